@@ -1,0 +1,40 @@
+# secrets-delegate: build, test, demo, package, bench.
+# `make demo` and `make test` work on a fresh Debian 12 machine: they install what is missing.
+
+SWIFT ?= swift
+APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libssl-dev pkg-config
+PYTHON ?= python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all build release deps test demo package bench clean format
+
+all: build
+
+## deps: install the C libraries' headers and the AWS emulator (moto_server) if missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@command -v moto_server >/dev/null 2>&1 && $(PYTHON) -c "import flask, flask_cors" 2>/dev/null || \
+	  $(PYTHON) -m pip install --quiet "moto[server]"
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --static-swift-stdlib
+
+## test: every test, against a moto_server the tests start themselves.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build dist
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

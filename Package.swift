@@ -1,0 +1,127 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// secrets-delegate: a host agent for AWS Secrets Manager.
+///
+/// Module layout (one folder per concern):
+/// - `CCurl`, `CCurlShim`, `COpenSSL`, `CSystemd`: C bindings, never visible in public API.
+/// - `SigV4`: pure request signing (depends only on hashing).
+/// - `HTTP`: the libcurl client behind the `HTTPClient` protocol.
+/// - `AWSCore`: signed AWS calls, retries, error decoding, clock skew.
+/// - `AWSCredentials`: access keys by reference, environment, IMDSv2, STS AssumeRole, caching.
+/// - `SecretsManager`: the Secrets Manager operations.
+/// - `TaskQueue`: the spool directory and the Unix socket.
+/// - `Delegate`: configuration, task model, selection, execution, the daemon.
+/// - `Systemd`: sd_notify, the journal log handler, socket activation.
+/// - `secrets-delegate`: the executable (argument parsing only).
+let package = Package(
+    name: "secrets-delegate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "secrets-delegate", targets: ["secrets-delegate"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // MARK: C bindings
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+
+        // MARK: Libraries
+        .target(name: "SigV4", dependencies: ["COpenSSL"]),
+        .target(
+            name: "HTTP",
+            dependencies: [
+                "CCurl", "CCurlShim",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "AWSCore",
+            dependencies: [
+                "SigV4", "HTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "AWSCredentials",
+            dependencies: [
+                "AWSCore", "SigV4", "HTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "SecretsManager",
+            dependencies: [
+                "AWSCore", "SigV4", "HTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "TaskQueue",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log")
+            ]
+        ),
+        .target(
+            name: "Systemd",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Delegate",
+            dependencies: [
+                "AWSCore", "AWSCredentials", "SecretsManager", "HTTP", "TaskQueue", "Systemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .executableTarget(
+            name: "secrets-delegate",
+            dependencies: [
+                "Delegate",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // MARK: Tests
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "HTTP", "SigV4",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
+        .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),
+        .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "SecretsManager", "TestSupport"]),
+        .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "AWSCredentials", "TestSupport"]),
+        .testTarget(name: "TaskQueueTests", dependencies: ["TaskQueue", "TestSupport"]),
+        .testTarget(name: "DelegateTests", dependencies: ["Delegate", "TestSupport"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,1 @@
+print("secrets-delegate: not yet implemented")
