@@ -1,0 +1,146 @@
+internal import CSystemd
+internal import Glibc
+public import Logging
+
+import struct Foundation.Date
+
+/// A swift-log handler that writes structured records to the systemd journal natively.
+///
+/// Each record carries `MESSAGE`, `PRIORITY` (syslog 0-7), `SYSLOG_IDENTIFIER`, `LOGGER`
+/// (the logger's label), `CODE_FILE`, `CODE_LINE`, `CODE_FUNC`, and every metadata entry as a
+/// field named by `JournalFieldName.sanitize` (`task_id` → `TASK_ID`). The metadata key `event`
+/// is special: its value is kept in `EVENT` and, when it names a `LogEventKind`, becomes that
+/// kind's fixed `MESSAGE_ID`. Fields are sent with `sd_journal_sendv`, so values may contain
+/// newlines. If journald cannot be reached the record goes to stderr instead of being lost.
+public struct JournalLogHandler: LogHandler {
+    /// The logger's label, stored in `LOGGER`.
+    public let label: String
+    /// `SYSLOG_IDENTIFIER`, what `journalctl -t` selects on.
+    public let identifier: String
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+
+    /// - Parameters:
+    ///   - label: the logger's label.
+    ///   - identifier: the `SYSLOG_IDENTIFIER`; defaults to `secrets-delegate` so that all of
+    ///     the daemon's loggers share one identifier whatever their labels.
+    public init(
+        label: String, identifier: String = "secrets-delegate", metadataProvider: Logger.MetadataProvider? = nil
+    ) {
+        self.label = label
+        self.identifier = identifier
+        self.metadataProvider = metadataProvider
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let merged = Logger.Metadata.merged(handler: metadata, provider: metadataProvider, call: event.metadata)
+        var fields = Self.fields(
+            level: event.level,
+            message: event.message.description,
+            identifier: identifier,
+            label: label,
+            metadata: merged,
+            file: event.file,
+            function: event.function,
+            line: event.line
+        )
+        if let error = event.error {
+            fields.append(JournalField(name: "ERROR", value: String(describing: error)))
+        }
+        do {
+            try Self.send(fields)
+        } catch {
+            let line = StderrLogHandler.format(
+                timestamp: Date(),
+                level: event.level,
+                label: label,
+                message: event.message.description,
+                metadata: merged
+            )
+            StderrLogHandler.writeLine(line)
+        }
+    }
+
+    /// The fields one record becomes, in the order they are sent. Public so tests and tools can
+    /// see exactly what reaches the journal.
+    public static func fields(
+        level: Logger.Level,
+        message: String,
+        identifier: String,
+        label: String,
+        metadata: Logger.Metadata,
+        file: String,
+        function: String,
+        line: UInt
+    ) -> [JournalField] {
+        var fields: [JournalField] = [
+            JournalField(name: "MESSAGE", value: message),
+            JournalField(name: "PRIORITY", value: String(level.syslogPriority)),
+            JournalField(name: "SYSLOG_IDENTIFIER", value: identifier),
+            JournalField(name: "LOGGER", value: label),
+            JournalField(name: "CODE_FILE", value: file),
+            JournalField(name: "CODE_LINE", value: String(line)),
+            JournalField(name: "CODE_FUNC", value: function),
+        ]
+        fields.reserveCapacity(fields.count + metadata.count + 1)
+        for key in metadata.keys.sorted() {
+            guard let value = metadata[key]?.description else { continue }
+            if key == LogEventKind.metadataKey {
+                if let kind = LogEventKind(rawValue: value) {
+                    fields.append(JournalField(name: "MESSAGE_ID", value: kind.messageID))
+                }
+                fields.append(JournalField(name: "EVENT", value: value))
+            } else {
+                fields.append(JournalField(name: JournalFieldName.sanitize(key), value: value))
+            }
+        }
+        return fields
+    }
+
+    /// Writes one record with `sd_journal_sendv`.
+    ///
+    /// All fields are copied into one byte buffer and the iovecs point into it; the buffer and
+    /// the iovec array stay alive (and pinned) for the whole call.
+    static func send(_ fields: [JournalField]) throws(SystemdError) {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 1 })
+        var spans: [(offset: Int, length: Int)] = []
+        spans.reserveCapacity(fields.count)
+        for field in fields {
+            let start = buffer.count
+            buffer.append(contentsOf: field.name.utf8)
+            buffer.append(UInt8(ascii: "="))
+            buffer.append(contentsOf: field.value.utf8)
+            spans.append((start, buffer.count - start))
+        }
+        let result: Int32 = buffer.withUnsafeMutableBytes { bytes in
+            guard let base = bytes.baseAddress else { return -EINVAL }
+            let vectors = spans.map { iovec(iov_base: base + $0.offset, iov_len: $0.length) }
+            return vectors.withUnsafeBufferPointer { pointer in
+                sd_journal_sendv(pointer.baseAddress, Int32(pointer.count))
+            }
+        }
+        if result < 0 {
+            throw SystemdError(code: .journalSendFailed, message: "could not write to the journal", errno: -result)
+        }
+    }
+}
+
+/// One journal field: a valid name and its value.
+public struct JournalField: Sendable, Equatable, CustomStringConvertible {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+
+    public var description: String { "\(name)=\(value)" }
+}

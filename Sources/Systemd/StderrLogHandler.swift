@@ -1,0 +1,133 @@
+internal import Glibc
+public import Logging
+
+public import struct Foundation.Date
+
+/// A swift-log handler for life outside the journal: one readable line per record on stderr.
+///
+/// `2026-11-21T19:36:46.123Z warning secrets-delegate.spool: task failed task_id=abc error_code=AccessDenied`
+///
+/// Metadata is printed as sorted `key=value` pairs; values with spaces, quotes, `=` or control
+/// characters are quoted, and newlines are escaped so that every record stays on one line.
+public struct StderrLogHandler: LogHandler {
+    public let label: String
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+
+    public init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
+        self.label = label
+        self.metadataProvider = metadataProvider
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = Logger.Metadata.merged(handler: metadata, provider: metadataProvider, call: event.metadata)
+        if let error = event.error {
+            merged["error"] = "\(String(describing: error))"
+        }
+        Self.writeLine(
+            Self.format(
+                timestamp: Date(),
+                level: event.level,
+                label: label,
+                message: event.message.description,
+                metadata: merged
+            )
+        )
+    }
+
+    /// One record as a line (without the trailing newline).
+    public static func format(
+        timestamp: Date,
+        level: Logger.Level,
+        label: String,
+        message: String,
+        metadata: Logger.Metadata
+    ) -> String {
+        var line = iso8601(timestamp)
+        line += " \(level.rawValue) \(label): \(escaped(message))"
+        for key in metadata.keys.sorted() {
+            guard let value = metadata[key] else { continue }
+            line += " \(key)=\(quotedIfNeeded(value.description))"
+        }
+        return line
+    }
+
+    /// Writes the line and a newline with one `write(2)`, so concurrent records do not
+    /// interleave within a line.
+    static func writeLine(_ line: String) {
+        var bytes = Array(line.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        bytes.withUnsafeBytes { raw in
+            guard var pointer = raw.baseAddress else { return }
+            var remaining = raw.count
+            while remaining > 0 {
+                let written = write(STDERR_FILENO, pointer, remaining)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                pointer += written
+                remaining -= written
+            }
+        }
+    }
+
+    /// UTC, millisecond precision: `2026-11-21T19:36:46.123Z`.
+    static func iso8601(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
+        var fraction = Int(milliseconds - Int64(seconds) * 1000)
+        if fraction < 0 {  // before 1970: keep the fraction positive
+            seconds -= 1
+            fraction += 1000
+        }
+        var parts = tm()
+        guard gmtime_r(&seconds, &parts) != nil else { return "-" }
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
+            + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
+            + ".\(pad(Int32(fraction), 3))Z"
+    }
+
+    /// Escapes backslashes and control characters (`\n`, `\r`, `\t`, others as `\u{..}`).
+    static func escaped(_ text: String, escapingQuotes: Bool = false) -> String {
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": result += "\\\\"
+            case "\"" where escapingQuotes: result += "\\\""
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.properties.generalCategory == .control {
+                    result += "\\u{\(String(scalar.value, radix: 16))}"
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result
+    }
+
+    static func quotedIfNeeded(_ value: String) -> String {
+        let needsQuotes =
+            value.isEmpty
+            || value.unicodeScalars.contains { scalar in
+                scalar == " " || scalar == "\"" || scalar == "=" || scalar.properties.generalCategory == .control
+                    || scalar.properties.isWhitespace
+            }
+        guard needsQuotes else { return escaped(value) }
+        return "\"" + escaped(value, escapingQuotes: true) + "\""
+    }
+}

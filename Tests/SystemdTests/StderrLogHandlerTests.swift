@@ -1,0 +1,35 @@
+import Foundation
+import Logging
+import Systemd
+import Testing
+
+@Suite struct StderrLogHandlerTests {
+    @Test func formatsOneReadableLine() {
+        let line = StderrLogHandler.format(
+            timestamp: Date(timeIntervalSince1970: 1_795_289_806.25),
+            level: .warning,
+            label: "delegate.spool",
+            message: "task failed",
+            metadata: ["task_id": "abc", "error_code": "AccessDenied", "event": "task-failed"]
+        )
+        #expect(
+            line
+                == "2026-11-21T19:36:46.250Z warning delegate.spool: task failed error_code=AccessDenied event=task-failed task_id=abc"
+        )
+    }
+
+    @Test func escapesSoEveryRecordIsOneLine() {
+        let line = StderrLogHandler.format(
+            timestamp: Date(timeIntervalSince1970: 0),
+            level: .info,
+            label: "l",
+            message: "two\nlines\tand \\ backslash",
+            metadata: ["path": "/a b/c", "quote": "say \"hi\"", "empty": "", "eq": "a=b", "nl": "x\ny"]
+        )
+        #expect(!line.contains("\n"))
+        #expect(
+            line
+                == #"1970-01-01T00:00:00.000Z info l: two\nlines\tand \\ backslash empty="" eq="a=b" nl="x\ny" path="/a b/c" quote="say \"hi\"""#
+        )
+    }
+}
