@@ -106,12 +106,14 @@ public struct SecretReference: Sendable, Hashable {
         // arn:<partition>:secretsmanager:<region>:<account>:secret:<name>
         let parts = arn.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)
         let partitionOK = parts.count == 7 && parts[1].allSatisfy { $0 == "-" || ("a"..."z").contains($0) }
-        let regionOK = parts.count == 7 && !parts[3].isEmpty
+        let regionOK =
+            parts.count == 7 && !parts[3].isEmpty
             && parts[3].allSatisfy { $0 == "-" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
         let accountOK = parts.count == 7 && parts[4].count == 12 && parts[4].allSatisfy { ("0"..."9").contains($0) }
         guard partitionOK, regionOK, accountOK, parts[5] == "secret", !parts[6].isEmpty else {
             throw SecretNameError(
-                "secret ARN \(quoted(arn)) is malformed; expected arn:aws:secretsmanager:<region>:<account>:secret:<name>")
+                "secret ARN \(quoted(arn)) is malformed; expected arn:aws:secretsmanager:<region>:<account>:secret:<name>"
+            )
         }
         guard arn.utf8.count <= maximumARNLength else {
             throw SecretNameError("secret ARN is longer than \(maximumARNLength) characters")

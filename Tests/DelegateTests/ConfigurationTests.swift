@@ -60,7 +60,9 @@ import Testing
             directory = "/srv/creds"
             """
         let configuration = try DelegateConfiguration.load(tomlText: toml, environment: [:], hostName: "ignored")
-        #expect(configuration.delegate == .init(name: "build-host-1", tags: ["aws", "prod"], acceptUntagged: false, concurrency: 4))
+        #expect(
+            configuration.delegate
+                == .init(name: "build-host-1", tags: ["aws", "prod"], acceptUntagged: false, concurrency: 4))
         #expect(
             configuration.queue
                 == .init(
@@ -69,7 +71,8 @@ import Testing
         #expect(
             configuration.aws
                 == .init(
-                    secretsManagerEndpoint: "http://127.0.0.1:5000", stsEndpoint: "https://sts.eu-west-1.amazonaws.com/",
+                    secretsManagerEndpoint: "http://127.0.0.1:5000",
+                    stsEndpoint: "https://sts.eu-west-1.amazonaws.com/",
                     imdsEndpoint: "http://127.0.0.1:1338", connectTimeoutSeconds: 1, requestTimeoutSeconds: 2.5,
                     maxAttempts: 5))
         #expect(configuration.identity.sources == [.imds])
@@ -116,81 +119,102 @@ import Testing
     }
 
     /// Each bad configuration names its key and says why.
-    @Test(arguments: [
-        // (toml, environment, key, origin, part of the reason)
-        ("[delegate]\nconcurrency = 0", [:], "[delegate] concurrency", nil, "between 1 and 4096, not 0"),
-        ("[delegate]\nconcurrency = 100000", [:], "[delegate] concurrency", nil, "not 100000"),
-        ("[delegate]\nconcurrency = \"8\"", [:], "[delegate] concurrency", nil, "must be a whole number, not a string"),
-        ("[delegate]\nconcurrency = 2.5", [:], "[delegate] concurrency", nil, "not a floating-point number"),
-        ("[delegate]\ntags = \"aws\"", [:], "[delegate] tags", nil, "must be an array of strings, not a string"),
-        ("[delegate]\ntags = [\"aws\", \"\"]", [:], "[delegate] tags", nil, "entry 2 is empty"),
-        ("[delegate]\ntags = [\"  \"]", [:], "[delegate] tags", nil, "entry 1 is empty"),
-        ("[delegate]\ntags = [\"a\", 3]", [:], "[delegate] tags", nil, "entry 2 must be a string, not an integer"),
-        ("[delegate]\naccept_untagged = \"yes\"", [:], "[delegate] accept_untagged", nil, "must be true or false"),
-        ("[delegate]\nname = \"a/b\"", [:], "[delegate] name", nil, "may only contain letters"),
-        ("[delegate]\nname = \"..\"", [:], "[delegate] name", nil, "must not be"),
-        ("[queue]\nrescan_interval_seconds = -1", [:], "[queue] rescan_interval_seconds", nil, "must not be negative"),
-        ("[queue]\nrescan_interval_seconds = 0", [:], "[queue] rescan_interval_seconds", nil, "at least 0.01"),
-        ("[queue]\nresult_retention_seconds = -5", [:], "[queue] result_retention_seconds", nil, "at least 1 second"),
-        ("[queue]\nspool_dir = \"spool\"", [:], "[queue] spool_dir", nil, "must be an absolute path"),
-        (
-            "[queue]\nsocket_path = \"/" + String(repeating: "s", count: 120) + "\"", [:], "[queue] socket_path", nil,
-            "at most 107"
-        ),
-        ("[aws]\nconnect_timeout_seconds = -3", [:], "[aws] connect_timeout_seconds", nil, "must not be negative"),
-        ("[aws]\nrequest_timeout_seconds = 86400", [:], "[aws] request_timeout_seconds", nil, "at most 3600"),
-        ("[aws]\nmax_attempts = 0", [:], "[aws] max_attempts", nil, "between 1 and 20, not 0"),
-        ("[aws]\nsecretsmanager_endpoint = \"not a url\"", [:], "[aws] secretsmanager_endpoint", nil, "is not a URL"),
-        ("[aws]\nsts_endpoint = \"ftp://sts.example\"", [:], "[aws] sts_endpoint", nil, "https:// or http://"),
-        ("[aws]\nsts_endpoint = \"https://\"", [:], "[aws] sts_endpoint", nil, "has no host"),
-        ("[aws]\nimds_endpoint = \"\"", [:], "[aws] imds_endpoint", nil, "must not be empty"),
-        ("[aws]\nimds_endpoint = \"http://h/latest\"", [:], "[aws] imds_endpoint", nil, "must not have a path"),
-        (
-            "[aws]\nsecretsmanager_endpoint = \"https://user:pw@sm.example\"", [:], "[aws] secretsmanager_endpoint",
-            nil, "must not contain a user name or password"
-        ),
-        ("[identity]\nsources = [\"ec2\"]", [:], "[identity] sources", nil, "unknown identity source \"ec2\""),
-        ("[identity]\nsources = [\"imds\", \"imds\"]", [:], "[identity] sources", nil, "lists imds twice"),
-        ("[credentials]\ndirectory = \"creds\"", [:], "[credentials] directory", nil, "must be an absolute path"),
-        // Unknown keys and sections.
-        ("[delegate]\nnmae = \"x\"", [:], "[delegate] nmae", nil, "unknown key; [delegate] takes name, tags"),
-        ("[shutdown]\ngrace_seconds = 5", [:], "[shutdown]", nil, "unknown section"),
-        ("name = \"x\"", [:], "name", nil, "keys must be inside a section"),
-        ("[delegate.extra]\nx = 1", [:], "[delegate] extra", nil, "unknown key"),
-        // Environment overrides.
-        (
-            "", ["SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "soon"], "[queue] rescan_interval_seconds",
-            "SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS", "must be a number of seconds, not \"soon\""
-        ),
-        (
-            "", ["SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "-2"], "[queue] rescan_interval_seconds",
-            "SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS", "must not be negative"
-        ),
-        (
-            "", ["SECRETS_DELEGATE_DELEGATE_CONCURRENCY": "many"], "[delegate] concurrency",
-            "SECRETS_DELEGATE_DELEGATE_CONCURRENCY", "must be a whole number"
-        ),
-        (
-            "", ["SECRETS_DELEGATE_DELEGATE_ACCEPT_UNTAGGED": "maybe"], "[delegate] accept_untagged",
-            "SECRETS_DELEGATE_DELEGATE_ACCEPT_UNTAGGED", "must be true, false, 1, 0, yes or no"
-        ),
-        (
-            "", ["SECRETS_DELEGATE_DELEGATE_TAGS": "aws,,prod"], "[delegate] tags", "SECRETS_DELEGATE_DELEGATE_TAGS",
-            "entry 2 is empty"
-        ),
-        (
-            "", ["SECRETS_DELEGATE_IDENTITY_SOURCES": "environment,sso"], "[identity] sources",
-            "SECRETS_DELEGATE_IDENTITY_SOURCES", "unknown identity source \"sso\""
-        ),
-        (
-            "", ["SECRETS_DELEGATE_DELEGATE_COLOUR": "blue"], nil, "SECRETS_DELEGATE_DELEGATE_COLOUR",
-            "names no configuration key"
-        ),
-        ("", ["SECRETS_DELEGATE_SHUTDOWN_GRACE": "5"], nil, "SECRETS_DELEGATE_SHUTDOWN_GRACE", "names no configuration section"),
-        ("", ["SECRETS_DELEGATE_delegate_tags": "x"], nil, "SECRETS_DELEGATE_delegate_tags", "names no configuration section"),
-        // Syntax.
-        ("[delegate\nname = 1", [:], nil, nil, "TOML syntax error at line 1"),
-    ] as [(String, [String: String], String?, String?, String)])
+    @Test(
+        arguments: [
+            // (toml, environment, key, origin, part of the reason)
+            ("[delegate]\nconcurrency = 0", [:], "[delegate] concurrency", nil, "between 1 and 4096, not 0"),
+            ("[delegate]\nconcurrency = 100000", [:], "[delegate] concurrency", nil, "not 100000"),
+            (
+                "[delegate]\nconcurrency = \"8\"", [:], "[delegate] concurrency", nil,
+                "must be a whole number, not a string"
+            ),
+            ("[delegate]\nconcurrency = 2.5", [:], "[delegate] concurrency", nil, "not a floating-point number"),
+            ("[delegate]\ntags = \"aws\"", [:], "[delegate] tags", nil, "must be an array of strings, not a string"),
+            ("[delegate]\ntags = [\"aws\", \"\"]", [:], "[delegate] tags", nil, "entry 2 is empty"),
+            ("[delegate]\ntags = [\"  \"]", [:], "[delegate] tags", nil, "entry 1 is empty"),
+            ("[delegate]\ntags = [\"a\", 3]", [:], "[delegate] tags", nil, "entry 2 must be a string, not an integer"),
+            ("[delegate]\naccept_untagged = \"yes\"", [:], "[delegate] accept_untagged", nil, "must be true or false"),
+            ("[delegate]\nname = \"a/b\"", [:], "[delegate] name", nil, "may only contain letters"),
+            ("[delegate]\nname = \"..\"", [:], "[delegate] name", nil, "must not be"),
+            (
+                "[queue]\nrescan_interval_seconds = -1", [:], "[queue] rescan_interval_seconds", nil,
+                "must not be negative"
+            ),
+            ("[queue]\nrescan_interval_seconds = 0", [:], "[queue] rescan_interval_seconds", nil, "at least 0.01"),
+            (
+                "[queue]\nresult_retention_seconds = -5", [:], "[queue] result_retention_seconds", nil,
+                "at least 1 second"
+            ),
+            ("[queue]\nspool_dir = \"spool\"", [:], "[queue] spool_dir", nil, "must be an absolute path"),
+            (
+                "[queue]\nsocket_path = \"/" + String(repeating: "s", count: 120) + "\"", [:], "[queue] socket_path",
+                nil,
+                "at most 107"
+            ),
+            ("[aws]\nconnect_timeout_seconds = -3", [:], "[aws] connect_timeout_seconds", nil, "must not be negative"),
+            ("[aws]\nrequest_timeout_seconds = 86400", [:], "[aws] request_timeout_seconds", nil, "at most 3600"),
+            ("[aws]\nmax_attempts = 0", [:], "[aws] max_attempts", nil, "between 1 and 20, not 0"),
+            (
+                "[aws]\nsecretsmanager_endpoint = \"not a url\"", [:], "[aws] secretsmanager_endpoint", nil,
+                "is not a URL"
+            ),
+            ("[aws]\nsts_endpoint = \"ftp://sts.example\"", [:], "[aws] sts_endpoint", nil, "https:// or http://"),
+            ("[aws]\nsts_endpoint = \"https://\"", [:], "[aws] sts_endpoint", nil, "has no host"),
+            ("[aws]\nimds_endpoint = \"\"", [:], "[aws] imds_endpoint", nil, "must not be empty"),
+            ("[aws]\nimds_endpoint = \"http://h/latest\"", [:], "[aws] imds_endpoint", nil, "must not have a path"),
+            (
+                "[aws]\nsecretsmanager_endpoint = \"https://user:pw@sm.example\"", [:], "[aws] secretsmanager_endpoint",
+                nil, "must not contain a user name or password"
+            ),
+            ("[identity]\nsources = [\"ec2\"]", [:], "[identity] sources", nil, "unknown identity source \"ec2\""),
+            ("[identity]\nsources = [\"imds\", \"imds\"]", [:], "[identity] sources", nil, "lists imds twice"),
+            ("[credentials]\ndirectory = \"creds\"", [:], "[credentials] directory", nil, "must be an absolute path"),
+            // Unknown keys and sections.
+            ("[delegate]\nnmae = \"x\"", [:], "[delegate] nmae", nil, "unknown key; [delegate] takes name, tags"),
+            ("[shutdown]\ngrace_seconds = 5", [:], "[shutdown]", nil, "unknown section"),
+            ("name = \"x\"", [:], "name", nil, "keys must be inside a section"),
+            ("[delegate.extra]\nx = 1", [:], "[delegate] extra", nil, "unknown key"),
+            // Environment overrides.
+            (
+                "", ["SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "soon"], "[queue] rescan_interval_seconds",
+                "SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS", "must be a number of seconds, not \"soon\""
+            ),
+            (
+                "", ["SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "-2"], "[queue] rescan_interval_seconds",
+                "SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS", "must not be negative"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_DELEGATE_CONCURRENCY": "many"], "[delegate] concurrency",
+                "SECRETS_DELEGATE_DELEGATE_CONCURRENCY", "must be a whole number"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_DELEGATE_ACCEPT_UNTAGGED": "maybe"], "[delegate] accept_untagged",
+                "SECRETS_DELEGATE_DELEGATE_ACCEPT_UNTAGGED", "must be true, false, 1, 0, yes or no"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_DELEGATE_TAGS": "aws,,prod"], "[delegate] tags",
+                "SECRETS_DELEGATE_DELEGATE_TAGS",
+                "entry 2 is empty"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_IDENTITY_SOURCES": "environment,sso"], "[identity] sources",
+                "SECRETS_DELEGATE_IDENTITY_SOURCES", "unknown identity source \"sso\""
+            ),
+            (
+                "", ["SECRETS_DELEGATE_DELEGATE_COLOUR": "blue"], nil, "SECRETS_DELEGATE_DELEGATE_COLOUR",
+                "names no configuration key"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_SHUTDOWN_GRACE": "5"], nil, "SECRETS_DELEGATE_SHUTDOWN_GRACE",
+                "names no configuration section"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_delegate_tags": "x"], nil, "SECRETS_DELEGATE_delegate_tags",
+                "names no configuration section"
+            ),
+            // Syntax.
+            ("[delegate\nname = 1", [:], nil, nil, "TOML syntax error at line 1"),
+        ] as [(String, [String: String], String?, String?, String)])
     func badConfigurationNamesItsKey(
         toml: String, environment: [String: String], key: String?, origin: String?, reason: String
     ) {
@@ -242,7 +266,9 @@ import Testing
         #expect(text.contains("[identity]\nsources = [\"imds\"]\n"))
 
         let defaults = DelegateConfiguration(hostName: "h")
-        #expect(try DelegateConfiguration.load(tomlText: defaults.renderTOML(), environment: [:], hostName: "x") == defaults)
+        #expect(
+            try DelegateConfiguration.load(tomlText: defaults.renderTOML(), environment: [:], hostName: "x") == defaults
+        )
     }
 
     @Test func loadsFromAFile() throws {

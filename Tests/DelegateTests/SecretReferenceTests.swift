@@ -9,8 +9,10 @@ import Testing
         ("//a/b//", "c", "a/b/c"),
         ("", "db", "db"),
         ("/", "db", "db"),
-        ("devops", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
-         "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"),
+        (
+            "devops", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+        ),
     ])
     func fullNames(prefix: String, name: String, expected: String) {
         #expect(SecretReference.fullName(prefix: prefix, name: name) == expected)
@@ -36,21 +38,26 @@ import Testing
         #expect(throws: SecretNameError.self) { try SecretReference.validate(fullName: "") }
         #expect(throws: SecretNameError.self) { try SecretReference.validate(fullName: "é") }
         try SecretReference.validate(fullName: String(repeating: "x", count: 512))
-        #expect(throws: SecretNameError.self) { try SecretReference.validate(fullName: String(repeating: "x", count: 513)) }
+        #expect(throws: SecretNameError.self) {
+            try SecretReference.validate(fullName: String(repeating: "x", count: 513))
+        }
     }
 
     @Test func jsonKeySplitsAtTheFirstHash() throws {
         let reference = try SecretReference(parsing: "db#a#b", prefix: "", allowJSONKey: true)
         #expect(reference.name == "db")
         #expect(reference.jsonKey == "a#b")
-        #expect(throws: SecretNameError.self) { _ = try SecretReference(parsing: "#key", prefix: "p", allowJSONKey: true) }
+        #expect(throws: SecretNameError.self) {
+            _ = try SecretReference(parsing: "#key", prefix: "p", allowJSONKey: true)
+        }
     }
 
     @Test func controlCharactersAreEscapedInMessages() {
         #expect {
             try SecretReference.validate(fullName: "a\nb")
         } throws: { error in
-            (error as? SecretNameError)?.message == "secret name 'a\\u{a}b' contains the character U+000A; allowed are letters, digits and /_+=.@-"
+            (error as? SecretNameError)?.message
+                == "secret name 'a\\u{a}b' contains the character U+000A; allowed are letters, digits and /_+=.@-"
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Delegate
@@ -34,6 +35,24 @@ import Testing
         #expect(
             SelectionDecision.reject(missing: []).message(delegateName: "h1")
                 == "the task has no delegate selectors and delegate h1 does not accept untagged tasks")
+    }
+
+    @Test func notSelectedResult() {
+        let date = Date(timeIntervalSince1970: 0)
+        let result = TaskResult.notSelected(
+            taskID: "t1", operation: "getSecretValue", connectorId: "c1", decision: .reject(missing: ["eu"]),
+            delegate: "h1", receivedAt: date, finishedAt: date)
+        #expect(
+            result.jsonLine
+                == #"{"id":"t1","status":"rejected","operation":"getSecretValue","connectorId":"c1","delegate":"h1","#
+                + #""receivedAt":"1970-01-01T00:00:00.000Z","finishedAt":"1970-01-01T00:00:00.000Z","attempts":0,"#
+                + #""error":{"code":"NotSelected","message":"delegate h1 lacks the selector eu","retryable":false}}"#)
+    }
+
+    @Test func systemHostNameIsAValidDefault() throws {
+        let name = DelegateConfiguration.systemHostName()
+        #expect(!name.isEmpty)
+        #expect(try DelegateConfiguration.load(tomlText: nil, environment: [:], hostName: name).delegate.name == name)
     }
 
     @Test func policyFromConfiguration() throws {

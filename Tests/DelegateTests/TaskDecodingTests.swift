@@ -31,7 +31,8 @@ import Testing
         let data = TaskFixtures.task { fields in
             fields["deadlineSeconds"] = nil
             fields["connector"] = [
-                "id": "c1", "region": "eu-central-1", "credentials": ["type": "assumeRole", "roleArn": "arn:aws-cn:iam::123456789012:role/path/to/r"],
+                "id": "c1", "region": "eu-central-1",
+                "credentials": ["type": "assumeRole", "roleArn": "arn:aws-cn:iam::123456789012:role/path/to/r"],
             ]
         }
         let task = try DelegateTask.decode(data, defaultID: nil)
@@ -42,7 +43,8 @@ import Testing
             task.connector.credentials
                 == .assumeRole(
                     AssumeRoleCredentials(
-                        roleARN: "arn:aws-cn:iam::123456789012:role/path/to/r", externalID: nil, durationSeconds: 3600)))
+                        roleARN: "arn:aws-cn:iam::123456789012:role/path/to/r", externalID: nil, durationSeconds: 3600))
+        )
         #expect(task.operation.secret?.fullName == "db")
     }
 
@@ -59,12 +61,15 @@ import Testing
                 "sessionTokenRef": "sm-token",
             ],
             .accessKey(
-                AccessKeyCredentials(accessKeyID: .ref("sm.id"), secretAccessKeyRef: "sm_secret", sessionTokenRef: "sm-token"))
+                AccessKeyCredentials(
+                    accessKeyID: .ref("sm.id"), secretAccessKeyRef: "sm_secret", sessionTokenRef: "sm-token"))
         ),
         (["type": "instanceRole"], .instanceRole),
         (
             ["type": "assumeRole", "roleArn": "arn:aws-us-gov:iam::123456789012:role/r", "durationSeconds": 43200],
-            .assumeRole(AssumeRoleCredentials(roleARN: "arn:aws-us-gov:iam::123456789012:role/r", externalID: nil, durationSeconds: 43200))
+            .assumeRole(
+                AssumeRoleCredentials(
+                    roleARN: "arn:aws-us-gov:iam::123456789012:role/r", externalID: nil, durationSeconds: 43200))
         ),
     ]
 
@@ -79,7 +84,8 @@ import Testing
             try DelegateTask.decode(TaskFixtures.task(operation: name, params: params), defaultID: nil).operation
         }
         func reference(_ name: String, key: String? = nil) throws -> SecretReference {
-            try SecretReference(parsing: key.map { name + "#" + $0 } ?? name, prefix: "devops", allowJSONKey: key != nil)
+            try SecretReference(
+                parsing: key.map { name + "#" + $0 } ?? name, prefix: "devops", allowJSONKey: key != nil)
         }
 
         #expect(
@@ -92,10 +98,15 @@ import Testing
                 == .createSecret(
                     CreateSecretParams(
                         secret: try reference("db"), value: .string("s3cr3t"), description: "the db",
-                        kmsKeyId: "alias/k", tags: [SecretTag(key: "env", value: "prod"), SecretTag(key: "team", value: "db")])))
+                        kmsKeyId: "alias/k",
+                        tags: [SecretTag(key: "env", value: "prod"), SecretTag(key: "team", value: "db")])))
         #expect(
             try operation(
-                "createSecret", ["name": "bin", "secretBinary": "AAEC/w==", "tags": [["key": "a", "value": "b"], ["Key": "c", "Value": ""]]])
+                "createSecret",
+                [
+                    "name": "bin", "secretBinary": "AAEC/w==",
+                    "tags": [["key": "a", "value": "b"], ["Key": "c", "Value": ""]],
+                ])
                 == .createSecret(
                     CreateSecretParams(
                         secret: try reference("bin"), value: .binary(Data([0, 1, 2, 255])), description: nil,
@@ -105,12 +116,15 @@ import Testing
                 == .getSecretValue(
                     GetSecretValueParams(secret: try reference("db"), versionId: "v1", versionStage: "AWSPREVIOUS")))
         #expect(
-            try operation("putSecretValue", ["name": "db", "secretString": "new", "versionStages": ["AWSCURRENT", "blue"]])
+            try operation(
+                "putSecretValue", ["name": "db", "secretString": "new", "versionStages": ["AWSCURRENT", "blue"]])
                 == .putSecretValue(
-                    PutSecretValueParams(secret: try reference("db"), value: .string("new"), versionStages: ["AWSCURRENT", "blue"])))
+                    PutSecretValueParams(
+                        secret: try reference("db"), value: .string("new"), versionStages: ["AWSCURRENT", "blue"])))
         #expect(
             try operation("updateSecret", ["name": "db", "description": "d"])
-                == .updateSecret(UpdateSecretParams(secret: try reference("db"), value: nil, description: "d", kmsKeyId: nil)))
+                == .updateSecret(
+                    UpdateSecretParams(secret: try reference("db"), value: nil, description: "d", kmsKeyId: nil)))
         #expect(
             try operation("describeSecret", ["name": "db"])
                 == .describeSecret(DescribeSecretParams(secret: try reference("db"))))
@@ -118,7 +132,8 @@ import Testing
             try operation("deleteSecret", ["name": "db"])
                 == .deleteSecret(DeleteSecretParams(secret: try reference("db"), recovery: .defaultWindow)))
         #expect(
-            try operation("deleteSecret", ["name": "db", "recoveryWindowInDays": 7, "forceDeleteWithoutRecovery": false])
+            try operation(
+                "deleteSecret", ["name": "db", "recoveryWindowInDays": 7, "forceDeleteWithoutRecovery": false])
                 == .deleteSecret(DeleteSecretParams(secret: try reference("db"), recovery: .window(days: 7))))
         #expect(
             try operation("deleteSecret", ["name": "db", "forceDeleteWithoutRecovery": true])
@@ -132,18 +147,22 @@ import Testing
         #expect(
             try operation("listSecretVersionIds", ["name": "db", "includeDeprecated": true, "maxResults": 1])
                 == .listSecretVersionIds(
-                    ListSecretVersionIdsParams(secret: try reference("db"), includeDeprecated: true, maxResults: 1, nextToken: nil)))
+                    ListSecretVersionIdsParams(
+                        secret: try reference("db"), includeDeprecated: true, maxResults: 1, nextToken: nil)))
         #expect(
             try operation(
                 "getRandomPassword",
                 [
-                    "passwordLength": 4096, "excludeCharacters": "\"'", "excludeNumbers": false, "excludePunctuation": true,
-                    "excludeUppercase": false, "excludeLowercase": false, "includeSpace": true, "requireEachIncludedType": true,
+                    "passwordLength": 4096, "excludeCharacters": "\"'", "excludeNumbers": false,
+                    "excludePunctuation": true,
+                    "excludeUppercase": false, "excludeLowercase": false, "includeSpace": true,
+                    "requireEachIncludedType": true,
                 ])
                 == .getRandomPassword(
                     GetRandomPasswordParams(
                         passwordLength: 4096, excludeCharacters: "\"'", excludeNumbers: false, excludePunctuation: true,
-                        excludeUppercase: false, excludeLowercase: false, includeSpace: true, requireEachIncludedType: true)))
+                        excludeUppercase: false, excludeLowercase: false, includeSpace: true,
+                        requireEachIncludedType: true)))
         #expect(
             try operation("getRandomPassword", [:])
                 == .getRandomPassword(
@@ -175,7 +194,8 @@ import Testing
 
     @Test func envelopePeeksSelectorsOnly() {
         #expect(
-            TaskEnvelope.peek(TaskFixtures.task()) == TaskEnvelope(id: "build-4711-db-password", delegateSelectors: ["prod"]))
+            TaskEnvelope.peek(TaskFixtures.task())
+                == TaskEnvelope(id: "build-4711-db-password", delegateSelectors: ["prod"]))
         // Invalid elsewhere, still peekable: selection does not validate everything.
         #expect(
             TaskEnvelope.peek(TaskFixtures.task(operation: "bogus"))

@@ -24,8 +24,11 @@ import Testing
     static let secretText = "hunter2-CANARY-value"
 
     static let cases: [Case] = [
-        Case(label: "bad JSON", data: Data("{\"id\": ".utf8), code: .invalidTask, message: "the task is not valid JSON"),
-        Case(label: "not UTF-8", data: Data([0x7B, 0xFF, 0x7D]), code: .invalidTask, message: "the task is not valid UTF-8"),
+        Case(
+            label: "bad JSON", data: Data("{\"id\": ".utf8), code: .invalidTask, message: "the task is not valid JSON"),
+        Case(
+            label: "not UTF-8", data: Data([0x7B, 0xFF, 0x7D]), code: .invalidTask,
+            message: "the task is not valid UTF-8"),
         Case(
             label: "not an object", data: Data("[1,2]".utf8), code: .invalidTask,
             message: "the task must be a JSON object, not an array"),
@@ -117,13 +120,15 @@ import Testing
             label: "bad role ARN",
             data: TaskFixtures.task(credentials: ["type": "assumeRole", "roleArn": "arn:aws:iam::12345:role/sm"]),
             code: .invalidTask,
-            message: "connector.credentials.roleArn is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+            message:
+                "connector.credentials.roleArn is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
         ),
         Case(
             label: "user ARN instead of role",
             data: TaskFixtures.task(credentials: ["type": "assumeRole", "roleArn": "arn:aws:iam::123456789012:user/u"]),
             code: .invalidTask,
-            message: "connector.credentials.roleArn is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+            message:
+                "connector.credentials.roleArn is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
         ),
         Case(
             label: "duration 899",
@@ -150,11 +155,14 @@ import Testing
         Case(
             label: "unknown credentials type", data: TaskFixtures.task(credentials: ["type": "sso"]),
             code: .invalidTask,
-            message: "connector.credentials.type \"sso\" is not known; the types are accessKey, instanceRole, assumeRole"
+            message:
+                "connector.credentials.type \"sso\" is not known; the types are accessKey, instanceRole, assumeRole"
         ),
         Case(
             label: "assumeRole field on instanceRole",
-            data: TaskFixtures.task(credentials: ["type": "instanceRole", "roleArn": "arn:aws:iam::123456789012:role/sm"]),
+            data: TaskFixtures.task(credentials: [
+                "type": "instanceRole", "roleArn": "arn:aws:iam::123456789012:role/sm",
+            ]),
             code: .invalidTask, message: "connector.credentials.roleArn is not a field of instanceRole credentials"),
         Case(
             label: "bad region", data: TaskFixtures.taskWithConnector { $0["region"] = "US East" }, code: .invalidTask,
@@ -163,7 +171,8 @@ import Testing
             label: "missing connector", data: TaskFixtures.task { $0["connector"] = nil }, code: .invalidTask,
             message: "connector is required"),
         Case(
-            label: "selectors not strings", data: TaskFixtures.taskWithConnector { $0["delegateSelectors"] = ["a", 1] },
+            label: "selectors not strings",
+            data: TaskFixtures.taskWithConnector { $0["delegateSelectors"] = ["a", 1] },
             code: .invalidTask, message: "connector.delegateSelectors[1] must be a string, not a number"),
         Case(
             label: "bad secret name", data: TaskFixtures.task(params: ["name": "db password"]),
@@ -217,7 +226,8 @@ import Testing
             code: .invalidTask, message: "params.passwordLength must be between 1 and 4096, not 0"),
         Case(
             label: "bad base64",
-            data: TaskFixtures.task(operation: "createSecret", params: ["name": "db", "secretBinary": "%%%not base64"]),
+            data: TaskFixtures.task(
+                operation: "createSecret", params: ["name": "db", "secretBinary": "%%%not base64"]),
             code: .invalidTask, message: "params.secretBinary is not valid base64"),
         Case(
             label: "both value forms",

@@ -40,7 +40,8 @@ import Testing
             id: nil, status: .rejected, operation: nil, connectorId: nil, delegate: "d", receivedAt: received,
             finishedAt: received, attempts: 0,
             result: [
-                "text": "line1\nline2\t\"q\" \\ / \u{01} \u{2028}", "n": 1.5, "i": 42, "whole": 3.0, "inf": .number(.infinity),
+                "text": "line1\nline2\t\"q\" \\ / \u{01} \u{2028}", "n": 1.5, "i": 42, "whole": 3.0,
+                "inf": .number(.infinity),
                 "list": [true, false, nil], "nested": ["b": 1, "a": [:]],
             ])
         let line = result.jsonLine
@@ -86,8 +87,10 @@ import Testing
     }
 
     @Test func timestampParsingRefusesGarbage() {
-        for text in ["", "2026-11-21", "2026-11-21T12:00:00", "2026-13-21T12:00:00Z", "2026-11-21T12:00:00.Z",
-                     "2026-11-21T12:00:00.1234567890123456789Z", "2026-11-21 12:00:00Z"] {
+        for text in [
+            "", "2026-11-21", "2026-11-21T12:00:00", "2026-13-21T12:00:00Z", "2026-11-21T12:00:00.Z",
+            "2026-11-21T12:00:00.1234567890123456789Z", "2026-11-21 12:00:00Z",
+        ] {
             #expect(Timestamp.parse(text) == nil, "\(text)")
         }
         #expect(Timestamp.parse("2026-11-21T12:00:00Z") == Date(timeIntervalSince1970: 1_795_262_400))

@@ -46,9 +46,12 @@ extension DelegateConfiguration {
         return try load(tomlText: text, environment: environment, hostName: hostName)
     }
 
-    /// This machine's host name, the default delegate name.
+    /// This machine's host name (`gethostname(2)`, not a DNS lookup), the default delegate name.
     public static func systemHostName() -> String {
-        ProcessInfo.processInfo.hostName
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     // MARK: - TOML
@@ -186,7 +189,8 @@ extension DelegateConfiguration {
             guard case .string(let string) = value else { throw wrongType("a string") }
             self[keyPath: path] = string
         case .stringList(let path):
-            self[keyPath: path] = try Self.strings(value, key: key, origin: origin, allowIntegers: key.section == "queue")
+            self[keyPath: path] = try Self.strings(
+                value, key: key, origin: origin, allowIntegers: key.section == "queue")
         case .bool(let path):
             guard case .bool(let bool) = value else { throw wrongType("true or false") }
             self[keyPath: path] = bool

@@ -30,7 +30,9 @@ extension DelegateConfiguration {
             throw fail("delegate", "name", reason)
         }
         for (index, tag) in delegate.tags.enumerated() {
-            if let reason = Self.listEntryProblem(tag) { throw fail("delegate", "tags", "entry \(index + 1) \(reason)") }
+            if let reason = Self.listEntryProblem(tag) {
+                throw fail("delegate", "tags", "entry \(index + 1) \(reason)")
+            }
         }
         guard Limits.concurrency.contains(delegate.concurrency) else {
             throw fail(
@@ -103,7 +105,7 @@ extension DelegateConfiguration {
 
     /// The name names the claim directory `cur/<name>/`, so it must be a safe path component.
     static func delegateNameProblem(_ name: String) -> String? {
-        if name.isEmpty { return "is empty (and the host name gave none); set a name" }
+        if name.isEmpty { return "is empty; set a name (the default, the host name, was empty too)" }
         if name.utf8.count > 128 { return "is longer than 128 characters" }
         if name == "." || name == ".." { return "must not be \(quoted(name))" }
         if name.unicodeScalars.contains(where: { !Self.isNameScalar($0) }) {

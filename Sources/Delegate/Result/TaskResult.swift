@@ -54,6 +54,20 @@ public struct TaskResult: Sendable, Equatable {
             error: TaskFailure(code: rejection.code.rawValue, message: rejection.message, retryable: false))
     }
 
+    /// The `rejected` result for a task that is not for this delegate (on the socket; in the
+    /// spool such a task is left for another delegate instead).
+    public static func notSelected(
+        taskID: String?, operation: String?, connectorId: String?, decision: SelectionDecision, delegate: String,
+        receivedAt: Date, finishedAt: Date
+    ) -> TaskResult {
+        TaskResult(
+            id: taskID, status: .rejected, operation: operation, connectorId: connectorId, delegate: delegate,
+            receivedAt: receivedAt, finishedAt: finishedAt, attempts: 0,
+            error: TaskFailure(
+                code: TaskFailure.Code.notSelected.rawValue, message: decision.message(delegateName: delegate),
+                retryable: false))
+    }
+
     /// The result as one line of compact JSON (no trailing newline): keys in the spec's order,
     /// nested objects with sorted keys, so equal results are equal bytes.
     public var jsonLine: String {

@@ -45,7 +45,8 @@ public enum Timestamp {
         else { return nil }
         var fraction = 0.0
         if bytes.count > 20 {
-            guard bytes[19] == UInt8(ascii: "."), bytes.count > 21, bytes.count <= 30, let digits = number(20..<(bytes.count - 1))
+            guard bytes[19] == UInt8(ascii: "."), bytes.count > 21, bytes.count <= 30,
+                let digits = number(20..<(bytes.count - 1))
             else { return nil }
             fraction = Double(digits) / pow10(bytes.count - 21)
         } else if bytes[19] != UInt8(ascii: "Z") {

@@ -153,7 +153,8 @@ struct TaskObject {
 
     /// A field name for a message: at most 64 characters, control characters dropped.
     static func quotedKey(_ key: String) -> String {
-        let cleaned = String(String.UnicodeScalarView(key.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+        let cleaned = String(
+            String.UnicodeScalarView(key.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
         return cleaned.count > 64 ? String(cleaned.prefix(64)) + "..." : cleaned
     }
 }
