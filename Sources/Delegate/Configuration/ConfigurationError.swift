@@ -1,0 +1,30 @@
+/// A configuration the delegate refuses to run with. The CLI exits with 78 (EX_CONFIG).
+///
+/// It names the key (`[queue] rescan_interval_seconds`) and, when the value came from the
+/// environment, the variable, so an operator can fix it without guessing. The configuration
+/// holds no secrets, but values are still quoted sparingly and URLs with user info never are.
+public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The key as `[section] key`, `[section]` for a whole section, or nil for a file that
+    /// could not be read or parsed at all.
+    public let key: String?
+    /// Why the value was refused.
+    public let reason: String
+    /// Where the value came from when not the file itself, e.g. `SECRETS_DELEGATE_AWS_MAX_ATTEMPTS`.
+    public let origin: String?
+
+    public init(key: String?, reason: String, origin: String? = nil) {
+        self.key = key
+        self.reason = reason
+        self.origin = origin
+    }
+
+    /// The exit status the CLI uses for configuration errors.
+    public static let exitStatus: Int32 = 78
+
+    public var description: String {
+        var text = ""
+        if let key { text += key }
+        if let origin { text += text.isEmpty ? origin : " (from \(origin))" }
+        return text.isEmpty ? reason : text + ": " + reason
+    }
+}

@@ -1,0 +1,267 @@
+import Foundation
+internal import TOMLKit
+
+extension DelegateConfiguration {
+    /// Builds the effective configuration: defaults, then the TOML text, then
+    /// `SECRETS_DELEGATE_<SECTION>_<KEY>` overrides, then validation of the result.
+    ///
+    /// - Parameters:
+    ///   - tomlText: the file's contents, or nil when there is no file (defaults apply).
+    ///   - environment: the process environment (injected so tests never touch the real one).
+    ///     Every variable starting with `SECRETS_DELEGATE_` is taken as an override; one that
+    ///     names no key is an error.
+    ///   - hostName: the default delegate name.
+    public static func load(
+        tomlText: String?, environment: [String: String], hostName: String
+    ) throws(ConfigurationError) -> DelegateConfiguration {
+        var configuration = DelegateConfiguration(hostName: hostName)
+        var origins: [String: String] = [:]
+        if let tomlText {
+            try configuration.apply(tomlText: tomlText)
+        }
+        try configuration.apply(environment: environment, origins: &origins)
+        try configuration.validate(origins: origins)
+        return configuration
+    }
+
+    /// Reads the file at `path` and loads it as `load(tomlText:environment:hostName:)` does.
+    ///
+    /// - Parameter requireFile: when false a missing file means "all defaults" (the packaged
+    ///   default path); when true (an explicit `--config`) a missing file is an error.
+    public static func load(
+        path: String, requireFile: Bool, environment: [String: String], hostName: String
+    ) throws(ConfigurationError) -> DelegateConfiguration {
+        guard FileManager.default.fileExists(atPath: path) else {
+            if requireFile {
+                throw ConfigurationError(key: nil, reason: "configuration file \(path) does not exist")
+            }
+            return try load(tomlText: nil, environment: environment, hostName: hostName)
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(key: nil, reason: "cannot read configuration file \(path)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(key: nil, reason: "configuration file \(path) is not valid UTF-8")
+        }
+        return try load(tomlText: text, environment: environment, hostName: hostName)
+    }
+
+    /// This machine's host name (`gethostname(2)`, not a DNS lookup), the default delegate name.
+    public static func systemHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    // MARK: - TOML
+
+    private mutating func apply(tomlText: String) throws(ConfigurationError) {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: tomlText)
+        } catch let error as TOMLParseError {
+            throw ConfigurationError(
+                key: nil,
+                reason: "TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): "
+                    + error.description)
+        } catch {
+            throw ConfigurationError(key: nil, reason: "the file is not valid TOML")
+        }
+        for sectionName in table.keys.sorted() {
+            guard let sectionValue = table[sectionName] else { continue }
+            guard ConfigurationKey.sections.contains(sectionName) else {
+                throw ConfigurationError(
+                    key: sectionValue.type == .table ? "[\(sectionName)]" : sectionName,
+                    reason: sectionValue.type == .table
+                        ? "unknown section; the sections are " + ConfigurationKey.sections.joined(separator: ", ")
+                        : "keys must be inside a section ([delegate], [queue], ...)")
+            }
+            guard let section = sectionValue.table else {
+                throw ConfigurationError(key: "[\(sectionName)]", reason: "must be a table, not a single value")
+            }
+            for keyName in section.keys.sorted() {
+                guard let value = section[keyName] else { continue }
+                guard let key = ConfigurationKey.find(section: sectionName, name: keyName) else {
+                    let known = ConfigurationKey.all.filter { $0.section == sectionName }.map(\.name)
+                    throw ConfigurationError(
+                        key: "[\(sectionName)] \(keyName)",
+                        reason: "unknown key; [\(sectionName)] takes " + known.joined(separator: ", "))
+                }
+                try set(key, to: Self.raw(value), origin: nil)
+            }
+        }
+    }
+
+    private static func raw(_ value: any TOMLValueConvertible) -> RawConfigurationValue {
+        switch value.type {
+        case .string: return value.string.map(RawConfigurationValue.string) ?? .other(typeName: "a string")
+        case .int: return value.int.map(RawConfigurationValue.integer) ?? .other(typeName: "an integer")
+        case .double: return value.double.map(RawConfigurationValue.double) ?? .other(typeName: "a number")
+        case .bool: return value.bool.map(RawConfigurationValue.bool) ?? .other(typeName: "a boolean")
+        case .array:
+            guard let array = value.array else { return .other(typeName: "an array") }
+            return .array(array.map { raw($0) })
+        case .table: return .other(typeName: "a table")
+        case .date, .time, .dateTime: return .other(typeName: "a date or time")
+        }
+    }
+
+    // MARK: - Environment
+
+    static let environmentPrefix = "SECRETS_DELEGATE_"
+
+    private mutating func apply(
+        environment: [String: String], origins: inout [String: String]
+    ) throws(ConfigurationError) {
+        for variable in environment.keys.sorted() where variable.hasPrefix(Self.environmentPrefix) {
+            guard let text = environment[variable] else { continue }
+            let rest = variable.dropFirst(Self.environmentPrefix.count)
+            let parts = rest.split(separator: "_", maxSplits: 1, omittingEmptySubsequences: false)
+            let sectionName = parts[0].lowercased()
+            guard ConfigurationKey.sections.contains(sectionName), parts[0] == parts[0].uppercased() else {
+                throw ConfigurationError(
+                    key: nil,
+                    reason: "names no configuration section; the sections are "
+                        + ConfigurationKey.sections.map { $0.uppercased() }.joined(separator: ", "),
+                    origin: variable)
+            }
+            let keyPart = parts.count > 1 ? parts[1] : ""
+            guard keyPart == keyPart.uppercased(),
+                let key = ConfigurationKey.find(section: sectionName, name: keyPart.lowercased())
+            else {
+                let known = ConfigurationKey.all.filter { $0.section == sectionName }.map(\.environmentName)
+                throw ConfigurationError(
+                    key: nil, reason: "names no configuration key; known are " + known.joined(separator: ", "),
+                    origin: variable)
+            }
+            try set(key, to: Self.raw(environmentText: text, for: key, variable: variable), origin: variable)
+            origins[key.label] = variable
+        }
+    }
+
+    /// Environment values are text: lists are comma-separated, booleans true/false/1/0/yes/no.
+    private static func raw(
+        environmentText text: String, for key: ConfigurationKey, variable: String
+    ) throws(ConfigurationError) -> RawConfigurationValue {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        switch key.kind {
+        case .string:
+            return .string(text)
+        case .stringList, .identitySources:
+            if trimmed.isEmpty { return .array([]) }
+            return .array(text.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) })
+        case .bool:
+            switch trimmed.lowercased() {
+            case "true", "1", "yes": return .bool(true)
+            case "false", "0", "no": return .bool(false)
+            default:
+                throw ConfigurationError(
+                    key: key.label, reason: "must be true, false, 1, 0, yes or no, not \(quoted(text))",
+                    origin: variable)
+            }
+        case .integer:
+            guard let value = Int(trimmed) else {
+                throw ConfigurationError(
+                    key: key.label, reason: "must be a whole number, not \(quoted(text))", origin: variable)
+            }
+            return .integer(value)
+        case .seconds:
+            if let value = Int(trimmed) { return .integer(value) }
+            guard let value = Double(trimmed), value.isFinite else {
+                throw ConfigurationError(
+                    key: key.label, reason: "must be a number of seconds, not \(quoted(text))", origin: variable)
+            }
+            return .double(value)
+        }
+    }
+
+    // MARK: - Typing
+
+    private mutating func set(
+        _ key: ConfigurationKey, to value: RawConfigurationValue, origin: String?
+    ) throws(ConfigurationError) {
+        func wrongType(_ expected: String) -> ConfigurationError {
+            ConfigurationError(key: key.label, reason: "must be \(expected), not \(value.typeName)", origin: origin)
+        }
+        switch key.kind {
+        case .string(let path):
+            guard case .string(let string) = value else { throw wrongType("a string") }
+            self[keyPath: path] = string
+        case .stringList(let path):
+            self[keyPath: path] = try Self.strings(
+                value, key: key, origin: origin, allowIntegers: key.section == "queue")
+        case .bool(let path):
+            guard case .bool(let bool) = value else { throw wrongType("true or false") }
+            self[keyPath: path] = bool
+        case .integer(let path):
+            guard case .integer(let integer) = value else { throw wrongType("a whole number") }
+            self[keyPath: path] = integer
+        case .seconds(let path):
+            switch value {
+            case .integer(let integer): self[keyPath: path] = Double(integer)
+            case .double(let double) where double.isFinite: self[keyPath: path] = double
+            default: throw wrongType("a number of seconds")
+            }
+        case .identitySources:
+            let names = try Self.strings(value, key: key, origin: origin, allowIntegers: false)
+            var sources: [IdentitySource] = []
+            for name in names {
+                guard let source = IdentitySource(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw ConfigurationError(
+                        key: key.label,
+                        reason: "unknown identity source \(Self.quoted(name)); the sources are "
+                            + IdentitySource.allCases.map(\.rawValue).joined(separator: ", "),
+                        origin: origin)
+                }
+                guard !sources.contains(source) else {
+                    throw ConfigurationError(
+                        key: key.label, reason: "lists \(source.rawValue) twice", origin: origin)
+                }
+                sources.append(source)
+            }
+            identity.sources = sources
+        }
+    }
+
+    /// A list of strings. Socket users and groups may also be given as numeric ids.
+    private static func strings(
+        _ value: RawConfigurationValue, key: ConfigurationKey, origin: String?, allowIntegers: Bool
+    ) throws(ConfigurationError) -> [String] {
+        guard case .array(let elements) = value else {
+            throw ConfigurationError(
+                key: key.label, reason: "must be an array of strings, not \(value.typeName)", origin: origin)
+        }
+        var strings: [String] = []
+        for (index, element) in elements.enumerated() {
+            switch element {
+            case .string(let string): strings.append(string)
+            case .integer(let integer) where allowIntegers && integer >= 0: strings.append(String(integer))
+            default:
+                throw ConfigurationError(
+                    key: key.label, reason: "entry \(index + 1) must be a string, not \(element.typeName)",
+                    origin: origin)
+            }
+        }
+        return strings
+    }
+
+    /// A value quoted for a message, cut short and with control characters escaped.
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        for (index, scalar) in text.unicodeScalars.enumerated() {
+            if index == 64 {
+                out += "..."
+                break
+            }
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,147 @@
+/// The delegate's effective configuration: `/etc/secrets-delegate/delegate.toml` with
+/// `SECRETS_DELEGATE_<SECTION>_<KEY>` environment overrides applied (INTERFACE.md section 2).
+///
+/// A value of this type is always valid: `load` refuses unknown keys and bad values, so the
+/// daemon can trust every field without checking again.
+public struct DelegateConfiguration: Sendable, Equatable {
+    public var delegate: DelegateSection
+    public var queue: QueueSection
+    public var aws: AWSSection
+    public var identity: IdentitySection
+    public var credentials: CredentialsSection
+
+    /// The defaults of the spec, with the host name as the delegate's name.
+    public init(hostName: String) {
+        self.delegate = DelegateSection(name: hostName)
+        self.queue = QueueSection()
+        self.aws = AWSSection()
+        self.identity = IdentitySection()
+        self.credentials = CredentialsSection()
+    }
+
+    public init(
+        delegate: DelegateSection, queue: QueueSection, aws: AWSSection, identity: IdentitySection,
+        credentials: CredentialsSection
+    ) {
+        self.delegate = delegate
+        self.queue = queue
+        self.aws = aws
+        self.identity = identity
+        self.credentials = credentials
+    }
+
+    /// Where the daemon looks for its configuration unless told otherwise.
+    public static let defaultPath = "/etc/secrets-delegate/delegate.toml"
+
+    /// `[delegate]`: who this delegate is and how much it runs at once.
+    public struct DelegateSection: Sendable, Equatable {
+        /// The delegate's name; also names its claim directory `cur/<name>/`, so it is limited to
+        /// `[A-Za-z0-9._-]{1,128}`. Always counts as one of its tags.
+        public var name: String
+        /// Tags matched against task selectors (trimmed; compared case-insensitively).
+        public var tags: [String]
+        /// Whether tasks whose connector has no selectors run here.
+        public var acceptUntagged: Bool
+        /// Tasks in flight at once.
+        public var concurrency: Int
+
+        public init(name: String, tags: [String] = [], acceptUntagged: Bool = true, concurrency: Int = 16) {
+            self.name = name
+            self.tags = tags
+            self.acceptUntagged = acceptUntagged
+            self.concurrency = concurrency
+        }
+    }
+
+    /// `[queue]`: where tasks come from.
+    public struct QueueSection: Sendable, Equatable {
+        /// Spool directory; empty turns the spool off.
+        public var spoolDir: String
+        /// Unix socket path; empty turns the socket off.
+        public var socketPath: String
+        /// Groups (names or numeric ids) whose members may use the socket.
+        public var socketAllowedGroups: [String]
+        /// Users (names or numeric ids) who may use the socket; root and the daemon's own uid
+        /// always may.
+        public var socketAllowedUsers: [String]
+        /// Full spool rescan period besides inotify, in seconds.
+        public var rescanIntervalSeconds: Double
+        /// How long uncollected results stay in `done/`, in seconds.
+        public var resultRetentionSeconds: Int
+
+        public init(
+            spoolDir: String = "/var/lib/secrets-delegate/spool",
+            socketPath: String = "/run/secrets-delegate/delegate.sock",
+            socketAllowedGroups: [String] = ["secrets-delegate"],
+            socketAllowedUsers: [String] = [],
+            rescanIntervalSeconds: Double = 5,
+            resultRetentionSeconds: Int = 3600
+        ) {
+            self.spoolDir = spoolDir
+            self.socketPath = socketPath
+            self.socketAllowedGroups = socketAllowedGroups
+            self.socketAllowedUsers = socketAllowedUsers
+            self.rescanIntervalSeconds = rescanIntervalSeconds
+            self.resultRetentionSeconds = resultRetentionSeconds
+        }
+    }
+
+    /// `[aws]`: endpoints, timeouts and retries for every AWS call.
+    public struct AWSSection: Sendable, Equatable {
+        /// Secrets Manager endpoint override (VPC endpoint, emulator); empty means the regional
+        /// default `https://secretsmanager.<region>.amazonaws.com`.
+        public var secretsManagerEndpoint: String
+        /// STS endpoint override; empty means `https://sts.<region>.amazonaws.com`.
+        public var stsEndpoint: String
+        /// Instance metadata service endpoint.
+        public var imdsEndpoint: String
+        public var connectTimeoutSeconds: Double
+        public var requestTimeoutSeconds: Double
+        /// Attempts per AWS call including the first (AWS standard retry mode).
+        public var maxAttempts: Int
+
+        public init(
+            secretsManagerEndpoint: String = "",
+            stsEndpoint: String = "",
+            imdsEndpoint: String = "http://169.254.169.254",
+            connectTimeoutSeconds: Double = 3,
+            requestTimeoutSeconds: Double = 15,
+            maxAttempts: Int = 3
+        ) {
+            self.secretsManagerEndpoint = secretsManagerEndpoint
+            self.stsEndpoint = stsEndpoint
+            self.imdsEndpoint = imdsEndpoint
+            self.connectTimeoutSeconds = connectTimeoutSeconds
+            self.requestTimeoutSeconds = requestTimeoutSeconds
+            self.maxAttempts = maxAttempts
+        }
+    }
+
+    /// `[identity]`: where the delegate's own AWS identity comes from, tried in order.
+    public struct IdentitySection: Sendable, Equatable {
+        public var sources: [IdentitySource]
+
+        public init(sources: [IdentitySource] = [.environment, .imds]) {
+            self.sources = sources
+        }
+    }
+
+    /// `[credentials]`: where credential refs (`secretAccessKeyRef`, ...) are looked up after
+    /// `$CREDENTIALS_DIRECTORY`.
+    public struct CredentialsSection: Sendable, Equatable {
+        /// Absolute directory; empty means only `$CREDENTIALS_DIRECTORY` is used.
+        public var directory: String
+
+        public init(directory: String = "/etc/secrets-delegate/credentials") {
+            self.directory = directory
+        }
+    }
+}
+
+/// A source of the delegate's own identity (`[identity] sources`).
+public enum IdentitySource: String, Sendable, Equatable, CaseIterable {
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`.
+    case environment
+    /// The EC2 instance role through IMDSv2.
+    case imds
+}

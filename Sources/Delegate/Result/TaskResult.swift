@@ -1,0 +1,150 @@
+import struct Foundation.Date
+
+/// What the delegate hands back for one task (INTERFACE.md section 4): written to
+/// `done/<id>.json` for the spool and as one line on the socket.
+public struct TaskResult: Sendable, Equatable {
+    public enum Status: String, Sendable, Codable, Equatable {
+        case succeeded
+        case failed
+        /// The task itself is invalid, or (on the socket) not for this delegate.
+        case rejected
+    }
+
+    /// The task's id; nil only for a rejected task whose id could not be read at all.
+    public var id: String?
+    public var status: Status
+    /// The operation's name; nil when a rejected task named none (or an unknown one).
+    public var operation: String?
+    public var connectorId: String?
+    /// The name of the delegate that produced the result.
+    public var delegate: String
+    public var receivedAt: Date
+    public var finishedAt: Date
+    /// AWS calls attempted for the task (0 when it was rejected before any call).
+    public var attempts: Int
+    /// The operation's result, for `succeeded`.
+    public var result: JSONValue?
+    /// Why the task failed or was rejected.
+    public var error: TaskFailure?
+
+    public init(
+        id: String?, status: Status, operation: String?, connectorId: String?, delegate: String,
+        receivedAt: Date, finishedAt: Date, attempts: Int, result: JSONValue? = nil, error: TaskFailure? = nil
+    ) {
+        self.id = id
+        self.status = status
+        self.operation = operation
+        self.connectorId = connectorId
+        self.delegate = delegate
+        self.receivedAt = receivedAt
+        self.finishedAt = finishedAt
+        self.attempts = attempts
+        self.result = result
+        self.error = error
+    }
+
+    /// The `rejected` result for a task that failed validation.
+    public static func rejected(
+        _ rejection: TaskRejection, delegate: String, receivedAt: Date, finishedAt: Date
+    ) -> TaskResult {
+        TaskResult(
+            id: rejection.taskID, status: .rejected, operation: rejection.operation,
+            connectorId: rejection.connectorID, delegate: delegate, receivedAt: receivedAt, finishedAt: finishedAt,
+            attempts: 0,
+            error: TaskFailure(code: rejection.code.rawValue, message: rejection.message, retryable: false))
+    }
+
+    /// The `rejected` result for a task that is not for this delegate (on the socket; in the
+    /// spool such a task is left for another delegate instead).
+    public static func notSelected(
+        taskID: String?, operation: String?, connectorId: String?, decision: SelectionDecision, delegate: String,
+        receivedAt: Date, finishedAt: Date
+    ) -> TaskResult {
+        TaskResult(
+            id: taskID, status: .rejected, operation: operation, connectorId: connectorId, delegate: delegate,
+            receivedAt: receivedAt, finishedAt: finishedAt, attempts: 0,
+            error: TaskFailure(
+                code: TaskFailure.Code.notSelected.rawValue, message: decision.message(delegateName: delegate),
+                retryable: false))
+    }
+
+    /// The result as one line of compact JSON (no trailing newline): keys in the spec's order,
+    /// nested objects with sorted keys, so equal results are equal bytes.
+    public var jsonLine: String {
+        var out = "{"
+        var first = true
+        func key(_ name: String) {
+            if !first { out += "," }
+            first = false
+            JSONValue.writeString(name, into: &out)
+            out += ":"
+        }
+        if let id {
+            key("id")
+            JSONValue.writeString(id, into: &out)
+        }
+        key("status")
+        JSONValue.writeString(status.rawValue, into: &out)
+        if let operation {
+            key("operation")
+            JSONValue.writeString(operation, into: &out)
+        }
+        if let connectorId {
+            key("connectorId")
+            JSONValue.writeString(connectorId, into: &out)
+        }
+        key("delegate")
+        JSONValue.writeString(delegate, into: &out)
+        key("receivedAt")
+        JSONValue.writeString(Timestamp.format(receivedAt), into: &out)
+        key("finishedAt")
+        JSONValue.writeString(Timestamp.format(finishedAt), into: &out)
+        key("attempts")
+        out += String(attempts)
+        if let result {
+            key("result")
+            result.write(into: &out)
+        }
+        if let error {
+            key("error")
+            error.jsonValue.write(into: &out)
+        }
+        return out + "}"
+    }
+}
+
+/// The `error` of a result: an AWS error code as AWS names it, or one of the delegate's own
+/// (`InvalidTask`, `InvalidSecretName`, `NotSelected`, `CredentialsUnavailable`,
+/// `DeadlineExceeded`, `EndpointUnreachable`). The message never holds a secret value.
+public struct TaskFailure: Sendable, Equatable, Codable {
+    public var code: String
+    public var message: String
+    /// Whether running the same task again later may succeed.
+    public var retryable: Bool
+    public var awsRequestId: String?
+
+    public init(code: String, message: String, retryable: Bool, awsRequestId: String? = nil) {
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.awsRequestId = awsRequestId
+    }
+
+    /// The delegate's own error codes.
+    public enum Code: String, Sendable, CaseIterable {
+        case invalidTask = "InvalidTask"
+        case invalidSecretName = "InvalidSecretName"
+        case notSelected = "NotSelected"
+        case credentialsUnavailable = "CredentialsUnavailable"
+        case deadlineExceeded = "DeadlineExceeded"
+        case endpointUnreachable = "EndpointUnreachable"
+    }
+
+    var jsonValue: JSONValue {
+        var object: [String: JSONValue] = [
+            "code": .string(code), "message": .string(message), "retryable": .bool(retryable),
+        ]
+        if let awsRequestId { object["awsRequestId"] = .string(awsRequestId) }
+        return .object(object)
+    }
+}

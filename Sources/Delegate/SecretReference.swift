@@ -1,0 +1,175 @@
+import Foundation
+
+/// A secret as a task names it: the name relative to the connector's prefix, the full AWS name
+/// (or ARN) that calls use, and an optional JSON field key (`name#key`, getSecretValue only).
+///
+/// Pure name logic with no dependencies beyond Foundation, so the Secrets Manager code can share
+/// one definition of "prefix/name", "ARNs are used as is" and "what is a valid name".
+public struct SecretReference: Sendable, Hashable {
+    /// The name as the task gave it, without any `#key` suffix.
+    public let name: String
+    /// The name AWS sees: `prefix/name`, or the ARN as is.
+    public let fullName: String
+    /// The JSON field to pick out of the secret (`db#password` gives `password`).
+    public let jsonKey: String?
+
+    /// Longest full name Secrets Manager accepts.
+    public static let maximumNameLength = 512
+    /// Longest ARN accepted (AWS allows 2048 for `SecretId`).
+    public static let maximumARNLength = 2048
+
+    /// Resolves `reference` under `prefix`, validating the full name before any AWS call.
+    ///
+    /// - Parameters:
+    ///   - reference: the task's name, possibly ending in `#key`.
+    ///   - prefix: the connector's `secretNamePrefix`, raw (slashes are stripped here).
+    ///   - allowJSONKey: whether `#key` is permitted (true only for getSecretValue).
+    public init(parsing reference: String, prefix: String, allowJSONKey: Bool) throws(SecretNameError) {
+        var name = reference
+        var jsonKey: String? = nil
+        if let hash = reference.firstIndex(of: "#") {
+            guard allowJSONKey else {
+                throw SecretNameError(
+                    "secret name \(SecretReference.quoted(reference)) contains '#': picking a JSON field with "
+                        + "'#key' is only allowed for getSecretValue")
+            }
+            name = String(reference[..<hash])
+            let key = String(reference[reference.index(after: hash)...])
+            guard !key.isEmpty else {
+                throw SecretNameError(
+                    "secret name \(SecretReference.quoted(reference)) ends in '#' but names no JSON field after it")
+            }
+            jsonKey = key
+        }
+        guard !name.isEmpty else {
+            throw SecretNameError("secret name is empty")
+        }
+        let fullName = SecretReference.fullName(prefix: prefix, name: name)
+        try SecretReference.validate(fullName: fullName)
+        self.name = name
+        self.fullName = fullName
+        self.jsonKey = jsonKey
+    }
+
+    /// The connector prefix with leading and trailing `/` removed.
+    public static func normalizedPrefix(_ prefix: String) -> String {
+        var scalars = Substring(prefix)
+        while scalars.first == "/" { scalars = scalars.dropFirst() }
+        while scalars.last == "/" { scalars = scalars.dropLast() }
+        return String(scalars)
+    }
+
+    /// The AWS name for `name` under `prefix`: an ARN as is, otherwise `prefix/name`
+    /// (or just `name` when the prefix is empty).
+    public static func fullName(prefix: String, name: String) -> String {
+        if isARN(name) { return name }
+        let normalized = normalizedPrefix(prefix)
+        return normalized.isEmpty ? name : normalized + "/" + name
+    }
+
+    /// The name relative to `prefix`, for results: `devops/db` under `devops` is `db`. A name
+    /// outside the prefix (or an ARN) is returned unchanged.
+    public static func relativeName(fullName: String, prefix: String) -> String {
+        let normalized = normalizedPrefix(prefix)
+        guard !normalized.isEmpty else { return fullName }
+        let head = normalized + "/"
+        guard fullName.hasPrefix(head), fullName.count > head.count else { return fullName }
+        return String(fullName.dropFirst(head.count))
+    }
+
+    /// Whether `name` is a Secrets Manager ARN (`arn:<partition>:secretsmanager:...`).
+    public static func isARN(_ name: String) -> Bool {
+        guard name.hasPrefix("arn:") else { return false }
+        let parts = name.split(separator: ":", maxSplits: 3, omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[1].hasPrefix("aws") && parts[2] == "secretsmanager"
+    }
+
+    /// Checks a full name: 1-512 characters of `A-Za-z0-9/_+=.@-`, or a well-formed ARN.
+    public static func validate(fullName: String) throws(SecretNameError) {
+        if isARN(fullName) {
+            try validateARN(fullName)
+            return
+        }
+        let count = fullName.utf8.count
+        guard count >= 1 else { throw SecretNameError("secret name is empty") }
+        guard count <= maximumNameLength else {
+            throw SecretNameError(
+                "secret name \(quoted(fullName)) is \(count) characters long; the limit is \(maximumNameLength)")
+        }
+        if let bad = fullName.unicodeScalars.first(where: { !isNameCharacter($0) }) {
+            throw SecretNameError(
+                "secret name \(quoted(fullName)) contains \(describe(bad)); allowed are letters, digits and /_+=.@-")
+        }
+    }
+
+    private static func validateARN(_ arn: String) throws(SecretNameError) {
+        // arn:<partition>:secretsmanager:<region>:<account>:secret:<name>
+        let parts = arn.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)
+        let partitionOK = parts.count == 7 && parts[1].allSatisfy { $0 == "-" || ("a"..."z").contains($0) }
+        let regionOK =
+            parts.count == 7 && !parts[3].isEmpty
+            && parts[3].allSatisfy { $0 == "-" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
+        let accountOK = parts.count == 7 && parts[4].count == 12 && parts[4].allSatisfy { ("0"..."9").contains($0) }
+        guard partitionOK, regionOK, accountOK, parts[5] == "secret", !parts[6].isEmpty else {
+            throw SecretNameError(
+                "secret ARN \(quoted(arn)) is malformed; expected arn:aws:secretsmanager:<region>:<account>:secret:<name>"
+            )
+        }
+        guard arn.utf8.count <= maximumARNLength else {
+            throw SecretNameError("secret ARN is longer than \(maximumARNLength) characters")
+        }
+        if let bad = parts[6].unicodeScalars.first(where: { !isNameCharacter($0) }) {
+            throw SecretNameError(
+                "secret ARN \(quoted(arn)) contains \(describe(bad)); allowed are letters, digits and /_+=.@-")
+        }
+    }
+
+    static func isNameCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "/", "_", "+", "=", ".", "@", "-": true
+        default: false
+        }
+    }
+
+    private static func describe(_ scalar: Unicode.Scalar) -> String {
+        if scalar.value < 0x20 || scalar.value == 0x7F || scalar == " " || scalar.value > 0x7E {
+            return "the character U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
+        }
+        return "'\(Character(scalar))'"
+    }
+
+    /// A name for a message: quoted, control characters escaped, cut at 128 characters.
+    static func quoted(_ name: String) -> String {
+        var out = "'"
+        for (index, scalar) in name.unicodeScalars.enumerated() {
+            if index == 128 {
+                out += "..."
+                break
+            }
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "'"
+    }
+}
+
+/// Why a secret name was refused (reported as `InvalidSecretName`). Names are not secret, so the
+/// message may quote them; it never holds a secret value.
+public struct SecretNameError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+extension String {
+    fileprivate func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+extension DelegateTask {
+    /// Decodes and validates a task: at most 1 MiB of UTF-8 JSON, one object, every field as the
+    /// spec says. Anything wrong is a `TaskRejection` saying exactly what, before any AWS call.
+    ///
+    /// - Parameter defaultID: the id to use when the task has none (the spool file's name
+    ///   without `.json`); nil on the socket, where `id` is required.
+    public static func decode(_ data: Data, defaultID: String?) throws(TaskRejection) -> DelegateTask {
+        let fallbackID = defaultID.flatMap { isValidID($0) ? $0 : nil }
+        guard data.count <= maximumSize else {
+            throw TaskRejection(
+                code: .invalidTask,
+                message: "the task is \(data.count) bytes; the limit is \(maximumSize) bytes (1 MiB)",
+                taskID: fallbackID)
+        }
+        guard String(validating: data, as: UTF8.self) != nil else {
+            throw TaskRejection(code: .invalidTask, message: "the task is not valid UTF-8", taskID: fallbackID)
+        }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw TaskRejection(code: .invalidTask, message: "the task is not valid JSON", taskID: fallbackID)
+        }
+        guard case .object(let fields) = value else {
+            throw TaskRejection(
+                code: .invalidTask, message: "the task must be a JSON object, not \(value.kindDescription)",
+                taskID: fallbackID)
+        }
+
+        // Context for the rejected result, read leniently before anything is checked.
+        let contextID = fields["id"]?.stringValue.flatMap { isValidID($0) ? $0 : nil } ?? fallbackID
+        let contextOperation = fields["operation"]?.stringValue.flatMap { OperationName(rawValue: $0)?.rawValue }
+        let contextConnector = fields["connector"]?["id"]?.stringValue.flatMap { isValidID($0) ? $0 : nil }
+        do {
+            return try decode(TaskObject(path: "", fields: fields), defaultID: fallbackID, rawDefaultID: defaultID)
+        } catch {
+            throw TaskRejection(
+                code: error.code, message: error.message, taskID: contextID, operation: contextOperation,
+                connectorID: contextConnector)
+        }
+    }
+
+    /// `[A-Za-z0-9._-]{1,128}`: task ids name result files, so they must be safe file names.
+    public static func isValidID(_ id: String) -> Bool {
+        let count = id.utf8.count
+        return (1...128).contains(count) && id != "." && id != ".."
+            && id.unicodeScalars.allSatisfy(DelegateConfiguration.isNameScalar)
+    }
+
+    private static let topLevelFields: Set<String> = ["id", "connector", "operation", "params", "deadlineSeconds"]
+
+    private static func decode(
+        _ task: TaskObject, defaultID: String?, rawDefaultID: String?
+    ) throws(TaskProblem) -> DelegateTask {
+        let id: String
+        if let given = try task.optionalString("id") {
+            guard isValidID(given) else {
+                throw .invalid("id must be 1-128 characters of A-Za-z0-9._- (and not '.' or '..')")
+            }
+            id = given
+        } else if let defaultID {
+            id = defaultID
+        } else if rawDefaultID != nil {
+            throw .invalid(
+                "the task has no id and its file name is not a valid id (1-128 characters of A-Za-z0-9._-)")
+        } else {
+            throw .invalid("id is required")
+        }
+
+        let connector = try Connector.decode(try task.object("connector"))
+
+        let operationText = try task.string("operation")
+        guard let operationName = OperationName(rawValue: operationText) else {
+            throw .invalid(
+                "operation \(DelegateConfiguration.quoted(operationText)) is not known; the operations are "
+                    + OperationName.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        let params: TaskObject
+        switch task.fields["params"] {
+        case .none, .some(.null): params = TaskObject(path: "params", fields: [:])
+        case .some(.object(let object)): params = TaskObject(path: "params", fields: object)
+        case .some(let other): throw .invalid("params must be an object, not \(other.kindDescription)")
+        }
+        let operation = try TaskOperation.decode(operationName, params: params, connector: connector)
+
+        let deadline = try task.optionalInt("deadlineSeconds", range: deadlineRange) ?? defaultDeadlineSeconds
+        try task.refuseUnknown(topLevelFields, what: "a task", checkPlaintextSecrets: true)
+        return DelegateTask(id: id, connector: connector, operation: operation, deadlineSeconds: deadline)
+    }
+}
+
+extension Connector {
+    private static let fields: Set<String> = ["id", "region", "secretNamePrefix", "delegateSelectors", "credentials"]
+
+    static func decode(_ object: TaskObject) throws(TaskProblem) -> Connector {
+        // Plain secrets are refused first, whatever else is wrong.
+        try object.refuseUnknown(fields, what: "a connector", checkPlaintextSecrets: true)
+        let id = try object.string("id")
+        guard DelegateTask.isValidID(id) else {
+            throw .invalid("connector.id must be 1-128 characters of A-Za-z0-9._-")
+        }
+        let region = try object.string("region")
+        guard isValidRegion(region) else {
+            throw .invalid(
+                "connector.region \(DelegateConfiguration.quoted(region)) is not an AWS region (like us-east-1)")
+        }
+        let prefix = SecretReference.normalizedPrefix(try object.optionalString("secretNamePrefix") ?? "")
+        if !prefix.isEmpty {
+            do {
+                try SecretReference.validate(fullName: prefix)
+            } catch {
+                throw .secretName("connector.secretNamePrefix is invalid: \(error.message)")
+            }
+        }
+        let selectors = try object.optionalStrings("delegateSelectors") ?? []
+        let credentials = try ConnectorCredentials.decode(try object.object("credentials"))
+        return Connector(
+            id: id, region: region, secretNamePrefix: prefix, delegateSelectors: selectors, credentials: credentials)
+    }
+
+    /// `us-east-1`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-2`...: two letters, one or
+    /// more lower-case words, a number.
+    public static func isValidRegion(_ region: String) -> Bool {
+        guard region.utf8.count <= 32 else { return false }
+        let parts = region.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let last = parts.last, (1...2).contains(last.count),
+            last.allSatisfy({ ("0"..."9").contains($0) }),
+            parts[0].count == 2
+        else { return false }
+        return parts.dropLast().allSatisfy { !$0.isEmpty && $0.allSatisfy { ("a"..."z").contains($0) } }
+    }
+}

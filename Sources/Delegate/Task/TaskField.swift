@@ -1,0 +1,160 @@
+/// A problem found while decoding, before the task's context (id, operation, connector) is
+/// attached to make it a `TaskRejection`.
+struct TaskProblem: Error {
+    let code: TaskRejection.Code
+    let message: String
+
+    static func invalid(_ message: String) -> TaskProblem {
+        TaskProblem(code: .invalidTask, message: message)
+    }
+
+    static func secretName(_ message: String) -> TaskProblem {
+        TaskProblem(code: .invalidSecretName, message: message)
+    }
+}
+
+/// Typed, path-aware access to one JSON object of a task. Messages name the field by its full
+/// path (`connector.credentials.roleArn`) and never quote its value.
+struct TaskObject {
+    let path: String
+    let fields: [String: JSONValue]
+    /// Appended to "is required" messages, e.g. " for getSecretValue".
+    var requiredSuffix = ""
+
+    init(path: String, fields: [String: JSONValue], requiredSuffix: String = "") {
+        self.path = path
+        self.fields = fields
+        self.requiredSuffix = requiredSuffix
+    }
+
+    func label(_ key: String) -> String {
+        path.isEmpty ? key : path + "." + key
+    }
+
+    func has(_ key: String) -> Bool {
+        if case .some(.null) = fields[key] { return false }
+        return fields[key] != nil
+    }
+
+    func missing(_ key: String) -> TaskProblem {
+        .invalid("\(label(key)) is required\(requiredSuffix)")
+    }
+
+    func wrongType(_ key: String, _ expected: String, _ value: JSONValue) -> TaskProblem {
+        .invalid("\(label(key)) must be \(expected), not \(value.kindDescription)")
+    }
+
+    /// A null value counts as absent.
+    func optionalString(_ key: String) throws(TaskProblem) -> String? {
+        switch fields[key] {
+        case .none, .some(.null): return nil
+        case .some(.string(let string)): return string
+        case .some(let other): throw wrongType(key, "a string", other)
+        }
+    }
+
+    func string(_ key: String) throws(TaskProblem) -> String {
+        guard let string = try optionalString(key) else { throw missing(key) }
+        return string
+    }
+
+    /// A string of bounded length (in characters); the value is never quoted.
+    func optionalString(_ key: String, length: ClosedRange<Int>) throws(TaskProblem) -> String? {
+        guard let string = try optionalString(key) else { return nil }
+        let count = string.count
+        guard length.contains(count) else {
+            throw .invalid(
+                length.lowerBound == length.upperBound
+                    ? "\(label(key)) must be \(length.lowerBound) characters long"
+                    : "\(label(key)) must be \(length.lowerBound)-\(length.upperBound) characters long, not \(count)")
+        }
+        return string
+    }
+
+    func optionalInt(_ key: String, range: ClosedRange<Int>) throws(TaskProblem) -> Int? {
+        let integer: Int
+        switch fields[key] {
+        case .none, .some(.null): return nil
+        case .some(.integer(let value)):
+            guard let fits = Int(exactly: value) else { throw .invalid("\(label(key)) is out of range") }
+            integer = fits
+        case .some(.number(let value)) where value == value.rounded() && abs(value) < 1e15:
+            integer = Int(value)
+        case .some(.number): throw .invalid("\(label(key)) must be a whole number")
+        case .some(let other): throw wrongType(key, "a whole number", other)
+        }
+        guard range.contains(integer) else {
+            throw .invalid("\(label(key)) must be between \(range.lowerBound) and \(range.upperBound), not \(integer)")
+        }
+        return integer
+    }
+
+    func optionalBool(_ key: String) throws(TaskProblem) -> Bool? {
+        switch fields[key] {
+        case .none, .some(.null): return nil
+        case .some(.bool(let bool)): return bool
+        case .some(let other): throw wrongType(key, "true or false", other)
+        }
+    }
+
+    func optionalStrings(_ key: String) throws(TaskProblem) -> [String]? {
+        switch fields[key] {
+        case .none, .some(.null): return nil
+        case .some(.array(let elements)):
+            var strings: [String] = []
+            for (index, element) in elements.enumerated() {
+                guard case .string(let string) = element else {
+                    throw .invalid("\(label(key))[\(index)] must be a string, not \(element.kindDescription)")
+                }
+                strings.append(string)
+            }
+            return strings
+        case .some(let other): throw wrongType(key, "an array of strings", other)
+        }
+    }
+
+    func optionalObject(_ key: String) throws(TaskProblem) -> TaskObject? {
+        switch fields[key] {
+        case .none, .some(.null): return nil
+        case .some(.object(let object)): return TaskObject(path: label(key), fields: object)
+        case .some(let other): throw wrongType(key, "an object", other)
+        }
+    }
+
+    func object(_ key: String) throws(TaskProblem) -> TaskObject {
+        guard let object = try optionalObject(key) else { throw missing(key) }
+        return object
+    }
+
+    /// Refuses fields that are not `allowed`: a typo must not silently change what a task does.
+    /// Fields that look like plaintext secrets get a message saying to use a ref instead.
+    func refuseUnknown(_ allowed: Set<String>, what: String, checkPlaintextSecrets: Bool) throws(TaskProblem) {
+        for key in fields.keys.sorted() where !allowed.contains(key) {
+            if checkPlaintextSecrets, let hint = Self.plaintextSecretHint(key) {
+                throw .invalid(
+                    "\(label(Self.quotedKey(key))) looks like a plaintext secret; secrets are never accepted inside a "
+                        + "task: store it in a credential file and use \(hint) to name it")
+            }
+            throw .invalid("\(label(Self.quotedKey(key))) is not a field of \(what)")
+        }
+    }
+
+    /// The ref field to suggest if `key` looks like a plain secret (`secretAccessKey`,
+    /// `sessionToken`, `aws_secret_access_key`, `password`, ...), else nil.
+    static func plaintextSecretHint(_ key: String) -> String? {
+        let normalized = key.lowercased().filter { $0 != "_" && $0 != "-" }
+        if normalized.hasSuffix("ref") { return nil }
+        if normalized.contains("token") { return "sessionTokenRef" }
+        for marker in ["secret", "password", "privatekey"] where normalized.contains(marker) {
+            return "secretAccessKeyRef"
+        }
+        return nil
+    }
+
+    /// A field name for a message: at most 64 characters, control characters dropped.
+    static func quotedKey(_ key: String) -> String {
+        let cleaned = String(
+            String.UnicodeScalarView(key.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+        return cleaned.count > 64 ? String(cleaned.prefix(64)) + "..." : cleaned
+    }
+}

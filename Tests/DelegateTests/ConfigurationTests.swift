@@ -1,0 +1,289 @@
+import Foundation
+import Testing
+
+@testable import Delegate
+
+@Suite struct ConfigurationTests {
+    @Test func defaultsWithoutFile() throws {
+        let configuration = try DelegateConfiguration.load(tomlText: nil, environment: [:], hostName: "host-a")
+        #expect(configuration.delegate.name == "host-a")
+        #expect(configuration.delegate.tags == [])
+        #expect(configuration.delegate.acceptUntagged == true)
+        #expect(configuration.delegate.concurrency == 16)
+        #expect(configuration.queue.spoolDir == "/var/lib/secrets-delegate/spool")
+        #expect(configuration.queue.socketPath == "/run/secrets-delegate/delegate.sock")
+        #expect(configuration.queue.socketAllowedGroups == ["secrets-delegate"])
+        #expect(configuration.queue.socketAllowedUsers == [])
+        #expect(configuration.queue.rescanIntervalSeconds == 5)
+        #expect(configuration.queue.resultRetentionSeconds == 3600)
+        #expect(configuration.aws.secretsManagerEndpoint == "")
+        #expect(configuration.aws.stsEndpoint == "")
+        #expect(configuration.aws.imdsEndpoint == "http://169.254.169.254")
+        #expect(configuration.aws.connectTimeoutSeconds == 3)
+        #expect(configuration.aws.requestTimeoutSeconds == 15)
+        #expect(configuration.aws.maxAttempts == 3)
+        #expect(configuration.identity.sources == [.environment, .imds])
+        #expect(configuration.credentials.directory == "/etc/secrets-delegate/credentials")
+        #expect(configuration == DelegateConfiguration(hostName: "host-a"))
+        // An empty file is the defaults too.
+        #expect(try DelegateConfiguration.load(tomlText: "", environment: [:], hostName: "host-a") == configuration)
+    }
+
+    @Test func parsesTheSpecExample() throws {
+        let toml = """
+            [delegate]
+            name = "build-host-1"
+            tags = ["aws", "prod"]
+            accept_untagged = false
+            concurrency = 4
+
+            [queue]
+            spool_dir = ""
+            socket_path = "/tmp/d.sock"
+            socket_allowed_groups = ["ops", 1001]
+            socket_allowed_users = ["deploy"]
+            rescan_interval_seconds = 0.5
+            result_retention_seconds = 60
+
+            [aws]
+            secretsmanager_endpoint = "http://127.0.0.1:5000"
+            sts_endpoint = "https://sts.eu-west-1.amazonaws.com/"
+            imds_endpoint = "http://127.0.0.1:1338"
+            connect_timeout_seconds = 1
+            request_timeout_seconds = 2.5
+            max_attempts = 5
+
+            [identity]
+            sources = ["imds"]
+
+            [credentials]
+            directory = "/srv/creds"
+            """
+        let configuration = try DelegateConfiguration.load(tomlText: toml, environment: [:], hostName: "ignored")
+        #expect(
+            configuration.delegate
+                == .init(name: "build-host-1", tags: ["aws", "prod"], acceptUntagged: false, concurrency: 4))
+        #expect(
+            configuration.queue
+                == .init(
+                    spoolDir: "", socketPath: "/tmp/d.sock", socketAllowedGroups: ["ops", "1001"],
+                    socketAllowedUsers: ["deploy"], rescanIntervalSeconds: 0.5, resultRetentionSeconds: 60))
+        #expect(
+            configuration.aws
+                == .init(
+                    secretsManagerEndpoint: "http://127.0.0.1:5000",
+                    stsEndpoint: "https://sts.eu-west-1.amazonaws.com/",
+                    imdsEndpoint: "http://127.0.0.1:1338", connectTimeoutSeconds: 1, requestTimeoutSeconds: 2.5,
+                    maxAttempts: 5))
+        #expect(configuration.identity.sources == [.imds])
+        #expect(configuration.credentials.directory == "/srv/creds")
+    }
+
+    @Test func environmentOverridesTheFile() throws {
+        let toml = "[delegate]\ntags = [\"file\"]\nconcurrency = 2\n"
+        let environment = [
+            "SECRETS_DELEGATE_DELEGATE_TAGS": "aws, prod ,eu",
+            "SECRETS_DELEGATE_DELEGATE_ACCEPT_UNTAGGED": "No",
+            "SECRETS_DELEGATE_DELEGATE_CONCURRENCY": " 32 ",
+            "SECRETS_DELEGATE_QUEUE_SOCKET_ALLOWED_USERS": "",
+            "SECRETS_DELEGATE_QUEUE_SOCKET_ALLOWED_GROUPS": "ops,1000",
+            "SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "0.25",
+            "SECRETS_DELEGATE_AWS_MAX_ATTEMPTS": "1",
+            "SECRETS_DELEGATE_AWS_SECRETSMANAGER_ENDPOINT": "http://localhost:4566",
+            "SECRETS_DELEGATE_IDENTITY_SOURCES": "imds,environment",
+            "SECRETS_DELEGATE_CREDENTIALS_DIRECTORY": "",
+            "PATH": "/usr/bin",  // other variables are not ours
+            "AWS_REGION": "us-east-1",
+        ]
+        let configuration = try DelegateConfiguration.load(tomlText: toml, environment: environment, hostName: "h")
+        #expect(configuration.delegate.tags == ["aws", " prod ", "eu"])
+        #expect(configuration.delegate.acceptUntagged == false)
+        #expect(configuration.delegate.concurrency == 32)
+        #expect(configuration.queue.socketAllowedUsers == [])
+        #expect(configuration.queue.socketAllowedGroups == ["ops", "1000"])
+        #expect(configuration.queue.rescanIntervalSeconds == 0.25)
+        #expect(configuration.aws.maxAttempts == 1)
+        #expect(configuration.aws.secretsManagerEndpoint == "http://localhost:4566")
+        #expect(configuration.identity.sources == [.imds, .environment])
+        #expect(configuration.credentials.directory == "")
+    }
+
+    @Test(arguments: [
+        ("true", true), ("TRUE", true), ("1", true), ("yes", true), ("Yes", true),
+        ("false", false), ("0", false), ("no", false), ("NO", false),
+    ])
+    func environmentBooleans(text: String, expected: Bool) throws {
+        let configuration = try DelegateConfiguration.load(
+            tomlText: nil, environment: ["SECRETS_DELEGATE_DELEGATE_ACCEPT_UNTAGGED": text], hostName: "h")
+        #expect(configuration.delegate.acceptUntagged == expected)
+    }
+
+    /// Each bad configuration names its key and says why.
+    @Test(
+        arguments: [
+            // (toml, environment, key, origin, part of the reason)
+            ("[delegate]\nconcurrency = 0", [:], "[delegate] concurrency", nil, "between 1 and 4096, not 0"),
+            ("[delegate]\nconcurrency = 100000", [:], "[delegate] concurrency", nil, "not 100000"),
+            (
+                "[delegate]\nconcurrency = \"8\"", [:], "[delegate] concurrency", nil,
+                "must be a whole number, not a string"
+            ),
+            ("[delegate]\nconcurrency = 2.5", [:], "[delegate] concurrency", nil, "not a floating-point number"),
+            ("[delegate]\ntags = \"aws\"", [:], "[delegate] tags", nil, "must be an array of strings, not a string"),
+            ("[delegate]\ntags = [\"aws\", \"\"]", [:], "[delegate] tags", nil, "entry 2 is empty"),
+            ("[delegate]\ntags = [\"  \"]", [:], "[delegate] tags", nil, "entry 1 is empty"),
+            ("[delegate]\ntags = [\"a\", 3]", [:], "[delegate] tags", nil, "entry 2 must be a string, not an integer"),
+            ("[delegate]\naccept_untagged = \"yes\"", [:], "[delegate] accept_untagged", nil, "must be true or false"),
+            ("[delegate]\nname = \"a/b\"", [:], "[delegate] name", nil, "may only contain letters"),
+            ("[delegate]\nname = \"..\"", [:], "[delegate] name", nil, "must not be"),
+            (
+                "[queue]\nrescan_interval_seconds = -1", [:], "[queue] rescan_interval_seconds", nil,
+                "must not be negative"
+            ),
+            ("[queue]\nrescan_interval_seconds = 0", [:], "[queue] rescan_interval_seconds", nil, "at least 0.01"),
+            (
+                "[queue]\nresult_retention_seconds = -5", [:], "[queue] result_retention_seconds", nil,
+                "at least 1 second"
+            ),
+            ("[queue]\nspool_dir = \"spool\"", [:], "[queue] spool_dir", nil, "must be an absolute path"),
+            (
+                "[queue]\nsocket_path = \"/" + String(repeating: "s", count: 120) + "\"", [:], "[queue] socket_path",
+                nil,
+                "at most 107"
+            ),
+            ("[aws]\nconnect_timeout_seconds = -3", [:], "[aws] connect_timeout_seconds", nil, "must not be negative"),
+            ("[aws]\nrequest_timeout_seconds = 86400", [:], "[aws] request_timeout_seconds", nil, "at most 3600"),
+            ("[aws]\nmax_attempts = 0", [:], "[aws] max_attempts", nil, "between 1 and 20, not 0"),
+            (
+                "[aws]\nsecretsmanager_endpoint = \"not a url\"", [:], "[aws] secretsmanager_endpoint", nil,
+                "is not a URL"
+            ),
+            ("[aws]\nsts_endpoint = \"ftp://sts.example\"", [:], "[aws] sts_endpoint", nil, "https:// or http://"),
+            ("[aws]\nsts_endpoint = \"https://\"", [:], "[aws] sts_endpoint", nil, "has no host"),
+            ("[aws]\nimds_endpoint = \"\"", [:], "[aws] imds_endpoint", nil, "must not be empty"),
+            ("[aws]\nimds_endpoint = \"http://h/latest\"", [:], "[aws] imds_endpoint", nil, "must not have a path"),
+            (
+                "[aws]\nsecretsmanager_endpoint = \"https://user:pw@sm.example\"", [:], "[aws] secretsmanager_endpoint",
+                nil, "must not contain a user name or password"
+            ),
+            ("[identity]\nsources = [\"ec2\"]", [:], "[identity] sources", nil, "unknown identity source \"ec2\""),
+            ("[identity]\nsources = [\"imds\", \"imds\"]", [:], "[identity] sources", nil, "lists imds twice"),
+            ("[credentials]\ndirectory = \"creds\"", [:], "[credentials] directory", nil, "must be an absolute path"),
+            // Unknown keys and sections.
+            ("[delegate]\nnmae = \"x\"", [:], "[delegate] nmae", nil, "unknown key; [delegate] takes name, tags"),
+            ("[shutdown]\ngrace_seconds = 5", [:], "[shutdown]", nil, "unknown section"),
+            ("name = \"x\"", [:], "name", nil, "keys must be inside a section"),
+            ("[delegate.extra]\nx = 1", [:], "[delegate] extra", nil, "unknown key"),
+            // Environment overrides.
+            (
+                "", ["SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "soon"], "[queue] rescan_interval_seconds",
+                "SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS", "must be a number of seconds, not \"soon\""
+            ),
+            (
+                "", ["SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "-2"], "[queue] rescan_interval_seconds",
+                "SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS", "must not be negative"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_DELEGATE_CONCURRENCY": "many"], "[delegate] concurrency",
+                "SECRETS_DELEGATE_DELEGATE_CONCURRENCY", "must be a whole number"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_DELEGATE_ACCEPT_UNTAGGED": "maybe"], "[delegate] accept_untagged",
+                "SECRETS_DELEGATE_DELEGATE_ACCEPT_UNTAGGED", "must be true, false, 1, 0, yes or no"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_DELEGATE_TAGS": "aws,,prod"], "[delegate] tags",
+                "SECRETS_DELEGATE_DELEGATE_TAGS",
+                "entry 2 is empty"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_IDENTITY_SOURCES": "environment,sso"], "[identity] sources",
+                "SECRETS_DELEGATE_IDENTITY_SOURCES", "unknown identity source \"sso\""
+            ),
+            (
+                "", ["SECRETS_DELEGATE_DELEGATE_COLOUR": "blue"], nil, "SECRETS_DELEGATE_DELEGATE_COLOUR",
+                "names no configuration key"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_SHUTDOWN_GRACE": "5"], nil, "SECRETS_DELEGATE_SHUTDOWN_GRACE",
+                "names no configuration section"
+            ),
+            (
+                "", ["SECRETS_DELEGATE_delegate_tags": "x"], nil, "SECRETS_DELEGATE_delegate_tags",
+                "names no configuration section"
+            ),
+            // Syntax.
+            ("[delegate\nname = 1", [:], nil, nil, "TOML syntax error at line 1"),
+        ] as [(String, [String: String], String?, String?, String)])
+    func badConfigurationNamesItsKey(
+        toml: String, environment: [String: String], key: String?, origin: String?, reason: String
+    ) {
+        #expect {
+            _ = try DelegateConfiguration.load(tomlText: toml, environment: environment, hostName: "h")
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.key == key && error.origin == origin && error.reason.contains(reason)
+        }
+    }
+
+    @Test func errorDescriptionNamesKeyAndOrigin() {
+        let error = ConfigurationError(
+            key: "[queue] rescan_interval_seconds", reason: "must not be negative",
+            origin: "SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS")
+        #expect(
+            error.description
+                == "[queue] rescan_interval_seconds (from SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS): "
+                + "must not be negative")
+        #expect(ConfigurationError.exitStatus == 78)
+    }
+
+    @Test func emptyHostNameNeedsAConfiguredName() throws {
+        #expect(throws: ConfigurationError.self) {
+            _ = try DelegateConfiguration.load(tomlText: nil, environment: [:], hostName: "")
+        }
+        let configuration = try DelegateConfiguration.load(
+            tomlText: nil, environment: ["SECRETS_DELEGATE_DELEGATE_NAME": "d1"], hostName: "")
+        #expect(configuration.delegate.name == "d1")
+    }
+
+    @Test func renderedTOMLLoadsBackEqual() throws {
+        var configuration = DelegateConfiguration(hostName: "ip-10-0-0-1.ec2.internal")
+        configuration.delegate.tags = ["aws", "quote\"d", "back\\slash", "ünïcode"]
+        configuration.delegate.acceptUntagged = false
+        configuration.queue.spoolDir = ""
+        configuration.queue.rescanIntervalSeconds = 0.75
+        configuration.aws.requestTimeoutSeconds = 20
+        configuration.aws.stsEndpoint = "https://sts.us-east-1.amazonaws.com"
+        configuration.identity.sources = [.imds]
+        try configuration.validate()
+        let text = configuration.renderTOML()
+        let loaded = try DelegateConfiguration.load(tomlText: text, environment: [:], hostName: "other")
+        #expect(loaded == configuration)
+        #expect(text.hasPrefix("[delegate]\nname = \"ip-10-0-0-1.ec2.internal\"\n"))
+        #expect(text.contains("\n[queue]\nspool_dir = \"\"\n"))
+        #expect(text.contains("rescan_interval_seconds = 0.75\n"))
+        #expect(text.contains("request_timeout_seconds = 20\n"))
+        #expect(text.contains("[identity]\nsources = [\"imds\"]\n"))
+
+        let defaults = DelegateConfiguration(hostName: "h")
+        #expect(
+            try DelegateConfiguration.load(tomlText: defaults.renderTOML(), environment: [:], hostName: "x") == defaults
+        )
+    }
+
+    @Test func loadsFromAFile() throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("delegate-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("delegate.toml").path
+        let missing = try DelegateConfiguration.load(path: path, requireFile: false, environment: [:], hostName: "h")
+        #expect(missing == DelegateConfiguration(hostName: "h"))
+        #expect(throws: ConfigurationError.self) {
+            _ = try DelegateConfiguration.load(path: path, requireFile: true, environment: [:], hostName: "h")
+        }
+        try "[delegate]\nconcurrency = 3\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let loaded = try DelegateConfiguration.load(path: path, requireFile: true, environment: [:], hostName: "h")
+        #expect(loaded.delegate.concurrency == 3)
+    }
+}

@@ -1,0 +1,63 @@
+import Testing
+
+@testable import Delegate
+
+@Suite struct SecretReferenceTests {
+    @Test(arguments: [
+        ("devops", "db", "devops/db"),
+        ("/devops/", "db", "devops/db"),
+        ("//a/b//", "c", "a/b/c"),
+        ("", "db", "db"),
+        ("/", "db", "db"),
+        (
+            "devops", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+        ),
+    ])
+    func fullNames(prefix: String, name: String, expected: String) {
+        #expect(SecretReference.fullName(prefix: prefix, name: name) == expected)
+    }
+
+    @Test(arguments: [
+        ("devops/db", "devops", "db"),
+        ("devops/db", "/devops/", "db"),
+        ("devops/a/b", "devops", "a/b"),
+        ("other/db", "devops", "other/db"),
+        ("devopsdb", "devops", "devopsdb"),
+        ("devops/", "devops", "devops/"),
+        ("db", "", "db"),
+    ])
+    func relativeNames(fullName: String, prefix: String, expected: String) {
+        #expect(SecretReference.relativeName(fullName: fullName, prefix: prefix) == expected)
+    }
+
+    @Test func everyAllowedPunctuationCharacterIsValid() throws {
+        let reference = try SecretReference(parsing: "a/b_c+d=e.f@g-h", prefix: "p", allowJSONKey: false)
+        #expect(reference.fullName == "p/a/b_c+d=e.f@g-h")
+        #expect(throws: SecretNameError.self) { try SecretReference.validate(fullName: "a:b") }
+        #expect(throws: SecretNameError.self) { try SecretReference.validate(fullName: "") }
+        #expect(throws: SecretNameError.self) { try SecretReference.validate(fullName: "é") }
+        try SecretReference.validate(fullName: String(repeating: "x", count: 512))
+        #expect(throws: SecretNameError.self) {
+            try SecretReference.validate(fullName: String(repeating: "x", count: 513))
+        }
+    }
+
+    @Test func jsonKeySplitsAtTheFirstHash() throws {
+        let reference = try SecretReference(parsing: "db#a#b", prefix: "", allowJSONKey: true)
+        #expect(reference.name == "db")
+        #expect(reference.jsonKey == "a#b")
+        #expect(throws: SecretNameError.self) {
+            _ = try SecretReference(parsing: "#key", prefix: "p", allowJSONKey: true)
+        }
+    }
+
+    @Test func controlCharactersAreEscapedInMessages() {
+        #expect {
+            try SecretReference.validate(fullName: "a\nb")
+        } throws: { error in
+            (error as? SecretNameError)?.message
+                == "secret name 'a\\u{a}b' contains the character U+000A; allowed are letters, digits and /_+=.@-"
+        }
+    }
+}

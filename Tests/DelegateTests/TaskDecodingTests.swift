@@ -1,0 +1,236 @@
+import Foundation
+import Testing
+
+@testable import Delegate
+
+@Suite struct TaskDecodingTests {
+    @Test func theSpecExampleDecodes() throws {
+        let task = try DelegateTask.decode(TaskFixtures.task(), defaultID: nil)
+        #expect(task.id == "build-4711-db-password")
+        #expect(task.deadlineSeconds == 60)
+        #expect(task.connector.id == "awsSmProd")
+        #expect(task.connector.region == "us-east-1")
+        #expect(task.connector.secretNamePrefix == "devops")
+        #expect(task.connector.delegateSelectors == ["prod"])
+        #expect(
+            task.connector.credentials
+                == .assumeRole(
+                    AssumeRoleCredentials(
+                        roleARN: "arn:aws:iam::123456789012:role/sm", externalID: "ext-7f3a", durationSeconds: 3600)))
+        guard case .getSecretValue(let params) = task.operation else {
+            Issue.record("wrong operation \(task.operation.name)")
+            return
+        }
+        #expect(params.secret.name == "db")
+        #expect(params.secret.fullName == "devops/db")
+        #expect(params.secret.jsonKey == "password")
+        #expect(params.versionId == nil && params.versionStage == nil)
+    }
+
+    @Test func defaultsApply() throws {
+        let data = TaskFixtures.task { fields in
+            fields["deadlineSeconds"] = nil
+            fields["connector"] = [
+                "id": "c1", "region": "eu-central-1",
+                "credentials": ["type": "assumeRole", "roleArn": "arn:aws-cn:iam::123456789012:role/path/to/r"],
+            ]
+        }
+        let task = try DelegateTask.decode(data, defaultID: nil)
+        #expect(task.deadlineSeconds == 60)
+        #expect(task.connector.secretNamePrefix == "")
+        #expect(task.connector.delegateSelectors == [])
+        #expect(
+            task.connector.credentials
+                == .assumeRole(
+                    AssumeRoleCredentials(
+                        roleARN: "arn:aws-cn:iam::123456789012:role/path/to/r", externalID: nil, durationSeconds: 3600))
+        )
+        #expect(task.operation.secret?.fullName == "db")
+    }
+
+    static let credentialCases: [(JSONValue, ConnectorCredentials)] = [
+        (
+            ["type": "accessKey", "accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKeyRef": "sm-secret"],
+            ConnectorCredentials.accessKey(
+                AccessKeyCredentials(
+                    accessKeyID: .plain("AKIAIOSFODNN7EXAMPLE"), secretAccessKeyRef: "sm-secret", sessionTokenRef: nil))
+        ),
+        (
+            [
+                "type": "accessKey", "accessKeyIdRef": "sm.id", "secretAccessKeyRef": "sm_secret",
+                "sessionTokenRef": "sm-token",
+            ],
+            .accessKey(
+                AccessKeyCredentials(
+                    accessKeyID: .ref("sm.id"), secretAccessKeyRef: "sm_secret", sessionTokenRef: "sm-token"))
+        ),
+        (["type": "instanceRole"], .instanceRole),
+        (
+            ["type": "assumeRole", "roleArn": "arn:aws-us-gov:iam::123456789012:role/r", "durationSeconds": 43200],
+            .assumeRole(
+                AssumeRoleCredentials(
+                    roleARN: "arn:aws-us-gov:iam::123456789012:role/r", externalID: nil, durationSeconds: 43200))
+        ),
+    ]
+
+    @Test(arguments: credentialCases)
+    func credentialsDecode(json: JSONValue, expected: ConnectorCredentials) throws {
+        let task = try DelegateTask.decode(TaskFixtures.task(credentials: json), defaultID: nil)
+        #expect(task.connector.credentials == expected)
+    }
+
+    @Test func everyOperationDecodesToTypedParams() throws {
+        func operation(_ name: String, _ params: JSONValue?) throws -> TaskOperation {
+            try DelegateTask.decode(TaskFixtures.task(operation: name, params: params), defaultID: nil).operation
+        }
+        func reference(_ name: String, key: String? = nil) throws -> SecretReference {
+            try SecretReference(
+                parsing: key.map { name + "#" + $0 } ?? name, prefix: "devops", allowJSONKey: key != nil)
+        }
+
+        #expect(
+            try operation(
+                "createSecret",
+                [
+                    "name": "db", "secretString": "s3cr3t", "description": "the db", "kmsKeyId": "alias/k",
+                    "tags": ["team": "db", "env": "prod"],
+                ])
+                == .createSecret(
+                    CreateSecretParams(
+                        secret: try reference("db"), value: .string("s3cr3t"), description: "the db",
+                        kmsKeyId: "alias/k",
+                        tags: [SecretTag(key: "env", value: "prod"), SecretTag(key: "team", value: "db")])))
+        #expect(
+            try operation(
+                "createSecret",
+                [
+                    "name": "bin", "secretBinary": "AAEC/w==",
+                    "tags": [["key": "a", "value": "b"], ["Key": "c", "Value": ""]],
+                ])
+                == .createSecret(
+                    CreateSecretParams(
+                        secret: try reference("bin"), value: .binary(Data([0, 1, 2, 255])), description: nil,
+                        kmsKeyId: nil, tags: [SecretTag(key: "a", value: "b"), SecretTag(key: "c", value: "")])))
+        #expect(
+            try operation("getSecretValue", ["name": "db", "versionStage": "AWSPREVIOUS", "versionId": "v1"])
+                == .getSecretValue(
+                    GetSecretValueParams(secret: try reference("db"), versionId: "v1", versionStage: "AWSPREVIOUS")))
+        #expect(
+            try operation(
+                "putSecretValue", ["name": "db", "secretString": "new", "versionStages": ["AWSCURRENT", "blue"]])
+                == .putSecretValue(
+                    PutSecretValueParams(
+                        secret: try reference("db"), value: .string("new"), versionStages: ["AWSCURRENT", "blue"])))
+        #expect(
+            try operation("updateSecret", ["name": "db", "description": "d"])
+                == .updateSecret(
+                    UpdateSecretParams(secret: try reference("db"), value: nil, description: "d", kmsKeyId: nil)))
+        #expect(
+            try operation("describeSecret", ["name": "db"])
+                == .describeSecret(DescribeSecretParams(secret: try reference("db"))))
+        #expect(
+            try operation("deleteSecret", ["name": "db"])
+                == .deleteSecret(DeleteSecretParams(secret: try reference("db"), recovery: .defaultWindow)))
+        #expect(
+            try operation(
+                "deleteSecret", ["name": "db", "recoveryWindowInDays": 7, "forceDeleteWithoutRecovery": false])
+                == .deleteSecret(DeleteSecretParams(secret: try reference("db"), recovery: .window(days: 7))))
+        #expect(
+            try operation("deleteSecret", ["name": "db", "forceDeleteWithoutRecovery": true])
+                == .deleteSecret(DeleteSecretParams(secret: try reference("db"), recovery: .forceWithoutRecovery)))
+        #expect(
+            try operation("listSecrets", nil)
+                == .listSecrets(ListSecretsParams(nameFilter: nil, maxResults: nil, nextToken: nil, all: false)))
+        #expect(
+            try operation("listSecrets", ["nameFilter": "db/", "maxResults": 100, "nextToken": "tok", "all": true])
+                == .listSecrets(ListSecretsParams(nameFilter: "db/", maxResults: 100, nextToken: "tok", all: true)))
+        #expect(
+            try operation("listSecretVersionIds", ["name": "db", "includeDeprecated": true, "maxResults": 1])
+                == .listSecretVersionIds(
+                    ListSecretVersionIdsParams(
+                        secret: try reference("db"), includeDeprecated: true, maxResults: 1, nextToken: nil)))
+        #expect(
+            try operation(
+                "getRandomPassword",
+                [
+                    "passwordLength": 4096, "excludeCharacters": "\"'", "excludeNumbers": false,
+                    "excludePunctuation": true,
+                    "excludeUppercase": false, "excludeLowercase": false, "includeSpace": true,
+                    "requireEachIncludedType": true,
+                ])
+                == .getRandomPassword(
+                    GetRandomPasswordParams(
+                        passwordLength: 4096, excludeCharacters: "\"'", excludeNumbers: false, excludePunctuation: true,
+                        excludeUppercase: false, excludeLowercase: false, includeSpace: true,
+                        requireEachIncludedType: true)))
+        #expect(
+            try operation("getRandomPassword", [:])
+                == .getRandomPassword(
+                    GetRandomPasswordParams(
+                        passwordLength: nil, excludeCharacters: nil, excludeNumbers: nil, excludePunctuation: nil,
+                        excludeUppercase: nil, excludeLowercase: nil, includeSpace: nil, requireEachIncludedType: nil)))
+        #expect(try operation("testConnection", nil) == .testConnection)
+        #expect(try operation("testConnection", [:]) == .testConnection)
+        // Every operation of the spec is covered above.
+        #expect(OperationName.allCases.count == 10)
+    }
+
+    @Test func arnNamesAreUsedAsIs() throws {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+        let task = try DelegateTask.decode(
+            TaskFixtures.task(params: .object(["name": .string(arn + "#password")])), defaultID: nil)
+        #expect(task.operation.secret?.fullName == arn)
+        #expect(task.operation.secret?.jsonKey == "password")
+    }
+
+    @Test func secretValuesAreRedactedInDescriptions() throws {
+        let task = try DelegateTask.decode(
+            TaskFixtures.task(operation: "createSecret", params: ["name": "db", "secretString": "CANARY-42"]),
+            defaultID: nil)
+        #expect(!String(describing: task).contains("CANARY-42"))
+        #expect(!String(reflecting: task).contains("CANARY-42"))
+        #expect(String(describing: SecretValue.string("CANARY-42")) == "SecretValue.string(<redacted 9 bytes>)")
+    }
+
+    @Test func envelopePeeksSelectorsOnly() {
+        #expect(
+            TaskEnvelope.peek(TaskFixtures.task())
+                == TaskEnvelope(id: "build-4711-db-password", delegateSelectors: ["prod"]))
+        // Invalid elsewhere, still peekable: selection does not validate everything.
+        #expect(
+            TaskEnvelope.peek(TaskFixtures.task(operation: "bogus"))
+                == TaskEnvelope(id: "build-4711-db-password", delegateSelectors: ["prod"]))
+        #expect(
+            TaskEnvelope.peek(Data(#"{"connector":{}}"#.utf8)) == TaskEnvelope(id: nil, delegateSelectors: []))
+        #expect(TaskEnvelope.peek(Data("not json".utf8)) == nil)
+        #expect(TaskEnvelope.peek(Data(#"{"id":"x"}"#.utf8)) == nil)
+        #expect(TaskEnvelope.peek(Data(#"{"connector":{"delegateSelectors":"prod"}}"#.utf8)) == nil)
+        #expect(TaskEnvelope.peek(Data(repeating: 0x20, count: (1 << 20) + 1)) == nil)
+    }
+
+    @Test(arguments: [
+        ("us-east-1", true), ("us-gov-west-1", true), ("cn-north-1", true), ("ap-southeast-2", true),
+        ("il-central-1", true), ("us-isob-east-1", true),
+        ("us-east", false), ("US-EAST-1", false), ("useast1", false), ("us-east-123", false), ("-east-1", false),
+        ("", false),
+    ])
+    func regions(region: String, valid: Bool) {
+        #expect(Connector.isValidRegion(region) == valid)
+    }
+
+    @Test(arguments: [
+        ("arn:aws:iam::123456789012:role/sm", true),
+        ("arn:aws:iam::123456789012:role/service-role/my.role+x=y,z@w_1", true),
+        ("arn:aws-cn:iam::123456789012:role/r", true),
+        ("arn:aws:iam::123456789012:role/", false),
+        ("arn:aws:iam::123456789012:role/" + String(repeating: "r", count: 65), false),
+        ("arn:aws:iam:us-east-1:123456789012:role/r", false),
+        ("arn:aws:sts::123456789012:role/r", false),
+        ("arn:aws:iam::12345678901a:role/r", false),
+        ("arn:aws:iam::123456789012:role/bad name", false),
+        ("arn:AWS:iam::123456789012:role/r", false),
+    ])
+    func roleARNs(arn: String, valid: Bool) {
+        #expect(AssumeRoleCredentials.isValidRoleARN(arn) == valid)
+    }
+}
