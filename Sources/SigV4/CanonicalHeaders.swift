@@ -57,9 +57,11 @@ struct CanonicalHeaders {
         guard first < last else { return }
 
         let nameStart = scratch.count
-        for index in first..<last {
-            let byte = rawName[index]
-            scratch.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+        scratch.append(contentsOf: rawName[first..<last])
+        scratch.withUnsafeMutableBufferPointer { scratch in
+            for index in nameStart..<scratch.count where scratch[index] >= 0x41 && scratch[index] <= 0x5A {
+                scratch[index] |= 0x20
+            }
         }
         let nameEnd = scratch.count
         let name = nameStart..<nameEnd
@@ -71,18 +73,17 @@ struct CanonicalHeaders {
         if Self.matches(scratch, name, Self.securityToken) { hasSecurityToken = true }
         if Self.matches(scratch, name, Self.contentSHA256) { hasContentSHA256 = true }
 
-        var started = false
-        var pendingSpace = false
-        for byte in rawValue {
-            if Self.isWhitespace(byte) {
-                pendingSpace = started
-            } else {
-                if pendingSpace {
-                    scratch.append(0x20)
-                    pendingSpace = false
-                }
-                scratch.append(byte)
-                started = true
+        // Copy runs of non-whitespace in bulk, one space between runs, none at either end.
+        var index = 0
+        var isFirstRun = true
+        while index < rawValue.count {
+            while index < rawValue.count && Self.isWhitespace(rawValue[index]) { index += 1 }
+            let runStart = index
+            while index < rawValue.count && !Self.isWhitespace(rawValue[index]) { index += 1 }
+            if index > runStart {
+                if !isFirstRun { scratch.append(0x20) }
+                scratch.append(contentsOf: rawValue[runStart..<index])
+                isFirstRun = false
             }
         }
         entries.append(Entry(nameStart: nameStart, nameEnd: nameEnd, valueEnd: scratch.count, order: entries.count))

@@ -15,8 +15,7 @@ public enum HMACSHA256 {
 
     static func authenticate(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: byteCount) { output, initialized in
-            let keyed = HMACSHA256Key(key: key)
-            if keyed?.authenticate(message, into: UnsafeMutableRawBufferPointer(output)) != true {
+            if !HMACSHA256Key.authenticate(key: key, message: message, into: UnsafeMutableRawBufferPointer(output)) {
                 output.initialize(repeating: 0)
             }
             initialized = byteCount

@@ -34,8 +34,8 @@ enum PercentEncoding {
             output.append(byte)
         } else {
             output.append(percent)
-            output.append(Hex.uppercaseDigits[Int(byte >> 4)])
-            output.append(Hex.uppercaseDigits[Int(byte & 0x0F)])
+            output.append(Hex.uppercase(byte >> 4))
+            output.append(Hex.uppercase(byte & 0x0F))
         }
     }
 
@@ -51,8 +51,8 @@ enum PercentEncoding {
                 let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2])
             {
                 output.append(percent)
-                output.append(Hex.uppercaseDigits[Int(high)])
-                output.append(Hex.uppercaseDigits[Int(low)])
+                output.append(Hex.uppercase(high))
+                output.append(Hex.uppercase(low))
                 index += 3
                 continue
             } else {

@@ -31,7 +31,7 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
     /// carries `X-Amz-Date`, that value is signed as is and must match `date`.
     public func sign(_ request: SigV4Request, date: Date, options: SigV4Options = SigV4Options()) -> SignedRequest {
         let time = AMZDate(date)
-        let payloadHash = Self.payloadHash(request.payload)
+        let payloadHash = PayloadHash(request.payload)
         let token = credentials.sessionToken
 
         // Canonical request.
@@ -57,65 +57,68 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         }
         let addContentHash = options.signBody && !headers.hasContentSHA256
         if addContentHash {
-            payloadHash.withUnsafeBytes { headers.add(name: CanonicalHeaders.contentSHA256, value: $0) }
+            payloadHash.withBytes { headers.add(name: CanonicalHeaders.contentSHA256, value: $0) }
         }
-        let signedHeadersRange = headers.append(to: &canonical)
+        let signedHeaders = headers.append(to: &canonical)
         canonical.append(Self.newline)
-        canonical.append(contentsOf: payloadHash)
+        payloadHash.withBytes { canonical.append(contentsOf: $0) }
 
-        // String to sign.
-        var toSign: [UInt8] = []
-        toSign.reserveCapacity(96 + region.utf8.count + service.utf8.count + 64)
-        toSign.append(contentsOf: Self.algorithm)
-        toSign.append(Self.newline)
-        time.appendTimestamp(to: &toSign)
-        toSign.append(Self.newline)
-        let scopeStart = toSign.count
-        appendScope(time, to: &toSign)
-        let scopeEnd = toSign.count
-        toSign.append(Self.newline)
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: SHA256Digest.byteCount) { digest in
-            if let base = digest.baseAddress,
-                canonical.withUnsafeBytes({ SHA256Digest.digest($0, into: base) })
-            {
-                Hex.append(UnsafeRawBufferPointer(digest), to: &toSign)
-            } else {
-                toSign.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: 2 * SHA256Digest.byteCount))
+        // String to sign: algorithm, time, scope, hash of the canonical request.
+        let scopeLength = 8 + 1 + region.utf8.count + 1 + service.utf8.count + Self.scopeTerminator.count
+        let stringToSign = String.build(capacity: Self.algorithm.count + 18 + scopeLength + 1 + 64) { writer in
+            writer.write(Self.algorithm)
+            writer.write(Self.newline)
+            withUnsafeBytes(of: time.timestamp) { writer.write($0) }
+            writer.write(Self.newline)
+            writeScope(time, to: &writer)
+            writer.write(Self.newline)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: SHA256Digest.byteCount) { digest in
+                digest.initialize(repeating: 0)
+                if let base = digest.baseAddress {
+                    _ = canonical.withUnsafeBytes { SHA256Digest.digest($0, into: base) }
+                }
+                writeHex(UnsafeRawBufferPointer(digest), to: &writer)
             }
         }
 
         // Signature and Authorization.
         let key = signingKey(time)
-        let signature = toSign.withUnsafeBytes { Hex.encode(key.authenticate($0)) }
-        var authorization: [UInt8] = []
-        authorization.reserveCapacity(160 + signedHeadersRange.count)
-        authorization.append(contentsOf: Self.algorithm)
-        authorization.append(contentsOf: " Credential=".utf8)
-        authorization.append(contentsOf: credentials.accessKeyId.utf8)
-        authorization.append(UInt8(ascii: "/"))
-        authorization.append(contentsOf: toSign[scopeStart..<scopeEnd])
-        authorization.append(contentsOf: ", SignedHeaders=".utf8)
-        authorization.append(contentsOf: canonical[signedHeadersRange])
-        authorization.append(contentsOf: ", Signature=".utf8)
-        authorization.append(contentsOf: signature.utf8)
-        let authorizationValue = String(decoding: authorization, as: UTF8.self)
+        let signature = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: HMACSHA256.byteCount) { tag in
+            tag.initialize(repeating: 0)
+            var stringToSign = stringToSign
+            _ = stringToSign.withUTF8 { key.authenticate(UnsafeRawBufferPointer($0), into: UnsafeMutableRawBufferPointer(tag)) }
+            return Hex.encode(UnsafeRawBufferPointer(tag))
+        }
+        let accessKeyId = credentials.accessKeyId
+        let authorization = String.build(
+            capacity: Self.algorithm.count + Self.credentialLabel.count + accessKeyId.utf8.count + 1 + scopeLength
+                + Self.signedHeadersLabel.count + signedHeaders.count + Self.signatureLabel.count + 64
+        ) { writer in
+            writer.write(Self.algorithm)
+            writer.write(Self.credentialLabel)
+            writer.write(accessKeyId)
+            writer.write(UInt8(ascii: "/"))
+            writeScope(time, to: &writer)
+            writer.write(Self.signedHeadersLabel)
+            writer.write(canonical[signedHeaders])
+            writer.write(Self.signatureLabel)
+            writer.write(signature)
+        }
 
         let amzDate = time.timestampString
         var headersToAdd: [(name: String, value: String)] = []
         headersToAdd.reserveCapacity(4)
         if addDate { headersToAdd.append((name: "X-Amz-Date", value: amzDate)) }
         if addToken, let token { headersToAdd.append((name: "X-Amz-Security-Token", value: token)) }
-        if addContentHash {
-            headersToAdd.append((name: "x-amz-content-sha256", value: String(decoding: payloadHash, as: UTF8.self)))
-        }
-        headersToAdd.append((name: "Authorization", value: authorizationValue))
+        if addContentHash { headersToAdd.append((name: "x-amz-content-sha256", value: payloadHash.string)) }
+        headersToAdd.append((name: "Authorization", value: authorization))
 
         return SignedRequest(
             canonicalRequest: String(decoding: canonical, as: UTF8.self),
-            stringToSign: String(decoding: toSign, as: UTF8.self),
+            stringToSign: stringToSign,
             signature: signature,
-            authorization: authorizationValue,
-            signedHeaders: String(decoding: canonical[signedHeadersRange], as: UTF8.self),
+            authorization: authorization,
+            signedHeaders: String(decoding: canonical[signedHeaders], as: UTF8.self),
             amzDate: amzDate,
             headersToAdd: headersToAdd
         )
@@ -140,39 +143,26 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
     }
 
     /// `yyyyMMdd/region/service/aws4_request`
-    private func appendScope(_ time: AMZDate, to output: inout [UInt8]) {
-        time.appendDateStamp(to: &output)
-        output.append(UInt8(ascii: "/"))
-        output.append(contentsOf: region.utf8)
-        output.append(UInt8(ascii: "/"))
-        output.append(contentsOf: service.utf8)
-        output.append(contentsOf: Self.scopeTerminator)
+    private func writeScope(_ time: AMZDate, to writer: inout ByteWriter) {
+        withUnsafeBytes(of: time.timestamp) { writer.write(UnsafeRawBufferPointer(rebasing: $0.prefix(8))) }
+        writer.write(UInt8(ascii: "/"))
+        writer.write(region)
+        writer.write(UInt8(ascii: "/"))
+        writer.write(service)
+        writer.write(Self.scopeTerminator)
     }
 
-    /// The last line of the canonical request, as ASCII bytes.
-    private static func payloadHash(_ payload: SigV4Request.Payload) -> [UInt8] {
-        switch payload {
-        case .bytes(let bytes):
-            return bytes.isEmpty ? emptyPayloadHash : bytes.withUnsafeBytes(hexDigest)
-        case .data(let data):
-            return data.isEmpty ? emptyPayloadHash : data.withUnsafeBytes(hexDigest)
-        case .precomputedHash(let hash):
-            return Array(hash.utf8)
-        case .unsigned:
-            return unsignedPayload
+    private func writeHex(_ bytes: UnsafeRawBufferPointer, to writer: inout ByteWriter) {
+        for byte in bytes {
+            writer.write(Hex.lowercase(byte >> 4))
+            writer.write(Hex.lowercase(byte & 0x0F))
         }
-    }
-
-    private static func hexDigest(_ buffer: UnsafeRawBufferPointer) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(2 * SHA256Digest.byteCount)
-        SHA256Digest.hash(buffer).withUnsafeBytes { Hex.append($0, to: &output) }
-        return output
     }
 
     private static let newline = UInt8(ascii: "\n")
     private static let algorithm: [UInt8] = Array("AWS4-HMAC-SHA256".utf8)
     private static let scopeTerminator: [UInt8] = Array("/aws4_request".utf8)
-    private static let emptyPayloadHash: [UInt8] = Array(SHA256Digest.emptyHexHash.utf8)
-    private static let unsignedPayload: [UInt8] = Array("UNSIGNED-PAYLOAD".utf8)
+    private static let credentialLabel: [UInt8] = Array(" Credential=".utf8)
+    private static let signedHeadersLabel: [UInt8] = Array(", SignedHeaders=".utf8)
+    private static let signatureLabel: [UInt8] = Array(", Signature=".utf8)
 }

@@ -16,9 +16,12 @@ final class SigningKey: Sendable {
         keyed = key.withUnsafeBytes { HMACSHA256Key(key: $0) }
     }
 
-    /// HMAC-SHA256 of `message` under this key (32 zero bytes if OpenSSL failed).
-    func authenticate(_ message: UnsafeRawBufferPointer) -> [UInt8] {
-        if let keyed { return keyed.authenticate(message) }
-        return bytes.withUnsafeBytes { HMACSHA256.authenticate(key: $0, message: message) }
+    /// Writes the HMAC-SHA256 of `message` under this key to `output` (32 bytes);
+    /// false if OpenSSL failed.
+    func authenticate(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
+        if let keyed { return keyed.authenticate(message, into: output) }
+        let tag = bytes.withUnsafeBytes { HMACSHA256.authenticate(key: $0, message: message) }
+        tag.withUnsafeBytes { output.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(output.count))) }
+        return tag.count == HMACSHA256.byteCount
     }
 }
