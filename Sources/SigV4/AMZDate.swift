@@ -3,9 +3,13 @@ import struct Foundation.Date
 /// The two SigV4 renderings of a signing time, computed from the epoch without a formatter:
 /// `yyyyMMdd'T'HHmmss'Z'` (the `X-Amz-Date` value) and `yyyyMMdd` (the credential scope date).
 struct AMZDate {
+    /// 16 bytes inline, so a signing time never allocates.
+    typealias Timestamp = (
+        UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+    )
+
     /// `yyyyMMddTHHmmssZ` as 16 ASCII bytes.
-    var timestamp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                    UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)
+    var timestamp: Timestamp
     /// Days since 1970-01-01 (UTC); identifies the scope date in the key cache.
     var day: Int
 

@@ -113,7 +113,8 @@ struct CanonicalHeaders {
             var previous: Entry?
             for entry in entries {
                 if let previous,
-                    ByteOrder.compare(scratch, previous.nameStart..<previous.nameEnd, entry.nameStart..<entry.nameEnd) == 0
+                    ByteOrder.compare(scratch, previous.nameStart..<previous.nameEnd, entry.nameStart..<entry.nameEnd)
+                        == 0
                 {
                     output.append(comma)
                 } else {
@@ -131,7 +132,8 @@ struct CanonicalHeaders {
             previous = nil
             for entry in entries {
                 if let previous {
-                    if ByteOrder.compare(scratch, previous.nameStart..<previous.nameEnd, entry.nameStart..<entry.nameEnd)
+                    if ByteOrder.compare(
+                        scratch, previous.nameStart..<previous.nameEnd, entry.nameStart..<entry.nameEnd)
                         == 0
                     {
                         continue

@@ -16,7 +16,9 @@ enum CanonicalURI {
 
     /// Drops empty and `.` segments, resolves `..` (never above the root), keeps a trailing
     /// slash when the original path has one; the same rules as botocore and smithy-rs.
-    private static func appendNormalized(_ bytes: UnsafeBufferPointer<UInt8>, keepEscapes: Bool, to output: inout [UInt8]) {
+    private static func appendNormalized(
+        _ bytes: UnsafeBufferPointer<UInt8>, keepEscapes: Bool, to output: inout [UInt8]
+    ) {
         let base = output.count
         let dot = UInt8(ascii: ".")
         // Output length before each kept segment, to undo it on `..`. Empty (no allocation) for "/".

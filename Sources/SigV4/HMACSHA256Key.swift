@@ -45,11 +45,13 @@ final class HMACSHA256Key: @unchecked Sendable {
         }
         guard let context = context ?? EVP_MAC_CTX_dup(template) else { return false }
         let succeeded = Self.finish(context, message, into: output)
-        let kept = succeeded && idle.withLock { contexts in
-            guard contexts.count < Self.poolLimit else { return false }
-            contexts.append(IdleContext(pointer: context))
-            return true
-        }
+        let kept =
+            succeeded
+            && idle.withLock { contexts in
+                guard contexts.count < Self.poolLimit else { return false }
+                contexts.append(IdleContext(pointer: context))
+                return true
+            }
         if !kept { EVP_MAC_CTX_free(context) }
         return succeeded
     }

@@ -86,7 +86,9 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         let signature = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: HMACSHA256.byteCount) { tag in
             tag.initialize(repeating: 0)
             var stringToSign = stringToSign
-            _ = stringToSign.withUTF8 { key.authenticate(UnsafeRawBufferPointer($0), into: UnsafeMutableRawBufferPointer(tag)) }
+            _ = stringToSign.withUTF8 {
+                key.authenticate(UnsafeRawBufferPointer($0), into: UnsafeMutableRawBufferPointer(tag))
+            }
             return Hex.encode(UnsafeRawBufferPointer(tag))
         }
         let accessKeyId = credentials.accessKeyId

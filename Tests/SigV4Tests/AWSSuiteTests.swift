@@ -22,7 +22,8 @@ import Testing
         let folder = "v4/\(name)"
         let context = try FixtureContext.load("\(folder)/context.json")
         let raw = try RawRequest(parsing: Array(Fixtures.data("\(folder)/request.txt")))
-        let signer = SigV4Signer(credentials: context.sigV4Credentials, region: context.region, service: context.service)
+        let signer = SigV4Signer(
+            credentials: context.sigV4Credentials, region: context.region, service: context.service)
         var options = context.options
         options.doubleEncodePath = false
 

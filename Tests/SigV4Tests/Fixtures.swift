@@ -4,7 +4,8 @@ import Testing
 
 /// Access to the copied AWS test vectors in `Fixtures/` (see `Fixtures/README.md`).
 enum Fixtures {
-    static let root: URL = Bundle.module.url(forResource: "Fixtures", withExtension: nil)
+    static let root: URL =
+        Bundle.module.url(forResource: "Fixtures", withExtension: nil)
         ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     /// Case folder names under `set` (a folder of `Fixtures/`), sorted; `[]` if unreadable

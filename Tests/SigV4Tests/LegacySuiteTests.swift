@@ -39,7 +39,8 @@ import Testing
             break
         }
         let credentials = Credentials(
-            accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: token)
+            accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", sessionToken: token
+        )
         let signer = SigV4Signer(credentials: credentials, region: "us-east-1", service: "service")
 
         let signed = signer.sign(raw.sigV4Request, date: Date(timeIntervalSince1970: 1_440_938_160), options: options)

@@ -17,10 +17,12 @@ import Testing
 
     @Test func hmacRFC4231() {
         #expect(
-            Hex.encode(HMACSHA256.authenticate(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8)))
+            Hex.encode(
+                HMACSHA256.authenticate(key: [UInt8](repeating: 0x0b, count: 20), message: Array("Hi There".utf8)))
                 == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
         #expect(
-            Hex.encode(HMACSHA256.authenticate(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)))
+            Hex.encode(
+                HMACSHA256.authenticate(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8)))
                 == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         // Key longer than the block size is hashed first.
         let message = Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)
@@ -33,7 +35,9 @@ import Testing
         #expect(
             Hex.encode(HMACSHA256.authenticate(key: [], message: []))
                 == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad")
-        #expect(HMACSHA256.authenticate(key: [], message: Array("msg".utf8)) == HMACSHA256.authenticate(key: [0], message: Array("msg".utf8)))
+        #expect(
+            HMACSHA256.authenticate(key: [], message: Array("msg".utf8))
+                == HMACSHA256.authenticate(key: [0], message: Array("msg".utf8)))
     }
 
     @Test func hexIsLowercase() {

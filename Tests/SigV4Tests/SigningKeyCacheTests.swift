@@ -24,7 +24,8 @@ import Testing
 
     @Test func hitReturnsSameKeyAndSignature() {
         let cache = SigningKeyCache()
-        let cached = SigV4Signer(credentials: Self.credentials, region: "us-east-1", service: "secretsmanager", keyCache: cache)
+        let cached = SigV4Signer(
+            credentials: Self.credentials, region: "us-east-1", service: "secretsmanager", keyCache: cache)
         let uncached = SigV4Signer(credentials: Self.credentials, region: "us-east-1", service: "secretsmanager")
 
         let first = cached.sign(Self.request, date: Self.day1)

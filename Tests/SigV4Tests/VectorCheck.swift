@@ -7,7 +7,8 @@ enum VectorCheck {
     static func run(folder: String) throws {
         let context = try FixtureContext.load("\(folder)/context.json")
         let raw = try RawRequest(parsing: Array(Fixtures.data("\(folder)/request.txt")))
-        let signer = SigV4Signer(credentials: context.sigV4Credentials, region: context.region, service: context.service)
+        let signer = SigV4Signer(
+            credentials: context.sigV4Credentials, region: context.region, service: context.service)
 
         let signed = signer.sign(raw.sigV4Request, date: try context.date, options: context.options)
 
@@ -22,5 +23,17 @@ enum VectorCheck {
         let actual = (raw.headers + signed.headersToAdd).map { "\($0.name):\($0.value)" }.sorted()
         #expect(actual == expected)
         #expect(signedRequest.body == raw.body)
+
+        // Through a shared key cache (pooled HMAC contexts), twice: same bytes.
+        let cached = SigV4Signer(
+            credentials: context.sigV4Credentials, region: context.region, service: context.service,
+            keyCache: sharedCache)
+        for _ in 0..<2 {
+            #expect(
+                cached.sign(raw.sigV4Request, date: try context.date, options: context.options).signature
+                    == signed.signature)
+        }
     }
+
+    static let sharedCache = SigningKeyCache()
 }
