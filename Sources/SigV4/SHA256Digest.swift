@@ -25,10 +25,12 @@ public enum SHA256Digest {
         }
     }
 
+    /// The digest of `bytes`.
     public static func hash(_ bytes: [UInt8]) -> [UInt8] {
         bytes.withUnsafeBytes { hash($0) }
     }
 
+    /// The digest of `data` (a request body as the HTTP layer holds it).
     public static func hash(_ data: Data) -> [UInt8] {
         data.withUnsafeBytes { hash($0) }
     }
@@ -39,6 +41,7 @@ public enum SHA256Digest {
         return string.withUTF8 { hash(UnsafeRawBufferPointer($0)) }
     }
 
+    /// The digest of any byte sequence; contiguous storage is hashed in place, anything else copied once.
     public static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         if let digest = bytes.withContiguousStorageIfAvailable({ hash(UnsafeRawBufferPointer($0)) }) {
             return digest

@@ -7,11 +7,16 @@ import struct Foundation.Date
 /// it for clock skew). The hot path works on UTF-8 bytes with a handful of allocations; share
 /// a `SigningKeyCache` to avoid deriving the signing key on every call.
 public struct SigV4Signer: Sendable, CustomStringConvertible {
+    /// The keys signing with; a new signer is made when credentials rotate.
     public let credentials: Credentials
+    /// The region of the credential scope, e.g. `us-east-1`.
     public let region: String
+    /// The signing name of the service, e.g. `secretsmanager`.
     public let service: String
+    /// Where derived signing keys are remembered; nil derives one per signature (five HMACs).
     public let keyCache: SigningKeyCache?
 
+    /// - Parameter keyCache: share one cache across signers to sign with one HMAC per request.
     public init(credentials: Credentials, region: String, service: String, keyCache: SigningKeyCache? = nil) {
         self.credentials = credentials
         self.region = region
