@@ -1,0 +1,44 @@
+/// Lowercase hexadecimal, the form SigV4 uses for hashes and signatures.
+public enum Hex {
+    /// The lowercase hex digit of `nibble` (0...15). Arithmetic rather than a table: a static
+    /// table costs a lazy-initialisation check on every access in these hot loops.
+    @inline(__always)
+    static func lowercase(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? 0x30 &+ nibble : 0x57 &+ nibble
+    }
+
+    /// The uppercase hex digit of `nibble` (0...15), as percent-encoding writes it.
+    @inline(__always)
+    static func uppercase(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? 0x30 &+ nibble : 0x37 &+ nibble
+    }
+
+    public static func encode(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBytes { encode($0) }
+    }
+
+    static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { output in
+            var index = 0
+            for byte in bytes {
+                output[index] = lowercase(byte >> 4)
+                output[index + 1] = lowercase(byte & 0x0F)
+                index += 2
+            }
+            return index
+        }
+    }
+
+    /// Appends the lowercase hex of `bytes` to `output`.
+    static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count * 2) { hex in
+            var index = 0
+            for byte in bytes {
+                hex[index] = lowercase(byte >> 4)
+                hex[index + 1] = lowercase(byte & 0x0F)
+                index += 2
+            }
+            output.append(contentsOf: hex[0..<index])
+        }
+    }
+}

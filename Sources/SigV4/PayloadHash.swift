@@ -1,0 +1,49 @@
+/// The last line of the canonical request (and the `x-amz-content-sha256` value), held
+/// without a heap allocation when it is a computed digest.
+struct PayloadHash {
+    /// 64 lowercase hex digits when `text` is nil.
+    private var hex: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+    private var text: String?
+
+    static let unsignedPayload = "UNSIGNED-PAYLOAD"
+
+    init(_ payload: SigV4Request.Payload) {
+        switch payload {
+        case .bytes(let bytes):
+            if bytes.isEmpty { text = SHA256Digest.emptyHexHash } else { bytes.withUnsafeBytes { digest($0) } }
+        case .data(let data):
+            if data.isEmpty { text = SHA256Digest.emptyHexHash } else { data.withUnsafeBytes { digest($0) } }
+        case .precomputedHash(let hash):
+            text = hash
+        case .unsigned:
+            text = Self.unsignedPayload
+        }
+    }
+
+    private mutating func digest(_ body: UnsafeRawBufferPointer) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: SHA256Digest.byteCount) { digest in
+            digest.initialize(repeating: 0)
+            if let base = digest.baseAddress, !SHA256Digest.digest(body, into: base) {
+                // All zeros if OpenSSL fails: a wrong signature that AWS refuses, not a crash.
+                digest.update(repeating: 0)
+            }
+            withUnsafeMutableBytes(of: &hex) { hex in
+                for (index, byte) in digest.enumerated() {
+                    hex[2 * index] = Hex.lowercase(byte >> 4)
+                    hex[2 * index + 1] = Hex.lowercase(byte & 0x0F)
+                }
+            }
+        }
+    }
+
+    func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        if var text {
+            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+        return withUnsafeBytes(of: hex) { body($0) }
+    }
+
+    var string: String {
+        text ?? withBytes { String(decoding: $0, as: UTF8.self) }
+    }
+}

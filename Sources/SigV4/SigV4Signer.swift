@@ -1,0 +1,175 @@
+import struct Foundation.Date
+
+/// AWS Signature Version 4 for the `Authorization` header.
+///
+/// A pure value: credentials, region and service at creation; request and time in, headers
+/// out. No I/O and no clock reading, so the caller decides the signing time (and can correct
+/// it for clock skew). The hot path works on UTF-8 bytes with a handful of allocations; share
+/// a `SigningKeyCache` to avoid deriving the signing key on every call.
+public struct SigV4Signer: Sendable, CustomStringConvertible {
+    /// The keys signing with; a new signer is made when credentials rotate.
+    public let credentials: Credentials
+    /// The region of the credential scope, e.g. `us-east-1`.
+    public let region: String
+    /// The signing name of the service, e.g. `secretsmanager`.
+    public let service: String
+    /// Where derived signing keys are remembered; nil derives one per signature (five HMACs).
+    public let keyCache: SigningKeyCache?
+
+    /// - Parameter keyCache: share one cache across signers to sign with one HMAC per request.
+    public init(credentials: Credentials, region: String, service: String, keyCache: SigningKeyCache? = nil) {
+        self.credentials = credentials
+        self.region = region
+        self.service = service
+        self.keyCache = keyCache
+    }
+
+    /// Never shows the secret key or the token.
+    public var description: String {
+        "SigV4Signer(accessKeyId: \(credentials.accessKeyId), region: \(region), service: \(service))"
+    }
+
+    /// Signs `request` as of `date`.
+    ///
+    /// Headers named `Authorization`, `Connection`, `Expect`, `Transfer-Encoding`, `User-Agent`
+    /// and `X-Amzn-Trace-Id` are not signed (intermediaries rewrite them). If the request already
+    /// carries `X-Amz-Date`, that value is signed as is and must match `date`.
+    public func sign(_ request: SigV4Request, date: Date, options: SigV4Options = SigV4Options()) -> SignedRequest {
+        let time = AMZDate(date)
+        let payloadHash = PayloadHash(request.payload)
+        let token = credentials.sessionToken
+
+        // Canonical request.
+        var canonical: [UInt8] = []
+        canonical.reserveCapacity(512 + request.path.utf8.count + request.query.utf8.count)
+        canonical.append(contentsOf: request.method.utf8)
+        canonical.append(Self.newline)
+        CanonicalURI.append(
+            path: request.path, normalize: options.normalizePath, doubleEncode: options.doubleEncodePath,
+            to: &canonical)
+        canonical.append(Self.newline)
+        CanonicalQuery.append(query: request.query, to: &canonical)
+        canonical.append(Self.newline)
+
+        var headers = CanonicalHeaders(request.headers)
+        let addDate = !headers.hasAmzDate
+        if addDate {
+            withUnsafeBytes(of: time.timestamp) { headers.add(name: CanonicalHeaders.amzDate, value: $0) }
+        }
+        let addToken = token != nil && !headers.hasSecurityToken
+        if addToken, !options.omitSessionToken, var token {
+            token.withUTF8 { headers.add(name: CanonicalHeaders.securityToken, value: UnsafeRawBufferPointer($0)) }
+        }
+        let addContentHash = options.signBody && !headers.hasContentSHA256
+        if addContentHash {
+            payloadHash.withBytes { headers.add(name: CanonicalHeaders.contentSHA256, value: $0) }
+        }
+        let signedHeaders = headers.append(to: &canonical)
+        canonical.append(Self.newline)
+        payloadHash.withBytes { canonical.append(contentsOf: $0) }
+
+        // String to sign: algorithm, time, scope, hash of the canonical request.
+        let scopeLength = 8 + 1 + region.utf8.count + 1 + service.utf8.count + Self.scopeTerminator.count
+        let stringToSign = String.build(capacity: Self.algorithm.count + 18 + scopeLength + 1 + 64) { writer in
+            writer.write(Self.algorithm)
+            writer.write(Self.newline)
+            withUnsafeBytes(of: time.timestamp) { writer.write($0) }
+            writer.write(Self.newline)
+            writeScope(time, to: &writer)
+            writer.write(Self.newline)
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: SHA256Digest.byteCount) { digest in
+                digest.initialize(repeating: 0)
+                if let base = digest.baseAddress {
+                    _ = canonical.withUnsafeBytes { SHA256Digest.digest($0, into: base) }
+                }
+                writeHex(UnsafeRawBufferPointer(digest), to: &writer)
+            }
+        }
+
+        // Signature and Authorization.
+        let key = signingKey(time)
+        let signature = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: HMACSHA256.byteCount) { tag in
+            tag.initialize(repeating: 0)
+            var stringToSign = stringToSign
+            _ = stringToSign.withUTF8 {
+                key.authenticate(UnsafeRawBufferPointer($0), into: UnsafeMutableRawBufferPointer(tag))
+            }
+            return Hex.encode(UnsafeRawBufferPointer(tag))
+        }
+        let accessKeyId = credentials.accessKeyId
+        let authorization = String.build(
+            capacity: Self.algorithm.count + Self.credentialLabel.count + accessKeyId.utf8.count + 1 + scopeLength
+                + Self.signedHeadersLabel.count + signedHeaders.count + Self.signatureLabel.count + 64
+        ) { writer in
+            writer.write(Self.algorithm)
+            writer.write(Self.credentialLabel)
+            writer.write(accessKeyId)
+            writer.write(UInt8(ascii: "/"))
+            writeScope(time, to: &writer)
+            writer.write(Self.signedHeadersLabel)
+            writer.write(canonical[signedHeaders])
+            writer.write(Self.signatureLabel)
+            writer.write(signature)
+        }
+
+        let amzDate = time.timestampString
+        var headersToAdd: [(name: String, value: String)] = []
+        headersToAdd.reserveCapacity(4)
+        if addDate { headersToAdd.append((name: "X-Amz-Date", value: amzDate)) }
+        if addToken, let token { headersToAdd.append((name: "X-Amz-Security-Token", value: token)) }
+        if addContentHash { headersToAdd.append((name: "x-amz-content-sha256", value: payloadHash.string)) }
+        headersToAdd.append((name: "Authorization", value: authorization))
+
+        return SignedRequest(
+            canonicalRequest: String(decoding: canonical, as: UTF8.self),
+            stringToSign: stringToSign,
+            signature: signature,
+            authorization: authorization,
+            signedHeaders: String(decoding: canonical[signedHeaders], as: UTF8.self),
+            amzDate: amzDate,
+            headersToAdd: headersToAdd
+        )
+    }
+
+    /// The derived signing key for `date` (UTC day), region and service. Secret material:
+    /// exposed for presigning and diagnostics, never to be logged.
+    public func signingKey(for date: Date) -> [UInt8] {
+        signingKey(AMZDate(date)).bytes
+    }
+
+    private func signingKey(_ time: AMZDate) -> SigningKey {
+        let derive = {
+            SigningKey(
+                secretAccessKey: credentials.secretAccessKey, dateStamp: time.dateStampString, region: region,
+                service: service)
+        }
+        guard let keyCache else { return derive() }
+        let key = SigningKeyCache.Key(
+            secretAccessKey: credentials.secretAccessKey, day: time.day, region: region, service: service)
+        return keyCache.signingKey(for: key, derive: derive)
+    }
+
+    /// `yyyyMMdd/region/service/aws4_request`
+    private func writeScope(_ time: AMZDate, to writer: inout ByteWriter) {
+        withUnsafeBytes(of: time.timestamp) { writer.write(UnsafeRawBufferPointer(rebasing: $0.prefix(8))) }
+        writer.write(UInt8(ascii: "/"))
+        writer.write(region)
+        writer.write(UInt8(ascii: "/"))
+        writer.write(service)
+        writer.write(Self.scopeTerminator)
+    }
+
+    private func writeHex(_ bytes: UnsafeRawBufferPointer, to writer: inout ByteWriter) {
+        for byte in bytes {
+            writer.write(Hex.lowercase(byte >> 4))
+            writer.write(Hex.lowercase(byte & 0x0F))
+        }
+    }
+
+    private static let newline = UInt8(ascii: "\n")
+    private static let algorithm: [UInt8] = Array("AWS4-HMAC-SHA256".utf8)
+    private static let scopeTerminator: [UInt8] = Array("/aws4_request".utf8)
+    private static let credentialLabel: [UInt8] = Array(" Credential=".utf8)
+    private static let signedHeadersLabel: [UInt8] = Array(", SignedHeaders=".utf8)
+    private static let signatureLabel: [UInt8] = Array(", Signature=".utf8)
+}

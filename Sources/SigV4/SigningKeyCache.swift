@@ -1,0 +1,76 @@
+import Synchronization
+
+/// Remembers derived signing keys so that a signature costs one HMAC instead of five.
+///
+/// A key depends on (secret key, scope date, region, service), so for one set of credentials
+/// it changes once a day. Share one cache between signers (it is thread-safe); it holds at
+/// most `capacity` keys and forgets the oldest first. It holds secrets in memory for as long as
+/// the credentials themselves are, and never prints them.
+public final class SigningKeyCache: Sendable {
+    struct Key: Hashable {
+        var secretAccessKey: String
+        /// Days since 1970-01-01 UTC.
+        var day: Int
+        var region: String
+        var service: String
+    }
+
+    private struct State {
+        var keys: [Key: SigningKey] = [:]
+        /// Insertion order, oldest first, for eviction.
+        var order: [Key] = []
+        var hits = 0
+        var misses = 0
+    }
+
+    /// The most keys held at once.
+    public let capacity: Int
+    private let state: Mutex<State>
+
+    /// - Parameter capacity: at least 1; the default fits a few credential sets across a day change.
+    public init(capacity: Int = 16) {
+        self.capacity = max(1, capacity)
+        self.state = Mutex(State())
+    }
+
+    /// How many keys are held.
+    public var count: Int { state.withLock { $0.keys.count } }
+
+    /// Lookups answered from the cache since creation.
+    public var hits: Int { state.withLock { $0.hits } }
+
+    /// Lookups that had to derive a key since creation.
+    public var misses: Int { state.withLock { $0.misses } }
+
+    /// Forgets every key (for example after credentials were revoked).
+    public func removeAll() {
+        state.withLock {
+            $0.keys.removeAll()
+            $0.order.removeAll()
+        }
+    }
+
+    /// The cached key for `key`, deriving and storing it on a miss. Derivation runs outside
+    /// the lock; if two threads miss at once, the first stored key wins.
+    func signingKey(for key: Key, derive: () -> SigningKey) -> SigningKey {
+        let cached: SigningKey? = state.withLock { state in
+            if let found = state.keys[key] {
+                state.hits += 1
+                return found
+            }
+            state.misses += 1
+            return nil
+        }
+        if let cached { return cached }
+        let derived = derive()
+        return state.withLock { state in
+            if let raced = state.keys[key] { return raced }
+            while state.keys.count >= capacity, !state.order.isEmpty {
+                state.keys[state.order.removeFirst()] = nil
+            }
+            state.keys[key] = derived
+            state.order.append(key)
+            return derived
+        }
+    }
+}
