@@ -110,7 +110,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "HTTP", "SigV4",
+                "HTTP", "SigV4", "AWSCore",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport"

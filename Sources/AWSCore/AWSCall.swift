@@ -1,0 +1,84 @@
+import Foundation
+import HTTP
+
+/// One AWS API call, encoded for its protocol and ready to be signed and sent.
+public struct AWSCall: Sendable {
+    public enum WireProtocol: Sendable, Equatable {
+        /// JSON 1.1 with `X-Amz-Target` (Secrets Manager).
+        case json
+        /// The query protocol: form-encoded POST, XML response (STS, IAM).
+        case query
+    }
+
+    /// The operation's name, for logs and error messages.
+    public var operation: String
+    public var wireProtocol: WireProtocol
+    public var headers: HTTPHeaders
+    public var body: Data
+
+    /// A JSON 1.1 call such as `AWSCall.json(targetPrefix: "secretsmanager", operation: "GetSecretValue", body:)`.
+    public static func json(targetPrefix: String, operation: String, body: Data) -> AWSCall {
+        AWSCall(
+            operation: operation,
+            wireProtocol: .json,
+            headers: [
+                "Content-Type": "application/x-amz-json-1.1",
+                "X-Amz-Target": "\(targetPrefix).\(operation)",
+            ],
+            body: body
+        )
+    }
+
+    /// A query-protocol call: `Action=<action>&Version=<version>&<parameters>`, form-encoded.
+    public static func query(action: String, version: String, parameters: [(String, String)]) -> AWSCall {
+        var pairs = [("Action", action), ("Version", version)]
+        pairs.append(contentsOf: parameters)
+        let body = pairs.map { "\(FormEncoding.encode($0.0))=\(FormEncoding.encode($0.1))" }.joined(separator: "&")
+        return AWSCall(
+            operation: action,
+            wireProtocol: .query,
+            headers: ["Content-Type": "application/x-www-form-urlencoded; charset=utf-8"],
+            body: Data(body.utf8)
+        )
+    }
+}
+
+/// Percent-encoding with the RFC 3986 unreserved set, as SigV4 and the query protocol expect.
+public enum FormEncoding {
+    public static func encode(_ value: String) -> String {
+        var result = ""
+        result.reserveCapacity(value.utf8.count)
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: "~"):
+                result.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                let hex = Array("0123456789ABCDEF".unicodeScalars)
+                result.unicodeScalars.append("%")
+                result.unicodeScalars.append(hex[Int(byte >> 4)])
+                result.unicodeScalars.append(hex[Int(byte & 0x0F)])
+            }
+        }
+        return result
+    }
+}
+
+/// A successful AWS answer.
+public struct AWSResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: Data
+    public var requestId: String?
+    /// Attempts it took, the successful one included.
+    public var attempts: Int
+
+    public init(status: Int, headers: HTTPHeaders, body: Data, requestId: String?, attempts: Int) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.requestId = requestId
+        self.attempts = attempts
+    }
+}

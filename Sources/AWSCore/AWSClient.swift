@@ -1,0 +1,218 @@
+import Foundation
+import HTTP
+import Logging
+import SigV4
+
+/// Sends signed calls to one AWS service endpoint, with AWS's standard retry mode, clock-skew
+/// correction and error decoding.
+///
+/// One client per endpoint (service and region) is meant to be shared by every task that uses
+/// it: its retry budget and learned clock skew are per endpoint, like the SDKs'.
+public final class AWSClient: Sendable {
+    public let endpoint: AWSServiceEndpoint
+    public let options: AWSClientOptions
+    public let retryPolicy: RetryPolicy
+    public let retryBucket: RetryTokenBucket
+    public let clockSkew: ClockSkewCorrector
+
+    private let http: any HTTPClient
+    private let clock: any WallClock
+    private let sleeper: any Sleeper
+    private let jitter: @Sendable () -> Double
+    private let keyCache: SigningKeyCache
+
+    public init(
+        endpoint: AWSServiceEndpoint,
+        options: AWSClientOptions = AWSClientOptions(),
+        httpClient: any HTTPClient,
+        clock: any WallClock = SystemWallClock(),
+        sleeper: any Sleeper = ClockSleeper(),
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        keyCache: SigningKeyCache = SigningKeyCache()
+    ) {
+        self.endpoint = endpoint
+        self.options = options
+        self.retryPolicy = RetryPolicy(maxAttempts: options.maxAttempts)
+        self.retryBucket = RetryTokenBucket()
+        self.clockSkew = ClockSkewCorrector()
+        self.http = httpClient
+        self.clock = clock
+        self.sleeper = sleeper
+        self.jitter = jitter
+        self.keyCache = keyCache
+    }
+
+    /// Signs and sends `call`, retrying as the standard retry mode allows.
+    ///
+    /// Credentials are asked of `credentials` for every attempt, so a refresh between attempts is
+    /// picked up. Errors carry the number of attempts made.
+    public func send(
+        _ call: AWSCall,
+        credentials provider: any CredentialProvider,
+        logger: Logger
+    ) async throws(AWSError) -> AWSResponse {
+        var attempt = 0
+        var retryCostTaken = 0
+        var skewRetryUsed = false
+        var expiredRetryUsed = false
+        while true {
+            attempt += 1
+            if Task.isCancelled { throw cancelled(attempts: attempt - 1) }
+            let credentials = try await resolve(provider, logger: logger, attempts: attempt - 1)
+            let (request, signature) = signedRequest(for: call, credentials: credentials)
+
+            var failure: AWSError
+            do {
+                let response = try await http.execute(request)
+                if (200..<300).contains(response.status) {
+                    retryBucket.release(retryCostTaken > 0 ? retryCostTaken : RetryTokenBucket.noRetryIncrement)
+                    return AWSResponse(
+                        status: response.status,
+                        headers: response.headers,
+                        body: response.body,
+                        requestId: AWSErrorDecoder.requestID(in: response),
+                        attempts: attempt
+                    )
+                }
+                failure = AWSErrorDecoder.decode(response, wireProtocol: call.wireProtocol)
+                if !skewRetryUsed,
+                    clockSkew.adjust(code: failure.code, serverDate: response.headers["Date"], localNow: clock.now())
+                {
+                    skewRetryUsed = true
+                    logger.notice(
+                        "clock skew detected; signing again with AWS's time",
+                        metadata: ["operation": "\(call.operation)", "error_code": "\(failure.code)"]
+                    )
+                    continue
+                }
+            } catch {
+                failure = transportFailure(error)
+            }
+
+            let redactor = MessageRedactor(secrets: [
+                credentials.secretAccessKey, credentials.sessionToken, signature,
+            ])
+            failure.message = redactor.redact(failure.message)
+            failure.attempts = attempt
+
+            if !expiredRetryUsed, ["ExpiredToken", "ExpiredTokenException"].contains(failure.code) {
+                expiredRetryUsed = true
+                logger.notice(
+                    "credentials reported expired; refreshing and trying again",
+                    metadata: ["operation": "\(call.operation)", "error_code": "\(failure.code)"]
+                )
+                await provider.invalidate()
+                continue
+            }
+
+            guard let failureClass = retryPolicy.classify(failure) else { throw failure }
+            failure.retryable = true
+            guard attempt < retryPolicy.maxAttempts, let cost = retryBucket.acquire(for: failureClass) else {
+                throw failure
+            }
+            retryCostTaken += cost
+            let delay = retryPolicy.backoff(afterAttempt: attempt, random: jitter())
+            logger.debug(
+                "retrying AWS call",
+                metadata: [
+                    "operation": "\(call.operation)", "attempt": "\(attempt)", "error_code": "\(failure.code)",
+                    "aws_request_id": "\(failure.requestId ?? "-")", "delay_ms": "\(delay.milliseconds)",
+                ]
+            )
+            do {
+                try await sleeper.sleep(for: delay)
+            } catch {
+                throw cancelled(attempts: attempt)
+            }
+        }
+    }
+
+    private func resolve(
+        _ provider: any CredentialProvider,
+        logger: Logger,
+        attempts: Int
+    ) async throws(AWSError) -> Credentials {
+        do {
+            return try await provider.credentials(logger: logger)
+        } catch var error as AWSError {
+            error.attempts = max(error.attempts, attempts)
+            throw error
+        } catch is CancellationError {
+            throw cancelled(attempts: attempts)
+        } catch {
+            throw AWSError.credentials("credentials could not be obtained: \(error)")
+        }
+    }
+
+    private func signedRequest(for call: AWSCall, credentials: Credentials) -> (HTTPRequest, String) {
+        let (host, path) = endpoint.hostAndPath
+        var headers = call.headers
+        headers.replaceOrAdd(name: "Host", value: host)
+        let signer = SigV4Signer(
+            credentials: credentials,
+            region: endpoint.region,
+            service: endpoint.signingName,
+            keyCache: keyCache
+        )
+        let signingDate = clock.now().addingTimeInterval(clockSkew.currentOffset)
+        let signed = signer.sign(
+            SigV4Request(
+                method: "POST",
+                path: path,
+                query: "",
+                headers: headers.map { (name: $0.name, value: $0.value) },
+                payload: .bytes(call.body)
+            ),
+            date: signingDate
+        )
+        for header in signed.headersToAdd {
+            headers.replaceOrAdd(name: header.name, value: header.value)
+        }
+        headers.replaceOrAdd(name: "User-Agent", value: options.userAgent)
+        let request = HTTPRequest(
+            method: "POST",
+            url: endpoint.url + (path == "/" && !endpoint.url.hasSuffix("/") ? "/" : ""),
+            headers: headers,
+            body: call.body,
+            options: HTTPRequestOptions(
+                connectTimeout: options.connectTimeout,
+                totalTimeout: options.requestTimeout,
+                maxResponseBytes: options.maxResponseBytes
+            )
+        )
+        return (request, signed.signature)
+    }
+
+    private func transportFailure(_ error: HTTPClientError) -> AWSError {
+        switch error.code {
+        case .cancelled:
+            return cancelled(attempts: 0)
+        case .responseTooLarge:
+            return AWSError(
+                kind: .invalidResponse,
+                code: "InvalidResponse",
+                message: "\(endpoint.url) sent a response larger than \(options.maxResponseBytes) bytes",
+                transportError: error
+            )
+        default:
+            return AWSError(
+                kind: .transport,
+                code: "EndpointUnreachable",
+                message: "\(endpoint.url) could not be reached: \(error.message)",
+                transportError: error
+            )
+        }
+    }
+
+    private func cancelled(attempts: Int) -> AWSError {
+        AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", attempts: attempts)
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for log fields.
+    var milliseconds: Int64 {
+        let parts = components
+        return parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,67 @@
+import HTTP
+
+/// A failed AWS call: an error AWS returned, or the delegate's own reason for not getting an answer.
+///
+/// `code` uses AWS's names (`ResourceNotFoundException`, `AccessDeniedException`, ...) for service
+/// errors and the delegate's own names (`EndpointUnreachable`, `CredentialsUnavailable`, ...)
+/// otherwise. `message` is safe to log: it never carries keys, tokens or signatures.
+public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        /// AWS answered with an error.
+        case service
+        /// No usable answer: connection, TLS or timeout trouble.
+        case transport
+        /// Credentials could not be obtained.
+        case credentials
+        /// The call was refused locally before anything was sent.
+        case validation
+        /// AWS answered with something that could not be understood.
+        case invalidResponse
+    }
+
+    public var kind: Kind
+    public var code: String
+    public var message: String
+    public var requestId: String?
+    public var httpStatus: Int?
+    /// Whether trying the same call later may succeed.
+    public var retryable: Bool
+    /// How many attempts were made before giving up.
+    public var attempts: Int
+    /// The transport failure behind a `.transport` error.
+    public var transportError: HTTPClientError?
+
+    public init(
+        kind: Kind,
+        code: String,
+        message: String,
+        requestId: String? = nil,
+        httpStatus: Int? = nil,
+        retryable: Bool = false,
+        attempts: Int = 0,
+        transportError: HTTPClientError? = nil
+    ) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+        self.requestId = requestId
+        self.httpStatus = httpStatus
+        self.retryable = retryable
+        self.attempts = attempts
+        self.transportError = transportError
+    }
+
+    public var description: String {
+        var text = "\(code): \(message)"
+        if let requestId { text += " (request id \(requestId))" }
+        return text
+    }
+
+    public static func validation(_ code: String, _ message: String) -> AWSError {
+        AWSError(kind: .validation, code: code, message: message)
+    }
+
+    public static func credentials(_ message: String, retryable: Bool = true) -> AWSError {
+        AWSError(kind: .credentials, code: "CredentialsUnavailable", message: message, retryable: retryable)
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Synchronization
+
+/// Keeps the offset between this host's clock and AWS's, learned from a response's `Date` header
+/// when AWS refuses a request as signed at the wrong time.
+public final class ClockSkewCorrector: Sendable {
+    /// Error codes AWS returns when the signing time is off.
+    public static let skewCodes: Set<String> = [
+        "RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture", "InvalidSignatureException",
+        "SignatureDoesNotMatch", "AuthFailure",
+    ]
+
+    /// Skews smaller than this cannot explain a refusal (AWS accepts 5 minutes), so they are ignored
+    /// and a signature error is reported as it is.
+    public static let threshold: TimeInterval = 4 * 60
+
+    private let offset = Mutex<TimeInterval>(0)
+
+    public init() {}
+
+    /// Seconds to add to the local clock to get AWS's time.
+    public var currentOffset: TimeInterval {
+        offset.withLock { $0 }
+    }
+
+    /// Learns the skew from a refused response. Returns true when a new, significant offset was
+    /// recorded and signing again is worth one more attempt.
+    public func adjust(code: String, serverDate: String?, localNow: Date) -> Bool {
+        guard Self.skewCodes.contains(code), let serverDate, let server = HTTPDate.parse(serverDate) else {
+            return false
+        }
+        let skew = server.timeIntervalSince(localNow)
+        return offset.withLock { current in
+            guard abs(skew - current) > Self.threshold else { return false }
+            current = skew
+            return true
+        }
+    }
+}

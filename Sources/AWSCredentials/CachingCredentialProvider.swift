@@ -1,0 +1,138 @@
+import AWSCore
+import Foundation
+import Logging
+import SigV4
+
+/// Caches a `CredentialSource`'s credentials and refreshes them the way a busy daemon needs.
+///
+/// - Single flight: any number of concurrent callers cause one fetch.
+/// - A caller that is cancelled stops waiting, but never cancels the shared refresh.
+/// - A failed refresh is not sticky: the next caller tries again.
+/// - Credentials are refreshed ahead of expiry while the old ones keep serving.
+///
+/// soto-core's `ExpiringValue` lets one cancelled caller cancel everyone's refresh and keeps a
+/// failure around; this type does neither.
+public actor CachingCredentialProvider: CredentialProvider {
+    public let source: any CredentialSource
+    private let clock: any WallClock
+    private let policy: RefreshPolicy
+
+    private var cached: Credentials?
+    private var cachedAt: Date?
+    private var refresh: Task<Void, Never>?
+    private var waiters: [UInt64: CheckedContinuation<Credentials, any Error>] = [:]
+    private var nextWaiterID: UInt64 = 0
+    private var lastFailureAt: Date?
+    private var lastError: String?
+
+    public init(source: any CredentialSource, clock: any WallClock = SystemWallClock(), policy: RefreshPolicy = RefreshPolicy()) {
+        self.source = source
+        self.clock = clock
+        self.policy = policy
+    }
+
+    /// What the status object reports about this provider.
+    public struct Snapshot: Sendable, Equatable {
+        public var source: String
+        public var expiration: Date?
+        public var lastError: String?
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(source: source.name, expiration: cached?.expiration, lastError: lastError)
+    }
+
+    public func credentials(logger: Logger) async throws -> Credentials {
+        let now = clock.now()
+        if let cached, !isExpired(cached, now: now) {
+            if shouldRefreshAhead(cached, now: now) { startRefresh(logger: logger) }
+            return cached
+        }
+        startRefresh(logger: logger)
+        return try await waitForRefresh()
+    }
+
+    public func invalidate() async {
+        cached = nil
+        await source.invalidate()
+    }
+
+    private func isExpired(_ credentials: Credentials, now: Date) -> Bool {
+        guard let expiration = credentials.expiration else { return false }
+        return now >= expiration.addingTimeInterval(-policy.expirySafetyMargin)
+    }
+
+    private func shouldRefreshAhead(_ credentials: Credentials, now: Date) -> Bool {
+        guard let expiration = credentials.expiration, refresh == nil else { return false }
+        if let lastFailureAt, now.timeIntervalSince(lastFailureAt) < policy.retryAfterFailure { return false }
+        let lifetime = expiration.timeIntervalSince(cachedAt ?? now)
+        return expiration.timeIntervalSince(now) <= policy.refreshWindow(lifetime: lifetime)
+    }
+
+    /// Starts the one shared refresh unless it is already running. It is an unstructured task,
+    /// so no caller's cancellation reaches it.
+    private func startRefresh(logger: Logger) {
+        guard refresh == nil else { return }
+        let source = self.source
+        refresh = Task {
+            let result: Result<Credentials, any Error>
+            do {
+                result = .success(try await source.fetch(logger: logger))
+            } catch {
+                result = .failure(error)
+            }
+            self.finishRefresh(result, logger: logger)
+        }
+    }
+
+    private func finishRefresh(_ result: Result<Credentials, any Error>, logger: Logger) {
+        refresh = nil
+        let now = clock.now()
+        switch result {
+        case .success(let credentials):
+            cached = credentials
+            cachedAt = now
+            lastFailureAt = nil
+            lastError = nil
+            var metadata: Logger.Metadata = ["event": "credentials-refreshed", "credential_source": "\(source.name)"]
+            if let expiration = credentials.expiration { metadata["expiration"] = "\(expiration)" }
+            logger.info("credentials refreshed", metadata: metadata)
+        case .failure(let error):
+            lastFailureAt = now
+            let description = (error as? AWSError)?.description ?? "\(error)"
+            lastError = description
+            logger.warning(
+                "credentials refresh failed: \(description)",
+                metadata: [
+                    "event": "credentials-refresh-failed", "credential_source": "\(source.name)",
+                    "error_code": "\((error as? AWSError)?.code ?? "CredentialsUnavailable")",
+                ]
+            )
+        }
+        let pending = waiters
+        waiters.removeAll()
+        for continuation in pending.values {
+            continuation.resume(with: result)
+        }
+    }
+
+    private func waitForRefresh() async throws -> Credentials {
+        let id = nextWaiterID
+        nextWaiterID += 1
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    waiters[id] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id) }
+        }
+    }
+
+    private func cancelWaiter(_ id: UInt64) {
+        waiters.removeValue(forKey: id)?.resume(throwing: CancellationError())
+    }
+}

@@ -1,0 +1,19 @@
+import AWSCore
+import Logging
+import SigV4
+
+/// Something that fetches fresh credentials on every call (IMDS, STS). Wrap one in a
+/// `CachingCredentialProvider` to get caching, single-flight refresh and refresh-ahead.
+public protocol CredentialSource: Sendable {
+    /// A short name for logs and the status object (`imds`, `assume-role:<arn>`).
+    var name: String { get }
+
+    func fetch(logger: Logger) async throws -> Credentials
+
+    /// Called when AWS said the credentials this source gave were expired.
+    func invalidate() async
+}
+
+extension CredentialSource {
+    public func invalidate() async {}
+}

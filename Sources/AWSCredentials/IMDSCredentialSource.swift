@@ -1,0 +1,210 @@
+import AWSCore
+import Foundation
+import HTTP
+import Logging
+import SigV4
+import Synchronization
+
+/// The EC2 instance role's credentials through IMDSv2, at the level of the best SDK clients.
+///
+/// - A session token from `PUT /latest/api/token` (TTL 6 h), cached for the TTL the response
+///   gives minus a safety buffer, fetched again once when a request gets 401.
+/// - Never IMDSv1, never through a proxy; `AWS_EC2_METADATA_DISABLED=true` turns IMDS off.
+/// - Fails fast where there is no IMDS: 1 s connect and read timeouts, a few bounded retries on 5xx.
+/// - Role name discovered from `/latest/meta-data/iam/security-credentials/`; the credentials
+///   document must say `"Code": "Success"`; responses are bounded in size.
+/// - Static stability: when IMDS cannot be reached and the last credentials have expired, they are
+///   kept for 5-15 minutes more (jittered) with a warning, and refreshing goes on.
+public final class IMDSCredentialSource: CredentialSource {
+    public static let tokenTTLSeconds = 21_600
+    public static let maxResponseBytes = 64 * 1024
+    static let tokenPath = "/latest/api/token"
+    static let rolePath = "/latest/meta-data/iam/security-credentials/"
+
+    public let name = "imds"
+    public let endpoint: String
+    public let isDisabled: Bool
+
+    private let http: any HTTPClient
+    private let clock: any WallClock
+    private let jitter: @Sendable () -> Double
+    private let maxAttempts: Int
+    private let state = Mutex<State>(State())
+
+    struct State {
+        var token: (value: String, validUntil: Date)?
+        var lastCredentials: Credentials?
+    }
+
+    public init(
+        http: any HTTPClient,
+        endpoint: String = "http://169.254.169.254",
+        environment: [String: String] = [:],
+        clock: any WallClock = SystemWallClock(),
+        maxAttempts: Int = 3,
+        jitter: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        var base = endpoint
+        while base.hasSuffix("/") { base.removeLast() }
+        self.endpoint = base
+        self.isDisabled = environment["AWS_EC2_METADATA_DISABLED"]?.lowercased() == "true"
+        self.http = http
+        self.clock = clock
+        self.maxAttempts = max(1, maxAttempts)
+        self.jitter = jitter
+    }
+
+    public func fetch(logger: Logger) async throws -> Credentials {
+        guard !isDisabled else {
+            throw AWSError.credentials("IMDS is turned off by AWS_EC2_METADATA_DISABLED", retryable: false)
+        }
+        do {
+            let role = try await get(Self.rolePath, logger: logger)
+            guard let roleName = role.split(whereSeparator: \.isNewline).first.map(String.init), !roleName.isEmpty else {
+                throw AWSError.credentials("IMDS lists no instance role (is an instance profile attached?)", retryable: false)
+            }
+            let document = try await get(Self.rolePath + roleName, logger: logger)
+            let credentials = try Self.parseCredentials(document)
+            state.withLock { $0.lastCredentials = credentials }
+            return credentials
+        } catch let error as AWSError {
+            if let extended = staticallyStable(after: error, logger: logger) { return extended }
+            throw error
+        }
+    }
+
+    public func invalidate() async {
+        state.withLock { $0.token = nil }
+    }
+
+    /// Keeps expired credentials a little longer when IMDS is unreachable rather than failing
+    /// every task at once; AWS accepts instance credentials for a while past their stated expiry.
+    private func staticallyStable(after error: AWSError, logger: Logger) -> Credentials? {
+        guard error.kind == .transport || (error.httpStatus ?? 0) >= 500 else { return nil }
+        let now = clock.now()
+        return state.withLock { state -> Credentials? in
+            guard var last = state.lastCredentials, let expiration = last.expiration, expiration <= now.addingTimeInterval(10) else {
+                return nil
+            }
+            let extension = 5 * 60 + jitter() * 10 * 60
+            last.expiration = now.addingTimeInterval(extension)
+            state.lastCredentials = last
+            logger.warning(
+                "IMDS unreachable; keeping the expired instance credentials for \(Int(extension)) s more",
+                metadata: ["event": "static-stability-engaged", "credential_source": "imds", "error_code": "\(error.code)"]
+            )
+            return last
+        }
+    }
+
+    /// A GET with the session token; a 401 drops the token and tries once more with a new one.
+    private func get(_ path: String, logger: Logger) async throws(AWSError) -> String {
+        var refreshedToken = false
+        while true {
+            let token = try await sessionToken(logger: logger)
+            let response = try await send(
+                HTTPRequest(method: "GET", url: endpoint + path, headers: ["X-aws-ec2-metadata-token": token], options: Self.options)
+            )
+            if response.status == 401, !refreshedToken {
+                refreshedToken = true
+                state.withLock { $0.token = nil }
+                continue
+            }
+            guard response.status == 200 else {
+                throw AWSError(
+                    kind: .service,
+                    code: response.status == 404 ? "InstanceRoleNotFound" : "IMDSError",
+                    message: "IMDS answered \(response.status) for \(path)",
+                    httpStatus: response.status,
+                    retryable: response.status >= 500
+                )
+            }
+            return String(decoding: response.body, as: UTF8.self)
+        }
+    }
+
+    private func sessionToken(logger: Logger) async throws(AWSError) -> String {
+        let now = clock.now()
+        if let token = state.withLock({ $0.token }), token.validUntil > now { return token.value }
+        let response = try await send(
+            HTTPRequest(
+                method: "PUT",
+                url: endpoint + Self.tokenPath,
+                headers: ["X-aws-ec2-metadata-token-ttl-seconds": "\(Self.tokenTTLSeconds)"],
+                options: Self.options
+            )
+        )
+        guard response.status == 200, !response.body.isEmpty else {
+            throw AWSError(
+                kind: response.status >= 500 ? .transport : .service,
+                code: "IMDSTokenUnavailable",
+                message: "IMDS refused a session token (HTTP \(response.status)); IMDSv1 is never used",
+                httpStatus: response.status,
+                retryable: response.status >= 500
+            )
+        }
+        let ttl = response.headers["X-aws-ec2-metadata-token-ttl-seconds"].flatMap(Double.init) ?? Double(Self.tokenTTLSeconds)
+        let buffer = min(ttl / 10, 300)
+        let token = String(decoding: response.body, as: UTF8.self)
+        state.withLock { $0.token = (token, now.addingTimeInterval(ttl - buffer)) }
+        return token
+    }
+
+    /// Sends with bounded retries on 5xx and transport failures.
+    private func send(_ request: HTTPRequest) async throws(AWSError) -> HTTPResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let response = try await http.execute(request)
+                if response.status >= 500, attempt < maxAttempts {
+                    try? await Task.sleep(for: .milliseconds(Int(50 * Double(attempt) * (1 + jitter()))))
+                    continue
+                }
+                return response
+            } catch {
+                if error.isTransient, error.code != .timedOut, attempt < maxAttempts {
+                    try? await Task.sleep(for: .milliseconds(Int(50 * Double(attempt) * (1 + jitter()))))
+                    continue
+                }
+                throw AWSError(
+                    kind: .transport,
+                    code: "EndpointUnreachable",
+                    message: "IMDS at \(endpoint) could not be reached: \(error.message)",
+                    retryable: true,
+                    transportError: error
+                )
+            }
+        }
+    }
+
+    static let options = HTTPRequestOptions(
+        connectTimeout: .seconds(1),
+        totalTimeout: .seconds(2),
+        maxResponseBytes: maxResponseBytes,
+        bypassProxy: true
+    )
+
+    struct CredentialsDocument: Decodable {
+        var Code: String?
+        var AccessKeyId: String?
+        var SecretAccessKey: String?
+        var Token: String?
+        var Expiration: String?
+    }
+
+    static func parseCredentials(_ text: String) throws(AWSError) -> Credentials {
+        guard let document = try? JSONDecoder().decode(CredentialsDocument.self, from: Data(text.utf8)) else {
+            throw AWSError(kind: .invalidResponse, code: "InvalidResponse", message: "IMDS credentials are not valid JSON")
+        }
+        guard document.Code == "Success" else {
+            throw AWSError.credentials("IMDS reports the instance credentials as '\(document.Code ?? "missing")', not Success")
+        }
+        guard let id = document.AccessKeyId, let secret = document.SecretAccessKey, !id.isEmpty, !secret.isEmpty,
+            let expirationText = document.Expiration, let expiration = ISO8601.parse(expirationText)
+        else {
+            throw AWSError(kind: .invalidResponse, code: "InvalidResponse", message: "IMDS credentials lack a key or an expiration")
+        }
+        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: document.Token, expiration: expiration)
+    }
+}

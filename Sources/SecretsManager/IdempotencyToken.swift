@@ -1,0 +1,19 @@
+import SigV4
+
+/// `ClientRequestToken`s derived from the task, so that running a task again (after a crash, or
+/// a retry after a lost response) makes AWS treat the write as the same request instead of
+/// creating a second version.
+public enum IdempotencyToken {
+    /// A UUID-shaped token (36 characters, within AWS's 32-64) from a SHA-256 of what identifies
+    /// the write: the task id, the operation and the secret.
+    public static func derive(taskID: String, operation: String, secret: String) -> String {
+        let material = "secrets-delegate/v1\n\(operation)\n\(secret)\n\(taskID)"
+        var bytes = Array(SHA256Digest.hash(Array(material.utf8)).prefix(16))
+        bytes[6] = (bytes[6] & 0x0F) | 0x80  // UUID version 8: custom
+        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
+        let hex = Hex.encode(bytes)
+        let characters = Array(hex)
+        let groups = [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }
+        return groups.joined(separator: "-")
+    }
+}

@@ -1,0 +1,96 @@
+import AWSCore
+import Foundation
+import Logging
+
+extension SecretsManagerClient {
+    public struct GetSecretValueOutput: Decodable, Sendable, Equatable {
+        public var arn: String
+        public var name: String
+        public var versionId: String?
+        public var versionStages: [String]?
+        public var secretString: String?
+        public var secretBinary: Data?
+        public var createdDate: Date?
+
+        /// The value, whichever form it has.
+        public var value: SecretValue? {
+            if let secretString { return .string(secretString) }
+            if let secretBinary { return .binary(secretBinary) }
+            return nil
+        }
+    }
+
+    /// One field picked out of a JSON secret, with the version it came from.
+    public struct SecretField: Sendable, Equatable {
+        public var output: GetSecretValueOutput
+        public var fieldValue: String
+    }
+
+    struct GetSecretValueRequest: Encodable {
+        var secretId: String
+        var versionId: String?
+        var versionStage: String?
+    }
+
+    /// Reads a secret's value (the `AWSCURRENT` version unless a version id or stage is given).
+    public func getSecretValue(
+        name: String,
+        versionId: String? = nil,
+        versionStage: String? = nil,
+        logger: Logger
+    ) async throws(AWSError) -> SecretsManagerResponse<GetSecretValueOutput> {
+        let request = GetSecretValueRequest(
+            secretId: try namespace.fullName(for: name),
+            versionId: versionId,
+            versionStage: versionStage
+        )
+        return try await perform("GetSecretValue", request, as: GetSecretValueOutput.self, logger: logger)
+    }
+
+    /// Reads one field of a JSON secret: `field` of `{"field": ...}`. A string field comes back as
+    /// it is, any other JSON value as its JSON text.
+    public func getSecretField(
+        name: String,
+        field: String,
+        versionId: String? = nil,
+        versionStage: String? = nil,
+        logger: Logger
+    ) async throws(AWSError) -> SecretsManagerResponse<SecretField> {
+        let response = try await getSecretValue(
+            name: name, versionId: versionId, versionStage: versionStage, logger: logger)
+        let output = response.value
+        guard let text = output.secretString,
+            let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        else {
+            throw AWSError(
+                kind: .validation,
+                code: "SecretFieldUnavailable",
+                message: "secret '\(name)' is not a JSON object, so '#\(field)' cannot pick a field from it",
+                requestId: response.requestId,
+                attempts: response.attempts
+            )
+        }
+        guard let raw = object[field] else {
+            throw AWSError(
+                kind: .validation,
+                code: "SecretFieldUnavailable",
+                message: "secret '\(name)' has no field '\(field)'",
+                requestId: response.requestId,
+                attempts: response.attempts
+            )
+        }
+        let fieldValue: String
+        if let string = raw as? String {
+            fieldValue = string
+        } else if let data = try? JSONSerialization.data(withJSONObject: raw, options: [.fragmentsAllowed, .sortedKeys]) {
+            fieldValue = String(decoding: data, as: UTF8.self)
+        } else {
+            fieldValue = "\(raw)"
+        }
+        return SecretsManagerResponse(
+            value: SecretField(output: output, fieldValue: fieldValue),
+            requestId: response.requestId,
+            attempts: response.attempts
+        )
+    }
+}

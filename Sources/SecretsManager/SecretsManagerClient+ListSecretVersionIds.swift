@@ -1,0 +1,45 @@
+import AWSCore
+import Foundation
+import Logging
+
+extension SecretsManagerClient {
+    public struct SecretVersion: Decodable, Sendable, Equatable {
+        public var versionId: String
+        public var versionStages: [String]?
+        public var createdDate: Date?
+    }
+
+    public struct ListSecretVersionIdsOutput: Decodable, Sendable, Equatable {
+        public var arn: String?
+        public var name: String?
+        public var versions: [SecretVersion]
+        public var nextToken: String?
+    }
+
+    struct ListSecretVersionIdsRequest: Encodable {
+        var secretId: String
+        var includeDeprecated: Bool?
+        var maxResults: Int?
+        var nextToken: String?
+    }
+
+    /// Lists a secret's versions and their staging labels.
+    public func listSecretVersionIds(
+        name: String,
+        includeDeprecated: Bool? = nil,
+        maxResults: Int? = nil,
+        nextToken: String? = nil,
+        logger: Logger
+    ) async throws(AWSError) -> SecretsManagerResponse<ListSecretVersionIdsOutput> {
+        if let maxResults, !(1...100).contains(maxResults) {
+            throw AWSError.validation("InvalidTask", "maxResults must be 1-100, not \(maxResults)")
+        }
+        let request = ListSecretVersionIdsRequest(
+            secretId: try namespace.fullName(for: name),
+            includeDeprecated: includeDeprecated,
+            maxResults: maxResults,
+            nextToken: nextToken
+        )
+        return try await perform("ListSecretVersionIds", request, as: ListSecretVersionIdsOutput.self, logger: logger)
+    }
+}

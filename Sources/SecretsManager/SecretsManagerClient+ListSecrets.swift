@@ -1,0 +1,82 @@
+import AWSCore
+import Foundation
+import Logging
+
+extension SecretsManagerClient {
+    public struct SecretListEntry: Decodable, Sendable, Equatable {
+        public var arn: String
+        public var name: String
+        public var description: String?
+        public var lastChangedDate: Date?
+    }
+
+    public struct ListSecretsOutput: Decodable, Sendable, Equatable {
+        public var secretList: [SecretListEntry]
+        public var nextToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case secretList, nextToken
+        }
+
+        public init(secretList: [SecretListEntry], nextToken: String?) {
+            self.secretList = secretList
+            self.nextToken = nextToken
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            secretList = try container.decodeIfPresent([SecretListEntry].self, forKey: .secretList) ?? []
+            nextToken = try container.decodeIfPresent(String.self, forKey: .nextToken)
+        }
+    }
+
+    struct ListFilter: Encodable {
+        var key: String
+        var values: [String]
+    }
+
+    struct ListSecretsRequest: Encodable {
+        var filters: [ListFilter]?
+        var maxResults: Int?
+        var nextToken: String?
+    }
+
+    /// Lists the secrets under the prefix whose names start with `nameFilter` (relative to the
+    /// prefix). With `allPages`, follows `NextToken` to the end and returns everything at once.
+    public func listSecrets(
+        nameFilter: String? = nil,
+        maxResults: Int? = nil,
+        nextToken: String? = nil,
+        allPages: Bool = false,
+        logger: Logger
+    ) async throws(AWSError) -> SecretsManagerResponse<ListSecretsOutput> {
+        let scope = namespace.prefix.isEmpty ? "" : namespace.prefix + "/"
+        let filterValue = scope + (nameFilter ?? "")
+        if let maxResults, !(1...100).contains(maxResults) {
+            throw AWSError.validation("InvalidTask", "maxResults must be 1-100, not \(maxResults)")
+        }
+        var request = ListSecretsRequest(
+            filters: filterValue.isEmpty ? nil : [ListFilter(key: "name", values: [filterValue])],
+            maxResults: maxResults,
+            nextToken: nextToken
+        )
+        var collected: [SecretListEntry] = []
+        var attempts = 0
+        var lastRequestId: String?
+        while true {
+            let page = try await perform("ListSecrets", request, as: ListSecretsOutput.self, logger: logger)
+            attempts += page.attempts
+            lastRequestId = page.requestId
+            // The name filter matches prefixes loosely; keep only names really under the scope.
+            collected += page.value.secretList.filter { scope.isEmpty || $0.name.hasPrefix(filterValue) }
+            guard allPages, let token = page.value.nextToken, !token.isEmpty else {
+                return SecretsManagerResponse(
+                    value: ListSecretsOutput(secretList: collected, nextToken: allPages ? nil : page.value.nextToken),
+                    requestId: lastRequestId,
+                    attempts: attempts
+                )
+            }
+            request.nextToken = token
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import AWSCore
+import Foundation
+import Logging
+
+extension SecretsManagerClient {
+    public struct PutSecretValueOutput: Decodable, Sendable, Equatable {
+        public var arn: String
+        public var name: String
+        public var versionId: String?
+        public var versionStages: [String]?
+    }
+
+    struct PutSecretValueRequest: Encodable {
+        var secretId: String
+        var clientRequestToken: String
+        var secretString: String?
+        var secretBinary: String?
+        var versionStages: [String]?
+    }
+
+    /// Stores a new version of a secret's value. Idempotent per `taskID`.
+    public func putSecretValue(
+        name: String,
+        value: SecretValue,
+        versionStages: [String]? = nil,
+        taskID: String,
+        logger: Logger
+    ) async throws(AWSError) -> SecretsManagerResponse<PutSecretValueOutput> {
+        let fullName = try namespace.fullName(for: name)
+        try value.validateSize()
+        let (string, binary) = value.wireFields
+        let request = PutSecretValueRequest(
+            secretId: fullName,
+            clientRequestToken: IdempotencyToken.derive(taskID: taskID, operation: "PutSecretValue", secret: fullName),
+            secretString: string,
+            secretBinary: binary,
+            versionStages: versionStages
+        )
+        return try await perform("PutSecretValue", request, as: PutSecretValueOutput.self, logger: logger)
+    }
+}

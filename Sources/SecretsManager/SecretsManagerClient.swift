@@ -1,0 +1,84 @@
+import AWSCore
+import Foundation
+import Logging
+
+/// The Secrets Manager operations a connector needs, on one endpoint with one set of credentials
+/// and one name prefix.
+///
+/// Names given to the client are relative to the prefix (`db` for `devops/db`); ARNs pass
+/// unchanged. Writes carry a `ClientRequestToken` derived from the caller's task id, so a
+/// repeated write is a no-op rather than a second version.
+public struct SecretsManagerClient: Sendable {
+    public static let targetPrefix = "secretsmanager"
+
+    public let aws: AWSClient
+    public let credentials: any CredentialProvider
+    public let namespace: SecretNamespace
+
+    public init(aws: AWSClient, credentials: any CredentialProvider, namePrefix: String = "") {
+        self.aws = aws
+        self.credentials = credentials
+        self.namespace = SecretNamespace(prefix: namePrefix)
+    }
+
+    /// Encodes `input`, sends it as `operation` and decodes the answer.
+    func perform<Input: Encodable, Output: Decodable>(
+        _ operation: String,
+        _ input: Input,
+        as output: Output.Type,
+        logger: Logger
+    ) async throws(AWSError) -> SecretsManagerResponse<Output> {
+        let body: Data
+        do {
+            body = try AWSJSONCoding.encoder.encode(input)
+        } catch {
+            throw AWSError.validation("InvalidTask", "the \(operation) request could not be encoded")
+        }
+        let response = try await aws.send(
+            .json(targetPrefix: Self.targetPrefix, operation: operation, body: body),
+            credentials: credentials,
+            logger: logger
+        )
+        do {
+            let value = try AWSJSONCoding.decoder.decode(Output.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body)
+            return SecretsManagerResponse(value: value, requestId: response.requestId, attempts: response.attempts)
+        } catch {
+            throw AWSError(
+                kind: .invalidResponse,
+                code: "InvalidResponse",
+                message: "the \(operation) response could not be read",
+                requestId: response.requestId,
+                httpStatus: response.status,
+                attempts: response.attempts
+            )
+        }
+    }
+}
+
+/// An operation's output with what the call cost.
+public struct SecretsManagerResponse<Value: Sendable>: Sendable {
+    public var value: Value
+    public var requestId: String?
+    /// Attempts made (more than one after retries; summed over pages for paginated listings).
+    public var attempts: Int
+
+    public init(value: Value, requestId: String?, attempts: Int) {
+        self.value = value
+        self.requestId = requestId
+        self.attempts = attempts
+    }
+}
+
+/// A tag on a secret.
+public struct SecretTag: Codable, Sendable, Equatable {
+    public var key: String
+    public var value: String
+
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// Empty request or response body.
+struct EmptyShape: Codable, Sendable {}

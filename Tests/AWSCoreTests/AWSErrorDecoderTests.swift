@@ -1,0 +1,97 @@
+import Foundation
+import HTTP
+import Testing
+
+@testable import AWSCore
+
+@Suite struct AWSErrorDecoderTests {
+    @Test func readsTheCodeFromTheErrorTypeHeader() {
+        let response = HTTPResponse(
+            status: 400,
+            headers: ["x-amzn-ErrorType": "ResourceNotFoundException:http://internal.amazon.com/coral/", "x-amzn-RequestId": "req-1"],
+            body: Data(#"{"message":"Secrets Manager can't find the specified secret."}"#.utf8)
+        )
+        let error = AWSErrorDecoder.decode(response, wireProtocol: .json)
+        #expect(error.code == "ResourceNotFoundException")
+        #expect(error.message == "Secrets Manager can't find the specified secret.")
+        #expect(error.requestId == "req-1")
+        #expect(error.httpStatus == 400)
+    }
+
+    @Test func readsNamespacedTypeFromTheBody() {
+        let response = HTTPResponse(
+            status: 400,
+            body: Data(#"{"__type":"com.amazonaws.secretsmanager#InvalidParameterException","Message":"bad"}"#.utf8)
+        )
+        let error = AWSErrorDecoder.decode(response, wireProtocol: .json)
+        #expect(error.code == "InvalidParameterException")
+        #expect(error.message == "bad")
+    }
+
+    @Test func readsXMLErrorsAndNamesAccessDeniedAsTheJSONServiceDoes() {
+        let body = """
+            <?xml version="1.0" encoding="utf-8"?>
+            <ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>User: a &amp; b is not authorized</Message></Error></Errors><RequestId>r-9</RequestId></ErrorResponse>
+            """
+        let response = HTTPResponse(status: 403, body: Data(body.utf8))
+        let json = AWSErrorDecoder.decode(response, wireProtocol: .json)
+        #expect(json.code == "AccessDeniedException")
+        #expect(json.message == "User: a & b is not authorized")
+        #expect(json.requestId == "r-9")
+        let query = AWSErrorDecoder.decode(response, wireProtocol: .query)
+        #expect(query.code == "AccessDenied")
+    }
+
+    @Test func unreadableBodiesFallBackOnTheStatus() {
+        #expect(AWSErrorDecoder.decode(HTTPResponse(status: 503, body: Data("oops".utf8)), wireProtocol: .json).code == "ServiceUnavailable")
+        #expect(AWSErrorDecoder.decode(HTTPResponse(status: 500), wireProtocol: .json).code == "InternalFailure")
+        #expect(AWSErrorDecoder.decode(HTTPResponse(status: 418), wireProtocol: .json).code == "UnknownError")
+    }
+}
+
+@Suite struct MessageRedactorTests {
+    @Test func cutsCanonicalRequestQuotesAndReplacesSecrets() {
+        let redactor = MessageRedactor(secrets: ["SECRETKEY123", "TOKEN-abc-def", nil])
+        let message = "Signature mismatch for SECRETKEY123. The Canonical String for this request should have been 'x-amz-security-token:TOKEN-abc-def'"
+        let redacted = redactor.redact(message)
+        #expect(redacted == "Signature mismatch for <redacted>.")
+        #expect(redactor.redact(String(repeating: "a", count: 5000)).count < 1100)
+    }
+}
+
+@Suite struct XMLScannerTests {
+    @Test func findsNestedValuesAndDecodesEntities() throws {
+        let xml = """
+            <AssumeRoleResponse><AssumeRoleResult><Credentials><AccessKeyId>ASIA1</AccessKeyId>\
+            <SecretAccessKey>s&lt;k&#x3E;</SecretAccessKey><Expiration>2026-11-21T13:00:00Z</Expiration></Credentials>\
+            </AssumeRoleResult></AssumeRoleResponse>
+            """
+        let scanner = try #require(XMLScanner(Data(xml.utf8)))
+        let credentials = try #require(scanner.element("Credentials"))
+        #expect(credentials.value(of: "AccessKeyId") == "ASIA1")
+        #expect(credentials.value(of: "SecretAccessKey") == "s<k>")
+        #expect(scanner.value(of: "Missing") == nil)
+    }
+
+    @Test func refusesOversizedDocuments() {
+        #expect(XMLScanner(Data(count: XMLScanner.maxDocumentBytes + 1)) == nil)
+    }
+}
+
+@Suite struct ClockSkewCorrectorTests {
+    @Test func learnsALargeSkewOnceAndIgnoresSmallOnes() throws {
+        let corrector = ClockSkewCorrector()
+        let local = try #require(HTTPDate.parse("Sat, 21 Nov 2026 12:00:00 GMT"))
+        #expect(!corrector.adjust(code: "RequestTimeTooSkewed", serverDate: "Sat, 21 Nov 2026 12:01:00 GMT", localNow: local))
+        #expect(!corrector.adjust(code: "ResourceNotFoundException", serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
+        #expect(corrector.adjust(code: "RequestTimeTooSkewed", serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
+        #expect(corrector.currentOffset == 3600)
+        #expect(!corrector.adjust(code: "InvalidSignatureException", serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
+    }
+
+    @Test func parsesIMFFixdates() throws {
+        let date = try #require(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT"))
+        #expect(date.timeIntervalSince1970 == 784_111_777)
+        #expect(HTTPDate.parse("yesterday") == nil)
+    }
+}
