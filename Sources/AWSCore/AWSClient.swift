@@ -161,7 +161,7 @@ public final class AWSClient: Sendable {
                 path: path,
                 query: "",
                 headers: headers.map { (name: $0.name, value: $0.value) },
-                payload: .bytes(call.body)
+                payload: .data(call.body)
             ),
             date: signingDate
         )
