@@ -5,12 +5,12 @@ import Foundation
 ///
 /// Deliberately not `CustomStringConvertible`-friendly: its description never shows the value,
 /// so interpolating one into a log line leaks nothing.
-public enum SecretValue: Sendable, Equatable, CustomStringConvertible {
+public enum SecretValue: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     case string(String)
     case binary(Data)
 
     /// Secrets Manager's limit on one version's value.
-    public static let maxBytes = 65_536
+    public static let maximumBytes = 65_536
 
     public var byteCount: Int {
         switch self {
@@ -21,16 +21,18 @@ public enum SecretValue: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .string: "SecretValue.string(<redacted>)"
-        case .binary(let data): "SecretValue.binary(<redacted \(data.count) bytes>)"
+        case .string: "SecretValue.string(<redacted \(byteCount) bytes>)"
+        case .binary: "SecretValue.binary(<redacted \(byteCount) bytes>)"
         }
     }
 
+    public var debugDescription: String { description }
+
     func validateSize() throws(AWSError) {
-        guard byteCount <= Self.maxBytes else {
+        guard byteCount <= Self.maximumBytes else {
             throw AWSError.validation(
                 "InvalidTask",
-                "the secret value is \(byteCount) bytes; AWS Secrets Manager accepts at most \(Self.maxBytes)"
+                "the secret value is \(byteCount) bytes; AWS Secrets Manager accepts at most \(Self.maximumBytes)"
             )
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SecretsManager
 import Testing
 
 @testable import Delegate

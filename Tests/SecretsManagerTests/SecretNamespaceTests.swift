@@ -16,9 +16,12 @@ import Testing
         #expect(namespace.relativeName(for: "elsewhere/db") == "elsewhere/db")
     }
 
-    @Test func fieldReferencesSplitAtTheLastHash() {
-        #expect(SecretReference(parsing: "db#password") == SecretReference(name: "db", field: "password"))
-        #expect(SecretReference(parsing: "db").field == nil)
+    @Test func fieldReferencesSplitOffTheJSONKey() throws {
+        let reference = try SecretReference(parsing: "db#password", prefix: "/ops/", allowJSONKey: true)
+        #expect(reference.name == "db")
+        #expect(reference.fullName == "ops/db")
+        #expect(reference.jsonKey == "password")
+        #expect(throws: SecretNameError.self) { try SecretReference(parsing: "db#password", prefix: "", allowJSONKey: false) }
     }
 
     @Test func idempotencyTokensAreStableUUIDShapedAndDistinct() {

@@ -146,7 +146,7 @@ import Testing
             let error = await #expect(throws: AWSError.self) { try await sm.getSecretValue(name: bad, logger: logger) }
             #expect(error?.code == "InvalidSecretName")
         }
-        let big = String(repeating: "x", count: SecretValue.maxBytes + 1)
+        let big = String(repeating: "x", count: SecretValue.maximumBytes + 1)
         let error = await #expect(throws: AWSError.self) {
             try await sm.createSecret(.init(name: "big", value: .string(big)), taskID: "big", logger: logger)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SecretsManager
 
 extension DelegateTask {
     /// Decodes and validates a task: at most 1 MiB of UTF-8 JSON, one object, every field as the

@@ -1,4 +1,5 @@
 import struct Foundation.Data
+import SecretsManager
 
 extension TaskOperation {
     /// The params each operation takes (anything else is refused as a likely typo).

@@ -1,4 +1,5 @@
 import struct Foundation.Data
+import SecretsManager
 
 /// The operations of the spec's table.
 public enum OperationName: String, Sendable, CaseIterable, Equatable {
@@ -54,43 +55,6 @@ public enum TaskOperation: Sendable, Equatable {
         case .listSecretVersionIds(let params): params.secret
         case .listSecrets, .getRandomPassword, .testConnection: nil
         }
-    }
-}
-
-/// A secret value from a task. Its descriptions are redacted so that logging a task or its
-/// params by accident can never print the value.
-public enum SecretValue: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
-    case string(String)
-    case binary(Data)
-
-    /// Largest value Secrets Manager stores.
-    public static let maximumBytes = 65_536
-
-    public var byteCount: Int {
-        switch self {
-        case .string(let string): string.utf8.count
-        case .binary(let data): data.count
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .string: "SecretValue.string(<redacted \(byteCount) bytes>)"
-        case .binary: "SecretValue.binary(<redacted \(byteCount) bytes>)"
-        }
-    }
-
-    public var debugDescription: String { description }
-}
-
-/// A tag on a new secret.
-public struct SecretTag: Sendable, Equatable {
-    public let key: String
-    public let value: String
-
-    public init(key: String, value: String) {
-        self.key = key
-        self.value = value
     }
 }
 

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import Delegate
+@testable import SecretsManager
 
 @Suite struct SecretReferenceTests {
     @Test(arguments: [
