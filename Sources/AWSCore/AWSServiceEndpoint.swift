@@ -1,5 +1,5 @@
 /// Where and how to reach one AWS service in one region.
-public struct AWSServiceEndpoint: Sendable, Equatable {
+public struct AWSServiceEndpoint: Sendable, Hashable {
     /// The SigV4 signing name (`secretsmanager`, `sts`, `iam`).
     public var signingName: String
     public var region: String

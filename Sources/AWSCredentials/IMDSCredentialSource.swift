@@ -86,11 +86,11 @@ public final class IMDSCredentialSource: CredentialSource {
             guard var last = state.lastCredentials, let expiration = last.expiration, expiration <= now.addingTimeInterval(10) else {
                 return nil
             }
-            let extension = 5 * 60 + jitter() * 10 * 60
-            last.expiration = now.addingTimeInterval(extension)
+            let extra = 5 * 60 + jitter() * 10 * 60
+            last.expiration = now.addingTimeInterval(extra)
             state.lastCredentials = last
             logger.warning(
-                "IMDS unreachable; keeping the expired instance credentials for \(Int(extension)) s more",
+                "IMDS unreachable; keeping the expired instance credentials for \(Int(extra)) s more",
                 metadata: ["event": "static-stability-engaged", "credential_source": "imds", "error_code": "\(error.code)"]
             )
             return last

@@ -124,7 +124,7 @@ public struct SecretReference: Sendable, Hashable {
         }
     }
 
-    static func isNameCharacter(_ scalar: Unicode.Scalar) -> Bool {
+    public static func isNameCharacter(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar {
         case "a"..."z", "A"..."Z", "0"..."9", "/", "_", "+", "=", ".", "@", "-": true
         default: false

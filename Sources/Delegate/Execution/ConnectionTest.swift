@@ -1,0 +1,109 @@
+import AWSCore
+import Foundation
+import Logging
+import SecretsManager
+
+/// `testConnection`: proves what the connector's credentials can do, as the seed's admin guide
+/// describes. A dummy secret is created under the prefix, read back and deleted without recovery.
+/// When creating is denied the connector can still be used for reads, so reading is checked
+/// (ListSecrets under the prefix) and the test succeeds with `canWrite: false`. Bad credentials or
+/// an unreachable endpoint fail the test.
+struct ConnectionTest: Sendable {
+    let client: SecretsManagerClient
+    let taskID: String
+    let logger: Logger
+
+    static let deniedCodes: Set<String> = ["AccessDeniedException", "AccessDenied"]
+
+    private struct Check {
+        var action: String
+        var error: AWSError?
+
+        var json: JSONValue {
+            var object: [String: JSONValue] = ["action": .string(action), "outcome": .string(outcome)]
+            if let error { object["errorCode"] = .string(error.code) }
+            return .object(object)
+        }
+
+        var outcome: String {
+            guard let error else { return "allowed" }
+            return ConnectionTest.deniedCodes.contains(error.code) ? "denied" : "error"
+        }
+    }
+
+    func run() async throws(AWSError) -> OperationOutcome {
+        var checks: [Check] = []
+        var attempts = 0
+        let dummy = "secrets-delegate-test-connection-\(UUID().uuidString.lowercased())"
+
+        do {
+            let created = try await client.createSecret(
+                .init(name: dummy, value: .string(UUID().uuidString), description: "secrets-delegate testConnection; safe to delete"),
+                taskID: taskID, logger: logger)
+            attempts += created.attempts
+            checks.append(Check(action: "CreateSecret"))
+        } catch {
+            attempts += error.attempts
+            checks.append(Check(action: "CreateSecret", error: error))
+            guard Self.deniedCodes.contains(error.code) else {
+                return finish(checks, attempts: attempts, canRead: false, canWrite: false, failure: error, message: "the connection test failed: \(error.message)")
+            }
+            return try await readOnlyCheck(checks, attempts: attempts, createError: error)
+        }
+
+        var readError: AWSError?
+        do {
+            attempts += try await client.getSecretValue(name: dummy, logger: logger).attempts
+            checks.append(Check(action: "GetSecretValue"))
+        } catch {
+            attempts += error.attempts
+            readError = error
+            checks.append(Check(action: "GetSecretValue", error: error))
+        }
+        do {
+            attempts += try await client.deleteSecret(name: dummy, recovery: .none, logger: logger).attempts
+            checks.append(Check(action: "DeleteSecret"))
+        } catch {
+            attempts += error.attempts
+            checks.append(Check(action: "DeleteSecret", error: error))
+            logger.warning(
+                "testConnection could not delete its dummy secret; delete it by hand",
+                metadata: ["secret_name": "\(client.namespace.prefix)/\(dummy)", "error_code": "\(error.code)"])
+        }
+        let canRead = readError == nil
+        let message =
+            canRead
+            ? "the connector can read and write secrets under its prefix"
+            : "the connector can create secrets but not read them back: \(readError?.message ?? "")"
+        return finish(checks, attempts: attempts, canRead: canRead, canWrite: true, failure: nil, message: message)
+    }
+
+    private func readOnlyCheck(_ earlier: [Check], attempts earlierAttempts: Int, createError: AWSError) async throws(AWSError) -> OperationOutcome {
+        var checks = earlier
+        var attempts = earlierAttempts
+        do {
+            attempts += try await client.listSecrets(maxResults: 1, logger: logger).attempts
+            checks.append(Check(action: "ListSecrets"))
+            return finish(
+                checks, attempts: attempts, canRead: true, canWrite: false, failure: nil,
+                message: "the connector can read secrets but not create them (CreateSecret was denied); it is usable for reads only")
+        } catch {
+            attempts += error.attempts
+            checks.append(Check(action: "ListSecrets", error: error))
+            return finish(
+                checks, attempts: attempts, canRead: false, canWrite: false, failure: error,
+                message: "the connector can neither create nor list secrets: \(error.message)")
+        }
+    }
+
+    private func finish(_ checks: [Check], attempts: Int, canRead: Bool, canWrite: Bool, failure: AWSError?, message: String) -> OperationOutcome {
+        OperationOutcome(
+            value: .object([
+                "canRead": .bool(canRead), "canWrite": .bool(canWrite), "checks": .array(checks.map(\.json)),
+                "message": .string(message),
+            ]),
+            attempts: attempts,
+            failure: failure
+        )
+    }
+}

@@ -1,0 +1,121 @@
+import AWSCore
+import AWSCredentials
+import Foundation
+import Logging
+import SecretsManager
+
+/// Runs one validated task against Secrets Manager and produces its result.
+///
+/// The executor never throws: every failure becomes a `failed` or `rejected` result with a code
+/// and a message that is safe to show (no secret values, keys or tokens).
+public struct TaskExecutor: Sendable {
+    public let delegateName: String
+    private let clients: AWSClientPool
+    private let credentials: CredentialProviderRegistry
+    private let clock: any WallClock
+
+    public init(delegateName: String, clients: AWSClientPool, credentials: CredentialProviderRegistry, clock: any WallClock) {
+        self.delegateName = delegateName
+        self.clients = clients
+        self.credentials = credentials
+        self.clock = clock
+    }
+
+    /// Runs `task` within its deadline.
+    public func run(_ task: DelegateTask, receivedAt: Date, logger baseLogger: Logger) async -> TaskResult {
+        var logger = baseLogger
+        logger[metadataKey: "task_id"] = "\(task.id)"
+        logger[metadataKey: "connector_id"] = "\(task.connector.id)"
+        logger[metadataKey: "operation"] = "\(task.operation.name.rawValue)"
+        logger[metadataKey: "credential_source"] = "\(task.connector.credentials.spec.sourceName)"
+        if let secret = task.operation.secret { logger[metadataKey: "secret_name"] = "\(secret.fullName)" }
+
+        let taskLogger = logger
+        let started = ContinuousClock.now
+        let outcome: Result<OperationOutcome, AWSError>
+        do {
+            let client = try makeClient(for: task.connector)
+            outcome = .success(
+                try await Deadline.run(seconds: task.deadlineSeconds) { () async throws(AWSError) -> OperationOutcome in
+                    try await OperationRunner(client: client, task: task, logger: taskLogger).run()
+                })
+        } catch {
+            outcome = .failure(error)
+        }
+        let elapsed = ContinuousClock.now - started
+        let durationMS = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+
+        var result = TaskResult(
+            id: task.id, status: .succeeded, operation: task.operation.name.rawValue, connectorId: task.connector.id,
+            delegate: delegateName, receivedAt: receivedAt, finishedAt: clock.now(), attempts: 0
+        )
+        switch outcome {
+        case .success(let done):
+            result.status = done.failure == nil ? .succeeded : .failed
+            result.attempts = done.attempts
+            result.result = done.value
+            result.error = done.failure.map(TaskFailure.init)
+        case .failure(let error):
+            result.status = error.rejectsTask ? .rejected : .failed
+            result.attempts = error.attempts
+            result.error = TaskFailure(error)
+        }
+        log(result, durationMS: durationMS, logger: logger)
+        return result
+    }
+
+    private func makeClient(for connector: Connector) throws(AWSError) -> SecretsManagerClient {
+        let provider = try credentials.provider(for: connector.credentials.spec, region: connector.region)
+        return SecretsManagerClient(
+            aws: clients.secretsManager(region: connector.region),
+            credentials: provider,
+            namePrefix: connector.secretNamePrefix
+        )
+    }
+
+    private func log(_ result: TaskResult, durationMS: Int64, logger: Logger) {
+        var metadata: Logger.Metadata = ["duration_ms": "\(durationMS)", "attempts": "\(result.attempts)"]
+        if let error = result.error {
+            metadata["error_code"] = "\(error.code)"
+            if let requestId = error.awsRequestId { metadata["aws_request_id"] = "\(requestId)" }
+        }
+        switch result.status {
+        case .succeeded:
+            metadata["event"] = "task-succeeded"
+            logger.info("task succeeded", metadata: metadata)
+        case .failed:
+            metadata["event"] = "task-failed"
+            logger.warning("task failed: \(result.error?.message ?? "")", metadata: metadata)
+        case .rejected:
+            metadata["event"] = "task-rejected"
+            logger.warning("task rejected: \(result.error?.message ?? "")", metadata: metadata)
+        }
+    }
+}
+
+/// What an operation produced: its result object, the attempts it took and, for operations that
+/// report a failure alongside a result (testConnection), the failure.
+struct OperationOutcome: Sendable {
+    var value: JSONValue
+    var attempts: Int
+    var failure: AWSError? = nil
+}
+
+extension ConnectorCredentials {
+    /// The credential chain's view of the connector's credentials.
+    var spec: CredentialSpec {
+        switch self {
+        case .accessKey(let key):
+            switch key.accessKeyID {
+            case .plain(let id):
+                return .accessKey(accessKeyId: id, accessKeyIdRef: nil, secretAccessKeyRef: key.secretAccessKeyRef, sessionTokenRef: key.sessionTokenRef)
+            case .ref(let ref):
+                return .accessKey(accessKeyId: nil, accessKeyIdRef: ref, secretAccessKeyRef: key.secretAccessKeyRef, sessionTokenRef: key.sessionTokenRef)
+            }
+        case .instanceRole:
+            return .instanceRole
+        case .assumeRole(let role):
+            return .assumeRole(roleArn: role.roleARN, externalId: role.externalID, durationSeconds: role.durationSeconds)
+        }
+    }
+}
