@@ -35,3 +35,15 @@ CURLMcode ccurlshim_multi_setopt_long(CURLM *handle, CURLMoption option, long va
 CURLSHcode ccurlshim_share_setopt_long(CURLSH *handle, CURLSHoption option, long value) {
     return curl_share_setopt(handle, option, value);
 }
+
+CURLcode ccurlshim_global_init_all(void) {
+    return curl_global_init(CURL_GLOBAL_ALL);
+}
+
+CURLcode ccurlshim_msg_result(const CURLMsg *message) {
+    return message->data.result;
+}
+
+int ccurlshim_msg_is_done(const CURLMsg *message) {
+    return message->msg == CURLMSG_DONE;
+}

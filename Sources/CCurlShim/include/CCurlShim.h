@@ -16,4 +16,11 @@ CURLcode ccurlshim_easy_getinfo_ptr(CURL *handle, CURLINFO info, void **value);
 CURLMcode ccurlshim_multi_setopt_long(CURLM *handle, CURLMoption option, long value);
 CURLSHcode ccurlshim_share_setopt_long(CURLSH *handle, CURLSHoption option, long value);
 
+/* curl_global_init(CURL_GLOBAL_ALL): the flag is a composite macro Swift cannot import. */
+CURLcode ccurlshim_global_init_all(void);
+/* The result of a finished transfer, read from the anonymous union in CURLMsg. */
+CURLcode ccurlshim_msg_result(const CURLMsg *message);
+/* True when the message says a transfer is done (CURLMSG_DONE). */
+int ccurlshim_msg_is_done(const CURLMsg *message);
+
 #endif

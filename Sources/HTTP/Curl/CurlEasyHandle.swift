@@ -1,0 +1,104 @@
+internal import CCurl
+internal import CCurlShim
+
+/// Owns one libcurl easy handle and the error buffer curl writes into by reference.
+///
+/// Not `Sendable`: only the engine thread touches it. Handles are reset and pooled between
+/// transfers; the handle and its buffer are freed together in `deinit`.
+final class CurlEasyHandle {
+    let raw: UnsafeMutableRawPointer
+    /// `CURLOPT_ERRORBUFFER` target. curl keeps the pointer, so this object keeps the memory.
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private static let errorBufferSize = Int(CURL_ERROR_SIZE)
+
+    init() throws(HTTPClientError) {
+        guard let raw = curl_easy_init() else {
+            throw HTTPClientError(code: .other, message: "curl_easy_init failed")
+        }
+        self.raw = raw
+        errorBuffer = .allocate(capacity: Self.errorBufferSize)
+        errorBuffer.initialize(repeating: 0, count: Self.errorBufferSize)
+    }
+
+    deinit {
+        curl_easy_cleanup(raw)
+        errorBuffer.deinitialize(count: Self.errorBufferSize)
+        errorBuffer.deallocate()
+    }
+
+    /// Clears every option (connections stay in the multi handle's cache) and the error text.
+    func reset() {
+        curl_easy_reset(raw)
+        errorBuffer[0] = 0
+    }
+
+    /// Points curl at this object's error buffer; must be set again after every `reset()`.
+    func attachErrorBuffer() throws(HTTPClientError) {
+        errorBuffer[0] = 0
+        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeRawPointer(errorBuffer))
+    }
+
+    /// The detail curl wrote for the last failure, or "" when it wrote none.
+    var errorText: String {
+        errorBuffer[Self.errorBufferSize - 1] = 0
+        return String(cString: errorBuffer)
+    }
+
+    func set(_ option: CURLoption, _ value: Int) throws(HTTPClientError) {
+        try check(ccurlshim_easy_setopt_long(raw, option, value), option)
+    }
+
+    func set(_ option: CURLoption, _ value: Bool) throws(HTTPClientError) {
+        try set(option, value ? 1 : 0)
+    }
+
+    func set(_ option: CURLoption, offset value: Int64) throws(HTTPClientError) {
+        try check(ccurlshim_easy_setopt_off_t(raw, option, curl_off_t(value)), option)
+    }
+
+    /// String options: curl copies the string, so nothing needs to outlive the call.
+    func set(_ option: CURLoption, string value: String) throws(HTTPClientError) {
+        let code = value.withCString { ccurlshim_easy_setopt_ptr(raw, option, $0) }
+        try check(code, option)
+    }
+
+    /// Pointer options: curl keeps the pointer, so the caller must keep the memory alive.
+    func set(_ option: CURLoption, pointer value: UnsafeRawPointer?) throws(HTTPClientError) {
+        try check(ccurlshim_easy_setopt_ptr(raw, option, value), option)
+    }
+
+    func set(writeFunction: curl_write_callback, data: UnsafeMutableRawPointer) throws(HTTPClientError) {
+        try check(ccurlshim_easy_setopt_write_function(raw, writeFunction), CURLOPT_WRITEFUNCTION)
+        try set(CURLOPT_WRITEDATA, pointer: data)
+    }
+
+    func set(headerFunction: curl_write_callback, data: UnsafeMutableRawPointer) throws(HTTPClientError) {
+        try check(ccurlshim_easy_setopt_header_function(raw, headerFunction), CURLOPT_HEADERFUNCTION)
+        try set(CURLOPT_HEADERDATA, pointer: data)
+    }
+
+    func responseCode() -> Int {
+        info(CURLINFO_RESPONSE_CODE)
+    }
+
+    /// The status of a proxy's answer to CONNECT (0 when there was none).
+    func proxyConnectCode() -> Int {
+        info(CURLINFO_HTTP_CONNECTCODE)
+    }
+
+    private func info(_ info: CURLINFO) -> Int {
+        var value = 0
+        guard ccurlshim_easy_getinfo_long(raw, info, &value) == CURLE_OK else { return 0 }
+        return value
+    }
+
+    private func check(_ code: CURLcode, _ option: CURLoption) throws(HTTPClientError) {
+        guard code == CURLE_OK else {
+            throw HTTPClientError(
+                code: .other,
+                message: "curl_easy_setopt(\(option.rawValue)) failed: \(String(cString: curl_easy_strerror(code)))",
+                curlCode: Int(code.rawValue)
+            )
+        }
+    }
+}

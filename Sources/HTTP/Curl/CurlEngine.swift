@@ -1,0 +1,197 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+internal import CCurl
+internal import CCurlShim
+
+/// Drives every transfer of one client on one dedicated thread with one curl multi handle.
+///
+/// Callers hand requests over through a `Mutex`-protected inbox and wake the thread with
+/// `curl_multi_wakeup`; the thread adds them to the multi handle, runs `curl_multi_perform`,
+/// resumes each caller's continuation when its transfer is done, and sleeps in
+/// `curl_multi_poll`. So a thousand requests in flight cost one thread, not a thousand.
+///
+/// `@unchecked Sendable`: the inbox is behind a `Mutex`; `multi.wakeup()` is thread-safe;
+/// every other stored property (`active`, `idle`, the share handle, the easy handles) is
+/// touched only by the engine thread, after `start()`.
+final class CurlEngine: @unchecked Sendable {
+    private struct Inbox {
+        var submitted: [PendingRequest] = []
+        var cancelled: [ObjectIdentifier] = []
+        var stopping = false
+    }
+
+    private let inbox = Mutex(Inbox())
+    private let multi: CurlMultiHandle
+    private let share: CurlShareHandle
+    private let configuration: CurlHTTPClient.Configuration
+    private let logger: Logger
+    private let exited = DispatchSemaphore(value: 0)
+
+    // Engine thread only.
+    private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private var activeByRequest: [ObjectIdentifier: UnsafeMutableRawPointer] = [:]
+    private var idle: [CurlEasyHandle] = []
+    private static let maxIdleHandles = 32
+
+    init(configuration: CurlHTTPClient.Configuration, logger: Logger) throws(HTTPClientError) {
+        try CurlGlobal.ensureInitialized()
+        self.configuration = configuration
+        self.logger = logger
+        self.multi = try CurlMultiHandle(
+            maxConnectionsPerHost: configuration.maxConnectionsPerHost,
+            maxCachedConnections: configuration.maxCachedConnections
+        )
+        self.share = try CurlShareHandle()
+    }
+
+    /// Starts the engine thread. The thread keeps the engine alive until `shutdown()`.
+    func start() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = "curl-multi"
+        thread.start()
+    }
+
+    func submit(_ request: PendingRequest) {
+        let accepted = inbox.withLock { inbox in
+            guard !inbox.stopping else { return false }
+            inbox.submitted.append(request)
+            return true
+        }
+        if accepted {
+            multi.wakeup()
+        } else {
+            request.finish(.failure(.clientShutDown))
+        }
+    }
+
+    /// Asks the engine thread to drop the request's transfer (its caller has already been answered).
+    func cancel(_ request: PendingRequest) {
+        let queued = inbox.withLock { inbox in
+            guard !inbox.stopping else { return false }
+            inbox.cancelled.append(ObjectIdentifier(request))
+            return true
+        }
+        if queued { multi.wakeup() }
+    }
+
+    /// Stops the thread: transfers in flight and queued requests fail with `.cancelled`.
+    /// Waits for the thread to finish; safe to call more than once and from any thread
+    /// other than the engine thread.
+    func shutdown() {
+        inbox.withLock { $0.stopping = true }
+        multi.wakeup()
+        exited.wait()
+        exited.signal()  // let any other waiter through as well
+    }
+
+    // MARK: Engine thread
+
+    private func run() {
+        logger.debug("curl engine started")
+        while true {
+            let (submitted, cancelled, stopping) = inbox.withLock { inbox in
+                defer {
+                    inbox.submitted.removeAll()
+                    inbox.cancelled.removeAll()
+                }
+                return (inbox.submitted, inbox.cancelled, inbox.stopping)
+            }
+            if stopping {
+                for request in submitted { request.finish(.failure(.clientShutDown)) }
+                break
+            }
+            for request in submitted { begin(request) }
+            for id in cancelled { abort(id) }
+
+            var running: Int32 = 0
+            let performCode = curl_multi_perform(multi.raw, &running)
+            if performCode != CURLM_OK {
+                logger.warning("curl_multi_perform failed", metadata: ["code": "\(performCode.rawValue)"])
+            }
+            collectFinished()
+
+            var ready: Int32 = 0
+            let pollCode = curl_multi_poll(multi.raw, nil, 0, 1000, &ready)
+            if pollCode != CURLM_OK {
+                logger.warning("curl_multi_poll failed", metadata: ["code": "\(pollCode.rawValue)"])
+            }
+        }
+        tearDown()
+        logger.debug("curl engine stopped")
+        exited.signal()
+    }
+
+    private func begin(_ request: PendingRequest) {
+        guard !request.isFinished else { return }  // cancelled while queued
+        let easy: CurlEasyHandle
+        if let reused = idle.popLast() {
+            easy = reused
+        } else {
+            do throws(HTTPClientError) {
+                easy = try CurlEasyHandle()
+            } catch {
+                request.finish(.failure(error))
+                return
+            }
+        }
+        do throws(HTTPClientError) {
+            let transfer = try CurlTransfer(pending: request, easy: easy, share: share, configuration: configuration)
+            let code = curl_multi_add_handle(multi.raw, easy.raw)
+            guard code == CURLM_OK else {
+                throw HTTPClientError(
+                    code: .other, message: "curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(code)))"
+                )
+            }
+            active[easy.raw] = transfer
+            activeByRequest[ObjectIdentifier(request)] = easy.raw
+        } catch {
+            recycle(easy)
+            request.finish(.failure(error))
+        }
+    }
+
+    private func abort(_ id: ObjectIdentifier) {
+        guard let raw = activeByRequest.removeValue(forKey: id), let transfer = active.removeValue(forKey: raw) else {
+            return  // already finished
+        }
+        curl_multi_remove_handle(multi.raw, raw)
+        recycle(transfer.easy)
+        transfer.pending.finish(.failure(.cancelledRequest))
+    }
+
+    private func collectFinished() {
+        var remaining: Int32 = 0
+        while let message = curl_multi_info_read(multi.raw, &remaining) {
+            guard ccurlshim_msg_is_done(message) != 0, let raw = message.pointee.easy_handle else { continue }
+            let code = ccurlshim_msg_result(message)  // read before remove_handle invalidates it
+            guard let transfer = active.removeValue(forKey: raw) else { continue }
+            activeByRequest.removeValue(forKey: ObjectIdentifier(transfer.pending))
+            let outcome = transfer.outcome(for: code)
+            curl_multi_remove_handle(multi.raw, raw)
+            recycle(transfer.easy)
+            if case .failure(let error) = outcome {
+                logger.debug("HTTP request failed", metadata: ["error": "\(error)"])
+            }
+            transfer.pending.finish(outcome)
+        }
+    }
+
+    private func recycle(_ easy: CurlEasyHandle) {
+        easy.reset()
+        if idle.count < Self.maxIdleHandles {
+            idle.append(easy)
+        }
+    }
+
+    private func tearDown() {
+        for (raw, transfer) in active {
+            curl_multi_remove_handle(multi.raw, raw)
+            transfer.pending.finish(.failure(.clientShutDown))
+        }
+        active.removeAll()
+        activeByRequest.removeAll()
+        idle.removeAll()
+    }
+}

@@ -1,0 +1,224 @@
+import struct Foundation.Data
+internal import CCurl
+internal import CCurlShim
+
+/// One request on one easy handle, from configuration to result.
+///
+/// Owns everything curl reads by reference during the transfer (header list, request body)
+/// and collects the response. Not `Sendable`: created, driven and finished on the engine thread.
+final class CurlTransfer {
+    let pending: PendingRequest
+    let easy: CurlEasyHandle
+    private let usesProxy: Bool
+    private let maxResponseBytes: Int
+    private var headerList: CurlHeaderList?
+    private var requestBody: CurlRequestBody?
+
+    private var responseBody = Data()
+    private var responseFields: [HTTPHeaders.Field] = []
+    private var responseHeaderBytes = 0
+    private var exceededLimit = false
+
+    /// Response headers beyond this many bytes fail the transfer like an oversized body.
+    private static let maxResponseHeaderBytes = 256 * 1024
+
+    init(
+        pending: PendingRequest,
+        easy: CurlEasyHandle,
+        share: CurlShareHandle,
+        configuration: CurlHTTPClient.Configuration
+    ) throws(HTTPClientError) {
+        let request = pending.request
+        self.pending = pending
+        self.easy = easy
+        self.maxResponseBytes = max(0, request.options.maxResponseBytes)
+        let proxy = request.options.bypassProxy ? nil : configuration.proxy(for: request.url)
+        self.usesProxy = proxy != nil
+        try configure(request: request, proxy: proxy, share: share, configuration: configuration)
+    }
+
+    private func configure(
+        request: HTTPRequest,
+        proxy: String?,
+        share: CurlShareHandle,
+        configuration: CurlHTTPClient.Configuration
+    ) throws(HTTPClientError) {
+        let lowered = request.url.prefix(8).lowercased()
+        guard lowered.hasPrefix("https://") || lowered.hasPrefix("http://") else {
+            throw HTTPClientError(code: .invalidURL, message: "only http and https URLs are supported")
+        }
+        try easy.attachErrorBuffer()
+        try easy.set(CURLOPT_URL, string: request.url)
+        try easy.set(CURLOPT_PROTOCOLS_STR, string: "http,https")
+        try easy.set(CURLOPT_NOSIGNAL, true)
+        try easy.set(CURLOPT_SHARE, pointer: UnsafeRawPointer(share.raw))
+        try easy.set(CURLOPT_FOLLOWLOCATION, false)
+        try easy.set(CURLOPT_TCP_KEEPALIVE, true)
+
+        // TLS verification is always on; only the trust store can change.
+        try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
+        try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
+        try easy.set(CURLOPT_PROXY_SSL_VERIFYPEER, 1)
+        try easy.set(CURLOPT_PROXY_SSL_VERIFYHOST, 2)
+        if let caFile = configuration.caFile {
+            try easy.set(CURLOPT_CAINFO, string: caFile)
+        }
+
+        // "" disables the proxy, including any curl would find in the process environment.
+        try easy.set(CURLOPT_PROXY, string: proxy ?? "")
+        try easy.set(CURLOPT_NOPROXY, string: configuration.noProxy ?? "")
+        try easy.set(CURLOPT_SUPPRESS_CONNECT_HEADERS, true)
+
+        try easy.set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.options.connectTimeout))
+        try easy.set(CURLOPT_TIMEOUT_MS, Self.milliseconds(request.options.totalTimeout))
+        try easy.set(CURLOPT_MAXFILESIZE_LARGE, offset: Int64(maxResponseBytes))
+        if let userAgent = configuration.userAgent {
+            try easy.set(CURLOPT_USERAGENT, string: userAgent)
+        }
+
+        try configureMethodAndBody(request)
+        try configureHeaders(request)
+
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        try easy.set(writeFunction: Self.writeCallback, data: context)
+        try easy.set(headerFunction: Self.headerCallback, data: context)
+    }
+
+    private func configureMethodAndBody(_ request: HTTPRequest) throws(HTTPClientError) {
+        let method = request.method
+        guard !method.isEmpty, method.utf8.allSatisfy(Self.isTokenByte) else {
+            throw HTTPClientError(code: .other, message: "invalid HTTP method")
+        }
+        let sendsBody = !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(method)
+        if method == "GET" && !sendsBody {
+            try easy.set(CURLOPT_HTTPGET, true)
+        } else if method == "HEAD" && !sendsBody {
+            try easy.set(CURLOPT_NOBODY, true)
+        } else if sendsBody {
+            let body = CurlRequestBody(request.body)
+            requestBody = body
+            try easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.count))
+            try easy.set(CURLOPT_POSTFIELDS, pointer: UnsafeRawPointer(body.pointer))
+            if method != "POST" {
+                try easy.set(CURLOPT_CUSTOMREQUEST, string: method)
+            }
+        } else {
+            try easy.set(CURLOPT_CUSTOMREQUEST, string: method)
+        }
+    }
+
+    private func configureHeaders(_ request: HTTPRequest) throws(HTTPClientError) {
+        let list = CurlHeaderList()
+        var names = Set<String>()
+        for field in request.headers {
+            guard !field.name.isEmpty, field.name.utf8.allSatisfy(Self.isTokenByte) else {
+                throw HTTPClientError(code: .other, message: "invalid request header name")
+            }
+            guard !field.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+                throw HTTPClientError(code: .other, message: "request header \(field.name) contains a line break")
+            }
+            names.insert(field.name.lowercased())
+            // "Name:" would make curl drop the header; "Name;" sends it with an empty value.
+            try list.append(field.value.isEmpty ? "\(field.name);" : "\(field.name): \(field.value)")
+        }
+        // Suppress headers curl would invent: no 100-continue round trip, no form content type.
+        if !names.contains("expect") { try list.append("Expect:") }
+        if requestBody != nil, !names.contains("content-type") { try list.append("Content-Type:") }
+        headerList = list
+        try easy.set(CURLOPT_HTTPHEADER, pointer: list.raw.map { UnsafeRawPointer($0) })
+    }
+
+    /// The caller's result, read once curl reports the transfer done (before the handle is reset).
+    func outcome(for code: CURLcode) -> PendingRequest.Outcome {
+        guard code == CURLE_OK else {
+            return .failure(
+                HTTPClientError(
+                    curlCode: code, detail: easy.errorText, responseTooLarge: exceededLimit, viaProxy: usesProxy,
+                    proxyRefused: usesProxy && !(200..<300).contains(easy.proxyConnectCode())
+                        && easy.proxyConnectCode() != 0
+                )
+            )
+        }
+        return .success(
+            HTTPResponse(status: easy.responseCode(), headers: HTTPHeaders(responseFields), body: responseBody)
+        )
+    }
+
+    // MARK: Callbacks (engine thread, inside curl_multi_perform)
+
+    private func receiveBody(_ bytes: UnsafeRawBufferPointer) -> Int {
+        guard responseBody.count + bytes.count <= maxResponseBytes else {
+            exceededLimit = true
+            return 0  // anything but bytes.count aborts the transfer with CURLE_WRITE_ERROR
+        }
+        responseBody.append(contentsOf: bytes)
+        return bytes.count
+    }
+
+    private func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) -> Int {
+        responseHeaderBytes += bytes.count
+        guard responseHeaderBytes <= Self.maxResponseHeaderBytes else {
+            exceededLimit = true
+            return 0
+        }
+        var line = Substring(String(decoding: bytes, as: UTF8.self))
+        while let last = line.last, last == "\r\n" || last == "\n" || last == "\r" { line.removeLast() }
+        if line.hasPrefix("HTTP/") {
+            // A new status line: keep only the last response (after 1xx or proxy answers).
+            responseFields.removeAll()
+            responseHeaderBytes = bytes.count
+        } else if let first = line.first, first == " " || first == "\t" {
+            if let index = responseFields.indices.last {
+                responseFields[index].value += " " + Self.trimmed(line)
+            }
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = Self.trimmed(line[..<colon])
+            if !name.isEmpty {
+                responseFields.append(.init(name: name, value: Self.trimmed(line[line.index(after: colon)...])))
+            }
+        }
+        return bytes.count
+    }
+
+    private static let writeCallback: curl_write_callback = { data, size, count, context in
+        guard let context else { return 0 }
+        let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+        return transfer.receiveBody(UnsafeRawBufferPointer(start: data, count: size * count))
+    }
+
+    private static let headerCallback: curl_write_callback = { data, size, count, context in
+        guard let context else { return 0 }
+        let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
+        return transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: data, count: size * count))
+    }
+
+    // MARK: Helpers
+
+    private static func trimmed(_ text: Substring) -> String {
+        var view = text
+        while let first = view.first, first == " " || first == "\t" { view.removeFirst() }
+        while let last = view.last, last == " " || last == "\t" { view.removeLast() }
+        return String(view)
+    }
+
+    /// RFC 9110 token characters, for methods and header names.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+
+    /// curl wants whole milliseconds; 0 would mean "no timeout", so round up to at least 1.
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 1 }
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow, product < Int64(Int.max / 2) else { return Int.max / 2 }
+        let millis = product + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+        return Int(max(1, millis))
+    }
+}

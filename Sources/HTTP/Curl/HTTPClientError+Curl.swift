@@ -1,0 +1,46 @@
+internal import CCurl
+
+extension HTTPClientError {
+    /// Maps a failed transfer's `CURLcode` to a typed error. `detail` is curl's error-buffer
+    /// text, which names hosts and reasons but never request headers or bodies.
+    init(curlCode code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyRefused: Bool) {
+        let summary = String(cString: curl_easy_strerror(code))
+        let message = detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)"
+        self.init(code: Self.code(for: code, responseTooLarge: responseTooLarge, viaProxy: viaProxy, proxyRefused: proxyRefused),
+                  message: message, curlCode: Int(code.rawValue))
+    }
+
+    /// `proxyRefused`: the proxy answered CONNECT with a non-2xx status (curl 7.88 reports
+    /// that as a receive error).
+    private static func code(for code: CURLcode, responseTooLarge: Bool, viaProxy: Bool, proxyRefused: Bool) -> Code {
+        if responseTooLarge { return .responseTooLarge }
+        if proxyRefused && code != CURLE_OK { return .proxyFailure }
+        switch code {
+        case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
+            return .invalidURL
+        case CURLE_COULDNT_RESOLVE_HOST:
+            return .couldNotResolveHost
+        case CURLE_COULDNT_RESOLVE_PROXY, CURLE_PROXY:
+            return .proxyFailure
+        case CURLE_COULDNT_CONNECT:
+            return viaProxy ? .proxyFailure : .couldNotConnect
+        case CURLE_OPERATION_TIMEDOUT:
+            return .timedOut
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED,
+            CURLE_SSL_ENGINE_INITFAILED, CURLE_USE_SSL_FAILED, CURLE_SSL_SHUTDOWN_FAILED, CURLE_SSL_CRL_BADFILE,
+            CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS,
+            CURLE_SSL_CLIENTCERT:
+            return .tlsFailure
+        case CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_HTTP2,
+            CURLE_HTTP2_STREAM, CURLE_HTTP3, CURLE_SEND_FAIL_REWIND:
+            return .connectionClosed
+        case CURLE_FILESIZE_EXCEEDED:
+            return .responseTooLarge
+        case CURLE_ABORTED_BY_CALLBACK:
+            return .cancelled
+        default:
+            return .other
+        }
+    }
+}

@@ -1,0 +1,67 @@
+extension CurlHTTPClient {
+    /// How a `CurlHTTPClient` reaches servers. Built once at startup.
+    ///
+    /// The proxy settings are read from an environment dictionary handed in by the caller, never
+    /// from the process environment behind its back, so tests can inject one and libcurl's own
+    /// environment lookup is always overridden (`CURLOPT_PROXY`/`CURLOPT_NOPROXY` are set on
+    /// every request, to "" when there is no proxy).
+    public struct Configuration: Sendable, Equatable {
+        /// Proxy for `http://` URLs (`http_proxy`, then `HTTP_PROXY`).
+        public var httpProxy: String?
+        /// Proxy for `https://` URLs (`https_proxy`, then `HTTPS_PROXY`).
+        public var httpsProxy: String?
+        /// Hosts that never use the proxy, in curl's `NO_PROXY` syntax
+        /// (`no_proxy`, then `NO_PROXY`): comma-separated names, domains, IPs or CIDRs, `*` for all.
+        public var noProxy: String?
+        /// A PEM bundle trusted instead of the system store (private CAs, VPC endpoints, tests).
+        /// Verification of peer and host name is always on; there is no way to turn it off.
+        public var caFile: String?
+        /// Sent as `User-Agent` unless a request sets its own.
+        public var userAgent: String?
+        /// Upper bound on connections to one host (0: no bound). Transfers beyond it wait in curl.
+        public var maxConnectionsPerHost: Int
+        /// Size of the idle connection cache (0: curl's default).
+        public var maxCachedConnections: Int
+
+        /// - Parameter environment: usually `ProcessInfo.processInfo.environment`; proxy variables
+        ///   are taken from it (lower-case names win, as curl does; empty values count as unset).
+        public init(
+            environment: [String: String],
+            caFile: String? = nil,
+            userAgent: String? = nil,
+            maxConnectionsPerHost: Int = 0,
+            maxCachedConnections: Int = 0
+        ) {
+            func lookup(_ name: String) -> String? {
+                for key in [name.lowercased(), name.uppercased()] {
+                    if let value = environment[key]?.trimmingWhitespace, !value.isEmpty { return value }
+                }
+                return nil
+            }
+            self.httpProxy = lookup("http_proxy")
+            self.httpsProxy = lookup("https_proxy")
+            self.noProxy = lookup("no_proxy")
+            self.caFile = caFile
+            self.userAgent = userAgent
+            self.maxConnectionsPerHost = maxConnectionsPerHost
+            self.maxCachedConnections = maxCachedConnections
+        }
+
+        /// The proxy to use for `url`, or nil to go direct. `NO_PROXY` matching is left to curl.
+        func proxy(for url: String) -> String? {
+            let lowered = url.prefix(8).lowercased()
+            if lowered.hasPrefix("https://") { return httpsProxy }
+            if lowered.hasPrefix("http://") { return httpProxy }
+            return nil
+        }
+    }
+}
+
+extension String {
+    fileprivate var trimmingWhitespace: String {
+        var view = Substring(self)
+        while let first = view.first, first.isWhitespace { view.removeFirst() }
+        while let last = view.last, last.isWhitespace { view.removeLast() }
+        return String(view)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import HTTP
+import Testing
+import TestSupport
+
+@Suite("CurlHTTPClient proxy handling")
+struct CurlHTTPClientProxyTests {
+    @Test("HTTP_PROXY from the injected environment is used: the proxy sees an absolute-form target")
+    func httpProxyUsed() async throws {
+        let proxy = try LoopbackHTTPServer { _ in ScriptedResponse(body: "via proxy") }
+        let client = try makeClient(environment: ["HTTP_PROXY": proxy.baseURL])
+        defer { client.shutdown() }
+        let response = try await client.execute(HTTPRequest(method: "GET", url: "http://origin.invalid/some/path?q=1"))
+        #expect(String(decoding: response.body, as: UTF8.self) == "via proxy")
+        let recorded = try #require(proxy.recordedRequests.first)
+        #expect(recorded.target == "http://origin.invalid/some/path?q=1")
+        #expect(recorded.headers["host"] == "origin.invalid")
+    }
+
+    @Test("Lower-case http_proxy wins over HTTP_PROXY, as in curl")
+    func lowerCaseWins() throws {
+        let configuration = CurlHTTPClient.Configuration(
+            environment: ["http_proxy": "http://lower:1", "HTTP_PROXY": "http://upper:2", "HTTPS_PROXY": "http://s:3"]
+        )
+        #expect(configuration.httpProxy == "http://lower:1")
+        #expect(configuration.httpsProxy == "http://s:3")
+        #expect(configuration.noProxy == nil)
+        #expect(CurlHTTPClient.Configuration(environment: ["HTTP_PROXY": " "]).httpProxy == nil)
+    }
+
+    @Test("NO_PROXY hosts go direct")
+    func noProxyRespected() async throws {
+        let proxy = try LoopbackHTTPServer { _ in ScriptedResponse(body: "via proxy") }
+        let origin = try LoopbackHTTPServer { _ in ScriptedResponse(body: "direct") }
+        let client = try makeClient(environment: ["HTTP_PROXY": proxy.baseURL, "NO_PROXY": "localhost,127.0.0.1"])
+        defer { client.shutdown() }
+        let response = try await client.execute(HTTPRequest(method: "GET", url: origin.baseURL + "/x"))
+        #expect(String(decoding: response.body, as: UTF8.self) == "direct")
+        #expect(origin.recordedRequests.first?.target == "/x")
+        #expect(proxy.requestsServed == 0)
+        #expect(proxy.connectionsAccepted == 0)
+    }
+
+    @Test("bypassProxy goes direct whatever the environment says")
+    func bypassProxy() async throws {
+        let proxy = try LoopbackHTTPServer { _ in ScriptedResponse(body: "via proxy") }
+        let origin = try LoopbackHTTPServer { _ in ScriptedResponse(body: "direct") }
+        let client = try makeClient(environment: ["http_proxy": proxy.baseURL])
+        defer { client.shutdown() }
+        let response = try await client.execute(
+            HTTPRequest(method: "GET", url: origin.baseURL + "/latest/api/token", options: .init(bypassProxy: true))
+        )
+        #expect(String(decoding: response.body, as: UTF8.self) == "direct")
+        #expect(proxy.connectionsAccepted == 0)
+        // Without the option the same request goes to the proxy.
+        _ = try await client.execute(HTTPRequest(method: "GET", url: origin.baseURL + "/latest/api/token"))
+        #expect(proxy.recordedRequests.first?.target == origin.baseURL + "/latest/api/token")
+    }
+
+    @Test("HTTPS_PROXY is used for https URLs (CONNECT tunnel), not for http ones")
+    func httpsProxyTunnels() async throws {
+        let proxy = try LoopbackHTTPServer { request in
+            // Refuse the tunnel: enough to prove curl asked this proxy for it.
+            ScriptedResponse(status: 403, body: "no tunnels")
+        }
+        let origin = try LoopbackHTTPServer { _ in ScriptedResponse(body: "direct") }
+        let client = try makeClient(environment: ["HTTPS_PROXY": proxy.baseURL])
+        defer { client.shutdown() }
+        let error = await clientError {
+            try await client.execute(HTTPRequest(method: "GET", url: "https://secretsmanager.invalid/"))
+        }
+        #expect(error?.code == .proxyFailure)
+        let recorded = try #require(proxy.recordedRequests.first)
+        #expect(recorded.method == "CONNECT")
+        #expect(recorded.target == "secretsmanager.invalid:443")
+        // http:// URLs ignore HTTPS_PROXY.
+        let direct = try await client.execute(HTTPRequest(method: "GET", url: origin.baseURL + "/"))
+        #expect(String(decoding: direct.body, as: UTF8.self) == "direct")
+        #expect(proxy.requestsServed == 1)
+    }
+
+    @Test("An unreachable proxy is a .proxyFailure")
+    func proxyUnreachable() async throws {
+        let port = try #require(LoopbackPorts.unusedPort())
+        let client = try makeClient(environment: ["HTTP_PROXY": "http://127.0.0.1:\(port)"])
+        defer { client.shutdown() }
+        let error = await clientError { try await client.execute(HTTPRequest(method: "GET", url: "http://origin.invalid/")) }
+        #expect(error?.code == .proxyFailure)
+    }
+}

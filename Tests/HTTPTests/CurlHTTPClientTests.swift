@@ -1,0 +1,267 @@
+import Foundation
+import HTTP
+import Testing
+import TestSupport
+
+@Suite("CurlHTTPClient over loopback")
+struct CurlHTTPClientTests {
+    @Test("GET and POST round trip with headers and body")
+    func roundTrip() async throws {
+        let server = try LoopbackHTTPServer { request in
+            ScriptedResponse(
+                status: request.method == "POST" ? 201 : 200,
+                headers: ["X-Echo-Method": request.method, "X-Seen-Header": request.headers["x-custom"] ?? "none"],
+                body: Data("\(request.method) \(request.target) \(request.bodyText)".utf8)
+            )
+        }
+        let client = try makeClient()
+        defer { client.shutdown() }
+
+        let get = try await client.execute(
+            HTTPRequest(method: "GET", url: server.baseURL + "/thing?x=1", headers: ["X-Custom": "hello"])
+        )
+        #expect(get.status == 200)
+        #expect(get.headers["x-echo-method"] == "GET")
+        #expect(get.headers["X-Seen-Header"] == "hello")
+        #expect(String(decoding: get.body, as: UTF8.self) == "GET /thing?x=1 ")
+
+        let post = try await client.execute(
+            HTTPRequest(
+                method: "POST", url: server.baseURL + "/submit",
+                headers: ["Content-Type": "application/x-amz-json-1.1", "X-Custom": "world"],
+                body: Data(#"{"a":1}"#.utf8)
+            )
+        )
+        #expect(post.status == 201)
+        #expect(String(decoding: post.body, as: UTF8.self) == #"POST /submit {"a":1}"#)
+
+        let recorded = server.recordedRequests
+        try #require(recorded.count == 2)
+        #expect(recorded[1].headers["content-type"] == "application/x-amz-json-1.1")
+        #expect(recorded[1].headers["content-length"] == "7")
+        #expect(recorded[1].headers["expect"] == nil)
+        #expect(recorded[0].headers["user-agent"] == "http-tests")
+    }
+
+    @Test("PUT with a body, DELETE without, empty header values and no invented Content-Type")
+    func otherMethods() async throws {
+        let server = try LoopbackHTTPServer { request in
+            ScriptedResponse(status: 204)
+        }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let put = try await client.execute(
+            HTTPRequest(method: "PUT", url: server.baseURL + "/p", headers: ["X-Empty": ""], body: Data("v".utf8))
+        )
+        let delete = try await client.execute(HTTPRequest(method: "DELETE", url: server.baseURL + "/d"))
+        let emptyPost = try await client.execute(HTTPRequest(method: "POST", url: server.baseURL + "/e"))
+        #expect([put.status, delete.status, emptyPost.status] == [Int](repeating: 204, count: 3))
+        let recorded = server.recordedRequests
+        try #require(recorded.count == 3)
+        #expect(recorded[0].method == "PUT")
+        #expect(recorded[0].bodyText == "v")
+        #expect(recorded[0].headers["x-empty"] == "")
+        #expect(recorded[0].headers["content-type"] == nil)
+        #expect(recorded[1].method == "DELETE")
+        #expect(recorded[1].body.isEmpty)
+        #expect(recorded[2].method == "POST")
+        #expect(recorded[2].headers["content-length"] == "0")
+    }
+
+    @Test("Sequential requests reuse one connection")
+    func connectionReuse() async throws {
+        let server = try LoopbackHTTPServer { _ in ScriptedResponse(body: "ok") }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        for index in 0..<10 {
+            let response = try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/\(index)"))
+            #expect(response.status == 200)
+        }
+        #expect(server.requestsServed == 10)
+        #expect(server.connectionsAccepted == 1)
+        #expect(Set(server.recordedRequests.map(\.connectionNumber)) == [1])
+    }
+
+    @Test("200 concurrent slow requests all succeed without a thread per request")
+    func manyConcurrentRequests() async throws {
+        let server = try LoopbackHTTPServer { request in
+            ScriptedResponse(body: Data(request.target.utf8), delay: .milliseconds(100))
+        }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let baseline = try #require(ProcessInspection.threadCount())
+        let clock = ContinuousClock()
+        let start = clock.now
+
+        let (bodies, peakThreads) = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<200 {
+                group.addTask {
+                    let response = try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/\(index)"))
+                    return String(decoding: response.body, as: UTF8.self)
+                }
+            }
+            // Sample while the requests are in flight (they take at least 100 ms).
+            var peak = baseline
+            for _ in 0..<5 {
+                try await Task.sleep(for: .milliseconds(15))
+                peak = max(peak, ProcessInspection.threadCount() ?? 0)
+            }
+            var bodies: Set<String> = []
+            for try await body in group { bodies.insert(body) }
+            return (bodies, peak)
+        }
+
+        #expect(bodies == Set((0..<200).map { "/\($0)" }))
+        #expect(server.requestsServed == 200)
+        // Serial would take 20 s; concurrent takes a little over 100 ms.
+        #expect(start.duration(to: clock.now) < .seconds(5))
+        // Tests run in parallel, so allow for other tests' threads, but nothing near 200.
+        #expect(peakThreads - baseline < 50, "threads grew from \(baseline) to \(peakThreads)")
+    }
+
+    @Test("Total timeout fails with .timedOut")
+    func totalTimeout() async throws {
+        let server = try LoopbackHTTPServer { _ in ScriptedResponse(body: "late", delay: .seconds(3)) }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await clientError {
+            try await client.execute(
+                HTTPRequest(method: "GET", url: server.baseURL + "/", options: .init(totalTimeout: .milliseconds(300)))
+            )
+        }
+        #expect(error?.code == .timedOut)
+        #expect(error?.isTransient == true)
+        #expect(start.duration(to: clock.now) < .seconds(2))
+    }
+
+    @Test("Connecting to a closed port fails with .couldNotConnect")
+    func connectionRefused() async throws {
+        let port = try #require(LoopbackPorts.unusedPort())
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let error = await clientError {
+            try await client.execute(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/"))
+        }
+        #expect(error?.code == .couldNotConnect)
+        #expect(error?.curlCode == 7)
+        #expect(error?.message.isEmpty == false)
+    }
+
+    @Test("A body over the limit fails with .responseTooLarge", arguments: [false, true])
+    func responseTooLarge(omitContentLength: Bool) async throws {
+        let server = try LoopbackHTTPServer { request in
+            let size = request.path == "/small" ? 1000 : 10_000
+            return ScriptedResponse(body: Data(repeating: 0x61, count: size), omitContentLength: omitContentLength)
+        }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let options = HTTPRequestOptions(maxResponseBytes: 1000)
+        let small = try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/small", options: options))
+        #expect(small.body.count == 1000)
+        let error = await clientError {
+            try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/big", options: options))
+        }
+        #expect(error?.code == .responseTooLarge)
+    }
+
+    @Test("A server hanging up without answering fails with .connectionClosed")
+    func serverHangsUp() async throws {
+        let server = try LoopbackHTTPServer { _ in .closeConnection() }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let error = await clientError {
+            try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/"))
+        }
+        #expect(error?.code == .connectionClosed)
+        #expect(error?.isTransient == true)
+    }
+
+    @Test("Cancelling the calling task throws .cancelled promptly")
+    func cancellation() async throws {
+        let server = try LoopbackHTTPServer { _ in ScriptedResponse(body: "late", delay: .seconds(10)) }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let clock = ContinuousClock()
+        let task = Task { () async -> HTTPClientError? in
+            await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/")) }
+        }
+        // Wait until the request reached the server, then cancel.
+        while server.requestsServed == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let start = clock.now
+        task.cancel()
+        let error = await task.value
+        #expect(error?.code == .cancelled)
+        #expect(start.duration(to: clock.now) < .seconds(1))
+
+        // The client still works afterwards.
+        let fast = try LoopbackHTTPServer { _ in ScriptedResponse(body: "ok") }
+        let response = try await client.execute(HTTPRequest(method: "GET", url: fast.baseURL + "/"))
+        #expect(response.status == 200)
+    }
+
+    @Test("A task cancelled before the call throws .cancelled without sending")
+    func cancelledBeforeStart() async throws {
+        let server = try LoopbackHTTPServer { _ in ScriptedResponse(body: "ok") }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let task = Task { () async -> HTTPClientError? in
+            while !Task.isCancelled { await Task.yield() }
+            return await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL)) }
+        }
+        task.cancel()
+        #expect(await task.value?.code == .cancelled)
+        #expect(server.requestsServed == 0)
+    }
+
+    @Test("shutdown() fails requests in flight and later ones with .cancelled")
+    func shutdownCancels() async throws {
+        let server = try LoopbackHTTPServer { _ in ScriptedResponse(body: "late", delay: .seconds(10)) }
+        let client = try makeClient()
+        let task = Task { await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL)) } }
+        while server.requestsServed == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        client.shutdown()
+        #expect(await task.value?.code == .cancelled)
+        let later = await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL)) }
+        #expect(later?.code == .cancelled)
+        client.shutdown()  // idempotent
+    }
+
+    @Test("Response headers are those of the last response, after 100-continue")
+    func headersOfLastResponse() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(status: 503, headers: ["X-Amzn-ErrorType": "ThrottlingException", "X-Two": "a"])
+        }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        // Ask for 100-continue explicitly so the server sends an interim response first.
+        let response = try await client.execute(
+            HTTPRequest(
+                method: "POST", url: server.baseURL + "/", headers: ["Expect": "100-continue"],
+                body: Data(repeating: 0x62, count: 2048)
+            )
+        )
+        #expect(response.status == 503)
+        #expect(response.headers["x-amzn-errortype"] == "ThrottlingException")
+        #expect(response.headers.fields.map(\.name).contains("X-Two"))
+        #expect(!response.headers.fields.contains { $0.name.hasPrefix("HTTP/") })
+    }
+
+    @Test("Invalid input is a typed error, not a crash")
+    func invalidInput() async throws {
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let scheme = await clientError { try await client.execute(HTTPRequest(method: "GET", url: "ftp://127.0.0.1/")) }
+        #expect(scheme?.code == .invalidURL)
+        let malformed = await clientError { try await client.execute(HTTPRequest(method: "GET", url: "http://[::1")) }
+        #expect(malformed?.code == .invalidURL)
+        let injected = await clientError {
+            try await client.execute(
+                HTTPRequest(method: "GET", url: "http://127.0.0.1:1/", headers: ["X-Bad": "a\r\nX-Injected: b"])
+            )
+        }
+        #expect(injected?.code == .other)
+        #expect(injected?.message.contains("X-Injected") == false)
+    }
+}

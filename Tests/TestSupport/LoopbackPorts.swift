@@ -1,0 +1,42 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Loopback helpers shared by test targets.
+public enum LoopbackPorts {
+    /// A 127.0.0.1 port nothing listens on right now: bound to port 0, then closed. Connecting
+    /// to it is refused (another test could grab it meanwhile, which is unlikely but possible).
+    public static func unusedPort() -> Int? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
+                bind(fd, raw, length) == 0 && getsockname(fd, raw, &length) == 0
+            }
+        }
+        return bound ? Int(UInt16(bigEndian: address.sin_port)) : nil
+    }
+}
+
+/// Facts about the current process, for tests that bound resource use.
+public enum ProcessInspection {
+    /// The number of threads in this process (`Threads:` in /proc/self/status).
+    public static func threadCount() -> Int? {
+        guard let file = fopen("/proc/self/status", "r") else { return nil }
+        defer { fclose(file) }
+        var line = [CChar](repeating: 0, count: 512)
+        while fgets(&line, Int32(line.count), file) != nil {
+            let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if text.hasPrefix("Threads:") {
+                return Int(text.dropFirst("Threads:".count).trimmingCharacters(in: .whitespacesAndNewlines))
+            }
+        }
+        return nil
+    }
+}
