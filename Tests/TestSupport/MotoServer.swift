@@ -70,7 +70,7 @@ public final class MotoServer: Sendable {
         try process.run()
 
         let endpoint = "http://127.0.0.1:\(port)"
-        let http = CurlHTTPClient()
+        let http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: Logger(label: "test.moto.http"))
         try await waitUntilUp(endpoint: endpoint, http: http, process: process)
 
         // The three unauthenticated actions: an administrator and its key.
