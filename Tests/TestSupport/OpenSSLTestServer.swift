@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TLS server for tests: a self-signed certificate for 127.0.0.1/localhost made with the
