@@ -84,7 +84,9 @@ struct CurlHTTPClientProxyTests {
         let port = try #require(LoopbackPorts.unusedPort())
         let client = try makeClient(environment: ["HTTP_PROXY": "http://127.0.0.1:\(port)"])
         defer { client.shutdown() }
-        let error = await clientError { try await client.execute(HTTPRequest(method: "GET", url: "http://origin.invalid/")) }
+        let error = await clientError {
+            try await client.execute(HTTPRequest(method: "GET", url: "http://origin.invalid/"))
+        }
         #expect(error?.code == .proxyFailure)
     }
 }

@@ -12,7 +12,9 @@ struct CurlHTTPClientTLSTests {
 
         let strict = try makeClient()
         defer { strict.shutdown() }
-        let error = await clientError { try await strict.execute(HTTPRequest(method: "GET", url: server.baseURL + "/")) }
+        let error = await clientError {
+            try await strict.execute(HTTPRequest(method: "GET", url: server.baseURL + "/"))
+        }
         #expect(error?.code == .tlsFailure)
         #expect(error?.isTransient == false)
 
@@ -29,8 +31,29 @@ struct CurlHTTPClientTLSTests {
         defer { server.stop() }
         let client = try makeClient(caFile: server.certificatePath)
         defer { client.shutdown() }
-        let error = await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/")) }
+        let error = await clientError {
+            try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/"))
+        }
         #expect(error?.code == .tlsFailure)
         #expect(error?.curlCode == 60)
+    }
+
+    @Test("TLS sessions are resumed across requests")
+    func tlsSessionResumed() async throws {
+        // s_server -www closes the connection after each answer, so the second request needs a
+        // new connection; its status page says whether the TLS session was "New" or "Reused".
+        let server = try OpenSSLTestServer()
+        defer { server.stop() }
+        let client = try makeClient(caFile: server.certificatePath)
+        defer { client.shutdown() }
+        var handshakes: [String] = []
+        for _ in 0..<2 {
+            let response = try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/"))
+            let page = String(decoding: response.body, as: UTF8.self)
+            handshakes.append(
+                contentsOf: page.split(separator: "\n").filter { $0.hasPrefix("New,") || $0.hasPrefix("Reused,") }
+                    .map { String($0.prefix { $0 != "," }) })
+        }
+        #expect(handshakes == ["New", "Reused"])
     }
 }

@@ -96,7 +96,8 @@ struct CurlHTTPClientTests {
         let (bodies, peakThreads) = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<200 {
                 group.addTask {
-                    let response = try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/\(index)"))
+                    let response = try await client.execute(
+                        HTTPRequest(method: "GET", url: server.baseURL + "/\(index)"))
                     return String(decoding: response.body, as: UTF8.self)
                 }
             }
@@ -158,7 +159,8 @@ struct CurlHTTPClientTests {
         let client = try makeClient()
         defer { client.shutdown() }
         let options = HTTPRequestOptions(maxResponseBytes: 1000)
-        let small = try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/small", options: options))
+        let small = try await client.execute(
+            HTTPRequest(method: "GET", url: server.baseURL + "/small", options: options))
         #expect(small.body.count == 1000)
         let error = await clientError {
             try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/big", options: options))
@@ -219,7 +221,9 @@ struct CurlHTTPClientTests {
     func shutdownCancels() async throws {
         let server = try LoopbackHTTPServer { _ in ScriptedResponse(body: "late", delay: .seconds(10)) }
         let client = try makeClient()
-        let task = Task { await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL)) } }
+        let task = Task {
+            await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL)) }
+        }
         while server.requestsServed == 0 { try await Task.sleep(for: .milliseconds(10)) }
         client.shutdown()
         #expect(await task.value?.code == .cancelled)

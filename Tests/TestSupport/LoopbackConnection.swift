@@ -2,7 +2,7 @@ import Foundation
 import HTTP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One accepted connection of `LoopbackHTTPServer`: a non-blocking socket, its buffers, and at
@@ -11,12 +11,12 @@ final class LoopbackConnection {
     let fd: Int32
     let number: Int
     private(set) var isClosed = false
+    private var descriptorClosed = false
     private var input: [UInt8] = []
     private var output: [UInt8] = []
     private var outputOffset = 0
     private var pending: (due: ContinuousClock.Instant, action: Action)?
     private var closeAfterFlush = false
-    private var peerFinished = false
     private var sentContinue = false
 
     private enum Action {
@@ -35,13 +35,12 @@ final class LoopbackConnection {
     var dueAt: ContinuousClock.Instant? { isClosed ? nil : pending?.due }
 
     func close() {
-        if fd >= 0 && !closedDescriptor {
-            closedDescriptor = true
+        if !descriptorClosed {
+            descriptorClosed = true
             _ = Glibc.close(fd)
         }
         isClosed = true
     }
-    private var closedDescriptor = false
 
     func readAvailable() {
         guard !isClosed else { return }
@@ -54,7 +53,6 @@ final class LoopbackConnection {
             }
             if count == 0 {
                 // The client hung up (or half-closed): nothing more will arrive; answers are moot.
-                peerFinished = true
                 isClosed = true
                 return
             }
@@ -117,7 +115,8 @@ final class LoopbackConnection {
             if response.closeWithoutResponse {
                 pending = (due, .close)
             } else {
-                let clientCloses = head.headers["connection"]?.lowercased() == "close"
+                let clientCloses =
+                    head.headers["connection"]?.lowercased() == "close"
                     || (head.version == "HTTP/1.0" && head.headers["connection"]?.lowercased() != "keep-alive")
                 let close = response.closeAfterResponse || response.omitContentLength || clientCloses
                 let bytes = Self.serialize(response, close: close, headRequest: head.method == "HEAD")

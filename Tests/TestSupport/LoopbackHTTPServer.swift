@@ -3,7 +3,7 @@ import HTTP
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A small HTTP/1.1 server on 127.0.0.1 for tests: keep-alive, `Content-Length` bodies,

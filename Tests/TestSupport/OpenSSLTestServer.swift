@@ -1,12 +1,15 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TLS server for tests: a self-signed certificate for 127.0.0.1/localhost made with the
 /// `openssl` CLI in a private temp dir, served by `openssl s_server -www` on a free loopback
 /// port. `stop()` (or deinit) kills the subprocess and removes the files.
+///
+/// `@unchecked Sendable`: everything is immutable after `init` except the child process,
+/// which is only killed and reaped (`stop()` is meant to be called once, by the owning test).
 public final class OpenSSLTestServer: @unchecked Sendable {
     /// `https://127.0.0.1:<port>`.
     public let baseURL: String

@@ -6,8 +6,10 @@ extension HTTPClientError {
     init(curlCode code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyRefused: Bool) {
         let summary = String(cString: curl_easy_strerror(code))
         let message = detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)"
-        self.init(code: Self.code(for: code, responseTooLarge: responseTooLarge, viaProxy: viaProxy, proxyRefused: proxyRefused),
-                  message: message, curlCode: Int(code.rawValue))
+        self.init(
+            code: Self.code(
+                for: code, responseTooLarge: responseTooLarge, viaProxy: viaProxy, proxyRefused: proxyRefused),
+            message: message, curlCode: Int(code.rawValue))
     }
 
     /// `proxyRefused`: the proxy answered CONNECT with a non-2xx status (curl 7.88 reports
