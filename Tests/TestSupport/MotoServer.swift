@@ -58,7 +58,7 @@ public final class MotoServer: Sendable {
     }
 
     private static func start() async throws -> MotoServer {
-        let port = try FreePort.allocate()
+        guard let port = LoopbackPorts.unusedPort() else { throw MotoError("no free loopback port") }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", launcherScript, String(port)]

@@ -1,0 +1,164 @@
+import AWSCore
+import Foundation
+import HTTP
+import Logging
+import SigV4
+import Synchronization
+import TestSupport
+import Testing
+
+/// The retry loop against a tiny local server that fails the first N calls.
+@Suite struct AWSClientRetryTests {
+    let credentials = StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"))
+
+    /// Records backoff delays instead of sleeping.
+    final class RecordingSleeper: Sleeper {
+        let delays = Mutex<[Duration]>([])
+        func sleep(for duration: Duration) async throws { delays.withLock { $0.append(duration) } }
+    }
+
+    func client(_ server: LoopbackHTTPServer, maxAttempts: Int = 3, sleeper: RecordingSleeper, clock: any WallClock = SystemWallClock()) throws -> AWSClient {
+        AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: server.baseURL),
+            options: AWSClientOptions(maxAttempts: maxAttempts),
+            httpClient: try CurlHTTPClient(configuration: .init(environment: [:]), logger: Logger(label: "test")),
+            clock: clock,
+            sleeper: sleeper,
+            jitter: { 1.0 }
+        )
+    }
+
+    static func failing(_ failures: Int, with response: @escaping @Sendable () -> ScriptedResponse) -> @Sendable (RecordedRequest) -> ScriptedResponse {
+        let count = Counter()
+        return { _ in
+            count.increment() <= failures ? response() : ScriptedResponse(status: 200, headers: ["x-amzn-RequestId": "ok-1"], body: "{}")
+        }
+    }
+
+    static let throttled = ScriptedResponse(
+        status: 400, headers: ["x-amzn-ErrorType": "ThrottlingException", "x-amzn-RequestId": "throttled"], body: #"{"message":"Rate exceeded"}"#)
+    static let unavailable = ScriptedResponse(status: 503, body: "busy")
+
+    @Test(arguments: [("throttling", throttled), ("5xx", unavailable)])
+    func failuresAreRetriedWithExponentialBackoff(kind: String, failure: ScriptedResponse) async throws {
+        let server = try LoopbackHTTPServer(handler: Self.failing(2) { failure })
+        defer { server.stop() }
+        let sleeper = RecordingSleeper()
+        let aws = try client(server, sleeper: sleeper)
+        let response = try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+        #expect(response.attempts == 3)
+        #expect(response.requestId == "ok-1")
+        #expect(server.requestsServed == 3)
+        #expect(sleeper.delays.withLock { $0 } == [.seconds(1), .seconds(2)])
+        #expect(aws.retryBucket.available == RetryTokenBucket.defaultCapacity, "a success after retries refunds what they cost")
+    }
+
+    @Test func attemptsStopAtMaxAttempts() async throws {
+        let server = try LoopbackHTTPServer(handler: Self.failing(100) { Self.throttled })
+        defer { server.stop() }
+        let aws = try client(server, maxAttempts: 3, sleeper: RecordingSleeper())
+        let error = await #expect(throws: AWSError.self) {
+            try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+        }
+        #expect(error?.code == "ThrottlingException")
+        #expect(error?.retryable == true)
+        #expect(error?.attempts == 3)
+        #expect(error?.requestId == "throttled")
+        #expect(server.requestsServed == 3)
+    }
+
+    @Test func accessDeniedIsNeverRetried() async throws {
+        let denied = ScriptedResponse(status: 400, headers: ["x-amzn-ErrorType": "AccessDeniedException"], body: #"{"message":"no"}"#)
+        let server = try LoopbackHTTPServer(handler: Self.failing(100) { denied })
+        defer { server.stop() }
+        let aws = try client(server, sleeper: RecordingSleeper())
+        let error = await #expect(throws: AWSError.self) {
+            try await aws.send(.json(targetPrefix: "secretsmanager", operation: "GetSecretValue", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+        }
+        #expect(error?.code == "AccessDeniedException")
+        #expect(server.requestsServed == 1)
+    }
+
+    @Test func anEmptyRetryBudgetStopsRetrying() async throws {
+        let server = try LoopbackHTTPServer(handler: Self.failing(1000) { Self.unavailable })
+        defer { server.stop() }
+        let aws = try client(server, maxAttempts: 3, sleeper: RecordingSleeper())
+        // 500 tokens pay for 100 retries at 5 each; after that every call fails on its first attempt.
+        for _ in 0..<60 {
+            _ = try? await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+        }
+        #expect(server.requestsServed == 160)
+        #expect(aws.retryBucket.available < RetryTokenBucket.retryCost)
+    }
+
+    @Test func connectionFailuresAreReportedAsEndpointUnreachable() async throws {
+        let port = try #require(LoopbackPorts.unusedPort())
+        let aws = AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://127.0.0.1:\(port)"),
+            options: AWSClientOptions(maxAttempts: 2),
+            httpClient: try CurlHTTPClient(configuration: .init(environment: [:]), logger: Logger(label: "test")),
+            sleeper: RecordingSleeper()
+        )
+        let error = await #expect(throws: AWSError.self) {
+            try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+        }
+        #expect(error?.code == "EndpointUnreachable", "\(String(describing: error))")
+        #expect(error?.kind == .transport)
+        #expect(error?.attempts == 2)
+        #expect(error?.retryable == true)
+    }
+
+    /// A server whose clock is an hour ahead refuses the first signature as skewed; the client
+    /// learns the offset from `Date`, signs again with AWS's time and succeeds.
+    @Test func clockSkewIsCorrectedFromTheDateHeader() async throws {
+        let serverNow = Date().addingTimeInterval(3600)
+        let dateHeader = Self.imfFixdate(serverNow)
+        let amzDates = Mutex<[String]>([])
+        let server = try LoopbackHTTPServer { request in
+            let amzDate = request.headers["X-Amz-Date"] ?? ""
+            let seen = amzDates.withLock { $0.append(amzDate); return $0.count }
+            if seen == 1 {
+                return ScriptedResponse(
+                    status: 400, headers: ["x-amzn-ErrorType": "InvalidSignatureException", "Date": dateHeader],
+                    body: #"{"message":"Signature expired"}"#)
+            }
+            return ScriptedResponse(status: 200, body: "{}")
+        }
+        defer { server.stop() }
+        let aws = try client(server, maxAttempts: 1, sleeper: RecordingSleeper())
+        let response = try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+        #expect(response.status == 200)
+        let dates = amzDates.withLock { $0 }
+        #expect(dates.count == 2)
+        #expect(dates[1].hasPrefix(Self.amzDatePrefix(serverNow)), "the second attempt is signed with the server's time")
+        #expect(abs(aws.clockSkew.currentOffset - 3600) < 5)
+    }
+
+    @Test func aSignatureErrorWithoutSkewIsNotRetried() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(status: 403, headers: ["x-amzn-ErrorType": "InvalidSignatureException", "Date": Self.imfFixdate(Date())], body: #"{"message":"bad signature"}"#)
+        }
+        defer { server.stop() }
+        let aws = try client(server, sleeper: RecordingSleeper())
+        await #expect(throws: AWSError.self) {
+            try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+        }
+        #expect(server.requestsServed == 1)
+    }
+
+    static func imfFixdate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
+
+    static func amzDatePrefix(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HH"
+        return formatter.string(from: date)
+    }
+}
