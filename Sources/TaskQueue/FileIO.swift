@@ -1,0 +1,180 @@
+import Foundation
+import Glibc
+
+/// Small wrappers around the file system calls the spool needs: `EINTR` retried, failures typed.
+enum FileIO {
+    /// Runs `call` again while it fails with `EINTR`.
+    @inline(__always)
+    static func retrying<T: SignedInteger>(_ call: () -> T) -> T {
+        while true {
+            let result = call()
+            if result == -1 && Glibc.errno == EINTR { continue }
+            return result
+        }
+    }
+
+    /// Opens `path`, returning nil when it does not exist (ENOENT).
+    static func open(_ path: String, flags: Int32, mode: mode_t = 0) throws(TaskQueueError) -> Int32? {
+        let fd = retrying { Glibc.open(path, flags | O_CLOEXEC, mode) }
+        if fd >= 0 { return fd }
+        let number = Glibc.errno
+        if number == ENOENT { return nil }
+        throw .system("open", path: path, errno: number)
+    }
+
+    static func close(_ fd: Int32) {
+        // close(2) must not be retried on EINTR on Linux: the descriptor is gone either way.
+        _ = Glibc.close(fd)
+    }
+
+    /// `fstat` of an open descriptor.
+    static func stat(fd: Int32, path: String) throws(TaskQueueError) -> stat {
+        var info = Glibc.stat()
+        if retrying({ fstat(fd, &info) }) != 0 { throw .system("fstat", path: path, errno: Glibc.errno) }
+        return info
+    }
+
+    /// `lstat` of a path; nil when it does not exist.
+    static func lstat(_ path: String) throws(TaskQueueError) -> stat? {
+        var info = Glibc.stat()
+        if retrying({ Glibc.lstat(path, &info) }) == 0 { return info }
+        let number = Glibc.errno
+        if number == ENOENT { return nil }
+        throw .system("lstat", path: path, errno: number)
+    }
+
+    /// Reads the whole descriptor, at most `limit` bytes; nil when there is more than that.
+    static func read(fd: Int32, limit: Int, sizeHint: Int, path: String) throws(TaskQueueError) -> Data? {
+        var buffer = [UInt8](repeating: 0, count: min(max(sizeHint, 0), limit) + 1)
+        var count = 0
+        while true {
+            if count == buffer.count {
+                if buffer.count > limit { return nil }
+                buffer.append(contentsOf: repeatElement(0, count: min(buffer.count, limit + 1 - buffer.count)))
+            }
+            let got = buffer.withUnsafeMutableBytes { raw in
+                retrying { Glibc.read(fd, raw.baseAddress.map { $0 + count }, raw.count - count) }
+            }
+            if got < 0 {
+                let number = Glibc.errno
+                if number == EAGAIN { continue }
+                throw .system("read", path: path, errno: number)
+            }
+            if got == 0 { break }
+            count += got
+            if count > limit { return nil }
+        }
+        return Data(buffer[0..<count])
+    }
+
+    /// Writes all of `data`, resuming after short writes.
+    static func writeAll(fd: Int32, data: Data, path: String) throws(TaskQueueError) {
+        var failure: Int32? = nil
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let wrote = retrying { Glibc.write(fd, raw.baseAddress.map { $0 + offset }, raw.count - offset) }
+                if wrote < 0 {
+                    failure = Glibc.errno
+                    return
+                }
+                offset += wrote
+            }
+        }
+        if let failure { throw .system("write", path: path, errno: failure) }
+    }
+
+    static func fsync(fd: Int32, path: String) throws(TaskQueueError) {
+        if retrying({ Glibc.fsync(fd) }) != 0 { throw .system("fsync", path: path, errno: Glibc.errno) }
+    }
+
+    /// Makes a rename or unlink inside `directory` durable.
+    static func fsyncDirectory(_ directory: String) throws(TaskQueueError) {
+        guard let fd = try open(directory, flags: O_RDONLY | O_DIRECTORY) else {
+            throw .system("open", path: directory, errno: ENOENT)
+        }
+        defer { close(fd) }
+        try fsync(fd: fd, path: directory)
+    }
+
+    /// Removes `path`; false when it was already gone.
+    @discardableResult
+    static func unlink(_ path: String) throws(TaskQueueError) -> Bool {
+        if retrying({ Glibc.unlink(path) }) == 0 { return true }
+        let number = Glibc.errno
+        if number == ENOENT { return false }
+        throw .system("unlink", path: path, errno: number)
+    }
+
+    /// Creates a directory with `mode` unless it exists; an existing non-directory is an error.
+    static func makeDirectory(_ path: String, mode: mode_t) throws(TaskQueueError) {
+        if retrying({ mkdir(path, mode) }) == 0 { return }
+        let number = Glibc.errno
+        guard number == EEXIST else { throw .system("mkdir", path: path, errno: number) }
+        do {
+            if let fd = try open(path, flags: O_RDONLY | O_DIRECTORY) { close(fd) }
+        } catch where error.errno == ENOTDIR {
+            throw TaskQueueError(code: .badLayout, message: "exists but is not a directory", path: path)
+        }
+    }
+
+    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32)
+        -> Int32
+
+    /// glibc declares `renameat2` only under `_GNU_SOURCE`, which Swift's Glibc module does not set,
+    /// so it is looked up once by name (glibc 2.28+ always has it).
+    private static let renameat2: RenameAt2? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return nil }
+        return unsafeBitCast(symbol, to: RenameAt2.self)
+    }()
+
+    /// `RENAME_NOREPLACE` from <linux/fs.h>.
+    private static let renameNoReplaceFlag: UInt32 = 1
+
+    enum RenameOutcome {
+        case renamed
+        case sourceMissing
+        case targetExists
+    }
+
+    /// Renames `source` to `target` atomically, never replacing an existing target.
+    ///
+    /// Uses `renameat2(RENAME_NOREPLACE)`; where the file system does not support it (EINVAL, e.g.
+    /// some network file systems) it falls back to `link` + `unlink`, which is just as exclusive.
+    static func renameNoReplace(_ source: String, _ target: String) throws(TaskQueueError) -> RenameOutcome {
+        if let renameat2 {
+            let result = retrying { renameat2(AT_FDCWD, source, AT_FDCWD, target, renameNoReplaceFlag) }
+            if result == 0 { return .renamed }
+            let number = Glibc.errno
+            switch number {
+            case ENOENT: return .sourceMissing
+            case EEXIST: return .targetExists
+            case EINVAL, ENOSYS: break
+            default: throw .system("renameat2", path: source, errno: number)
+            }
+        }
+        if retrying({ Glibc.link(source, target) }) != 0 {
+            let number = Glibc.errno
+            switch number {
+            case ENOENT: return .sourceMissing
+            case EEXIST: return .targetExists
+            default: throw .system("link", path: source, errno: number)
+            }
+        }
+        if try !unlink(source) {
+            // Someone else took the source between link and unlink: undo our copy so the task is not
+            // run twice.
+            try unlink(target)
+            return .sourceMissing
+        }
+        return .renamed
+    }
+
+    /// Plain `rename(2)` (replaces the target); false when the source is gone.
+    static func rename(_ source: String, _ target: String) throws(TaskQueueError) -> Bool {
+        if retrying({ Glibc.rename(source, target) }) == 0 { return true }
+        let number = Glibc.errno
+        if number == ENOENT { return false }
+        throw .system("rename", path: source, errno: number)
+    }
+}

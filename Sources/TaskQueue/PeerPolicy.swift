@@ -1,0 +1,91 @@
+import Glibc
+import Logging
+
+/// Which peers may talk to the socket: root and the server's own uid always; besides them the
+/// listed users, and members (primary or supplementary) of the listed groups.
+///
+/// Entries are names or numeric ids. Names are resolved once, when the server starts; an unknown
+/// name is logged and ignored rather than failing the daemon.
+public struct PeerPolicy: Sendable, Equatable {
+    public var allowedUsers: [String]
+    public var allowedGroups: [String]
+
+    public init(allowedUsers: [String] = [], allowedGroups: [String] = []) {
+        self.allowedUsers = allowedUsers
+        self.allowedGroups = allowedGroups
+    }
+
+    /// The policy with names resolved to ids.
+    struct Resolved: Sendable {
+        var ownUID: UInt32
+        var uids: Set<UInt32>
+        var gids: Set<UInt32>
+
+        /// Whether `peer` may connect; looks up the peer's groups only when groups are configured.
+        func allows(_ peer: PeerCredentials) -> Bool {
+            if peer.uid == 0 || peer.uid == ownUID || uids.contains(peer.uid) { return true }
+            if gids.isEmpty { return false }
+            if gids.contains(peer.gid) { return true }
+            return !gids.isDisjoint(with: PeerPolicy.groups(ofUID: peer.uid))
+        }
+    }
+
+    func resolve(logger: Logger) -> Resolved {
+        var uids: Set<UInt32> = []
+        for user in allowedUsers {
+            if let uid = UInt32(user) ?? Self.uid(ofUser: user) {
+                uids.insert(uid)
+            } else {
+                logger.warning("socket_allowed_users names an unknown user; ignored", metadata: ["user": "\(user)"])
+            }
+        }
+        var gids: Set<UInt32> = []
+        for group in allowedGroups {
+            if let gid = UInt32(group) ?? Self.gid(ofGroup: group) {
+                gids.insert(gid)
+            } else {
+                logger.warning("socket_allowed_groups names an unknown group; ignored", metadata: ["group": "\(group)"])
+            }
+        }
+        return Resolved(ownUID: getuid(), uids: uids, gids: gids)
+    }
+
+    static func uid(ofUser name: String) -> UInt32? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>? = nil
+        var buffer = [CChar](repeating: 0, count: 16 * 1024)
+        let status = getpwnam_r(name, &entry, &buffer, buffer.count, &result)
+        guard status == 0, result != nil else { return nil }
+        return entry.pw_uid
+    }
+
+    static func gid(ofGroup name: String) -> UInt32? {
+        var entry = group()
+        var result: UnsafeMutablePointer<group>? = nil
+        var buffer = [CChar](repeating: 0, count: 64 * 1024)
+        let status = getgrnam_r(name, &entry, &buffer, buffer.count, &result)
+        guard status == 0, result != nil else { return nil }
+        return entry.gr_gid
+    }
+
+    /// The primary and supplementary groups of the user with `uid` (empty if there is no such user).
+    static func groups(ofUID uid: UInt32) -> Set<UInt32> {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>? = nil
+        var buffer = [CChar](repeating: 0, count: 16 * 1024)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil,
+            let name = entry.pw_name
+        else { return [] }
+        let primary = entry.pw_gid
+        var count: Int32 = 64
+        while true {
+            var groups = [gid_t](repeating: 0, count: Int(count))
+            var found = count
+            if getgrouplist(name, primary, &groups, &found) >= 0 {
+                return Set(groups.prefix(Int(found)))
+            }
+            guard found > count, found < 65_536 else { return [primary] }
+            count = found
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/// Remembers task files this delegate chose not to run, by name and fingerprint, in bounded memory.
+///
+/// An unchanged skipped file is not read again on rescan; a replaced or modified one is (its
+/// fingerprint differs). When full, an arbitrary entry is forgotten: the cost is one extra read.
+struct SkipCache {
+    private struct Entry {
+        var fingerprint: FileFingerprint
+        var generation: UInt64
+    }
+
+    let capacity: Int
+    private var entries: [String: Entry] = [:]
+    private(set) var generation: UInt64 = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 0)
+    }
+
+    var count: Int { entries.count }
+
+    func fingerprint(of name: String) -> FileFingerprint? {
+        entries[name]?.fingerprint
+    }
+
+    mutating func insert(_ name: String, fingerprint: FileFingerprint) {
+        guard capacity > 0 else { return }
+        if entries[name] == nil, entries.count >= capacity {
+            entries.remove(at: entries.startIndex)
+        }
+        entries[name] = Entry(fingerprint: fingerprint, generation: generation)
+    }
+
+    mutating func remove(_ name: String) {
+        entries[name] = nil
+    }
+
+    /// Marks `name` as still present in the current rescan pass.
+    mutating func touch(_ name: String) {
+        entries[name]?.generation = generation
+    }
+
+    /// Starts a rescan pass.
+    mutating func beginPass() {
+        generation &+= 1
+    }
+
+    /// Ends a complete rescan pass: entries not seen in it name files that are gone.
+    mutating func endPass() {
+        let current = generation
+        entries = entries.filter { $0.value.generation == current }
+    }
+}

@@ -1,0 +1,282 @@
+import Dispatch
+import Foundation
+import Glibc
+import Logging
+
+/// One accepted, permitted peer of the ``SocketServer``.
+///
+/// `send` may be called from any task: lines are queued on the server's I/O queue and written
+/// whole, in the order the calls were made, never interleaved. A peer that stops reading while
+/// output piles up past ``SocketServer/Limits/maximumPendingOutputBytes`` is disconnected, so it
+/// cannot make the daemon buffer without bound.
+public final class SocketConnection: @unchecked Sendable {
+    // @unchecked: every mutable property below is touched only on `queue`, a serial queue shared
+    // with the server; the public methods hop onto it.
+
+    /// Who connected (checked against the policy before anything was read).
+    public let peer: PeerCredentials
+    /// A number unique within the server, for logs.
+    public let id: UInt64
+
+    let fd: Int32
+    let queue: DispatchQueue
+    let limits: SocketServer.Limits
+    let logger: Logger
+    let handler: SocketServer.Handler
+    let onClose: @Sendable (UInt64) -> Void
+
+    private var inbound: [UInt8] = []
+    private var scanFrom = 0
+    private var outbound: [UInt8] = []
+    private var outboundHead = 0
+    private var readSource: DispatchSourceRead?
+    private var readPaused = false
+    private var writeSource: DispatchSourceWrite?
+    private var writeActive = false
+    private var liveSources = 0
+    private var linesInProgress = 0
+    /// No more input is read (EOF, an over-long line, or the server stopped intake); the
+    /// connection closes once running lines finish and output is flushed.
+    private var finishing = false
+    private(set) var closed = false
+
+    init(
+        fd: Int32, id: UInt64, peer: PeerCredentials, queue: DispatchQueue, limits: SocketServer.Limits,
+        logger: Logger, handler: @escaping SocketServer.Handler, onClose: @escaping @Sendable (UInt64) -> Void
+    ) {
+        self.fd = fd
+        self.id = id
+        self.peer = peer
+        self.queue = queue
+        self.limits = limits
+        var logger = logger
+        logger[metadataKey: "connection"] = "\(id)"
+        self.logger = logger
+        self.handler = handler
+        self.onClose = onClose
+    }
+
+    /// Sends one line (a newline is appended). Dropped silently if the connection has closed.
+    ///
+    /// Raw newlines inside `line` are turned into spaces: in JSON they can only be insignificant
+    /// whitespace, and one must never split a message in two.
+    public func send(_ line: Data) {
+        var bytes = [UInt8](line)
+        for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") || bytes[index] == UInt8(ascii: "\r") {
+            bytes[index] = UInt8(ascii: " ")
+        }
+        bytes.append(UInt8(ascii: "\n"))
+        let framed = bytes
+        queue.async { self.enqueue(framed) }
+    }
+
+    /// Closes the connection now, dropping unsent output.
+    public func close() {
+        queue.async { self.closeNow() }
+    }
+
+    // MARK: On the queue
+
+    func start() {
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+        source.setEventHandler { [weak self] in self?.readAvailable() }
+        source.setCancelHandler { self.sourceCancelled() }
+        liveSources += 1
+        readSource = source
+        source.resume()
+    }
+
+    /// Stops reading new lines; closes once running lines are answered.
+    func finishIntake() {
+        guard !closed, !finishing else { return }
+        finishing = true
+        pauseReading()
+        closeIfDone()
+    }
+
+    private func readAvailable() {
+        guard !closed, !finishing, !readPaused else { return }
+        var budget = limits.readBytesPerEvent
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while budget > 0, !closed, !finishing, !readPaused {
+            let count = chunk.withUnsafeMutableBytes { raw in
+                FileIO.retrying { Glibc.read(fd, raw.baseAddress, raw.count) }
+            }
+            if count < 0 {
+                let number = errno
+                if number == EAGAIN || number == EWOULDBLOCK { break }
+                logger.debug("socket read failed", metadata: ["errno": "\(number)"])
+                closeNow()
+                return
+            }
+            if count == 0 {
+                finishIntake()
+                return
+            }
+            inbound.append(contentsOf: chunk[0..<count])
+            budget -= count
+            processLines()
+        }
+    }
+
+    /// Hands complete lines to the handler while fewer than the limit are in progress.
+    private func processLines() {
+        var consumed = 0
+        while !closed, !finishing, linesInProgress < limits.maximumLinesInProgress {
+            guard let newline = inbound[scanFrom...].firstIndex(of: UInt8(ascii: "\n")) else {
+                scanFrom = inbound.count
+                if inbound.count - consumed > limits.maximumLineBytes { lineTooLong() }
+                break
+            }
+            var end = newline
+            if end > consumed, inbound[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            if end - consumed > limits.maximumLineBytes {
+                lineTooLong()
+                break
+            }
+            let line = Data(inbound[consumed..<end])
+            consumed = newline + 1
+            scanFrom = consumed
+            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
+            linesInProgress += 1
+            let handler = handler
+            Task {
+                await handler(line, self)
+                self.queue.async { self.lineFinished() }
+            }
+        }
+        if consumed > 0, !closed {
+            inbound.removeFirst(min(consumed, inbound.count))
+            scanFrom = max(scanFrom - consumed, 0)
+        }
+        if linesInProgress >= limits.maximumLinesInProgress { pauseReading() }
+    }
+
+    private func lineTooLong() {
+        logger.warning(
+            "socket line over the limit; closing the connection",
+            metadata: ["limit": "\(limits.maximumLineBytes)", "peer_uid": "\(peer.uid)"])
+        inbound = []
+        scanFrom = 0
+        let message = #"{"error":"LineTooLong","message":"a line may be at most \#(limits.maximumLineBytes) bytes; closing the connection"}"#
+        enqueue(Array(message.utf8) + [UInt8(ascii: "\n")])
+        finishIntake()
+    }
+
+    private func lineFinished() {
+        linesInProgress -= 1
+        if closed { return }
+        if !finishing {
+            processLines()
+            if linesInProgress < limits.maximumLinesInProgress { resumeReading() }
+        }
+        closeIfDone()
+    }
+
+    private func pauseReading() {
+        guard !readPaused, let readSource else { return }
+        readPaused = true
+        readSource.suspend()
+    }
+
+    private func resumeReading() {
+        guard readPaused, !finishing, let readSource else { return }
+        readPaused = false
+        readSource.resume()
+    }
+
+    private var pendingOutput: Int { outbound.count - outboundHead }
+
+    private func enqueue(_ bytes: [UInt8]) {
+        guard !closed else { return }
+        if pendingOutput + bytes.count > limits.maximumPendingOutputBytes {
+            logger.warning(
+                "socket peer is not reading its results; dropping the connection",
+                metadata: ["pending_bytes": "\(pendingOutput)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
+            closeNow()
+            return
+        }
+        outbound.append(contentsOf: bytes)
+        flush()
+    }
+
+    private func flush() {
+        while outboundHead < outbound.count {
+            let sent = outbound.withUnsafeBytes { raw in
+                FileIO.retrying {
+                    Glibc.send(fd, raw.baseAddress.map { $0 + outboundHead }, raw.count - outboundHead,
+                        Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                }
+            }
+            if sent < 0 {
+                let number = errno
+                if number == EAGAIN || number == EWOULDBLOCK { break }
+                logger.debug("socket write failed", metadata: ["errno": "\(number)"])
+                closeNow()
+                return
+            }
+            outboundHead += sent
+        }
+        if outboundHead == outbound.count {
+            outbound.removeAll(keepingCapacity: outbound.capacity <= 64 * 1024)
+            outboundHead = 0
+            if writeActive, let writeSource {
+                writeActive = false
+                writeSource.suspend()
+            }
+            closeIfDone()
+        } else {
+            if outboundHead > 64 * 1024, outboundHead * 2 > outbound.count {
+                outbound.removeFirst(outboundHead)
+                outboundHead = 0
+            }
+            activateWriteSource()
+        }
+    }
+
+    private func activateWriteSource() {
+        guard !writeActive else { return }
+        if let writeSource {
+            writeSource.resume()
+        } else {
+            let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
+            source.setEventHandler { [weak self] in
+                if let self, !self.closed { self.flush() }
+            }
+            source.setCancelHandler { self.sourceCancelled() }
+            liveSources += 1
+            writeSource = source
+            source.resume()
+        }
+        writeActive = true
+    }
+
+    private func closeIfDone() {
+        if finishing, linesInProgress == 0, pendingOutput == 0 { closeNow() }
+    }
+
+    func closeNow() {
+        guard !closed else { return }
+        closed = true
+        inbound = []
+        outbound = []
+        outboundHead = 0
+        if let readSource {
+            if readPaused { readSource.resume() }
+            readSource.cancel()
+        }
+        if let writeSource {
+            if !writeActive { writeSource.resume() }
+            writeSource.cancel()
+        }
+        if liveSources == 0 { FileIO.close(fd) }
+        onClose(id)
+    }
+
+    /// The descriptor is closed only after every source on it is cancelled, so it cannot be
+    /// reused by a new connection while a source still watches it.
+    private func sourceCancelled() {
+        liveSources -= 1
+        if liveSources == 0 { FileIO.close(fd) }
+    }
+}

@@ -1,0 +1,221 @@
+import Dispatch
+import Foundation
+import Glibc
+import Logging
+
+/// The delegate's Unix socket: newline-delimited JSON in both directions.
+///
+/// Every accepted peer is checked with `SO_PEERCRED` against a ``PeerPolicy`` before a single byte
+/// is read; a refused peer gets one line `{"error":"PeerNotAllowed",...}` and is closed. Each
+/// complete line of a permitted peer goes to the handler in its own task, so many lines of one
+/// connection run concurrently and answers go back as they finish (``SocketConnection/send(_:)``).
+///
+/// All socket I/O is non-blocking on one serial dispatch queue, so a slow or silent client costs a
+/// buffer, never a thread. Limits:
+/// - a line longer than ``Limits/maximumLineBytes`` gets one error line
+///   `{"error":"LineTooLong",...}`, and the connection is closed once lines already running are
+///   answered (the stream cannot be resynchronised reliably);
+/// - at most ``Limits/maximumLinesInProgress`` lines per connection run at once; beyond that the
+///   server stops reading from that peer until some finish (backpressure, not buffering);
+/// - a peer whose unsent output exceeds ``Limits/maximumPendingOutputBytes`` is disconnected.
+///
+/// A peer that shuts down its sending side still gets the answers to lines it already sent.
+public final class SocketServer: @unchecked Sendable {
+    // @unchecked: mutable state is confined to `queue`; public methods hop onto it.
+
+    /// Where the listening socket comes from.
+    public enum Listener: Sendable, Equatable {
+        /// Bind `path` (a stale socket file is removed first; a live one is an error), mode `mode`.
+        case path(String, mode: UInt16 = 0o660)
+        /// Adopt an already listening socket (systemd socket activation).
+        case fileDescriptor(Int32)
+    }
+
+    /// Bounds that keep one peer from costing unbounded memory or stalling others.
+    public struct Limits: Sendable, Equatable {
+        /// The longest accepted line, without its newline (1 MiB by the spec).
+        public var maximumLineBytes: Int
+        /// Unsent output per connection beyond which the peer is disconnected.
+        public var maximumPendingOutputBytes: Int
+        /// Lines of one connection handled at once before reading from it pauses.
+        public var maximumLinesInProgress: Int
+        /// Bytes read from one connection per wakeup, so one busy peer cannot starve the others.
+        public var readBytesPerEvent: Int
+
+        public init(
+            maximumLineBytes: Int = 1 << 20,
+            maximumPendingOutputBytes: Int = 16 << 20,
+            maximumLinesInProgress: Int = 256,
+            readBytesPerEvent: Int = 256 << 10
+        ) {
+            self.maximumLineBytes = maximumLineBytes
+            self.maximumPendingOutputBytes = maximumPendingOutputBytes
+            self.maximumLinesInProgress = maximumLinesInProgress
+            self.readBytesPerEvent = readBytesPerEvent
+        }
+    }
+
+    /// Called once per received line (without its newline), concurrently.
+    public typealias Handler = @Sendable (Data, SocketConnection) async -> Void
+
+    public let listener: Listener
+    public let policy: PeerPolicy
+    public let limits: Limits
+    let logger: Logger
+    let handler: Handler
+    let queue = DispatchQueue(label: "TaskQueue.SocketServer")
+
+    private var resolvedPolicy: PeerPolicy.Resolved?
+    private var listenFD: Int32 = -1
+    private var acceptSource: DispatchSourceRead?
+    private var connections: [UInt64: SocketConnection] = [:]
+    private var nextID: UInt64 = 0
+    private var boundPath: String?
+    private var started = false
+
+    public init(
+        listener: Listener, policy: PeerPolicy = PeerPolicy(), limits: Limits = Limits(), logger: Logger,
+        handler: @escaping Handler
+    ) {
+        self.listener = listener
+        self.policy = policy
+        self.limits = limits
+        self.logger = logger
+        self.handler = handler
+    }
+
+    /// Opens (or adopts) the listening socket and starts accepting.
+    public func start() throws(TaskQueueError) {
+        let resolved = policy.resolve(logger: logger)
+        let fd: Int32
+        var path: String? = nil
+        switch listener {
+        case .path(let socketPath, let mode):
+            fd = try Self.bind(path: socketPath, mode: mode_t(mode))
+            path = socketPath
+        case .fileDescriptor(let adopted):
+            UnixSocketAddress.setNonBlocking(adopted)
+            fd = adopted
+        }
+        queue.sync {
+            self.resolvedPolicy = resolved
+            self.listenFD = fd
+            self.boundPath = path
+            self.started = true
+            let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
+            source.setEventHandler { [weak self] in self?.acceptAvailable() }
+            source.setCancelHandler { FileIO.close(fd) }
+            self.acceptSource = source
+            source.resume()
+        }
+        logger.info("socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
+    }
+
+    /// Stops accepting connections and reading new lines; lines already running are still answered,
+    /// then each connection closes. The socket file is removed.
+    public func stopAccepting() {
+        queue.sync {
+            self.closeListener()
+            for connection in self.connections.values { connection.finishIntake() }
+        }
+    }
+
+    /// Stops accepting and closes every connection now, dropping unsent output.
+    public func shutdown() {
+        queue.sync {
+            self.closeListener()
+            for connection in Array(self.connections.values) { connection.closeNow() }
+            self.connections = [:]
+        }
+    }
+
+    /// How many permitted connections are open.
+    public var connectionCount: Int {
+        queue.sync { connections.count }
+    }
+
+    // MARK: On the queue
+
+    private func closeListener() {
+        acceptSource?.cancel()
+        acceptSource = nil
+        if let boundPath {
+            _ = try? FileIO.unlink(boundPath)
+            self.boundPath = nil
+        }
+    }
+
+    private func acceptAvailable() {
+        guard let resolvedPolicy else { return }
+        for _ in 0..<64 {
+            let fd = FileIO.retrying { accept(listenFD, nil, nil) }
+            if fd < 0 {
+                let number = errno
+                if number != EAGAIN && number != EWOULDBLOCK && number != ECONNABORTED {
+                    logger.error("accept failed", metadata: ["errno": "\(number)"])
+                }
+                return
+            }
+            UnixSocketAddress.setNonBlocking(fd)
+            let peer: PeerCredentials
+            do {
+                peer = try PeerCredentials.of(socket: fd)
+            } catch {
+                logger.warning("cannot read peer credentials; closing", metadata: ["error": "\(error)"])
+                FileIO.close(fd)
+                continue
+            }
+            guard resolvedPolicy.allows(peer) else {
+                logger.warning(
+                    "socket peer not allowed",
+                    metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"])
+                let refusal = Array(#"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#.utf8) + [10]
+                _ = refusal.withUnsafeBytes { raw in
+                    Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                }
+                FileIO.close(fd)
+                continue
+            }
+            nextID += 1
+            let connection = SocketConnection(
+                fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, logger: logger, handler: handler,
+                onClose: { [weak self] id in self?.connections[id] = nil })
+            connections[nextID] = connection
+            logger.debug(
+                "socket peer connected",
+                metadata: ["connection": "\(nextID)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
+            connection.start()
+        }
+    }
+
+    /// Binds and listens on `path`, replacing a stale socket file but never a live server or a
+    /// non-socket file.
+    private static func bind(path: String, mode: mode_t) throws(TaskQueueError) -> Int32 {
+        if let info = try FileIO.lstat(path) {
+            guard info.st_mode & S_IFMT == S_IFSOCK else {
+                throw TaskQueueError(code: .addressInUse, message: "exists and is not a socket", path: path)
+            }
+            let probe = try UnixSocketAddress.makeSocket(nonBlocking: false)
+            defer { FileIO.close(probe) }
+            do throws(TaskQueueError) {
+                try UnixSocketAddress.connect(probe, to: path)
+                throw TaskQueueError(code: .addressInUse, message: "another server is listening", path: path)
+            } catch where error.code == .io {
+                // ECONNREFUSED: nobody listens; the file is stale.
+                try FileIO.unlink(path)
+            }
+        }
+        let fd = try UnixSocketAddress.makeSocket(nonBlocking: true)
+        do throws(TaskQueueError) {
+            let bound = try UnixSocketAddress.withAddress(path) { address, length in Glibc.bind(fd, address, length) }
+            if bound != 0 { throw TaskQueueError.system("bind", path: path, errno: errno) }
+            // chmod before listen: until listen(2) nobody can connect, so the mode is never too open.
+            if FileIO.retrying({ chmod(path, mode) }) != 0 { throw TaskQueueError.system("chmod", path: path, errno: errno) }
+            if Glibc.listen(fd, 512) != 0 { throw TaskQueueError.system("listen", path: path, errno: errno) }
+        } catch {
+            FileIO.close(fd)
+            throw error
+        }
+        return fd
+    }
+}

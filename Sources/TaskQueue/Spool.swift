@@ -1,0 +1,232 @@
+import Foundation
+import Glibc
+import Logging
+
+/// The delegate's side of the spool directory: `tmp/`, `new/`, `cur/<delegate>/`, `done/`.
+///
+/// Transport only: it moves task bytes in and result bytes out. Parsing, selection and execution
+/// belong to the caller. Every state change is a `rename(2)` or an atomic replace, so several
+/// delegate processes can share one spool, and a delegate killed at any point leaves the spool in a
+/// state the next start can resume from (``recoverClaimed()``).
+public final class Spool: Sendable {
+    /// The spool root.
+    public let directory: String
+    /// This delegate's name: its claims live in `cur/<delegateName>/`.
+    public let delegateName: String
+    /// Task files larger than this are reported as ``SpoolTaskFile/Contents/oversize(byteCount:)``.
+    public let maximumTaskBytes: Int
+    let logger: Logger
+
+    /// Mode for directories `prepare()` creates: owner full, group may list and read results.
+    public static let directoryMode: mode_t = 0o750
+    /// Mode of result files.
+    public static let resultMode: mode_t = 0o640
+
+    /// - Parameters:
+    ///   - directory: the spool root (created by ``prepare()`` if missing).
+    ///   - delegateName: one path component (`[A-Za-z0-9._-]`), the name the delegate claims under.
+    ///   - maximumTaskBytes: bound on a task file read into memory (1 MiB by the spec).
+    public init(
+        directory: String,
+        delegateName: String,
+        maximumTaskBytes: Int = 1 << 20,
+        logger: Logger
+    ) throws(TaskQueueError) {
+        try SpoolName.checkID(delegateName, what: "delegate name")
+        self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        self.delegateName = delegateName
+        self.maximumTaskBytes = maximumTaskBytes
+        self.logger = logger
+    }
+
+    var tmpDirectory: String { directory + "/tmp" }
+    var newDirectory: String { directory + "/new" }
+    var claimDirectory: String { directory + "/cur/" + delegateName }
+    var doneDirectory: String { directory + "/done" }
+
+    /// Creates the layout; directories that already exist keep their owner and mode.
+    public func prepare() throws(TaskQueueError) {
+        for path in [directory, tmpDirectory, newDirectory, directory + "/cur", claimDirectory, doneDirectory] {
+            try FileIO.makeDirectory(path, mode: Self.directoryMode)
+        }
+    }
+
+    /// Reads `new/<name>`; nil when it is gone (claimed by another delegate or withdrawn).
+    ///
+    /// Bounded: an oversize file is reported, not read; a non-regular file is never opened for reading.
+    public func read(_ name: String) throws(TaskQueueError) -> SpoolTaskFile? {
+        try SpoolName.checkTaskFileName(name)
+        return try readFile(name: name, path: newDirectory + "/" + name)
+    }
+
+    /// Reads a claimed task (the file in `cur/<delegate>/`), e.g. one returned by ``recoverClaimed()``.
+    public func read(_ claimed: ClaimedTask) throws(TaskQueueError) -> SpoolTaskFile? {
+        try readFile(name: claimed.name, path: claimed.path)
+    }
+
+    private func readFile(name: String, path: String) throws(TaskQueueError) -> SpoolTaskFile? {
+        let fd: Int32
+        do {
+            // O_NONBLOCK: opening a FIFO must not hang the daemon.
+            guard let opened = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
+            fd = opened
+        } catch where error.errno == ELOOP {
+            guard let info = try FileIO.lstat(path) else { return nil }
+            return SpoolTaskFile(name: name, fingerprint: FileFingerprint(info), contents: .notRegularFile)
+        }
+        defer { FileIO.close(fd) }
+        let info = try FileIO.stat(fd: fd, path: path)
+        let fingerprint = FileFingerprint(info)
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            return SpoolTaskFile(name: name, fingerprint: fingerprint, contents: .notRegularFile)
+        }
+        if Int64(info.st_size) > Int64(maximumTaskBytes) {
+            return SpoolTaskFile(name: name, fingerprint: fingerprint, contents: .oversize(byteCount: Int64(info.st_size)))
+        }
+        guard let data = try FileIO.read(fd: fd, limit: maximumTaskBytes, sizeHint: Int(info.st_size), path: path)
+        else {
+            // It grew past the bound while we read it.
+            return SpoolTaskFile(
+                name: name, fingerprint: fingerprint, contents: .oversize(byteCount: Int64(maximumTaskBytes) + 1))
+        }
+        return SpoolTaskFile(name: name, fingerprint: fingerprint, contents: .data(data))
+    }
+
+    /// Claims `new/<name>` by renaming it into `cur/<delegate>/`.
+    ///
+    /// - Returns: the claimed task, or nil when another delegate won the race (or the file was withdrawn).
+    /// - Throws: ``TaskQueueError/Code/claimConflict`` when a task of the same name is still claimed by
+    ///   this delegate (a rerun in progress); the new file stays in `new/` for a later attempt.
+    public func claim(_ name: String) throws(TaskQueueError) -> ClaimedTask? {
+        try SpoolName.checkTaskFileName(name)
+        let target = claimDirectory + "/" + name
+        switch try FileIO.renameNoReplace(newDirectory + "/" + name, target) {
+        case .renamed:
+            return ClaimedTask(name: name, path: target)
+        case .sourceMissing:
+            return nil
+        case .targetExists:
+            throw TaskQueueError(code: .claimConflict, message: "a task of this name is already claimed", path: target)
+        }
+    }
+
+    /// Writes `done/<resultID>.json` atomically (mode 0640), then deletes the claimed task file.
+    ///
+    /// Order matters: the task file may hold secret values, so it goes as soon as the result is
+    /// durable, and never before (a crash in between reruns the task, which is idempotent).
+    public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
+        try writeResult(id: resultID, data: result)
+        try FileIO.unlink(claimed.path)
+    }
+
+    /// Rejects an invalid file still in `new/`: claims it (so only one delegate writes the
+    /// rejection), writes the result, deletes the file.
+    ///
+    /// - Returns: false when another delegate claimed it first (nothing written).
+    @discardableResult
+    public func reject(_ name: String, resultID: String, result: Data) throws(TaskQueueError) -> Bool {
+        try SpoolName.checkID(resultID, what: "result id")
+        guard let claimed = try claim(name) else { return false }
+        try complete(claimed, resultID: resultID, result: result)
+        return true
+    }
+
+    /// The path a result with this id is written to.
+    public func resultPath(id: String) -> String {
+        doneDirectory + "/" + id + ".json"
+    }
+
+    func writeResult(id: String, data: Data) throws(TaskQueueError) {
+        try SpoolName.checkID(id, what: "result id")
+        let target = resultPath(id: id)
+        let temporary = doneDirectory + "/." + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
+        try Self.writeDurably(data, temporary: temporary, target: target, mode: Self.resultMode, replace: true)
+    }
+
+    /// temp file, write, fsync, fchmod, rename, fsync of the directory.
+    static func writeDurably(
+        _ data: Data, temporary: String, target: String, mode: mode_t, replace: Bool
+    ) throws(TaskQueueError) {
+        guard let fd = try FileIO.open(temporary, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) else {
+            throw .system("open", path: temporary, errno: ENOENT)
+        }
+        var renamed = false
+        defer { if !renamed { _ = try? FileIO.unlink(temporary) } }
+        do {
+            defer { FileIO.close(fd) }
+            try FileIO.writeAll(fd: fd, data: data, path: temporary)
+            if FileIO.retrying({ fchmod(fd, mode) }) != 0 { throw .system("fchmod", path: temporary, errno: errno) }
+            try FileIO.fsync(fd: fd, path: temporary)
+        }
+        if replace {
+            guard try FileIO.rename(temporary, target) else { throw .system("rename", path: temporary, errno: ENOENT) }
+        } else {
+            switch try FileIO.renameNoReplace(temporary, target) {
+            case .renamed: break
+            case .targetExists:
+                throw TaskQueueError(code: .alreadyExists, message: "a task with this id is already queued", path: target)
+            case .sourceMissing: throw .system("rename", path: temporary, errno: ENOENT)
+            }
+        }
+        renamed = true
+        try FileIO.fsyncDirectory(String(target[..<(target.lastIndex(of: "/") ?? target.startIndex)]))
+    }
+
+    /// Tasks left in `cur/<delegate>/` by an earlier run of this delegate that died: run them again.
+    public func recoverClaimed() throws(TaskQueueError) -> [ClaimedTask] {
+        guard let reader = try DirectoryReader(path: claimDirectory) else { return [] }
+        var tasks: [ClaimedTask] = []
+        while true {
+            let batch = try reader.next(limit: 256)
+            if batch.isEmpty { break }
+            for entry in batch where SpoolName.isTaskFileName(entry.name) {
+                tasks.append(ClaimedTask(name: entry.name, path: claimDirectory + "/" + entry.name))
+            }
+        }
+        if !tasks.isEmpty {
+            logger.info(
+                "recovering tasks claimed by an earlier run",
+                metadata: ["count": "\(tasks.count)", "directory": "\(claimDirectory)"])
+        }
+        return tasks.sorted { $0.name < $1.name }
+    }
+
+    /// Deletes results in `done/` (and abandoned temporary files in `done/` and `tmp/`) whose
+    /// modification time is older than `retention` before `now`.
+    ///
+    /// - Returns: how many files were deleted.
+    @discardableResult
+    public func sweepResults(olderThan retention: Duration, now: Date) throws(TaskQueueError) -> Int {
+        let components = retention.components
+        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
+        let cutoff = now.timeIntervalSince1970 - seconds
+        var deleted = 0
+        for folder in [doneDirectory, tmpDirectory] {
+            guard let reader = try DirectoryReader(path: folder) else { continue }
+            while true {
+                let batch = try reader.next(limit: 256)
+                if batch.isEmpty { break }
+                for entry in batch {
+                    let path = folder + "/" + entry.name
+                    guard let info = try FileIO.lstat(path), info.st_mode & S_IFMT == S_IFREG else { continue }
+                    let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+                    if modified < cutoff, try FileIO.unlink(path) { deleted += 1 }
+                }
+            }
+        }
+        if deleted > 0 { logger.debug("swept old results", metadata: ["count": "\(deleted)"]) }
+        return deleted
+    }
+
+    /// Starts watching `new/`: inotify for prompt notice plus a full rescan every `rescanInterval`
+    /// (and once right away, for files that were there before the start).
+    ///
+    /// - Parameters:
+    ///   - rescanInterval: time between full rescans (for NFS and missed events).
+    ///   - skipCacheCapacity: how many skipped files to remember (bounded memory).
+    public func watch(rescanInterval: Duration, skipCacheCapacity: Int = 65_536) throws(TaskQueueError) -> SpoolWatcher {
+        try SpoolWatcher(
+            directory: newDirectory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity,
+            logger: logger)
+    }
+}

@@ -1,0 +1,44 @@
+/// Rules for the file names the spool accepts.
+public enum SpoolName {
+    /// True for a name the spool treats as a task: `*.json`, not a dotfile, one path component.
+    public static func isTaskFileName(_ name: String) -> Bool {
+        let utf8 = name.utf8
+        return utf8.count > 5 && utf8.count <= 255 && utf8.first != UInt8(ascii: ".")
+            && name.hasSuffix(".json") && !utf8.contains(UInt8(ascii: "/")) && !utf8.contains(0)
+    }
+
+    /// True for an id usable as a file name: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`.
+    public static func isValidID(_ id: String) -> Bool {
+        let utf8 = id.utf8
+        guard (1...128).contains(utf8.count), id != ".", id != ".." else { return false }
+        return utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                true
+            default:
+                false
+            }
+        }
+    }
+
+    /// The name without its `.json` suffix.
+    static func stem(of name: String) -> String {
+        name.hasSuffix(".json") ? String(name.dropLast(5)) : name
+    }
+
+    static func checkTaskFileName(_ name: String) throws(TaskQueueError) {
+        guard isTaskFileName(name) else {
+            throw TaskQueueError(code: .invalidName, message: "not a task file name: \(name.debugDescription)")
+        }
+    }
+
+    static func checkID(_ id: String, what: String) throws(TaskQueueError) {
+        guard isValidID(id) else {
+            throw TaskQueueError(
+                code: .invalidName,
+                message: "\(what) must be 1-128 characters of A-Za-z0-9._- : \(id.prefix(140).debugDescription)"
+            )
+        }
+    }
+}

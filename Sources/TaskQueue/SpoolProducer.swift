@@ -1,0 +1,87 @@
+import Foundation
+import Glibc
+
+/// The producer's side of the spool (what `secrets-delegate submit --spool` uses): put a task in
+/// `new/`, wait for its result in `done/`. Needs no delegate name.
+public struct SpoolProducer: Sendable {
+    /// The spool root.
+    public let directory: String
+    /// Results larger than this are refused by ``waitForResult(id:timeout:removeAfterReading:)``.
+    public let maximumResultBytes: Int
+
+    public init(directory: String, maximumResultBytes: Int = 64 << 20) {
+        self.directory = directory
+        self.maximumResultBytes = maximumResultBytes
+    }
+
+    /// Writes `tmp/<unique>`, fsyncs it, and renames it to `new/<id>.json` (mode 0640), so a
+    /// delegate only ever sees complete files.
+    ///
+    /// - Returns: the path of the queued file.
+    /// - Throws: ``TaskQueueError/Code/alreadyExists`` when `new/<id>.json` already exists (the
+    ///   existing task is left untouched), ``TaskQueueError/Code/invalidName`` for a bad id.
+    @discardableResult
+    public func enqueue(id: String, data: Data) throws(TaskQueueError) -> String {
+        try SpoolName.checkID(id, what: "task id")
+        let target = directory + "/new/" + id + ".json"
+        let temporary = directory + "/tmp/" + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
+        try Spool.writeDurably(data, temporary: temporary, target: target, mode: 0o640, replace: false)
+        return target
+    }
+
+    /// Waits until `done/<id>.json` appears and returns its bytes.
+    ///
+    /// Watches `done/` with inotify and also looks every second (network file systems do not
+    /// deliver inotify events for other hosts' writes).
+    ///
+    /// - Parameter removeAfterReading: delete the result once read (collecting it), so it does not
+    ///   wait for the retention sweep.
+    /// - Throws: ``TaskQueueError/Code/timedOut``, ``TaskQueueError/Code/cancelled``, or an I/O error.
+    public func waitForResult(
+        id: String, timeout: Duration, removeAfterReading: Bool = true
+    ) async throws(TaskQueueError) -> Data {
+        try SpoolName.checkID(id, what: "task id")
+        let path = directory + "/done/" + id + ".json"
+        let fileName = id + ".json"
+        let (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let watch = try InotifyWatch(
+            directory: directory + "/done",
+            label: "TaskQueue.SpoolProducer",
+            onName: { name in if name == fileName { signal.yield() } },
+            onOverflow: { signal.yield() }
+        )
+        defer { watch.cancel() }
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let ticker = Task {
+            while !Task.isCancelled {
+                let remaining = ContinuousClock.now.duration(to: deadline)
+                if remaining <= .zero { break }
+                try? await Task.sleep(for: min(remaining, .seconds(1)))
+                signal.yield()
+            }
+            signal.finish()
+        }
+        defer { ticker.cancel() }
+
+        if let data = try readResult(path: path, remove: removeAfterReading) { return data }
+        for await _ in signals {
+            if let data = try readResult(path: path, remove: removeAfterReading) { return data }
+        }
+        if Task.isCancelled {
+            throw TaskQueueError(code: .cancelled, message: "stopped waiting for the result", path: path)
+        }
+        throw TaskQueueError(code: .timedOut, message: "no result within \(timeout)", path: path)
+    }
+
+    private func readResult(path: String, remove: Bool) throws(TaskQueueError) -> Data? {
+        guard let fd = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
+        defer { FileIO.close(fd) }
+        let info = try FileIO.stat(fd: fd, path: path)
+        guard let data = try FileIO.read(fd: fd, limit: maximumResultBytes, sizeHint: Int(info.st_size), path: path)
+        else {
+            throw TaskQueueError(code: .tooLarge, message: "result exceeds \(maximumResultBytes) bytes", path: path)
+        }
+        if remove { try FileIO.unlink(path) }
+        return data
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// A task file as read from the spool: its bytes (or why there are none) and its fingerprint.
+public struct SpoolTaskFile: Sendable {
+    /// What the file holds.
+    public enum Contents: Sendable, Equatable {
+        /// The whole file, at most the spool's maximum task size.
+        case data(Data)
+        /// The file is larger than the maximum task size; it was not read.
+        case oversize(byteCount: Int64)
+        /// Not a regular file (a symbolic link, a FIFO, a directory): never opened for reading.
+        case notRegularFile
+    }
+
+    /// The file name in the spool, e.g. `build-4711.json`.
+    public let name: String
+    /// Identifies this version of the file (for ``SpoolWatcher/markSkipped(_:fingerprint:)``).
+    public let fingerprint: FileFingerprint
+    public let contents: Contents
+
+    public init(name: String, fingerprint: FileFingerprint, contents: Contents) {
+        self.name = name
+        self.fingerprint = fingerprint
+        self.contents = contents
+    }
+
+    /// The task id the spool implies: the file name without `.json`.
+    public var defaultID: String { SpoolName.stem(of: name) }
+}

@@ -1,0 +1,357 @@
+import Foundation
+import Glibc
+import Logging
+import Synchronization
+
+/// The names of candidate task files in `new/`, as an `AsyncSequence`.
+///
+/// Fed by inotify (milliseconds from a producer's rename to the name being yielded) and by a full
+/// rescan every `rescanInterval` that walks the directory in bounded batches, with backpressure: a
+/// backlog of 100,000 files never becomes a list of 100,000 names in memory.
+///
+/// A yielded name stays *in flight* until the caller calls ``release(_:)`` (done with it: claimed
+/// and completed, found gone, or failed) or ``markSkipped(_:fingerprint:)`` (not for this
+/// delegate); a name in flight is never yielded twice. Only one `for await` loop should consume
+/// the sequence; it ends when ``stop()`` is called.
+public final class SpoolWatcher: AsyncSequence, Sendable {
+    public typealias Element = String
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        let watcher: SpoolWatcher
+
+        public mutating func next() async -> String? {
+            await watcher.core.next()
+        }
+    }
+
+    let core: Core
+    private let inotify: InotifyWatch
+    private let rescan: Mutex<Task<Void, Never>?>
+
+    init(directory: String, rescanInterval: Duration, skipCacheCapacity: Int, logger: Logger) throws(TaskQueueError) {
+        let core = Core(directory: directory, skipCacheCapacity: skipCacheCapacity, logger: logger)
+        self.core = core
+        // The watch is set up before the first rescan starts, so a file renamed in between is seen
+        // by at least one of them.
+        self.inotify = try InotifyWatch(
+            directory: directory,
+            label: "TaskQueue.SpoolWatcher",
+            onName: { name in
+                if SpoolName.isTaskFileName(name) { core.offerFromEvent(name) }
+            },
+            onOverflow: {
+                logger.warning("inotify queue overflowed; rescanning the spool", metadata: ["directory": "\(directory)"])
+                core.requestRescan()
+            }
+        )
+        self.rescan = Mutex(
+            Task.detached {
+                await core.rescanLoop(interval: rescanInterval)
+            })
+    }
+
+    deinit {
+        stop()
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(watcher: self)
+    }
+
+    /// The caller is done with `name`; it may be yielded again when it (re)appears.
+    public func release(_ name: String) {
+        core.release(name)
+    }
+
+    /// The caller read `name`, decided it is not for this delegate, and leaves it in `new/`.
+    ///
+    /// Rescans will not yield it again while its fingerprint (inode, size, mtime) is unchanged; a
+    /// new inotify event for the name (the file was replaced) yields it again. Also releases it.
+    public func markSkipped(_ name: String, fingerprint: FileFingerprint) {
+        core.markSkipped(name, fingerprint: fingerprint)
+    }
+
+    /// Asks for a full rescan now instead of at the next interval.
+    public func rescanNow() {
+        core.requestRescan()
+    }
+
+    /// Stops watching: inotify is closed, the rescan ends, and the sequence finishes.
+    public func stop() {
+        core.stop()
+        inotify.cancel()
+        rescan.withLock { task in
+            task?.cancel()
+            task = nil
+        }
+    }
+
+    /// How many names are yielded or waiting to be yielded and not yet released (for status output).
+    public var inFlightCount: Int {
+        core.state.withLock { $0.inFlight.count }
+    }
+}
+
+extension SpoolWatcher {
+    /// The shared state behind the watcher, owned by the inotify handler, the rescan task and the consumer.
+    final class Core: Sendable {
+        /// How many names a rescan queues ahead of the consumer before it waits.
+        static let rescanAhead = 128
+        /// How many names inotify may queue; beyond that events are dropped and the rescan finds them.
+        static let eventAhead = 8_192
+        static let batchSize = 256
+
+        struct State {
+            var pending: [String] = []
+            var pendingHead = 0
+            var inFlight: Set<String> = []
+            var consumers: [(id: UInt64, continuation: CheckedContinuation<String?, Never>)] = []
+            var producers: [CheckedContinuation<Void, Never>] = []
+            var nextID: UInt64 = 0
+            var skipped: SkipCache
+            var stopped = false
+            var rescanRequested = false
+            var wake: CheckedContinuation<Void, Never>?
+
+            var pendingCount: Int { pending.count - pendingHead }
+
+            mutating func popPending() -> String? {
+                guard pendingHead < pending.count else { return nil }
+                let name = pending[pendingHead]
+                pendingHead += 1
+                if pendingHead > 1024, pendingHead * 2 > pending.count {
+                    pending.removeFirst(pendingHead)
+                    pendingHead = 0
+                }
+                return name
+            }
+
+            /// Hands `name` to a waiting consumer or queues it. Returns a continuation to resume.
+            mutating func deliver(_ name: String) -> CheckedContinuation<String?, Never>? {
+                inFlight.insert(name)
+                if !consumers.isEmpty {
+                    return consumers.removeFirst().continuation
+                }
+                pending.append(name)
+                return nil
+            }
+        }
+
+        let directory: String
+        let logger: Logger
+        let state: Mutex<State>
+
+        init(directory: String, skipCacheCapacity: Int, logger: Logger) {
+            self.directory = directory
+            self.logger = logger
+            self.state = Mutex(State(skipped: SkipCache(capacity: skipCacheCapacity)))
+        }
+
+        // MARK: Consumer
+
+        func next() async -> String? {
+            let id = state.withLock { state in
+                state.nextID += 1
+                return state.nextID
+            }
+            return await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
+                    enum Action {
+                        case resume(String?)
+                        case wait
+                    }
+                    var producer: CheckedContinuation<Void, Never>? = nil
+                    let action: Action = state.withLock { state in
+                        if let name = state.popPending() {
+                            if !state.producers.isEmpty { producer = state.producers.removeFirst() }
+                            return .resume(name)
+                        }
+                        if state.stopped || Task.isCancelled { return .resume(nil) }
+                        state.consumers.append((id, continuation))
+                        return .wait
+                    }
+                    producer?.resume()
+                    if case .resume(let name) = action { continuation.resume(returning: name) }
+                }
+            } onCancel: {
+                let waiting = state.withLock { state -> CheckedContinuation<String?, Never>? in
+                    guard let index = state.consumers.firstIndex(where: { $0.id == id }) else { return nil }
+                    return state.consumers.remove(at: index).continuation
+                }
+                waiting?.resume(returning: nil)
+            }
+        }
+
+        func release(_ name: String) {
+            state.withLock { _ = $0.inFlight.remove(name) }
+        }
+
+        func markSkipped(_ name: String, fingerprint: FileFingerprint) {
+            state.withLock { state in
+                state.inFlight.remove(name)
+                state.skipped.insert(name, fingerprint: fingerprint)
+            }
+        }
+
+        func stop() {
+            let (consumers, producers, wake) = state.withLock { state in
+                state.stopped = true
+                defer {
+                    state.consumers = []
+                    state.producers = []
+                    state.wake = nil
+                }
+                return (state.consumers.map(\.continuation), state.producers, state.wake)
+            }
+            for consumer in consumers { consumer.resume(returning: nil) }
+            for producer in producers { producer.resume() }
+            wake?.resume()
+        }
+
+        // MARK: inotify
+
+        /// A name reported by inotify: always a fresh event, so it bypasses the skip cache.
+        func offerFromEvent(_ name: String) {
+            let consumer = state.withLock { state -> CheckedContinuation<String?, Never>? in
+                state.skipped.remove(name)
+                guard !state.stopped, !state.inFlight.contains(name) else { return nil }
+                guard state.pendingCount < Self.eventAhead else {
+                    state.rescanRequested = true
+                    return nil
+                }
+                return state.deliver(name)
+            }
+            consumer?.resume(returning: name)
+        }
+
+        // MARK: Rescan
+
+        func requestRescan() {
+            let wake = state.withLock { state in
+                state.rescanRequested = true
+                defer { state.wake = nil }
+                return state.wake
+            }
+            wake?.resume()
+        }
+
+        func rescanLoop(interval: Duration) async {
+            while !Task.isCancelled {
+                await rescanPass()
+                await waitForNextPass(interval: interval)
+            }
+        }
+
+        /// Sleeps for `interval` or until a rescan is requested, whichever comes first.
+        private func waitForNextPass(interval: Duration) async {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { try? await Task.sleep(for: interval) }
+                group.addTask { await self.waitForWake() }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+
+        private func waitForWake() async {
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { state in
+                        if state.rescanRequested || state.stopped || Task.isCancelled { return true }
+                        state.wake = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                let wake = state.withLock { state in
+                    defer { state.wake = nil }
+                    return state.wake
+                }
+                wake?.resume()
+            }
+        }
+
+        /// One full walk of the directory.
+        func rescanPass() async {
+            state.withLock { state in
+                state.rescanRequested = false
+                state.skipped.beginPass()
+            }
+            let reader: DirectoryReader
+            do {
+                guard let opened = try DirectoryReader(path: directory) else {
+                    logger.warning("spool directory is missing", metadata: ["directory": "\(directory)"])
+                    return
+                }
+                reader = opened
+            } catch {
+                logger.error("cannot scan the spool", metadata: ["error": "\(error)"])
+                return
+            }
+            while !Task.isCancelled {
+                let batch: [DirectoryReader.Entry]
+                do {
+                    batch = try reader.next(limit: Self.batchSize)
+                } catch {
+                    logger.error("cannot scan the spool", metadata: ["error": "\(error)"])
+                    return
+                }
+                if batch.isEmpty {
+                    state.withLock { $0.skipped.endPass() }
+                    return
+                }
+                for entry in batch where SpoolName.isTaskFileName(entry.name) {
+                    if isUnchangedSkip(entry.name) { continue }
+                    guard await offerFromRescan(entry.name) else { return }
+                }
+            }
+        }
+
+        /// True when `name` was skipped and its file has not changed since.
+        private func isUnchangedSkip(_ name: String) -> Bool {
+            guard let remembered = state.withLock({ $0.skipped.fingerprint(of: name) }) else { return false }
+            let current = (try? FileIO.lstat(directory + "/" + name)).flatMap { $0 }.map(FileFingerprint.init)
+            return state.withLock { state in
+                if current == remembered {
+                    state.skipped.touch(name)
+                    return true
+                }
+                state.skipped.remove(name)
+                return false
+            }
+        }
+
+        /// Queues a name found by the rescan, waiting while the consumer is behind. False once stopped.
+        private func offerFromRescan(_ name: String) async -> Bool {
+            while true {
+                enum Outcome {
+                    case done(CheckedContinuation<String?, Never>?)
+                    case stopped
+                    case full
+                }
+                let outcome: Outcome = state.withLock { state in
+                    if state.stopped { return .stopped }
+                    if state.inFlight.contains(name) { return .done(nil) }
+                    if state.pendingCount >= Self.rescanAhead { return .full }
+                    return .done(state.deliver(name))
+                }
+                switch outcome {
+                case .stopped:
+                    return false
+                case .done(let consumer):
+                    consumer?.resume(returning: name)
+                    return true
+                case .full:
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                        let resumeNow = state.withLock { state in
+                            if state.stopped || state.pendingCount < Self.rescanAhead { return true }
+                            state.producers.append(continuation)
+                            return false
+                        }
+                        if resumeNow { continuation.resume() }
+                    }
+                }
+            }
+        }
+    }
+}

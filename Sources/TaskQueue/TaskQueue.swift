@@ -1,1 +1,0 @@
-// Placeholder so the module compiles until its first real file lands.

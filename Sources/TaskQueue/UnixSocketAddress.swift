@@ -1,0 +1,49 @@
+import Glibc
+
+/// Building a `sockaddr_un` for a path, with the length check the kernel would otherwise apply
+/// by silently truncating.
+enum UnixSocketAddress {
+    static let maximumPathBytes = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+
+    static func withAddress<T>(
+        _ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T
+    ) throws(TaskQueueError) -> T {
+        let bytes = Array(path.utf8)
+        guard !bytes.isEmpty, bytes.count <= maximumPathBytes, !bytes.contains(0) else {
+            throw TaskQueueError(
+                code: .invalidAddress,
+                message: "a Unix socket path must be 1-\(maximumPathBytes) bytes", path: path)
+        }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+
+    /// A new stream socket (close-on-exec).
+    static func makeSocket(nonBlocking: Bool) throws(TaskQueueError) -> Int32 {
+        var type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        if nonBlocking { type |= Int32(SOCK_NONBLOCK.rawValue) }
+        let fd = socket(AF_UNIX, type, 0)
+        guard fd >= 0 else { throw .system("socket", path: nil, errno: errno) }
+        return fd
+    }
+
+    /// Connects `fd` to `path` (blocking connect on a blocking socket).
+    static func connect(_ fd: Int32, to path: String) throws(TaskQueueError) {
+        let result = try withAddress(path) { address, length in
+            FileIO.retrying { Glibc.connect(fd, address, length) }
+        }
+        if result != 0 { throw .system("connect", path: path, errno: errno) }
+    }
+
+    static func setNonBlocking(_ fd: Int32) {
+        let flags = fcntl(fd, F_GETFL)
+        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+    }
+}

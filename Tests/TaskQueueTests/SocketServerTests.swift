@@ -1,0 +1,280 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+
+@testable import TaskQueue
+
+/// Answers each line with `{"echo":<line>}` and counts the lines it saw.
+final class EchoHandler: Sendable {
+    let calls = Atomic<Int>(0)
+    let running = Atomic<Int>(0)
+    let mostRunningAtOnce = Atomic<Int>(0)
+    let delay: Duration
+    let padding: Int
+
+    init(delay: Duration = .zero, padding: Int = 0) {
+        self.delay = delay
+        self.padding = padding
+    }
+
+    var handler: SocketServer.Handler {
+        { line, connection in
+            self.calls.add(1, ordering: .relaxed)
+            let now = self.running.add(1, ordering: .relaxed).newValue
+            self.mostRunningAtOnce.max(now, ordering: .relaxed)
+            if self.delay > .zero { try? await Task.sleep(for: self.delay) }
+            self.running.subtract(1, ordering: .relaxed)
+            var reply = Data(#"{"echo":"#.utf8)
+            reply.append(line)
+            if self.padding > 0 {
+                reply.append(Data(#","pad":"\#(String(repeating: "p", count: self.padding))""#.utf8))
+            }
+            reply.append(Data("}".utf8))
+            connection.send(reply)
+        }
+    }
+}
+
+/// Runs the python client as `nobody` (uid/gid 65534, no supplementary groups) and returns what it
+/// received before the server closed the connection.
+func runAsNobody(socket path: String) async throws -> String {
+    let script = """
+        import socket, sys
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        s.connect(sys.argv[1])
+        try:
+            s.sendall(b'{"id":"from-nobody"}\\n')
+        except OSError:
+            pass
+        data = b""
+        try:
+            while not data.endswith(b"\\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            # Wait for the close (or a second line that must not come).
+            chunk = s.recv(65536)
+            data += chunk
+        except OSError as error:
+            data += ("<%s>" % type(error).__name__).encode()
+        sys.stdout.write(data.decode())
+        """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+    process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path]
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let handle = output.fileHandleForReading
+    nonisolated(unsafe) let child = process
+    let data = try await offPool {
+        let data = handle.readDataToEndOfFile()
+        child.waitUntilExit()
+        return data
+    }
+    #expect(process.terminationStatus == 0)
+    return String(decoding: data, as: UTF8.self)
+}
+
+@Suite struct SocketServerTests {
+    func startServer(
+        _ dir: TestDirectory, policy: PeerPolicy = PeerPolicy(), limits: SocketServer.Limits = .init(),
+        mode: UInt16 = 0o660, handler: @escaping SocketServer.Handler
+    ) throws -> (SocketServer, String) {
+        let path = dir.file("d.sock")
+        let server = SocketServer(
+            listener: .path(path, mode: mode), policy: policy, limits: limits, logger: quietLogger, handler: handler)
+        try server.start()
+        return (server, path)
+    }
+
+    @Test func ownUIDGetsRepliesAndTheSocketHasMode0660() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler()
+        let (server, path) = try startServer(dir, handler: echo.handler)
+        defer { server.shutdown() }
+        #expect(try mode(of: path) == 0o660)
+        let client = try SocketClient.connect(path: path)
+        try client.send(Data(#"{"id":"1"}"#.utf8))
+        try client.send(Data(#"{"id":"2"}"#.utf8))
+        let replies = [try await client.nextLine(timeout: .seconds(5)), try await client.nextLine(timeout: .seconds(5))]
+        #expect(
+            Set(replies.compactMap { $0.map { String(decoding: $0, as: UTF8.self) } })
+                == [#"{"echo":{"id":"1"}}"#, #"{"echo":{"id":"2"}}"#])
+        // A client that half-closes still gets the answer to what it sent.
+        try client.send(Data(#"{"id":"3"}"#.utf8))
+        client.finishSending()
+        #expect(try await client.nextLine(timeout: .seconds(5)) == Data(#"{"echo":{"id":"3"}}"#.utf8))
+        #expect(try await client.nextLine(timeout: .seconds(5)) == nil)
+    }
+
+    @Test func aStaleSocketFileIsReplacedButALiveServerIsNot() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (first, path) = try startServer(dir, handler: EchoHandler().handler)
+        let second = SocketServer(listener: .path(path), logger: quietLogger, handler: EchoHandler().handler)
+        #expect(throws: TaskQueueError.self) { try second.start() }
+        first.shutdown()
+        // Leave a stale socket file behind, as a crashed daemon would.
+        let stale = try UnixSocketAddress.makeSocket(nonBlocking: false)
+        _ = try UnixSocketAddress.withAddress(path) { bind(stale, $0, $1) }
+        close(stale)
+        let third = SocketServer(listener: .path(path), logger: quietLogger, handler: EchoHandler().handler)
+        try third.start()
+        defer { third.shutdown() }
+        let client = try SocketClient.connect(path: path)
+        try client.send(Data("{}".utf8))
+        #expect(try await client.nextLine(timeout: .seconds(5)) == Data(#"{"echo":{}}"#.utf8))
+    }
+
+    @Test func adoptsAnAlreadyListeningDescriptor() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let path = dir.file("act.sock")
+        let fd = try UnixSocketAddress.makeSocket(nonBlocking: false)
+        #expect(try UnixSocketAddress.withAddress(path) { bind(fd, $0, $1) } == 0)
+        #expect(listen(fd, 16) == 0)
+        let server = SocketServer(listener: .fileDescriptor(fd), logger: quietLogger, handler: EchoHandler().handler)
+        try server.start()
+        defer { server.shutdown() }
+        let client = try SocketClient.connect(path: path)
+        try client.send(Data("1".utf8))
+        #expect(try await client.nextLine(timeout: .seconds(5)) == Data(#"{"echo":1}"#.utf8))
+    }
+
+    @Test func aPeerOutsideThePolicyIsRefusedBeforeAnythingIsRead() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler()
+        let (server, path) = try startServer(
+            dir, policy: PeerPolicy(allowedUsers: ["daemon"], allowedGroups: ["daemon"]), mode: 0o666,
+            handler: echo.handler)
+        defer { server.shutdown() }
+        let received = try await runAsNobody(socket: path)
+        #expect(received.hasPrefix(#"{"error":"PeerNotAllowed""#), "got: \(received)")
+        #expect(!received.contains("echo"))
+        #expect(echo.calls.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func aPeerIsAllowedThroughItsGroup() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler()
+        // nobody's primary group is nogroup (65534); the user is not listed.
+        let (server, path) = try startServer(
+            dir, policy: PeerPolicy(allowedUsers: ["daemon"], allowedGroups: ["nogroup"]), mode: 0o666,
+            handler: echo.handler)
+        defer { server.shutdown() }
+        let received = try await runAsNobody(socket: path)
+        #expect(received.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "got: \(received)")
+        #expect(echo.calls.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func aPeerIsAllowedThroughItsUserNameOrNumber() async throws {
+        for users in [["nobody"], ["65534"]] {
+            let dir = try TestDirectory()
+            defer { dir.remove() }
+            let (server, path) = try startServer(
+                dir, policy: PeerPolicy(allowedUsers: users), mode: 0o666, handler: EchoHandler().handler)
+            defer { server.shutdown() }
+            let received = try await runAsNobody(socket: path)
+            #expect(received.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "\(users) got: \(received)")
+        }
+    }
+
+    @Test func policyGroupsIncludeSupplementaryGroups() async throws {
+        // root's group list from getgrouplist includes its primary group 0; "root" as an allowed
+        // group admits a uid whose user is in it, checked without the uid shortcut.
+        let resolved = PeerPolicy(allowedGroups: ["root"]).resolve(logger: quietLogger)
+        #expect(resolved.gids == [0])
+        #expect(PeerPolicy.groups(ofUID: 0).contains(0))
+        let nobodyGroups = PeerPolicy.groups(ofUID: 65534)
+        #expect(nobodyGroups.contains(65534))
+        let stranger = PeerPolicy.Resolved(ownUID: 12345, uids: [], gids: [65534])
+        #expect(stranger.allows(PeerCredentials(pid: 1, uid: 65534, gid: 0)))  // via getgrouplist
+        #expect(!stranger.allows(PeerCredentials(pid: 1, uid: 4242, gid: 4242)))
+        #expect(stranger.allows(PeerCredentials(pid: 1, uid: 0, gid: 0)))  // root always
+        #expect(stranger.allows(PeerCredentials(pid: 1, uid: 12345, gid: 1)))  // own uid always
+    }
+
+    @Test func linesOverOneMebibyteAreRefusedAndTheConnectionClosed() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler()
+        let (server, path) = try startServer(dir) { line, connection in
+            echo.calls.add(1, ordering: .relaxed)
+            connection.send(Data(#"{"length":\#(line.count)}"#.utf8))
+        }
+        defer { server.shutdown() }
+        // Exactly the limit is fine.
+        let exact = try SocketClient.connect(path: path)
+        try exact.send(Data(repeating: UInt8(ascii: "a"), count: 1 << 20))
+        #expect(try await exact.nextLine(timeout: .seconds(10)) == Data(#"{"length":1048576}"#.utf8))
+        // One byte more is not.
+        let long = try SocketClient.connect(path: path)
+        try? long.send(Data(repeating: UInt8(ascii: "a"), count: (1 << 20) + 1))
+        let reply = try #require(try await long.nextLine(timeout: .seconds(10)))
+        #expect(String(decoding: reply, as: UTF8.self).hasPrefix(#"{"error":"LineTooLong""#))
+        #expect(try await long.nextLine(timeout: .seconds(5)) == nil)
+        #expect(echo.calls.load(ordering: .relaxed) == 1)
+    }
+
+    @Test func manyConcurrentLinesOnOneConnectionAreEachAnswered() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler(delay: .milliseconds(20))
+        let (server, path) = try startServer(dir, handler: echo.handler)
+        defer { server.shutdown() }
+        let client = try SocketClient.connect(path: path)
+        let total = 1_000
+        for index in 0..<total { try client.send(Data(#"{"id":"\#(index)"}"#.utf8)) }
+        var replies = Set<String>()
+        for _ in 0..<total {
+            guard let line = try await client.nextLine(timeout: .seconds(10)) else { break }
+            replies.insert(String(decoding: line, as: UTF8.self))
+        }
+        #expect(replies == Set((0..<total).map { #"{"echo":{"id":"\#($0)"}}"# }))
+        // Lines of one connection run side by side, not one after the other.
+        #expect(echo.mostRunningAtOnce.load(ordering: .relaxed) > 1)
+    }
+
+    @Test func aFloodingClientThatNeverReadsDoesNotStallOthersAndIsDropped() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler(padding: 16 * 1024)
+        let limits = SocketServer.Limits(maximumPendingOutputBytes: 2 << 20)
+        let (server, path) = try startServer(dir, limits: limits, handler: echo.handler)
+        defer { server.shutdown() }
+        let flooder = Task {
+            try await offPool {
+                let client = try SocketClient.connect(path: path)
+                var sent = 0
+                // Sends until the server drops it; never reads.
+                while sent < 200_000 {
+                    do { try client.send(Data(#"{"flood":\#(sent)}"#.utf8)) } catch { break }
+                    sent += 1
+                }
+                return sent
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        for round in 0..<5 {
+            let client = try SocketClient.connect(path: path)
+            try client.send(Data(#"{"polite":\#(round)}"#.utf8))
+            let reply = try await client.nextLine(timeout: .seconds(5))
+            #expect(
+                reply.map { String(decoding: $0, as: UTF8.self).hasPrefix(#"{"echo":{"polite":\#(round)}"#) } == true)
+        }
+        let sent = try await flooder.value
+        #expect(sent < 200_000, "the flooding client was never disconnected")
+        let deadline = ContinuousClock.now + .seconds(5)
+        while server.connectionCount > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(server.connectionCount == 0)
+    }
+}

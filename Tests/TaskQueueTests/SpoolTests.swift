@@ -1,0 +1,233 @@
+import Foundation
+import Glibc
+import Testing
+
+@testable import TaskQueue
+
+@Suite struct SpoolTests {
+    @Test func prepareCreatesTheLayoutWithRestrictedModes() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let root = dir.file("spool")
+        let spool = try Spool(directory: root, delegateName: "host-1", logger: quietLogger)
+        try spool.prepare()
+        try spool.prepare()  // idempotent
+        for sub in ["", "/tmp", "/new", "/cur", "/cur/host-1", "/done"] {
+            let path = root + sub
+            let info = try #require(try FileIO.lstat(path))
+            #expect(info.st_mode & S_IFMT == S_IFDIR, "\(path)")
+            #expect(info.st_mode & 0o027 == 0, "\(path) is group-writable or world-accessible")
+        }
+        try writeFile(dir.file("plain"), "x")
+        let broken = try Spool(directory: dir.file("plain"), delegateName: "host-1", logger: quietLogger)
+        #expect(throws: TaskQueueError.self) { try broken.prepare() }
+        #expect(throws: TaskQueueError.self) {
+            try Spool(directory: root, delegateName: "../evil", logger: quietLogger)
+        }
+    }
+
+    @Test func enqueueClaimCompleteWritesAnAtomicResultAndRemovesTheTask() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        let queued = try producer.enqueue(id: "task-1", data: Data(#"{"id":"task-1"}"#.utf8))
+        #expect(queued == dir.file("new/task-1.json"))
+        #expect(try mode(of: queued) == 0o640)
+        #expect(names(in: dir.file("tmp")).isEmpty)
+        #expect(throws: TaskQueueError(code: .alreadyExists, message: "a task with this id is already queued",
+                                       path: queued)) {
+            try producer.enqueue(id: "task-1", data: Data("other".utf8))
+        }
+        #expect(names(in: dir.file("tmp")).isEmpty)
+
+        let file = try #require(try spool.read("task-1.json"))
+        #expect(file.contents == .data(Data(#"{"id":"task-1"}"#.utf8)))
+        #expect(file.defaultID == "task-1")
+
+        let claimed = try #require(try spool.claim("task-1.json"))
+        #expect(claimed.path == dir.file("cur/d1/task-1.json"))
+        #expect(try spool.read("task-1.json") == nil)
+        #expect(try spool.claim("task-1.json") == nil)
+        #expect(try spool.read(claimed)?.contents == .data(Data(#"{"id":"task-1"}"#.utf8)))
+
+        try spool.complete(claimed, resultID: "task-1", result: Data(#"{"status":"succeeded"}"#.utf8))
+        let result = dir.file("done/task-1.json")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: result)) == Data(#"{"status":"succeeded"}"#.utf8))
+        #expect(try mode(of: result) == 0o640)
+        #expect(names(in: dir.file("done")) == ["task-1.json"])  // no temporary left behind
+        #expect(names(in: dir.file("cur/d1")).isEmpty)
+        #expect(names(in: dir.file("new")).isEmpty)
+    }
+
+    @Test func rejectClaimsWritesTheResultAndDeletesTheFileOnce() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let a = try Spool(directory: dir.path, delegateName: "a", logger: quietLogger)
+        let b = try Spool(directory: dir.path, delegateName: "b", logger: quietLogger)
+        try a.prepare()
+        try b.prepare()
+        try writeFile(dir.file("new/bad.json"), "{not json")
+        #expect(try a.reject("bad.json", resultID: "bad", result: Data(#"{"status":"rejected"}"#.utf8)))
+        #expect(try b.reject("bad.json", resultID: "bad", result: Data("second".utf8)) == false)
+        #expect(names(in: dir.file("new")).isEmpty)
+        #expect(names(in: dir.file("cur/a")).isEmpty)
+        #expect(try String(contentsOfFile: dir.file("done/bad.json"), encoding: .utf8) == #"{"status":"rejected"}"#)
+        #expect(throws: TaskQueueError.self) { try a.reject("x.json", resultID: "../x", result: Data()) }
+    }
+
+    @Test func oversizeAndNonRegularFilesAreReportedWithoutReading() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        try Data(count: (1 << 20) + 1).write(to: URL(fileURLWithPath: dir.file("new/big.json")))
+        try Data(count: 1 << 20).write(to: URL(fileURLWithPath: dir.file("new/edge.json")))
+        symlink("/etc/passwd", dir.file("new/link.json"))
+        mkfifo(dir.file("new/fifo.json"), 0o600)
+        #expect(try spool.read("big.json")?.contents == .oversize(byteCount: (1 << 20) + 1))
+        #expect(try spool.read("edge.json")?.contents == .data(Data(count: 1 << 20)))
+        #expect(try spool.read("link.json")?.contents == .notRegularFile)
+        #expect(try spool.read("fifo.json")?.contents == .notRegularFile)
+        #expect(try spool.read("gone.json") == nil)
+        #expect(throws: TaskQueueError.self) { try spool.read("../escape.json") }
+        #expect(throws: TaskQueueError.self) { try spool.read(".hidden.json") }
+    }
+
+    @Test func concurrentDelegatesClaimEachOfAThousandTasksExactlyOnce() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let total = 1_000
+        let spools = try (0..<4).map { try Spool(directory: dir.path, delegateName: "d\($0)", logger: quietLogger) }
+        for spool in spools { try spool.prepare() }
+        let producer = SpoolProducer(directory: dir.path)
+        for index in 0..<total { try producer.enqueue(id: "t\(index)", data: Data("{}".utf8)) }
+        let taskNames = (0..<total).map { "t\($0).json" }
+
+        let claims = try await withThrowingTaskGroup(of: [String].self) { group in
+            for (index, spool) in spools.enumerated() {
+                group.addTask {
+                    // Each delegate walks the names in a different order, so they collide often;
+                    // each on its own thread, so they really run at once.
+                    let order = index % 2 == 0 ? taskNames : taskNames.reversed()
+                    return try await offPool { try order.compactMap { try spool.claim($0)?.name } }
+                }
+            }
+            return try await group.reduce(into: [[String]]()) { $0.append($1) }
+        }
+        let all = claims.flatMap { $0 }
+        #expect(all.count == total)
+        #expect(Set(all).count == total)
+        #expect(claims.filter { !$0.isEmpty }.count >= 2, "the race never happened")
+        #expect(names(in: dir.file("new")).isEmpty)
+    }
+
+    @Test func claimsRaceAcrossProcessesToo() async throws {
+        // Two python processes claim with the same rename(2) the Swift code uses, racing this
+        // process: the kernel's rename decides, so every task ends in exactly one cur/ folder.
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "swift", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        let total = 1_000
+        for index in 0..<total { try producer.enqueue(id: "t\(index)", data: Data("{}".utf8)) }
+        let script = """
+            import os, sys
+            root, me = sys.argv[1], sys.argv[2]
+            os.makedirs(f"{root}/cur/{me}", exist_ok=True)
+            names = [f"t{i}.json" for i in range(\(total))]
+            for n in (names if me == "p0" else reversed(names)):
+                try:
+                    os.rename(f"{root}/new/{n}", f"{root}/cur/{me}/{n}")
+                except FileNotFoundError:
+                    pass
+            """
+        let children = try (0..<2).map { index in
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = ["-c", script, dir.path, "p\(index)"]
+            try process.run()
+            return process
+        }
+        nonisolated(unsafe) let running = children
+        let mine = try await offPool {
+            var mine: [String] = []
+            for index in 0..<total {
+                if let claimed = try spool.claim("t\(index).json") { mine.append(claimed.name) }
+            }
+            for child in running { child.waitUntilExit() }
+            return mine
+        }
+        let theirs = names(in: dir.file("cur/p0")) + names(in: dir.file("cur/p1"))
+        #expect(mine.count + theirs.count == total)
+        #expect(Set(mine + theirs).count == total)
+        #expect(names(in: dir.file("cur/swift")).count == mine.count)
+    }
+
+    @Test func recoverClaimedReturnsOnlyThisDelegatesLeftovers() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let first = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        let other = try Spool(directory: dir.path, delegateName: "d2", logger: quietLogger)
+        try first.prepare()
+        try other.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        for id in ["a", "b", "c", "d"] { try producer.enqueue(id: id, data: Data("{}".utf8)) }
+        _ = try first.claim("a.json")
+        _ = try first.claim("b.json")
+        _ = try other.claim("c.json")
+        // A new run of d1 (the old one "died").
+        let restarted = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        let recovered = try restarted.recoverClaimed()
+        #expect(recovered.map(\.name) == ["a.json", "b.json"])
+        #expect(recovered.map(\.path) == [dir.file("cur/d1/a.json"), dir.file("cur/d1/b.json")])
+        #expect(try restarted.read(recovered[0])?.contents == .data(Data("{}".utf8)))
+        // A new task with the same name as one still claimed is a conflict, and stays queued.
+        try producer.enqueue(id: "a", data: Data("{}".utf8))
+        #expect(throws: TaskQueueError.self) { try restarted.claim("a.json") }
+        #expect(names(in: dir.file("new")).contains("a.json"))
+    }
+
+    @Test func sweepDeletesOnlyResultsOlderThanTheRetention() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        try spool.writeResult(id: "old", data: Data("{}".utf8))
+        try spool.writeResult(id: "fresh", data: Data("{}".utf8))
+        let now = Date()
+        let twoHoursAgo = now.timeIntervalSince1970 - 7200
+        var times = [
+            timeval(tv_sec: Int(twoHoursAgo), tv_usec: 0), timeval(tv_sec: Int(twoHoursAgo), tv_usec: 0),
+        ]
+        #expect(utimes(dir.file("done/old.json"), &times) == 0)
+        #expect(try spool.sweepResults(olderThan: .seconds(3600), now: now) == 1)
+        #expect(names(in: dir.file("done")) == ["fresh.json"])
+        #expect(try spool.sweepResults(olderThan: .seconds(3600), now: now) == 0)
+        // With "now" far in the future, the fresh one is old too.
+        #expect(try spool.sweepResults(olderThan: .seconds(3600), now: now.addingTimeInterval(7200)) == 1)
+    }
+
+    @Test func producerWaitsForTheResult() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        try producer.enqueue(id: "w", data: Data("{}".utf8))
+        let worker = Task {
+            try await Task.sleep(for: .milliseconds(150))
+            let claimed = try #require(try spool.claim("w.json"))
+            try spool.complete(claimed, resultID: "w", result: Data("done".utf8))
+        }
+        let result = try await producer.waitForResult(id: "w", timeout: .seconds(10))
+        try await worker.value
+        #expect(result == Data("done".utf8))
+        #expect(names(in: dir.file("done")).isEmpty)  // collected
+        await #expect(throws: TaskQueueError.self) {
+            try await producer.waitForResult(id: "never", timeout: .milliseconds(200))
+        }
+    }
+}

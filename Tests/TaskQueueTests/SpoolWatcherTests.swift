@@ -1,0 +1,118 @@
+import Foundation
+import Glibc
+import Testing
+
+@testable import TaskQueue
+
+@Suite struct SpoolWatcherTests {
+    @Test func inotifyNoticesARenamedInTaskWithinMilliseconds() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        // The rescan runs once at start (on an empty directory) and then not for an hour: only
+        // inotify can explain a notice.
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        defer { watcher.stop() }
+        try await Task.sleep(for: .milliseconds(200))
+        let producer = SpoolProducer(directory: dir.path)
+        try producer.enqueue(id: "fast", data: Data("{}".utf8))
+        let name = await nextName(watcher, within: .seconds(5))
+        #expect(name == "fast.json")
+        // Dotfiles and other suffixes are ignored.
+        try writeFile(dir.file("tmp/x"), "{}")
+        rename(dir.file("tmp/x"), dir.file("new/.hidden.json"))
+        try writeFile(dir.file("new/notes.txt"), "x")
+        #expect(await nextName(watcher, within: .milliseconds(300)) == nil)
+    }
+
+    @Test func rescanFindsFilesThatWereThereBeforeTheStart() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        for index in 0..<20 { try producer.enqueue(id: "pre\(index)", data: Data("{}".utf8)) }
+        try writeFile(dir.file("new/.dot.json"), "{}")
+        try writeFile(dir.file("new/readme"), "{}")
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        defer { watcher.stop() }
+        var seen: [String] = []
+        while seen.count < 20, let name = await nextName(watcher, within: .seconds(5)) { seen.append(name) }
+        #expect(Set(seen) == Set((0..<20).map { "pre\($0).json" }))
+        #expect(seen.count == 20)
+        // Names in flight (not released) are not yielded again by another pass.
+        watcher.rescanNow()
+        #expect(await nextName(watcher, within: .milliseconds(300)) == nil)
+        // Released names still in new/ come back on the next pass.
+        watcher.release("pre0.json")
+        watcher.rescanNow()
+        #expect(await nextName(watcher, within: .seconds(5)) == "pre0.json")
+    }
+
+    @Test func skippedUnchangedFilesAreNotYieldedAgainButChangedOnesAre() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        try writeFile(dir.file("new/other.json"), #"{"for":"someone else"}"#)
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        defer { watcher.stop() }
+        let name = try #require(await nextName(watcher, within: .seconds(5)))
+        let file = try #require(try spool.read(name))
+        watcher.markSkipped(name, fingerprint: file.fingerprint)
+        watcher.rescanNow()
+        #expect(await nextName(watcher, within: .milliseconds(400)) == nil)
+        // Modified in place without a rename or close-write event reaching us: the rescan sees a
+        // new fingerprint. (truncate(2) changes size and mtime and raises no IN_CLOSE_WRITE.)
+        #expect(truncate(dir.file("new/other.json"), 3) == 0)
+        watcher.rescanNow()
+        #expect(await nextName(watcher, within: .seconds(5)) == "other.json")
+    }
+
+    @Test func aHundredThousandFileBacklogIsEnumeratedOnceEachWithBoundedMemory() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        let total = 100_000
+        let newDirectory = dir.file("new")
+        let created = try await offPool {
+            (0..<total).filter { index in
+                let fd = open(newDirectory + "/task-\(index).json", O_CREAT | O_WRONLY | O_CLOEXEC, 0o640)
+                if fd >= 0 { close(fd) }
+                return fd >= 0
+            }.count
+        }
+        try #require(created == total)
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        defer { watcher.stop() }
+        var seen = Set<String>()
+        seen.reserveCapacity(total)
+        var duplicates = 0
+        var iterator = watcher.makeAsyncIterator()
+        // Hold the first 10 names without releasing them: the rescan must stop after a bounded
+        // look-ahead instead of queueing the whole backlog.
+        var held: [String] = []
+        for _ in 0..<10 {
+            if let name = await iterator.next() {
+                held.append(name)
+                seen.insert(name)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let inFlight = watcher.inFlightCount
+        #expect(inFlight <= SpoolWatcher.Core.rescanAhead + held.count, "in flight: \(inFlight)")
+        for name in held { watcher.release(name) }
+
+        let deadline = ContinuousClock.now + .seconds(60)
+        while seen.count < total, ContinuousClock.now < deadline {
+            guard let name = await nextName(watcher, within: .seconds(5)) else { break }
+            if !seen.insert(name).inserted { duplicates += 1 }
+            watcher.release(name)
+        }
+        #expect(seen.count == total)
+        #expect(duplicates == 0)
+        _ = iterator
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Glibc
+import Logging
+import Testing
+
+@testable import TaskQueue
+
+/// A fresh directory under /tmp for one test (short, so socket paths fit), removed by `remove()`.
+struct TestDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/tq-XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
+        let created = try #require(made.map { String(cString: $0) })
+        // Traversable by other users, so tests can connect as `nobody`.
+        chmod(created, 0o755)
+        path = created
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+}
+
+let quietLogger = Logger(label: "TaskQueueTests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+func mode(of path: String) throws -> mode_t {
+    let info = try #require(try FileIO.lstat(path))
+    return info.st_mode & 0o7777
+}
+
+func names(in directory: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+}
+
+func writeFile(_ path: String, _ text: String) throws {
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+}
+
+/// The next name the watcher yields, or nil if none within `timeout`.
+func nextName(_ watcher: SpoolWatcher, within timeout: Duration) async -> String? {
+    await withTaskGroup(of: String?.self) { group in
+        group.addTask {
+            var iterator = watcher.makeAsyncIterator()
+            return await iterator.next()
+        }
+        group.addTask {
+            try? await Task.sleep(for: timeout)
+            return nil
+        }
+        let first = await group.next() ?? nil
+        group.cancelAll()
+        return first
+    }
+}
+
+/// Runs blocking work on its own thread, so a test waiting on a socket never occupies one of the
+/// few cooperative-pool threads the server's handlers need to answer it.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+extension SocketClient {
+    /// ``readLine(timeout:)`` without blocking a cooperative thread.
+    func nextLine(timeout: Duration) async throws -> Data? {
+        nonisolated(unsafe) let client = self
+        return try await offPool { try client.readLine(timeout: timeout) }
+    }
+}
