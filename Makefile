@@ -33,8 +33,12 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+## demo: the delegate's main job end to end against a local AWS emulator.
+demo: build
+	scripts/demo.sh
+
 clean:
-	rm -rf .build dist
+	rm -rf .build dist .demo
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

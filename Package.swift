@@ -94,6 +94,7 @@ let package = Package(
                 "AWSCore", "AWSCredentials", "SecretsManager", "HTTP", "TaskQueue", "Systemd",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),

@@ -1,1 +1,131 @@
-print("secrets-delegate: not yet implemented")
+import ArgumentParser
+import Delegate
+import Foundation
+
+/// The executable: argument parsing only; the work is in the `Delegate` library.
+@main
+struct SecretsDelegate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "secrets-delegate",
+        abstract: "A host agent that runs AWS Secrets Manager tasks for the connectors whose selectors it matches.",
+        discussion: """
+            Tasks arrive through a spool directory or a Unix socket (see secrets-delegate(1) and the README). \
+            Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable; \
+            78 configuration error.
+            """,
+        version: DelegateVersion.current,
+        subcommands: [Run.self, Submit.self, CheckConfig.self, Status.self]
+    )
+}
+
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "FILE"))
+    var config: String?
+
+    var loader: ConfigurationLoader {
+        ConfigurationLoader(explicitPath: config, environment: ProcessInfo.processInfo.environment)
+    }
+}
+
+/// Prints an outcome and exits with its status.
+func finish(_ outcome: CommandOutcome) throws -> Never {
+    if !outcome.output.isEmpty { print(outcome.output) }
+    if !outcome.errorOutput.isEmpty { FileHandle.standardError.write(Data((outcome.errorOutput + "\n").utf8)) }
+    throw ExitCode(outcome.status)
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the delegate in the foreground (systemd runs this).")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        try finish(await DaemonLauncher.run(loader: options.loader))
+    }
+}
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Hand a task to a delegate through its socket or spool.",
+        discussion: "Without --socket or --spool, the configuration's socket_path (or else spool_dir) is used.")
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(help: ArgumentHelp("The delegate's Unix socket.", valueName: "PATH"))
+    var socket: String?
+
+    @Option(help: ArgumentHelp("The spool directory.", valueName: "DIR"))
+    var spool: String?
+
+    @Flag(help: "Wait for the result, print it, and exit 0 if the task succeeded, 1 if not.")
+    var wait = false
+
+    @Option(help: ArgumentHelp("Seconds to wait for the result.", valueName: "S"))
+    var timeout: Double = 120
+
+    @Argument(help: ArgumentHelp("The task file, or - for standard input.", valueName: "TASK.json|-"))
+    var task: String
+
+    func validate() throws {
+        if socket != nil, spool != nil { throw ValidationError("use --socket or --spool, not both") }
+        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+    }
+
+    func run() async throws {
+        let configuration: DelegateConfiguration
+        do {
+            configuration = try options.loader.load()
+        } catch {
+            try finish(CommandOutcome(errorOutput: "secrets-delegate: configuration error: \(error)", status: ExitStatus.configuration))
+        }
+        guard let destination = TaskSubmitter.destination(socket: socket, spool: spool, configuration: configuration) else {
+            try finish(CommandOutcome(errorOutput: "secrets-delegate: no --socket or --spool, and the configuration has neither", status: ExitStatus.usage))
+        }
+        let data: Data
+        if task == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else if let contents = FileManager.default.contents(atPath: task) {
+            data = contents
+        } else {
+            try finish(CommandOutcome(errorOutput: "secrets-delegate: cannot read \(task)", status: ExitStatus.usage))
+        }
+        let submitter = TaskSubmitter(destination: destination, wait: wait, timeout: .milliseconds(Int(timeout * 1000)))
+        try finish(await submitter.submit(data))
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate the configuration and print the effective settings.")
+
+    @OptionGroup var options: ConfigOption
+
+    func run() throws {
+        try finish(options.loader.check())
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Ask a running delegate for its status.")
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(help: ArgumentHelp("The delegate's Unix socket.", valueName: "PATH"))
+    var socket: String?
+
+    func run() throws {
+        var path = socket
+        if path == nil {
+            do {
+                path = try options.loader.load().queue.socketPath
+            } catch {
+                try finish(CommandOutcome(errorOutput: "secrets-delegate: configuration error: \(error)", status: ExitStatus.configuration))
+            }
+        }
+        guard let path, !path.isEmpty else {
+            try finish(CommandOutcome(errorOutput: "secrets-delegate: no --socket and the configuration has no socket_path", status: ExitStatus.usage))
+        }
+        try finish(StatusQuery(socketPath: path).run())
+    }
+}

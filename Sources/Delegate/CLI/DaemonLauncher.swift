@@ -1,0 +1,46 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Systemd
+
+/// `secrets-delegate run`: loads the configuration, sets up logging (the journal under systemd,
+/// stderr otherwise), takes systemd's listening socket if there is one, and runs the daemon until
+/// SIGTERM or SIGINT.
+public enum DaemonLauncher {
+    public static func run(loader: ConfigurationLoader) async -> CommandOutcome {
+        let configuration: DelegateConfiguration
+        do {
+            configuration = try loader.load()
+        } catch {
+            return .failure("configuration error: \(error)", status: ExitStatus.configuration)
+        }
+        let destination = LogDestination.detect(environment: loader.environment)
+        LoggingSystem.bootstrap { label in makeLogHandler(label: label, destination: destination) }
+        let logger = Logger(label: "secrets-delegate")
+
+        let inherited: [Int32]
+        do {
+            inherited = try ListenedSockets.take()
+        } catch {
+            return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
+        }
+        do {
+            let daemon = try DelegateDaemon(
+                settings: .init(
+                    configuration: configuration, configurationPath: loader.explicitPath ?? (FileManager.default.fileExists(atPath: loader.path) ? loader.path : nil),
+                    environment: loader.environment, inheritedSockets: inherited),
+                notifier: SystemdNotifier(logger: logger),
+                logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: daemon)],
+                    gracefulShutdownSignals: [.sigterm, .sigint],
+                    logger: logger))
+            try await group.run()
+            return CommandOutcome(status: ExitStatus.success)
+        } catch {
+            logger.critical("the delegate stopped: \(error)")
+            return .failure("\(error)", status: ExitStatus.unavailable)
+        }
+    }
+}

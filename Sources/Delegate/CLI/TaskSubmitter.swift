@@ -1,0 +1,111 @@
+import Foundation
+import TaskQueue
+
+/// `secrets-delegate submit`: hands one task to a delegate through its socket or its spool and,
+/// with `wait`, prints the result and exits 0 if it succeeded, 1 if not.
+public struct TaskSubmitter: Sendable {
+    public enum Destination: Sendable, Equatable {
+        case socket(String)
+        case spool(String)
+    }
+
+    public var destination: Destination
+    public var wait: Bool
+    public var timeout: Duration
+
+    public init(destination: Destination, wait: Bool, timeout: Duration) {
+        self.destination = destination
+        self.wait = wait
+        self.timeout = timeout
+    }
+
+    /// The destination from the flags, else from the configuration (socket first).
+    public static func destination(socket: String?, spool: String?, configuration: DelegateConfiguration) -> Destination? {
+        if let socket { return .socket(socket) }
+        if let spool { return .spool(spool) }
+        if !configuration.queue.socketPath.isEmpty { return .socket(configuration.queue.socketPath) }
+        if !configuration.queue.spoolDir.isEmpty { return .spool(configuration.queue.spoolDir) }
+        return nil
+    }
+
+    public func submit(_ task: Data) async -> CommandOutcome {
+        guard task.count <= DelegateTask.maximumSize else {
+            return .failure("the task is \(task.count) bytes; at most \(DelegateTask.maximumSize) are allowed", status: ExitStatus.usage)
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: task) as? [String: Any] else {
+            return .failure("the task is not a JSON object", status: ExitStatus.usage)
+        }
+        let id = object["id"] as? String
+        switch destination {
+        case .socket(let path):
+            return await submitToSocket(task, id: id, path: path)
+        case .spool(let directory):
+            return await submitToSpool(task, id: id, directory: directory)
+        }
+    }
+
+    private func submitToSocket(_ task: Data, id: String?, path: String) async -> CommandOutcome {
+        // JSON allows raw newlines only between tokens, so a pretty-printed task becomes one
+        // line by turning them into spaces.
+        var line = task
+        for index in line.indices where line[index] == UInt8(ascii: "\n") || line[index] == UInt8(ascii: "\r") {
+            line[index] = UInt8(ascii: " ")
+        }
+        let client: SocketClient
+        do {
+            client = try SocketClient.connect(path: path)
+        } catch {
+            return .failure("the delegate's socket \(path) cannot be reached: \(error)", status: ExitStatus.unavailable)
+        }
+        defer { client.close() }
+        do {
+            try client.send(line)
+            guard wait else {
+                return CommandOutcome(output: "submitted \(id ?? "task") to \(path)", status: ExitStatus.success)
+            }
+            let deadline = ContinuousClock.now + timeout
+            while true {
+                let remaining = deadline - ContinuousClock.now
+                guard remaining > .zero, let reply = try client.readLine(timeout: remaining) else {
+                    return .failure("the delegate closed the connection before answering", status: ExitStatus.unavailable)
+                }
+                if let outcome = Self.outcome(forResult: reply, expectedID: id) { return outcome }
+            }
+        } catch {
+            let timedOut = error.code == .timedOut
+            return .failure(
+                timedOut ? "no result within \(timeout)" : "talking to the delegate failed: \(error)",
+                status: ExitStatus.unavailable)
+        }
+    }
+
+    private func submitToSpool(_ task: Data, id: String?, directory: String) async -> CommandOutcome {
+        let taskID = id ?? "submit-\(UUID().uuidString.lowercased())"
+        let producer = SpoolProducer(directory: directory)
+        do {
+            let path = try producer.enqueue(id: taskID, data: task)
+            guard wait else { return CommandOutcome(output: "queued \(path)", status: ExitStatus.success) }
+            let result = try await producer.waitForResult(id: taskID, timeout: timeout)
+            return Self.outcome(forResult: result, expectedID: nil)
+                ?? .failure("the result file for \(taskID) is not a result", status: ExitStatus.unavailable)
+        } catch {
+            if error.code == .timedOut {
+                return .failure("no result for \(taskID) within \(timeout); the task stays queued", status: ExitStatus.unavailable)
+            }
+            if error.code == .invalidName || error.code == .alreadyExists {
+                return .failure("\(error)", status: ExitStatus.usage)
+            }
+            return .failure("the spool \(directory) cannot be used: \(error)", status: ExitStatus.unavailable)
+        }
+    }
+
+    /// The outcome for a result line, or nil when the line is the result of another task.
+    static func outcome(forResult line: Data, expectedID: String?) -> CommandOutcome? {
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)) else {
+            return CommandOutcome(output: text, errorOutput: "secrets-delegate: the delegate answered with something that is not a result", status: ExitStatus.unavailable)
+        }
+        if let expectedID, let id = result.id, id != expectedID { return nil }
+        return CommandOutcome(output: text, status: result.status == .succeeded ? ExitStatus.success : ExitStatus.taskFailed)
+    }
+}

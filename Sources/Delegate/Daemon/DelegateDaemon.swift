@@ -1,0 +1,238 @@
+import AWSCore
+import AWSCredentials
+import Foundation
+import HTTP
+import Logging
+import ServiceLifecycle
+import Systemd
+import TaskQueue
+import UnixSignals
+
+/// The delegate: takes tasks from the spool and the socket, runs those meant for it, hands back
+/// results, and keeps systemd informed (READY, STATUS, WATCHDOG, RELOADING, STOPPING).
+///
+/// A graceful shutdown (SIGTERM) stops intake first, lets the tasks in flight finish for up to
+/// `gracePeriod`, leaves unstarted spool tasks in `new/`, and returns. SIGHUP re-reads the
+/// configuration; an invalid one is reported and the running one kept.
+public final class DelegateDaemon: Service, Sendable {
+    public static let gracePeriod: Duration = .seconds(30)
+
+    let settings: Settings
+    let components: Components
+    let logger: Logger
+
+    /// What the daemon is started with.
+    public struct Settings: Sendable {
+        public var configuration: DelegateConfiguration
+        /// Where SIGHUP re-reads the configuration from (nil: reloads keep the current one).
+        public var configurationPath: String?
+        public var environment: [String: String]
+        /// Listening sockets passed by systemd (socket activation).
+        public var inheritedSockets: [Int32]
+        public var gracePeriod: Duration
+
+        public init(
+            configuration: DelegateConfiguration, configurationPath: String?, environment: [String: String],
+            inheritedSockets: [Int32] = [], gracePeriod: Duration = DelegateDaemon.gracePeriod
+        ) {
+            self.configuration = configuration
+            self.configurationPath = configurationPath
+            self.environment = environment
+            self.inheritedSockets = inheritedSockets
+            self.gracePeriod = gracePeriod
+        }
+    }
+
+    public init(settings: Settings, notifier: any ServiceNotifier, logger: Logger, clock: any WallClock = SystemWallClock(), httpClient: (any HTTPClient)? = nil) throws {
+        self.settings = settings
+        var logger = logger
+        logger[metadataKey: "delegate_name"] = "\(settings.configuration.delegate.name)"
+        self.logger = logger
+        self.components = try Components(settings: settings, notifier: notifier, logger: logger, clock: clock, httpClient: httpClient)
+    }
+
+    public var dispatcher: TaskDispatcher { components.dispatcher }
+
+    public func run() async throws {
+        let configuration = settings.configuration
+        logger.info(
+            "secrets-delegate \(DelegateVersion.current) starting",
+            metadata: ["event": "started", "tags": "\(configuration.delegate.tags.joined(separator: ","))"])
+
+        var watcher: SpoolWatcher?
+        if let spool = components.spool {
+            try spool.prepare()
+            watcher = try spool.watch(rescanInterval: .milliseconds(Int(configuration.queue.rescanIntervalSeconds * 1000)))
+        }
+        let socket = try openSocket()
+
+        components.notifier.ready()
+        components.notifier.status(await statusLine())
+        logger.info(
+            "ready",
+            metadata: [
+                "event": "ready", "spool": "\(configuration.queue.spoolDir)",
+                "socket": "\(settings.inheritedSockets.isEmpty ? configuration.queue.socketPath : "systemd socket activation")",
+            ])
+
+        await withTaskGroup(of: Void.self) { group in
+            if let spool = components.spool, let watcher {
+                group.addTask { await SpoolIntake(spool: spool, dispatcher: self.dispatcher, logger: self.logger).run(watcher: watcher) }
+                group.addTask { await self.sweepResults(spool) }
+            }
+            group.addTask { await self.watchdogLoop() }
+            group.addTask { await self.statusLoop() }
+            group.addTask { await self.reloadLoop() }
+
+            try? await gracefulShutdown()
+
+            components.notifier.stopping()
+            logger.info("stopping: intake closed, waiting for tasks in flight", metadata: ["event": "stopping"])
+            dispatcher.stopIntake()
+            watcher?.stop()
+            socket?.stopAccepting()
+            let idle = await dispatcher.inFlight.waitUntilIdle(timeout: settings.gracePeriod)
+            if !idle {
+                logger.warning("tasks still running after the grace period are cancelled; spool tasks among them run again at the next start")
+            }
+            group.cancelAll()
+        }
+        socket?.shutdown()
+        components.httpClientToShutDown?.shutdown()
+        logger.info("stopped", metadata: ["counts": "\(dispatcher.status.snapshot)"])
+    }
+
+    private func openSocket() throws -> SocketServer? {
+        let queue = settings.configuration.queue
+        let listener: SocketServer.Listener
+        if let fd = settings.inheritedSockets.first {
+            listener = .fileDescriptor(fd)
+        } else if !queue.socketPath.isEmpty {
+            listener = .path(queue.socketPath)
+        } else {
+            return nil
+        }
+        let intake = SocketIntake(dispatcher: dispatcher, statusReport: { await self.statusReport() }, logger: logger)
+        let server = SocketServer(
+            listener: listener,
+            policy: PeerPolicy(allowedUsers: queue.socketAllowedUsers, allowedGroups: queue.socketAllowedGroups),
+            logger: logger,
+            handler: { line, connection in await intake.handle(line, connection: connection) }
+        )
+        try server.start()
+        return server
+    }
+
+    // MARK: Periodic work
+
+    /// `WATCHDOG=1` at half of `WATCHDOG_USEC`, only while the dispatcher answers: a wedged
+    /// dispatcher stops the pings and systemd restarts the service.
+    private func watchdogLoop() async {
+        guard let interval = components.notifier.watchdogInterval else { return }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if Task.isCancelled { return }
+            _ = await components.dispatcher.limiter.ping()
+            components.notifier.watchdog()
+        }
+    }
+
+    private func statusLoop() async {
+        var last = ""
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(2))
+            let line = await statusLine()
+            if line != last {
+                components.notifier.status(line)
+                last = line
+            }
+        }
+    }
+
+    private func sweepResults(_ spool: Spool) async {
+        let retention = settings.configuration.queue.resultRetentionSeconds
+        let period = Duration.seconds(max(1, min(60, retention / 2)))
+        while !Task.isCancelled {
+            do {
+                let removed = try spool.sweepResults(olderThan: .seconds(retention), now: components.clock.now())
+                if removed > 0 { logger.info("deleted \(removed) result(s) older than \(retention) s nobody collected") }
+            } catch {
+                logger.warning("result retention sweep failed: \(error)")
+            }
+            try? await Task.sleep(for: period)
+        }
+    }
+
+    private func reloadLoop() async {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals {
+            if Task.isCancelled { return }
+            await reload()
+        }
+    }
+
+    /// Re-reads the configuration. Tags, `accept_untagged`, concurrency, endpoints and limits take
+    /// effect at once; tasks in flight are not touched. Name, spool and socket changes need a restart.
+    func reload() async {
+        components.notifier.reloading()
+        defer { components.notifier.ready() }
+        guard let path = settings.configurationPath else {
+            logger.notice("reload requested but the daemon was started without a configuration file", metadata: ["event": "reloaded"])
+            return
+        }
+        let current = settings.configuration
+        let fresh: DelegateConfiguration
+        do {
+            fresh = try DelegateConfiguration.load(path: path, requireFile: true, environment: settings.environment, hostName: current.delegate.name)
+        } catch {
+            logger.error("reload refused, the running configuration stays: \(error)", metadata: ["event": "reloaded", "error_code": "ConfigurationError"])
+            return
+        }
+        if fresh.delegate.name != current.delegate.name || fresh.queue.spoolDir != current.queue.spoolDir
+            || fresh.queue.socketPath != current.queue.socketPath
+        {
+            logger.warning("the delegate name, spool_dir and socket_path change only at a restart")
+        }
+        await components.apply(fresh)
+        logger.info(
+            "configuration reloaded",
+            metadata: ["event": "reloaded", "tags": "\(fresh.delegate.tags.joined(separator: ","))", "concurrency": "\(fresh.delegate.concurrency)"])
+    }
+
+    // MARK: Status
+
+    func statusLine() async -> String {
+        let counts = dispatcher.status.snapshot
+        var line = "\(counts.inFlight) in flight, \(counts.done) done (\(counts.succeeded) succeeded, \(counts.failed) failed, \(counts.rejected) rejected)"
+        let credentials = await components.registry.snapshots()
+        let shown = credentials.prefix(3).map { snapshot in
+            if let error = snapshot.lastError, snapshot.expiration == nil { return "\(snapshot.source): failing (\(error.prefix(60)))" }
+            return "\(snapshot.source): until \(snapshot.expiration.map(Timestamp.format) ?? "-")"
+        }
+        if !shown.isEmpty { line += "; credentials \(shown.joined(separator: ", "))" }
+        return line
+    }
+
+    func statusReport() async -> JSONValue {
+        let counts = dispatcher.status.snapshot
+        let policy = dispatcher.selectionPolicy
+        let credentials = await components.registry.snapshots().map { snapshot -> JSONValue in
+            var object: [String: JSONValue] = ["source": .string(snapshot.source), "expiration": date(snapshot.expiration)]
+            if let error = snapshot.lastError { object["lastError"] = .string(error) }
+            return .object(object)
+        }
+        return .object([
+            "name": .string(policy.name),
+            "version": .string(DelegateVersion.current),
+            "tags": .array(policy.tags.map(JSONValue.string)),
+            "acceptUntagged": .bool(policy.acceptUntagged),
+            "startedAt": .string(Timestamp.format(dispatcher.status.startedAt)),
+            "inFlight": .integer(Int64(counts.inFlight)),
+            "counts": .object([
+                "succeeded": .integer(Int64(counts.succeeded)), "failed": .integer(Int64(counts.failed)),
+                "rejected": .integer(Int64(counts.rejected)),
+            ]),
+            "credentials": .array(credentials),
+        ])
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Logging
+import TaskQueue
+
+/// Serves the Unix socket: one task per line in, one result per line out as each finishes, and
+/// `{"control":"status"}` answered with the status object.
+struct SocketIntake: Sendable {
+    let dispatcher: TaskDispatcher
+    let statusReport: @Sendable () async -> JSONValue
+    let logger: Logger
+
+    func handle(_ line: Data, connection: SocketConnection) async {
+        let receivedAt = dispatcher.now
+        if let control = Self.controlCommand(in: line) {
+            switch control {
+            case "status":
+                connection.send(Data((await statusReport()).jsonText.utf8))
+            default:
+                connection.send(Data(JSONValue.object(["error": "UnknownControl", "message": .string("unknown control command '\(control)'; known: status")]).jsonText.utf8))
+            }
+            return
+        }
+        let result: TaskResult
+        switch Result(catching: { () throws(TaskRejection) in try DelegateTask.decode(line, defaultID: nil) }) {
+        case .failure(let rejection):
+            result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger)
+        case .success(let task):
+            let decision = dispatcher.matches(task.connector.delegateSelectors)
+            if !decision.isAccepted {
+                result = TaskResult.notSelected(
+                    taskID: task.id, operation: task.operation.name.rawValue, connectorId: task.connector.id,
+                    decision: decision, delegate: dispatcher.delegateName, receivedAt: receivedAt, finishedAt: dispatcher.now)
+                dispatcher.status.recorded(.rejected)
+                logger.info(
+                    "task not for this delegate",
+                    metadata: ["event": "task-rejected", "task_id": "\(task.id)", "error_code": "NotSelected", "connector_id": "\(task.connector.id)"])
+            } else if dispatcher.isStopping {
+                result = TaskResult(
+                    id: task.id, status: .failed, operation: task.operation.name.rawValue, connectorId: task.connector.id,
+                    delegate: dispatcher.delegateName, receivedAt: receivedAt, finishedAt: dispatcher.now, attempts: 0,
+                    error: TaskFailure(code: "DelegateStopping", message: "the delegate is stopping and did not start this task; submit it again", retryable: true))
+                dispatcher.status.recorded(.failed)
+            } else {
+                logger.info(
+                    "task received on the socket",
+                    metadata: ["event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)", "operation": "\(task.operation.name.rawValue)", "peer_uid": "\(connection.peer.uid)"])
+                result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
+            }
+        }
+        connection.send(Data(result.jsonLine.utf8))
+    }
+
+    /// `{"control": "<command>"}`, recognised cheaply before any task decoding.
+    static func controlCommand(in line: Data) -> String? {
+        guard line.count < 4096, line.firstRange(of: Data("\"control\"".utf8)) != nil,
+            let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+            let command = object["control"] as? String
+        else { return nil }
+        return command
+    }
+}

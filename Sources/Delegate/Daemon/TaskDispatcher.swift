@@ -1,0 +1,73 @@
+import AWSCore
+import Foundation
+import Logging
+import Synchronization
+
+/// What every intake (spool, socket) shares: the selection policy, the concurrency bound, the
+/// executor and the counters. Settings that a reload may change sit behind a lock.
+public final class TaskDispatcher: Sendable {
+    public let status: DelegateStatus
+    let limiter: ConcurrencyLimiter
+    let inFlight = InFlightTracker()
+    private let executor: TaskExecutor
+    private let clock: any WallClock
+    private let selection: Mutex<SelectionPolicy>
+    private let stopping = Mutex(false)
+
+    public init(executor: TaskExecutor, selection: SelectionPolicy, concurrency: Int, clock: any WallClock, status: DelegateStatus) {
+        self.executor = executor
+        self.selection = Mutex(selection)
+        self.limiter = ConcurrencyLimiter(limit: concurrency)
+        self.clock = clock
+        self.status = status
+    }
+
+    public var delegateName: String { executor.delegateName }
+    public var selectionPolicy: SelectionPolicy { selection.withLock { $0 } }
+    public var now: Date { clock.now() }
+    var isStopping: Bool { stopping.withLock { $0 } }
+
+    func stopIntake() {
+        stopping.withLock { $0 = true }
+    }
+
+    /// Applies a reloaded configuration's tags and concurrency.
+    func apply(selection policy: SelectionPolicy, concurrency: Int) async {
+        selection.withLock { $0 = policy }
+        await limiter.setLimit(concurrency)
+    }
+
+    func matches(_ selectors: [String]) -> SelectionDecision {
+        selectionPolicy.matches(selectors)
+    }
+
+    /// Runs a task in one of the `concurrency` slots, waiting for one if all are busy.
+    func execute(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
+        await limiter.acquire()
+        let result = await executeHoldingSlot(task, receivedAt: receivedAt, logger: logger)
+        await limiter.release()
+        return result
+    }
+
+    /// Runs a task for a caller that already holds a slot (the spool claims only with one).
+    func executeHoldingSlot(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
+        await inFlight.enter()
+        status.started()
+        let result = await executor.run(task, receivedAt: receivedAt, logger: logger)
+        status.finished(result.status)
+        await inFlight.leave()
+        return result
+    }
+
+    /// The `rejected` result for a task that failed validation, counted and logged.
+    func rejected(_ rejection: TaskRejection, receivedAt: Date, logger: Logger) -> TaskResult {
+        let result = TaskResult.rejected(rejection, delegate: delegateName, receivedAt: receivedAt, finishedAt: clock.now())
+        status.recorded(.rejected)
+        var metadata: Logger.Metadata = ["event": "task-rejected", "error_code": "\(rejection.code.rawValue)"]
+        if let id = rejection.taskID { metadata["task_id"] = "\(id)" }
+        if let connector = rejection.connectorID { metadata["connector_id"] = "\(connector)" }
+        if let operation = rejection.operation { metadata["operation"] = "\(operation)" }
+        logger.warning("task rejected: \(rejection.message)", metadata: metadata)
+        return result
+    }
+}

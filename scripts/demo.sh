@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# make demo: the delegate's main job end to end on this machine.
+# Starts moto_server (a local AWS emulator that checks SigV4 signatures and IAM policies),
+# creates a demo identity there, runs the delegate with a spool and socket under .demo/,
+# submits a handful of tasks, prints their results, and shuts everything down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DEMO=$ROOT/.demo
+BIN=$ROOT/.build/debug/secrets-delegate
+rm -rf "$DEMO"
+mkdir -p "$DEMO/tasks"
+chmod 0750 "$DEMO"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+ENDPOINT=http://127.0.0.1:$PORT
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "starting moto_server on $ENDPOINT (signature and IAM checks on after the setup calls)"
+INITIAL_NO_AUTH_ACTION_COUNT=6 moto_server -H 127.0.0.1 -p "$PORT" >"$DEMO/moto.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do curl -sf "$ENDPOINT/moto-api/" >/dev/null && break; sleep 0.1; done
+
+step "creating the demo identity (IAM users with the seed document's policies)"
+python3 scripts/demo_identity.py "$ENDPOINT" "$DEMO/credentials" >/dev/null
+ls -l "$DEMO/credentials" | sed 1d
+
+cat >"$DEMO/delegate.toml" <<TOML
+[delegate]
+name = "demo-delegate"
+tags = ["demo", "aws"]
+concurrency = 8
+
+[queue]
+spool_dir = "$DEMO/spool"
+socket_path = "$DEMO/delegate.sock"
+socket_allowed_groups = []
+rescan_interval_seconds = 5
+
+[aws]
+secretsmanager_endpoint = "$ENDPOINT"
+sts_endpoint = "$ENDPOINT"
+
+[identity]
+sources = ["environment"]
+
+[credentials]
+directory = "$DEMO/credentials"
+TOML
+
+step "starting the delegate (log: .demo/delegate.log)"
+"$BIN" check-config --config "$DEMO/delegate.toml" | sed 's/^/    /'
+AWS_ACCESS_KEY_ID=unused AWS_SECRET_ACCESS_KEY=unused "$BIN" run --config "$DEMO/delegate.toml" 2>"$DEMO/delegate.log" &
+pids+=($!)
+for _ in $(seq 1 100); do [ -S "$DEMO/delegate.sock" ] && break; sleep 0.1; done
+
+connector() { # connector ID SELECTORS CREDENTIAL_ID_REF SECRET_REF
+  printf '{"id":"%s","region":"us-east-1","secretNamePrefix":"demo","delegateSelectors":%s,"credentials":{"type":"accessKey","accessKeyIdRef":"%s","secretAccessKeyRef":"%s"}}' "$1" "$2" "$3" "$4"
+}
+FULL=$(connector demoConnector '["demo"]' demo-access-key-id demo-secret-key)
+READER=$(connector readOnlyConnector '["demo"]' reader-access-key-id reader-secret-key)
+ELSEWHERE=$(connector prodConnector '["prod"]' demo-access-key-id demo-secret-key)
+
+task() { # task FILE JSON
+  printf '%s\n' "$2" >"$DEMO/tasks/$1.json"
+}
+task create-db "{\"id\":\"create-db\",\"connector\":$FULL,\"operation\":\"createSecret\",\"params\":{\"name\":\"db\",\"secretString\":\"{\\\"user\\\":\\\"app\\\",\\\"password\\\":\\\"s3cr3t\\\"}\",\"description\":\"demo database login\"}}"
+task get-password "{\"id\":\"get-password\",\"connector\":$FULL,\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db#password\"}}"
+task list "{\"id\":\"list\",\"connector\":$FULL,\"operation\":\"listSecrets\",\"params\":{\"all\":true}}"
+task test-connection "{\"id\":\"test-connection\",\"connector\":$FULL,\"operation\":\"testConnection\"}"
+task test-read-only "{\"id\":\"test-read-only\",\"connector\":$READER,\"operation\":\"testConnection\"}"
+task for-prod "{\"id\":\"for-prod\",\"connector\":$ELSEWHERE,\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}"
+
+show() { python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read()), indent=2))' | sed 's/^/    /'; }
+
+step "createSecret through the spool (submit --spool --wait)"
+"$BIN" submit --spool "$DEMO/spool" --wait --timeout 30 "$DEMO/tasks/create-db.json" | show
+step "getSecretValue of db#password through the socket"
+"$BIN" submit --socket "$DEMO/delegate.sock" --wait --timeout 30 "$DEMO/tasks/get-password.json" | show
+step "listSecrets through the socket"
+"$BIN" submit --socket "$DEMO/delegate.sock" --wait --timeout 30 "$DEMO/tasks/list.json" | show
+step "testConnection with the full policy"
+"$BIN" submit --spool "$DEMO/spool" --wait --timeout 30 "$DEMO/tasks/test-connection.json" | show
+step "testConnection with the seed's minimum (read-only) policy"
+"$BIN" submit --spool "$DEMO/spool" --wait --timeout 30 "$DEMO/tasks/test-read-only.json" | show
+step "a task for another delegate (selector 'prod') stays queued in the spool"
+"$BIN" submit --spool "$DEMO/spool" "$DEMO/tasks/for-prod.json"
+sleep 1
+ls "$DEMO/spool/new" | sed 's/^/    new\//'
+step "the delegate's status"
+"$BIN" status --socket "$DEMO/delegate.sock" | sed 's/^/    /'
+
+step "stopping (SIGTERM: intake closes, tasks in flight finish)"
+kill -TERM "${pids[1]}"
+wait "${pids[1]}" && echo "    delegate exited 0"
+unset 'pids[1]'
+echo
+echo "demo finished; the delegate's log is in .demo/delegate.log"
