@@ -106,6 +106,32 @@ import Testing
         #expect(await provider.snapshot().lastError == nil)
     }
 
+    @Test func anIMDSAnswering503AlsoLeavesCallersOnExtendedCredentialsButAFailedDocumentDoesNot() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(
+            credentials: fakeCredentials("5xx"), expiration: clock.now().addingTimeInterval(3600))
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+        let provider = CachingCredentialProvider(source: source, clock: clock)
+        _ = try await provider.credentials(logger: logger)
+
+        server.setMode(.failing)
+        clock.advance(by: 2 * 3600)
+        let extended = try await provider.credentials(logger: logger)
+        #expect(extended.accessKeyId == "ASIAFAKE5xx")
+        #expect(extended.expiration == clock.now().addingTimeInterval(600))
+
+        // A clear answer that the role is gone is not an outage: no extension.
+        let gone = try IMDSServer(
+            credentials: fakeCredentials("gone"), expiration: clock.now().addingTimeInterval(3600), roleName: "old-role"
+        )
+        let goneSource = imdsSource(gone, http: try loopbackHTTPClient(), clock: clock)
+        let goneProvider = CachingCredentialProvider(source: goneSource, clock: clock)
+        _ = try await goneProvider.credentials(logger: logger)
+        gone.setCode("Failed")
+        clock.advance(by: 2 * 3600)
+        await #expect(throws: AWSError.self) { try await goneProvider.credentials(logger: logger) }
+    }
+
     @Test func withoutEarlierCredentialsAnUnreachableIMDSIsAnError() async throws {
         let server = try IMDSServer(credentials: fakeCredentials("cold"), expiration: Date().addingTimeInterval(3600))
         server.setMode(.down)
