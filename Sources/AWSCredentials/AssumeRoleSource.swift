@@ -93,7 +93,8 @@ public struct AssumeRoleSource: CredentialSource {
         var explained = error
         switch error.code {
         case "AccessDenied", "AccessDeniedException":
-            explained.message = "the role's trust policy refused this delegate; check the external ID and that the trust policy names this delegate's identity (\(roleArn)): \(error.message)"
+            explained.message =
+                "the role's trust policy refused this delegate; check the external ID and that the trust policy names this delegate's identity (\(roleArn)): \(error.message)"
             explained.retryable = false
         case "MalformedPolicyDocument", "MalformedPolicyDocumentException":
             explained.message = "STS refused the session policy for \(roleArn): \(error.message)"

@@ -25,7 +25,9 @@ public actor CachingCredentialProvider: CredentialProvider {
     private var lastFailureAt: Date?
     private var lastError: String?
 
-    public init(source: any CredentialSource, clock: any WallClock = SystemWallClock(), policy: RefreshPolicy = RefreshPolicy()) {
+    public init(
+        source: any CredentialSource, clock: any WallClock = SystemWallClock(), policy: RefreshPolicy = RefreshPolicy()
+    ) {
         self.source = source
         self.clock = clock
         self.policy = policy

@@ -56,7 +56,8 @@ public final class CredentialProviderRegistry: Sendable {
             }
             let secret = try refStore.value(of: secretRef)
             let token = try tokenRef.map { ref throws(AWSError) in try refStore.value(of: ref) }
-            return StaticCredentialProvider(Credentials(accessKeyId: accessKeyId, secretAccessKey: secret, sessionToken: token))
+            return StaticCredentialProvider(
+                Credentials(accessKeyId: accessKeyId, secretAccessKey: secret, sessionToken: token))
         case .assumeRole(let roleArn, let externalId, let duration):
             let key = RoleKey(roleArn: roleArn, externalId: externalId, durationSeconds: duration, region: region)
             if let cached = roles.withLock({ $0[key] }) { return cached }
@@ -67,7 +68,9 @@ public final class CredentialProviderRegistry: Sendable {
             let provider = CachingCredentialProvider(source: source, clock: clock)
             return roles.withLock { roles in
                 if let raced = roles[key] { return raced }
-                if roles.count >= Self.maxCachedRoles, let evicted = roles.keys.first { roles.removeValue(forKey: evicted) }
+                if roles.count >= Self.maxCachedRoles, let evicted = roles.keys.first {
+                    roles.removeValue(forKey: evicted)
+                }
                 roles[key] = provider
                 return provider
             }

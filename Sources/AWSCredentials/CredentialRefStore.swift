@@ -2,15 +2,17 @@ import AWSCore
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Looks up named credentials ("refs") in credential directories: first systemd's
 /// `$CREDENTIALS_DIRECTORY` (filled by `LoadCredential=`), then `[credentials] directory`.
 ///
-/// A ref is a file name, `[A-Za-z0-9_.-]{1,128}`, never a path. Files must be regular files no
-/// one but their owner (and group, read-only) can read: modes like 0600, 0400 or 0640. Errors name
-/// the ref and the reason, never the contents.
+/// A ref is a file name, `[A-Za-z0-9_.-]{1,128}`, never a path. Files must be regular files (not
+/// symbolic links) that only their owner can read: mode 0600 or 0400, as systemd gives the files
+/// of `$CREDENTIALS_DIRECTORY`. A secret key readable by a group is a secret shared with that
+/// group, so any group or other permission bit is refused. Errors name the ref and the reason,
+/// never the contents.
 public struct CredentialRefStore: Sendable {
     public static let maxFileBytes = 8 * 1024
 
@@ -58,11 +60,11 @@ public struct CredentialRefStore: Sendable {
             guard (info.st_mode & S_IFMT) == S_IFREG else {
                 throw failure(ref, "in \(directory) is not a regular file")
             }
-            guard info.st_mode & 0o027 == 0 else {
+            guard info.st_mode & 0o077 == 0 else {
                 throw failure(
                     ref,
                     "in \(directory) has mode \(String(info.st_mode & 0o777, radix: 8)); "
-                        + "it must not be readable by others or writable by its group (use 0600 or 0640)"
+                        + "only its owner may read it (use 0600 or 0400)"
                 )
             }
             guard info.st_size <= Self.maxFileBytes else {
@@ -76,7 +78,9 @@ public struct CredentialRefStore: Sendable {
             guard !text.isEmpty else { throw failure(ref, "in \(directory) is empty") }
             return text
         }
-        let searched = directories.isEmpty ? "no credential directory is configured" : "searched \(directories.joined(separator: ", "))"
+        let searched =
+            directories.isEmpty
+            ? "no credential directory is configured" : "searched \(directories.joined(separator: ", "))"
         throw failure(ref, "was not found (\(searched))")
     }
 

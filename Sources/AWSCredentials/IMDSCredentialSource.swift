@@ -60,8 +60,10 @@ public final class IMDSCredentialSource: CredentialSource {
         }
         do {
             let role = try await get(Self.rolePath, logger: logger)
-            guard let roleName = role.split(whereSeparator: \.isNewline).first.map(String.init), !roleName.isEmpty else {
-                throw AWSError.credentials("IMDS lists no instance role (is an instance profile attached?)", retryable: false)
+            guard let roleName = role.split(whereSeparator: \.isNewline).first.map(String.init), !roleName.isEmpty
+            else {
+                throw AWSError.credentials(
+                    "IMDS lists no instance role (is an instance profile attached?)", retryable: false)
             }
             let document = try await get(Self.rolePath + roleName, logger: logger)
             let credentials = try Self.parseCredentials(document)
@@ -83,7 +85,9 @@ public final class IMDSCredentialSource: CredentialSource {
         guard error.kind == .transport || (error.httpStatus ?? 0) >= 500 else { return nil }
         let now = clock.now()
         return state.withLock { state -> Credentials? in
-            guard var last = state.lastCredentials, let expiration = last.expiration, expiration <= now.addingTimeInterval(10) else {
+            guard var last = state.lastCredentials, let expiration = last.expiration,
+                expiration <= now.addingTimeInterval(10)
+            else {
                 return nil
             }
             let extra = 5 * 60 + jitter() * 10 * 60
@@ -91,7 +95,9 @@ public final class IMDSCredentialSource: CredentialSource {
             state.lastCredentials = last
             logger.warning(
                 "IMDS unreachable; keeping the expired instance credentials for \(Int(extra)) s more",
-                metadata: ["event": "static-stability-engaged", "credential_source": "imds", "error_code": "\(error.code)"]
+                metadata: [
+                    "event": "static-stability-engaged", "credential_source": "imds", "error_code": "\(error.code)",
+                ]
             )
             return last
         }
@@ -103,7 +109,9 @@ public final class IMDSCredentialSource: CredentialSource {
         while true {
             let token = try await sessionToken(logger: logger)
             let response = try await send(
-                HTTPRequest(method: "GET", url: endpoint + path, headers: ["X-aws-ec2-metadata-token": token], options: Self.options)
+                HTTPRequest(
+                    method: "GET", url: endpoint + path, headers: ["X-aws-ec2-metadata-token": token],
+                    options: Self.options)
             )
             if response.status == 401, !refreshedToken {
                 refreshedToken = true
@@ -143,7 +151,9 @@ public final class IMDSCredentialSource: CredentialSource {
                 retryable: response.status >= 500
             )
         }
-        let ttl = response.headers["X-aws-ec2-metadata-token-ttl-seconds"].flatMap(Double.init) ?? Double(Self.tokenTTLSeconds)
+        let ttl =
+            response.headers["X-aws-ec2-metadata-token-ttl-seconds"].flatMap(Double.init)
+            ?? Double(Self.tokenTTLSeconds)
         let buffer = min(ttl / 10, 300)
         let token = String(decoding: response.body, as: UTF8.self)
         state.withLock { $0.token = (token, now.addingTimeInterval(ttl - buffer)) }
@@ -195,16 +205,22 @@ public final class IMDSCredentialSource: CredentialSource {
 
     static func parseCredentials(_ text: String) throws(AWSError) -> Credentials {
         guard let document = try? JSONDecoder().decode(CredentialsDocument.self, from: Data(text.utf8)) else {
-            throw AWSError(kind: .invalidResponse, code: "InvalidResponse", message: "IMDS credentials are not valid JSON")
+            throw AWSError(
+                kind: .invalidResponse, code: "InvalidResponse", message: "IMDS credentials are not valid JSON")
         }
         guard document.Code == "Success" else {
-            throw AWSError.credentials("IMDS reports the instance credentials as '\(document.Code ?? "missing")', not Success")
+            throw AWSError.credentials(
+                "IMDS reports the instance credentials as '\(document.Code ?? "missing")', not Success")
         }
         guard let id = document.AccessKeyId, let secret = document.SecretAccessKey, !id.isEmpty, !secret.isEmpty,
             let expirationText = document.Expiration, let expiration = ISO8601.parse(expirationText)
         else {
-            throw AWSError(kind: .invalidResponse, code: "InvalidResponse", message: "IMDS credentials lack a key or an expiration")
+            throw AWSError(
+                kind: .invalidResponse, code: "InvalidResponse", message: "IMDS credentials lack a key or an expiration"
+            )
         }
-        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: document.Token, expiration: expiration)
+        // An empty token would be sent as an empty X-Amz-Security-Token header and fail signing.
+        let token = document.Token.flatMap { $0.isEmpty ? nil : $0 }
+        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token, expiration: expiration)
     }
 }

@@ -18,7 +18,9 @@ public struct IdentityProvider: CredentialProvider {
     /// The IMDS cache, when IMDS is one of the sources (for the status object).
     public let imds: CachingCredentialProvider?
 
-    public init(sources: [Source], environment: [String: String], imds imdsSource: IMDSCredentialSource, clock: any WallClock) {
+    public init(
+        sources: [Source], environment: [String: String], imds imdsSource: IMDSCredentialSource, clock: any WallClock
+    ) {
         var chain: [any CredentialProvider] = []
         var names: [String] = []
         var imdsCache: CachingCredentialProvider?

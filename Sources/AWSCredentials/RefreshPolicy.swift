@@ -10,7 +10,10 @@ public struct RefreshPolicy: Sendable, Equatable {
     /// After a failed background refresh, wait this long before trying again ahead of expiry.
     public var retryAfterFailure: TimeInterval
 
-    public init(expirySafetyMargin: TimeInterval = 10, refreshAhead: TimeInterval = 15 * 60, retryAfterFailure: TimeInterval = 15) {
+    public init(
+        expirySafetyMargin: TimeInterval = 10, refreshAhead: TimeInterval = 15 * 60,
+        retryAfterFailure: TimeInterval = 15
+    ) {
         self.expirySafetyMargin = expirySafetyMargin
         self.refreshAhead = refreshAhead
         self.retryAfterFailure = retryAfterFailure

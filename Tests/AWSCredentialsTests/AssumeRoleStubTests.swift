@@ -1,0 +1,165 @@
+import AWSCore
+import AWSCredentials
+import Foundation
+import HTTP
+import Logging
+import SigV4
+import Synchronization
+import TestSupport
+import Testing
+
+/// AssumeRole against a loopback STS stub, for what moto cannot show: the exact request sent,
+/// `ExpiredToken` handling and a fixed `Expiration`. The stub refuses any `ExternalId` but
+/// `ext-right` with AWS's `AccessDenied` XML (moto enforces the real trust policy too; see
+/// `AssumeRoleMotoTests`).
+@Suite struct AssumeRoleStubTests {
+    let logger = Logger(label: "test.sts-stub")
+    static let roleArn = "arn:aws:iam::123456789012:role/sm"
+
+    /// A stub STS: answers AssumeRole with credentials when `ExternalId` is `ext-right`, with
+    /// AWS's `AccessDenied` otherwise; the first `expiredTokens` calls get `ExpiredToken`.
+    static func stub(expiredTokens: Int = 0) throws -> LoopbackHTTPServer {
+        let expiredLeft = Mutex(expiredTokens)
+        return try LoopbackHTTPServer { request in
+            let form = Dictionary(
+                request.bodyText.split(separator: "&").map { pair -> (String, String) in
+                    let parts = pair.split(separator: "=", maxSplits: 1).map {
+                        String($0).removingPercentEncoding ?? String($0)
+                    }
+                    return (parts[0], parts.count > 1 ? parts[1] : "")
+                }, uniquingKeysWith: { $1 })
+            if expiredLeft.withLock({ left in
+                defer { left = max(0, left - 1) }
+                return left > 0
+            }) {
+                return ScriptedResponse(
+                    status: 400, body: errorXML("ExpiredToken", "The security token included in the request is expired")
+                )
+            }
+            guard form["Action"] == "AssumeRole", form["ExternalId"] == "ext-right" else {
+                return ScriptedResponse(
+                    status: 403,
+                    body: errorXML(
+                        "AccessDenied",
+                        "User: arn:aws:iam::123456789012:user/delegate is not authorized to perform: sts:AssumeRole on resource: \(roleArn)"
+                    ))
+            }
+            return ScriptedResponse(
+                status: 200,
+                body: """
+                    <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
+                    <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/sm/\(form["RoleSessionName"] ?? "")</Arn></AssumedRoleUser>
+                    <Credentials><AccessKeyId>ASIASTUB</AccessKeyId><SecretAccessKey>stub-secret</SecretAccessKey>
+                    <SessionToken>stub-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>
+                    </AssumeRoleResult><ResponseMetadata><RequestId>req-ok</RequestId></ResponseMetadata></AssumeRoleResponse>
+                    """)
+        }
+    }
+
+    static func errorXML(_ code: String, _ message: String) -> String {
+        """
+        <ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>\(code)</Code>\
+        <Message>\(message)</Message></Error><RequestId>req-\(code)</RequestId></ErrorResponse>
+        """
+    }
+
+    func source(_ server: LoopbackHTTPServer, externalId: String?, base: any CredentialProvider) throws
+        -> AssumeRoleSource
+    {
+        let sts = AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "sts", region: "eu-west-1", url: server.baseURL),
+            httpClient: try loopbackHTTPClient(), sleeper: NoSleep())
+        return try AssumeRoleSource(
+            roleArn: Self.roleArn, externalId: externalId, durationSeconds: 1800, delegateName: "web 01/prod",
+            base: base, sts: sts)
+    }
+
+    @Test func aWrongExternalIDIsAccessDeniedExplainedAndNotRetried() async throws {
+        let server = try Self.stub()
+        let base = StaticCredentialProvider(fakeCredentials("base"))
+        let wrong = try source(server, externalId: "ext-wrong", base: base)
+        let error = await #expect(throws: AWSError.self) { try await wrong.fetch(logger: logger) }
+        #expect(error?.code == "AccessDenied")
+        #expect(error?.message.contains("the role's trust policy refused this delegate; check the external ID") == true)
+        #expect(error?.message.contains(Self.roleArn) == true)
+        #expect(error?.retryable == false)
+        #expect(error?.attempts == 1)
+        #expect(server.requestsServed == 1, "AccessDenied is terminal")
+
+        // Through the cache too, and the failure is not sticky there either: the same cache asks again.
+        let cached = CachingCredentialProvider(source: wrong)
+        await #expect(throws: AWSError.self) { try await cached.credentials(logger: logger) }
+        await #expect(throws: AWSError.self) { try await cached.credentials(logger: logger) }
+        #expect(server.requestsServed == 3)
+
+        // No external ID at all is refused the same way (moto would let it through; AWS does not).
+        let missing = await #expect(throws: AWSError.self) {
+            try await source(server, externalId: nil, base: base).fetch(logger: logger)
+        }
+        #expect(missing?.message.contains("check the external ID") == true)
+        #expect(server.requestsServed == 4)
+
+        let right = try source(server, externalId: "ext-right", base: base)
+        let credentials = try await right.fetch(logger: logger)
+        #expect(credentials.accessKeyId == "ASIASTUB")
+        #expect(credentials.sessionToken == "stub-token")
+        #expect(credentials.expiration == Date(timeIntervalSince1970: 1_893_456_000))
+    }
+
+    @Test func theRequestSaysWhoAsksAndForHowLong() async throws {
+        let server = try Self.stub()
+        _ = try await source(server, externalId: "ext-right", base: StaticCredentialProvider(fakeCredentials("base")))
+            .fetch(logger: logger)
+        let request = try #require(server.recordedRequests.first)
+        #expect(request.method == "POST")
+        let body = request.bodyText
+        #expect(body.hasPrefix("Action=AssumeRole&Version=2011-06-15&"))
+        #expect(body.contains("RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fsm"))
+        #expect(body.contains("RoleSessionName=secrets-delegate-web-01-prod"))
+        #expect(body.contains("DurationSeconds=1800"))
+        #expect(body.contains("ExternalId=ext-right"))
+        #expect(request.headers["Authorization"]?.contains("/eu-west-1/sts/aws4_request") == true)
+        #expect(request.headers["X-Amz-Security-Token"] == "fake-token-base")
+    }
+
+    @Test func anExpiredBaseTokenRefreshesTheBaseAndRetriesOnce() async throws {
+        let server = try Self.stub(expiredTokens: 1)
+        let base = CountingProvider()
+        let credentials = try await source(server, externalId: "ext-right", base: base).fetch(logger: logger)
+        #expect(credentials.accessKeyId == "ASIASTUB")
+        #expect(base.invalidations == 1)
+        #expect(server.requestsServed == 2)
+
+        let twice = try Self.stub(expiredTokens: 2)
+        let error = await #expect(throws: AWSError.self) {
+            try await source(twice, externalId: "ext-right", base: CountingProvider()).fetch(logger: logger)
+        }
+        #expect(error?.code == "ExpiredToken")
+        #expect(twice.requestsServed == 2, "retried once, not more")
+    }
+
+    @Test func sessionNamesFitSTSRules() {
+        #expect(AssumeRoleSource.sessionName(for: "web-01") == "secrets-delegate-web-01")
+        #expect(AssumeRoleSource.sessionName(for: "a b/c:d") == "secrets-delegate-a-b-c-d")
+        let long = AssumeRoleSource.sessionName(for: String(repeating: "x", count: 200))
+        #expect(long.count == 64)
+        #expect(AssumeRoleSource.sessionName(for: "").count >= 2)
+    }
+}
+
+/// A base identity that counts how often AWS said its credentials were expired.
+final class CountingProvider: CredentialProvider {
+    private let count = Mutex(0)
+    var invalidations: Int { count.withLock { $0 } }
+
+    func credentials(logger: Logger) async throws -> Credentials { fakeCredentials("counting") }
+
+    func invalidate() async {
+        count.withLock { $0 += 1 }
+    }
+}
+
+/// Retries without waiting.
+struct NoSleep: Sleeper {
+    func sleep(for duration: Duration) async throws {}
+}

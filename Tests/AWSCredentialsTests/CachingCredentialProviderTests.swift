@@ -1,0 +1,199 @@
+import AWSCore
+import AWSCredentials
+import Foundation
+import Logging
+import SigV4
+import TestSupport
+import Testing
+
+/// Single flight, refresh ahead of expiry, static stability, cancellation and failure handling.
+@Suite struct CachingCredentialProviderTests {
+    let logger = Logger(label: "test.caching")
+
+    @Test func twoHundredConcurrentCallersOnAColdCacheCauseOneFetch() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(
+            credentials: fakeCredentials("many"), expiration: clock.now().addingTimeInterval(6 * 3600))
+        // Hold the one fetch open long enough for every caller to pile up behind it.
+        server.setCredentialDelay(.milliseconds(300))
+        let provider = CachingCredentialProvider(
+            source: imdsSource(server, http: try loopbackHTTPClient(), clock: clock), clock: clock)
+
+        let keys = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<200 {
+                group.addTask { try await provider.credentials(logger: logger).accessKeyId }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(keys.count == 200)
+        #expect(Set(keys) == ["ASIAFAKEmany"])
+        #expect(server.counts.tokenPUTs == 1)
+        #expect(server.counts.credentialGETs == 1)
+        #expect(server.counts.roleListGETs == 1)
+    }
+
+    @Test func expiryDrivesARefreshAheadAndAtExpiry() async throws {
+        let clock = ManualClock()
+        let start = clock.now()
+        let server = try IMDSServer(credentials: fakeCredentials("v1"), expiration: start.addingTimeInterval(3600))
+        let recorder = LogRecorder()
+        let logger = recorder.logger()
+        let provider = CachingCredentialProvider(
+            source: imdsSource(server, http: try loopbackHTTPClient(), clock: clock), clock: clock)
+
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEv1")
+        clock.advance(by: 30 * 60)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEv1")
+        #expect(server.counts.credentialGETs == 1, "half an hour before expiry the cache serves alone")
+
+        // Inside the 15-minute window: the old credentials keep serving while one refresh runs.
+        server.serve(fakeCredentials("v2"), expiration: start.addingTimeInterval(2 * 3600))
+        clock.advance(by: 20 * 60)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEv1")
+        #expect(await eventually { await provider.snapshot().expiration == start.addingTimeInterval(2 * 3600) })
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEv2")
+        #expect(server.counts.credentialGETs == 2)
+
+        // Past the expiry with no earlier call in the window: callers wait for the new ones.
+        server.serve(fakeCredentials("v3"), expiration: start.addingTimeInterval(4 * 3600))
+        clock.advance(by: 2 * 3600)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEv3")
+        #expect(server.counts.credentialGETs == 3)
+        #expect(recorder.records.filter { $0.contains("credentials-refreshed") }.count == 3)
+        #expect(!recorder.allText.contains("fake-secret"))
+        #expect(!recorder.allText.contains("fake-token"))
+    }
+
+    @Test func anUnreachableIMDSLeavesCallersOnExtendedCredentials() async throws {
+        let clock = ManualClock()
+        let start = clock.now()
+        let server = try IMDSServer(credentials: fakeCredentials("stable"), expiration: start.addingTimeInterval(3600))
+        let recorder = LogRecorder()
+        let logger = recorder.logger()
+        let provider = CachingCredentialProvider(
+            source: imdsSource(server, http: try loopbackHTTPClient(), clock: clock), clock: clock)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEstable")
+
+        server.setMode(.down)
+        clock.advance(by: 3600 + 60)
+        // Expired and IMDS gone: every caller still gets the old keys, now good for 10 more minutes
+        // (5 + 0.5 x 10, the injected jitter), and a warning says so.
+        let extended = try await withThrowingTaskGroup(of: Credentials.self) { group in
+            for _ in 0..<20 { group.addTask { try await provider.credentials(logger: logger) } }
+            return try await group.reduce(into: [Credentials]()) { $0.append($1) }
+        }
+        #expect(extended.count == 20)
+        #expect(extended.allSatisfy { $0.accessKeyId == "ASIAFAKEstable" })
+        #expect(extended.allSatisfy { $0.expiration == clock.now().addingTimeInterval(600) })
+        let warnings = recorder.records.filter { $0.contains("static-stability-engaged") }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.hasPrefix("warning") == true)
+        let attemptsWhileDown = server.counts.whileDown
+        #expect(attemptsWhileDown >= 1)
+
+        // It keeps trying: in the extended credentials' refresh window a background refresh runs
+        // (and fails quietly) while callers keep their keys.
+        clock.advance(by: 6 * 60)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEstable")
+        #expect(await eventually { server.counts.whileDown > attemptsWhileDown })
+        #expect(await eventually { await provider.snapshot().lastError != nil })
+
+        // IMDS comes back: the next refresh gets real credentials.
+        server.setMode(.up)
+        server.serve(fakeCredentials("back"), expiration: clock.now().addingTimeInterval(3600))
+        clock.advance(by: 5 * 60)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEback")
+        #expect(await provider.snapshot().lastError == nil)
+    }
+
+    @Test func anIMDSAnswering503AlsoLeavesCallersOnExtendedCredentialsButAFailedDocumentDoesNot() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(
+            credentials: fakeCredentials("5xx"), expiration: clock.now().addingTimeInterval(3600))
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+        let provider = CachingCredentialProvider(source: source, clock: clock)
+        _ = try await provider.credentials(logger: logger)
+
+        server.setMode(.failing)
+        clock.advance(by: 2 * 3600)
+        let extended = try await provider.credentials(logger: logger)
+        #expect(extended.accessKeyId == "ASIAFAKE5xx")
+        #expect(extended.expiration == clock.now().addingTimeInterval(600))
+
+        // A clear answer that the role is gone is not an outage: no extension.
+        let gone = try IMDSServer(
+            credentials: fakeCredentials("gone"), expiration: clock.now().addingTimeInterval(3600), roleName: "old-role"
+        )
+        let goneSource = imdsSource(gone, http: try loopbackHTTPClient(), clock: clock)
+        let goneProvider = CachingCredentialProvider(source: goneSource, clock: clock)
+        _ = try await goneProvider.credentials(logger: logger)
+        gone.setCode("Failed")
+        clock.advance(by: 2 * 3600)
+        await #expect(throws: AWSError.self) { try await goneProvider.credentials(logger: logger) }
+    }
+
+    @Test func withoutEarlierCredentialsAnUnreachableIMDSIsAnError() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("cold"), expiration: Date().addingTimeInterval(3600))
+        server.setMode(.down)
+        let provider = CachingCredentialProvider(source: imdsSource(server, http: try loopbackHTTPClient()))
+        let error = await #expect(throws: AWSError.self) { try await provider.credentials(logger: logger) }
+        #expect(error?.code == "EndpointUnreachable")
+    }
+
+    @Test func aCancelledCallerNeverCancelsTheSharedRefresh() async throws {
+        let source = GatedSource(gateOpen: false)
+        let provider = CachingCredentialProvider(source: source, clock: ManualClock())
+        let first = Task { try await provider.credentials(logger: logger) }
+        #expect(await eventually { source.fetches == 1 })
+        let second = Task { try await provider.credentials(logger: logger) }
+        try await Task.sleep(for: .milliseconds(20))
+
+        first.cancel()
+        let cancelled = await first.result
+        #expect(throws: CancellationError.self) { try cancelled.get() }
+
+        source.open()
+        let credentials = try await second.value
+        #expect(credentials.accessKeyId == "ASIAGATED1")
+        #expect(source.fetches == 1)
+        #expect(!source.sawCancellation, "the shared fetch never saw the caller's cancellation")
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAGATED1")
+        #expect(source.fetches == 1)
+    }
+
+    @Test func aCallerCancelledBeforeAskingGetsCancellationAndNoFetchIsLost() async throws {
+        let source = GatedSource()
+        let provider = CachingCredentialProvider(source: source, clock: ManualClock())
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await provider.credentials(logger: logger)
+        }
+        let result = await task.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        // The refresh it started still completes and serves the next caller.
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAGATED1")
+        #expect(source.fetches == 1)
+    }
+
+    @Test func aFailedRefreshIsNotSticky() async throws {
+        let source = GatedSource(failures: 1, gateOpen: false)
+        let recorder = LogRecorder()
+        let provider = CachingCredentialProvider(source: source, clock: ManualClock())
+        let waiting = (0..<5).map { _ in Task { try await provider.credentials(logger: recorder.logger()) } }
+        #expect(await eventually { source.fetches == 1 })
+        try await Task.sleep(for: .milliseconds(20))
+        source.open()
+        for task in waiting {
+            let result = await task.result
+            #expect(throws: AWSError.self) { try result.get() }
+        }
+        #expect(source.fetches == 1, "every waiter shared the one failing fetch")
+        #expect(await provider.snapshot().lastError?.contains("fetch 1 failed") == true)
+        #expect(recorder.records.contains { $0.contains("credentials-refresh-failed") })
+
+        let credentials = try await provider.credentials(logger: logger)
+        #expect(credentials.accessKeyId == "ASIAGATED2")
+        #expect(source.fetches == 2)
+        #expect(await provider.snapshot().lastError == nil)
+    }
+}

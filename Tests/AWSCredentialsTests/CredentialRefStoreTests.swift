@@ -1,0 +1,138 @@
+import AWSCore
+import AWSCredentials
+import Foundation
+import Logging
+import SigV4
+import TestSupport
+import Testing
+
+/// Access keys by reference: where refs are looked up, and every way a ref is refused without
+/// its contents ever showing.
+@Suite struct CredentialRefStoreTests {
+    let logger = Logger(label: "test.refs")
+
+    func write(_ text: String, to path: String, mode: Int = 0o600) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+    }
+
+    @Test func looksInCredentialsDirectoryFirstThenTheConfiguredOne() throws {
+        let systemd = try TemporaryDirectory()
+        let configured = try TemporaryDirectory()
+        try write("from-systemd\n", to: systemd.path("both"), mode: 0o400)
+        try write("from-config\n", to: configured.path("both"))
+        try write("only-config", to: configured.path("config-only"))
+
+        let store = CredentialRefStore(
+            environment: ["CREDENTIALS_DIRECTORY": systemd.url.path], configuredDirectory: configured.url.path)
+        #expect(store.directories == [systemd.url.path, configured.url.path])
+        #expect(try store.value(of: "both") == "from-systemd", "one trailing newline is dropped")
+        #expect(try store.value(of: "config-only") == "only-config")
+
+        let withoutSystemd = CredentialRefStore(environment: [:], configuredDirectory: configured.url.path)
+        #expect(try withoutSystemd.value(of: "both") == "from-config")
+    }
+
+    @Test func refusesRefsThatAreNotPlainNames() throws {
+        let directory = try TemporaryDirectory()
+        let store = CredentialRefStore(directories: [directory.url.path])
+        for ref in [
+            "../etc/passwd", "a/b", "/abs", "..", ".", "a..b", "", "name with space",
+            String(repeating: "a", count: 129),
+        ] {
+            let error = #expect(throws: AWSError.self, "\(ref)") { try store.value(of: ref) }
+            #expect(error?.code == "CredentialsUnavailable")
+            #expect(error?.message.contains("credential '\(ref)'") == true)
+        }
+    }
+
+    @Test func refusesMissingEmptyAndExposedFilesWithoutShowingTheirContents() throws {
+        let directory = try TemporaryDirectory()
+        let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        try write(secret, to: directory.path("group-readable"), mode: 0o640)
+        try write(secret, to: directory.path("world-readable"), mode: 0o604)
+        try write(secret, to: directory.path("group-writable"), mode: 0o620)
+        try write("", to: directory.path("empty"))
+        try write("\n", to: directory.path("just-newline"))
+        try FileManager.default.createDirectory(
+            atPath: directory.path("a-directory"), withIntermediateDirectories: false)
+        try write(secret, to: directory.path("target"))
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.path("link"), withDestinationPath: directory.path("target"))
+
+        let store = CredentialRefStore(directories: [directory.url.path])
+        let expectations = [
+            "group-readable": "mode 640", "world-readable": "mode 604", "group-writable": "mode 620",
+            "empty": "is empty", "just-newline": "is empty", "a-directory": "not a regular file",
+            "link": "not a regular file", "missing": "was not found",
+        ]
+        for (ref, reason) in expectations {
+            let error = #expect(throws: AWSError.self, "\(ref)") { try store.value(of: ref) }
+            let description = error?.description ?? ""
+            #expect(description.contains("credential '\(ref)'"), "\(description)")
+            #expect(description.contains(reason), "\(description)")
+            #expect(!description.contains(secret))
+            #expect(error?.retryable == false)
+        }
+        #expect(try store.value(of: "target") == secret)
+    }
+
+    @Test func noDirectoryMeansNotFound() {
+        let error = #expect(throws: AWSError.self) {
+            try CredentialRefStore(environment: [:], configuredDirectory: "").value(of: "key")
+        }
+        #expect(error?.message.contains("no credential directory") == true)
+    }
+
+    @Test func aRegistryBuildsAccessKeysFromRefs() async throws {
+        let directory = try TemporaryDirectory()
+        try write("AKIAREFEXAMPLE\n", to: directory.path("key-id"))
+        try write("ref-secret-value\n", to: directory.path("secret-key"), mode: 0o400)
+        try write("ref-session-token", to: directory.path("token"))
+        let roles = try await MotoRoles.make()
+        let registry = try roles.registry(
+            identity: fakeCredentials("identity"), sts: roles.sts(),
+            refStore: CredentialRefStore(directories: [directory.url.path]))
+
+        let provider = try registry.provider(
+            for: .accessKey(
+                accessKeyId: nil, accessKeyIdRef: "key-id", secretAccessKeyRef: "secret-key", sessionTokenRef: "token"),
+            region: "us-east-1")
+        #expect(
+            try await provider.credentials(logger: logger)
+                == Credentials(
+                    accessKeyId: "AKIAREFEXAMPLE", secretAccessKey: "ref-secret-value",
+                    sessionToken: "ref-session-token"))
+
+        let plainID = try registry.provider(
+            for: .accessKey(
+                accessKeyId: "AKIAPLAIN", accessKeyIdRef: nil, secretAccessKeyRef: "secret-key", sessionTokenRef: nil),
+            region: "us-east-1")
+        #expect(try await plainID.credentials(logger: logger).accessKeyId == "AKIAPLAIN")
+
+        // A rotated file takes effect for the next provider.
+        try write("rotated-secret", to: directory.path("secret-key"))
+        #expect(
+            try await registry.provider(
+                for: .accessKey(
+                    accessKeyId: "AKIAPLAIN", accessKeyIdRef: nil, secretAccessKeyRef: "secret-key",
+                    sessionTokenRef: nil),
+                region: "us-east-1"
+            ).credentials(logger: logger).secretAccessKey == "rotated-secret")
+
+        let missing = #expect(throws: AWSError.self) {
+            try registry.provider(
+                for: .accessKey(
+                    accessKeyId: "AKIAPLAIN", accessKeyIdRef: nil, secretAccessKeyRef: "../secret-key",
+                    sessionTokenRef: nil),
+                region: "us-east-1")
+        }
+        #expect(missing?.message.contains("'../secret-key'") == true)
+        #expect(throws: AWSError.self) {
+            try registry.provider(
+                for: .accessKey(
+                    accessKeyId: nil, accessKeyIdRef: nil, secretAccessKeyRef: "secret-key", sessionTokenRef: nil),
+                region: "us-east-1")
+        }
+    }
+}

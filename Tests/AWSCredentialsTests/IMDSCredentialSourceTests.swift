@@ -1,0 +1,114 @@
+import AWSCore
+import AWSCredentials
+import Foundation
+import HTTP
+import Logging
+import SigV4
+import TestSupport
+import Testing
+
+/// The IMDSv2 client against the strict test IMDS: tokens, retries, switches and validation.
+@Suite struct IMDSCredentialSourceTests {
+    let logger = Logger(label: "test.imds")
+
+    @Test func fetchesWithASessionTokenAndParsesTheDocument() async throws {
+        let clock = ManualClock()
+        let expiration = clock.now().addingTimeInterval(3600)
+        let issued = fakeCredentials("doc")
+        let server = try IMDSServer(credentials: issued, expiration: expiration)
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+
+        let credentials = try await source.fetch(logger: logger)
+        #expect(credentials.accessKeyId == issued.accessKeyId)
+        #expect(credentials.secretAccessKey == issued.secretAccessKey)
+        #expect(credentials.sessionToken == issued.sessionToken)
+        #expect(credentials.expiration == expiration)
+        #expect(server.counts == IMDSServer.Counts(tokenPUTs: 1, roleListGETs: 1, credentialGETs: 1))
+
+        let requests = server.recordedRequests
+        #expect(requests.first?.method == "PUT")
+        #expect(requests.first?.headers["X-aws-ec2-metadata-token-ttl-seconds"] == "21600")
+        #expect(requests.allSatisfy { $0.headers["X-Forwarded-For"] == nil })
+        #expect(requests.dropFirst().allSatisfy { $0.headers["X-aws-ec2-metadata-token"] != nil })
+
+        // The token is cached for its TTL less a buffer: a second fetch does not ask for one...
+        _ = try await source.fetch(logger: logger)
+        #expect(server.counts.tokenPUTs == 1)
+        // ...until the clock passes the TTL less the buffer.
+        clock.advance(by: 21_600 - 60)
+        _ = try await source.fetch(logger: logger)
+        #expect(server.counts.tokenPUTs == 2)
+    }
+
+    @Test func aRejectedTokenIsFetchedAgainExactlyOnce() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("401"), expiration: Date().addingTimeInterval(3600))
+        let source = imdsSource(server, http: try loopbackHTTPClient())
+        _ = try await source.fetch(logger: logger)
+        #expect(server.counts.tokenPUTs == 1)
+
+        // IMDS forgot the token (e.g. it restarted): one 401, one new token, success.
+        server.revokeTokens()
+        let credentials = try await source.fetch(logger: logger)
+        #expect(credentials.accessKeyId == "ASIAFAKE401")
+        #expect(server.counts.unauthorized == 1)
+        #expect(server.counts.tokenPUTs == 2)
+        #expect(server.counts.credentialGETs == 2)
+
+        // A 401 that persists with a fresh token: one more token, then the error; no IMDSv1 attempt.
+        server.setMode(.rejectingTokens)
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.httpStatus == 401)
+        #expect(server.counts.tokenPUTs == 3)
+        #expect(server.counts.unauthorized == 3)
+        #expect(
+            server.recordedRequests.allSatisfy { $0.method == "PUT" || $0.headers["X-aws-ec2-metadata-token"] != nil })
+    }
+
+    @Test func awsEC2MetadataDisabledTurnsIMDSOff() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("off"), expiration: Date().addingTimeInterval(3600))
+        let http = try loopbackHTTPClient()
+        for value in ["true", "TRUE", "True"] {
+            let source = imdsSource(server, http: http, environment: ["AWS_EC2_METADATA_DISABLED": value])
+            #expect(source.isDisabled)
+            let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+            #expect(error?.code == "CredentialsUnavailable")
+            #expect(error?.message.contains("AWS_EC2_METADATA_DISABLED") == true)
+        }
+        #expect(server.connectionsAccepted == 0, "a disabled IMDS is never contacted")
+        #expect(!imdsSource(server, http: http, environment: ["AWS_EC2_METADATA_DISABLED": "false"]).isDisabled)
+    }
+
+    @Test func neverGoesThroughAProxy() async throws {
+        let proxy = try LoopbackHTTPServer { _ in ScriptedResponse(status: 502, body: "proxy") }
+        let server = try IMDSServer(credentials: fakeCredentials("proxy"), expiration: Date().addingTimeInterval(3600))
+        let http = try loopbackHTTPClient(environment: ["http_proxy": proxy.baseURL, "HTTP_PROXY": proxy.baseURL])
+        let credentials = try await imdsSource(server, http: http).fetch(logger: logger)
+        #expect(credentials.accessKeyId == "ASIAFAKEproxy")
+        #expect(proxy.connectionsAccepted == 0)
+    }
+
+    @Test func aDocumentThatIsNotSuccessIsRefused() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("code"), expiration: Date().addingTimeInterval(3600))
+        server.setCode("Failed")
+        let source = imdsSource(server, http: try loopbackHTTPClient())
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.message.contains("Failed") == true)
+        #expect(error?.description.contains("fake-secret-code") == false)
+    }
+
+    @Test func anUnreachableIMDSFailsFastWithBoundedRetries() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("down"), expiration: Date().addingTimeInterval(3600))
+        server.setMode(.down)
+        let source = imdsSource(server, http: try loopbackHTTPClient())
+        let started = ContinuousClock.now
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.kind == .transport)
+        #expect(server.counts.whileDown == 2, "maxAttempts is 2: one try and one retry")
+        #expect(ContinuousClock.now - started < .seconds(3))
+
+        server.setMode(.failing)
+        let failing = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(failing?.httpStatus == 503)
+        #expect(server.counts.whileDown == 4)
+    }
+}

@@ -1,0 +1,116 @@
+import AWSCore
+import AWSCredentials
+import Foundation
+import HTTP
+import Logging
+import SigV4
+import Synchronization
+import TestSupport
+
+/// A wall clock the test moves by hand.
+final class ManualClock: WallClock {
+    private let current: Mutex<Date>
+
+    /// Starts at a whole second, so times survive a round trip through ISO 8601 text.
+    init(_ start: Date = Date(timeIntervalSince1970: 1_900_000_000)) {
+        current = Mutex(start)
+    }
+
+    func now() -> Date { current.withLock { $0 } }
+
+    func advance(by seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+}
+
+/// A `CredentialSource` whose fetches wait at a gate the test opens, and which fails the first
+/// `failures` fetches. Records whether a fetch ever saw its task cancelled.
+final class GatedSource: CredentialSource {
+    let name = "gated"
+    private let state = Mutex(State())
+
+    struct State {
+        var fetches = 0
+        var failuresLeft = 0
+        var gateOpen = true
+        var gateWaiters: [CheckedContinuation<Void, Never>] = []
+        var sawCancellation = false
+    }
+
+    init(failures: Int = 0, gateOpen: Bool = true) {
+        state.withLock {
+            $0.failuresLeft = failures
+            $0.gateOpen = gateOpen
+        }
+    }
+
+    var fetches: Int { state.withLock { $0.fetches } }
+    var sawCancellation: Bool { state.withLock { $0.sawCancellation } }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.gateOpen = true
+            defer { state.gateWaiters.removeAll() }
+            return state.gateWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func fetch(logger: Logger) async throws -> Credentials {
+        let serial = state.withLock { state in
+            state.fetches += 1
+            return state.fetches
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let open = state.withLock { state in
+                if !state.gateOpen { state.gateWaiters.append(continuation) }
+                return state.gateOpen
+            }
+            if open { continuation.resume() }
+        }
+        let failing = state.withLock { state in
+            if Task.isCancelled { state.sawCancellation = true }
+            guard state.failuresLeft > 0 else { return false }
+            state.failuresLeft -= 1
+            return true
+        }
+        if failing {
+            throw AWSError(
+                kind: .transport, code: "EndpointUnreachable", message: "fetch \(serial) failed", retryable: true)
+        }
+        return Credentials(
+            accessKeyId: "ASIAGATED\(serial)", secretAccessKey: "gated-secret-\(serial)",
+            sessionToken: "token-\(serial)",
+            expiration: Date(timeIntervalSince1970: 1_900_000_000 + 3600))
+    }
+}
+
+/// Waits (briefly, polling) until `condition` holds; returns whether it did.
+func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(5))
+    }
+    return await condition()
+}
+
+/// A libcurl client for loopback tests, with no proxy from the environment.
+func loopbackHTTPClient(environment: [String: String] = [:]) throws -> CurlHTTPClient {
+    try CurlHTTPClient(configuration: .init(environment: environment), logger: Logger(label: "test.http"))
+}
+
+/// An IMDS source on `server`, with the given clock and no jitter in static stability
+/// (extensions are exactly 10 minutes) and quick retries.
+func imdsSource(
+    _ server: IMDSServer, http: any HTTPClient, clock: any WallClock = SystemWallClock(),
+    environment: [String: String] = [:]
+) -> IMDSCredentialSource {
+    IMDSCredentialSource(
+        http: http, endpoint: server.baseURL, environment: environment, clock: clock, maxAttempts: 2, jitter: { 0.5 })
+}
+
+/// Made-up temporary credentials for tests that never reach AWS or moto.
+func fakeCredentials(_ tag: String) -> Credentials {
+    Credentials(accessKeyId: "ASIAFAKE\(tag)", secretAccessKey: "fake-secret-\(tag)", sessionToken: "fake-token-\(tag)")
+}
