@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "SecretsManager", "TestSupport"]),
         .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "AWSCredentials", "TestSupport"]),
         .testTarget(name: "TaskQueueTests", dependencies: ["TaskQueue", "TestSupport"]),
-        .testTarget(name: "DelegateTests", dependencies: ["Delegate", "TestSupport"]),
+        .testTarget(name: "DelegateTests", dependencies: ["Delegate", "SecretsManager", "AWSCore", "TestSupport"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
     ]
 )

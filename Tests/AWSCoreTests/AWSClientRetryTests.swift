@@ -131,7 +131,8 @@ import Testing
         let dates = amzDates.withLock { $0 }
         #expect(dates.count == 2)
         #expect(dates[1].hasPrefix(Self.amzDatePrefix(serverNow)), "the second attempt is signed with the server's time")
-        #expect(abs(aws.clockSkew.currentOffset - 3600) < 5)
+        // About an hour: the response's Date, less the (load-dependent) time the exchange took.
+        #expect(abs(aws.clockSkew.currentOffset - 3600) < 300)
     }
 
     @Test func aSignatureErrorWithoutSkewIsNotRetried() async throws {

@@ -100,11 +100,9 @@ import Testing
         let server = try IMDSServer(credentials: fakeCredentials("down"), expiration: Date().addingTimeInterval(3600))
         server.setMode(.down)
         let source = imdsSource(server, http: try loopbackHTTPClient())
-        let started = ContinuousClock.now
         let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
         #expect(error?.kind == .transport)
         #expect(server.counts.whileDown == 2, "maxAttempts is 2: one try and one retry")
-        #expect(ContinuousClock.now - started < .seconds(3))
 
         server.setMode(.failing)
         let failing = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }

@@ -86,7 +86,7 @@ final class GatedSource: CredentialSource {
 }
 
 /// Waits (briefly, polling) until `condition` holds; returns whether it did.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(30), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if await condition() { return true }

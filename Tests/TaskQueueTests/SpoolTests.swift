@@ -151,7 +151,7 @@ import Testing
             try process.run()
             return process
         }
-        nonisolated(unsafe) let running = children
+        let running = children
         let mine = try await offPool {
             var mine: [String] = []
             for index in 0..<total {
@@ -222,7 +222,7 @@ import Testing
             let claimed = try #require(try spool.claim("w.json"))
             try spool.complete(claimed, resultID: "w", result: Data("done".utf8))
         }
-        let result = try await producer.waitForResult(id: "w", timeout: .seconds(10))
+        let result = try await producer.waitForResult(id: "w", timeout: .seconds(30))
         try await worker.value
         #expect(result == Data("done".utf8))
         #expect(names(in: dir.file("done")).isEmpty)  // collected

@@ -17,7 +17,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(200))
         let producer = SpoolProducer(directory: dir.path)
         try producer.enqueue(id: "fast", data: Data("{}".utf8))
-        let name = await nextName(watcher, within: .seconds(5))
+        let name = await nextName(watcher, within: .seconds(30))
         #expect(name == "fast.json")
         // Dotfiles and other suffixes are ignored.
         try writeFile(dir.file("tmp/x"), "{}")
@@ -38,7 +38,7 @@ import Testing
         let watcher = try spool.watch(rescanInterval: .seconds(3600))
         defer { watcher.stop() }
         var seen: [String] = []
-        while seen.count < 20, let name = await nextName(watcher, within: .seconds(5)) { seen.append(name) }
+        while seen.count < 20, let name = await nextName(watcher, within: .seconds(30)) { seen.append(name) }
         #expect(Set(seen) == Set((0..<20).map { "pre\($0).json" }))
         #expect(seen.count == 20)
         // Names in flight (not released) are not yielded again by another pass.
@@ -47,7 +47,7 @@ import Testing
         // Released names still in new/ come back on the next pass.
         watcher.release("pre0.json")
         watcher.rescanNow()
-        #expect(await nextName(watcher, within: .seconds(5)) == "pre0.json")
+        #expect(await nextName(watcher, within: .seconds(30)) == "pre0.json")
     }
 
     @Test func skippedUnchangedFilesAreNotYieldedAgainButChangedOnesAre() async throws {
@@ -58,7 +58,7 @@ import Testing
         try writeFile(dir.file("new/other.json"), #"{"for":"someone else"}"#)
         let watcher = try spool.watch(rescanInterval: .seconds(3600))
         defer { watcher.stop() }
-        let name = try #require(await nextName(watcher, within: .seconds(5)))
+        let name = try #require(await nextName(watcher, within: .seconds(30)))
         let file = try #require(try spool.read(name))
         watcher.markSkipped(name, fingerprint: file.fingerprint)
         watcher.rescanNow()
@@ -67,7 +67,7 @@ import Testing
         // new fingerprint. (truncate(2) changes size and mtime and raises no IN_CLOSE_WRITE.)
         #expect(truncate(dir.file("new/other.json"), 3) == 0)
         watcher.rescanNow()
-        #expect(await nextName(watcher, within: .seconds(5)) == "other.json")
+        #expect(await nextName(watcher, within: .seconds(30)) == "other.json")
     }
 
     @Test func aHundredThousandFileBacklogIsEnumeratedOnceEachWithBoundedMemory() async throws {
@@ -107,7 +107,7 @@ import Testing
 
         let deadline = ContinuousClock.now + .seconds(60)
         while seen.count < total, ContinuousClock.now < deadline {
-            guard let name = await nextName(watcher, within: .seconds(5)) else { break }
+            guard let name = await nextName(watcher, within: .seconds(30)) else { break }
             if !seen.insert(name).inserted { duplicates += 1 }
             watcher.release(name)
         }

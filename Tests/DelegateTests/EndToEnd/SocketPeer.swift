@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+
+/// A socket client in its own process (python3), optionally as another user (`setpriv`), that
+/// sends lines, half-closes, and returns every line the delegate answers until it closes.
+enum SocketPeer {
+    static let script = """
+        import socket, sys
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(30)
+        s.connect(sys.argv[1])
+        try:
+            s.sendall(sys.stdin.buffer.read())
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        data = b""
+        try:
+            while True:
+                chunk = s.recv(1 << 20)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError as error:
+            data += ("\\n<%s>" % type(error).__name__).encode()
+        sys.stdout.buffer.write(data)
+        """
+
+    /// Sends `lines` (each followed by a newline) to the socket at `path`; returns the answers.
+    static func exchange(path: String, lines: [Data], asNobody: Bool = false) async throws -> [String] {
+        let process = Process()
+        if asNobody {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = [
+                "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path,
+            ]
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = ["-c", script, path]
+        }
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        var payload = Data()
+        for line in lines {
+            payload.append(line)
+            payload.append(UInt8(ascii: "\n"))
+        }
+        let bytes = payload
+        nonisolated(unsafe) let child = process
+        let data = await withCheckedContinuation { (continuation: CheckedContinuation<Data, Never>) in
+            Thread {
+                // Write and read at once: a large payload must not deadlock on full pipes.
+                let writer = Thread {
+                    input.fileHandleForWriting.write(bytes)
+                    try? input.fileHandleForWriting.close()
+                }
+                writer.start()
+                let data = output.fileHandleForReading.readDataToEndOfFile()
+                child.waitUntilExit()
+                continuation.resume(returning: data)
+            }.start()
+        }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    static func object(_ line: String) -> [String: Any]? {
+        try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+    }
+}

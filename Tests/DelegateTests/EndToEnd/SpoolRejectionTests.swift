@@ -1,0 +1,37 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Invalid task files in the spool get a rejected result and are removed; the delegate goes on.
+@Suite struct SpoolRejectionTests {
+    @Test func invalidTaskFilesAreRejectedRemovedAndTheNextTaskRuns() async throws {
+        let fixture = try await EndToEndFixture.make()
+        _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
+        try fixture.enqueue(raw: Data("{ not json".utf8), fileName: "garbled.json")
+        try fixture.enqueue(
+            raw: try EndToEndFixture.line(
+                fixture.task(id: "mismatch", operation: "getRandomPassword", selectors: ["s"])),
+            fileName: "named-by-file.json")
+        try fixture.enqueue(
+            raw: Data(#"{"id":"huge","pad":""#.utf8) + Data(repeating: 0x78, count: 1 << 20) + Data(#""}"#.utf8),
+            fileName: "huge.json")
+        try fixture.enqueue(fixture.task(id: "after", operation: "getRandomPassword", selectors: ["s"]))
+        let daemon = try fixture.start(
+            configPath: try fixture.configuration(name: "spooler", tags: ["s"]), name: "spooler")
+        #expect(await eventually { fixture.names(in: "done").count >= 4 })
+        #expect(await daemon.stop() == 0)
+
+        let results = fixture.results()
+        #expect(results["garbled"]?["status"] as? String == "rejected")
+        #expect((results["garbled"]?["error"] as? [String: Any])?["code"] as? String == "InvalidTask")
+        // The task's own id names its result, whatever the file was called.
+        #expect(results["mismatch"]?["status"] as? String == "succeeded")
+        #expect(results["named-by-file"] == nil)
+        #expect(results["huge"]?["status"] as? String == "rejected")
+        let hugeError = results["huge"]?["error"] as? [String: Any]
+        #expect((hugeError?["message"] as? String ?? "").contains("\(1 << 20)"), "\(String(describing: hugeError))")
+        #expect(results["after"]?["status"] as? String == "succeeded")
+        #expect(fixture.names(in: "new").isEmpty)
+        #expect(fixture.names(in: "cur/spooler").isEmpty)
+    }
+}
