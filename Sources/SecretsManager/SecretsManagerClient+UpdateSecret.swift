@@ -33,9 +33,9 @@ extension SecretsManagerClient {
         let (string, binary) = value?.wireFields ?? (nil, nil)
         let request = UpdateSecretRequest(
             secretId: fullName,
-            clientRequestToken: value.map { _ in
-                IdempotencyToken.derive(taskID: taskID, operation: "UpdateSecret", secret: fullName)
-            },
+            // Always sent, as the AWS SDKs do (it is an idempotency token in the API model);
+            // without a new value AWS creates no version and the token has no effect.
+            clientRequestToken: IdempotencyToken.derive(taskID: taskID, operation: "UpdateSecret", secret: fullName),
             secretString: string,
             secretBinary: binary,
             description: description,

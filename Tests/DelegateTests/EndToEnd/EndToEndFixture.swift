@@ -33,6 +33,12 @@ struct EndToEndFixture: Sendable {
         return keys
     }
 
+    /// Stores made-up keys as `<name>-id` / `<name>-secret`, for endpoints that check no signature.
+    func addStaticIdentity(_ name: String) throws {
+        try writeSecretFile("\(name)-id", "AKIDSTATIC\(name.uppercased())")
+        try writeSecretFile("\(name)-secret", "static-secret-\(UUID().uuidString)")
+    }
+
     private func writeSecretFile(_ name: String, _ contents: String) throws {
         let path = credentials + "/" + name
         try Data(contents.utf8).write(to: URL(fileURLWithPath: path))
@@ -42,7 +48,7 @@ struct EndToEndFixture: Sendable {
     /// The configuration of one delegate; its socket lives in the fixture directory.
     func configuration(
         name: String, tags: [String], concurrency: Int = 8, socket: Bool = false, allowedUsers: [String] = [],
-        extra: String = ""
+        endpoint: String? = nil, extra: String = ""
     ) throws -> String {
         let path = directory.path("\(name).toml")
         let text = """
@@ -60,7 +66,7 @@ struct EndToEndFixture: Sendable {
             rescan_interval_seconds = 1
 
             [aws]
-            secretsmanager_endpoint = "\(moto.endpoint)"
+            secretsmanager_endpoint = "\(endpoint ?? moto.endpoint)"
             sts_endpoint = "\(moto.endpoint)"
 
             [identity]

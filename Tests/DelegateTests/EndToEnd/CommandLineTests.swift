@@ -1,0 +1,104 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The command line as operators and scripts use it: output and exit statuses.
+@Suite struct CommandLineTests {
+    struct Outcome {
+        var status: Int32
+        var output: String
+        var errorOutput: String
+    }
+
+    static func run(_ arguments: [String], stdin: Data? = nil) async throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try DelegateProcess.binary())
+        process.arguments = arguments
+        process.environment = ["PATH": "/usr/bin:/bin"]
+        let output = Pipe()
+        let errors = Pipe()
+        let input = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = input
+        try process.run()
+        let child = process
+        return await withCheckedContinuation { continuation in
+            Thread {
+                if let stdin { input.fileHandleForWriting.write(stdin) }
+                try? input.fileHandleForWriting.close()
+                let out = output.fileHandleForReading.readDataToEndOfFile()
+                let err = errors.fileHandleForReading.readDataToEndOfFile()
+                child.waitUntilExit()
+                continuation.resume(
+                    returning: Outcome(
+                        status: child.terminationStatus, output: String(decoding: out, as: UTF8.self),
+                        errorOutput: String(decoding: err, as: UTF8.self)))
+            }.start()
+        }
+    }
+
+    @Test func versionAndUsageErrors() async throws {
+        let version = try await Self.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines).first?.isNumber == true)
+        #expect(try await Self.run(["submit", "--socket", "/x", "--spool", "/y", "t.json"]).status == 64)
+        #expect(try await Self.run(["frobnicate"]).status == 64)
+    }
+
+    @Test func checkConfigPrintsTheEffectiveConfigurationOrNamesTheBadKeyWithStatus78() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-cli")
+        let good = directory.path("good.toml")
+        try Data("[delegate]\nname = \"cli-host\"\ntags = [\"a\"]\n".utf8).write(to: URL(fileURLWithPath: good))
+        let printed = try await Self.run(["check-config", "--config", good])
+        #expect(printed.status == 0, "\(printed.errorOutput)")
+        #expect(printed.output.contains(#"name = "cli-host""#))
+        #expect(printed.output.contains("concurrency = 16"))
+
+        let bad = directory.path("bad.toml")
+        try Data("[delegate]\nconcurency = 4\n".utf8).write(to: URL(fileURLWithPath: bad))
+        let refused = try await Self.run(["check-config", "--config", bad])
+        #expect(refused.status == 78)
+        #expect(refused.errorOutput.contains("concurency"))
+
+        let missing = try await Self.run(["check-config", "--config", directory.path("absent.toml")])
+        #expect(missing.status == 78)
+    }
+
+    @Test func submitWaitsForResultsAndExitsByTheirStatusAndStatusAnswers() async throws {
+        let fixture = try await EndToEndFixture.make()
+        _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
+        let config = try fixture.configuration(name: "cli", tags: ["cli"], socket: true)
+        let daemon = try fixture.start(configPath: config, name: "cli")
+        #expect(await eventually { access(fixture.socketPath("cli"), F_OK) == 0 })
+
+        let good = try EndToEndFixture.line(
+            fixture.task(
+                id: "cli-ok", operation: "getRandomPassword", params: ["passwordLength": 10], selectors: ["cli"]))
+        let viaSocket = try await Self.run(
+            ["submit", "--config", config, "--wait", "--timeout", "30", "-"], stdin: good)
+        #expect(viaSocket.status == 0, "\(viaSocket.errorOutput)")
+        #expect(
+            SocketPeer.object(viaSocket.output.trimmingCharacters(in: .whitespacesAndNewlines))?["id"] as? String
+                == "cli-ok")
+
+        let missing = directory(fixture, "missing.json")
+        try EndToEndFixture.line(
+            fixture.task(id: "cli-missing", operation: "getSecretValue", params: ["name": "absent"], selectors: ["cli"])
+        ).write(to: URL(fileURLWithPath: missing))
+        let viaSpool = try await Self.run(["submit", "--spool", fixture.spool, "--wait", "--timeout", "30", missing])
+        #expect(viaSpool.status == 1)
+        let failed = SocketPeer.object(viaSpool.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect((failed?["error"] as? [String: Any])?["code"] as? String == "ResourceNotFoundException")
+
+        let status = try await Self.run(["status", "--socket", fixture.socketPath("cli")])
+        #expect(status.status == 0)
+        #expect(SocketPeer.object(status.output.replacingOccurrences(of: "\n", with: " "))?["name"] as? String == "cli")
+
+        #expect(await daemon.stop() == 0)
+        let unreachable = try await Self.run(["status", "--socket", fixture.socketPath("cli")])
+        #expect(unreachable.status == 69)
+    }
+
+    func directory(_ fixture: EndToEndFixture, _ name: String) -> String { fixture.directory.path(name) }
+}
