@@ -70,7 +70,7 @@ import Testing
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
         let config = try fixture.configuration(name: "cli", tags: ["cli"], socket: true)
         let daemon = try fixture.start(configPath: config, name: "cli")
-        #expect(await eventually { access(fixture.socketPath("cli"), F_OK) == 0 })
+        #expect(await daemon.waitUntilReady())
 
         let good = try EndToEndFixture.line(
             fixture.task(

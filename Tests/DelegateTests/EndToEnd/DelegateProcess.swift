@@ -47,6 +47,11 @@ final class DelegateProcess: @unchecked Sendable {
         (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
     }
 
+    /// Waits until the daemon has logged that it is ready (its spool and socket are open).
+    func waitUntilReady(within timeout: Duration = .seconds(30)) async -> Bool {
+        await eventually(within: timeout) { stderrText.contains("event=ready") }
+    }
+
     func signal(_ number: Int32) {
         kill(process.processIdentifier, number)
     }

@@ -10,7 +10,7 @@ import Testing
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
         let daemon = try fixture.start(
             configPath: try fixture.configuration(name: "ops", tags: ["ops"], socket: true), name: "ops")
-        #expect(await eventually { access(fixture.socketPath("ops"), F_OK) == 0 })
+        #expect(await daemon.waitUntilReady())
         let blob = Data([0, 1, 2, 250, 251, 252]).base64EncodedString()
 
         func run(_ tasks: [(String, String, [String: Any])]) async throws -> [String: [String: Any]] {

@@ -13,7 +13,7 @@ import Testing
         let config = try fixture.configuration(name: name, tags: ["sock"], socket: true, allowedUsers: allowedUsers)
         let daemon = try fixture.start(configPath: config, name: name)
         let path = fixture.socketPath(name)
-        #expect(await eventually { access(path, F_OK) == 0 })
+        #expect(await daemon.waitUntilReady())
         chmod(fixture.root, 0o755)
         chmod(path, 0o666)
         return daemon
