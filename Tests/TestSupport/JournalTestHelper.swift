@@ -65,7 +65,7 @@ public enum JournalTestHelper {
         let deadline = ContinuousClock.now + timeout
         var entries: [JournalEntry] = []
         repeat {
-            entries = try queryJournal(matching: matches)
+            entries = try await offPool { try queryJournal(matching: matches) }
             if entries.count >= count { return entries }
             try await Task.sleep(for: .milliseconds(50))
         } while ContinuousClock.now < deadline
@@ -73,7 +73,8 @@ public enum JournalTestHelper {
             "found \(entries.count) of \(count) journal entries matching \(matches) within \(timeout)")
     }
 
-    static func queryJournal(matching matches: [String: String]) throws -> [JournalEntry] {
+    /// One `journalctl` run, blocking: call it off the cooperative pool (`offPool`).
+    public static func queryJournal(matching matches: [String: String]) throws -> [JournalEntry] {
         let journalctl = Process()
         journalctl.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
         journalctl.arguments =

@@ -11,15 +11,25 @@ import Synchronization
 ///     let listener = try NotifySocketListener()
 ///     // run the daemon with environment["NOTIFY_SOCKET"] = listener.path
 ///     try await listener.waitForAssignment("READY=1")
+///
+/// A thread drains the socket continuously, as systemd does: Linux queues only
+/// `net.unix.max_dgram_qlen` (often 10) datagrams, after which the sender's `sd_notify` blocks,
+/// so a listener read only now and then would wedge a daemon that sends `WATCHDOG=1` often.
 public final class NotifySocketListener: Sendable {
     /// The socket path to put in the child's `NOTIFY_SOCKET`.
     public let path: String
     private let directory: String
-    private let state: Mutex<State>
+    private let shared: Shared
 
     private struct State {
         var descriptor: Int32
         var datagrams: [String] = []
+    }
+
+    /// The state the listener and its draining thread share.
+    private final class Shared: Sendable {
+        let state: Mutex<State>
+        init(descriptor: Int32) { state = Mutex(State(descriptor: descriptor)) }
     }
 
     public init() throws {
@@ -39,7 +49,16 @@ public final class NotifySocketListener: Sendable {
         }
         self.path = path
         self.directory = directory
-        self.state = Mutex(State(descriptor: descriptor))
+        let shared = Shared(descriptor: descriptor)
+        self.shared = shared
+        Thread {
+            while shared.state.withLock({ state in
+                Self.drain(&state)
+                return state.descriptor >= 0
+            }) {
+                usleep(5_000)
+            }
+        }.start()
     }
 
     deinit {
@@ -48,7 +67,7 @@ public final class NotifySocketListener: Sendable {
 
     /// Every datagram received so far, oldest first.
     public var datagrams: [String] {
-        state.withLock { state in
+        shared.state.withLock { state in
             Self.drain(&state)
             return state.datagrams
         }
@@ -85,7 +104,7 @@ public final class NotifySocketListener: Sendable {
 
     /// Closes the socket and removes its directory. Called by `deinit` too.
     public func close() {
-        let descriptor = state.withLock { state in
+        let descriptor = shared.state.withLock { state in
             Self.drain(&state)
             defer { state.descriptor = -1 }
             return state.descriptor

@@ -65,6 +65,9 @@ public final class DelegateDaemon: Service, Sendable {
             watcher = try spool.watch(rescanInterval: .milliseconds(Int(configuration.queue.rescanIntervalSeconds * 1000)))
         }
         let socket = try openSocket()
+        // Trap SIGHUP before announcing READY=1: systemd may send a reload the moment it sees
+        // READY, and an untrapped SIGHUP would kill the daemon.
+        let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
 
         components.notifier.ready()
         components.notifier.status(await statusLine())
@@ -82,7 +85,7 @@ public final class DelegateDaemon: Service, Sendable {
             }
             group.addTask { await self.watchdogLoop() }
             group.addTask { await self.statusLoop() }
-            group.addTask { await self.reloadLoop() }
+            group.addTask { await self.reloadLoop(reloadSignals) }
 
             try? await gracefulShutdown()
 
@@ -163,8 +166,7 @@ public final class DelegateDaemon: Service, Sendable {
         }
     }
 
-    private func reloadLoop() async {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
+    private func reloadLoop(_ signals: UnixSignalsSequence) async {
         for await _ in signals {
             if Task.isCancelled { return }
             await reload()
@@ -175,7 +177,13 @@ public final class DelegateDaemon: Service, Sendable {
     /// effect at once; tasks in flight are not touched. Name, spool and socket changes need a restart.
     func reload() async {
         components.notifier.reloading()
-        defer { components.notifier.ready() }
+        await reloadConfiguration()
+        // STATUS first, so that READY=1 finds the status already showing the outcome.
+        components.notifier.status(await statusLine())
+        components.notifier.ready()
+    }
+
+    private func reloadConfiguration() async {
         guard let path = settings.configurationPath else {
             logger.notice("reload requested but the daemon was started without a configuration file", metadata: ["event": "reloaded"])
             return
@@ -210,6 +218,8 @@ public final class DelegateDaemon: Service, Sendable {
             return "\(snapshot.source): until \(snapshot.expiration.map(Timestamp.format) ?? "-")"
         }
         if !shown.isEmpty { line += "; credentials \(shown.joined(separator: ", "))" }
+        let tags = dispatcher.selectionPolicy.tags
+        line += "; tags \(tags.isEmpty ? "none" : tags.joined(separator: ","))"
         return line
     }
 

@@ -1,0 +1,270 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// The built `secrets-delegate` binary run as a child process, for end-to-end tests.
+///
+/// Each instance owns a fresh temporary directory holding the configuration file
+/// (`delegate.toml`), the child's stderr (`stderr.log`) and stdout (`stdout.log`), and whatever
+/// the test puts there (spool, socket, credentials). The child's environment is exactly the
+/// dictionary given (nothing is inherited from the test process, nothing is `setenv`ed), and
+/// every wait is a non-blocking poll or happens off the cooperative pool, so many daemons can
+/// run in parallel tests.
+///
+///     let daemon = try DaemonProcess(configuration: toml, environment: ["NOTIFY_SOCKET": listener.path])
+///     try daemon.start()
+///     ...
+///     let termination = try await daemon.stop()          // SIGTERM, then waits for the exit
+///     #expect(termination == .exited(0))
+///
+/// Paths for the configuration usually come from `directory` before the daemon is made:
+/// create a `TemporaryDirectory`, write the TOML with paths inside it, and pass it in.
+public final class DaemonProcess: Sendable {
+    /// How the child ended.
+    public enum Termination: Sendable, Equatable, CustomStringConvertible {
+        case exited(Int32)
+        case signalled(Int32)
+
+        public var description: String {
+            switch self {
+            case .exited(let status): "exit status \(status)"
+            case .signalled(let signal): "killed by signal \(signal)"
+            }
+        }
+    }
+
+    /// Where the configuration, logs and anything else of this daemon live.
+    public let directory: TemporaryDirectory
+    /// The configuration file passed as `run --config`.
+    public let configurationPath: String
+    /// The child's standard error (its log lines when it does not log to the journal).
+    public let stderrPath: String
+    public let stdoutPath: String
+    /// The child's environment, exactly.
+    public let environment: [String: String]
+    /// Arguments after the binary; `run --config <configurationPath>` by default.
+    public let arguments: [String]
+
+    private let process: Mutex<Process?> = Mutex(nil)
+    private let termination = TerminationRecord()
+
+    /// - Parameters:
+    ///   - configuration: the TOML text, written to `configurationPath`.
+    ///   - environment: the child's whole environment (add `NOTIFY_SOCKET`, AWS variables, ...).
+    ///   - logToJournal: make the child log natively to the journal, as it does under systemd:
+    ///     `JOURNAL_STREAM` is set to the device and inode of its stderr file, which is exactly
+    ///     what `LogDestination.detect` checks. Needs a running journald
+    ///     (`JournalTestHelper.ensureJournald()`).
+    ///   - directory: where to keep the files; a fresh temporary directory by default.
+    ///   - arguments: overrides `run --config <configurationPath>`.
+    public init(
+        configuration: String, environment: [String: String] = [:], logToJournal: Bool = false,
+        directory: TemporaryDirectory? = nil, arguments: [String]? = nil
+    ) throws {
+        let directory = try directory ?? TemporaryDirectory(prefix: "daemon")
+        self.directory = directory
+        configurationPath = directory.path("delegate.toml")
+        stderrPath = directory.path("stderr.log")
+        stdoutPath = directory.path("stdout.log")
+        self.arguments = arguments ?? ["run", "--config", configurationPath]
+        try Data(configuration.utf8).write(to: URL(fileURLWithPath: configurationPath))
+        for path in [stderrPath, stdoutPath] {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw DaemonProcessError("cannot create \(path)")
+            }
+        }
+        var environment = environment
+        if logToJournal {
+            var status = stat()
+            guard stat(stderrPath, &status) == 0 else { throw DaemonProcessError("cannot stat \(stderrPath): errno \(errno)") }
+            environment["JOURNAL_STREAM"] = "\(status.st_dev):\(status.st_ino)"
+        }
+        self.environment = environment
+    }
+
+    /// The `secrets-delegate` executable next to the running test bundle (both are products
+    /// of the same `swift build --build-tests`), or `$SECRETS_DELEGATE_TEST_BINARY` if set.
+    public static func binaryPath() throws -> String {
+        if let override = ProcessInfo.processInfo.environment["SECRETS_DELEGATE_TEST_BINARY"] {
+            return override
+        }
+        var candidates: [String] = []
+        if let running = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            candidates.append(URL(fileURLWithPath: running).deletingLastPathComponent().appendingPathComponent("secrets-delegate").path)
+        }
+        candidates.append(Bundle.main.bundleURL.appendingPathComponent("secrets-delegate").path)
+        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("secrets-delegate").path)
+        // <package>/Tests/TestSupport/DaemonProcess.swift → <package>/.build/debug
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(package.appendingPathComponent(".build/debug/secrets-delegate").path)
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw DaemonProcessError("secrets-delegate binary not found (run `swift build --build-tests`); looked at \(candidates)")
+        }
+        return found
+    }
+
+    /// Starts the child. Call once.
+    public func start() throws {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: try Self.binaryPath())
+        child.arguments = arguments
+        child.environment = environment
+        child.currentDirectoryURL = directory.url
+        child.standardInput = FileHandle.nullDevice
+        guard let stderr = FileHandle(forWritingAtPath: stderrPath), let stdout = FileHandle(forWritingAtPath: stdoutPath) else {
+            throw DaemonProcessError("cannot open the output files in \(directory.url.path)")
+        }
+        child.standardError = stderr
+        child.standardOutput = stdout
+        child.terminationHandler = { [termination] finished in
+            let ended: Termination =
+                finished.terminationReason == .uncaughtSignal ? .signalled(finished.terminationStatus) : .exited(finished.terminationStatus)
+            termination.value.withLock { $0 = ended }
+        }
+        try process.withLock { current in
+            guard current == nil else { throw DaemonProcessError("the daemon was already started") }
+            try child.run()
+            current = child
+        }
+        try? stderr.close()
+        try? stdout.close()
+    }
+
+    /// The child's process id (0 before `start`).
+    public var pid: Int32 { process.withLock { $0?.processIdentifier ?? 0 } }
+
+    /// How the child ended, nil while it runs.
+    public var exit: Termination? { termination.value.withLock { $0 } }
+
+    /// Sends `signal` (`SIGHUP`, `SIGTERM`, `SIGKILL`, ...) to the child, if it still runs.
+    public func signal(_ signal: Int32) {
+        let pid = self.pid
+        guard pid > 0, exit == nil else { return }
+        _ = Glibc.kill(pid, signal)
+    }
+
+    /// Waits for the child to exit, polling without blocking a thread.
+    @discardableResult
+    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Termination {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let exit { return exit }
+            guard ContinuousClock.now < deadline else {
+                throw DaemonProcessError("the daemon (pid \(pid)) did not exit within \(timeout); stderr:\n\(stderrText)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Sends `signal` (SIGTERM by default: a graceful stop) and waits for the exit.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(30)) async throws -> Termination {
+        self.signal(signal)
+        return try await waitForExit(timeout: timeout)
+    }
+
+    /// `kill -9`: no chance to clean up (for crash-recovery tests).
+    @discardableResult
+    public func kill(timeout: Duration = .seconds(10)) async throws -> Termination {
+        try await stop(signal: SIGKILL, timeout: timeout)
+    }
+
+    /// Everything the child wrote to stderr so far.
+    public var stderrText: String {
+        (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+    }
+
+    /// The stderr lines so far.
+    public var stderrLines: [String] {
+        stderrText.split(separator: "\n").map(String.init)
+    }
+
+    /// Everything the child wrote to stdout so far.
+    public var stdoutText: String {
+        (try? String(contentsOfFile: stdoutPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Waits until stderr contains `text` (a log line of the stderr handler, say).
+    public func waitForStderr(containing text: String, timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !stderrText.contains(text) {
+            if let exit { throw DaemonProcessError("the daemon ended (\(exit)) before writing \"\(text)\"; stderr:\n\(stderrText)") }
+            guard ContinuousClock.now < deadline else {
+                throw DaemonProcessError("\"\(text)\" did not appear on stderr within \(timeout); stderr:\n\(stderrText)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Replaces the configuration file atomically (write, then rename), e.g. before a SIGHUP.
+    public func writeConfiguration(_ text: String) throws {
+        let temporary = configurationPath + ".new"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, configurationPath) == 0 else {
+            throw DaemonProcessError("cannot replace \(configurationPath): errno \(errno)")
+        }
+    }
+
+    deinit {
+        // A test that failed half-way must not leave its daemon behind.
+        if exit == nil { signal(SIGKILL) }
+    }
+}
+
+/// Where the termination handler (on a Foundation thread) leaves the exit.
+private final class TerminationRecord: Sendable {
+    let value = Mutex<DaemonProcess.Termination?>(nil)
+}
+
+/// A spool directory (INTERFACE.md section 5) seen from a producer: enqueue tasks, read results.
+public struct SpoolDirectory: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// Writes a task the way producers must: complete in `tmp/`, then renamed into
+    /// `new/<id>.json`. Creates `tmp/` and `new/` when the daemon has not yet.
+    public func enqueue(id: String, json: String) throws {
+        for sub in ["tmp", "new"] {
+            try FileManager.default.createDirectory(atPath: path + "/" + sub, withIntermediateDirectories: true)
+        }
+        let temporary = "\(path)/tmp/\(id).json"
+        try Data((json + "\n").utf8).write(to: URL(fileURLWithPath: temporary))
+        guard rename(temporary, "\(path)/new/\(id).json") == 0 else {
+            throw DaemonProcessError("cannot move \(temporary) into new/: errno \(errno)")
+        }
+    }
+
+    /// The names of the files waiting in `new/`.
+    public var waitingTasks: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path + "/new")) ?? []).sorted()
+    }
+
+    /// The result for `id` from `done/`, nil while there is none.
+    public func result(id: String) throws -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: "\(path)/done/\(id).json") else { return nil }
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw DaemonProcessError("the result for \(id) is not a JSON object")
+        }
+        return object
+    }
+
+    /// Polls `done/` until the result for `id` appears.
+    public func waitForResult(id: String, timeout: Duration = .seconds(20)) async throws -> [String: Any] {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let result = try result(id: id) { return result }
+            guard ContinuousClock.now < deadline else {
+                throw DaemonProcessError("no result for \(id) within \(timeout); waiting in new/: \(waitingTasks)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+
+public struct DaemonProcessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
