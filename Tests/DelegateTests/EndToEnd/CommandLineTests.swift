@@ -12,7 +12,7 @@ import Testing
 
     static func run(_ arguments: [String], stdin: Data? = nil) async throws -> Outcome {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try DelegateProcess.binary())
+        process.executableURL = URL(fileURLWithPath: try DaemonProcess.binaryPath())
         process.arguments = arguments
         process.environment = ["PATH": "/usr/bin:/bin"]
         let output = Pipe()
@@ -68,15 +68,15 @@ import Testing
     @Test func submitWaitsForResultsAndExitsByTheirStatusAndStatusAnswers() async throws {
         let fixture = try await EndToEndFixture.make()
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
-        let config = try fixture.configuration(name: "cli", tags: ["cli"], socket: true)
-        let daemon = try fixture.start(configPath: config, name: "cli")
+        let config = fixture.configuration(name: "cli", tags: ["cli"], socket: true)
+        let daemon = try fixture.start(configuration: config, name: "cli")
         #expect(await daemon.waitUntilReady())
 
         let good = try EndToEndFixture.line(
             fixture.task(
                 id: "cli-ok", operation: "getRandomPassword", params: ["passwordLength": 10], selectors: ["cli"]))
         let viaSocket = try await Self.run(
-            ["submit", "--config", config, "--wait", "--timeout", "30", "-"], stdin: good)
+            ["submit", "--config", daemon.configurationPath, "--wait", "--timeout", "30", "-"], stdin: good)
         #expect(viaSocket.status == 0, "\(viaSocket.errorOutput)")
         #expect(
             SocketPeer.object(viaSocket.output.trimmingCharacters(in: .whitespacesAndNewlines))?["id"] as? String
@@ -95,7 +95,7 @@ import Testing
         #expect(status.status == 0)
         #expect(SocketPeer.object(status.output.replacingOccurrences(of: "\n", with: " "))?["name"] as? String == "cli")
 
-        #expect(await daemon.stop() == 0)
+        #expect(try await daemon.stop() == .exited(0))
         let unreachable = try await Self.run(["status", "--socket", fixture.socketPath("cli")])
         #expect(unreachable.status == 69)
     }

@@ -36,21 +36,20 @@ import Testing
                     params: ["name": "s\(index)", "secretString": "second-\(index)"], selectors: ["crashy"]))
         }
 
-        let config = try fixture.configuration(name: "crashy", tags: [], concurrency: 8)
-        let first = try fixture.start(configPath: config, name: "crashy-1")
+        let config = fixture.configuration(name: "crashy", tags: [], concurrency: 8)
+        let first = try fixture.start(configuration: config, name: "crashy-1")
         _ = await eventually { fixture.names(in: "done").count >= 20 }
-        first.signal(SIGKILL)
-        #expect(await first.waitForExit() == SIGKILL)
+        #expect(try await first.kill() == .signalled(SIGKILL))
         let claimedAtCrash = fixture.names(in: "cur/crashy")
         let doneAtCrash = fixture.names(in: "done").count
         // The premise: the crash left work behind, both claimed-but-unfinished and unstarted.
         #expect(!claimedAtCrash.isEmpty, "no task was in flight at the kill")
         #expect(doneAtCrash < total)
 
-        let second = try fixture.start(configPath: config, name: "crashy-2")
+        let second = try fixture.start(configuration: config, name: "crashy-2")
         let finished = await eventually(within: .seconds(90)) { fixture.names(in: "done").count >= total }
         #expect(finished, "results: \(fixture.names(in: "done").count) of \(total)")
-        #expect(await second.stop() == 0)
+        #expect(try await second.stop() == .exited(0))
 
         let results = fixture.results()
         #expect(Set(results.keys) == Set((0..<total).map { "put-\($0)" }))

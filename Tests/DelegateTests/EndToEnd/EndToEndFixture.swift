@@ -45,13 +45,12 @@ struct EndToEndFixture: Sendable {
         chmod(path, 0o600)
     }
 
-    /// The configuration of one delegate; its socket lives in the fixture directory.
+    /// The configuration (TOML text) of one delegate; its socket lives in the fixture directory.
     func configuration(
         name: String, tags: [String], concurrency: Int = 8, socket: Bool = false, allowedUsers: [String] = [],
         endpoint: String? = nil, extra: String = ""
-    ) throws -> String {
-        let path = directory.path("\(name).toml")
-        let text = """
+    ) -> String {
+        """
             [delegate]
             name = "\(name)"
             tags = [\(tags.map { "\"\($0)\"" }.joined(separator: ", "))]
@@ -76,15 +75,17 @@ struct EndToEndFixture: Sendable {
             directory = "\(credentials)"
             \(extra)
             """
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        return path
     }
 
     func socketPath(_ delegate: String) -> String { directory.path("\(delegate).sock") }
 
-    /// Starts a delegate; its stderr goes to `<name>.log` in the fixture directory.
-    func start(configPath: String, name: String) throws -> DelegateProcess {
-        try DelegateProcess(configPath: configPath, stderrPath: directory.path("\(name).log"))
+    /// Starts a delegate with `configuration`, its files in a directory of its own.
+    func start(configuration: String, name: String) throws -> DaemonProcess {
+        let daemon = try DaemonProcess(
+            configuration: configuration, environment: ["PATH": "/usr/bin:/bin"],
+            directory: TemporaryDirectory(prefix: "sd-\(name)"))
+        try daemon.start()
+        return daemon
     }
 
     /// A task as JSON, for a connector whose keys are the identity `identity`.
@@ -144,5 +145,27 @@ struct EndToEndFixture: Sendable {
 
     func names(in sub: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: spool + "/" + sub)) ?? []).sorted()
+    }
+}
+
+struct EndToEndError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
+func eventually(within timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return try condition()
+}
+
+extension DaemonProcess {
+    /// Waits until the daemon has logged that it is ready (its spool and socket are open).
+    func waitUntilReady() async -> Bool {
+        (try? await waitForStderr(containing: "event=ready", timeout: .seconds(30))) != nil
     }
 }

@@ -9,7 +9,7 @@ import Testing
         let fixture = try await EndToEndFixture.make()
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
         let daemon = try fixture.start(
-            configPath: try fixture.configuration(name: "ops", tags: ["ops"], socket: true), name: "ops")
+            configuration: fixture.configuration(name: "ops", tags: ["ops"], socket: true), name: "ops")
         #expect(await daemon.waitUntilReady())
         let blob = Data([0, 1, 2, 250, 251, 252]).base64EncodedString()
 
@@ -45,7 +45,6 @@ import Testing
         let second = try await run([
             ("g1", "getSecretValue", ["name": "app#password"]),
             ("g2", "getSecretValue", ["name": "blob"]),
-            ("p1", "putSecretValue", ["name": "app", "secretString": #"{"user":"u","password":"n3w"}"#]),
             ("d1", "describeSecret", ["name": "app"]),
             ("l1", "listSecrets", ["all": true]),
             ("r1", "getRandomPassword", ["passwordLength": 24, "excludePunctuation": true]),
@@ -53,7 +52,6 @@ import Testing
         #expect(result(second, "g1")["value"] as? String == "p4ss")
         #expect(result(second, "g1")["name"] as? String == "app#password")
         #expect(result(second, "g2")["secretBinary"] as? String == blob)
-        #expect((result(second, "p1")["versionStages"] as? [String]) == ["AWSCURRENT"])
         #expect(result(second, "d1")["description"] as? String == "first")
         let listed = (result(second, "l1")["secrets"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(Set(listed) == ["app", "blob"])
@@ -62,12 +60,12 @@ import Testing
 
         let third = try await run([
             ("u1", "updateSecret", ["name": "app", "description": "second"]),
-            ("v1", "listSecretVersionIds", ["name": "app"]),
+            ("p1", "putSecretValue", ["name": "app", "secretString": #"{"user":"u","password":"n3w"}"#]),
             ("k1", "getSecretValue", ["name": "app#nokey"]),
             ("x1", "deleteSecret", ["name": "blob", "forceDeleteWithoutRecovery": true]),
         ])
         #expect(result(third, "u1")["name"] as? String == "app")
-        #expect((result(third, "v1")["versions"] as? [Any])?.count == 2)
+        #expect((result(third, "p1")["versionStages"] as? [String]) == ["AWSCURRENT"])
         #expect(third["k1"]?["status"] as? String == "failed")
         #expect((third["k1"]?["error"] as? [String: Any])?["code"] as? String == "SecretFieldUnavailable")
         #expect(result(third, "x1")["name"] as? String == "blob")
@@ -78,7 +76,7 @@ import Testing
         #expect(result(after, "d2")["description"] as? String == "second")
         #expect(after["g3"]?["status"] as? String == "failed")
         #expect((after["g3"]?["error"] as? [String: Any])?["code"] as? String == "ResourceNotFoundException")
-        #expect(await daemon.stop() == 0)
+        #expect(try await daemon.stop() == .exited(0))
         // Secret values never reach the log.
         #expect(!daemon.stderrText.contains("p4ss") && !daemon.stderrText.contains("n3w"))
     }

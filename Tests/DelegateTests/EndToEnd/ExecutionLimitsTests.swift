@@ -28,11 +28,11 @@ import Testing
                     identity: "static"))
         }
         let daemon = try fixture.start(
-            configPath: try fixture.configuration(
+            configuration: fixture.configuration(
                 name: "limited", tags: ["lim"], concurrency: 3, endpoint: server.baseURL),
             name: "limited")
         #expect(await eventually(within: .seconds(60)) { fixture.names(in: "done").count >= total })
-        #expect(await daemon.stop() == 0)
+        #expect(try await daemon.stop() == .exited(0))
         #expect(fixture.results().values.allSatisfy { $0["status"] as? String == "succeeded" })
 
         // Each request is answered no sooner than `delay` after it arrived, so these intervals
@@ -63,10 +63,10 @@ import Testing
                 id: "prompt", operation: "getSecretValue", params: ["name": "quick"], selectors: ["dl"],
                 identity: "static"))
         let daemon = try fixture.start(
-            configPath: try fixture.configuration(name: "deadlines", tags: ["dl"], endpoint: server.baseURL),
+            configuration: fixture.configuration(name: "deadlines", tags: ["dl"], endpoint: server.baseURL),
             name: "deadlines")
         #expect(await eventually(within: .seconds(15)) { fixture.names(in: "done").count >= 2 })
-        #expect(await daemon.stop() == 0)
+        #expect(try await daemon.stop() == .exited(0))
         let results = fixture.results()
         #expect(results["late"]?["status"] as? String == "failed")
         let error = results["late"]?["error"] as? [String: Any]

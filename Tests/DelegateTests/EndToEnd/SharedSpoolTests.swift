@@ -18,10 +18,10 @@ import Testing
         let fixture = try await EndToEndFixture.make()
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
         let blue = try fixture.start(
-            configPath: try fixture.configuration(name: "blue-delegate", tags: ["blue", "shared"]),
+            configuration: fixture.configuration(name: "blue-delegate", tags: ["blue", "shared"]),
             name: "blue-delegate")
         let green = try fixture.start(
-            configPath: try fixture.configuration(name: "green-delegate", tags: ["Green", "SHARED"]),
+            configuration: fixture.configuration(name: "green-delegate", tags: ["Green", "SHARED"]),
             name: "green-delegate")
 
         let selectorKinds: [[String]] = [["blue"], ["green"], ["shared"], [" Green-Delegate "], ["purple"]]
@@ -46,8 +46,8 @@ import Testing
         #expect(finished, "results: \(fixture.names(in: "done").count) of \(expected.count)")
         // Give a late duplicate a chance to show up before stopping.
         try await Task.sleep(for: .milliseconds(500))
-        #expect(await blue.stop() == 0)
-        #expect(await green.stop() == 0)
+        #expect(try await blue.stop() == .exited(0))
+        #expect(try await green.stop() == .exited(0))
 
         let results = fixture.results()
         #expect(Set(results.keys) == Set(expected.keys))

@@ -8,10 +8,10 @@ import Testing
     /// Starts a socket-only delegate and opens the socket file's mode, so that what admits or
     /// refuses a peer is the delegate's SO_PEERCRED check, not the file's permissions.
     func startSocketDelegate(_ fixture: EndToEndFixture, name: String, allowedUsers: [String]) async throws
-        -> DelegateProcess
+        -> DaemonProcess
     {
-        let config = try fixture.configuration(name: name, tags: ["sock"], socket: true, allowedUsers: allowedUsers)
-        let daemon = try fixture.start(configPath: config, name: name)
+        let config = fixture.configuration(name: name, tags: ["sock"], socket: true, allowedUsers: allowedUsers)
+        let daemon = try fixture.start(configuration: config, name: name)
         let path = fixture.socketPath(name)
         #expect(await daemon.waitUntilReady())
         chmod(fixture.root, 0o755)
@@ -33,7 +33,7 @@ import Testing
         #expect(SocketPeer.object(refused.first ?? "")?["error"] as? String == "PeerNotAllowed")
         #expect(!closed.stderrText.contains("task_id=from-nobody"), "a refused peer's task was read")
         #expect(closed.stderrText.contains("socket peer not allowed"))
-        #expect(await closed.stop() == 0)
+        #expect(try await closed.stop() == .exited(0))
 
         let open = try await startSocketDelegate(fixture, name: "open", allowedUsers: ["nobody"])
         let answered = try await SocketPeer.exchange(path: fixture.socketPath("open"), lines: [task], asNobody: true)
@@ -42,7 +42,7 @@ import Testing
         #expect(result["id"] as? String == "from-nobody")
         #expect(result["status"] as? String == "succeeded")
         #expect(((result["result"] as? [String: Any])?["randomPassword"] as? String)?.count == 12)
-        #expect(await open.stop() == 0)
+        #expect(try await open.stop() == .exited(0))
     }
 
     @Test func eachKindOfInvalidTaskIsRejectedAndTheNextValidTaskStillRuns() async throws {
@@ -125,8 +125,8 @@ import Testing
         let counts = try #require(SocketPeer.object(status.first ?? "")?["counts"] as? [String: Any])
         #expect(counts["rejected"] as? Int == cases.count)
         #expect(counts["succeeded"] as? Int == 2)
-        #expect(daemon.isRunning)
-        #expect(await daemon.stop() == 0)
+        #expect(daemon.exit == nil)
+        #expect(try await daemon.stop() == .exited(0))
     }
 
     @Test func testConnectionWithTheSeedsReadOnlyPolicyReportsReadButNotWrite() async throws {
@@ -152,6 +152,6 @@ import Testing
         let fullResult = try #require(full["result"] as? [String: Any])
         #expect(fullResult["canRead"] as? Bool == true)
         #expect(fullResult["canWrite"] as? Bool == true)
-        #expect(await daemon.stop() == 0)
+        #expect(try await daemon.stop() == .exited(0))
     }
 }

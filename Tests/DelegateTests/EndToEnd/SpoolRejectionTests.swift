@@ -17,9 +17,9 @@ import Testing
             fileName: "huge.json")
         try fixture.enqueue(fixture.task(id: "after", operation: "getRandomPassword", selectors: ["s"]))
         let daemon = try fixture.start(
-            configPath: try fixture.configuration(name: "spooler", tags: ["s"]), name: "spooler")
+            configuration: fixture.configuration(name: "spooler", tags: ["s"]), name: "spooler")
         #expect(await eventually { fixture.names(in: "done").count >= 4 })
-        #expect(await daemon.stop() == 0)
+        #expect(try await daemon.stop() == .exited(0))
 
         let results = fixture.results()
         #expect(results["garbled"]?["status"] as? String == "rejected")
