@@ -1,3 +1,4 @@
+internal import Dispatch
 internal import Glibc
 public import Logging
 
@@ -6,7 +7,14 @@ public import Logging
 /// Notification failures are logged, never thrown: a daemon whose service manager went away
 /// has nothing better to do than carry on. Outside systemd (`$NOTIFY_SOCKET` unset) every call
 /// does nothing.
+///
+/// Messages go out in order on a serial queue of their own. `sd_notify` blocks when the
+/// manager's socket queue is full; the frequent `STATUS=` and `WATCHDOG=1` are therefore sent
+/// asynchronously, so a slow reader can never stall the daemon's task threads (and a stalled
+/// daemon stops its watchdog pings by itself). `READY=1`, `RELOADING=1` and `STOPPING=1` wait
+/// until they are sent, so they are never lost at exit and never overtake each other.
 public struct SystemdNotifier: ServiceNotifier {
+    private let queue = DispatchQueue(label: "Systemd.SystemdNotifier")
     private let transport: any NotifyTransport
     private let monotonicMicroseconds: @Sendable () -> UInt64
     private let logger: Logger
@@ -25,15 +33,18 @@ public struct SystemdNotifier: ServiceNotifier {
         self.logger = logger
     }
 
-    public func ready() { send(.ready) }
+    public func ready() { queue.sync { send(.ready) } }
 
-    public func reloading() { send(.reloading(monotonicMicroseconds: monotonicMicroseconds())) }
+    public func reloading() {
+        let message = NotifyMessage.reloading(monotonicMicroseconds: monotonicMicroseconds())
+        queue.sync { send(message) }
+    }
 
-    public func stopping() { send(.stopping) }
+    public func stopping() { queue.sync { send(.stopping) } }
 
-    public func status(_ text: String) { send(.status(text)) }
+    public func status(_ text: String) { queue.async { send(.status(text)) } }
 
-    public func watchdog() { send(.watchdog) }
+    public func watchdog() { queue.async { send(.watchdog) } }
 
     public var watchdogInterval: Duration? {
         guard let microseconds = transport.watchdogMicroseconds(), microseconds > 0 else {
