@@ -62,7 +62,7 @@ import TestSupport
     }
 }
 
-/// Runs a command to completion off the cooperative pool; stdout and stderr together.
+/// Runs a command to completion off the cooperative pool; stdout, then stderr.
 enum Tool {
     struct Run: Sendable {
         var status: Int32
@@ -70,19 +70,12 @@ enum Tool {
     }
 
     static func run(_ executable: String, _ arguments: [String], environment: [String: String] = ["PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"]) async throws -> Run {
-        try await offPool {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
-            process.environment = environment
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return Run(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let outcome = try await ChildProcess.run(executable, arguments, environment: environment)
+        let status: Int32
+        switch outcome.termination {
+        case .exited(let code): status = code
+        case .signalled(let signal): status = 128 + signal
         }
+        return Run(status: status, output: outcome.output + outcome.errorOutput)
     }
 }

@@ -9,14 +9,10 @@ import Testing
         let listener = try NotifySocketListener()
         defer { listener.close() }
 
-        let notify = Process()
-        notify.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-notify")
         // --no-block: skip the BARRIER=1 handshake, which waits for a real service manager.
-        notify.arguments = ["--no-block", "--ready", "--status=x"]
-        notify.environment = ["NOTIFY_SOCKET": listener.path]
-        try notify.run()
-        notify.waitUntilExit()
-        #expect(notify.terminationStatus == 0)
+        let notify = try await ChildProcess.run(
+            "/usr/bin/systemd-notify", ["--no-block", "--ready", "--status=x"], environment: ["NOTIFY_SOCKET": listener.path])
+        #expect(notify.termination == .exited(0))
 
         let datagram = try await listener.waitForAssignment("READY=1")
         #expect(datagram == "READY=1\nSTATUS=x")

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import TaskQueue
@@ -62,21 +63,10 @@ func runAsNobody(socket path: String) async throws -> String {
             data += ("<%s>" % type(error).__name__).encode()
         sys.stdout.write(data.decode())
         """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-    process.arguments = ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path]
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let handle = output.fileHandleForReading
-    let child = process
-    let data = try await offPool {
-        let data = handle.readDataToEndOfFile()
-        child.waitUntilExit()
-        return data
-    }
-    #expect(process.terminationStatus == 0)
-    return String(decoding: data, as: UTF8.self)
+    let outcome = try await ChildProcess.run(
+        "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path])
+    #expect(outcome.termination == .exited(0))
+    return outcome.output
 }
 
 @Suite struct SocketServerTests {

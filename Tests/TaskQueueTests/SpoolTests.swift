@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import Testing
 
 @testable import TaskQueue
@@ -145,11 +146,7 @@ import Testing
                     pass
             """
         let children = try (0..<2).map { index in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = ["-c", script, dir.path, "p\(index)"]
-            try process.run()
-            return process
+            try ChildProcess(executable: "/usr/bin/python3", arguments: ["-c", script, dir.path, "p\(index)"])
         }
         let running = children
         let mine = try await offPool {
@@ -157,7 +154,7 @@ import Testing
             for index in 0..<total {
                 if let claimed = try spool.claim("t\(index).json") { mine.append(claimed.name) }
             }
-            for child in running { child.waitUntilExit() }
+            for child in running { _ = try child.waitForExitBlocking() }
             return mine
         }
         let theirs = names(in: dir.file("cur/p0")) + names(in: dir.file("cur/p1"))

@@ -21,17 +21,7 @@ import Synchronization
 /// create a `TemporaryDirectory`, write the TOML with paths inside it, and pass it in.
 public final class DaemonProcess: Sendable {
     /// How the child ended.
-    public enum Termination: Sendable, Equatable, CustomStringConvertible {
-        case exited(Int32)
-        case signalled(Int32)
-
-        public var description: String {
-            switch self {
-            case .exited(let status): "exit status \(status)"
-            case .signalled(let signal): "killed by signal \(signal)"
-            }
-        }
-    }
+    public typealias Termination = ChildProcess.Termination
 
     /// Where the configuration, logs and anything else of this daemon live.
     public let directory: TemporaryDirectory
@@ -45,8 +35,7 @@ public final class DaemonProcess: Sendable {
     /// Arguments after the binary; `run --config <configurationPath>` by default.
     public let arguments: [String]
 
-    private let process: Mutex<Process?> = Mutex(nil)
-    private let termination = TerminationRecord()
+    private let process: Mutex<ChildProcess?> = Mutex(nil)
 
     /// - Parameters:
     ///   - configuration: the TOML text, written to `configurationPath`.
@@ -105,42 +94,23 @@ public final class DaemonProcess: Sendable {
 
     /// Starts the child. Call once.
     public func start() throws {
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: try Self.binaryPath())
-        child.arguments = arguments
-        child.environment = environment
-        child.currentDirectoryURL = directory.url
-        child.standardInput = FileHandle.nullDevice
-        guard let stderr = FileHandle(forWritingAtPath: stderrPath), let stdout = FileHandle(forWritingAtPath: stdoutPath) else {
-            throw DaemonProcessError("cannot open the output files in \(directory.url.path)")
-        }
-        child.standardError = stderr
-        child.standardOutput = stdout
-        child.terminationHandler = { [termination] finished in
-            let ended: Termination =
-                finished.terminationReason == .uncaughtSignal ? .signalled(finished.terminationStatus) : .exited(finished.terminationStatus)
-            termination.value.withLock { $0 = ended }
-        }
         try process.withLock { current in
             guard current == nil else { throw DaemonProcessError("the daemon was already started") }
-            try child.run()
-            current = child
+            current = try ChildProcess(
+                executable: try Self.binaryPath(), arguments: arguments, environment: environment,
+                stdout: .file(stdoutPath), stderr: .file(stderrPath))
         }
-        try? stderr.close()
-        try? stdout.close()
     }
 
     /// The child's process id (0 before `start`).
-    public var pid: Int32 { process.withLock { $0?.processIdentifier ?? 0 } }
+    public var pid: Int32 { process.withLock { $0?.pid ?? 0 } }
 
     /// How the child ended, nil while it runs.
-    public var exit: Termination? { termination.value.withLock { $0 } }
+    public var exit: Termination? { process.withLock { $0?.exit } }
 
     /// Sends `signal` (`SIGHUP`, `SIGTERM`, `SIGKILL`, ...) to the child, if it still runs.
     public func signal(_ signal: Int32) {
-        let pid = self.pid
-        guard pid > 0, exit == nil else { return }
-        _ = Glibc.kill(pid, signal)
+        process.withLock { $0?.signal(signal) }
     }
 
     /// Waits for the child to exit, polling without blocking a thread.
@@ -205,15 +175,7 @@ public final class DaemonProcess: Sendable {
         }
     }
 
-    deinit {
-        // A test that failed half-way must not leave its daemon behind.
-        if exit == nil { signal(SIGKILL) }
-    }
-}
-
-/// Where the termination handler (on a Foundation thread) leaves the exit.
-private final class TerminationRecord: Sendable {
-    let value = Mutex<DaemonProcess.Termination?>(nil)
+    // A test that failed half-way leaves no daemon behind: the ChildProcess kills it on deinit.
 }
 
 /// A spool directory (INTERFACE.md section 5) seen from a producer: enqueue tasks, read results.

@@ -32,19 +32,16 @@ public enum JournalTestHelper {
         if socketAcceptsDatagrams(socketPath) { return }
 
         try FileManager.default.createDirectory(atPath: "/run/systemd/journal", withIntermediateDirectories: true)
-        let journald = Process()
-        journald.executableURL = URL(fileURLWithPath: binary)
-        journald.standardInput = FileHandle.nullDevice
-        journald.standardOutput = FileHandle.nullDevice
-        journald.standardError = FileHandle.nullDevice
-        try journald.run()
+        let journald = try ChildProcess(executable: binary)
+        // journald outlives the test that started it; later tests reuse it.
+        journald.detach()
 
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if socketAcceptsDatagrams(socketPath) { return }
-            if !journald.isRunning {
+            if let exit = journald.exit {
                 throw JournalTestError(
-                    "\(binary) exited with status \(journald.terminationStatus) before opening \(socketPath)"
+                    "\(binary) \(exit) before opening \(socketPath)"
                         + " (it needs root and an /etc/machine-id)"
                 )
             }
@@ -75,21 +72,14 @@ public enum JournalTestHelper {
 
     /// One `journalctl` run, blocking: call it off the cooperative pool (`offPool`).
     public static func queryJournal(matching matches: [String: String]) throws -> [JournalEntry] {
-        let journalctl = Process()
-        journalctl.executableURL = URL(fileURLWithPath: "/usr/bin/journalctl")
-        journalctl.arguments =
+        let arguments =
             ["--no-pager", "--quiet", "--output=json"]
             + matches.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-        let output = Pipe()
-        journalctl.standardOutput = output
-        journalctl.standardError = FileHandle.nullDevice
-        journalctl.standardInput = FileHandle.nullDevice
-        try journalctl.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        journalctl.waitUntilExit()
-        guard journalctl.terminationStatus == 0 else {
-            throw JournalTestError("journalctl exited with status \(journalctl.terminationStatus)")
+        let outcome = try ChildProcess.runBlocking("/usr/bin/journalctl", arguments)
+        guard outcome.termination == .exited(0) else {
+            throw JournalTestError("journalctl \(outcome.termination)")
         }
+        let data = Data(outcome.output.utf8)
         return try data.split(separator: UInt8(ascii: "\n")).map { line in
             guard let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
                 throw JournalTestError("journalctl printed a line that is not a JSON object")

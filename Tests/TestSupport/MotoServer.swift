@@ -30,7 +30,7 @@ public final class MotoServer: Sendable {
     public let endpoint: String
     public let admin: Credentials
     public let httpClient: CurlHTTPClient
-    private let process: Process
+    private let process: ChildProcess
 
     private static let holder = Holder()
 
@@ -50,7 +50,7 @@ public final class MotoServer: Sendable {
         }
     }
 
-    private init(endpoint: String, admin: Credentials, httpClient: CurlHTTPClient, process: Process) {
+    private init(endpoint: String, admin: Credentials, httpClient: CurlHTTPClient, process: ChildProcess) {
         self.endpoint = endpoint
         self.admin = admin
         self.httpClient = httpClient
@@ -59,15 +59,10 @@ public final class MotoServer: Sendable {
 
     private static func start() async throws -> MotoServer {
         guard let port = LoopbackPorts.unusedPort() else { throw MotoError("no free loopback port") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", launcherScript, String(port)]
         var environment = ProcessInfo.processInfo.environment
         environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(
+            executable: "/usr/bin/env", arguments: ["python3", "-c", launcherScript, String(port)], environment: environment)
 
         let endpoint = "http://127.0.0.1:\(port)"
         let http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: Logger(label: "test.moto.http"))
@@ -92,7 +87,7 @@ public final class MotoServer: Sendable {
         )
     }
 
-    private static func waitUntilUp(endpoint: String, http: CurlHTTPClient, process: Process) async throws {
+    private static func waitUntilUp(endpoint: String, http: CurlHTTPClient, process: ChildProcess) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             guard process.isRunning else { throw MotoError("moto_server exited at start (is moto[server] installed?)") }
@@ -135,10 +130,6 @@ public final class MotoServer: Sendable {
     public static func policy(actions: [String]) -> String {
         let list = actions.map { "\"\($0)\"" }.joined(separator: ",")
         return #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[\#(list)],"Resource":"*"}]}"#
-    }
-
-    deinit {
-        if process.isRunning { process.terminate() }
     }
 
     /// Runs moto in-process in python, exiting when its parent (the test process) is gone.

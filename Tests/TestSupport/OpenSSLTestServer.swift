@@ -17,7 +17,7 @@ public final class OpenSSLTestServer: @unchecked Sendable {
     /// PEM file of the self-signed certificate: use it as a client's CA file to trust the server.
     public let certificatePath: String
     private let directory: TemporaryDirectory
-    private let process: Process
+    private let process: ChildProcess
 
     public struct StartError: Error, CustomStringConvertible {
         public var description: String
@@ -33,34 +33,29 @@ public final class OpenSSLTestServer: @unchecked Sendable {
             "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=\(subjectAltName)",
         ])
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = [
-            "s_server", "-www", "-accept", "127.0.0.1:0", "-cert", certificatePath, "-key", keyPath,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let outputPath = directory.path("s_server.out")
+        let process = try ChildProcess(
+            executable: "/usr/bin/openssl",
+            arguments: ["s_server", "-www", "-accept", "127.0.0.1:0", "-cert", certificatePath, "-key", keyPath],
+            stdout: .file(outputPath))
         self.process = process
 
         // s_server prints "ACCEPT 127.0.0.1:<port>" once it listens.
         var text = ""
         var found: Int?
-        while found == nil {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }  // EOF: the server died
-            text += String(decoding: chunk, as: UTF8.self)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while found == nil, process.isRunning, ContinuousClock.now < deadline {
+            text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("ACCEPT ") }),
                 let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
             {
                 found = port
+            } else {
+                usleep(10_000)
             }
         }
         guard let found else {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
             throw StartError(description: "openssl s_server did not start: \(text)")
         }
         port = found
@@ -72,24 +67,14 @@ public final class OpenSSLTestServer: @unchecked Sendable {
     }
 
     public func stop() {
-        // SIGKILL, not terminate(): the child inherits the test runner's signal mask, in which
-        // SIGTERM may be blocked, and would then never exit.
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process.signal(SIGKILL)
+        _ = try? process.waitForExitBlocking(timeout: .seconds(10))
     }
 
     private static func run(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw StartError(description: "openssl \(arguments.first ?? "") failed (\(process.terminationStatus))")
+        let outcome = try ChildProcess.runBlocking("/usr/bin/openssl", arguments)
+        guard outcome.termination == .exited(0) else {
+            throw StartError(description: "openssl \(arguments.first ?? "") \(outcome.termination)")
         }
     }
 }

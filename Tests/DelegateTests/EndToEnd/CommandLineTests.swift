@@ -11,31 +11,11 @@ import Testing
     }
 
     static func run(_ arguments: [String], stdin: Data? = nil) async throws -> Outcome {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try DaemonProcess.binaryPath())
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/bin:/bin"]
-        let output = Pipe()
-        let errors = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input
-        try process.run()
-        let child = process
-        return await withCheckedContinuation { continuation in
-            Thread {
-                if let stdin { input.fileHandleForWriting.write(stdin) }
-                try? input.fileHandleForWriting.close()
-                let out = output.fileHandleForReading.readDataToEndOfFile()
-                let err = errors.fileHandleForReading.readDataToEndOfFile()
-                child.waitUntilExit()
-                continuation.resume(
-                    returning: Outcome(
-                        status: child.terminationStatus, output: String(decoding: out, as: UTF8.self),
-                        errorOutput: String(decoding: err, as: UTF8.self)))
-            }.start()
+        let outcome = try await ChildProcess.run(try DaemonProcess.binaryPath(), arguments, input: stdin)
+        guard case .exited(let status) = outcome.termination else {
+            throw EndToEndError("secrets-delegate \(arguments) \(outcome.termination)")
         }
+        return Outcome(status: status, output: outcome.output, errorOutput: outcome.errorOutput)
     }
 
     @Test func versionAndUsageErrors() async throws {

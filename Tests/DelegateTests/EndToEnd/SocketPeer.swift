@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A socket client in its own process (python3), optionally as another user (`setpriv`), that
@@ -28,42 +29,18 @@ enum SocketPeer {
 
     /// Sends `lines` (each followed by a newline) to the socket at `path`; returns the answers.
     static func exchange(path: String, lines: [Data], asNobody: Bool = false) async throws -> [String] {
-        let process = Process()
-        if asNobody {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = [
-                "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path,
-            ]
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            process.arguments = ["-c", script, path]
-        }
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
         var payload = Data()
         for line in lines {
             payload.append(line)
             payload.append(UInt8(ascii: "\n"))
         }
-        let bytes = payload
-        nonisolated(unsafe) let child = process
-        let data = await withCheckedContinuation { (continuation: CheckedContinuation<Data, Never>) in
-            Thread {
-                // Write and read at once: a large payload must not deadlock on full pipes.
-                let writer = Thread {
-                    input.fileHandleForWriting.write(bytes)
-                    try? input.fileHandleForWriting.close()
-                }
-                writer.start()
-                let data = output.fileHandleForReading.readDataToEndOfFile()
-                child.waitUntilExit()
-                continuation.resume(returning: data)
-            }.start()
-        }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        let python = ["/usr/bin/python3", "-c", script, path]
+        let outcome =
+            asNobody
+            ? try await ChildProcess.run(
+                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups"] + python, input: payload)
+            : try await ChildProcess.run(python[0], Array(python.dropFirst()), input: payload)
+        return outcome.output.split(separator: "\n").map(String.init)
     }
 
     static func object(_ line: String) -> [String: Any]? {
