@@ -37,6 +37,15 @@ test: deps
 demo: build
 	scripts/demo.sh
 
+## package: dist/secrets-delegate_<version>_amd64.deb (static Swift stdlib, stripped; lintian-clean).
+package: deps
+	scripts/build-package.sh
+
+## package-test: lintian, then install the .deb in a throwaway Debian 12 root (debootstrap) and check it.
+.PHONY: package-test
+package-test: package
+	scripts/package-test.sh
+
 clean:
 	rm -rf .build dist .demo
 

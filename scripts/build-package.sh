@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Builds dist/secrets-delegate_<version>_amd64.deb (`make package`).
+#
+# The version comes from Sources/Delegate/DelegateVersion.swift (the one place it is written).
+# The binary is a release build with the Swift standard library and Foundation linked statically
+# and stripped, so hosts need no Swift; it may only need the distro's C libraries, which become
+# Depends: through dpkg-shlibdeps. The man page and shell completions are generated from the CLI.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+SWIFT=${SWIFT:-swift}
+PACKAGE=secrets-delegate
+ARCH=$(dpkg --print-architecture)
+OUT=${OUT:-dist}
+
+say() { printf '==> %s\n' "$*"; }
+die() { printf 'build-package: error: %s\n' "$*" >&2; exit 1; }
+
+# Shared with scripts/package-test.sh.
+VERSION=$(scripts/package-version.sh)
+
+# The changelog's date and the man page's date come from the last commit, so the same commit
+# gives the same package contents.
+if SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null)} && [ -n "$SOURCE_DATE_EPOCH" ]; then :; else
+    SOURCE_DATE_EPOCH=$(date +%s)
+fi
+export SOURCE_DATE_EPOCH
+MAINTAINER=${MAINTAINER:-$(git log -1 --format='%an <%ae>' 2>/dev/null || true)}
+[ -n "$MAINTAINER" ] || die "set MAINTAINER='Name <email>' (no git history to take it from)"
+
+say "secrets-delegate $VERSION ($ARCH)"
+
+STAGE=$(mktemp -d "${TMPDIR:-/tmp}/secrets-delegate-pkg.XXXXXX")
+trap 'rm -rf "$STAGE"' EXIT
+
+# --- 1. The binary ---------------------------------------------------------------------------
+BUILD_FLAGS=(-c release --static-swift-stdlib
+    -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now)
+BIN_DIR=$("$SWIFT" build "${BUILD_FLAGS[@]}" --show-bin-path)
+# SwiftPM may reuse a cached build plan made with other link options (after the generate-manual
+# plugin's release build, it linked the Swift runtime dynamically): drop the plan and the binary
+# so that planning and the link step always run (a few seconds). The NEEDED check below would
+# catch a dynamic Swift runtime anyway.
+rm -f "$BIN_DIR/$PACKAGE" .build/release.yaml
+say "swift build ${BUILD_FLAGS[*]} --product $PACKAGE"
+"$SWIFT" build "${BUILD_FLAGS[@]}" --product "$PACKAGE"
+BUILT="$BIN_DIR/$PACKAGE"
+[ -x "$BUILT" ] || die "no binary at $BUILT"
+
+ROOT="$STAGE/root"
+install -d -m 0755 "$ROOT/DEBIAN" "$ROOT/usr/bin"
+install -m 0755 "$BUILT" "$ROOT/usr/bin/$PACKAGE"
+strip --strip-all --remove-section=.comment "$ROOT/usr/bin/$PACKAGE"
+BIN="$ROOT/usr/bin/$PACKAGE"
+
+# The binary may need only these shared libraries (no Swift runtime, no Foundation).
+ALLOWED_NEEDED='^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libutil\.so\.1|ld-linux-x86-64\.so\.2|libcurl\.so\.4|libssl\.so\.3|libcrypto\.so\.3|libsystemd\.so\.0|libstdc\+\+\.so\.6|libgcc_s\.so\.1)$'
+NEEDED=$(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+say "NEEDED: $(echo $NEEDED)"
+for lib in $NEEDED; do
+    [[ $lib =~ $ALLOWED_NEEDED ]] || die "the binary needs $lib, which a Debian host without Swift lacks"
+done
+if ldd "$BIN" | grep -E 'not found|libswift|libFoundation|libdispatch|libBlocksRuntime' >&2; then
+    die "the binary needs libraries a host without Swift does not have (see above)"
+fi
+"$BIN" --version | grep -qx "$VERSION" || die "the binary reports '$("$BIN" --version)', not $VERSION"
+
+# --- 2. Units, sysusers, tmpfiles, configuration ------------------------------------------------
+install -d -m 0755 "$ROOT/lib/systemd/system" "$ROOT/usr/lib/sysusers.d" "$ROOT/usr/lib/tmpfiles.d" \
+    "$ROOT/etc/$PACKAGE"
+grep -q "^ExecStart=/usr/bin/$PACKAGE " systemd/$PACKAGE.service ||
+    die "systemd/$PACKAGE.service does not start /usr/bin/$PACKAGE"
+install -m 0644 systemd/$PACKAGE.service systemd/$PACKAGE.socket "$ROOT/lib/systemd/system/"
+install -m 0644 systemd/$PACKAGE.sysusers "$ROOT/usr/lib/sysusers.d/$PACKAGE.conf"
+install -m 0644 systemd/$PACKAGE.tmpfiles "$ROOT/usr/lib/tmpfiles.d/$PACKAGE.conf"
+install -m 0644 packaging/delegate.toml "$ROOT/etc/$PACKAGE/delegate.toml"
+"$BIN" check-config --config packaging/delegate.toml >/dev/null ||
+    die "packaging/delegate.toml does not pass check-config"
+
+# --- 3. Man page and completions, generated from the CLI -------------------------------------------
+# The man page comes from swift-argument-parser's generate-manual tool, the one its
+# `swift package plugin generate-manual` runs. We build the tool from the resolved checkout and run
+# it on the binary we ship: the plugin would instead rebuild the whole package in release mode
+# without --static-swift-stdlib (minutes), relinking .build/release/secrets-delegate dynamically.
+ARGUMENT_PARSER=.build/checkouts/swift-argument-parser
+[ -d "$ARGUMENT_PARSER" ] || die "$ARGUMENT_PARSER is missing (swift package resolve)"
+say "building swift-argument-parser's generate-manual"
+"$SWIFT" build --package-path "$ARGUMENT_PARSER" --scratch-path .build/generate-manual \
+    --product generate-manual >"$STAGE/generate-manual-build.log" 2>&1 ||
+    { cat "$STAGE/generate-manual-build.log" >&2; die "building generate-manual failed"; }
+GENERATE_MANUAL="$("$SWIFT" build --package-path "$ARGUMENT_PARSER" --scratch-path .build/generate-manual --show-bin-path)/generate-manual"
+MAN_DATE=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
+mkdir -p "$STAGE/man"
+"$GENERATE_MANUAL" "$BIN" --date "$MAN_DATE" --authors "secrets-delegate contributors" \
+    --output-directory "$STAGE/man" || die "generate-manual failed"
+MAN_PAGE="$STAGE/man/$PACKAGE.1"
+[ -s "$MAN_PAGE" ] || die "generate-manual wrote no $MAN_PAGE"
+install -d -m 0755 "$ROOT/usr/share/man/man1"
+gzip -9n <"$MAN_PAGE" >"$ROOT/usr/share/man/man1/$PACKAGE.1.gz"
+chmod 0644 "$ROOT/usr/share/man/man1/$PACKAGE.1.gz"
+
+install -d -m 0755 "$ROOT/usr/share/bash-completion/completions" \
+    "$ROOT/usr/share/zsh/vendor-completions" "$ROOT/usr/share/fish/vendor_completions.d"
+# bash completions are sourced, not run: no #! line.
+"$BIN" --generate-completion-script bash | sed '1{/^#!/d}' >"$ROOT/usr/share/bash-completion/completions/$PACKAGE"
+"$BIN" --generate-completion-script zsh >"$ROOT/usr/share/zsh/vendor-completions/_$PACKAGE"
+"$BIN" --generate-completion-script fish >"$ROOT/usr/share/fish/vendor_completions.d/$PACKAGE.fish"
+chmod 0644 "$ROOT/usr/share/bash-completion/completions/$PACKAGE" \
+    "$ROOT/usr/share/zsh/vendor-completions/_$PACKAGE" "$ROOT/usr/share/fish/vendor_completions.d/$PACKAGE.fish"
+
+# --- 4. Documentation ----------------------------------------------------------------------------
+DOC="$ROOT/usr/share/doc/$PACKAGE"
+install -d -m 0755 "$DOC"
+install -m 0644 packaging/copyright "$DOC/copyright"
+# The unit's Documentation= points at README.md here.
+if [ -f README.md ]; then
+    install -m 0644 README.md "$DOC/README.md"
+else
+    echo "build-package: warning: no README.md to ship (the unit's Documentation= names it)" >&2
+fi
+install -d -m 0755 "$ROOT/usr/share/lintian/overrides"
+install -m 0644 packaging/lintian-overrides "$ROOT/usr/share/lintian/overrides/$PACKAGE"
+# A native package (no Debian revision): the changelog is changelog.gz.
+{
+    printf '%s (%s) unstable; urgency=medium\n\n' "$PACKAGE" "$VERSION"
+    printf '  * Release %s; see the project'"'"'s history for the changes.\n\n' "$VERSION"
+    printf ' -- %s  %s\n' "$MAINTAINER" "$(date -u -R -d "@$SOURCE_DATE_EPOCH")"
+} | gzip -9n >"$DOC/changelog.gz"
+chmod 0644 "$DOC/changelog.gz"
+
+# --- 5. Control files ----------------------------------------------------------------------------
+for script in postinst prerm postrm; do
+    install -m 0755 packaging/maintainer/$script "$ROOT/DEBIAN/$script"
+done
+echo "/etc/$PACKAGE/delegate.toml" >"$ROOT/DEBIAN/conffiles"
+chmod 0644 "$ROOT/DEBIAN/conffiles"
+
+# dpkg-shlibdeps turns the binary's NEEDED entries into versioned Depends (libc6, libcurl4,
+# libssl3, libsystemd0, ...). It wants a debian/control to stand in.
+mkdir -p "$STAGE/src/debian"
+printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$PACKAGE" "$PACKAGE" >"$STAGE/src/debian/control"
+SHLIBS=$(cd "$STAGE/src" && dpkg-shlibdeps -O "$BIN" 2>"$STAGE/shlibdeps.log" | sed -n 's/^shlibs:Depends=//p') ||
+    { cat "$STAGE/shlibdeps.log" >&2; die "dpkg-shlibdeps failed"; }
+for dep in libcurl4 libssl3 libsystemd0; do
+    grep -q "$dep" <<<"$SHLIBS" || die "Depends lacks $dep ($SHLIBS)"
+done
+# systemd-sysusers and systemd-tmpfiles run in postinst; the unit's ExecReload= runs /bin/kill
+# (procps: priority important, so present on standard installs but not in a minimal root).
+DEPENDS="$SHLIBS, procps, systemd | systemd-standalone-sysusers, systemd | systemd-standalone-tmpfiles"
+
+( cd "$ROOT" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' | sort -z |
+    xargs -0 md5sum >DEBIAN/md5sums )
+chmod 0644 "$ROOT/DEBIAN/md5sums"
+INSTALLED_SIZE=$(du -sk --exclude=DEBIAN "$ROOT" | cut -f1)
+
+cat >"$ROOT/DEBIAN/control" <<CONTROL
+Package: $PACKAGE
+Version: $VERSION
+Architecture: $ARCH
+Maintainer: $MAINTAINER
+Installed-Size: $INSTALLED_SIZE
+Depends: $DEPENDS
+Section: admin
+Priority: optional
+Description: host agent that runs AWS Secrets Manager tasks
+ secrets-delegate is a daemon for EC2 instances and other hosts. Producers hand
+ it tasks (one AWS Secrets Manager operation each, with the connector that says
+ how to reach Secrets Manager and which delegates may run it) through a spool
+ directory or a Unix socket. The delegate runs the tasks whose selectors match
+ its tags, resolves the connector's credentials (environment, instance role,
+ STS AssumeRole, credential files), makes the SigV4-signed call and hands back
+ the result.
+ .
+ It runs under systemd (Type=notify, watchdog, reload, socket activation, a
+ hardened unit) and logs structured fields to the journal. The Swift runtime is
+ linked statically: the host needs no Swift toolchain.
+CONTROL
+
+# --- 6. The .deb ---------------------------------------------------------------------------------
+mkdir -p "$OUT"
+DEB="$OUT/${PACKAGE}_${VERSION}_${ARCH}.deb"
+find "$ROOT" -exec touch --no-dereference --date="@$SOURCE_DATE_EPOCH" {} +
+dpkg-deb --root-owner-group -Zxz --build "$ROOT" "$DEB" >/dev/null
+say "built $DEB ($(du -h "$DEB" | cut -f1))"
+dpkg-deb --info "$DEB" | sed -n '/Package:/,$p' | sed 's/^/    /'
