@@ -28,10 +28,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-## test: every test, against a moto_server the tests start themselves.
+## test: every test, against a moto_server the tests start themselves, then the package
+## installed in a throwaway Debian 12 root.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) package-test
 
 ## demo: the delegate's main job end to end against a local AWS emulator.
 demo: build

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import TestSupport
 import Testing
 
 @testable import TaskQueue
@@ -54,14 +55,6 @@ func nextName(_ watcher: SpoolWatcher, within timeout: Duration) async -> String
         let first = await group.next() ?? nil
         group.cancelAll()
         return first
-    }
-}
-
-/// Runs blocking work on its own thread, so a test waiting on a socket never occupies one of the
-/// few cooperative-pool threads the server's handlers need to answer it.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
     }
 }
 
