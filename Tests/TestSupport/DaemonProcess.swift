@@ -116,13 +116,11 @@ public final class DaemonProcess: Sendable {
     /// Waits for the child to exit, polling without blocking a thread.
     @discardableResult
     public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Termination {
-        let deadline = ContinuousClock.now + timeout
-        while true {
-            if let exit { return exit }
-            guard ContinuousClock.now < deadline else {
-                throw DaemonProcessError("the daemon (pid \(pid)) did not exit within \(timeout); stderr:\n\(stderrText)")
-            }
-            try await Task.sleep(for: .milliseconds(20))
+        guard let child = process.withLock({ $0 }) else { throw DaemonProcessError("the daemon was never started") }
+        do {
+            return try await child.waitForExit(timeout: timeout)
+        } catch {
+            throw DaemonProcessError("\(error); stderr:\n\(stderrText)")
         }
     }
 
