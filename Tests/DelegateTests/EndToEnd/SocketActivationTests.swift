@@ -1,0 +1,40 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+/// Socket activation as systemd does it, played by `systemd-socket-activate`: the delegate has
+/// no socket path of its own and answers on the descriptor it was handed (`sd_listen_fds`).
+@Suite struct SocketActivationTests {
+    @Test func theDelegateServesTheSocketItIsHanded() async throws {
+        let fixture = try await EndToEndFixture.make()
+        _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
+        let configPath = fixture.directory.path("activated.toml")
+        try Data(fixture.configuration(name: "activated", tags: ["act"], socket: false).utf8)
+            .write(to: URL(fileURLWithPath: configPath))
+        let socketPath = fixture.directory.path("activated.sock")
+        let logPath = fixture.directory.path("activated.log")
+        let activator = try ChildProcess(
+            executable: "/usr/bin/systemd-socket-activate",
+            arguments: ["--listen=\(socketPath)", try DaemonProcess.binaryPath(), "run", "--config", configPath],
+            environment: ["PATH": "/usr/bin:/bin"], stderr: .file(logPath))
+        #expect(await eventually { access(socketPath, F_OK) == 0 })
+
+        // The first connection starts the delegate, which then reads it from the inherited socket.
+        let task = try EndToEndFixture.line(
+            fixture.task(
+                id: "activated-1", operation: "getRandomPassword", params: ["passwordLength": 16], selectors: ["act"]))
+        let answers = try await SocketPeer.exchange(
+            path: socketPath, lines: [Data(#"{"control":"status"}"#.utf8), task])
+        let objects = answers.compactMap(SocketPeer.object)
+        #expect(objects.contains { $0["name"] as? String == "activated" }, "\(answers)")
+        #expect(
+            objects.contains { $0["id"] as? String == "activated-1" && $0["status"] as? String == "succeeded" },
+            "\(answers)")
+        let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        #expect(log.contains("fd "), "the delegate did not say it took an inherited socket: \(log)")
+
+        activator.signal(SIGTERM)
+        #expect(try await activator.waitForExit() == .exited(0))
+    }
+}
