@@ -2,7 +2,7 @@
 # `make demo` and `make test` work on a fresh Debian 12 machine: they install what is missing.
 
 SWIFT ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libssl-dev pkg-config systemd
+APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libssl-dev pkg-config systemd dpkg-dev binutils
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
