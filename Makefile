@@ -48,6 +48,16 @@ package: deps
 package-test: package
 	scripts/package-test.sh
 
+## bench: the benchmark suite (release build, nginx and moto_server on loopback); writes the
+## results section of BENCHMARKS.md and raw JSON under .bench/. BENCH_QUICK=1 for a short run.
+bench: deps
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light; }
+	@$(PYTHON) -c "import boto3" 2>/dev/null || $(PYTHON) -m pip install --quiet boto3
+	$(SWIFT) build -c release --static-swift-stdlib --product secrets-delegate
+	$(SWIFT) build -c release --static-swift-stdlib --product SigV4Bench
+	$(PYTHON) Benchmarks/harness.py
+
 clean:
 	rm -rf .build dist .demo
 

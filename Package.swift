@@ -107,6 +107,9 @@ let package = Package(
             ]
         ),
 
+        // MARK: Benchmarks (make bench; not part of the product)
+        .executableTarget(name: "SigV4Bench", dependencies: ["SigV4"], path: "Benchmarks/SigV4Bench"),
+
         // MARK: Tests
         .target(
             name: "TestSupport",

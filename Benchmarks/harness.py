@@ -1,0 +1,767 @@
+#!/usr/bin/env python3
+"""make bench: the delegate against the baseline a user would write, in one run.
+
+Measures signing, end-to-end throughput (spool and socket, canned nginx and moto_server,
+versus a boto3 worker), latency (low load and 80% of peak), footprint (idle RSS and CPU,
+backlog peak RSS, start to READY=1) and credential requests per 10,000 tasks. Writes raw
+JSON to .bench/ and the results section of BENCHMARKS.md.
+
+BENCH_QUICK=1 makes every measurement small (for iterating on the harness; its numbers are
+not the ones to publish). Timings are reported, never asserted.
+"""
+
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+import servers  # noqa: E402
+from delegate import (  # noqa: E402
+    CLK_TCK,
+    Delegate,
+    Inotify,
+    SocketClient,
+    is_write,
+    pipelined,
+    task_bytes,
+)
+
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+BIN_DIR = os.environ.get("BENCH_BIN_DIR", os.path.join(ROOT, ".build", "release"))
+DAEMON = os.path.join(BIN_DIR, "secrets-delegate")
+SIGBENCH = os.path.join(BIN_DIR, "SigV4Bench")
+OUT = os.path.join(ROOT, ".bench")
+REPS = 2 if QUICK else 3
+BOTO_THREADS = int(os.environ.get("BENCH_BOTO_THREADS", "16"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+
+# Task counts per run: enough for a few seconds each at the expected rates.
+N = {
+    ("delegate", "nginx"): 2000 if QUICK else 20000,
+    ("spool", "nginx"): 1000 if QUICK else 5000,  # the spool is fsync-bound: fewer tasks, same seconds
+    ("spool", "moto"): 300 if QUICK else 1500,
+    ("boto3", "nginx"): 500 if QUICK else 2000,
+    ("delegate", "moto"): 300 if QUICK else 1500,
+    ("boto3", "moto"): 300 if QUICK else 1000,
+}
+IDLE_SECONDS = 10 if QUICK else 60
+BACKLOG = 10000 if QUICK else 100000
+CREDENTIAL_TASKS = 2000 if QUICK else 10000
+STARTS = 5 if QUICK else 10
+LATENCY_SAMPLES = 100 if QUICK else 500
+LOADED_SECONDS = 2 if QUICK else 5
+LOAD_FRACTIONS = [0.5, 0.8]
+LATENCY_KEYS = ["spool low", "socket low"] + [
+    f"{intake} {int(f * 100)}%" for f in LOAD_FRACTIONS for intake in ("spool", "socket")
+]
+NOFSYNC_LATENCY = "spool low, fsync off (eatmydata; diagnostic)"
+
+results = {}
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def spread(values):
+    values = sorted(values)
+    return {
+        "median": statistics.median(values),
+        "min": values[0],
+        "max": values[-1],
+        "runs": values,
+    }
+
+
+def percentile(values, p):
+    values = sorted(values)
+    if not values:
+        return None
+    k = (len(values) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+# 1. Signing
+
+
+def bench_signing():
+    log("signing: SigV4Bench (Swift) and botocore SigV4Auth")
+    iterations = 20000 if QUICK else 200000
+    swift = subprocess.run([SIGBENCH, str(iterations), str(REPS + 2)], capture_output=True, text=True, check=True)
+    rows = [json.loads(line) for line in swift.stdout.splitlines() if line.startswith("{")]
+    boto_iterations = 2000 if QUICK else 10000
+    boto = subprocess.run(
+        [sys.executable, os.path.join(HERE, "botocore_sign.py"), str(boto_iterations), str(REPS + 2)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows += [json.loads(line) for line in boto.stdout.splitlines() if line.startswith("{")]
+    out = {}
+    for key in ["cached", "cold", "SigV4Auth"]:
+        out[key] = spread([r["nsPerOp"] for r in rows if r["mode"] == key])
+    out["iterations"] = {"swift": iterations, "botocore": boto_iterations}
+    results["signing"] = out
+
+
+# 2. Throughput
+
+
+def spool_run(d: Delegate, n: int, mix: bool, tag: str) -> dict:
+    tmp = os.path.join(d.spool, "tmp")
+    new = os.path.join(d.spool, "new")
+    names = []
+    for i in range(n):
+        task_id = f"{tag}-{i}"
+        with open(os.path.join(tmp, task_id + ".json"), "wb") as f:
+            f.write(task_bytes(task_id, is_write(i, mix)))
+        names.append(task_id + ".json")
+    start = time.perf_counter()
+    for name in names:
+        os.rename(os.path.join(tmp, name), os.path.join(new, name))
+    deadline = start + 600
+    while d.count_done() < n:
+        if time.perf_counter() > deadline:
+            raise RuntimeError(f"spool run {tag}: only {d.count_done()} of {n} results")
+        time.sleep(0.01)
+    seconds = time.perf_counter() - start
+    statuses = d.collect_done()
+    return {"tasks": n, "seconds": seconds, "rate": n / seconds, "statuses": statuses}
+
+
+def socket_run(d: Delegate, n: int, mix: bool, tag: str, connections: int) -> dict:
+    payloads = [task_bytes(f"{tag}-{i}", is_write(i, mix)) for i in range(n)]
+    out = pipelined(d.socket_path, payloads, connections)
+    out.update({"tasks": n, "rate": n / out["seconds"]})
+    return out
+
+
+def boto3_run(endpoint: str, n: int, mix: bool, tag: str, workdir: str) -> dict:
+    tasks = os.path.join(workdir, "boto3-tasks")
+    done = os.path.join(workdir, "boto3-done")
+    for directory in (tasks, done):
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory)
+    for i in range(n):
+        task_id = f"{tag}-{i}"
+        with open(os.path.join(tasks, task_id + ".json"), "wb") as f:
+            f.write(task_bytes(task_id, is_write(i, mix)))
+    run = subprocess.run(
+        [sys.executable, os.path.join(HERE, "boto3_worker.py"), tasks, done, endpoint, str(BOTO_THREADS)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = json.loads(run.stdout.strip().splitlines()[-1])
+    out["rate"] = out["tasks"] / out["seconds"]
+    out["statuses"] = {"succeeded": out["succeeded"], "other": out["tasks"] - out["succeeded"]}
+    return out
+
+
+NOFSYNC = "spool get, fsync off (eatmydata; diagnostic)"
+
+SCENARIOS = [
+    # (name, intake, mix, connections)
+    ("spool get", "spool", False, 0),
+    ("spool 90/10", "spool", True, 0),
+    ("socket get, 1 conn", "socket", False, 1),
+    ("socket get, 4 conns", "socket", False, 4),
+    ("socket 90/10, 4 conns", "socket", True, 4),
+    ("boto3 worker get", "boto3", False, 0),
+    ("boto3 worker 90/10", "boto3", True, 0),
+]
+
+
+def bench_throughput(endpoint_name: str, endpoint: str, workdir: str):
+    log(f"throughput against {endpoint_name} ({endpoint})")
+    d = Delegate(DAEMON, workdir, f"tp-{endpoint_name}", endpoint, concurrency=CONCURRENCY)
+    d.start()
+    # Warm-up: connections, credential cache, code paths.
+    pipelined(d.socket_path, [task_bytes(f"warm-{i}", False) for i in range(200)], 1)
+    out = {}
+    try:
+        for rep in range(REPS):
+            # Interleave the scenarios so drift (other load on the machine) hits all alike.
+            for name, intake, mix, connections in SCENARIOS:
+                tag = f"{endpoint_name}-{rep}-{name.replace(' ', '').replace(',', '').replace('/', '')}"
+                if intake == "boto3":
+                    r = boto3_run(endpoint, N[("boto3", endpoint_name)], mix, tag, workdir)
+                elif intake == "spool":
+                    r = spool_run(d, N[("spool", endpoint_name)], mix, tag)
+                else:
+                    r = socket_run(d, N[("delegate", endpoint_name)], mix, tag, connections)
+                log(f"  {endpoint_name} rep {rep}: {name}: {r['rate']:.0f} tasks/s {r['statuses']}")
+                out.setdefault(name, []).append(r)
+    finally:
+        t = time.perf_counter()
+        d.stop()
+        out["stop"] = [{"seconds": time.perf_counter() - t, "timedOut": d.stop_timed_out, "rate": 0, "statuses": {}}]
+    eatmydata = shutil.which("eatmydata")
+    if endpoint_name == "nginx" and eatmydata:
+        # Diagnostic: the same spool run with fsync(2) made a no-op, to show what the two fsyncs
+        # per result (result file, then done/) cost.
+        d = Delegate(DAEMON, workdir, "tp-nginx-nofsync", endpoint, concurrency=CONCURRENCY, wrapper=[eatmydata])
+        d.start()
+        try:
+            for rep in range(REPS):
+                r = spool_run(d, N[("spool", endpoint_name)], False, f"nofsync-{rep}")
+                log(f"  {endpoint_name} rep {rep}: spool get, fsync off (diagnostic): {r['rate']:.0f} tasks/s {r['statuses']}")
+                out.setdefault(NOFSYNC, []).append(r)
+        finally:
+            d.stop()
+    summary = {"stop": out.pop("stop")[0]}
+    for name, runs in out.items():
+        summary[name] = spread([r["rate"] for r in runs])
+        summary[name]["tasks"] = runs[0]["tasks"]
+        summary[name]["statuses"] = [r["statuses"] for r in runs]
+    results.setdefault("throughput", {})[endpoint_name] = summary
+
+
+# 3. Latency
+
+
+def spool_latency_low(d: Delegate, samples: int) -> list:
+    tmp = os.path.join(d.spool, "tmp")
+    new = os.path.join(d.spool, "new")
+    watch = Inotify(d.done_dir())
+    latencies = []
+    try:
+        for i in range(samples):
+            task_id = f"lat-low-{i}"
+            with open(os.path.join(tmp, task_id + ".json"), "wb") as f:
+                f.write(task_bytes(task_id, False))
+            t0 = time.perf_counter()
+            os.rename(os.path.join(tmp, task_id + ".json"), os.path.join(new, task_id + ".json"))
+            target = task_id + ".json"
+            done = None
+            while done is None:
+                for name, t in watch.read(5000):
+                    if name == target:
+                        done = t
+            latencies.append(done - t0)
+    finally:
+        watch.close()
+    d.collect_done()
+    return latencies
+
+
+def spool_latency_loaded(d: Delegate, rate: float, seconds: float) -> dict:
+    n = max(int(rate * seconds), 1)
+    tmp = os.path.join(d.spool, "tmp")
+    new = os.path.join(d.spool, "new")
+    names = []
+    for i in range(n):
+        task_id = f"lat-load-{i}"
+        with open(os.path.join(tmp, task_id + ".json"), "wb") as f:
+            f.write(task_bytes(task_id, False))
+        names.append(task_id + ".json")
+    enqueued = {}
+    finished = {}
+    watch = Inotify(d.done_dir())
+
+    def producer():
+        start = time.perf_counter()
+        for i, name in enumerate(names):
+            target = start + i / rate
+            delay = target - time.perf_counter()
+            if delay > 0.0005:
+                time.sleep(delay)
+            while time.perf_counter() < target:
+                pass
+            enqueued[name] = time.perf_counter()
+            os.rename(os.path.join(tmp, name), os.path.join(new, name))
+        enqueued["__end__"] = time.perf_counter() - start
+
+    thread = threading.Thread(target=producer)
+    thread.start()
+    deadline = time.perf_counter() + seconds * 10 + 30
+    while len(finished) < n and time.perf_counter() < deadline:
+        for name, t in watch.read(200):
+            finished[name] = t
+    thread.join()
+    watch.close()
+    d.collect_done()
+    latencies = [finished[name] - enqueued[name] for name in names if name in finished and name in enqueued]
+    return {"latencies": latencies, "offered": n / enqueued["__end__"], "tasks": n, "completed": len(latencies)}
+
+
+def socket_latency_low(d: Delegate, samples: int) -> list:
+    client = SocketClient(d.socket_path)
+    lines = client.lines()
+    latencies = []
+    for i in range(samples):
+        payload = task_bytes(f"slat-low-{i}", False) + b"\n"
+        t0 = time.perf_counter()
+        client.send(payload)
+        _, t1 = next(lines)
+        latencies.append(t1 - t0)
+    client.close()
+    return latencies
+
+
+def socket_latency_loaded(d: Delegate, rate: float, seconds: float) -> dict:
+    n = max(int(rate * seconds), 1)
+    payloads = [task_bytes(f"slat-load-{i}", False) + b"\n" for i in range(n)]
+    client = SocketClient(d.socket_path)
+    enqueued = [0.0] * n
+    finished = {}
+    info = {}
+
+    def producer():
+        start = time.perf_counter()
+        for i, payload in enumerate(payloads):
+            target = start + i / rate
+            delay = target - time.perf_counter()
+            if delay > 0.0005:
+                time.sleep(delay)
+            while time.perf_counter() < target:
+                pass
+            enqueued[i] = time.perf_counter()
+            client.send(payload)
+        info["seconds"] = time.perf_counter() - start
+
+    thread = threading.Thread(target=producer)
+    thread.start()
+    for line, t in client.lines():
+        start = line.find(b'"id":"') + 6
+        task_id = line[start : line.find(b'"', start)]
+        finished[int(task_id.rsplit(b"-", 1)[1])] = t
+        if len(finished) == n:
+            break
+    thread.join()
+    client.close()
+    latencies = [finished[i] - enqueued[i] for i in range(n) if i in finished]
+    return {"latencies": latencies, "offered": n / info["seconds"], "tasks": n, "completed": len(latencies)}
+
+
+def latency_summary(latencies):
+    ms = [x * 1000 for x in latencies]
+    return {
+        "samples": len(ms),
+        "p50": percentile(ms, 50),
+        "p90": percentile(ms, 90),
+        "p99": percentile(ms, 99),
+        "max": max(ms) if ms else None,
+    }
+
+
+def bench_latency(endpoint: str, workdir: str):
+    log("latency against nginx (low load, then 80% of peak)")
+    tp = results["throughput"]["nginx"]
+    peaks = {"spool": tp["spool get"]["median"], "socket": tp["socket get, 1 conn"]["median"]}
+    d = Delegate(DAEMON, workdir, "latency", endpoint, concurrency=CONCURRENCY)
+    d.start()
+    pipelined(d.socket_path, [task_bytes(f"warm-{i}", False) for i in range(200)], 1)
+    out = {}
+    try:
+        for rep in range(REPS):
+            out.setdefault("spool low", []).append(latency_summary(spool_latency_low(d, LATENCY_SAMPLES)))
+            out.setdefault("socket low", []).append(latency_summary(socket_latency_low(d, LATENCY_SAMPLES)))
+            for fraction in LOAD_FRACTIONS:
+                label = f"{int(fraction * 100)}%"
+                r = spool_latency_loaded(d, fraction * peaks["spool"], LOADED_SECONDS)
+                s = latency_summary(r["latencies"])
+                s.update({"offeredRate": r["offered"], "targetRate": fraction * peaks["spool"], "completed": r["completed"]})
+                out.setdefault(f"spool {label}", []).append(s)
+                r = socket_latency_loaded(d, fraction * peaks["socket"], LOADED_SECONDS)
+                s = latency_summary(r["latencies"])
+                s.update({"offeredRate": r["offered"], "targetRate": fraction * peaks["socket"], "completed": r["completed"]})
+                out.setdefault(f"socket {label}", []).append(s)
+            for key in LATENCY_KEYS:
+                x = out[key][-1]
+                log(f"  rep {rep} {key}: p50 {x['p50']:.3f} p90 {x['p90']:.3f} p99 {x['p99']:.3f} ms")
+    finally:
+        d.stop()
+    eatmydata = shutil.which("eatmydata")
+    if eatmydata:
+        # Diagnostic: spool latency at low load with fsync(2) made a no-op.
+        d = Delegate(DAEMON, workdir, "latency-nofsync", endpoint, concurrency=CONCURRENCY, wrapper=[eatmydata])
+        d.start()
+        try:
+            for rep in range(REPS):
+                x = latency_summary(spool_latency_low(d, LATENCY_SAMPLES))
+                out.setdefault(NOFSYNC_LATENCY, []).append(x)
+                log(f"  rep {rep} {NOFSYNC_LATENCY}: p50 {x['p50']:.3f} p90 {x['p90']:.3f} p99 {x['p99']:.3f} ms")
+        finally:
+            d.stop()
+    results["latency"] = out
+
+
+# 4. Footprint
+
+
+def bench_footprint(endpoint: str, workdir: str):
+    log(f"footprint: start to READY x{STARTS}")
+    starts = []
+    for i in range(STARTS):
+        d = Delegate(DAEMON, workdir, f"start-{i}", endpoint, concurrency=CONCURRENCY)
+        starts.append(d.start() * 1000)
+        d.stop()
+    results["startToReadyMs"] = spread(starts)
+
+    log(f"footprint: idle for {IDLE_SECONDS} s")
+    d = Delegate(DAEMON, workdir, "idle", endpoint, concurrency=CONCURRENCY)
+    d.start()
+    time.sleep(2)
+    rss0 = d.status_kb("VmRSS")
+    ticks0, switches0, t0 = d.cpu_ticks(), d.context_switches(), time.perf_counter()
+    time.sleep(IDLE_SECONDS)
+    ticks1, switches1, t1 = d.cpu_ticks(), d.context_switches(), time.perf_counter()
+    idle = {
+        "seconds": t1 - t0,
+        "rssKBStart": rss0,
+        "rssKB": d.status_kb("VmRSS"),
+        "rssAnonKB": d.status_kb("RssAnon"),
+        "rssFileKB": d.status_kb("RssFile"),
+        "pssKB": d.pss_kb(),
+        "hwmKB": d.status_kb("VmHWM"),
+        "cpuSeconds": (ticks1 - ticks0) / CLK_TCK,
+        "cpuPercent": 100 * (ticks1 - ticks0) / CLK_TCK / (t1 - t0),
+        "contextSwitchesPerSecond": (switches1 - switches0) / (t1 - t0),
+        "threads": d.threads(),
+    }
+    # The same daemon after work: RSS once it has run tasks and gone idle again.
+    pipelined(d.socket_path, [task_bytes(f"after-{i}", False) for i in range(5000)], 4)
+    time.sleep(5)
+    idle["rssKBAfterWork"] = d.status_kb("VmRSS")
+    idle["rssAnonKBAfterWork"] = d.status_kb("RssAnon")
+    ticks2, t2 = d.cpu_ticks(), time.perf_counter()
+    time.sleep(min(IDLE_SECONDS, 20))
+    idle["cpuPercentAfterWork"] = 100 * (d.cpu_ticks() - ticks2) / CLK_TCK / (time.perf_counter() - t2)
+    d.stop()
+    results["idle"] = idle
+    log(f"  idle: {idle}")
+
+    log(f"footprint: draining a {BACKLOG}-task backlog")
+    d = Delegate(DAEMON, workdir, "backlog", endpoint, concurrency=CONCURRENCY)
+    new = os.path.join(d.spool, "new")
+    os.makedirs(new, exist_ok=True)
+    for i in range(BACKLOG):
+        with open(os.path.join(new, f"bl-{i}.json"), "wb") as f:
+            f.write(task_bytes(f"bl-{i}", False))
+    start = time.perf_counter()
+    ready = d.start()
+    peak_rss = 0
+    while True:
+        try:
+            peak_rss = max(peak_rss, d.status_kb("VmRSS"))
+            if d.count_done() >= BACKLOG:
+                break
+        except FileNotFoundError:
+            pass
+        if time.perf_counter() - start > 900:
+            raise RuntimeError("backlog did not drain")
+        time.sleep(0.25)
+    seconds = time.perf_counter() - start
+    backlog = {
+        "tasks": BACKLOG,
+        "secondsFromStart": seconds,
+        "rate": BACKLOG / seconds,
+        "readyMs": ready * 1000,
+        "hwmKB": d.status_kb("VmHWM"),
+        "sampledPeakRssKB": peak_rss,
+        "rssKBAfter": d.status_kb("VmRSS"),
+        "rssAnonKBAfter": d.status_kb("RssAnon"),
+        "cpuSeconds": d.cpu_ticks() / CLK_TCK,
+    }
+    d.stop()
+    backlog["statuses"] = d.collect_done()
+    results["backlog"] = backlog
+    log(f"  backlog: {backlog}")
+
+
+# 5. Credential cost
+
+
+def bench_credentials(endpoint: str, workdir: str):
+    log(f"credential requests per {CREDENTIAL_TASKS} tasks (instanceRole and assumeRole)")
+    identity = servers.CountingIdentityServer()
+    d = Delegate(
+        DAEMON, workdir, "credentials", endpoint, concurrency=CONCURRENCY, imds=identity.endpoint, sts=identity.endpoint
+    )
+    out = {}
+    try:
+        d.start()
+        out["atStart"] = identity.snapshot()
+        for kind in ["instanceRole", "assumeRole"]:
+            before = identity.snapshot()
+            warm = pipelined(
+                d.socket_path, [task_bytes(f"cw-{kind}-{i}", False, kind) for i in range(100)], 1
+            )
+            after_warm = identity.snapshot()
+            run = pipelined(
+                d.socket_path, [task_bytes(f"c-{kind}-{i}", False, kind) for i in range(CREDENTIAL_TASKS)], 4
+            )
+            after = identity.snapshot()
+            out[kind] = {
+                "warmUp": {k: after_warm[k] - before[k] for k in before},
+                "warmUpStatuses": warm["statuses"],
+                "steadyState": {k: after[k] - after_warm[k] for k in before},
+                "tasks": CREDENTIAL_TASKS,
+                "statuses": run["statuses"],
+                "rate": CREDENTIAL_TASKS / run["seconds"],
+            }
+            log(f"  {kind}: {out[kind]}")
+    finally:
+        d.stop()
+        identity.stop()
+    results["credentials"] = out
+
+
+# Environment and report
+
+
+def environment() -> dict:
+    def cmd(args):
+        try:
+            return subprocess.run(args, capture_output=True, text=True, timeout=30).stdout.strip()
+        except Exception as error:
+            return f"unavailable ({error})"
+
+    import boto3
+    import botocore
+    import moto
+
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        mem = f.readline().split()[1]
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memoryMB": int(mem) // 1024,
+        "kernel": platform.release(),
+        "debian": open("/etc/debian_version").read().strip() if os.path.exists("/etc/debian_version") else "?",
+        "swift": cmd(["swift", "--version"]).splitlines()[0] if cmd(["swift", "--version"]) else "?",
+        "delegate": cmd([DAEMON, "--version"]),
+        "commit": cmd(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]),
+        "python": platform.python_version(),
+        "boto3": boto3.__version__,
+        "botocore": botocore.__version__,
+        "moto": moto.__version__,
+        "nginx": cmd([shutil.which("nginx") or "/usr/sbin/nginx", "-v"]) or subprocess.run(
+            [shutil.which("nginx") or "/usr/sbin/nginx", "-v"], capture_output=True, text=True
+        ).stderr.strip(),
+        "libcurl": cmd(["curl-config", "--version"]) or "?",
+        "quick": QUICK,
+        "reps": REPS,
+        "botoThreads": BOTO_THREADS,
+        "concurrency": CONCURRENCY,
+        "loadAverageAtStart": os.getloadavg(),
+    }
+
+
+def fmt(x, digits=0):
+    if x is None:
+        return "n/a"
+    return f"{x:,.{digits}f}"
+
+
+def render() -> str:
+    e = results["environment"]
+    lines = []
+    w = lines.append
+    w(f"Run {e['date']} ({'QUICK mode: small counts, not for publishing' if e['quick'] else 'full run'}), "
+      f"commit `{e['commit']}`, `{e['delegate']}`.")
+    w("")
+    w(f"Machine: {e['cpu']}, {e['cores']} cores, {e['memoryMB']} MB, Linux {e['kernel']}, Debian {e['debian']}; "
+      f"load average at start {', '.join(f'{x:.2f}' for x in e['loadAverageAtStart'])}. "
+      f"{e['swift']}; Python {e['python']}, boto3 {e['boto3']}, botocore {e['botocore']}, moto {e['moto']}; "
+      f"{e['nginx']}; {e['libcurl']}. Delegate concurrency {e['concurrency']}, boto3 worker threads "
+      f"{e['botoThreads']}. Each figure: median of {e['reps']} runs (signing: {e['reps'] + 2}), spread = min-max.")
+    w("")
+
+    s = results["signing"]
+    w("### 1. Signing (ns per signature, GetSecretValue request)")
+    w("")
+    w("| implementation | median ns/op | min-max | botocore / this |")
+    w("|---|---:|---:|---:|")
+    base = s["SigV4Auth"]["median"]
+    for key, label in [("cached", "delegate SigV4Signer, cached key"), ("cold", "delegate SigV4Signer, cold key"),
+                       ("SigV4Auth", "botocore SigV4Auth (derives the key every call)")]:
+        x = s[key]
+        w(f"| {label} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | {base / x['median']:.1f}x |")
+    w("")
+
+    w("### 2. Throughput end to end (tasks/s)")
+    w("")
+    for endpoint_name, title in [("nginx", "canned nginx endpoint"), ("moto", "moto_server (auth off)")]:
+        tp = results["throughput"].get(endpoint_name)
+        if not tp:
+            continue
+        w(f"Against the {title}:")
+        w("")
+        w("| scenario | tasks per run | median tasks/s | min-max | vs boto3 worker (same mix) | all succeeded |")
+        w("|---|---:|---:|---:|---:|---|")
+        for name, _, mix, _ in SCENARIOS:
+            x = tp[name]
+            baseline = tp["boto3 worker 90/10" if mix else "boto3 worker get"]["median"]
+            ok = all(set(st) <= {"succeeded"} or st.get("other", 0) == 0 for st in x["statuses"])
+            w(f"| {name} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | "
+              f"{x['median'] / baseline:.1f}x | {'yes' if ok else 'NO: ' + json.dumps(x['statuses'])[:200]} |")
+        if NOFSYNC in tp:
+            x = tp[NOFSYNC]
+            w(f"| {NOFSYNC} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | "
+              f"{x['median'] / tp['boto3 worker get']['median']:.1f}x | diagnostic only |")
+        w("")
+
+    w("### 3. Latency, enqueue to result, against nginx (ms)")
+    w("")
+    w("| intake, load | offered tasks/s | p50 | p90 | p99 | max | (medians over runs; p99 range) |")
+    w("|---|---:|---:|---:|---:|---:|---|")
+    for key in LATENCY_KEYS + [NOFSYNC_LATENCY]:
+        runs = results["latency"].get(key)
+        if not runs:
+            continue
+        med = lambda f: statistics.median([r[f] for r in runs if r[f] is not None])  # noqa: E731
+        offered = "one at a time" if "low" in key else fmt(med("offeredRate"))
+        p99s = [r["p99"] for r in runs]
+        w(f"| {key} | {offered} | {med('p50'):.3f} | {med('p90'):.3f} | {med('p99'):.3f} | {med('max'):.3f} | "
+          f"{min(p99s):.3f}-{max(p99s):.3f} |")
+    w("")
+
+    i = results["idle"]
+    b = results["backlog"]
+    st = results["startToReadyMs"]
+    w("### 4. Footprint")
+    w("")
+    w("| measure | value |")
+    w("|---|---|")
+    w(f"| idle RSS (VmRSS, fresh daemon) | {i['rssKB'] / 1024:.1f} MB: {i['rssAnonKB'] / 1024:.1f} MB anonymous "
+      f"(heap, stacks), {i['rssFileKB'] / 1024:.1f} MB file-backed (binary and shared libraries' pages); "
+      f"PSS {i['pssKB'] / 1024:.1f} MB |")
+    w(f"| idle CPU over {i['seconds']:.0f} s | {i['cpuPercent']:.3f}% ({i['cpuSeconds']:.2f} s CPU), "
+      f"{i['contextSwitchesPerSecond']:.1f} context switches/s, {i['threads']} threads |")
+    w(f"| idle RSS after 5,000 tasks | {i['rssKBAfterWork'] / 1024:.1f} MB ({i['rssAnonKBAfterWork'] / 1024:.1f} MB anonymous); "
+      f"idle CPU then {i['cpuPercentAfterWork']:.3f}% |")
+    w(f"| start to READY=1 | median {st['median']:.1f} ms, {st['min']:.1f}-{st['max']:.1f} ms over {len(st['runs'])} starts |")
+    w(f"| {b['tasks']:,}-task backlog: peak RSS (VmHWM) | {b['hwmKB'] / 1024:.1f} MB "
+      f"(RSS after: {b['rssKBAfter'] / 1024:.1f} MB, {b['rssAnonKBAfter'] / 1024:.1f} MB anonymous) |")
+    w(f"| {b['tasks']:,}-task backlog: drain time from start | {b['secondsFromStart']:.1f} s "
+      f"({fmt(b['rate'])} tasks/s, READY after {b['readyMs']:.0f} ms, {b['cpuSeconds']:.1f} s CPU), "
+      f"results {json.dumps(b['statuses'])} |")
+    w("")
+
+    c = results["credentials"]
+    w(f"### 5. Credential requests per {CREDENTIAL_TASKS:,} tasks (steady state, after 100 warm-up tasks)")
+    w("")
+    w("| connector | IMDS token | IMDS role | IMDS credentials | STS AssumeRole | during warm-up | tasks succeeded |")
+    w("|---|---:|---:|---:|---:|---|---|")
+    for kind in ["instanceRole", "assumeRole"]:
+        x = c[kind]
+        ss = x["steadyState"]
+        w(f"| {kind} | {ss['imdsToken']} | {ss['imdsRole']} | {ss['imdsCredentials']} | {ss['stsAssumeRole']} | "
+          f"{json.dumps({k: v for k, v in x['warmUp'].items() if v})} | {x['statuses'].get('succeeded', 0):,} of {x['tasks']:,} |")
+    w(f"\nAt start (before any task): {json.dumps({k: v for k, v in c['atStart'].items() if v}) or 'none'}.")
+    w("")
+
+    w("### Goals")
+    w("")
+    tp = results["throughput"]["nginx"]
+    best = max(tp[n]["median"] for n, intake, mix, _ in SCENARIOS if intake != "boto3" and not mix)
+    ratio = best / tp["boto3 worker get"]["median"]
+    spool_p99 = statistics.median([r["p99"] for r in results["latency"]["spool low"]])
+    steady = sum(sum(c[k]["steadyState"].values()) for k in ["instanceRole", "assumeRole"])
+    goals = [
+        ("throughput vs boto3 worker, canned endpoint (best intake, get)", ">= 20x", f"{ratio:.1f}x", ratio >= 20),
+        ("spool p99 latency, low load", "< 5 ms", f"{spool_p99:.2f} ms", spool_p99 < 5),
+        ("signing, cached key", "< 3 us", f"{s['cached']['median'] / 1000:.2f} us", s["cached"]["median"] < 3000),
+        ("idle RSS", "< 16 MB", f"{i['rssKB'] / 1024:.1f} MB ({i['rssAnonKB'] / 1024:.1f} MB anonymous)",
+         i["rssKB"] < 16 * 1024),
+        ("idle CPU", "< 0.1%", f"{i['cpuPercent']:.3f}%", i["cpuPercent"] < 0.1),
+        ("start to READY", "< 100 ms", f"{st['median']:.1f} ms", st["median"] < 100),
+        (f"backlog peak RSS ({b['tasks']:,} tasks)", "< 64 MB", f"{b['hwmKB'] / 1024:.1f} MB", b["hwmKB"] < 64 * 1024),
+        ("credential requests per 10,000 tasks, steady state", "0", str(steady), steady == 0),
+    ]
+    w("| goal | target | measured | met |")
+    w("|---|---|---|---|")
+    for name, target, measured, met in goals:
+        w(f"| {name} | {target} | {measured} | {'yes' if met else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
+BEGIN = "<!-- bench:results:begin -->"
+END = "<!-- bench:results:end -->"
+
+
+def write_report(text: str) -> None:
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    if QUICK:
+        path = os.path.join(OUT, "BENCHMARKS-quick.md")
+    try:
+        current = open(os.path.join(ROOT, "BENCHMARKS.md")).read()
+    except FileNotFoundError:
+        current = f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in current or END not in current:
+        current += f"\n{BEGIN}\n{END}\n"
+    head, rest = current.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    with open(path, "w") as f:
+        f.write(head + BEGIN + "\n" + text + END + tail)
+    log(f"wrote {path}")
+
+
+def main() -> None:
+    for binary in (DAEMON, SIGBENCH):
+        if not os.access(binary, os.X_OK):
+            sys.exit(f"{binary} missing: run `swift build -c release` first (make bench does)")
+    os.makedirs(OUT, exist_ok=True)
+    results["environment"] = environment()
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    workdir = tempfile.mkdtemp(prefix="secrets-delegate-bench-")
+    started = time.perf_counter()
+    nginx = moto = None
+    try:
+        nginx = servers.Nginx(workdir)
+        if not only or "signing" in only:
+            bench_signing()
+        if not only or "throughput" in only or "latency" in only:
+            bench_throughput("nginx", nginx.endpoint, workdir)
+        if not only or "moto" in only:
+            moto = servers.Moto(workdir)
+            bench_throughput("moto", moto.endpoint, workdir)
+            moto.stop()
+            moto = None
+        if not only or "latency" in only:
+            bench_latency(nginx.endpoint, workdir)
+        if not only or "footprint" in only:
+            bench_footprint(nginx.endpoint, workdir)
+        if not only or "credentials" in only:
+            bench_credentials(nginx.endpoint, workdir)
+    finally:
+        for server in (moto, nginx):
+            if server:
+                server.stop()
+        results["harnessSeconds"] = time.perf_counter() - started
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        for name in (f"results-{stamp}.json", "latest.json"):
+            with open(os.path.join(OUT, name), "w") as f:
+                json.dump(results, f, indent=2, default=str)
+        log(f"raw results in .bench/results-{stamp}.json ({results['harnessSeconds']:.0f} s)")
+        if os.environ.get("BENCH_KEEP") != "1":
+            shutil.rmtree(workdir, ignore_errors=True)
+    if not only:
+        write_report(render())
+
+
+if __name__ == "__main__":
+    main()
