@@ -100,6 +100,10 @@ public struct StderrLogHandler: LogHandler {
 
     /// Escapes backslashes and control characters (`\n`, `\r`, `\t`, others as `\u{..}`).
     static func escaped(_ text: String, escapingQuotes: Bool = false) -> String {
+        // Fast path, taken by almost every value: printable ASCII with nothing to escape.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C && (!escapingQuotes || $0 != 0x22) }) {
+            return text
+        }
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -121,6 +125,10 @@ public struct StderrLogHandler: LogHandler {
     }
 
     static func quotedIfNeeded(_ value: String) -> String {
+        // Fast path: printable ASCII without space, quote, `=` or backslash stays as it is.
+        if !value.isEmpty, value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x3D && $0 != 0x5C }) {
+            return value
+        }
         let needsQuotes =
             value.isEmpty
             || value.unicodeScalars.contains { scalar in

@@ -1,3 +1,4 @@
+import Glibc
 import Foundation
 import Logging
 import TaskQueue
@@ -16,7 +17,12 @@ struct SocketIntake: Sendable {
             case "status":
                 connection.send(Data((await statusReport()).jsonText.utf8))
             default:
-                connection.send(Data(JSONValue.object(["error": "UnknownControl", "message": .string("unknown control command '\(control)'; known: status")]).jsonText.utf8))
+                connection.send(
+                    Data(
+                        JSONValue.object([
+                            "error": "UnknownControl",
+                            "message": .string("unknown control command '\(control)'; known: status"),
+                        ]).jsonText.utf8))
             }
             return
         }
@@ -29,21 +35,32 @@ struct SocketIntake: Sendable {
             if !decision.isAccepted {
                 result = TaskResult.notSelected(
                     taskID: task.id, operation: task.operation.name.rawValue, connectorId: task.connector.id,
-                    decision: decision, delegate: dispatcher.delegateName, receivedAt: receivedAt, finishedAt: dispatcher.now)
+                    decision: decision, delegate: dispatcher.delegateName, receivedAt: receivedAt,
+                    finishedAt: dispatcher.now)
                 dispatcher.status.recorded(.rejected)
                 logger.info(
                     "task not for this delegate",
-                    metadata: ["event": "task-rejected", "task_id": "\(task.id)", "error_code": "NotSelected", "connector_id": "\(task.connector.id)"])
+                    metadata: [
+                        "event": "task-rejected", "task_id": "\(task.id)", "error_code": "NotSelected",
+                        "connector_id": "\(task.connector.id)",
+                    ])
             } else if dispatcher.isStopping {
                 result = TaskResult(
-                    id: task.id, status: .failed, operation: task.operation.name.rawValue, connectorId: task.connector.id,
+                    id: task.id, status: .failed, operation: task.operation.name.rawValue,
+                    connectorId: task.connector.id,
                     delegate: dispatcher.delegateName, receivedAt: receivedAt, finishedAt: dispatcher.now, attempts: 0,
-                    error: TaskFailure(code: "DelegateStopping", message: "the delegate is stopping and did not start this task; submit it again", retryable: true))
+                    error: TaskFailure(
+                        code: "DelegateStopping",
+                        message: "the delegate is stopping and did not start this task; submit it again",
+                        retryable: true))
                 dispatcher.status.recorded(.failed)
             } else {
                 logger.info(
                     "task received on the socket",
-                    metadata: ["event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)", "operation": "\(task.operation.name.rawValue)", "peer_uid": "\(connection.peer.uid)"])
+                    metadata: [
+                        "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
+                        "operation": "\(task.operation.name.rawValue)", "peer_uid": "\(connection.peer.uid)",
+                    ])
                 result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
             }
         }
@@ -52,10 +69,32 @@ struct SocketIntake: Sendable {
 
     /// `{"control": "<command>"}`, recognised cheaply before any task decoding.
     static func controlCommand(in line: Data) -> String? {
-        guard line.count < 4096, line.firstRange(of: Data("\"control\"".utf8)) != nil,
+        guard line.count < 4096, mentionsControl(line),
             let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
             let command = object["control"] as? String
         else { return nil }
         return command
+    }
+
+    private static let controlKey = Array("\"control\"".utf8)
+
+    /// Whether `"control"` occurs in the line: `memchr` to each quote, then `memcmp`, since every
+    /// task line is checked.
+    private static func mentionsControl(_ line: Data) -> Bool {
+        line.withUnsafeBytes { haystack in
+            controlKey.withUnsafeBytes { needle in
+                guard let base = haystack.baseAddress, let key = needle.baseAddress, haystack.count >= needle.count
+                else { return false }
+                var offset = 0
+                while offset + needle.count <= haystack.count {
+                    guard let quote = memchr(base + offset, 0x22, haystack.count - needle.count - offset + 1) else {
+                        return false
+                    }
+                    if memcmp(quote, key, needle.count) == 0 { return true }
+                    offset = base.distance(to: UnsafeRawPointer(quote)) + 1
+                }
+                return false
+            }
+        }
     }
 }

@@ -1,0 +1,21 @@
+import Foundation
+import Testing
+
+@testable import Delegate
+
+@Suite struct SocketIntakeTests {
+    @Test(
+        arguments: [
+            (#"{"control":"status"}"#, "status"),
+            (#"  { "control" : "status" }"#, "status"),
+            (#"{"id":"x","control":"status","pad":"\"control\""}"#, "status"),
+            (#"{"id":"t","operation":"getSecretValue","params":{"name":"control"}}"#, nil),
+            (#"{"id":"t","params":{"name":"\"control\""}}"#, nil),
+            (#"{"contro":"status"}"#, nil),
+            (#""control"#, nil),
+            ("", nil),
+        ] as [(String, String?)])
+    func controlLinesAreRecognisedAndTaskLinesAreNot(line: String, command: String?) {
+        #expect(SocketIntake.controlCommand(in: Data(line.utf8)) == command)
+    }
+}
