@@ -43,12 +43,16 @@ public final class DelegateDaemon: Service, Sendable {
         }
     }
 
-    public init(settings: Settings, notifier: any ServiceNotifier, logger: Logger, clock: any WallClock = SystemWallClock(), httpClient: (any HTTPClient)? = nil) throws {
+    public init(
+        settings: Settings, notifier: any ServiceNotifier, logger: Logger, clock: any WallClock = SystemWallClock(),
+        httpClient: (any HTTPClient)? = nil
+    ) throws {
         self.settings = settings
         var logger = logger
         logger[metadataKey: "delegate_name"] = "\(settings.configuration.delegate.name)"
         self.logger = logger
-        self.components = try Components(settings: settings, notifier: notifier, logger: logger, clock: clock, httpClient: httpClient)
+        self.components = try Components(
+            settings: settings, notifier: notifier, logger: logger, clock: clock, httpClient: httpClient)
     }
 
     public var dispatcher: TaskDispatcher { components.dispatcher }
@@ -62,7 +66,8 @@ public final class DelegateDaemon: Service, Sendable {
         var watcher: SpoolWatcher?
         if let spool = components.spool {
             try spool.prepare()
-            watcher = try spool.watch(rescanInterval: .milliseconds(Int(configuration.queue.rescanIntervalSeconds * 1000)))
+            watcher = try spool.watch(
+                rescanInterval: .milliseconds(Int(configuration.queue.rescanIntervalSeconds * 1000)))
         }
         let socket = try openSocket()
         // Trap SIGHUP before announcing READY=1: systemd may send a reload the moment it sees
@@ -75,12 +80,16 @@ public final class DelegateDaemon: Service, Sendable {
             "ready",
             metadata: [
                 "event": "ready", "spool": "\(configuration.queue.spoolDir)",
-                "socket": "\(settings.inheritedSockets.isEmpty ? configuration.queue.socketPath : "systemd socket activation")",
+                "socket":
+                    "\(settings.inheritedSockets.isEmpty ? configuration.queue.socketPath : "systemd socket activation")",
             ])
 
         await withTaskGroup(of: Void.self) { group in
             if let spool = components.spool, let watcher {
-                group.addTask { await SpoolIntake(spool: spool, dispatcher: self.dispatcher, logger: self.logger).run(watcher: watcher) }
+                group.addTask {
+                    await SpoolIntake(spool: spool, dispatcher: self.dispatcher, logger: self.logger).run(
+                        watcher: watcher)
+                }
                 group.addTask { await self.sweepResults(spool) }
             }
             group.addTask { await self.watchdogLoop() }
@@ -96,7 +105,9 @@ public final class DelegateDaemon: Service, Sendable {
             socket?.stopAccepting()
             let idle = await dispatcher.inFlight.waitUntilIdle(timeout: settings.gracePeriod)
             if !idle {
-                logger.warning("tasks still running after the grace period are cancelled; spool tasks among them run again at the next start")
+                logger.warning(
+                    "tasks still running after the grace period are cancelled; spool tasks among them run again at the next start"
+                )
             }
             group.cancelAll()
         }
@@ -128,14 +139,27 @@ public final class DelegateDaemon: Service, Sendable {
 
     // MARK: Periodic work
 
-    /// `WATCHDOG=1` at half of `WATCHDOG_USEC`, only while the dispatcher answers: a wedged
-    /// dispatcher stops the pings and systemd restarts the service.
+    /// `WATCHDOG=1` at half of `WATCHDOG_USEC`, only while the dispatch loop makes progress:
+    /// the limiter answers (no deadlock, threads to run on) and no task has overrun its
+    /// deadline (which the deadline machinery never allows while the loop works). A wedged
+    /// delegate stops the pings and systemd restarts it.
     private func watchdogLoop() async {
         guard let interval = components.notifier.watchdogInterval else { return }
+        var warned = false
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
             _ = await components.dispatcher.limiter.ping()
+            if await components.dispatcher.inFlight.isStalled() {
+                if !warned {
+                    logger.critical(
+                        "a task has overrun its deadline; withholding the watchdog ping so that systemd restarts the delegate"
+                    )
+                    warned = true
+                }
+                continue
+            }
+            warned = false
             components.notifier.watchdog()
         }
     }
@@ -158,7 +182,9 @@ public final class DelegateDaemon: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let removed = try spool.sweepResults(olderThan: .seconds(retention), now: components.clock.now())
-                if removed > 0 { logger.info("deleted \(removed) result(s) older than \(retention) s nobody collected") }
+                if removed > 0 {
+                    logger.info("deleted \(removed) result(s) older than \(retention) s nobody collected")
+                }
             } catch {
                 logger.warning("result retention sweep failed: \(error)")
             }
@@ -185,15 +211,20 @@ public final class DelegateDaemon: Service, Sendable {
 
     private func reloadConfiguration() async {
         guard let path = settings.configurationPath else {
-            logger.notice("reload requested but the daemon was started without a configuration file", metadata: ["event": "reloaded"])
+            logger.notice(
+                "reload requested but the daemon was started without a configuration file",
+                metadata: ["event": "reloaded"])
             return
         }
         let current = settings.configuration
         let fresh: DelegateConfiguration
         do {
-            fresh = try DelegateConfiguration.load(path: path, requireFile: true, environment: settings.environment, hostName: current.delegate.name)
+            fresh = try DelegateConfiguration.load(
+                path: path, requireFile: true, environment: settings.environment, hostName: current.delegate.name)
         } catch {
-            logger.error("reload refused, the running configuration stays: \(error)", metadata: ["event": "reloaded", "error_code": "ConfigurationError"])
+            logger.error(
+                "reload refused, the running configuration stays: \(error)",
+                metadata: ["event": "reloaded", "error_code": "ConfigurationError"])
             return
         }
         if fresh.delegate.name != current.delegate.name || fresh.queue.spoolDir != current.queue.spoolDir
@@ -204,17 +235,23 @@ public final class DelegateDaemon: Service, Sendable {
         await components.apply(fresh)
         logger.info(
             "configuration reloaded",
-            metadata: ["event": "reloaded", "tags": "\(fresh.delegate.tags.joined(separator: ","))", "concurrency": "\(fresh.delegate.concurrency)"])
+            metadata: [
+                "event": "reloaded", "tags": "\(fresh.delegate.tags.joined(separator: ","))",
+                "concurrency": "\(fresh.delegate.concurrency)",
+            ])
     }
 
     // MARK: Status
 
     func statusLine() async -> String {
         let counts = dispatcher.status.snapshot
-        var line = "\(counts.inFlight) in flight, \(counts.done) done (\(counts.succeeded) succeeded, \(counts.failed) failed, \(counts.rejected) rejected)"
+        var line =
+            "\(counts.inFlight) in flight, \(counts.done) done (\(counts.succeeded) succeeded, \(counts.failed) failed, \(counts.rejected) rejected)"
         let credentials = await components.registry.snapshots()
         let shown = credentials.prefix(3).map { snapshot in
-            if let error = snapshot.lastError, snapshot.expiration == nil { return "\(snapshot.source): failing (\(error.prefix(60)))" }
+            if let error = snapshot.lastError, snapshot.expiration == nil {
+                return "\(snapshot.source): failing (\(error.prefix(60)))"
+            }
             return "\(snapshot.source): until \(snapshot.expiration.map(Timestamp.format) ?? "-")"
         }
         if !shown.isEmpty { line += "; credentials \(shown.joined(separator: ", "))" }
@@ -227,7 +264,9 @@ public final class DelegateDaemon: Service, Sendable {
         let counts = dispatcher.status.snapshot
         let policy = dispatcher.selectionPolicy
         let credentials = await components.registry.snapshots().map { snapshot -> JSONValue in
-            var object: [String: JSONValue] = ["source": .string(snapshot.source), "expiration": date(snapshot.expiration)]
+            var object: [String: JSONValue] = [
+                "source": .string(snapshot.source), "expiration": date(snapshot.expiration),
+            ]
             if let error = snapshot.lastError { object["lastError"] = .string(error) }
             return .object(object)
         }

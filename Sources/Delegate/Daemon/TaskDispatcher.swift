@@ -51,11 +51,11 @@ public final class TaskDispatcher: Sendable {
 
     /// Runs a task for a caller that already holds a slot (the spool claims only with one).
     func executeHoldingSlot(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
-        await inFlight.enter()
+        let token = await inFlight.enter(deadline: .seconds(task.deadlineSeconds))
         status.started()
         let result = await executor.run(task, receivedAt: receivedAt, logger: logger)
         status.finished(result.status)
-        await inFlight.leave()
+        await inFlight.leave(token)
         return result
     }
 
