@@ -57,27 +57,50 @@ public final class MotoServer: Sendable {
         self.process = process
     }
 
+    /// Starts moto on a free port. The port is chosen before moto binds it, so another test's
+    /// server may take it first: then moto exits or the probe meets a stranger, and the start is
+    /// retried on another port.
     private static func start() async throws -> MotoServer {
+        var failures: [String] = []
+        for _ in 0..<5 {
+            do {
+                return try await startOnce()
+            } catch let error as MotoError where error.retryable {
+                failures.append(error.description)
+            }
+        }
+        throw MotoError("moto_server did not start: \(failures.joined(separator: "; "))")
+    }
+
+    private static func startOnce() async throws -> MotoServer {
         guard let port = LoopbackPorts.unusedPort() else { throw MotoError("no free loopback port") }
         var environment = ProcessInfo.processInfo.environment
         environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
         let process = try ChildProcess(
-            executable: "/usr/bin/env", arguments: ["python3", "-c", launcherScript, String(port)], environment: environment)
+            executable: "/usr/bin/env", arguments: ["python3", "-c", launcherScript, String(port)],
+            environment: environment)
 
         let endpoint = "http://127.0.0.1:\(port)"
         let http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: Logger(label: "test.moto.http"))
         try await waitUntilUp(endpoint: endpoint, http: http, process: process)
 
         // The three unauthenticated actions: an administrator and its key.
-        let bootstrap = IAMCaller(endpoint: endpoint, http: http, credentials: Credentials(accessKeyId: "AKIDBOOTSTRAP", secretAccessKey: "bootstrap"))
-        _ = try await bootstrap.call("CreateUser", ["UserName": "delegate-test-admin"])
-        _ = try await bootstrap.call(
-            "PutUserPolicy",
-            ["UserName": "delegate-test-admin", "PolicyName": "all", "PolicyDocument": policy(actions: ["*"])]
-        )
-        let key = try await bootstrap.call("CreateAccessKey", ["UserName": "delegate-test-admin"])
+        let bootstrap = IAMCaller(
+            endpoint: endpoint, http: http,
+            credentials: Credentials(accessKeyId: "AKIDBOOTSTRAP", secretAccessKey: "bootstrap"))
+        let key: XMLScanner
+        do {
+            _ = try await bootstrap.call("CreateUser", ["UserName": "delegate-test-admin"])
+            _ = try await bootstrap.call(
+                "PutUserPolicy",
+                ["UserName": "delegate-test-admin", "PolicyName": "all", "PolicyDocument": policy(actions: ["*"])]
+            )
+            key = try await bootstrap.call("CreateAccessKey", ["UserName": "delegate-test-admin"])
+        } catch {
+            throw MotoError("bootstrap on port \(port) failed: \(error)", retryable: true)
+        }
         guard let id = key.value(of: "AccessKeyId"), let secret = key.value(of: "SecretAccessKey") else {
-            throw MotoError("CreateAccessKey answered without a key")
+            throw MotoError("CreateAccessKey answered without a key", retryable: true)
         }
         return MotoServer(
             endpoint: endpoint,
@@ -90,9 +113,18 @@ public final class MotoServer: Sendable {
     private static func waitUntilUp(endpoint: String, http: CurlHTTPClient, process: ChildProcess) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
-            guard process.isRunning else { throw MotoError("moto_server exited at start (is moto[server] installed?)") }
-            let probe = HTTPRequest(method: "GET", url: endpoint + "/moto-api/", options: HTTPRequestOptions(connectTimeout: .seconds(1), totalTimeout: .seconds(2)))
-            if let response = try? await http.execute(probe), response.status == 200 { return }
+            guard process.isRunning else {
+                throw MotoError("moto_server exited at start (port taken? is moto[server] installed?)", retryable: true)
+            }
+            let probe = HTTPRequest(
+                method: "GET", url: endpoint + "/moto-api/",
+                options: HTTPRequestOptions(connectTimeout: .seconds(1), totalTimeout: .seconds(2)))
+            // Only moto's own dashboard counts: another test's server may hold the port.
+            if let response = try? await http.execute(probe), response.status == 200,
+                String(decoding: response.body, as: UTF8.self).lowercased().contains("moto")
+            {
+                return
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw MotoError("moto_server did not start within 60 s")
@@ -105,9 +137,13 @@ public final class MotoServer: Sendable {
     }
 
     /// A new IAM user allowed `actions` on every resource, and its access key.
-    public func createUser(allowing actions: [String], name: String = "user-\(UUID().uuidString.prefix(8))") async throws -> Credentials {
+    public func createUser(allowing actions: [String], name: String = "user-\(UUID().uuidString.prefix(8))")
+        async throws -> Credentials
+    {
         try await iam("CreateUser", ["UserName": name])
-        try await iam("PutUserPolicy", ["UserName": name, "PolicyName": "access", "PolicyDocument": Self.policy(actions: actions)])
+        try await iam(
+            "PutUserPolicy",
+            ["UserName": name, "PolicyName": "access", "PolicyDocument": Self.policy(actions: actions)])
         let key = try await iam("CreateAccessKey", ["UserName": name])
         guard let id = key.value(of: "AccessKeyId"), let secret = key.value(of: "SecretAccessKey") else {
             throw MotoError("CreateAccessKey answered without a key")
@@ -118,7 +154,9 @@ public final class MotoServer: Sendable {
     /// A new IAM role with `trustPolicy` allowed `actions`; returns its ARN.
     public func createRole(name: String, trustPolicy: String, allowing actions: [String]) async throws -> String {
         let created = try await iam("CreateRole", ["RoleName": name, "AssumeRolePolicyDocument": trustPolicy])
-        try await iam("PutRolePolicy", ["RoleName": name, "PolicyName": "access", "PolicyDocument": Self.policy(actions: actions)])
+        try await iam(
+            "PutRolePolicy",
+            ["RoleName": name, "PolicyName": "access", "PolicyDocument": Self.policy(actions: actions)])
         return created.value(of: "Arn") ?? "arn:aws:iam::\(Self.accountID):role/\(name)"
     }
 
@@ -160,7 +198,9 @@ struct IAMCaller {
             httpClient: http
         )
         let response = try await client.send(
-            .query(action: action, version: "2010-05-08", parameters: parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }),
+            .query(
+                action: action, version: "2010-05-08",
+                parameters: parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }),
             credentials: StaticCredentialProvider(credentials),
             logger: Logger(label: "test.moto")
         )
@@ -171,5 +211,10 @@ struct IAMCaller {
 
 public struct MotoError: Error, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Whether starting again on another port may help.
+    public let retryable: Bool
+    public init(_ description: String, retryable: Bool = false) {
+        self.description = description
+        self.retryable = retryable
+    }
 }

@@ -42,7 +42,7 @@ import Testing
             if allowed.isEmpty { stranded.append("\(id).json") } else { expected[id] = allowed }
         }
 
-        let finished = try await eventually(within: .seconds(120)) { fixture.names(in: "done").count >= expected.count }
+        let finished = await eventually(within: .seconds(120)) { fixture.names(in: "done").count >= expected.count }
         #expect(finished, "results: \(fixture.names(in: "done").count) of \(expected.count)")
         // Give a late duplicate a chance to show up before stopping.
         try await Task.sleep(for: .milliseconds(500))

@@ -29,7 +29,8 @@ import Testing
         #expect(results["named-by-file"] == nil)
         #expect(results["huge"]?["status"] as? String == "rejected")
         let hugeError = results["huge"]?["error"] as? [String: Any]
-        #expect((hugeError?["message"] as? String ?? "").contains("\(1 << 20)"), "\(String(describing: hugeError))")
+        let hugeMessage = hugeError?["message"] as? String ?? ""
+        #expect(hugeMessage.contains(String(1 << 20)), "\(String(describing: hugeError))")
         #expect(results["after"]?["status"] as? String == "succeeded")
         #expect(fixture.names(in: "new").isEmpty)
         #expect(fixture.names(in: "cur/spooler").isEmpty)
