@@ -92,7 +92,9 @@ import Testing
     }
 
     @Test func connectionFailuresAreReportedAsEndpointUnreachable() async throws {
-        let port = try #require(LoopbackPorts.unusedPort())
+        let closed = try #require(LoopbackPorts.ClosedPort())
+        defer { closed.close() }
+        let port = closed.port
         let aws = AWSClient(
             endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://127.0.0.1:\(port)"),
             options: AWSClientOptions(maxAttempts: 2),

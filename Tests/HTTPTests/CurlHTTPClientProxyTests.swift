@@ -81,7 +81,9 @@ struct CurlHTTPClientProxyTests {
 
     @Test("An unreachable proxy is a .proxyFailure")
     func proxyUnreachable() async throws {
-        let port = try #require(LoopbackPorts.unusedPort())
+        let closed = try #require(LoopbackPorts.ClosedPort())
+        defer { closed.close() }
+        let port = closed.port
         let client = try makeClient(environment: ["HTTP_PROXY": "http://127.0.0.1:\(port)"])
         defer { client.shutdown() }
         let error = await clientError {

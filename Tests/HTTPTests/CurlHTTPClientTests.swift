@@ -134,7 +134,9 @@ struct CurlHTTPClientTests {
 
     @Test("Connecting to a closed port fails with .couldNotConnect")
     func connectionRefused() async throws {
-        let port = try #require(LoopbackPorts.unusedPort())
+        let closed = try #require(LoopbackPorts.ClosedPort())
+        defer { closed.close() }
+        let port = closed.port
         let client = try makeClient()
         defer { client.shutdown() }
         let error = await clientError {

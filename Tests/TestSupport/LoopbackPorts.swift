@@ -4,12 +4,39 @@
 
 /// Loopback helpers shared by test targets.
 public enum LoopbackPorts {
+    /// A 127.0.0.1 port that refuses connections for as long as this object lives: bound, never
+    /// listened on, so no other test can take it meanwhile. Call `close()` when done.
+    public final class ClosedPort: Sendable {
+        public let port: Int
+        private let fd: Int32
+
+        public init?() {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { return nil }
+            guard let port = LoopbackPorts.bindToAnyPort(fd) else {
+                Glibc.close(fd)
+                return nil
+            }
+            self.fd = fd
+            self.port = port
+        }
+
+        public func close() {
+            Glibc.close(fd)
+        }
+    }
+
     /// A 127.0.0.1 port nothing listens on right now: bound to port 0, then closed. Connecting
     /// to it is refused (another test could grab it meanwhile, which is unlikely but possible).
     public static func unusedPort() -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return bindToAnyPort(fd)
+    }
+
+    /// Binds `fd` to 127.0.0.1 on a port the kernel picks, and returns the port.
+    static func bindToAnyPort(_ fd: Int32) -> Int? {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = 0
