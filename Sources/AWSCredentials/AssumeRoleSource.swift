@@ -74,7 +74,7 @@ public struct AssumeRoleSource: CredentialSource {
         guard let xml = XMLScanner(response.body), let credentials = xml.element("Credentials"),
             let id = credentials.value(of: "AccessKeyId"), let secret = credentials.value(of: "SecretAccessKey"),
             let token = credentials.value(of: "SessionToken"),
-            let expiration = credentials.value(of: "Expiration").flatMap(ISO8601.parse)
+            let expiration = credentials.value(of: "Expiration").flatMap(Timestamp.parse)
         else {
             throw AWSError(
                 kind: .invalidResponse, code: "InvalidResponse", message: "STS AssumeRole answered without credentials",

@@ -213,7 +213,7 @@ public final class IMDSCredentialSource: CredentialSource {
                 "IMDS reports the instance credentials as '\(document.Code ?? "missing")', not Success")
         }
         guard let id = document.AccessKeyId, let secret = document.SecretAccessKey, !id.isEmpty, !secret.isEmpty,
-            let expirationText = document.Expiration, let expiration = ISO8601.parse(expirationText)
+            let expirationText = document.Expiration, let expiration = Timestamp.parse(expirationText)
         else {
             throw AWSError(
                 kind: .invalidResponse, code: "InvalidResponse", message: "IMDS credentials lack a key or an expiration"

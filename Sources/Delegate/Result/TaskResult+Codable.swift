@@ -1,3 +1,4 @@
+import AWSCore
 import Foundation
 
 /// `Codable` so that clients (`secrets-delegate submit --wait`) can read results back. Encoding

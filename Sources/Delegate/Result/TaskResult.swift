@@ -1,3 +1,4 @@
+import AWSCore
 import struct Foundation.Date
 
 /// What the delegate hands back for one task (INTERFACE.md section 4): written to

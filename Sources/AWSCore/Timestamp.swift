@@ -1,6 +1,7 @@
 import struct Foundation.Date
 
-/// ISO 8601 UTC timestamps with milliseconds (`2026-11-21T12:00:00.042Z`), the form results use.
+/// ISO 8601 UTC timestamps: written with milliseconds (`2026-11-21T12:00:00.042Z`, the form
+/// results use), read with or without a fraction (as IMDS and STS send `Expiration`).
 ///
 /// Formatting is plain arithmetic (days-from-civil), so writing thousands of results a second
 /// never builds a `DateFormatter`.
