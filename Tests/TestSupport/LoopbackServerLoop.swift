@@ -29,16 +29,8 @@ final class LoopbackServerLoop: @unchecked Sendable {
             Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
                 | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw LoopbackServerError(message: "socket", errno: errno) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-                bind(fd, raw, length) == 0 && listen(fd, 1024) == 0 && getsockname(fd, raw, &length) == 0
-            }
-        }
+        let boundPort = LoopbackPorts.bindToAnyPort(fd)
+        let bound = boundPort != nil && listen(fd, 1024) == 0
         guard bound else {
             let code = errno
             close(fd)
@@ -54,7 +46,7 @@ final class LoopbackServerLoop: @unchecked Sendable {
         listener = fd
         wakeRead = pipeFDs[0]
         wakeWrite = pipeFDs[1]
-        port = Int(UInt16(bigEndian: address.sin_port))
+        port = boundPort ?? 0
     }
 
     deinit {
