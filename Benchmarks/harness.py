@@ -259,6 +259,15 @@ def spool_latency_low(d: Delegate, samples: int) -> list:
     return latencies
 
 
+def wait_until(target: float) -> None:
+    """Sleeps, then spins, until perf_counter() reaches target (an open-loop producer's tick)."""
+    delay = target - time.perf_counter()
+    if delay > 0.0005:
+        time.sleep(delay)
+    while time.perf_counter() < target:
+        pass
+
+
 def spool_latency_loaded(d: Delegate, rate: float, seconds: float) -> dict:
     n = max(int(rate * seconds), 1)
     tmp = os.path.join(d.spool, "tmp")
@@ -276,12 +285,7 @@ def spool_latency_loaded(d: Delegate, rate: float, seconds: float) -> dict:
     def producer():
         start = time.perf_counter()
         for i, name in enumerate(names):
-            target = start + i / rate
-            delay = target - time.perf_counter()
-            if delay > 0.0005:
-                time.sleep(delay)
-            while time.perf_counter() < target:
-                pass
+            wait_until(start + i / rate)
             enqueued[name] = time.perf_counter()
             os.rename(os.path.join(tmp, name), os.path.join(new, name))
         enqueued["__end__"] = time.perf_counter() - start
@@ -324,12 +328,7 @@ def socket_latency_loaded(d: Delegate, rate: float, seconds: float) -> dict:
     def producer():
         start = time.perf_counter()
         for i, payload in enumerate(payloads):
-            target = start + i / rate
-            delay = target - time.perf_counter()
-            if delay > 0.0005:
-                time.sleep(delay)
-            while time.perf_counter() < target:
-                pass
+            wait_until(start + i / rate)
             enqueued[i] = time.perf_counter()
             client.send(payload)
         info["seconds"] = time.perf_counter() - start
