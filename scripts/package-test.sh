@@ -142,8 +142,9 @@ expect_stat() { # path expected-'%a %U:%G'
 expect_stat /etc/secrets-delegate "750 root:secrets-delegate"
 expect_stat /etc/secrets-delegate/delegate.toml "640 root:secrets-delegate"
 expect_stat /etc/secrets-delegate/credentials "750 root:secrets-delegate"
-expect_stat /var/lib/secrets-delegate/spool/new "770 secrets-delegate:secrets-delegate"
-expect_stat /var/lib/secrets-delegate/spool/done "750 secrets-delegate:secrets-delegate"
+expect_stat /var/lib/secrets-delegate/spool/tmp "2770 secrets-delegate:secrets-delegate"
+expect_stat /var/lib/secrets-delegate/spool/new "2770 secrets-delegate:secrets-delegate"
+expect_stat /var/lib/secrets-delegate/spool/done "2770 secrets-delegate:secrets-delegate"
 
 in_root dpkg-query -W -f='${Conffiles}\n' "$PACKAGE" | grep -q '/etc/secrets-delegate/delegate.toml' ||
     fail "/etc/secrets-delegate/delegate.toml is not a conffile"

@@ -107,8 +107,13 @@ enum FileIO {
     }
 
     /// Creates a directory with `mode` unless it exists; an existing non-directory is an error.
+    /// Creates `path` with exactly `mode` (the umask would drop group write and setgid); an
+    /// existing directory is left as it is.
     static func makeDirectory(_ path: String, mode: mode_t) throws(TaskQueueError) {
-        if retrying({ mkdir(path, mode) }) == 0 { return }
+        if retrying({ mkdir(path, mode) }) == 0 {
+            if retrying({ chmod(path, mode) }) != 0 { throw .system("chmod", path: path, errno: Glibc.errno) }
+            return
+        }
         let number = Glibc.errno
         guard number == EEXIST else { throw .system("mkdir", path: path, errno: number) }
         do {

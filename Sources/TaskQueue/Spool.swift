@@ -17,8 +17,12 @@ public final class Spool: Sendable {
     public let maximumTaskBytes: Int
     let logger: Logger
 
-    /// Mode for directories `prepare()` creates: owner full, group may list and read results.
+    /// Mode for the spool root and `cur/`, which only the delegates write.
     public static let directoryMode: mode_t = 0o750
+    /// Mode for `tmp/`, `new/` and `done/`: producers in the group write tasks there and delete
+    /// the results they collected; setgid, so every file there belongs to the group and tasks
+    /// (0640) stay readable by the delegate and results (0640) by the producers.
+    public static let sharedDirectoryMode: mode_t = 0o2770
     /// Mode of result files.
     public static let resultMode: mode_t = 0o640
 
@@ -47,7 +51,8 @@ public final class Spool: Sendable {
     /// Creates the layout; directories that already exist keep their owner and mode.
     public func prepare() throws(TaskQueueError) {
         for path in [directory, tmpDirectory, newDirectory, directory + "/cur", claimDirectory, doneDirectory] {
-            try FileIO.makeDirectory(path, mode: Self.directoryMode)
+            let shared = path == tmpDirectory || path == newDirectory || path == doneDirectory
+            try FileIO.makeDirectory(path, mode: shared ? Self.sharedDirectoryMode : Self.directoryMode)
         }
     }
 

@@ -98,3 +98,13 @@ import Testing
         #expect(Timestamp.parse("2026-11-21T12:00:00Z") == Date(timeIntervalSince1970: 1_795_262_400))
     }
 }
+
+@Suite struct TaskFailureMappingTests {
+    @Test func aCallCancelledByAStopIsReportedAsDelegateStopping() {
+        let failure = TaskFailure(AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled"))
+        #expect(failure.code == "DelegateStopping")
+        #expect(failure.retryable)
+        let other = TaskFailure(AWSError(kind: .service, code: "ThrottlingException", message: "slow down", retryable: true))
+        #expect(other.code == "ThrottlingException")
+    }
+}

@@ -211,9 +211,7 @@ public final class DelegateDaemon: Service, Sendable {
 
     private func reloadConfiguration() async {
         guard let path = settings.configurationPath else {
-            logger.notice(
-                "reload requested but the daemon was started without a configuration file",
-                metadata: ["event": "reloaded"])
+            logger.notice("reload requested but the daemon was started without a configuration file")
             return
         }
         let current = settings.configuration
@@ -222,9 +220,9 @@ public final class DelegateDaemon: Service, Sendable {
             fresh = try DelegateConfiguration.load(
                 path: path, requireFile: true, environment: settings.environment, hostName: current.delegate.name)
         } catch {
+            // No `reloaded` event: nothing was reloaded.
             logger.error(
-                "reload refused, the running configuration stays: \(error)",
-                metadata: ["event": "reloaded", "error_code": "ConfigurationError"])
+                "reload refused, the running configuration stays: \(error)", metadata: ["error_code": "ConfigurationError"])
             return
         }
         if fresh.delegate.name != current.delegate.name || fresh.queue.spoolDir != current.queue.spoolDir

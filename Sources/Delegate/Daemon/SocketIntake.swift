@@ -38,7 +38,7 @@ struct SocketIntake: Sendable {
                     decision: decision, delegate: dispatcher.delegateName, receivedAt: receivedAt,
                     finishedAt: dispatcher.now)
                 dispatcher.status.recorded(.rejected)
-                logger.info(
+                logger.warning(
                     "task not for this delegate",
                     metadata: [
                         "event": "task-rejected", "task_id": "\(task.id)", "error_code": "NotSelected",
@@ -50,7 +50,7 @@ struct SocketIntake: Sendable {
                     connectorId: task.connector.id,
                     delegate: dispatcher.delegateName, receivedAt: receivedAt, finishedAt: dispatcher.now, attempts: 0,
                     error: TaskFailure(
-                        code: "DelegateStopping",
+                        code: TaskFailure.Code.delegateStopping.rawValue,
                         message: "the delegate is stopping and did not start this task; submit it again",
                         retryable: true))
                 dispatcher.status.recorded(.failed)

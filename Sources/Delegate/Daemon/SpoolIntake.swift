@@ -107,7 +107,7 @@ struct SpoolIntake: Sendable {
                 }
             }
         }
-        if Task.isCancelled, result.error?.code == "Cancelled" {
+        if Task.isCancelled, result.error?.code == TaskFailure.Code.delegateStopping.rawValue {
             // Cut off by a stop after the grace period: it stays claimed and runs again at the
             // next start (its idempotency token makes a repeated write harmless).
             return

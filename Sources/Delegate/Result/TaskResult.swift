@@ -116,7 +116,8 @@ public struct TaskResult: Sendable, Equatable {
 
 /// The `error` of a result: an AWS error code as AWS names it, or one of the delegate's own
 /// (`InvalidTask`, `InvalidSecretName`, `NotSelected`, `CredentialsUnavailable`,
-/// `DeadlineExceeded`, `EndpointUnreachable`). The message never holds a secret value.
+/// `DeadlineExceeded`, `EndpointUnreachable`, `DelegateStopping`). The message never holds a
+/// secret value.
 public struct TaskFailure: Sendable, Equatable, Codable {
     public var code: String
     public var message: String
@@ -139,6 +140,8 @@ public struct TaskFailure: Sendable, Equatable, Codable {
         case credentialsUnavailable = "CredentialsUnavailable"
         case deadlineExceeded = "DeadlineExceeded"
         case endpointUnreachable = "EndpointUnreachable"
+        /// The delegate stopped before it could run (or finish) the task; submit it again.
+        case delegateStopping = "DelegateStopping"
     }
 
     var jsonValue: JSONValue {
