@@ -44,16 +44,6 @@ struct SocketIntake: Sendable {
                         "event": "task-rejected", "task_id": "\(task.id)", "error_code": "NotSelected",
                         "connector_id": "\(task.connector.id)",
                     ])
-            } else if dispatcher.isStopping {
-                result = TaskResult(
-                    id: task.id, status: .failed, operation: task.operation.name.rawValue,
-                    connectorId: task.connector.id,
-                    delegate: dispatcher.delegateName, receivedAt: receivedAt, finishedAt: dispatcher.now, attempts: 0,
-                    error: TaskFailure(
-                        code: TaskFailure.Code.delegateStopping.rawValue,
-                        message: "the delegate is stopping and did not start this task; submit it again",
-                        retryable: true))
-                dispatcher.status.recorded(.failed)
             } else {
                 logger.info(
                     "task received on the socket",

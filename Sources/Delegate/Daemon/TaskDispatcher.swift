@@ -42,11 +42,28 @@ public final class TaskDispatcher: Sendable {
     }
 
     /// Runs a task in one of the `concurrency` slots, waiting for one if all are busy.
+    /// A task that was waiting for a slot when the delegate began to stop is not started: its
+    /// result says so (`DelegateStopping`), and a graceful stop never waits on it.
     func execute(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
+        if isStopping { return notStarted(task, receivedAt: receivedAt) }
         await limiter.acquire()
+        if isStopping {
+            await limiter.release()
+            return notStarted(task, receivedAt: receivedAt)
+        }
         let result = await executeHoldingSlot(task, receivedAt: receivedAt, logger: logger)
         await limiter.release()
         return result
+    }
+
+    private func notStarted(_ task: DelegateTask, receivedAt: Date) -> TaskResult {
+        status.recorded(.failed)
+        return TaskResult(
+            id: task.id, status: .failed, operation: task.operation.name.rawValue, connectorId: task.connector.id,
+            delegate: delegateName, receivedAt: receivedAt, finishedAt: now, attempts: 0,
+            error: TaskFailure(
+                code: TaskFailure.Code.delegateStopping.rawValue,
+                message: "the delegate is stopping and did not start this task; submit it again", retryable: true))
     }
 
     /// Runs a task for a caller that already holds a slot (the spool claims only with one).

@@ -1,3 +1,5 @@
+import AWSCredentials
+
 extension ConnectorCredentials {
     static func decode(_ object: TaskObject) throws(TaskProblem) -> ConnectorCredentials {
         // Before anything else: a plaintext secret is refused whatever the type says.
@@ -57,7 +59,7 @@ extension AccessKeyCredentials {
     /// Whether `ref` is a credential name `[A-Za-z0-9_.-]{1,128}` other than `.` and `..`, so it
     /// can only ever name a file directly inside a credential directory.
     public static func isValidRef(_ ref: String) -> Bool {
-        DelegateTask.isValidID(ref) && !ref.contains("..")
+        CredentialRefStore.isValidName(ref)
     }
 
     /// The ref's value is not quoted: someone may have pasted the secret itself into it.

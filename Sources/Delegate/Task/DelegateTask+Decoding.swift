@@ -1,4 +1,5 @@
 import Foundation
+import TaskQueue
 import SecretsManager
 
 extension DelegateTask {
@@ -45,9 +46,8 @@ extension DelegateTask {
 
     /// `[A-Za-z0-9._-]{1,128}`: task ids name result files, so they must be safe file names.
     public static func isValidID(_ id: String) -> Bool {
-        let count = id.utf8.count
-        return (1...128).contains(count) && id != "." && id != ".."
-            && id.unicodeScalars.allSatisfy(DelegateConfiguration.isNameScalar)
+        // The spool's own rule, so every id a task may carry can name its result file.
+        SpoolName.isValidID(id)
     }
 
     private static let topLevelFields: Set<String> = ["id", "connector", "operation", "params", "deadlineSeconds"]
