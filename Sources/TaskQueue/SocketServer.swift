@@ -169,7 +169,9 @@ public final class SocketServer: @unchecked Sendable {
                 logger.warning(
                     "socket peer not allowed",
                     metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"])
-                let refusal = Array(#"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#.utf8) + [10]
+                let refusal =
+                    Array(#"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#.utf8)
+                    + [10]
                 _ = refusal.withUnsafeBytes { raw in
                     Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
                 }
@@ -200,8 +202,9 @@ public final class SocketServer: @unchecked Sendable {
             do throws(TaskQueueError) {
                 try UnixSocketAddress.connect(probe, to: path)
                 throw TaskQueueError(code: .addressInUse, message: "another server is listening", path: path)
-            } catch where error.code == .io {
-                // ECONNREFUSED: nobody listens; the file is stale.
+            } catch  where error.errno == ECONNREFUSED {
+                // Nobody listens: the file is stale. (Any other failure, say EACCES, may hide a
+                // live server, whose socket must not be removed: it is thrown as it is.)
                 try FileIO.unlink(path)
             }
         }
@@ -210,7 +213,9 @@ public final class SocketServer: @unchecked Sendable {
             let bound = try UnixSocketAddress.withAddress(path) { address, length in Glibc.bind(fd, address, length) }
             if bound != 0 { throw TaskQueueError.system("bind", path: path, errno: errno) }
             // chmod before listen: until listen(2) nobody can connect, so the mode is never too open.
-            if FileIO.retrying({ chmod(path, mode) }) != 0 { throw TaskQueueError.system("chmod", path: path, errno: errno) }
+            if FileIO.retrying({ chmod(path, mode) }) != 0 {
+                throw TaskQueueError.system("chmod", path: path, errno: errno)
+            }
             if Glibc.listen(fd, 512) != 0 { throw TaskQueueError.system("listen", path: path, errno: errno) }
         } catch {
             FileIO.close(fd)

@@ -26,7 +26,8 @@ import Testing
         let components = try DelegateDaemon.Components(
             settings: .init(configuration: configuration, configurationPath: nil, environment: [:]),
             notifier: SystemdNotifier(logger: logger), logger: logger, clock: SystemWallClock(), httpClient: http)
-        let task = try DelegateTask.decode(TaskFixtures.task(operation: "getRandomPassword", params: nil), defaultID: nil)
+        let task = try DelegateTask.decode(
+            TaskFixtures.task(operation: "getRandomPassword", params: nil), defaultID: nil)
 
         components.dispatcher.stopIntake()
         let result = await components.dispatcher.execute(task, receivedAt: Date(), logger: logger)

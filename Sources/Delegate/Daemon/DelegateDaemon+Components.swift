@@ -17,7 +17,10 @@ extension DelegateDaemon {
         let spool: Spool?
         let httpClientToShutDown: CurlHTTPClient?
 
-        init(settings: Settings, notifier: any ServiceNotifier, logger: Logger, clock: any WallClock, httpClient: (any HTTPClient)?) throws {
+        init(
+            settings: Settings, notifier: any ServiceNotifier, logger: Logger, clock: any WallClock,
+            httpClient: (any HTTPClient)?
+        ) throws {
             let configuration = settings.configuration
             self.clock = clock
             self.notifier = notifier
@@ -27,7 +30,8 @@ extension DelegateDaemon {
                 httpClientToShutDown = nil
             } else {
                 let curl = try CurlHTTPClient(
-                    configuration: .init(environment: settings.environment, userAgent: "secrets-delegate/\(DelegateVersion.current)"),
+                    configuration: .init(
+                        environment: settings.environment, userAgent: "secrets-delegate/\(DelegateVersion.current)"),
                     logger: logger)
                 http = curl
                 httpClientToShutDown = curl
@@ -41,23 +45,30 @@ extension DelegateDaemon {
                 environment: settings.environment, imds: imds, clock: clock)
             registry = CredentialProviderRegistry(
                 identity: identity,
-                refStore: CredentialRefStore(environment: settings.environment, configuredDirectory: configuration.credentials.directory),
+                refStore: CredentialRefStore(
+                    environment: settings.environment, configuredDirectory: configuration.credentials.directory),
                 delegateName: configuration.delegate.name,
                 clock: clock,
                 stsClient: { region in clients.sts(region: region) }
             )
-            let executor = TaskExecutor(delegateName: configuration.delegate.name, clients: clients, credentials: registry, clock: clock)
+            let executor = TaskExecutor(
+                delegateName: configuration.delegate.name, clients: clients, credentials: registry, clock: clock)
             dispatcher = TaskDispatcher(
                 executor: executor, selection: SelectionPolicy(configuration: configuration),
-                concurrency: configuration.delegate.concurrency, clock: clock, status: DelegateStatus(startedAt: clock.now()))
+                concurrency: configuration.delegate.concurrency, clock: clock,
+                status: DelegateStatus(startedAt: clock.now()))
             spool =
                 configuration.queue.spoolDir.isEmpty
-                ? nil : try Spool(directory: configuration.queue.spoolDir, delegateName: configuration.delegate.name, logger: logger)
+                ? nil
+                : try Spool(
+                    directory: configuration.queue.spoolDir, delegateName: configuration.delegate.name, logger: logger)
         }
 
         func apply(_ configuration: DelegateConfiguration) async {
             clients.update(Self.poolSettings(configuration))
-            await dispatcher.apply(selection: SelectionPolicy(configuration: configuration), concurrency: configuration.delegate.concurrency)
+            await dispatcher.apply(
+                selection: SelectionPolicy(configuration: configuration),
+                concurrency: configuration.delegate.concurrency)
         }
 
         static func poolSettings(_ configuration: DelegateConfiguration) -> AWSClientPool.Settings {

@@ -222,7 +222,8 @@ public final class DelegateDaemon: Service, Sendable {
         } catch {
             // No `reloaded` event: nothing was reloaded.
             logger.error(
-                "reload refused, the running configuration stays: \(error)", metadata: ["error_code": "ConfigurationError"])
+                "reload refused, the running configuration stays: \(error)",
+                metadata: ["error_code": "ConfigurationError"])
             return
         }
         if fresh.delegate.name != current.delegate.name || fresh.queue.spoolDir != current.queue.spoolDir

@@ -6,7 +6,6 @@ actor InFlightTracker {
     /// before the delegate counts as stalled.
     static let overrunAllowance: Duration = .seconds(30)
 
-    private var count = 0
     private var nextToken: UInt64 = 0
     /// When each running task, by token, will have overrun its deadline.
     private var overrunAt: [UInt64: ContinuousClock.Instant] = [:]
@@ -14,7 +13,6 @@ actor InFlightTracker {
 
     /// A task starts with `deadline` to run; pass the token to ``leave(_:)``.
     func enter(deadline: Duration, now: ContinuousClock.Instant = .now) -> UInt64 {
-        count += 1
         nextToken += 1
         overrunAt[nextToken] = now + deadline + Self.overrunAllowance
         return nextToken
@@ -28,15 +26,14 @@ actor InFlightTracker {
 
     func leave(_ token: UInt64) {
         overrunAt[token] = nil
-        count -= 1
-        if count == 0 {
+        if overrunAt.isEmpty {
             let waiters = idleWaiters
             idleWaiters.removeAll()
             waiters.forEach { $0.resume() }
         }
     }
 
-    var current: Int { count }
+    var current: Int { overrunAt.count }
 
     /// Returns when nothing is running, or after `timeout`; true when idle.
     nonisolated func waitUntilIdle(timeout: Duration) async -> Bool {
@@ -55,7 +52,7 @@ actor InFlightTracker {
     }
 
     private func untilIdle() async {
-        if count == 0 { return }
+        if overrunAt.isEmpty { return }
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 

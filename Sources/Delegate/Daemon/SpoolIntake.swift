@@ -14,9 +14,13 @@ struct SpoolIntake: Sendable {
     func run(watcher: SpoolWatcher) async {
         await withDiscardingTaskGroup { group in
             // Tasks a previous run of this delegate claimed but never finished (it died).
-            let recovered = (try? spool.recoverClaimed()) ?? []
-            if !recovered.isEmpty {
-                logger.notice("recovering \(recovered.count) task(s) claimed before a restart")
+            // (`recoverClaimed` logs how many it found.)
+            let recovered: [ClaimedTask]
+            do {
+                recovered = try spool.recoverClaimed()
+            } catch {
+                logger.error("tasks claimed before a restart cannot be listed, so they are not rerun: \(error)")
+                recovered = []
             }
             for claimed in recovered {
                 await dispatcher.limiter.acquire()
@@ -59,7 +63,8 @@ struct SpoolIntake: Sendable {
             let decision = dispatcher.matches(envelope.delegateSelectors)
             guard decision.isAccepted else {
                 watcher.markSkipped(name, fingerprint: file.fingerprint)
-                logger.debug("spool task left for another delegate", metadata: ["task_id": "\(envelope.id ?? file.defaultID)"])
+                logger.debug(
+                    "spool task left for another delegate", metadata: ["task_id": "\(envelope.id ?? file.defaultID)"])
                 return
             }
         }
@@ -89,20 +94,28 @@ struct SpoolIntake: Sendable {
             switch file.contents {
             case .oversize(let bytes):
                 result = dispatcher.rejected(
-                    TaskRejection(code: .invalidTask, message: "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed", taskID: resultID),
+                    TaskRejection(
+                        code: .invalidTask,
+                        message: "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed",
+                        taskID: resultID),
                     receivedAt: receivedAt, logger: logger)
             case .notRegularFile:
                 result = dispatcher.rejected(
                     TaskRejection(code: .invalidTask, message: "the task file is not a regular file", taskID: resultID),
                     receivedAt: receivedAt, logger: logger)
             case .data(let data):
-                switch Result(catching: { () throws(TaskRejection) in try DelegateTask.decode(data, defaultID: claimed.defaultID) }) {
+                switch Result(catching: { () throws(TaskRejection) in
+                    try DelegateTask.decode(data, defaultID: claimed.defaultID)
+                }) {
                 case .failure(let rejection):
                     result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger)
                 case .success(let task):
                     logger.info(
                         "task claimed",
-                        metadata: ["event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)", "operation": "\(task.operation.name.rawValue)"])
+                        metadata: [
+                            "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
+                            "operation": "\(task.operation.name.rawValue)",
+                        ])
                     result = await dispatcher.executeHoldingSlot(task, receivedAt: receivedAt, logger: logger)
                 }
             }
@@ -113,21 +126,26 @@ struct SpoolIntake: Sendable {
             return
         }
         do {
-            try spool.complete(claimed, resultID: Self.resultID(for: result.id ?? resultID), result: Data((result.jsonLine + "\n").utf8))
+            try spool.complete(
+                claimed, resultID: Self.resultID(for: result.id ?? resultID),
+                result: Data((result.jsonLine + "\n").utf8))
         } catch {
-            logger.error("result for \(claimed.name) cannot be written: \(error); the task stays claimed and reruns at the next start")
+            logger.error(
+                "result for \(claimed.name) cannot be written: \(error); the task stays claimed and reruns at the next start"
+            )
         }
     }
 
     /// Result files are named by task id; a name that is no valid id is made into one.
     static func resultID(for id: String) -> String {
         if DelegateTask.isValidID(id) { return id }
-        let cleaned = String(id.unicodeScalars.map { scalar -> Character in
-            switch scalar {
-            case "A"..."Z", "a"..."z", "0"..."9", ".", "_", "-": Character(scalar)
-            default: "_"
-            }
-        }.prefix(128))
+        let cleaned = String(
+            id.unicodeScalars.map { scalar -> Character in
+                switch scalar {
+                case "A"..."Z", "a"..."z", "0"..."9", ".", "_", "-": Character(scalar)
+                default: "_"
+                }
+            }.prefix(128))
         return cleaned.isEmpty || cleaned == "." || cleaned == ".." ? "invalid-task" : cleaned
     }
 }

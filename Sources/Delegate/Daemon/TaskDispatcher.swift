@@ -14,7 +14,10 @@ public final class TaskDispatcher: Sendable {
     private let selection: Mutex<SelectionPolicy>
     private let stopping = Mutex(false)
 
-    public init(executor: TaskExecutor, selection: SelectionPolicy, concurrency: Int, clock: any WallClock, status: DelegateStatus) {
+    public init(
+        executor: TaskExecutor, selection: SelectionPolicy, concurrency: Int, clock: any WallClock,
+        status: DelegateStatus
+    ) {
         self.executor = executor
         self.selection = Mutex(selection)
         self.limiter = ConcurrencyLimiter(limit: concurrency)
@@ -78,7 +81,8 @@ public final class TaskDispatcher: Sendable {
 
     /// The `rejected` result for a task that failed validation, counted and logged.
     func rejected(_ rejection: TaskRejection, receivedAt: Date, logger: Logger) -> TaskResult {
-        let result = TaskResult.rejected(rejection, delegate: delegateName, receivedAt: receivedAt, finishedAt: clock.now())
+        let result = TaskResult.rejected(
+            rejection, delegate: delegateName, receivedAt: receivedAt, finishedAt: clock.now())
         status.recorded(.rejected)
         var metadata: Logger.Metadata = ["event": "task-rejected", "error_code": "\(rejection.code.rawValue)"]
         if let id = rejection.taskID { metadata["task_id"] = "\(id)" }
