@@ -79,6 +79,3 @@ public struct SecretTag: Codable, Sendable, Equatable {
         self.value = value
     }
 }
-
-/// Empty request or response body.
-struct EmptyShape: Codable, Sendable {}

@@ -47,16 +47,6 @@ struct AMZDate {
         )
     }
 
-    /// Appends `yyyyMMddTHHmmssZ`.
-    func appendTimestamp(to output: inout [UInt8]) {
-        withUnsafeBytes(of: timestamp) { output.append(contentsOf: $0) }
-    }
-
-    /// Appends `yyyyMMdd`.
-    func appendDateStamp(to output: inout [UInt8]) {
-        withUnsafeBytes(of: timestamp) { output.append(contentsOf: $0.prefix(8)) }
-    }
-
     var timestampString: String {
         withUnsafeBytes(of: timestamp) { String(decoding: $0, as: UTF8.self) }
     }

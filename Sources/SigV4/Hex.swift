@@ -28,17 +28,4 @@ public enum Hex {
             return index
         }
     }
-
-    /// Appends the lowercase hex of `bytes` to `output`.
-    static func append(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count * 2) { hex in
-            var index = 0
-            for byte in bytes {
-                hex[index] = lowercase(byte >> 4)
-                hex[index + 1] = lowercase(byte & 0x0F)
-                index += 2
-            }
-            output.append(contentsOf: hex[0..<index])
-        }
-    }
 }

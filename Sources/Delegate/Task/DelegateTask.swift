@@ -55,15 +55,6 @@ public enum ConnectorCredentials: Sendable, Equatable {
     case instanceRole
     /// STS AssumeRole from the delegate's own identity.
     case assumeRole(AssumeRoleCredentials)
-
-    /// The `type` as tasks spell it.
-    public var typeName: String {
-        switch self {
-        case .accessKey: "accessKey"
-        case .instanceRole: "instanceRole"
-        case .assumeRole: "assumeRole"
-        }
-    }
 }
 
 /// `accessKey` credentials: the key id plain or by ref, the secret key and session token by ref.

@@ -31,11 +31,6 @@ struct TaskObject {
         path.isEmpty ? key : path + "." + key
     }
 
-    func has(_ key: String) -> Bool {
-        if case .some(.null) = fields[key] { return false }
-        return fields[key] != nil
-    }
-
     func missing(_ key: String) -> TaskProblem {
         .invalid("\(label(key)) is required\(requiredSuffix)")
     }

@@ -5,14 +5,6 @@ import SecretsManager
 public enum OperationName: String, Sendable, CaseIterable, Equatable {
     case createSecret, getSecretValue, putSecretValue, updateSecret, describeSecret, deleteSecret
     case listSecrets, listSecretVersionIds, getRandomPassword, testConnection
-
-    /// Whether the operation writes (and so carries a `ClientRequestToken` from the task id).
-    public var isWrite: Bool {
-        switch self {
-        case .createSecret, .putSecretValue, .updateSecret: true
-        default: false
-        }
-    }
 }
 
 /// An operation with its typed, validated parameters.
