@@ -106,23 +106,6 @@ enum FileIO {
         throw .system("unlink", path: path, errno: number)
     }
 
-    /// Creates a directory with `mode` unless it exists; an existing non-directory is an error.
-    /// Creates `path` with exactly `mode` (the umask would drop group write and setgid); an
-    /// existing directory is left as it is.
-    static func makeDirectory(_ path: String, mode: mode_t) throws(TaskQueueError) {
-        if retrying({ mkdir(path, mode) }) == 0 {
-            if retrying({ chmod(path, mode) }) != 0 { throw .system("chmod", path: path, errno: Glibc.errno) }
-            return
-        }
-        let number = Glibc.errno
-        guard number == EEXIST else { throw .system("mkdir", path: path, errno: number) }
-        do {
-            if let fd = try open(path, flags: O_RDONLY | O_DIRECTORY) { close(fd) }
-        } catch where error.errno == ENOTDIR {
-            throw TaskQueueError(code: .badLayout, message: "exists but is not a directory", path: path)
-        }
-    }
-
     private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32)
         -> Int32
 

@@ -48,11 +48,24 @@ public final class Spool: Sendable {
     var claimDirectory: String { directory + "/cur/" + delegateName }
     var doneDirectory: String { directory + "/done" }
 
-    /// Creates the layout; directories that already exist keep their owner and mode.
+    /// Checks the layout and creates what is missing.
+    ///
+    /// The layout normally comes from systemd-tmpfiles (the packaged `tmpfiles.d` entry) and the
+    /// unit's `StateDirectory=`; the daemon needs no privilege beyond writing into it. A directory
+    /// that exists and is usable is never a reason to fail, whatever its mode: a mode other than
+    /// the expected one is logged as a warning. A missing directory is created; where the process
+    /// may not set the setgid bit (a unit with `RestrictSUIDSGID=yes`), it is created without it
+    /// and a warning says how to restore it.
+    ///
+    /// - Throws: ``TaskQueueError/Code/badLayout`` naming the path and what the daemon needs when a
+    ///   directory is not a directory, cannot be created, or cannot be written by this process.
     public func prepare() throws(TaskQueueError) {
         for path in [directory, tmpDirectory, newDirectory, directory + "/cur", claimDirectory, doneDirectory] {
             let shared = path == tmpDirectory || path == newDirectory || path == doneDirectory
-            try FileIO.makeDirectory(path, mode: shared ? Self.sharedDirectoryMode : Self.directoryMode)
+            let wanted = shared ? Self.sharedDirectoryMode : Self.directoryMode
+            for notice in try SpoolDirectory(path: path, mode: wanted).ensure() {
+                logger.warning("\(notice)", metadata: ["event": "spool_layout", "path": "\(path)"])
+            }
         }
     }
 

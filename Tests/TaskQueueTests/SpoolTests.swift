@@ -231,3 +231,55 @@ import Testing
         }
     }
 }
+
+@Suite struct SpoolDirectoryTests {
+    @Test func anExistingUsableDirectoryIsNeverAFailureButAnOddModeIsANotice() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let path = dir.file("new")
+        #expect(mkdir(path, 0o700) == 0)
+        #expect(chmod(path, 0o770) == 0)
+        let notices = try SpoolDirectory(path: path, mode: 0o2770).ensure()
+        #expect(notices.count == 1)
+        #expect(notices.first?.contains("setgid") == true)
+        // Untouched: the layout is tmpfiles' to fix, not the daemon's.
+        #expect(try mode(of: path) == 0o770)
+
+        #expect(chmod(path, 0o2770) == 0)
+        #expect(try SpoolDirectory(path: path, mode: 0o2770).ensure().isEmpty)
+
+        #expect(chmod(path, 0o777) == 0)
+        let open = try SpoolDirectory(path: path, mode: 0o2770).ensure()
+        #expect(open.first?.contains("world-writable") == true)
+    }
+
+    @Test func aMissingDirectoryIsCreatedWithExactlyItsModeWhateverTheUmask() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let shared = dir.file("tmp")
+        #expect(try SpoolDirectory(path: shared, mode: 0o2770).ensure().isEmpty)
+        #expect(try mode(of: shared) == 0o2770)
+        let own = dir.file("cur")
+        #expect(try SpoolDirectory(path: own, mode: 0o750).ensure().isEmpty)
+        #expect(try mode(of: own) == 0o750)
+    }
+
+    @Test func whatTheDaemonCannotUseIsABadLayoutNamingThePath() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        try writeFile(dir.file("plain"), "x")
+        #expect {
+            try SpoolDirectory(path: dir.file("plain"), mode: 0o750).ensure()
+        } throws: { error in
+            let error = error as? TaskQueueError
+            return error?.code == .badLayout && error?.path == dir.file("plain")
+                && error?.message.contains("not a directory") == true
+        }
+        #expect {
+            try SpoolDirectory(path: dir.file("missing/parent"), mode: 0o750).ensure()
+        } throws: { error in
+            (error as? TaskQueueError)?.code == .badLayout
+                && (error as? TaskQueueError)?.message.contains("parent directory does not exist") == true
+        }
+    }
+}

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Systemd
+import TaskQueue
 
 /// `secrets-delegate run`: loads the configuration, sets up logging (the journal under systemd,
 /// stderr otherwise), takes systemd's listening socket if there is one, and runs the daemon until
@@ -24,12 +25,13 @@ public enum DaemonLauncher {
         } catch {
             return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
         }
+        let notifier = SystemdNotifier(logger: logger)
         do {
             let daemon = try DelegateDaemon(
                 settings: .init(
                     configuration: configuration, configurationPath: loader.explicitPath ?? (FileManager.default.fileExists(atPath: loader.path) ? loader.path : nil),
                     environment: loader.environment, inheritedSockets: inherited),
-                notifier: SystemdNotifier(logger: logger),
+                notifier: notifier,
                 logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
@@ -38,8 +40,15 @@ public enum DaemonLauncher {
                     logger: logger))
             try await group.run()
             return CommandOutcome(status: ExitStatus.success)
+        } catch let error as TaskQueueError where error.code == .badLayout {
+            // Restarting cannot fix a layout the operator must repair: 78 stops systemd's restarts
+            // (RestartPreventExitStatus=78), and STATUS= puts the reason into `systemctl status`.
+            logger.critical("the delegate cannot use its spool: \(error)", metadata: ["error_code": "SpoolUnusable"])
+            notifier.status("cannot use the spool: \(error)")
+            return .failure("cannot use the spool: \(error)", status: ExitStatus.configuration)
         } catch {
             logger.critical("the delegate stopped: \(error)")
+            notifier.status("stopped: \(error)")
             return .failure("\(error)", status: ExitStatus.unavailable)
         }
     }
