@@ -1,4 +1,4 @@
-/// How a connector authenticates (INTERFACE.md section 3), as far as credentials are concerned.
+/// How a connector authenticates (docs/INTERFACE.md section 3), as far as credentials are concerned.
 public enum CredentialSpec: Hashable, Sendable {
     /// An access key: the id plain or by ref, the secret key always by ref.
     case accessKey(accessKeyId: String?, accessKeyIdRef: String?, secretAccessKeyRef: String, sessionTokenRef: String?)

@@ -176,7 +176,7 @@ public final class DaemonProcess: Sendable {
     // A test that failed half-way leaves no daemon behind: the ChildProcess kills it on deinit.
 }
 
-/// A spool directory (INTERFACE.md section 5) seen from a producer: enqueue tasks, read results.
+/// A spool directory (docs/INTERFACE.md section 5) seen from a producer: enqueue tasks, read results.
 public struct SpoolDirectory: Sendable {
     public let path: String
 

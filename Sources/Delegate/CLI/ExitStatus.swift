@@ -1,4 +1,4 @@
-/// The command line's exit statuses (INTERFACE.md section 7; sysexits.h numbering).
+/// The command line's exit statuses (docs/INTERFACE.md section 7; sysexits.h numbering).
 public enum ExitStatus {
     public static let success: Int32 = 0
     /// The task failed or was rejected.

@@ -1,5 +1,5 @@
 /// The delegate's effective configuration: `/etc/secrets-delegate/delegate.toml` with
-/// `SECRETS_DELEGATE_<SECTION>_<KEY>` environment overrides applied (INTERFACE.md section 2).
+/// `SECRETS_DELEGATE_<SECTION>_<KEY>` environment overrides applied (docs/INTERFACE.md section 2).
 ///
 /// A value of this type is always valid: `load` refuses unknown keys and bad values, so the
 /// daemon can trust every field without checking again.

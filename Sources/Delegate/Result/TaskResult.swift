@@ -1,7 +1,7 @@
 import AWSCore
 import struct Foundation.Date
 
-/// What the delegate hands back for one task (INTERFACE.md section 4): written to
+/// What the delegate hands back for one task (docs/INTERFACE.md section 4): written to
 /// `done/<id>.json` for the spool and as one line on the socket.
 public struct TaskResult: Sendable, Equatable {
     public enum Status: String, Sendable, Codable, Equatable {

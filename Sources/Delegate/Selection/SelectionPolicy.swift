@@ -1,6 +1,6 @@
 import Foundation
 
-/// Decides whether a task is meant for this delegate (INTERFACE.md section 3, delegateSelectors).
+/// Decides whether a task is meant for this delegate (docs/INTERFACE.md section 3, delegateSelectors).
 ///
 /// Every selector must be one of the delegate's tags or its name, compared after trimming and
 /// case-insensitively; a task without selectors runs only where untagged tasks are accepted.

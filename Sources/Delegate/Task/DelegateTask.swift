@@ -1,4 +1,4 @@
-/// One validated task (INTERFACE.md section 3): a Secrets Manager operation, the connector that
+/// One validated task (docs/INTERFACE.md section 3): a Secrets Manager operation, the connector that
 /// says how to reach Secrets Manager, and a deadline.
 ///
 /// Only `DelegateTask.decode` makes one, so every value the executor sees has passed every
