@@ -28,12 +28,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-## test: every test, against a moto_server the tests start themselves, then the package
-## installed in a throwaway Debian 12 root.
+## test: every tier. The Swift tests (against a moto_server they start themselves), then the
+## .deb under a real systemd booted in systemd-nspawn (Tests/Booted/run.sh).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	$(MAKE) package-test
+	$(MAKE) boot-test
 
 ## demo: the delegate's main job end to end against a local AWS emulator.
 demo: build
@@ -43,10 +43,14 @@ demo: build
 package: deps
 	scripts/build-package.sh
 
-## package-test: lintian, then install the .deb in a throwaway Debian 12 root (debootstrap) and check it.
-.PHONY: package-test
-package-test: package
-	scripts/package-test.sh
+## boot-test: lintian, then a Debian 12 root boots systemd as PID 1 in systemd-nspawn, installs the
+## .deb with apt and checks start, reload, tasks, socket activation, watchdog, stop, journal,
+## hardening, upgrade and purge from inside (Tests/Booted/). Needs root.
+.PHONY: boot-test package-test
+boot-test: package
+	$(SWIFT) build --product IMDSEmulator
+	Tests/Booted/run.sh
+package-test: boot-test
 
 ## bench: the benchmark suite (release build, nginx and moto_server on loopback); writes the
 ## results section of BENCHMARKS.md and raw JSON under .bench/. BENCH_QUICK=1 for a short run.

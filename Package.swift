@@ -119,6 +119,8 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
+        // The strict IMDSv2 server as a process, for the booted-systemd tier (scripts/boot-test.sh).
+        .executableTarget(name: "IMDSEmulator", dependencies: ["TestSupport", "SigV4"], path: "Tests/IMDSEmulator"),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], resources: [.copy("Fixtures")]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),

@@ -113,6 +113,7 @@ DOC="$ROOT/usr/share/doc/$PACKAGE"
 install -d -m 0755 "$DOC"
 install -m 0644 packaging/copyright "$DOC/copyright"
 # The unit's Documentation= points at README.md here.
+install -m 0644 docs/INTERFACE.md "$DOC/INTERFACE.md"
 if [ -f README.md ]; then
     install -m 0644 README.md "$DOC/README.md"
 else

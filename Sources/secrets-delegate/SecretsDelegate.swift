@@ -9,9 +9,11 @@ struct SecretsDelegate: AsyncParsableCommand {
         commandName: "secrets-delegate",
         abstract: "A host agent that runs AWS Secrets Manager tasks for the connectors whose selectors it matches.",
         discussion: """
-            Tasks arrive through a spool directory or a Unix socket (see secrets-delegate(1) and the README). \
+            Tasks arrive through a spool directory or a Unix socket (see the README and the contract, \
+            /usr/share/doc/secrets-delegate/INTERFACE.md). \
             Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable; \
-            78 configuration error.
+            78 configuration error, or (run) a spool the daemon cannot use: the message names the path and \
+            what the daemon needs. The packaged unit does not restart the daemon after 78.
             """,
         version: DelegateVersion.current,
         subcommands: [Run.self, Submit.self, CheckConfig.self, Status.self]

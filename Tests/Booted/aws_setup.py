@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Sets up the booted tier's AWS identity in moto_server (signature and IAM checks on).
+
+moto lets the first three actions through unsigned (INITIAL_NO_AUTH_ACTION_COUNT=3): they make
+an administrator. Signed as that administrator, it creates the instance role (allowed every
+Secrets Manager action the tasks use) and assumes it: the temporary credentials are what the
+IMDS emulator hands the delegate as its instance role. Prints them as shell assignments.
+Usage: aws_setup.py ENDPOINT
+"""
+import json
+import sys
+
+import boto3
+
+ACCOUNT = "123456789012"
+SECRETS = ["secretsmanager:*"]
+
+
+def client(service, endpoint, **keys):
+    keys.setdefault("aws_access_key_id", "bootstrap")
+    keys.setdefault("aws_secret_access_key", "bootstrap")
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", **keys)
+
+
+def policy(actions):
+    return json.dumps({"Version": "2012-10-17",
+                       "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]})
+
+
+def main():
+    endpoint = sys.argv[1]
+    iam = client("iam", endpoint)
+    iam.create_user(UserName="boot-admin")
+    iam.put_user_policy(UserName="boot-admin", PolicyName="all", PolicyDocument=policy(["*"]))
+    key = iam.create_access_key(UserName="boot-admin")["AccessKey"]
+    admin = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+
+    iam = client("iam", endpoint, **admin)
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/boot-admin"},
+        "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="boot-instance-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(RoleName="boot-instance-role", PolicyName="secrets", PolicyDocument=policy(SECRETS))
+    issued = client("sts", endpoint, **admin).assume_role(
+        RoleArn=role["Arn"], RoleSessionName="i-0boottest", DurationSeconds=3600)["Credentials"]
+    print(f"IMDS_ACCESS_KEY_ID={issued['AccessKeyId']}")
+    print(f"IMDS_SECRET_ACCESS_KEY={issued['SecretAccessKey']}")
+    print(f"IMDS_SESSION_TOKEN={issued['SessionToken']}")
+
+
+if __name__ == "__main__":
+    main()

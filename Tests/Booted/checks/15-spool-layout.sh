@@ -1,0 +1,29 @@
+# The spool layout belongs to tmpfiles: a missing directory is recreated by the hardened daemon
+# (without the setgid bit it may not set, with a warning); a spool it cannot use stops it with
+# exit 78 and the reason in `systemctl status`.
+rmdir /var/lib/secrets-delegate/spool/done
+save_cursor "$LOGS/layout.cursor"
+systemctl restart secrets-delegate.service
+expect_eq "service after restart with done/ missing" "$(systemctl is-active secrets-delegate.service)" active
+expect_eq "done/ recreated by the daemon" "$(stat -c '%a %U:%G' /var/lib/secrets-delegate/spool/done 2>&1)" "770 secrets-delegate:secrets-delegate"
+setgid_warning() { journal_since "$LOGS/layout.cursor" -p warning -o cat | grep -q 'setgid'; }
+wait_until 5 setgid_warning &&
+    ok "a warning says the setgid bit is missing and how to restore it" || fail "no warning about the missing setgid bit"
+systemd-tmpfiles --create secrets-delegate.conf
+expect_eq "systemd-tmpfiles restores done/" "$(stat -c '%a' /var/lib/secrets-delegate/spool/done)" 2770
+
+chown root:root /var/lib/secrets-delegate/spool/new
+chmod 0755 /var/lib/secrets-delegate/spool/new
+systemctl restart secrets-delegate.service 2>/dev/null
+wait_until 20 sh -c '[ "$(systemctl is-active secrets-delegate.service)" = failed ]'
+expect_eq "state with new/ owned by root 0755" "$(systemctl is-active secrets-delegate.service)" failed
+expect_eq "exit status" "$(unit_prop secrets-delegate.service ExecMainStatus)" 78
+expect_eq "restarts after a layout error (RestartPreventExitStatus=78)" "$(unit_prop secrets-delegate.service NRestarts)" 0
+status_text=$(systemctl status secrets-delegate.service --no-pager -l 2>&1)
+echo "$status_text" >"$LOGS/layout-status.txt"
+grep -q 'cannot use the spool.*/var/lib/secrets-delegate/spool/new' <<<"$status_text" &&
+    ok "systemctl status names the path and the reason" || fail "systemctl status lacks the reason: $(head -n 12 <<<"$status_text" | tr '\n' '|')"
+systemd-tmpfiles --create secrets-delegate.conf
+systemctl reset-failed secrets-delegate.service
+systemctl start secrets-delegate.service
+expect_eq "service after systemd-tmpfiles repaired the layout" "$(systemctl is-active secrets-delegate.service)" active

@@ -1,0 +1,34 @@
+# systemctl reload applies the whole configuration: a new tag and a new instance metadata
+# endpoint are used by the next task; the journal shows the reload. (The delegate starts on the
+# loopback IMDS before any task runs, so no reload bug can send a request to 169.254.169.254.)
+write_config "$IMDS_GOOD" ''
+systemctl restart secrets-delegate.service
+save_cursor "$LOGS/reload.cursor"
+pid=$(unit_prop secrets-delegate.service MainPID)
+write_config "$IMDS_GOOD" '"boot"'
+systemctl reload secrets-delegate.service
+expect_eq "state after reload" "$(systemctl is-active secrets-delegate.service)" active
+expect_eq "MainPID after reload (no restart)" "$(unit_prop secrets-delegate.service MainPID)" "$pid"
+reloaded_event() { journal_since "$LOGS/reload.cursor" MESSAGE_ID=8504d030612a442580f8182de5daf1d7 -o cat | grep -q .; }
+wait_until 5 reloaded_event && ok "the reloaded event (MESSAGE_ID 8504d030...) is in the journal" || fail "no reloaded event in the journal"
+
+CANARY="boot-canary-$(cat /proc/sys/kernel/random/uuid)"
+echo "$CANARY" >"$LOGS/canary"
+submit create "{\"id\":\"boot-create\",\"connector\":$(connector '["boot"]'),\"operation\":\"createSecret\",\"params\":{\"name\":\"db\",\"secretString\":\"{\\\"password\\\":\\\"$CANARY\\\"}\"}}" --wait
+expect_eq "createSecret through submit --wait after the reload (new tag, IMDS $IMDS_GOOD)" "$?" 0
+submit read "{\"id\":\"boot-read\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db#password\"}}" --wait
+expect_eq "getSecretValue exit status" "$?" 0
+grep -q "$CANARY" "$LOGS/read.out" && ok "getSecretValue returns the value written" || fail "value not returned: $(head -c 300 "$LOGS/read.out")"
+
+# A second reload to an instance metadata service whose keys AWS does not know: the next task
+# must be signed with those (and fail); back on the good one, it succeeds again.
+write_config "$IMDS_BOGUS" '"boot"'
+systemctl reload secrets-delegate.service
+submit read-bogus "{\"id\":\"boot-read-bogus\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait
+expect_eq "a task after reloading to another IMDS endpoint (keys AWS does not know)" "$?" 1
+grep -q '"failed"' "$LOGS/read-bogus.out" && ok "it failed: $(grep -o '"code" *: *"[A-Za-z]*"' "$LOGS/read-bogus.out" | head -n 1)" ||
+    fail "expected a failed result: $(head -c 300 "$LOGS/read-bogus.out")"
+write_config "$IMDS_GOOD" '"boot"'
+systemctl reload secrets-delegate.service
+submit read-again "{\"id\":\"boot-read-again\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait
+expect_eq "the same task after reloading back" "$?" 0

@@ -1,0 +1,11 @@
+# The journal carries the structured fields for a task, and no secret value anywhere.
+json=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o json TASK_ID=boot-create)
+if grep -q '"MESSAGE_ID":"a0ab85ac82654f168c8cc7c5c4210169"' <<<"$json" && grep -q '"OPERATION":"createSecret"' <<<"$json" &&
+    grep -q '"CONNECTOR_ID":"boot"' <<<"$json" && grep -q '"SECRET_NAME":' <<<"$json"; then
+    ok "task-succeeded entry for boot-create with MESSAGE_ID, TASK_ID, OPERATION, CONNECTOR_ID, SECRET_NAME"
+else
+    fail "no complete task-succeeded entry for boot-create: $(head -c 400 <<<"$json")"
+fi
+canary=$(cat "$LOGS/canary")
+leaks=$(journalctl -b --no-pager -q -o export | grep -c "$canary" || true)
+expect_eq "journal entries holding the secret value" "$leaks" 0

@@ -1,0 +1,17 @@
+# systemctl stop lets a task in flight finish (the slow proxy holds it for 6 s) and ends with
+# Result=success.
+systemctl start secrets-delegate.service
+submit slow "{\"id\":\"boot-slow\",\"connector\":$(connector '["boot"]'),\"operation\":\"getRandomPassword\"}" --spool /var/lib/secrets-delegate/spool
+if wait_until 20 test ! -e /var/lib/secrets-delegate/spool/new/boot-slow.json; then
+    ok "the spool task was claimed"
+else
+    fail "the spool task was not claimed"
+fi
+sleep 1
+systemctl stop secrets-delegate.service secrets-delegate.socket
+expect_eq "Result after stop" "$(unit_prop secrets-delegate.service Result)" success
+expect_eq "ExecMainStatus after stop" "$(unit_prop secrets-delegate.service ExecMainStatus)" 0
+result=/var/lib/secrets-delegate/spool/done/boot-slow.json
+if grep -q '"succeeded"' "$result" 2>/dev/null; then ok "the task in flight at stop finished: succeeded"; else fail "no succeeded result for the task in flight: $(cat "$result" 2>&1 | head -c 300)"; fi
+rm -f "$result"
+systemctl start secrets-delegate.socket secrets-delegate.service

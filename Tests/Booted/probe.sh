@@ -1,0 +1,73 @@
+#!/bin/bash
+# Runs inside the booted container as boot-probe.service: every check in checks/ in order, each in
+# its own shell with a time bound, findings to /root/boot-test/findings, then power off.
+# Helpers for checks: ok, fail, expect_eq, wait_until, submit, journal_since, write_config.
+set -u
+HERE=/root/boot-test
+set -a
+. "$HERE/env"
+set +a
+FINDINGS=$HERE/findings
+LOGS=$HERE/logs
+mkdir -p "$LOGS"
+: >"$FINDINGS"
+export HERE FINDINGS LOGS
+
+ok() { echo "ok   $CHECK: $*" | tee -a "$FINDINGS"; }
+fail() { echo "FAIL $CHECK: $*" | tee -a "$FINDINGS"; }
+# expect_eq WHAT GOT EXPECTED
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1 = $2"; else fail "$1 is '$2', expected '$3'"; fi; }
+# wait_until SECONDS COMMAND...: polls every 0.2 s; status 1 when time ran out.
+wait_until() {
+    local deadline=$(($(date +%s) + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(date +%s)" -lt "$deadline" ] || return 1
+        sleep 0.2
+    done
+}
+unit_prop() { systemctl show -P "$2" "$1"; }
+# submit NAME JSON [ARGS...]: the task through the CLI; stdout to $LOGS/NAME.out, returns its exit status.
+submit() {
+    local name=$1 json=$2; shift 2
+    printf '%s\n' "$json" >"$LOGS/$name.task"
+    timeout 60 secrets-delegate submit "$@" "$LOGS/$name.task" >"$LOGS/$name.out" 2>"$LOGS/$name.err"
+}
+# journal_since CURSOR_FILE [ARGS...]: the delegate's journal after the cursor saved in the file.
+# (A plain field match: `-u` adds OR terms that do not combine with further matches.)
+journal_since() { local file=$1; shift; journalctl _SYSTEMD_UNIT=secrets-delegate.service --no-pager -q --after-cursor="$(cat "$file")" "$@"; }
+save_cursor() { journalctl -n 1 --show-cursor -q --no-pager | sed -n 's/^-- cursor: //p' >"$1"; }
+# write_config IMDS TAGS: the delegate's configuration for these checks.
+write_config() {
+    cat >/etc/secrets-delegate/delegate.toml <<TOML
+# written by the booted tier
+[delegate]
+name = "boot-delegate"
+tags = [$2]
+[aws]
+secretsmanager_endpoint = "$SLOW_PROXY"
+sts_endpoint = "$MOTO"
+imds_endpoint = "$1"
+request_timeout_seconds = 20
+[identity]
+sources = ["imds"]
+TOML
+}
+connector() { # connector SELECTORS_JSON
+    printf '{"id":"boot","region":"us-east-1","secretNamePrefix":"boot","delegateSelectors":%s,"credentials":{"type":"instanceRole"}}' "$1"
+}
+export -f ok fail expect_eq wait_until unit_prop submit journal_since save_cursor write_config connector
+
+echo "probe: waiting for the system to finish booting"
+state=$(timeout 120 systemctl is-system-running --wait 2>&1)
+CHECK=boot ok "systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p') is PID 1 ($(cat /proc/1/comm)), system $state"
+
+for check in "$HERE"/checks/*.sh; do
+    CHECK=$(basename "$check" .sh)
+    echo "probe: $CHECK"
+    CHECK=$CHECK timeout --kill-after=10 300 bash -c '. "$0"' "$check" >"$LOGS/$CHECK.log" 2>&1
+    status=$?
+    cat "$LOGS/$CHECK.log"
+    [ "$status" = 0 ] || echo "FAIL $CHECK: the check itself exited with status $status (124: timed out)" | tee -a "$FINDINGS"
+done
+echo done >>"$FINDINGS"
+systemctl poweroff --no-block
