@@ -5,23 +5,34 @@ import SigV4
 import Synchronization
 
 /// Turns a connector's `CredentialSpec` into a provider, keeping one cached provider per
-/// assumed-role session (role ARN, external ID, duration, STS endpoint) so that every task of a
+/// assumed-role session (role ARN, external ID, duration, region) so that every task of a
 /// connector shares one set of temporary credentials.
+///
+/// A reload replaces the delegate's identity or the credential directories in place
+/// (``replaceIdentity(_:)``, ``replaceRefStore(_:)``); tasks already running keep the provider
+/// they were given.
 public final class CredentialProviderRegistry: Sendable {
     public static let maxCachedRoles = 256
 
-    public let identity: IdentityProvider
-    public let refStore: CredentialRefStore
     private let delegateName: String
     private let clock: any WallClock
     private let stsClient: @Sendable (String) -> AWSClient
-    private let roles = Mutex<[RoleKey: CachingCredentialProvider]>([:])
+    private let state: Mutex<State>
 
     struct RoleKey: Hashable {
         var roleArn: String
         var externalId: String?
         var durationSeconds: Int
         var region: String
+    }
+
+    private struct State {
+        var identity: IdentityProvider
+        var refStore: CredentialRefStore
+        var roles: [RoleKey: CachingCredentialProvider] = [:]
+        /// Counts ``forgetRoles()`` calls, so that a session built from an identity or STS client
+        /// that was replaced meanwhile is handed out once but never cached.
+        var generation = 0
     }
 
     /// - Parameter stsClient: the STS client for a region (one per region, shared).
@@ -32,16 +43,50 @@ public final class CredentialProviderRegistry: Sendable {
         clock: any WallClock = SystemWallClock(),
         stsClient: @escaping @Sendable (String) -> AWSClient
     ) {
-        self.identity = identity
-        self.refStore = refStore
+        self.state = Mutex(State(identity: identity, refStore: refStore))
         self.delegateName = delegateName
         self.clock = clock
         self.stsClient = stsClient
     }
 
+    /// The delegate's own identity (`instanceRole` connectors, base of `assumeRole`).
+    public var identity: IdentityProvider { state.withLock { $0.identity } }
+
+    /// Where credential refs are read from.
+    public var refStore: CredentialRefStore { state.withLock { $0.refStore } }
+
+    /// Makes `identity` the delegate's identity from now on. Nothing cached under the old one is
+    /// served again: its credentials went with it, and every assumed-role session is forgotten,
+    /// since the old identity assumed it.
+    public func replaceIdentity(_ identity: IdentityProvider) {
+        state.withLock { state in
+            state.identity = identity
+            state.roles = [:]
+            state.generation += 1
+        }
+    }
+
+    /// Reads credential refs from `refStore` from now on.
+    public func replaceRefStore(_ refStore: CredentialRefStore) {
+        state.withLock { $0.refStore = refStore }
+    }
+
+    /// Forgets every cached assumed-role session, so that the next task of each connector assumes
+    /// its role again through the current STS client (after a reload changed the STS endpoint or
+    /// the client limits).
+    public func forgetRoles() {
+        state.withLock { state in
+            state.roles = [:]
+            state.generation += 1
+        }
+    }
+
     /// The provider for `spec`, for a connector in `region`. Access keys are read from their
     /// credential files on every call, so a rotated file takes effect at once.
     public func provider(for spec: CredentialSpec, region: String) throws(AWSError) -> any CredentialProvider {
+        // One read, so that a session built below from this identity is cached only while it is
+        // still the identity.
+        let (identity, refStore, generation) = state.withLock { ($0.identity, $0.refStore, $0.generation) }
         switch spec {
         case .instanceRole:
             return identity
@@ -60,18 +105,19 @@ public final class CredentialProviderRegistry: Sendable {
                 Credentials(accessKeyId: accessKeyId, secretAccessKey: secret, sessionToken: token))
         case .assumeRole(let roleArn, let externalId, let duration):
             let key = RoleKey(roleArn: roleArn, externalId: externalId, durationSeconds: duration, region: region)
-            if let cached = roles.withLock({ $0[key] }) { return cached }
+            if let cached = state.withLock({ $0.roles[key] }) { return cached }
             let source = try AssumeRoleSource(
                 roleArn: roleArn, externalId: externalId, durationSeconds: duration,
                 delegateName: delegateName, base: identity, sts: stsClient(region)
             )
             let provider = CachingCredentialProvider(source: source, clock: clock)
-            return roles.withLock { roles in
-                if let raced = roles[key] { return raced }
-                if roles.count >= Self.maxCachedRoles, let evicted = roles.keys.first {
-                    roles.removeValue(forKey: evicted)
+            return state.withLock { state in
+                guard state.generation == generation else { return provider }
+                if let raced = state.roles[key] { return raced }
+                if state.roles.count >= Self.maxCachedRoles, let evicted = state.roles.keys.first {
+                    state.roles.removeValue(forKey: evicted)
                 }
-                roles[key] = provider
+                state.roles[key] = provider
                 return provider
             }
         }
@@ -79,7 +125,8 @@ public final class CredentialProviderRegistry: Sendable {
 
     /// Expiry times of every cached temporary credential, for the status object.
     public func snapshots() async -> [CachingCredentialProvider.Snapshot] {
-        var providers = roles.withLock { Array($0.values) }
+        let (identity, roles) = state.withLock { ($0.identity, Array($0.roles.values)) }
+        var providers = roles
         if let imds = identity.imds { providers.insert(imds, at: 0) }
         var result: [CachingCredentialProvider.Snapshot] = []
         for provider in providers { result.append(await provider.snapshot()) }

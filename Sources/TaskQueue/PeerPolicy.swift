@@ -4,8 +4,8 @@ import Logging
 /// Which peers may talk to the socket: root and the server's own uid always; besides them the
 /// listed users, and members (primary or supplementary) of the listed groups.
 ///
-/// Entries are names or numeric ids. Names are resolved once, when the server starts; an unknown
-/// name is logged and ignored rather than failing the daemon.
+/// Entries are names or numeric ids. Names are resolved when the server starts and again when its
+/// policy is updated (a reload); an unknown name is logged and ignored rather than failing the daemon.
 public struct PeerPolicy: Sendable, Equatable {
     public var allowedUsers: [String]
     public var allowedGroups: [String]

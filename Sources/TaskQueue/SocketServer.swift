@@ -59,12 +59,12 @@ public final class SocketServer: @unchecked Sendable {
     public typealias Handler = @Sendable (Data, SocketConnection) async -> Void
 
     public let listener: Listener
-    public let policy: PeerPolicy
     public let limits: Limits
     let logger: Logger
     let handler: Handler
     let queue = DispatchQueue(label: "TaskQueue.SocketServer")
 
+    private var policy: PeerPolicy
     private var resolvedPolicy: PeerPolicy.Resolved?
     private var listenFD: Int32 = -1
     private var acceptSource: DispatchSourceRead?
@@ -86,7 +86,7 @@ public final class SocketServer: @unchecked Sendable {
 
     /// Opens (or adopts) the listening socket and starts accepting.
     public func start() throws(TaskQueueError) {
-        let resolved = policy.resolve(logger: logger)
+        let resolved = queue.sync { policy }.resolve(logger: logger)
         let fd: Int32
         var path: String? = nil
         switch listener {
@@ -98,7 +98,8 @@ public final class SocketServer: @unchecked Sendable {
             fd = adopted
         }
         queue.sync {
-            self.resolvedPolicy = resolved
+            // An `update(policy:)` that ran meanwhile resolved a newer policy: keep it.
+            if self.resolvedPolicy == nil { self.resolvedPolicy = resolved }
             self.listenFD = fd
             self.boundPath = path
             self.started = true
@@ -109,6 +110,16 @@ public final class SocketServer: @unchecked Sendable {
             source.resume()
         }
         logger.info("socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
+    }
+
+    /// Checks peers that connect from now on against `policy` (a reload), its names resolved
+    /// again; connections already open stay. Does not wait for the server's queue.
+    public func update(policy: PeerPolicy) {
+        let resolved = policy.resolve(logger: logger)
+        queue.async {
+            self.policy = policy
+            self.resolvedPolicy = resolved
+        }
     }
 
     /// Stops accepting connections and reading new lines; lines already running are still answered,

@@ -29,7 +29,8 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     private let rescan: Mutex<Task<Void, Never>?>
 
     init(directory: String, rescanInterval: Duration, skipCacheCapacity: Int, logger: Logger) throws(TaskQueueError) {
-        let core = Core(directory: directory, skipCacheCapacity: skipCacheCapacity, logger: logger)
+        let core = Core(
+            directory: directory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, logger: logger)
         self.core = core
         // The watch is set up before the first rescan starts, so a file renamed in between is seen
         // by at least one of them.
@@ -46,7 +47,7 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         )
         self.rescan = Mutex(
             Task.detached {
-                await core.rescanLoop(interval: rescanInterval)
+                await core.rescanLoop()
             })
     }
 
@@ -69,6 +70,16 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     /// new inotify event for the name (the file was replaced) yields it again. Also releases it.
     public func markSkipped(_ name: String, fingerprint: FileFingerprint) {
         core.markSkipped(name, fingerprint: fingerprint)
+    }
+
+    /// Rescans every `interval` from now on (a reload). When it changed, a rescan runs at once, so
+    /// that a wait under the old interval does not delay the new one.
+    public func setRescanInterval(_ interval: Duration) {
+        let changed = core.state.withLock { state in
+            defer { state.rescanInterval = interval }
+            return state.rescanInterval != interval
+        }
+        if changed { core.requestRescan() }
     }
 
     /// Asks for a full rescan now instead of at the next interval.
@@ -109,6 +120,7 @@ extension SpoolWatcher {
             var producers: [CheckedContinuation<Void, Never>] = []
             var nextID: UInt64 = 0
             var skipped: SkipCache
+            var rescanInterval: Duration
             var stopped = false
             var rescanRequested = false
             var wake: CheckedContinuation<Void, Never>?
@@ -141,10 +153,11 @@ extension SpoolWatcher {
         let logger: Logger
         let state: Mutex<State>
 
-        init(directory: String, skipCacheCapacity: Int, logger: Logger) {
+        init(directory: String, rescanInterval: Duration, skipCacheCapacity: Int, logger: Logger) {
             self.directory = directory
             self.logger = logger
-            self.state = Mutex(State(skipped: SkipCache(capacity: skipCacheCapacity)))
+            self.state = Mutex(
+                State(skipped: SkipCache(capacity: skipCacheCapacity), rescanInterval: rescanInterval))
         }
 
         // MARK: Consumer
@@ -235,10 +248,10 @@ extension SpoolWatcher {
             wake?.resume()
         }
 
-        func rescanLoop(interval: Duration) async {
+        func rescanLoop() async {
             while !Task.isCancelled {
                 await rescanPass()
-                await waitForNextPass(interval: interval)
+                await waitForNextPass(interval: state.withLock { $0.rescanInterval })
             }
         }
 

@@ -176,6 +176,24 @@ func runAsNobody(socket path: String) async throws -> String {
         }
     }
 
+    @Test func anUpdatedPolicyDecidesForPeersThatConnectAfterIt() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler()
+        let (server, path) = try startServer(
+            dir, policy: PeerPolicy(allowedUsers: ["daemon"]), mode: 0o666, handler: echo.handler)
+        defer { server.shutdown() }
+        #expect(try await runAsNobody(socket: path).hasPrefix(#"{"error":"PeerNotAllowed""#))
+
+        server.update(policy: PeerPolicy(allowedUsers: ["nobody"]))
+        let admitted = try await runAsNobody(socket: path)
+        #expect(admitted.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "got: \(admitted)")
+
+        server.update(policy: PeerPolicy(allowedGroups: ["daemon"]))
+        #expect(try await runAsNobody(socket: path).hasPrefix(#"{"error":"PeerNotAllowed""#))
+        #expect(echo.calls.load(ordering: .relaxed) == 1)
+    }
+
     @Test func policyGroupsIncludeSupplementaryGroups() async throws {
         // root's group list from getgrouplist includes its primary group 0; "root" as an allowed
         // group admits a uid whose user is in it, checked without the uid shortcut.

@@ -51,6 +51,26 @@ import Testing
         #expect(await nextName(watcher, within: .seconds(30)) == "pre0.json")
     }
 
+    @Test func aNewRescanIntervalAppliesWithoutRestartingTheWatcher() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        try SpoolProducer(directory: dir.path).enqueue(id: "stays", data: Data("{}".utf8))
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        defer { watcher.stop() }
+        #expect(await nextName(watcher, within: .seconds(30)) == "stays.json")
+
+        // Released but still in new/: no inotify event, so only a rescan yields it again.
+        watcher.release("stays.json")
+        #expect(await nextName(watcher, within: .milliseconds(300)) == nil)
+        watcher.setRescanInterval(.milliseconds(100))
+        #expect(await nextName(watcher, within: .seconds(30)) == "stays.json")
+        // And again by the new interval alone, not by a request.
+        watcher.release("stays.json")
+        #expect(await nextName(watcher, within: .seconds(30)) == "stays.json")
+    }
+
     @Test func skippedUnchangedFilesAreNotYieldedAgainButChangedOnesAre() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

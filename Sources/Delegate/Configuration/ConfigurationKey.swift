@@ -18,6 +18,18 @@ struct ConfigurationKey: Sendable {
     /// `[section] name`, the spelling used in every message.
     var label: String { "[\(section)] \(name)" }
 
+    /// `section.name`, the spelling of reload messages and their metadata.
+    var dottedName: String { "\(section).\(name)" }
+
+    /// Whether a reload (SIGHUP) applies a new value. The others name what the running daemon is
+    /// (its claim directory, its spool, its listening socket) and keep their value until a restart.
+    var appliesOnReload: Bool {
+        switch (section, name) {
+        case ("delegate", "name"), ("queue", "spool_dir"), ("queue", "socket_path"): false
+        default: true
+        }
+    }
+
     /// `SECRETS_DELEGATE_<SECTION>_<KEY>`.
     var environmentName: String {
         "SECRETS_DELEGATE_" + section.uppercased() + "_" + name.uppercased()

@@ -16,6 +16,9 @@ extension DelegateDaemon {
         let dispatcher: TaskDispatcher
         let spool: Spool?
         let httpClientToShutDown: CurlHTTPClient?
+        /// What a reload needs to build a new identity.
+        private let http: any HTTPClient
+        private let environment: [String: String]
 
         init(
             settings: Settings, notifier: any ServiceNotifier, logger: Logger, clock: any WallClock,
@@ -36,15 +39,12 @@ extension DelegateDaemon {
                 http = curl
                 httpClientToShutDown = curl
             }
+            self.http = http
+            self.environment = settings.environment
             let clients = AWSClientPool(settings: Self.poolSettings(configuration), http: http, clock: clock)
             self.clients = clients
-            let imds = IMDSCredentialSource(
-                http: http, endpoint: configuration.aws.imdsEndpoint, environment: settings.environment, clock: clock)
-            let identity = IdentityProvider(
-                sources: configuration.identity.sources.map { $0 == .environment ? .environment : .imds },
-                environment: settings.environment, imds: imds, clock: clock)
             registry = CredentialProviderRegistry(
-                identity: identity,
+                identity: Self.identity(configuration, environment: settings.environment, http: http, clock: clock),
                 refStore: CredentialRefStore(
                     environment: settings.environment, configuredDirectory: configuration.credentials.directory),
                 delegateName: configuration.delegate.name,
@@ -64,11 +64,41 @@ extension DelegateDaemon {
                     directory: configuration.queue.spoolDir, delegateName: configuration.delegate.name, logger: logger)
         }
 
-        func apply(_ configuration: DelegateConfiguration) async {
-            clients.update(Self.poolSettings(configuration))
+        /// Applies what a reload changed from `old` to `configuration`. Tasks in flight keep the
+        /// clients and credential providers they already have.
+        func apply(_ configuration: DelegateConfiguration, replacing old: DelegateConfiguration) async {
+            let pool = Self.poolSettings(configuration)
+            if pool != Self.poolSettings(old) {
+                clients.update(pool)
+                // Cached assumed-role sessions hold an STS client built under the old settings.
+                registry.forgetRoles()
+            }
+            if configuration.aws.imdsEndpoint != old.aws.imdsEndpoint
+                || configuration.identity.sources != old.identity.sources
+            {
+                registry.replaceIdentity(
+                    Self.identity(configuration, environment: environment, http: http, clock: clock))
+            }
+            if configuration.credentials.directory != old.credentials.directory {
+                registry.replaceRefStore(
+                    CredentialRefStore(
+                        environment: environment, configuredDirectory: configuration.credentials.directory))
+            }
             await dispatcher.apply(
                 selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency)
+        }
+
+        /// `[identity] sources` through `[aws] imds_endpoint`, with a fresh IMDS cache.
+        static func identity(
+            _ configuration: DelegateConfiguration, environment: [String: String], http: any HTTPClient,
+            clock: any WallClock
+        ) -> IdentityProvider {
+            let imds = IMDSCredentialSource(
+                http: http, endpoint: configuration.aws.imdsEndpoint, environment: environment, clock: clock)
+            return IdentityProvider(
+                sources: configuration.identity.sources.map { $0 == .environment ? .environment : .imds },
+                environment: environment, imds: imds, clock: clock)
         }
 
         static func poolSettings(_ configuration: DelegateConfiguration) -> AWSClientPool.Settings {

@@ -13,12 +13,15 @@ import UnixSignals
 ///
 /// A graceful shutdown (SIGTERM) stops intake first, lets the tasks in flight finish for up to
 /// `gracePeriod`, leaves unstarted spool tasks in `new/`, and returns. SIGHUP re-reads the
-/// configuration; an invalid one is reported and the running one kept.
+/// configuration and applies every key but those that name the running daemon (see `reload`);
+/// an invalid one is reported and the running one kept.
 public final class DelegateDaemon: Service, Sendable {
     public static let gracePeriod: Duration = .seconds(30)
 
     let settings: Settings
     let components: Components
+    /// The configuration now in force: `settings.configuration` until a reload.
+    let configuration: RunningConfiguration
     let logger: Logger
 
     /// What the daemon is started with.
@@ -51,6 +54,7 @@ public final class DelegateDaemon: Service, Sendable {
         var logger = logger
         logger[metadataKey: "delegate_name"] = "\(settings.configuration.delegate.name)"
         self.logger = logger
+        self.configuration = RunningConfiguration(settings.configuration)
         self.components = try Components(
             settings: settings, notifier: notifier, logger: logger, clock: clock, httpClient: httpClient)
     }
@@ -58,7 +62,7 @@ public final class DelegateDaemon: Service, Sendable {
     public var dispatcher: TaskDispatcher { components.dispatcher }
 
     public func run() async throws {
-        let configuration = settings.configuration
+        let configuration = self.configuration.current
         logger.info(
             "secrets-delegate \(DelegateVersion.current) starting",
             metadata: ["event": "started", "tags": "\(configuration.delegate.tags.joined(separator: ","))"])
@@ -66,8 +70,7 @@ public final class DelegateDaemon: Service, Sendable {
         var watcher: SpoolWatcher?
         if let spool = components.spool {
             try spool.prepare()
-            watcher = try spool.watch(
-                rescanInterval: .milliseconds(Int(configuration.queue.rescanIntervalSeconds * 1000)))
+            watcher = try spool.watch(rescanInterval: Self.rescanInterval(configuration.queue))
         }
         let socket = try openSocket()
         // Trap SIGHUP before announcing READY=1: systemd may send a reload the moment it sees
@@ -84,6 +87,7 @@ public final class DelegateDaemon: Service, Sendable {
                     "\(settings.inheritedSockets.isEmpty ? configuration.queue.socketPath : "systemd socket activation")",
             ])
 
+        let intake = Intake(watcher: watcher, socket: socket)
         await withTaskGroup(of: Void.self) { group in
             if let spool = components.spool, let watcher {
                 group.addTask {
@@ -94,7 +98,7 @@ public final class DelegateDaemon: Service, Sendable {
             }
             group.addTask { await self.watchdogLoop() }
             group.addTask { await self.statusLoop() }
-            group.addTask { await self.reloadLoop(reloadSignals) }
+            group.addTask { await self.reloadLoop(reloadSignals, intake: intake) }
 
             try? await gracefulShutdown()
 
@@ -116,8 +120,14 @@ public final class DelegateDaemon: Service, Sendable {
         logger.info("stopped", metadata: ["counts": "\(dispatcher.status.snapshot)"])
     }
 
+    /// The intake `run()` opened, which a reload retunes (rescan interval, socket peers).
+    struct Intake: Sendable {
+        var watcher: SpoolWatcher?
+        var socket: SocketServer?
+    }
+
     private func openSocket() throws -> SocketServer? {
-        let queue = settings.configuration.queue
+        let queue = configuration.current.queue
         let listener: SocketServer.Listener
         if let fd = settings.inheritedSockets.first {
             listener = .fileDescriptor(fd)
@@ -129,12 +139,20 @@ public final class DelegateDaemon: Service, Sendable {
         let intake = SocketIntake(dispatcher: dispatcher, statusReport: { await self.statusReport() }, logger: logger)
         let server = SocketServer(
             listener: listener,
-            policy: PeerPolicy(allowedUsers: queue.socketAllowedUsers, allowedGroups: queue.socketAllowedGroups),
+            policy: Self.peerPolicy(queue),
             logger: logger,
             handler: { line, connection in await intake.handle(line, connection: connection) }
         )
         try server.start()
         return server
+    }
+
+    private static func peerPolicy(_ queue: DelegateConfiguration.QueueSection) -> PeerPolicy {
+        PeerPolicy(allowedUsers: queue.socketAllowedUsers, allowedGroups: queue.socketAllowedGroups)
+    }
+
+    private static func rescanInterval(_ queue: DelegateConfiguration.QueueSection) -> Duration {
+        .milliseconds(Int(queue.rescanIntervalSeconds * 1000))
     }
 
     // MARK: Periodic work
@@ -176,10 +194,12 @@ public final class DelegateDaemon: Service, Sendable {
         }
     }
 
+    /// Deletes uncollected results past `[queue] result_retention_seconds`, read every round so
+    /// that a reload applies from the next one (at most a minute away).
     private func sweepResults(_ spool: Spool) async {
-        let retention = settings.configuration.queue.resultRetentionSeconds
-        let period = Duration.seconds(max(1, min(60, retention / 2)))
         while !Task.isCancelled {
+            let retention = configuration.current.queue.resultRetentionSeconds
+            let period = Duration.seconds(max(1, min(60, retention / 2)))
             do {
                 let removed = try spool.sweepResults(olderThan: .seconds(retention), now: components.clock.now())
                 if removed > 0 {
@@ -192,32 +212,34 @@ public final class DelegateDaemon: Service, Sendable {
         }
     }
 
-    private func reloadLoop(_ signals: UnixSignalsSequence) async {
+    private func reloadLoop(_ signals: UnixSignalsSequence, intake: Intake) async {
         for await _ in signals {
             if Task.isCancelled { return }
-            await reload()
+            await reload(intake)
         }
     }
 
-    /// Re-reads the configuration. Tags, `accept_untagged`, concurrency, endpoints and limits take
-    /// effect at once; tasks in flight are not touched. Name, spool and socket changes need a restart.
-    func reload() async {
+    /// Re-reads the configuration and applies every key at once except `delegate.name`,
+    /// `queue.spool_dir` and `queue.socket_path`, which keep their running values until a restart
+    /// (a warning names those that changed). Tasks in flight keep the clients and credentials they
+    /// have. Reloads run one at a time (the reload loop).
+    func reload(_ intake: Intake) async {
         components.notifier.reloading()
-        await reloadConfiguration()
+        await reloadConfiguration(intake)
         // STATUS first, so that READY=1 finds the status already showing the outcome.
         components.notifier.status(await statusLine())
         components.notifier.ready()
     }
 
-    private func reloadConfiguration() async {
+    private func reloadConfiguration(_ intake: Intake) async {
         guard let path = settings.configurationPath else {
             logger.notice("reload requested but the daemon was started without a configuration file")
             return
         }
-        let current = settings.configuration
-        let fresh: DelegateConfiguration
+        let current = configuration.current
+        let loaded: DelegateConfiguration
         do {
-            fresh = try DelegateConfiguration.load(
+            loaded = try DelegateConfiguration.load(
                 path: path, requireFile: true, environment: settings.environment, hostName: current.delegate.name)
         } catch {
             // No `reloaded` event: nothing was reloaded.
@@ -226,17 +248,26 @@ public final class DelegateDaemon: Service, Sendable {
                 metadata: ["error_code": "ConfigurationError"])
             return
         }
-        if fresh.delegate.name != current.delegate.name || fresh.queue.spoolDir != current.queue.spoolDir
-            || fresh.queue.socketPath != current.queue.socketPath
-        {
-            logger.warning("the delegate name, spool_dir and socket_path change only at a restart")
+        let changed = loaded.keysChanged(from: current)
+        let waiting = changed.filter { !$0.appliesOnReload }
+        if !waiting.isEmpty {
+            let names = waiting.map(\.dottedName).joined(separator: ", ")
+            logger.warning(
+                "reload: these keys change only at a restart and keep their running values: \(names)",
+                metadata: ["restart_keys": "\(names)"])
         }
-        await components.apply(fresh)
+        let fresh = waiting.reduce(loaded) { fresh, key in fresh.replacing(key, from: current) }
+        await components.apply(fresh, replacing: current)
+        intake.watcher?.setRescanInterval(Self.rescanInterval(fresh.queue))
+        intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
+        configuration.replace(with: fresh)
+        let applied = changed.filter(\.appliesOnReload).map(\.dottedName)
         logger.info(
             "configuration reloaded",
             metadata: [
                 "event": "reloaded", "tags": "\(fresh.delegate.tags.joined(separator: ","))",
                 "concurrency": "\(fresh.delegate.concurrency)",
+                "changed": "\(applied.isEmpty ? "none" : applied.joined(separator: ","))",
             ])
     }
 

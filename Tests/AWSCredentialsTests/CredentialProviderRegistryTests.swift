@@ -1,0 +1,92 @@
+import AWSCore
+import AWSCredentials
+import Foundation
+import HTTP
+import Logging
+import SigV4
+import TestSupport
+import Testing
+
+/// What a reload changes in the registry: the identity and the credential directories are
+/// replaced in place, and nothing cached under the old identity is served again.
+@Suite struct CredentialProviderRegistryTests {
+    let logger = Logger(label: "test.registry")
+
+    func identity(_ server: IMDSServer, http: any HTTPClient) -> IdentityProvider {
+        IdentityProvider(
+            sources: [.imds], environment: [:], imds: imdsSource(server, http: http), clock: SystemWallClock())
+    }
+
+    func registry(identity: IdentityProvider, refStore: CredentialRefStore, http: any HTTPClient)
+        -> CredentialProviderRegistry
+    {
+        CredentialProviderRegistry(
+            identity: identity, refStore: refStore, delegateName: "registry-test",
+            stsClient: { region in
+                AWSClient(
+                    endpoint: AWSServiceEndpoint(signingName: "sts", region: region, url: "http://127.0.0.1:9"),
+                    httpClient: http)
+            })
+    }
+
+    func write(_ text: String, to path: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    }
+
+    @Test func aReplacedIdentityServesItsOwnCredentialsAndForgetsAssumedRoles() async throws {
+        let expiration = Date().addingTimeInterval(3600)
+        let old = try IMDSServer(credentials: fakeCredentials("old"), expiration: expiration)
+        let new = try IMDSServer(credentials: fakeCredentials("new"), expiration: expiration)
+        defer {
+            old.stop()
+            new.stop()
+        }
+        let http = try loopbackHTTPClient()
+        let registry = registry(
+            identity: identity(old, http: http), refStore: CredentialRefStore(directories: []), http: http)
+        let role = CredentialSpec.assumeRole(
+            roleArn: "arn:aws:iam::123456789012:role/sm", externalId: nil, durationSeconds: 3600)
+
+        let before = try registry.provider(for: .instanceRole, region: "us-east-1")
+        #expect(try await before.credentials(logger: logger).accessKeyId == "ASIAFAKEold")
+        let roleBefore = try #require(
+            try registry.provider(for: role, region: "us-east-1") as? CachingCredentialProvider)
+        #expect(try registry.provider(for: role, region: "us-east-1") as? CachingCredentialProvider === roleBefore)
+
+        registry.replaceIdentity(identity(new, http: http))
+
+        let after = try registry.provider(for: .instanceRole, region: "us-east-1")
+        #expect(try await after.credentials(logger: logger).accessKeyId == "ASIAFAKEnew")
+        #expect(old.counts.credentialGETs == 1)
+        #expect(new.counts.credentialGETs == 1)
+        let roleAfter = try #require(
+            try registry.provider(for: role, region: "us-east-1") as? CachingCredentialProvider)
+        #expect(roleAfter !== roleBefore)
+        #expect(await registry.snapshots().first?.source == "imds")
+    }
+
+    @Test func aReplacedRefStoreIsReadFromTheNextProvider() async throws {
+        let first = try TemporaryDirectory()
+        let second = try TemporaryDirectory()
+        try write("secret-from-first", to: first.path("secret-key"))
+        try write("secret-from-second", to: second.path("secret-key"))
+        let http = try loopbackHTTPClient()
+        let registry = registry(
+            identity: IdentityProvider(
+                sources: [.environment], environment: [:], imds: IMDSCredentialSource(http: http),
+                clock: SystemWallClock()),
+            refStore: CredentialRefStore(directories: [first.url.path]), http: http)
+        let spec = CredentialSpec.accessKey(
+            accessKeyId: "AKIAREF", accessKeyIdRef: nil, secretAccessKeyRef: "secret-key", sessionTokenRef: nil)
+
+        #expect(
+            try await registry.provider(for: spec, region: "us-east-1").credentials(logger: logger).secretAccessKey
+                == "secret-from-first")
+        registry.replaceRefStore(CredentialRefStore(directories: [second.url.path]))
+        #expect(registry.refStore.directories == [second.url.path])
+        #expect(
+            try await registry.provider(for: spec, region: "us-east-1").credentials(logger: logger).secretAccessKey
+                == "secret-from-second")
+    }
+}

@@ -1,0 +1,182 @@
+import AWSCore
+import Foundation
+import HTTP
+import Logging
+import SigV4
+import Systemd
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// SIGHUP's work, driven in-process: the daemon is built from a configuration file, the file is
+/// rewritten and `reload` runs as the reload loop runs it. (A real SIGHUP would reach every
+/// daemon of the parallel tests; `DaemonNotifyTests` sends one to a child process.)
+@Suite struct DaemonReloadTests {
+    /// One daemon with its configuration file and a record of its logs.
+    struct Harness {
+        let directory: TemporaryDirectory
+        let daemon: DelegateDaemon
+        let recorder: LogRecorder
+        let http: CurlHTTPClient
+        var configurationPath: String { directory.path("delegate.toml") }
+
+        init(_ toml: String) throws {
+            directory = try TemporaryDirectory(prefix: "reload")
+            recorder = LogRecorder()
+            let logger = recorder.logger()
+            http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: logger)
+            try Data(toml.utf8).write(to: URL(fileURLWithPath: directory.path("delegate.toml")))
+            let configuration = try DelegateConfiguration.load(
+                path: directory.path("delegate.toml"), requireFile: true, environment: [:], hostName: "reload")
+            daemon = try DelegateDaemon(
+                settings: .init(
+                    configuration: configuration, configurationPath: directory.path("delegate.toml"), environment: [:]),
+                notifier: SilentNotifier(), logger: logger, httpClient: http)
+        }
+
+        func reload(_ toml: String) async throws {
+            try Data(toml.utf8).write(to: URL(fileURLWithPath: configurationPath))
+            await daemon.reload(DelegateDaemon.Intake())
+        }
+
+        /// Log records since the `since`-th one.
+        func records(since: Int) -> [String] { Array(recorder.records.dropFirst(since)) }
+    }
+
+    static func configuration(
+        name: String = "reload-test", tags: [String] = ["alpha"], spoolDir: String = "", endpoint: String = "",
+        imdsEndpoint: String = "http://127.0.0.1:9"
+    ) -> String {
+        """
+        [delegate]
+        name = "\(name)"
+        tags = [\(tags.map { "\"\($0)\"" }.joined(separator: ", "))]
+        accept_untagged = false
+
+        [queue]
+        spool_dir = "\(spoolDir)"
+        socket_path = ""
+
+        [aws]
+        secretsmanager_endpoint = "\(endpoint)"
+        imds_endpoint = "\(imdsEndpoint)"
+        max_attempts = 1
+
+        [identity]
+        sources = ["imds"]
+
+        [credentials]
+        directory = ""
+        """
+    }
+
+    @Test func aReloadedIMDSEndpointSignsTheNextTaskWithItsCredentials() async throws {
+        let expiration = Date().addingTimeInterval(3600)
+        let oldIMDS = try IMDSServer(
+            credentials: Credentials(
+                accessKeyId: "ASIAOLDIMDS", secretAccessKey: "old-imds-secret", sessionToken: "old"),
+            expiration: expiration)
+        let newIMDS = try IMDSServer(
+            credentials: Credentials(
+                accessKeyId: "ASIANEWIMDS", secretAccessKey: "new-imds-secret", sessionToken: "new"),
+            expiration: expiration)
+        let secretsManager = try LoopbackHTTPServer { _ in
+            DaemonTestFixtures.getSecretValueResponse(name: "e2e/app", value: "not-a-secret")
+        }
+        defer {
+            oldIMDS.stop()
+            newIMDS.stop()
+            secretsManager.stop()
+        }
+        let harness = try Harness(
+            Self.configuration(endpoint: secretsManager.baseURL, imdsEndpoint: oldIMDS.baseURL))
+        defer { harness.http.shutdown() }
+        let task = try DelegateTask.decode(
+            Data(
+                try DaemonTestFixtures.task(
+                    id: "imds", operation: "getSecretValue", params: ["name": "app"],
+                    credentials: #"{"type":"instanceRole"}"#
+                ).utf8),
+            defaultID: nil)
+        let logger = harness.recorder.logger()
+
+        let before = await harness.daemon.dispatcher.execute(task, receivedAt: Date(), logger: logger)
+        #expect(before.status == .succeeded, "\(before.error?.message ?? "")")
+        #expect(signingKey(of: secretsManager.recordedRequests.last) == "ASIAOLDIMDS")
+
+        try await harness.reload(Self.configuration(endpoint: secretsManager.baseURL, imdsEndpoint: newIMDS.baseURL))
+
+        let after = await harness.daemon.dispatcher.execute(task, receivedAt: Date(), logger: logger)
+        #expect(after.status == .succeeded, "\(after.error?.message ?? "")")
+        // The old endpoint's credentials were still valid for an hour: only a new identity
+        // keeps them from being served.
+        #expect(signingKey(of: secretsManager.recordedRequests.last) == "ASIANEWIMDS")
+        #expect(oldIMDS.counts.credentialGETs == 1)
+        #expect(newIMDS.counts.credentialGETs == 1)
+        #expect(
+            harness.recorder.records.contains {
+                $0.contains("event=reloaded") && $0.contains("changed=aws.imds_endpoint")
+            })
+    }
+
+    @Test func aReloadedTagSelectsTasksAtOnce() async throws {
+        let harness = try Harness(Self.configuration(tags: ["alpha"]))
+        defer { harness.http.shutdown() }
+        #expect(harness.daemon.dispatcher.matches(["beta"]) == .reject(missing: ["beta"]))
+
+        try await harness.reload(Self.configuration(tags: ["beta"]))
+
+        #expect(harness.daemon.dispatcher.matches(["beta"]) == .accept)
+        #expect(harness.daemon.dispatcher.matches(["alpha"]) == .reject(missing: ["alpha"]))
+        #expect(await harness.daemon.statusLine().hasSuffix("tags beta"))
+        #expect(
+            harness.recorder.records.contains { $0.contains("event=reloaded") && $0.contains("changed=delegate.tags") })
+    }
+
+    @Test func aChangedSpoolDirIsNamedAsWaitingForARestartAndAnUnchangedReloadNamesNothing() async throws {
+        let harness = try Harness(Self.configuration(spoolDir: "/var/tmp/reload-spool-a"))
+        defer { harness.http.shutdown() }
+        let warning = "reload: these keys change only at a restart and keep their running values:"
+
+        var seen = harness.recorder.records.count
+        try await harness.reload(Self.configuration(spoolDir: "/var/tmp/reload-spool-b"))
+        let changed = harness.records(since: seen).filter { $0.contains(warning) }
+        #expect(changed.count == 1)
+        #expect(changed.first?.hasPrefix("warning ") == true)
+        #expect(changed.first?.contains("\(warning) queue.spool_dir ") == true)
+        #expect(changed.first?.contains("delegate.name") == false)
+        #expect(harness.daemon.configuration.current.queue.spoolDir == "/var/tmp/reload-spool-a")
+        #expect(harness.records(since: seen).contains { $0.contains("event=reloaded") && $0.contains("changed=none") })
+
+        // The running spool is still the old one, so the same file warns again.
+        seen = harness.recorder.records.count
+        try await harness.reload(Self.configuration(spoolDir: "/var/tmp/reload-spool-b"))
+        #expect(harness.records(since: seen).filter { $0.contains(warning) }.count == 1)
+
+        // Back to the running values, plus a change a reload applies: no warning at all.
+        seen = harness.recorder.records.count
+        try await harness.reload(Self.configuration(tags: ["beta"], spoolDir: "/var/tmp/reload-spool-a"))
+        let unchanged = harness.records(since: seen)
+        #expect(!unchanged.contains { $0.contains(warning) || $0.contains("restart") })
+        #expect(unchanged.contains { $0.contains("event=reloaded") && $0.contains("changed=delegate.tags") })
+    }
+
+    /// The `Credential=<access key id>/...` of a SigV4 `Authorization` header.
+    private func signingKey(of request: RecordedRequest?) -> String? {
+        guard let authorization = request?.headers["Authorization"],
+            let start = authorization.range(of: "Credential=")
+        else { return nil }
+        return String(authorization[start.upperBound...].prefix { $0 != "/" })
+    }
+}
+
+/// A notifier for daemons that no service manager watches.
+struct SilentNotifier: ServiceNotifier {
+    func ready() {}
+    func reloading() {}
+    func stopping() {}
+    func status(_ text: String) {}
+    func watchdog() {}
+    var watchdogInterval: Duration? { nil }
+}
