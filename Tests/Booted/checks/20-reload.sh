@@ -32,3 +32,13 @@ write_config "$IMDS_GOOD" '"boot"'
 systemctl reload secrets-delegate.service
 submit read-again "{\"id\":\"boot-read-again\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait
 expect_eq "the same task after reloading back" "$?" 0
+
+# A key that applies only at a restart is named in the reload's warning and keeps its value.
+save_cursor "$LOGS/restart-keys.cursor"
+printf '[queue]\nspool_dir = "/var/lib/secrets-delegate/elsewhere"\n' >>/etc/secrets-delegate/delegate.toml
+systemctl reload secrets-delegate.service
+restart_warning() { journal_since "$LOGS/restart-keys.cursor" -p warning -o cat | grep -q 'restart.*queue.spool_dir'; }
+wait_until 5 restart_warning && ok "the reload's warning names queue.spool_dir as waiting for a restart" ||
+    fail "no warning naming queue.spool_dir"
+write_config "$IMDS_GOOD" '"boot"'
+systemctl reload secrets-delegate.service
