@@ -3,11 +3,12 @@ import Logging
 import ServiceLifecycle
 import Systemd
 
-/// `secrets-delegate run`: loads the configuration, sets up logging (the journal under systemd,
-/// stderr otherwise), takes systemd's listening socket if there is one, and runs the daemon until
-/// SIGTERM or SIGINT.
+/// `secrets-delegate run`: makes the process non-dumpable, loads the configuration, sets up
+/// logging (the journal under systemd, stderr otherwise), takes systemd's listening socket if
+/// there is one, and runs the daemon until SIGTERM or SIGINT.
 public enum DaemonLauncher {
     public static func run(loader: ConfigurationLoader) async -> CommandOutcome {
+        if let refusal = SecretHoldingCommand.protect() { return refusal }
         let configuration: DelegateConfiguration
         do {
             configuration = try loader.load()

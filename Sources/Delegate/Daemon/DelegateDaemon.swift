@@ -82,6 +82,8 @@ public final class DelegateDaemon: Service, Sendable {
                 "event": "ready", "spool": "\(configuration.queue.spoolDir)",
                 "socket":
                     "\(settings.inheritedSockets.isEmpty ? configuration.queue.socketPath : "systemd socket activation")",
+                // Whether `DaemonLauncher` made the process non-dumpable, read back from the kernel.
+                "dumpable": "\((try? CoreDumpProtection.isEnabled()).map { $0 ? "no" : "yes" } ?? "unknown")",
             ])
 
         await withTaskGroup(of: Void.self) { group in
