@@ -13,7 +13,7 @@ import PackageDescription
 /// - `TaskQueue`: the spool directory and the Unix socket.
 /// - `Delegate`: configuration, task model, selection, execution, the daemon.
 /// - `Systemd`: sd_notify, the journal log handler, socket activation, and the process settings a
-///   service sets on itself (not dumpable).
+///   service sets on itself (not dumpable, open file limit).
 /// - `secrets-delegate`: the executable (argument parsing only).
 let package = Package(
     name: "secrets-delegate",

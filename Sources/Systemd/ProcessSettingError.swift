@@ -1,15 +1,18 @@
-/// A process setting the kernel refused (`prctl(2)`), with the `errno` it gave.
+/// A process setting the kernel refused (`prctl(2)`, `prlimit(2)`), with the `errno` it gave.
 public struct ProcessSettingError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was being set.
     public struct Code: Sendable, Equatable, CustomStringConvertible {
         private enum Value: String {
             case dumpable
+            case fileDescriptorLimit
         }
 
         private let value: Value
 
         /// `prctl(PR_SET_DUMPABLE)` or `prctl(PR_GET_DUMPABLE)` failed.
         public static let dumpable = Code(value: .dumpable)
+        /// `prlimit(RLIMIT_NOFILE)` failed.
+        public static let fileDescriptorLimit = Code(value: .fileDescriptorLimit)
 
         public var description: String { value.rawValue }
     }
