@@ -4,7 +4,7 @@ import PackageDescription
 /// secrets-delegate: a host agent for AWS Secrets Manager.
 ///
 /// Module layout (one folder per concern):
-/// - `CCurl`, `CCurlShim`, `COpenSSL`, `CSystemd`: C bindings, never visible in public API.
+/// - `CCurl`, `CCurlShim`, `COpenSSL`, `CSystemd`, `CLinuxShim`: C bindings, never visible in public API.
 /// - `SigV4`: pure request signing (depends only on hashing).
 /// - `HTTP`: the libcurl client behind the `HTTPClient` protocol.
 /// - `AWSCore`: signed AWS calls, retries, error decoding, clock skew.
@@ -12,7 +12,8 @@ import PackageDescription
 /// - `SecretsManager`: the Secrets Manager operations.
 /// - `TaskQueue`: the spool directory and the Unix socket.
 /// - `Delegate`: configuration, task model, selection, execution, the daemon.
-/// - `Systemd`: sd_notify, the journal log handler, socket activation.
+/// - `Systemd`: sd_notify, the journal log handler, socket activation, and the process settings a
+///   service sets on itself (not dumpable, open file limit).
 /// - `secrets-delegate`: the executable (argument parsing only).
 let package = Package(
     name: "secrets-delegate",
@@ -44,6 +45,7 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        .target(name: "CLinuxShim"),
 
         // MARK: Libraries
         .target(name: "SigV4", dependencies: ["COpenSSL"]),
@@ -84,7 +86,7 @@ let package = Package(
         .target(
             name: "Systemd",
             dependencies: [
-                "CSystemd",
+                "CSystemd", "CLinuxShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

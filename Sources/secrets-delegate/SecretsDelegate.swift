@@ -75,6 +75,7 @@ struct Submit: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
         let configuration: DelegateConfiguration
         do {
             configuration = try options.loader.load()

@@ -4,11 +4,12 @@ import ServiceLifecycle
 import Systemd
 import TaskQueue
 
-/// `secrets-delegate run`: loads the configuration, sets up logging (the journal under systemd,
-/// stderr otherwise), takes systemd's listening socket if there is one, and runs the daemon until
-/// SIGTERM or SIGINT.
+/// `secrets-delegate run`: makes the process non-dumpable, loads the configuration, sets up
+/// logging (the journal under systemd, stderr otherwise), raises the open file limit, takes
+/// systemd's listening socket if there is one, and runs the daemon until SIGTERM or SIGINT.
 public enum DaemonLauncher {
     public static func run(loader: ConfigurationLoader) async -> CommandOutcome {
+        if let refusal = SecretHoldingCommand.protect() { return refusal }
         let configuration: DelegateConfiguration
         do {
             configuration = try loader.load()
@@ -18,6 +19,7 @@ public enum DaemonLauncher {
         let destination = LogDestination.detect(environment: loader.environment)
         LoggingSystem.bootstrap { label in makeLogHandler(label: label, destination: destination) }
         let logger = Logger(label: "secrets-delegate")
+        raiseFileDescriptorLimit(logger: logger)
 
         let inherited: [Int32]
         do {
@@ -50,6 +52,17 @@ public enum DaemonLauncher {
             logger.critical("the delegate stopped: \(error)")
             notifier.status("stopped: \(error)")
             return .failure("\(error)", status: ExitStatus.unavailable)
+        }
+    }
+
+    /// Soft `RLIMIT_NOFILE` up to the hard limit; the delegate runs on with the old limit if the
+    /// kernel refuses (the ready line reports the limit in force).
+    private static func raiseFileDescriptorLimit(logger: Logger) {
+        do {
+            let (before, after) = try FileDescriptorLimit.raiseSoftToHard()
+            logger.debug("open file limit \(after) (soft/hard), was \(before)")
+        } catch {
+            logger.warning("the open file limit stays as it is: \(error)")
         }
     }
 }

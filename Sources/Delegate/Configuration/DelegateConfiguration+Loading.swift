@@ -57,6 +57,9 @@ extension DelegateConfiguration {
     // MARK: - TOML
 
     private mutating func apply(tomlText: String) throws(ConfigurationError) {
+        // toml++ (under TOMLKit) aborts the process on some malformed input rather than
+        // reporting it; only text this check accepts is handed to it.
+        try TOMLSyntaxCheck.check(tomlText)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: tomlText)

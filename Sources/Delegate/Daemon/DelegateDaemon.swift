@@ -85,6 +85,9 @@ public final class DelegateDaemon: Service, Sendable {
                 "event": "ready", "spool": "\(configuration.queue.spoolDir)",
                 "socket":
                     "\(settings.inheritedSockets.isEmpty ? configuration.queue.socketPath : "systemd socket activation")",
+                // The process settings in force (set by `DaemonLauncher`), read back from the kernel.
+                "open_files_limit": "\((try? FileDescriptorLimit.current().soft).map { String($0) } ?? "unknown")",
+                "dumpable": "\((try? CoreDumpProtection.isEnabled()).map { $0 ? "no" : "yes" } ?? "unknown")",
             ])
 
         let intake = Intake(watcher: watcher, socket: socket)
