@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs inside the booted container as boot-probe.service: every check in checks/ in order, each in
 # its own shell with a time bound, findings to /root/boot-test/findings, then power off.
-# Helpers for checks: ok, fail, expect_eq, wait_until, submit, journal_since, write_config.
+# Helpers for checks: ok, fail, expect_eq, wait_until, submit, journal_mark, journal_since, write_config.
 set -u
 HERE=/root/boot-test
 set -a
@@ -32,10 +32,13 @@ submit() {
     printf '%s\n' "$json" >"$LOGS/$name.task"
     timeout 60 secrets-delegate submit "$@" "$LOGS/$name.task" >"$LOGS/$name.out" 2>"$LOGS/$name.err"
 }
-# journal_since CURSOR_FILE [ARGS...]: the delegate's journal after the cursor saved in the file.
-# (A plain field match: `-u` adds OR terms that do not combine with further matches.)
-journal_since() { local file=$1; shift; journalctl _SYSTEMD_UNIT=secrets-delegate.service --no-pager -q --after-cursor="$(cat "$file")" "$@"; }
-save_cursor() { journalctl -n 1 --show-cursor -q --no-pager | sed -n 's/^-- cursor: //p' >"$1"; }
+# journal_mark NAME [MATCHES...]: remembers how many lines of the delegate's journal in this boot
+# match (journalctl matches or options such as -p warning or MESSAGE_ID=...);
+# journal_since NAME [MATCHES...]: the matching lines logged since (pass the same matches).
+# Counting lines keeps it exact whatever journald does with its files.
+delegate_journal() { journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o cat "$@"; }
+journal_mark() { local name=$1; shift; delegate_journal "$@" | wc -l >"$LOGS/$name.mark"; }
+journal_since() { local name=$1; shift; delegate_journal "$@" | tail -n +"$(($(cat "$LOGS/$name.mark") + 1))"; }
 # write_config IMDS TAGS: the delegate's configuration for these checks.
 write_config() {
     cat >/etc/secrets-delegate/delegate.toml <<TOML
@@ -55,7 +58,7 @@ TOML
 connector() { # connector SELECTORS_JSON
     printf '{"id":"boot","region":"us-east-1","secretNamePrefix":"boot","delegateSelectors":%s,"credentials":{"type":"instanceRole"}}' "$1"
 }
-export -f ok fail expect_eq wait_until unit_prop submit journal_since save_cursor write_config connector
+export -f ok fail expect_eq wait_until unit_prop submit delegate_journal journal_mark journal_since write_config connector
 
 echo "probe: waiting for the system to finish booting"
 state=$(timeout 120 systemctl is-system-running --wait 2>&1)

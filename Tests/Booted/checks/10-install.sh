@@ -1,6 +1,6 @@
 # apt installs the package on a running systemd: the units are enabled and started with the
 # packaged configuration, the service reaches READY, starts without noise, and is hardened.
-save_cursor "$LOGS/before-install.cursor"
+journal_mark install -p warning
 if DEBIAN_FRONTEND=noninteractive apt-get install -y "$HERE/debs/current.deb" >"$LOGS/apt-install.log" 2>&1; then
     ok "apt-get install ./secrets-delegate_${VERSION}.deb"
 else
@@ -13,11 +13,11 @@ expect_eq "secrets-delegate.service enabled" "$(systemctl is-enabled secrets-del
 
 # Type=notify: `systemctl restart` returns only once the daemon sent READY=1, so the socket
 # answers at once and the journal already holds the ready event.
-save_cursor "$LOGS/restart.cursor"
+journal_mark restart MESSAGE_ID=b20d32c7a798457797805155f571e76b
 systemctl restart secrets-delegate.service
 expect_eq "ActiveState/SubState right after restart" \
     "$(unit_prop secrets-delegate.service ActiveState)/$(unit_prop secrets-delegate.service SubState)" active/running
-ready_event() { journal_since "$LOGS/restart.cursor" MESSAGE_ID=b20d32c7a798457797805155f571e76b -o cat | grep -q ready; }
+ready_event() { journal_since restart MESSAGE_ID=b20d32c7a798457797805155f571e76b | grep -q ready; }
 if wait_until 5 ready_event; then
     ok "the ready event (MESSAGE_ID b20d32c7...) is in the journal"
 else
@@ -30,7 +30,7 @@ else
 fi
 
 # Nothing but our own info lines at start: no libdispatch notices, no warnings.
-noise=$(journal_since "$LOGS/before-install.cursor" -p warning -o cat)
+noise=$(journal_since install -p warning)
 if [ -z "$noise" ]; then ok "no warnings or errors from the delegate since install"; else fail "journal noise: $(head -n 3 <<<"$noise" | tr '\n' '|')"; fi
 # libdispatch renices its threads (0, and -4 for its event manager thread). The unit allows
 # setpriority (no EPERM from the filter) and LimitNICE=-4 lets it reach -4, where systemd may
@@ -83,3 +83,14 @@ fi
 submit not-selected "{\"id\":\"boot-not-selected\",\"connector\":$(connector '["boot"]'),\"operation\":\"getRandomPassword\"}" --wait
 expect_eq "exit status of a task for an unknown tag" "$?" 1
 grep -q NotSelected "$LOGS/not-selected.out" && ok "rejected with NotSelected" || fail "expected NotSelected: $(cat "$LOGS/not-selected.out")"
+
+# Memory holds secrets: no core files, the process is not dumpable, descriptors are plentiful.
+pid=$(unit_prop secrets-delegate.service MainPID)
+expect_eq "core file size limit" "$(awk '/^Max core file size/ { print $5 }' "/proc/$pid/limits")" 0
+# LimitNOFILE=65536, or the most this host's systemd may grant (a container without
+# CAP_SYS_RESOURCE cannot go past its own hard limit); soft and hard alike.
+hard_cap=$(awk '/^Max open files/ { print $5 }' /proc/1/limits)
+expected_files=$(( hard_cap < 65536 ? hard_cap : 65536 ))
+expect_eq "open files limit (soft hard)" "$(awk '/^Max open files/ { print $4, $5 }' "/proc/$pid/limits")" "$expected_files $expected_files"
+ready=$(journalctl _PID="$pid" MESSAGE_ID=b20d32c7a798457797805155f571e76b --no-pager -q -o json)
+grep -q '"DUMPABLE":"no"' <<<"$ready" && ok "the ready event says DUMPABLE=no" || fail "no DUMPABLE=no on the ready event: $(head -c 300 <<<"$ready")"

@@ -2,11 +2,11 @@
 # (without the setgid bit it may not set, with a warning); a spool it cannot use stops it with
 # exit 78 and the reason in `systemctl status`.
 rmdir /var/lib/secrets-delegate/spool/done
-save_cursor "$LOGS/layout.cursor"
+journal_mark layout -p warning
 systemctl restart secrets-delegate.service
 expect_eq "service after restart with done/ missing" "$(systemctl is-active secrets-delegate.service)" active
 expect_eq "done/ recreated by the daemon" "$(stat -c '%a %U:%G' /var/lib/secrets-delegate/spool/done 2>&1)" "770 secrets-delegate:secrets-delegate"
-setgid_warning() { journal_since "$LOGS/layout.cursor" -p warning -o cat | grep -q 'setgid'; }
+setgid_warning() { journal_since layout -p warning | grep -q 'setgid'; }
 wait_until 5 setgid_warning &&
     ok "a warning says the setgid bit is missing and how to restore it" || fail "no warning about the missing setgid bit"
 systemd-tmpfiles --create secrets-delegate.conf

@@ -3,13 +3,13 @@
 # loopback IMDS before any task runs, so no reload bug can send a request to 169.254.169.254.)
 write_config "$IMDS_GOOD" ''
 systemctl restart secrets-delegate.service
-save_cursor "$LOGS/reload.cursor"
+journal_mark reload MESSAGE_ID=8504d030612a442580f8182de5daf1d7
 pid=$(unit_prop secrets-delegate.service MainPID)
 write_config "$IMDS_GOOD" '"boot"'
 systemctl reload secrets-delegate.service
 expect_eq "state after reload" "$(systemctl is-active secrets-delegate.service)" active
 expect_eq "MainPID after reload (no restart)" "$(unit_prop secrets-delegate.service MainPID)" "$pid"
-reloaded_event() { journal_since "$LOGS/reload.cursor" MESSAGE_ID=8504d030612a442580f8182de5daf1d7 -o cat | grep -q .; }
+reloaded_event() { journal_since reload MESSAGE_ID=8504d030612a442580f8182de5daf1d7 | grep -q .; }
 wait_until 5 reloaded_event && ok "the reloaded event (MESSAGE_ID 8504d030...) is in the journal" || fail "no reloaded event in the journal"
 
 CANARY="boot-canary-$(cat /proc/sys/kernel/random/uuid)"
@@ -34,10 +34,10 @@ submit read-again "{\"id\":\"boot-read-again\",\"connector\":$(connector '["boot
 expect_eq "the same task after reloading back" "$?" 0
 
 # A key that applies only at a restart is named in the reload's warning and keeps its value.
-save_cursor "$LOGS/restart-keys.cursor"
+journal_mark restart-keys -p warning
 printf '[queue]\nspool_dir = "/var/lib/secrets-delegate/elsewhere"\n' >>/etc/secrets-delegate/delegate.toml
 systemctl reload secrets-delegate.service
-restart_warning() { journal_since "$LOGS/restart-keys.cursor" -p warning -o cat | grep -q 'restart.*queue.spool_dir'; }
+restart_warning() { journal_since restart-keys -p warning | grep -q 'restart.*queue.spool_dir'; }
 wait_until 5 restart_warning && ok "the reload's warning names queue.spool_dir as waiting for a restart" ||
     fail "no warning naming queue.spool_dir"
 write_config "$IMDS_GOOD" '"boot"'

@@ -1,7 +1,7 @@
 # Upgrading keeps the operator's edited configuration and restarts the delegate gracefully.
 echo '# edited by the operator' >>/etc/secrets-delegate/delegate.toml
 pid=$(unit_prop secrets-delegate.service MainPID)
-save_cursor "$LOGS/upgrade.cursor"
+journal_mark upgrade
 if DEBIAN_FRONTEND=noninteractive apt-get install -y -o Dpkg::Options::=--force-confold "$HERE/debs/upgrade.deb" >"$LOGS/apt-upgrade.log" 2>&1; then
     ok "apt-get install of $UPGRADE_VERSION over $VERSION"
 else
@@ -14,7 +14,7 @@ grep -q 'written by the booted tier' /etc/secrets-delegate/delegate.toml && ok "
 expect_eq "service after upgrade" "$(systemctl is-active secrets-delegate.service)" active
 newpid=$(unit_prop secrets-delegate.service MainPID)
 [ "$newpid" != "$pid" ] && ok "restarted by the upgrade (pid $pid -> $newpid)" || fail "not restarted by the upgrade (pid $pid)"
-journal_since "$LOGS/upgrade.cursor" -o cat | grep -q '^stopped' && ok "the old delegate drained and stopped (graceful)" ||
+journal_since upgrade | grep -q '^stopped' && ok "the old delegate drained and stopped (graceful)" ||
     fail "no 'stopped' line from the old delegate"
 submit after-upgrade "{\"id\":\"boot-after-upgrade\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait
 expect_eq "a task after the upgrade" "$?" 0
