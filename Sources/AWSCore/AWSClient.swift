@@ -59,7 +59,7 @@ public final class AWSClient: Sendable {
             attempt += 1
             if Task.isCancelled { throw cancelled(attempts: attempt - 1) }
             let credentials = try await resolve(provider, logger: logger, attempts: attempt - 1)
-            let (request, signature) = signedRequest(for: call, credentials: credentials)
+            let (request, signature) = try signedRequest(for: call, credentials: credentials)
 
             var failure: AWSError
             do {
@@ -144,7 +144,7 @@ public final class AWSClient: Sendable {
         }
     }
 
-    private func signedRequest(for call: AWSCall, credentials: Credentials) -> (HTTPRequest, String) {
+    private func signedRequest(for call: AWSCall, credentials: Credentials) throws(AWSError) -> (HTTPRequest, String) {
         let (host, path) = endpoint.hostAndPath
         var headers = call.headers
         headers.replaceOrAdd(name: "Host", value: host)
@@ -155,16 +155,21 @@ public final class AWSClient: Sendable {
             keyCache: keyCache
         )
         let signingDate = clock.now().addingTimeInterval(clockSkew.currentOffset)
-        let signed = signer.sign(
-            SigV4Request(
-                method: "POST",
-                path: path,
-                query: "",
-                headers: headers.map { (name: $0.name, value: $0.value) },
-                payload: .data(call.body)
-            ),
-            date: signingDate
-        )
+        let signed: SignedRequest
+        do {
+            signed = try signer.sign(
+                SigV4Request(
+                    method: "POST",
+                    path: path,
+                    query: "",
+                    headers: headers.map { (name: $0.name, value: $0.value) },
+                    payload: .data(call.body)
+                ),
+                date: signingDate
+            )
+        } catch {
+            throw .signing(error)
+        }
         for header in signed.headersToAdd {
             headers.replaceOrAdd(name: header.name, value: header.value)
         }

@@ -1,4 +1,5 @@
 import HTTP
+import SigV4
 
 /// A failed AWS call: an error AWS returned, or the delegate's own reason for not getting an answer.
 ///
@@ -59,6 +60,12 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public static func validation(_ code: String, _ message: String) -> AWSError {
         AWSError(kind: .validation, code: code, message: message)
+    }
+
+    /// The request could not be signed (or an idempotency token not derived) because the
+    /// cryptographic library failed; nothing was sent.
+    public static func signing(_ error: SigV4Error) -> AWSError {
+        AWSError(kind: .validation, code: "SigningFailed", message: error.message, retryable: true)
     }
 
     public static func credentials(_ message: String, retryable: Bool = true) -> AWSError {

@@ -1,3 +1,4 @@
+import AWSCore
 import SigV4
 
 /// `ClientRequestToken`s derived from the task, so that running a task again (after a crash, or
@@ -6,9 +7,17 @@ import SigV4
 public enum IdempotencyToken {
     /// A UUID-shaped token (36 characters, within AWS's 32-64) from a SHA-256 of what identifies
     /// the write: the task id, the operation and the secret.
-    public static func derive(taskID: String, operation: String, secret: String) -> String {
+    /// - Throws: ``AWSError`` (`SigningFailed`) if OpenSSL fails: a token from a failed digest would
+    ///   be the same for every write.
+    public static func derive(taskID: String, operation: String, secret: String) throws(AWSError) -> String {
         let material = "secrets-delegate/v1\n\(operation)\n\(secret)\n\(taskID)"
-        var bytes = Array(SHA256Digest.hash(Array(material.utf8)).prefix(16))
+        let digest: [UInt8]
+        do {
+            digest = try SHA256Digest.hash(Array(material.utf8))
+        } catch {
+            throw .signing(error)
+        }
+        var bytes = Array(digest.prefix(16))
         bytes[6] = (bytes[6] & 0x0F) | 0x80  // UUID version 8: custom
         bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 4122 variant
         let hex = Hex.encode(bytes)

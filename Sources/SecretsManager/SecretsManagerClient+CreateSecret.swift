@@ -47,7 +47,7 @@ extension SecretsManagerClient {
         let (string, binary) = input.value.wireFields
         let request = CreateSecretRequest(
             name: fullName,
-            clientRequestToken: IdempotencyToken.derive(taskID: taskID, operation: "CreateSecret", secret: fullName),
+            clientRequestToken: try IdempotencyToken.derive(taskID: taskID, operation: "CreateSecret", secret: fullName),
             secretString: string,
             secretBinary: binary,
             description: input.description,

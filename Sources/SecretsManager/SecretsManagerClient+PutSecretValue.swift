@@ -31,7 +31,7 @@ extension SecretsManagerClient {
         let (string, binary) = value.wireFields
         let request = PutSecretValueRequest(
             secretId: fullName,
-            clientRequestToken: IdempotencyToken.derive(taskID: taskID, operation: "PutSecretValue", secret: fullName),
+            clientRequestToken: try IdempotencyToken.derive(taskID: taskID, operation: "PutSecretValue", secret: fullName),
             secretString: string,
             secretBinary: binary,
             versionStages: versionStages

@@ -5,20 +5,24 @@ public enum HMACSHA256 {
     /// Length of an HMAC-SHA256 tag in bytes.
     public static let byteCount = 32
 
-    /// The HMAC-SHA256 of `message` under `key`. Returns 32 zero bytes only if OpenSSL itself
-    /// fails (the resulting signature is then refused by AWS; nothing crashes).
-    public static func authenticate(key: [UInt8], message: [UInt8]) -> [UInt8] {
-        key.withUnsafeBytes { key in
-            message.withUnsafeBytes { message in authenticate(key: key, message: message) }
-        }
+    /// The HMAC-SHA256 of `message` under `key`.
+    /// - Throws: ``SigV4Error/Code/cryptoFailure`` if OpenSSL fails.
+    public static func authenticate(key: [UInt8], message: [UInt8]) throws(SigV4Error) -> [UInt8] {
+        try key.withUnsafeBytes { key in
+            message.withUnsafeBytes { message in Result { () throws(SigV4Error) in try authenticate(key: key, message: message) } }
+        }.get()
     }
 
-    static func authenticate(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: byteCount) { output, initialized in
-            if !HMACSHA256Key.authenticate(key: key, message: message, into: UnsafeMutableRawBufferPointer(output)) {
-                output.initialize(repeating: 0)
-            }
+    static func authenticate(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) throws(SigV4Error)
+        -> [UInt8]
+    {
+        var succeeded = false
+        let tag = [UInt8](unsafeUninitializedCapacity: byteCount) { output, initialized in
+            output.initialize(repeating: 0)
             initialized = byteCount
+            succeeded = HMACSHA256Key.authenticate(key: key, message: message, into: UnsafeMutableRawBufferPointer(output))
         }
+        guard succeeded else { throw .crypto("HMAC-SHA256") }
+        return tag
     }
 }

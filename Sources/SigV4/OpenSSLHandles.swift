@@ -20,13 +20,18 @@ enum OpenSSLHandles {
         // The context keeps its own reference to the algorithm.
         defer { EVP_MAC_free(mac) }
         guard let context = EVP_MAC_CTX_new(mac) else { return nil }
+        // OSSL_PARAM keeps the pointers it is given: both C strings must outlive the set_params
+        // call, so neither may be a temporary bridged from a Swift string for one call only.
+        var digestKey = Array("digest".utf8CString)
         var digestName = Array("SHA256".utf8CString)
-        let status = digestName.withUnsafeMutableBufferPointer { name -> Int32 in
-            var params = [
-                OSSL_PARAM_construct_utf8_string("digest", name.baseAddress, 0),
-                OSSL_PARAM_construct_end(),
-            ]
-            return EVP_MAC_CTX_set_params(context, &params)
+        let status = digestKey.withUnsafeMutableBufferPointer { key -> Int32 in
+            digestName.withUnsafeMutableBufferPointer { name -> Int32 in
+                var params = [
+                    OSSL_PARAM_construct_utf8_string(key.baseAddress, name.baseAddress, 0),
+                    OSSL_PARAM_construct_end(),
+                ]
+                return EVP_MAC_CTX_set_params(context, &params)
+            }
         }
         guard status == 1 else {
             EVP_MAC_CTX_free(context)

@@ -7,32 +7,33 @@ struct PayloadHash {
 
     static let unsignedPayload = "UNSIGNED-PAYLOAD"
 
-    init(_ payload: SigV4Request.Payload) {
+    init(_ payload: SigV4Request.Payload) throws(SigV4Error) {
+        var computed = true
         switch payload {
         case .bytes(let bytes):
-            if bytes.isEmpty { text = SHA256Digest.emptyHexHash } else { bytes.withUnsafeBytes { digest($0) } }
+            if bytes.isEmpty { text = SHA256Digest.emptyHexHash } else { computed = bytes.withUnsafeBytes { digest($0) } }
         case .data(let data):
-            if data.isEmpty { text = SHA256Digest.emptyHexHash } else { data.withUnsafeBytes { digest($0) } }
+            if data.isEmpty { text = SHA256Digest.emptyHexHash } else { computed = data.withUnsafeBytes { digest($0) } }
         case .precomputedHash(let hash):
             text = hash
         case .unsigned:
             text = Self.unsignedPayload
         }
+        guard computed else { throw .crypto("SHA-256 of the payload") }
     }
 
-    private mutating func digest(_ body: UnsafeRawBufferPointer) {
+    /// False if OpenSSL failed.
+    private mutating func digest(_ body: UnsafeRawBufferPointer) -> Bool {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: SHA256Digest.byteCount) { digest in
             digest.initialize(repeating: 0)
-            if let base = digest.baseAddress, !SHA256Digest.digest(body, into: base) {
-                // All zeros if OpenSSL fails: a wrong signature that AWS refuses, not a crash.
-                digest.update(repeating: 0)
-            }
+            guard let base = digest.baseAddress, SHA256Digest.digest(body, into: base) else { return false }
             withUnsafeMutableBytes(of: &hex) { hex in
                 for (index, byte) in digest.enumerated() {
                     hex[2 * index] = Hex.lowercase(byte >> 4)
                     hex[2 * index + 1] = Hex.lowercase(byte & 0x0F)
                 }
             }
+            return true
         }
     }
 

@@ -34,9 +34,14 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
     /// Headers named `Authorization`, `Connection`, `Expect`, `Transfer-Encoding`, `User-Agent`
     /// and `X-Amzn-Trace-Id` are not signed (intermediaries rewrite them). If the request already
     /// carries `X-Amz-Date`, that value is signed as is and must match `date`.
-    public func sign(_ request: SigV4Request, date: Date, options: SigV4Options = SigV4Options()) -> SignedRequest {
+    ///
+    /// - Throws: ``SigV4Error/Code/cryptoFailure`` if OpenSSL fails to hash or authenticate:
+    ///   a request is never sent with a signature built on a failed digest.
+    public func sign(
+        _ request: SigV4Request, date: Date, options: SigV4Options = SigV4Options()
+    ) throws(SigV4Error) -> SignedRequest {
         let time = AMZDate(date)
-        let payloadHash = PayloadHash(request.payload)
+        let payloadHash = try PayloadHash(request.payload)
         let token = credentials.sessionToken
 
         // Canonical request.
@@ -70,6 +75,7 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
 
         // String to sign: algorithm, time, scope, hash of the canonical request.
         let scopeLength = 8 + 1 + region.utf8.count + 1 + service.utf8.count + Self.scopeTerminator.count
+        var hashed = false
         let stringToSign = String.build(capacity: Self.algorithm.count + 18 + scopeLength + 1 + 64) { writer in
             writer.write(Self.algorithm)
             writer.write(Self.newline)
@@ -80,22 +86,25 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: SHA256Digest.byteCount) { digest in
                 digest.initialize(repeating: 0)
                 if let base = digest.baseAddress {
-                    _ = canonical.withUnsafeBytes { SHA256Digest.digest($0, into: base) }
+                    hashed = canonical.withUnsafeBytes { SHA256Digest.digest($0, into: base) }
                 }
                 writeHex(UnsafeRawBufferPointer(digest), to: &writer)
             }
         }
+        guard hashed else { throw .crypto("SHA-256 of the canonical request") }
 
         // Signature and Authorization.
-        let key = signingKey(time)
+        let key = try signingKey(time)
+        var authenticated = false
         let signature = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: HMACSHA256.byteCount) { tag in
             tag.initialize(repeating: 0)
             var stringToSign = stringToSign
-            _ = stringToSign.withUTF8 {
+            authenticated = stringToSign.withUTF8 {
                 key.authenticate(UnsafeRawBufferPointer($0), into: UnsafeMutableRawBufferPointer(tag))
             }
             return Hex.encode(UnsafeRawBufferPointer(tag))
         }
+        guard authenticated else { throw .crypto("HMAC-SHA256 of the string to sign") }
         let accessKeyId = credentials.accessKeyId
         let authorization = String.build(
             capacity: Self.algorithm.count + Self.credentialLabel.count + accessKeyId.utf8.count + 1 + scopeLength
@@ -133,20 +142,20 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
 
     /// The derived signing key for `date` (UTC day), region and service. Secret material:
     /// exposed for presigning and diagnostics, never to be logged.
-    public func signingKey(for date: Date) -> [UInt8] {
-        signingKey(AMZDate(date)).bytes
+    public func signingKey(for date: Date) throws(SigV4Error) -> [UInt8] {
+        try signingKey(AMZDate(date)).bytes
     }
 
-    private func signingKey(_ time: AMZDate) -> SigningKey {
-        let derive = {
-            SigningKey(
+    private func signingKey(_ time: AMZDate) throws(SigV4Error) -> SigningKey {
+        let derive = { () throws(SigV4Error) -> SigningKey in
+            try SigningKey(
                 secretAccessKey: credentials.secretAccessKey, dateStamp: time.dateStampString, region: region,
                 service: service)
         }
-        guard let keyCache else { return derive() }
+        guard let keyCache else { return try derive() }
         let key = SigningKeyCache.Key(
             secretAccessKey: credentials.secretAccessKey, day: time.day, region: region, service: service)
-        return keyCache.signingKey(for: key, derive: derive)
+        return try keyCache.signingKey(for: key, derive: derive)
     }
 
     /// `yyyyMMdd/region/service/aws4_request`

@@ -6,12 +6,13 @@ final class SigningKey: Sendable {
     let bytes: [UInt8]
     private let keyed: HMACSHA256Key?
 
-    init(secretAccessKey: String, dateStamp: String, region: String, service: String) {
+    /// - Throws: ``SigV4Error`` if OpenSSL fails (no half-derived key is ever cached).
+    init(secretAccessKey: String, dateStamp: String, region: String, service: String) throws(SigV4Error) {
         let secret = Array("AWS4\(secretAccessKey)".utf8)
-        var key = HMACSHA256.authenticate(key: secret, message: Array(dateStamp.utf8))
-        key = HMACSHA256.authenticate(key: key, message: Array(region.utf8))
-        key = HMACSHA256.authenticate(key: key, message: Array(service.utf8))
-        key = HMACSHA256.authenticate(key: key, message: Array("aws4_request".utf8))
+        var key = try HMACSHA256.authenticate(key: secret, message: Array(dateStamp.utf8))
+        key = try HMACSHA256.authenticate(key: key, message: Array(region.utf8))
+        key = try HMACSHA256.authenticate(key: key, message: Array(service.utf8))
+        key = try HMACSHA256.authenticate(key: key, message: Array("aws4_request".utf8))
         bytes = key
         keyed = key.withUnsafeBytes { HMACSHA256Key(key: $0) }
     }
@@ -20,8 +21,7 @@ final class SigningKey: Sendable {
     /// false if OpenSSL failed.
     func authenticate(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
         if let keyed { return keyed.authenticate(message, into: output) }
-        let tag = bytes.withUnsafeBytes { HMACSHA256.authenticate(key: $0, message: message) }
-        tag.withUnsafeBytes { output.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0.prefix(output.count))) }
-        return tag.count == HMACSHA256.byteCount
+        guard output.count >= HMACSHA256.byteCount else { return false }
+        return bytes.withUnsafeBytes { HMACSHA256Key.authenticate(key: $0, message: message, into: output) }
     }
 }

@@ -52,7 +52,7 @@ public final class SigningKeyCache: Sendable {
 
     /// The cached key for `key`, deriving and storing it on a miss. Derivation runs outside
     /// the lock; if two threads miss at once, the first stored key wins.
-    func signingKey(for key: Key, derive: () -> SigningKey) -> SigningKey {
+    func signingKey(for key: Key, derive: () throws(SigV4Error) -> SigningKey) throws(SigV4Error) -> SigningKey {
         let cached: SigningKey? = state.withLock { state in
             if let found = state.keys[key] {
                 state.hits += 1
@@ -62,7 +62,7 @@ public final class SigningKeyCache: Sendable {
             return nil
         }
         if let cached { return cached }
-        let derived = derive()
+        let derived = try derive()
         return state.withLock { state in
             if let raced = state.keys[key] { return raced }
             while state.keys.count >= capacity, !state.order.isEmpty {

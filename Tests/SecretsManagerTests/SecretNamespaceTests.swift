@@ -24,11 +24,11 @@ import Testing
         #expect(throws: SecretNameError.self) { try SecretReference(parsing: "db#password", prefix: "", allowJSONKey: false) }
     }
 
-    @Test func idempotencyTokensAreStableUUIDShapedAndDistinct() {
-        let a = IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db")
-        #expect(a == IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db"))
-        #expect(a != IdempotencyToken.derive(taskID: "t2", operation: "CreateSecret", secret: "p/db"))
-        #expect(a != IdempotencyToken.derive(taskID: "t1", operation: "PutSecretValue", secret: "p/db"))
+    @Test func idempotencyTokensAreStableUUIDShapedAndDistinct() throws {
+        let a = try IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db")
+        #expect(try a == IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db"))
+        #expect(try a != IdempotencyToken.derive(taskID: "t2", operation: "CreateSecret", secret: "p/db"))
+        #expect(try a != IdempotencyToken.derive(taskID: "t1", operation: "PutSecretValue", secret: "p/db"))
         #expect(a.count == 36)
         #expect(a.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12])
     }

@@ -8,8 +8,8 @@ import Testing
         credentials: Credentials(accessKeyId: "AKID", secretAccessKey: "secret"), region: "us-east-1", service: "s")
     static let request = SigV4Request(method: "GET", headers: [(name: "Host", value: "h")])
 
-    static func amzDate(_ seconds: Double) -> String {
-        signer.sign(request, date: Date(timeIntervalSince1970: seconds)).amzDate
+    static func amzDate(_ seconds: Double) throws -> String {
+        try signer.sign(request, date: Date(timeIntervalSince1970: seconds)).amzDate
     }
 
     @Test(arguments: [
@@ -25,11 +25,11 @@ import Testing
         (-1e18, "00000101T000000Z"),
         (Double.nan, "19700101T000000Z"),
     ])
-    func knownTimes(_ seconds: Double, _ expected: String) {
-        #expect(Self.amzDate(seconds) == expected)
+    func knownTimes(_ seconds: Double, _ expected: String) throws {
+        #expect(try Self.amzDate(seconds) == expected)
     }
 
-    @Test func agreesWithFoundationCalendar() {
+    @Test func agreesWithFoundationCalendar() throws {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC") ?? .gmt
         var generator = SystemRandomNumberGenerator()
@@ -44,7 +44,7 @@ import Testing
             let expected =
                 pad(parts.year, 4) + pad(parts.month, 2) + pad(parts.day, 2) + "T" + pad(parts.hour, 2)
                 + pad(parts.minute, 2) + pad(parts.second, 2) + "Z"
-            #expect(Self.amzDate(seconds) == expected, "at \(seconds)")
+            #expect(try Self.amzDate(seconds) == expected, "at \(seconds)")
         }
     }
 }

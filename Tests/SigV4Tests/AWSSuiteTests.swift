@@ -27,7 +27,7 @@ import Testing
         var options = context.options
         options.doubleEncodePath = false
 
-        let signed = signer.sign(raw.sigV4Request, date: try context.date, options: options)
+        let signed = try signer.sign(raw.sigV4Request, date: try context.date, options: options)
 
         #expect(signed.signature == (try Fixtures.text("\(folder)/header-signature.txt")))
     }

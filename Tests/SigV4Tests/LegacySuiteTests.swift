@@ -43,7 +43,7 @@ import Testing
         )
         let signer = SigV4Signer(credentials: credentials, region: "us-east-1", service: "service")
 
-        let signed = signer.sign(raw.sigV4Request, date: Date(timeIntervalSince1970: 1_440_938_160), options: options)
+        let signed = try signer.sign(raw.sigV4Request, date: Date(timeIntervalSince1970: 1_440_938_160), options: options)
 
         #expect(signed.canonicalRequest == (try Fixtures.text("\(base).creq")))
         #expect(signed.stringToSign == (try Fixtures.text("\(base).sts")))

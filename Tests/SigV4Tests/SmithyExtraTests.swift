@@ -13,7 +13,7 @@ import Testing
         let raw = try RawRequest(parsing: Array(Fixtures.data("\(folder)/request.txt")))
         let signer = SigV4Signer(credentials: Self.credentials, region: "us-east-2", service: "lambda")
 
-        let signed = signer.sign(raw.sigV4Request, date: Date(timeIntervalSince1970: 1_620_747_645))
+        let signed = try signer.sign(raw.sigV4Request, date: Date(timeIntervalSince1970: 1_620_747_645))
 
         #expect(signed.canonicalRequest == (try Fixtures.text("\(folder)/header-canonical-request.txt")))
         // Unlike aws-c-auth's files, this one ends with a newline.
@@ -38,7 +38,7 @@ import Testing
         raw.headers.removeAll { $0.name.lowercased() == "x-amz-date" }
         let signer = SigV4Signer(credentials: Self.credentials, region: "us-east-1", service: "execute-api")
 
-        let signed = signer.sign(raw.sigV4Request, date: Date(timeIntervalSince1970: 1_620_747_645))
+        let signed = try signer.sign(raw.sigV4Request, date: Date(timeIntervalSince1970: 1_620_747_645))
 
         #expect(signed.canonicalRequest == (try Fixtures.text("\(folder)/header-canonical-request.txt")))
     }
@@ -49,7 +49,7 @@ import Testing
             method: "GET", path: "/bucket/a%3ab/c d//e", headers: [(name: "Host", value: "s3.amazonaws.com")])
         let signer = SigV4Signer(credentials: Self.credentials, region: "us-east-1", service: "s3")
 
-        let signed = signer.sign(request, date: Date(timeIntervalSince1970: 0), options: .s3)
+        let signed = try signer.sign(request, date: Date(timeIntervalSince1970: 0), options: .s3)
 
         let uri = signed.canonicalRequest.split(separator: "\n", omittingEmptySubsequences: false)[1]
         #expect(uri == "/bucket/a%3Ab/c%20d//e")

@@ -10,7 +10,7 @@ enum VectorCheck {
         let signer = SigV4Signer(
             credentials: context.sigV4Credentials, region: context.region, service: context.service)
 
-        let signed = signer.sign(raw.sigV4Request, date: try context.date, options: context.options)
+        let signed = try signer.sign(raw.sigV4Request, date: try context.date, options: context.options)
 
         #expect(signed.canonicalRequest == (try Fixtures.text("\(folder)/header-canonical-request.txt")))
         #expect(signed.stringToSign == (try Fixtures.text("\(folder)/header-string-to-sign.txt")))
@@ -30,7 +30,7 @@ enum VectorCheck {
             keyCache: sharedCache)
         for _ in 0..<2 {
             #expect(
-                cached.sign(raw.sigV4Request, date: try context.date, options: context.options).signature
+                try cached.sign(raw.sigV4Request, date: context.date, options: context.options).signature
                     == signed.signature)
         }
     }

@@ -1,0 +1,28 @@
+import Foundation
+import Testing
+
+@testable import SigV4
+
+/// A failed digest or HMAC is an error, never a key or signature made of zero bytes.
+@Suite struct CryptoFailureTests {
+    @Test func aFailedDerivationIsThrownAndNothingIsCached() throws {
+        let cache = SigningKeyCache()
+        let key = SigningKeyCache.Key(secretAccessKey: "secret", day: 20_150_830, region: "us-east-1", service: "s")
+        #expect(throws: SigV4Error.crypto("HMAC-SHA256")) {
+            try cache.signingKey(for: key) { () throws(SigV4Error) -> SigningKey in throw .crypto("HMAC-SHA256") }
+        }
+        // The next signature derives again (no half-made key was kept) and succeeds.
+        let derived = try cache.signingKey(for: key) { () throws(SigV4Error) -> SigningKey in
+            try SigningKey(secretAccessKey: "secret", dateStamp: "20150830", region: "us-east-1", service: "s")
+        }
+        #expect(derived.bytes.count == HMACSHA256.byteCount)
+        #expect(derived.bytes != [UInt8](repeating: 0, count: HMACSHA256.byteCount))
+        #expect(cache.misses == 2)
+    }
+
+    @Test func theErrorNamesThePrimitiveAndNoKeyMaterial() {
+        let error = SigV4Error.crypto("HMAC-SHA256")
+        #expect(error.code == .cryptoFailure)
+        #expect(error.description == "CryptoFailure: OpenSSL failed to compute HMAC-SHA256")
+    }
+}
