@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "Delegate",
             dependencies: [
-                "AWSCore", "AWSCredentials", "SecretsManager", "HTTP", "TaskQueue", "Systemd",
+                "AWSCore", "AWSCredentials", "SecretsManager", "HTTP", "TaskQueue", "Systemd", "Sealing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -132,7 +132,8 @@ let package = Package(
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "SecretsManager", "TestSupport"]),
         .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "AWSCredentials", "TestSupport"]),
         .testTarget(name: "TaskQueueTests", dependencies: ["TaskQueue", "TestSupport"]),
-        .testTarget(name: "DelegateTests", dependencies: ["Delegate", "SecretsManager", "AWSCore", "TestSupport"]),
+        .testTarget(
+            name: "DelegateTests", dependencies: ["Delegate", "SecretsManager", "AWSCore", "Sealing", "TestSupport"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
     ]
 )
