@@ -25,7 +25,8 @@ enum ChaCha20Poly1305 {
         guard written == 0 else { throw OpenSSLCall.failure("EVP_EncryptFinal_ex") }
         var tag = [UInt8](repeating: 0, count: tagByteCount)
         try OpenSSLCall.check(
-            EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, Int32(tagByteCount), &tag), "EVP_CIPHER_CTX_ctrl(GET_TAG)")
+            EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, Int32(tagByteCount), &tag),
+            "EVP_CIPHER_CTX_ctrl(GET_TAG)")
         output.replaceSubrange(plaintext.count..., with: tag)
         return output
     }
@@ -52,7 +53,8 @@ enum ChaCha20Poly1305 {
         }
         var tag = Array(ciphertext[bodyCount...])
         try OpenSSLCall.check(
-            EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, Int32(tagByteCount), &tag), "EVP_CIPHER_CTX_ctrl(SET_TAG)")
+            EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_SET_TAG, Int32(tagByteCount), &tag),
+            "EVP_CIPHER_CTX_ctrl(SET_TAG)")
         var tail = [UInt8](repeating: 0, count: tagByteCount)
         guard EVP_DecryptFinal_ex(context, &tail, &written) == 1 else {
             // The unauthenticated plaintext never leaves this function.

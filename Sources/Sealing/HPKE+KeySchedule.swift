@@ -23,7 +23,9 @@ extension HPKE {
         }
     }
 
-    static func labeledExtract(salt: [UInt8], label: String, ikm: [UInt8], suiteID: [UInt8]) throws(HPKEError) -> [UInt8] {
+    static func labeledExtract(salt: [UInt8], label: String, ikm: [UInt8], suiteID: [UInt8]) throws(HPKEError)
+        -> [UInt8]
+    {
         try HKDFSHA256.extract(salt: salt, ikm: versionLabel + suiteID + Array(label.utf8) + ikm)
     }
 

@@ -19,7 +19,8 @@ final class X25519Key {
 
     /// A fresh key pair from OpenSSL's generator (`EVP_PKEY_generate`).
     static func generate() throws(HPKEError) -> X25519Key {
-        let context = try OpenSSLCall.check(EVP_PKEY_CTX_new_from_name(nil, "X25519", nil), "EVP_PKEY_CTX_new_from_name")
+        let context = try OpenSSLCall.check(
+            EVP_PKEY_CTX_new_from_name(nil, "X25519", nil), "EVP_PKEY_CTX_new_from_name")
         defer { EVP_PKEY_CTX_free(context) }
         try OpenSSLCall.check(EVP_PKEY_keygen_init(context), "EVP_PKEY_keygen_init")
         var key: OpaquePointer?
@@ -75,7 +76,8 @@ final class X25519Key {
         let context = try OpenSSLCall.check(EVP_PKEY_CTX_new_from_pkey(nil, pointer, nil), "EVP_PKEY_CTX_new_from_pkey")
         defer { EVP_PKEY_CTX_free(context) }
         try OpenSSLCall.check(EVP_PKEY_derive_init(context), "EVP_PKEY_derive_init")
-        try OpenSSLCall.check(EVP_PKEY_derive_set_peer(context, peer.pointer), "EVP_PKEY_derive_set_peer", code: .invalidPublicKey)
+        try OpenSSLCall.check(
+            EVP_PKEY_derive_set_peer(context, peer.pointer), "EVP_PKEY_derive_set_peer", code: .invalidPublicKey)
         var secret = [UInt8](repeating: 0, count: Self.byteCount)
         var length = secret.count
         try OpenSSLCall.check(EVP_PKEY_derive(context, &secret, &length), "EVP_PKEY_derive", code: .invalidPublicKey)

@@ -138,7 +138,8 @@ import Testing
     }
 
     @Test func sealNeedsWait() async throws {
-        let submitter = TaskSubmitter(destination: .spool("/nonexistent"), wait: false, timeout: .seconds(1), seal: true)
+        let submitter = TaskSubmitter(
+            destination: .spool("/nonexistent"), wait: false, timeout: .seconds(1), seal: true)
         let outcome = await submitter.submit(TaskFixtures.task())
         #expect(outcome.status == 64)
         #expect(outcome.errorOutput.contains("--wait"))

@@ -86,7 +86,8 @@ enum RFC9180A2 {
         let aad = Array("task-1".utf8)
         let sealed = try HPKE.seal(publicKey: pair.publicKey, info: info, aad: aad, plaintext: Array("s3cr3t".utf8))
         func fails(
-            privateKey: [UInt8]? = nil, enc: [UInt8]? = nil, info otherInfo: [UInt8]? = nil, aad otherAAD: [UInt8]? = nil,
+            privateKey: [UInt8]? = nil, enc: [UInt8]? = nil, info otherInfo: [UInt8]? = nil,
+            aad otherAAD: [UInt8]? = nil,
             ciphertext: [UInt8]? = nil
         ) -> HPKEError.Code? {
             do {

@@ -41,7 +41,8 @@ enum PyHPKE {
             timeout: .seconds(60))
         if outcome.termination == .exited(3) {
             throw Failure(
-                description: "pyhpke is not installed for python3 (\(outcome.errorOutput.trimmingCharacters(in: .newlines))); "
+                description:
+                    "pyhpke is not installed for python3 (\(outcome.errorOutput.trimmingCharacters(in: .newlines))); "
                     + "install it with: python3 -m pip install '\(requirement)' (make deps does)")
         }
         guard outcome.termination == .exited(0),

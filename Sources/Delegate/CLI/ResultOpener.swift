@@ -20,7 +20,8 @@ public struct ResultOpener: Sendable {
         case .failure(let error): return .failure(error.message, status: ExitStatus.usage)
         }
         guard let result = try? TaskResult.decode(jsonLine: input) else {
-            return .failure("the input is not a result (one JSON object as the delegate writes it)", status: ExitStatus.usage)
+            return .failure(
+                "the input is not a result (one JSON object as the delegate writes it)", status: ExitStatus.usage)
         }
         return Self.outcome(opening: result, privateKey: privateKey, status: ExitStatus.success)
     }
@@ -30,7 +31,8 @@ public struct ResultOpener: Sendable {
     static func outcome(opening result: TaskResult, privateKey: [UInt8], status: Int32) -> CommandOutcome {
         guard result.sealed != nil else {
             return CommandOutcome(
-                output: result.jsonLine, errorOutput: "secrets-delegate: note: the result is not sealed", status: status)
+                output: result.jsonLine, errorOutput: "secrets-delegate: note: the result is not sealed", status: status
+            )
         }
         do {
             return CommandOutcome(output: try result.opened(privateKey: privateKey).jsonLine, status: status)

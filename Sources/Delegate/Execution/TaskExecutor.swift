@@ -78,7 +78,8 @@ public struct TaskExecutor: Sendable {
             withheld.status = .failed
             withheld.error = TaskFailure(
                 code: TaskFailure.Code.sealingFailed.rawValue,
-                message: "the operation ran but its result could not be sealed to sealTo (\(error.code)); it is withheld",
+                message:
+                    "the operation ran but its result could not be sealed to sealTo (\(error.code)); it is withheld",
                 retryable: false)
             return withheld
         }

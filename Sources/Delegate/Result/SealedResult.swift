@@ -72,7 +72,9 @@ extension SealedResult: Codable {
         ciphertext = try Self.decodeBase64(container, .ciphertext)
     }
 
-    private static func decodeBase64(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> [UInt8] {
+    private static func decodeBase64(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws
+        -> [UInt8]
+    {
         guard let data = Data(base64Encoded: try container.decode(String.self, forKey: key)) else {
             throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not base64")
         }

@@ -16,7 +16,8 @@ import TestSupport
         }
         defer { server.stop() }
         let directory = try TemporaryDirectory(prefix: "sealed")
-        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSEALTEST", "secret-key": "seal-test-secret"], in: directory)
+        try DaemonTestFixtures.writeCredentials(
+            ["key-id": "AKIDSEALTEST", "secret-key": "seal-test-secret"], in: directory)
         let daemon = try DaemonProcess(
             configuration: DaemonTestFixtures.configuration(
                 name: DaemonTestFixtures.uniqueName("sealed"), tags: ["sealed"], directory: directory,
@@ -55,7 +56,8 @@ import TestSupport
         #expect((rejected["error"] as? [String: Any])?["code"] as? String == "InvalidTask")
 
         // open: the result with sealed replaced by the result it holds.
-        let opened = try await ChildProcess.run(binary, ["open", "--key", keyPath, resultPath], environment: environment)
+        let opened = try await ChildProcess.run(
+            binary, ["open", "--key", keyPath, resultPath], environment: environment)
         #expect(opened.termination == .exited(0), "\(opened.errorOutput)")
         let openedResult = try TaskResult.decode(jsonLine: Data(opened.output.utf8))
         #expect(openedResult.result?["secretString"]?.stringValue == canary)
@@ -65,7 +67,8 @@ import TestSupport
         // A key that is not the recipient's: exit 1, nothing on stdout.
         let otherKey = directory.path("other.key")
         _ = try await ChildProcess.run(binary, ["keygen", "--out", otherKey], environment: environment)
-        let refused = try await ChildProcess.run(binary, ["open", "--key", otherKey, "-"], environment: environment, input: Data(resultFile.utf8))
+        let refused = try await ChildProcess.run(
+            binary, ["open", "--key", otherKey, "-"], environment: environment, input: Data(resultFile.utf8))
         #expect(refused.termination == .exited(1))
         #expect(refused.output.isEmpty)
 
