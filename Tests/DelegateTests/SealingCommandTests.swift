@@ -32,7 +32,7 @@ import Testing
         #expect(privateKey.count == 32)
         let publicKey = try #require(Data(base64Encoded: outcome.output))
         #expect(Array(publicKey) == (try HPKE.publicKey(privateKey: privateKey)))
-        #expect(SealingKey(base64: outcome.output) != nil)
+        #expect(try SealingKey(base64: outcome.output).publicKey == Array(publicKey))
         #expect(!outcome.output.contains(text.trimmingCharacters(in: .newlines)))
     }
 
@@ -62,7 +62,7 @@ import Testing
     @Test func openPrintsTheResultItHolds() throws {
         let directory = try TemporaryDirectory(prefix: "open")
         let keyPath = directory.path("k")
-        let publicKey = try #require(SealingKey(base64: ResultKeyFile.generate(out: keyPath).output))
+        let publicKey = try SealingKey(base64: ResultKeyFile.generate(out: keyPath).output)
         let sealed = try result().sealed(to: publicKey)
 
         let outcome = ResultOpener(keyPath: keyPath).open(Data((sealed.jsonLine + "\n").utf8))
@@ -80,7 +80,7 @@ import Testing
         let directory = try TemporaryDirectory(prefix: "open")
         let keyPath = directory.path("k")
         let otherPath = directory.path("other")
-        let publicKey = try #require(SealingKey(base64: ResultKeyFile.generate(out: keyPath).output))
+        let publicKey = try SealingKey(base64: ResultKeyFile.generate(out: keyPath).output)
         _ = ResultKeyFile.generate(out: otherPath)
         let sealed = try result().sealed(to: publicKey)
 

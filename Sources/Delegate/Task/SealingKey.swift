@@ -8,15 +8,20 @@ public struct SealingKey: Sendable, Equatable {
     /// The raw 32-byte public key.
     public let publicKey: [UInt8]
 
-    /// Nil unless `base64` is standard base64 (with padding) of a usable 32-byte X25519 key.
-    public init?(base64: String) {
-        guard let data = Data(base64Encoded: base64), data.count == HPKE.keyByteCount else { return nil }
-        self.init(publicKey: Array(data))
+    /// The key whose standard base64 (with padding) is `base64`.
+    ///
+    /// - Throws: `invalidLength` unless it is base64 of 32 bytes, `invalidPublicKey` for a
+    ///   small-order point, `openSSL` if this host's OpenSSL cannot do X25519 at all.
+    public init(base64: String) throws(HPKEError) {
+        guard let data = Data(base64Encoded: base64), data.count == HPKE.keyByteCount else {
+            throw HPKEError(code: .invalidLength, message: "not the base64 of 32 bytes")
+        }
+        try self.init(publicKey: Array(data))
     }
 
-    /// Nil unless `publicKey` is a usable 32-byte X25519 key.
-    public init?(publicKey: [UInt8]) {
-        guard (try? HPKE.validate(publicKey: publicKey)) != nil else { return nil }
+    /// The raw key `publicKey`, checked as ``init(base64:)`` checks it.
+    public init(publicKey: [UInt8]) throws(HPKEError) {
+        try HPKE.validate(publicKey: publicKey)
         self.publicKey = publicKey
     }
 
@@ -27,9 +32,16 @@ extension DelegateTask {
     /// `sealTo`, if the task has one.
     static func decodeSealTo(_ task: TaskObject) throws(TaskProblem) -> SealingKey? {
         guard let text = try task.optionalString("sealTo") else { return nil }
-        guard let key = SealingKey(base64: text) else {
+        do {
+            return try SealingKey(base64: text)
+        } catch where error.code == .invalidPublicKey {
+            throw .invalid("sealTo is not a usable X25519 public key (a point of small order)")
+        } catch where error.code == .openSSL {
+            // Refused before any AWS call, so that no write happens whose result would be withheld.
+            throw TaskProblem(
+                code: .sealingFailed, message: "this delegate cannot seal results: its OpenSSL failed (\(error.message))")
+        } catch {
             throw .invalid("sealTo must be the base64 of a 32-byte X25519 public key (as keygen prints)")
         }
-        return key
     }
 }
