@@ -88,19 +88,19 @@ import Testing
     @Test func aSealedResultOpensOnlyWithItsKeyAndTaskID() throws {
         let sealed = try succeeded().sealed(to: key)
         let otherKey = try HPKE.generateKeyPair().privateKey
-        #expect(throws: ResultOpeningError.self) { try sealed.opened(privateKey: otherKey) }
+        #expect(throws: SealedResultError.self) { try sealed.opened(privateKey: otherKey) }
 
         var moved = sealed
         moved.id = "another-task"
-        #expect(throws: ResultOpeningError.self) { try moved.opened(privateKey: pair.privateKey) }
+        #expect(throws: SealedResultError.self) { try moved.opened(privateKey: pair.privateKey) }
 
         var tampered = sealed
         tampered.sealed?.ciphertext[0] ^= 1
-        #expect(throws: ResultOpeningError.self) { try tampered.opened(privateKey: pair.privateKey) }
+        #expect(throws: SealedResultError.self) { try tampered.opened(privateKey: pair.privateKey) }
 
         var otherSuite = sealed
         otherSuite.sealed?.algorithm = "HPKE-P256-SHA256-AES128GCM"
-        let error = #expect(throws: ResultOpeningError.self) { try otherSuite.opened(privateKey: pair.privateKey) }
+        let error = #expect(throws: SealedResultError.self) { try otherSuite.opened(privateKey: pair.privateKey) }
         #expect(error?.message.contains("HPKE-P256-SHA256-AES128GCM") == true)
     }
 

@@ -131,10 +131,10 @@ import Testing
         let (empty, _) = try TaskSubmitter.addSealTo(Data("{ }".utf8)).get()
         #expect(try JSONSerialization.jsonObject(with: empty) is [String: Any])
 
-        #expect(throws: ResultOpeningError.self) {
+        #expect(throws: SealedResultError.self) {
             try TaskSubmitter.addSealTo(Data(#"{"sealTo":"x","id":"t"}"#.utf8)).get()
         }
-        #expect(throws: ResultOpeningError.self) { try TaskSubmitter.addSealTo(Data("[]".utf8)).get() }
+        #expect(throws: SealedResultError.self) { try TaskSubmitter.addSealTo(Data("[]".utf8)).get() }
     }
 
     @Test func sealNeedsWait() async throws {

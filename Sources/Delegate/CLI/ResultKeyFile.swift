@@ -21,14 +21,14 @@ public enum ResultKeyFile {
     }
 
     /// The private key in `path`, or why it cannot be used.
-    public static func read(_ path: String) -> Result<[UInt8], ResultOpeningError> {
+    public static func read(_ path: String) -> Result<[UInt8], SealedResultError> {
         guard let data = FileManager.default.contents(atPath: path) else {
-            return .failure(ResultOpeningError("cannot read the key file \(path)"))
+            return .failure(SealedResultError("cannot read the key file \(path)"))
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let key = Data(base64Encoded: text), key.count == HPKE.keyByteCount else {
             return .failure(
-                ResultOpeningError("the key file \(path) does not hold one line of base64 of a 32-byte key"))
+                SealedResultError("the key file \(path) does not hold one line of base64 of a 32-byte key"))
         }
         return .success(Array(key))
     }

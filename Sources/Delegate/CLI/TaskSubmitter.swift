@@ -139,23 +139,23 @@ public struct TaskSubmitter: Sendable {
 
     /// `task` with a `"sealTo"` of a new key pair's public key as its first field, and the
     /// private key. The rest of the task is kept byte for byte.
-    static func addSealTo(_ task: Data) -> Result<(Data, [UInt8]), ResultOpeningError> {
+    static func addSealTo(_ task: Data) -> Result<(Data, [UInt8]), SealedResultError> {
         guard let object = try? JSONSerialization.jsonObject(with: task) as? [String: Any] else {
-            return .failure(ResultOpeningError("the task is not a JSON object"))
+            return .failure(SealedResultError("the task is not a JSON object"))
         }
         guard object["sealTo"] == nil else {
-            return .failure(ResultOpeningError("the task has a sealTo already; --seal adds its own"))
+            return .failure(SealedResultError("the task has a sealTo already; --seal adds its own"))
         }
         let pair: HPKE.KeyPair
         do {
             pair = try HPKE.generateKeyPair()
         } catch {
-            return .failure(ResultOpeningError("cannot generate a key pair: \(error)"))
+            return .failure(SealedResultError("cannot generate a key pair: \(error)"))
         }
         let bytes = Array(task)
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
         guard let brace = bytes.firstIndex(where: { !isSpace($0) }), bytes[brace] == UInt8(ascii: "{") else {
-            return .failure(ResultOpeningError("the task is not a JSON object"))
+            return .failure(SealedResultError("the task is not a JSON object"))
         }
         let empty = bytes[(brace + 1)...].first(where: { !isSpace($0) }) == UInt8(ascii: "}")
         let field = #""sealTo":""# + Data(pair.publicKey).base64EncodedString() + (empty ? #"""# : #"","#)

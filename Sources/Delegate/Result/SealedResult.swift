@@ -31,22 +31,22 @@ public struct SealedResult: Sendable, Equatable {
 
     /// The `result` object this holds, if it was sealed for `taskID` to the public key of
     /// `privateKey` and nothing about it changed since.
-    public func open(taskID: String, privateKey: [UInt8]) throws(ResultOpeningError) -> JSONValue {
+    public func open(taskID: String, privateKey: [UInt8]) throws(SealedResultError) -> JSONValue {
         guard algorithm == Self.algorithm else {
-            throw ResultOpeningError("the result is sealed with \(algorithm), not \(Self.algorithm)")
+            throw SealedResultError("the result is sealed with \(algorithm), not \(Self.algorithm)")
         }
         let plaintext: [UInt8]
         do {
             plaintext = try HPKE.open(
                 privateKey: privateKey, enc: enc, info: Self.info, aad: Array(taskID.utf8), ciphertext: ciphertext)
         } catch {
-            throw ResultOpeningError(
+            throw SealedResultError(
                 error.code == .authenticationFailed
                     ? "the sealed result does not authenticate: another key, another task id, or it was changed"
                     : "the sealed result cannot be opened: \(error)")
         }
         guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(plaintext)), case .object = value else {
-            throw ResultOpeningError("the sealed result holds no JSON object")
+            throw SealedResultError("the sealed result holds no JSON object")
         }
         return value
     }
@@ -89,8 +89,9 @@ extension SealedResult: Codable {
     }
 }
 
-/// Why a sealed result could not be opened. The message never holds key material or plaintext.
-public struct ResultOpeningError: Error, Sendable, Equatable, CustomStringConvertible {
+/// Why a sealed result (or its key) could not be used. The message never holds key material or
+/// plaintext.
+public struct SealedResultError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
 
     public init(_ message: String) {

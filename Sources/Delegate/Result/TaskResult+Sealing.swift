@@ -12,7 +12,7 @@ extension TaskResult {
     }
 
     /// This result with `sealed` replaced by the `result` it holds (unchanged if not sealed).
-    public func opened(privateKey: [UInt8]) throws(ResultOpeningError) -> TaskResult {
+    public func opened(privateKey: [UInt8]) throws(SealedResultError) -> TaskResult {
         guard let sealed else { return self }
         var copy = self
         copy.result = try sealed.open(taskID: id ?? "", privateKey: privateKey)
