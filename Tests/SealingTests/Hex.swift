@@ -3,7 +3,10 @@ func hex(_ text: String) -> [UInt8] {
     let digits = Array(text.utf8)
     precondition(digits.count % 2 == 0, "odd-length hex")
     return stride(from: 0, to: digits.count, by: 2).map { index in
-        UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16)!
+        guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
+            preconditionFailure("bad hex in a test vector")
+        }
+        return byte
     }
 }
 
