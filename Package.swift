@@ -6,6 +6,7 @@ import PackageDescription
 /// Module layout (one folder per concern):
 /// - `CCurl`, `CCurlShim`, `COpenSSL`, `CSystemd`, `CLinuxShim`: C bindings, never visible in public API.
 /// - `SigV4`: pure request signing (depends only on hashing).
+/// - `Sealing`: RFC 9180 HPKE for sealed results (depends only on libcrypto).
 /// - `HTTP`: the libcurl client behind the `HTTPClient` protocol.
 /// - `AWSCore`: signed AWS calls, retries, error decoding, clock skew.
 /// - `AWSCredentials`: access keys by reference, environment, IMDSv2, STS AssumeRole, caching.
@@ -49,6 +50,7 @@ let package = Package(
 
         // MARK: Libraries
         .target(name: "SigV4", dependencies: ["COpenSSL"]),
+        .target(name: "Sealing", dependencies: ["COpenSSL"]),
         .target(
             name: "HTTP",
             dependencies: [
@@ -93,7 +95,7 @@ let package = Package(
         .target(
             name: "Delegate",
             dependencies: [
-                "AWSCore", "AWSCredentials", "SecretsManager", "HTTP", "TaskQueue", "Systemd",
+                "AWSCore", "AWSCredentials", "SecretsManager", "HTTP", "TaskQueue", "Systemd", "Sealing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -124,12 +126,14 @@ let package = Package(
         // The strict IMDSv2 server as a process, for the booted-systemd tier (scripts/boot-test.sh).
         .executableTarget(name: "IMDSEmulator", dependencies: ["TestSupport", "SigV4"], path: "Tests/IMDSEmulator"),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SealingTests", dependencies: ["Sealing", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "SecretsManager", "TestSupport"]),
         .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "AWSCredentials", "TestSupport"]),
         .testTarget(name: "TaskQueueTests", dependencies: ["TaskQueue", "TestSupport"]),
-        .testTarget(name: "DelegateTests", dependencies: ["Delegate", "SecretsManager", "AWSCore", "TestSupport"]),
+        .testTarget(
+            name: "DelegateTests", dependencies: ["Delegate", "SecretsManager", "AWSCore", "Sealing", "TestSupport"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
     ]
 )

@@ -2,3 +2,4 @@
 #include <openssl/hmac.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/kdf.h>

@@ -16,7 +16,7 @@ struct SecretsDelegate: AsyncParsableCommand {
             what the daemon needs. The packaged unit does not restart the daemon after 78.
             """,
         version: DelegateVersion.current,
-        subcommands: [Run.self, Submit.self, CheckConfig.self, Status.self]
+        subcommands: [Run.self, Submit.self, CheckConfig.self, Status.self, Keygen.self, Open.self]
     )
 }
 
@@ -66,12 +66,16 @@ struct Submit: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds to wait for the result.", valueName: "S"))
     var timeout: Double = 120
 
+    @Flag(help: "Have the result sealed to a one-off key pair held in memory, and print it opened (needs --wait).")
+    var seal = false
+
     @Argument(help: ArgumentHelp("The task file, or - for standard input.", valueName: "TASK.json|-"))
     var task: String
 
     func validate() throws {
         if socket != nil, spool != nil { throw ValidationError("use --socket or --spool, not both") }
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if seal, !wait { throw ValidationError("--seal needs --wait: only this process could open the result") }
     }
 
     func run() async throws {
@@ -93,7 +97,8 @@ struct Submit: AsyncParsableCommand {
         } else {
             try finish(CommandOutcome(errorOutput: "secrets-delegate: cannot read \(task)", status: ExitStatus.usage))
         }
-        let submitter = TaskSubmitter(destination: destination, wait: wait, timeout: .milliseconds(Int(timeout * 1000)))
+        let submitter = TaskSubmitter(
+            destination: destination, wait: wait, timeout: .milliseconds(Int(timeout * 1000)), seal: seal)
         try finish(await submitter.submit(data))
     }
 }
@@ -130,5 +135,47 @@ struct Status: ParsableCommand {
             try finish(CommandOutcome(errorOutput: "secrets-delegate: no --socket and the configuration has no socket_path", status: ExitStatus.usage))
         }
         try finish(StatusQuery(socketPath: path).run())
+    }
+}
+
+struct Keygen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a key pair for sealed results: the private key to a new file, the public key on stdout.",
+        discussion: """
+            KEYFILE gets one line of base64 and mode 0600; an existing file is never overwritten. \
+            Put the printed public key in a task's sealTo.
+            """)
+
+    @Option(help: ArgumentHelp("The private key file to create.", valueName: "KEYFILE"))
+    var out: String
+
+    func run() throws {
+        if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
+        try finish(ResultKeyFile.generate(out: out))
+    }
+}
+
+struct Open: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a sealed result with its result opened.",
+        discussion: "Exits 1, printing nothing, if the result does not authenticate under the key and its task id.")
+
+    @Option(help: ArgumentHelp("The private key file (from keygen).", valueName: "KEYFILE"))
+    var key: String
+
+    @Argument(help: ArgumentHelp("The result file, or - for standard input.", valueName: "RESULT.json|-"))
+    var result: String = "-"
+
+    func run() throws {
+        if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
+        let data: Data
+        if result == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else if let contents = FileManager.default.contents(atPath: result) {
+            data = contents
+        } else {
+            try finish(CommandOutcome(errorOutput: "secrets-delegate: cannot read \(result)", status: ExitStatus.usage))
+        }
+        try finish(ResultOpener(keyPath: key).open(data))
     }
 }

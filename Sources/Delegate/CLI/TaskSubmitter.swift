@@ -1,8 +1,13 @@
 import Foundation
+import Sealing
 import TaskQueue
 
 /// `secrets-delegate submit`: hands one task to a delegate through its socket or its spool and,
 /// with `wait`, prints the result and exits 0 if it succeeded, 1 if not.
+///
+/// With `seal`, the task gets a `sealTo` of a key pair made for this one submission and held
+/// only in memory, and the result is printed opened (exit 1 and nothing on stdout if it does not
+/// authenticate). Sealing needs `wait`: nobody else could open the result.
 public struct TaskSubmitter: Sendable {
     public enum Destination: Sendable, Equatable {
         case socket(String)
@@ -12,11 +17,13 @@ public struct TaskSubmitter: Sendable {
     public var destination: Destination
     public var wait: Bool
     public var timeout: Duration
+    public var seal: Bool
 
-    public init(destination: Destination, wait: Bool, timeout: Duration) {
+    public init(destination: Destination, wait: Bool, timeout: Duration, seal: Bool = false) {
         self.destination = destination
         self.wait = wait
         self.timeout = timeout
+        self.seal = seal
     }
 
     /// The destination from the flags, else from the configuration (socket first).
@@ -29,6 +36,18 @@ public struct TaskSubmitter: Sendable {
     }
 
     public func submit(_ task: Data) async -> CommandOutcome {
+        var task = task
+        var privateKey: [UInt8]?
+        if seal {
+            guard wait else { return .failure("--seal needs --wait", status: ExitStatus.usage) }
+            switch Self.addSealTo(task) {
+            case .success(let (sealed, key)):
+                task = sealed
+                privateKey = key
+            case .failure(let error):
+                return .failure(error.message, status: ExitStatus.usage)
+            }
+        }
         guard task.count <= DelegateTask.maximumSize else {
             return .failure("the task is \(task.count) bytes; at most \(DelegateTask.maximumSize) are allowed", status: ExitStatus.usage)
         }
@@ -38,13 +57,13 @@ public struct TaskSubmitter: Sendable {
         let id = object["id"] as? String
         switch destination {
         case .socket(let path):
-            return await submitToSocket(task, id: id, path: path)
+            return await submitToSocket(task, id: id, path: path, privateKey: privateKey)
         case .spool(let directory):
-            return await submitToSpool(task, id: id, directory: directory)
+            return await submitToSpool(task, id: id, directory: directory, privateKey: privateKey)
         }
     }
 
-    private func submitToSocket(_ task: Data, id: String?, path: String) async -> CommandOutcome {
+    private func submitToSocket(_ task: Data, id: String?, path: String, privateKey: [UInt8]?) async -> CommandOutcome {
         // JSON allows raw newlines only between tokens, so a pretty-printed task becomes one
         // line by turning them into spaces.
         var line = task
@@ -69,7 +88,9 @@ public struct TaskSubmitter: Sendable {
                 guard remaining > .zero, let reply = try client.readLine(timeout: remaining) else {
                     return .failure("the delegate closed the connection before answering", status: ExitStatus.unavailable)
                 }
-                if let outcome = Self.outcome(forResult: reply, expectedID: id) { return outcome }
+                if let outcome = Self.outcome(forResult: reply, expectedID: id, privateKey: privateKey) {
+                    return outcome
+                }
             }
         } catch {
             let timedOut = error.code == .timedOut
@@ -79,14 +100,16 @@ public struct TaskSubmitter: Sendable {
         }
     }
 
-    private func submitToSpool(_ task: Data, id: String?, directory: String) async -> CommandOutcome {
+    private func submitToSpool(
+        _ task: Data, id: String?, directory: String, privateKey: [UInt8]?
+    ) async -> CommandOutcome {
         let taskID = id ?? "submit-\(UUID().uuidString.lowercased())"
         let producer = SpoolProducer(directory: directory)
         do {
             let path = try producer.enqueue(id: taskID, data: task)
             guard wait else { return CommandOutcome(output: "queued \(path)", status: ExitStatus.success) }
             let result = try await producer.waitForResult(id: taskID, timeout: timeout)
-            return Self.outcome(forResult: result, expectedID: nil)
+            return Self.outcome(forResult: result, expectedID: nil, privateKey: privateKey)
                 ?? .failure("the result file for \(taskID) is not a result", status: ExitStatus.unavailable)
         } catch {
             if error.code == .timedOut {
@@ -99,13 +122,43 @@ public struct TaskSubmitter: Sendable {
         }
     }
 
-    /// The outcome for a result line, or nil when the line is the result of another task.
-    static func outcome(forResult line: Data, expectedID: String?) -> CommandOutcome? {
+    /// The outcome for a result line, or nil when the line is the result of another task. With
+    /// `privateKey` (`--seal`), a sealed result is printed opened.
+    static func outcome(forResult line: Data, expectedID: String?, privateKey: [UInt8]? = nil) -> CommandOutcome? {
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)) else {
             return CommandOutcome(output: text, errorOutput: "secrets-delegate: the delegate answered with something that is not a result", status: ExitStatus.unavailable)
         }
         if let expectedID, let id = result.id, id != expectedID { return nil }
-        return CommandOutcome(output: text, status: result.status == .succeeded ? ExitStatus.success : ExitStatus.taskFailed)
+        let status = result.status == .succeeded ? ExitStatus.success : ExitStatus.taskFailed
+        if let privateKey, result.sealed != nil || result.result != nil {
+            return ResultOpener.outcome(opening: result, privateKey: privateKey, status: status)
+        }
+        return CommandOutcome(output: text, status: status)
+    }
+
+    /// `task` with a `"sealTo"` of a new key pair's public key as its first field, and the
+    /// private key. The rest of the task is kept byte for byte.
+    static func addSealTo(_ task: Data) -> Result<(Data, [UInt8]), SealedResultError> {
+        guard let object = try? JSONSerialization.jsonObject(with: task) as? [String: Any] else {
+            return .failure(SealedResultError("the task is not a JSON object"))
+        }
+        guard object["sealTo"] == nil else {
+            return .failure(SealedResultError("the task has a sealTo already; --seal adds its own"))
+        }
+        let pair: HPKE.KeyPair
+        do {
+            pair = try HPKE.generateKeyPair()
+        } catch {
+            return .failure(SealedResultError("cannot generate a key pair: \(error)"))
+        }
+        let bytes = Array(task)
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        guard let brace = bytes.firstIndex(where: { !isSpace($0) }), bytes[brace] == UInt8(ascii: "{") else {
+            return .failure(SealedResultError("the task is not a JSON object"))
+        }
+        let empty = bytes[(brace + 1)...].first(where: { !isSpace($0) }) == UInt8(ascii: "}")
+        let field = #""sealTo":""# + Data(pair.publicKey).base64EncodedString() + (empty ? #"""# : #"","#)
+        return .success((Data(bytes[...brace] + Array(field.utf8) + bytes[(brace + 1)...]), pair.privateKey))
     }
 }

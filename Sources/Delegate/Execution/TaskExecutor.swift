@@ -2,6 +2,7 @@ import AWSCore
 import AWSCredentials
 import Foundation
 import Logging
+import Sealing
 import SecretsManager
 
 /// Runs one validated task against Secrets Manager and produces its result.
@@ -60,8 +61,28 @@ public struct TaskExecutor: Sendable {
             result.attempts = error.attempts
             result.error = TaskFailure(error)
         }
+        if let key = task.sealTo { result = Self.seal(result, to: key, logger: logger) }
         log(result, durationMS: durationMS, logger: logger)
         return result
+    }
+
+    /// `result` with its `result` sealed to `key`; if that fails, the result is withheld and the
+    /// task reported as failed (`SealingFailed`), never written in the clear.
+    static func seal(_ result: TaskResult, to key: SealingKey, logger: Logger) -> TaskResult {
+        do {
+            return try result.sealed(to: key)
+        } catch {
+            logger.error("the result cannot be sealed: \(error)", metadata: ["event": "task-sealing-failed"])
+            var withheld = result
+            withheld.result = nil
+            withheld.status = .failed
+            withheld.error = TaskFailure(
+                code: TaskFailure.Code.sealingFailed.rawValue,
+                message:
+                    "the operation ran but its result could not be sealed to sealTo (\(error.code)); it is withheld",
+                retryable: false)
+            return withheld
+        }
     }
 
     private func makeClient(for connector: Connector) throws(AWSError) -> SecretsManagerClient {

@@ -5,7 +5,7 @@ import Foundation
 /// with a `JSONEncoder` gives the same fields as `jsonLine`; `jsonLine` is the canonical form.
 extension TaskResult: Codable {
     enum CodingKeys: String, CodingKey {
-        case id, status, operation, connectorId, delegate, receivedAt, finishedAt, attempts, result, error
+        case id, status, operation, connectorId, delegate, receivedAt, finishedAt, attempts, result, sealed, error
     }
 
     public init(from decoder: any Decoder) throws {
@@ -20,6 +20,7 @@ extension TaskResult: Codable {
         self.attempts = try container.decode(Int.self, forKey: .attempts)
         self.result = try container.decodeIfPresent(JSONValue.self, forKey: .result)
         self.error = try container.decodeIfPresent(TaskFailure.self, forKey: .error)
+        self.sealed = try container.decodeIfPresent(SealedResult.self, forKey: .sealed)
     }
 
     private static func decodeDate(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> Date {
@@ -42,6 +43,7 @@ extension TaskResult: Codable {
         try container.encode(Timestamp.format(finishedAt), forKey: .finishedAt)
         try container.encode(attempts, forKey: .attempts)
         try container.encodeIfPresent(result, forKey: .result)
+        try container.encodeIfPresent(sealed, forKey: .sealed)
         try container.encodeIfPresent(error, forKey: .error)
     }
 

@@ -25,12 +25,15 @@ public struct TaskResult: Sendable, Equatable {
     public var attempts: Int
     /// The operation's result, for `succeeded`.
     public var result: JSONValue?
+    /// `result` sealed to the task's `sealTo` key, in its place (section 13).
+    public var sealed: SealedResult?
     /// Why the task failed or was rejected.
     public var error: TaskFailure?
 
     public init(
         id: String?, status: Status, operation: String?, connectorId: String?, delegate: String,
-        receivedAt: Date, finishedAt: Date, attempts: Int, result: JSONValue? = nil, error: TaskFailure? = nil
+        receivedAt: Date, finishedAt: Date, attempts: Int, result: JSONValue? = nil, error: TaskFailure? = nil,
+        sealed: SealedResult? = nil
     ) {
         self.id = id
         self.status = status
@@ -42,6 +45,7 @@ public struct TaskResult: Sendable, Equatable {
         self.attempts = attempts
         self.result = result
         self.error = error
+        self.sealed = sealed
     }
 
     /// The `rejected` result for a task that failed validation.
@@ -106,6 +110,10 @@ public struct TaskResult: Sendable, Equatable {
             key("result")
             result.write(into: &out)
         }
+        if let sealed {
+            key("sealed")
+            sealed.jsonValue.write(into: &out)
+        }
         if let error {
             key("error")
             error.jsonValue.write(into: &out)
@@ -116,8 +124,8 @@ public struct TaskResult: Sendable, Equatable {
 
 /// The `error` of a result: an AWS error code as AWS names it, or one of the delegate's own
 /// (`InvalidTask`, `InvalidSecretName`, `NotSelected`, `CredentialsUnavailable`,
-/// `DeadlineExceeded`, `EndpointUnreachable`, `DelegateStopping`). The message never holds a
-/// secret value.
+/// `DeadlineExceeded`, `EndpointUnreachable`, `DelegateStopping`, `SealingFailed`). The message
+/// never holds a secret value.
 public struct TaskFailure: Sendable, Equatable, Codable {
     public var code: String
     public var message: String
@@ -142,6 +150,10 @@ public struct TaskFailure: Sendable, Equatable, Codable {
         case endpointUnreachable = "EndpointUnreachable"
         /// The delegate stopped before it could run (or finish) the task; submit it again.
         case delegateStopping = "DelegateStopping"
+        /// The operation ran but its result could not be sealed to the task's `sealTo` key
+        /// (OpenSSL lacks X25519 or ChaCha20-Poly1305, say, under a FIPS-only provider); the
+        /// result is withheld rather than written in the clear.
+        case sealingFailed = "SealingFailed"
     }
 
     var jsonValue: JSONValue {

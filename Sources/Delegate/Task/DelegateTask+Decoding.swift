@@ -50,7 +50,9 @@ extension DelegateTask {
         SpoolName.isValidID(id)
     }
 
-    private static let topLevelFields: Set<String> = ["id", "connector", "operation", "params", "deadlineSeconds"]
+    private static let topLevelFields: Set<String> = [
+        "id", "connector", "operation", "params", "deadlineSeconds", "sealTo",
+    ]
 
     private static func decode(
         _ task: TaskObject, defaultID: String?, rawDefaultID: String?
@@ -87,8 +89,10 @@ extension DelegateTask {
         let operation = try TaskOperation.decode(operationName, params: params, connector: connector)
 
         let deadline = try task.optionalInt("deadlineSeconds", range: deadlineRange) ?? defaultDeadlineSeconds
+        let sealTo = try decodeSealTo(task)
         try task.refuseUnknown(topLevelFields, what: "a task", checkPlaintextSecrets: true)
-        return DelegateTask(id: id, connector: connector, operation: operation, deadlineSeconds: deadline)
+        return DelegateTask(
+            id: id, connector: connector, operation: operation, deadlineSeconds: deadline, sealTo: sealTo)
     }
 }
 

@@ -10,12 +10,17 @@ public struct DelegateTask: Sendable, Equatable {
     public let operation: TaskOperation
     /// Time allowed for the whole task, 1-3600 s (default 60).
     public let deadlineSeconds: Int
+    /// The key the result's `result` is sealed to (`sealTo`), if any.
+    public let sealTo: SealingKey?
 
-    public init(id: String, connector: Connector, operation: TaskOperation, deadlineSeconds: Int) {
+    public init(
+        id: String, connector: Connector, operation: TaskOperation, deadlineSeconds: Int, sealTo: SealingKey? = nil
+    ) {
         self.id = id
         self.connector = connector
         self.operation = operation
         self.deadlineSeconds = deadlineSeconds
+        self.sealTo = sealTo
     }
 
     public static let maximumSize = 1 << 20

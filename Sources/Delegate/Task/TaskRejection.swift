@@ -7,6 +7,8 @@ public struct TaskRejection: Error, Sendable, Equatable, CustomStringConvertible
     public enum Code: String, Sendable, Equatable {
         case invalidTask = "InvalidTask"
         case invalidSecretName = "InvalidSecretName"
+        /// The task asks for a sealed result (`sealTo`) and this delegate cannot seal.
+        case sealingFailed = "SealingFailed"
     }
 
     public let code: Code

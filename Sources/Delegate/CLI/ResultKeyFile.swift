@@ -1,0 +1,70 @@
+import Foundation
+import Glibc
+import Sealing
+
+/// The private key file of `keygen` and `open --key`: one line, the base64 of a raw 32-byte
+/// X25519 private key, in a file of mode 0600 that `keygen` creates and never overwrites.
+public enum ResultKeyFile {
+    /// `secrets-delegate keygen --out KEYFILE`: a new key pair, the private key written to a
+    /// new file (`O_EXCL`, mode 0600 whatever the umask), the public key printed for `sealTo`.
+    public static func generate(out path: String) -> CommandOutcome {
+        let pair: HPKE.KeyPair
+        do {
+            pair = try HPKE.generateKeyPair()
+        } catch {
+            return .failure("cannot generate a key pair: \(error)", status: ExitStatus.unavailable)
+        }
+        if let problem = write(Data((Data(pair.privateKey).base64EncodedString() + "\n").utf8), to: path) {
+            return .failure(problem, status: ExitStatus.usage)
+        }
+        return CommandOutcome(output: Data(pair.publicKey).base64EncodedString(), status: ExitStatus.success)
+    }
+
+    /// The private key in `path`, or why it cannot be used.
+    public static func read(_ path: String) -> Result<[UInt8], SealedResultError> {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return .failure(SealedResultError("cannot read the key file \(path)"))
+        }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let key = Data(base64Encoded: text), key.count == HPKE.keyByteCount else {
+            return .failure(
+                SealedResultError("the key file \(path) does not hold one line of base64 of a 32-byte key"))
+        }
+        return .success(Array(key))
+    }
+
+    /// Writes `data` to a file that must not exist yet; nil on success, else the problem.
+    static func write(_ data: Data, to path: String) -> String? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let number = errno
+            if number == EEXIST { return "\(path) exists; keygen never overwrites a key" }
+            return "cannot create \(path): \(String(cString: strerror(number)))"
+        }
+        var problem: String?
+        // The umask may have taken bits away; the owner must be able to read it back.
+        if fchmod(fd, 0o600) != 0 {
+            problem = "cannot set the mode of \(path): \(String(cString: strerror(errno)))"
+        }
+        if problem == nil {
+            problem = data.withUnsafeBytes { bytes -> String? in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Glibc.write(fd, bytes.baseAddress.unsafelyUnwrapped + offset, bytes.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        return "cannot write \(path): \(String(cString: strerror(errno)))"
+                    }
+                    offset += written
+                }
+                return nil
+            }
+        }
+        if problem == nil, fsync(fd) != 0 {
+            problem = "cannot write \(path): \(String(cString: strerror(errno)))"
+        }
+        close(fd)
+        if problem != nil { unlink(path) }
+        return problem
+    }
+}

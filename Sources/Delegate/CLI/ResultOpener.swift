@@ -1,0 +1,43 @@
+import Foundation
+
+/// `secrets-delegate open --key KEYFILE [RESULT.json|-]`: prints a result with its `sealed`
+/// replaced by the `result` it holds.
+///
+/// Exits 0 with the opened result (a result that is not sealed is printed as it is, with a
+/// note on stderr); 1 with nothing on stdout if the sealed result does not authenticate under
+/// the key and the result's task id; 64 if the key file or the input cannot be used.
+public struct ResultOpener: Sendable {
+    public var keyPath: String
+
+    public init(keyPath: String) {
+        self.keyPath = keyPath
+    }
+
+    public func open(_ input: Data) -> CommandOutcome {
+        let privateKey: [UInt8]
+        switch ResultKeyFile.read(keyPath) {
+        case .success(let key): privateKey = key
+        case .failure(let error): return .failure(error.message, status: ExitStatus.usage)
+        }
+        guard let result = try? TaskResult.decode(jsonLine: input) else {
+            return .failure(
+                "the input is not a result (one JSON object as the delegate writes it)", status: ExitStatus.usage)
+        }
+        return Self.outcome(opening: result, privateKey: privateKey, status: ExitStatus.success)
+    }
+
+    /// `result` opened and printed with `status`, or exit 1 and nothing on stdout if it does
+    /// not authenticate.
+    static func outcome(opening result: TaskResult, privateKey: [UInt8], status: Int32) -> CommandOutcome {
+        guard result.sealed != nil else {
+            return CommandOutcome(
+                output: result.jsonLine, errorOutput: "secrets-delegate: note: the result is not sealed", status: status
+            )
+        }
+        do {
+            return CommandOutcome(output: try result.opened(privateKey: privateKey).jsonLine, status: status)
+        } catch {
+            return .failure(error.message, status: ExitStatus.taskFailed)
+        }
+    }
+}

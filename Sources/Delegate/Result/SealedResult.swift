@@ -1,0 +1,102 @@
+import Foundation
+import Sealing
+
+/// A result's `result` object sealed to the task's `sealTo` key (docs/INTERFACE.md section 13):
+/// RFC 9180 HPKE base mode, `info` = `secrets-delegate result v1`, `aad` = the task id, the
+/// plaintext the JSON text of the `result` object.
+public struct SealedResult: Sendable, Equatable {
+    /// The suite, as written in `alg`.
+    public static let algorithm = HPKE.algorithm
+    /// HPKE's `info`: binds every sealed result to this purpose and version.
+    public static let info = Array("secrets-delegate result v1".utf8)
+
+    public var algorithm: String
+    /// HPKE's encapsulated key (32 bytes).
+    public var enc: [UInt8]
+    /// The sealed JSON, 16 bytes longer than it.
+    public var ciphertext: [UInt8]
+
+    public init(algorithm: String = Self.algorithm, enc: [UInt8], ciphertext: [UInt8]) {
+        self.algorithm = algorithm
+        self.enc = enc
+        self.ciphertext = ciphertext
+    }
+
+    /// Seals `result` for the task `taskID` to `key`.
+    public static func seal(_ result: JSONValue, taskID: String, to key: SealingKey) throws(HPKEError) -> SealedResult {
+        let sealed = try HPKE.seal(
+            publicKey: key.publicKey, info: info, aad: Array(taskID.utf8), plaintext: Array(result.jsonText.utf8))
+        return SealedResult(enc: sealed.enc, ciphertext: sealed.ciphertext)
+    }
+
+    /// The `result` object this holds, if it was sealed for `taskID` to the public key of
+    /// `privateKey` and nothing about it changed since.
+    public func open(taskID: String, privateKey: [UInt8]) throws(SealedResultError) -> JSONValue {
+        guard algorithm == Self.algorithm else {
+            throw SealedResultError("the result is sealed with \(algorithm), not \(Self.algorithm)")
+        }
+        let plaintext: [UInt8]
+        do {
+            plaintext = try HPKE.open(
+                privateKey: privateKey, enc: enc, info: Self.info, aad: Array(taskID.utf8), ciphertext: ciphertext)
+        } catch {
+            throw SealedResultError(
+                error.code == .authenticationFailed
+                    ? "the sealed result does not authenticate: another key, another task id, or it was changed"
+                    : "the sealed result cannot be opened: \(error)")
+        }
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(plaintext)), case .object = value else {
+            throw SealedResultError("the sealed result holds no JSON object")
+        }
+        return value
+    }
+
+    var jsonValue: JSONValue {
+        .object([
+            "alg": .string(algorithm), "enc": .string(Data(enc).base64EncodedString()),
+            "ciphertext": .string(Data(ciphertext).base64EncodedString()),
+        ])
+    }
+}
+
+extension SealedResult: Codable {
+    enum CodingKeys: String, CodingKey {
+        case algorithm = "alg"
+        case enc, ciphertext
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        algorithm = try container.decode(String.self, forKey: .algorithm)
+        enc = try Self.decodeBase64(container, .enc)
+        ciphertext = try Self.decodeBase64(container, .ciphertext)
+    }
+
+    private static func decodeBase64(_ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws
+        -> [UInt8]
+    {
+        guard let data = Data(base64Encoded: try container.decode(String.self, forKey: key)) else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not base64")
+        }
+        return Array(data)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(algorithm, forKey: .algorithm)
+        try container.encode(Data(enc).base64EncodedString(), forKey: .enc)
+        try container.encode(Data(ciphertext).base64EncodedString(), forKey: .ciphertext)
+    }
+}
+
+/// Why a sealed result (or its key) could not be used. The message never holds key material or
+/// plaintext.
+public struct SealedResultError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+
+    public init(_ message: String) {
+        self.message = message
+    }
+
+    public var description: String { message }
+}

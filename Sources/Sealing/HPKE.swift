@@ -1,0 +1,71 @@
+/// RFC 9180 Hybrid Public Key Encryption, single-shot, base mode, with the one suite the
+/// delegate uses: DHKEM(X25519, HKDF-SHA256) (KEM 0x0020), HKDF-SHA256 (KDF 0x0001) and
+/// ChaCha20-Poly1305 (AEAD 0x0003).
+///
+/// A pure value API: bytes in, bytes out, no state kept between calls. Keys are raw X25519
+/// keys of 32 bytes (RFC 7748). Every primitive is OpenSSL's (the distribution's libcrypto),
+/// so security fixes and provider configuration come from the operating system.
+public enum HPKE {
+    /// The suite's name in sealed results (docs/INTERFACE.md section 13).
+    public static let algorithm = "HPKE-X25519-SHA256-ChaCha20Poly1305"
+    /// Length of a private key, a public key and `enc`.
+    public static let keyByteCount = X25519Key.byteCount
+
+    /// A key pair of raw X25519 keys.
+    public struct KeyPair: Sendable {
+        /// Keep secret; whoever has it opens everything sealed to `publicKey`.
+        public let privateKey: [UInt8]
+        public let publicKey: [UInt8]
+    }
+
+    /// A fresh key pair from OpenSSL's random generator.
+    public static func generateKeyPair() throws(HPKEError) -> KeyPair {
+        let key = try X25519Key.generate()
+        return KeyPair(privateKey: try key.rawPrivateKey(), publicKey: try key.rawPublicKey())
+    }
+
+    /// The public key belonging to a raw private key.
+    public static func publicKey(privateKey: [UInt8]) throws(HPKEError) -> [UInt8] {
+        try X25519Key(privateKey: privateKey).rawPublicKey()
+    }
+
+    /// Checks that `publicKey` can be sealed to: 32 bytes, and not a small-order point (with
+    /// which every sealing would fail). Costs one X25519 operation.
+    public static func validate(publicKey: [UInt8]) throws(HPKEError) {
+        _ = try X25519Key.generate().sharedSecret(with: X25519Key(publicKey: publicKey))
+    }
+
+    /// Seals `plaintext` to `publicKey` (RFC 9180 `SealBase`): a fresh ephemeral key for each
+    /// call, so sealing the same plaintext twice gives different results.
+    ///
+    /// - Returns: `enc`, the 32-byte encapsulated key, and the ciphertext (plaintext length
+    ///   plus a 16-byte tag). Both are needed to open.
+    public static func seal(
+        publicKey: [UInt8], info: [UInt8], aad: [UInt8], plaintext: [UInt8]
+    ) throws(HPKEError) -> (enc: [UInt8], ciphertext: [UInt8]) {
+        try seal(publicKey: publicKey, info: info, aad: aad, plaintext: plaintext, ephemeralKey: X25519Key.generate())
+    }
+
+    /// `SealBase` with a given ephemeral key: RFC 9180's test vectors fix it (`skEm`).
+    static func seal(
+        publicKey: [UInt8], info: [UInt8], aad: [UInt8], plaintext: [UInt8], ephemeralKey: X25519Key
+    ) throws(HPKEError) -> (enc: [UInt8], ciphertext: [UInt8]) {
+        let (sharedSecret, enc) = try encapsulate(publicKey: publicKey, ephemeralKey: ephemeralKey)
+        let context = try keySchedule(sharedSecret: sharedSecret, info: info)
+        let ciphertext = try ChaCha20Poly1305.seal(
+            key: context.key, nonce: context.nonce(sequence: 0), aad: aad, plaintext: plaintext)
+        return (enc, ciphertext)
+    }
+
+    /// Opens what ``seal(publicKey:info:aad:plaintext:)`` sealed to the public key of
+    /// `privateKey` (RFC 9180 `OpenBase`). Throws `authenticationFailed` if the ciphertext,
+    /// `enc`, `info` or `aad` differ from what was sealed, or the key is not the recipient's.
+    public static func open(
+        privateKey: [UInt8], enc: [UInt8], info: [UInt8], aad: [UInt8], ciphertext: [UInt8]
+    ) throws(HPKEError) -> [UInt8] {
+        let sharedSecret = try decapsulate(enc: enc, privateKey: X25519Key(privateKey: privateKey))
+        let context = try keySchedule(sharedSecret: sharedSecret, info: info)
+        return try ChaCha20Poly1305.open(
+            key: context.key, nonce: context.nonce(sequence: 0), aad: aad, ciphertext: ciphertext)
+    }
+}

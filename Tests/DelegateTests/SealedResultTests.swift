@@ -1,0 +1,123 @@
+import Foundation
+import Logging
+import Sealing
+import Testing
+
+@testable import Delegate
+
+@Suite struct SealedResultTests {
+    let received = Date(timeIntervalSince1970: 1_795_262_400)
+    let pair: HPKE.KeyPair
+    let key: SealingKey
+
+    init() throws {
+        pair = try HPKE.generateKeyPair()
+        key = try SealingKey(publicKey: pair.publicKey)
+    }
+
+    func succeeded(id: String = "build-4711-db-password") -> TaskResult {
+        TaskResult(
+            id: id, status: .succeeded, operation: "getSecretValue", connectorId: "awsSmProd", delegate: "build-host-1",
+            receivedAt: received, finishedAt: received, attempts: 1,
+            result: ["name": "db#password", "value": "s3cr3t-canary"])
+    }
+
+    // MARK: sealTo in a task
+
+    @Test func sealToDecodes() throws {
+        let task = try DelegateTask.decode(
+            TaskFixtures.task { $0["sealTo"] = .string(key.base64) }, defaultID: nil)
+        #expect(task.sealTo == key)
+        #expect(try DelegateTask.decode(TaskFixtures.task(), defaultID: nil).sealTo == nil)
+    }
+
+    @Test(arguments: [
+        "not base64!",
+        Data(repeating: 9, count: 31).base64EncodedString(),
+        Data(repeating: 9, count: 33).base64EncodedString(),
+        // Unpadded and URL-safe forms are not standard base64.
+        String(Data(repeating: 9, count: 32).base64EncodedString().dropLast()),
+        // Small-order points: every sealing to them would fail.
+        Data(repeating: 0, count: 32).base64EncodedString(),
+        Data([1] + [UInt8](repeating: 0, count: 31)).base64EncodedString(),
+    ])
+    func badSealToIsAnInvalidTask(sealTo: String) {
+        let error = #expect(throws: TaskRejection.self) {
+            try DelegateTask.decode(TaskFixtures.task { $0["sealTo"] = .string(sealTo) }, defaultID: nil)
+        }
+        #expect(error?.code == .invalidTask)
+        #expect(error?.message.contains("sealTo") == true)
+        #expect(error?.taskID == "build-4711-db-password")
+    }
+
+    @Test func sealToMustBeAString() {
+        let error = #expect(throws: TaskRejection.self) {
+            try DelegateTask.decode(TaskFixtures.task { $0["sealTo"] = 42 }, defaultID: nil)
+        }
+        #expect(error?.code == .invalidTask)
+    }
+
+    // MARK: sealed results
+
+    @Test func aSealedResultHidesTheValueAndOpensBack() throws {
+        let plain = succeeded()
+        let sealed = try plain.sealed(to: key)
+        #expect(sealed.result == nil)
+        let box = try #require(sealed.sealed)
+        #expect(box.algorithm == "HPKE-X25519-SHA256-ChaCha20Poly1305")
+        #expect(box.enc.count == 32)
+
+        let line = sealed.jsonLine
+        #expect(!line.contains("s3cr3t-canary"))
+        #expect(!line.contains("\"result\""))
+        #expect(line.hasPrefix(#"{"id":"build-4711-db-password","status":"succeeded","operation":"getSecretValue","#))
+        #expect(line.contains(#""attempts":1,"sealed":{"alg":"HPKE-X25519-SHA256-ChaCha20Poly1305","ciphertext":""#))
+
+        // The plaintext is exactly the JSON of the result object.
+        let plaintext = try HPKE.open(
+            privateKey: pair.privateKey, enc: box.enc, info: Array("secrets-delegate result v1".utf8),
+            aad: Array("build-4711-db-password".utf8), ciphertext: box.ciphertext)
+        #expect(String(decoding: plaintext, as: UTF8.self) == #"{"name":"db#password","value":"s3cr3t-canary"}"#)
+
+        let decoded = try TaskResult.decode(jsonLine: Data(line.utf8))
+        #expect(decoded == sealed)
+        #expect(try TaskResult.decode(jsonLine: JSONEncoder().encode(sealed)) == sealed)
+        #expect(try decoded.opened(privateKey: pair.privateKey) == plain)
+    }
+
+    @Test func aSealedResultOpensOnlyWithItsKeyAndTaskID() throws {
+        let sealed = try succeeded().sealed(to: key)
+        let otherKey = try HPKE.generateKeyPair().privateKey
+        #expect(throws: SealedResultError.self) { try sealed.opened(privateKey: otherKey) }
+
+        var moved = sealed
+        moved.id = "another-task"
+        #expect(throws: SealedResultError.self) { try moved.opened(privateKey: pair.privateKey) }
+
+        var tampered = sealed
+        tampered.sealed?.ciphertext[0] ^= 1
+        #expect(throws: SealedResultError.self) { try tampered.opened(privateKey: pair.privateKey) }
+
+        var otherSuite = sealed
+        otherSuite.sealed?.algorithm = "HPKE-P256-SHA256-AES128GCM"
+        let error = #expect(throws: SealedResultError.self) { try otherSuite.opened(privateKey: pair.privateKey) }
+        #expect(error?.message.contains("HPKE-P256-SHA256-AES128GCM") == true)
+    }
+
+    @Test func resultsWithoutAResultObjectStayAsTheyAre() throws {
+        let failed = TaskResult(
+            id: "t1", status: .failed, operation: "getSecretValue", connectorId: "c", delegate: "d",
+            receivedAt: received, finishedAt: received, attempts: 1,
+            error: TaskFailure(code: "ResourceNotFoundException", message: "m", retryable: false))
+        #expect(try failed.sealed(to: key) == failed)
+        #expect(try failed.opened(privateKey: pair.privateKey) == failed)
+    }
+
+    @Test func theExecutorSealsWhenTheTaskAsks() throws {
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let sealed = TaskExecutor.seal(succeeded(), to: key, logger: logger)
+        #expect(sealed.status == .succeeded)
+        #expect(sealed.result == nil)
+        #expect(try sealed.opened(privateKey: pair.privateKey).result == succeeded().result)
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Sealing
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// The library side of `keygen`, `open` and `submit --seal`.
+@Suite struct SealingCommandTests {
+    let received = Date(timeIntervalSince1970: 1_795_262_400)
+
+    func result(id: String = "t-1", value: String = "s3cr3t-canary") -> TaskResult {
+        TaskResult(
+            id: id, status: .succeeded, operation: "getSecretValue", connectorId: "c", delegate: "d",
+            receivedAt: received, finishedAt: received, attempts: 1, result: ["name": "db", "value": .string(value)])
+    }
+
+    // MARK: keygen
+
+    @Test func keygenWritesANewPrivateKeyFileAndPrintsThePublicKey() throws {
+        let directory = try TemporaryDirectory(prefix: "keygen")
+        let path = directory.path("result.key")
+        let outcome = ResultKeyFile.generate(out: path)
+        #expect(outcome.status == 0)
+        #expect(outcome.errorOutput.isEmpty)
+
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasSuffix("\n") && text.filter { $0 == "\n" }.count == 1)
+        let privateKey = try ResultKeyFile.read(path).get()
+        #expect(privateKey.count == 32)
+        let publicKey = try #require(Data(base64Encoded: outcome.output))
+        #expect(Array(publicKey) == (try HPKE.publicKey(privateKey: privateKey)))
+        #expect(try SealingKey(base64: outcome.output).publicKey == Array(publicKey))
+        #expect(!outcome.output.contains(text.trimmingCharacters(in: .newlines)))
+    }
+
+    @Test func keygenNeverOverwritesOrFollowsALink() throws {
+        let directory = try TemporaryDirectory(prefix: "keygen")
+        let path = directory.path("result.key")
+        #expect(ResultKeyFile.generate(out: path).status == 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let again = ResultKeyFile.generate(out: path)
+        #expect(again.status == 64)
+        #expect(again.output.isEmpty)
+        #expect(again.errorOutput.contains("exists"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+
+        let link = directory.path("link.key")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: directory.path("elsewhere"))
+        #expect(ResultKeyFile.generate(out: link).status == 64)
+        #expect(!FileManager.default.fileExists(atPath: directory.path("elsewhere")))
+
+        let missing = ResultKeyFile.generate(out: directory.path("no/such/dir/key"))
+        #expect(missing.status == 64)
+        #expect(missing.output.isEmpty)
+    }
+
+    // MARK: open
+
+    @Test func openPrintsTheResultItHolds() throws {
+        let directory = try TemporaryDirectory(prefix: "open")
+        let keyPath = directory.path("k")
+        let publicKey = try SealingKey(base64: ResultKeyFile.generate(out: keyPath).output)
+        let sealed = try result().sealed(to: publicKey)
+
+        let outcome = ResultOpener(keyPath: keyPath).open(Data((sealed.jsonLine + "\n").utf8))
+        #expect(outcome.status == 0)
+        #expect(outcome.output == result().jsonLine)
+        #expect(outcome.errorOutput.isEmpty)
+
+        // Pretty-printed input is a result too.
+        let pretty = try JSONSerialization.data(
+            withJSONObject: JSONSerialization.jsonObject(with: Data(sealed.jsonLine.utf8)), options: [.prettyPrinted])
+        #expect(ResultOpener(keyPath: keyPath).open(pretty).output == result().jsonLine)
+    }
+
+    @Test func openPrintsNothingAndExits1IfTheResultDoesNotAuthenticate() throws {
+        let directory = try TemporaryDirectory(prefix: "open")
+        let keyPath = directory.path("k")
+        let otherPath = directory.path("other")
+        let publicKey = try SealingKey(base64: ResultKeyFile.generate(out: keyPath).output)
+        _ = ResultKeyFile.generate(out: otherPath)
+        let sealed = try result().sealed(to: publicKey)
+
+        var tampered = sealed
+        tampered.sealed?.ciphertext[4] ^= 0x20
+        var renamed = sealed
+        renamed.id = "t-2"
+        for (input, key) in [(sealed, otherPath), (tampered, keyPath), (renamed, keyPath)] {
+            let outcome = ResultOpener(keyPath: key).open(Data(input.jsonLine.utf8))
+            #expect(outcome.status == 1)
+            #expect(outcome.output.isEmpty)
+            #expect(outcome.errorOutput.contains("does not authenticate"))
+            #expect(!outcome.errorOutput.contains("s3cr3t-canary"))
+        }
+    }
+
+    @Test func openPassesAnUnsealedResultThroughWithANote() throws {
+        let directory = try TemporaryDirectory(prefix: "open")
+        let keyPath = directory.path("k")
+        _ = ResultKeyFile.generate(out: keyPath)
+        let outcome = ResultOpener(keyPath: keyPath).open(Data(result().jsonLine.utf8))
+        #expect(outcome.status == 0)
+        #expect(outcome.output == result().jsonLine)
+        #expect(outcome.errorOutput.contains("not sealed"))
+    }
+
+    @Test func openRefusesABadKeyFileOrInput() throws {
+        let directory = try TemporaryDirectory(prefix: "open")
+        let keyPath = directory.path("k")
+        _ = ResultKeyFile.generate(out: keyPath)
+        let badKey = directory.path("bad")
+        try Data("not a key\n".utf8).write(to: URL(fileURLWithPath: badKey))
+        let line = Data(result().jsonLine.utf8)
+        #expect(ResultOpener(keyPath: badKey).open(line).status == 64)
+        #expect(ResultOpener(keyPath: directory.path("missing")).open(line).status == 64)
+        #expect(ResultOpener(keyPath: keyPath).open(Data("[1,2]".utf8)).status == 64)
+    }
+
+    // MARK: submit --seal
+
+    @Test func sealToIsAddedAsTheFirstFieldAndTheRestKept() throws {
+        let task = Data(" \n{\"id\":\"t-1\",  \"operation\" : \"getRandomPassword\"}\n".utf8)
+        let (sealedTask, privateKey) = try TaskSubmitter.addSealTo(task).get()
+        let text = String(decoding: sealedTask, as: UTF8.self)
+        let publicKey = Data(try HPKE.publicKey(privateKey: privateKey)).base64EncodedString()
+        #expect(text == " \n{\"sealTo\":\"\(publicKey)\",\"id\":\"t-1\",  \"operation\" : \"getRandomPassword\"}\n")
+
+        let (empty, _) = try TaskSubmitter.addSealTo(Data("{ }".utf8)).get()
+        #expect(try JSONSerialization.jsonObject(with: empty) is [String: Any])
+
+        #expect(throws: SealedResultError.self) {
+            try TaskSubmitter.addSealTo(Data(#"{"sealTo":"x","id":"t"}"#.utf8)).get()
+        }
+        #expect(throws: SealedResultError.self) { try TaskSubmitter.addSealTo(Data("[]".utf8)).get() }
+    }
+
+    @Test func sealNeedsWait() async throws {
+        let submitter = TaskSubmitter(
+            destination: .spool("/nonexistent"), wait: false, timeout: .seconds(1), seal: true)
+        let outcome = await submitter.submit(TaskFixtures.task())
+        #expect(outcome.status == 64)
+        #expect(outcome.errorOutput.contains("--wait"))
+    }
+
+    /// Through a spool, with the test playing the delegate: the task carries the one-off key,
+    /// the result file holds only the sealed form, and the submitter prints it opened.
+    @Test(arguments: [false, true])
+    func submitSealOpensWhatItWaitsFor(tamper: Bool) async throws {
+        let directory = try TemporaryDirectory(prefix: "seal-submit")
+        let spool = directory.path("spool")
+        for folder in ["tmp", "new", "done"] {
+            try FileManager.default.createDirectory(atPath: spool + "/" + folder, withIntermediateDirectories: true)
+        }
+        let submitter = TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(20), seal: true)
+        async let submitted = submitter.submit(TaskFixtures.task())
+
+        let id = "build-4711-db-password"
+        let taskPath = spool + "/new/\(id).json"
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: taskPath), waited < 2000 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 1
+        }
+        let task = try DelegateTask.decode(try Data(contentsOf: URL(fileURLWithPath: taskPath)), defaultID: id)
+        let key = try #require(task.sealTo)
+        var sealed = try result(id: id).sealed(to: key)
+        if tamper { sealed.sealed?.ciphertext[0] ^= 1 }
+        let line = sealed.jsonLine + "\n"
+        #expect(!line.contains("s3cr3t-canary"))
+        try Data(line.utf8).write(to: URL(fileURLWithPath: spool + "/tmp/result"))
+        try FileManager.default.moveItem(atPath: spool + "/tmp/result", toPath: spool + "/done/\(id).json")
+
+        let outcome = await submitted
+        if tamper {
+            #expect(outcome.status == 1)
+            #expect(outcome.output.isEmpty)
+            #expect(outcome.errorOutput.contains("does not authenticate"))
+        } else {
+            #expect(outcome.status == 0, "\(outcome.errorOutput)")
+            #expect(outcome.output == result(id: id).jsonLine)
+        }
+    }
+}
