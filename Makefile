@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-## deps: install the C libraries' headers and the AWS emulator (moto_server) if missing.
+## deps: install the C libraries' headers, the AWS emulator (moto_server), boto3 and pyhpke if missing.
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
@@ -21,6 +21,9 @@ deps:
 	fi
 	@command -v moto_server >/dev/null 2>&1 && $(PYTHON) -c "import flask, flask_cors" 2>/dev/null || \
 	  $(PYTHON) -m pip install --quiet "moto[server]"
+	@$(PYTHON) -c "import boto3" 2>/dev/null || $(PYTHON) -m pip install --quiet boto3
+	@# An independent HPKE implementation (RFC 9180) that the sealed-result tests interoperate with.
+	@$(PYTHON) -c "import pyhpke" 2>/dev/null || $(PYTHON) -m pip install --quiet "pyhpke>=0.6,<0.7"
 
 build: deps
 	$(SWIFT) build
