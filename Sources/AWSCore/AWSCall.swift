@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import SigV4
 
 /// One AWS API call, encoded for its protocol and ready to be signed and sent.
 public struct AWSCall: Sendable {
@@ -33,35 +34,13 @@ public struct AWSCall: Sendable {
     public static func query(action: String, version: String, parameters: [(String, String)]) -> AWSCall {
         var pairs = [("Action", action), ("Version", version)]
         pairs.append(contentsOf: parameters)
-        let body = pairs.map { "\(FormEncoding.encode($0.0))=\(FormEncoding.encode($0.1))" }.joined(separator: "&")
+        let body = pairs.map { "\(PercentEncoding.encode($0.0))=\(PercentEncoding.encode($0.1))" }.joined(separator: "&")
         return AWSCall(
             operation: action,
             wireProtocol: .query,
             headers: ["Content-Type": "application/x-www-form-urlencoded; charset=utf-8"],
             body: Data(body.utf8)
         )
-    }
-}
-
-/// Percent-encoding with the RFC 3986 unreserved set, as SigV4 and the query protocol expect.
-public enum FormEncoding {
-    public static func encode(_ value: String) -> String {
-        var result = ""
-        result.reserveCapacity(value.utf8.count)
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                UInt8(ascii: "~"):
-                result.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF".unicodeScalars)
-                result.unicodeScalars.append("%")
-                result.unicodeScalars.append(hex[Int(byte >> 4)])
-                result.unicodeScalars.append(hex[Int(byte & 0x0F)])
-            }
-        }
-        return result
     }
 }
 

@@ -1,6 +1,15 @@
-/// Byte-level helpers for SigV4's URI encoding: everything but the RFC 3986 unreserved set
-/// (`A-Z a-z 0-9 - . _ ~`) becomes `%XX` with uppercase hex.
-enum PercentEncoding {
+/// SigV4's URI encoding: everything but the RFC 3986 unreserved set (`A-Z a-z 0-9 - . _ ~`)
+/// becomes `%XX` with uppercase hex. The AWS query protocol's form bodies use the same encoding,
+/// so this is the one place it is written.
+public enum PercentEncoding {
+    /// `value`'s UTF-8 bytes percent-encoded (a form value or a canonical query component).
+    public static func encode(_ value: String) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(value.utf8.count)
+        for byte in value.utf8 { appendEncoded(byte, to: &output) }
+        return String(decoding: output, as: UTF8.self)
+    }
+
     static let slash = UInt8(ascii: "/")
     static let percent = UInt8(ascii: "%")
 

@@ -45,3 +45,12 @@ import Testing
         #expect(Hex.encode([]) == "")
     }
 }
+
+@Suite struct PercentEncodingTests {
+    /// The encoding SigV4's canonical query and the AWS query protocol's form bodies share.
+    @Test func onlyTheUnreservedSetStaysAsIs() {
+        #expect(PercentEncoding.encode("AZaz09-._~") == "AZaz09-._~")
+        #expect(PercentEncoding.encode("a b/é+=&") == "a%20b%2F%C3%A9%2B%3D%26")
+        #expect(PercentEncoding.encode("") == "")
+    }
+}
