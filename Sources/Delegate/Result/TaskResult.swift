@@ -142,6 +142,10 @@ public struct TaskFailure: Sendable, Equatable, Codable {
         case endpointUnreachable = "EndpointUnreachable"
         /// The delegate stopped before it could run (or finish) the task; submit it again.
         case delegateStopping = "DelegateStopping"
+        /// A spool task whose id names a result still waiting in `done/`. The first result is
+        /// kept; the code appears in the journal only, since a result for the second task could
+        /// only be written by replacing the first.
+        case duplicateTask = "DuplicateTask"
     }
 
     var jsonValue: JSONValue {

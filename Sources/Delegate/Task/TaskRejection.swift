@@ -7,6 +7,8 @@ public struct TaskRejection: Error, Sendable, Equatable, CustomStringConvertible
     public enum Code: String, Sendable, Equatable {
         case invalidTask = "InvalidTask"
         case invalidSecretName = "InvalidSecretName"
+        /// See `TaskFailure.Code.duplicateTask`.
+        case duplicateTask = "DuplicateTask"
     }
 
     public let code: Code
