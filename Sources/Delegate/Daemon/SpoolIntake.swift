@@ -133,7 +133,7 @@ struct SpoolIntake: Sendable {
             // Another task with this id finished first (both were in flight at once).
             discard(claimed)
             var metadata: Logger.Metadata = [
-                "event": "task-duplicate", "task_id": "\(finalID)",
+                "event": "task-rejected", "task_id": "\(finalID)",
                 "error_code": "\(TaskFailure.Code.duplicateTask.rawValue)",
             ]
             if let connector = result.connectorId { metadata["connector_id"] = "\(connector)" }
