@@ -85,6 +85,12 @@ import Testing
         #expect(find(#"{"\ud83d\ude00":1,"😀":2}"#) == .init(path: "", key: "😀"))
         #expect(find(#"{"a\"b":1,"a\\b":2,"a/b":3,"a\/b":4}"#) == .init(path: "", key: "a/b"))
         #expect(find(#"[{"a":1},{"a":1}] "#) == nil)
+        let key = String(repeating: "k", count: 64)
+        let deep =
+            String(repeating: #"{"\#(key)":"#, count: 200) + #"{"z":1,"z":2}"# + String(repeating: "}", count: 201)
+        let found = find(deep)
+        #expect(found?.key == "z")
+        #expect((found?.path.utf8.count ?? 0) < 300)
         #expect(find(#"{"x":"\"y\":1,\"y\":2"}"#) == nil)
     }
 

@@ -55,6 +55,10 @@ struct DuplicateKeyFinder {
         /// The path of a value about to start inside the innermost container.
         private var childPath: String {
             guard let container = stack.last else { return "" }
+            // Bounded, so deep nesting cannot make every level carry a long path.
+            if container.path.utf8.count > 160 {
+                return container.path.hasSuffix("...") ? container.path : container.path + "..."
+            }
             if !container.isObject { return container.path + "[\(container.index)]" }
             let key = TaskObject.quotedKey(container.lastKey)
             return container.path.isEmpty ? key : container.path + "." + key
