@@ -8,7 +8,16 @@ import HTTP
 /// `<Error><Code>`. Namespaces and suffixes are stripped. For JSON services the short
 /// `AccessDenied` of the authentication layer is reported as `AccessDeniedException`, the name
 /// the service itself uses, so callers see one code for one cause.
+///
+/// What an endpoint sends is bounded here, before it reaches results and the journal: a code is
+/// at most ``maxCodeLength`` characters of `A-Za-z0-9._:-` (anything else is replaced by the
+/// code the HTTP status implies), a message at most ``maxMessageLength`` characters, a request
+/// id at most ``maxRequestIDLength`` printable ASCII characters (else it is dropped).
 enum AWSErrorDecoder {
+    static let maxCodeLength = 128
+    static let maxMessageLength = 1024
+    static let maxRequestIDLength = 128
+
     static func decode(_ response: HTTPResponse, wireProtocol: AWSCall.WireProtocol) -> AWSError {
         let requestId = requestID(in: response)
         var code: String?
@@ -27,21 +36,56 @@ enum AWSErrorDecoder {
             message = error.value(of: "Message")
         }
 
-        var resolved = code ?? fallbackCode(status: response.status)
+        var resolved = code.flatMap(boundedCode) ?? fallbackCode(status: response.status)
         if wireProtocol == .json, resolved == "AccessDenied" {
             resolved = "AccessDeniedException"
         }
         return AWSError(
             kind: .service,
             code: resolved,
-            message: message ?? "HTTP status \(response.status)",
-            requestId: requestId ?? XMLScanner(response.body)?.value(of: "RequestId"),
+            message: message.map(boundedMessage) ?? "HTTP status \(response.status)",
+            requestId: requestId ?? XMLScanner(response.body)?.value(of: "RequestId").flatMap(boundedRequestID),
             httpStatus: response.status
         )
     }
 
     static func requestID(in response: HTTPResponse) -> String? {
-        response.headers["x-amzn-RequestId"] ?? response.headers["x-amz-request-id"]
+        (response.headers["x-amzn-RequestId"] ?? response.headers["x-amz-request-id"]).flatMap(boundedRequestID)
+    }
+
+    /// The code if it is 1-128 characters of `A-Za-z0-9._:-`, else nil.
+    static func boundedCode(_ code: String) -> String? {
+        let utf8 = code.utf8
+        guard (1...maxCodeLength).contains(utf8.count) else { return nil }
+        let allowed = utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"),
+                UInt8(ascii: "-"):
+                true
+            default: false
+            }
+        }
+        return allowed ? code : nil
+    }
+
+    /// The message cut to at most 1,024 characters (Unicode scalars, so that no one character
+    /// made of thousands of combining marks gets through), the cut marked with `...`.
+    static func boundedMessage(_ message: String) -> String {
+        let scalars = message.unicodeScalars
+        guard scalars.count > maxMessageLength else { return message }
+        var cut = String.UnicodeScalarView(scalars.prefix(maxMessageLength - 3))
+        cut.append(contentsOf: "...".unicodeScalars)
+        return String(cut)
+    }
+
+    /// The request id if it is 1-128 printable ASCII characters, else nil.
+    static func boundedRequestID(_ id: String) -> String? {
+        let utf8 = id.utf8
+        guard (1...maxRequestIDLength).contains(utf8.count), utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            return nil
+        }
+        return id
     }
 
     static func stripNamespace(_ raw: String) -> String {

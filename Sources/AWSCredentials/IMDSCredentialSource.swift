@@ -14,7 +14,12 @@ import Synchronization
 /// - Role name discovered from `/latest/meta-data/iam/security-credentials/`; the credentials
 ///   document must say `"Code": "Success"`; responses are bounded in size.
 /// - Static stability: when IMDS cannot be reached and the last credentials have expired, they are
-///   kept for 5-15 minutes more (jittered) with a warning, and refreshing goes on.
+///   kept for 5-15 minutes more (jittered) with a warning, and refreshing goes on. An answer that
+///   is too large or unreadable is an invalid response, not unreachability: it never engages
+///   static stability.
+/// - Credentials that have already expired when IMDS hands them out are refused as an invalid
+///   response, with a warning; while earlier credentials (possibly kept by static stability) are
+///   still good, those are served instead.
 public final class IMDSCredentialSource: CredentialSource {
     public static let tokenTTLSeconds = 21_600
     public static let maxResponseBytes = 64 * 1024
@@ -67,6 +72,9 @@ public final class IMDSCredentialSource: CredentialSource {
             }
             let document = try await get(Self.rolePath + roleName, logger: logger)
             let credentials = try Self.parseCredentials(document)
+            if let expiration = credentials.expiration, expiration <= clock.now() {
+                return try heldInsteadOfExpired(expiration, logger: logger)
+            }
             state.withLock { $0.lastCredentials = credentials }
             return credentials
         } catch let error as AWSError {
@@ -77,6 +85,31 @@ public final class IMDSCredentialSource: CredentialSource {
 
     public func invalidate() async {
         state.withLock { $0.token = nil }
+    }
+
+    /// IMDS handed out credentials that expired at `expiration`: the earlier ones if they are
+    /// still good (as they are while static stability keeps them), else an invalid response.
+    private func heldInsteadOfExpired(_ expiration: Date, logger: Logger) throws(AWSError) -> Credentials {
+        let now = clock.now()
+        let expiredFor = Int(now.timeIntervalSince(expiration).rounded(.up))
+        if let held = state.withLock({ $0.lastCredentials }), let heldUntil = held.expiration, heldUntil > now {
+            logger.warning(
+                """
+                IMDS handed out credentials that expired \(expiredFor) s ago; keeping the earlier ones, good until \
+                \(Timestamp.format(heldUntil))
+                """,
+                metadata: ["event": "imds-expired-credentials", "credential_source": "imds"])
+            return held
+        }
+        logger.warning(
+            "IMDS handed out credentials that expired \(expiredFor) s ago; they are refused",
+            metadata: [
+                "event": "imds-expired-credentials", "credential_source": "imds", "error_code": "InvalidResponse",
+            ])
+        throw AWSError(
+            kind: .invalidResponse, code: "InvalidResponse",
+            message: "IMDS handed out instance credentials that expired at \(Timestamp.format(expiration))",
+            retryable: true)
     }
 
     /// Keeps expired credentials a little longer when IMDS is unreachable rather than failing
@@ -173,6 +206,15 @@ public final class IMDSCredentialSource: CredentialSource {
                 }
                 return response
             } catch {
+                if error.code == .responseTooLarge {
+                    // IMDS answered: too much, but it is reachable.
+                    throw AWSError(
+                        kind: .invalidResponse,
+                        code: "InvalidResponse",
+                        message: "IMDS at \(endpoint) sent an answer larger than \(Self.maxResponseBytes) bytes",
+                        transportError: error
+                    )
+                }
                 if error.isTransient, error.code != .timedOut, attempt < maxAttempts {
                     try? await Task.sleep(for: .milliseconds(Int(50 * Double(attempt) * (1 + jitter()))))
                     continue
@@ -209,8 +251,9 @@ public final class IMDSCredentialSource: CredentialSource {
                 kind: .invalidResponse, code: "InvalidResponse", message: "IMDS credentials are not valid JSON")
         }
         guard document.Code == "Success" else {
-            throw AWSError.credentials(
-                "IMDS reports the instance credentials as '\(document.Code ?? "missing")', not Success")
+            // IMDS's text, bounded: it goes into results and the journal.
+            let code = document.Code.map { $0.count > 64 ? String($0.prefix(64)) + "..." : $0 } ?? "missing"
+            throw AWSError.credentials("IMDS reports the instance credentials as '\(code)', not Success")
         }
         guard let id = document.AccessKeyId, let secret = document.SecretAccessKey, !id.isEmpty, !secret.isEmpty,
             let expirationText = document.Expiration, let expiration = Timestamp.parse(expirationText)

@@ -132,8 +132,24 @@ public final class Spool: Sendable {
     ///
     /// Order matters: the task file may hold secret values, so it goes as soon as the result is
     /// durable, and never before (a crash in between reruns the task, which is idempotent).
+    ///
+    /// - Throws: ``TaskQueueError/Code/resultExists`` when `done/<resultID>.json` is already there
+    ///   (a result its producer has not collected yet): that result is never replaced, and the
+    ///   claimed task file stays for the caller to ``discard(_:)``.
     public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
         try writeResult(id: resultID, data: result)
+        try FileIO.unlink(claimed.path)
+    }
+
+    /// Whether `done/<id>.json` exists: a result its producer has not collected yet.
+    public func hasResult(id: String) throws(TaskQueueError) -> Bool {
+        try SpoolName.checkTaskID(id, what: "result id")
+        return try FileIO.lstat(resultPath(id: id)) != nil
+    }
+
+    /// Deletes a claimed task file without writing a result (for a task whose result file name is
+    /// taken by an earlier result).
+    public func discard(_ claimed: ClaimedTask) throws(TaskQueueError) {
         try FileIO.unlink(claimed.path)
     }
 
@@ -141,11 +157,18 @@ public final class Spool: Sendable {
     /// rejection), writes the result, deletes the file.
     ///
     /// - Returns: false when another delegate claimed it first (nothing written).
+    /// - Throws: ``TaskQueueError/Code/resultExists`` when `done/<resultID>.json` is already there;
+    ///   that result is kept and the file is deleted.
     @discardableResult
     public func reject(_ name: String, resultID: String, result: Data) throws(TaskQueueError) -> Bool {
-        try SpoolName.checkID(resultID, what: "result id")
+        try SpoolName.checkTaskID(resultID, what: "result id")
         guard let claimed = try claim(name) else { return false }
-        try complete(claimed, resultID: resultID, result: result)
+        do {
+            try complete(claimed, resultID: resultID, result: result)
+        } catch where error.code == .resultExists {
+            try discard(claimed)
+            throw error
+        }
         return true
     }
 
@@ -155,15 +178,22 @@ public final class Spool: Sendable {
     }
 
     func writeResult(id: String, data: Data) throws(TaskQueueError) {
-        try SpoolName.checkID(id, what: "result id")
+        try SpoolName.checkTaskID(id, what: "result id")
         let target = resultPath(id: id)
         let temporary = doneDirectory + "/." + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
-        try Self.writeDurably(data, temporary: temporary, target: target, mode: Self.resultMode, replace: true)
+        try Self.writeDurably(
+            data, temporary: temporary, target: target, mode: Self.resultMode, replace: false,
+            conflict: TaskQueueError(
+                code: .resultExists, message: "an uncollected result with this id is already there", path: target))
     }
 
     /// temp file, write, fsync, fchmod, rename, fsync of the directory.
+    ///
+    /// - Parameter conflict: thrown when `replace` is false and `target` exists.
     static func writeDurably(
-        _ data: Data, temporary: String, target: String, mode: mode_t, replace: Bool
+        _ data: Data, temporary: String, target: String, mode: mode_t, replace: Bool,
+        conflict: @autoclosure () -> TaskQueueError = TaskQueueError(
+            code: .alreadyExists, message: "a task with this id is already queued")
     ) throws(TaskQueueError) {
         guard let fd = try FileIO.open(temporary, flags: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode: 0o600) else {
             throw .system("open", path: temporary, errno: ENOENT)
@@ -182,7 +212,9 @@ public final class Spool: Sendable {
             switch try FileIO.renameNoReplace(temporary, target) {
             case .renamed: break
             case .targetExists:
-                throw TaskQueueError(code: .alreadyExists, message: "a task with this id is already queued", path: target)
+                var error = conflict()
+                error.path = error.path ?? target
+                throw error
             case .sourceMissing: throw .system("rename", path: temporary, errno: ENOENT)
             }
         }

@@ -22,9 +22,26 @@ public enum SpoolName {
         }
     }
 
+    /// True for an id that names a task's files (`new/<id>.json`, `done/<id>.json`): a valid id
+    /// (``isValidID(_:)``) that does not start with `.`, since such a file would be hidden from
+    /// `ls` and from the producer's own listing (and `.` and `..` are no file names at all).
+    public static func isValidTaskID(_ id: String) -> Bool {
+        isValidID(id) && id.utf8.first != UInt8(ascii: ".")
+    }
+
     /// The name without its `.json` suffix.
     static func stem(of name: String) -> String {
         name.hasSuffix(".json") ? String(name.dropLast(5)) : name
+    }
+
+    static func checkTaskID(_ id: String, what: String) throws(TaskQueueError) {
+        guard isValidTaskID(id) else {
+            throw TaskQueueError(
+                code: .invalidName,
+                message: "\(what) must be 1-128 characters of A-Za-z0-9._-, not starting with '.': "
+                    + id.prefix(140).debugDescription
+            )
+        }
     }
 
     static func checkTaskFileName(_ name: String) throws(TaskQueueError) {

@@ -22,7 +22,7 @@ public struct SpoolProducer: Sendable {
     ///   existing task is left untouched), ``TaskQueueError/Code/invalidName`` for a bad id.
     @discardableResult
     public func enqueue(id: String, data: Data) throws(TaskQueueError) -> String {
-        try SpoolName.checkID(id, what: "task id")
+        try SpoolName.checkTaskID(id, what: "task id")
         let target = directory + "/new/" + id + ".json"
         let temporary = directory + "/tmp/" + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         try Spool.writeDurably(data, temporary: temporary, target: target, mode: 0o640, replace: false)
@@ -40,7 +40,7 @@ public struct SpoolProducer: Sendable {
     public func waitForResult(
         id: String, timeout: Duration, removeAfterReading: Bool = true
     ) async throws(TaskQueueError) -> Data {
-        try SpoolName.checkID(id, what: "task id")
+        try SpoolName.checkTaskID(id, what: "task id")
         let path = directory + "/done/" + id + ".json"
         let fileName = id + ".json"
         let (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))

@@ -17,6 +17,8 @@ public struct TaskQueueError: Error, Sendable, Equatable, CustomStringConvertibl
         public static let invalidName = Code(rawValue: "InvalidName")
         /// A task with this id is already waiting in `new/`.
         public static let alreadyExists = Code(rawValue: "AlreadyExists")
+        /// An uncollected result with this id is already in `done/`; it is kept, not replaced.
+        public static let resultExists = Code(rawValue: "ResultExists")
         /// The name is already claimed in `cur/<delegate>/` (a rerun of the same id is in progress).
         public static let claimConflict = Code(rawValue: "ClaimConflict")
         /// A spool path exists but is not what the layout expects (e.g. a file instead of a directory).

@@ -49,6 +49,66 @@ import Testing
     }
 }
 
+/// A hostile or broken endpoint's error is bounded where it is decoded, before it reaches a
+/// result or the journal.
+@Suite struct AWSErrorDecoderBoundsTests {
+    static let longCode = String(repeating: "C", count: 5000)
+    static let longMessage = String(repeating: "m", count: 5000)
+
+    @Test func aLongCodeIsReplacedByTheStatusCodeAndALongMessageIsCut() {
+        let responses = [
+            HTTPResponse(
+                status: 400, headers: ["x-amzn-ErrorType": Self.longCode],
+                body: Data(#"{"message":"\#(Self.longMessage)"}"#.utf8)),
+            HTTPResponse(
+                status: 400, body: Data(#"{"__type":"ns#\#(Self.longCode)","Message":"\#(Self.longMessage)"}"#.utf8)),
+            HTTPResponse(
+                status: 400,
+                body: Data(
+                    ("<ErrorResponse><Error><Code>\(Self.longCode)</Code>"
+                        + "<Message>\(Self.longMessage)</Message></Error></ErrorResponse>").utf8)),
+        ]
+        for response in responses {
+            let error = AWSErrorDecoder.decode(response, wireProtocol: .json)
+            #expect(error.code == "UnknownError")
+            #expect(error.message.count == 1024)
+            #expect(error.message.hasSuffix("..."))
+        }
+        let server = AWSErrorDecoder.decode(
+            HTTPResponse(status: 503, headers: ["x-amzn-ErrorType": Self.longCode]), wireProtocol: .json)
+        #expect(server.code == "ServiceUnavailable", "still classified as a throttle-or-retry by its status")
+    }
+
+    @Test func aCodeOutsideTheAllowedCharactersIsReplaced() throws {
+        for code in ["Bad Code", "Evil\nInjected=1", "Näive", "a/b", "<script>"] {
+            let body = try JSONSerialization.data(withJSONObject: ["__type": code, "message": "m"])
+            let error = AWSErrorDecoder.decode(HTTPResponse(status: 500, body: body), wireProtocol: .json)
+            #expect(error.code == "InternalFailure", "\(code)")
+        }
+        let exact = String(repeating: "a", count: 128)
+        #expect(AWSErrorDecoder.boundedCode(exact) == exact)
+        #expect(AWSErrorDecoder.boundedCode(exact + "a") == nil)
+        #expect(AWSErrorDecoder.boundedCode("Throttling.Rate:x-1_2") == "Throttling.Rate:x-1_2")
+    }
+
+    @Test func aMessageMadeOfCombiningMarksIsBoundedByScalars() throws {
+        let zalgo = "a" + String(repeating: "\u{0301}", count: 5000)
+        let body = try JSONSerialization.data(withJSONObject: ["__type": "X", "message": zalgo])
+        let error = AWSErrorDecoder.decode(HTTPResponse(status: 400, body: body), wireProtocol: .json)
+        #expect(error.message.unicodeScalars.count == 1024)
+    }
+
+    @Test func aHostileRequestIDIsDropped() {
+        let long = HTTPResponse(status: 400, headers: ["x-amzn-RequestId": String(repeating: "r", count: 5000)])
+        #expect(AWSErrorDecoder.decode(long, wireProtocol: .json).requestId == nil)
+        #expect(AWSErrorDecoder.requestID(in: long) == nil)
+        let spaced = HTTPResponse(status: 400, headers: ["x-amzn-RequestId": "a b"])
+        #expect(AWSErrorDecoder.requestID(in: spaced) == nil)
+        let fine = HTTPResponse(status: 400, headers: ["x-amzn-RequestId": "5f2c-11aa"])
+        #expect(AWSErrorDecoder.requestID(in: fine) == "5f2c-11aa")
+    }
+}
+
 @Suite struct MessageRedactorTests {
     @Test func cutsCanonicalRequestQuotesAndReplacesSecrets() {
         let redactor = MessageRedactor(secrets: ["SECRETKEY123", "TOKEN-abc-def", nil])

@@ -36,6 +36,8 @@ import Testing
         #expect(server.counts.tokenPUTs == 1)
         // ...until the clock passes the TTL less the buffer.
         clock.advance(by: 21_600 - 60)
+        // (IMDS hands out fresh credentials by then; ones already expired would be refused.)
+        server.serve(issued, expiration: clock.now().addingTimeInterval(3600))
         _ = try await source.fetch(logger: logger)
         #expect(server.counts.tokenPUTs == 2)
     }
@@ -108,5 +110,68 @@ import Testing
         let failing = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
         #expect(failing?.httpStatus == 503)
         #expect(server.counts.whileDown == 4)
+    }
+
+    @Test func anOversizedAnswerIsAnInvalidResponseThatNeverEngagesStaticStability() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(
+            credentials: fakeCredentials("big"), expiration: clock.now().addingTimeInterval(3600))
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+        _ = try await source.fetch(logger: logger)
+
+        // The credentials have expired and IMDS answers, but with far too much.
+        clock.advance(by: 3600 + 60)
+        server.setMode(.oversized)
+        let recorder = LogRecorder()
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: recorder.logger()) }
+        #expect(error?.kind == .invalidResponse)
+        #expect(error?.code == "InvalidResponse")
+        #expect(server.counts.oversized == 1, "an answer that was too large is not asked for again")
+        #expect(!recorder.allText.contains("static-stability-engaged"))
+    }
+
+    @Test func credentialsAlreadyExpiredWhenFetchedAreRefused() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(
+            credentials: fakeCredentials("stale"), expiration: clock.now().addingTimeInterval(-5))
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+        let recorder = LogRecorder()
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: recorder.logger()) }
+        #expect(error?.kind == .invalidResponse)
+        #expect(error?.code == "InvalidResponse")
+        #expect(error?.message.contains("expired") == true)
+        #expect(error?.description.contains("fake-secret-stale") == false)
+        let warnings = recorder.records.filter { $0.contains("imds-expired-credentials") }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.hasPrefix("warning") == true, "\(warnings)")
+    }
+
+    @Test func expiredCredentialsFromIMDSLeaveEarlierGoodOnesInUse() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(
+            credentials: fakeCredentials("good"), expiration: clock.now().addingTimeInterval(3600))
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+        _ = try await source.fetch(logger: logger)
+
+        // Still good when IMDS hands out stale ones: the good ones stay.
+        server.serve(fakeCredentials("stale"), expiration: clock.now().addingTimeInterval(-60))
+        let recorder = LogRecorder()
+        let kept = try await source.fetch(logger: recorder.logger())
+        #expect(kept.accessKeyId == "ASIAFAKEgood")
+        #expect(recorder.records.contains { $0.hasPrefix("warning") && $0.contains("imds-expired-credentials") })
+
+        // Expired, then kept by static stability while IMDS was down: still preferred to stale ones.
+        clock.advance(by: 3600 + 60)
+        server.setMode(.down)
+        let extended = try await source.fetch(logger: logger)
+        #expect(extended.accessKeyId == "ASIAFAKEgood")
+        server.setMode(.up)
+        server.serve(fakeCredentials("stale"), expiration: clock.now().addingTimeInterval(-60))
+        #expect(try await source.fetch(logger: logger).accessKeyId == "ASIAFAKEgood")
+
+        // Once those run out too, stale credentials are an error, not something to sign with.
+        clock.advance(by: 16 * 60)
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.code == "InvalidResponse")
     }
 }

@@ -2,6 +2,7 @@ import AWSCore
 import Foundation
 import HTTP
 import Logging
+import Synchronization
 import Systemd
 import TestSupport
 import Testing
@@ -37,4 +38,96 @@ import Testing
         #expect(http.requests == 0)
         #expect(components.dispatcher.status.snapshot.inFlight == 0)
     }
+
+    /// Components whose Secrets Manager endpoint is `endpoint`, one try per call, and the
+    /// delegate's own identity from a made-up environment (for `instanceRole` connectors).
+    static func components(endpoint: String, concurrency: Int, logger: Logger) throws -> DelegateDaemon.Components {
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIDDEADLINE", "AWS_SECRET_ACCESS_KEY": "deadline-secret-unused"]
+        let configuration = try DelegateConfiguration.load(
+            tomlText: """
+                [delegate]
+                name = "deadlines"
+                concurrency = \(concurrency)
+                [queue]
+                spool_dir = ""
+                socket_path = ""
+                [aws]
+                secretsmanager_endpoint = "\(endpoint)"
+                max_attempts = 1
+                [identity]
+                sources = ["environment"]
+                """,
+            environment: environment, hostName: "deadlines")
+        let http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: logger)
+        return try DelegateDaemon.Components(
+            settings: .init(configuration: configuration, configurationPath: nil, environment: environment),
+            notifier: SystemdNotifier(logger: logger), logger: logger, clock: SystemWallClock(), httpClient: http)
+    }
+
+    static func getSecretValue(_ id: String, name: String, deadline: Int) throws -> DelegateTask {
+        try DelegateTask.decode(
+            Data(
+                (#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"\#(name)"},"deadlineSeconds":\#(deadline),"#
+                    + #""connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}}}"#).utf8),
+            defaultID: nil)
+    }
+
+    static let secretBody =
+        #"{"ARN":"arn:aws:secretsmanager:us-east-1:123456789012:secret:s-AbCdEf","Name":"s","SecretString":"x","#
+        + #""VersionId":"v1","VersionStages":["AWSCURRENT"],"CreatedDate":1700000000}"#
+
+    @Test func theDeadlineCountsTheWaitForASlotAndATaskPastItIsNeverSent() async throws {
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let server = try LoopbackHTTPServer { request in
+            let slow = request.bodyText.contains("slow")
+            return ScriptedResponse(status: 200, body: Self.secretBody, delay: slow ? .milliseconds(2500) : .zero)
+        }
+        defer { server.stop() }
+        let components = try Self.components(endpoint: server.baseURL, concurrency: 1, logger: logger)
+        let dispatcher = components.dispatcher
+        let busy = try Self.getSecretValue("busy", name: "slow", deadline: 30)
+        let waiting = try Self.getSecretValue("waiting", name: "quick", deadline: 1)
+
+        async let first = dispatcher.execute(busy, receivedAt: Date(), logger: logger)
+        // The busy task holds the only slot before the second arrives.
+        #expect(await eventuallyTrue { server.recordedRequests.count == 1 })
+        let receivedAt = Date()
+        let second = await dispatcher.execute(waiting, receivedAt: receivedAt, logger: logger)
+        #expect(await first.status == .succeeded)
+
+        #expect(second.status == .failed)
+        #expect(second.error?.code == "DeadlineExceeded")
+        #expect(second.error?.retryable == true)
+        #expect(second.attempts == 0)
+        #expect(second.error?.message.contains("waited") == true, "\(second.error?.message ?? "")")
+        #expect(server.recordedRequests.count == 1, "the waiting task was never sent")
+        #expect(!server.recordedRequests.contains { $0.bodyText.contains("quick") })
+        #expect(second.receivedAt == receivedAt)
+    }
+
+    @Test func deadlineExceededReportsTheAttemptsMade() async throws {
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(status: 200, body: Self.secretBody, delay: .seconds(10))
+        }
+        defer { server.stop() }
+        let components = try Self.components(endpoint: server.baseURL, concurrency: 2, logger: logger)
+        let task = try Self.getSecretValue("late", name: "never-answers", deadline: 1)
+        let started = ContinuousClock.now
+        let result = await components.dispatcher.execute(task, receivedAt: Date(), logger: logger)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(result.error?.code == "DeadlineExceeded")
+        #expect(result.attempts == 1, "one request was sent")
+        #expect(server.recordedRequests.count == 1)
+    }
+}
+
+/// Polls `condition` every 10 ms for up to 10 s.
+private func eventuallyTrue(_ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return condition()
 }

@@ -81,6 +81,56 @@ import Testing
         #expect(throws: TaskQueueError.self) { try a.reject("x.json", resultID: "../x", result: Data()) }
     }
 
+    @Test func anUncollectedResultIsNeverReplaced() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        #expect(try spool.hasResult(id: "same") == false)
+        try producer.enqueue(id: "same", data: Data("first task".utf8))
+        let first = try #require(try spool.claim("same.json"))
+        try spool.complete(first, resultID: "same", result: Data("first result".utf8))
+        #expect(try spool.hasResult(id: "same"))
+
+        // A second task with the same id, in a file of another name.
+        try writeFile(dir.file("new/other.json"), "second task")
+        let second = try #require(try spool.claim("other.json"))
+        let refused = #expect(throws: TaskQueueError.self) {
+            try spool.complete(second, resultID: "same", result: Data("second result".utf8))
+        }
+        #expect(refused?.code == .resultExists)
+        #expect(try String(contentsOfFile: dir.file("done/same.json"), encoding: .utf8) == "first result")
+        #expect(names(in: dir.file("done")) == ["same.json"], "no temporary left behind")
+        #expect(names(in: dir.file("cur/d1")) == ["other.json"], "the caller decides about the task file")
+        try spool.discard(second)
+        #expect(names(in: dir.file("cur/d1")).isEmpty)
+
+        // `reject` keeps the first result too, and deletes the file it claimed.
+        try writeFile(dir.file("new/bad.json"), "{not json")
+        #expect(throws: TaskQueueError.self) { try spool.reject("bad.json", resultID: "same", result: Data("x".utf8)) }
+        #expect(try String(contentsOfFile: dir.file("done/same.json"), encoding: .utf8) == "first result")
+        #expect(names(in: dir.file("new")).isEmpty)
+        #expect(names(in: dir.file("cur/d1")).isEmpty)
+    }
+
+    @Test func taskIDsStartingWithADotAreRefused() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        for id in [".hidden", ".", ".."] {
+            let refused = #expect(throws: TaskQueueError.self) { try producer.enqueue(id: id, data: Data("t".utf8)) }
+            #expect(refused?.code == .invalidName)
+        }
+        try writeFile(dir.file("new/visible.json"), "t")
+        let claimed = try #require(try spool.claim("visible.json"))
+        #expect(throws: TaskQueueError.self) { try spool.complete(claimed, resultID: ".hidden", result: Data()) }
+        #expect(names(in: dir.file("done")).isEmpty)
+        #expect(SpoolName.isValidTaskID("a.b") && !SpoolName.isValidTaskID(".b"))
+    }
+
     @Test func oversizeAndNonRegularFilesAreReportedWithoutReading() throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

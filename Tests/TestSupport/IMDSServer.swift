@@ -29,6 +29,9 @@ public final class IMDSServer: Sendable {
         case failing
         /// Hands out tokens but answers every GET with 401, as if each token were already stale.
         case rejectingTokens
+        /// Hands out tokens but answers every GET with a 1 MiB body (a broken or hostile IMDS:
+        /// reachable, but no client should read that much).
+        case oversized
     }
 
     /// What the server was asked, by kind.
@@ -47,6 +50,8 @@ public final class IMDSServer: Sendable {
         public var forbidden = 0
         /// Requests hung up on or answered with 503 because the server was down or failing.
         public var whileDown = 0
+        /// GETs answered with an oversized body.
+        public var oversized = 0
 
         public init(
             tokenPUTs: Int = 0, roleListGETs: Int = 0, credentialGETs: Int = 0, unauthorized: Int = 0,
@@ -142,7 +147,7 @@ public final class IMDSServer: Sendable {
     {
         state.withLock { state in
             switch state.mode {
-            case .up, .rejectingTokens:
+            case .up, .rejectingTokens, .oversized:
                 break
             case .down:
                 state.counts.whileDown += 1
@@ -175,6 +180,10 @@ public final class IMDSServer: Sendable {
                 else {
                     state.counts.unauthorized += 1
                     return ScriptedResponse(status: 401, body: "Unauthorized")
+                }
+                if state.mode == .oversized {
+                    state.counts.oversized += 1
+                    return ScriptedResponse(status: 200, body: Data(repeating: UInt8(ascii: "x"), count: 1 << 20))
                 }
                 if request.path == credentialsPath {
                     state.counts.roleListGETs += 1

@@ -110,6 +110,7 @@ struct SpoolIntake: Sendable {
                 case .failure(let rejection):
                     result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger)
                 case .success(let task):
+                    if resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) { return }
                     logger.info(
                         "task claimed",
                         metadata: [
@@ -125,14 +126,60 @@ struct SpoolIntake: Sendable {
             // next start (its idempotency token makes a repeated write harmless).
             return
         }
+        let finalID = Self.resultID(for: result.id ?? resultID)
         do {
-            try spool.complete(
-                claimed, resultID: Self.resultID(for: result.id ?? resultID),
-                result: Data((result.jsonLine + "\n").utf8))
+            try spool.complete(claimed, resultID: finalID, result: Data((result.jsonLine + "\n").utf8))
+        } catch where error.code == .resultExists {
+            // Another task with this id finished first (both were in flight at once).
+            discard(claimed)
+            var metadata: Logger.Metadata = [
+                "event": "task-rejected", "task_id": "\(finalID)",
+                "error_code": "\(TaskFailure.Code.duplicateTask.rawValue)",
+            ]
+            if let connector = result.connectorId { metadata["connector_id"] = "\(connector)" }
+            if let operation = result.operation { metadata["operation"] = "\(operation)" }
+            logger.warning(
+                """
+                task \(result.status.rawValue), but an uncollected result for its id was written to done/ meanwhile; \
+                that result is kept and this task's result is dropped (it would replace the first); \
+                the task file was deleted
+                """,
+                metadata: metadata)
         } catch {
             logger.error(
                 "result for \(claimed.name) cannot be written: \(error); the task stays claimed and reruns at the next start"
             )
+        }
+    }
+
+    /// True (and the task file deleted, the refusal logged) when `done/` still holds an
+    /// uncollected result named by this task's id: the task is not run, and no result is written
+    /// for it, since it could only replace the first.
+    private func resultIsWaiting(for task: DelegateTask, claimed: ClaimedTask, receivedAt: Date) -> Bool {
+        let id = Self.resultID(for: task.id)
+        do {
+            guard try spool.hasResult(id: id) else { return false }
+        } catch {
+            logger.error("the result file for \(claimed.name) cannot be checked: \(error)")
+            return false
+        }
+        discard(claimed)
+        _ = dispatcher.rejected(
+            TaskRejection(
+                code: .duplicateTask,
+                message: "an uncollected result for this task id is already in done/ (from an earlier task with "
+                    + "the same id, or this task's own result from before a restart); it is kept, this task was "
+                    + "not run and its file was deleted, and no result is written for it (it would replace the first)",
+                taskID: id, operation: task.operation.name.rawValue, connectorID: task.connector.id),
+            receivedAt: receivedAt, logger: logger)
+        return true
+    }
+
+    private func discard(_ claimed: ClaimedTask) {
+        do {
+            try spool.discard(claimed)
+        } catch {
+            logger.error("the task file \(claimed.name) cannot be deleted: \(error)")
         }
     }
 
@@ -146,6 +193,8 @@ struct SpoolIntake: Sendable {
                 default: "_"
                 }
             }.prefix(128))
-        return cleaned.isEmpty || cleaned == "." || cleaned == ".." ? "invalid-task" : cleaned
+        // A leading `.` would hide the result file (and `.` and `..` name no file).
+        let visible = cleaned.first == "." ? "_" + String(cleaned.dropFirst()) : cleaned
+        return visible.isEmpty || visible == "_" || visible == "_." ? "invalid-task" : visible
     }
 }

@@ -22,7 +22,9 @@ public struct TaskExecutor: Sendable {
         self.clock = clock
     }
 
-    /// Runs `task` within its deadline.
+    /// Runs `task` within its deadline, which counts from `receivedAt`: time spent waiting for a
+    /// free slot counts, and a task whose deadline passed while it waited is answered
+    /// `DeadlineExceeded` without any AWS call.
     public func run(_ task: DelegateTask, receivedAt: Date, logger baseLogger: Logger) async -> TaskResult {
         var logger = baseLogger
         logger[metadataKey: "task_id"] = "\(task.id)"
@@ -33,11 +35,18 @@ public struct TaskExecutor: Sendable {
 
         let taskLogger = logger
         let started = ContinuousClock.now
+        // The injected wall clock gave `receivedAt`; a clock stepped backwards counts as no wait.
+        let waited = Duration.seconds(max(0, clock.now().timeIntervalSince(receivedAt)))
         let outcome: Result<OperationOutcome, AWSError>
-        do {
+        do throws(AWSError) {
+            let remaining = .seconds(task.deadlineSeconds) - waited
+            guard remaining > .zero else {
+                throw Deadline.passedWhileWaiting(seconds: task.deadlineSeconds, waited: waited)
+            }
             let client = try makeClient(for: task.connector)
             outcome = .success(
-                try await Deadline.run(seconds: task.deadlineSeconds) { () async throws(AWSError) -> OperationOutcome in
+                try await Deadline.run(seconds: task.deadlineSeconds, waited: waited, remaining: remaining) {
+                    () async throws(AWSError) -> OperationOutcome in
                     try await OperationRunner(client: client, task: task, logger: taskLogger).run()
                 })
         } catch {

@@ -154,6 +154,10 @@ public struct TaskFailure: Sendable, Equatable, Codable {
         /// (OpenSSL lacks X25519 or ChaCha20-Poly1305, say, under a FIPS-only provider); the
         /// result is withheld rather than written in the clear.
         case sealingFailed = "SealingFailed"
+        /// A spool task whose id names a result still waiting in `done/`. The first result is
+        /// kept; the code appears in the journal only, since a result for the second task could
+        /// only be written by replacing the first.
+        case duplicateTask = "DuplicateTask"
     }
 
     var jsonValue: JSONValue {

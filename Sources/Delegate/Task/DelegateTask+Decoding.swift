@@ -31,10 +31,26 @@ extension DelegateTask {
                 taskID: fallbackID)
         }
 
-        // Context for the rejected result, read leniently before anything is checked.
-        let contextID = fields["id"]?.stringValue.flatMap { isValidID($0) ? $0 : nil } ?? fallbackID
-        let contextOperation = fields["operation"]?.stringValue.flatMap { OperationName(rawValue: $0)?.rawValue }
-        let contextConnector = fields["connector"]?["id"]?.stringValue.flatMap { isValidID($0) ? $0 : nil }
+        // Context for the rejected result, read leniently before anything is checked; a field
+        // given twice is no context, since it is not known which of its values was meant.
+        let duplicate = DuplicateKeyFinder.firstDuplicate(in: data)
+        func unambiguous(_ path: String, _ key: String) -> Bool {
+            duplicate != DuplicateKeyFinder.Duplicate(path: path, key: key)
+        }
+        let contextID =
+            (unambiguous("", "id") ? fields["id"]?.stringValue.flatMap { isValidID($0) ? $0 : nil } : nil)
+            ?? fallbackID
+        let contextOperation =
+            unambiguous("", "operation")
+            ? fields["operation"]?.stringValue.flatMap { OperationName(rawValue: $0)?.rawValue } : nil
+        let contextConnector =
+            unambiguous("", "connector") && unambiguous("connector", "id")
+            ? fields["connector"]?["id"]?.stringValue.flatMap { SpoolName.isValidID($0) ? $0 : nil } : nil
+        if let duplicate {
+            throw TaskRejection(
+                code: .invalidTask, message: duplicate.message, taskID: contextID, operation: contextOperation,
+                connectorID: contextConnector)
+        }
         do {
             return try decode(TaskObject(path: "", fields: fields), defaultID: fallbackID, rawDefaultID: defaultID)
         } catch {
@@ -44,10 +60,11 @@ extension DelegateTask {
         }
     }
 
-    /// `[A-Za-z0-9._-]{1,128}`: task ids name result files, so they must be safe file names.
+    /// `[A-Za-z0-9._-]{1,128}`, not starting with `.`: task ids name result files, so they must
+    /// be safe file names that are not hidden.
     public static func isValidID(_ id: String) -> Bool {
         // The spool's own rule, so every id a task may carry can name its result file.
-        SpoolName.isValidID(id)
+        SpoolName.isValidTaskID(id)
     }
 
     private static let topLevelFields: Set<String> = [
@@ -59,8 +76,11 @@ extension DelegateTask {
     ) throws(TaskProblem) -> DelegateTask {
         let id: String
         if let given = try task.optionalString("id") {
-            guard isValidID(given) else {
+            guard SpoolName.isValidID(given) else {
                 throw .invalid("id must be 1-128 characters of A-Za-z0-9._- (and not '.' or '..')")
+            }
+            guard isValidID(given) else {
+                throw .invalid("id must not start with '.': it names the result file, which would be hidden")
             }
             id = given
         } else if let defaultID {
@@ -103,7 +123,8 @@ extension Connector {
         // Plain secrets are refused first, whatever else is wrong.
         try object.refuseUnknown(fields, what: "a connector", checkPlaintextSecrets: true)
         let id = try object.string("id")
-        guard DelegateTask.isValidID(id) else {
+        // Connector ids name no file, so a leading `.` is allowed here.
+        guard SpoolName.isValidID(id) else {
             throw .invalid("connector.id must be 1-128 characters of A-Za-z0-9._-")
         }
         let region = try object.string("region")

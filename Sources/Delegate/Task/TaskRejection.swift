@@ -9,6 +9,8 @@ public struct TaskRejection: Error, Sendable, Equatable, CustomStringConvertible
         case invalidSecretName = "InvalidSecretName"
         /// The task asks for a sealed result (`sealTo`) and this delegate cannot seal.
         case sealingFailed = "SealingFailed"
+        /// See `TaskFailure.Code.duplicateTask`.
+        case duplicateTask = "DuplicateTask"
     }
 
     public let code: Code

@@ -35,4 +35,40 @@ import Testing
         #expect(fixture.names(in: "new").isEmpty)
         #expect(fixture.names(in: "cur/spooler").isEmpty)
     }
+
+    @Test func aTaskWhoseIDNamesAnUncollectedResultIsRefusedAndTheResultKept() async throws {
+        let fixture = try await EndToEndFixture.make()
+        _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
+        let done = fixture.spool + "/done"
+        try FileManager.default.createDirectory(atPath: done, withIntermediateDirectories: true)
+        let first = Data(#"{"id":"dup","status":"succeeded","marker":"first"}"#.utf8)
+        try first.write(to: URL(fileURLWithPath: done + "/dup.json"))
+        // Same id by file name, and by the id inside a file of another name.
+        try fixture.enqueue(fixture.task(id: "dup", operation: "getRandomPassword", selectors: ["s"]))
+        try fixture.enqueue(
+            fixture.task(id: "dup", operation: "getRandomPassword", selectors: ["s"]), fileName: "again.json")
+        // An id that would make a hidden result file.
+        try fixture.enqueue(
+            fixture.task(id: ".hidden", operation: "getRandomPassword", selectors: ["s"]), fileName: "visible.json")
+        let daemon = try fixture.start(
+            configuration: fixture.configuration(name: "spooler", tags: ["s"]), name: "spooler")
+        #expect(
+            await eventually {
+                fixture.names(in: "new").isEmpty && fixture.names(in: "cur/spooler").isEmpty
+                    && fixture.names(in: "done").contains("visible.json")
+                    && daemon.stderrLines.filter { $0.contains("DuplicateTask") }.count >= 2
+            })
+        #expect(try await daemon.stop() == .exited(0))
+
+        #expect(try Data(contentsOf: URL(fileURLWithPath: done + "/dup.json")) == first, "the first result is kept")
+        #expect(fixture.names(in: "done") == ["dup.json", "visible.json"])
+        let refusals = daemon.stderrLines.filter { $0.contains("DuplicateTask") }
+        #expect(refusals.count == 2, "\(daemon.stderrText)")
+        #expect(refusals.allSatisfy { $0.contains("task_id=dup") && $0.contains("warning") }, "\(refusals)")
+        #expect(!daemon.stderrText.contains("task succeeded"), "a refused task is not run")
+
+        let hidden = fixture.results()["visible"]
+        #expect(hidden?["status"] as? String == "rejected")
+        #expect((hidden?["error"] as? [String: Any])?["code"] as? String == "InvalidTask")
+    }
 }
