@@ -110,6 +110,12 @@ public final class SocketConnection: @unchecked Sendable {
                 return
             }
             if count == 0 {
+                // The peer finished sending: the end of the stream also ends a last line that
+                // has no newline, which is answered like any other.
+                if !inbound.isEmpty {
+                    inbound.append(UInt8(ascii: "\n"))
+                    processLines()
+                }
                 finishIntake()
                 return
             }

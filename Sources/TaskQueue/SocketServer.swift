@@ -19,7 +19,8 @@ import Logging
 ///   server stops reading from that peer until some finish (backpressure, not buffering);
 /// - a peer whose unsent output exceeds ``Limits/maximumPendingOutputBytes`` is disconnected.
 ///
-/// A peer that shuts down its sending side still gets the answers to lines it already sent.
+/// A peer that shuts down its sending side still gets the answers to lines it already sent,
+/// including a last line that ends at the end of the stream instead of a newline.
 public final class SocketServer: @unchecked Sendable {
     // @unchecked: mutable state is confined to `queue`; public methods hop onto it.
 
