@@ -21,6 +21,7 @@ public final class SocketConnection: @unchecked Sendable {
     let fd: Int32
     let queue: DispatchQueue
     let limits: SocketServer.Limits
+    let logLimiter: LogRateLimiter
     let logger: Logger
     let handler: SocketServer.Handler
     let onClose: @Sendable (UInt64) -> Void
@@ -42,13 +43,15 @@ public final class SocketConnection: @unchecked Sendable {
 
     init(
         fd: Int32, id: UInt64, peer: PeerCredentials, queue: DispatchQueue, limits: SocketServer.Limits,
-        logger: Logger, handler: @escaping SocketServer.Handler, onClose: @escaping @Sendable (UInt64) -> Void
+        logLimiter: LogRateLimiter, logger: Logger, handler: @escaping SocketServer.Handler,
+        onClose: @escaping @Sendable (UInt64) -> Void
     ) {
         self.fd = fd
         self.id = id
         self.peer = peer
         self.queue = queue
         self.limits = limits
+        self.logLimiter = logLimiter
         var logger = logger
         logger[metadataKey: "connection"] = "\(id)"
         self.logger = logger
@@ -159,9 +162,10 @@ public final class SocketConnection: @unchecked Sendable {
     }
 
     private func lineTooLong() {
-        logger.warning(
+        logLimiter.warning(
             "socket line over the limit; closing the connection",
-            metadata: ["limit": "\(limits.maximumLineBytes)", "peer_uid": "\(peer.uid)"])
+            metadata: ["limit": "\(limits.maximumLineBytes)", "peer_uid": "\(peer.uid)"], key: "line-too-long",
+            logger: logger)
         inbound = []
         scanFrom = 0
         let message = #"{"error":"LineTooLong","message":"a line may be at most \#(limits.maximumLineBytes) bytes; closing the connection"}"#
@@ -196,9 +200,10 @@ public final class SocketConnection: @unchecked Sendable {
     private func enqueue(_ bytes: [UInt8]) {
         guard !closed else { return }
         if pendingOutput + bytes.count > limits.maximumPendingOutputBytes {
-            logger.warning(
+            logLimiter.warning(
                 "socket peer is not reading its results; dropping the connection",
-                metadata: ["pending_bytes": "\(pendingOutput)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
+                metadata: ["pending_bytes": "\(pendingOutput)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],
+                key: "not-reading", logger: logger)
             closeNow()
             return
         }

@@ -63,24 +63,32 @@ public final class SocketServer: @unchecked Sendable {
     public let limits: Limits
     let logger: Logger
     let handler: Handler
+    /// Every warning a peer can provoke goes through this, so no peer can flood the journal.
+    let logLimiter: LogRateLimiter
     let queue = DispatchQueue(label: "TaskQueue.SocketServer")
 
     private var policy: PeerPolicy
     private var resolvedPolicy: PeerPolicy.Resolved?
     private var listenFD: Int32 = -1
     private var acceptSource: DispatchSourceRead?
+    /// Runs `sweep()` every second while the server runs.
+    private var sweepTimer: DispatchSourceTimer?
     private var connections: [UInt64: SocketConnection] = [:]
     private var nextID: UInt64 = 0
     private var boundPath: String?
     private var started = false
 
+    /// - Parameter logLimiter: rate-limits the warnings peers can provoke; the server summarises
+    ///   its suppressed events every second, so a caller's own peer-triggered warnings (invalid
+    ///   tasks) may share it.
     public init(
-        listener: Listener, policy: PeerPolicy = PeerPolicy(), limits: Limits = Limits(), logger: Logger,
-        handler: @escaping Handler
+        listener: Listener, policy: PeerPolicy = PeerPolicy(), limits: Limits = Limits(),
+        logLimiter: LogRateLimiter = LogRateLimiter(), logger: Logger, handler: @escaping Handler
     ) {
         self.listener = listener
         self.policy = policy
         self.limits = limits
+        self.logLimiter = logLimiter
         self.logger = logger
         self.handler = handler
     }
@@ -109,6 +117,11 @@ public final class SocketServer: @unchecked Sendable {
             source.setCancelHandler { FileIO.close(fd) }
             self.acceptSource = source
             source.resume()
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1), leeway: .milliseconds(100))
+            timer.setEventHandler { [weak self] in self?.sweep() }
+            self.sweepTimer = timer
+            timer.resume()
         }
         logger.info("socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
     }
@@ -138,7 +151,10 @@ public final class SocketServer: @unchecked Sendable {
             self.closeListener()
             for connection in Array(self.connections.values) { connection.closeNow() }
             self.connections = [:]
+            self.sweepTimer?.cancel()
+            self.sweepTimer = nil
         }
+        logLimiter.flush()
     }
 
     /// How many permitted connections are open.
@@ -157,6 +173,11 @@ public final class SocketServer: @unchecked Sendable {
         }
     }
 
+    /// Periodic housekeeping: summarises suppressed warnings.
+    private func sweep() {
+        logLimiter.flush()
+    }
+
     private func acceptAvailable() {
         guard let resolvedPolicy else { return }
         for _ in 0..<64 {
@@ -164,7 +185,8 @@ public final class SocketServer: @unchecked Sendable {
             if fd < 0 {
                 let number = errno
                 if number != EAGAIN && number != EWOULDBLOCK && number != ECONNABORTED {
-                    logger.error("accept failed", metadata: ["errno": "\(number)"])
+                    logLimiter.log(
+                        .error, "accept failed", metadata: ["errno": "\(number)"], key: "accept-failed", logger: logger)
                 }
                 return
             }
@@ -173,14 +195,17 @@ public final class SocketServer: @unchecked Sendable {
             do {
                 peer = try PeerCredentials.of(socket: fd)
             } catch {
-                logger.warning("cannot read peer credentials; closing", metadata: ["error": "\(error)"])
+                logLimiter.warning(
+                    "cannot read peer credentials; closing", metadata: ["error": "\(error)"], key: "peer-credentials",
+                    logger: logger)
                 FileIO.close(fd)
                 continue
             }
             guard resolvedPolicy.allows(peer) else {
-                logger.warning(
+                logLimiter.warning(
                     "socket peer not allowed",
-                    metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"])
+                    metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"],
+                    key: "peer-refused", logger: logger)
                 let refusal =
                     Array(#"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#.utf8)
                     + [10]
@@ -192,7 +217,8 @@ public final class SocketServer: @unchecked Sendable {
             }
             nextID += 1
             let connection = SocketConnection(
-                fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, logger: logger, handler: handler,
+                fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, logLimiter: logLimiter, logger: logger,
+                handler: handler,
                 onClose: { [weak self] id in self?.connections[id] = nil })
             connections[nextID] = connection
             logger.debug(

@@ -139,10 +139,13 @@ public final class DelegateDaemon: Service, Sendable {
         } else {
             return nil
         }
-        let intake = SocketIntake(dispatcher: dispatcher, statusReport: { await self.statusReport() }, logger: logger)
+        let logLimiter = LogRateLimiter()
+        let intake = SocketIntake(
+            dispatcher: dispatcher, statusReport: { await self.statusReport() }, logLimiter: logLimiter, logger: logger)
         let server = SocketServer(
             listener: listener,
             policy: Self.peerPolicy(queue),
+            logLimiter: logLimiter,
             logger: logger,
             handler: { line, connection in await intake.handle(line, connection: connection) }
         )
