@@ -36,6 +36,8 @@ public final class SocketConnection: @unchecked Sendable {
     private var writeActive = false
     private var liveSources = 0
     private var linesInProgress = 0
+    /// When bytes last moved in either direction or a line finished.
+    private var lastActivity = ContinuousClock.now
     /// No more input is read (EOF, an over-long line, or the server stopped intake); the
     /// connection closes once running lines finish and output is flushed.
     private var finishing = false
@@ -123,6 +125,7 @@ public final class SocketConnection: @unchecked Sendable {
                 return
             }
             inbound.append(contentsOf: chunk[0..<count])
+            lastActivity = .now
             budget -= count
             processLines()
         }
@@ -175,6 +178,7 @@ public final class SocketConnection: @unchecked Sendable {
 
     private func lineFinished() {
         linesInProgress -= 1
+        lastActivity = .now
         if closed { return }
         if !finishing {
             processLines()
@@ -227,6 +231,7 @@ public final class SocketConnection: @unchecked Sendable {
                 return
             }
             outboundHead += sent
+            if sent > 0 { lastActivity = .now }
         }
         if outboundHead == outbound.count {
             outbound.removeAll(keepingCapacity: outbound.capacity <= 64 * 1024)
@@ -260,6 +265,21 @@ public final class SocketConnection: @unchecked Sendable {
             source.resume()
         }
         writeActive = true
+    }
+
+    /// Closes the connection if no line is in progress and nothing moved for `timeout`. A peer
+    /// that leaves its results unread that long is dropped with a warning.
+    func closeIfIdle(now: ContinuousClock.Instant, timeout: Duration) {
+        guard !closed, linesInProgress == 0, now - lastActivity >= timeout else { return }
+        if pendingOutput > 0 {
+            logLimiter.warning(
+                "socket peer has not read its results for \(timeout); dropping the connection",
+                metadata: ["pending_bytes": "\(pendingOutput)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],
+                key: "not-reading", logger: logger)
+        } else {
+            logger.debug("closing an idle socket connection", metadata: ["idle_timeout": "\(timeout)"])
+        }
+        closeNow()
     }
 
     private func closeIfDone() {

@@ -12,6 +12,10 @@ import Logging
 ///
 /// All socket I/O is non-blocking on one serial dispatch queue, so a slow or silent client costs a
 /// buffer, never a thread. Limits:
+/// - at most ``Limits/maximumConnections`` permitted connections are open at once; a peer beyond
+///   that gets one line `{"error":"TooManyConnections",...}` and is closed;
+/// - a connection with no line in progress that has neither sent nor taken any bytes for
+///   ``Limits/idleTimeout`` is closed (checked every second);
 /// - a line longer than ``Limits/maximumLineBytes`` gets one error line
 ///   `{"error":"LineTooLong",...}`, and the connection is closed once lines already running are
 ///   answered (the stream cannot be resynchronised reliably);
@@ -34,6 +38,12 @@ public final class SocketServer: @unchecked Sendable {
 
     /// Bounds that keep one peer from costing unbounded memory or stalling others.
     public struct Limits: Sendable, Equatable {
+        /// Permitted connections open at once; each costs a descriptor, and the daemon needs
+        /// descriptors for credential files and the spool too.
+        public var maximumConnections: Int
+        /// How long a connection may stay open with no line in progress and no bytes moving in
+        /// either direction.
+        public var idleTimeout: Duration
         /// The longest accepted line, without its newline (1 MiB by the spec).
         public var maximumLineBytes: Int
         /// Unsent output per connection beyond which the peer is disconnected.
@@ -44,11 +54,15 @@ public final class SocketServer: @unchecked Sendable {
         public var readBytesPerEvent: Int
 
         public init(
+            maximumConnections: Int = 256,
+            idleTimeout: Duration = .seconds(300),
             maximumLineBytes: Int = 1 << 20,
             maximumPendingOutputBytes: Int = 16 << 20,
             maximumLinesInProgress: Int = 256,
             readBytesPerEvent: Int = 256 << 10
         ) {
+            self.maximumConnections = maximumConnections
+            self.idleTimeout = idleTimeout
             self.maximumLineBytes = maximumLineBytes
             self.maximumPendingOutputBytes = maximumPendingOutputBytes
             self.maximumLinesInProgress = maximumLinesInProgress
@@ -60,13 +74,14 @@ public final class SocketServer: @unchecked Sendable {
     public typealias Handler = @Sendable (Data, SocketConnection) async -> Void
 
     public let listener: Listener
-    public let limits: Limits
     let logger: Logger
     let handler: Handler
     /// Every warning a peer can provoke goes through this, so no peer can flood the journal.
     let logLimiter: LogRateLimiter
     let queue = DispatchQueue(label: "TaskQueue.SocketServer")
 
+    /// The limits for connections accepted from now on (`update(limits:)` replaces them).
+    private var limits: Limits
     private var policy: PeerPolicy
     private var resolvedPolicy: PeerPolicy.Resolved?
     private var listenFD: Int32 = -1
@@ -136,6 +151,18 @@ public final class SocketServer: @unchecked Sendable {
         }
     }
 
+    /// Applies `limits` (a reload): the connection cap and the idle timeout at once, the
+    /// per-connection limits to connections accepted from now on. Connections over a lowered cap
+    /// are not closed; new ones are refused until enough have gone.
+    public func update(limits: Limits) {
+        queue.async { self.limits = limits }
+    }
+
+    /// The limits in force.
+    public var currentLimits: Limits {
+        queue.sync { limits }
+    }
+
     /// Stops accepting connections and reading new lines; lines already running are still answered,
     /// then each connection closes. The socket file is removed.
     public func stopAccepting() {
@@ -173,9 +200,22 @@ public final class SocketServer: @unchecked Sendable {
         }
     }
 
-    /// Periodic housekeeping: summarises suppressed warnings.
+    /// Periodic housekeeping: closes idle connections and summarises suppressed warnings.
     private func sweep() {
+        let now = ContinuousClock.now
+        for connection in Array(connections.values) {
+            connection.closeIfIdle(now: now, timeout: limits.idleTimeout)
+        }
         logLimiter.flush()
+    }
+
+    /// Sends `line` to a peer that is not taken on, without waiting, and closes it.
+    private func refuse(_ fd: Int32, line: String) {
+        let bytes = Array(line.utf8) + [UInt8(ascii: "\n")]
+        _ = bytes.withUnsafeBytes { raw in
+            Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+        }
+        FileIO.close(fd)
     }
 
     private func acceptAvailable() {
@@ -206,13 +246,19 @@ public final class SocketServer: @unchecked Sendable {
                     "socket peer not allowed",
                     metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"],
                     key: "peer-refused", logger: logger)
-                let refusal =
-                    Array(#"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#.utf8)
-                    + [10]
-                _ = refusal.withUnsafeBytes { raw in
-                    Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-                }
-                FileIO.close(fd)
+                refuse(
+                    fd, line: #"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#)
+                continue
+            }
+            guard connections.count < limits.maximumConnections else {
+                logLimiter.warning(
+                    "socket connection refused: too many connections",
+                    metadata: [
+                        "limit": "\(limits.maximumConnections)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)",
+                    ], key: "too-many-connections", logger: logger)
+                let limit = limits.maximumConnections
+                let message = "the delegate already serves \(limit) connections; try again later"
+                refuse(fd, line: #"{"error":"TooManyConnections","message":"\#(message)"}"#)
                 continue
             }
             nextID += 1

@@ -47,7 +47,89 @@ import Testing
         clock.advance(by: .seconds(60))
         limiter.flush()
         let summaries = recorder.records.filter { $0.contains("suppressed=") }
-        #expect(summaries.contains { $0.contains("line over the limit") && $0.contains("suppressed=4") }, "\(summaries)")
+        #expect(
+            summaries.contains { $0.contains("line over the limit") && $0.contains("suppressed=4") }, "\(summaries)")
         #expect(summaries.contains { $0.contains("peer not allowed") && $0.contains("suppressed=2") }, "\(summaries)")
+    }
+
+    /// Waits until `condition` holds (polling), at most `timeout`.
+    func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            if ContinuousClock.now >= deadline { return false }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    @Test func connectionsOverTheCapAreRefusedWithALineAndOneWarning() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let limiter = LogRateLimiter(burst: 1, interval: .seconds(60))
+        let (server, path) = try startServer(
+            dir, limits: .init(maximumConnections: 2), logLimiter: limiter, logger: recorder.logger(),
+            handler: EchoHandler().handler)
+        defer { server.shutdown() }
+        var admitted: [SocketClient] = []
+        for index in 0..<2 {
+            let client = try SocketClient.connect(path: path)
+            try client.send(Data(#"{"id":"\#(index)"}"#.utf8))
+            #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":{"id":"\#(index)"}}"#.utf8))
+            admitted.append(client)
+        }
+        for _ in 0..<5 {
+            let refused = try RawClient(path: path)
+            let received = try await offPool { refused.readUntilClosed() }
+            #expect(received.hasPrefix(#"{"error":"TooManyConnections","message":"#), "got: \(received)")
+            #expect(received.hasSuffix("}\n"))
+        }
+        #expect(recorder.records.filter { $0.contains("too many connections") }.count == 1)
+        #expect(limiter.suppressedCount(key: "too-many-connections") == 4)
+        #expect(server.connectionCount == 2)
+        // A place that frees up is taken again.
+        admitted.removeFirst().close()
+        #expect(try await eventually { server.connectionCount == 1 })
+        let next = try SocketClient.connect(path: path)
+        try next.send(Data("{}".utf8))
+        #expect(try await next.nextLine(timeout: .seconds(30)) == Data(#"{"echo":{}}"#.utf8))
+    }
+
+    @Test func aLoweredCapAppliesToTheNextConnection() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (server, path) = try startServer(dir, handler: EchoHandler().handler)
+        defer { server.shutdown() }
+        let first = try SocketClient.connect(path: path)
+        try first.send(Data("1".utf8))
+        #expect(try await first.nextLine(timeout: .seconds(30)) == Data(#"{"echo":1}"#.utf8))
+        server.update(limits: .init(maximumConnections: 1))
+        #expect(server.currentLimits.maximumConnections == 1)
+        let second = try RawClient(path: path)
+        #expect(try await offPool { second.readUntilClosed() }.hasPrefix(#"{"error":"TooManyConnections""#))
+        // The connection already open stays.
+        try first.send(Data("2".utf8))
+        #expect(try await first.nextLine(timeout: .seconds(30)) == Data(#"{"echo":2}"#.utf8))
+    }
+
+    @Test func anIdleConnectionIsClosedButOneWithALineInProgressIsNot() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (server, path) = try startServer(
+            dir, limits: .init(idleTimeout: .milliseconds(300)),
+            handler: EchoHandler(delay: .milliseconds(2500)).handler)
+        defer { server.shutdown() }
+        let started = ContinuousClock.now
+        let silent = try RawClient(path: path)
+        let busy = try RawClient(path: path)
+        busy.write(#"{"id":"slow"}"# + "\n")
+        let silentReceived = try await offPool { silent.readUntilClosed(timeout: .seconds(30)) }
+        #expect(silentReceived == "", "closed without a word")
+        #expect(ContinuousClock.now - started < .seconds(10))
+        // The busy one is answered, then it is idle too and closed.
+        let busyReceived = try await offPool { busy.readUntilClosed(timeout: .seconds(30)) }
+        #expect(busyReceived == #"{"echo":{"id":"slow"}}"# + "\n")
+        #expect(ContinuousClock.now - started >= .milliseconds(2500))
+        #expect(try await eventually { server.connectionCount == 0 })
     }
 }
