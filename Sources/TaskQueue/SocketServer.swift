@@ -14,6 +14,10 @@ import Logging
 /// buffer, never a thread. Limits:
 /// - at most ``Limits/maximumConnections`` permitted connections are open at once; a peer beyond
 ///   that gets one line `{"error":"TooManyConnections",...}` and is closed;
+/// - when `accept` fails (EMFILE: no descriptor left), the server stops accepting for a short,
+///   growing pause instead of retrying at once (``AcceptBackoff``); it holds one spare descriptor
+///   that it frees to accept a waiting peer, tell it `TooManyConnections` and close it, so peers
+///   are refused rather than left hanging;
 /// - a connection with no line in progress that has neither sent nor taken any bytes for
 ///   ``Limits/idleTimeout`` is closed (checked every second);
 /// - a line longer than ``Limits/maximumLineBytes`` gets one error line
@@ -86,6 +90,18 @@ public final class SocketServer: @unchecked Sendable {
     private var resolvedPolicy: PeerPolicy.Resolved?
     private var listenFD: Int32 = -1
     private var acceptSource: DispatchSourceRead?
+    /// Whether `acceptSource` is suspended by a backoff.
+    private var acceptPaused = false
+    /// The accept failure episode in progress, if any.
+    private var backoff: AcceptBackoff?
+    /// `/dev/null`, held so that one descriptor can be freed when `accept` fails with EMFILE.
+    private var spareFD: Int32 = -1
+    /// `accept(2)` on the listening socket: the new descriptor, or -1 and the errno. Tests replace
+    /// it (before `start()`) to make it fail.
+    var acceptCall: @Sendable (Int32) -> (fd: Int32, errno: Int32) = { listenFD in
+        let fd = FileIO.retrying { accept(listenFD, nil, nil) }
+        return (fd, fd < 0 ? errno : 0)
+    }
     /// Runs `sweep()` every second while the server runs.
     private var sweepTimer: DispatchSourceTimer?
     private var connections: [UInt64: SocketConnection] = [:]
@@ -125,6 +141,7 @@ public final class SocketServer: @unchecked Sendable {
             // An `update(policy:)` that ran meanwhile resolved a newer policy: keep it.
             if self.resolvedPolicy == nil { self.resolvedPolicy = resolved }
             self.listenFD = fd
+            self.spareFD = Self.openSpare()
             self.boundPath = path
             self.started = true
             let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
@@ -192,8 +209,15 @@ public final class SocketServer: @unchecked Sendable {
     // MARK: On the queue
 
     private func closeListener() {
+        // A suspended source never runs its cancel handler, which closes the listening socket.
+        if acceptPaused { acceptSource?.resume() }
+        acceptPaused = false
         acceptSource?.cancel()
         acceptSource = nil
+        if spareFD >= 0 {
+            FileIO.close(spareFD)
+            spareFD = -1
+        }
         if let boundPath {
             _ = try? FileIO.unlink(boundPath)
             self.boundPath = nil
@@ -221,15 +245,17 @@ public final class SocketServer: @unchecked Sendable {
     private func acceptAvailable() {
         guard let resolvedPolicy else { return }
         for _ in 0..<64 {
-            let fd = FileIO.retrying { accept(listenFD, nil, nil) }
+            let (fd, number) = acceptCall(listenFD)
             if fd < 0 {
-                let number = errno
-                if number != EAGAIN && number != EWOULDBLOCK && number != ECONNABORTED {
-                    logLimiter.log(
-                        .error, "accept failed", metadata: ["errno": "\(number)"], key: "accept-failed", logger: logger)
+                if number == ECONNABORTED { continue }
+                if number == EAGAIN || number == EWOULDBLOCK {
+                    endBackoff()
+                    return
                 }
+                acceptFailed(errno: number)
                 return
             }
+            endBackoff()
             UnixSocketAddress.setNonBlocking(fd)
             let peer: PeerCredentials
             do {
@@ -272,6 +298,60 @@ public final class SocketServer: @unchecked Sendable {
                 metadata: ["connection": "\(nextID)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
             connection.start()
         }
+    }
+
+    /// `accept` failed: frees the spare descriptor to turn one waiting peer away (EMFILE/ENFILE),
+    /// then stops accepting for the episode's pause.
+    private func acceptFailed(errno number: Int32) {
+        if var episode = backoff {
+            episode.failedAgain()
+            backoff = episode
+        } else {
+            backoff = AcceptBackoff(started: .now)
+            let reason = number == EMFILE || number == ENFILE ? "out of file descriptors" : "accept failed"
+            logLimiter.log(
+                .error, "socket \(reason); pausing new connections",
+                metadata: ["errno": "\(number)", "open_connections": "\(connections.count)"], key: "accept-failed",
+                logger: logger)
+        }
+        if (number == EMFILE || number == ENFILE), spareFD >= 0 {
+            FileIO.close(spareFD)
+            let (fd, _) = acceptCall(listenFD)
+            if fd >= 0 {
+                refuse(
+                    fd,
+                    line: #"{"error":"TooManyConnections","message":"the delegate is out of file descriptors; "#
+                        + #"try again later"}"#)
+                backoff?.refused += 1
+            }
+            spareFD = Self.openSpare()
+        }
+        guard let acceptSource, !acceptPaused, let delay = backoff?.delay else { return }
+        acceptSource.suspend()
+        acceptPaused = true
+        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(delay / .nanoseconds(1)))) { [weak self] in
+            guard let self, let acceptSource = self.acceptSource, self.acceptPaused else { return }
+            self.acceptPaused = false
+            acceptSource.resume()
+            self.acceptAvailable()
+        }
+    }
+
+    /// An accept worked (or found nothing waiting): the failure episode, if any, is over.
+    private func endBackoff() {
+        guard let episode = backoff else { return }
+        backoff = nil
+        if spareFD < 0 { spareFD = Self.openSpare() }
+        logger.notice(
+            "socket accepting new connections again",
+            metadata: [
+                "refused": "\(episode.refused)", "failed_accepts": "\(episode.failures)",
+                "duration_ms": "\(Int((ContinuousClock.now - episode.started) / .milliseconds(1)))",
+            ])
+    }
+
+    private static func openSpare() -> Int32 {
+        FileIO.retrying { open("/dev/null", O_RDONLY | O_CLOEXEC) }
     }
 
     /// Binds and listens on `path`, replacing a stale socket file but never a live server or a

@@ -12,12 +12,13 @@ import Testing
     func startServer(
         _ dir: TestDirectory, policy: PeerPolicy = PeerPolicy(), limits: SocketServer.Limits = .init(),
         logLimiter: LogRateLimiter = LogRateLimiter(), logger: Logger = quietLogger, mode: UInt16 = 0o660,
-        handler: @escaping SocketServer.Handler
+        accept: FailingAccept? = nil, handler: @escaping SocketServer.Handler
     ) throws -> (SocketServer, String) {
         let path = dir.file("d.sock")
         let server = SocketServer(
             listener: .path(path, mode: mode), policy: policy, limits: limits, logLimiter: logLimiter, logger: logger,
             handler: handler)
+        if let accept { server.acceptCall = accept.call }
         try server.start()
         return (server, path)
     }
@@ -131,5 +132,77 @@ import Testing
         #expect(busyReceived == #"{"echo":{"id":"slow"}}"# + "\n")
         #expect(ContinuousClock.now - started >= .milliseconds(2500))
         #expect(try await eventually { server.connectionCount == 0 })
+    }
+
+    @Test func acceptRunningOutOfDescriptorsBacksOffInsteadOfSpinning() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let accept = FailingAccept()
+        accept.failing.store(true, ordering: .relaxed)
+        let (server, path) = try startServer(
+            dir, logger: recorder.logger(), accept: accept, handler: EchoHandler().handler)
+        defer { server.shutdown() }
+        let client = try SocketClient.connect(path: path)
+        try client.send(Data("1".utf8))
+        try await Task.sleep(for: .seconds(1))
+        let calls = accept.calls.load(ordering: .relaxed)
+        // 50 + 100 + 200 + 400 ms of pauses: a handful of attempts, each with one more to shed a
+        // peer, not tens of thousands.
+        #expect(calls >= 2 && calls <= 16, "accept called \(calls) times in one second")
+        #expect(recorder.records.filter { $0.contains("out of file descriptors") }.count == 1, "\(recorder.records)")
+        accept.failing.store(false, ordering: .relaxed)
+        // Served once the pause ends (at most the longest pause later).
+        #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":1}"#.utf8))
+        #expect(try await eventually { recorder.records.contains { $0.contains("accepting new connections again") } })
+        let end = try #require(recorder.records.first { $0.contains("accepting new connections again") })
+        #expect(end.contains("refused=0"), "got: \(end)")
+    }
+
+    @Test func theSpareDescriptorTurnsAWaitingPeerAwayWithALine() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let accept = FailingAccept(failures: 1)
+        let echo = EchoHandler()
+        let (server, path) = try startServer(dir, logger: recorder.logger(), accept: accept, handler: echo.handler)
+        defer { server.shutdown() }
+        let first = try RawClient(path: path)
+        first.write("1\n")
+        let received = try await offPool { first.readUntilClosed() }
+        #expect(
+            received.hasPrefix(#"{"error":"TooManyConnections","message":"the delegate is out of file descriptors"#))
+        // The next peer is served normally, and the episode's end says one was refused.
+        let second = try SocketClient.connect(path: path)
+        try second.send(Data("2".utf8))
+        #expect(try await second.nextLine(timeout: .seconds(30)) == Data(#"{"echo":2}"#.utf8))
+        #expect(echo.calls.load(ordering: .relaxed) == 1)
+        let end = try #require(recorder.records.first { $0.contains("accepting new connections again") })
+        #expect(end.contains("refused=1"), "got: \(end)")
+    }
+}
+
+/// Fails `accept` with EMFILE (without taking the waiting peer) while `failing` is set or for
+/// its first `failures` calls, and counts every call.
+final class FailingAccept: Sendable {
+    let failing = Atomic<Bool>(false)
+    let calls = Atomic<Int>(0)
+    let failuresLeft: Atomic<Int>
+
+    init(failures: Int = 0) {
+        failuresLeft = Atomic(failures)
+    }
+
+    var call: @Sendable (Int32) -> (fd: Int32, errno: Int32) {
+        { listenFD in
+            self.calls.add(1, ordering: .relaxed)
+            if self.failing.load(ordering: .relaxed) { return (-1, EMFILE) }
+            if self.failuresLeft.load(ordering: .relaxed) > 0 {
+                self.failuresLeft.subtract(1, ordering: .relaxed)
+                return (-1, EMFILE)
+            }
+            let fd = accept(listenFD, nil, nil)
+            return (fd, fd < 0 ? errno : 0)
+        }
     }
 }
