@@ -25,7 +25,11 @@ import Logging
 ///   answered (the stream cannot be resynchronised reliably);
 /// - at most ``Limits/maximumLinesInProgress`` lines per connection run at once; beyond that the
 ///   server stops reading from that peer until some finish (backpressure, not buffering);
-/// - a peer whose unsent output exceeds ``Limits/maximumPendingOutputBytes`` is disconnected.
+/// - a peer whose unsent output exceeds ``Limits/maximumPendingOutputBytes`` is disconnected;
+/// - all connections together hold at most about ``Limits/maximumBufferedBytes`` of unread
+///   input, lines in progress and unsent output: beyond that, connections holding more than their
+///   share stop being read until their peers take their results (``SocketBufferBudget``). Lines
+///   already running still finish, so the total can exceed the budget by their results.
 ///
 /// A peer that shuts down its sending side still gets the answers to lines it already sent,
 /// including a last line that ends at the end of the stream instead of a newline.
@@ -56,6 +60,9 @@ public final class SocketServer: @unchecked Sendable {
         public var maximumLinesInProgress: Int
         /// Bytes read from one connection per wakeup, so one busy peer cannot starve the others.
         public var readBytesPerEvent: Int
+        /// Unread input, lines in progress and unsent output of all connections together before
+        /// reading slows down (64 MiB).
+        public var maximumBufferedBytes: Int
 
         public init(
             maximumConnections: Int = 256,
@@ -63,8 +70,10 @@ public final class SocketServer: @unchecked Sendable {
             maximumLineBytes: Int = 1 << 20,
             maximumPendingOutputBytes: Int = 16 << 20,
             maximumLinesInProgress: Int = 256,
-            readBytesPerEvent: Int = 256 << 10
+            readBytesPerEvent: Int = 256 << 10,
+            maximumBufferedBytes: Int = 64 << 20
         ) {
+            self.maximumBufferedBytes = maximumBufferedBytes
             self.maximumConnections = maximumConnections
             self.idleTimeout = idleTimeout
             self.maximumLineBytes = maximumLineBytes
@@ -86,6 +95,7 @@ public final class SocketServer: @unchecked Sendable {
 
     /// The limits for connections accepted from now on (`update(limits:)` replaces them).
     private var limits: Limits
+    private let budget: SocketBufferBudget
     private var policy: PeerPolicy
     private var resolvedPolicy: PeerPolicy.Resolved?
     private var listenFD: Int32 = -1
@@ -119,6 +129,7 @@ public final class SocketServer: @unchecked Sendable {
         self.listener = listener
         self.policy = policy
         self.limits = limits
+        self.budget = SocketBufferBudget(limits: limits)
         self.logLimiter = logLimiter
         self.logger = logger
         self.handler = handler
@@ -142,6 +153,7 @@ public final class SocketServer: @unchecked Sendable {
             if self.resolvedPolicy == nil { self.resolvedPolicy = resolved }
             self.listenFD = fd
             self.spareFD = Self.openSpare()
+            self.budget.onPressureChange = { [weak self] pressure in self?.pressureChanged(pressure) }
             self.boundPath = path
             self.started = true
             let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
@@ -172,7 +184,10 @@ public final class SocketServer: @unchecked Sendable {
     /// per-connection limits to connections accepted from now on. Connections over a lowered cap
     /// are not closed; new ones are refused until enough have gone.
     public func update(limits: Limits) {
-        queue.async { self.limits = limits }
+        queue.async {
+            self.limits = limits
+            self.budget.update(limits: limits)
+        }
     }
 
     /// The limits in force.
@@ -199,6 +214,11 @@ public final class SocketServer: @unchecked Sendable {
             self.sweepTimer = nil
         }
         logLimiter.flush()
+    }
+
+    /// Bytes all connections hold now (unread input, lines in progress, unsent output).
+    public var bufferedBytes: Int {
+        queue.sync { budget.used }
     }
 
     /// How many permitted connections are open.
@@ -231,6 +251,15 @@ public final class SocketServer: @unchecked Sendable {
             connection.closeIfIdle(now: now, timeout: limits.idleTimeout)
         }
         logLimiter.flush()
+    }
+
+    private func pressureChanged(_ pressure: Bool) {
+        logger.notice(
+            pressure
+                ? "socket buffers reached their budget; reading slows down for connections holding the most"
+                : "socket buffers are below their budget again",
+            metadata: ["buffered_bytes": "\(budget.used)", "budget_bytes": "\(budget.limit)"])
+        for connection in Array(connections.values) { connection.budgetChanged() }
     }
 
     /// Sends `line` to a peer that is not taken on, without waiting, and closes it.
@@ -289,8 +318,8 @@ public final class SocketServer: @unchecked Sendable {
             }
             nextID += 1
             let connection = SocketConnection(
-                fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, logLimiter: logLimiter, logger: logger,
-                handler: handler,
+                fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, budget: budget, logLimiter: logLimiter,
+                logger: logger, handler: handler,
                 onClose: { [weak self] id in self?.connections[id] = nil })
             connections[nextID] = connection
             logger.debug(

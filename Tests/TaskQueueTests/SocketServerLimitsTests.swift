@@ -182,6 +182,59 @@ import Testing
     }
 }
 
+extension SocketServerLimitsTests {
+    @Test func peersThatDoNotReadAreHeldToTheBudgetAndStillGetEveryAnswer() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler(padding: 2048)
+        let limits = SocketServer.Limits(
+            maximumPendingOutputBytes: 512 << 20, maximumLinesInProgress: 16, maximumBufferedBytes: 256 << 10)
+        let (server, path) = try startServer(dir, limits: limits, handler: echo.handler)
+        defer { server.shutdown() }
+        let total = 20_000
+        let flooder = try RawClient(path: path)
+        let sending = Task {
+            try await offPool {
+                for index in 0..<total { flooder.write(#"{"n":\#(index)}"# + "\n") }
+                return true
+            }
+        }
+        try await Task.sleep(for: .seconds(1))
+        // Reading stopped near the budget: the flooder is blocked and few lines ran.
+        let handled = echo.calls.load(ordering: .relaxed)
+        #expect(handled < 2_000, "\(handled) lines handled for a peer that reads nothing")
+        #expect(server.bufferedBytes < 2 << 20, "\(server.bufferedBytes) bytes buffered")
+        // A polite peer is still served.
+        let polite = try SocketClient.connect(path: path)
+        try polite.send(Data(#"{"polite":1}"#.utf8))
+        let reply = try #require(try await polite.nextLine(timeout: .seconds(30)))
+        #expect(String(decoding: reply, as: UTF8.self).hasPrefix(#"{"echo":{"polite":1}"#))
+        // Once the flooder reads, it gets an answer to every line it sent.
+        let answers = try await offPool { () -> Int in
+            var received = 0
+            var buffer: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 256 << 10)
+            while received < total {
+                var pollFD = pollfd(fd: flooder.fd, events: Int16(POLLIN), revents: 0)
+                if poll(&pollFD, 1, 30_000) <= 0 { break }
+                let count = chunk.withUnsafeMutableBytes { Glibc.read(flooder.fd, $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                buffer.append(contentsOf: chunk[0..<count])
+                received += buffer.lazy.filter { $0 == UInt8(ascii: "\n") }.count
+                buffer.removeAll(keepingCapacity: true)
+            }
+            return received
+        }
+        #expect(try await sending.value)
+        #expect(answers == total)
+        #expect(echo.calls.load(ordering: .relaxed) == total + 1)
+        // The memory goes when the peers do.
+        flooder.finishSending()
+        polite.close()
+        #expect(try await eventually { server.connectionCount <= 1 && server.bufferedBytes == 0 })
+    }
+}
+
 /// Fails `accept` with EMFILE (without taking the waiting peer) while `failing` is set or for
 /// its first `failures` calls, and counts every call.
 final class FailingAccept: Sendable {
