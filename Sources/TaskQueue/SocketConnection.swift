@@ -21,6 +21,8 @@ public final class SocketConnection: @unchecked Sendable {
     let fd: Int32
     let queue: DispatchQueue
     let limits: SocketServer.Limits
+    let budget: SocketBufferBudget
+    let logLimiter: LogRateLimiter
     let logger: Logger
     let handler: SocketServer.Handler
     let onClose: @Sendable (UInt64) -> Void
@@ -35,6 +37,12 @@ public final class SocketConnection: @unchecked Sendable {
     private var writeActive = false
     private var liveSources = 0
     private var linesInProgress = 0
+    /// Bytes of the lines in progress, counted against the server's budget until they finish.
+    private var lineBytesInProgress = 0
+    /// What this connection last reported to `budget`.
+    private var accounted = 0
+    /// When bytes last moved in either direction or a line finished.
+    private var lastActivity = ContinuousClock.now
     /// No more input is read (EOF, an over-long line, or the server stopped intake); the
     /// connection closes once running lines finish and output is flushed.
     private var finishing = false
@@ -42,13 +50,16 @@ public final class SocketConnection: @unchecked Sendable {
 
     init(
         fd: Int32, id: UInt64, peer: PeerCredentials, queue: DispatchQueue, limits: SocketServer.Limits,
-        logger: Logger, handler: @escaping SocketServer.Handler, onClose: @escaping @Sendable (UInt64) -> Void
+        budget: SocketBufferBudget, logLimiter: LogRateLimiter, logger: Logger, handler: @escaping SocketServer.Handler,
+        onClose: @escaping @Sendable (UInt64) -> Void
     ) {
         self.fd = fd
         self.id = id
         self.peer = peer
         self.queue = queue
         self.limits = limits
+        self.budget = budget
+        self.logLimiter = logLimiter
         var logger = logger
         logger[metadataKey: "connection"] = "\(id)"
         self.logger = logger
@@ -90,7 +101,7 @@ public final class SocketConnection: @unchecked Sendable {
     func finishIntake() {
         guard !closed, !finishing else { return }
         finishing = true
-        pauseReading()
+        updateReading()
         closeIfDone()
     }
 
@@ -110,19 +121,27 @@ public final class SocketConnection: @unchecked Sendable {
                 return
             }
             if count == 0 {
+                // The peer finished sending: the end of the stream also ends a last line that
+                // has no newline, which is answered like any other.
+                if !inbound.isEmpty {
+                    inbound.append(UInt8(ascii: "\n"))
+                    processLines()
+                }
                 finishIntake()
                 return
             }
             inbound.append(contentsOf: chunk[0..<count])
+            lastActivity = .now
             budget -= count
             processLines()
+            account()
         }
     }
 
     /// Hands complete lines to the handler while fewer than the limit are in progress.
     private func processLines() {
         var consumed = 0
-        while !closed, !finishing, linesInProgress < limits.maximumLinesInProgress {
+        while !closed, !finishing, !heldBack, linesInProgress < limits.maximumLinesInProgress {
             guard let newline = inbound[scanFrom...].firstIndex(of: UInt8(ascii: "\n")) else {
                 scanFrom = inbound.count
                 if inbound.count - consumed > limits.maximumLineBytes { lineTooLong() }
@@ -139,23 +158,25 @@ public final class SocketConnection: @unchecked Sendable {
             scanFrom = consumed
             if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
             linesInProgress += 1
+            lineBytesInProgress += line.count
             let handler = handler
             Task {
                 await handler(line, self)
-                self.queue.async { self.lineFinished() }
+                self.queue.async { self.lineFinished(bytes: line.count) }
             }
         }
         if consumed > 0, !closed {
             inbound.removeFirst(min(consumed, inbound.count))
             scanFrom = max(scanFrom - consumed, 0)
         }
-        if linesInProgress >= limits.maximumLinesInProgress { pauseReading() }
+        updateReading()
     }
 
     private func lineTooLong() {
-        logger.warning(
+        logLimiter.warning(
             "socket line over the limit; closing the connection",
-            metadata: ["limit": "\(limits.maximumLineBytes)", "peer_uid": "\(peer.uid)"])
+            metadata: ["limit": "\(limits.maximumLineBytes)", "peer_uid": "\(peer.uid)"], key: "line-too-long",
+            logger: logger)
         inbound = []
         scanFrom = 0
         let message = #"{"error":"LineTooLong","message":"a line may be at most \#(limits.maximumLineBytes) bytes; closing the connection"}"#
@@ -163,26 +184,54 @@ public final class SocketConnection: @unchecked Sendable {
         finishIntake()
     }
 
-    private func lineFinished() {
+    private func lineFinished(bytes: Int) {
         linesInProgress -= 1
+        lineBytesInProgress -= bytes
+        lastActivity = .now
         if closed { return }
-        if !finishing {
-            processLines()
-            if linesInProgress < limits.maximumLinesInProgress { resumeReading() }
-        }
+        if !finishing { processLines() }
+        account()
         closeIfDone()
     }
 
-    private func pauseReading() {
-        guard !readPaused, let readSource else { return }
-        readPaused = true
-        readSource.suspend()
+    /// Whether the server's budget holds this connection back: under pressure, it holds more
+    /// than its share.
+    private var heldBack: Bool {
+        budget.underPressure && accounted > budget.fairShare
     }
 
-    private func resumeReading() {
-        guard readPaused, !finishing, let readSource else { return }
-        readPaused = false
-        readSource.resume()
+    /// The pressure on the server's budget changed: starts lines and reads again, or stops.
+    func budgetChanged() {
+        guard !closed else { return }
+        if !finishing { processLines() }
+        updateReading()
+    }
+
+    /// Reports what the connection holds to the budget, and pauses or resumes reading to match.
+    private func account() {
+        let holding = closed ? 0 : inbound.count + lineBytesInProgress + pendingOutput
+        let wasHeldBack = heldBack
+        if holding != accounted {
+            let delta = holding - accounted
+            accounted = holding
+            budget.add(delta)
+        }
+        if closed { return }
+        if wasHeldBack, !heldBack, !finishing { processLines() }
+        updateReading()
+    }
+
+    /// Reads while fewer than the limit of lines run, intake is open and the budget allows.
+    private func updateReading() {
+        guard !closed, let readSource else { return }
+        let pause = finishing || heldBack || linesInProgress >= limits.maximumLinesInProgress
+        if pause, !readPaused {
+            readPaused = true
+            readSource.suspend()
+        } else if !pause, readPaused {
+            readPaused = false
+            readSource.resume()
+        }
     }
 
     private var pendingOutput: Int { outbound.count - outboundHead }
@@ -190,14 +239,16 @@ public final class SocketConnection: @unchecked Sendable {
     private func enqueue(_ bytes: [UInt8]) {
         guard !closed else { return }
         if pendingOutput + bytes.count > limits.maximumPendingOutputBytes {
-            logger.warning(
+            logLimiter.warning(
                 "socket peer is not reading its results; dropping the connection",
-                metadata: ["pending_bytes": "\(pendingOutput)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
+                metadata: ["pending_bytes": "\(pendingOutput)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],
+                key: "not-reading", logger: logger)
             closeNow()
             return
         }
         outbound.append(contentsOf: bytes)
         flush()
+        account()
     }
 
     private func flush() {
@@ -216,6 +267,7 @@ public final class SocketConnection: @unchecked Sendable {
                 return
             }
             outboundHead += sent
+            if sent > 0 { lastActivity = .now }
         }
         if outboundHead == outbound.count {
             outbound.removeAll(keepingCapacity: outbound.capacity <= 64 * 1024)
@@ -241,7 +293,10 @@ public final class SocketConnection: @unchecked Sendable {
         } else {
             let source = DispatchSource.makeWriteSource(fileDescriptor: fd, queue: queue)
             source.setEventHandler { [weak self] in
-                if let self, !self.closed { self.flush() }
+                if let self, !self.closed {
+                    self.flush()
+                    self.account()
+                }
             }
             source.setCancelHandler { self.sourceCancelled() }
             liveSources += 1
@@ -249,6 +304,23 @@ public final class SocketConnection: @unchecked Sendable {
             source.resume()
         }
         writeActive = true
+    }
+
+    /// Closes the connection if no line is in progress and nothing moved for `timeout`. A peer
+    /// that leaves its results unread that long is dropped with a warning.
+    func closeIfIdle(now: ContinuousClock.Instant, timeout: Duration) {
+        guard !closed, linesInProgress == 0, now - lastActivity >= timeout else { return }
+        // Held back by the budget with nothing unread on its side: waiting for others, not idle.
+        if heldBack, pendingOutput == 0 { return }
+        if pendingOutput > 0 {
+            logLimiter.warning(
+                "socket peer has not read its results for \(timeout); dropping the connection",
+                metadata: ["pending_bytes": "\(pendingOutput)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],
+                key: "not-reading", logger: logger)
+        } else {
+            logger.debug("closing an idle socket connection", metadata: ["idle_timeout": "\(timeout)"])
+        }
+        closeNow()
     }
 
     private func closeIfDone() {
@@ -261,6 +333,7 @@ public final class SocketConnection: @unchecked Sendable {
         inbound = []
         outbound = []
         outboundHead = 0
+        account()
         if let readSource {
             if readPaused { readSource.resume() }
             readSource.cancel()

@@ -12,14 +12,27 @@ import Logging
 ///
 /// All socket I/O is non-blocking on one serial dispatch queue, so a slow or silent client costs a
 /// buffer, never a thread. Limits:
+/// - at most ``Limits/maximumConnections`` permitted connections are open at once; a peer beyond
+///   that gets one line `{"error":"TooManyConnections",...}` and is closed;
+/// - when `accept` fails (EMFILE: no descriptor left), the server stops accepting for a short,
+///   growing pause instead of retrying at once (``AcceptBackoff``); it holds one spare descriptor
+///   that it frees to accept a waiting peer, tell it `TooManyConnections` and close it, so peers
+///   are refused rather than left hanging;
+/// - a connection with no line in progress that has neither sent nor taken any bytes for
+///   ``Limits/idleTimeout`` is closed (checked every second);
 /// - a line longer than ``Limits/maximumLineBytes`` gets one error line
 ///   `{"error":"LineTooLong",...}`, and the connection is closed once lines already running are
 ///   answered (the stream cannot be resynchronised reliably);
 /// - at most ``Limits/maximumLinesInProgress`` lines per connection run at once; beyond that the
 ///   server stops reading from that peer until some finish (backpressure, not buffering);
-/// - a peer whose unsent output exceeds ``Limits/maximumPendingOutputBytes`` is disconnected.
+/// - a peer whose unsent output exceeds ``Limits/maximumPendingOutputBytes`` is disconnected;
+/// - all connections together hold at most about ``Limits/maximumBufferedBytes`` of unread
+///   input, lines in progress and unsent output: beyond that, connections holding more than their
+///   share stop being read until their peers take their results (``SocketBufferBudget``). Lines
+///   already running still finish, so the total can exceed the budget by their results.
 ///
-/// A peer that shuts down its sending side still gets the answers to lines it already sent.
+/// A peer that shuts down its sending side still gets the answers to lines it already sent,
+/// including a last line that ends at the end of the stream instead of a newline.
 public final class SocketServer: @unchecked Sendable {
     // @unchecked: mutable state is confined to `queue`; public methods hop onto it.
 
@@ -33,6 +46,12 @@ public final class SocketServer: @unchecked Sendable {
 
     /// Bounds that keep one peer from costing unbounded memory or stalling others.
     public struct Limits: Sendable, Equatable {
+        /// Permitted connections open at once; each costs a descriptor, and the daemon needs
+        /// descriptors for credential files and the spool too.
+        public var maximumConnections: Int
+        /// How long a connection may stay open with no line in progress and no bytes moving in
+        /// either direction.
+        public var idleTimeout: Duration
         /// The longest accepted line, without its newline (1 MiB by the spec).
         public var maximumLineBytes: Int
         /// Unsent output per connection beyond which the peer is disconnected.
@@ -41,13 +60,22 @@ public final class SocketServer: @unchecked Sendable {
         public var maximumLinesInProgress: Int
         /// Bytes read from one connection per wakeup, so one busy peer cannot starve the others.
         public var readBytesPerEvent: Int
+        /// Unread input, lines in progress and unsent output of all connections together before
+        /// reading slows down (64 MiB).
+        public var maximumBufferedBytes: Int
 
         public init(
+            maximumConnections: Int = 256,
+            idleTimeout: Duration = .seconds(300),
             maximumLineBytes: Int = 1 << 20,
             maximumPendingOutputBytes: Int = 16 << 20,
             maximumLinesInProgress: Int = 256,
-            readBytesPerEvent: Int = 256 << 10
+            readBytesPerEvent: Int = 256 << 10,
+            maximumBufferedBytes: Int = 64 << 20
         ) {
+            self.maximumBufferedBytes = maximumBufferedBytes
+            self.maximumConnections = maximumConnections
+            self.idleTimeout = idleTimeout
             self.maximumLineBytes = maximumLineBytes
             self.maximumPendingOutputBytes = maximumPendingOutputBytes
             self.maximumLinesInProgress = maximumLinesInProgress
@@ -59,27 +87,50 @@ public final class SocketServer: @unchecked Sendable {
     public typealias Handler = @Sendable (Data, SocketConnection) async -> Void
 
     public let listener: Listener
-    public let limits: Limits
     let logger: Logger
     let handler: Handler
+    /// Every warning a peer can provoke goes through this, so no peer can flood the journal.
+    let logLimiter: LogRateLimiter
     let queue = DispatchQueue(label: "TaskQueue.SocketServer")
 
+    /// The limits for connections accepted from now on (`update(limits:)` replaces them).
+    private var limits: Limits
+    private let budget: SocketBufferBudget
     private var policy: PeerPolicy
     private var resolvedPolicy: PeerPolicy.Resolved?
     private var listenFD: Int32 = -1
     private var acceptSource: DispatchSourceRead?
+    /// Whether `acceptSource` is suspended by a backoff.
+    private var acceptPaused = false
+    /// The accept failure episode in progress, if any.
+    private var backoff: AcceptBackoff?
+    /// `/dev/null`, held so that one descriptor can be freed when `accept` fails with EMFILE.
+    private var spareFD: Int32 = -1
+    /// `accept(2)` on the listening socket: the new descriptor, or -1 and the errno. Tests replace
+    /// it (before `start()`) to make it fail.
+    var acceptCall: @Sendable (Int32) -> (fd: Int32, errno: Int32) = { listenFD in
+        let fd = FileIO.retrying { accept(listenFD, nil, nil) }
+        return (fd, fd < 0 ? errno : 0)
+    }
+    /// Runs `sweep()` every second while the server runs.
+    private var sweepTimer: DispatchSourceTimer?
     private var connections: [UInt64: SocketConnection] = [:]
     private var nextID: UInt64 = 0
     private var boundPath: String?
     private var started = false
 
+    /// - Parameter logLimiter: rate-limits the warnings peers can provoke; the server summarises
+    ///   its suppressed events every second, so a caller's own peer-triggered warnings (invalid
+    ///   tasks) may share it.
     public init(
-        listener: Listener, policy: PeerPolicy = PeerPolicy(), limits: Limits = Limits(), logger: Logger,
-        handler: @escaping Handler
+        listener: Listener, policy: PeerPolicy = PeerPolicy(), limits: Limits = Limits(),
+        logLimiter: LogRateLimiter = LogRateLimiter(), logger: Logger, handler: @escaping Handler
     ) {
         self.listener = listener
         self.policy = policy
         self.limits = limits
+        self.budget = SocketBufferBudget(limits: limits)
+        self.logLimiter = logLimiter
         self.logger = logger
         self.handler = handler
     }
@@ -101,6 +152,8 @@ public final class SocketServer: @unchecked Sendable {
             // An `update(policy:)` that ran meanwhile resolved a newer policy: keep it.
             if self.resolvedPolicy == nil { self.resolvedPolicy = resolved }
             self.listenFD = fd
+            self.spareFD = Self.openSpare()
+            self.budget.onPressureChange = { [weak self] pressure in self?.pressureChanged(pressure) }
             self.boundPath = path
             self.started = true
             let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
@@ -108,6 +161,11 @@ public final class SocketServer: @unchecked Sendable {
             source.setCancelHandler { FileIO.close(fd) }
             self.acceptSource = source
             source.resume()
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1), leeway: .milliseconds(100))
+            timer.setEventHandler { [weak self] in self?.sweep() }
+            self.sweepTimer = timer
+            timer.resume()
         }
         logger.info("socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
     }
@@ -120,6 +178,21 @@ public final class SocketServer: @unchecked Sendable {
             self.policy = policy
             self.resolvedPolicy = resolved
         }
+    }
+
+    /// Applies `limits` (a reload): the connection cap and the idle timeout at once, the
+    /// per-connection limits to connections accepted from now on. Connections over a lowered cap
+    /// are not closed; new ones are refused until enough have gone.
+    public func update(limits: Limits) {
+        queue.async {
+            self.limits = limits
+            self.budget.update(limits: limits)
+        }
+    }
+
+    /// The limits in force.
+    public var currentLimits: Limits {
+        queue.sync { limits }
     }
 
     /// Stops accepting connections and reading new lines; lines already running are still answered,
@@ -137,7 +210,15 @@ public final class SocketServer: @unchecked Sendable {
             self.closeListener()
             for connection in Array(self.connections.values) { connection.closeNow() }
             self.connections = [:]
+            self.sweepTimer?.cancel()
+            self.sweepTimer = nil
         }
+        logLimiter.flush()
+    }
+
+    /// Bytes all connections hold now (unread input, lines in progress, unsent output).
+    public var bufferedBytes: Int {
+        queue.sync { budget.used }
     }
 
     /// How many permitted connections are open.
@@ -148,50 +229,97 @@ public final class SocketServer: @unchecked Sendable {
     // MARK: On the queue
 
     private func closeListener() {
+        // A suspended source never runs its cancel handler, which closes the listening socket.
+        if acceptPaused { acceptSource?.resume() }
+        acceptPaused = false
         acceptSource?.cancel()
         acceptSource = nil
+        if spareFD >= 0 {
+            FileIO.close(spareFD)
+            spareFD = -1
+        }
         if let boundPath {
             _ = try? FileIO.unlink(boundPath)
             self.boundPath = nil
         }
     }
 
+    /// Periodic housekeeping: closes idle connections and summarises suppressed warnings.
+    private func sweep() {
+        let now = ContinuousClock.now
+        for connection in Array(connections.values) {
+            connection.closeIfIdle(now: now, timeout: limits.idleTimeout)
+        }
+        logLimiter.flush()
+    }
+
+    private func pressureChanged(_ pressure: Bool) {
+        logger.notice(
+            pressure
+                ? "socket buffers reached their budget; reading slows down for connections holding the most"
+                : "socket buffers are below their budget again",
+            metadata: ["buffered_bytes": "\(budget.used)", "budget_bytes": "\(budget.limit)"])
+        for connection in Array(connections.values) { connection.budgetChanged() }
+    }
+
+    /// Sends `line` to a peer that is not taken on, without waiting, and closes it.
+    private func refuse(_ fd: Int32, line: String) {
+        let bytes = Array(line.utf8) + [UInt8(ascii: "\n")]
+        _ = bytes.withUnsafeBytes { raw in
+            Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+        }
+        FileIO.close(fd)
+    }
+
     private func acceptAvailable() {
         guard let resolvedPolicy else { return }
         for _ in 0..<64 {
-            let fd = FileIO.retrying { accept(listenFD, nil, nil) }
+            let (fd, number) = acceptCall(listenFD)
             if fd < 0 {
-                let number = errno
-                if number != EAGAIN && number != EWOULDBLOCK && number != ECONNABORTED {
-                    logger.error("accept failed", metadata: ["errno": "\(number)"])
+                if number == ECONNABORTED { continue }
+                if number == EAGAIN || number == EWOULDBLOCK {
+                    endBackoff()
+                    return
                 }
+                acceptFailed(errno: number)
                 return
             }
+            endBackoff()
             UnixSocketAddress.setNonBlocking(fd)
             let peer: PeerCredentials
             do {
                 peer = try PeerCredentials.of(socket: fd)
             } catch {
-                logger.warning("cannot read peer credentials; closing", metadata: ["error": "\(error)"])
+                logLimiter.warning(
+                    "cannot read peer credentials; closing", metadata: ["error": "\(error)"], key: "peer-credentials",
+                    logger: logger)
                 FileIO.close(fd)
                 continue
             }
             guard resolvedPolicy.allows(peer) else {
-                logger.warning(
+                logLimiter.warning(
                     "socket peer not allowed",
-                    metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"])
-                let refusal =
-                    Array(#"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#.utf8)
-                    + [10]
-                _ = refusal.withUnsafeBytes { raw in
-                    Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-                }
-                FileIO.close(fd)
+                    metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"],
+                    key: "peer-refused", logger: logger)
+                refuse(
+                    fd, line: #"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#)
+                continue
+            }
+            guard connections.count < limits.maximumConnections else {
+                logLimiter.warning(
+                    "socket connection refused: too many connections",
+                    metadata: [
+                        "limit": "\(limits.maximumConnections)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)",
+                    ], key: "too-many-connections", logger: logger)
+                let limit = limits.maximumConnections
+                let message = "the delegate already serves \(limit) connections; try again later"
+                refuse(fd, line: #"{"error":"TooManyConnections","message":"\#(message)"}"#)
                 continue
             }
             nextID += 1
             let connection = SocketConnection(
-                fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, logger: logger, handler: handler,
+                fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, budget: budget, logLimiter: logLimiter,
+                logger: logger, handler: handler,
                 onClose: { [weak self] id in self?.connections[id] = nil })
             connections[nextID] = connection
             logger.debug(
@@ -199,6 +327,60 @@ public final class SocketServer: @unchecked Sendable {
                 metadata: ["connection": "\(nextID)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
             connection.start()
         }
+    }
+
+    /// `accept` failed: frees the spare descriptor to turn one waiting peer away (EMFILE/ENFILE),
+    /// then stops accepting for the episode's pause.
+    private func acceptFailed(errno number: Int32) {
+        if var episode = backoff {
+            episode.failedAgain()
+            backoff = episode
+        } else {
+            backoff = AcceptBackoff(started: .now)
+            let reason = number == EMFILE || number == ENFILE ? "out of file descriptors" : "accept failed"
+            logLimiter.log(
+                .error, "socket \(reason); pausing new connections",
+                metadata: ["errno": "\(number)", "open_connections": "\(connections.count)"], key: "accept-failed",
+                logger: logger)
+        }
+        if (number == EMFILE || number == ENFILE), spareFD >= 0 {
+            FileIO.close(spareFD)
+            let (fd, _) = acceptCall(listenFD)
+            if fd >= 0 {
+                refuse(
+                    fd,
+                    line: #"{"error":"TooManyConnections","message":"the delegate is out of file descriptors; "#
+                        + #"try again later"}"#)
+                backoff?.refused += 1
+            }
+            spareFD = Self.openSpare()
+        }
+        guard let acceptSource, !acceptPaused, let delay = backoff?.delay else { return }
+        acceptSource.suspend()
+        acceptPaused = true
+        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(delay / .nanoseconds(1)))) { [weak self] in
+            guard let self, let acceptSource = self.acceptSource, self.acceptPaused else { return }
+            self.acceptPaused = false
+            acceptSource.resume()
+            self.acceptAvailable()
+        }
+    }
+
+    /// An accept worked (or found nothing waiting): the failure episode, if any, is over.
+    private func endBackoff() {
+        guard let episode = backoff else { return }
+        backoff = nil
+        if spareFD < 0 { spareFD = Self.openSpare() }
+        logger.notice(
+            "socket accepting new connections again",
+            metadata: [
+                "refused": "\(episode.refused)", "failed_accepts": "\(episode.failures)",
+                "duration_ms": "\(Int((ContinuousClock.now - episode.started) / .milliseconds(1)))",
+            ])
+    }
+
+    private static func openSpare() -> Int32 {
+        FileIO.retrying { open("/dev/null", O_RDONLY | O_CLOEXEC) }
     }
 
     /// Binds and listens on `path`, replacing a stale socket file but never a live server or a

@@ -102,6 +102,27 @@ func runAsNobody(socket path: String) async throws -> String {
         #expect(try await client.nextLine(timeout: .seconds(30)) == nil)
     }
 
+    @Test func aLastLineWithoutANewlineIsAnsweredAtTheEndOfTheStream() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler()
+        let (server, path) = try startServer(dir, handler: echo.handler)
+        defer { server.shutdown() }
+        let client = try RawClient(path: path)
+        client.write(#"{"id":"1"}"# + "\n" + #"{"id":"last"}"#)
+        client.finishSending()
+        let received = try await offPool { client.readUntilClosed() }
+        #expect(
+            Set(received.split(separator: "\n").map(String.init))
+                == [#"{"echo":{"id":"1"}}"#, #"{"echo":{"id":"last"}}"#], "got: \(received)")
+        // Trailing blanks are still not a line.
+        let blank = try RawClient(path: path)
+        blank.write(#"{"id":"2"}"# + "\n  ")
+        blank.finishSending()
+        #expect(try await offPool { blank.readUntilClosed() } == #"{"echo":{"id":"2"}}"# + "\n")
+        #expect(echo.calls.load(ordering: .relaxed) == 3)
+    }
+
     @Test func aStaleSocketFileIsReplacedButALiveServerIsNot() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

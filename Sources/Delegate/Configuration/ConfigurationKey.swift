@@ -47,6 +47,8 @@ struct ConfigurationKey: Sendable {
         case ("queue", "socket_path"): .string(\.queue.socketPath)
         case ("queue", "socket_allowed_groups"): .stringList(\.queue.socketAllowedGroups)
         case ("queue", "socket_allowed_users"): .stringList(\.queue.socketAllowedUsers)
+        case ("queue", "socket_max_connections"): .integer(\.queue.socketMaxConnections)
+        case ("queue", "socket_idle_timeout_seconds"): .seconds(\.queue.socketIdleTimeoutSeconds)
         case ("queue", "rescan_interval_seconds"): .seconds(\.queue.rescanIntervalSeconds)
         case ("queue", "result_retention_seconds"): .integer(\.queue.resultRetentionSeconds)
         case ("aws", "secretsmanager_endpoint"): .string(\.aws.secretsManagerEndpoint)
@@ -73,6 +75,8 @@ struct ConfigurationKey: Sendable {
         .init(section: "queue", name: "socket_path"),
         .init(section: "queue", name: "socket_allowed_groups"),
         .init(section: "queue", name: "socket_allowed_users"),
+        .init(section: "queue", name: "socket_max_connections"),
+        .init(section: "queue", name: "socket_idle_timeout_seconds"),
         .init(section: "queue", name: "rescan_interval_seconds"),
         .init(section: "queue", name: "result_retention_seconds"),
         .init(section: "aws", name: "secretsmanager_endpoint"),

@@ -9,6 +9,8 @@ extension DelegateConfiguration {
         public static let resultRetentionSeconds = 1...31_536_000
         public static let timeoutSeconds = 0.01...3600.0
         public static let maxAttempts = 1...20
+        public static let socketMaxConnections = 1...65_536
+        public static let socketIdleTimeoutSeconds = 1.0...86_400.0
         /// `sun_path` holds 108 bytes including the terminating NUL.
         public static let socketPathBytes = 107
     }
@@ -59,6 +61,15 @@ extension DelegateConfiguration {
             if let reason = Self.listEntryProblem(user) {
                 throw fail("queue", "socket_allowed_users", "entry \(index + 1) \(reason)")
             }
+        }
+        guard Limits.socketMaxConnections.contains(queue.socketMaxConnections) else {
+            throw fail(
+                "queue", "socket_max_connections",
+                "must be between \(Limits.socketMaxConnections.lowerBound) and "
+                    + "\(Limits.socketMaxConnections.upperBound), not \(queue.socketMaxConnections)")
+        }
+        if let reason = Self.secondsProblem(queue.socketIdleTimeoutSeconds, Limits.socketIdleTimeoutSeconds) {
+            throw fail("queue", "socket_idle_timeout_seconds", reason)
         }
         if let reason = Self.secondsProblem(queue.rescanIntervalSeconds, Limits.rescanIntervalSeconds) {
             throw fail("queue", "rescan_interval_seconds", reason)

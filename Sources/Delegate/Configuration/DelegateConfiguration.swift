@@ -64,6 +64,11 @@ public struct DelegateConfiguration: Sendable, Equatable {
         /// Users (names or numeric ids) who may use the socket; root and the daemon's own uid
         /// always may.
         public var socketAllowedUsers: [String]
+        /// Socket connections open at once; more are refused with `TooManyConnections`. The
+        /// daemon lowers it to half its open file limit, keeping descriptors for everything else.
+        public var socketMaxConnections: Int
+        /// A socket connection with no task in flight and no bytes moving for this long is closed.
+        public var socketIdleTimeoutSeconds: Double
         /// Full spool rescan period besides inotify, in seconds.
         public var rescanIntervalSeconds: Double
         /// How long uncollected results stay in `done/`, in seconds.
@@ -74,6 +79,8 @@ public struct DelegateConfiguration: Sendable, Equatable {
             socketPath: String = "/run/secrets-delegate/delegate.sock",
             socketAllowedGroups: [String] = ["secrets-delegate"],
             socketAllowedUsers: [String] = [],
+            socketMaxConnections: Int = 256,
+            socketIdleTimeoutSeconds: Double = 300,
             rescanIntervalSeconds: Double = 5,
             resultRetentionSeconds: Int = 3600
         ) {
@@ -81,6 +88,8 @@ public struct DelegateConfiguration: Sendable, Equatable {
             self.socketPath = socketPath
             self.socketAllowedGroups = socketAllowedGroups
             self.socketAllowedUsers = socketAllowedUsers
+            self.socketMaxConnections = socketMaxConnections
+            self.socketIdleTimeoutSeconds = socketIdleTimeoutSeconds
             self.rescanIntervalSeconds = rescanIntervalSeconds
             self.resultRetentionSeconds = resultRetentionSeconds
         }

@@ -139,10 +139,14 @@ public final class DelegateDaemon: Service, Sendable {
         } else {
             return nil
         }
-        let intake = SocketIntake(dispatcher: dispatcher, statusReport: { await self.statusReport() }, logger: logger)
+        let logLimiter = LogRateLimiter()
+        let intake = SocketIntake(
+            dispatcher: dispatcher, statusReport: { await self.statusReport() }, logLimiter: logLimiter, logger: logger)
         let server = SocketServer(
             listener: listener,
             policy: Self.peerPolicy(queue),
+            limits: socketLimits(queue),
+            logLimiter: logLimiter,
             logger: logger,
             handler: { line, connection in await intake.handle(line, connection: connection) }
         )
@@ -152,6 +156,27 @@ public final class DelegateDaemon: Service, Sendable {
 
     private static func peerPolicy(_ queue: DelegateConfiguration.QueueSection) -> PeerPolicy {
         PeerPolicy(allowedUsers: queue.socketAllowedUsers, allowedGroups: queue.socketAllowedGroups)
+    }
+
+    /// The socket's limits from `[queue]`. The connection cap is held to half the open file
+    /// limit, so credential files, spool files and HTTPS connections always find a descriptor.
+    private func socketLimits(_ queue: DelegateConfiguration.QueueSection) -> SocketServer.Limits {
+        var limits = SocketServer.Limits()
+        limits.maximumConnections = queue.socketMaxConnections
+        limits.idleTimeout = .milliseconds(Int(queue.socketIdleTimeoutSeconds * 1000))
+        if let openFiles = try? FileDescriptorLimit.current().soft {
+            let ceiling = Int(clamping: max(openFiles / 2, 1))
+            if limits.maximumConnections > ceiling {
+                logger.warning(
+                    "socket_max_connections is lowered to half the open file limit",
+                    metadata: [
+                        "configured": "\(queue.socketMaxConnections)", "effective": "\(ceiling)",
+                        "open_files_limit": "\(openFiles)",
+                    ])
+                limits.maximumConnections = ceiling
+            }
+        }
+        return limits
     }
 
     private static func rescanInterval(_ queue: DelegateConfiguration.QueueSection) -> Duration {
@@ -263,6 +288,7 @@ public final class DelegateDaemon: Service, Sendable {
         await components.apply(fresh, replacing: current)
         intake.watcher?.setRescanInterval(Self.rescanInterval(fresh.queue))
         intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
+        intake.socket?.update(limits: socketLimits(fresh.queue))
         configuration.replace(with: fresh)
         let applied = changed.filter(\.appliesOnReload).map(\.dottedName)
         logger.info(

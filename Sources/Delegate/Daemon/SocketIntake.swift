@@ -4,10 +4,12 @@ import Logging
 import TaskQueue
 
 /// Serves the Unix socket: one task per line in, one result per line out as each finishes, and
-/// `{"control":"status"}` answered with the status object.
+/// `{"control":"status"}` answered with the status object. Warnings a peer can provoke at will
+/// (invalid tasks, tasks for other delegates) go through the server's ``LogRateLimiter``.
 struct SocketIntake: Sendable {
     let dispatcher: TaskDispatcher
     let statusReport: @Sendable () async -> JSONValue
+    let logLimiter: LogRateLimiter
     let logger: Logger
 
     func handle(_ line: Data, connection: SocketConnection) async {
@@ -29,7 +31,7 @@ struct SocketIntake: Sendable {
         let result: TaskResult
         switch Result(catching: { () throws(TaskRejection) in try DelegateTask.decode(line, defaultID: nil) }) {
         case .failure(let rejection):
-            result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger)
+            result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
         case .success(let task):
             let decision = dispatcher.matches(task.connector.delegateSelectors)
             if !decision.isAccepted {
@@ -38,12 +40,12 @@ struct SocketIntake: Sendable {
                     decision: decision, delegate: dispatcher.delegateName, receivedAt: receivedAt,
                     finishedAt: dispatcher.now)
                 dispatcher.status.recorded(.rejected)
-                logger.warning(
+                logLimiter.warning(
                     "task not for this delegate",
                     metadata: [
                         "event": "task-rejected", "task_id": "\(task.id)", "error_code": "NotSelected",
                         "connector_id": "\(task.connector.id)",
-                    ])
+                    ], key: "task-not-selected", logger: logger)
             } else {
                 logger.info(
                     "task received on the socket",

@@ -2,6 +2,7 @@ import AWSCore
 import Foundation
 import Logging
 import Synchronization
+import TaskQueue
 
 /// What every intake (spool, socket) shares: the selection policy, the concurrency bound, the
 /// executor and the counters. Settings that a reload may change sit behind a lock.
@@ -80,7 +81,11 @@ public final class TaskDispatcher: Sendable {
     }
 
     /// The `rejected` result for a task that failed validation, counted and logged.
-    func rejected(_ rejection: TaskRejection, receivedAt: Date, logger: Logger) -> TaskResult {
+    /// - Parameter logLimiter: rate-limits the warning, for intakes where a producer can send
+    ///   invalid tasks as fast as it likes (the socket).
+    func rejected(
+        _ rejection: TaskRejection, receivedAt: Date, logger: Logger, logLimiter: LogRateLimiter? = nil
+    ) -> TaskResult {
         let result = TaskResult.rejected(
             rejection, delegate: delegateName, receivedAt: receivedAt, finishedAt: clock.now())
         status.recorded(.rejected)
@@ -88,7 +93,12 @@ public final class TaskDispatcher: Sendable {
         if let id = rejection.taskID { metadata["task_id"] = "\(id)" }
         if let connector = rejection.connectorID { metadata["connector_id"] = "\(connector)" }
         if let operation = rejection.operation { metadata["operation"] = "\(operation)" }
-        logger.warning("task rejected: \(rejection.message)", metadata: metadata)
+        if let logLimiter {
+            logLimiter.warning(
+                "task rejected: \(rejection.message)", metadata: metadata, key: "task-rejected", logger: logger)
+        } else {
+            logger.warning("task rejected: \(rejection.message)", metadata: metadata)
+        }
         return result
     }
 }

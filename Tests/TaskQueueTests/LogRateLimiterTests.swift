@@ -1,0 +1,73 @@
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import TaskQueue
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let instant = Mutex(ContinuousClock.now)
+
+    var now: ContinuousClock.Instant { instant.withLock { $0 } }
+
+    func advance(by duration: Duration) {
+        instant.withLock { $0 = $0 + duration }
+    }
+}
+
+@Suite struct LogRateLimiterTests {
+    @Test func theFirstEventsOfAKeyPassAndTheRestAreSummarisedWhenTheWindowEnds() {
+        let clock = ManualClock()
+        let recorder = LogRecorder()
+        let limiter = LogRateLimiter(burst: 2, interval: .seconds(10), now: { clock.now })
+        for index in 0..<1000 {
+            limiter.warning("peer refused", metadata: ["n": "\(index)"], key: "refused", logger: recorder.logger())
+        }
+        #expect(recorder.records.count == 2)
+        limiter.flush()
+        #expect(recorder.records.count == 2, "the window has not ended yet")
+        clock.advance(by: .seconds(10))
+        limiter.flush()
+        #expect(recorder.records.count == 3)
+        let summary = recorder.records.last ?? ""
+        #expect(summary.hasPrefix("warning peer refused (998 more suppressed)"), "got: \(summary)")
+        #expect(summary.contains("suppressed=998"))
+        #expect(summary.contains("n=999"), "the summary repeats the last suppressed event")
+        // A new window starts afresh.
+        limiter.warning("peer refused", key: "refused", logger: recorder.logger())
+        #expect(recorder.records.count == 4)
+    }
+
+    @Test func theSummaryComesBeforeTheNextEventWhenNothingFlushed() {
+        let clock = ManualClock()
+        let recorder = LogRecorder()
+        let limiter = LogRateLimiter(burst: 1, interval: .seconds(5), now: { clock.now })
+        for _ in 0..<3 { limiter.warning("line too long", key: "long", logger: recorder.logger()) }
+        clock.advance(by: .seconds(6))
+        limiter.warning("line too long", key: "long", logger: recorder.logger())
+        #expect(
+            recorder.records == [
+                "warning line too long ", "warning line too long (2 more suppressed) suppressed=2",
+                "warning line too long ",
+            ])
+    }
+
+    @Test func keysAreCountedSeparatelyAndQuietKeysAreNotSummarised() {
+        let clock = ManualClock()
+        let recorder = LogRecorder()
+        let limiter = LogRateLimiter(burst: 1, interval: .seconds(1), now: { clock.now })
+        limiter.warning("a", key: "a", logger: recorder.logger())
+        limiter.warning("b", key: "b", logger: recorder.logger())
+        limiter.warning("a", key: "a", logger: recorder.logger())
+        #expect(recorder.records.count == 2)
+        #expect(limiter.suppressedCount(key: "a") == 1)
+        #expect(limiter.suppressedCount(key: "b") == 0)
+        clock.advance(by: .seconds(1))
+        limiter.flush()
+        #expect(recorder.records.count == 3)
+        #expect(recorder.records.last == "warning a (1 more suppressed) suppressed=1")
+        clock.advance(by: .seconds(1))
+        limiter.flush()
+        #expect(recorder.records.count == 3)
+    }
+}

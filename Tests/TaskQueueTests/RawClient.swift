@@ -1,0 +1,66 @@
+import Foundation
+import Glibc
+import Testing
+
+@testable import TaskQueue
+
+/// A client that writes exactly the bytes it is given (no newline added) and can half-close,
+/// non-blocking, for tests of framing and of what the server does to a connection.
+final class RawClient: @unchecked Sendable {  // one thread at a time
+    let fd: Int32
+
+    init(path: String) throws {
+        fd = try UnixSocketAddress.makeSocket(nonBlocking: false)
+        do {
+            try UnixSocketAddress.connect(fd, to: path)
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
+    deinit { Glibc.close(fd) }
+
+    /// Writes `text` whole, or returns how many bytes the socket took before it would block.
+    @discardableResult
+    func write(_ text: String, blocking: Bool = true) -> Int {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        let flags = Int32(MSG_NOSIGNAL) | (blocking ? 0 : Int32(MSG_DONTWAIT))
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes { raw in
+                Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, flags)
+            }
+            if sent < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            offset += sent
+        }
+        return offset
+    }
+
+    /// Tells the server nothing more will be sent.
+    func finishSending() {
+        _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
+    /// Everything received until the server closes the connection (or `timeout` passes: then
+    /// what arrived so far, followed by `<timeout>`).
+    func readUntilClosed(timeout: Duration = .seconds(30)) -> String {
+        let deadline = ContinuousClock.now + timeout
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            if remaining <= .zero { return String(decoding: received, as: UTF8.self) + "<timeout>" }
+            var pollFD = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let milliseconds = Int32(remaining.components.seconds * 1000 + 1)
+            if poll(&pollFD, 1, milliseconds) <= 0 { continue }
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return String(decoding: received, as: UTF8.self) }
+            received.append(contentsOf: chunk[0..<count])
+        }
+    }
+}

@@ -1,0 +1,261 @@
+import Foundation
+import Logging
+import Glibc
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import TaskQueue
+
+/// What one peer, or many, can make the server spend: log lines, descriptors, memory, time.
+@Suite struct SocketServerLimitsTests {
+    func startServer(
+        _ dir: TestDirectory, policy: PeerPolicy = PeerPolicy(), limits: SocketServer.Limits = .init(),
+        logLimiter: LogRateLimiter = LogRateLimiter(), logger: Logger = quietLogger, mode: UInt16 = 0o660,
+        accept: FailingAccept? = nil, handler: @escaping SocketServer.Handler
+    ) throws -> (SocketServer, String) {
+        let path = dir.file("d.sock")
+        let server = SocketServer(
+            listener: .path(path, mode: mode), policy: policy, limits: limits, logLimiter: logLimiter, logger: logger,
+            handler: handler)
+        if let accept { server.acceptCall = accept.call }
+        try server.start()
+        return (server, path)
+    }
+
+    @Test func warningsPeersProvokeAreRateLimitedWithASuppressedCount() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let clock = ManualClock()
+        let limiter = LogRateLimiter(burst: 1, interval: .seconds(60), now: { clock.now })
+        let (server, path) = try startServer(
+            dir, policy: PeerPolicy(allowedUsers: ["daemon"], allowedGroups: ["daemon"]),
+            limits: .init(maximumLineBytes: 16), logLimiter: limiter, logger: recorder.logger(), mode: 0o666,
+            handler: EchoHandler().handler)
+        defer { server.shutdown() }
+        for _ in 0..<5 {
+            let client = try RawClient(path: path)
+            client.write(String(repeating: "x", count: 100) + "\n")
+            let received = try await offPool { client.readUntilClosed() }
+            #expect(received.hasPrefix(#"{"error":"LineTooLong""#))
+        }
+        for _ in 0..<3 {
+            #expect(try await runAsNobody(socket: path).hasPrefix(#"{"error":"PeerNotAllowed""#))
+        }
+        #expect(recorder.records.filter { $0.contains("line over the limit") }.count == 1)
+        #expect(recorder.records.filter { $0.contains("peer not allowed") }.count == 1)
+        clock.advance(by: .seconds(60))
+        limiter.flush()
+        let summaries = recorder.records.filter { $0.contains("suppressed=") }
+        #expect(
+            summaries.contains { $0.contains("line over the limit") && $0.contains("suppressed=4") }, "\(summaries)")
+        #expect(summaries.contains { $0.contains("peer not allowed") && $0.contains("suppressed=2") }, "\(summaries)")
+    }
+
+    /// Waits until `condition` holds (polling), at most `timeout`.
+    func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !condition() {
+            if ContinuousClock.now >= deadline { return false }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    @Test func connectionsOverTheCapAreRefusedWithALineAndOneWarning() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let limiter = LogRateLimiter(burst: 1, interval: .seconds(60))
+        let (server, path) = try startServer(
+            dir, limits: .init(maximumConnections: 2), logLimiter: limiter, logger: recorder.logger(),
+            handler: EchoHandler().handler)
+        defer { server.shutdown() }
+        var admitted: [SocketClient] = []
+        for index in 0..<2 {
+            let client = try SocketClient.connect(path: path)
+            try client.send(Data(#"{"id":"\#(index)"}"#.utf8))
+            #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":{"id":"\#(index)"}}"#.utf8))
+            admitted.append(client)
+        }
+        for _ in 0..<5 {
+            let refused = try RawClient(path: path)
+            let received = try await offPool { refused.readUntilClosed() }
+            #expect(received.hasPrefix(#"{"error":"TooManyConnections","message":"#), "got: \(received)")
+            #expect(received.hasSuffix("}\n"))
+        }
+        #expect(recorder.records.filter { $0.contains("too many connections") }.count == 1)
+        #expect(limiter.suppressedCount(key: "too-many-connections") == 4)
+        #expect(server.connectionCount == 2)
+        // A place that frees up is taken again.
+        admitted.removeFirst().close()
+        #expect(try await eventually { server.connectionCount == 1 })
+        let next = try SocketClient.connect(path: path)
+        try next.send(Data("{}".utf8))
+        #expect(try await next.nextLine(timeout: .seconds(30)) == Data(#"{"echo":{}}"#.utf8))
+    }
+
+    @Test func aLoweredCapAppliesToTheNextConnection() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (server, path) = try startServer(dir, handler: EchoHandler().handler)
+        defer { server.shutdown() }
+        let first = try SocketClient.connect(path: path)
+        try first.send(Data("1".utf8))
+        #expect(try await first.nextLine(timeout: .seconds(30)) == Data(#"{"echo":1}"#.utf8))
+        server.update(limits: .init(maximumConnections: 1))
+        #expect(server.currentLimits.maximumConnections == 1)
+        let second = try RawClient(path: path)
+        #expect(try await offPool { second.readUntilClosed() }.hasPrefix(#"{"error":"TooManyConnections""#))
+        // The connection already open stays.
+        try first.send(Data("2".utf8))
+        #expect(try await first.nextLine(timeout: .seconds(30)) == Data(#"{"echo":2}"#.utf8))
+    }
+
+    @Test func anIdleConnectionIsClosedButOneWithALineInProgressIsNot() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (server, path) = try startServer(
+            dir, limits: .init(idleTimeout: .milliseconds(300)),
+            handler: EchoHandler(delay: .milliseconds(2500)).handler)
+        defer { server.shutdown() }
+        let started = ContinuousClock.now
+        let silent = try RawClient(path: path)
+        let busy = try RawClient(path: path)
+        busy.write(#"{"id":"slow"}"# + "\n")
+        let silentReceived = try await offPool { silent.readUntilClosed(timeout: .seconds(30)) }
+        #expect(silentReceived == "", "closed without a word")
+        #expect(ContinuousClock.now - started < .seconds(10))
+        // The busy one is answered, then it is idle too and closed.
+        let busyReceived = try await offPool { busy.readUntilClosed(timeout: .seconds(30)) }
+        #expect(busyReceived == #"{"echo":{"id":"slow"}}"# + "\n")
+        #expect(ContinuousClock.now - started >= .milliseconds(2500))
+        #expect(try await eventually { server.connectionCount == 0 })
+    }
+
+    @Test func acceptRunningOutOfDescriptorsBacksOffInsteadOfSpinning() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let accept = FailingAccept()
+        accept.failing.store(true, ordering: .relaxed)
+        let (server, path) = try startServer(
+            dir, logger: recorder.logger(), accept: accept, handler: EchoHandler().handler)
+        defer { server.shutdown() }
+        let client = try SocketClient.connect(path: path)
+        try client.send(Data("1".utf8))
+        try await Task.sleep(for: .seconds(1))
+        let calls = accept.calls.load(ordering: .relaxed)
+        // 50 + 100 + 200 + 400 ms of pauses: a handful of attempts, each with one more to shed a
+        // peer, not tens of thousands.
+        #expect(calls >= 2 && calls <= 16, "accept called \(calls) times in one second")
+        #expect(recorder.records.filter { $0.contains("out of file descriptors") }.count == 1, "\(recorder.records)")
+        accept.failing.store(false, ordering: .relaxed)
+        // Served once the pause ends (at most the longest pause later).
+        #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":1}"#.utf8))
+        #expect(try await eventually { recorder.records.contains { $0.contains("accepting new connections again") } })
+        let end = try #require(recorder.records.first { $0.contains("accepting new connections again") })
+        #expect(end.contains("refused=0"), "got: \(end)")
+    }
+
+    @Test func theSpareDescriptorTurnsAWaitingPeerAwayWithALine() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let accept = FailingAccept(failures: 1)
+        let echo = EchoHandler()
+        let (server, path) = try startServer(dir, logger: recorder.logger(), accept: accept, handler: echo.handler)
+        defer { server.shutdown() }
+        let first = try RawClient(path: path)
+        first.write("1\n")
+        let received = try await offPool { first.readUntilClosed() }
+        #expect(
+            received.hasPrefix(#"{"error":"TooManyConnections","message":"the delegate is out of file descriptors"#))
+        // The next peer is served normally, and the episode's end says one was refused.
+        let second = try SocketClient.connect(path: path)
+        try second.send(Data("2".utf8))
+        #expect(try await second.nextLine(timeout: .seconds(30)) == Data(#"{"echo":2}"#.utf8))
+        #expect(echo.calls.load(ordering: .relaxed) == 1)
+        let end = try #require(recorder.records.first { $0.contains("accepting new connections again") })
+        #expect(end.contains("refused=1"), "got: \(end)")
+    }
+}
+
+extension SocketServerLimitsTests {
+    @Test func peersThatDoNotReadAreHeldToTheBudgetAndStillGetEveryAnswer() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler(padding: 2048)
+        let limits = SocketServer.Limits(
+            maximumPendingOutputBytes: 512 << 20, maximumLinesInProgress: 16, maximumBufferedBytes: 256 << 10)
+        let (server, path) = try startServer(dir, limits: limits, handler: echo.handler)
+        defer { server.shutdown() }
+        let total = 20_000
+        let flooder = try RawClient(path: path)
+        let sending = Task {
+            try await offPool {
+                for index in 0..<total { flooder.write(#"{"n":\#(index)}"# + "\n") }
+                return true
+            }
+        }
+        try await Task.sleep(for: .seconds(1))
+        // Reading stopped near the budget: the flooder is blocked and few lines ran.
+        let handled = echo.calls.load(ordering: .relaxed)
+        #expect(handled < 2_000, "\(handled) lines handled for a peer that reads nothing")
+        #expect(server.bufferedBytes < 2 << 20, "\(server.bufferedBytes) bytes buffered")
+        // A polite peer is still served.
+        let polite = try SocketClient.connect(path: path)
+        try polite.send(Data(#"{"polite":1}"#.utf8))
+        let reply = try #require(try await polite.nextLine(timeout: .seconds(30)))
+        #expect(String(decoding: reply, as: UTF8.self).hasPrefix(#"{"echo":{"polite":1}"#))
+        // Once the flooder reads, it gets an answer to every line it sent.
+        let answers = try await offPool { () -> Int in
+            var received = 0
+            var buffer: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 256 << 10)
+            while received < total {
+                var pollFD = pollfd(fd: flooder.fd, events: Int16(POLLIN), revents: 0)
+                if poll(&pollFD, 1, 30_000) <= 0 { break }
+                let count = chunk.withUnsafeMutableBytes { Glibc.read(flooder.fd, $0.baseAddress, $0.count) }
+                if count <= 0 { break }
+                buffer.append(contentsOf: chunk[0..<count])
+                received += buffer.lazy.filter { $0 == UInt8(ascii: "\n") }.count
+                buffer.removeAll(keepingCapacity: true)
+            }
+            return received
+        }
+        #expect(try await sending.value)
+        #expect(answers == total)
+        #expect(echo.calls.load(ordering: .relaxed) == total + 1)
+        // The memory goes when the peers do.
+        flooder.finishSending()
+        polite.close()
+        #expect(try await eventually { server.connectionCount <= 1 && server.bufferedBytes == 0 })
+    }
+}
+
+/// Fails `accept` with EMFILE (without taking the waiting peer) while `failing` is set or for
+/// its first `failures` calls, and counts every call.
+final class FailingAccept: Sendable {
+    let failing = Atomic<Bool>(false)
+    let calls = Atomic<Int>(0)
+    let failuresLeft: Atomic<Int>
+
+    init(failures: Int = 0) {
+        failuresLeft = Atomic(failures)
+    }
+
+    var call: @Sendable (Int32) -> (fd: Int32, errno: Int32) {
+        { listenFD in
+            self.calls.add(1, ordering: .relaxed)
+            if self.failing.load(ordering: .relaxed) { return (-1, EMFILE) }
+            if self.failuresLeft.load(ordering: .relaxed) > 0 {
+                self.failuresLeft.subtract(1, ordering: .relaxed)
+                return (-1, EMFILE)
+            }
+            let fd = accept(listenFD, nil, nil)
+            return (fd, fd < 0 ? errno : 0)
+        }
+    }
+}
