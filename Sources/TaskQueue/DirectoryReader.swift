@@ -10,6 +10,9 @@ final class DirectoryReader {
         var name: String
         /// `DT_REG`, `DT_DIR`, ... or `DT_UNKNOWN` where the file system does not say.
         var type: UInt8
+        /// The name's raw bytes when they are not valid UTF-8: `name` is then only a lossy
+        /// rendering that names no file (see ``DirectoryReader/rename(_:to:)``).
+        var invalidUTF8Name: [UInt8]? = nil
     }
 
     let path: String
@@ -44,12 +47,34 @@ final class DirectoryReader {
                 self.stream = nil
                 break
             }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                entries.append(
+                    Entry(
+                        name: String(decoding: bytes, as: UTF8.self), type: entry.pointee.d_type,
+                        invalidUTF8Name: bytes))
+                continue
             }
             if name == "." || name == ".." { continue }
             entries.append(Entry(name: name, type: entry.pointee.d_type))
         }
         return entries
+    }
+
+    /// Renames the entry named by `rawName` (bytes, as `readdir` gave them: they cannot round-trip
+    /// through a Swift string) to `newName` in the same directory, unless `newName` exists. False
+    /// when the source is gone or the target exists. Delegates sharing the spool race harmlessly:
+    /// they derive the same `newName`, and the loser's rename finds no source.
+    static func rename(in directory: String, _ rawName: [UInt8], to newName: String) throws(TaskQueueError) -> Bool {
+        let target = directory + "/" + newName
+        guard try FileIO.lstat(target) == nil else { return false }
+        let source = Array(directory.utf8) + [UInt8(ascii: "/")] + rawName + [0]
+        let result = source.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { path in FileIO.retrying { Glibc.rename(path.baseAddress!, target) } }
+        }
+        if result == 0 { return true }
+        let number = Glibc.errno
+        if number == ENOENT { return false }
+        throw .system("rename", path: target, errno: number)
     }
 }

@@ -138,7 +138,23 @@ public final class Spool: Sendable {
     ///   claimed task file stays for the caller to ``discard(_:)``.
     public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
         try writeResult(id: resultID, data: result)
-        try FileIO.unlink(claimed.path)
+        try removeClaimed(claimed)
+    }
+
+    /// Deletes what a claim moved into `cur/<delegate>/`: normally a task file, but a producer
+    /// may have dropped anything into `new/` (a directory, a socket, a FIFO), and every claimed
+    /// entry must go once its rejection is written.
+    private func removeClaimed(_ claimed: ClaimedTask) throws(TaskQueueError) {
+        do {
+            try FileIO.unlink(claimed.path)
+        } catch where error.errno == EISDIR || error.errno == EPERM {
+            do {
+                try FileManager.default.removeItem(atPath: claimed.path)
+            } catch {
+                throw TaskQueueError(
+                    code: .io, message: "the claimed directory cannot be removed: \(error)", path: claimed.path)
+            }
+        }
     }
 
     /// Whether `done/<id>.json` exists: a result its producer has not collected yet.
@@ -150,7 +166,7 @@ public final class Spool: Sendable {
     /// Deletes a claimed task file without writing a result (for a task whose result file name is
     /// taken by an earlier result).
     public func discard(_ claimed: ClaimedTask) throws(TaskQueueError) {
-        try FileIO.unlink(claimed.path)
+        try removeClaimed(claimed)
     }
 
     /// Rejects an invalid file still in `new/`: claims it (so only one delegate writes the

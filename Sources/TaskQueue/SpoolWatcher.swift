@@ -313,10 +313,34 @@ extension SpoolWatcher {
                     state.withLock { $0.skipped.endPass() }
                     return
                 }
-                for entry in batch where SpoolName.isTaskFileName(entry.name) {
+                for entry in batch {
+                    if let raw = entry.invalidUTF8Name { repairName(raw) }
+                }
+                for entry in batch where entry.invalidUTF8Name == nil && SpoolName.isTaskFileName(entry.name) {
                     if isUnchangedSkip(entry.name) { continue }
                     guard await offerFromRescan(entry.name) else { return }
                 }
+            }
+        }
+
+        /// A name that is not UTF-8 cannot be claimed or reported by name: rename it (by its bytes)
+        /// to `invalid-name-<hex>.json`, which the next pass picks up like any task, so that it too
+        /// ends as a result or a rejection. One warning per entry.
+        private func repairName(_ raw: [UInt8]) {
+            let hex = raw.prefix(60).map { byte in
+                let digits = String(byte, radix: 16)
+                return byte < 16 ? "0" + digits : digits
+            }.joined()
+            let newName = "invalid-name-\(hex).json"
+            do {
+                if try DirectoryReader.rename(in: directory, raw, to: newName) {
+                    logger.warning(
+                        "a spool entry's name is not UTF-8; renamed it to \(newName) so it can be judged",
+                        metadata: ["event": "spool_layout", "path": "\(directory)/\(newName)"])
+                    state.withLock { $0.rescanRequested = true }
+                }
+            } catch {
+                logger.error("a spool entry's name is not UTF-8 and it cannot be renamed: \(error)")
             }
         }
 

@@ -120,17 +120,15 @@ import Testing
             dir, limits: .init(idleTimeout: .milliseconds(300)),
             handler: EchoHandler(delay: .milliseconds(2500)).handler)
         defer { server.shutdown() }
-        let started = ContinuousClock.now
         let silent = try RawClient(path: path)
         let busy = try RawClient(path: path)
         busy.write(#"{"id":"slow"}"# + "\n")
         let silentReceived = try await offPool { silent.readUntilClosed(timeout: .seconds(30)) }
+        // (readUntilClosed appends "<timeout>" if the server never closed it.)
         #expect(silentReceived == "", "closed without a word")
-        #expect(ContinuousClock.now - started < .seconds(10))
         // The busy one is answered, then it is idle too and closed.
         let busyReceived = try await offPool { busy.readUntilClosed(timeout: .seconds(30)) }
         #expect(busyReceived == #"{"echo":{"id":"slow"}}"# + "\n")
-        #expect(ContinuousClock.now - started >= .milliseconds(2500))
         #expect(try await eventually { server.connectionCount == 0 })
     }
 

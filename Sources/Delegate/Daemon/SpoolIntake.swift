@@ -51,15 +51,19 @@ struct SpoolIntake: Sendable {
     private func consider(_ name: String, watcher: SpoolWatcher) async {
         defer { watcher.release(name) }
         let receivedAt = dispatcher.now
-        let file: SpoolTaskFile
+        let file: SpoolTaskFile?
         do {
             guard let read = try spool.read(name) else { return }  // another delegate took it
             file = read
+        } catch where Self.isPropertyOfTheEntry(error) {
+            // Unreadable for good (no permission, a socket): claimed and rejected below, once,
+            // instead of being logged at every rescan forever.
+            file = nil
         } catch {
-            logger.error("spool task \(name) cannot be read: \(error)")
+            logger.error("spool task \(name) cannot be read now; it stays in new/: \(error)")
             return
         }
-        if case .data(let data) = file.contents, let envelope = TaskEnvelope.peek(data) {
+        if let file, case .data(let data) = file.contents, let envelope = TaskEnvelope.peek(data) {
             let decision = dispatcher.matches(envelope.delegateSelectors)
             guard decision.isAccepted else {
                 watcher.markSkipped(name, fingerprint: file.fingerprint)
@@ -85,8 +89,16 @@ struct SpoolIntake: Sendable {
         let resultID = Self.resultID(for: claimed.defaultID)
         let result: TaskResult
         switch Result(catching: { () throws(TaskQueueError) in try spool.read(claimed) }) {
+        case .failure(let error) where Self.isPropertyOfTheEntry(error):
+            result = dispatcher.rejected(
+                TaskRejection(
+                    code: .invalidTask,
+                    message: "the task file cannot be read by the delegate (\(Self.reason(error))); "
+                        + "it was removed",
+                    taskID: resultID),
+                receivedAt: receivedAt, logger: logger)
         case .failure(let error):
-            logger.error("claimed task \(claimed.name) cannot be read: \(error)")
+            logger.error("claimed task \(claimed.name) cannot be read now; it runs at the next start: \(error)")
             return
         case .success(nil):
             return
@@ -181,6 +193,19 @@ struct SpoolIntake: Sendable {
         } catch {
             logger.error("the task file \(claimed.name) cannot be deleted: \(error)")
         }
+    }
+
+    /// Whether a failure to read a spool entry belongs to the entry itself (its permissions, its
+    /// kind), so that retrying cannot help and it is rejected; anything else (out of descriptors
+    /// or memory, I/O errors) may pass, and the entry waits.
+    static func isPropertyOfTheEntry(_ error: TaskQueueError) -> Bool {
+        guard let number = error.errno else { return false }
+        return [EACCES, EPERM, ENXIO, ELOOP, EISDIR, ENODEV, EOPNOTSUPP, ENAMETOOLONG].contains(number)
+    }
+
+    private static func reason(_ error: TaskQueueError) -> String {
+        guard let number = error.errno else { return "\(error.code)" }
+        return String(cString: strerror(number))
     }
 
     /// Result files are named by task id; a name that is no valid id is made into one.

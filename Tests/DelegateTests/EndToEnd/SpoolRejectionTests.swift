@@ -72,3 +72,60 @@ import Testing
         #expect((hidden?["error"] as? [String: Any])?["code"] as? String == "InvalidTask")
     }
 }
+
+/// Whatever a producer leaves in `new/` ends as a result or a rejection, once: a directory, a
+/// socket, a name that is not UTF-8 (issue: such entries used to stay and be logged at every rescan).
+@Suite struct SpoolOddEntryTests {
+    @Test func directoriesSocketsAndNonUTF8NamesEndAsResults() async throws {
+        let fixture = try await EndToEndFixture.make()
+        _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
+        try fixture.enqueue(fixture.task(id: "first", operation: "getRandomPassword", selectors: ["s"]))
+        let new = fixture.spool + "/new"
+        // A directory with something in it, named like a task.
+        try FileManager.default.createDirectory(atPath: new + "/folder.json/inner", withIntermediateDirectories: true)
+        // A Unix socket named like a task (opening it fails with ENXIO).
+        let socketPath = new + "/socket.json"
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in socketPath.utf8.enumerated() { raw[index] = byte }
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        // A valid task whose file name is not UTF-8 (0xff 0xfe), written by bytes.
+        let task = try EndToEndFixture.line(fixture.task(id: "oddly-named", operation: "getRandomPassword", selectors: ["s"]))
+        let rawPath = Array((new + "/").utf8) + [0xff, 0xfe] + Array(".json".utf8) + [0]
+        let written = rawPath.withUnsafeBufferPointer { path in
+            path.withMemoryRebound(to: CChar.self) { path -> Bool in
+                let file = open(path.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o640)
+                guard file >= 0 else { return false }
+                defer { close(file) }
+                return task.withUnsafeBytes { write(file, $0.baseAddress, $0.count) } == task.count
+            }
+        }
+        #expect(written)
+
+        let daemon = try fixture.start(
+            configuration: fixture.configuration(name: "spooler", tags: ["s"]), name: "spooler")
+        #expect(
+            await eventually {
+                fixture.names(in: "new").isEmpty && fixture.names(in: "cur/spooler").isEmpty
+                    && fixture.results().count >= 4
+            }, "new/: \(fixture.names(in: "new")), done/: \(fixture.names(in: "done"))")
+        let results = fixture.results()
+        #expect(results["first"]?["status"] as? String == "succeeded")
+        #expect(results["oddly-named"]?["status"] as? String == "succeeded")
+        #expect(results["folder"]?["status"] as? String == "rejected")
+        #expect(results["socket"]?["status"] as? String == "rejected")
+        #expect(((results["socket"]?["error"] as? [String: Any])?["message"] as? String)?.contains("cannot be read") == true)
+        // One warning for the renamed name, none repeated by later rescans.
+        try await Task.sleep(for: .seconds(1))
+        #expect(daemon.stderrLines.filter { $0.contains("not UTF-8") }.count == 1)
+        #expect(try await daemon.stop() == .exited(0))
+    }
+}
