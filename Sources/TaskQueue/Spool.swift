@@ -139,6 +139,36 @@ public final class Spool: Sendable {
     public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
         try writeResult(id: resultID, data: result)
         try removeClaimed(claimed)
+        try FileIO.unlink(pendingResultPath(claimed))
+    }
+
+    /// Keeps a result that could not be written to `done/` beside its claimed task
+    /// (`cur/<delegate>/.<name>.result`, mode 0600), so that a restart writes it instead of
+    /// running the task again.
+    public func keepPendingResult(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
+        try SpoolName.checkTaskID(resultID, what: "result id")
+        let path = pendingResultPath(claimed)
+        let temporary = path + ".\(getpid()).tmp"
+        try Self.writeDurably(
+            Data((resultID + "\n").utf8) + result, temporary: temporary, target: path, mode: 0o600, replace: true,
+            conflict: TaskQueueError(code: .io, message: "unexpected conflict", path: path))
+    }
+
+    /// The result kept by ``keepPendingResult(_:resultID:result:)`` for a claimed task, if any.
+    public func pendingResult(for claimed: ClaimedTask) throws(TaskQueueError) -> (resultID: String, result: Data)? {
+        let path = pendingResultPath(claimed)
+        guard let fd = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW) else { return nil }
+        defer { FileIO.close(fd) }
+        guard let data = try FileIO.read(fd: fd, limit: 64 << 20, sizeHint: 4096, path: path),
+            let newline = data.firstIndex(of: UInt8(ascii: "\n"))
+        else { return nil }
+        let resultID = String(decoding: data[data.startIndex..<newline], as: UTF8.self)
+        guard SpoolName.isValidTaskID(resultID) else { return nil }
+        return (resultID, Data(data[(newline + 1)...]))
+    }
+
+    private func pendingResultPath(_ claimed: ClaimedTask) -> String {
+        claimDirectory + "/." + claimed.name + ".result"
     }
 
     /// Deletes what a claim moved into `cur/<delegate>/`: normally a task file, but a producer

@@ -86,6 +86,14 @@ struct SpoolIntake: Sendable {
     /// Runs a claimed task (read again after the claim: the claimed file is what runs) and files
     /// its result.
     private func runClaimed(_ claimed: ClaimedTask, receivedAt: Date) async {
+        if let pending = try? spool.pendingResult(for: claimed) {
+            // The task ran before a restart; only its result was waiting to be written.
+            logger.notice(
+                "writing the result kept from before the restart; the task is not run again",
+                metadata: ["task_id": "\(pending.resultID)"])
+            await file(pending.result, resultID: pending.resultID, for: claimed, describing: nil)
+            return
+        }
         let resultID = Self.resultID(for: claimed.defaultID)
         let result: TaskResult
         switch Result(catching: { () throws(TaskQueueError) in try spool.read(claimed) }) {
@@ -139,28 +147,60 @@ struct SpoolIntake: Sendable {
             return
         }
         let finalID = Self.resultID(for: result.id ?? resultID)
-        do {
-            try spool.complete(claimed, resultID: finalID, result: Data((result.jsonLine + "\n").utf8))
-        } catch where error.code == .resultExists {
-            // Another task with this id finished first (both were in flight at once).
-            discard(claimed)
-            var metadata: Logger.Metadata = [
-                "event": "task-rejected", "task_id": "\(finalID)",
-                "error_code": "\(TaskFailure.Code.duplicateTask.rawValue)",
-            ]
-            if let connector = result.connectorId { metadata["connector_id"] = "\(connector)" }
-            if let operation = result.operation { metadata["operation"] = "\(operation)" }
-            logger.warning(
-                """
-                task \(result.status.rawValue), but an uncollected result for its id was written to done/ meanwhile; \
-                that result is kept and this task's result is dropped (it would replace the first); \
-                the task file was deleted
-                """,
-                metadata: metadata)
-        } catch {
-            logger.error(
-                "result for \(claimed.name) cannot be written: \(error); the task stays claimed and reruns at the next start"
-            )
+        await file(Data((result.jsonLine + "\n").utf8), resultID: finalID, for: claimed, describing: result)
+    }
+
+    /// Writes a finished task's result to `done/` and deletes the task file. A result that cannot
+    /// be written (a full disk, say) is kept and retried with backoff while the delegate runs, and
+    /// kept beside the claimed task across a restart: the AWS call is never made again for it.
+    private func file(_ data: Data, resultID: String, for claimed: ClaimedTask, describing result: TaskResult?) async {
+        var delay = Duration.seconds(1)
+        var kept = false
+        while true {
+            do {
+                try spool.complete(claimed, resultID: resultID, result: data)
+                if kept { logger.notice("the kept result was written", metadata: ["task_id": "\(resultID)"]) }
+                return
+            } catch where error.code == .resultExists {
+                // Another task with this id finished first (both were in flight at once).
+                discard(claimed)
+                var metadata: Logger.Metadata = [
+                    "event": "task-rejected", "task_id": "\(resultID)",
+                    "error_code": "\(TaskFailure.Code.duplicateTask.rawValue)",
+                ]
+                if let connector = result?.connectorId { metadata["connector_id"] = "\(connector)" }
+                if let operation = result?.operation { metadata["operation"] = "\(operation)" }
+                logger.warning(
+                    """
+                    task finished, but an uncollected result for its id was written to done/ meanwhile; \
+                    that result is kept and this task's result is dropped (it would replace the first); \
+                    the task file was deleted
+                    """,
+                    metadata: metadata)
+                return
+            } catch {
+                if !kept {
+                    kept = true
+                    var keptWhere = "in memory"
+                    do {
+                        try spool.keepPendingResult(claimed, resultID: resultID, result: data)
+                        keptWhere = "beside the claimed task"
+                    } catch {
+                        logger.error("the result for \(claimed.name) cannot be kept on disk either: \(error)")
+                    }
+                    logger.error(
+                        "result for \(claimed.name) cannot be written: \(error); kept \(keptWhere) and retried, the task is not run again",
+                        metadata: ["task_id": "\(resultID)"])
+                }
+                if dispatcher.isStopping || Task.isCancelled {
+                    logger.warning(
+                        "stopping with the result for \(claimed.name) unwritten; it stays claimed (the next start writes a kept result, or runs the task again)",
+                        metadata: ["task_id": "\(resultID)"])
+                    return
+                }
+                try? await Task.sleep(for: delay)
+                delay = min(delay * 2, .seconds(30))
+            }
         }
     }
 

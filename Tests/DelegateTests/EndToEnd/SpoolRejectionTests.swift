@@ -129,3 +129,51 @@ import Testing
         #expect(try await daemon.stop() == .exited(0))
     }
 }
+
+/// A result that cannot be written is kept and retried, and across a restart the kept result is
+/// written instead of running the task again.
+@Suite struct UnwritableResultTests {
+    @Test func aResultThatCannotBeWrittenIsKeptAndWrittenAfterARestartWithoutRunningTheTaskAgain() async throws {
+        let fixture = try await EndToEndFixture.make()
+        _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
+        let configuration = fixture.configuration(name: "keeper", tags: ["s"])
+        let first = try fixture.start(configuration: configuration, name: "keeper")
+        let done = fixture.spool + "/done"
+        #expect(await eventually { FileManager.default.fileExists(atPath: done) })
+        // done/ becomes a plain file: no result can be written there.
+        try FileManager.default.removeItem(atPath: done)
+        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: done))
+        try fixture.enqueue(fixture.task(id: "blocked", operation: "getRandomPassword", selectors: ["s"]))
+        let kept = fixture.spool + "/cur/keeper/.blocked.json.result"
+        #expect(
+            await eventually {
+                FileManager.default.fileExists(atPath: kept)
+                    && first.stderrLines.contains { $0.contains("cannot be written") }
+            })
+        #expect(try await first.stop() == .exited(0))
+        #expect(first.stderrLines.filter { $0.contains("task claimed") }.count == 1)
+
+        try FileManager.default.removeItem(atPath: done)
+        let restarted = Date()
+        let second = try fixture.start(configuration: configuration, name: "keeper")
+        #expect(await eventually { fixture.results()["blocked"] != nil })
+        let result = try #require(fixture.results()["blocked"])
+        #expect(result["status"] as? String == "succeeded")
+        // Run by the first delegate, before the restart: the second only wrote it down.
+        let receivedAt = try #require((result["receivedAt"] as? String).flatMap { ISO8601DateFormatter.precise.date(from: $0) })
+        #expect(receivedAt < restarted)
+        #expect(second.stderrLines.contains { $0.contains("writing the result kept from before the restart") })
+        #expect(!second.stderrLines.contains { $0.contains("task claimed") })
+        #expect(await eventually { !FileManager.default.fileExists(atPath: kept) && fixture.names(in: "cur/keeper").isEmpty })
+        #expect(try await second.stop() == .exited(0))
+    }
+}
+
+extension ISO8601DateFormatter {
+    /// The results' timestamps: milliseconds, UTC.
+    static var precise: ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }
+}
