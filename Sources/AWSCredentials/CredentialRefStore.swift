@@ -21,15 +21,20 @@ public struct CredentialRefStore: Sendable {
     /// - Parameters:
     ///   - environment: the process environment (for `CREDENTIALS_DIRECTORY`).
     ///   - configuredDirectory: `[credentials] directory`.
-    public init(environment: [String: String], configuredDirectory: String) {
+    /// The user a credential file must belong to: the one the delegate runs as.
+    let owner: uid_t
+
+    public init(environment: [String: String], configuredDirectory: String, owner: uid_t = geteuid()) {
+        self.owner = owner
         var directories: [String] = []
         if let systemd = environment["CREDENTIALS_DIRECTORY"], !systemd.isEmpty { directories.append(systemd) }
         if !configuredDirectory.isEmpty { directories.append(configuredDirectory) }
         self.directories = directories
     }
 
-    public init(directories: [String]) {
+    public init(directories: [String], owner: uid_t = geteuid()) {
         self.directories = directories
+        self.owner = owner
     }
 
     public static func isValidName(_ name: String) -> Bool {
@@ -52,13 +57,28 @@ public struct CredentialRefStore: Sendable {
         }
         for directory in directories {
             let path = directory + "/" + ref
+            // Opened once without following links; every check is on what was opened.
+            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+            guard fd >= 0 else {
+                let number = errno
+                if number == ENOENT { continue }
+                if number == ELOOP { throw failure(ref, "in \(directory) is not a regular file (a symbolic link)") }
+                throw failure(ref, "cannot be read in \(directory) (\(String(cString: strerror(number))))")
+            }
+            defer { close(fd) }
             var info = stat()
-            guard lstat(path, &info) == 0 else {
-                if errno == ENOENT { continue }
-                throw failure(ref, "cannot be read in \(directory) (errno \(errno))")
+            guard fstat(fd, &info) == 0 else {
+                throw failure(ref, "cannot be read in \(directory) (\(String(cString: strerror(errno))))")
             }
             guard (info.st_mode & S_IFMT) == S_IFREG else {
                 throw failure(ref, "in \(directory) is not a regular file")
+            }
+            guard info.st_uid == owner else {
+                throw failure(
+                    ref,
+                    "in \(directory) belongs to uid \(info.st_uid); it must belong to the user the delegate runs as "
+                        + "(uid \(owner)), like systemd's LoadCredential= copies"
+                )
             }
             guard info.st_mode & 0o077 == 0 else {
                 throw failure(
@@ -70,10 +90,19 @@ public struct CredentialRefStore: Sendable {
             guard info.st_size <= Self.maxFileBytes else {
                 throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
             }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw failure(ref, "in \(directory) cannot be read")
+            var data = [UInt8](repeating: 0, count: Int(Self.maxFileBytes) + 1)
+            var count = 0
+            while count < data.count {
+                let read = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+                if read < 0 && errno == EINTR { continue }
+                guard read >= 0 else { throw failure(ref, "in \(directory) cannot be read") }
+                if read == 0 { break }
+                count += read
             }
-            var text = String(decoding: data, as: UTF8.self)
+            guard count <= Self.maxFileBytes else {
+                throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
+            }
+            var text = String(decoding: data[0..<count], as: UTF8.self)
             if text.hasSuffix("\r\n") { text.removeLast(1) } else if text.hasSuffix("\n") { text.removeLast() }
             guard !text.isEmpty else { throw failure(ref, "in \(directory) is empty") }
             return text

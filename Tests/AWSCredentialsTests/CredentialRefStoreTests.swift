@@ -77,6 +77,23 @@ import Testing
         #expect(try store.value(of: "target") == secret)
     }
 
+    @Test func aFileOwnedByAnotherUserIsRefusedEvenWithMode0600() throws {
+        let directory = try TemporaryDirectory()
+        try write("AKIDOTHER\n", to: directory.path("other"))
+        #expect(chown(directory.path("other"), 65534, 65534) == 0)
+        try write("AKIDMINE\n", to: directory.path("mine"))
+        let store = CredentialRefStore(directories: [directory.url.path])
+        #expect(try store.value(of: "mine") == "AKIDMINE")
+        #expect {
+            try store.value(of: "other")
+        } throws: { error in
+            let message = (error as? AWSError)?.message ?? ""
+            return message.contains("belongs to uid 65534") && !message.contains("AKIDOTHER")
+        }
+        // The same file is fine for a delegate running as that user.
+        #expect(try CredentialRefStore(directories: [directory.url.path], owner: 65534).value(of: "other") == "AKIDOTHER")
+    }
+
     @Test func noDirectoryMeansNotFound() {
         let error = #expect(throws: AWSError.self) {
             try CredentialRefStore(environment: [:], configuredDirectory: "").value(of: "key")
