@@ -23,6 +23,8 @@ public final class DelegateDaemon: Service, Sendable {
     /// The configuration now in force: `settings.configuration` until a reload.
     let configuration: RunningConfiguration
     let logger: Logger
+    /// Rate-limits the warnings producers and peers can trigger, for every intake.
+    let logLimiter = LogRateLimiter()
 
     /// What the daemon is started with.
     public struct Settings: Sendable {
@@ -94,7 +96,9 @@ public final class DelegateDaemon: Service, Sendable {
         await withTaskGroup(of: Void.self) { group in
             if let spool = components.spool, let watcher {
                 group.addTask {
-                    await SpoolIntake(spool: spool, dispatcher: self.dispatcher, logger: self.logger).run(
+                    await SpoolIntake(
+                        spool: spool, dispatcher: self.dispatcher, logLimiter: self.logLimiter, logger: self.logger
+                    ).run(
                         watcher: watcher)
                 }
                 group.addTask { await self.sweepResults(spool) }
@@ -139,7 +143,6 @@ public final class DelegateDaemon: Service, Sendable {
         } else {
             return nil
         }
-        let logLimiter = LogRateLimiter()
         let intake = SocketIntake(
             dispatcher: dispatcher, statusReport: { await self.statusReport() }, logLimiter: logLimiter, logger: logger)
         let server = SocketServer(
@@ -214,6 +217,8 @@ public final class DelegateDaemon: Service, Sendable {
         var last = ""
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(2))
+            // Summaries of rate-limited warnings are due even when no new event comes.
+            logLimiter.flush()
             let line = await statusLine()
             if line != last {
                 components.notifier.status(line)

@@ -8,6 +8,8 @@ import TaskQueue
 struct SpoolIntake: Sendable {
     let spool: Spool
     let dispatcher: TaskDispatcher
+    /// Producers can drop any number of invalid files: their warnings are rate-limited.
+    let logLimiter: LogRateLimiter
     let logger: Logger
 
     /// Runs until the watcher is stopped, then lets the tasks it started finish.
@@ -104,7 +106,7 @@ struct SpoolIntake: Sendable {
                     message: "the task file cannot be read by the delegate (\(Self.reason(error))); "
                         + "it was removed",
                     taskID: resultID),
-                receivedAt: receivedAt, logger: logger)
+                receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
         case .failure(let error):
             logger.error("claimed task \(claimed.name) cannot be read now; it runs at the next start: \(error)")
             return
@@ -118,17 +120,17 @@ struct SpoolIntake: Sendable {
                         code: .invalidTask,
                         message: "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed",
                         taskID: resultID),
-                    receivedAt: receivedAt, logger: logger)
+                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
             case .notRegularFile:
                 result = dispatcher.rejected(
                     TaskRejection(code: .invalidTask, message: "the task file is not a regular file", taskID: resultID),
-                    receivedAt: receivedAt, logger: logger)
+                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
             case .data(let data):
                 switch Result(catching: { () throws(TaskRejection) in
                     try DelegateTask.decode(data, defaultID: claimed.defaultID)
                 }) {
                 case .failure(let rejection):
-                    result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger)
+                    result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
                 case .success(let task):
                     if resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) { return }
                     logger.info(
@@ -223,7 +225,7 @@ struct SpoolIntake: Sendable {
                     + "the same id, or this task's own result from before a restart); it is kept, this task was "
                     + "not run and its file was deleted, and no result is written for it (it would replace the first)",
                 taskID: id, operation: task.operation.name.rawValue, connectorID: task.connector.id),
-            receivedAt: receivedAt, logger: logger)
+            receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
         return true
     }
 

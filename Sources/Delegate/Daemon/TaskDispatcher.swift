@@ -82,7 +82,7 @@ public final class TaskDispatcher: Sendable {
 
     /// The `rejected` result for a task that failed validation, counted and logged.
     /// - Parameter logLimiter: rate-limits the warning, for intakes where a producer can send
-    ///   invalid tasks as fast as it likes (the socket).
+    ///   invalid tasks as fast as it likes (the socket and the spool).
     func rejected(
         _ rejection: TaskRejection, receivedAt: Date, logger: Logger, logLimiter: LogRateLimiter? = nil
     ) -> TaskResult {

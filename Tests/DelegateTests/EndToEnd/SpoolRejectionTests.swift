@@ -177,3 +177,21 @@ extension ISO8601DateFormatter {
         return formatter
     }
 }
+
+/// A producer dropping invalid files as fast as it likes cannot flood the journal: rejections
+/// are logged three at a time per window, the rest counted in a summary; every file still gets
+/// its rejected result.
+@Suite struct SpoolRejectionRateLimitTests {
+    @Test func manyInvalidFilesGiveEveryResultButFewWarnings() async throws {
+        let fixture = try await EndToEndFixture.make()
+        for index in 0..<12 { try fixture.enqueue(raw: Data("{ broken \(index)".utf8), fileName: "bad-\(index).json") }
+        let daemon = try fixture.start(
+            configuration: fixture.configuration(name: "limited", tags: ["s"]), name: "limited")
+        #expect(await eventually { fixture.results().count == 12 })
+        #expect(fixture.results().values.allSatisfy { $0["status"] as? String == "rejected" })
+        #expect(await eventually { daemon.stderrLines.contains { $0.contains("suppressed") } })
+        let warnings = daemon.stderrLines.filter { $0.contains("task rejected") && !$0.contains("suppressed") }
+        #expect(warnings.count <= 3, "\(warnings.count) rejection warnings")
+        #expect(try await daemon.stop() == .exited(0))
+    }
+}
