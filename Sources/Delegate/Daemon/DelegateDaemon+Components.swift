@@ -57,6 +57,8 @@ extension DelegateDaemon {
                 executor: executor, selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency, clock: clock,
                 status: DelegateStatus(startedAt: clock.now()))
+            dispatcher.connectors.update(
+                connectors: configuration.connectors, allowInline: configuration.delegate.allowInlineConnectors)
             spool =
                 configuration.queue.spoolDir.isEmpty
                 ? nil
@@ -84,6 +86,8 @@ extension DelegateDaemon {
                     CredentialRefStore(
                         environment: environment, configuredDirectory: configuration.credentials.directory))
             }
+            dispatcher.connectors.update(
+                connectors: configuration.connectors, allowInline: configuration.delegate.allowInlineConnectors)
             await dispatcher.apply(
                 selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency)

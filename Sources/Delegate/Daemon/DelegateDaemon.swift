@@ -264,7 +264,8 @@ public final class DelegateDaemon: Service, Sendable {
         intake.watcher?.setRescanInterval(Self.rescanInterval(fresh.queue))
         intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
         configuration.replace(with: fresh)
-        let applied = changed.filter(\.appliesOnReload).map(\.dottedName)
+        var applied = changed.filter(\.appliesOnReload).map(\.dottedName)
+        if fresh.connectors != current.connectors { applied.append("connectors") }
         logger.info(
             "configuration reloaded",
             metadata: [
@@ -315,6 +316,8 @@ public final class DelegateDaemon: Service, Sendable {
                 "rejected": .integer(Int64(counts.rejected)),
             ]),
             "credentials": .array(credentials),
+            // Tasks per connector id (named and inline), whatever their outcome.
+            "connectors": .object(dispatcher.connectors.taskCounts.mapValues { .integer(Int64($0)) }),
         ])
     }
 }

@@ -9,6 +9,11 @@ public struct TaskRejection: Error, Sendable, Equatable, CustomStringConvertible
         case invalidSecretName = "InvalidSecretName"
         /// The task asks for a sealed result (`sealTo`) and this delegate cannot seal.
         case sealingFailed = "SealingFailed"
+        /// The task's connector may not be used for this operation or by this principal, or the
+        /// task carries an inline connector where they are turned off (section 9).
+        case notAuthorized = "NotAuthorized"
+        /// The connector requires sealed results and the task has no `sealTo` (section 13).
+        case sealingRequired = "SealingRequired"
     }
 
     public let code: Code
