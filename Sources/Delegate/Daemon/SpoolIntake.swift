@@ -59,11 +59,12 @@ struct SpoolIntake: Sendable {
             logger.error("spool task \(name) cannot be read: \(error)")
             return
         }
-        if case .data(let data) = file.contents, let envelope = TaskEnvelope.peek(data) {
-            // A named connector's selectors are the host's; an id unknown here is claimed and rejected.
-            let selectors =
-                envelope.connectorName.map { dispatcher.connectors.selectors(of: $0) ?? [] }
+        if case .data(let data) = file.contents, let envelope = TaskEnvelope.peek(data),
+            // A named connector's selectors are the host's; an id unknown here (nil) is claimed
+            // and rejected as the contract says, whatever the tags.
+            let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
                 ?? envelope.delegateSelectors
+        {
             let decision = dispatcher.matches(selectors)
             guard decision.isAccepted else {
                 watcher.markSkipped(name, fingerprint: file.fingerprint)

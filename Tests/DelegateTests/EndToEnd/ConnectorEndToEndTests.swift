@@ -9,13 +9,15 @@ import Testing
 @Suite struct ConnectorEndToEndTests {
     /// `[connectors.<id>]` over the fixture's moto identity `full`, which IAM allows everything:
     /// every refusal below is the delegate's own.
-    static func connector(_ id: String, _ fixture: EndToEndFixture, _ extra: String = "") -> String {
+    static func connector(
+        _ id: String, _ fixture: EndToEndFixture, _ extra: String = "", selector: String = "conn"
+    ) -> String {
         """
 
         [connectors.\(id)]
         region = "\(MotoServer.region)"
         secret_name_prefix = "\(fixture.prefix)"
-        delegate_selectors = ["conn"]
+        delegate_selectors = ["\(selector)"]
         credentials = { type = "accessKey", access_key_id_ref = "full-id", secret_access_key_ref = "full-secret" }
         \(extra)
 
@@ -42,6 +44,7 @@ import Testing
             + Self.connector("readonly", fixture, #"operations = ["getSecretValue", "describeSecret"]"#)
             + Self.connector("rootonly", fixture, #"allowed_users = ["root"]"#)
             + Self.connector("sealed", fixture, "require_sealed_results = true")
+            + Self.connector("elsewhere", fixture, selector: "other")
         let daemon = try fixture.start(configuration: configuration, name: name)
         #expect(await daemon.waitUntilReady(), "\(daemon.stderrText)")
         chmod(fixture.root, 0o755)
@@ -119,6 +122,16 @@ import Testing
             raw: try Self.task(
                 "spool-unsealed", connector: "sealed", operation: "describeSecret", params: ["name": "db"]),
             fileName: "spool-unsealed.json")
+        // An id this delegate does not know is rejected (accept_untagged is false here); a task for
+        // a connector whose selectors are not this delegate's stays in new/.
+        try fixture.enqueue(
+            raw: try Self.task(
+                "spool-unknown", connector: "staging", operation: "describeSecret", params: ["name": "db"]),
+            fileName: "spool-unknown.json")
+        try fixture.enqueue(
+            raw: try Self.task(
+                "spool-elsewhere", connector: "elsewhere", operation: "describeSecret", params: ["name": "db"]),
+            fileName: "spool-elsewhere.json")
 
         let spool = SpoolDirectory(path: fixture.spool)
         let servedRoot = try await spool.waitForResult(id: "spool-root")
@@ -129,6 +142,11 @@ import Testing
         let unsealed = try await spool.waitForResult(id: "spool-unsealed")
         #expect(unsealed["status"] as? String == "rejected")
         #expect(Self.error(unsealed).code == "SealingRequired", "\(unsealed)")
+        let unknownOnSpool = try await spool.waitForResult(id: "spool-unknown")
+        #expect(Self.error(unknownOnSpool).code == "InvalidTask", "\(unknownOnSpool)")
+        #expect(Self.error(unknownOnSpool).message.contains("staging"))
+        #expect(spool.waitingTasks == ["spool-elsewhere.json"])
+        #expect(try spool.result(id: "spool-elsewhere") == nil)
 
         // Never a secret in a refusal or a log line; the journal fields are there.
         #expect(!daemon.stderrText.contains("s3cr3t-value"))
