@@ -128,7 +128,11 @@ import Testing
 
         // An unknown name matches nobody (never everybody); root still passes.
         let unknown = Self.named("prod", ConnectorPolicy(allowedUsers: ["no-such-user-here"]))
-        let unknownCatalog = ConnectorCatalog(connectors: ["prod": unknown])
+        let unknownCatalog = ConnectorCatalog()
+        let notices = unknownCatalog.update(connectors: ["prod": unknown], allowInline: true)
+        #expect(notices.count == 1)
+        #expect(notices.first?.contains("[connectors.prod] allowed_users") == true)
+        #expect(notices.first?.contains("no-such-user-here") == true)
         #expect(unknownCatalog.refusal(of: task, by: Self.nobody)?.code == .notAuthorized)
         #expect(unknownCatalog.refusal(of: task, by: TaskPrincipal(intake: .socket, uid: 0, gid: 0)) == nil)
 

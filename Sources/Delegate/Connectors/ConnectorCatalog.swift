@@ -22,13 +22,38 @@ public final class ConnectorCatalog: Sendable {
     }
 
     /// Replaces the connectors (at start and on reload).
-    public func update(connectors: [String: NamedConnector], allowInline: Bool) {
+    ///
+    /// - Returns: one notice per user or group name that names nobody on this host (such an
+    ///   entry matches no principal), for the caller to log.
+    @discardableResult
+    public func update(connectors: [String: NamedConnector], allowInline: Bool) -> [String] {
         var fresh = State(connectors: connectors, allowInline: allowInline)
-        for (id, named) in connectors {
-            fresh.uids[id] = Set(named.policy.allowedUsers.compactMap { UInt32($0) ?? PeerPolicy.uid(ofUser: $0) })
-            fresh.gids[id] = Set(named.policy.allowedGroups.compactMap { UInt32($0) ?? PeerPolicy.gid(ofGroup: $0) })
+        var notices: [String] = []
+        for id in connectors.keys.sorted() {
+            guard let named = connectors[id] else { continue }
+            var uids: Set<UInt32> = []
+            for user in named.policy.allowedUsers {
+                if let uid = UInt32(user) ?? PeerPolicy.uid(ofUser: user) {
+                    uids.insert(uid)
+                } else {
+                    notices.append(
+                        "\(named.origin) allowed_users: there is no user \(user) on this host; it matches nobody")
+                }
+            }
+            var gids: Set<UInt32> = []
+            for group in named.policy.allowedGroups {
+                if let gid = UInt32(group) ?? PeerPolicy.gid(ofGroup: group) {
+                    gids.insert(gid)
+                } else {
+                    notices.append(
+                        "\(named.origin) allowed_groups: there is no group \(group) on this host; it matches nobody")
+                }
+            }
+            fresh.uids[id] = uids
+            fresh.gids[id] = gids
         }
         state.withLock { $0 = fresh }
+        return notices
     }
 
     /// The connectors tasks may name.

@@ -260,7 +260,7 @@ public final class DelegateDaemon: Service, Sendable {
                 metadata: ["restart_keys": "\(names)"])
         }
         let fresh = waiting.reduce(loaded) { fresh, key in fresh.replacing(key, from: current) }
-        await components.apply(fresh, replacing: current)
+        await components.apply(fresh, replacing: current, logger: logger)
         intake.watcher?.setRescanInterval(Self.rescanInterval(fresh.queue))
         intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
         configuration.replace(with: fresh)
