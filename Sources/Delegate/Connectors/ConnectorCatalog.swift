@@ -79,7 +79,7 @@ public final class ConnectorCatalog: Sendable {
     }
 
     /// Why `task` may not run for `principal` under the connectors in force, or nil when it may.
-    public func refusal(of task: DelegateTask, by principal: TaskPrincipal) -> TaskRejection? {
+    func refusal(of task: DelegateTask, by principal: TaskPrincipal) -> TaskRejection? {
         Self.refusal(of: task, by: principal, in: state.withLock { $0 })
     }
 
@@ -131,12 +131,14 @@ public final class ConnectorCatalog: Sendable {
         return nil
     }
 
-    /// Counts one task (whatever its outcome) for its connector, for the status object.
+    /// Counts one task (whatever its outcome) for its connector, for the status object. Only
+    /// configured connectors are counted: inline connector ids come from producers, and a map
+    /// keyed by them could grow without bound.
     func count(connectorID: String?) {
-        guard let connectorID else { return }
+        guard let connectorID, state.withLock({ $0.connectors[connectorID] != nil }) else { return }
         counts.withLock { $0[connectorID, default: 0] += 1 }
     }
 
-    /// Tasks per connector id since the start.
+    /// Tasks per named connector id since the start.
     public var taskCounts: [String: Int] { counts.withLock { $0 } }
 }

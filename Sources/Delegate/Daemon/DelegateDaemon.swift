@@ -316,7 +316,7 @@ public final class DelegateDaemon: Service, Sendable {
                 "rejected": .integer(Int64(counts.rejected)),
             ]),
             "credentials": .array(credentials),
-            // Tasks per connector id (named and inline), whatever their outcome.
+            // Tasks per named connector id, whatever their outcome.
             "connectors": .object(dispatcher.connectors.taskCounts.mapValues { .integer(Int64($0)) }),
         ])
     }

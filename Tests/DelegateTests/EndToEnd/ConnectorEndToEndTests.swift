@@ -159,6 +159,8 @@ import Testing
         #expect(counts?["readonly"] as? Int == 2, "\(status)")
         #expect(counts?["rootonly"] as? Int == 4, "\(status)")
         #expect(counts?["sealed"] as? Int == 2, "\(status)")
+        // Only configured connectors are counted: ids from producers (inline, unknown) are not.
+        #expect(counts?.keys.sorted() == ["readonly", "rootonly", "sealed"], "\(status)")
         #expect(try await daemon.stop() == .exited(0))
     }
 
