@@ -233,6 +233,38 @@ import Testing
         #expect(Self.error(refused).code == "NotAuthorized", "\(refused ?? [:])")
         #expect(try await daemon.stop() == .exited(0))
     }
+
+    @Test func aRefusalIsJournaledWithConnectorAndPeerUID() async throws {
+        try await offPool { try JournalTestHelper.ensureJournald() }
+        let directory = try TemporaryDirectory(prefix: "sd-conn-journal")
+        let daemon = try DaemonProcess(
+            configuration: DaemonTestFixtures.configuration(
+                name: DaemonTestFixtures.uniqueName("connjournal"), tags: ["a"], directory: directory,
+                endpoint: "http://127.0.0.1:9")
+                + "[connectors.rootonly]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n"
+                + "allowed_users = [\"root\"]\n",
+            environment: DaemonTestFixtures.environment(), logToJournal: true, directory: directory)
+        let spool = SpoolDirectory(path: directory.path("spool"))
+        try FileManager.default.createDirectory(atPath: spool.path + "/tmp", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: spool.path + "/new", withIntermediateDirectories: true)
+        let temporary = spool.path + "/tmp/by-nobody.json"
+        try Self.task("by-nobody", connector: "rootonly", operation: "getRandomPassword", params: [:])
+            .write(to: URL(fileURLWithPath: temporary))
+        #expect(chown(temporary, 65534, 65534) == 0)
+        #expect(rename(temporary, spool.path + "/new/by-nobody.json") == 0)
+        try daemon.start()
+        let result = try await spool.waitForResult(id: "by-nobody")
+        #expect(Self.error(result).code == "NotAuthorized", "\(result)")
+        #expect(try await daemon.stop() == .exited(0))
+
+        let rejected = try await JournalTestHelper.readJournal(
+            matching: ["_PID": String(daemon.pid), "MESSAGE_ID": "87ec36711a9247dcbe10c3f37320cc26"])
+        let entry = try #require(rejected.first { $0["TASK_ID"] == "by-nobody" }, "\(rejected)")
+        #expect(entry["ERROR_CODE"] == "NotAuthorized")
+        #expect(entry["CONNECTOR_ID"] == "rootonly")
+        #expect(entry["PEER_UID"] == "65534")
+        #expect(entry["OPERATION"] == "getRandomPassword")
+    }
 }
 
 extension Data {
