@@ -50,7 +50,8 @@ public struct PeerPolicy: Sendable, Equatable {
         return Resolved(ownUID: getuid(), uids: uids, gids: gids)
     }
 
-    static func uid(ofUser name: String) -> UInt32? {
+    /// The uid of the user called `name` (`getpwnam_r`), nil if there is none.
+    public static func uid(ofUser name: String) -> UInt32? {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>? = nil
         var buffer = [CChar](repeating: 0, count: 16 * 1024)
@@ -59,7 +60,8 @@ public struct PeerPolicy: Sendable, Equatable {
         return entry.pw_uid
     }
 
-    static func gid(ofGroup name: String) -> UInt32? {
+    /// The gid of the group called `name` (`getgrnam_r`), nil if there is none.
+    public static func gid(ofGroup name: String) -> UInt32? {
         var entry = group()
         var result: UnsafeMutablePointer<group>? = nil
         var buffer = [CChar](repeating: 0, count: 64 * 1024)
@@ -68,8 +70,18 @@ public struct PeerPolicy: Sendable, Equatable {
         return entry.gr_gid
     }
 
+    /// The name of the user with `uid`, nil if there is none.
+    public static func userName(ofUID uid: UInt32) -> String? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>? = nil
+        var buffer = [CChar](repeating: 0, count: 16 * 1024)
+        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name
+        else { return nil }
+        return String(cString: name)
+    }
+
     /// The primary and supplementary groups of the user with `uid` (empty if there is no such user).
-    static func groups(ofUID uid: UInt32) -> Set<UInt32> {
+    public static func groups(ofUID uid: UInt32) -> Set<UInt32> {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>? = nil
         var buffer = [CChar](repeating: 0, count: 16 * 1024)

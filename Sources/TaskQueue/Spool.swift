@@ -90,24 +90,28 @@ public final class Spool: Sendable {
             fd = opened
         } catch where error.errno == ELOOP {
             guard let info = try FileIO.lstat(path) else { return nil }
-            return SpoolTaskFile(name: name, fingerprint: FileFingerprint(info), contents: .notRegularFile)
+            return SpoolTaskFile(
+                name: name, fingerprint: FileFingerprint(info), contents: .notRegularFile, ownerUID: info.st_uid)
         }
         defer { FileIO.close(fd) }
         let info = try FileIO.stat(fd: fd, path: path)
         let fingerprint = FileFingerprint(info)
         guard info.st_mode & S_IFMT == S_IFREG else {
-            return SpoolTaskFile(name: name, fingerprint: fingerprint, contents: .notRegularFile)
+            return SpoolTaskFile(name: name, fingerprint: fingerprint, contents: .notRegularFile, ownerUID: info.st_uid)
         }
         if Int64(info.st_size) > Int64(maximumTaskBytes) {
-            return SpoolTaskFile(name: name, fingerprint: fingerprint, contents: .oversize(byteCount: Int64(info.st_size)))
+            return SpoolTaskFile(
+                name: name, fingerprint: fingerprint, contents: .oversize(byteCount: Int64(info.st_size)),
+                ownerUID: info.st_uid)
         }
         guard let data = try FileIO.read(fd: fd, limit: maximumTaskBytes, sizeHint: Int(info.st_size), path: path)
         else {
             // It grew past the bound while we read it.
             return SpoolTaskFile(
-                name: name, fingerprint: fingerprint, contents: .oversize(byteCount: Int64(maximumTaskBytes) + 1))
+                name: name, fingerprint: fingerprint, contents: .oversize(byteCount: Int64(maximumTaskBytes) + 1),
+                ownerUID: info.st_uid)
         }
-        return SpoolTaskFile(name: name, fingerprint: fingerprint, contents: .data(data))
+        return SpoolTaskFile(name: name, fingerprint: fingerprint, contents: .data(data), ownerUID: info.st_uid)
     }
 
     /// Claims `new/<name>` by renaming it into `cur/<delegate>/`.

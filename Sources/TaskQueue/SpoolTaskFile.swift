@@ -17,11 +17,14 @@ public struct SpoolTaskFile: Sendable {
     /// Identifies this version of the file (for ``SpoolWatcher/markSkipped(_:fingerprint:)``).
     public let fingerprint: FileFingerprint
     public let contents: Contents
+    /// The file's owner, from the same `fstat` (or `lstat`) as the read: the task's principal.
+    public let ownerUID: UInt32
 
-    public init(name: String, fingerprint: FileFingerprint, contents: Contents) {
+    public init(name: String, fingerprint: FileFingerprint, contents: Contents, ownerUID: UInt32) {
         self.name = name
         self.fingerprint = fingerprint
         self.contents = contents
+        self.ownerUID = ownerUID
     }
 
     /// The task id the spool implies: the file name without `.json`.

@@ -43,6 +43,8 @@ struct ConfigurationKey: Sendable {
         case ("delegate", "tags"): .stringList(\.delegate.tags)
         case ("delegate", "accept_untagged"): .bool(\.delegate.acceptUntagged)
         case ("delegate", "concurrency"): .integer(\.delegate.concurrency)
+        case ("delegate", "allow_inline_connectors"): .bool(\.delegate.allowInlineConnectors)
+        case ("delegate", "connectors_dir"): .string(\.delegate.connectorsDir)
         case ("queue", "spool_dir"): .string(\.queue.spoolDir)
         case ("queue", "socket_path"): .string(\.queue.socketPath)
         case ("queue", "socket_allowed_groups"): .stringList(\.queue.socketAllowedGroups)
@@ -71,6 +73,8 @@ struct ConfigurationKey: Sendable {
         .init(section: "delegate", name: "tags"),
         .init(section: "delegate", name: "accept_untagged"),
         .init(section: "delegate", name: "concurrency"),
+        .init(section: "delegate", name: "allow_inline_connectors"),
+        .init(section: "delegate", name: "connectors_dir"),
         .init(section: "queue", name: "spool_dir"),
         .init(section: "queue", name: "socket_path"),
         .init(section: "queue", name: "socket_allowed_groups"),

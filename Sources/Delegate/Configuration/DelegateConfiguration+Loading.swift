@@ -11,16 +11,26 @@ extension DelegateConfiguration {
     ///     Every variable starting with `SECRETS_DELEGATE_` is taken as an override; one that
     ///     names no key is an error.
     ///   - hostName: the default delegate name.
+    ///   - path: the file the text came from, named in connector errors; its directory's
+    ///     `connectors.d` holds connector drop-ins unless `[delegate] connectors_dir` says otherwise.
+    ///     Nil (a test's text): only an explicit `connectors_dir` is read.
     public static func load(
-        tomlText: String?, environment: [String: String], hostName: String
+        tomlText: String?, environment: [String: String], hostName: String, path: String? = nil
     ) throws(ConfigurationError) -> DelegateConfiguration {
         var configuration = DelegateConfiguration(hostName: hostName)
         var origins: [String: String] = [:]
         if let tomlText {
-            try configuration.apply(tomlText: tomlText)
+            try configuration.apply(tomlText: tomlText, path: path)
         }
         try configuration.apply(environment: environment, origins: &origins)
         try configuration.validate(origins: origins)
+        let directory =
+            configuration.delegate.connectorsDir.isEmpty
+            ? path.map { ($0 as NSString).deletingLastPathComponent + "/connectors.d" }
+            : configuration.delegate.connectorsDir
+        if let directory {
+            try configuration.loadConnectorDropIns(directory: directory)
+        }
         return configuration
     }
 
@@ -35,7 +45,7 @@ extension DelegateConfiguration {
             if requireFile {
                 throw ConfigurationError(key: nil, reason: "configuration file \(path) does not exist")
             }
-            return try load(tomlText: nil, environment: environment, hostName: hostName)
+            return try load(tomlText: nil, environment: environment, hostName: hostName, path: path)
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(key: nil, reason: "cannot read configuration file \(path)")
@@ -43,7 +53,7 @@ extension DelegateConfiguration {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ConfigurationError(key: nil, reason: "configuration file \(path) is not valid UTF-8")
         }
-        return try load(tomlText: text, environment: environment, hostName: hostName)
+        return try load(tomlText: text, environment: environment, hostName: hostName, path: path)
     }
 
     /// This machine's host name (`gethostname(2)`, not a DNS lookup), the default delegate name.
@@ -56,13 +66,13 @@ extension DelegateConfiguration {
 
     // MARK: - TOML
 
-    private mutating func apply(tomlText: String) throws(ConfigurationError) {
+    /// Parses TOML text: `TOMLSyntaxCheck` first, then TOMLKit.
+    static func parse(tomlText: String) throws(ConfigurationError) -> TOMLTable {
         // toml++ (under TOMLKit) aborts the process on some malformed input rather than
         // reporting it; only text this check accepts is handed to it.
         try TOMLSyntaxCheck.check(tomlText)
-        let table: TOMLTable
         do {
-            table = try TOMLTable(string: tomlText)
+            return try TOMLTable(string: tomlText)
         } catch let error as TOMLParseError {
             throw ConfigurationError(
                 key: nil,
@@ -71,13 +81,22 @@ extension DelegateConfiguration {
         } catch {
             throw ConfigurationError(key: nil, reason: "the file is not valid TOML")
         }
+    }
+
+    private mutating func apply(tomlText: String, path: String?) throws(ConfigurationError) {
+        let table = try Self.parse(tomlText: tomlText)
         for sectionName in table.keys.sorted() {
             guard let sectionValue = table[sectionName] else { continue }
+            if sectionName == "connectors" {
+                try applyConnectors(sectionValue, path: path)
+                continue
+            }
             guard ConfigurationKey.sections.contains(sectionName) else {
                 throw ConfigurationError(
                     key: sectionValue.type == .table ? "[\(sectionName)]" : sectionName,
                     reason: sectionValue.type == .table
-                        ? "unknown section; the sections are " + ConfigurationKey.sections.joined(separator: ", ")
+                        ? "unknown section; the sections are "
+                            + (ConfigurationKey.sections + ["connectors.<id>"]).joined(separator: ", ")
                         : "keys must be inside a section ([delegate], [queue], ...)")
             }
             guard let section = sectionValue.table else {
@@ -93,6 +112,58 @@ extension DelegateConfiguration {
                 }
                 try set(key, to: Self.raw(value), origin: nil)
             }
+        }
+    }
+
+    /// `[connectors.<id>]` tables.
+    private mutating func applyConnectors(_ value: any TOMLValueConvertible, path: String?) throws(ConfigurationError) {
+        guard let tables = value.table else {
+            throw ConfigurationError(key: "connectors", reason: "must be tables [connectors.<id>], not a single value")
+        }
+        for id in tables.keys.sorted() {
+            let origin = (path.map { $0 + " " } ?? "") + "[connectors.\(TaskObject.quotedKey(id))]"
+            guard let table = tables[id]?.table else {
+                throw ConfigurationError(key: origin, reason: "must be a table of the connector's keys")
+            }
+            connectors[id] = try NamedConnector.load(id: id, table: table, origin: origin)
+        }
+    }
+
+    /// `<directory>/<id>.toml`: one connector each, its keys at the top level. A missing directory
+    /// means no drop-ins; files not ending in `.toml` and hidden files are ignored.
+    private mutating func loadConnectorDropIns(directory: String) throws(ConfigurationError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else {
+            throw ConfigurationError(key: "[delegate] connectors_dir", reason: "\(directory) is not a directory")
+        }
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw ConfigurationError(key: "[delegate] connectors_dir", reason: "cannot list \(directory)")
+        }
+        for name in names.sorted() where name.hasSuffix(".toml") && !name.hasPrefix(".") {
+            let path = directory + "/" + name
+            let id = String(name.dropLast(".toml".count))
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigurationError(key: path, reason: "cannot be read")
+            }
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw ConfigurationError(key: path, reason: "is not valid UTF-8")
+            }
+            let table: TOMLTable
+            do {
+                table = try Self.parse(tomlText: text)
+            } catch {
+                throw ConfigurationError(key: path, reason: error.reason)
+            }
+            guard connectors[id] == nil else {
+                throw ConfigurationError(
+                    key: path,
+                    reason: "connector \(id) is also declared as [connectors.\(id)] in the configuration file")
+            }
+            connectors[id] = try NamedConnector.load(id: id, table: table, origin: path)
         }
     }
 

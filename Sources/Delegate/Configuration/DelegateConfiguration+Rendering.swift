@@ -14,6 +14,11 @@ extension DelegateConfiguration {
             }
             lines.append("\(key.name) = \(renderValue(of: key))")
         }
+        for id in connectors.keys.sorted() {
+            guard let named = connectors[id] else { continue }
+            lines.append("")
+            lines.append(contentsOf: named.renderTOML())
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

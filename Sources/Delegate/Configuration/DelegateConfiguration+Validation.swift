@@ -43,6 +43,8 @@ extension DelegateConfiguration {
                     + "not \(delegate.concurrency)")
         }
 
+        if let reason = Self.pathProblem(delegate.connectorsDir) { throw fail("delegate", "connectors_dir", reason) }
+
         // [queue]
         if let reason = Self.pathProblem(queue.spoolDir) { throw fail("queue", "spool_dir", reason) }
         if let reason = Self.pathProblem(queue.socketPath) { throw fail("queue", "socket_path", reason) }

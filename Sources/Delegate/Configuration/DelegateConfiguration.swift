@@ -9,6 +9,9 @@ public struct DelegateConfiguration: Sendable, Equatable {
     public var aws: AWSSection
     public var identity: IdentitySection
     public var credentials: CredentialsSection
+    /// Named connectors by id: `[connectors.<id>]` tables and `connectors.d/<id>.toml` drop-ins
+    /// (docs/INTERFACE.md section 9).
+    public var connectors: [String: NamedConnector] = [:]
 
     /// The defaults of the spec, with the host name as the delegate's name.
     public init(hostName: String) {
@@ -44,12 +47,22 @@ public struct DelegateConfiguration: Sendable, Equatable {
         public var acceptUntagged: Bool
         /// Tasks in flight at once.
         public var concurrency: Int
+        /// Whether tasks may carry a connector object instead of naming a configured connector.
+        public var allowInlineConnectors: Bool
+        /// Where connector drop-ins (`<id>.toml`) are read from; empty means `connectors.d` next to
+        /// the configuration file.
+        public var connectorsDir: String
 
-        public init(name: String, tags: [String] = [], acceptUntagged: Bool = true, concurrency: Int = 16) {
+        public init(
+            name: String, tags: [String] = [], acceptUntagged: Bool = true, concurrency: Int = 16,
+            allowInlineConnectors: Bool = true, connectorsDir: String = ""
+        ) {
             self.name = name
             self.tags = tags
             self.acceptUntagged = acceptUntagged
             self.concurrency = concurrency
+            self.allowInlineConnectors = allowInlineConnectors
+            self.connectorsDir = connectorsDir
         }
     }
 

@@ -57,6 +57,11 @@ extension DelegateDaemon {
                 executor: executor, selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency, clock: clock,
                 status: DelegateStatus(startedAt: clock.now()))
+            for notice in dispatcher.connectors.update(
+                connectors: configuration.connectors, allowInline: configuration.delegate.allowInlineConnectors)
+            {
+                logger.warning("\(notice)")
+            }
             spool =
                 configuration.queue.spoolDir.isEmpty
                 ? nil
@@ -66,7 +71,9 @@ extension DelegateDaemon {
 
         /// Applies what a reload changed from `old` to `configuration`. Tasks in flight keep the
         /// clients and credential providers they already have.
-        func apply(_ configuration: DelegateConfiguration, replacing old: DelegateConfiguration) async {
+        func apply(
+            _ configuration: DelegateConfiguration, replacing old: DelegateConfiguration, logger: Logger
+        ) async {
             let pool = Self.poolSettings(configuration)
             if pool != Self.poolSettings(old) {
                 clients.update(pool)
@@ -83,6 +90,11 @@ extension DelegateDaemon {
                 registry.replaceRefStore(
                     CredentialRefStore(
                         environment: environment, configuredDirectory: configuration.credentials.directory))
+            }
+            for notice in dispatcher.connectors.update(
+                connectors: configuration.connectors, allowInline: configuration.delegate.allowInlineConnectors)
+            {
+                logger.warning("\(notice)")
             }
             await dispatcher.apply(
                 selection: SelectionPolicy(configuration: configuration),

@@ -290,12 +290,13 @@ public final class DelegateDaemon: Service, Sendable {
                 metadata: ["restart_keys": "\(names)"])
         }
         let fresh = waiting.reduce(loaded) { fresh, key in fresh.replacing(key, from: current) }
-        await components.apply(fresh, replacing: current)
+        await components.apply(fresh, replacing: current, logger: logger)
         intake.watcher?.setRescanInterval(Self.rescanInterval(fresh.queue))
         intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
         intake.socket?.update(limits: socketLimits(fresh.queue))
         configuration.replace(with: fresh)
-        let applied = changed.filter(\.appliesOnReload).map(\.dottedName)
+        var applied = changed.filter(\.appliesOnReload).map(\.dottedName)
+        if fresh.connectors != current.connectors { applied.append("connectors") }
         logger.info(
             "configuration reloaded",
             metadata: [
@@ -346,6 +347,8 @@ public final class DelegateDaemon: Service, Sendable {
                 "rejected": .integer(Int64(counts.rejected)),
             ]),
             "credentials": .array(credentials),
+            // Tasks per named connector id, whatever their outcome.
+            "connectors": .object(dispatcher.connectors.taskCounts.mapValues { .integer(Int64($0)) }),
         ])
     }
 }

@@ -29,7 +29,12 @@ struct SocketIntake: Sendable {
             return
         }
         let result: TaskResult
-        switch Result(catching: { () throws(TaskRejection) in try DelegateTask.decode(line, defaultID: nil) }) {
+        var logger = logger
+        logger[metadataKey: "peer_uid"] = "\(connection.peer.uid)"
+        let connectors = dispatcher.connectors
+        switch Result(catching: { () throws(TaskRejection) in
+            try connectors.admit(line, defaultID: nil, by: .socketPeer(connection.peer))
+        }) {
         case .failure(let rejection):
             result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
         case .success(let task):
@@ -56,6 +61,7 @@ struct SocketIntake: Sendable {
                 result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
             }
         }
+        connectors.count(connectorID: result.connectorId)
         connection.send(Data(result.jsonLine.utf8))
     }
 

@@ -65,8 +65,13 @@ struct SpoolIntake: Sendable {
             logger.error("spool task \(name) cannot be read now; it stays in new/: \(error)")
             return
         }
-        if let file, case .data(let data) = file.contents, let envelope = TaskEnvelope.peek(data) {
-            let decision = dispatcher.matches(envelope.delegateSelectors)
+        if let file, case .data(let data) = file.contents, let envelope = TaskEnvelope.peek(data),
+            // A named connector's selectors are the host's; an id unknown here (nil) is claimed
+            // and rejected as the contract says, whatever the tags.
+            let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
+                ?? envelope.delegateSelectors
+        {
+            let decision = dispatcher.matches(selectors)
             guard decision.isAccepted else {
                 watcher.markSkipped(name, fingerprint: file.fingerprint)
                 logger.debug(
@@ -126,8 +131,11 @@ struct SpoolIntake: Sendable {
                     TaskRejection(code: .invalidTask, message: "the task file is not a regular file", taskID: resultID),
                     receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
             case .data(let data):
+                var logger = logger
+                logger[metadataKey: "peer_uid"] = "\(file.ownerUID)"
+                let connectors = dispatcher.connectors
                 switch Result(catching: { () throws(TaskRejection) in
-                    try DelegateTask.decode(data, defaultID: claimed.defaultID)
+                    try connectors.admit(data, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: file.ownerUID))
                 }) {
                 case .failure(let rejection):
                     result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
@@ -143,6 +151,7 @@ struct SpoolIntake: Sendable {
                 }
             }
         }
+        dispatcher.connectors.count(connectorID: result.connectorId)
         if Task.isCancelled, result.error?.code == TaskFailure.Code.delegateStopping.rawValue {
             // Cut off by a stop after the grace period: it stays claimed and runs again at the
             // next start (its idempotency token makes a repeated write harmless).

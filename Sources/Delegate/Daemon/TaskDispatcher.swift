@@ -8,6 +8,8 @@ import TaskQueue
 /// executor and the counters. Settings that a reload may change sit behind a lock.
 public final class TaskDispatcher: Sendable {
     public let status: DelegateStatus
+    /// The named connectors and who may use them (section 9).
+    public let connectors = ConnectorCatalog()
     let limiter: ConcurrencyLimiter
     let inFlight = InFlightTracker()
     private let executor: TaskExecutor

@@ -6,9 +6,13 @@ extension DelegateTask {
     /// Decodes and validates a task: at most 1 MiB of UTF-8 JSON, one object, every field as the
     /// spec says. Anything wrong is a `TaskRejection` saying exactly what, before any AWS call.
     ///
-    /// - Parameter defaultID: the id to use when the task has none (the spool file's name
-    ///   without `.json`); nil on the socket, where `id` is required.
-    public static func decode(_ data: Data, defaultID: String?) throws(TaskRejection) -> DelegateTask {
+    /// - Parameters:
+    ///   - defaultID: the id to use when the task has none (the spool file's name without
+    ///     `.json`); nil on the socket, where `id` is required.
+    ///   - connectors: the configured connectors a task may name (`"connector": "<id>"`).
+    public static func decode(
+        _ data: Data, defaultID: String?, connectors: [String: NamedConnector] = [:]
+    ) throws(TaskRejection) -> DelegateTask {
         let fallbackID = defaultID.flatMap { isValidID($0) ? $0 : nil }
         guard data.count <= maximumSize else {
             throw TaskRejection(
@@ -45,14 +49,18 @@ extension DelegateTask {
             ? fields["operation"]?.stringValue.flatMap { OperationName(rawValue: $0)?.rawValue } : nil
         let contextConnector =
             unambiguous("", "connector") && unambiguous("connector", "id")
-            ? fields["connector"]?["id"]?.stringValue.flatMap { SpoolName.isValidID($0) ? $0 : nil } : nil
+            ? (fields["connector"]?["id"] ?? fields["connector"])?.stringValue.flatMap {
+                SpoolName.isValidID($0) ? $0 : nil
+            } : nil
         if let duplicate {
             throw TaskRejection(
                 code: .invalidTask, message: duplicate.message, taskID: contextID, operation: contextOperation,
                 connectorID: contextConnector)
         }
         do {
-            return try decode(TaskObject(path: "", fields: fields), defaultID: fallbackID, rawDefaultID: defaultID)
+            return try decode(
+                TaskObject(path: "", fields: fields), defaultID: fallbackID, rawDefaultID: defaultID,
+                connectors: connectors)
         } catch {
             throw TaskRejection(
                 code: error.code, message: error.message, taskID: contextID, operation: contextOperation,
@@ -72,7 +80,7 @@ extension DelegateTask {
     ]
 
     private static func decode(
-        _ task: TaskObject, defaultID: String?, rawDefaultID: String?
+        _ task: TaskObject, defaultID: String?, rawDefaultID: String?, connectors: [String: NamedConnector]
     ) throws(TaskProblem) -> DelegateTask {
         let id: String
         if let given = try task.optionalString("id") {
@@ -92,7 +100,13 @@ extension DelegateTask {
             throw .invalid("id is required")
         }
 
-        let connector = try Connector.decode(try task.object("connector"))
+        let named = try NamedConnector.resolve(task, in: connectors)
+        let connector: Connector
+        if let named {
+            connector = named.connector
+        } else {
+            connector = try Connector.decode(try task.object("connector"))
+        }
 
         let operationText = try task.string("operation")
         guard let operationName = OperationName(rawValue: operationText) else {
@@ -112,7 +126,8 @@ extension DelegateTask {
         let sealTo = try decodeSealTo(task)
         try task.refuseUnknown(topLevelFields, what: "a task", checkPlaintextSecrets: true)
         return DelegateTask(
-            id: id, connector: connector, operation: operation, deadlineSeconds: deadline, sealTo: sealTo)
+            id: id, connector: connector, operation: operation, deadlineSeconds: deadline, sealTo: sealTo,
+            connectorPolicy: named?.policy)
     }
 }
 

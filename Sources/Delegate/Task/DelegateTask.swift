@@ -12,15 +12,19 @@ public struct DelegateTask: Sendable, Equatable {
     public let deadlineSeconds: Int
     /// The key the result's `result` is sealed to (`sealTo`), if any.
     public let sealTo: SealingKey?
+    /// The policy of the named connector the task used; nil for an inline connector object.
+    public let connectorPolicy: ConnectorPolicy?
 
     public init(
-        id: String, connector: Connector, operation: TaskOperation, deadlineSeconds: Int, sealTo: SealingKey? = nil
+        id: String, connector: Connector, operation: TaskOperation, deadlineSeconds: Int, sealTo: SealingKey? = nil,
+        connectorPolicy: ConnectorPolicy? = nil
     ) {
         self.id = id
         self.connector = connector
         self.operation = operation
         self.deadlineSeconds = deadlineSeconds
         self.sealTo = sealTo
+        self.connectorPolicy = connectorPolicy
     }
 
     public static let maximumSize = 1 << 20

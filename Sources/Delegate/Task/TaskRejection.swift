@@ -11,6 +11,11 @@ public struct TaskRejection: Error, Sendable, Equatable, CustomStringConvertible
         case sealingFailed = "SealingFailed"
         /// See `TaskFailure.Code.duplicateTask`.
         case duplicateTask = "DuplicateTask"
+        /// The task's connector may not be used for this operation or by this principal, or the
+        /// task carries an inline connector where they are turned off (section 9).
+        case notAuthorized = "NotAuthorized"
+        /// The connector requires sealed results and the task has no `sealTo` (section 13).
+        case sealingRequired = "SealingRequired"
     }
 
     public let code: Code

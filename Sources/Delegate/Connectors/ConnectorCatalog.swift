@@ -1,0 +1,144 @@
+import Foundation
+import Synchronization
+import TaskQueue
+
+/// The named connectors in force and who may use them: what every intake consults after decoding
+/// a task and before running it. A reload replaces the whole catalog at once; user and group names
+/// are resolved then (an unknown name matches nobody, so it never widens access).
+public final class ConnectorCatalog: Sendable {
+    struct State: Sendable {
+        var connectors: [String: NamedConnector] = [:]
+        var allowInline = true
+        /// Per connector id: the uids and gids its `allowed_users` and `allowed_groups` name.
+        var uids: [String: Set<UInt32>] = [:]
+        var gids: [String: Set<UInt32>] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let counts = Mutex([String: Int]())
+
+    public init(connectors: [String: NamedConnector] = [:], allowInline: Bool = true) {
+        update(connectors: connectors, allowInline: allowInline)
+    }
+
+    /// Replaces the connectors (at start and on reload).
+    ///
+    /// - Returns: one notice per user or group name that names nobody on this host (such an
+    ///   entry matches no principal), for the caller to log.
+    @discardableResult
+    public func update(connectors: [String: NamedConnector], allowInline: Bool) -> [String] {
+        var fresh = State(connectors: connectors, allowInline: allowInline)
+        var notices: [String] = []
+        for id in connectors.keys.sorted() {
+            guard let named = connectors[id] else { continue }
+            var uids: Set<UInt32> = []
+            for user in named.policy.allowedUsers {
+                if let uid = UInt32(user) ?? PeerPolicy.uid(ofUser: user) {
+                    uids.insert(uid)
+                } else {
+                    notices.append(
+                        "\(named.origin) allowed_users: there is no user \(user) on this host; it matches nobody")
+                }
+            }
+            var gids: Set<UInt32> = []
+            for group in named.policy.allowedGroups {
+                if let gid = UInt32(group) ?? PeerPolicy.gid(ofGroup: group) {
+                    gids.insert(gid)
+                } else {
+                    notices.append(
+                        "\(named.origin) allowed_groups: there is no group \(group) on this host; it matches nobody")
+                }
+            }
+            fresh.uids[id] = uids
+            fresh.gids[id] = gids
+        }
+        state.withLock { $0 = fresh }
+        return notices
+    }
+
+    /// The connectors tasks may name.
+    public var connectors: [String: NamedConnector] { state.withLock { $0.connectors } }
+
+    /// A named connector's selectors, for deciding whether a spool task is for this delegate
+    /// without claiming it; nil for an id this delegate does not know.
+    func selectors(of id: String) -> [String]? {
+        state.withLock { $0.connectors[id]?.connector.delegateSelectors }
+    }
+
+    /// Decodes a task against the connectors in force and admits it for `principal`: one snapshot
+    /// serves both, so a reload in between cannot mix two catalogs.
+    ///
+    /// - Throws: the decoder's rejection, or the refusal `refusal(of:by:in:)` gives.
+    public func admit(_ data: Data, defaultID: String?, by principal: TaskPrincipal) throws(TaskRejection)
+        -> DelegateTask
+    {
+        let snapshot = state.withLock { $0 }
+        let task = try DelegateTask.decode(data, defaultID: defaultID, connectors: snapshot.connectors)
+        if let refusal = Self.refusal(of: task, by: principal, in: snapshot) { throw refusal }
+        return task
+    }
+
+    /// Why `task` may not run for `principal` under the connectors in force, or nil when it may.
+    func refusal(of task: DelegateTask, by principal: TaskPrincipal) -> TaskRejection? {
+        Self.refusal(of: task, by: principal, in: state.withLock { $0 })
+    }
+
+    /// Inline connectors turned off, a principal outside the connector's `allowed_*` lists, an
+    /// operation outside its `operations`, or a spool task without `sealTo` on a connector that
+    /// requires sealing. Messages name the connector, the operation and the principal, never a secret.
+    private static func refusal(of task: DelegateTask, by principal: TaskPrincipal, in snapshot: State)
+        -> TaskRejection?
+    {
+        let operation = task.operation.name.rawValue
+        func refuse(_ code: TaskRejection.Code, _ message: String) -> TaskRejection {
+            TaskRejection(
+                code: code, message: message, taskID: task.id, operation: operation, connectorID: task.connector.id)
+        }
+        guard let policy = task.connectorPolicy else {
+            if snapshot.allowInline { return nil }
+            return refuse(
+                .notAuthorized,
+                "inline connectors are turned off on this delegate ([delegate] allow_inline_connectors = false); "
+                    + "name a configured connector instead (\(operation) requested by \(principal))")
+        }
+        let id = task.connector.id
+        if policy.restrictsPrincipals, principal.uid != 0 {
+            let uids = snapshot.uids[id] ?? []
+            let gids = snapshot.gids[id] ?? []
+            var allowed = uids.contains(principal.uid)
+            if !allowed, !gids.isEmpty {
+                allowed =
+                    principal.gid.map(gids.contains) == true
+                    || !gids.isDisjoint(with: PeerPolicy.groups(ofUID: principal.uid))
+            }
+            if !allowed {
+                return refuse(
+                    .notAuthorized, "connector \(id) may not be used by \(principal) (\(operation) was refused)")
+            }
+        }
+        if let operations = policy.operations, !operations.contains(task.operation.name) {
+            return refuse(
+                .notAuthorized,
+                "connector \(id) does not allow \(operation) (requested by \(principal)); it allows "
+                    + (operations.isEmpty ? "no operation" : operations.map(\.rawValue).joined(separator: ", ")))
+        }
+        if policy.requireSealedResults, principal.intake == .spool, task.sealTo == nil {
+            return refuse(
+                .sealingRequired,
+                "connector \(id) requires sealed results: a spool task must carry sealTo (\(operation) requested by "
+                    + "\(principal))")
+        }
+        return nil
+    }
+
+    /// Counts one task (whatever its outcome) for its connector, for the status object. Only
+    /// configured connectors are counted: inline connector ids come from producers, and a map
+    /// keyed by them could grow without bound.
+    func count(connectorID: String?) {
+        guard let connectorID, state.withLock({ $0.connectors[connectorID] != nil }) else { return }
+        counts.withLock { $0[connectorID, default: 0] += 1 }
+    }
+
+    /// Tasks per named connector id since the start.
+    public var taskCounts: [String: Int] { counts.withLock { $0 } }
+}

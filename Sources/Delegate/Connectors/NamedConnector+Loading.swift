@@ -1,0 +1,223 @@
+import Foundation
+internal import TOMLKit
+
+extension NamedConnector {
+    /// The keys of a connector table, in the order of the spec.
+    static let keys = [
+        "region", "secret_name_prefix", "delegate_selectors", "credentials", "operations", "allowed_users",
+        "allowed_groups", "allowed_units", "allowed_queues", "require_sealed_results", "cache_ttl_seconds",
+    ]
+
+    /// The keys of `credentials`, for every type (the type decides which of them it takes).
+    static let credentialKeys = [
+        "type", "access_key_id", "access_key_id_ref", "secret_access_key_ref", "session_token_ref", "role_arn",
+        "external_id", "duration_seconds",
+    ]
+
+    /// Validates one connector table. Region, prefix, selectors and credentials go through
+    /// `Connector.decode`, the validator of inline task connectors, so a connector is accepted on
+    /// the host exactly when the same connector would be accepted inside a task.
+    ///
+    /// - Parameter origin: `[connectors.<id>]` (with the file's path when known) or the drop-in's
+    ///   path; every error names it and the key.
+    static func load(id: String, table: TOMLTable, origin: String) throws(ConfigurationError) -> NamedConnector {
+        func error(_ key: String?, _ reason: String) -> ConfigurationError {
+            ConfigurationError(key: key.map { "\(origin) \($0)" } ?? origin, reason: reason)
+        }
+        guard DelegateTask.isValidID(id) else {
+            throw error(nil, "a connector id must be 1-128 characters of A-Za-z0-9._-")
+        }
+        for key in table.keys.sorted() where !keys.contains(key) {
+            throw error(TaskObject.quotedKey(key), "unknown key; a connector takes " + keys.joined(separator: ", "))
+        }
+        guard table["region"] != nil else { throw error("region", "is required") }
+        guard let credentialsValue = table["credentials"] else { throw error("credentials", "is required") }
+        guard let credentials = credentialsValue.table else {
+            throw error("credentials", "must be an inline table like { type = \"instanceRole\" }")
+        }
+        for key in credentials.keys.sorted() where !credentialKeys.contains(key) {
+            throw error(
+                "credentials",
+                "\(TaskObject.quotedKey(key)) is not a key of credentials; they are "
+                    + credentialKeys.joined(separator: ", "))
+        }
+
+        // The AWS side, as the task decoder sees it.
+        var fields: [String: JSONValue] = ["id": .string(id)]
+        for key in ["region", "secret_name_prefix", "delegate_selectors"] {
+            if let value = table[key] { fields[camelCase(key)] = try json(value, key: key, error: error) }
+        }
+        var credentialFields: [String: JSONValue] = [:]
+        for key in credentials.keys {
+            guard let value = credentials[key] else { continue }
+            credentialFields[camelCase(key)] = try json(value, key: "credentials." + key, error: error)
+        }
+        fields["credentials"] = .object(credentialFields)
+        let connector: Connector
+        do {
+            connector = try Connector.decode(TaskObject(path: "connector", fields: fields))
+        } catch {
+            throw ConfigurationError(key: origin, reason: snakeCase(message: error.message))
+        }
+
+        var policy = ConnectorPolicy()
+        if let value = table["operations"] {
+            var operations: [OperationName] = []
+            for name in try strings(value, key: "operations", error: error) {
+                guard let operation = OperationName(rawValue: name) else {
+                    throw error(
+                        "operations",
+                        "\(DelegateConfiguration.quoted(name)) is not an operation; they are "
+                            + OperationName.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                guard !operations.contains(operation) else {
+                    throw error("operations", "lists \(name) twice")
+                }
+                operations.append(operation)
+            }
+            policy.operations = operations
+        }
+        policy.allowedUsers = try principals(table["allowed_users"], key: "allowed_users", error: error)
+        policy.allowedGroups = try principals(table["allowed_groups"], key: "allowed_groups", error: error)
+        if let value = table["allowed_units"] {
+            policy.allowedUnits = try strings(value, key: "allowed_units", error: error)
+            for unit in policy.allowedUnits where !isUnitName(unit) {
+                throw error("allowed_units", "\(DelegateConfiguration.quoted(unit)) is not a systemd unit name")
+            }
+        }
+        if let value = table["allowed_queues"] {
+            policy.allowedQueues = try strings(value, key: "allowed_queues", error: error)
+            for queue in policy.allowedQueues where !queue.hasPrefix("https://") || queue.contains("@") {
+                throw error(
+                    "allowed_queues", "\(DelegateConfiguration.quoted(queue)) is not an SQS queue URL (https://...)")
+            }
+        }
+        if let value = table["require_sealed_results"] {
+            guard value.type == .bool, let bool = value.bool else {
+                throw error("require_sealed_results", "must be true or false")
+            }
+            policy.requireSealedResults = bool
+        }
+        if let value = table["cache_ttl_seconds"] {
+            guard value.type == .int, let seconds = value.int else {
+                throw error("cache_ttl_seconds", "must be a whole number of seconds")
+            }
+            guard ConnectorPolicy.cacheTTLRange.contains(seconds) else {
+                throw error(
+                    "cache_ttl_seconds",
+                    "must be between \(ConnectorPolicy.cacheTTLRange.lowerBound) and "
+                        + "\(ConnectorPolicy.cacheTTLRange.upperBound), not \(seconds)")
+            }
+            policy.cacheTTLSeconds = seconds
+        }
+        return NamedConnector(connector: connector, policy: policy, origin: origin)
+    }
+
+    // MARK: - Values
+
+    private static func json(
+        _ value: any TOMLValueConvertible, key: String, error: (String?, String) -> ConfigurationError
+    ) throws(ConfigurationError) -> JSONValue {
+        switch value.type {
+        case .string: if let string = value.string { return .string(string) }
+        case .int: if let int = value.int { return .integer(Int64(int)) }
+        case .double: if let double = value.double { return .number(double) }
+        case .bool: if let bool = value.bool { return .bool(bool) }
+        case .array:
+            if let array = value.array {
+                var elements: [JSONValue] = []
+                for element in array { elements.append(try json(element, key: key, error: error)) }
+                return .array(elements)
+            }
+        case .table, .date, .time, .dateTime: break
+        }
+        throw error(key, "must not be a table, date or time")
+    }
+
+    private static func strings(
+        _ value: any TOMLValueConvertible, key: String, error: (String?, String) -> ConfigurationError
+    ) throws(ConfigurationError) -> [String] {
+        guard value.type == .array, let array = value.array else { throw error(key, "must be an array of strings") }
+        var strings: [String] = []
+        for (index, element) in array.enumerated() {
+            guard element.type == .string, let string = element.string, !string.isEmpty else {
+                throw error(key, "entry \(index + 1) must be a non-empty string")
+            }
+            strings.append(string)
+        }
+        return strings
+    }
+
+    /// Users or groups: names, or numeric ids as strings or integers.
+    private static func principals(
+        _ value: (any TOMLValueConvertible)?, key: String, error: (String?, String) -> ConfigurationError
+    ) throws(ConfigurationError) -> [String] {
+        guard let value else { return [] }
+        guard value.type == .array, let array = value.array else {
+            throw error(key, "must be an array of names or numeric ids")
+        }
+        var entries: [String] = []
+        for (index, element) in array.enumerated() {
+            if element.type == .int, let id = element.int, (0...Int(UInt32.max - 1)).contains(id) {
+                entries.append(String(id))
+            } else if element.type == .string, let name = element.string, isPrincipalName(name) {
+                entries.append(name)
+            } else {
+                throw error(key, "entry \(index + 1) must be a user or group name or a numeric id")
+            }
+        }
+        return entries
+    }
+
+    /// A POSIX-ish user or group name (what `useradd` accepts, plus numeric ids).
+    static func isPrincipalName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count) && !name.hasPrefix("-")
+            && name.unicodeScalars.allSatisfy { scalar in
+                switch scalar {
+                case "a"..."z", "A"..."Z", "0"..."9", "_", "-", ".", "$": true
+                default: false
+                }
+            }
+    }
+
+    /// `name.type` with a unit type suffix, as systemd spells unit names.
+    static func isUnitName(_ unit: String) -> Bool {
+        guard (3...255).contains(unit.utf8.count), let dot = unit.lastIndex(of: "."), dot != unit.startIndex,
+            unit.index(after: dot) != unit.endIndex
+        else { return false }
+        return unit.unicodeScalars.allSatisfy { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", ":", "-", "_", ".", "\\", "@": true
+            default: false
+            }
+        }
+    }
+
+    // MARK: - Spelling
+
+    /// `secret_name_prefix` -> `secretNamePrefix`, the task's spelling.
+    static func camelCase(_ key: String) -> String {
+        var out = ""
+        var upper = false
+        for character in key {
+            if character == "_" {
+                upper = true
+            } else {
+                out.append(upper ? Character(character.uppercased()) : character)
+                upper = false
+            }
+        }
+        return out
+    }
+
+    /// The task decoder's messages, in the configuration file's spelling: `connector.credentials.roleArn`
+    /// becomes `credentials.role_arn`.
+    static func snakeCase(message: String) -> String {
+        var text = message.replacingOccurrences(of: "connector.", with: "")
+        // Longest first, so `accessKeyIdRef` is not taken for `accessKeyId` plus `Ref`.
+        for key in (keys + credentialKeys).sorted(by: { $0.count > $1.count }) where key.contains("_") {
+            text = text.replacingOccurrences(of: camelCase(key), with: key)
+        }
+        return text
+    }
+}

@@ -1,0 +1,16 @@
+extension NamedConnector {
+    /// The configured connector a task names with `"connector": "<id>"`; nil when the task carries
+    /// a connector object instead (or none: the caller's `object("connector")` says so).
+    static func resolve(_ task: TaskObject, in connectors: [String: NamedConnector]) throws(TaskProblem)
+        -> NamedConnector?
+    {
+        guard case .string(let id) = task.fields["connector"] else { return nil }
+        guard let named = connectors[id] else {
+            let shown = DelegateTask.isValidID(id) ? id : DelegateConfiguration.quoted(id)
+            throw .invalid(
+                "connector \(shown) is not configured on this delegate"
+                    + (connectors.isEmpty ? " (it has no named connectors)" : ""))
+        }
+        return named
+    }
+}

@@ -1,0 +1,65 @@
+/// A connector the operator declared on the host (docs/INTERFACE.md section 9): a
+/// `[connectors.<id>]` table of `delegate.toml` or a drop-in `connectors.d/<id>.toml`.
+///
+/// Tasks name it (`"connector": "<id>"`) instead of carrying a connector object. Its AWS side is
+/// the same `Connector` an inline task connector decodes to, validated by the same code; on top of
+/// it the operator says which operations it serves and to whom.
+public struct NamedConnector: Sendable, Equatable {
+    /// Region, prefix, selectors and credentials; `connector.id` is the connector's id.
+    public let connector: Connector
+    public let policy: ConnectorPolicy
+    /// Where it was declared, for messages: `[connectors.<id>]` or the drop-in's path.
+    public let origin: String
+
+    public init(connector: Connector, policy: ConnectorPolicy, origin: String) {
+        self.connector = connector
+        self.policy = policy
+        self.origin = origin
+    }
+
+    public var id: String { connector.id }
+
+    /// Where it was declared does not make two connectors different.
+    public static func == (lhs: NamedConnector, rhs: NamedConnector) -> Bool {
+        lhs.connector == rhs.connector && lhs.policy == rhs.policy
+    }
+}
+
+/// What a named connector may be used for, and by whom.
+public struct ConnectorPolicy: Sendable, Equatable {
+    /// The operations it serves; nil: every operation.
+    public var operations: [OperationName]?
+    /// Local users (names or numeric uids).
+    public var allowedUsers: [String]
+    /// Local groups (names or numeric gids); a principal is in one if that user is a member.
+    public var allowedGroups: [String]
+    /// systemd units asking through the credentials socket (section 11).
+    public var allowedUnits: [String]
+    /// SQS queue URLs whose tasks may use it (section 12).
+    public var allowedQueues: [String]
+    /// Spool (and SQS) tasks must carry `sealTo`; the socket is exempt.
+    public var requireSealedResults: Bool
+    /// Read cache lifetime (section 14); 0 = no cache. Accepted and validated; not used yet.
+    public var cacheTTLSeconds: Int
+
+    public init(
+        operations: [OperationName]? = nil, allowedUsers: [String] = [], allowedGroups: [String] = [],
+        allowedUnits: [String] = [], allowedQueues: [String] = [], requireSealedResults: Bool = false,
+        cacheTTLSeconds: Int = 0
+    ) {
+        self.operations = operations
+        self.allowedUsers = allowedUsers
+        self.allowedGroups = allowedGroups
+        self.allowedUnits = allowedUnits
+        self.allowedQueues = allowedQueues
+        self.requireSealedResults = requireSealedResults
+        self.cacheTTLSeconds = cacheTTLSeconds
+    }
+
+    /// Whether any `allowed_*` list is set: then only the principals listed (and root) may use it.
+    public var restrictsPrincipals: Bool {
+        !(allowedUsers.isEmpty && allowedGroups.isEmpty && allowedUnits.isEmpty && allowedQueues.isEmpty)
+    }
+
+    public static let cacheTTLRange = 0...3600
+}

@@ -1,0 +1,330 @@
+import Foundation
+import Testing
+import TestSupport
+
+@testable import Delegate
+
+/// `[connectors.<id>]` tables, `connectors.d/<id>.toml` drop-ins and their keys (section 9).
+@Suite struct ConnectorConfigurationTests {
+    static let full = """
+        [delegate]
+        allow_inline_connectors = false
+
+        [connectors.prod]
+        region = "us-east-1"
+        secret_name_prefix = "/devops/"
+        delegate_selectors = ["prod"]
+        credentials = { type = "assumeRole", role_arn = "arn:aws:iam::123456789012:role/sm", external_id = "ext-7f3a", duration_seconds = 900 }
+        operations = ["getSecretValue", "describeSecret", "listSecrets"]
+        allowed_users = ["deploy", 1001]
+        allowed_groups = ["app"]
+        allowed_units = ["app.service"]
+        allowed_queues = ["https://sqs.us-east-1.amazonaws.com/123456789012/tasks"]
+        require_sealed_results = true
+        cache_ttl_seconds = 3600
+        """
+
+    func load(_ toml: String, path: String? = nil) throws(ConfigurationError) -> DelegateConfiguration {
+        try DelegateConfiguration.load(tomlText: toml, environment: [:], hostName: "host-a", path: path)
+    }
+
+    /// The error `toml` (one `[connectors.x]` table) is refused with.
+    func refusal(_ toml: String) -> ConfigurationError? {
+        do {
+            _ = try load(toml)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func everyKeyIsRead() throws {
+        let configuration = try load(Self.full)
+        #expect(configuration.delegate.allowInlineConnectors == false)
+        let prod = try #require(configuration.connectors["prod"])
+        #expect(
+            prod.connector
+                == Connector(
+                    id: "prod", region: "us-east-1", secretNamePrefix: "devops", delegateSelectors: ["prod"],
+                    credentials: .assumeRole(
+                        AssumeRoleCredentials(
+                            roleARN: "arn:aws:iam::123456789012:role/sm", externalID: "ext-7f3a", durationSeconds: 900))
+                ))
+        #expect(
+            prod.policy
+                == ConnectorPolicy(
+                    operations: [.getSecretValue, .describeSecret, .listSecrets], allowedUsers: ["deploy", "1001"],
+                    allowedGroups: ["app"], allowedUnits: ["app.service"],
+                    allowedQueues: ["https://sqs.us-east-1.amazonaws.com/123456789012/tasks"],
+                    requireSealedResults: true, cacheTTLSeconds: 3600))
+        #expect(prod.origin == "[connectors.prod]")
+    }
+
+    @Test func defaults() throws {
+        let configuration = try load(
+            """
+            [connectors.home]
+            region = "eu-west-1"
+            credentials = { type = "instanceRole" }
+            """)
+        #expect(configuration.delegate.allowInlineConnectors == true)
+        #expect(configuration.delegate.connectorsDir == "")
+        let home = try #require(configuration.connectors["home"])
+        #expect(home.connector.credentials == .instanceRole)
+        #expect(home.connector.secretNamePrefix == "")
+        #expect(home.connector.delegateSelectors == [])
+        #expect(home.policy == ConnectorPolicy())
+        #expect(home.policy.restrictsPrincipals == false)
+        #expect(try load("").connectors.isEmpty)
+    }
+
+    @Test func accessKeyCredentials() throws {
+        let configuration = try load(
+            """
+            [connectors.a]
+            region = "us-east-1"
+            credentials = { type = "accessKey", access_key_id = "AKIAEXAMPLE", secret_access_key_ref = "a-secret", session_token_ref = "a-token" }
+            [connectors.b]
+            region = "us-east-1"
+            credentials = { type = "accessKey", access_key_id_ref = "b-id", secret_access_key_ref = "b-secret" }
+            """)
+        #expect(
+            configuration.connectors["a"]?.connector.credentials
+                == .accessKey(
+                    AccessKeyCredentials(
+                        accessKeyID: .plain("AKIAEXAMPLE"), secretAccessKeyRef: "a-secret", sessionTokenRef: "a-token"))
+        )
+        #expect(
+            configuration.connectors["b"]?.connector.credentials
+                == .accessKey(
+                    AccessKeyCredentials(
+                        accessKeyID: .ref("b-id"), secretAccessKeyRef: "b-secret", sessionTokenRef: nil)))
+    }
+
+    /// Each broken table, and what the error must name. The credential checks are the task
+    /// decoder's, in the file's spelling.
+    @Test(arguments: [
+        ("region = \"mars-1\"\ncredentials = { type = \"instanceRole\" }", "region"),
+        ("credentials = { type = \"instanceRole\" }", "region"),
+        ("region = \"us-east-1\"", "credentials"),
+        ("region = \"us-east-1\"\ncredentials = \"instanceRole\"", "credentials"),
+        ("region = \"us-east-1\"\ncredentials = { type = \"magic\" }", "credentials.type"),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"assumeRole\", role_arn = \"nope\" }",
+            "credentials.role_arn"
+        ),
+        ("region = \"us-east-1\"\ncredentials = { type = \"assumeRole\" }", "credentials.role_arn"),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"assumeRole\", role_arn = \"arn:aws:iam::123456789012:role/r\", duration_seconds = 60 }",
+            "credentials.duration_seconds"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"assumeRole\", role_arn = \"arn:aws:iam::123456789012:role/r\", external_id = \"x\" }",
+            "credentials.external_id"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"assumeRole\", roleArn = \"arn:aws:iam::123456789012:role/r\" }",
+            "roleArn"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"accessKey\", secret_access_key = \"hunter2\" }",
+            "secret_access_key"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"accessKey\", access_key_id = \"AKIA\" }",
+            "credentials.secret_access_key_ref"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"accessKey\", access_key_id = \"AKIA\", secret_access_key_ref = \"../x\" }",
+            "credentials.secret_access_key_ref"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\", role_arn = \"arn:aws:iam::123456789012:role/r\" }",
+            "credentials.role_arn"
+        ),
+        (
+            "region = \"us-east-1\"\nsecret_name_prefix = \"bad prefix!\"\ncredentials = { type = \"instanceRole\" }",
+            "secret_name_prefix"
+        ),
+        (
+            "region = \"us-east-1\"\ndelegate_selectors = [1]\ncredentials = { type = \"instanceRole\" }",
+            "delegate_selectors"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\noperations = [\"getSecret\"]",
+            "operations"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\noperations = \"getSecretValue\"",
+            "operations"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\noperations = [\"listSecrets\", \"listSecrets\"]",
+            "operations"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_users = [\"bad user\"]",
+            "allowed_users"
+        ),
+        ("region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_users = [-1]", "allowed_users"),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_groups = \"app\"",
+            "allowed_groups"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_units = [\"noextension\"]",
+            "allowed_units"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_queues = [\"http://q\"]",
+            "allowed_queues"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nrequire_sealed_results = \"yes\"",
+            "require_sealed_results"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\ncache_ttl_seconds = 3601",
+            "cache_ttl_seconds"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\ncache_ttl_seconds = -1",
+            "cache_ttl_seconds"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\ncache_ttl_seconds = 1.5",
+            "cache_ttl_seconds"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nsecretNamePrefix = \"x\"",
+            "secretNamePrefix"
+        ),
+    ])
+    func aBrokenConnectorNamesItselfAndTheKey(body: String, key: String) throws {
+        let error = try #require(refusal("[connectors.broken]\n" + body))
+        #expect(error.description.contains("[connectors.broken]"), "\(error)")
+        #expect(error.description.contains(key), "\(error)")
+        #expect(!error.description.contains("hunter2"))
+        #expect(!error.description.contains("connector.credentials"), "task spelling leaked: \(error)")
+    }
+
+    @Test func badConnectorIDsAndShapes() throws {
+        let badID = try #require(
+            refusal("[connectors.\"a b\"]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }"))
+        #expect(badID.description.contains("connector id"))
+        let notTable = try #require(refusal("connectors = 1"))
+        #expect(notTable.description.contains("connectors"))
+        let notTable2 = try #require(refusal("[connectors]\nprod = 1"))
+        #expect(notTable2.description.contains("[connectors.prod]"))
+        let inlineFlag = try #require(refusal("[delegate]\nallow_inline_connectors = \"no\""))
+        #expect(inlineFlag.key == "[delegate] allow_inline_connectors")
+        let dir = try #require(refusal("[delegate]\nconnectors_dir = \"relative\""))
+        #expect(dir.key == "[delegate] connectors_dir")
+    }
+
+    @Test func theFilesPathIsNamedWhenKnown() throws {
+        do {
+            _ = try load("[connectors.x]\nregion = \"us-east-1\"", path: "/nonexistent-dir/delegate.toml")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.description.contains("/nonexistent-dir/delegate.toml [connectors.x] credentials"))
+        }
+    }
+
+    @Test func dropInsAreReadFromConnectorsDNextToTheFile() throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(
+            atPath: directory.path("connectors.d"), withIntermediateDirectories: true)
+        try
+            "region = \"us-west-2\"\nsecret_name_prefix = \"ci\"\ncredentials = { type = \"instanceRole\" }\noperations = [\"getSecretValue\"]\n"
+            .write(toFile: directory.path("connectors.d/ci.toml"), atomically: true, encoding: .utf8)
+        try "not toml at all [".write(toFile: directory.path("connectors.d/README"), atomically: true, encoding: .utf8)
+        try "broken".write(toFile: directory.path("connectors.d/.hidden.toml"), atomically: true, encoding: .utf8)
+        let file = directory.path("delegate.toml")
+        try "[connectors.prod]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let configuration = try DelegateConfiguration.load(
+            path: file, requireFile: true, environment: [:], hostName: "host-a")
+        #expect(configuration.connectors.keys.sorted() == ["ci", "prod"])
+        #expect(configuration.connectors["ci"]?.connector.region == "us-west-2")
+        #expect(configuration.connectors["ci"]?.policy.operations == [.getSecretValue])
+        #expect(configuration.connectors["ci"]?.origin == directory.path("connectors.d/ci.toml"))
+
+        // connectors_dir moves it; the file's own directory is then not read.
+        let other = try TemporaryDirectory()
+        try "region = \"eu-west-1\"\ncredentials = { type = \"instanceRole\" }\n"
+            .write(toFile: other.path("elsewhere.toml"), atomically: true, encoding: .utf8)
+        try "[delegate]\nconnectors_dir = \"\(other.url.path)\"\n".write(
+            toFile: file, atomically: true, encoding: .utf8)
+        let moved = try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a")
+        #expect(moved.connectors.keys.sorted() == ["elsewhere"])
+        // ... and so does the environment.
+        let viaEnvironment = try DelegateConfiguration.load(
+            tomlText: "", environment: ["SECRETS_DELEGATE_DELEGATE_CONNECTORS_DIR": other.url.path], hostName: "h")
+        #expect(viaEnvironment.connectors.keys.sorted() == ["elsewhere"])
+    }
+
+    @Test(arguments: [
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"assumeRole\", role_arn = \"nope\" }",
+            "credentials.role_arn"
+        ),
+        ("[connectors.ci]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }", "unknown key"),
+        ("region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nbogus = 1", "bogus"),
+        ("region = \"us-east-1\"\u{01}", "line 1"),
+        ("region = 1979-05-27", "line 1"),
+    ])
+    func aBrokenDropInNamesItsFileAndKey(body: String, key: String) throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("ci.toml")
+        try body.write(toFile: path, atomically: true, encoding: .utf8)
+        do {
+            _ = try DelegateConfiguration.load(
+                tomlText: "[delegate]\nconnectors_dir = \"\(directory.url.path)\"", environment: [:], hostName: "h")
+            Issue.record("accepted")
+        } catch {
+            #expect(error.description.hasPrefix(path), "\(error)")
+            #expect(error.description.contains(key), "\(error)")
+        }
+    }
+
+    @Test func aConnectorDeclaredTwiceIsAnError() throws {
+        let directory = try TemporaryDirectory()
+        try "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n"
+            .write(toFile: directory.path("prod.toml"), atomically: true, encoding: .utf8)
+        #expect(
+            throws: ConfigurationError.self,
+            performing: {
+                try DelegateConfiguration.load(
+                    tomlText: "[delegate]\nconnectors_dir = \"\(directory.url.path)\"\n"
+                        + "[connectors.prod]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }",
+                    environment: [:], hostName: "h")
+            })
+    }
+
+    @Test func checkConfigListsConnectorsAndLoadsBackEqual() throws {
+        let configuration = try load(
+            Self.full
+                + "\n[connectors.keys]\nregion = \"us-east-1\"\n"
+                + "credentials = { type = \"accessKey\", access_key_id_ref = \"kid\", secret_access_key_ref = \"ks\" }\n"
+        )
+        let rendered = configuration.renderTOML()
+        #expect(rendered.contains("[connectors.\"prod\"]"))
+        #expect(rendered.contains("operations = [\"getSecretValue\", \"describeSecret\", \"listSecrets\"]"))
+        #expect(rendered.contains("allowed_users = [\"deploy\", \"1001\"]"))
+        #expect(rendered.contains("credentials = { type = \"assumeRole\""))
+        #expect(rendered.contains("secret_access_key_ref = \"ks\""))
+        #expect(rendered.contains("allow_inline_connectors = false"))
+        #expect(try load(rendered) == configuration)
+    }
+
+    @Test func reloadSeesConnectorChanges() throws {
+        let before = try load(Self.full)
+        let after = try load(
+            Self.full.replacingOccurrences(of: "cache_ttl_seconds = 3600", with: "cache_ttl_seconds = 60"))
+        #expect(before.connectors != after.connectors)
+        #expect(after.keysChanged(from: before).isEmpty)
+        #expect(ConfigurationKey.find(section: "delegate", name: "allow_inline_connectors")?.appliesOnReload == true)
+        #expect(ConfigurationKey.find(section: "delegate", name: "connectors_dir")?.appliesOnReload == true)
+    }
+}

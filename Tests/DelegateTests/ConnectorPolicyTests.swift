@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+@testable import Delegate
+
+/// Tasks that name a configured connector, and who may use it (section 9).
+@Suite struct ConnectorPolicyTests {
+    static func named(_ id: String = "prod", _ policy: ConnectorPolicy = ConnectorPolicy()) -> NamedConnector {
+        NamedConnector(
+            connector: Connector(
+                id: id, region: "us-east-1", secretNamePrefix: "devops", delegateSelectors: ["prod"],
+                credentials: .instanceRole),
+            policy: policy, origin: "[connectors.\(id)]")
+    }
+
+    static func task(
+        connector: JSONValue = "prod", operation: String = "getSecretValue", params: JSONValue = ["name": "db"],
+        sealTo: Bool = false
+    ) -> Data {
+        var fields: [String: JSONValue] = [
+            "id": "t-1", "connector": connector, "operation": .string(operation), "params": params,
+        ]
+        // A valid X25519 public key (RFC 7748 section 6.1, Bob's).
+        if sealTo { fields["sealTo"] = "3p7bfXt9wbTTW2HC7OQ1Nz+DQ8hbeGdNrfx+FG+IK08=" }
+        return Data(JSONValue.object(fields).jsonText.utf8)
+    }
+
+    func decode(_ data: Data, _ connectors: [NamedConnector]) throws(TaskRejection) -> DelegateTask {
+        try DelegateTask.decode(
+            data, defaultID: nil, connectors: Dictionary(uniqueKeysWithValues: connectors.map { ($0.id, $0) }))
+    }
+
+    static let nobody = TaskPrincipal(intake: .socket, uid: 65534, gid: 65534)
+
+    @Test func aTaskNamesAConfiguredConnector() throws {
+        let task = try decode(Self.task(), [Self.named()])
+        #expect(task.connector == Self.named().connector)
+        #expect(task.connectorPolicy == ConnectorPolicy())
+        // The prefix applies as for an inline connector.
+        guard case .getSecretValue(let params) = task.operation else { Issue.record("wrong operation"); return }
+        #expect(params.secret.fullName == "devops/db")
+        // Inline connectors decode as before, with no policy.
+        #expect(try DelegateTask.decode(TaskFixtures.task(), defaultID: nil).connectorPolicy == nil)
+    }
+
+    @Test func anUnknownConnectorIsAnInvalidTaskNamingIt() throws {
+        let error = #expect(throws: TaskRejection.self) { try decode(Self.task(connector: "staging"), [Self.named()]) }
+        #expect(error?.code == .invalidTask)
+        #expect(error?.message.contains("staging") == true)
+        #expect(error?.connectorID == "staging")
+        #expect(error?.taskID == "t-1")
+        let none = #expect(throws: TaskRejection.self) { try decode(Self.task(connector: "prod"), []) }
+        #expect(none?.message.contains("prod") == true)
+        let badType = #expect(throws: TaskRejection.self) { try decode(Self.task(connector: 7), [Self.named()]) }
+        #expect(badType?.code == .invalidTask)
+    }
+
+    @Test func theSpoolPeeksANamedConnector() throws {
+        let envelope = try #require(TaskEnvelope.peek(Self.task()))
+        #expect(envelope.connectorName == "prod")
+        #expect(envelope.id == "t-1")
+        let inline = try #require(TaskEnvelope.peek(TaskFixtures.task()))
+        #expect(inline.connectorName == nil)
+        #expect(inline.delegateSelectors == ["prod"])
+    }
+
+    @Test func inlineConnectorsCanBeTurnedOff() throws {
+        let inline = try DelegateTask.decode(TaskFixtures.task(), defaultID: nil)
+        #expect(ConnectorCatalog(allowInline: true).refusal(of: inline, by: Self.nobody) == nil)
+        let refusal = try #require(ConnectorCatalog(allowInline: false).refusal(of: inline, by: Self.nobody))
+        #expect(refusal.code == .notAuthorized)
+        #expect(refusal.message.contains("inline connectors are turned off"))
+        #expect(refusal.message.contains("allow_inline_connectors"))
+        // Named connectors still work.
+        let named = try decode(Self.task(), [Self.named()])
+        #expect(
+            ConnectorCatalog(connectors: ["prod": Self.named()], allowInline: false).refusal(of: named, by: Self.nobody)
+                == nil)
+    }
+
+    @Test func operationsOutsideTheListAreNotAuthorized() throws {
+        let readOnly = Self.named("prod", ConnectorPolicy(operations: [.getSecretValue, .describeSecret]))
+        let catalog = ConnectorCatalog(connectors: ["prod": readOnly])
+        let read = try decode(Self.task(), [readOnly])
+        #expect(catalog.refusal(of: read, by: Self.nobody) == nil)
+        let write = try decode(
+            Self.task(operation: "createSecret", params: ["name": "db", "secretString": "hunter2"]), [readOnly])
+        let refusal = try #require(catalog.refusal(of: write, by: Self.nobody))
+        #expect(refusal.code == .notAuthorized)
+        #expect(refusal.message.contains("prod"))
+        #expect(refusal.message.contains("createSecret"))
+        #expect(refusal.message.contains("uid 65534"))
+        #expect(refusal.message.contains("(nobody)"))
+        #expect(!refusal.message.contains("hunter2"))
+        #expect(refusal.connectorID == "prod")
+        #expect(refusal.operation == "createSecret")
+        // An empty list allows nothing.
+        let none = Self.named("prod", ConnectorPolicy(operations: []))
+        let noneCatalog = ConnectorCatalog(connectors: ["prod": none])
+        #expect(
+            #expect(throws: TaskRejection.self) {
+                try noneCatalog.admit(Self.task(), defaultID: nil, by: Self.nobody)
+            }?.code == .notAuthorized)
+    }
+
+    @Test func principalsOutsideTheListsAreNotAuthorized() throws {
+        let rootOnly = Self.named("prod", ConnectorPolicy(allowedUsers: ["root"]))
+        let catalog = ConnectorCatalog(connectors: ["prod": rootOnly])
+        let task = try decode(Self.task(), [rootOnly])
+        let refusal = try #require(catalog.refusal(of: task, by: Self.nobody))
+        #expect(refusal.code == .notAuthorized)
+        #expect(refusal.message.contains("prod") && refusal.message.contains("getSecretValue"))
+        #expect(refusal.message.contains("uid 65534 (nobody)"))
+        #expect(catalog.refusal(of: task, by: TaskPrincipal(intake: .spool, uid: 0)) == nil)
+
+        // By numeric uid, and the spool's owner the same way.
+        let byUID = Self.named("prod", ConnectorPolicy(allowedUsers: ["65534"]))
+        let uidCatalog = ConnectorCatalog(connectors: ["prod": byUID])
+        #expect(uidCatalog.refusal(of: task, by: Self.nobody) == nil)
+        #expect(uidCatalog.refusal(of: task, by: .spoolFile(ownerUID: 65534)) == nil)
+        #expect(uidCatalog.refusal(of: task, by: .spoolFile(ownerUID: 1234))?.code == .notAuthorized)
+
+        // By group: the peer's gid or the user's groups.
+        let byGroup = Self.named("prod", ConnectorPolicy(allowedGroups: ["65534"]))
+        let groupCatalog = ConnectorCatalog(connectors: ["prod": byGroup])
+        #expect(groupCatalog.refusal(of: task, by: Self.nobody) == nil)
+        #expect(groupCatalog.refusal(of: task, by: TaskPrincipal(intake: .socket, uid: 4321, gid: 4321)) != nil)
+
+        // An unknown name matches nobody (never everybody); root still passes.
+        let unknown = Self.named("prod", ConnectorPolicy(allowedUsers: ["no-such-user-here"]))
+        let unknownCatalog = ConnectorCatalog()
+        let notices = unknownCatalog.update(connectors: ["prod": unknown], allowInline: true)
+        #expect(notices.count == 1)
+        #expect(notices.first?.contains("[connectors.prod] allowed_users") == true)
+        #expect(notices.first?.contains("no-such-user-here") == true)
+        #expect(unknownCatalog.refusal(of: task, by: Self.nobody)?.code == .notAuthorized)
+        #expect(unknownCatalog.refusal(of: task, by: TaskPrincipal(intake: .socket, uid: 0, gid: 0)) == nil)
+
+        // Units or queues alone also restrict local principals.
+        let unitsOnly = Self.named("prod", ConnectorPolicy(allowedUnits: ["app.service"]))
+        #expect(ConnectorCatalog(connectors: ["prod": unitsOnly]).refusal(of: task, by: Self.nobody) != nil)
+    }
+
+    @Test func sealingRequiredOnTheSpoolButNotTheSocket() throws {
+        let sealed = Self.named("prod", ConnectorPolicy(requireSealedResults: true))
+        let catalog = ConnectorCatalog(connectors: ["prod": sealed])
+        let plain = try decode(Self.task(), [sealed])
+        let refusal = try #require(catalog.refusal(of: plain, by: .spoolFile(ownerUID: 0)))
+        #expect(refusal.code == .sealingRequired)
+        #expect(refusal.message.contains("sealTo"))
+        #expect(catalog.refusal(of: plain, by: Self.nobody) == nil)
+        let withKey = try decode(Self.task(sealTo: true), [sealed])
+        #expect(catalog.refusal(of: withKey, by: .spoolFile(ownerUID: 0)) == nil)
+    }
+
+    @Test func reloadReplacesTheCatalog() throws {
+        let catalog = ConnectorCatalog(connectors: ["prod": Self.named()])
+        #expect(try catalog.admit(Self.task(), defaultID: nil, by: Self.nobody).connector.id == "prod")
+        catalog.update(
+            connectors: ["prod": Self.named("prod", ConnectorPolicy(allowedUsers: ["root"]))], allowInline: true)
+        let refused = #expect(throws: TaskRejection.self) {
+            try catalog.admit(Self.task(), defaultID: nil, by: Self.nobody)
+        }
+        #expect(refused?.code == .notAuthorized)
+        #expect(catalog.selectors(of: "prod") == ["prod"])
+        #expect(catalog.selectors(of: "other") == nil)
+        catalog.update(connectors: [:], allowInline: true)
+        #expect(throws: TaskRejection.self) { try catalog.admit(Self.task(), defaultID: nil, by: Self.nobody) }
+        #expect(catalog.selectors(of: "prod") == nil)
+    }
+}
