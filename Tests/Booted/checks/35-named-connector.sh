@@ -1,0 +1,20 @@
+# A named connector declared in connectors.d/ serves a task on the packaged delegate, and its
+# operations list is enforced.
+cat >/etc/secrets-delegate/connectors.d/boot-named.toml <<TOML
+region = "us-east-1"
+secret_name_prefix = "boot"
+delegate_selectors = ["boot"]
+credentials = { type = "instanceRole" }
+operations = ["getSecretValue", "describeSecret"]
+TOML
+chmod 0640 /etc/secrets-delegate/connectors.d/boot-named.toml
+chgrp secrets-delegate /etc/secrets-delegate/connectors.d/boot-named.toml
+expect_eq "connectors.d mode" "$(stat -c '%a %U:%G' /etc/secrets-delegate/connectors.d)" "750 root:secrets-delegate"
+secrets-delegate check-config 2>&1 | grep -q 'boot-named' && ok "check-config lists the connector" || fail "check-config does not list boot-named"
+systemctl reload secrets-delegate.service
+submit named-read '{"id":"boot-named-read","connector":"boot-named","operation":"getSecretValue","params":{"name":"db#password"}}' --wait
+expect_eq "a task naming the connector" "$?" 0
+grep -qF "$(cat "$LOGS/canary")" "$LOGS/named-read.out" && ok "it read the secret" || fail "no value: $(head -c 200 "$LOGS/named-read.out")"
+submit named-write '{"id":"boot-named-write","connector":"boot-named","operation":"createSecret","params":{"name":"other","secretString":"x"}}' --wait
+expect_eq "a write through the read-only connector" "$?" 1
+grep -q NotAuthorized "$LOGS/named-write.out" && ok "refused with NotAuthorized" || fail "expected NotAuthorized: $(head -c 200 "$LOGS/named-write.out")"
