@@ -18,8 +18,11 @@ SCRATCH=.build-fuzz
 TARGETS=${FUZZ_TARGETS:-$(ls Fuzz/Corpus)}
 
 build_start=$(date +%s)
+# -enable-testing: the targets `@testable import` internal parsers. The C and C++ code (toml++
+# under TOMLKit, the C shims) gets coverage instrumentation too, without a second libFuzzer.
 "$SWIFT" build --package-path Fuzz --scratch-path "$SCRATCH" -c debug \
-  -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -enable-testing
+  -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -enable-testing \
+  -Xcc -fsanitize=fuzzer-no-link -Xcxx -fsanitize=fuzzer-no-link
 echo "fuzz: build took $(($(date +%s) - build_start))s"
 
 mkdir -p "$SCRATCH/crashes" "$SCRATCH/logs"
