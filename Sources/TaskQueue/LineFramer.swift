@@ -19,7 +19,10 @@ enum LineFramer {
     /// (bytes before `scanFrom` are known to hold none).
     static func next(in buffer: [UInt8], consumed: Int, scanFrom: Int, maximumLineBytes: Int) -> Step {
         guard let newline = buffer[scanFrom...].firstIndex(of: UInt8(ascii: "\n")) else {
-            if buffer.count - consumed > maximumLineBytes { return .tooLong }
+            // A CR at the end may be the one before a newline still to come, which the limit
+            // does not count: a line of exactly the limit is not refused for where a read ended.
+            let trailingCR = buffer.count > consumed && buffer.last == UInt8(ascii: "\r") ? 1 : 0
+            if buffer.count - consumed - trailingCR > maximumLineBytes { return .tooLong }
             return .incomplete(scanFrom: buffer.count)
         }
         var end = newline
