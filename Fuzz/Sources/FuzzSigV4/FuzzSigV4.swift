@@ -3,7 +3,8 @@ import Foundation
 import SigV4
 
 private let signer = SigV4Signer(
-    credentials: Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+    credentials: Credentials(
+        accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         sessionToken: "fuzz-session-token"),
     region: "us-east-1", service: "secretsmanager")
 private let date = Date(timeIntervalSince1970: 1_440_938_160)
@@ -26,7 +27,9 @@ public func fuzzSigV4(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     }
     let request = SigV4Request(
         method: line(0), path: line(1), query: line(2), headers: headers, payload: .bytes(body))
-    for options in [SigV4Options(), .s3, SigV4Options(normalizePath: true, doubleEncodePath: false, omitSessionToken: true)] {
+    for options in [
+        SigV4Options(), .s3, SigV4Options(normalizePath: true, doubleEncodePath: false, omitSessionToken: true),
+    ] {
         _ = try? signer.sign(request, date: date, options: options)
     }
     return 0
