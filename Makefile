@@ -65,8 +65,18 @@ bench: deps
 	$(SWIFT) build -c release --static-swift-stdlib --product SigV4Bench
 	$(PYTHON) Benchmarks/harness.py
 
+## fuzz: builds the libFuzzer targets in Fuzz/ into .build-fuzz and runs each for FUZZ_SECONDS
+## (default 300); exits non-zero if any finds a crash (inputs in .build-fuzz/crashes/).
+## fuzz-smoke: the same, 20 seconds per target.
+.PHONY: fuzz fuzz-smoke
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+fuzz-smoke: deps
+	SWIFT=$(SWIFT) FUZZ_SECONDS=20 scripts/fuzz.sh
+
 clean:
-	rm -rf .build dist .demo
+	rm -rf .build .build-fuzz dist .demo
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

@@ -20,7 +20,13 @@ let package = Package(
     name: "secrets-delegate",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "secrets-delegate", targets: ["secrets-delegate"])
+        .executable(name: "secrets-delegate", targets: ["secrets-delegate"]),
+        // For the fuzz package (Fuzz/, `make fuzz`), which depends on this one by path and can
+        // only reach its modules through a library product. Not a supported API.
+        .library(
+            name: "SecretsDelegateModules",
+            targets: ["SigV4", "HTTP", "AWSCore", "AWSCredentials", "TaskQueue", "Delegate"]
+        ),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),

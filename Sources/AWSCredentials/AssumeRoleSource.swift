@@ -71,16 +71,23 @@ public struct AssumeRoleSource: CredentialSource {
         } catch {
             throw explain(error)
         }
-        guard let xml = XMLScanner(response.body), let credentials = xml.element("Credentials"),
-            let id = credentials.value(of: "AccessKeyId"), let secret = credentials.value(of: "SecretAccessKey"),
-            let token = credentials.value(of: "SessionToken"),
-            let expiration = credentials.value(of: "Expiration").flatMap(Timestamp.parse)
-        else {
+        guard let credentials = Self.parseCredentials(response.body) else {
             throw AWSError(
                 kind: .invalidResponse, code: "InvalidResponse", message: "STS AssumeRole answered without credentials",
                 requestId: response.requestId, attempts: response.attempts
             )
         }
+        return credentials
+    }
+
+    /// The credentials in an AssumeRole response body; nil unless it has a `<Credentials>`
+    /// element with a key id, a secret, a session token and an expiration that parses.
+    static func parseCredentials(_ body: Data) -> Credentials? {
+        guard let xml = XMLScanner(body), let credentials = xml.element("Credentials"),
+            let id = credentials.value(of: "AccessKeyId"), let secret = credentials.value(of: "SecretAccessKey"),
+            let token = credentials.value(of: "SessionToken"),
+            let expiration = credentials.value(of: "Expiration").flatMap(Timestamp.parse)
+        else { return nil }
         return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token, expiration: expiration)
     }
 

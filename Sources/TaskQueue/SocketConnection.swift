@@ -141,22 +141,26 @@ public final class SocketConnection: @unchecked Sendable {
     /// Hands complete lines to the handler while fewer than the limit are in progress.
     private func processLines() {
         var consumed = 0
-        while !closed, !finishing, !heldBack, linesInProgress < limits.maximumLinesInProgress {
-            guard let newline = inbound[scanFrom...].firstIndex(of: UInt8(ascii: "\n")) else {
-                scanFrom = inbound.count
-                if inbound.count - consumed > limits.maximumLineBytes { lineTooLong() }
-                break
-            }
-            var end = newline
-            if end > consumed, inbound[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            if end - consumed > limits.maximumLineBytes {
+        framing: while !closed, !finishing, !heldBack, linesInProgress < limits.maximumLinesInProgress {
+            let line: Data
+            switch LineFramer.next(
+                in: inbound, consumed: consumed, scanFrom: scanFrom, maximumLineBytes: limits.maximumLineBytes)
+            {
+            case .incomplete(let resume):
+                scanFrom = resume
+                break framing
+            case .tooLong:
                 lineTooLong()
-                break
+                break framing
+            case .blank(let next):
+                consumed = next
+                scanFrom = next
+                continue framing
+            case .line(let range, let next):
+                line = Data(inbound[range])
+                consumed = next
+                scanFrom = next
             }
-            let line = Data(inbound[consumed..<end])
-            consumed = newline + 1
-            scanFrom = consumed
-            if line.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) { continue }
             linesInProgress += 1
             lineBytesInProgress += line.count
             let handler = handler

@@ -1,0 +1,31 @@
+import FuzzSupport
+@testable import AWSCore
+@testable import AWSCredentials
+import Foundation
+import HTTP
+
+/// What AWS and IMDS answer, through the parsers the delegate uses on them: the STS AssumeRole
+/// XML (XMLScanner and Timestamp), the IMDS credentials JSON document, and AWS error bodies in
+/// both wire protocols. Any body gives credentials, nil or an error, never a crash.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzAWSResponses(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    let data = start.map { Data(bytes: $0, count: count) } ?? Data()
+    _ = AssumeRoleSource.parseCredentials(data)
+    if let xml = XMLScanner(data) {
+        _ = xml.values(of: "Code", limit: 4)
+        _ = xml.element("Error")?.value(of: "Message")
+    }
+    // IMDS bodies reach the parser as `String(decoding:as:)` does it.
+    _ = try? IMDSCredentialSource.parseCredentials(String(decoding: data, as: UTF8.self))
+    for status in [400, 403, 500] {
+        let response = HTTPResponse(status: status, body: data)
+        _ = AWSErrorDecoder.decode(response, wireProtocol: .query)
+        _ = AWSErrorDecoder.decode(response, wireProtocol: .json)
+    }
+    return 0
+}
+
+@_cdecl("FuzzAWSResponses_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    runLibFuzzer(argc, argv, fuzzAWSResponses)
+}

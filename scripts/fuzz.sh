@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# make fuzz / make fuzz-smoke: builds the libFuzzer targets in Fuzz/ (a separate package, so the
+# main build never sees -sanitize=fuzzer) and runs each for FUZZ_SECONDS (default 300).
+#
+# Seeds come from Fuzz/Corpus/<target>/ and are only read; inputs libFuzzer finds interesting go
+# to .build-fuzz/corpus/<target>/ (kept between runs, never committed); a crash, timeout or
+# out-of-memory input goes to .build-fuzz/crashes/<target>-*, and the script exits 1 after
+# running every target. Reproduce one with: .build-fuzz/debug/<target> <that file>
+#
+#   FUZZ_SECONDS   time per target (default 300)
+#   FUZZ_TARGETS   space-separated subset (default: every target, one per Fuzz/Corpus/ folder)
+#   FUZZ_ARGS      extra libFuzzer flags, e.g. "-only_ascii=1"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SWIFT=${SWIFT:-swift}
+SECONDS_PER_TARGET=${FUZZ_SECONDS:-300}
+SCRATCH=.build-fuzz
+TARGETS=${FUZZ_TARGETS:-$(ls Fuzz/Corpus)}
+
+build_start=$(date +%s)
+# -enable-testing: the targets `@testable import` internal parsers. The C and C++ code (toml++
+# under TOMLKit, the C shims) gets coverage instrumentation too, without a second libFuzzer.
+"$SWIFT" build --package-path Fuzz --scratch-path "$SCRATCH" -c debug \
+  -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -enable-testing \
+  -Xcc -fsanitize=fuzzer-no-link -Xcxx -fsanitize=fuzzer-no-link
+echo "fuzz: build took $(($(date +%s) - build_start))s"
+
+mkdir -p "$SCRATCH/crashes" "$SCRATCH/logs"
+failed=()
+for target in $TARGETS; do
+  corpus=$SCRATCH/corpus/$target
+  mkdir -p "$corpus"
+  log=$SCRATCH/logs/$target.log
+  echo "fuzz: $target for ${SECONDS_PER_TARGET}s (log: $log)"
+  # The first corpus directory receives new inputs; the seeds in the repo are only read.
+  # Swift's own backtracer is off: libFuzzer reports the crash and keeps the input.
+  # shellcheck disable=SC2086
+  if SWIFT_BACKTRACE=enable=no "$SCRATCH/debug/$target" "$corpus" "Fuzz/Corpus/$target" \
+    -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$SCRATCH/crashes/$target-" -print_final_stats=1 ${FUZZ_ARGS:-} >"$log" 2>&1; then
+    grep -E '^stat::number_of_executed_units|^Done' "$log" | tr '\n' ' ' || true
+    echo
+  else
+    echo "fuzz: $target FAILED:"
+    grep -E 'ERROR|Fatal error|Test unit written|SUMMARY' "$log" || tail -20 "$log"
+    failed+=("$target")
+  fi
+done
+
+if ((${#failed[@]})); then
+  echo "fuzz: crashes in: ${failed[*]} (inputs in $SCRATCH/crashes/)"
+  exit 1
+fi
+echo "fuzz: no crashes"
