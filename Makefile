@@ -31,11 +31,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
-## test: every tier. The Swift tests (against a moto_server they start themselves), then the
-## .deb under a real systemd booted in systemd-nspawn (Tests/Booted/run.sh).
+## test: every tier. The Swift tests (against a moto_server they start themselves), each libFuzzer
+## target for 15 s, then the .deb under a real systemd booted in systemd-nspawn (Tests/Booted/run.sh).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) fuzz-smoke FUZZ_SMOKE_SECONDS=15
 	$(MAKE) boot-test
 
 ## demo: the delegate's main job end to end against a local AWS emulator.
@@ -67,13 +68,14 @@ bench: deps
 
 ## fuzz: builds the libFuzzer targets in Fuzz/ into .build-fuzz and runs each for FUZZ_SECONDS
 ## (default 300); exits non-zero if any finds a crash (inputs in .build-fuzz/crashes/).
-## fuzz-smoke: the same, 20 seconds per target.
+## fuzz-smoke: the same, 20 seconds per target (make test runs it with 15).
 .PHONY: fuzz fuzz-smoke
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+FUZZ_SMOKE_SECONDS ?= 20
 fuzz-smoke: deps
-	SWIFT=$(SWIFT) FUZZ_SECONDS=20 scripts/fuzz.sh
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz.sh
 
 clean:
 	rm -rf .build .build-fuzz dist .demo
