@@ -16,7 +16,7 @@ struct SecretsDelegate: AsyncParsableCommand {
             what the daemon needs. The packaged unit does not restart the daemon after 78.
             """,
         version: DelegateVersion.current,
-        subcommands: [Run.self, Submit.self, CheckConfig.self, Status.self, Keygen.self, Open.self]
+        subcommands: [Run.self, Submit.self, Get.self, Exec.self, CheckConfig.self, Status.self, Keygen.self, Open.self]
     )
 }
 
@@ -100,6 +100,123 @@ struct Submit: AsyncParsableCommand {
         let submitter = TaskSubmitter(
             destination: destination, wait: wait, timeout: .milliseconds(Int(timeout * 1000)), seal: seal)
         try finish(await submitter.submit(data))
+    }
+}
+
+/// The socket from `--socket`, else the configuration's `socket_path`; exits 78 or 64 if neither.
+func socketPath(_ socket: String?, options: ConfigOption) throws -> String {
+    if let socket { return socket }
+    let path: String
+    do {
+        path = try options.loader.load().queue.socketPath
+    } catch {
+        try finish(CommandOutcome(errorOutput: "secrets-delegate: configuration error: \(error)", status: ExitStatus.configuration))
+    }
+    guard !path.isEmpty else {
+        try finish(CommandOutcome(errorOutput: "secrets-delegate: no --socket and the configuration has no socket_path", status: ExitStatus.usage))
+    }
+    return path
+}
+
+struct Get: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print one secret value, fetched through a delegate with one of its named connectors.",
+        discussion: """
+            Prints the value and nothing else: a string secret (or the #KEY field of a JSON secret) as its UTF-8 \
+            bytes, a binary secret as its raw bytes, no newline added. With --json, prints the whole result \
+            line instead. Errors go to stderr as one line with the error code, and nothing to stdout. \
+            Without --socket, the configuration's socket_path is used. \
+            Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable; \
+            78 configuration error.
+            """)
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(help: ArgumentHelp("The delegate's Unix socket.", valueName: "PATH"))
+    var socket: String?
+
+    @Option(name: .customLong("version-id"), help: ArgumentHelp("Read this version.", valueName: "ID"))
+    var versionID: String?
+
+    @Option(help: ArgumentHelp("Read the version with this staging label (default AWSCURRENT).", valueName: "STAGE"))
+    var versionStage: String?
+
+    @Flag(help: "Print the whole result line (JSON) instead of the value.")
+    var json = false
+
+    @Argument(help: ArgumentHelp("A named connector of the delegate's configuration.", valueName: "CONNECTOR"))
+    var connector: String
+
+    @Argument(help: ArgumentHelp("The secret's name under the connector's prefix; #KEY picks one field of a JSON secret.", valueName: "NAME[#KEY]"))
+    var name: String
+
+    func validate() throws {
+        if versionID != nil, versionStage != nil { throw ValidationError("use --version-id or --version-stage, not both") }
+    }
+
+    func run() throws {
+        if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
+        let path = try socketPath(socket, options: options)
+        let version: SecretGetter.Version = versionID.map { .id($0) } ?? versionStage.map { .stage($0) } ?? .current
+        let outcome = SecretGetter(socketPath: path).get(connector: connector, name: name, version: version, json: json)
+        if !outcome.output.isEmpty { FileHandle.standardOutput.write(outcome.output) }
+        try finish(CommandOutcome(errorOutput: outcome.errorOutput, status: outcome.status))
+    }
+}
+
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a command with secret values in its environment, fetched through a delegate.",
+        discussion: """
+            Fetches every --env value first. If any cannot be had, prints why (the variable and the error \
+            code, never a value) and exits 1 without running the command; otherwise replaces itself with \
+            COMMAND (looked up in PATH unless it holds a /), the variables added to the current environment. \
+            A value holding a NUL byte cannot be an environment variable and is refused (exit 1). \
+            Without --socket, the configuration's socket_path is used. \
+            Exit statuses, when the command is not run: 1 a task failed or was rejected; 64 usage; \
+            69 delegate unreachable; 78 configuration error; 126 the command cannot be run; 127 it is not found.
+            """)
+
+    @OptionGroup var options: ConfigOption
+
+    @Option(help: ArgumentHelp("The delegate's Unix socket.", valueName: "PATH"))
+    var socket: String?
+
+    @Option(
+        name: .customLong("env"),
+        help: ArgumentHelp("Set VAR to a secret's value (repeatable).", valueName: "VAR=CONNECTOR:NAME[#KEY]"))
+    var bindings: [String] = []
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command to run, after --.", valueName: "COMMAND [ARG...]"))
+    var command: [String] = []
+
+    func validate() throws {
+        if bindings.isEmpty { throw ValidationError("exec needs at least one --env VAR=CONNECTOR:NAME[#KEY]") }
+        if command.isEmpty { throw ValidationError("exec needs a command after --") }
+        for binding in bindings {
+            do {
+                _ = try EnvironmentExec.Binding(parsing: binding)
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+    }
+
+    func run() throws {
+        if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
+        let path = try socketPath(socket, options: options)
+        var parsed: [EnvironmentExec.Binding] = []
+        for binding in bindings {
+            do {
+                parsed.append(try EnvironmentExec.Binding(parsing: binding))
+            } catch {
+                try finish(CommandOutcome(errorOutput: "secrets-delegate: \(error)", status: ExitStatus.usage))
+            }
+        }
+        let exec = EnvironmentExec(
+            getter: SecretGetter(socketPath: path), bindings: parsed, command: command,
+            environment: ProcessInfo.processInfo.environment)
+        try finish(exec.run())
     }
 }
 

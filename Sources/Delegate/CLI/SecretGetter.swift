@@ -1,0 +1,155 @@
+import Foundation
+import TaskQueue
+
+/// `secrets-delegate get` and the fetching half of `exec` (docs/INTERFACE.md section 10): sends
+/// one `getSecretValue` task naming a configured connector through the delegate's socket and
+/// hands back the value, or why there is none.
+///
+/// Messages never hold a value: a failure names the error code and the delegate's message, which
+/// itself never holds one.
+public struct SecretGetter: Sendable {
+    /// Which version of the secret to read; `current` is AWS's default (`AWSCURRENT`).
+    public enum Version: Sendable, Equatable {
+        case current
+        case id(String)
+        case stage(String)
+    }
+
+    /// Why a value could not be had, with the exit status it maps to (section 7).
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The delegate's error code (`ResourceNotFoundException`, ...), when it gave one.
+        public var code: String?
+        public var message: String
+        public var status: Int32
+
+        public var description: String { code.map { "\($0): \(message)" } ?? message }
+    }
+
+    /// What `get` produced: the exact bytes for stdout, one line for stderr, the exit status.
+    public struct Outcome: Sendable, Equatable {
+        public var output: Data
+        public var errorOutput: String
+        public var status: Int32
+    }
+
+    public var socketPath: String
+    public var timeout: Duration
+
+    public init(socketPath: String, timeout: Duration = .seconds(120)) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+    }
+
+    /// `get`: the value's bytes (no newline added), or with `json` the whole result line and a
+    /// newline. On failure nothing goes to stdout.
+    public func get(connector: String, name: String, version: Version = .current, json: Bool = false) -> Outcome {
+        do throws(Failure) {
+            let (line, result) = try fetch(connector: connector, name: name, version: version)
+            let output = json ? line + Data("\n".utf8) : try Self.value(of: result)
+            return Outcome(output: output, errorOutput: "", status: ExitStatus.success)
+        } catch {
+            return Outcome(output: Data(), errorOutput: "secrets-delegate: \(error)", status: error.status)
+        }
+    }
+
+    /// The value of `connector`'s secret `name` (`NAME#KEY` picks one field): a string's UTF-8
+    /// bytes or a binary secret's raw bytes.
+    public func value(connector: String, name: String, version: Version = .current) throws(Failure) -> Data {
+        let (_, result) = try fetch(connector: connector, name: name, version: version)
+        return try Self.value(of: result)
+    }
+
+    /// The task line `get` sends: a generated id, the connector by name, and the params.
+    static func task(id: String, connector: String, name: String, version: Version) -> Data {
+        var params: [String: JSONValue] = ["name": .string(name)]
+        switch version {
+        case .current: break
+        case .id(let id): params["versionId"] = .string(id)
+        case .stage(let stage): params["versionStage"] = .string(stage)
+        }
+        let task: JSONValue = .object([
+            "id": .string(id), "connector": .string(connector), "operation": .string("getSecretValue"),
+            "params": .object(params),
+        ])
+        var line = ""
+        task.write(into: &line)
+        return Data(line.utf8)
+    }
+
+    /// Sends the task and waits for its result: the line as received and the decoded result,
+    /// which succeeded. Everything else is a ``Failure``.
+    private func fetch(connector: String, name: String, version: Version) throws(Failure) -> (Data, TaskResult) {
+        let id = "get-" + UUID().uuidString.lowercased()
+        let client: SocketClient
+        do {
+            client = try SocketClient.connect(path: socketPath)
+        } catch {
+            throw Failure(
+                message: "the delegate's socket \(socketPath) cannot be reached: \(error)",
+                status: ExitStatus.unavailable)
+        }
+        defer { client.close() }
+        do {
+            try client.send(Self.task(id: id, connector: connector, name: name, version: version))
+            let deadline = ContinuousClock.now + timeout
+            while true {
+                let remaining = deadline - ContinuousClock.now
+                guard remaining > .zero else { throw TaskQueueError(code: .timedOut, message: "") }
+                guard let line = try client.readLine(timeout: remaining) else {
+                    throw Failure(
+                        message: "the delegate closed the connection before answering", status: ExitStatus.unavailable)
+                }
+                if let result = try Self.result(line, id: id) { return (line, result) }
+            }
+        } catch let error as Failure {
+            throw error
+        } catch {
+            let timedOut = (error as? TaskQueueError)?.code == .timedOut
+            throw Failure(
+                message: timedOut ? "no result within \(timeout)" : "talking to the delegate failed: \(error)",
+                status: ExitStatus.unavailable)
+        }
+    }
+
+    /// The result in `line` if it answers task `id` and succeeded; nil for another task's result.
+    private static func result(_ line: Data, id: String) throws(Failure) -> TaskResult? {
+        guard let result = try? TaskResult.decode(jsonLine: line) else {
+            // The socket's own refusals: {"error":"TooManyConnections","message":...}.
+            if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+                let code = object["error"] as? String
+            {
+                throw Failure(
+                    code: code, message: object["message"] as? String ?? "the delegate refused the connection",
+                    status: ExitStatus.unavailable)
+            }
+            throw Failure(
+                message: "the delegate answered with something that is not a result", status: ExitStatus.unavailable)
+        }
+        if let resultID = result.id, resultID != id { return nil }
+        guard result.status == .succeeded else {
+            throw Failure(
+                code: result.error?.code ?? result.status.rawValue,
+                message: result.error?.message ?? "the task \(result.status.rawValue)", status: ExitStatus.taskFailed)
+        }
+        return result
+    }
+
+    /// The value a succeeded `getSecretValue` result holds: `value` (a `#key` field), else
+    /// `secretString`, else `secretBinary` decoded from base64.
+    static func value(of result: TaskResult) throws(Failure) -> Data {
+        guard let object = result.result else {
+            let why = result.sealed != nil ? "the result is sealed" : "the result holds no value"
+            throw Failure(message: why, status: ExitStatus.taskFailed)
+        }
+        if let value = object["value"]?.stringValue ?? object["secretString"]?.stringValue {
+            return Data(value.utf8)
+        }
+        if let binary = object["secretBinary"]?.stringValue {
+            guard let bytes = Data(base64Encoded: binary) else {
+                throw Failure(message: "the result's secretBinary is not base64", status: ExitStatus.taskFailed)
+            }
+            return bytes
+        }
+        throw Failure(message: "the result holds no secretString, secretBinary or value", status: ExitStatus.taskFailed)
+    }
+}

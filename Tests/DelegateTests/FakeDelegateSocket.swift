@@ -1,0 +1,81 @@
+import Foundation
+import Glibc
+
+/// A Unix socket that plays the delegate for the command line's socket clients: for each line
+/// read, it writes back the line `answer` returns for the task (the task's id filled in).
+final class FakeDelegateSocket: @unchecked Sendable {
+    let path: String
+    private let fd: Int32
+    private let lock = NSLock()
+    private var tasksSeen: [[String: Any]] = []
+
+    /// The tasks received so far, decoded.
+    var tasks: [[String: Any]] { lock.withLock { tasksSeen } }
+
+    init(path: String, answer: @escaping @Sendable (_ task: [String: Any]) -> String) throws {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(path.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard bound == 0, listen(fd, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
+        let listener = fd
+        Thread.detachNewThread { [self] in
+            while true {
+                let connection = accept(listener, nil, nil)
+                if connection < 0 { return }
+                Thread.detachNewThread { [self] in serve(connection, answer: answer) }
+            }
+        }
+    }
+
+    private func serve(_ connection: Int32, answer: @Sendable ([String: Any]) -> String) {
+        defer { Glibc.close(connection) }
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(connection, &chunk, chunk.count)
+            if count <= 0 { return }
+            buffer += chunk[0..<count]
+            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Data(buffer[..<newline])
+                buffer.removeFirst(newline + 1)
+                let task = (try? JSONSerialization.jsonObject(with: line) as? [String: Any]) ?? [:]
+                lock.withLock { tasksSeen.append(task) }
+                let reply = Array((answer(task) + "\n").utf8)
+                _ = reply.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
+            }
+        }
+    }
+
+    deinit {
+        shutdown(fd, Int32(SHUT_RDWR))
+        Glibc.close(fd)
+        unlink(path)
+    }
+
+    /// A succeeded `getSecretValue` result line for `task` with `result` as its result.
+    static func succeeded(_ task: [String: Any], result: String) -> String {
+        let id = task["id"] as? String ?? "?"
+        return #"{"id":"\#(id)","status":"succeeded","operation":"getSecretValue","connectorId":"prod","#
+            + #""delegate":"fake","receivedAt":"2026-11-21T12:00:00.000Z","finishedAt":"2026-11-21T12:00:00.042Z","#
+            + #""attempts":1,"result":\#(result)}"#
+    }
+
+    /// A failed result line for `task`.
+    static func failed(_ task: [String: Any], code: String, message: String) -> String {
+        let id = task["id"] as? String ?? "?"
+        return #"{"id":"\#(id)","status":"failed","operation":"getSecretValue","connectorId":"prod","#
+            + #""delegate":"fake","receivedAt":"2026-11-21T12:00:00.000Z","finishedAt":"2026-11-21T12:00:00.042Z","#
+            + #""attempts":1,"error":{"code":"\#(code)","message":"\#(message)","retryable":false}}"#
+    }
+}
