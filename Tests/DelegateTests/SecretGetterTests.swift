@@ -123,7 +123,7 @@ import Testing
         }
         #expect(missing.status == 1)
         #expect(missing.code == "ResourceNotFoundException")
-        #expect(missing.description.contains("GONE"))
+        #expect(missing.description.hasPrefix("GONE: ResourceNotFoundException: "))
         #expect(!missing.description.contains("s3cr3t"))
 
         guard case .failure(let nul) = try exec(["N=prod:nul"]).resolveEnvironment() else {

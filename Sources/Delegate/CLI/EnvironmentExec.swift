@@ -81,19 +81,18 @@ public struct EnvironmentExec: Sendable {
             } catch {
                 return .failure(
                     SecretGetter.Failure(
-                        code: error.code, message: "\(binding.variable): \(error.message)", status: error.status))
+                        code: error.code, message: error.message, status: error.status, subject: binding.variable))
             }
             guard !value.contains(0) else {
                 return .failure(
                     SecretGetter.Failure(
-                        message:
-                            "\(binding.variable): the value holds a NUL byte, which an environment variable cannot",
-                        status: ExitStatus.taskFailed))
+                        message: "the value holds a NUL byte, which an environment variable cannot hold",
+                        status: ExitStatus.taskFailed, subject: binding.variable))
             }
             guard let text = String(data: value, encoding: .utf8) else {
                 return .failure(
                     SecretGetter.Failure(
-                        message: "\(binding.variable): the value is not UTF-8", status: ExitStatus.taskFailed))
+                        message: "the value is not UTF-8", status: ExitStatus.taskFailed, subject: binding.variable))
             }
             resolved[binding.variable] = text
         }

@@ -21,8 +21,18 @@ public struct SecretGetter: Sendable {
         public var code: String?
         public var message: String
         public var status: Int32
+        /// What the failure is about when there are several (`exec`'s variable name).
+        public var subject: String?
 
-        public var description: String { code.map { "\($0): \(message)" } ?? message }
+        public init(code: String? = nil, message: String, status: Int32, subject: String? = nil) {
+            self.code = code
+            self.message = message
+            self.status = status
+            self.subject = subject
+        }
+
+        /// `[subject: ][code: ]message`, one line.
+        public var description: String { [subject, code, message].compactMap { $0 }.joined(separator: ": ") }
     }
 
     /// What `get` produced: the exact bytes for stdout, one line for stderr, the exit status.
