@@ -166,6 +166,12 @@ import Testing
         let usage = try await ChildProcess.run(
             binary, ["exec", "--socket", fake.path, "--env", "1A=prod:db", "--", "/bin/true"])
         #expect(usage.termination == .exited(64))
+
+        let notFound = try await ChildProcess.run(
+            binary, ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "no-such-command-sd"])
+        #expect(notFound.termination == .exited(127))
+        #expect(notFound.errorOutput.contains("no-such-command-sd: command not found"))
+        #expect(!notFound.errorOutput.contains("s3cr3t"))
     }
 
     @Test func getThroughTheBinaryWritesRawBytes() async throws {
