@@ -18,5 +18,10 @@ grep -qF "$(cat "$LOGS/canary")" "$LOGS/named-read.out" && ok "it read the secre
 submit named-write '{"id":"boot-named-write","connector":"boot-named","operation":"createSecret","params":{"name":"other","secretString":"x"}}' --wait
 expect_eq "a write through the read-only connector" "$?" 1
 grep -q NotAuthorized "$LOGS/named-write.out" && ok "refused with NotAuthorized" || fail "expected NotAuthorized: $(head -c 200 "$LOGS/named-write.out")"
+value=$(timeout 60 secrets-delegate get boot-named 'db#password' 2>"$LOGS/get.err")
+expect_eq "secrets-delegate get exit status" "$?" 0
+[ "$value" = "$(cat "$LOGS/canary")" ] && ok "secrets-delegate get prints exactly the value" || fail "get printed something else: $(head -c 100 "$LOGS/get.err")"
+out=$(timeout 60 secrets-delegate exec --env DB_PASSWORD='boot-named:db#password' -- /bin/sh -c 'printf %s "$DB_PASSWORD"' 2>"$LOGS/exec.err")
+[ "$out" = "$(cat "$LOGS/canary")" ] && ok "secrets-delegate exec hands the value to the command" || fail "exec: $(head -c 100 "$LOGS/exec.err")"
 # (An operator's file: purge keeps it, so the purge check later would find /etc/secrets-delegate.)
 rm /etc/secrets-delegate/connectors.d/boot-named.toml
