@@ -67,14 +67,29 @@ final class DirectoryReader {
     /// they derive the same `newName`, and the loser's rename finds no source.
     static func rename(in directory: String, _ rawName: [UInt8], to newName: String) throws(TaskQueueError) -> Bool {
         let target = directory + "/" + newName
-        guard try FileIO.lstat(target) == nil else { return false }
         let source = Array(directory.utf8) + [UInt8(ascii: "/")] + rawName + [0]
-        let result = source.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { path in FileIO.retrying { Glibc.rename(path.baseAddress!, target) } }
+        return try source.withUnsafeBufferPointer { buffer throws(TaskQueueError) -> Bool in
+            try buffer.withMemoryRebound(to: CChar.self) { path throws(TaskQueueError) -> Bool in
+                let sourcePath = path.baseAddress!
+                // link + unlink never replaces an existing target (EEXIST instead).
+                if FileIO.retrying({ Glibc.link(sourcePath, target) }) == 0 {
+                    _ = FileIO.retrying { Glibc.unlink(sourcePath) }
+                    return true
+                }
+                let number = Glibc.errno
+                switch number {
+                case EEXIST, ENOENT:
+                    return false
+                case EPERM:
+                    // Not a file (a directory): a plain rename, after checking the target is free.
+                    guard try FileIO.lstat(target) == nil else { return false }
+                    if FileIO.retrying({ Glibc.rename(sourcePath, target) }) == 0 { return true }
+                    if Glibc.errno == ENOENT { return false }
+                    throw .system("rename", path: target, errno: Glibc.errno)
+                default:
+                    throw .system("link", path: target, errno: number)
+                }
+            }
         }
-        if result == 0 { return true }
-        let number = Glibc.errno
-        if number == ENOENT { return false }
-        throw .system("rename", path: target, errno: number)
     }
 }

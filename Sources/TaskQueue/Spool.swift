@@ -142,8 +142,14 @@ public final class Spool: Sendable {
     ///   claimed task file stays for the caller to ``discard(_:)``.
     public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
         try writeResult(id: resultID, data: result)
-        try removeClaimed(claimed)
-        try FileIO.unlink(pendingResultPath(claimed))
+        // The result is written: what follows is cleanup, and a failure here must not be taken
+        // for a failed write (the caller would retry into its own result).
+        do {
+            try FileIO.unlink(pendingResultPath(claimed))
+            try removeClaimed(claimed)
+        } catch {
+            logger.error("the result was written but the claimed task cannot be removed: \(error)")
+        }
     }
 
     /// Keeps a result that could not be written to `done/` beside its claimed task
@@ -152,7 +158,7 @@ public final class Spool: Sendable {
     public func keepPendingResult(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
         try SpoolName.checkTaskID(resultID, what: "result id")
         let path = pendingResultPath(claimed)
-        let temporary = path + ".\(getpid()).tmp"
+        let temporary = path + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         try Self.writeDurably(
             Data((resultID + "\n").utf8) + result, temporary: temporary, target: path, mode: 0o600, replace: true,
             conflict: TaskQueueError(code: .io, message: "unexpected conflict", path: path))
@@ -192,14 +198,24 @@ public final class Spool: Sendable {
     }
 
     /// Whether `done/<id>.json` exists: a result its producer has not collected yet.
+    ///
+    /// Only a regular file this delegate's user owns counts: `done/` is writable by every producer
+    /// in the group, so anything else at that name (a link, a directory, another user's file) was
+    /// planted, is not a result, and is replaced when the real result is written.
     public func hasResult(id: String) throws(TaskQueueError) -> Bool {
         try SpoolName.checkTaskID(id, what: "result id")
-        return try FileIO.lstat(resultPath(id: id)) != nil
+        guard let info = try FileIO.lstat(resultPath(id: id)) else { return false }
+        return Self.isOwnResult(info)
+    }
+
+    static func isOwnResult(_ info: stat) -> Bool {
+        info.st_mode & S_IFMT == S_IFREG && info.st_uid == geteuid()
     }
 
     /// Deletes a claimed task file without writing a result (for a task whose result file name is
     /// taken by an earlier result).
     public func discard(_ claimed: ClaimedTask) throws(TaskQueueError) {
+        try FileIO.unlink(pendingResultPath(claimed))
         try removeClaimed(claimed)
     }
 
@@ -230,6 +246,20 @@ public final class Spool: Sendable {
     func writeResult(id: String, data: Data) throws(TaskQueueError) {
         try SpoolName.checkTaskID(id, what: "result id")
         let target = resultPath(id: id)
+        // Something at the result's name that is not one of our results was planted by a
+        // producer (see hasResult): it goes, so that the real result takes its place.
+        if let info = try FileIO.lstat(target), !Self.isOwnResult(info) {
+            logger.warning(
+                "replacing something at a result's name that is not a result (planted by a producer?)",
+                metadata: ["path": "\(target)"])
+            if info.st_mode & S_IFMT == S_IFDIR {
+                do { try FileManager.default.removeItem(atPath: target) } catch {
+                    throw TaskQueueError(code: .io, message: "cannot remove a directory at a result's name: \(error)", path: target)
+                }
+            } else {
+                try FileIO.unlink(target)
+            }
+        }
         let temporary = doneDirectory + "/." + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         try Self.writeDurably(
             data, temporary: temporary, target: target, mode: Self.resultMode, replace: false,
@@ -276,12 +306,25 @@ public final class Spool: Sendable {
     public func recoverClaimed() throws(TaskQueueError) -> [ClaimedTask] {
         guard let reader = try DirectoryReader(path: claimDirectory) else { return [] }
         var tasks: [ClaimedTask] = []
+        var leftovers: [String] = []
         while true {
             let batch = try reader.next(limit: 256)
             if batch.isEmpty { break }
-            for entry in batch where SpoolName.isTaskFileName(entry.name) {
-                tasks.append(ClaimedTask(name: entry.name, path: claimDirectory + "/" + entry.name))
+            for entry in batch {
+                if SpoolName.isTaskFileName(entry.name) {
+                    tasks.append(ClaimedTask(name: entry.name, path: claimDirectory + "/" + entry.name))
+                } else if entry.name.hasPrefix("."), entry.name.hasSuffix(".tmp") || entry.name.hasSuffix(".result") {
+                    leftovers.append(entry.name)
+                }
             }
+        }
+        // A kept result whose task is gone (or a half-written one) belongs to nothing: a later
+        // task of the same name must never be answered with it.
+        let claimedNames = Set(tasks.map(\.name))
+        for name in leftovers {
+            let owner = name.hasSuffix(".result") ? String(name.dropFirst().dropLast(".result".count)) : nil
+            if let owner, claimedNames.contains(owner) { continue }
+            _ = try? FileIO.unlink(claimDirectory + "/" + name)
         }
         if !tasks.isEmpty {
             logger.info(

@@ -314,7 +314,12 @@ extension SpoolWatcher {
                     return
                 }
                 for entry in batch {
-                    if let raw = entry.invalidUTF8Name { repairName(raw) }
+                    // Only what would be a task if its name were UTF-8: `*.json`, not hidden.
+                    if let raw = entry.invalidUTF8Name, raw.first != UInt8(ascii: "."),
+                        raw.count > 5, raw.suffix(5).elementsEqual(".json".utf8)
+                    {
+                        repairName(raw)
+                    }
                 }
                 for entry in batch where entry.invalidUTF8Name == nil && SpoolName.isTaskFileName(entry.name) {
                     if isUnchangedSkip(entry.name) { continue }

@@ -121,6 +121,15 @@ import Testing
 
     // MARK: submit --seal
 
+    @Test func submitSealRefusesAResultThatCameBackInTheClear() throws {
+        let privateKey = try HPKE.generateKeyPair().privateKey
+        let line = Data(result().jsonLine.utf8)
+        let outcome = try #require(TaskSubmitter.outcome(forResult: line, expectedID: nil, privateKey: privateKey))
+        #expect(outcome.status == 1)
+        #expect(outcome.output.isEmpty)
+        #expect(outcome.errorOutput.contains("not sealed"))
+    }
+
     @Test func sealToIsAddedAsTheFirstFieldAndTheRestKept() throws {
         let task = Data(" \n{\"id\":\"t-1\",  \"operation\" : \"getRandomPassword\"}\n".utf8)
         let (sealedTask, privateKey) = try TaskSubmitter.addSealTo(task).get()

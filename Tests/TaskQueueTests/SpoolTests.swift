@@ -333,3 +333,46 @@ import Testing
         }
     }
 }
+
+/// done/ is writable by every producer: what one plants at another's result name is no result.
+@Suite struct PlantedResultTests {
+    @Test func aPlantedLinkDirectoryOrForeignFileIsNotAResultAndIsReplaced() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        #expect(symlink("/etc/hostname", dir.file("done/linked.json")) == 0)
+        #expect(mkdir(dir.file("done/folder.json"), 0o755) == 0)
+        try writeFile(dir.file("done/foreign.json"), #"{"status":"succeeded","forged":true}"#)
+        #expect(chown(dir.file("done/foreign.json"), 65534, 65534) == 0)
+        for id in ["linked", "folder", "foreign"] {
+            #expect(try spool.hasResult(id: id) == false, "\(id)")
+            try producer.enqueue(id: id, data: Data("task".utf8))
+            let claimed = try #require(try spool.claim("\(id).json"))
+            try spool.complete(claimed, resultID: id, result: Data("real result".utf8))
+            #expect(try String(contentsOfFile: dir.file("done/\(id).json"), encoding: .utf8) == "real result")
+            #expect(try spool.hasResult(id: id))
+        }
+    }
+
+    @Test func aKeptResultWithoutItsTaskIsRemovedAtRecovery() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        try producer.enqueue(id: "kept", data: Data("task".utf8))
+        let claimed = try #require(try spool.claim("kept.json"))
+        try spool.keepPendingResult(claimed, resultID: "kept", result: Data("old".utf8))
+        #expect(try spool.pendingResult(for: claimed)?.result == Data("old".utf8))
+        // Its task still claimed: the kept result stays for the restart.
+        #expect(try spool.recoverClaimed().map(\.name) == ["kept.json"])
+        #expect(try spool.pendingResult(for: claimed) != nil)
+        // Its task gone: a later task of the same name must not get it.
+        try spool.discard(claimed)
+        try writeFile(dir.file("cur/d1/.orphan.json.result"), "kept\nold")
+        #expect(try spool.recoverClaimed().isEmpty)
+        #expect(names(in: dir.file("cur/d1")).isEmpty)
+    }
+}

@@ -28,8 +28,18 @@ public struct ResultOpener: Sendable {
 
     /// `result` opened and printed with `status`, or exit 1 and nothing on stdout if it does
     /// not authenticate.
-    static func outcome(opening result: TaskResult, privateKey: [UInt8], status: Int32) -> CommandOutcome {
+    /// - Parameter requireSealed: the task asked for a sealed result (`submit --seal`): a result
+    ///   carried in the clear is refused (exit 1, nothing on stdout) instead of printed, since the
+    ///   delegate that sealed nothing, or whoever wrote it, is not the one that was asked.
+    static func outcome(
+        opening result: TaskResult, privateKey: [UInt8], status: Int32, requireSealed: Bool = false
+    ) -> CommandOutcome {
         guard result.sealed != nil else {
+            if requireSealed {
+                return .failure(
+                    "the result was not sealed although the task asked for it; it is not printed",
+                    status: ExitStatus.taskFailed)
+            }
             return CommandOutcome(
                 output: result.jsonLine, errorOutput: "secrets-delegate: note: the result is not sealed", status: status
             )

@@ -132,7 +132,7 @@ public struct TaskSubmitter: Sendable {
         if let expectedID, let id = result.id, id != expectedID { return nil }
         let status = result.status == .succeeded ? ExitStatus.success : ExitStatus.taskFailed
         if let privateKey, result.sealed != nil || result.result != nil {
-            return ResultOpener.outcome(opening: result, privateKey: privateKey, status: status)
+            return ResultOpener.outcome(opening: result, privateKey: privateKey, status: status, requireSealed: true)
         }
         return CommandOutcome(output: text, status: status)
     }

@@ -93,7 +93,15 @@ struct SpoolIntake: Sendable {
     /// Runs a claimed task (read again after the claim: the claimed file is what runs) and files
     /// its result.
     private func runClaimed(_ claimed: ClaimedTask, receivedAt: Date) async {
-        if let pending = try? spool.pendingResult(for: claimed) {
+        let kept: (resultID: String, result: Data)?
+        do {
+            kept = try spool.pendingResult(for: claimed)
+        } catch {
+            // Never rerun a task whose result may be waiting: it stays claimed for a later start.
+            logger.error("the kept result of \(claimed.name) cannot be read now; the task stays claimed: \(error)")
+            return
+        }
+        if let pending = kept {
             // The task ran before a restart; only its result was waiting to be written.
             logger.notice(
                 "writing the result kept from before the restart; the task is not run again",
