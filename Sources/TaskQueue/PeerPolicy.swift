@@ -80,8 +80,17 @@ public struct PeerPolicy: Sendable, Equatable {
         return String(cString: name)
     }
 
-    /// The primary and supplementary groups of the user with `uid` (empty if there is no such user).
+    /// The process-wide cache behind ``groups(ofUID:)``.
+    public static let groupsCache = UserGroupsCache()
+
+    /// The primary and supplementary groups of the user with `uid` (empty if there is no such
+    /// user), from a cache that forgets them after a minute.
     public static func groups(ofUID uid: UInt32) -> Set<UInt32> {
+        groupsCache.groups(ofUID: uid)
+    }
+
+    /// ``groups(ofUID:)`` without the cache: asks the user database.
+    @Sendable public static func lookUpGroups(ofUID uid: UInt32) -> Set<UInt32> {
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>? = nil
         var buffer = [CChar](repeating: 0, count: 16 * 1024)

@@ -169,3 +169,16 @@ import Testing
         #expect(catalog.selectors(of: "prod") == nil)
     }
 }
+
+@Suite struct InlineConnectorNoticeTests {
+    @Test func restrictingConnectorsWithInlineConnectorsAllowedGiveAWarning() {
+        let restricted = ConnectorPolicyTests.named("prod", ConnectorPolicy(allowedUsers: ["0"]))
+        let open = ConnectorPolicyTests.named("dev")
+        let catalog = ConnectorCatalog(connectors: ["prod": restricted, "dev": open], allowInline: true)
+        let notice = catalog.inlineConnectorsNotice
+        #expect(notice?.contains("connectors prod restrict") == true, "\(notice ?? "nil")")
+        #expect(notice?.contains("allow_inline_connectors") == true)
+        #expect(ConnectorCatalog(connectors: ["prod": restricted], allowInline: false).inlineConnectorsNotice == nil)
+        #expect(ConnectorCatalog(connectors: ["dev": open], allowInline: true).inlineConnectorsNotice == nil)
+    }
+}

@@ -56,6 +56,25 @@ public final class ConnectorCatalog: Sendable {
         return notices
     }
 
+    /// A warning while connectors restrict who may do what but inline connectors are still
+    /// allowed: an inline task may carry the same role or credential refs as a named connector and
+    /// so is held to none of its `allowed_*`, `operations` or sealing rules.
+    public var inlineConnectorsNotice: String? {
+        let (allowInline, restricting) = state.withLock { state in
+            (
+                state.allowInline,
+                state.connectors.values.filter { named in
+                    named.policy.restrictsPrincipals || named.policy.operations != nil
+                        || named.policy.requireSealedResults
+                }.map(\.connector.id).sorted()
+            )
+        }
+        guard allowInline, !restricting.isEmpty else { return nil }
+        return "connectors \(restricting.joined(separator: ", ")) restrict who may do what, but "
+            + "[delegate] allow_inline_connectors = true lets any task carry its own connector with the same "
+            + "credentials and none of those rules; set it to false to enforce them"
+    }
+
     /// The connectors tasks may name.
     public var connectors: [String: NamedConnector] { state.withLock { $0.connectors } }
 

@@ -57,11 +57,7 @@ extension DelegateDaemon {
                 executor: executor, selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency, clock: clock,
                 status: DelegateStatus(startedAt: clock.now()))
-            for notice in dispatcher.connectors.update(
-                connectors: configuration.connectors, allowInline: configuration.delegate.allowInlineConnectors)
-            {
-                logger.warning("\(notice)")
-            }
+            Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
             spool =
                 configuration.queue.spoolDir.isEmpty
                 ? nil
@@ -91,11 +87,7 @@ extension DelegateDaemon {
                     CredentialRefStore(
                         environment: environment, configuredDirectory: configuration.credentials.directory))
             }
-            for notice in dispatcher.connectors.update(
-                connectors: configuration.connectors, allowInline: configuration.delegate.allowInlineConnectors)
-            {
-                logger.warning("\(notice)")
-            }
+            Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
             await dispatcher.apply(
                 selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency)
@@ -111,6 +103,19 @@ extension DelegateDaemon {
             return IdentityProvider(
                 sources: configuration.identity.sources.map { $0 == .environment ? .environment : .imds },
                 environment: environment, imds: imds, clock: clock)
+        }
+
+        /// Installs the configured connectors (at start and on reload) and logs what an operator
+        /// should know about them.
+        static func updateConnectors(
+            _ catalog: ConnectorCatalog, from configuration: DelegateConfiguration, logger: Logger
+        ) {
+            for notice in catalog.update(
+                connectors: configuration.connectors, allowInline: configuration.delegate.allowInlineConnectors)
+            {
+                logger.warning("\(notice)")
+            }
+            if let notice = catalog.inlineConnectorsNotice { logger.warning("\(notice)") }
         }
 
         static func poolSettings(_ configuration: DelegateConfiguration) -> AWSClientPool.Settings {

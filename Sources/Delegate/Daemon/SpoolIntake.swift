@@ -172,6 +172,7 @@ struct SpoolIntake: Sendable {
     /// Writes a finished task's result to `done/` and deletes the task file. A result that cannot
     /// be written (a full disk, say) is kept and retried with backoff while the delegate runs, and
     /// kept beside the claimed task across a restart: the AWS call is never made again for it.
+    /// Called holding a concurrency slot, which it gives up while it waits between attempts.
     private func file(_ data: Data, resultID: String, for claimed: ClaimedTask, describing result: TaskResult?) async {
         var delay = Duration.seconds(1)
         var kept = false
@@ -217,7 +218,10 @@ struct SpoolIntake: Sendable {
                         metadata: ["task_id": "\(resultID)"])
                     return
                 }
+                // Waiting costs no concurrency slot: other tasks (the socket's too) keep running.
+                await dispatcher.limiter.release()
                 try? await Task.sleep(for: delay)
+                await dispatcher.limiter.acquire()
                 delay = min(delay * 2, .seconds(30))
             }
         }

@@ -136,7 +136,8 @@ import Testing
     @Test func aResultThatCannotBeWrittenIsKeptAndWrittenAfterARestartWithoutRunningTheTaskAgain() async throws {
         let fixture = try await EndToEndFixture.make()
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
-        let configuration = fixture.configuration(name: "keeper", tags: ["s"])
+        // One slot: a result waiting to be written must not hold it (a socket task still runs).
+        let configuration = fixture.configuration(name: "keeper", tags: ["s"], concurrency: 1, socket: true)
         let first = try fixture.start(configuration: configuration, name: "keeper")
         let done = fixture.spool + "/done"
         #expect(await eventually { FileManager.default.fileExists(atPath: done) })
@@ -150,8 +151,13 @@ import Testing
                 FileManager.default.fileExists(atPath: kept)
                     && first.stderrLines.contains { $0.contains("cannot be written") }
             })
+        let socketTask = try EndToEndFixture.line(
+            fixture.task(id: "meanwhile", operation: "getRandomPassword", selectors: ["s"]))
+        let meanwhile = try await CommandLineTests.run(
+            ["submit", "--socket", fixture.socketPath("keeper"), "--wait", "--timeout", "60", "-"], stdin: socketTask)
+        #expect(meanwhile.status == 0, "the only slot was held by the unwritten result: \(meanwhile)")
         #expect(try await first.stop() == .exited(0))
-        #expect(first.stderrLines.filter { $0.contains("task claimed") }.count == 1)
+        #expect(first.stderrLines.filter { $0.contains("task claimed") && $0.contains("blocked") }.count == 1)
 
         try FileManager.default.removeItem(atPath: done)
         let restarted = Date()
