@@ -58,7 +58,18 @@ extension SecretsManagerClient {
     ) async throws(AWSError) -> SecretsManagerResponse<SecretField> {
         let response = try await getSecretValue(
             name: name, versionId: versionId, versionStage: versionStage, logger: logger)
-        let output = response.value
+        return SecretsManagerResponse(
+            value: try Self.field(field, of: response.value, name: name, requestId: response.requestId, attempts: response.attempts),
+            requestId: response.requestId,
+            attempts: response.attempts
+        )
+    }
+
+    /// `field` of the JSON secret `output` (read earlier, possibly from a cache): a string field as
+    /// it is, any other JSON value as its JSON text. `requestId` and `attempts` go into the error.
+    public static func field(
+        _ field: String, of output: GetSecretValueOutput, name: String, requestId: String?, attempts: Int
+    ) throws(AWSError) -> SecretField {
         guard let text = output.secretString,
             let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
         else {
@@ -66,8 +77,8 @@ extension SecretsManagerClient {
                 kind: .validation,
                 code: "SecretFieldUnavailable",
                 message: "secret '\(name)' is not a JSON object, so '#\(field)' cannot pick a field from it",
-                requestId: response.requestId,
-                attempts: response.attempts
+                requestId: requestId,
+                attempts: attempts
             )
         }
         guard let raw = object[field] else {
@@ -75,8 +86,8 @@ extension SecretsManagerClient {
                 kind: .validation,
                 code: "SecretFieldUnavailable",
                 message: "secret '\(name)' has no field '\(field)'",
-                requestId: response.requestId,
-                attempts: response.attempts
+                requestId: requestId,
+                attempts: attempts
             )
         }
         let fieldValue: String
@@ -87,10 +98,6 @@ extension SecretsManagerClient {
         } else {
             fieldValue = "\(raw)"
         }
-        return SecretsManagerResponse(
-            value: SecretField(output: output, fieldValue: fieldValue),
-            requestId: response.requestId,
-            attempts: response.attempts
-        )
+        return SecretField(output: output, fieldValue: fieldValue)
     }
 }

@@ -22,6 +22,7 @@ import TestSupport
         allowed_queues = ["https://sqs.us-east-1.amazonaws.com/123456789012/tasks"]
         require_sealed_results = true
         cache_ttl_seconds = 3600
+        cache_stale_seconds = 600
         """
 
     func load(_ toml: String, path: String? = nil) throws(ConfigurationError) -> DelegateConfiguration {
@@ -56,7 +57,7 @@ import TestSupport
                     operations: [.getSecretValue, .describeSecret, .listSecrets], allowedUsers: ["deploy", "1001"],
                     allowedGroups: ["app"], allowedUnits: ["app.service"],
                     allowedQueues: ["https://sqs.us-east-1.amazonaws.com/123456789012/tasks"],
-                    requireSealedResults: true, cacheTTLSeconds: 3600))
+                    requireSealedResults: true, cacheTTLSeconds: 3600, cacheStaleSeconds: 600))
         #expect(prod.origin == "[connectors.prod]")
     }
 
@@ -196,6 +197,18 @@ import TestSupport
             "cache_ttl_seconds"
         ),
         (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\ncache_stale_seconds = 86401",
+            "cache_stale_seconds"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\ncache_stale_seconds = -1",
+            "cache_stale_seconds"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\ncache_stale_seconds = \"60\"",
+            "cache_stale_seconds"
+        ),
+        (
             "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nsecretNamePrefix = \"x\"",
             "secretNamePrefix"
         ),
@@ -315,6 +328,8 @@ import TestSupport
         #expect(rendered.contains("credentials = { type = \"assumeRole\""))
         #expect(rendered.contains("secret_access_key_ref = \"ks\""))
         #expect(rendered.contains("allow_inline_connectors = false"))
+        #expect(rendered.contains("cache_ttl_seconds = 3600\ncache_stale_seconds = 600"))
+        #expect(rendered.contains("cache_stale_seconds = 0"))
         #expect(try load(rendered) == configuration)
     }
 

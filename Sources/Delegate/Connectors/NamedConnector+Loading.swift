@@ -6,6 +6,7 @@ extension NamedConnector {
     static let keys = [
         "region", "secret_name_prefix", "delegate_selectors", "credentials", "operations", "allowed_users",
         "allowed_groups", "allowed_units", "allowed_queues", "require_sealed_results", "cache_ttl_seconds",
+        "cache_stale_seconds",
     ]
 
     /// The keys of `credentials`, for every type (the type decides which of them it takes).
@@ -98,18 +99,11 @@ extension NamedConnector {
             }
             policy.requireSealedResults = bool
         }
-        if let value = table["cache_ttl_seconds"] {
-            guard value.type == .int, let seconds = value.int else {
-                throw error("cache_ttl_seconds", "must be a whole number of seconds")
-            }
-            guard ConnectorPolicy.cacheTTLRange.contains(seconds) else {
-                throw error(
-                    "cache_ttl_seconds",
-                    "must be between \(ConnectorPolicy.cacheTTLRange.lowerBound) and "
-                        + "\(ConnectorPolicy.cacheTTLRange.upperBound), not \(seconds)")
-            }
-            policy.cacheTTLSeconds = seconds
-        }
+        policy.cacheTTLSeconds = try seconds(
+            table["cache_ttl_seconds"], key: "cache_ttl_seconds", range: ConnectorPolicy.cacheTTLRange, error: error)
+        policy.cacheStaleSeconds = try seconds(
+            table["cache_stale_seconds"], key: "cache_stale_seconds", range: ConnectorPolicy.cacheStaleRange,
+            error: error)
         return NamedConnector(connector: connector, policy: policy, origin: origin)
     }
 
@@ -146,6 +140,21 @@ extension NamedConnector {
             strings.append(string)
         }
         return strings
+    }
+
+    /// A whole number of seconds within `range`; 0 when absent.
+    private static func seconds(
+        _ value: (any TOMLValueConvertible)?, key: String, range: ClosedRange<Int>,
+        error: (String?, String) -> ConfigurationError
+    ) throws(ConfigurationError) -> Int {
+        guard let value else { return 0 }
+        guard value.type == .int, let seconds = value.int else {
+            throw error(key, "must be a whole number of seconds")
+        }
+        guard range.contains(seconds) else {
+            throw error(key, "must be between \(range.lowerBound) and \(range.upperBound), not \(seconds)")
+        }
+        return seconds
     }
 
     /// Users or groups: names, or numeric ids as strings or integers.

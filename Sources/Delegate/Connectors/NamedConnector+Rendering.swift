@@ -24,6 +24,7 @@ extension NamedConnector {
             "allowed_queues = \(DelegateConfiguration.tomlArray(policy.allowedQueues))",
             "require_sealed_results = \(policy.requireSealedResults)",
             "cache_ttl_seconds = \(policy.cacheTTLSeconds)",
+            "cache_stale_seconds = \(policy.cacheStaleSeconds)",
         ]
         return lines
     }

@@ -39,13 +39,16 @@ public struct ConnectorPolicy: Sendable, Equatable {
     public var allowedQueues: [String]
     /// Spool (and SQS) tasks must carry `sealTo`; the socket is exempt.
     public var requireSealedResults: Bool
-    /// Read cache lifetime (section 14); 0 = no cache. Accepted and validated; not used yet.
+    /// Read cache lifetime (section 14); 0 = no cache.
     public var cacheTTLSeconds: Int
+    /// How long past its TTL a cached value may still be served (`"stale": true`) while Secrets
+    /// Manager is unreachable (section 14); 0 = never.
+    public var cacheStaleSeconds: Int
 
     public init(
         operations: [OperationName]? = nil, allowedUsers: [String] = [], allowedGroups: [String] = [],
         allowedUnits: [String] = [], allowedQueues: [String] = [], requireSealedResults: Bool = false,
-        cacheTTLSeconds: Int = 0
+        cacheTTLSeconds: Int = 0, cacheStaleSeconds: Int = 0
     ) {
         self.operations = operations
         self.allowedUsers = allowedUsers
@@ -54,6 +57,7 @@ public struct ConnectorPolicy: Sendable, Equatable {
         self.allowedQueues = allowedQueues
         self.requireSealedResults = requireSealedResults
         self.cacheTTLSeconds = cacheTTLSeconds
+        self.cacheStaleSeconds = cacheStaleSeconds
     }
 
     /// Whether any `allowed_*` list is set: then only the principals listed (and root) may use it.
@@ -62,4 +66,5 @@ public struct ConnectorPolicy: Sendable, Equatable {
     }
 
     public static let cacheTTLRange = 0...3600
+    public static let cacheStaleRange = 0...86400
 }

@@ -15,6 +15,8 @@ extension DelegateDaemon {
         let registry: CredentialProviderRegistry
         let dispatcher: TaskDispatcher
         let spool: Spool?
+        /// The named connectors' read cache (section 14).
+        let cache: SecretCache
         let httpClientToShutDown: CurlHTTPClient?
         /// What a reload needs to build a new identity.
         private let http: any HTTPClient
@@ -51,8 +53,10 @@ extension DelegateDaemon {
                 clock: clock,
                 stsClient: { region in clients.sts(region: region) }
             )
+            cache = SecretCache(clock: clock)
             let executor = TaskExecutor(
-                delegateName: configuration.delegate.name, clients: clients, credentials: registry, clock: clock)
+                delegateName: configuration.delegate.name, clients: clients, credentials: registry, clock: clock,
+                cache: cache)
             dispatcher = TaskDispatcher(
                 executor: executor, selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency, clock: clock,
@@ -88,6 +92,9 @@ extension DelegateDaemon {
                         environment: environment, configuredDirectory: configuration.credentials.directory))
             }
             Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
+            // A connector that changed or went away forgets what it cached.
+            cache.invalidate(
+                connectorIDs: old.connectors.keys.filter { configuration.connectors[$0] != old.connectors[$0] })
             await dispatcher.apply(
                 selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency)

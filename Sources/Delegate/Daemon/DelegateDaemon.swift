@@ -219,6 +219,8 @@ public final class DelegateDaemon: Service, Sendable {
             try? await Task.sleep(for: .seconds(2))
             // Summaries of rate-limited warnings are due even when no new event comes.
             logLimiter.flush()
+            // Values past their stale window go even when nobody asks for them again.
+            components.cache.purgeExpired()
             let line = await statusLine()
             if line != last {
                 components.notifier.status(line)
@@ -349,6 +351,7 @@ public final class DelegateDaemon: Service, Sendable {
             "credentials": .array(credentials),
             // Tasks per named connector id, whatever their outcome.
             "connectors": .object(dispatcher.connectors.taskCounts.mapValues { .integer(Int64($0)) }),
+            "cache": components.cache.statistics.jsonValue,
         ])
     }
 }

@@ -8,8 +8,20 @@ struct OperationRunner: Sendable {
     let client: SecretsManagerClient
     let task: DelegateTask
     let logger: Logger
+    /// The named connectors' read cache (section 14); nil: none.
+    var cache: SecretCache? = nil
 
+    /// Performs the operation; a write also makes the read cache forget its secret, whatever
+    /// the outcome (a write that timed out may still have happened).
     func run() async throws(AWSError) -> OperationOutcome {
+        if let cache, task.operation.writesSecret, let secret = task.operation.secret {
+            defer { cache.invalidate(region: task.connector.region, name: secret.fullName) }
+            return try await perform()
+        }
+        return try await perform()
+    }
+
+    private func perform() async throws(AWSError) -> OperationOutcome {
         switch task.operation {
         case .createSecret(let params):
             let response = try await client.createSecret(
@@ -20,27 +32,7 @@ struct OperationRunner: Sendable {
             return outcome(["name": name(output.name), "arn": .string(output.arn), "versionId": optional(output.versionId)], response.attempts)
 
         case .getSecretValue(let params):
-            if let key = params.secret.jsonKey {
-                let response = try await client.getSecretField(
-                    name: params.secret.name, field: key, versionId: params.versionId, versionStage: params.versionStage, logger: logger)
-                let output = response.value.output
-                return outcome(
-                    [
-                        "name": .string("\(params.secret.name)#\(key)"), "arn": .string(output.arn),
-                        "versionId": optional(output.versionId), "versionStages": strings(output.versionStages),
-                        "value": .string(response.value.fieldValue), "createdDate": date(output.createdDate),
-                    ], response.attempts)
-            }
-            let response = try await client.getSecretValue(
-                name: params.secret.name, versionId: params.versionId, versionStage: params.versionStage, logger: logger)
-            let output = response.value
-            var object: [String: JSONValue] = [
-                "name": name(output.name), "arn": .string(output.arn), "versionId": optional(output.versionId),
-                "versionStages": strings(output.versionStages), "createdDate": date(output.createdDate),
-            ]
-            if let text = output.secretString { object["secretString"] = .string(text) }
-            if let bytes = output.secretBinary { object["secretBinary"] = .string(bytes.base64EncodedString()) }
-            return outcome(object, response.attempts)
+            return try await getSecretValue(params)
 
         case .putSecretValue(let params):
             let response = try await client.putSecretValue(
@@ -125,12 +117,12 @@ struct OperationRunner: Sendable {
         }
     }
 
-    private func outcome(_ object: [String: JSONValue], _ attempts: Int) -> OperationOutcome {
+    func outcome(_ object: [String: JSONValue], _ attempts: Int) -> OperationOutcome {
         OperationOutcome(value: .object(object), attempts: attempts)
     }
 
     /// Result names are relative to the connector's prefix.
-    private func name(_ fullName: String) -> JSONValue {
+    func name(_ fullName: String) -> JSONValue {
         .string(client.namespace.relativeName(for: fullName))
     }
 }

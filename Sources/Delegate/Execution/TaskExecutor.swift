@@ -14,12 +14,18 @@ public struct TaskExecutor: Sendable {
     private let clients: AWSClientPool
     private let credentials: CredentialProviderRegistry
     private let clock: any WallClock
+    /// The named connectors' read cache (section 14); nil: nothing is cached.
+    let cache: SecretCache?
 
-    public init(delegateName: String, clients: AWSClientPool, credentials: CredentialProviderRegistry, clock: any WallClock) {
+    public init(
+        delegateName: String, clients: AWSClientPool, credentials: CredentialProviderRegistry, clock: any WallClock,
+        cache: SecretCache? = nil
+    ) {
         self.delegateName = delegateName
         self.clients = clients
         self.credentials = credentials
         self.clock = clock
+        self.cache = cache
     }
 
     /// Runs `task` within its deadline, which counts from `receivedAt`: time spent waiting for a
@@ -44,10 +50,11 @@ public struct TaskExecutor: Sendable {
                 throw Deadline.passedWhileWaiting(seconds: task.deadlineSeconds, waited: waited)
             }
             let client = try makeClient(for: task.connector)
+            let cache = self.cache
             outcome = .success(
                 try await Deadline.run(seconds: task.deadlineSeconds, waited: waited, remaining: remaining) {
                     () async throws(AWSError) -> OperationOutcome in
-                    try await OperationRunner(client: client, task: task, logger: taskLogger).run()
+                    try await OperationRunner(client: client, task: task, logger: taskLogger, cache: cache).run()
                 })
         } catch {
             outcome = .failure(error)
@@ -64,6 +71,8 @@ public struct TaskExecutor: Sendable {
             result.status = done.failure == nil ? .succeeded : .failed
             result.attempts = done.attempts
             result.result = done.value
+            result.cached = done.cached
+            result.stale = done.stale
             result.error = done.failure.map(TaskFailure.init)
         case .failure(let error):
             result.status = error.rejectsTask ? .rejected : .failed
@@ -129,6 +138,9 @@ struct OperationOutcome: Sendable {
     var value: JSONValue
     var attempts: Int
     var failure: AWSError? = nil
+    /// Answered from the read cache (and, with `stale`, past its TTL): section 14.
+    var cached = false
+    var stale = false
 }
 
 extension ConnectorCredentials {

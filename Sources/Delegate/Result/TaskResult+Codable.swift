@@ -5,7 +5,7 @@ import Foundation
 /// with a `JSONEncoder` gives the same fields as `jsonLine`; `jsonLine` is the canonical form.
 extension TaskResult: Codable {
     enum CodingKeys: String, CodingKey {
-        case id, status, operation, connectorId, delegate, receivedAt, finishedAt, attempts, result, sealed, error
+        case id, status, operation, connectorId, delegate, receivedAt, finishedAt, attempts, cached, stale, result, sealed, error
     }
 
     public init(from decoder: any Decoder) throws {
@@ -18,6 +18,8 @@ extension TaskResult: Codable {
         self.receivedAt = try Self.decodeDate(container, .receivedAt)
         self.finishedAt = try Self.decodeDate(container, .finishedAt)
         self.attempts = try container.decode(Int.self, forKey: .attempts)
+        self.cached = try container.decodeIfPresent(Bool.self, forKey: .cached) ?? false
+        self.stale = try container.decodeIfPresent(Bool.self, forKey: .stale) ?? false
         self.result = try container.decodeIfPresent(JSONValue.self, forKey: .result)
         self.error = try container.decodeIfPresent(TaskFailure.self, forKey: .error)
         self.sealed = try container.decodeIfPresent(SealedResult.self, forKey: .sealed)
@@ -42,6 +44,8 @@ extension TaskResult: Codable {
         try container.encode(Timestamp.format(receivedAt), forKey: .receivedAt)
         try container.encode(Timestamp.format(finishedAt), forKey: .finishedAt)
         try container.encode(attempts, forKey: .attempts)
+        if cached { try container.encode(true, forKey: .cached) }
+        if stale { try container.encode(true, forKey: .stale) }
         try container.encodeIfPresent(result, forKey: .result)
         try container.encodeIfPresent(sealed, forKey: .sealed)
         try container.encodeIfPresent(error, forKey: .error)

@@ -23,6 +23,11 @@ public struct TaskResult: Sendable, Equatable {
     public var finishedAt: Date
     /// AWS calls attempted for the task (0 when it was rejected before any call).
     public var attempts: Int
+    /// The result came from a named connector's read cache, not a GetSecretValue call (section
+    /// 14); written only when true, next to `attempts`, so it stays readable when `result` is sealed.
+    public var cached = false
+    /// A cached result served past its TTL because Secrets Manager was unreachable (with `cached`).
+    public var stale = false
     /// The operation's result, for `succeeded`.
     public var result: JSONValue?
     /// `result` sealed to the task's `sealTo` key, in its place (section 13).
@@ -106,6 +111,14 @@ public struct TaskResult: Sendable, Equatable {
         JSONValue.writeString(Timestamp.format(finishedAt), into: &out)
         key("attempts")
         out += String(attempts)
+        if cached {
+            key("cached")
+            out += "true"
+        }
+        if stale {
+            key("stale")
+            out += "true"
+        }
         if let result {
             key("result")
             result.write(into: &out)

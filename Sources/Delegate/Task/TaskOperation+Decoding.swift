@@ -6,7 +6,7 @@ extension TaskOperation {
     static func allowedParams(_ name: OperationName) -> Set<String> {
         switch name {
         case .createSecret: ["name", "secretString", "secretBinary", "description", "kmsKeyId", "tags"]
-        case .getSecretValue: ["name", "versionId", "versionStage"]
+        case .getSecretValue: ["name", "versionId", "versionStage", "refresh"]
         case .putSecretValue: ["name", "secretString", "secretBinary", "versionStages"]
         case .updateSecret: ["name", "secretString", "secretBinary", "description", "kmsKeyId"]
         case .describeSecret: ["name"]
@@ -51,7 +51,8 @@ extension TaskOperation {
             return .getSecretValue(
                 GetSecretValueParams(
                     secret: try secret(), versionId: try params.optionalString("versionId", length: 1...64),
-                    versionStage: try params.optionalString("versionStage", length: 1...256)))
+                    versionStage: try params.optionalString("versionStage", length: 1...256),
+                    refresh: try params.optionalBool("refresh") ?? false))
         case .putSecretValue:
             guard let value = try secretValue(params) else {
                 throw .invalid("params.secretString or params.secretBinary is required for putSecretValue")

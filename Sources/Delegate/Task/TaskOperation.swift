@@ -35,6 +35,16 @@ public enum TaskOperation: Sendable, Equatable {
         }
     }
 
+    /// Whether the operation changes a secret, so that the read cache must forget it (section 14).
+    public var writesSecret: Bool {
+        switch self {
+        case .createSecret, .putSecretValue, .updateSecret, .deleteSecret: true
+        case .getSecretValue, .describeSecret, .listSecrets, .listSecretVersionIds, .getRandomPassword,
+            .testConnection:
+            false
+        }
+    }
+
     /// The secret the operation acts on, if it names one (for logs: `SECRET_NAME`).
     public var secret: SecretReference? {
         switch self {
@@ -63,6 +73,8 @@ public struct GetSecretValueParams: Sendable, Equatable {
     public let secret: SecretReference
     public let versionId: String?
     public let versionStage: String?
+    /// `"refresh": true`: a named connector's read cache is bypassed (and given the fresh value).
+    public var refresh: Bool = false
 }
 
 public struct PutSecretValueParams: Sendable, Equatable {

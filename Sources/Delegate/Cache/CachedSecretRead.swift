@@ -1,0 +1,111 @@
+import AWSCore
+import Logging
+import SecretsManager
+
+/// One `getSecretValue` through the read cache of a named connector (section 14).
+///
+/// Within the TTL the entry is the answer and AWS is not called. Past it, DescribeSecret says
+/// whether the version asked for (the stage's current version, or the version id) is still the
+/// cached one: if so the entry is renewed and answered, otherwise (or if DescribeSecret is refused)
+/// GetSecretValue is called and its answer stored. `refresh` skips the cache and stores the fresh
+/// answer. When Secrets Manager is unreachable (`AWSError.meansUnreachable`) an entry within its
+/// stale window is answered stale; any other refusal drops the entry and is the task's answer.
+struct CachedSecretRead: Sendable {
+    struct Answer: Sendable {
+        var output: SecretCache.Output
+        var requestId: String?
+        var attempts: Int
+        var cached = false
+        var stale = false
+    }
+
+    let cache: SecretCache
+    let client: SecretsManagerClient
+    let key: SecretCacheKey
+    let policy: ConnectorPolicy
+    /// The name relative to the prefix, as the client takes it.
+    let name: String
+    let versionId: String?
+    let versionStage: String?
+    let refresh: Bool
+    let logger: Logger
+
+    func run() async throws(AWSError) -> Answer {
+        let token = cache.beginRead()
+        var attempts = 0
+        if !refresh {
+            switch cache.lookup(key) {
+            case .fresh(let output):
+                cache.count(.hit)
+                return Answer(output: output, attempts: 0, cached: true)
+            case .expired(let output):
+                cache.count(.revalidation)
+                do throws(AWSError) {
+                    let described = try await client.describeSecret(name: name, logger: logger)
+                    attempts += described.attempts
+                    if let current = Self.version(for: key, in: described.value), current == output.versionId,
+                        let renewed = cache.renew(
+                            key, versionId: current, stages: described.value.versionIdsToStages?[current],
+                            ttl: policy.cacheTTLSeconds, stale: policy.cacheStaleSeconds)
+                    {
+                        cache.count(.hit)
+                        return Answer(output: renewed, requestId: described.requestId, attempts: attempts, cached: true)
+                    }
+                } catch {
+                    attempts += error.attempts
+                    if error.meansUnreachable { return try served(stale: error, attempts: attempts) }
+                    // DescribeSecret refused (a policy that allows only GetSecretValue, say):
+                    // GetSecretValue gives the answer.
+                    logger.debug("read cache: DescribeSecret failed (\(error.code)); reading the value again")
+                }
+            case .miss:
+                break
+            }
+        }
+        cache.count(.miss)
+        do throws(AWSError) {
+            let response = try await client.getSecretValue(
+                name: name, versionId: versionId, versionStage: versionStage, logger: logger)
+            cache.store(
+                response.value, for: key, ttl: policy.cacheTTLSeconds, stale: policy.cacheStaleSeconds, token: token)
+            return Answer(output: response.value, requestId: response.requestId, attempts: attempts + response.attempts)
+        } catch {
+            attempts += error.attempts
+            if error.meansUnreachable, !refresh { return try served(stale: error, attempts: attempts) }
+            if !error.meansUnreachable { cache.forget(key) }
+            var failure = error
+            failure.attempts = attempts
+            throw failure
+        }
+    }
+
+    /// The entry, served stale after `error` if it is within its stale window; else `error`.
+    private func served(stale error: AWSError, attempts: Int) throws(AWSError) -> Answer {
+        guard let output = cache.staleValue(key) else {
+            var failure = error
+            failure.attempts = attempts
+            throw failure
+        }
+        logger.notice(
+            "Secrets Manager is unreachable (\(error.code)); serving a cached value past its TTL",
+            metadata: ["event": "cache-stale-served"])
+        return Answer(output: output, attempts: attempts, cached: true, stale: true)
+    }
+
+    /// The version DescribeSecret names for what `key` asks: the version id if it still exists
+    /// (with the stage, if one was asked for too), else the version holding the stage. Nil for a
+    /// secret scheduled for deletion or a version that is gone.
+    static func version(
+        for key: SecretCacheKey, in described: SecretsManagerClient.DescribeSecretOutput
+    ) -> String? {
+        guard described.deletedDate == nil else { return nil }
+        let stages = described.versionIdsToStages ?? [:]
+        if let id = key.versionId {
+            guard let held = stages[id] else { return nil }
+            if let stage = key.versionStage, !held.contains(stage) { return nil }
+            return id
+        }
+        guard let stage = key.versionStage else { return nil }
+        return stages.first { $0.value.contains(stage) }?.key
+    }
+}

@@ -1,0 +1,232 @@
+import AWSCore
+import Foundation
+import SecretsManager
+import Synchronization
+
+/// The read cache of named connectors (docs/INTERFACE.md section 14): `getSecretValue` answers in
+/// memory only, at most `capacity` of them, the least recently used evicted first.
+///
+/// An entry is fresh until its connector's `cache_ttl_seconds` have passed since it was stored
+/// (or renewed), and may be served stale for `cache_stale_seconds` more. Past its TTL it is kept
+/// for revalidation (DescribeSecret instead of GetSecretValue) for one more TTL, or the stale
+/// window if that is longer; an entry nobody asked for by then is dropped.
+/// Values are only referenced here, never copied elsewhere, logged or written: an entry that is
+/// dropped, evicted or replaced lets its value go.
+///
+/// A write, or a reload that changes a connector, forgets the entries it concerns at once, and a
+/// read that asked AWS before that cannot store its (possibly older) answer afterwards: every read
+/// takes a `ReadToken` before it calls AWS, and `store` refuses an answer invalidated since.
+public final class SecretCache: Sendable {
+    public typealias Output = SecretsManagerClient.GetSecretValueOutput
+
+    public static let maximumEntries = 1000
+    /// Invalidations remembered for refusing late stores; a read older than the oldest forgotten
+    /// one cannot store at all (it simply is not cached).
+    static let invalidationMemory = 256
+
+    /// Counters for `status`.
+    public struct Statistics: Sendable, Equatable {
+        /// Answered from the cache (fresh, confirmed by DescribeSecret, or stale).
+        public var hits = 0
+        /// Answered by a GetSecretValue call (no entry, a changed version, or `refresh`).
+        public var misses = 0
+        /// DescribeSecret calls made for entries past their TTL.
+        public var revalidations = 0
+        /// Answers served stale while Secrets Manager was unreachable (counted in `hits` too).
+        public var staleServed = 0
+        public var entries = 0
+    }
+
+    /// Taken before a read calls AWS; see `store`.
+    public struct ReadToken: Sendable {
+        let epoch: UInt64
+    }
+
+    /// What the cache holds for a key.
+    public enum Lookup: Sendable {
+        /// Within its TTL: answer it.
+        case fresh(Output)
+        /// Past its TTL (but not past its stale window): ask whether its version is still current.
+        case expired(Output)
+        case miss
+    }
+
+    public enum Event: Sendable {
+        case hit, miss, revalidation
+    }
+
+    struct Entry: Sendable {
+        var output: Output
+        var storedAt: Date
+        var expiresAt: Date
+        var staleUntil: Date
+        var keptUntil: Date
+        var lastUsed: UInt64
+
+        init(output: Output, now: Date, ttl: Int, stale: Int, lastUsed: UInt64) {
+            self.output = output
+            storedAt = now
+            expiresAt = now.addingTimeInterval(TimeInterval(ttl))
+            staleUntil = expiresAt.addingTimeInterval(TimeInterval(stale))
+            keptUntil = expiresAt.addingTimeInterval(TimeInterval(max(ttl, stale)))
+            self.lastUsed = lastUsed
+        }
+    }
+
+    enum Scope: Sendable {
+        case secret(region: String, name: String)
+        case connector(String)
+
+        func covers(_ key: SecretCacheKey, _ output: Output) -> Bool {
+            switch self {
+            case .secret(let region, let name):
+                key.region == region && (key.fullName == name || output.name == name || output.arn == name)
+            case .connector(let id):
+                key.connectorID == id
+            }
+        }
+    }
+
+    struct State: Sendable {
+        var entries: [SecretCacheKey: Entry] = [:]
+        var tick: UInt64 = 0
+        var epoch: UInt64 = 0
+        /// Reads that began before this epoch may not store.
+        var floor: UInt64 = 0
+        var invalidations: [(scope: Scope, epoch: UInt64)] = []
+        var statistics = Statistics()
+    }
+
+    private let state = Mutex(State())
+    private let clock: any WallClock
+    public let capacity: Int
+
+    public init(clock: any WallClock, capacity: Int = SecretCache.maximumEntries) {
+        self.clock = clock
+        self.capacity = max(1, capacity)
+    }
+
+    public var statistics: Statistics {
+        state.withLock { state in
+            var statistics = state.statistics
+            statistics.entries = state.entries.count
+            return statistics
+        }
+    }
+
+    public func count(_ event: Event) {
+        state.withLock { state in
+            switch event {
+            case .hit: state.statistics.hits += 1
+            case .miss: state.statistics.misses += 1
+            case .revalidation: state.statistics.revalidations += 1
+            }
+        }
+    }
+
+    public func beginRead() -> ReadToken {
+        state.withLock { ReadToken(epoch: $0.epoch) }
+    }
+
+    /// The entry for `key`, marked as used. An entry no longer kept is dropped (a miss).
+    public func lookup(_ key: SecretCacheKey) -> Lookup {
+        let now = clock.now()
+        return state.withLock { state in
+            guard var entry = state.entries[key] else { return .miss }
+            guard now < entry.keptUntil else {
+                state.entries[key] = nil
+                return .miss
+            }
+            state.tick += 1
+            entry.lastUsed = state.tick
+            state.entries[key] = entry
+            // A clock stepped back before the store counts as expired: ask AWS rather than trust it.
+            return now < entry.expiresAt && now >= entry.storedAt ? .fresh(entry.output) : .expired(entry.output)
+        }
+    }
+
+    /// The entry for `key` if it is still within its stale window, counted as served stale; for
+    /// when Secrets Manager is unreachable.
+    public func staleValue(_ key: SecretCacheKey) -> Output? {
+        let now = clock.now()
+        return state.withLock { state in
+            guard let entry = state.entries[key], now < entry.staleUntil else { return nil }
+            state.statistics.hits += 1
+            state.statistics.staleServed += 1
+            return entry.output
+        }
+    }
+
+    /// Keeps `output` for `key` for `ttl` seconds (and `stale` more), unless the secret was written
+    /// or the connector reloaded since `token` was taken. Evicts the least recently used entry
+    /// when full.
+    public func store(_ output: Output, for key: SecretCacheKey, ttl: Int, stale: Int, token: ReadToken) {
+        let now = clock.now()
+        state.withLock { state in
+            guard token.epoch >= state.floor,
+                !state.invalidations.contains(where: { $0.epoch > token.epoch && $0.scope.covers(key, output) })
+            else { return }
+            if state.entries[key] == nil, state.entries.count >= capacity,
+                let oldest = state.entries.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key
+            {
+                state.entries[oldest] = nil
+            }
+            state.tick += 1
+            state.entries[key] = Entry(output: output, now: now, ttl: ttl, stale: stale, lastUsed: state.tick)
+        }
+    }
+
+    /// Starts a new TTL for `key`'s entry if it still holds `versionId` (DescribeSecret said it
+    /// is still the one asked for), with the version's stages as DescribeSecret gave them.
+    /// - Returns: the renewed answer, or nil when the entry is gone or holds another version.
+    public func renew(
+        _ key: SecretCacheKey, versionId: String, stages: [String]?, ttl: Int, stale: Int
+    ) -> Output? {
+        let now = clock.now()
+        return state.withLock { state in
+            guard var entry = state.entries[key], entry.output.versionId == versionId else { return nil }
+            if let stages { entry.output.versionStages = stages }
+            state.tick += 1
+            entry = Entry(output: entry.output, now: now, ttl: ttl, stale: stale, lastUsed: state.tick)
+            state.entries[key] = entry
+            return entry.output
+        }
+    }
+
+    /// Drops `key`'s entry: AWS refused the read (not found, access denied), so nothing may be
+    /// served for it any longer.
+    public func forget(_ key: SecretCacheKey) {
+        state.withLock { $0.entries[key] = nil }
+    }
+
+    /// Drops every entry for the secret `name` (a full name or ARN) in `region`, whichever
+    /// connector read it and by whichever name: a write through this delegate.
+    public func invalidate(region: String, name: String) {
+        invalidate(.secret(region: region, name: name))
+    }
+
+    /// Drops every entry of the connectors `ids`: a reload changed or removed them.
+    public func invalidate(connectorIDs ids: some Sequence<String>) {
+        for id in ids { invalidate(.connector(id)) }
+    }
+
+    private func invalidate(_ scope: Scope) {
+        state.withLock { state in
+            state.entries = state.entries.filter { !scope.covers($0.key, $0.value.output) }
+            state.epoch += 1
+            state.invalidations.append((scope, state.epoch))
+            if state.invalidations.count > Self.invalidationMemory {
+                state.floor = state.invalidations.removeFirst().epoch
+            }
+        }
+    }
+
+    /// Drops the entries no longer kept, so that their values do not wait for their key to be
+    /// asked for again.
+    public func purgeExpired() {
+        let now = clock.now()
+        state.withLock { state in
+            state.entries = state.entries.filter { now < $0.value.keptUntil }
+        }
+    }
+}

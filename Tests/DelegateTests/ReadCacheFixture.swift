@@ -1,0 +1,82 @@
+import AWSCore
+import AWSCredentials
+import Foundation
+import Logging
+import Synchronization
+
+@testable import Delegate
+
+/// A wall clock the test moves by hand.
+final class SteppedClock: WallClock {
+    private let current = Mutex(Date(timeIntervalSince1970: 1_900_000_000))
+
+    func now() -> Date { current.withLock { $0 } }
+
+    func advance(by seconds: TimeInterval) {
+        current.withLock { $0 = $0.addingTimeInterval(seconds) }
+    }
+}
+
+/// A `TaskExecutor` with the read cache over `FakeSecretsManager`, a clock the test steps, and
+/// named connectors `cached` and `other` (both caching, prefix `devops`) and `plain` (no cache).
+struct ReadCacheFixture {
+    let fake = FakeSecretsManager()
+    let clock = SteppedClock()
+    let cache: SecretCache
+    let executor: TaskExecutor
+    let connectors: [String: NamedConnector]
+    let logger = Logger(label: "read-cache-test")
+
+    init(ttl: Int = 60, stale: Int = 0) {
+        cache = SecretCache(clock: clock)
+        let pool = AWSClientPool(
+            settings: .init(secretsManagerEndpoint: "http://secretsmanager.test", options: .init(maxAttempts: 1)),
+            http: fake, clock: clock)
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIDREADCACHETEST", "AWS_SECRET_ACCESS_KEY": "read-cache-test-key"]
+        let registry = CredentialProviderRegistry(
+            identity: IdentityProvider(
+                sources: [.environment], environment: environment,
+                imds: IMDSCredentialSource(http: fake, endpoint: "http://127.0.0.1:9", clock: clock), clock: clock),
+            refStore: CredentialRefStore(directories: []), delegateName: "cache-test", clock: clock,
+            stsClient: { pool.sts(region: $0) })
+        executor = TaskExecutor(
+            delegateName: "cache-test", clients: pool, credentials: registry, clock: clock, cache: cache)
+        var connectors: [String: NamedConnector] = [:]
+        for (id, cacheTTL) in [("cached", ttl), ("other", ttl), ("plain", 0)] {
+            connectors[id] = NamedConnector(
+                connector: Connector(
+                    id: id, region: "us-east-1", secretNamePrefix: "devops", delegateSelectors: [],
+                    credentials: .instanceRole),
+                policy: ConnectorPolicy(cacheTTLSeconds: cacheTTL, cacheStaleSeconds: stale),
+                origin: "[connectors.\(id)]")
+        }
+        self.connectors = connectors
+    }
+
+    static let inline: JSONValue = [
+        "id": "inline", "region": "us-east-1", "secretNamePrefix": "devops", "credentials": ["type": "instanceRole"],
+    ]
+
+    /// Runs one task through the executor.
+    func run(
+        _ connector: JSONValue = "cached", operation: String = "getSecretValue", params: JSONValue = ["name": "db"]
+    ) async throws -> TaskResult {
+        let fields: [String: JSONValue] = [
+            "id": .string("t-\(UUID().uuidString.prefix(8))"), "connector": connector, "operation": .string(operation),
+            "params": params,
+        ]
+        let task = try DelegateTask.decode(
+            Data(JSONValue.object(fields).jsonText.utf8), defaultID: nil, connectors: connectors)
+        return await executor.run(task, receivedAt: clock.now(), logger: logger)
+    }
+}
+
+extension TaskResult {
+    /// `result.secretString`, `result.value` (for `#key`), or nil.
+    var secretText: String? {
+        guard case .object(let object)? = result else { return nil }
+        if case .string(let text)? = object["secretString"] { return text }
+        if case .string(let text)? = object["value"] { return text }
+        return nil
+    }
+}

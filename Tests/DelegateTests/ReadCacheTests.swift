@@ -1,0 +1,333 @@
+import Foundation
+import Testing
+
+@testable import Delegate
+@testable import SecretsManager
+
+/// The read cache of named connectors (section 14), through the executor over an in-memory
+/// Secrets Manager that counts calls, with a clock the tests step.
+@Suite struct ReadCacheTests {
+    @Test func aSecondReadWithinTheTTLDoesNotReachAWS() async throws {
+        let fixture = ReadCacheFixture()
+        fixture.fake.put("devops/db", "first")
+        let first = try await fixture.run()
+        #expect(first.status == .succeeded)
+        #expect(first.secretText == "first")
+        #expect(first.cached == false)
+        #expect(!first.jsonLine.contains(#""cached":"#))
+
+        // Changed behind the delegate's back: within the TTL the cached value is the answer.
+        fixture.fake.put("devops/db", "second")
+        fixture.clock.advance(by: 59)
+        let second = try await fixture.run()
+        #expect(second.status == .succeeded)
+        #expect(second.secretText == "first")
+        #expect(second.cached == true)
+        #expect(second.stale == false)
+        #expect(second.attempts == 0)
+        #expect(second.jsonLine.contains(#""attempts":0,"cached":true,"result":"#), "\(second.jsonLine)")
+        #expect(fixture.fake.calls("GetSecretValue") == 1)
+        #expect(fixture.fake.calls("DescribeSecret") == 0)
+
+        // `#key` reads share the entry of the whole secret.
+        fixture.fake.put("devops/json", #"{"password":"p1"}"#)
+        _ = try await fixture.run(params: ["name": "json"])
+        let field = try await fixture.run(params: ["name": "json#password"])
+        #expect(field.secretText == "p1")
+        #expect(field.cached == true)
+        #expect(fixture.fake.calls("GetSecretValue") == 2)
+    }
+
+    @Test func refreshBypassesTheCacheAndStoresTheFreshValue() async throws {
+        let fixture = ReadCacheFixture()
+        fixture.fake.put("devops/db", "first")
+        _ = try await fixture.run()
+        fixture.fake.put("devops/db", "second")
+        let refreshed = try await fixture.run(params: ["name": "db", "refresh": true])
+        #expect(refreshed.secretText == "second")
+        #expect(refreshed.cached == false)
+        let after = try await fixture.run()
+        #expect(after.secretText == "second")
+        #expect(after.cached == true)
+        #expect(fixture.fake.calls("GetSecretValue") == 2)
+
+        // `refresh` must be a boolean.
+        let bad = await #expect(throws: TaskRejection.self) {
+            try await fixture.run(params: ["name": "db", "refresh": "yes"])
+        }
+        #expect(bad?.code == .invalidTask)
+        #expect(bad?.message.contains("refresh") == true)
+    }
+
+    @Test func aWriteThroughTheDelegateDropsTheSecretForEveryConnector() async throws {
+        let fixture = ReadCacheFixture()
+        fixture.fake.put("devops/db", "first")
+        _ = try await fixture.run("cached")
+        _ = try await fixture.run("other")
+        #expect(try await fixture.run("other").cached == true)
+
+        let put = try await fixture.run(
+            "cached", operation: "putSecretValue", params: ["name": "db", "secretString": "written"])
+        #expect(put.status == .succeeded)
+        let cached = try await fixture.run("cached")
+        #expect(cached.secretText == "written")
+        #expect(cached.cached == false)
+        let other = try await fixture.run("other")
+        #expect(other.secretText == "written")
+        #expect(other.cached == false)
+        #expect(fixture.fake.calls("GetSecretValue") == 4)
+    }
+
+    @Test func pastTheTTLAnUnchangedVersionCostsOneDescribeSecretOnly() async throws {
+        let fixture = ReadCacheFixture(ttl: 60)
+        fixture.fake.put("devops/db", "first")
+        _ = try await fixture.run()
+        fixture.clock.advance(by: 61)
+        let renewed = try await fixture.run()
+        #expect(renewed.secretText == "first")
+        #expect(renewed.cached == true)
+        #expect(renewed.attempts == 1)
+        #expect(fixture.fake.calls("DescribeSecret") == 1)
+        #expect(fixture.fake.calls("GetSecretValue") == 1)
+
+        // Renewed: a new TTL from now.
+        fixture.clock.advance(by: 59)
+        #expect(try await fixture.run().cached == true)
+        #expect(fixture.fake.calls("DescribeSecret") == 1)
+
+        // A new current version past the TTL: fetched again.
+        fixture.fake.put("devops/db", "second")
+        fixture.clock.advance(by: 2)
+        let changed = try await fixture.run()
+        #expect(changed.secretText == "second")
+        #expect(changed.cached == false)
+        #expect(fixture.fake.calls("DescribeSecret") == 2)
+        #expect(fixture.fake.calls("GetSecretValue") == 2)
+
+        let statistics = fixture.cache.statistics
+        #expect(statistics.hits == 2)
+        #expect(statistics.misses == 2)
+        #expect(statistics.revalidations == 2)
+        #expect(statistics.entries == 1)
+    }
+
+    @Test func versionsAndStagesAreKeysOfTheirOwn() async throws {
+        let fixture = ReadCacheFixture(ttl: 60)
+        let v1 = fixture.fake.put("devops/db", "first")
+        fixture.fake.put("devops/db", "second")
+        #expect(try await fixture.run(params: ["name": "db"]).secretText == "second")
+        #expect(try await fixture.run(params: ["name": "db", "versionStage": "AWSPREVIOUS"]).secretText == "first")
+        #expect(try await fixture.run(params: ["name": "db", "versionId": .string(v1)]).secretText == "first")
+        #expect(fixture.fake.calls("GetSecretValue") == 3)
+        // Asking for AWSCURRENT by name is the same entry as asking for nothing.
+        #expect(try await fixture.run(params: ["name": "db", "versionStage": "AWSCURRENT"]).cached == true)
+
+        // Past the TTL an explicit version id that still exists is confirmed by DescribeSecret.
+        fixture.clock.advance(by: 61)
+        let byID = try await fixture.run(params: ["name": "db", "versionId": .string(v1)])
+        #expect(byID.cached == true)
+        #expect(byID.secretText == "first")
+        #expect(fixture.fake.calls("GetSecretValue") == 3)
+    }
+
+    @Test func staleIsServedOnlyWhenUnreachableAndWithinTheStaleWindow() async throws {
+        let fixture = ReadCacheFixture(ttl: 60, stale: 30)
+        fixture.fake.put("devops/db", "first")
+        _ = try await fixture.run()
+
+        // Within the TTL an unreachable endpoint does not matter.
+        fixture.fake.setMode(.unreachable)
+        #expect(try await fixture.run().cached == true)
+
+        fixture.clock.advance(by: 70)
+        let stale = try await fixture.run()
+        #expect(stale.status == .succeeded)
+        #expect(stale.secretText == "first")
+        #expect(stale.cached == true)
+        #expect(stale.stale == true)
+        #expect(stale.jsonLine.contains(#""cached":true,"stale":true"#), "\(stale.jsonLine)")
+
+        // HTTP 5xx counts as unreachable too.
+        fixture.fake.setMode(.serverError)
+        #expect(try await fixture.run().stale == true)
+
+        // An answer AWS gives is never covered up, and the entry goes.
+        fixture.fake.setMode(.refused("AccessDeniedException"))
+        let denied = try await fixture.run()
+        #expect(denied.status == .failed)
+        #expect(denied.error?.code == "AccessDeniedException")
+        fixture.fake.setMode(.unreachable)
+        let gone = try await fixture.run()
+        #expect(gone.status == .failed)
+        #expect(gone.error?.code == "EndpointUnreachable")
+        #expect(fixture.cache.statistics.staleServed == 2)
+    }
+
+    @Test func staleIsRefusedBeyondTheStaleWindowOrWithoutOne() async throws {
+        let fixture = ReadCacheFixture(ttl: 60, stale: 30)
+        fixture.fake.put("devops/db", "first")
+        _ = try await fixture.run()
+        fixture.fake.setMode(.unreachable)
+        fixture.clock.advance(by: 89)
+        #expect(try await fixture.run().stale == true)
+        fixture.clock.advance(by: 2)
+        let late = try await fixture.run()
+        #expect(late.status == .failed)
+        #expect(late.error?.code == "EndpointUnreachable")
+        #expect(late.cached == false)
+
+        let noWindow = ReadCacheFixture(ttl: 60, stale: 0)
+        noWindow.fake.put("devops/db", "first")
+        _ = try await noWindow.run()
+        noWindow.fake.setMode(.unreachable)
+        noWindow.clock.advance(by: 61)
+        #expect(try await noWindow.run().error?.code == "EndpointUnreachable")
+
+        // refresh never answers from the cache, not even stale.
+        let refresh = ReadCacheFixture(ttl: 60, stale: 30)
+        refresh.fake.put("devops/db", "first")
+        _ = try await refresh.run()
+        refresh.fake.setMode(.unreachable)
+        #expect(try await refresh.run(params: ["name": "db", "refresh": true]).error?.code == "EndpointUnreachable")
+    }
+
+    @Test func aRefusedDescribeSecretFallsBackToGetSecretValue() async throws {
+        let fixture = ReadCacheFixture(ttl: 60)
+        fixture.fake.put("devops/db", "first")
+        _ = try await fixture.run()
+        fixture.fake.refuseDescribe("AccessDeniedException")
+        fixture.clock.advance(by: 61)
+        let read = try await fixture.run()
+        #expect(read.status == .succeeded)
+        #expect(read.cached == false)
+        #expect(fixture.fake.calls("GetSecretValue") == 2)
+    }
+
+    @Test func inlineAndUncachedConnectorsNeverCache() async throws {
+        let fixture = ReadCacheFixture()
+        fixture.fake.put("devops/db", "first")
+        for connector in [ReadCacheFixture.inline, "plain"] {
+            for _ in 0..<2 {
+                let result = try await fixture.run(connector)
+                #expect(result.secretText == "first")
+                #expect(result.cached == false)
+            }
+        }
+        #expect(fixture.fake.calls("GetSecretValue") == 4)
+        #expect(fixture.cache.statistics == SecretCache.Statistics())
+    }
+
+    @Test func sealedResultsKeepCachedReadable() async throws {
+        let fixture = ReadCacheFixture()
+        fixture.fake.put("devops/db", "first")
+        _ = try await fixture.run()
+        var cached = try await fixture.run()
+        cached = try cached.sealed(to: SealingKey(base64: "3p7bfXt9wbTTW2HC7OQ1Nz+DQ8hbeGdNrfx+FG+IK08="))
+        #expect(cached.result == nil)
+        #expect(cached.jsonLine.contains(#""cached":true,"sealed":"#), "\(cached.jsonLine)")
+        #expect(try TaskResult.decode(jsonLine: Data(cached.jsonLine.utf8)).cached == true)
+    }
+}
+
+/// `SecretCache` itself: the bound, LRU order, late stores, reloads, expiry.
+@Suite struct SecretCacheTests {
+    static func output(_ name: String, version: String = "v1") -> SecretCache.Output {
+        SecretCache.Output(
+            arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:\(name)-AbCdEf", name: name, versionId: version,
+            versionStages: ["AWSCURRENT"], secretString: "value", secretBinary: nil, createdDate: nil)
+    }
+
+    static func key(_ name: String, connector: String = "prod") -> SecretCacheKey {
+        SecretCacheKey(connectorID: connector, region: "us-east-1", fullName: name, versionId: nil, versionStage: nil)
+    }
+
+    func store(_ cache: SecretCache, _ name: String, connector: String = "prod") {
+        cache.store(
+            Self.output(name), for: Self.key(name, connector: connector), ttl: 60, stale: 0, token: cache.beginRead())
+    }
+
+    func isCached(_ cache: SecretCache, _ name: String, connector: String = "prod") -> Bool {
+        if case .miss = cache.lookup(Self.key(name, connector: connector)) { return false }
+        return true
+    }
+
+    @Test func atMostAThousandEntriesTheLeastRecentlyUsedGoFirst() {
+        let cache = SecretCache(clock: SteppedClock())
+        #expect(cache.capacity == 1000)
+        for index in 0..<1000 { store(cache, "s\(index)") }
+        #expect(cache.statistics.entries == 1000)
+        // s0 was used, so s1 is now the least recently used.
+        #expect(isCached(cache, "s0"))
+        store(cache, "s1000")
+        #expect(cache.statistics.entries == 1000)
+        #expect(!isCached(cache, "s1"))
+        #expect(isCached(cache, "s0"))
+        #expect(isCached(cache, "s1000"))
+        store(cache, "s1001")
+        #expect(!isCached(cache, "s2"))
+        #expect(cache.statistics.entries == 1000)
+    }
+
+    @Test func aReadThatBeganBeforeAWriteCannotStoreItsAnswer() {
+        let cache = SecretCache(clock: SteppedClock())
+        let token = cache.beginRead()
+        cache.invalidate(region: "us-east-1", name: "devops/db")
+        cache.store(Self.output("devops/db"), for: Self.key("devops/db"), ttl: 60, stale: 0, token: token)
+        #expect(!isCached(cache, "devops/db"))
+        // Another secret is not concerned; a write by ARN covers an entry read by name.
+        cache.store(Self.output("devops/other"), for: Self.key("devops/other"), ttl: 60, stale: 0, token: token)
+        #expect(isCached(cache, "devops/other"))
+        cache.invalidate(region: "us-east-1", name: Self.output("devops/other").arn)
+        #expect(!isCached(cache, "devops/other"))
+        // The same name in another region is another secret.
+        store(cache, "devops/db")
+        cache.invalidate(region: "eu-west-1", name: "devops/db")
+        #expect(isCached(cache, "devops/db"))
+    }
+
+    @Test func aReloadedConnectorForgetsItsEntriesOnly() {
+        let cache = SecretCache(clock: SteppedClock())
+        store(cache, "db", connector: "prod")
+        store(cache, "db", connector: "staging")
+        let token = cache.beginRead()
+        cache.invalidate(connectorIDs: ["prod"])
+        #expect(!isCached(cache, "db", connector: "prod"))
+        #expect(isCached(cache, "db", connector: "staging"))
+        cache.store(Self.output("db"), for: Self.key("db", connector: "prod"), ttl: 60, stale: 0, token: token)
+        #expect(!isCached(cache, "db", connector: "prod"))
+    }
+
+    @Test func entriesAreKeptOneMoreTTLOrTheStaleWindowThenPurged() {
+        let clock = SteppedClock()
+        let cache = SecretCache(clock: clock)
+        cache.store(Self.output("a"), for: Self.key("a"), ttl: 10, stale: 5, token: cache.beginRead())
+        cache.store(Self.output("b"), for: Self.key("b"), ttl: 100, stale: 0, token: cache.beginRead())
+        cache.store(Self.output("c"), for: Self.key("c"), ttl: 10, stale: 30, token: cache.beginRead())
+        clock.advance(by: 16)
+        cache.purgeExpired()
+        #expect(cache.statistics.entries == 3)
+        // Past the TTL and the stale window, still kept for revalidation, never served stale.
+        #expect(cache.staleValue(Self.key("a")) == nil)
+        #expect(cache.staleValue(Self.key("c")) != nil)
+        clock.advance(by: 4)
+        cache.purgeExpired()
+        #expect(cache.statistics.entries == 2)
+        #expect(!isCached(cache, "a"))
+        clock.advance(by: 20)
+        cache.purgeExpired()
+        #expect(cache.statistics.entries == 1)
+        #expect(isCached(cache, "b"))
+    }
+
+    @Test func theStatusObjectShowsTheCounters() {
+        var statistics = SecretCache.Statistics()
+        statistics.hits = 3
+        statistics.misses = 2
+        statistics.revalidations = 1
+        statistics.staleServed = 1
+        statistics.entries = 4
+        #expect(
+            statistics.jsonValue.jsonText
+                == #"{"entries":4,"hits":3,"misses":2,"revalidations":1,"staleServed":1}"#)
+    }
+}
