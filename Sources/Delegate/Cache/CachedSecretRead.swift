@@ -9,7 +9,8 @@ import SecretsManager
 /// cached one: if so the entry is renewed and answered, otherwise (or if DescribeSecret is refused)
 /// GetSecretValue is called and its answer stored. `refresh` skips the cache and stores the fresh
 /// answer. When Secrets Manager is unreachable (`AWSError.meansUnreachable`) an entry within its
-/// stale window is answered stale; any other refusal drops the entry and is the task's answer.
+/// stale window is answered stale; any other failure is the task's answer, and a refusal by AWS
+/// drops the entry.
 struct CachedSecretRead: Sendable {
     struct Answer: Sendable {
         var output: SecretCache.Output
@@ -72,7 +73,8 @@ struct CachedSecretRead: Sendable {
         } catch {
             attempts += error.attempts
             if error.meansUnreachable, !refresh { return try served(stale: error, attempts: attempts) }
-            if !error.meansUnreachable { cache.forget(key) }
+            // AWS itself refused (not found, access denied): nothing may be served for the key now.
+            if error.kind == .service, !error.meansUnreachable { cache.forget(key) }
             var failure = error
             failure.attempts = attempts
             throw failure

@@ -20,6 +20,14 @@ import Testing
         return SocketPeer.object(lines.first ?? "") ?? [:]
     }
 
+    /// `operation` (a write of `db`) through the connector `cached`.
+    static func write(_ socket: String, _ id: String, _ operation: String, _ value: String) async throws -> [String: Any] {
+        try await answer(
+            socket,
+            try ConnectorEndToEndTests.task(
+                id, connector: "cached", operation: operation, params: ["name": "db", "secretString": value]))
+    }
+
     static func value(_ result: [String: Any]) -> String? {
         (result["result"] as? [String: Any])?["secretString"] as? String
     }
@@ -41,11 +49,7 @@ import Testing
             credentials: StaticCredentialProvider(keys), namePrefix: fixture.prefix)
         let logger = Logger(label: "read-cache-e2e")
 
-        let created = try await Self.answer(
-            socket,
-            try ConnectorEndToEndTests.task(
-                "create", connector: "cached", operation: "createSecret",
-                params: ["name": "db", "secretString": "cache-value-1"]))
+        let created = try await Self.write(socket, "create", "createSecret", "cache-value-1")
         #expect(created["status"] as? String == "succeeded", "\(created)")
 
         let first = try await Self.answer(socket, try Self.read("r1", connector: "cached"))
@@ -70,11 +74,7 @@ import Testing
         #expect(refreshed["cached"] == nil)
 
         // The delegate's own write: the next read asks AWS.
-        let put = try await Self.answer(
-            socket,
-            try ConnectorEndToEndTests.task(
-                "put", connector: "cached", operation: "putSecretValue",
-                params: ["name": "db", "secretString": "cache-value-3"]))
+        let put = try await Self.write(socket, "put", "putSecretValue", "cache-value-3")
         #expect(put["status"] as? String == "succeeded", "\(put)")
         let afterWrite = try await Self.answer(socket, try Self.read("r4", connector: "cached"))
         #expect(Self.value(afterWrite) == "cache-value-3", "\(afterWrite)")
