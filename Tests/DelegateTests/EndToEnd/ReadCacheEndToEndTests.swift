@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+import Glibc
 import Logging
 import SecretsManager
 import TestSupport
@@ -20,12 +21,14 @@ import Testing
         return SocketPeer.object(lines.first ?? "") ?? [:]
     }
 
-    /// `operation` (a write of `db`) through the connector `cached`.
-    static func write(_ socket: String, _ id: String, _ operation: String, _ value: String) async throws -> [String: Any] {
+    /// `operation` (a write of `db`) through `connector`.
+    static func write(
+        _ socket: String, _ id: String, _ operation: String, _ value: String, connector: String = "cached"
+    ) async throws -> [String: Any] {
         try await answer(
             socket,
             try ConnectorEndToEndTests.task(
-                id, connector: "cached", operation: operation, params: ["name": "db", "secretString": value]))
+                id, connector: connector, operation: operation, params: ["name": "db", "secretString": value]))
     }
 
     static func value(_ result: [String: Any]) -> String? {
@@ -106,6 +109,54 @@ import Testing
         for value in ["cache-value-1", "cache-value-2", "cache-value-3", "cache-value-4"] {
             #expect(!daemon.stderrText.contains(value))
         }
+        #expect(try await daemon.stop() == .exited(0))
+    }
+
+    @Test func staleIsServedWhileUnreachableAndAReloadedConnectorForgets() async throws {
+        let fixture = try await EndToEndFixture.make()
+        _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
+        let name = "stale"
+        func configuration(endpoint: String? = nil, staleSeconds: Int = 3600) -> String {
+            fixture.configuration(name: name, tags: ["stale"], socket: true, endpoint: endpoint)
+                + ConnectorEndToEndTests.connector(
+                    "stale", fixture, "cache_ttl_seconds = 1\ncache_stale_seconds = \(staleSeconds)", selector: "stale")
+                + ConnectorEndToEndTests.connector("nostale", fixture, "cache_ttl_seconds = 1", selector: "stale")
+        }
+        let daemon = try fixture.start(configuration: configuration(), name: name)
+        #expect(await daemon.waitUntilReady(), "\(daemon.stderrText)")
+        let socket = fixture.socketPath(name)
+        let created = try await Self.write(socket, "create", "createSecret", "stale-value-1", connector: "stale")
+        #expect(created["status"] as? String == "succeeded", "\(created)")
+        #expect(Self.value(try await Self.answer(socket, try Self.read("r1", connector: "stale"))) == "stale-value-1")
+        #expect(Self.value(try await Self.answer(socket, try Self.read("n1", connector: "nostale"))) == "stale-value-1")
+
+        // Secrets Manager becomes unreachable (the connectors are unchanged, so they keep their entries).
+        try daemon.writeConfiguration(configuration(endpoint: "http://127.0.0.1:9"))
+        daemon.signal(SIGHUP)
+        try await daemon.waitForStderr(containing: "event=reloaded")
+        try await Task.sleep(for: .milliseconds(1500))
+
+        let stale = try await Self.answer(socket, try Self.read("r2", connector: "stale"))
+        #expect(stale["status"] as? String == "succeeded", "\(stale)")
+        #expect(Self.value(stale) == "stale-value-1")
+        #expect(stale["cached"] as? Bool == true)
+        #expect(stale["stale"] as? Bool == true)
+        let noWindow = try await Self.answer(socket, try Self.read("n2", connector: "nostale"))
+        #expect(ConnectorEndToEndTests.error(noWindow).code == "EndpointUnreachable", "\(noWindow)")
+        #expect(daemon.stderrText.contains("event=cache-stale-served"), "\(daemon.stderrText)")
+
+        // A reload that changes the connector drops its entries: nothing left to serve.
+        try daemon.writeConfiguration(configuration(endpoint: "http://127.0.0.1:9", staleSeconds: 3599))
+        daemon.signal(SIGHUP)
+        try await daemon.waitForStderr(containing: "changed=connectors")
+        let forgotten = try await Self.answer(socket, try Self.read("r3", connector: "stale"))
+        #expect(ConnectorEndToEndTests.error(forgotten).code == "EndpointUnreachable", "\(forgotten)")
+
+        let status = try await SocketPeer.exchange(path: socket, lines: [Data(#"{"control":"status"}"#.utf8)])
+        let cache = SocketPeer.object(status.first ?? "")?["cache"] as? [String: Any]
+        #expect(cache?["staleServed"] as? Int == 1, "\(status)")
+        #expect(cache?["entries"] as? Int == 0, "\(status)")
+        #expect(!daemon.stderrText.contains("stale-value-1"))
         #expect(try await daemon.stop() == .exited(0))
     }
 }
