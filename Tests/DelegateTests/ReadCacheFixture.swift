@@ -51,6 +51,7 @@ struct ReadCacheFixture {
                 origin: "[connectors.\(id)]")
         }
         self.connectors = connectors
+        cache.update(connectors: connectors)
     }
 
     static let inline: JSONValue = [

@@ -241,9 +241,24 @@ import Testing
         SecretCacheKey(connectorID: connector, region: "us-east-1", fullName: name, versionId: nil, versionStage: nil)
     }
 
-    func store(_ cache: SecretCache, _ name: String, connector: String = "prod") {
+    static func connector(_ id: String = "prod", ttl: Int = 60, stale: Int = 0) -> NamedConnector {
+        NamedConnector(
+            connector: Connector(
+                id: id, region: "us-east-1", secretNamePrefix: "", delegateSelectors: [], credentials: .instanceRole),
+            policy: ConnectorPolicy(cacheTTLSeconds: ttl, cacheStaleSeconds: stale), origin: "[connectors.\(id)]")
+    }
+
+    /// A cache with the connectors `prod` and `staging` in force.
+    static func cache(_ clock: SteppedClock = SteppedClock()) -> SecretCache {
+        let cache = SecretCache(clock: clock)
+        cache.update(connectors: ["prod": connector("prod"), "staging": connector("staging")])
+        return cache
+    }
+
+    func store(_ cache: SecretCache, _ name: String, connector: String = "prod", token: SecretCache.ReadToken? = nil) {
         cache.store(
-            Self.output(name), for: Self.key(name, connector: connector), ttl: 60, stale: 0, token: cache.beginRead())
+            Self.output(name), for: Self.key(name, connector: connector), connector: Self.connector(connector),
+            token: token ?? cache.beginRead())
     }
 
     func isCached(_ cache: SecretCache, _ name: String, connector: String = "prod") -> Bool {
@@ -252,7 +267,7 @@ import Testing
     }
 
     @Test func atMostAThousandEntriesTheLeastRecentlyUsedGoFirst() {
-        let cache = SecretCache(clock: SteppedClock())
+        let cache = Self.cache()
         #expect(cache.capacity == 1000)
         for index in 0..<1000 { store(cache, "s\(index)") }
         #expect(cache.statistics.entries == 1000)
@@ -269,13 +284,13 @@ import Testing
     }
 
     @Test func aReadThatBeganBeforeAWriteCannotStoreItsAnswer() {
-        let cache = SecretCache(clock: SteppedClock())
+        let cache = Self.cache()
         let token = cache.beginRead()
         cache.invalidate(region: "us-east-1", name: "devops/db")
-        cache.store(Self.output("devops/db"), for: Self.key("devops/db"), ttl: 60, stale: 0, token: token)
+        store(cache, "devops/db", token: token)
         #expect(!isCached(cache, "devops/db"))
         // Another secret is not concerned; a write by ARN covers an entry read by name.
-        cache.store(Self.output("devops/other"), for: Self.key("devops/other"), ttl: 60, stale: 0, token: token)
+        store(cache, "devops/other", token: token)
         #expect(isCached(cache, "devops/other"))
         cache.invalidate(region: "us-east-1", name: Self.output("devops/other").arn)
         #expect(!isCached(cache, "devops/other"))
@@ -286,37 +301,53 @@ import Testing
     }
 
     @Test func aReloadedConnectorForgetsItsEntriesOnly() {
-        let cache = SecretCache(clock: SteppedClock())
+        let cache = Self.cache()
         store(cache, "db", connector: "prod")
         store(cache, "db", connector: "staging")
         let token = cache.beginRead()
-        cache.invalidate(connectorIDs: ["prod"])
+        cache.update(connectors: ["prod": Self.connector("prod", ttl: 30), "staging": Self.connector("staging")])
         #expect(!isCached(cache, "db", connector: "prod"))
         #expect(isCached(cache, "db", connector: "staging"))
-        cache.store(Self.output("db"), for: Self.key("db", connector: "prod"), ttl: 60, stale: 0, token: token)
+        // A read that began before the reload stores nothing, even for the connector as it is now.
+        cache.store(
+            Self.output("db"), for: Self.key("db", connector: "prod"), connector: Self.connector("prod", ttl: 30),
+            token: token)
         #expect(!isCached(cache, "db", connector: "prod"))
+        // A task admitted under the old configuration stores nothing after the reload.
+        store(cache, "db", connector: "prod")
+        #expect(!isCached(cache, "db", connector: "prod"))
+        // A connector that went away forgets its entries too; one never configured stores nothing.
+        cache.update(connectors: ["prod": Self.connector("prod", ttl: 30)])
+        #expect(!isCached(cache, "db", connector: "staging"))
+        store(cache, "db", connector: "unknown")
+        #expect(cache.statistics.entries == 0)
     }
 
     @Test func entriesAreKeptOneMoreTTLOrTheStaleWindowThenPurged() {
         let clock = SteppedClock()
         let cache = SecretCache(clock: clock)
-        cache.store(Self.output("a"), for: Self.key("a"), ttl: 10, stale: 5, token: cache.beginRead())
-        cache.store(Self.output("b"), for: Self.key("b"), ttl: 100, stale: 0, token: cache.beginRead())
-        cache.store(Self.output("c"), for: Self.key("c"), ttl: 10, stale: 30, token: cache.beginRead())
+        let connectors = [
+            "a": Self.connector("a", ttl: 10, stale: 5), "b": Self.connector("b", ttl: 100),
+            "c": Self.connector("c", ttl: 10, stale: 30),
+        ]
+        cache.update(connectors: connectors)
+        for (id, connector) in connectors {
+            cache.store(Self.output(id), for: Self.key(id, connector: id), connector: connector, token: cache.beginRead())
+        }
         clock.advance(by: 16)
         cache.purgeExpired()
         #expect(cache.statistics.entries == 3)
         // Past the TTL and the stale window, still kept for revalidation, never served stale.
-        #expect(cache.staleValue(Self.key("a")) == nil)
-        #expect(cache.staleValue(Self.key("c")) != nil)
+        #expect(cache.staleValue(Self.key("a", connector: "a")) == nil)
+        #expect(cache.staleValue(Self.key("c", connector: "c")) != nil)
         clock.advance(by: 4)
         cache.purgeExpired()
         #expect(cache.statistics.entries == 2)
-        #expect(!isCached(cache, "a"))
+        #expect(!isCached(cache, "a", connector: "a"))
         clock.advance(by: 20)
         cache.purgeExpired()
         #expect(cache.statistics.entries == 1)
-        #expect(isCached(cache, "b"))
+        #expect(isCached(cache, "b", connector: "b"))
     }
 
     @Test func theStatusObjectShowsTheCounters() {

@@ -23,7 +23,9 @@ struct CachedSecretRead: Sendable {
     let cache: SecretCache
     let client: SecretsManagerClient
     let key: SecretCacheKey
-    let policy: ConnectorPolicy
+    /// The connector the task runs with (its id is `key.connectorID`).
+    let connector: NamedConnector
+    var policy: ConnectorPolicy { connector.policy }
     /// The name relative to the prefix, as the client takes it.
     let name: String
     let versionId: String?
@@ -67,8 +69,7 @@ struct CachedSecretRead: Sendable {
         do throws(AWSError) {
             let response = try await client.getSecretValue(
                 name: name, versionId: versionId, versionStage: versionStage, logger: logger)
-            cache.store(
-                response.value, for: key, ttl: policy.cacheTTLSeconds, stale: policy.cacheStaleSeconds, token: token)
+            cache.store(response.value, for: key, connector: connector, token: token)
             return Answer(output: response.value, requestId: response.requestId, attempts: attempts + response.attempts)
         } catch {
             attempts += error.attempts

@@ -15,7 +15,9 @@ import Synchronization
 ///
 /// A write, or a reload that changes a connector, forgets the entries it concerns at once, and a
 /// read that asked AWS before that cannot store its (possibly older) answer afterwards: every read
-/// takes a `ReadToken` before it calls AWS, and `store` refuses an answer invalidated since.
+/// takes a `ReadToken` before it calls AWS, and `store` refuses an answer invalidated since. A task
+/// admitted under a connector's old configuration never stores either: only a connector exactly
+/// as it is in force (`update(connectors:)`) may.
 public final class SecretCache: Sendable {
     public typealias Output = SecretsManagerClient.GetSecretValueOutput
 
@@ -95,6 +97,8 @@ public final class SecretCache: Sendable {
         var floor: UInt64 = 0
         var invalidations: [(scope: Scope, epoch: UInt64)] = []
         var statistics = Statistics()
+        /// The named connectors in force.
+        var connectors: [String: NamedConnector] = [:]
     }
 
     private let state = Mutex(State())
@@ -157,13 +161,24 @@ public final class SecretCache: Sendable {
         }
     }
 
-    /// Keeps `output` for `key` for `ttl` seconds (and `stale` more), unless the secret was written
-    /// or the connector reloaded since `token` was taken. Evicts the least recently used entry
-    /// when full.
-    public func store(_ output: Output, for key: SecretCacheKey, ttl: Int, stale: Int, token: ReadToken) {
+    /// Installs the named connectors in force (at start and on reload); those that changed in
+    /// any key, or went away, forget their entries.
+    public func update(connectors: [String: NamedConnector]) {
+        let changed = state.withLock { state in
+            defer { state.connectors = connectors }
+            return state.connectors.keys.filter { connectors[$0] != state.connectors[$0] }
+        }
+        invalidate(connectorIDs: changed)
+    }
+
+    /// Keeps `output` for `key` for the connector's TTL (and stale window), unless the secret was
+    /// written or the connector reloaded since `token` was taken, or `connector` is not the one in
+    /// force under its id. Evicts the least recently used entry when full.
+    public func store(_ output: Output, for key: SecretCacheKey, connector: NamedConnector, token: ReadToken) {
         let now = clock.now()
+        let (ttl, stale) = (connector.policy.cacheTTLSeconds, connector.policy.cacheStaleSeconds)
         state.withLock { state in
-            guard token.epoch >= state.floor,
+            guard token.epoch >= state.floor, state.connectors[key.connectorID] == connector,
                 !state.invalidations.contains(where: { $0.epoch > token.epoch && $0.scope.covers(key, output) })
             else { return }
             if state.entries[key] == nil, state.entries.count >= capacity,
@@ -206,7 +221,7 @@ public final class SecretCache: Sendable {
     }
 
     /// Drops every entry of the connectors `ids`: a reload changed or removed them.
-    public func invalidate(connectorIDs ids: some Sequence<String>) {
+    private func invalidate(connectorIDs ids: some Sequence<String>) {
         for id in ids { invalidate(.connector(id)) }
     }
 

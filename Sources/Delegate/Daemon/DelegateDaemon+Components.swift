@@ -62,6 +62,7 @@ extension DelegateDaemon {
                 concurrency: configuration.delegate.concurrency, clock: clock,
                 status: DelegateStatus(startedAt: clock.now()))
             Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
+            cache.update(connectors: configuration.connectors)
             spool =
                 configuration.queue.spoolDir.isEmpty
                 ? nil
@@ -93,8 +94,7 @@ extension DelegateDaemon {
             }
             Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
             // A connector that changed or went away forgets what it cached.
-            cache.invalidate(
-                connectorIDs: old.connectors.keys.filter { configuration.connectors[$0] != old.connectors[$0] })
+            cache.update(connectors: configuration.connectors)
             await dispatcher.apply(
                 selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency)

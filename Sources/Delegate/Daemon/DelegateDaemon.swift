@@ -219,7 +219,7 @@ public final class DelegateDaemon: Service, Sendable {
             try? await Task.sleep(for: .seconds(2))
             // Summaries of rate-limited warnings are due even when no new event comes.
             logLimiter.flush()
-            // Values past their stale window go even when nobody asks for them again.
+            // Cached values no longer kept go even when nobody asks for them again.
             components.cache.purgeExpired()
             let line = await statusLine()
             if line != last {

@@ -42,7 +42,8 @@ extension OperationRunner {
             connectorID: task.connector.id, region: task.connector.region, fullName: params.secret.fullName,
             versionId: params.versionId, versionStage: params.versionStage)
         return try await CachedSecretRead(
-            cache: cache, client: client, key: key, policy: policy, name: params.secret.name,
+            cache: cache, client: client, key: key,
+            connector: NamedConnector(connector: task.connector, policy: policy, origin: ""), name: params.secret.name,
             versionId: params.versionId, versionStage: params.versionStage, refresh: params.refresh, logger: logger
         ).run()
     }
