@@ -76,6 +76,15 @@ import Testing
         #expect(other.secretText == "written")
         #expect(other.cached == false)
         #expect(fixture.fake.calls("GetSecretValue") == 4)
+
+        // A write that failed may still have happened: the secret is dropped all the same.
+        #expect(try await fixture.run("cached").cached == true)
+        fixture.fake.setMode(.unreachable)
+        let failed = try await fixture.run(
+            "plain", operation: "updateSecret", params: ["name": "db", "secretString": "maybe"])
+        #expect(failed.status == .failed)
+        fixture.fake.setMode(.normal)
+        #expect(try await fixture.run("cached").cached == false)
     }
 
     @Test func pastTheTTLAnUnchangedVersionCostsOneDescribeSecretOnly() async throws {
