@@ -20,34 +20,33 @@ import TestSupport
     }
 
     func refusal(_ toml: String) -> ConfigurationError? {
-        do {
-            _ = try load(toml)
+        guard case .failure(let error) = Result(catching: { () throws(ConfigurationError) in try load(toml) }) else {
             return nil
-        } catch {
-            return error
         }
+        return error
     }
 
+    static let sample = """
+        [queue]
+        credentials_socket_path = "/run/sd/credentials.sock"
+
+        [[credential]]
+        unit = "app.service"
+        id = "db-password"
+        connector = "prod"
+        secret = "app/db#password"
+        version_stage = "AWSPREVIOUS"
+
+        [[credential]]
+        unit = "*"
+        id = "token"
+        connector = "prod"
+        secret = "token"
+        version_id = "v-1"
+        """
+
     @Test func entriesAndThePathAreRead() throws {
-        let configuration = try load(
-            """
-            [queue]
-            credentials_socket_path = "/run/sd/credentials.sock"
-
-            [[credential]]
-            unit = "app.service"
-            id = "db-password"
-            connector = "prod"
-            secret = "app/db#password"
-            version_stage = "AWSPREVIOUS"
-
-            [[credential]]
-            unit = "*"
-            id = "token"
-            connector = "prod"
-            secret = "token"
-            version_id = "v-1"
-            """)
+        let configuration = try load(Self.sample)
         #expect(configuration.queue.credentialsSocketPath == "/run/sd/credentials.sock")
         #expect(
             configuration.credentialMappings == [
@@ -64,18 +63,7 @@ import TestSupport
     }
 
     @Test func checkConfigRendersEntriesThatLoadBackEqual() throws {
-        let configuration = try load(
-            """
-            [queue]
-            credentials_socket_path = "/run/sd/credentials.sock"
-
-            [[credential]]
-            unit = "app.service"
-            id = "db-password"
-            connector = "prod"
-            secret = "app/db#password"
-            version_stage = "AWSCURRENT"
-            """)
+        let configuration = try load(Self.sample)
         let rendered = configuration.renderTOML()
         #expect(rendered.contains("credentials_socket_path = \"/run/sd/credentials.sock\""))
         #expect(rendered.contains("[[credential]]\nunit = \"app.service\"\nid = \"db-password\""))
