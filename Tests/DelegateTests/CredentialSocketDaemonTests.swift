@@ -3,9 +3,9 @@ import Glibc
 import Testing
 import TestSupport
 
-/// The credentials socket's journal lines (section 11) in a real journald, and its
-/// `[[credential]]` entries applied by a reload.
-@Suite struct CredentialSocketJournalTests {
+/// The credentials socket (section 11) on the built daemon with a scripted AWS endpoint: its journal
+/// lines in a real journald, `[[credential]]` entries applied by a reload, and a graceful stop.
+@Suite struct CredentialSocketDaemonTests {
     /// The fixed `MESSAGE_ID`s of credential requests (the external contract).
     static let served = "e55db4e34ab243a295689df89ea6c2ad"
     static let refused = "111c1dbfd96e46589d35c40901d07e07"
@@ -97,5 +97,33 @@ import TestSupport
         #expect(Set(served.compactMap { $0["UNIT"] }) == ["app.service", "later.service"])
         let everything = try await JournalTestHelper.readJournal(matching: ["_PID": pid])
         #expect(!everything.contains { $0.description.contains("journal-credential-value") })
+    }
+
+    @Test func aRequestInFlightAtSIGTERMIsStillAnswered() async throws {
+        // Every AWS call answers after a pause, so that the read is surely in flight at SIGTERM.
+        let server = try LoopbackHTTPServer { _ in
+            var response = DaemonTestFixtures.getSecretValueResponse(name: "e2e/present", value: "stop-value")
+            response.delay = .seconds(2)
+            return response
+        }
+        defer { server.stop() }
+        let directory = try TemporaryDirectory(prefix: "credstop")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSTOPTEST", "secret-key": "stop-test-secret"], in: directory)
+        let daemon = try DaemonProcess(
+            configuration: Self.configuration(
+                name: DaemonTestFixtures.uniqueName("credstop"), directory: directory, endpoint: server.baseURL,
+                entries: Self.appEntry),
+            environment: DaemonTestFixtures.environment(), directory: directory)
+        try daemon.start()
+        let socket = directory.path("credentials.sock")
+        #expect(await eventually { FileManager.default.fileExists(atPath: socket) })
+
+        async let value = CredentialPeer.request(
+            path: socket, boundTo: CredentialPeer.systemdName(unit: "app.service", id: "db"))
+        try await waitUntil("the read reaches the AWS endpoint") { server.requestsServed >= 1 }
+        let termination = try await daemon.stop(signal: SIGTERM)
+        #expect(termination == .exited(0), "\(daemon.stderrText)")
+        #expect(try await value == Data("stop-value".utf8), "\(daemon.stderrText)")
+        #expect(!FileManager.default.fileExists(atPath: socket))
     }
 }
