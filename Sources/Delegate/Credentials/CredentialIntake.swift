@@ -38,9 +38,11 @@ struct CredentialIntake: Sendable {
             logger[metadataKey: "credential_id"] = "\(address.id)"
         }
         do throws(Refusal) {
-            let value = try await serve(request, address: parsed, logger: logger)
+            let (value, connectorID) = try await serve(request, address: parsed, logger: logger)
             dispatcher.status.credentialRequest(served: true)
-            logger.info("credential served", metadata: ["event": "\(LogEventKind.credentialServed)"])
+            logger.info(
+                "credential served",
+                metadata: ["event": "\(LogEventKind.credentialServed)", "connector_id": "\(connectorID)"])
             return value
         } catch {
             dispatcher.status.credentialRequest(served: false)
@@ -55,22 +57,17 @@ struct CredentialIntake: Sendable {
         }
     }
 
+    /// The value's bytes and the connector that read them, or why there are none.
     private func serve(
-        _ request: CredentialSocketServer.Request, address parsed: Result<CredentialRequestAddress, CredentialRequestAddress.Problem>, logger: Logger
-    ) async throws(Refusal) -> Data {
+        _ request: CredentialSocketServer.Request,
+        address parsed: Result<CredentialRequestAddress, CredentialRequestAddress.Problem>, logger: Logger
+    ) async throws(Refusal) -> (value: Data, connectorID: String) {
         let address: CredentialRequestAddress
         switch parsed {
         case .success(let parsed): address = parsed
         case .failure(let problem):
-            let why =
-                switch problem {
-                case .notAbstract: "the peer is not bound to an abstract address"
-                case .invalidUnit: "the address names no valid unit"
-                case .invalidID: "the address names no valid credential id"
-                case .malformed: "the address is not \\0<hex>/unit/<unit>/<id>"
-                }
             throw Refusal(
-                code: "MalformedAddress", message: why + " (uid \(request.peer.uid) pid \(request.peer.pid))")
+                code: "MalformedAddress", message: "\(problem) (uid \(request.peer.uid) pid \(request.peer.pid))")
         }
         guard request.peer.uid == 0 else {
             throw Refusal(
@@ -101,7 +98,7 @@ struct CredentialIntake: Sendable {
                 message: result.error?.message ?? "the read \(result.status.rawValue)", connectorID: mapping.connector)
         }
         do {
-            return try result.secretBytes()
+            return (try result.secretBytes(), mapping.connector)
         } catch {
             throw Refusal(code: "NoValue", message: error.message, connectorID: mapping.connector)
         }

@@ -17,13 +17,22 @@ public struct CredentialRequestAddress: Sendable, Equatable {
 
     /// Why an address is no credential request, for the log line (it never holds a secret, but
     /// it may hold whatever an unprivileged peer bound, so it is not quoted back).
-    public enum Problem: Error, Sendable, Equatable {
+    public enum Problem: Error, Sendable, Equatable, CustomStringConvertible {
         /// The peer is not bound to an abstract address (unbound, or bound to a path).
         case notAbstract
         /// An abstract address of another shape.
         case malformed
         case invalidUnit
         case invalidID
+
+        public var description: String {
+            switch self {
+            case .notAbstract: "the peer is not bound to an abstract address"
+            case .malformed: "the address is not \\0<hex>/unit/<unit>/<id>"
+            case .invalidUnit: "the address names no valid unit"
+            case .invalidID: "the address names no valid credential id"
+            }
+        }
     }
 
     /// Parses the peer's `sun_path` bytes as `getpeername(2)` reported them (the returned length
