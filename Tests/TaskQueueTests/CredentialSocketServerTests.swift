@@ -59,27 +59,57 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
-    @Test func aPeerThatNeverReadsLosesItsSlotAtTheDeadlineAndOthersAreServedAgain() async throws {
+    /// A handler answering 16 MiB (more than any socket buffer holds, so the write waits for a
+    /// reader) to addresses starting with `b`, `small` to the others; it counts its calls.
+    static func bigOrSmall(_ calls: CallCounter) -> CredentialSocketServer.Handler {
+        { request in
+            calls.increment()
+            return request.sunPath.count > 1 && request.sunPath[1] == UInt8(ascii: "b")
+                ? Data(repeating: UInt8(ascii: "x"), count: 16 << 20) : Data("small".utf8)
+        }
+    }
+
+    @Test func beyondTheConnectionCapAPeerIsClosedWithoutAByte() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
-        // More than any socket buffer holds, so the write waits for a reader.
-        let large = Data(repeating: UInt8(ascii: "x"), count: 16 << 20)
-        let (server, path) = try start(dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(1))) {
-            request in
-            request.sunPath.count > 1 && request.sunPath[1] == UInt8(ascii: "b") ? large : Data("small".utf8)
-        }
+        let calls = CallCounter()
+        let (server, path) = try start(
+            dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(600)), handler: Self.bigOrSmall(calls))
         defer { server.shutdown() }
 
-        let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
-        #expect(await Self.within30s { server.connectionCount == 1 })
-        // The only slot is taken: the next peer is closed without a byte.
+        var silent: RawClient? = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
+        #expect(await Self.within30s { calls.count == 1 })
         let refused = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
         #expect(try await offPool { refused.readUntilClosed() } == "")
-        // The silent peer's connection is closed at its deadline, short of the whole value.
+        #expect(calls.count == 1)
+        // The silent peer goes away: its slot is free again.
+        silent = nil
+        #expect(silent == nil)
         #expect(await Self.within30s { server.connectionCount == 0 })
-        let partial = try await offPool { silent.readUntilClosed() }
-        #expect(partial.utf8.count < large.count)
         let served = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
         #expect(try await offPool { served.readUntilClosed() } == "small")
     }
+
+    @Test func aPeerThatNeverReadsIsClosedAtTheDeadline() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let calls = CallCounter()
+        let (server, path) = try start(
+            dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(1)), handler: Self.bigOrSmall(calls))
+        defer { server.shutdown() }
+
+        let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
+        #expect(await Self.within30s { calls.count == 1 })
+        // Closed at its deadline although the peer is still there, short of the whole value.
+        #expect(await Self.within30s { server.connectionCount == 0 })
+        let partial = try await offPool { silent.readUntilClosed() }
+        #expect(partial.utf8.count < 16 << 20)
+    }
+}
+
+/// How many times a handler ran.
+final class CallCounter: Sendable {
+    private let value = Mutex(0)
+    func increment() { value.withLock { $0 += 1 } }
+    var count: Int { value.withLock { $0 } }
 }
