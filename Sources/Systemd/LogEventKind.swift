@@ -18,6 +18,8 @@ public enum LogEventKind: String, Sendable, CaseIterable, CustomStringConvertibl
     case credentialsRefreshed = "credentials-refreshed"
     case credentialsRefreshFailed = "credentials-refresh-failed"
     case staticStabilityEngaged = "static-stability-engaged"
+    case credentialServed = "credential-served"
+    case credentialRefused = "credential-refused"
 
     /// The journal `MESSAGE_ID`: 32 lowercase hex digits, generated once with
     /// `systemd-id128 new`.
@@ -34,6 +36,8 @@ public enum LogEventKind: String, Sendable, CaseIterable, CustomStringConvertibl
         case .credentialsRefreshed: "97af3e2c262e498aab7e1f81df88108f"
         case .credentialsRefreshFailed: "5401fab4a4df40cca4b9d0dccbcbb3f7"
         case .staticStabilityEngaged: "d941897b9a694ce7ad0279f7c6f135a2"
+        case .credentialServed: "e55db4e34ab243a295689df89ea6c2ad"
+        case .credentialRefused: "111c1dbfd96e46589d35c40901d07e07"
         }
     }
 

@@ -28,3 +28,17 @@ struct AcceptBackoff: Sendable, Equatable {
         delay = min(delay * 2, Self.longestDelay)
     }
 }
+
+extension AcceptBackoff {
+    /// Records an accept failure in `episode`: a new episode, or another failure of the one in
+    /// progress. Returns whether the episode just began (the moment to log it).
+    static func recordFailure(in episode: inout AcceptBackoff?) -> Bool {
+        guard var current = episode else {
+            episode = AcceptBackoff(started: .now)
+            return true
+        }
+        current.failedAgain()
+        episode = current
+        return false
+    }
+}

@@ -99,9 +99,7 @@ public final class SocketServer: @unchecked Sendable {
     private var policy: PeerPolicy
     private var resolvedPolicy: PeerPolicy.Resolved?
     private var listenFD: Int32 = -1
-    private var acceptSource: DispatchSourceRead?
-    /// Whether `acceptSource` is suspended by a backoff.
-    private var acceptPaused = false
+    private var acceptSource: ListeningSource?
     /// The accept failure episode in progress, if any.
     private var backoff: AcceptBackoff?
     /// `/dev/null`, held so that one descriptor can be freed when `accept` fails with EMFILE.
@@ -156,11 +154,7 @@ public final class SocketServer: @unchecked Sendable {
             self.budget.onPressureChange = { [weak self] pressure in self?.pressureChanged(pressure) }
             self.boundPath = path
             self.started = true
-            let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
-            source.setEventHandler { [weak self] in self?.acceptAvailable() }
-            source.setCancelHandler { FileIO.close(fd) }
-            self.acceptSource = source
-            source.resume()
+            self.acceptSource = ListeningSource(fd: fd, queue: queue) { [weak self] in self?.acceptAvailable() }
             let timer = DispatchSource.makeTimerSource(queue: queue)
             timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1), leeway: .milliseconds(100))
             timer.setEventHandler { [weak self] in self?.sweep() }
@@ -230,8 +224,6 @@ public final class SocketServer: @unchecked Sendable {
 
     private func closeListener() {
         // A suspended source never runs its cancel handler, which closes the listening socket.
-        if acceptPaused { acceptSource?.resume() }
-        acceptPaused = false
         acceptSource?.cancel()
         acceptSource = nil
         if spareFD >= 0 {
@@ -332,11 +324,7 @@ public final class SocketServer: @unchecked Sendable {
     /// `accept` failed: frees the spare descriptor to turn one waiting peer away (EMFILE/ENFILE),
     /// then stops accepting for the episode's pause.
     private func acceptFailed(errno number: Int32) {
-        if var episode = backoff {
-            episode.failedAgain()
-            backoff = episode
-        } else {
-            backoff = AcceptBackoff(started: .now)
+        if AcceptBackoff.recordFailure(in: &backoff) {
             let reason = number == EMFILE || number == ENFILE ? "out of file descriptors" : "accept failed"
             logLimiter.log(
                 .error, "socket \(reason); pausing new connections",
@@ -355,15 +343,8 @@ public final class SocketServer: @unchecked Sendable {
             }
             spareFD = Self.openSpare()
         }
-        guard let acceptSource, !acceptPaused, let delay = backoff?.delay else { return }
-        acceptSource.suspend()
-        acceptPaused = true
-        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(delay / .nanoseconds(1)))) { [weak self] in
-            guard let self, let acceptSource = self.acceptSource, self.acceptPaused else { return }
-            self.acceptPaused = false
-            acceptSource.resume()
-            self.acceptAvailable()
-        }
+        guard let delay = backoff?.delay else { return }
+        acceptSource?.pause(for: delay) { [weak self] in self?.acceptAvailable() }
     }
 
     /// An accept worked (or found nothing waiting): the failure episode, if any, is over.
@@ -379,13 +360,13 @@ public final class SocketServer: @unchecked Sendable {
             ])
     }
 
-    private static func openSpare() -> Int32 {
+    static func openSpare() -> Int32 {
         FileIO.retrying { open("/dev/null", O_RDONLY | O_CLOEXEC) }
     }
 
     /// Binds and listens on `path`, replacing a stale socket file but never a live server or a
     /// non-socket file.
-    private static func bind(path: String, mode: mode_t) throws(TaskQueueError) -> Int32 {
+    static func bind(path: String, mode: mode_t) throws(TaskQueueError) -> Int32 {
         if let info = try FileIO.lstat(path) {
             guard info.st_mode & S_IFMT == S_IFSOCK else {
                 throw TaskQueueError(code: .addressInUse, message: "exists and is not a socket", path: path)

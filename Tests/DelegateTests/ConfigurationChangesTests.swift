@@ -29,7 +29,7 @@ import Testing
 
     @Test func onlyTheKeysNamingTheRunningDaemonWaitForARestart() {
         let waiting = ConfigurationKey.all.filter { !$0.appliesOnReload }.map(\.dottedName)
-        #expect(waiting == ["delegate.name", "queue.spool_dir", "queue.socket_path"])
+        #expect(waiting == ["delegate.name", "queue.spool_dir", "queue.socket_path", "queue.credentials_socket_path"])
         let running = DelegateConfiguration(hostName: "changes")
         #expect(running.keysChanged(from: running).isEmpty)
     }

@@ -182,3 +182,32 @@ import Testing
         #expect(ConnectorCatalog(connectors: ["dev": open], allowInline: true).inlineConnectorsNotice == nil)
     }
 }
+
+extension ConnectorPolicyTests {
+    @Test func aUnitIsAdmittedOnlyThroughAllowedUnitsAndRootsHelperDoesNotBypassIt() throws {
+        let forApp = Self.named("prod", ConnectorPolicy(allowedUnits: ["app.service"]))
+        let catalog = ConnectorCatalog(connectors: ["prod": forApp])
+        let task = try decode(Self.task(), [forApp])
+        #expect(catalog.refusal(of: task, by: .systemdUnit("app.service", helperUID: 0)) == nil)
+        let refusal = try #require(catalog.refusal(of: task, by: .systemdUnit("intruder.service", helperUID: 0)))
+        #expect(refusal.code == .notAuthorized)
+        #expect(refusal.message.contains("unit intruder.service"))
+
+        // With no allowed_* list every principal may use it, units too; users-only lists refuse units.
+        let open = Self.named("prod", ConnectorPolicy())
+        #expect(
+            ConnectorCatalog(connectors: ["prod": open]).refusal(
+                of: try decode(Self.task(), [open]), by: .systemdUnit("x.service", helperUID: 0)) == nil)
+        let usersOnly = Self.named("prod", ConnectorPolicy(allowedUsers: ["root"]))
+        #expect(
+            ConnectorCatalog(connectors: ["prod": usersOnly]).refusal(
+                of: try decode(Self.task(), [usersOnly]), by: .systemdUnit("app.service", helperUID: 0)) != nil)
+
+        // Operations still apply.
+        let describeOnly = Self.named("prod", ConnectorPolicy(operations: [.describeSecret], allowedUnits: ["app.service"]))
+        #expect(
+            ConnectorCatalog(connectors: ["prod": describeOnly]).refusal(
+                of: try decode(Self.task(), [describeOnly]), by: .systemdUnit("app.service", helperUID: 0))?.code
+                == .notAuthorized)
+    }
+}

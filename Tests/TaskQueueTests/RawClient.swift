@@ -9,9 +9,12 @@ import Testing
 final class RawClient: @unchecked Sendable {  // one thread at a time
     let fd: Int32
 
-    init(path: String) throws {
+    /// - Parameter abstractName: binds the client to `\0<abstractName>` before connecting, as
+    ///   systemd's credential helper does.
+    init(path: String, boundTo abstractName: String? = nil) throws {
         fd = try UnixSocketAddress.makeSocket(nonBlocking: false)
         do {
+            if let abstractName { try Self.bind(fd, abstract: abstractName) }
             try UnixSocketAddress.connect(fd, to: path)
         } catch {
             Glibc.close(fd)
@@ -20,6 +23,20 @@ final class RawClient: @unchecked Sendable {  // one thread at a time
     }
 
     deinit { Glibc.close(fd) }
+
+    private static func bind(_ fd: Int32, abstract name: String) throws {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = [0] + Array(name.utf8)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
+        let length = socklen_t(MemoryLayout<sockaddr_un>.offset(of: \.sun_path)! + bytes.count)
+        let result = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) }
+        }
+        if result != 0 { throw TaskQueueError.system("bind", path: nil, errno: errno) }
+    }
 
     /// Writes `text` whole, or returns how many bytes the socket took before it would block.
     @discardableResult

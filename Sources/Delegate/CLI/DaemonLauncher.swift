@@ -6,7 +6,7 @@ import TaskQueue
 
 /// `secrets-delegate run`: makes the process non-dumpable, loads the configuration, sets up
 /// logging (the journal under systemd, stderr otherwise), raises the open file limit, takes
-/// systemd's listening socket if there is one, and runs the daemon until SIGTERM or SIGINT.
+/// systemd's listening sockets if there are any, and runs the daemon until SIGTERM or SIGINT.
 public enum DaemonLauncher {
     public static func run(loader: ConfigurationLoader) async -> CommandOutcome {
         if let refusal = SecretHoldingCommand.protect() { return refusal }
@@ -21,9 +21,9 @@ public enum DaemonLauncher {
         let logger = Logger(label: "secrets-delegate")
         raiseFileDescriptorLimit(logger: logger)
 
-        let inherited: [Int32]
+        let inherited: ListenedSockets.Assignment
         do {
-            inherited = try ListenedSockets.take()
+            inherited = try ListenedSockets.takeAssigned(credentialsPath: configuration.queue.credentialsSocketPath)
         } catch {
             return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
         }
@@ -32,7 +32,8 @@ public enum DaemonLauncher {
             let daemon = try DelegateDaemon(
                 settings: .init(
                     configuration: configuration, configurationPath: loader.explicitPath ?? (FileManager.default.fileExists(atPath: loader.path) ? loader.path : nil),
-                    environment: loader.environment, inheritedSockets: inherited),
+                    environment: loader.environment, inheritedSockets: inherited.task,
+                    inheritedCredentialsSocket: inherited.credentials),
                 notifier: notifier,
                 logger: logger)
             let group = ServiceGroup(

@@ -144,22 +144,12 @@ public struct SecretGetter: Sendable {
         return result
     }
 
-    /// The value a succeeded `getSecretValue` result holds: `value` (a `#key` field), else
-    /// `secretString`, else `secretBinary` decoded from base64.
+    /// The value a succeeded `getSecretValue` result holds (``TaskResult/secretBytes()``).
     static func value(of result: TaskResult) throws(Failure) -> Data {
-        guard let object = result.result else {
-            let why = result.sealed != nil ? "the result is sealed" : "the result holds no value"
-            throw Failure(message: why, status: ExitStatus.taskFailed)
+        do {
+            return try result.secretBytes()
+        } catch {
+            throw Failure(message: error.message, status: ExitStatus.taskFailed)
         }
-        if let value = object["value"]?.stringValue ?? object["secretString"]?.stringValue {
-            return Data(value.utf8)
-        }
-        if let binary = object["secretBinary"]?.stringValue {
-            guard let bytes = Data(base64Encoded: binary) else {
-                throw Failure(message: "the result's secretBinary is not base64", status: ExitStatus.taskFailed)
-            }
-            return bytes
-        }
-        throw Failure(message: "the result holds no secretString, secretBinary or value", status: ExitStatus.taskFailed)
     }
 }

@@ -25,7 +25,9 @@ struct ConfigurationKey: Sendable {
     /// (its claim directory, its spool, its listening socket) and keep their value until a restart.
     var appliesOnReload: Bool {
         switch (section, name) {
-        case ("delegate", "name"), ("queue", "spool_dir"), ("queue", "socket_path"): false
+        case ("delegate", "name"), ("queue", "spool_dir"), ("queue", "socket_path"),
+            ("queue", "credentials_socket_path"):
+            false
         default: true
         }
     }
@@ -53,6 +55,7 @@ struct ConfigurationKey: Sendable {
         case ("queue", "socket_idle_timeout_seconds"): .seconds(\.queue.socketIdleTimeoutSeconds)
         case ("queue", "rescan_interval_seconds"): .seconds(\.queue.rescanIntervalSeconds)
         case ("queue", "result_retention_seconds"): .integer(\.queue.resultRetentionSeconds)
+        case ("queue", "credentials_socket_path"): .string(\.queue.credentialsSocketPath)
         case ("aws", "secretsmanager_endpoint"): .string(\.aws.secretsManagerEndpoint)
         case ("aws", "sts_endpoint"): .string(\.aws.stsEndpoint)
         case ("aws", "imds_endpoint"): .string(\.aws.imdsEndpoint)
@@ -83,6 +86,7 @@ struct ConfigurationKey: Sendable {
         .init(section: "queue", name: "socket_idle_timeout_seconds"),
         .init(section: "queue", name: "rescan_interval_seconds"),
         .init(section: "queue", name: "result_retention_seconds"),
+        .init(section: "queue", name: "credentials_socket_path"),
         .init(section: "aws", name: "secretsmanager_endpoint"),
         .init(section: "aws", name: "sts_endpoint"),
         .init(section: "aws", name: "imds_endpoint"),

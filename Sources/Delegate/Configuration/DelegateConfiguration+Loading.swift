@@ -31,6 +31,8 @@ extension DelegateConfiguration {
         if let directory {
             try configuration.loadConnectorDropIns(directory: directory)
         }
+        try CredentialMapping.checkConnectors(
+            configuration.credentialMappings, in: configuration.connectors, path: path)
         return configuration
     }
 
@@ -91,12 +93,16 @@ extension DelegateConfiguration {
                 try applyConnectors(sectionValue, path: path)
                 continue
             }
+            if sectionName == "credential" {
+                credentialMappings = try CredentialMapping.loadAll(sectionValue, path: path)
+                continue
+            }
             guard ConfigurationKey.sections.contains(sectionName) else {
                 throw ConfigurationError(
                     key: sectionValue.type == .table ? "[\(sectionName)]" : sectionName,
                     reason: sectionValue.type == .table
                         ? "unknown section; the sections are "
-                            + (ConfigurationKey.sections + ["connectors.<id>"]).joined(separator: ", ")
+                            + (ConfigurationKey.sections + ["connectors.<id>", "[credential]"]).joined(separator: ", ")
                         : "keys must be inside a section ([delegate], [queue], ...)")
             }
             guard let section = sectionValue.table else {

@@ -19,6 +19,10 @@ extension DelegateConfiguration {
             lines.append("")
             lines.append(contentsOf: named.renderTOML())
         }
+        for mapping in credentialMappings {
+            lines.append("")
+            lines.append(contentsOf: mapping.renderTOML())
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -54,6 +54,15 @@ extension DelegateConfiguration {
                 "is \(queue.socketPath.utf8.count) bytes long; a Unix socket path holds at most \(Limits.socketPathBytes)"
             )
         }
+        if let reason = Self.pathProblem(queue.credentialsSocketPath) {
+            throw fail("queue", "credentials_socket_path", reason)
+        }
+        guard queue.credentialsSocketPath.utf8.count <= Limits.socketPathBytes else {
+            throw fail(
+                "queue", "credentials_socket_path",
+                "is \(queue.credentialsSocketPath.utf8.count) bytes long; a Unix socket path holds at most "
+                    + "\(Limits.socketPathBytes)")
+        }
         for (index, group) in queue.socketAllowedGroups.enumerated() {
             if let reason = Self.listEntryProblem(group) {
                 throw fail("queue", "socket_allowed_groups", "entry \(index + 1) \(reason)")

@@ -12,6 +12,8 @@ public struct DelegateConfiguration: Sendable, Equatable {
     /// Named connectors by id: `[connectors.<id>]` tables and `connectors.d/<id>.toml` drop-ins
     /// (docs/INTERFACE.md section 9).
     public var connectors: [String: NamedConnector] = [:]
+    /// `[[credential]]` entries: what the credentials socket serves to which unit (section 11).
+    public var credentialMappings: [CredentialMapping] = []
 
     /// The defaults of the spec, with the host name as the delegate's name.
     public init(hostName: String) {
@@ -84,6 +86,8 @@ public struct DelegateConfiguration: Sendable, Equatable {
         public var socketIdleTimeoutSeconds: Double
         /// Full spool rescan period besides inotify, in seconds.
         public var rescanIntervalSeconds: Double
+        /// The systemd credentials socket (section 11); empty turns it off.
+        public var credentialsSocketPath: String
         /// How long uncollected results stay in `done/`, in seconds.
         public var resultRetentionSeconds: Int
 
@@ -95,8 +99,10 @@ public struct DelegateConfiguration: Sendable, Equatable {
             socketMaxConnections: Int = 256,
             socketIdleTimeoutSeconds: Double = 300,
             rescanIntervalSeconds: Double = 5,
-            resultRetentionSeconds: Int = 3600
+            resultRetentionSeconds: Int = 3600,
+            credentialsSocketPath: String = ""
         ) {
+            self.credentialsSocketPath = credentialsSocketPath
             self.spoolDir = spoolDir
             self.socketPath = socketPath
             self.socketAllowedGroups = socketAllowedGroups

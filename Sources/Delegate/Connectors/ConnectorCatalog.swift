@@ -121,7 +121,13 @@ public final class ConnectorCatalog: Sendable {
                     + "name a configured connector instead (\(operation) requested by \(principal))")
         }
         let id = task.connector.id
-        if policy.restrictsPrincipals, principal.uid != 0 {
+        if policy.restrictsPrincipals, let unit = principal.unit {
+            // A unit is no local principal: root's pass does not apply, only `allowed_units`.
+            if !policy.allowedUnits.contains(unit) {
+                return refuse(
+                    .notAuthorized, "connector \(id) may not be used by \(principal) (\(operation) was refused)")
+            }
+        } else if policy.restrictsPrincipals, principal.uid != 0 {
             let uids = snapshot.uids[id] ?? []
             let gids = snapshot.gids[id] ?? []
             var allowed = uids.contains(principal.uid)

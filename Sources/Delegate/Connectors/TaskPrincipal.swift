@@ -8,12 +8,16 @@ public struct TaskPrincipal: Sendable, Equatable, CustomStringConvertible {
         case socket
         /// A spool task: the owner of its file.
         case spool
+        /// A systemd credential request (section 11): the unit named in the helper's address.
+        case unit
     }
 
     public let intake: Intake
     public let uid: UInt32
     /// The peer's primary gid as the kernel reported it (socket only).
     public let gid: UInt32?
+    /// The unit asking through the credentials socket (``Intake/unit`` only).
+    public private(set) var unit: String? = nil
 
     public init(intake: Intake, uid: UInt32, gid: UInt32? = nil) {
         self.intake = intake
@@ -29,8 +33,17 @@ public struct TaskPrincipal: Sendable, Equatable, CustomStringConvertible {
         TaskPrincipal(intake: .spool, uid: ownerUID)
     }
 
-    /// `uid 65534 (nobody)`: a uid and, when it has one, the user's name.
+    /// A unit asking through the credentials socket. Its uid is the service manager's helper's
+    /// (root); it is not a local principal, so it counts only through `allowed_units`.
+    public static func systemdUnit(_ unit: String, helperUID: UInt32) -> TaskPrincipal {
+        var principal = TaskPrincipal(intake: .unit, uid: helperUID)
+        principal.unit = unit
+        return principal
+    }
+
+    /// `uid 65534 (nobody)`: a uid and, when it has one, the user's name; `unit app.service`.
     public var description: String {
-        "uid \(uid)" + (PeerPolicy.userName(ofUID: uid).map { " (\($0))" } ?? "")
+        if let unit { return "unit \(unit)" }
+        return "uid \(uid)" + (PeerPolicy.userName(ofUID: uid).map { " (\($0))" } ?? "")
     }
 }

@@ -34,12 +34,16 @@ public final class DelegateDaemon: Service, Sendable {
         public var environment: [String: String]
         /// Listening sockets passed by systemd (socket activation).
         public var inheritedSockets: [Int32]
+        /// The credentials socket passed by systemd (`FileDescriptorName=credentials`), if any.
+        public var inheritedCredentialsSocket: Int32?
         public var gracePeriod: Duration
 
         public init(
             configuration: DelegateConfiguration, configurationPath: String?, environment: [String: String],
-            inheritedSockets: [Int32] = [], gracePeriod: Duration = DelegateDaemon.gracePeriod
+            inheritedSockets: [Int32] = [], inheritedCredentialsSocket: Int32? = nil,
+            gracePeriod: Duration = DelegateDaemon.gracePeriod
         ) {
+            self.inheritedCredentialsSocket = inheritedCredentialsSocket
             self.configuration = configuration
             self.configurationPath = configurationPath
             self.environment = environment
@@ -75,6 +79,7 @@ public final class DelegateDaemon: Service, Sendable {
             watcher = try spool.watch(rescanInterval: Self.rescanInterval(configuration.queue))
         }
         let socket = try openSocket()
+        let credentialsSocket = try openCredentialsSocket()
         // Trap SIGHUP before announcing READY=1: systemd may send a reload the moment it sees
         // READY, and an untrapped SIGHUP would kill the daemon.
         let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
@@ -114,6 +119,7 @@ public final class DelegateDaemon: Service, Sendable {
             dispatcher.stopIntake()
             watcher?.stop()
             socket?.stopAccepting()
+            credentialsSocket?.stopAccepting()
             let idle = await dispatcher.inFlight.waitUntilIdle(timeout: settings.gracePeriod)
             if !idle {
                 logger.warning(
@@ -122,6 +128,9 @@ public final class DelegateDaemon: Service, Sendable {
             }
             group.cancelAll()
         }
+        // Values already read are still written; a peer that does not take them is closed.
+        await credentialsSocket?.waitUntilIdle(timeout: .seconds(5))
+        credentialsSocket?.shutdown()
         socket?.shutdown()
         components.httpClientToShutDown?.shutdown()
         logger.info("stopped", metadata: ["counts": "\(dispatcher.status.snapshot)"])
@@ -163,7 +172,7 @@ public final class DelegateDaemon: Service, Sendable {
 
     /// The socket's limits from `[queue]`. The connection cap is held to half the open file
     /// limit, so credential files, spool files and HTTPS connections always find a descriptor.
-    private func socketLimits(_ queue: DelegateConfiguration.QueueSection) -> SocketServer.Limits {
+    func socketLimits(_ queue: DelegateConfiguration.QueueSection) -> SocketServer.Limits {
         var limits = SocketServer.Limits()
         limits.maximumConnections = queue.socketMaxConnections
         limits.idleTimeout = .milliseconds(Int(queue.socketIdleTimeoutSeconds * 1000))
@@ -299,6 +308,7 @@ public final class DelegateDaemon: Service, Sendable {
         configuration.replace(with: fresh)
         var applied = changed.filter(\.appliesOnReload).map(\.dottedName)
         if fresh.connectors != current.connectors { applied.append("connectors") }
+        if fresh.credentialMappings != current.credentialMappings { applied.append("credential") }
         logger.info(
             "configuration reloaded",
             metadata: [
@@ -329,6 +339,7 @@ public final class DelegateDaemon: Service, Sendable {
 
     func statusReport() async -> JSONValue {
         let counts = dispatcher.status.snapshot
+        let credentialCounts = dispatcher.status.credentials
         let policy = dispatcher.selectionPolicy
         let credentials = await components.registry.snapshots().map { snapshot -> JSONValue in
             var object: [String: JSONValue] = [
@@ -352,6 +363,10 @@ public final class DelegateDaemon: Service, Sendable {
             // Tasks per named connector id, whatever their outcome.
             "connectors": .object(dispatcher.connectors.taskCounts.mapValues { .integer(Int64($0)) }),
             "cache": components.cache.statistics.jsonValue,
+            // Credentials socket requests (section 11) answered with a value, and closed without one.
+            "credentialRequests": .object([
+                "served": .integer(Int64(credentialCounts.served)), "refused": .integer(Int64(credentialCounts.refused)),
+            ]),
         ])
     }
 }

@@ -44,4 +44,22 @@ public final class DelegateStatus: Sendable {
         case .rejected: counts.rejected += 1
         }
     }
+
+    // MARK: Credentials socket
+
+    /// Credential requests (section 11) answered with a value, and closed without one.
+    public struct CredentialCounts: Sendable, Equatable {
+        public var served = 0
+        public var refused = 0
+    }
+
+    private let credentialCounts = Mutex(CredentialCounts())
+
+    public var credentials: CredentialCounts { credentialCounts.withLock { $0 } }
+
+    public func credentialRequest(served: Bool) {
+        credentialCounts.withLock { counts in
+            if served { counts.served += 1 } else { counts.refused += 1 }
+        }
+    }
 }

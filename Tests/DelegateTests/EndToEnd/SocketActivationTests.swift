@@ -37,4 +37,50 @@ import Testing
         activator.signal(SIGTERM)
         #expect(try await activator.waitForExit() == .exited(0))
     }
+
+    /// Two sockets as two socket units pass them: the one named `credentials` serves systemd's
+    /// credential helper (section 11), the other tasks.
+    @Test func theSocketNamedCredentialsServesCredentialRequests() async throws {
+        let fixture = try await EndToEndFixture.make()
+        _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
+        let configPath = fixture.directory.path("twosockets.toml")
+        let configuration =
+            fixture.configuration(name: "twosockets", tags: ["conn"], socket: false)
+            + ConnectorEndToEndTests.connector("prod", fixture)
+            + """
+            [[credential]]
+            unit = "*"
+            id = "token"
+            connector = "prod"
+            secret = "token"
+
+            """
+        try Data(configuration.utf8).write(to: URL(fileURLWithPath: configPath))
+        let taskSocket = fixture.directory.path("tasks.sock")
+        let credentialsSocket = fixture.directory.path("creds.sock")
+        let activator = try ChildProcess(
+            executable: "/usr/bin/systemd-socket-activate",
+            arguments: [
+                "--listen=\(taskSocket)", "--listen=\(credentialsSocket)",
+                "--fdname=secrets-delegate.socket:credentials", try DaemonProcess.binaryPath(), "run", "--config",
+                configPath,
+            ],
+            environment: ["PATH": "/usr/bin:/bin"], stderr: .file(fixture.directory.path("twosockets.log")))
+        #expect(await eventually { access(taskSocket, F_OK) == 0 && access(credentialsSocket, F_OK) == 0 })
+
+        let created = try await SocketPeer.exchange(
+            path: taskSocket,
+            lines: [
+                try ConnectorEndToEndTests.task(
+                    "create-token", connector: "prod", operation: "createSecret",
+                    params: ["name": "token", "secretString": "activated-token"])
+            ])
+        #expect(created.first?.contains(#""status":"succeeded""#) == true, "\(created)")
+        let value = try await CredentialPeer.request(
+            path: credentialsSocket, boundTo: CredentialPeer.systemdName(unit: "app.service", id: "token"))
+        #expect(value == Data("activated-token".utf8))
+
+        activator.signal(SIGTERM)
+        #expect(try await activator.waitForExit() == .exited(0))
+    }
 }

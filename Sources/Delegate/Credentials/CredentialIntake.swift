@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import Systemd
+import TaskQueue
+
+/// Answers the credentials socket (docs/INTERFACE.md section 11): a root peer whose address names
+/// a unit and a credential id that a `[[credential]]` entry maps gets the secret's bytes; anything
+/// else gets none, and one journal line says why (`UNIT`, `CREDENTIAL_ID`, `CONNECTOR_ID`,
+/// `ERROR_CODE`, `PEER_UID`, never the value).
+///
+/// The read is a `getSecretValue` task naming the entry's connector, admitted for the unit as its
+/// principal (the connector's `allowed_units` and `operations` apply) and run through the
+/// dispatcher like a socket or spool task: a concurrency slot, the task deadline (which counts the
+/// wait for the slot), the executor. Delegate selectors are not consulted: the request comes from
+/// this host's own service manager.
+struct CredentialIntake: Sendable {
+    let dispatcher: TaskDispatcher
+    /// The `[[credential]]` entries in force (a reload replaces them).
+    let mappings: @Sendable () -> [CredentialMapping]
+    let logLimiter: LogRateLimiter
+    let logger: Logger
+
+    /// Why a request got no bytes.
+    struct Refusal: Error {
+        var code: String
+        var message: String
+        var connectorID: String?
+    }
+
+    func handle(_ request: CredentialSocketServer.Request) async -> Data? {
+        var logger = logger
+        logger[metadataKey: "peer_uid"] = "\(request.peer.uid)"
+        let parsed = Result { () throws(CredentialRequestAddress.Problem) in
+            try CredentialRequestAddress.parse(request.sunPath)
+        }
+        if case .success(let address) = parsed {
+            logger[metadataKey: "unit"] = "\(address.unit)"
+            logger[metadataKey: "credential_id"] = "\(address.id)"
+        }
+        do throws(Refusal) {
+            let (value, connectorID) = try await serve(request, address: parsed, logger: logger)
+            dispatcher.status.credentialRequest(served: true)
+            logger.info(
+                "credential served",
+                metadata: ["event": "\(LogEventKind.credentialServed)", "connector_id": "\(connectorID)"])
+            return value
+        } catch {
+            dispatcher.status.credentialRequest(served: false)
+            var metadata: Logger.Metadata = [
+                "event": "\(LogEventKind.credentialRefused)", "error_code": "\(error.code)",
+            ]
+            if let connectorID = error.connectorID { metadata["connector_id"] = "\(connectorID)" }
+            logLimiter.warning(
+                "credential request refused: \(error.message)", metadata: metadata,
+                key: "credential-refused-\(error.code)", logger: logger)
+            return nil
+        }
+    }
+
+    /// The value's bytes and the connector that read them, or why there are none.
+    private func serve(
+        _ request: CredentialSocketServer.Request,
+        address parsed: Result<CredentialRequestAddress, CredentialRequestAddress.Problem>, logger: Logger
+    ) async throws(Refusal) -> (value: Data, connectorID: String) {
+        let address: CredentialRequestAddress
+        switch parsed {
+        case .success(let parsed): address = parsed
+        case .failure(let problem):
+            throw Refusal(
+                code: "MalformedAddress", message: "\(problem) (uid \(request.peer.uid) pid \(request.peer.pid))")
+        }
+        guard request.peer.uid == 0 else {
+            throw Refusal(
+                code: "PeerNotRoot",
+                message: "only the service manager (uid 0) may ask; uid \(request.peer.uid) pid \(request.peer.pid) "
+                    + "claimed unit \(address.unit)")
+        }
+        guard let mapping = CredentialMapping.find(unit: address.unit, id: address.id, in: mappings()) else {
+            throw Refusal(
+                code: "NoMapping", message: "no [[credential]] entry maps unit \(address.unit) credential \(address.id)")
+        }
+        let line = SecretGetter.task(
+            id: "credential-" + UUID().uuidString.lowercased(), connector: mapping.connector, name: mapping.secret,
+            version: mapping.version)
+        let receivedAt = dispatcher.now
+        let task: DelegateTask
+        do {
+            task = try dispatcher.connectors.admit(
+                line, defaultID: nil, by: .systemdUnit(address.unit, helperUID: request.peer.uid))
+        } catch {
+            throw Refusal(code: error.code.rawValue, message: error.message, connectorID: mapping.connector)
+        }
+        dispatcher.connectors.count(connectorID: task.connector.id)
+        let result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
+        guard result.status == .succeeded else {
+            throw Refusal(
+                code: result.error?.code ?? result.status.rawValue,
+                message: result.error?.message ?? "the read \(result.status.rawValue)", connectorID: mapping.connector)
+        }
+        do {
+            return (try result.secretBytes(), mapping.connector)
+        } catch {
+            throw Refusal(code: "NoValue", message: error.message, connectorID: mapping.connector)
+        }
+    }
+}

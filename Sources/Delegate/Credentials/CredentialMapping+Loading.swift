@@ -1,0 +1,88 @@
+internal import TOMLKit
+
+extension CredentialMapping {
+    /// The keys of a `[[credential]]` entry, in the order of the spec.
+    static let keys = ["unit", "id", "connector", "secret", "version_stage", "version_id"]
+
+    /// Validates the `[[credential]]` array of tables. Whether each entry's connector exists is
+    /// checked by ``checkConnectors(_:in:)`` once every connector (drop-ins too) is loaded.
+    ///
+    /// - Parameter path: the configuration file, named in every error with the entry and the key.
+    static func loadAll(_ value: any TOMLValueConvertible, path: String?) throws(ConfigurationError)
+        -> [CredentialMapping]
+    {
+        let file = path.map { $0 + " " } ?? ""
+        guard value.type == .array, let array = value.array else {
+            throw ConfigurationError(
+                key: file + "credential", reason: "must be an array of tables [[credential]], not a single value")
+        }
+        var mappings: [CredentialMapping] = []
+        for (index, element) in array.enumerated() {
+            let origin = file + origin(entry: index)
+            guard element.type == .table, let table = element.table else {
+                throw ConfigurationError(key: origin, reason: "must be a table of unit, id, connector, secret")
+            }
+            let mapping = try load(table, origin: origin)
+            if let first = mappings.firstIndex(where: { $0.unit == mapping.unit && $0.id == mapping.id }) {
+                throw ConfigurationError(
+                    key: origin,
+                    reason: "maps unit \(mapping.unit) credential \(mapping.id) again (already entry \(first + 1))")
+            }
+            mappings.append(mapping)
+        }
+        return mappings
+    }
+
+    /// `[[credential]] entry N`, how messages name an entry (counting from 1, in file order).
+    static func origin(entry index: Int) -> String { "[[credential]] entry \(index + 1)" }
+
+    private static func load(_ table: TOMLTable, origin: String) throws(ConfigurationError) -> CredentialMapping {
+        func error(_ key: String, _ reason: String) -> ConfigurationError {
+            ConfigurationError(key: "\(origin) \(key)", reason: reason)
+        }
+        for key in table.keys.sorted() where !keys.contains(key) {
+            throw error(TaskObject.quotedKey(key), "unknown key; a [[credential]] entry takes " + keys.joined(separator: ", "))
+        }
+        func string(_ key: String) throws(ConfigurationError) -> String? {
+            guard let value = table[key] else { return nil }
+            guard value.type == .string, let string = value.string, !string.isEmpty else {
+                throw error(key, "must be a non-empty string")
+            }
+            return string
+        }
+        guard let unit = try string("unit") else { throw error("unit", "is required") }
+        guard unit == anyUnit || NamedConnector.isUnitName(unit) else {
+            throw error("unit", "\(DelegateConfiguration.quoted(unit)) is not a systemd unit name (or \"*\")")
+        }
+        guard let id = try string("id") else { throw error("id", "is required") }
+        guard isValidID(id) else {
+            throw error(
+                "id",
+                "\(DelegateConfiguration.quoted(id)) is not a LoadCredential= id (1-255 bytes, no \"/\", not . or .., "
+                    + "no control characters)")
+        }
+        guard let connector = try string("connector") else { throw error("connector", "is required") }
+        guard let secret = try string("secret") else { throw error("secret", "is required") }
+        var version = SecretGetter.Version.current
+        switch (try string("version_stage"), try string("version_id")) {
+        case (.some, .some): throw error("version_id", "cannot be set together with version_stage")
+        case (.some(let stage), nil): version = .stage(stage)
+        case (nil, .some(let versionID)): version = .id(versionID)
+        case (nil, nil): break
+        }
+        return CredentialMapping(unit: unit, id: id, connector: connector, secret: secret, version: version)
+    }
+
+    /// Every entry's connector must be a named connector.
+    static func checkConnectors(
+        _ mappings: [CredentialMapping], in connectors: [String: NamedConnector], path: String?
+    ) throws(ConfigurationError) {
+        for (index, mapping) in mappings.enumerated() where connectors[mapping.connector] == nil {
+            throw ConfigurationError(
+                key: (path.map { $0 + " " } ?? "") + origin(entry: index) + " connector",
+                reason: "\(DelegateConfiguration.quoted(mapping.connector)) is not a configured connector"
+                    + (connectors.isEmpty
+                        ? " (there are none)" : "; they are " + connectors.keys.sorted().joined(separator: ", ")))
+        }
+    }
+}

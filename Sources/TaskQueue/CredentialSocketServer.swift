@@ -1,0 +1,258 @@
+import Dispatch
+import Foundation
+import Glibc
+import Logging
+
+/// The systemd credentials socket (docs/INTERFACE.md section 11): each connection is one request
+/// whose whole content is who the peer is (`SO_PEERCRED`) and the address it bound
+/// (`getpeername`); the peer sends nothing and reads until EOF. The handler turns a request into
+/// the bytes to write, or nil to close without writing one.
+///
+/// Bounds:
+/// - at most ``Limits/maximumConnections`` requests are open at once; a peer beyond that is
+///   closed at once (systemd's helper then fails the unit's start, which it retries as configured);
+/// - every connection is closed ``Limits/requestTimeout`` after it was accepted, answered or not:
+///   the handler's task is cancelled and a peer that never reads cannot keep its slot;
+/// - all socket I/O is non-blocking on one serial dispatch queue; only the handler runs on the
+///   cooperative pool.
+public final class CredentialSocketServer: @unchecked Sendable {
+    // @unchecked: mutable state is confined to `queue`; public methods hop onto it.
+
+    /// One request as the kernel describes the peer.
+    public struct Request: Sendable {
+        public let peer: PeerCredentials
+        /// The peer's `sun_path` bytes as `getpeername(2)` reported them (empty when unbound).
+        public let sunPath: [UInt8]
+    }
+
+    public struct Limits: Sendable, Equatable {
+        public var maximumConnections: Int
+        /// From accept to close, whatever happens in between.
+        public var requestTimeout: Duration
+
+        public init(maximumConnections: Int = 64, requestTimeout: Duration = .seconds(90)) {
+            self.maximumConnections = maximumConnections
+            self.requestTimeout = requestTimeout
+        }
+    }
+
+    /// The bytes to write, or nil to close without a byte.
+    public typealias Handler = @Sendable (Request) async -> Data?
+
+    private final class Connection {
+        let fd: Int32
+        var task: Task<Void, Never>?
+        var timer: DispatchSourceTimer?
+        var writer: DispatchSourceWrite?
+        var pending: [UInt8] = []
+        var written = 0
+
+        init(fd: Int32) { self.fd = fd }
+    }
+
+    public let listener: SocketServer.Listener
+    private let limits: Limits
+    private let logLimiter: LogRateLimiter
+    private let logger: Logger
+    private let handler: Handler
+    private let queue = DispatchQueue(label: "TaskQueue.CredentialSocketServer")
+    private var acceptSource: ListeningSource?
+    private var listenFD: Int32 = -1
+    private var backoff: AcceptBackoff?
+    private var connections: [UInt64: Connection] = [:]
+    private var nextID: UInt64 = 0
+    private var boundPath: String?
+
+    public init(
+        listener: SocketServer.Listener, limits: Limits = Limits(), logLimiter: LogRateLimiter, logger: Logger,
+        handler: @escaping Handler
+    ) {
+        self.listener = listener
+        self.limits = limits
+        self.logLimiter = logLimiter
+        self.logger = logger
+        self.handler = handler
+    }
+
+    /// Binds (mode 0600: only root may connect) or adopts the listening socket and starts accepting.
+    public func start() throws(TaskQueueError) {
+        let fd: Int32
+        var path: String?
+        switch listener {
+        case .path(let socketPath, _):
+            fd = try SocketServer.bind(path: socketPath, mode: 0o600)
+            path = socketPath
+        case .fileDescriptor(let adopted):
+            UnixSocketAddress.setNonBlocking(adopted)
+            fd = adopted
+        }
+        queue.sync {
+            self.boundPath = path
+            self.listenFD = fd
+            self.acceptSource = ListeningSource(fd: fd, queue: queue) { [weak self] in self?.acceptAvailable() }
+        }
+        logger.info("credentials socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
+    }
+
+    /// Stops accepting (the socket file is removed); requests already accepted still finish.
+    public func stopAccepting() {
+        queue.sync { closeListener() }
+    }
+
+    /// Waits until every accepted request is answered and closed, or `timeout` has passed.
+    public func waitUntilIdle(timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while connectionCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Stops accepting and closes every connection now.
+    public func shutdown() {
+        queue.sync {
+            closeListener()
+            for id in Array(connections.keys) { close(id) }
+        }
+    }
+
+    /// Requests open now.
+    public var connectionCount: Int { queue.sync { connections.count } }
+
+    // MARK: On the queue
+
+    private func closeListener() {
+        acceptSource?.cancel()
+        acceptSource = nil
+        if let boundPath {
+            _ = try? FileIO.unlink(boundPath)
+            self.boundPath = nil
+        }
+    }
+
+    private func acceptAvailable() {
+        for _ in 0..<64 {
+            let fd = FileIO.retrying { accept(listenFD, nil, nil) }
+            if fd < 0 {
+                let number = errno
+                if number == ECONNABORTED { continue }
+                if number != EAGAIN && number != EWOULDBLOCK { acceptFailed(errno: number) } else { backoff = nil }
+                return
+            }
+            backoff = nil
+            UnixSocketAddress.setNonBlocking(fd)
+            guard connections.count < limits.maximumConnections else {
+                logLimiter.warning(
+                    "credential request refused: too many requests at once",
+                    metadata: ["limit": "\(limits.maximumConnections)"], key: "credential-too-many", logger: logger)
+                FileIO.close(fd)
+                continue
+            }
+            let peer: PeerCredentials
+            do {
+                peer = try PeerCredentials.of(socket: fd)
+            } catch {
+                logLimiter.warning(
+                    "cannot read a credential requester's credentials; closing", metadata: ["error": "\(error)"],
+                    key: "credential-peer", logger: logger)
+                FileIO.close(fd)
+                continue
+            }
+            start(fd: fd, request: Request(peer: peer, sunPath: Self.peerAddress(fd)))
+        }
+    }
+
+    private func start(fd: Int32, request: Request) {
+        nextID += 1
+        let id = nextID
+        let connection = Connection(fd: fd)
+        connections[id] = connection
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + .nanoseconds(Int(limits.requestTimeout / .nanoseconds(1))))
+        timer.setEventHandler { [weak self] in
+            guard let self, self.connections[id] != nil else { return }
+            self.logLimiter.warning(
+                "credential request not answered in time; closing",
+                metadata: ["peer_uid": "\(request.peer.uid)", "timeout": "\(self.limits.requestTimeout)"],
+                key: "credential-timeout", logger: self.logger)
+            self.close(id)
+        }
+        connection.timer = timer
+        timer.resume()
+        let handler = handler
+        connection.task = Task {
+            let answer = await handler(request)
+            self.queue.async { self.answer(id, with: answer) }
+        }
+    }
+
+    private func answer(_ id: UInt64, with data: Data?) {
+        guard let connection = connections[id] else { return }
+        guard let data, !data.isEmpty else {
+            close(id)
+            return
+        }
+        connection.pending = Array(data)
+        write(id)
+    }
+
+    /// Writes what is pending; waits for the peer to read when its buffer is full.
+    private func write(_ id: UInt64) {
+        guard let connection = connections[id] else { return }
+        while connection.written < connection.pending.count {
+            let sent = connection.pending.withUnsafeBytes { raw in
+                Glibc.send(
+                    connection.fd, raw.baseAddress! + connection.written, raw.count - connection.written,
+                    Int32(MSG_NOSIGNAL))
+            }
+            if sent > 0 {
+                connection.written += sent
+                continue
+            }
+            if sent < 0, errno == EINTR { continue }
+            if sent < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                if connection.writer == nil {
+                    let writer = DispatchSource.makeWriteSource(fileDescriptor: connection.fd, queue: queue)
+                    writer.setEventHandler { [weak self] in self?.write(id) }
+                    connection.writer = writer
+                    writer.resume()
+                }
+                return
+            }
+            break  // the peer went away
+        }
+        close(id)
+    }
+
+    private func close(_ id: UInt64) {
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        connection.task?.cancel()
+        connection.timer?.cancel()
+        connection.writer?.cancel()
+        // Zero the copy of the value before the buffer goes.
+        for index in connection.pending.indices { connection.pending[index] = 0 }
+        FileIO.close(connection.fd)
+    }
+
+    private func acceptFailed(errno number: Int32) {
+        if AcceptBackoff.recordFailure(in: &backoff) {
+            logLimiter.log(
+                .error, "credentials socket: accept failed; pausing new requests", metadata: ["errno": "\(number)"],
+                key: "credential-accept-failed", logger: logger)
+        }
+        guard let delay = backoff?.delay else { return }
+        acceptSource?.pause(for: delay) { [weak self] in self?.acceptAvailable() }
+    }
+
+    /// The peer's `sun_path` bytes, as long as the kernel says they are.
+    static func peerAddress(_ fd: Int32) -> [UInt8] {
+        var address = sockaddr_un()
+        var length = socklen_t(MemoryLayout<sockaddr_un>.size)
+        let result = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
+        }
+        let offset = MemoryLayout<sockaddr_un>.offset(of: \.sun_path) ?? 2
+        guard result == 0, Int(length) > offset else { return [] }
+        let count = min(Int(length) - offset, MemoryLayout.size(ofValue: address.sun_path))
+        return withUnsafeBytes(of: &address.sun_path) { Array($0.prefix(count)) }
+    }
+}

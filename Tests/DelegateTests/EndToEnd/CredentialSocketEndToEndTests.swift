@@ -1,0 +1,119 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The systemd credentials socket (section 11) on the built daemon over moto, with systemd's
+/// helper reproduced exactly (``CredentialPeer``): a root client bound to
+/// `\0<hex>/unit/<unit>/<id>` that connects and reads until EOF.
+@Suite struct CredentialSocketEndToEndTests {
+    @Test func mappedUnitsGetExactValuesAndEverythingElseGetsNoByte() async throws {
+        let fixture = try await EndToEndFixture.make()
+        _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
+        let name = "credsock"
+        let credentialsSocket = fixture.directory.path("credentials.sock")
+        let configuration =
+            fixture.configuration(name: name, tags: ["conn"], socket: true)
+            .replacingOccurrences(
+                of: "rescan_interval_seconds = 1",
+                with: "rescan_interval_seconds = 1\ncredentials_socket_path = \"\(credentialsSocket)\"")
+            + ConnectorEndToEndTests.connector("prod", fixture, #"allowed_units = ["app.service", "bin.service"]"#)
+            + ConnectorEndToEndTests.connector("open", fixture)
+            + """
+
+            [[credential]]
+            unit = "app.service"
+            id = "db-password"
+            connector = "prod"
+            secret = "db#password"
+
+            [[credential]]
+            unit = "app.service"
+            id = "db-json"
+            connector = "prod"
+            secret = "db"
+            version_stage = "AWSCURRENT"
+
+            [[credential]]
+            unit = "bin.service"
+            id = "blob"
+            connector = "prod"
+            secret = "blob"
+
+            [[credential]]
+            unit = "intruder.service"
+            id = "db-password"
+            connector = "prod"
+            secret = "db#password"
+
+            [[credential]]
+            unit = "*"
+            id = "db-user"
+            connector = "open"
+            secret = "db#user"
+
+            """
+        let daemon = try fixture.start(configuration: configuration, name: name)
+        #expect(await daemon.waitUntilReady(), "\(daemon.stderrText)")
+        var info = stat()
+        #expect(stat(credentialsSocket, &info) == 0 && info.st_mode & 0o777 == 0o600)
+
+        let json = #"{"user":"app","password":"pw-canary"}"#
+        let binary = Data([0, 1, 2, 0x0a, 0x80, 0xfe, 0xff])
+        let created = try await SocketPeer.exchange(
+            path: fixture.socketPath(name),
+            lines: [
+                try ConnectorEndToEndTests.task(
+                    "create-db", connector: "prod", operation: "createSecret",
+                    params: ["name": "db", "secretString": json]),
+                try ConnectorEndToEndTests.task(
+                    "create-blob", connector: "prod", operation: "createSecret",
+                    params: ["name": "blob", "secretBinary": binary.base64EncodedString()]),
+            ])
+        #expect(created.count == 2 && created.allSatisfy { $0.contains(#""status":"succeeded""#) }, "\(created)")
+
+        func ask(_ unit: String, _ id: String) async throws -> Data? {
+            try await CredentialPeer.request(
+                path: credentialsSocket, boundTo: CredentialPeer.systemdName(unit: unit, id: id))
+        }
+
+        // Mapped: the exact bytes of a #key field, a whole string, a binary secret, a "*" entry.
+        #expect(try await ask("app.service", "db-password") == Data("pw-canary".utf8))
+        #expect(try await ask("app.service", "db-json") == Data(json.utf8))
+        #expect(try await ask("bin.service", "blob") == binary)
+        #expect(try await ask("other.service", "db-user") == Data("app".utf8))
+
+        // Refused: not one byte, and the daemon answers the next good request.
+        #expect(try await ask("app.service", "unknown-id") == Data())
+        #expect(try await ask("unmapped.service", "db-password") == Data())
+        #expect(try await ask("intruder.service", "db-password") == Data())
+        #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: nil) == Data())
+        #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: "abc/units/app.service/db-password") == Data())
+        #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: "00abc/unit/app.service/db-password") == Data())
+        // A non-root peer claiming the unit (the socket is opened up only to let it connect at all).
+        #expect(chmod(credentialsSocket, 0o666) == 0)
+        #expect(
+            try await CredentialPeer.request(
+                path: credentialsSocket, boundTo: CredentialPeer.systemdName(unit: "app.service", id: "db-password"),
+                asNobody: true) == Data())
+        #expect(try await ask("app.service", "db-password") == Data("pw-canary".utf8))
+
+        // One line per refusal, naming the unit, the id and why; never the value.
+        let log = daemon.stderrText
+        #expect(!log.contains("pw-canary"))
+        let refusals = log.split(separator: "\n").filter { $0.contains("event=credential-refused") }
+        func refused(_ fields: String...) -> Bool {
+            refusals.contains { line in fields.allSatisfy { line.contains($0) } }
+        }
+        #expect(refused("unit=app.service", "credential_id=unknown-id", "error_code=NoMapping"), "\(log)")
+        #expect(refused("unit=unmapped.service", "error_code=NoMapping"), "\(log)")
+        #expect(refused("unit=intruder.service", "connector_id=prod", "error_code=NotAuthorized"), "\(log)")
+        #expect(refused("error_code=MalformedAddress", "peer_uid=0"), "\(log)")
+        #expect(refused("unit=app.service", "error_code=PeerNotRoot", "peer_uid=65534"), "\(log)")
+
+        let status = try await SocketPeer.exchange(
+            path: fixture.socketPath(name), lines: [Data(#"{"control":"status"}"#.utf8)])
+        let counts = SocketPeer.object(status.first ?? "")?["credentialRequests"] as? [String: Any]
+        #expect(counts?["served"] as? Int == 5, "\(status)")
+        #expect(counts?["refused"] as? Int == 7, "\(status)")
+    }
+}

@@ -1,0 +1,45 @@
+import Systemd
+import Testing
+
+/// Which inherited socket is the credentials socket (section 11) and which are task sockets.
+@Suite struct ListenedSocketsAssignmentTests {
+    typealias Named = ListenedSockets.Named
+
+    @Test func theSocketNamedCredentialsIsTheCredentialsSocket() {
+        let sockets = [
+            Named(descriptor: 3, name: "credentials", path: "/run/x/credentials.sock"),
+            Named(descriptor: 4, name: "secrets-delegate.socket", path: "/run/x/delegate.sock"),
+        ]
+        #expect(
+            ListenedSockets.assign(sockets, credentialsPath: "")
+                == ListenedSockets.Assignment(task: [4], credentials: 3))
+        // The name wins over a path match.
+        let both = [
+            Named(descriptor: 3, name: "other", path: "/run/c.sock"),
+            Named(descriptor: 4, name: "credentials", path: "/run/elsewhere.sock"),
+        ]
+        #expect(ListenedSockets.assign(both, credentialsPath: "/run/c.sock").credentials == 4)
+    }
+
+    @Test func failingANameTheSocketBoundToTheConfiguredPathIs() {
+        let sockets = [
+            Named(descriptor: 3, name: "unknown", path: "/run/x/delegate.sock"),
+            Named(descriptor: 4, name: "unknown", path: "/run/x/credentials.sock"),
+        ]
+        #expect(
+            ListenedSockets.assign(sockets, credentialsPath: "/run/x/credentials.sock")
+                == ListenedSockets.Assignment(task: [3], credentials: 4))
+    }
+
+    @Test func withoutEitherEverySocketIsATaskSocket() {
+        let sockets = [
+            Named(descriptor: 3, name: "secrets-delegate.socket", path: "/run/x/delegate.sock"),
+            Named(descriptor: 4, name: "", path: ""),
+        ]
+        #expect(
+            ListenedSockets.assign(sockets, credentialsPath: "")
+                == ListenedSockets.Assignment(task: [3, 4], credentials: nil))
+        #expect(ListenedSockets.assign(sockets, credentialsPath: "/run/x/none.sock").credentials == nil)
+        #expect(ListenedSockets.assign([], credentialsPath: "/run/c.sock") == ListenedSockets.Assignment())
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Glibc
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import TaskQueue
+
+/// The credentials socket's server: one request per connection, told by who the peer is and the
+/// address it bound; bounded in connections and in time.
+@Suite struct CredentialSocketServerTests {
+    /// Polls `condition` until it holds, for up to 30 s; whether it held.
+    static func within30s(_ condition: () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !condition() {
+            if ContinuousClock.now > deadline { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    func start(
+        _ dir: TestDirectory, limits: CredentialSocketServer.Limits = .init(),
+        handler: @escaping CredentialSocketServer.Handler
+    ) throws -> (CredentialSocketServer, String) {
+        let path = dir.file("c.sock")
+        let server = CredentialSocketServer(
+            listener: .path(path), limits: limits, logLimiter: LogRateLimiter(), logger: quietLogger,
+            handler: handler)
+        try server.start()
+        return (server, path)
+    }
+
+    @Test func theHandlerSeesThePeerAndItsAddressAndItsAnswerIsWrittenThenClosed() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let seen = Mutex<[CredentialSocketServer.Request]>([])
+        let (server, path) = try start(dir) { request in
+            seen.withLock { $0.append(request) }
+            return request.sunPath.isEmpty ? nil : Data("value-for-\(request.peer.uid)".utf8)
+        }
+        defer { server.shutdown() }
+        let marker = UUID().uuidString
+        var info = stat()
+        #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600)
+
+        let bound = try RawClient(path: path, boundTo: "1f/unit/app.service/\(marker)")
+        #expect(try await offPool { bound.readUntilClosed() } == "value-for-\(getuid())")
+        let unbound = try RawClient(path: path)
+        #expect(try await offPool { unbound.readUntilClosed() } == "")
+
+        let requests = seen.withLock { $0 }
+        #expect(requests.count == 2)
+        #expect(requests.first?.sunPath == [0] + Array("1f/unit/app.service/\(marker)".utf8))
+        #expect(requests.first?.peer.uid == getuid())
+        #expect(requests.last?.sunPath == [])
+        #expect(await Self.within30s { server.connectionCount == 0 })
+        server.stopAccepting()
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
+    /// A handler answering 16 MiB (more than any socket buffer holds, so the write waits for a
+    /// reader) to addresses starting with `b`, `small` to the others; it counts its calls.
+    static func bigOrSmall(_ calls: CallCounter) -> CredentialSocketServer.Handler {
+        { request in
+            calls.increment()
+            return request.sunPath.count > 1 && request.sunPath[1] == UInt8(ascii: "b")
+                ? Data(repeating: UInt8(ascii: "x"), count: 16 << 20) : Data("small".utf8)
+        }
+    }
+
+    @Test func beyondTheConnectionCapAPeerIsClosedWithoutAByte() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let calls = CallCounter()
+        let (server, path) = try start(
+            dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(600)), handler: Self.bigOrSmall(calls))
+        defer { server.shutdown() }
+
+        var silent: RawClient? = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
+        #expect(await Self.within30s { calls.count == 1 })
+        let refused = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
+        #expect(try await offPool { refused.readUntilClosed() } == "")
+        #expect(calls.count == 1)
+        // The silent peer goes away: its slot is free again.
+        silent = nil
+        #expect(silent == nil)
+        #expect(await Self.within30s { server.connectionCount == 0 })
+        let served = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
+        #expect(try await offPool { served.readUntilClosed() } == "small")
+    }
+
+    @Test func aPeerThatNeverReadsIsClosedAtTheDeadline() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let calls = CallCounter()
+        let (server, path) = try start(
+            dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(1)), handler: Self.bigOrSmall(calls))
+        defer { server.shutdown() }
+
+        let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
+        #expect(await Self.within30s { calls.count == 1 })
+        // Closed at its deadline although the peer is still there, short of the whole value.
+        #expect(await Self.within30s { server.connectionCount == 0 })
+        let partial = try await offPool { silent.readUntilClosed() }
+        #expect(partial.utf8.count < 16 << 20)
+    }
+}
+
+/// How many times a handler ran.
+final class CallCounter: Sendable {
+    private let value = Mutex(0)
+    func increment() { value.withLock { $0 += 1 } }
+    var count: Int { value.withLock { $0 } }
+}
