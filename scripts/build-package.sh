@@ -70,7 +70,8 @@ install -d -m 0755 "$ROOT/lib/systemd/system" "$ROOT/usr/lib/sysusers.d" "$ROOT/
     "$ROOT/etc/$PACKAGE"
 grep -q "^ExecStart=/usr/bin/$PACKAGE " systemd/$PACKAGE.service ||
     die "systemd/$PACKAGE.service does not start /usr/bin/$PACKAGE"
-install -m 0644 systemd/$PACKAGE.service systemd/$PACKAGE.socket "$ROOT/lib/systemd/system/"
+install -m 0644 systemd/$PACKAGE.service systemd/$PACKAGE.socket systemd/$PACKAGE-credentials.socket \
+    "$ROOT/lib/systemd/system/"
 install -m 0644 systemd/$PACKAGE.sysusers "$ROOT/usr/lib/sysusers.d/$PACKAGE.conf"
 install -m 0644 systemd/$PACKAGE.tmpfiles "$ROOT/usr/lib/tmpfiles.d/$PACKAGE.conf"
 install -m 0644 packaging/delegate.toml "$ROOT/etc/$PACKAGE/delegate.toml"

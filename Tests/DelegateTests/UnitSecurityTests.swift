@@ -43,12 +43,14 @@ import TestSupport
         try #require(execStarts.count == 1, "expected one ExecStart=/usr/bin/secrets-delegate line")
         lines[execStarts[0]] = "ExecStart=\(binary) " + lines[execStarts[0]].dropFirst(original.count)
         try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: directory.path("secrets-delegate.service")))
-        try FileManager.default.copyItem(
-            atPath: Self.unitDirectory + "/secrets-delegate.socket", toPath: directory.path("secrets-delegate.socket"))
+        let sockets = ["secrets-delegate.socket", "secrets-delegate-credentials.socket"]
+        for socket in sockets {
+            try FileManager.default.copyItem(atPath: Self.unitDirectory + "/" + socket, toPath: directory.path(socket))
+        }
 
         let run = try await Tool.run(
             "/usr/bin/systemd-analyze",
-            ["verify", "--man=no", directory.path("secrets-delegate.service"), directory.path("secrets-delegate.socket")])
+            ["verify", "--man=no", directory.path("secrets-delegate.service")] + sockets.map { directory.path($0) })
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.isEmpty, "\(run.output)")
     }

@@ -1,0 +1,73 @@
+# LoadCredential= served by the delegate: a unit named in a [[credential]] entry and admitted by
+# its connector's allowed_units starts with the secret in $CREDENTIALS_DIRECTORY; a unit the
+# connector does not admit fails to start and the delegate's journal names it.
+expect_eq "credentials socket unit" "$(systemctl is-active secrets-delegate-credentials.socket)" active
+expect_eq "credentials socket owner and mode" "$(stat -c '%a %U' /run/secrets-delegate/credentials.sock)" "600 root"
+write_config "$IMDS_GOOD" '"boot"'
+cat >>/etc/secrets-delegate/delegate.toml <<TOML
+[connectors.boot-units]
+region = "us-east-1"
+secret_name_prefix = "boot"
+credentials = { type = "instanceRole" }
+operations = ["getSecretValue"]
+allowed_units = ["app.service"]
+
+[[credential]]
+unit = "app.service"
+id = "db-password"
+connector = "boot-units"
+secret = "db#password"
+
+[[credential]]
+unit = "intruder.service"
+id = "db-password"
+connector = "boot-units"
+secret = "db#password"
+TOML
+systemctl reload secrets-delegate.service
+secrets-delegate check-config 2>&1 | grep -q 'intruder.service' && ok "check-config lists the credential entries" || fail "check-config does not list the [[credential]] entries"
+
+for unit in app intruder; do
+    cat >/etc/systemd/system/$unit.service <<UNIT
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+LoadCredential=db-password:/run/secrets-delegate/credentials.sock
+ExecStart=/bin/sh -c 'cp "\$CREDENTIALS_DIRECTORY/db-password" $LOGS/$unit-credential'
+UNIT
+done
+systemctl daemon-reload
+
+journal_mark refused UNIT=intruder.service
+timeout 60 systemctl start app.service
+expect_eq "systemctl start app.service" "$?" 0
+[ "$(cat "$LOGS/app-credential" 2>/dev/null)" = "$(cat "$LOGS/canary")" ] &&
+    ok "app.service's \$CREDENTIALS_DIRECTORY/db-password holds exactly the secret" ||
+    fail "app.service's credential is not the secret ($(wc -c <"$LOGS/app-credential" 2>/dev/null) bytes)"
+
+timeout 60 systemctl start intruder.service
+[ "$?" != 0 ] && ok "intruder.service (not in allowed_units) fails to start" || fail "intruder.service started"
+[ ! -e "$LOGS/intruder-credential" ] && ok "intruder.service never ran" || fail "intruder.service ran"
+refused() { journal_since refused UNIT=intruder.service | grep -q .; }
+wait_until 10 refused && ok "the delegate's journal names intruder.service: $(journal_since refused UNIT=intruder.service | head -n 1)" ||
+    fail "no delegate journal entry with UNIT=intruder.service"
+expect_eq "delegate after the refusal" "$(systemctl is-active secrets-delegate.service)" active
+if journalctl -b --no-pager -q -o cat | grep -qF "$(cat "$LOGS/canary")"; then
+    fail "the secret value is in the journal"
+else
+    ok "the secret value is nowhere in the journal"
+fi
+
+# Socket activation through the credentials socket: with the delegate stopped, a unit's start
+# starts it.
+systemctl stop app.service secrets-delegate.service
+rm -f "$LOGS/app-credential"
+expect_eq "credentials socket while the delegate is stopped" "$(systemctl is-active secrets-delegate-credentials.socket)" active
+timeout 60 systemctl start app.service
+expect_eq "systemctl start app.service with the delegate stopped" "$?" 0
+expect_eq "delegate started by the credentials socket" "$(systemctl is-active secrets-delegate.service)" active
+[ "$(cat "$LOGS/app-credential" 2>/dev/null)" = "$(cat "$LOGS/canary")" ] &&
+    ok "the socket-activated delegate served the credential" || fail "no credential after socket activation"
+systemctl stop app.service intruder.service 2>/dev/null
+rm -f /etc/systemd/system/app.service /etc/systemd/system/intruder.service
+systemctl daemon-reload
