@@ -18,6 +18,10 @@ public enum LogEventKind: String, Sendable, CaseIterable, CustomStringConvertibl
     case credentialsRefreshed = "credentials-refreshed"
     case credentialsRefreshFailed = "credentials-refresh-failed"
     case staticStabilityEngaged = "static-stability-engaged"
+    /// An SQS queue cannot be used (denied, missing, throttled, unreachable); `QUEUE_URL` names it.
+    case queueFailing = "queue-failing"
+    /// An SQS queue that was failing works again.
+    case queueRecovered = "queue-recovered"
 
     /// The journal `MESSAGE_ID`: 32 lowercase hex digits, generated once with
     /// `systemd-id128 new`.
@@ -34,6 +38,8 @@ public enum LogEventKind: String, Sendable, CaseIterable, CustomStringConvertibl
         case .credentialsRefreshed: "97af3e2c262e498aab7e1f81df88108f"
         case .credentialsRefreshFailed: "5401fab4a4df40cca4b9d0dccbcbb3f7"
         case .staticStabilityEngaged: "d941897b9a694ce7ad0279f7c6f135a2"
+        case .queueFailing: "dd537e94b0334adeb1d8c24398d08508"
+        case .queueRecovered: "cf1cc538b5d44238b900d6b7d4064165"
         }
     }
 

@@ -16,6 +16,7 @@ import Testing
             LogEventKind.allCases.map(\.rawValue) == [
                 "started", "ready", "reloaded", "stopping", "task-claimed", "task-succeeded", "task-failed",
                 "task-rejected", "credentials-refreshed", "credentials-refresh-failed", "static-stability-engaged",
+                "queue-failing", "queue-recovered",
             ])
         #expect("\(LogEventKind.taskClaimed)" == "task-claimed")
         #expect(LogEventKind.metadataKey == "event")

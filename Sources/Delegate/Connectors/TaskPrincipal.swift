@@ -8,12 +8,16 @@ public struct TaskPrincipal: Sendable, Equatable, CustomStringConvertible {
         case socket
         /// A spool task: the owner of its file.
         case spool
+        /// An SQS task: the queue it came from (`queueURL`); `uid` means nothing then.
+        case queue
     }
 
     public let intake: Intake
     public let uid: UInt32
     /// The peer's primary gid as the kernel reported it (socket only).
     public let gid: UInt32?
+    /// The queue an SQS task came from (queue only).
+    public var queueURL: String? = nil
 
     public init(intake: Intake, uid: UInt32, gid: UInt32? = nil) {
         self.intake = intake
@@ -29,8 +33,17 @@ public struct TaskPrincipal: Sendable, Equatable, CustomStringConvertible {
         TaskPrincipal(intake: .spool, uid: ownerUID)
     }
 
-    /// `uid 65534 (nobody)`: a uid and, when it has one, the user's name.
+    /// An SQS task from `queueURL`. It is no local user: `uid` is `UInt32.max` (never root) and
+    /// only `allowed_queues` admits it.
+    public static func sqsQueue(_ queueURL: String) -> TaskPrincipal {
+        var principal = TaskPrincipal(intake: .queue, uid: .max)
+        principal.queueURL = queueURL
+        return principal
+    }
+
+    /// `uid 65534 (nobody)`: a uid and, when it has one, the user's name; `queue <url>` for SQS.
     public var description: String {
-        "uid \(uid)" + (PeerPolicy.userName(ofUID: uid).map { " (\($0))" } ?? "")
+        if let queueURL { return "queue \(queueURL)" }
+        return "uid \(uid)" + (PeerPolicy.userName(ofUID: uid).map { " (\($0))" } ?? "")
     }
 }

@@ -25,6 +25,8 @@ public final class DelegateDaemon: Service, Sendable {
     let logger: Logger
     /// Rate-limits the warnings producers and peers can trigger, for every intake.
     let logLimiter = LogRateLimiter()
+    /// Per-queue counters of the SQS intake.
+    let sqsStatus = SQSQueueStatus()
 
     /// What the daemon is started with.
     public struct Settings: Sendable {
@@ -93,7 +95,9 @@ public final class DelegateDaemon: Service, Sendable {
             ])
 
         let intake = Intake(watcher: watcher, socket: socket)
+        let sqs = sqsIntake()
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { await sqs.run() }
             if let spool = components.spool, let watcher {
                 group.addTask {
                     await SpoolIntake(
@@ -114,7 +118,9 @@ public final class DelegateDaemon: Service, Sendable {
             dispatcher.stopIntake()
             watcher?.stop()
             socket?.stopAccepting()
-            let idle = await dispatcher.inFlight.waitUntilIdle(timeout: settings.gracePeriod)
+            var idle = await dispatcher.inFlight.waitUntilIdle(timeout: settings.gracePeriod)
+            // SQS messages whose results are still being sent (their tasks are done).
+            idle = await sqs.waitUntilIdle(timeout: idle ? .seconds(10) : .zero) && idle
             if !idle {
                 logger.warning(
                     "tasks still running after the grace period are cancelled; spool tasks among them run again at the next start"
@@ -125,6 +131,15 @@ public final class DelegateDaemon: Service, Sendable {
         socket?.shutdown()
         components.httpClientToShutDown?.shutdown()
         logger.info("stopped", metadata: ["counts": "\(dispatcher.status.snapshot)"])
+    }
+
+    /// The SQS intake; idle while `[sqs] queue_urls` is empty, and it follows reloads.
+    private func sqsIntake() -> SQSIntake {
+        let registry = components.registry
+        return SQSIntake(
+            dispatcher: dispatcher, settings: { [configuration] in configuration.current.sqs },
+            clients: components.clients, identity: { registry.identity }, status: sqsStatus, sleeper: ClockSleeper(),
+            random: { Double.random(in: 0..<1) }, logLimiter: logLimiter, logger: logger)
     }
 
     /// The intake `run()` opened, which a reload retunes (rescan interval, socket peers).
@@ -349,6 +364,8 @@ public final class DelegateDaemon: Service, Sendable {
             "credentials": .array(credentials),
             // Tasks per named connector id, whatever their outcome.
             "connectors": .object(dispatcher.connectors.taskCounts.mapValues { .integer(Int64($0)) }),
+            // Per SQS queue: received, released, deleted, result send failures, last receive, error.
+            "queues": sqsStatus.report,
         ])
     }
 }

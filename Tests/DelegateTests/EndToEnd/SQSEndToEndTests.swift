@@ -1,0 +1,73 @@
+import Foundation
+import Glibc
+import SQS
+import TestSupport
+import Testing
+
+/// Delegates taking tasks from SQS queues on moto (signature and IAM checks on), as real daemons.
+@Suite struct SQSEndToEndTests {
+    @Test func aTaskFromAQueueGetsItsResultOnTheReplyQueueAndIsDeleted() async throws {
+        let fleet = try await SQSFleet.make()
+        let tasks = try await fleet.queue("tasks")
+        let replies = try await fleet.queue("replies")
+        let daemon = try fleet.start(
+            configuration: fleet.configuration(name: "sqs-one", tags: ["blue"], queues: [tasks]), name: "sqs-one")
+        #expect(await daemon.waitUntilReady())
+
+        var task = fleet.fixture.task(
+            id: "pw-1", operation: "getRandomPassword", params: ["passwordLength": 20], selectors: ["blue"])
+        task["replyTo"] = replies.url
+        try await fleet.send(task, to: tasks)
+        let results = try await fleet.collect(from: replies) { !$0.isEmpty }
+        let message = try #require(results.first)
+        let result = SQSFleet.object(message)
+        #expect(result["id"] as? String == "pw-1")
+        #expect(result["status"] as? String == "succeeded", "\(result)")
+        #expect(result["delegate"] as? String == "sqs-one")
+        #expect(message.messageAttributes["taskId"]?.stringValue == "pw-1")
+        // Deleted after the result was sent: nothing visible, nothing leased.
+        let settled = try await eventuallyAsync { try await fleet.counts(tasks) == (0, 0) }
+        #expect(settled)
+        #expect(try await daemon.stop() == .exited(0))
+    }
+
+    @Test func poisonMessagesAreRejectedAndDeletedAndTheIntakeKeepsWorking() async throws {
+        let fleet = try await SQSFleet.make()
+        let tasks = try await fleet.queue("poison")
+        let results = try await fleet.queue("poison-results")
+        let daemon = try fleet.start(
+            configuration: fleet.configuration(name: "sqs-poison", tags: ["blue"], queues: [tasks], resultQueue: results),
+            name: "sqs-poison")
+        #expect(await daemon.waitUntilReady())
+
+        try await fleet.sendRaw("not json at all", to: tasks)
+        try await fleet.sendRaw(#"["an array"]"#, to: tasks)
+        try await fleet.sendRaw(#"{"id":"bad id!","operation":"getRandomPassword"}"#, to: tasks)
+        try await fleet.sendRaw(#"{"id":"big","pad":""# + String(repeating: "x", count: 200 * 1024) + #""}"#, to: tasks)
+        var shape = fleet.fixture.task(id: "shape-1", operation: "getRandomPassword", selectors: ["blue"])
+        shape["params"] = "not an object"
+        try await fleet.send(shape, to: tasks)
+        let rejected = try await fleet.collect(from: results) { $0.count >= 5 }
+        #expect(rejected.count == 5)
+        #expect(rejected.allSatisfy { SQSFleet.object($0)["status"] as? String == "rejected" })
+        #expect(rejected.contains { SQSFleet.object($0)["id"] as? String == "shape-1" })
+
+        try await fleet.send(
+            fleet.fixture.task(id: "after-poison", operation: "getRandomPassword", selectors: ["blue"]), to: tasks)
+        let after = try await fleet.collect(from: results) { !$0.isEmpty }
+        #expect(after.map { SQSFleet.object($0)["status"] as? String } == ["succeeded"])
+        let settled = try await eventuallyAsync { try await fleet.counts(tasks) == (0, 0) }
+        #expect(settled)
+        #expect(try await daemon.stop() == .exited(0))
+    }
+}
+
+/// Polls an async `condition` every 200 ms until it holds or `timeout` passes.
+func eventuallyAsync(within timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    return try await condition()
+}
