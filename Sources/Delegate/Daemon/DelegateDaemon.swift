@@ -119,8 +119,10 @@ public final class DelegateDaemon: Service, Sendable {
             watcher?.stop()
             socket?.stopAccepting()
             var idle = await dispatcher.inFlight.waitUntilIdle(timeout: settings.gracePeriod)
-            // SQS messages whose results are still being sent (their tasks are done).
-            idle = await sqs.waitUntilIdle(timeout: idle ? .seconds(10) : .zero) && idle
+            // SQS loops finish their last long poll (releasing what it brought) and send the
+            // results of the tasks that are done.
+            let poll = self.configuration.current.sqs.waitSeconds + Int(self.configuration.current.aws.requestTimeoutSeconds)
+            idle = await sqs.waitUntilSettled(timeout: idle ? .seconds(poll + 5) : .zero) && idle
             if !idle {
                 logger.warning(
                     "tasks still running after the grace period are cancelled; spool tasks among them run again at the next start"

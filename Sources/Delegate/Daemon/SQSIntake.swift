@@ -21,6 +21,8 @@ struct SQSIntake: Sendable {
     let status: SQSQueueStatus
     /// Messages in hand (received and not yet deleted or released), for a graceful stop.
     let inHand = InFlightTracker()
+    /// Poll loops running; a loop ends after its last receive and its messages are settled.
+    let loops = InFlightTracker()
     let sleeper: any Sleeper
     /// A random number in `0..<1`, for backoff and release jitter.
     let random: @Sendable () -> Double
@@ -37,9 +39,11 @@ struct SQSIntake: Sendable {
                 let wanted = Set(settings().queueURLs)
                 status.retain(wanted.union(running.urls.withLock { $0 }))
                 for url in wanted.sorted() where running.urls.withLock({ $0.insert(url).inserted }) {
+                    let token = await loops.enter(deadline: .seconds(86_400))
                     group.addTask {
                         await poller(for: url)?.run()
                         running.urls.withLock { _ = $0.remove(url) }
+                        await loops.leave(token)
                     }
                 }
                 try? await sleeper.sleep(for: Self.supervisionInterval)
@@ -47,9 +51,13 @@ struct SQSIntake: Sendable {
         }
     }
 
-    /// Returns when no message is in hand, or after `timeout`; true when none is.
-    func waitUntilIdle(timeout: Duration) async -> Bool {
-        await inHand.waitUntilIdle(timeout: timeout)
+    /// After `dispatcher.stopIntake()`: returns when every loop has ended (its last receive
+    /// answered, the messages it brought made visible again) and no message is in hand, or after
+    /// `timeout`; true when all is settled.
+    func waitUntilSettled(timeout: Duration) async -> Bool {
+        let start = ContinuousClock.now
+        guard await loops.waitUntilIdle(timeout: timeout) else { return false }
+        return await inHand.waitUntilIdle(timeout: max(.zero, timeout - (ContinuousClock.now - start)))
     }
 
     private func poller(for url: String) -> SQSQueuePoller? {
