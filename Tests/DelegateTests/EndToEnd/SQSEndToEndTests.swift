@@ -71,3 +71,41 @@ func eventuallyAsync(within timeout: Duration = .seconds(30), _ condition: () as
     }
     return try await condition()
 }
+
+/// `[sqs]` follows SIGHUP, and `status` shows the queues.
+@Suite struct SQSReloadAndStatusTests {
+    @Test func aReloadAddsAQueueAndStatusCountsPerQueue() async throws {
+        let fleet = try await SQSFleet.make()
+        let first = try await fleet.queue("reload-a")
+        let second = try await fleet.queue("reload-b")
+        let results = try await fleet.queue("reload-results")
+        let name = "sqs-reload"
+        let daemon = try fleet.start(
+            configuration: fleet.configuration(
+                name: name, tags: ["blue"], queues: [first], resultQueue: results, socket: true),
+            name: name)
+        #expect(await daemon.waitUntilReady())
+        try daemon.writeConfiguration(
+            fleet.configuration(
+                name: name, tags: ["blue"], queues: [first, second], resultQueue: results, socket: true))
+        daemon.signal(SIGHUP)
+        try await daemon.waitForStderr(containing: "event=reloaded", timeout: .seconds(30))
+
+        try await fleet.send(
+            fleet.fixture.task(id: "via-b", operation: "getRandomPassword", selectors: ["blue"]), to: second)
+        let received = try await fleet.collect(from: results) { !$0.isEmpty }
+        #expect(received.map { SQSFleet.object($0)["id"] as? String } == ["via-b"])
+
+        let status = try await ChildProcess.run(
+            try DaemonProcess.binaryPath(), ["status", "--socket", fleet.fixture.socketPath(name)])
+        #expect(status.termination == .exited(0), "\(status.errorOutput)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
+        let queues = try #require(object["queues"] as? [String: [String: Any]])
+        #expect(Set(queues.keys) == [first.url, second.url])
+        #expect(queues[second.url]?["received"] as? Int == 1)
+        #expect(queues[second.url]?["deleted"] as? Int == 1)
+        #expect(queues[first.url]?["received"] as? Int == 0)
+        #expect(queues[second.url]?["error"] is NSNull)
+        #expect(try await daemon.stop() == .exited(0))
+    }
+}

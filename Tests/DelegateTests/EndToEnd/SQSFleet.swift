@@ -53,10 +53,10 @@ struct SQSFleet: Sendable {
     /// A delegate configuration polling `queues`, with results to `resultQueue`.
     func configuration(
         name: String, tags: [String], queues: [SQSQueueURL], resultQueue: SQSQueueURL? = nil, concurrency: Int = 8,
-        visibilitySeconds: Int = 4, extra: String = ""
+        visibilitySeconds: Int = 4, socket: Bool = false, extra: String = ""
     ) -> String {
         fixture.configuration(
-            name: name, tags: tags, concurrency: concurrency,
+            name: name, tags: tags, concurrency: concurrency, socket: socket,
             extra: """
 
                 [sqs]
