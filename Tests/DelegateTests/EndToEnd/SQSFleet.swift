@@ -53,10 +53,10 @@ struct SQSFleet: Sendable {
     /// A delegate configuration polling `queues`, with results to `resultQueue`.
     func configuration(
         name: String, tags: [String], queues: [SQSQueueURL], resultQueue: SQSQueueURL? = nil, concurrency: Int = 8,
-        visibilitySeconds: Int = 4, socket: Bool = false, extra: String = ""
+        visibilitySeconds: Int = 4, socket: Bool = false, secretsManagerEndpoint: String? = nil
     ) -> String {
         fixture.configuration(
-            name: name, tags: tags, concurrency: concurrency, socket: socket,
+            name: name, tags: tags, concurrency: concurrency, socket: socket, endpoint: secretsManagerEndpoint,
             extra: """
 
                 [sqs]
@@ -66,7 +66,6 @@ struct SQSFleet: Sendable {
                 wait_seconds = 1
                 visibility_seconds = \(visibilitySeconds)
                 result_queue_url = "\(resultQueue?.url ?? "")"
-                \(extra)
                 """)
     }
 

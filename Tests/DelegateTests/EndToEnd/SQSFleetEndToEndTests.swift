@@ -208,3 +208,39 @@ import Testing
         #expect(!daemon.stderrText.contains(fleet.identity.secretAccessKey))
     }
 }
+
+/// A task slower than its lease, with a second delegate polling the same queue.
+@Suite struct SQSLeaseEndToEndTests {
+    @Test func aCallSlowerThanTheLeaseRunsOnceWhileItsLeaseIsExtended() async throws {
+        let fleet = try await SQSFleet.make()
+        let tasks = try await fleet.queue("slow")
+        let results = try await fleet.queue("slow-results")
+        // Secrets Manager answering after 8 s: four times the 2 s lease.
+        let slow = try LoopbackHTTPServer { _ in
+            var response = DaemonTestFixtures.getSecretValueResponse(name: "slow", value: "slow-value")
+            response.delay = .seconds(8)
+            return response
+        }
+        defer { slow.stop() }
+        var daemons: [DaemonProcess] = []
+        for name in ["sqs-slow-1", "sqs-slow-2"] {
+            let configuration = fleet.configuration(
+                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 2,
+                secretsManagerEndpoint: slow.baseURL)
+            daemons.append(try fleet.start(configuration: configuration, name: name))
+        }
+        for daemon in daemons { #expect(await daemon.waitUntilReady()) }
+        try await fleet.send(
+            fleet.fixture.task(
+                id: "slow-1", operation: "getSecretValue", params: ["name": "slow"], selectors: ["blue"]),
+            to: tasks)
+        let received = try await fleet.collect(from: results, within: .seconds(60)) { !$0.isEmpty }
+        #expect(received.map { SQSFleet.object($0)["status"] as? String } == ["succeeded"])
+        // Give a second run (which a lapsed lease would allow) time to show itself.
+        let late = try await fleet.collect(from: results, within: .seconds(4)) { _ in false }
+        #expect(late.isEmpty)
+        #expect(slow.requestsServed == 1)
+        #expect(try await fleet.counts(tasks) == (0, 0))
+        for daemon in daemons { #expect(try await daemon.stop() == .exited(0)) }
+    }
+}
