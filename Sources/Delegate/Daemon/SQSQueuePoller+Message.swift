@@ -9,7 +9,8 @@ extension SQSQueuePoller {
 
     /// Handles one received message, holding one concurrency slot: a task not for this delegate is
     /// released (visible again in 1-3 s), an invalid one gets a `rejected` result and is deleted,
-    /// a valid one runs with its lease extended and is deleted once its result was sent.
+    /// a valid one runs and is deleted once its result was sent. From the selection on until the
+    /// message is deleted (or left), its lease is extended every half `visibility_seconds`.
     func handle(_ message: SQSMessage) async {
         var logger = logger
         logger[metadataKey: "sqs_message_id"] = "\(message.messageId)"
@@ -37,7 +38,9 @@ extension SQSQueuePoller {
             }
             do {
                 let task = try dispatcher.connectors.admit(body, defaultID: nil, by: .sqsQueue(queue.url))
-                await run(task, message: message, receivedAt: receivedAt, logger: logger)
+                await holdingLease(message, logger: logger) {
+                    await run(task, message: message, receivedAt: receivedAt, logger: logger)
+                }
                 return
             } catch {
                 rejection = error
@@ -47,7 +50,18 @@ extension SQSQueuePoller {
             rejection, receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
         dispatcher.connectors.count(connectorID: result.connectorId)
         let destination = Self.readableReplyTo(in: body) ?? configuredResultQueue
-        await reply(result, to: destination, for: message, logger: logger)
+        await holdingLease(message, logger: logger) {
+            await reply(result, to: destination, for: message, logger: logger)
+        }
+    }
+
+    /// Runs `work` with the message's lease extended meanwhile.
+    private func holdingLease(_ message: SQSMessage, logger: Logger, _ work: () async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await heartbeat(message, logger: logger) }
+            await work()
+            group.cancelAll()
+        }
     }
 
     private var configuredResultQueue: SQSQueueURL? {
@@ -55,7 +69,7 @@ extension SQSQueuePoller {
         return url.isEmpty ? nil : try? SQSQueueURL(url)
     }
 
-    /// Runs a valid task with its lease extended at half of `visibility_seconds`, then replies.
+    /// Runs a valid task, then replies.
     private func run(_ task: DelegateTask, message: SQSMessage, receivedAt: Date, logger: Logger) async {
         guard let destination = task.replyTo.flatMap({ try? SQSQueueURL($0) }) ?? configuredResultQueue else {
             // Nowhere to send a result, not even a rejection: the task is dropped, loudly.
@@ -74,12 +88,7 @@ extension SQSQueuePoller {
                 "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
                 "operation": "\(task.operation.name.rawValue)", "receive_count": "\(message.receiveCount ?? 0)",
             ])
-        let result = await withTaskGroup(of: Void.self) { group in
-            group.addTask { await heartbeat(message, logger: logger) }
-            let result = await dispatcher.executeHoldingSlot(task, receivedAt: receivedAt, logger: logger)
-            group.cancelAll()
-            return result
-        }
+        let result = await dispatcher.executeHoldingSlot(task, receivedAt: receivedAt, logger: logger)
         dispatcher.connectors.count(connectorID: result.connectorId)
         await reply(result, to: destination, for: message, logger: logger)
     }

@@ -19,6 +19,8 @@ struct SQSQueuePoller: Sendable {
     static let maxBatch = 10
     static let backoffBase: Duration = .milliseconds(500)
     static let backoffCap: Duration = .seconds(30)
+    /// With `wait_seconds = 0`, how long an empty answer is followed by no receive.
+    static let shortPollPause: Duration = .seconds(1)
 
     var dispatcher: TaskDispatcher { intake.dispatcher }
 
@@ -59,6 +61,12 @@ struct SQSQueuePoller: Sendable {
                     }
                 } else {
                     intake.status.update(queue.url) { $0.lastReceive = dispatcher.now }
+                }
+                if messages.isEmpty, sqs.waitSeconds == 0 {
+                    // Short polling: an empty queue is asked again after a pause, not at once.
+                    await release(slots: reserved)
+                    reserved = 0
+                    try? await intake.sleeper.sleep(for: Self.shortPollPause)
                 }
                 for message in messages.prefix(reserved) {
                     reserved -= 1

@@ -163,7 +163,7 @@ import Testing
 
         let second = try fleet.start(
             configuration: fleet.configuration(
-                name: "sqs-rescuer", tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 3),
+                name: "sqs-rescuer", tags: ["blue"], queues: [tasks], resultQueue: results),
             name: "sqs-rescuer")
         let received = try await fleet.collect(from: results, within: .seconds(120)) { $0.count >= total }
         let ids = received.compactMap { SQSFleet.object($0)["id"] as? String }
@@ -215,17 +215,17 @@ import Testing
         let fleet = try await SQSFleet.make()
         let tasks = try await fleet.queue("slow")
         let results = try await fleet.queue("slow-results")
-        // Secrets Manager answering after 8 s: four times the 2 s lease.
+        // Secrets Manager answering after 12 s: three times the 4 s lease.
         let slow = try LoopbackHTTPServer { _ in
             var response = DaemonTestFixtures.getSecretValueResponse(name: "slow", value: "slow-value")
-            response.delay = .seconds(8)
+            response.delay = .seconds(12)
             return response
         }
         defer { slow.stop() }
         var daemons: [DaemonProcess] = []
         for name in ["sqs-slow-1", "sqs-slow-2"] {
             let configuration = fleet.configuration(
-                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 2,
+                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 4,
                 secretsManagerEndpoint: slow.baseURL)
             daemons.append(try fleet.start(configuration: configuration, name: name))
         }
