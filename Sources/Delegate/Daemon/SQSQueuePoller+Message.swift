@@ -10,7 +10,7 @@ extension SQSQueuePoller {
     /// Handles one received message, holding one concurrency slot: a task not for this delegate is
     /// released (visible again in 1-3 s), an invalid one gets a `rejected` result and is deleted,
     /// a valid one runs and is deleted once its result was sent. From the selection on until the
-    /// message is deleted (or left), its lease is extended every half `visibility_seconds`.
+    /// message is deleted (or left), its lease is extended every third of `visibility_seconds`.
     func handle(_ message: SQSMessage) async {
         var logger = logger
         logger[metadataKey: "sqs_message_id"] = "\(message.messageId)"
@@ -93,12 +93,13 @@ extension SQSQueuePoller {
         await reply(result, to: destination, for: message, logger: logger)
     }
 
-    /// Extends the message's lease to `visibility_seconds` every half lease until cancelled.
+    /// Extends the message's lease to `visibility_seconds` every third of it until cancelled: two
+    /// thirds of a lease are left for a slow or retried `ChangeMessageVisibility`.
     private func heartbeat(_ message: SQSMessage, logger: Logger) async {
         while !Task.isCancelled {
             let visibility = intake.settings().visibilitySeconds
             do {
-                try await intake.sleeper.sleep(for: .milliseconds(visibility * 500))
+                try await intake.sleeper.sleep(for: .milliseconds(visibility * 1000 / 3))
             } catch {
                 return
             }

@@ -215,7 +215,7 @@ import Testing
         let fleet = try await SQSFleet.make()
         let tasks = try await fleet.queue("slow")
         let results = try await fleet.queue("slow-results")
-        // Secrets Manager answering after 12 s: three times the 4 s lease.
+        // Secrets Manager answering after 12 s (within the 15 s request timeout): over twice the 5 s lease.
         let slow = try LoopbackHTTPServer { _ in
             var response = DaemonTestFixtures.getSecretValueResponse(name: "slow", value: "slow-value")
             response.delay = .seconds(12)
@@ -225,7 +225,7 @@ import Testing
         var daemons: [DaemonProcess] = []
         for name in ["sqs-slow-1", "sqs-slow-2"] {
             let configuration = fleet.configuration(
-                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 4,
+                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 5,
                 secretsManagerEndpoint: slow.baseURL)
             daemons.append(try fleet.start(configuration: configuration, name: name))
         }
