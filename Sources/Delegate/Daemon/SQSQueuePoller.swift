@@ -68,6 +68,11 @@ struct SQSQueuePoller: Sendable {
                     reserved = 0
                     try? await intake.sleeper.sleep(for: Self.shortPollPause)
                 }
+                // More than asked for (no SQS does that): not kept without a slot.
+                for extra in messages.dropFirst(reserved) {
+                    try? await intake.client(for: queue).changeMessageVisibility(
+                        queue: queue, receiptHandle: extra.receiptHandle, seconds: 0, logger: logger)
+                }
                 for message in messages.prefix(reserved) {
                     reserved -= 1
                     let token = await intake.inHand.enter(deadline: .seconds(DelegateTask.deadlineRange.upperBound))
