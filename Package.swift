@@ -11,6 +11,7 @@ import PackageDescription
 /// - `AWSCore`: signed AWS calls, retries, error decoding, clock skew.
 /// - `AWSCredentials`: access keys by reference, environment, IMDSv2, STS AssumeRole, caching.
 /// - `SecretsManager`: the Secrets Manager operations.
+/// - `SQS`: the Amazon SQS operations the fleet queue needs (AWS JSON 1.0).
 /// - `TaskQueue`: the spool directory and the Unix socket.
 /// - `Delegate`: configuration, task model, selection, execution, the daemon.
 /// - `Systemd`: sd_notify, the journal log handler, socket activation, and the process settings a
@@ -86,6 +87,13 @@ let package = Package(
             ]
         ),
         .target(
+            name: "SQS",
+            dependencies: [
+                "AWSCore", "SigV4", "HTTP",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "TaskQueue",
             dependencies: [
                 .product(name: "Logging", package: "swift-log")
@@ -101,7 +109,7 @@ let package = Package(
         .target(
             name: "Delegate",
             dependencies: [
-                "AWSCore", "AWSCredentials", "SecretsManager", "HTTP", "TaskQueue", "Systemd", "Sealing",
+                "AWSCore", "AWSCredentials", "SecretsManager", "SQS", "HTTP", "TaskQueue", "Systemd", "Sealing",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -137,9 +145,10 @@ let package = Package(
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "SecretsManager", "TestSupport"]),
         .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "AWSCredentials", "TestSupport"]),
+        .testTarget(name: "SQSTests", dependencies: ["SQS", "AWSCore", "SigV4", "TestSupport"]),
         .testTarget(name: "TaskQueueTests", dependencies: ["TaskQueue", "TestSupport"]),
         .testTarget(
-            name: "DelegateTests", dependencies: ["Delegate", "SecretsManager", "AWSCore", "Sealing", "TestSupport"]),
+            name: "DelegateTests", dependencies: ["Delegate", "SecretsManager", "SQS", "AWSCore", "Sealing", "TestSupport"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
     ]
 )

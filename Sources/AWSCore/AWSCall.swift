@@ -5,7 +5,7 @@ import SigV4
 /// One AWS API call, encoded for its protocol and ready to be signed and sent.
 public struct AWSCall: Sendable {
     public enum WireProtocol: Sendable, Equatable {
-        /// JSON 1.1 with `X-Amz-Target` (Secrets Manager).
+        /// AWS JSON 1.0 or 1.1 with `X-Amz-Target` (SQS, Secrets Manager).
         case json
         /// The query protocol: form-encoded POST, XML response (STS, IAM).
         case query
@@ -17,13 +17,14 @@ public struct AWSCall: Sendable {
     public var headers: HTTPHeaders
     public var body: Data
 
-    /// A JSON 1.1 call such as `AWSCall.json(targetPrefix: "secretsmanager", operation: "GetSecretValue", body:)`.
-    public static func json(targetPrefix: String, operation: String, body: Data) -> AWSCall {
+    /// A JSON call such as `AWSCall.json(targetPrefix: "secretsmanager", operation: "GetSecretValue", body:)`:
+    /// JSON 1.1 by default, `jsonVersion: "1.0"` for services on AWS JSON 1.0 (SQS).
+    public static func json(targetPrefix: String, operation: String, body: Data, jsonVersion: String = "1.1") -> AWSCall {
         AWSCall(
             operation: operation,
             wireProtocol: .json,
             headers: [
-                "Content-Type": "application/x-amz-json-1.1",
+                "Content-Type": "application/x-amz-json-\(jsonVersion)",
                 "X-Amz-Target": "\(targetPrefix).\(operation)",
             ],
             body: body

@@ -20,6 +20,10 @@ public enum LogEventKind: String, Sendable, CaseIterable, CustomStringConvertibl
     case staticStabilityEngaged = "static-stability-engaged"
     case credentialServed = "credential-served"
     case credentialRefused = "credential-refused"
+    /// An SQS queue cannot be used (denied, missing, throttled, unreachable); `QUEUE_URL` names it.
+    case queueFailing = "queue-failing"
+    /// An SQS queue that was failing works again.
+    case queueRecovered = "queue-recovered"
 
     /// The journal `MESSAGE_ID`: 32 lowercase hex digits, generated once with
     /// `systemd-id128 new`.
@@ -38,6 +42,8 @@ public enum LogEventKind: String, Sendable, CaseIterable, CustomStringConvertibl
         case .staticStabilityEngaged: "d941897b9a694ce7ad0279f7c6f135a2"
         case .credentialServed: "e55db4e34ab243a295689df89ea6c2ad"
         case .credentialRefused: "111c1dbfd96e46589d35c40901d07e07"
+        case .queueFailing: "dd537e94b0334adeb1d8c24398d08508"
+        case .queueRecovered: "cf1cc538b5d44238b900d6b7d4064165"
         }
     }
 

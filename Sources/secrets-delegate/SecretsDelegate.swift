@@ -49,8 +49,14 @@ struct Run: AsyncParsableCommand {
 
 struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Hand a task to a delegate through its socket or spool.",
-        discussion: "Without --socket or --spool, the configuration's socket_path (or else spool_dir) is used.")
+        abstract: "Hand a task to a delegate through its socket, its spool or an SQS queue.",
+        discussion: """
+            Without --socket, --spool or --sqs, the configuration's socket_path (or else spool_dir) is used. \
+            With --sqs, the task (which needs an id) is sent to that queue, signed with the configuration's \
+            identity ([identity] sources: environment credentials, then IMDS); with --wait, the result is taken \
+            from the reply queue (--reply-queue, else the task's replyTo, else [sqs] result_queue_url): only the \
+            message whose taskId is this task's is deleted, others are made visible again at once.
+            """)
 
     @OptionGroup var options: ConfigOption
 
@@ -59,6 +65,14 @@ struct Submit: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The spool directory.", valueName: "DIR"))
     var spool: String?
+
+    @Option(help: ArgumentHelp("Send the task to this SQS queue.", valueName: "QUEUE_URL"))
+    var sqs: String?
+
+    @Option(
+        name: .customLong("reply-queue"),
+        help: ArgumentHelp("With --sqs: the queue the result goes to (set as the task's replyTo).", valueName: "URL"))
+    var replyQueue: String?
 
     @Flag(help: "Wait for the result, print it, and exit 0 if the task succeeded, 1 if not.")
     var wait = false
@@ -73,7 +87,10 @@ struct Submit: AsyncParsableCommand {
     var task: String
 
     func validate() throws {
-        if socket != nil, spool != nil { throw ValidationError("use --socket or --spool, not both") }
+        if [socket, spool, sqs].compactMap({ $0 }).count > 1 {
+            throw ValidationError("use one of --socket, --spool and --sqs")
+        }
+        if replyQueue != nil, sqs == nil { throw ValidationError("--reply-queue needs --sqs") }
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
         if seal, !wait { throw ValidationError("--seal needs --wait: only this process could open the result") }
     }
@@ -86,7 +103,16 @@ struct Submit: AsyncParsableCommand {
         } catch {
             try finish(CommandOutcome(errorOutput: "secrets-delegate: configuration error: \(error)", status: ExitStatus.configuration))
         }
-        guard let destination = TaskSubmitter.destination(socket: socket, spool: spool, configuration: configuration) else {
+        let sqsDestination = sqs.map { url in
+            TaskSubmitter.Destination.sqs(
+                .init(
+                    queueURL: url, replyQueueURL: replyQueue, configuration: configuration,
+                    environment: ProcessInfo.processInfo.environment))
+        }
+        guard
+            let destination = sqsDestination
+                ?? TaskSubmitter.destination(socket: socket, spool: spool, configuration: configuration)
+        else {
             try finish(CommandOutcome(errorOutput: "secrets-delegate: no --socket or --spool, and the configuration has neither", status: ExitStatus.usage))
         }
         let data: Data

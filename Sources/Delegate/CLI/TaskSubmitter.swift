@@ -12,6 +12,8 @@ public struct TaskSubmitter: Sendable {
     public enum Destination: Sendable, Equatable {
         case socket(String)
         case spool(String)
+        /// An SQS queue (docs/INTERFACE.md section 12).
+        case sqs(SQSDestination)
     }
 
     public var destination: Destination
@@ -60,6 +62,8 @@ public struct TaskSubmitter: Sendable {
             return await submitToSocket(task, id: id, path: path, privateKey: privateKey)
         case .spool(let directory):
             return await submitToSpool(task, id: id, directory: directory, privateKey: privateKey)
+        case .sqs(let target):
+            return await submitToSQS(task, id: id, object: object, to: target, privateKey: privateKey)
         }
     }
 
@@ -152,13 +156,24 @@ public struct TaskSubmitter: Sendable {
         } catch {
             return .failure(SealedResultError("cannot generate a key pair: \(error)"))
         }
+        guard let sealed = inserting(field: "sealTo", value: Data(pair.publicKey).base64EncodedString(), into: task) else {
+            return .failure(SealedResultError("the task is not a JSON object"))
+        }
+        return .success((sealed, pair.privateKey))
+    }
+
+    /// `task` with `"<field>":"<value>"` as its first member, the rest kept byte for byte; nil if
+    /// the task is not a JSON object. `value` gets its quotes and backslashes escaped; it must
+    /// hold no control characters (base64, a checked queue URL).
+    static func inserting(field name: String, value: String, into task: Data) -> Data? {
         let bytes = Array(task)
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
         guard let brace = bytes.firstIndex(where: { !isSpace($0) }), bytes[brace] == UInt8(ascii: "{") else {
-            return .failure(SealedResultError("the task is not a JSON object"))
+            return nil
         }
         let empty = bytes[(brace + 1)...].first(where: { !isSpace($0) }) == UInt8(ascii: "}")
-        let field = #""sealTo":""# + Data(pair.publicKey).base64EncodedString() + (empty ? #"""# : #"","#)
-        return .success((Data(bytes[...brace] + Array(field.utf8) + bytes[(brace + 1)...]), pair.privateKey))
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        let field = "\"\(name)\":\"" + escaped + (empty ? "\"" : "\",")
+        return Data(bytes[...brace] + Array(field.utf8) + bytes[(brace + 1)...])
     }
 }

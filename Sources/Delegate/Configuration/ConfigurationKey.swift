@@ -63,12 +63,18 @@ struct ConfigurationKey: Sendable {
         case ("aws", "request_timeout_seconds"): .seconds(\.aws.requestTimeoutSeconds)
         case ("aws", "max_attempts"): .integer(\.aws.maxAttempts)
         case ("identity", "sources"): .identitySources
+        case ("sqs", "queue_urls"): .stringList(\.sqs.queueURLs)
+        case ("sqs", "region"): .string(\.sqs.region)
+        case ("sqs", "endpoint"): .string(\.sqs.endpoint)
+        case ("sqs", "wait_seconds"): .integer(\.sqs.waitSeconds)
+        case ("sqs", "visibility_seconds"): .integer(\.sqs.visibilitySeconds)
+        case ("sqs", "result_queue_url"): .string(\.sqs.resultQueueURL)
         default: .string(\.credentials.directory)  // ("credentials", "directory")
         }
     }
 
     /// Every section, in the order the spec and `renderTOML()` list them.
-    static let sections = ["delegate", "queue", "aws", "identity", "credentials"]
+    static let sections = ["delegate", "queue", "aws", "identity", "credentials", "sqs"]
 
     /// Every key, in the order of the spec.
     static let all: [ConfigurationKey] = [
@@ -95,6 +101,12 @@ struct ConfigurationKey: Sendable {
         .init(section: "aws", name: "max_attempts"),
         .init(section: "identity", name: "sources"),
         .init(section: "credentials", name: "directory"),
+        .init(section: "sqs", name: "queue_urls"),
+        .init(section: "sqs", name: "region"),
+        .init(section: "sqs", name: "endpoint"),
+        .init(section: "sqs", name: "wait_seconds"),
+        .init(section: "sqs", name: "visibility_seconds"),
+        .init(section: "sqs", name: "result_queue_url"),
     ]
 
     static func find(section: String, name: String) -> ConfigurationKey? {

@@ -123,6 +123,9 @@ extension DelegateConfiguration {
 
         // [credentials]
         if let reason = Self.pathProblem(credentials.directory) { throw fail("credentials", "directory", reason) }
+
+        // [sqs]
+        if let (name, reason) = sqs.problem() { throw fail("sqs", name, reason) }
     }
 
     /// The name names the claim directory `cur/<name>/`, so it must be a safe path component.

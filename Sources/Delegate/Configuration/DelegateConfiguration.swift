@@ -9,6 +9,8 @@ public struct DelegateConfiguration: Sendable, Equatable {
     public var aws: AWSSection
     public var identity: IdentitySection
     public var credentials: CredentialsSection
+    /// `[sqs]`: the fleet queue (docs/INTERFACE.md section 12); off while `queue_urls` is empty.
+    public var sqs = SQSSection()
     /// Named connectors by id: `[connectors.<id>]` tables and `connectors.d/<id>.toml` drop-ins
     /// (docs/INTERFACE.md section 9).
     public var connectors: [String: NamedConnector] = [:]

@@ -127,6 +127,12 @@ public final class ConnectorCatalog: Sendable {
                 return refuse(
                     .notAuthorized, "connector \(id) may not be used by \(principal) (\(operation) was refused)")
             }
+        } else if policy.restrictsPrincipals, let queueURL = principal.queueURL {
+            // An SQS task: only its queue can admit it (section 9).
+            if !policy.allowedQueues.contains(queueURL) {
+                return refuse(
+                    .notAuthorized, "connector \(id) may not be used by \(principal) (\(operation) was refused)")
+            }
         } else if policy.restrictsPrincipals, principal.uid != 0 {
             let uids = snapshot.uids[id] ?? []
             let gids = snapshot.gids[id] ?? []
@@ -147,10 +153,10 @@ public final class ConnectorCatalog: Sendable {
                 "connector \(id) does not allow \(operation) (requested by \(principal)); it allows "
                     + (operations.isEmpty ? "no operation" : operations.map(\.rawValue).joined(separator: ", ")))
         }
-        if policy.requireSealedResults, principal.intake == .spool, task.sealTo == nil {
+        if policy.requireSealedResults, principal.intake == .spool || principal.intake == .queue, task.sealTo == nil {
             return refuse(
                 .sealingRequired,
-                "connector \(id) requires sealed results: a spool task must carry sealTo (\(operation) requested by "
+                "connector \(id) requires sealed results: a \(principal.intake == .queue ? "queue" : "spool") task must carry sealTo (\(operation) requested by "
                     + "\(principal))")
         }
         return nil

@@ -10,6 +10,8 @@ public struct TaskPrincipal: Sendable, Equatable, CustomStringConvertible {
         case spool
         /// A systemd credential request (section 11): the unit named in the helper's address.
         case unit
+        /// An SQS task: the queue it came from (`queueURL`); `uid` means nothing then.
+        case queue
     }
 
     public let intake: Intake
@@ -18,6 +20,8 @@ public struct TaskPrincipal: Sendable, Equatable, CustomStringConvertible {
     public let gid: UInt32?
     /// The unit asking through the credentials socket (``Intake/unit`` only).
     public private(set) var unit: String? = nil
+    /// The queue an SQS task came from (queue only).
+    public var queueURL: String? = nil
 
     public init(intake: Intake, uid: UInt32, gid: UInt32? = nil) {
         self.intake = intake
@@ -41,9 +45,19 @@ public struct TaskPrincipal: Sendable, Equatable, CustomStringConvertible {
         return principal
     }
 
-    /// `uid 65534 (nobody)`: a uid and, when it has one, the user's name; `unit app.service`.
+    /// An SQS task from `queueURL`. It is no local user: `uid` is `UInt32.max` (never root) and
+    /// only `allowed_queues` admits it.
+    public static func sqsQueue(_ queueURL: String) -> TaskPrincipal {
+        var principal = TaskPrincipal(intake: .queue, uid: .max)
+        principal.queueURL = queueURL
+        return principal
+    }
+
+    /// `uid 65534 (nobody)`: a uid and, when it has one, the user's name; `unit app.service`;
+    /// `queue <url>` for SQS.
     public var description: String {
         if let unit { return "unit \(unit)" }
+        if let queueURL { return "queue \(queueURL)" }
         return "uid \(uid)" + (PeerPolicy.userName(ofUID: uid).map { " (\($0))" } ?? "")
     }
 }

@@ -18,6 +18,14 @@ public actor ConcurrencyLimiter {
         await withCheckedContinuation { waiters.append($0) }
     }
 
+    /// Takes up to `count` slots that are free now, without waiting (none while others wait).
+    public func tryAcquire(upTo count: Int) -> Int {
+        guard waiters.isEmpty else { return 0 }
+        let taken = max(0, min(count, limit - running))
+        running += taken
+        return taken
+    }
+
     /// Frees a slot, handing it to the longest waiter.
     public func release() {
         if running <= limit, !waiters.isEmpty {

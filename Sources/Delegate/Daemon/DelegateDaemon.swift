@@ -25,6 +25,8 @@ public final class DelegateDaemon: Service, Sendable {
     let logger: Logger
     /// Rate-limits the warnings producers and peers can trigger, for every intake.
     let logLimiter = LogRateLimiter()
+    /// Per-queue counters of the SQS intake.
+    let sqsStatus = SQSQueueStatus()
 
     /// What the daemon is started with.
     public struct Settings: Sendable {
@@ -98,7 +100,9 @@ public final class DelegateDaemon: Service, Sendable {
             ])
 
         let intake = Intake(watcher: watcher, socket: socket)
+        let sqs = sqsIntake()
         await withTaskGroup(of: Void.self) { group in
+            group.addTask { await sqs.run() }
             if let spool = components.spool, let watcher {
                 group.addTask {
                     await SpoolIntake(
@@ -120,7 +124,11 @@ public final class DelegateDaemon: Service, Sendable {
             watcher?.stop()
             socket?.stopAccepting()
             credentialsSocket?.stopAccepting()
-            let idle = await dispatcher.inFlight.waitUntilIdle(timeout: settings.gracePeriod)
+            var idle = await dispatcher.inFlight.waitUntilIdle(timeout: settings.gracePeriod)
+            // SQS loops finish their last long poll (releasing what it brought) and send the
+            // results of the tasks that are done.
+            let poll = self.configuration.current.sqs.waitSeconds + Int(self.configuration.current.aws.requestTimeoutSeconds)
+            idle = await sqs.waitUntilSettled(timeout: idle ? .seconds(poll + 5) : .zero) && idle
             if !idle {
                 logger.warning(
                     "tasks still running after the grace period are cancelled; spool tasks among them run again at the next start"
@@ -134,6 +142,15 @@ public final class DelegateDaemon: Service, Sendable {
         socket?.shutdown()
         components.httpClientToShutDown?.shutdown()
         logger.info("stopped", metadata: ["counts": "\(dispatcher.status.snapshot)"])
+    }
+
+    /// The SQS intake; idle while `[sqs] queue_urls` is empty, and it follows reloads.
+    private func sqsIntake() -> SQSIntake {
+        let registry = components.registry
+        return SQSIntake(
+            dispatcher: dispatcher, settings: { [configuration] in configuration.current.sqs },
+            clients: components.clients, identity: { registry.identity }, status: sqsStatus, sleeper: ClockSleeper(),
+            random: { Double.random(in: 0..<1) }, logLimiter: logLimiter, logger: logger)
     }
 
     /// The intake `run()` opened, which a reload retunes (rescan interval, socket peers).
@@ -367,6 +384,8 @@ public final class DelegateDaemon: Service, Sendable {
             "credentialRequests": .object([
                 "served": .integer(Int64(credentialCounts.served)), "refused": .integer(Int64(credentialCounts.refused)),
             ]),
+            // Per SQS queue: received, released, deleted, result send failures, last receive, error.
+            "queues": sqsStatus.report,
         ])
     }
 }

@@ -46,11 +46,19 @@ public final class AWSClientPool: Sendable {
         client { settings in AWSServiceEndpoint(signingName: "sts", region: region, url: settings.stsEndpoint) }
     }
 
-    private func client(_ endpoint: (Settings) -> AWSServiceEndpoint) -> AWSClient {
+    /// A client for SQS at `endpoint`; its request timeout leaves room for a long poll's wait
+    /// (at most 20 s) besides `[aws] request_timeout_seconds`.
+    public func sqs(_ endpoint: AWSServiceEndpoint) -> AWSClient {
+        client({ _ in endpoint }, longPollSeconds: 20)
+    }
+
+    private func client(_ endpoint: (Settings) -> AWSServiceEndpoint, longPollSeconds: Int = 0) -> AWSClient {
         state.withLock { state in
             let key = endpoint(state.settings)
             if let existing = state.clients[key] { return existing }
-            let created = AWSClient(endpoint: key, options: state.settings.options, httpClient: http, clock: clock)
+            var options = state.settings.options
+            options.requestTimeout += .seconds(longPollSeconds)
+            let created = AWSClient(endpoint: key, options: options, httpClient: http, clock: clock)
             state.clients[key] = created
             return created
         }

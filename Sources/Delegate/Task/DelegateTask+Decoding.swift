@@ -1,5 +1,6 @@
 import Foundation
 import TaskQueue
+import SQS
 import SecretsManager
 
 extension DelegateTask {
@@ -76,7 +77,7 @@ extension DelegateTask {
     }
 
     private static let topLevelFields: Set<String> = [
-        "id", "connector", "operation", "params", "deadlineSeconds", "sealTo",
+        "id", "connector", "operation", "params", "deadlineSeconds", "sealTo", "replyTo",
     ]
 
     private static func decode(
@@ -124,10 +125,16 @@ extension DelegateTask {
 
         let deadline = try task.optionalInt("deadlineSeconds", range: deadlineRange) ?? defaultDeadlineSeconds
         let sealTo = try decodeSealTo(task)
+        let replyTo = try task.optionalString("replyTo")
+        if let replyTo, (try? SQSQueueURL(replyTo)) == nil {
+            throw .invalid("replyTo must be an SQS queue URL (https://host/account/name)")
+        }
         try task.refuseUnknown(topLevelFields, what: "a task", checkPlaintextSecrets: true)
-        return DelegateTask(
+        var decoded = DelegateTask(
             id: id, connector: connector, operation: operation, deadlineSeconds: deadline, sealTo: sealTo,
             connectorPolicy: named?.policy)
+        decoded.replyTo = replyTo
+        return decoded
     }
 }
 

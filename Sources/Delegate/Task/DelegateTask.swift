@@ -14,6 +14,8 @@ public struct DelegateTask: Sendable, Equatable {
     public let sealTo: SealingKey?
     /// The policy of the named connector the task used; nil for an inline connector object.
     public let connectorPolicy: ConnectorPolicy?
+    /// The SQS queue its result goes to (`replyTo`, section 12); only the SQS intake uses it.
+    public var replyTo: String? = nil
 
     public init(
         id: String, connector: Connector, operation: TaskOperation, deadlineSeconds: Int, sealTo: SealingKey? = nil,

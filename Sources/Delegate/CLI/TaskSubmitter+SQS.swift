@@ -1,0 +1,143 @@
+import AWSCore
+import Foundation
+import HTTP
+import Logging
+import SQS
+
+extension TaskSubmitter {
+    /// `submit --sqs QUEUE_URL [--reply-queue URL]`: where the task goes and where its result comes
+    /// back, signed with the configuration's identity (`[identity]`: environment credentials, then
+    /// IMDS).
+    public struct SQSDestination: Sendable, Equatable {
+        public var queueURL: String
+        /// `--reply-queue`; else the task's own `replyTo`, else `[sqs] result_queue_url`.
+        public var replyQueueURL: String?
+        public var configuration: DelegateConfiguration
+        public var environment: [String: String]
+
+        public init(
+            queueURL: String, replyQueueURL: String?, configuration: DelegateConfiguration,
+            environment: [String: String]
+        ) {
+            self.queueURL = queueURL
+            self.replyQueueURL = replyQueueURL
+            self.configuration = configuration
+            self.environment = environment
+        }
+    }
+
+    /// How long one receive on the reply queue waits; a message of another task seen meanwhile is
+    /// made visible again at once.
+    static let replyPollSeconds = 5
+
+    func submitToSQS(_ task: Data, id: String?, object: [String: Any], to target: SQSDestination, privateKey: [UInt8]?)
+        async -> CommandOutcome
+    {
+        guard let id else {
+            return .failure("a task sent to SQS needs an id (the delegate has no file name to take one from)", status: ExitStatus.usage)
+        }
+        let queue: SQSQueueURL
+        var reply: SQSQueueURL?
+        var body = task
+        do throws(AWSError) {
+            queue = try SQSQueueURL(target.queueURL)
+            if let given = target.replyQueueURL {
+                reply = try SQSQueueURL(given)
+                if object["replyTo"] == nil {
+                    guard let withReply = Self.inserting(field: "replyTo", value: given, into: task) else {
+                        return .failure("the task is not a JSON object", status: ExitStatus.usage)
+                    }
+                    body = withReply
+                }
+            } else if let replyTo = object["replyTo"] as? String {
+                reply = try SQSQueueURL(replyTo)
+            } else if !target.configuration.sqs.resultQueueURL.isEmpty {
+                reply = try SQSQueueURL(target.configuration.sqs.resultQueueURL)
+            }
+        } catch {
+            return .failure(error.message, status: ExitStatus.usage)
+        }
+        guard body.count <= SQSMessageLimit.bytes else {
+            return .failure("the task is \(body.count) bytes; an SQS message holds at most \(SQSMessageLimit.bytes)", status: ExitStatus.usage)
+        }
+        if wait, reply == nil {
+            return .failure("--wait needs a reply queue: --reply-queue, the task's replyTo or [sqs] result_queue_url", status: ExitStatus.usage)
+        }
+        let logger = Logger(label: "secrets-delegate.submit", factory: { _ in SwiftLogNoOpLogHandler() })
+        let http: CurlHTTPClient
+        do {
+            http = try CurlHTTPClient(
+                configuration: .init(environment: target.environment, userAgent: "secrets-delegate/\(DelegateVersion.current)"),
+                logger: logger)
+        } catch {
+            return .failure("cannot set up HTTP: \(error)", status: ExitStatus.unavailable)
+        }
+        defer { http.shutdown() }
+        let identity = DelegateDaemon.Components.identity(
+            target.configuration, environment: target.environment, http: http, clock: SystemWallClock())
+        func client(for queue: SQSQueueURL) -> SQSClient {
+            let sqs = target.configuration.sqs
+            return SQSClient(
+                aws: AWSClient(
+                    endpoint: queue.endpoint(region: sqs.signingRegion(for: queue), endpointOverride: sqs.endpoint),
+                    options: AWSClientOptions(
+                        maxAttempts: target.configuration.aws.maxAttempts,
+                        requestTimeout: .seconds(Int(target.configuration.aws.requestTimeoutSeconds) + Self.replyPollSeconds)),
+                    httpClient: http),
+                credentials: identity)
+        }
+        do throws(AWSError) {
+            try await client(for: queue).sendMessage(
+                queue: queue, body: String(decoding: body, as: UTF8.self), attributes: ["taskId": id], groupID: id,
+                deduplicationID: id, logger: logger)
+        } catch {
+            return .failure("the task could not be sent to \(queue): \(error)", status: ExitStatus.unavailable)
+        }
+        guard wait, let reply else {
+            return CommandOutcome(output: "submitted \(id) to \(queue)", status: ExitStatus.success)
+        }
+        return await waitForResult(id: id, on: reply, client: client(for: reply), privateKey: privateKey, logger: logger)
+    }
+
+    /// Takes this task's result from `reply` (and deletes it); every other message is made visible
+    /// again at once, for whoever waits for it.
+    private func waitForResult(
+        id: String, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?, logger: Logger
+    ) async -> CommandOutcome {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let remaining = (deadline - ContinuousClock.now).components.seconds
+            let messages: [SQSMessage]
+            do throws(AWSError) {
+                messages = try await client.receiveMessage(
+                    queue: reply,
+                    options: .init(
+                        maxMessages: 10, waitSeconds: Int(max(0, min(Int64(Self.replyPollSeconds), remaining))),
+                        visibilitySeconds: 30, attributeNames: [], messageAttributeNames: ["taskId"]),
+                    logger: logger)
+            } catch {
+                return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
+            }
+            var found: SQSMessage?
+            for message in messages {
+                if found == nil, message.messageAttributes["taskId"]?.stringValue == id {
+                    found = message
+                } else {
+                    try? await client.changeMessageVisibility(
+                        queue: reply, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
+                }
+            }
+            if let found {
+                try? await client.deleteMessage(queue: reply, receiptHandle: found.receiptHandle, logger: logger)
+                return Self.outcome(forResult: Data(found.body.utf8), expectedID: id, privateKey: privateKey)
+                    ?? .failure("the result message for \(id) is not its result", status: ExitStatus.unavailable)
+            }
+        }
+        return .failure("no result for \(id) on \(reply) within \(timeout); the task stays queued", status: ExitStatus.unavailable)
+    }
+}
+
+/// SQS's message size limit.
+enum SQSMessageLimit {
+    static let bytes = 256 * 1024
+}

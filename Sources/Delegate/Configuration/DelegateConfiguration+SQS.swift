@@ -1,0 +1,76 @@
+import AWSCore
+import SQS
+
+extension DelegateConfiguration {
+    /// `[sqs]`: the queues a fleet of delegates shares (docs/INTERFACE.md section 12), signed with
+    /// the delegate's own identity (`[identity]`).
+    public struct SQSSection: Sendable, Equatable {
+        /// Task queues, one long poll each; empty turns the SQS intake off.
+        public var queueURLs: [String]
+        /// The signing region; empty means the region in each queue URL's host
+        /// (`sqs.<region>.amazonaws.com`).
+        public var region: String
+        /// Endpoint override (VPC endpoint, emulator); empty means each queue URL's own host.
+        public var endpoint: String
+        /// Long polling: how long one receive waits for a message, 0-20 s.
+        public var waitSeconds: Int
+        /// The lease a received task gets, extended while it runs.
+        public var visibilitySeconds: Int
+        /// Where results go when a task names no `replyTo`; empty: nowhere.
+        public var resultQueueURL: String
+
+        public init(
+            queueURLs: [String] = [], region: String = "", endpoint: String = "", waitSeconds: Int = 20,
+            visibilitySeconds: Int = 60, resultQueueURL: String = ""
+        ) {
+            self.queueURLs = queueURLs
+            self.region = region
+            self.endpoint = endpoint
+            self.waitSeconds = waitSeconds
+            self.visibilitySeconds = visibilitySeconds
+            self.resultQueueURL = resultQueueURL
+        }
+
+        public static let waitSecondsRange = 0...20
+        /// At least 2 s so that the heartbeat at half the lease has time to land; at most SQS's 12 h.
+        public static let visibilitySecondsRange = 2...43_200
+
+        /// The signing region for `queue`: `region` when set, else the one its host names.
+        public func signingRegion(for queue: SQSQueueURL) -> String {
+            if !region.isEmpty { return region }
+            let host = queue.origin.split(separator: "/").last.map(String.init) ?? ""
+            let labels = host.split(separator: ".")
+            if labels.count >= 3, labels[0] == "sqs" { return String(labels[1]) }
+            return "us-east-1"
+        }
+
+        /// The first key with a bad value and why.
+        func problem() -> (String, String)? {
+            var seen: Set<String> = []
+            for (index, url) in queueURLs.enumerated() {
+                if (try? SQSQueueURL(url)) == nil {
+                    return ("queue_urls", "entry \(index + 1) \(quoted(url)) is not a queue URL (https://host/account/name)")
+                }
+                if !seen.insert(url).inserted { return ("queue_urls", "lists \(quoted(url)) twice") }
+            }
+            if !region.isEmpty, !region.unicodeScalars.allSatisfy({ DelegateConfiguration.isNameScalar($0) }) {
+                return ("region", "\(quoted(region)) is not a region name")
+            }
+            if let reason = DelegateConfiguration.endpointProblem(endpoint, emptyAllowed: true) {
+                return ("endpoint", reason)
+            }
+            guard Self.waitSecondsRange.contains(waitSeconds) else {
+                return ("wait_seconds", "must be between 0 and 20, not \(waitSeconds)")
+            }
+            guard Self.visibilitySecondsRange.contains(visibilitySeconds) else {
+                return ("visibility_seconds", "must be between 2 and 43200, not \(visibilitySeconds)")
+            }
+            if !resultQueueURL.isEmpty, (try? SQSQueueURL(resultQueueURL)) == nil {
+                return ("result_queue_url", "\(quoted(resultQueueURL)) is not a queue URL (https://host/account/name)")
+            }
+            return nil
+        }
+
+        private func quoted(_ text: String) -> String { DelegateConfiguration.quoted(text) }
+    }
+}

@@ -1,0 +1,105 @@
+import AWSCore
+import Foundation
+import Logging
+import SQS
+import Synchronization
+import TaskQueue
+
+/// Takes tasks from the `[sqs] queue_urls` (docs/INTERFACE.md section 12): one long-poll loop per
+/// queue (``SQSQueuePoller``), started and stopped as reloads change the list.
+///
+/// A queue's failures never touch the spool, the socket or the other queues. On a graceful stop
+/// the loops stop receiving, tasks in hand finish (their results are sent and their messages
+/// deleted), and messages not yet started are made visible again at once.
+struct SQSIntake: Sendable {
+    let dispatcher: TaskDispatcher
+    /// `[sqs]` as now in force (read at every receive, so a reload applies from the next one).
+    let settings: @Sendable () -> DelegateConfiguration.SQSSection
+    let clients: AWSClientPool
+    /// The delegate's own identity as now in force.
+    let identity: @Sendable () -> any CredentialProvider
+    let status: SQSQueueStatus
+    /// Messages in hand (received and not yet deleted or released), for a graceful stop.
+    let inHand = InFlightTracker()
+    /// Poll loops running; a loop ends after its last receive and its messages are settled.
+    let loops = InFlightTracker()
+    let sleeper: any Sleeper
+    /// A random number in `0..<1`, for backoff and release jitter.
+    let random: @Sendable () -> Double
+    let logLimiter: LogRateLimiter
+    let logger: Logger
+
+    /// How often the loop looks for queues a reload added.
+    static let supervisionInterval: Duration = .seconds(1)
+
+    func run() async {
+        let running = RunningQueues()
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled, !dispatcher.isStopping {
+                let wanted = Set(settings().queueURLs)
+                status.retain(wanted.union(running.urls.withLock { $0 }))
+                for url in wanted.sorted() where running.urls.withLock({ $0.insert(url).inserted }) {
+                    let token = await loops.enter(deadline: .seconds(86_400))
+                    group.addTask {
+                        await poller(for: url)?.run()
+                        running.urls.withLock { _ = $0.remove(url) }
+                        await loops.leave(token)
+                    }
+                }
+                try? await sleeper.sleep(for: Self.supervisionInterval)
+            }
+        }
+    }
+
+    /// After `dispatcher.stopIntake()`: returns when every loop has ended (its last receive
+    /// answered, the messages it brought made visible again) and no message is in hand, or after
+    /// `timeout`; true when all is settled.
+    func waitUntilSettled(timeout: Duration) async -> Bool {
+        let start = ContinuousClock.now
+        guard await loops.waitUntilIdle(timeout: timeout) else { return false }
+        return await inHand.waitUntilIdle(timeout: max(.zero, timeout - (ContinuousClock.now - start)))
+    }
+
+    private func poller(for url: String) -> SQSQueuePoller? {
+        guard let queue = try? SQSQueueURL(url) else { return nil }  // validated with the configuration
+        var logger = logger
+        logger[metadataKey: "queue_url"] = "\(url)"
+        return SQSQueuePoller(queue: queue, intake: self, logger: logger)
+    }
+
+    /// A client for calls about `queue` under the settings now in force.
+    func client(for queue: SQSQueueURL) -> SQSClient {
+        let sqs = settings()
+        return SQSClient(
+            aws: clients.sqs(queue.endpoint(region: sqs.signingRegion(for: queue), endpointOverride: sqs.endpoint)),
+            credentials: identity())
+    }
+
+    /// Records a queue call's outcome: a change of the queue's error state is logged once
+    /// (`queue-failing` / `queue-recovered`), with `QUEUE_URL`, and shown in `status`.
+    func record(_ failure: AWSError?, of operation: String, queue: SQSQueueURL, logger: Logger) {
+        let text = failure.map { "\(operation): \($0.code): \($0.message)" }
+        var previous: String?
+        status.update(queue.url) { counts in
+            previous = counts.errors[operation]
+            counts.errors[operation] = text
+        }
+        if let failure, let text, previous == nil || previous?.hasPrefix("\(operation): \(failure.code):") == false {
+            logger.error(
+                "SQS queue \(queue) cannot be used: \(text)",
+                metadata: [
+                    "event": "queue-failing", "operation": "\(operation)", "error_code": "\(failure.code)",
+                    "aws_request_id": "\(failure.requestId ?? "-")",
+                ])
+        } else if failure == nil, previous != nil {
+            logger.notice(
+                "SQS queue \(queue) works again (\(operation))",
+                metadata: ["event": "queue-recovered", "operation": "\(operation)"])
+        }
+    }
+}
+
+/// The queues whose loops run (a loop still draining after its queue left the list included).
+private final class RunningQueues: Sendable {
+    let urls = Mutex(Set<String>())
+}

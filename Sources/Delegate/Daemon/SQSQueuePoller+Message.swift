@@ -1,0 +1,179 @@
+import AWSCore
+import Foundation
+import Logging
+import SQS
+
+extension SQSQueuePoller {
+    /// The largest message body SQS carries, and so the largest task it can hold.
+    static let maximumMessageBytes = 256 * 1024
+
+    /// Handles one received message, holding one concurrency slot: a task not for this delegate is
+    /// released (visible again in 1-3 s), an invalid one gets a `rejected` result and is deleted,
+    /// a valid one runs and is deleted once its result was sent. From the selection on until the
+    /// message is deleted (or left), its lease is extended every third of `visibility_seconds`.
+    func handle(_ message: SQSMessage) async {
+        var logger = logger
+        logger[metadataKey: "sqs_message_id"] = "\(message.messageId)"
+        let receivedAt = dispatcher.now
+        if dispatcher.isStopping {
+            await release(message, afterSeconds: 0, logger: logger)
+            return
+        }
+        let body = Data(message.body.utf8)
+        let rejection: TaskRejection
+        if body.count > Self.maximumMessageBytes {
+            rejection = TaskRejection(
+                code: .invalidTask,
+                message: "the task message is \(body.count) bytes; at most \(Self.maximumMessageBytes) (256 KiB) are allowed")
+        } else {
+            if let envelope = TaskEnvelope.peek(body) {
+                // A connector this host does not know may be another delegate pool's: leave it.
+                let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
+                    ?? envelope.delegateSelectors
+                guard let selectors, dispatcher.matches(selectors).isAccepted else {
+                    logger.debug("queue task left for another delegate", metadata: ["task_id": "\(envelope.id ?? "-")"])
+                    await release(message, afterSeconds: 1 + Int(intake.random() * 3), logger: logger)
+                    return
+                }
+            }
+            do {
+                let task = try dispatcher.connectors.admit(body, defaultID: nil, by: .sqsQueue(queue.url))
+                await holdingLease(message, logger: logger) {
+                    await run(task, message: message, receivedAt: receivedAt, logger: logger)
+                }
+                return
+            } catch {
+                rejection = error
+            }
+        }
+        let result = dispatcher.rejected(
+            rejection, receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
+        dispatcher.connectors.count(connectorID: result.connectorId)
+        let destination = Self.readableReplyTo(in: body) ?? configuredResultQueue
+        await holdingLease(message, logger: logger) {
+            await reply(result, to: destination, for: message, logger: logger)
+        }
+    }
+
+    /// Runs `work` with the message's lease extended meanwhile.
+    private func holdingLease(_ message: SQSMessage, logger: Logger, _ work: () async -> Void) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await heartbeat(message, logger: logger) }
+            await work()
+            group.cancelAll()
+        }
+    }
+
+    private var configuredResultQueue: SQSQueueURL? {
+        let url = intake.settings().resultQueueURL
+        return url.isEmpty ? nil : try? SQSQueueURL(url)
+    }
+
+    /// Runs a valid task, then replies.
+    private func run(_ task: DelegateTask, message: SQSMessage, receivedAt: Date, logger: Logger) async {
+        guard let destination = task.replyTo.flatMap({ try? SQSQueueURL($0) }) ?? configuredResultQueue else {
+            // Nowhere to send a result, not even a rejection: the task is dropped, loudly.
+            _ = dispatcher.rejected(
+                TaskRejection(
+                    code: .invalidTask,
+                    message: "the task names no replyTo and [sqs] result_queue_url is empty; it was deleted unrun",
+                    taskID: task.id, operation: task.operation.name.rawValue, connectorID: task.connector.id),
+                receivedAt: receivedAt, logger: logger)
+            await delete(message, logger: logger)
+            return
+        }
+        logger.info(
+            "task received from an SQS queue",
+            metadata: [
+                "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
+                "operation": "\(task.operation.name.rawValue)", "receive_count": "\(message.receiveCount ?? 0)",
+            ])
+        let result = await dispatcher.executeHoldingSlot(task, receivedAt: receivedAt, logger: logger)
+        dispatcher.connectors.count(connectorID: result.connectorId)
+        await reply(result, to: destination, for: message, logger: logger)
+    }
+
+    /// Extends the message's lease to `visibility_seconds` every third of it until cancelled: two
+    /// thirds of a lease are left for a slow or retried `ChangeMessageVisibility`.
+    private func heartbeat(_ message: SQSMessage, logger: Logger) async {
+        while !Task.isCancelled {
+            let visibility = intake.settings().visibilitySeconds
+            do {
+                try await intake.sleeper.sleep(for: .milliseconds(visibility * 1000 / 3))
+            } catch {
+                return
+            }
+            if Task.isCancelled { return }
+            do {
+                try await intake.client(for: queue).changeMessageVisibility(
+                    queue: queue, receiptHandle: message.receiptHandle, seconds: visibility, logger: logger)
+                intake.record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+            } catch {
+                if error.code == "Cancelled" { return }
+                intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+            }
+        }
+    }
+
+    /// Sends `result` to `destination` (body: the result JSON, attribute `taskId`; to a FIFO queue
+    /// with the task id as group and deduplication id), then deletes the task message. A result
+    /// that cannot be sent leaves the message to come back after its lease and run again.
+    private func reply(_ result: TaskResult, to destination: SQSQueueURL?, for message: SQSMessage, logger: Logger)
+        async
+    {
+        guard let destination else {
+            logger.error(
+                "a rejected task message has no readable replyTo and [sqs] result_queue_url is empty; it was deleted",
+                metadata: ["task_id": "\(result.id ?? "-")", "error_code": "\(result.error?.code ?? "-")"])
+            await delete(message, logger: logger)
+            return
+        }
+        let taskID = result.id ?? message.messageId
+        do {
+            try await intake.client(for: destination).sendMessage(
+                queue: destination, body: result.jsonLine, attributes: ["taskId": taskID], groupID: taskID,
+                deduplicationID: taskID, logger: logger)
+            intake.record(nil, of: "SendMessage", queue: queue, logger: logger)
+        } catch {
+            intake.status.update(queue.url) { $0.resultSendFailures += 1 }
+            intake.record(error, of: "SendMessage", queue: queue, logger: logger)
+            logger.error(
+                "the result could not be sent to \(destination); the task message is left to run again",
+                metadata: ["task_id": "\(taskID)", "error_code": "\(error.code)", "result_queue_url": "\(destination)"])
+            return
+        }
+        await delete(message, logger: logger)
+    }
+
+    private func delete(_ message: SQSMessage, logger: Logger) async {
+        do {
+            try await intake.client(for: queue).deleteMessage(
+                queue: queue, receiptHandle: message.receiptHandle, logger: logger)
+            intake.status.update(queue.url) { $0.deleted += 1 }
+            intake.record(nil, of: "DeleteMessage", queue: queue, logger: logger)
+        } catch {
+            // The message comes back after its lease and runs again (its writes are idempotent).
+            intake.record(error, of: "DeleteMessage", queue: queue, logger: logger)
+        }
+    }
+
+    /// Makes a message visible again after `seconds` without running it.
+    private func release(_ message: SQSMessage, afterSeconds seconds: Int, logger: Logger) async {
+        do {
+            try await intake.client(for: queue).changeMessageVisibility(
+                queue: queue, receiptHandle: message.receiptHandle, seconds: seconds, logger: logger)
+            intake.status.update(queue.url) { $0.released += 1 }
+        } catch {
+            intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+        }
+    }
+
+    /// A rejected message's `replyTo`, read leniently (the message may be anything).
+    static func readableReplyTo(in body: Data) -> SQSQueueURL? {
+        guard body.count <= maximumMessageBytes,
+            let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+            let replyTo = object["replyTo"] as? String
+        else { return nil }
+        return try? SQSQueueURL(replyTo)
+    }
+}

@@ -1,0 +1,101 @@
+import AWSCore
+import Foundation
+import Logging
+import SQS
+
+/// One queue's long-poll loop: reserves concurrency slots, receives at most that many messages,
+/// and hands each to a child task that runs it holding one slot (``SQSQueuePoller/handle(_:)``).
+///
+/// Nothing is received beyond the free slots, so no message waits locally while its lease runs
+/// out. A failing queue (denied, missing, throttled, unreachable) is retried with capped
+/// exponential backoff and jitter; the loop never ends on an error, only when the queue leaves
+/// the configuration or the delegate stops.
+struct SQSQueuePoller: Sendable {
+    let queue: SQSQueueURL
+    let intake: SQSIntake
+    let logger: Logger
+
+    /// SQS takes at most 10 messages per receive.
+    static let maxBatch = 10
+    static let backoffBase: Duration = .milliseconds(500)
+    static let backoffCap: Duration = .seconds(30)
+    /// With `wait_seconds = 0`, how long an empty answer is followed by no receive.
+    static let shortPollPause: Duration = .seconds(1)
+
+    var dispatcher: TaskDispatcher { intake.dispatcher }
+
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            var failures = 0
+            while !Task.isCancelled, !dispatcher.isStopping, intake.settings().queueURLs.contains(queue.url) {
+                // Slots first: one (waiting for it), then as many more as are free now.
+                await dispatcher.limiter.acquire()
+                var reserved = 1 + (await dispatcher.limiter.tryAcquire(upTo: Self.maxBatch - 1))
+                if dispatcher.isStopping {
+                    await release(slots: reserved)
+                    break
+                }
+                let sqs = intake.settings()
+                let messages: [SQSMessage]
+                do throws(AWSError) {
+                    messages = try await intake.client(for: queue).receiveMessage(
+                        queue: queue,
+                        options: .init(
+                            maxMessages: reserved, waitSeconds: sqs.waitSeconds, visibilitySeconds: sqs.visibilitySeconds),
+                        logger: logger)
+                    intake.record(nil, of: "ReceiveMessage", queue: queue, logger: logger)
+                    failures = 0
+                } catch {
+                    await release(slots: reserved)
+                    if error.code == "Cancelled" || Task.isCancelled { break }
+                    intake.record(error, of: "ReceiveMessage", queue: queue, logger: logger)
+                    failures += 1
+                    try? await intake.sleeper.sleep(for: backoff(afterFailures: failures))
+                    continue
+                }
+                if !messages.isEmpty {
+                    let now = dispatcher.now
+                    intake.status.update(queue.url) { counts in
+                        counts.received += messages.count
+                        counts.lastReceive = now
+                    }
+                } else {
+                    intake.status.update(queue.url) { $0.lastReceive = dispatcher.now }
+                }
+                if messages.isEmpty, sqs.waitSeconds == 0 {
+                    // Short polling: an empty queue is asked again after a pause, not at once.
+                    await release(slots: reserved)
+                    reserved = 0
+                    try? await intake.sleeper.sleep(for: Self.shortPollPause)
+                }
+                // More than asked for (no SQS does that): not kept without a slot.
+                for extra in messages.dropFirst(reserved) {
+                    try? await intake.client(for: queue).changeMessageVisibility(
+                        queue: queue, receiptHandle: extra.receiptHandle, seconds: 0, logger: logger)
+                }
+                for message in messages.prefix(reserved) {
+                    reserved -= 1
+                    let token = await intake.inHand.enter(deadline: .seconds(DelegateTask.deadlineRange.upperBound))
+                    group.addTask {
+                        await handle(message)
+                        await dispatcher.limiter.release()
+                        await intake.inHand.leave(token)
+                    }
+                }
+                await release(slots: reserved)
+            }
+        }
+    }
+
+    private func release(slots: Int) async {
+        for _ in 0..<max(0, slots) { await dispatcher.limiter.release() }
+    }
+
+    /// `min(cap, base * 2^(failures-1))`, scaled by a random factor in `[0.5, 1)`.
+    func backoff(afterFailures failures: Int) -> Duration {
+        let exponent = min(max(failures - 1, 0), 16)
+        let uncapped = Self.backoffBase * (1 << exponent)
+        let capped = min(uncapped, Self.backoffCap)
+        return capped * (0.5 + intake.random() / 2)
+    }
+}

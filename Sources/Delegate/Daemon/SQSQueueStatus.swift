@@ -1,0 +1,53 @@
+import AWSCore
+import Foundation
+import Synchronization
+
+/// Per-queue counters of the SQS intake, for `status` (docs/INTERFACE.md section 12).
+public final class SQSQueueStatus: Sendable {
+    public struct Counts: Sendable, Equatable {
+        /// Messages received (each receipt counts, so a message handed out twice counts twice).
+        public var received = 0
+        /// Messages made visible again without running (not selected, or not started at a stop).
+        public var released = 0
+        /// Task messages deleted after their result was sent (or after their rejection was).
+        public var deleted = 0
+        /// Results that could not be sent (their task messages were left for a retry).
+        public var resultSendFailures = 0
+        public var lastReceive: Date?
+        /// The queue's errors now, by the operation that failed (`ReceiveMessage:
+        /// AccessDeniedException: ...`); empty while it works.
+        public var errors: [String: String] = [:]
+        /// The errors as one line, nil while the queue works.
+        public var error: String? { errors.isEmpty ? nil : errors.keys.sorted().compactMap { errors[$0] }.joined(separator: "; ") }
+    }
+
+    private let queues = Mutex([String: Counts]())
+
+    public init() {}
+
+    public var snapshot: [String: Counts] { queues.withLock { $0 } }
+
+    func update(_ queueURL: String, _ change: (inout Counts) -> Void) {
+        queues.withLock { change(&$0[queueURL, default: Counts()]) }
+    }
+
+    /// Forgets queues no longer configured.
+    func retain(_ queueURLs: Set<String>) {
+        queues.withLock { $0 = $0.filter { queueURLs.contains($0.key) } }
+    }
+
+    /// The `queues` object of the status report.
+    var report: JSONValue {
+        .object(
+            snapshot.mapValues { counts in
+                var object: [String: JSONValue] = [
+                    "received": .integer(Int64(counts.received)), "released": .integer(Int64(counts.released)),
+                    "deleted": .integer(Int64(counts.deleted)),
+                    "resultSendFailures": .integer(Int64(counts.resultSendFailures)),
+                    "lastReceive": counts.lastReceive.map { .string(Timestamp.format($0)) } ?? .null,
+                ]
+                object["error"] = counts.error.map(JSONValue.string) ?? .null
+                return .object(object)
+            })
+    }
+}

@@ -1,0 +1,50 @@
+import AWSCore
+import Foundation
+import Logging
+
+/// The Amazon SQS operations the fleet queue needs, over the AWS JSON 1.0 protocol (`POST /`,
+/// `X-Amz-Target: AmazonSQS.<Action>`), on one endpoint with one set of credentials.
+///
+/// Errors are `AWSError`s with SQS's codes (`QueueDoesNotExist`, `AccessDeniedException`,
+/// `RequestThrottled`, ...), whether the endpoint answered in JSON or, as emulators sometimes do,
+/// in XML.
+public struct SQSClient: Sendable {
+    public static let signingName = "sqs"
+    public static let targetPrefix = "AmazonSQS"
+
+    public let aws: AWSClient
+    public let credentials: any CredentialProvider
+
+    public init(aws: AWSClient, credentials: any CredentialProvider) {
+        self.aws = aws
+        self.credentials = credentials
+    }
+
+    static let encoder = JSONEncoder()
+    static let decoder = JSONDecoder()
+
+    /// Encodes `input`, sends it as `operation` and decodes the answer.
+    func perform<Input: Encodable, Output: Decodable>(
+        _ operation: String, _ input: Input, as output: Output.Type, logger: Logger
+    ) async throws(AWSError) -> Output {
+        let body: Data
+        do {
+            body = try Self.encoder.encode(input)
+        } catch {
+            throw AWSError.validation("InvalidRequest", "the \(operation) request could not be encoded")
+        }
+        let response = try await aws.send(
+            .json(targetPrefix: Self.targetPrefix, operation: operation, body: body, jsonVersion: "1.0"),
+            credentials: credentials, logger: logger)
+        do {
+            return try Self.decoder.decode(Output.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body)
+        } catch {
+            throw AWSError(
+                kind: .invalidResponse, code: "InvalidResponse", message: "the \(operation) response could not be read",
+                requestId: response.requestId, httpStatus: response.status, attempts: response.attempts)
+        }
+    }
+
+    /// An answer with no members of interest.
+    struct Empty: Codable {}
+}

@@ -1,0 +1,38 @@
+import AWSCore
+
+/// A queue's URL (`https://sqs.us-east-1.amazonaws.com/123456789012/tasks`), checked once: the
+/// endpoint calls about it are sent to and whether it is a FIFO queue.
+public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
+    public let url: String
+    /// `scheme://host[:port]`.
+    public let origin: String
+
+    /// - Throws: `InvalidQueueUrl` unless `url` is an absolute http(s) URL with a host and a path.
+    public init(_ url: String) throws(AWSError) {
+        var rest = Substring(url)
+        guard let scheme = rest.range(of: "://"), ["http", "https"].contains(rest[..<scheme.lowerBound].lowercased())
+        else { throw Self.invalid(url) }
+        rest = rest[scheme.upperBound...]
+        guard let slash = rest.firstIndex(of: "/"), slash != rest.startIndex, rest[slash...].count > 1,
+            !url.contains(where: { $0.isWhitespace })
+        else { throw Self.invalid(url) }
+        self.url = url
+        self.origin = String(url[..<slash])
+    }
+
+    /// FIFO queues' names end in `.fifo`; messages to them need a group and a deduplication id.
+    public var isFIFO: Bool { url.hasSuffix(".fifo") }
+
+    public var description: String { url }
+
+    /// The endpoint for calls about this queue: `endpointOverride` when set (a VPC endpoint, an
+    /// emulator), else the queue URL's own scheme and host.
+    public func endpoint(region: String, endpointOverride: String = "") -> AWSServiceEndpoint {
+        AWSServiceEndpoint(
+            signingName: SQSClient.signingName, region: region, url: endpointOverride.isEmpty ? origin : endpointOverride)
+    }
+
+    private static func invalid(_ url: String) -> AWSError {
+        .validation("InvalidQueueUrl", "\(url.prefix(200)) is not a queue URL (https://host/account/name)")
+    }
+}

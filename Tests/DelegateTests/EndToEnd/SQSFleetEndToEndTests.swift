@@ -1,0 +1,246 @@
+import AWSCore
+import Foundation
+import Glibc
+import Logging
+import SQS
+import SecretsManager
+import TestSupport
+import Testing
+
+/// Several delegates sharing SQS queues on moto: routing by tag, leases, stops and crashes.
+@Suite struct SQSFleetEndToEndTests {
+    @Test func threeDelegatesByTagGiveEachTaskExactlyOneResultFromAMatchingDelegate() async throws {
+        let fleet = try await SQSFleet.make()
+        let tasks = try await fleet.queue("fleet")
+        let results = try await fleet.queue("fleet-results")
+        let delegates = [("sqs-blue", ["blue"]), ("sqs-green", ["green"]), ("sqs-both", ["blue", "green"])]
+        var daemons: [DaemonProcess] = []
+        for (name, tags) in delegates {
+            daemons.append(
+                try fleet.start(
+                    configuration: fleet.configuration(name: name, tags: tags, queues: [tasks], resultQueue: results),
+                    name: name))
+        }
+        for daemon in daemons { #expect(await daemon.waitUntilReady()) }
+
+        let selectorSets = [["blue"], ["green"], ["blue", "green"]]
+        let total = 300
+        var expected: [String: [String]] = [:]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<total {
+                let selectors = selectorSets[index % selectorSets.count]
+                expected["t-\(index)"] = selectors
+                let task = fleet.fixture.task(id: "t-\(index)", operation: "getRandomPassword", selectors: selectors)
+                group.addTask { try await fleet.send(task, to: tasks) }
+            }
+            try await group.waitForAll()
+        }
+        let received = try await fleet.collect(from: results, within: .seconds(240)) { $0.count >= total }
+        let objects = received.map(SQSFleet.object)
+        let ids = objects.compactMap { $0["id"] as? String }
+        #expect(ids.count == total)
+        #expect(Set(ids) == Set(expected.keys), "\(Set(expected.keys).subtracting(ids).count) tasks without a result")
+        #expect(objects.allSatisfy { $0["status"] as? String == "succeeded" })
+        let tagsOf = Dictionary(uniqueKeysWithValues: delegates)
+        for object in objects {
+            guard let id = object["id"] as? String, let delegate = object["delegate"] as? String,
+                let tags = tagsOf[delegate], let selectors = expected[id]
+            else {
+                Issue.record("a result without id or known delegate: \(object)")
+                continue
+            }
+            #expect(Set(selectors).isSubset(of: Set(tags)), "\(id) with \(selectors) ran on \(delegate)")
+        }
+        // No second result arrives later, and the task queue is empty.
+        let settled = try await eventuallyAsync(within: .seconds(60)) { try await fleet.counts(tasks) == (0, 0) }
+        #expect(settled)
+        let late = try await fleet.collect(from: results, within: .seconds(3)) { _ in false }
+        #expect(late.isEmpty)
+        for daemon in daemons { #expect(try await daemon.stop() == .exited(0)) }
+        #expect(daemons.allSatisfy { $0.stderrText.contains("event=task-claimed") })
+    }
+
+    @Test func aTaskNoDelegateTakesEndsInTheDeadLetterQueueWithoutAResult() async throws {
+        let fleet = try await SQSFleet.make()
+        let (tasks, dlq) = try await fleet.queueWithDLQ("unroutable", maxReceiveCount: 2)
+        let results = try await fleet.queue("unroutable-results")
+        let daemon = try fleet.start(
+            configuration: fleet.configuration(name: "sqs-lonely", tags: ["blue"], queues: [tasks], resultQueue: results),
+            name: "sqs-lonely")
+        #expect(await daemon.waitUntilReady())
+        try await fleet.send(
+            fleet.fixture.task(id: "for-red", operation: "getRandomPassword", selectors: ["red"]), to: tasks)
+        let dead = try await fleet.collect(from: dlq, within: .seconds(60)) { !$0.isEmpty }
+        #expect(dead.count == 1)
+        #expect(SQSFleet.object(try #require(dead.first))["id"] as? String == "for-red")
+        #expect(try await fleet.counts(results) == (0, 0))
+        #expect(try await daemon.stop() == .exited(0))
+    }
+
+    @Test func concurrencyOneHoldsOneMessageAndAStopLeavesTheRestToAnotherDelegateAtOnce() async throws {
+        let fleet = try await SQSFleet.make()
+        let tasks = try await fleet.queue("single")
+        let results = try await fleet.queue("single-results")
+        // A lease far longer than the test: a message the first delegate kept would stay hidden.
+        let first = try fleet.start(
+            configuration: fleet.configuration(
+                name: "sqs-single", tags: ["blue"], queues: [tasks], resultQueue: results, concurrency: 1,
+                visibilitySeconds: 600),
+            name: "sqs-single")
+        #expect(await first.waitUntilReady())
+        let total = 30
+        for index in 0..<total {
+            try await fleet.send(
+                fleet.fixture.task(id: "c-\(index)", operation: "getRandomPassword", selectors: ["blue"]), to: tasks)
+        }
+        var collected: [SQSMessage] = []
+        var maxInFlight = 0
+        while collected.count < 5 {
+            maxInFlight = max(maxInFlight, try await fleet.counts(tasks).inFlight)
+            collected += try await fleet.collect(from: results, within: .seconds(1)) { !$0.isEmpty }
+        }
+        #expect(maxInFlight <= 1)
+        #expect(try await first.stop() == .exited(0))
+        // Stopped: nothing of the queue is leased any more, so the rest is visible at once.
+        #expect(try await fleet.counts(tasks).inFlight == 0)
+
+        let second = try fleet.start(
+            configuration: fleet.configuration(
+                name: "sqs-second", tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 600),
+            name: "sqs-second")
+        let before = collected.count
+        collected += try await fleet.collect(from: results, within: .seconds(120)) { before + $0.count >= total }
+        let ids = collected.compactMap { SQSFleet.object($0)["id"] as? String }
+        #expect(Set(ids) == Set((0..<total).map { "c-\($0)" }))
+        #expect(ids.count == total)
+        #expect(try await second.stop() == .exited(0))
+    }
+
+    @Test func killNineWithPutLeasesThenAnotherDelegateFinishesWithOneVersionEachAndOneFIFOResultPerTask() async throws {
+        let fleet = try await SQSFleet.make()
+        let tasks = try await fleet.queue("puts")
+        let results = try await fleet.queue("puts-results.fifo")
+        let keys = try await fleet.fixture.moto.createUser(allowing: MotoServer.fullPolicyActions)
+        let secrets = SecretsManagerClient(
+            aws: AWSClient(
+                endpoint: fleet.fixture.moto.endpoint(service: "secretsmanager"),
+                httpClient: fleet.fixture.moto.httpClient),
+            credentials: StaticCredentialProvider(keys), namePrefix: fleet.fixture.prefix)
+        let total = 40
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<total {
+                group.addTask {
+                    _ = try await secrets.createSecret(
+                        .init(name: "s\(index)", value: .string("initial")), taskID: "setup-\(index)",
+                        logger: fleet.logger)
+                }
+            }
+            try await group.waitForAll()
+        }
+        for index in 0..<total {
+            try await fleet.send(
+                fleet.fixture.task(
+                    id: "put-\(index)", operation: "putSecretValue",
+                    params: ["name": "s\(index)", "secretString": "second-\(index)"], selectors: ["blue"]),
+                to: tasks)
+        }
+        // The first delegate writes but cannot send its results (its result queue does not
+        // exist), so it holds its leases, deletes nothing, and is killed holding them.
+        let nowhere = try SQSQueueURL("\(fleet.fixture.moto.endpoint)/\(MotoServer.accountID)/\(fleet.fixture.prefix)-nowhere")
+        let first = try fleet.start(
+            configuration: fleet.configuration(
+                name: "sqs-crashy", tags: ["blue"], queues: [tasks], resultQueue: nowhere, concurrency: 40,
+                visibilitySeconds: 3),
+            name: "sqs-crashy")
+        let wrote = try await eventuallyAsync(within: .seconds(60)) {
+            let unsent = first.stderrLines.filter { $0.contains("the task message is left to run again") }.count
+            let inFlight = try await fleet.counts(tasks).inFlight
+            return unsent >= 10 && inFlight > 0
+        }
+        #expect(wrote, "the first delegate never held leases after writing")
+        #expect(try await first.kill() == .signalled(SIGKILL))
+        #expect(try await fleet.counts(results) == (0, 0))
+
+        let second = try fleet.start(
+            configuration: fleet.configuration(
+                name: "sqs-rescuer", tags: ["blue"], queues: [tasks], resultQueue: results),
+            name: "sqs-rescuer")
+        let received = try await fleet.collect(from: results, within: .seconds(120)) { $0.count >= total }
+        let ids = received.compactMap { SQSFleet.object($0)["id"] as? String }
+        #expect(ids.count == total)
+        #expect(Set(ids) == Set((0..<total).map { "put-\($0)" }))
+        #expect(received.allSatisfy { SQSFleet.object($0)["status"] as? String == "succeeded" })
+        let settled = try await eventuallyAsync(within: .seconds(60)) { try await fleet.counts(tasks) == (0, 0) }
+        #expect(settled)
+        #expect(try await second.stop() == .exited(0))
+        for index in 0..<total {
+            let versions = try await secrets.listSecretVersionIds(
+                name: "s\(index)", includeDeprecated: true, logger: fleet.logger)
+            #expect(versions.value.versions.count == 2, "s\(index) has \(versions.value.versions.count) versions")
+        }
+    }
+
+    @Test func anIdentityWithoutDeleteMessageIsReportedAndLosesNoTask() async throws {
+        let fleet = try await SQSFleet.make(
+            identityActions: SQSFleet.delegateActions.filter { $0 != "sqs:DeleteMessage" })
+        let tasks = try await fleet.queue("nodelete")
+        let results = try await fleet.queue("nodelete-results")
+        let daemon = try fleet.start(
+            configuration: fleet.configuration(
+                name: "sqs-nodelete", tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 30),
+            name: "sqs-nodelete")
+        #expect(await daemon.waitUntilReady())
+        for index in 0..<3 {
+            try await fleet.send(
+                fleet.fixture.task(id: "nd-\(index)", operation: "getRandomPassword", selectors: ["blue"]), to: tasks)
+        }
+        let received = try await fleet.collect(from: results, within: .seconds(60)) { $0.count >= 3 }
+        #expect(Set(received.compactMap { SQSFleet.object($0)["id"] as? String }) == ["nd-0", "nd-1", "nd-2"])
+        try await daemon.waitForStderr(containing: "event=queue-failing", timeout: .seconds(30))
+        let line = try #require(daemon.stderrLines.first { $0.contains("event=queue-failing") })
+        #expect(line.contains("DeleteMessage"))
+        #expect(line.contains("AccessDenied"))
+        #expect(line.contains(tasks.url))
+        #expect(daemon.stderrLines.filter { $0.contains("event=queue-failing") }.count == 1)
+        // Not lost: the task messages are still on the queue (leased), to come back.
+        #expect(try await fleet.counts(tasks).inFlight == 3)
+        #expect(try await daemon.stop() == .exited(0))
+        #expect(!daemon.stderrText.contains(fleet.identity.secretAccessKey))
+    }
+}
+
+/// A task slower than its lease, with a second delegate polling the same queue.
+@Suite struct SQSLeaseEndToEndTests {
+    @Test func aCallSlowerThanTheLeaseRunsOnceWhileItsLeaseIsExtended() async throws {
+        let fleet = try await SQSFleet.make()
+        let tasks = try await fleet.queue("slow")
+        let results = try await fleet.queue("slow-results")
+        // Secrets Manager answering after 12 s (within the 15 s request timeout): over twice the 5 s lease.
+        let slow = try LoopbackHTTPServer { _ in
+            var response = DaemonTestFixtures.getSecretValueResponse(name: "slow", value: "slow-value")
+            response.delay = .seconds(12)
+            return response
+        }
+        defer { slow.stop() }
+        var daemons: [DaemonProcess] = []
+        for name in ["sqs-slow-1", "sqs-slow-2"] {
+            let configuration = fleet.configuration(
+                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 5,
+                secretsManagerEndpoint: slow.baseURL)
+            daemons.append(try fleet.start(configuration: configuration, name: name))
+        }
+        for daemon in daemons { #expect(await daemon.waitUntilReady()) }
+        try await fleet.send(
+            fleet.fixture.task(
+                id: "slow-1", operation: "getSecretValue", params: ["name": "slow"], selectors: ["blue"]),
+            to: tasks)
+        let received = try await fleet.collect(from: results, within: .seconds(60)) { !$0.isEmpty }
+        #expect(received.map { SQSFleet.object($0)["status"] as? String } == ["succeeded"])
+        // Give a second run (which a lapsed lease would allow) time to show itself.
+        let late = try await fleet.collect(from: results, within: .seconds(4)) { _ in false }
+        #expect(late.isEmpty)
+        #expect(slow.requestsServed == 1)
+        #expect(try await fleet.counts(tasks) == (0, 0))
+        for daemon in daemons { #expect(try await daemon.stop() == .exited(0)) }
+    }
+}

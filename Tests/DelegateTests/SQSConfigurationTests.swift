@@ -1,0 +1,75 @@
+import Foundation
+import SQS
+import Testing
+
+@testable import Delegate
+
+/// `[sqs]` (docs/INTERFACE.md section 12): defaults, file, environment, validation, rendering.
+@Suite struct SQSConfigurationTests {
+    @Test func defaultsTurnTheIntakeOff() throws {
+        let configuration = try DelegateConfiguration.load(tomlText: nil, environment: [:], hostName: "h")
+        #expect(configuration.sqs == DelegateConfiguration.SQSSection())
+        #expect(configuration.sqs.queueURLs.isEmpty)
+        #expect(configuration.sqs.waitSeconds == 20)
+        #expect(configuration.sqs.visibilitySeconds == 60)
+    }
+
+    @Test func fileAndEnvironment() throws {
+        let toml = """
+            [sqs]
+            queue_urls = ["https://sqs.eu-west-1.amazonaws.com/123456789012/tasks"]
+            endpoint = "http://127.0.0.1:5000"
+            wait_seconds = 1
+            visibility_seconds = 5
+            result_queue_url = "https://sqs.eu-west-1.amazonaws.com/123456789012/results.fifo"
+            """
+        let environment = [
+            "SECRETS_DELEGATE_SQS_QUEUE_URLS": "https://sqs.eu-west-1.amazonaws.com/1/a,https://sqs.eu-west-1.amazonaws.com/1/b",
+            "SECRETS_DELEGATE_SQS_REGION": "eu-central-1",
+        ]
+        let configuration = try DelegateConfiguration.load(tomlText: toml, environment: environment, hostName: "h")
+        #expect(
+            configuration.sqs.queueURLs == [
+                "https://sqs.eu-west-1.amazonaws.com/1/a", "https://sqs.eu-west-1.amazonaws.com/1/b",
+            ])
+        #expect(configuration.sqs.region == "eu-central-1")
+        #expect(configuration.sqs.endpoint == "http://127.0.0.1:5000")
+        #expect(configuration.sqs.waitSeconds == 1)
+        #expect(configuration.sqs.visibilitySeconds == 5)
+        #expect(configuration.sqs.resultQueueURL.hasSuffix("results.fifo"))
+        let rendered = configuration.renderTOML()
+        #expect(rendered.contains("[sqs]\nqueue_urls = ["))
+        #expect(try DelegateConfiguration.load(tomlText: rendered, environment: [:], hostName: "h") == configuration)
+    }
+
+    @Test(arguments: [
+        ("queue_urls = [\"sqs.amazonaws.com/q\"]", "[sqs] queue_urls", "not a queue URL"),
+        ("queue_urls = [\"https://h/1/q\", \"https://h/1/q\"]", "[sqs] queue_urls", "twice"),
+        ("wait_seconds = 21", "[sqs] wait_seconds", "between 0 and 20"),
+        ("visibility_seconds = 1", "[sqs] visibility_seconds", "between 2 and 43200"),
+        ("endpoint = \"ftp://x\"", "[sqs] endpoint", "https://"),
+        ("result_queue_url = \"nope\"", "[sqs] result_queue_url", "not a queue URL"),
+        ("region = \"us east\"", "[sqs] region", "not a region"),
+    ])
+    func badValuesAreRefused(line: String, key: String, reason: String) throws {
+        do {
+            _ = try DelegateConfiguration.load(tomlText: "[sqs]\n" + line, environment: [:], hostName: "h")
+            Issue.record("accepted \(line)")
+        } catch {
+            #expect(error.key == key)
+            #expect(error.reason.contains(reason))
+        }
+    }
+
+    @Test func everySQSKeyAppliesOnReload() {
+        let keys = ConfigurationKey.all.filter { $0.section == "sqs" }
+        #expect(keys.count == 6)
+        #expect(keys.allSatisfy { $0.appliesOnReload })
+    }
+
+    @Test func signingRegionComesFromTheHostUnlessSet() throws {
+        let queue = try SQSQueueURL("https://sqs.ap-south-1.amazonaws.com/1/q")
+        #expect(DelegateConfiguration.SQSSection().signingRegion(for: queue) == "ap-south-1")
+        #expect(DelegateConfiguration.SQSSection(region: "us-west-2").signingRegion(for: queue) == "us-west-2")
+    }
+}

@@ -1,0 +1,102 @@
+import AWSCore
+import Foundation
+import HTTP
+import Logging
+import SQS
+import SigV4
+import Synchronization
+import Systemd
+import TestSupport
+import TaskQueue
+import Testing
+
+@testable import Delegate
+
+/// The SQS intake in-process against a scripted SQS endpoint: queue errors, backoff, recovery.
+@Suite struct SQSIntakeTests {
+    /// Records each wait and sleeps only briefly.
+    final class RecordingSleeper: Sleeper {
+        let waits = Mutex<[Duration]>([])
+        func sleep(for duration: Duration) async throws {
+            waits.withLock { $0.append(duration) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    final class Calls: Sendable {
+        let byQueue = Mutex<[String: Int]>([:])
+        func next(_ queue: String) -> Int {
+            byQueue.withLock { counts in
+                counts[queue, default: 0] += 1
+                return counts[queue] ?? 0
+            }
+        }
+    }
+
+    @Test func aFailingQueueIsBackedOffLoggedOnceAndRecoversWhileAnotherQueueKeepsWorking() async throws {
+        let calls = Calls()
+        let server = try LoopbackHTTPServer { request in
+            let broken = request.bodyText.contains("broken")
+            let call = calls.next(broken ? "broken" : "fine")
+            if broken, call <= 3 {
+                // moto's answer to a JSON request without permission: XML.
+                return ScriptedResponse(
+                    status: 403, headers: ["Content-Type": "text/xml"],
+                    body: "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                        + "<Message>not allowed to ReceiveMessage</Message></Error><RequestId>r-1</RequestId></ErrorResponse>")
+            }
+            return ScriptedResponse(
+                status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}",
+                delay: .milliseconds(50))
+        }
+        defer { server.stop() }
+        let broken = "\(server.baseURL)/123456789012/broken"
+        let fine = "\(server.baseURL)/123456789012/fine"
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [broken, fine], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1,
+            visibilitySeconds: 5)
+
+        let configuration = try DelegateConfiguration.load(
+            tomlText: "[queue]\nspool_dir = \"\"\nsocket_path = \"\"\n[aws]\nmax_attempts = 1\n[identity]\nsources = [\"environment\"]",
+            environment: [:], hostName: "sqs-unit")
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: quiet)
+        let components = try DelegateDaemon.Components(
+            settings: .init(configuration: configuration, configurationPath: nil, environment: [:]),
+            notifier: SystemdNotifier(logger: quiet), logger: quiet, clock: SystemWallClock(), httpClient: http)
+        let recorder = LogRecorder()
+        let sleeper = RecordingSleeper()
+        let status = SQSQueueStatus()
+        let intake = SQSIntake(
+            dispatcher: components.dispatcher, settings: { section }, clients: components.clients,
+            identity: { StaticCredentialProvider(Credentials(accessKeyId: "AKIDUNIT", secretAccessKey: "unit-secret")) },
+            status: status, sleeper: sleeper, random: { 0.5 }, logLimiter: LogRateLimiter(),
+            logger: recorder.logger())
+
+        let running = Task { await intake.run() }
+        let recovered = await eventually(within: .seconds(30)) {
+            recorder.records.contains { $0.contains("event=queue-recovered") }
+        }
+        #expect(recovered)
+        // The other queue was received from meanwhile.
+        let fineReceives = await eventually(within: .seconds(30)) { (calls.byQueue.withLock { $0["fine"] } ?? 0) >= 3 }
+        #expect(fineReceives)
+        components.dispatcher.stopIntake()
+        #expect(await intake.waitUntilSettled(timeout: .seconds(30)))
+        await running.value
+
+        let failing = recorder.records.filter { $0.contains("event=queue-failing") }
+        #expect(failing.count == 1)
+        #expect(failing.first?.contains("queue_url=\(broken)") == true)
+        #expect(failing.first?.contains("error_code=AccessDeniedException") == true)
+        #expect(!recorder.allText.contains("unit-secret"))
+        #expect(recorder.records.filter { $0.contains("event=queue-recovered") }.count == 1)
+        // Backoff: 0.5 s doubling, times 0.75 (random 0.5), one wait per failure.
+        let backoffs = sleeper.waits.withLock { $0 }.filter { $0 != SQSIntake.supervisionInterval }
+        #expect(backoffs == [.milliseconds(375), .milliseconds(750), .milliseconds(1500)])
+        let snapshot = status.snapshot
+        #expect(snapshot[broken]?.error == nil)
+        #expect(snapshot[fine]?.error == nil)
+        #expect(snapshot[fine]?.lastReceive != nil)
+    }
+}

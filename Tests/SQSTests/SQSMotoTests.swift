@@ -1,0 +1,112 @@
+import AWSCore
+import Foundation
+import Logging
+import SQS
+import SigV4
+import Testing
+import TestSupport
+
+/// The SQS client against moto_server with signature and IAM checks on.
+@Suite struct SQSMotoTests {
+    let logger = Logger(label: "test.sqs")
+
+    @Test func sendReceiveChangeVisibilityAndDelete() async throws {
+        let harness = try await MotoHarness.make()
+        let admin = harness.sqsClient(credentials: harness.moto.admin)
+        let queue = try await admin.createQueue(name: "\(harness.prefix)-tasks", logger: logger)
+        #expect(!queue.isFIFO)
+
+        let sent = try await admin.sendMessage(
+            queue: queue, body: #"{"id":"t1"}"#, attributes: ["taskId": "t1"], logger: logger)
+        #expect(sent != nil)
+        let received = try await admin.receiveMessage(
+            queue: queue, options: .init(maxMessages: 10, waitSeconds: 1, visibilitySeconds: 30), logger: logger)
+        let message = try #require(received.first)
+        #expect(received.count == 1)
+        #expect(message.body == #"{"id":"t1"}"#)
+        #expect(message.messageAttributes["taskId"]?.stringValue == "t1")
+        #expect(message.receiveCount == 1)
+
+        // Leased: not handed out again until made visible.
+        #expect(try await admin.receiveMessage(queue: queue, options: .init(waitSeconds: 0), logger: logger).isEmpty)
+        try await admin.changeMessageVisibility(
+            queue: queue, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
+        let again = try await admin.receiveMessage(queue: queue, options: .init(waitSeconds: 1), logger: logger)
+        #expect(again.first?.messageId == message.messageId)
+        #expect(again.first?.receiveCount == 2)
+
+        try await admin.deleteMessage(queue: queue, receiptHandle: try #require(again.first).receiptHandle, logger: logger)
+        let attributes = try await admin.getQueueAttributes(
+            queue: queue, names: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            logger: logger)
+        #expect(attributes["ApproximateNumberOfMessages"] == "0")
+        #expect(attributes["ApproximateNumberOfMessagesNotVisible"] == "0")
+    }
+
+    @Test func fifoQueueGetsGroupAndDeduplicationIDs() async throws {
+        let harness = try await MotoHarness.make()
+        let admin = harness.sqsClient(credentials: harness.moto.admin)
+        let queue = try await admin.createQueue(
+            name: "\(harness.prefix)-results.fifo", attributes: ["FifoQueue": "true"], logger: logger)
+        #expect(queue.isFIFO)
+        await #expect(throws: AWSError.self) {
+            try await admin.sendMessage(queue: queue, body: "x", logger: self.logger)
+        }
+        for _ in 0..<2 {
+            try await admin.sendMessage(
+                queue: queue, body: "r1", attributes: ["taskId": "r1"], groupID: "r1", deduplicationID: "r1",
+                logger: logger)
+        }
+        let received = try await admin.receiveMessage(
+            queue: queue, options: .init(maxMessages: 10, waitSeconds: 1), logger: logger)
+        #expect(received.map(\.body) == ["r1"])
+    }
+
+    @Test func userWithoutReceiveMessageIsDenied() async throws {
+        let harness = try await MotoHarness.make()
+        let admin = harness.sqsClient(credentials: harness.moto.admin)
+        let queue = try await admin.createQueue(name: "\(harness.prefix)-denied", logger: logger)
+        let sender = try await harness.moto.createUser(allowing: ["sqs:SendMessage"])
+        let client = harness.sqsClient(credentials: sender)
+        try await client.sendMessage(queue: queue, body: "allowed", logger: logger)
+        do {
+            _ = try await client.receiveMessage(queue: queue, options: .init(waitSeconds: 0), logger: logger)
+            Issue.record("ReceiveMessage was allowed without sqs:ReceiveMessage")
+        } catch {
+            #expect(error.code == "AccessDeniedException" || error.code == "AccessDenied")
+            #expect(error.httpStatus == 403)
+            #expect(!error.message.contains(sender.secretAccessKey))
+        }
+    }
+
+    @Test func missingQueueIsAServiceError() async throws {
+        let harness = try await MotoHarness.make()
+        let admin = harness.sqsClient(credentials: harness.moto.admin)
+        let queue = try SQSQueueURL("\(harness.moto.endpoint)/\(MotoServer.accountID)/\(harness.prefix)-nothing")
+        do {
+            _ = try await admin.receiveMessage(queue: queue, options: .init(waitSeconds: 0), logger: logger)
+            Issue.record("a missing queue answered")
+        } catch {
+            #expect(error.kind == .service)
+            #expect(error.code.contains("NonExistentQueue") || error.code.contains("QueueDoesNotExist"))
+        }
+    }
+
+    @Test func queueURLsAreChecked() throws {
+        let queue = try SQSQueueURL("https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo")
+        #expect(queue.origin == "https://sqs.eu-west-1.amazonaws.com")
+        #expect(queue.isFIFO)
+        #expect(queue.endpoint(region: "eu-west-1").url == "https://sqs.eu-west-1.amazonaws.com")
+        #expect(queue.endpoint(region: "eu-west-1", endpointOverride: "http://127.0.0.1:5000").url == "http://127.0.0.1:5000")
+        for bad in ["", "sqs.amazonaws.com/1/q", "https://host", "https://host/", "ftp://host/1/q", "https://h/1/q q"] {
+            #expect(throws: AWSError.self) { try SQSQueueURL(bad) }
+        }
+    }
+}
+
+extension MotoHarness {
+    /// An SQS client on moto signing as `credentials`.
+    func sqsClient(credentials: Credentials) -> SQSClient {
+        SQSClient(aws: awsClient(service: "sqs", maxAttempts: 1), credentials: StaticCredentialProvider(credentials))
+    }
+}
