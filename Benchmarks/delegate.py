@@ -202,9 +202,13 @@ directory = "{credentials}"
         return 0
 
     def cpu_ticks(self) -> int:
+        return sum(self.cpu_times())
+
+    def cpu_times(self) -> tuple:
+        """(utime, stime) in clock ticks."""
         with open(f"/proc/{self.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime
+        return int(fields[11]), int(fields[12])
 
     def context_switches(self) -> int:
         total = 0

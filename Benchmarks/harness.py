@@ -137,9 +137,11 @@ def bench_signing():
 
 def daemon_cpu(d: Delegate, run, *args) -> dict:
     """run(d, *args), adding the daemon's CPU (utime+stime from /proc/PID/stat) per task in µs."""
-    ticks = d.cpu_ticks()
+    user0, system0 = d.cpu_times()
     out = run(d, *args)
-    out["cpuUsPerTask"] = (d.cpu_ticks() - ticks) / CLK_TCK * 1e6 / out["tasks"]
+    user1, system1 = d.cpu_times()
+    out["cpuUsPerTask"] = (user1 + system1 - user0 - system0) / CLK_TCK * 1e6 / out["tasks"]
+    out["systemCpuUsPerTask"] = (system1 - system0) / CLK_TCK * 1e6 / out["tasks"]
     return out
 
 
@@ -195,6 +197,7 @@ def boto3_run(endpoint: str, n: int, mix: bool, tag: str, workdir: str) -> dict:
     # The whole worker process (interpreter start and imports included), so not quite like for like.
     cpu = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
     out["cpuUsPerTask"] = cpu * 1e6 / out["tasks"]
+    out["systemCpuUsPerTask"] = (after.ru_stime - usage.ru_stime) * 1e6 / out["tasks"]
     out["statuses"] = {"succeeded": out["succeeded"], "other": out["tasks"] - out["succeeded"]}
     return out
 
@@ -256,7 +259,8 @@ def bench_throughput(endpoint_name: str, endpoint: str, workdir: str):
         summary[name] = spread([r["rate"] for r in runs])
         summary[name]["tasks"] = runs[0]["tasks"]
         summary[name]["statuses"] = [r["statuses"] for r in runs]
-        summary[name]["cpuUsPerTask"] = spread([r["cpuUsPerTask"] for r in runs])
+        for key in ("cpuUsPerTask", "systemCpuUsPerTask"):
+            summary[name][key] = spread([r[key] for r in runs])
     results.setdefault("throughput", {})[endpoint_name] = summary
 
 
@@ -553,6 +557,7 @@ def bench_credentials(endpoint: str, workdir: str):
 # 6. `get`: one secret per process, against the AWS CLI and a one-shot boto3 script
 
 GET_TOOLS = ["secrets-delegate get", "aws secretsmanager get-secret-value", "boto3 one-shot script"]
+GET_START_ONLY = "secrets-delegate --version (process start and exit only; diagnostic)"
 
 
 def bench_get(moto, workdir: str):
@@ -569,6 +574,7 @@ def bench_get(moto, workdir: str):
             "--query", "SecretString", "--output", "text", "--endpoint-url", endpoint,
         ],
         "boto3 one-shot script": [sys.executable, os.path.join(HERE, "boto3_get.py"), endpoint, "bench/cli"],
+        GET_START_ONLY: [DAEMON, "--version"],
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(BENCH_ENV)
@@ -577,28 +583,30 @@ def bench_get(moto, workdir: str):
     moto.create_secret("bench/cli", expected)
     expected = expected.encode()
 
-    def call(args) -> tuple:
+    def call(tool) -> tuple:
         t0 = time.perf_counter()
-        run = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        run = subprocess.run(commands[tool], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         seconds = time.perf_counter() - t0
         # As `v=$(...)` would keep it: trailing newlines dropped (the AWS CLI adds one).
-        return seconds, run.returncode == 0 and run.stdout.rstrip(b"\n") == expected
+        value_ok = tool == GET_START_ONLY or run.stdout.rstrip(b"\n") == expected
+        return seconds, run.returncode == 0 and value_ok
 
+    tools = GET_TOOLS + [GET_START_ONLY]
     d.start()
-    out = {tool: {"ms": [], "failed": 0} for tool in GET_TOOLS}
+    out = {tool: {"ms": [], "failed": 0} for tool in tools}
     try:
-        for tool in GET_TOOLS:  # untimed: page cache, .pyc files, the delegate's connection
-            call(commands[tool])
+        for tool in tools:  # untimed: page cache, .pyc files, the delegate's connection
+            call(tool)
         for i in range(GET_CALLS):
-            # Interleaved call by call, so drift hits all three alike.
-            for tool in GET_TOOLS:
-                seconds, ok = call(commands[tool])
+            # Interleaved call by call, so drift hits all alike.
+            for tool in tools:
+                seconds, ok = call(tool)
                 out[tool]["ms"].append(seconds * 1000)
                 out[tool]["failed"] += 0 if ok else 1
     finally:
         d.stop()
     summary = {}
-    for tool in GET_TOOLS:
+    for tool in tools:
         ms = out[tool]["ms"]
         summary[tool] = {"calls": len(ms), "failed": out[tool]["failed"], "median": statistics.median(ms),
                          "p99": percentile(ms, 99), "min": min(ms), "max": max(ms)}
@@ -691,6 +699,7 @@ def bench_sealing(endpoint: str, workdir: str):
     for label in ("unsealed", "sealed"):
         runs = out[label]
         out[label] = {"rate": spread([r["rate"] for r in runs]), "cpuUsPerTask": spread([r["cpuUsPerTask"] for r in runs]),
+                      "systemCpuUsPerTask": spread([r["systemCpuUsPerTask"] for r in runs]),
                       "tasks": runs[0]["tasks"], "statuses": [r["statuses"] for r in runs]}
     results["sealing"] = out
 
@@ -749,6 +758,10 @@ def fmt(x, digits=0):
     return f"{x:,.{digits}f}"
 
 
+def cpu_per_task(x) -> str:
+    return f"{fmt(x['cpuUsPerTask']['median'])} ({fmt(x['systemCpuUsPerTask']['median'])})"
+
+
 def render() -> str:
     e = results["environment"]
     lines = []
@@ -783,23 +796,23 @@ def render() -> str:
             continue
         w(f"Against the {title}:")
         w("")
-        w("| scenario | tasks per run | median tasks/s | min-max | vs boto3 worker (same mix) | CPU per task (µs) | all succeeded |")
+        w("| scenario | tasks per run | median tasks/s | min-max | vs boto3 worker (same mix) | CPU per task, µs (of it system) | all succeeded |")
         w("|---|---:|---:|---:|---:|---:|---|")
         for name, intake, mix, _ in SCENARIOS:
             x = tp[name]
             baseline = tp["boto3 worker 90/10" if mix else "boto3 worker get"]["median"]
             ok = all(set(st) <= {"succeeded"} or st.get("other", 0) == 0 for st in x["statuses"])
-            cpu = f"{fmt(x['cpuUsPerTask']['median'])}{'*' if intake == 'boto3' else ''}"
+            cpu = f"{cpu_per_task(x)}{'*' if intake == 'boto3' else ''}"
             w(f"| {name} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | "
               f"{x['median'] / baseline:.1f}x | {cpu} | {'yes' if ok else 'NO: ' + json.dumps(x['statuses'])[:200]} |")
         if NOFSYNC in tp:
             x = tp[NOFSYNC]
             w(f"| {NOFSYNC} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | "
-              f"{x['median'] / tp['boto3 worker get']['median']:.1f}x | {fmt(x['cpuUsPerTask']['median'])} | diagnostic only |")
+              f"{x['median'] / tp['boto3 worker get']['median']:.1f}x | {cpu_per_task(x)} | diagnostic only |")
         w("")
-        w("CPU per task: the daemon's utime+stime (`/proc/PID/stat`) over the run / tasks, median of the runs; "
-          "\\* the boto3 worker's whole process (interpreter start and imports included).")
-        w("")
+    w("CPU per task: the daemon's utime+stime (`/proc/PID/stat`) over the run / tasks, median of the runs, "
+      "stime in parentheses; \\* the boto3 worker's whole process (interpreter start and imports included).")
+    w("")
 
     w("### 3. Latency, enqueue to result, against nginx (ms)")
     w("")
@@ -899,9 +912,10 @@ def render_get(w) -> None:
     w("|---|---:|---:|---:|---:|---:|---:|---:|")
     aws = g["aws secretsmanager get-secret-value"]["median"]
     boto = g["boto3 one-shot script"]["median"]
-    for tool in GET_TOOLS:
+    for tool in GET_TOOLS + [GET_START_ONLY]:
         x = g[tool]
-        w(f"| `{tool}` | {x['calls']} | {x['median']:.1f} | {x['p99']:.1f} | {x['min']:.1f}-{x['max']:.1f} | "
+        name = f"`{tool}`" if tool in GET_TOOLS else "`secrets-delegate --version` (process start and exit only; diagnostic)"
+        w(f"| {name} | {x['calls']} | {x['median']:.1f} | {x['p99']:.1f} | {x['min']:.1f}-{x['max']:.1f} | "
           f"{aws / x['median']:.1f}x | {boto / x['median']:.1f}x | {x['failed']} |")
     w("")
 
@@ -928,13 +942,13 @@ def render_sealing(w) -> None:
     s = results["sealing"]
     w("### 8. Sealed results: cost per result (socket getSecretValue, 1 connection, canned nginx)")
     w("")
-    w("| results | tasks per run | median tasks/s | min-max | daemon CPU per task (µs) | min-max | all succeeded |")
+    w("| results | tasks per run | median tasks/s | min-max | daemon CPU per task, µs (of it system) | min-max | all succeeded |")
     w("|---|---:|---:|---:|---:|---:|---|")
     for label in ("unsealed", "sealed"):
         x = s[label]
         ok = all(set(st) <= {"succeeded"} for st in x["statuses"])
         r, cpu = x["rate"], x["cpuUsPerTask"]
-        w(f"| {label} | {x['tasks']:,} | {fmt(r['median'])} | {fmt(r['min'])}-{fmt(r['max'])} | {fmt(cpu['median'])} | "
+        w(f"| {label} | {x['tasks']:,} | {fmt(r['median'])} | {fmt(r['min'])}-{fmt(r['max'])} | {cpu_per_task(x)} | "
           f"{fmt(cpu['min'])}-{fmt(cpu['max'])} | {'yes' if ok else 'NO: ' + json.dumps(x['statuses'])[:200]} |")
     difference = s["sealed"]["cpuUsPerTask"]["median"] - s["unsealed"]["cpuUsPerTask"]["median"]
     slower = s["unsealed"]["rate"]["median"] / s["sealed"]["rate"]["median"]
