@@ -904,12 +904,21 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
+def table_start(w, title: str, header: str, rule: str) -> None:
+    w(title)
+    w("")
+    w(header)
+    w(rule)
+
+
 def render_get(w) -> None:
     g = results["get"]
-    w("### 6. One secret into a shell variable, one process per call (moto_server, auth off; ms per call)")
-    w("")
-    w("| command | calls | median | p99 | min-max | median vs the AWS CLI | median vs boto3 one-shot | failed |")
-    w("|---|---:|---:|---:|---:|---:|---:|---:|")
+    table_start(
+        w,
+        "### 6. One secret into a shell variable, one process per call (moto_server, auth off; ms per call)",
+        "| command | calls | median | p99 | min-max | median vs the AWS CLI | median vs boto3 one-shot | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    )
     aws = g["aws secretsmanager get-secret-value"]["median"]
     boto = g["boto3 one-shot script"]["median"]
     for tool in GET_TOOLS + [GET_START_ONLY]:
@@ -922,10 +931,12 @@ def render_get(w) -> None:
 
 def render_cache(w) -> None:
     c = results["cache"]
-    w("### 7. Read cache hits through the socket, one read at a time (counted nginx; ms)")
-    w("")
-    w("| connector | reads per run | p50 | p99 | (p99 range) | AWS calls that reached the endpoint | marked `cached` | succeeded |")
-    w("|---|---:|---:|---:|---|---:|---:|---:|")
+    table_start(
+        w,
+        "### 7. Read cache hits through the socket, one read at a time (counted nginx; ms)",
+        "| connector | reads per run | p50 | p99 | (p99 range) | AWS calls that reached the endpoint | marked `cached` | succeeded |",
+        "|---|---:|---:|---:|---|---:|---:|---:|",
+    )
     for label, title in (("cache hit", "`cache_ttl_seconds = 3600`, after one warm-up read"),
                          ("no cache", "`cache_ttl_seconds = 0`")):
         runs = c[label]
@@ -940,10 +951,12 @@ def render_cache(w) -> None:
 
 def render_sealing(w) -> None:
     s = results["sealing"]
-    w("### 8. Sealed results: cost per result (socket getSecretValue, 1 connection, canned nginx)")
-    w("")
-    w("| results | tasks per run | median tasks/s | min-max | daemon CPU per task, µs (of it system) | min-max | all succeeded |")
-    w("|---|---:|---:|---:|---:|---:|---|")
+    table_start(
+        w,
+        "### 8. Sealed results: cost per result (socket getSecretValue, 1 connection, canned nginx)",
+        "| results | tasks per run | median tasks/s | min-max | daemon CPU per task, µs (of it system) | min-max | all succeeded |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    )
     for label in ("unsealed", "sealed"):
         x = s[label]
         ok = all(set(st) <= {"succeeded"} for st in x["statuses"])
