@@ -36,8 +36,30 @@ def task(task_id: str, write: bool, kind: str = "accessKey") -> dict:
     return {"id": task_id, "connector": connector(kind), "operation": "getSecretValue", "params": {"name": "db"}}
 
 
-def task_bytes(task_id: str, write: bool, kind: str = "accessKey") -> bytes:
-    return json.dumps(task(task_id, write, kind), separators=(",", ":")).encode()
+def named_connector(connector_id: str, cache_ttl_seconds: int = 0) -> str:
+    """A `[connectors.<id>]` table for Delegate(extra=...): the benchmark connector, named (so
+    `get` and the read cache can use it), reading `bench/<name>` with the access key."""
+    return f"""
+[connectors.{connector_id}]
+region = "us-east-1"
+secret_name_prefix = "bench"
+credentials = {{ type = "accessKey", access_key_id = "AKIDBENCHMARK", secret_access_key_ref = "bench-secret" }}
+cache_ttl_seconds = {cache_ttl_seconds}
+"""
+
+
+def named_get_bytes(task_id: str, connector_id: str) -> bytes:
+    """A getSecretValue task naming a configured connector."""
+    document = {"id": task_id, "connector": connector_id, "operation": "getSecretValue", "params": {"name": "db"}}
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def task_bytes(task_id: str, write: bool, kind: str = "accessKey", seal_to: str = None) -> bytes:
+    """One task line; `seal_to` (base64 X25519 public key) asks for a sealed result."""
+    document = task(task_id, write, kind)
+    if seal_to:
+        document["sealTo"] = seal_to
+    return json.dumps(document, separators=(",", ":")).encode()
 
 
 def is_write(i: int, mix: bool) -> bool:
@@ -48,7 +70,7 @@ def is_write(i: int, mix: bool) -> bool:
 class Delegate:
     """One `secrets-delegate run` with its own spool, socket and notify socket."""
 
-    def __init__(self, binary, workdir, name, endpoint, concurrency=16, imds=None, sts=None, spool=True, log=True, wrapper=()):
+    def __init__(self, binary, workdir, name, endpoint, concurrency=16, imds=None, sts=None, spool=True, log=True, wrapper=(), extra=""):
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o750)
@@ -86,7 +108,7 @@ sources = {identity}
 
 [credentials]
 directory = "{credentials}"
-"""
+{extra}"""
             )
         self.binary = binary
         self.wrapper = list(wrapper)
@@ -180,9 +202,13 @@ directory = "{credentials}"
         return 0
 
     def cpu_ticks(self) -> int:
+        return sum(self.cpu_times())
+
+    def cpu_times(self) -> tuple:
+        """(utime, stime) in clock ticks."""
         with open(f"/proc/{self.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime
+        return int(fields[11]), int(fields[12])
 
     def context_switches(self) -> int:
         total = 0

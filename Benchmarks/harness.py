@@ -3,8 +3,11 @@
 
 Measures signing, end-to-end throughput (spool and socket, canned nginx and moto_server,
 versus a boto3 worker), latency (low load and 80% of peak), footprint (idle RSS and CPU,
-backlog peak RSS, start to READY=1) and credential requests per 10,000 tasks. Writes raw
-JSON to .bench/ and the results section of BENCHMARKS.md.
+backlog peak RSS, start to READY=1), credential requests per 10,000 tasks, `get` per process
+against the AWS CLI and a one-shot boto3 script, read cache hits (AWS calls counted at the
+endpoint) and the CPU cost of sealed results. Writes raw JSON to .bench/ and the results
+section of BENCHMARKS.md. BENCH_ONLY=a,b runs some sections only (signing, throughput, moto,
+get, latency, footprint, credentials, cache, sealing) and writes no report.
 
 BENCH_QUICK=1 makes every measurement small (for iterating on the harness; its numbers are
 not the ones to publish). Timings are reported, never asserted.
@@ -14,6 +17,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,6 +38,8 @@ from delegate import (  # noqa: E402
     Inotify,
     SocketClient,
     is_write,
+    named_connector,
+    named_get_bytes,
     pipelined,
     task_bytes,
 )
@@ -67,6 +73,14 @@ LATENCY_KEYS = ["spool low", "socket low"] + [
     f"{intake} {int(f * 100)}%" for f in LOAD_FRACTIONS for intake in ("spool", "socket")
 ]
 NOFSYNC_LATENCY = "spool low, fsync off (eatmydata; diagnostic)"
+GET_CALLS = 50 if QUICK else 200  # per tool, one process each
+CACHE_READS = 1000 if QUICK else 10000  # per run, one at a time
+SEAL_TASKS = 2000 if QUICK else 20000  # per run
+BENCH_ENV = {
+    "AWS_ACCESS_KEY_ID": "AKIDBENCHMARK",
+    "AWS_SECRET_ACCESS_KEY": "bench-secret-access-key",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 
 results = {}
 
@@ -121,6 +135,16 @@ def bench_signing():
 # 2. Throughput
 
 
+def daemon_cpu(d: Delegate, run, *args) -> dict:
+    """run(d, *args), adding the daemon's CPU (utime+stime from /proc/PID/stat) per task in µs."""
+    user0, system0 = d.cpu_times()
+    out = run(d, *args)
+    user1, system1 = d.cpu_times()
+    out["cpuUsPerTask"] = (user1 + system1 - user0 - system0) / CLK_TCK * 1e6 / out["tasks"]
+    out["systemCpuUsPerTask"] = (system1 - system0) / CLK_TCK * 1e6 / out["tasks"]
+    return out
+
+
 def spool_run(d: Delegate, n: int, mix: bool, tag: str) -> dict:
     tmp = os.path.join(d.spool, "tmp")
     new = os.path.join(d.spool, "new")
@@ -160,14 +184,20 @@ def boto3_run(endpoint: str, n: int, mix: bool, tag: str, workdir: str) -> dict:
         task_id = f"{tag}-{i}"
         with open(os.path.join(tasks, task_id + ".json"), "wb") as f:
             f.write(task_bytes(task_id, is_write(i, mix)))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     run = subprocess.run(
         [sys.executable, os.path.join(HERE, "boto3_worker.py"), tasks, done, endpoint, str(BOTO_THREADS)],
         capture_output=True,
         text=True,
         check=True,
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = json.loads(run.stdout.strip().splitlines()[-1])
     out["rate"] = out["tasks"] / out["seconds"]
+    # The whole worker process (interpreter start and imports included), so not quite like for like.
+    cpu = (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime)
+    out["cpuUsPerTask"] = cpu * 1e6 / out["tasks"]
+    out["systemCpuUsPerTask"] = (after.ru_stime - usage.ru_stime) * 1e6 / out["tasks"]
     out["statuses"] = {"succeeded": out["succeeded"], "other": out["tasks"] - out["succeeded"]}
     return out
 
@@ -201,10 +231,11 @@ def bench_throughput(endpoint_name: str, endpoint: str, workdir: str):
                 if intake == "boto3":
                     r = boto3_run(endpoint, N[("boto3", endpoint_name)], mix, tag, workdir)
                 elif intake == "spool":
-                    r = spool_run(d, N[("spool", endpoint_name)], mix, tag)
+                    r = daemon_cpu(d, spool_run, N[("spool", endpoint_name)], mix, tag)
                 else:
-                    r = socket_run(d, N[("delegate", endpoint_name)], mix, tag, connections)
-                log(f"  {endpoint_name} rep {rep}: {name}: {r['rate']:.0f} tasks/s {r['statuses']}")
+                    r = daemon_cpu(d, socket_run, N[("delegate", endpoint_name)], mix, tag, connections)
+                log(f"  {endpoint_name} rep {rep}: {name}: {r['rate']:.0f} tasks/s, "
+                    f"{r['cpuUsPerTask']:.0f} µs CPU/task {r['statuses']}")
                 out.setdefault(name, []).append(r)
     finally:
         t = time.perf_counter()
@@ -218,7 +249,7 @@ def bench_throughput(endpoint_name: str, endpoint: str, workdir: str):
         d.start()
         try:
             for rep in range(REPS):
-                r = spool_run(d, N[("spool", endpoint_name)], False, f"nofsync-{rep}")
+                r = daemon_cpu(d, spool_run, N[("spool", endpoint_name)], False, f"nofsync-{rep}")
                 log(f"  {endpoint_name} rep {rep}: spool get, fsync off (diagnostic): {r['rate']:.0f} tasks/s {r['statuses']}")
                 out.setdefault(NOFSYNC, []).append(r)
         finally:
@@ -228,6 +259,8 @@ def bench_throughput(endpoint_name: str, endpoint: str, workdir: str):
         summary[name] = spread([r["rate"] for r in runs])
         summary[name]["tasks"] = runs[0]["tasks"]
         summary[name]["statuses"] = [r["statuses"] for r in runs]
+        for key in ("cpuUsPerTask", "systemCpuUsPerTask"):
+            summary[name][key] = spread([r[key] for r in runs])
     results.setdefault("throughput", {})[endpoint_name] = summary
 
 
@@ -521,6 +554,156 @@ def bench_credentials(endpoint: str, workdir: str):
     results["credentials"] = out
 
 
+# 6. `get`: one secret per process, against the AWS CLI and a one-shot boto3 script
+
+GET_TOOLS = ["secrets-delegate get", "aws secretsmanager get-secret-value", "boto3 one-shot script"]
+GET_START_ONLY = "secrets-delegate --version (process start and exit only; diagnostic)"
+
+
+def bench_get(moto, workdir: str):
+    log(f"get: one secret per process x{GET_CALLS} per tool (moto_server, auth off)")
+    endpoint = moto.endpoint
+    d = Delegate(DAEMON, workdir, "get", endpoint, concurrency=CONCURRENCY, extra=named_connector("bench"))
+    aws = shutil.which("aws")
+    if not aws:
+        raise RuntimeError("the AWS CLI (`aws`, pip install awscli) is missing")
+    commands = {
+        "secrets-delegate get": [DAEMON, "get", "--socket", d.socket_path, "bench", "cli"],
+        "aws secretsmanager get-secret-value": [
+            aws, "secretsmanager", "get-secret-value", "--secret-id", "bench/cli",
+            "--query", "SecretString", "--output", "text", "--endpoint-url", endpoint,
+        ],
+        "boto3 one-shot script": [sys.executable, os.path.join(HERE, "boto3_get.py"), endpoint, "bench/cli"],
+        GET_START_ONLY: [DAEMON, "--version"],
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(BENCH_ENV)
+    # A secret of its own: the throughput runs' writes have changed bench/db by now.
+    expected = '{"user":"app","password":"g3t"}'
+    moto.create_secret("bench/cli", expected)
+    expected = expected.encode()
+
+    def call(tool) -> tuple:
+        t0 = time.perf_counter()
+        run = subprocess.run(commands[tool], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        seconds = time.perf_counter() - t0
+        # As `v=$(...)` would keep it: trailing newlines dropped (the AWS CLI adds one).
+        value_ok = tool == GET_START_ONLY or run.stdout.rstrip(b"\n") == expected
+        return seconds, run.returncode == 0 and value_ok
+
+    tools = GET_TOOLS + [GET_START_ONLY]
+    d.start()
+    out = {tool: {"ms": [], "failed": 0} for tool in tools}
+    try:
+        for tool in tools:  # untimed: page cache, .pyc files, the delegate's connection
+            call(tool)
+        for i in range(GET_CALLS):
+            # Interleaved call by call, so drift hits all alike.
+            for tool in tools:
+                seconds, ok = call(tool)
+                out[tool]["ms"].append(seconds * 1000)
+                out[tool]["failed"] += 0 if ok else 1
+    finally:
+        d.stop()
+    summary = {}
+    for tool in tools:
+        ms = out[tool]["ms"]
+        summary[tool] = {"calls": len(ms), "failed": out[tool]["failed"], "median": statistics.median(ms),
+                         "p99": percentile(ms, 99), "min": min(ms), "max": max(ms)}
+        log(f"  {tool}: median {summary[tool]['median']:.1f} ms, p99 {summary[tool]['p99']:.1f} ms, "
+            f"{summary[tool]['failed']} failed")
+    results["get"] = summary
+
+
+# 7. Read cache hits through the socket
+
+
+def one_at_a_time(client, lines, payload: bytes) -> tuple:
+    t0 = time.perf_counter()
+    client.send(payload + b"\n")
+    line, t1 = next(lines)
+    return t1 - t0, line
+
+
+def bench_cache(workdir: str):
+    log(f"read cache: {CACHE_READS} reads one at a time, cached (TTL 3600 s) and uncached, counted nginx")
+    counted = servers.Nginx(workdir, "nginx-counted", counted=True)
+    d = Delegate(DAEMON, workdir, "cache", counted.endpoint, concurrency=CONCURRENCY,
+                 extra=named_connector("cached", 3600) + named_connector("uncached", 0))
+    out = {}
+    try:
+        d.start()
+        client = SocketClient(d.socket_path)
+        lines = client.lines()
+        for connector_id in ("cached", "uncached"):  # the warm-up read fills the cache
+            _, line = one_at_a_time(client, lines, named_get_bytes(f"warm-{connector_id}", connector_id))
+            if b'"status":"succeeded"' not in line:
+                raise RuntimeError(f"cache warm-up through {connector_id} failed: {line[:200]!r}")
+        for rep in range(REPS):
+            for label, connector_id in (("cache hit", "cached"), ("no cache", "uncached")):
+                time.sleep(0.2)  # nginx logs a request after answering it: let the last one land
+                before = counted.requests()
+                latencies, succeeded, marked = [], 0, 0
+                for i in range(CACHE_READS):
+                    seconds, line = one_at_a_time(client, lines, named_get_bytes(f"c{rep}-{connector_id}-{i}", connector_id))
+                    latencies.append(seconds)
+                    succeeded += b'"status":"succeeded"' in line
+                    marked += b'"cached":true' in line
+                time.sleep(0.2)
+                x = latency_summary(latencies)
+                x.update({"reads": CACHE_READS, "succeeded": succeeded, "markedCached": marked,
+                          "awsCalls": counted.requests() - before})
+                out.setdefault(label, []).append(x)
+                log(f"  rep {rep} {label}: p50 {x['p50']:.3f} p99 {x['p99']:.3f} ms, {x['awsCalls']} AWS calls, "
+                    f"{marked} marked cached, {succeeded} succeeded")
+        client.send(b'{"control":"status"}\n')
+        status, _ = next(lines)
+        out["daemonCounters"] = json.loads(status).get("cache")
+        client.close()
+    finally:
+        d.stop()
+        counted.stop()
+    results["cache"] = out
+
+
+# 8. Sealed results
+
+
+def bench_sealing(endpoint: str, workdir: str):
+    log(f"sealed results: {SEAL_TASKS} socket tasks sealed and unsealed, daemon CPU per task (nginx)")
+    d = Delegate(DAEMON, workdir, "sealing", endpoint, concurrency=CONCURRENCY)
+    keyfile = os.path.join(d.dir, "result.key")
+    public_key = subprocess.run([DAEMON, "keygen", "--out", keyfile], capture_output=True, text=True,
+                                check=True).stdout.strip()
+    out = {}
+    try:
+        d.start()
+        # Warm-up, and a check that a sealed result is sealed and opens with the private key.
+        pipelined(d.socket_path, [task_bytes(f"warm-{i}", False, seal_to=public_key) for i in range(200)], 1)
+        client = SocketClient(d.socket_path)
+        _, line = one_at_a_time(client, client.lines(), task_bytes("seal-check", False, seal_to=public_key))
+        client.close()
+        opened = subprocess.run([DAEMON, "open", "--key", keyfile, "-"], input=line, capture_output=True)
+        out["checked"] = b'"sealed":{' in line and b'"result":' not in line and opened.returncode == 0
+        if not out["checked"]:
+            raise RuntimeError("a sealed result was not sealed, or did not open")
+        for rep in range(REPS):
+            for label, seal_to in (("unsealed", None), ("sealed", public_key)):
+                payloads = [task_bytes(f"s{rep}-{label}-{i}", False, seal_to=seal_to) for i in range(SEAL_TASKS)]
+                r = daemon_cpu(d, lambda _, p: dict(pipelined(d.socket_path, p, 1), tasks=len(p)), payloads)
+                r["rate"] = r["tasks"] / r["seconds"]
+                out.setdefault(label, []).append(r)
+                log(f"  rep {rep} {label}: {r['rate']:.0f} tasks/s, {r['cpuUsPerTask']:.0f} µs CPU/task {r['statuses']}")
+    finally:
+        d.stop()
+    for label in ("unsealed", "sealed"):
+        runs = out[label]
+        out[label] = {"rate": spread([r["rate"] for r in runs]), "cpuUsPerTask": spread([r["cpuUsPerTask"] for r in runs]),
+                      "systemCpuUsPerTask": spread([r["systemCpuUsPerTask"] for r in runs]),
+                      "tasks": runs[0]["tasks"], "statuses": [r["statuses"] for r in runs]}
+    results["sealing"] = out
+
+
 # Environment and report
 
 
@@ -575,6 +758,10 @@ def fmt(x, digits=0):
     return f"{x:,.{digits}f}"
 
 
+def cpu_per_task(x) -> str:
+    return f"{fmt(x['cpuUsPerTask']['median'])} ({fmt(x['systemCpuUsPerTask']['median'])})"
+
+
 def render() -> str:
     e = results["environment"]
     lines = []
@@ -609,19 +796,23 @@ def render() -> str:
             continue
         w(f"Against the {title}:")
         w("")
-        w("| scenario | tasks per run | median tasks/s | min-max | vs boto3 worker (same mix) | all succeeded |")
-        w("|---|---:|---:|---:|---:|---|")
-        for name, _, mix, _ in SCENARIOS:
+        w("| scenario | tasks per run | median tasks/s | min-max | vs boto3 worker (same mix) | CPU per task, µs (of it system) | all succeeded |")
+        w("|---|---:|---:|---:|---:|---:|---|")
+        for name, intake, mix, _ in SCENARIOS:
             x = tp[name]
             baseline = tp["boto3 worker 90/10" if mix else "boto3 worker get"]["median"]
             ok = all(set(st) <= {"succeeded"} or st.get("other", 0) == 0 for st in x["statuses"])
+            cpu = f"{cpu_per_task(x)}{'*' if intake == 'boto3' else ''}"
             w(f"| {name} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | "
-              f"{x['median'] / baseline:.1f}x | {'yes' if ok else 'NO: ' + json.dumps(x['statuses'])[:200]} |")
+              f"{x['median'] / baseline:.1f}x | {cpu} | {'yes' if ok else 'NO: ' + json.dumps(x['statuses'])[:200]} |")
         if NOFSYNC in tp:
             x = tp[NOFSYNC]
             w(f"| {NOFSYNC} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | "
-              f"{x['median'] / tp['boto3 worker get']['median']:.1f}x | diagnostic only |")
+              f"{x['median'] / tp['boto3 worker get']['median']:.1f}x | {cpu_per_task(x)} | diagnostic only |")
         w("")
+    w("CPU per task: the daemon's utime+stime (`/proc/PID/stat`) over the run / tasks, median of the runs, "
+      "stime in parentheses; \\* the boto3 worker's whole process (interpreter start and imports included).")
+    w("")
 
     w("### 3. Latency, enqueue to result, against nginx (ms)")
     w("")
@@ -673,6 +864,10 @@ def render() -> str:
     w(f"\nAt start (before any task): {json.dumps({k: v for k, v in c['atStart'].items() if v}) or 'none'}.")
     w("")
 
+    render_get(w)
+    render_cache(w)
+    render_sealing(w)
+
     w("### Goals")
     w("")
     tp = results["throughput"]["nginx"]
@@ -690,12 +885,89 @@ def render() -> str:
         ("start to READY", "< 100 ms", f"{st['median']:.1f} ms", st["median"] < 100),
         (f"backlog peak RSS ({b['tasks']:,} tasks)", "< 64 MB", f"{b['hwmKB'] / 1024:.1f} MB", b["hwmKB"] < 64 * 1024),
         ("credential requests per 10,000 tasks, steady state", "0", str(steady), steady == 0),
+        ("daemon CPU per task, socket (socket get, 4 conns)", "<= 100 us",
+         f"{tp['socket get, 4 conns']['cpuUsPerTask']['median']:.0f} us",
+         tp["socket get, 4 conns"]["cpuUsPerTask"]["median"] <= 100),
+        ("daemon CPU per task, spool (spool get)", "<= 150 us", f"{tp['spool get']['cpuUsPerTask']['median']:.0f} us",
+         tp["spool get"]["cpuUsPerTask"]["median"] <= 150),
     ]
+    g = results["get"]
+    get_ratio = g["aws secretsmanager get-secret-value"]["median"] / g["secrets-delegate get"]["median"]
+    goals.append(("`get` per call vs the AWS CLI (median)", "well over 50x", f"{get_ratio:.1f}x", get_ratio > 50))
+    hit_calls = sum(r["awsCalls"] for r in results["cache"]["cache hit"])
+    hits = sum(r["reads"] for r in results["cache"]["cache hit"])
+    goals.append((f"AWS calls during {hits:,} read cache hits", "0", str(hit_calls), hit_calls == 0))
     w("| goal | target | measured | met |")
     w("|---|---|---|---|")
     for name, target, measured, met in goals:
         w(f"| {name} | {target} | {measured} | {'yes' if met else '**no**'} |")
     return "\n".join(lines) + "\n"
+
+
+def table_start(w, title: str, header: str, rule: str) -> None:
+    w(title)
+    w("")
+    w(header)
+    w(rule)
+
+
+def render_get(w) -> None:
+    g = results["get"]
+    table_start(
+        w,
+        "### 6. One secret into a shell variable, one process per call (moto_server, auth off; ms per call)",
+        "| command | calls | median | p99 | min-max | median vs the AWS CLI | median vs boto3 one-shot | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    )
+    aws = g["aws secretsmanager get-secret-value"]["median"]
+    boto = g["boto3 one-shot script"]["median"]
+    for tool in GET_TOOLS + [GET_START_ONLY]:
+        x = g[tool]
+        name = f"`{tool}`" if tool in GET_TOOLS else "`secrets-delegate --version` (process start and exit only; diagnostic)"
+        w(f"| {name} | {x['calls']} | {x['median']:.1f} | {x['p99']:.1f} | {x['min']:.1f}-{x['max']:.1f} | "
+          f"{aws / x['median']:.1f}x | {boto / x['median']:.1f}x | {x['failed']} |")
+    w("")
+
+
+def render_cache(w) -> None:
+    c = results["cache"]
+    table_start(
+        w,
+        "### 7. Read cache hits through the socket, one read at a time (counted nginx; ms)",
+        "| connector | reads per run | p50 | p99 | (p99 range) | AWS calls that reached the endpoint | marked `cached` | succeeded |",
+        "|---|---:|---:|---:|---|---:|---:|---:|",
+    )
+    for label, title in (("cache hit", "`cache_ttl_seconds = 3600`, after one warm-up read"),
+                         ("no cache", "`cache_ttl_seconds = 0`")):
+        runs = c[label]
+        med = lambda f: statistics.median([r[f] for r in runs])  # noqa: E731
+        p99s = [r["p99"] for r in runs]
+        total = lambda f: sum(r[f] for r in runs)  # noqa: E731
+        w(f"| {title} | {runs[0]['reads']:,} | {med('p50'):.3f} | {med('p99'):.3f} | {min(p99s):.3f}-{max(p99s):.3f} | "
+          f"{total('awsCalls'):,} in {total('reads'):,} reads | {total('markedCached'):,} | {total('succeeded'):,} |")
+    w(f"\nThe daemon's own counters at the end (warm-up reads included): {json.dumps(c.get('daemonCounters'))}.")
+    w("")
+
+
+def render_sealing(w) -> None:
+    s = results["sealing"]
+    table_start(
+        w,
+        "### 8. Sealed results: cost per result (socket getSecretValue, 1 connection, canned nginx)",
+        "| results | tasks per run | median tasks/s | min-max | daemon CPU per task, µs (of it system) | min-max | all succeeded |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    )
+    for label in ("unsealed", "sealed"):
+        x = s[label]
+        ok = all(set(st) <= {"succeeded"} for st in x["statuses"])
+        r, cpu = x["rate"], x["cpuUsPerTask"]
+        w(f"| {label} | {x['tasks']:,} | {fmt(r['median'])} | {fmt(r['min'])}-{fmt(r['max'])} | {cpu_per_task(x)} | "
+          f"{fmt(cpu['min'])}-{fmt(cpu['max'])} | {'yes' if ok else 'NO: ' + json.dumps(x['statuses'])[:200]} |")
+    difference = s["sealed"]["cpuUsPerTask"]["median"] - s["unsealed"]["cpuUsPerTask"]["median"]
+    slower = s["unsealed"]["rate"]["median"] / s["sealed"]["rate"]["median"]
+    w(f"\nSealing costs {difference:.0f} µs of daemon CPU per result (difference of the medians); "
+      f"unsealed runs {slower:.2f}x the sealed rate.")
+    w("")
 
 
 BEGIN = "<!-- bench:results:begin -->"
@@ -735,9 +1007,12 @@ def main() -> None:
             bench_signing()
         if not only or "throughput" in only or "latency" in only:
             bench_throughput("nginx", nginx.endpoint, workdir)
-        if not only or "moto" in only:
+        if not only or "moto" in only or "get" in only:
             moto = servers.Moto(workdir)
-            bench_throughput("moto", moto.endpoint, workdir)
+            if not only or "moto" in only:
+                bench_throughput("moto", moto.endpoint, workdir)
+            if not only or "get" in only:
+                bench_get(moto, workdir)
             moto.stop()
             moto = None
         if not only or "latency" in only:
@@ -746,6 +1021,10 @@ def main() -> None:
             bench_footprint(nginx.endpoint, workdir)
         if not only or "credentials" in only:
             bench_credentials(nginx.endpoint, workdir)
+        if not only or "cache" in only:
+            bench_cache(workdir)
+        if not only or "sealing" in only:
+            bench_sealing(nginx.endpoint, workdir)
     finally:
         for server in (moto, nginx):
             if server:

@@ -90,14 +90,17 @@ class Moto:
         wait_http(self.endpoint + "/moto-api/")
         import boto3
 
-        client = boto3.client(
+        self.client = boto3.client(
             "secretsmanager",
             region_name="us-east-1",
             endpoint_url=self.endpoint,
             aws_access_key_id="AKIDBENCHMARK",
             aws_secret_access_key="bench-secret-access-key",
         )
-        client.create_secret(Name="bench/db", SecretString='{"user":"app","password":"s3cr3t"}')
+        self.client.create_secret(Name="bench/db", SecretString='{"user":"app","password":"s3cr3t"}')
+
+    def create_secret(self, name: str, value: str) -> None:
+        self.client.create_secret(Name=name, SecretString=value)
 
     def stop(self) -> None:
         self.child.stop()
@@ -111,7 +114,7 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    access_log off;
+    {access_log}
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
@@ -141,19 +144,33 @@ http {{
 
 class Nginx:
     """Debian's nginx on a loopback port: canned GetSecretValue / PutSecretValue answers chosen
-    by X-Amz-Target. One worker (the machine has two cores for everything)."""
+    by X-Amz-Target. One worker (the machine has two cores for everything).
 
-    def __init__(self, workdir: str):
+    `counted`: an instance of its own that logs every request (unbuffered access log), so
+    `requests()` tells how many calls reached the endpoint; the throughput runs use the one
+    without a log."""
+
+    def __init__(self, workdir: str, name: str = "nginx", counted: bool = False):
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        directory = os.path.join(workdir, "nginx")
+        directory = os.path.join(workdir, name)
         os.makedirs(directory, exist_ok=True)
+        self.access_log = os.path.join(directory, "access.log") if counted else None
+        access_log = f"access_log {self.access_log};" if counted else "access_log off;"
         conf = os.path.join(directory, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(dir=directory, port=self.port, get=GET_BODY, put=PUT_BODY))
+            f.write(NGINX_CONF.format(dir=directory, port=self.port, get=GET_BODY, put=PUT_BODY, access_log=access_log))
         self.child = Child([binary, "-c", conf, "-p", directory], log=os.path.join(directory, "stdout.log"))
         wait_http(self.endpoint + "/")
+
+    def requests(self) -> int:
+        """Requests logged so far (a counted instance only; wait_http's probe included)."""
+        try:
+            with open(self.access_log, "rb") as f:
+                return sum(1 for _ in f)
+        except FileNotFoundError:
+            return 0
 
     def stop(self) -> None:
         self.child.stop()
