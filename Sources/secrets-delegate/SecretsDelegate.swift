@@ -9,8 +9,10 @@ struct SecretsDelegate: AsyncParsableCommand {
         commandName: "secrets-delegate",
         abstract: "A host agent that runs AWS Secrets Manager tasks for the connectors whose selectors it matches.",
         discussion: """
-            Tasks arrive through a spool directory or a Unix socket (see the README and the contract, \
-            /usr/share/doc/secrets-delegate/INTERFACE.md). \
+            Tasks arrive through a spool directory, a Unix socket or Amazon SQS queues ([sqs] queue_urls); \
+            systemd units receive secrets as credentials with \
+            LoadCredential=ID:/run/secrets-delegate/credentials.sock and a [[credential]] entry \
+            (see the README and the contract, /usr/share/doc/secrets-delegate/INTERFACE.md). \
             Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable; \
             78 configuration error, or (run) a spool the daemon cannot use: the message names the path and \
             what the daemon needs. The packaged unit does not restart the daemon after 78.
