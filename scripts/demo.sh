@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # make demo: the delegate's main job end to end on this machine.
 # Starts moto_server (a local AWS emulator that checks SigV4 signatures and IAM policies),
-# creates a demo identity there, runs the delegate with a spool and socket under .demo/,
-# submits a handful of tasks, prints their results, and shuts everything down.
+# creates a demo identity and two SQS queues there, runs the delegate with a spool, a socket and
+# the SQS task queue under .demo/, submits a handful of tasks, prints their results, and shuts
+# everything down.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -24,13 +25,15 @@ trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "starting moto_server on $ENDPOINT (signature and IAM checks on after the setup calls)"
-INITIAL_NO_AUTH_ACTION_COUNT=6 moto_server -H 127.0.0.1 -p "$PORT" >"$DEMO/moto.log" 2>&1 &
+INITIAL_NO_AUTH_ACTION_COUNT=$(python3 scripts/demo_identity.py --setup-calls) moto_server -H 127.0.0.1 -p "$PORT" >"$DEMO/moto.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -sf "$ENDPOINT/moto-api/" >/dev/null && break; sleep 0.1; done
 
-step "creating the demo identity (IAM users with the seed document's policies)"
-python3 scripts/demo_identity.py "$ENDPOINT" "$DEMO/credentials" >/dev/null
+step "creating the demo identity (IAM users with the seed document's policies) and SQS queues"
+{ read -r TASK_QUEUE; read -r REPLY_QUEUE; } < <(python3 scripts/demo_identity.py "$ENDPOINT" "$DEMO/credentials")
 ls -l "$DEMO/credentials" | sed 1d
+echo "    task queue:  $TASK_QUEUE"
+echo "    reply queue: $REPLY_QUEUE"
 
 cat >"$DEMO/delegate.toml" <<TOML
 [delegate]
@@ -53,11 +56,21 @@ sources = ["environment"]
 
 [credentials]
 directory = "$DEMO/credentials"
+
+[sqs]
+queue_urls = ["$TASK_QUEUE"]
+region = "us-east-1"
+endpoint = "$ENDPOINT"
+wait_seconds = 2
+visibility_seconds = 30
 TOML
+# The delegate's own identity (environment variables): the fleet user, allowed the SQS actions.
+FLEET_KEY_ID=$(cat "$DEMO/credentials/fleet-access-key-id")
+FLEET_SECRET_KEY=$(cat "$DEMO/credentials/fleet-secret-key")
 
 step "starting the delegate (log: .demo/delegate.log)"
 "$BIN" check-config --config "$DEMO/delegate.toml" | sed 's/^/    /'
-AWS_ACCESS_KEY_ID=unused AWS_SECRET_ACCESS_KEY=unused "$BIN" run --config "$DEMO/delegate.toml" 2>"$DEMO/delegate.log" &
+AWS_ACCESS_KEY_ID=$FLEET_KEY_ID AWS_SECRET_ACCESS_KEY=$FLEET_SECRET_KEY "$BIN" run --config "$DEMO/delegate.toml" 2>"$DEMO/delegate.log" &
 pids+=($!)
 for _ in $(seq 1 100); do [ -S "$DEMO/delegate.sock" ] && break; sleep 0.1; done
 
@@ -76,6 +89,7 @@ task get-password "{\"id\":\"get-password\",\"connector\":$FULL,\"operation\":\"
 task list "{\"id\":\"list\",\"connector\":$FULL,\"operation\":\"listSecrets\",\"params\":{\"all\":true}}"
 task test-connection "{\"id\":\"test-connection\",\"connector\":$FULL,\"operation\":\"testConnection\"}"
 task test-read-only "{\"id\":\"test-read-only\",\"connector\":$READER,\"operation\":\"testConnection\"}"
+task sqs-get-user "{\"id\":\"sqs-get-user\",\"connector\":$FULL,\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db#user\"}}"
 task for-prod "{\"id\":\"for-prod\",\"connector\":$ELSEWHERE,\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}"
 
 show() { python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read()), indent=2))' | sed 's/^/    /'; }
@@ -90,6 +104,9 @@ step "testConnection with the full policy"
 "$BIN" submit --spool "$DEMO/spool" --wait --timeout 30 "$DEMO/tasks/test-connection.json" | show
 step "testConnection with the seed's minimum (read-only) policy"
 "$BIN" submit --spool "$DEMO/spool" --wait --timeout 30 "$DEMO/tasks/test-read-only.json" | show
+step "getSecretValue of db#user through the SQS task queue (submit --sqs --wait: the result comes back on the reply queue)"
+AWS_ACCESS_KEY_ID=$FLEET_KEY_ID AWS_SECRET_ACCESS_KEY=$FLEET_SECRET_KEY "$BIN" submit --config "$DEMO/delegate.toml" \
+  --sqs "$TASK_QUEUE" --reply-queue "$REPLY_QUEUE" --wait --timeout 30 "$DEMO/tasks/sqs-get-user.json" | show
 step "a task for another delegate (selector 'prod') stays queued in the spool"
 "$BIN" submit --spool "$DEMO/spool" "$DEMO/tasks/for-prod.json"
 sleep 1

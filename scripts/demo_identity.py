@@ -3,7 +3,9 @@
 
 Creates an IAM user allowed the seed document's full Secrets Manager policy, writes its
 access key into the demo's credential directory (mode 0600, as the delegate requires), and a
-read-only user for the testConnection demo. Prints the access key id of the full user.
+read-only user for the testConnection demo. For the SQS scene: a fleet user (the delegate's own
+identity, allowed the queue actions the README's policy lists) whose key goes to
+CREDENTIALS_DIR/fleet-*, and a task queue and a reply queue. Prints the two queue URLs.
 Usage: demo_identity.py ENDPOINT CREDENTIALS_DIR
 """
 import json
@@ -18,6 +20,11 @@ FULL = [
     "secretsmanager:ListSecrets", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret",
 ]
 READ_ONLY = ["secretsmanager:Describe*", "secretsmanager:Get*", "secretsmanager:List*"]
+FLEET = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
+         "sqs:SendMessage"]
+# Calls made here before moto starts checking signatures and policies: demo.sh passes this as
+# INITIAL_NO_AUTH_ACTION_COUNT (three per user, one per queue).
+SETUP_CALLS = 3 * 3 + 2
 
 
 def user(iam, name, actions):
@@ -35,17 +42,28 @@ def write(directory, name, value):
 
 
 def main():
+    if sys.argv[1:] == ["--setup-calls"]:
+        print(SETUP_CALLS)
+        return
     endpoint, directory = sys.argv[1], sys.argv[2]
     iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id="demo", aws_secret_access_key="demo")
     full = user(iam, "demo-delegate", FULL)
     reader = user(iam, "demo-reader", READ_ONLY)
+    fleet = user(iam, "demo-fleet", FLEET)
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="demo", aws_secret_access_key="demo")
+    tasks = sqs.create_queue(QueueName="demo-tasks")["QueueUrl"]
+    results = sqs.create_queue(QueueName="demo-results")["QueueUrl"]
     os.makedirs(directory, mode=0o750, exist_ok=True)
     write(directory, "demo-access-key-id", full["AccessKeyId"])
     write(directory, "demo-secret-key", full["SecretAccessKey"])
     write(directory, "reader-access-key-id", reader["AccessKeyId"])
     write(directory, "reader-secret-key", reader["SecretAccessKey"])
-    print(full["AccessKeyId"])
+    write(directory, "fleet-access-key-id", fleet["AccessKeyId"])
+    write(directory, "fleet-secret-key", fleet["SecretAccessKey"])
+    print(tasks)
+    print(results)
 
 
 if __name__ == "__main__":
