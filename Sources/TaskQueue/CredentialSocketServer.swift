@@ -6,11 +6,19 @@ import Logging
 /// The systemd credentials socket (docs/INTERFACE.md section 11): each connection is one request
 /// whose whole content is who the peer is (`SO_PEERCRED`) and the address it bound
 /// (`getpeername`); the peer sends nothing and reads until EOF. The handler turns a request into
-/// the bytes to write, or nil to close without writing one.
+/// an ``Answer``: the bytes to write, a refusal, or a close without a byte.
+///
+/// systemd has no way to hear "no" on this socket (systemd/systemd#27373): an EOF before any byte
+/// gives the unit an empty credential and the unit starts. A refusal therefore writes more bytes
+/// than systemd takes for one credential (``refusalLength``, over its 1 MiB `CREDENTIAL_SIZE_MAX`,
+/// which is also the limit for all of a unit's credentials together): systemd fails the unit's
+/// start with E2BIG (`status=243/CREDENTIALS`). The bytes are a repeated line naming the delegate's
+/// journal, so even a systemd with larger limits would hand the unit that text, never a secret.
 ///
 /// Bounds:
-/// - at most ``Limits/maximumConnections`` requests are open at once; a peer beyond that is
-///   closed at once (systemd's helper then fails the unit's start, which it retries as configured);
+/// - at most ``Limits/maximumConnections`` requests are open at once; a request beyond that gets
+///   the refusal without asking the handler (systemd fails that unit's start), and beyond twice the
+///   limit (refusals still being written) it is closed at once;
 /// - every connection is closed ``Limits/requestTimeout`` after it was accepted, answered or not:
 ///   the handler's task is cancelled and a peer that never reads cannot keep its slot;
 /// - all socket I/O is non-blocking on one serial dispatch queue; only the handler runs on the
@@ -36,16 +44,35 @@ public final class CredentialSocketServer: @unchecked Sendable {
         }
     }
 
-    /// The bytes to write, or nil to close without a byte.
-    public typealias Handler = @Sendable (Request) async -> Data?
+    /// What a request gets.
+    public enum Answer: Sendable, Equatable {
+        /// The credential's bytes (a Secrets Manager value: at most 65,536 bytes).
+        case value(Data)
+        /// ``refusalLength`` bytes of ``refusalLine``: systemd fails the unit's start.
+        case refuse
+        /// Close without a byte: for a peer that is not systemd's helper (nobody to tell).
+        case close
+    }
+
+    /// More than systemd reads into one credential, so that it fails the start (see above).
+    public static let refusalLength = (1 << 20) + 1
+    /// What a refusal repeats.
+    public static let refusalLine = Array(
+        "secrets-delegate refused this credential; see journalctl -u secrets-delegate MESSAGE_ID=111c1dbfd96e46589d35c40901d07e07\n"
+            .utf8)
+
+    public typealias Handler = @Sendable (Request) async -> Answer
 
     private final class Connection {
         let fd: Int32
         var task: Task<Void, Never>?
         var timer: DispatchSourceTimer?
         var writer: DispatchSourceWrite?
+        /// The bytes to write: the value, or the refusal line repeated until `total`.
         var pending: [UInt8] = []
+        var total = 0
         var written = 0
+        var holdsValue = false
 
         init(fd: Int32) { self.fd = fd }
     }
@@ -144,7 +171,11 @@ public final class CredentialSocketServer: @unchecked Sendable {
                 logLimiter.warning(
                     "credential request refused: too many requests at once",
                     metadata: ["limit": "\(limits.maximumConnections)"], key: "credential-too-many", logger: logger)
-                FileIO.close(fd)
+                if connections.count < 2 * limits.maximumConnections {
+                    answer(track(fd: fd, peerUID: nil).id, with: .refuse)
+                } else {
+                    FileIO.close(fd)
+                }
                 continue
             }
             let peer: PeerCredentials
@@ -161,7 +192,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
         }
     }
 
-    private func start(fd: Int32, request: Request) {
+    /// A new connection, closed at the latest ``Limits/requestTimeout`` from now.
+    private func track(fd: Int32, peerUID: UInt32?) -> (id: UInt64, connection: Connection) {
         nextID += 1
         let id = nextID
         let connection = Connection(fd: fd)
@@ -172,12 +204,17 @@ public final class CredentialSocketServer: @unchecked Sendable {
             guard let self, self.connections[id] != nil else { return }
             self.logLimiter.warning(
                 "credential request not answered in time; closing",
-                metadata: ["peer_uid": "\(request.peer.uid)", "timeout": "\(self.limits.requestTimeout)"],
+                metadata: ["peer_uid": "\(peerUID.map { "\($0)" } ?? "?")", "timeout": "\(self.limits.requestTimeout)"],
                 key: "credential-timeout", logger: self.logger)
             self.close(id)
         }
         connection.timer = timer
         timer.resume()
+        return (id, connection)
+    }
+
+    private func start(fd: Int32, request: Request) {
+        let (id, connection) = track(fd: fd, peerUID: request.peer.uid)
         let handler = handler
         connection.task = Task {
             let answer = await handler(request)
@@ -185,24 +222,32 @@ public final class CredentialSocketServer: @unchecked Sendable {
         }
     }
 
-    private func answer(_ id: UInt64, with data: Data?) {
+    private func answer(_ id: UInt64, with answer: Answer) {
         guard let connection = connections[id] else { return }
-        guard let data, !data.isEmpty else {
+        switch answer {
+        case .value(let data) where !data.isEmpty:
+            connection.pending = Array(data)
+            connection.total = data.count
+            connection.holdsValue = true
+        case .refuse:
+            connection.pending = Self.refusalLine
+            connection.total = Self.refusalLength
+        case .value, .close:
+            // An empty value is EOF at once: systemd writes an empty credential.
             close(id)
             return
         }
-        connection.pending = Array(data)
         write(id)
     }
 
     /// Writes what is pending; waits for the peer to read when its buffer is full.
     private func write(_ id: UInt64) {
         guard let connection = connections[id] else { return }
-        while connection.written < connection.pending.count {
+        while connection.written < connection.total {
+            let offset = connection.written % connection.pending.count
+            let length = min(connection.pending.count - offset, connection.total - connection.written)
             let sent = connection.pending.withUnsafeBytes { raw in
-                Glibc.send(
-                    connection.fd, raw.baseAddress! + connection.written, raw.count - connection.written,
-                    Int32(MSG_NOSIGNAL))
+                Glibc.send(connection.fd, raw.baseAddress! + offset, length, Int32(MSG_NOSIGNAL))
             }
             if sent > 0 {
                 connection.written += sent
@@ -229,7 +274,9 @@ public final class CredentialSocketServer: @unchecked Sendable {
         connection.timer?.cancel()
         connection.writer?.cancel()
         // Zero the copy of the value before the buffer goes.
-        for index in connection.pending.indices { connection.pending[index] = 0 }
+        if connection.holdsValue {
+            for index in connection.pending.indices { connection.pending[index] = 0 }
+        }
         FileIO.close(connection.fd)
     }
 

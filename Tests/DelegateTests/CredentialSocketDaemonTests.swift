@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TaskQueue
 import TestSupport
 
 /// The credentials socket (section 11) on the built daemon with a scripted AWS endpoint: its journal
@@ -65,8 +66,8 @@ import TestSupport
             try await CredentialPeer.request(path: socket, boundTo: CredentialPeer.systemdName(unit: unit, id: "db"))
         }
         #expect(try await ask("app.service") == Data("journal-credential-value".utf8))
-        #expect(try await ask("intruder.service") == Data())
-        #expect(try await ask("later.service") == Data())
+        #expect(try await ask("intruder.service")?.count == CredentialSocketServer.refusalLength)
+        #expect(try await ask("later.service")?.count == CredentialSocketServer.refusalLength)
 
         // A reload maps later.service; the next request is served.
         try daemon.writeConfiguration(

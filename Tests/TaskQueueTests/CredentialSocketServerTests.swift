@@ -37,7 +37,9 @@ import Testing
         let seen = Mutex<[CredentialSocketServer.Request]>([])
         let (server, path) = try start(dir) { request in
             seen.withLock { $0.append(request) }
-            return request.sunPath.isEmpty ? nil : Data("value-for-\(request.peer.uid)".utf8)
+            if request.sunPath.isEmpty { return .close }
+            if request.sunPath.count > 1, request.sunPath[1] == UInt8(ascii: "r") { return .refuse }
+            return .value(Data("value-for-\(request.peer.uid)".utf8))
         }
         defer { server.shutdown() }
         let marker = UUID().uuidString
@@ -48,8 +50,16 @@ import Testing
         #expect(try await offPool { bound.readUntilClosed() } == "value-for-\(getuid())")
         let unbound = try RawClient(path: path)
         #expect(try await offPool { unbound.readUntilClosed() } == "")
+        // A refusal: more than systemd takes for one credential, the line naming the journal.
+        let refused = try RawClient(path: path, boundTo: "r1/unit/intruder.service/\(marker)")
+        let refusal = try await offPool { refused.readUntilClosed() }
+        #expect(refusal.utf8.count == CredentialSocketServer.refusalLength)
+        #expect(refusal.utf8.count > 1 << 20)
+        let line = String(decoding: CredentialSocketServer.refusalLine, as: UTF8.self)
+        #expect(refusal.hasPrefix(line + line) && line.contains("journalctl -u secrets-delegate"))
+        #expect(Set(refusal.split(separator: "\n").dropLast()) == [Substring(line.dropLast())])
 
-        let requests = seen.withLock { $0 }
+        let requests = seen.withLock { $0 }.filter { $0.sunPath.count < 2 || $0.sunPath[1] != UInt8(ascii: "r") }
         #expect(requests.count == 2)
         #expect(requests.first?.sunPath == [0] + Array("1f/unit/app.service/\(marker)".utf8))
         #expect(requests.first?.peer.uid == getuid())
@@ -64,12 +74,13 @@ import Testing
     static func bigOrSmall(_ calls: CallCounter) -> CredentialSocketServer.Handler {
         { request in
             calls.increment()
-            return request.sunPath.count > 1 && request.sunPath[1] == UInt8(ascii: "b")
-                ? Data(repeating: UInt8(ascii: "x"), count: 16 << 20) : Data("small".utf8)
+            return .value(
+                request.sunPath.count > 1 && request.sunPath[1] == UInt8(ascii: "b")
+                    ? Data(repeating: UInt8(ascii: "x"), count: 16 << 20) : Data("small".utf8))
         }
     }
 
-    @Test func beyondTheConnectionCapAPeerIsClosedWithoutAByte() async throws {
+    @Test func beyondTheConnectionCapAPeerIsRefusedWithoutAskingTheHandler() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let calls = CallCounter()
@@ -80,7 +91,7 @@ import Testing
         var silent: RawClient? = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
         #expect(await Self.within30s { calls.count == 1 })
         let refused = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
-        #expect(try await offPool { refused.readUntilClosed() } == "")
+        #expect(try await offPool { refused.readUntilClosed() }.utf8.count == CredentialSocketServer.refusalLength)
         #expect(calls.count == 1)
         // The silent peer goes away: its slot is free again.
         silent = nil

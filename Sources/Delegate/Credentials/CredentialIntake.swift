@@ -4,9 +4,10 @@ import Systemd
 import TaskQueue
 
 /// Answers the credentials socket (docs/INTERFACE.md section 11): a root peer whose address names
-/// a unit and a credential id that a `[[credential]]` entry maps gets the secret's bytes; anything
-/// else gets none, and one journal line says why (`UNIT`, `CREDENTIAL_ID`, `CONNECTOR_ID`,
-/// `ERROR_CODE`, `PEER_UID`, never the value).
+/// a unit and a credential id that a `[[credential]]` entry maps gets the secret's bytes; a refused
+/// request from the service manager gets the server's refusal (systemd then fails the unit's
+/// start), any other peer a close without a byte; one journal line says why (`UNIT`,
+/// `CREDENTIAL_ID`, `CONNECTOR_ID`, `ERROR_CODE`, `PEER_UID`, never the value).
 ///
 /// The read is a `getSecretValue` task naming the entry's connector, admitted for the unit as its
 /// principal (the connector's `allowed_units` and `operations` apply) and run through the
@@ -20,14 +21,16 @@ struct CredentialIntake: Sendable {
     let logLimiter: LogRateLimiter
     let logger: Logger
 
-    /// Why a request got no bytes.
+    /// Why a request got no value.
     struct Refusal: Error {
         var code: String
         var message: String
         var connectorID: String?
+        /// The peer is not the service manager asking for a unit: it gets no byte at all.
+        var closeOnly = false
     }
 
-    func handle(_ request: CredentialSocketServer.Request) async -> Data? {
+    func handle(_ request: CredentialSocketServer.Request) async -> CredentialSocketServer.Answer {
         var logger = logger
         logger[metadataKey: "peer_uid"] = "\(request.peer.uid)"
         let parsed = Result { () throws(CredentialRequestAddress.Problem) in
@@ -43,7 +46,7 @@ struct CredentialIntake: Sendable {
             logger.info(
                 "credential served",
                 metadata: ["event": "\(LogEventKind.credentialServed)", "connector_id": "\(connectorID)"])
-            return value
+            return .value(value)
         } catch {
             dispatcher.status.credentialRequest(served: false)
             var metadata: Logger.Metadata = [
@@ -53,7 +56,7 @@ struct CredentialIntake: Sendable {
             logLimiter.warning(
                 "credential request refused: \(error.message)", metadata: metadata,
                 key: "credential-refused-\(error.code)", logger: logger)
-            return nil
+            return error.closeOnly ? .close : .refuse
         }
     }
 
@@ -67,13 +70,14 @@ struct CredentialIntake: Sendable {
         case .success(let parsed): address = parsed
         case .failure(let problem):
             throw Refusal(
-                code: "MalformedAddress", message: "\(problem) (uid \(request.peer.uid) pid \(request.peer.pid))")
+                code: "MalformedAddress", message: "\(problem) (uid \(request.peer.uid) pid \(request.peer.pid))",
+                closeOnly: true)
         }
         guard request.peer.uid == 0 else {
             throw Refusal(
                 code: "PeerNotRoot",
                 message: "only the service manager (uid 0) may ask; uid \(request.peer.uid) pid \(request.peer.pid) "
-                    + "claimed unit \(address.unit)")
+                    + "claimed unit \(address.unit)", closeOnly: true)
         }
         guard let mapping = CredentialMapping.find(unit: address.unit, id: address.id, in: mappings()) else {
             throw Refusal(

@@ -1,4 +1,5 @@
 import Foundation
+import TaskQueue
 import TestSupport
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 /// helper reproduced exactly (``CredentialPeer``): a root client bound to
 /// `\0<hex>/unit/<unit>/<id>` that connects and reads until EOF.
 @Suite struct CredentialSocketEndToEndTests {
-    @Test func mappedUnitsGetExactValuesAndEverythingElseGetsNoByte() async throws {
+    @Test func mappedUnitsGetExactValuesRefusedUnitsARefusalAndOtherPeersNoByte() async throws {
         let fixture = try await EndToEndFixture.make()
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
         let name = "credsock"
@@ -82,10 +83,16 @@ import Testing
         #expect(try await ask("bin.service", "blob") == binary)
         #expect(try await ask("other.service", "db-user") == Data("app".utf8))
 
-        // Refused: not one byte, and the daemon answers the next good request.
-        #expect(try await ask("app.service", "unknown-id") == Data())
-        #expect(try await ask("unmapped.service", "db-password") == Data())
-        #expect(try await ask("intruder.service", "db-password") == Data())
+        // Refused for the service manager: more than systemd takes for one credential (so the
+        // unit fails to start), never the value; the daemon answers the next good request.
+        let refusal = Data(
+            (0..<CredentialSocketServer.refusalLength).map {
+                CredentialSocketServer.refusalLine[$0 % CredentialSocketServer.refusalLine.count]
+            })
+        #expect(try await ask("app.service", "unknown-id") == refusal)
+        #expect(try await ask("unmapped.service", "db-password") == refusal)
+        #expect(try await ask("intruder.service", "db-password") == refusal)
+        // Not the service manager's request: not one byte.
         #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: nil) == Data())
         #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: "abc/units/app.service/db-password") == Data())
         #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: "00abc/unit/app.service/db-password") == Data())
