@@ -21,7 +21,7 @@ public struct StatusQuery: Sendable {
             }
             let pretty =
                 (try? JSONSerialization.jsonObject(with: line))
-                .flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys]) }
+                .flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) }
                 .map { String(decoding: $0, as: UTF8.self) } ?? String(decoding: line, as: UTF8.self)
             return CommandOutcome(output: pretty, status: ExitStatus.success)
         } catch {
