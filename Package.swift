@@ -149,6 +149,6 @@ let package = Package(
         .testTarget(name: "TaskQueueTests", dependencies: ["TaskQueue", "TestSupport"]),
         .testTarget(
             name: "DelegateTests", dependencies: ["Delegate", "SecretsManager", "SQS", "AWSCore", "Sealing", "TestSupport"]),
-        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "TestSupport"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd", "CLinuxShim", "TestSupport"]),
     ]
 )

@@ -34,6 +34,10 @@ public final class DaemonProcess: Sendable {
     public let environment: [String: String]
     /// Arguments after the binary; `run --config <configurationPath>` by default.
     public let arguments: [String]
+    /// A command that runs the binary (absolute path first, then its arguments; the binary and
+    /// `arguments` follow), e.g. `prlimit`/`setpriv` to start the daemon with other limits or
+    /// as another user. It must exec the binary, so that `pid` is the daemon's. Empty: none.
+    public let launcher: [String]
 
     private let process: Mutex<ChildProcess?> = Mutex(nil)
 
@@ -46,9 +50,10 @@ public final class DaemonProcess: Sendable {
     ///     (`JournalTestHelper.ensureJournald()`).
     ///   - directory: where to keep the files; a fresh temporary directory by default.
     ///   - arguments: overrides `run --config <configurationPath>`.
+    ///   - launcher: see `launcher`.
     public init(
         configuration: String, environment: [String: String] = [:], logToJournal: Bool = false,
-        directory: TemporaryDirectory? = nil, arguments: [String]? = nil
+        directory: TemporaryDirectory? = nil, arguments: [String]? = nil, launcher: [String] = []
     ) throws {
         let directory = try directory ?? TemporaryDirectory(prefix: "daemon")
         self.directory = directory
@@ -56,6 +61,7 @@ public final class DaemonProcess: Sendable {
         stderrPath = directory.path("stderr.log")
         stdoutPath = directory.path("stdout.log")
         self.arguments = arguments ?? ["run", "--config", configurationPath]
+        self.launcher = launcher
         try Data(configuration.utf8).write(to: URL(fileURLWithPath: configurationPath))
         for path in [stderrPath, stdoutPath] {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -96,8 +102,9 @@ public final class DaemonProcess: Sendable {
     public func start() throws {
         try process.withLock { current in
             guard current == nil else { throw DaemonProcessError("the daemon was already started") }
+            let command = launcher + [try Self.binaryPath()] + arguments
             current = try ChildProcess(
-                executable: try Self.binaryPath(), arguments: arguments, environment: environment,
+                executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
                 stdout: .file(stdoutPath), stderr: .file(stderrPath))
         }
     }

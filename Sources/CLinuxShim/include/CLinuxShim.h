@@ -5,7 +5,8 @@
 #include <sys/types.h>
 
 /* Typed wrappers for Linux calls Swift cannot make: prctl(2) is variadic in glibc, and glibc
- * declares prlimit(2) only under _GNU_SOURCE. Every symbol carries the `clinuxshim_` prefix.
+ * declares prlimit(2) only under _GNU_SOURCE. Every symbol carries the `clinuxshim_` prefix,
+ * except the one deliberate replacement of a libc function below.
  * Each returns what the call returns: 0 (or a value) on success, -1 with errno set on failure. */
 
 /* prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0) */
@@ -17,5 +18,36 @@ int clinuxshim_get_dumpable(void);
 int clinuxshim_get_nofile(pid_t pid, uint64_t *soft, uint64_t *hard);
 /* prlimit(pid, RLIMIT_NOFILE, new, NULL) */
 int clinuxshim_set_nofile(pid_t pid, uint64_t soft, uint64_t hard);
+
+/* setpriority(2), replaced for the whole process (CLinuxShim.c defines `setpriority` itself).
+ *
+ * Why: libdispatch (linked into the daemon) gives each worker thread a nice value from its QoS
+ * class: `setpriority(PRIO_PROCESS, 0, nice)` with nice -4 (user-interactive) or -2
+ * (user-initiated). Lowering a nice value below what the thread has needs CAP_SYS_NICE or
+ * RLIMIT_NICE >= 20 - nice (24 for -4). A hardened service has neither where systemd cannot
+ * raise RLIMIT_NICE (`LimitNICE=` needs CAP_SYS_RESOURCE in the service manager, which a
+ * container's systemd may lack); the kernel answers EACCES and libdispatch logs "Failed to set
+ * thread priority for worker thread: ... errno=13" (to syslog, so to the journal) at every start.
+ *
+ * What: the replacement makes the system call itself (never glibc's setpriority, never itself).
+ * When that fails with EACCES while lowering a thread's or process's nice value
+ * (PRIO_PROCESS), it retries once with `clinuxshim_nice_fallback(requested, current, soft
+ * RLIMIT_NICE)`: as high a priority as this host allows, never lower than the thread already
+ * had. It returns that retry's outcome (0 when the thread got the closest allowed value, which
+ * may be its current one). Every other failure (EPERM from a seccomp filter, ESRCH, EINVAL, a
+ * PRIO_PGRP/PRIO_USER call) is returned unchanged, with errno. Where the host allows the nice
+ * value asked for (CAP_SYS_NICE, or `LimitNICE=` applied), nothing differs from glibc's.
+ *
+ * How it takes effect: the linker binds every reference to `setpriority` in the executable's
+ * link (libdispatch.a with --static-swift-stdlib) to this definition instead of glibc's; in a
+ * dynamically linked build the executable exports it (libdispatch.so references it), and the
+ * dynamic linker looks in the executable first. */
+
+/* The nice value to retry with after the kernel refused `requested` with EACCES, for a thread
+ * whose nice value is `current` and a process whose soft RLIMIT_NICE is `nice_limit`
+ * (RLIM_INFINITY allowed): the lowest value the limit allows (20 - nice_limit, no lower than
+ * -20), but never above `current` (the thread keeps what it had) and never below `requested`
+ * (never more than asked). Pure: no system call. */
+int clinuxshim_nice_fallback(int requested, int current, uint64_t nice_limit);
 
 #endif

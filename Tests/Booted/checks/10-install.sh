@@ -32,20 +32,15 @@ fi
 # Nothing but our own info lines at start: no libdispatch notices, no warnings.
 noise=$(journal_since install -p warning)
 if [ -z "$noise" ]; then ok "no warnings or errors from the delegate since install"; else fail "journal noise: $(head -n 3 <<<"$noise" | tr '\n' '|')"; fi
-# libdispatch renices its threads (0, and -4 for its event manager thread). The unit allows
-# setpriority (no EPERM from the filter) and LimitNICE=-4 lets it reach -4, where systemd may
-# raise RLIMIT_NICE: on a host without CAP_SYS_RESOURCE (this build sandbox) it cannot, and the
-# one -4 call still fails with EACCES.
-eperm=$(journalctl -u secrets-delegate.service -b --no-pager -q -o cat | grep -c 'thread priority.*errno=1$' || true)
-expect_eq "libdispatch notices refused by the system call filter (errno=1)" "$eperm" 0
+# libdispatch renices its worker threads from their QoS class (down to -4) and logs a notice
+# (syslog, LOG_NOTICE: below the -p warning check above) when the kernel refuses. The unit
+# allows setpriority (no EPERM from the filter); where systemd cannot apply LimitNICE=-4 (no
+# CAP_SYS_RESOURCE, as in this sandbox) the daemon's own setpriority (CLinuxShim) settles for
+# the closest nice value RLIMIT_NICE allows instead of failing. No notice on any host.
 nice_limit=$(awk '/^Max nice priority/ { print $4 }' "/proc/$(unit_prop secrets-delegate.service MainPID)/limits")
+echo "note: the service's RLIMIT_NICE is ${nice_limit:-?} (LimitNICE=-4 asks for 24)" >>"$LOGS/notes"
 notices=$(journalctl -u secrets-delegate.service -b --no-pager -q -o cat | grep -c 'thread priority' || true)
-if [ "${nice_limit:-0}" -ge 24 ]; then
-    expect_eq "libdispatch thread-priority notices (RLIMIT_NICE $nice_limit)" "$notices" 0
-else
-    echo "note: RLIMIT_NICE is ${nice_limit:-?} here (systemd could not apply LimitNICE=-4): $notices EACCES notice(s)" >>"$LOGS/notes"
-    ok "no filter-refused libdispatch notices; LimitNICE=-4 not applicable on this host (RLIMIT_NICE ${nice_limit:-?})"
-fi
+expect_eq "libdispatch thread-priority notices (RLIMIT_NICE ${nice_limit:-?})" "$notices" 0
 journalctl -u secrets-delegate.service -b --no-pager -q -o cat >"$LOGS/start-journal.log"
 
 exposure=$(systemd-analyze security --no-pager secrets-delegate.service 2>/dev/null |
