@@ -96,11 +96,18 @@ func eventuallyAsync(within timeout: Duration = .seconds(30), _ condition: () as
         let received = try await fleet.collect(from: results) { !$0.isEmpty }
         #expect(received.map { SQSFleet.object($0)["id"] as? String } == ["via-b"])
 
-        let status = try await ChildProcess.run(
-            try DaemonProcess.binaryPath(), ["status", "--socket", fleet.fixture.socketPath(name)])
-        #expect(status.termination == .exited(0), "\(status.errorOutput)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any])
-        let queues = try #require(object["queues"] as? [String: [String: Any]])
+        // The result is sent before the message is deleted: the count follows a moment later.
+        var queues: [String: [String: Any]] = [:]
+        let deadline = ContinuousClock.now + .seconds(30)
+        repeat {
+            let status = try await ChildProcess.run(
+                try DaemonProcess.binaryPath(), ["status", "--socket", fleet.fixture.socketPath(name)])
+            #expect(status.termination == .exited(0), "\(status.errorOutput)")
+            let object = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
+            queues = try #require(object?["queues"] as? [String: [String: Any]])
+            if queues[second.url]?["deleted"] as? Int == 1 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        } while ContinuousClock.now < deadline
         #expect(Set(queues.keys) == [first.url, second.url])
         #expect(queues[second.url]?["received"] as? Int == 1)
         #expect(queues[second.url]?["deleted"] as? Int == 1)
