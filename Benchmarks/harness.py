@@ -5,9 +5,10 @@ Measures signing, end-to-end throughput (spool and socket, canned nginx and moto
 versus a boto3 worker), latency (low load and 80% of peak), footprint (idle RSS and CPU,
 backlog peak RSS, start to READY=1), credential requests per 10,000 tasks, `get` per process
 against the AWS CLI and a one-shot boto3 script, read cache hits (AWS calls counted at the
-endpoint) and the CPU cost of sealed results. Writes raw JSON to .bench/ and the results
-section of BENCHMARKS.md. BENCH_ONLY=a,b runs some sections only (signing, throughput, moto,
-get, latency, footprint, credentials, cache, sealing) and writes no report.
+endpoint), the CPU cost of sealed results and LoadCredential= requests on the credentials
+socket. Writes raw JSON to .bench/ and the results section of BENCHMARKS.md. BENCH_ONLY=a,b runs
+some sections only (signing, throughput, moto, get, latency, footprint, credentials, cache,
+sealing, credsock) and writes no report.
 
 BENCH_QUICK=1 makes every measurement small (for iterating on the harness; its numbers are
 not the ones to publish). Timings are reported, never asserted.
@@ -19,6 +20,7 @@ import platform
 import random
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -76,6 +78,7 @@ NOFSYNC_LATENCY = "spool low, fsync off (eatmydata; diagnostic)"
 GET_CALLS = 50 if QUICK else 200  # per tool, one process each
 CACHE_READS = 1000 if QUICK else 10000  # per run, one at a time
 SEAL_TASKS = 2000 if QUICK else 20000  # per run
+CREDENTIAL_REQUESTS = 500 if QUICK else 2000  # per run, one at a time
 BENCH_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIDBENCHMARK",
     "AWS_SECRET_ACCESS_KEY": "bench-secret-access-key",
@@ -704,6 +707,63 @@ def bench_sealing(endpoint: str, workdir: str):
     results["sealing"] = out
 
 
+# 9. The credentials socket: LoadCredential= requests as systemd's helper makes them
+
+
+def credential_request(path: str, unit: str, credential_id: str) -> tuple:
+    """What systemd's helper does: bind `\\0<hex>/unit/<unit>/<id>`, connect, shut down writing,
+    read to EOF. Returns (seconds, bytes read)."""
+    t0 = time.perf_counter()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.bind(f"\0{random.getrandbits(64):x}/unit/{unit}/{credential_id}")
+        s.connect(path)
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    finally:
+        s.close()
+    return time.perf_counter() - t0, data
+
+
+def bench_credsock(endpoint: str, workdir: str):
+    log(f"credentials socket: {CREDENTIAL_REQUESTS} LoadCredential-style requests one at a time, cached and not (nginx)")
+    credentials = "\n".join(
+        f'[[credential]]\nunit = "app.service"\nid = "{cid}"\nconnector = "{cid}"\nsecret = "db"\n'
+        for cid in ("uncached", "cached"))
+    units = 'allowed_units = ["app.service"]\n'
+    d = Delegate(DAEMON, workdir, "credsock", endpoint, concurrency=CONCURRENCY,
+                 extra=named_connector("uncached", 0) + units + named_connector("cached", 3600) + units + credentials)
+    path = os.path.join(d.dir, "credentials.sock")
+    with open(d.config) as f:
+        config = f.read()
+    with open(d.config, "w") as f:
+        f.write(config.replace("socket_allowed_groups = []\n",
+                               f'socket_allowed_groups = []\ncredentials_socket_path = "{path}"\n', 1))
+    out = {}
+    try:
+        d.start()
+        for cid in ("uncached", "cached"):  # warm-up; the cached one fills the cache
+            _, value = credential_request(path, "app.service", cid)
+            if value != b"app:s3cr3t":
+                raise RuntimeError(f"credential {cid}: unexpected answer of {len(value)} bytes")
+        for rep in range(REPS):
+            for label, cid in (("no cache", "uncached"), ("cache hit", "cached")):
+                latencies, served = [], 0
+                for _ in range(CREDENTIAL_REQUESTS):
+                    seconds, value = credential_request(path, "app.service", cid)
+                    latencies.append(seconds)
+                    served += value == b"app:s3cr3t"
+                x = latency_summary(latencies)
+                x.update({"requests": CREDENTIAL_REQUESTS, "served": served})
+                out.setdefault(label, []).append(x)
+                log(f"  rep {rep} {label}: p50 {x['p50']:.3f} p99 {x['p99']:.3f} ms, {served} served")
+    finally:
+        d.stop()
+    results["credsock"] = out
+
+
 # Environment and report
 
 
@@ -867,6 +927,7 @@ def render() -> str:
     render_get(w)
     render_cache(w)
     render_sealing(w)
+    render_credsock(w)
 
     w("### Goals")
     w("")
@@ -970,6 +1031,24 @@ def render_sealing(w) -> None:
     w("")
 
 
+def render_credsock(w) -> None:
+    c = results["credsock"]
+    table_start(
+        w,
+        "### 9. The credentials socket: one `LoadCredential=` request as systemd's helper makes it (bind, connect, read to EOF; canned nginx; ms)",
+        "| connector | requests per run | p50 | p90 | p99 | (p99 range) | served |",
+        "|---|---:|---:|---:|---:|---|---:|",
+    )
+    for label, title in (("no cache", "`cache_ttl_seconds = 0` (a GetSecretValue call each)"),
+                         ("cache hit", "`cache_ttl_seconds = 3600`, after one warm-up request")):
+        runs = c[label]
+        med = lambda f: statistics.median([r[f] for r in runs])  # noqa: E731
+        p99s = [r["p99"] for r in runs]
+        w(f"| {title} | {runs[0]['requests']:,} | {med('p50'):.3f} | {med('p90'):.3f} | {med('p99'):.3f} | "
+          f"{min(p99s):.3f}-{max(p99s):.3f} | {sum(r['served'] for r in runs):,} of {sum(r['requests'] for r in runs):,} |")
+    w("")
+
+
 BEGIN = "<!-- bench:results:begin -->"
 END = "<!-- bench:results:end -->"
 
@@ -1025,6 +1104,8 @@ def main() -> None:
             bench_cache(workdir)
         if not only or "sealing" in only:
             bench_sealing(nginx.endpoint, workdir)
+        if not only or "credsock" in only:
+            bench_credsock(nginx.endpoint, workdir)
     finally:
         for server in (moto, nginx):
             if server:
