@@ -16,6 +16,8 @@ public final class Spool: Sendable {
     /// Task files larger than this are reported as ``SpoolTaskFile/Contents/oversize(byteCount:)``.
     public let maximumTaskBytes: Int
     let logger: Logger
+    /// `done/`'s fsyncs, shared by results finishing together.
+    private let doneSync: DirectorySync
 
     /// Mode for the spool root and `cur/`, which only the delegates write.
     public static let directoryMode: mode_t = 0o750
@@ -41,6 +43,7 @@ public final class Spool: Sendable {
         self.delegateName = delegateName
         self.maximumTaskBytes = maximumTaskBytes
         self.logger = logger
+        self.doneSync = DirectorySync(path: self.directory + "/done")
     }
 
     var tmpDirectory: String { directory + "/tmp" }
@@ -135,15 +138,29 @@ public final class Spool: Sendable {
     /// Writes `done/<resultID>.json` atomically (mode 0640), then deletes the claimed task file.
     ///
     /// Order matters: the task file may hold secret values, so it goes as soon as the result is
-    /// durable, and never before (a crash in between reruns the task, which is idempotent).
+    /// durable, and never before (a crash in between reruns the task, which is idempotent). The
+    /// result file is fsynced on its own; the fsync of `done/` that makes its name durable is
+    /// shared with the other results finishing at the same time (group commit), and this returns
+    /// only after it.
     ///
     /// - Throws: ``TaskQueueError/Code/resultExists`` when `done/<resultID>.json` is already there
     ///   (a result its producer has not collected yet): that result is never replaced, and the
     ///   claimed task file stays for the caller to ``discard(_:)``.
-    public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
+    public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) async throws(TaskQueueError) {
+        try writeResult(id: resultID, data: result, syncDirectory: false)
+        try await doneSync.sync()
+        removeAfterResult(claimed)
+    }
+
+    /// ``complete(_:resultID:result:)`` without waiting: the result's own fsync of `done/`.
+    private func completeNow(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
         try writeResult(id: resultID, data: result)
-        // The result is written: what follows is cleanup, and a failure here must not be taken
-        // for a failed write (the caller would retry into its own result).
+        removeAfterResult(claimed)
+    }
+
+    /// The result is written: what follows is cleanup, and a failure here must not be taken for a
+    /// failed write (the caller would retry into its own result).
+    private func removeAfterResult(_ claimed: ClaimedTask) {
         do {
             try FileIO.unlink(pendingResultPath(claimed))
             try removeClaimed(claimed)
@@ -230,7 +247,7 @@ public final class Spool: Sendable {
         try SpoolName.checkTaskID(resultID, what: "result id")
         guard let claimed = try claim(name) else { return false }
         do {
-            try complete(claimed, resultID: resultID, result: result)
+            try completeNow(claimed, resultID: resultID, result: result)
         } catch where error.code == .resultExists {
             try discard(claimed)
             throw error
@@ -243,7 +260,7 @@ public final class Spool: Sendable {
         doneDirectory + "/" + id + ".json"
     }
 
-    func writeResult(id: String, data: Data) throws(TaskQueueError) {
+    func writeResult(id: String, data: Data, syncDirectory: Bool = true) throws(TaskQueueError) {
         try SpoolName.checkTaskID(id, what: "result id")
         let target = resultPath(id: id)
         // Something at the result's name that is not one of our results was planted by a
@@ -263,15 +280,17 @@ public final class Spool: Sendable {
         let temporary = doneDirectory + "/." + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         try Self.writeDurably(
             data, temporary: temporary, target: target, mode: Self.resultMode, replace: false,
+            syncDirectory: syncDirectory,
             conflict: TaskQueueError(
                 code: .resultExists, message: "an uncollected result with this id is already there", path: target))
     }
 
-    /// temp file, write, fsync, fchmod, rename, fsync of the directory.
+    /// temp file, write, fsync, fchmod, rename, fsync of the directory (unless `syncDirectory` is
+    /// false: then the caller makes the rename durable).
     ///
     /// - Parameter conflict: thrown when `replace` is false and `target` exists.
     static func writeDurably(
-        _ data: Data, temporary: String, target: String, mode: mode_t, replace: Bool,
+        _ data: Data, temporary: String, target: String, mode: mode_t, replace: Bool, syncDirectory: Bool = true,
         conflict: @autoclosure () -> TaskQueueError = TaskQueueError(
             code: .alreadyExists, message: "a task with this id is already queued")
     ) throws(TaskQueueError) {
@@ -299,7 +318,9 @@ public final class Spool: Sendable {
             }
         }
         renamed = true
-        try FileIO.fsyncDirectory(String(target[..<(target.lastIndex(of: "/") ?? target.startIndex)]))
+        if syncDirectory {
+            try FileIO.fsyncDirectory(String(target[..<(target.lastIndex(of: "/") ?? target.startIndex)]))
+        }
     }
 
     /// Tasks left in `cur/<delegate>/` by an earlier run of this delegate that died: run them again.

@@ -30,7 +30,7 @@ import Testing
         }
     }
 
-    @Test func enqueueClaimCompleteWritesAnAtomicResultAndRemovesTheTask() throws {
+    @Test func enqueueClaimCompleteWritesAnAtomicResultAndRemovesTheTask() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
@@ -56,7 +56,7 @@ import Testing
         #expect(try spool.claim("task-1.json") == nil)
         #expect(try spool.read(claimed)?.contents == .data(Data(#"{"id":"task-1"}"#.utf8)))
 
-        try spool.complete(claimed, resultID: "task-1", result: Data(#"{"status":"succeeded"}"#.utf8))
+        try await spool.complete(claimed, resultID: "task-1", result: Data(#"{"status":"succeeded"}"#.utf8))
         let result = dir.file("done/task-1.json")
         #expect(try Data(contentsOf: URL(fileURLWithPath: result)) == Data(#"{"status":"succeeded"}"#.utf8))
         #expect(try mode(of: result) == 0o640)
@@ -81,7 +81,7 @@ import Testing
         #expect(throws: TaskQueueError.self) { try a.reject("x.json", resultID: "../x", result: Data()) }
     }
 
-    @Test func anUncollectedResultIsNeverReplaced() throws {
+    @Test func anUncollectedResultIsNeverReplaced() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
@@ -90,14 +90,14 @@ import Testing
         #expect(try spool.hasResult(id: "same") == false)
         try producer.enqueue(id: "same", data: Data("first task".utf8))
         let first = try #require(try spool.claim("same.json"))
-        try spool.complete(first, resultID: "same", result: Data("first result".utf8))
+        try await spool.complete(first, resultID: "same", result: Data("first result".utf8))
         #expect(try spool.hasResult(id: "same"))
 
         // A second task with the same id, in a file of another name.
         try writeFile(dir.file("new/other.json"), "second task")
         let second = try #require(try spool.claim("other.json"))
-        let refused = #expect(throws: TaskQueueError.self) {
-            try spool.complete(second, resultID: "same", result: Data("second result".utf8))
+        let refused = await #expect(throws: TaskQueueError.self) {
+            try await spool.complete(second, resultID: "same", result: Data("second result".utf8))
         }
         #expect(refused?.code == .resultExists)
         #expect(try String(contentsOfFile: dir.file("done/same.json"), encoding: .utf8) == "first result")
@@ -114,7 +114,7 @@ import Testing
         #expect(names(in: dir.file("cur/d1")).isEmpty)
     }
 
-    @Test func taskIDsStartingWithADotAreRefused() throws {
+    @Test func taskIDsStartingWithADotAreRefused() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
@@ -126,7 +126,7 @@ import Testing
         }
         try writeFile(dir.file("new/visible.json"), "t")
         let claimed = try #require(try spool.claim("visible.json"))
-        #expect(throws: TaskQueueError.self) { try spool.complete(claimed, resultID: ".hidden", result: Data()) }
+        await #expect(throws: TaskQueueError.self) { try await spool.complete(claimed, resultID: ".hidden", result: Data()) }
         #expect(names(in: dir.file("done")).isEmpty)
         #expect(SpoolName.isValidTaskID("a.b") && !SpoolName.isValidTaskID(".b"))
     }
@@ -270,7 +270,7 @@ import Testing
         let worker = Task {
             try await Task.sleep(for: .milliseconds(150))
             let claimed = try #require(try spool.claim("w.json"))
-            try spool.complete(claimed, resultID: "w", result: Data("done".utf8))
+            try await spool.complete(claimed, resultID: "w", result: Data("done".utf8))
         }
         let result = try await producer.waitForResult(id: "w", timeout: .seconds(30))
         try await worker.value
@@ -336,7 +336,7 @@ import Testing
 
 /// done/ is writable by every producer: what one plants at another's result name is no result.
 @Suite struct PlantedResultTests {
-    @Test func aPlantedLinkDirectoryOrForeignFileIsNotAResultAndIsReplaced() throws {
+    @Test func aPlantedLinkDirectoryOrForeignFileIsNotAResultAndIsReplaced() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
@@ -350,7 +350,7 @@ import Testing
             #expect(try spool.hasResult(id: id) == false, "\(id)")
             try producer.enqueue(id: id, data: Data("task".utf8))
             let claimed = try #require(try spool.claim("\(id).json"))
-            try spool.complete(claimed, resultID: id, result: Data("real result".utf8))
+            try await spool.complete(claimed, resultID: id, result: Data("real result".utf8))
             #expect(try String(contentsOfFile: dir.file("done/\(id).json"), encoding: .utf8) == "real result")
             #expect(try spool.hasResult(id: id))
         }

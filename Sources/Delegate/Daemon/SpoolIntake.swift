@@ -178,7 +178,7 @@ struct SpoolIntake: Sendable {
         var kept = false
         while true {
             do {
-                try spool.complete(claimed, resultID: resultID, result: data)
+                try await spool.complete(claimed, resultID: resultID, result: data)
                 if kept { logger.notice("the kept result was written", metadata: ["task_id": "\(resultID)"]) }
                 return
             } catch where error.code == .resultExists {
