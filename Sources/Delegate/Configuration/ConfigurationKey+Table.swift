@@ -1,5 +1,6 @@
 extension ConfigurationKey {
-    /// Every key of the fixed sections, in the order of the spec: the only place a key is spelled.
+    /// Every key of the fixed sections, in the order of the spec: the only place a key is defined
+    /// (a few messages elsewhere name one in prose).
     static let all: [ConfigurationKey] = {
         typealias Configuration = DelegateConfiguration
         typealias Limits = DelegateConfiguration.Limits
