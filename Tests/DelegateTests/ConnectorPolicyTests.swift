@@ -37,7 +37,7 @@ import Testing
         #expect(task.connector == Self.named().connector)
         #expect(task.connectorPolicy == ConnectorPolicy())
         // The prefix applies as for an inline connector.
-        guard case .getSecretValue(let params) = task.operation else { Issue.record("wrong operation"); return }
+        guard let params = task.operation.params(as: GetSecretValueParams.self) else { Issue.record("wrong operation"); return }
         #expect(params.secret.fullName == "devops/db")
         // Inline connectors decode as before, with no policy.
         #expect(try DelegateTask.decode(TaskFixtures.task(), defaultID: nil).connectorPolicy == nil)

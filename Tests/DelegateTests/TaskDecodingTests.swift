@@ -18,7 +18,7 @@ import Testing
                 == .assumeRole(
                     AssumeRoleCredentials(
                         roleARN: "arn:aws:iam::123456789012:role/sm", externalID: "ext-7f3a", durationSeconds: 3600)))
-        guard case .getSecretValue(let params) = task.operation else {
+        guard let params = task.operation.params(as: GetSecretValueParams.self) else {
             Issue.record("wrong operation \(task.operation.name)")
             return
         }

@@ -270,7 +270,7 @@ extension DelegateConfiguration {
             self[keyPath: path] = string
         case .stringList(let path):
             self[keyPath: path] = try Self.strings(
-                value, key: key, origin: origin, allowIntegers: key.section == "queue")
+                value, key: key, origin: origin, allowIntegers: key.acceptsNumericIDs)
         case .bool(let path):
             guard case .bool(let bool) = value else { throw wrongType("true or false") }
             self[keyPath: path] = bool

@@ -44,33 +44,32 @@ extension DelegateConfiguration {
             return "us-east-1"
         }
 
-        /// The first key with a bad value and why.
-        func problem() -> (String, String)? {
+        /// `queue_urls`: queue URLs, none twice.
+        static func queueURLsProblem(_ urls: [String]) -> String? {
             var seen: Set<String> = []
-            for (index, url) in queueURLs.enumerated() {
+            for (index, url) in urls.enumerated() {
                 if (try? SQSQueueURL(url)) == nil {
-                    return ("queue_urls", "entry \(index + 1) \(quoted(url)) is not a queue URL (https://host/account/name)")
+                    return "entry \(index + 1) \(quoted(url)) is not a queue URL (https://host/account/name)"
                 }
-                if !seen.insert(url).inserted { return ("queue_urls", "lists \(quoted(url)) twice") }
-            }
-            if !region.isEmpty, !region.unicodeScalars.allSatisfy({ DelegateConfiguration.isNameScalar($0) }) {
-                return ("region", "\(quoted(region)) is not a region name")
-            }
-            if let reason = DelegateConfiguration.endpointProblem(endpoint, emptyAllowed: true) {
-                return ("endpoint", reason)
-            }
-            guard Self.waitSecondsRange.contains(waitSeconds) else {
-                return ("wait_seconds", "must be between 0 and 20, not \(waitSeconds)")
-            }
-            guard Self.visibilitySecondsRange.contains(visibilitySeconds) else {
-                return ("visibility_seconds", "must be between 2 and 43200, not \(visibilitySeconds)")
-            }
-            if !resultQueueURL.isEmpty, (try? SQSQueueURL(resultQueueURL)) == nil {
-                return ("result_queue_url", "\(quoted(resultQueueURL)) is not a queue URL (https://host/account/name)")
+                if !seen.insert(url).inserted { return "lists \(quoted(url)) twice" }
             }
             return nil
         }
 
-        private func quoted(_ text: String) -> String { DelegateConfiguration.quoted(text) }
+        static func regionProblem(_ region: String) -> String? {
+            if !region.isEmpty, !region.unicodeScalars.allSatisfy({ DelegateConfiguration.isNameScalar($0) }) {
+                return "\(quoted(region)) is not a region name"
+            }
+            return nil
+        }
+
+        static func resultQueueURLProblem(_ url: String) -> String? {
+            if !url.isEmpty, (try? SQSQueueURL(url)) == nil {
+                return "\(quoted(url)) is not a queue URL (https://host/account/name)"
+            }
+            return nil
+        }
+
+        private static func quoted(_ text: String) -> String { DelegateConfiguration.quoted(text) }
     }
 }

@@ -15,117 +15,63 @@ extension DelegateConfiguration {
         public static let socketPathBytes = 107
     }
 
-    /// Checks every value; `load` calls this, and a caller that edits a configuration (a reload,
-    /// a test) can call it again.
+    /// Checks every key of `ConfigurationKey.all`, in its order; `load` calls this, and a caller
+    /// that edits a configuration (a reload, a test) can call it again.
     public func validate() throws(ConfigurationError) {
         try validate(origins: [:])
     }
 
+    /// - Parameter origins: the environment variable that set a key, by `ConfigurationKey.label`.
     func validate(origins: [String: String]) throws(ConfigurationError) {
-        func fail(_ section: String, _ name: String, _ reason: String) -> ConfigurationError {
-            let label = "[\(section)] \(name)"
-            return ConfigurationError(key: label, reason: reason, origin: origins[label])
-        }
-
-        // [delegate]
-        if let reason = Self.delegateNameProblem(delegate.name) {
-            throw fail("delegate", "name", reason)
-        }
-        for (index, tag) in delegate.tags.enumerated() {
-            if let reason = Self.listEntryProblem(tag) {
-                throw fail("delegate", "tags", "entry \(index + 1) \(reason)")
+        for key in ConfigurationKey.all {
+            if let reason = key.problem(self) {
+                throw ConfigurationError(key: key.label, reason: reason, origin: origins[key.label])
             }
         }
-        guard Limits.concurrency.contains(delegate.concurrency) else {
-            throw fail(
-                "delegate", "concurrency",
-                "must be between \(Limits.concurrency.lowerBound) and \(Limits.concurrency.upperBound), "
-                    + "not \(delegate.concurrency)")
-        }
+    }
 
-        if let reason = Self.pathProblem(delegate.connectorsDir) { throw fail("delegate", "connectors_dir", reason) }
+    /// A whole number within `range`.
+    static func within(_ range: ClosedRange<Int>) -> @Sendable (Int) -> String? {
+        { value in
+            range.contains(value) ? nil : "must be between \(range.lowerBound) and \(range.upperBound), not \(value)"
+        }
+    }
 
-        // [queue]
-        if let reason = Self.pathProblem(queue.spoolDir) { throw fail("queue", "spool_dir", reason) }
-        if let reason = Self.pathProblem(queue.socketPath) { throw fail("queue", "socket_path", reason) }
-        guard queue.socketPath.utf8.count <= Limits.socketPathBytes else {
-            throw fail(
-                "queue", "socket_path",
-                "is \(queue.socketPath.utf8.count) bytes long; a Unix socket path holds at most \(Limits.socketPathBytes)"
-            )
-        }
-        if let reason = Self.pathProblem(queue.credentialsSocketPath) {
-            throw fail("queue", "credentials_socket_path", reason)
-        }
-        guard queue.credentialsSocketPath.utf8.count <= Limits.socketPathBytes else {
-            throw fail(
-                "queue", "credentials_socket_path",
-                "is \(queue.credentialsSocketPath.utf8.count) bytes long; a Unix socket path holds at most "
-                    + "\(Limits.socketPathBytes)")
-        }
-        for (index, group) in queue.socketAllowedGroups.enumerated() {
-            if let reason = Self.listEntryProblem(group) {
-                throw fail("queue", "socket_allowed_groups", "entry \(index + 1) \(reason)")
-            }
-        }
-        for (index, user) in queue.socketAllowedUsers.enumerated() {
-            if let reason = Self.listEntryProblem(user) {
-                throw fail("queue", "socket_allowed_users", "entry \(index + 1) \(reason)")
-            }
-        }
-        guard Limits.socketMaxConnections.contains(queue.socketMaxConnections) else {
-            throw fail(
-                "queue", "socket_max_connections",
-                "must be between \(Limits.socketMaxConnections.lowerBound) and "
-                    + "\(Limits.socketMaxConnections.upperBound), not \(queue.socketMaxConnections)")
-        }
-        if let reason = Self.secondsProblem(queue.socketIdleTimeoutSeconds, Limits.socketIdleTimeoutSeconds) {
-            throw fail("queue", "socket_idle_timeout_seconds", reason)
-        }
-        if let reason = Self.secondsProblem(queue.rescanIntervalSeconds, Limits.rescanIntervalSeconds) {
-            throw fail("queue", "rescan_interval_seconds", reason)
-        }
-        guard Limits.resultRetentionSeconds.contains(queue.resultRetentionSeconds) else {
-            throw fail(
-                "queue", "result_retention_seconds",
-                queue.resultRetentionSeconds < 1
-                    ? "must be at least 1 second, not \(queue.resultRetentionSeconds)"
-                    : "must be at most \(Limits.resultRetentionSeconds.upperBound) seconds (a year)")
-        }
+    /// A number of seconds within `range`.
+    static func within(_ range: ClosedRange<Double>) -> @Sendable (Double) -> String? {
+        { value in secondsProblem(value, range) }
+    }
 
-        // [aws]
-        if let reason = Self.endpointProblem(aws.secretsManagerEndpoint, emptyAllowed: true) {
-            throw fail("aws", "secretsmanager_endpoint", reason)
-        }
-        if let reason = Self.endpointProblem(aws.stsEndpoint, emptyAllowed: true) {
-            throw fail("aws", "sts_endpoint", reason)
-        }
-        if let reason = Self.endpointProblem(aws.imdsEndpoint, emptyAllowed: false) {
-            throw fail("aws", "imds_endpoint", reason)
-        }
-        if let reason = Self.secondsProblem(aws.connectTimeoutSeconds, Limits.timeoutSeconds) {
-            throw fail("aws", "connect_timeout_seconds", reason)
-        }
-        if let reason = Self.secondsProblem(aws.requestTimeoutSeconds, Limits.timeoutSeconds) {
-            throw fail("aws", "request_timeout_seconds", reason)
-        }
-        guard Limits.maxAttempts.contains(aws.maxAttempts) else {
-            throw fail(
-                "aws", "max_attempts",
-                "must be between \(Limits.maxAttempts.lowerBound) and \(Limits.maxAttempts.upperBound), "
-                    + "not \(aws.maxAttempts)")
-        }
+    static func resultRetentionProblem(_ seconds: Int) -> String? {
+        if Limits.resultRetentionSeconds.contains(seconds) { return nil }
+        return seconds < 1
+            ? "must be at least 1 second, not \(seconds)"
+            : "must be at most \(Limits.resultRetentionSeconds.upperBound) seconds (a year)"
+    }
 
-        // [identity]
-        if Set(identity.sources).count != identity.sources.count {
-            throw fail("identity", "sources", "lists a source twice")
+    /// Tags, users and groups, each entry as `listEntryProblem` says.
+    static func listProblem(_ entries: [String]) -> String? {
+        for (index, entry) in entries.enumerated() {
+            if let reason = listEntryProblem(entry) { return "entry \(index + 1) \(reason)" }
         }
+        return nil
+    }
 
-        // [credentials]
-        if let reason = Self.pathProblem(credentials.directory) { throw fail("credentials", "directory", reason) }
+    /// A socket path: a path that fits `sun_path`.
+    static func socketPathProblem(_ path: String) -> String? {
+        if let reason = pathProblem(path) { return reason }
+        guard path.utf8.count <= Limits.socketPathBytes else {
+            return "is \(path.utf8.count) bytes long; a Unix socket path holds at most \(Limits.socketPathBytes)"
+        }
+        return nil
+    }
 
-        // [sqs]
-        if let (name, reason) = sqs.problem() { throw fail("sqs", name, reason) }
+    static func optionalEndpoint(_ endpoint: String) -> String? {
+        endpointProblem(endpoint, emptyAllowed: true)
+    }
+
+    static func requiredEndpoint(_ endpoint: String) -> String? {
+        endpointProblem(endpoint, emptyAllowed: false)
     }
 
     /// The name names the claim directory `cur/<name>/`, so it must be a safe path component.

@@ -1,8 +1,11 @@
 /// The delegate's effective configuration: `/etc/secrets-delegate/delegate.toml` with
 /// `SECRETS_DELEGATE_<SECTION>_<KEY>` environment overrides applied (docs/INTERFACE.md section 2).
 ///
-/// A value of this type is always valid: `load` refuses unknown keys and bad values, so the
-/// daemon can trust every field without checking again.
+/// `load` returns only a valid configuration: it refuses unknown keys and bad values, so the
+/// daemon can trust every field of a loaded value without checking again. The fields are `var`
+/// so that a caller can build or edit a copy (a test, `replacing(_:from:)` during a reload); such
+/// a value is not checked until that caller runs `validate()`, which checks each key of
+/// `ConfigurationKey.all` as `load` does.
 public struct DelegateConfiguration: Sendable, Equatable {
     public var delegate: DelegateSection
     public var queue: QueueSection

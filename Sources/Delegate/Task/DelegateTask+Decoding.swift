@@ -110,7 +110,9 @@ extension DelegateTask {
         }
 
         let operationText = try task.string("operation")
-        guard let operationName = OperationName(rawValue: operationText) else {
+        guard let operationName = OperationName(rawValue: operationText),
+            let operationType = OperationRegistry.operation(named: operationName)
+        else {
             throw .invalid(
                 "operation \(DelegateConfiguration.quoted(operationText)) is not known; the operations are "
                     + OperationName.allCases.map(\.rawValue).joined(separator: ", "))
@@ -121,7 +123,7 @@ extension DelegateTask {
         case .some(.object(let object)): params = TaskObject(path: "params", fields: object)
         case .some(let other): throw .invalid("params must be an object, not \(other.kindDescription)")
         }
-        let operation = try TaskOperation.decode(operationName, params: params, connector: connector)
+        let operation = try TaskOperation.decode(operationType, params: params, connector: connector)
 
         let deadline = try task.optionalInt("deadlineSeconds", range: deadlineRange) ?? defaultDeadlineSeconds
         let sealTo = try decodeSealTo(task)

@@ -1,0 +1,23 @@
+/// The name of one of the operations of `OperationRegistry.all` (each operation's file declares
+/// its static member, e.g. `OperationName.getSecretValue`).
+public struct OperationName: RawRepresentable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// Only a known operation's name.
+    public init?(rawValue: String) {
+        guard let known = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        self = known
+    }
+
+    /// For an operation's own file.
+    init(declaring rawValue: String) {
+        self.rawValue = rawValue
+    }
+
+    /// Every operation, in the order of the spec's table.
+    public static var allCases: [OperationName] {
+        OperationRegistry.all.map { $0.name }
+    }
+
+    public var description: String { rawValue }
+}

@@ -1,0 +1,89 @@
+import struct Foundation.Data
+import SecretsManager
+
+/// Params that several operations share: a secret's value, description, stages and tags.
+extension OperationParams {
+    /// `secretString` or `secretBinary` (base64), at most 64 KiB. Messages never quote values.
+    func secretValue() throws(TaskProblem) -> SecretValue? {
+        let string = try object.optionalString("secretString")
+        let base64 = try object.optionalString("secretBinary")
+        let value: SecretValue
+        switch (string, base64) {
+        case (.some, .some):
+            throw .invalid("give either params.secretString or params.secretBinary, not both")
+        case (.none, .none):
+            return nil
+        case (.some(let string), .none):
+            value = .string(string)
+        case (.none, .some(let base64)):
+            guard let data = Data(base64Encoded: base64) else {
+                throw .invalid("params.secretBinary is not valid base64")
+            }
+            value = .binary(data)
+        }
+        guard value.byteCount <= SecretValue.maximumBytes else {
+            let field = string != nil ? "params.secretString" : "params.secretBinary"
+            throw .invalid(
+                "\(field) is \(value.byteCount) bytes; Secrets Manager stores at most \(SecretValue.maximumBytes)")
+        }
+        return value
+    }
+
+    func description() throws(TaskProblem) -> String? {
+        try object.optionalString("description", length: 0...2048)
+    }
+
+    func kmsKeyId() throws(TaskProblem) -> String? {
+        try object.optionalString("kmsKeyId", length: 1...2048)
+    }
+
+    func versionStages() throws(TaskProblem) -> [String]? {
+        guard let stages = try object.optionalStrings("versionStages") else { return nil }
+        guard (1...20).contains(stages.count) else {
+            throw .invalid("params.versionStages must list 1-20 stages, not \(stages.count)")
+        }
+        for (index, stage) in stages.enumerated() where !(1...256).contains(stage.count) {
+            throw .invalid("params.versionStages[\(index)] must be 1-256 characters long")
+        }
+        return stages
+    }
+
+    /// Tags as an object (`{"team": "db"}`, sorted by key) or as AWS's list
+    /// (`[{"key": "team", "value": "db"}]`, also `Key`/`Value`).
+    func tags() throws(TaskProblem) -> [SecretTag] {
+        var tags: [SecretTag] = []
+        switch object.fields["tags"] {
+        case .none, .some(.null):
+            return []
+        case .some(.object(let object)):
+            for key in object.keys.sorted() {
+                guard case .string(let value) = object[key] else {
+                    throw .invalid("params.tags.\(TaskObject.quotedKey(key)) must be a string")
+                }
+                tags.append(SecretTag(key: key, value: value))
+            }
+        case .some(.array(let elements)):
+            for (index, element) in elements.enumerated() {
+                guard case .object(let object) = element,
+                    case .string(let key) = object["key"] ?? object["Key"] ?? .null,
+                    case .string(let value) = object["value"] ?? object["Value"] ?? .null
+                else {
+                    throw .invalid("params.tags[\(index)] must be an object with string fields key and value")
+                }
+                tags.append(SecretTag(key: key, value: value))
+            }
+        case .some(let other):
+            throw .invalid("params.tags must be an object or an array of {key, value}, not \(other.kindDescription)")
+        }
+        guard tags.count <= 50 else { throw .invalid("params.tags has \(tags.count) tags; the limit is 50") }
+        for (index, tag) in tags.enumerated() {
+            guard (1...128).contains(tag.key.count) else {
+                throw .invalid("params.tags: tag \(index + 1) has a key that is not 1-128 characters long")
+            }
+            guard tag.value.count <= 256 else {
+                throw .invalid("params.tags: tag \(index + 1) has a value longer than 256 characters")
+            }
+        }
+        return tags
+    }
+}
