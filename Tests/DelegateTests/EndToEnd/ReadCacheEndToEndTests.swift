@@ -42,7 +42,10 @@ import Testing
         let configuration =
             fixture.configuration(name: name, tags: ["cache"], socket: true)
             + ConnectorEndToEndTests.connector("cached", fixture, "cache_ttl_seconds = 600", selector: "cache")
-            + ConnectorEndToEndTests.connector("short", fixture, "cache_ttl_seconds = 1", selector: "cache")
+            // An entry is kept max(TTL, stale window) past its TTL for revalidation: a long stale
+            // window keeps it there however slow a loaded machine makes the next read.
+            + ConnectorEndToEndTests.connector(
+                "short", fixture, "cache_ttl_seconds = 1\ncache_stale_seconds = 600", selector: "cache")
         let daemon = try fixture.start(configuration: configuration, name: name)
         #expect(await daemon.waitUntilReady(), "\(daemon.stderrText)")
         let socket = fixture.socketPath(name)
