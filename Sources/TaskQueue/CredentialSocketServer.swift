@@ -17,10 +17,13 @@ import Logging
 ///
 /// Bounds:
 /// - at most ``Limits/maximumConnections`` requests are open at once; a request beyond that gets
-///   the refusal without asking the handler (systemd fails that unit's start), and beyond twice the
-///   limit (refusals still being written) it is closed at once;
-/// - every connection is closed ``Limits/requestTimeout`` after it was accepted, answered or not:
-///   the handler's task is cancelled and a peer that never reads cannot keep its slot;
+///   the refusal without asking the handler (systemd fails that unit's start); with twice the
+///   limit open (refusals still being written) the server stops accepting until one closes, so a
+///   request waits in the listen backlog rather than getting an EOF;
+/// - a request not answered ``Limits/requestTimeout`` after it was accepted gets the refusal (its
+///   handler is cancelled), never an EOF; every connection is closed at the latest
+///   ``Limits/drainTimeout`` after its answer deadline, so a peer that never reads cannot keep its
+///   slot;
 /// - all socket I/O is non-blocking on one serial dispatch queue; only the handler runs on the
 ///   cooperative pool.
 public final class CredentialSocketServer: @unchecked Sendable {
@@ -35,12 +38,17 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     public struct Limits: Sendable, Equatable {
         public var maximumConnections: Int
-        /// From accept to close, whatever happens in between.
+        /// From accept to the answer: a request without one by then gets the refusal.
         public var requestTimeout: Duration
+        /// From the answer deadline to the close, for the peer to take what is being written.
+        public var drainTimeout: Duration
 
-        public init(maximumConnections: Int = 64, requestTimeout: Duration = .seconds(90)) {
+        public init(
+            maximumConnections: Int = 64, requestTimeout: Duration = .seconds(75), drainTimeout: Duration = .seconds(15)
+        ) {
             self.maximumConnections = maximumConnections
             self.requestTimeout = requestTimeout
+            self.drainTimeout = drainTimeout
         }
     }
 
@@ -73,6 +81,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
         var total = 0
         var written = 0
         var holdsValue = false
+        /// An answer was chosen (the handler's, or the refusal at the deadline): nothing replaces it.
+        var answered = false
 
         init(fd: Int32) { self.fd = fd }
     }
@@ -158,6 +168,11 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     private func acceptAvailable() {
         for _ in 0..<64 {
+            if connections.count >= 2 * limits.maximumConnections {
+                // Full even for refusals: leave new requests in the backlog for a moment.
+                acceptSource?.pause(for: .milliseconds(50)) { [weak self] in self?.acceptAvailable() }
+                return
+            }
             let fd = FileIO.retrying { accept(listenFD, nil, nil) }
             if fd < 0 {
                 let number = errno
@@ -171,11 +186,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
                 logLimiter.warning(
                     "credential request refused: too many requests at once",
                     metadata: ["limit": "\(limits.maximumConnections)"], key: "credential-too-many", logger: logger)
-                if connections.count < 2 * limits.maximumConnections {
-                    answer(track(fd: fd, peerUID: nil).id, with: .refuse)
-                } else {
-                    FileIO.close(fd)
-                }
+                answer(track(fd: fd, peerUID: nil).id, with: .refuse)
                 continue
             }
             let peer: PeerCredentials
@@ -201,12 +212,18 @@ public final class CredentialSocketServer: @unchecked Sendable {
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + .nanoseconds(Int(limits.requestTimeout / .nanoseconds(1))))
         timer.setEventHandler { [weak self] in
-            guard let self, self.connections[id] != nil else { return }
+            guard let self, let connection = self.connections[id] else { return }
+            if connection.answered {
+                self.close(id)  // the peer did not take the answer in time
+                return
+            }
             self.logLimiter.warning(
-                "credential request not answered in time; closing",
+                "credential request not answered in time; refused",
                 metadata: ["peer_uid": "\(peerUID.map { "\($0)" } ?? "?")", "timeout": "\(self.limits.requestTimeout)"],
                 key: "credential-timeout", logger: self.logger)
-            self.close(id)
+            connection.task?.cancel()
+            connection.timer?.schedule(deadline: .now() + .nanoseconds(Int(self.limits.drainTimeout / .nanoseconds(1))))
+            self.answer(id, with: .refuse)
         }
         connection.timer = timer
         timer.resume()
@@ -223,7 +240,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
     }
 
     private func answer(_ id: UInt64, with answer: Answer) {
-        guard let connection = connections[id] else { return }
+        guard let connection = connections[id], !connection.answered else { return }
+        connection.answered = true
         switch answer {
         case .value(let data) where !data.isEmpty:
             connection.pending = Array(data)
@@ -258,6 +276,10 @@ public final class CredentialSocketServer: @unchecked Sendable {
                 if connection.writer == nil {
                     let writer = DispatchSource.makeWriteSource(fileDescriptor: connection.fd, queue: queue)
                     writer.setEventHandler { [weak self] in self?.write(id) }
+                    // The descriptor is closed only once the source no longer watches it, so a
+                    // new connection reusing its number is never seen by this source.
+                    let fd = connection.fd
+                    writer.setCancelHandler { FileIO.close(fd) }
                     connection.writer = writer
                     writer.resume()
                 }
@@ -272,12 +294,15 @@ public final class CredentialSocketServer: @unchecked Sendable {
         guard let connection = connections.removeValue(forKey: id) else { return }
         connection.task?.cancel()
         connection.timer?.cancel()
-        connection.writer?.cancel()
         // Zero the copy of the value before the buffer goes.
         if connection.holdsValue {
             for index in connection.pending.indices { connection.pending[index] = 0 }
         }
-        FileIO.close(connection.fd)
+        if let writer = connection.writer {
+            writer.cancel()  // its cancel handler closes the descriptor
+        } else {
+            FileIO.close(connection.fd)
+        }
     }
 
     private func acceptFailed(errno number: Int32) {

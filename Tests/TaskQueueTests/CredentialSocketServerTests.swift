@@ -101,6 +101,25 @@ import Testing
         #expect(try await offPool { served.readUntilClosed() } == "small")
     }
 
+    @Test func aRequestNotAnsweredByTheDeadlineGetsTheRefusalNeverAnEOF() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let cancelled = CallCounter()
+        let (server, path) = try start(
+            dir, limits: .init(maximumConnections: 4, requestTimeout: .seconds(1), drainTimeout: .seconds(30))
+        ) { _ in
+            try? await Task.sleep(for: .seconds(600))
+            if Task.isCancelled { cancelled.increment() }
+            return .value(Data("too late".utf8))
+        }
+        defer { server.shutdown() }
+        let client = try RawClient(path: path, boundTo: "1f/unit/slow.service/db")
+        let answer = try await offPool { client.readUntilClosed() }
+        #expect(answer.utf8.count == CredentialSocketServer.refusalLength)
+        #expect(!answer.contains("too late"))
+        #expect(await Self.within30s { cancelled.count == 1 && server.connectionCount == 0 })
+    }
+
     @Test func aPeerThatNeverReadsIsClosedAtTheDeadline() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

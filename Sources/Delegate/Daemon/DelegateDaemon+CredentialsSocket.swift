@@ -1,4 +1,5 @@
 import Foundation
+import Systemd
 import TaskQueue
 
 extension DelegateDaemon {
@@ -6,9 +7,10 @@ extension DelegateDaemon {
     /// bound with mode 0600, else none. Like `socket_path`, the path applies at a restart; the
     /// `[[credential]]` entries are read per request, so a reload applies them at once.
     ///
-    /// Bounds: at most `[queue] socket_max_connections` requests at once (lowered like the task
-    /// socket's to half the open file limit), and each closed ``credentialRequestTimeout`` after
-    /// it was accepted, answered or not.
+    /// Bounds: at most `[queue] socket_max_connections` requests at once, and no more than an
+    /// eighth of the open file limit (the server may hold twice that while refusals drain, and the
+    /// task socket takes up to half); a request not answered ``credentialRequestTimeout`` after it
+    /// was accepted gets the refusal, and every connection closes 15 s after that at the latest.
     func openCredentialsSocket() throws -> CredentialSocketServer? {
         let queue = configuration.current.queue
         let listener: SocketServer.Listener
@@ -22,17 +24,20 @@ extension DelegateDaemon {
         let intake = CredentialIntake(
             dispatcher: dispatcher, mappings: { [configuration] in configuration.current.credentialMappings },
             logLimiter: logLimiter, logger: logger)
+        var maximumConnections = queue.socketMaxConnections
+        if let openFiles = try? FileDescriptorLimit.current().soft {
+            maximumConnections = min(maximumConnections, Int(clamping: max(openFiles / 8, 1)))
+        }
         let server = CredentialSocketServer(
             listener: listener,
-            limits: .init(
-                maximumConnections: socketLimits(queue).maximumConnections, requestTimeout: Self.credentialRequestTimeout),
+            limits: .init(maximumConnections: maximumConnections, requestTimeout: Self.credentialRequestTimeout),
             logLimiter: logLimiter, logger: logger,
             handler: { request in await intake.handle(request) })
         try server.start()
         return server
     }
 
-    /// From accept to close: the read's own deadline (the default task deadline, which counts the
-    /// wait for a concurrency slot) and 30 s for the peer to take the value.
-    static let credentialRequestTimeout: Duration = .seconds(DelegateTask.defaultDeadlineSeconds + 30)
+    /// From accept to the answer: the read's own deadline (the default task deadline, which counts
+    /// the wait for a concurrency slot) and 15 s to spare.
+    static let credentialRequestTimeout: Duration = .seconds(DelegateTask.defaultDeadlineSeconds + 15)
 }
