@@ -72,4 +72,24 @@ import Testing
         #expect(DelegateConfiguration.SQSSection().signingRegion(for: queue) == "ap-south-1")
         #expect(DelegateConfiguration.SQSSection(region: "us-west-2").signingRegion(for: queue) == "us-west-2")
     }
+
+    @Test func repliesGoOnlyWhereTheDelegatesOwnQueuesAre() throws {
+        let sqs = DelegateConfiguration.SQSSection(
+            queueURLs: ["http://127.0.0.1:4566/000000000000/tasks"],
+            resultQueueURL: "https://results.internal:8443/1/results")
+        func permits(_ url: String) throws -> Bool { sqs.permitsReplies(to: try SQSQueueURL(url)) }
+        #expect(try permits("https://sqs.eu-west-1.amazonaws.com/123456789012/replies"))
+        #expect(try permits("https://vpce-0abc-xyz.sqs.eu-west-1.vpce.amazonaws.com/123456789012/replies"))
+        #expect(try permits("https://sqs.cn-north-1.amazonaws.com.cn/123456789012/replies"))
+        #expect(try permits("http://127.0.0.1:4566/000000000000/other"))  // a configured queue's origin
+        #expect(try permits("https://results.internal:8443/1/other"))  // result_queue_url's origin
+        #expect(try !permits("http://sqs.eu-west-1.amazonaws.com/123456789012/replies"))  // not https
+        #expect(try !permits("https://attacker.example/123456789012/replies"))
+        #expect(try !permits("https://amazonaws.com.attacker.example/1/q"))
+        #expect(try !permits("http://127.0.0.1:9/000000000000/tasks"))  // another port
+        // With an endpoint override every call goes there, whatever the URL's host.
+        var overridden = sqs
+        overridden.endpoint = "https://vpce-0abc.sqs.eu-west-1.vpce.amazonaws.com"
+        #expect(overridden.permitsReplies(to: try SQSQueueURL("https://attacker.example/1/q")))
+    }
 }

@@ -43,6 +43,12 @@ extension TaskSubmitter {
             queue = try SQSQueueURL(target.queueURL)
             if let given = target.replyQueueURL {
                 reply = try SQSQueueURL(given)
+                if let own = object["replyTo"] as? String, own != given {
+                    return .failure(
+                        "the task's replyTo (\(own.prefix(200))) is not --reply-queue (\(given.prefix(200))): "
+                            + "its result would not come back where --wait looks; drop one of them",
+                        status: ExitStatus.usage)
+                }
                 if object["replyTo"] == nil {
                     guard let withReply = Self.inserting(field: "replyTo", value: given, into: task) else {
                         return .failure("the task is not a JSON object", status: ExitStatus.usage)

@@ -35,6 +35,23 @@ extension DelegateConfiguration {
         /// At least 2 s so that the heartbeat at half the lease has time to land; at most SQS's 12 h.
         public static let visibilitySecondsRange = 2...43_200
 
+        /// Whether a task may have its result sent to `queue` (its `replyTo`), which anyone who can
+        /// send to a task queue chooses. The call is signed with the delegate's identity, so it
+        /// goes only where the delegate's own queues are: to the `endpoint` override when one is
+        /// set (every call goes there), else to an `https` AWS host (`*.amazonaws.com`,
+        /// `*.amazonaws.com.cn`) or the origin of a configured queue URL or `result_queue_url`.
+        public func permitsReplies(to queue: SQSQueueURL) -> Bool {
+            if !endpoint.isEmpty { return true }
+            let configured = (queueURLs + [resultQueueURL]).compactMap { try? SQSQueueURL($0).origin }
+            if configured.contains(queue.origin) { return true }
+            let origin = queue.origin.lowercased()
+            guard origin.hasPrefix("https://") else { return false }
+            var host = Substring(origin.dropFirst("https://".count))
+            if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
+            return (host.hasSuffix(".amazonaws.com") || host.hasSuffix(".amazonaws.com.cn"))
+                && !host.contains("@")
+        }
+
         /// The signing region for `queue`: `region` when set, else the one its host names.
         public func signingRegion(for queue: SQSQueueURL) -> String {
             if !region.isEmpty { return region }

@@ -11,7 +11,9 @@ extension SQSQueuePoller {
     /// released (visible again in 1-3 s), an invalid one gets a `rejected` result and is deleted,
     /// a valid one runs and is deleted once its result was sent. From the selection on until the
     /// message is deleted (or left), its lease is extended every third of `visibility_seconds`.
-    func handle(_ message: SQSMessage) async {
+    ///
+    /// - Parameter lease: the visibility timeout the receive asked for.
+    func handle(_ message: SQSMessage, lease: Int) async {
         var logger = logger
         logger[metadataKey: "sqs_message_id"] = "\(message.messageId)"
         let receivedAt = dispatcher.now
@@ -38,7 +40,7 @@ extension SQSQueuePoller {
             }
             do {
                 let task = try dispatcher.connectors.admit(body, defaultID: nil, by: .sqsQueue(queue.url))
-                await holdingLease(message, logger: logger) {
+                await holdingLease(message, lease: lease, logger: logger) {
                     await run(task, message: message, receivedAt: receivedAt, logger: logger)
                 }
                 return
@@ -49,16 +51,16 @@ extension SQSQueuePoller {
         let result = dispatcher.rejected(
             rejection, receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
         dispatcher.connectors.count(connectorID: result.connectorId)
-        let destination = Self.readableReplyTo(in: body) ?? configuredResultQueue
-        await holdingLease(message, logger: logger) {
+        let destination = Self.readableReplyTo(in: body).flatMap(permittedReply) ?? configuredResultQueue
+        await holdingLease(message, lease: lease, logger: logger) {
             await reply(result, to: destination, for: message, logger: logger)
         }
     }
 
     /// Runs `work` with the message's lease extended meanwhile.
-    private func holdingLease(_ message: SQSMessage, logger: Logger, _ work: () async -> Void) async {
+    private func holdingLease(_ message: SQSMessage, lease: Int, logger: Logger, _ work: () async -> Void) async {
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await heartbeat(message, logger: logger) }
+            group.addTask { await heartbeat(message, lease: lease, logger: logger) }
             await work()
             group.cancelAll()
         }
@@ -69,8 +71,26 @@ extension SQSQueuePoller {
         return url.isEmpty ? nil : try? SQSQueueURL(url)
     }
 
+    /// `queue` if results may be sent there (``DelegateConfiguration/SQSSection/permitsReplies(to:)``).
+    private func permittedReply(_ queue: SQSQueueURL) -> SQSQueueURL? {
+        intake.settings().permitsReplies(to: queue) ? queue : nil
+    }
+
     /// Runs a valid task, then replies.
     private func run(_ task: DelegateTask, message: SQSMessage, receivedAt: Date, logger: Logger) async {
+        if let replyTo = task.replyTo.flatMap({ try? SQSQueueURL($0) }), permittedReply(replyTo) == nil {
+            // Not run: its result would go, signed with this delegate's identity, to a host that
+            // is none of its queues'.
+            let result = dispatcher.rejected(
+                TaskRejection(
+                    code: .invalidTask,
+                    message: "replyTo \(replyTo.origin) is not an SQS endpoint of this delegate (an https AWS host, "
+                        + "the origin of a configured queue, or the [sqs] endpoint); the task was not run",
+                    taskID: task.id, operation: task.operation.name.rawValue, connectorID: task.connector.id),
+                receivedAt: receivedAt, logger: logger)
+            await reply(result, to: configuredResultQueue, for: message, logger: logger)
+            return
+        }
         guard let destination = task.replyTo.flatMap({ try? SQSQueueURL($0) }) ?? configuredResultQueue else {
             // Nowhere to send a result, not even a rejection: the task is dropped, loudly.
             _ = dispatcher.rejected(
@@ -94,12 +114,15 @@ extension SQSQueuePoller {
     }
 
     /// Extends the message's lease to `visibility_seconds` every third of it until cancelled: two
-    /// thirds of a lease are left for a slow or retried `ChangeMessageVisibility`.
-    private func heartbeat(_ message: SQSMessage, logger: Logger) async {
+    /// thirds of a lease are left for a slow or retried `ChangeMessageVisibility`. The pause is a
+    /// third of the shorter of the lease last granted and the one about to be asked for, so a
+    /// reload that lengthens `visibility_seconds` never lets the running lease lapse.
+    private func heartbeat(_ message: SQSMessage, lease: Int, logger: Logger) async {
+        var granted = lease
         while !Task.isCancelled {
             let visibility = intake.settings().visibilitySeconds
             do {
-                try await intake.sleeper.sleep(for: .milliseconds(visibility * 1000 / 3))
+                try await intake.sleeper.sleep(for: .milliseconds(min(granted, visibility) * 1000 / 3))
             } catch {
                 return
             }
@@ -107,9 +130,11 @@ extension SQSQueuePoller {
             do {
                 try await intake.client(for: queue).changeMessageVisibility(
                     queue: queue, receiptHandle: message.receiptHandle, seconds: visibility, logger: logger)
+                granted = visibility
                 intake.record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
             } catch {
-                if error.code == "Cancelled" { return }
+                // Cancelled: the message was deleted meanwhile, so a refused extension means nothing.
+                if error.code == "Cancelled" || Task.isCancelled { return }
                 intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
             }
         }
@@ -163,6 +188,7 @@ extension SQSQueuePoller {
             try await intake.client(for: queue).changeMessageVisibility(
                 queue: queue, receiptHandle: message.receiptHandle, seconds: seconds, logger: logger)
             intake.status.update(queue.url) { $0.released += 1 }
+            intake.record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
         } catch {
             intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
         }

@@ -27,10 +27,13 @@ struct SQSQueuePoller: Sendable {
     func run() async {
         await withDiscardingTaskGroup { group in
             var failures = 0
+            // Lowered to 1 after an answer too large for the client's response cap (ten large
+            // messages, escaped in JSON): one message always fits.
+            var batchLimit = Self.maxBatch
             while !Task.isCancelled, !dispatcher.isStopping, intake.settings().queueURLs.contains(queue.url) {
                 // Slots first: one (waiting for it), then as many more as are free now.
                 await dispatcher.limiter.acquire()
-                var reserved = 1 + (await dispatcher.limiter.tryAcquire(upTo: Self.maxBatch - 1))
+                var reserved = 1 + (await dispatcher.limiter.tryAcquire(upTo: batchLimit - 1))
                 if dispatcher.isStopping {
                     await release(slots: reserved)
                     break
@@ -48,6 +51,13 @@ struct SQSQueuePoller: Sendable {
                 } catch {
                     await release(slots: reserved)
                     if error.code == "Cancelled" || Task.isCancelled { break }
+                    if error.transportError?.code == .responseTooLarge, batchLimit > 1 {
+                        batchLimit = 1
+                        logger.warning(
+                            "an SQS answer was larger than the response limit; receiving one message at a time",
+                            metadata: ["queue_url": "\(queue.url)"])
+                        continue
+                    }
                     intake.record(error, of: "ReceiveMessage", queue: queue, logger: logger)
                     failures += 1
                     try? await intake.sleeper.sleep(for: backoff(afterFailures: failures))
@@ -76,8 +86,9 @@ struct SQSQueuePoller: Sendable {
                 for message in messages.prefix(reserved) {
                     reserved -= 1
                     let token = await intake.inHand.enter(deadline: .seconds(DelegateTask.deadlineRange.upperBound))
+                    let lease = sqs.visibilitySeconds
                     group.addTask {
-                        await handle(message)
+                        await handle(message, lease: lease)
                         await dispatcher.limiter.release()
                         await intake.inHand.leave(token)
                     }

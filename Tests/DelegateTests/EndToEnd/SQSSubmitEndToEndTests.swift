@@ -50,6 +50,15 @@ import Testing
             ["submit", "--config", configPath, "--sqs", tasks.url, "--wait", "-"], environment: environment, input: task)
         #expect(noReply.termination == .exited(64), "\(noReply.errorOutput)")
         #expect(noReply.errorOutput.contains("reply queue"))
+        // A task that names its own replyTo, waited for on another queue, would never be found.
+        var ownReply = fleet.fixture.task(id: "cli-2", operation: "getRandomPassword", selectors: ["blue"])
+        ownReply["replyTo"] = tasks.url
+        let mismatch = try await ChildProcess.run(
+            try DaemonProcess.binaryPath(),
+            ["submit", "--config", configPath, "--sqs", tasks.url, "--reply-queue", replies.url, "--wait", "-"],
+            environment: environment, input: try EndToEndFixture.line(ownReply))
+        #expect(mismatch.termination == .exited(64), "\(mismatch.errorOutput)")
+        #expect(mismatch.errorOutput.contains("is not --reply-queue"))
         #expect(try await daemon.stop() == .exited(0))
     }
 }
