@@ -863,6 +863,7 @@ def sqs_run(moto, proxy, workdir: str, n: int, worker: str, mix: bool, tag: str)
         "requests": requests,
         "sqsRequestsPerTask": sqs_requests / n,
         "secretsManagerCallsPerTask": sum(v for k, v in requests.items() if k.startswith("secretsmanager.")) / n,
+        "errorResponses": sum(v for k, v in requests.items() if k.endswith(" (error)")),
         "cpuUsPerTask": (sum(cpu_after) - sum(cpu_before)) / CLK_TCK * 1e6 / n,
         "systemCpuUsPerTask": (cpu_after[1] - cpu_before[1]) / CLK_TCK * 1e6 / n,
         "motoCpuUsPerTask": (sum(moto_after) - sum(moto_before)) / CLK_TCK * 1e6 / n,
@@ -902,6 +903,7 @@ def bench_sqs(moto, workdir: str):
             "statuses": [r["statuses"] for r in runs],
             "duplicateResults": sum(r["duplicateResults"] for r in runs),
             "taskMessagesLeft": sum(r["taskMessagesLeft"] or 0 for r in runs),
+            "errorResponses": sum(r["errorResponses"] for r in runs),
             "workerCounts": [r["workerCounts"] for r in runs],
         })
     results["sqs"] = summary
@@ -1181,8 +1183,8 @@ def render_sqs(w) -> None:
         "### 9. SQS: tasks through a queue on moto_server (auth off), the delegate's SQS intake and a boto3 SQS worker",
         "| worker, mix | tasks per run | median tasks/s | min-max | vs best boto3 worker (same mix) | SQS requests per task | "
         "of them, per task | Secrets Manager calls per task | worker CPU per task, µs (of it system) | moto CPU per task, µs | "
-        "duplicate results | all succeeded and deleted |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|",
+        "HTTP errors | duplicate results | all succeeded and deleted |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
     )
     for name, worker, mix in SQS_SCENARIOS:
         x = q[name]
@@ -1194,9 +1196,11 @@ def render_sqs(w) -> None:
         verdict = "yes" if ok else "NO: " + json.dumps({"statuses": x["statuses"], "left": x["taskMessagesLeft"]})[:200]
         w(f"| {name} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | {x['median'] / best:.2f}x | "
           f"{x['sqsRequestsPerTask']['median']:.2f} | {parts} | {x['secretsManagerCallsPerTask']['median']:.2f} | "
-          f"{cpu_per_task(x)} | {fmt(x['motoCpuUsPerTask']['median'])} | {x['duplicateResults']} | {verdict} |")
+          f"{cpu_per_task(x)} | {fmt(x['motoCpuUsPerTask']['median'])} | {x['errorResponses']} | "
+          f"{x['duplicateResults']} | {verdict} |")
     w("\nRequests: counted by a counting nginx proxy in front of moto (the `X-Amz-Target` of every request the worker "
-      "made from its start to its last result; the harness's own preload and result draining go to moto directly). "
+      "made from its start to its last result; the harness's own preload and result draining go to moto directly); "
+      "HTTP errors: those of them answered with a status of 400 or more, over all runs. "
       "Worker CPU: `/proc/PID/stat` over the same interval (the delegate's start included; the boto3 worker's "
       "interpreter start, imports and warm-up calls not); moto CPU likewise. Long polling "
       f"{SQS_WAIT_SECONDS} s for both. Duplicate results: a task run twice because two concurrent receives got the "

@@ -186,7 +186,7 @@ class Nginx:
         self.child.stop()
 
 
-COUNTING_PROXY_CONF = NGINX_FRAME + """    log_format target '$http_x_amz_target';
+COUNTING_PROXY_CONF = NGINX_FRAME + """    log_format target '$http_x_amz_target $status';
     access_log {dir}/access.log target;
     upstream upstream_server {{
         server {upstream};
@@ -210,7 +210,7 @@ COUNTING_PROXY_CONF = NGINX_FRAME + """    log_format target '$http_x_amz_target
 class CountingProxy(Nginx):
     """Debian's nginx as a reverse proxy in front of `upstream` (host:port), one worker, keeping
     connections to it alive and the Host header as sent (signed), logging each request's
-    `X-Amz-Target` (unbuffered) so `counts()` tells what reached the upstream, by action."""
+    `X-Amz-Target` and status (unbuffered) so `counts()` tells what reached the upstream, by action."""
 
     template = COUNTING_PROXY_CONF
 
@@ -218,10 +218,12 @@ class CountingProxy(Nginx):
         super().__init__(workdir, name, counted=True, upstream=upstream)
 
     def counts(self) -> dict:
-        """Requests logged so far by X-Amz-Target (`-` for none: the start-up probe)."""
+        """Requests logged so far by X-Amz-Target (`-` for none: the start-up probe), those
+        answered with an HTTP error status under `<target> (error)`."""
         out = {}
         for line in self.lines():
-            key = line.decode(errors="replace")
+            target, _, status = line.decode(errors="replace").rpartition(" ")
+            key = target + (" (error)" if status.isdigit() and int(status) >= 400 else "")
             out[key] = out.get(key, 0) + 1
         return out
 
