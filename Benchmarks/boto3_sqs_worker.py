@@ -44,7 +44,7 @@ def main() -> None:
 
     stopping = threading.Event()
     lock = threading.Lock()
-    counts = {"received": 0, "succeeded": 0, "sendFailures": 0, "deleteFailures": 0, "receives": 0}
+    counts = {"received": 0, "succeeded": 0, "sendFailures": 0, "deleted": 0, "deleteFailures": 0, "receives": 0}
 
     def add(key: str, n: int = 1) -> None:
         with lock:
@@ -77,6 +77,7 @@ def main() -> None:
                 continue
             try:
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+                add("deleted")
             except Exception:
                 add("deleteFailures")
 
@@ -99,6 +100,7 @@ def main() -> None:
         entries = [{"Id": str(i), "ReceiptHandle": messages[i]["ReceiptHandle"]} for i in sorted(sent)]
         try:
             answer = sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+            add("deleted", len(answer.get("Successful", [])))
             add("deleteFailures", len(answer.get("Failed", [])))
         except Exception:
             add("deleteFailures", len(entries))
