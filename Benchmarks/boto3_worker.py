@@ -22,19 +22,61 @@ import boto3
 from botocore.config import Config
 
 
-def main() -> None:
-    task_dir, result_dir, endpoint, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    client = boto3.client(
-        "secretsmanager",
+def execute(client, task: dict) -> dict:
+    """Runs one task (getSecretValue or putSecretValue) with a boto3 Secrets Manager client and
+    returns its result document, as the delegate would write it (a failure is a result too)."""
+    prefix = task["connector"].get("secretNamePrefix", "").strip("/")
+    params = task.get("params", {})
+    secret_id = f"{prefix}/{params['name']}" if prefix else params["name"]
+    result = {"id": task["id"], "operation": task["operation"], "connectorId": task["connector"]["id"]}
+    try:
+        if task["operation"] == "getSecretValue":
+            r = client.get_secret_value(SecretId=secret_id)
+            result["result"] = {
+                "name": params["name"],
+                "arn": r["ARN"],
+                "versionId": r["VersionId"],
+                "versionStages": r.get("VersionStages", []),
+                "secretString": r.get("SecretString"),
+                "createdDate": r["CreatedDate"].isoformat(),
+            }
+        elif task["operation"] == "putSecretValue":
+            r = client.put_secret_value(
+                SecretId=secret_id, SecretString=params["secretString"], ClientRequestToken=task["id"].ljust(32, "0")
+            )
+            result["result"] = {
+                "name": params["name"],
+                "arn": r["ARN"],
+                "versionId": r["VersionId"],
+                "versionStages": r.get("VersionStages", []),
+            }
+        else:
+            raise ValueError("unsupported operation")
+        result["status"] = "succeeded"
+    except Exception as error:  # the baseline reports failures like the delegate does
+        result["status"] = "failed"
+        result["error"] = {"code": type(error).__name__, "message": str(error)[:200]}
+    return result
+
+
+def client(service: str, endpoint: str, threads: int):
+    """One boto3 client for all threads, its connection pool as large as the thread pool."""
+    return boto3.client(
+        service,
         region_name="us-east-1",
         endpoint_url=endpoint,
         aws_access_key_id="AKIDBENCHMARK",
         aws_secret_access_key="bench-secret-access-key",
         config=Config(max_pool_connections=threads, retries={"mode": "standard", "max_attempts": 3}),
     )
+
+
+def main() -> None:
+    task_dir, result_dir, endpoint, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    secretsmanager = client("secretsmanager", endpoint, threads)
     # One call first so connection setup and botocore's lazy loading are not timed.
     try:
-        client.get_secret_value(SecretId="bench/warmup")
+        secretsmanager.get_secret_value(SecretId="bench/warmup")
     except Exception:
         pass
 
@@ -42,37 +84,7 @@ def main() -> None:
         path = os.path.join(task_dir, name)
         with open(path, "rb") as f:
             task = json.load(f)
-        prefix = task["connector"].get("secretNamePrefix", "").strip("/")
-        params = task.get("params", {})
-        secret_id = f"{prefix}/{params['name']}" if prefix else params["name"]
-        result = {"id": task["id"], "operation": task["operation"], "connectorId": task["connector"]["id"]}
-        try:
-            if task["operation"] == "getSecretValue":
-                r = client.get_secret_value(SecretId=secret_id)
-                result["result"] = {
-                    "name": params["name"],
-                    "arn": r["ARN"],
-                    "versionId": r["VersionId"],
-                    "versionStages": r.get("VersionStages", []),
-                    "secretString": r.get("SecretString"),
-                    "createdDate": r["CreatedDate"].isoformat(),
-                }
-            elif task["operation"] == "putSecretValue":
-                r = client.put_secret_value(
-                    SecretId=secret_id, SecretString=params["secretString"], ClientRequestToken=task["id"].ljust(32, "0")
-                )
-                result["result"] = {
-                    "name": params["name"],
-                    "arn": r["ARN"],
-                    "versionId": r["VersionId"],
-                    "versionStages": r.get("VersionStages", []),
-                }
-            else:
-                raise ValueError("unsupported operation")
-            result["status"] = "succeeded"
-        except Exception as error:  # the baseline reports failures like the delegate does
-            result["status"] = "failed"
-            result["error"] = {"code": type(error).__name__, "message": str(error)[:200]}
+        result = execute(secretsmanager, task)
         temporary = os.path.join(result_dir, "." + task["id"] + ".tmp")
         with open(temporary, "w") as f:
             json.dump(result, f)

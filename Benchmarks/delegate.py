@@ -62,6 +62,13 @@ def task_bytes(task_id: str, write: bool, kind: str = "accessKey", seal_to: str 
     return json.dumps(document, separators=(",", ":")).encode()
 
 
+def cpu_times(pid: int) -> tuple:
+    """A process's (utime, stime) in clock ticks, from /proc/PID/stat (all its threads)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]), int(fields[12])
+
+
 def is_write(i: int, mix: bool) -> bool:
     """The 90/10 mix: every tenth task a putSecretValue."""
     return mix and i % 10 == 9
@@ -206,9 +213,7 @@ directory = "{credentials}"
 
     def cpu_times(self) -> tuple:
         """(utime, stime) in clock ticks."""
-        with open(f"/proc/{self.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]), int(fields[12])
+        return cpu_times(self.pid)
 
     def context_switches(self) -> int:
         total = 0

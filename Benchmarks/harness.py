@@ -5,10 +5,12 @@ Measures signing, end-to-end throughput (spool and socket, canned nginx and moto
 versus a boto3 worker), latency (low load and 80% of peak), footprint (idle RSS and CPU,
 backlog peak RSS, start to READY=1), credential requests per 10,000 tasks, `get` per process
 against the AWS CLI and a one-shot boto3 script, read cache hits (AWS calls counted at the
-endpoint), the CPU cost of sealed results and LoadCredential= requests on the credentials
-socket. Writes raw JSON to .bench/ and the results section of BENCHMARKS.md. BENCH_ONLY=a,b runs
-some sections only (signing, throughput, moto, get, latency, footprint, credentials, cache,
-sealing, credsock) and writes no report.
+endpoint), the CPU cost of sealed results, the SQS intake against a boto3 SQS worker (tasks/s
+and SQS requests per task) and LoadCredential= requests on the credentials socket. Writes raw
+JSON to .bench/ and the results section of BENCHMARKS.md. BENCH_ONLY=a,b runs some sections only
+(signing, throughput, moto, get, latency, footprint, credentials, cache, sealing, sqs, credsock)
+and leaves BENCHMARKS.md alone; the sections among them that render on their own go to
+.bench/BENCHMARKS-partial.md.
 
 BENCH_QUICK=1 makes every measurement small (for iterating on the harness; its numbers are
 not the ones to publish). Timings are reported, never asserted.
@@ -39,10 +41,12 @@ from delegate import (  # noqa: E402
     Delegate,
     Inotify,
     SocketClient,
+    cpu_times,
     is_write,
     named_connector,
     named_get_bytes,
     pipelined,
+    task,
     task_bytes,
 )
 
@@ -79,6 +83,8 @@ GET_CALLS = 50 if QUICK else 200  # per tool, one process each
 CACHE_READS = 1000 if QUICK else 10000  # per run, one at a time
 SEAL_TASKS = 2000 if QUICK else 20000  # per run
 CREDENTIAL_REQUESTS = 500 if QUICK else 2000  # per run, one at a time
+SQS_TASKS = 100 if QUICK else 300  # per run, delegate and boto3 worker alike (moto's receive cost grows with queue depth)
+SQS_WAIT_SECONDS = 2  # long polling, delegate and boto3 worker alike; matters only once the queue is empty
 BENCH_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIDBENCHMARK",
     "AWS_SECRET_ACCESS_KEY": "bench-secret-access-key",
@@ -707,7 +713,222 @@ def bench_sealing(endpoint: str, workdir: str):
     results["sealing"] = out
 
 
-# 9. The credentials socket: LoadCredential= requests as systemd's helper makes them
+# 9. The SQS intake against a boto3 SQS worker
+
+SQS_SCENARIOS = [
+    # (name, worker: "delegate" or the boto3 worker's mode, mix)
+    ("delegate, SQS intake, get", "delegate", False),
+    ("delegate, SQS intake, 90/10", "delegate", True),
+    ("boto3 SQS worker, batched, get", "batch", False),
+    ("boto3 SQS worker, per message, get", "single", False),
+    ("boto3 SQS worker, batched, 90/10", "batch", True),
+]
+SQS_ACTIONS = [("ReceiveMessage", "Receive"), ("SendMessage", "Send"), ("SendMessageBatch", "SendBatch"),
+               ("DeleteMessage", "Delete"), ("DeleteMessageBatch", "DeleteBatch"),
+               ("ChangeMessageVisibility", "ChangeVisibility")]
+
+
+def sqs_client(endpoint: str):
+    import boto3
+
+    return boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id=BENCH_ENV["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=BENCH_ENV["AWS_SECRET_ACCESS_KEY"])
+
+
+class ResultDrain:
+    """Takes results off the reply queue while a run goes (batch receives, batch deletes, straight
+    to moto: not through the counting proxy), so the reply queue stays short (moto's cost per
+    request grows with a queue's depth). Counts results by status and task id. One thread:
+    moto's ReceiveMessage is not atomic, so concurrent receivers can get the same message."""
+
+    def __init__(self, admin, queue_url: str, threads: int = 1):
+        self.admin, self.queue_url = admin, queue_url
+        self.lock = threading.Lock()
+        self.ids, self.statuses, self.duplicates = set(), {}, 0
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self.loop, daemon=True) for _ in range(threads)]
+        for thread in self.threads:
+            thread.start()
+
+    def loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                messages = self.admin.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=120,
+                    MessageAttributeNames=["taskId"]).get("Messages", [])
+                if messages:
+                    self.admin.delete_message_batch(QueueUrl=self.queue_url, Entries=[
+                        {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            except Exception as error:  # a moto hiccup: the run's deadline catches a drain that never recovers
+                log(f"  result drain: {type(error).__name__}: {str(error)[:200]}")
+                self.stopping.wait(0.5)
+                continue
+            with self.lock:
+                for m in messages:
+                    document = json.loads(m["Body"])
+                    status = document.get("status", "?")
+                    if status != "succeeded":
+                        status += ":" + document.get("error", {}).get("code", "?")
+                    task_id = m.get("MessageAttributes", {}).get("taskId", {}).get("StringValue")
+                    if task_id in self.ids:
+                        self.duplicates += 1
+                        continue
+                    self.ids.add(task_id)
+                    self.statuses[status] = self.statuses.get(status, 0) + 1
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.ids)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join()
+
+
+def sqs_run(moto, proxy, workdir: str, n: int, worker: str, mix: bool, tag: str) -> dict:
+    """N tasks preloaded into a fresh task queue, then one worker (the delegate, or the boto3 SQS
+    worker in `worker` mode) started on it; timed until the N results were taken off the reply
+    queue. The worker's calls go through the counting proxy; the harness's go to moto directly."""
+    admin = sqs_client(moto.endpoint)
+    attributes = {"VisibilityTimeout": "60"}  # the delegate's default lease; the boto3 worker gets it too
+    tasks_url = admin.create_queue(QueueName=f"{tag}-tasks", Attributes=attributes)["QueueUrl"]
+    replies_url = admin.create_queue(QueueName=f"{tag}-replies", Attributes=attributes)["QueueUrl"]
+    bodies = []
+    for i in range(n):
+        document = task(f"{tag}-{i}", is_write(i, mix))
+        document["replyTo"] = replies_url
+        bodies.append(json.dumps(document, separators=(",", ":")))
+    for i in range(0, n, 10):
+        admin.send_message_batch(QueueUrl=tasks_url, Entries=[
+            {"Id": str(j), "MessageBody": body} for j, body in enumerate(bodies[i:i + 10])])
+    drain = ResultDrain(admin, replies_url)
+    moto_pid = moto.child.process.pid
+    process = d = None
+    try:
+        if worker == "delegate":
+            extra = (f'\n[sqs]\nqueue_urls = ["{tasks_url}"]\nregion = "us-east-1"\nendpoint = "{proxy.endpoint}"\n'
+                     f"wait_seconds = {SQS_WAIT_SECONDS}\nvisibility_seconds = 60\n")
+            d = Delegate(DAEMON, workdir, tag, proxy.endpoint, concurrency=CONCURRENCY, extra=extra)
+            before, moto_before = proxy.counts(), cpu_times(moto_pid)
+            start = time.perf_counter()  # the delegate's start (~30 ms to READY) is timed
+            d.start()
+            pid, cpu_before = d.pid, (0, 0)
+        else:
+            process = subprocess.Popen(
+                [sys.executable, os.path.join(HERE, "boto3_sqs_worker.py"), proxy.endpoint, tasks_url, replies_url,
+                 str(BOTO_THREADS), str(SQS_WAIT_SECONDS), worker],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            json.loads(process.stdout.readline())  # ready: clients made, warm-up calls done (not timed)
+            pid, cpu_before = process.pid, cpu_times(process.pid)
+            before, moto_before = proxy.counts(), cpu_times(moto_pid)
+            start = time.perf_counter()
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        deadline = start + 600
+        while drain.count() < n:
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"sqs run {tag}: only {drain.count()} of {n} results")
+            time.sleep(0.005)
+        seconds = time.perf_counter() - start
+        cpu_after, moto_after = cpu_times(pid), cpu_times(moto_pid)
+        time.sleep(0.2)  # nginx logs a request after answering it: let the last ones land
+        after = proxy.counts()
+        # Every task message deleted after its result: nothing visible, nothing leased.
+        left = None
+        for _ in range(50):
+            a = admin.get_queue_attributes(QueueUrl=tasks_url, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            left = int(a["ApproximateNumberOfMessages"]) + int(a["ApproximateNumberOfMessagesNotVisible"])
+            if left == 0:
+                break
+            time.sleep(0.1)
+        deleted = None
+        if d:  # the delegate's own count of task messages it deleted (each delete answered OK)
+            client = SocketClient(d.socket_path)
+            client.send(b'{"control":"status"}\n')
+            status, _ = next(client.lines())
+            client.close()
+            deleted = json.loads(status).get("queues", {}).get(tasks_url, {}).get("deleted")
+    finally:
+        if d:
+            d.stop()
+        if process:
+            process.stdin.close()
+            try:
+                process.wait(timeout=SQS_WAIT_SECONDS + 30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        drain.stop()
+    worker_counts = json.loads(process.stdout.read().strip().splitlines()[-1]) if process else None
+    if worker_counts:
+        deleted = worker_counts["deleted"]
+    for url in (tasks_url, replies_url):
+        admin.delete_queue(QueueUrl=url)
+    requests = {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
+    sqs_requests = sum(v for k, v in requests.items() if k.startswith("AmazonSQS."))
+    return {
+        "tasks": n,
+        "seconds": seconds,
+        "rate": n / seconds,
+        "statuses": drain.statuses,
+        "duplicateResults": drain.duplicates,
+        "taskMessagesLeft": left,
+        "deletesAnswered": deleted,
+        "requests": requests,
+        "sqsRequestsPerTask": sqs_requests / n,
+        "secretsManagerCallsPerTask": sum(v for k, v in requests.items() if k.startswith("secretsmanager.")) / n,
+        "errorResponses": sum(v for k, v in requests.items() if k.endswith(" (error)")),
+        "cpuUsPerTask": (sum(cpu_after) - sum(cpu_before)) / CLK_TCK * 1e6 / n,
+        "systemCpuUsPerTask": (cpu_after[1] - cpu_before[1]) / CLK_TCK * 1e6 / n,
+        "motoCpuUsPerTask": (sum(moto_after) - sum(moto_before)) / CLK_TCK * 1e6 / n,
+        "workerCounts": worker_counts,
+    }
+
+
+def bench_sqs(moto, workdir: str):
+    log(f"SQS: {SQS_TASKS} tasks per run through a moto queue, the delegate's SQS intake and a boto3 SQS worker")
+    proxy = servers.CountingProxy(workdir, f"127.0.0.1:{moto.port}")
+    out = {}
+    try:
+        for rep in range(REPS):
+            for name, worker, mix in SQS_SCENARIOS:  # interleaved, so drift hits all alike
+                tag = f"sqs-{rep}-{worker}-{'mix' if mix else 'get'}"
+                r = sqs_run(moto, proxy, workdir, SQS_TASKS, worker, mix, tag)
+                log(f"  rep {rep}: {name}: {r['rate']:.0f} tasks/s, {r['sqsRequestsPerTask']:.2f} SQS requests/task, "
+                    f"{r['cpuUsPerTask']:.0f} µs CPU/task (moto {r['motoCpuUsPerTask']:.0f}) {r['statuses']} "
+                    f"{json.dumps(r['requests'])}")
+                out.setdefault(name, []).append(r)
+    finally:
+        proxy.stop()
+    summary = {}
+    for name, runs in out.items():
+        summary[name] = spread([r["rate"] for r in runs])
+        for key in ("cpuUsPerTask", "systemCpuUsPerTask", "motoCpuUsPerTask", "sqsRequestsPerTask",
+                    "secretsManagerCallsPerTask"):
+            summary[name][key] = spread([r[key] for r in runs])
+        total = sum(r["tasks"] for r in runs)
+        actions = {}
+        for r in runs:
+            for k, v in r["requests"].items():
+                actions[k] = actions.get(k, 0) + v
+        summary[name].update({
+            "tasks": runs[0]["tasks"],
+            "requestsPerTask": {k: v / total for k, v in sorted(actions.items())},
+            "statuses": [r["statuses"] for r in runs],
+            "duplicateResults": sum(r["duplicateResults"] for r in runs),
+            "taskMessagesLeft": sum(r["taskMessagesLeft"] or 0 for r in runs),
+            "deletesAnswered": sum(r["deletesAnswered"] or 0 for r in runs),
+            "tasksInAllRuns": sum(r["tasks"] for r in runs),
+            "errorResponses": sum(r["errorResponses"] for r in runs),
+            "workerCounts": [r["workerCounts"] for r in runs],
+        })
+    results["sqs"] = summary
+
+
+# 10. The credentials socket: LoadCredential= requests as systemd's helper makes them
 
 
 def credential_request(path: str, unit: str, credential_id: str) -> tuple:
@@ -927,6 +1148,7 @@ def render() -> str:
     render_get(w)
     render_cache(w)
     render_sealing(w)
+    render_sqs(w)
     render_credsock(w)
 
     w("### Goals")
@@ -1035,7 +1257,7 @@ def render_credsock(w) -> None:
     c = results["credsock"]
     table_start(
         w,
-        "### 9. The credentials socket: one `LoadCredential=` request as systemd's helper makes it (bind, connect, read to EOF; canned nginx; ms)",
+        "### 10. The credentials socket: one `LoadCredential=` request as systemd's helper makes it (bind, connect, read to EOF; canned nginx; ms)",
         "| connector | requests per run | p50 | p90 | p99 | (p99 range) | served |",
         "|---|---:|---:|---:|---:|---|---:|",
     )
@@ -1047,6 +1269,49 @@ def render_credsock(w) -> None:
         w(f"| {title} | {runs[0]['requests']:,} | {med('p50'):.3f} | {med('p90'):.3f} | {med('p99'):.3f} | "
           f"{min(p99s):.3f}-{max(p99s):.3f} | {sum(r['served'] for r in runs):,} of {sum(r['requests'] for r in runs):,} |")
     w("")
+
+
+def render_sqs(w) -> None:
+    q = results["sqs"]
+    table_start(
+        w,
+        "### 9. SQS: tasks through a queue on moto_server (auth off), the delegate's SQS intake and a boto3 SQS worker",
+        "| worker, mix | tasks per run | median tasks/s | min-max | vs best boto3 worker (same mix) | SQS requests per task | "
+        "of them, per task | Secrets Manager calls per task | worker CPU per task, µs (of it system) | moto CPU per task, µs | "
+        "HTTP errors | duplicate results | all succeeded | deletes answered OK | task messages left |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|",
+    )
+    for name, worker, mix in SQS_SCENARIOS:
+        x = q[name]
+        best = max(q[n]["median"] for n, wk, m in SQS_SCENARIOS if wk != "delegate" and m == mix)
+        per = x["requestsPerTask"]
+        parts = ", ".join(f"{short} {per['AmazonSQS.' + action]:.2f}" for action, short in SQS_ACTIONS
+                          if per.get("AmazonSQS." + action))
+        ok = all(set(st) <= {"succeeded"} for st in x["statuses"])
+        verdict = "yes" if ok else "NO: " + json.dumps(x["statuses"])[:200]
+        w(f"| {name} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | {x['median'] / best:.2f}x | "
+          f"{x['sqsRequestsPerTask']['median']:.2f} | {parts} | {x['secretsManagerCallsPerTask']['median']:.2f} | "
+          f"{cpu_per_task(x)} | {fmt(x['motoCpuUsPerTask']['median'])} | {x['errorResponses']} | "
+          f"{x['duplicateResults']} | {verdict} | {x['deletesAnswered']:,} of {x['tasksInAllRuns']:,} | "
+          f"{x['taskMessagesLeft']} |")
+    w("\nRequests: counted by a counting nginx proxy in front of moto (the `X-Amz-Target` of every request the worker "
+      "made from its start to its last result; the harness's own preload and result draining go to moto directly); "
+      "HTTP errors: those of them answered with a status of 400 or more, over all runs. "
+      "Worker CPU: `/proc/PID/stat` over the same interval (the delegate's start included; the boto3 worker's "
+      "interpreter start, imports and warm-up calls not); moto CPU likewise. Long polling "
+      f"{SQS_WAIT_SECONDS} s for both. Duplicate results: a task run twice because two concurrent receives got the "
+      "same message (moto's ReceiveMessage is not atomic; the delegate has one receive loop per queue). Deletes "
+      "answered OK: the worker's own count (the delegate's `status` counter `deleted`; the boto3 worker's "
+      "successful deletes), over all runs. Task messages left: visible or leased in the task queue 5 s after the "
+      "last result, over all runs; moto's DeleteMessage is not atomic either (concurrent deletes rebuild the "
+      "queue's list and can bring a deleted message back), so a message can be left although its delete was "
+      "answered OK.")
+    w("")
+
+
+# Sections that render on their own: a BENCH_ONLY run writes these to .bench/BENCHMARKS-partial.md.
+PARTIAL_RENDERERS = [("get", render_get), ("cache", render_cache), ("sealing", render_sealing), ("sqs", render_sqs),
+                     ("credsock", render_credsock)]
 
 
 BEGIN = "<!-- bench:results:begin -->"
@@ -1070,13 +1335,26 @@ def write_report(text: str) -> None:
     log(f"wrote {path}")
 
 
+def write_partial_report() -> None:
+    """The sections of a BENCH_ONLY run that render on their own, to .bench/BENCHMARKS-partial.md."""
+    lines = []
+    for key, renderer in PARTIAL_RENDERERS:
+        if key in results:
+            renderer(lines.append)
+    if lines:
+        path = os.path.join(OUT, "BENCHMARKS-partial.md")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        log(f"wrote {path}")
+
+
 def main() -> None:
-    for binary in (DAEMON, SIGBENCH):
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    for binary in (DAEMON, SIGBENCH) if not only or "signing" in only else (DAEMON,):
         if not os.access(binary, os.X_OK):
             sys.exit(f"{binary} missing: run `swift build -c release` first (make bench does)")
     os.makedirs(OUT, exist_ok=True)
     results["environment"] = environment()
-    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
     workdir = tempfile.mkdtemp(prefix="secrets-delegate-bench-")
     started = time.perf_counter()
     nginx = moto = None
@@ -1086,12 +1364,14 @@ def main() -> None:
             bench_signing()
         if not only or "throughput" in only or "latency" in only:
             bench_throughput("nginx", nginx.endpoint, workdir)
-        if not only or "moto" in only or "get" in only:
+        if not only or only & {"moto", "get", "sqs"}:
             moto = servers.Moto(workdir)
             if not only or "moto" in only:
                 bench_throughput("moto", moto.endpoint, workdir)
             if not only or "get" in only:
                 bench_get(moto, workdir)
+            if not only or "sqs" in only:
+                bench_sqs(moto, workdir)
             moto.stop()
             moto = None
         if not only or "latency" in only:
@@ -1120,6 +1400,8 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
     if not only:
         write_report(render())
+    else:
+        write_partial_report()
 
 
 if __name__ == "__main__":

@@ -106,7 +106,8 @@ class Moto:
         self.child.stop()
 
 
-NGINX_CONF = """
+# What every nginx here shares: one worker in the foreground, private files, long keep-alive.
+NGINX_FRAME = """
 worker_processes 1;
 daemon off;
 user root root;
@@ -114,7 +115,6 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 events {{ worker_connections 4096; }}
 http {{
-    {access_log}
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
@@ -122,6 +122,9 @@ http {{
     scgi_temp_path {dir}/scgi;
     keepalive_requests 10000000;
     keepalive_timeout 300s;
+"""
+
+NGINX_CONF = NGINX_FRAME + """    {access_log}
     map $http_x_amz_target $canned_body {{
         default '';
         "secretsmanager.GetSecretValue" '{get}';
@@ -150,7 +153,9 @@ class Nginx:
     `requests()` tells how many calls reached the endpoint; the throughput runs use the one
     without a log."""
 
-    def __init__(self, workdir: str, name: str = "nginx", counted: bool = False):
+    template = NGINX_CONF
+
+    def __init__(self, workdir: str, name: str = "nginx", counted: bool = False, **fields):
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
@@ -160,20 +165,67 @@ class Nginx:
         access_log = f"access_log {self.access_log};" if counted else "access_log off;"
         conf = os.path.join(directory, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(dir=directory, port=self.port, get=GET_BODY, put=PUT_BODY, access_log=access_log))
+            f.write(self.template.format(dir=directory, port=self.port, get=GET_BODY, put=PUT_BODY,
+                                         access_log=access_log, **fields))
         self.child = Child([binary, "-c", conf, "-p", directory], log=os.path.join(directory, "stdout.log"))
         wait_http(self.endpoint + "/")
 
-    def requests(self) -> int:
-        """Requests logged so far (a counted instance only; wait_http's probe included)."""
+    def lines(self) -> list:
+        """The access log's lines so far (a counted instance only; wait_http's probe included)."""
         try:
             with open(self.access_log, "rb") as f:
-                return sum(1 for _ in f)
+                return f.read().splitlines()
         except FileNotFoundError:
-            return 0
+            return []
+
+    def requests(self) -> int:
+        """Requests logged so far (a counted instance only; wait_http's probe included)."""
+        return len(self.lines())
 
     def stop(self) -> None:
         self.child.stop()
+
+
+COUNTING_PROXY_CONF = NGINX_FRAME + """    log_format target '$http_x_amz_target $status';
+    access_log {dir}/access.log target;
+    upstream upstream_server {{
+        server {upstream};
+        keepalive 64;
+    }}
+    server {{
+        listen 127.0.0.1:{port} reuseport;
+        location / {{
+            proxy_pass http://upstream_server;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $http_host;
+            proxy_buffering off;
+            proxy_read_timeout 120s;
+        }}
+    }}
+}}
+"""
+
+
+class CountingProxy(Nginx):
+    """Debian's nginx as a reverse proxy in front of `upstream` (host:port), one worker, keeping
+    connections to it alive and the Host header as sent (signed), logging each request's
+    `X-Amz-Target` and status (unbuffered) so `counts()` tells what reached the upstream, by action."""
+
+    template = COUNTING_PROXY_CONF
+
+    def __init__(self, workdir: str, upstream: str, name: str = "counting-proxy"):
+        super().__init__(workdir, name, counted=True, upstream=upstream)
+
+    def counts(self) -> dict:
+        """Requests logged so far by X-Amz-Target (`-` for none: the start-up probe), those
+        answered with an HTTP error status under `<target> (error)`."""
+        out = {}
+        for line in self.lines():
+            target, _, status = line.decode(errors="replace").rpartition(" ")
+            key = target + (" (error)" if status.isdigit() and int(status) >= 400 else "")
+            out[key] = out.get(key, 0) + 1
+        return out
 
 
 class CountingIdentityServer:
