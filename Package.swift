@@ -5,7 +5,8 @@ import PackageDescription
 ///
 /// Module layout (one folder per concern):
 /// - `CCurl`, `CCurlShim`, `COpenSSL`, `CSystemd`, `CLinuxShim`: C bindings, never visible in public API.
-/// - `SigV4`: pure request signing (depends only on hashing).
+/// - `UTCTime`: epoch time as UTC calendar fields and back, ISO 8601 (no dependencies).
+/// - `SigV4`: pure request signing (depends only on hashing and `UTCTime`).
 /// - `Sealing`: RFC 9180 HPKE for sealed results (depends only on libcrypto).
 /// - `HTTP`: the libcurl client behind the `HTTPClient` protocol.
 /// - `AWSCore`: signed AWS calls, retries, error decoding, clock skew.
@@ -56,7 +57,8 @@ let package = Package(
         .target(name: "CLinuxShim"),
 
         // MARK: Libraries
-        .target(name: "SigV4", dependencies: ["COpenSSL"]),
+        .target(name: "UTCTime"),
+        .target(name: "SigV4", dependencies: ["COpenSSL", "UTCTime"]),
         .target(name: "Sealing", dependencies: ["COpenSSL"]),
         .target(
             name: "HTTP",
@@ -68,7 +70,7 @@ let package = Package(
         .target(
             name: "AWSCore",
             dependencies: [
-                "SigV4", "HTTP",
+                "SigV4", "HTTP", "UTCTime",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -102,7 +104,7 @@ let package = Package(
         .target(
             name: "Systemd",
             dependencies: [
-                "CSystemd", "CLinuxShim",
+                "CSystemd", "CLinuxShim", "UTCTime",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -139,6 +141,7 @@ let package = Package(
         ),
         // The strict IMDSv2 server as a process, for the booted-systemd tier (scripts/boot-test.sh).
         .executableTarget(name: "IMDSEmulator", dependencies: ["TestSupport", "SigV4"], path: "Tests/IMDSEmulator"),
+        .testTarget(name: "UTCTimeTests", dependencies: ["UTCTime"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SealingTests", dependencies: ["Sealing", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
