@@ -5,7 +5,9 @@ import PackageDescription
 ///
 /// Module layout (one folder per concern):
 /// - `CCurl`, `CCurlShim`, `COpenSSL`, `CSystemd`, `CLinuxShim`: C bindings, never visible in public API.
-/// - `SigV4`: pure request signing (depends only on hashing).
+/// - `FileNames`: the portable file name rule `[A-Za-z0-9._-]` for ids that name files.
+/// - `UTCTime`: epoch time as UTC calendar fields and back, ISO 8601 (no dependencies).
+/// - `SigV4`: pure request signing (depends only on hashing and `UTCTime`).
 /// - `Sealing`: RFC 9180 HPKE for sealed results (depends only on libcrypto).
 /// - `HTTP`: the libcurl client behind the `HTTPClient` protocol.
 /// - `AWSCore`: signed AWS calls, retries, error decoding, clock skew.
@@ -56,7 +58,9 @@ let package = Package(
         .target(name: "CLinuxShim"),
 
         // MARK: Libraries
-        .target(name: "SigV4", dependencies: ["COpenSSL"]),
+        .target(name: "UTCTime"),
+        .target(name: "FileNames"),
+        .target(name: "SigV4", dependencies: ["COpenSSL", "UTCTime"]),
         .target(name: "Sealing", dependencies: ["COpenSSL"]),
         .target(
             name: "HTTP",
@@ -68,14 +72,14 @@ let package = Package(
         .target(
             name: "AWSCore",
             dependencies: [
-                "SigV4", "HTTP",
+                "SigV4", "HTTP", "UTCTime",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "AWSCredentials",
             dependencies: [
-                "AWSCore", "SigV4", "HTTP",
+                "AWSCore", "SigV4", "HTTP", "FileNames",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -96,13 +100,14 @@ let package = Package(
         .target(
             name: "TaskQueue",
             dependencies: [
-                .product(name: "Logging", package: "swift-log")
+                "FileNames",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "Systemd",
             dependencies: [
-                "CSystemd", "CLinuxShim",
+                "CSystemd", "CLinuxShim", "UTCTime",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -110,6 +115,7 @@ let package = Package(
             name: "Delegate",
             dependencies: [
                 "AWSCore", "AWSCredentials", "SecretsManager", "SQS", "HTTP", "TaskQueue", "Systemd", "Sealing",
+                "FileNames",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -139,6 +145,8 @@ let package = Package(
         ),
         // The strict IMDSv2 server as a process, for the booted-systemd tier (scripts/boot-test.sh).
         .executableTarget(name: "IMDSEmulator", dependencies: ["TestSupport", "SigV4"], path: "Tests/IMDSEmulator"),
+        .testTarget(name: "UTCTimeTests", dependencies: ["UTCTime"]),
+        .testTarget(name: "FileNamesTests", dependencies: ["FileNames"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SealingTests", dependencies: ["Sealing", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),

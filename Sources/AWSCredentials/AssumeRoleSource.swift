@@ -6,47 +6,32 @@ import SigV4
 /// STS AssumeRole from the delegate's own identity: `RoleArn`, optional `ExternalId`,
 /// `DurationSeconds` and a `RoleSessionName` that says which delegate asked.
 public struct AssumeRoleSource: CredentialSource {
-    public static let durationRange = 900...43_200
-    public static let defaultDuration = 3600
-    public static let externalIDLength = 2...1224
-
-    public let roleArn: String
-    public let externalId: String?
-    public let durationSeconds: Int
+    public let role: AssumeRoleCredentials
     public let sessionName: String
+    public var roleArn: String { role.roleARN }
     public var name: String { "assume-role:\(roleArn)" }
 
     private let base: any CredentialProvider
     private let sts: AWSClient
 
-    /// Validates every parameter before anything is sent.
+    /// Validates the role (`AssumeRoleCredentials.validate()`) before anything is sent.
     public init(
-        roleArn: String,
-        externalId: String?,
-        durationSeconds: Int = AssumeRoleSource.defaultDuration,
-        delegateName: String,
-        base: any CredentialProvider,
-        sts: AWSClient
+        role: AssumeRoleCredentials, delegateName: String, base: any CredentialProvider, sts: AWSClient
     ) throws(AWSError) {
-        try Self.validate(roleArn: roleArn, externalId: externalId, durationSeconds: durationSeconds)
-        self.roleArn = roleArn
-        self.externalId = externalId
-        self.durationSeconds = durationSeconds
+        do {
+            try role.validate()
+        } catch {
+            let limits = AssumeRoleCredentials.self
+            throw AWSError.validation(
+                "InvalidTask",
+                error.message() + " (AssumeRole takes durationSeconds "
+                    + "\(limits.durationRange.lowerBound)-\(limits.durationRange.upperBound) and an externalId of "
+                    + "\(limits.externalIDLength.lowerBound)-\(limits.externalIDLength.upperBound) characters)")
+        }
+        self.role = role
         self.sessionName = Self.sessionName(for: delegateName)
         self.base = base
         self.sts = sts
-    }
-
-    public static func validate(roleArn: String, externalId: String?, durationSeconds: Int) throws(AWSError) {
-        guard roleArn.hasPrefix("arn:"), roleArn.contains(":iam::"), roleArn.contains(":role/") else {
-            throw AWSError.validation("InvalidTask", "roleArn '\(roleArn)' is not an IAM role ARN")
-        }
-        if let externalId, !externalIDLength.contains(externalId.count) {
-            throw AWSError.validation("InvalidTask", "externalId must be 2-1224 characters, not \(externalId.count)")
-        }
-        guard durationRange.contains(durationSeconds) else {
-            throw AWSError.validation("InvalidTask", "durationSeconds must be 900-43200, not \(durationSeconds)")
-        }
     }
 
     /// `secrets-delegate-<name>`, cut to STS's 2-64 characters of `[\w+=,.@-]`.
@@ -58,9 +43,10 @@ public struct AssumeRoleSource: CredentialSource {
 
     public func fetch(logger: Logger) async throws -> Credentials {
         var parameters = [
-            ("RoleArn", roleArn), ("RoleSessionName", sessionName), ("DurationSeconds", String(durationSeconds)),
+            ("RoleArn", role.roleARN), ("RoleSessionName", sessionName),
+            ("DurationSeconds", String(role.durationSeconds)),
         ]
-        if let externalId { parameters.append(("ExternalId", externalId)) }
+        if let externalID = role.externalID { parameters.append(("ExternalId", externalID)) }
         let response: AWSResponse
         do {
             response = try await sts.send(

@@ -20,9 +20,7 @@ public final class CredentialProviderRegistry: Sendable {
     private let state: Mutex<State>
 
     struct RoleKey: Hashable {
-        var roleArn: String
-        var externalId: String?
-        var durationSeconds: Int
+        var role: AssumeRoleCredentials
         var region: String
     }
 
@@ -90,26 +88,21 @@ public final class CredentialProviderRegistry: Sendable {
         switch spec {
         case .instanceRole:
             return identity
-        case .accessKey(let id, let idRef, let secretRef, let tokenRef):
+        case .accessKey(let key):
             let accessKeyId: String
-            if let id, !id.isEmpty {
-                accessKeyId = id
-            } else if let idRef {
-                accessKeyId = try refStore.value(of: idRef)
-            } else {
-                throw AWSError.validation("InvalidTask", "an accessKey connector needs accessKeyId or accessKeyIdRef")
+            switch key.accessKeyID {
+            case .plain(let id): accessKeyId = id
+            case .ref(let ref): accessKeyId = try refStore.value(of: ref)
             }
-            let secret = try refStore.value(of: secretRef)
-            let token = try tokenRef.map { ref throws(AWSError) in try refStore.value(of: ref) }
+            let secret = try refStore.value(of: key.secretAccessKeyRef)
+            let token = try key.sessionTokenRef.map { ref throws(AWSError) in try refStore.value(of: ref) }
             return StaticCredentialProvider(
                 Credentials(accessKeyId: accessKeyId, secretAccessKey: secret, sessionToken: token))
-        case .assumeRole(let roleArn, let externalId, let duration):
-            let key = RoleKey(roleArn: roleArn, externalId: externalId, durationSeconds: duration, region: region)
+        case .assumeRole(let role):
+            let key = RoleKey(role: role, region: region)
             if let cached = state.withLock({ $0.roles[key] }) { return cached }
             let source = try AssumeRoleSource(
-                roleArn: roleArn, externalId: externalId, durationSeconds: duration,
-                delegateName: delegateName, base: identity, sts: stsClient(region)
-            )
+                role: role, delegateName: delegateName, base: identity, sts: stsClient(region))
             let provider = CachingCredentialProvider(source: source, clock: clock)
             return state.withLock { state in
                 guard state.generation == generation else { return provider }

@@ -1,4 +1,5 @@
 import AWSCore
+import FileNames
 import Foundation
 
 #if canImport(Glibc)
@@ -37,17 +38,9 @@ public struct CredentialRefStore: Sendable {
         self.owner = owner
     }
 
+    /// A portable file name (`PortableFileName`) with no `..` anywhere in it.
     public static func isValidName(_ name: String) -> Bool {
-        guard (1...128).contains(name.utf8.count), name != ".", name != "..", !name.contains("..") else { return false }
-        return name.utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "-"):
-                true
-            default:
-                false
-            }
-        }
+        PortableFileName.isValid(name) && !name.contains("..")
     }
 
     /// The credential's value, with one trailing newline removed.

@@ -2,7 +2,9 @@ import AWSCore
 import Logging
 import SigV4
 
-/// The delegate's own AWS identity: the sources of `[identity] sources`, tried in order.
+/// The delegate's own AWS identity: the sources of `[identity] sources`, tried in order on every
+/// call. The first that gives credentials wins; when one fails, the next is asked, and when all
+/// fail the last failure is thrown.
 ///
 /// `environment` counts only when its variables are set; `imds` is cached and refreshed by a
 /// `CachingCredentialProvider`. Used for `instanceRole` connectors and as the base identity of
@@ -45,16 +47,28 @@ public struct IdentityProvider: CredentialProvider {
     }
 
     public func credentials(logger: Logger) async throws -> Credentials {
-        guard let first = chain.first else {
+        guard !chain.isEmpty else {
             throw AWSError.credentials(
                 "the delegate has no identity: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set and IMDS is not among [identity] sources",
                 retryable: false
             )
         }
-        return try await first.credentials(logger: logger)
+        for (index, provider) in chain.enumerated().dropLast() {
+            do {
+                return try await provider.credentials(logger: logger)
+            } catch {
+                if Task.isCancelled { throw error }
+                logger.debug(
+                    "identity source \(sourceNames[index]) failed, trying \(sourceNames[index + 1])",
+                    metadata: ["error": "\(error)"])
+            }
+        }
+        return try await chain[chain.count - 1].credentials(logger: logger)
     }
 
+    /// Every source forgets what it cached: the caller cannot say which one gave the credentials
+    /// AWS refused.
     public func invalidate() async {
-        await chain.first?.invalidate()
+        for provider in chain { await provider.invalidate() }
     }
 }

@@ -2,6 +2,7 @@ internal import Glibc
 public import Logging
 
 public import struct Foundation.Date
+import UTCTime
 
 /// A swift-log handler for life outside the journal: one readable line per record on stderr.
 ///
@@ -80,22 +81,7 @@ public struct StderrLogHandler: LogHandler {
 
     /// UTC, millisecond precision: `2026-11-21T19:36:46.123Z`.
     static func iso8601(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var seconds = time_t(milliseconds.quotientAndRemainder(dividingBy: 1000).quotient)
-        var fraction = Int(milliseconds - Int64(seconds) * 1000)
-        if fraction < 0 {  // before 1970: keep the fraction positive
-            seconds -= 1
-            fraction += 1000
-        }
-        var parts = tm()
-        guard gmtime_r(&seconds, &parts) != nil else { return "-" }
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
-            + "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
-            + ".\(pad(Int32(fraction), 3))Z"
+        UTCDateTime(date).iso8601
     }
 
     /// Escapes backslashes and control characters (`\n`, `\r`, `\t`, others as `\u{..}`).

@@ -1,3 +1,5 @@
+import FileNames
+
 /// Rules for the file names the spool accepts.
 public enum SpoolName {
     /// True for a name the spool treats as a task: `*.json`, not a dotfile, one path component.
@@ -7,19 +9,10 @@ public enum SpoolName {
             && name.hasSuffix(".json") && !utf8.contains(UInt8(ascii: "/")) && !utf8.contains(0)
     }
 
-    /// True for an id usable as a file name: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`.
+    /// True for an id usable as a file name: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`
+    /// (`PortableFileName`).
     public static func isValidID(_ id: String) -> Bool {
-        let utf8 = id.utf8
-        guard (1...128).contains(utf8.count), id != ".", id != ".." else { return false }
-        return utf8.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                true
-            default:
-                false
-            }
-        }
+        PortableFileName.isValid(id)
     }
 
     /// True for an id that names a task's files (`new/<id>.json`, `done/<id>.json`): a valid id

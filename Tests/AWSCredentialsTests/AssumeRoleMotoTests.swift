@@ -20,7 +20,7 @@ import Testing
     let logger = Logger(label: "test.assume-role")
 
     func assumeRole(_ arn: String, externalId: String?, duration: Int = 900) -> CredentialSpec {
-        .assumeRole(roleArn: arn, externalId: externalId, durationSeconds: duration)
+        .assumeRole(AssumeRoleCredentials(roleARN: arn, externalID: externalId, durationSeconds: duration))
     }
 
     @Test func theRightExternalIDWorksAndTheRolesPermissionsApply() async throws {

@@ -70,7 +70,8 @@ import Testing
             endpoint: AWSServiceEndpoint(signingName: "sts", region: "eu-west-1", url: server.baseURL),
             httpClient: try loopbackHTTPClient(), sleeper: NoSleep())
         return try AssumeRoleSource(
-            roleArn: Self.roleArn, externalId: externalId, durationSeconds: 1800, delegateName: "web 01/prod",
+            role: AssumeRoleCredentials(roleARN: Self.roleArn, externalID: externalId, durationSeconds: 1800),
+            delegateName: "web 01/prod",
             base: base, sts: sts)
     }
 

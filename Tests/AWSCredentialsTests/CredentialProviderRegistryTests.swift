@@ -46,7 +46,7 @@ import Testing
         let registry = registry(
             identity: identity(old, http: http), refStore: CredentialRefStore(directories: []), http: http)
         let role = CredentialSpec.assumeRole(
-            roleArn: "arn:aws:iam::123456789012:role/sm", externalId: nil, durationSeconds: 3600)
+            AssumeRoleCredentials(roleARN: "arn:aws:iam::123456789012:role/sm", externalID: nil, durationSeconds: 3600))
 
         let before = try registry.provider(for: .instanceRole, region: "us-east-1")
         #expect(try await before.credentials(logger: logger).accessKeyId == "ASIAFAKEold")
@@ -78,7 +78,7 @@ import Testing
                 clock: SystemWallClock()),
             refStore: CredentialRefStore(directories: [first.url.path]), http: http)
         let spec = CredentialSpec.accessKey(
-            accessKeyId: "AKIAREF", accessKeyIdRef: nil, secretAccessKeyRef: "secret-key", sessionTokenRef: nil)
+            AccessKeyCredentials(accessKeyID: .plain("AKIAREF"), secretAccessKeyRef: "secret-key", sessionTokenRef: nil))
 
         #expect(
             try await registry.provider(for: spec, region: "us-east-1").credentials(logger: logger).secretAccessKey

@@ -58,7 +58,7 @@ struct MotoRoles {
         let instance = try await identity()
         let roleArn = try await role(allowing: actions, trusting: instance, externalId: nil)
         let source = try AssumeRoleSource(
-            roleArn: roleArn, externalId: nil, delegateName: "instance",
+            role: AssumeRoleCredentials(roleARN: roleArn, externalID: nil), delegateName: "instance",
             base: StaticCredentialProvider(instance.credentials), sts: sts())
         return try await source.fetch(logger: Logger(label: "test.moto.sts"))
     }

@@ -1,3 +1,4 @@
+import AWSCredentials
 import Foundation
 import Testing
 import TestSupport

@@ -1,3 +1,4 @@
+import AWSCredentials
 import Foundation
 import SecretsManager
 import Testing
@@ -49,10 +50,10 @@ import Testing
         #expect(task.operation.secret?.fullName == "db")
     }
 
-    static let credentialCases: [(JSONValue, ConnectorCredentials)] = [
+    static let credentialCases: [(JSONValue, CredentialSpec)] = [
         (
             ["type": "accessKey", "accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKeyRef": "sm-secret"],
-            ConnectorCredentials.accessKey(
+            CredentialSpec.accessKey(
                 AccessKeyCredentials(
                     accessKeyID: .plain("AKIAIOSFODNN7EXAMPLE"), secretAccessKeyRef: "sm-secret", sessionTokenRef: nil))
         ),
@@ -75,7 +76,7 @@ import Testing
     ]
 
     @Test(arguments: credentialCases)
-    func credentialsDecode(json: JSONValue, expected: ConnectorCredentials) throws {
+    func credentialsDecode(json: JSONValue, expected: CredentialSpec) throws {
         let task = try DelegateTask.decode(TaskFixtures.task(credentials: json), defaultID: nil)
         #expect(task.connector.credentials == expected)
     }

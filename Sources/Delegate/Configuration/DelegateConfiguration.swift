@@ -1,3 +1,5 @@
+import AWSCredentials
+
 /// The delegate's effective configuration: `/etc/secrets-delegate/delegate.toml` with
 /// `SECRETS_DELEGATE_<SECTION>_<KEY>` environment overrides applied (docs/INTERFACE.md section 2).
 ///
@@ -169,12 +171,4 @@ public struct DelegateConfiguration: Sendable, Equatable {
             self.directory = directory
         }
     }
-}
-
-/// A source of the delegate's own identity (`[identity] sources`).
-public enum IdentitySource: String, Sendable, Equatable, CaseIterable {
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`.
-    case environment
-    /// The EC2 instance role through IMDSv2.
-    case imds
 }

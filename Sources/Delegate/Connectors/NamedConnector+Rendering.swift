@@ -1,3 +1,5 @@
+import AWSCredentials
+
 extension NamedConnector {
     /// The connector as a `[connectors.<id>]` table for `check-config`, every key spelled out and a
     /// comment saying where it was declared. Credentials are only ever refs and key ids, so nothing
@@ -29,7 +31,7 @@ extension NamedConnector {
         return lines
     }
 
-    private static func renderCredentials(_ credentials: ConnectorCredentials) -> String {
+    private static func renderCredentials(_ credentials: CredentialSpec) -> String {
         var pairs: [(String, String)]
         switch credentials {
         case .instanceRole:

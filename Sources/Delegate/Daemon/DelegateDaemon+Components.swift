@@ -108,7 +108,7 @@ extension DelegateDaemon {
             let imds = IMDSCredentialSource(
                 http: http, endpoint: configuration.aws.imdsEndpoint, environment: environment, clock: clock)
             return IdentityProvider(
-                sources: configuration.identity.sources.map { $0 == .environment ? .environment : .imds },
+                sources: configuration.identity.sources,
                 environment: environment, imds: imds, clock: clock)
         }
 

@@ -1,3 +1,4 @@
+import FileNames
 import Foundation
 import Logging
 import TaskQueue
@@ -275,12 +276,8 @@ struct SpoolIntake: Sendable {
     static func resultID(for id: String) -> String {
         if DelegateTask.isValidID(id) { return id }
         let cleaned = String(
-            id.unicodeScalars.map { scalar -> Character in
-                switch scalar {
-                case "A"..."Z", "a"..."z", "0"..."9", ".", "_", "-": Character(scalar)
-                default: "_"
-                }
-            }.prefix(128))
+            id.unicodeScalars.map { PortableFileName.isPortable($0) ? Character($0) : "_" }
+                .prefix(PortableFileName.defaultMaxLength))
         // A leading `.` would hide the result file (and `.` and `..` name no file).
         let visible = cleaned.first == "." ? "_" + String(cleaned.dropFirst()) : cleaned
         return visible.isEmpty || visible == "_" || visible == "_." ? "invalid-task" : visible

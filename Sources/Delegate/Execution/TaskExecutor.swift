@@ -36,7 +36,7 @@ public struct TaskExecutor: Sendable {
         logger[metadataKey: "task_id"] = "\(task.id)"
         logger[metadataKey: "connector_id"] = "\(task.connector.id)"
         logger[metadataKey: "operation"] = "\(task.operation.name.rawValue)"
-        logger[metadataKey: "credential_source"] = "\(task.connector.credentials.spec.sourceName)"
+        logger[metadataKey: "credential_source"] = "\(task.connector.credentials.sourceName)"
         if let secret = task.operation.secret { logger[metadataKey: "secret_name"] = "\(secret.fullName)" }
 
         let taskLogger = logger
@@ -104,7 +104,7 @@ public struct TaskExecutor: Sendable {
     }
 
     private func makeClient(for connector: Connector) throws(AWSError) -> SecretsManagerClient {
-        let provider = try credentials.provider(for: connector.credentials.spec, region: connector.region)
+        let provider = try credentials.provider(for: connector.credentials, region: connector.region)
         return SecretsManagerClient(
             aws: clients.secretsManager(region: connector.region),
             credentials: provider,
@@ -141,23 +141,4 @@ struct OperationOutcome: Sendable {
     /// Answered from the read cache (and, with `stale`, past its TTL): section 14.
     var cached = false
     var stale = false
-}
-
-extension ConnectorCredentials {
-    /// The credential chain's view of the connector's credentials.
-    var spec: CredentialSpec {
-        switch self {
-        case .accessKey(let key):
-            switch key.accessKeyID {
-            case .plain(let id):
-                return .accessKey(accessKeyId: id, accessKeyIdRef: nil, secretAccessKeyRef: key.secretAccessKeyRef, sessionTokenRef: key.sessionTokenRef)
-            case .ref(let ref):
-                return .accessKey(accessKeyId: nil, accessKeyIdRef: ref, secretAccessKeyRef: key.secretAccessKeyRef, sessionTokenRef: key.sessionTokenRef)
-            }
-        case .instanceRole:
-            return .instanceRole
-        case .assumeRole(let role):
-            return .assumeRole(roleArn: role.roleARN, externalId: role.externalID, durationSeconds: role.durationSeconds)
-        }
-    }
 }

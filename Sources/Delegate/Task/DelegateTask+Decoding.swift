@@ -1,3 +1,4 @@
+import AWSCredentials
 import Foundation
 import TaskQueue
 import SQS
@@ -165,7 +166,7 @@ extension Connector {
             }
         }
         let selectors = try object.optionalStrings("delegateSelectors") ?? []
-        let credentials = try ConnectorCredentials.decode(try object.object("credentials"))
+        let credentials = try CredentialSpec.decode(try object.object("credentials"))
         return Connector(
             id: id, region: region, secretNamePrefix: prefix, delegateSelectors: selectors, credentials: credentials)
     }

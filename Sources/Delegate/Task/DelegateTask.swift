@@ -1,3 +1,5 @@
+import AWSCredentials
+
 /// One validated task (docs/INTERFACE.md section 3): a Secrets Manager operation, the connector that
 /// says how to reach Secrets Manager, and a deadline.
 ///
@@ -44,11 +46,11 @@ public struct Connector: Sendable, Equatable {
     public let secretNamePrefix: String
     /// As the task gave them; `SelectionPolicy` trims and compares case-insensitively.
     public let delegateSelectors: [String]
-    public let credentials: ConnectorCredentials
+    public let credentials: CredentialSpec
 
     public init(
         id: String, region: String, secretNamePrefix: String, delegateSelectors: [String],
-        credentials: ConnectorCredentials
+        credentials: CredentialSpec
     ) {
         self.id = id
         self.region = region
@@ -56,53 +58,4 @@ public struct Connector: Sendable, Equatable {
         self.delegateSelectors = delegateSelectors
         self.credentials = credentials
     }
-}
-
-/// How a connector authenticates. Secrets never travel in a task: keys are named by ref and
-/// read from credential files on the host.
-public enum ConnectorCredentials: Sendable, Equatable {
-    case accessKey(AccessKeyCredentials)
-    /// The delegate's own identity (`[identity] sources`).
-    case instanceRole
-    /// STS AssumeRole from the delegate's own identity.
-    case assumeRole(AssumeRoleCredentials)
-}
-
-/// `accessKey` credentials: the key id plain or by ref, the secret key and session token by ref.
-public struct AccessKeyCredentials: Sendable, Equatable {
-    public enum KeyID: Sendable, Equatable {
-        case plain(String)
-        case ref(String)
-    }
-
-    public let accessKeyID: KeyID
-    /// A credential name `[A-Za-z0-9_.-]{1,128}` (not `.` or `..`).
-    public let secretAccessKeyRef: String
-    public let sessionTokenRef: String?
-
-    public init(accessKeyID: KeyID, secretAccessKeyRef: String, sessionTokenRef: String?) {
-        self.accessKeyID = accessKeyID
-        self.secretAccessKeyRef = secretAccessKeyRef
-        self.sessionTokenRef = sessionTokenRef
-    }
-}
-
-/// `assumeRole` credentials, validated as STS requires.
-public struct AssumeRoleCredentials: Sendable, Equatable {
-    /// `arn:aws[-partition]:iam::<12 digits>:role/<path/name>`.
-    public let roleARN: String
-    /// 2-1224 characters of `[\w+=,.@:/-]`.
-    public let externalID: String?
-    /// 900-43200, default 3600.
-    public let durationSeconds: Int
-
-    public init(roleARN: String, externalID: String?, durationSeconds: Int) {
-        self.roleARN = roleARN
-        self.externalID = externalID
-        self.durationSeconds = durationSeconds
-    }
-
-    public static let durationRange = 900...43200
-    public static let defaultDurationSeconds = 3600
-    public static let externalIDLength = 2...1224
 }

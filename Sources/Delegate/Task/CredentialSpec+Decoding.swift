@@ -1,7 +1,7 @@
 import AWSCredentials
 
-extension ConnectorCredentials {
-    static func decode(_ object: TaskObject) throws(TaskProblem) -> ConnectorCredentials {
+extension CredentialSpec {
+    static func decode(_ object: TaskObject) throws(TaskProblem) -> CredentialSpec {
         // Before anything else: a plaintext secret is refused whatever the type says.
         let allFields: Set<String> = [
             "type", "accessKeyId", "accessKeyIdRef", "secretAccessKeyRef", "sessionTokenRef", "roleArn",
@@ -72,61 +72,25 @@ extension AccessKeyCredentials {
 }
 
 extension AssumeRoleCredentials {
+    /// Reads the fields, then holds them to `validate()`, the one set of rules STS imposes.
     static func decode(_ object: TaskObject) throws(TaskProblem) -> AssumeRoleCredentials {
-        let arn = try object.string("roleArn")
-        guard isValidRoleARN(arn) else {
-            throw .invalid(
-                "connector.credentials.roleArn is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)")
+        let role = AssumeRoleCredentials(
+            roleARN: try object.string("roleArn"),
+            externalID: try object.optionalString("externalId"),
+            durationSeconds: try durationSeconds(object) ?? defaultDurationSeconds)
+        do {
+            try role.validate()
+        } catch {
+            throw .invalid(error.message(label: object.label))
         }
-        let externalID = try object.optionalString("externalId")
-        if let externalID {
-            guard externalIDLength.contains(externalID.utf8.count) else {
-                throw .invalid(
-                    "connector.credentials.externalId must be \(externalIDLength.lowerBound)-"
-                        + "\(externalIDLength.upperBound) characters long, not \(externalID.utf8.count)")
-            }
-            guard externalID.unicodeScalars.allSatisfy(isExternalIDScalar) else {
-                throw .invalid("connector.credentials.externalId may only contain letters, digits and +=,.@:/-_")
-            }
-        }
-        let duration = try durationSeconds(object) ?? defaultDurationSeconds
-        return AssumeRoleCredentials(roleARN: arn, externalID: externalID, durationSeconds: duration)
+        return role
     }
 
     private static func durationSeconds(_ object: TaskObject) throws(TaskProblem) -> Int? {
         do {
-            return try object.optionalInt("durationSeconds", range: durationRange)
+            return try object.optionalInt("durationSeconds", range: Int.min...Int.max)
         } catch {
             throw .invalid(error.message + " (STS allows 900 seconds to 12 hours)")
-        }
-    }
-
-    /// `arn:aws[-partition]:iam::<12 digits>:role/[path/]name`.
-    public static func isValidRoleARN(_ arn: String) -> Bool {
-        guard arn.utf8.count <= 2048 else { return false }
-        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"),
-            parts[1].allSatisfy({ $0 == "-" || ("a"..."z").contains($0) }),
-            parts[2] == "iam", parts[3].isEmpty,
-            parts[4].count == 12, parts[4].allSatisfy({ ("0"..."9").contains($0) }),
-            parts[5].hasPrefix("role/")
-        else { return false }
-        let resource = parts[5].dropFirst("role/".count)
-        guard let name = resource.split(separator: "/", omittingEmptySubsequences: false).last,
-            (1...64).contains(name.count)
-        else { return false }
-        return resource.unicodeScalars.allSatisfy { scalar in
-            switch scalar {
-            case "a"..."z", "A"..."Z", "0"..."9", "+", "=", ",", ".", "@", "_", "-", "/": true
-            default: false
-            }
-        }
-    }
-
-    static func isExternalIDScalar(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar {
-        case "a"..."z", "A"..."Z", "0"..."9", "+", "=", ",", ".", "@", ":", "/", "-", "_": true
-        default: false
         }
     }
 }

@@ -1,0 +1,78 @@
+extension AssumeRoleCredentials {
+    /// Why STS would refuse a role's parameters. The message names the field by `label` and
+    /// never quotes a value.
+    public enum Problem: Error, Equatable, Sendable {
+        case roleARN
+        case externalIDLength(Int)
+        case externalIDCharacters
+        case durationSeconds(Int)
+
+        /// The field at fault: `roleArn`, `externalId` or `durationSeconds`.
+        public var field: String {
+            switch self {
+            case .roleARN: "roleArn"
+            case .externalIDLength, .externalIDCharacters: "externalId"
+            case .durationSeconds: "durationSeconds"
+            }
+        }
+
+        /// The message, the field spelled by `label` (e.g. `connector.credentials.roleArn`).
+        public func message(label: (String) -> String = { $0 }) -> String {
+            let name = label(field)
+            let length = AssumeRoleCredentials.externalIDLength
+            let duration = AssumeRoleCredentials.durationRange
+            switch self {
+            case .roleARN:
+                return "\(name) is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+            case .externalIDLength(let given):
+                return "\(name) must be \(length.lowerBound)-\(length.upperBound) characters long, not \(given)"
+            case .externalIDCharacters:
+                return "\(name) may only contain letters, digits and +=,.@:/-_"
+            case .durationSeconds(let seconds):
+                return "\(name) must be between \(duration.lowerBound) and \(duration.upperBound), not \(seconds) "
+                    + "(STS allows 900 seconds to 12 hours)"
+            }
+        }
+    }
+
+    /// Checks the role ARN, the external ID and the duration, in that order.
+    public func validate() throws(Problem) {
+        guard Self.isValidRoleARN(roleARN) else { throw .roleARN }
+        if let externalID {
+            guard Self.externalIDLength.contains(externalID.utf8.count) else {
+                throw .externalIDLength(externalID.utf8.count)
+            }
+            guard externalID.unicodeScalars.allSatisfy(Self.isExternalIDScalar) else { throw .externalIDCharacters }
+        }
+        guard Self.durationRange.contains(durationSeconds) else { throw .durationSeconds(durationSeconds) }
+    }
+
+    /// `arn:aws[-partition]:iam::<12 digits>:role/[path/]name`.
+    public static func isValidRoleARN(_ arn: String) -> Bool {
+        guard arn.utf8.count <= 2048 else { return false }
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"),
+            parts[1].allSatisfy({ $0 == "-" || ("a"..."z").contains($0) }),
+            parts[2] == "iam", parts[3].isEmpty,
+            parts[4].count == 12, parts[4].allSatisfy({ ("0"..."9").contains($0) }),
+            parts[5].hasPrefix("role/")
+        else { return false }
+        let resource = parts[5].dropFirst("role/".count)
+        guard let name = resource.split(separator: "/", omittingEmptySubsequences: false).last,
+            (1...64).contains(name.count)
+        else { return false }
+        return resource.unicodeScalars.allSatisfy { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "+", "=", ",", ".", "@", "_", "-", "/": true
+            default: false
+            }
+        }
+    }
+
+    static func isExternalIDScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "+", "=", ",", ".", "@", ":", "/", "-", "_": true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import AWSCore
+import AWSCredentials
+import Foundation
+import Logging
+import SigV4
+import TestSupport
+import Testing
+
+/// `[identity] sources` are tried in order (docs/INTERFACE.md section 2): the environment when
+/// its variables are set, else the next source; a source that fails hands over to the next.
+@Suite struct IdentityProviderTests {
+    let logger = Logger(label: "test.identity")
+    static let environment = ["AWS_ACCESS_KEY_ID": "AKIAFROMENV", "AWS_SECRET_ACCESS_KEY": "env-secret"]
+
+    func identity(_ sources: [IdentityProvider.Source], environment: [String: String], imds server: IMDSServer)
+        throws -> IdentityProvider
+    {
+        IdentityProvider(
+            sources: sources, environment: environment, imds: imdsSource(server, http: try loopbackHTTPClient()),
+            clock: SystemWallClock())
+    }
+
+    @Test func withoutEnvironmentVariablesTheEnvironmentFallsThroughToIMDS() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
+        defer { server.stop() }
+        let identity = try identity([.environment, .imds], environment: [:], imds: server)
+        #expect(try await identity.credentials(logger: logger).accessKeyId == "ASIAFAKEimds")
+        #expect(server.counts.credentialGETs == 1)
+    }
+
+    @Test func environmentVariablesComeFirstAndIMDSIsNotAsked() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
+        defer { server.stop() }
+        let identity = try identity([.environment, .imds], environment: Self.environment, imds: server)
+        #expect(try await identity.credentials(logger: logger).accessKeyId == "AKIAFROMENV")
+        #expect(server.counts == IMDSServer.Counts())
+    }
+
+    @Test func aFailingSourceHandsOverToTheNext() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
+        defer { server.stop() }
+        server.setMode(.failing)
+        let identity = try identity([.imds, .environment], environment: Self.environment, imds: server)
+        #expect(identity.sourceNames == ["imds", "environment"])
+        #expect(try await identity.credentials(logger: logger).accessKeyId == "AKIAFROMENV")
+        #expect(server.counts.whileDown > 0, "IMDS was asked first")
+
+        // IMDS back: it is first again.
+        server.setMode(.up)
+        #expect(try await identity.credentials(logger: logger).accessKeyId == "ASIAFAKEimds")
+    }
+
+    @Test func whenEverySourceFailsTheLastFailureIsThrown() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
+        defer { server.stop() }
+        server.setMode(.failing)
+        let identity = try identity([.environment, .imds], environment: [:], imds: server)
+        await #expect(throws: AWSError.self) { try await identity.credentials(logger: logger) }
+        #expect(server.counts.whileDown > 0)
+
+        let none = try self.identity([.environment], environment: [:], imds: server)
+        let error = await #expect(throws: AWSError.self) { try await none.credentials(logger: logger) }
+        #expect(error?.message.hasPrefix("the delegate has no identity") == true)
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+import UTCTime
+
+@Suite struct UTCDateTimeTests {
+    /// From 1601 on: before the Gregorian reform Foundation's calendar counts Julian days.
+    @Test func fieldsAgreeWithFoundationCalendarAndRoundTrip() {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? .gmt
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2_000 {
+            let milliseconds = Int64.random(in: -11_644_473_600_000...250_000_000_000_000, using: &generator)
+            // Half a millisecond in, so that binary fractions cannot round across a millisecond.
+            let date = Date(timeIntervalSince1970: (Double(milliseconds) + 0.5) / 1000)
+            let time = UTCDateTime(date)
+            let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+            #expect(
+                [time.year, time.month, time.day, time.hour, time.minute, time.second]
+                    == [parts.year, parts.month, parts.day, parts.hour, parts.minute, parts.second].map { $0 ?? -1 },
+                "at \(milliseconds) ms")
+            #expect(Int64(time.millisecond) == ((milliseconds % 1000) + 1000) % 1000, "at \(milliseconds) ms")
+            let seconds = UTCDateTime.epochSeconds(
+                year: Int64(time.year), month: Int64(time.month), day: Int64(time.day), hour: Int64(time.hour),
+                minute: Int64(time.minute), second: Int64(time.second))
+            #expect(seconds * 1000 + Int64(time.millisecond) == milliseconds, "at \(milliseconds) ms")
+            #expect(time.daysSinceEpoch == Int((seconds - Int64(time.hour * 3600 + time.minute * 60 + time.second)) / 86_400))
+        }
+    }
+
+    @Test func iso8601IsClampedAndCutNotRounded() {
+        #expect(UTCDateTime(Date(timeIntervalSince1970: 0)).iso8601 == "1970-01-01T00:00:00.000Z")
+        #expect(UTCDateTime(Date(timeIntervalSince1970: -0.0005)).iso8601 == "1969-12-31T23:59:59.999Z")
+        #expect(UTCDateTime(Date(timeIntervalSince1970: 1e18)).iso8601 == "9999-12-31T23:59:59.999Z")
+        #expect(UTCDateTime(Date(timeIntervalSince1970: -1e18)).iso8601 == "0000-01-01T00:00:00.000Z")
+        #expect(UTCDateTime(Date(timeIntervalSince1970: .nan)).iso8601 == "1970-01-01T00:00:00.000Z")
+    }
+}
