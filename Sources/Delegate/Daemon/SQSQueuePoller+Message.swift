@@ -154,9 +154,15 @@ extension SQSQueuePoller {
             return
         }
         let taskID = result.id ?? message.messageId
+        let (body, oversize) = Self.messageBody(for: result)
+        if let oversize {
+            logger.warning(
+                "a result too large for SQS was replaced by a ResultTooLarge failure",
+                metadata: ["task_id": "\(taskID)", "error_code": "ResultTooLarge", "result_bytes": "\(oversize)"])
+        }
         do {
             try await intake.client(for: destination).sendMessage(
-                queue: destination, body: result.jsonLine, attributes: ["taskId": taskID], groupID: taskID,
+                queue: destination, body: body, attributes: ["taskId": taskID], groupID: taskID,
                 deduplicationID: taskID, logger: logger)
             intake.record(nil, of: "SendMessage", queue: queue, logger: logger)
         } catch {
@@ -168,6 +174,25 @@ extension SQSQueuePoller {
             return
         }
         await delete(message, logger: logger)
+    }
+
+    /// The result message's body: the result JSON, or, when that is larger than an SQS message
+    /// holds (it would be refused at every lease), a `ResultTooLarge` failure that fits, with the
+    /// size it replaced.
+    static func messageBody(for result: TaskResult) -> (body: String, oversize: Int?) {
+        let body = result.jsonLine
+        let size = body.utf8.count
+        guard size > SQSMessageLimit.bytes else { return (body, nil) }
+        var tooLarge = result
+        tooLarge.status = .failed
+        tooLarge.result = nil
+        tooLarge.sealed = nil
+        tooLarge.error = TaskFailure(
+            code: TaskFailure.Code.resultTooLarge.rawValue,
+            message: "the result is \(size) bytes; an SQS message holds at most \(SQSMessageLimit.bytes) "
+                + "(the operation ran; ask for less, e.g. listSecrets with a filter, or use the socket or spool)",
+            retryable: false)
+        return (tooLarge.jsonLine, size)
     }
 
     private func delete(_ message: SQSMessage, logger: Logger) async {

@@ -171,6 +171,10 @@ public struct TaskFailure: Sendable, Equatable, Codable {
         /// kept; the code appears in the journal only, since a result for the second task could
         /// only be written by replacing the first.
         case duplicateTask = "DuplicateTask"
+        /// An SQS task whose result is larger than an SQS message holds (256 KiB): the operation
+        /// ran (a write took effect), its result is replaced by this failure so that the task
+        /// message can be answered and deleted instead of running again after every lease.
+        case resultTooLarge = "ResultTooLarge"
     }
 
     var jsonValue: JSONValue {
