@@ -32,11 +32,27 @@ public final class MotoServer: Sendable {
     public let httpClient: CurlHTTPClient
     private let process: ChildProcess
 
-    private static let holder = Holder()
+    /// Process-wide servers, each started on first use. Tests that load moto heavily get their
+    /// own, so that their hundreds of calls at once (moto's backends are not safe under
+    /// concurrent writes, and slow under load) do not disturb the others.
+    public enum Pool: Sendable {
+        /// Every test's default.
+        case main
+        /// The SQS fleet tests.
+        case queues
+        /// A test whose lease timing must not wait behind the fleet's load.
+        case leases
+        /// The 300-task fleet test.
+        case fleet
+    }
 
-    /// The process-wide server, started on first use.
-    public static func shared() async throws -> MotoServer {
-        try await holder.server()
+    private static let holders: [Pool: Holder] = [
+        .main: Holder(), .queues: Holder(), .leases: Holder(), .fleet: Holder(),
+    ]
+
+    /// The process-wide server of `pool`, started on first use.
+    public static func shared(_ pool: Pool = .main) async throws -> MotoServer {
+        try await holders[pool, default: Holder()].server()
     }
 
     private actor Holder {

@@ -15,8 +15,9 @@ struct EndToEndFixture: Sendable {
     var spool: String { directory.path("spool") }
     var credentials: String { directory.path("credentials") }
 
-    static func make() async throws -> EndToEndFixture {
-        let moto = try await MotoServer.shared()
+    static func make(moto given: MotoServer? = nil) async throws -> EndToEndFixture {
+        let moto: MotoServer
+        if let given { moto = given } else { moto = try await MotoServer.shared() }
         // Short: socket paths must fit in sun_path.
         let directory = try TemporaryDirectory(prefix: "sd-e2e")
         let fixture = EndToEndFixture(

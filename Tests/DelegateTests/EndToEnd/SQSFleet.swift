@@ -20,13 +20,15 @@ struct SQSFleet: Sendable {
         "sqs:SendMessage",
     ]
 
-    static func make(identityActions: [String] = delegateActions) async throws -> SQSFleet {
-        let fixture = try await EndToEndFixture.make()
+    static func make(
+        identityActions: [String] = delegateActions, moto pool: MotoServer.Pool = .queues
+    ) async throws -> SQSFleet {
+        let fixture = try await EndToEndFixture.make(moto: try await MotoServer.shared(pool))
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
         let identity = try await fixture.moto.createUser(allowing: identityActions)
         let admin = SQSClient(
             aws: AWSClient(
-                endpoint: fixture.moto.endpoint(service: "sqs"), options: AWSClientOptions(maxAttempts: 3),
+                endpoint: fixture.moto.endpoint(service: "sqs"), options: AWSClientOptions(maxAttempts: 5, connectTimeout: .seconds(15), requestTimeout: .seconds(60)),
                 httpClient: fixture.moto.httpClient),
             credentials: StaticCredentialProvider(fixture.moto.admin))
         return SQSFleet(fixture: fixture, admin: admin, identity: identity)
