@@ -35,7 +35,9 @@ import Testing
             }
             try await group.waitForAll()
         }
-        let received = try await fleet.collect(from: results, within: .seconds(240)) { messages in
+        // moto's receive cost grows with the queue's depth: on a loaded 2-core machine the 300
+        // tasks can take minutes (about 40 s alone).
+        let received = try await fleet.collect(from: results, within: .seconds(600)) { messages in
             Set(messages.compactMap { SQSFleet.object($0)["id"] as? String }).count >= total
         }
         let objects = received.map(SQSFleet.object)
