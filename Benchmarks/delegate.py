@@ -77,7 +77,8 @@ def is_write(i: int, mix: bool) -> bool:
 class Delegate:
     """One `secrets-delegate run` with its own spool, socket and notify socket."""
 
-    def __init__(self, binary, workdir, name, endpoint, concurrency=16, imds=None, sts=None, spool=True, log=True, wrapper=(), extra=""):
+    def __init__(self, binary, workdir, name, endpoint, concurrency=16, imds=None, sts=None, spool=True, log=True, wrapper=(), extra="",
+                 queue_extra=""):
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o750)
@@ -104,6 +105,7 @@ spool_dir = "{self.spool if spool else ''}"
 socket_path = "{self.socket_path}"
 socket_allowed_groups = []
 rescan_interval_seconds = 5
+{queue_extra}
 
 [aws]
 secretsmanager_endpoint = "{endpoint}"

@@ -954,14 +954,10 @@ def bench_credsock(endpoint: str, workdir: str):
         f'[[credential]]\nunit = "app.service"\nid = "{cid}"\nconnector = "{cid}"\nsecret = "db"\n'
         for cid in ("uncached", "cached"))
     units = 'allowed_units = ["app.service"]\n'
+    path = os.path.join(workdir, "credsock", "credentials.sock")
     d = Delegate(DAEMON, workdir, "credsock", endpoint, concurrency=CONCURRENCY,
-                 extra=named_connector("uncached", 0) + units + named_connector("cached", 3600) + units + credentials)
-    path = os.path.join(d.dir, "credentials.sock")
-    with open(d.config) as f:
-        config = f.read()
-    with open(d.config, "w") as f:
-        f.write(config.replace("socket_allowed_groups = []\n",
-                               f'socket_allowed_groups = []\ncredentials_socket_path = "{path}"\n', 1))
+                 extra=named_connector("uncached", 0) + units + named_connector("cached", 3600) + units + credentials,
+                 queue_extra=f'credentials_socket_path = "{path}"')
     out = {}
     try:
         d.start()
@@ -1212,6 +1208,14 @@ def render_get(w) -> None:
     w("")
 
 
+def latency_over_runs(runs):
+    """Median over runs of a latency field, and the range of the runs' p99s, as table text."""
+    def median(field):
+        return f"{statistics.median([r[field] for r in runs]):.3f}"
+    p99s = [r["p99"] for r in runs]
+    return median, f"{min(p99s):.3f}-{max(p99s):.3f}"
+
+
 def render_cache(w) -> None:
     c = results["cache"]
     table_start(
@@ -1223,10 +1227,9 @@ def render_cache(w) -> None:
     for label, title in (("cache hit", "`cache_ttl_seconds = 3600`, after one warm-up read"),
                          ("no cache", "`cache_ttl_seconds = 0`")):
         runs = c[label]
-        med = lambda f: statistics.median([r[f] for r in runs])  # noqa: E731
-        p99s = [r["p99"] for r in runs]
+        med, p99_range = latency_over_runs(runs)
         total = lambda f: sum(r[f] for r in runs)  # noqa: E731
-        w(f"| {title} | {runs[0]['reads']:,} | {med('p50'):.3f} | {med('p99'):.3f} | {min(p99s):.3f}-{max(p99s):.3f} | "
+        w(f"| {title} | {runs[0]['reads']:,} | {med('p50')} | {med('p99')} | {p99_range} | "
           f"{total('awsCalls'):,} in {total('reads'):,} reads | {total('markedCached'):,} | {total('succeeded'):,} |")
     w(f"\nThe daemon's own counters at the end (warm-up reads included): {json.dumps(c.get('daemonCounters'))}.")
     w("")
@@ -1264,10 +1267,9 @@ def render_credsock(w) -> None:
     for label, title in (("no cache", "`cache_ttl_seconds = 0` (a GetSecretValue call each)"),
                          ("cache hit", "`cache_ttl_seconds = 3600`, after one warm-up request")):
         runs = c[label]
-        med = lambda f: statistics.median([r[f] for r in runs])  # noqa: E731
-        p99s = [r["p99"] for r in runs]
-        w(f"| {title} | {runs[0]['requests']:,} | {med('p50'):.3f} | {med('p90'):.3f} | {med('p99'):.3f} | "
-          f"{min(p99s):.3f}-{max(p99s):.3f} | {sum(r['served'] for r in runs):,} of {sum(r['requests'] for r in runs):,} |")
+        med, p99_range = latency_over_runs(runs)
+        w(f"| {title} | {runs[0]['requests']:,} | {med('p50')} | {med('p90')} | {med('p99')} | {p99_range} | "
+          f"{sum(r['served'] for r in runs):,} of {sum(r['requests'] for r in runs):,} |")
     w("")
 
 
