@@ -1,10 +1,14 @@
 import AWSCore
+import Foundation
 import Logging
 import SigV4
+import Synchronization
 
 /// The delegate's own AWS identity: the sources of `[identity] sources`, tried in order on every
 /// call. The first that gives credentials wins; when one fails, the next is asked, and when all
-/// fail the last failure is thrown.
+/// fail the last failure is thrown. A source that failed is passed over for
+/// ``RefreshPolicy/retryAfterFailure`` (15 s), so that calls do not each wait for, say, an
+/// unreachable IMDS before the next source answers.
 ///
 /// `environment` counts only when its variables are set; `imds` is cached and refreshed by a
 /// `CachingCredentialProvider`. Used for `instanceRole` connectors and as the base identity of
@@ -16,6 +20,9 @@ public struct IdentityProvider: CredentialProvider {
     }
 
     private let chain: [any CredentialProvider]
+    private let clock: any WallClock
+    /// Per source: when it last failed; and which source served last (what `invalidate` drops).
+    private let state: SourceState
     public let sourceNames: [String]
     /// The IMDS cache, when IMDS is one of the sources (for the status object).
     public let imds: CachingCredentialProvider?
@@ -42,8 +49,19 @@ public struct IdentityProvider: CredentialProvider {
             }
         }
         self.chain = chain
+        self.clock = clock
+        self.state = SourceState(count: chain.count)
         self.sourceNames = names
         self.imds = imdsCache
+    }
+
+    private final class SourceState: Sendable {
+        struct Values {
+            var failedAt: [Date?]
+            var lastServed: Int?
+        }
+        let values: Mutex<Values>
+        init(count: Int) { values = Mutex(Values(failedAt: Array(repeating: nil, count: count), lastServed: nil)) }
     }
 
     public func credentials(logger: Logger) async throws -> Credentials {
@@ -53,22 +71,33 @@ public struct IdentityProvider: CredentialProvider {
                 retryable: false
             )
         }
-        for (index, provider) in chain.enumerated().dropLast() {
+        let now = clock.now()
+        let pause = RefreshPolicy().retryAfterFailure
+        let failedAt = state.values.withLock { $0.failedAt }
+        for (index, provider) in chain.enumerated() {
+            let isLast = index == chain.count - 1
+            if !isLast, let failed = failedAt[index], now.timeIntervalSince(failed) < pause { continue }
             do {
-                return try await provider.credentials(logger: logger)
+                let credentials = try await provider.credentials(logger: logger)
+                state.values.withLock {
+                    $0.failedAt[index] = nil
+                    $0.lastServed = index
+                }
+                return credentials
             } catch {
-                if Task.isCancelled { throw error }
+                if Task.isCancelled || isLast { throw error }
+                state.values.withLock { $0.failedAt[index] = now }
                 logger.debug(
-                    "identity source \(sourceNames[index]) failed, trying \(sourceNames[index + 1])",
+                    "identity source \(sourceNames[index]) failed, trying the next",
                     metadata: ["error": "\(error)"])
             }
         }
-        return try await chain[chain.count - 1].credentials(logger: logger)
+        throw AWSError.credentials("no identity source answered", retryable: true)  // not reached: the last one throws
     }
 
-    /// Every source forgets what it cached: the caller cannot say which one gave the credentials
-    /// AWS refused.
+    /// The source that served last forgets what it cached (AWS refused its credentials).
     public func invalidate() async {
-        for provider in chain { await provider.invalidate() }
+        guard let index = state.values.withLock({ $0.lastServed }) else { return }
+        await chain[index].invalidate()
     }
 }

@@ -54,7 +54,8 @@ static int clinuxshim_sys_nice(int which, id_t who, int *nice) {
 /* See CLinuxShim.h: the process-wide replacement of glibc's setpriority(2). */
 int setpriority(__priority_which_t which, id_t who, int prio) {
     int result = clinuxshim_sys_setpriority((int)which, who, prio);
-    if (result == 0 || errno != EACCES || which != PRIO_PROCESS) return result;
+    /* Only a thread asking for itself (who 0: libdispatch's call) settles for less. */
+    if (result == 0 || errno != EACCES || which != PRIO_PROCESS || who != 0) return result;
     int current = 0;
     struct rlimit limit;
     if (clinuxshim_sys_nice((int)which, who, &current) != 0 || prio >= current

@@ -22,8 +22,8 @@ import Logging
 ///   request waits in the listen backlog rather than getting an EOF;
 /// - a request not answered ``Limits/requestTimeout`` after it was accepted gets the refusal (its
 ///   handler is cancelled), never an EOF; every connection is closed at the latest
-///   ``Limits/drainTimeout`` after its answer deadline, so a peer that never reads cannot keep its
-///   slot;
+///   ``Limits/drainTimeout`` after its answer, so a peer that never reads cannot keep its slot and
+///   a late answer is never cut short by the answer deadline;
 /// - all socket I/O is non-blocking on one serial dispatch queue; only the handler runs on the
 ///   cooperative pool.
 public final class CredentialSocketServer: @unchecked Sendable {
@@ -40,7 +40,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
         public var maximumConnections: Int
         /// From accept to the answer: a request without one by then gets the refusal.
         public var requestTimeout: Duration
-        /// From the answer deadline to the close, for the peer to take what is being written.
+        /// From the answer to the close, for the peer to take what is being written.
         public var drainTimeout: Duration
 
         public init(
@@ -117,7 +117,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
         var path: String?
         switch listener {
         case .path(let socketPath, _):
-            fd = try SocketServer.bind(path: socketPath, mode: 0o600)
+            fd = try SocketServer.bind(path: socketPath, mode: 0o600)  // whatever the listener says: root only
             path = socketPath
         case .fileDescriptor(let adopted):
             UnixSocketAddress.setNonBlocking(adopted)
@@ -222,7 +222,6 @@ public final class CredentialSocketServer: @unchecked Sendable {
                 metadata: ["peer_uid": "\(peerUID.map { "\($0)" } ?? "?")", "timeout": "\(self.limits.requestTimeout)"],
                 key: "credential-timeout", logger: self.logger)
             connection.task?.cancel()
-            connection.timer?.schedule(deadline: .now() + .nanoseconds(Int(self.limits.drainTimeout / .nanoseconds(1))))
             self.answer(id, with: .refuse)
         }
         connection.timer = timer
@@ -242,6 +241,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
     private func answer(_ id: UInt64, with answer: Answer) {
         guard let connection = connections[id], !connection.answered else { return }
         connection.answered = true
+        // From now on the peer has drainTimeout to take the answer, however late it came.
+        connection.timer?.schedule(deadline: .now() + .nanoseconds(Int(limits.drainTimeout / .nanoseconds(1))))
         switch answer {
         case .value(let data) where !data.isEmpty:
             connection.pending = Array(data)

@@ -43,13 +43,15 @@ public final class Spool: Sendable {
         self.delegateName = delegateName
         self.maximumTaskBytes = maximumTaskBytes
         self.logger = logger
-        self.doneSync = DirectorySync(path: self.directory + "/done")
+        self.doneDirectory = self.directory + "/done"
+        self.doneSync = DirectorySync(path: doneDirectory)
     }
 
     var tmpDirectory: String { directory + "/tmp" }
     var newDirectory: String { directory + "/new" }
     var claimDirectory: String { directory + "/cur/" + delegateName }
-    var doneDirectory: String { directory + "/done" }
+    /// `done/`, where results go.
+    let doneDirectory: String
 
     /// Checks the layout and creates what is missing.
     ///

@@ -12,12 +12,13 @@ import Testing
     let logger = Logger(label: "test.identity")
     static let environment = ["AWS_ACCESS_KEY_ID": "AKIAFROMENV", "AWS_SECRET_ACCESS_KEY": "env-secret"]
 
-    func identity(_ sources: [IdentityProvider.Source], environment: [String: String], imds server: IMDSServer)
-        throws -> IdentityProvider
-    {
+    func identity(
+        _ sources: [IdentityProvider.Source], environment: [String: String], imds server: IMDSServer,
+        clock: any WallClock = SystemWallClock()
+    ) throws -> IdentityProvider {
         IdentityProvider(
             sources: sources, environment: environment, imds: imdsSource(server, http: try loopbackHTTPClient()),
-            clock: SystemWallClock())
+            clock: clock)
     }
 
     @Test func withoutEnvironmentVariablesTheEnvironmentFallsThroughToIMDS() async throws {
@@ -40,13 +41,21 @@ import Testing
         let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
         defer { server.stop() }
         server.setMode(.failing)
-        let identity = try identity([.imds, .environment], environment: Self.environment, imds: server)
+        let clock = ManualClock(Date())
+        let identity = try identity([.imds, .environment], environment: Self.environment, imds: server, clock: clock)
         #expect(identity.sourceNames == ["imds", "environment"])
         #expect(try await identity.credentials(logger: logger).accessKeyId == "AKIAFROMENV")
         #expect(server.counts.whileDown > 0, "IMDS was asked first")
 
-        // IMDS back: it is first again.
+        // Within the pause after its failure IMDS is passed over: calls do not each wait for it.
+        let askedWhileDown = server.counts.whileDown
         server.setMode(.up)
+        #expect(try await identity.credentials(logger: logger).accessKeyId == "AKIAFROMENV")
+        #expect(server.counts.whileDown == askedWhileDown)
+        #expect(server.counts.credentialGETs == 0)
+
+        // IMDS back after the pause: it is first again.
+        clock.advance(by: 16)
         #expect(try await identity.credentials(logger: logger).accessKeyId == "ASIAFAKEimds")
     }
 

@@ -125,7 +125,8 @@ import Testing
         defer { dir.remove() }
         let calls = CallCounter()
         let (server, path) = try start(
-            dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(1)), handler: Self.bigOrSmall(calls))
+            dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(1), drainTimeout: .seconds(1)),
+            handler: Self.bigOrSmall(calls))
         defer { server.shutdown() }
 
         let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")

@@ -30,8 +30,9 @@ int clinuxshim_set_nofile(pid_t pid, uint64_t soft, uint64_t hard);
  * thread priority for worker thread: ... errno=13" (to syslog, so to the journal) at every start.
  *
  * What: the replacement makes the system call itself (never glibc's setpriority, never itself).
- * When that fails with EACCES while lowering a thread's or process's nice value
- * (PRIO_PROCESS), it retries once with `clinuxshim_nice_fallback(requested, current, soft
+ * When that fails with EACCES while the calling thread lowers its own nice value
+ * (PRIO_PROCESS, who 0: libdispatch's call; any other caller gets the kernel's answer), it
+ * retries once with `clinuxshim_nice_fallback(requested, current, soft
  * RLIMIT_NICE)`: as high a priority as this host allows, never lower than the thread already
  * had. It returns that retry's outcome (0 when the thread got the closest allowed value, which
  * may be its current one). Every other failure (EPERM from a seccomp filter, ESRCH, EINVAL, a

@@ -1,3 +1,4 @@
+import FileNames
 import Foundation
 
 extension DelegateConfiguration {
@@ -85,11 +86,9 @@ extension DelegateConfiguration {
         return nil
     }
 
+    /// `[A-Za-z0-9._-]`: the portable file name rule.
     static func isNameScalar(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar {
-        case "a"..."z", "A"..."Z", "0"..."9", ".", "_", "-": true
-        default: false
-        }
+        PortableFileName.isPortable(scalar)
     }
 
     /// Tags, users and groups: non-empty after trimming, no commas (they could not be given in

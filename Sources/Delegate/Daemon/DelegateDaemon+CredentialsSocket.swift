@@ -1,5 +1,4 @@
 import Foundation
-import Systemd
 import TaskQueue
 
 extension DelegateDaemon {
@@ -17,17 +16,16 @@ extension DelegateDaemon {
         if let fd = settings.inheritedCredentialsSocket {
             listener = .fileDescriptor(fd)
         } else if !queue.credentialsSocketPath.isEmpty {
-            listener = .path(queue.credentialsSocketPath, mode: 0o600)
+            listener = .path(queue.credentialsSocketPath)  // the server binds it 0600 itself
         } else {
             return nil
         }
         let intake = CredentialIntake(
             dispatcher: dispatcher, mappings: { [configuration] in configuration.current.credentialMappings },
             logLimiter: logLimiter, logger: logger)
-        var maximumConnections = queue.socketMaxConnections
-        if let openFiles = try? FileDescriptorLimit.current().soft {
-            maximumConnections = min(maximumConnections, Int(clamping: max(openFiles / 8, 1)))
-        }
+        // An eighth: the server may hold twice its cap while refusals drain, and the task socket
+        // takes up to half.
+        let maximumConnections = connectionCap(queue.socketMaxConnections, share: 8, of: "the credentials socket")
         let server = CredentialSocketServer(
             listener: listener,
             limits: .init(maximumConnections: maximumConnections, requestTimeout: Self.credentialRequestTimeout),

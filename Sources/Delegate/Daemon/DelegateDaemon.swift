@@ -189,23 +189,24 @@ public final class DelegateDaemon: Service, Sendable {
 
     /// The socket's limits from `[queue]`. The connection cap is held to half the open file
     /// limit, so credential files, spool files and HTTPS connections always find a descriptor.
-    func socketLimits(_ queue: DelegateConfiguration.QueueSection) -> SocketServer.Limits {
+    private func socketLimits(_ queue: DelegateConfiguration.QueueSection) -> SocketServer.Limits {
         var limits = SocketServer.Limits()
-        limits.maximumConnections = queue.socketMaxConnections
+        limits.maximumConnections = connectionCap(queue.socketMaxConnections, share: 2, of: "the task socket")
         limits.idleTimeout = .milliseconds(Int(queue.socketIdleTimeoutSeconds * 1000))
-        if let openFiles = try? FileDescriptorLimit.current().soft {
-            let ceiling = Int(clamping: max(openFiles / 2, 1))
-            if limits.maximumConnections > ceiling {
-                logger.warning(
-                    "socket_max_connections is lowered to half the open file limit",
-                    metadata: [
-                        "configured": "\(queue.socketMaxConnections)", "effective": "\(ceiling)",
-                        "open_files_limit": "\(openFiles)",
-                    ])
-                limits.maximumConnections = ceiling
-            }
-        }
         return limits
+    }
+
+    /// `socket_max_connections`, held to 1/`share` of the open file limit (logged when lowered).
+    func connectionCap(_ configured: Int, share: Int, of socket: String) -> Int {
+        guard let openFiles = try? FileDescriptorLimit.current().soft else { return configured }
+        let ceiling = Int(clamping: max(openFiles / UInt64(share), 1))
+        guard configured > ceiling else { return configured }
+        logger.warning(
+            "socket_max_connections is lowered to 1/\(share) of the open file limit for \(socket)",
+            metadata: [
+                "configured": "\(configured)", "effective": "\(ceiling)", "open_files_limit": "\(openFiles)",
+            ])
+        return ceiling
     }
 
     private static func rescanInterval(_ queue: DelegateConfiguration.QueueSection) -> Duration {

@@ -78,7 +78,8 @@ extension SQSQueuePoller {
 
     /// Runs a valid task, then replies.
     private func run(_ task: DelegateTask, message: SQSMessage, receivedAt: Date, logger: Logger) async {
-        if let replyTo = task.replyTo.flatMap({ try? SQSQueueURL($0) }), permittedReply(replyTo) == nil {
+        let replyTo = task.replyTo.flatMap { try? SQSQueueURL($0) }
+        if let replyTo, permittedReply(replyTo) == nil {
             // Not run: its result would go, signed with this delegate's identity, to a host that
             // is none of its queues'.
             let result = dispatcher.rejected(
@@ -91,7 +92,7 @@ extension SQSQueuePoller {
             await reply(result, to: configuredResultQueue, for: message, logger: logger)
             return
         }
-        guard let destination = task.replyTo.flatMap({ try? SQSQueueURL($0) }) ?? configuredResultQueue else {
+        guard let destination = replyTo ?? configuredResultQueue else {
             // Nowhere to send a result, not even a rejection: the task is dropped, loudly.
             _ = dispatcher.rejected(
                 TaskRejection(

@@ -5,9 +5,11 @@ public struct OperationName: RawRepresentable, Hashable, Sendable, CaseIterable,
 
     /// Only a known operation's name.
     public init?(rawValue: String) {
-        guard let known = Self.allCases.first(where: { $0.rawValue == rawValue }) else { return nil }
+        guard let known = Self.byName[rawValue] else { return nil }
         self = known
     }
+
+    private static let byName = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
 
     /// For an operation's own file.
     init(declaring rawValue: String) {
@@ -15,9 +17,7 @@ public struct OperationName: RawRepresentable, Hashable, Sendable, CaseIterable,
     }
 
     /// Every operation, in the order of the spec's table.
-    public static var allCases: [OperationName] {
-        OperationRegistry.all.map { $0.name }
-    }
+    public static let allCases: [OperationName] = OperationRegistry.all.map { $0.name }
 
     public var description: String { rawValue }
 }

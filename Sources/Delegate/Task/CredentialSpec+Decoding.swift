@@ -56,15 +56,10 @@ extension AccessKeyCredentials {
         return AccessKeyCredentials(accessKeyID: keyID, secretAccessKeyRef: secretRef, sessionTokenRef: tokenRef)
     }
 
-    /// Whether `ref` is a credential name `[A-Za-z0-9_.-]{1,128}` other than `.` and `..`, so it
-    /// can only ever name a file directly inside a credential directory.
-    public static func isValidRef(_ ref: String) -> Bool {
-        CredentialRefStore.isValidName(ref)
-    }
-
     /// The ref's value is not quoted: someone may have pasted the secret itself into it.
     private static func validateRef(_ ref: String, field: String) throws(TaskProblem) {
-        guard isValidRef(ref) else {
+        // A name that can only ever be a file directly inside a credential directory.
+        guard CredentialRefStore.isValidName(ref) else {
             throw .invalid(
                 "\(field) must be a credential name of 1-128 characters of A-Za-z0-9_.- (no '/' and no '..')")
         }
