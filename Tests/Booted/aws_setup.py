@@ -4,7 +4,8 @@
 moto lets the first three actions through unsigned (INITIAL_NO_AUTH_ACTION_COUNT=3): they make
 an administrator. Signed as that administrator, it creates the instance role (allowed every
 Secrets Manager action the tasks use) and assumes it: the temporary credentials are what the
-IMDS emulator hands the delegate as its instance role. Prints them as shell assignments.
+IMDS emulator hands the delegate as its instance role. Prints them as shell assignments, and the
+URLs of an SQS task queue and reply queue (the role may use them) as SQS_TASK_QUEUE/SQS_REPLY_QUEUE.
 Usage: aws_setup.py ENDPOINT
 """
 import json
@@ -13,7 +14,8 @@ import sys
 import boto3
 
 ACCOUNT = "123456789012"
-SECRETS = ["secretsmanager:*"]
+SECRETS = ["secretsmanager:*", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+           "sqs:GetQueueAttributes", "sqs:SendMessage"]
 
 
 def client(service, endpoint, **keys):
@@ -46,6 +48,9 @@ def main():
     print(f"IMDS_ACCESS_KEY_ID={issued['AccessKeyId']}")
     print(f"IMDS_SECRET_ACCESS_KEY={issued['SecretAccessKey']}")
     print(f"IMDS_SESSION_TOKEN={issued['SessionToken']}")
+    sqs = client("sqs", endpoint, **admin)
+    print(f"SQS_TASK_QUEUE={sqs.create_queue(QueueName='boot-tasks')['QueueUrl']}")
+    print(f"SQS_REPLY_QUEUE={sqs.create_queue(QueueName='boot-replies')['QueueUrl']}")
 
 
 if __name__ == "__main__":

@@ -147,6 +147,7 @@ MOTO=http://127.0.0.1:$MOTO_PORT
 SLOW_PROXY=http://127.0.0.1:$PROXY_PORT
 IMDS_GOOD=$IMDS_GOOD
 IMDS_BOGUS=$IMDS_BOGUS
+$(grep '^SQS_' "$WORK/instance-role.env")
 ENV
 cat >"$ROOT/etc/systemd/system/boot-probe.service" <<'UNIT'
 [Unit]

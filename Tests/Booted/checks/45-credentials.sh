@@ -43,12 +43,18 @@ UNIT
 done
 systemctl daemon-reload
 
-journal_mark refused UNIT=intruder.service
+REFUSED_ID=MESSAGE_ID=111c1dbfd96e46589d35c40901d07e07
+SERVED_ID=MESSAGE_ID=e55db4e34ab243a295689df89ea6c2ad
+journal_mark refused $REFUSED_ID UNIT=intruder.service
+journal_mark served $SERVED_ID UNIT=app.service
 timeout 60 systemctl start app.service
 expect_eq "systemctl start app.service" "$?" 0
 [ "$(cat "$LOGS/app-credential" 2>/dev/null)" = "$(cat "$LOGS/canary")" ] &&
     ok "app.service's \$CREDENTIALS_DIRECTORY/db-password holds exactly the secret" ||
     fail "app.service's credential is not the secret ($(wc -c <"$LOGS/app-credential" 2>/dev/null) bytes)"
+served() { journal_since served $SERVED_ID UNIT=app.service | grep -q .; }
+wait_until 10 served && ok "a credential-served entry (its MESSAGE_ID) names app.service" ||
+    fail "no credential-served entry with UNIT=app.service"
 
 timeout 60 systemctl start intruder.service
 [ "$?" != 0 ] && ok "intruder.service (not in allowed_units) fails to start" || fail "intruder.service started"
@@ -56,9 +62,10 @@ timeout 60 systemctl start intruder.service
     fail "intruder.service ran (with a credential of $(wc -c <"$LOGS/intruder-credential") bytes)"
 expect_eq "intruder.service's result" "$(unit_prop intruder.service Result)" exit-code
 expect_eq "intruder.service's exit status (243 = CREDENTIALS)" "$(unit_prop intruder.service ExecMainStatus)" 243
-refused() { journal_since refused UNIT=intruder.service | grep -q .; }
-wait_until 10 refused && ok "the delegate's journal names intruder.service: $(journal_since refused UNIT=intruder.service | head -n 1)" ||
-    fail "no delegate journal entry with UNIT=intruder.service"
+refused() { journal_since refused $REFUSED_ID UNIT=intruder.service | grep -q .; }
+wait_until 10 refused &&
+    ok "a credential-refused entry (its MESSAGE_ID) names intruder.service: $(journal_since refused $REFUSED_ID UNIT=intruder.service | head -n 1)" ||
+    fail "no credential-refused entry with UNIT=intruder.service"
 expect_eq "delegate after the refusal" "$(systemctl is-active secrets-delegate.service)" active
 if journalctl -b --no-pager -q -o cat | grep -qF "$(cat "$LOGS/canary")"; then
     fail "the secret value is in the journal"

@@ -1,0 +1,32 @@
+# The SQS intake under the packaged unit: a task sent with `submit --sqs --wait` (signed with the
+# instance role from IMDS) runs and its result comes back on the reply queue; a stop while the
+# delegate waits in a 20 s long poll ends within TimeoutStopSec, Result=success.
+write_config "$IMDS_GOOD" '"boot"'
+cat >>/etc/secrets-delegate/delegate.toml <<TOML
+[sqs]
+queue_urls = ["$SQS_TASK_QUEUE"]
+region = "us-east-1"
+wait_seconds = 20
+visibility_seconds = 30
+TOML
+systemctl restart secrets-delegate.service
+expect_eq "delegate with [sqs]" "$(systemctl is-active secrets-delegate.service)" active
+submit sqs-read "{\"id\":\"boot-sqs-read\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db#password\"}}" \
+    --sqs "$SQS_TASK_QUEUE" --reply-queue "$SQS_REPLY_QUEUE" --wait --timeout 50
+expect_eq "submit --sqs --wait exit status" "$?" 0
+grep -q "\"value\":\"$(cat "$LOGS/canary")\"" "$LOGS/sqs-read.out" && ok "the SQS task's result holds the secret" ||
+    fail "the SQS task's result is not the secret: $(head -c 300 "$LOGS/sqs-read.out") $(head -c 300 "$LOGS/sqs-read.err")"
+queue_url=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o json TASK_ID=boot-sqs-read |
+    grep -c "\"QUEUE_URL\":\"$SQS_TASK_QUEUE\"" || true)
+[ "$queue_url" -ge 1 ] && ok "the task's journal entries carry QUEUE_URL" || fail "no journal entry with QUEUE_URL for boot-sqs-read"
+
+# Stop while a long poll is waiting: within TimeoutStopSec, cleanly.
+sleep 2
+started=$(date +%s)
+systemctl stop secrets-delegate.service
+took=$(($(date +%s) - started))
+expect_eq "Result after a stop during a long poll" "$(unit_prop secrets-delegate.service Result)" success
+[ "$took" -lt 60 ] && ok "the stop took ${took} s (long poll 20 s, TimeoutStopSec 90 s)" || fail "the stop took ${took} s"
+
+write_config "$IMDS_GOOD" '"boot"'
+systemctl start secrets-delegate.service
