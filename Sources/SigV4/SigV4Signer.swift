@@ -130,11 +130,11 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         headersToAdd.append((name: "Authorization", value: authorization))
 
         return SignedRequest(
-            canonicalRequest: String(decoding: canonical, as: UTF8.self),
+            canonicalBytes: canonical,
+            signedHeadersRange: signedHeaders,
             stringToSign: stringToSign,
             signature: signature,
             authorization: authorization,
-            signedHeaders: String(decoding: canonical[signedHeaders], as: UTF8.self),
             amzDate: amzDate,
             headersToAdd: headersToAdd
         )
