@@ -25,12 +25,10 @@ extension DelegateTask {
         guard String(validating: data, as: UTF8.self) != nil else {
             throw TaskRejection(code: .invalidTask, message: "the task is not valid UTF-8", taskID: fallbackID)
         }
-        let value: JSONValue
-        do {
-            value = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
+        guard let parsed = data.withUnsafeBytes({ JSONParser.parse($0) }) else {
             throw TaskRejection(code: .invalidTask, message: "the task is not valid JSON", taskID: fallbackID)
         }
+        let value = parsed.value
         guard case .object(let fields) = value else {
             throw TaskRejection(
                 code: .invalidTask, message: "the task must be a JSON object, not \(value.kindDescription)",
@@ -39,7 +37,7 @@ extension DelegateTask {
 
         // Context for the rejected result, read leniently before anything is checked; a field
         // given twice is no context, since it is not known which of its values was meant.
-        let duplicate = DuplicateKeyFinder.firstDuplicate(in: data)
+        let duplicate = parsed.hasDuplicateKeys ? DuplicateKeyFinder.firstDuplicate(in: data) : nil
         func unambiguous(_ path: String, _ key: String) -> Bool {
             duplicate != DuplicateKeyFinder.Duplicate(path: path, key: key)
         }

@@ -2,10 +2,11 @@ import Foundation
 
 /// Finds a key that occurs twice in one JSON object.
 ///
-/// `JSONDecoder` keeps one of the two values silently (the first, where most other parsers keep
+/// `JSONParser` keeps the first of the two values (as `JSONDecoder` did; most other parsers keep
 /// the last), so a task `{"operation": "getSecretValue", ..., "operation": "deleteSecret"}` would
 /// mean different things to the producer's tools and to the delegate. Tasks with duplicate keys
-/// are refused instead.
+/// are refused instead; the parser says when a document has any, and this finds the first to
+/// name it.
 ///
 /// Keys are compared after unescaping (`"a"` and `"\u0061"` are one key) and as Swift strings, so
 /// exactly the keys that would collide in the decoded dictionary are found. The scan is iterative

@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+@testable import Delegate
+
+/// `JSONParser` must accept exactly what `JSONDecoder` accepted for a `JSONValue` and build the
+/// same value: tasks that were valid stay valid and mean the same; tasks that were refused stay
+/// refused. Each case is compared with `JSONDecoder` itself, not with a written-down answer.
+@Suite struct JSONParserTests {
+    /// What the parser makes of `text`: nil when it refuses it.
+    func parsed(_ bytes: [UInt8]) -> JSONValue? {
+        bytes.withUnsafeBytes { JSONParser.parse($0)?.value }
+    }
+
+    func decoded(_ bytes: [UInt8]) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    }
+
+    static let edgeCases: [String] = [
+        // Numbers: integers, whole numbers written with a fraction or exponent, overflow.
+        "0", "-0", "1", "-1", "1.0", "-0.0", "1e2", "1E+2", "2.5e0", "0.1e1", "1.5", "1e-400", "4.9e-324",
+        "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+        "9.2233720368547758e18", "-9.223372036854775808e18", "4e18", "1e19", "-1e19", "1.0000000000000001",
+        "100000000000000000000.0", "12345678901234567890", "1.5e308", "1.8e308", "1e400", "-1e400",
+        "1e1000000000000", "0e0", "-0e-0", "01", "-01", "00", "1.", ".5", "-", "+1", "1e", "1e+", "1.0e", "-0.",
+        "0x10", "1_000", "NaN", "Infinity", "[-]", "-a", "1234567890123456788.0", "123456789012234567.90",
+        "9007199254740993.0", "9007199254740993.5", "-9007199254740993.5", "1.00000000000000000000001", "10.0e-1",
+        "1234567890123456788e0", "123456789012345678.9e1", "0.5e1", "-5.0e-1", "1.5e18", "1.2345678901234567e18",
+        "0e400", "0.0e-400", "0e1000000000000", "00.0", "-0.000e5", "9223372036854775807.0", "9223372036854774784.9",
+        "-9223372036854774784.9", "123456789012345678.99999999999999999999999999999999999999999",
+        "1000000000000000000.5", "9100000000000000000.5", "18446744073709551615e-1", "10000000000000000000000.0e-5",
+        "1.0000000000000000000000000000000000009e17", "1.00000000000000000000000000000000000009e17",
+        "1.000000000000000000000000000000000000009e17", "200000000000000000000000000000000000001e-20",
+        "2000000000000000000000000000000000000001e-21", "300000000000000000000000000000000000005e-20",
+        "400000000000000000000000000000000000001e-20", "-9223372036854775807.0", "9223372036854775295.0",
+        // Strings and escapes.
+        #""""#, #""a""#, #""\u00e9""#, #""\u00E9""#, #""\uD83D\uDE00""#, #""\ud83d\ude00""#, #""\uDBFF\uDFFF""#,
+        #""\uD800""#, #""\uDC00""#, #""\uD800\u0041""#, #""\ud800\udbff""#, #""\U0041""#, #""\u00""#, #""\x""#,
+        #""a\u0000b""#, #""\/\\\"\b\f\n\r\t""#, "\"\t\"", "\"\u{7F}\"", "\"\u{0}\"", "\"é\u{301}\"", "\"unterminated",
+        #""\"#, "\"a\\",
+        // Literals, whitespace, trailing content.
+        "true", "false", "null", "tru", "truex", "nul", "nulll", " {} ", "\n\t\r[ ]\r\n", "{} x", "", "  ",
+        "\u{0C}1", "1\u{0C}", "[1]\u{0}", "\u{FEFF}{}", "\u{FEFF}1", "\u{FEFF}\u{FEFF}1", "\u{FEFF}", "/* c */ 1",
+        "// c\n1",
+        // Containers, trailing commas, keys.
+        "[]", "{}", "[1,]", "[1,]  ", "[\n1\n,\n]", "[,]", "[1,,2]", "[1 2]", "[true false]", "[1,]]", "[1,]x",
+        #"{"a":1,}"#, #"{"a" : 1 , }"#, #"{"a":1,,}"#, "{,}", #"{"a"}"#, #"{"a":}"#, "{1:2}", #"{"a":[1,],}"#,
+        #"["a",]"#, #"{"a":1,"a":2}"#, #"{"\u00e9":1,"e\u0301":2}"#, #"{"a":{"b":[1,{"c":null}]}}"#, #"{"a" 1}"#,
+        #"{"a":1 "b":2}"#,
+    ]
+
+    @Test(arguments: edgeCases)
+    func agreesWithJSONDecoderOn(_ text: String) {
+        let bytes = Array(text.utf8)
+        #expect(parsed(bytes) == decoded(bytes), "\(text.debugDescription)")
+    }
+
+    @Test func nestingIsRefusedPastFiveHundredAndTwelveLevelsAsJSONDecoderDoes() {
+        for depth in [511, 512, 513, 600] {
+            for (open, close) in [("[", "]"), (#"{"a":"#, "}")] {
+                let bytes = Array((String(repeating: open, count: depth) + "1" + String(repeating: close, count: depth)).utf8)
+                let parsed = self.parsed(bytes)
+                #expect(parsed == decoded(bytes), "depth \(depth) \(open)")
+                #expect((parsed != nil) == (depth <= JSONParser.maximumDepth), "depth \(depth) \(open)")
+            }
+        }
+    }
+
+    /// Foundation's `JSONDecoder` stops the process (a precondition failure) reading such a
+    /// number as an integer, which it tried for every number in a task: one task could stop the
+    /// delegate. The parser reads its exact value.
+    @Test func aNumberThatStopsFoundationIsReadAsItsValue() throws {
+        let number = "0." + String(repeating: "0", count: 150) + "1e168"
+        #expect(parsed(Array(number.utf8)) == .integer(100_000_000_000_000_000))
+        let task = #"{"id":"n","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"#
+            + #""operation":"getRandomPassword","params":{"passwordLength":\#(number)}}"#
+        #expect(throws: TaskRejection.self) { try DelegateTask.decode(Data(task.utf8), defaultID: nil) }
+    }
+
+    @Test func aKeyGivenTwiceKeepsTheFirstValueAndIsReported() throws {
+        let text = #"{"a":1,"b":{"c":2,"c":3},"a":4}"#
+        let result = try #require(Array(text.utf8).withUnsafeBytes { JSONParser.parse($0) })
+        #expect(result.hasDuplicateKeys)
+        #expect(result.value == decoded(Array(text.utf8)))
+        #expect(result.value == ["a": 1, "b": ["c": 2]])
+        let single = try #require(Array(#"{"a":1,"b":{"a":2}}"#.utf8).withUnsafeBytes { JSONParser.parse($0) })
+        #expect(!single.hasDuplicateKeys)
+    }
+
+    /// Generated documents, valid and then damaged byte by byte (deleted, duplicated, replaced
+    /// by a JSON-significant byte), from a fixed seed so a failure can be reproduced.
+    @Test func agreesWithJSONDecoderOnGeneratedAndDamagedDocuments() {
+        var random = SplitMix64(seed: 0x5EC2_E7DE_1E6A_7E01)
+        let significant = Array(#"{}[],:"\-+.eE0123456789 tfnu/"#.utf8)
+        var disagreements: [String] = []
+        var accepted = 0
+        for _ in 0..<3000 {
+            var bytes = Array(Self.document(depth: 0, random: &random).utf8)
+            for _ in 0..<Int.random(in: 0...2, using: &random) where !bytes.isEmpty {
+                let at = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes.remove(at: at)
+                case 1: bytes.insert(bytes[at], at: at)
+                default: bytes[at] = significant.randomElement(using: &random) ?? 0x20
+                }
+            }
+            guard String(validating: bytes, as: UTF8.self) != nil else { continue }
+            let parsed = self.parsed(bytes)
+            let decoded = self.decoded(bytes)
+            if parsed != nil { accepted += 1 }
+            // JSONDecoder never reads a value shadowed by a duplicate key, so it lets a bad
+            // escape or number there through; such tasks were refused for the duplicate key, and
+            // are refused as invalid JSON now (see `JSONParser`).
+            let refusedEitherWay =
+                parsed == nil && decoded != nil && DuplicateKeyFinder.firstDuplicate(in: Data(bytes)) != nil
+            if parsed != decoded, !refusedEitherWay, disagreements.count < 5 {
+                disagreements.append(String(decoding: bytes, as: UTF8.self).debugDescription)
+            }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements)")
+        // Both outcomes were exercised, not only refusals.
+        #expect(accepted > 500)
+    }
+
+    static func document(depth: Int, random: inout SplitMix64) -> String {
+        let pick = Int.random(in: 0..<(depth > 4 ? 6 : 9), using: &random)
+        switch pick {
+        case 0: return ["true", "false", "null"].randomElement(using: &random) ?? "null"
+        case 1: return String(Int64.random(in: Int64.min...Int64.max, using: &random) >> Int.random(in: 0...63, using: &random))
+        case 2:
+            let digits = (0..<Int.random(in: 1...22, using: &random)).map { _ in String(Int.random(in: 0...9, using: &random)) }
+            let point = Int.random(in: 1...digits.count, using: &random)
+            var number = (Bool.random(using: &random) ? "-" : "") + digits[..<point].joined()
+            if point < digits.count { number += "." + digits[point...].joined() }
+            if Bool.random(using: &random) { number += "e" + String(Int.random(in: -25...25, using: &random)) }
+            return number
+        case 3, 4, 5:
+            let pieces = ["a", "é", "\\n", "\\u00e9", "\\uD83D\\uDE00", "\\\"", "\\\\", "😀", " ", "\\/", "x y", "\\t"]
+            let count = Int.random(in: 0...4, using: &random)
+            return "\"" + (0..<count).map { _ in pieces.randomElement(using: &random) ?? "" }.joined() + "\""
+        case 6:
+            let count = Int.random(in: 0...4, using: &random)
+            let items = (0..<count).map { _ in document(depth: depth + 1, random: &random) }
+            return "[" + items.joined(separator: Bool.random(using: &random) ? "," : " , ") + "]"
+        default:
+            let keys = ["id", "operation", "params", "a", "b", "\\u0061", "é", "e\\u0301", ""]
+            let count = Int.random(in: 0...4, using: &random)
+            let members = (0..<count).map { _ in
+                "\"\(keys.randomElement(using: &random) ?? "k")\":" + document(depth: depth + 1, random: &random)
+            }
+            return "{" + members.joined(separator: ",") + "}"
+        }
+    }
+}
