@@ -77,6 +77,24 @@ import Testing
         #expect(throws: TaskRejection.self) { try DelegateTask.decode(Data(task.utf8), defaultID: nil) }
     }
 
+    /// What the delegate writes, it reads back as the same value, whatever the string holds;
+    /// the escapes are the short ones where JSON has them.
+    @Test func writtenStringsReadBackUnchanged() throws {
+        var random = SplitMix64(seed: 7)
+        let pieces = ["a", "\"", "\\", "/", "\n", "\r", "\t", "\u{8}", "\u{C}", "\u{0}", "\u{1F}", "\u{7F}",
+            "\u{2028}", "\u{2029}", "\u{2027}", "é", "😀", "\u{E2}", "xyz"]
+        for _ in 0..<2000 {
+            let string = (0..<Int.random(in: 0...8, using: &random)).map { _ in
+                pieces.randomElement(using: &random) ?? ""
+            }.joined()
+            let text = JSONValue.string(string).jsonText
+            #expect(!text.utf8.contains { $0 < 0x20 || $0 == 0x7F }, "\(text.debugDescription)")
+            #expect(!text.contains("\u{2028}") && !text.contains("\u{2029}"))
+            #expect(parsed(Array(text.utf8)) == .string(string), "\(string.debugDescription)")
+        }
+        #expect(JSONValue.string("\u{1}\u{7F}\u{2028}\"\\\u{8}\u{C}").jsonText == #""\u0001\u007f\u2028\"\\\b\f""#)
+    }
+
     @Test func aKeyGivenTwiceKeepsTheFirstValueAndIsReported() throws {
         let text = #"{"a":1,"b":{"c":2,"c":3},"a":4}"#
         let result = try #require(Array(text.utf8).withUnsafeBytes { JSONParser.parse($0) })
