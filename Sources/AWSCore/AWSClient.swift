@@ -95,7 +95,7 @@ public final class AWSClient: Sendable {
             failure.message = redactor.redact(failure.message)
             failure.attempts = attempt
 
-            if !expiredRetryUsed, ["ExpiredToken", "ExpiredTokenException"].contains(failure.code) {
+            if !expiredRetryUsed, [.expiredToken, .expiredTokenException].contains(failure.code) {
                 expiredRetryUsed = true
                 logger.notice(
                     "credentials reported expired; refreshing and trying again",
@@ -195,14 +195,14 @@ public final class AWSClient: Sendable {
         case .responseTooLarge:
             return AWSError(
                 kind: .invalidResponse,
-                code: "InvalidResponse",
+                code: .invalidResponse,
                 message: "\(endpoint.url) sent a response larger than \(options.maxResponseBytes) bytes",
                 transportError: error
             )
         default:
             return AWSError(
                 kind: .transport,
-                code: "EndpointUnreachable",
+                code: .endpointUnreachable,
                 message: "\(endpoint.url) could not be reached: \(error.message)",
                 transportError: error
             )
@@ -210,7 +210,7 @@ public final class AWSClient: Sendable {
     }
 
     private func cancelled(attempts: Int) -> AWSError {
-        AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", attempts: attempts)
+        AWSError(kind: .transport, code: .cancelled, message: "the call was cancelled", attempts: attempts)
     }
 }
 

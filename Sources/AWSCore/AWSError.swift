@@ -3,9 +3,9 @@ import SigV4
 
 /// A failed AWS call: an error AWS returned, or the delegate's own reason for not getting an answer.
 ///
-/// `code` uses AWS's names (`ResourceNotFoundException`, `AccessDeniedException`, ...) for service
-/// errors and the delegate's own names (`EndpointUnreachable`, `CredentialsUnavailable`, ...)
-/// otherwise. `message` is safe to log: it never carries keys, tokens or signatures.
+/// `code` is AWS's name (`.resourceNotFoundException`, `.accessDeniedException`, ...) for service
+/// errors and the delegate's own (`.endpointUnreachable`, `.credentialsUnavailable`, ...)
+/// otherwise; see ``Code``. `message` is safe to log: it never carries keys, tokens or signatures.
 public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable, Equatable {
         /// AWS answered with an error.
@@ -21,7 +21,7 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public var kind: Kind
-    public var code: String
+    public var code: Code
     public var message: String
     public var requestId: String?
     public var httpStatus: Int?
@@ -34,7 +34,7 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public init(
         kind: Kind,
-        code: String,
+        code: Code,
         message: String,
         requestId: String? = nil,
         httpStatus: Int? = nil,
@@ -58,17 +58,17 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
         return text
     }
 
-    public static func validation(_ code: String, _ message: String) -> AWSError {
+    public static func validation(_ code: Code, _ message: String) -> AWSError {
         AWSError(kind: .validation, code: code, message: message)
     }
 
     /// The request could not be signed (or an idempotency token not derived) because the
     /// cryptographic library failed; nothing was sent.
     public static func signing(_ error: SigV4Error) -> AWSError {
-        AWSError(kind: .validation, code: "SigningFailed", message: error.message, retryable: true)
+        AWSError(kind: .validation, code: .signingFailed, message: error.message, retryable: true)
     }
 
     public static func credentials(_ message: String, retryable: Bool = true) -> AWSError {
-        AWSError(kind: .credentials, code: "CredentialsUnavailable", message: message, retryable: retryable)
+        AWSError(kind: .credentials, code: .credentialsUnavailable, message: message, retryable: retryable)
     }
 }

@@ -36,9 +36,10 @@ enum AWSErrorDecoder {
             message = error.value(of: "Message")
         }
 
-        var resolved = code.flatMap(boundedCode) ?? fallbackCode(status: response.status)
-        if wireProtocol == .json, resolved == "AccessDenied" {
-            resolved = "AccessDeniedException"
+        var resolved =
+            code.flatMap(boundedCode).map(AWSError.Code.init(rawValue:)) ?? fallbackCode(status: response.status)
+        if wireProtocol == .json, resolved == .accessDenied {
+            resolved = .accessDeniedException
         }
         return AWSError(
             kind: .service,
@@ -95,12 +96,12 @@ enum AWSErrorDecoder {
         return value.trimmingCharacters(in: .whitespaces)
     }
 
-    private static func fallbackCode(status: Int) -> String {
+    private static func fallbackCode(status: Int) -> AWSError.Code {
         switch status {
-        case 503: "ServiceUnavailable"
-        case 500...599: "InternalFailure"
-        case 429: "TooManyRequestsException"
-        default: "UnknownError"
+        case 503: .serviceUnavailable
+        case 500...599: .internalFailure
+        case 429: .tooManyRequestsException
+        default: .unknownError
         }
     }
 }

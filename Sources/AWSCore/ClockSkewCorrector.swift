@@ -5,10 +5,10 @@ import Synchronization
 /// when AWS refuses a request as signed at the wrong time.
 public final class ClockSkewCorrector: Sendable {
     /// Error codes AWS returns when the signing time is off.
-    public static let skewCodes: Set<String> = [
+    public static let skewCodes = AWSError.Code.set(
         "RequestTimeTooSkewed", "RequestExpired", "RequestInTheFuture", "InvalidSignatureException",
-        "SignatureDoesNotMatch", "AuthFailure",
-    ]
+        "SignatureDoesNotMatch", "AuthFailure"
+    )
 
     /// Skews smaller than this cannot explain a refusal (AWS accepts 5 minutes), so they are ignored
     /// and a signature error is reported as it is.
@@ -25,7 +25,7 @@ public final class ClockSkewCorrector: Sendable {
 
     /// Learns the skew from a refused response. Returns true when a new, significant offset was
     /// recorded and signing again is worth one more attempt.
-    public func adjust(code: String, serverDate: String?, localNow: Date) -> Bool {
+    public func adjust(code: AWSError.Code, serverDate: String?, localNow: Date) -> Bool {
         guard Self.skewCodes.contains(code), let serverDate, let server = HTTPDate.parse(serverDate) else {
             return false
         }

@@ -20,17 +20,17 @@ public struct RetryPolicy: Sendable, Equatable {
         self.baseDelay = baseDelay
     }
 
-    public static let throttlingCodes: Set<String> = [
+    public static let throttlingCodes = AWSError.Code.set(
         "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
         "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
         "RequestLimitExceeded", "BandwidthLimitExceeded", "RequestThrottled", "SlowDown",
-        "EC2ThrottledException",
-    ]
+        "EC2ThrottledException"
+    )
 
-    public static let transientCodes: Set<String> = [
+    public static let transientCodes = AWSError.Code.set(
         "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "InternalError",
-        "InternalFailure", "InternalServiceError", "ServiceUnavailable",
-    ]
+        "InternalFailure", "InternalServiceError", "ServiceUnavailable"
+    )
 
     public static let transientStatuses: Set<Int> = [500, 502, 503, 504]
 

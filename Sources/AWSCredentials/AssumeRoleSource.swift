@@ -23,7 +23,7 @@ public struct AssumeRoleSource: CredentialSource {
         } catch {
             let limits = AssumeRoleCredentials.self
             throw AWSError.validation(
-                "InvalidTask",
+                .invalidTask,
                 error.message() + " (AssumeRole takes durationSeconds "
                     + "\(limits.durationRange.lowerBound)-\(limits.durationRange.upperBound) and an externalId of "
                     + "\(limits.externalIDLength.lowerBound)-\(limits.externalIDLength.upperBound) characters)")
@@ -59,7 +59,7 @@ public struct AssumeRoleSource: CredentialSource {
         }
         guard let credentials = Self.parseCredentials(response.body) else {
             throw AWSError(
-                kind: .invalidResponse, code: "InvalidResponse", message: "STS AssumeRole answered without credentials",
+                kind: .invalidResponse, code: .invalidResponse, message: "STS AssumeRole answered without credentials",
                 requestId: response.requestId, attempts: response.attempts
             )
         }
@@ -85,14 +85,14 @@ public struct AssumeRoleSource: CredentialSource {
     private func explain(_ error: AWSError) -> AWSError {
         var explained = error
         switch error.code {
-        case "AccessDenied", "AccessDeniedException":
+        case .accessDenied, .accessDeniedException:
             explained.message =
                 "the role's trust policy refused this delegate; check the external ID and that the trust policy names this delegate's identity (\(roleArn)): \(error.message)"
             explained.retryable = false
-        case "MalformedPolicyDocument", "MalformedPolicyDocumentException":
+        case .malformedPolicyDocument, .malformedPolicyDocumentException:
             explained.message = "STS refused the session policy for \(roleArn): \(error.message)"
             explained.retryable = false
-        case "RegionDisabledException":
+        case .regionDisabledException:
             explained.message = "STS is not activated in this region for the account of \(roleArn): \(error.message)"
             explained.retryable = false
         default:

@@ -107,7 +107,7 @@ public actor CachingCredentialProvider: CredentialProvider {
                 "credentials refresh failed: \(description)",
                 metadata: [
                     "event": "credentials-refresh-failed", "credential_source": "\(source.name)",
-                    "error_code": "\((error as? AWSError)?.code ?? "CredentialsUnavailable")",
+                    "error_code": "\((error as? AWSError)?.code ?? .credentialsUnavailable)",
                 ]
             )
         }

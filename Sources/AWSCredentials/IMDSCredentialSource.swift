@@ -104,10 +104,11 @@ public final class IMDSCredentialSource: CredentialSource {
         logger.warning(
             "IMDS handed out credentials that expired \(expiredFor) s ago; they are refused",
             metadata: [
-                "event": "imds-expired-credentials", "credential_source": "imds", "error_code": "InvalidResponse",
+                "event": "imds-expired-credentials", "credential_source": "imds",
+                "error_code": "\(AWSError.Code.invalidResponse)",
             ])
         throw AWSError(
-            kind: .invalidResponse, code: "InvalidResponse",
+            kind: .invalidResponse, code: .invalidResponse,
             message: "IMDS handed out instance credentials that expired at \(Timestamp.format(expiration))",
             retryable: true)
     }
@@ -154,7 +155,7 @@ public final class IMDSCredentialSource: CredentialSource {
             guard response.status == 200 else {
                 throw AWSError(
                     kind: .service,
-                    code: response.status == 404 ? "InstanceRoleNotFound" : "IMDSError",
+                    code: response.status == 404 ? .instanceRoleNotFound : .imdsError,
                     message: "IMDS answered \(response.status) for \(path)",
                     httpStatus: response.status,
                     retryable: response.status >= 500
@@ -178,7 +179,7 @@ public final class IMDSCredentialSource: CredentialSource {
         guard response.status == 200, !response.body.isEmpty else {
             throw AWSError(
                 kind: response.status >= 500 ? .transport : .service,
-                code: "IMDSTokenUnavailable",
+                code: .imdsTokenUnavailable,
                 message: "IMDS refused a session token (HTTP \(response.status)); IMDSv1 is never used",
                 httpStatus: response.status,
                 retryable: response.status >= 500
@@ -210,7 +211,7 @@ public final class IMDSCredentialSource: CredentialSource {
                     // IMDS answered: too much, but it is reachable.
                     throw AWSError(
                         kind: .invalidResponse,
-                        code: "InvalidResponse",
+                        code: .invalidResponse,
                         message: "IMDS at \(endpoint) sent an answer larger than \(Self.maxResponseBytes) bytes",
                         transportError: error
                     )
@@ -221,7 +222,7 @@ public final class IMDSCredentialSource: CredentialSource {
                 }
                 throw AWSError(
                     kind: .transport,
-                    code: "EndpointUnreachable",
+                    code: .endpointUnreachable,
                     message: "IMDS at \(endpoint) could not be reached: \(error.message)",
                     retryable: true,
                     transportError: error
@@ -248,7 +249,7 @@ public final class IMDSCredentialSource: CredentialSource {
     static func parseCredentials(_ text: String) throws(AWSError) -> Credentials {
         guard let document = try? JSONDecoder().decode(CredentialsDocument.self, from: Data(text.utf8)) else {
             throw AWSError(
-                kind: .invalidResponse, code: "InvalidResponse", message: "IMDS credentials are not valid JSON")
+                kind: .invalidResponse, code: .invalidResponse, message: "IMDS credentials are not valid JSON")
         }
         guard document.Code == "Success" else {
             // IMDS's text, bounded: it goes into results and the journal.
@@ -259,7 +260,7 @@ public final class IMDSCredentialSource: CredentialSource {
             let expirationText = document.Expiration, let expiration = Timestamp.parse(expirationText)
         else {
             throw AWSError(
-                kind: .invalidResponse, code: "InvalidResponse", message: "IMDS credentials lack a key or an expiration"
+                kind: .invalidResponse, code: .invalidResponse, message: "IMDS credentials lack a key or an expiration"
             )
         }
         // An empty token would be sent as an empty X-Amz-Security-Token header and fail signing.

@@ -24,7 +24,7 @@ extension SQSClient {
         queue: SQSQueueURL, receiptHandle: String, seconds: Int, logger: Logger
     ) async throws(AWSError) {
         guard (0...43200).contains(seconds) else {
-            throw AWSError.validation("InvalidParameterValue", "VisibilityTimeout must be 0-43200, not \(seconds)")
+            throw AWSError.validation(.invalidParameterValue, "VisibilityTimeout must be 0-43200, not \(seconds)")
         }
         _ = try await perform(
             "ChangeMessageVisibility",

@@ -54,7 +54,7 @@ extension SQSClient {
     ) async throws(AWSError) -> [SQSMessage] {
         guard (1...10).contains(options.maxMessages), (0...20).contains(options.waitSeconds) else {
             throw AWSError.validation(
-                "InvalidParameterValue", "MaxNumberOfMessages must be 1-10 and WaitTimeSeconds 0-20")
+                .invalidParameterValue, "MaxNumberOfMessages must be 1-10 and WaitTimeSeconds 0-20")
         }
         let request = ReceiveMessageRequest(
             queueUrl: queue.url, maxNumberOfMessages: options.maxMessages, waitTimeSeconds: options.waitSeconds,

@@ -33,7 +33,7 @@ extension SQSClient {
         if queue.isFIFO {
             guard let groupID, let deduplicationID else {
                 throw AWSError.validation(
-                    "MissingParameter", "a message to the FIFO queue \(queue) needs a group and a deduplication id")
+                    .missingParameter, "a message to the FIFO queue \(queue) needs a group and a deduplication id")
             }
             request.messageGroupId = groupID
             request.messageDeduplicationId = deduplicationID

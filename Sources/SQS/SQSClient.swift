@@ -31,7 +31,7 @@ public struct SQSClient: Sendable {
         do {
             body = try Self.encoder.encode(input)
         } catch {
-            throw AWSError.validation("InvalidRequest", "the \(operation) request could not be encoded")
+            throw AWSError.validation(.invalidRequest, "the \(operation) request could not be encoded")
         }
         let response = try await aws.send(
             .json(targetPrefix: Self.targetPrefix, operation: operation, body: body, jsonVersion: "1.0"),
@@ -40,7 +40,7 @@ public struct SQSClient: Sendable {
             return try Self.decoder.decode(Output.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body)
         } catch {
             throw AWSError(
-                kind: .invalidResponse, code: "InvalidResponse", message: "the \(operation) response could not be read",
+                kind: .invalidResponse, code: .invalidResponse, message: "the \(operation) response could not be read",
                 requestId: response.requestId, httpStatus: response.status, attempts: response.attempts)
         }
     }

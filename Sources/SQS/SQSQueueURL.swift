@@ -33,6 +33,6 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func invalid(_ url: String) -> AWSError {
-        .validation("InvalidQueueUrl", "\(url.prefix(200)) is not a queue URL (https://host/account/name)")
+        .validation(.invalidQueueURL, "\(url.prefix(200)) is not a queue URL (https://host/account/name)")
     }
 }

@@ -17,12 +17,12 @@ public struct SecretNamespace: Sendable, Equatable {
 
     /// The name AWS knows: `prefix/name`, or the ARN unchanged.
     public func fullName(for name: String) throws(AWSError) -> String {
-        guard !name.isEmpty else { throw AWSError.validation("InvalidSecretName", "the secret name is empty") }
+        guard !name.isEmpty else { throw AWSError.validation(.invalidSecretName, "the secret name is empty") }
         let full = SecretReference.fullName(prefix: prefix, name: name)
         do {
             try SecretReference.validate(fullName: full)
         } catch {
-            throw AWSError.validation("InvalidSecretName", error.message)
+            throw AWSError.validation(.invalidSecretName, error.message)
         }
         return full
     }

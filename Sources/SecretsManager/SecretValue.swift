@@ -31,7 +31,7 @@ public enum SecretValue: Sendable, Equatable, CustomStringConvertible, CustomDeb
     func validateSize() throws(AWSError) {
         guard byteCount <= Self.maximumBytes else {
             throw AWSError.validation(
-                "InvalidTask",
+                .invalidTask,
                 "the secret value is \(byteCount) bytes; AWS Secrets Manager accepts at most \(Self.maximumBytes)"
             )
         }

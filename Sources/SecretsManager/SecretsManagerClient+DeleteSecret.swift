@@ -37,7 +37,7 @@ extension SecretsManagerClient {
             break
         case .days(let days):
             guard (7...30).contains(days) else {
-                throw AWSError.validation("InvalidTask", "recoveryWindowInDays must be 7-30, not \(days)")
+                throw AWSError.validation(.invalidTask, "recoveryWindowInDays must be 7-30, not \(days)")
             }
             request.recoveryWindowInDays = days
         case .none:

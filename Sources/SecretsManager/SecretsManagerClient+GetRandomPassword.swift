@@ -45,7 +45,7 @@ extension SecretsManagerClient {
         logger: Logger
     ) async throws(AWSError) -> SecretsManagerResponse<GetRandomPasswordOutput> {
         if let length = options.passwordLength, !(1...4096).contains(length) {
-            throw AWSError.validation("InvalidTask", "passwordLength must be 1-4096, not \(length)")
+            throw AWSError.validation(.invalidTask, "passwordLength must be 1-4096, not \(length)")
         }
         return try await perform("GetRandomPassword", options, as: GetRandomPasswordOutput.self, logger: logger)
     }

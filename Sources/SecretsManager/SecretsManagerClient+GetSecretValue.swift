@@ -75,7 +75,7 @@ extension SecretsManagerClient {
         else {
             throw AWSError(
                 kind: .validation,
-                code: "SecretFieldUnavailable",
+                code: .secretFieldUnavailable,
                 message: "secret '\(name)' is not a JSON object, so '#\(field)' cannot pick a field from it",
                 requestId: requestId,
                 attempts: attempts
@@ -84,7 +84,7 @@ extension SecretsManagerClient {
         guard let raw = object[field] else {
             throw AWSError(
                 kind: .validation,
-                code: "SecretFieldUnavailable",
+                code: .secretFieldUnavailable,
                 message: "secret '\(name)' has no field '\(field)'",
                 requestId: requestId,
                 attempts: attempts

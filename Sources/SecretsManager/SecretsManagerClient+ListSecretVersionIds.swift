@@ -32,7 +32,7 @@ extension SecretsManagerClient {
         logger: Logger
     ) async throws(AWSError) -> SecretsManagerResponse<ListSecretVersionIdsOutput> {
         if let maxResults, !(1...100).contains(maxResults) {
-            throw AWSError.validation("InvalidTask", "maxResults must be 1-100, not \(maxResults)")
+            throw AWSError.validation(.invalidTask, "maxResults must be 1-100, not \(maxResults)")
         }
         let request = ListSecretVersionIdsRequest(
             secretId: try namespace.fullName(for: name),

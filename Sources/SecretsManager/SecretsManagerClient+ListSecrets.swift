@@ -53,7 +53,7 @@ extension SecretsManagerClient {
         let scope = namespace.prefix.isEmpty ? "" : namespace.prefix + "/"
         let filterValue = scope + (nameFilter ?? "")
         if let maxResults, !(1...100).contains(maxResults) {
-            throw AWSError.validation("InvalidTask", "maxResults must be 1-100, not \(maxResults)")
+            throw AWSError.validation(.invalidTask, "maxResults must be 1-100, not \(maxResults)")
         }
         var request = ListSecretsRequest(
             filters: filterValue.isEmpty ? nil : [ListFilter(key: "name", values: [filterValue])],

@@ -32,7 +32,7 @@ public struct SecretsManagerClient: Sendable {
         do {
             body = try AWSJSONCoding.encoder.encode(input)
         } catch {
-            throw AWSError.validation("InvalidTask", "the \(operation) request could not be encoded")
+            throw AWSError.validation(.invalidTask, "the \(operation) request could not be encoded")
         }
         let response = try await aws.send(
             .json(targetPrefix: Self.targetPrefix, operation: operation, body: body),
@@ -45,7 +45,7 @@ public struct SecretsManagerClient: Sendable {
         } catch {
             throw AWSError(
                 kind: .invalidResponse,
-                code: "InvalidResponse",
+                code: .invalidResponse,
                 message: "the \(operation) response could not be read",
                 requestId: response.requestId,
                 httpStatus: response.status,

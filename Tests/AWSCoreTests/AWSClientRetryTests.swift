@@ -60,7 +60,7 @@ import Testing
         let error = await #expect(throws: AWSError.self) {
             try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
         }
-        #expect(error?.code == "ThrottlingException")
+        #expect(error?.code == AWSError.Code(rawValue: "ThrottlingException"))
         #expect(error?.retryable == true)
         #expect(error?.attempts == 3)
         #expect(error?.requestId == "throttled")
@@ -75,7 +75,7 @@ import Testing
         let error = await #expect(throws: AWSError.self) {
             try await aws.send(.json(targetPrefix: "secretsmanager", operation: "GetSecretValue", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
         }
-        #expect(error?.code == "AccessDeniedException")
+        #expect(error?.code == .accessDeniedException)
         #expect(server.requestsServed == 1)
     }
 
@@ -104,7 +104,7 @@ import Testing
         let error = await #expect(throws: AWSError.self) {
             try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
         }
-        #expect(error?.code == "EndpointUnreachable", "\(String(describing: error))")
+        #expect(error?.code == .endpointUnreachable, "\(String(describing: error))")
         #expect(error?.kind == .transport)
         #expect(error?.attempts == 2)
         #expect(error?.retryable == true)

@@ -12,7 +12,7 @@ import Testing
             body: Data(#"{"message":"Secrets Manager can't find the specified secret."}"#.utf8)
         )
         let error = AWSErrorDecoder.decode(response, wireProtocol: .json)
-        #expect(error.code == "ResourceNotFoundException")
+        #expect(error.code == .resourceNotFoundException)
         #expect(error.message == "Secrets Manager can't find the specified secret.")
         #expect(error.requestId == "req-1")
         #expect(error.httpStatus == 400)
@@ -24,7 +24,7 @@ import Testing
             body: Data(#"{"__type":"com.amazonaws.secretsmanager#InvalidParameterException","Message":"bad"}"#.utf8)
         )
         let error = AWSErrorDecoder.decode(response, wireProtocol: .json)
-        #expect(error.code == "InvalidParameterException")
+        #expect(error.code == AWSError.Code(rawValue: "InvalidParameterException"))
         #expect(error.message == "bad")
     }
 
@@ -35,17 +35,17 @@ import Testing
             """
         let response = HTTPResponse(status: 403, body: Data(body.utf8))
         let json = AWSErrorDecoder.decode(response, wireProtocol: .json)
-        #expect(json.code == "AccessDeniedException")
+        #expect(json.code == .accessDeniedException)
         #expect(json.message == "User: a & b is not authorized")
         #expect(json.requestId == "r-9")
         let query = AWSErrorDecoder.decode(response, wireProtocol: .query)
-        #expect(query.code == "AccessDenied")
+        #expect(query.code == .accessDenied)
     }
 
     @Test func unreadableBodiesFallBackOnTheStatus() {
-        #expect(AWSErrorDecoder.decode(HTTPResponse(status: 503, body: Data("oops".utf8)), wireProtocol: .json).code == "ServiceUnavailable")
-        #expect(AWSErrorDecoder.decode(HTTPResponse(status: 500), wireProtocol: .json).code == "InternalFailure")
-        #expect(AWSErrorDecoder.decode(HTTPResponse(status: 418), wireProtocol: .json).code == "UnknownError")
+        #expect(AWSErrorDecoder.decode(HTTPResponse(status: 503, body: Data("oops".utf8)), wireProtocol: .json).code == .serviceUnavailable)
+        #expect(AWSErrorDecoder.decode(HTTPResponse(status: 500), wireProtocol: .json).code == .internalFailure)
+        #expect(AWSErrorDecoder.decode(HTTPResponse(status: 418), wireProtocol: .json).code == .unknownError)
     }
 }
 
@@ -70,20 +70,20 @@ import Testing
         ]
         for response in responses {
             let error = AWSErrorDecoder.decode(response, wireProtocol: .json)
-            #expect(error.code == "UnknownError")
+            #expect(error.code == .unknownError)
             #expect(error.message.count == 1024)
             #expect(error.message.hasSuffix("..."))
         }
         let server = AWSErrorDecoder.decode(
             HTTPResponse(status: 503, headers: ["x-amzn-ErrorType": Self.longCode]), wireProtocol: .json)
-        #expect(server.code == "ServiceUnavailable", "still classified as a throttle-or-retry by its status")
+        #expect(server.code == .serviceUnavailable, "still classified as a throttle-or-retry by its status")
     }
 
     @Test func aCodeOutsideTheAllowedCharactersIsReplaced() throws {
         for code in ["Bad Code", "Evil\nInjected=1", "Näive", "a/b", "<script>"] {
             let body = try JSONSerialization.data(withJSONObject: ["__type": code, "message": "m"])
             let error = AWSErrorDecoder.decode(HTTPResponse(status: 500, body: body), wireProtocol: .json)
-            #expect(error.code == "InternalFailure", "\(code)")
+            #expect(error.code == .internalFailure, "\(code)")
         }
         let exact = String(repeating: "a", count: 128)
         #expect(AWSErrorDecoder.boundedCode(exact) == exact)
@@ -142,11 +142,11 @@ import Testing
     @Test func learnsALargeSkewOnceAndIgnoresSmallOnes() throws {
         let corrector = ClockSkewCorrector()
         let local = try #require(HTTPDate.parse("Sat, 21 Nov 2026 12:00:00 GMT"))
-        #expect(!corrector.adjust(code: "RequestTimeTooSkewed", serverDate: "Sat, 21 Nov 2026 12:01:00 GMT", localNow: local))
-        #expect(!corrector.adjust(code: "ResourceNotFoundException", serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
-        #expect(corrector.adjust(code: "RequestTimeTooSkewed", serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
+        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "RequestTimeTooSkewed"), serverDate: "Sat, 21 Nov 2026 12:01:00 GMT", localNow: local))
+        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "ResourceNotFoundException"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
+        #expect(corrector.adjust(code: AWSError.Code(rawValue: "RequestTimeTooSkewed"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
         #expect(corrector.currentOffset == 3600)
-        #expect(!corrector.adjust(code: "InvalidSignatureException", serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
+        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "InvalidSignatureException"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
     }
 
     @Test func parsesIMFFixdates() throws {

@@ -19,26 +19,26 @@ import Testing
 
     @Test(arguments: retried)
     func retriesThrottlingAndServerErrors(code: String, status: Int) {
-        let error = AWSError(kind: .service, code: code, message: "", httpStatus: status)
+        let error = AWSError(kind: .service, code: AWSError.Code(rawValue: code), message: "", httpStatus: status)
         #expect(policy.classify(error) != nil)
     }
 
     @Test(arguments: neverRetried)
     func neverRetriesClientErrors(code: String, status: Int) {
-        let error = AWSError(kind: .service, code: code, message: "", httpStatus: status)
+        let error = AWSError(kind: .service, code: AWSError.Code(rawValue: code), message: "", httpStatus: status)
         #expect(policy.classify(error) == nil)
     }
 
     @Test func transportFailuresAreRetriedButNotTLSOrOversize() {
         func transport(_ code: HTTPClientError.Code) -> AWSError {
-            AWSError(kind: .transport, code: "EndpointUnreachable", message: "", transportError: HTTPClientError(code: code, message: ""))
+            AWSError(kind: .transport, code: .endpointUnreachable, message: "", transportError: HTTPClientError(code: code, message: ""))
         }
         #expect(policy.classify(transport(.couldNotConnect)) == .transient)
         #expect(policy.classify(transport(.timedOut)) == .timeout)
         #expect(policy.classify(transport(.tlsFailure)) == nil)
         #expect(policy.classify(transport(.responseTooLarge)) == nil)
         #expect(policy.classify(AWSError.credentials("no")) == nil)
-        #expect(policy.classify(AWSError.validation("InvalidTask", "no")) == nil)
+        #expect(policy.classify(AWSError.validation(.invalidTask, "no")) == nil)
     }
 
     @Test func backoffIsFullJitterExponentialCappedAt20Seconds() {

@@ -58,7 +58,7 @@ import Testing
         let denied = await #expect(throws: AWSError.self) {
             try await sm.createSecret(.init(name: "new", value: .string("v")), taskID: "denied", logger: logger)
         }
-        #expect(denied?.code == "AccessDeniedException")
+        #expect(denied?.code == .accessDeniedException)
 
         // The identity itself may not read: the role's permissions are the ones that applied.
         let asIdentity = SecretsManagerClient(
@@ -67,7 +67,7 @@ import Testing
         let identityDenied = await #expect(throws: AWSError.self) {
             try await asIdentity.getSecretValue(name: "seeded", logger: logger)
         }
-        #expect(identityDenied?.code == "AccessDeniedException")
+        #expect(identityDenied?.code == .accessDeniedException)
     }
 
     @Test func aWrongExternalIDIsAccessDeniedExplained() async throws {
@@ -82,7 +82,7 @@ import Testing
             let provider = try registry.provider(
                 for: assumeRole(roleArn, externalId: externalId), region: MotoServer.region)
             let error = await #expect(throws: AWSError.self) { try await provider.credentials(logger: logger) }
-            #expect(error?.code == "AccessDenied")
+            #expect(error?.code == .accessDenied)
             #expect(
                 error?.message.contains("the role's trust policy refused this delegate; check the external ID") == true)
             #expect(error?.message.contains(roleArn) == true)
@@ -97,7 +97,7 @@ import Testing
         let refused = try registry.provider(
             for: assumeRole(othersRole, externalId: MotoRoles.externalId), region: MotoServer.region)
         let error = await #expect(throws: AWSError.self) { try await refused.credentials(logger: logger) }
-        #expect(error?.code == "AccessDenied")
+        #expect(error?.code == .accessDenied)
     }
 
     @Test func durationsOutsideTheSTSRangeAreRefusedBeforeAnyCall() async throws {
@@ -141,7 +141,7 @@ import Testing
         let provider = try registry.provider(
             for: assumeRole(roleArn, externalId: MotoRoles.externalId), region: MotoServer.region)
         let error = await #expect(throws: AWSError.self) { try await provider.credentials(logger: logger) }
-        #expect(error?.code == "AccessDenied")
+        #expect(error?.code == .accessDenied)
         #expect(error?.retryable == false)
     }
 }

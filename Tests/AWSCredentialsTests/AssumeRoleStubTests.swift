@@ -80,7 +80,7 @@ import Testing
         let base = StaticCredentialProvider(fakeCredentials("base"))
         let wrong = try source(server, externalId: "ext-wrong", base: base)
         let error = await #expect(throws: AWSError.self) { try await wrong.fetch(logger: logger) }
-        #expect(error?.code == "AccessDenied")
+        #expect(error?.code == .accessDenied)
         #expect(error?.message.contains("the role's trust policy refused this delegate; check the external ID") == true)
         #expect(error?.message.contains(Self.roleArn) == true)
         #expect(error?.retryable == false)
@@ -135,7 +135,7 @@ import Testing
         let error = await #expect(throws: AWSError.self) {
             try await source(twice, externalId: "ext-right", base: CountingProvider()).fetch(logger: logger)
         }
-        #expect(error?.code == "ExpiredToken")
+        #expect(error?.code == .expiredToken)
         #expect(twice.requestsServed == 2, "retried once, not more")
     }
 

@@ -137,7 +137,7 @@ import Testing
         server.setMode(.down)
         let provider = CachingCredentialProvider(source: imdsSource(server, http: try loopbackHTTPClient()))
         let error = await #expect(throws: AWSError.self) { try await provider.credentials(logger: logger) }
-        #expect(error?.code == "EndpointUnreachable")
+        #expect(error?.code == .endpointUnreachable)
     }
 
     @Test func aCancelledCallerNeverCancelsTheSharedRefresh() async throws {

@@ -41,7 +41,7 @@ import Testing
             String(repeating: "a", count: 129),
         ] {
             let error = #expect(throws: AWSError.self, "\(ref)") { try store.value(of: ref) }
-            #expect(error?.code == "CredentialsUnavailable")
+            #expect(error?.code == .credentialsUnavailable)
             #expect(error?.message.contains("credential '\(ref)'") == true)
         }
     }

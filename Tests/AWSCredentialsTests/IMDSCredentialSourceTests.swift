@@ -73,7 +73,7 @@ import Testing
             let source = imdsSource(server, http: http, environment: ["AWS_EC2_METADATA_DISABLED": value])
             #expect(source.isDisabled)
             let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
-            #expect(error?.code == "CredentialsUnavailable")
+            #expect(error?.code == .credentialsUnavailable)
             #expect(error?.message.contains("AWS_EC2_METADATA_DISABLED") == true)
         }
         #expect(server.connectionsAccepted == 0, "a disabled IMDS is never contacted")
@@ -125,7 +125,7 @@ import Testing
         let recorder = LogRecorder()
         let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: recorder.logger()) }
         #expect(error?.kind == .invalidResponse)
-        #expect(error?.code == "InvalidResponse")
+        #expect(error?.code == .invalidResponse)
         #expect(server.counts.oversized == 1, "an answer that was too large is not asked for again")
         #expect(!recorder.allText.contains("static-stability-engaged"))
     }
@@ -138,7 +138,7 @@ import Testing
         let recorder = LogRecorder()
         let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: recorder.logger()) }
         #expect(error?.kind == .invalidResponse)
-        #expect(error?.code == "InvalidResponse")
+        #expect(error?.code == .invalidResponse)
         #expect(error?.message.contains("expired") == true)
         #expect(error?.description.contains("fake-secret-stale") == false)
         let warnings = recorder.records.filter { $0.contains("imds-expired-credentials") }
@@ -172,6 +172,6 @@ import Testing
         // Once those run out too, stale credentials are an error, not something to sign with.
         clock.advance(by: 16 * 60)
         let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
-        #expect(error?.code == "InvalidResponse")
+        #expect(error?.code == .invalidResponse)
     }
 }

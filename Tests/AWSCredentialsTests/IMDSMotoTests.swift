@@ -53,6 +53,6 @@ import Testing
         let error = await #expect(throws: AWSError.self) {
             try await sm.createSecret(.init(name: "nope", value: .string("v")), taskID: "ro", logger: logger)
         }
-        #expect(error?.code == "AccessDeniedException")
+        #expect(error?.code == .accessDeniedException)
     }
 }

@@ -76,7 +76,7 @@ final class GatedSource: CredentialSource {
         }
         if failing {
             throw AWSError(
-                kind: .transport, code: "EndpointUnreachable", message: "fetch \(serial) failed", retryable: true)
+                kind: .transport, code: .endpointUnreachable, message: "fetch \(serial) failed", retryable: true)
         }
         return Credentials(
             accessKeyId: "ASIAGATED\(serial)", secretAccessKey: "gated-secret-\(serial)",

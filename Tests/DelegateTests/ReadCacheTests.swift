@@ -164,11 +164,11 @@ import Testing
         fixture.fake.setMode(.refused("AccessDeniedException"))
         let denied = try await fixture.run()
         #expect(denied.status == .failed)
-        #expect(denied.error?.code == "AccessDeniedException")
+        #expect(denied.error?.code == TaskFailure.Code(rawValue: "AccessDeniedException"))
         fixture.fake.setMode(.unreachable)
         let gone = try await fixture.run()
         #expect(gone.status == .failed)
-        #expect(gone.error?.code == "EndpointUnreachable")
+        #expect(gone.error?.code == .endpointUnreachable)
         #expect(fixture.cache.statistics.staleServed == 2)
     }
 
@@ -182,7 +182,7 @@ import Testing
         fixture.clock.advance(by: 2)
         let late = try await fixture.run()
         #expect(late.status == .failed)
-        #expect(late.error?.code == "EndpointUnreachable")
+        #expect(late.error?.code == .endpointUnreachable)
         #expect(late.cached == false)
 
         let noWindow = ReadCacheFixture(ttl: 60, stale: 0)
@@ -190,14 +190,14 @@ import Testing
         _ = try await noWindow.run()
         noWindow.fake.setMode(.unreachable)
         noWindow.clock.advance(by: 61)
-        #expect(try await noWindow.run().error?.code == "EndpointUnreachable")
+        #expect(try await noWindow.run().error?.code == .endpointUnreachable)
 
         // refresh never answers from the cache, not even stale.
         let refresh = ReadCacheFixture(ttl: 60, stale: 30)
         refresh.fake.put("devops/db", "first")
         _ = try await refresh.run()
         refresh.fake.setMode(.unreachable)
-        #expect(try await refresh.run(params: ["name": "db", "refresh": true]).error?.code == "EndpointUnreachable")
+        #expect(try await refresh.run(params: ["name": "db", "refresh": true]).error?.code == .endpointUnreachable)
     }
 
     @Test func aRefusedDescribeSecretFallsBackToGetSecretValue() async throws {

@@ -108,7 +108,8 @@ import Testing
         let failed = TaskResult(
             id: "t1", status: .failed, operation: "getSecretValue", connectorId: "c", delegate: "d",
             receivedAt: received, finishedAt: received, attempts: 1,
-            error: TaskFailure(code: "ResourceNotFoundException", message: "m", retryable: false))
+            error: TaskFailure(
+                code: TaskFailure.Code(rawValue: "ResourceNotFoundException"), message: "m", retryable: false))
         #expect(try failed.sealed(to: key) == failed)
         #expect(try failed.opened(privateKey: pair.privateKey) == failed)
     }

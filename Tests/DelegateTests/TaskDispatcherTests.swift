@@ -33,7 +33,7 @@ import Testing
         components.dispatcher.stopIntake()
         let result = await components.dispatcher.execute(task, receivedAt: Date(), logger: logger)
         #expect(result.status == .failed)
-        #expect(result.error?.code == "DelegateStopping")
+        #expect(result.error?.code == .delegateStopping)
         #expect(result.error?.retryable == true)
         #expect(http.requests == 0)
         #expect(components.dispatcher.status.snapshot.inFlight == 0)
@@ -96,7 +96,7 @@ import Testing
         #expect(await first.status == .succeeded)
 
         #expect(second.status == .failed)
-        #expect(second.error?.code == "DeadlineExceeded")
+        #expect(second.error?.code == .deadlineExceeded)
         #expect(second.error?.retryable == true)
         #expect(second.attempts == 0)
         #expect(second.error?.message.contains("waited") == true, "\(second.error?.message ?? "")")
@@ -116,7 +116,7 @@ import Testing
         let result = await components.dispatcher.execute(task, receivedAt: Date(), logger: logger)
         // The answer would come after 10 s and succeed: DeadlineExceeded shows the 1 s deadline
         // cut the call off (no timing asserted: the machine is shared).
-        #expect(result.error?.code == "DeadlineExceeded")
+        #expect(result.error?.code == .deadlineExceeded)
         #expect(result.attempts == 1, "one request was sent")
         #expect(server.recordedRequests.count == 1)
     }

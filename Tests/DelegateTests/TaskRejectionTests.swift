@@ -17,7 +17,7 @@ import Testing
     struct Case: CustomTestStringConvertible, Sendable {
         let label: String
         let data: Data
-        let code: TaskRejection.Code
+        let code: TaskFailure.Code
         let message: String
         var testDescription: String { label }
     }

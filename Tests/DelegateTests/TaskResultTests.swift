@@ -27,8 +27,8 @@ import Testing
             id: "t1", status: .failed, operation: "describeSecret", connectorId: "c", delegate: "d",
             receivedAt: received, finishedAt: finished, attempts: 3,
             error: TaskFailure(
-                code: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret.",
-                retryable: false, awsRequestId: "a1b2-c3"))
+                code: TaskFailure.Code(rawValue: "ResourceNotFoundException"),
+                message: "Secrets Manager can't find the specified secret.", retryable: false, awsRequestId: "a1b2-c3"))
         #expect(
             result.jsonLine
                 == #"{"id":"t1","status":"failed","operation":"describeSecret","connectorId":"c","delegate":"d","#
@@ -60,7 +60,7 @@ import Testing
         let result = TaskResult(
             id: "t1", status: .failed, operation: "getSecretValue", connectorId: "c", delegate: "d",
             receivedAt: received, finishedAt: finished, attempts: 2, result: ["a": [1, "x"]],
-            error: TaskFailure(code: "DeadlineExceeded", message: "m", retryable: true))
+            error: TaskFailure(code: .deadlineExceeded, message: "m", retryable: true))
         let decoded = try TaskResult.decode(jsonLine: Data(result.jsonLine.utf8))
         #expect(decoded.id == result.id)
         #expect(decoded.status == .failed)
@@ -101,10 +101,10 @@ import Testing
 
 @Suite struct TaskFailureMappingTests {
     @Test func aCallCancelledByAStopIsReportedAsDelegateStopping() {
-        let failure = TaskFailure(AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled"))
-        #expect(failure.code == "DelegateStopping")
+        let failure = TaskFailure(AWSError(kind: .transport, code: .cancelled, message: "the call was cancelled"))
+        #expect(failure.code == .delegateStopping)
         #expect(failure.retryable)
-        let other = TaskFailure(AWSError(kind: .service, code: "ThrottlingException", message: "slow down", retryable: true))
-        #expect(other.code == "ThrottlingException")
+        let other = TaskFailure(AWSError(kind: .service, code: AWSError.Code(rawValue: "ThrottlingException"), message: "slow down", retryable: true))
+        #expect(other.code == TaskFailure.Code(rawValue: "ThrottlingException"))
     }
 }

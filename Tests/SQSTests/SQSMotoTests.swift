@@ -73,7 +73,7 @@ import TestSupport
             _ = try await client.receiveMessage(queue: queue, options: .init(waitSeconds: 0), logger: logger)
             Issue.record("ReceiveMessage was allowed without sqs:ReceiveMessage")
         } catch {
-            #expect(error.code == "AccessDeniedException" || error.code == "AccessDenied")
+            #expect(error.code == .accessDeniedException || error.code == .accessDenied)
             #expect(error.httpStatus == 403)
             #expect(!error.message.contains(sender.secretAccessKey))
         }
@@ -88,7 +88,8 @@ import TestSupport
             Issue.record("a missing queue answered")
         } catch {
             #expect(error.kind == .service)
-            #expect(error.code.contains("NonExistentQueue") || error.code.contains("QueueDoesNotExist"))
+            let code = error.code.rawValue
+            #expect(code.contains("NonExistentQueue") || code.contains("QueueDoesNotExist"))
         }
     }
 

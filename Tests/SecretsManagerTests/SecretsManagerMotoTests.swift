@@ -83,7 +83,7 @@ import Testing
         let error = await #expect(throws: AWSError.self) {
             try await sm.createSecret(.init(name: "new", value: .string("v")), taskID: "denied", logger: logger)
         }
-        #expect(error?.code == "AccessDeniedException")
+        #expect(error?.code == .accessDeniedException)
         #expect(error?.kind == .service)
         #expect(error?.retryable == false)
         #expect(error?.attempts == 1, "access denied is never retried")
@@ -102,7 +102,7 @@ import Testing
         let error = await #expect(throws: AWSError.self) {
             try await sm.listSecrets(logger: recorder.logger())
         }
-        #expect(error?.code == "SignatureDoesNotMatch")
+        #expect(error?.code == AWSError.Code(rawValue: "SignatureDoesNotMatch"))
         #expect(error?.attempts == 1)
         let everything = "\(String(describing: error)) \(error?.message ?? "") \(recorder.allText)"
         #expect(!everything.contains(wrongSecret))
@@ -144,13 +144,13 @@ import Testing
         )
         for bad in ["has space", "semi;colon", "", "ünïcode", String(repeating: "x", count: 600)] {
             let error = await #expect(throws: AWSError.self) { try await sm.getSecretValue(name: bad, logger: logger) }
-            #expect(error?.code == "InvalidSecretName")
+            #expect(error?.code == .invalidSecretName)
         }
         let big = String(repeating: "x", count: SecretValue.maximumBytes + 1)
         let error = await #expect(throws: AWSError.self) {
             try await sm.createSecret(.init(name: "big", value: .string(big)), taskID: "big", logger: logger)
         }
-        #expect(error?.code == "InvalidTask")
+        #expect(error?.code == .invalidTask)
         #expect(error?.message.contains(big) == false)
         #expect(counting.requests == 0)
     }
@@ -161,7 +161,7 @@ import Testing
         let error = await #expect(throws: AWSError.self) {
             try await sm.getSecretField(name: "plain", field: "password", logger: logger)
         }
-        #expect(error?.code == "SecretFieldUnavailable")
+        #expect(error?.code == .secretFieldUnavailable)
         #expect(error?.message.contains("not json at all") == false)
     }
 }

@@ -138,7 +138,7 @@ public struct SecretGetter: Sendable {
         if let resultID = result.id, resultID != id { return nil }
         guard result.status == .succeeded else {
             throw Failure(
-                code: result.error?.code ?? result.status.rawValue,
+                code: result.error?.code.rawValue ?? result.status.rawValue,
                 message: result.error?.message ?? "the task \(result.status.rawValue)", status: ExitStatus.taskFailed)
         }
         return result

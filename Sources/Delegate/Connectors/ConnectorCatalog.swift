@@ -109,7 +109,7 @@ public final class ConnectorCatalog: Sendable {
         -> TaskRejection?
     {
         let operation = task.operation.name.rawValue
-        func refuse(_ code: TaskRejection.Code, _ message: String) -> TaskRejection {
+        func refuse(_ code: TaskFailure.Code, _ message: String) -> TaskRejection {
             TaskRejection(
                 code: code, message: message, taskID: task.id, operation: operation, connectorID: task.connector.id)
         }

@@ -23,7 +23,7 @@ struct CredentialIntake: Sendable {
 
     /// Why a request got no value.
     struct Refusal: Error {
-        var code: String
+        var code: TaskFailure.Code
         var message: String
         var connectorID: String?
         /// The peer is not the service manager asking for a unit: it gets no byte at all.
@@ -70,18 +70,18 @@ struct CredentialIntake: Sendable {
         case .success(let parsed): address = parsed
         case .failure(let problem):
             throw Refusal(
-                code: "MalformedAddress", message: "\(problem) (uid \(request.peer.uid) pid \(request.peer.pid))",
+                code: .malformedAddress, message: "\(problem) (uid \(request.peer.uid) pid \(request.peer.pid))",
                 closeOnly: true)
         }
         guard request.peer.uid == 0 else {
             throw Refusal(
-                code: "PeerNotRoot",
+                code: .peerNotRoot,
                 message: "only the service manager (uid 0) may ask; uid \(request.peer.uid) pid \(request.peer.pid) "
                     + "claimed unit \(address.unit)", closeOnly: true)
         }
         guard let mapping = CredentialMapping.find(unit: address.unit, id: address.id, in: mappings()) else {
             throw Refusal(
-                code: "NoMapping", message: "no [[credential]] entry maps unit \(address.unit) credential \(address.id)")
+                code: .noMapping, message: "no [[credential]] entry maps unit \(address.unit) credential \(address.id)")
         }
         let line = SecretGetter.task(
             id: "credential-" + UUID().uuidString.lowercased(), connector: mapping.connector, name: mapping.secret,
@@ -92,19 +92,19 @@ struct CredentialIntake: Sendable {
             task = try dispatcher.connectors.admit(
                 line, defaultID: nil, by: .systemdUnit(address.unit, helperUID: request.peer.uid))
         } catch {
-            throw Refusal(code: error.code.rawValue, message: error.message, connectorID: mapping.connector)
+            throw Refusal(code: error.code, message: error.message, connectorID: mapping.connector)
         }
         dispatcher.connectors.count(connectorID: task.connector.id)
         let result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
         guard result.status == .succeeded else {
             throw Refusal(
-                code: result.error?.code ?? result.status.rawValue,
+                code: result.error?.code ?? TaskFailure.Code(rawValue: result.status.rawValue),
                 message: result.error?.message ?? "the read \(result.status.rawValue)", connectorID: mapping.connector)
         }
         do {
             return (try result.secretBytes(), mapping.connector)
         } catch {
-            throw Refusal(code: "NoValue", message: error.message, connectorID: mapping.connector)
+            throw Refusal(code: .noValue, message: error.message, connectorID: mapping.connector)
         }
     }
 }

@@ -135,7 +135,7 @@ extension SQSQueuePoller {
                 intake.record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
             } catch {
                 // Cancelled: the message was deleted meanwhile, so a refused extension means nothing.
-                if error.code == "Cancelled" || Task.isCancelled { return }
+                if error.code == .cancelled || Task.isCancelled { return }
                 intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
             }
         }
@@ -150,7 +150,7 @@ extension SQSQueuePoller {
         guard let destination else {
             logger.error(
                 "a rejected task message has no readable replyTo and [sqs] result_queue_url is empty; it was deleted",
-                metadata: ["task_id": "\(result.id ?? "-")", "error_code": "\(result.error?.code ?? "-")"])
+                metadata: ["task_id": "\(result.id ?? "-")", "error_code": "\(result.error?.code.rawValue ?? "-")"])
             await delete(message, logger: logger)
             return
         }
@@ -189,7 +189,7 @@ extension SQSQueuePoller {
         tooLarge.result = nil
         tooLarge.sealed = nil
         tooLarge.error = TaskFailure(
-            code: TaskFailure.Code.resultTooLarge.rawValue,
+            code: .resultTooLarge,
             message: "the result is \(size) bytes; an SQS message holds at most \(SQSMessageLimit.bytes) "
                 + "(the operation ran; ask for less, e.g. listSecrets with a filter, or use the socket or spool)",
             retryable: false)

@@ -50,7 +50,7 @@ struct SQSQueuePoller: Sendable {
                     failures = 0
                 } catch {
                     await release(slots: reserved)
-                    if error.code == "Cancelled" || Task.isCancelled { break }
+                    if error.code == .cancelled || Task.isCancelled { break }
                     if error.transportError?.code == .responseTooLarge, batchLimit > 1 {
                         batchLimit = 1
                         logger.warning(

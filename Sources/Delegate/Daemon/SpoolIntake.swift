@@ -161,7 +161,7 @@ struct SpoolIntake: Sendable {
             }
         }
         dispatcher.connectors.count(connectorID: result.connectorId)
-        if Task.isCancelled, result.error?.code == TaskFailure.Code.delegateStopping.rawValue {
+        if Task.isCancelled, result.error?.isFinal == false {
             // Cut off by a stop after the grace period: it stays claimed and runs again at the
             // next start (its idempotency token makes a repeated write harmless).
             return

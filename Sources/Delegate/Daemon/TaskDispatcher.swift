@@ -68,7 +68,7 @@ public final class TaskDispatcher: Sendable {
             id: task.id, status: .failed, operation: task.operation.name.rawValue, connectorId: task.connector.id,
             delegate: delegateName, receivedAt: receivedAt, finishedAt: now, attempts: 0,
             error: TaskFailure(
-                code: TaskFailure.Code.delegateStopping.rawValue,
+                code: .delegateStopping,
                 message: "the delegate is stopping and did not start this task; submit it again", retryable: true))
     }
 

@@ -58,7 +58,7 @@ enum Deadline {
             return value
         case (.expired, let late) where Task.isCancelled:
             throw AWSError(
-                kind: .transport, code: "Cancelled", message: "the task was cancelled (the delegate is stopping)",
+                kind: .transport, code: .cancelled, message: "the task was cancelled (the delegate is stopping)",
                 retryable: true, attempts: late?.attemptsMade ?? 0)
         case (.expired, let late):
             var message = "the task did not finish within its deadline of \(seconds) s"
@@ -79,7 +79,7 @@ enum Deadline {
 
     private static func exceeded(_ message: String, attempts: Int) -> AWSError {
         AWSError(
-            kind: .transport, code: TaskFailure.Code.deadlineExceeded.rawValue, message: message, retryable: true,
+            kind: .transport, code: .deadlineExceeded, message: message, retryable: true,
             attempts: attempts)
     }
 

@@ -75,7 +75,7 @@ public struct TaskExecutor: Sendable {
             result.stale = done.stale
             result.error = done.failure.map(TaskFailure.init)
         case .failure(let error):
-            result.status = error.rejectsTask ? .rejected : .failed
+            result.status = error.taskStatus
             result.attempts = error.attempts
             result.error = TaskFailure(error)
         }
@@ -95,7 +95,7 @@ public struct TaskExecutor: Sendable {
             withheld.result = nil
             withheld.status = .failed
             withheld.error = TaskFailure(
-                code: TaskFailure.Code.sealingFailed.rawValue,
+                code: .sealingFailed,
                 message:
                     "the operation ran but its result could not be sealed to sealTo (\(error.code)); it is withheld",
                 retryable: false)

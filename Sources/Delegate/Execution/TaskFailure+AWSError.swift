@@ -1,22 +1,65 @@
 import AWSCore
 
+// What an AWS failure means for the task, decided here and nowhere else: the result's code, its
+// status, whether the task runs again, whether a cached read may be served stale, and whether
+// a refusal is a denial.
+
+extension TaskFailure.Code {
+    /// The result's code for a call that failed with `code`. The delegate's own codes map to
+    /// their namesakes; a cancelled call is `DelegateStopping`; any other code (AWS's own, or
+    /// one without a namesake) passes through unchanged.
+    init(_ code: AWSError.Code) {
+        switch code {
+        case .cancelled: self = .delegateStopping
+        case .invalidTask: self = .invalidTask
+        case .invalidSecretName: self = .invalidSecretName
+        case .credentialsUnavailable: self = .credentialsUnavailable
+        case .endpointUnreachable: self = .endpointUnreachable
+        case .deadlineExceeded: self = .deadlineExceeded
+        default: self.init(rawValue: code.rawValue)
+        }
+    }
+}
+
 extension TaskFailure {
     /// The result's `error` for an AWS or delegate failure; the message is already redacted.
     /// A call cancelled because the delegate is stopping is reported as `DelegateStopping`.
     init(_ error: AWSError) {
-        if error.code == "Cancelled" {
+        let code = Code(error.code)
+        if code == .delegateStopping {
             self.init(
-                code: Code.delegateStopping.rawValue,
-                message: "the delegate stopped before the task finished; submit it again", retryable: true)
+                code: code, message: "the delegate stopped before the task finished; submit it again", retryable: true)
             return
         }
-        self.init(code: error.code, message: error.message, retryable: error.retryable, awsRequestId: error.requestId)
+        self.init(code: code, message: error.message, retryable: error.retryable, awsRequestId: error.requestId)
     }
+
+    /// Whether this is the task's last word. `DelegateStopping` is not: a spool task cut off by a
+    /// stop stays claimed and runs again at the next start, and its result is not written.
+    var isFinal: Bool { code != .delegateStopping }
 }
 
 extension AWSError {
-    /// Refusals that make the task itself invalid (`rejected`), as opposed to failures of a valid task.
-    var rejectsTask: Bool {
-        kind == .validation && (code == "InvalidTask" || code == "InvalidSecretName")
+    /// The status of a task this error ended: `rejected` when the task itself is invalid (the
+    /// call refused it before sending anything), `failed` otherwise.
+    var taskStatus: TaskResult.Status {
+        kind == .validation && (code == .invalidTask || code == .invalidSecretName) ? .rejected : .failed
+    }
+
+    /// Secrets Manager could not be reached, after the client's retries: no connection, DNS, TLS or
+    /// a timeout (`EndpointUnreachable`), or an HTTP 5xx answer. Only then may the read cache serve
+    /// an entry stale (section 14); never for an answer AWS gave (access denied, not found,
+    /// throttling), for missing credentials, or for a call cancelled by the task's deadline.
+    var meansUnreachable: Bool {
+        switch kind {
+        case .transport: code == .endpointUnreachable
+        case .service: (500...599).contains(httpStatus ?? 0)
+        case .credentials, .validation, .invalidResponse: false
+        }
+    }
+
+    /// AWS refused the call for want of permission (`testConnection` reports it as `denied`).
+    var deniesAccess: Bool {
+        code == .accessDeniedException || code == .accessDenied
     }
 }

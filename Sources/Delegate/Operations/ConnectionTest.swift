@@ -13,21 +13,19 @@ struct ConnectionTest: Sendable {
     let taskID: String
     let logger: Logger
 
-    static let deniedCodes: Set<String> = ["AccessDeniedException", "AccessDenied"]
-
     private struct Check {
         var action: String
         var error: AWSError?
 
         var json: JSONValue {
             var object: [String: JSONValue] = ["action": .string(action), "outcome": .string(outcome)]
-            if let error { object["errorCode"] = .string(error.code) }
+            if let error { object["errorCode"] = .string(error.code.rawValue) }
             return .object(object)
         }
 
         var outcome: String {
             guard let error else { return "allowed" }
-            return ConnectionTest.deniedCodes.contains(error.code) ? "denied" : "error"
+            return error.deniesAccess ? "denied" : "error"
         }
     }
 
@@ -45,7 +43,7 @@ struct ConnectionTest: Sendable {
         } catch {
             attempts += error.attempts
             checks.append(Check(action: "CreateSecret", error: error))
-            guard Self.deniedCodes.contains(error.code) else {
+            guard error.deniesAccess else {
                 return finish(checks, attempts: attempts, canRead: false, canWrite: false, failure: error, message: "the connection test failed: \(error.message)")
             }
             return try await readOnlyCheck(checks, attempts: attempts, createError: error)

@@ -61,7 +61,7 @@ public struct TaskResult: Sendable, Equatable {
             id: rejection.taskID, status: .rejected, operation: rejection.operation,
             connectorId: rejection.connectorID, delegate: delegate, receivedAt: receivedAt, finishedAt: finishedAt,
             attempts: 0,
-            error: TaskFailure(code: rejection.code.rawValue, message: rejection.message, retryable: false))
+            error: TaskFailure(code: rejection.code, message: rejection.message, retryable: false))
     }
 
     /// The `rejected` result for a task that is not for this delegate (on the socket; in the
@@ -74,7 +74,7 @@ public struct TaskResult: Sendable, Equatable {
             id: taskID, status: .rejected, operation: operation, connectorId: connectorId, delegate: delegate,
             receivedAt: receivedAt, finishedAt: finishedAt, attempts: 0,
             error: TaskFailure(
-                code: TaskFailure.Code.notSelected.rawValue, message: decision.message(delegateName: delegate),
+                code: .notSelected, message: decision.message(delegateName: delegate),
                 retryable: false))
     }
 
@@ -132,56 +132,5 @@ public struct TaskResult: Sendable, Equatable {
             error.jsonValue.write(into: &out)
         }
         return out + "}"
-    }
-}
-
-/// The `error` of a result: an AWS error code as AWS names it, or one of the delegate's own
-/// (`InvalidTask`, `InvalidSecretName`, `NotSelected`, `CredentialsUnavailable`,
-/// `DeadlineExceeded`, `EndpointUnreachable`, `DelegateStopping`, `SealingFailed`). The message
-/// never holds a secret value.
-public struct TaskFailure: Sendable, Equatable, Codable {
-    public var code: String
-    public var message: String
-    /// Whether running the same task again later may succeed.
-    public var retryable: Bool
-    public var awsRequestId: String?
-
-    public init(code: String, message: String, retryable: Bool, awsRequestId: String? = nil) {
-        self.code = code
-        self.message = message
-        self.retryable = retryable
-        self.awsRequestId = awsRequestId
-    }
-
-    /// The delegate's own error codes.
-    public enum Code: String, Sendable, CaseIterable {
-        case invalidTask = "InvalidTask"
-        case invalidSecretName = "InvalidSecretName"
-        case notSelected = "NotSelected"
-        case credentialsUnavailable = "CredentialsUnavailable"
-        case deadlineExceeded = "DeadlineExceeded"
-        case endpointUnreachable = "EndpointUnreachable"
-        /// The delegate stopped before it could run (or finish) the task; submit it again.
-        case delegateStopping = "DelegateStopping"
-        /// The operation ran but its result could not be sealed to the task's `sealTo` key
-        /// (OpenSSL lacks X25519 or ChaCha20-Poly1305, say, under a FIPS-only provider); the
-        /// result is withheld rather than written in the clear.
-        case sealingFailed = "SealingFailed"
-        /// A spool task whose id names a result still waiting in `done/`. The first result is
-        /// kept; the code appears in the journal only, since a result for the second task could
-        /// only be written by replacing the first.
-        case duplicateTask = "DuplicateTask"
-        /// An SQS task whose result is larger than an SQS message holds (256 KiB): the operation
-        /// ran (a write took effect), its result is replaced by this failure so that the task
-        /// message can be answered and deleted instead of running again after every lease.
-        case resultTooLarge = "ResultTooLarge"
-    }
-
-    var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [
-            "code": .string(code), "message": .string(message), "retryable": .bool(retryable),
-        ]
-        if let awsRequestId { object["awsRequestId"] = .string(awsRequestId) }
-        return .object(object)
     }
 }

@@ -1,7 +1,7 @@
 /// A problem found while decoding, before the task's context (id, operation, connector) is
 /// attached to make it a `TaskRejection`.
 struct TaskProblem: Error {
-    let code: TaskRejection.Code
+    let code: TaskFailure.Code
     let message: String
 
     static func invalid(_ message: String) -> TaskProblem {
