@@ -56,7 +56,10 @@ import Testing
             for _ in 0..<40 {
                 group.addTask {
                     await limiter.acquire()
-                    running.state.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+                    running.state.withLock { state in
+                        state.now += 1
+                        state.most = max(state.most, state.now)
+                    }
                     await Task.yield()
                     running.state.withLock { $0.now -= 1 }
                     await limiter.release()

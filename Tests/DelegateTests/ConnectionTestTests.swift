@@ -35,8 +35,14 @@ import Testing
     }
 
     /// `canRead`, `canWrite` and each check as `action:outcome`.
-    func summary(_ outcome: OperationOutcome) -> (canRead: Bool?, canWrite: Bool?, checks: [String]) {
-        guard case .object(let object) = outcome.value else { return (nil, nil, []) }
+    struct Summary: Equatable {
+        var canRead: Bool?
+        var canWrite: Bool?
+        var checks: [String]
+    }
+
+    func summary(_ outcome: OperationOutcome) -> Summary {
+        guard case .object(let object) = outcome.value else { return Summary(checks: []) }
         func flag(_ key: String) -> Bool? {
             if case .bool(let value)? = object[key] { return value }
             return nil
@@ -49,7 +55,7 @@ import Testing
                 }
             }
         }
-        return (flag("canRead"), flag("canWrite"), checks)
+        return Summary(canRead: flag("canRead"), canWrite: flag("canWrite"), checks: checks)
     }
 
     static func entry(_ name: String) -> [String: Any] {
@@ -62,17 +68,20 @@ import Testing
         http.always(Self.delete, .json(Self.entry("devops/dummy")))
         let outcome = try await run()
 
-        let summary = summary(outcome)
-        #expect(summary.canRead == true)
-        #expect(summary.canWrite == true)
-        #expect(summary.checks == ["CreateSecret:allowed", "GetSecretValue:allowed", "DeleteSecret:allowed"])
+        #expect(
+            summary(outcome)
+                == Summary(
+                    canRead: true, canWrite: true,
+                    checks: ["CreateSecret:allowed", "GetSecretValue:allowed", "DeleteSecret:allowed"]))
         #expect(outcome.failure == nil)
         #expect(outcome.attempts == 3)
         let sent = http.requests
         #expect(sent.map(\.action) == ["CreateSecret", "GetSecretValue", "DeleteSecret"])
         let created = try #require(sent.first?.json?["Name"] as? String)
         #expect(created.hasPrefix(Self.dummyPrefix), "the dummy secret is under the prefix")
-        #expect(sent.dropFirst().allSatisfy { $0.json?["SecretId"] as? String == created }, "the same dummy is read and deleted")
+        #expect(
+            sent.dropFirst().allSatisfy { $0.json?["SecretId"] as? String == created },
+            "the same dummy is read and deleted")
         #expect(sent.last?.json?["ForceDeleteWithoutRecovery"] as? Bool == true, "deleted without recovery")
         #expect(sent.allSatisfy { $0.isSigned(by: ScriptedExecutorFixture.accessKeyID) })
     }
@@ -82,10 +91,10 @@ import Testing
         http.always(Self.list, .json(["SecretList": [Self.entry("devops/app")]]))
         let outcome = try await run()
 
-        let summary = summary(outcome)
-        #expect(summary.canRead == true)
-        #expect(summary.canWrite == false)
-        #expect(summary.checks == ["CreateSecret:denied", "ListSecrets:allowed"])
+        #expect(
+            summary(outcome)
+                == Summary(
+                    canRead: true, canWrite: false, checks: ["CreateSecret:denied", "ListSecrets:allowed"]))
         #expect(outcome.failure == nil, "a read-only connector passes the test")
         #expect(http.requests.map(\.action) == ["CreateSecret", "ListSecrets"])
     }
@@ -95,10 +104,10 @@ import Testing
         http.always(Self.list, .awsError("AccessDeniedException"))
         let outcome = try await run()
 
-        let summary = summary(outcome)
-        #expect(summary.canRead == false)
-        #expect(summary.canWrite == false)
-        #expect(summary.checks == ["CreateSecret:denied", "ListSecrets:denied"])
+        #expect(
+            summary(outcome)
+                == Summary(
+                    canRead: false, canWrite: false, checks: ["CreateSecret:denied", "ListSecrets:denied"]))
         #expect(errorCode(outcome.failure) == "AccessDeniedException")
     }
 
@@ -106,10 +115,7 @@ import Testing
         http.always(Self.create, .awsError("UnrecognizedClientException"))
         let outcome = try await run()
 
-        let summary = summary(outcome)
-        #expect(summary.canRead == false)
-        #expect(summary.canWrite == false)
-        #expect(summary.checks == ["CreateSecret:error"])
+        #expect(summary(outcome) == Summary(canRead: false, canWrite: false, checks: ["CreateSecret:error"]))
         #expect(errorCode(outcome.failure) == "UnrecognizedClientException")
         #expect(http.requests.count == 1)
     }
@@ -120,10 +126,11 @@ import Testing
         http.always(Self.delete, .awsError("InternalServiceError", status: 500))
         let outcome = try await run()
 
-        let summary = summary(outcome)
-        #expect(summary.canRead == false)
-        #expect(summary.canWrite == true)
-        #expect(summary.checks == ["CreateSecret:allowed", "GetSecretValue:denied", "DeleteSecret:error"])
+        #expect(
+            summary(outcome)
+                == Summary(
+                    canRead: false, canWrite: true,
+                    checks: ["CreateSecret:allowed", "GetSecretValue:denied", "DeleteSecret:error"]))
         #expect(outcome.failure == nil)
         #expect(http.requests.map(\.action) == ["CreateSecret", "GetSecretValue", "DeleteSecret"])
     }

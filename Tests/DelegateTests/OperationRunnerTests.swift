@@ -45,7 +45,8 @@ import Testing
 
     static let cases: [Case] = [
         Case(
-            operation: "getSecretValue", params: ["name": "db", "versionStage": "AWSPREVIOUS"], action: "GetSecretValue",
+            operation: "getSecretValue", params: ["name": "db", "versionStage": "AWSPREVIOUS"],
+            action: "GetSecretValue",
             body: ["SecretId": "devops/db", "VersionStage": "AWSPREVIOUS"],
             reply: ["ARN": arn, "Name": "devops/db", "SecretString": "not-a-secret", "VersionId": "v1"]),
         Case(

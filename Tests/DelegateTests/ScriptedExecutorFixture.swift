@@ -36,14 +36,17 @@ struct ScriptedExecutorFixture {
         let pool = AWSClientPool(
             settings: .init(secretsManagerEndpoint: endpoint, options: .init(maxAttempts: maxAttempts)),
             http: http, clock: clock)
-        let environment = ["AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": "\(delegateName)-test-key-unused"]
+        let environment = [
+            "AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": "\(delegateName)-test-key-unused",
+        ]
         let registry = CredentialProviderRegistry(
             identity: IdentityProvider(
                 sources: [.environment], environment: environment,
                 imds: IMDSCredentialSource(http: http, endpoint: "http://127.0.0.1:9", clock: clock), clock: clock),
             refStore: CredentialRefStore(directories: []), delegateName: delegateName, clock: clock,
             stsClient: { pool.sts(region: $0) })
-        return TaskExecutor(delegateName: delegateName, clients: pool, credentials: registry, clock: clock, cache: cache)
+        return TaskExecutor(
+            delegateName: delegateName, clients: pool, credentials: registry, clock: clock, cache: cache)
     }
 
     /// A task for the `instanceRole` connector `scripted` (prefix `devops`, us-east-1).

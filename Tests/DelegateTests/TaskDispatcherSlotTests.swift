@@ -52,7 +52,8 @@ import Testing
     @Test func aSlotComesBackAfterEveryKindOfFailure() async throws {
         let dispatcher = try dispatcher(concurrency: 1)
         http.script(
-            .any, .awsError("AccessDeniedException"), .transport(.couldNotConnect), .hang, ScriptedExecutorFixture.secret())
+            .any, .awsError("AccessDeniedException"), .transport(.couldNotConnect), .hang,
+            ScriptedExecutorFixture.secret())
         var results: [TaskResult] = []
         for (index, deadline) in [30, 30, 1, 30].enumerated() {
             let task = try Self.task("slot-\(index)", deadline: deadline)

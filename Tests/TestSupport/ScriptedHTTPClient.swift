@@ -105,7 +105,9 @@ public final class ScriptedHTTPClient: HTTPClient {
         return try await answer(request, with: reply)
     }
 
-    private func answer(_ request: HTTPRequest, with reply: ScriptedReply?) async throws(HTTPClientError) -> HTTPResponse {
+    private func answer(_ request: HTTPRequest, with reply: ScriptedReply?) async throws(HTTPClientError)
+        -> HTTPResponse
+    {
         switch reply {
         case nil: return try await fallback(request)
         case .response(let response)?: return response
