@@ -157,6 +157,14 @@ let package = Package(
         .testTarget(name: "TaskQueueTests", dependencies: ["TaskQueue", "TestSupport"]),
         .testTarget(
             name: "DelegateTests", dependencies: ["Delegate", "SecretsManager", "SQS", "AWSCore", "Sealing", "TestSupport"]),
+        // Tests that run the built `secrets-delegate` binary as a child process (DaemonProcess,
+        // ChildProcess); everything else drives the modules in-process.
+        .testTarget(
+            name: "DelegateEndToEndTests",
+            dependencies: [
+                "Delegate", "SecretsManager", "SQS", "AWSCore", "SigV4", "HTTP", "Sealing", "TaskQueue", "Systemd",
+                "TestSupport", .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "CLinuxShim", "TestSupport"]),
     ]
 )

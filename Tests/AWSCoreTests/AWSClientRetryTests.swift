@@ -11,12 +11,6 @@ import Testing
 @Suite struct AWSClientRetryTests {
     let credentials = StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"))
 
-    /// Records backoff delays instead of sleeping.
-    final class RecordingSleeper: Sleeper {
-        let delays = Mutex<[Duration]>([])
-        func sleep(for duration: Duration) async throws { delays.withLock { $0.append(duration) } }
-    }
-
     func client(_ server: LoopbackHTTPServer, maxAttempts: Int = 3, sleeper: RecordingSleeper, clock: any WallClock = SystemWallClock()) throws -> AWSClient {
         AWSClient(
             endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: server.baseURL),

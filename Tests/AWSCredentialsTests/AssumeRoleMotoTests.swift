@@ -74,11 +74,11 @@ import Testing
         let roles = try await MotoRoles.make()
         let identity = try await roles.identity()
         let roleArn = try await roles.role(allowing: MotoServer.readOnlyPolicyActions, trusting: identity)
-        let counting = CountingHTTPClient(roles.moto.httpClient)
+        let counting = ScriptedHTTPClient(forwardingTo: roles.moto.httpClient)
         let registry = try roles.registry(identity: identity.credentials, sts: roles.sts(http: counting))
 
         for externalId in ["ext-wrong", "EXT-7F3A"] {
-            let before = counting.requests
+            let before = counting.requests.count
             let provider = try registry.provider(
                 for: assumeRole(roleArn, externalId: externalId), region: MotoServer.region)
             let error = await #expect(throws: AWSError.self) { try await provider.credentials(logger: logger) }
@@ -87,7 +87,7 @@ import Testing
                 error?.message.contains("the role's trust policy refused this delegate; check the external ID") == true)
             #expect(error?.message.contains(roleArn) == true)
             #expect(error?.retryable == false)
-            #expect(counting.requests - before == 1, "AccessDenied is terminal: no retry")
+            #expect(counting.requests.count - before == 1, "AccessDenied is terminal: no retry")
             #expect(error?.description.contains(identity.credentials.secretAccessKey) == false)
         }
 
@@ -102,7 +102,7 @@ import Testing
 
     @Test func durationsOutsideTheSTSRangeAreRefusedBeforeAnyCall() async throws {
         let roles = try await MotoRoles.make()
-        let counting = CountingHTTPClient(roles.moto.httpClient)
+        let counting = ScriptedHTTPClient(forwardingTo: roles.moto.httpClient)
         let registry = try roles.registry(
             identity: try await roles.identity().credentials, sts: roles.sts(http: counting))
         let roleArn = "arn:aws:iam::\(MotoServer.accountID):role/never-assumed"
@@ -123,14 +123,14 @@ import Testing
         #expect(throws: AWSError.self) {
             try registry.provider(for: assumeRole("not-an-arn", externalId: nil), region: MotoServer.region)
         }
-        #expect(counting.requests == 0, "nothing was sent")
+        #expect(counting.requests.count == 0, "nothing was sent")
         // The edges are allowed, and making a provider sends nothing either.
         for duration in [900, 43_200] {
             _ = try registry.provider(
                 for: assumeRole(roleArn, externalId: MotoRoles.externalId, duration: duration),
                 region: MotoServer.region)
         }
-        #expect(counting.requests == 0)
+        #expect(counting.requests.count == 0)
     }
 
     @Test func anIdentityWithoutSTSPermissionIsRefused() async throws {

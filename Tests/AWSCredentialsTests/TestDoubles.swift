@@ -85,16 +85,6 @@ final class GatedSource: CredentialSource {
     }
 }
 
-/// Waits (briefly, polling) until `condition` holds; returns whether it did.
-func eventually(timeout: Duration = .seconds(30), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(5))
-    }
-    return await condition()
-}
-
 /// A libcurl client for loopback tests, with no proxy from the environment.
 func loopbackHTTPClient(environment: [String: String] = [:]) throws -> CurlHTTPClient {
     try CurlHTTPClient(configuration: .init(environment: environment), logger: Logger(label: "test.http"))

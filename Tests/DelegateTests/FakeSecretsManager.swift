@@ -1,10 +1,12 @@
 import Foundation
 import HTTP
 import Synchronization
+import TestSupport
 
 /// An in-memory Secrets Manager for unit tests: one region, secrets with versions and stages,
-/// GetSecretValue, DescribeSecret and PutSecretValue. It counts the calls by operation and can
-/// be made unreachable, answer 500, or refuse with an AWS error code.
+/// GetSecretValue, DescribeSecret and PutSecretValue. It is the fallback of a
+/// `ScriptedHTTPClient`, which records every call (counted here by operation); the modes are
+/// scripts on that client: unreachable, HTTP 500, or a refusal with an AWS error code.
 final class FakeSecretsManager: HTTPClient {
     enum Mode: Sendable {
         case normal
@@ -16,27 +18,67 @@ final class FakeSecretsManager: HTTPClient {
         case refused(String)
     }
 
+    /// Every request the fake got, answered by its scripts or by the secrets below.
+    let http: ScriptedHTTPClient
+    private let store: Store
+    private let refusals = Mutex((mode: Mode.normal, describe: String?.none))
+
+    init() {
+        let store = Store()
+        self.store = store
+        http = ScriptedHTTPClient(fallback: { request throws(HTTPClientError) in store.answer(request) })
+    }
+
+    /// Makes `value` the secret's new AWSCURRENT version (AWSPREVIOUS moves along) and returns its id.
+    @discardableResult
+    func put(_ name: String, _ value: String) -> String { store.put(name, value) }
+
+    func setMode(_ mode: Mode) {
+        rescript { $0.mode = mode }
+    }
+
+    /// DescribeSecret alone is refused with `code` (a policy allowing only GetSecretValue).
+    func refuseDescribe(_ code: String?) {
+        rescript { $0.describe = code }
+    }
+
+    func calls(_ operation: String) -> Int { http.requests.filter { $0.action == operation }.count }
+    var totalCalls: Int { http.requests.count }
+
+    func execute(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
+        try await http.execute(request)
+    }
+
+    /// The mode answers every request before a DescribeSecret refusal does.
+    private func rescript(_ change: (inout (mode: Mode, describe: String?)) -> Void) {
+        let refusals = self.refusals.withLock { refusals in
+            change(&refusals)
+            return refusals
+        }
+        http.removeScripts()
+        switch refusals.mode {
+        case .normal: break
+        case .unreachable: http.always(.any, .transport(.couldNotConnect))
+        case .serverError: http.always(.any, .awsError("InternalServiceError", status: 500))
+        case .refused(let code): http.always(.any, .awsError(code))
+        }
+        if let code = refusals.describe { http.always(.target("secretsmanager.DescribeSecret"), .awsError(code)) }
+    }
+}
+
+/// The fake's secrets, answering the calls no script answered.
+private final class Store: Sendable {
     struct Version: Sendable {
         var id: String
         var value: String
         var stages: [String]
     }
 
-    struct State: Sendable {
-        var secrets: [String: [Version]] = [:]
-        var calls: [String: Int] = [:]
-        var mode = Mode.normal
-        /// DescribeSecret alone is refused with this code (a policy allowing only GetSecretValue).
-        var describeRefusal: String?
-    }
+    private let secrets = Mutex([String: [Version]]())
 
-    private let state = Mutex(State())
-
-    /// Makes `value` the secret's new AWSCURRENT version (AWSPREVIOUS moves along) and returns its id.
-    @discardableResult
     func put(_ name: String, _ value: String) -> String {
-        state.withLock { state in
-            var versions = state.secrets[name] ?? []
+        secrets.withLock { secrets in
+            var versions = secrets[name] ?? []
             for index in versions.indices {
                 versions[index].stages.removeAll { $0 == "AWSPREVIOUS" }
                 if versions[index].stages.contains("AWSCURRENT") {
@@ -45,33 +87,17 @@ final class FakeSecretsManager: HTTPClient {
             }
             let id = "v\(versions.count + 1)-\(UUID().uuidString.prefix(8))"
             versions.append(Version(id: id, value: value, stages: ["AWSCURRENT"]))
-            state.secrets[name] = versions
+            secrets[name] = versions
             return id
         }
     }
 
-    func setMode(_ mode: Mode) { state.withLock { $0.mode = mode } }
-    func refuseDescribe(_ code: String?) { state.withLock { $0.describeRefusal = code } }
-    func calls(_ operation: String) -> Int { state.withLock { $0.calls[operation] ?? 0 } }
-    var totalCalls: Int { state.withLock { $0.calls.values.reduce(0, +) } }
-
-    func execute(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
-        let operation = String((request.headers["X-Amz-Target"] ?? "").split(separator: ".").last ?? "")
-        let body = (try? JSONSerialization.jsonObject(with: request.body) as? [String: Any]) ?? [:]
-        let (mode, describeRefusal) = state.withLock { state in
-            state.calls[operation, default: 0] += 1
-            return (state.mode, state.describeRefusal)
-        }
-        switch mode {
-        case .unreachable: throw HTTPClientError(code: .couldNotConnect, message: "connection refused")
-        case .serverError: return Self.error("InternalServiceError", status: 500)
-        case .refused(let code): return Self.error(code)
-        case .normal: break
-        }
-        if operation == "DescribeSecret", let describeRefusal { return Self.error(describeRefusal) }
+    func answer(_ request: HTTPRequest) -> HTTPResponse {
+        let operation = SentRequest(request).action
+        let body = SentRequest(request).json ?? [:]
         guard let name = body["SecretId"] as? String else { return Self.error("InvalidParameterException") }
-        return state.withLock { state -> HTTPResponse in
-            guard var versions = state.secrets[name] else { return Self.error("ResourceNotFoundException") }
+        return secrets.withLock { secrets -> HTTPResponse in
+            guard var versions = secrets[name] else { return Self.error("ResourceNotFoundException") }
             let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:\(name)-AbCdEf"
             switch operation {
             case "GetSecretValue":
@@ -99,7 +125,7 @@ final class FakeSecretsManager: HTTPClient {
                 }
                 let id = "v\(versions.count + 1)-put"
                 versions.append(Version(id: id, value: body["SecretString"] as? String ?? "", stages: ["AWSCURRENT"]))
-                state.secrets[name] = versions
+                secrets[name] = versions
                 return Self.json(["ARN": arn, "Name": name, "VersionId": id, "VersionStages": ["AWSCURRENT"]])
             default:
                 return Self.error("InvalidAction")
@@ -108,16 +134,10 @@ final class FakeSecretsManager: HTTPClient {
     }
 
     private static func json(_ object: [String: Any]) -> HTTPResponse {
-        let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
-        return HTTPResponse(
-            status: 200, headers: ["Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "req-fake"],
-            body: data)
+        .awsJSON(object, requestId: "req-fake")
     }
 
-    private static func error(_ code: String, status: Int = 400) -> HTTPResponse {
-        let data = Data(#"{"__type":"\#(code)","message":"refused by the fake"}"#.utf8)
-        return HTTPResponse(
-            status: status, headers: ["Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "req-fake"],
-            body: data)
+    private static func error(_ code: String) -> HTTPResponse {
+        .awsError(code, message: "refused by the fake", requestId: "req-fake")
     }
 }

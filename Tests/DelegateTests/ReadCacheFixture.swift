@@ -29,18 +29,9 @@ struct ReadCacheFixture {
 
     init(ttl: Int = 60, stale: Int = 0) {
         cache = SecretCache(clock: clock)
-        let pool = AWSClientPool(
-            settings: .init(secretsManagerEndpoint: "http://secretsmanager.test", options: .init(maxAttempts: 1)),
-            http: fake, clock: clock)
-        let environment = ["AWS_ACCESS_KEY_ID": "AKIDREADCACHETEST", "AWS_SECRET_ACCESS_KEY": "read-cache-test-key"]
-        let registry = CredentialProviderRegistry(
-            identity: IdentityProvider(
-                sources: [.environment], environment: environment,
-                imds: IMDSCredentialSource(http: fake, endpoint: "http://127.0.0.1:9", clock: clock), clock: clock),
-            refStore: CredentialRefStore(directories: []), delegateName: "cache-test", clock: clock,
-            stsClient: { pool.sts(region: $0) })
-        executor = TaskExecutor(
-            delegateName: "cache-test", clients: pool, credentials: registry, clock: clock, cache: cache)
+        executor = ScriptedExecutorFixture.executor(
+            http: fake, clock: clock, endpoint: "http://secretsmanager.test", maxAttempts: 1,
+            accessKeyID: "AKIDREADCACHETEST", delegateName: "cache-test", cache: cache)
         var connectors: [String: NamedConnector] = [:]
         for (id, cacheTTL) in [("cached", ttl), ("other", ttl), ("plain", 0)] {
             connectors[id] = NamedConnector(

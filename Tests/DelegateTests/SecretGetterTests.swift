@@ -5,31 +5,9 @@ import Testing
 
 /// `get` and `exec` against a socket that plays the delegate (docs/INTERFACE.md section 10).
 @Suite struct SecretGetterTests {
-    /// A fake delegate answering each task by its `params.name`: `db` a string secret,
-    /// `db#password` a field, `blob` a binary secret, `nul` a string holding a NUL, anything
-    /// else ResourceNotFoundException.
-    static func fakeDelegate(in directory: TemporaryDirectory) throws -> FakeDelegateSocket {
-        try FakeDelegateSocket(path: directory.path("d.sock")) { task in
-            let name = (task["params"] as? [String: Any])?["name"] as? String
-            switch name {
-            case "db": return FakeDelegateSocket.succeeded(task, result: #"{"name":"db","secretString":"s3cr3t-é"}"#)
-            case "db#password":
-                return FakeDelegateSocket.succeeded(task, result: #"{"name":"db#password","value":"pw-canary"}"#)
-            case "blob":
-                let bytes = Data([0x00, 0xff, 0x41, 0x0a, 0x00]).base64EncodedString()
-                return FakeDelegateSocket.succeeded(task, result: #"{"name":"blob","secretBinary":"\#(bytes)"}"#)
-            case "nul": return FakeDelegateSocket.succeeded(task, result: #"{"name":"nul","secretString":"a\u0000b"}"#)
-            default:
-                return FakeDelegateSocket.failed(
-                    task, code: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret."
-                )
-            }
-        }
-    }
-
     @Test func getPrintsAStringSecretAsItsBytesAndSendsANamedConnectorTask() throws {
         let directory = try TemporaryDirectory(prefix: "sd-get")
-        let fake = try Self.fakeDelegate(in: directory)
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
         let outcome = SecretGetter(socketPath: fake.path, timeout: .seconds(10))
             .get(connector: "prod", name: "db", version: .stage("AWSPREVIOUS"))
         #expect(outcome.status == 0, "\(outcome.errorOutput)")
@@ -44,7 +22,7 @@ import Testing
 
     @Test func getPrintsAKeyField() throws {
         let directory = try TemporaryDirectory(prefix: "sd-get")
-        let fake = try Self.fakeDelegate(in: directory)
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
         let outcome = SecretGetter(socketPath: fake.path, timeout: .seconds(10))
             .get(connector: "prod", name: "db#password", version: .id("v-1"))
         #expect(outcome.status == 0, "\(outcome.errorOutput)")
@@ -54,7 +32,7 @@ import Testing
 
     @Test func getPrintsABinarySecretsExactBytes() throws {
         let directory = try TemporaryDirectory(prefix: "sd-get")
-        let fake = try Self.fakeDelegate(in: directory)
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
         let outcome = SecretGetter(socketPath: fake.path, timeout: .seconds(10)).get(connector: "prod", name: "blob")
         #expect(outcome.status == 0, "\(outcome.errorOutput)")
         #expect(outcome.output == Data([0x00, 0xff, 0x41, 0x0a, 0x00]))
@@ -62,7 +40,7 @@ import Testing
 
     @Test func getJSONPrintsTheWholeResult() throws {
         let directory = try TemporaryDirectory(prefix: "sd-get")
-        let fake = try Self.fakeDelegate(in: directory)
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
         let outcome = SecretGetter(socketPath: fake.path, timeout: .seconds(10))
             .get(connector: "prod", name: "db", json: true)
         #expect(outcome.status == 0, "\(outcome.errorOutput)")
@@ -74,7 +52,7 @@ import Testing
 
     @Test func aFailedTaskExits1WithItsCodeOnStderrAndNothingOnStdout() throws {
         let directory = try TemporaryDirectory(prefix: "sd-get")
-        let fake = try Self.fakeDelegate(in: directory)
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
         for json in [false, true] {
             let outcome = SecretGetter(socketPath: fake.path, timeout: .seconds(10))
                 .get(connector: "prod", name: "absent", json: json)
@@ -107,7 +85,7 @@ import Testing
 
     @Test func execResolvesEveryValueOrNamesTheVariableThatFailed() throws {
         let directory = try TemporaryDirectory(prefix: "sd-exec")
-        let fake = try Self.fakeDelegate(in: directory)
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
         let getter = SecretGetter(socketPath: fake.path, timeout: .seconds(10))
         func exec(_ bindings: [String]) throws -> EnvironmentExec {
             EnvironmentExec(
@@ -132,59 +110,5 @@ import Testing
         }
         #expect(nul.status == 1)
         #expect(nul.description.contains("NUL"))
-    }
-
-    /// The built binary: two variables reach the command, which replaces it; one failing
-    /// variable keeps the command from running at all.
-    @Test func execRunsTheCommandWithTheValuesOrNotAtAll() async throws {
-        let directory = try TemporaryDirectory(prefix: "sd-exec")
-        let fake = try Self.fakeDelegate(in: directory)
-        let binary = try DaemonProcess.binaryPath()
-        let ran = try await ChildProcess.run(
-            binary,
-            [
-                "exec", "--socket", fake.path, "--env", "A=prod:db", "--env", "B=prod:db#password", "--",
-                "sh", "-c", #"printf %s "$A|$B""#,
-            ])
-        #expect(ran.termination == .exited(0), "\(ran.errorOutput)")
-        #expect(ran.output == "s3cr3t-é|pw-canary")
-
-        let marker = directory.path("marker")
-        let refused = try await ChildProcess.run(
-            binary,
-            [
-                "exec", "--socket", fake.path, "--env", "A=prod:db", "--env", "GONE=prod:absent", "--",
-                "/bin/sh", "-c", "touch \"$0\"", marker,
-            ])
-        #expect(refused.termination == .exited(1))
-        #expect(refused.output.isEmpty)
-        #expect(refused.errorOutput.contains("ResourceNotFoundException"))
-        #expect(refused.errorOutput.contains("GONE"))
-        #expect(!refused.errorOutput.contains("s3cr3t"))
-        #expect(!FileManager.default.fileExists(atPath: marker))
-
-        let usage = try await ChildProcess.run(
-            binary, ["exec", "--socket", fake.path, "--env", "1A=prod:db", "--", "/bin/true"])
-        #expect(usage.termination == .exited(64))
-
-        let notFound = try await ChildProcess.run(
-            binary, ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "no-such-command-sd"])
-        #expect(notFound.termination == .exited(127))
-        #expect(notFound.errorOutput.contains("no-such-command-sd: command not found"))
-        #expect(!notFound.errorOutput.contains("s3cr3t"))
-    }
-
-    @Test func getThroughTheBinaryWritesRawBytes() async throws {
-        let directory = try TemporaryDirectory(prefix: "sd-get")
-        let fake = try Self.fakeDelegate(in: directory)
-        let binary = try DaemonProcess.binaryPath()
-        let output = directory.path("out")
-        let ran = try await ChildProcess.run(
-            "/bin/sh", ["-c", #""$0" get --socket "$1" prod blob > "$2""#, binary, fake.path, output])
-        #expect(ran.termination == .exited(0), "\(ran.errorOutput)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == Data([0x00, 0xff, 0x41, 0x0a, 0x00]))
-        let both = try await ChildProcess.run(
-            binary, ["get", "--socket", fake.path, "--version-id", "a", "--version-stage", "b", "prod", "db"])
-        #expect(both.termination == .exited(64))
     }
 }

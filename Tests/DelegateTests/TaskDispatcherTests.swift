@@ -23,7 +23,7 @@ import Testing
                 """,
             environment: [:], hostName: "stopping")
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let http = CountingHTTPClient(try CurlHTTPClient(configuration: .init(environment: [:]), logger: logger))
+        let http = ScriptedHTTPClient(forwardingTo: try CurlHTTPClient(configuration: .init(environment: [:]), logger: logger))
         let components = try DelegateDaemon.Components(
             settings: .init(configuration: configuration, configurationPath: nil, environment: [:]),
             notifier: SystemdNotifier(logger: logger), logger: logger, clock: SystemWallClock(), httpClient: http)
@@ -35,13 +35,16 @@ import Testing
         #expect(result.status == .failed)
         #expect(result.error?.code == .delegateStopping)
         #expect(result.error?.retryable == true)
-        #expect(http.requests == 0)
+        #expect(http.requests.isEmpty)
         #expect(components.dispatcher.status.snapshot.inFlight == 0)
     }
 
     /// Components whose Secrets Manager endpoint is `endpoint`, one try per call, and the
     /// delegate's own identity from a made-up environment (for `instanceRole` connectors).
-    static func components(endpoint: String, concurrency: Int, logger: Logger) throws -> DelegateDaemon.Components {
+    /// `http` replaces libcurl (a `ScriptedHTTPClient` for unit tests).
+    static func components(
+        endpoint: String, concurrency: Int, logger: Logger, http: (any HTTPClient)? = nil
+    ) throws -> DelegateDaemon.Components {
         let environment = ["AWS_ACCESS_KEY_ID": "AKIDDEADLINE", "AWS_SECRET_ACCESS_KEY": "deadline-secret-unused"]
         let configuration = try DelegateConfiguration.load(
             tomlText: """
@@ -58,7 +61,7 @@ import Testing
                 sources = ["environment"]
                 """,
             environment: environment, hostName: "deadlines")
-        let http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: logger)
+        let http = try http ?? CurlHTTPClient(configuration: .init(environment: [:]), logger: logger)
         return try DelegateDaemon.Components(
             settings: .init(configuration: configuration, configurationPath: nil, environment: environment),
             notifier: SystemdNotifier(logger: logger), logger: logger, clock: SystemWallClock(), httpClient: http)
@@ -90,7 +93,7 @@ import Testing
 
         async let first = dispatcher.execute(busy, receivedAt: Date(), logger: logger)
         // The busy task holds the only slot before the second arrives.
-        #expect(await eventuallyTrue { server.recordedRequests.count == 1 })
+        #expect(await eventually(within: .seconds(10)) { server.recordedRequests.count == 1 })
         let receivedAt = Date()
         let second = await dispatcher.execute(waiting, receivedAt: receivedAt, logger: logger)
         #expect(await first.status == .succeeded)
@@ -120,14 +123,4 @@ import Testing
         #expect(result.attempts == 1, "one request was sent")
         #expect(server.recordedRequests.count == 1)
     }
-}
-
-/// Polls `condition` every 10 ms for up to 10 s.
-private func eventuallyTrue(_ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .seconds(10)
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return condition()
 }

@@ -53,16 +53,6 @@ import Testing
         #expect(summaries.contains { $0.contains("peer not allowed") && $0.contains("suppressed=2") }, "\(summaries)")
     }
 
-    /// Waits until `condition` holds (polling), at most `timeout`.
-    func eventually(timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while !condition() {
-            if ContinuousClock.now >= deadline { return false }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return true
-    }
-
     @Test func connectionsOverTheCapAreRefusedWithALineAndOneWarning() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
@@ -90,7 +80,7 @@ import Testing
         #expect(server.connectionCount == 2)
         // A place that frees up is taken again.
         admitted.removeFirst().close()
-        #expect(try await eventually { server.connectionCount == 1 })
+        #expect(await eventually { server.connectionCount == 1 })
         let next = try SocketClient.connect(path: path)
         try next.send(Data("{}".utf8))
         #expect(try await next.nextLine(timeout: .seconds(30)) == Data(#"{"echo":{}}"#.utf8))
@@ -129,7 +119,7 @@ import Testing
         // The busy one is answered, then it is idle too and closed.
         let busyReceived = try await offPool { busy.readUntilClosed(timeout: .seconds(30)) }
         #expect(busyReceived == #"{"echo":{"id":"slow"}}"# + "\n")
-        #expect(try await eventually { server.connectionCount == 0 })
+        #expect(await eventually { server.connectionCount == 0 })
     }
 
     @Test func acceptRunningOutOfDescriptorsBacksOffInsteadOfSpinning() async throws {
@@ -163,7 +153,7 @@ import Testing
         accept.failing.store(false, ordering: .relaxed)
         // Served once the pause ends (at most the longest pause later).
         #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":1}"#.utf8))
-        #expect(try await eventually { recorder.records.contains { $0.contains("accepting new connections again") } })
+        #expect(await eventually { recorder.records.contains { $0.contains("accepting new connections again") } })
         let end = try #require(recorder.records.first { $0.contains("accepting new connections again") })
         #expect(end.contains("refused=0"), "got: \(end)")
     }
@@ -240,7 +230,7 @@ extension SocketServerLimitsTests {
         // The memory goes when the peers do.
         flooder.finishSending()
         polite.close()
-        #expect(try await eventually { server.connectionCount <= 1 && server.bufferedBytes == 0 })
+        #expect(await eventually { server.connectionCount <= 1 && server.bufferedBytes == 0 })
     }
 }
 

@@ -30,23 +30,6 @@ public struct MotoHarness: Sendable {
     }
 }
 
-/// An `HTTPClient` that counts the requests passing through it to another client.
-public final class CountingHTTPClient: HTTPClient {
-    private let inner: any HTTPClient
-    private let count = Counter()
-
-    public init(_ inner: any HTTPClient) {
-        self.inner = inner
-    }
-
-    public var requests: Int { count.value }
-
-    public func execute(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
-        count.increment()
-        return try await inner.execute(request)
-    }
-}
-
 /// A thread-safe counter.
 public final class Counter: Sendable {
     private let storage = Synchronization.Mutex<Int>(0)

@@ -121,7 +121,9 @@ import TestSupport
 
         async let value = CredentialPeer.request(
             path: socket, boundTo: CredentialPeer.systemdName(unit: "app.service", id: "db"))
-        try await waitUntil("the read reaches the AWS endpoint") { server.requestsServed >= 1 }
+        try #require(
+            await eventually(within: .seconds(15)) { server.requestsServed >= 1 },
+            "the read reaches the AWS endpoint")
         let termination = try await daemon.stop(signal: SIGTERM)
         #expect(termination == .exited(0), "\(daemon.stderrText)")
         #expect(try await value == Data("stop-value".utf8), "\(daemon.stderrText)")

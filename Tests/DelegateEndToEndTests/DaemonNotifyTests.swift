@@ -75,7 +75,9 @@ import TestSupport
 
         // SIGTERM with one task in flight and one not started (concurrency 1).
         try spool.enqueue(id: "in-flight", json: DaemonTestFixtures.task(id: "in-flight", operation: "getSecretValue", params: ["name": "app"]))
-        try await waitUntil("the first task reaches the AWS endpoint") { server.requestsServed >= 1 }
+        try #require(
+            await eventually(within: .seconds(15)) { server.requestsServed >= 1 },
+            "the first task reaches the AWS endpoint")
         try spool.enqueue(id: "queued", json: DaemonTestFixtures.task(id: "queued", operation: "getSecretValue", params: ["name": "app"]))
         let beforeStop = listener.datagrams.count
         let termination = try await daemon.stop(signal: SIGTERM)
@@ -119,14 +121,5 @@ import TestSupport
                 connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0
             }
         }
-    }
-}
-
-/// Polls `condition` until it holds.
-func waitUntil(_ what: String, timeout: Duration = .seconds(15), _ condition: () throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try !condition() {
-        guard ContinuousClock.now < deadline else { throw DaemonProcessError("timed out waiting until \(what)") }
-        try await Task.sleep(for: .milliseconds(20))
     }
 }

@@ -1,16 +1,15 @@
 import Foundation
-import TestSupport
 
 /// Configuration text, credential files and task JSON for the end-to-end tests that run the
 /// built daemon (`DaemonProcess`).
-enum DaemonTestFixtures {
+public enum DaemonTestFixtures {
     /// A unique delegate name, so that journal queries and results never mix tests up.
-    static func uniqueName(_ prefix: String) -> String {
+    public static func uniqueName(_ prefix: String) -> String {
         "\(prefix)-\(UUID().uuidString.prefix(8).lowercased())"
     }
 
     /// A complete configuration with the spool, socket and credentials inside `directory`.
-    static func configuration(
+    public static func configuration(
         name: String, tags: [String], directory: TemporaryDirectory, endpoint: String,
         concurrency: Int = 4, maxAttempts: Int = 1
     ) -> String {
@@ -44,7 +43,7 @@ enum DaemonTestFixtures {
     }
 
     /// Writes named credentials (ref name → value) into `<directory>/credentials`, mode 0600.
-    static func writeCredentials(_ credentials: [String: String], in directory: TemporaryDirectory) throws {
+    public static func writeCredentials(_ credentials: [String: String], in directory: TemporaryDirectory) throws {
         let folder = directory.path("credentials")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for (name, value) in credentials {
@@ -55,7 +54,7 @@ enum DaemonTestFixtures {
     }
 
     /// A task as JSON text. `credentials` is the connector's credentials object (JSON text).
-    static func task(
+    public static func task(
         id: String, operation: String, params: [String: Any]? = nil, prefix: String = "e2e",
         credentials: String = #"{"type":"accessKey","accessKeyIdRef":"key-id","secretAccessKeyRef":"secret-key"}"#
     ) throws -> String {
@@ -69,7 +68,7 @@ enum DaemonTestFixtures {
     }
 
     /// A GetSecretValue answer as Secrets Manager gives it, for loopback servers.
-    static func getSecretValueResponse(name: String, value: String) -> ScriptedResponse {
+    public static func getSecretValueResponse(name: String, value: String) -> ScriptedResponse {
         let body = #"{"ARN":"arn:aws:secretsmanager:us-east-1:123456789012:secret:\#(name)-AbCdEf","Name":"\#(name)","VersionId":"v1","#
             + #""SecretString":"\#(value)","VersionStages":["AWSCURRENT"],"CreatedDate":1700000000}"#
         return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": "req-ok-1"], body: body)
@@ -77,7 +76,7 @@ enum DaemonTestFixtures {
 
     /// The environment every daemon gets: the delegate's own identity (unused by accessKey
     /// connectors, but `[identity] sources = ["environment"]` wants it) and nothing else.
-    static func environment(_ extra: [String: String] = [:]) -> [String: String] {
+    public static func environment(_ extra: [String: String] = [:]) -> [String: String] {
         var environment = ["AWS_ACCESS_KEY_ID": "AKIDDELEGATEIDENTITY", "AWS_SECRET_ACCESS_KEY": "delegate-identity-unused", "PATH": "/usr/bin:/bin"]
         environment.merge(extra) { _, new in new }
         return environment

@@ -3,16 +3,16 @@ import Glibc
 
 /// A Unix socket that plays the delegate for the command line's socket clients: for each line
 /// read, it writes back the line `answer` returns for the task (the task's id filled in).
-final class FakeDelegateSocket: @unchecked Sendable {
-    let path: String
+public final class FakeDelegateSocket: @unchecked Sendable {
+    public let path: String
     private let fd: Int32
     private let lock = NSLock()
     private var tasksSeen: [[String: Any]] = []
 
     /// The tasks received so far, decoded.
-    var tasks: [[String: Any]] { lock.withLock { tasksSeen } }
+    public var tasks: [[String: Any]] { lock.withLock { tasksSeen } }
 
-    init(path: String, answer: @escaping @Sendable (_ task: [String: Any]) -> String) throws {
+    public init(path: String, answer: @escaping @Sendable (_ task: [String: Any]) -> String) throws {
         self.path = path
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
@@ -64,7 +64,7 @@ final class FakeDelegateSocket: @unchecked Sendable {
     }
 
     /// A succeeded `getSecretValue` result line for `task` with `result` as its result.
-    static func succeeded(_ task: [String: Any], result: String) -> String {
+    public static func succeeded(_ task: [String: Any], result: String) -> String {
         let id = task["id"] as? String ?? "?"
         return #"{"id":"\#(id)","status":"succeeded","operation":"getSecretValue","connectorId":"prod","#
             + #""delegate":"fake","receivedAt":"2026-11-21T12:00:00.000Z","finishedAt":"2026-11-21T12:00:00.042Z","#
@@ -72,7 +72,7 @@ final class FakeDelegateSocket: @unchecked Sendable {
     }
 
     /// A failed result line for `task`.
-    static func failed(_ task: [String: Any], code: String, message: String) -> String {
+    public static func failed(_ task: [String: Any], code: String, message: String) -> String {
         let id = task["id"] as? String ?? "?"
         return #"{"id":"\#(id)","status":"failed","operation":"getSecretValue","connectorId":"prod","#
             + #""delegate":"fake","receivedAt":"2026-11-21T12:00:00.000Z","finishedAt":"2026-11-21T12:00:00.042Z","#

@@ -26,7 +26,7 @@ import Testing
         #expect(result["delegate"] as? String == "sqs-one")
         #expect(message.messageAttributes["taskId"]?.stringValue == "pw-1")
         // Deleted after the result was sent: nothing visible, nothing leased.
-        let settled = try await eventuallyAsync { try await fleet.counts(tasks) == (0, 0) }
+        let settled = try await eventually(every: .milliseconds(200)) { try await fleet.counts(tasks) == (0, 0) }
         #expect(settled)
         #expect(try await daemon.stop() == .exited(0))
     }
@@ -56,20 +56,10 @@ import Testing
             fleet.fixture.task(id: "after-poison", operation: "getRandomPassword", selectors: ["blue"]), to: tasks)
         let after = try await fleet.collect(from: results) { !$0.isEmpty }
         #expect(after.map { SQSFleet.object($0)["status"] as? String } == ["succeeded"])
-        let settled = try await eventuallyAsync { try await fleet.counts(tasks) == (0, 0) }
+        let settled = try await eventually(every: .milliseconds(200)) { try await fleet.counts(tasks) == (0, 0) }
         #expect(settled)
         #expect(try await daemon.stop() == .exited(0))
     }
-}
-
-/// Polls an async `condition` every 200 ms until it holds or `timeout` passes.
-func eventuallyAsync(within timeout: Duration = .seconds(30), _ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if try await condition() { return true }
-        try await Task.sleep(for: .milliseconds(200))
-    }
-    return try await condition()
 }
 
 /// `[sqs]` follows SIGHUP, and `status` shows the queues.

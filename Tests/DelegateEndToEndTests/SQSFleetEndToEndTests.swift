@@ -68,7 +68,7 @@ import Testing
             #expect(Set(selectors).isSubset(of: Set(tags)), "\(id) with \(selectors) ran on \(delegate)")
         }
         // No second result arrives later, and the task queue is empty.
-        let settled = try await eventuallyAsync(within: .seconds(60)) { try await fleet.counts(tasks) == (0, 0) }
+        let settled = try await eventually(within: .seconds(60), every: .milliseconds(200)) { try await fleet.counts(tasks) == (0, 0) }
         #expect(settled)
         let late = try await fleet.collect(from: results, within: .seconds(3)) { _ in false }
         #expect(late.isEmpty)
@@ -168,7 +168,7 @@ import Testing
                 name: "sqs-crashy", tags: ["blue"], queues: [tasks], resultQueue: nowhere, concurrency: 40,
                 visibilitySeconds: 3),
             name: "sqs-crashy")
-        let wrote = try await eventuallyAsync(within: .seconds(60)) {
+        let wrote = try await eventually(within: .seconds(60), every: .milliseconds(200)) {
             let unsent = first.stderrLines.filter { $0.contains("the task message is left to run again") }.count
             let inFlight = try await fleet.counts(tasks).inFlight
             return unsent >= 10 && inFlight > 0
@@ -186,7 +186,7 @@ import Testing
         #expect(ids.count == total)
         #expect(Set(ids) == Set((0..<total).map { "put-\($0)" }))
         #expect(received.allSatisfy { SQSFleet.object($0)["status"] as? String == "succeeded" })
-        let settled = try await eventuallyAsync(within: .seconds(60)) { try await fleet.counts(tasks) == (0, 0) }
+        let settled = try await eventually(within: .seconds(60), every: .milliseconds(200)) { try await fleet.counts(tasks) == (0, 0) }
         #expect(settled)
         #expect(try await second.stop() == .exited(0))
         for index in 0..<total {

@@ -1,0 +1,137 @@
+import AWSCore
+import Foundation
+import Logging
+import SecretsManager
+import SigV4
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// `testConnection` (`ConnectionTest`) against scripted Secrets Manager answers: which calls it
+/// makes, in which order, and what it concludes.
+@Suite struct ConnectionTestTests {
+    let http = ScriptedHTTPClient()
+    let logger = Logger(label: "connection-test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    static let create = HTTPRequestMatch.target("secretsmanager.CreateSecret")
+    static let get = HTTPRequestMatch.target("secretsmanager.GetSecretValue")
+    static let delete = HTTPRequestMatch.target("secretsmanager.DeleteSecret")
+    static let list = HTTPRequestMatch.target("secretsmanager.ListSecrets")
+    static let dummyPrefix = "devops/secrets-delegate-test-connection-"
+
+    func run() async throws -> OperationOutcome {
+        let aws = AWSClient(
+            endpoint: AWSServiceEndpoint(
+                signingName: "secretsmanager", region: "us-east-1", url: ScriptedExecutorFixture.endpoint),
+            options: AWSClientOptions(maxAttempts: 1), httpClient: http, clock: SteppedClock(),
+            sleeper: RecordingSleeper())
+        let client = SecretsManagerClient(
+            aws: aws,
+            credentials: StaticCredentialProvider(
+                Credentials(accessKeyId: ScriptedExecutorFixture.accessKeyID, secretAccessKey: "unused-test-key")),
+            namePrefix: "devops")
+        return try await ConnectionTest(client: client, taskID: "test-connection-1", logger: logger).run()
+    }
+
+    /// `canRead`, `canWrite` and each check as `action:outcome`.
+    struct Summary: Equatable {
+        var canRead: Bool?
+        var canWrite: Bool?
+        var checks: [String]
+    }
+
+    func summary(_ outcome: OperationOutcome) -> Summary {
+        guard case .object(let object) = outcome.value else { return Summary(checks: []) }
+        func flag(_ key: String) -> Bool? {
+            if case .bool(let value)? = object[key] { return value }
+            return nil
+        }
+        var checks: [String] = []
+        if case .array(let entries)? = object["checks"] {
+            for case .object(let check) in entries {
+                if case .string(let action)? = check["action"], case .string(let result)? = check["outcome"] {
+                    checks.append("\(action):\(result)")
+                }
+            }
+        }
+        return Summary(canRead: flag("canRead"), canWrite: flag("canWrite"), checks: checks)
+    }
+
+    static func entry(_ name: String) -> [String: Any] {
+        ["ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:\(name)-AbCdEf", "Name": name]
+    }
+
+    @Test func aWritableConnectorCreatesReadsAndDeletesOneDummySecret() async throws {
+        http.always(Self.create, .json(Self.entry("devops/dummy")))
+        http.always(Self.get, ScriptedExecutorFixture.secret("dummy"))
+        http.always(Self.delete, .json(Self.entry("devops/dummy")))
+        let outcome = try await run()
+
+        #expect(
+            summary(outcome)
+                == Summary(
+                    canRead: true, canWrite: true,
+                    checks: ["CreateSecret:allowed", "GetSecretValue:allowed", "DeleteSecret:allowed"]))
+        #expect(outcome.failure == nil)
+        #expect(outcome.attempts == 3)
+        let sent = http.requests
+        #expect(sent.map(\.action) == ["CreateSecret", "GetSecretValue", "DeleteSecret"])
+        let created = try #require(sent.first?.json?["Name"] as? String)
+        #expect(created.hasPrefix(Self.dummyPrefix), "the dummy secret is under the prefix")
+        #expect(
+            sent.dropFirst().allSatisfy { $0.json?["SecretId"] as? String == created },
+            "the same dummy is read and deleted")
+        #expect(sent.last?.json?["ForceDeleteWithoutRecovery"] as? Bool == true, "deleted without recovery")
+        #expect(sent.allSatisfy { $0.isSigned(by: ScriptedExecutorFixture.accessKeyID) })
+    }
+
+    @Test func aDeniedCreateFallsBackToListingAndReportsReadOnly() async throws {
+        http.always(Self.create, .awsError("AccessDeniedException"))
+        http.always(Self.list, .json(["SecretList": [Self.entry("devops/app")]]))
+        let outcome = try await run()
+
+        #expect(
+            summary(outcome)
+                == Summary(
+                    canRead: true, canWrite: false, checks: ["CreateSecret:denied", "ListSecrets:allowed"]))
+        #expect(outcome.failure == nil, "a read-only connector passes the test")
+        #expect(http.requests.map(\.action) == ["CreateSecret", "ListSecrets"])
+    }
+
+    @Test func deniedCreateAndListFailTheTest() async throws {
+        http.always(Self.create, .awsError("AccessDeniedException"))
+        http.always(Self.list, .awsError("AccessDeniedException"))
+        let outcome = try await run()
+
+        #expect(
+            summary(outcome)
+                == Summary(
+                    canRead: false, canWrite: false, checks: ["CreateSecret:denied", "ListSecrets:denied"]))
+        #expect(errorCode(outcome.failure) == "AccessDeniedException")
+    }
+
+    @Test func anotherCreateErrorFailsTheTestWithoutFurtherCalls() async throws {
+        http.always(Self.create, .awsError("UnrecognizedClientException"))
+        let outcome = try await run()
+
+        #expect(summary(outcome) == Summary(canRead: false, canWrite: false, checks: ["CreateSecret:error"]))
+        #expect(errorCode(outcome.failure) == "UnrecognizedClientException")
+        #expect(http.requests.count == 1)
+    }
+
+    @Test func aFailedReadBackOrDeleteIsReportedButTheDummyIsStillDeleted() async throws {
+        http.always(Self.create, .json(Self.entry("devops/dummy")))
+        http.always(Self.get, .awsError("AccessDeniedException"))
+        http.always(Self.delete, .awsError("InternalServiceError", status: 500))
+        let outcome = try await run()
+
+        #expect(
+            summary(outcome)
+                == Summary(
+                    canRead: false, canWrite: true,
+                    checks: ["CreateSecret:allowed", "GetSecretValue:denied", "DeleteSecret:error"]))
+        #expect(outcome.failure == nil)
+        #expect(http.requests.map(\.action) == ["CreateSecret", "GetSecretValue", "DeleteSecret"])
+    }
+}

@@ -1,0 +1,102 @@
+import AWSCore
+import AWSCredentials
+import Foundation
+import Logging
+import SecretsManager
+import HTTP
+import SigV4
+import TestSupport
+
+@testable import Delegate
+
+/// Unit tests of execution without libcurl or sockets: a `ScriptedHTTPClient` plays Secrets
+/// Manager at `https://secretsmanager.test`, the connector's `instanceRole` credentials come from
+/// a made-up environment identity, and the wall clock is stepped by hand.
+struct ScriptedExecutorFixture {
+    static let endpoint = "https://secretsmanager.test"
+    static let accessKeyID = "AKIDSCRIPTEDTEST"
+
+    let http = ScriptedHTTPClient()
+    let clock = SteppedClock()
+    let executor: TaskExecutor
+    let logger = Logger(label: "scripted-executor", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    init(maxAttempts: Int = 3) {
+        executor = Self.executor(
+            http: http, clock: clock, endpoint: Self.endpoint, maxAttempts: maxAttempts, accessKeyID: Self.accessKeyID,
+            delegateName: "scripted")
+    }
+
+    /// A `TaskExecutor` whose every call goes to `http`; the delegate's identity (for
+    /// `instanceRole` connectors) comes from a made-up environment with `accessKeyID`.
+    static func executor(
+        http: any HTTPClient, clock: any WallClock, endpoint: String, maxAttempts: Int, accessKeyID: String,
+        delegateName: String, cache: SecretCache? = nil
+    ) -> TaskExecutor {
+        let pool = AWSClientPool(
+            settings: .init(secretsManagerEndpoint: endpoint, options: .init(maxAttempts: maxAttempts)),
+            http: http, clock: clock)
+        let environment = [
+            "AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": "\(delegateName)-test-key-unused",
+        ]
+        let registry = CredentialProviderRegistry(
+            identity: IdentityProvider(
+                sources: [.environment], environment: environment,
+                imds: IMDSCredentialSource(http: http, endpoint: "http://127.0.0.1:9", clock: clock), clock: clock),
+            refStore: CredentialRefStore(directories: []), delegateName: delegateName, clock: clock,
+            stsClient: { pool.sts(region: $0) })
+        return TaskExecutor(
+            delegateName: delegateName, clients: pool, credentials: registry, clock: clock, cache: cache)
+    }
+
+    /// A task for the `instanceRole` connector `scripted` (prefix `devops`, us-east-1).
+    static func task(
+        _ operation: String, params: JSONValue? = nil, deadline: Int = 60, id: String = "scripted-task"
+    ) throws -> DelegateTask {
+        let data = TaskFixtures.task(operation: operation, params: params) { fields in
+            fields["id"] = .string(id)
+            fields["deadlineSeconds"] = .number(Double(deadline))
+            fields["connector"] = [
+                "id": "scripted", "region": "us-east-1", "secretNamePrefix": "devops",
+                "credentials": ["type": "instanceRole"],
+            ]
+        }
+        return try DelegateTask.decode(data, defaultID: nil)
+    }
+
+    func run(_ task: DelegateTask) async -> TaskResult {
+        await executor.run(task, receivedAt: clock.now(), logger: logger)
+    }
+
+    /// A GetSecretValue answer for `devops/<name>` (a made-up value, not a secret).
+    static func secret(_ name: String = "db", value: String = "not-a-secret") -> ScriptedReply {
+        .json([
+            "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:devops/\(name)-AbCdEf",
+            "Name": "devops/\(name)", "VersionId": "v1", "SecretString": value, "VersionStages": ["AWSCURRENT"],
+            "CreatedDate": 1_700_000_000,
+        ])
+    }
+
+    static let getSecretValue = HTTPRequestMatch.target("secretsmanager.GetSecretValue")
+}
+
+/// The result's error code as text. Codes are compared through this one place, so a typed code
+/// (`AWSError.code`, `TaskFailure.code`) changes only it.
+func errorCode(_ result: TaskResult) -> String? {
+    result.error.map { "\($0.code)" }
+}
+
+/// The same for a thrown `AWSError`.
+func errorCode(_ error: AWSError?) -> String? {
+    error.map { "\($0.code)" }
+}
+
+extension SentRequest {
+    /// Whether the request carries a SigV4 `Authorization` for `accessKeyID` in us-east-1 for
+    /// Secrets Manager. A Bool, so a failed expectation never prints the signature.
+    func isSigned(by accessKeyID: String) -> Bool {
+        guard let authorization = headers["Authorization"] else { return false }
+        return authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=\(accessKeyID)/")
+            && authorization.contains("/us-east-1/secretsmanager/aws4_request")
+    }
+}

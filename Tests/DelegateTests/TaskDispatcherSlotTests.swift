@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// `TaskDispatcher` over a `ScriptedHTTPClient`: the concurrency bound, slots coming back after
+/// any outcome, the counters, and a stop while tasks wait for a slot.
+@Suite struct TaskDispatcherSlotTests {
+    let http = ScriptedHTTPClient()
+    let logger = Logger(label: "dispatcher-slots", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    func dispatcher(concurrency: Int) throws -> TaskDispatcher {
+        try TaskDispatcherTests.components(
+            endpoint: ScriptedExecutorFixture.endpoint, concurrency: concurrency, logger: logger, http: http
+        ).dispatcher
+    }
+
+    static func task(_ id: String, deadline: Int = 30) throws -> DelegateTask {
+        try TaskDispatcherTests.getSecretValue(id, name: id, deadline: deadline)
+    }
+
+    @Test func neverMoreTasksRunThanTheConcurrencyAndAllFinish() async throws {
+        let dispatcher = try dispatcher(concurrency: 2)
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let results = try await withThrowingTaskGroup(of: TaskResult.self) { group in
+            for index in 0..<6 {
+                let task = try Self.task("bound-\(index)")
+                group.addTask { await dispatcher.execute(task, receivedAt: Date(), logger: logger) }
+            }
+            // Two tasks reach AWS and wait there; the other four wait for a slot.
+            #expect(await eventually { http.holding == 2 })
+            #expect(await dispatcher.limiter.ping() == 2)
+            #expect(dispatcher.status.snapshot.inFlight == 2)
+            #expect(http.requests.count == 2, "the waiting tasks were not sent")
+            http.removeScripts()
+            http.always(.any, ScriptedExecutorFixture.secret())
+            http.releaseHeld()
+            return try await group.reduce(into: [TaskResult]()) { $0.append($1) }
+        }
+
+        #expect(results.count == 6)
+        #expect(results.allSatisfy { $0.status == .succeeded })
+        #expect(http.mostInFlight == 2, "never more than the concurrency at once")
+        #expect(await dispatcher.limiter.ping() == 0, "every slot came back")
+        let counts = dispatcher.status.snapshot
+        #expect(counts.inFlight == 0)
+        #expect(counts.succeeded == 6)
+    }
+
+    @Test func aSlotComesBackAfterEveryKindOfFailure() async throws {
+        let dispatcher = try dispatcher(concurrency: 1)
+        http.script(
+            .any, .awsError("AccessDeniedException"), .transport(.couldNotConnect), .hang,
+            ScriptedExecutorFixture.secret())
+        var results: [TaskResult] = []
+        for (index, deadline) in [30, 30, 1, 30].enumerated() {
+            let task = try Self.task("slot-\(index)", deadline: deadline)
+            results.append(await dispatcher.execute(task, receivedAt: Date(), logger: logger))
+            #expect(await dispatcher.limiter.ping() == 0, "the slot is free after task \(index)")
+        }
+
+        #expect(results.map(\.status) == [.failed, .failed, .failed, .succeeded])
+        #expect(results.map(errorCode) == ["AccessDeniedException", "EndpointUnreachable", "DeadlineExceeded", nil])
+        #expect(await dispatcher.limiter.tryAcquire(upTo: 2) == 1, "exactly the one slot is free")
+        let counts = dispatcher.status.snapshot
+        #expect(counts.inFlight == 0)
+        #expect(counts.failed == 3)
+        #expect(counts.succeeded == 1)
+    }
+
+    @Test func tasksWaitingForASlotWhenTheDelegateStopsAreNotStarted() async throws {
+        let dispatcher = try dispatcher(concurrency: 1)
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let running = try Self.task("running")
+        let waiting = try Self.task("waiting")
+
+        async let first = dispatcher.execute(running, receivedAt: Date(), logger: logger)
+        #expect(await eventually { http.holding == 1 })
+        async let second = dispatcher.execute(waiting, receivedAt: Date(), logger: logger)
+        dispatcher.stopIntake()
+        http.releaseHeld()
+
+        #expect(await first.status == .succeeded, "a task already running finishes")
+        let stopped = await second
+        #expect(stopped.status == .failed)
+        #expect(errorCode(stopped) == "DelegateStopping")
+        #expect(stopped.error?.retryable == true)
+        #expect(http.requests.count == 1, "the waiting task was never sent")
+        #expect(await dispatcher.limiter.ping() == 0)
+    }
+}

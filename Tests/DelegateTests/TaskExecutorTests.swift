@@ -1,0 +1,124 @@
+import AWSCore
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// `TaskExecutor` over a `ScriptedHTTPClient`: results, the mapping of AWS errors to result
+/// codes, retries, the deadline and cancellation. No libcurl, no sockets.
+@Suite struct TaskExecutorTests {
+    @Test func aSucceededTaskSentOneSignedCallAndReportsTheRelativeName() async throws {
+        let fixture = ScriptedExecutorFixture()
+        fixture.http.always(ScriptedExecutorFixture.getSecretValue, ScriptedExecutorFixture.secret())
+        let result = await fixture.run(try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"]))
+
+        #expect(result.status == .succeeded)
+        #expect(result.attempts == 1)
+        #expect(result.error == nil)
+        #expect(result.secretText == "not-a-secret")
+        #expect(result.delegate == "scripted")
+        #expect(result.connectorId == "scripted")
+        guard case .object(let object)? = result.result else {
+            Issue.record("no result object")
+            return
+        }
+        #expect(object["name"] == "db")
+        let sent = try #require(fixture.http.requests.first)
+        #expect(fixture.http.requests.count == 1)
+        #expect(sent.json?["SecretId"] as? String == "devops/db")
+        #expect(sent.isSigned(by: ScriptedExecutorFixture.accessKeyID), "signed with the delegate's identity")
+    }
+
+    struct Mapping: Sendable, CustomTestStringConvertible {
+        var reply: ScriptedReply
+        var code: String
+        var retryable: Bool
+        var requestId: String?
+        var testDescription: String { code }
+    }
+
+    static let mappings: [Mapping] = [
+        Mapping(
+            reply: .awsError("ResourceNotFoundException", requestId: "req-404"), code: "ResourceNotFoundException",
+            retryable: false, requestId: "req-404"),
+        Mapping(
+            reply: .awsError("AccessDeniedException", requestId: "req-403"), code: "AccessDeniedException",
+            retryable: false, requestId: "req-403"),
+        Mapping(reply: .transport(.couldNotConnect), code: "EndpointUnreachable", retryable: true),
+        Mapping(reply: .transport(.cancelled), code: "DelegateStopping", retryable: true),
+    ]
+
+    @Test(arguments: mappings)
+    func anAWSErrorBecomesAFailedResultWithItsCode(_ mapping: Mapping) async throws {
+        let fixture = ScriptedExecutorFixture(maxAttempts: 1)
+        fixture.http.always(.any, mapping.reply)
+        let result = await fixture.run(try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"]))
+
+        #expect(result.status == .failed)
+        #expect(errorCode(result) == mapping.code)
+        #expect(result.error?.retryable == mapping.retryable)
+        #expect(result.error?.awsRequestId == mapping.requestId)
+        #expect(result.result == nil)
+        #expect(fixture.http.requests.count == 1)
+    }
+
+    @Test func aServerErrorIsRetriedAndTheResultCountsBothAttempts() async throws {
+        let fixture = ScriptedExecutorFixture(maxAttempts: 3)
+        fixture.http.script(
+            ScriptedExecutorFixture.getSecretValue, .awsError("InternalServiceError", status: 500),
+            ScriptedExecutorFixture.secret())
+        let result = await fixture.run(try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"]))
+
+        #expect(result.status == .succeeded)
+        #expect(result.attempts == 2)
+        #expect(result.secretText == "not-a-secret")
+        #expect(fixture.http.requests.count == 2)
+    }
+
+    @Test func aCallPastTheDeadlineIsCutOffAndReportsItsAttempt() async throws {
+        let fixture = ScriptedExecutorFixture(maxAttempts: 1)
+        fixture.http.always(.any, .hang)
+        let result = await fixture.run(
+            try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"], deadline: 1))
+
+        #expect(result.status == .failed)
+        #expect(errorCode(result) == "DeadlineExceeded")
+        #expect(result.error?.retryable == true)
+        #expect(result.attempts == 1)
+        #expect(fixture.http.requests.count == 1)
+        #expect(fixture.http.inFlight == 0, "the transfer was cancelled, nothing keeps running")
+    }
+
+    @Test func aTaskWhoseDeadlinePassedBeforeItStartedIsNeverSent() async throws {
+        let fixture = ScriptedExecutorFixture()
+        fixture.http.always(.any, ScriptedExecutorFixture.secret())
+        let task = try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"], deadline: 60)
+        let receivedAt = fixture.clock.now().addingTimeInterval(-90)
+        let result = await fixture.executor.run(task, receivedAt: receivedAt, logger: fixture.logger)
+
+        #expect(result.status == .failed)
+        #expect(errorCode(result) == "DeadlineExceeded")
+        #expect(result.attempts == 0)
+        #expect(result.error?.message.contains("nothing was sent") == true)
+        #expect(result.receivedAt == receivedAt)
+        #expect(fixture.http.requests.isEmpty)
+    }
+
+    @Test func aCancelledTaskIsReportedAsTheDelegateStopping() async throws {
+        let fixture = ScriptedExecutorFixture()
+        fixture.http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let task = try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"])
+        let running = Task { await fixture.run(task) }
+        #expect(await eventually { fixture.http.holding == 1 })
+        running.cancel()
+        let result = await running.value
+
+        #expect(result.status == .failed)
+        #expect(errorCode(result) == "DelegateStopping")
+        #expect(result.error?.retryable == true)
+        #expect(result.result == nil)
+        #expect(fixture.http.holding == 0)
+        #expect(fixture.http.requests.count == 1, "a cancelled call is not retried")
+    }
+}
