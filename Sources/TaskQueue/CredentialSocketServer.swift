@@ -123,39 +123,53 @@ public final class CredentialSocketServer: @unchecked Sendable {
             UnixSocketAddress.setNonBlocking(adopted)
             fd = adopted
         }
-        queue.sync {
+        // Returns once the socket listens; accepting starts on the server's queue.
+        queue.async { [path] in
             self.boundPath = path
             self.listenFD = fd
-            self.acceptSource = ListeningSource(fd: fd, queue: queue) { [weak self] in self?.acceptAvailable() }
+            self.acceptSource = ListeningSource(fd: fd, queue: self.queue) { [weak self] in self?.acceptAvailable() }
         }
         logger.info("credentials socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
     }
 
     /// Stops accepting (the socket file is removed); requests already accepted still finish.
-    public func stopAccepting() {
-        queue.sync { closeListener() }
+    public func stopAccepting() async {
+        await queue.perform { self.closeListener() }
     }
 
-    /// Waits until every accepted request is answered and closed, or `timeout` has passed.
+    /// Waits until every accepted request is answered and closed, or `timeout` has passed (or
+    /// the caller is cancelled).
     public func waitUntilIdle(timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
-        while connectionCount > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        while await queue.perform({ self.connections.isEmpty }) == false, ContinuousClock.now < deadline {
+            do {
+                try await Task.sleep(for: .milliseconds(20))
+            } catch {
+                return
+            }
         }
     }
 
     /// Stops accepting and closes every connection now.
-    public func shutdown() {
-        queue.sync {
-            closeListener()
-            for id in Array(connections.keys) { close(id) }
-        }
+    public func close() async {
+        await queue.perform { self.closeAll() }
     }
 
-    /// Requests open now.
+    /// ``close()`` for synchronous callers (never from the cooperative pool: it waits for the
+    /// server's queue).
+    public func shutdown() {
+        queue.sync { closeAll() }
+    }
+
+    /// Requests open now (for tests: it waits for the server's queue).
     public var connectionCount: Int { queue.sync { connections.count } }
 
     // MARK: On the queue
+
+    private func closeAll() {
+        closeListener()
+        for id in Array(connections.keys) { close(id) }
+    }
 
     private func closeListener() {
         acceptSource?.cancel()

@@ -133,9 +133,10 @@ public final class SocketServer: @unchecked Sendable {
         self.handler = handler
     }
 
-    /// Opens (or adopts) the listening socket and starts accepting.
+    /// Opens (or adopts) the listening socket and starts accepting. Returns once the socket
+    /// listens (a peer connecting from then on waits in the backlog); accepting starts on the
+    /// server's queue, without the caller waiting for it.
     public func start() throws(TaskQueueError) {
-        let resolved = queue.sync { policy }.resolve(logger: logger)
         let fd: Int32
         var path: String? = nil
         switch listener {
@@ -146,16 +147,16 @@ public final class SocketServer: @unchecked Sendable {
             UnixSocketAddress.setNonBlocking(adopted)
             fd = adopted
         }
-        queue.sync {
+        queue.async { [path] in
             // An `update(policy:)` that ran meanwhile resolved a newer policy: keep it.
-            if self.resolvedPolicy == nil { self.resolvedPolicy = resolved }
+            if self.resolvedPolicy == nil { self.resolvedPolicy = self.policy.resolve(logger: self.logger) }
             self.listenFD = fd
             self.spareFD = Self.openSpare()
             self.budget.onPressureChange = { [weak self] pressure in self?.pressureChanged(pressure) }
             self.boundPath = path
             self.started = true
-            self.acceptSource = ListeningSource(fd: fd, queue: queue) { [weak self] in self?.acceptAvailable() }
-            let timer = DispatchSource.makeTimerSource(queue: queue)
+            self.acceptSource = ListeningSource(fd: fd, queue: self.queue) { [weak self] in self?.acceptAvailable() }
+            let timer = DispatchSource.makeTimerSource(queue: self.queue)
             timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1), leeway: .milliseconds(100))
             timer.setEventHandler { [weak self] in self?.sweep() }
             self.sweepTimer = timer
@@ -191,24 +192,27 @@ public final class SocketServer: @unchecked Sendable {
 
     /// Stops accepting connections and reading new lines; lines already running are still answered,
     /// then each connection closes. The socket file is removed.
-    public func stopAccepting() {
-        queue.sync {
+    public func stopAccepting() async {
+        await queue.perform {
             self.closeListener()
             for connection in self.connections.values { connection.finishIntake() }
         }
     }
 
     /// Stops accepting and closes every connection now, dropping unsent output.
-    public func shutdown() {
-        queue.sync {
-            self.closeListener()
-            for connection in Array(self.connections.values) { connection.closeNow() }
-            self.connections = [:]
-            self.sweepTimer?.cancel()
-            self.sweepTimer = nil
-        }
+    public func close() async {
+        await queue.perform { self.closeAll() }
         logLimiter.flush()
     }
+
+    /// ``close()`` for synchronous callers (never from the cooperative pool: it waits for the
+    /// server's queue).
+    public func shutdown() {
+        queue.sync { closeAll() }
+        logLimiter.flush()
+    }
+
+    // MARK: Synchronous reads (tests and diagnostics; they wait for the server's queue)
 
     /// Bytes all connections hold now (unread input, lines in progress, unsent output).
     public var bufferedBytes: Int {
@@ -221,6 +225,14 @@ public final class SocketServer: @unchecked Sendable {
     }
 
     // MARK: On the queue
+
+    private func closeAll() {
+        closeListener()
+        for connection in Array(connections.values) { connection.closeNow() }
+        connections = [:]
+        sweepTimer?.cancel()
+        sweepTimer = nil
+    }
 
     private func closeListener() {
         // A suspended source never runs its cancel handler, which closes the listening socket.

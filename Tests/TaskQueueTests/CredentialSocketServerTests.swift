@@ -65,7 +65,7 @@ import Testing
         #expect(requests.first?.peer.uid == getuid())
         #expect(requests.last?.sunPath == [])
         #expect(await Self.within30s { server.connectionCount == 0 })
-        server.stopAccepting()
+        await server.stopAccepting()
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
