@@ -181,7 +181,7 @@ public final class DelegateDaemon: Service, Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
-            _ = await components.dispatcher.limiter.ping()
+            await components.dispatcher.ping()
             if await components.dispatcher.inFlight.isStalled() {
                 if !warned {
                     logger.critical(
