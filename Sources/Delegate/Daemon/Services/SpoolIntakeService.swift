@@ -20,6 +20,7 @@ struct SpoolIntakeService: Service {
             spool: spool, dispatcher: daemon.dispatcher, logLimiter: daemon.logLimiter, logger: daemon.logger)
         let (daemon, spool) = (daemon, spool)
         await withDiscardingTaskGroup { group in
+            group.addTask { await watcher.run() }
             group.addTask { await intake.run(watcher: watcher) }
             group.addTask { await daemon.sweepResults(spool) }
             try? await gracefulShutdown()
