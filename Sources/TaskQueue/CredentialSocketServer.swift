@@ -73,7 +73,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     private final class Connection {
         let fd: Int32
-        var task: Task<Void, Never>?
+        /// The handler's call, cancelled when the request's time is up.
+        let call = CancellableCall()
         var timer: DispatchSourceTimer?
         var writer: DispatchSourceWrite?
         /// The bytes to write: the value, or the refusal line repeated until `total`.
@@ -93,6 +94,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
     private let logger: Logger
     private let handler: Handler
     private let queue = DispatchQueue(label: "TaskQueue.CredentialSocketServer")
+    /// The handler calls, children of ``run()``.
+    private let tasks = HandlerTasks()
     private var acceptSource: ListeningSource?
     private var listenFD: Int32 = -1
     private var backoff: AcceptBackoff?
@@ -132,6 +135,13 @@ public final class CredentialSocketServer: @unchecked Sendable {
         logger.info("credentials socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
     }
 
+    /// Runs the handler calls (each request's) as children of the caller, until the server is
+    /// closed or the caller is cancelled (which cancels the calls running); returns when all have
+    /// returned. The owner runs it beside the server, from ``start()`` on.
+    public func run() async {
+        await tasks.run()
+    }
+
     /// Stops accepting (the socket file is removed); requests already accepted still finish.
     public func stopAccepting() async {
         await queue.perform { self.closeListener() }
@@ -167,6 +177,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
     // MARK: On the queue
 
     private func closeAll() {
+        tasks.finish()
         closeListener()
         for id in Array(connections.keys) { close(id) }
     }
@@ -235,7 +246,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
                 "credential request not answered in time; refused",
                 metadata: ["peer_uid": "\(peerUID.map { "\($0)" } ?? "?")", "timeout": "\(self.limits.requestTimeout)"],
                 key: "credential-timeout", logger: self.logger)
-            connection.task?.cancel()
+            connection.call.cancel()
             self.answer(id, with: .refuse)
         }
         connection.timer = timer
@@ -246,8 +257,9 @@ public final class CredentialSocketServer: @unchecked Sendable {
     private func start(fd: Int32, request: Request) {
         let (id, connection) = track(fd: fd, peerUID: request.peer.uid)
         let handler = handler
-        connection.task = Task {
-            let answer = await handler(request)
+        let call = connection.call
+        tasks.start {
+            let answer = await call.run { await handler(request) } ?? .refuse
             self.queue.async { self.answer(id, with: answer) }
         }
     }
@@ -307,7 +319,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     private func close(_ id: UInt64) {
         guard let connection = connections.removeValue(forKey: id) else { return }
-        connection.task?.cancel()
+        connection.call.cancel()
         connection.timer?.cancel()
         // Zero the copy of the value before the buffer goes.
         if connection.holdsValue {

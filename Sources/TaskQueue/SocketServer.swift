@@ -92,6 +92,8 @@ public final class SocketServer: @unchecked Sendable {
     /// Every warning a peer can provoke goes through this, so no peer can flood the journal.
     let logLimiter: LogRateLimiter
     let queue = DispatchQueue(label: "TaskQueue.SocketServer")
+    /// The handler calls, children of ``run()``.
+    private let tasks = HandlerTasks()
 
     /// The limits for connections accepted from now on (`update(limits:)` replaces them).
     private var limits: Limits
@@ -165,6 +167,13 @@ public final class SocketServer: @unchecked Sendable {
         logger.info("socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
     }
 
+    /// Runs the handler calls (each line's) as children of the caller, until the server is closed
+    /// or the caller is cancelled (which cancels the calls running); returns when all have
+    /// returned. The owner runs it beside the server, from ``start()`` on.
+    public func run() async {
+        await tasks.run()
+    }
+
     /// Checks peers that connect from now on against `policy` (a reload), its names resolved
     /// again; connections already open stay. Does not wait for the server's queue.
     public func update(policy: PeerPolicy) {
@@ -227,6 +236,7 @@ public final class SocketServer: @unchecked Sendable {
     // MARK: On the queue
 
     private func closeAll() {
+        tasks.finish()
         closeListener()
         for connection in Array(connections.values) { connection.closeNow() }
         connections = [:]
@@ -324,7 +334,7 @@ public final class SocketServer: @unchecked Sendable {
             let connection = SocketConnection(
                 fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, budget: budget, logLimiter: logLimiter,
                 logger: logger, handler: handler,
-                onClose: { [weak self] id in self?.connections[id] = nil })
+                tasks: tasks, onClose: { [weak self] id in self?.connections[id] = nil })
             connections[nextID] = connection
             logger.debug(
                 "socket peer connected",

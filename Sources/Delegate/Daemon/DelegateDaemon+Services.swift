@@ -43,7 +43,7 @@ extension DelegateDaemon {
                         shared.opened { $0.socket = server }
                         return server
                     },
-                    close: { server in await server.close() }))
+                    serve: { server in await server.run() }, close: { server in await server.close() }))
         }
         if let credentialsSocket {
             services.append(
@@ -54,6 +54,7 @@ extension DelegateDaemon {
                         shared.opened { $0.credentialsSocket = server }
                         return server
                     },
+                    serve: { server in await server.run() },
                     close: { server in
                         // Values already read are still written; a peer that does not take them is closed.
                         await server.waitUntilIdle(timeout: Self.credentialsDrainTime)
