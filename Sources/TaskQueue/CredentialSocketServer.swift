@@ -93,7 +93,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
     private let logLimiter: LogRateLimiter
     private let logger: Logger
     private let handler: Handler
-    private let queue = DispatchQueue(label: "TaskQueue.CredentialSocketServer")
+    let queue = DispatchQueue(label: "TaskQueue.CredentialSocketServer")
     /// The handler calls, children of ``run()``.
     private let tasks = HandlerTasks()
     private var acceptSource: ListeningSource?
