@@ -21,7 +21,7 @@ struct StatusService: Service {
                 group.addTask { await daemon.statusLoop() }
             }
         }
-        daemon.components.httpClientToShutDown?.shutdown()
+        await daemon.components.httpClientToShutDown?.close()
         if !Task.isCancelled {
             daemon.logger.info("stopped", metadata: ["counts": "\(daemon.dispatcher.status.snapshot)"])
         }
