@@ -82,7 +82,7 @@ extension DelegateDaemon {
     /// `new/`), the sockets accept no connection and read no new line, the SQS loops receive no
     /// more. Tasks already running go on.
     func stopIntake(_ shared: DaemonRun) async {
-        components.notifier.stopping()
+        await components.notifier.stopping()
         logger.info("stopping: intake closed, waiting for tasks in flight", metadata: ["event": "stopping"])
         dispatcher.stopIntake()
         await shared.intake.stop()

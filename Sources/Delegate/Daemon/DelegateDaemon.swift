@@ -78,7 +78,7 @@ public final class DelegateDaemon: Service, Sendable {
     /// `READY=1` and the `ready` line, once every intake is open and SIGHUP is trapped.
     func announceReady() async {
         let configuration = self.configuration.current
-        components.notifier.ready()
+        await components.notifier.ready()
         components.notifier.status(await statusLine())
         logger.info(
             "ready",
@@ -235,11 +235,11 @@ public final class DelegateDaemon: Service, Sendable {
     /// (a warning names those that changed). Tasks in flight keep the clients and credentials they
     /// have. Reloads run one at a time (``ReloadService``).
     func reload(_ intake: Intake) async {
-        components.notifier.reloading()
+        await components.notifier.reloading()
         await reloadConfiguration(intake)
         // STATUS first, so that READY=1 finds the status already showing the outcome.
         components.notifier.status(await statusLine())
-        components.notifier.ready()
+        await components.notifier.ready()
     }
 
     private func reloadConfiguration(_ intake: Intake) async {
