@@ -96,9 +96,9 @@ public final class CredentialSocketServer: @unchecked Sendable {
     let queue = DispatchQueue(label: "TaskQueue.CredentialSocketServer")
     /// The handler calls, children of ``run()``.
     private let tasks = HandlerTasks()
-    private var acceptSource: ListeningSource?
-    private var listenFD: Int32 = -1
-    private var backoff: AcceptBackoff?
+    private var acceptor: SocketAcceptor?
+    /// `accept(2)` on the listening socket; tests replace it (before `start()`) to make it fail.
+    var acceptCall: @Sendable (Int32) -> (fd: Int32, errno: Int32) = SocketAcceptor.systemAccept
     private var connections: [UInt64: Connection] = [:]
     private var nextID: UInt64 = 0
     private var boundPath: String?
@@ -129,8 +129,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
         // Returns once the socket listens; accepting starts on the server's queue.
         queue.async { [path] in
             self.boundPath = path
-            self.listenFD = fd
-            self.acceptSource = ListeningSource(fd: fd, queue: self.queue) { [weak self] in self?.acceptAvailable() }
+            self.acceptor = self.makeAcceptor(fd)
         }
         logger.info("credentials socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
     }
@@ -183,49 +182,48 @@ public final class CredentialSocketServer: @unchecked Sendable {
     }
 
     private func closeListener() {
-        acceptSource?.cancel()
-        acceptSource = nil
+        acceptor?.cancel()
+        acceptor = nil
         if let boundPath {
             _ = try? FileIO.unlink(boundPath)
             self.boundPath = nil
         }
     }
 
-    private func acceptAvailable() {
-        for _ in 0..<64 {
-            if connections.count >= 2 * limits.maximumConnections {
-                // Full even for refusals: leave new requests in the backlog for a moment.
-                acceptSource?.pause(for: .milliseconds(50)) { [weak self] in self?.acceptAvailable() }
-                return
-            }
-            let fd = FileIO.retrying { accept(listenFD, nil, nil) }
-            if fd < 0 {
-                let number = errno
-                if number == ECONNABORTED { continue }
-                if number != EAGAIN && number != EWOULDBLOCK { acceptFailed(errno: number) } else { backoff = nil }
-                return
-            }
-            backoff = nil
-            UnixSocketAddress.setNonBlocking(fd)
-            guard connections.count < limits.maximumConnections else {
-                logLimiter.warning(
-                    "credential request refused: too many requests at once",
-                    metadata: ["limit": "\(limits.maximumConnections)"], key: "credential-too-many", logger: logger)
-                answer(track(fd: fd, peerUID: nil).id, with: .refuse)
-                continue
-            }
-            let peer: PeerCredentials
-            do {
-                peer = try PeerCredentials.of(socket: fd)
-            } catch {
-                logLimiter.warning(
-                    "cannot read a credential requester's credentials; closing", metadata: ["error": "\(error)"],
-                    key: "credential-peer", logger: logger)
-                FileIO.close(fd)
-                continue
-            }
-            start(fd: fd, request: Request(peer: peer, sunPath: Self.peerAddress(fd)))
+    private func makeAcceptor(_ fd: Int32) -> SocketAcceptor {
+        SocketAcceptor(
+            fd: fd, queue: queue, acceptCall: acceptCall,
+            owner: .init(
+                name: "credentials socket", peers: "requests", failureKey: "credential-accept-failed",
+                pauseBeforeAccepting: { [weak self] in
+                    // Full even for refusals: leave new requests in the backlog for a moment.
+                    guard let self, self.connections.count >= 2 * self.limits.maximumConnections else { return nil }
+                    return .milliseconds(50)
+                },
+                accepted: { [weak self] fd in self?.accepted(fd) }),
+            logLimiter: logLimiter, logger: logger)
+    }
+
+    /// A request the listening socket accepted: refused at once beyond the cap, else handled.
+    private func accepted(_ fd: Int32) {
+        guard connections.count < limits.maximumConnections else {
+            logLimiter.warning(
+                "credential request refused: too many requests at once",
+                metadata: ["limit": "\(limits.maximumConnections)"], key: "credential-too-many", logger: logger)
+            answer(track(fd: fd, peerUID: nil).id, with: .refuse)
+            return
         }
+        let peer: PeerCredentials
+        do {
+            peer = try PeerCredentials.of(socket: fd)
+        } catch {
+            logLimiter.warning(
+                "cannot read a credential requester's credentials; closing", metadata: ["error": "\(error)"],
+                key: "credential-peer", logger: logger)
+            FileIO.close(fd)
+            return
+        }
+        start(fd: fd, request: Request(peer: peer, sunPath: Self.peerAddress(fd)))
     }
 
     /// A new connection, closed at the latest ``Limits/requestTimeout`` from now.
@@ -330,16 +328,6 @@ public final class CredentialSocketServer: @unchecked Sendable {
         } else {
             FileIO.close(connection.fd)
         }
-    }
-
-    private func acceptFailed(errno number: Int32) {
-        if AcceptBackoff.recordFailure(in: &backoff) {
-            logLimiter.log(
-                .error, "credentials socket: accept failed; pausing new requests", metadata: ["errno": "\(number)"],
-                key: "credential-accept-failed", logger: logger)
-        }
-        guard let delay = backoff?.delay else { return }
-        acceptSource?.pause(for: delay) { [weak self] in self?.acceptAvailable() }
     }
 
     /// The peer's `sun_path` bytes, as long as the kernel says they are.

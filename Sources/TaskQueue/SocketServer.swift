@@ -100,18 +100,12 @@ public final class SocketServer: @unchecked Sendable {
     private let budget: SocketBufferBudget
     private var policy: PeerPolicy
     private var resolvedPolicy: PeerPolicy.Resolved?
-    private var listenFD: Int32 = -1
-    private var acceptSource: ListeningSource?
-    /// The accept failure episode in progress, if any.
-    private var backoff: AcceptBackoff?
+    private var acceptor: SocketAcceptor?
     /// `/dev/null`, held so that one descriptor can be freed when `accept` fails with EMFILE.
     private var spareFD: Int32 = -1
     /// `accept(2)` on the listening socket: the new descriptor, or -1 and the errno. Tests replace
     /// it (before `start()`) to make it fail.
-    var acceptCall: @Sendable (Int32) -> (fd: Int32, errno: Int32) = { listenFD in
-        let fd = FileIO.retrying { accept(listenFD, nil, nil) }
-        return (fd, fd < 0 ? errno : 0)
-    }
+    var acceptCall: @Sendable (Int32) -> (fd: Int32, errno: Int32) = SocketAcceptor.systemAccept
     /// Runs `sweep()` every second while the server runs.
     private var sweepTimer: DispatchSourceTimer?
     private var connections: [UInt64: SocketConnection] = [:]
@@ -152,12 +146,11 @@ public final class SocketServer: @unchecked Sendable {
         queue.async { [path] in
             // An `update(policy:)` that ran meanwhile resolved a newer policy: keep it.
             if self.resolvedPolicy == nil { self.resolvedPolicy = self.policy.resolve(logger: self.logger) }
-            self.listenFD = fd
             self.spareFD = Self.openSpare()
             self.budget.onPressureChange = { [weak self] pressure in self?.pressureChanged(pressure) }
             self.boundPath = path
             self.started = true
-            self.acceptSource = ListeningSource(fd: fd, queue: self.queue) { [weak self] in self?.acceptAvailable() }
+            self.acceptor = self.makeAcceptor(fd)
             let timer = DispatchSource.makeTimerSource(queue: self.queue)
             timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1), leeway: .milliseconds(100))
             timer.setEventHandler { [weak self] in self?.sweep() }
@@ -246,8 +239,8 @@ public final class SocketServer: @unchecked Sendable {
 
     private func closeListener() {
         // A suspended source never runs its cancel handler, which closes the listening socket.
-        acceptSource?.cancel()
-        acceptSource = nil
+        acceptor?.cancel()
+        acceptor = nil
         if spareFD >= 0 {
             FileIO.close(spareFD)
             spareFD = -1
@@ -285,101 +278,87 @@ public final class SocketServer: @unchecked Sendable {
         FileIO.close(fd)
     }
 
-    private func acceptAvailable() {
-        guard let resolvedPolicy else { return }
-        for _ in 0..<64 {
-            let (fd, number) = acceptCall(listenFD)
-            if fd < 0 {
-                if number == ECONNABORTED { continue }
-                if number == EAGAIN || number == EWOULDBLOCK {
-                    endBackoff()
-                    return
-                }
-                acceptFailed(errno: number)
-                return
-            }
-            endBackoff()
-            UnixSocketAddress.setNonBlocking(fd)
-            let peer: PeerCredentials
-            do {
-                peer = try PeerCredentials.of(socket: fd)
-            } catch {
-                logLimiter.warning(
-                    "cannot read peer credentials; closing", metadata: ["error": "\(error)"], key: "peer-credentials",
-                    logger: logger)
-                FileIO.close(fd)
-                continue
-            }
-            guard resolvedPolicy.allows(peer) else {
-                logLimiter.warning(
-                    "socket peer not allowed",
-                    metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"],
-                    key: "peer-refused", logger: logger)
-                refuse(
-                    fd, line: #"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#)
-                continue
-            }
-            guard connections.count < limits.maximumConnections else {
-                logLimiter.warning(
-                    "socket connection refused: too many connections",
-                    metadata: [
-                        "limit": "\(limits.maximumConnections)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)",
-                    ], key: "too-many-connections", logger: logger)
-                let limit = limits.maximumConnections
-                let message = "the delegate already serves \(limit) connections; try again later"
-                refuse(fd, line: #"{"error":"TooManyConnections","message":"\#(message)"}"#)
-                continue
-            }
-            nextID += 1
-            let connection = SocketConnection(
-                fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, budget: budget, logLimiter: logLimiter,
-                logger: logger, handler: handler,
-                tasks: tasks, onClose: { [weak self] id in self?.connections[id] = nil })
-            connections[nextID] = connection
-            logger.debug(
-                "socket peer connected",
-                metadata: ["connection": "\(nextID)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
-            connection.start()
-        }
+    private func makeAcceptor(_ fd: Int32) -> SocketAcceptor {
+        SocketAcceptor(
+            fd: fd, queue: queue, acceptCall: acceptCall,
+            owner: .init(
+                name: "socket", peers: "connections", failureKey: "accept-failed",
+                accepted: { [weak self] fd in self?.accepted(fd) },
+                failed: { [weak self] number in self?.turnAway(errno: number) ?? (0, [:]) },
+                recovered: { [weak self] in
+                    guard let self, self.spareFD < 0 else { return }
+                    self.spareFD = Self.openSpare()
+                }),
+            logLimiter: logLimiter, logger: logger)
     }
 
-    /// `accept` failed: frees the spare descriptor to turn one waiting peer away (EMFILE/ENFILE),
-    /// then stops accepting for the episode's pause.
-    private func acceptFailed(errno number: Int32) {
-        if AcceptBackoff.recordFailure(in: &backoff) {
-            let reason = number == EMFILE || number == ENFILE ? "out of file descriptors" : "accept failed"
-            logLimiter.log(
-                .error, "socket \(reason); pausing new connections",
-                metadata: ["errno": "\(number)", "open_connections": "\(connections.count)"], key: "accept-failed",
+    /// A peer the listening socket accepted: checked against the policy and the connection cap,
+    /// then served.
+    private func accepted(_ fd: Int32) {
+        guard let resolvedPolicy else {
+            FileIO.close(fd)
+            return
+        }
+        let peer: PeerCredentials
+        do {
+            peer = try PeerCredentials.of(socket: fd)
+        } catch {
+            logLimiter.warning(
+                "cannot read peer credentials; closing", metadata: ["error": "\(error)"], key: "peer-credentials",
                 logger: logger)
+            FileIO.close(fd)
+            return
         }
-        if (number == EMFILE || number == ENFILE), spareFD >= 0 {
-            FileIO.close(spareFD)
-            let (fd, _) = acceptCall(listenFD)
-            if fd >= 0 {
-                refuse(
-                    fd,
-                    line: #"{"error":"TooManyConnections","message":"the delegate is out of file descriptors; "#
-                        + #"try again later"}"#)
-                backoff?.refused += 1
-            }
-            spareFD = Self.openSpare()
+        guard resolvedPolicy.allows(peer) else {
+            logLimiter.warning(
+                "socket peer not allowed",
+                metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"],
+                key: "peer-refused", logger: logger)
+            refuse(
+                fd, line: #"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#)
+            return
         }
-        guard let delay = backoff?.delay else { return }
-        acceptSource?.pause(for: delay) { [weak self] in self?.acceptAvailable() }
+        guard connections.count < limits.maximumConnections else {
+            logLimiter.warning(
+                "socket connection refused: too many connections",
+                metadata: [
+                    "limit": "\(limits.maximumConnections)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)",
+                ], key: "too-many-connections", logger: logger)
+            let limit = limits.maximumConnections
+            let message = "the delegate already serves \(limit) connections; try again later"
+            refuse(fd, line: #"{"error":"TooManyConnections","message":"\#(message)"}"#)
+            return
+        }
+        nextID += 1
+        let connection = SocketConnection(
+            fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, budget: budget, logLimiter: logLimiter,
+            logger: logger, handler: handler,
+            tasks: tasks, onClose: { [weak self] id in self?.connections[id] = nil })
+        connections[nextID] = connection
+        logger.debug(
+            "socket peer connected",
+            metadata: ["connection": "\(nextID)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
+        connection.start()
     }
 
-    /// An accept worked (or found nothing waiting): the failure episode, if any, is over.
-    private func endBackoff() {
-        guard let episode = backoff else { return }
-        backoff = nil
-        if spareFD < 0 { spareFD = Self.openSpare() }
-        logger.notice(
-            "socket accepting new connections again",
-            metadata: [
-                "refused": "\(episode.refused)", "failed_accepts": "\(episode.failures)",
-                "duration_ms": "\(Int((ContinuousClock.now - episode.started) / .milliseconds(1)))",
-            ])
+    /// `accept` failed: with no descriptor left (EMFILE/ENFILE), frees the spare one to turn
+    /// one waiting peer away with `TooManyConnections`, so peers are refused rather than left
+    /// hanging. Returns how many were refused, and the failure line's metadata.
+    private func turnAway(errno number: Int32) -> (refused: Int, metadata: Logger.Metadata) {
+        let metadata: Logger.Metadata = ["open_connections": "\(connections.count)"]
+        guard number == EMFILE || number == ENFILE, spareFD >= 0, let acceptor else { return (0, metadata) }
+        FileIO.close(spareFD)
+        var refused = 0
+        let fd = acceptor.acceptOne()
+        if fd >= 0 {
+            refuse(
+                fd,
+                line: #"{"error":"TooManyConnections","message":"the delegate is out of file descriptors; "#
+                    + #"try again later"}"#)
+            refused = 1
+        }
+        spareFD = Self.openSpare()
+        return (refused, metadata)
     }
 
     static func openSpare() -> Int32 {
