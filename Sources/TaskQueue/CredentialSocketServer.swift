@@ -213,16 +213,10 @@ public final class CredentialSocketServer: @unchecked Sendable {
             answer(track(fd: fd, peerUID: nil).id, with: .refuse)
             return
         }
-        let peer: PeerCredentials
-        do {
-            peer = try PeerCredentials.of(socket: fd)
-        } catch {
-            logLimiter.warning(
-                "cannot read a credential requester's credentials; closing", metadata: ["error": "\(error)"],
-                key: "credential-peer", logger: logger)
-            FileIO.close(fd)
-            return
-        }
+        guard
+            let peer = acceptor?.peer(
+                of: fd, orWarn: "cannot read a credential requester's credentials; closing", key: "credential-peer")
+        else { return }
         start(fd: fd, request: Request(peer: peer, sunPath: Self.peerAddress(fd)))
     }
 

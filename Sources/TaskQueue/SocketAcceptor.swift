@@ -66,6 +66,18 @@ final class SocketAcceptor: @unchecked Sendable {
         acceptCall(listenFD).fd
     }
 
+    /// The credentials of an accepted peer; when the kernel cannot tell them, a rate-limited
+    /// warning (`message`, under `key`), the peer closed, and nil.
+    func peer(of fd: Int32, orWarn message: String, key: String) -> PeerCredentials? {
+        do {
+            return try PeerCredentials.of(socket: fd)
+        } catch {
+            logLimiter.warning(message, metadata: ["error": "\(error)"], key: key, logger: logger)
+            FileIO.close(fd)
+            return nil
+        }
+    }
+
     /// Stops accepting for good and closes the listening socket.
     func cancel() {
         source?.cancel()

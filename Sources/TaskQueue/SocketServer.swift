@@ -299,16 +299,8 @@ public final class SocketServer: @unchecked Sendable {
             FileIO.close(fd)
             return
         }
-        let peer: PeerCredentials
-        do {
-            peer = try PeerCredentials.of(socket: fd)
-        } catch {
-            logLimiter.warning(
-                "cannot read peer credentials; closing", metadata: ["error": "\(error)"], key: "peer-credentials",
-                logger: logger)
-            FileIO.close(fd)
-            return
-        }
+        guard let peer = acceptor?.peer(of: fd, orWarn: "cannot read peer credentials; closing", key: "peer-credentials")
+        else { return }
         guard resolvedPolicy.allows(peer) else {
             logLimiter.warning(
                 "socket peer not allowed",
