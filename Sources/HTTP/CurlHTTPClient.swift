@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 
 /// The production `HTTPClient`: libcurl, many requests in flight on one thread.
@@ -52,5 +53,16 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
     /// with `.cancelled`. Idempotent.
     public func shutdown() {
         engine.shutdown()
+    }
+
+    /// ``shutdown()`` for async callers: the wait for the engine thread happens on a Dispatch
+    /// thread, never on one of the cooperative pool's.
+    public func close() async {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                self.shutdown()
+                continuation.resume()
+            }
+        }
     }
 }

@@ -11,8 +11,9 @@ public import Logging
 /// Messages go out in order on a serial queue of their own. `sd_notify` blocks when the
 /// manager's socket queue is full; the frequent `STATUS=` and `WATCHDOG=1` are therefore sent
 /// asynchronously, so a slow reader can never stall the daemon's task threads (and a stalled
-/// daemon stops its watchdog pings by itself). `READY=1`, `RELOADING=1` and `STOPPING=1` wait
-/// until they are sent, so they are never lost at exit and never overtake each other.
+/// daemon stops its watchdog pings by itself). `READY=1`, `RELOADING=1` and `STOPPING=1` return
+/// once they are sent, so they are never lost at exit and never overtake each other; their
+/// callers wait suspended, never holding a thread of the cooperative pool.
 public struct SystemdNotifier: ServiceNotifier {
     private let queue = DispatchQueue(label: "Systemd.SystemdNotifier")
     private let transport: any NotifyTransport
@@ -33,14 +34,13 @@ public struct SystemdNotifier: ServiceNotifier {
         self.logger = logger
     }
 
-    public func ready() { queue.sync { send(.ready) } }
+    public func ready() async { await sent(.ready) }
 
-    public func reloading() {
-        let message = NotifyMessage.reloading(monotonicMicroseconds: monotonicMicroseconds())
-        queue.sync { send(message) }
+    public func reloading() async {
+        await sent(.reloading(monotonicMicroseconds: monotonicMicroseconds()))
     }
 
-    public func stopping() { queue.sync { send(.stopping) } }
+    public func stopping() async { await sent(.stopping) }
 
     public func status(_ text: String) { queue.async { send(.status(text)) } }
 
@@ -51,6 +51,16 @@ public struct SystemdNotifier: ServiceNotifier {
             return nil
         }
         return .microseconds(microseconds / 2)
+    }
+
+    /// Sends `message` on the queue and returns once it is sent.
+    private func sent(_ message: NotifyMessage) async {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                send(message)
+                continuation.resume()
+            }
+        }
     }
 
     private func send(_ message: NotifyMessage) {

@@ -73,7 +73,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     private final class Connection {
         let fd: Int32
-        var task: Task<Void, Never>?
+        /// The handler's call, cancelled when the request's time is up.
+        let call = CancellableCall()
         var timer: DispatchSourceTimer?
         var writer: DispatchSourceWrite?
         /// The bytes to write: the value, or the refusal line repeated until `total`.
@@ -92,10 +93,12 @@ public final class CredentialSocketServer: @unchecked Sendable {
     private let logLimiter: LogRateLimiter
     private let logger: Logger
     private let handler: Handler
-    private let queue = DispatchQueue(label: "TaskQueue.CredentialSocketServer")
-    private var acceptSource: ListeningSource?
-    private var listenFD: Int32 = -1
-    private var backoff: AcceptBackoff?
+    let queue = DispatchQueue(label: "TaskQueue.CredentialSocketServer")
+    /// The handler calls, children of ``run()``.
+    private let tasks = HandlerTasks()
+    private var acceptor: SocketAcceptor?
+    /// `accept(2)` on the listening socket; tests replace it (before `start()`) to make it fail.
+    var acceptCall: @Sendable (Int32) -> (fd: Int32, errno: Int32) = SocketAcceptor.systemAccept
     private var connections: [UInt64: Connection] = [:]
     private var nextID: UInt64 = 0
     private var boundPath: String?
@@ -123,84 +126,98 @@ public final class CredentialSocketServer: @unchecked Sendable {
             UnixSocketAddress.setNonBlocking(adopted)
             fd = adopted
         }
-        queue.sync {
+        // Returns once the socket listens; accepting starts on the server's queue.
+        queue.async { [path] in
             self.boundPath = path
-            self.listenFD = fd
-            self.acceptSource = ListeningSource(fd: fd, queue: queue) { [weak self] in self?.acceptAvailable() }
+            self.acceptor = self.makeAcceptor(fd)
         }
         logger.info("credentials socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
     }
 
-    /// Stops accepting (the socket file is removed); requests already accepted still finish.
-    public func stopAccepting() {
-        queue.sync { closeListener() }
+    /// Runs the handler calls (each request's) as children of the caller, until the server is
+    /// closed or the caller is cancelled (which cancels the calls running); returns when all have
+    /// returned. The owner runs it beside the server, from ``start()`` on.
+    public func run() async {
+        await tasks.run()
     }
 
-    /// Waits until every accepted request is answered and closed, or `timeout` has passed.
+    /// Stops accepting (the socket file is removed); requests already accepted still finish.
+    public func stopAccepting() async {
+        await queue.perform { self.closeListener() }
+    }
+
+    /// Waits until every accepted request is answered and closed, or `timeout` has passed (or
+    /// the caller is cancelled).
     public func waitUntilIdle(timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
-        while connectionCount > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        while await queue.perform({ self.connections.isEmpty }) == false, ContinuousClock.now < deadline {
+            do {
+                try await Task.sleep(for: .milliseconds(20))
+            } catch {
+                return
+            }
         }
     }
 
     /// Stops accepting and closes every connection now.
-    public func shutdown() {
-        queue.sync {
-            closeListener()
-            for id in Array(connections.keys) { close(id) }
-        }
+    public func close() async {
+        await queue.perform { self.closeAll() }
     }
 
-    /// Requests open now.
+    /// ``close()`` for synchronous callers (never from the cooperative pool: it waits for the
+    /// server's queue).
+    public func shutdown() {
+        queue.sync { closeAll() }
+    }
+
+    /// Requests open now (for tests: it waits for the server's queue).
     public var connectionCount: Int { queue.sync { connections.count } }
 
     // MARK: On the queue
 
+    private func closeAll() {
+        tasks.finish()
+        closeListener()
+        for id in Array(connections.keys) { close(id) }
+    }
+
     private func closeListener() {
-        acceptSource?.cancel()
-        acceptSource = nil
+        acceptor?.cancel()
+        acceptor = nil
         if let boundPath {
             _ = try? FileIO.unlink(boundPath)
             self.boundPath = nil
         }
     }
 
-    private func acceptAvailable() {
-        for _ in 0..<64 {
-            if connections.count >= 2 * limits.maximumConnections {
-                // Full even for refusals: leave new requests in the backlog for a moment.
-                acceptSource?.pause(for: .milliseconds(50)) { [weak self] in self?.acceptAvailable() }
-                return
-            }
-            let fd = FileIO.retrying { accept(listenFD, nil, nil) }
-            if fd < 0 {
-                let number = errno
-                if number == ECONNABORTED { continue }
-                if number != EAGAIN && number != EWOULDBLOCK { acceptFailed(errno: number) } else { backoff = nil }
-                return
-            }
-            backoff = nil
-            UnixSocketAddress.setNonBlocking(fd)
-            guard connections.count < limits.maximumConnections else {
-                logLimiter.warning(
-                    "credential request refused: too many requests at once",
-                    metadata: ["limit": "\(limits.maximumConnections)"], key: "credential-too-many", logger: logger)
-                answer(track(fd: fd, peerUID: nil).id, with: .refuse)
-                continue
-            }
-            let peer: PeerCredentials
-            do {
-                peer = try PeerCredentials.of(socket: fd)
-            } catch {
-                logLimiter.warning(
-                    "cannot read a credential requester's credentials; closing", metadata: ["error": "\(error)"],
-                    key: "credential-peer", logger: logger)
-                FileIO.close(fd)
-                continue
-            }
-            start(fd: fd, request: Request(peer: peer, sunPath: Self.peerAddress(fd)))
+    private func makeAcceptor(_ fd: Int32) -> SocketAcceptor {
+        SocketAcceptor(
+            fd: fd, queue: queue, acceptCall: acceptCall,
+            owner: .init(
+                name: "credentials socket", peers: "requests", failureKey: "credential-accept-failed",
+                pauseBeforeAccepting: { [weak self] in
+                    // Full even for refusals: leave new requests in the backlog for a moment.
+                    guard let self, self.connections.count >= 2 * self.limits.maximumConnections else { return nil }
+                    return .milliseconds(50)
+                },
+                accepted: { [weak self] fd in self?.accepted(fd) }),
+            logLimiter: logLimiter, logger: logger)
+    }
+
+    /// A request the listening socket accepted: refused at once beyond the cap, else handled.
+    private func accepted(_ fd: Int32) {
+        guard connections.count < limits.maximumConnections else {
+            logLimiter.warning(
+                "credential request refused: too many requests at once",
+                metadata: ["limit": "\(limits.maximumConnections)"], key: "credential-too-many", logger: logger)
+            answer(track(fd: fd, peerUID: nil).id, with: .refuse)
+            return
         }
+        guard
+            let peer = acceptor?.peer(
+                of: fd, orWarn: "cannot read a credential requester's credentials; closing", key: "credential-peer")
+        else { return }
+        start(fd: fd, request: Request(peer: peer, sunPath: Self.peerAddress(fd)))
     }
 
     /// A new connection, closed at the latest ``Limits/requestTimeout`` from now.
@@ -221,7 +238,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
                 "credential request not answered in time; refused",
                 metadata: ["peer_uid": "\(peerUID.map { "\($0)" } ?? "?")", "timeout": "\(self.limits.requestTimeout)"],
                 key: "credential-timeout", logger: self.logger)
-            connection.task?.cancel()
+            connection.call.cancel()
             self.answer(id, with: .refuse)
         }
         connection.timer = timer
@@ -232,8 +249,9 @@ public final class CredentialSocketServer: @unchecked Sendable {
     private func start(fd: Int32, request: Request) {
         let (id, connection) = track(fd: fd, peerUID: request.peer.uid)
         let handler = handler
-        connection.task = Task {
-            let answer = await handler(request)
+        let call = connection.call
+        tasks.start {
+            let answer = await call.run { await handler(request) } ?? .refuse
             self.queue.async { self.answer(id, with: answer) }
         }
     }
@@ -293,7 +311,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     private func close(_ id: UInt64) {
         guard let connection = connections.removeValue(forKey: id) else { return }
-        connection.task?.cancel()
+        connection.call.cancel()
         connection.timer?.cancel()
         // Zero the copy of the value before the buffer goes.
         if connection.holdsValue {
@@ -304,16 +322,6 @@ public final class CredentialSocketServer: @unchecked Sendable {
         } else {
             FileIO.close(connection.fd)
         }
-    }
-
-    private func acceptFailed(errno number: Int32) {
-        if AcceptBackoff.recordFailure(in: &backoff) {
-            logLimiter.log(
-                .error, "credentials socket: accept failed; pausing new requests", metadata: ["errno": "\(number)"],
-                key: "credential-accept-failed", logger: logger)
-        }
-        guard let delay = backoff?.delay else { return }
-        acceptSource?.pause(for: delay) { [weak self] in self?.acceptAvailable() }
     }
 
     /// The peer's `sun_path` bytes, as long as the kernel says they are.

@@ -25,6 +25,8 @@ public final class SocketConnection: @unchecked Sendable {
     let logLimiter: LogRateLimiter
     let logger: Logger
     let handler: SocketServer.Handler
+    /// Where the handler calls run (children of the server's ``SocketServer/run()``).
+    let tasks: HandlerTasks
     let onClose: @Sendable (UInt64) -> Void
 
     private var inbound: [UInt8] = []
@@ -51,7 +53,7 @@ public final class SocketConnection: @unchecked Sendable {
     init(
         fd: Int32, id: UInt64, peer: PeerCredentials, queue: DispatchQueue, limits: SocketServer.Limits,
         budget: SocketBufferBudget, logLimiter: LogRateLimiter, logger: Logger, handler: @escaping SocketServer.Handler,
-        onClose: @escaping @Sendable (UInt64) -> Void
+        tasks: HandlerTasks, onClose: @escaping @Sendable (UInt64) -> Void
     ) {
         self.fd = fd
         self.id = id
@@ -64,6 +66,7 @@ public final class SocketConnection: @unchecked Sendable {
         logger[metadataKey: "connection"] = "\(id)"
         self.logger = logger
         self.handler = handler
+        self.tasks = tasks
         self.onClose = onClose
     }
 
@@ -164,7 +167,7 @@ public final class SocketConnection: @unchecked Sendable {
             linesInProgress += 1
             lineBytesInProgress += line.count
             let handler = handler
-            Task {
+            tasks.start {
                 await handler(line, self)
                 self.queue.async { self.lineFinished(bytes: line.count) }
             }

@@ -92,24 +92,20 @@ public final class SocketServer: @unchecked Sendable {
     /// Every warning a peer can provoke goes through this, so no peer can flood the journal.
     let logLimiter: LogRateLimiter
     let queue = DispatchQueue(label: "TaskQueue.SocketServer")
+    /// The handler calls, children of ``run()``.
+    private let tasks = HandlerTasks()
 
     /// The limits for connections accepted from now on (`update(limits:)` replaces them).
     private var limits: Limits
     private let budget: SocketBufferBudget
     private var policy: PeerPolicy
     private var resolvedPolicy: PeerPolicy.Resolved?
-    private var listenFD: Int32 = -1
-    private var acceptSource: ListeningSource?
-    /// The accept failure episode in progress, if any.
-    private var backoff: AcceptBackoff?
+    private var acceptor: SocketAcceptor?
     /// `/dev/null`, held so that one descriptor can be freed when `accept` fails with EMFILE.
     private var spareFD: Int32 = -1
     /// `accept(2)` on the listening socket: the new descriptor, or -1 and the errno. Tests replace
     /// it (before `start()`) to make it fail.
-    var acceptCall: @Sendable (Int32) -> (fd: Int32, errno: Int32) = { listenFD in
-        let fd = FileIO.retrying { accept(listenFD, nil, nil) }
-        return (fd, fd < 0 ? errno : 0)
-    }
+    var acceptCall: @Sendable (Int32) -> (fd: Int32, errno: Int32) = SocketAcceptor.systemAccept
     /// Runs `sweep()` every second while the server runs.
     private var sweepTimer: DispatchSourceTimer?
     private var connections: [UInt64: SocketConnection] = [:]
@@ -133,9 +129,10 @@ public final class SocketServer: @unchecked Sendable {
         self.handler = handler
     }
 
-    /// Opens (or adopts) the listening socket and starts accepting.
+    /// Opens (or adopts) the listening socket and starts accepting. Returns once the socket
+    /// listens (a peer connecting from then on waits in the backlog); accepting starts on the
+    /// server's queue, without the caller waiting for it.
     public func start() throws(TaskQueueError) {
-        let resolved = queue.sync { policy }.resolve(logger: logger)
         let fd: Int32
         var path: String? = nil
         switch listener {
@@ -146,22 +143,28 @@ public final class SocketServer: @unchecked Sendable {
             UnixSocketAddress.setNonBlocking(adopted)
             fd = adopted
         }
-        queue.sync {
+        queue.async { [path] in
             // An `update(policy:)` that ran meanwhile resolved a newer policy: keep it.
-            if self.resolvedPolicy == nil { self.resolvedPolicy = resolved }
-            self.listenFD = fd
+            if self.resolvedPolicy == nil { self.resolvedPolicy = self.policy.resolve(logger: self.logger) }
             self.spareFD = Self.openSpare()
             self.budget.onPressureChange = { [weak self] pressure in self?.pressureChanged(pressure) }
             self.boundPath = path
             self.started = true
-            self.acceptSource = ListeningSource(fd: fd, queue: queue) { [weak self] in self?.acceptAvailable() }
-            let timer = DispatchSource.makeTimerSource(queue: queue)
+            self.acceptor = self.makeAcceptor(fd)
+            let timer = DispatchSource.makeTimerSource(queue: self.queue)
             timer.schedule(deadline: .now() + .seconds(1), repeating: .seconds(1), leeway: .milliseconds(100))
             timer.setEventHandler { [weak self] in self?.sweep() }
             self.sweepTimer = timer
             timer.resume()
         }
         logger.info("socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
+    }
+
+    /// Runs the handler calls (each line's) as children of the caller, until the server is closed
+    /// or the caller is cancelled (which cancels the calls running); returns when all have
+    /// returned. The owner runs it beside the server, from ``start()`` on.
+    public func run() async {
+        await tasks.run()
     }
 
     /// Checks peers that connect from now on against `policy` (a reload), its names resolved
@@ -191,24 +194,27 @@ public final class SocketServer: @unchecked Sendable {
 
     /// Stops accepting connections and reading new lines; lines already running are still answered,
     /// then each connection closes. The socket file is removed.
-    public func stopAccepting() {
-        queue.sync {
+    public func stopAccepting() async {
+        await queue.perform {
             self.closeListener()
             for connection in self.connections.values { connection.finishIntake() }
         }
     }
 
     /// Stops accepting and closes every connection now, dropping unsent output.
-    public func shutdown() {
-        queue.sync {
-            self.closeListener()
-            for connection in Array(self.connections.values) { connection.closeNow() }
-            self.connections = [:]
-            self.sweepTimer?.cancel()
-            self.sweepTimer = nil
-        }
+    public func close() async {
+        await queue.perform { self.closeAll() }
         logLimiter.flush()
     }
+
+    /// ``close()`` for synchronous callers (never from the cooperative pool: it waits for the
+    /// server's queue).
+    public func shutdown() {
+        queue.sync { closeAll() }
+        logLimiter.flush()
+    }
+
+    // MARK: Synchronous reads (tests and diagnostics; they wait for the server's queue)
 
     /// Bytes all connections hold now (unread input, lines in progress, unsent output).
     public var bufferedBytes: Int {
@@ -222,10 +228,19 @@ public final class SocketServer: @unchecked Sendable {
 
     // MARK: On the queue
 
+    private func closeAll() {
+        tasks.finish()
+        closeListener()
+        for connection in Array(connections.values) { connection.closeNow() }
+        connections = [:]
+        sweepTimer?.cancel()
+        sweepTimer = nil
+    }
+
     private func closeListener() {
         // A suspended source never runs its cancel handler, which closes the listening socket.
-        acceptSource?.cancel()
-        acceptSource = nil
+        acceptor?.cancel()
+        acceptor = nil
         if spareFD >= 0 {
             FileIO.close(spareFD)
             spareFD = -1
@@ -263,101 +278,79 @@ public final class SocketServer: @unchecked Sendable {
         FileIO.close(fd)
     }
 
-    private func acceptAvailable() {
-        guard let resolvedPolicy else { return }
-        for _ in 0..<64 {
-            let (fd, number) = acceptCall(listenFD)
-            if fd < 0 {
-                if number == ECONNABORTED { continue }
-                if number == EAGAIN || number == EWOULDBLOCK {
-                    endBackoff()
-                    return
-                }
-                acceptFailed(errno: number)
-                return
-            }
-            endBackoff()
-            UnixSocketAddress.setNonBlocking(fd)
-            let peer: PeerCredentials
-            do {
-                peer = try PeerCredentials.of(socket: fd)
-            } catch {
-                logLimiter.warning(
-                    "cannot read peer credentials; closing", metadata: ["error": "\(error)"], key: "peer-credentials",
-                    logger: logger)
-                FileIO.close(fd)
-                continue
-            }
-            guard resolvedPolicy.allows(peer) else {
-                logLimiter.warning(
-                    "socket peer not allowed",
-                    metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"],
-                    key: "peer-refused", logger: logger)
-                refuse(
-                    fd, line: #"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#)
-                continue
-            }
-            guard connections.count < limits.maximumConnections else {
-                logLimiter.warning(
-                    "socket connection refused: too many connections",
-                    metadata: [
-                        "limit": "\(limits.maximumConnections)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)",
-                    ], key: "too-many-connections", logger: logger)
-                let limit = limits.maximumConnections
-                let message = "the delegate already serves \(limit) connections; try again later"
-                refuse(fd, line: #"{"error":"TooManyConnections","message":"\#(message)"}"#)
-                continue
-            }
-            nextID += 1
-            let connection = SocketConnection(
-                fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, budget: budget, logLimiter: logLimiter,
-                logger: logger, handler: handler,
-                onClose: { [weak self] id in self?.connections[id] = nil })
-            connections[nextID] = connection
-            logger.debug(
-                "socket peer connected",
-                metadata: ["connection": "\(nextID)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
-            connection.start()
-        }
+    private func makeAcceptor(_ fd: Int32) -> SocketAcceptor {
+        SocketAcceptor(
+            fd: fd, queue: queue, acceptCall: acceptCall,
+            owner: .init(
+                name: "socket", peers: "connections", failureKey: "accept-failed",
+                accepted: { [weak self] fd in self?.accepted(fd) },
+                failed: { [weak self] number in self?.turnAway(errno: number) ?? (0, [:]) },
+                recovered: { [weak self] in
+                    guard let self, self.spareFD < 0 else { return }
+                    self.spareFD = Self.openSpare()
+                }),
+            logLimiter: logLimiter, logger: logger)
     }
 
-    /// `accept` failed: frees the spare descriptor to turn one waiting peer away (EMFILE/ENFILE),
-    /// then stops accepting for the episode's pause.
-    private func acceptFailed(errno number: Int32) {
-        if AcceptBackoff.recordFailure(in: &backoff) {
-            let reason = number == EMFILE || number == ENFILE ? "out of file descriptors" : "accept failed"
-            logLimiter.log(
-                .error, "socket \(reason); pausing new connections",
-                metadata: ["errno": "\(number)", "open_connections": "\(connections.count)"], key: "accept-failed",
-                logger: logger)
+    /// A peer the listening socket accepted: checked against the policy and the connection cap,
+    /// then served.
+    private func accepted(_ fd: Int32) {
+        guard let resolvedPolicy else {
+            FileIO.close(fd)
+            return
         }
-        if (number == EMFILE || number == ENFILE), spareFD >= 0 {
-            FileIO.close(spareFD)
-            let (fd, _) = acceptCall(listenFD)
-            if fd >= 0 {
-                refuse(
-                    fd,
-                    line: #"{"error":"TooManyConnections","message":"the delegate is out of file descriptors; "#
-                        + #"try again later"}"#)
-                backoff?.refused += 1
-            }
-            spareFD = Self.openSpare()
+        guard let peer = acceptor?.peer(of: fd, orWarn: "cannot read peer credentials; closing", key: "peer-credentials")
+        else { return }
+        guard resolvedPolicy.allows(peer) else {
+            logLimiter.warning(
+                "socket peer not allowed",
+                metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"],
+                key: "peer-refused", logger: logger)
+            refuse(
+                fd, line: #"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#)
+            return
         }
-        guard let delay = backoff?.delay else { return }
-        acceptSource?.pause(for: delay) { [weak self] in self?.acceptAvailable() }
+        guard connections.count < limits.maximumConnections else {
+            logLimiter.warning(
+                "socket connection refused: too many connections",
+                metadata: [
+                    "limit": "\(limits.maximumConnections)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)",
+                ], key: "too-many-connections", logger: logger)
+            let limit = limits.maximumConnections
+            let message = "the delegate already serves \(limit) connections; try again later"
+            refuse(fd, line: #"{"error":"TooManyConnections","message":"\#(message)"}"#)
+            return
+        }
+        nextID += 1
+        let connection = SocketConnection(
+            fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, budget: budget, logLimiter: logLimiter,
+            logger: logger, handler: handler,
+            tasks: tasks, onClose: { [weak self] id in self?.connections[id] = nil })
+        connections[nextID] = connection
+        logger.debug(
+            "socket peer connected",
+            metadata: ["connection": "\(nextID)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
+        connection.start()
     }
 
-    /// An accept worked (or found nothing waiting): the failure episode, if any, is over.
-    private func endBackoff() {
-        guard let episode = backoff else { return }
-        backoff = nil
-        if spareFD < 0 { spareFD = Self.openSpare() }
-        logger.notice(
-            "socket accepting new connections again",
-            metadata: [
-                "refused": "\(episode.refused)", "failed_accepts": "\(episode.failures)",
-                "duration_ms": "\(Int((ContinuousClock.now - episode.started) / .milliseconds(1)))",
-            ])
+    /// `accept` failed: with no descriptor left (EMFILE/ENFILE), frees the spare one to turn
+    /// one waiting peer away with `TooManyConnections`, so peers are refused rather than left
+    /// hanging. Returns how many were refused, and the failure line's metadata.
+    private func turnAway(errno number: Int32) -> (refused: Int, metadata: Logger.Metadata) {
+        let metadata: Logger.Metadata = ["open_connections": "\(connections.count)"]
+        guard number == EMFILE || number == ENFILE, spareFD >= 0, let acceptor else { return (0, metadata) }
+        FileIO.close(spareFD)
+        var refused = 0
+        let fd = acceptor.acceptOne()
+        if fd >= 0 {
+            refuse(
+                fd,
+                line: #"{"error":"TooManyConnections","message":"the delegate is out of file descriptors; "#
+                    + #"try again later"}"#)
+            refused = 1
+        }
+        spareFD = Self.openSpare()
+        return (refused, metadata)
     }
 
     static func openSpare() -> Int32 {

@@ -384,8 +384,9 @@ public final class Spool: Sendable {
         return deleted
     }
 
-    /// Starts watching `new/`: inotify for prompt notice plus a full rescan every `rescanInterval`
-    /// (and once right away, for files that were there before the start).
+    /// Starts watching `new/`: inotify for prompt notice plus, while the watcher's
+    /// ``SpoolWatcher/run()`` runs, a full rescan every `rescanInterval` (and once right away,
+    /// for files that were there before the start).
     ///
     /// - Parameters:
     ///   - rescanInterval: time between full rescans (for NFS and missed events).

@@ -12,7 +12,8 @@ import Synchronization
 /// A yielded name stays *in flight* until the caller calls ``release(_:)`` (done with it: claimed
 /// and completed, found gone, or failed) or ``markSkipped(_:fingerprint:)`` (not for this
 /// delegate); a name in flight is never yielded twice. Only one `for await` loop should consume
-/// the sequence; it ends when ``stop()`` is called.
+/// the sequence; it ends when ``stop()`` is called. The rescans run in ``run()``, which the owner
+/// runs beside the consumer (a child task of its own), so no task outlives the owner.
 public final class SpoolWatcher: AsyncSequence, Sendable {
     public typealias Element = String
 
@@ -26,7 +27,6 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
 
     let core: Core
     private let inotify: InotifyWatch
-    private let rescan: Mutex<Task<Void, Never>?>
 
     init(directory: String, rescanInterval: Duration, skipCacheCapacity: Int, logger: Logger) throws(TaskQueueError) {
         let core = Core(
@@ -45,10 +45,6 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
                 core.requestRescan()
             }
         )
-        self.rescan = Mutex(
-            Task.detached {
-                await core.rescanLoop()
-            })
     }
 
     deinit {
@@ -87,14 +83,16 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         core.requestRescan()
     }
 
-    /// Stops watching: inotify is closed, the rescan ends, and the sequence finishes.
+    /// Rescans `new/` once right away (files that were there before the start) and then every
+    /// rescan interval or when asked, until ``stop()`` or until the caller is cancelled.
+    public func run() async {
+        await core.rescanLoop()
+    }
+
+    /// Stops watching: inotify is closed, ``run()`` returns, and the sequence finishes.
     public func stop() {
         core.stop()
         inotify.cancel()
-        rescan.withLock { task in
-            task?.cancel()
-            task = nil
-        }
     }
 
     /// How many names are yielded or waiting to be yielded and not yet released (for status output).
@@ -249,7 +247,7 @@ extension SpoolWatcher {
         }
 
         func rescanLoop() async {
-            while !Task.isCancelled {
+            while !Task.isCancelled, !state.withLock({ $0.stopped }) {
                 await rescanPass()
                 await waitForNextPass(interval: state.withLock { $0.rescanInterval })
             }

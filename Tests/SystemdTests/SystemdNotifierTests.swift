@@ -49,19 +49,19 @@ final class LogCapture: Sendable {
 }
 
 @Suite struct SystemdNotifierTests {
-    @Test func sendsTheLifecycleInOrder() {
+    @Test func sendsTheLifecycleInOrder() async {
         let transport = RecordingTransport()
         let notifier = SystemdNotifier(
             transport: transport,
             monotonicMicroseconds: { 42_000_001 },
             logger: Logger(label: "test")
         )
-        notifier.ready()
+        await notifier.ready()
         notifier.status("1 in flight\n2 done")
         notifier.watchdog()
-        notifier.reloading()
-        notifier.ready()
-        notifier.stopping()
+        await notifier.reloading()
+        await notifier.ready()
+        await notifier.stopping()
         #expect(
             transport.messages == [
                 "READY=1", "STATUS=1 in flight 2 done", "WATCHDOG=1",
@@ -69,11 +69,11 @@ final class LogCapture: Sendable {
             ])
     }
 
-    @Test func reloadingStampsTheRealMonotonicClock() throws {
+    @Test func reloadingStampsTheRealMonotonicClock() async throws {
         let transport = RecordingTransport()
         let notifier = SystemdNotifier(transport: transport, logger: Logger(label: "test"))
         let before = SystemdNotifier.systemMonotonicMicroseconds()
-        notifier.reloading()
+        await notifier.reloading()
         let after = SystemdNotifier.systemMonotonicMicroseconds()
         let message = try #require(transport.messages.first)
         let lines = message.split(separator: "\n")
@@ -94,11 +94,11 @@ final class LogCapture: Sendable {
         #expect(notifier.watchdogInterval == expected)
     }
 
-    @Test func failuresAreLoggedNotThrown() {
+    @Test func failuresAreLoggedNotThrown() async {
         let capture = LogCapture()
         let transport = RecordingTransport(failure: SystemdError(code: .notifyFailed, message: "boom", errno: 111))
         let notifier = SystemdNotifier(transport: transport, logger: capture.logger)
-        notifier.ready()
+        await notifier.ready()
         #expect(transport.messages == ["READY=1"])
         let records = capture.records.withLock { $0 }
         #expect(records.count == 1)

@@ -42,6 +42,7 @@ import Testing
             return .value(Data("value-for-\(request.peer.uid)".utf8))
         }
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let marker = UUID().uuidString
         var info = stat()
         #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600)
@@ -65,7 +66,7 @@ import Testing
         #expect(requests.first?.peer.uid == getuid())
         #expect(requests.last?.sunPath == [])
         #expect(await Self.within30s { server.connectionCount == 0 })
-        server.stopAccepting()
+        await server.stopAccepting()
         #expect(!FileManager.default.fileExists(atPath: path))
     }
 
@@ -87,6 +88,7 @@ import Testing
         let (server, path) = try start(
             dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(600)), handler: Self.bigOrSmall(calls))
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
 
         var silent: RawClient? = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
         #expect(await Self.within30s { calls.count == 1 })
@@ -113,6 +115,7 @@ import Testing
             return .value(Data("too late".utf8))
         }
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let client = try RawClient(path: path, boundTo: "1f/unit/slow.service/db")
         let answer = try await offPool { client.readUntilClosed() }
         #expect(answer.utf8.count == CredentialSocketServer.refusalLength)
@@ -128,6 +131,7 @@ import Testing
             dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(1), drainTimeout: .seconds(1)),
             handler: Self.bigOrSmall(calls))
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
 
         let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
         #expect(await Self.within30s { calls.count == 1 })

@@ -34,6 +34,7 @@ import Testing
             limits: .init(maximumLineBytes: 16), logLimiter: limiter, logger: recorder.logger(), mode: 0o666,
             handler: EchoHandler().handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         for _ in 0..<5 {
             let client = try RawClient(path: path)
             client.write(String(repeating: "x", count: 100) + "\n")
@@ -62,6 +63,7 @@ import Testing
             dir, limits: .init(maximumConnections: 2), logLimiter: limiter, logger: recorder.logger(),
             handler: EchoHandler().handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         var admitted: [SocketClient] = []
         for index in 0..<2 {
             let client = try SocketClient.connect(path: path)
@@ -91,6 +93,7 @@ import Testing
         defer { dir.remove() }
         let (server, path) = try startServer(dir, handler: EchoHandler().handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let first = try SocketClient.connect(path: path)
         try first.send(Data("1".utf8))
         #expect(try await first.nextLine(timeout: .seconds(30)) == Data(#"{"echo":1}"#.utf8))
@@ -110,6 +113,7 @@ import Testing
             dir, limits: .init(idleTimeout: .milliseconds(300)),
             handler: EchoHandler(delay: .milliseconds(2500)).handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let silent = try RawClient(path: path)
         let busy = try RawClient(path: path)
         busy.write(#"{"id":"slow"}"# + "\n")
@@ -131,6 +135,7 @@ import Testing
         let (server, path) = try startServer(
             dir, logger: recorder.logger(), accept: accept, handler: EchoHandler().handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let started = ContinuousClock.now
         let client = try SocketClient.connect(path: path)
         try client.send(Data("1".utf8))
@@ -166,6 +171,7 @@ import Testing
         let echo = EchoHandler()
         let (server, path) = try startServer(dir, logger: recorder.logger(), accept: accept, handler: echo.handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let first = try RawClient(path: path)
         first.write("1\n")
         let received = try await offPool { first.readUntilClosed() }
@@ -190,6 +196,7 @@ extension SocketServerLimitsTests {
             maximumPendingOutputBytes: 512 << 20, maximumLinesInProgress: 16, maximumBufferedBytes: 256 << 10)
         let (server, path) = try startServer(dir, limits: limits, handler: echo.handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let total = 20_000
         let flooder = try RawClient(path: path)
         let sending = Task {

@@ -87,6 +87,7 @@ func runAsNobody(socket path: String) async throws -> String {
         let echo = EchoHandler()
         let (server, path) = try startServer(dir, handler: echo.handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         #expect(try mode(of: path) == 0o660)
         let client = try SocketClient.connect(path: path)
         try client.send(Data(#"{"id":"1"}"#.utf8))
@@ -108,6 +109,7 @@ func runAsNobody(socket path: String) async throws -> String {
         let echo = EchoHandler()
         let (server, path) = try startServer(dir, handler: echo.handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let client = try RawClient(path: path)
         client.write(#"{"id":"1"}"# + "\n" + #"{"id":"last"}"#)
         client.finishSending()
@@ -137,6 +139,7 @@ func runAsNobody(socket path: String) async throws -> String {
         let third = SocketServer(listener: .path(path), logger: quietLogger, handler: EchoHandler().handler)
         try third.start()
         defer { third.shutdown() }
+        async let _ = third.run()  // the handler calls, children of this test
         let client = try SocketClient.connect(path: path)
         try client.send(Data("{}".utf8))
         #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":{}}"#.utf8))
@@ -152,6 +155,7 @@ func runAsNobody(socket path: String) async throws -> String {
         let server = SocketServer(listener: .fileDescriptor(fd), logger: quietLogger, handler: EchoHandler().handler)
         try server.start()
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let client = try SocketClient.connect(path: path)
         try client.send(Data("1".utf8))
         #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":1}"#.utf8))
@@ -165,6 +169,7 @@ func runAsNobody(socket path: String) async throws -> String {
             dir, policy: PeerPolicy(allowedUsers: ["daemon"], allowedGroups: ["daemon"]), mode: 0o666,
             handler: echo.handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let received = try await runAsNobody(socket: path)
         #expect(received.hasPrefix(#"{"error":"PeerNotAllowed""#), "got: \(received)")
         #expect(!received.contains("echo"))
@@ -180,6 +185,7 @@ func runAsNobody(socket path: String) async throws -> String {
             dir, policy: PeerPolicy(allowedUsers: ["daemon"], allowedGroups: ["nogroup"]), mode: 0o666,
             handler: echo.handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let received = try await runAsNobody(socket: path)
         #expect(received.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "got: \(received)")
         #expect(echo.calls.load(ordering: .relaxed) == 1)
@@ -192,6 +198,7 @@ func runAsNobody(socket path: String) async throws -> String {
             let (server, path) = try startServer(
                 dir, policy: PeerPolicy(allowedUsers: users), mode: 0o666, handler: EchoHandler().handler)
             defer { server.shutdown() }
+            async let _ = server.run()  // the handler calls, children of this test
             let received = try await runAsNobody(socket: path)
             #expect(received.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "\(users) got: \(received)")
         }
@@ -204,6 +211,7 @@ func runAsNobody(socket path: String) async throws -> String {
         let (server, path) = try startServer(
             dir, policy: PeerPolicy(allowedUsers: ["daemon"]), mode: 0o666, handler: echo.handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         #expect(try await runAsNobody(socket: path).hasPrefix(#"{"error":"PeerNotAllowed""#))
 
         server.update(policy: PeerPolicy(allowedUsers: ["nobody"]))
@@ -239,6 +247,7 @@ func runAsNobody(socket path: String) async throws -> String {
             connection.send(Data(#"{"length":\#(line.count)}"#.utf8))
         }
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         // Exactly the limit is fine.
         let exact = try SocketClient.connect(path: path)
         try exact.send(Data(repeating: UInt8(ascii: "a"), count: 1 << 20))
@@ -258,6 +267,7 @@ func runAsNobody(socket path: String) async throws -> String {
         let echo = EchoHandler(delay: .milliseconds(20))
         let (server, path) = try startServer(dir, handler: echo.handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let client = try SocketClient.connect(path: path)
         let total = 1_000
         for index in 0..<total { try client.send(Data(#"{"id":"\#(index)"}"#.utf8)) }
@@ -278,6 +288,7 @@ func runAsNobody(socket path: String) async throws -> String {
         let limits = SocketServer.Limits(maximumPendingOutputBytes: 2 << 20)
         let (server, path) = try startServer(dir, limits: limits, handler: echo.handler)
         defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
         let flooder = Task {
             try await offPool {
                 let client = try SocketClient.connect(path: path)

@@ -14,6 +14,7 @@ import Testing
         // The rescan runs once at start (on an empty directory) and then not for an hour: only
         // inotify can explain a notice.
         let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()  // the rescans, a child of this test
         defer { watcher.stop() }
         try await Task.sleep(for: .milliseconds(200))
         let producer = SpoolProducer(directory: dir.path)
@@ -37,6 +38,7 @@ import Testing
         try writeFile(dir.file("new/.dot.json"), "{}")
         try writeFile(dir.file("new/readme"), "{}")
         let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()  // the rescans, a child of this test
         defer { watcher.stop() }
         var seen: [String] = []
         while seen.count < 20, let name = await nextName(watcher, within: .seconds(30)) { seen.append(name) }
@@ -58,6 +60,7 @@ import Testing
         try spool.prepare()
         try SpoolProducer(directory: dir.path).enqueue(id: "stays", data: Data("{}".utf8))
         let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()  // the rescans, a child of this test
         defer { watcher.stop() }
         #expect(await nextName(watcher, within: .seconds(30)) == "stays.json")
 
@@ -78,6 +81,7 @@ import Testing
         try spool.prepare()
         try writeFile(dir.file("new/other.json"), #"{"for":"someone else"}"#)
         let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()  // the rescans, a child of this test
         defer { watcher.stop() }
         let name = try #require(await nextName(watcher, within: .seconds(30)))
         let file = try #require(try spool.read(name))
@@ -107,6 +111,7 @@ import Testing
         }
         try #require(created == total)
         let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()  // the rescans, a child of this test
         defer { watcher.stop() }
         var seen = Set<String>()
         seen.reserveCapacity(total)

@@ -38,7 +38,7 @@ public enum DaemonLauncher {
                 logger: logger)
             let group = ServiceGroup(
                 configuration: .init(
-                    services: [.init(service: daemon)],
+                    services: daemon.services(),
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()

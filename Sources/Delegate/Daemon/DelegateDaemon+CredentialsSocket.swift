@@ -10,16 +10,15 @@ extension DelegateDaemon {
     /// eighth of the open file limit (the server may hold twice that while refusals drain, and the
     /// task socket takes up to half); a request not answered ``credentialRequestTimeout`` after it
     /// was accepted gets the refusal, and every connection closes 15 s after that at the latest.
-    func openCredentialsSocket() throws -> CredentialSocketServer? {
+    func credentialsSocketListener() -> SocketServer.Listener? {
         let queue = configuration.current.queue
-        let listener: SocketServer.Listener
-        if let fd = settings.inheritedCredentialsSocket {
-            listener = .fileDescriptor(fd)
-        } else if !queue.credentialsSocketPath.isEmpty {
-            listener = .path(queue.credentialsSocketPath)  // the server binds it 0600 itself
-        } else {
-            return nil
-        }
+        if let fd = settings.inheritedCredentialsSocket { return .fileDescriptor(fd) }
+        // The server binds the path 0600 itself.
+        return queue.credentialsSocketPath.isEmpty ? nil : .path(queue.credentialsSocketPath)
+    }
+
+    func openCredentialsSocket(_ listener: SocketServer.Listener) throws(TaskQueueError) -> CredentialSocketServer {
+        let queue = configuration.current.queue
         let intake = CredentialIntake(
             dispatcher: dispatcher, mappings: { [configuration] in configuration.current.credentialMappings },
             logLimiter: logLimiter, logger: logger)

@@ -69,24 +69,16 @@ public final class DelegateDaemon: Service, Sendable {
 
     public var dispatcher: TaskDispatcher { components.dispatcher }
 
+    /// Runs ``services()`` in a group of their own, which stops gracefully when the caller's
+    /// group does (`DaemonLauncher` puts the services straight into its group instead).
     public func run() async throws {
+        try await ServiceGroup(configuration: .init(services: services(), logger: logger)).run()
+    }
+
+    /// `READY=1` and the `ready` line, once every intake is open and SIGHUP is trapped.
+    func announceReady() async {
         let configuration = self.configuration.current
-        logger.info(
-            "secrets-delegate \(DelegateVersion.current) starting",
-            metadata: ["event": "started", "tags": "\(configuration.delegate.tags.joined(separator: ","))"])
-
-        var watcher: SpoolWatcher?
-        if let spool = components.spool {
-            try spool.prepare()
-            watcher = try spool.watch(rescanInterval: Self.rescanInterval(configuration.queue))
-        }
-        let socket = try openSocket()
-        let credentialsSocket = try openCredentialsSocket()
-        // Trap SIGHUP before announcing READY=1: systemd may send a reload the moment it sees
-        // READY, and an untrapped SIGHUP would kill the daemon.
-        let reloadSignals = await UnixSignalsSequence(trapping: .sighup)
-
-        components.notifier.ready()
+        await components.notifier.ready()
         components.notifier.status(await statusLine())
         logger.info(
             "ready",
@@ -98,54 +90,10 @@ public final class DelegateDaemon: Service, Sendable {
                 "open_files_limit": "\((try? FileDescriptorLimit.current().soft).map { String($0) } ?? "unknown")",
                 "dumpable": "\((try? CoreDumpProtection.isEnabled()).map { $0 ? "no" : "yes" } ?? "unknown")",
             ])
-
-        let intake = Intake(watcher: watcher, socket: socket)
-        let sqs = sqsIntake()
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await sqs.run() }
-            if let spool = components.spool, let watcher {
-                group.addTask {
-                    await SpoolIntake(
-                        spool: spool, dispatcher: self.dispatcher, logLimiter: self.logLimiter, logger: self.logger
-                    ).run(
-                        watcher: watcher)
-                }
-                group.addTask { await self.sweepResults(spool) }
-            }
-            group.addTask { await self.watchdogLoop() }
-            group.addTask { await self.statusLoop() }
-            group.addTask { await self.reloadLoop(reloadSignals, intake: intake) }
-
-            try? await gracefulShutdown()
-
-            components.notifier.stopping()
-            logger.info("stopping: intake closed, waiting for tasks in flight", metadata: ["event": "stopping"])
-            dispatcher.stopIntake()
-            watcher?.stop()
-            socket?.stopAccepting()
-            credentialsSocket?.stopAccepting()
-            var idle = await dispatcher.inFlight.waitUntilIdle(timeout: settings.gracePeriod)
-            // SQS loops finish their last long poll (releasing what it brought) and send the
-            // results of the tasks that are done.
-            let poll = self.configuration.current.sqs.waitSeconds + Int(self.configuration.current.aws.requestTimeoutSeconds)
-            idle = await sqs.waitUntilSettled(timeout: idle ? .seconds(poll + 5) : .zero) && idle
-            if !idle {
-                logger.warning(
-                    "tasks still running after the grace period are cancelled; spool tasks among them run again at the next start"
-                )
-            }
-            group.cancelAll()
-        }
-        // Values already read are still written; a peer that does not take them is closed.
-        await credentialsSocket?.waitUntilIdle(timeout: .seconds(5))
-        credentialsSocket?.shutdown()
-        socket?.shutdown()
-        components.httpClientToShutDown?.shutdown()
-        logger.info("stopped", metadata: ["counts": "\(dispatcher.status.snapshot)"])
     }
 
     /// The SQS intake; idle while `[sqs] queue_urls` is empty, and it follows reloads.
-    private func sqsIntake() -> SQSIntake {
+    func sqsIntake() -> SQSIntake {
         let registry = components.registry
         return SQSIntake(
             dispatcher: dispatcher, settings: { [configuration] in configuration.current.sqs },
@@ -153,22 +101,30 @@ public final class DelegateDaemon: Service, Sendable {
             random: { Double.random(in: 0..<1) }, logLimiter: logLimiter, logger: logger)
     }
 
-    /// The intake `run()` opened, which a reload retunes (rescan interval, socket peers).
+    /// The intake the services opened, which a reload retunes (rescan interval, socket peers)
+    /// and the first step of a stop closes.
     struct Intake: Sendable {
         var watcher: SpoolWatcher?
         var socket: SocketServer?
+        var credentialsSocket: CredentialSocketServer?
+
+        /// Stops taking work: the watcher ends, the sockets stop accepting and reading new lines.
+        func stop() async {
+            watcher?.stop()
+            await socket?.stopAccepting()
+            await credentialsSocket?.stopAccepting()
+        }
     }
 
-    private func openSocket() throws -> SocketServer? {
+    /// The task socket: systemd's, else `[queue] socket_path`, else none.
+    func socketListener() -> SocketServer.Listener? {
         let queue = configuration.current.queue
-        let listener: SocketServer.Listener
-        if let fd = settings.inheritedSockets.first {
-            listener = .fileDescriptor(fd)
-        } else if !queue.socketPath.isEmpty {
-            listener = .path(queue.socketPath)
-        } else {
-            return nil
-        }
+        if let fd = settings.inheritedSockets.first { return .fileDescriptor(fd) }
+        return queue.socketPath.isEmpty ? nil : .path(queue.socketPath)
+    }
+
+    func openSocket(_ listener: SocketServer.Listener) throws(TaskQueueError) -> SocketServer {
+        let queue = configuration.current.queue
         let intake = SocketIntake(
             dispatcher: dispatcher, statusReport: { await self.statusReport() }, logLimiter: logLimiter, logger: logger)
         let server = SocketServer(
@@ -209,7 +165,7 @@ public final class DelegateDaemon: Service, Sendable {
         return ceiling
     }
 
-    private static func rescanInterval(_ queue: DelegateConfiguration.QueueSection) -> Duration {
+    static func rescanInterval(_ queue: DelegateConfiguration.QueueSection) -> Duration {
         .milliseconds(Int(queue.rescanIntervalSeconds * 1000))
     }
 
@@ -219,13 +175,13 @@ public final class DelegateDaemon: Service, Sendable {
     /// the limiter answers (no deadlock, threads to run on) and no task has overrun its
     /// deadline (which the deadline machinery never allows while the loop works). A wedged
     /// delegate stops the pings and systemd restarts it.
-    private func watchdogLoop() async {
+    func watchdogLoop() async {
         guard let interval = components.notifier.watchdogInterval else { return }
         var warned = false
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
-            _ = await components.dispatcher.limiter.ping()
+            await components.dispatcher.ping()
             if await components.dispatcher.inFlight.isStalled() {
                 if !warned {
                     logger.critical(
@@ -240,7 +196,7 @@ public final class DelegateDaemon: Service, Sendable {
         }
     }
 
-    private func statusLoop() async {
+    func statusLoop() async {
         var last = ""
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(2))
@@ -258,7 +214,7 @@ public final class DelegateDaemon: Service, Sendable {
 
     /// Deletes uncollected results past `[queue] result_retention_seconds`, read every round so
     /// that a reload applies from the next one (at most a minute away).
-    private func sweepResults(_ spool: Spool) async {
+    func sweepResults(_ spool: Spool) async {
         while !Task.isCancelled {
             let retention = configuration.current.queue.resultRetentionSeconds
             let period = Duration.seconds(max(1, min(60, retention / 2)))
@@ -274,23 +230,16 @@ public final class DelegateDaemon: Service, Sendable {
         }
     }
 
-    private func reloadLoop(_ signals: UnixSignalsSequence, intake: Intake) async {
-        for await _ in signals {
-            if Task.isCancelled { return }
-            await reload(intake)
-        }
-    }
-
     /// Re-reads the configuration and applies every key at once except `delegate.name`,
     /// `queue.spool_dir` and `queue.socket_path`, which keep their running values until a restart
     /// (a warning names those that changed). Tasks in flight keep the clients and credentials they
-    /// have. Reloads run one at a time (the reload loop).
+    /// have. Reloads run one at a time (``ReloadService``).
     func reload(_ intake: Intake) async {
-        components.notifier.reloading()
+        await components.notifier.reloading()
         await reloadConfiguration(intake)
         // STATUS first, so that READY=1 finds the status already showing the outcome.
         components.notifier.status(await statusLine())
-        components.notifier.ready()
+        await components.notifier.ready()
     }
 
     private func reloadConfiguration(_ intake: Intake) async {

@@ -109,7 +109,7 @@ extension SQSQueuePoller {
                 "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
                 "operation": "\(task.operation.name.rawValue)", "receive_count": "\(message.receiveCount ?? 0)",
             ])
-        let result = await dispatcher.executeHoldingSlot(task, receivedAt: receivedAt, logger: logger)
+        let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger)
         dispatcher.connectors.count(connectorID: result.connectorId)
         await reply(result, to: destination, for: message, logger: logger)
     }

@@ -32,12 +32,8 @@ struct SQSQueuePoller: Sendable {
             var batchLimit = Self.maxBatch
             while !Task.isCancelled, !dispatcher.isStopping, intake.settings().queueURLs.contains(queue.url) {
                 // Slots first: one (waiting for it), then as many more as are free now.
-                await dispatcher.limiter.acquire()
-                var reserved = 1 + (await dispatcher.limiter.tryAcquire(upTo: batchLimit - 1))
-                if dispatcher.isStopping {
-                    await release(slots: reserved)
-                    break
-                }
+                guard await dispatcher.reserveSlot() else { break }
+                var reserved = 1 + (await dispatcher.reserveFreeSlots(upTo: batchLimit - 1))
                 let sqs = intake.settings()
                 let messages: [SQSMessage]
                 do throws(AWSError) {
@@ -49,7 +45,7 @@ struct SQSQueuePoller: Sendable {
                     intake.record(nil, of: "ReceiveMessage", queue: queue, logger: logger)
                     failures = 0
                 } catch {
-                    await release(slots: reserved)
+                    await dispatcher.releaseSlots(reserved)
                     if error.code == .cancelled || Task.isCancelled { break }
                     if error.transportError?.code == .responseTooLarge, batchLimit > 1 {
                         batchLimit = 1
@@ -74,7 +70,7 @@ struct SQSQueuePoller: Sendable {
                 }
                 if messages.isEmpty, sqs.waitSeconds == 0 {
                     // Short polling: an empty queue is asked again after a pause, not at once.
-                    await release(slots: reserved)
+                    await dispatcher.releaseSlots(reserved)
                     reserved = 0
                     try? await intake.sleeper.sleep(for: Self.shortPollPause)
                 }
@@ -89,17 +85,13 @@ struct SQSQueuePoller: Sendable {
                     let lease = sqs.visibilitySeconds
                     group.addTask {
                         await handle(message, lease: lease)
-                        await dispatcher.limiter.release()
+                        await dispatcher.releaseSlots()
                         await intake.inHand.leave(token)
                     }
                 }
-                await release(slots: reserved)
+                await dispatcher.releaseSlots(reserved)
             }
         }
-    }
-
-    private func release(slots: Int) async {
-        for _ in 0..<max(0, slots) { await dispatcher.limiter.release() }
     }
 
     /// `min(cap, base * 2^(failures-1))`, scaled by a random factor in `[0.5, 1)`.

@@ -26,25 +26,22 @@ struct SpoolIntake: Sendable {
                 recovered = []
             }
             for claimed in recovered {
-                await dispatcher.limiter.acquire()
+                await dispatcher.waitForSlot()
                 group.addTask {
                     await runClaimed(claimed, receivedAt: dispatcher.now)
-                    await dispatcher.limiter.release()
+                    await dispatcher.releaseSlots()
                 }
             }
             for await name in watcher {
-                if dispatcher.isStopping { break }
                 // A slot first, then the file: a busy delegate leaves tasks to the others
                 // instead of hoarding claims it cannot run yet.
-                await dispatcher.limiter.acquire()
-                if dispatcher.isStopping {
-                    await dispatcher.limiter.release()
+                guard await dispatcher.reserveSlot() else {
                     watcher.release(name)
                     break
                 }
                 group.addTask {
                     await consider(name, watcher: watcher)
-                    await dispatcher.limiter.release()
+                    await dispatcher.releaseSlots()
                 }
             }
         }
@@ -156,7 +153,7 @@ struct SpoolIntake: Sendable {
                             "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
                             "operation": "\(task.operation.name.rawValue)",
                         ])
-                    result = await dispatcher.executeHoldingSlot(task, receivedAt: receivedAt, logger: logger)
+                    result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger)
                 }
             }
         }
@@ -220,9 +217,9 @@ struct SpoolIntake: Sendable {
                     return
                 }
                 // Waiting costs no concurrency slot: other tasks (the socket's too) keep running.
-                await dispatcher.limiter.release()
+                await dispatcher.releaseSlots()
                 try? await Task.sleep(for: delay)
-                await dispatcher.limiter.acquire()
+                await dispatcher.waitForSlot()
                 delay = min(delay * 2, .seconds(30))
             }
         }

@@ -4,13 +4,19 @@ import Logging
 import Synchronization
 import TaskQueue
 
-/// What every intake (spool, socket) shares: the selection policy, the concurrency bound, the
-/// executor and the counters. Settings that a reload may change sit behind a lock.
+/// What every intake (spool, task socket, credentials socket, SQS) shares: the selection policy,
+/// the concurrency bound, the executor and the counters. Settings that a reload may change sit
+/// behind a lock.
+///
+/// Every intake runs tasks the same way: reserve a slot (``reserveSlot()``, or
+/// ``reserveFreeSlots(upTo:)`` for more that are free now), run the task in it (``run(_:receivedAt:logger:)``,
+/// which counts it in flight and counts its outcome), give the slot back (``releaseSlots(_:)``);
+/// ``execute(_:receivedAt:logger:)`` does all three for an intake that waits for the result.
 public final class TaskDispatcher: Sendable {
     public let status: DelegateStatus
     /// The named connectors and who may use them (section 9).
     public let connectors = ConnectorCatalog()
-    let limiter: ConcurrencyLimiter
+    private let limiter: ConcurrencyLimiter
     let inFlight = InFlightTracker()
     private let executor: TaskExecutor
     private let clock: any WallClock
@@ -47,18 +53,55 @@ public final class TaskDispatcher: Sendable {
         selectionPolicy.matches(selectors)
     }
 
+    // MARK: Slots
+
+    /// Waits for one of the `concurrency` slots. Returns false, holding none, when the delegate is
+    /// stopping (before the wait or after it): a graceful stop never waits on a task not started.
+    func reserveSlot() async -> Bool {
+        if isStopping { return false }
+        await limiter.acquire()
+        if isStopping {
+            await limiter.release()
+            return false
+        }
+        return true
+    }
+
+    /// Waits for a slot even while the delegate is stopping: for work already claimed (tasks a
+    /// previous run left claimed, a result being written again).
+    func waitForSlot() async {
+        await limiter.acquire()
+    }
+
+    /// Takes up to `count` more slots that are free now, without waiting (none while others wait).
+    func reserveFreeSlots(upTo count: Int) async -> Int {
+        await limiter.tryAcquire(upTo: count)
+    }
+
+    /// Gives back `count` slots.
+    func releaseSlots(_ count: Int = 1) async {
+        for _ in 0..<max(0, count) { await limiter.release() }
+    }
+
+    /// Answers when the slots' bookkeeping does (the watchdog's liveness probe).
+    func ping() async {
+        _ = await slotsInUse()
+    }
+
+    /// How many slots are held now.
+    func slotsInUse() async -> Int {
+        await limiter.ping()
+    }
+
+    // MARK: Running
+
     /// Runs a task in one of the `concurrency` slots, waiting for one if all are busy.
     /// A task that was waiting for a slot when the delegate began to stop is not started: its
     /// result says so (`DelegateStopping`), and a graceful stop never waits on it.
     func execute(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
-        if isStopping { return notStarted(task, receivedAt: receivedAt) }
-        await limiter.acquire()
-        if isStopping {
-            await limiter.release()
-            return notStarted(task, receivedAt: receivedAt)
-        }
-        let result = await executeHoldingSlot(task, receivedAt: receivedAt, logger: logger)
-        await limiter.release()
+        guard await reserveSlot() else { return notStarted(task, receivedAt: receivedAt) }
+        let result = await run(task, receivedAt: receivedAt, logger: logger)
+        await releaseSlots()
         return result
     }
 
@@ -72,8 +115,9 @@ public final class TaskDispatcher: Sendable {
                 message: "the delegate is stopping and did not start this task; submit it again", retryable: true))
     }
 
-    /// Runs a task for a caller that already holds a slot (the spool claims only with one).
-    func executeHoldingSlot(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
+    /// Runs a task in a slot the caller reserved (the spool claims only with one, SQS receives
+    /// only as many messages as it holds slots): counted in flight, and its outcome counted.
+    func run(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
         let token = await inFlight.enter(deadline: .seconds(task.deadlineSeconds))
         status.started()
         let result = await executor.run(task, receivedAt: receivedAt, logger: logger)

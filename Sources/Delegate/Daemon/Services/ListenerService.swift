@@ -1,0 +1,26 @@
+import ServiceLifecycle
+
+/// An intake that listens on a socket (the task socket, the credentials socket): open, and its
+/// name given to the ``StartupGate``, before READY=1; its handler calls run as children of this
+/// service (`serve`). At its turn in a graceful stop (the stop's first step has already stopped
+/// it accepting, and the tasks in flight have had their grace period) it is closed, and handler
+/// calls still running are cancelled.
+struct ListenerService<Server: Sendable>: Service {
+    let name: String
+    let gate: StartupGate
+    let open: @Sendable () throws -> Server
+    let serve: @Sendable (Server) async -> Void
+    let close: @Sendable (Server) async -> Void
+
+    func run() async throws {
+        let server = try open()
+        gate.arrive(name)
+        let (serve, close) = (serve, close)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await serve(server) }
+            try? await gracefulShutdown()
+            await close(server)
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import ServiceLifecycle
+
+/// The SQS intake (``SQSIntake``), idle while `[sqs] queue_urls` is empty. Its turn in a stop
+/// comes after the tasks in flight: the loops finish their last long poll (releasing what it
+/// brought) and send the results of the tasks that are done. Then, if tasks outlived the grace
+/// period, the warning that they are cancelled.
+struct SQSIntakeService: Service {
+    let daemon: DelegateDaemon
+    let shared: DaemonRun
+
+    func run() async {
+        let sqs = daemon.sqsIntake()
+        let (daemon, shared) = (daemon, shared)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await sqs.run() }
+            defer { group.cancelAll() }
+            guard (try? await gracefulShutdown()) != nil else { return }
+            let configuration = daemon.configuration.current
+            let poll = configuration.sqs.waitSeconds + Int(configuration.aws.requestTimeoutSeconds)
+            let drained = shared.progress.tasksDrained
+            let settled = await sqs.waitUntilSettled(timeout: drained ? .seconds(poll + 5) : .zero)
+            if !(drained && settled) {
+                daemon.logger.warning(
+                    "tasks still running after the grace period are cancelled; spool tasks among them run again at the next start"
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+import Synchronization
+
+/// What the steps of a graceful stop learned, for the steps after them: whether the tasks in
+/// flight finished within the grace period, and whether the SQS loops settled.
+final class ShutdownProgress: Sendable {
+    private let drained = Mutex(true)
+
+    /// The tasks in flight finished within the grace period (false: some were still running).
+    func recordDrained(_ finished: Bool) {
+        drained.withLock { $0 = finished }
+    }
+
+    var tasksDrained: Bool { drained.withLock { $0 } }
+}

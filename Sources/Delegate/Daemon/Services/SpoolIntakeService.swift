@@ -1,0 +1,31 @@
+import ServiceLifecycle
+import TaskQueue
+
+/// The spool (`[queue] spool_dir`): prepares it and watches `new/` (up before READY=1), takes
+/// tasks from it (``SpoolIntake``) and sweeps uncollected results. The stop's first step stops
+/// the watcher; at its own turn, after the grace period, tasks still running are cancelled and
+/// stay claimed for the next start.
+struct SpoolIntakeService: Service {
+    static let name = "spool"
+    let daemon: DelegateDaemon
+    let shared: DaemonRun
+    let spool: Spool
+
+    func run() async throws {
+        try spool.prepare()
+        let watcher = try spool.watch(rescanInterval: DelegateDaemon.rescanInterval(daemon.configuration.current.queue))
+        shared.opened { $0.watcher = watcher }
+        shared.gate.arrive(Self.name)
+        let intake = SpoolIntake(
+            spool: spool, dispatcher: daemon.dispatcher, logLimiter: daemon.logLimiter, logger: daemon.logger)
+        let (daemon, spool) = (daemon, spool)
+        await withDiscardingTaskGroup { group in
+            group.addTask { await watcher.run() }
+            group.addTask { await intake.run(watcher: watcher) }
+            group.addTask { await daemon.sweepResults(spool) }
+            try? await gracefulShutdown()
+            watcher.stop()
+            group.cancelAll()
+        }
+    }
+}

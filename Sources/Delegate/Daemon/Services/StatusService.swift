@@ -1,0 +1,29 @@
+import Foundation
+import ServiceLifecycle
+import Systemd
+
+/// Tells systemd how the delegate is: `READY=1` once every other service is up, then `STATUS=`
+/// and `WATCHDOG=1` until the very end of a stop (it is the group's first service, so the last
+/// one to stop: the watchdog keeps pinging while tasks drain). Last of all it closes the HTTP
+/// client and logs `stopped`.
+struct StatusService: Service {
+    let daemon: DelegateDaemon
+    let shared: DaemonRun
+
+    func run() async {
+        let gate = shared.gate
+        guard await cancelWhenGracefulShutdown({ await gate.wait() }) else { return }
+        await daemon.announceReady()
+        let daemon = daemon
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await daemon.watchdogLoop() }
+                group.addTask { await daemon.statusLoop() }
+            }
+        }
+        await daemon.components.httpClientToShutDown?.close()
+        if !Task.isCancelled {
+            daemon.logger.info("stopped", metadata: ["counts": "\(daemon.dispatcher.status.snapshot)"])
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+import HTTP
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Systemd
+import TaskQueue
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// The daemon as services in one `ServiceGroup`: READY=1 once intake is open, a graceful stop that
+/// closes intake before it waits for the tasks in flight, and a failing service ending the group.
+@Suite struct DaemonServicesTests {
+    @Test func aGracefulStopClosesIntakeFirstAndLetsTheTaskInFlightFinish() async throws {
+        let directory = try TemporaryDirectory(prefix: "services")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        let http = Self.heldAnswers()
+        let notifier = RecordingNotifier()
+        let recorder = LogRecorder()
+        let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: recorder.logger())
+        let group = ServiceGroup(
+            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            #expect(await eventually { notifier.messages.contains("READY=1") })
+            // READY=1 came after the intakes opened.
+            #expect(FileManager.default.fileExists(atPath: directory.path("spool/new")))
+            #expect(FileManager.default.fileExists(atPath: directory.path("delegate.sock")))
+
+            try Self.drop("inflight", in: directory)
+            #expect(await eventually { http.holding == 1 })
+
+            await group.triggerGracefulShutdown()
+            // Intake is closed (the socket file is gone, STOPPING=1 sent) while the task still runs.
+            #expect(await eventually { !FileManager.default.fileExists(atPath: directory.path("delegate.sock")) })
+            #expect(notifier.messages.contains("STOPPING=1"))
+            #expect(recorder.records.contains { $0.contains("event=stopping") })
+            #expect(!FileManager.default.fileExists(atPath: directory.path("spool/done/inflight.json")))
+            // A task arriving now is not started: it stays in new/.
+            try Self.drop("late", in: directory)
+
+            http.releaseHeld()
+            try await running.next()
+        }
+        let result = try String(contentsOfFile: directory.path("spool/done/inflight.json"), encoding: .utf8)
+        #expect(result.contains(#""status":"succeeded""#))
+        #expect(FileManager.default.fileExists(atPath: directory.path("spool/new/late.json")))
+        #expect(http.requests.count == 1)
+        let records = recorder.records
+        #expect(!records.contains { $0.contains("after the grace period") })
+        let stopping = try #require(records.firstIndex { $0.contains("event=stopping") })
+        let stopped = try #require(records.firstIndex { $0.contains("stopped") && $0.contains("counts=") })
+        #expect(stopping < stopped)
+        #expect(!recorder.allText.contains("services-key"))
+        // No READY=1 after STOPPING=1.
+        let messages = notifier.messages
+        let stoppingMessage = try #require(messages.firstIndex(of: "STOPPING=1"))
+        #expect(!messages[stoppingMessage...].contains("READY=1"))
+    }
+
+    @Test func tasksOutlivingTheGracePeriodAreWarnedAboutAndStayClaimed() async throws {
+        let directory = try TemporaryDirectory(prefix: "services")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        let http = Self.heldAnswers()
+        let recorder = LogRecorder()
+        let notifier = RecordingNotifier()
+        let daemon = try Self.daemon(
+            in: directory, http: http, notifier: notifier, logger: recorder.logger(),
+            gracePeriod: .milliseconds(100))
+        let group = ServiceGroup(
+            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            #expect(await eventually { notifier.messages.contains("READY=1") })
+            try Self.drop("stuck", in: directory)
+            #expect(await eventually { http.holding == 1 })
+            await group.triggerGracefulShutdown()
+            try await running.next()
+        }
+        #expect(recorder.records.contains { $0.contains("tasks still running after the grace period are cancelled") })
+        #expect(!FileManager.default.fileExists(atPath: directory.path("spool/done/stuck.json")))
+        #expect(!FileManager.default.fileExists(atPath: directory.path("spool/new/stuck.json")))
+    }
+
+    @Test func aServiceThatCannotStartEndsTheGroupWithItsError() async throws {
+        let directory = try TemporaryDirectory(prefix: "services")
+        // A regular file where the socket should be: the task socket cannot be bound.
+        try Data("not a socket".utf8).write(to: URL(fileURLWithPath: directory.path("delegate.sock")))
+        let notifier = RecordingNotifier()
+        let daemon = try Self.daemon(
+            in: directory, http: ScriptedHTTPClient(), notifier: notifier, logger: LogRecorder().logger())
+        let group = ServiceGroup(
+            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        let error = await #expect(throws: TaskQueueError.self) { try await group.run() }
+        #expect(error?.code == .addressInUse)
+        #expect(!notifier.messages.contains("READY=1"))
+        // The file is left alone.
+        #expect(try String(contentsOfFile: directory.path("delegate.sock"), encoding: .utf8) == "not a socket")
+    }
+
+    /// Holds every request until `releaseHeld()`, then answers it with a GetSecretValue value.
+    static func heldAnswers() -> ScriptedHTTPClient {
+        let http = ScriptedHTTPClient()
+        let answer = DaemonTestFixtures.getSecretValueResponse(name: "e2e/app", value: "not-a-secret")
+        http.always(.any, .hold(.response(HTTPResponse(status: answer.status, headers: answer.headers, body: answer.body))))
+        return http
+    }
+
+    static func daemon(
+        in directory: TemporaryDirectory, http: any HTTPClient, notifier: any ServiceNotifier, logger: Logger,
+        gracePeriod: Duration = DelegateDaemon.gracePeriod
+    ) throws -> DelegateDaemon {
+        let configuration = try DelegateConfiguration.load(
+            tomlText: DaemonTestFixtures.configuration(
+                name: "services", tags: [], directory: directory, endpoint: "http://127.0.0.1:9"),
+            environment: DaemonTestFixtures.environment(), hostName: "services")
+        return try DelegateDaemon(
+            settings: .init(
+                configuration: configuration, configurationPath: nil, environment: DaemonTestFixtures.environment(),
+                gracePeriod: gracePeriod),
+            notifier: notifier, logger: logger, httpClient: http)
+    }
+
+    /// Puts a getSecretValue task into the spool's `new/` with one rename.
+    static func drop(_ id: String, in directory: TemporaryDirectory) throws {
+        let staged = directory.path("\(id).staged")
+        try Data(try DaemonTestFixtures.task(id: id, operation: "getSecretValue", params: ["name": "app"]).utf8)
+            .write(to: URL(fileURLWithPath: staged))
+        try FileManager.default.moveItem(atPath: staged, toPath: directory.path("spool/new/\(id).json"))
+    }
+}
+
+/// Records the notifications in the order they were sent.
+final class RecordingNotifier: ServiceNotifier {
+    private let sent = Mutex([String]())
+
+    var messages: [String] { sent.withLock { $0 } }
+
+    func ready() { sent.withLock { $0.append("READY=1") } }
+    func reloading() { sent.withLock { $0.append("RELOADING=1") } }
+    func stopping() { sent.withLock { $0.append("STOPPING=1") } }
+    func status(_ text: String) { sent.withLock { $0.append("STATUS=\(text)") } }
+    func watchdog() { sent.withLock { $0.append("WATCHDOG=1") } }
+    var watchdogInterval: Duration? { nil }
+}
