@@ -28,6 +28,7 @@ import Testing
         "1234567890123456788e0", "123456789012345678.9e1", "0.5e1", "-5.0e-1", "1.5e18", "1.2345678901234567e18",
         "0e400", "0.0e-400", "0e1000000000000", "00.0", "-0.000e5", "9223372036854775807.0", "9223372036854774784.9",
         "-9223372036854774784.9", "123456789012345678.99999999999999999999999999999999999999999",
+        "-9223372036854775808.0", "-9223372036854775807.9",
         "1000000000000000000.5", "9100000000000000000.5", "18446744073709551615e-1", "10000000000000000000000.0e-5",
         "1.0000000000000000000000000000000000009e17", "1.00000000000000000000000000000000000009e17",
         "1.000000000000000000000000000000000000009e17", "200000000000000000000000000000000000001e-20",
@@ -53,6 +54,15 @@ import Testing
     func agreesWithJSONDecoderOn(_ text: String) {
         let bytes = Array(text.utf8)
         #expect(parsed(bytes) == decoded(bytes), "\(text.debugDescription)")
+    }
+
+    /// The one kind of input JSONDecoder took and the parser refuses: UTF-16 and UTF-32 without
+    /// a byte order mark, which pass the UTF-8 check (NUL bytes are valid UTF-8). Tasks are UTF-8.
+    @Test func utf16AndUTF32AreRefused() {
+        for bytes: [UInt8] in [[0x7B, 0, 0x7D, 0], [0, 0x7B, 0, 0x7D], [0x7B, 0, 0, 0, 0x7D, 0, 0, 0]] {
+            #expect(parsed(bytes) == nil)
+        }
+        #expect(decoded([0x7B, 0, 0x7D, 0]) == .object([:]), "JSONDecoder took it: the difference is real")
     }
 
     @Test func nestingIsRefusedPastFiveHundredAndTwelveLevelsAsJSONDecoderDoes() {

@@ -16,10 +16,12 @@
 /// - of a key given twice in one object the first value is kept, and `hasDuplicateKeys` says so
 ///   (the task decoder refuses such tasks, naming the key).
 ///
-/// One difference, on documents refused either way: `JSONDecoder` never reads the value of a
+/// Two differences. On documents refused either way: `JSONDecoder` never reads the value of a
 /// key given twice (it keeps the first), so it let through a bad escape or number there, and
 /// the task decoder then refused the task for its duplicate key; this parser refuses the
-/// document as invalid JSON.
+/// document as invalid JSON. And the parser reads UTF-8 only, as the contract says tasks are:
+/// `JSONDecoder` also took UTF-16 and UTF-32 without a byte order mark (told apart by their NUL
+/// bytes, which are valid UTF-8).
 struct JSONParser {
     /// The result of a successful parse.
     struct Parsed {
@@ -42,7 +44,7 @@ struct JSONParser {
     /// The value in `bytes`, or nil if they are not one JSON value (surrounded by whitespace).
     /// `bytes` must be valid UTF-8; the caller checks that first.
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed? {
-        var parser = JSONParser(bytes: bytes.bindMemory(to: UInt8.self))
+        var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self))
         if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
         parser.skipWhitespace()
         guard let value = parser.parseValue() else { return nil }
@@ -149,9 +151,9 @@ struct JSONParser {
             let negativeExponent = !consume(UInt8(ascii: "+")) && consume(UInt8(ascii: "-"))
             let exponentStart = offset
             guard skipDigits() > 0 else { return nil }
-            // Saturated: past a few hundred the number is infinite or zero anyway.
+            // Saturated far beyond anything a 1 MiB task can offset with its digits.
             var magnitude = 0
-            for byte in bytes[exponentStart..<offset] { magnitude = min(magnitude * 10 + Int(byte - 48), 100_000) }
+            for byte in bytes[exponentStart..<offset] { magnitude = min(magnitude * 10 + Int(byte - 48), 1 << 40) }
             exponent = negativeExponent ? -magnitude : magnitude
         }
         let lexeme = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
