@@ -94,7 +94,6 @@ struct CredentialIntake: Sendable {
         } catch {
             throw Refusal(code: error.code, message: error.message, connectorID: mapping.connector)
         }
-        dispatcher.connectors.count(connectorID: task.connector.id)
         let result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
         guard result.status == .succeeded else {
             throw Refusal(

@@ -50,7 +50,6 @@ extension SQSQueuePoller {
         }
         let result = dispatcher.rejected(
             rejection, receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
-        dispatcher.connectors.count(connectorID: result.connectorId)
         let destination = Self.readableReplyTo(in: body).flatMap(permittedReply) ?? configuredResultQueue
         await holdingLease(message, lease: lease, logger: logger) {
             await reply(result, to: destination, for: message, logger: logger)
@@ -110,7 +109,6 @@ extension SQSQueuePoller {
                 "operation": "\(task.operation.name.rawValue)", "receive_count": "\(message.receiveCount ?? 0)",
             ])
         let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger)
-        dispatcher.connectors.count(connectorID: result.connectorId)
         await reply(result, to: destination, for: message, logger: logger)
     }
 

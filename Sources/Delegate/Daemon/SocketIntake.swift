@@ -40,17 +40,8 @@ struct SocketIntake: Sendable {
         case .success(let task):
             let decision = dispatcher.matches(task.connector.delegateSelectors)
             if !decision.isAccepted {
-                result = TaskResult.notSelected(
-                    taskID: task.id, operation: task.operation.name.rawValue, connectorId: task.connector.id,
-                    decision: decision, delegate: dispatcher.delegateName, receivedAt: receivedAt,
-                    finishedAt: dispatcher.now)
-                dispatcher.status.recorded(.rejected)
-                logLimiter.warning(
-                    "task not for this delegate",
-                    metadata: [
-                        "event": "task-rejected", "task_id": "\(task.id)", "error_code": "NotSelected",
-                        "connector_id": "\(task.connector.id)",
-                    ], key: "task-not-selected", logger: logger)
+                result = dispatcher.notSelected(
+                    task, decision: decision, receivedAt: receivedAt, logLimiter: logLimiter, logger: logger)
             } else {
                 logger.info(
                     "task received on the socket",
@@ -61,7 +52,6 @@ struct SocketIntake: Sendable {
                 result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
             }
         }
-        connectors.count(connectorID: result.connectorId)
         connection.send(Data(result.jsonLine.utf8))
     }
 

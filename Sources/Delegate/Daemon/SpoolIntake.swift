@@ -157,7 +157,6 @@ struct SpoolIntake: Sendable {
                 }
             }
         }
-        dispatcher.connectors.count(connectorID: result.connectorId)
         if Task.isCancelled, result.error?.isFinal == false {
             // Cut off by a stop after the grace period: it stays claimed and runs again at the
             // next start (its idempotency token makes a repeated write harmless).

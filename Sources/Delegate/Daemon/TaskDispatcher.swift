@@ -107,6 +107,7 @@ public final class TaskDispatcher: Sendable {
 
     private func notStarted(_ task: DelegateTask, receivedAt: Date) -> TaskResult {
         status.recorded(.failed)
+        connectors.count(connectorID: task.connector.id)
         return TaskResult(
             id: task.id, status: .failed, operation: task.operation.name.rawValue, connectorId: task.connector.id,
             delegate: delegateName, receivedAt: receivedAt, finishedAt: now, attempts: 0,
@@ -116,14 +117,34 @@ public final class TaskDispatcher: Sendable {
     }
 
     /// Runs a task in a slot the caller reserved (the spool claims only with one, SQS receives
-    /// only as many messages as it holds slots): counted in flight, and its outcome counted.
+    /// only as many messages as it holds slots): counted in flight, and its outcome counted
+    /// (status counters and its connector's).
     func run(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
         let token = await inFlight.enter(deadline: .seconds(task.deadlineSeconds))
         status.started()
         let result = await executor.run(task, receivedAt: receivedAt, logger: logger)
         status.finished(result.status)
+        connectors.count(connectorID: result.connectorId)
         await inFlight.leave(token)
         return result
+    }
+
+    /// The `rejected` result for a valid task whose selectors this delegate does not match,
+    /// counted (the warning is rate-limited: a peer can send such tasks as fast as it likes).
+    func notSelected(
+        _ task: DelegateTask, decision: SelectionDecision, receivedAt: Date, logLimiter: LogRateLimiter, logger: Logger
+    ) -> TaskResult {
+        status.recorded(.rejected)
+        connectors.count(connectorID: task.connector.id)
+        logLimiter.warning(
+            "task not for this delegate",
+            metadata: [
+                "event": "task-rejected", "task_id": "\(task.id)", "error_code": "\(TaskFailure.Code.notSelected)",
+                "connector_id": "\(task.connector.id)",
+            ], key: "task-not-selected", logger: logger)
+        return TaskResult.notSelected(
+            taskID: task.id, operation: task.operation.name.rawValue, connectorId: task.connector.id,
+            decision: decision, delegate: delegateName, receivedAt: receivedAt, finishedAt: now)
     }
 
     /// The `rejected` result for a task that failed validation, counted and logged.
@@ -135,6 +156,7 @@ public final class TaskDispatcher: Sendable {
         let result = TaskResult.rejected(
             rejection, delegate: delegateName, receivedAt: receivedAt, finishedAt: clock.now())
         status.recorded(.rejected)
+        connectors.count(connectorID: result.connectorId)
         var metadata: Logger.Metadata = ["event": "task-rejected", "error_code": "\(rejection.code.rawValue)"]
         if let id = rejection.taskID { metadata["task_id"] = "\(id)" }
         if let connector = rejection.connectorID { metadata["connector_id"] = "\(connector)" }
