@@ -137,12 +137,7 @@ func runAsNobody(socket path: String) async throws -> String {
         _ = try UnixSocketAddress.withAddress(path) { bind(stale, $0, $1) }
         close(stale)
         let third = SocketServer(listener: .path(path), logger: quietLogger, handler: EchoHandler().handler)
-        try third.start()
-        defer { third.shutdown() }
-        async let _ = third.run()  // the handler calls, children of this test
-        let client = try SocketClient.connect(path: path)
-        try client.send(Data("{}".utf8))
-        #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":{}}"#.utf8))
+        #expect(try await answer(from: third, at: path, to: "{}") == Data(#"{"echo":{}}"#.utf8))
     }
 
     @Test func adoptsAnAlreadyListeningDescriptor() async throws {
@@ -153,55 +148,53 @@ func runAsNobody(socket path: String) async throws -> String {
         #expect(try UnixSocketAddress.withAddress(path) { bind(fd, $0, $1) } == 0)
         #expect(listen(fd, 16) == 0)
         let server = SocketServer(listener: .fileDescriptor(fd), logger: quietLogger, handler: EchoHandler().handler)
+        #expect(try await answer(from: server, at: path, to: "1") == Data(#"{"echo":1}"#.utf8))
+    }
+
+    /// Starts `server`, sends `line` from a client at `path`, and returns the line it answers;
+    /// the server is shut down after.
+    func answer(from server: SocketServer, at path: String, to line: String) async throws -> Data? {
         try server.start()
         defer { server.shutdown() }
-        async let _ = server.run()  // the handler calls, children of this test
+        async let _ = server.run()  // the handler calls, children of this call
         let client = try SocketClient.connect(path: path)
-        try client.send(Data("1".utf8))
-        #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":1}"#.utf8))
+        try client.send(Data(line.utf8))
+        return try await client.nextLine(timeout: .seconds(30))
     }
 
     @Test func aPeerOutsideThePolicyIsRefusedBeforeAnythingIsRead() async throws {
-        let dir = try TestDirectory()
-        defer { dir.remove() }
-        let echo = EchoHandler()
-        let (server, path) = try startServer(
-            dir, policy: PeerPolicy(allowedUsers: ["daemon"], allowedGroups: ["daemon"]), mode: 0o666,
-            handler: echo.handler)
-        defer { server.shutdown() }
-        async let _ = server.run()  // the handler calls, children of this test
-        let received = try await runAsNobody(socket: path)
+        let (received, calls) = try await nobodysAnswer(PeerPolicy(allowedUsers: ["daemon"], allowedGroups: ["daemon"]))
         #expect(received.hasPrefix(#"{"error":"PeerNotAllowed""#), "got: \(received)")
         #expect(!received.contains("echo"))
-        #expect(echo.calls.load(ordering: .relaxed) == 0)
+        #expect(calls == 0)
     }
 
     @Test func aPeerIsAllowedThroughItsGroup() async throws {
-        let dir = try TestDirectory()
-        defer { dir.remove() }
-        let echo = EchoHandler()
         // nobody's primary group is nogroup (65534); the user is not listed.
-        let (server, path) = try startServer(
-            dir, policy: PeerPolicy(allowedUsers: ["daemon"], allowedGroups: ["nogroup"]), mode: 0o666,
-            handler: echo.handler)
-        defer { server.shutdown() }
-        async let _ = server.run()  // the handler calls, children of this test
-        let received = try await runAsNobody(socket: path)
+        let (received, calls) = try await nobodysAnswer(
+            PeerPolicy(allowedUsers: ["daemon"], allowedGroups: ["nogroup"]))
         #expect(received.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "got: \(received)")
-        #expect(echo.calls.load(ordering: .relaxed) == 1)
+        #expect(calls == 1)
     }
 
     @Test func aPeerIsAllowedThroughItsUserNameOrNumber() async throws {
         for users in [["nobody"], ["65534"]] {
-            let dir = try TestDirectory()
-            defer { dir.remove() }
-            let (server, path) = try startServer(
-                dir, policy: PeerPolicy(allowedUsers: users), mode: 0o666, handler: EchoHandler().handler)
-            defer { server.shutdown() }
-            async let _ = server.run()  // the handler calls, children of this test
-            let received = try await runAsNobody(socket: path)
+            let (received, _) = try await nobodysAnswer(PeerPolicy(allowedUsers: users))
             #expect(received.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "\(users) got: \(received)")
         }
+    }
+
+    /// What a client running as nobody reads from an echo server with `policy` on a socket anyone
+    /// may connect to, and how many lines the handler was given.
+    func nobodysAnswer(_ policy: PeerPolicy) async throws -> (received: String, calls: Int) {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler()
+        let (server, path) = try startServer(dir, policy: policy, mode: 0o666, handler: echo.handler)
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this call
+        let received = try await runAsNobody(socket: path)
+        return (received, echo.calls.load(ordering: .relaxed))
     }
 
     @Test func anUpdatedPolicyDecidesForPeersThatConnectAfterIt() async throws {
