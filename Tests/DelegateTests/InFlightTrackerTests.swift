@@ -19,4 +19,18 @@ import Testing
         #expect(await tracker.isStalled(now: start + .seconds(3600)) == false)
         #expect(await tracker.current == 0)
     }
+
+    /// A zero timeout with a task running answers "not idle", every time, and returns: the stop
+    /// asks this when the grace period ran out. (The race it guards against, the timeout winning
+    /// before the idle waiter is registered, depends on scheduling; this repeats the call rather
+    /// than forcing that order.)
+    @Test func aZeroTimeoutNeverWaitsForTheTasks() async {
+        let tracker = InFlightTracker()
+        let running = await tracker.enter(deadline: .seconds(3600))
+        for _ in 0..<200 {
+            #expect(await tracker.waitUntilIdle(timeout: .zero) == false)
+        }
+        await tracker.leave(running)
+        #expect(await tracker.waitUntilIdle(timeout: .zero))
+    }
 }

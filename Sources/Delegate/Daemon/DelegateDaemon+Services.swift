@@ -40,7 +40,7 @@ extension DelegateDaemon {
                     name: Self.taskSocketName, gate: shared.gate,
                     open: {
                         let server = try self.openSocket(socket)
-                        shared.opened { $0.socket = server }
+                        if shared.opened({ $0.socket = server }) { await server.stopAccepting() }
                         return server
                     },
                     serve: { server in await server.run() }, close: { server in await server.close() }))
@@ -51,7 +51,7 @@ extension DelegateDaemon {
                     name: Self.credentialsSocketName, gate: shared.gate,
                     open: {
                         let server = try self.openCredentialsSocket(credentialsSocket)
-                        shared.opened { $0.credentialsSocket = server }
+                        if shared.opened({ $0.credentialsSocket = server }) { await server.stopAccepting() }
                         return server
                     },
                     serve: { server in await server.run() },
@@ -82,10 +82,11 @@ extension DelegateDaemon {
     /// `new/`), the sockets accept no connection and read no new line, the SQS loops receive no
     /// more. Tasks already running go on.
     func stopIntake(_ shared: DaemonRun) async {
+        let intake = shared.beginStopping()
         await components.notifier.stopping()
         logger.info("stopping: intake closed, waiting for tasks in flight", metadata: ["event": "stopping"])
         dispatcher.stopIntake()
-        await shared.intake.stop()
+        await intake.stop()
     }
 
     /// The second step: waits up to the grace period for the tasks in flight (spool, sockets and

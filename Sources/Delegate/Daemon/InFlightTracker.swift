@@ -52,7 +52,9 @@ actor InFlightTracker {
     }
 
     private func untilIdle() async {
-        if overrunAt.isEmpty { return }
+        // Cancelled before it got here (the timeout came first, `releaseWaiters` may already have
+        // run): it must not wait, or the stop would wait for the tasks after all.
+        if overrunAt.isEmpty || Task.isCancelled { return }
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 

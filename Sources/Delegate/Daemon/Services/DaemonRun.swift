@@ -2,21 +2,57 @@ import Synchronization
 import TaskQueue
 
 /// What the services of one run of the daemon share: the gate that holds READY=1 back, what
-/// the steps of a graceful stop learned, and the intake they opened (which a reload retunes and
-/// the stop closes).
+/// the steps of a graceful stop learned, the intake they opened (which a reload retunes and the
+/// stop closes), and how far the run is (READY=1 is never sent once a stop began, and an intake
+/// that opens after the stop began closes at once).
 final class DaemonRun: Sendable {
     let gate: StartupGate
     let progress = ShutdownProgress()
-    private let opened = Mutex(DelegateDaemon.Intake())
+    private let state = Mutex(State())
+
+    private struct State {
+        var intake = DelegateDaemon.Intake()
+        var phase = Phase.starting
+    }
+
+    private enum Phase {
+        case starting, ready, stopping
+    }
 
     init(gate: StartupGate) {
         self.gate = gate
     }
 
     /// The intake opened so far.
-    var intake: DelegateDaemon.Intake { opened.withLock { $0 } }
+    var intake: DelegateDaemon.Intake { state.withLock { $0.intake } }
 
-    func opened(_ update: (inout DelegateDaemon.Intake) -> Void) {
-        opened.withLock { update(&$0) }
+    /// Whether a graceful stop began.
+    var isStopping: Bool { state.withLock { $0.phase == .stopping } }
+
+    /// Records an intake just opened; true when a stop already began, so it must stop at once
+    /// (the stop's first step closed only what was open before it).
+    func opened(_ update: (inout DelegateDaemon.Intake) -> Void) -> Bool {
+        state.withLock { state in
+            update(&state.intake)
+            return state.phase == .stopping
+        }
+    }
+
+    /// Moves to ready unless a stop began first; READY=1 is sent only when this says so.
+    func becomeReady() -> Bool {
+        state.withLock { state in
+            guard state.phase == .starting else { return false }
+            state.phase = .ready
+            return true
+        }
+    }
+
+    /// Marks the stop as begun and returns the intake open at that moment, for the caller to
+    /// close; whatever opens later closes itself (``opened(_:)``).
+    func beginStopping() -> DelegateDaemon.Intake {
+        state.withLock { state in
+            state.phase = .stopping
+            return state.intake
+        }
     }
 }

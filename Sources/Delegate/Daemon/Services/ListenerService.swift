@@ -8,12 +8,13 @@ import ServiceLifecycle
 struct ListenerService<Server: Sendable>: Service {
     let name: String
     let gate: StartupGate
-    let open: @Sendable () throws -> Server
+    /// Opens the server (and stops it accepting at once if the stop already began).
+    let open: @Sendable () async throws -> Server
     let serve: @Sendable (Server) async -> Void
     let close: @Sendable (Server) async -> Void
 
     func run() async throws {
-        let server = try open()
+        let server = try await open()
         gate.arrive(name)
         let (serve, close) = (serve, close)
         await withDiscardingTaskGroup { group in

@@ -14,7 +14,7 @@ struct SpoolIntakeService: Service {
     func run() async throws {
         try spool.prepare()
         let watcher = try spool.watch(rescanInterval: DelegateDaemon.rescanInterval(daemon.configuration.current.queue))
-        shared.opened { $0.watcher = watcher }
+        if shared.opened({ $0.watcher = watcher }) { watcher.stop() }
         shared.gate.arrive(Self.name)
         let intake = SpoolIntake(
             spool: spool, dispatcher: daemon.dispatcher, logLimiter: daemon.logLimiter, logger: daemon.logger)

@@ -13,7 +13,8 @@ struct StatusService: Service {
     func run() async {
         let gate = shared.gate
         guard await cancelWhenGracefulShutdown({ await gate.wait() }) else { return }
-        await daemon.announceReady()
+        // A stop that began while the intakes opened: no READY=1 after STOPPING=1.
+        if shared.becomeReady() { await daemon.announceReady() }
         let daemon = daemon
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
