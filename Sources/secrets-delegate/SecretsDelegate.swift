@@ -40,7 +40,13 @@ func finish(_ outcome: CommandOutcome) throws -> Never {
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the delegate in the foreground (systemd runs this).")
+        abstract: "Run the delegate in the foreground (systemd runs this).",
+        discussion: """
+            READY=1 is sent once every intake is open. SIGHUP re-reads the configuration (RELOADING=1, \
+            then READY=1); one that arrives during start-up is served once the delegate is ready, one that \
+            arrives during a stop is not served. SIGTERM or SIGINT stops gracefully: STOPPING=1 and intake \
+            closed, tasks in flight given 30 s, SQS results of finished tasks sent, then exit 0.
+            """)
 
     @OptionGroup var options: ConfigOption
 

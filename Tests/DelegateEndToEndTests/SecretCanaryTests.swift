@@ -34,7 +34,10 @@ import TestSupport
             ["key-id": user.accessKeyId, "secret-key": user.secretAccessKey, "session-token": sessionToken], in: directory)
         let daemon = try DaemonProcess(
             configuration: DaemonTestFixtures.configuration(
-                name: DaemonTestFixtures.uniqueName("canary"), tags: ["canary"], directory: directory, endpoint: moto.endpoint),
+                name: DaemonTestFixtures.uniqueName("canary"), tags: ["canary"], directory: directory, endpoint: moto.endpoint,
+                // moto, shared with the suites running alongside, now and then answers a write with
+                // a 500 under load: retried, as the delegate does by default.
+                maxAttempts: 3),
             environment: DaemonTestFixtures.environment(["AWS_SECRET_ACCESS_KEY": identitySecret]),
             logToJournal: destination == .journal, directory: directory)
         let spool = SpoolDirectory(path: directory.path("spool"))
