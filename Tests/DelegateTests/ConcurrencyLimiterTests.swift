@@ -33,6 +33,39 @@ import Testing
         #expect(await limiter.ping() == 0)
     }
 
+    /// A cancelled waiter gives up without a slot and leaves the queue, so the next release goes
+    /// to the waiter behind it; a waiter for claimed work (`acquire`) keeps waiting.
+    @Test(.timeLimit(.minutes(1))) func aCancelledWaiterGivesUpWithoutASlot() async {
+        let limiter = ConcurrencyLimiter(limit: 1)
+        await limiter.acquire()
+        let cancelled = Task { await limiter.acquireUnlessCancelled() }
+        let patient = Task { await limiter.acquire(); return true }
+        let next = Task { await limiter.acquireUnlessCancelled() }
+        // Both waiters queued behind the held slot before the cancellation.
+        while await limiter.waiting < 3 { await Task.yield() }
+        cancelled.cancel()
+        #expect(await cancelled.value == false, "gave up, holding no slot")
+        #expect(await limiter.waiting == 2)
+        await limiter.release()
+        #expect(await patient.value, "the slot went to the next waiter in line")
+        await limiter.release()
+        #expect(await next.value)
+        #expect(await limiter.ping() == 1, "only the last waiter holds a slot")
+        await limiter.release()
+        #expect(await limiter.ping() == 0)
+
+        // A task already cancelled when it asks, with no slot free, gives up at once.
+        await limiter.acquire()
+        let alreadyCancelled = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await limiter.acquireUnlessCancelled()
+        }
+        #expect(await alreadyCancelled.value == false)
+        #expect(await limiter.waiting == 0)
+        await limiter.release()
+        #expect(await limiter.ping() == 0)
+    }
+
     @Test func raisingTheLimitStartsWaitersAndLoweringItStopsNoOne() async {
         let limiter = ConcurrencyLimiter(limit: 1)
         await limiter.acquire()

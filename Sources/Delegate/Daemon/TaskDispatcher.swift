@@ -56,10 +56,11 @@ public final class TaskDispatcher: Sendable {
     // MARK: Slots
 
     /// Waits for one of the `concurrency` slots. Returns false, holding none, when the delegate is
-    /// stopping (before the wait or after it): a graceful stop never waits on a task not started.
+    /// stopping (before the wait or after it) or the waiting task is cancelled (a socket closed at
+    /// the end of a stop): a graceful stop never waits on a task not started.
     func reserveSlot() async -> Bool {
         if isStopping { return false }
-        await limiter.acquire()
+        guard await limiter.acquireUnlessCancelled() else { return false }
         if isStopping {
             await limiter.release()
             return false
