@@ -1,6 +1,9 @@
 /// One received message: its body, the handle that deletes it or changes its visibility (valid for
 /// this receipt only), and the attributes asked for.
 public struct SQSMessage: Sendable, Equatable, Decodable {
+    /// The largest message body SQS carries (256 KiB): the largest task, and the largest result.
+    public static let maximumBodyBytes = 256 * 1024
+
     public var messageId: String
     public var receiptHandle: String
     public var body: String

@@ -50,7 +50,7 @@ public struct StderrLogHandler: LogHandler {
         message: String,
         metadata: Logger.Metadata
     ) -> String {
-        var line = iso8601(timestamp)
+        var line = UTCDateTime(timestamp).iso8601
         line += " \(level.rawValue) \(label): \(escaped(message))"
         for key in metadata.keys.sorted() {
             guard let value = metadata[key] else { continue }
@@ -77,11 +77,6 @@ public struct StderrLogHandler: LogHandler {
                 remaining -= written
             }
         }
-    }
-
-    /// UTC, millisecond precision: `2026-11-21T19:36:46.123Z`.
-    static func iso8601(_ date: Date) -> String {
-        UTCDateTime(date).iso8601
     }
 
     /// Escapes backslashes and control characters (`\n`, `\r`, `\t`, others as `\u{..}`).

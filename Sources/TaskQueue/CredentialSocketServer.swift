@@ -220,7 +220,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
         start(fd: fd, request: Request(peer: peer, sunPath: Self.peerAddress(fd)))
     }
 
-    /// A new connection, closed at the latest ``Limits/requestTimeout`` from now.
+    /// A new connection: refused if still unanswered ``Limits/requestTimeout`` from now, and closed
+    /// at the latest ``Limits/drainTimeout`` after its answer.
     private func track(fd: Int32, peerUID: UInt32?) -> (id: UInt64, connection: Connection) {
         nextID += 1
         let id = nextID

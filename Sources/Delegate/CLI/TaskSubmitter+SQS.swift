@@ -63,8 +63,8 @@ extension TaskSubmitter {
         } catch {
             return .failure(error.message, status: ExitStatus.usage)
         }
-        guard body.count <= SQSMessageLimit.bytes else {
-            return .failure("the task is \(body.count) bytes; an SQS message holds at most \(SQSMessageLimit.bytes)", status: ExitStatus.usage)
+        guard body.count <= SQSMessage.maximumBodyBytes else {
+            return .failure("the task is \(body.count) bytes; an SQS message holds at most \(SQSMessage.maximumBodyBytes)", status: ExitStatus.usage)
         }
         if wait, reply == nil {
             return .failure("--wait needs a reply queue: --reply-queue, the task's replyTo or [sqs] result_queue_url", status: ExitStatus.usage)
@@ -141,9 +141,4 @@ extension TaskSubmitter {
         }
         return .failure("no result for \(id) on \(reply) within \(timeout); the task stays queued", status: ExitStatus.unavailable)
     }
-}
-
-/// SQS's message size limit.
-enum SQSMessageLimit {
-    static let bytes = 256 * 1024
 }

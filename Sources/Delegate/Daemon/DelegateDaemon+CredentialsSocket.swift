@@ -9,7 +9,8 @@ extension DelegateDaemon {
     /// Bounds: at most `[queue] socket_max_connections` requests at once, and no more than an
     /// eighth of the open file limit (the server may hold twice that while refusals drain, and the
     /// task socket takes up to half); a request not answered ``credentialRequestTimeout`` after it
-    /// was accepted gets the refusal, and every connection closes 15 s after that at the latest.
+    /// was accepted gets the refusal, and every connection closes at the latest the server's
+    /// drain time (`CredentialSocketServer.Limits.drainTimeout`, 15 s) after its answer.
     func credentialsSocketListener() -> SocketServer.Listener? {
         let queue = configuration.current.queue
         if let fd = settings.inheritedCredentialsSocket { return .fileDescriptor(fd) }

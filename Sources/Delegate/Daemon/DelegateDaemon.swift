@@ -15,7 +15,7 @@ import UnixSignals
 /// `gracePeriod`, leaves unstarted spool tasks in `new/`, and returns. SIGHUP re-reads the
 /// configuration and applies every key but those that name the running daemon (see `reload`);
 /// an invalid one is reported and the running one kept.
-public final class DelegateDaemon: Service, Sendable {
+public final class DelegateDaemon: Sendable {
     public static let gracePeriod: Duration = .seconds(30)
 
     let settings: Settings
@@ -68,12 +68,6 @@ public final class DelegateDaemon: Service, Sendable {
     }
 
     public var dispatcher: TaskDispatcher { components.dispatcher }
-
-    /// Runs ``services()`` in a group of their own, which stops gracefully when the caller's
-    /// group does (`DaemonLauncher` puts the services straight into its group instead).
-    public func run() async throws {
-        try await ServiceGroup(configuration: .init(services: services(), logger: logger)).run()
-    }
 
     /// `READY=1` and the `ready` line, once every intake is open and SIGHUP is trapped.
     func announceReady() async {
@@ -181,7 +175,7 @@ public final class DelegateDaemon: Service, Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
-            await components.dispatcher.ping()
+            _ = await components.dispatcher.slotsInUse()
             if await components.dispatcher.inFlight.isStalled() {
                 if !warned {
                     logger.critical(

@@ -4,9 +4,6 @@ import Logging
 import SQS
 
 extension SQSQueuePoller {
-    /// The largest message body SQS carries, and so the largest task it can hold.
-    static let maximumMessageBytes = 256 * 1024
-
     /// Handles one received message, holding one concurrency slot: a task not for this delegate is
     /// released (visible again in 1-3 s), an invalid one gets a `rejected` result and is deleted,
     /// a valid one runs and is deleted once its result was sent. From the selection on until the
@@ -23,10 +20,10 @@ extension SQSQueuePoller {
         }
         let body = Data(message.body.utf8)
         let rejection: TaskRejection
-        if body.count > Self.maximumMessageBytes {
+        if body.count > SQSMessage.maximumBodyBytes {
             rejection = TaskRejection(
                 code: .invalidTask,
-                message: "the task message is \(body.count) bytes; at most \(Self.maximumMessageBytes) (256 KiB) are allowed")
+                message: "the task message is \(body.count) bytes; at most \(SQSMessage.maximumBodyBytes) (256 KiB) are allowed")
         } else {
             if let envelope = TaskEnvelope.peek(body) {
                 // A connector this host does not know may be another delegate pool's: leave it.
@@ -181,14 +178,14 @@ extension SQSQueuePoller {
     static func messageBody(for result: TaskResult) -> (body: String, oversize: Int?) {
         let body = result.jsonLine
         let size = body.utf8.count
-        guard size > SQSMessageLimit.bytes else { return (body, nil) }
+        guard size > SQSMessage.maximumBodyBytes else { return (body, nil) }
         var tooLarge = result
         tooLarge.status = .failed
         tooLarge.result = nil
         tooLarge.sealed = nil
         tooLarge.error = TaskFailure(
             code: .resultTooLarge,
-            message: "the result is \(size) bytes; an SQS message holds at most \(SQSMessageLimit.bytes) "
+            message: "the result is \(size) bytes; an SQS message holds at most \(SQSMessage.maximumBodyBytes) "
                 + "(the operation ran; ask for less, e.g. listSecrets with a filter, or use the socket or spool)",
             retryable: false)
         return (tooLarge.jsonLine, size)
@@ -220,7 +217,7 @@ extension SQSQueuePoller {
 
     /// A rejected message's `replyTo`, read leniently (the message may be anything).
     static func readableReplyTo(in body: Data) -> SQSQueueURL? {
-        guard body.count <= maximumMessageBytes,
+        guard body.count <= SQSMessage.maximumBodyBytes,
             let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
             let replyTo = object["replyTo"] as? String
         else { return nil }

@@ -84,12 +84,7 @@ public final class TaskDispatcher: Sendable {
         for _ in 0..<max(0, count) { await limiter.release() }
     }
 
-    /// Answers when the slots' bookkeeping does (the watchdog's liveness probe).
-    func ping() async {
-        _ = await slotsInUse()
-    }
-
-    /// How many slots are held now.
+    /// How many slots are held now; answering at all is the watchdog's liveness probe.
     func slotsInUse() async -> Int {
         await limiter.ping()
     }

@@ -5,19 +5,11 @@ import AWSCore
 // a refusal is a denial.
 
 extension TaskFailure.Code {
-    /// The result's code for a call that failed with `code`. The delegate's own codes map to
-    /// their namesakes; a cancelled call is `DelegateStopping`; any other code (AWS's own, or
-    /// one without a namesake) passes through unchanged.
+    /// The result's code for a call that failed with `code`: a cancelled call is
+    /// `DelegateStopping`; every other code (AWS's own, or the delegate's, which share their
+    /// spelling with the result's codes) passes through unchanged.
     init(_ code: AWSError.Code) {
-        switch code {
-        case .cancelled: self = .delegateStopping
-        case .invalidTask: self = .invalidTask
-        case .invalidSecretName: self = .invalidSecretName
-        case .credentialsUnavailable: self = .credentialsUnavailable
-        case .endpointUnreachable: self = .endpointUnreachable
-        case .deadlineExceeded: self = .deadlineExceeded
-        default: self.init(rawValue: code.rawValue)
-        }
+        self = code == .cancelled ? .delegateStopping : Self(rawValue: code.rawValue)
     }
 }
 

@@ -1,7 +1,7 @@
 import Synchronization
 
-/// What the steps of a graceful stop learned, for the steps after them: whether the tasks in
-/// flight finished within the grace period, and whether the SQS loops settled.
+/// What the drain step of a graceful stop learned, for the steps after it: whether the tasks in
+/// flight finished within the grace period.
 final class ShutdownProgress: Sendable {
     private let drained = Mutex(true)
 
