@@ -5,12 +5,14 @@ import SigV4
 /// delegate signs most, with a warm `SigningKeyCache` (one HMAC for the signature) and with
 /// no cache (the signing key derived on every call: five more HMACs).
 ///
-/// Usage: SigV4Bench [iterations] [rounds]; prints one JSON object per line, one line per mode
-/// and round, with the mean ns per signature over `iterations` signatures.
+/// Usage: SigV4Bench [iterations] [rounds] [cached|cold]; prints one JSON object per line, one
+/// line per mode and round, with the mean ns per signature over `iterations` signatures. Naming
+/// a mode runs only that one (for a profile of it).
 
 let arguments = CommandLine.arguments
 let iterations = arguments.count > 1 ? Int(arguments[1]) ?? 200_000 : 200_000
 let rounds = arguments.count > 2 ? Int(arguments[2]) ?? 5 : 5
+let onlyMode = arguments.count > 3 ? arguments[3] : nil
 
 let body = Array(#"{"SecretId":"devops/db"}"#.utf8)
 let request = SigV4Request(
@@ -48,7 +50,7 @@ _ = try measure(cached, count: iterations / 10 + 1)
 _ = try measure(cold, count: iterations / 10 + 1)
 
 for round in 0..<rounds {
-    for (mode, signer) in [("cached", cached), ("cold", cold)] {
+    for (mode, signer) in [("cached", cached), ("cold", cold)] where onlyMode == nil || onlyMode == mode {
         let ns = try measure(signer, count: iterations)
         print(#"{"impl":"swift","mode":"\#(mode)","round":\#(round),"iterations":\#(iterations),"nsPerOp":\#(ns)}"#)
     }

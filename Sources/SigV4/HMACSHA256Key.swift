@@ -1,59 +1,35 @@
 internal import COpenSSL
-import Synchronization
 
 /// An HMAC-SHA256 key set up once, for the many signatures made with one cached SigV4 key.
 ///
 /// Re-initialising a used context with the same key costs about a third of duplicating a
-/// keyed one, so finished contexts are kept in a small pool; each is used by one thread at a
-/// time (taken out of the pool under the lock, put back after use).
+/// keyed one, so finished contexts are kept in a small pool (`OpenSSLContextPool`).
 ///
 /// `@unchecked Sendable`: `template` is written only in `init`, then only read as the `const`
-/// source of `EVP_MAC_CTX_dup` (OpenSSL allows that from several threads); pooled contexts
-/// are only touched by the thread that took them out of the mutex.
+/// source of `EVP_MAC_CTX_dup` (OpenSSL allows that from several threads).
 final class HMACSHA256Key: @unchecked Sendable {
-    private static let poolLimit = 4
-
     private let template: OpaquePointer
-    private let idle = Mutex<[IdleContext]>([])
-
-    /// A pooled context. `@unchecked Sendable` because whoever takes it out of the pool owns
-    /// it exclusively until putting it back.
-    private struct IdleContext: @unchecked Sendable {
-        var pointer: OpaquePointer
-    }
+    private let contexts: OpenSSLContextPool
 
     /// Nil if OpenSSL cannot set up HMAC-SHA256.
     init?(key: UnsafeRawBufferPointer) {
         guard let template = Self.keyedContext(key) else { return nil }
         self.template = template
+        self.contexts = OpenSSLContextPool(
+            limit: 4, make: { EVP_MAC_CTX_dup(template) }, free: { EVP_MAC_CTX_free($0) })
     }
 
     deinit {
         EVP_MAC_CTX_free(template)
-        idle.withLock { contexts in
-            for context in contexts { EVP_MAC_CTX_free(context.pointer) }
-        }
     }
 
     /// Writes the 32-byte tag of `message` to `output` (at least 32 bytes); false if OpenSSL failed.
     func authenticate(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
         guard output.count >= HMACSHA256.byteCount else { return false }
-        var context = idle.withLock { $0.popLast()?.pointer }
-        if let reused = context, EVP_MAC_init(reused, nil, 0, nil) != 1 {
-            EVP_MAC_CTX_free(reused)
-            context = nil
+        return contexts.withContext { context in
+            // A NULL key keeps the context's key and starts a new message.
+            EVP_MAC_init(context, nil, 0, nil) == 1 && Self.finish(context, message, into: output)
         }
-        guard let context = context ?? EVP_MAC_CTX_dup(template) else { return false }
-        let succeeded = Self.finish(context, message, into: output)
-        let kept =
-            succeeded
-            && idle.withLock { contexts in
-                guard contexts.count < Self.poolLimit else { return false }
-                contexts.append(IdleContext(pointer: context))
-                return true
-            }
-        if !kept { EVP_MAC_CTX_free(context) }
-        return succeeded
     }
 
     /// One-shot HMAC-SHA256 with a key used once.
