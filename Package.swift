@@ -39,11 +39,8 @@ let package = Package(
     ],
     targets: [
         // MARK: C bindings
-        .systemLibrary(
-            name: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]
-        ),
+        // libcurl's headers (libcurl4-openssl-dev); the library itself is opened at run time.
+        .systemLibrary(name: "CCurl"),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
         .systemLibrary(
             name: "COpenSSL",

@@ -45,7 +45,9 @@ struct Run: AsyncParsableCommand {
             READY=1 is sent once every intake is open. SIGHUP re-reads the configuration (RELOADING=1, \
             then READY=1); one that arrives during start-up is served once the delegate is ready, one that \
             arrives during a stop is not served. SIGTERM or SIGINT stops gracefully: STOPPING=1 and intake \
-            closed, tasks in flight given 30 s, SQS results of finished tasks sent, then exit 0.
+            closed, tasks in flight given 30 s, SQS results of finished tasks sent, then exit 0. \
+            libcurl (libcurl.so.4) is opened at start, not linked: if it cannot be, the delegate stops \
+            with status 69 ("libcurl could not be loaded: ...").
             """)
 
     @OptionGroup var options: ConfigOption
@@ -159,7 +161,8 @@ struct Get: ParsableCommand {
             Prints the value and nothing else: a string secret (or the #KEY field of a JSON secret) as its UTF-8 \
             bytes, a binary secret as its raw bytes, no newline added. With --json, prints the whole result \
             line instead. Errors go to stderr as one line with the error code, and nothing to stdout. \
-            Without --socket, the configuration's socket_path is used. \
+            Without --socket, the configuration's socket_path is used. It talks only to the socket: it \
+            never loads libcurl (as exec does not). \
             Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable; \
             78 configuration error.
             """)

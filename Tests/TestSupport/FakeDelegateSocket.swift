@@ -12,7 +12,15 @@ public final class FakeDelegateSocket: @unchecked Sendable {
     /// The tasks received so far, decoded.
     public var tasks: [[String: Any]] { lock.withLock { tasksSeen } }
 
-    public init(path: String, answer: @escaping @Sendable (_ task: [String: Any]) -> String) throws {
+    public convenience init(path: String, answer: @escaping @Sendable (_ task: [String: Any]) -> String) throws {
+        try self.init(path: path, answerWithPeer: { task, _ in answer(task) })
+    }
+
+    /// `answer` also gets the connected client's process id (`SO_PEERCRED`), read while the
+    /// client waits for its result, so a test can look at the running client.
+    public init(
+        path: String, answerWithPeer answer: @escaping @Sendable (_ task: [String: Any], _ peer: pid_t) -> String
+    ) throws {
         self.path = path
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
@@ -38,8 +46,12 @@ public final class FakeDelegateSocket: @unchecked Sendable {
         }
     }
 
-    private func serve(_ connection: Int32, answer: @Sendable ([String: Any]) -> String) {
+    private func serve(_ connection: Int32, answer: @Sendable ([String: Any], pid_t) -> String) {
         defer { Glibc.close(connection) }
+        // struct ucred (pid, uid, gid), which Glibc's module does not import without _GNU_SOURCE.
+        var credentials: (pid: pid_t, uid: uid_t, gid: gid_t) = (0, 0, 0)
+        var length = socklen_t(MemoryLayout.size(ofValue: credentials))
+        let peer = getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 ? credentials.pid : 0
         var buffer: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -51,7 +63,7 @@ public final class FakeDelegateSocket: @unchecked Sendable {
                 buffer.removeFirst(newline + 1)
                 let task = (try? JSONSerialization.jsonObject(with: line) as? [String: Any]) ?? [:]
                 lock.withLock { tasksSeen.append(task) }
-                let reply = Array((answer(task) + "\n").utf8)
+                let reply = Array((answer(task, peer) + "\n").utf8)
                 _ = reply.withUnsafeBytes { write(connection, $0.baseAddress, $0.count) }
             }
         }

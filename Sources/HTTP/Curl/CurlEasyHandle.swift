@@ -12,7 +12,7 @@ final class CurlEasyHandle {
     private static let errorBufferSize = Int(CURL_ERROR_SIZE)
 
     init() throws(HTTPClientError) {
-        guard let raw = curl_easy_init() else {
+        guard let raw = ccurlshim_easy_init() else {
             throw HTTPClientError(code: .other, message: "curl_easy_init failed")
         }
         self.raw = raw
@@ -21,14 +21,14 @@ final class CurlEasyHandle {
     }
 
     deinit {
-        curl_easy_cleanup(raw)
+        ccurlshim_easy_cleanup(raw)
         errorBuffer.deinitialize(count: Self.errorBufferSize)
         errorBuffer.deallocate()
     }
 
     /// Clears every option (connections stay in the multi handle's cache) and the error text.
     func reset() {
-        curl_easy_reset(raw)
+        ccurlshim_easy_reset(raw)
         errorBuffer[0] = 0
     }
 
@@ -96,7 +96,7 @@ final class CurlEasyHandle {
         guard code == CURLE_OK else {
             throw HTTPClientError(
                 code: .other,
-                message: "curl_easy_setopt(\(option.rawValue)) failed: \(String(cString: curl_easy_strerror(code)))",
+                message: "curl_easy_setopt(\(option.rawValue)) failed: \(String(cString: ccurlshim_easy_strerror(code)))",
                 curlCode: Int(code.rawValue)
             )
         }

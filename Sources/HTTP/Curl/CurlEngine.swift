@@ -106,14 +106,14 @@ final class CurlEngine: @unchecked Sendable {
             for id in cancelled { abort(id) }
 
             var running: Int32 = 0
-            let performCode = curl_multi_perform(multi.raw, &running)
+            let performCode = ccurlshim_multi_perform(multi.raw, &running)
             if performCode != CURLM_OK {
                 logger.warning("curl_multi_perform failed", metadata: ["code": "\(performCode.rawValue)"])
             }
             collectFinished()
 
             var ready: Int32 = 0
-            let pollCode = curl_multi_poll(multi.raw, nil, 0, 1000, &ready)
+            let pollCode = ccurlshim_multi_poll(multi.raw, nil, 0, 1000, &ready)
             if pollCode != CURLM_OK {
                 logger.warning("curl_multi_poll failed", metadata: ["code": "\(pollCode.rawValue)"])
             }
@@ -138,10 +138,10 @@ final class CurlEngine: @unchecked Sendable {
         }
         do throws(HTTPClientError) {
             let transfer = try CurlTransfer(pending: request, easy: easy, share: share, configuration: configuration)
-            let code = curl_multi_add_handle(multi.raw, easy.raw)
+            let code = ccurlshim_multi_add_handle(multi.raw, easy.raw)
             guard code == CURLM_OK else {
                 throw HTTPClientError(
-                    code: .other, message: "curl_multi_add_handle failed: \(String(cString: curl_multi_strerror(code)))"
+                    code: .other, message: "curl_multi_add_handle failed: \(String(cString: ccurlshim_multi_strerror(code)))"
                 )
             }
             active[easy.raw] = transfer
@@ -156,20 +156,20 @@ final class CurlEngine: @unchecked Sendable {
         guard let raw = activeByRequest.removeValue(forKey: id), let transfer = active.removeValue(forKey: raw) else {
             return  // already finished
         }
-        curl_multi_remove_handle(multi.raw, raw)
+        ccurlshim_multi_remove_handle(multi.raw, raw)
         recycle(transfer.easy)
         transfer.pending.finish(.failure(.cancelledRequest))
     }
 
     private func collectFinished() {
         var remaining: Int32 = 0
-        while let message = curl_multi_info_read(multi.raw, &remaining) {
+        while let message = ccurlshim_multi_info_read(multi.raw, &remaining) {
             guard ccurlshim_msg_is_done(message) != 0, let raw = message.pointee.easy_handle else { continue }
             let code = ccurlshim_msg_result(message)  // read before remove_handle invalidates it
             guard let transfer = active.removeValue(forKey: raw) else { continue }
             activeByRequest.removeValue(forKey: ObjectIdentifier(transfer.pending))
             let outcome = transfer.outcome(for: code)
-            curl_multi_remove_handle(multi.raw, raw)
+            ccurlshim_multi_remove_handle(multi.raw, raw)
             recycle(transfer.easy)
             if case .failure(let error) = outcome {
                 logger.debug("HTTP request failed", metadata: ["error": "\(error)"])
@@ -187,7 +187,7 @@ final class CurlEngine: @unchecked Sendable {
 
     private func tearDown() {
         for (raw, transfer) in active {
-            curl_multi_remove_handle(multi.raw, raw)
+            ccurlshim_multi_remove_handle(multi.raw, raw)
             transfer.pending.finish(.failure(.clientShutDown))
         }
         active.removeAll()

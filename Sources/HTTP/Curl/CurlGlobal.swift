@@ -1,21 +1,31 @@
 internal import CCurl
 internal import CCurlShim
 
+/// libcurl is opened at the first HTTP client, not at process start (see `ccurlshim_load`), and
 /// `curl_global_init` must run exactly once per process, before any other curl call and not
 /// concurrently with anything else. A global `let` is initialised lazily under `swift_once`,
-/// which gives exactly that; the result is kept so every client can report a failed init.
-private let curlGlobalInitCode: UInt32 = ccurlshim_global_init_all().rawValue
+/// which gives exactly that; the outcome is kept so every client can report a failure.
+private let curlGlobalInitFailure: HTTPClientError? = {
+    var reason = [CChar](repeating: 0, count: 256)
+    guard ccurlshim_load(&reason, reason.count) == 1 else {
+        let detail = reason.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        return HTTPClientError(code: .other, message: "libcurl could not be loaded: \(detail)")
+    }
+    let code = ccurlshim_global_init_all()
+    guard code == CURLE_OK else {
+        return HTTPClientError(
+            code: .other,
+            message: "curl_global_init failed: \(String(cString: ccurlshim_easy_strerror(code)))",
+            curlCode: Int(code.rawValue)
+        )
+    }
+    return nil
+}()
 
 enum CurlGlobal {
-    /// Runs `curl_global_init(CURL_GLOBAL_ALL)` on first use; throws if it failed.
+    /// Loads libcurl and runs `curl_global_init(CURL_GLOBAL_ALL)` on first use; throws if
+    /// either failed.
     static func ensureInitialized() throws(HTTPClientError) {
-        let code = curlGlobalInitCode
-        guard code == CURLE_OK.rawValue else {
-            throw HTTPClientError(
-                code: .other,
-                message: "curl_global_init failed: \(String(cString: curl_easy_strerror(CURLcode(rawValue: code))))",
-                curlCode: Int(code)
-            )
-        }
+        if let failure = curlGlobalInitFailure { throw failure }
     }
 }

@@ -10,7 +10,7 @@ final class CurlMultiHandle: @unchecked Sendable {
     let raw: UnsafeMutableRawPointer
 
     init(maxConnectionsPerHost: Int, maxCachedConnections: Int) throws(HTTPClientError) {
-        guard let raw = curl_multi_init() else {
+        guard let raw = ccurlshim_multi_init() else {
             throw HTTPClientError(code: .other, message: "curl_multi_init failed")
         }
         self.raw = raw
@@ -23,11 +23,11 @@ final class CurlMultiHandle: @unchecked Sendable {
     }
 
     deinit {
-        curl_multi_cleanup(raw)
+        ccurlshim_multi_cleanup(raw)
     }
 
     /// Interrupts a `curl_multi_poll` in progress (or makes the next one return at once).
     func wakeup() {
-        _ = curl_multi_wakeup(raw)
+        _ = ccurlshim_multi_wakeup(raw)
     }
 }

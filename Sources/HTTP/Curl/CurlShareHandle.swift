@@ -8,16 +8,16 @@ final class CurlShareHandle {
     let raw: UnsafeMutableRawPointer
 
     init() throws(HTTPClientError) {
-        guard let raw = curl_share_init() else {
+        guard let raw = ccurlshim_share_init() else {
             throw HTTPClientError(code: .other, message: "curl_share_init failed")
         }
         for data in [CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION] {
             let code = ccurlshim_share_setopt_long(raw, CURLSHOPT_SHARE, Int(data.rawValue))
             guard code == CURLSHE_OK else {
-                curl_share_cleanup(raw)
+                ccurlshim_share_cleanup(raw)
                 throw HTTPClientError(
                     code: .other,
-                    message: "curl_share_setopt failed: \(String(cString: curl_share_strerror(code)))"
+                    message: "curl_share_setopt failed: \(String(cString: ccurlshim_share_strerror(code)))"
                 )
             }
         }
@@ -25,6 +25,6 @@ final class CurlShareHandle {
     }
 
     deinit {
-        curl_share_cleanup(raw)
+        ccurlshim_share_cleanup(raw)
     }
 }

@@ -1,10 +1,11 @@
 internal import CCurl
+internal import CCurlShim
 
 extension HTTPClientError {
     /// Maps a failed transfer's `CURLcode` to a typed error. `detail` is curl's error-buffer
     /// text, which names hosts and reasons but never request headers or bodies.
     init(curlCode code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyRefused: Bool) {
-        let summary = String(cString: curl_easy_strerror(code))
+        let summary = String(cString: ccurlshim_easy_strerror(code))
         let message = detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)"
         self.init(
             code: Self.code(
