@@ -7,22 +7,6 @@ import SigV4
 import Synchronization
 import TestSupport
 
-/// A wall clock the test moves by hand.
-final class ManualClock: WallClock {
-    private let current: Mutex<Date>
-
-    /// Starts at a whole second, so times survive a round trip through ISO 8601 text.
-    init(_ start: Date = Date(timeIntervalSince1970: 1_900_000_000)) {
-        current = Mutex(start)
-    }
-
-    func now() -> Date { current.withLock { $0 } }
-
-    func advance(by seconds: TimeInterval) {
-        current.withLock { $0 = $0.addingTimeInterval(seconds) }
-    }
-}
-
 /// A `CredentialSource` whose fetches wait at a gate the test opens, and which fails the first
 /// `failures` fetches. Records whether a fetch ever saw its task cancelled.
 final class GatedSource: CredentialSource {

@@ -75,13 +75,10 @@ import TestSupport
                 name: name, directory: directory, endpoint: server.baseURL,
                 entries: Self.appEntry.replacingOccurrences(of: "intruder.service", with: "later.service")))
         daemon.signal(SIGHUP)
-        var servedAfterReload = false
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !servedAfterReload, ContinuousClock.now < deadline {
-            servedAfterReload = try await ask("later.service") == Data("journal-credential-value".utf8)
-            if !servedAfterReload { try await Task.sleep(for: .milliseconds(100)) }
-        }
-        #expect(servedAfterReload)
+        #expect(
+            try await eventually(every: .milliseconds(100)) {
+                try await ask("later.service") == Data("journal-credential-value".utf8)
+            })
         #expect(try await daemon.stop() == .exited(0))
 
         let pid = String(daemon.pid)

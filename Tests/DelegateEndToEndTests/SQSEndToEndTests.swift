@@ -88,16 +88,14 @@ import Testing
 
         // The result is sent before the message is deleted: the count follows a moment later.
         var queues: [String: [String: Any]] = [:]
-        let deadline = ContinuousClock.now + .seconds(30)
-        repeat {
+        _ = try await eventually(every: .milliseconds(100)) {
             let status = try await ChildProcess.run(
                 try DaemonProcess.binaryPath(), ["status", "--socket", fleet.fixture.socketPath(name)])
             #expect(status.termination == .exited(0), "\(status.errorOutput)")
             let object = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
             queues = try #require(object?["queues"] as? [String: [String: Any]])
-            if queues[second.url]?["deleted"] as? Int == 1 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        } while ContinuousClock.now < deadline
+            return queues[second.url]?["deleted"] as? Int == 1
+        }
         #expect(Set(queues.keys) == [first.url, second.url])
         #expect(queues[second.url]?["received"] as? Int == 1)
         #expect(queues[second.url]?["deleted"] as? Int == 1)

@@ -24,7 +24,7 @@ import Testing
         let aws = AWSClient(
             endpoint: AWSServiceEndpoint(
                 signingName: "secretsmanager", region: "us-east-1", url: ScriptedExecutorFixture.endpoint),
-            options: AWSClientOptions(maxAttempts: 1), httpClient: http, clock: SteppedClock(),
+            options: AWSClientOptions(maxAttempts: 1), httpClient: http, clock: ManualClock(),
             sleeper: RecordingSleeper())
         let client = SecretsManagerClient(
             aws: aws,

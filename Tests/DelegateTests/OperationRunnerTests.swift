@@ -20,7 +20,7 @@ import Testing
         let aws = AWSClient(
             endpoint: AWSServiceEndpoint(
                 signingName: "secretsmanager", region: "us-east-1", url: ScriptedExecutorFixture.endpoint),
-            options: AWSClientOptions(maxAttempts: 3), httpClient: http, clock: SteppedClock(), sleeper: sleeper,
+            options: AWSClientOptions(maxAttempts: 3), httpClient: http, clock: ManualClock(), sleeper: sleeper,
             jitter: { 0.5 })
         let credentials = StaticCredentialProvider(
             Credentials(accessKeyId: ScriptedExecutorFixture.accessKeyID, secretAccessKey: "runner-test-key-unused"))

@@ -3,25 +3,15 @@ import AWSCredentials
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 
 @testable import Delegate
-
-/// A wall clock the test moves by hand.
-final class SteppedClock: WallClock {
-    private let current = Mutex(Date(timeIntervalSince1970: 1_900_000_000))
-
-    func now() -> Date { current.withLock { $0 } }
-
-    func advance(by seconds: TimeInterval) {
-        current.withLock { $0 = $0.addingTimeInterval(seconds) }
-    }
-}
 
 /// A `TaskExecutor` with the read cache over `FakeSecretsManager`, a clock the test steps, and
 /// named connectors `cached` and `other` (both caching, prefix `devops`) and `plain` (no cache).
 struct ReadCacheFixture {
     let fake = FakeSecretsManager()
-    let clock = SteppedClock()
+    let clock = ManualClock()
     let cache: SecretCache
     let executor: TaskExecutor
     let connectors: [String: NamedConnector]

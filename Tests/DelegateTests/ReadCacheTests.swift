@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import Delegate
 @testable import SecretsManager
@@ -258,7 +259,7 @@ import Testing
     }
 
     /// A cache with the connectors `prod` and `staging` in force.
-    static func cache(_ clock: SteppedClock = SteppedClock()) -> SecretCache {
+    static func cache(_ clock: ManualClock = ManualClock()) -> SecretCache {
         let cache = SecretCache(clock: clock)
         cache.update(connectors: ["prod": connector("prod"), "staging": connector("staging")])
         return cache
@@ -333,7 +334,7 @@ import Testing
     }
 
     @Test func entriesAreKeptOneMoreTTLOrTheStaleWindowThenPurged() {
-        let clock = SteppedClock()
+        let clock = ManualClock()
         let cache = SecretCache(clock: clock)
         let connectors = [
             "a": Self.connector("a", ttl: 10, stale: 5), "b": Self.connector("b", ttl: 100),

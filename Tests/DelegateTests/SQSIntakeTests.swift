@@ -14,15 +14,6 @@ import Testing
 
 /// The SQS intake in-process against a scripted SQS endpoint: queue errors, backoff, recovery.
 @Suite struct SQSIntakeTests {
-    /// Records each wait and sleeps only briefly.
-    final class RecordingSleeper: Sleeper {
-        let waits = Mutex<[Duration]>([])
-        func sleep(for duration: Duration) async throws {
-            waits.withLock { $0.append(duration) }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
-
     final class Calls: Sendable {
         let byQueue = Mutex<[String: Int]>([:])
         func next(_ queue: String) -> Int {
@@ -65,7 +56,7 @@ import Testing
             settings: .init(configuration: configuration, configurationPath: nil, environment: [:]),
             notifier: SystemdNotifier(logger: quiet), logger: quiet, clock: SystemWallClock(), httpClient: http)
         let recorder = LogRecorder()
-        let sleeper = RecordingSleeper()
+        let sleeper = RecordingSleeper(pause: .milliseconds(10))
         let status = SQSQueueStatus()
         let intake = SQSIntake(
             dispatcher: components.dispatcher, settings: { section }, clients: components.clients,
@@ -92,7 +83,7 @@ import Testing
         #expect(!recorder.allText.contains("unit-secret"))
         #expect(recorder.records.filter { $0.contains("event=queue-recovered") }.count == 1)
         // Backoff: 0.5 s doubling, times 0.75 (random 0.5), one wait per failure.
-        let backoffs = sleeper.waits.withLock { $0 }.filter { $0 != SQSIntake.supervisionInterval }
+        let backoffs = sleeper.delays.withLock { $0 }.filter { $0 != SQSIntake.supervisionInterval }
         #expect(backoffs == [.milliseconds(375), .milliseconds(750), .milliseconds(1500)])
         let snapshot = status.snapshot
         #expect(snapshot[broken]?.error == nil)

@@ -17,7 +17,7 @@ struct ScriptedExecutorFixture {
     static let accessKeyID = "AKIDSCRIPTEDTEST"
 
     let http = ScriptedHTTPClient()
-    let clock = SteppedClock()
+    let clock = ManualClock()
     let executor: TaskExecutor
     let logger = Logger(label: "scripted-executor", factory: { _ in SwiftLogNoOpLogHandler() })
 

@@ -9,16 +9,6 @@ import Testing
 /// The credentials socket's server: one request per connection, told by who the peer is and the
 /// address it bound; bounded in connections and in time.
 @Suite struct CredentialSocketServerTests {
-    /// Polls `condition` until it holds, for up to 30 s; whether it held.
-    static func within30s(_ condition: () -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !condition() {
-            if ContinuousClock.now > deadline { return false }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return true
-    }
-
     func start(
         _ dir: TestDirectory, limits: CredentialSocketServer.Limits = .init(),
         handler: @escaping CredentialSocketServer.Handler
@@ -65,7 +55,7 @@ import Testing
         #expect(requests.first?.sunPath == [0] + Array("1f/unit/app.service/\(marker)".utf8))
         #expect(requests.first?.peer.uid == getuid())
         #expect(requests.last?.sunPath == [])
-        #expect(await Self.within30s { server.connectionCount == 0 })
+        #expect(await eventually { server.connectionCount == 0 })
         await server.stopAccepting()
         #expect(!FileManager.default.fileExists(atPath: path))
     }
@@ -91,14 +81,14 @@ import Testing
         async let _ = server.run()  // the handler calls, children of this test
 
         var silent: RawClient? = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
-        #expect(await Self.within30s { calls.count == 1 })
+        #expect(await eventually { calls.count == 1 })
         let refused = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
         #expect(try await offPool { refused.readUntilClosed() }.utf8.count == CredentialSocketServer.refusalLength)
         #expect(calls.count == 1)
         // The silent peer goes away: its slot is free again.
         silent = nil
         #expect(silent == nil)
-        #expect(await Self.within30s { server.connectionCount == 0 })
+        #expect(await eventually { server.connectionCount == 0 })
         let served = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
         #expect(try await offPool { served.readUntilClosed() } == "small")
     }
@@ -120,7 +110,7 @@ import Testing
         let answer = try await offPool { client.readUntilClosed() }
         #expect(answer.utf8.count == CredentialSocketServer.refusalLength)
         #expect(!answer.contains("too late"))
-        #expect(await Self.within30s { cancelled.count == 1 && server.connectionCount == 0 })
+        #expect(await eventually { cancelled.count == 1 && server.connectionCount == 0 })
     }
 
     @Test func aPeerThatNeverReadsIsClosedAtTheDeadline() async throws {
@@ -134,9 +124,9 @@ import Testing
         async let _ = server.run()  // the handler calls, children of this test
 
         let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
-        #expect(await Self.within30s { calls.count == 1 })
+        #expect(await eventually { calls.count == 1 })
         // Closed at its deadline although the peer is still there, short of the whole value.
-        #expect(await Self.within30s { server.connectionCount == 0 })
+        #expect(await eventually { server.connectionCount == 0 })
         let partial = try await offPool { silent.readUntilClosed() }
         #expect(partial.utf8.count < 16 << 20)
     }
