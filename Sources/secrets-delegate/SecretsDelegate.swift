@@ -45,7 +45,8 @@ struct Run: AsyncParsableCommand {
             READY=1 is sent once every intake is open. SIGHUP re-reads the configuration (RELOADING=1, \
             then READY=1); one that arrives during start-up is served once the delegate is ready, one that \
             arrives during a stop is not served. SIGTERM or SIGINT stops gracefully: STOPPING=1 and intake \
-            closed, tasks in flight given 30 s, SQS results of finished tasks sent, then exit 0. \
+            closed, tasks in flight given 30 s, SQS results of finished tasks sent (until 75 s after the \
+            signal at most), then exit 0. \
             libcurl (libcurl.so.4) is opened at start, not linked: if it cannot be, the delegate stops \
             with status 69 ("libcurl could not be loaded: ...").
             """)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Delegate
@@ -23,5 +24,36 @@ import Testing
         #expect(!run.opened { _ in }, "opened before the stop: the stop closes it")
         _ = run.beginStopping()
         #expect(run.opened { _ in }, "opened after the stop's first step: it stops itself")
+    }
+
+    // MARK: The stop's time budget (the steps after the drain bound their waits by what is left)
+
+    @Test func theStopBudgetCountsFromTheBeginningOfTheStop() async throws {
+        let run = DaemonRun(gate: StartupGate(waitingFor: []))
+        #expect(run.timeLeftToStop(within: .seconds(75)) == .seconds(75), "no stop yet: all of it")
+        _ = run.beginStopping()
+        try await Task.sleep(for: .milliseconds(200))
+        let left = run.timeLeftToStop(within: .seconds(75))
+        #expect(left <= .seconds(75) - .milliseconds(200))
+        #expect(left > .seconds(70))
+        // A second call to beginStopping does not restart the count.
+        _ = run.beginStopping()
+        #expect(run.timeLeftToStop(within: .seconds(75)) <= left)
+        #expect(run.timeLeftToStop(within: .milliseconds(100)) == .zero, "spent: nothing left, never negative")
+    }
+
+    /// With `request_timeout_seconds` near its maximum, the SQS loops' settling would have
+    /// waited for an hour; it is bounded by the stop's budget instead.
+    @Test func theBudgetFitsTheUnitsStopTimeout() throws {
+        let unit = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("systemd/secrets-delegate.service")
+        let text = try String(contentsOf: unit, encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("TimeoutStopSec=") })
+        let seconds = try #require(Int(line.dropFirst("TimeoutStopSec=".count).prefix { $0.isNumber }))
+        #expect(line.hasSuffix("\(seconds)s"), "\(line)")
+        #expect(DelegateDaemon.gracePeriod + DelegateDaemon.credentialsDrainTime < DelegateDaemon.stopBudget)
+        // The budget, then the credentials socket's drain, then a margin for closing the rest.
+        #expect(DelegateDaemon.stopBudget + DelegateDaemon.credentialsDrainTime + .seconds(5) <= .seconds(seconds))
     }
 }

@@ -146,3 +146,37 @@ final class RecordingNotifier: ServiceNotifier {
     func watchdog() { sent.withLock { $0.append("WATCHDOG=1") } }
     var watchdogInterval: Duration? { nil }
 }
+
+/// The reload rules of the contract (section 8): a reload signal that comes before every intake
+/// is open is served once they are; one that comes during a stop is not served.
+@Suite struct ReloadServiceTests {
+    @Test func aSignalBeforeReadyIsServedOnceReadyAndOneDuringAStopIsNot() async throws {
+        let directory = try TemporaryDirectory(prefix: "reload-service")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDRELOAD", "secret-key": "reload-key"], in: directory)
+        let notifier = RecordingNotifier()
+        let daemon = try DaemonServicesTests.daemon(
+            in: directory, http: ScriptedHTTPClient(), notifier: notifier, logger: LogRecorder().logger())
+        let gate = StartupGate(waitingFor: [ReloadService.name, "intake"])
+        let shared = DaemonRun(gate: gate)
+        let (signals, send) = AsyncStream<Void>.makeStream()
+        let service = ReloadService(daemon: daemon, shared: shared, trap: { signals })
+        let reloads = { notifier.messages.filter { $0 == "RELOADING=1" }.count }
+
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { await service.run() }
+            send.yield()
+            // Not served while an intake is still opening...
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(reloads() == 0)
+            // ...but once every intake is open.
+            gate.arrive("intake")
+            #expect(await eventually { reloads() == 1 && notifier.messages.last == "READY=1" })
+
+            _ = shared.beginStopping()
+            send.yield()
+            send.finish()
+            try await running.next()
+        }
+        #expect(reloads() == 1)
+    }
+}

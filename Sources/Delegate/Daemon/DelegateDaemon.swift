@@ -17,6 +17,10 @@ import UnixSignals
 /// an invalid one is reported and the running one kept.
 public final class DelegateDaemon: Sendable {
     public static let gracePeriod: Duration = .seconds(30)
+    /// How long a graceful stop may take up to the SQS loops' settling, counted from SIGTERM: the
+    /// unit's `TimeoutStopSec=90s` less the 5 s the credentials socket's answers are given after
+    /// it and a margin. The drain takes at most `gracePeriod` of it.
+    static let stopBudget: Duration = .seconds(75)
 
     let settings: Settings
     let components: Components

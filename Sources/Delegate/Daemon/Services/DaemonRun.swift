@@ -13,6 +13,7 @@ final class DaemonRun: Sendable {
     private struct State {
         var intake = DelegateDaemon.Intake()
         var phase = Phase.starting
+        var stopBegan: ContinuousClock.Instant?
     }
 
     private enum Phase {
@@ -52,7 +53,17 @@ final class DaemonRun: Sendable {
     func beginStopping() -> DelegateDaemon.Intake {
         state.withLock { state in
             state.phase = .stopping
+            state.stopBegan = state.stopBegan ?? .now
             return state.intake
         }
+    }
+
+    /// What is left of `budget` for the stop, counted from its beginning (all of it before a
+    /// stop began): the steps after the drain bound their waits by it, so that the whole stop
+    /// ends before systemd's `TimeoutStopSec=` kills the process.
+    func timeLeftToStop(within budget: Duration) -> Duration {
+        let began = state.withLock { $0.stopBegan }
+        guard let began else { return budget }
+        return max(.zero, budget - (ContinuousClock.now - began))
     }
 }

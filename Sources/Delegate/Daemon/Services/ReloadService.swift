@@ -10,9 +10,25 @@ struct ReloadService: Service {
     static let name = "reload"
     let daemon: DelegateDaemon
     let shared: DaemonRun
+    /// Traps the reload signal and returns its arrivals: SIGHUP, or what a test sends.
+    let trap: @Sendable () async -> any AsyncSequence<Void, Never> & Sendable
+
+    init(
+        daemon: DelegateDaemon, shared: DaemonRun,
+        trap: @escaping @Sendable () async -> any AsyncSequence<Void, Never> & Sendable = {
+            await UnixSignalsSequence(trapping: .sighup).map { _ in }
+        }
+    ) {
+        self.daemon = daemon
+        self.shared = shared
+        self.trap = trap
+    }
 
     func run() async {
-        let signals = await UnixSignalsSequence(trapping: .sighup)
+        await serve(await trap())
+    }
+
+    private func serve(_ signals: some AsyncSequence<Void, Never> & Sendable) async {
         shared.gate.arrive(Self.name)
         let gate = shared.gate
         guard await cancelWhenGracefulShutdown({ await gate.wait() }) else { return }

@@ -2,8 +2,9 @@ import ServiceLifecycle
 
 /// The SQS intake (``SQSIntake``), idle while `[sqs] queue_urls` is empty. Its turn in a stop
 /// comes after the tasks in flight: the loops finish their last long poll (releasing what it
-/// brought) and send the results of the tasks that are done. Then, if tasks outlived the grace
-/// period, the warning that they are cancelled.
+/// brought) and send the results of the tasks that are done, for as long as the stop's budget
+/// (``DelegateDaemon/stopBudget``) leaves. Then, if tasks outlived the grace period or the loops
+/// did not settle, the warning that they are cancelled.
 struct SQSIntakeService: Service {
     let daemon: DelegateDaemon
     let shared: DaemonRun
@@ -18,7 +19,10 @@ struct SQSIntakeService: Service {
             let configuration = daemon.configuration.current
             let poll = configuration.sqs.waitSeconds + Int(configuration.aws.requestTimeoutSeconds)
             let drained = shared.progress.tasksDrained
-            let settled = await sqs.waitUntilSettled(timeout: drained ? .seconds(poll + 5) : .zero)
+            // A long request timeout could hold the stop past systemd's TimeoutStopSec=; what
+            // is not settled by then comes back to the queue after its lease.
+            let wait = min(.seconds(poll + 5), shared.timeLeftToStop(within: DelegateDaemon.stopBudget))
+            let settled = await sqs.waitUntilSettled(timeout: drained ? wait : .zero)
             if !(drained && settled) {
                 daemon.logger.warning(
                     "tasks still running after the grace period are cancelled; spool tasks among them run again at the next start"
