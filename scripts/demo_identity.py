@@ -20,8 +20,10 @@ FULL = [
     "secretsmanager:ListSecrets", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret",
 ]
 READ_ONLY = ["secretsmanager:Describe*", "secretsmanager:Get*", "secretsmanager:List*"]
+# README's policy, plus the batch calls under their own names (AWS authorizes SendMessageBatch and
+# DeleteMessageBatch as sqs:SendMessage and sqs:DeleteMessage; moto checks their own names).
 FLEET = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
-         "sqs:SendMessage"]
+         "sqs:SendMessage", "sqs:SendMessageBatch", "sqs:DeleteMessageBatch"]
 # Calls made here before moto starts checking signatures and policies: demo.sh passes this as
 # INITIAL_NO_AUTH_ACTION_COUNT (three per user, one per queue).
 SETUP_CALLS = 3 * 3 + 2

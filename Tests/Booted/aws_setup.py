@@ -14,8 +14,10 @@ import sys
 import boto3
 
 ACCOUNT = "123456789012"
+# The SQS actions: README's policy, plus the batch calls under their own names (AWS authorizes
+# SendMessageBatch/DeleteMessageBatch as sqs:SendMessage/sqs:DeleteMessage; moto checks their own).
 SECRETS = ["secretsmanager:*", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
-           "sqs:GetQueueAttributes", "sqs:SendMessage"]
+           "sqs:GetQueueAttributes", "sqs:SendMessage", "sqs:SendMessageBatch", "sqs:DeleteMessageBatch"]
 
 
 def client(service, endpoint, **keys):

@@ -15,9 +15,12 @@ struct SQSFleet: Sendable {
     let identity: Credentials
     let logger = Logger(label: "test.sqs", factory: { _ in SwiftLogNoOpLogHandler() })
 
+    /// README's policy, plus the batch calls under their own names: AWS authorizes
+    /// `SendMessageBatch`/`DeleteMessageBatch` as `sqs:SendMessage`/`sqs:DeleteMessage`, moto
+    /// checks `sqs:SendMessageBatch`/`sqs:DeleteMessageBatch`.
     static let delegateActions = [
         "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
-        "sqs:SendMessage",
+        "sqs:SendMessage", "sqs:SendMessageBatch", "sqs:DeleteMessageBatch",
     ]
 
     static func make(

@@ -203,7 +203,7 @@ import Testing
 
     @Test func anIdentityWithoutDeleteMessageIsReportedAndLosesNoTask() async throws {
         let fleet = try await SQSFleet.make(
-            identityActions: SQSFleet.delegateActions.filter { $0 != "sqs:DeleteMessage" })
+            identityActions: SQSFleet.delegateActions.filter { !$0.hasPrefix("sqs:DeleteMessage") })
         let tasks = try await fleet.queue("nodelete")
         let results = try await fleet.queue("nodelete-results")
         let daemon = try fleet.start(

@@ -23,6 +23,8 @@ struct SQSIntake: Sendable {
     let inHand = InFlightTracker()
     /// Poll loops running; a loop ends after its last receive and its messages are settled.
     let loops = InFlightTracker()
+    /// Results sent and messages deleted together, per queue (``send(_:to:logger:)``).
+    let batchers = SQSBatchers()
     let sleeper: any Sleeper
     /// A random number in `0..<1`, for backoff and release jitter.
     let random: @Sendable () -> Double
@@ -69,10 +71,16 @@ struct SQSIntake: Sendable {
 
     /// A client for calls about `queue` under the settings now in force.
     func client(for queue: SQSQueueURL) -> SQSClient {
-        let sqs = settings()
-        return SQSClient(
+        Self.client(for: queue, settings: settings(), clients: clients, identity: identity())
+    }
+
+    static func client(
+        for queue: SQSQueueURL, settings sqs: DelegateConfiguration.SQSSection, clients: AWSClientPool,
+        identity: any CredentialProvider
+    ) -> SQSClient {
+        SQSClient(
             aws: clients.sqs(queue.endpoint(region: sqs.signingRegion(for: queue), endpointOverride: sqs.endpoint)),
-            credentials: identity())
+            credentials: identity)
     }
 
     /// Records a queue call's outcome: a change of the queue's error state is logged once

@@ -137,8 +137,9 @@ extension SQSQueuePoller {
     }
 
     /// Sends `result` to `destination` (body: the result JSON, attribute `taskId`; to a FIFO queue
-    /// with the task id as group and deduplication id), then deletes the task message. A result
-    /// that cannot be sent leaves the message to come back after its lease and run again.
+    /// with the task id as group and deduplication id), then deletes the task message, each in a
+    /// batch with other tasks' (``SQSIntake/send(_:to:logger:)``). A result that cannot be sent
+    /// leaves the message to come back after its lease and run again.
     private func reply(_ result: TaskResult, to destination: SQSQueueURL?, for message: SQSMessage, logger: Logger)
         async
     {
@@ -156,12 +157,9 @@ extension SQSQueuePoller {
                 "a result too large for SQS was replaced by a ResultTooLarge failure",
                 metadata: ["task_id": "\(taskID)", "error_code": "ResultTooLarge", "result_bytes": "\(oversize)"])
         }
-        do {
-            try await intake.client(for: destination).sendMessage(
-                queue: destination, body: body, attributes: ["taskId": taskID], groupID: taskID,
-                deduplicationID: taskID, logger: logger)
-            intake.record(nil, of: "SendMessage", queue: queue, logger: logger)
-        } catch {
+        let resultMessage = SQSBatchMessage(
+            body: body, attributes: ["taskId": taskID], groupID: taskID, deduplicationID: taskID)
+        if let error = await intake.send(resultMessage, to: destination, logger: logger) {
             intake.status.update(queue.url) { $0.resultSendFailures += 1 }
             intake.record(error, of: "SendMessage", queue: queue, logger: logger)
             logger.error(
@@ -169,6 +167,7 @@ extension SQSQueuePoller {
                 metadata: ["task_id": "\(taskID)", "error_code": "\(error.code)", "result_queue_url": "\(destination)"])
             return
         }
+        intake.record(nil, of: "SendMessage", queue: queue, logger: logger)
         await delete(message, logger: logger)
     }
 
@@ -192,14 +191,12 @@ extension SQSQueuePoller {
     }
 
     private func delete(_ message: SQSMessage, logger: Logger) async {
-        do {
-            try await intake.client(for: queue).deleteMessage(
-                queue: queue, receiptHandle: message.receiptHandle, logger: logger)
-            intake.status.update(queue.url) { $0.deleted += 1 }
-            intake.record(nil, of: "DeleteMessage", queue: queue, logger: logger)
-        } catch {
+        if let error = await intake.delete(receiptHandle: message.receiptHandle, from: queue, logger: logger) {
             // The message comes back after its lease and runs again (its writes are idempotent).
             intake.record(error, of: "DeleteMessage", queue: queue, logger: logger)
+        } else {
+            intake.status.update(queue.url) { $0.deleted += 1 }
+            intake.record(nil, of: "DeleteMessage", queue: queue, logger: logger)
         }
     }
 

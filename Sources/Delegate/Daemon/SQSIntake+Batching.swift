@@ -1,0 +1,106 @@
+import AWSCore
+import Logging
+import SQS
+import Synchronization
+
+extension SQSIntake {
+    /// Sends `message` to `queue` in the next `SendMessageBatch` of results for that queue; nil
+    /// when it was sent. An entry that failed on SQS's side (or a batch call that failed after
+    /// its retries with a retryable error) is tried once more on its own.
+    func send(_ message: SQSBatchMessage, to queue: SQSQueueURL, logger: Logger) async -> AWSError? {
+        let (client, batcherLogger) = (clientFactory, self.logger)
+        let batcher = batchers.sender(for: queue) {
+            SQSBatcher(
+                maximumEntries: SQSClient.maximumBatchEntries, maximumBytes: SQSClient.maximumBatchBytes,
+                bytes: { $0.countedBytes }
+            ) { messages in
+                await Self.outcomes(count: messages.count) { () throws(AWSError) in
+                    try await client(queue).sendMessageBatch(queue: queue, messages: messages, logger: batcherLogger)
+                }
+            }
+        }
+        return await Self.submit(message, to: batcher) { () throws(AWSError) in
+            try await client(queue).sendMessage(
+                queue: queue, body: message.body, attributes: message.attributes, groupID: message.groupID,
+                deduplicationID: message.deduplicationID, logger: logger)
+        }
+    }
+
+    /// Deletes the message with `receiptHandle` from `queue` in the next `DeleteMessageBatch` for
+    /// that queue; nil when it was deleted. A retryable failure is tried once more on its own.
+    func delete(receiptHandle: String, from queue: SQSQueueURL, logger: Logger) async -> AWSError? {
+        let (client, batcherLogger) = (clientFactory, self.logger)
+        let batcher = batchers.deleter(for: queue) {
+            SQSBatcher(maximumEntries: SQSClient.maximumBatchEntries, maximumBytes: .max, bytes: { _ in 0 }) { handles in
+                await Self.outcomes(count: handles.count) { () throws(AWSError) in
+                    try await client(queue).deleteMessageBatch(queue: queue, receiptHandles: handles, logger: batcherLogger)
+                }
+            }
+        }
+        return await Self.submit(receiptHandle, to: batcher) { () throws(AWSError) in
+            try await client(queue).deleteMessage(queue: queue, receiptHandle: receiptHandle, logger: logger)
+        }
+    }
+
+    /// `entry`'s outcome from its batch, or, for a retryable failure, from `alone` (the same call
+    /// for this entry only, with the client's retries).
+    private static func submit<Entry: Sendable>(
+        _ entry: Entry, to batcher: SQSBatcher<Entry>, alone: () async throws(AWSError) -> Void
+    ) async -> AWSError? {
+        guard let failure = await batcher.submit(entry) else { return nil }
+        guard failure.retryable, !Task.isCancelled else { return failure }
+        do throws(AWSError) {
+            try await alone()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// A batch call's outcomes; a call that failed as a whole fails each of its `count` entries.
+    private static func outcomes(count: Int, _ call: () async throws(AWSError) -> [AWSError?]) async -> [AWSError?] {
+        do throws(AWSError) {
+            return try await call()
+        } catch {
+            return Array(repeating: error, count: count)
+        }
+    }
+
+    /// Makes clients as ``client(for:)`` does, without holding on to the intake (the batchers it
+    /// keeps hold this).
+    private var clientFactory: @Sendable (SQSQueueURL) -> SQSClient {
+        let (settings, clients, identity) = (settings, clients, identity)
+        return { queue in
+            SQSIntake.client(for: queue, settings: settings(), clients: clients, identity: identity())
+        }
+    }
+}
+
+/// The batchers of one SQS intake: for each queue, one for the results sent to it and one for
+/// the deletes of its task messages. Made on first use; they live as long as the intake.
+final class SQSBatchers: Sendable {
+    let senders = Table<SQSBatchMessage>()
+    let deleters = Table<String>()
+
+    func sender(for queue: SQSQueueURL, make: () -> SQSBatcher<SQSBatchMessage>) -> SQSBatcher<SQSBatchMessage> {
+        senders.batcher(for: queue, make: make)
+    }
+
+    func deleter(for queue: SQSQueueURL, make: () -> SQSBatcher<String>) -> SQSBatcher<String> {
+        deleters.batcher(for: queue, make: make)
+    }
+
+    /// One batcher per queue URL.
+    final class Table<Entry: Sendable>: Sendable {
+        private let batchers = Mutex<[String: SQSBatcher<Entry>]>([:])
+
+        func batcher(for queue: SQSQueueURL, make: () -> SQSBatcher<Entry>) -> SQSBatcher<Entry> {
+            batchers.withLock { batchers in
+                if let batcher = batchers[queue.url] { return batcher }
+                let batcher = make()
+                batchers[queue.url] = batcher
+                return batcher
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import AWSCore
+import Logging
+
+/// One message of a `SendMessageBatch`: as ``SQSClient/sendMessage(queue:body:attributes:groupID:deduplicationID:logger:)``
+/// takes it.
+public struct SQSBatchMessage: Sendable, Equatable {
+    public var body: String
+    public var attributes: [String: String]
+    public var groupID: String?
+    public var deduplicationID: String?
+
+    public init(body: String, attributes: [String: String] = [:], groupID: String? = nil, deduplicationID: String? = nil) {
+        self.body = body
+        self.attributes = attributes
+        self.groupID = groupID
+        self.deduplicationID = deduplicationID
+    }
+
+    /// The bytes SQS counts against a batch's size limit: the body and every attribute's name,
+    /// type and value.
+    public var countedBytes: Int {
+        attributes.reduce(body.utf8.count) { total, attribute in
+            total + attribute.key.utf8.count + "String".utf8.count + attribute.value.utf8.count
+        }
+    }
+}
+
+extension SQSClient {
+    /// The most entries one batch request holds.
+    public static let maximumBatchEntries = 10
+    /// The most message bytes one `SendMessageBatch` holds (the sum of ``SQSBatchMessage/countedBytes``).
+    public static let maximumBatchBytes = SQSMessage.maximumBodyBytes
+
+    struct SendBatchRequest: Encodable {
+        struct Entry: Encodable {
+            var id: String
+            var messageBody: String
+            var messageAttributes: [String: SQSMessageAttribute]?
+            var messageGroupId: String?
+            var messageDeduplicationId: String?
+
+            enum CodingKeys: String, CodingKey {
+                case id = "Id", messageBody = "MessageBody", messageAttributes = "MessageAttributes"
+                case messageGroupId = "MessageGroupId", messageDeduplicationId = "MessageDeduplicationId"
+            }
+        }
+        var queueUrl: String
+        var entries: [Entry]
+
+        enum CodingKeys: String, CodingKey { case queueUrl = "QueueUrl", entries = "Entries" }
+    }
+
+    struct DeleteBatchRequest: Encodable {
+        struct Entry: Encodable {
+            var id: String
+            var receiptHandle: String
+            enum CodingKeys: String, CodingKey { case id = "Id", receiptHandle = "ReceiptHandle" }
+        }
+        var queueUrl: String
+        var entries: [Entry]
+
+        enum CodingKeys: String, CodingKey { case queueUrl = "QueueUrl", entries = "Entries" }
+    }
+
+    /// The answer of either batch call: which entries succeeded, and why the others failed.
+    struct BatchOutput: Decodable {
+        struct Succeeded: Decodable {
+            var id: String
+            enum CodingKeys: String, CodingKey { case id = "Id" }
+        }
+        struct Failed: Decodable {
+            var id: String
+            var code: String?
+            var message: String?
+            var senderFault: Bool?
+            enum CodingKeys: String, CodingKey {
+                case id = "Id", code = "Code", message = "Message", senderFault = "SenderFault"
+            }
+        }
+        var successful: [Succeeded]?
+        var failed: [Failed]?
+
+        enum CodingKeys: String, CodingKey { case successful = "Successful", failed = "Failed" }
+    }
+
+    /// Sends up to ``maximumBatchEntries`` messages in one `SendMessageBatch` (IAM authorizes it
+    /// as `sqs:SendMessage`). Returns one outcome per message, in order: nil for a message sent,
+    /// else why it was not (an entry SQS failed is `retryable` unless SQS blamed the sender).
+    /// Throws when the call as a whole failed: then no message was sent.
+    public func sendMessageBatch(
+        queue: SQSQueueURL, messages: [SQSBatchMessage], logger: Logger
+    ) async throws(AWSError) -> [AWSError?] {
+        try Self.checkBatch(count: messages.count)
+        let bytes = messages.reduce(0) { $0 + $1.countedBytes }
+        guard bytes <= Self.maximumBatchBytes else {
+            throw AWSError.validation(
+                .invalidParameterValue, "a batch of \(bytes) message bytes; at most \(Self.maximumBatchBytes)")
+        }
+        var entries: [SendBatchRequest.Entry] = []
+        for (index, message) in messages.enumerated() {
+            var entry = SendBatchRequest.Entry(id: String(index), messageBody: message.body)
+            if !message.attributes.isEmpty {
+                entry.messageAttributes = message.attributes.mapValues(SQSMessageAttribute.init(string:))
+            }
+            if queue.isFIFO {
+                guard let groupID = message.groupID, let deduplicationID = message.deduplicationID else {
+                    throw AWSError.validation(
+                        .missingParameter, "a message to the FIFO queue \(queue) needs a group and a deduplication id")
+                }
+                entry.messageGroupId = groupID
+                entry.messageDeduplicationId = deduplicationID
+            }
+            entries.append(entry)
+        }
+        let output = try await perform(
+            "SendMessageBatch", SendBatchRequest(queueUrl: queue.url, entries: entries), as: BatchOutput.self,
+            logger: logger)
+        return Self.outcomes(of: output, count: messages.count, operation: "SendMessageBatch")
+    }
+
+    /// Deletes up to ``maximumBatchEntries`` received messages in one `DeleteMessageBatch` (IAM
+    /// authorizes it as `sqs:DeleteMessage`). Outcomes as for ``sendMessageBatch(queue:messages:logger:)``.
+    public func deleteMessageBatch(
+        queue: SQSQueueURL, receiptHandles: [String], logger: Logger
+    ) async throws(AWSError) -> [AWSError?] {
+        try Self.checkBatch(count: receiptHandles.count)
+        let entries = receiptHandles.enumerated().map { DeleteBatchRequest.Entry(id: String($0), receiptHandle: $1) }
+        let output = try await perform(
+            "DeleteMessageBatch", DeleteBatchRequest(queueUrl: queue.url, entries: entries), as: BatchOutput.self,
+            logger: logger)
+        return Self.outcomes(of: output, count: receiptHandles.count, operation: "DeleteMessageBatch")
+    }
+
+    private static func checkBatch(count: Int) throws(AWSError) {
+        guard (1...maximumBatchEntries).contains(count) else {
+            throw AWSError.validation(
+                .invalidParameterValue, "a batch holds 1-\(maximumBatchEntries) entries, not \(count)")
+        }
+    }
+
+    /// One outcome per entry id `0..<count`; an entry the answer does not mention is an
+    /// `InvalidResponse` (whether it took effect is unknown).
+    static func outcomes(of output: BatchOutput, count: Int, operation: String) -> [AWSError?] {
+        var outcomes = [AWSError?](
+            repeating: AWSError(
+                kind: .invalidResponse, code: .invalidResponse,
+                message: "the \(operation) answer does not mention this entry", retryable: true),
+            count: count)
+        for entry in output.successful ?? [] {
+            if let index = Int(entry.id), outcomes.indices.contains(index) { outcomes[index] = nil }
+        }
+        for entry in output.failed ?? [] {
+            guard let index = Int(entry.id), outcomes.indices.contains(index) else { continue }
+            outcomes[index] = AWSError(
+                kind: .service, code: AWSError.Code(rawValue: entry.code ?? "InternalError"),
+                message: entry.message ?? "\(operation) failed for this entry",
+                retryable: entry.senderFault != true)
+        }
+        return outcomes
+    }
+}

@@ -1,0 +1,115 @@
+import AWSCore
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// `SQSBatcher`: calls that come in while a batch is on its way go together in the next one, no
+/// call waits for a batch to fill, and every entry gets its own outcome.
+@Suite struct SQSBatcherTests {
+    /// Records the batches sent; holds the first one until `release()`, and fails the entries
+    /// `failing` names.
+    final class Endpoint: Sendable {
+        private struct State {
+            var batches: [[String]] = []
+            var held: CheckedContinuation<Void, Never>?
+            var holdFirst: Bool
+            var released = false
+        }
+        private let state: Mutex<State>
+        let failing: Set<String>
+
+        init(holdFirst: Bool, failing: Set<String> = []) {
+            state = Mutex(State(holdFirst: holdFirst))
+            self.failing = failing
+        }
+
+        var batches: [[String]] { state.withLock { $0.batches } }
+
+        func send(_ entries: [String]) async -> [AWSError?] {
+            let hold = state.withLock { state in
+                state.batches.append(entries)
+                return state.holdFirst && state.batches.count == 1 && !state.released
+            }
+            if hold {
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state in
+                        if state.released { return true }
+                        state.held = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+            return entries.map { failing.contains($0) ? AWSError.validation(.invalidParameterValue, "no \($0)") : nil }
+        }
+
+        func release() {
+            state.withLock { state in
+                state.released = true
+                return state.held.take()
+            }?.resume()
+        }
+    }
+
+    static func batcher(_ endpoint: Endpoint, maximumBytes: Int = .max) -> SQSBatcher<String> {
+        SQSBatcher(maximumEntries: 10, maximumBytes: maximumBytes, bytes: { $0.utf8.count }) { entries in
+            await endpoint.send(entries)
+        }
+    }
+
+    @Test func aLoneCallIsSentAtOnce() async {
+        let endpoint = Endpoint(holdFirst: false)
+        let batcher = Self.batcher(endpoint)
+        #expect(await batcher.submit("a") == nil)
+        #expect(await batcher.submit("b") == nil)
+        #expect(endpoint.batches == [["a"], ["b"]])
+    }
+
+    @Test func callsThatComeInWhileABatchIsOnItsWayGoTogetherTenAtMost() async throws {
+        let endpoint = Endpoint(holdFirst: true, failing: ["e7"])
+        let batcher = Self.batcher(endpoint)
+        try await withThrowingTaskGroup(of: (String, AWSError?).self) { group in
+            group.addTask { ("first", await batcher.submit("first")) }
+            #expect(await eventually { endpoint.batches.count == 1 })
+            for index in 0..<15 {
+                group.addTask { ("e\(index)", await batcher.submit("e\(index)")) }
+            }
+            // All fifteen wait behind the batch on its way.
+            #expect(await eventually { batcher.waitingCount == 15 })
+            #expect(endpoint.batches.count == 1)
+            endpoint.release()
+            var outcomes: [String: AWSError?] = [:]
+            for try await (entry, outcome) in group { outcomes.updateValue(outcome, forKey: entry) }
+            #expect(outcomes.count == 16)
+            #expect(outcomes.filter { $0.value != nil }.map(\.key) == ["e7"], "each entry gets its own outcome")
+        }
+        let batches = endpoint.batches
+        #expect(batches.first == ["first"])
+        #expect(batches.dropFirst().map(\.count) == [10, 5])
+        #expect(Set(batches.dropFirst().joined()) == Set((0..<15).map { "e\($0)" }))
+        #expect(batcher.batchesSent == 3)
+        #expect(batcher.waitingCount == 0)
+    }
+
+    @Test func aBatchStopsAtItsByteLimitButAnEntryIsNeverLeftBehind() async throws {
+        let endpoint = Endpoint(holdFirst: true)
+        let batcher = Self.batcher(endpoint, maximumBytes: 10)
+        try await withThrowingTaskGroup(of: AWSError?.self) { group in
+            group.addTask { await batcher.submit("0") }
+            #expect(await eventually { endpoint.batches.count == 1 })
+            group.addTask { await batcher.submit("aaaa") }
+            #expect(await eventually { batcher.waitingCount == 1 })
+            group.addTask { await batcher.submit("bbbb") }
+            #expect(await eventually { batcher.waitingCount == 2 })
+            group.addTask { await batcher.submit("cccc") }
+            #expect(await eventually { batcher.waitingCount == 3 })
+            group.addTask { await batcher.submit(String(repeating: "z", count: 20)) }
+            #expect(await eventually { batcher.waitingCount == 4 })
+            endpoint.release()
+            for try await outcome in group { #expect(outcome == nil) }
+        }
+        #expect(endpoint.batches == [["0"], ["aaaa", "bbbb"], ["cccc"], [String(repeating: "z", count: 20)]])
+    }
+}
