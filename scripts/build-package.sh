@@ -140,7 +140,8 @@ chmod 0644 "$ROOT/DEBIAN/conffiles"
 # dpkg-shlibdeps turns the binary's NEEDED entries into versioned Depends (libc6, libssl3,
 # libsystemd0, ...). It wants a debian/control to stand in. libcurl is not among them: the binary
 # opens libcurl.so.4 at its first HTTP client (so `get` and `exec` never map it), so libcurl4 is
-# named by hand, at the first version with every function used (curl_multi_wakeup: 7.68.0).
+# named by hand, at the first version with everything used (CURLOPT_PROTOCOLS_STR: 7.85.0; the binary
+# also refuses an older one when it opens it).
 mkdir -p "$STAGE/src/debian"
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$PACKAGE" "$PACKAGE" >"$STAGE/src/debian/control"
 SHLIBS=$(cd "$STAGE/src" && dpkg-shlibdeps -O "$BIN" 2>"$STAGE/shlibdeps.log" | sed -n 's/^shlibs:Depends=//p') ||
@@ -149,7 +150,7 @@ for dep in libssl3 libsystemd0; do
     grep -q "$dep" <<<"$SHLIBS" || die "Depends lacks $dep ($SHLIBS)"
 done
 if grep -q libcurl <<<"$SHLIBS"; then die "the binary links libcurl; it should open it at run time ($SHLIBS)"; fi
-SHLIBS="$SHLIBS, libcurl4 (>= 7.68.0)"
+SHLIBS="$SHLIBS, libcurl4 (>= 7.85.0)"
 # systemd-sysusers and systemd-tmpfiles run in postinst; the unit's ExecReload= runs /bin/kill
 # (procps: priority important, so present on standard installs but not in a minimal root).
 DEPENDS="$SHLIBS, procps, systemd | systemd-standalone-sysusers, systemd | systemd-standalone-tmpfiles"

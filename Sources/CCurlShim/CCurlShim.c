@@ -1,6 +1,10 @@
+/* The calls below go through function pointers: curl's type-checking macros, which rewrite calls
+ * to curl_easy_setopt and friends by name, must stay out of them. */
+#define CURL_DISABLE_TYPECHECK 1
 #include "CCurlShim.h"
 
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +33,8 @@
     X(curl_share_setopt, CURLSHcode, (CURLSH *, CURLSHoption, ...))                                \
     X(curl_share_strerror, const char *, (CURLSHcode))                                             \
     X(curl_slist_append, struct curl_slist *, (struct curl_slist *, const char *))                 \
-    X(curl_slist_free_all, void, (struct curl_slist *))
+    X(curl_slist_free_all, void, (struct curl_slist *))                                            \
+    X(curl_version_info, curl_version_info_data *, (CURLversion))
 
 #define CCURLSHIM_POINTER(name, result, parameters) result(*name) parameters;
 static struct {
@@ -37,10 +42,16 @@ static struct {
 } api;
 #undef CCURLSHIM_POINTER
 
+/* The oldest libcurl with everything the delegate uses (CURLOPT_PROTOCOLS_STR: 7.85.0). */
+#define CCURLSHIM_MINIMUM_VERSION 0x075500
+
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-/* Written once inside load_once, read only after it. */
-static int loaded;
+/* Set (release) once `api` is complete; every wrapper reads it (acquire) before `api`, so no
+ * thread can see a half-filled table, whichever path reaches a wrapper. */
+static atomic_int loaded;
 static char load_error[256];
+
+#define CCURLSHIM_READY() atomic_load_explicit(&loaded, memory_order_acquire)
 
 static void load(void) {
     /* RTLD_LOCAL: libcurl's symbols stay out of the global scope; RTLD_NOW: a missing symbol
@@ -60,122 +71,130 @@ static void load(void) {
     }
     CCURLSHIM_FUNCTIONS(CCURLSHIM_RESOLVE)
 #undef CCURLSHIM_RESOLVE
+    const curl_version_info_data *version = api.curl_version_info(CURLVERSION_NOW);
+    if (version == NULL || version->version_num < CCURLSHIM_MINIMUM_VERSION) {
+        snprintf(load_error, sizeof load_error, "libcurl.so.4 is %s; 7.85.0 or later is needed",
+                 version != NULL && version->version != NULL ? version->version : "of an unknown version");
+        memset(&api, 0, sizeof api);
+        return;
+    }
     /* The library stays open for the life of the process. */
-    loaded = 1;
+    atomic_store_explicit(&loaded, 1, memory_order_release);
 }
 
 int ccurlshim_load(char *error, size_t error_size) {
     pthread_once(&load_once, load);
-    if (!loaded && error != NULL && error_size > 0) snprintf(error, error_size, "%s", load_error);
-    return loaded;
+    int ready = CCURLSHIM_READY();
+    if (!ready && error != NULL && error_size > 0) snprintf(error, error_size, "%s", load_error);
+    return ready;
 }
 
 CURLcode ccurlshim_global_init_all(void) {
-    return api.curl_global_init ? api.curl_global_init(CURL_GLOBAL_ALL) : CURLE_FAILED_INIT;
+    return CCURLSHIM_READY() ? api.curl_global_init(CURL_GLOBAL_ALL) : CURLE_FAILED_INIT;
 }
 
 const char *ccurlshim_easy_strerror(CURLcode code) {
-    return api.curl_easy_strerror ? api.curl_easy_strerror(code) : "libcurl is not loaded";
+    return CCURLSHIM_READY() ? api.curl_easy_strerror(code) : "libcurl is not loaded";
 }
 
-CURL *ccurlshim_easy_init(void) { return api.curl_easy_init ? api.curl_easy_init() : NULL; }
+CURL *ccurlshim_easy_init(void) { return CCURLSHIM_READY() ? api.curl_easy_init() : NULL; }
 
 void ccurlshim_easy_cleanup(CURL *handle) {
-    if (api.curl_easy_cleanup) api.curl_easy_cleanup(handle);
+    if (CCURLSHIM_READY()) api.curl_easy_cleanup(handle);
 }
 
 void ccurlshim_easy_reset(CURL *handle) {
-    if (api.curl_easy_reset) api.curl_easy_reset(handle);
+    if (CCURLSHIM_READY()) api.curl_easy_reset(handle);
 }
 
 CURLcode ccurlshim_easy_setopt_long(CURL *handle, CURLoption option, long value) {
-    return api.curl_easy_setopt ? api.curl_easy_setopt(handle, option, value) : CURLE_FAILED_INIT;
+    return CCURLSHIM_READY() ? api.curl_easy_setopt(handle, option, value) : CURLE_FAILED_INIT;
 }
 
 CURLcode ccurlshim_easy_setopt_ptr(CURL *handle, CURLoption option, const void *value) {
-    return api.curl_easy_setopt ? api.curl_easy_setopt(handle, option, value) : CURLE_FAILED_INIT;
+    return CCURLSHIM_READY() ? api.curl_easy_setopt(handle, option, value) : CURLE_FAILED_INIT;
 }
 
 CURLcode ccurlshim_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
-    return api.curl_easy_setopt ? api.curl_easy_setopt(handle, option, value) : CURLE_FAILED_INIT;
+    return CCURLSHIM_READY() ? api.curl_easy_setopt(handle, option, value) : CURLE_FAILED_INIT;
 }
 
 CURLcode ccurlshim_easy_setopt_write_function(CURL *handle, curl_write_callback callback) {
-    return api.curl_easy_setopt ? api.curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback) : CURLE_FAILED_INIT;
+    return CCURLSHIM_READY() ? api.curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback) : CURLE_FAILED_INIT;
 }
 
 CURLcode ccurlshim_easy_setopt_header_function(CURL *handle, curl_write_callback callback) {
-    return api.curl_easy_setopt ? api.curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback) : CURLE_FAILED_INIT;
+    return CCURLSHIM_READY() ? api.curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, callback) : CURLE_FAILED_INIT;
 }
 
 CURLcode ccurlshim_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
-    return api.curl_easy_getinfo ? api.curl_easy_getinfo(handle, info, value) : CURLE_FAILED_INIT;
+    return CCURLSHIM_READY() ? api.curl_easy_getinfo(handle, info, value) : CURLE_FAILED_INIT;
 }
 
 CURLcode ccurlshim_easy_getinfo_ptr(CURL *handle, CURLINFO info, void **value) {
-    return api.curl_easy_getinfo ? api.curl_easy_getinfo(handle, info, value) : CURLE_FAILED_INIT;
+    return CCURLSHIM_READY() ? api.curl_easy_getinfo(handle, info, value) : CURLE_FAILED_INIT;
 }
 
-CURLM *ccurlshim_multi_init(void) { return api.curl_multi_init ? api.curl_multi_init() : NULL; }
+CURLM *ccurlshim_multi_init(void) { return CCURLSHIM_READY() ? api.curl_multi_init() : NULL; }
 
 CURLMcode ccurlshim_multi_cleanup(CURLM *multi) {
-    return api.curl_multi_cleanup ? api.curl_multi_cleanup(multi) : CURLM_INTERNAL_ERROR;
+    return CCURLSHIM_READY() ? api.curl_multi_cleanup(multi) : CURLM_INTERNAL_ERROR;
 }
 
 CURLMcode ccurlshim_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
-    return api.curl_multi_setopt ? api.curl_multi_setopt(multi, option, value) : CURLM_INTERNAL_ERROR;
+    return CCURLSHIM_READY() ? api.curl_multi_setopt(multi, option, value) : CURLM_INTERNAL_ERROR;
 }
 
 CURLMcode ccurlshim_multi_add_handle(CURLM *multi, CURL *handle) {
-    return api.curl_multi_add_handle ? api.curl_multi_add_handle(multi, handle) : CURLM_INTERNAL_ERROR;
+    return CCURLSHIM_READY() ? api.curl_multi_add_handle(multi, handle) : CURLM_INTERNAL_ERROR;
 }
 
 CURLMcode ccurlshim_multi_remove_handle(CURLM *multi, CURL *handle) {
-    return api.curl_multi_remove_handle ? api.curl_multi_remove_handle(multi, handle) : CURLM_INTERNAL_ERROR;
+    return CCURLSHIM_READY() ? api.curl_multi_remove_handle(multi, handle) : CURLM_INTERNAL_ERROR;
 }
 
 CURLMcode ccurlshim_multi_perform(CURLM *multi, int *running) {
-    return api.curl_multi_perform ? api.curl_multi_perform(multi, running) : CURLM_INTERNAL_ERROR;
+    return CCURLSHIM_READY() ? api.curl_multi_perform(multi, running) : CURLM_INTERNAL_ERROR;
 }
 
 CURLMcode ccurlshim_multi_poll(CURLM *multi, struct curl_waitfd *extra, unsigned int extra_count, int timeout_ms,
                                int *ready) {
-    return api.curl_multi_poll ? api.curl_multi_poll(multi, extra, extra_count, timeout_ms, ready)
+    return CCURLSHIM_READY() ? api.curl_multi_poll(multi, extra, extra_count, timeout_ms, ready)
                                : CURLM_INTERNAL_ERROR;
 }
 
 CURLMcode ccurlshim_multi_wakeup(CURLM *multi) {
-    return api.curl_multi_wakeup ? api.curl_multi_wakeup(multi) : CURLM_INTERNAL_ERROR;
+    return CCURLSHIM_READY() ? api.curl_multi_wakeup(multi) : CURLM_INTERNAL_ERROR;
 }
 
 CURLMsg *ccurlshim_multi_info_read(CURLM *multi, int *remaining) {
-    return api.curl_multi_info_read ? api.curl_multi_info_read(multi, remaining) : NULL;
+    return CCURLSHIM_READY() ? api.curl_multi_info_read(multi, remaining) : NULL;
 }
 
 const char *ccurlshim_multi_strerror(CURLMcode code) {
-    return api.curl_multi_strerror ? api.curl_multi_strerror(code) : "libcurl is not loaded";
+    return CCURLSHIM_READY() ? api.curl_multi_strerror(code) : "libcurl is not loaded";
 }
 
-CURLSH *ccurlshim_share_init(void) { return api.curl_share_init ? api.curl_share_init() : NULL; }
+CURLSH *ccurlshim_share_init(void) { return CCURLSHIM_READY() ? api.curl_share_init() : NULL; }
 
 CURLSHcode ccurlshim_share_cleanup(CURLSH *share) {
-    return api.curl_share_cleanup ? api.curl_share_cleanup(share) : CURLSHE_NOT_BUILT_IN;
+    return CCURLSHIM_READY() ? api.curl_share_cleanup(share) : CURLSHE_NOT_BUILT_IN;
 }
 
 CURLSHcode ccurlshim_share_setopt_long(CURLSH *share, CURLSHoption option, long value) {
-    return api.curl_share_setopt ? api.curl_share_setopt(share, option, value) : CURLSHE_NOT_BUILT_IN;
+    return CCURLSHIM_READY() ? api.curl_share_setopt(share, option, value) : CURLSHE_NOT_BUILT_IN;
 }
 
 const char *ccurlshim_share_strerror(CURLSHcode code) {
-    return api.curl_share_strerror ? api.curl_share_strerror(code) : "libcurl is not loaded";
+    return CCURLSHIM_READY() ? api.curl_share_strerror(code) : "libcurl is not loaded";
 }
 
 struct curl_slist *ccurlshim_slist_append(struct curl_slist *list, const char *line) {
-    return api.curl_slist_append ? api.curl_slist_append(list, line) : NULL;
+    return CCURLSHIM_READY() ? api.curl_slist_append(list, line) : NULL;
 }
 
 void ccurlshim_slist_free_all(struct curl_slist *list) {
-    if (api.curl_slist_free_all) api.curl_slist_free_all(list);
+    if (CCURLSHIM_READY()) api.curl_slist_free_all(list);
 }
 
 CURLcode ccurlshim_msg_result(const CURLMsg *message) { return message->data.result; }

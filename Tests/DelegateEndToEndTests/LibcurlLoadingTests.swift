@@ -38,8 +38,8 @@ import Testing
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// With libcurl.so.4 unloadable (a mount namespace puts an empty file over it), the daemon
-    /// stops at start with status 69 and says why.
+    /// With libcurl.so.4 unloadable (a mount namespace puts an empty file over it; this needs
+    /// root, as `make test` is run), the daemon stops at start with status 69 and says why.
     @Test func theDaemonSaysSoWhenLibcurlCannotBeLoaded() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-nocurl")
         let configuration = directory.path("delegate.toml")
@@ -51,7 +51,13 @@ import Testing
             socket_path = "\(directory.path("d.sock"))"
             credentials_socket_path = ""
             """.write(toFile: configuration, atomically: true, encoding: .utf8)
-        let library = URL(fileURLWithPath: "/usr/lib/x86_64-linux-gnu/libcurl.so.4").resolvingSymlinksInPath().path
+        // The file the loader would open, wherever this machine keeps it.
+        let cache = try await ChildProcess.run("/sbin/ldconfig", ["-p"])
+        let listed = try #require(
+            cache.output.split(separator: "\n").first { $0.contains("libcurl.so.4 ") && $0.contains("=> ") },
+            "ldconfig -p lists no libcurl.so.4")
+        let path = String(listed[try #require(listed.range(of: "=> ")).upperBound...])
+        let library = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         #expect(FileManager.default.fileExists(atPath: library))
         let ran = try await ChildProcess.run(
             "/usr/bin/unshare",
@@ -61,6 +67,6 @@ import Testing
             ])
         #expect(ran.termination == .exited(69), "\(ran.errorOutput)")
         #expect(ran.errorOutput.contains("libcurl could not be loaded: "))
-        #expect(ran.errorOutput.contains("libcurl.so.4: file too short"))
+        #expect(ran.errorOutput.contains("libcurl.so.4"), "the reason names the library")
     }
 }

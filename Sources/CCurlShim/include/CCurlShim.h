@@ -17,7 +17,7 @@
  * Every symbol carries the `ccurlshim_` prefix. */
 
 /* Opens libcurl.so.4 and resolves its functions, once per process (thread-safe). Returns 1 when
- * libcurl is usable; otherwise 0, with the loader's reason in `error` (NUL-terminated). */
+ * libcurl is usable (7.85.0 or later); otherwise 0, with the reason in `error` (NUL-terminated). */
 int ccurlshim_load(char *error, size_t error_size);
 
 CURLcode ccurlshim_global_init_all(void);  /* curl_global_init(CURL_GLOBAL_ALL) */
