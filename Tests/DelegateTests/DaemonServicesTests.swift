@@ -101,6 +101,55 @@ import Testing
         #expect(try String(contentsOfFile: directory.path("delegate.sock"), encoding: .utf8) == "not a socket")
     }
 
+    /// An SQS receive that never answers, under a request timeout of an hour, does not hold the
+    /// stop past its budget: the loops get what is left of it, then the warning says their
+    /// messages come back, and the stop goes on.
+    @Test func theSQSLoopsSettleWithinTheStopsBudget() async throws {
+        let directory = try TemporaryDirectory(prefix: "services")
+        let http = ScriptedHTTPClient()
+        http.always(.any, .hold(.response(HTTPResponse(status: 200, headers: [:], body: Data("{}".utf8)))))
+        let recorder = LogRecorder()
+        let notifier = RecordingNotifier()
+        let text =
+            DaemonTestFixtures.configuration(
+                name: "services", tags: [], directory: directory, endpoint: "http://127.0.0.1:9"
+            ).replacingOccurrences(of: "request_timeout_seconds = 10", with: "request_timeout_seconds = 3600")
+            + "\n[sqs]\nqueue_urls = [\"http://127.0.0.1:9/123456789012/tasks\"]\nresult_queue_url = "
+            + "\"http://127.0.0.1:9/123456789012/results\"\nwait_seconds = 20\n"
+        let configuration = try DelegateConfiguration.load(
+            tomlText: text, environment: DaemonTestFixtures.environment(), hostName: "services")
+        let daemon = try DelegateDaemon(
+            settings: .init(
+                configuration: configuration, configurationPath: nil, environment: DaemonTestFixtures.environment(),
+                gracePeriod: .milliseconds(100), stopBudget: .milliseconds(500)),
+            notifier: notifier, logger: recorder.logger(), httpClient: http)
+        let group = ServiceGroup(
+            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+
+        let stopped = try await withThrowingTaskGroup(of: Bool.self) { running in
+            running.addTask {
+                try await group.run()
+                return true
+            }
+            #expect(await eventually { notifier.messages.contains("READY=1") })
+            // The loop's receive is on its way and will not be answered.
+            #expect(await eventually { http.holding >= 1 })
+            await group.triggerGracefulShutdown()
+            running.addTask {
+                // Far more than the budget (even on a loaded machine), far less than the hour the
+                // receive could take.
+                try await Task.sleep(for: .seconds(60))
+                return false
+            }
+            let first = try await running.next() ?? false
+            running.cancelAll()
+            return first
+        }
+        #expect(stopped, "the stop waited for the receive past its budget")
+        #expect(recorder.records.contains { $0.contains("the stop's time ran out before every SQS message in hand was settled") })
+        #expect(!recorder.records.contains { $0.contains("tasks still running after the grace period") })
+    }
+
     /// Holds every request until `releaseHeld()`, then answers it with a GetSecretValue value.
     static func heldAnswers() -> ScriptedHTTPClient {
         let http = ScriptedHTTPClient()

@@ -20,7 +20,7 @@ public final class DelegateDaemon: Sendable {
     /// How long a graceful stop may take up to the SQS loops' settling, counted from SIGTERM: the
     /// unit's `TimeoutStopSec=90s` less the 5 s the credentials socket's answers are given after
     /// it and a margin. The drain takes at most `gracePeriod` of it.
-    static let stopBudget: Duration = .seconds(75)
+    public static let stopBudget: Duration = .seconds(75)
 
     let settings: Settings
     let components: Components
@@ -43,12 +43,15 @@ public final class DelegateDaemon: Sendable {
         /// The credentials socket passed by systemd (`FileDescriptorName=credentials`), if any.
         public var inheritedCredentialsSocket: Int32?
         public var gracePeriod: Duration
+        /// How long a stop may take up to the SQS loops' settling (``DelegateDaemon/stopBudget``).
+        public var stopBudget: Duration
 
         public init(
             configuration: DelegateConfiguration, configurationPath: String?, environment: [String: String],
             inheritedSockets: [Int32] = [], inheritedCredentialsSocket: Int32? = nil,
-            gracePeriod: Duration = DelegateDaemon.gracePeriod
+            gracePeriod: Duration = DelegateDaemon.gracePeriod, stopBudget: Duration = DelegateDaemon.stopBudget
         ) {
+            self.stopBudget = stopBudget
             self.inheritedCredentialsSocket = inheritedCredentialsSocket
             self.configuration = configuration
             self.configurationPath = configurationPath

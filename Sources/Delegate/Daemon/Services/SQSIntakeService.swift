@@ -3,8 +3,8 @@ import ServiceLifecycle
 /// The SQS intake (``SQSIntake``), idle while `[sqs] queue_urls` is empty. Its turn in a stop
 /// comes after the tasks in flight: the loops finish their last long poll (releasing what it
 /// brought) and send the results of the tasks that are done, for as long as the stop's budget
-/// (``DelegateDaemon/stopBudget``) leaves. Then, if tasks outlived the grace period or the loops
-/// did not settle, the warning that they are cancelled.
+/// (``DelegateDaemon/stopBudget``) leaves. Then, if tasks outlived the grace period, the warning
+/// that they are cancelled, or, if the loops did not settle in time, that their messages come back.
 struct SQSIntakeService: Service {
     let daemon: DelegateDaemon
     let shared: DaemonRun
@@ -21,11 +21,15 @@ struct SQSIntakeService: Service {
             let drained = shared.progress.tasksDrained
             // A long request timeout could hold the stop past systemd's TimeoutStopSec=; what
             // is not settled by then comes back to the queue after its lease.
-            let wait = min(.seconds(poll + 5), shared.timeLeftToStop(within: DelegateDaemon.stopBudget))
+            let wait = min(.seconds(poll + 5), shared.timeLeftToStop(within: daemon.settings.stopBudget))
             let settled = await sqs.waitUntilSettled(timeout: drained ? wait : .zero)
-            if !(drained && settled) {
+            if !drained {
                 daemon.logger.warning(
                     "tasks still running after the grace period are cancelled; spool tasks among them run again at the next start"
+                )
+            } else if !settled {
+                daemon.logger.warning(
+                    "the stop's time ran out before every SQS message in hand was settled; those messages come back after their lease and their tasks may run again"
                 )
             }
         }
