@@ -53,8 +53,11 @@ import Testing
         }
     }
 
-    static func batcher(_ endpoint: Endpoint, maximumBytes: Int = .max) -> SQSBatcher<String> {
-        SQSBatcher(maximumEntries: 10, maximumBytes: maximumBytes, bytes: { $0.utf8.count }) { entries in
+    /// One batch on its way at a time unless `inFlight` says more, so what waits is predictable.
+    static func batcher(_ endpoint: Endpoint, maximumBytes: Int = .max, inFlight: Int = 1) -> SQSBatcher<String> {
+        SQSBatcher(
+            maximumEntries: 10, maximumBytes: maximumBytes, maximumInFlight: inFlight, bytes: { $0.utf8.count }
+        ) { entries in
             await endpoint.send(entries)
         }
     }
@@ -111,5 +114,53 @@ import Testing
             for try await outcome in group { #expect(outcome == nil) }
         }
         #expect(endpoint.batches == [["0"], ["aaaa", "bbbb"], ["cccc"], [String(repeating: "z", count: 20)]])
+    }
+
+    /// With two batches allowed on their way, one that hangs does not hold up the others.
+    @Test func aHeldBatchDoesNotHoldUpTheQueueWhenTwoMayBeOnTheirWay() async throws {
+        let endpoint = Endpoint(holdFirst: true)
+        let batcher = Self.batcher(endpoint, inFlight: 2)
+        try await withThrowingTaskGroup(of: AWSError?.self) { group in
+            group.addTask { await batcher.submit("held") }
+            #expect(await eventually { endpoint.batches.count == 1 })
+            for index in 0..<5 {
+                #expect(await batcher.submit("next\(index)") == nil, "answered while the first batch hangs")
+            }
+            #expect(!batcher.isIdle)
+            endpoint.release()
+            for try await outcome in group { #expect(outcome == nil) }
+        }
+        #expect(endpoint.batches.count == 6)
+        #expect(batcher.isIdle)
+    }
+
+    /// Many callers at once, answered after random pauses: every call returns with its own
+    /// outcome, no batch is over ten, and nothing is left waiting.
+    @Test func manyCallersAtOnceAllGetTheirOwnOutcome() async {
+        let batches = Mutex<[[Int]]>([])
+        let batcher = SQSBatcher<Int>(maximumEntries: 10, maximumBytes: .max, bytes: { _ in 1 }) { entries in
+            batches.withLock { $0.append(entries) }
+            try? await Task.sleep(for: .microseconds(Int.random(in: 0...2_000)))
+            return entries.map { $0 % 7 == 0 ? AWSError.validation(.invalidParameterValue, "\($0)") : nil }
+        }
+        let outcomes = await withTaskGroup(of: (Int, AWSError?).self) { group in
+            for value in 0..<500 {
+                group.addTask {
+                    if value % 3 == 0 { try? await Task.sleep(for: .microseconds(Int.random(in: 0...1_000))) }
+                    return (value, await batcher.submit(value))
+                }
+            }
+            var outcomes: [Int: AWSError?] = [:]
+            for await (value, outcome) in group { outcomes.updateValue(outcome, forKey: value) }
+            return outcomes
+        }
+        #expect(outcomes.count == 500)
+        #expect(outcomes.allSatisfy { value, outcome in (value % 7 == 0) == (outcome?.message == "\(value)") })
+        let sent = batches.withLock { $0 }
+        #expect(sent.allSatisfy { (1...10).contains($0.count) })
+        #expect(sent.joined().sorted() == Array(0..<500), "each entry sent once")
+        #expect(sent.count < 500, "some calls went together")
+        #expect(batcher.waitingCount == 0)
+        #expect(batcher.isIdle)
     }
 }

@@ -14,14 +14,17 @@ import Testing
 
     @Test func aResultThatFitsIsSentAsIs() {
         let result = Self.result(value: "small")
-        let (body, oversize) = SQSQueuePoller.messageBody(for: result)
-        #expect(body == result.jsonLine)
+        let (message, oversize) = SQSQueuePoller.resultMessage(for: result, taskID: "big")
+        #expect(message.body == result.jsonLine)
+        #expect(message.attributes == ["taskId": "big"])
+        #expect(message.groupID == "big" && message.deduplicationID == "big")
         #expect(oversize == nil)
     }
 
     @Test func aResultOverAnSQSMessageBecomesAResultTooLargeFailureThatFits() throws {
         let filler = String(repeating: "s3cr3t-", count: 40_000)
-        let (body, oversize) = SQSQueuePoller.messageBody(for: Self.result(value: filler))
+        let (message, oversize) = SQSQueuePoller.resultMessage(for: Self.result(value: filler), taskID: "big")
+        let body = message.body
         #expect((oversize ?? 0) > 256 * 1024)
         #expect(body.utf8.count <= 256 * 1024)
         #expect(!body.contains("s3cr3t"))
@@ -33,5 +36,18 @@ import Testing
         #expect(error["code"] as? String == "ResultTooLarge")
         #expect(error["retryable"] as? Bool == false)
         #expect(object["result"] == nil)
+    }
+
+    /// SQS counts the attributes too: a body that fits alone but not with its `taskId` attribute
+    /// would be refused at every lease, so it is replaced as well.
+    @Test func theTaskIDAttributeCountsTowardsTheLimit() throws {
+        let empty = Self.result(value: "").jsonLine.utf8.count
+        let taskID = String(repeating: "t", count: 64)
+        let fitsAlone = Self.result(value: String(repeating: "v", count: 256 * 1024 - empty))
+        #expect(fitsAlone.jsonLine.utf8.count == 256 * 1024)
+        let (message, oversize) = SQSQueuePoller.resultMessage(for: fitsAlone, taskID: taskID)
+        #expect(oversize == 256 * 1024 + "taskId".utf8.count + "String".utf8.count + taskID.utf8.count)
+        #expect(message.countedBytes <= 256 * 1024)
+        #expect(message.body.contains("ResultTooLarge"))
     }
 }

@@ -1,7 +1,7 @@
 import AWSCore
 import Foundation
 import Logging
-import SQS
+@testable import SQS
 import Testing
 import TestSupport
 
@@ -89,12 +89,34 @@ import TestSupport
         let harness = try await MotoHarness.make()
         let admin = harness.sqsClient(credentials: harness.moto.admin)
         let queue = try await admin.createQueue(name: "\(harness.prefix)-batch-denied", logger: logger)
-        let sender = try await harness.moto.createUser(allowing: ["sqs:ReceiveMessage"])
+        let sender = try await harness.moto.createUser(allowing: ["sqs:SendMessage"])
         let client = harness.sqsClient(credentials: sender)
+        try await client.sendMessage(queue: queue, body: "alone is allowed", logger: logger)
         let error = await #expect(throws: AWSError.self) {
             try await client.sendMessageBatch(queue: queue, messages: [SQSBatchMessage(body: "x")], logger: self.logger)
         }
         #expect(error?.httpStatus == 403)
         #expect(!(error?.message.contains(sender.secretAccessKey) ?? true))
+    }
+}
+
+/// A batch answer read entry by entry, without a server.
+@Suite struct SQSBatchOutcomeTests {
+    /// Entries are matched to the answer by id; one the answer leaves out, or names with an id
+    /// out of range, is an `InvalidResponse` worth trying again.
+    @Test func outcomesFollowTheAnswersIDs() throws {
+        let answer = #"{"Successful":[{"Id":"2","MessageId":"m"},{"Id":"9"},{"Id":"x"}],"#
+            + #""Failed":[{"Id":"0","Code":"InternalError","Message":"try later","SenderFault":false},"#
+            + #"{"Id":"1","Code":"InvalidParameterValue","Message":"bad","SenderFault":true}]}"#
+        let output = try JSONDecoder().decode(SQSClient.BatchOutput.self, from: Data(answer.utf8))
+        let outcomes = SQSClient.outcomes(of: output, count: 4, operation: "SendMessageBatch")
+        #expect(outcomes.count == 4)
+        #expect(outcomes[0]?.code.rawValue == "InternalError")
+        #expect(outcomes[0]?.retryable == true)
+        #expect(outcomes[1]?.code == .invalidParameterValue)
+        #expect(outcomes[1]?.retryable == false)
+        #expect(outcomes[2] == nil)
+        #expect(outcomes[3]?.code == .invalidResponse)
+        #expect(outcomes[3]?.retryable == true)
     }
 }

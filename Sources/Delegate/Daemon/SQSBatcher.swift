@@ -4,19 +4,22 @@ import Synchronization
 /// Gathers the calls that many tasks make to one queue at about the same time (sending their
 /// results, deleting their messages) into batch requests, each answered entry by entry.
 ///
-/// No call waits for a batch to fill: with no batch in flight, a call is sent at once (alone if
-/// nothing else is waiting). While one batch is in flight the calls that come in wait, and the
-/// next batch takes them together: at most `maximumEntries` and `maximumBytes`, oldest first.
-/// The task whose entry is first in a batch sends it and hands the sending on to the first
-/// entry left waiting, so no task ever sends other tasks' batches after its own is answered
-/// (it would hold its concurrency slot meanwhile), and no background task is needed. At low
-/// load this costs nothing; under load a queue sees one request per up to ten results.
+/// No call waits for a batch to fill: while fewer than `maximumInFlight` batches are on their
+/// way, a call is sent at once. Calls that come in while that many are on their way wait, and
+/// the next batch takes them together: at most `maximumEntries` and `maximumBytes`, oldest first.
+/// A batch is sent by the task whose entry is first in it; when its answer comes, that task
+/// takes the next batch off the line and hands it to the task whose entry is first in that one.
+/// So no task sends other tasks' batches after its own is answered (it would hold its
+/// concurrency slot meanwhile), no background task is needed, and one slow call does not hold
+/// up the queue's other calls while fewer than `maximumInFlight` are slow. At low load this
+/// costs nothing; under load a queue sees one request per up to ten results.
 final class SQSBatcher<Entry: Sendable>: Sendable {
     /// Sends one batch; returns one outcome per entry, in order (nil: done).
     typealias Send = @Sendable ([Entry]) async -> [AWSError?]
 
     let maximumEntries: Int
     let maximumBytes: Int
+    let maximumInFlight: Int
     private let bytes: @Sendable (Entry) -> Int
     private let send: Send
     private let state = Mutex(State())
@@ -24,29 +27,32 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
     private enum Wake {
         /// The entry's outcome, from the batch it went in.
         case done(AWSError?)
-        /// The entry is first in line: its task sends the next batch.
-        case send
+        /// The entry is first in this batch: its task sends it.
+        case send([Waiting])
     }
 
-    private struct Waiting {
-        let id: Int
+    private struct Waiting: @unchecked Sendable {
         let entry: Entry
         let bytes: Int
         let continuation: CheckedContinuation<Wake, Never>
     }
 
     private struct State {
+        /// Entries not yet in a batch, oldest first. Empty whenever fewer than
+        /// `maximumInFlight` batches are on their way.
         var waiting: [Waiting] = []
-        /// Whether some task is sending (or about to send) a batch.
-        var sending = false
-        var nextID = 0
+        var inFlight = 0
         /// Batches sent so far.
         var batches = 0
     }
 
-    init(maximumEntries: Int, maximumBytes: Int, bytes: @escaping @Sendable (Entry) -> Int, send: @escaping Send) {
+    init(
+        maximumEntries: Int, maximumBytes: Int, maximumInFlight: Int = 2, bytes: @escaping @Sendable (Entry) -> Int,
+        send: @escaping Send
+    ) {
         self.maximumEntries = max(1, maximumEntries)
         self.maximumBytes = maximumBytes
+        self.maximumInFlight = max(1, maximumInFlight)
         self.bytes = bytes
         self.send = send
     }
@@ -54,68 +60,66 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
     /// Batch requests sent so far.
     var batchesSent: Int { state.withLock { $0.batches } }
 
-    /// Entries waiting for a batch (those of the batch on its way not counted).
+    /// Entries waiting for a batch (those of batches on their way not counted).
     var waitingCount: Int { state.withLock { $0.waiting.count } }
+
+    /// No batch on its way and nothing waiting.
+    var isIdle: Bool { state.withLock { $0.inFlight == 0 } }
 
     /// Sends `entry` in the next batch; returns its outcome (nil: done).
     func submit(_ entry: Entry) async -> AWSError? {
         let size = bytes(entry)
-        let id = state.withLock { state in
-            defer { state.nextID += 1 }
-            return state.nextID
-        }
         let wake = await withCheckedContinuation { (continuation: CheckedContinuation<Wake, Never>) in
-            let first = state.withLock { state in
-                state.waiting.append(Waiting(id: id, entry: entry, bytes: size, continuation: continuation))
-                guard !state.sending else { return false }
-                state.sending = true
-                return true
+            let batch = state.withLock { state -> [Waiting]? in
+                state.waiting.append(Waiting(entry: entry, bytes: size, continuation: continuation))
+                guard state.inFlight < maximumInFlight else { return nil }
+                state.inFlight += 1
+                return takeBatch(&state)
             }
-            if first { continuation.resume(returning: .send) }
+            if let batch { continuation.resume(returning: .send(batch)) }
         }
         switch wake {
         case .done(let outcome): return outcome
-        case .send: return await sendBatch(leading: id)
+        case .send(let batch): return await sendBatch(batch)
         }
     }
 
-    /// Sends the batch that starts with entry `id` (first in line), answers every other entry in
-    /// it, and wakes the next entry in line to send the following batch.
-    private func sendBatch(leading id: Int) async -> AWSError? {
-        let batch = state.withLock { state -> [Waiting] in
-            var count = 0
-            var total = 0
-            for waiting in state.waiting {
-                guard count < maximumEntries, count == 0 || total + waiting.bytes <= maximumBytes else { break }
-                count += 1
-                total += waiting.bytes
-            }
-            state.batches += 1
-            defer { state.waiting.removeFirst(count) }
-            return Array(state.waiting.prefix(count))
-        }
+    /// Sends `batch` (this task's entry first), answers every other entry in it, and hands the
+    /// next batch in line, if any, to the task whose entry is first in it.
+    private func sendBatch(_ batch: [Waiting]) async -> AWSError? {
         let outcomes = await send(batch.map(\.entry))
-        var own: AWSError?
-        for (index, waiting) in batch.enumerated() {
-            let outcome = index < outcomes.count ? outcomes[index] : Self.unanswered
-            if waiting.id == id {
-                own = outcome
-            } else {
-                waiting.continuation.resume(returning: .done(outcome))
-            }
+        func outcome(_ index: Int) -> AWSError? { index < outcomes.count ? outcomes[index] : Self.unanswered }
+        for index in batch.indices.dropFirst() {
+            batch[index].continuation.resume(returning: .done(outcome(index)))
         }
-        let next = state.withLock { state -> CheckedContinuation<Wake, Never>? in
-            guard let first = state.waiting.first else {
-                state.sending = false
+        let next = state.withLock { state -> [Waiting]? in
+            guard !state.waiting.isEmpty else {
+                state.inFlight -= 1
                 return nil
             }
-            return first.continuation
+            return takeBatch(&state)
         }
-        next?.resume(returning: .send)
-        return own
+        if let next, let first = next.first { first.continuation.resume(returning: .send(next)) }
+        return outcome(0)
+    }
+
+    /// Takes the next batch off the line: at least one entry, then as many as fit.
+    private func takeBatch(_ state: inout State) -> [Waiting] {
+        var count = 0
+        var total = 0
+        for waiting in state.waiting {
+            guard count < maximumEntries, count == 0 || total + waiting.bytes <= maximumBytes else { break }
+            count += 1
+            total += waiting.bytes
+        }
+        state.batches += 1
+        defer { state.waiting.removeFirst(count) }
+        return Array(state.waiting.prefix(count))
     }
 
     private static var unanswered: AWSError {
-        AWSError(kind: .invalidResponse, code: .invalidResponse, message: "the batch gave no outcome for this entry")
+        AWSError(
+            kind: .invalidResponse, code: .invalidResponse, message: "the batch gave no outcome for this entry",
+            retryable: true)
     }
 }

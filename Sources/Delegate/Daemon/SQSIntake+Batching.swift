@@ -43,12 +43,13 @@ extension SQSIntake {
     }
 
     /// `entry`'s outcome from its batch, or, for a retryable failure, from `alone` (the same call
-    /// for this entry only, with the client's retries).
+    /// for this entry only, with the client's retries). A batch sent by another task that was
+    /// cancelled fails with `Cancelled`; an entry whose own task goes on is then tried alone too.
     private static func submit<Entry: Sendable>(
         _ entry: Entry, to batcher: SQSBatcher<Entry>, alone: () async throws(AWSError) -> Void
     ) async -> AWSError? {
         guard let failure = await batcher.submit(entry) else { return nil }
-        guard failure.retryable, !Task.isCancelled else { return failure }
+        guard failure.retryable || failure.code == .cancelled, !Task.isCancelled else { return failure }
         do throws(AWSError) {
             try await alone()
             return nil
@@ -77,7 +78,9 @@ extension SQSIntake {
 }
 
 /// The batchers of one SQS intake: for each queue, one for the results sent to it and one for
-/// the deletes of its task messages. Made on first use; they live as long as the intake.
+/// the deletes of its task messages. Made on first use; idle ones are forgotten once a table
+/// holds `Table.idleLimit` (a task's `replyTo` names any queue, so their number is the
+/// producers' to choose).
 final class SQSBatchers: Sendable {
     let senders = Table<SQSBatchMessage>()
     let deleters = Table<String>()
@@ -92,11 +95,19 @@ final class SQSBatchers: Sendable {
 
     /// One batcher per queue URL.
     final class Table<Entry: Sendable>: Sendable {
+        static var idleLimit: Int { 64 }
         private let batchers = Mutex<[String: SQSBatcher<Entry>]>([:])
+
+        /// Batchers held now.
+        var count: Int { batchers.withLock { $0.count } }
 
         func batcher(for queue: SQSQueueURL, make: () -> SQSBatcher<Entry>) -> SQSBatcher<Entry> {
             batchers.withLock { batchers in
                 if let batcher = batchers[queue.url] { return batcher }
+                if batchers.count >= Self.idleLimit {
+                    // A batcher forgotten while a call still holds it goes on working for that call.
+                    batchers = batchers.filter { !$0.value.isIdle }
+                }
                 let batcher = make()
                 batchers[queue.url] = batcher
                 return batcher

@@ -151,14 +151,12 @@ extension SQSQueuePoller {
             return
         }
         let taskID = result.id ?? message.messageId
-        let (body, oversize) = Self.messageBody(for: result)
+        let (resultMessage, oversize) = Self.resultMessage(for: result, taskID: taskID)
         if let oversize {
             logger.warning(
                 "a result too large for SQS was replaced by a ResultTooLarge failure",
                 metadata: ["task_id": "\(taskID)", "error_code": "ResultTooLarge", "result_bytes": "\(oversize)"])
         }
-        let resultMessage = SQSBatchMessage(
-            body: body, attributes: ["taskId": taskID], groupID: taskID, deduplicationID: taskID)
         if let error = await intake.send(resultMessage, to: destination, logger: logger) {
             intake.status.update(queue.url) { $0.resultSendFailures += 1 }
             intake.record(error, of: "SendMessage", queue: queue, logger: logger)
@@ -171,23 +169,27 @@ extension SQSQueuePoller {
         await delete(message, logger: logger)
     }
 
-    /// The result message's body: the result JSON, or, when that is larger than an SQS message
-    /// holds (it would be refused at every lease), a `ResultTooLarge` failure that fits, with the
-    /// size it replaced.
-    static func messageBody(for result: TaskResult) -> (body: String, oversize: Int?) {
-        let body = result.jsonLine
-        let size = body.utf8.count
-        guard size > SQSMessage.maximumBodyBytes else { return (body, nil) }
+    /// The result message: the result JSON as body, the task id as attribute `taskId` (and as
+    /// group and deduplication id, for a FIFO queue). When that is larger than an SQS message
+    /// holds (body and attributes: it would be refused at every lease), the body is a
+    /// `ResultTooLarge` failure that fits instead, and `oversize` the size it replaced.
+    static func resultMessage(for result: TaskResult, taskID: String) -> (message: SQSBatchMessage, oversize: Int?) {
+        var message = SQSBatchMessage(
+            body: result.jsonLine, attributes: ["taskId": taskID], groupID: taskID, deduplicationID: taskID)
+        let size = message.countedBytes
+        guard size > SQSMessage.maximumBodyBytes else { return (message, nil) }
         var tooLarge = result
         tooLarge.status = .failed
         tooLarge.result = nil
         tooLarge.sealed = nil
         tooLarge.error = TaskFailure(
             code: .resultTooLarge,
-            message: "the result is \(size) bytes; an SQS message holds at most \(SQSMessage.maximumBodyBytes) "
-                + "(the operation ran; ask for less, e.g. listSecrets with a filter, or use the socket or spool)",
+            message: "the result is \(size) bytes with its attributes; an SQS message holds at most "
+                + "\(SQSMessage.maximumBodyBytes) (the operation ran; ask for less, e.g. listSecrets with a filter, "
+                + "or use the socket or spool)",
             retryable: false)
-        return (tooLarge.jsonLine, size)
+        message.body = tooLarge.jsonLine
+        return (message, size)
     }
 
     private func delete(_ message: SQSMessage, logger: Logger) async {
