@@ -201,22 +201,48 @@ import Testing
         }
     }
 
-    @Test func anIdentityWithoutDeleteMessageIsReportedAndLosesNoTask() async throws {
-        let fleet = try await SQSFleet.make(
-            identityActions: SQSFleet.delegateActions.filter { !$0.hasPrefix("sqs:DeleteMessage") })
-        let tasks = try await fleet.queue("nodelete")
-        let results = try await fleet.queue("nodelete-results")
+    /// A delegate `sqs-<name>` tagged blue, with an identity allowed `identityActions`, that has
+    /// run three getRandomPassword tasks (`<name>-0...2`) whose results all arrived.
+    static func threeBlueTasks(
+        name: String, identityActions: [String]
+    ) async throws -> (fleet: SQSFleet, tasks: SQSQueueURL, daemon: DaemonProcess) {
+        let fleet = try await SQSFleet.make(identityActions: identityActions)
+        let tasks = try await fleet.queue(name)
+        let results = try await fleet.queue("\(name)-results")
         let daemon = try fleet.start(
             configuration: fleet.configuration(
-                name: "sqs-nodelete", tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 30),
-            name: "sqs-nodelete")
+                name: "sqs-\(name)", tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 30),
+            name: "sqs-\(name)")
         #expect(await daemon.waitUntilReady())
-        for index in 0..<3 {
-            try await fleet.send(
-                fleet.fixture.task(id: "nd-\(index)", operation: "getRandomPassword", selectors: ["blue"]), to: tasks)
+        let ids = (0..<3).map { "\(name)-\($0)" }
+        for id in ids {
+            try await fleet.send(fleet.fixture.task(id: id, operation: "getRandomPassword", selectors: ["blue"]), to: tasks)
         }
         let received = try await fleet.collect(from: results, within: .seconds(60)) { $0.count >= 3 }
-        #expect(Set(received.compactMap { SQSFleet.object($0)["id"] as? String }) == ["nd-0", "nd-1", "nd-2"])
+        #expect(Set(received.compactMap { SQSFleet.object($0)["id"] as? String }) == Set(ids))
+        return (fleet, tasks, daemon)
+    }
+
+    /// An identity (or an SQS-compatible endpoint) that allows the single calls but refuses the
+    /// batch ones: each result and delete is then sent on its own, and nothing is reported failing.
+    @Test func anIdentityWithoutTheBatchActionsStillSendsResultsAndDeletes() async throws {
+        let run = try await Self.threeBlueTasks(
+            name: "nobatch", identityActions: SQSFleet.delegateActions.filter { !$0.hasSuffix("Batch") })
+        let (fleet, tasks, daemon) = (run.fleet, run.tasks, run.daemon)
+        // Deleted one by one: the task queue empties.
+        #expect(
+            try await eventually {
+                let counts = try await fleet.counts(tasks)
+                return counts.visible == 0 && counts.inFlight == 0
+            })
+        #expect(!daemon.stderrText.contains("event=queue-failing"))
+        #expect(try await daemon.stop() == .exited(0))
+    }
+
+    @Test func anIdentityWithoutDeleteMessageIsReportedAndLosesNoTask() async throws {
+        let run = try await Self.threeBlueTasks(
+            name: "nodelete", identityActions: SQSFleet.delegateActions.filter { !$0.hasPrefix("sqs:DeleteMessage") })
+        let (fleet, tasks, daemon) = (run.fleet, run.tasks, run.daemon)
         try await daemon.waitForStderr(containing: "event=queue-failing", timeout: .seconds(30))
         let line = try #require(daemon.stderrLines.first { $0.contains("event=queue-failing") })
         #expect(line.contains("DeleteMessage"))

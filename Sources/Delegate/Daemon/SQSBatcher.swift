@@ -12,7 +12,9 @@ import Synchronization
 /// So no task sends other tasks' batches after its own is answered (it would hold its
 /// concurrency slot meanwhile), no background task is needed, and one slow call does not hold
 /// up the queue's other calls while fewer than `maximumInFlight` are slow. At low load this
-/// costs nothing; under load a queue sees one request per up to ten results.
+/// costs nothing; under load a queue sees one request per up to ten results. A waiting call
+/// cannot leave the line (it is not cancellable): it waits for a batch on its way to come back,
+/// at most the client's request timeout and retries.
 final class SQSBatcher<Entry: Sendable>: Sendable {
     /// Sends one batch; returns one outcome per entry, in order (nil: done).
     typealias Send = @Sendable ([Entry]) async -> [AWSError?]
@@ -73,6 +75,8 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
             let batch = state.withLock { state -> [Waiting]? in
                 state.waiting.append(Waiting(entry: entry, bytes: size, continuation: continuation))
                 guard state.inFlight < maximumInFlight else { return nil }
+                // Below the limit nothing waits, so the batch is this entry alone, first.
+                assert(state.waiting.count == 1)
                 state.inFlight += 1
                 return takeBatch(&state)
             }

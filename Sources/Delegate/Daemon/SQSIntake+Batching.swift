@@ -45,11 +45,14 @@ extension SQSIntake {
     /// `entry`'s outcome from its batch, or, for a retryable failure, from `alone` (the same call
     /// for this entry only, with the client's retries). A batch sent by another task that was
     /// cancelled fails with `Cancelled`; an entry whose own task goes on is then tried alone too.
+    /// So is one whose batch call was refused as an action (an identity or an SQS-compatible
+    /// endpoint that allows `SendMessage` but not `SendMessageBatch`).
     private static func submit<Entry: Sendable>(
         _ entry: Entry, to batcher: SQSBatcher<Entry>, alone: () async throws(AWSError) -> Void
     ) async -> AWSError? {
         guard let failure = await batcher.submit(entry) else { return nil }
-        guard failure.retryable || failure.code == .cancelled, !Task.isCancelled else { return failure }
+        let worthAlone = failure.retryable || failure.code == .cancelled || refusesBatching.contains(failure.code)
+        guard worthAlone, !Task.isCancelled else { return failure }
         do throws(AWSError) {
             try await alone()
             return nil
@@ -57,6 +60,12 @@ extension SQSIntake {
             return error
         }
     }
+
+    /// Codes with which an endpoint refuses a batch action it would allow singly.
+    private static let refusesBatching: Set<AWSError.Code> = [
+        .accessDenied, .accessDeniedException, AWSError.Code(rawValue: "InvalidAction"),
+        AWSError.Code(rawValue: "UnsupportedOperation"),
+    ]
 
     /// A batch call's outcomes; a call that failed as a whole fails each of its `count` entries.
     private static func outcomes(count: Int, _ call: () async throws(AWSError) -> [AWSError?]) async -> [AWSError?] {
