@@ -98,19 +98,19 @@ struct SQSFleet: Sendable {
         try await admin.sendMessage(queue: queue, body: body, groupID: id, deduplicationID: id, logger: logger)
     }
 
-    /// Takes (and deletes) every message on `queue` until `done` says enough or `timeout` passes.
+    /// Takes every message on `queue` until `done` says enough or `timeout` passes. They are left
+    /// leased for longer than the test, not deleted: moto's DeleteMessage rebuilds the queue's
+    /// list without a lock, so a delete here racing a delegate's result send could lose that
+    /// result (and the test would wait for it in vain).
     func collect(
         from queue: SQSQueueURL, within timeout: Duration = .seconds(60), until done: ([SQSMessage]) -> Bool
     ) async throws -> [SQSMessage] {
         var messages: [SQSMessage] = []
         let deadline = ContinuousClock.now + timeout
+        let lease = min(43_200, Int(timeout.components.seconds) + 600)
         while ContinuousClock.now < deadline, !done(messages) {
-            let batch = try await admin.receiveMessage(
-                queue: queue, options: .init(maxMessages: 10, waitSeconds: 1, visibilitySeconds: 30), logger: logger)
-            for message in batch {
-                messages.append(message)
-                try await admin.deleteMessage(queue: queue, receiptHandle: message.receiptHandle, logger: logger)
-            }
+            messages += try await admin.receiveMessage(
+                queue: queue, options: .init(maxMessages: 10, waitSeconds: 1, visibilitySeconds: lease), logger: logger)
         }
         return messages
     }

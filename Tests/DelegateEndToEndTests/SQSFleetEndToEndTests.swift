@@ -13,16 +13,8 @@ import Testing
         let fleet = try await SQSFleet.make(moto: .fleet)
         let tasks = try await fleet.queue("fleet")
         let results = try await fleet.queue("fleet-results")
-        let delegates = [("sqs-blue", ["blue"]), ("sqs-green", ["green"]), ("sqs-both", ["blue", "green"])]
-        var daemons: [DaemonProcess] = []
-        for (name, tags) in delegates {
-            daemons.append(
-                try fleet.start(
-                    configuration: fleet.configuration(name: name, tags: tags, queues: [tasks], resultQueue: results),
-                    name: name))
-        }
-        for daemon in daemons { #expect(await daemon.waitUntilReady()) }
-
+        // The tasks are on the queue before any delegate starts: moto's DeleteMessage rebuilds the
+        // queue's list without a lock, so a send racing the delegates' deletes could be lost.
         let selectorSets = [["blue"], ["green"], ["blue", "green"]]
         let total = 300
         var expected: [String: [String]] = [:]
@@ -35,6 +27,15 @@ import Testing
             }
             try await group.waitForAll()
         }
+        let delegates = [("sqs-blue", ["blue"]), ("sqs-green", ["green"]), ("sqs-both", ["blue", "green"])]
+        var daemons: [DaemonProcess] = []
+        for (name, tags) in delegates {
+            daemons.append(
+                try fleet.start(
+                    configuration: fleet.configuration(name: name, tags: tags, queues: [tasks], resultQueue: results),
+                    name: name))
+        }
+        for daemon in daemons { #expect(await daemon.waitUntilReady()) }
         // moto's receive cost grows with the queue's depth: on a loaded 2-core machine the 300
         // tasks can take minutes (about 40 s alone).
         let received = try await fleet.collect(from: results, within: .seconds(600)) { messages in
@@ -102,6 +103,12 @@ import Testing
         let fleet = try await SQSFleet.make()
         let tasks = try await fleet.queue("single")
         let results = try await fleet.queue("single-results")
+        // Sent before the delegate starts (a send racing moto's DeleteMessage can be lost).
+        let total = 30
+        for index in 0..<total {
+            try await fleet.send(
+                fleet.fixture.task(id: "c-\(index)", operation: "getRandomPassword", selectors: ["blue"]), to: tasks)
+        }
         // A lease far longer than the test: a message the first delegate kept would stay hidden.
         let first = try fleet.start(
             configuration: fleet.configuration(
@@ -109,11 +116,6 @@ import Testing
                 visibilitySeconds: 600),
             name: "sqs-single")
         #expect(await first.waitUntilReady())
-        let total = 30
-        for index in 0..<total {
-            try await fleet.send(
-                fleet.fixture.task(id: "c-\(index)", operation: "getRandomPassword", selectors: ["blue"]), to: tasks)
-        }
         var collected: [SQSMessage] = []
         var maxInFlight = 0
         while collected.count < 5 {
