@@ -211,15 +211,16 @@ import Testing
         let fleet = try await SQSFleet.make(identityActions: identityActions)
         let tasks = try await fleet.queue(name)
         let results = try await fleet.queue("\(name)-results")
+        // On the queue before the delegate starts (a send racing moto's DeleteMessage can be lost).
+        let ids = (0..<3).map { "\(name)-\($0)" }
+        for id in ids {
+            try await fleet.send(fleet.fixture.task(id: id, operation: "getRandomPassword", selectors: ["blue"]), to: tasks)
+        }
         let daemon = try fleet.start(
             configuration: fleet.configuration(
                 name: "sqs-\(name)", tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 30),
             name: "sqs-\(name)")
         #expect(await daemon.waitUntilReady())
-        let ids = (0..<3).map { "\(name)-\($0)" }
-        for id in ids {
-            try await fleet.send(fleet.fixture.task(id: id, operation: "getRandomPassword", selectors: ["blue"]), to: tasks)
-        }
         let received = try await fleet.collect(from: results, within: .seconds(60)) { $0.count >= 3 }
         #expect(Set(received.compactMap { SQSFleet.object($0)["id"] as? String }) == Set(ids))
         return (fleet, tasks, daemon)
