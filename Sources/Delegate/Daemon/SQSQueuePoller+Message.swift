@@ -5,8 +5,9 @@ import SQS
 
 extension SQSQueuePoller {
     /// Handles one received message, holding one concurrency slot: a task not for this delegate is
-    /// released (visible again in 1-3 s), an invalid one gets a `rejected` result and is deleted,
-    /// a valid one runs and is deleted once its result was sent. From the selection on until the
+    /// released (after a random pause under a second, visible again 1-3 s later), an invalid one
+    /// gets a `rejected` result and is deleted, a valid one runs and is deleted once its result
+    /// was sent. From the selection on until the
     /// message is deleted (or left), its lease is extended every third of `visibility_seconds`.
     ///
     /// - Parameter lease: the visibility timeout the receive asked for.
@@ -31,6 +32,11 @@ extension SQSQueuePoller {
                     ?? envelope.delegateSelectors
                 guard let selectors, dispatcher.matches(selectors).isAccepted else {
                     logger.debug("queue task left for another delegate", metadata: ["task_id": "\(envelope.id ?? "-")"])
+                    // A random part of a second first: SQS counts visibility in whole seconds, and
+                    // this delegate's next receive starts as this one ends, so a release made at
+                    // once would come back just before this delegate's receive every time, and a
+                    // task only other delegates may run could bounce here forever.
+                    try? await intake.sleeper.sleep(for: .milliseconds(Int(intake.random() * 1000)))
                     await release(message, afterSeconds: 1 + Int(intake.random() * 3), logger: logger)
                     return
                 }
