@@ -31,35 +31,18 @@ extension SQSClient {
     /// The most message bytes one `SendMessageBatch` holds (the sum of ``SQSBatchMessage/countedBytes``).
     public static let maximumBatchBytes = SQSMessage.maximumBodyBytes
 
-    struct SendBatchRequest: Encodable {
-        struct Entry: Encodable {
-            var id: String
-            var messageBody: String
-            var messageAttributes: [String: SQSMessageAttribute]?
-            var messageGroupId: String?
-            var messageDeduplicationId: String?
-
-            enum CodingKeys: String, CodingKey {
-                case id = "Id", messageBody = "MessageBody", messageAttributes = "MessageAttributes"
-                case messageGroupId = "MessageGroupId", messageDeduplicationId = "MessageDeduplicationId"
-            }
-        }
+    /// Either batch call's request: the queue and its entries.
+    struct BatchRequest<Entry: Encodable>: Encodable {
         var queueUrl: String
         var entries: [Entry]
 
         enum CodingKeys: String, CodingKey { case queueUrl = "QueueUrl", entries = "Entries" }
     }
 
-    struct DeleteBatchRequest: Encodable {
-        struct Entry: Encodable {
-            var id: String
-            var receiptHandle: String
-            enum CodingKeys: String, CodingKey { case id = "Id", receiptHandle = "ReceiptHandle" }
-        }
-        var queueUrl: String
-        var entries: [Entry]
-
-        enum CodingKeys: String, CodingKey { case queueUrl = "QueueUrl", entries = "Entries" }
+    struct DeleteEntry: Encodable {
+        var id: String
+        var receiptHandle: String
+        enum CodingKeys: String, CodingKey { case id = "Id", receiptHandle = "ReceiptHandle" }
     }
 
     /// The answer of either batch call: which entries succeeded, and why the others failed.
@@ -96,24 +79,14 @@ extension SQSClient {
             throw AWSError.validation(
                 .invalidParameterValue, "a batch of \(bytes) message bytes; at most \(Self.maximumBatchBytes)")
         }
-        var entries: [SendBatchRequest.Entry] = []
+        var entries: [MessageEntry] = []
         for (index, message) in messages.enumerated() {
-            var entry = SendBatchRequest.Entry(id: String(index), messageBody: message.body)
-            if !message.attributes.isEmpty {
-                entry.messageAttributes = message.attributes.mapValues(SQSMessageAttribute.init(string:))
-            }
-            if queue.isFIFO {
-                guard let groupID = message.groupID, let deduplicationID = message.deduplicationID else {
-                    throw AWSError.validation(
-                        .missingParameter, "a message to the FIFO queue \(queue) needs a group and a deduplication id")
-                }
-                entry.messageGroupId = groupID
-                entry.messageDeduplicationId = deduplicationID
-            }
+            var entry = try MessageEntry(message, for: queue)
+            entry.id = String(index)
             entries.append(entry)
         }
         let output = try await perform(
-            "SendMessageBatch", SendBatchRequest(queueUrl: queue.url, entries: entries), as: BatchOutput.self,
+            "SendMessageBatch", BatchRequest(queueUrl: queue.url, entries: entries), as: BatchOutput.self,
             logger: logger)
         return Self.outcomes(of: output, count: messages.count, operation: "SendMessageBatch")
     }
@@ -124,9 +97,9 @@ extension SQSClient {
         queue: SQSQueueURL, receiptHandles: [String], logger: Logger
     ) async throws(AWSError) -> [AWSError?] {
         try Self.checkBatch(count: receiptHandles.count)
-        let entries = receiptHandles.enumerated().map { DeleteBatchRequest.Entry(id: String($0), receiptHandle: $1) }
+        let entries = receiptHandles.enumerated().map { DeleteEntry(id: String($0), receiptHandle: $1) }
         let output = try await perform(
-            "DeleteMessageBatch", DeleteBatchRequest(queueUrl: queue.url, entries: entries), as: BatchOutput.self,
+            "DeleteMessageBatch", BatchRequest(queueUrl: queue.url, entries: entries), as: BatchOutput.self,
             logger: logger)
         return Self.outcomes(of: output, count: receiptHandles.count, operation: "DeleteMessageBatch")
     }

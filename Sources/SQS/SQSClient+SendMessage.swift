@@ -2,16 +2,36 @@ import AWSCore
 import Logging
 
 extension SQSClient {
-    struct SendMessageRequest: Encodable {
-        var queueUrl: String
+    /// One message as `SendMessage` takes it (with `queueUrl`) and as an entry of
+    /// `SendMessageBatch` (with `id`): the fields not set are left out.
+    struct MessageEntry: Encodable {
+        var queueUrl: String?
+        var id: String?
         var messageBody: String
         var messageAttributes: [String: SQSMessageAttribute]?
         var messageGroupId: String?
         var messageDeduplicationId: String?
 
         enum CodingKeys: String, CodingKey {
-            case queueUrl = "QueueUrl", messageBody = "MessageBody", messageAttributes = "MessageAttributes"
+            case queueUrl = "QueueUrl", id = "Id", messageBody = "MessageBody", messageAttributes = "MessageAttributes"
             case messageGroupId = "MessageGroupId", messageDeduplicationId = "MessageDeduplicationId"
+        }
+
+        /// `message` for `queue`: to a FIFO queue with its group and deduplication ids (both
+        /// required there, left out elsewhere).
+        init(_ message: SQSBatchMessage, for queue: SQSQueueURL) throws(AWSError) {
+            messageBody = message.body
+            if !message.attributes.isEmpty {
+                messageAttributes = message.attributes.mapValues(SQSMessageAttribute.init(string:))
+            }
+            if queue.isFIFO {
+                guard let groupID = message.groupID, let deduplicationID = message.deduplicationID else {
+                    throw AWSError.validation(
+                        .missingParameter, "a message to the FIFO queue \(queue) needs a group and a deduplication id")
+                }
+                messageGroupId = groupID
+                messageDeduplicationId = deduplicationID
+            }
         }
     }
 
@@ -28,16 +48,10 @@ extension SQSClient {
         queue: SQSQueueURL, body: String, attributes: [String: String] = [:], groupID: String? = nil,
         deduplicationID: String? = nil, logger: Logger
     ) async throws(AWSError) -> String? {
-        var request = SendMessageRequest(queueUrl: queue.url, messageBody: body)
-        if !attributes.isEmpty { request.messageAttributes = attributes.mapValues(SQSMessageAttribute.init(string:)) }
-        if queue.isFIFO {
-            guard let groupID, let deduplicationID else {
-                throw AWSError.validation(
-                    .missingParameter, "a message to the FIFO queue \(queue) needs a group and a deduplication id")
-            }
-            request.messageGroupId = groupID
-            request.messageDeduplicationId = deduplicationID
-        }
+        var request = try MessageEntry(
+            SQSBatchMessage(body: body, attributes: attributes, groupID: groupID, deduplicationID: deduplicationID),
+            for: queue)
+        request.queueUrl = queue.url
         return try await perform("SendMessage", request, as: SendMessageOutput.self, logger: logger).messageId
     }
 }

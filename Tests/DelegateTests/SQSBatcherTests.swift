@@ -1,4 +1,5 @@
 import AWSCore
+import SQS
 import Synchronization
 import TestSupport
 import Testing
@@ -162,5 +163,29 @@ import Testing
         #expect(sent.count < 500, "some calls went together")
         #expect(batcher.waitingCount == 0)
         #expect(batcher.isIdle)
+    }
+
+    /// A task's `replyTo` names any queue: past `idleLimit` queues the idle batchers are
+    /// forgotten, one with a batch on its way is kept.
+    @Test func idleBatchersAreForgottenPastTheLimitBusyOnesKept() async throws {
+        let table = SQSBatchers.Table<String>()
+        let held = Endpoint(holdFirst: true)
+        let busy = try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/busy")
+        let busyBatcher = table.batcher(for: busy) { Self.batcher(held) }
+        try await withThrowingTaskGroup(of: AWSError?.self) { group in
+            group.addTask { await busyBatcher.submit("held") }
+            #expect(await eventually { held.batches.count == 1 })
+            for index in 1..<SQSBatchers.Table<String>.idleLimit {
+                let queue = try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/q\(index)")
+                _ = table.batcher(for: queue) { Self.batcher(Endpoint(holdFirst: false)) }
+            }
+            #expect(table.count == SQSBatchers.Table<String>.idleLimit)
+            let next = try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/next")
+            _ = table.batcher(for: next) { Self.batcher(Endpoint(holdFirst: false)) }
+            #expect(table.count == 2, "the busy batcher and the new one")
+            #expect(table.batcher(for: busy) { Self.batcher(Endpoint(holdFirst: false)) } === busyBatcher)
+            held.release()
+            for try await outcome in group { #expect(outcome == nil) }
+        }
     }
 }

@@ -107,7 +107,7 @@ final class SQSBatchers: Sendable {
         static var idleLimit: Int { 64 }
         private let batchers = Mutex<[String: SQSBatcher<Entry>]>([:])
 
-        /// Batchers held now.
+        /// Batchers held now (for tests).
         var count: Int { batchers.withLock { $0.count } }
 
         func batcher(for queue: SQSQueueURL, make: () -> SQSBatcher<Entry>) -> SQSBatcher<Entry> {
