@@ -75,13 +75,18 @@ public final class SocketConnection: @unchecked Sendable {
     /// Raw newlines inside `line` are turned into spaces: in JSON they can only be insignificant
     /// whitespace, and one must never split a message in two.
     public func send(_ line: Data) {
+        let framed = Self.frame(line)
+        queue.async { self.enqueue(framed) }
+    }
+
+    /// `line` as written: raw newlines turned into spaces, and a newline appended.
+    private static func frame(_ line: Data) -> [UInt8] {
         var bytes = [UInt8](line)
         for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") || bytes[index] == UInt8(ascii: "\r") {
             bytes[index] = UInt8(ascii: " ")
         }
         bytes.append(UInt8(ascii: "\n"))
-        let framed = bytes
-        queue.async { self.enqueue(framed) }
+        return bytes
     }
 
     /// Closes the connection now, dropping unsent output.
@@ -168,8 +173,12 @@ public final class SocketConnection: @unchecked Sendable {
             lineBytesInProgress += line.count
             let handler = handler
             tasks.start {
-                await handler(line, self)
-                self.queue.async { self.lineFinished(bytes: line.count) }
+                let reply = await handler(line, self).map(Self.frame)
+                // The reply and the line's end in one hop onto the queue.
+                self.queue.async {
+                    if let reply { self.enqueue(reply) }
+                    self.lineFinished(bytes: line.count)
+                }
             }
         }
         if consumed > 0, !closed {

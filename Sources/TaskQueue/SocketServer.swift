@@ -83,8 +83,10 @@ public final class SocketServer: @unchecked Sendable {
         }
     }
 
-    /// Called once per received line (without its newline), concurrently.
-    public typealias Handler = @Sendable (Data, SocketConnection) async -> Void
+    /// Called once per received line (without its newline), concurrently. What it returns is
+    /// the line's reply, written when it returns (nil: no reply); it may also write with
+    /// ``SocketConnection/send(_:)`` meanwhile.
+    public typealias Handler = @Sendable (Data, SocketConnection) async -> Data?
 
     public let listener: Listener
     let logger: Logger

@@ -140,7 +140,8 @@ import Testing
         let configuration = fixture.configuration(name: "keeper", tags: ["s"], concurrency: 1, socket: true)
         let first = try fixture.start(configuration: configuration, name: "keeper")
         let done = fixture.spool + "/done"
-        #expect(await eventually { FileManager.default.fileExists(atPath: done) })
+        // Ready, so past its start-up checks of the spool (which refuse a done/ that is a file).
+        #expect(await first.waitUntilReady())
         // done/ becomes a plain file: no result can be written there.
         try FileManager.default.removeItem(atPath: done)
         try Data("not a directory".utf8).write(to: URL(fileURLWithPath: done))

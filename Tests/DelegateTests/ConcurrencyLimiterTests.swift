@@ -7,13 +7,13 @@ import Testing
 @Suite struct ConcurrencyLimiterTests {
     @Test func tryAcquireTakesOnlyFreeSlotsAndReleaseReturnsThem() async {
         let limiter = ConcurrencyLimiter(limit: 3)
-        #expect(await limiter.tryAcquire(upTo: 5) == 3)
-        #expect(await limiter.tryAcquire(upTo: 1) == 0)
-        await limiter.release()
-        #expect(await limiter.ping() == 2)
-        #expect(await limiter.tryAcquire(upTo: 5) == 1)
-        for _ in 0..<3 { await limiter.release() }
-        #expect(await limiter.ping() == 0)
+        #expect(limiter.tryAcquire(upTo: 5) == 3)
+        #expect(limiter.tryAcquire(upTo: 1) == 0)
+        limiter.release()
+        #expect(limiter.inUse == 2)
+        #expect(limiter.tryAcquire(upTo: 5) == 1)
+        for _ in 0..<3 { limiter.release() }
+        #expect(limiter.inUse == 0)
     }
 
     @Test func aReleaseHandsTheSlotToAWaiter() async {
@@ -25,12 +25,12 @@ import Testing
             acquired.withLock { $0 = true }
         }
         #expect(acquired.withLock { $0 } == false, "the only slot is taken")
-        await limiter.release()
+        limiter.release()
         await waiter.value
         #expect(acquired.withLock { $0 })
-        #expect(await limiter.ping() == 1, "the waiter holds the one slot")
-        await limiter.release()
-        #expect(await limiter.ping() == 0)
+        #expect(limiter.inUse == 1, "the waiter holds the one slot")
+        limiter.release()
+        #expect(limiter.inUse == 0)
     }
 
     /// A cancelled waiter gives up without a slot and leaves the queue, so the next release goes
@@ -42,17 +42,17 @@ import Testing
         let patient = Task { await limiter.acquire(); return true }
         let next = Task { await limiter.acquireUnlessCancelled() }
         // Both waiters queued behind the held slot before the cancellation.
-        while await limiter.waiting < 3 { await Task.yield() }
+        while limiter.waiting < 3 { await Task.yield() }
         cancelled.cancel()
         #expect(await cancelled.value == false, "gave up, holding no slot")
-        #expect(await limiter.waiting == 2)
-        await limiter.release()
+        #expect(limiter.waiting == 2)
+        limiter.release()
         #expect(await patient.value, "the slot went to the next waiter in line")
-        await limiter.release()
+        limiter.release()
         #expect(await next.value)
-        #expect(await limiter.ping() == 1, "only the last waiter holds a slot")
-        await limiter.release()
-        #expect(await limiter.ping() == 0)
+        #expect(limiter.inUse == 1, "only the last waiter holds a slot")
+        limiter.release()
+        #expect(limiter.inUse == 0)
 
         // A task already cancelled when it asks, with no slot free, gives up at once.
         await limiter.acquire()
@@ -61,25 +61,25 @@ import Testing
             return await limiter.acquireUnlessCancelled()
         }
         #expect(await alreadyCancelled.value == false)
-        #expect(await limiter.waiting == 0)
-        await limiter.release()
-        #expect(await limiter.ping() == 0)
+        #expect(limiter.waiting == 0)
+        limiter.release()
+        #expect(limiter.inUse == 0)
     }
 
     @Test func raisingTheLimitStartsWaitersAndLoweringItStopsNoOne() async {
         let limiter = ConcurrencyLimiter(limit: 1)
         await limiter.acquire()
         let waiters = (0..<2).map { _ in Task { await limiter.acquire() } }
-        await limiter.setLimit(3)
+        limiter.setLimit(3)
         for waiter in waiters { await waiter.value }
-        #expect(await limiter.ping() == 3)
+        #expect(limiter.inUse == 3)
 
-        await limiter.setLimit(1)
-        #expect(await limiter.ping() == 3, "running tasks keep their slots")
-        #expect(await limiter.tryAcquire(upTo: 1) == 0)
-        for _ in 0..<3 { await limiter.release() }
-        #expect(await limiter.ping() == 0)
-        #expect(await limiter.tryAcquire(upTo: 5) == 1, "the new limit holds")
+        limiter.setLimit(1)
+        #expect(limiter.inUse == 3, "running tasks keep their slots")
+        #expect(limiter.tryAcquire(upTo: 1) == 0)
+        for _ in 0..<3 { limiter.release() }
+        #expect(limiter.inUse == 0)
+        #expect(limiter.tryAcquire(upTo: 5) == 1, "the new limit holds")
     }
 
     @Test func manyContendingTasksNeverExceedTheLimit() async {
@@ -95,13 +95,13 @@ import Testing
                     }
                     await Task.yield()
                     running.state.withLock { $0.now -= 1 }
-                    await limiter.release()
+                    limiter.release()
                 }
             }
         }
         #expect(running.state.withLock { $0.most } <= 3)
         #expect(running.state.withLock { $0.now } == 0)
-        #expect(await limiter.ping() == 0)
+        #expect(limiter.inUse == 0)
     }
 }
 

@@ -6,18 +6,18 @@ import Testing
     @Test func aTaskPastItsDeadlineAndTheAllowanceCountsAsAStall() async {
         let tracker = InFlightTracker()
         let start = ContinuousClock.now
-        #expect(await tracker.isStalled(now: start + .seconds(3600)) == false)  // nothing running
-        let quick = await tracker.enter(deadline: .seconds(5), now: start)
-        let slow = await tracker.enter(deadline: .seconds(60), now: start)
+        #expect(tracker.isStalled(now: start + .seconds(3600)) == false)  // nothing running
+        let quick = tracker.enter(deadline: .seconds(5), now: start)
+        let slow = tracker.enter(deadline: .seconds(60), now: start)
         let justInside = start + .seconds(5) + InFlightTracker.overrunAllowance - .milliseconds(1)
-        #expect(await tracker.isStalled(now: justInside) == false)
-        #expect(await tracker.isStalled(now: start + .seconds(5) + InFlightTracker.overrunAllowance + .seconds(1)))
-        await tracker.leave(quick)
-        #expect(await tracker.isStalled(now: start + .seconds(40)) == false)
-        #expect(await tracker.isStalled(now: start + .seconds(91)))
-        await tracker.leave(slow)
-        #expect(await tracker.isStalled(now: start + .seconds(3600)) == false)
-        #expect(await tracker.current == 0)
+        #expect(tracker.isStalled(now: justInside) == false)
+        #expect(tracker.isStalled(now: start + .seconds(5) + InFlightTracker.overrunAllowance + .seconds(1)))
+        tracker.leave(quick)
+        #expect(tracker.isStalled(now: start + .seconds(40)) == false)
+        #expect(tracker.isStalled(now: start + .seconds(91)))
+        tracker.leave(slow)
+        #expect(tracker.isStalled(now: start + .seconds(3600)) == false)
+        #expect(tracker.current == 0)
     }
 
     /// A zero timeout with a task running answers "not idle", every time, and returns: the stop
@@ -26,11 +26,11 @@ import Testing
     /// than forcing that order.)
     @Test func aZeroTimeoutNeverWaitsForTheTasks() async {
         let tracker = InFlightTracker()
-        let running = await tracker.enter(deadline: .seconds(3600))
+        let running = tracker.enter(deadline: .seconds(3600))
         for _ in 0..<200 {
             #expect(await tracker.waitUntilIdle(timeout: .zero) == false)
         }
-        await tracker.leave(running)
+        tracker.leave(running)
         #expect(await tracker.waitUntilIdle(timeout: .zero))
     }
 }

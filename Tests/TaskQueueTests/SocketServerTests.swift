@@ -32,7 +32,7 @@ final class EchoHandler: Sendable {
                 reply.append(Data(#","pad":"\#(String(repeating: "p", count: self.padding))""#.utf8))
             }
             reply.append(Data("}".utf8))
-            connection.send(reply)
+            return reply
         }
     }
 }
@@ -235,9 +235,9 @@ func runAsNobody(socket path: String) async throws -> String {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let echo = EchoHandler()
-        let (server, path) = try startServer(dir) { line, connection in
+        let (server, path) = try startServer(dir) { line, _ in
             echo.calls.add(1, ordering: .relaxed)
-            connection.send(Data(#"{"length":\#(line.count)}"#.utf8))
+            return Data(#"{"length":\#(line.count)}"#.utf8)
         }
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test

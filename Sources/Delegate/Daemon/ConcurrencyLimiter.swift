@@ -1,10 +1,17 @@
+import Synchronization
+
 /// Bounds how many tasks run at once (`[delegate] concurrency`). Waiters are served in arrival
 /// order; the limit can change on reload without disturbing tasks already running.
-public actor ConcurrencyLimiter {
-    private var limit: Int
-    private var running = 0
-    private var waiters: [Waiter] = []
-    private var nextWaiter: UInt64 = 0
+///
+/// A lock, not an actor: every task takes and gives back a slot, and an actor hop there cost a
+/// thread switch whenever two tasks met in it. Continuations are resumed outside the lock.
+public final class ConcurrencyLimiter: Sendable {
+    private struct State {
+        var limit: Int
+        var running = 0
+        var waiters: [Waiter] = []
+        var nextWaiter: UInt64 = 0
+    }
 
     /// A task waiting for a slot: resumed with true when it gets one, false when it gave up.
     private struct Waiter {
@@ -12,8 +19,10 @@ public actor ConcurrencyLimiter {
         let continuation: CheckedContinuation<Bool, Never>
     }
 
+    private let state: Mutex<State>
+
     public init(limit: Int) {
-        self.limit = max(1, limit)
+        state = Mutex(State(limit: max(1, limit)))
     }
 
     /// Waits for a free slot, even if the waiting task is cancelled: for work already taken on
@@ -29,60 +38,82 @@ public actor ConcurrencyLimiter {
     }
 
     private func wait(cancellable: Bool) async -> Bool {
-        if running < limit, waiters.isEmpty {
-            running += 1
-            return true
+        let id: UInt64? = state.withLock { state in
+            if state.running < state.limit, state.waiters.isEmpty {
+                state.running += 1
+                return nil
+            }
+            state.nextWaiter += 1
+            return state.nextWaiter
         }
-        if cancellable, Task.isCancelled { return false }
-        nextWaiter += 1
-        let id = nextWaiter
-        // No suspension between here and the waiter joining the queue (this runs on the actor,
-        // and `giveUp` needs the actor too): a cancellation always finds it queued or served.
+        guard let id else { return true }
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                waiters.append(Waiter(id: id, continuation: continuation))
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                // Under the lock `giveUp` takes too: a cancellation finds the waiter queued or
+                // served, or (if it came first) the waiter sees it here and does not queue.
+                let answer: Bool? = state.withLock { state in
+                    if cancellable, Task.isCancelled { return false }
+                    if state.running < state.limit, state.waiters.isEmpty {
+                        state.running += 1
+                        return true
+                    }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if let answer { continuation.resume(returning: answer) }
             }
         } onCancel: {
             guard cancellable else { return }
-            Task { await self.giveUp(id) }
+            giveUp(id)
         }
     }
 
     /// A cancelled waiter still in the queue leaves it without a slot; one already served keeps
     /// its slot (its caller releases it as usual).
     private func giveUp(_ id: UInt64) {
-        guard let index = waiters.firstIndex(where: { $0.id == id }) else { return }
-        waiters.remove(at: index).continuation.resume(returning: false)
+        let waiter = state.withLock { state -> Waiter? in
+            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: index)
+        }
+        waiter?.continuation.resume(returning: false)
     }
 
     /// Takes up to `count` slots that are free now, without waiting (none while others wait).
     public func tryAcquire(upTo count: Int) -> Int {
-        guard waiters.isEmpty else { return 0 }
-        let taken = max(0, min(count, limit - running))
-        running += taken
-        return taken
+        state.withLock { state in
+            guard state.waiters.isEmpty else { return 0 }
+            let taken = max(0, min(count, state.limit - state.running))
+            state.running += taken
+            return taken
+        }
     }
 
     /// Frees a slot, handing it to the longest waiter.
     public func release() {
-        if running <= limit, !waiters.isEmpty {
-            waiters.removeFirst().continuation.resume(returning: true)
-        } else {
-            running -= 1
+        let next = state.withLock { state -> Waiter? in
+            if state.running <= state.limit, !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            state.running -= 1
+            return nil
         }
+        next?.continuation.resume(returning: true)
     }
 
     public func setLimit(_ newLimit: Int) {
-        limit = max(1, newLimit)
-        while running < limit, !waiters.isEmpty {
-            running += 1
-            waiters.removeFirst().continuation.resume(returning: true)
+        let started = state.withLock { state -> [Waiter] in
+            state.limit = max(1, newLimit)
+            var started: [Waiter] = []
+            while state.running < state.limit, !state.waiters.isEmpty {
+                state.running += 1
+                started.append(state.waiters.removeFirst())
+            }
+            return started
         }
+        for waiter in started { waiter.continuation.resume(returning: true) }
     }
 
     /// How many tasks wait for a slot.
-    var waiting: Int { waiters.count }
+    var waiting: Int { state.withLock { $0.waiters.count } }
 
-    /// Answers when the actor is responsive (the watchdog's liveness probe).
-    public func ping() -> Int { running }
+    /// How many slots are held.
+    public var inUse: Int { state.withLock { $0.running } }
 }

@@ -173,7 +173,7 @@ public final class DelegateDaemon: Sendable {
     // MARK: Periodic work
 
     /// `WATCHDOG=1` at half of `WATCHDOG_USEC`, only while the dispatch loop makes progress:
-    /// the limiter answers (no deadlock, threads to run on) and no task has overrun its
+    /// the limiter answers (no deadlock; this loop ran, so there are threads) and no task has overrun its
     /// deadline (which the deadline machinery never allows while the loop works). A wedged
     /// delegate stops the pings and systemd restarts it.
     func watchdogLoop() async {
@@ -182,8 +182,8 @@ public final class DelegateDaemon: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
-            _ = await components.dispatcher.slotsInUse()
-            if await components.dispatcher.inFlight.isStalled() {
+            _ = components.dispatcher.slotsInUse()
+            if components.dispatcher.inFlight.isStalled() {
                 if !warned {
                     logger.critical(
                         "a task has overrun its deadline; withholding the watchdog ping so that systemd restarts the delegate"

@@ -1,42 +1,54 @@
+import Synchronization
+
 /// Knows which tasks are running: a graceful stop waits for them (up to a grace period), and the
 /// watchdog asks whether any has overrun its deadline, which the deadline machinery never
 /// allows while the dispatch loop works.
-actor InFlightTracker {
+///
+/// A lock, not an actor: every task enters and leaves, and an actor hop there cost a thread
+/// switch whenever two tasks met in it.
+final class InFlightTracker: Sendable {
     /// How far past its deadline a task may still be running (its result being written, say)
     /// before the delegate counts as stalled.
     static let overrunAllowance: Duration = .seconds(30)
 
-    private var nextToken: UInt64 = 0
-    /// When each running task, by token, will have overrun its deadline.
-    private var overrunAt: [UInt64: ContinuousClock.Instant] = [:]
-    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    private struct State {
+        var nextToken: UInt64 = 0
+        /// When each running task, by token, will have overrun its deadline.
+        var overrunAt: [UInt64: ContinuousClock.Instant] = [:]
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
 
     /// A task starts with `deadline` to run; pass the token to ``leave(_:)``.
     func enter(deadline: Duration, now: ContinuousClock.Instant = .now) -> UInt64 {
-        nextToken += 1
-        overrunAt[nextToken] = now + deadline + Self.overrunAllowance
-        return nextToken
+        state.withLock { state in
+            state.nextToken += 1
+            state.overrunAt[state.nextToken] = now + deadline + Self.overrunAllowance
+            return state.nextToken
+        }
     }
 
     /// Whether some running task is past its deadline and the allowance: the dispatch loop is
     /// wedged (a blocked thread, a lost continuation), and systemd should restart the delegate.
     func isStalled(now: ContinuousClock.Instant = .now) -> Bool {
-        overrunAt.values.contains { $0 < now }
+        state.withLock { $0.overrunAt.values.contains { $0 < now } }
     }
 
     func leave(_ token: UInt64) {
-        overrunAt[token] = nil
-        if overrunAt.isEmpty {
-            let waiters = idleWaiters
-            idleWaiters.removeAll()
-            waiters.forEach { $0.resume() }
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.overrunAt[token] = nil
+            guard state.overrunAt.isEmpty else { return [] }
+            defer { state.idleWaiters.removeAll() }
+            return state.idleWaiters
         }
+        waiters.forEach { $0.resume() }
     }
 
-    var current: Int { overrunAt.count }
+    var current: Int { state.withLock { $0.overrunAt.count } }
 
     /// Returns when nothing is running, or after `timeout`; true when idle.
-    nonisolated func waitUntilIdle(timeout: Duration) async -> Bool {
+    func waitUntilIdle(timeout: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await self.untilIdle(); return true
@@ -46,21 +58,29 @@ actor InFlightTracker {
             }
             let first = await group.next() ?? false
             group.cancelAll()
-            if !first { await self.releaseWaiters() }
+            if !first { releaseWaiters() }
             return first
         }
     }
 
     private func untilIdle() async {
-        // Cancelled before it got here (the timeout came first, `releaseWaiters` may already have
-        // run): it must not wait, or the stop would wait for the tasks after all.
-        if overrunAt.isEmpty || Task.isCancelled { return }
-        await withCheckedContinuation { idleWaiters.append($0) }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // Cancelled before it got here (the timeout came first, `releaseWaiters` may already
+            // have run): it must not wait, or the stop would wait for the tasks after all.
+            let now = state.withLock { state in
+                if state.overrunAt.isEmpty || Task.isCancelled { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
     }
 
     private func releaseWaiters() {
-        let waiters = idleWaiters
-        idleWaiters.removeAll()
+        let waiters = state.withLock { state in
+            defer { state.idleWaiters.removeAll() }
+            return state.idleWaiters
+        }
         waiters.forEach { $0.resume() }
     }
 }

@@ -41,11 +41,11 @@ struct SQSIntake: Sendable {
                 let wanted = Set(settings().queueURLs)
                 status.retain(wanted.union(running.urls.withLock { $0 }))
                 for url in wanted.sorted() where running.urls.withLock({ $0.insert(url).inserted }) {
-                    let token = await loops.enter(deadline: .seconds(86_400))
+                    let token = loops.enter(deadline: .seconds(86_400))
                     group.addTask {
                         await poller(for: url)?.run()
                         running.urls.withLock { _ = $0.remove(url) }
-                        await loops.leave(token)
+                        loops.leave(token)
                     }
                 }
                 try? await sleeper.sleep(for: Self.supervisionInterval)

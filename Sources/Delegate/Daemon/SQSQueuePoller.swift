@@ -33,7 +33,7 @@ struct SQSQueuePoller: Sendable {
             while !Task.isCancelled, !dispatcher.isStopping, intake.settings().queueURLs.contains(queue.url) {
                 // Slots first: one (waiting for it), then as many more as are free now.
                 guard await dispatcher.reserveSlot() else { break }
-                var reserved = 1 + (await dispatcher.reserveFreeSlots(upTo: batchLimit - 1))
+                var reserved = 1 + (dispatcher.reserveFreeSlots(upTo: batchLimit - 1))
                 let sqs = intake.settings()
                 let messages: [SQSMessage]
                 do throws(AWSError) {
@@ -45,7 +45,7 @@ struct SQSQueuePoller: Sendable {
                     intake.record(nil, of: "ReceiveMessage", queue: queue, logger: logger)
                     failures = 0
                 } catch {
-                    await dispatcher.releaseSlots(reserved)
+                    dispatcher.releaseSlots(reserved)
                     if error.code == .cancelled || Task.isCancelled { break }
                     if error.transportError?.code == .responseTooLarge, batchLimit > 1 {
                         batchLimit = 1
@@ -70,7 +70,7 @@ struct SQSQueuePoller: Sendable {
                 }
                 if messages.isEmpty, sqs.waitSeconds == 0 {
                     // Short polling: an empty queue is asked again after a pause, not at once.
-                    await dispatcher.releaseSlots(reserved)
+                    dispatcher.releaseSlots(reserved)
                     reserved = 0
                     try? await intake.sleeper.sleep(for: Self.shortPollPause)
                 }
@@ -81,15 +81,15 @@ struct SQSQueuePoller: Sendable {
                 }
                 for message in messages.prefix(reserved) {
                     reserved -= 1
-                    let token = await intake.inHand.enter(deadline: .seconds(DelegateTask.deadlineRange.upperBound))
+                    let token = intake.inHand.enter(deadline: .seconds(DelegateTask.deadlineRange.upperBound))
                     let lease = sqs.visibilitySeconds
                     group.addTask {
                         await handle(message, lease: lease)
-                        await dispatcher.releaseSlots()
-                        await intake.inHand.leave(token)
+                        dispatcher.releaseSlots()
+                        intake.inHand.leave(token)
                     }
                 }
-                await dispatcher.releaseSlots(reserved)
+                dispatcher.releaseSlots(reserved)
             }
         }
     }

@@ -12,21 +12,20 @@ struct SocketIntake: Sendable {
     let logLimiter: LogRateLimiter
     let logger: Logger
 
-    func handle(_ line: Data, connection: SocketConnection) async {
+    /// The reply to `line`: a task's result, or the answer to a control command.
+    func handle(_ line: Data, connection: SocketConnection) async -> Data {
         let receivedAt = dispatcher.now
         if let control = Self.controlCommand(in: line) {
             switch control {
             case "status":
-                connection.send(Data((await statusReport()).jsonText.utf8))
+                return Data((await statusReport()).jsonText.utf8)
             default:
-                connection.send(
-                    Data(
-                        JSONValue.object([
-                            "error": "UnknownControl",
-                            "message": .string("unknown control command '\(control)'; known: status"),
-                        ]).jsonText.utf8))
+                return Data(
+                    JSONValue.object([
+                        "error": "UnknownControl",
+                        "message": .string("unknown control command '\(control)'; known: status"),
+                    ]).jsonText.utf8)
             }
-            return
         }
         let result: TaskResult
         var logger = logger
@@ -52,7 +51,7 @@ struct SocketIntake: Sendable {
                 result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
             }
         }
-        connection.send(Data(result.jsonLine.utf8))
+        return Data(result.jsonLine.utf8)
     }
 
     /// `{"control": "<command>"}`, recognised cheaply before any task decoding.

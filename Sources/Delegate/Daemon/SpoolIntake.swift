@@ -29,7 +29,7 @@ struct SpoolIntake: Sendable {
                 await dispatcher.waitForSlot()
                 group.addTask {
                     await runClaimed(claimed, receivedAt: dispatcher.now)
-                    await dispatcher.releaseSlots()
+                    dispatcher.releaseSlots()
                 }
             }
             for await name in watcher {
@@ -41,7 +41,7 @@ struct SpoolIntake: Sendable {
                 }
                 group.addTask {
                     await consider(name, watcher: watcher)
-                    await dispatcher.releaseSlots()
+                    dispatcher.releaseSlots()
                 }
             }
         }
@@ -216,7 +216,7 @@ struct SpoolIntake: Sendable {
                     return
                 }
                 // Waiting costs no concurrency slot: other tasks (the socket's too) keep running.
-                await dispatcher.releaseSlots()
+                dispatcher.releaseSlots()
                 try? await Task.sleep(for: delay)
                 await dispatcher.waitForSlot()
                 delay = min(delay * 2, .seconds(30))

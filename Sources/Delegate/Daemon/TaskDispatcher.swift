@@ -46,7 +46,7 @@ public final class TaskDispatcher: Sendable {
     /// Applies a reloaded configuration's tags and concurrency.
     func apply(selection policy: SelectionPolicy, concurrency: Int) async {
         selection.withLock { $0 = policy }
-        await limiter.setLimit(concurrency)
+        limiter.setLimit(concurrency)
     }
 
     func matches(_ selectors: [String]) -> SelectionDecision {
@@ -62,7 +62,7 @@ public final class TaskDispatcher: Sendable {
         if isStopping { return false }
         guard await limiter.acquireUnlessCancelled() else { return false }
         if isStopping {
-            await limiter.release()
+            limiter.release()
             return false
         }
         return true
@@ -75,18 +75,19 @@ public final class TaskDispatcher: Sendable {
     }
 
     /// Takes up to `count` more slots that are free now, without waiting (none while others wait).
-    func reserveFreeSlots(upTo count: Int) async -> Int {
-        await limiter.tryAcquire(upTo: count)
+    func reserveFreeSlots(upTo count: Int) -> Int {
+        limiter.tryAcquire(upTo: count)
     }
 
     /// Gives back `count` slots.
-    func releaseSlots(_ count: Int = 1) async {
-        for _ in 0..<max(0, count) { await limiter.release() }
+    func releaseSlots(_ count: Int = 1) {
+        for _ in 0..<max(0, count) { limiter.release() }
     }
 
-    /// How many slots are held now; answering at all is the watchdog's liveness probe.
-    func slotsInUse() async -> Int {
-        await limiter.ping()
+    /// How many slots are held now; answering at all (the limiter's lock is free) is part of the
+    /// watchdog's liveness probe.
+    func slotsInUse() -> Int {
+        limiter.inUse
     }
 
     // MARK: Running
@@ -97,7 +98,7 @@ public final class TaskDispatcher: Sendable {
     func execute(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
         guard await reserveSlot() else { return notStarted(task, receivedAt: receivedAt) }
         let result = await run(task, receivedAt: receivedAt, logger: logger)
-        await releaseSlots()
+        releaseSlots()
         return result
     }
 
@@ -116,12 +117,12 @@ public final class TaskDispatcher: Sendable {
     /// only as many messages as it holds slots): counted in flight, and its outcome counted
     /// (status counters and its connector's).
     func run(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
-        let token = await inFlight.enter(deadline: .seconds(task.deadlineSeconds))
+        let token = inFlight.enter(deadline: .seconds(task.deadlineSeconds))
         status.started()
         let result = await executor.run(task, receivedAt: receivedAt, logger: logger)
         status.finished(result.status)
         connectors.count(connectorID: result.connectorId)
-        await inFlight.leave(token)
+        inFlight.leave(token)
         return result
     }
 

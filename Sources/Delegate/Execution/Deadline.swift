@@ -1,4 +1,5 @@
 import AWSCore
+import Synchronization
 
 /// Runs `operation` within what is left of a task's deadline; past it, the operation is
 /// cancelled and the result is `DeadlineExceeded`. Cancelling the operation cancels its HTTP
@@ -7,65 +8,52 @@ import AWSCore
 /// A task's deadline counts from when it was received, so time spent waiting for a free slot
 /// counts too: the caller passes what is left (`remaining`) and how long the task waited.
 enum Deadline {
-    /// The longest single sleep of the deadline timer (see `run`).
-    static let slice: Duration = .seconds(1)
-
-    private enum Outcome<Value: Sendable>: Sendable {
-        case finished(Result<Value, AWSError>)
-        case expired
-    }
-
     /// - Parameters:
     ///   - seconds: the task's whole deadline, for the message.
     ///   - waited: how long the task waited between being received and starting.
     ///   - remaining: what is left of the deadline; at or below zero, `operation` never starts.
+    ///   - watch: the timer that cancels the operation once `remaining` has passed.
     static func run<Value: Sendable>(
         seconds: Int,
         waited: Duration = .zero,
         remaining: Duration,
+        watch: DeadlineWatch,
         _ operation: @escaping @Sendable () async throws(AWSError) -> Value
     ) async throws(AWSError) -> Value {
         guard remaining > .zero else { throw passedWhileWaiting(seconds: seconds, waited: waited) }
-        let (first, late) = await withTaskGroup(of: Outcome<Value>.self) { group in
-            group.addTask { .finished(await capture(operation)) }
-            group.addTask {
-                // Slices, not one long sleep: on Linux a cancelled `Task.sleep` keeps its timer,
-                // and this child's memory, until it would have fired, so one sleep of the whole
-                // deadline per task held ~750 bytes per finished task for the deadline (60 s by
-                // default): 180 MB at 4,000 tasks/s. A slice bounds that to one second.
-                let clock = ContinuousClock()
-                let end = clock.now.advanced(by: remaining)
-                while !Task.isCancelled, clock.now < end {
-                    try? await Task.sleep(for: min(Self.slice, clock.now.duration(to: end)))
-                }
-                return .expired
-            }
-            let first = await group.next() ?? .expired
-            group.cancelAll()
-            // The cancelled operation ends promptly (its transfer is aborted); what it ended with
-            // says how many attempts it made.
-            var late: Result<Value, AWSError>?
-            while let next = await group.next() {
-                if case .finished(let result) = next { late = result }
-            }
-            return (first, late)
+        // Its own task, so that cancelling it for the deadline leaves the caller's task as it was.
+        // The deadline is armed when that task starts: a cooperative pool busy elsewhere delays
+        // the start, and an operation must not be cut off before it could send anything.
+        let cancellation = DeadlineCancellation()
+        let work = Task { () async -> (Result<Value, AWSError>, DeadlineWatch.Ticket) in
+            let ticket = watch.watch(for: remaining) { cancellation.cancel() }
+            return (await capture(operation), ticket)
         }
-        switch (first, late) {
-        case (.finished(let result), _):
-            return try result.get()
-        case (.expired, .success(let value)?):
-            // It finished as the deadline passed: its work is done, so its result is reported.
+        cancellation.attach { work.cancel() }
+        let (result, ticket) = await withTaskCancellationHandler {
+            await work.value
+        } onCancel: {
+            work.cancel()
+        }
+        let expired = watch.finish(ticket)
+        switch result {
+        case .success(let value):
+            // Also when it finished as the deadline passed: its work is done, so it is reported.
             return value
-        case (.expired, let late) where Task.isCancelled:
+        case .failure(let error) where Task.isCancelled:
             throw AWSError(
                 kind: .transport, code: .cancelled, message: "the task was cancelled (the delegate is stopping)",
-                retryable: true, attempts: late?.attemptsMade ?? 0)
-        case (.expired, let late):
+                retryable: true, attempts: error.attempts)
+        case .failure(let error) where expired:
+            // The cancelled operation ended promptly (its transfer was aborted); what it ended
+            // with says how many attempts it made.
             var message = "the task did not finish within its deadline of \(seconds) s"
             if waited >= .milliseconds(100) {
                 message += " (counted from when it was received; it waited \(describe(waited)) for a free slot)"
             }
-            throw exceeded(message, attempts: late?.attemptsMade ?? 0)
+            throw exceeded(message, attempts: error.attempts)
+        case .failure(let error):
+            throw error
         }
     }
 
@@ -98,10 +86,28 @@ enum Deadline {
     }
 }
 
-extension Result where Failure == AWSError {
-    /// The attempts a failed operation made; nil for a success, whose attempts are in its value.
-    fileprivate var attemptsMade: Int? {
-        if case .failure(let error) = self { return error.attempts }
-        return nil
+/// Cancels a task that may not be known yet: the watch can fire before the caller has the handle
+/// of the task that armed it (the task starts at once, on another thread).
+private final class DeadlineCancellation: Sendable {
+    private struct State {
+        var cancel: (@Sendable () -> Void)?
+        var requested = false
+    }
+
+    private let state = Mutex(State())
+
+    func attach(_ cancel: @escaping @Sendable () -> Void) {
+        let requested = state.withLock { state in
+            state.cancel = cancel
+            return state.requested
+        }
+        if requested { cancel() }
+    }
+
+    func cancel() {
+        state.withLock { state in
+            state.requested = true
+            return state.cancel
+        }?()
     }
 }

@@ -16,6 +16,8 @@ public struct TaskExecutor: Sendable {
     private let clock: any WallClock
     /// The named connectors' read cache (section 14); nil: nothing is cached.
     let cache: SecretCache?
+    /// One timer for the deadlines of all the tasks this executor runs.
+    private let deadlines = DeadlineWatch()
 
     public init(
         delegateName: String, clients: AWSClientPool, credentials: CredentialProviderRegistry, clock: any WallClock,
@@ -52,7 +54,9 @@ public struct TaskExecutor: Sendable {
             let client = try makeClient(for: task.connector)
             let cache = self.cache
             outcome = .success(
-                try await Deadline.run(seconds: task.deadlineSeconds, waited: waited, remaining: remaining) {
+                try await Deadline.run(
+                    seconds: task.deadlineSeconds, waited: waited, remaining: remaining, watch: deadlines
+                ) {
                     () async throws(AWSError) -> OperationOutcome in
                     try await OperationRunner(client: client, task: task, logger: taskLogger, cache: cache).run()
                 })
