@@ -61,6 +61,9 @@ package-test: boot-test
 bench: deps
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light; }
+	@# The fsync-off diagnostic rows run the daemon under eatmydata.
+	@command -v eatmydata >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq eatmydata; }
 	@$(PYTHON) -c "import boto3" 2>/dev/null || $(PYTHON) -m pip install --quiet boto3
 	$(SWIFT) build -c release --static-swift-stdlib --product secrets-delegate
 	$(SWIFT) build -c release --static-swift-stdlib --product SigV4Bench

@@ -243,6 +243,7 @@ def boto3_run(endpoint: str, n: int, mix: bool, tag: str, workdir: str) -> dict:
 
 
 NOFSYNC = "spool get, fsync off (eatmydata; diagnostic)"
+TMPFS = "spool get, spool on tmpfs (/dev/shm; diagnostic)"
 
 SCENARIOS = [
     # (name, intake, mix, connections)
@@ -294,6 +295,21 @@ def bench_throughput(endpoint_name: str, endpoint: str, workdir: str):
                 out.setdefault(NOFSYNC, []).append(r)
         finally:
             d.stop()
+    if endpoint_name == "nginx" and os.path.isdir("/dev/shm"):
+        # Diagnostic: the same spool run with the spool on tmpfs, no disk and no ext4 inode
+        # allocation, to tell the daemon's own CPU per task from the file system's.
+        shm = tempfile.mkdtemp(prefix="secrets-delegate-bench-", dir="/dev/shm")
+        d = Delegate(DAEMON, shm, "tp-nginx-tmpfs", endpoint, concurrency=CONCURRENCY)
+        d.start()
+        try:
+            for rep in range(REPS):
+                r = daemon_cpu(d, spool_run, N[("spool", endpoint_name)], False, f"tmpfs-{rep}")
+                log(f"  {endpoint_name} rep {rep}: {TMPFS}: {r['rate']:.0f} tasks/s, "
+                    f"{r['cpuUsPerTask']:.0f} µs CPU/task {r['statuses']}")
+                out.setdefault(TMPFS, []).append(r)
+        finally:
+            d.stop()
+            shutil.rmtree(shm, ignore_errors=True)
     summary = {"stop": out.pop("stop")[0]}
     for name, runs in out.items():
         summary[name] = spread([r["rate"] for r in runs])
@@ -1115,9 +1131,11 @@ def render() -> str:
             cpu = f"{cpu_per_task(x)}{'*' if intake == 'boto3' else ''}"
             w(f"| {name} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | "
               f"{x['median'] / baseline:.1f}x | {cpu} | {'yes' if ok else 'NO: ' + json.dumps(x['statuses'])[:200]} |")
-        if NOFSYNC in tp:
-            x = tp[NOFSYNC]
-            w(f"| {NOFSYNC} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | "
+        for diagnostic in (NOFSYNC, TMPFS):
+            if diagnostic not in tp:
+                continue
+            x = tp[diagnostic]
+            w(f"| {diagnostic} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | "
               f"{x['median'] / tp['boto3 worker get']['median']:.1f}x | {cpu_per_task(x)} | diagnostic only |")
         w("")
     w("CPU per task: the daemon's utime+stime (`/proc/PID/stat`) over the run / tasks, median of the runs, "

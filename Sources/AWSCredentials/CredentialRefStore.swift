@@ -83,19 +83,28 @@ public struct CredentialRefStore: Sendable {
             guard info.st_size <= Self.maxFileBytes else {
                 throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
             }
-            var data = [UInt8](repeating: 0, count: Int(Self.maxFileBytes) + 1)
-            var count = 0
-            while count < data.count {
-                let read = data.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
-                if read < 0 && errno == EINTR { continue }
-                guard read >= 0 else { throw failure(ref, "in \(directory) cannot be read") }
-                if read == 0 { break }
-                count += read
+            // Read into uninitialised stack space (every task with an access key by reference
+            // reads its files), until the size fstat gave, the end of the file, or one byte past
+            // the limit.
+            let expected = Int(info.st_size)
+            let read = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxFileBytes + 1) {
+                buffer -> (text: String, count: Int)? in
+                var count = 0
+                while count < buffer.count {
+                    let read = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                    if read < 0 && errno == EINTR { continue }
+                    guard read >= 0 else { return nil }
+                    if read == 0 { break }
+                    count += read
+                    if count == expected { break }
+                }
+                return (String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self), count)
             }
-            guard count <= Self.maxFileBytes else {
+            guard let read else { throw failure(ref, "in \(directory) cannot be read") }
+            guard read.count <= Self.maxFileBytes else {
                 throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
             }
-            var text = String(decoding: data[0..<count], as: UTF8.self)
+            var text = read.text
             if text.hasSuffix("\r\n") { text.removeLast(1) } else if text.hasSuffix("\n") { text.removeLast() }
             guard !text.isEmpty else { throw failure(ref, "in \(directory) is empty") }
             return text

@@ -51,10 +51,18 @@ public struct StderrLogHandler: LogHandler {
         metadata: Logger.Metadata
     ) -> String {
         var line = UTCDateTime(timestamp).iso8601
-        line += " \(level.rawValue) \(label): \(escaped(message))"
-        for key in metadata.keys.sorted() {
-            guard let value = metadata[key] else { continue }
-            line += " \(key)=\(quotedIfNeeded(value.description))"
+        line.reserveCapacity(160)
+        line += " "
+        line += level.rawValue
+        line += " "
+        line += label
+        line += ": "
+        line += escaped(message)
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+            line += " "
+            line += key
+            line += "="
+            line += quotedIfNeeded(value.description)
         }
         return line
     }
@@ -62,9 +70,9 @@ public struct StderrLogHandler: LogHandler {
     /// Writes the line and a newline with one `write(2)`, so concurrent records do not
     /// interleave within a line.
     static func writeLine(_ line: String) {
-        var bytes = Array(line.utf8)
-        bytes.append(UInt8(ascii: "\n"))
-        bytes.withUnsafeBytes { raw in
+        var line = line
+        line += "\n"
+        line.withUTF8 { raw in
             guard var pointer = raw.baseAddress else { return }
             var remaining = raw.count
             while remaining > 0 {

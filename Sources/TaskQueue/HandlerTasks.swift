@@ -6,8 +6,9 @@ import Synchronization
 final class HandlerTasks: Sendable {
     typealias Call = @Sendable () async -> Void
 
-    private let calls: AsyncStream<Call>
-    private let continuation: AsyncStream<Call>.Continuation
+    /// Calls travel in batches: the lines of one read start with one hand-over to ``run()``.
+    private let calls: AsyncStream<[Call]>
+    private let continuation: AsyncStream<[Call]>.Continuation
 
     init() {
         (calls, continuation) = AsyncStream.makeStream()
@@ -15,15 +16,23 @@ final class HandlerTasks: Sendable {
 
     /// Runs `call` as a child of ``run()`` (at once if it runs, else as soon as it does).
     func start(_ call: @escaping Call) {
-        continuation.yield(call)
+        continuation.yield([call])
+    }
+
+    /// Runs each of `calls` as a child of ``run()``, in one hand-over.
+    func start(_ calls: [Call]) {
+        guard !calls.isEmpty else { return }
+        continuation.yield(calls)
     }
 
     /// Runs the calls as they come until ``finish()`` or until the caller is cancelled (which
     /// cancels the calls running too); returns when every call has returned.
     func run() async {
         await withDiscardingTaskGroup { group in
-            for await call in calls {
-                group.addTask { await call() }
+            for await batch in calls {
+                for call in batch {
+                    group.addTask { await call() }
+                }
             }
         }
     }

@@ -149,6 +149,7 @@ public final class SocketConnection: @unchecked Sendable {
     /// Hands complete lines to the handler while fewer than the limit are in progress.
     private func processLines() {
         var consumed = 0
+        var calls: [HandlerTasks.Call] = []
         framing: while !closed, !finishing, !heldBack, linesInProgress < limits.maximumLinesInProgress {
             let line: Data
             switch LineFramer.next(
@@ -172,7 +173,7 @@ public final class SocketConnection: @unchecked Sendable {
             linesInProgress += 1
             lineBytesInProgress += line.count
             let handler = handler
-            tasks.start {
+            calls.append {
                 let reply = await handler(line, self).map(Self.frame)
                 // The reply and the line's end in one hop onto the queue.
                 self.queue.async {
@@ -181,6 +182,8 @@ public final class SocketConnection: @unchecked Sendable {
                 }
             }
         }
+        // The lines of this read start together: one hand-over, not one per line.
+        tasks.start(calls)
         if consumed > 0, !closed {
             inbound.removeFirst(min(consumed, inbound.count))
             scanFrom = max(scanFrom - consumed, 0)

@@ -109,7 +109,8 @@ final class CurlTransfer {
 
     private func configureHeaders(_ request: HTTPRequest) throws(HTTPClientError) {
         let list = CurlHeaderList()
-        var names = Set<String>()
+        var hasExpect = false
+        var hasContentType = false
         for field in request.headers {
             guard !field.name.isEmpty, field.name.utf8.allSatisfy(Self.isTokenByte) else {
                 throw HTTPClientError(code: .other, message: "invalid request header name")
@@ -117,15 +118,23 @@ final class CurlTransfer {
             guard !field.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
                 throw HTTPClientError(code: .other, message: "request header \(field.name) contains a line break")
             }
-            names.insert(field.name.lowercased())
+            hasExpect = hasExpect || Self.isName(field.name, "expect")
+            hasContentType = hasContentType || Self.isName(field.name, "content-type")
             // "Name:" would make curl drop the header; "Name;" sends it with an empty value.
             try list.append(field.value.isEmpty ? "\(field.name);" : "\(field.name): \(field.value)")
         }
         // Suppress headers curl would invent: no 100-continue round trip, no form content type.
-        if !names.contains("expect") { try list.append("Expect:") }
-        if requestBody != nil, !names.contains("content-type") { try list.append("Content-Type:") }
+        if !hasExpect { try list.append("Expect:") }
+        if requestBody != nil, !hasContentType { try list.append("Content-Type:") }
         headerList = list
         try easy.set(CURLOPT_HTTPHEADER, pointer: list.raw.map { UnsafeRawPointer($0) })
+    }
+
+    /// Whether the header name `name` (token bytes only) is `lowercase`, ignoring ASCII case.
+    private static func isName(_ name: String, _ lowercase: StaticString) -> Bool {
+        let target = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
+        // `| 0x20` lowers ASCII letters and leaves the other token bytes of these names alone.
+        return name.utf8.elementsEqual(target) { $0 | 0x20 == $1 }
     }
 
     /// The caller's result, read once curl reports the transfer done (before the handle is reset).
