@@ -84,9 +84,7 @@ public struct CredentialRefStore: Sendable {
                 throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
             }
             // Read into uninitialised stack space (every task with an access key by reference
-            // reads its files), until the size fstat gave, the end of the file, or one byte past
-            // the limit.
-            let expected = Int(info.st_size)
+            // reads its files), to the end of the file or one byte past the limit; wiped after.
             let read = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxFileBytes + 1) {
                 buffer -> (text: String, count: Int)? in
                 var count = 0
@@ -96,8 +94,8 @@ public struct CredentialRefStore: Sendable {
                     guard read >= 0 else { return nil }
                     if read == 0 { break }
                     count += read
-                    if count == expected { break }
                 }
+                defer { buffer.baseAddress!.update(repeating: 0, count: count) }
                 return (String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self), count)
             }
             guard let read else { throw failure(ref, "in \(directory) cannot be read") }

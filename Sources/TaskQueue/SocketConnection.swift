@@ -27,6 +27,8 @@ public final class SocketConnection: @unchecked Sendable {
     let handler: SocketServer.Handler
     /// Where the handler calls run (children of the server's ``SocketServer/run()``).
     let tasks: HandlerTasks
+    /// Shared with the server's other connections (all read on `queue`).
+    let readBuffer: SocketReadBuffer
     let onClose: @Sendable (UInt64) -> Void
 
     private var inbound: [UInt8] = []
@@ -53,7 +55,7 @@ public final class SocketConnection: @unchecked Sendable {
     init(
         fd: Int32, id: UInt64, peer: PeerCredentials, queue: DispatchQueue, limits: SocketServer.Limits,
         budget: SocketBufferBudget, logLimiter: LogRateLimiter, logger: Logger, handler: @escaping SocketServer.Handler,
-        tasks: HandlerTasks, onClose: @escaping @Sendable (UInt64) -> Void
+        tasks: HandlerTasks, readBuffer: SocketReadBuffer, onClose: @escaping @Sendable (UInt64) -> Void
     ) {
         self.fd = fd
         self.id = id
@@ -67,6 +69,7 @@ public final class SocketConnection: @unchecked Sendable {
         self.logger = logger
         self.handler = handler
         self.tasks = tasks
+        self.readBuffer = readBuffer
         self.onClose = onClose
     }
 
@@ -116,11 +119,9 @@ public final class SocketConnection: @unchecked Sendable {
     private func readAvailable() {
         guard !closed, !finishing, !readPaused else { return }
         var budget = limits.readBytesPerEvent
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        let chunk = readBuffer.bytes
         while budget > 0, !closed, !finishing, !readPaused {
-            let count = chunk.withUnsafeMutableBytes { raw in
-                FileIO.retrying { Glibc.read(fd, raw.baseAddress, raw.count) }
-            }
+            let count = FileIO.retrying { Glibc.read(fd, chunk.baseAddress, chunk.count) }
             if count < 0 {
                 let number = errno
                 if number == EAGAIN || number == EWOULDBLOCK { break }
@@ -138,7 +139,7 @@ public final class SocketConnection: @unchecked Sendable {
                 finishIntake()
                 return
             }
-            inbound.append(contentsOf: chunk[0..<count])
+            inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
             lastActivity = .now
             budget -= count
             processLines()

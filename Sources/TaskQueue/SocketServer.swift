@@ -94,6 +94,8 @@ public final class SocketServer: @unchecked Sendable {
     /// Every warning a peer can provoke goes through this, so no peer can flood the journal.
     let logLimiter: LogRateLimiter
     let queue = DispatchQueue(label: "TaskQueue.SocketServer")
+    /// What every connection reads into, on `queue`.
+    let readBuffer = SocketReadBuffer()
     /// The handler calls, children of ``run()``.
     private let tasks = HandlerTasks()
 
@@ -327,7 +329,7 @@ public final class SocketServer: @unchecked Sendable {
         let connection = SocketConnection(
             fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, budget: budget, logLimiter: logLimiter,
             logger: logger, handler: handler,
-            tasks: tasks, onClose: { [weak self] id in self?.connections[id] = nil })
+            tasks: tasks, readBuffer: readBuffer, onClose: { [weak self] id in self?.connections[id] = nil })
         connections[nextID] = connection
         logger.debug(
             "socket peer connected",

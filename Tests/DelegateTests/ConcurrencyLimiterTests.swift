@@ -38,10 +38,12 @@ import Testing
     @Test(.timeLimit(.minutes(1))) func aCancelledWaiterGivesUpWithoutASlot() async {
         let limiter = ConcurrencyLimiter(limit: 1)
         await limiter.acquire()
+        // Queued one after the other, behind the held slot, before the cancellation.
         let cancelled = Task { await limiter.acquireUnlessCancelled() }
+        while limiter.waiting < 1 { await Task.yield() }
         let patient = Task { await limiter.acquire(); return true }
+        while limiter.waiting < 2 { await Task.yield() }
         let next = Task { await limiter.acquireUnlessCancelled() }
-        // Both waiters queued behind the held slot before the cancellation.
         while limiter.waiting < 3 { await Task.yield() }
         cancelled.cancel()
         #expect(await cancelled.value == false, "gave up, holding no slot")
@@ -62,6 +64,31 @@ import Testing
         }
         #expect(await alreadyCancelled.value == false)
         #expect(limiter.waiting == 0)
+        limiter.release()
+        #expect(limiter.inUse == 0)
+    }
+
+    /// Slots go to waiters in the order they asked, each release to the longest waiter.
+    @Test(.timeLimit(.minutes(1))) func waitersAreServedInArrivalOrder() async {
+        let limiter = ConcurrencyLimiter(limit: 1)
+        await limiter.acquire()
+        let order = ServedOrder()
+        var waiters: [Task<Void, Never>] = []
+        for index in 0..<5 {
+            waiters.append(Task {
+                await limiter.acquire()
+                order.indices.withLock { $0.append(index) }
+            })
+            while limiter.waiting < index + 1 { await Task.yield() }
+        }
+        for served in 1...5 {
+            limiter.release()
+            // The next waiter in line got the slot before another is released.
+            while order.indices.withLock({ $0.count }) < served { await Task.yield() }
+        }
+        for waiter in waiters { await waiter.value }
+        #expect(order.indices.withLock { $0 } == [0, 1, 2, 3, 4])
+        #expect(limiter.inUse == 1, "the last waiter holds the slot")
         limiter.release()
         #expect(limiter.inUse == 0)
     }
@@ -108,4 +135,9 @@ import Testing
 /// How many run now, and the most that ever ran at once.
 private final class Gauge: Sendable {
     let state = Mutex((now: 0, most: 0))
+}
+
+/// The waiters in the order they got their slots.
+private final class ServedOrder: Sendable {
+    let indices = Mutex<[Int]>([])
 }

@@ -9,14 +9,17 @@ public final class ConcurrencyLimiter: Sendable {
     private struct State {
         var limit: Int
         var running = 0
+        /// In arrival order. A waiter joins when it decides to wait, before its continuation
+        /// exists; a slot handed to it meanwhile is recorded in `served`.
         var waiters: [Waiter] = []
+        var served: Set<UInt64> = []
         var nextWaiter: UInt64 = 0
     }
 
     /// A task waiting for a slot: resumed with true when it gets one, false when it gave up.
     private struct Waiter {
         let id: UInt64
-        let continuation: CheckedContinuation<Bool, Never>
+        var continuation: CheckedContinuation<Bool, Never>?
     }
 
     private let state: Mutex<State>
@@ -44,20 +47,23 @@ public final class ConcurrencyLimiter: Sendable {
                 return nil
             }
             state.nextWaiter += 1
+            state.waiters.append(Waiter(id: state.nextWaiter, continuation: nil))
             return state.nextWaiter
         }
         guard let id else { return true }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
-                // Under the lock `giveUp` takes too: a cancellation finds the waiter queued or
-                // served, or (if it came first) the waiter sees it here and does not queue.
+                // Served while the continuation was being made: go ahead. Gone from the queue:
+                // it gave up. Under the lock `giveUp` takes too, so a cancellation finds the
+                // waiter queued or served, or (if it came first) the waiter sees it here.
                 let answer: Bool? = state.withLock { state in
-                    if cancellable, Task.isCancelled { return false }
-                    if state.running < state.limit, state.waiters.isEmpty {
-                        state.running += 1
-                        return true
+                    if state.served.remove(id) != nil { return true }
+                    guard let index = state.waiters.lastIndex(where: { $0.id == id }) else { return false }
+                    if cancellable, Task.isCancelled {
+                        state.waiters.remove(at: index)
+                        return false
                     }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    state.waiters[index].continuation = continuation
                     return nil
                 }
                 if let answer { continuation.resume(returning: answer) }
@@ -75,7 +81,15 @@ public final class ConcurrencyLimiter: Sendable {
             guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return state.waiters.remove(at: index)
         }
-        waiter?.continuation.resume(returning: false)
+        waiter?.continuation?.resume(returning: false)
+    }
+
+    /// Hands a slot to the longest waiter: its continuation, to resume outside the lock, or nil
+    /// if it has none yet (it finds itself served).
+    private static func serveFirst(_ state: inout State) -> CheckedContinuation<Bool, Never>? {
+        let first = state.waiters.removeFirst()
+        if first.continuation == nil { state.served.insert(first.id) }
+        return first.continuation
     }
 
     /// Takes up to `count` slots that are free now, without waiting (none while others wait).
@@ -90,25 +104,25 @@ public final class ConcurrencyLimiter: Sendable {
 
     /// Frees a slot, handing it to the longest waiter.
     public func release() {
-        let next = state.withLock { state -> Waiter? in
-            if state.running <= state.limit, !state.waiters.isEmpty { return state.waiters.removeFirst() }
+        let next = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            if state.running <= state.limit, !state.waiters.isEmpty { return Self.serveFirst(&state) }
             state.running -= 1
             return nil
         }
-        next?.continuation.resume(returning: true)
+        next?.resume(returning: true)
     }
 
     public func setLimit(_ newLimit: Int) {
-        let started = state.withLock { state -> [Waiter] in
+        let started = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
             state.limit = max(1, newLimit)
-            var started: [Waiter] = []
+            var started: [CheckedContinuation<Bool, Never>] = []
             while state.running < state.limit, !state.waiters.isEmpty {
                 state.running += 1
-                started.append(state.waiters.removeFirst())
+                if let continuation = Self.serveFirst(&state) { started.append(continuation) }
             }
             return started
         }
-        for waiter in started { waiter.continuation.resume(returning: true) }
+        for continuation in started { continuation.resume(returning: true) }
     }
 
     /// How many tasks wait for a slot.

@@ -25,17 +25,18 @@ enum Deadline {
         // The deadline is armed when that task starts: a cooperative pool busy elsewhere delays
         // the start, and an operation must not be cut off before it could send anything.
         let cancellation = DeadlineCancellation()
-        let work = Task { () async -> (Result<Value, AWSError>, DeadlineWatch.Ticket) in
+        let work = Task { () async -> (result: Result<Value, AWSError>, expired: Bool) in
             let ticket = watch.watch(for: remaining) { cancellation.cancel() }
-            return (await capture(operation), ticket)
+            let result = await capture(operation)
+            // At once: a tick between here and the caller's resumption must not count.
+            return (result, watch.finish(ticket))
         }
         cancellation.attach { work.cancel() }
-        let (result, ticket) = await withTaskCancellationHandler {
+        let (result, expired) = await withTaskCancellationHandler {
             await work.value
         } onCancel: {
             work.cancel()
         }
-        let expired = watch.finish(ticket)
         switch result {
         case .success(let value):
             // Also when it finished as the deadline passed: its work is done, so it is reported.

@@ -62,7 +62,9 @@ final class DeadlineWatch: @unchecked Sendable {
             state.watched += 1
             if !state.ticking {
                 state.ticking = true
-                timer.schedule(deadline: .now() + Self.tick, repeating: Self.tick, leeway: .milliseconds(10))
+                // On a tick's boundary, so a deadline (rounded up to one) is met within a tick.
+                let next = DispatchTime(uptimeNanoseconds: (Self.currentTick() + 1) * Self.tickNanoseconds)
+                timer.schedule(deadline: next, repeating: Self.tick, leeway: .milliseconds(10))
             }
             return ticket
         }
@@ -95,7 +97,7 @@ final class DeadlineWatch: @unchecked Sendable {
                 if now - state.lastTick <= UInt64(state.due.count) {
                     for tick in (state.lastTick + 1)...now { expire(tick, in: &state, into: &cancels) }
                 } else {
-                    for tick in state.due.keys where tick <= now { expire(tick, in: &state, into: &cancels) }
+                    for tick in state.due.keys.filter({ $0 <= now }) { expire(tick, in: &state, into: &cancels) }
                 }
                 state.lastTick = now
             }
