@@ -208,6 +208,25 @@ import Testing
         #expect(TaskEnvelope.peek(Data(#"{"id":"x"}"#.utf8)) == nil)
         #expect(TaskEnvelope.peek(Data(#"{"connector":{"delegateSelectors":"prod"}}"#.utf8)) == nil)
         #expect(TaskEnvelope.peek(Data(repeating: 0x20, count: (1 << 20) + 1)) == nil)
+        // What it reads, and the shapes it refuses (as the task decoder would).
+        #expect(
+            TaskEnvelope.peek(Data(#"{"id":"a","connector":{"delegateSelectors":["x","y"]}}"#.utf8))
+                == TaskEnvelope(id: "a", delegateSelectors: ["x", "y"]))
+        #expect(
+            TaskEnvelope.peek(Data(#"{"id":null,"connector":"billing"}"#.utf8))
+                == TaskEnvelope(id: nil, delegateSelectors: [], connectorName: "billing"))
+        #expect(
+            TaskEnvelope.peek(Data(#"{"connector":{"delegateSelectors":null}}"#.utf8))
+                == TaskEnvelope(id: nil, delegateSelectors: []))
+        #expect(
+            TaskEnvelope.peek(Data(#"{"connector":"first","connector":"second"}"#.utf8))?.connectorName == "first",
+            "a key given twice: the first value, as the decoder keeps it")
+        #expect(TaskEnvelope.peek(Data(#"{"id":7,"connector":{}}"#.utf8)) == nil)
+        #expect(TaskEnvelope.peek(Data(#"{"connector":null}"#.utf8)) == nil)
+        #expect(TaskEnvelope.peek(Data(#"{"connector":["x"]}"#.utf8)) == nil)
+        #expect(TaskEnvelope.peek(Data(#"{"connector":{"delegateSelectors":["x",1]}}"#.utf8)) == nil)
+        #expect(TaskEnvelope.peek(Data(#"["connector"]"#.utf8)) == nil)
+        #expect(TaskEnvelope.peek(Data([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D])) == nil, "not UTF-8")
     }
 
     @Test(arguments: [
