@@ -220,13 +220,22 @@ import Testing
                 == TaskEnvelope(id: nil, delegateSelectors: []))
         #expect(
             TaskEnvelope.peek(Data(#"{"connector":"first","connector":"second"}"#.utf8))?.connectorName == "first",
-            "a key given twice: the first value, as the decoder keeps it")
+            "a key given twice: the parser keeps the first (the task decoder then refuses the task)")
         #expect(TaskEnvelope.peek(Data(#"{"id":7,"connector":{}}"#.utf8)) == nil)
         #expect(TaskEnvelope.peek(Data(#"{"connector":null}"#.utf8)) == nil)
         #expect(TaskEnvelope.peek(Data(#"{"connector":["x"]}"#.utf8)) == nil)
         #expect(TaskEnvelope.peek(Data(#"{"connector":{"delegateSelectors":["x",1]}}"#.utf8)) == nil)
         #expect(TaskEnvelope.peek(Data(#"["connector"]"#.utf8)) == nil)
         #expect(TaskEnvelope.peek(Data([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D])) == nil, "not UTF-8")
+        // Read as the task decoder reads it: a byte order mark and trailing commas are fine, and
+        // what the decoder refuses as JSON anywhere in the task (a number out of range, a lone
+        // surrogate, UTF-16) is refused here too, so no delegate leaves such a task for another.
+        #expect(
+            TaskEnvelope.peek(Data([0xEF, 0xBB, 0xBF] + Array(#"{"connector":{"delegateSelectors":["x",]},}"#.utf8)))
+                == TaskEnvelope(id: nil, delegateSelectors: ["x"]))
+        #expect(TaskEnvelope.peek(Data(#"{"connector":{},"params":{"x":1e999}}"#.utf8)) == nil)
+        #expect(TaskEnvelope.peek(Data(#"{"connector":{},"params":{"x":"\ud800"}}"#.utf8)) == nil)
+        #expect(TaskEnvelope.peek(#"{"connector":{}}"#.data(using: .utf16LittleEndian)!) == nil)
     }
 
     @Test(arguments: [
