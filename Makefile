@@ -59,11 +59,9 @@ package-test: boot-test
 ## bench: the benchmark suite (release build, nginx and moto_server on loopback); writes the
 ## results section of BENCHMARKS.md and raw JSON under .bench/. BENCH_QUICK=1 for a short run.
 bench: deps
-	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light; }
-	@# The fsync-off diagnostic rows run the daemon under eatmydata.
-	@command -v eatmydata >/dev/null 2>&1 || { \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq eatmydata; }
+	@# nginx is the canned endpoint; the fsync-off diagnostic rows run the daemon under eatmydata.
+	@{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && command -v eatmydata >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light eatmydata; }
 	@$(PYTHON) -c "import boto3" 2>/dev/null || $(PYTHON) -m pip install --quiet boto3
 	$(SWIFT) build -c release --static-swift-stdlib --product secrets-delegate
 	$(SWIFT) build -c release --static-swift-stdlib --product SigV4Bench

@@ -257,6 +257,19 @@ SCENARIOS = [
 ]
 
 
+def spool_diagnostic(out: dict, label: str, endpoint: str, workdir: str, name: str, wrapper=()):
+    """Diagnostic spool runs (plain gets, REPS times) of a delegate of their own, into out[label]."""
+    d = Delegate(DAEMON, workdir, name, endpoint, concurrency=CONCURRENCY, wrapper=list(wrapper))
+    d.start()
+    try:
+        for rep in range(REPS):
+            r = daemon_cpu(d, spool_run, N[("spool", "nginx")], False, f"{name}-{rep}")
+            log(f"  nginx rep {rep}: {label}: {r['rate']:.0f} tasks/s, {r['cpuUsPerTask']:.0f} µs CPU/task {r['statuses']}")
+            out.setdefault(label, []).append(r)
+    finally:
+        d.stop()
+
+
 def bench_throughput(endpoint_name: str, endpoint: str, workdir: str):
     log(f"throughput against {endpoint_name} ({endpoint})")
     d = Delegate(DAEMON, workdir, f"tp-{endpoint_name}", endpoint, concurrency=CONCURRENCY)
@@ -282,34 +295,20 @@ def bench_throughput(endpoint_name: str, endpoint: str, workdir: str):
         t = time.perf_counter()
         d.stop()
         out["stop"] = [{"seconds": time.perf_counter() - t, "timedOut": d.stop_timed_out, "rate": 0, "statuses": {}}]
-    eatmydata = shutil.which("eatmydata")
-    if endpoint_name == "nginx" and eatmydata:
-        # Diagnostic: the same spool run with fsync(2) made a no-op, to show what the two fsyncs
-        # per result (result file, then done/) cost.
-        d = Delegate(DAEMON, workdir, "tp-nginx-nofsync", endpoint, concurrency=CONCURRENCY, wrapper=[eatmydata])
-        d.start()
-        try:
-            for rep in range(REPS):
-                r = daemon_cpu(d, spool_run, N[("spool", endpoint_name)], False, f"nofsync-{rep}")
-                log(f"  {endpoint_name} rep {rep}: spool get, fsync off (diagnostic): {r['rate']:.0f} tasks/s {r['statuses']}")
-                out.setdefault(NOFSYNC, []).append(r)
-        finally:
-            d.stop()
-    if endpoint_name == "nginx" and os.path.isdir("/dev/shm"):
-        # Diagnostic: the same spool run with the spool on tmpfs, no disk and no ext4 inode
-        # allocation, to tell the daemon's own CPU per task from the file system's.
-        shm = tempfile.mkdtemp(prefix="secrets-delegate-bench-", dir="/dev/shm")
-        d = Delegate(DAEMON, shm, "tp-nginx-tmpfs", endpoint, concurrency=CONCURRENCY)
-        d.start()
-        try:
-            for rep in range(REPS):
-                r = daemon_cpu(d, spool_run, N[("spool", endpoint_name)], False, f"tmpfs-{rep}")
-                log(f"  {endpoint_name} rep {rep}: {TMPFS}: {r['rate']:.0f} tasks/s, "
-                    f"{r['cpuUsPerTask']:.0f} µs CPU/task {r['statuses']}")
-                out.setdefault(TMPFS, []).append(r)
-        finally:
-            d.stop()
-            shutil.rmtree(shm, ignore_errors=True)
+    if endpoint_name == "nginx":
+        eatmydata = shutil.which("eatmydata")
+        if eatmydata:
+            # The same spool run with fsync(2) made a no-op: what the two fsyncs per result
+            # (result file, then done/) cost.
+            spool_diagnostic(out, NOFSYNC, endpoint, workdir, "tp-nginx-nofsync", wrapper=[eatmydata])
+        if os.path.isdir("/dev/shm"):
+            # The same spool run on tmpfs, no disk and no ext4 inode allocation: the daemon's own
+            # CPU per task apart from the file system's.
+            shm = tempfile.mkdtemp(prefix="secrets-delegate-bench-", dir="/dev/shm")
+            try:
+                spool_diagnostic(out, TMPFS, endpoint, shm, "tp-nginx-tmpfs")
+            finally:
+                shutil.rmtree(shm, ignore_errors=True)
     summary = {"stop": out.pop("stop")[0]}
     for name, runs in out.items():
         summary[name] = spread([r["rate"] for r in runs])

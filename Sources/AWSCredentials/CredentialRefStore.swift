@@ -83,11 +83,14 @@ public struct CredentialRefStore: Sendable {
             guard info.st_size <= Self.maxFileBytes else {
                 throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
             }
-            // Read into uninitialised stack space (every task with an access key by reference
-            // reads its files), to the end of the file or one byte past the limit; wiped after.
-            let read = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxFileBytes + 1) {
+            // Read into uninitialised temporary space (every task with an access key by reference
+            // reads its files; no zeroed heap array each time), to the end of the file or one byte
+            // past the limit; whatever was read is wiped (`explicit_bzero`, which is not elided)
+            // on every way out.
+            let contents = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxFileBytes + 1) {
                 buffer -> (text: String, count: Int)? in
                 var count = 0
+                defer { explicit_bzero(buffer.baseAddress!, count) }
                 while count < buffer.count {
                     let read = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
                     if read < 0 && errno == EINTR { continue }
@@ -95,14 +98,13 @@ public struct CredentialRefStore: Sendable {
                     if read == 0 { break }
                     count += read
                 }
-                defer { buffer.baseAddress!.update(repeating: 0, count: count) }
                 return (String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self), count)
             }
-            guard let read else { throw failure(ref, "in \(directory) cannot be read") }
-            guard read.count <= Self.maxFileBytes else {
+            guard let contents else { throw failure(ref, "in \(directory) cannot be read") }
+            guard contents.count <= Self.maxFileBytes else {
                 throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
             }
-            var text = read.text
+            var text = contents.text
             if text.hasSuffix("\r\n") { text.removeLast(1) } else if text.hasSuffix("\n") { text.removeLast() }
             guard !text.isEmpty else { throw failure(ref, "in \(directory) is empty") }
             return text

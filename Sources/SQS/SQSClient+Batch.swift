@@ -88,7 +88,8 @@ extension SQSClient {
         let output = try await perform(
             "SendMessageBatch", BatchRequest(queueUrl: queue.url, entries: entries), as: BatchOutput.self,
             logger: logger)
-        return Self.outcomes(of: output, count: messages.count, operation: "SendMessageBatch")
+        return Self.outcomes(
+            of: output, count: messages.count, operation: "SendMessageBatch", redactor: MessageRedactor(secrets: []))
     }
 
     /// Deletes up to ``maximumBatchEntries`` received messages in one `DeleteMessageBatch` (IAM
@@ -100,8 +101,10 @@ extension SQSClient {
         let entries = receiptHandles.enumerated().map { DeleteEntry(id: String($0), receiptHandle: $1) }
         let output = try await perform(
             "DeleteMessageBatch", BatchRequest(queueUrl: queue.url, entries: entries), as: BatchOutput.self,
-            logger: logger)
-        return Self.outcomes(of: output, count: receiptHandles.count, operation: "DeleteMessageBatch")
+            redacting: receiptHandles, logger: logger)
+        return Self.outcomes(
+            of: output, count: receiptHandles.count, operation: "DeleteMessageBatch",
+            redactor: MessageRedactor(secrets: receiptHandles))
     }
 
     private static func checkBatch(count: Int) throws(AWSError) {
@@ -112,8 +115,11 @@ extension SQSClient {
     }
 
     /// One outcome per entry id `0..<count`; an entry the answer does not mention is an
-    /// `InvalidResponse` (whether it took effect is unknown).
-    static func outcomes(of output: BatchOutput, count: Int, operation: String) -> [AWSError?] {
+    /// `InvalidResponse` (whether it took effect is unknown). Entry messages come from SQS as they
+    /// are: `redactor` bounds them and takes out what the request carried (receipt handles).
+    static func outcomes(
+        of output: BatchOutput, count: Int, operation: String, redactor: MessageRedactor
+    ) -> [AWSError?] {
         var outcomes = [AWSError?](
             repeating: AWSError(
                 kind: .invalidResponse, code: .invalidResponse,
@@ -126,7 +132,7 @@ extension SQSClient {
             guard let index = Int(entry.id), outcomes.indices.contains(index) else { continue }
             outcomes[index] = AWSError(
                 kind: .service, code: AWSError.Code(rawValue: entry.code ?? "InternalError"),
-                message: entry.message ?? "\(operation) failed for this entry",
+                message: entry.message.map(redactor.redact) ?? "\(operation) failed for this entry",
                 retryable: entry.senderFault != true)
         }
         return outcomes

@@ -16,7 +16,7 @@ extension SQSClient {
     public func deleteMessage(queue: SQSQueueURL, receiptHandle: String, logger: Logger) async throws(AWSError) {
         _ = try await perform(
             "DeleteMessage", ReceiptRequest(queueUrl: queue.url, receiptHandle: receiptHandle), as: Empty.self,
-            logger: logger)
+            redacting: [receiptHandle], logger: logger)
     }
 
     /// Sets a received message's remaining lease to `seconds` from now (0: visible again at once).
@@ -29,6 +29,6 @@ extension SQSClient {
         _ = try await perform(
             "ChangeMessageVisibility",
             ReceiptRequest(queueUrl: queue.url, receiptHandle: receiptHandle, visibilityTimeout: seconds),
-            as: Empty.self, logger: logger)
+            as: Empty.self, redacting: [receiptHandle], logger: logger)
     }
 }

@@ -24,8 +24,11 @@ public struct SQSClient: Sendable {
     static let decoder = JSONDecoder()
 
     /// Encodes `input`, sends it as `operation` and decodes the answer.
+    /// - Parameter redacting: receipt handles the request carries: SQS quotes them in its error
+    ///   messages ("The input receipt handle \"...\" is not a valid receipt handle"), and errors
+    ///   reach the journal and `status`.
     func perform<Input: Encodable, Output: Decodable>(
-        _ operation: String, _ input: Input, as output: Output.Type, logger: Logger
+        _ operation: String, _ input: Input, as output: Output.Type, redacting: [String] = [], logger: Logger
     ) async throws(AWSError) -> Output {
         let body: Data
         do {
@@ -33,9 +36,16 @@ public struct SQSClient: Sendable {
         } catch {
             throw AWSError.validation(.invalidRequest, "the \(operation) request could not be encoded")
         }
-        let response = try await aws.send(
-            .json(targetPrefix: Self.targetPrefix, operation: operation, body: body, jsonVersion: "1.0"),
-            credentials: credentials, logger: logger)
+        let response: AWSResponse
+        do {
+            response = try await aws.send(
+                .json(targetPrefix: Self.targetPrefix, operation: operation, body: body, jsonVersion: "1.0"),
+                credentials: credentials, logger: logger)
+        } catch {
+            var failure = error
+            if !redacting.isEmpty { failure.message = MessageRedactor(secrets: redacting).redact(failure.message) }
+            throw failure
+        }
         do {
             return try Self.decoder.decode(Output.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body)
         } catch {

@@ -68,8 +68,9 @@ public struct StderrLogHandler: LogHandler {
     }
 
     /// Writes the line and a newline with one `write(2)`, so concurrent records do not
-    /// interleave within a line.
-    static func writeLine(_ line: String) {
+    /// interleave within a line. `consuming`: a line handed over (as `format`'s result is) gets its
+    /// newline in place, in the room `format` reserved, without a copy.
+    static func writeLine(_ line: consuming String) {
         var line = line
         line += "\n"
         line.withUTF8 { raw in

@@ -5,8 +5,10 @@ import Logging
 
 /// One accepted, permitted peer of the ``SocketServer``.
 ///
-/// `send` may be called from any task: lines are queued on the server's I/O queue and written
-/// whole, in the order the calls were made, never interleaved. A peer that stops reading while
+/// Each line's reply (what the handler returns) is queued on the server's I/O queue when the
+/// handler returns and written whole, in the order the handlers finished, never interleaved; raw
+/// newlines in it are turned into spaces (in JSON they can only be insignificant whitespace, and
+/// one must never split a message in two). A peer that stops reading while
 /// output piles up past ``SocketServer/Limits/maximumPendingOutputBytes`` is disconnected, so it
 /// cannot make the daemon buffer without bound.
 public final class SocketConnection: @unchecked Sendable {
@@ -71,15 +73,6 @@ public final class SocketConnection: @unchecked Sendable {
         self.tasks = tasks
         self.readBuffer = readBuffer
         self.onClose = onClose
-    }
-
-    /// Sends one line (a newline is appended). Dropped silently if the connection has closed.
-    ///
-    /// Raw newlines inside `line` are turned into spaces: in JSON they can only be insignificant
-    /// whitespace, and one must never split a message in two.
-    public func send(_ line: Data) {
-        let framed = Self.frame(line)
-        queue.async { self.enqueue(framed) }
     }
 
     /// `line` as written: raw newlines turned into spaces, and a newline appended.

@@ -8,7 +8,7 @@ import Logging
 /// Every accepted peer is checked with `SO_PEERCRED` against a ``PeerPolicy`` before a single byte
 /// is read; a refused peer gets one line `{"error":"PeerNotAllowed",...}` and is closed. Each
 /// complete line of a permitted peer goes to the handler in its own task, so many lines of one
-/// connection run concurrently and answers go back as they finish (``SocketConnection/send(_:)``).
+/// connection run concurrently and answers go back as they finish (what the ``Handler`` returns).
 ///
 /// All socket I/O is non-blocking on one serial dispatch queue, so a slow or silent client costs a
 /// buffer, never a thread. Limits:
@@ -84,8 +84,7 @@ public final class SocketServer: @unchecked Sendable {
     }
 
     /// Called once per received line (without its newline), concurrently. What it returns is
-    /// the line's reply, written when it returns (nil: no reply); it may also write with
-    /// ``SocketConnection/send(_:)`` meanwhile.
+    /// the line's reply, written when it returns (nil: no reply).
     public typealias Handler = @Sendable (Data, SocketConnection) async -> Data?
 
     public let listener: Listener

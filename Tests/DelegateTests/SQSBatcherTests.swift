@@ -93,7 +93,7 @@ import Testing
         #expect(batches.first == ["first"])
         #expect(batches.dropFirst().map(\.count) == [10, 5])
         #expect(Set(batches.dropFirst().joined()) == Set((0..<15).map { "e\($0)" }))
-        #expect(batcher.batchesSent == 3)
+        #expect(batches.count == 3)
         #expect(batcher.waitingCount == 0)
     }
 

@@ -38,6 +38,7 @@ import TestSupport
         #expect(refused.kind == .service)
         #expect(refused.code.rawValue == "ReceiptHandleIsInvalid", "\(refused)")
         #expect(!refused.retryable, "SQS blames the sender")
+        #expect(!refused.message.contains("not-a-receipt-handle"), "no receipt handle in an error: \(refused.message)")
 
         let rest = received.dropFirst().map(\.receiptHandle)
         let deletedRest = try await admin.deleteMessageBatch(queue: queue, receiptHandles: Array(rest), logger: logger)
@@ -109,7 +110,8 @@ import TestSupport
             + #""Failed":[{"Id":"0","Code":"InternalError","Message":"try later","SenderFault":false},"#
             + #"{"Id":"1","Code":"InvalidParameterValue","Message":"bad","SenderFault":true}]}"#
         let output = try JSONDecoder().decode(SQSClient.BatchOutput.self, from: Data(answer.utf8))
-        let outcomes = SQSClient.outcomes(of: output, count: 4, operation: "SendMessageBatch")
+        let outcomes = SQSClient.outcomes(
+            of: output, count: 4, operation: "SendMessageBatch", redactor: MessageRedactor(secrets: []))
         #expect(outcomes.count == 4)
         #expect(outcomes[0]?.code.rawValue == "InternalError")
         #expect(outcomes[0]?.retryable == true)

@@ -33,7 +33,6 @@ CURLcode ccurlshim_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t
 CURLcode ccurlshim_easy_setopt_write_function(CURL *handle, curl_write_callback callback);
 CURLcode ccurlshim_easy_setopt_header_function(CURL *handle, curl_write_callback callback);
 CURLcode ccurlshim_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
-CURLcode ccurlshim_easy_getinfo_ptr(CURL *handle, CURLINFO info, void **value);
 
 CURLM *ccurlshim_multi_init(void);
 CURLMcode ccurlshim_multi_cleanup(CURLM *multi);

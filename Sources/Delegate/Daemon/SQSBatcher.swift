@@ -44,8 +44,6 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
         /// `maximumInFlight` batches are on their way.
         var waiting: [Waiting] = []
         var inFlight = 0
-        /// Batches sent so far.
-        var batches = 0
     }
 
     init(
@@ -58,9 +56,6 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
         self.bytes = bytes
         self.send = send
     }
-
-    /// Batch requests sent so far.
-    var batchesSent: Int { state.withLock { $0.batches } }
 
     /// Entries waiting for a batch (those of batches on their way not counted).
     var waitingCount: Int { state.withLock { $0.waiting.count } }
@@ -116,7 +111,6 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
             count += 1
             total += waiting.bytes
         }
-        state.batches += 1
         defer { state.waiting.removeFirst(count) }
         return Array(state.waiting.prefix(count))
     }

@@ -18,8 +18,8 @@ final class DeadlineWatch: @unchecked Sendable {
         fileprivate let id: UInt64
     }
 
-    private static let tick: DispatchTimeInterval = .milliseconds(100)
     private static let tickNanoseconds: UInt64 = 100_000_000
+    private static let tick = DispatchTimeInterval.nanoseconds(Int(tickNanoseconds))
 
     private struct State {
         var nextID: UInt64 = 0

@@ -13,11 +13,16 @@ final class DaemonRun: Sendable {
     private struct State {
         var intake = DelegateDaemon.Intake()
         var phase = Phase.starting
-        var stopBegan: ContinuousClock.Instant?
     }
 
     private enum Phase {
-        case starting, ready, stopping
+        case starting, ready
+        case stopping(since: ContinuousClock.Instant)
+
+        var isStopping: Bool {
+            if case .stopping = self { return true }
+            return false
+        }
     }
 
     init(gate: StartupGate) {
@@ -28,21 +33,21 @@ final class DaemonRun: Sendable {
     var intake: DelegateDaemon.Intake { state.withLock { $0.intake } }
 
     /// Whether a graceful stop began.
-    var isStopping: Bool { state.withLock { $0.phase == .stopping } }
+    var isStopping: Bool { state.withLock { $0.phase.isStopping } }
 
     /// Records an intake just opened; true when a stop already began, so it must stop at once
     /// (the stop's first step closed only what was open before it).
     func opened(_ update: (inout DelegateDaemon.Intake) -> Void) -> Bool {
         state.withLock { state in
             update(&state.intake)
-            return state.phase == .stopping
+            return state.phase.isStopping
         }
     }
 
     /// Moves to ready unless a stop began first; READY=1 is sent only when this says so.
     func becomeReady() -> Bool {
         state.withLock { state in
-            guard state.phase == .starting else { return false }
+            guard case .starting = state.phase else { return false }
             state.phase = .ready
             return true
         }
@@ -52,8 +57,7 @@ final class DaemonRun: Sendable {
     /// close; whatever opens later closes itself (``opened(_:)``).
     func beginStopping() -> DelegateDaemon.Intake {
         state.withLock { state in
-            state.phase = .stopping
-            state.stopBegan = state.stopBegan ?? .now
+            if !state.phase.isStopping { state.phase = .stopping(since: .now) }
             return state.intake
         }
     }
@@ -62,8 +66,7 @@ final class DaemonRun: Sendable {
     /// stop began): the steps after the drain bound their waits by it, so that the whole stop
     /// ends before systemd's `TimeoutStopSec=` kills the process.
     func timeLeftToStop(within budget: Duration) -> Duration {
-        let began = state.withLock { $0.stopBegan }
-        guard let began else { return budget }
+        guard case .stopping(let began) = state.withLock({ $0.phase }) else { return budget }
         return max(.zero, budget - (ContinuousClock.now - began))
     }
 }

@@ -1,0 +1,47 @@
+import AWSCore
+import Logging
+import SQS
+import SigV4
+import TestSupport
+import Testing
+
+/// SQS quotes a bad receipt handle in its error message ("The input receipt handle \"...\" is
+/// not a valid receipt handle."); errors reach the journal and `status`, so the handle is taken
+/// out. (moto quotes it only in batch entries, which `SQSBatchMotoTests` covers.)
+@Suite struct SQSReceiptRedactionTests {
+    static let handle = "AQEBexampleReceiptHandle0123456789"
+
+    func client(_ http: ScriptedHTTPClient) throws -> (SQSClient, SQSQueueURL) {
+        let aws = AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "sqs", region: "us-east-1", url: "https://sqs.test"),
+            options: AWSClientOptions(maxAttempts: 1), httpClient: http, clock: ManualClock(),
+            sleeper: RecordingSleeper(), jitter: { 0.5 })
+        let credentials = StaticCredentialProvider(
+            Credentials(accessKeyId: "AKIDEXAMPLEREDACTION", secretAccessKey: "redaction-test-key-unused"))
+        return (SQSClient(aws: aws, credentials: credentials), try SQSQueueURL("https://sqs.test/123456789012/tasks"))
+    }
+
+    @Test func aReceiptHandleQuotedInAnErrorIsRedacted() async throws {
+        let http = ScriptedHTTPClient()
+        let refusal = ScriptedReply.awsError(
+            // JSON-escaped quotes: the script puts the message into the body as it is.
+            "ReceiptHandleIsInvalid", message: "The input receipt handle \\\"\(Self.handle)\\\" is not a valid receipt handle.")
+        http.script(.any, refusal, refusal)
+        let (sqs, queue) = try client(http)
+        let logger = Logger(label: "redaction", factory: { _ in SwiftLogNoOpLogHandler() })
+        for call in ["DeleteMessage", "ChangeMessageVisibility"] {
+            do {
+                if call == "DeleteMessage" {
+                    try await sqs.deleteMessage(queue: queue, receiptHandle: Self.handle, logger: logger)
+                } else {
+                    try await sqs.changeMessageVisibility(queue: queue, receiptHandle: Self.handle, seconds: 0, logger: logger)
+                }
+                Issue.record("\(call) was refused by the script")
+            } catch {
+                #expect(error.code.rawValue == "ReceiptHandleIsInvalid")
+                #expect(!error.message.contains(Self.handle), "\(call): \(error.message)")
+                #expect(error.message.contains("<redacted>"), "\(call): \(error.message)")
+            }
+        }
+    }
+}
