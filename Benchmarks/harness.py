@@ -53,7 +53,7 @@ from delegate import (  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 BIN_DIR = os.environ.get("BENCH_BIN_DIR", os.path.join(ROOT, ".build", "release"))
-DAEMON = os.path.join(BIN_DIR, "secrets-delegate")
+DAEMON = os.environ.get("BENCH_DAEMON") or os.path.join(BIN_DIR, "secrets-delegate")
 SIGBENCH = os.path.join(BIN_DIR, "SigV4Bench")
 OUT = os.path.join(ROOT, ".bench")
 REPS = 2 if QUICK else 3

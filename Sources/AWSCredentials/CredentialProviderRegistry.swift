@@ -79,8 +79,9 @@ public final class CredentialProviderRegistry: Sendable {
         }
     }
 
-    /// The provider for `spec`, for a connector in `region`. Access keys are read from their
-    /// credential files on every call, so a rotated file takes effect at once.
+    /// The provider for `spec`, for a connector in `region`. Access keys come from their
+    /// credential files on every call (read again whenever a file changed), so a rotated file takes
+    /// effect at once.
     public func provider(for spec: CredentialSpec, region: String) throws(AWSError) -> any CredentialProvider {
         // One read, so that a session built below from this identity is cached only while it is
         // still the identity.

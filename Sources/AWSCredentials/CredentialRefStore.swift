@@ -13,30 +13,42 @@ import Foundation
 /// symbolic links) that only their owner can read: mode 0600 or 0400, as systemd gives the files
 /// of `$CREDENTIALS_DIRECTORY`. A secret key readable by a group is a secret shared with that
 /// group, so any group or other permission bit is refused. Errors name the ref and the reason,
-/// never the contents.
+/// never the contents. Values are kept while their files stay as they were read
+/// (``CredentialFileCache``).
 public struct CredentialRefStore: Sendable {
     public static let maxFileBytes = 8 * 1024
 
     public let directories: [String]
 
+    /// The user a credential file must belong to: the one the delegate runs as.
+    let owner: uid_t
+    /// Tells whether a file had settled when it was read (``CredentialFileCache``).
+    private let clock: any WallClock
+    private let cache = CredentialFileCache()
+
     /// - Parameters:
     ///   - environment: the process environment (for `CREDENTIALS_DIRECTORY`).
     ///   - configuredDirectory: `[credentials] directory`.
-    /// The user a credential file must belong to: the one the delegate runs as.
-    let owner: uid_t
-
-    public init(environment: [String: String], configuredDirectory: String, owner: uid_t = geteuid()) {
+    public init(
+        environment: [String: String], configuredDirectory: String, owner: uid_t = geteuid(),
+        clock: any WallClock = SystemWallClock()
+    ) {
         self.owner = owner
+        self.clock = clock
         var directories: [String] = []
         if let systemd = environment["CREDENTIALS_DIRECTORY"], !systemd.isEmpty { directories.append(systemd) }
         if !configuredDirectory.isEmpty { directories.append(configuredDirectory) }
         self.directories = directories
     }
 
-    public init(directories: [String], owner: uid_t = geteuid()) {
+    public init(directories: [String], owner: uid_t = geteuid(), clock: any WallClock = SystemWallClock()) {
         self.directories = directories
         self.owner = owner
+        self.clock = clock
     }
+
+    /// Files whose values are kept (for tests).
+    var keptFileCount: Int { cache.count }
 
     /// A portable file name (`PortableFileName`) with no `..` anywhere in it.
     public static func isValidName(_ name: String) -> Bool {
@@ -44,75 +56,93 @@ public struct CredentialRefStore: Sendable {
     }
 
     /// The credential's value, with one trailing newline removed.
+    ///
+    /// A file is read again whenever it is no longer the file that was read (``CredentialFileCache``):
+    /// a rotated or re-permissioned file takes effect at the next call, as if it were read every time.
     public func value(of ref: String) throws(AWSError) -> String {
         guard Self.isValidName(ref) else {
             throw failure(ref, "is not a valid credential name (use [A-Za-z0-9_.-], no paths)")
         }
         for directory in directories {
             let path = directory + "/" + ref
-            // Opened once without following links; every check is on what was opened.
-            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-            guard fd >= 0 else {
-                let number = errno
-                if number == ENOENT { continue }
-                if number == ELOOP { throw failure(ref, "in \(directory) is not a regular file (a symbolic link)") }
-                throw failure(ref, "cannot be read in \(directory) (\(String(cString: strerror(number))))")
-            }
-            defer { close(fd) }
             var info = stat()
-            guard fstat(fd, &info) == 0 else {
-                throw failure(ref, "cannot be read in \(directory) (\(String(cString: strerror(errno))))")
+            if lstat(path, &info) == 0 {
+                if let kept = cache.value(at: path, identity: CredentialFileCache.FileIdentity(info)) { return kept }
+            } else if errno == ENOENT {
+                continue
             }
-            guard (info.st_mode & S_IFMT) == S_IFREG else {
-                throw failure(ref, "in \(directory) is not a regular file")
-            }
-            guard info.st_uid == owner else {
-                throw failure(
-                    ref,
-                    "in \(directory) belongs to uid \(info.st_uid); it must belong to the user the delegate runs as "
-                        + "(uid \(owner)), like systemd's LoadCredential= copies"
-                )
-            }
-            guard info.st_mode & 0o077 == 0 else {
-                throw failure(
-                    ref,
-                    "in \(directory) has mode \(String(info.st_mode & 0o777, radix: 8)); "
-                        + "only its owner may read it (use 0600 or 0400)"
-                )
-            }
-            guard info.st_size <= Self.maxFileBytes else {
-                throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
-            }
-            // Read into uninitialised temporary space (every task with an access key by reference
-            // reads its files; no zeroed heap array each time), to the end of the file or one byte
-            // past the limit; whatever was read is wiped (`explicit_bzero`, which is not elided)
-            // on every way out.
-            let contents = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxFileBytes + 1) {
-                buffer -> (text: String, count: Int)? in
-                var count = 0
-                defer { explicit_bzero(buffer.baseAddress!, count) }
-                while count < buffer.count {
-                    let read = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
-                    if read < 0 && errno == EINTR { continue }
-                    guard read >= 0 else { return nil }
-                    if read == 0 { break }
-                    count += read
-                }
-                return (String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self), count)
-            }
-            guard let contents else { throw failure(ref, "in \(directory) cannot be read") }
-            guard contents.count <= Self.maxFileBytes else {
-                throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
-            }
-            var text = contents.text
-            if text.hasSuffix("\r\n") { text.removeLast(1) } else if text.hasSuffix("\n") { text.removeLast() }
-            guard !text.isEmpty else { throw failure(ref, "in \(directory) is empty") }
+            // Not kept, or the lstat failed otherwise: the read says why.
+            guard let (text, identity) = try read(path, ref: ref, directory: directory) else { continue }
+            cache.keep(text, at: path, identity: identity, readAt: clock.now())
             return text
         }
         let searched =
             directories.isEmpty
             ? "no credential directory is configured" : "searched \(directories.joined(separator: ", "))"
         throw failure(ref, "was not found (\(searched))")
+    }
+
+    /// The value in the file at `path` and what the file was when read; nil if there is no file.
+    private func read(
+        _ path: String, ref: String, directory: String
+    ) throws(AWSError) -> (String, CredentialFileCache.FileIdentity)? {
+        // Opened once without following links; every check is on what was opened.
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let number = errno
+            if number == ENOENT { return nil }
+            if number == ELOOP { throw failure(ref, "in \(directory) is not a regular file (a symbolic link)") }
+            throw failure(ref, "cannot be read in \(directory) (\(String(cString: strerror(number))))")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            throw failure(ref, "cannot be read in \(directory) (\(String(cString: strerror(errno))))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw failure(ref, "in \(directory) is not a regular file")
+        }
+        guard info.st_uid == owner else {
+            throw failure(
+                ref,
+                "in \(directory) belongs to uid \(info.st_uid); it must belong to the user the delegate runs as "
+                    + "(uid \(owner)), like systemd's LoadCredential= copies"
+            )
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw failure(
+                ref,
+                "in \(directory) has mode \(String(info.st_mode & 0o777, radix: 8)); "
+                    + "only its owner may read it (use 0600 or 0400)"
+            )
+        }
+        guard info.st_size <= Self.maxFileBytes else {
+            throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
+        }
+        // Read into uninitialised temporary space (no zeroed heap array), to the end of the file
+        // or one byte past the limit; whatever was read is wiped (`explicit_bzero`, which is not
+        // elided) on every way out.
+        let contents = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxFileBytes + 1) {
+            buffer -> (text: String, count: Int)? in
+            var count = 0
+            defer { explicit_bzero(buffer.baseAddress!, count) }
+            while count < buffer.count {
+                let read = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
+                if read < 0 && errno == EINTR { continue }
+                guard read >= 0 else { return nil }
+                if read == 0 { break }
+                count += read
+            }
+            return (String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self), count)
+        }
+        guard let contents else { throw failure(ref, "in \(directory) cannot be read") }
+        guard contents.count <= Self.maxFileBytes else {
+            throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
+        }
+        var text = contents.text
+        if text.hasSuffix("\r\n") { text.removeLast(1) } else if text.hasSuffix("\n") { text.removeLast() }
+        guard !text.isEmpty else { throw failure(ref, "in \(directory) is empty") }
+        return (text, CredentialFileCache.FileIdentity(info))
     }
 
     private func failure(_ ref: String, _ reason: String) -> AWSError {

@@ -23,6 +23,12 @@ extension SecretsManagerClient {
         public var arn: String
         public var name: String
         public var versionId: String?
+
+        enum CodingKeys: String, CodingKey {
+            case arn = "ARN"
+            case name = "Name"
+            case versionId = "VersionId"
+        }
     }
 
     struct CreateSecretRequest: Encodable {
@@ -33,6 +39,16 @@ extension SecretsManagerClient {
         var description: String?
         var kmsKeyId: String?
         var tags: [SecretTag]?
+
+        enum CodingKeys: String, CodingKey {
+            case name = "Name"
+            case clientRequestToken = "ClientRequestToken"
+            case secretString = "SecretString"
+            case secretBinary = "SecretBinary"
+            case description = "Description"
+            case kmsKeyId = "KmsKeyId"
+            case tags = "Tags"
+        }
     }
 
     /// Creates a secret. `taskID` makes the call idempotent: the same task creating the same

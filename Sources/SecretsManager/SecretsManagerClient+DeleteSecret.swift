@@ -17,12 +17,24 @@ extension SecretsManagerClient {
         public var arn: String
         public var name: String
         public var deletionDate: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case arn = "ARN"
+            case name = "Name"
+            case deletionDate = "DeletionDate"
+        }
     }
 
     struct DeleteSecretRequest: Encodable {
         var secretId: String
         var recoveryWindowInDays: Int?
         var forceDeleteWithoutRecovery: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case secretId = "SecretId"
+            case recoveryWindowInDays = "RecoveryWindowInDays"
+            case forceDeleteWithoutRecovery = "ForceDeleteWithoutRecovery"
+        }
     }
 
     /// Schedules a secret's deletion, or deletes it at once with `.none`.

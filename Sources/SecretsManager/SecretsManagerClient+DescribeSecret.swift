@@ -13,10 +13,26 @@ extension SecretsManagerClient {
         public var deletedDate: Date?
         public var tags: [SecretTag]?
         public var versionIdsToStages: [String: [String]]?
+
+        enum CodingKeys: String, CodingKey {
+            case arn = "ARN"
+            case name = "Name"
+            case description = "Description"
+            case kmsKeyId = "KmsKeyId"
+            case rotationEnabled = "RotationEnabled"
+            case lastChangedDate = "LastChangedDate"
+            case deletedDate = "DeletedDate"
+            case tags = "Tags"
+            case versionIdsToStages = "VersionIdsToStages"
+        }
     }
 
     struct SecretIdRequest: Encodable {
         var secretId: String
+
+        enum CodingKeys: String, CodingKey {
+            case secretId = "SecretId"
+        }
     }
 
     /// Reads a secret's metadata (never its value).

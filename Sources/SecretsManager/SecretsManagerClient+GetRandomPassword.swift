@@ -14,6 +14,17 @@ extension SecretsManagerClient {
         public var includeSpace: Bool?
         public var requireEachIncludedType: Bool?
 
+        enum CodingKeys: String, CodingKey {
+            case passwordLength = "PasswordLength"
+            case excludeCharacters = "ExcludeCharacters"
+            case excludeNumbers = "ExcludeNumbers"
+            case excludePunctuation = "ExcludePunctuation"
+            case excludeUppercase = "ExcludeUppercase"
+            case excludeLowercase = "ExcludeLowercase"
+            case includeSpace = "IncludeSpace"
+            case requireEachIncludedType = "RequireEachIncludedType"
+        }
+
         public init(
             passwordLength: Int? = nil,
             excludeCharacters: String? = nil,
@@ -37,6 +48,10 @@ extension SecretsManagerClient {
 
     public struct GetRandomPasswordOutput: Decodable, Sendable, Equatable {
         public var randomPassword: String
+
+        enum CodingKeys: String, CodingKey {
+            case randomPassword = "RandomPassword"
+        }
     }
 
     /// Has AWS generate a random password (nothing is stored).

@@ -12,6 +12,16 @@ extension SecretsManagerClient {
         public var secretBinary: Data?
         public var createdDate: Date?
 
+        enum CodingKeys: String, CodingKey {
+            case arn = "ARN"
+            case name = "Name"
+            case versionId = "VersionId"
+            case versionStages = "VersionStages"
+            case secretString = "SecretString"
+            case secretBinary = "SecretBinary"
+            case createdDate = "CreatedDate"
+        }
+
         /// The value, whichever form it has.
         public var value: SecretValue? {
             if let secretString { return .string(secretString) }
@@ -30,6 +40,12 @@ extension SecretsManagerClient {
         var secretId: String
         var versionId: String?
         var versionStage: String?
+
+        enum CodingKeys: String, CodingKey {
+            case secretId = "SecretId"
+            case versionId = "VersionId"
+            case versionStage = "VersionStage"
+        }
     }
 
     /// Reads a secret's value (the `AWSCURRENT` version unless a version id or stage is given).

@@ -7,6 +7,12 @@ extension SecretsManagerClient {
         public var versionId: String
         public var versionStages: [String]?
         public var createdDate: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case versionId = "VersionId"
+            case versionStages = "VersionStages"
+            case createdDate = "CreatedDate"
+        }
     }
 
     public struct ListSecretVersionIdsOutput: Decodable, Sendable, Equatable {
@@ -14,6 +20,13 @@ extension SecretsManagerClient {
         public var name: String?
         public var versions: [SecretVersion]
         public var nextToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case arn = "ARN"
+            case name = "Name"
+            case versions = "Versions"
+            case nextToken = "NextToken"
+        }
     }
 
     struct ListSecretVersionIdsRequest: Encodable {
@@ -21,6 +34,13 @@ extension SecretsManagerClient {
         var includeDeprecated: Bool?
         var maxResults: Int?
         var nextToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case secretId = "SecretId"
+            case includeDeprecated = "IncludeDeprecated"
+            case maxResults = "MaxResults"
+            case nextToken = "NextToken"
+        }
     }
 
     /// Lists a secret's versions and their staging labels.

@@ -8,6 +8,13 @@ extension SecretsManagerClient {
         public var name: String
         public var description: String?
         public var lastChangedDate: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case arn = "ARN"
+            case name = "Name"
+            case description = "Description"
+            case lastChangedDate = "LastChangedDate"
+        }
     }
 
     public struct ListSecretsOutput: Decodable, Sendable, Equatable {
@@ -15,7 +22,8 @@ extension SecretsManagerClient {
         public var nextToken: String?
 
         enum CodingKeys: String, CodingKey {
-            case secretList, nextToken
+            case secretList = "SecretList"
+            case nextToken = "NextToken"
         }
 
         public init(secretList: [SecretListEntry], nextToken: String?) {
@@ -33,12 +41,23 @@ extension SecretsManagerClient {
     struct ListFilter: Encodable {
         var key: String
         var values: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case key = "Key"
+            case values = "Values"
+        }
     }
 
     struct ListSecretsRequest: Encodable {
         var filters: [ListFilter]?
         var maxResults: Int?
         var nextToken: String?
+
+        enum CodingKeys: String, CodingKey {
+            case filters = "Filters"
+            case maxResults = "MaxResults"
+            case nextToken = "NextToken"
+        }
     }
 
     /// Lists the secrets under the prefix whose names start with `nameFilter` (relative to the

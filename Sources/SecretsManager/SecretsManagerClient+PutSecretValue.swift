@@ -8,6 +8,13 @@ extension SecretsManagerClient {
         public var name: String
         public var versionId: String?
         public var versionStages: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case arn = "ARN"
+            case name = "Name"
+            case versionId = "VersionId"
+            case versionStages = "VersionStages"
+        }
     }
 
     struct PutSecretValueRequest: Encodable {
@@ -16,6 +23,14 @@ extension SecretsManagerClient {
         var secretString: String?
         var secretBinary: String?
         var versionStages: [String]?
+
+        enum CodingKeys: String, CodingKey {
+            case secretId = "SecretId"
+            case clientRequestToken = "ClientRequestToken"
+            case secretString = "SecretString"
+            case secretBinary = "SecretBinary"
+            case versionStages = "VersionStages"
+        }
     }
 
     /// Stores a new version of a secret's value. Idempotent per `taskID`.

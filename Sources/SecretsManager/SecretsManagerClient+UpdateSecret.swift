@@ -7,6 +7,12 @@ extension SecretsManagerClient {
         public var arn: String
         public var name: String
         public var versionId: String?
+
+        enum CodingKeys: String, CodingKey {
+            case arn = "ARN"
+            case name = "Name"
+            case versionId = "VersionId"
+        }
     }
 
     struct UpdateSecretRequest: Encodable {
@@ -16,6 +22,15 @@ extension SecretsManagerClient {
         var secretBinary: String?
         var description: String?
         var kmsKeyId: String?
+
+        enum CodingKeys: String, CodingKey {
+            case secretId = "SecretId"
+            case clientRequestToken = "ClientRequestToken"
+            case secretString = "SecretString"
+            case secretBinary = "SecretBinary"
+            case description = "Description"
+            case kmsKeyId = "KmsKeyId"
+        }
     }
 
     /// Changes a secret's description, KMS key and/or value. A new value makes a new version,

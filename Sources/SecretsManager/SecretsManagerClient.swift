@@ -74,6 +74,11 @@ public struct SecretTag: Codable, Sendable, Equatable {
     public var key: String
     public var value: String
 
+    enum CodingKeys: String, CodingKey {
+        case key = "Key"
+        case value = "Value"
+    }
+
     public init(key: String, value: String) {
         self.key = key
         self.value = value

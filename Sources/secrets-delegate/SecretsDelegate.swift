@@ -40,6 +40,7 @@ func finish(_ outcome: CommandOutcome) throws -> Never {
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run the delegate in the foreground (systemd runs this).",
         discussion: """
             READY=1 is sent once every intake is open. SIGHUP re-reads the configuration (RELOADING=1, \
@@ -60,6 +61,7 @@ struct Run: AsyncParsableCommand {
 
 struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "submit",
         abstract: "Hand a task to a delegate through its socket, its spool or an SQS queue.",
         discussion: """
             Without --socket, --spool or --sqs, the configuration's socket_path (or else spool_dir) is used. \
@@ -157,6 +159,7 @@ func socketPath(_ socket: String?, options: ConfigOption) throws -> String {
 
 struct Get: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "get",
         abstract: "Print one secret value, fetched through a delegate with one of its named connectors.",
         discussion: """
             Prints the value and nothing else: a string secret (or the #KEY field of a JSON secret) as its UTF-8 \
@@ -204,6 +207,7 @@ struct Get: ParsableCommand {
 
 struct Exec: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "exec",
         abstract: "Run a command with secret values in its environment, fetched through a delegate.",
         discussion: """
             Fetches every --env value first. If any cannot be had, prints why (the variable and the error \
@@ -260,6 +264,7 @@ struct Exec: ParsableCommand {
 
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check-config",
         abstract: "Validate the configuration and print the effective settings.")
 
     @OptionGroup var options: ConfigOption
@@ -270,7 +275,7 @@ struct CheckConfig: ParsableCommand {
 }
 
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Ask a running delegate for its status.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Ask a running delegate for its status.")
 
     @OptionGroup var options: ConfigOption
 
@@ -295,6 +300,7 @@ struct Status: ParsableCommand {
 
 struct Keygen: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "keygen",
         abstract: "Make a key pair for sealed results: the private key to a new file, the public key on stdout.",
         discussion: """
             KEYFILE gets one line of base64 and mode 0600; an existing file is never overwritten. \
@@ -312,6 +318,7 @@ struct Keygen: ParsableCommand {
 
 struct Open: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "open",
         abstract: "Print a sealed result with its result opened.",
         discussion: "Exits 1, printing nothing, if the result does not authenticate under the key and its task id.")
 

@@ -48,7 +48,8 @@ extension DelegateDaemon {
             registry = CredentialProviderRegistry(
                 identity: Self.identity(configuration, environment: settings.environment, http: http, clock: clock),
                 refStore: CredentialRefStore(
-                    environment: settings.environment, configuredDirectory: configuration.credentials.directory),
+                    environment: settings.environment, configuredDirectory: configuration.credentials.directory,
+                    clock: clock),
                 delegateName: configuration.delegate.name,
                 clock: clock,
                 stsClient: { region in clients.sts(region: region) }
@@ -90,7 +91,8 @@ extension DelegateDaemon {
             if configuration.credentials.directory != old.credentials.directory {
                 registry.replaceRefStore(
                     CredentialRefStore(
-                        environment: environment, configuredDirectory: configuration.credentials.directory))
+                        environment: environment, configuredDirectory: configuration.credentials.directory,
+                        clock: clock))
             }
             Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
             // A connector that changed or went away forgets what it cached.

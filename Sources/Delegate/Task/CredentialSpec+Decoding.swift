@@ -1,27 +1,29 @@
 import AWSCredentials
 
 extension CredentialSpec {
+    private static let allFields: Set<String> = [
+        "type", "accessKeyId", "accessKeyIdRef", "secretAccessKeyRef", "sessionTokenRef", "roleArn",
+        "externalId", "durationSeconds",
+    ]
+    private static let accessKeyFields: Set<String> = [
+        "type", "accessKeyId", "accessKeyIdRef", "secretAccessKeyRef", "sessionTokenRef",
+    ]
+    private static let instanceRoleFields: Set<String> = ["type"]
+    private static let assumeRoleFields: Set<String> = ["type", "roleArn", "externalId", "durationSeconds"]
+
     static func decode(_ object: TaskObject) throws(TaskProblem) -> CredentialSpec {
         // Before anything else: a plaintext secret is refused whatever the type says.
-        let allFields: Set<String> = [
-            "type", "accessKeyId", "accessKeyIdRef", "secretAccessKeyRef", "sessionTokenRef", "roleArn",
-            "externalId", "durationSeconds",
-        ]
         try object.refuseUnknown(allFields, what: "connector credentials", checkPlaintextSecrets: true)
         let type = try object.string("type")
         switch type {
         case "accessKey":
-            try object.refuseUnknown(
-                ["type", "accessKeyId", "accessKeyIdRef", "secretAccessKeyRef", "sessionTokenRef"],
-                what: "accessKey credentials", checkPlaintextSecrets: false)
+            try object.refuseUnknown(accessKeyFields, what: "accessKey credentials", checkPlaintextSecrets: false)
             return .accessKey(try AccessKeyCredentials.decode(object))
         case "instanceRole":
-            try object.refuseUnknown(["type"], what: "instanceRole credentials", checkPlaintextSecrets: false)
+            try object.refuseUnknown(instanceRoleFields, what: "instanceRole credentials", checkPlaintextSecrets: false)
             return .instanceRole
         case "assumeRole":
-            try object.refuseUnknown(
-                ["type", "roleArn", "externalId", "durationSeconds"], what: "assumeRole credentials",
-                checkPlaintextSecrets: false)
+            try object.refuseUnknown(assumeRoleFields, what: "assumeRole credentials", checkPlaintextSecrets: false)
             return .assumeRole(try AssumeRoleCredentials.decode(object))
         default:
             throw .invalid(
