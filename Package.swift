@@ -7,6 +7,7 @@ import PackageDescription
 /// - `CCurl`, `CCurlShim`, `COpenSSL`, `CSystemd`, `CLinuxShim`: C bindings, never visible in public API.
 /// - `FileNames`: the portable file name rule `[A-Za-z0-9._-]` for ids that name files.
 /// - `UTCTime`: epoch time as UTC calendar fields and back, ISO 8601 (no dependencies).
+/// - `JSON`: the JSON value, its one-pass parser and its writer (no dependencies).
 /// - `SigV4`: pure request signing (depends only on hashing and `UTCTime`).
 /// - `Sealing`: RFC 9180 HPKE for sealed results (depends only on libcrypto).
 /// - `HTTP`: the libcurl client behind the `HTTPClient` protocol.
@@ -56,6 +57,7 @@ let package = Package(
 
         // MARK: Libraries
         .target(name: "UTCTime"),
+        .target(name: "JSON"),
         .target(name: "FileNames"),
         .target(name: "SigV4", dependencies: ["COpenSSL", "UTCTime"]),
         .target(name: "Sealing", dependencies: ["COpenSSL"]),
@@ -83,7 +85,7 @@ let package = Package(
         .target(
             name: "SecretsManager",
             dependencies: [
-                "AWSCore", "SigV4", "HTTP",
+                "AWSCore", "SigV4", "HTTP", "JSON",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -112,7 +114,7 @@ let package = Package(
             name: "Delegate",
             dependencies: [
                 "AWSCore", "AWSCredentials", "SecretsManager", "SQS", "HTTP", "TaskQueue", "Systemd", "Sealing",
-                "FileNames",
+                "FileNames", "JSON",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -153,7 +155,8 @@ let package = Package(
         .testTarget(name: "SQSTests", dependencies: ["SQS", "AWSCore", "SigV4", "TestSupport"]),
         .testTarget(name: "TaskQueueTests", dependencies: ["TaskQueue", "TestSupport"]),
         .testTarget(
-            name: "DelegateTests", dependencies: ["Delegate", "SecretsManager", "SQS", "AWSCore", "Sealing", "TestSupport"]),
+            name: "DelegateTests",
+            dependencies: ["Delegate", "JSON", "SecretsManager", "SQS", "AWSCore", "Sealing", "TestSupport"]),
         // Tests that run the built `secrets-delegate` binary as a child process (DaemonProcess,
         // ChildProcess); everything else drives the modules in-process.
         .testTarget(

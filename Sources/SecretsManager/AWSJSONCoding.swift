@@ -5,7 +5,8 @@ import Foundation
 ///
 /// The member names are spelled out rather than converted by a key strategy: a custom strategy
 /// runs a closure and builds a key path for every member of every request and response (a fifth
-/// of the cost of reading a `GetSecretValue` answer).
+/// of the cost of reading a `GetSecretValue` answer). `GetSecretValue` itself, the call behind
+/// almost every task, does without `Codable` (`GetSecretValueOutput+JSON.swift`).
 enum AWSJSONCoding {
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()

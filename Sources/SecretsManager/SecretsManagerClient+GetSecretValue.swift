@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 extension SecretsManagerClient {
-    public struct GetSecretValueOutput: Decodable, Sendable, Equatable {
+    public struct GetSecretValueOutput: Sendable, Equatable {
         public var arn: String
         public var name: String
         public var versionId: String?
@@ -11,16 +11,6 @@ extension SecretsManagerClient {
         public var secretString: String?
         public var secretBinary: Data?
         public var createdDate: Date?
-
-        enum CodingKeys: String, CodingKey {
-            case arn = "ARN"
-            case name = "Name"
-            case versionId = "VersionId"
-            case versionStages = "VersionStages"
-            case secretString = "SecretString"
-            case secretBinary = "SecretBinary"
-            case createdDate = "CreatedDate"
-        }
 
         /// The value, whichever form it has.
         public var value: SecretValue? {
@@ -36,18 +26,6 @@ extension SecretsManagerClient {
         public var fieldValue: String
     }
 
-    struct GetSecretValueRequest: Encodable {
-        var secretId: String
-        var versionId: String?
-        var versionStage: String?
-
-        enum CodingKeys: String, CodingKey {
-            case secretId = "SecretId"
-            case versionId = "VersionId"
-            case versionStage = "VersionStage"
-        }
-    }
-
     /// Reads a secret's value (the `AWSCURRENT` version unless a version id or stage is given).
     public func getSecretValue(
         name: String,
@@ -55,12 +33,9 @@ extension SecretsManagerClient {
         versionStage: String? = nil,
         logger: Logger
     ) async throws(AWSError) -> SecretsManagerResponse<GetSecretValueOutput> {
-        let request = GetSecretValueRequest(
-            secretId: try namespace.fullName(for: name),
-            versionId: versionId,
-            versionStage: versionStage
-        )
-        return try await perform("GetSecretValue", request, as: GetSecretValueOutput.self, logger: logger)
+        let body = GetSecretValueOutput.requestBody(
+            secretId: try namespace.fullName(for: name), versionId: versionId, versionStage: versionStage)
+        return try await perform("GetSecretValue", body: body, logger: logger, read: GetSecretValueOutput.init(json:))
     }
 
     /// Reads one field of a JSON secret: `field` of `{"field": ...}`. A string field comes back as

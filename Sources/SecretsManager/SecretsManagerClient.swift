@@ -34,15 +34,25 @@ public struct SecretsManagerClient: Sendable {
         } catch {
             throw AWSError.validation(.invalidTask, "the \(operation) request could not be encoded")
         }
+        return try await perform(operation, body: body, logger: logger) { body in
+            try? AWSJSONCoding.decoder.decode(Output.self, from: body)
+        }
+    }
+
+    /// Sends `body` as `operation` and reads the answer with `read` (nil: it could not be read).
+    /// An empty answer is read as `{}`.
+    func perform<Output>(
+        _ operation: String,
+        body: Data,
+        logger: Logger,
+        read: (Data) -> Output?
+    ) async throws(AWSError) -> SecretsManagerResponse<Output> {
         let response = try await aws.send(
             .json(targetPrefix: Self.targetPrefix, operation: operation, body: body),
             credentials: credentials,
             logger: logger
         )
-        do {
-            let value = try AWSJSONCoding.decoder.decode(Output.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body)
-            return SecretsManagerResponse(value: value, requestId: response.requestId, attempts: response.attempts)
-        } catch {
+        guard let value = read(response.body.isEmpty ? Data("{}".utf8) : response.body) else {
             throw AWSError(
                 kind: .invalidResponse,
                 code: .invalidResponse,
@@ -52,6 +62,7 @@ public struct SecretsManagerClient: Sendable {
                 attempts: response.attempts
             )
         }
+        return SecretsManagerResponse(value: value, requestId: response.requestId, attempts: response.attempts)
     }
 }
 

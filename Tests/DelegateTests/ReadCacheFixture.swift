@@ -1,6 +1,7 @@
 import AWSCore
 import AWSCredentials
 import Foundation
+import JSON
 import Logging
 import Synchronization
 import TestSupport

@@ -1,5 +1,6 @@
 import AWSCredentials
 import Foundation
+import JSON
 import SecretsManager
 import Testing
 

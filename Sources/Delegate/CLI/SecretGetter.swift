@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import TaskQueue
 
 /// `secrets-delegate get` and the fetching half of `exec` (docs/INTERFACE.md section 10): sends

@@ -1,3 +1,5 @@
+import JSON
+
 extension SecretCache.Statistics {
     /// The `cache` member of the status object (section 14).
     var jsonValue: JSONValue {

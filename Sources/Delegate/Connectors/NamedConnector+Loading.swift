@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 internal import TOMLKit
 
 extension NamedConnector {

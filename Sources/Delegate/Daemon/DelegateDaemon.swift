@@ -2,6 +2,7 @@ import AWSCore
 import AWSCredentials
 import Foundation
 import HTTP
+import JSON
 import Logging
 import ServiceLifecycle
 import Systemd

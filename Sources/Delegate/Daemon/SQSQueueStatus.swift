@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+import JSON
 import Synchronization
 
 /// Per-queue counters of the SQS intake, for `status` (docs/INTERFACE.md section 12).

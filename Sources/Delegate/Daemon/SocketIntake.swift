@@ -1,5 +1,6 @@
 import Glibc
 import Foundation
+import JSON
 import Logging
 import TaskQueue
 

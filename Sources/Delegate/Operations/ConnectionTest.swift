@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+import JSON
 import Logging
 import SecretsManager
 

@@ -1,4 +1,5 @@
 import AWSCore
+import JSON
 import SecretsManager
 
 extension OperationName {

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Sealing
 
 /// A result's `result` object sealed to the task's `sealTo` key (docs/INTERFACE.md section 13):

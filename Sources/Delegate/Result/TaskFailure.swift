@@ -1,3 +1,5 @@
+import JSON
+
 /// The `error` of a result: an AWS error code as AWS names it, or one of the delegate's own
 /// (see ``Code``). The message never holds a secret value.
 public struct TaskFailure: Sendable, Equatable, Codable {

@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+import JSON
 
 /// `Codable` so that clients (`secrets-delegate submit --wait`) can read results back. Encoding
 /// with a `JSONEncoder` gives the same fields as `jsonLine`; `jsonLine` is the canonical form.

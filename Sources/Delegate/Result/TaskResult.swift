@@ -1,4 +1,5 @@
 import AWSCore
+import JSON
 import struct Foundation.Date
 
 /// What the delegate hands back for one task (docs/INTERFACE.md section 4): written to

@@ -1,5 +1,6 @@
 import AWSCredentials
 import Foundation
+import JSON
 import TaskQueue
 import SQS
 import SecretsManager

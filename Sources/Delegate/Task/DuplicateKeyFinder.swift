@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Finds a key that occurs twice in one JSON object.
 ///

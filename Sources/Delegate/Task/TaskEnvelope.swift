@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// The little of a task needed to decide whether it is for this delegate, read without
 /// validating the rest, so a spool scan can leave other delegates' tasks alone cheaply.

@@ -1,3 +1,5 @@
+import JSON
+
 /// A problem found while decoding, before the task's context (id, operation, connector) is
 /// attached to make it a `TaskRejection`.
 struct TaskProblem: Error {

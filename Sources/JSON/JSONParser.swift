@@ -22,15 +22,15 @@
 /// document as invalid JSON. And the parser reads UTF-8 only, as the contract says tasks are:
 /// `JSONDecoder` also took UTF-16 and UTF-32 without a byte order mark (told apart by their NUL
 /// bytes, which are valid UTF-8).
-struct JSONParser {
+public struct JSONParser {
     /// The result of a successful parse.
-    struct Parsed {
-        var value: JSONValue
+    public struct Parsed: Sendable {
+        public var value: JSONValue
         /// Some object held a key twice (keys compared as Swift strings, after unescaping).
-        var hasDuplicateKeys: Bool
+        public var hasDuplicateKeys: Bool
     }
 
-    static let maximumDepth = 512
+    public static let maximumDepth = 512
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var offset = 0
@@ -44,7 +44,7 @@ struct JSONParser {
     /// The value in `bytes`, or nil if they are not one JSON value (surrounded by whitespace).
     /// `bytes` must be valid UTF-8: the caller checks that first (strings are taken from the
     /// bytes as they are, and invalid UTF-8 would be repaired silently, not refused).
-    static func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed? {
+    public static func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed? {
         var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self))
         if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
         parser.skipWhitespace()

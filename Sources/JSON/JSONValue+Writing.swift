@@ -51,7 +51,7 @@ extension JSONValue {
     /// Appends `string` as a JSON string. Runs of bytes that need no escape are copied whole;
     /// escaped: `"`, `\\`, control characters and DEL, and U+2028/U+2029 (line separators to
     /// JavaScript).
-    static func writeString(_ string: String, into out: inout String) {
+    public static func writeString(_ string: String, into out: inout String) {
         out += "\""
         var string = string
         string.withUTF8 { utf8 in
