@@ -156,7 +156,9 @@ let package = Package(
         .testTarget(name: "TaskQueueTests", dependencies: ["TaskQueue", "TestSupport"]),
         .testTarget(
             name: "DelegateTests",
-            dependencies: ["Delegate", "JSON", "SecretsManager", "SQS", "AWSCore", "Sealing", "TestSupport"]),
+            dependencies: [
+                "Delegate", "JSON", "SecretsManager", "SQS", "AWSCore", "AWSCredentials", "Sealing", "TestSupport",
+            ]),
         // Tests that run the built `secrets-delegate` binary as a child process (DaemonProcess,
         // ChildProcess); everything else drives the modules in-process.
         .testTarget(

@@ -10,15 +10,22 @@ import Synchronization
 /// still the one that was read is not opened and read again for every task: one `lstat` instead
 /// of an open, a stat, two reads and a close.
 ///
-/// Any change to the file shows in its identity: a file replaced by a rename is another inode,
-/// and a write, `chmod` or `chown` in place sets the change time to the current time. The one
-/// change that could hide is a second write within the same tick of the kernel's coarse clock as
-/// the read. So a value is kept only if the file had not changed for ``settledSeconds`` when it
-/// was read; any later change then stamps a newer change time. (A wall clock set back by more than
-/// that could hide a change; the file is read again at the next reload, which starts a new cache.)
+/// Any change made with `write(2)`, `rename(2)`, `chmod` or `chown` shows in the identity: a file
+/// replaced by a rename is another inode, and a change in place sets the change time to the
+/// current time. Three cases could hide a change, and are bounded:
+/// - a second write within the same tick of the kernel's coarse clock as the read: a value is
+///   kept only if the file had not changed for ``settledSeconds`` when it was read, so any later
+///   change stamps a newer change time;
+/// - a write through a shared `mmap` to an already dirty page (no new change time), and a network
+///   file system answering `lstat` from its attribute cache: a value is read again once it is
+///   ``maximumAgeSeconds`` old, whatever the file says;
+/// - a wall clock set back by more than the settle time: the same bound, and a reload starts a new
+///   cache.
 final class CredentialFileCache: Sendable {
     /// How long a file must have been unchanged, when read, for its value to be kept.
     static let settledSeconds: TimeInterval = 2
+    /// How long a value is kept at most before its file is read again.
+    static let maximumAgeSeconds: TimeInterval = 60
     /// Files kept at most; a full cache forgets one file to keep another.
     static let maxEntries = 64
 
@@ -55,33 +62,50 @@ final class CredentialFileCache: Sendable {
     private struct Entry {
         var identity: FileIdentity
         var value: String
+        var readAt: Date
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    private struct State {
+        var entries: [String: Entry] = [:]
+        /// Values served from the cache (for tests).
+        var hits = 0
+    }
 
-    /// The value read from `path`, if the file is still the one it was read from.
-    func value(at path: String, identity: FileIdentity) -> String? {
-        entries.withLock { entries in
-            guard let entry = entries[path] else { return nil }
-            guard entry.identity == identity else {
-                entries.removeValue(forKey: path)
+    private let state = Mutex(State())
+
+    /// The value read from `path`, if the file is still the one it was read from and the value is
+    /// not too old at `now`.
+    func value(at path: String, identity: FileIdentity, now: Date) -> String? {
+        state.withLock { state in
+            guard let entry = state.entries[path] else { return nil }
+            guard entry.identity == identity, now.timeIntervalSince(entry.readAt) < Self.maximumAgeSeconds else {
+                state.entries.removeValue(forKey: path)
                 return nil
             }
+            state.hits += 1
             return entry.value
         }
     }
 
     /// Keeps `value`, read at `readAt` from the file `identity` describes, if that file had settled.
     func keep(_ value: String, at path: String, identity: FileIdentity, readAt: Date) {
-        guard readAt.timeIntervalSince1970 - identity.changedAt >= Self.settledSeconds else { return }
-        entries.withLock { entries in
-            if entries[path] == nil, entries.count >= Self.maxEntries, let any = entries.keys.first {
-                entries.removeValue(forKey: any)
+        guard readAt.timeIntervalSince1970 - identity.changedAt >= Self.settledSeconds else {
+            forget(path)
+            return
+        }
+        state.withLock { state in
+            if state.entries[path] == nil, state.entries.count >= Self.maxEntries, let any = state.entries.keys.first {
+                state.entries.removeValue(forKey: any)
             }
-            entries[path] = Entry(identity: identity, value: value)
+            state.entries[path] = Entry(identity: identity, value: value, readAt: readAt)
         }
     }
 
-    /// Files whose values are kept (for tests).
-    var count: Int { entries.withLock { $0.count } }
+    /// Drops what was kept for `path` (its file is gone or cannot be used).
+    func forget(_ path: String) {
+        state.withLock { _ = $0.entries.removeValue(forKey: path) }
+    }
+
+    /// Files whose values are kept, and values served from the cache (for tests).
+    var counts: (kept: Int, hits: Int) { state.withLock { ($0.entries.count, $0.hits) } }
 }

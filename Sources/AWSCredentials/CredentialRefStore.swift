@@ -47,8 +47,11 @@ public struct CredentialRefStore: Sendable {
         self.clock = clock
     }
 
-    /// Files whose values are kept (for tests).
-    var keptFileCount: Int { cache.count }
+    /// Files whose values are kept, and values served from them (for tests).
+    var cacheCounts: (kept: Int, hits: Int) { cache.counts }
+
+    /// Which cache the store keeps values in (for tests: a new store starts an empty one).
+    var cacheIdentity: ObjectIdentifier { ObjectIdentifier(cache) }
 
     /// A portable file name (`PortableFileName`) with no `..` anywhere in it.
     public static func isValidName(_ name: String) -> Bool {
@@ -57,8 +60,9 @@ public struct CredentialRefStore: Sendable {
 
     /// The credential's value, with one trailing newline removed.
     ///
-    /// A file is read again whenever it is no longer the file that was read (``CredentialFileCache``):
-    /// a rotated or re-permissioned file takes effect at the next call, as if it were read every time.
+    /// A file is read again whenever it is no longer the file that was read, and at least every
+    /// minute (``CredentialFileCache``): a rotated or re-permissioned file takes effect at the next
+    /// call.
     public func value(of ref: String) throws(AWSError) -> String {
         guard Self.isValidName(ref) else {
             throw failure(ref, "is not a valid credential name (use [A-Za-z0-9_.-], no paths)")
@@ -67,12 +71,24 @@ public struct CredentialRefStore: Sendable {
             let path = directory + "/" + ref
             var info = stat()
             if lstat(path, &info) == 0 {
-                if let kept = cache.value(at: path, identity: CredentialFileCache.FileIdentity(info)) { return kept }
+                let identity = CredentialFileCache.FileIdentity(info)
+                if let kept = cache.value(at: path, identity: identity, now: clock.now()) { return kept }
             } else if errno == ENOENT {
+                cache.forget(path)
                 continue
             }
             // Not kept, or the lstat failed otherwise: the read says why.
-            guard let (text, identity) = try read(path, ref: ref, directory: directory) else { continue }
+            let read: (String, CredentialFileCache.FileIdentity)?
+            do {
+                read = try self.read(path, ref: ref, directory: directory)
+            } catch {
+                cache.forget(path)
+                throw error
+            }
+            guard let (text, identity) = read else {
+                cache.forget(path)
+                continue
+            }
             cache.keep(text, at: path, identity: identity, readAt: clock.now())
             return text
         }

@@ -54,6 +54,16 @@ public struct JSONParser {
         return Parsed(value: value, hasDuplicateKeys: parser.hasDuplicateKeys)
     }
 
+    /// The value in `bytes` if they are valid UTF-8 and one JSON value; nil otherwise.
+    public static func parse(validatingUTF8 bytes: UnsafeRawBufferPointer) -> Parsed? {
+        isValidUTF8(bytes) ? parse(bytes) : nil
+    }
+
+    /// Whether `bytes` are valid UTF-8, checked in place (no copy of what may be a secret).
+    public static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        (try? UTF8Span(validating: bytes.assumingMemoryBound(to: UInt8.self).span)) != nil
+    }
+
     // MARK: Values
 
     private mutating func parseValue() -> JSONValue? {

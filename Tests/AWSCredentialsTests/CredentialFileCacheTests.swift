@@ -15,8 +15,10 @@ import Testing
     }
 
     /// A store whose clock stands `ahead` seconds past now, so files written now look settled.
-    func store(_ directory: TemporaryDirectory, ahead seconds: TimeInterval = 60) -> CredentialRefStore {
-        CredentialRefStore(directories: [directory.url.path], clock: ManualClock(Date().addingTimeInterval(seconds)))
+    func store(_ directory: TemporaryDirectory, clock: ManualClock = ManualClock(Date().addingTimeInterval(60)))
+        -> CredentialRefStore
+    {
+        CredentialRefStore(directories: [directory.url.path], clock: clock)
     }
 
     @Test func aFileChangedJustBeforeItWasReadIsNotKept() throws {
@@ -24,30 +26,58 @@ import Testing
         try write("fresh-secret\n", to: directory.path("key"))
         let store = CredentialRefStore(directories: [directory.url.path])
         #expect(try store.value(of: "key") == "fresh-secret")
-        #expect(store.keptFileCount == 0, "a file written within the last two seconds is read every time")
+        #expect(try store.value(of: "key") == "fresh-secret")
+        #expect(store.cacheCounts == (kept: 0, hits: 0), "a file written within the last two seconds is read every time")
     }
 
-    @Test func aSettledFileIsKeptAndReadAgainOnceRewrittenInPlace() throws {
+    @Test func aSettledFileIsServedFromTheCacheAndReadAgainOnceRewrittenInPlace() throws {
         let directory = try TemporaryDirectory()
-        try write("first-secret\n", to: directory.path("key"))
+        let path = directory.path("key")
+        try write("first-secret\n", to: path)
         let store = store(directory)
         #expect(try store.value(of: "key") == "first-secret")
-        #expect(store.keptFileCount == 1)
+        #expect(store.cacheCounts == (kept: 1, hits: 0))
         #expect(try store.value(of: "key") == "first-secret")
+        #expect(store.cacheCounts == (kept: 1, hits: 1), "the second lookup is served without a read")
 
         // Same inode, another length.
-        let handle = try #require(FileHandle(forWritingAtPath: directory.path("key")))
+        let handle = try #require(FileHandle(forWritingAtPath: path))
         try handle.truncate(atOffset: 0)
         try handle.write(contentsOf: Data("second-secret-longer\n".utf8))
         try handle.close()
         #expect(try store.value(of: "key") == "second-secret-longer")
 
-        // Same inode, same length: only the change time tells (a later tick of the coarse clock).
+        // Same inode, same length, and the modification time put back: only the change time tells
+        // (a later tick of the kernel's coarse clock).
+        var before = stat()
+        #expect(lstat(path, &before) == 0)
         Thread.sleep(forTimeInterval: 0.05)
-        let again = try #require(FileHandle(forWritingAtPath: directory.path("key")))
+        let again = try #require(FileHandle(forWritingAtPath: path))
         try again.write(contentsOf: Data("third--secret-longer\n".utf8))
         try again.close()
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        var after = stat()
+        #expect(lstat(path, &after) == 0)
+        #expect(after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
+        #expect(after.st_size == before.st_size)
         #expect(try store.value(of: "key") == "third--secret-longer")
+    }
+
+    @Test func aKeptValueIsReadAgainOnceAMinuteOld() throws {
+        let directory = try TemporaryDirectory()
+        try write("aging-secret", to: directory.path("key"))
+        let clock = ManualClock(Date().addingTimeInterval(60))
+        let store = store(directory, clock: clock)
+        #expect(try store.value(of: "key") == "aging-secret")
+        clock.advance(by: 59)
+        #expect(try store.value(of: "key") == "aging-secret")
+        #expect(store.cacheCounts.hits == 1)
+        clock.advance(by: 2)
+        #expect(try store.value(of: "key") == "aging-secret")
+        #expect(store.cacheCounts == (kept: 1, hits: 1), "read again, and kept again from then on")
+        #expect(try store.value(of: "key") == "aging-secret")
+        #expect(store.cacheCounts.hits == 2)
     }
 
     @Test func aFileReplacedByRenameIsReadAgain() throws {
@@ -81,6 +111,7 @@ import Testing
         #expect(unlink(directory.path("key")) == 0)
         let gone = #expect(throws: AWSError.self) { try store.value(of: "key") }
         #expect(gone?.message.contains("was not found") == true)
+        #expect(store.cacheCounts.kept == 0, "nothing of a file that is gone stays in memory")
     }
 
     @Test func aFileAddedToAnEarlierDirectoryTakesOver() throws {
@@ -90,7 +121,7 @@ import Testing
         let store = CredentialRefStore(
             directories: [systemd.url.path, configured.url.path], clock: ManualClock(Date().addingTimeInterval(60)))
         #expect(try store.value(of: "key") == "from-config")
-        #expect(store.keptFileCount == 1)
+        #expect(store.cacheCounts.kept == 1)
         try write("from-systemd", to: systemd.path("key"))
         #expect(try store.value(of: "key") == "from-systemd")
     }

@@ -42,6 +42,52 @@ import Testing
     /// root, as `make test` is run), the daemon stops at start with status 69 and says why.
     @Test func theDaemonSaysSoWhenLibcurlCannotBeLoaded() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-nocurl")
+        let ran = try await Self.runDaemon(in: directory, withLibcurlReplacedBy: "/dev/null")
+        #expect(ran.termination == .exited(69), "\(ran.errorOutput)")
+        #expect(ran.errorOutput.contains("libcurl could not be loaded: "))
+        #expect(ran.errorOutput.contains("libcurl.so.4"), "the reason names the library")
+    }
+
+    /// A libcurl older than 7.85.0 (CURLOPT_PROTOCOLS_STR) is refused the same way, naming the
+    /// version found. The stand-in is a library built here with every function the delegate
+    /// looks up, whose `curl_version_info` says 7.84.0.
+    @Test func theDaemonRefusesALibcurlOlderThan7850() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-oldcurl")
+        let functions = [
+            "curl_global_init", "curl_easy_strerror", "curl_easy_init", "curl_easy_cleanup", "curl_easy_reset",
+            "curl_easy_setopt", "curl_easy_getinfo", "curl_multi_init", "curl_multi_cleanup", "curl_multi_setopt",
+            "curl_multi_add_handle", "curl_multi_remove_handle", "curl_multi_perform", "curl_multi_poll",
+            "curl_multi_wakeup", "curl_multi_info_read", "curl_multi_strerror", "curl_share_init",
+            "curl_share_cleanup", "curl_share_setopt", "curl_share_strerror", "curl_slist_append",
+            "curl_slist_free_all",
+        ]
+        // `curl_version_info_data` begins with age, version text, version number (curl/curl.h).
+        let source =
+            functions.map { "void *\($0)(void) { return 0; }\n" }.joined()
+            + """
+            struct version { int age; const char *version; unsigned int version_num; };
+            static struct version old = { 0, "7.84.0", 0x075400 };
+            void *curl_version_info(int which) { (void)which; return &old; }
+
+            """
+        try source.write(toFile: directory.path("oldcurl.c"), atomically: true, encoding: .utf8)
+        let compiler = try #require(Self.cCompiler(), "no C compiler (clang, as the Swift toolchain has, or cc)")
+        let built = try await ChildProcess.run(
+            compiler, ["-shared", "-fPIC", "-o", directory.path("libcurl.so.4"), directory.path("oldcurl.c")])
+        #expect(built.termination == .exited(0), "\(built.errorOutput)")
+
+        let ran = try await Self.runDaemon(in: directory, withLibcurlReplacedBy: directory.path("libcurl.so.4"))
+        #expect(ran.termination == .exited(69), "\(ran.errorOutput)")
+        #expect(
+            ran.errorOutput.contains("libcurl could not be loaded: libcurl.so.4 is 7.84.0; 7.85.0 or later is needed"),
+            "\(ran.errorOutput)")
+    }
+
+    /// Runs `secrets-delegate run` with a small configuration in `directory`, in a mount
+    /// namespace where `replacement` is mounted over the libcurl.so.4 the loader would open.
+    private static func runDaemon(
+        in directory: TemporaryDirectory, withLibcurlReplacedBy replacement: String
+    ) async throws -> ChildProcess.Outcome {
         let configuration = directory.path("delegate.toml")
         try """
             [delegate]
@@ -59,14 +105,18 @@ import Testing
         let path = String(listed[try #require(listed.range(of: "=> ")).upperBound...])
         let library = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         #expect(FileManager.default.fileExists(atPath: library))
-        let ran = try await ChildProcess.run(
+        return try await ChildProcess.run(
             "/usr/bin/unshare",
             [
-                "-m", "/bin/sh", "-c", #"mount --bind /dev/null "$1" && exec timeout 30 "$2" run --config "$3""#,
-                "sh", library, try DaemonProcess.binaryPath(), configuration,
+                "-m", "/bin/sh", "-c", #"mount --bind "$1" "$2" && exec timeout 30 "$3" run --config "$4""#,
+                "sh", replacement, library, try DaemonProcess.binaryPath(), configuration,
             ])
-        #expect(ran.termination == .exited(69), "\(ran.errorOutput)")
-        #expect(ran.errorOutput.contains("libcurl could not be loaded: "))
-        #expect(ran.errorOutput.contains("libcurl.so.4"), "the reason names the library")
+    }
+
+    /// clang from the PATH the tests run with (the Swift toolchain's), else the system's cc.
+    private static func cCompiler() -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let candidates = path.split(separator: ":").map { "\($0)/clang" } + ["/usr/bin/cc", "/usr/bin/clang"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 }

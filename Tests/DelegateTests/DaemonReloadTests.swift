@@ -7,6 +7,7 @@ import Systemd
 import TestSupport
 import Testing
 
+@testable import AWSCredentials
 @testable import Delegate
 
 /// SIGHUP's work, driven in-process: the daemon is built from a configuration file, the file is
@@ -118,6 +119,18 @@ import Testing
             harness.recorder.records.contains {
                 $0.contains("event=reloaded") && $0.contains("changed=aws.imds_endpoint")
             })
+    }
+
+    /// Credential files are kept while unchanged; a reload, even one that changes nothing, reads
+    /// them all again (a new store, with an empty cache).
+    @Test func aReloadStartsANewCredentialFileCache() async throws {
+        let harness = try Harness(Self.configuration())
+        defer { harness.http.shutdown() }
+        let registry = harness.daemon.components.registry
+        let before = registry.refStore.cacheIdentity
+        #expect(registry.refStore.cacheIdentity == before)
+        try await harness.reload(Self.configuration())
+        #expect(registry.refStore.cacheIdentity != before)
     }
 
     @Test func aReloadedTagSelectsTasksAtOnce() async throws {

@@ -51,6 +51,10 @@ import Testing
         // Escapes, unknown members, nulls, nothing optional.
         #"{"ARN":"\#(arn)","Name":"app\/db","SecretString":"line\nnext \u00e9 \ud83d\ude00","Extra":{"a":[1,2]},"VersionId":null}"#,
         #"{"Name":"app/db","ARN":"\#(arn)"}"#,
+        // A member given twice (the first counts), a byte order mark.
+        #"{"ARN":"\#(arn)","Name":"app/db","SecretString":"first","SecretString":"second"}"#,
+        "\u{FEFF}" + #"{"ARN":"\#(arn)","Name":"app/db","SecretString":"s"}"#,
+        #"{"ARN":"\#(arn)","Name":"app/db","SecretString":"lone \ud800 surrogate"}"#,
         #"  {"ARN":"\#(arn)","Name":"app/db","VersionStages":[],"CreatedDate":-1.5e3}  "#,
         // Unreadable: required members missing, wrong types, bad base64, not an object, not JSON.
         #"{"Name":"app/db"}"#,
@@ -68,6 +72,18 @@ import Testing
     func readsWhatDecodableRead(_ text: String) {
         let expected = Self.decoded(text)
         #expect(Output(json: Data(text.utf8)) == expected, "\(text)")
+    }
+
+    /// The one deliberate difference: the whole answer must be JSON, where `JSONDecoder` never
+    /// looked inside members it skipped.
+    @Test(arguments: [
+        #"{"ARN":"\#(arn)","Name":"app/db","Extra":1e400}"#,
+        #"{"ARN":"\#(arn)","Name":"app/db","Extra":"bad \x escape"}"#,
+        #"{"ARN":"\#(arn)","Name":"app/db","Name":"x\q"}"#,
+    ])
+    func aMalformedMemberNobodyReadsMakesTheAnswerUnreadable(_ text: String) {
+        #expect(Self.decoded(text) != nil, "JSONDecoder skipped it")
+        #expect(Output(json: Data(text.utf8)) == nil)
     }
 
     @Test func casesCoverBothOutcomes() {

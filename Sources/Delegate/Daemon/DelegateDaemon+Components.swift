@@ -88,12 +88,11 @@ extension DelegateDaemon {
                 registry.replaceIdentity(
                     Self.identity(configuration, environment: environment, http: http, clock: clock))
             }
-            if configuration.credentials.directory != old.credentials.directory {
-                registry.replaceRefStore(
-                    CredentialRefStore(
-                        environment: environment, configuredDirectory: configuration.credentials.directory,
-                        clock: clock))
-            }
+            // Always a new store, even for the same directory: a reload reads every credential
+            // file again.
+            registry.replaceRefStore(
+                CredentialRefStore(
+                    environment: environment, configuredDirectory: configuration.credentials.directory, clock: clock))
             Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
             // A connector that changed or went away forgets what it cached.
             cache.update(connectors: configuration.connectors)

@@ -23,7 +23,7 @@ extension DelegateTask {
                 message: "the task is \(data.count) bytes; the limit is \(maximumSize) bytes (1 MiB)",
                 taskID: fallbackID)
         }
-        guard String(validating: data, as: UTF8.self) != nil else {
+        guard data.withUnsafeBytes({ JSONParser.isValidUTF8($0) }) else {
             throw TaskRejection(code: .invalidTask, message: "the task is not valid UTF-8", taskID: fallbackID)
         }
         guard let parsed = data.withUnsafeBytes({ JSONParser.parse($0) }) else {

@@ -23,8 +23,9 @@ public struct TaskEnvelope: Sendable, Equatable {
         // The one-pass parser the task decoder uses (every spool file and SQS message is peeked
         // before it is claimed; `JSONDecoder` here was a twentieth of the spool's CPU per task),
         // so the two never disagree on what is JSON.
-        guard data.count <= DelegateTask.maximumSize, String(validating: data, as: UTF8.self) != nil,
-            let parsed = data.withUnsafeBytes({ JSONParser.parse($0) }), case .object(let task) = parsed.value
+        guard data.count <= DelegateTask.maximumSize,
+            let parsed = data.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }),
+            case .object(let task) = parsed.value
         else { return nil }
         let id: String?
         switch task["id"] {
