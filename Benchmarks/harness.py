@@ -1418,7 +1418,7 @@ def main() -> None:
     only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
     for binary in (DAEMON, SIGBENCH) if not only or "signing" in only else (DAEMON,):
         if not os.access(binary, os.X_OK):
-            sys.exit(f"{binary} missing: run `swift build -c release` first (make bench does)")
+            sys.exit(f"{binary} missing: run scripts/swift-build-release.sh first (make bench does)")
     os.makedirs(OUT, exist_ok=True)
     results["environment"] = environment()
     workdir = tempfile.mkdtemp(prefix="secrets-delegate-bench-")

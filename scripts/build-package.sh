@@ -34,16 +34,15 @@ STAGE=$(mktemp -d "${TMPDIR:-/tmp}/secrets-delegate-pkg.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 
 # --- 1. The binary ---------------------------------------------------------------------------
-BUILD_FLAGS=(-c release --static-swift-stdlib
-    -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now)
-BIN_DIR=$("$SWIFT" build "${BUILD_FLAGS[@]}" --show-bin-path)
+# The flags are in scripts/swift-build-release.sh, shared with `make release` and `make bench`.
+BIN_DIR=$(SWIFT="$SWIFT" scripts/swift-build-release.sh --show-bin-path)
 # SwiftPM may reuse a cached build plan made with other link options (after the generate-manual
 # plugin's release build, it linked the Swift runtime dynamically): drop the plan and the binary
 # so that planning and the link step always run (a few seconds). The NEEDED check below would
 # catch a dynamic Swift runtime anyway.
 rm -f "$BIN_DIR/$PACKAGE" .build/release.yaml
-say "swift build ${BUILD_FLAGS[*]} --product $PACKAGE"
-"$SWIFT" build "${BUILD_FLAGS[@]}" --product "$PACKAGE"
+say "scripts/swift-build-release.sh --product $PACKAGE"
+SWIFT="$SWIFT" scripts/swift-build-release.sh --product "$PACKAGE"
 BUILT="$BIN_DIR/$PACKAGE"
 [ -x "$BUILT" ] || die "no binary at $BUILT"
 
@@ -52,6 +51,14 @@ install -d -m 0755 "$ROOT/DEBIAN" "$ROOT/usr/bin"
 install -m 0755 "$BUILT" "$ROOT/usr/bin/$PACKAGE"
 strip --strip-all --remove-section=.comment "$ROOT/usr/bin/$PACKAGE"
 BIN="$ROOT/usr/bin/$PACKAGE"
+
+# Linked as scripts/swift-build-release.sh says: full RELRO, immediate binding, packed relative
+# relocations (a binary linked otherwise, by a stale build plan say, is not shipped).
+DYNAMIC=$(readelf -d "$BIN")
+for tag in 'BIND_NOW' '(RELR)' 'Flags: NOW PIE'; do
+    grep -qF "$tag" <<<"$DYNAMIC" || die "the binary's dynamic section has no $tag (see scripts/swift-build-release.sh)"
+done
+readelf -lW "$BIN" | grep -q GNU_RELRO || die "the binary has no GNU_RELRO segment"
 
 # The binary may need only these shared libraries (no Swift runtime, no Foundation).
 ALLOWED_NEEDED='^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libutil\.so\.1|ld-linux-x86-64\.so\.2|libssl\.so\.3|libcrypto\.so\.3|libsystemd\.so\.0|libstdc\+\+\.so\.6|libgcc_s\.so\.1)$'
@@ -150,6 +157,15 @@ SHLIBS=$(cd "$STAGE/src" && dpkg-shlibdeps -O "$BIN" 2>"$STAGE/shlibdeps.log" | 
 for dep in libssl3 libsystemd0; do
     grep -q "$dep" <<<"$SHLIBS" || die "Depends lacks $dep ($SHLIBS)"
 done
+# Packed relative relocations need glibc 2.36 (the version GLIBC_ABI_DT_RELR, which has no
+# symbols, so dpkg-shlibdeps does not see it): an older libc would refuse to load the binary.
+if readelf -V "$BIN" | grep -q GLIBC_ABI_DT_RELR; then
+    LIBC=$(grep -oE 'libc6 \(>= [^)]+\)' <<<"$SHLIBS" | sed -E 's/libc6 \(>= ([^)]+)\)/\1/') ||
+        die "Depends names no versioned libc6 ($SHLIBS)"
+    if dpkg --compare-versions "$LIBC" lt 2.36; then
+        SHLIBS=$(sed -E 's/libc6 \(>= [^)]+\)/libc6 (>= 2.36)/' <<<"$SHLIBS")
+    fi
+fi
 SHLIBS="$SHLIBS, libcurl4 (>= 7.85.0)"
 # systemd-sysusers and systemd-tmpfiles run in postinst; the unit's ExecReload= runs /bin/kill
 # (procps: priority important, so present on standard installs but not in a minimal root).
