@@ -1,0 +1,31 @@
+import Logging
+import SQS
+import Testing
+
+@testable import Delegate
+
+/// A task message this delegate is not selected for is put back for the others: after a random
+/// part of a second (so that its own next receive is not timed to take it right back), visible
+/// again 1-3 s later, and never run, answered or deleted here.
+@Suite struct SQSReleaseTests {
+    @Test func aTaskForOtherDelegatesIsReleasedAfterARandomPause() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let (intake, http, sleeper) = try endpoint.intake()
+        defer { http.shutdown() }
+        let queue = try endpoint.queue("tasks")
+        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: Logger(label: "test"))
+        let task = #"{"id":"t-gpu","connector":{"id":"c","region":"us-east-1","delegateSelectors":["gpu"],"#
+            + #""credentials":{"type":"instanceRole"}},"operation":"getSecretValue","params":{"name":"db"}}"#
+
+        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: task), lease: 30)
+
+        // random() is 0.5: a pause of 500 ms, then visible again after 1 + Int(0.5 * 3) = 2 s.
+        #expect(sleeper.delays.withLock { $0 } == [.milliseconds(500)])
+        #expect(endpoint.actions == ["ChangeMessageVisibility"])
+        let release = try #require(endpoint.bodies(of: "ChangeMessageVisibility").first)
+        #expect(release.contains(#""VisibilityTimeout":2"#), "\(release)")
+        #expect(release.contains(#""ReceiptHandle":"rh-1""#))
+        #expect(intake.status.snapshot[queue.url]?.released == 1)
+    }
+}

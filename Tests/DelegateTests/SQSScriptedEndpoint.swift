@@ -1,0 +1,67 @@
+import AWSCore
+import Foundation
+import HTTP
+import Logging
+import SQS
+import SigV4
+import Systemd
+import TaskQueue
+import TestSupport
+
+@testable import Delegate
+
+/// A scripted SQS endpoint for the SQS intake's unit tests, and an intake that talks to it (not
+/// started: tests call its parts). Batch calls report every entry as failed with `batchFailure`;
+/// single calls succeed.
+struct SQSScriptedEndpoint {
+    let server: LoopbackHTTPServer
+
+    init(batchFailure failure: (code: String, senderFault: Bool) = (code: "InternalError", senderFault: false)) throws {
+        server = try LoopbackHTTPServer { request in
+            let target = request.headers["X-Amz-Target"] ?? ""
+            let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
+            if target.hasSuffix("Batch") {
+                let count = request.bodyText.components(separatedBy: "\"Id\"").count - 1
+                let failed = (0..<count).map {
+                    #"{"Id":"\#($0)","Code":"\#(failure.code)","Message":"entry \#($0) failed","SenderFault":\#(failure.senderFault)}"#
+                }
+                return ScriptedResponse(
+                    status: 200, headers: json, body: #"{"Successful":[],"Failed":[\#(failed.joined(separator: ","))]}"#)
+            }
+            return ScriptedResponse(status: 200, headers: json, body: #"{"MessageId":"m-1"}"#)
+        }
+    }
+
+    /// The actions the endpoint was called with (`X-Amz-Target` without `AmazonSQS.`), in order.
+    var actions: [String] {
+        server.recordedRequests.map { ($0.headers["X-Amz-Target"] ?? "").replacingOccurrences(of: "AmazonSQS.", with: "") }
+    }
+
+    /// The bodies of the calls of `action`.
+    func bodies(of action: String) -> [String] {
+        server.recordedRequests.filter { $0.headers["X-Amz-Target"] == "AmazonSQS.\(action)" }.map(\.bodyText)
+    }
+
+    func queue(_ name: String) throws -> SQSQueueURL { try SQSQueueURL("\(server.baseURL)/123456789012/\(name)") }
+
+    /// An intake (delegate without tags) whose clients talk to this endpoint, its HTTP client (to
+    /// shut down) and the sleeper it waits with (`random` is always 0.5).
+    func intake() throws -> (SQSIntake, CurlHTTPClient, RecordingSleeper) {
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1, visibilitySeconds: 5)
+        let configuration = try DelegateConfiguration.load(
+            tomlText: "[queue]\nspool_dir = \"\"\nsocket_path = \"\"\n[aws]\nmax_attempts = 1\n[identity]\nsources = [\"environment\"]",
+            environment: [:], hostName: "sqs-scripted")
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: quiet)
+        let components = try DelegateDaemon.Components(
+            settings: .init(configuration: configuration, configurationPath: nil, environment: [:]),
+            notifier: SystemdNotifier(logger: quiet), logger: quiet, clock: SystemWallClock(), httpClient: http)
+        let sleeper = RecordingSleeper(pause: .milliseconds(1))
+        let intake = SQSIntake(
+            dispatcher: components.dispatcher, settings: { section }, clients: components.clients,
+            identity: { StaticCredentialProvider(Credentials(accessKeyId: "AKIDUNIT", secretAccessKey: "unit-secret")) },
+            status: SQSQueueStatus(), sleeper: sleeper, random: { 0.5 }, logLimiter: LogRateLimiter(), logger: quiet)
+        return (intake, http, sleeper)
+    }
+}
