@@ -29,7 +29,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	SWIFT=$(SWIFT) scripts/swift-build-release.sh
+	SWIFT="$(SWIFT)" scripts/swift-build-release.sh
 
 ## test: every tier. The Swift tests (against a moto_server they start themselves), each libFuzzer
 ## target for 15 s, then the .deb under a real systemd booted in systemd-nspawn (Tests/Booted/run.sh).
@@ -63,8 +63,8 @@ bench: deps
 	@{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && command -v eatmydata >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light eatmydata; }
 	@$(PYTHON) -c "import boto3" 2>/dev/null || $(PYTHON) -m pip install --quiet boto3
-	SWIFT=$(SWIFT) scripts/swift-build-release.sh --product secrets-delegate
-	SWIFT=$(SWIFT) scripts/swift-build-release.sh --product SigV4Bench
+	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegate
+	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product SigV4Bench
 	$(PYTHON) Benchmarks/harness.py
 
 ## fuzz: builds the libFuzzer targets in Fuzz/ into .build-fuzz and runs each for FUZZ_SECONDS

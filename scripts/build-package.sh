@@ -36,11 +36,10 @@ trap 'rm -rf "$STAGE"' EXIT
 # --- 1. The binary ---------------------------------------------------------------------------
 # The flags are in scripts/swift-build-release.sh, shared with `make release` and `make bench`.
 BIN_DIR=$(SWIFT="$SWIFT" scripts/swift-build-release.sh --show-bin-path)
-# SwiftPM may reuse a cached build plan made with other link options (after the generate-manual
-# plugin's release build, it linked the Swift runtime dynamically): drop the plan and the binary
-# so that planning and the link step always run (a few seconds). The NEEDED check below would
-# catch a dynamic Swift runtime anyway.
-rm -f "$BIN_DIR/$PACKAGE" .build/release.yaml
+# The script drops SwiftPM's cached build plan (one made with other flags was reused once, and
+# linked the Swift runtime dynamically); the binary is dropped too, so the link step always runs
+# (a few seconds). The checks below would catch a binary linked otherwise anyway.
+rm -f "$BIN_DIR/$PACKAGE"
 say "scripts/swift-build-release.sh --product $PACKAGE"
 SWIFT="$SWIFT" scripts/swift-build-release.sh --product "$PACKAGE"
 BUILT="$BIN_DIR/$PACKAGE"
@@ -54,11 +53,14 @@ BIN="$ROOT/usr/bin/$PACKAGE"
 
 # Linked as scripts/swift-build-release.sh says: full RELRO, immediate binding, packed relative
 # relocations (a binary linked otherwise, by a stale build plan say, is not shipped).
+# (Outputs are captured first: `readelf | grep -q` under pipefail fails when grep stops early.)
 DYNAMIC=$(readelf -d "$BIN")
-for tag in 'BIND_NOW' '(RELR)' 'Flags: NOW PIE'; do
-    grep -qF "$tag" <<<"$DYNAMIC" || die "the binary's dynamic section has no $tag (see scripts/swift-build-release.sh)"
-done
-readelf -lW "$BIN" | grep -q GNU_RELRO || die "the binary has no GNU_RELRO segment"
+grep -qE '\(FLAGS\).*\bBIND_NOW\b' <<<"$DYNAMIC" || die "the binary is not bound immediately (BIND_NOW)"
+grep -qE '\(FLAGS_1\).*\bNOW\b' <<<"$DYNAMIC" || die "the binary's FLAGS_1 lack NOW"
+grep -qE '\(FLAGS_1\).*\bPIE\b' <<<"$DYNAMIC" || die "the binary is not position independent (PIE)"
+grep -qF '(RELR)' <<<"$DYNAMIC" || die "the binary has no packed relative relocations (RELR)"
+SEGMENTS=$(readelf -lW "$BIN")
+grep -q GNU_RELRO <<<"$SEGMENTS" || die "the binary has no GNU_RELRO segment"
 
 # The binary may need only these shared libraries (no Swift runtime, no Foundation).
 ALLOWED_NEEDED='^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libutil\.so\.1|ld-linux-x86-64\.so\.2|libssl\.so\.3|libcrypto\.so\.3|libsystemd\.so\.0|libstdc\+\+\.so\.6|libgcc_s\.so\.1)$'
@@ -159,7 +161,8 @@ for dep in libssl3 libsystemd0; do
 done
 # Packed relative relocations need glibc 2.36 (the version GLIBC_ABI_DT_RELR, which has no
 # symbols, so dpkg-shlibdeps does not see it): an older libc would refuse to load the binary.
-if readelf -V "$BIN" | grep -q GLIBC_ABI_DT_RELR; then
+VERSIONS=$(readelf -V "$BIN")
+if grep -q GLIBC_ABI_DT_RELR <<<"$VERSIONS"; then
     LIBC=$(grep -oE 'libc6 \(>= [^)]+\)' <<<"$SHLIBS" | sed -E 's/libc6 \(>= ([^)]+)\)/\1/') ||
         die "Depends names no versioned libc6 ($SHLIBS)"
     if dpkg --compare-versions "$LIBC" lt 2.36; then

@@ -19,8 +19,7 @@ import Synchronization
 /// - a write through a shared `mmap` to an already dirty page (no new change time), and a network
 ///   file system answering `lstat` from its attribute cache: a value is read again once it is
 ///   ``maximumAgeSeconds`` old, whatever the file says;
-/// - a wall clock set back by more than the settle time: the same bound, and a reload starts a new
-///   cache.
+/// - a wall clock set back: a value read "in the future" is read again at once.
 final class CredentialFileCache: Sendable {
     /// How long a file must have been unchanged, when read, for its value to be kept.
     static let settledSeconds: TimeInterval = 2
@@ -78,7 +77,9 @@ final class CredentialFileCache: Sendable {
     func value(at path: String, identity: FileIdentity, now: Date) -> String? {
         state.withLock { state in
             guard let entry = state.entries[path] else { return nil }
-            guard entry.identity == identity, now.timeIntervalSince(entry.readAt) < Self.maximumAgeSeconds else {
+            // A negative age is a wall clock set back: read again rather than trust the entry.
+            let age = now.timeIntervalSince(entry.readAt)
+            guard entry.identity == identity, age >= 0, age < Self.maximumAgeSeconds else {
                 state.entries.removeValue(forKey: path)
                 return nil
             }

@@ -78,6 +78,11 @@ import Testing
         #expect(store.cacheCounts == (kept: 1, hits: 1), "read again, and kept again from then on")
         #expect(try store.value(of: "key") == "aging-secret")
         #expect(store.cacheCounts.hits == 2)
+
+        // A wall clock set back makes the kept value look read in the future: read again.
+        clock.advance(by: -120)
+        #expect(try store.value(of: "key") == "aging-secret")
+        #expect(store.cacheCounts.hits == 2)
     }
 
     @Test func aFileReplacedByRenameIsReadAgain() throws {

@@ -74,7 +74,7 @@ import Testing
         let compiler = try #require(Self.cCompiler(), "no C compiler (clang, as the Swift toolchain has, or cc)")
         let built = try await ChildProcess.run(
             compiler, ["-shared", "-fPIC", "-o", directory.path("libcurl.so.4"), directory.path("oldcurl.c")])
-        #expect(built.termination == .exited(0), "\(built.errorOutput)")
+        try #require(built.termination == .exited(0), "\(built.errorOutput)")
 
         let ran = try await Self.runDaemon(in: directory, withLibcurlReplacedBy: directory.path("libcurl.so.4"))
         #expect(ran.termination == .exited(69), "\(ran.errorOutput)")
@@ -108,15 +108,30 @@ import Testing
         return try await ChildProcess.run(
             "/usr/bin/unshare",
             [
-                "-m", "/bin/sh", "-c", #"mount --bind "$1" "$2" && exec timeout 30 "$3" run --config "$4""#,
+                // exec: the stand-in may live on a file system mounted noexec (TMPDIR).
+                "-m", "/bin/sh", "-c",
+                #"mount --bind "$1" "$2" && mount -o remount,bind,exec "$2" && exec timeout 30 "$3" run --config "$4""#,
                 "sh", replacement, library, try DaemonProcess.binaryPath(), configuration,
             ])
     }
 
-    /// clang from the PATH the tests run with (the Swift toolchain's), else the system's cc.
+    /// The clang of the Swift toolchain these tests run on (found from where its runtime library
+    /// is mapped in this process, `<toolchain>/usr/lib/swift/linux/libswiftCore.so`), else a
+    /// clang on PATH, else the system's cc.
     private static func cCompiler() -> String? {
+        var candidates: [String] = []
+        if let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8),
+            let line = maps.split(separator: "\n").first(where: { $0.hasSuffix("/lib/swift/linux/libswiftCore.so") }),
+            let slash = line.firstIndex(of: "/")
+        {
+            let library = URL(fileURLWithPath: String(line[slash...]))
+            // .../usr/lib/swift/linux/libswiftCore.so -> .../usr/bin/clang
+            let usr = library.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
+            candidates.append(usr.appendingPathComponent("bin/clang").path)
+        }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let candidates = path.split(separator: ":").map { "\($0)/clang" } + ["/usr/bin/cc", "/usr/bin/clang"]
+        candidates += path.split(separator: ":").map { "\($0)/clang" } + ["/usr/bin/cc", "/usr/bin/clang"]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 }
