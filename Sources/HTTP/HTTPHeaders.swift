@@ -25,8 +25,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// The first value for `name`, compared case-insensitively.
     public subscript(name: String) -> String? {
-        let wanted = name.lowercased()
-        return fields.first { $0.name.lowercased() == wanted }?.value
+        fields.first { Self.namesEqual($0.name, name) }?.value
     }
 
     /// Appends a field, keeping any existing ones with the same name.
@@ -36,9 +35,18 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// Replaces every field named `name` (case-insensitively) with one field.
     public mutating func replaceOrAdd(name: String, value: String) {
-        let wanted = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == wanted }
+        fields.removeAll { Self.namesEqual($0.name, name) }
         fields.append(Field(name: name, value: value))
+    }
+
+    /// Whether two field names are the same, ignoring ASCII case (field names are ASCII tokens,
+    /// RFC 9110 section 5.1), without lowercased copies of either.
+    static func namesEqual(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8) { asciiLowercase($0) == asciiLowercase($1) }
+    }
+
+    private static func asciiLowercase(_ byte: UInt8) -> UInt8 {
+        (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
     }
 
     public func makeIterator() -> IndexingIterator<[Field]> {

@@ -28,16 +28,14 @@ import Testing
             environment: DaemonTestFixtures.environment(), stderr: .file(stderrPath))
         defer { daemon.signal(SIGKILL) }
 
-        var ready: String?
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ready == nil {
+        func readyLine() -> String? {
             let text = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
-            ready = text.split(separator: "\n").first { $0.contains("event=ready") }.map(String.init)
-            try #require(daemon.isRunning, "the daemon ended before it was ready: \(text)")
-            try #require(ContinuousClock.now < deadline, "the daemon was not ready in time: \(text)")
-            if ready == nil { try await Task.sleep(for: .milliseconds(20)) }
+            return text.split(separator: "\n").first { $0.contains("event=ready") }.map(String.init)
         }
-        let line = try #require(ready)
+        // Ready, or ended without being ready.
+        _ = await eventually { readyLine() != nil || !daemon.isRunning }
+        let log = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
+        let line = try #require(readyLine(), "the daemon was not ready (running: \(daemon.isRunning)): \(log)")
         #expect(line.contains("dumpable=no"), "\(line)")
         #expect(line.contains("open_files_limit=\(hard)"), "\(line)")
         #expect(try FileDescriptorLimit.current(process: daemon.pid) == FileDescriptorLimit(soft: hard, hard: hard))

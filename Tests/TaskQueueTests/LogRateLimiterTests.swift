@@ -1,23 +1,11 @@
-import Synchronization
 import TestSupport
 import Testing
 
 @testable import TaskQueue
 
-/// A clock the test moves by hand.
-final class ManualClock: Sendable {
-    private let instant = Mutex(ContinuousClock.now)
-
-    var now: ContinuousClock.Instant { instant.withLock { $0 } }
-
-    func advance(by duration: Duration) {
-        instant.withLock { $0 = $0 + duration }
-    }
-}
-
 @Suite struct LogRateLimiterTests {
     @Test func theFirstEventsOfAKeyPassAndTheRestAreSummarisedWhenTheWindowEnds() {
-        let clock = ManualClock()
+        let clock = ManualMonotonicClock()
         let recorder = LogRecorder()
         let limiter = LogRateLimiter(burst: 2, interval: .seconds(10), now: { clock.now })
         for index in 0..<1000 {
@@ -39,7 +27,7 @@ final class ManualClock: Sendable {
     }
 
     @Test func theSummaryComesBeforeTheNextEventWhenNothingFlushed() {
-        let clock = ManualClock()
+        let clock = ManualMonotonicClock()
         let recorder = LogRecorder()
         let limiter = LogRateLimiter(burst: 1, interval: .seconds(5), now: { clock.now })
         for _ in 0..<3 { limiter.warning("line too long", key: "long", logger: recorder.logger()) }
@@ -53,7 +41,7 @@ final class ManualClock: Sendable {
     }
 
     @Test func keysAreCountedSeparatelyAndQuietKeysAreNotSummarised() {
-        let clock = ManualClock()
+        let clock = ManualMonotonicClock()
         let recorder = LogRecorder()
         let limiter = LogRateLimiter(burst: 1, interval: .seconds(1), now: { clock.now })
         limiter.warning("a", key: "a", logger: recorder.logger())

@@ -27,7 +27,7 @@ import Testing
         let dir = try TestDirectory()
         defer { dir.remove() }
         let recorder = LogRecorder()
-        let clock = ManualClock()
+        let clock = ManualMonotonicClock()
         let limiter = LogRateLimiter(burst: 1, interval: .seconds(60), now: { clock.now })
         let (server, path) = try startServer(
             dir, policy: PeerPolicy(allowedUsers: ["daemon"], allowedGroups: ["daemon"]),

@@ -1,26 +1,22 @@
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import TaskQueue
 
 @Suite struct UserGroupsCacheTests {
-    final class ManualClock: Sendable {
-        let instant = Mutex(ContinuousClock.now)
-        func advance(_ duration: Duration) { instant.withLock { $0 += duration } }
-    }
-
     @Test func aUsersGroupsAreLookedUpOncePerTTL() {
-        let clock = ManualClock()
+        let clock = ManualMonotonicClock()
         let lookups = Atomic<Int>(0)
         let cache = UserGroupsCache(
-            ttl: .seconds(60), now: { clock.instant.withLock { $0 } },
+            ttl: .seconds(60), now: { clock.now },
             lookup: { uid in
                 lookups.add(1, ordering: .relaxed)
                 return [uid, 100]
             })
         for _ in 0..<50 { #expect(cache.groups(ofUID: 1000) == [1000, 100]) }
         #expect(lookups.load(ordering: .relaxed) == 1)
-        clock.advance(.seconds(61))
+        clock.advance(by: .seconds(61))
         #expect(cache.groups(ofUID: 1000) == [1000, 100])
         #expect(lookups.load(ordering: .relaxed) == 2, "a group change is seen after the TTL")
     }

@@ -118,8 +118,8 @@ final class CurlTransfer {
             guard !field.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
                 throw HTTPClientError(code: .other, message: "request header \(field.name) contains a line break")
             }
-            hasExpect = hasExpect || Self.isName(field.name, "expect")
-            hasContentType = hasContentType || Self.isName(field.name, "content-type")
+            hasExpect = hasExpect || HTTPHeaders.namesEqual(field.name, "Expect")
+            hasContentType = hasContentType || HTTPHeaders.namesEqual(field.name, "Content-Type")
             // "Name:" would make curl drop the header; "Name;" sends it with an empty value.
             try list.append(field.value.isEmpty ? "\(field.name);" : "\(field.name): \(field.value)")
         }
@@ -128,13 +128,6 @@ final class CurlTransfer {
         if requestBody != nil, !hasContentType { try list.append("Content-Type:") }
         headerList = list
         try easy.set(CURLOPT_HTTPHEADER, pointer: list.raw.map { UnsafeRawPointer($0) })
-    }
-
-    /// Whether the header name `name` (token bytes only) is `lowercase`, ignoring ASCII case.
-    private static func isName(_ name: String, _ lowercase: StaticString) -> Bool {
-        let target = UnsafeBufferPointer(start: lowercase.utf8Start, count: lowercase.utf8CodeUnitCount)
-        // `| 0x20` lowers ASCII letters and leaves the other token bytes of these names alone.
-        return name.utf8.elementsEqual(target) { $0 | 0x20 == $1 }
     }
 
     /// The caller's result, read once curl reports the transfer done (before the handle is reset).
