@@ -13,8 +13,9 @@
 ///   the decimal written, truncated); any other finite number is a `Double`; one that overflows
 ///   a `Double` is an error;
 /// - `\u` escapes of a UTF-16 surrogate must form a pair;
-/// - of a key given twice in one object the first value is kept, and `hasDuplicateKeys` says so
-///   (the task decoder refuses such tasks, naming the key).
+/// - of a key given twice in one object the first value is kept, and `hasDuplicateKeys` says so;
+///   ``firstDuplicateKey(in:)`` then finds the first with its path (the task decoder refuses such
+///   tasks, naming the key).
 ///
 /// Two differences. On documents refused either way: `JSONDecoder` never reads the value of a
 /// key given twice (it keeps the first), so it let through a bad escape or number there, and
@@ -33,12 +34,35 @@ public struct JSONParser {
     public static let maximumDepth = 512
 
     private let bytes: UnsafeBufferPointer<UInt8>
+    /// A step from a document's root to a value inside it: an object's key or an array's index.
+    public enum PathComponent: Sendable, Equatable {
+        case key(String)
+        case index(Int)
+    }
+
+    /// A key given twice in one object: the path of that object and the key.
+    public struct DuplicateKey: Sendable, Equatable {
+        public var path: [PathComponent]
+        public var key: String
+
+        public init(path: [PathComponent], key: String) {
+            self.path = path
+            self.key = key
+        }
+    }
+
     private var offset = 0
     private var depth = 0
     private var hasDuplicateKeys = false
+    /// Set by ``firstDuplicateKey(in:)`` only: the path to the value being read is kept, and the
+    /// first duplicate key recorded.
+    private let tracksPath: Bool
+    private var path: [PathComponent] = []
+    private var firstDuplicate: DuplicateKey?
 
-    private init(bytes: UnsafeBufferPointer<UInt8>) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, tracksPath: Bool = false) {
         self.bytes = bytes
+        self.tracksPath = tracksPath
     }
 
     /// The value in `bytes`, or nil if they are not one JSON value (surrounded by whitespace).
@@ -52,6 +76,19 @@ public struct JSONParser {
         parser.skipWhitespace()
         guard parser.offset == parser.bytes.count else { return nil }
         return Parsed(value: value, hasDuplicateKeys: parser.hasDuplicateKeys)
+    }
+
+    /// The first key given twice in one object of `bytes` (in document order, keys compared as
+    /// the parser compares them: unescaped, as Swift strings), read as ``parse(_:)`` reads; nil
+    /// if there is none. Documents with one are rare (``Parsed/hasDuplicateKeys`` says when to
+    /// ask), so the path is tracked only here. A duplicate found before the document turned out
+    /// not to be JSON is still reported.
+    public static func firstDuplicateKey(in bytes: UnsafeRawBufferPointer) -> DuplicateKey? {
+        var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self), tracksPath: true)
+        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
+        parser.skipWhitespace()
+        _ = parser.parseValue()
+        return parser.firstDuplicate
     }
 
     /// The value in `bytes` if they are valid UTF-8 and one JSON value; nil otherwise.
@@ -89,15 +126,20 @@ public struct JSONParser {
         if consume(UInt8(ascii: "}")) { return .object(object) }
         while true {
             guard peek() == UInt8(ascii: "\""), let key = parseString() else { return nil }
+            // Known before the value is read, so that the first duplicate in document order is
+            // the one reported, not one inside this key's value.
+            let isDuplicate = object[key] != nil
+            if isDuplicate {
+                hasDuplicateKeys = true
+                if tracksPath, firstDuplicate == nil { firstDuplicate = DuplicateKey(path: path, key: key) }
+            }
             skipWhitespace()
             guard consume(UInt8(ascii: ":")) else { return nil }
             skipWhitespace()
+            if tracksPath { path.append(.key(key)) }
             guard let value = parseValue() else { return nil }
-            if object[key] == nil {
-                object[key] = value
-            } else {
-                hasDuplicateKeys = true
-            }
+            if tracksPath { path.removeLast() }
+            if !isDuplicate { object[key] = value }
             skipWhitespace()
             if consume(UInt8(ascii: "}")) { return .object(object) }
             guard consume(UInt8(ascii: ",")) else { return nil }
@@ -114,7 +156,9 @@ public struct JSONParser {
         skipWhitespace()
         if consume(UInt8(ascii: "]")) { return .array(array) }
         while true {
+            if tracksPath { path.append(.index(array.count)) }
             guard let value = parseValue() else { return nil }
+            if tracksPath { path.removeLast() }
             array.append(value)
             skipWhitespace()
             if consume(UInt8(ascii: "]")) { return .array(array) }

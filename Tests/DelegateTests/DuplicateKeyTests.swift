@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Testing
 
 @testable import Delegate
@@ -78,19 +79,24 @@ import Testing
     }
 
     @Test func finderReportsPathsAndSurrogatePairs() {
-        func find(_ text: String) -> DuplicateKeyFinder.Duplicate? {
-            DuplicateKeyFinder.firstDuplicate(in: Data(text.utf8))
+        func find(_ text: String) -> JSONParser.DuplicateKey? {
+            Array(text.utf8).withUnsafeBytes { JSONParser.firstDuplicateKey(in: $0) }
         }
-        #expect(find(#"{"a":1,"b":[{"c":1},{"c":{"d":1,"d":2}}]}"#) == .init(path: "b[1].c", key: "d"))
-        #expect(find(#"{"\ud83d\ude00":1,"😀":2}"#) == .init(path: "", key: "😀"))
-        #expect(find(#"{"a\"b":1,"a\\b":2,"a/b":3,"a\/b":4}"#) == .init(path: "", key: "a/b"))
+        let nested = find(#"{"a":1,"b":[{"c":1},{"c":{"d":1,"d":2}}]}"#)
+        #expect(nested == .init(path: [.key("b"), .index(1), .key("c")], key: "d"))
+        #expect(nested?.pathText == "b[1].c")
+        #expect(find(#"{"\ud83d\ude00":1,"😀":2}"#) == .init(path: [], key: "😀"))
+        #expect(find(#"{"a\"b":1,"a\\b":2,"a/b":3,"a\/b":4}"#) == .init(path: [], key: "a/b"))
+        // The first in document order: this object's own duplicate comes before the one inside it.
+        #expect(find(#"{"a":1,"a":{"b":1,"b":2}}"#) == .init(path: [], key: "a"))
         #expect(find(#"[{"a":1},{"a":1}] "#) == nil)
         let key = String(repeating: "k", count: 64)
         let deep =
             String(repeating: #"{"\#(key)":"#, count: 200) + #"{"z":1,"z":2}"# + String(repeating: "}", count: 201)
         let found = find(deep)
         #expect(found?.key == "z")
-        #expect((found?.path.utf8.count ?? 0) < 300)
+        #expect((found?.pathText.utf8.count ?? 0) < 300)
+        #expect(found?.pathText.hasSuffix("...") == true)
         #expect(find(#"{"x":"\"y\":1,\"y\":2"}"#) == nil)
     }
 

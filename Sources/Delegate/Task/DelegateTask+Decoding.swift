@@ -38,18 +38,18 @@ extension DelegateTask {
 
         // Context for the rejected result, read leniently before anything is checked; a field
         // given twice is no context, since it is not known which of its values was meant.
-        let duplicate = parsed.hasDuplicateKeys ? DuplicateKeyFinder.firstDuplicate(in: data) : nil
-        func unambiguous(_ path: String, _ key: String) -> Bool {
-            duplicate != DuplicateKeyFinder.Duplicate(path: path, key: key)
+        let duplicate = parsed.hasDuplicateKeys ? data.withUnsafeBytes { JSONParser.firstDuplicateKey(in: $0) } : nil
+        func unambiguous(_ path: [JSONParser.PathComponent], _ key: String) -> Bool {
+            duplicate != JSONParser.DuplicateKey(path: path, key: key)
         }
         let contextID =
-            (unambiguous("", "id") ? fields["id"]?.stringValue.flatMap { isValidID($0) ? $0 : nil } : nil)
+            (unambiguous([], "id") ? fields["id"]?.stringValue.flatMap { isValidID($0) ? $0 : nil } : nil)
             ?? fallbackID
         let contextOperation =
-            unambiguous("", "operation")
+            unambiguous([], "operation")
             ? fields["operation"]?.stringValue.flatMap { OperationName(rawValue: $0)?.rawValue } : nil
         let contextConnector =
-            unambiguous("", "connector") && unambiguous("connector", "id")
+            unambiguous([], "connector") && unambiguous([.key("connector")], "id")
             ? (fields["connector"]?["id"] ?? fields["connector"])?.stringValue.flatMap {
                 SpoolName.isValidID($0) ? $0 : nil
             } : nil
