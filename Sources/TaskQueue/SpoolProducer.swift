@@ -52,25 +52,37 @@ public struct SpoolProducer: Sendable {
         )
         defer { watch.cancel() }
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        let ticker = Task {
-            while !Task.isCancelled {
-                let remaining = ContinuousClock.now.duration(to: deadline)
-                if remaining <= .zero { break }
-                try? await Task.sleep(for: min(remaining, .seconds(1)))
-                signal.yield()
-            }
-            signal.finish()
-        }
-        defer { ticker.cancel() }
 
-        if let data = try readResult(path: path, remove: removeAfterReading) { return data }
-        for await _ in signals {
+        func collect() async throws(TaskQueueError) -> Data {
             if let data = try readResult(path: path, remove: removeAfterReading) { return data }
+            for await _ in signals {
+                if let data = try readResult(path: path, remove: removeAfterReading) { return data }
+            }
+            if Task.isCancelled {
+                throw TaskQueueError(code: .cancelled, message: "stopped waiting for the result", path: path)
+            }
+            throw TaskQueueError(code: .timedOut, message: "no result within \(timeout)", path: path)
         }
-        if Task.isCancelled {
-            throw TaskQueueError(code: .cancelled, message: "stopped waiting for the result", path: path)
+
+        // The once-a-second look runs beside the wait, as a child task: it ends with it.
+        let outcome = await withTaskGroup(of: Void.self) { group -> Result<Data, TaskQueueError> in
+            group.addTask {
+                while !Task.isCancelled {
+                    let remaining = ContinuousClock.now.duration(to: deadline)
+                    if remaining <= .zero { break }
+                    try? await Task.sleep(for: min(remaining, .seconds(1)))
+                    signal.yield()
+                }
+                signal.finish()
+            }
+            defer { group.cancelAll() }
+            do throws(TaskQueueError) {
+                return .success(try await collect())
+            } catch {
+                return .failure(error)
+            }
         }
-        throw TaskQueueError(code: .timedOut, message: "no result within \(timeout)", path: path)
+        return try outcome.get()
     }
 
     private func readResult(path: String, remove: Bool) throws(TaskQueueError) -> Data? {

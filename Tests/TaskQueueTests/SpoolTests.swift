@@ -276,9 +276,19 @@ import Testing
         try await worker.value
         #expect(result == Data("done".utf8))
         #expect(names(in: dir.file("done")).isEmpty)  // collected
-        await #expect(throws: TaskQueueError.self) {
+        let timedOut = await #expect(throws: TaskQueueError.self) {
             try await producer.waitForResult(id: "never", timeout: .milliseconds(200))
         }
+        #expect(timedOut?.code == .timedOut)
+
+        // A caller that stops waiting is told so at once, not at the timeout.
+        let waiting = Task { try await producer.waitForResult(id: "never", timeout: .seconds(600)) }
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        waiting.cancel()
+        let cancelled = await #expect(throws: TaskQueueError.self) { try await waiting.value }
+        #expect(cancelled?.code == .cancelled)
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 }
 
