@@ -97,6 +97,11 @@ import Testing
         #expect(found?.key == "z")
         #expect((found?.pathText.utf8.count ?? 0) < 300)
         #expect(found?.pathText.hasSuffix("...") == true)
+        // A shortened key (64 characters and "...") at the bound gets no second "...".
+        let emoji = String(repeating: "😀", count: 70)
+        let shortened = find(#"{"\#(emoji)":{"x":{"a":1,"a":2}}}"#)
+        #expect(shortened?.pathText.hasSuffix("...") == true)
+        #expect(shortened?.pathText.hasSuffix("......") == false)
         #expect(find(#"{"x":"\"y\":1,\"y\":2"}"#) == nil)
     }
 

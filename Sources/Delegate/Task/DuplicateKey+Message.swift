@@ -11,7 +11,7 @@ extension JSONParser.DuplicateKey {
         var text = ""
         for component in path {
             if text.utf8.count > 160 {
-                text += "..."
+                if !text.hasSuffix("...") { text += "..." }
                 break
             }
             switch component {
