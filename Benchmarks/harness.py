@@ -10,7 +10,8 @@ and SQS requests per task) and LoadCredential= requests on the credentials socke
 JSON to .bench/ and the results section of BENCHMARKS.md. BENCH_ONLY=a,b runs some sections only
 (signing, throughput, moto, get, latency, footprint, credentials, cache, sealing, sqs, credsock)
 and leaves BENCHMARKS.md alone; the sections among them that render on their own go to
-.bench/BENCHMARKS-partial.md.
+.bench/BENCHMARKS-partial.md. BENCH_DAEMON=PATH runs another daemon binary (for A/B runs); its
+report goes to .bench/BENCHMARKS-other-binary.md, not BENCHMARKS.md.
 
 BENCH_QUICK=1 makes every measurement small (for iterating on the harness; its numbers are
 not the ones to publish). Timings are reported, never asserted.
@@ -1388,6 +1389,9 @@ def write_report(text: str) -> None:
     path = os.path.join(ROOT, "BENCHMARKS.md")
     if QUICK:
         path = os.path.join(OUT, "BENCHMARKS-quick.md")
+    elif os.environ.get("BENCH_DAEMON"):
+        # Another binary than this commit's build: its figures are not this commit's.
+        path = os.path.join(OUT, "BENCHMARKS-other-binary.md")
     try:
         current = open(os.path.join(ROOT, "BENCHMARKS.md")).read()
     except FileNotFoundError:

@@ -159,15 +159,13 @@ SHLIBS=$(cd "$STAGE/src" && dpkg-shlibdeps -O "$BIN" 2>"$STAGE/shlibdeps.log" | 
 for dep in libssl3 libsystemd0; do
     grep -q "$dep" <<<"$SHLIBS" || die "Depends lacks $dep ($SHLIBS)"
 done
-# Packed relative relocations need glibc 2.36 (the version GLIBC_ABI_DT_RELR, which has no
-# symbols, so dpkg-shlibdeps does not see it): an older libc would refuse to load the binary.
-VERSIONS=$(readelf -V "$BIN")
-if grep -q GLIBC_ABI_DT_RELR <<<"$VERSIONS"; then
-    LIBC=$(grep -oE 'libc6 \(>= [^)]+\)' <<<"$SHLIBS" | sed -E 's/libc6 \(>= ([^)]+)\)/\1/') ||
-        die "Depends names no versioned libc6 ($SHLIBS)"
-    if dpkg --compare-versions "$LIBC" lt 2.36; then
-        SHLIBS=$(sed -E 's/libc6 \(>= [^)]+\)/libc6 (>= 2.36)/' <<<"$SHLIBS")
-    fi
+# The binary's packed relative relocations (DT_RELR, required above) need glibc 2.36: an older
+# loader ignores them and the binary crashes at start. dpkg-shlibdeps does not see that (the
+# version GLIBC_ABI_DT_RELR has no symbols), so the libc6 Depends is raised here.
+LIBC=$(grep -oE 'libc6 \(>= [^)]+\)' <<<"$SHLIBS" | sed -E 's/libc6 \(>= ([^)]+)\)/\1/') ||
+    die "Depends names no versioned libc6 ($SHLIBS)"
+if dpkg --compare-versions "$LIBC" lt 2.36; then
+    SHLIBS=$(sed -E 's/libc6 \(>= [^)]+\)/libc6 (>= 2.36)/' <<<"$SHLIBS")
 fi
 SHLIBS="$SHLIBS, libcurl4 (>= 7.85.0)"
 # systemd-sysusers and systemd-tmpfiles run in postinst; the unit's ExecReload= runs /bin/kill

@@ -16,6 +16,10 @@ public struct AWSCall: Sendable {
     public var wireProtocol: WireProtocol
     public var headers: HTTPHeaders
     public var body: Data
+    /// Values the request carries that must not reach a log line or error (SQS receipt handles,
+    /// which SQS quotes in its error messages): replaced in the call's error messages like the
+    /// signing secrets, before the message is cut to its length bound.
+    public var sensitiveValues: [String] = []
 
     /// A JSON call such as `AWSCall.json(targetPrefix: "secretsmanager", operation: "GetSecretValue", body:)`:
     /// JSON 1.1 by default, `jsonVersion: "1.0"` for services on AWS JSON 1.0 (SQS).

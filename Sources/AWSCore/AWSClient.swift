@@ -60,6 +60,8 @@ public final class AWSClient: Sendable {
             if Task.isCancelled { throw cancelled(attempts: attempt - 1) }
             let credentials = try await resolve(provider, logger: logger, attempts: attempt - 1)
             let (request, signature) = try signedRequest(for: call, credentials: credentials)
+            let redactor = MessageRedactor(
+                secrets: [credentials.secretAccessKey, credentials.sessionToken, signature] + call.sensitiveValues)
 
             var failure: AWSError
             do {
@@ -74,7 +76,7 @@ public final class AWSClient: Sendable {
                         attempts: attempt
                     )
                 }
-                failure = AWSErrorDecoder.decode(response, wireProtocol: call.wireProtocol)
+                failure = AWSErrorDecoder.decode(response, wireProtocol: call.wireProtocol, redactor: redactor)
                 if !skewRetryUsed,
                     clockSkew.adjust(code: failure.code, serverDate: response.headers["Date"], localNow: clock.now())
                 {
@@ -87,12 +89,8 @@ public final class AWSClient: Sendable {
                 }
             } catch {
                 failure = transportFailure(error)
+                failure.message = redactor.redact(failure.message)
             }
-
-            let redactor = MessageRedactor(secrets: [
-                credentials.secretAccessKey, credentials.sessionToken, signature,
-            ])
-            failure.message = redactor.redact(failure.message)
             failure.attempts = attempt
 
             if !expiredRetryUsed, [.expiredToken, .expiredTokenException].contains(failure.code) {

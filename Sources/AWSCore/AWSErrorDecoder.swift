@@ -11,14 +11,18 @@ import HTTP
 ///
 /// What an endpoint sends is bounded here, before it reaches results and the journal: a code is
 /// at most ``maxCodeLength`` characters of `A-Za-z0-9._:-` (anything else is replaced by the
-/// code the HTTP status implies), a message at most ``maxMessageLength`` characters, a request
+/// code the HTTP status implies), a message at most ``MessageRedactor/maxLength`` characters
+/// (after the redactor took secrets out), a request
 /// id at most ``maxRequestIDLength`` printable ASCII characters (else it is dropped).
 enum AWSErrorDecoder {
     static let maxCodeLength = 128
-    static let maxMessageLength = 1024
     static let maxRequestIDLength = 128
 
-    static func decode(_ response: HTTPResponse, wireProtocol: AWSCall.WireProtocol) -> AWSError {
+    /// - Parameter redactor: takes secrets out of the message before it is bounded (the client's,
+    ///   with the request's signing secrets and sensitive values).
+    static func decode(
+        _ response: HTTPResponse, wireProtocol: AWSCall.WireProtocol, redactor: MessageRedactor = MessageRedactor(secrets: [])
+    ) -> AWSError {
         let requestId = requestID(in: response)
         var code: String?
         var message: String?
@@ -44,7 +48,7 @@ enum AWSErrorDecoder {
         return AWSError(
             kind: .service,
             code: resolved,
-            message: message.map(boundedMessage) ?? "HTTP status \(response.status)",
+            message: message.map(redactor.redact) ?? "HTTP status \(response.status)",
             requestId: requestId ?? XMLScanner(response.body)?.value(of: "RequestId").flatMap(boundedRequestID),
             httpStatus: response.status
         )
@@ -68,16 +72,6 @@ enum AWSErrorDecoder {
             }
         }
         return allowed ? code : nil
-    }
-
-    /// The message cut to at most 1,024 characters (Unicode scalars, so that no one character
-    /// made of thousands of combining marks gets through), the cut marked with `...`.
-    static func boundedMessage(_ message: String) -> String {
-        let scalars = message.unicodeScalars
-        guard scalars.count > maxMessageLength else { return message }
-        var cut = String.UnicodeScalarView(scalars.prefix(maxMessageLength - 3))
-        cut.append(contentsOf: "...".unicodeScalars)
-        return String(cut)
     }
 
     /// The request id if it is 1-128 printable ASCII characters, else nil.

@@ -2,8 +2,11 @@
 ///
 /// Some AWS endpoints explain a signature mismatch by quoting the canonical request and the
 /// string to sign, which can contain a session token; those parts are cut. Any known secret
-/// (secret key, session token, signature) still present is replaced, and the length is bounded.
+/// (secret key, session token, signature, a value the call marked sensitive) still present is
+/// replaced, and only then is the length bounded, so that no cut can leave part of a secret.
 public struct MessageRedactor: Sendable {
+    /// At most this many Unicode scalars (so that no one character made of thousands of
+    /// combining marks gets through), the cut marked with `...`.
     public static let maxLength = 1024
     private static let cutMarkers = ["The Canonical String for this request", "The String-to-Sign should have been"]
 
@@ -22,10 +25,16 @@ public struct MessageRedactor: Sendable {
         for secret in secrets {
             result = result.replacingOccurrences(of: secret, with: "<redacted>")
         }
-        if result.count > Self.maxLength {
-            result = String(result.prefix(Self.maxLength)) + "..."
-        }
-        return result
+        return Self.bounded(result)
+    }
+
+    /// `message` cut to at most ``maxLength`` Unicode scalars, the cut marked with `...`.
+    static func bounded(_ message: String) -> String {
+        let scalars = message.unicodeScalars
+        guard scalars.count > maxLength else { return message }
+        var cut = String.UnicodeScalarView(scalars.prefix(maxLength - 3))
+        cut.append(contentsOf: "...".unicodeScalars)
+        return String(cut)
     }
 }
 

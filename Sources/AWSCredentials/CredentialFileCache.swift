@@ -74,15 +74,13 @@ final class CredentialFileCache: Sendable {
 
     /// The value read from `path`, if the file is still the one it was read from and the value is
     /// not too old at `now`.
+    /// (A miss leaves the entry; the caller ``forget(_:)``s it before reading the file again.)
     func value(at path: String, identity: FileIdentity, now: Date) -> String? {
         state.withLock { state in
-            guard let entry = state.entries[path] else { return nil }
             // A negative age is a wall clock set back: read again rather than trust the entry.
-            let age = now.timeIntervalSince(entry.readAt)
-            guard entry.identity == identity, age >= 0, age < Self.maximumAgeSeconds else {
-                state.entries.removeValue(forKey: path)
-                return nil
-            }
+            guard let entry = state.entries[path], entry.identity == identity,
+                (0..<Self.maximumAgeSeconds).contains(now.timeIntervalSince(entry.readAt))
+            else { return nil }
             state.hits += 1
             return entry.value
         }
@@ -90,10 +88,7 @@ final class CredentialFileCache: Sendable {
 
     /// Keeps `value`, read at `readAt` from the file `identity` describes, if that file had settled.
     func keep(_ value: String, at path: String, identity: FileIdentity, readAt: Date) {
-        guard readAt.timeIntervalSince1970 - identity.changedAt >= Self.settledSeconds else {
-            forget(path)
-            return
-        }
+        guard readAt.timeIntervalSince1970 - identity.changedAt >= Self.settledSeconds else { return }
         state.withLock { state in
             if state.entries[path] == nil, state.entries.count >= Self.maxEntries, let any = state.entries.keys.first {
                 state.entries.removeValue(forKey: any)

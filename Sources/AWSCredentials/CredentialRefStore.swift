@@ -70,25 +70,14 @@ public struct CredentialRefStore: Sendable {
         for directory in directories {
             let path = directory + "/" + ref
             var info = stat()
-            if lstat(path, &info) == 0 {
-                let identity = CredentialFileCache.FileIdentity(info)
-                if let kept = cache.value(at: path, identity: identity, now: clock.now()) { return kept }
-            } else if errno == ENOENT {
-                cache.forget(path)
-                continue
-            }
-            // Not kept, or the lstat failed otherwise: the read says why.
-            let read: (String, CredentialFileCache.FileIdentity)?
-            do {
-                read = try self.read(path, ref: ref, directory: directory)
-            } catch {
-                cache.forget(path)
-                throw error
-            }
-            guard let (text, identity) = read else {
-                cache.forget(path)
-                continue
-            }
+            let found = lstat(path, &info) == 0
+            let lstatError = errno
+            if found, let kept = cache.value(at: path, identity: .init(info), now: clock.now()) { return kept }
+            // Gone, changed, too old or unreadable: nothing kept for it is served again.
+            cache.forget(path)
+            if !found, lstatError == ENOENT { continue }
+            // The read says why a file cannot be used (an lstat that failed otherwise included).
+            guard let (text, identity) = try read(path, ref: ref, directory: directory) else { continue }
             cache.keep(text, at: path, identity: identity, readAt: clock.now())
             return text
         }

@@ -66,9 +66,10 @@ public struct JSONParser {
     }
 
     /// The value in `bytes`, or nil if they are not one JSON value (surrounded by whitespace).
-    /// `bytes` must be valid UTF-8: the caller checks that first (strings are taken from the
-    /// bytes as they are, and invalid UTF-8 would be repaired silently, not refused).
-    public static func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed? {
+    /// `bytes` must be valid UTF-8 (strings are taken from the bytes as they are, and invalid
+    /// UTF-8 would be repaired silently, not refused), so callers outside go through
+    /// ``parse(validatingUTF8:)``.
+    static func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed? {
         var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self))
         if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
         parser.skipWhitespace()

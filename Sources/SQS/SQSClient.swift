@@ -36,16 +36,9 @@ public struct SQSClient: Sendable {
         } catch {
             throw AWSError.validation(.invalidRequest, "the \(operation) request could not be encoded")
         }
-        let response: AWSResponse
-        do {
-            response = try await aws.send(
-                .json(targetPrefix: Self.targetPrefix, operation: operation, body: body, jsonVersion: "1.0"),
-                credentials: credentials, logger: logger)
-        } catch {
-            var failure = error
-            if !redacting.isEmpty { failure.message = MessageRedactor(secrets: redacting).redact(failure.message) }
-            throw failure
-        }
+        var call = AWSCall.json(targetPrefix: Self.targetPrefix, operation: operation, body: body, jsonVersion: "1.0")
+        call.sensitiveValues = redacting
+        let response = try await aws.send(call, credentials: credentials, logger: logger)
         do {
             return try Self.decoder.decode(Output.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body)
         } catch {

@@ -29,52 +29,28 @@ extension SecretsManagerClient.GetSecretValueOutput {
         else { return nil }
         self.arn = arn
         self.name = name
-        do {
-            versionId = try Self.string(members["VersionId"])
-            secretString = try Self.string(members["SecretString"])
-            versionStages = try Self.strings(members["VersionStages"])
-            secretBinary = try Self.base64(members["SecretBinary"])
+        do throws(JSONValue.Mismatch) {
+            versionId = try JSONValue.optionalString(members["VersionId"])
+            secretString = try JSONValue.optionalString(members["SecretString"])
+            versionStages = try JSONValue.optionalStrings(members["VersionStages"])
             createdDate = try Self.date(members["CreatedDate"])
+            secretBinary = nil
+            if let binary = try JSONValue.optionalString(members["SecretBinary"]) {
+                guard let data = Data(base64Encoded: binary) else { return nil }
+                secretBinary = data
+            }
         } catch {
             return nil
         }
     }
 
-    private struct WrongType: Error {}
-
-    private static func string(_ value: JSONValue?) throws(WrongType) -> String? {
-        switch value {
-        case nil, .null?: return nil
-        case .string(let string)?: return string
-        default: throw WrongType()
-        }
-    }
-
-    private static func strings(_ value: JSONValue?) throws(WrongType) -> [String]? {
-        switch value {
-        case nil, .null?: return nil
-        case .array(let elements)?:
-            return try elements.map { element throws(WrongType) in
-                guard case .string(let string) = element else { throw WrongType() }
-                return string
-            }
-        default: throw WrongType()
-        }
-    }
-
-    private static func base64(_ value: JSONValue?) throws(WrongType) -> Data? {
-        guard let text = try string(value) else { return nil }
-        guard let data = Data(base64Encoded: text) else { throw WrongType() }
-        return data
-    }
-
     /// Epoch seconds, as AWS's JSON protocol writes timestamps.
-    private static func date(_ value: JSONValue?) throws(WrongType) -> Date? {
+    private static func date(_ value: JSONValue?) throws(JSONValue.Mismatch) -> Date? {
         switch value {
         case nil, .null?: return nil
         case .integer(let seconds)?: return Date(timeIntervalSince1970: TimeInterval(seconds))
         case .number(let seconds)?: return Date(timeIntervalSince1970: seconds)
-        default: throw WrongType()
+        case let other?: throw .value(other)
         }
     }
 }

@@ -19,13 +19,8 @@ struct AMZDate {
     init(_ date: Date) {
         let time = UTCDateTime(date)
         day = time.daysSinceEpoch
-        func digit(_ value: Int) -> UInt8 { UInt8(truncatingIfNeeded: 0x30 + value % 10) }
-        timestamp = (
-            digit(time.year / 1000), digit(time.year / 100), digit(time.year / 10), digit(time.year),
-            digit(time.month / 10), digit(time.month), digit(time.day / 10), digit(time.day),
-            UInt8(ascii: "T"), digit(time.hour / 10), digit(time.hour), digit(time.minute / 10), digit(time.minute),
-            digit(time.second / 10), digit(time.second), UInt8(ascii: "Z")
-        )
+        timestamp = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &timestamp) { time.writeBasicTimestamp(into: $0) }
     }
 
     var timestampString: String {

@@ -24,7 +24,11 @@ import Testing
     @Test func aFileChangedJustBeforeItWasReadIsNotKept() throws {
         let directory = try TemporaryDirectory()
         try write("fresh-secret\n", to: directory.path("key"))
-        let store = CredentialRefStore(directories: [directory.url.path])
+        // The store's clock one second after the file's change time, however slow this machine is.
+        var info = stat()
+        try #require(lstat(directory.path("key"), &info) == 0)
+        let changed = Date(timeIntervalSince1970: TimeInterval(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9)
+        let store = CredentialRefStore(directories: [directory.url.path], clock: ManualClock(changed.addingTimeInterval(1)))
         #expect(try store.value(of: "key") == "fresh-secret")
         #expect(try store.value(of: "key") == "fresh-secret")
         #expect(store.cacheCounts == (kept: 0, hits: 0), "a file written within the last two seconds is read every time")
@@ -50,18 +54,26 @@ import Testing
         // Same inode, same length, and the modification time put back: only the change time tells
         // (a later tick of the kernel's coarse clock).
         var before = stat()
-        #expect(lstat(path, &before) == 0)
+        try #require(lstat(path, &before) == 0)
         Thread.sleep(forTimeInterval: 0.05)
         let again = try #require(FileHandle(forWritingAtPath: path))
         try again.write(contentsOf: Data("third--secret-longer\n".utf8))
         try again.close()
         var times = [before.st_atim, before.st_mtim]
-        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        try #require(utimensat(AT_FDCWD, path, &times, 0) == 0)
         var after = stat()
-        #expect(lstat(path, &after) == 0)
-        #expect(after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
-        #expect(after.st_size == before.st_size)
+        try #require(lstat(path, &after) == 0)
+        try #require(after.st_mtim.tv_sec == before.st_mtim.tv_sec && after.st_mtim.tv_nsec == before.st_mtim.tv_nsec)
+        try #require(after.st_size == before.st_size)
         #expect(try store.value(of: "key") == "third--secret-longer")
+    }
+
+    @Test func aFullCacheKeepsAtMost64Files() throws {
+        let directory = try TemporaryDirectory()
+        for index in 0..<70 { try write("secret-\(index)", to: directory.path("key-\(index)")) }
+        let store = store(directory)
+        for index in 0..<70 { #expect(try store.value(of: "key-\(index)") == "secret-\(index)") }
+        #expect(store.cacheCounts.kept == CredentialFileCache.maxEntries)
     }
 
     @Test func aKeptValueIsReadAgainOnceAMinuteOld() throws {

@@ -120,7 +120,7 @@ import Testing
     /// clang on PATH, else the system's cc.
     private static func cCompiler() -> String? {
         var candidates: [String] = []
-        if let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8),
+        if let maps = wholeFile("/proc/self/maps"),
             let line = maps.split(separator: "\n").first(where: { $0.hasSuffix("/lib/swift/linux/libswiftCore.so") }),
             let slash = line.firstIndex(of: "/")
         {

@@ -102,8 +102,9 @@ import Testing
         }
     }
 
-    @Test func cancellingTheCallerCancelsTheOperationAndReportsCancelled() async {
-        let watch = DeadlineWatch()
+    /// What `Deadline.run` reports when its caller is cancelled while the operation runs; the
+    /// operation waits for the cancellation, then throws `failure`.
+    func errorOfACancelledCaller(operationThrows failure: AWSError, watch: DeadlineWatch) async -> AWSError? {
         let started = Mutex(false)
         let caller = Task { () async -> AWSError? in
             do throws(AWSError) {
@@ -111,7 +112,7 @@ import Testing
                     () async throws(AWSError) -> Int in
                     started.withLock { $0 = true }
                     while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
-                    throw AWSError(kind: .transport, code: .cancelled, message: "aborted", retryable: true, attempts: 1)
+                    throw failure
                 }
                 return nil
             } catch {
@@ -120,11 +121,30 @@ import Testing
         }
         #expect(await eventually(within: .seconds(10)) { started.withLock { $0 } })
         caller.cancel()
-        let error = await caller.value
+        return await caller.value
+    }
+
+    @Test func cancellingTheCallerCancelsTheOperationAndReportsCancelled() async {
+        let watch = DeadlineWatch()
+        let error = await errorOfACancelledCaller(
+            operationThrows: AWSError(kind: .transport, code: .cancelled, message: "aborted", retryable: true, attempts: 1),
+            watch: watch)
         #expect(error?.code == .cancelled)
         #expect(error?.message == "the task was cancelled (the delegate is stopping)")
         #expect(error?.attempts == 1)
         #expect(watch.held == 0)
+    }
+
+    /// A stop that comes while the operation fails on its own does not turn that failure into a
+    /// retryable `Cancelled`.
+    @Test func anOperationsOwnFailureIsKeptWhenTheCallerIsCancelled() async {
+        let error = await errorOfACancelledCaller(
+            operationThrows: AWSError(
+                kind: .service, code: AWSError.Code(rawValue: "AccessDeniedException"), message: "no",
+                retryable: false, attempts: 1),
+            watch: DeadlineWatch())
+        #expect(error?.code.rawValue == "AccessDeniedException")
+        #expect(error?.retryable == false)
     }
 
     @Test func aDeadlinePassedBeforeTheStartRunsNothing() async {

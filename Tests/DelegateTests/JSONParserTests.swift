@@ -10,7 +10,7 @@ import Testing
 @Suite struct JSONParserTests {
     /// What the parser makes of `text`: nil when it refuses it.
     func parsed(_ bytes: [UInt8]) -> JSONValue? {
-        bytes.withUnsafeBytes { JSONParser.parse($0)?.value }
+        bytes.withUnsafeBytes { JSONParser.parse(validatingUTF8: $0)?.value }
     }
 
     func decoded(_ bytes: [UInt8]) -> JSONValue? {
@@ -108,11 +108,11 @@ import Testing
 
     @Test func aKeyGivenTwiceKeepsTheFirstValueAndIsReported() throws {
         let text = #"{"a":1,"b":{"c":2,"c":3},"a":4}"#
-        let result = try #require(Array(text.utf8).withUnsafeBytes { JSONParser.parse($0) })
+        let result = try #require(Array(text.utf8).withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) })
         #expect(result.hasDuplicateKeys)
         #expect(result.value == decoded(Array(text.utf8)))
         #expect(result.value == ["a": 1, "b": ["c": 2]])
-        let single = try #require(Array(#"{"a":1,"b":{"a":2}}"#.utf8).withUnsafeBytes { JSONParser.parse($0) })
+        let single = try #require(Array(#"{"a":1,"b":{"a":2}}"#.utf8).withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) })
         #expect(!single.hasDuplicateKeys)
     }
 

@@ -3,11 +3,8 @@ import Foundation
 import HTTP
 import Logging
 import SQS
-import SigV4
 import Synchronization
-import Systemd
 import TestSupport
-import TaskQueue
 import Testing
 
 @testable import Delegate
@@ -47,22 +44,12 @@ import Testing
             queueURLs: [broken, fine], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1,
             visibilitySeconds: 5)
 
-        let configuration = try DelegateConfiguration.load(
-            tomlText: "[queue]\nspool_dir = \"\"\nsocket_path = \"\"\n[aws]\nmax_attempts = 1\n[identity]\nsources = [\"environment\"]",
-            environment: [:], hostName: "sqs-unit")
-        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: quiet)
-        let components = try DelegateDaemon.Components(
-            settings: .init(configuration: configuration, configurationPath: nil, environment: [:]),
-            notifier: SystemdNotifier(logger: quiet), logger: quiet, clock: SystemWallClock(), httpClient: http)
         let recorder = LogRecorder()
         let sleeper = RecordingSleeper(pause: .milliseconds(10))
         let status = SQSQueueStatus()
-        let intake = SQSIntake(
-            dispatcher: components.dispatcher, settings: { section }, clients: components.clients,
-            identity: { StaticCredentialProvider(Credentials(accessKeyId: "AKIDUNIT", secretAccessKey: "unit-secret")) },
-            status: status, sleeper: sleeper, random: { 0.5 }, logLimiter: LogRateLimiter(),
-            logger: recorder.logger())
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: section, sleeper: sleeper, status: status, logger: recorder.logger())
+        defer { http.shutdown() }
 
         let running = Task { await intake.run() }
         let recovered = await eventually(within: .seconds(30)) {
@@ -72,7 +59,7 @@ import Testing
         // The other queue was received from meanwhile.
         let fineReceives = await eventually(within: .seconds(30)) { (calls.byQueue.withLock { $0["fine"] } ?? 0) >= 3 }
         #expect(fineReceives)
-        components.dispatcher.stopIntake()
+        intake.dispatcher.stopIntake()
         #expect(await intake.waitUntilSettled(timeout: .seconds(30)))
         await running.value
 

@@ -9,54 +9,39 @@ import Testing
 /// more on its own when that can help (a failure on SQS's side), and not when it cannot (SQS
 /// blamed the sender). Against a scripted SQS endpoint, counting the calls it gets.
 @Suite struct SQSRetryAloneTests {
-    let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-
-    @Test func aResultSQSFailedOnItsSideIsSentAgainAlone() async throws {
-        let endpoint = try SQSScriptedEndpoint(batchFailure: (code: "InternalError", senderFault: false))
-        defer { endpoint.server.stop() }
-        let (intake, http, _) = try endpoint.intake()
-        defer { http.shutdown() }
-        let queue = try SQSQueueURL("\(endpoint.server.baseURL)/123456789012/results")
-
-        let failure = await intake.send(SQSBatchMessage(body: "result"), to: queue, logger: logger)
-        #expect(failure == nil, "\(failure.map { "\($0)" } ?? "")")
-        #expect(endpoint.actions == ["SendMessageBatch", "SendMessage"])
+    struct Case: Sendable, CustomTestStringConvertible {
+        var delete: Bool
+        var code: String
+        var senderFault: Bool
+        var testDescription: String { "\(delete ? "delete" : "send"), \(code), senderFault \(senderFault)" }
     }
 
-    @Test func aResultSQSRefusedAsTheSendersFaultIsNotSentAgain() async throws {
-        let endpoint = try SQSScriptedEndpoint(batchFailure: (code: "InvalidParameterValue", senderFault: true))
+    @Test(arguments: [
+        Case(delete: false, code: "InternalError", senderFault: false),
+        Case(delete: false, code: "InvalidParameterValue", senderFault: true),
+        Case(delete: true, code: "InternalError", senderFault: false),
+        Case(delete: true, code: "ReceiptHandleIsInvalid", senderFault: true),
+    ])
+    func anEntryIsTriedAloneOnlyWhenSQSFailedItOnItsSide(_ entry: Case) async throws {
+        let endpoint = try SQSScriptedEndpoint(batchFailure: (code: entry.code, senderFault: entry.senderFault))
         defer { endpoint.server.stop() }
         let (intake, http, _) = try endpoint.intake()
         defer { http.shutdown() }
-        let queue = try SQSQueueURL("\(endpoint.server.baseURL)/123456789012/results")
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-        let failure = await intake.send(SQSBatchMessage(body: "result"), to: queue, logger: logger)
-        #expect(failure?.code == AWSError.Code(rawValue: "InvalidParameterValue"))
-        #expect(failure?.retryable == false)
-        #expect(endpoint.actions == ["SendMessageBatch"])
-    }
+        let failure =
+            entry.delete
+            ? await intake.delete(receiptHandle: "receipt-handle-secret", from: try endpoint.queue("tasks"), logger: logger)
+            : await intake.send(SQSBatchMessage(body: "result"), to: try endpoint.queue("results"), logger: logger)
 
-    @Test func aDeleteSQSFailedOnItsSideIsMadeAgainAlone() async throws {
-        let endpoint = try SQSScriptedEndpoint(batchFailure: (code: "InternalError", senderFault: false))
-        defer { endpoint.server.stop() }
-        let (intake, http, _) = try endpoint.intake()
-        defer { http.shutdown() }
-        let queue = try SQSQueueURL("\(endpoint.server.baseURL)/123456789012/tasks")
-
-        let failure = await intake.delete(receiptHandle: "receipt-handle-secret", from: queue, logger: logger)
-        #expect(failure == nil, "\(failure.map { "\($0)" } ?? "")")
-        #expect(endpoint.actions == ["DeleteMessageBatch", "DeleteMessage"])
-    }
-
-    @Test func aDeleteRefusedAsTheSendersFaultIsNotMadeAgain() async throws {
-        let endpoint = try SQSScriptedEndpoint(batchFailure: (code: "ReceiptHandleIsInvalid", senderFault: true))
-        defer { endpoint.server.stop() }
-        let (intake, http, _) = try endpoint.intake()
-        defer { http.shutdown() }
-        let queue = try SQSQueueURL("\(endpoint.server.baseURL)/123456789012/tasks")
-
-        let failure = await intake.delete(receiptHandle: "receipt-handle-secret", from: queue, logger: logger)
-        #expect(failure?.code == AWSError.Code(rawValue: "ReceiptHandleIsInvalid"))
-        #expect(endpoint.actions == ["DeleteMessageBatch"])
+        let batch = entry.delete ? "DeleteMessageBatch" : "SendMessageBatch"
+        if entry.senderFault {
+            #expect(failure?.code == AWSError.Code(rawValue: entry.code))
+            #expect(failure?.retryable == false)
+            #expect(endpoint.actions == [batch])
+        } else {
+            #expect(failure == nil, "\(failure.map { "\($0)" } ?? "")")
+            #expect(endpoint.actions == [batch, entry.delete ? "DeleteMessage" : "SendMessage"])
+        }
     }
 }

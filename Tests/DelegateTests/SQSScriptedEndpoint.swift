@@ -49,6 +49,18 @@ struct SQSScriptedEndpoint {
     func intake() throws -> (SQSIntake, CurlHTTPClient, RecordingSleeper) {
         let section = DelegateConfiguration.SQSSection(
             queueURLs: [], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1, visibilitySeconds: 5)
+        let sleeper = RecordingSleeper(pause: .milliseconds(1))
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (intake, http) = try Self.makeIntake(section: section, sleeper: sleeper, logger: quiet)
+        return (intake, http, sleeper)
+    }
+
+    /// An SQS intake with `section`, not started, for a delegate without tags whose AWS clients
+    /// make one attempt per call, and the HTTP client it uses (to shut down). `random` is 0.5.
+    static func makeIntake(
+        section: DelegateConfiguration.SQSSection, sleeper: RecordingSleeper, status: SQSQueueStatus = SQSQueueStatus(),
+        logger: Logger
+    ) throws -> (SQSIntake, CurlHTTPClient) {
         let configuration = try DelegateConfiguration.load(
             tomlText: "[queue]\nspool_dir = \"\"\nsocket_path = \"\"\n[aws]\nmax_attempts = 1\n[identity]\nsources = [\"environment\"]",
             environment: [:], hostName: "sqs-scripted")
@@ -57,11 +69,10 @@ struct SQSScriptedEndpoint {
         let components = try DelegateDaemon.Components(
             settings: .init(configuration: configuration, configurationPath: nil, environment: [:]),
             notifier: SystemdNotifier(logger: quiet), logger: quiet, clock: SystemWallClock(), httpClient: http)
-        let sleeper = RecordingSleeper(pause: .milliseconds(1))
         let intake = SQSIntake(
             dispatcher: components.dispatcher, settings: { section }, clients: components.clients,
             identity: { StaticCredentialProvider(Credentials(accessKeyId: "AKIDUNIT", secretAccessKey: "unit-secret")) },
-            status: SQSQueueStatus(), sleeper: sleeper, random: { 0.5 }, logLimiter: LogRateLimiter(), logger: quiet)
-        return (intake, http, sleeper)
+            status: status, sleeper: sleeper, random: { 0.5 }, logLimiter: LogRateLimiter(), logger: logger)
+        return (intake, http)
     }
 }

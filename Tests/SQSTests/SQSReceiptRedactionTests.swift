@@ -21,25 +21,28 @@ import Testing
         return (SQSClient(aws: aws, credentials: credentials), try SQSQueueURL("https://sqs.test/123456789012/tasks"))
     }
 
-    @Test func aReceiptHandleQuotedInAnErrorIsRedacted() async throws {
+    /// A short handle, and one longer than the message bound: it is replaced before the message
+    /// is cut, so no part of it is left either.
+    @Test(arguments: [handle, String(repeating: "AQEBlongHandle", count: 90)])
+    func aReceiptHandleQuotedInAnErrorIsRedacted(_ handle: String) async throws {
         let http = ScriptedHTTPClient()
         let refusal = ScriptedReply.awsError(
             // JSON-escaped quotes: the script puts the message into the body as it is.
-            "ReceiptHandleIsInvalid", message: "The input receipt handle \\\"\(Self.handle)\\\" is not a valid receipt handle.")
+            "ReceiptHandleIsInvalid", message: "The input receipt handle \\\"\(handle)\\\" is not a valid receipt handle.")
         http.script(.any, refusal, refusal)
         let (sqs, queue) = try client(http)
         let logger = Logger(label: "redaction", factory: { _ in SwiftLogNoOpLogHandler() })
         for call in ["DeleteMessage", "ChangeMessageVisibility"] {
             do {
                 if call == "DeleteMessage" {
-                    try await sqs.deleteMessage(queue: queue, receiptHandle: Self.handle, logger: logger)
+                    try await sqs.deleteMessage(queue: queue, receiptHandle: handle, logger: logger)
                 } else {
-                    try await sqs.changeMessageVisibility(queue: queue, receiptHandle: Self.handle, seconds: 0, logger: logger)
+                    try await sqs.changeMessageVisibility(queue: queue, receiptHandle: handle, seconds: 0, logger: logger)
                 }
                 Issue.record("\(call) was refused by the script")
             } catch {
                 #expect(error.code.rawValue == "ReceiptHandleIsInvalid")
-                #expect(!error.message.contains(Self.handle), "\(call): \(error.message)")
+                #expect(!error.message.contains(handle.prefix(12)), "\(call): \(error.message)")
                 #expect(error.message.contains("<redacted>"), "\(call): \(error.message)")
             }
         }

@@ -125,6 +125,20 @@ func runAsNobody(socket path: String) async throws -> String {
         #expect(echo.calls.load(ordering: .relaxed) == 3)
     }
 
+    /// A reply is one protocol line whatever the handler returned: raw line breaks in it become
+    /// spaces, so it can never be read as two replies.
+    @Test func aReplyWithLineBreaksIsSentAsOneLine() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (server, path) = try startServer(dir) { _, _ in Data("{\n\"a\":1\r}".utf8) }
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let client = try RawClient(path: path)
+        client.write(#"{"id":"1"}"# + "\n")
+        client.finishSending()
+        #expect(try await offPool { client.readUntilClosed() } == "{ \"a\":1 }\n")
+    }
+
     @Test func aStaleSocketFileIsReplacedButALiveServerIsNot() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

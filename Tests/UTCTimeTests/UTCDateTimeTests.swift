@@ -27,6 +27,25 @@ import UTCTime
         }
     }
 
+    /// The basic form (SigV4's) is the extended one without separators and milliseconds, checked
+    /// against Foundation's formatter.
+    @Test func basicTimestampMatchesFoundationsFormatter() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<1_000 {
+            let date = Date(timeIntervalSince1970: Double(Int64.random(in: 0...250_000_000_000, using: &generator)))
+            var bytes = [UInt8](repeating: 0, count: 16)
+            bytes.withUnsafeMutableBytes { UTCDateTime(date).writeBasicTimestamp(into: $0) }
+            #expect(String(decoding: bytes, as: UTF8.self) == formatter.string(from: date))
+        }
+        var edge = [UInt8](repeating: 0, count: 16)
+        edge.withUnsafeMutableBytes { UTCDateTime(Date(timeIntervalSince1970: -1e18)).writeBasicTimestamp(into: $0) }
+        #expect(String(decoding: edge, as: UTF8.self) == "00000101T000000Z")
+    }
+
     @Test func iso8601IsClampedAndCutNotRounded() {
         #expect(UTCDateTime(Date(timeIntervalSince1970: 0)).iso8601 == "1970-01-01T00:00:00.000Z")
         #expect(UTCDateTime(Date(timeIntervalSince1970: -0.0005)).iso8601 == "1969-12-31T23:59:59.999Z")

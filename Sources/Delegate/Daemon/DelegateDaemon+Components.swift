@@ -75,7 +75,7 @@ extension DelegateDaemon {
         /// clients and credential providers they already have.
         func apply(
             _ configuration: DelegateConfiguration, replacing old: DelegateConfiguration, logger: Logger
-        ) async {
+        ) {
             let pool = Self.poolSettings(configuration)
             if pool != Self.poolSettings(old) {
                 clients.update(pool)
@@ -96,7 +96,7 @@ extension DelegateDaemon {
             Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
             // A connector that changed or went away forgets what it cached.
             cache.update(connectors: configuration.connectors)
-            await dispatcher.apply(
+            dispatcher.apply(
                 selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency)
         }

@@ -173,17 +173,16 @@ public final class DelegateDaemon: Sendable {
 
     // MARK: Periodic work
 
-    /// `WATCHDOG=1` at half of `WATCHDOG_USEC`, only while the dispatch loop makes progress:
-    /// the limiter answers (no deadlock; this loop ran, so there are threads) and no task has overrun its
-    /// deadline (which the deadline machinery never allows while the loop works). A wedged
-    /// delegate stops the pings and systemd restarts it.
+    /// `WATCHDOG=1` at half of `WATCHDOG_USEC`, only while the delegate makes progress: this loop
+    /// ran (so the cooperative pool has threads) and no task has overrun its deadline (which the
+    /// deadline machinery never allows while tasks are served). A wedged delegate stops the pings
+    /// and systemd restarts it.
     func watchdogLoop() async {
         guard let interval = components.notifier.watchdogInterval else { return }
         var warned = false
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
-            _ = components.dispatcher.slotsInUse()
             if components.dispatcher.inFlight.isStalled() {
                 if !warned {
                     logger.critical(
@@ -270,7 +269,7 @@ public final class DelegateDaemon: Sendable {
                 metadata: ["restart_keys": "\(names)"])
         }
         let fresh = waiting.reduce(loaded) { fresh, key in fresh.replacing(key, from: current) }
-        await components.apply(fresh, replacing: current, logger: logger)
+        components.apply(fresh, replacing: current, logger: logger)
         intake.watcher?.setRescanInterval(Self.rescanInterval(fresh.queue))
         intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
         intake.socket?.update(limits: socketLimits(fresh.queue))

@@ -33,7 +33,7 @@ struct SQSQueuePoller: Sendable {
             while !Task.isCancelled, !dispatcher.isStopping, intake.settings().queueURLs.contains(queue.url) {
                 // Slots first: one (waiting for it), then as many more as are free now.
                 guard await dispatcher.reserveSlot() else { break }
-                var reserved = 1 + (dispatcher.reserveFreeSlots(upTo: batchLimit - 1))
+                var reserved = 1 + dispatcher.reserveFreeSlots(upTo: batchLimit - 1)
                 let sqs = intake.settings()
                 let messages: [SQSMessage]
                 do throws(AWSError) {

@@ -44,7 +44,7 @@ public final class TaskDispatcher: Sendable {
     }
 
     /// Applies a reloaded configuration's tags and concurrency.
-    func apply(selection policy: SelectionPolicy, concurrency: Int) async {
+    func apply(selection policy: SelectionPolicy, concurrency: Int) {
         selection.withLock { $0 = policy }
         limiter.setLimit(concurrency)
     }
@@ -84,8 +84,7 @@ public final class TaskDispatcher: Sendable {
         for _ in 0..<max(0, count) { limiter.release() }
     }
 
-    /// How many slots are held now; answering at all (the limiter's lock is free) is part of the
-    /// watchdog's liveness probe.
+    /// How many slots are held now.
     func slotsInUse() -> Int {
         limiter.inUse
     }

@@ -41,7 +41,8 @@ enum Deadline {
         case .success(let value):
             // Also when it finished as the deadline passed: its work is done, so it is reported.
             return value
-        case .failure(let error) where Task.isCancelled:
+        case .failure(let error) where Task.isCancelled && error.code == .cancelled:
+            // Ended by the stop; a failure of its own (AWS refused, say) is reported as it is.
             throw AWSError(
                 kind: .transport, code: .cancelled, message: "the task was cancelled (the delegate is stopping)",
                 retryable: true, attempts: error.attempts)
@@ -78,7 +79,9 @@ enum Deadline {
         return "\(tenths / 10).\(tenths % 10) s"
     }
 
-    private static func capture<Value>(_ operation: () async throws(AWSError) -> Value) async -> Result<Value, AWSError> {
+    private static func capture<Value>(
+        _ operation: () async throws(AWSError) -> Value
+    ) async -> Result<Value, AWSError> {
         do {
             return .success(try await operation())
         } catch {

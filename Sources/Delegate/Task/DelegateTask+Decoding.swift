@@ -23,11 +23,9 @@ extension DelegateTask {
                 message: "the task is \(data.count) bytes; the limit is \(maximumSize) bytes (1 MiB)",
                 taskID: fallbackID)
         }
-        guard data.withUnsafeBytes({ JSONParser.isValidUTF8($0) }) else {
-            throw TaskRejection(code: .invalidTask, message: "the task is not valid UTF-8", taskID: fallbackID)
-        }
-        guard let parsed = data.withUnsafeBytes({ JSONParser.parse($0) }) else {
-            throw TaskRejection(code: .invalidTask, message: "the task is not valid JSON", taskID: fallbackID)
+        guard let parsed = data.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }) else {
+            let reason = data.withUnsafeBytes({ JSONParser.isValidUTF8($0) }) ? "valid JSON" : "valid UTF-8"
+            throw TaskRejection(code: .invalidTask, message: "the task is not \(reason)", taskID: fallbackID)
         }
         let value = parsed.value
         guard case .object(let fields) = value else {

@@ -27,30 +27,19 @@ public struct TaskEnvelope: Sendable, Equatable {
             let parsed = data.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }),
             case .object(let task) = parsed.value
         else { return nil }
-        let id: String?
-        switch task["id"] {
-        case nil, .null?: id = nil
-        case .string(let text)?: id = text
-        default: return nil
-        }
-        switch task["connector"] {
-        case .string(let name)?:
-            return TaskEnvelope(id: id, delegateSelectors: [], connectorName: name)
-        case .object(let connector)?:
-            switch connector["delegateSelectors"] {
-            case nil, .null?:
-                return TaskEnvelope(id: id, delegateSelectors: [])
-            case .array(let values)?:
-                var selectors: [String] = []
-                for value in values {
-                    guard case .string(let selector) = value else { return nil }
-                    selectors.append(selector)
-                }
+        // Read by the rules the decoder reads them by (JSONValue's member readers).
+        do throws(JSONValue.Mismatch) {
+            let id = try JSONValue.optionalString(task["id"])
+            switch task["connector"] {
+            case .string(let name)?:
+                return TaskEnvelope(id: id, delegateSelectors: [], connectorName: name)
+            case .object(let connector)?:
+                let selectors = try JSONValue.optionalStrings(connector["delegateSelectors"]) ?? []
                 return TaskEnvelope(id: id, delegateSelectors: selectors)
             default:
                 return nil
             }
-        default:
+        } catch {
             return nil
         }
     }

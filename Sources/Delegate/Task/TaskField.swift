@@ -43,10 +43,10 @@ struct TaskObject {
 
     /// A null value counts as absent.
     func optionalString(_ key: String) throws(TaskProblem) -> String? {
-        switch fields[key] {
-        case .none, .some(.null): return nil
-        case .some(.string(let string)): return string
-        case .some(let other): throw wrongType(key, "a string", other)
+        do {
+            return try JSONValue.optionalString(fields[key])
+        } catch {
+            throw mismatch(key, "a string", error)
         }
     }
 
@@ -95,18 +95,19 @@ struct TaskObject {
     }
 
     func optionalStrings(_ key: String) throws(TaskProblem) -> [String]? {
-        switch fields[key] {
-        case .none, .some(.null): return nil
-        case .some(.array(let elements)):
-            var strings: [String] = []
-            for (index, element) in elements.enumerated() {
-                guard case .string(let string) = element else {
-                    throw .invalid("\(label(key))[\(index)] must be a string, not \(element.kindDescription)")
-                }
-                strings.append(string)
-            }
-            return strings
-        case .some(let other): throw wrongType(key, "an array of strings", other)
+        do {
+            return try JSONValue.optionalStrings(fields[key])
+        } catch {
+            throw mismatch(key, "an array of strings", error)
+        }
+    }
+
+    /// The problem for a member read as `expected` that is not.
+    private func mismatch(_ key: String, _ expected: String, _ mismatch: JSONValue.Mismatch) -> TaskProblem {
+        switch mismatch {
+        case .value(let other): wrongType(key, expected, other)
+        case .element(let index, let element):
+            .invalid("\(label(key))[\(index)] must be a string, not \(element.kindDescription)")
         }
     }
 
