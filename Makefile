@@ -64,6 +64,7 @@ bench: deps
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light eatmydata; }
 	@$(PYTHON) -c "import boto3" 2>/dev/null || $(PYTHON) -m pip install --quiet boto3
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegate
+	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegated
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product SigV4Bench
 	$(PYTHON) Benchmarks/harness.py
 

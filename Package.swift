@@ -19,12 +19,19 @@ import PackageDescription
 /// - `Delegate`: configuration, task model, selection, execution, the daemon.
 /// - `Systemd`: sd_notify, the journal log handler, socket activation, and the process settings a
 ///   service sets on itself (not dumpable, open file limit).
-/// - `secrets-delegate`: the executable (argument parsing only).
+/// - `LineSocket`: a blocking client of a Unix socket that speaks lines (C library only).
+/// - `DelegateClient`: `get` through the delegate's socket, and the front binary's logic (no
+///   Foundation, so the front starts fast).
+/// - `secrets-delegate`: the front executable (`/usr/bin`): serves `get --socket`, else becomes
+///   `secrets-delegated`.
+/// - `secrets-delegated`: the full executable (`/usr/libexec/secrets-delegate`; argument parsing
+///   only).
 let package = Package(
     name: "secrets-delegate",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "secrets-delegate", targets: ["secrets-delegate"]),
+        .executable(name: "secrets-delegated", targets: ["secrets-delegated"]),
         // For the fuzz package (Fuzz/, `make fuzz`), which depends on this one by path and can
         // only reach its modules through a library product. Not a supported API.
         .library(
@@ -59,6 +66,8 @@ let package = Package(
         .target(name: "UTCTime"),
         .target(name: "JSON"),
         .target(name: "FileNames"),
+        .target(name: "LineSocket"),
+        .target(name: "DelegateClient", dependencies: ["JSON", "LineSocket", "CLinuxShim"]),
         .target(name: "SigV4", dependencies: ["COpenSSL", "UTCTime"]),
         .target(name: "Sealing", dependencies: ["COpenSSL"]),
         .target(
@@ -99,7 +108,7 @@ let package = Package(
         .target(
             name: "TaskQueue",
             dependencies: [
-                "FileNames",
+                "FileNames", "LineSocket",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -114,15 +123,16 @@ let package = Package(
             name: "Delegate",
             dependencies: [
                 "AWSCore", "AWSCredentials", "SecretsManager", "SQS", "HTTP", "TaskQueue", "Systemd", "Sealing",
-                "FileNames", "JSON",
+                "FileNames", "JSON", "DelegateClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        .executableTarget(name: "secrets-delegate", dependencies: ["DelegateClient"]),
         .executableTarget(
-            name: "secrets-delegate",
+            name: "secrets-delegated",
             dependencies: [
                 "Delegate",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -146,6 +156,7 @@ let package = Package(
         .executableTarget(name: "IMDSEmulator", dependencies: ["TestSupport", "SigV4"], path: "Tests/IMDSEmulator"),
         .testTarget(name: "UTCTimeTests", dependencies: ["UTCTime"]),
         .testTarget(name: "FileNamesTests", dependencies: ["FileNames"]),
+        .testTarget(name: "DelegateClientTests", dependencies: ["DelegateClient", "LineSocket", "JSON", "TestSupport"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SealingTests", dependencies: ["Sealing", "TestSupport"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
@@ -164,8 +175,8 @@ let package = Package(
         .testTarget(
             name: "DelegateEndToEndTests",
             dependencies: [
-                "Delegate", "SecretsManager", "SQS", "AWSCore", "SigV4", "HTTP", "Sealing", "TaskQueue", "Systemd",
-                "TestSupport", .product(name: "Logging", package: "swift-log"),
+                "Delegate", "DelegateClient", "SecretsManager", "SQS", "AWSCore", "SigV4", "HTTP", "Sealing", "TaskQueue",
+                "Systemd", "TestSupport", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "CLinuxShim", "TestSupport"]),
     ]

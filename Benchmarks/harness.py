@@ -55,6 +55,8 @@ from delegate import (  # noqa: E402
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 BIN_DIR = os.environ.get("BENCH_BIN_DIR", os.path.join(ROOT, ".build", "release"))
 DAEMON = os.environ.get("BENCH_DAEMON") or os.path.join(BIN_DIR, "secrets-delegate")
+# The full binary the front one becomes (for the `get` diagnostics); next to it.
+FULL_BINARY = os.path.join(os.path.dirname(DAEMON), "secrets-delegated")
 SIGBENCH = os.path.join(BIN_DIR, "SigV4Bench")
 OUT = os.path.join(ROOT, ".bench")
 REPS = 2 if QUICK else 3
@@ -615,7 +617,11 @@ def bench_credentials(endpoint: str, workdir: str):
 # 6. `get`: one secret per process, against the AWS CLI and a one-shot boto3 script
 
 GET_TOOLS = ["secrets-delegate get", "aws secretsmanager get-secret-value", "boto3 one-shot script"]
-GET_START_ONLY = "secrets-delegate --version (process start and exit only; diagnostic)"
+# Diagnostics, each with the exit status it must end with.
+GET_FULL = "secrets-delegated get, the full binary, same command line (diagnostic)"
+GET_START_ONLY = "secrets-delegate --version, the front binary then the full one, start and exit (diagnostic)"
+GET_FRONT_ONLY = "secrets-delegate get to a missing socket, the front binary's start and exit (diagnostic)"
+GET_DIAGNOSTICS = {GET_FULL: 0, GET_START_ONLY: 0, GET_FRONT_ONLY: 69}
 
 
 def bench_get(moto, workdir: str):
@@ -632,7 +638,9 @@ def bench_get(moto, workdir: str):
             "--query", "SecretString", "--output", "text", "--endpoint-url", endpoint,
         ],
         "boto3 one-shot script": [sys.executable, os.path.join(HERE, "boto3_get.py"), endpoint, "bench/cli"],
+        GET_FULL: [FULL_BINARY, "get", "--socket", d.socket_path, "bench", "cli"],
         GET_START_ONLY: [DAEMON, "--version"],
+        GET_FRONT_ONLY: [DAEMON, "get", "--socket", os.path.join(workdir, "absent.sock"), "bench", "cli"],
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(BENCH_ENV)
@@ -646,10 +654,11 @@ def bench_get(moto, workdir: str):
         run = subprocess.run(commands[tool], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         seconds = time.perf_counter() - t0
         # As `v=$(...)` would keep it: trailing newlines dropped (the AWS CLI adds one).
-        value_ok = tool == GET_START_ONLY or run.stdout.rstrip(b"\n") == expected
-        return seconds, run.returncode == 0 and value_ok
+        if tool in (GET_START_ONLY, GET_FRONT_ONLY):
+            return seconds, run.returncode == GET_DIAGNOSTICS[tool]
+        return seconds, run.returncode == 0 and run.stdout.rstrip(b"\n") == expected
 
-    tools = GET_TOOLS + [GET_START_ONLY]
+    tools = GET_TOOLS + [t for t in GET_DIAGNOSTICS if t != GET_FULL or os.access(FULL_BINARY, os.X_OK)]
     d.start()
     out = {tool: {"ms": [], "failed": 0} for tool in tools}
     try:
@@ -1265,9 +1274,11 @@ def render_get(w) -> None:
     )
     aws = g["aws secretsmanager get-secret-value"]["median"]
     boto = g["boto3 one-shot script"]["median"]
-    for tool in GET_TOOLS + [GET_START_ONLY]:
+    for tool in GET_TOOLS + list(GET_DIAGNOSTICS):
+        if tool not in g:
+            continue
         x = g[tool]
-        name = f"`{tool}`" if tool in GET_TOOLS else "`secrets-delegate --version` (process start and exit only; diagnostic)"
+        name = f"`{tool}`" if tool in GET_TOOLS else tool
         w(f"| {name} | {x['calls']} | {x['median']:.1f} | {x['p99']:.1f} | {x['min']:.1f}-{x['max']:.1f} | "
           f"{aws / x['median']:.1f}x | {boto / x['median']:.1f}x | {x['failed']} |")
     w("")

@@ -2,9 +2,9 @@
 # Builds dist/secrets-delegate_<version>_amd64.deb (`make package`).
 #
 # The version comes from Sources/Delegate/DelegateVersion.swift (the one place it is written).
-# The binary is a release build with the Swift standard library and Foundation linked statically
-# and stripped, so hosts need no Swift; it may only need the distro's C libraries, which become
-# Depends: through dpkg-shlibdeps. The man page and shell completions are generated from the CLI.
+# The two binaries are release builds with the Swift standard library (and, in the full one,
+# Foundation) linked statically and stripped, so hosts need no Swift; they may only need the
+# distro's C libraries, which become Depends: through dpkg-shlibdeps. The man page and shell completions are generated from the CLI.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -33,46 +33,59 @@ say "secrets-delegate $VERSION ($ARCH)"
 STAGE=$(mktemp -d "${TMPDIR:-/tmp}/secrets-delegate-pkg.XXXXXX")
 trap 'rm -rf "$STAGE"' EXIT
 
-# --- 1. The binary ---------------------------------------------------------------------------
-# The flags are in scripts/swift-build-release.sh, shared with `make release` and `make bench`.
+# --- 1. The binaries -------------------------------------------------------------------------
+# Two: /usr/bin/secrets-delegate, the small front binary, which serves `get --socket` itself and
+# otherwise becomes /usr/libexec/secrets-delegate/secrets-delegated, the full one (README, "Two
+# binaries"). The flags are in scripts/swift-build-release.sh, shared with `make release` and
+# `make bench`.
+FULL_NAME=secrets-delegated
 BIN_DIR=$(SWIFT="$SWIFT" scripts/swift-build-release.sh --show-bin-path)
 # The script drops SwiftPM's cached build plan (one made with other flags was reused once, and
-# linked the Swift runtime dynamically); the binary is dropped too, so the link step always runs
-# (a few seconds). The checks below would catch a binary linked otherwise anyway.
-rm -f "$BIN_DIR/$PACKAGE"
-say "scripts/swift-build-release.sh --product $PACKAGE"
-SWIFT="$SWIFT" scripts/swift-build-release.sh --product "$PACKAGE"
-BUILT="$BIN_DIR/$PACKAGE"
-[ -x "$BUILT" ] || die "no binary at $BUILT"
-
+# linked the Swift runtime dynamically); the binaries are dropped too, so the link steps always
+# run (a few seconds). The checks below would catch a binary linked otherwise anyway.
 ROOT="$STAGE/root"
-install -d -m 0755 "$ROOT/DEBIAN" "$ROOT/usr/bin"
-install -m 0755 "$BUILT" "$ROOT/usr/bin/$PACKAGE"
-strip --strip-all --remove-section=.comment "$ROOT/usr/bin/$PACKAGE"
-BIN="$ROOT/usr/bin/$PACKAGE"
-
-# Linked as scripts/swift-build-release.sh says: full RELRO, immediate binding, packed relative
-# relocations (a binary linked otherwise, by a stale build plan say, is not shipped).
-# (Outputs are captured first: `readelf | grep -q` under pipefail fails when grep stops early.)
-DYNAMIC=$(readelf -d "$BIN")
-grep -qE '\(FLAGS\).*\bBIND_NOW\b' <<<"$DYNAMIC" || die "the binary is not bound immediately (BIND_NOW)"
-grep -qE '\(FLAGS_1\).*\bNOW\b' <<<"$DYNAMIC" || die "the binary's FLAGS_1 lack NOW"
-grep -qE '\(FLAGS_1\).*\bPIE\b' <<<"$DYNAMIC" || die "the binary is not position independent (PIE)"
-grep -qF '(RELR)' <<<"$DYNAMIC" || die "the binary has no packed relative relocations (RELR)"
-SEGMENTS=$(readelf -lW "$BIN")
-grep -q GNU_RELRO <<<"$SEGMENTS" || die "the binary has no GNU_RELRO segment"
-
-# The binary may need only these shared libraries (no Swift runtime, no Foundation).
-ALLOWED_NEEDED='^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libutil\.so\.1|ld-linux-x86-64\.so\.2|libssl\.so\.3|libcrypto\.so\.3|libsystemd\.so\.0|libstdc\+\+\.so\.6|libgcc_s\.so\.1)$'
-NEEDED=$(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
-say "NEEDED: $(echo $NEEDED)"
-for lib in $NEEDED; do
-    [[ $lib != libcurl.so.* ]] || die "the binary links $lib; it should open libcurl at run time (CCurlShim)"
-    [[ $lib =~ $ALLOWED_NEEDED ]] || die "the binary needs $lib, which a Debian host without Swift lacks"
+install -d -m 0755 "$ROOT/DEBIAN" "$ROOT/usr/bin" "$ROOT/usr/libexec/$PACKAGE"
+for product in "$PACKAGE" "$FULL_NAME"; do
+    rm -f "$BIN_DIR/$product"
+    say "scripts/swift-build-release.sh --product $product"
+    SWIFT="$SWIFT" scripts/swift-build-release.sh --product "$product"
+    [ -x "$BIN_DIR/$product" ] || die "no binary at $BIN_DIR/$product"
 done
-if ldd "$BIN" | grep -E 'not found|libswift|libFoundation|libdispatch|libBlocksRuntime' >&2; then
-    die "the binary needs libraries a host without Swift does not have (see above)"
-fi
+BIN="$ROOT/usr/bin/$PACKAGE"
+FULL="$ROOT/usr/libexec/$PACKAGE/$FULL_NAME"
+install -m 0755 "$BIN_DIR/$PACKAGE" "$BIN"
+install -m 0755 "$BIN_DIR/$FULL_NAME" "$FULL"
+strip --strip-all --remove-section=.comment "$BIN" "$FULL"
+
+# The binaries may need only these shared libraries (no Swift runtime, no Foundation).
+ALLOWED_NEEDED='^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libutil\.so\.1|ld-linux-x86-64\.so\.2|libssl\.so\.3|libcrypto\.so\.3|libsystemd\.so\.0|libstdc\+\+\.so\.6|libgcc_s\.so\.1)$'
+for binary in "$BIN" "$FULL"; do
+    name=${binary#"$ROOT"}
+    # Linked as scripts/swift-build-release.sh says: full RELRO, immediate binding, packed relative
+    # relocations (a binary linked otherwise, by a stale build plan say, is not shipped).
+    # (Outputs are captured first: `readelf | grep -q` under pipefail fails when grep stops early.)
+    DYNAMIC=$(readelf -d "$binary")
+    grep -qE '\(FLAGS\).*\bBIND_NOW\b' <<<"$DYNAMIC" || die "$name is not bound immediately (BIND_NOW)"
+    grep -qE '\(FLAGS_1\).*\bNOW\b' <<<"$DYNAMIC" || die "$name's FLAGS_1 lack NOW"
+    grep -qE '\(FLAGS_1\).*\bPIE\b' <<<"$DYNAMIC" || die "$name is not position independent (PIE)"
+    grep -qF '(RELR)' <<<"$DYNAMIC" || die "$name has no packed relative relocations (RELR)"
+    SEGMENTS=$(readelf -lW "$binary")
+    grep -q GNU_RELRO <<<"$SEGMENTS" || die "$name has no GNU_RELRO segment"
+    NEEDED=$(sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' <<<"$DYNAMIC")
+    say "$name NEEDED: $(echo $NEEDED)"
+    for lib in $NEEDED; do
+        [[ $lib != libcurl.so.* ]] || die "$name links $lib; it should open libcurl at run time (CCurlShim)"
+        [[ $lib =~ $ALLOWED_NEEDED ]] || die "$name needs $lib, which a Debian host without Swift lacks"
+    done
+    if ldd "$binary" | grep -E 'not found|libswift|libFoundation|libdispatch|libBlocksRuntime' >&2; then
+        die "$name needs libraries a host without Swift does not have (see above)"
+    fi
+done
+# The front binary starts fast because it maps no more than the C and C++ runtime libraries.
+FRONT_NEEDED=$(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+for lib in $FRONT_NEEDED; do
+    [[ $lib =~ ^(libc|libm|libstdc\+\+|libgcc_s|ld-linux-x86-64)\.so ]] || die "the front binary needs $lib (it must stay small)"
+done
 "$BIN" --version | grep -qx "$VERSION" || die "the binary reports '$("$BIN" --version)', not $VERSION"
 
 # --- 2. Units, sysusers, tmpfiles, configuration ------------------------------------------------
@@ -92,7 +105,7 @@ install -m 0644 packaging/delegate.toml "$ROOT/etc/$PACKAGE/delegate.toml"
 # The man page comes from swift-argument-parser's generate-manual tool, the one its
 # `swift package plugin generate-manual` runs. We build the tool from the resolved checkout and run
 # it on the binary we ship: the plugin would instead rebuild the whole package in release mode
-# without --static-swift-stdlib (minutes), relinking .build/release/secrets-delegate dynamically.
+# without --static-swift-stdlib (minutes), relinking .build/release/secrets-delegated dynamically.
 ARGUMENT_PARSER=.build/checkouts/swift-argument-parser
 [ -d "$ARGUMENT_PARSER" ] || die "$ARGUMENT_PARSER is missing (swift package resolve)"
 say "building swift-argument-parser's generate-manual"
@@ -147,14 +160,14 @@ done
 echo "/etc/$PACKAGE/delegate.toml" >"$ROOT/DEBIAN/conffiles"
 chmod 0644 "$ROOT/DEBIAN/conffiles"
 
-# dpkg-shlibdeps turns the binary's NEEDED entries into versioned Depends (libc6, libssl3,
+# dpkg-shlibdeps turns the binaries' NEEDED entries into versioned Depends (libc6, libssl3,
 # libsystemd0, ...). It wants a debian/control to stand in. libcurl is not among them: the binary
 # opens libcurl.so.4 at its first HTTP client (so `get` and `exec` never map it), so libcurl4 is
 # named by hand, at the first version with everything used (CURLOPT_PROTOCOLS_STR: 7.85.0; the binary
 # also refuses an older one when it opens it).
 mkdir -p "$STAGE/src/debian"
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$PACKAGE" "$PACKAGE" >"$STAGE/src/debian/control"
-SHLIBS=$(cd "$STAGE/src" && dpkg-shlibdeps -O "$BIN" 2>"$STAGE/shlibdeps.log" | sed -n 's/^shlibs:Depends=//p') ||
+SHLIBS=$(cd "$STAGE/src" && dpkg-shlibdeps -O "$BIN" "$FULL" 2>"$STAGE/shlibdeps.log" | sed -n 's/^shlibs:Depends=//p') ||
     { cat "$STAGE/shlibdeps.log" >&2; die "dpkg-shlibdeps failed"; }
 for dep in libssl3 libsystemd0; do
     grep -q "$dep" <<<"$SHLIBS" || die "Depends lacks $dep ($SHLIBS)"

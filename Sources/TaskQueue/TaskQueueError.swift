@@ -1,4 +1,5 @@
 import Glibc
+import LineSocket
 
 /// A failure of the spool or the socket.
 ///
@@ -56,10 +57,7 @@ public struct TaskQueueError: Error, Sendable, Equatable, CustomStringConvertibl
     }
 
     public var description: String {
-        var text = "\(code): \(message)"
-        if let path { text += " (path: \(path))" }
-        if let errno { text += " [errno \(errno): \(String(cString: strerror(errno)))]" }
-        return text
+        LineSocketError.describe(code: code.rawValue, message: message, path: path, errno: errno)
     }
 
     /// The error for a failed system call, reading `errno` at the call site.

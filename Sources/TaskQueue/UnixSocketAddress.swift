@@ -1,27 +1,16 @@
 import Glibc
+import LineSocket
 
 /// Building a `sockaddr_un` for a path, with the length check the kernel would otherwise apply
 /// by silently truncating.
 enum UnixSocketAddress {
-    static let maximumPathBytes = MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+    static let maximumPathBytes = UnixSocketPath.maximumBytes
 
     static func withAddress<T>(
         _ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T
     ) throws(TaskQueueError) -> T {
-        let bytes = Array(path.utf8)
-        guard !bytes.isEmpty, bytes.count <= maximumPathBytes, !bytes.contains(0) else {
-            throw TaskQueueError(
-                code: .invalidAddress,
-                message: "a Unix socket path must be 1-\(maximumPathBytes) bytes", path: path)
-        }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
-        }
-        return withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        guard let result = UnixSocketPath.withAddress(path, body) else { throw TaskQueueError(UnixSocketPath.invalid(path)) }
+        return result
     }
 
     /// A new stream socket (close-on-exec).

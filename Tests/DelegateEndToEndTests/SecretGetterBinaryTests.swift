@@ -1,3 +1,4 @@
+import DelegateClient
 import Foundation
 import TestSupport
 import Testing
@@ -57,5 +58,81 @@ import Testing
         let both = try await ChildProcess.run(
             binary, ["get", "--socket", fake.path, "--version-id", "a", "--version-stage", "b", "prod", "db"])
         #expect(both.termination == .exited(64))
+    }
+}
+
+/// The front binary (`secrets-delegate`) serves a plain `get --socket` itself and hands every
+/// other command line to the full binary (`secrets-delegated`), which it becomes.
+@Suite struct FrontBinaryTests {
+    /// What a command printed and how it ended, with the task id of a `--json` line blanked.
+    private func outcome(_ binary: String, _ arguments: [String], in directory: TemporaryDirectory) async throws
+        -> (status: ChildProcess.Termination, output: Data, errorOutput: String)
+    {
+        let output = directory.path("out-\(UUID().uuidString)")
+        let ran = try await ChildProcess.run("/bin/sh", ["-c", #"f=$1; shift; exec "$@" > "$f""#, "sh", output, binary] + arguments)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: output))
+        if let text = String(data: bytes, encoding: .utf8), text.hasPrefix("{") {
+            bytes = Data(text.replacing(/"id":"get-[0-9a-f-]{36}"/, with: #""id":"ID""#).utf8)
+        }
+        return (ran.termination, bytes, ran.errorOutput)
+    }
+
+    @Test func aPlainGetAnswersAsTheFullBinaryDoes() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-front")
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
+        let front = try DaemonProcess.binaryPath()
+        let full = try DaemonProcess.fullBinaryPath()
+        let cases: [[String]] = [
+            ["get", "--socket", fake.path, "prod", "db"],
+            ["get", "prod", "--socket=\(fake.path)", "db#password", "--version-stage", "AWSPREVIOUS"],
+            ["get", "--socket", fake.path, "--version-id", "v-1", "prod", "blob"],
+            ["get", "--json", "--socket", fake.path, "prod", "db"],
+            ["get", "--socket", fake.path, "prod", "absent"],
+            ["get", "--socket", directory.path("no.sock"), "prod", "db"],
+            ["get", "--socket", fake.path, "--config", directory.path("none.toml"), "prod", "db"],
+        ]
+        for arguments in cases {
+            #expect(GetCommandLine(arguments) != nil, "\(arguments) is not served by the front binary")
+            let served = try await outcome(front, arguments, in: directory)
+            let reference = try await outcome(full, arguments, in: directory)
+            #expect(served.status == reference.status, "\(arguments)")
+            #expect(served.output == reference.output, "\(arguments)")
+            #expect(served.errorOutput == reference.errorOutput, "\(arguments)")
+        }
+        let value = try await outcome(front, cases[0], in: directory)
+        #expect(value.status == .exited(0) && value.output == Data("s3cr3t-é".utf8))
+        let absent = try await outcome(front, cases[4], in: directory)
+        #expect(absent.status == .exited(1) && absent.errorOutput.contains("ResourceNotFoundException"))
+    }
+
+    /// A copy of the front binary alone: `get --socket` works without the full binary (so it was
+    /// not used), anything else says the full binary cannot be run (69).
+    @Test func servesGetWithoutTheFullBinaryAndNamesItWhenMissing() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-front")
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
+        let alone = directory.path("secrets-delegate")
+        try FileManager.default.copyItem(atPath: try DaemonProcess.binaryPath(), toPath: alone)
+        let got = try await ChildProcess.run(alone, ["get", "--socket", fake.path, "prod", "db#password"])
+        #expect(got.termination == .exited(0), "\(got.errorOutput)")
+        #expect(got.output == "pw-canary")
+        for arguments in [["--version"], ["get", "prod", "db"], ["get", "--socket", fake.path, "--help"]] {
+            let deferred = try await ChildProcess.run(alone, arguments)
+            #expect(deferred.termination == .exited(69), "\(arguments)")
+            #expect(deferred.errorOutput.hasPrefix("secrets-delegate: cannot run "), "\(deferred.errorOutput)")
+            #expect(deferred.errorOutput.contains("libexec/secrets-delegate/secrets-delegated: No such file"))
+        }
+    }
+
+    /// Other command lines reach the full binary with their arguments and environment.
+    @Test func everythingElseIsTheFullBinarysAnswer() async throws {
+        let front = try DaemonProcess.binaryPath()
+        let full = try DaemonProcess.fullBinaryPath()
+        for arguments in [["--version"], ["get", "--help"], ["get", "prod"], ["check-config", "--config", "/nonexistent/x.toml"]] {
+            let served = try await ChildProcess.run(front, arguments)
+            let reference = try await ChildProcess.run(full, arguments)
+            #expect(served.termination == reference.termination, "\(arguments)")
+            #expect(served.output == reference.output, "\(arguments)")
+            #expect(served.errorOutput == reference.errorOutput, "\(arguments)")
+        }
     }
 }

@@ -89,7 +89,9 @@ struct CurlHTTPClientTests {
         }
         let client = try makeClient()
         defer { client.shutdown() }
-        let baseline = try #require(ProcessInspection.threadCount())
+        // The client's one thread and any thread it (or libcurl on it) starts carry its name;
+        // other tests running in parallel start threads of their own, which are not counted.
+        let baseline = try #require(ProcessInspection.threadCount(named: "curl-multi"))
 
         let (bodies, peakThreads) = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<200 {
@@ -103,7 +105,7 @@ struct CurlHTTPClientTests {
             var peak = baseline
             for _ in 0..<5 {
                 try await Task.sleep(for: .milliseconds(15))
-                peak = max(peak, ProcessInspection.threadCount() ?? 0)
+                peak = max(peak, ProcessInspection.threadCount(named: "curl-multi") ?? 0)
             }
             var bodies: Set<String> = []
             for try await body in group { bodies.insert(body) }
@@ -112,9 +114,10 @@ struct CurlHTTPClientTests {
 
         #expect(bodies == Set((0..<200).map { "/\($0)" }))
         #expect(server.requestsServed == 200)
-        // Tests run in parallel in this process and start threads of their own, so allow for
-        // them; a thread per request would add 200.
-        #expect(peakThreads - baseline < 150, "threads grew from \(baseline) to \(peakThreads)")
+        // A thread per request would add 200; the clients of tests running in parallel add one
+        // each (up to about 30 were seen in a full parallel run).
+        #expect(peakThreads >= 1, "no curl-multi thread was seen")
+        #expect(peakThreads - baseline < 100, "curl-multi threads grew from \(baseline) to \(peakThreads)")
     }
 
     @Test("Total timeout fails with .timedOut")

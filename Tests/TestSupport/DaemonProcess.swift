@@ -77,6 +77,11 @@ public final class DaemonProcess: Sendable {
         self.environment = environment
     }
 
+    /// The full `secrets-delegated` executable the front binary becomes: next to it.
+    public static func fullBinaryPath() throws -> String {
+        URL(fileURLWithPath: try binaryPath()).deletingLastPathComponent().appendingPathComponent("secrets-delegated").path
+    }
+
     /// The `secrets-delegate` executable next to the running test bundle (both are products
     /// of the same `swift build --build-tests`), or `$SECRETS_DELEGATE_TEST_BINARY` if set.
     public static func binaryPath() throws -> String {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
     import Glibc
 #endif
+import Foundation
 
 /// Loopback helpers shared by test targets.
 public enum LoopbackPorts {
@@ -65,5 +66,15 @@ public enum ProcessInspection {
             }
         }
         return nil
+    }
+
+    /// The number of this process's threads named `name` (`/proc/self/task/*/comm`). A thread
+    /// starts with its creator's name, so this counts a named thread and every thread it started.
+    public static func threadCount(named name: String) -> Int? {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return nil }
+        return tasks.count { task in
+            let comm = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8)
+            return comm?.trimmingCharacters(in: .newlines) == name
+        }
     }
 }

@@ -1,40 +1,12 @@
+import DelegateClient
 import Foundation
-import JSON
-import TaskQueue
 
-/// `secrets-delegate get` and the fetching half of `exec` (docs/INTERFACE.md section 10): sends
-/// one `getSecretValue` task naming a configured connector through the delegate's socket and
-/// hands back the value, or why there is none.
-///
-/// Messages never hold a value: a failure names the error code and the delegate's message, which
-/// itself never holds one.
+/// `secrets-delegate get` and the fetching half of `exec` (docs/INTERFACE.md section 10), with
+/// `Data` values: ``SecretFetcher``, which the front binary uses itself, so both binaries fetch
+/// and report the same way.
 public struct SecretGetter: Sendable {
-    /// Which version of the secret to read; `current` is AWS's default (`AWSCURRENT`).
-    public enum Version: Sendable, Equatable {
-        case current
-        case id(String)
-        case stage(String)
-    }
-
-    /// Why a value could not be had, with the exit status it maps to (section 7).
-    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
-        /// The delegate's error code (`ResourceNotFoundException`, ...), when it gave one.
-        public var code: String?
-        public var message: String
-        public var status: Int32
-        /// What the failure is about when there are several (`exec`'s variable name).
-        public var subject: String?
-
-        public init(code: String? = nil, message: String, status: Int32, subject: String? = nil) {
-            self.code = code
-            self.message = message
-            self.status = status
-            self.subject = subject
-        }
-
-        /// `[subject: ][code: ]message`, one line.
-        public var description: String { [subject, code, message].compactMap { $0 }.joined(separator: ": ") }
-    }
+    public typealias Version = SecretFetcher.Version
+    public typealias Failure = SecretFetcher.Failure
 
     /// What `get` produced: the exact bytes for stdout, one line for stderr, the exit status.
     public struct Outcome: Sendable, Equatable {
@@ -43,114 +15,29 @@ public struct SecretGetter: Sendable {
         public var status: Int32
     }
 
-    public var socketPath: String
-    public var timeout: Duration
+    private let fetcher: SecretFetcher
+
+    public var socketPath: String { fetcher.socketPath }
 
     public init(socketPath: String, timeout: Duration = .seconds(120)) {
-        self.socketPath = socketPath
-        self.timeout = timeout
+        fetcher = SecretFetcher(socketPath: socketPath, timeout: timeout)
     }
 
     /// `get`: the value's bytes (no newline added), or with `json` the whole result line and a
     /// newline. On failure nothing goes to stdout.
     public func get(connector: String, name: String, version: Version = .current, json: Bool = false) -> Outcome {
-        do throws(Failure) {
-            let (line, result) = try fetch(connector: connector, name: name, version: version)
-            let output = json ? line + Data("\n".utf8) : try Self.value(of: result)
-            return Outcome(output: output, errorOutput: "", status: ExitStatus.success)
-        } catch {
-            return Outcome(output: Data(), errorOutput: "secrets-delegate: \(error)", status: error.status)
-        }
+        let outcome = fetcher.get(connector: connector, name: name, version: version, json: json)
+        return Outcome(output: Data(outcome.output), errorOutput: outcome.errorOutput, status: outcome.status)
     }
 
     /// The value of `connector`'s secret `name` (`NAME#KEY` picks one field): a string's UTF-8
     /// bytes or a binary secret's raw bytes.
     public func value(connector: String, name: String, version: Version = .current) throws(Failure) -> Data {
-        let (_, result) = try fetch(connector: connector, name: name, version: version)
-        return try Self.value(of: result)
+        Data(try fetcher.value(connector: connector, name: name, version: version))
     }
 
-    /// The task line `get` sends: a generated id, the connector by name, and the params.
+    /// The task line `get` sends: the id, the connector by name, and the params.
     static func task(id: String, connector: String, name: String, version: Version) -> Data {
-        var params: [String: JSONValue] = ["name": .string(name)]
-        switch version {
-        case .current: break
-        case .id(let id): params["versionId"] = .string(id)
-        case .stage(let stage): params["versionStage"] = .string(stage)
-        }
-        let task: JSONValue = .object([
-            "id": .string(id), "connector": .string(connector), "operation": .string("getSecretValue"),
-            "params": .object(params),
-        ])
-        var line = ""
-        task.write(into: &line)
-        return Data(line.utf8)
-    }
-
-    /// Sends the task and waits for its result: the line as received and the decoded result,
-    /// which succeeded. Everything else is a ``Failure``.
-    private func fetch(connector: String, name: String, version: Version) throws(Failure) -> (Data, TaskResult) {
-        let id = "get-" + UUID().uuidString.lowercased()
-        let client: SocketClient
-        do {
-            client = try SocketClient.connect(path: socketPath)
-        } catch {
-            throw Failure(
-                message: "the delegate's socket \(socketPath) cannot be reached: \(error)",
-                status: ExitStatus.unavailable)
-        }
-        defer { client.close() }
-        do {
-            try client.send(Self.task(id: id, connector: connector, name: name, version: version))
-            let deadline = ContinuousClock.now + timeout
-            while true {
-                let remaining = deadline - ContinuousClock.now
-                guard remaining > .zero else { throw TaskQueueError(code: .timedOut, message: "") }
-                guard let line = try client.readLine(timeout: remaining) else {
-                    throw Failure(
-                        message: "the delegate closed the connection before answering", status: ExitStatus.unavailable)
-                }
-                if let result = try Self.result(line, id: id) { return (line, result) }
-            }
-        } catch let error as Failure {
-            throw error
-        } catch {
-            let timedOut = (error as? TaskQueueError)?.code == .timedOut
-            throw Failure(
-                message: timedOut ? "no result within \(timeout)" : "talking to the delegate failed: \(error)",
-                status: ExitStatus.unavailable)
-        }
-    }
-
-    /// The result in `line` if it answers task `id` and succeeded; nil for another task's result.
-    private static func result(_ line: Data, id: String) throws(Failure) -> TaskResult? {
-        guard let result = try? TaskResult.decode(jsonLine: line) else {
-            // The socket's own refusals: {"error":"TooManyConnections","message":...}.
-            if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
-                let code = object["error"] as? String
-            {
-                throw Failure(
-                    code: code, message: object["message"] as? String ?? "the delegate refused the connection",
-                    status: ExitStatus.unavailable)
-            }
-            throw Failure(
-                message: "the delegate answered with something that is not a result", status: ExitStatus.unavailable)
-        }
-        if let resultID = result.id, resultID != id { return nil }
-        guard result.status == .succeeded else {
-            throw Failure(
-                code: result.error?.code.rawValue ?? result.status.rawValue,
-                message: result.error?.message ?? "the task \(result.status.rawValue)", status: ExitStatus.taskFailed)
-        }
-        return result
-    }
-
-    /// The value a succeeded `getSecretValue` result holds (``TaskResult/secretBytes()``).
-    static func value(of result: TaskResult) throws(Failure) -> Data {
-        do {
-            return try result.secretBytes()
-        } catch {
-            throw Failure(message: error.message, status: ExitStatus.taskFailed)
-        }
+        Data(SecretFetcher.task(id: id, connector: connector, name: name, version: version))
     }
 }

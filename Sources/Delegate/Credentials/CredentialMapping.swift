@@ -1,3 +1,5 @@
+import DelegateClient
+
 /// One `[[credential]]` entry of `delegate.toml` (docs/INTERFACE.md section 11): which secret a
 /// systemd unit receives for one `LoadCredential=` id through the credentials socket.
 public struct CredentialMapping: Sendable, Equatable {

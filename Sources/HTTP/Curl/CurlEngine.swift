@@ -48,8 +48,12 @@ final class CurlEngine: @unchecked Sendable {
 
     /// Starts the engine thread. The thread keeps the engine alive until `shutdown()`.
     func start() {
-        let thread = Thread { [self] in self.run() }
-        thread.name = "curl-multi"
+        let thread = Thread { [self] in
+            // Named from the thread itself: Foundation on Linux passes a name set before start()
+            // to the kernel only for the current thread. `top -H` and `ps -L` show it.
+            Thread.current.name = "curl-multi"
+            self.run()
+        }
         thread.start()
     }
 

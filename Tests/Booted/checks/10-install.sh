@@ -73,11 +73,25 @@ zcat /usr/share/man/man1/secrets-delegate.1.gz | grep -q check-config && ok "man
 grep -q check-config /usr/share/bash-completion/completions/secrets-delegate && ok "bash completion" || fail "no bash completion"
 runuser -u secrets-delegate -- secrets-delegate check-config >/dev/null 2>&1 &&
     ok "the delegate's user reads its configuration" || fail "check-config as secrets-delegate failed"
-if ldd /usr/bin/secrets-delegate | grep -qE 'not found|libswift|libFoundation|libdispatch'; then
-    fail "the binary lacks or needs Swift libraries: $(ldd /usr/bin/secrets-delegate | grep -E 'not found|swift' | head -n 2)"
+for binary in /usr/bin/secrets-delegate /usr/libexec/secrets-delegate/secrets-delegated; do
+    if ldd "$binary" | grep -qE 'not found|libswift|libFoundation|libdispatch'; then
+        fail "$binary lacks or needs Swift libraries: $(ldd "$binary" | grep -E 'not found|swift' | head -n 2)"
+    else
+        ok "ldd $binary: every library resolves, none of them Swift's"
+    fi
+done
+expect_eq "the full binary's mode and owner" \
+    "$(stat -c '%a %U:%G' /usr/libexec/secrets-delegate/secrets-delegated 2>&1)" "755 root:root"
+# The front binary maps no libcrypto or libsystemd: that is what makes `get` start fast.
+if ldd /usr/bin/secrets-delegate | grep -qE 'libcrypto|libsystemd'; then
+    fail "the front binary maps $(ldd /usr/bin/secrets-delegate | grep -oE 'lib(crypto|systemd)[^ ]*' | head -n 2)"
 else
-    ok "ldd: every library resolves, none of them Swift's"
+    ok "the front binary maps neither libcrypto nor libsystemd"
 fi
+# The service's process is the full binary (the front replaced itself), under the unit's command line.
+main_pid=$(systemctl show -P MainPID secrets-delegate.service)
+expect_eq "the service's executable" "$(readlink "/proc/$main_pid/exe")" /usr/libexec/secrets-delegate/secrets-delegated
+expect_eq "the service's command line" "$(tr '\0' ' ' <"/proc/$main_pid/cmdline")" "/usr/bin/secrets-delegate run --config /etc/secrets-delegate/delegate.toml "
 
 # Before the configuration names the tag, a task for it is not selected.
 submit not-selected "{\"id\":\"boot-not-selected\",\"connector\":$(connector '["boot"]'),\"operation\":\"getRandomPassword\"}" --wait

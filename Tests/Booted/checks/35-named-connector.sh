@@ -21,6 +21,10 @@ grep -q NotAuthorized "$LOGS/named-write.out" && ok "refused with NotAuthorized"
 value=$(timeout 60 secrets-delegate get boot-named 'db#password' 2>"$LOGS/get.err")
 expect_eq "secrets-delegate get exit status" "$?" 0
 [ "$value" = "$(cat "$LOGS/canary")" ] && ok "secrets-delegate get prints exactly the value" || fail "get printed something else: $(head -c 100 "$LOGS/get.err")"
+# With --socket the front binary serves get itself (no configuration read, no full binary).
+value=$(timeout 60 secrets-delegate get --socket /run/secrets-delegate/delegate.sock boot-named 'db#password' 2>"$LOGS/get-socket.err")
+expect_eq "secrets-delegate get --socket exit status" "$?" 0
+[ "$value" = "$(cat "$LOGS/canary")" ] && ok "get --socket prints exactly the value" || fail "get --socket printed something else: $(head -c 100 "$LOGS/get-socket.err")"
 out=$(timeout 60 secrets-delegate exec --env DB_PASSWORD='boot-named:db#password' -- /bin/sh -c 'printf %s "$DB_PASSWORD"' 2>"$LOGS/exec.err")
 [ "$out" = "$(cat "$LOGS/canary")" ] && ok "secrets-delegate exec hands the value to the command" || fail "exec: $(head -c 100 "$LOGS/exec.err")"
 # (An operator's file: purge keeps it, so the purge check later would find /etc/secrets-delegate.)

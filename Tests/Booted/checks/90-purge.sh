@@ -1,6 +1,6 @@
 # apt purge removes what the README says it removes, and keeps the system user.
 if DEBIAN_FRONTEND=noninteractive apt-get purge -y secrets-delegate >"$LOGS/apt-purge.log" 2>&1; then ok "apt-get purge"; else fail "purge failed"; fi
-for path in /usr/bin/secrets-delegate /etc/secrets-delegate /var/lib/secrets-delegate /run/secrets-delegate \
+for path in /usr/bin/secrets-delegate /usr/libexec/secrets-delegate /etc/secrets-delegate /var/lib/secrets-delegate /run/secrets-delegate \
     /lib/systemd/system/secrets-delegate.service /etc/systemd/system/multi-user.target.wants/secrets-delegate.service \
     /etc/systemd/system/sockets.target.wants/secrets-delegate.socket; do
     if [ -e "$path" ] || [ -L "$path" ]; then fail "$path is left after purge"; else ok "$path removed"; fi

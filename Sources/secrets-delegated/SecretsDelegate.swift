@@ -2,7 +2,9 @@ import ArgumentParser
 import Delegate
 import Foundation
 
-/// The executable: argument parsing only; the work is in the `Delegate` library.
+/// The full executable, `secrets-delegated`, which the `secrets-delegate` front binary becomes for
+/// every command line but a plain `get --socket`: argument parsing only; the work is in the
+/// `Delegate` library.
 @main
 struct SecretsDelegate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -166,7 +168,10 @@ struct Get: ParsableCommand {
             bytes, a binary secret as its raw bytes, no newline added. With --json, prints the whole result \
             line instead. Errors go to stderr as one line with the error code, and nothing to stdout. \
             Without --socket, the configuration's socket_path is used. It talks only to the socket: it \
-            never loads libcurl (as exec does not). \
+            never loads libcurl (as exec does not). With --socket (and no options but --version-id or \
+            --version-stage, --json and --config), the small front binary, /usr/bin/secrets-delegate, answers \
+            by itself, without reading the configuration or starting the full binary \
+            (/usr/libexec/secrets-delegate/secrets-delegated): the same output and exit status, a faster start. \
             Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable; \
             78 configuration error.
             """)

@@ -1,0 +1,10 @@
+/// The command line's exit statuses (docs/INTERFACE.md section 7; sysexits.h numbering).
+public enum ExitStatus {
+    public static let success: Int32 = 0
+    /// The task failed or was rejected.
+    public static let taskFailed: Int32 = 1
+    public static let usage: Int32 = 64
+    /// The delegate could not be reached (socket, spool, or no result in time).
+    public static let unavailable: Int32 = 69
+    public static let configuration: Int32 = 78
+}

@@ -1,0 +1,161 @@
+import JSON
+import LineSocket
+
+/// `secrets-delegate get` and the fetching half of `exec` (docs/INTERFACE.md section 10): sends
+/// one `getSecretValue` task naming a configured connector through the delegate's socket and
+/// hands back the value, or why there is none.
+///
+/// Messages never hold a value: a failure names the error code and the delegate's message, which
+/// itself never holds one. Needs no Foundation, so the small front binary serves `get` with it.
+public struct SecretFetcher: Sendable {
+    /// Which version of the secret to read; `current` is AWS's default (`AWSCURRENT`).
+    public enum Version: Sendable, Equatable {
+        case current
+        case id(String)
+        case stage(String)
+    }
+
+    /// Why a value could not be had, with the exit status it maps to (section 7).
+    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        /// The delegate's error code (`ResourceNotFoundException`, ...), when it gave one.
+        public var code: String?
+        public var message: String
+        public var status: Int32
+        /// What the failure is about when there are several (`exec`'s variable name).
+        public var subject: String?
+
+        public init(code: String? = nil, message: String, status: Int32, subject: String? = nil) {
+            self.code = code
+            self.message = message
+            self.status = status
+            self.subject = subject
+        }
+
+        /// `[subject: ][code: ]message`, one line.
+        public var description: String { [subject, code, message].compactMap { $0 }.joined(separator: ": ") }
+    }
+
+    /// What `get` produced: the exact bytes for stdout, one line for stderr, the exit status.
+    public struct Outcome: Sendable, Equatable {
+        public var output: [UInt8]
+        public var errorOutput: String
+        public var status: Int32
+    }
+
+    public var socketPath: String
+    public var timeout: Duration
+
+    public init(socketPath: String, timeout: Duration = .seconds(120)) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+    }
+
+    /// `get`: the value's bytes (no newline added), or with `json` the whole result line and a
+    /// newline. On failure nothing goes to stdout.
+    public func get(connector: String, name: String, version: Version = .current, json: Bool = false) -> Outcome {
+        do throws(Failure) {
+            let (line, result) = try fetch(connector: connector, name: name, version: version)
+            let output = json ? line + [UInt8(ascii: "\n")] : try Self.value(of: result)
+            return Outcome(output: output, errorOutput: "", status: ExitStatus.success)
+        } catch {
+            return Outcome(output: [], errorOutput: "secrets-delegate: \(error)", status: error.status)
+        }
+    }
+
+    /// The value of `connector`'s secret `name` (`NAME#KEY` picks one field): a string's UTF-8
+    /// bytes or a binary secret's raw bytes.
+    public func value(connector: String, name: String, version: Version = .current) throws(Failure) -> [UInt8] {
+        let (_, result) = try fetch(connector: connector, name: name, version: version)
+        return try Self.value(of: result)
+    }
+
+    /// The task line `get` sends: the id, the connector by name, and the params.
+    public static func task(id: String, connector: String, name: String, version: Version) -> [UInt8] {
+        var params: [String: JSONValue] = ["name": .string(name)]
+        switch version {
+        case .current: break
+        case .id(let id): params["versionId"] = .string(id)
+        case .stage(let stage): params["versionStage"] = .string(stage)
+        }
+        let task: JSONValue = .object([
+            "id": .string(id), "connector": .string(connector), "operation": .string("getSecretValue"),
+            "params": .object(params),
+        ])
+        var line = ""
+        task.write(into: &line)
+        return Array(line.utf8)
+    }
+
+    /// Sends the task and waits for its result: the line as received and the result's members,
+    /// for a result that succeeded. Everything else is a ``Failure``.
+    private func fetch(connector: String, name: String, version: Version) throws(Failure) -> ([UInt8], [String: JSONValue]) {
+        let id = TaskID.random(prefix: "get-")
+        let client: LineSocketClient
+        do {
+            client = try LineSocketClient.connect(path: socketPath)
+        } catch {
+            throw Failure(
+                message: "the delegate's socket \(socketPath) cannot be reached: \(error)", status: ExitStatus.unavailable)
+        }
+        defer { client.close() }
+        do {
+            try client.send(Self.task(id: id, connector: connector, name: name, version: version))
+            let deadline = ContinuousClock.now + timeout
+            while true {
+                let remaining = deadline - ContinuousClock.now
+                guard remaining > .zero else { throw LineSocketError(code: .timedOut, message: "") }
+                guard let line = try client.readLine(timeout: remaining) else {
+                    throw Failure(
+                        message: "the delegate closed the connection before answering", status: ExitStatus.unavailable)
+                }
+                if let result = try Self.result(line, id: id) { return (line, result) }
+            }
+        } catch let error as Failure {
+            throw error
+        } catch {
+            let timedOut = (error as? LineSocketError)?.code == .timedOut
+            throw Failure(
+                message: timedOut ? "no result within \(timeout)" : "talking to the delegate failed: \(error)",
+                status: ExitStatus.unavailable)
+        }
+    }
+
+    /// The statuses a result line has (section 4).
+    private static let resultStatuses: Set<String> = ["succeeded", "failed", "rejected"]
+
+    /// The members of the result in `line` if it answers task `id` and succeeded; nil for another
+    /// task's result.
+    static func result(_ line: [UInt8], id: String) throws(Failure) -> [String: JSONValue]? {
+        let parsed = line.withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) }
+        guard case .object(let members)? = parsed?.value else { throw notAResult }
+        guard let status = members["status"]?.stringValue, resultStatuses.contains(status) else {
+            // The socket's own refusals: {"error":"TooManyConnections","message":...}.
+            if let code = members["error"]?.stringValue {
+                throw Failure(
+                    code: code, message: members["message"]?.stringValue ?? "the delegate refused the connection",
+                    status: ExitStatus.unavailable)
+            }
+            throw notAResult
+        }
+        if let resultID = members["id"]?.stringValue, resultID != id { return nil }
+        guard status == "succeeded" else {
+            let error = members["error"]
+            throw Failure(
+                code: error?["code"]?.stringValue ?? status,
+                message: error?["message"]?.stringValue ?? "the task \(status)", status: ExitStatus.taskFailed)
+        }
+        return members
+    }
+
+    private static let notAResult = Failure(
+        message: "the delegate answered with something that is not a result", status: ExitStatus.unavailable)
+
+    /// The value a succeeded `getSecretValue` result holds (``SecretValue``).
+    static func value(of result: [String: JSONValue]) throws(Failure) -> [UInt8] {
+        do {
+            return try SecretValue.bytes(of: result["result"], sealed: result["sealed"] != nil)
+        } catch {
+            throw Failure(message: error.message, status: ExitStatus.taskFailed)
+        }
+    }
+}

@@ -1,0 +1,63 @@
+@testable import DelegateClient
+import JSON
+import Testing
+
+/// How `get` reads the delegate's answer lines; the exchange itself is in `SecretGetterTests`
+/// (DelegateTests) and the binaries' in `SecretGetterBinaryTests`.
+@Suite struct SecretFetcherTests {
+    private func result(_ line: String, id: String = "get-1") throws(SecretFetcher.Failure) -> [String: JSONValue]? {
+        try SecretFetcher.result(Array(line.utf8), id: id)
+    }
+
+    @Test func takesItsOwnSucceededResultAndSkipsOthers() throws {
+        let own = try #require(try result(#"{"id":"get-1","status":"succeeded","result":{"secretString":"v"}}"#))
+        #expect(try SecretFetcher.value(of: own) == Array("v".utf8))
+        #expect(try result(#"{"id":"get-2","status":"succeeded","result":{"secretString":"v"}}"#) == nil)
+    }
+
+    @Test func aFailedTaskIsItsCodeAndMessageWithStatus1() {
+        #expect(throws: SecretFetcher.Failure(code: "ResourceNotFoundException", message: "no such secret", status: 1)) {
+            try result(
+                #"{"id":"get-1","status":"failed","error":{"code":"ResourceNotFoundException","message":"no such secret"}}"#)
+        }
+        #expect(throws: SecretFetcher.Failure(code: "rejected", message: "the task rejected", status: 1)) {
+            try result(#"{"status":"rejected"}"#)
+        }
+    }
+
+    @Test func aRefusalOfTheSocketIsStatus69() {
+        #expect(throws: SecretFetcher.Failure(code: "TooManyConnections", message: "try later", status: 69)) {
+            try result(#"{"error":"TooManyConnections","message":"try later"}"#)
+        }
+    }
+
+    @Test(arguments: ["", "[]", "not json", #"{"status":"done"}"#, "{\"status\":\"succeeded\",\"x\":\"\u{FFFD}\"", "\u{1}"])
+    func anythingElseIsNotAResult(line: String) {
+        #expect(throws: SecretFetcher.Failure(message: "the delegate answered with something that is not a result", status: 69)) {
+            try result(line)
+        }
+    }
+
+    @Test func invalidUTF8IsNotAResult() {
+        #expect(throws: SecretFetcher.Failure.self) {
+            try SecretFetcher.result(Array(#"{"status":"succeeded","result":{"secretString":""#.utf8) + [0xFF, 0x22, 0x7D, 0x7D], id: "x")
+        }
+    }
+
+    @Test func theValueRule() throws {
+        func value(_ json: String) throws -> [UInt8] {
+            try SecretFetcher.value(of: try #require(try result(json, id: "x")))
+        }
+        #expect(try value(#"{"status":"succeeded","result":{"value":"k","secretString":"s"}}"#) == Array("k".utf8))
+        #expect(try value(#"{"status":"succeeded","result":{"secretBinary":"AP9BCgA="}}"#) == [0, 0xFF, 0x41, 0x0A, 0])
+        #expect(throws: SecretFetcher.Failure(message: "the result's secretBinary is not base64", status: 1)) {
+            try value(#"{"status":"succeeded","result":{"secretBinary":"%%"}}"#)
+        }
+        #expect(throws: SecretFetcher.Failure(message: "the result is sealed", status: 1)) {
+            try value(#"{"status":"succeeded","sealed":{"enc":"x"}}"#)
+        }
+        #expect(throws: SecretFetcher.Failure(message: "the result holds no secretString, secretBinary or value", status: 1)) {
+            try value(#"{"status":"succeeded","result":{"name":"n"}}"#)
+        }
+    }
+}
