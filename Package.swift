@@ -134,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "secrets-delegated",
             dependencies: [
-                "Delegate",
+                "Delegate", "DelegateClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -3,7 +3,7 @@
 ///
 /// Only the plain forms are taken: `get`, then in any order `--socket PATH`,
 /// `--version-id ID` or `--version-stage STAGE`, `--json`, `--config FILE` (each at most once,
-/// `--name VALUE` or `--name=VALUE`), and the two operands CONNECTOR and NAME. Anything else
+/// `--name VALUE` or `--name=VALUE` with a VALUE), and the two operands CONNECTOR and NAME. Anything else
 /// (help, a missing or unknown option, an operand or value that starts with `-`, `--`, both
 /// version options, no `--socket`, which needs the configuration read) goes to the full binary,
 /// so its usage errors and help stay the only ones. The two parse a plain form the same way.
@@ -35,6 +35,8 @@ public struct GetCommandLine: Sendable, Equatable {
             if let equals = argument.firstIndex(of: "=") {
                 option = String(argument[..<equals])
                 value = String(argument[argument.index(after: equals)...])
+                // The argument parser reads `--name=` as `--name` taking the next argument.
+                guard !value.isEmpty else { return nil }
             } else {
                 guard let next = rest.popFirst() else { return nil }
                 value = next

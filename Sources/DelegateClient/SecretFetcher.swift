@@ -127,8 +127,11 @@ public struct SecretFetcher: Sendable {
     /// task's result.
     static func result(_ line: [UInt8], id: String) throws(Failure) -> [String: JSONValue]? {
         let parsed = line.withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) }
-        guard case .object(let members)? = parsed?.value else { throw notAResult }
-        guard let status = members["status"]?.stringValue, resultStatuses.contains(status) else {
+        guard case .object(var members)? = parsed?.value else { throw notAResult }
+        // A result names its status and its delegate (section 4); its id, when it has one, is a string.
+        guard let status = members["status"]?.stringValue, resultStatuses.contains(status),
+            members["delegate"]?.stringValue != nil
+        else {
             // The socket's own refusals: {"error":"TooManyConnections","message":...}.
             if let code = members["error"]?.stringValue {
                 throw Failure(
@@ -137,7 +140,13 @@ public struct SecretFetcher: Sendable {
             }
             throw notAResult
         }
-        if let resultID = members["id"]?.stringValue, resultID != id { return nil }
+        switch members["id"] {
+        case nil, .null?: break
+        case .string(let resultID)?: if resultID != id { return nil }
+        default: throw notAResult
+        }
+        // `null` members are as good as absent.
+        members = members.filter { $0.value != .null }
         guard status == "succeeded" else {
             let error = members["error"]
             throw Failure(

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Delegate
+import DelegateClient
 import Foundation
 
 /// The full executable, `secrets-delegated`, which the `secrets-delegate` front binary becomes for
@@ -15,8 +16,9 @@ struct SecretsDelegate: AsyncParsableCommand {
             systemd units receive secrets as credentials with \
             LoadCredential=ID:/run/secrets-delegate/credentials.sock and a [[credential]] entry \
             (see the README and the contract, /usr/share/doc/secrets-delegate/INTERFACE.md). \
-            Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable; \
-            78 configuration error, or (run) a spool the daemon cannot use: the message names the path and \
+            Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable \
+            (or, from /usr/bin/secrets-delegate, the full binary cannot be run); 74 get could not write the \
+            value; 78 configuration error, or (run) a spool the daemon cannot use: the message names the path and \
             what the daemon needs. The packaged unit does not restart the daemon after 78.
             """,
         version: DelegateVersion.current,
@@ -173,7 +175,7 @@ struct Get: ParsableCommand {
             by itself, without reading the configuration or starting the full binary \
             (/usr/libexec/secrets-delegate/secrets-delegated): the same output and exit status, a faster start. \
             Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable; \
-            78 configuration error.
+            74 the value could not be written to standard output; 78 configuration error.
             """)
 
     @OptionGroup var options: ConfigOption
@@ -204,8 +206,11 @@ struct Get: ParsableCommand {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
         let path = try socketPath(socket, options: options)
         let version: SecretGetter.Version = versionID.map { .id($0) } ?? versionStage.map { .stage($0) } ?? .current
-        let outcome = SecretGetter(socketPath: path).get(connector: connector, name: name, version: version, json: json)
-        if !outcome.output.isEmpty { FileHandle.standardOutput.write(outcome.output) }
+        var outcome = SecretGetter(socketPath: path).get(connector: connector, name: name, version: version, json: json)
+        if let number = FileDescriptorWriter.writeAll(1, Array(outcome.output)) {
+            outcome.errorOutput = FileDescriptorWriter.failureMessage(number)
+            outcome.status = ExitStatus.ioError
+        }
         try finish(CommandOutcome(errorOutput: outcome.errorOutput, status: outcome.status))
     }
 }

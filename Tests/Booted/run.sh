@@ -148,6 +148,7 @@ SLOW_PROXY=http://127.0.0.1:$PROXY_PORT
 IMDS_GOOD=$IMDS_GOOD
 IMDS_BOGUS=$IMDS_BOGUS
 $(grep '^SQS_' "$WORK/instance-role.env")
+$(sed -n 's/^IMDS_ACCESS_KEY_ID=/BOOT_KEY_ID=/p; s/^IMDS_SECRET_ACCESS_KEY=/BOOT_KEY_SECRET=/p; s/^IMDS_SESSION_TOKEN=/BOOT_KEY_TOKEN=/p' "$WORK/instance-role.env")
 ENV
 cat >"$ROOT/etc/systemd/system/boot-probe.service" <<'UNIT'
 [Unit]

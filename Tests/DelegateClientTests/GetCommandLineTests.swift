@@ -39,6 +39,9 @@ import Testing
         ["get", "--socket", "/s", "--unknown", "v", "a", "b"],
         ["get", "--socket", "/s", "a", "b", "--version-id"],
         ["get", "--json=true", "--socket", "/s", "a", "b"],
+        ["get", "--socket=", "a", "b"],
+        ["get", "--socket", "/s", "--config=", "a", "b"],
+        ["get", "--socket", "/s", "--version-id=", "a", "b"],
         ["exec", "--socket", "/s", "--env", "A=c:n", "--", "env"],
     ])
     func leavesEverythingElseToTheFullBinary(arguments: [String]) {

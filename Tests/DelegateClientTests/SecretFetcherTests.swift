@@ -10,18 +10,18 @@ import Testing
     }
 
     @Test func takesItsOwnSucceededResultAndSkipsOthers() throws {
-        let own = try #require(try result(#"{"id":"get-1","status":"succeeded","result":{"secretString":"v"}}"#))
+        let own = try #require(try result(#"{"id":"get-1","status":"succeeded","delegate":"d","result":{"secretString":"v"}}"#))
         #expect(try SecretFetcher.value(of: own) == Array("v".utf8))
-        #expect(try result(#"{"id":"get-2","status":"succeeded","result":{"secretString":"v"}}"#) == nil)
+        #expect(try result(#"{"id":"get-2","status":"succeeded","delegate":"d","result":{"secretString":"v"}}"#) == nil)
     }
 
     @Test func aFailedTaskIsItsCodeAndMessageWithStatus1() {
         #expect(throws: SecretFetcher.Failure(code: "ResourceNotFoundException", message: "no such secret", status: 1)) {
             try result(
-                #"{"id":"get-1","status":"failed","error":{"code":"ResourceNotFoundException","message":"no such secret"}}"#)
+                #"{"id":"get-1","status":"failed","delegate":"d","error":{"code":"ResourceNotFoundException","message":"no such secret"}}"#)
         }
         #expect(throws: SecretFetcher.Failure(code: "rejected", message: "the task rejected", status: 1)) {
-            try result(#"{"status":"rejected"}"#)
+            try result(#"{"status":"rejected","delegate":"d"}"#)
         }
     }
 
@@ -31,7 +31,9 @@ import Testing
         }
     }
 
-    @Test(arguments: ["", "[]", "not json", #"{"status":"done"}"#, "{\"status\":\"succeeded\",\"x\":\"\u{FFFD}\"", "\u{1}"])
+    @Test(arguments: [
+        "", "[]", "not json", #"{"status":"done","delegate":"d"}"#, #"{"status":"succeeded"}"#,
+        #"{"status":"succeeded","delegate":"d","id":7}"#, "{\"status\":\"succeeded\",\"x\":\"\u{FFFD}\"", "\u{1}"])
     func anythingElseIsNotAResult(line: String) {
         #expect(throws: SecretFetcher.Failure(message: "the delegate answered with something that is not a result", status: 69)) {
             try result(line)
@@ -39,8 +41,8 @@ import Testing
     }
 
     @Test func invalidUTF8IsNotAResult() {
-        #expect(throws: SecretFetcher.Failure.self) {
-            try SecretFetcher.result(Array(#"{"status":"succeeded","result":{"secretString":""#.utf8) + [0xFF, 0x22, 0x7D, 0x7D], id: "x")
+        #expect(throws: SecretFetcher.Failure(message: "the delegate answered with something that is not a result", status: 69)) {
+            try SecretFetcher.result(Array(#"{"status":"succeeded","delegate":"d","result":{"secretString":""#.utf8) + [0xFF, 0x22, 0x7D, 0x7D], id: "x")
         }
     }
 
@@ -48,16 +50,19 @@ import Testing
         func value(_ json: String) throws -> [UInt8] {
             try SecretFetcher.value(of: try #require(try result(json, id: "x")))
         }
-        #expect(try value(#"{"status":"succeeded","result":{"value":"k","secretString":"s"}}"#) == Array("k".utf8))
-        #expect(try value(#"{"status":"succeeded","result":{"secretBinary":"AP9BCgA="}}"#) == [0, 0xFF, 0x41, 0x0A, 0])
+        #expect(try value(#"{"status":"succeeded","delegate":"d","result":{"value":"k","secretString":"s"}}"#) == Array("k".utf8))
+        #expect(try value(#"{"status":"succeeded","delegate":"d","result":{"secretBinary":"AP9BCgA="}}"#) == [0, 0xFF, 0x41, 0x0A, 0])
         #expect(throws: SecretFetcher.Failure(message: "the result's secretBinary is not base64", status: 1)) {
-            try value(#"{"status":"succeeded","result":{"secretBinary":"%%"}}"#)
+            try value(#"{"status":"succeeded","delegate":"d","result":{"secretBinary":"%%"}}"#)
         }
         #expect(throws: SecretFetcher.Failure(message: "the result is sealed", status: 1)) {
-            try value(#"{"status":"succeeded","sealed":{"enc":"x"}}"#)
+            try value(#"{"status":"succeeded","delegate":"d","sealed":{"enc":"x"}}"#)
+        }
+        #expect(throws: SecretFetcher.Failure(message: "the result holds no value", status: 1)) {
+            try value(#"{"status":"succeeded","delegate":"d","sealed":null,"result":null}"#)
         }
         #expect(throws: SecretFetcher.Failure(message: "the result holds no secretString, secretBinary or value", status: 1)) {
-            try value(#"{"status":"succeeded","result":{"name":"n"}}"#)
+            try value(#"{"status":"succeeded","delegate":"d","result":{"name":"n"}}"#)
         }
     }
 }

@@ -105,6 +105,22 @@ import Testing
         #expect(absent.status == .exited(1) && absent.errorOutput.contains("ResourceNotFoundException"))
     }
 
+    /// A value that cannot be written (here: a full disk) is an error, 74, never a short value
+    /// with status 0; both binaries say so alike.
+    @Test func aValueThatCannotBeWrittenIsStatus74() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-front")
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
+        var outcomes: [ChildProcess.Outcome] = []
+        for binary in [try DaemonProcess.binaryPath(), try DaemonProcess.fullBinaryPath()] {
+            let ran = try await ChildProcess.run(
+                "/bin/sh", ["-c", #"exec "$@" > /dev/full"#, "sh", binary, "get", "--socket", fake.path, "prod", "db"])
+            #expect(ran.termination == .exited(74), "\(binary): \(ran.errorOutput)")
+            #expect(ran.errorOutput == "secrets-delegate: cannot write the value to standard output: No space left on device\n")
+            outcomes.append(ran)
+        }
+        #expect(!outcomes.contains { $0.errorOutput.contains("s3cr3t") })
+    }
+
     /// A copy of the front binary alone: `get --socket` works without the full binary (so it was
     /// not used), anything else says the full binary cannot be run (69).
     @Test func servesGetWithoutTheFullBinaryAndNamesItWhenMissing() async throws {
@@ -119,20 +135,33 @@ import Testing
             let deferred = try await ChildProcess.run(alone, arguments)
             #expect(deferred.termination == .exited(69), "\(arguments)")
             #expect(deferred.errorOutput.hasPrefix("secrets-delegate: cannot run "), "\(deferred.errorOutput)")
-            #expect(deferred.errorOutput.contains("libexec/secrets-delegate/secrets-delegated: No such file"))
+            #expect(deferred.errorOutput.contains(directory.path("secrets-delegated") + ": No such file"), "\(deferred.errorOutput)")
         }
     }
 
     /// Other command lines reach the full binary with their arguments and environment.
     @Test func everythingElseIsTheFullBinarysAnswer() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-front")
+        let configuration = directory.path("delegate.toml")
+        try Data("[delegate]\nname = \"front\"\n".utf8).write(to: URL(fileURLWithPath: configuration))
         let front = try DaemonProcess.binaryPath()
         let full = try DaemonProcess.fullBinaryPath()
-        for arguments in [["--version"], ["get", "--help"], ["get", "prod"], ["check-config", "--config", "/nonexistent/x.toml"]] {
-            let served = try await ChildProcess.run(front, arguments)
-            let reference = try await ChildProcess.run(full, arguments)
+        let environment = ["PATH": "/usr/bin:/bin", "SECRETS_DELEGATE_DELEGATE_TAGS": "from-the-environment"]
+        let cases: [[String]] = [
+            ["--version"], ["get", "--help"], ["get", "prod"], ["check-config", "--config", "/nonexistent/x.toml"],
+            ["get", "--socket", directory.path("d.sock"), "--config=", "prod", "db"],
+            ["check-config", "--config", configuration],
+        ]
+        for arguments in cases {
+            let served = try await ChildProcess.run(front, arguments, environment: environment)
+            let reference = try await ChildProcess.run(full, arguments, environment: environment)
             #expect(served.termination == reference.termination, "\(arguments)")
             #expect(served.output == reference.output, "\(arguments)")
             #expect(served.errorOutput == reference.errorOutput, "\(arguments)")
         }
+        let emptyValue = try await ChildProcess.run(front, cases[4])
+        #expect(emptyValue.termination == .exited(64), "`--config=` takes the next argument: \(emptyValue.errorOutput)")
+        let checked = try await ChildProcess.run(front, cases[5], environment: environment)
+        #expect(checked.output.contains("from-the-environment"), "\(checked.output)")
     }
 }
