@@ -156,6 +156,7 @@ let package = Package(
         .executableTarget(name: "IMDSEmulator", dependencies: ["TestSupport", "SigV4"], path: "Tests/IMDSEmulator"),
         .testTarget(name: "UTCTimeTests", dependencies: ["UTCTime"]),
         .testTarget(name: "FileNamesTests", dependencies: ["FileNames"]),
+        .testTarget(name: "LineSocketTests", dependencies: ["LineSocket", "TestSupport"]),
         .testTarget(name: "DelegateClientTests", dependencies: ["DelegateClient", "LineSocket", "JSON", "TestSupport"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SealingTests", dependencies: ["Sealing", "TestSupport"]),

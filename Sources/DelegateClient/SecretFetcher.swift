@@ -90,9 +90,10 @@ public struct SecretFetcher: Sendable {
     /// for a result that succeeded. Everything else is a ``Failure``.
     private func fetch(connector: String, name: String, version: Version) throws(Failure) -> ([UInt8], [String: JSONValue]) {
         let id = TaskID.random(prefix: "get-")
+        let deadline = ContinuousClock.now + timeout
         let client: LineSocketClient
         do {
-            client = try LineSocketClient.connect(path: socketPath)
+            client = try LineSocketClient.connect(path: socketPath, timeout: timeout)
         } catch {
             throw Failure(
                 message: "the delegate's socket \(socketPath) cannot be reached: \(error)", status: ExitStatus.unavailable)
@@ -100,7 +101,6 @@ public struct SecretFetcher: Sendable {
         defer { client.close() }
         do {
             try client.send(Self.task(id: id, connector: connector, name: name, version: version))
-            let deadline = ContinuousClock.now + timeout
             while true {
                 let remaining = deadline - ContinuousClock.now
                 guard remaining > .zero else { throw LineSocketError(code: .timedOut, message: "") }

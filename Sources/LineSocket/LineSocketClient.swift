@@ -23,16 +23,29 @@ public final class LineSocketClient {
     }
 
     /// Connects to the socket at `path` (a close-on-exec, blocking socket).
-    public static func connect(path: String, maximumLineBytes: Int = 64 << 20) throws(LineSocketError) -> LineSocketClient {
+    ///
+    /// `timeout` bounds the wait for a server whose listen backlog is full (it accepts no
+    /// connection), and each later `send` to one that reads nothing: the socket's `SO_SNDTIMEO`,
+    /// which a Unix socket's `connect` honours too. Either ends in ``LineSocketError/Code/timedOut``.
+    public static func connect(
+        path: String, maximumLineBytes: Int = 64 << 20, timeout: Duration = .seconds(120)
+    ) throws(LineSocketError) -> LineSocketClient {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", path: nil, errno: errno) }
-        let result = UnixSocketPath.withAddress(path) { address, length in
-            retrying { Glibc.connect(fd, address, length) }
-        }
+        let (seconds, attoseconds) = max(timeout, .microseconds(1)).components
+        var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+        let result =
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)) == 0
+            ? UnixSocketPath.withAddress(path) { address, length in retrying { Glibc.connect(fd, address, length) } }
+            : -1
         guard let result, result == 0 else {
             let number = errno
             _ = Glibc.close(fd)
-            throw result == nil ? UnixSocketPath.invalid(path) : .system("connect", path: path, errno: number)
+            guard result != nil else { throw UnixSocketPath.invalid(path) }
+            if number == EAGAIN {
+                throw LineSocketError(code: .timedOut, message: "no connection accepted within \(timeout)", path: path)
+            }
+            throw .system("connect", path: path, errno: number)
         }
         return LineSocketClient(fd: fd, maximumLineBytes: maximumLineBytes)
     }
@@ -54,7 +67,11 @@ public final class LineSocketClient {
             }
             return nil
         }
-        if let failure { throw .system("send", path: nil, errno: failure) }
+        if let failure {
+            // EAGAIN: SO_SNDTIMEO passed with the server reading nothing.
+            if failure == EAGAIN { throw LineSocketError(code: .timedOut, message: "the server read nothing in time") }
+            throw .system("send", path: nil, errno: failure)
+        }
     }
 
     /// Tells the server nothing more will be sent (answers to sent lines still arrive).

@@ -1,0 +1,76 @@
+import Foundation
+import LineSocket
+import TestSupport
+import Testing
+
+/// The command line's socket client against listening sockets made here (`get`, `exec`,
+/// `submit --socket`, `status`).
+@Suite struct LineSocketClientTests {
+    /// A listening Unix socket at `path` that never accepts, with room for `backlog` waiting
+    /// connections (Linux queues backlog + 1).
+    private func listener(at path: String, backlog: Int32) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        try #require(fd >= 0)
+        let bound = UnixSocketPath.withAddress(path) { bind(fd, $0, $1) }
+        try #require(bound == 0 && listen(fd, backlog) == 0)
+        return fd
+    }
+
+    /// A server whose backlog is full accepts nobody: the connect ends at its timeout, not at
+    /// the 120 s of a `get`, nor never.
+    @Test func aConnectToAFullBacklogEndsAtTheTimeout() throws {
+        let directory = try TemporaryDirectory(prefix: "sd-line")
+        let path = directory.path("full.sock")
+        let server = try listener(at: path, backlog: 0)
+        defer { close(server) }
+        var waiting: [LineSocketClient] = []
+        var refusal: LineSocketError?
+        let started = ContinuousClock.now
+        for _ in 0..<4 where refusal == nil {
+            do {
+                waiting.append(try LineSocketClient.connect(path: path, timeout: .milliseconds(300)))
+            } catch {
+                refusal = error
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(refusal?.code == .timedOut, "\(String(describing: refusal)) after \(waiting.count) connections")
+        #expect(refusal?.path == path)
+        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(10), "\(elapsed)")
+    }
+
+    /// A server that reads nothing: a send larger than the socket buffers ends at the timeout.
+    @Test func aSendNobodyReadsEndsAtTheTimeout() throws {
+        let directory = try TemporaryDirectory(prefix: "sd-line")
+        let path = directory.path("deaf.sock")
+        let server = try listener(at: path, backlog: 4)
+        defer { close(server) }
+        let client = try LineSocketClient.connect(path: path, timeout: .milliseconds(300))
+        #expect(throws: LineSocketError(code: .timedOut, message: "the server read nothing in time")) {
+            try client.send([UInt8](repeating: UInt8(ascii: "x"), count: 16 << 20))
+        }
+    }
+
+    @Test func linesArriveWholeAndTheLastOneWithoutANewline() throws {
+        let directory = try TemporaryDirectory(prefix: "sd-line")
+        let path = directory.path("lines.sock")
+        let server = try listener(at: path, backlog: 4)
+        defer { close(server) }
+        let client = try LineSocketClient.connect(path: path)
+        let peer = accept(server, nil, nil)
+        try #require(peer >= 0)
+        for part in ["first\nsec", "ond\n", "last"] {
+            _ = part.utf8CString.withUnsafeBufferPointer { write(peer, $0.baseAddress, $0.count - 1) }
+        }
+        close(peer)
+        #expect(try client.readLine(timeout: .seconds(10)) == Array("first".utf8))
+        #expect(try client.readLine(timeout: .seconds(10)) == Array("second".utf8))
+        #expect(try client.readLine(timeout: .seconds(10)) == Array("last".utf8))
+        #expect(try client.readLine(timeout: .seconds(10)) == nil)
+    }
+
+    @Test(arguments: ["", String(repeating: "p", count: 200), "a\u{0}b"])
+    func aPathASocketCannotHaveIsRefusedBeforeAnyCall(path: String) {
+        #expect(throws: UnixSocketPath.invalid(path)) { try LineSocketClient.connect(path: path) }
+    }
+}
