@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+import JSON
 import Logging
 import SQS
 
@@ -223,8 +224,8 @@ extension SQSQueuePoller {
     /// A rejected message's `replyTo`, read leniently (the message may be anything).
     static func readableReplyTo(in body: Data) -> SQSQueueURL? {
         guard body.count <= SQSMessage.maximumBodyBytes,
-            let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-            let replyTo = object["replyTo"] as? String
+            let parsed = body.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }),
+            let replyTo = parsed.value["replyTo"]?.stringValue
         else { return nil }
         return try? SQSQueueURL(replyTo)
     }

@@ -58,10 +58,9 @@ struct SocketIntake: Sendable {
     /// `{"control": "<command>"}`, recognised cheaply before any task decoding.
     static func controlCommand(in line: Data) -> String? {
         guard line.count < 4096, mentionsControl(line),
-            let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
-            let command = object["control"] as? String
+            let parsed = line.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) })
         else { return nil }
-        return command
+        return parsed.value["control"]?.stringValue
     }
 
     private static let controlKey = Array("\"control\"".utf8)
