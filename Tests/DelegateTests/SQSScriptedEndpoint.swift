@@ -11,15 +11,23 @@ import TestSupport
 @testable import Delegate
 
 /// A scripted SQS endpoint for the SQS intake's unit tests, and an intake that talks to it (not
-/// started: tests call its parts). Batch calls report every entry as failed with `batchFailure`;
-/// single calls succeed.
+/// started: tests call its parts). Batch calls report every entry as failed with `batchFailure`,
+/// or with `refuseBatchAction` are refused as a whole (400, `AccessDenied`); single calls succeed.
 struct SQSScriptedEndpoint {
     let server: LoopbackHTTPServer
 
-    init(batchFailure failure: (code: String, senderFault: Bool) = (code: "InternalError", senderFault: false)) throws {
+    init(
+        batchFailure failure: (code: String, senderFault: Bool) = (code: "InternalError", senderFault: false),
+        refuseBatchAction: Bool = false
+    ) throws {
         server = try LoopbackHTTPServer { request in
             let target = request.headers["X-Amz-Target"] ?? ""
             let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
+            if target.hasSuffix("Batch"), refuseBatchAction {
+                return ScriptedResponse(
+                    status: 400, headers: json,
+                    body: #"{"__type":"com.amazonaws.sqs#AccessDenied","message":"not allowed: \#(target)"}"#)
+            }
             if target.hasSuffix("Batch") {
                 let count = request.bodyText.components(separatedBy: "\"Id\"").count - 1
                 let failed = (0..<count).map {
