@@ -55,8 +55,18 @@ from delegate import (  # noqa: E402
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 BIN_DIR = os.environ.get("BENCH_BIN_DIR", os.path.join(ROOT, ".build", "release"))
 DAEMON = os.environ.get("BENCH_DAEMON") or os.path.join(BIN_DIR, "secrets-delegate")
-# The full binary the front one becomes (for the `get` diagnostics); next to it.
-FULL_BINARY = os.path.join(os.path.dirname(DAEMON), "secrets-delegated")
+# The full binary the front one becomes (for the `get` diagnostics), where the front binary looks:
+# PREFIX/libexec/secrets-delegate/ for a front binary in PREFIX/bin, else next to it.
+def full_binary_of(front: str) -> str:
+    directory = os.path.dirname(front)
+    if directory.endswith("/bin"):
+        installed = os.path.join(os.path.dirname(directory), "libexec", "secrets-delegate", "secrets-delegated")
+        if os.access(installed, os.X_OK):
+            return installed
+    return os.path.join(directory, "secrets-delegated")
+
+
+FULL_BINARY = full_binary_of(DAEMON)
 SIGBENCH = os.path.join(BIN_DIR, "SigV4Bench")
 OUT = os.path.join(ROOT, ".bench")
 REPS = 2 if QUICK else 3

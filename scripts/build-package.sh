@@ -35,8 +35,8 @@ trap 'rm -rf "$STAGE"' EXIT
 
 # --- 1. The binaries -------------------------------------------------------------------------
 # Two: /usr/bin/secrets-delegate, the small front binary, which serves `get --socket` itself and
-# otherwise becomes /usr/libexec/secrets-delegate/secrets-delegated, the full one (README, "Two
-# binaries"). The flags are in scripts/swift-build-release.sh, shared with `make release` and
+# otherwise becomes /usr/libexec/secrets-delegate/secrets-delegated, the full one
+# (docs/INTERFACE.md section 10, "Two binaries"). The flags are in scripts/swift-build-release.sh, shared with `make release` and
 # `make bench`.
 FULL_NAME=secrets-delegated
 BIN_DIR=$(SWIFT="$SWIFT" scripts/swift-build-release.sh --show-bin-path)
@@ -86,7 +86,7 @@ FRONT_NEEDED=$(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 for lib in $FRONT_NEEDED; do
     [[ $lib =~ ^(libc|libm|libstdc\+\+|libgcc_s|ld-linux-x86-64)\.so ]] || die "the front binary needs $lib (it must stay small)"
 done
-"$BIN" --version | grep -qx "$VERSION" || die "the binary reports '$("$BIN" --version)', not $VERSION"
+"$BIN" --version | grep -qx "$VERSION" || die "the binaries report '$("$BIN" --version)', not $VERSION"
 
 # --- 2. Units, sysusers, tmpfiles, configuration ------------------------------------------------
 install -d -m 0755 "$ROOT/lib/systemd/system" "$ROOT/usr/lib/sysusers.d" "$ROOT/usr/lib/tmpfiles.d" \
@@ -161,9 +161,9 @@ echo "/etc/$PACKAGE/delegate.toml" >"$ROOT/DEBIAN/conffiles"
 chmod 0644 "$ROOT/DEBIAN/conffiles"
 
 # dpkg-shlibdeps turns the binaries' NEEDED entries into versioned Depends (libc6, libssl3,
-# libsystemd0, ...). It wants a debian/control to stand in. libcurl is not among them: the binary
+# libsystemd0, ...). It wants a debian/control to stand in. libcurl is not among them: the full binary
 # opens libcurl.so.4 at its first HTTP client (so `get` and `exec` never map it), so libcurl4 is
-# named by hand, at the first version with everything used (CURLOPT_PROTOCOLS_STR: 7.85.0; the binary
+# named by hand, at the first version with everything used (CURLOPT_PROTOCOLS_STR: 7.85.0; the full binary
 # also refuses an older one when it opens it).
 mkdir -p "$STAGE/src/debian"
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$PACKAGE" "$PACKAGE" >"$STAGE/src/debian/control"
@@ -172,8 +172,8 @@ SHLIBS=$(cd "$STAGE/src" && dpkg-shlibdeps -O "$BIN" "$FULL" 2>"$STAGE/shlibdeps
 for dep in libssl3 libsystemd0; do
     grep -q "$dep" <<<"$SHLIBS" || die "Depends lacks $dep ($SHLIBS)"
 done
-# The binary's packed relative relocations (DT_RELR, required above) need glibc 2.36: an older
-# loader ignores them and the binary crashes at start. dpkg-shlibdeps does not see that (the
+# The binaries' packed relative relocations (DT_RELR, required above) need glibc 2.36: an older
+# loader ignores them and the binaries crash at start. dpkg-shlibdeps does not see that (the
 # version GLIBC_ABI_DT_RELR has no symbols), so the libc6 Depends is raised here.
 LIBC=$(grep -oE 'libc6 \(>= [^)]+\)' <<<"$SHLIBS" | sed -E 's/libc6 \(>= ([^)]+)\)/\1/') ||
     die "Depends names no versioned libc6 ($SHLIBS)"

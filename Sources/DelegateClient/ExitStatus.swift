@@ -6,7 +6,7 @@ public enum ExitStatus {
     public static let usage: Int32 = 64
     /// The delegate could not be reached (socket, spool, or no result in time).
     public static let unavailable: Int32 = 69
-    /// `get` could not write the value to standard output (a full disk, a closed pipe).
+    /// `get` could not write the value to standard output (a full disk, a write error).
     public static let ioError: Int32 = 74
     public static let configuration: Int32 = 78
 }

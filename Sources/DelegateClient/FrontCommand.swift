@@ -3,8 +3,8 @@ import Glibc
 
 /// The `secrets-delegate` front binary (docs/INTERFACE.md section 10): a plain
 /// `get --socket PATH` command line (``GetCommandLine``) is served here, by a process that
-/// starts in about a millisecond; every other command line replaces the process with the full
-/// binary (``FullBinary``), arguments and environment unchanged.
+/// starts in about 2 ms (the full binary takes about 8); every other command line replaces the
+/// process with the full binary (``FullBinary``), arguments and environment unchanged.
 public enum FrontCommand {
     public static func main(_ arguments: [String]) -> Never {
         if let command = GetCommandLine(arguments.dropFirst()) { exit(get(command)) }

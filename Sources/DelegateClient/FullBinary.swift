@@ -1,9 +1,10 @@
 import Glibc
 
-/// Where the full `secrets-delegated` binary is, for the front binary: in
-/// `../libexec/secrets-delegate/` from the front binary's directory (the package:
-/// `/usr/bin/secrets-delegate` and `/usr/libexec/secrets-delegate/secrets-delegated`), else next
-/// to it (a build directory).
+/// Where the full `secrets-delegated` binary is, for the front binary: next to it (a build
+/// directory), and for a front binary in a `bin` directory also in `../libexec/secrets-delegate/`
+/// from there, first (the package: `/usr/bin/secrets-delegate` and
+/// `/usr/libexec/secrets-delegate/secrets-delegated`). Never outside those: a copy of the front
+/// binary in `/tmp/x/` must not run a `/tmp/libexec/...` that anybody could have put there.
 public enum FullBinary {
     public static let name = "secrets-delegated"
     /// Where the package installs it: the only place looked at when this process cannot tell
@@ -15,22 +16,23 @@ public enum FullBinary {
         guard let frontPath, frontPath.hasPrefix("/"), let slash = frontPath.lastIndex(of: "/") else {
             return [installedPath]
         }
-        let directory = frontPath[..<slash]
-        let parent = directory.lastIndex(of: "/").map { String(directory[..<$0]) } ?? ""
-        return ["\(parent)/libexec/secrets-delegate/\(name)", "\(directory)/\(name)"]
+        let directory = String(frontPath[..<slash])
+        guard directory.hasSuffix("/bin") else { return ["\(directory)/\(name)"] }
+        let prefix = directory.dropLast("/bin".count)
+        return ["\(prefix)/libexec/secrets-delegate/\(name)", "\(directory)/\(name)"]
     }
 
     /// Replaces the process with the full binary, the arguments (`argv[0]` included) exactly as
     /// this process got them and the environment unchanged. Returns only if it could not: the
-    /// last path tried and `errno`.
+    /// path that failed (the first one tried when none exists) and `errno`.
     public static func execute() -> (path: String, errno: Int32) {
-        var tried = (path: installedPath, errno: ENOENT)
-        for path in candidates(frontPath: executablePath()) {
+        let places = candidates(frontPath: executablePath())
+        for path in places {
             _ = execv(path, CommandLine.unsafeArgv)
-            tried = (path, errno)
-            guard tried.errno == ENOENT else { break }
+            let number = errno
+            if number != ENOENT { return (path, number) }
         }
-        return tried
+        return (places[0], ENOENT)
     }
 
     /// This process's executable, from `/proc/self/exe`; nil without `/proc`.

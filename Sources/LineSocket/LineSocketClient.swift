@@ -34,10 +34,14 @@ public final class LineSocketClient {
         guard fd >= 0 else { throw .system("socket", path: nil, errno: errno) }
         let (seconds, attoseconds) = max(timeout, .microseconds(1)).components
         var limit = timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
-        let result =
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)) == 0
-            ? UnixSocketPath.withAddress(path) { address, length in retrying { Glibc.connect(fd, address, length) } }
-            : -1
+        guard setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
+            let number = errno
+            _ = Glibc.close(fd)
+            throw .system("setsockopt", path: nil, errno: number)
+        }
+        let result = UnixSocketPath.withAddress(path) { address, length in
+            retrying { Glibc.connect(fd, address, length) }
+        }
         guard let result, result == 0 else {
             let number = errno
             _ = Glibc.close(fd)

@@ -12,10 +12,14 @@ public final class SocketClient {
         self.lines = lines
     }
 
-    /// Connects to the socket at `path`.
-    public static func connect(path: String, maximumLineBytes: Int = 64 << 20) throws(TaskQueueError) -> SocketClient {
+    /// Connects to the socket at `path`; `timeout` bounds the connect and each send
+    /// (``LineSocketClient/connect(path:maximumLineBytes:timeout:)``).
+    public static func connect(
+        path: String, maximumLineBytes: Int = 64 << 20, timeout: Duration = .seconds(120)
+    ) throws(TaskQueueError) -> SocketClient {
         do {
-            return SocketClient(lines: try LineSocketClient.connect(path: path, maximumLineBytes: maximumLineBytes))
+            return SocketClient(
+                lines: try LineSocketClient.connect(path: path, maximumLineBytes: maximumLineBytes, timeout: timeout))
         } catch {
             throw TaskQueueError(error)
         }

@@ -139,6 +139,28 @@ import Testing
         }
     }
 
+    /// The packaged layout, `PREFIX/bin/secrets-delegate` and
+    /// `PREFIX/libexec/secrets-delegate/secrets-delegated`: the front binary finds the full one,
+    /// and a missing one is named by its libexec path.
+    @Test func aFrontInABinDirectoryRunsTheFullBinaryFromLibexec() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-front")
+        let prefix = directory.path("prefix")
+        try FileManager.default.createDirectory(atPath: prefix + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try DaemonProcess.binaryPath(), toPath: prefix + "/bin/secrets-delegate")
+        let missing = try await ChildProcess.run(prefix + "/bin/secrets-delegate", ["--version"])
+        #expect(missing.termination == .exited(69))
+        #expect(
+            missing.errorOutput
+                == "secrets-delegate: cannot run \(prefix)/libexec/secrets-delegate/secrets-delegated: No such file or directory\n")
+
+        try FileManager.default.createDirectory(atPath: prefix + "/libexec/secrets-delegate", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: prefix + "/libexec/secrets-delegate/secrets-delegated", withDestinationPath: try DaemonProcess.fullBinaryPath())
+        let found = try await ChildProcess.run(prefix + "/bin/secrets-delegate", ["--version"])
+        #expect(found.termination == .exited(0), "\(found.errorOutput)")
+        #expect(found.output == (try await ChildProcess.run(try DaemonProcess.fullBinaryPath(), ["--version"])).output)
+    }
+
     /// Other command lines reach the full binary with their arguments and environment.
     @Test func everythingElseIsTheFullBinarysAnswer() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-front")

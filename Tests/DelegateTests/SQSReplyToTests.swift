@@ -16,7 +16,8 @@ import Testing
     }
 
     @Test(arguments: [
-        #"{"replyTo":7}"#, #"{"replyTo":"not a queue"}"#, #"["replyTo"]"#, #""replyTo""#, "",
+        #"{"replyTo":7}"#, #"{"replyTo":"not a queue"}"#,
+        #"{"replyTo":"https://sqs.us-east-1.amazonaws.com/123456789012/a","replyTo":"https://sqs.us-east-1.amazonaws.com/123456789012/b"}"#, #"["replyTo"]"#, #""replyTo""#, "",
     ])
     func anythingElseHasNone(body: String) {
         #expect(SQSQueuePoller.readableReplyTo(in: Data(body.utf8)) == nil)

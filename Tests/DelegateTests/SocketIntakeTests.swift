@@ -14,6 +14,8 @@ import Testing
             (#"{"contro":"status"}"#, nil),
             (#""control"#, nil),
             ("", nil),
+            // A repeated key makes a line no control line (as it makes a task invalid).
+            (#"{"control":"x","control":"status"}"#, nil),
         ] as [(String, String?)])
     func controlLinesAreRecognisedAndTaskLinesAreNot(line: String, command: String?) {
         #expect(SocketIntake.controlCommand(in: Data(line.utf8)) == command)

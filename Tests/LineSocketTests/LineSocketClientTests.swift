@@ -59,11 +59,16 @@ import Testing
         let client = try LineSocketClient.connect(path: path)
         let peer = accept(server, nil, nil)
         try #require(peer >= 0)
-        for part in ["first\nsec", "ond\n", "last"] {
+        func send(_ part: String) {
             _ = part.utf8CString.withUnsafeBufferPointer { write(peer, $0.baseAddress, $0.count - 1) }
         }
-        close(peer)
+        // "second" arrives in two reads: the client keeps the first half until the rest comes.
+        send("first\nsec")
         #expect(try client.readLine(timeout: .seconds(10)) == Array("first".utf8))
+        #expect(throws: LineSocketError.self) { try client.readLine(timeout: .milliseconds(50)) }
+        send("ond\n")
+        send("last")
+        close(peer)
         #expect(try client.readLine(timeout: .seconds(10)) == Array("second".utf8))
         #expect(try client.readLine(timeout: .seconds(10)) == Array("last".utf8))
         #expect(try client.readLine(timeout: .seconds(10)) == nil)

@@ -13,7 +13,7 @@ public struct StatusQuery: Sendable {
 
     public func run() -> CommandOutcome {
         do {
-            let client = try SocketClient.connect(path: socketPath)
+            let client = try SocketClient.connect(path: socketPath, timeout: timeout)
             defer { client.close() }
             try client.send(Data(#"{"control":"status"}"#.utf8))
             guard let line = try client.readLine(timeout: timeout) else {

@@ -76,13 +76,20 @@ public struct TaskSubmitter: Sendable {
         }
         let client: SocketClient
         do {
-            client = try SocketClient.connect(path: path)
+            client = try SocketClient.connect(path: path, timeout: timeout)
         } catch {
             return .failure("the delegate's socket \(path) cannot be reached: \(error)", status: ExitStatus.unavailable)
         }
         defer { client.close() }
         do {
             try client.send(line)
+        } catch {
+            return .failure(
+                error.code == .timedOut
+                    ? "the delegate read nothing of the task within \(timeout)" : "talking to the delegate failed: \(error)",
+                status: ExitStatus.unavailable)
+        }
+        do {
             guard wait else {
                 return CommandOutcome(output: "submitted \(id ?? "task") to \(path)", status: ExitStatus.success)
             }

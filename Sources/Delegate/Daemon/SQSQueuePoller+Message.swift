@@ -224,7 +224,7 @@ extension SQSQueuePoller {
     /// A rejected message's `replyTo`, read leniently (the message may be anything).
     static func readableReplyTo(in body: Data) -> SQSQueueURL? {
         guard body.count <= SQSMessage.maximumBodyBytes,
-            let parsed = body.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }),
+            let parsed = body.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }), !parsed.hasDuplicateKeys,
             let replyTo = parsed.value["replyTo"]?.stringValue
         else { return nil }
         return try? SQSQueueURL(replyTo)

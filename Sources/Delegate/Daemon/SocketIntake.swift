@@ -58,7 +58,7 @@ struct SocketIntake: Sendable {
     /// `{"control": "<command>"}`, recognised cheaply before any task decoding.
     static func controlCommand(in line: Data) -> String? {
         guard line.count < 4096, mentionsControl(line),
-            let parsed = line.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) })
+            let parsed = line.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }), !parsed.hasDuplicateKeys
         else { return nil }
         return parsed.value["control"]?.stringValue
     }

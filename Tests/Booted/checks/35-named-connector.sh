@@ -29,9 +29,12 @@ expect_eq "secrets-delegate get --socket exit status" "$?" 0
 alone=$(mktemp -d)
 cp /usr/bin/secrets-delegate "$alone/"
 value=$(timeout 60 "$alone/secrets-delegate" get --socket /run/secrets-delegate/delegate.sock boot-named 'db#password' 2>"$LOGS/get-alone.err")
+expect_eq "the front binary alone: get --socket exit status" "$?" 0
 [ "$value" = "$(cat "$LOGS/canary")" ] && ok "the front binary alone serves get --socket" || fail "the front binary alone: $(head -c 200 "$LOGS/get-alone.err")"
 timeout 60 "$alone/secrets-delegate" --version >/dev/null 2>"$LOGS/alone-version.err"
 expect_eq "the front binary alone, asked for anything else" "$?" 69
+grep -q "cannot run $alone/secrets-delegated" "$LOGS/alone-version.err" &&
+    ok "it names the full binary it cannot run" || fail "unexpected: $(head -c 200 "$LOGS/alone-version.err")"
 rm -rf "$alone"
 out=$(timeout 60 secrets-delegate exec --env DB_PASSWORD='boot-named:db#password' -- /bin/sh -c 'printf %s "$DB_PASSWORD"' 2>"$LOGS/exec.err")
 [ "$out" = "$(cat "$LOGS/canary")" ] && ok "secrets-delegate exec hands the value to the command" || fail "exec: $(head -c 100 "$LOGS/exec.err")"
