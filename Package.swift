@@ -147,7 +147,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "HTTP", "SigV4", "AWSCore",
+                "HTTP", "SigV4", "AWSCore", "LineSocket",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/TestSupport"
@@ -169,7 +169,8 @@ let package = Package(
         .testTarget(
             name: "DelegateTests",
             dependencies: [
-                "Delegate", "JSON", "SecretsManager", "SQS", "AWSCore", "AWSCredentials", "Sealing", "TestSupport",
+                "Delegate", "DelegateClient", "LineSocket", "JSON", "SecretsManager", "SQS", "AWSCore", "AWSCredentials",
+                "Sealing", "TestSupport",
             ]),
         // Tests that run the built `secrets-delegate` binary as a child process (DaemonProcess,
         // ChildProcess); everything else drives the modules in-process.

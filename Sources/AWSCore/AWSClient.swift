@@ -60,8 +60,10 @@ public final class AWSClient: Sendable {
             if Task.isCancelled { throw cancelled(attempts: attempt - 1) }
             let credentials = try await resolve(provider, logger: logger, attempts: attempt - 1)
             let (request, signature) = try signedRequest(for: call, credentials: credentials)
-            let redactor = MessageRedactor(
-                secrets: [credentials.secretAccessKey, credentials.sessionToken, signature] + call.sensitiveValues)
+            // Built only for a failure: a successful call (nearly every one) pays nothing for it.
+            func redactor() -> MessageRedactor {
+                MessageRedactor(secrets: [credentials.secretAccessKey, credentials.sessionToken, signature] + call.sensitiveValues)
+            }
 
             var failure: AWSError
             do {
@@ -76,7 +78,7 @@ public final class AWSClient: Sendable {
                         attempts: attempt
                     )
                 }
-                failure = AWSErrorDecoder.decode(response, wireProtocol: call.wireProtocol, redactor: redactor)
+                failure = AWSErrorDecoder.decode(response, wireProtocol: call.wireProtocol, redactor: redactor())
                 if !skewRetryUsed,
                     clockSkew.adjust(code: failure.code, serverDate: response.headers["Date"], localNow: clock.now())
                 {
@@ -89,7 +91,7 @@ public final class AWSClient: Sendable {
                 }
             } catch {
                 failure = transportFailure(error)
-                failure.message = redactor.redact(failure.message)
+                failure.message = redactor().redact(failure.message)
             }
             failure.attempts = attempt
 

@@ -21,7 +21,7 @@ enum AWSErrorDecoder {
     /// - Parameter redactor: takes secrets out of the message before it is bounded (the client's,
     ///   with the request's signing secrets and sensitive values).
     static func decode(
-        _ response: HTTPResponse, wireProtocol: AWSCall.WireProtocol, redactor: MessageRedactor = MessageRedactor(secrets: [])
+        _ response: HTTPResponse, wireProtocol: AWSCall.WireProtocol, redactor: MessageRedactor
     ) -> AWSError {
         let requestId = requestID(in: response)
         var code: String?

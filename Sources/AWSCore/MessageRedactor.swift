@@ -13,7 +13,7 @@ public struct MessageRedactor: Sendable {
     private let secrets: [String]
 
     public init(secrets: [String?]) {
-        self.secrets = secrets.compactMap { $0 }.filter { $0.count >= 4 }
+        self.secrets = secrets.compactMap { $0 }.filter { $0.utf8.count >= 4 }
     }
 
     public func redact(_ message: String) -> String {

@@ -21,13 +21,8 @@ public enum FrontCommand {
             FileDescriptorWriter.writeAll(2, Array("secrets-delegate: cannot keep secrets out of core dumps: \(reason)\n".utf8))
             return ExitStatus.unavailable
         }
-        var outcome = SecretFetcher(socketPath: command.socketPath)
+        return SecretFetcher(socketPath: command.socketPath)
             .get(connector: command.connector, name: command.name, version: command.version, json: command.json)
-        if let number = FileDescriptorWriter.writeAll(1, outcome.output) {
-            outcome.errorOutput = FileDescriptorWriter.failureMessage(number)
-            outcome.status = ExitStatus.ioError
-        }
-        if !outcome.errorOutput.isEmpty { FileDescriptorWriter.writeAll(2, Array((outcome.errorOutput + "\n").utf8)) }
-        return outcome.status
+            .emit()
     }
 }

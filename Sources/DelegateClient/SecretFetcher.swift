@@ -40,6 +40,19 @@ public struct SecretFetcher: Sendable {
         public var output: [UInt8]
         public var errorOutput: String
         public var status: Int32
+
+        /// Writes the output to stdout and the line (if any) to stderr, as both binaries' `get`
+        /// does; the exit status, 74 when stdout refused the value.
+        public func emit() -> Int32 {
+            var errorOutput = errorOutput
+            var status = status
+            if let number = FileDescriptorWriter.writeAll(1, output) {
+                errorOutput = FileDescriptorWriter.failureMessage(number)
+                status = ExitStatus.ioError
+            }
+            if !errorOutput.isEmpty { FileDescriptorWriter.writeAll(2, Array((errorOutput + "\n").utf8)) }
+            return status
+        }
     }
 
     public var socketPath: String
@@ -101,6 +114,13 @@ public struct SecretFetcher: Sendable {
         defer { client.close() }
         do {
             try client.send(Self.task(id: id, connector: connector, name: name, version: version))
+        } catch {
+            throw Failure(
+                message: error.code == .timedOut
+                    ? "the delegate read nothing of the task within \(timeout)" : "talking to the delegate failed: \(error)",
+                status: ExitStatus.unavailable)
+        }
+        do {
             while true {
                 let remaining = deadline - ContinuousClock.now
                 guard remaining > .zero else { throw LineSocketError(code: .timedOut, message: "") }

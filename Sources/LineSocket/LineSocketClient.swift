@@ -40,7 +40,7 @@ public final class LineSocketClient {
             throw .system("setsockopt", path: nil, errno: number)
         }
         let result = UnixSocketPath.withAddress(path) { address, length in
-            retrying { Glibc.connect(fd, address, length) }
+            SystemCall.retrying { Glibc.connect(fd, address, length) }
         }
         guard let result, result == 0 else {
             let number = errno
@@ -65,7 +65,7 @@ public final class LineSocketClient {
         let failure: Int32? = framed.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let sent = retrying { Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL)) }
+                let sent = SystemCall.retrying { Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL)) }
                 if sent < 0 { return errno }
                 offset += sent
             }
@@ -114,7 +114,7 @@ public final class LineSocketClient {
             let milliseconds = remaining.components.seconds * 1000
                 + remaining.components.attoseconds / 1_000_000_000_000_000 + 1
             var pollFD = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-            let ready = retrying { poll(&pollFD, 1, Int32(clamping: milliseconds)) }
+            let ready = SystemCall.retrying { poll(&pollFD, 1, Int32(clamping: milliseconds)) }
             if ready < 0 { throw .system("poll", path: nil, errno: errno) }
             if ready == 0 { continue }
             try receive()
@@ -137,7 +137,7 @@ public final class LineSocketClient {
         buffer.append(contentsOf: repeatElement(0, count: chunkBytes))
         let fd = self.fd
         let count = buffer.withUnsafeMutableBytes { raw in
-            retrying { Glibc.read(fd, raw.baseAddress! + start, chunkBytes) }
+            SystemCall.retrying { Glibc.read(fd, raw.baseAddress! + start, chunkBytes) }
         }
         let number = errno
         buffer.removeLast(chunkBytes - max(count, 0))
@@ -147,14 +147,5 @@ public final class LineSocketClient {
         } else if count == 0 {
             atEOF = true
         }
-    }
-}
-
-/// `call` again while it fails with EINTR.
-private func retrying<T: SignedInteger>(_ call: () -> T) -> T {
-    while true {
-        let result = call()
-        if result == -1 && errno == EINTR { continue }
-        return result
     }
 }

@@ -1,16 +1,13 @@
 import Foundation
 import Glibc
+import LineSocket
 
 /// Small wrappers around the file system calls the spool needs: `EINTR` retried, failures typed.
 enum FileIO {
-    /// Runs `call` again while it fails with `EINTR`.
+    /// Runs `call` again while it fails with `EINTR` (``SystemCall/retrying(_:)``).
     @inline(__always)
     static func retrying<T: SignedInteger>(_ call: () -> T) -> T {
-        while true {
-            let result = call()
-            if result == -1 && Glibc.errno == EINTR { continue }
-            return result
-        }
+        SystemCall.retrying(call)
     }
 
     /// Opens `path`, returning nil when it does not exist (ENOENT).

@@ -132,18 +132,20 @@ struct Submit: AsyncParsableCommand {
         else {
             try finish(CommandOutcome(errorOutput: "secrets-delegate: no --socket or --spool, and the configuration has neither", status: ExitStatus.usage))
         }
-        let data: Data
-        if task == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else if let contents = FileManager.default.contents(atPath: task) {
-            data = contents
-        } else {
-            try finish(CommandOutcome(errorOutput: "secrets-delegate: cannot read \(task)", status: ExitStatus.usage))
-        }
+        let data = try readInput(task)
         let submitter = TaskSubmitter(
             destination: destination, wait: wait, timeout: .milliseconds(Int(timeout * 1000)), seal: seal)
         try finish(await submitter.submit(data))
     }
+}
+
+/// The contents of the file at `path`, or standard input for `-`; exits 64 if it cannot be read.
+func readInput(_ path: String) throws -> Data {
+    if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
+    guard let contents = FileManager.default.contents(atPath: path) else {
+        try finish(CommandOutcome(errorOutput: "secrets-delegate: cannot read \(path)", status: ExitStatus.usage))
+    }
+    return contents
 }
 
 /// The socket from `--socket`, else the configuration's `socket_path`; exits 78 or 64 if neither.
@@ -205,13 +207,8 @@ struct Get: ParsableCommand {
     func run() throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
         let path = try socketPath(socket, options: options)
-        let version: SecretGetter.Version = versionID.map { .id($0) } ?? versionStage.map { .stage($0) } ?? .current
-        var outcome = SecretGetter(socketPath: path).get(connector: connector, name: name, version: version, json: json)
-        if let number = FileDescriptorWriter.writeAll(1, Array(outcome.output)) {
-            outcome.errorOutput = FileDescriptorWriter.failureMessage(number)
-            outcome.status = ExitStatus.ioError
-        }
-        try finish(CommandOutcome(errorOutput: outcome.errorOutput, status: outcome.status))
+        let version: SecretFetcher.Version = versionID.map { .id($0) } ?? versionStage.map { .stage($0) } ?? .current
+        throw ExitCode(SecretFetcher(socketPath: path).get(connector: connector, name: name, version: version, json: json).emit())
     }
 }
 
@@ -266,7 +263,7 @@ struct Exec: ParsableCommand {
             }
         }
         let exec = EnvironmentExec(
-            getter: SecretGetter(socketPath: path), bindings: parsed, command: command,
+            getter: SecretFetcher(socketPath: path), bindings: parsed, command: command,
             environment: ProcessInfo.processInfo.environment)
         try finish(exec.run())
     }
@@ -293,18 +290,7 @@ struct Status: ParsableCommand {
     var socket: String?
 
     func run() throws {
-        var path = socket
-        if path == nil {
-            do {
-                path = try options.loader.load().queue.socketPath
-            } catch {
-                try finish(CommandOutcome(errorOutput: "secrets-delegate: configuration error: \(error)", status: ExitStatus.configuration))
-            }
-        }
-        guard let path, !path.isEmpty else {
-            try finish(CommandOutcome(errorOutput: "secrets-delegate: no --socket and the configuration has no socket_path", status: ExitStatus.usage))
-        }
-        try finish(StatusQuery(socketPath: path).run())
+        try finish(StatusQuery(socketPath: try socketPath(socket, options: options)).run())
     }
 }
 
@@ -340,14 +326,6 @@ struct Open: ParsableCommand {
 
     func run() throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
-        let data: Data
-        if result == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else if let contents = FileManager.default.contents(atPath: result) {
-            data = contents
-        } else {
-            try finish(CommandOutcome(errorOutput: "secrets-delegate: cannot read \(result)", status: ExitStatus.usage))
-        }
-        try finish(ResultOpener(keyPath: key).open(data))
+        try finish(ResultOpener(keyPath: key).open(try readInput(result)))
     }
 }

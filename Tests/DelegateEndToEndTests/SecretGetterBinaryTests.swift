@@ -127,12 +127,12 @@ import Testing
         let directory = try TemporaryDirectory(prefix: "sd-front")
         let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
         let alone = directory.path("secrets-delegate")
-        try FileManager.default.copyItem(atPath: try DaemonProcess.binaryPath(), toPath: alone)
-        let got = try await ChildProcess.run(alone, ["get", "--socket", fake.path, "prod", "db#password"])
+        try TestExecutable.copy(try DaemonProcess.binaryPath(), to: alone)
+        let got = try await TestExecutable.run(alone, ["get", "--socket", fake.path, "prod", "db#password"])
         #expect(got.termination == .exited(0), "\(got.errorOutput)")
         #expect(got.output == "pw-canary")
         for arguments in [["--version"], ["get", "prod", "db"], ["get", "--socket", fake.path, "--help"]] {
-            let deferred = try await ChildProcess.run(alone, arguments)
+            let deferred = try await TestExecutable.run(alone, arguments)
             #expect(deferred.termination == .exited(69), "\(arguments)")
             #expect(deferred.errorOutput.hasPrefix("secrets-delegate: cannot run "), "\(deferred.errorOutput)")
             #expect(deferred.errorOutput.contains(directory.path("secrets-delegated") + ": No such file"), "\(deferred.errorOutput)")
@@ -146,8 +146,8 @@ import Testing
         let directory = try TemporaryDirectory(prefix: "sd-front")
         let prefix = directory.path("prefix")
         try FileManager.default.createDirectory(atPath: prefix + "/bin", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: try DaemonProcess.binaryPath(), toPath: prefix + "/bin/secrets-delegate")
-        let missing = try await ChildProcess.run(prefix + "/bin/secrets-delegate", ["--version"])
+        try TestExecutable.copy(try DaemonProcess.binaryPath(), to: prefix + "/bin/secrets-delegate")
+        let missing = try await TestExecutable.run(prefix + "/bin/secrets-delegate", ["--version"])
         #expect(missing.termination == .exited(69))
         #expect(
             missing.errorOutput
@@ -156,9 +156,52 @@ import Testing
         try FileManager.default.createDirectory(atPath: prefix + "/libexec/secrets-delegate", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(
             atPath: prefix + "/libexec/secrets-delegate/secrets-delegated", withDestinationPath: try DaemonProcess.fullBinaryPath())
-        let found = try await ChildProcess.run(prefix + "/bin/secrets-delegate", ["--version"])
+        let found = try await TestExecutable.run(prefix + "/bin/secrets-delegate", ["--version"])
         #expect(found.termination == .exited(0), "\(found.errorOutput)")
         #expect(found.output == (try await ChildProcess.run(try DaemonProcess.fullBinaryPath(), ["--version"])).output)
+    }
+
+    /// What the full binary is handed: a stand-in `secrets-delegated` next to a copy of the front
+    /// binary writes down its arguments (NUL-separated) and one variable. Arguments that are not
+    /// UTF-8 arrive byte for byte.
+    @Test func theFullBinaryGetsTheArgumentsByteForByteAndTheEnvironment() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-front")
+        let front = directory.path("secrets-delegate")
+        try TestExecutable.copy(try DaemonProcess.binaryPath(), to: front)
+        let record = directory.path("argv")
+        let standIn = directory.path("secrets-delegated")
+        try TestExecutable.write(Data("#!/bin/sh\nprintf '%s\\0' \"$0\" \"$@\" \"$PROBE\" > \"$RECORD\"\n".utf8), to: standIn)
+        let ran = try await TestExecutable.run(
+            "/bin/sh", ["-c", #"exec "$0" check-config --config "$(printf '/x\377y')" "é""#, front],
+            environment: ["PATH": "/usr/bin:/bin", "PROBE": "probe-value", "RECORD": record])
+        #expect(ran.termination == .exited(0), "\(ran.errorOutput)")
+        let recorded = try Data(contentsOf: URL(fileURLWithPath: record))
+        var expected = Data()
+        for part in [Data(standIn.utf8), Data("check-config".utf8), Data("--config".utf8), Data([0x2F, 0x78, 0xFF, 0x79]),
+            Data("é".utf8), Data("probe-value".utf8)]
+        {
+            expected.append(part)
+            expected.append(0)
+        }
+        // (A script's $0 is its own path: the kernel drops the argv[0] it was given.)
+        #expect(recorded == expected, "\(String(decoding: recorded, as: UTF8.self).debugDescription)")
+    }
+
+    /// A closed pipe stops `get` with SIGPIPE in both binaries (as most tools), not with 74.
+    @Test func aClosedPipeStopsGetWithSIGPIPE() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-front")
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
+        for binary in [try DaemonProcess.binaryPath(), try DaemonProcess.fullBinaryPath()] {
+            let status = directory.path("status")
+            // The reader is gone before get writes (it waits 0.3 s first); its status is kept.
+            let ran = try await ChildProcess.run(
+                "/bin/sh",
+                ["-c", #"{ sleep 0.3; "$@"; echo $? > "$0"; } | true"#, status, binary, "get", "--socket", fake.path, "prod", "db"])
+            #expect(ran.termination == .exited(0))
+            let code = try String(contentsOfFile: status, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(code == "141", "\(binary): \(ran.errorOutput)")
+            #expect(!ran.errorOutput.contains("s3cr3t"))
+        }
     }
 
     /// Other command lines reach the full binary with their arguments and environment.
@@ -175,6 +218,7 @@ import Testing
             ["check-config", "--config", configuration],
         ]
         for arguments in cases {
+            #expect(GetCommandLine(arguments) == nil, "\(arguments) is served by the front binary itself")
             let served = try await ChildProcess.run(front, arguments, environment: environment)
             let reference = try await ChildProcess.run(full, arguments, environment: environment)
             #expect(served.termination == reference.termination, "\(arguments)")

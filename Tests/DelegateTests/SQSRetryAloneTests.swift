@@ -55,7 +55,7 @@ import Testing
         let (intake, http, _) = try endpoint.intake()
         defer { http.shutdown() }
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let turns = SQSBatchers.Table<String>.aloneAfterRefusal
+        let turns = SQSIntake.aloneAfterRefusal
         let entries = turns + 2
         for index in 0..<entries {
             let failure =

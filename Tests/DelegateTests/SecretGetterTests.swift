@@ -1,4 +1,5 @@
 import Delegate
+import DelegateClient
 import Foundation
 import TestSupport
 import Testing
@@ -8,10 +9,10 @@ import Testing
     @Test func getPrintsAStringSecretAsItsBytesAndSendsANamedConnectorTask() throws {
         let directory = try TemporaryDirectory(prefix: "sd-get")
         let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
-        let outcome = SecretGetter(socketPath: fake.path, timeout: .seconds(10))
+        let outcome = SecretFetcher(socketPath: fake.path, timeout: .seconds(10))
             .get(connector: "prod", name: "db", version: .stage("AWSPREVIOUS"))
         #expect(outcome.status == 0, "\(outcome.errorOutput)")
-        #expect(outcome.output == Data("s3cr3t-é".utf8))
+        #expect(outcome.output == Array("s3cr3t-é".utf8))
         #expect(outcome.errorOutput.isEmpty)
         let task = try #require(fake.tasks.first)
         #expect(task["connector"] as? String == "prod")
@@ -23,28 +24,28 @@ import Testing
     @Test func getPrintsAKeyField() throws {
         let directory = try TemporaryDirectory(prefix: "sd-get")
         let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
-        let outcome = SecretGetter(socketPath: fake.path, timeout: .seconds(10))
+        let outcome = SecretFetcher(socketPath: fake.path, timeout: .seconds(10))
             .get(connector: "prod", name: "db#password", version: .id("v-1"))
         #expect(outcome.status == 0, "\(outcome.errorOutput)")
-        #expect(outcome.output == Data("pw-canary".utf8))
+        #expect(outcome.output == Array("pw-canary".utf8))
         #expect((fake.tasks.first?["params"] as? [String: Any])?["versionId"] as? String == "v-1")
     }
 
     @Test func getPrintsABinarySecretsExactBytes() throws {
         let directory = try TemporaryDirectory(prefix: "sd-get")
         let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
-        let outcome = SecretGetter(socketPath: fake.path, timeout: .seconds(10)).get(connector: "prod", name: "blob")
+        let outcome = SecretFetcher(socketPath: fake.path, timeout: .seconds(10)).get(connector: "prod", name: "blob")
         #expect(outcome.status == 0, "\(outcome.errorOutput)")
-        #expect(outcome.output == Data([0x00, 0xff, 0x41, 0x0a, 0x00]))
+        #expect(outcome.output == [0x00, 0xff, 0x41, 0x0a, 0x00])
     }
 
     @Test func getJSONPrintsTheWholeResult() throws {
         let directory = try TemporaryDirectory(prefix: "sd-get")
         let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
-        let outcome = SecretGetter(socketPath: fake.path, timeout: .seconds(10))
+        let outcome = SecretFetcher(socketPath: fake.path, timeout: .seconds(10))
             .get(connector: "prod", name: "db", json: true)
         #expect(outcome.status == 0, "\(outcome.errorOutput)")
-        let object = try #require(try JSONSerialization.jsonObject(with: outcome.output) as? [String: Any])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(outcome.output)) as? [String: Any])
         #expect(object["status"] as? String == "succeeded")
         #expect((object["result"] as? [String: Any])?["secretString"] as? String == "s3cr3t-é")
         #expect(outcome.output.last == UInt8(ascii: "\n"))
@@ -54,7 +55,7 @@ import Testing
         let directory = try TemporaryDirectory(prefix: "sd-get")
         let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
         for json in [false, true] {
-            let outcome = SecretGetter(socketPath: fake.path, timeout: .seconds(10))
+            let outcome = SecretFetcher(socketPath: fake.path, timeout: .seconds(10))
                 .get(connector: "prod", name: "absent", json: json)
             #expect(outcome.status == 1)
             #expect(outcome.output.isEmpty)
@@ -65,7 +66,7 @@ import Testing
 
     @Test func anUnreachableSocketExits69() throws {
         let directory = try TemporaryDirectory(prefix: "sd-get")
-        let outcome = SecretGetter(socketPath: directory.path("absent.sock"), timeout: .seconds(5))
+        let outcome = SecretFetcher(socketPath: directory.path("absent.sock"), timeout: .seconds(5))
             .get(connector: "prod", name: "db")
         #expect(outcome.status == 69)
         #expect(outcome.output.isEmpty)
@@ -86,7 +87,7 @@ import Testing
     @Test func execResolvesEveryValueOrNamesTheVariableThatFailed() throws {
         let directory = try TemporaryDirectory(prefix: "sd-exec")
         let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
-        let getter = SecretGetter(socketPath: fake.path, timeout: .seconds(10))
+        let getter = SecretFetcher(socketPath: fake.path, timeout: .seconds(10))
         func exec(_ bindings: [String]) throws -> EnvironmentExec {
             EnvironmentExec(
                 getter: getter, bindings: try bindings.map { try EnvironmentExec.Binding(parsing: $0) },

@@ -6,22 +6,12 @@ import Testing
 /// The command line's socket client against listening sockets made here (`get`, `exec`,
 /// `submit --socket`, `status`).
 @Suite struct LineSocketClientTests {
-    /// A listening Unix socket at `path` that never accepts, with room for `backlog` waiting
-    /// connections (Linux queues backlog + 1).
-    private func listener(at path: String, backlog: Int32) throws -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        try #require(fd >= 0)
-        let bound = UnixSocketPath.withAddress(path) { bind(fd, $0, $1) }
-        try #require(bound == 0 && listen(fd, backlog) == 0)
-        return fd
-    }
-
     /// A server whose backlog is full accepts nobody: the connect ends at its timeout, not at
     /// the 120 s of a `get`, nor never.
     @Test func aConnectToAFullBacklogEndsAtTheTimeout() throws {
         let directory = try TemporaryDirectory(prefix: "sd-line")
         let path = directory.path("full.sock")
-        let server = try listener(at: path, backlog: 0)
+        let server = try UnixListener.listen(at: path, backlog: 0)
         defer { close(server) }
         var waiting: [LineSocketClient] = []
         var refusal: LineSocketError?
@@ -43,7 +33,7 @@ import Testing
     @Test func aSendNobodyReadsEndsAtTheTimeout() throws {
         let directory = try TemporaryDirectory(prefix: "sd-line")
         let path = directory.path("deaf.sock")
-        let server = try listener(at: path, backlog: 4)
+        let server = try UnixListener.listen(at: path, backlog: 4)
         defer { close(server) }
         let client = try LineSocketClient.connect(path: path, timeout: .milliseconds(300))
         #expect(throws: LineSocketError(code: .timedOut, message: "the server read nothing in time")) {
@@ -54,7 +44,7 @@ import Testing
     @Test func linesArriveWholeAndTheLastOneWithoutANewline() throws {
         let directory = try TemporaryDirectory(prefix: "sd-line")
         let path = directory.path("lines.sock")
-        let server = try listener(at: path, backlog: 4)
+        let server = try UnixListener.listen(at: path, backlog: 4)
         defer { close(server) }
         let client = try LineSocketClient.connect(path: path)
         let peer = accept(server, nil, nil)

@@ -22,20 +22,7 @@ public final class FakeDelegateSocket: @unchecked Sendable {
         path: String, answerWithPeer answer: @escaping @Sendable (_ task: [String: Any], _ peer: pid_t) -> String
     ) throws {
         self.path = path
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard bound == 0, listen(fd, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
+        fd = try UnixListener.listen(at: path, backlog: 8)
         let listener = fd
         Thread.detachNewThread { [self] in
             while true {

@@ -1,3 +1,4 @@
+import DelegateClient
 import Foundation
 import Glibc
 
@@ -51,14 +52,14 @@ public struct EnvironmentExec: Sendable {
         init(_ description: String) { self.description = description }
     }
 
-    public var getter: SecretGetter
+    public var getter: SecretFetcher
     public var bindings: [Binding]
     /// The command and its arguments; the command is looked up in `PATH` unless it holds a `/`.
     public var command: [String]
     /// The environment the command gets, the fetched values added (the caller's own, normally).
     public var environment: [String: String]
 
-    public init(getter: SecretGetter, bindings: [Binding], command: [String], environment: [String: String]) {
+    public init(getter: SecretFetcher, bindings: [Binding], command: [String], environment: [String: String]) {
         self.getter = getter
         self.bindings = bindings
         self.command = command
@@ -67,31 +68,31 @@ public struct EnvironmentExec: Sendable {
 
     /// Fetches the values one after another and builds the command's environment, or says why
     /// not (the first failure; its status is 1, or 69 when the delegate cannot be reached).
-    public func resolveEnvironment() -> Result<[String: String], SecretGetter.Failure> {
+    public func resolveEnvironment() -> Result<[String: String], SecretFetcher.Failure> {
         var variables = Set<String>()
         for binding in bindings where !variables.insert(binding.variable).inserted {
             return .failure(
-                SecretGetter.Failure(message: "--env \(binding.variable) is given twice", status: ExitStatus.usage))
+                SecretFetcher.Failure(message: "--env \(binding.variable) is given twice", status: ExitStatus.usage))
         }
         var resolved = environment
         for binding in bindings {
-            let value: Data
+            let value: [UInt8]
             do {
                 value = try getter.value(connector: binding.connector, name: binding.name)
             } catch {
                 return .failure(
-                    SecretGetter.Failure(
+                    SecretFetcher.Failure(
                         code: error.code, message: error.message, status: error.status, subject: binding.variable))
             }
             guard !value.contains(0) else {
                 return .failure(
-                    SecretGetter.Failure(
+                    SecretFetcher.Failure(
                         message: "the value holds a NUL byte, which an environment variable cannot hold",
                         status: ExitStatus.taskFailed, subject: binding.variable))
             }
-            guard let text = String(data: value, encoding: .utf8) else {
+            guard let text = String(validating: value, as: UTF8.self) else {
                 return .failure(
-                    SecretGetter.Failure(
+                    SecretFetcher.Failure(
                         message: "the value is not UTF-8", status: ExitStatus.taskFailed, subject: binding.variable))
             }
             resolved[binding.variable] = text

@@ -1,3 +1,4 @@
+import DelegateClient
 import Foundation
 import Glibc
 import Sealing
@@ -47,17 +48,8 @@ public enum ResultKeyFile {
             problem = "cannot set the mode of \(path): \(String(cString: strerror(errno)))"
         }
         if problem == nil {
-            problem = data.withUnsafeBytes { bytes -> String? in
-                var offset = 0
-                while offset < bytes.count {
-                    let written = Glibc.write(fd, bytes.baseAddress.unsafelyUnwrapped + offset, bytes.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        return "cannot write \(path): \(String(cString: strerror(errno)))"
-                    }
-                    offset += written
-                }
-                return nil
+            problem = data.withUnsafeBytes { FileDescriptorWriter.writeAll(fd, $0) }.map {
+                "cannot write \(path): \(String(cString: strerror($0)))"
             }
         }
         if problem == nil, fsync(fd) != 0 {

@@ -1,3 +1,4 @@
+import DelegateClient
 import Foundation
 import Logging
 import Systemd
@@ -83,9 +84,10 @@ struct CredentialIntake: Sendable {
             throw Refusal(
                 code: .noMapping, message: "no [[credential]] entry maps unit \(address.unit) credential \(address.id)")
         }
-        let line = SecretGetter.task(
-            id: "credential-" + UUID().uuidString.lowercased(), connector: mapping.connector, name: mapping.secret,
-            version: mapping.version)
+        let line = Data(
+            SecretFetcher.task(
+                id: TaskID.random(prefix: "credential-"), connector: mapping.connector, name: mapping.secret,
+                version: mapping.version))
         let receivedAt = dispatcher.now
         let task: DelegateTask
         do {

@@ -1,3 +1,4 @@
+import DelegateClient
 internal import TOMLKit
 
 extension CredentialMapping {
@@ -63,7 +64,7 @@ extension CredentialMapping {
         }
         guard let connector = try string("connector") else { throw error("connector", "is required") }
         guard let secret = try string("secret") else { throw error("secret", "is required") }
-        var version = SecretGetter.Version.current
+        var version = SecretFetcher.Version.current
         switch (try string("version_stage"), try string("version_id")) {
         case (.some, .some): throw error("version_id", "cannot be set together with version_stage")
         case (.some(let stage), nil): version = .stage(stage)

@@ -12,9 +12,9 @@ public struct CredentialMapping: Sendable, Equatable {
     /// The secret's name relative to the connector's prefix, `#key` allowed.
     public var secret: String
     /// Which version to read; `current` when neither `version_id` nor `version_stage` is set.
-    public var version: SecretGetter.Version
+    public var version: SecretFetcher.Version
 
-    public init(unit: String, id: String, connector: String, secret: String, version: SecretGetter.Version = .current) {
+    public init(unit: String, id: String, connector: String, secret: String, version: SecretFetcher.Version = .current) {
         self.unit = unit
         self.id = id
         self.connector = connector

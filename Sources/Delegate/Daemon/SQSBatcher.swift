@@ -44,6 +44,8 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
         /// `maximumInFlight` batches are on their way.
         var waiting: [Waiting] = []
         var inFlight = 0
+        /// Entries left to send alone, without a batch call, after SQS refused the batch action.
+        var aloneTurns = 0
     }
 
     init(
@@ -62,6 +64,20 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
 
     /// No batch on its way and nothing waiting.
     var isIdle: Bool { state.withLock { $0.inFlight == 0 } }
+
+    /// Notes that the batch action was refused: the next `turns` entries go alone.
+    func noteRefusal(turns: Int) {
+        state.withLock { $0.aloneTurns = turns }
+    }
+
+    /// Whether the next entry goes alone (a turn is used up when it does).
+    func takeAloneTurn() -> Bool {
+        state.withLock { state in
+            guard state.aloneTurns > 0 else { return false }
+            state.aloneTurns -= 1
+            return true
+        }
+    }
 
     /// Sends `entry` in the next batch; returns its outcome (nil: done).
     func submit(_ entry: Entry) async -> AWSError? {

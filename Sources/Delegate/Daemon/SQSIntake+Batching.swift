@@ -19,7 +19,7 @@ extension SQSIntake {
                 }
             }
         }
-        return await Self.submit(message, to: batcher, of: batchers.senders, queue: queue) { () throws(AWSError) in
+        return await Self.submit(message, to: batcher) { () throws(AWSError) in
             try await client(queue).sendMessage(
                 queue: queue, body: message.body, attributes: message.attributes, groupID: message.groupID,
                 deduplicationID: message.deduplicationID, logger: logger)
@@ -37,7 +37,7 @@ extension SQSIntake {
                 }
             }
         }
-        return await Self.submit(receiptHandle, to: batcher, of: batchers.deleters, queue: queue) { () throws(AWSError) in
+        return await Self.submit(receiptHandle, to: batcher) { () throws(AWSError) in
             try await client(queue).deleteMessage(queue: queue, receiptHandle: receiptHandle, logger: logger)
         }
     }
@@ -47,16 +47,15 @@ extension SQSIntake {
     /// cancelled fails with `Cancelled`; an entry whose own task goes on is then tried alone too.
     /// So is one whose batch call was refused as an action (an identity or an SQS-compatible
     /// endpoint that allows `SendMessage` but not `SendMessageBatch`); the next
-    /// ``SQSBatchers/Table/aloneAfterRefusal`` entries for that queue then go alone at once,
-    /// without a batch call that would be refused again.
+    /// ``aloneAfterRefusal`` entries for that queue then go alone at once, without a batch call
+    /// that would be refused again.
     private static func submit<Entry: Sendable>(
-        _ entry: Entry, to batcher: SQSBatcher<Entry>, of table: SQSBatchers.Table<Entry>, queue: SQSQueueURL,
-        alone: () async throws(AWSError) -> Void
+        _ entry: Entry, to batcher: SQSBatcher<Entry>, alone: () async throws(AWSError) -> Void
     ) async -> AWSError? {
-        if table.takeAloneTurn(for: queue) { return await outcome(of: alone) }
+        if batcher.takeAloneTurn() { return await outcome(of: alone) }
         guard let failure = await batcher.submit(entry) else { return nil }
         let refused = refusesBatching.contains(failure.code)
-        if refused { table.noteRefusal(of: queue) }
+        if refused { batcher.noteRefusal(turns: aloneAfterRefusal) }
         guard failure.retryable || failure.code == .cancelled || refused, !Task.isCancelled else { return failure }
         return await outcome(of: alone)
     }
@@ -70,6 +69,10 @@ extension SQSIntake {
             return error
         }
     }
+
+    /// How many entries for a queue skip the batch call after it was refused as an action; then
+    /// one batch tries again (the identity's policy may have been fixed meanwhile).
+    static let aloneAfterRefusal = 100
 
     /// Codes with which an endpoint refuses a batch action it would allow singly.
     private static let refusesBatching: Set<AWSError.Code> = [
@@ -115,26 +118,7 @@ final class SQSBatchers: Sendable {
     /// One batcher per queue URL.
     final class Table<Entry: Sendable>: Sendable {
         static var idleLimit: Int { 64 }
-        /// How many entries for a queue skip the batch call after it was refused as an action;
-        /// then one batch tries again (the identity's policy may have been fixed meanwhile).
-        static var aloneAfterRefusal: Int { 100 }
         private let batchers = Mutex<[String: SQSBatcher<Entry>]>([:])
-        /// Per queue URL: entries left to send alone after a refused batch action.
-        private let aloneTurns = Mutex<[String: Int]>([:])
-
-        /// Notes that `queue` refused the batch action.
-        func noteRefusal(of queue: SQSQueueURL) {
-            aloneTurns.withLock { $0[queue.url] = Self.aloneAfterRefusal }
-        }
-
-        /// Whether the next entry for `queue` goes alone (a turn is used up when it does).
-        func takeAloneTurn(for queue: SQSQueueURL) -> Bool {
-            aloneTurns.withLock { turns in
-                guard let left = turns[queue.url] else { return false }
-                turns[queue.url] = left > 1 ? left - 1 : nil
-                return true
-            }
-        }
 
         /// Batchers held now (for tests).
         var count: Int { batchers.withLock { $0.count } }

@@ -1,0 +1,61 @@
+import Delegate
+import DelegateClient
+import Foundation
+import LineSocket
+import TestSupport
+import Testing
+
+/// The command line's socket clients end at their own timeouts, not never, on a delegate whose
+/// listen backlog is full or that reads nothing (docs/INTERFACE.md section 10).
+@Suite struct SocketClientTimeoutTests {
+    /// A listener at `path` whose backlog is full: connections that no one accepts fill it.
+    private func fullBacklog(at path: String) throws -> (listener: Int32, fillers: [LineSocketClient]) {
+        let listener = try UnixListener.listen(at: path, backlog: 0)
+        var fillers: [LineSocketClient] = []
+        while fillers.count < 8, let filler = try? LineSocketClient.connect(path: path, timeout: .milliseconds(200)) {
+            fillers.append(filler)
+        }
+        return (listener, fillers)
+    }
+
+    @Test func submitSaysWhenTheDelegateReadsNothingOfTheTask() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-timeout")
+        let path = directory.path("deaf.sock")
+        let listener = try UnixListener.listen(at: path, backlog: 4)
+        defer { close(listener) }
+        // Larger than a Unix socket's buffers, within the 1 MiB a task may have.
+        let task = Data(#"{"id":"big","pad":"\#(String(repeating: "x", count: 900_000))"}"#.utf8)
+        let started = ContinuousClock.now
+        let outcome = await TaskSubmitter(destination: .socket(path), wait: true, timeout: .milliseconds(300)).submit(task)
+        #expect(outcome.status == 69)
+        #expect(outcome.errorOutput.contains("the delegate read nothing of the task within 0.3 seconds"), "\(outcome.errorOutput)")
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test func statusEndsAtItsTimeoutOnAFullBacklog() throws {
+        let directory = try TemporaryDirectory(prefix: "sd-timeout")
+        let path = directory.path("full.sock")
+        let (listener, fillers) = try fullBacklog(at: path)
+        defer { close(listener) }
+        let started = ContinuousClock.now
+        let outcome = StatusQuery(socketPath: path, timeout: .milliseconds(300)).run()
+        #expect(outcome.status == 69)
+        #expect(outcome.errorOutput.contains("TimedOut: no connection accepted"), "\(outcome.errorOutput)")
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(!fillers.isEmpty)
+    }
+
+    @Test func getEndsAtItsTimeoutOnAFullBacklog() throws {
+        let directory = try TemporaryDirectory(prefix: "sd-timeout")
+        let path = directory.path("full.sock")
+        let (listener, fillers) = try fullBacklog(at: path)
+        defer { close(listener) }
+        let started = ContinuousClock.now
+        let outcome = SecretFetcher(socketPath: path, timeout: .milliseconds(300)).get(connector: "prod", name: "db")
+        #expect(outcome.status == 69)
+        #expect(outcome.output.isEmpty)
+        #expect(outcome.errorOutput.contains("cannot be reached: TimedOut: no connection accepted"), "\(outcome.errorOutput)")
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(!fillers.isEmpty)
+    }
+}
