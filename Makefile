@@ -29,7 +29,8 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	SWIFT="$(SWIFT)" scripts/swift-build-release.sh
+	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegate
+	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegated
 
 ## test: every tier. The Swift tests (against a moto_server they start themselves), each libFuzzer
 ## target for 15 s, then the .deb under a real systemd booted in systemd-nspawn (Tests/Booted/run.sh).

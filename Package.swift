@@ -73,14 +73,14 @@ let package = Package(
         .target(
             name: "HTTP",
             dependencies: [
-                "CCurl", "CCurlShim",
+                "CCurl", "CCurlShim", "CLinuxShim",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "AWSCore",
             dependencies: [
-                "SigV4", "HTTP", "UTCTime",
+                "SigV4", "HTTP", "UTCTime", "JSON",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "SecretsManager", "TestSupport"]),
-        .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "AWSCredentials", "TestSupport"]),
+        .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "AWSCore", "AWSCredentials", "TestSupport"]),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "AWSCore", "SigV4", "TestSupport"]),
         .testTarget(name: "TaskQueueTests", dependencies: ["TaskQueue", "TestSupport"]),
         .testTarget(
@@ -183,3 +183,13 @@ let package = Package(
         .testTarget(name: "SystemdTests", dependencies: ["Systemd", "CLinuxShim", "TestSupport"]),
     ]
 )
+
+// The shipped modules see the members of the modules they import themselves, never those of a
+// module some dependency imports: TOMLKit imports Foundation, which made Foundation's
+// `StringProtocol.contains` win over the standard library's in `Delegate` and linked all of
+// Foundation, CoreFoundation and ICU into the daemon (more resident memory, slower start).
+let cTargets: Set<String> = ["CCurl", "CCurlShim", "COpenSSL", "CSystemd", "CLinuxShim"]
+for target in package.targets where target.type == .regular || target.type == .executable {
+    guard !cTargets.contains(target.name), target.path?.hasPrefix("Tests") != true else { continue }
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

@@ -78,7 +78,7 @@ class Delegate:
     """One `secrets-delegate run` with its own spool, socket and notify socket."""
 
     def __init__(self, binary, workdir, name, endpoint, concurrency=16, imds=None, sts=None, spool=True, log=True, wrapper=(), extra="",
-                 queue_extra=""):
+                 queue_extra="", ready_timeout=30):
         self.dir = os.path.join(workdir, name)
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o750)
@@ -121,6 +121,7 @@ directory = "{credentials}"
             )
         self.binary = binary
         self.wrapper = list(wrapper)
+        self.ready_timeout = ready_timeout
         self.log_path = os.path.join(self.dir, "delegate.log") if log else os.devnull
         self.process = None
         self.stop_timed_out = False
@@ -144,7 +145,7 @@ directory = "{credentials}"
         self.process = subprocess.Popen(
             self.wrapper + [self.binary, "run", "--config", self.config], env=env, stdout=self.log, stderr=self.log
         )
-        self.notify.settimeout(30)
+        self.notify.settimeout(self.ready_timeout)
         while True:
             data = self.notify.recv(4096)
             if b"READY=1" in data.split(b"\n"):

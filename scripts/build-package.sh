@@ -3,7 +3,7 @@
 #
 # The version comes from Sources/Delegate/DelegateVersion.swift (the one place it is written).
 # The two binaries are release builds with the Swift standard library (and, in the full one,
-# Foundation) linked statically and stripped, so hosts need no Swift; they may only need the
+# FoundationEssentials) linked statically and stripped, so hosts need no Swift; they may only need the
 # distro's C libraries, which become Depends: through dpkg-shlibdeps. The man page and shell completions are generated from the CLI.
 set -euo pipefail
 
@@ -86,6 +86,12 @@ FRONT_NEEDED=$(readelf -d "$BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
 for lib in $FRONT_NEEDED; do
     [[ $lib =~ ^(libc|libm|libstdc\+\+|libgcc_s|ld-linux-x86-64)\.so ]] || die "the front binary needs $lib (it must stay small)"
 done
+# The full binary has FoundationEssentials, never Foundation, CoreFoundation or ICU (see
+# scripts/swift-build-release.sh): their code would show among the symbols it exports.
+EXPORTED=$(nm -D --defined-only "$FULL") || die "nm -D $FULL failed"
+[ -n "$EXPORTED" ] || die "the full binary exports no symbols; the Foundation check below would see nothing"
+FOUNDATION_SYMBOLS=$(grep -cE '10Foundation|[ _]CF[A-Z][A-Za-z]+$|icu_[0-9]+|icudt[0-9]+_dat' <<<"$EXPORTED" || true)
+[ "$FOUNDATION_SYMBOLS" = 0 ] || die "the full binary has $FOUNDATION_SYMBOLS Foundation, CoreFoundation or ICU symbols"
 "$BIN" --version | grep -qx "$VERSION" || die "the binaries report '$("$BIN" --version)', not $VERSION"
 
 # --- 2. Units, sysusers, tmpfiles, configuration ------------------------------------------------

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import SigV4
 
 /// Times `SigV4Signer.sign` on a Secrets Manager GetSecretValue request, the request the

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import HTTP
+import JSON
 
 /// Turns an AWS error response into an `AWSError`, whatever form it came in.
 ///
@@ -30,11 +31,11 @@ enum AWSErrorDecoder {
         if let header = response.headers["x-amzn-ErrorType"], !header.isEmpty {
             code = stripNamespace(header)
         }
-        if let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] {
-            if code == nil, let type = (object["__type"] ?? object["code"] ?? object["Code"]) as? String {
+        if case .object(let object)? = response.body.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0)?.value }) {
+            if code == nil, let type = (object["__type"] ?? object["code"] ?? object["Code"])?.stringValue {
                 code = stripNamespace(type)
             }
-            message = (object["message"] ?? object["Message"] ?? object["errorMessage"]) as? String
+            message = (object["message"] ?? object["Message"] ?? object["errorMessage"])?.stringValue
         } else if let xml = XMLScanner(response.body), let error = xml.element("Error") {
             code = code ?? error.value(of: "Code")
             message = error.value(of: "Message")
@@ -87,7 +88,9 @@ enum AWSErrorDecoder {
         var value = Substring(raw)
         if let colon = value.firstIndex(of: ":") { value = value[..<colon] }
         if let hash = value.lastIndex(of: "#") { value = value[value.index(after: hash)...] }
-        return value.trimmingCharacters(in: .whitespaces)
+        value = value.drop(while: \.isWhitespace)
+        while value.last?.isWhitespace == true { value.removeLast() }
+        return String(value)
     }
 
     private static func fallbackCode(status: Int) -> AWSError.Code {

@@ -15,7 +15,7 @@ public struct AWSServiceEndpoint: Sendable, Hashable {
     /// The host (and port) for the `Host` header and the path of the base URL.
     var hostAndPath: (host: String, path: String) {
         var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
         guard let slash = rest.firstIndex(of: "/") else { return (String(rest), "/") }
         return (String(rest[..<slash]), String(rest[slash...]))
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Keeps the offset between this host's clock and AWS's, learned from a response's `Date` header

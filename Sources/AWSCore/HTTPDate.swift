@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import UTCTime
 
 /// Parses the IMF-fixdate form of HTTP dates (`Sun, 06 Nov 1994 08:49:37 GMT`), the one AWS sends.

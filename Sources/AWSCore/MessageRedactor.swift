@@ -19,7 +19,7 @@ public struct MessageRedactor: Sendable {
     public func redact(_ message: String) -> String {
         var text = Substring(message)
         for marker in Self.cutMarkers {
-            if let range = text.range(of: marker) { text = text[..<range.lowerBound] }
+            if let range = text.utf8Range(of: marker) { text = text[..<range.lowerBound] }
         }
         var result = String(text).trimmingTrailingWhitespace()
         for secret in secrets {
@@ -45,11 +45,14 @@ extension String {
         return copy
     }
 
+    /// Every occurrence of `target`'s UTF-8 bytes replaced, whatever characters they sit in (a
+    /// secret followed by a combining mark is still found: the match is on bytes, not on
+    /// `Character`s).
     fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return self }
         var result = ""
         var rest = Substring(self)
-        while let range = rest.range(of: target) {
+        while let range = rest.utf8Range(of: target) {
             result += rest[..<range.lowerBound]
             result += replacement
             rest = rest[range.upperBound...]

@@ -1,3 +1,4 @@
+import HTTP
 /// AWS's *standard* retry mode: which failures to retry and how long to wait between attempts.
 ///
 /// Retried: throttling codes, transient codes, HTTP 500/502/503/504 and transport failures

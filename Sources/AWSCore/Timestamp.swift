@@ -1,4 +1,4 @@
-import struct Foundation.Date
+import struct FoundationEssentials.Date
 import UTCTime
 
 /// ISO 8601 UTC timestamps: written with milliseconds (`2026-11-21T12:00:00.042Z`, the form

@@ -1,4 +1,4 @@
-import struct Foundation.Date
+import struct FoundationEssentials.Date
 
 /// The wall clock, injected so that signing dates, expiry checks and result timestamps can be
 /// controlled in tests. Code never reads `Date()` deep inside; it asks the clock it was given.

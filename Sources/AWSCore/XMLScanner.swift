@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads element texts out of the small, flat XML documents AWS's query protocol returns
 /// (STS and IAM responses, XML error bodies). Not a general XML parser: no namespaces, no
@@ -25,8 +25,8 @@ public struct XMLScanner: Sendable {
         let open = "<\(tag)>"
         let close = "</\(tag)>"
         var searchStart = text.startIndex
-        while results.count < limit, let start = text.range(of: open, range: searchStart..<text.endIndex) {
-            guard let end = text.range(of: close, range: start.upperBound..<text.endIndex) else { break }
+        while results.count < limit, let start = text.utf8Range(of: open, from: searchStart) {
+            guard let end = text.utf8Range(of: close, from: start.upperBound) else { break }
             results.append(Self.decodeEntities(text[start.upperBound..<end.lowerBound]))
             searchStart = end.upperBound
         }

@@ -1,6 +1,6 @@
 import AWSCore
 import FileNames
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// When cached credentials count as expired and when to start refreshing them.
 public struct RefreshPolicy: Sendable, Equatable {

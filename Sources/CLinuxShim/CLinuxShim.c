@@ -16,6 +16,10 @@ int clinuxshim_get_dumpable(void) {
     return prctl(PR_GET_DUMPABLE, 0UL, 0UL, 0UL, 0UL);
 }
 
+int clinuxshim_set_thread_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0UL, 0UL, 0UL);
+}
+
 int clinuxshim_get_nofile(pid_t pid, uint64_t *soft, uint64_t *hard) {
     struct rlimit limit;
     int result = prlimit(pid, RLIMIT_NOFILE, NULL, &limit);

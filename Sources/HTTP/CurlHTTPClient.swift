@@ -19,11 +19,12 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
     public let configuration: Configuration
     private let engine: CurlEngine
 
-    /// Starts the engine thread. Throws only if libcurl cannot be initialised.
+    /// Starts the engine thread. Throws only if libcurl cannot be initialised or the thread
+    /// cannot be started.
     public init(configuration: Configuration, logger: Logger) throws(HTTPClientError) {
         self.configuration = configuration
         self.engine = try CurlEngine(configuration: configuration, logger: logger)
-        engine.start()
+        try engine.start()
     }
 
     deinit {

@@ -1,4 +1,4 @@
-import struct Foundation.Data
+import struct FoundationEssentials.Data
 
 /// One HTTP request as the delegate's AWS code builds it.
 public struct HTTPRequest: Sendable {

@@ -1,4 +1,4 @@
-import struct Foundation.Data
+import struct FoundationEssentials.Data
 
 /// A complete HTTP response: status, header fields and the (size-bounded) body.
 public struct HTTPResponse: Sendable {

@@ -54,6 +54,9 @@ public struct JSONParser {
     private var offset = 0
     private var depth = 0
     private var hasDuplicateKeys = false
+    /// Set by ``objectMembers(validatingUTF8:)`` only: where the value of each key of the
+    /// outermost object lies in `bytes` (the first of a key given twice).
+    private var memberRanges: [String: Range<Int>]?
     /// Set by ``firstDuplicateKey(in:)`` only: the path to the value being read is kept, and the
     /// first duplicate key recorded.
     private let tracksPath: Bool
@@ -90,6 +93,28 @@ public struct JSONParser {
         parser.skipWhitespace()
         _ = parser.parseValue()
         return parser.firstDuplicate
+    }
+
+    /// The members of the JSON object in `bytes`, with where each value's text lies in `bytes`.
+    public struct ObjectMembers: Sendable {
+        public var values: [String: JSONValue]
+        /// Byte offsets into `bytes`, without the white space around the value.
+        public var textRanges: [String: Range<Int>]
+    }
+
+    /// The members of `bytes` if they are valid UTF-8 and one JSON object, each with the range
+    /// of its value's text, for a caller that hands a value on as it was written (`name#key`: a
+    /// number keeps every digit); nil otherwise. Of a key given twice the first counts.
+    public static func objectMembers(validatingUTF8 bytes: UnsafeRawBufferPointer) -> ObjectMembers? {
+        guard isValidUTF8(bytes) else { return nil }
+        var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self))
+        parser.memberRanges = [:]
+        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
+        parser.skipWhitespace()
+        guard parser.peek() == UInt8(ascii: "{"), case .object(let values)? = parser.parseValue() else { return nil }
+        parser.skipWhitespace()
+        guard parser.offset == parser.bytes.count, let ranges = parser.memberRanges else { return nil }
+        return ObjectMembers(values: values, textRanges: ranges)
     }
 
     /// The value in `bytes` if they are valid UTF-8 and one JSON value; nil otherwise.
@@ -138,9 +163,13 @@ public struct JSONParser {
             guard consume(UInt8(ascii: ":")) else { return nil }
             skipWhitespace()
             if tracksPath { path.append(.key(key)) }
+            let valueStart = offset
             guard let value = parseValue() else { return nil }
             if tracksPath { path.removeLast() }
-            if !isDuplicate { object[key] = value }
+            if !isDuplicate {
+                object[key] = value
+                if depth == 1, memberRanges != nil { memberRanges?[key] = valueStart..<offset }
+            }
             skipWhitespace()
             if consume(UInt8(ascii: "}")) { return .object(object) }
             guard consume(UInt8(ascii: ",")) else { return nil }

@@ -34,6 +34,40 @@ extension JSONValue {
         }
     }
 
+    /// Indented JSON text for people to read (`secrets-delegate status`): two spaces per level,
+    /// `"key": value` with keys sorted, `/` not escaped; empty arrays and objects stay `[]`, `{}`.
+    public var prettyText: String {
+        var out = ""
+        writePretty(into: &out, indent: 0)
+        return out
+    }
+
+    private func writePretty(into out: inout String, indent: Int) {
+        let inner = String(repeating: " ", count: indent + 2)
+        switch self {
+        case .array(let array) where !array.isEmpty:
+            out += "[\n"
+            for (index, element) in array.enumerated() {
+                if index > 0 { out += ",\n" }
+                out += inner
+                element.writePretty(into: &out, indent: indent + 2)
+            }
+            out += "\n" + String(repeating: " ", count: indent) + "]"
+        case .object(let object) where !object.isEmpty:
+            out += "{\n"
+            for (index, key) in object.keys.sorted().enumerated() {
+                if index > 0 { out += ",\n" }
+                out += inner
+                Self.writeString(key, into: &out)
+                out += ": "
+                object[key]?.writePretty(into: &out, indent: indent + 2)
+            }
+            out += "\n" + String(repeating: " ", count: indent) + "}"
+        default:
+            write(into: &out)
+        }
+    }
+
     /// Non-finite numbers have no JSON form and become `null`; integral values print without
     /// a fraction.
     static func writeNumber(_ number: Double, into out: inout String) {

@@ -1,5 +1,5 @@
 import AWSCore
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// The Amazon SQS operations the fleet queue needs, over the AWS JSON 1.0 protocol (`POST /`,

@@ -10,7 +10,8 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: `InvalidQueueUrl` unless `url` is an absolute http(s) URL with a host and a path.
     public init(_ url: String) throws(AWSError) {
         var rest = Substring(url)
-        guard let scheme = rest.range(of: "://"), ["http", "https"].contains(rest[..<scheme.lowerBound].lowercased())
+        guard let scheme = rest.firstRange(of: "://"),
+            ["http", "https"].contains(rest[..<scheme.lowerBound].lowercased())
         else { throw Self.invalid(url) }
         rest = rest[scheme.upperBound...]
         guard let slash = rest.firstIndex(of: "/"), slash != rest.startIndex, rest[slash...].count > 1,

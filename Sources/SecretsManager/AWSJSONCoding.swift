@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// JSON coders for the Secrets Manager wire format. Each type names AWS's PascalCase members in
 /// its `CodingKeys` (`secretString` <-> `SecretString`, `arn` <-> `ARN`); dates are epoch seconds.

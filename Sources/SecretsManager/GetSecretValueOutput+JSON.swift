@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import JSON
 
 /// `GetSecretValue`, the call behind almost every task, is written and read with the `JSON`

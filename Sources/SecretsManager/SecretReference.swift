@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A secret as a task names it: the name relative to the connector's prefix, the full AWS name
 /// (or ARN) that calls use, and an optional JSON field key (`name#key`, getSecretValue only).

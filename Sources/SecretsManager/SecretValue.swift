@@ -1,5 +1,5 @@
 import AWSCore
-import Foundation
+import FoundationEssentials
 
 /// A secret's value: text or bytes, as Secrets Manager keeps them.
 ///

@@ -1,5 +1,5 @@
 import AWSCore
-import Foundation
+import FoundationEssentials
 import Logging
 
 extension SecretsManagerClient {

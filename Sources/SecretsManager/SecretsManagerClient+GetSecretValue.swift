@@ -1,5 +1,6 @@
 import AWSCore
-import Foundation
+import FoundationEssentials
+import JSON
 import Logging
 
 extension SecretsManagerClient {
@@ -57,38 +58,44 @@ extension SecretsManagerClient {
     }
 
     /// `field` of the JSON secret `output` (read earlier, possibly from a cache): a string field as
-    /// it is, any other JSON value as its JSON text. `requestId` and `attempts` go into the error.
+    /// it is, any other JSON value as its JSON text exactly as the secret has it (a number keeps
+    /// every digit, an object its key order). The secret is parsed in place, not copied. Of a key
+    /// given twice the first counts. `requestId` and `attempts` go into the error.
     public static func field(
         _ field: String, of output: GetSecretValueOutput, name: String, requestId: String?, attempts: Int
     ) throws(AWSError) -> SecretField {
-        guard let text = output.secretString,
-            let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
-        else {
-            throw AWSError(
-                kind: .validation,
-                code: .secretFieldUnavailable,
-                message: "secret '\(name)' is not a JSON object, so '#\(field)' cannot pick a field from it",
-                requestId: requestId,
-                attempts: attempts
-            )
+        guard var text = output.secretString else {
+            throw notAnObject(field, name: name, requestId: requestId, attempts: attempts)
         }
-        guard let raw = object[field] else {
-            throw AWSError(
-                kind: .validation,
-                code: .secretFieldUnavailable,
-                message: "secret '\(name)' has no field '\(field)'",
-                requestId: requestId,
-                attempts: attempts
-            )
+        let found: Result<String, AWSError> = text.withUTF8 { utf8 in
+            let bytes = UnsafeRawBufferPointer(utf8)
+            guard let members = JSONParser.objectMembers(validatingUTF8: bytes) else {
+                return .failure(notAnObject(field, name: name, requestId: requestId, attempts: attempts))
+            }
+            guard let value = members.values[field], let range = members.textRanges[field] else {
+                return .failure(
+                    AWSError(
+                        kind: .validation,
+                        code: .secretFieldUnavailable,
+                        message: "secret '\(name)' has no field '\(field)'",
+                        requestId: requestId,
+                        attempts: attempts
+                    ))
+            }
+            let written = UnsafeRawBufferPointer(rebasing: bytes[range])
+            return .success(value.stringValue ?? String(decoding: written, as: UTF8.self))
         }
-        let fieldValue: String
-        if let string = raw as? String {
-            fieldValue = string
-        } else if let data = try? JSONSerialization.data(withJSONObject: raw, options: [.fragmentsAllowed, .sortedKeys]) {
-            fieldValue = String(decoding: data, as: UTF8.self)
-        } else {
-            fieldValue = "\(raw)"
-        }
+        let fieldValue = try found.get()
         return SecretField(output: output, fieldValue: fieldValue)
+    }
+
+    private static func notAnObject(_ field: String, name: String, requestId: String?, attempts: Int) -> AWSError {
+        AWSError(
+            kind: .validation,
+            code: .secretFieldUnavailable,
+            message: "secret '\(name)' is not a JSON object, so '#\(field)' cannot pick a field from it",
+            requestId: requestId,
+            attempts: attempts
+        )
     }
 }

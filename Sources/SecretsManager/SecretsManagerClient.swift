@@ -1,5 +1,5 @@
 import AWSCore
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// The Secrets Manager operations a connector needs, on one endpoint with one set of credentials

@@ -1,4 +1,4 @@
-import struct Foundation.Date
+import struct FoundationEssentials.Date
 import UTCTime
 
 /// The two SigV4 renderings of a signing time, from `UTCDateTime` without a formatter:

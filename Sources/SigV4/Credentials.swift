@@ -1,4 +1,4 @@
-import struct Foundation.Date
+import struct FoundationEssentials.Date
 
 /// AWS credentials: an access key pair, optionally a session token, optionally an expiry.
 ///

@@ -1,3 +1,4 @@
+import struct FoundationEssentials.Data
 /// The last line of the canonical request (and the `x-amz-content-sha256` value), held
 /// without a heap allocation when it is a computed digest.
 struct PayloadHash {

@@ -1,5 +1,5 @@
 internal import COpenSSL
-import struct Foundation.Data
+import struct FoundationEssentials.Data
 
 /// SHA-256 through OpenSSL's `EVP_Digest*` functions.
 ///

@@ -7,7 +7,7 @@ extension SigV4Request {
     public init?(
         method: String, url: String, headers: [(name: String, value: String)] = [], payload: Payload = .empty
     ) {
-        guard let schemeEnd = url.range(of: "://") else { return nil }
+        guard let schemeEnd = url.firstRange(of: "://") else { return nil }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         let rest = url[schemeEnd.upperBound...]
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
@@ -40,7 +40,7 @@ extension SigV4Request {
     private static func hostHeader(authority: Substring, scheme: String) -> String {
         let portStart: Substring.Index?
         if authority.hasPrefix("[") {
-            portStart = authority.range(of: "]:")?.upperBound
+            portStart = authority.firstRange(of: "]:")?.upperBound
         } else {
             portStart = authority.lastIndex(of: ":").map { authority.index(after: $0) }
         }

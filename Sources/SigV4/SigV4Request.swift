@@ -1,4 +1,4 @@
-import struct Foundation.Data
+import struct FoundationEssentials.Data
 
 /// The parts of an HTTP request that SigV4 signs.
 ///

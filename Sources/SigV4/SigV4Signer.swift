@@ -1,4 +1,4 @@
-import struct Foundation.Date
+import struct FoundationEssentials.Date
 
 /// AWS Signature Version 4 for the `Authorization` header.
 ///

@@ -2,7 +2,7 @@ internal import CSystemd
 internal import Glibc
 public import Logging
 
-import struct Foundation.Date
+import struct FoundationEssentials.Date
 
 /// A swift-log handler that writes structured records to the systemd journal natively.
 ///

@@ -1,7 +1,7 @@
 internal import Glibc
 public import Logging
 
-public import struct Foundation.Date
+public import struct FoundationEssentials.Date
 import UTCTime
 
 /// A swift-log handler for life outside the journal: one readable line per record on stderr.

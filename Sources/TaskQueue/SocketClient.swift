@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import LineSocket
 
 /// A blocking client of the delegate's socket, for the command line (`submit --socket`,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// The producer's side of the spool (what `secrets-delegate submit --spool` uses): put a task in

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A task file as read from the spool: its bytes (or why there are none) and its fingerprint.
 public struct SpoolTaskFile: Sendable {

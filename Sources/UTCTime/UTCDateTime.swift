@@ -1,4 +1,4 @@
-public import struct Foundation.Date
+public import struct FoundationEssentials.Date
 
 /// A moment as a UTC calendar date and time of day, computed from the epoch with Howard Hinnant's
 /// civil-date algorithms: no `Calendar`, no formatter, no allocation. The one place the delegate

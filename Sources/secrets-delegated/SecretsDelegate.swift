@@ -1,7 +1,8 @@
 import ArgumentParser
 import Delegate
 import DelegateClient
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The full executable, `secrets-delegated`, which the `secrets-delegate` front binary becomes for
 /// every command line but a plain `get --socket`: argument parsing only; the work is in the
@@ -38,7 +39,9 @@ struct ConfigOption: ParsableArguments {
 /// Prints an outcome and exits with its status.
 func finish(_ outcome: CommandOutcome) throws -> Never {
     if !outcome.output.isEmpty { print(outcome.output) }
-    if !outcome.errorOutput.isEmpty { FileHandle.standardError.write(Data((outcome.errorOutput + "\n").utf8)) }
+    if !outcome.errorOutput.isEmpty {
+        _ = FileDescriptorWriter.writeAll(STDERR_FILENO, Array((outcome.errorOutput + "\n").utf8))
+    }
     throw ExitCode(outcome.status)
 }
 
@@ -141,11 +144,27 @@ struct Submit: AsyncParsableCommand {
 
 /// The contents of the file at `path`, or standard input for `-`; exits 64 if it cannot be read.
 func readInput(_ path: String) throws -> Data {
-    if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
-    guard let contents = FileManager.default.contents(atPath: path) else {
-        try finish(CommandOutcome(errorOutput: "secrets-delegate: cannot read \(path)", status: ExitStatus.usage))
+    guard let contents = path == "-" ? readStandardInput() : FileManager.default.contents(atPath: path) else {
+        let source = path == "-" ? "standard input" : path
+        try finish(CommandOutcome(errorOutput: "secrets-delegate: cannot read \(source)", status: ExitStatus.usage))
     }
     return contents
+}
+
+/// Everything on standard input up to its end; nil if reading fails.
+private func readStandardInput() -> Data? {
+    var contents = Data()
+    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
+        if count > 0 {
+            contents.append(contentsOf: buffer[..<count])
+        } else if count == 0 {
+            return contents
+        } else if errno != EINTR {
+            return nil
+        }
+    }
 }
 
 /// The socket from `--socket`, else the configuration's `socket_path`; exits 78 or 64 if neither.
@@ -168,8 +187,9 @@ struct Get: ParsableCommand {
         commandName: "get",
         abstract: "Print one secret value, fetched through a delegate with one of its named connectors.",
         discussion: """
-            Prints the value and nothing else: a string secret (or the #KEY field of a JSON secret) as its UTF-8 \
-            bytes, a binary secret as its raw bytes, no newline added. With --json, prints the whole result \
+            Prints the value and nothing else: a string secret (or the #KEY field of a JSON secret: a string \
+            field as it is, any other value as its JSON text as the secret has it) as its UTF-8 bytes, a binary \
+            secret as its raw bytes, no newline added. With --json, prints the whole result \
             line instead. Errors go to stderr as one line with the error code, and nothing to stdout. \
             Without --socket, the configuration's socket_path is used. It talks only to the socket: it \
             never loads libcurl (as exec does not). With --socket (and no options but --version-id or \
@@ -282,7 +302,8 @@ struct CheckConfig: ParsableCommand {
 }
 
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Ask a running delegate for its status.")
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Ask a running delegate for its status (printed as indented JSON, keys sorted).")
 
     @OptionGroup var options: ConfigOption
 

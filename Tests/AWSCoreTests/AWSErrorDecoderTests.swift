@@ -117,6 +117,18 @@ import Testing
         #expect(redacted == "Signature mismatch for <redacted>.")
         #expect(redactor.redact(String(repeating: "a", count: 5000)).count < 1100)
     }
+
+    /// The secrets are found by their bytes: a combining mark after one (which makes its last
+    /// letter and the mark one `Character`) or a letter before it does not hide it.
+    @Test func findsSecretsInsideGraphemeClusters() {
+        let redactor = MessageRedactor(secrets: ["SECRETKEY123", "clé-secrète"])
+        #expect(redactor.redact("key SECRETKEY123\u{301} here") == "key <redacted>\u{301} here")
+        #expect(redactor.redact("xSECRETKEY123y") == "x<redacted>y")
+        #expect(redactor.redact("a clé-secrète\u{20DD} b") == "a <redacted>\u{20DD} b")
+        #expect(redactor.redact("The Canonical String for this request\u{301} SECRETKEY123").isEmpty)
+        // Another spelling of the same text (decomposed é) is other bytes, which AWS does not send back.
+        #expect(redactor.redact("cle\u{301}-secre\u{300}te") == "cle\u{301}-secre\u{300}te")
+    }
 }
 
 @Suite struct XMLScannerTests {
@@ -130,6 +142,9 @@ import Testing
         let credentials = try #require(scanner.element("Credentials"))
         #expect(credentials.value(of: "AccessKeyId") == "ASIA1")
         #expect(credentials.value(of: "SecretAccessKey") == "s<k>")
+        // A tag followed by a combining mark (one `Character` with its `>`) is still found.
+        let marked = try #require(XMLScanner(Data("<Error><Code>\u{301}Throttling</Code></Error>".utf8)))
+        #expect(marked.element("Error")?.value(of: "Code") == "\u{301}Throttling")
         #expect(scanner.value(of: "Missing") == nil)
     }
 

@@ -45,6 +45,24 @@ import Testing
         #expect(missing.status == 78)
     }
 
+    /// `submit -` reads standard input to its end (many reads for a large task) and queues those
+    /// bytes unchanged.
+    @Test func submitReadsALargeTaskFromStandardInputWhole() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-cli-stdin")
+        let spool = directory.path("spool")
+        for sub in ["", "/tmp", "/new"] {
+            try FileManager.default.createDirectory(atPath: spool + sub, withIntermediateDirectories: true)
+        }
+        let secret = String((0..<300_000).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement()! })
+        let task = Data(
+            #"{"id":"big-stdin","connector":"c","operation":"putSecretValue","params":{"name":"n","secretString":""#.utf8
+        ) + Data(secret.utf8) + Data(#""}}"#.utf8)
+        let queued = try await Self.run(["submit", "--spool", spool, "-"], stdin: task)
+        #expect(queued.status == 0, "\(queued.errorOutput)")
+        #expect(FileManager.default.contents(atPath: spool + "/new/big-stdin.json") == task)
+        #expect(!queued.output.contains(secret.prefix(32)) && !queued.errorOutput.contains(secret.prefix(32)))
+    }
+
     @Test func submitWaitsForResultsAndExitsByTheirStatusAndStatusAnswers() async throws {
         let fixture = try await EndToEndFixture.make()
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
@@ -74,6 +92,7 @@ import Testing
         let status = try await Self.run(["status", "--socket", fixture.socketPath("cli")])
         #expect(status.status == 0)
         #expect(SocketPeer.object(status.output.replacingOccurrences(of: "\n", with: " "))?["name"] as? String == "cli")
+        #expect(status.output.hasPrefix("{\n  \""), "indented, two spaces a level: \(status.output)")
 
         #expect(try await daemon.stop() == .exited(0))
         let unreachable = try await Self.run(["status", "--socket", fixture.socketPath("cli")])

@@ -146,6 +146,18 @@ import Testing
         #expect(throws: SealedResultError.self) { try TaskSubmitter.addSealTo(Data("[]".utf8)).get() }
     }
 
+    /// A field inserted into a task is written as a JSON string, whatever it holds (`--reply-queue`
+    /// puts a URL there): `JSONSerialization` reads back exactly the value.
+    @Test func anInsertedFieldIsEscapedAsJSON() throws {
+        for value in ["https://sqs.test/1/q", #"a"b\c"#, "tab\tnew\nline\u{1}", "\u{2028}é"] {
+            let task = try #require(TaskSubmitter.inserting(field: "replyTo", value: value, into: Data(#"{"id":"t"}"#.utf8)))
+            let object = try #require(try JSONSerialization.jsonObject(with: task) as? [String: Any])
+            #expect(object["replyTo"] as? String == value)
+            #expect(object["id"] as? String == "t")
+        }
+        #expect(TaskSubmitter.inserting(field: "replyTo", value: "x", into: Data("[1]".utf8)) == nil)
+    }
+
     @Test func sealNeedsWait() async throws {
         let submitter = TaskSubmitter(
             destination: .spool("/nonexistent"), wait: false, timeout: .seconds(1), seal: true)

@@ -14,6 +14,9 @@ int clinuxshim_set_dumpable(int dumpable);
 /* prctl(PR_GET_DUMPABLE, 0, 0, 0, 0): 0 not dumpable, 1 dumpable, 2 dumpable, readable by root only. */
 int clinuxshim_get_dumpable(void);
 
+/* prctl(PR_SET_NAME, name, 0, 0, 0): names the calling thread (the kernel keeps 15 bytes). */
+int clinuxshim_set_thread_name(const char *name);
+
 /* prlimit(pid, RLIMIT_NOFILE, NULL, old): the open file limits of pid (0: this process). */
 int clinuxshim_get_nofile(pid_t pid, uint64_t *soft, uint64_t *hard);
 /* prlimit(pid, RLIMIT_NOFILE, new, NULL) */

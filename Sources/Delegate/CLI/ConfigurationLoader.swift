@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import DelegateClient
 
 /// Finds and loads the configuration the way every subcommand does: `--config FILE` (which must
 /// exist) or the default path (which may be missing: then defaults apply), plus the

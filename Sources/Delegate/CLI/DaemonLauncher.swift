@@ -1,8 +1,10 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import ServiceLifecycle
 import Systemd
 import TaskQueue
+import DelegateClient
+import UnixSignals
 
 /// `secrets-delegate run`: makes the process non-dumpable, loads the configuration, sets up
 /// logging (the journal under systemd, stderr otherwise), raises the open file limit, takes

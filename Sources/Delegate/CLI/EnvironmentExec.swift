@@ -1,5 +1,5 @@
 import DelegateClient
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// `secrets-delegate exec` (docs/INTERFACE.md section 10): fetches every `--env` value through

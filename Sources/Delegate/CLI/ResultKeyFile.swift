@@ -1,5 +1,5 @@
 import DelegateClient
-import Foundation
+import FoundationEssentials
 import Glibc
 import Sealing
 
@@ -26,7 +26,7 @@ public enum ResultKeyFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             return .failure(SealedResultError("cannot read the key file \(path)"))
         }
-        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: data, as: UTF8.self).trimmingWhitespace()
         guard let key = Data(base64Encoded: text), key.count == HPKE.keyByteCount else {
             return .failure(
                 SealedResultError("the key file \(path) does not hold one line of base64 of a 32-byte key"))

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import DelegateClient
 
 /// `secrets-delegate open --key KEYFILE [RESULT.json|-]`: prints a result with its `sealed`
 /// replaced by the `result` it holds.

@@ -1,4 +1,5 @@
 import Systemd
+import DelegateClient
 
 /// The subcommands that hold secret values make their process non-dumpable before anything
 /// else (`CoreDumpProtection`): `run` holds every task's parameters and results; `submit`

@@ -1,5 +1,7 @@
-import Foundation
+import FoundationEssentials
+import JSON
 import TaskQueue
+import DelegateClient
 
 /// `secrets-delegate status`: asks a running delegate for its status object over the socket.
 public struct StatusQuery: Sendable {
@@ -20,9 +22,8 @@ public struct StatusQuery: Sendable {
                 return .failure("the delegate closed the connection without answering", status: ExitStatus.unavailable)
             }
             let pretty =
-                (try? JSONSerialization.jsonObject(with: line))
-                .flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) }
-                .map { String(decoding: $0, as: UTF8.self) } ?? String(decoding: line, as: UTF8.self)
+                line.withUnsafeBytes { JSONParser.parse(validatingUTF8: $0)?.value.prettyText }
+                ?? String(decoding: line, as: UTF8.self)
             return CommandOutcome(output: pretty, status: ExitStatus.success)
         } catch {
             return .failure("the delegate's socket \(socketPath) cannot be reached: \(error)", status: ExitStatus.unavailable)

@@ -1,8 +1,10 @@
 import AWSCore
-import Foundation
+import FoundationEssentials
 import HTTP
+import JSON
 import Logging
 import SQS
+import DelegateClient
 
 extension TaskSubmitter {
     /// `submit --sqs QUEUE_URL [--reply-queue URL]`: where the task goes and where its result comes
@@ -30,7 +32,9 @@ extension TaskSubmitter {
     /// made visible again at once.
     static let replyPollSeconds = 5
 
-    func submitToSQS(_ task: Data, id: String?, object: [String: Any], to target: SQSDestination, privateKey: [UInt8]?)
+    func submitToSQS(
+        _ task: Data, id: String?, object: [String: JSONValue], to target: SQSDestination, privateKey: [UInt8]?
+    )
         async -> CommandOutcome
     {
         guard let id else {
@@ -43,7 +47,7 @@ extension TaskSubmitter {
             queue = try SQSQueueURL(target.queueURL)
             if let given = target.replyQueueURL {
                 reply = try SQSQueueURL(given)
-                if let own = object["replyTo"] as? String, own != given {
+                if let own = object["replyTo"]?.stringValue, own != given {
                     return .failure(
                         "the task's replyTo (\(own.prefix(200))) is not --reply-queue (\(given.prefix(200))): "
                             + "its result would not come back where --wait looks; drop one of them",
@@ -55,7 +59,7 @@ extension TaskSubmitter {
                     }
                     body = withReply
                 }
-            } else if let replyTo = object["replyTo"] as? String {
+            } else if let replyTo = object["replyTo"]?.stringValue {
                 reply = try SQSQueueURL(replyTo)
             } else if !target.configuration.sqs.resultQueueURL.isEmpty {
                 reply = try SQSQueueURL(target.configuration.sqs.resultQueueURL)

@@ -1,6 +1,8 @@
-import Foundation
+import FoundationEssentials
+import JSON
 import Sealing
 import TaskQueue
+import DelegateClient
 
 /// `secrets-delegate submit`: hands one task to a delegate through its socket or its spool and,
 /// with `wait`, prints the result and exits 0 if it succeeded, 1 if not.
@@ -53,10 +55,10 @@ public struct TaskSubmitter: Sendable {
         guard task.count <= DelegateTask.maximumSize else {
             return .failure("the task is \(task.count) bytes; at most \(DelegateTask.maximumSize) are allowed", status: ExitStatus.usage)
         }
-        guard let object = try? JSONSerialization.jsonObject(with: task) as? [String: Any] else {
+        guard let object = Self.jsonObject(task) else {
             return .failure("the task is not a JSON object", status: ExitStatus.usage)
         }
-        let id = object["id"] as? String
+        let id = object["id"]?.stringValue
         switch destination {
         case .socket(let path):
             return await submitToSocket(task, id: id, path: path, privateKey: privateKey)
@@ -136,7 +138,7 @@ public struct TaskSubmitter: Sendable {
     /// The outcome for a result line, or nil when the line is the result of another task. With
     /// `privateKey` (`--seal`), a sealed result is printed opened.
     static func outcome(forResult line: Data, expectedID: String?, privateKey: [UInt8]? = nil) -> CommandOutcome? {
-        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()
         guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)) else {
             return CommandOutcome(output: text, errorOutput: "secrets-delegate: the delegate answered with something that is not a result", status: ExitStatus.unavailable)
         }
@@ -151,7 +153,7 @@ public struct TaskSubmitter: Sendable {
     /// `task` with a `"sealTo"` of a new key pair's public key as its first field, and the
     /// private key. The rest of the task is kept byte for byte.
     static func addSealTo(_ task: Data) -> Result<(Data, [UInt8]), SealedResultError> {
-        guard let object = try? JSONSerialization.jsonObject(with: task) as? [String: Any] else {
+        guard let object = jsonObject(task) else {
             return .failure(SealedResultError("the task is not a JSON object"))
         }
         guard object["sealTo"] == nil else {
@@ -169,9 +171,17 @@ public struct TaskSubmitter: Sendable {
         return .success((sealed, pair.privateKey))
     }
 
+    /// The members of `task` if it is one UTF-8 JSON object, parsed in place (a task may hold a
+    /// secret value); nil otherwise.
+    static func jsonObject(_ task: Data) -> [String: JSONValue]? {
+        guard case .object(let object)? = task.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0)?.value }) else {
+            return nil
+        }
+        return object
+    }
+
     /// `task` with `"<field>":"<value>"` as its first member, the rest kept byte for byte; nil if
-    /// the task is not a JSON object. `value` gets its quotes and backslashes escaped; it must
-    /// hold no control characters (base64, a checked queue URL).
+    /// the task is not a JSON object. `name` and `value` are written as JSON strings.
     static func inserting(field name: String, value: String, into task: Data) -> Data? {
         let bytes = Array(task)
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
@@ -179,8 +189,11 @@ public struct TaskSubmitter: Sendable {
             return nil
         }
         let empty = bytes[(brace + 1)...].first(where: { !isSpace($0) }) == UInt8(ascii: "}")
-        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-        let field = "\"\(name)\":\"" + escaped + (empty ? "\"" : "\",")
+        var field = ""
+        JSONValue.writeString(name, into: &field)
+        field += ":"
+        JSONValue.writeString(value, into: &field)
+        if !empty { field += "," }
         return Data(bytes[...brace] + Array(field.utf8) + bytes[(brace + 1)...])
     }
 }

@@ -1,5 +1,7 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 internal import TOMLKit
+import AWSCredentials
 
 extension DelegateConfiguration {
     /// Builds the effective configuration: defaults, then the TOML text, then
@@ -26,7 +28,7 @@ extension DelegateConfiguration {
         try configuration.validate(origins: origins)
         let directory =
             configuration.delegate.connectorsDir.isEmpty
-            ? path.map { ($0 as NSString).deletingLastPathComponent + "/connectors.d" }
+            ? path.map { Self.directory(of: $0).appendingPathComponent("connectors.d") }
             : configuration.delegate.connectorsDir
         if let directory {
             try configuration.loadConnectorDropIns(directory: directory)
@@ -56,6 +58,17 @@ extension DelegateConfiguration {
             throw ConfigurationError(key: nil, reason: "configuration file \(path) is not valid UTF-8")
         }
         return try load(tomlText: text, environment: environment, hostName: hostName, path: path)
+    }
+
+    /// The directory `path` is in: the path without its last component, repeated and trailing
+    /// slashes dropped (as `NSString.deletingLastPathComponent` gave it); `/` for a file in the
+    /// root, and `.` for a bare file name (where `NSString` gave the empty string, which put the
+    /// drop-ins of `--config delegate.toml` at `/connectors.d`).
+    static func directory(of path: String) -> String {
+        let components = path.split(separator: "/").dropLast()
+        let joined = components.joined(separator: "/")
+        if path.hasPrefix("/") { return "/" + joined }
+        return joined.isEmpty ? "." : joined
     }
 
     /// This machine's host name (`gethostname(2)`, not a DNS lookup), the default delegate name.
@@ -138,9 +151,9 @@ extension DelegateConfiguration {
     /// `<directory>/<id>.toml`: one connector each, its keys at the top level. A missing directory
     /// means no drop-ins; files not ending in `.toml` and hidden files are ignored.
     private mutating func loadConnectorDropIns(directory: String) throws(ConfigurationError) {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { return }
-        guard isDirectory.boolValue else {
+        guard isDirectory else {
             throw ConfigurationError(key: "[delegate] connectors_dir", reason: "\(directory) is not a directory")
         }
         let names: [String]
@@ -224,7 +237,7 @@ extension DelegateConfiguration {
     private static func raw(
         environmentText text: String, for key: ConfigurationKey, variable: String
     ) throws(ConfigurationError) -> RawConfigurationValue {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimmingSpaces()
         switch key.kind {
         case .string:
             return .string(text)
@@ -287,7 +300,7 @@ extension DelegateConfiguration {
             let names = try Self.strings(value, key: key, origin: origin, allowIntegers: false)
             var sources: [IdentitySource] = []
             for name in names {
-                guard let source = IdentitySource(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                guard let source = IdentitySource(rawValue: name.trimmingSpaces()) else {
                     throw ConfigurationError(
                         key: key.label,
                         reason: "unknown identity source \(Self.quoted(name)); the sources are "
@@ -343,5 +356,12 @@ extension DelegateConfiguration {
             }
         }
         return out + "\""
+    }
+}
+
+extension String {
+    /// This directory path with `component` after one slash (`/` + `x` is `/x`, not `//x`).
+    fileprivate func appendingPathComponent(_ component: String) -> String {
+        hasSuffix("/") ? self + component : self + "/" + component
     }
 }

@@ -1,3 +1,5 @@
+import AWSCredentials
+
 extension DelegateConfiguration {
     /// The effective configuration as TOML, for `secrets-delegate check-config`: every key of
     /// every section in the spec's order, so an operator sees what the daemon will really use.

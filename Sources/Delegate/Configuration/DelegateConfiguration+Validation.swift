@@ -1,5 +1,5 @@
 import FileNames
-import Foundation
+import FoundationEssentials
 
 extension DelegateConfiguration {
     /// Bounds that catch typos (a concurrency of 10000000, a timeout in milliseconds) rather
@@ -94,7 +94,7 @@ extension DelegateConfiguration {
     /// Tags, users and groups: non-empty after trimming, no commas (they could not be given in
     /// the environment), no control characters.
     static func listEntryProblem(_ entry: String) -> String? {
-        let trimmed = entry.trimmingCharacters(in: .whitespaces)
+        let trimmed = entry.trimmingSpaces()
         if trimmed.isEmpty { return "is empty" }
         if trimmed.utf8.count > 128 { return "is longer than 128 characters" }
         if entry.contains(",") { return "\(quoted(entry)) contains a comma" }

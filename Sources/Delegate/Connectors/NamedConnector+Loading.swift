@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import JSON
 internal import TOMLKit
 
@@ -223,10 +223,10 @@ extension NamedConnector {
     /// The task decoder's messages, in the configuration file's spelling: `connector.credentials.roleArn`
     /// becomes `credentials.role_arn`.
     static func snakeCase(message: String) -> String {
-        var text = message.replacingOccurrences(of: "connector.", with: "")
+        var text = message.replacing("connector.", with: "")
         // Longest first, so `accessKeyIdRef` is not taken for `accessKeyId` plus `Ref`.
         for key in (keys + credentialKeys).sorted(by: { $0.count > $1.count }) where key.contains("_") {
-            text = text.replacingOccurrences(of: camelCase(key), with: key)
+            text = text.replacing(camelCase(key), with: key)
         }
         return text
     }

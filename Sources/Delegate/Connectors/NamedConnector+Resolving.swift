@@ -1,3 +1,5 @@
+import JSON
+
 extension NamedConnector {
     /// The configured connector a task names with `"connector": "<id>"`; nil when the task carries
     /// a connector object instead (or none: the caller's `object("connector")` says so).

@@ -1,5 +1,5 @@
 import DelegateClient
-import Foundation
+import FoundationEssentials
 import Logging
 import Systemd
 import TaskQueue

@@ -1,3 +1,4 @@
+import DelegateClient
 extension CredentialMapping {
     /// The entry as a `[[credential]]` table for `check-config`.
     func renderTOML() -> [String] {

@@ -1,5 +1,7 @@
 import Logging
 import ServiceLifecycle
+import Systemd
+import TaskQueue
 
 extension DelegateDaemon {
     /// The daemon as services for one `ServiceGroup`, in the order they start; a graceful stop

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// Counters the daemon keeps for `STATUS=`, the socket's status object and `secrets-delegate status`.

@@ -1,7 +1,8 @@
 import AWSCore
-import Foundation
+import FoundationEssentials
 import Logging
 import SQS
+import HTTP
 
 /// One queue's long-poll loop: reserves concurrency slots, receives at most that many messages,
 /// and hands each to a child task that runs it holding one slot (``SQSQueuePoller/handle(_:)``).

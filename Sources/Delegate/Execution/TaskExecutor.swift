@@ -1,6 +1,6 @@
 import AWSCore
 import AWSCredentials
-import Foundation
+import FoundationEssentials
 import JSON
 import Logging
 import Sealing

@@ -1,5 +1,6 @@
 import AWSCore
 import SecretsManager
+import JSON
 
 extension OperationName {
     public static let createSecret = OperationName(declaring: "createSecret")

@@ -1,6 +1,7 @@
 import AWSCore
 import JSON
 import SecretsManager
+import FoundationEssentials
 
 extension OperationName {
     public static let getSecretValue = OperationName(declaring: "getSecretValue")

@@ -1,5 +1,6 @@
-import struct Foundation.Data
+import struct FoundationEssentials.Data
 import SecretsManager
+import JSON
 
 /// Params that several operations share: a secret's value, description, stages and tags.
 extension OperationParams {

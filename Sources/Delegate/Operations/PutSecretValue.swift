@@ -1,5 +1,6 @@
 import AWSCore
 import SecretsManager
+import JSON
 
 extension OperationName {
     public static let putSecretValue = OperationName(declaring: "putSecretValue")

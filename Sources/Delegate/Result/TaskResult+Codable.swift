@@ -1,5 +1,5 @@
 import AWSCore
-import Foundation
+import FoundationEssentials
 import JSON
 
 /// `Codable` so that clients (`secrets-delegate submit --wait`) can read results back. Encoding

@@ -1,5 +1,5 @@
 import DelegateClient
-import Foundation
+import FoundationEssentials
 
 extension TaskResult {
     /// The value a succeeded `getSecretValue` result holds, as `get`, `exec` and the credentials

@@ -1,6 +1,6 @@
 import AWSCore
 import JSON
-import struct Foundation.Date
+import struct FoundationEssentials.Date
 
 /// What the delegate hands back for one task (docs/INTERFACE.md section 4): written to
 /// `done/<id>.json` for the spool and as one line on the socket.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Decides whether a task is meant for this delegate (docs/INTERFACE.md section 3, delegateSelectors).
 ///
@@ -34,7 +34,7 @@ public struct SelectionPolicy: Sendable, Equatable {
         var seen: Set<String> = []
         var any = false
         for selector in selectors {
-            let trimmed = selector.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = selector.trimmingWhitespace()
             guard !trimmed.isEmpty else { continue }
             any = true
             let key = trimmed.lowercased()
@@ -49,7 +49,7 @@ public struct SelectionPolicy: Sendable, Equatable {
     }
 
     private static func normalize(_ tag: String) -> String {
-        tag.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        tag.trimmingWhitespace().lowercased()
     }
 }
 

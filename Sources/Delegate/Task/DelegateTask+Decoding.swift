@@ -1,5 +1,5 @@
 import AWSCredentials
-import Foundation
+import FoundationEssentials
 import JSON
 import TaskQueue
 import SQS

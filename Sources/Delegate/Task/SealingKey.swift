@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Sealing
 
 /// The X25519 public key a task's result is sealed to (`sealTo`, docs/INTERFACE.md section 13):

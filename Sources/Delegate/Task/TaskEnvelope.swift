@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import JSON
 
 /// The little of a task needed to decide whether it is for this delegate, read without

@@ -1,5 +1,6 @@
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import Synchronization
 internal import CCurl
@@ -46,15 +47,17 @@ final class CurlEngine: @unchecked Sendable {
         self.share = try CurlShareHandle()
     }
 
-    /// Starts the engine thread. The thread keeps the engine alive until `shutdown()`.
-    func start() {
-        let thread = Thread { [self] in
-            // Named from the thread itself: Foundation on Linux passes a name set before start()
-            // to the kernel only for the current thread. `top -H` and `ps -L` show it.
-            Thread.current.name = "curl-multi"
+    /// Starts the engine thread, named `curl-multi`. The thread keeps the engine alive until
+    /// `shutdown()`. If the thread cannot start, `shutdown()` returns at once.
+    func start() throws(HTTPClientError) {
+        let error = DetachedThread.start(name: "curl-multi") { [self] in
             self.run()
         }
-        thread.start()
+        guard error == 0 else {
+            exited.signal()
+            let reason = String(cString: strerror(error))
+            throw HTTPClientError(code: .other, message: "could not start the curl thread: \(reason)")
+        }
     }
 
     func submit(_ request: PendingRequest) {

@@ -1,4 +1,4 @@
-import struct Foundation.Data
+import struct FoundationEssentials.Data
 
 /// Owns a stable copy of a request body. curl reads `CURLOPT_POSTFIELDS` by reference while
 /// the transfer runs, so the transfer stores this object until the transfer ends.

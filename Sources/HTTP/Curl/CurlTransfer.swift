@@ -1,4 +1,4 @@
-import struct Foundation.Data
+import struct FoundationEssentials.Data
 internal import CCurl
 internal import CCurlShim
 

@@ -1,4 +1,5 @@
 import ServiceLifecycle
+import Logging
 
 /// The SQS intake (``SQSIntake``), idle while `[sqs] queue_urls` is empty. Its turn in a stop
 /// comes after the tasks in flight: the loops finish their last long poll (releasing what it

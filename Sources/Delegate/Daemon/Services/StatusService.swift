@@ -1,6 +1,8 @@
-import Foundation
+import FoundationEssentials
 import ServiceLifecycle
 import Systemd
+import HTTP
+import Logging
 
 /// Tells systemd how the delegate is: `READY=1` once every other service is up, then `STATUS=`
 /// and `WATCHDOG=1` until the very end of a stop (it is the group's first service, so the last

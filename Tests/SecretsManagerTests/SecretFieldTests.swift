@@ -1,0 +1,58 @@
+import AWSCore
+import Foundation
+import Testing
+
+@testable import SecretsManager
+
+/// `name#key` picks one field of a JSON secret, parsed in place. A string field comes back as it
+/// is (checked against `JSONSerialization`'s reading); any other value as its JSON text exactly
+/// as the secret has it: nothing re-spelled, so a number too large for a `Double` keeps every
+/// digit. (`JSONSerialization`, which did this before, wrote such values again: keys sorted, `/`
+/// as `\/`, `1.10` as `1.1`.)
+@Suite struct SecretFieldTests {
+    typealias Output = SecretsManagerClient.GetSecretValueOutput
+
+    static let secret = """
+        \u{FEFF}{"password":"p\\/w \\u00e9\\n","port":5432, "ratio" : 1.10 ,"big":18446744073709551616123,"neg":-0.0,
+         "exp":3.0e-5,"on":true,"none":null,"hosts":["a\\/b", "c"],"nested":{"z":1, "a":"x/y","m":[ ]},"empty":{},
+         "text":"","dup":"first","dup":"second"}
+        """
+
+    func field(_ name: String, of secretString: String? = Self.secret) throws(AWSError) -> String {
+        let output = Output(arn: "arn", name: "db", secretString: secretString)
+        return try SecretsManagerClient.field(name, of: output, name: "db", requestId: "r", attempts: 1).fieldValue
+    }
+
+    @Test func stringFieldsComeBackUnescaped() throws {
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(Self.secret.utf8)) as? [String: Any])
+        for name in ["password", "text"] {
+            #expect(try field(name) == object[name] as? String, "field \(name)")
+        }
+        #expect(try field("password") == "p/w é\n")
+    }
+
+    @Test func otherValuesComeBackAsWritten() throws {
+        #expect(try field("port") == "5432")
+        #expect(try field("ratio") == "1.10")
+        #expect(try field("big") == "18446744073709551616123")
+        #expect(try field("neg") == "-0.0")
+        #expect(try field("exp") == "3.0e-5")
+        #expect(try field("on") == "true")
+        #expect(try field("none") == "null")
+        #expect(try field("empty") == "{}")
+        #expect(try field("hosts") == #"["a\/b", "c"]"#)
+        #expect(try field("nested") == #"{"z":1, "a":"x/y","m":[ ]}"#)
+    }
+
+    @Test func theFirstOfARepeatedKeyCounts() throws {
+        #expect(try field("dup") == "first")
+    }
+
+    @Test func aMissingFieldOrANonObjectSecretIsRefused() {
+        #expect(throws: AWSError.self) { try field("absent") }
+        #expect(throws: AWSError.self) { try field("a", of: #"{"nested":{"a":1}}"#) }  // only the top level
+        for secret in [#"["password"]"#, "not json", #""password""#, "", #"{"a":1} x"#, nil] as [String?] {
+            #expect(throws: AWSError.self) { try field("password", of: secret) }
+        }
+    }
+}
