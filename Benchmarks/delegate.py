@@ -12,6 +12,20 @@ import threading
 import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+UNIT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "systemd", "secrets-delegate.service")
+
+
+def unit_environment() -> dict:
+    """The `Environment=` settings of the shipped unit, so the benchmarks run the daemon with the
+    environment systemd gives it."""
+    environment = {}
+    with open(UNIT) as f:
+        for line in f:
+            if line.startswith("Environment="):
+                for assignment in line[len("Environment="):].split():
+                    name, _, value = assignment.partition("=")
+                    environment[name] = value
+    return environment
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -136,6 +150,7 @@ directory = "{credentials}"
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(notify_path)
         env = dict(os.environ)
+        env.update(unit_environment())
         env["NOTIFY_SOCKET"] = notify_path
         env["AWS_ACCESS_KEY_ID"] = "AKIDBENCHMARK"
         env["AWS_SECRET_ACCESS_KEY"] = "bench-secret-access-key"

@@ -47,6 +47,14 @@ expect_eq "a read signed with the access keys from files" "$?" 0
 grep -qF "$(cat "$LOGS/canary")" "$LOGS/first.out" && ok "it read the secret" || fail "no value: $(outcome first)"
 read_task cached
 expect_eq "a second read (the keys kept)" "$?" 0
+# The unit's GNUTLS_NO_IMPLICIT_INIT=1 reaches the daemon, whose libcurl has loaded GnuTLS by now:
+# the reads above ran with GnuTLS left uninitialized.
+pid=$(unit_prop secrets-delegate.service MainPID)
+if tr '\0' '\n' <"/proc/$pid/environ" | grep -qx GNUTLS_NO_IMPLICIT_INIT=1 && grep -q libgnutls "/proc/$pid/maps"; then
+    ok "the daemon has GNUTLS_NO_IMPLICIT_INIT=1 and GnuTLS loaded, and its reads succeeded"
+else
+    fail "GNUTLS_NO_IMPLICIT_INIT=1 not in the daemon's environment, or GnuTLS not loaded (MainPID $pid)"
+fi
 
 printf '%s' "$WRONG_SECRET" >"$dir/boot-key-secret"
 expect_eq "rewritten in place" "$(stat -c '%a %U %s' "$dir/boot-key-secret")" "600 secrets-delegate ${#BOOT_KEY_SECRET}"
