@@ -87,6 +87,21 @@ public final class Spool: Sendable {
         try readFile(name: claimed.name, path: claimed.path)
     }
 
+    /// The claimed task as ``read(_:)-(ClaimedTask)`` gives it, without reading it again when it
+    /// is the very file `peeked` was read from before the claim: still a regular file with the
+    /// same inode, size, modification time and owner (a rename changes none of them; one `lstat`
+    /// instead of five calls). A file replaced in `new/` between the look and the claim, or one
+    /// written to since (its size or modification time changed), is read again.
+    public func read(_ claimed: ClaimedTask, peeked: SpoolTaskFile?) throws(TaskQueueError) -> SpoolTaskFile? {
+        if let peeked, case .data = peeked.contents, peeked.name == claimed.name,
+            let info = try FileIO.lstat(claimed.path), info.st_mode & S_IFMT == S_IFREG,
+            FileFingerprint(info) == peeked.fingerprint, info.st_uid == peeked.ownerUID
+        {
+            return peeked
+        }
+        return try read(claimed)
+    }
+
     private func readFile(name: String, path: String) throws(TaskQueueError) -> SpoolTaskFile? {
         let fd: Int32
         do {

@@ -65,6 +65,47 @@ import Testing
         #expect(names(in: dir.file("new")).isEmpty)
     }
 
+    /// After a claim, the bytes read before it are used when the claim moved that very file (same
+    /// inode, size, modification time): shown by changing the bytes in place and putting the
+    /// modification time back, which a second read would see. A file replaced in `new/` between
+    /// the look and the claim, or written to since, is read again.
+    @Test func aClaimedFileIsReadAgainOnlyWhenItIsNotTheOneLookedAt() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        /// Rewrites the file in place with other bytes of the same size, then sets its modification
+        /// time back (or one second later: file times are coarser than the test is fast).
+        func swapBytes(_ path: String, keepingTime: Bool) throws {
+            var times = [timespec](repeating: timespec(), count: 2)
+            var info = stat()
+            #expect(stat(path, &info) == 0)
+            times[0] = info.st_atim
+            times[1] = info.st_mtim
+            if !keepingTime { times[1].tv_sec += 1 }
+            try Data(#"{"id":"task-X"}"#.utf8).write(to: URL(fileURLWithPath: path))
+            #expect(utimensat(AT_FDCWD, path, times, 0) == 0)
+        }
+
+        _ = try producer.enqueue(id: "same", data: Data(#"{"id":"task-1"}"#.utf8))
+        let peeked = try #require(try spool.read("same.json"))
+        let claimed = try #require(try spool.claim("same.json"))
+        try swapBytes(claimed.path, keepingTime: true)
+        #expect(try spool.read(claimed, peeked: peeked)?.contents == .data(Data(#"{"id":"task-1"}"#.utf8)))
+        try swapBytes(claimed.path, keepingTime: false)
+        #expect(try spool.read(claimed, peeked: peeked)?.contents == .data(Data(#"{"id":"task-X"}"#.utf8)))
+
+        _ = try producer.enqueue(id: "replaced", data: Data(#"{"id":"task-2"}"#.utf8))
+        let looked = try #require(try spool.read("replaced.json"))
+        let other = dir.file("tmp/other")
+        try Data(#"{"id":"task-3"}"#.utf8).write(to: URL(fileURLWithPath: other))
+        #expect(rename(other, dir.file("new/replaced.json")) == 0)
+        let won = try #require(try spool.claim("replaced.json"))
+        #expect(try spool.read(won, peeked: looked)?.contents == .data(Data(#"{"id":"task-3"}"#.utf8)))
+        #expect(try spool.read(won, peeked: nil)?.contents == .data(Data(#"{"id":"task-3"}"#.utf8)))
+    }
+
     @Test func rejectClaimsWritesTheResultAndDeletesTheFileOnce() throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

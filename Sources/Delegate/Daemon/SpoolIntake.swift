@@ -86,12 +86,13 @@ struct SpoolIntake: Sendable {
             logger.error("spool task \(name) cannot be claimed: \(error)")
             return
         }
-        await runClaimed(claimed, receivedAt: receivedAt)
+        await runClaimed(claimed, peeked: file, receivedAt: receivedAt)
     }
 
-    /// Runs a claimed task (read again after the claim: the claimed file is what runs) and files
-    /// its result.
-    private func runClaimed(_ claimed: ClaimedTask, receivedAt: Date) async {
+    /// Runs a claimed task and files its result. The claimed file is what runs: `peeked`, the
+    /// file as read before the claim, only if the claim moved that very file (else it is read
+    /// again; a task recovered at start has none).
+    private func runClaimed(_ claimed: ClaimedTask, peeked: SpoolTaskFile? = nil, receivedAt: Date) async {
         let kept: (resultID: String, result: Data)?
         do {
             kept = try spool.pendingResult(for: claimed)
@@ -110,7 +111,7 @@ struct SpoolIntake: Sendable {
         }
         let resultID = Self.resultID(for: claimed.defaultID)
         let result: TaskResult
-        switch Result(catching: { () throws(TaskQueueError) in try spool.read(claimed) }) {
+        switch Result(catching: { () throws(TaskQueueError) in try spool.read(claimed, peeked: peeked) }) {
         case .failure(let error) where Self.isPropertyOfTheEntry(error):
             result = dispatcher.rejected(
                 TaskRejection(
