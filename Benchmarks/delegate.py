@@ -4,6 +4,7 @@ import ctypes
 import json
 import os
 import select
+import shlex
 import signal
 import socket
 import struct
@@ -12,21 +13,27 @@ import threading
 import time
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
 UNIT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "systemd", "secrets-delegate.service")
 
 
 def unit_environment() -> dict:
     """The `Environment=` settings of the shipped unit, so the benchmarks run the daemon with the
-    environment systemd gives it."""
+    environment systemd gives it. Quoted values are unquoted as systemd does; a `%` specifier is
+    refused (it would need systemd to expand it)."""
     environment = {}
     with open(UNIT) as f:
         for line in f:
-            if line.startswith("Environment="):
-                for assignment in line[len("Environment="):].split():
-                    name, _, value = assignment.partition("=")
-                    environment[name] = value
+            line = line.strip()
+            if not line.startswith("Environment="):
+                continue
+            value = line[len("Environment="):]
+            if "%" in value:
+                raise SystemExit(f"{UNIT}: {line}: % specifiers are not supported by the benchmark harness")
+            for assignment in shlex.split(value):
+                name, _, setting = assignment.partition("=")
+                environment[name] = setting
     return environment
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def connector(kind: str) -> dict:

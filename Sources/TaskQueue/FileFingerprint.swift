@@ -5,12 +5,14 @@ import Glibc
 /// Used to remember task files this delegate decided to skip, so a rescan does not read the same
 /// unchanged file again and again.
 public struct FileFingerprint: Hashable, Sendable, CustomStringConvertible {
+    public var device: UInt64
     public var inode: UInt64
     public var size: Int64
     public var modificationSeconds: Int64
     public var modificationNanoseconds: Int64
 
-    public init(inode: UInt64, size: Int64, modificationSeconds: Int64, modificationNanoseconds: Int64) {
+    public init(device: UInt64, inode: UInt64, size: Int64, modificationSeconds: Int64, modificationNanoseconds: Int64) {
+        self.device = device
         self.inode = inode
         self.size = size
         self.modificationSeconds = modificationSeconds
@@ -19,6 +21,7 @@ public struct FileFingerprint: Hashable, Sendable, CustomStringConvertible {
 
     init(_ info: stat) {
         self.init(
+            device: UInt64(info.st_dev),
             inode: UInt64(info.st_ino),
             size: Int64(info.st_size),
             modificationSeconds: Int64(info.st_mtim.tv_sec),
@@ -27,6 +30,6 @@ public struct FileFingerprint: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "inode \(inode), \(size) bytes, mtime \(modificationSeconds).\(modificationNanoseconds)"
+        "device \(device), inode \(inode), \(size) bytes, mtime \(modificationSeconds).\(modificationNanoseconds)"
     }
 }

@@ -89,9 +89,13 @@ public final class Spool: Sendable {
 
     /// The claimed task as ``read(_:)-(ClaimedTask)`` gives it, without reading it again when it
     /// is the very file `peeked` was read from before the claim: still a regular file with the
-    /// same inode, size, modification time and owner (a rename changes none of them; one `lstat`
-    /// instead of five calls). A file replaced in `new/` between the look and the claim, or one
-    /// written to since (its size or modification time changed), is read again.
+    /// same device, inode, size, modification time and owner (a rename changes none of them; one
+    /// `lstat` instead of five calls). A file replaced in `new/` between the look and the claim,
+    /// or written to since, is read again. "Written to since" is seen through the size and the
+    /// modification time, which advances by the kernel's clock tick: bytes its owner rewrote in
+    /// place, at the same size, within one tick of the first read are not, as a producer writing
+    /// into `new/` (not renaming a finished file there, as the contract asks) could always race
+    /// any read. Whoever wrote them, the task's principal is the same: the file's owner.
     public func read(_ claimed: ClaimedTask, peeked: SpoolTaskFile?) throws(TaskQueueError) -> SpoolTaskFile? {
         if let peeked, case .data = peeked.contents, peeked.name == claimed.name,
             let info = try FileIO.lstat(claimed.path), info.st_mode & S_IFMT == S_IFREG,

@@ -50,7 +50,7 @@ expect_eq "a second read (the keys kept)" "$?" 0
 # The unit's GNUTLS_NO_IMPLICIT_INIT=1 reaches the daemon, whose libcurl has loaded GnuTLS by now:
 # the reads above ran with GnuTLS left uninitialized.
 pid=$(unit_prop secrets-delegate.service MainPID)
-if tr '\0' '\n' <"/proc/$pid/environ" | grep -qx GNUTLS_NO_IMPLICIT_INIT=1 && grep -q libgnutls "/proc/$pid/maps"; then
+if grep -qxzF GNUTLS_NO_IMPLICIT_INIT=1 "/proc/$pid/environ" && grep -q libgnutls "/proc/$pid/maps"; then
     ok "the daemon has GNUTLS_NO_IMPLICIT_INIT=1 and GnuTLS loaded, and its reads succeeded"
 else
     fail "GNUTLS_NO_IMPLICIT_INIT=1 not in the daemon's environment, or GnuTLS not loaded (MainPID $pid)"
