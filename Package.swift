@@ -134,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "secrets-delegated",
             dependencies: [
-                "Delegate", "DelegateClient",
+                "Delegate", "DelegateClient", "LineSocket",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -163,7 +163,8 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "TestSupport"]),
         .testTarget(name: "AWSCoreTests", dependencies: ["AWSCore", "TestSupport"]),
         .testTarget(name: "AWSCredentialsTests", dependencies: ["AWSCredentials", "SecretsManager", "TestSupport"]),
-        .testTarget(name: "SecretsManagerTests", dependencies: ["SecretsManager", "AWSCore", "AWSCredentials", "TestSupport"]),
+        .testTarget(
+            name: "SecretsManagerTests", dependencies: ["SecretsManager", "AWSCore", "AWSCredentials", "TestSupport"]),
         .testTarget(name: "SQSTests", dependencies: ["SQS", "AWSCore", "SigV4", "TestSupport"]),
         .testTarget(name: "TaskQueueTests", dependencies: ["TaskQueue", "TestSupport"]),
         .testTarget(

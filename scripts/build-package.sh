@@ -41,16 +41,22 @@ trap 'rm -rf "$STAGE"' EXIT
 FULL_NAME=secrets-delegated
 BIN_DIR=$(SWIFT="$SWIFT" scripts/swift-build-release.sh --show-bin-path)
 # The script drops SwiftPM's cached build plan (one made with other flags was reused once, and
-# linked the Swift runtime dynamically); the binaries are dropped too, so the link steps always
-# run (a few seconds). The checks below would catch a binary linked otherwise anyway.
+# linked the Swift runtime dynamically) and the binary it builds, so the link step always runs (a
+# few seconds). The checks below would catch a binary linked otherwise anyway.
 ROOT="$STAGE/root"
 install -d -m 0755 "$ROOT/DEBIAN" "$ROOT/usr/bin" "$ROOT/usr/libexec/$PACKAGE"
 for product in "$PACKAGE" "$FULL_NAME"; do
-    rm -f "$BIN_DIR/$product"
     say "scripts/swift-build-release.sh --product $product"
     SWIFT="$SWIFT" scripts/swift-build-release.sh --product "$product"
     [ -x "$BIN_DIR/$product" ] || die "no binary at $BIN_DIR/$product"
 done
+# The order file lays out the full binary's code (scripts/swift-build-release.sh); lld skips names
+# it no longer finds, silently. Most of them missing means the file is stale: regenerate it.
+ORDERED=$(grep -v '^#' packaging/secrets-delegated.order | LC_ALL=C sort -u)
+PRESENT=$(nm --defined-only "$BIN_DIR/$FULL_NAME" | awk '{print $3}' | LC_ALL=C sort -u | LC_ALL=C comm -12 - <(printf '%s\n' "$ORDERED") | wc -l)
+say "order file: $PRESENT of $(wc -l <<<"$ORDERED") functions found in $FULL_NAME"
+[ $((PRESENT * 2)) -ge "$(wc -l <<<"$ORDERED")" ] ||
+    die "packaging/secrets-delegated.order is stale (most names missing): run scripts/order-file.sh"
 BIN="$ROOT/usr/bin/$PACKAGE"
 FULL="$ROOT/usr/libexec/$PACKAGE/$FULL_NAME"
 install -m 0755 "$BIN_DIR/$PACKAGE" "$BIN"

@@ -25,9 +25,8 @@
 #
 # SwiftPM may reuse a cached build plan made with other flags (a plain `swift build -c release`,
 # or the generate-manual plugin's), so the plan is dropped first; and it does not see the order
-# file as an input of the link, so the products named by `--product` (both shipped binaries when
-# none is named) are deleted first and always linked again (a few seconds). Neither for
-# `--show-bin-path`, which builds nothing.
+# file as an input of the link, so the product named by `--product` is deleted first and always
+# linked again (a few seconds). Neither for `--show-bin-path`, which builds nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
@@ -41,7 +40,10 @@ if [[ " $* " != *" --show-bin-path "* ]]; then
             --product=*) products+=("${arguments[i]#--product=}") ;;
         esac
     done
-    [ ${#products[@]} -gt 0 ] || products=(secrets-delegate secrets-delegated)
+    if [ ${#products[@]} -eq 0 ]; then
+        echo "swift-build-release.sh: name a --product (secrets-delegate, secrets-delegated, SigV4Bench)" >&2
+        exit 64
+    fi
     for product in "${products[@]}"; do
         [ -n "$product" ] && rm -f ".build/release/$product"
     done

@@ -88,9 +88,7 @@ enum AWSErrorDecoder {
         var value = Substring(raw)
         if let colon = value.firstIndex(of: ":") { value = value[..<colon] }
         if let hash = value.lastIndex(of: "#") { value = value[value.index(after: hash)...] }
-        value = value.drop(while: \.isWhitespace)
-        while value.last?.isWhitespace == true { value.removeLast() }
-        return String(value)
+        return value.trimmingSpaces()
     }
 
     private static func fallbackCode(status: Int) -> AWSError.Code {

@@ -19,7 +19,7 @@ public struct MessageRedactor: Sendable {
     public func redact(_ message: String) -> String {
         var text = Substring(message)
         for marker in Self.cutMarkers {
-            if let range = text.utf8Range(of: marker) { text = text[..<range.lowerBound] }
+            if let range = text.utf8.firstRange(of: marker.utf8) { text = text[..<range.lowerBound] }
         }
         var result = String(text).trimmingTrailingWhitespace()
         for secret in secrets {
@@ -47,16 +47,9 @@ extension String {
 
     /// Every occurrence of `target`'s UTF-8 bytes replaced, whatever characters they sit in (a
     /// secret followed by a combining mark is still found: the match is on bytes, not on
-    /// `Character`s).
+    /// `Character`s; both are valid UTF-8, so a match never splits a scalar).
     fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
         guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = Substring(self)
-        while let range = rest.utf8Range(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
+        return String(decoding: Array(utf8).replacing(Array(target.utf8), with: Array(replacement.utf8)), as: UTF8.self)
     }
 }

@@ -25,8 +25,10 @@ public struct XMLScanner: Sendable {
         let open = "<\(tag)>"
         let close = "</\(tag)>"
         var searchStart = text.startIndex
-        while results.count < limit, let start = text.utf8Range(of: open, from: searchStart) {
-            guard let end = text.utf8Range(of: close, from: start.upperBound) else { break }
+        // Tags are matched by their UTF-8 bytes, not as `Character`s: a tag followed by a combining
+        // mark (one `Character` with its `>`) is still found.
+        while results.count < limit, let start = text.utf8[searchStart...].firstRange(of: open.utf8) {
+            guard let end = text.utf8[start.upperBound...].firstRange(of: close.utf8) else { break }
             results.append(Self.decodeEntities(text[start.upperBound..<end.lowerBound]))
             searchStart = end.upperBound
         }

@@ -1,4 +1,5 @@
 import Glibc
+import LineSocket
 
 /// Writing all of a buffer to a file descriptor (stdout, stderr), as far as the descriptor
 /// takes it: both binaries write `get`'s value with it, so a failed write ends both the same way.
@@ -15,11 +16,8 @@ public enum FileDescriptorWriter {
     public static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Int32? {
         var offset = 0
         while offset < raw.count {
-            let written = write(fd, raw.baseAddress! + offset, raw.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
+            let written = SystemCall.retrying { write(fd, raw.baseAddress! + offset, raw.count - offset) }
+            guard written >= 0 else { return errno }
             offset += written
         }
         return nil

@@ -17,7 +17,9 @@ public enum FrontCommand {
     /// to stdout, or one line to stderr; the exit status.
     static func get(_ command: GetCommandLine) -> Int32 {
         guard clinuxshim_set_dumpable(0) == 0 else {
-            let reason = String(cString: strerror(errno))
+            // The full binary's text for the same refusal (SecretHoldingCommand, with Systemd's
+            // ProcessSettingError), which this binary cannot link.
+            let reason = "dumpable: could not make the process non-dumpable (errno \(errno))"
             FileDescriptorWriter.writeAll(2, Array("secrets-delegate: cannot keep secrets out of core dumps: \(reason)\n".utf8))
             return ExitStatus.unavailable
         }

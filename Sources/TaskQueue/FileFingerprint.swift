@@ -11,7 +11,9 @@ public struct FileFingerprint: Hashable, Sendable, CustomStringConvertible {
     public var modificationSeconds: Int64
     public var modificationNanoseconds: Int64
 
-    public init(device: UInt64, inode: UInt64, size: Int64, modificationSeconds: Int64, modificationNanoseconds: Int64) {
+    public init(
+        device: UInt64, inode: UInt64, size: Int64, modificationSeconds: Int64, modificationNanoseconds: Int64
+    ) {
         self.device = device
         self.inode = inode
         self.size = size

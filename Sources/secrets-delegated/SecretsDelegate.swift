@@ -4,6 +4,7 @@ import DelegateClient
 import Dispatch
 import FoundationEssentials
 import Glibc
+import LineSocket
 
 /// The full executable, `secrets-delegated`, which the `secrets-delegate` front binary becomes for
 /// every command line but a plain `get --socket`: argument parsing only; the work is in the
@@ -172,14 +173,12 @@ private func readStandardInput() -> Data? {
     var contents = Data()
     var buffer = [UInt8](repeating: 0, count: 64 * 1024)
     while true {
-        let count = buffer.withUnsafeMutableBytes { read(STDIN_FILENO, $0.baseAddress, $0.count) }
-        if count > 0 {
-            contents.append(contentsOf: buffer[..<count])
-        } else if count == 0 {
-            return contents
-        } else if errno != EINTR {
-            return nil
+        let count = buffer.withUnsafeMutableBytes { raw in
+            SystemCall.retrying { read(STDIN_FILENO, raw.baseAddress, raw.count) }
         }
+        guard count >= 0 else { return nil }
+        guard count > 0 else { return contents }
+        contents.append(contentsOf: buffer[..<count])
     }
 }
 

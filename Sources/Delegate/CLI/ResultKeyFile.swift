@@ -2,6 +2,7 @@ import DelegateClient
 import FoundationEssentials
 import Glibc
 import Sealing
+import AWSCore
 
 /// The private key file of `keygen` and `open --key`: one line, the base64 of a raw 32-byte
 /// X25519 private key, in a file of mode 0600 that `keygen` creates and never overwrites.

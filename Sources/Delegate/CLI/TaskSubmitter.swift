@@ -3,6 +3,7 @@ import JSON
 import Sealing
 import TaskQueue
 import DelegateClient
+import AWSCore
 
 /// `secrets-delegate submit`: hands one task to a delegate through its socket or its spool and,
 /// with `wait`, prints the result and exits 0 if it succeeded, 1 if not.
@@ -116,7 +117,7 @@ public struct TaskSubmitter: Sendable {
     private func submitToSpool(
         _ task: Data, id: String?, directory: String, privateKey: [UInt8]?
     ) async -> CommandOutcome {
-        let taskID = id ?? "submit-\(UUID().uuidString.lowercased())"
+        let taskID = id ?? TaskID.random(prefix: "submit-")
         let producer = SpoolProducer(directory: directory)
         do {
             let path = try producer.enqueue(id: taskID, data: task)

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 internal import TOMLKit
 import AWSCredentials
+import AWSCore
 
 extension DelegateConfiguration {
     /// Builds the effective configuration: defaults, then the TOML text, then

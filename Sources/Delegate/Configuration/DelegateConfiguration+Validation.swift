@@ -1,5 +1,6 @@
 import FileNames
 import FoundationEssentials
+import AWSCore
 
 extension DelegateConfiguration {
     /// Bounds that catch typos (a concurrency of 10000000, a timeout in milliseconds) rather

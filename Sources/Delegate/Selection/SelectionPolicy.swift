@@ -1,4 +1,5 @@
 import FoundationEssentials
+import AWSCore
 
 /// Decides whether a task is meant for this delegate (docs/INTERFACE.md section 3, delegateSelectors).
 ///

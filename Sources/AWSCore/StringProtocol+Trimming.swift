@@ -1,14 +1,16 @@
+/// Foundation's `trimmingCharacters(in:)` for the two sets the delegate trims by, without
+/// Foundation: AWS error codes here, configuration values, tags and key files in `Delegate`.
 extension StringProtocol {
     /// The text without leading and trailing spaces: the Unicode scalars of Foundation's
     /// `CharacterSet.whitespaces` (general category Zs, tab, and U+200B ZERO WIDTH SPACE), taken
     /// one scalar at a time as `trimmingCharacters(in: .whitespaces)` took them.
-    func trimmingSpaces() -> String {
+    package func trimmingSpaces() -> String {
         trimmed(Self.isSpace)
     }
 
     /// The text without leading and trailing spaces and line breaks (U+000A-U+000D, U+0085,
     /// U+2028, U+2029), as `trimmingCharacters(in: .whitespacesAndNewlines)`.
-    func trimmingWhitespace() -> String {
+    package func trimmingWhitespace() -> String {
         trimmed { Self.isSpace($0) || Self.isLineBreak($0) }
     }
 
