@@ -51,7 +51,8 @@ import Testing
         // handle), which makes the first claimer's handle stale in moto, so its delete fails and a
         // later receive runs it again. That receive need not be the message's first: a delegate
         // whose tags do not match may have received it and left it before. Either way the two
-        // runs are on two delegates, never twice on one (these tasks take milliseconds against a
+        // runs are on two delegates, never twice on one: a delegate deletes a message it already
+        // answered when it comes back (`AnsweredMessages`; these tasks take milliseconds against a
         // 10 s lease; that leases hold for a call slower than the lease is
         // `aCallSlowerThanTheLeaseRunsOnceWhileItsLeaseIsExtended`).
         let duplicated = Dictionary(grouping: ids, by: { $0 }).filter { $0.value.count > 1 }.keys
@@ -213,7 +214,7 @@ import Testing
     /// A delegate `sqs-<name>` tagged blue, with an identity allowed `identityActions`, that has
     /// run three getRandomPassword tasks (`<name>-0...2`) whose results all arrived.
     static func threeBlueTasks(
-        name: String, identityActions: [String]
+        name: String, identityActions: [String], visibilitySeconds: Int = 30
     ) async throws -> (fleet: SQSFleet, tasks: SQSQueueURL, daemon: DaemonProcess) {
         let fleet = try await SQSFleet.make(identityActions: identityActions)
         let tasks = try await fleet.queue(name)
@@ -225,7 +226,8 @@ import Testing
         }
         let daemon = try fleet.start(
             configuration: fleet.configuration(
-                name: "sqs-\(name)", tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 30),
+                name: "sqs-\(name)", tags: ["blue"], queues: [tasks], resultQueue: results,
+                visibilitySeconds: visibilitySeconds),
             name: "sqs-\(name)")
         #expect(await daemon.waitUntilReady())
         let received = try await fleet.collect(from: results, within: .seconds(60)) { $0.count >= 3 }
@@ -249,9 +251,13 @@ import Testing
         #expect(try await daemon.stop() == .exited(0))
     }
 
+    /// The messages cannot be deleted, so they come back after each 3 s lease: to the delegate
+    /// that sent their results, which deletes them again (refused) and neither runs nor answers
+    /// them again.
     @Test func anIdentityWithoutDeleteMessageIsReportedAndLosesNoTask() async throws {
         let run = try await Self.threeBlueTasks(
-            name: "nodelete", identityActions: SQSFleet.delegateActions.filter { !$0.hasPrefix("sqs:DeleteMessage") })
+            name: "nodelete", identityActions: SQSFleet.delegateActions.filter { !$0.hasPrefix("sqs:DeleteMessage") },
+            visibilitySeconds: 3)
         let (fleet, tasks, daemon) = (run.fleet, run.tasks, run.daemon)
         try await daemon.waitForStderr(containing: "event=queue-failing", timeout: .seconds(30))
         let line = try #require(daemon.stderrLines.first { $0.contains("event=queue-failing") })
@@ -259,8 +265,17 @@ import Testing
         #expect(line.contains("AccessDenied"))
         #expect(line.contains(tasks.url))
         #expect(daemon.stderrLines.filter { $0.contains("event=queue-failing") }.count == 1)
-        // Not lost: the task messages are still on the queue (leased), to come back.
-        #expect(try await fleet.counts(tasks).inFlight == 3)
+        // Back, each at least once, and not run again.
+        let cameBack = await eventually(within: .seconds(60), every: .milliseconds(100)) {
+            daemon.stderrLines.filter { $0.contains("whose result was already sent came back") }.count >= 3
+        }
+        #expect(cameBack)
+        #expect(daemon.stderrLines.filter { $0.contains("event=task-claimed") }.count == 3)
+        let results = try await fleet.queue("nodelete-results")
+        #expect(try await fleet.collect(from: results, within: .seconds(2)) { _ in false }.isEmpty)
+        // Not lost: the task messages are still on the queue, to come back.
+        let counts = try await fleet.counts(tasks)
+        #expect(counts.visible + counts.inFlight == 3)
         #expect(try await daemon.stop() == .exited(0))
         #expect(!daemon.stderrText.contains(fleet.identity.secretAccessKey))
     }

@@ -21,6 +21,8 @@ struct SQSIntake: Sendable {
     let status: SQSQueueStatus
     /// Messages in hand (received and not yet deleted or released), for a graceful stop.
     let inHand = InFlightTracker()
+    /// Messages whose result was sent, so that one coming back is deleted, not run again.
+    let answered = AnsweredMessages()
     /// Poll loops running; a loop ends after its last receive and its messages are settled.
     let loops = InFlightTracker()
     /// Results sent and messages deleted together, per queue (``send(_:to:logger:)``).

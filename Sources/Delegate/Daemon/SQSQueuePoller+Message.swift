@@ -5,8 +5,9 @@ import Logging
 import SQS
 
 extension SQSQueuePoller {
-    /// Handles one received message, holding one concurrency slot: a task not for this delegate is
-    /// released (after a random pause under a second, visible again 1-3 s later), an invalid one
+    /// Handles one received message, holding one concurrency slot: a message whose result this
+    /// delegate already sent (``AnsweredMessages``) is deleted without running again, a task not
+    /// for this delegate is released (after a random pause under a second, visible again 1-3 s later), an invalid one
     /// gets a `rejected` result and is deleted, a valid one runs and is deleted once its result
     /// was sent. From the selection on until the
     /// message is deleted (or left), its lease is extended every third of `visibility_seconds`.
@@ -16,6 +17,18 @@ extension SQSQueuePoller {
         var logger = logger
         logger[metadataKey: "sqs_message_id"] = "\(message.messageId)"
         let receivedAt = dispatcher.now
+        let answeredKey = AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId)
+        if intake.answered.contains(answeredKey, now: .now) {
+            logger.info(
+                """
+                an SQS task message whose result was already sent came back (its delete had not taken effect); \
+                deleted without running it again
+                """,
+                metadata: ["receive_count": "\(message.receiveCount ?? 0)"])
+            intake.status.update(queue.url) { $0.redelivered += 1 }
+            await delete(message, logger: logger)
+            return
+        }
         if dispatcher.isStopping {
             await release(message, afterSeconds: 0, logger: logger)
             return
@@ -173,6 +186,9 @@ extension SQSQueuePoller {
             return
         }
         intake.record(nil, of: "SendMessage", queue: queue, logger: logger)
+        intake.answered.insert(
+            AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId), now: .now,
+            keptFor: AnsweredMessages.keptFor(visibilitySeconds: intake.settings().visibilitySeconds))
         await delete(message, logger: logger)
     }
 

@@ -12,6 +12,9 @@ public final class SQSQueueStatus: Sendable {
         public var released = 0
         /// Task messages deleted after their result was sent (or after their rejection was).
         public var deleted = 0
+        /// Messages that came back after their result was sent (their delete had not taken
+        /// effect): deleted again, not run again.
+        public var redelivered = 0
         /// Results that could not be sent (their task messages were left for a retry).
         public var resultSendFailures = 0
         public var lastReceive: Date?
@@ -43,7 +46,7 @@ public final class SQSQueueStatus: Sendable {
             snapshot.mapValues { counts in
                 var object: [String: JSONValue] = [
                     "received": .integer(Int64(counts.received)), "released": .integer(Int64(counts.released)),
-                    "deleted": .integer(Int64(counts.deleted)),
+                    "deleted": .integer(Int64(counts.deleted)), "redelivered": .integer(Int64(counts.redelivered)),
                     "resultSendFailures": .integer(Int64(counts.resultSendFailures)),
                     "lastReceive": counts.lastReceive.map { .string(Timestamp.format($0)) } ?? .null,
                 ]

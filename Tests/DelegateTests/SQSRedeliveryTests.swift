@@ -1,0 +1,41 @@
+import Logging
+import SQS
+import Testing
+
+@testable import Delegate
+
+/// A task message whose result this delegate sent, coming back because its delete did not take
+/// effect, is deleted with its new receipt handle and not run or answered again.
+@Suite struct SQSRedeliveryTests {
+    @Test func aMessageWhoseResultWasSentIsDeletedNotAnsweredAgain() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let (intake, http, _) = try endpoint.intake()
+        defer { http.shutdown() }
+        let queue = try endpoint.queue("tasks")
+        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: Logger(label: "test"))
+        // Not a valid task (no connector, no operation): its InvalidTask rejection is the result.
+        let body = #"{"id":"t-bad","replyTo":"\#(try endpoint.queue("results").url)"}"#
+        func sent() -> [String] { endpoint.bodies(of: "SendMessageBatch") + endpoint.bodies(of: "SendMessage") }
+
+        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), lease: 30)
+        #expect(endpoint.bodies(of: "SendMessage").count == 1)
+        #expect(endpoint.bodies(of: "SendMessage").first?.contains("InvalidTask") == true)
+        #expect(endpoint.bodies(of: "DeleteMessage").last?.contains(#""ReceiptHandle":"rh-1""#) == true)
+        let sentBefore = sent()
+
+        // The same message again, with a new receipt handle: deleted with that one, not answered.
+        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-2", body: body), lease: 30)
+        #expect(sent() == sentBefore)
+        #expect(endpoint.bodies(of: "DeleteMessage").last?.contains(#""ReceiptHandle":"rh-2""#) == true)
+        #expect(intake.status.snapshot[queue.url]?.redelivered == 1)
+        #expect(intake.status.snapshot[queue.url]?.deleted == 2)
+
+        // Another message, and the same message id on another queue, are answered.
+        await poller.handle(SQSMessage(messageId: "m-2", receiptHandle: "rh-3", body: body), lease: 30)
+        let other = SQSQueuePoller(queue: try endpoint.queue("other"), intake: intake, logger: Logger(label: "test"))
+        await other.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-4", body: body), lease: 30)
+        #expect(endpoint.bodies(of: "SendMessage").count == 3)
+        #expect(intake.status.snapshot[queue.url]?.redelivered == 1)
+    }
+}
