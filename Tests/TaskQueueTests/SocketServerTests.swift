@@ -257,11 +257,11 @@ func runAsNobody(socket path: String) async throws -> String {
         async let _ = server.run()  // the handler calls, children of this test
         // Exactly the limit is fine.
         let exact = try SocketClient.connect(path: path)
-        try exact.send(Data(repeating: UInt8(ascii: "a"), count: 1 << 20))
+        try await exact.sendOffPool([Data(repeating: UInt8(ascii: "a"), count: 1 << 20)])
         #expect(try await exact.nextLine(timeout: .seconds(30)) == Data(#"{"length":1048576}"#.utf8))
         // One byte more is not.
         let long = try SocketClient.connect(path: path)
-        try? long.send(Data(repeating: UInt8(ascii: "a"), count: (1 << 20) + 1))
+        try? await long.sendOffPool([Data(repeating: UInt8(ascii: "a"), count: (1 << 20) + 1)])
         let reply = try #require(try await long.nextLine(timeout: .seconds(30)))
         #expect(String(decoding: reply, as: UTF8.self).hasPrefix(#"{"error":"LineTooLong""#))
         #expect(try await long.nextLine(timeout: .seconds(30)) == nil)
@@ -277,7 +277,7 @@ func runAsNobody(socket path: String) async throws -> String {
         async let _ = server.run()  // the handler calls, children of this test
         let client = try SocketClient.connect(path: path)
         let total = 1_000
-        for index in 0..<total { try client.send(Data(#"{"id":"\#(index)"}"#.utf8)) }
+        try await client.sendOffPool((0..<total).map { Data(#"{"id":"\#($0)"}"#.utf8) })
         var replies = Set<String>()
         for _ in 0..<total {
             guard let line = try await client.nextLine(timeout: .seconds(30)) else { break }

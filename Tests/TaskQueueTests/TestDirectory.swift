@@ -64,4 +64,11 @@ extension SocketClient {
         nonisolated(unsafe) let client = self
         return try await offPool { try client.readLine(timeout: timeout) }
     }
+
+    /// ``send(_:)`` for each line, in order, without blocking a cooperative thread: a send
+    /// waits while the server reads nothing, and the server's readers may need that thread.
+    func sendOffPool(_ lines: [Data]) async throws {
+        nonisolated(unsafe) let client = self
+        try await offPool { for line in lines { try client.send(line) } }
+    }
 }
