@@ -3,7 +3,7 @@ import JSON
 /// The value a succeeded `getSecretValue` result holds, as `get`, `exec` and the credentials
 /// socket hand it on (docs/INTERFACE.md section 10): `value` (a `#key` field) or `secretString`
 /// as UTF-8, else `secretBinary` decoded from base64.
-public enum SecretValue {
+public enum ResultValue {
     /// Why a succeeded result gives no value bytes. Never holds a value.
     public struct Missing: Error, Sendable, Equatable, CustomStringConvertible {
         public let message: String

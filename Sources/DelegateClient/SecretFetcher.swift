@@ -182,7 +182,7 @@ public struct SecretFetcher: Sendable {
     /// The value a succeeded `getSecretValue` result holds (``SecretValue``).
     static func value(of result: [String: JSONValue]) throws(Failure) -> [UInt8] {
         do {
-            return try SecretValue.bytes(of: result["result"], sealed: result["sealed"] != nil)
+            return try ResultValue.bytes(of: result["result"], sealed: result["sealed"] != nil)
         } catch {
             throw Failure(message: error.message, status: ExitStatus.taskFailed)
         }

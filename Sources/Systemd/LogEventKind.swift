@@ -24,6 +24,8 @@ public enum LogEventKind: String, Sendable, CaseIterable, CustomStringConvertibl
     case queueFailing = "queue-failing"
     /// An SQS queue that was failing works again.
     case queueRecovered = "queue-recovered"
+    /// An SQS task message whose result was already sent came back; deleted, not run again.
+    case taskRedelivered = "task-redelivered"
 
     /// The journal `MESSAGE_ID`: 32 lowercase hex digits, generated once with
     /// `systemd-id128 new`.
@@ -44,6 +46,7 @@ public enum LogEventKind: String, Sendable, CaseIterable, CustomStringConvertibl
         case .credentialRefused: "111c1dbfd96e46589d35c40901d07e07"
         case .queueFailing: "dd537e94b0334adeb1d8c24398d08508"
         case .queueRecovered: "cf1cc538b5d44238b900d6b7d4064165"
+        case .taskRedelivered: "81dffc40a9384cffb16b5b8f27024208"
         }
     }
 

@@ -251,13 +251,13 @@ import Testing
         #expect(try await daemon.stop() == .exited(0))
     }
 
-    /// The messages cannot be deleted, so they come back after each 3 s lease: to the delegate
+    /// The messages cannot be deleted, so they come back after each lease (5 s): to the delegate
     /// that sent their results, which deletes them again (refused) and neither runs nor answers
     /// them again.
     @Test func anIdentityWithoutDeleteMessageIsReportedAndLosesNoTask() async throws {
         let run = try await Self.threeBlueTasks(
             name: "nodelete", identityActions: SQSFleet.delegateActions.filter { !$0.hasPrefix("sqs:DeleteMessage") },
-            visibilitySeconds: 3)
+            visibilitySeconds: 5)
         let (fleet, tasks, daemon) = (run.fleet, run.tasks, run.daemon)
         try await daemon.waitForStderr(containing: "event=queue-failing", timeout: .seconds(30))
         let line = try #require(daemon.stderrLines.first { $0.contains("event=queue-failing") })
@@ -265,12 +265,21 @@ import Testing
         #expect(line.contains("AccessDenied"))
         #expect(line.contains(tasks.url))
         #expect(daemon.stderrLines.filter { $0.contains("event=queue-failing") }.count == 1)
-        // Back, each at least once, and not run again.
+        func messageID(_ line: String) -> Substring? {
+            line.split(separator: " ").first { $0.hasPrefix("sqs_message_id=") }?.dropFirst("sqs_message_id=".count)
+        }
+        // Each message back at least once, and none claimed again once it came back.
         let cameBack = await eventually(within: .seconds(60), every: .milliseconds(100)) {
-            daemon.stderrLines.filter { $0.contains("whose result was already sent came back") }.count >= 3
+            Set(daemon.stderrLines.filter { $0.contains("event=task-redelivered") }.compactMap(messageID)).count == 3
         }
         #expect(cameBack)
-        #expect(daemon.stderrLines.filter { $0.contains("event=task-claimed") }.count == 3)
+        let lines = daemon.stderrLines
+        for (index, back) in lines.enumerated() where back.contains("event=task-redelivered") {
+            let id = messageID(back)
+            #expect(
+                !lines[index...].contains { $0.contains("event=task-claimed") && messageID($0) == id },
+                "message \(id ?? "-") was claimed again after it came back")
+        }
         let results = try await fleet.queue("nodelete-results")
         #expect(try await fleet.collect(from: results, within: .seconds(2)) { _ in false }.isEmpty)
         // Not lost: the task messages are still on the queue, to come back.

@@ -2,7 +2,8 @@ import Testing
 
 @testable import Delegate
 
-/// The memory of SQS messages whose result was sent: kept for a while, bounded in number.
+/// The memory of SQS messages whose result was sent: kept for a while from the last time it was
+/// remembered, bounded in number.
 @Suite struct AnsweredMessagesTests {
     let start = ContinuousClock.now
 
@@ -12,7 +13,7 @@ import Testing
 
     @Test func aMessageIsRememberedUntilItsTimeIsUpAndOnlyForItsQueue() {
         let answered = AnsweredMessages()
-        answered.insert(key(1), now: start, keptFor: .seconds(180))
+        answered.remember(key(1), now: start, keptFor: .seconds(180))
         #expect(answered.contains(key(1), now: start + .seconds(179)))
         #expect(!answered.contains(key(1, queue: "other"), now: start + .seconds(1)))
         #expect(!answered.contains(key(2), now: start + .seconds(1)))
@@ -20,22 +21,44 @@ import Testing
         #expect(answered.count(now: start + .seconds(180)) == 0)
     }
 
-    @Test func theOldestGoFirstBeyondTheCapacity() {
+    /// A message whose deletes keep failing comes back every lease: each time renews it.
+    @Test func rememberingAgainRenewsTheTime() {
+        let answered = AnsweredMessages()
+        answered.remember(key(1), now: start, keptFor: .seconds(10))
+        answered.remember(key(2), now: start, keptFor: .seconds(10))
+        answered.remember(key(1), now: start + .seconds(8), keptFor: .seconds(10))
+        #expect(answered.count(now: start + .seconds(12)) == 1)
+        #expect(answered.contains(key(1), now: start + .seconds(17)))
+        #expect(!answered.contains(key(2), now: start + .seconds(12)))
+        #expect(!answered.contains(key(1), now: start + .seconds(18)))
+        #expect(answered.count(now: start + .seconds(18)) == 0)
+    }
+
+    @Test func theLeastRecentlyRememberedGoFirstBeyondTheCapacity() {
         let answered = AnsweredMessages(capacity: 3)
         for id in 0..<5 {
-            answered.insert(key(id), now: start + .seconds(id), keptFor: .seconds(600))
+            answered.remember(key(id), now: start + .seconds(id), keptFor: .seconds(600))
         }
         let now = start + .seconds(10)
         #expect(answered.count(now: now) == 3)
         #expect((0..<5).map { answered.contains(key($0), now: now) } == [false, false, true, true, true])
+        // Renewing a remembered message at full capacity drops none; a new one drops the least
+        // recently remembered (now 3, since 2 was renewed).
+        answered.remember(key(2), now: now, keptFor: .seconds(600))
+        #expect((0..<5).map { answered.contains(key($0), now: now) } == [false, false, true, true, true])
+        answered.remember(key(5), now: now, keptFor: .seconds(600))
+        #expect((0..<6).map { answered.contains(key($0), now: now) } == [false, false, true, false, true, true])
     }
 
-    @Test func insertingTwiceKeepsOneEntryWithItsFirstTime() {
+    /// After a reload shortened `visibility_seconds`, a message remembered later with the shorter
+    /// time is forgotten at its own time, not held by an older one's.
+    @Test func aShorterTimeAfterALongerOneIsKept() {
         let answered = AnsweredMessages()
-        answered.insert(key(1), now: start, keptFor: .seconds(10))
-        answered.insert(key(1), now: start + .seconds(5), keptFor: .seconds(10))
-        #expect(answered.count(now: start + .seconds(6)) == 1)
-        #expect(!answered.contains(key(1), now: start + .seconds(10)))
+        answered.remember(key(1), now: start, keptFor: .seconds(100))
+        answered.remember(key(2), now: start + .seconds(1), keptFor: .seconds(5))
+        #expect(answered.contains(key(2), now: start + .seconds(5)))
+        #expect(!answered.contains(key(2), now: start + .seconds(6)))
+        #expect(answered.contains(key(1), now: start + .seconds(6)))
     }
 
     /// Many entries going out of date one after another (the order is compacted as it goes) keep
@@ -43,10 +66,10 @@ import Testing
     @Test func aLongRunKeepsExactlyTheLiveEntries() {
         let answered = AnsweredMessages(capacity: 5_000)
         for id in 0..<20_000 {
-            answered.insert(key(id), now: start + .milliseconds(id), keptFor: .seconds(3))
+            answered.remember(key(id), now: start + .milliseconds(id), keptFor: .seconds(3))
         }
         let now = start + .milliseconds(20_000)
-        // Live: inserted after now - 3 s, i.e. ids 17,001...19,999.
+        // Live: remembered after now - 3 s, i.e. ids 17,001...19,999.
         #expect(answered.count(now: now) == 2_999)
         #expect(answered.contains(key(17_001), now: now))
         #expect(!answered.contains(key(17_000), now: now))

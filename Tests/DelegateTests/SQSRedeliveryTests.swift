@@ -1,5 +1,6 @@
 import Logging
 import SQS
+import TestSupport
 import Testing
 
 @testable import Delegate
@@ -13,7 +14,8 @@ import Testing
         let (intake, http, _) = try endpoint.intake()
         defer { http.shutdown() }
         let queue = try endpoint.queue("tasks")
-        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: Logger(label: "test"))
+        let recorder = LogRecorder()
+        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: recorder.logger())
         // Not a valid task (no connector, no operation): its InvalidTask rejection is the result.
         let body = #"{"id":"t-bad","replyTo":"\#(try endpoint.queue("results").url)"}"#
         func sent() -> [String] { endpoint.bodies(of: "SendMessageBatch") + endpoint.bodies(of: "SendMessage") }
@@ -28,8 +30,12 @@ import Testing
         await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-2", body: body), lease: 30)
         #expect(sent() == sentBefore)
         #expect(endpoint.bodies(of: "DeleteMessage").last?.contains(#""ReceiptHandle":"rh-2""#) == true)
+        let redelivered = recorder.records.filter { $0.contains("event=task-redelivered") }
+        #expect(redelivered.count == 1)
+        #expect(redelivered.first?.contains("sqs_message_id=m-1") == true)
+        #expect(!recorder.allText.contains("rh-2"), "receipt handles are never logged")
         #expect(intake.status.snapshot[queue.url]?.redelivered == 1)
-        #expect(intake.status.snapshot[queue.url]?.deleted == 2)
+        #expect(intake.status.snapshot[queue.url]?.deleted == 1, "a message that came back counts as redelivered only")
 
         // Another message, and the same message id on another queue, are answered.
         await poller.handle(SQSMessage(messageId: "m-2", receiptHandle: "rh-3", body: body), lease: 30)

@@ -17,7 +17,7 @@ import Testing
                 "started", "ready", "reloaded", "stopping", "task-claimed", "task-succeeded", "task-failed",
                 "task-rejected", "credentials-refreshed", "credentials-refresh-failed", "static-stability-engaged",
                 "credential-served", "credential-refused",
-                "queue-failing", "queue-recovered",
+                "queue-failing", "queue-recovered", "task-redelivered",
             ])
         #expect("\(LogEventKind.taskClaimed)" == "task-claimed")
         #expect(LogEventKind.metadataKey == "event")

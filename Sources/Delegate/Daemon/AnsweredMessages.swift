@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Synchronization
 
 /// The SQS task messages this delegate has sent a result (or rejection) for, remembered for a
@@ -10,28 +9,31 @@ import Synchronization
 /// deleting). Its message id stays the same across receives, and the same id always carries the
 /// same body, so remembering it can only skip a run whose result was already sent.
 ///
-/// Bounded: an entry is kept for ``keptFor(visibilitySeconds:)`` after its result was sent (the
-/// message can only come back once its lease ends), and at most ``capacity`` entries, the oldest
-/// dropped first.
+/// Bounded: an entry is kept for ``keptFor(visibilitySeconds:)`` from the last time it was
+/// remembered (when the result was sent, when its delete returned, and whenever the message came
+/// back), and at most ``capacity`` entries, the least recently remembered dropped first.
 final class AnsweredMessages: Sendable {
     struct Key: Hashable, Sendable {
         var queueURL: String
         var messageID: String
     }
 
-    /// At most this many messages are remembered (about 1.5 MB at a full memory).
+    /// At most this many messages are remembered (about 2 MB at a full memory).
     static let capacity = 10_000
 
-    /// How long a message is remembered: its lease can run out at most `visibility_seconds` after
-    /// the result was sent (the last extension), once more for a delegate that received it then
-    /// and put it back, and a minute for the calls in between.
+    /// How long a message is remembered after its delete returned (or it came back): its lease
+    /// runs out at most `visibility_seconds` after that (the last extension), once more for a
+    /// delegate that received it then and put it back, and a minute for the calls in between.
     static func keptFor(visibilitySeconds: Int) -> Duration { .seconds(visibilitySeconds * 2 + 60) }
 
     private struct State {
-        var keys = Set<Key>()
-        /// Oldest first, with the time each entry may be forgotten.
+        /// Each remembered message with the time it may be forgotten.
+        var until: [Key: ContinuousClock.Instant] = [:]
+        /// Every time a message was remembered, oldest first; an entry whose time is no longer
+        /// the message's in `until` was renewed since, and is skipped.
         var order: [(key: Key, until: ContinuousClock.Instant)] = []
-        /// The first live entry of `order` (the part before it is compacted away now and then).
+        /// The first entry of `order` still to look at (the part before it is compacted away
+        /// now and then).
         var start = 0
     }
 
@@ -39,44 +41,52 @@ final class AnsweredMessages: Sendable {
     private let capacity: Int
 
     init(capacity: Int = AnsweredMessages.capacity) {
+        precondition(capacity >= 1, "AnsweredMessages needs room for one message")
         self.capacity = capacity
     }
 
-    /// Remembers that `key`'s result was sent at `now`, until `now + keptFor`.
-    func insert(_ key: Key, now: ContinuousClock.Instant, keptFor: Duration) {
+    /// Remembers `key` until `now + keptFor` (or renews it until then).
+    func remember(_ key: Key, now: ContinuousClock.Instant, keptFor: Duration) {
         state.withLock { state in
-            Self.forget(in: &state, before: now, keeping: capacity - 1)
-            guard state.keys.insert(key).inserted else { return }
-            state.order.append((key, now + keptFor))
+            let renewing = state.until[key] != nil
+            Self.forget(in: &state, now: now, keeping: renewing ? capacity : capacity - 1)
+            let until = now + keptFor
+            state.until[key] = until
+            state.order.append((key, until))
         }
     }
 
-    /// Whether `key`'s result was sent and is still remembered at `now`.
+    /// Whether `key` is remembered at `now`.
     func contains(_ key: Key, now: ContinuousClock.Instant) -> Bool {
         state.withLock { state in
-            Self.forget(in: &state, before: now, keeping: capacity)
-            return state.keys.contains(key)
+            guard let until = state.until[key] else { return false }
+            return until > now
         }
     }
 
     /// How many messages are remembered at `now`.
     func count(now: ContinuousClock.Instant) -> Int {
         state.withLock { state in
-            Self.forget(in: &state, before: now, keeping: capacity)
-            return state.keys.count
+            Self.forget(in: &state, now: now, keeping: capacity)
+            return state.until.count
         }
     }
 
-    /// Drops the entries due by `now`, then the oldest beyond `limit`; gives the memory back once
-    /// all are gone (an idle delegate keeps none).
-    private static func forget(in state: inout State, before now: ContinuousClock.Instant, keeping limit: Int) {
-        while state.start < state.order.count,
-            state.order[state.start].until <= now || state.keys.count > limit
-        {
-            state.keys.remove(state.order[state.start].key)
+    /// Drops the messages whose time is up by `now`, then the least recently remembered beyond
+    /// `limit`; gives the memory back once none is left (an idle delegate keeps none).
+    ///
+    /// `order` is sorted by time as long as `keptFor` stays the same; after a reload changed it,
+    /// an entry may outlive its time here until the ones before it are due, which `contains`
+    /// does not see (it compares the time itself).
+    private static func forget(in state: inout State, now: ContinuousClock.Instant, keeping limit: Int) {
+        while state.start < state.order.count {
+            let (key, until) = state.order[state.start]
+            let current = state.until[key] == until
+            guard !current || until <= now || state.until.count > limit else { break }
+            if current { state.until[key] = nil }
             state.start += 1
         }
-        if state.keys.isEmpty {
+        if state.until.isEmpty {
             state = State()
         } else if state.start >= 1_024, state.start * 2 >= state.order.count {
             state.order.removeFirst(state.start)

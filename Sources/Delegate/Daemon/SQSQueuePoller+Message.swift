@@ -3,6 +3,7 @@ import FoundationEssentials
 import JSON
 import Logging
 import SQS
+import Systemd
 
 extension SQSQueuePoller {
     /// Handles one received message, holding one concurrency slot: a message whose result this
@@ -19,14 +20,16 @@ extension SQSQueuePoller {
         let receivedAt = dispatcher.now
         let answeredKey = AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId)
         if intake.answered.contains(answeredKey, now: .now) {
+            // Remembered again from now: a message whose deletes keep failing comes back every lease.
+            rememberAnswered(answeredKey)
             logger.info(
                 """
                 an SQS task message whose result was already sent came back (its delete had not taken effect); \
-                deleted without running it again
+                deleting it again, not running it again
                 """,
-                metadata: ["receive_count": "\(message.receiveCount ?? 0)"])
+                metadata: ["event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(message.receiveCount ?? 0)"])
             intake.status.update(queue.url) { $0.redelivered += 1 }
-            await delete(message, logger: logger)
+            await delete(message, counted: false, logger: logger)
             return
         }
         if dispatcher.isStopping {
@@ -186,10 +189,12 @@ extension SQSQueuePoller {
             return
         }
         intake.record(nil, of: "SendMessage", queue: queue, logger: logger)
-        intake.answered.insert(
-            AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId), now: .now,
-            keptFor: AnsweredMessages.keptFor(visibilitySeconds: intake.settings().visibilitySeconds))
+        // Remembered before the delete (the message may come back while it is on its way), and
+        // again once it returned: the lease was extended until then.
+        let answeredKey = AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId)
+        rememberAnswered(answeredKey)
         await delete(message, logger: logger)
+        rememberAnswered(answeredKey)
     }
 
     /// The result message: the result JSON as body, the task id as attribute `taskId` (and as
@@ -215,12 +220,21 @@ extension SQSQueuePoller {
         return (message, size)
     }
 
-    private func delete(_ message: SQSMessage, logger: Logger) async {
+    /// Remembers that `key`'s result was sent, for ``AnsweredMessages/keptFor(visibilitySeconds:)`` from now.
+    private func rememberAnswered(_ key: AnsweredMessages.Key) {
+        intake.answered.remember(
+            key, now: .now, keptFor: AnsweredMessages.keptFor(visibilitySeconds: intake.settings().visibilitySeconds))
+    }
+
+    /// Deletes `message`, counted in `deleted` unless `counted` is false (a message that came
+    /// back, counted in `redelivered`).
+    private func delete(_ message: SQSMessage, counted: Bool = true, logger: Logger) async {
         if let error = await intake.delete(receiptHandle: message.receiptHandle, from: queue, logger: logger) {
-            // The message comes back after its lease and runs again (its writes are idempotent).
+            // The message comes back after its lease: to this delegate it is deleted again (if it
+            // was answered), to another it runs again (its writes are idempotent).
             intake.record(error, of: "DeleteMessage", queue: queue, logger: logger)
         } else {
-            intake.status.update(queue.url) { $0.deleted += 1 }
+            if counted { intake.status.update(queue.url) { $0.deleted += 1 } }
             intake.record(nil, of: "DeleteMessage", queue: queue, logger: logger)
         }
     }

@@ -13,7 +13,7 @@ public final class SQSQueueStatus: Sendable {
         /// Task messages deleted after their result was sent (or after their rejection was).
         public var deleted = 0
         /// Messages that came back after their result was sent (their delete had not taken
-        /// effect): deleted again, not run again.
+        /// effect): deleted again (not counted in `deleted`), not run again.
         public var redelivered = 0
         /// Results that could not be sent (their task messages were left for a retry).
         public var resultSendFailures = 0
