@@ -57,6 +57,9 @@ PRESENT=$(nm --defined-only "$BIN_DIR/$FULL_NAME" | awk '{print $3}' | LC_ALL=C 
 say "order file: $PRESENT of $(wc -l <<<"$ORDERED") functions found in $FULL_NAME"
 [ $((PRESENT * 2)) -ge "$(wc -l <<<"$ORDERED")" ] ||
     die "packaging/secrets-delegated.order is stale (most names missing): run scripts/order-file.sh"
+# The functions without a symbol are gathered before .text (packaging/private-text.ld).
+PRIVATE=$(readelf -S -W "$BIN_DIR/$FULL_NAME" | awk '{for (i = 1; i < NF; i++) if ($i == ".text.private") print $(i + 4)}')
+[ $((16#${PRIVATE:-0})) -gt 0 ] || die "$FULL_NAME has no .text.private section: packaging/private-text.ld was not applied"
 BIN="$ROOT/usr/bin/$PACKAGE"
 FULL="$ROOT/usr/libexec/$PACKAGE/$FULL_NAME"
 install -m 0755 "$BIN_DIR/$PACKAGE" "$BIN"

@@ -21,7 +21,10 @@
 #   packaging/secrets-delegated.order (lld's `--symbol-ordering-file`; scripts/order-file.sh makes
 #   it): the code the daemon runs at start, idle and per task is packed at the front of `.text`,
 #   so the 64 KiB the kernel maps around each page fault hold code that runs (about 5 MB less
-#   idle RSS). A stale order file costs memory, never correctness.
+#   idle RSS). A stale order file costs memory, never correctness. The functions LLVM emits
+#   without a symbol (private linkage: closure contexts' `objectdestroy` and the like), which no
+#   order file can name, are gathered in one output section before `.text`
+#   (packaging/private-text.ld; about 0.6 MB less idle RSS measured).
 #
 # SwiftPM may reuse a cached build plan made with other flags (a plain `swift build -c release`,
 # or the generate-manual plugin's), so the plan is dropped first; and it does not see the order
@@ -52,9 +55,9 @@ NO_FOUNDATION=()
 for library in Foundation CoreFoundation FoundationInternationalization _FoundationICU; do
     NO_FOUNDATION+=(-Xswiftc -Xfrontend -Xswiftc -disable-autolink-library -Xswiftc -Xfrontend -Xswiftc "$library")
 done
-ORDER=()
+ORDER=(-Xlinker -T -Xlinker "$PWD/packaging/private-text.ld")
 if [ -s packaging/secrets-delegated.order ]; then
-    ORDER=(-Xlinker --symbol-ordering-file="$PWD/packaging/secrets-delegated.order" -Xlinker --no-warn-symbol-ordering)
+    ORDER+=(-Xlinker --symbol-ordering-file="$PWD/packaging/secrets-delegated.order" -Xlinker --no-warn-symbol-ordering)
 fi
 exec "$SWIFT" build -c release --static-swift-stdlib \
     -Xswiftc -use-ld=lld \
