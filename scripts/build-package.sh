@@ -57,9 +57,18 @@ PRESENT=$(nm --defined-only "$BIN_DIR/$FULL_NAME" | awk '{print $3}' | LC_ALL=C 
 say "order file: $PRESENT of $(wc -l <<<"$ORDERED") functions found in $FULL_NAME"
 [ $((PRESENT * 2)) -ge "$(wc -l <<<"$ORDERED")" ] ||
     die "packaging/secrets-delegated.order is stale (most names missing): run scripts/order-file.sh"
-# The functions without a symbol are gathered before .text (packaging/private-text.ld).
-PRIVATE=$(readelf -S -W "$BIN_DIR/$FULL_NAME" | awk '{for (i = 1; i < NF; i++) if ($i == ".text.private") print $(i + 4)}')
-[ $((16#${PRIVATE:-0})) -gt 0 ] || die "$FULL_NAME has no .text.private section: packaging/private-text.ld was not applied"
+# packaging/release-layout.ld: the functions without a symbol are gathered in an executable
+# section before .text, and .rodata is read-only.
+section_field() {  # section_field BINARY SECTION OFFSET: the field OFFSET after the section's name
+    readelf -S -W "$1" | awk -v name="$2" -v offset="$3" '{for (i = 1; i < NF; i++) if ($i == name) print $(i + offset)}'
+}
+PRIVATE_SIZE=$(section_field "$BIN_DIR/$FULL_NAME" .text.private 4)
+PRIVATE_FLAGS=$(section_field "$BIN_DIR/$FULL_NAME" .text.private 6)
+[ $((16#${PRIVATE_SIZE:-0})) -gt 0 ] && [[ $PRIVATE_FLAGS == *X* ]] ||
+    die "$FULL_NAME has no executable .text.private section: packaging/release-layout.ld was not applied, or the compiler no longer emits .text..L* sections"
+RODATA_FLAGS=$(section_field "$BIN_DIR/$FULL_NAME" .rodata 6)
+[ -n "$RODATA_FLAGS" ] && [[ $RODATA_FLAGS != *W* ]] ||
+    die "$FULL_NAME's .rodata is writable (flags '$RODATA_FLAGS'): packaging/release-layout.ld was not applied"
 BIN="$ROOT/usr/bin/$PACKAGE"
 FULL="$ROOT/usr/libexec/$PACKAGE/$FULL_NAME"
 install -m 0755 "$BIN_DIR/$PACKAGE" "$BIN"
