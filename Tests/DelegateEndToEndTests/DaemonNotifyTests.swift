@@ -8,10 +8,11 @@ import TestSupport
 @Suite struct DaemonNotifyTests {
     @Test func notifiesReadyStatusWatchdogReloadingAndStoppingAcrossALifetime() async throws {
         let listener = try NotifySocketListener()
-        // Every AWS call answers after a pause, so that a task is surely in flight at SIGTERM.
+        // Every AWS call answers after a pause, so that a task is surely in flight at SIGTERM (5 s:
+        // with 2 s, a loaded machine once took longer from the request to the SIGTERM).
         let server = try LoopbackHTTPServer { _ in
             var response = DaemonTestFixtures.getSecretValueResponse(name: "e2e/app", value: "not-a-secret")
-            response.delay = .seconds(2)
+            response.delay = .seconds(5)
             return response
         }
         defer { server.stop() }
