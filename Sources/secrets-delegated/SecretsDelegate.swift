@@ -74,8 +74,9 @@ struct Run: AsyncParsableCommand {
             signal at most), then exit 0. \
             An SQS task message that comes back after this delegate sent its result (its delete had not taken \
             effect) is deleted again, not run again, if it comes back within twice [sqs] visibility_seconds and a \
-            minute of its result, its delete or its last return, and is among the last 10,000 answered \
-            (task-redelivered in the journal; status: queues.redelivered). \
+            minute of its result, its delete or its last return, and is among the 10,000 messages most recently \
+            answered or returned (kept in memory only: a restart forgets them; task-redelivered in the journal; \
+            status: queues.redelivered). \
             libcurl (libcurl.so.4, 7.85.0 or later) is opened at start, not linked: if it cannot be, or is \
             older than 7.85.0, the delegate stops with status 69 ("libcurl could not be loaded: ...").
             """)

@@ -34,6 +34,29 @@ import Testing
         #expect(answered.count(now: start + .seconds(18)) == 0)
     }
 
+    /// The poller's check: a remembered message is renewed by it, one not remembered (or whose
+    /// time is up) is not added.
+    @Test func renewIfRememberedRenewsOnlyARememberedMessage() {
+        let answered = AnsweredMessages()
+        answered.remember(key(1), now: start, keptFor: .seconds(10))
+        #expect(answered.renewIfRemembered(key(1), now: start + .seconds(8), keptFor: .seconds(10)))
+        #expect(answered.contains(key(1), now: start + .seconds(17)))
+        #expect(!answered.renewIfRemembered(key(2), now: start + .seconds(8), keptFor: .seconds(10)))
+        #expect(!answered.contains(key(2), now: start + .seconds(9)))
+        #expect(!answered.renewIfRemembered(key(1), now: start + .seconds(18), keptFor: .seconds(10)))
+    }
+
+    /// An idle poll loop gives the memory back: what is due is forgotten without a new message.
+    @Test func forgetDueDropsWhatIsDue() {
+        let answered = AnsweredMessages()
+        answered.remember(key(1), now: start, keptFor: .seconds(10))
+        answered.remember(key(2), now: start + .seconds(5), keptFor: .seconds(10))
+        answered.forgetDue(now: start + .seconds(12))
+        #expect(answered.count(now: start + .seconds(12)) == 1)
+        answered.forgetDue(now: start + .seconds(15))
+        #expect(answered.count(now: start + .seconds(15)) == 0)
+    }
+
     @Test func theLeastRecentlyRememberedGoFirstBeyondTheCapacity() {
         let answered = AnsweredMessages(capacity: 3)
         for id in 0..<5 {

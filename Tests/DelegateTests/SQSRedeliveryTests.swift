@@ -1,3 +1,4 @@
+import JSON
 import Logging
 import SQS
 import TestSupport
@@ -35,6 +36,9 @@ import Testing
         #expect(redelivered.first?.contains("sqs_message_id=m-1") == true)
         #expect(!recorder.allText.contains("rh-2"), "receipt handles are never logged")
         #expect(intake.status.snapshot[queue.url]?.redelivered == 1)
+        #expect(
+            intake.status.report[queue.url]?["redelivered"] == .integer(1),
+            "status shows the count")
         #expect(intake.status.snapshot[queue.url]?.deleted == 1, "a message that came back counts as redelivered only")
 
         // Another message, and the same message id on another queue, are answered.

@@ -56,7 +56,26 @@ final class AnsweredMessages: Sendable {
         }
     }
 
-    /// Whether `key` is remembered at `now`.
+    /// Whether `key` is remembered at `now`, and if so renews it until `now + keptFor` (one lock:
+    /// the check and the renewal cannot be told apart by another caller).
+    func renewIfRemembered(_ key: Key, now: ContinuousClock.Instant, keptFor: Duration) -> Bool {
+        state.withLock { state in
+            guard let until = state.until[key], until > now else { return false }
+            let renewed = now + keptFor
+            state.until[key] = renewed
+            state.order.append((key, renewed))
+            return true
+        }
+    }
+
+    /// Forgets the messages whose time is up by `now` (the poll loop calls it after an empty
+    /// receive, so an idle delegate gives the memory back).
+    func forgetDue(now: ContinuousClock.Instant) {
+        state.withLock { Self.forget(in: &$0, now: now, keeping: capacity) }
+    }
+
+    /// Whether `key` is remembered at `now` (for tests and diagnostics; the poller uses
+    /// ``renewIfRemembered(_:now:keptFor:)``).
     func contains(_ key: Key, now: ContinuousClock.Instant) -> Bool {
         state.withLock { state in
             guard let until = state.until[key] else { return false }
@@ -64,7 +83,7 @@ final class AnsweredMessages: Sendable {
         }
     }
 
-    /// How many messages are remembered at `now`.
+    /// How many messages are remembered at `now` (for tests and diagnostics).
     func count(now: ContinuousClock.Instant) -> Int {
         state.withLock { state in
             Self.forget(in: &state, now: now, keeping: capacity)
@@ -73,7 +92,7 @@ final class AnsweredMessages: Sendable {
     }
 
     /// Drops the messages whose time is up by `now`, then the least recently remembered beyond
-    /// `limit`; gives the memory back once none is left (an idle delegate keeps none).
+    /// `limit`; gives the memory back once none is left.
     ///
     /// `order` is sorted by time as long as `keptFor` stays the same; after a reload changed it,
     /// an entry may outlive its time here until the ones before it are due, which `contains`

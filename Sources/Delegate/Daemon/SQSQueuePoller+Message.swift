@@ -19,15 +19,14 @@ extension SQSQueuePoller {
         logger[metadataKey: "sqs_message_id"] = "\(message.messageId)"
         let receivedAt = dispatcher.now
         let answeredKey = AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId)
-        if intake.answered.contains(answeredKey, now: .now) {
-            // Remembered again from now: a message whose deletes keep failing comes back every lease.
-            rememberAnswered(answeredKey)
+        // Remembered again from now: a message whose deletes keep failing comes back every lease.
+        if intake.answered.renewIfRemembered(answeredKey, now: .now, keptFor: answeredKeptFor) {
             logger.info(
                 """
                 an SQS task message whose result was already sent came back (its delete had not taken effect); \
                 deleting it again, not running it again
                 """,
-                metadata: ["event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(message.receiveCount ?? 0)"])
+                metadata: ["event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(message.receiveCount.map { "\($0)" } ?? "-")"])
             intake.status.update(queue.url) { $0.redelivered += 1 }
             await delete(message, counted: false, logger: logger)
             return
@@ -126,7 +125,7 @@ extension SQSQueuePoller {
             "task received from an SQS queue",
             metadata: [
                 "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
-                "operation": "\(task.operation.name.rawValue)", "receive_count": "\(message.receiveCount ?? 0)",
+                "operation": "\(task.operation.name.rawValue)", "receive_count": "\(message.receiveCount.map { "\($0)" } ?? "-")",
             ])
         let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger)
         await reply(result, to: destination, for: message, logger: logger)
@@ -222,8 +221,12 @@ extension SQSQueuePoller {
 
     /// Remembers that `key`'s result was sent, for ``AnsweredMessages/keptFor(visibilitySeconds:)`` from now.
     private func rememberAnswered(_ key: AnsweredMessages.Key) {
-        intake.answered.remember(
-            key, now: .now, keptFor: AnsweredMessages.keptFor(visibilitySeconds: intake.settings().visibilitySeconds))
+        intake.answered.remember(key, now: .now, keptFor: answeredKeptFor)
+    }
+
+    /// How long an answered message is remembered under the settings now in force.
+    private var answeredKeptFor: Duration {
+        AnsweredMessages.keptFor(visibilitySeconds: intake.settings().visibilitySeconds)
     }
 
     /// Deletes `message`, counted in `deleted` unless `counted` is false (a message that came

@@ -68,6 +68,8 @@ struct SQSQueuePoller: Sendable {
                     }
                 } else {
                     intake.status.update(queue.url) { $0.lastReceive = dispatcher.now }
+                    // Quiet: the answered messages whose time is up are forgotten now.
+                    intake.answered.forgetDue(now: .now)
                 }
                 if messages.isEmpty, sqs.waitSeconds == 0 {
                     // Short polling: an empty queue is asked again after a pause, not at once.

@@ -12,8 +12,9 @@ public final class SQSQueueStatus: Sendable {
         public var released = 0
         /// Task messages deleted after their result was sent (or after their rejection was).
         public var deleted = 0
-        /// Messages that came back after their result was sent (their delete had not taken
-        /// effect): deleted again (not counted in `deleted`), not run again.
+        /// Times a message came back after its result was sent (its delete had not taken
+        /// effect): deleted again unless that delete fails too (not counted in `deleted`), and
+        /// not run again.
         public var redelivered = 0
         /// Results that could not be sent (their task messages were left for a retry).
         public var resultSendFailures = 0
