@@ -18,6 +18,8 @@ public final class Spool: Sendable {
     let logger: Logger
     /// `done/`'s fsyncs, shared by results finishing together.
     private let doneSync: DirectorySync
+    /// Where results are written and fsynced, off the cooperative pool.
+    private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
 
     /// Mode for the spool root and `cur/`, which only the delegates write.
     public static let directoryMode: mode_t = 0o750
@@ -162,13 +164,16 @@ public final class Spool: Sendable {
     /// durable, and never before (a crash in between reruns the task, which is idempotent). The
     /// result file is fsynced on its own; the fsync of `done/` that makes its name durable is
     /// shared with the other results finishing at the same time (group commit), and this returns
-    /// only after it.
+    /// only after it. The write and its fsync run on threads of their own (``BlockingLanes``), up
+    /// to eight at once, so that waiting on the disk never holds the cooperative pool.
     ///
     /// - Throws: ``TaskQueueError/Code/resultExists`` when `done/<resultID>.json` is already there
     ///   (a result its producer has not collected yet): that result is never replaced, and the
     ///   claimed task file stays for the caller to ``discard(_:)``.
     public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) async throws(TaskQueueError) {
-        try writeResult(id: resultID, data: result, syncDirectory: false)
+        try await resultLanes.run { () throws(TaskQueueError) in
+            try self.writeResult(id: resultID, data: result, syncDirectory: false)
+        }
         try await doneSync.sync()
         removeAfterResult(claimed)
     }

@@ -135,6 +135,12 @@ import Testing
 /// How many times a handler ran.
 final class CallCounter: Sendable {
     private let value = Mutex(0)
-    func increment() { value.withLock { $0 += 1 } }
+    /// - Returns: the count after this call.
+    @discardableResult func increment() -> Int {
+        value.withLock { value in
+            value += 1
+            return value
+        }
+    }
     var count: Int { value.withLock { $0 } }
 }

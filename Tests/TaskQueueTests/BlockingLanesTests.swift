@@ -1,0 +1,56 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import TaskQueue
+
+/// Blocking calls (a result's fsync) run on lanes of their own: never on the cooperative pool,
+/// several at once, with their errors passed back typed.
+@Suite struct BlockingLanesTests {
+    /// Eight calls block at once while the pool (one thread per core) still runs other tasks, and
+    /// every one of them returns once released.
+    @Test func blockedCallsHoldNeitherThePoolNorEachOther() async throws {
+        let lanes = BlockingLanes(label: "test.lanes", count: 8)
+        let started = CallCounter()
+        let allStarted = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let calls = (0..<8).map { index in
+            Task {
+                await lanes.run { () -> Int in
+                    if started.increment() == 8 { allStarted.signal() }
+                    // Bounded, so that a failure is an assertion and not a hung test.
+                    return release.wait(timeout: .now() + 30) == .success ? index : -1
+                }
+            }
+        }
+        // All eight block together: on the pool's few threads they could not, nor if two calls
+        // shared a lane (each lane runs one call at a time).
+        let together = await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: allStarted.wait(timeout: .now() + 30)) }
+        }
+        #expect(together == .success)
+        // The pool is free meanwhile.
+        let poolRan = await Task.detached { 42 }.value
+        #expect(poolRan == 42)
+        for _ in 0..<8 { release.signal() }
+        var returned: [Int] = []
+        for call in calls { returned.append(await call.value) }
+        #expect(returned == Array(0..<8))
+    }
+
+    @Test func aThrownErrorComesBackTyped() async {
+        let lanes = BlockingLanes(label: "test.lanes", count: 2)
+        do {
+            _ = try await lanes.run { () throws(TaskQueueError) -> Int in
+                throw TaskQueueError(code: .io, message: "fsync failed", path: "/done/x.json")
+            }
+            Issue.record("no error")
+        } catch {
+            #expect(error.code == .io)
+            #expect(error.path == "/done/x.json")
+        }
+        // The lane serves the next call after a failure.
+        let value = await lanes.run { 7 }
+        #expect(value == 7)
+    }
+}
