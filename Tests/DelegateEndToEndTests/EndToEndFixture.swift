@@ -121,21 +121,7 @@ struct EndToEndFixture: Sendable {
     }
 
     func enqueue(raw: Data, fileName: String) throws {
-        for sub in ["tmp", "new"] {
-            try FileManager.default.createDirectory(atPath: spool + "/" + sub, withIntermediateDirectories: true)
-        }
-        let temporary = spool + "/tmp/" + fileName
-        // A plain write, not Data.write: that fsyncs, and hundreds of fsyncs on one of the
-        // cooperative pool's two threads stall every test running beside this one. The rename
-        // is what makes the task appear whole; durability is not what these tests check.
-        let fd = open(temporary, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw EndToEndError("cannot create \(temporary): \(errno)") }
-        let written = raw.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard written == raw.count else { throw EndToEndError("short write to \(temporary)") }
-        guard rename(temporary, spool + "/new/" + fileName) == 0 else {
-            throw EndToEndError("rename into new/ failed: \(errno)")
-        }
+        try SpoolDirectory(path: spool).enqueue(raw: raw, fileName: fileName)
     }
 
     /// The result files in done/, by task id.

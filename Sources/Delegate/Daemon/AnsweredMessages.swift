@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 
 /// The SQS task messages this delegate has sent a result (or rejection) for, remembered for a
@@ -31,10 +32,7 @@ final class AnsweredMessages: Sendable {
         var until: [Key: ContinuousClock.Instant] = [:]
         /// Every time a message was remembered, oldest first; an entry whose time is no longer
         /// the message's in `until` was renewed since, and is skipped.
-        var order: [(key: Key, until: ContinuousClock.Instant)] = []
-        /// The first entry of `order` still to look at (the part before it is compacted away
-        /// now and then).
-        var start = 0
+        var order: Deque<(key: Key, until: ContinuousClock.Instant)> = []
     }
 
     private let state = Mutex(State())
@@ -98,18 +96,12 @@ final class AnsweredMessages: Sendable {
     /// an entry may outlive its time here until the ones before it are due, which `contains`
     /// does not see (it compares the time itself).
     private static func forget(in state: inout State, now: ContinuousClock.Instant, keeping limit: Int) {
-        while state.start < state.order.count {
-            let (key, until) = state.order[state.start]
+        while let (key, until) = state.order.first {
             let current = state.until[key] == until
             guard !current || until <= now || state.until.count > limit else { break }
             if current { state.until[key] = nil }
-            state.start += 1
+            state.order.removeFirst()
         }
-        if state.until.isEmpty {
-            state = State()
-        } else if state.start >= 1_024, state.start * 2 >= state.order.count {
-            state.order.removeFirst(state.start)
-            state.start = 0
-        }
+        if state.until.isEmpty { state = State() }
     }
 }
