@@ -5,10 +5,15 @@ public struct ClaimedTask: Hashable, Sendable {
     public let name: String
     /// The full path of the claimed file in `cur/<delegate>/`.
     public let path: String
+    /// Found in `cur/<delegate>/` at start (``Spool/recoverClaimed()``): an earlier run claimed
+    /// it and may have kept its result beside it. A task this run claimed has none: a result is
+    /// kept only beside a claimed file, and a claim never moves a file onto a claimed one.
+    public let recovered: Bool
 
-    public init(name: String, path: String) {
+    public init(name: String, path: String, recovered: Bool = false) {
         self.name = name
         self.path = path
+        self.recovered = recovered
     }
 
     /// The task id the spool implies: the file name without `.json`.

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import Logging
+import Synchronization
 
 /// The delegate's side of the spool directory: `tmp/`, `new/`, `cur/<delegate>/`, `done/`.
 ///
@@ -20,6 +21,10 @@ public final class Spool: Sendable {
     private let doneSync: DirectorySync
     /// Where results are written and fsynced, off the cooperative pool.
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
+    /// The claimed tasks of this run with a result kept beside them
+    /// (``keepPendingResult(_:resultID:result:)``): with the recovered ones, the only claims whose
+    /// `.result` file needs deleting.
+    private let keptResults = Mutex(Set<String>())
 
     /// Mode for the spool root and `cur/`, which only the delegates write.
     public static let directoryMode: mode_t = 0o750
@@ -188,7 +193,7 @@ public final class Spool: Sendable {
     /// failed write (the caller would retry into its own result).
     private func removeAfterResult(_ claimed: ClaimedTask) {
         do {
-            try FileIO.unlink(pendingResultPath(claimed))
+            try removeKeptResult(claimed)
             try removeClaimed(claimed)
         } catch {
             logger.error("the result was written but the claimed task cannot be removed: \(error)")
@@ -202,13 +207,22 @@ public final class Spool: Sendable {
         try SpoolName.checkTaskID(resultID, what: "result id")
         let path = pendingResultPath(claimed)
         let temporary = path + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
+        keptResults.withLock { _ = $0.insert(claimed.name) }
         try Self.writeDurably(
             Data((resultID + "\n").utf8) + result, temporary: temporary, target: path, mode: 0o600, replace: true,
             conflict: TaskQueueError(code: .io, message: "unexpected conflict", path: path))
     }
 
-    /// The result kept by ``keepPendingResult(_:resultID:result:)`` for a claimed task, if any.
+    /// Deletes the result kept beside a claimed task, if it may have one.
+    private func removeKeptResult(_ claimed: ClaimedTask) throws(TaskQueueError) {
+        let keptThisRun = keptResults.withLock { $0.remove(claimed.name) != nil }
+        if claimed.recovered || keptThisRun { try FileIO.unlink(pendingResultPath(claimed)) }
+    }
+
+    /// The result kept by ``keepPendingResult(_:resultID:result:)`` for a claimed task, if any:
+    /// only a recovered task (``ClaimedTask/recovered``) can have one.
     public func pendingResult(for claimed: ClaimedTask) throws(TaskQueueError) -> (resultID: String, result: Data)? {
+        guard claimed.recovered else { return nil }
         let path = pendingResultPath(claimed)
         guard let fd = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW) else { return nil }
         defer { FileIO.close(fd) }
@@ -258,7 +272,7 @@ public final class Spool: Sendable {
     /// Deletes a claimed task file without writing a result (for a task whose result file name is
     /// taken by an earlier result).
     public func discard(_ claimed: ClaimedTask) throws(TaskQueueError) {
-        try FileIO.unlink(pendingResultPath(claimed))
+        try removeKeptResult(claimed)
         try removeClaimed(claimed)
     }
 
@@ -359,7 +373,8 @@ public final class Spool: Sendable {
             if batch.isEmpty { break }
             for entry in batch {
                 if SpoolName.isTaskFileName(entry.name) {
-                    tasks.append(ClaimedTask(name: entry.name, path: claimDirectory + "/" + entry.name))
+                    tasks.append(
+                        ClaimedTask(name: entry.name, path: claimDirectory + "/" + entry.name, recovered: true))
                 } else if entry.name.hasPrefix("."), entry.name.hasSuffix(".tmp") || entry.name.hasSuffix(".result") {
                     leftovers.append(entry.name)
                 }

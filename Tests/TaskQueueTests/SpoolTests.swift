@@ -417,15 +417,50 @@ import Testing
         let producer = SpoolProducer(directory: dir.path)
         try producer.enqueue(id: "kept", data: Data("task".utf8))
         let claimed = try #require(try spool.claim("kept.json"))
+        #expect(!claimed.recovered)
         try spool.keepPendingResult(claimed, resultID: "kept", result: Data("old".utf8))
-        #expect(try spool.pendingResult(for: claimed)?.result == Data("old".utf8))
-        // Its task still claimed: the kept result stays for the restart.
-        #expect(try spool.recoverClaimed().map(\.name) == ["kept.json"])
-        #expect(try spool.pendingResult(for: claimed) != nil)
+        // Its task still claimed: the kept result stays for the restart, which finds both.
+        let recovered = try spool.recoverClaimed()
+        #expect(recovered.map(\.name) == ["kept.json"])
+        let again = try #require(recovered.first)
+        #expect(again.recovered)
+        #expect(try spool.pendingResult(for: again)?.result == Data("old".utf8))
+        // A task this run claimed has none: it is not even looked for.
+        #expect(try spool.pendingResult(for: claimed) == nil)
         // Its task gone: a later task of the same name must not get it.
-        try spool.discard(claimed)
+        try spool.discard(again)
+        #expect(names(in: dir.file("cur/d1")).isEmpty)
         try writeFile(dir.file("cur/d1/.orphan.json.result"), "kept\nold")
         #expect(try spool.recoverClaimed().isEmpty)
         #expect(names(in: dir.file("cur/d1")).isEmpty)
+    }
+
+    /// A result kept beside its task goes with the task, whether this run kept it or an earlier
+    /// one did; completing a task that never had one leaves nothing behind either.
+    @Test func aKeptResultGoesWithItsTask() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        for id in ["this-run", "earlier-run", "none"] { try producer.enqueue(id: id, data: Data("task".utf8)) }
+
+        let thisRun = try #require(try spool.claim("this-run.json"))
+        try spool.keepPendingResult(thisRun, resultID: "this-run", result: Data("kept".utf8))
+        try await spool.complete(thisRun, resultID: "this-run", result: Data("kept".utf8))
+
+        let earlier = try #require(try spool.claim("earlier-run.json"))
+        try spool.keepPendingResult(earlier, resultID: "earlier-run", result: Data("kept".utf8))
+        // A restart: a new Spool finds the task and its kept result.
+        let restarted = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        let recovered = try #require(try restarted.recoverClaimed().first)
+        #expect(try restarted.pendingResult(for: recovered)?.resultID == "earlier-run")
+        try await restarted.complete(recovered, resultID: "earlier-run", result: Data("kept".utf8))
+
+        let none = try #require(try restarted.claim("none.json"))
+        try await restarted.complete(none, resultID: "none", result: Data("ran".utf8))
+
+        #expect(names(in: dir.file("cur/d1")).isEmpty)
+        #expect(names(in: dir.file("done")) == ["earlier-run.json", "none.json", "this-run.json"])
     }
 }
