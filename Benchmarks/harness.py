@@ -302,19 +302,26 @@ def journaled_spool_diagnostic(out: dict, endpoint: str, workdir: str):
         subprocess.run(["mkfs.ext4", "-q", "-F", image], check=True, capture_output=True)
         subprocess.run(["mount", "-o", "loop", image, mountpoint], check=True, capture_output=True)
         mounted = True
-        if "has_journal" not in subprocess.run(["dumpe2fs", "-h", image], capture_output=True, text=True).stdout:
-            log("  journaled ext4 diagnostic skipped: mkfs.ext4 made no journal")
-            return
-        spool_diagnostic(out, JOURNALED, endpoint, mountpoint, "tp-nginx-journaled")
+        journal = "has_journal" in subprocess.run(["dumpe2fs", "-h", image], capture_output=True, text=True).stdout
     except (OSError, subprocess.CalledProcessError) as e:
         detail = getattr(e, "stderr", b"") or b""
         log(f"  journaled ext4 diagnostic skipped: {e} {detail.decode(errors='replace').strip()}")
+        journal = None
+    try:
+        if mounted and journal:
+            spool_diagnostic(out, JOURNALED, endpoint, mountpoint, "tp-nginx-journaled")
+        elif mounted and journal is False:
+            log("  journaled ext4 diagnostic skipped: mkfs.ext4 made no journal")
     finally:
-        if mounted:
-            subprocess.run(["umount", mountpoint], check=False)
-        shutil.rmtree(mountpoint, ignore_errors=True)
-        if os.path.exists(image):
-            os.unlink(image)
+        if mounted and subprocess.run(["umount", mountpoint], capture_output=True).returncode != 0:
+            # Busy (a daemon that did not stop?): detach it lazily, and leave the files alone.
+            lazy = subprocess.run(["umount", "-l", mountpoint], capture_output=True).returncode == 0
+            log(f"  journaled ext4: umount {mountpoint} failed; {'detached lazily' if lazy else 'still mounted'}; "
+                f"{image} is left")
+        else:
+            shutil.rmtree(mountpoint, ignore_errors=True)
+            if os.path.exists(image):
+                os.unlink(image)
 
 
 def bench_throughput(endpoint_name: str, endpoint: str, workdir: str):

@@ -6,8 +6,9 @@ public struct ClaimedTask: Hashable, Sendable {
     /// The full path of the claimed file in `cur/<delegate>/`.
     public let path: String
     /// Found in `cur/<delegate>/` at start (``Spool/recoverClaimed()``): an earlier run claimed
-    /// it and may have kept its result beside it. A task this run claimed has none: a result is
-    /// kept only beside a claimed file, and a claim never moves a file onto a claimed one.
+    /// it and may have kept its result beside it. A task this run claims has none when claimed (a
+    /// result is kept only beside a claimed file, a claim never moves a file onto a claimed one,
+    /// and the recovery deletes kept results whose task is gone).
     public let recovered: Bool
 
     public init(name: String, path: String, recovered: Bool = false) {

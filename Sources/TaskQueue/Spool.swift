@@ -23,8 +23,13 @@ public final class Spool: Sendable {
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
     /// The claimed tasks of this run with a result kept beside them
     /// (``keepPendingResult(_:resultID:result:)``): with the recovered ones, the only claims whose
-    /// `.result` file needs deleting.
+    /// `.result` file needs deleting. A name goes in before the write, so that a keep that failed
+    /// after its rename is deleted too.
     private let keptResults = Mutex(Set<String>())
+    /// Set once ``recoverClaimed()`` has deleted every kept result whose task is gone. Until then
+    /// one may sit at the name of a task this run claims, so every completion deletes the
+    /// `.result` beside its task (one more system call).
+    private let orphanedResultsCleared = Atomic<Bool>(false)
 
     /// Mode for the spool root and `cur/`, which only the delegates write.
     public static let directoryMode: mode_t = 0o750
@@ -183,7 +188,8 @@ public final class Spool: Sendable {
         removeAfterResult(claimed)
     }
 
-    /// ``complete(_:resultID:result:)`` without waiting: the result's own fsync of `done/`.
+    /// ``complete(_:resultID:result:)`` without waiting: the result's own fsync of `done/`. Blocks
+    /// on the disk in the calling thread: not for the cooperative pool.
     private func completeNow(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
         try writeResult(id: resultID, data: result)
         removeAfterResult(claimed)
@@ -203,24 +209,32 @@ public final class Spool: Sendable {
     /// Keeps a result that could not be written to `done/` beside its claimed task
     /// (`cur/<delegate>/.<name>.result`, mode 0600), so that a restart writes it instead of
     /// running the task again.
-    public func keepPendingResult(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
+    ///
+    /// Its fsyncs run on the result lanes, like ``complete(_:resultID:result:)``'s: this is the path
+    /// of a sick disk, where an fsync may hang.
+    public func keepPendingResult(_ claimed: ClaimedTask, resultID: String, result: Data) async throws(TaskQueueError) {
         try SpoolName.checkTaskID(resultID, what: "result id")
         let path = pendingResultPath(claimed)
         let temporary = path + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         keptResults.withLock { _ = $0.insert(claimed.name) }
-        try Self.writeDurably(
-            Data((resultID + "\n").utf8) + result, temporary: temporary, target: path, mode: 0o600, replace: true,
-            conflict: TaskQueueError(code: .io, message: "unexpected conflict", path: path))
+        try await resultLanes.run { () throws(TaskQueueError) in
+            try Self.writeDurably(
+                Data((resultID + "\n").utf8) + result, temporary: temporary, target: path, mode: 0o600, replace: true,
+                conflict: TaskQueueError(code: .io, message: "unexpected conflict", path: path))
+        }
     }
 
     /// Deletes the result kept beside a claimed task, if it may have one.
     private func removeKeptResult(_ claimed: ClaimedTask) throws(TaskQueueError) {
         let keptThisRun = keptResults.withLock { $0.remove(claimed.name) != nil }
-        if claimed.recovered || keptThisRun { try FileIO.unlink(pendingResultPath(claimed)) }
+        if claimed.recovered || keptThisRun || !orphanedResultsCleared.load(ordering: .acquiring) {
+            try FileIO.unlink(pendingResultPath(claimed))
+        }
     }
 
-    /// The result kept by ``keepPendingResult(_:resultID:result:)`` for a claimed task, if any:
-    /// only a recovered task (``ClaimedTask/recovered``) can have one.
+    /// The result an earlier run kept (``keepPendingResult(_:resultID:result:)``) for a recovered
+    /// task (``ClaimedTask/recovered``), if any. A task this run claimed is not looked at: it had
+    /// none when claimed, and one this run keeps is retried from the caller's memory.
     public func pendingResult(for claimed: ClaimedTask) throws(TaskQueueError) -> (resultID: String, result: Data)? {
         guard claimed.recovered else { return nil }
         let path = pendingResultPath(claimed)
@@ -282,6 +296,9 @@ public final class Spool: Sendable {
     /// - Returns: false when another delegate claimed it first (nothing written).
     /// - Throws: ``TaskQueueError/Code/resultExists`` when `done/<resultID>.json` is already there;
     ///   that result is kept and the file is deleted.
+    ///
+    /// Writes and fsyncs in the calling thread (the daemon files its rejections through
+    /// ``complete(_:resultID:result:)``, off the cooperative pool).
     @discardableResult
     public func reject(_ name: String, resultID: String, result: Data) throws(TaskQueueError) -> Bool {
         try SpoolName.checkTaskID(resultID, what: "result id")
@@ -383,11 +400,18 @@ public final class Spool: Sendable {
         // A kept result whose task is gone (or a half-written one) belongs to nothing: a later
         // task of the same name must never be answered with it.
         let claimedNames = Set(tasks.map(\.name))
+        var cleared = true
         for name in leftovers {
             let owner = name.hasSuffix(".result") ? String(name.dropFirst().dropLast(".result".count)) : nil
             if let owner, claimedNames.contains(owner) { continue }
-            _ = try? FileIO.unlink(claimDirectory + "/" + name)
+            do {
+                try FileIO.unlink(claimDirectory + "/" + name)
+            } catch {
+                cleared = false
+                logger.error("a leftover of an earlier run cannot be deleted: \(error)")
+            }
         }
+        if cleared { orphanedResultsCleared.store(true, ordering: .releasing) }
         if !tasks.isEmpty {
             logger.info(
                 "recovering tasks claimed by an earlier run",

@@ -15,11 +15,12 @@ import Testing
         let allStarted = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         let calls = (0..<8).map { index in
-            Task {
-                await lanes.run { () -> Int in
+            Task { () -> (index: Int, lane: Int?) in
+                await lanes.run {
+                    let lane = BlockingLanes.currentLane
                     if started.increment() == 8 { allStarted.signal() }
                     // Bounded, so that a failure is an assertion and not a hung test.
-                    return release.wait(timeout: .now() + 30) == .success ? index : -1
+                    return (release.wait(timeout: .now() + 30) == .success ? index : -1, lane)
                 }
             }
         }
@@ -34,8 +35,16 @@ import Testing
         #expect(poolRan == 42)
         for _ in 0..<8 { release.signal() }
         var returned: [Int] = []
-        for call in calls { returned.append(await call.value) }
+        var used: Set<Int> = []
+        for call in calls {
+            let (index, lane) = await call.value
+            returned.append(index)
+            if let lane { used.insert(lane) }
+        }
         #expect(returned == Array(0..<8))
+        // Each ran on a lane of its own (whatever the number of cores), not on the pool.
+        #expect(used == Set(0..<8))
+        #expect(BlockingLanes.currentLane == nil)
     }
 
     @Test func aThrownErrorComesBackTyped() async {

@@ -409,7 +409,7 @@ import Testing
         }
     }
 
-    @Test func aKeptResultWithoutItsTaskIsRemovedAtRecovery() throws {
+    @Test func aKeptResultWithoutItsTaskIsRemovedAtRecovery() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
@@ -418,7 +418,7 @@ import Testing
         try producer.enqueue(id: "kept", data: Data("task".utf8))
         let claimed = try #require(try spool.claim("kept.json"))
         #expect(!claimed.recovered)
-        try spool.keepPendingResult(claimed, resultID: "kept", result: Data("old".utf8))
+        try await spool.keepPendingResult(claimed, resultID: "kept", result: Data("old".utf8))
         // Its task still claimed: the kept result stays for the restart, which finds both.
         let recovered = try spool.recoverClaimed()
         #expect(recovered.map(\.name) == ["kept.json"])
@@ -446,11 +446,11 @@ import Testing
         for id in ["this-run", "earlier-run", "none"] { try producer.enqueue(id: id, data: Data("task".utf8)) }
 
         let thisRun = try #require(try spool.claim("this-run.json"))
-        try spool.keepPendingResult(thisRun, resultID: "this-run", result: Data("kept".utf8))
+        try await spool.keepPendingResult(thisRun, resultID: "this-run", result: Data("kept".utf8))
         try await spool.complete(thisRun, resultID: "this-run", result: Data("kept".utf8))
 
         let earlier = try #require(try spool.claim("earlier-run.json"))
-        try spool.keepPendingResult(earlier, resultID: "earlier-run", result: Data("kept".utf8))
+        try await spool.keepPendingResult(earlier, resultID: "earlier-run", result: Data("kept".utf8))
         // A restart: a new Spool finds the task and its kept result.
         let restarted = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
         let recovered = try #require(try restarted.recoverClaimed().first)
@@ -462,5 +462,21 @@ import Testing
 
         #expect(names(in: dir.file("cur/d1")).isEmpty)
         #expect(names(in: dir.file("done")) == ["earlier-run.json", "none.json", "this-run.json"])
+    }
+
+    /// Until the start's recovery has deleted the kept results whose task is gone, one may sit at
+    /// the name of a task this run claims: it is never used for it, and goes with it.
+    @Test func anOrphanedKeptResultIsNeverUsedAndGoesWithTheNextTaskOfItsName() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        try writeFile(dir.file("cur/d1/.same.json.result"), "same\nstale")
+        try SpoolProducer(directory: dir.path).enqueue(id: "same", data: Data("task".utf8))
+        let claimed = try #require(try spool.claim("same.json"))
+        #expect(try spool.pendingResult(for: claimed) == nil)
+        try await spool.complete(claimed, resultID: "same", result: Data("fresh".utf8))
+        #expect(names(in: dir.file("cur/d1")).isEmpty)
+        #expect(try String(contentsOfFile: dir.file("done/same.json"), encoding: .utf8) == "fresh")
     }
 }

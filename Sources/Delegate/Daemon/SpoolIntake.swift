@@ -202,7 +202,7 @@ struct SpoolIntake: Sendable {
                     kept = true
                     var keptWhere = "in memory"
                     do {
-                        try spool.keepPendingResult(claimed, resultID: resultID, result: data)
+                        try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
                         keptWhere = "beside the claimed task"
                     } catch {
                         logger.error("the result for \(claimed.name) cannot be kept on disk either: \(error)")
