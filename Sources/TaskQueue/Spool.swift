@@ -320,26 +320,40 @@ public final class Spool: Sendable {
     func writeResult(id: String, data: Data, syncDirectory: Bool = true) throws(TaskQueueError) {
         try SpoolName.checkTaskID(id, what: "result id")
         let target = resultPath(id: id)
-        // Something at the result's name that is not one of our results was planted by a
-        // producer (see hasResult): it goes, so that the real result takes its place.
-        if let info = try FileIO.lstat(target), !Self.isOwnResult(info) {
-            logger.warning(
-                "replacing something at a result's name that is not a result (planted by a producer?)",
-                metadata: ["path": "\(target)"])
-            if info.st_mode & S_IFMT == S_IFDIR {
-                do { try FileManager.default.removeItem(atPath: target) } catch {
-                    throw TaskQueueError(code: .io, message: "cannot remove a directory at a result's name: \(error)", path: target)
-                }
-            } else {
-                try FileIO.unlink(target)
-            }
+        do {
+            try writeResultFile(data, id: id, target: target, syncDirectory: syncDirectory)
+        } catch where error.code == .resultExists {
+            // Something is at the result's name (looked at only now: a second lstat per result
+            // otherwise). One of our results stays, and the caller hears so. Anything else was
+            // planted by a producer (see hasResult): it goes, and the result takes its place.
+            let info = try FileIO.lstat(target)
+            if let info, Self.isOwnResult(info) { throw error }
+            if let info { try removePlanted(at: target, info: info) }
+            try writeResultFile(data, id: id, target: target, syncDirectory: syncDirectory)
         }
+    }
+
+    private func writeResultFile(_ data: Data, id: String, target: String, syncDirectory: Bool) throws(TaskQueueError) {
         let temporary = doneDirectory + "/." + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         try Self.writeDurably(
             data, temporary: temporary, target: target, mode: Self.resultMode, replace: false,
             syncDirectory: syncDirectory,
             conflict: TaskQueueError(
                 code: .resultExists, message: "an uncollected result with this id is already there", path: target))
+    }
+
+    /// Removes what a producer left at a result's name that is not one of our results.
+    private func removePlanted(at target: String, info: stat) throws(TaskQueueError) {
+        logger.warning(
+            "replacing something at a result's name that is not a result (planted by a producer?)",
+            metadata: ["path": "\(target)"])
+        if info.st_mode & S_IFMT == S_IFDIR {
+            do { try FileManager.default.removeItem(atPath: target) } catch {
+                throw TaskQueueError(code: .io, message: "cannot remove a directory at a result's name: \(error)", path: target)
+            }
+        } else {
+            try FileIO.unlink(target)
+        }
     }
 
     /// temp file, write, fsync, fchmod, rename, fsync of the directory (unless `syncDirectory` is
