@@ -329,7 +329,16 @@ public final class Spool: Sendable {
             let info = try FileIO.lstat(target)
             if let info, Self.isOwnResult(info) { throw error }
             if let info { try removePlanted(at: target, info: info) }
-            try writeResultFile(data, id: id, target: target, syncDirectory: syncDirectory)
+            do {
+                try writeResultFile(data, id: id, target: target, syncDirectory: syncDirectory)
+            } catch where error.code == .resultExists {
+                // Again: a result of a task with the same id that finished meanwhile stays; if
+                // something was planted again, the result is not dropped but kept and retried.
+                if let info = try FileIO.lstat(target), Self.isOwnResult(info) { throw error }
+                throw TaskQueueError(
+                    code: .io, message: "something keeps appearing at the result's name (planted by a producer?)",
+                    path: target)
+            }
         }
     }
 

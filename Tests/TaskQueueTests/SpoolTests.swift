@@ -396,10 +396,14 @@ import Testing
         try spool.prepare()
         let producer = SpoolProducer(directory: dir.path)
         #expect(symlink("/etc/hostname", dir.file("done/linked.json")) == 0)
+        #expect(symlink(dir.file("done"), dir.file("done/linked-folder.json")) == 0)
+        #expect(symlink(dir.file("nowhere"), dir.file("done/dangling.json")) == 0)
         #expect(mkdir(dir.file("done/folder.json"), 0o755) == 0)
+        try writeFile(dir.file("done/folder.json/inside"), "x")
         try writeFile(dir.file("done/foreign.json"), #"{"status":"succeeded","forged":true}"#)
         #expect(chown(dir.file("done/foreign.json"), 65534, 65534) == 0)
-        for id in ["linked", "folder", "foreign"] {
+        let ids = ["linked", "linked-folder", "dangling", "folder", "foreign"]
+        for id in ids {
             #expect(try spool.hasResult(id: id) == false, "\(id)")
             try producer.enqueue(id: id, data: Data("task".utf8))
             let claimed = try #require(try spool.claim("\(id).json"))
@@ -407,6 +411,8 @@ import Testing
             #expect(try String(contentsOfFile: dir.file("done/\(id).json"), encoding: .utf8) == "real result")
             #expect(try spool.hasResult(id: id))
         }
+        // Only the results: no temporary file left from the attempt that met the planted thing.
+        #expect(names(in: dir.file("done")) == ids.map { "\($0).json" }.sorted())
     }
 
     @Test func aKeptResultWithoutItsTaskIsRemovedAtRecovery() async throws {
