@@ -31,8 +31,8 @@
 #
 # SwiftPM may reuse a cached build plan made with other flags (a plain `swift build -c release`,
 # or the generate-manual plugin's), so the plan is dropped first; and it does not see the order
-# file or the linker script as inputs of the link, so the product named by `--product` is deleted first and always
-# linked again (a few seconds). Neither for `--show-bin-path`, which builds nothing.
+# file or the linker script as inputs of the link, so the product named by `--product` is deleted
+# first and always linked again (a few seconds). Neither for `--show-bin-path`, which builds nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
@@ -58,14 +58,14 @@ NO_FOUNDATION=()
 for library in Foundation CoreFoundation FoundationInternationalization _FoundationICU; do
     NO_FOUNDATION+=(-Xswiftc -Xfrontend -Xswiftc -disable-autolink-library -Xswiftc -Xfrontend -Xswiftc "$library")
 done
-ORDER=(-Xlinker -T -Xlinker "$PWD/packaging/release-layout.ld")
+LAYOUT=(-Xlinker -T -Xlinker "$PWD/packaging/release-layout.ld")
 if [ -s packaging/secrets-delegated.order ]; then
-    ORDER+=(-Xlinker --symbol-ordering-file="$PWD/packaging/secrets-delegated.order" -Xlinker --no-warn-symbol-ordering)
+    LAYOUT+=(-Xlinker --symbol-ordering-file="$PWD/packaging/secrets-delegated.order" -Xlinker --no-warn-symbol-ordering)
 fi
 exec "$SWIFT" build -c release --static-swift-stdlib \
     -Xswiftc -use-ld=lld \
     -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now -Xlinker -z -Xlinker pack-relative-relocs \
     "${NO_FOUNDATION[@]}" \
     -Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -Xfrontend -Xswiftc -disable-llvm-merge-functions-pass \
-    "${ORDER[@]}" \
+    "${LAYOUT[@]}" \
     "$@"

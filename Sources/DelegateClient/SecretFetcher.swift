@@ -179,7 +179,7 @@ public struct SecretFetcher: Sendable {
     private static let notAResult = Failure(
         message: "the delegate answered with something that is not a result", status: ExitStatus.unavailable)
 
-    /// The value a succeeded `getSecretValue` result holds (``SecretValue``).
+    /// The value a succeeded `getSecretValue` result holds (``ResultValue``).
     static func value(of result: [String: JSONValue]) throws(Failure) -> [UInt8] {
         do {
             return try ResultValue.bytes(of: result["result"], sealed: result["sealed"] != nil)

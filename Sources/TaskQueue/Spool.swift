@@ -1,7 +1,6 @@
 import FoundationEssentials
 import Glibc
 import Logging
-import Synchronization
 
 /// The delegate's side of the spool directory: `tmp/`, `new/`, `cur/<delegate>/`, `done/`.
 ///
@@ -21,15 +20,6 @@ public final class Spool: Sendable {
     private let doneSync: DirectorySync
     /// Where results are written and fsynced, off the cooperative pool.
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
-    /// The claimed tasks of this run with a result kept beside them
-    /// (``keepPendingResult(_:resultID:result:)``): with the recovered ones, the only claims whose
-    /// `.result` file needs deleting. A name goes in before the write, so that a keep that failed
-    /// after its rename is deleted too.
-    private let keptResults = Mutex(Set<String>())
-    /// Set once ``recoverClaimed()`` has deleted every kept result whose task is gone. Until then
-    /// one may sit at the name of a task this run claims, so every completion deletes the
-    /// `.result` beside its task (one more system call).
-    private let orphanedResultsCleared = Atomic<Bool>(false)
 
     /// Mode for the spool root and `cur/`, which only the delegates write.
     public static let directoryMode: mode_t = 0o750
@@ -199,7 +189,7 @@ public final class Spool: Sendable {
     /// failed write (the caller would retry into its own result).
     private func removeAfterResult(_ claimed: ClaimedTask) {
         do {
-            try removeKeptResult(claimed)
+            try FileIO.unlink(pendingResultPath(claimed))
             try removeClaimed(claimed)
         } catch {
             logger.error("the result was written but the claimed task cannot be removed: \(error)")
@@ -216,19 +206,10 @@ public final class Spool: Sendable {
         try SpoolName.checkTaskID(resultID, what: "result id")
         let path = pendingResultPath(claimed)
         let temporary = path + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
-        keptResults.withLock { _ = $0.insert(claimed.name) }
         try await resultLanes.run { () throws(TaskQueueError) in
             try Self.writeDurably(
                 Data((resultID + "\n").utf8) + result, temporary: temporary, target: path, mode: 0o600, replace: true,
                 conflict: TaskQueueError(code: .io, message: "unexpected conflict", path: path))
-        }
-    }
-
-    /// Deletes the result kept beside a claimed task, if it may have one.
-    private func removeKeptResult(_ claimed: ClaimedTask) throws(TaskQueueError) {
-        let keptThisRun = keptResults.withLock { $0.remove(claimed.name) != nil }
-        if claimed.recovered || keptThisRun || !orphanedResultsCleared.load(ordering: .acquiring) {
-            try FileIO.unlink(pendingResultPath(claimed))
         }
     }
 
@@ -286,7 +267,7 @@ public final class Spool: Sendable {
     /// Deletes a claimed task file without writing a result (for a task whose result file name is
     /// taken by an earlier result).
     public func discard(_ claimed: ClaimedTask) throws(TaskQueueError) {
-        try removeKeptResult(claimed)
+        try FileIO.unlink(pendingResultPath(claimed))
         try removeClaimed(claimed)
     }
 
@@ -423,18 +404,15 @@ public final class Spool: Sendable {
         // A kept result whose task is gone (or a half-written one) belongs to nothing: a later
         // task of the same name must never be answered with it.
         let claimedNames = Set(tasks.map(\.name))
-        var cleared = true
         for name in leftovers {
             let owner = name.hasSuffix(".result") ? String(name.dropFirst().dropLast(".result".count)) : nil
             if let owner, claimedNames.contains(owner) { continue }
             do {
                 try FileIO.unlink(claimDirectory + "/" + name)
             } catch {
-                cleared = false
                 logger.error("a leftover of an earlier run cannot be deleted: \(error)")
             }
         }
-        if cleared { orphanedResultsCleared.store(true, ordering: .releasing) }
         if !tasks.isEmpty {
             logger.info(
                 "recovering tasks claimed by an earlier run",

@@ -470,8 +470,8 @@ import Testing
         #expect(names(in: dir.file("done")) == ["earlier-run.json", "none.json", "this-run.json"])
     }
 
-    /// Until the start's recovery has deleted the kept results whose task is gone, one may sit at
-    /// the name of a task this run claims: it is never used for it, and goes with it.
+    /// A kept result whose task is gone (left if the start's recovery could not delete it) is
+    /// never used for a later task of its name, and goes with that task.
     @Test func anOrphanedKeptResultIsNeverUsedAndGoesWithTheNextTaskOfItsName() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -26,7 +26,7 @@ extension SQSQueuePoller {
                 an SQS task message whose result was already sent came back (its delete had not taken effect); \
                 deleting it again, not running it again
                 """,
-                metadata: ["event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(message.receiveCount.map { "\($0)" } ?? "-")"])
+                metadata: ["event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(Self.receiveCount(of: message))"])
             intake.status.update(queue.url) { $0.redelivered += 1 }
             await delete(message, counted: false, logger: logger)
             return
@@ -125,7 +125,7 @@ extension SQSQueuePoller {
             "task received from an SQS queue",
             metadata: [
                 "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
-                "operation": "\(task.operation.name.rawValue)", "receive_count": "\(message.receiveCount.map { "\($0)" } ?? "-")",
+                "operation": "\(task.operation.name.rawValue)", "receive_count": "\(Self.receiveCount(of: message))",
             ])
         let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger)
         await reply(result, to: destination, for: message, logger: logger)
@@ -217,6 +217,12 @@ extension SQSQueuePoller {
             retryable: false)
         message.body = tooLarge.jsonLine
         return (message, size)
+    }
+
+    /// A message's `ApproximateReceiveCount` for the journal's `RECEIVE_COUNT`, `-` when SQS did not
+    /// return it.
+    private static func receiveCount(of message: SQSMessage) -> String {
+        message.receiveCount.map { "\($0)" } ?? "-"
     }
 
     /// Remembers that `key`'s result was sent, for ``AnsweredMessages/keptFor(visibilitySeconds:)`` from now.
