@@ -28,5 +28,37 @@ took=$(($(date +%s) - started))
 expect_eq "Result after a stop during a long poll" "$(unit_prop secrets-delegate.service Result)" success
 [ "$took" -lt 60 ] && ok "the stop took ${took} s (long poll 20 s, TimeoutStopSec 90 s)" || fail "the stop took ${took} s"
 
+# A message whose delete is refused (the role may not delete on the nodelete queue) comes back
+# after its 3 s lease to the delegate that answered it: deleted again (refused again), not run
+# again, and logged as task-redelivered with its fields.
+write_config "$IMDS_GOOD" '"boot"'
+cat >>/etc/secrets-delegate/delegate.toml <<TOML
+[sqs]
+queue_urls = ["$SQS_NODELETE_QUEUE"]
+region = "us-east-1"
+wait_seconds = 1
+visibility_seconds = 3
+TOML
+REDELIVERED_ID=MESSAGE_ID=81dffc40a9384cffb16b5b8f27024208
+CLAIMED_ID=MESSAGE_ID=06f8c20a07774abe9e88099b5a8d06fc
+systemctl start secrets-delegate.service
+journal_mark redelivered $REDELIVERED_ID
+submit sqs-redelivered "{\"id\":\"boot-sqs-redelivered\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db#password\"}}" \
+    --sqs "$SQS_NODELETE_QUEUE" --reply-queue "$SQS_REPLY_QUEUE" --wait --timeout 50
+expect_eq "submit --sqs --wait to the nodelete queue, exit status" "$?" 0
+redelivered() { [ -n "$(journal_since redelivered $REDELIVERED_ID PRIORITY=6)" ]; }
+if wait_until 20 redelivered; then
+    entry=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o json $REDELIVERED_ID | tail -n 1)
+    grep -q "\"QUEUE_URL\":\"$SQS_NODELETE_QUEUE\"" <<<"$entry" && grep -q '"SQS_MESSAGE_ID":"' <<<"$entry" &&
+        grep -q '"RECEIVE_COUNT":"' <<<"$entry" &&
+        ok "a message whose delete was refused came back and was logged as task-redelivered (info, QUEUE_URL, SQS_MESSAGE_ID, RECEIVE_COUNT)" ||
+        fail "the task-redelivered entry lacks its fields: $(head -c 600 <<<"$entry")"
+else
+    fail "no task-redelivered entry within 20 s of the answer: $(delegate_journal -n 5 | tr '\n' ' ' | head -c 600)"
+fi
+claims=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o cat $CLAIMED_ID TASK_ID=boot-sqs-redelivered | wc -l)
+expect_eq "times boot-sqs-redelivered was claimed (run)" "$claims" 1
+systemctl stop secrets-delegate.service
+
 write_config "$IMDS_GOOD" '"boot"'
 systemctl start secrets-delegate.service
