@@ -6,32 +6,56 @@ import Synchronization
 /// pool's threads: that pool has one thread per core, and two results waiting on the disk would
 /// stop every other task on a 2-core host.
 ///
-/// Work is handed to the lanes in turn. Several lanes let a file system that merges concurrent
-/// fsyncs into one journal commit (ext4 with a journal, XFS) do so; the threads are started only
-/// when work comes. Taking turns keeps the choice free of locks; the price is that a call whose
-/// lane is held by a slow one waits for it even when another lane is idle, which only a disk
-/// that stalls one file and not the others would show.
+/// Each call goes to an idle lane if there is one, else to the lane with the fewest calls queued
+/// (the search starts at a different lane each time, so ties are spread). Several lanes let a file
+/// system that merges concurrent fsyncs into one journal commit (ext4 with a journal, XFS) do so;
+/// picking the least busy one keeps a call from waiting behind a slow one while another lane is
+/// idle. The threads are started only when work comes; the choice takes no lock.
 final class BlockingLanes: Sendable {
-    private let lanes: [DispatchQueue]
+    private final class Lane: Sendable {
+        let queue: DispatchQueue
+        /// Calls handed to this lane and not yet finished.
+        let queued = Atomic<Int>(0)
+
+        init(queue: DispatchQueue) { self.queue = queue }
+    }
+
+    private let lanes: [Lane]
     private let next = Atomic<Int>(0)
     private static let laneKey = DispatchSpecificKey<Int>()
 
     /// - Parameter count: how many calls may block at once (at least 1).
     init(label: String, count: Int) {
         lanes = (0..<max(1, count)).map { index in
-            let lane = DispatchQueue(label: "\(label).\(index)")
-            lane.setSpecific(key: Self.laneKey, value: index)
-            return lane
+            let queue = DispatchQueue(label: "\(label).\(index)")
+            queue.setSpecific(key: Self.laneKey, value: index)
+            return Lane(queue: queue)
         }
     }
 
     /// The lane the calling code runs on, nil off the lanes (for tests and diagnostics).
     static var currentLane: Int? { DispatchQueue.getSpecific(key: laneKey) }
 
-    /// Runs `body` on the next lane, suspending the caller until it returns.
+    /// Runs `body` on the least busy lane, suspending the caller until it returns.
     func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
-        let turn = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        let lane = lanes[Int(turn.magnitude % UInt(lanes.count))]
-        return try await lane.perform { Result(catching: body) }.get()
+        let lane = leastBusyLane()
+        lane.queued.add(1, ordering: .relaxed)
+        return try await lane.queue.perform {
+            defer { lane.queued.subtract(1, ordering: .relaxed) }
+            return Result(catching: body)
+        }.get()
+    }
+
+    private func leastBusyLane() -> Lane {
+        let start = Int(next.wrappingAdd(1, ordering: .relaxed).oldValue.magnitude % UInt(lanes.count))
+        var best = lanes[start]
+        var fewest = Int.max
+        for step in 0..<lanes.count {
+            let lane = lanes[(start + step) % lanes.count]
+            let load = lane.queued.load(ordering: .relaxed)
+            if load == 0 { return lane }
+            if load < fewest { (best, fewest) = (lane, load) }
+        }
+        return best
     }
 }

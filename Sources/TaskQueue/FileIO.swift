@@ -138,6 +138,13 @@ enum FileIO {
             default: throw .system("renameat2", path: source, errno: number)
             }
         }
+        return try linkNoReplace(source, target)
+    }
+
+    /// `renameNoReplace`'s fallback: `link` then `unlink` of the source. As exclusive as
+    /// `RENAME_NOREPLACE` (link fails on an existing target), though not one step: if another
+    /// caller takes the source between the two, the link is undone and the source counts as gone.
+    static func linkNoReplace(_ source: String, _ target: String) throws(TaskQueueError) -> RenameOutcome {
         if retrying({ Glibc.link(source, target) }) != 0 {
             let number = Glibc.errno
             switch number {

@@ -47,6 +47,33 @@ import Testing
         #expect(BlockingLanes.currentLane == nil)
     }
 
+    /// A call held on one lane (a stalled fsync) does not hold the calls after it: they go to the
+    /// idle lanes, however many come.
+    @Test func callsAvoidALaneHeldByASlowOne() async throws {
+        let lanes = BlockingLanes(label: "test.lanes", count: 4)
+        let holding = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let held = Task {
+            await lanes.run { () -> Int? in
+                holding.signal()
+                // Bounded, so that a failure is an assertion and not a hung test.
+                _ = release.wait(timeout: .now() + 10)
+                return BlockingLanes.currentLane
+            }
+        }
+        let started = await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: holding.wait(timeout: .now() + 30)) }
+        }
+        #expect(started == .success)
+        var used: [Int?] = []
+        for _ in 0..<20 { used.append(await lanes.run { BlockingLanes.currentLane }) }
+        // Taking turns, the fifth call would wait on the held lane until the hold times out.
+        release.signal()
+        let heldLane = try #require(await held.value)
+        #expect(!used.contains(nil))
+        #expect(!used.contains(heldLane))
+    }
+
     @Test func aThrownErrorComesBackTyped() async {
         let lanes = BlockingLanes(label: "test.lanes", count: 2)
         do {
