@@ -357,7 +357,11 @@ struct Open: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "open",
         abstract: "Print a sealed result with its result opened.",
-        discussion: "Exits 1, printing nothing, if the result does not authenticate under the key and its task id.")
+        discussion: """
+            Exits 1, printing nothing, if the result does not authenticate under the key and its task id; \
+            64 if the key file cannot be used: it must be a regular file that only its owner may read or \
+            write (mode 0600 or 0400, as keygen makes it), holding the key keygen wrote.
+            """)
 
     @Option(help: ArgumentHelp("The private key file (from keygen).", valueName: "KEYFILE"))
     var key: String

@@ -113,10 +113,54 @@ import Testing
         _ = ResultKeyFile.generate(out: keyPath)
         let badKey = directory.path("bad")
         try Data("not a key\n".utf8).write(to: URL(fileURLWithPath: badKey))
+        #expect(chmod(badKey, 0o600) == 0)
         let line = Data(result().jsonLine.utf8)
-        #expect(ResultOpener(keyPath: badKey).open(line).status == 64)
+        let bad = ResultOpener(keyPath: badKey).open(line)
+        #expect(bad.status == 64)
+        #expect(bad.errorOutput.contains("does not hold one line of base64"))
         #expect(ResultOpener(keyPath: directory.path("missing")).open(line).status == 64)
         #expect(ResultOpener(keyPath: keyPath).open(Data("[1,2]".utf8)).status == 64)
+    }
+
+    /// Whoever reads the key file reads every result sealed to it: like `ssh` with its keys, `open`
+    /// takes only a regular file that no one but its owner may read or write.
+    @Test func openTakesOnlyAKeyFileKeptToItsOwner() throws {
+        let directory = try TemporaryDirectory(prefix: "open")
+        let keyPath = directory.path("k")
+        let publicKey = try SealingKey(base64: ResultKeyFile.generate(out: keyPath).output)
+        let sealed = Data(try result().sealed(to: publicKey).jsonLine.utf8)
+
+        for mode: mode_t in [0o640, 0o604, 0o620, 0o644] {
+            #expect(chmod(keyPath, mode) == 0)
+            let outcome = ResultOpener(keyPath: keyPath).open(sealed)
+            #expect(outcome.status == 64, "mode \(String(mode, radix: 8))")
+            #expect(outcome.output.isEmpty)
+            #expect(outcome.errorOutput.contains("mode 0\(String(mode, radix: 8))"), "\(outcome.errorOutput)")
+            #expect(outcome.errorOutput.contains("chmod 600"))
+        }
+        #expect(chmod(keyPath, 0o400) == 0)
+        #expect(ResultOpener(keyPath: keyPath).open(sealed).status == 0)
+
+        // A link to a good key is followed; the file it names is what is checked.
+        let link = directory.path("link")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: keyPath)
+        #expect(ResultOpener(keyPath: link).open(sealed).status == 0)
+
+        // Not a regular file: a directory, and a FIFO (refused, not waited on for a writer).
+        let fifo = directory.path("fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        for path in [directory.path(""), fifo] {
+            let outcome = ResultOpener(keyPath: path).open(sealed)
+            #expect(outcome.status == 64)
+            #expect(outcome.errorOutput.contains("not a regular file"), "\(outcome.errorOutput)")
+        }
+
+        // The key followed by more than a key file holds.
+        let long = directory.path("long")
+        let key = try String(contentsOfFile: keyPath, encoding: .utf8)
+        try Data((key + String(repeating: " ", count: ResultKeyFile.maximumSize)).utf8).write(to: URL(fileURLWithPath: long))
+        #expect(chmod(long, 0o600) == 0)
+        #expect(ResultOpener(keyPath: long).open(sealed).status == 64)
     }
 
     // MARK: submit --seal

@@ -22,13 +22,46 @@ public enum ResultKeyFile {
         return CommandOutcome(output: Data(pair.publicKey).base64EncodedString(), status: ExitStatus.success)
     }
 
-    /// The private key in `path`, or why it cannot be used.
+    /// The most a key file may hold: one line of base64 of 32 bytes, with room for a CRLF.
+    static let maximumSize = 256
+
+    /// The private key in `path`, or why it cannot be used: it must be a regular file (a link to
+    /// one is followed) that no one but its owner may read or write, as `ssh` asks of its keys,
+    /// since whoever reads it reads every result sealed to its public key.
     public static func read(_ path: String) -> Result<[UInt8], SealedResultError> {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            return .failure(SealedResultError("cannot read the key file \(path)"))
+        // Non-blocking, so that a FIFO at the path is refused rather than waited on.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else {
+            return .failure(SealedResultError("cannot read the key file \(path): \(String(cString: strerror(errno)))"))
         }
-        let text = String(decoding: data, as: UTF8.self).trimmingWhitespace()
-        guard let key = Data(base64Encoded: text), key.count == HPKE.keyByteCount else {
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            return .failure(SealedResultError("cannot read the key file \(path): \(String(cString: strerror(errno)))"))
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            return .failure(SealedResultError("the key file \(path) is not a regular file"))
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            let mode = String(info.st_mode & 0o777, radix: 8)
+            return .failure(
+                SealedResultError(
+                    "the key file \(path) has mode 0\(mode): others may read or change it; keep it to its owner "
+                        + "(chmod 600 \(path))"))
+        }
+        var bytes = [UInt8](repeating: 0, count: maximumSize + 1)
+        var count = 0
+        while count < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if got == 0 { break }
+            if got < 0 {
+                if errno == EINTR { continue }
+                return .failure(SealedResultError("cannot read the key file \(path): \(String(cString: strerror(errno)))"))
+            }
+            count += got
+        }
+        let text = String(decoding: bytes[..<min(count, maximumSize)], as: UTF8.self).trimmingWhitespace()
+        guard count <= maximumSize, let key = Data(base64Encoded: text), key.count == HPKE.keyByteCount else {
             return .failure(
                 SealedResultError("the key file \(path) does not hold one line of base64 of a 32-byte key"))
         }

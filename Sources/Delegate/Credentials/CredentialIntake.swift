@@ -5,9 +5,9 @@ import Systemd
 import TaskQueue
 
 /// Answers the credentials socket (docs/INTERFACE.md section 11): a root peer whose address names
-/// a unit and a credential id that a `[[credential]]` entry maps gets the secret's bytes; a refused
-/// request from the service manager gets the server's refusal (systemd then fails the unit's
-/// start), any other peer a close without a byte; one journal line says why (`UNIT`,
+/// a unit and a credential id that a `[[credential]]` entry maps gets the secret's bytes; any other
+/// root peer gets the server's refusal (systemd then fails the unit's start, where an EOF would
+/// start it with an empty credential), a peer of another user a close without a byte; one journal line says why (`UNIT`,
 /// `CREDENTIAL_ID`, `CONNECTOR_ID`, `ERROR_CODE`, `PEER_UID`, never the value).
 ///
 /// The read is a `getSecretValue` task naming the entry's connector, admitted for the unit as its
@@ -27,7 +27,7 @@ struct CredentialIntake: Sendable {
         var code: TaskFailure.Code
         var message: String
         var connectorID: String?
-        /// The peer is not the service manager asking for a unit: it gets no byte at all.
+        /// The peer cannot be the service manager (not root): it gets no byte at all.
         var closeOnly = false
     }
 
@@ -70,9 +70,12 @@ struct CredentialIntake: Sendable {
         switch parsed {
         case .success(let parsed): address = parsed
         case .failure(let problem):
+            // From root this may be the service manager with an address this parser does not
+            // take (a credential id no entry could map, a future systemd's format): fail its unit
+            // closed rather than let an EOF start it with an empty credential.
             throw Refusal(
                 code: .malformedAddress, message: "\(problem) (uid \(request.peer.uid) pid \(request.peer.pid))",
-                closeOnly: true)
+                closeOnly: request.peer.uid != 0)
         }
         guard request.peer.uid == 0 else {
             throw Refusal(
