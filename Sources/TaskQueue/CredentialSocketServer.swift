@@ -16,10 +16,10 @@ import Logging
 /// journal, so even a systemd with larger limits would hand the unit that text, never a secret.
 ///
 /// Bounds:
-/// - at most ``Limits/maximumConnections`` requests are open at once; a request beyond that gets
-///   the refusal without asking the handler (systemd fails that unit's start); with twice the
-///   limit open (refusals still being written) the server stops accepting until one closes, so a
-///   request waits in the listen backlog rather than getting an EOF;
+/// - at most ``Limits/maximumConnections`` requests are open at once; with that many open the
+///   server stops accepting until one closes, so a request beyond them waits in the listen backlog
+///   (bounded by its unit's start timeout) rather than get an EOF or a refusal, either of which
+///   would decide its unit's start;
 /// - a request not answered ``Limits/requestTimeout`` after it was accepted gets the refusal (its
 ///   handler is cancelled), never an EOF; every connection is closed at the latest
 ///   ``Limits/drainTimeout`` after its answer, so a peer that never reads cannot keep its slot and
@@ -196,23 +196,21 @@ public final class CredentialSocketServer: @unchecked Sendable {
             owner: .init(
                 name: "credentials socket", peers: "requests", failureKey: "credential-accept-failed",
                 pauseBeforeAccepting: { [weak self] in
-                    // Full even for refusals: leave new requests in the backlog for a moment.
-                    guard let self, self.connections.count >= 2 * self.limits.maximumConnections else { return nil }
+                    // Full: new requests wait in the listen backlog (their units' start timeout
+                    // bounds the wait) rather than be refused, which would fail their units.
+                    guard let self, self.connections.count >= self.limits.maximumConnections else { return nil }
+                    self.logLimiter.warning(
+                        "credentials socket full: new requests wait until one of those open is answered",
+                        metadata: ["limit": "\(self.limits.maximumConnections)"], key: "credential-full",
+                        logger: self.logger)
                     return .milliseconds(50)
                 },
                 accepted: { [weak self] fd in self?.accepted(fd) }),
             logLimiter: logLimiter, logger: logger)
     }
 
-    /// A request the listening socket accepted: refused at once beyond the cap, else handled.
+    /// A request the listening socket accepted (never beyond the cap: the acceptor pauses there).
     private func accepted(_ fd: Int32) {
-        guard connections.count < limits.maximumConnections else {
-            logLimiter.warning(
-                "credential request refused: too many requests at once",
-                metadata: ["limit": "\(limits.maximumConnections)"], key: "credential-too-many", logger: logger)
-            answer(track(fd: fd, peerUID: nil).id, with: .refuse)
-            return
-        }
         guard
             let peer = acceptor?.peer(
                 of: fd, orWarn: "cannot read a credential requester's credentials; closing", key: "credential-peer")

@@ -71,7 +71,9 @@ import Testing
         }
     }
 
-    @Test func beyondTheConnectionCapAPeerIsRefusedWithoutAskingTheHandler() async throws {
+    /// Beyond the cap a request waits, unanswered, for a free slot: a refusal or an EOF would
+    /// decide its unit's start (fail it, or start it with an empty credential).
+    @Test func beyondTheConnectionCapARequestWaitsForAFreeSlot() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let calls = CallCounter()
@@ -82,15 +84,15 @@ import Testing
 
         var silent: RawClient? = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
         #expect(await eventually { calls.count == 1 })
-        let refused = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
-        #expect(try await offPool { refused.readUntilClosed() }.utf8.count == CredentialSocketServer.refusalLength)
+        let waiting = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
+        #expect(try await offPool { waiting.readUntilClosed(timeout: .milliseconds(500)) } == "<timeout>")
         #expect(calls.count == 1)
-        // The silent peer goes away: its slot is free again.
+        #expect(server.connectionCount == 1)
+        // The silent peer goes away: its slot is free, and the waiting request is served.
         silent = nil
         #expect(silent == nil)
-        #expect(await eventually { server.connectionCount == 0 })
-        let served = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
-        #expect(try await offPool { served.readUntilClosed() } == "small")
+        #expect(try await offPool { waiting.readUntilClosed() } == "small")
+        #expect(calls.count == 2)
     }
 
     @Test func aRequestNotAnsweredByTheDeadlineGetsTheRefusalNeverAnEOF() async throws {
