@@ -178,13 +178,6 @@ public final class Spool: Sendable {
         removeAfterResult(claimed)
     }
 
-    /// ``complete(_:resultID:result:)`` without waiting: the result's own fsync of `done/`. Blocks
-    /// on the disk in the calling thread: not for the cooperative pool.
-    private func completeNow(_ claimed: ClaimedTask, resultID: String, result: Data) throws(TaskQueueError) {
-        try writeResult(id: resultID, data: result)
-        removeAfterResult(claimed)
-    }
-
     /// The result is written: what follows is cleanup, and a failure here must not be taken for a
     /// failed write (the caller would retry into its own result).
     private func removeAfterResult(_ claimed: ClaimedTask) {
@@ -269,28 +262,6 @@ public final class Spool: Sendable {
     public func discard(_ claimed: ClaimedTask) throws(TaskQueueError) {
         try FileIO.unlink(pendingResultPath(claimed))
         try removeClaimed(claimed)
-    }
-
-    /// Rejects an invalid file still in `new/`: claims it (so only one delegate writes the
-    /// rejection), writes the result, deletes the file.
-    ///
-    /// - Returns: false when another delegate claimed it first (nothing written).
-    /// - Throws: ``TaskQueueError/Code/resultExists`` when `done/<resultID>.json` is already there;
-    ///   that result is kept and the file is deleted.
-    ///
-    /// Writes and fsyncs in the calling thread (the daemon files its rejections through
-    /// ``complete(_:resultID:result:)``, off the cooperative pool).
-    @discardableResult
-    public func reject(_ name: String, resultID: String, result: Data) throws(TaskQueueError) -> Bool {
-        try SpoolName.checkTaskID(resultID, what: "result id")
-        guard let claimed = try claim(name) else { return false }
-        do {
-            try completeNow(claimed, resultID: resultID, result: result)
-        } catch where error.code == .resultExists {
-            try discard(claimed)
-            throw error
-        }
-        return true
     }
 
     /// The path a result with this id is written to.

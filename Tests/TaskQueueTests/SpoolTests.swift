@@ -106,7 +106,7 @@ import Testing
         #expect(try spool.read(won, peeked: nil)?.contents == .data(Data(#"{"id":"task-3"}"#.utf8)))
     }
 
-    @Test func rejectClaimsWritesTheResultAndDeletesTheFileOnce() throws {
+    @Test func aClaimIsExclusiveAndAResultIDMustBeATaskID() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let a = try Spool(directory: dir.path, delegateName: "a", logger: quietLogger)
@@ -114,12 +114,17 @@ import Testing
         try a.prepare()
         try b.prepare()
         try writeFile(dir.file("new/bad.json"), "{not json")
-        #expect(try a.reject("bad.json", resultID: "bad", result: Data(#"{"status":"rejected"}"#.utf8)))
-        #expect(try b.reject("bad.json", resultID: "bad", result: Data("second".utf8)) == false)
+        let claimed = try #require(try a.claim("bad.json"))
+        #expect(try b.claim("bad.json") == nil)
+        let refused = await #expect(throws: TaskQueueError.self) {
+            try await a.complete(claimed, resultID: "../x", result: Data())
+        }
+        #expect(refused?.code == .invalidName)
+        #expect(names(in: dir.file("done")).isEmpty)
+        try await a.complete(claimed, resultID: "bad", result: Data(#"{"status":"rejected"}"#.utf8))
         #expect(names(in: dir.file("new")).isEmpty)
         #expect(names(in: dir.file("cur/a")).isEmpty)
         #expect(try String(contentsOfFile: dir.file("done/bad.json"), encoding: .utf8) == #"{"status":"rejected"}"#)
-        #expect(throws: TaskQueueError.self) { try a.reject("x.json", resultID: "../x", result: Data()) }
     }
 
     @Test func anUncollectedResultIsNeverReplaced() async throws {
@@ -147,12 +152,6 @@ import Testing
         try spool.discard(second)
         #expect(names(in: dir.file("cur/d1")).isEmpty)
 
-        // `reject` keeps the first result too, and deletes the file it claimed.
-        try writeFile(dir.file("new/bad.json"), "{not json")
-        #expect(throws: TaskQueueError.self) { try spool.reject("bad.json", resultID: "same", result: Data("x".utf8)) }
-        #expect(try String(contentsOfFile: dir.file("done/same.json"), encoding: .utf8) == "first result")
-        #expect(names(in: dir.file("new")).isEmpty)
-        #expect(names(in: dir.file("cur/d1")).isEmpty)
     }
 
     @Test func taskIDsStartingWithADotAreRefused() async throws {
