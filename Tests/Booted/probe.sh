@@ -26,6 +26,11 @@ wait_until() {
     done
 }
 unit_prop() { systemctl show -P "$2" "$1"; }
+# canary: the secret value 20-reload stored; a FAIL (and a text no output can equal) if it is
+# missing, so that a check comparing output with it never passes on an empty value.
+canary() {
+    if [ -s "$LOGS/canary" ]; then cat "$LOGS/canary"; else fail "no canary value in $LOGS/canary" >&2; echo "<no canary>"; fi
+}
 # submit NAME JSON [ARGS...]: the task through the CLI; stdout to $LOGS/NAME.out, returns its exit status.
 submit() {
     local name=$1 json=$2; shift 2
@@ -58,11 +63,15 @@ TOML
 connector() { # connector SELECTORS_JSON
     printf '{"id":"boot","region":"us-east-1","secretNamePrefix":"boot","delegateSelectors":%s,"credentials":{"type":"instanceRole"}}' "$1"
 }
-export -f ok fail expect_eq wait_until unit_prop submit delegate_journal journal_mark journal_since write_config connector
+export -f ok fail expect_eq wait_until unit_prop canary submit delegate_journal journal_mark journal_since write_config connector
 
 echo "probe: waiting for the system to finish booting"
 state=$(timeout 120 systemctl is-system-running --wait 2>&1)
-CHECK=boot ok "systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p') is PID 1 ($(cat /proc/1/comm)), system $state"
+if [ "$state" = running ] && [ "$(cat /proc/1/comm)" = systemd ]; then
+    CHECK=boot ok "systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p') is PID 1 ($(cat /proc/1/comm)), system $state"
+else
+    CHECK=boot fail "system state $state, PID 1 $(cat /proc/1/comm); failed units: $(systemctl --failed --no-legend --plain | tr '\n' ' ')"
+fi
 
 for check in "$HERE"/checks/*.sh; do
     CHECK=$(basename "$check" .sh)

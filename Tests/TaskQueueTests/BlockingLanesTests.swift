@@ -30,9 +30,14 @@ import Testing
             Thread.detachNewThread { continuation.resume(returning: allStarted.wait(timeout: .now() + 30)) }
         }
         #expect(together == .success)
-        // The pool is free meanwhile.
-        let poolRan = await Task.detached { 42 }.value
-        #expect(poolRan == 42)
+        // The pool is free meanwhile: a task on it finishes while the eight still block (with them
+        // on the pool's threads it could not run until they were released, 30 s on).
+        let poolFree = DispatchSemaphore(value: 0)
+        Task.detached { poolFree.signal() }
+        let poolRan = await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: poolFree.wait(timeout: .now() + 5)) }
+        }
+        #expect(poolRan == .success)
         for _ in 0..<8 { release.signal() }
         var returned: [Int] = []
         var used: Set<Int> = []

@@ -82,15 +82,14 @@ import Testing
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
 
-        var silent: RawClient? = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
+        let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
         #expect(await eventually { calls.count == 1 })
         let waiting = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
         #expect(try await offPool { waiting.readUntilClosed(timeout: .milliseconds(500)) } == "<timeout>")
         #expect(calls.count == 1)
         #expect(server.connectionCount == 1)
         // The silent peer goes away: its slot is free, and the waiting request is served.
-        silent = nil
-        #expect(silent == nil)
+        silent.close()
         #expect(try await offPool { waiting.readUntilClosed() } == "small")
         #expect(calls.count == 2)
     }

@@ -22,7 +22,16 @@ final class RawClient: @unchecked Sendable {  // one thread at a time
         }
     }
 
-    deinit { Glibc.close(fd) }
+    private var open = true
+
+    deinit { close() }
+
+    /// Closes the connection now (else at deinit).
+    func close() {
+        guard open else { return }
+        open = false
+        Glibc.close(fd)
+    }
 
     private static func bind(_ fd: Int32, abstract name: String) throws {
         var address = sockaddr_un()

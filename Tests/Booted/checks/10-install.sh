@@ -109,3 +109,6 @@ expected_files=$(( hard_cap < 65536 ? hard_cap : 65536 ))
 expect_eq "open files limit (soft hard)" "$(awk '/^Max open files/ { print $4, $5 }' "/proc/$pid/limits")" "$expected_files $expected_files"
 ready=$(journalctl _PID="$pid" MESSAGE_ID=b20d32c7a798457797805155f571e76b --no-pager -q -o json)
 grep -q '"DUMPABLE":"no"' <<<"$ready" && ok "the ready event says DUMPABLE=no" || fail "no DUMPABLE=no on the ready event: $(head -c 300 <<<"$ready")"
+# The kernel's own word: a process that is not dumpable has its /proc files owned by root, though
+# it runs as secrets-delegate.
+expect_eq "owner of /proc/PID/environ of the daemon (user $(stat -c %U "/proc/$pid"))" "$(stat -c %U "/proc/$pid/environ")" root

@@ -14,29 +14,29 @@ secrets-delegate check-config 2>&1 | grep -q 'boot-named' && ok "check-config li
 systemctl reload secrets-delegate.service
 submit named-read '{"id":"boot-named-read","connector":"boot-named","operation":"getSecretValue","params":{"name":"db#password"}}' --wait
 expect_eq "a task naming the connector" "$?" 0
-grep -qF "$(cat "$LOGS/canary")" "$LOGS/named-read.out" && ok "it read the secret" || fail "no value: $(head -c 200 "$LOGS/named-read.out")"
+grep -qF "$(canary)" "$LOGS/named-read.out" && ok "it read the secret" || fail "no value: $(head -c 200 "$LOGS/named-read.out")"
 submit named-write '{"id":"boot-named-write","connector":"boot-named","operation":"createSecret","params":{"name":"other","secretString":"x"}}' --wait
 expect_eq "a write through the read-only connector" "$?" 1
 grep -q NotAuthorized "$LOGS/named-write.out" && ok "refused with NotAuthorized" || fail "expected NotAuthorized: $(head -c 200 "$LOGS/named-write.out")"
 value=$(timeout 60 secrets-delegate get boot-named 'db#password' 2>"$LOGS/get.err")
 expect_eq "secrets-delegate get exit status" "$?" 0
-[ "$value" = "$(cat "$LOGS/canary")" ] && ok "secrets-delegate get prints exactly the value" || fail "get printed something else: $(head -c 100 "$LOGS/get.err")"
+[ "$value" = "$(canary)" ] && ok "secrets-delegate get prints exactly the value" || fail "get printed something else: $(head -c 100 "$LOGS/get.err")"
 # With --socket the front binary serves get itself (no configuration read, no full binary): a
 # copy of it alone, where no full binary can be found, still answers.
 value=$(timeout 60 secrets-delegate get --socket /run/secrets-delegate/delegate.sock boot-named 'db#password' 2>"$LOGS/get-socket.err")
 expect_eq "secrets-delegate get --socket exit status" "$?" 0
-[ "$value" = "$(cat "$LOGS/canary")" ] && ok "get --socket prints exactly the value" || fail "get --socket printed something else: $(head -c 100 "$LOGS/get-socket.err")"
+[ "$value" = "$(canary)" ] && ok "get --socket prints exactly the value" || fail "get --socket printed something else: $(head -c 100 "$LOGS/get-socket.err")"
 alone=$(mktemp -d)
 cp /usr/bin/secrets-delegate "$alone/"
 value=$(timeout 60 "$alone/secrets-delegate" get --socket /run/secrets-delegate/delegate.sock boot-named 'db#password' 2>"$LOGS/get-alone.err")
 expect_eq "the front binary alone: get --socket exit status" "$?" 0
-[ "$value" = "$(cat "$LOGS/canary")" ] && ok "the front binary alone serves get --socket" || fail "the front binary alone: $(head -c 200 "$LOGS/get-alone.err")"
+[ "$value" = "$(canary)" ] && ok "the front binary alone serves get --socket" || fail "the front binary alone: $(head -c 200 "$LOGS/get-alone.err")"
 timeout 60 "$alone/secrets-delegate" --version >/dev/null 2>"$LOGS/alone-version.err"
 expect_eq "the front binary alone, asked for anything else" "$?" 69
 grep -q "cannot run $alone/secrets-delegated" "$LOGS/alone-version.err" &&
     ok "it names the full binary it cannot run" || fail "unexpected: $(head -c 200 "$LOGS/alone-version.err")"
 rm -rf "$alone"
 out=$(timeout 60 secrets-delegate exec --env DB_PASSWORD='boot-named:db#password' -- /bin/sh -c 'printf %s "$DB_PASSWORD"' 2>"$LOGS/exec.err")
-[ "$out" = "$(cat "$LOGS/canary")" ] && ok "secrets-delegate exec hands the value to the command" || fail "exec: $(head -c 100 "$LOGS/exec.err")"
+[ "$out" = "$(canary)" ] && ok "secrets-delegate exec hands the value to the command" || fail "exec: $(head -c 100 "$LOGS/exec.err")"
 # (An operator's file: purge keeps it, so the purge check later would find /etc/secrets-delegate.)
 rm /etc/secrets-delegate/connectors.d/boot-named.toml

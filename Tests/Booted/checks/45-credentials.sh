@@ -49,7 +49,7 @@ journal_mark refused $REFUSED_ID UNIT=intruder.service
 journal_mark served $SERVED_ID UNIT=app.service
 timeout 60 systemctl start app.service
 expect_eq "systemctl start app.service" "$?" 0
-[ "$(cat "$LOGS/app-credential" 2>/dev/null)" = "$(cat "$LOGS/canary")" ] &&
+[ "$(cat "$LOGS/app-credential" 2>/dev/null)" = "$(canary)" ] &&
     ok "app.service's \$CREDENTIALS_DIRECTORY/db-password holds exactly the secret" ||
     fail "app.service's credential is not the secret ($(wc -c <"$LOGS/app-credential" 2>/dev/null) bytes)"
 served() { journal_since served $SERVED_ID UNIT=app.service | grep -q .; }
@@ -67,7 +67,7 @@ wait_until 10 refused &&
     ok "a credential-refused entry (its MESSAGE_ID) names intruder.service: $(journal_since refused $REFUSED_ID UNIT=intruder.service | head -n 1)" ||
     fail "no credential-refused entry with UNIT=intruder.service"
 expect_eq "delegate after the refusal" "$(systemctl is-active secrets-delegate.service)" active
-if journalctl -b --no-pager -q -o cat | grep -qF "$(cat "$LOGS/canary")"; then
+if journalctl -b --no-pager -q -o cat | grep -qF "$(canary)"; then
     fail "the secret value is in the journal"
 else
     ok "the secret value is nowhere in the journal"
@@ -81,7 +81,7 @@ expect_eq "credentials socket while the delegate is stopped" "$(systemctl is-act
 timeout 60 systemctl start app.service
 expect_eq "systemctl start app.service with the delegate stopped" "$?" 0
 expect_eq "delegate started by the credentials socket" "$(systemctl is-active secrets-delegate.service)" active
-[ "$(cat "$LOGS/app-credential" 2>/dev/null)" = "$(cat "$LOGS/canary")" ] &&
+[ "$(cat "$LOGS/app-credential" 2>/dev/null)" = "$(canary)" ] &&
     ok "the socket-activated delegate served the credential" || fail "no credential after socket activation"
 systemctl stop app.service intruder.service 2>/dev/null
 rm -f /etc/systemd/system/app.service /etc/systemd/system/intruder.service

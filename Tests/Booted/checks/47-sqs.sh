@@ -14,7 +14,7 @@ expect_eq "delegate with [sqs]" "$(systemctl is-active secrets-delegate.service)
 submit sqs-read "{\"id\":\"boot-sqs-read\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db#password\"}}" \
     --sqs "$SQS_TASK_QUEUE" --reply-queue "$SQS_REPLY_QUEUE" --wait --timeout 50
 expect_eq "submit --sqs --wait exit status" "$?" 0
-grep -q "\"value\":\"$(cat "$LOGS/canary")\"" "$LOGS/sqs-read.out" && ok "the SQS task's result holds the secret" ||
+grep -q "\"value\":\"$(canary)\"" "$LOGS/sqs-read.out" && ok "the SQS task's result holds the secret" ||
     fail "the SQS task's result is not the secret: $(head -c 300 "$LOGS/sqs-read.out") $(head -c 300 "$LOGS/sqs-read.err")"
 queue_url=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o json TASK_ID=boot-sqs-read |
     grep -c "\"QUEUE_URL\":\"$SQS_TASK_QUEUE\"" || true)

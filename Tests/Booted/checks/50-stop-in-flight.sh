@@ -2,7 +2,8 @@
 # Result=success.
 systemctl start secrets-delegate.service
 submit slow "{\"id\":\"boot-slow\",\"connector\":$(connector '["boot"]'),\"operation\":\"getRandomPassword\"}" --spool /var/lib/secrets-delegate/spool
-if wait_until 20 test ! -e /var/lib/secrets-delegate/spool/new/boot-slow.json; then
+expect_eq "submit --spool exit status" "$?" 0
+if wait_until 20 sh -c 'ls /var/lib/secrets-delegate/spool/cur/*/boot-slow.json'; then
     ok "the spool task was claimed"
 else
     fail "the spool task was not claimed"
