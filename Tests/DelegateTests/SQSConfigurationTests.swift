@@ -67,10 +67,54 @@ import Testing
         #expect(keys.allSatisfy { $0.appliesOnReload })
     }
 
-    @Test func signingRegionComesFromTheHostUnlessSet() throws {
-        let queue = try SQSQueueURL("https://sqs.ap-south-1.amazonaws.com/1/q")
-        #expect(DelegateConfiguration.SQSSection().signingRegion(for: queue) == "ap-south-1")
-        #expect(DelegateConfiguration.SQSSection(region: "us-west-2").signingRegion(for: queue) == "us-west-2")
+    /// The host the calls go to decides the signing region when it names one: `region` (as the
+    /// spec's example sets it) must not sign a reply queue of another region for the wrong one.
+    @Test func signingRegionComesFromAnAmazonHostThenTheRegionKey() throws {
+        let india = try SQSQueueURL("https://sqs.ap-south-1.amazonaws.com/1/q")
+        let emulator = try SQSQueueURL("http://127.0.0.1:4566/000000000000/q")
+        #expect(DelegateConfiguration.SQSSection().signingRegion(for: india) == "ap-south-1")
+        #expect(DelegateConfiguration.SQSSection(region: "us-east-1").signingRegion(for: india) == "ap-south-1")
+        #expect(DelegateConfiguration.SQSSection(region: "eu-west-1").signingRegion(for: emulator) == "eu-west-1")
+        #expect(DelegateConfiguration.SQSSection().signingRegion(for: emulator) == "us-east-1")
+        // An endpoint override: its host's region, else `region`, else the queue URL's.
+        let vpce = DelegateConfiguration.SQSSection(
+            region: "us-east-1", endpoint: "https://vpce-0abc-xyz.sqs.eu-west-2.vpce.amazonaws.com/")
+        #expect(vpce.signingRegion(for: india) == "eu-west-2")
+        let local = DelegateConfiguration.SQSSection(endpoint: "http://127.0.0.1:4566")
+        #expect(local.signingRegion(for: india) == "ap-south-1")
+        var localWithRegion = local
+        localWithRegion.region = "us-west-2"
+        #expect(localWithRegion.signingRegion(for: india) == "us-west-2")
+    }
+
+    @Test func onlyAmazonSQSHostsNameARegion() throws {
+        let hosts: [(String, String?)] = [
+            ("sqs.eu-west-1.amazonaws.com", "eu-west-1"),
+            ("SQS.EU-WEST-1.AMAZONAWS.COM", "eu-west-1"),
+            ("sqs-fips.us-gov-west-1.amazonaws.com", "us-gov-west-1"),
+            ("sqs.cn-north-1.amazonaws.com.cn", "cn-north-1"),
+            ("sqs.eu-west-1.api.aws", "eu-west-1"),
+            ("queue.amazonaws.com", "us-east-1"),
+            ("ap-south-1.queue.amazonaws.com", "ap-south-1"),
+            ("vpce-0abc-xyz.sqs.eu-west-1.vpce.amazonaws.com", "eu-west-1"),
+            ("vpce-0abc-xyz.sqs.cn-north-1.vpce.amazonaws.com.cn", "cn-north-1"),
+            // Other AWS services' hosts take requests from anyone's account.
+            ("abc123.execute-api.us-east-1.amazonaws.com", nil),
+            ("abc.appsync-api.eu-west-1.amazonaws.com", nil),
+            ("bucket.s3.amazonaws.com", nil),
+            ("sqs.amazonaws.com", nil),
+            ("sqs.eu-west-1.amazonaws.com.attacker.example", nil),
+            ("x.sqs.eu-west-1.amazonaws.com", nil),
+            ("vpce-0abc.execute-api.eu-west-1.vpce.amazonaws.com", nil),
+            ("sqs.eu_west_1.amazonaws.com", nil),
+            ("sqs..amazonaws.com", nil),
+            ("127.0.0.1", nil),
+        ]
+        for (host, region) in hosts {
+            #expect(SQSQueueURL.amazonSQSRegion(host: host) == region, "\(host)")
+        }
+        #expect(try SQSQueueURL("https://user@sqs.eu-west-1.amazonaws.com/1/q").amazonSQSRegion == nil)
+        #expect(try SQSQueueURL("https://sqs.eu-west-1.amazonaws.com:443/1/q").amazonSQSRegion == "eu-west-1")
     }
 
     @Test func repliesGoOnlyWhereTheDelegatesOwnQueuesAre() throws {
@@ -87,9 +131,17 @@ import Testing
         #expect(try !permits("https://attacker.example/123456789012/replies"))
         #expect(try !permits("https://amazonaws.com.attacker.example/1/q"))
         #expect(try !permits("http://127.0.0.1:9/000000000000/tasks"))  // another port
-        // With an endpoint override every call goes there, whatever the URL's host.
+        // AWS hosts anyone can run a server behind: not SQS.
+        #expect(try !permits("https://abc123.execute-api.us-east-1.amazonaws.com/1/q"))
+        #expect(try !permits("https://abc.lambda-url.us-east-1.on.aws/1/q"))
+        // With an endpoint override every call goes there, whatever the URL's host, but a regional
+        // endpoint serves only its own region's queues.
         var overridden = sqs
         overridden.endpoint = "https://vpce-0abc.sqs.eu-west-1.vpce.amazonaws.com"
         #expect(overridden.permitsReplies(to: try SQSQueueURL("https://attacker.example/1/q")))
+        #expect(overridden.permitsReplies(to: try SQSQueueURL("https://sqs.eu-west-1.amazonaws.com/1/q")))
+        #expect(!overridden.permitsReplies(to: try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/1/q")))
+        overridden.endpoint = "http://127.0.0.1:4566"
+        #expect(overridden.permitsReplies(to: try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/1/q")))
     }
 }

@@ -6,15 +6,26 @@ import Synchronization
 public final class RecordingSleeper: Sleeper {
     public let delays = Mutex<[Duration]>([])
     private let pause: Duration
+    private let asAsked: Bool
 
     /// - Parameter pause: how long each sleep really takes (none by default); a loop that only
     ///   waits on its sleeper needs a little to keep from spinning.
     public init(pause: Duration = .zero) {
         self.pause = pause
+        self.asAsked = false
+    }
+
+    /// A sleeper that records each delay and really sleeps it.
+    public static func sleepingAsAsked() -> RecordingSleeper { RecordingSleeper(asAsked: true) }
+
+    private init(asAsked: Bool) {
+        self.pause = .zero
+        self.asAsked = asAsked
     }
 
     public func sleep(for duration: Duration) async throws {
         delays.withLock { $0.append(duration) }
-        if pause > .zero { try await Task.sleep(for: pause) }
+        let real = asAsked ? duration : pause
+        if real > .zero { try await Task.sleep(for: real) }
     }
 }

@@ -7,8 +7,9 @@ extension DelegateConfiguration {
     public struct SQSSection: Sendable, Equatable {
         /// Task queues, one long poll each; empty turns the SQS intake off.
         public var queueURLs: [String]
-        /// The signing region; empty means the region in each queue URL's host
-        /// (`sqs.<region>.amazonaws.com`).
+        /// The signing region for hosts that name none (an emulator, a proxy); a host of Amazon
+        /// SQS's own (`sqs.<region>.amazonaws.com`, a VPC endpoint) is signed for the region it
+        /// names. Empty: the queue URL's region, else `us-east-1`.
         public var region: String
         /// Endpoint override (VPC endpoint, emulator); empty means each queue URL's own host.
         public var endpoint: String
@@ -32,33 +33,37 @@ extension DelegateConfiguration {
         }
 
         public static let waitSecondsRange = 0...20
-        /// At least 2 s so that the heartbeat at half the lease has time to land; at most SQS's 12 h.
+        /// At least 2 s so that the heartbeat at a third of the lease has time to land; at most SQS's 12 h.
         public static let visibilitySecondsRange = 2...43_200
 
         /// Whether a task may have its result sent to `queue` (its `replyTo`), which anyone who can
         /// send to a task queue chooses. The call is signed with the delegate's identity, so it
-        /// goes only where the delegate's own queues are: to the `endpoint` override when one is
-        /// set (every call goes there), else to an `https` AWS host (`*.amazonaws.com`,
-        /// `*.amazonaws.com.cn`) or the origin of a configured queue URL or `result_queue_url`.
+        /// goes only where the delegate's own queues are: an `https` host of Amazon SQS's own
+        /// (``SQSQueueURL/amazonSQSRegion``; not any `*.amazonaws.com` host: API Gateway's take
+        /// requests from anyone's account), or the origin of a configured queue URL or
+        /// `result_queue_url`. With the `endpoint` override every call goes there: any queue,
+        /// unless both name regions and they differ (the endpoint serves its own region only).
         public func permitsReplies(to queue: SQSQueueURL) -> Bool {
-            if !endpoint.isEmpty { return true }
+            if !endpoint.isEmpty {
+                guard let endpointRegion = endpointRegion, let queueRegion = queue.amazonSQSRegion else { return true }
+                return endpointRegion == queueRegion
+            }
             let configured = (queueURLs + [resultQueueURL]).compactMap { try? SQSQueueURL($0).origin }
             if configured.contains(queue.origin) { return true }
-            let origin = queue.origin.lowercased()
-            guard origin.hasPrefix("https://") else { return false }
-            var host = Substring(origin.dropFirst("https://".count))
-            if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
-            return (host.hasSuffix(".amazonaws.com") || host.hasSuffix(".amazonaws.com.cn"))
-                && !host.contains("@")
+            return queue.origin.lowercased().hasPrefix("https://") && queue.amazonSQSRegion != nil
         }
 
-        /// The signing region for `queue`: `region` when set, else the one its host names.
+        /// The signing region for calls about `queue`: the region the host they go to names (the
+        /// `endpoint` override, else the queue's), else `region`, else the queue URL's, else
+        /// `us-east-1`.
         public func signingRegion(for queue: SQSQueueURL) -> String {
-            if !region.isEmpty { return region }
-            let host = queue.origin.split(separator: "/").last.map(String.init) ?? ""
-            let labels = host.split(separator: ".")
-            if labels.count >= 3, labels[0] == "sqs" { return String(labels[1]) }
-            return "us-east-1"
+            let named = endpoint.isEmpty ? queue.amazonSQSRegion : endpointRegion
+            return named ?? (region.isEmpty ? nil : region) ?? queue.amazonSQSRegion ?? "us-east-1"
+        }
+
+        /// The region the `endpoint` override's host names, if it is one of Amazon SQS's.
+        private var endpointRegion: String? {
+            SQSQueueURL.host(ofOrigin: endpoint).flatMap(SQSQueueURL.amazonSQSRegion(host:))
         }
 
         /// `queue_urls`: queue URLs, none twice.

@@ -71,17 +71,19 @@ struct SQSIntake: Sendable {
         return SQSQueuePoller(queue: queue, intake: self, logger: logger)
     }
 
-    /// A client for calls about `queue` under the settings now in force.
-    func client(for queue: SQSQueueURL) -> SQSClient {
-        Self.client(for: queue, settings: settings(), clients: clients, identity: identity())
+    /// A client for calls about `queue` under the settings now in force; `longPoll` for
+    /// `ReceiveMessage` (``AWSClientPool/sqs(_:longPoll:)``).
+    func client(for queue: SQSQueueURL, longPoll: Bool = false) -> SQSClient {
+        Self.client(for: queue, settings: settings(), clients: clients, identity: identity(), longPoll: longPoll)
     }
 
     static func client(
         for queue: SQSQueueURL, settings sqs: DelegateConfiguration.SQSSection, clients: AWSClientPool,
-        identity: any CredentialProvider
+        identity: any CredentialProvider, longPoll: Bool = false
     ) -> SQSClient {
         SQSClient(
-            aws: clients.sqs(queue.endpoint(region: sqs.signingRegion(for: queue), endpointOverride: sqs.endpoint)),
+            aws: clients.sqs(
+                queue.endpoint(region: sqs.signingRegion(for: queue), endpointOverride: sqs.endpoint), longPoll: longPoll),
             credentials: identity)
     }
 

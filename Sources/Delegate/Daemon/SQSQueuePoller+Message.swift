@@ -103,8 +103,9 @@ extension SQSQueuePoller {
             let result = dispatcher.rejected(
                 TaskRejection(
                     code: .invalidTask,
-                    message: "replyTo \(replyTo.origin) is not an SQS endpoint of this delegate (an https AWS host, "
-                        + "the origin of a configured queue, or the [sqs] endpoint); the task was not run",
+                    message: "replyTo \(replyTo.origin) is not an SQS endpoint of this delegate (an https host of "
+                        + "Amazon SQS, the origin of a configured queue, or with [sqs] endpoint set a queue of its "
+                        + "region); the task was not run",
                     taskID: task.id, operation: task.operation.name.rawValue, connectorID: task.connector.id),
                 receivedAt: receivedAt, logger: logger)
             await reply(result, to: configuredResultQueue, for: message, logger: logger)
@@ -131,30 +132,83 @@ extension SQSQueuePoller {
         await reply(result, to: destination, for: message, logger: logger)
     }
 
-    /// Extends the message's lease to `visibility_seconds` every third of it until cancelled: two
-    /// thirds of a lease are left for a slow or retried `ChangeMessageVisibility`. The pause is a
-    /// third of the shorter of the lease last granted and the one about to be asked for, so a
-    /// reload that lengthens `visibility_seconds` never lets the running lease lapse.
-    private func heartbeat(_ message: SQSMessage, lease: Int, logger: Logger) async {
+    /// Extends the message's lease to `visibility_seconds` every third of it until cancelled, a
+    /// third of the shorter of the lease last granted and the one about to be asked for (a reload
+    /// that lengthens `visibility_seconds` never lets the running lease lapse), counted from when
+    /// the last extension was asked for. Each extension may take at most that third (a hung
+    /// connection is given up, not waited on for the client's whole timeout and retries); one that
+    /// failed is tried again after ``extensionRetryPause`` rather than a third of a lease later,
+    /// so the two thirds left are used for more than one attempt.
+    func heartbeat(_ message: SQSMessage, lease: Int, logger: Logger) async {
         var granted = lease
+        var pause = Self.extensionPeriod(granted: granted, visibility: intake.settings().visibilitySeconds)
         while !Task.isCancelled {
-            let visibility = intake.settings().visibilitySeconds
             do {
-                try await intake.sleeper.sleep(for: .milliseconds(min(granted, visibility) * 1000 / 3))
+                try await intake.sleeper.sleep(for: pause)
             } catch {
                 return
             }
             if Task.isCancelled { return }
-            do {
-                try await intake.client(for: queue).changeMessageVisibility(
-                    queue: queue, receiptHandle: message.receiptHandle, seconds: visibility, logger: logger)
+            let visibility = intake.settings().visibilitySeconds
+            let period = Self.extensionPeriod(granted: granted, visibility: visibility)
+            let asked = ContinuousClock.now
+            switch await extendLease(of: message, to: visibility, within: period, logger: logger) {
+            case .cancelled:
+                return
+            case .extended:
                 granted = visibility
-                intake.record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
-            } catch {
-                // Cancelled: the message was deleted meanwhile, so a refused extension means nothing.
-                if error.code == .cancelled || Task.isCancelled { return }
+                let next = Self.extensionPeriod(granted: granted, visibility: visibility)
+                pause = max(.zero, next - (ContinuousClock.now - asked))
+            case .failed(let error):
                 intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+                pause = min(period, Self.extensionRetryPause)
             }
+        }
+    }
+
+    /// How soon a failed lease extension is tried again (at most a third of the lease).
+    static let extensionRetryPause: Duration = .seconds(2)
+
+    /// A third of the shorter of the lease granted and the one to be asked for.
+    static func extensionPeriod(granted: Int, visibility: Int) -> Duration {
+        .milliseconds(min(granted, visibility) * 1000 / 3)
+    }
+
+    private enum Extension {
+        case extended
+        case failed(AWSError)
+        /// The heartbeat was cancelled (the message was deleted meanwhile): nothing to record.
+        case cancelled
+    }
+
+    /// One `ChangeMessageVisibility`, given up (and cancelled) after `limit`.
+    private func extendLease(
+        of message: SQSMessage, to visibility: Int, within limit: Duration, logger: Logger
+    ) async -> Extension {
+        await withTaskGroup(of: Extension?.self) { group in
+            group.addTask {
+                do throws(AWSError) {
+                    try await intake.client(for: queue).changeMessageVisibility(
+                        queue: queue, receiptHandle: message.receiptHandle, seconds: visibility, logger: logger)
+                    intake.record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+                    return .extended
+                } catch {
+                    if error.code == .cancelled || Task.isCancelled { return nil }
+                    return .failed(error)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                if Task.isCancelled { return nil }
+                return .failed(
+                    AWSError(
+                        kind: .transport, code: .endpointUnreachable,
+                        message: "no answer within \(limit) (a third of the lease); trying again", retryable: true))
+            }
+            // Nil: cancelled (the heartbeat was, or the client gave the call up).
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .cancelled
         }
     }
 

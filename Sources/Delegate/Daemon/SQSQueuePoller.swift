@@ -22,6 +22,9 @@ struct SQSQueuePoller: Sendable {
     static let backoffCap: Duration = .seconds(30)
     /// With `wait_seconds = 0`, how long an empty answer is followed by no receive.
     static let shortPollPause: Duration = .seconds(1)
+    /// After an answer too large for the response cap, how many receives ask for one message
+    /// before ten are asked for again (the large messages are gone by then, or it happens again).
+    static let singleMessageReceives = 100
 
     var dispatcher: TaskDispatcher { intake.dispatcher }
 
@@ -29,8 +32,9 @@ struct SQSQueuePoller: Sendable {
         await withDiscardingTaskGroup { group in
             var failures = 0
             // Lowered to 1 after an answer too large for the client's response cap (ten large
-            // messages, escaped in JSON): one message always fits.
+            // messages, escaped in JSON): one message always fits. Raised again after a while.
             var batchLimit = Self.maxBatch
+            var singleMessageReceivesLeft = 0
             while !Task.isCancelled, !dispatcher.isStopping, intake.settings().queueURLs.contains(queue.url) {
                 // Slots first: one (waiting for it), then as many more as are free now.
                 guard await dispatcher.reserveSlot() else { break }
@@ -38,26 +42,34 @@ struct SQSQueuePoller: Sendable {
                 let sqs = intake.settings()
                 let messages: [SQSMessage]
                 do throws(AWSError) {
-                    messages = try await intake.client(for: queue).receiveMessage(
+                    messages = try await intake.client(for: queue, longPoll: true).receiveMessage(
                         queue: queue,
                         options: .init(
                             maxMessages: reserved, waitSeconds: sqs.waitSeconds, visibilitySeconds: sqs.visibilitySeconds),
                         logger: logger)
                     intake.record(nil, of: "ReceiveMessage", queue: queue, logger: logger)
                     failures = 0
+                    if batchLimit < Self.maxBatch {
+                        singleMessageReceivesLeft -= 1
+                        if singleMessageReceivesLeft <= 0 { batchLimit = Self.maxBatch }
+                    }
                 } catch {
                     dispatcher.releaseSlots(reserved)
                     if error.code == .cancelled || Task.isCancelled { break }
                     if error.transportError?.code == .responseTooLarge, batchLimit > 1 {
                         batchLimit = 1
+                        singleMessageReceivesLeft = Self.singleMessageReceives
                         logger.warning(
-                            "an SQS answer was larger than the response limit; receiving one message at a time",
+                            """
+                            an SQS answer was larger than the response limit; receiving one message at a time \
+                            for the next \(Self.singleMessageReceives) receives
+                            """,
                             metadata: ["queue_url": "\(queue.url)"])
                         continue
                     }
                     intake.record(error, of: "ReceiveMessage", queue: queue, logger: logger)
                     failures += 1
-                    try? await intake.sleeper.sleep(for: backoff(afterFailures: failures))
+                    await pause(for: backoff(afterFailures: failures))
                     continue
                 }
                 if !messages.isEmpty {
@@ -94,6 +106,19 @@ struct SQSQueuePoller: Sendable {
                 }
                 dispatcher.releaseSlots(reserved)
             }
+        }
+    }
+
+    /// Sleeps `duration` on the intake's sleeper, or until the delegate stops (looked at every
+    /// quarter second), whichever comes first: a stop never waits out a backoff of up to 30 s.
+    private func pause(for duration: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await intake.sleeper.sleep(for: duration) }
+            group.addTask {
+                while !dispatcher.isStopping, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(250)) }
+            }
+            await group.next()
+            group.cancelAll()
         }
     }
 

@@ -21,7 +21,13 @@ public final class AWSClientPool: Sendable {
 
     private let http: any HTTPClient
     private let clock: any WallClock
-    private let state: Mutex<(settings: Settings, clients: [AWSServiceEndpoint: AWSClient])>
+    /// A client is per endpoint and per request timeout (SQS's long polls get more time).
+    private struct Key: Hashable {
+        var endpoint: AWSServiceEndpoint
+        var longPollSeconds: Int
+    }
+
+    private let state: Mutex<(settings: Settings, clients: [Key: AWSClient])>
 
     public init(settings: Settings, http: any HTTPClient, clock: any WallClock) {
         self.http = http
@@ -46,19 +52,21 @@ public final class AWSClientPool: Sendable {
         client { settings in AWSServiceEndpoint(signingName: "sts", region: region, url: settings.stsEndpoint) }
     }
 
-    /// A client for SQS at `endpoint`; its request timeout leaves room for a long poll's wait
-    /// (at most 20 s) besides `[aws] request_timeout_seconds`.
-    public func sqs(_ endpoint: AWSServiceEndpoint) -> AWSClient {
-        client({ _ in endpoint }, longPollSeconds: 20)
+    /// A client for SQS at `endpoint`. For `ReceiveMessage` (`longPoll`) its request timeout
+    /// leaves room for a long poll's wait (at most 20 s) besides `[aws] request_timeout_seconds`;
+    /// every other call (a lease extension, a result, a delete) gets the plain timeout, so a hung
+    /// connection costs a lease no more than it must.
+    public func sqs(_ endpoint: AWSServiceEndpoint, longPoll: Bool = false) -> AWSClient {
+        client({ _ in endpoint }, longPollSeconds: longPoll ? 20 : 0)
     }
 
     private func client(_ endpoint: (Settings) -> AWSServiceEndpoint, longPollSeconds: Int = 0) -> AWSClient {
         state.withLock { state in
-            let key = endpoint(state.settings)
+            let key = Key(endpoint: endpoint(state.settings), longPollSeconds: longPollSeconds)
             if let existing = state.clients[key] { return existing }
             var options = state.settings.options
             options.requestTimeout += .seconds(longPollSeconds)
-            let created = AWSClient(endpoint: key, options: options, httpClient: http, clock: clock)
+            let created = AWSClient(endpoint: key.endpoint, options: options, httpClient: http, clock: clock)
             state.clients[key] = created
             return created
         }

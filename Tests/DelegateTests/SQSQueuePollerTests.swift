@@ -1,0 +1,137 @@
+import AWSCore
+import Foundation
+import Logging
+import SQS
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// One queue's receive loop against a scripted SQS endpoint: how it backs off and how it sizes
+/// its receives.
+@Suite struct SQSQueuePollerTests {
+    /// A poller for `name` on `server`, its intake, and the HTTP client to shut down.
+    static func poller(
+        _ name: String, on server: LoopbackHTTPServer, sleeper: RecordingSleeper, visibilitySeconds: Int = 5
+    ) throws -> (SQSQueuePoller, SQSIntake, () -> Void) {
+        let url = "\(server.baseURL)/123456789012/\(name)"
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [url], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1,
+            visibilitySeconds: visibilitySeconds)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(section: section, sleeper: sleeper, logger: quiet)
+        return (SQSQueuePoller(queue: try SQSQueueURL(url), intake: intake, logger: quiet), intake, { http.shutdown() })
+    }
+
+    /// A stop ends a receive backoff at once instead of waiting it out (up to 30 s).
+    @Test func aStopEndsABackoff() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(
+                status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
+                body: #"{"__type":"com.amazonaws.sqs#AccessDenied","message":"not allowed"}"#)
+        }
+        defer { server.stop() }
+        // Every sleep takes two minutes unless it is cut short.
+        let sleeper = RecordingSleeper(pause: .seconds(120))
+        let (poller, intake, shutdown) = try Self.poller("denied", on: server, sleeper: sleeper)
+        defer { shutdown() }
+        let running = Task { await poller.run() }
+        #expect(await eventually(within: .seconds(30)) { !sleeper.delays.withLock { $0 }.isEmpty })
+
+        intake.dispatcher.stopIntake()
+        let ended = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await running.value
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(20))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        // (The sleep asked for would have taken 120 s.)
+        #expect(ended, "the loop was still backing off 20 s after the stop")
+        running.cancel()
+    }
+
+    /// After an answer too large for the response cap the loop asks for one message at a time,
+    /// and for ten again after ``SQSQueuePoller/singleMessageReceives`` receives.
+    @Test func aTooLargeAnswerLowersTheBatchForAWhile() async throws {
+        let asked = Mutex<[Int]>([])
+        let server = try LoopbackHTTPServer { request in
+            let body = request.bodyText
+            let count = body.firstRange(of: #""MaxNumberOfMessages":"#).flatMap { range in
+                Int(body[range.upperBound...].prefix { $0.isNumber })
+            }
+            let number = asked.withLock { list in
+                list.append(count ?? -1)
+                return list.count
+            }
+            if number == 1 {
+                return ScriptedResponse(
+                    status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"],
+                    body: #"{"Messages":[{"Body":""# + String(repeating: "x", count: 5 << 20) + #""}]}"#)
+            }
+            return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+        }
+        defer { server.stop() }
+        let (poller, intake, shutdown) = try Self.poller("large", on: server, sleeper: RecordingSleeper())
+        defer { shutdown() }
+        let running = Task { await poller.run() }
+        let enough = SQSQueuePoller.singleMessageReceives + 3
+        #expect(await eventually(within: .seconds(60)) { asked.withLock { $0.count } >= enough })
+        intake.dispatcher.stopIntake()
+        await running.value
+
+        let counts = asked.withLock { $0 }
+        #expect(counts.first == 10)
+        // The too large answer, then the receives that asked for one, then ten again.
+        #expect(counts.dropFirst().prefix(SQSQueuePoller.singleMessageReceives).allSatisfy { $0 == 1 }, "\(counts)")
+        #expect(counts.dropFirst(1 + SQSQueuePoller.singleMessageReceives).prefix(2).allSatisfy { $0 == 10 }, "\(counts)")
+    }
+
+    /// A lease extension that hangs is given up after a third of the lease and tried again soon,
+    /// not waited on for the client's timeout (15 s here, a 3 s lease): the lease is kept.
+    @Test func aHungLeaseExtensionIsGivenUpAndTriedAgain() async throws {
+        let extensions = Mutex<[ContinuousClock.Instant]>([])
+        let server = try LoopbackHTTPServer { request in
+            guard request.headers["X-Amz-Target"] == "AmazonSQS.ChangeMessageVisibility" else {
+                return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+            }
+            let number = extensions.withLock { list in
+                list.append(.now)
+                return list.count
+            }
+            return ScriptedResponse(
+                status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}",
+                delay: number == 1 ? .seconds(30) : .zero)
+        }
+        defer { server.stop() }
+        let sleeper = RecordingSleeper.sleepingAsAsked()
+        let (poller, _, shutdown) = try Self.poller("leased", on: server, sleeper: sleeper, visibilitySeconds: 3)
+        defer { shutdown() }
+        let message = SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: "{}")
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let started = ContinuousClock.now
+        let beating = Task { await poller.heartbeat(message, lease: 3, logger: quiet) }
+        #expect(await eventually(within: .seconds(30)) { extensions.withLock { $0.count } >= 3 })
+        beating.cancel()
+        await beating.value
+
+        let times = extensions.withLock { $0 }.map { $0 - started }
+        // Due at 1 s (a third of 3 s); hung, given up at 2 s, tried again 1 s later, then a third
+        // of the lease after that. Waiting on the hung call would have taken 30 s (its answer's
+        // delay, within the client's 15 s timeout plus the 20 s a receive gets). The upper bounds
+        // are loose for a machine running other tests at once.
+        #expect(times.count >= 3, "\(times); sleeps \(sleeper.delays.withLock { $0 })")
+        if times.count >= 3 {
+            #expect(times[0] >= .milliseconds(900), "\(times)")
+            #expect(times[1] - times[0] >= .milliseconds(1900) && times[1] - times[0] < .seconds(12), "\(times)")
+            #expect(times[2] - times[1] >= .milliseconds(900), "\(times)")
+        }
+    }
+}
