@@ -14,16 +14,19 @@ import Testing
 
     @Test func aResultThatFitsIsSentAsIs() {
         let result = Self.result(value: "small")
-        let (message, oversize) = SQSQueuePoller.resultMessage(for: result, taskID: "big")
+        let (message, oversize) = SQSQueuePoller.resultMessage(for: result, taskID: "big", taskMessageID: "m-big")
         #expect(message.body == result.jsonLine)
         #expect(message.attributes == ["taskId": "big"])
-        #expect(message.groupID == "big" && message.deduplicationID == "big")
+        // Grouped by task id; deduplicated by the task message: a rerun of that message sends the
+        // same id (a FIFO queue drops the copy), the same task id sent again another.
+        #expect(message.groupID == "big")
+        #expect(message.deduplicationID == "m-big")
         #expect(oversize == nil)
     }
 
     @Test func aResultOverAnSQSMessageBecomesAResultTooLargeFailureThatFits() throws {
         let filler = String(repeating: "s3cr3t-", count: 40_000)
-        let (message, oversize) = SQSQueuePoller.resultMessage(for: Self.result(value: filler), taskID: "big")
+        let (message, oversize) = SQSQueuePoller.resultMessage(for: Self.result(value: filler), taskID: "big", taskMessageID: "m-big")
         let body = message.body
         #expect((oversize ?? 0) > 256 * 1024)
         #expect(body.utf8.count <= 256 * 1024)
@@ -45,7 +48,7 @@ import Testing
         let taskID = String(repeating: "t", count: 64)
         let fitsAlone = Self.result(value: String(repeating: "v", count: 256 * 1024 - empty))
         #expect(fitsAlone.jsonLine.utf8.count == 256 * 1024)
-        let (message, oversize) = SQSQueuePoller.resultMessage(for: fitsAlone, taskID: taskID)
+        let (message, oversize) = SQSQueuePoller.resultMessage(for: fitsAlone, taskID: taskID, taskMessageID: "m-1")
         #expect(oversize == 256 * 1024 + "taskId".utf8.count + "String".utf8.count + taskID.utf8.count)
         #expect(message.countedBytes <= 256 * 1024)
         #expect(message.body.contains("ResultTooLarge"))

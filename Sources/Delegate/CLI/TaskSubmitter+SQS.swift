@@ -109,8 +109,9 @@ extension TaskSubmitter {
         return await waitForResult(id: id, on: reply, client: client(for: reply), privateKey: privateKey, logger: logger)
     }
 
-    /// Takes this task's result from `reply` (and deletes it); every other message is made visible
-    /// again at once, for whoever waits for it.
+    /// Takes this task's result from `reply` (and deletes it, and any copy of it in the same
+    /// answer: a task run twice sends two); every other message is made visible again at once,
+    /// for whoever waits for it.
     private func waitForResult(
         id: String, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?, logger: Logger
     ) async -> CommandOutcome {
@@ -130,8 +131,12 @@ extension TaskSubmitter {
             }
             var found: SQSMessage?
             for message in messages {
-                if found == nil, message.messageAttributes["taskId"]?.stringValue == id {
-                    found = message
+                if message.messageAttributes["taskId"]?.stringValue == id {
+                    if found == nil {
+                        found = message
+                    } else {
+                        try? await client.deleteMessage(queue: reply, receiptHandle: message.receiptHandle, logger: logger)
+                    }
                 } else {
                     try? await client.changeMessageVisibility(
                         queue: reply, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)

@@ -213,7 +213,9 @@ extension SQSQueuePoller {
     }
 
     /// Sends `result` to `destination` (body: the result JSON, attribute `taskId`; to a FIFO queue
-    /// with the task id as group and deduplication id), then deletes the task message, each in a
+    /// with the task id as group id and the task message's SQS id as deduplication id: the same for
+    /// every run of that message, another for the same task id sent again), then deletes the task
+    /// message, each in a
     /// batch with other tasks' (``SQSIntake/send(_:to:logger:)``). A result that cannot be sent
     /// leaves the message to come back after its lease and run again.
     private func reply(_ result: TaskResult, to destination: SQSQueueURL?, for message: SQSMessage, logger: Logger)
@@ -227,7 +229,7 @@ extension SQSQueuePoller {
             return
         }
         let taskID = result.id ?? message.messageId
-        let (resultMessage, oversize) = Self.resultMessage(for: result, taskID: taskID)
+        let (resultMessage, oversize) = Self.resultMessage(for: result, taskID: taskID, taskMessageID: message.messageId)
         if let oversize {
             logger.warning(
                 "a result too large for SQS was replaced by a ResultTooLarge failure",
@@ -254,9 +256,11 @@ extension SQSQueuePoller {
     /// group and deduplication id, for a FIFO queue). When that is larger than an SQS message
     /// holds (body and attributes: it would be refused at every lease), the body is a
     /// `ResultTooLarge` failure that fits instead, and `oversize` the size it replaced.
-    static func resultMessage(for result: TaskResult, taskID: String) -> (message: SQSBatchMessage, oversize: Int?) {
+    static func resultMessage(
+        for result: TaskResult, taskID: String, taskMessageID: String
+    ) -> (message: SQSBatchMessage, oversize: Int?) {
         var message = SQSBatchMessage(
-            body: result.jsonLine, attributes: ["taskId": taskID], groupID: taskID, deduplicationID: taskID)
+            body: result.jsonLine, attributes: ["taskId": taskID], groupID: taskID, deduplicationID: taskMessageID)
         let size = message.countedBytes
         guard size > SQSMessage.maximumBodyBytes else { return (message, nil) }
         var tooLarge = result
