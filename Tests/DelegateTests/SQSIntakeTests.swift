@@ -77,4 +77,26 @@ import Testing
         #expect(snapshot[fine]?.error == nil)
         #expect(snapshot[fine]?.lastReceive != nil)
     }
+
+    /// A state that flips at a producer's will (bad replyTo tasks among good ones) is logged at the
+    /// rate limiter's pace, not once per flip; the suppressed lines are counted.
+    @Test func aFlippingQueueStateIsRateLimited() throws {
+        let recorder = LogRecorder()
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [], region: "us-east-1", endpoint: "http://127.0.0.1:9", waitSeconds: 1, visibilitySeconds: 5)
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: section, sleeper: RecordingSleeper(), logger: recorder.logger())
+        defer { http.shutdown() }
+        let queue = try SQSQueueURL("http://127.0.0.1:9/123456789012/tasks")
+        let denied = AWSError(kind: .service, code: .accessDenied, message: "not allowed to send there")
+        for _ in 0..<20 {
+            intake.record(denied, of: "SendMessage", queue: queue, logger: recorder.logger())
+            intake.record(nil, of: "SendMessage", queue: queue, logger: recorder.logger())
+        }
+        let lines = recorder.records.filter { $0.contains("event=queue-failing") || $0.contains("event=queue-recovered") }
+        #expect(lines.count == intake.logLimiter.burst, "\(lines)")
+        #expect(intake.logLimiter.suppressedCount(key: "sqs-queue-state \(queue.url) SendMessage") == 40 - lines.count)
+        // The status still tells the state as it is now.
+        #expect(intake.status.snapshot[queue.url]?.error == nil)
+    }
 }

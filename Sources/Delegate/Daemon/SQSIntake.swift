@@ -88,7 +88,9 @@ struct SQSIntake: Sendable {
     }
 
     /// Records a queue call's outcome: a change of the queue's error state is logged once
-    /// (`queue-failing` / `queue-recovered`), with `QUEUE_URL`, and shown in `status`.
+    /// (`queue-failing` / `queue-recovered`), with `QUEUE_URL`, and shown in `status`. The lines go
+    /// through the rate limiter (per queue and operation): tasks that fail one way interleaved with
+    /// tasks that succeed (a producer's bad `replyTo` among good ones) would flip the state at will.
     func record(_ failure: AWSError?, of operation: String, queue: SQSQueueURL, logger: Logger) {
         let text = failure.map { "\(operation): \($0.code): \($0.message)" }
         var previous: String?
@@ -96,17 +98,18 @@ struct SQSIntake: Sendable {
             previous = counts.errors[operation]
             counts.errors[operation] = text
         }
+        let key = "sqs-queue-state \(queue.url) \(operation)"
         if let failure, let text, previous == nil || previous?.hasPrefix("\(operation): \(failure.code):") == false {
-            logger.error(
-                "SQS queue \(queue) cannot be used: \(text)",
+            logLimiter.log(
+                .error, "SQS queue \(queue) cannot be used: \(text)",
                 metadata: [
                     "event": "queue-failing", "operation": "\(operation)", "error_code": "\(failure.code)",
                     "aws_request_id": "\(failure.requestId ?? "-")",
-                ])
+                ], key: key, logger: logger)
         } else if failure == nil, previous != nil {
-            logger.notice(
-                "SQS queue \(queue) works again (\(operation))",
-                metadata: ["event": "queue-recovered", "operation": "\(operation)"])
+            logLimiter.log(
+                .notice, "SQS queue \(queue) works again (\(operation))",
+                metadata: ["event": "queue-recovered", "operation": "\(operation)"], key: key, logger: logger)
         }
     }
 }

@@ -4,6 +4,7 @@ import JSON
 import Logging
 import SQS
 import Systemd
+import TaskQueue
 
 extension SQSQueuePoller {
     /// Handles one received message, holding one concurrency slot: a message whose result this
@@ -238,9 +239,10 @@ extension SQSQueuePoller {
         if let error = await intake.send(resultMessage, to: destination, logger: logger) {
             intake.status.update(queue.url) { $0.resultSendFailures += 1 }
             intake.record(error, of: "SendMessage", queue: queue, logger: logger)
-            logger.error(
-                "the result could not be sent to \(destination); the task message is left to run again",
-                metadata: ["task_id": "\(taskID)", "error_code": "\(error.code)", "result_queue_url": "\(destination)"])
+            intake.logLimiter.log(
+                .error, "the result could not be sent to \(destination); the task message is left to run again",
+                metadata: ["task_id": "\(taskID)", "error_code": "\(error.code)", "result_queue_url": "\(destination)"],
+                key: "sqs-result-not-sent \(queue.url)", logger: logger)
             return
         }
         intake.record(nil, of: "SendMessage", queue: queue, logger: logger)
