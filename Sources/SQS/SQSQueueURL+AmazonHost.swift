@@ -15,7 +15,11 @@ extension SQSQueueURL {
 
     /// ``amazonSQSRegion`` for a host name.
     public static func amazonSQSRegion(host: String) -> String? {
-        let labels = host.lowercased().split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        let host = host.lowercased()
+        // Letters, digits, dots and hyphens only: nothing another URL parser could read otherwise.
+        guard host.utf8.allSatisfy({ isLowercaseAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
+        else { return nil }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         func region(_ label: String) -> String? { isRegionName(label) ? label : nil }
         switch labels.count {
         case 3 where labels == ["queue", "amazonaws", "com"]:
@@ -27,9 +31,8 @@ extension SQSQueueURL {
             return region(labels[0])
         case 5 where labels[0] == "sqs" && labels[2...] == ["amazonaws", "com", "cn"]:
             return region(labels[1])
-        case 6 where labels[0].hasPrefix("vpce-") && labels[1] == "sqs" && labels[3...] == ["vpce", "amazonaws", "com"],
-            7 where labels[0].hasPrefix("vpce-") && labels[1] == "sqs"
-                && labels[3...] == ["vpce", "amazonaws", "com", "cn"]:
+        case 6 where isEndpointID(labels[0]) && labels[1] == "sqs" && labels[3...] == ["vpce", "amazonaws", "com"],
+            7 where isEndpointID(labels[0]) && labels[1] == "sqs" && labels[3...] == ["vpce", "amazonaws", "com", "cn"]:
             return region(labels[2])
         default:
             return nil
@@ -54,9 +57,26 @@ extension SQSQueueURL {
     /// parts joined by `-`.
     static func isRegionName(_ label: String) -> Bool {
         let parts = label.split(separator: "-", omittingEmptySubsequences: false)
-        return parts.count >= 2
-            && parts.allSatisfy { part in
-                !part.isEmpty && part.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) }
-            }
+        return parts.count >= 2 && parts.allSatisfy { part in !part.isEmpty && part.utf8.allSatisfy(isLowercaseAlphanumeric) }
+    }
+
+    /// A VPC endpoint's DNS label: `vpce-` then letters, digits and hyphens.
+    static func isEndpointID(_ label: String) -> Bool {
+        label.hasPrefix("vpce-") && label.count > 5
+            && label.utf8.allSatisfy { isLowercaseAlphanumeric($0) || $0 == UInt8(ascii: "-") }
+    }
+
+    private static func isLowercaseAlphanumeric(_ byte: UInt8) -> Bool {
+        (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
+    }
+
+    /// The region a host that is not one of ``amazonSQSRegion(host:)``'s seems to name, for signing
+    /// only (never to decide where a result may go): `sqs.<region>.<anything>`, as the SQS hosts of
+    /// AWS's other partitions are (`sqs.us-iso-east-1.c2s.ic.gov`); nil otherwise.
+    public static func guessedRegion(host: String) -> String? {
+        let labels = host.lowercased().split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 3, labels[0] == "sqs" || labels[0] == "sqs-fips" else { return nil }
+        let label = String(labels[1])
+        return isRegionName(label) ? label : nil
     }
 }

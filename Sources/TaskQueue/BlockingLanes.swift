@@ -38,24 +38,28 @@ final class BlockingLanes: Sendable {
 
     /// Runs `body` on the least busy lane, suspending the caller until it returns.
     func run<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
-        let lane = leastBusyLane()
-        lane.queued.add(1, ordering: .relaxed)
+        let lane = takeLeastBusyLane()
         return try await lane.queue.perform {
             defer { lane.queued.subtract(1, ordering: .relaxed) }
             return Result(catching: body)
         }.get()
     }
 
-    private func leastBusyLane() -> Lane {
+    /// The lane a call goes to, its count already taken: an idle lane is claimed with a
+    /// compare-and-exchange, so two calls at once never both take the same idle lane.
+    private func takeLeastBusyLane() -> Lane {
         let start = Int(next.wrappingAdd(1, ordering: .relaxed).oldValue.magnitude % UInt(lanes.count))
         var best = lanes[start]
         var fewest = Int.max
         for step in 0..<lanes.count {
             let lane = lanes[(start + step) % lanes.count]
             let load = lane.queued.load(ordering: .relaxed)
-            if load == 0 { return lane }
+            if load == 0, lane.queued.compareExchange(expected: 0, desired: 1, ordering: .relaxed).exchanged {
+                return lane
+            }
             if load < fewest { (best, fewest) = (lane, load) }
         }
+        best.queued.add(1, ordering: .relaxed)
         return best
     }
 }

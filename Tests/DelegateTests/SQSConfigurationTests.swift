@@ -85,6 +85,12 @@ import Testing
         var localWithRegion = local
         localWithRegion.region = "us-west-2"
         #expect(localWithRegion.signingRegion(for: india) == "us-west-2")
+        // Another partition's SQS host (not one a result may go to unless configured): signed for
+        // the region it seems to name when `region` is empty, as before.
+        let isolated = try SQSQueueURL("https://sqs.us-iso-east-1.c2s.ic.gov/1/q")
+        #expect(isolated.amazonSQSRegion == nil)
+        #expect(DelegateConfiguration.SQSSection().signingRegion(for: isolated) == "us-iso-east-1")
+        #expect(DelegateConfiguration.SQSSection(region: "us-iso-west-1").signingRegion(for: isolated) == "us-iso-west-1")
     }
 
     @Test func onlyAmazonSQSHostsNameARegion() throws {
@@ -109,6 +115,13 @@ import Testing
             ("sqs.eu_west_1.amazonaws.com", nil),
             ("sqs..amazonaws.com", nil),
             ("127.0.0.1", nil),
+            // Only letters, digits, dots and hyphens, so no other parser reads the host otherwise.
+            ("vpce-x%2eevil.sqs.eu-west-1.vpce.amazonaws.com", nil),
+            ("vpce-x#.sqs.eu-west-1.vpce.amazonaws.com", nil),
+            ("vpce-x\\.sqs.eu-west-1.vpce.amazonaws.com", nil),
+            ("vpce-.sqs.eu-west-1.vpce.amazonaws.com", nil),
+            ("vpce_x.sqs.eu-west-1.vpce.amazonaws.com", nil),
+            ("sqs.eu-west-1.amazonaws.com.", nil),
         ]
         for (host, region) in hosts {
             #expect(SQSQueueURL.amazonSQSRegion(host: host) == region, "\(host)")

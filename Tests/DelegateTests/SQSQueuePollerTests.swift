@@ -47,6 +47,7 @@ import Testing
             }
             group.addTask {
                 try? await Task.sleep(for: .seconds(20))
+                running.cancel()  // so that the group does not wait out the loop's sleep
                 return false
             }
             let first = await group.next() ?? false
@@ -133,5 +134,33 @@ import Testing
             #expect(times[1] - times[0] >= .milliseconds(1900) && times[1] - times[0] < .seconds(12), "\(times)")
             #expect(times[2] - times[1] >= .milliseconds(900), "\(times)")
         }
+    }
+
+    /// Extensions that never answer: each is given up within what is left of the lease, the lapse
+    /// is logged once, and extending goes on (the message is still this delegate's if no other
+    /// received it meanwhile).
+    @Test func aLeaseThatRanOutIsLoggedOnceAndExtendingGoesOn() async throws {
+        let extensions = Mutex<[ContinuousClock.Instant]>([])
+        let server = try LoopbackHTTPServer { request in
+            if request.headers["X-Amz-Target"] == "AmazonSQS.ChangeMessageVisibility" {
+                extensions.withLock { $0.append(.now) }
+            }
+            return ScriptedResponse(
+                status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}", delay: .seconds(30))
+        }
+        defer { server.stop() }
+        let (poller, _, shutdown) = try Self.poller(
+            "lapsing", on: server, sleeper: RecordingSleeper.sleepingAsAsked(), visibilitySeconds: 3)
+        defer { shutdown() }
+        let recorder = LogRecorder()
+        let message = SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: "{}")
+        let beating = Task { await poller.heartbeat(message, lease: 3, logger: recorder.logger()) }
+        #expect(await eventually(within: .seconds(30)) { extensions.withLock { $0.count } >= 4 })
+        beating.cancel()
+        await beating.value
+
+        let lapses = recorder.records.filter { $0.contains("lease of an SQS task message ran out") }
+        #expect(lapses.count == 1, "\(recorder.records)")
+        #expect(lapses.first?.hasPrefix("warning") == true)
     }
 }

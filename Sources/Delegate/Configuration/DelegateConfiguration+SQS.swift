@@ -54,11 +54,12 @@ extension DelegateConfiguration {
         }
 
         /// The signing region for calls about `queue`: the region the host they go to names (the
-        /// `endpoint` override, else the queue's), else `region`, else the queue URL's, else
-        /// `us-east-1`.
+        /// `endpoint` override, else the queue's), else `region`, else the queue URL's (an Amazon
+        /// SQS host's, or the `sqs.<region>.…` of another partition's host), else `us-east-1`.
         public func signingRegion(for queue: SQSQueueURL) -> String {
             let named = endpoint.isEmpty ? queue.amazonSQSRegion : endpointRegion
-            return named ?? (region.isEmpty ? nil : region) ?? queue.amazonSQSRegion ?? "us-east-1"
+            return named ?? (region.isEmpty ? nil : region) ?? queue.amazonSQSRegion
+                ?? queue.host.flatMap(SQSQueueURL.guessedRegion(host:)) ?? "us-east-1"
         }
 
         /// The region the `endpoint` override's host names, if it is one of Amazon SQS's.

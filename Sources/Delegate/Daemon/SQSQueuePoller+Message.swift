@@ -137,11 +137,15 @@ extension SQSQueuePoller {
     /// third of the shorter of the lease last granted and the one about to be asked for (a reload
     /// that lengthens `visibility_seconds` never lets the running lease lapse), counted from when
     /// the last extension was asked for. Each extension may take at most that third (a hung
-    /// connection is given up, not waited on for the client's whole timeout and retries); one that
-    /// failed is tried again after ``extensionRetryPause`` rather than a third of a lease later,
-    /// so the two thirds left are used for more than one attempt.
+    /// connection is given up, not waited on for the client's whole timeout and retries), and no
+    /// longer than the lease still runs; one that failed is tried again after
+    /// ``extensionRetryPause`` rather than a third of a lease later, so the two thirds left are
+    /// used for more than one attempt. A lease that ran out is logged (the message may then run
+    /// on another delegate too) and extending goes on.
     func heartbeat(_ message: SQSMessage, lease: Int, logger: Logger) async {
         var granted = lease
+        var expiresAt = ContinuousClock.now + .seconds(lease)
+        var lapseLogged = false
         var pause = Self.extensionPeriod(granted: granted, visibility: intake.settings().visibilitySeconds)
         while !Task.isCancelled {
             do {
@@ -153,11 +157,22 @@ extension SQSQueuePoller {
             let visibility = intake.settings().visibilitySeconds
             let period = Self.extensionPeriod(granted: granted, visibility: visibility)
             let asked = ContinuousClock.now
-            switch await extendLease(of: message, to: visibility, within: period, logger: logger) {
+            var limit = period
+            if asked < expiresAt {
+                limit = min(period, expiresAt - asked)
+            } else if !lapseLogged {
+                lapseLogged = true
+                intake.logLimiter.log(
+                    .warning,
+                    "the lease of an SQS task message ran out before it could be extended; it may run on another delegate too",
+                    metadata: ["queue_url": "\(queue.url)"], key: "sqs-lease-lapsed \(queue.url)", logger: logger)
+            }
+            switch await extendLease(of: message, to: visibility, within: limit, logger: logger) {
             case .cancelled:
                 return
             case .extended:
                 granted = visibility
+                expiresAt = asked + .seconds(visibility)
                 let next = Self.extensionPeriod(granted: granted, visibility: visibility)
                 pause = max(.zero, next - (ContinuousClock.now - asked))
             case .failed(let error):
@@ -204,7 +219,8 @@ extension SQSQueuePoller {
                 return .failed(
                     AWSError(
                         kind: .transport, code: .endpointUnreachable,
-                        message: "no answer within \(limit) (a third of the lease); trying again", retryable: true))
+                        message: "no answer within \(limit) (a third of the lease, or what was left of it); trying again",
+                        retryable: true))
             }
             // Nil: cancelled (the heartbeat was, or the client gave the call up).
             let first = await group.next() ?? nil

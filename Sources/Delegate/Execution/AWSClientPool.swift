@@ -67,8 +67,17 @@ public final class AWSClientPool: Sendable {
             var options = state.settings.options
             options.requestTimeout += .seconds(longPollSeconds)
             let created = AWSClient(endpoint: key.endpoint, options: options, httpClient: http, clock: clock)
+            // Whoever can send SQS tasks chooses their replyTo, each a new endpoint: the pool is
+            // bounded, and starts over when full (callers keep the clients they hold).
+            if state.clients.count >= Self.maximumClients { state.clients.removeAll(keepingCapacity: true) }
             state.clients[key] = created
             return created
         }
     }
+
+    /// The most clients kept at once.
+    static let maximumClients = 256
+
+    /// How many clients are kept now (for tests).
+    var clientCount: Int { state.withLock { $0.clients.count } }
 }

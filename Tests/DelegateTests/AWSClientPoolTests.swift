@@ -1,0 +1,37 @@
+import AWSCore
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// One client per endpoint, shared; SQS's long polls on a client of their own; never unbounded.
+@Suite struct AWSClientPoolTests {
+    static func pool() -> AWSClientPool {
+        AWSClientPool(
+            settings: .init(options: .init(requestTimeout: .seconds(15))), http: ScriptedHTTPClient(),
+            clock: ManualClock(Date()))
+    }
+
+    @Test func aClientIsSharedPerEndpointAndLongPollsGetTheirOwn() {
+        let pool = Self.pool()
+        let endpoint = AWSServiceEndpoint(signingName: "sqs", region: "eu-west-1", url: "https://sqs.eu-west-1.amazonaws.com")
+        #expect(pool.sqs(endpoint) === pool.sqs(endpoint))
+        #expect(pool.sqs(endpoint, longPoll: true) === pool.sqs(endpoint, longPoll: true))
+        #expect(pool.sqs(endpoint) !== pool.sqs(endpoint, longPoll: true))
+        #expect(pool.sqs(endpoint).options.requestTimeout == .seconds(15))
+        #expect(pool.sqs(endpoint, longPoll: true).options.requestTimeout == .seconds(35))
+    }
+
+    /// Every task's replyTo may be a new endpoint: the pool stays bounded.
+    @Test func thePoolIsBounded() {
+        let pool = Self.pool()
+        for index in 0..<(AWSClientPool.maximumClients * 2 + 10) {
+            _ = pool.sqs(
+                AWSServiceEndpoint(
+                    signingName: "sqs", region: "eu-west-1", url: "https://vpce-\(index).sqs.eu-west-1.vpce.amazonaws.com"))
+        }
+        #expect(pool.clientCount <= AWSClientPool.maximumClients)
+        #expect(pool.clientCount > 0)
+    }
+}
