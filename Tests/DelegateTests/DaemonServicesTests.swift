@@ -61,6 +61,39 @@ import Testing
         #expect(!messages[stoppingMessage...].contains("READY=1"))
     }
 
+    /// A reload signal during a stop (config management reloading while a deploy stops the unit)
+    /// is not served, and the stop stays graceful: the task in flight finishes, the group ends
+    /// without an error. (A reload service ending early made the group cancel everything.)
+    @Test func aReloadSignalDuringAStopLeavesTheStopGraceful() async throws {
+        let directory = try TemporaryDirectory(prefix: "services")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        let http = Self.heldAnswers()
+        let notifier = RecordingNotifier()
+        let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: LogRecorder().logger())
+        let (signals, send) = AsyncStream<Void>.makeStream()
+        let group = ServiceGroup(
+            configuration: .init(
+                services: daemon.services(reloadSignals: { signals }),
+                logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            #expect(await eventually { notifier.messages.contains("READY=1") })
+            try Self.drop("inflight", in: directory)
+            #expect(await eventually { http.holding == 1 })
+
+            await group.triggerGracefulShutdown()
+            #expect(await eventually { notifier.messages.contains("STOPPING=1") })
+            send.yield()
+            try await Task.sleep(for: .milliseconds(300))
+            http.releaseHeld()
+            try await running.next()  // throws if the group ended with an error
+        }
+        let result = try String(contentsOfFile: directory.path("spool/done/inflight.json"), encoding: .utf8)
+        #expect(result.contains(#""status":"succeeded""#))
+        #expect(!notifier.messages.contains("RELOADING=1"))
+    }
+
     @Test func tasksOutlivingTheGracePeriodAreWarnedAboutAndStayClaimed() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
         try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)

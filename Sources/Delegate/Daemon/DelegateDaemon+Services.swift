@@ -20,7 +20,11 @@ extension DelegateDaemon {
     /// READY=1 waits for the intakes to open and SIGHUP to be trapped (``StartupGate``). A service
     /// that fails (a socket that cannot be bound, a spool that cannot be used) ends the group with
     /// its error. Each call builds a fresh set for one run.
-    public func services() -> [ServiceGroupConfiguration.ServiceConfiguration] {
+    ///
+    /// - Parameter reloadSignals: traps the reload signal (SIGHUP; tests send their own).
+    public func services(
+        reloadSignals: (@Sendable () async -> any AsyncSequence<Void, Never> & Sendable)? = nil
+    ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let configuration = self.configuration.current
         logger.info(
             "secrets-delegate \(DelegateVersion.current) starting",
@@ -34,7 +38,9 @@ extension DelegateDaemon {
         let shared = DaemonRun(gate: StartupGate(waitingFor: awaited))
 
         var services: [any Service] = [
-            StatusService(daemon: self, shared: shared), ReloadService(daemon: self, shared: shared),
+            StatusService(daemon: self, shared: shared),
+            reloadSignals.map { ReloadService(daemon: self, shared: shared, trap: $0) }
+                ?? ReloadService(daemon: self, shared: shared),
         ]
         if let socket {
             services.append(

@@ -33,7 +33,11 @@ struct ReloadService: Service {
         let gate = shared.gate
         guard await cancelWhenGracefulShutdown({ await gate.wait() }) else { return }
         for await _ in signals.cancelOnGracefulShutdown() {
-            if Task.isCancelled || shared.isStopping { return }
+            if Task.isCancelled { return }
+            // Not served, and not an end either: the service group takes a service that ends
+            // before its turn in a graceful stop for a failure and cancels everything, tasks in
+            // flight included. The signals end at this service's turn.
+            if shared.isStopping { continue }
             await daemon.reload(shared.intake)
         }
     }
