@@ -125,6 +125,11 @@ public final class Spool: Sendable {
         guard info.st_mode & S_IFMT == S_IFREG else {
             return SpoolTaskFile(name: name, fingerprint: fingerprint, contents: .notRegularFile, ownerUID: info.st_uid)
         }
+        if info.st_mode & 0o022 != 0 {
+            return SpoolTaskFile(
+                name: name, fingerprint: fingerprint, contents: .writableByOthers(mode: UInt32(info.st_mode & 0o7777)),
+                ownerUID: info.st_uid)
+        }
         if Int64(info.st_size) > Int64(maximumTaskBytes) {
             return SpoolTaskFile(
                 name: name, fingerprint: fingerprint, contents: .oversize(byteCount: Int64(info.st_size)),

@@ -10,6 +10,9 @@ public struct SpoolTaskFile: Sendable {
         case oversize(byteCount: Int64)
         /// Not a regular file (a symbolic link, a FIFO, a directory): never opened for reading.
         case notRegularFile
+        /// A regular file its group or others may write (`mode`, the permission bits): another
+        /// producer could have written what its owner's name would run as. Not read.
+        case writableByOthers(mode: UInt32)
     }
 
     /// The file name in the spool, e.g. `build-4711.json`.

@@ -94,6 +94,37 @@ import Testing
         #expect(!notifier.messages.contains("RELOADING=1"))
     }
 
+    /// A task file its group may write is rejected unread: its owner is the task's principal, and
+    /// another producer in the spool group could have written it.
+    @Test func aTaskFileOthersMayWriteIsRejectedUnread() async throws {
+        let directory = try TemporaryDirectory(prefix: "services")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        let http = Self.heldAnswers()
+        let notifier = RecordingNotifier()
+        let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: LogRecorder().logger())
+        let group = ServiceGroup(
+            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            #expect(await eventually { notifier.messages.contains("READY=1") })
+            let staged = directory.path("shared.staged")
+            try Data(try DaemonTestFixtures.task(id: "shared", operation: "getSecretValue", params: ["name": "app"]).utf8)
+                .write(to: URL(fileURLWithPath: staged))
+            #expect(chmod(staged, 0o664) == 0)
+            try FileManager.default.moveItem(atPath: staged, toPath: directory.path("spool/new/shared.json"))
+            let resultPath = directory.path("spool/done/shared.json")
+            #expect(await eventually { FileManager.default.fileExists(atPath: resultPath) })
+            await group.triggerGracefulShutdown()
+            try await running.next()
+        }
+        let result = try String(contentsOfFile: directory.path("spool/done/shared.json"), encoding: .utf8)
+        #expect(result.contains(#""status":"rejected""#), "\(result)")
+        #expect(result.contains("mode 0664"), "\(result)")
+        #expect(http.requests.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: directory.path("spool/new/shared.json")))
+    }
+
     @Test func tasksOutlivingTheGracePeriodAreWarnedAboutAndStayClaimed() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
         try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)

@@ -184,6 +184,13 @@ import Testing
         #expect(try spool.read("edge.json")?.contents == .data(Data(count: 1 << 20)))
         #expect(try spool.read("link.json")?.contents == .notRegularFile)
         #expect(try spool.read("fifo.json")?.contents == .notRegularFile)
+        for mode: mode_t in [0o660, 0o662, 0o646] {
+            try Data("{}".utf8).write(to: URL(fileURLWithPath: dir.file("new/shared.json")))
+            #expect(chmod(dir.file("new/shared.json"), mode) == 0)
+            #expect(try spool.read("shared.json")?.contents == .writableByOthers(mode: UInt32(mode)))
+        }
+        #expect(chmod(dir.file("new/shared.json"), 0o640) == 0)
+        #expect(try spool.read("shared.json")?.contents == .data(Data("{}".utf8)))
         #expect(try spool.read("gone.json") == nil)
         #expect(throws: TaskQueueError.self) { try spool.read("../escape.json") }
         #expect(throws: TaskQueueError.self) { try spool.read(".hidden.json") }

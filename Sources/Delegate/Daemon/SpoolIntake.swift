@@ -138,6 +138,15 @@ struct SpoolIntake: Sendable {
                 result = dispatcher.rejected(
                     TaskRejection(code: .invalidTask, message: "the task file is not a regular file", taskID: resultID),
                     receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
+            case .writableByOthers(let mode):
+                // Its owner is the task's principal, so only its owner may have written it.
+                result = dispatcher.rejected(
+                    TaskRejection(
+                        code: .invalidTask,
+                        message: "the task file has mode 0\(String(mode, radix: 8)): others than its owner may write it, "
+                            + "so it cannot run as its owner's; write task files 0640 or 0600 (umask 027)",
+                        taskID: resultID),
+                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
             case .data(let data):
                 var logger = logger
                 logger[metadataKey: "peer_uid"] = "\(file.ownerUID)"
