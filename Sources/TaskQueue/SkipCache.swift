@@ -34,6 +34,11 @@ struct SkipCache {
         entries[name] = nil
     }
 
+    /// Forgets every entry (what made them skipped changed).
+    mutating func removeAll() {
+        entries.removeAll()
+    }
+
     /// Marks `name` as still present in the current rescan pass.
     mutating func touch(_ name: String) {
         entries[name]?.generation = generation

@@ -187,8 +187,11 @@ public final class Spool: Sendable {
     /// failed write (the caller would retry into its own result).
     private func removeAfterResult(_ claimed: ClaimedTask) {
         do {
-            try FileIO.unlink(pendingResultPath(claimed))
+            // The task first: a crash between the two leaves a kept result without its task,
+            // which the next start deletes, never a task without its kept result, which would
+            // run again.
             try removeClaimed(claimed)
+            try FileIO.unlink(pendingResultPath(claimed))
         } catch {
             logger.error("the result was written but the claimed task cannot be removed: \(error)")
         }
@@ -238,12 +241,8 @@ public final class Spool: Sendable {
         do {
             try FileIO.unlink(claimed.path)
         } catch where error.errno == EISDIR || error.errno == EPERM {
-            do {
-                try FileManager.default.removeItem(atPath: claimed.path)
-            } catch {
-                throw TaskQueueError(
-                    code: .io, message: "the claimed directory cannot be removed: \(error)", path: claimed.path)
-            }
+            // A producer's directory, which it may still change: never followed through a link.
+            try FileIO.removeTree(claimed.path)
         }
     }
 
@@ -265,8 +264,8 @@ public final class Spool: Sendable {
     /// Deletes a claimed task file without writing a result (for a task whose result file name is
     /// taken by an earlier result).
     public func discard(_ claimed: ClaimedTask) throws(TaskQueueError) {
-        try FileIO.unlink(pendingResultPath(claimed))
         try removeClaimed(claimed)
+        try FileIO.unlink(pendingResultPath(claimed))
     }
 
     /// The path a result with this id is written to.
@@ -314,9 +313,7 @@ public final class Spool: Sendable {
             "replacing something at a result's name that is not a result (planted by a producer?)",
             metadata: ["path": "\(target)"])
         if info.st_mode & S_IFMT == S_IFDIR {
-            do { try FileManager.default.removeItem(atPath: target) } catch {
-                throw TaskQueueError(code: .io, message: "cannot remove a directory at a result's name: \(error)", path: target)
-            }
+            try FileIO.removeTree(target)
         } else {
             try FileIO.unlink(target)
         }

@@ -68,6 +68,13 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         core.markSkipped(name, fingerprint: fingerprint)
     }
 
+    /// Forgets which files were skipped and rescans at once: after a reload, tasks left for other
+    /// delegates under the old tags or connectors may be this delegate's now.
+    public func forgetSkipped() {
+        core.state.withLock { $0.skipped.removeAll() }
+        core.requestRescan()
+    }
+
     /// Rescans every `interval` from now on (a reload). When it changed, a rescan runs at once, so
     /// that a wait under the old interval does not delay the new one.
     public func setRescanInterval(_ interval: Duration) {
@@ -223,15 +230,20 @@ extension SpoolWatcher {
 
         /// A name reported by inotify: always a fresh event, so it bypasses the skip cache.
         func offerFromEvent(_ name: String) {
-            let consumer = state.withLock { state -> CheckedContinuation<String?, Never>? in
+            let (consumer, wake) = state.withLock {
+                state -> (CheckedContinuation<String?, Never>?, CheckedContinuation<Void, Never>?) in
                 state.skipped.remove(name)
-                guard !state.stopped, !state.inFlight.contains(name) else { return nil }
+                guard !state.stopped, !state.inFlight.contains(name) else { return (nil, nil) }
                 guard state.pendingCount < Self.eventAhead else {
+                    // Too many names ahead: a rescan finds this one, and it starts now rather than
+                    // at the next interval.
                     state.rescanRequested = true
-                    return nil
+                    defer { state.wake = nil }
+                    return (nil, state.wake)
                 }
-                return state.deliver(name)
+                return (state.deliver(name), nil)
             }
+            wake?.resume()
             consumer?.resume(returning: name)
         }
 

@@ -271,6 +271,12 @@ public final class DelegateDaemon: Sendable {
         let fresh = waiting.reduce(loaded) { fresh, key in fresh.replacing(key, from: current) }
         components.apply(fresh, replacing: current, logger: logger)
         intake.watcher?.setRescanInterval(Self.rescanInterval(fresh.queue))
+        if fresh.delegate.tags != current.delegate.tags || fresh.delegate.acceptUntagged != current.delegate.acceptUntagged
+            || fresh.connectors != current.connectors
+        {
+            // Tasks left in new/ for other delegates may be this one's now.
+            intake.watcher?.forgetSkipped()
+        }
         intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
         intake.socket?.update(limits: socketLimits(fresh.queue))
         configuration.replace(with: fresh)

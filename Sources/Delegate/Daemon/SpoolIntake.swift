@@ -61,7 +61,9 @@ struct SpoolIntake: Sendable {
             // instead of being logged at every rescan forever.
             file = nil
         } catch {
-            logger.error("spool task \(name) cannot be read now; it stays in new/: \(error)")
+            logLimiter.log(
+                .error, "spool task \(name) cannot be read now; it stays in new/: \(error)", key: "spool-read-failed",
+                logger: logger)
             return
         }
         if let file, case .data(let data) = file.contents, let envelope = TaskEnvelope.peek(data),
@@ -83,7 +85,10 @@ struct SpoolIntake: Sendable {
             guard let won = try spool.claim(name) else { return }
             claimed = won
         } catch {
-            logger.error("spool task \(name) cannot be claimed: \(error)")
+            // Rate-limited: a producer's entry that cannot be moved (a directory it gave no write
+            // permission, a name still claimed) comes back at every rescan.
+            logLimiter.log(
+                .error, "spool task \(name) cannot be claimed: \(error)", key: "spool-claim-failed", logger: logger)
             return
         }
         await runClaimed(claimed, peeked: file, receivedAt: receivedAt)
