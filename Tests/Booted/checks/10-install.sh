@@ -112,3 +112,21 @@ grep -q '"DUMPABLE":"no"' <<<"$ready" && ok "the ready event says DUMPABLE=no" |
 # The kernel's own word: a process that is not dumpable has its /proc files owned by root, though
 # it runs as secrets-delegate.
 expect_eq "owner of /proc/PID/environ of the daemon (user $(stat -c %U "/proc/$pid"))" "$(stat -c %U "/proc/$pid/environ")" root
+
+# /run/secrets-delegate is the delegate's from boot on (tmpfiles.d), not root's until the first
+# start: as at boot, it is made by tmpfiles, then only the sockets start, and a producer in the
+# group reaches the task socket, which starts the delegate.
+systemctl stop secrets-delegate.service secrets-delegate.socket secrets-delegate-credentials.socket
+rm -rf /run/secrets-delegate
+systemd-tmpfiles --create /usr/lib/tmpfiles.d/secrets-delegate.conf
+expect_eq "/run/secrets-delegate from tmpfiles.d" "$(stat -c '%U:%G %a' /run/secrets-delegate)" "secrets-delegate:secrets-delegate 750"
+systemctl start secrets-delegate.socket secrets-delegate-credentials.socket
+expect_eq "/run/secrets-delegate with only the sockets started" \
+    "$(stat -c '%U:%G %a' /run/secrets-delegate)" "secrets-delegate:secrets-delegate 750"
+expect_eq "the service before any client" "$(systemctl is-active secrets-delegate.service)" inactive
+id boot-producer >/dev/null 2>&1 || useradd --system --no-create-home -G secrets-delegate boot-producer
+setpriv --reuid=boot-producer --regid=boot-producer --init-groups \
+    secrets-delegate status --socket /run/secrets-delegate/delegate.sock >"$LOGS/producer-status.out" 2>&1
+expect_eq "status through the socket as a producer in the group (activates the delegate)" "$?" 0
+wait_until 20 systemctl is-active --quiet secrets-delegate.service
+expect_eq "the service after the producer's request" "$(systemctl is-active secrets-delegate.service)" active

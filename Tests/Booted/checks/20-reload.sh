@@ -30,6 +30,21 @@ grep -q '"failed"' "$LOGS/read-bogus.out" && ok "it failed: $(grep -o '"code" *:
     fail "expected a failed result: $(head -c 300 "$LOGS/read-bogus.out")"
 write_config "$IMDS_GOOD" '"boot"'
 systemctl reload secrets-delegate.service
+# A configuration the delegate refuses fails the reload job; the delegate keeps running the old one.
+pid=$(unit_prop secrets-delegate.service MainPID)
+cp /etc/secrets-delegate/delegate.toml "$LOGS/delegate.toml.good"
+printf '[delegate]
+concurrency = "many"
+' >>/etc/secrets-delegate/delegate.toml
+systemctl reload secrets-delegate.service 2>"$LOGS/bad-reload.err"
+bad_reload=$?
+[ "$bad_reload" -ne 0 ] && ok "systemctl reload of an invalid configuration fails (exit $bad_reload)" ||
+    fail "systemctl reload of an invalid configuration succeeded"
+expect_eq "MainPID after the refused reload" "$(unit_prop secrets-delegate.service MainPID)" "$pid"
+expect_eq "state after the refused reload" "$(systemctl is-active secrets-delegate.service)" active
+cp "$LOGS/delegate.toml.good" /etc/secrets-delegate/delegate.toml
+systemctl reload secrets-delegate.service
+expect_eq "reload after restoring the configuration" "$?" 0
 submit read-again "{\"id\":\"boot-read-again\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait
 expect_eq "the same task after reloading back" "$?" 0
 
