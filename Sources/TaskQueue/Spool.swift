@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import Logging
+import Synchronization
 
 /// The delegate's side of the spool directory: `tmp/`, `new/`, `cur/<delegate>/`, `done/`.
 ///
@@ -20,6 +21,8 @@ public final class Spool: Sendable {
     private let doneSync: DirectorySync
     /// Where results are written and fsynced, off the cooperative pool.
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
+    /// `cur/<delegate>/`, open and `flock`ed while this delegate runs (``lockClaims()``).
+    private let claimLock = Mutex<Int32?>(nil)
 
     /// Mode for the spool root and `cur/`, which only the delegates write.
     public static let directoryMode: mode_t = 0o750
@@ -47,6 +50,35 @@ public final class Spool: Sendable {
         self.logger = logger
         self.doneDirectory = self.directory + "/done"
         self.doneSync = DirectorySync(path: doneDirectory)
+    }
+
+    deinit {
+        if let fd = claimLock.withLock({ $0 }) { FileIO.close(fd) }
+    }
+
+    /// Takes `cur/<delegate>/` for this process (an exclusive `flock` held until it ends), so that
+    /// two processes with one delegate name (a `secrets-delegate run` beside the service, a cloned
+    /// host) never take each other's claimed tasks for a dead delegate's and run them again.
+    ///
+    /// - Throws: ``TaskQueueError/Code/badLayout`` when another process holds it.
+    public func lockClaims() throws(TaskQueueError) {
+        guard claimLock.withLock({ $0 }) == nil else { return }
+        guard let fd = try FileIO.open(claimDirectory, flags: O_RDONLY | O_DIRECTORY) else {
+            throw .system("open", path: claimDirectory, errno: ENOENT)
+        }
+        if FileIO.retrying({ flock(fd, LOCK_EX | LOCK_NB) }) != 0 {
+            let number = Glibc.errno
+            FileIO.close(fd)
+            if number == EWOULDBLOCK {
+                throw TaskQueueError(
+                    code: .badLayout,
+                    message: "another process runs as delegate \(delegateName) on this spool (it holds cur/\(delegateName)); "
+                        + "give each delegate its own [delegate] name, or stop the other one",
+                    path: claimDirectory)
+            }
+            throw .system("flock", path: claimDirectory, errno: number)
+        }
+        claimLock.withLock { $0 = fd }
     }
 
     var tmpDirectory: String { directory + "/tmp" }

@@ -37,4 +37,29 @@ import TestSupport
         #expect(result["status"] as? String == "succeeded", "\(result)")
         #expect(try await daemon.stop() == .exited(0))
     }
+
+    /// A second process with the same delegate name on the same spool (a `run` beside the
+    /// service) stops with exit 78 and says why, instead of running the first one's tasks again.
+    @Test func aSecondDelegateWithTheSameNameStopsWith78() async throws {
+        let directory = try TemporaryDirectory(prefix: "same-name")
+        let second = try TemporaryDirectory(prefix: "same-name-2")
+        let name = DaemonTestFixtures.uniqueName("same-name")
+        let configuration = DaemonTestFixtures.configuration(
+            name: name, tags: [], directory: directory, endpoint: "http://127.0.0.1:9")
+        let first = try DaemonProcess(
+            configuration: configuration, environment: DaemonTestFixtures.environment(), directory: directory)
+        try first.start()
+        try await first.waitForStderr(containing: "event=ready", timeout: .seconds(30))
+
+        // Its own socket, the same spool and name.
+        let other = try DaemonProcess(
+            configuration: configuration.replacingOccurrences(
+                of: directory.path("delegate.sock"), with: second.path("delegate.sock")),
+            environment: DaemonTestFixtures.environment(), directory: second)
+        try other.start()
+        #expect(try await other.waitForExit(timeout: .seconds(30)) == .exited(78))
+        #expect(other.stderrText.contains("another process runs as delegate \(name)"), "\(other.stderrText)")
+        #expect(first.exit == nil, "the first delegate keeps running")
+        #expect(try await first.stop() == .exited(0))
+    }
 }

@@ -127,6 +127,26 @@ import Testing
         #expect(try String(contentsOfFile: dir.file("done/bad.json"), encoding: .utf8) == #"{"status":"rejected"}"#)
     }
 
+    /// Two processes with one delegate name on one spool would take each other's claimed tasks for
+    /// a dead delegate's: the second cannot take cur/<name>/ while the first holds it.
+    @Test func oneDelegateNameIsTakenByOneSpoolAtATime() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        var first: Spool? = try Spool(directory: dir.path, delegateName: "same", logger: quietLogger)
+        let second = try Spool(directory: dir.path, delegateName: "same", logger: quietLogger)
+        let other = try Spool(directory: dir.path, delegateName: "other", logger: quietLogger)
+        for spool in [first, second, other] { try spool?.prepare() }
+        try first?.lockClaims()
+        try first?.lockClaims()  // again: already held by this one
+        let refused = try #require(throws: TaskQueueError.self) { try second.lockClaims() }
+        #expect(refused.code == .badLayout)
+        #expect(refused.message.contains("another process runs as delegate same"))
+        try other.lockClaims()
+        // Gone (the process ended): the name is free.
+        first = nil
+        try second.lockClaims()
+    }
+
     @Test func anUncollectedResultIsNeverReplaced() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -13,6 +13,7 @@ struct SpoolIntakeService: Service {
 
     func run() async throws {
         try spool.prepare()
+        try spool.lockClaims()
         let watcher = try spool.watch(rescanInterval: DelegateDaemon.rescanInterval(daemon.configuration.current.queue))
         if shared.opened({ $0.watcher = watcher }) { watcher.stop() }
         shared.gate.arrive(Self.name)
