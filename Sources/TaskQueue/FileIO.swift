@@ -53,9 +53,9 @@ enum FileIO {
                 retrying { Glibc.read(fd, raw.baseAddress.map { $0 + count }, raw.count - count) }
             }
             if got < 0 {
-                let number = Glibc.errno
-                if number == EAGAIN { continue }
-                throw .system("read", path: path, errno: number)
+                // EAGAIN too: callers read regular files, which never block; a loop on it would
+                // spin on whatever else (a FIFO with a writer) got this far.
+                throw .system("read", path: path, errno: Glibc.errno)
             }
             if got == 0 { break }
             count += got

@@ -85,10 +85,23 @@ public struct SpoolProducer: Sendable {
         return try outcome.get()
     }
 
+    /// The result at `path`, or nil when there is none yet. Only a regular file of the delegates'
+    /// user (the owner of `cur/`) is a result: `done/` is writable by every producer in the group,
+    /// so anything else there (a FIFO, another user's file) was planted, and the delegate replaces
+    /// it when it writes the real result.
     private func readResult(path: String, remove: Bool) throws(TaskQueueError) -> Data? {
-        guard let fd = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
+        let fd: Int32
+        do {
+            guard let opened = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
+            fd = opened
+        } catch where error.errno == ELOOP {
+            return nil  // a link
+        }
         defer { FileIO.close(fd) }
         let info = try FileIO.stat(fd: fd, path: path)
+        guard info.st_mode & S_IFMT == S_IFREG, let owner = try FileIO.lstat(directory + "/cur")?.st_uid,
+            info.st_uid == owner
+        else { return nil }
         guard let data = try FileIO.read(fd: fd, limit: maximumResultBytes, sizeHint: Int(info.st_size), path: path)
         else {
             throw TaskQueueError(code: .tooLarge, message: "result exceeds \(maximumResultBytes) bytes", path: path)

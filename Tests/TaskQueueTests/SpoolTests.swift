@@ -359,6 +359,42 @@ import Testing
         #expect(cancelled?.code == .cancelled)
         #expect(ContinuousClock.now - started < .seconds(30))
     }
+
+    /// `done/` is writable by every producer: what another one planted at a result's name (a FIFO
+    /// held open by a writer, another user's file, a link) is not taken for the result, and the
+    /// wait goes on until the real one is there.
+    @Test func producerTakesOnlyTheDelegatesResult() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        let result = dir.file("done/p.json")
+        #expect(mkfifo(result, 0o666) == 0)
+        // A writer keeps the FIFO open, so a read would find no data rather than an end.
+        let writer = open(result, O_RDWR | O_NONBLOCK)
+        #expect(writer >= 0)
+        defer { close(writer) }
+        let planted = await #expect(throws: TaskQueueError.self) {
+            try await producer.waitForResult(id: "p", timeout: .milliseconds(1500), removeAfterReading: false)
+        }
+        #expect(planted?.code == .timedOut)
+
+        // Another user's file at the name.
+        #expect(unlink(result) == 0)
+        try writeFile(result, "forged")
+        #expect(chown(result, 65534, 65534) == 0)
+        let forged = await #expect(throws: TaskQueueError.self) {
+            try await producer.waitForResult(id: "p", timeout: .milliseconds(1500), removeAfterReading: false)
+        }
+        #expect(forged?.code == .timedOut)
+
+        // The delegate's result replaces it, and that is taken.
+        try SpoolProducer(directory: dir.path).enqueue(id: "p", data: Data("{}".utf8))
+        let claimed = try #require(try spool.claim("p.json"))
+        try await spool.complete(claimed, resultID: "p", result: Data("real".utf8))
+        #expect(try await producer.waitForResult(id: "p", timeout: .seconds(10)) == Data("real".utf8))
+    }
 }
 
 @Suite struct SpoolDirectoryTests {
