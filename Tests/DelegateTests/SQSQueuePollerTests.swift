@@ -131,8 +131,10 @@ import Testing
         #expect(times.count >= 3, "\(times); sleeps \(sleeper.delays.withLock { $0 })")
         if times.count >= 3 {
             #expect(times[0] >= .milliseconds(900), "\(times)")
-            #expect(times[1] - times[0] >= .milliseconds(1900) && times[1] - times[0] < .seconds(12), "\(times)")
-            #expect(times[2] - times[1] >= .milliseconds(900), "\(times)")
+            // (Times are the server's: a request delayed on its way on a busy machine shortens the
+            // gap after it, so the lower bounds leave room.)
+            #expect(times[1] - times[0] >= .milliseconds(1500) && times[1] - times[0] < .seconds(12), "\(times)")
+            #expect(times[2] - times[1] >= .milliseconds(300), "\(times)")
         }
     }
 

@@ -216,7 +216,7 @@ import Testing
     func submitSealOpensWhatItWaitsFor(tamper: Bool) async throws {
         let directory = try TemporaryDirectory(prefix: "seal-submit")
         let spool = directory.path("spool")
-        for folder in ["tmp", "new", "done"] {
+        for folder in ["tmp", "new", "cur", "done"] {
             try FileManager.default.createDirectory(atPath: spool + "/" + folder, withIntermediateDirectories: true)
         }
         let submitter = TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(20), seal: true)
