@@ -101,7 +101,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
     var acceptCall: @Sendable (Int32) -> (fd: Int32, errno: Int32) = SocketAcceptor.systemAccept
     private var connections: [UInt64: Connection] = [:]
     private var nextID: UInt64 = 0
-    private var boundPath: String?
+    private var boundPath: BoundSocketFile?
 
     public init(
         listener: SocketServer.Listener, limits: Limits = Limits(), logLimiter: LogRateLimiter, logger: Logger,
@@ -117,11 +117,11 @@ public final class CredentialSocketServer: @unchecked Sendable {
     /// Binds (mode 0600: only root may connect) or adopts the listening socket and starts accepting.
     public func start() throws(TaskQueueError) {
         let fd: Int32
-        var path: String?
+        var path: BoundSocketFile?
         switch listener {
         case .path(let socketPath, _):
             fd = try SocketServer.bind(path: socketPath, mode: 0o600)  // whatever the listener says: root only
-            path = socketPath
+            path = try BoundSocketFile(path: socketPath)
         case .fileDescriptor(let adopted):
             UnixSocketAddress.setNonBlocking(adopted)
             fd = adopted
@@ -131,7 +131,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
             self.boundPath = path
             self.acceptor = self.makeAcceptor(fd)
         }
-        logger.info("credentials socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
+        logger.info("credentials socket listening", metadata: ["socket": "\(path?.path ?? "fd \(fd)")"])
     }
 
     /// Runs the handler calls (each request's) as children of the caller, until the server is
@@ -185,7 +185,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
         acceptor?.cancel()
         acceptor = nil
         if let boundPath {
-            _ = try? FileIO.unlink(boundPath)
+            boundPath.removeIfOurs()
             self.boundPath = nil
         }
     }

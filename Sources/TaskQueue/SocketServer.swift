@@ -113,7 +113,7 @@ public final class SocketServer: @unchecked Sendable {
     private var sweepTimer: DispatchSourceTimer?
     private var connections: [UInt64: SocketConnection] = [:]
     private var nextID: UInt64 = 0
-    private var boundPath: String?
+    private var boundPath: BoundSocketFile?
     private var started = false
 
     /// - Parameter logLimiter: rate-limits the warnings peers can provoke; the server summarises
@@ -137,11 +137,11 @@ public final class SocketServer: @unchecked Sendable {
     /// server's queue, without the caller waiting for it.
     public func start() throws(TaskQueueError) {
         let fd: Int32
-        var path: String? = nil
+        var path: BoundSocketFile? = nil
         switch listener {
         case .path(let socketPath, let mode):
             fd = try Self.bind(path: socketPath, mode: mode_t(mode))
-            path = socketPath
+            path = try BoundSocketFile(path: socketPath)
         case .fileDescriptor(let adopted):
             UnixSocketAddress.setNonBlocking(adopted)
             fd = adopted
@@ -160,7 +160,7 @@ public final class SocketServer: @unchecked Sendable {
             self.sweepTimer = timer
             timer.resume()
         }
-        logger.info("socket listening", metadata: ["socket": "\(path ?? "fd \(fd)")"])
+        logger.info("socket listening", metadata: ["socket": "\(path?.path ?? "fd \(fd)")"])
     }
 
     /// Runs the handler calls (each line's) as children of the caller, until the server is closed
@@ -249,7 +249,7 @@ public final class SocketServer: @unchecked Sendable {
             spareFD = -1
         }
         if let boundPath {
-            _ = try? FileIO.unlink(boundPath)
+            boundPath.removeIfOurs()
             self.boundPath = nil
         }
     }

@@ -1,0 +1,64 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+@testable import TaskQueue
+
+/// A server removes the socket file it bound when it closes, and only that one: a socket bound
+/// anew at the path meanwhile (a systemd socket unit started while the delegate served the path
+/// itself) stays, or socket activation would break until that unit restarted.
+@Suite struct BoundSocketFileTests {
+    /// Binds a fresh listening socket at `path` (after removing what is there), as systemd would.
+    static func rebind(_ path: String) throws -> Int32 {
+        _ = unlink(path)
+        let fd = try SocketServer.bind(path: path, mode: 0o600)
+        return fd
+    }
+
+    @Test func theTaskSocketLeavesASocketBoundAnewInItsPlace() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let path = dir.file("d.sock")
+        let server = SocketServer(listener: .path(path), logger: quietLogger, handler: EchoHandler().handler)
+        try server.start()
+        defer { server.shutdown() }
+        let other = try Self.rebind(path)
+        defer { close(other) }
+        let replaced = try #require(try FileIO.lstat(path))
+
+        await server.close()
+
+        let after = try #require(try FileIO.lstat(path), "the socket bound anew was removed")
+        #expect(after.st_ino == replaced.st_ino)
+    }
+
+    @Test func theCredentialsSocketLeavesASocketBoundAnewInItsPlace() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let path = dir.file("c.sock")
+        let server = CredentialSocketServer(
+            listener: .path(path), logLimiter: LogRateLimiter(), logger: quietLogger, handler: { _ in .close })
+        try server.start()
+        defer { server.shutdown() }
+        let other = try Self.rebind(path)
+        defer { close(other) }
+
+        await server.stopAccepting()
+        await server.close()
+
+        #expect(try FileIO.lstat(path) != nil, "the socket bound anew was removed")
+    }
+
+    @Test func itsOwnSocketFileGoes() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let path = dir.file("own.sock")
+        let fd = try SocketServer.bind(path: path, mode: 0o600)
+        defer { close(fd) }
+        let bound = try #require(try BoundSocketFile(path: path))
+        #expect(bound.removeIfOurs())
+        #expect(try FileIO.lstat(path) == nil)
+        #expect(!bound.removeIfOurs())
+    }
+}
