@@ -204,15 +204,33 @@ public final class Spool: Sendable {
     /// only after it. The write and its fsync run on threads of their own (``BlockingLanes``), up
     /// to eight at once, so that waiting on the disk never holds the cooperative pool.
     ///
+    /// A call again after one that failed at `done/`'s fsync (the result was renamed into place,
+    /// but its name not yet durable) finds that result there, byte for byte, and goes on from the
+    /// fsync: it is this task's own, not another task's with the same id.
+    ///
     /// - Throws: ``TaskQueueError/Code/resultExists`` when `done/<resultID>.json` is already there
-    ///   (a result its producer has not collected yet): that result is never replaced, and the
-    ///   claimed task file stays for the caller to ``discard(_:)``.
+    ///   with other contents (a result its producer has not collected yet): that result is never
+    ///   replaced, and the claimed task file stays for the caller to ``discard(_:)``.
     public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) async throws(TaskQueueError) {
         try await resultLanes.run { () throws(TaskQueueError) in
-            try self.writeResult(id: resultID, data: result, syncDirectory: false)
+            do throws(TaskQueueError) {
+                try self.writeResult(id: resultID, data: result, syncDirectory: false)
+            } catch where error.code == .resultExists {
+                guard try self.resultHolds(id: resultID, exactly: result) else { throw error }
+            }
         }
         try await doneSync.sync()
         removeAfterResult(claimed)
+    }
+
+    /// Whether `done/<id>.json` is one of this delegate's results holding exactly `data`.
+    private func resultHolds(id: String, exactly data: Data) throws(TaskQueueError) -> Bool {
+        let path = resultPath(id: id)
+        guard let fd = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return false }
+        defer { FileIO.close(fd) }
+        let info = try FileIO.stat(fd: fd, path: path)
+        guard Self.isOwnResult(info), Int(info.st_size) == data.count else { return false }
+        return try FileIO.read(fd: fd, limit: data.count, sizeHint: data.count, path: path) == data
     }
 
     /// The result is written: what follows is cleanup, and a failure here must not be taken for a

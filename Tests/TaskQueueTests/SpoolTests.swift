@@ -147,6 +147,32 @@ import Testing
         try second.lockClaims()
     }
 
+    /// A call of complete again after one whose fsync of done/ failed (the result was renamed into
+    /// place, its name not yet durable) finds its own result, byte for byte, and finishes: not a
+    /// duplicate task, and the task file goes only after done/ is synced.
+    @Test func completingAgainAfterAFailedDirectorySyncFinishes() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        try SpoolProducer(directory: dir.path).enqueue(id: "again", data: Data("task".utf8))
+        let claimed = try #require(try spool.claim("again.json"))
+        // What the first call left: its result in place (the fsync of done/ then failed).
+        try writeFile(dir.file("done/again.json"), "the result")
+
+        try await spool.complete(claimed, resultID: "again", result: Data("the result".utf8))
+
+        #expect(try String(contentsOfFile: dir.file("done/again.json"), encoding: .utf8) == "the result")
+        #expect(names(in: dir.file("cur/d1")).isEmpty)
+        // Other bytes at the name are another task's result: refused as before.
+        try SpoolProducer(directory: dir.path).enqueue(id: "again2", data: Data("task".utf8))
+        let second = try #require(try spool.claim("again2.json"))
+        let refused = await #expect(throws: TaskQueueError.self) {
+            try await spool.complete(second, resultID: "again", result: Data("another result".utf8))
+        }
+        #expect(refused?.code == .resultExists)
+    }
+
     @Test func anUncollectedResultIsNeverReplaced() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
