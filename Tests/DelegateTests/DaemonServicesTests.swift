@@ -174,19 +174,9 @@ import Testing
         http.always(.any, .hold(.response(HTTPResponse(status: 200, headers: [:], body: Data("{}".utf8)))))
         let recorder = LogRecorder()
         let notifier = RecordingNotifier()
-        let text =
-            DaemonTestFixtures.configuration(
-                name: "services", tags: [], directory: directory, endpoint: "http://127.0.0.1:9"
-            ).replacingOccurrences(of: "request_timeout_seconds = 10", with: "request_timeout_seconds = 3600")
-            + "\n[sqs]\nqueue_urls = [\"http://127.0.0.1:9/123456789012/tasks\"]\nresult_queue_url = "
-            + "\"http://127.0.0.1:9/123456789012/results\"\nwait_seconds = 20\n"
-        let configuration = try DelegateConfiguration.load(
-            tomlText: text, environment: DaemonTestFixtures.environment(), hostName: "services")
-        let daemon = try DelegateDaemon(
-            settings: .init(
-                configuration: configuration, configurationPath: nil, environment: DaemonTestFixtures.environment(),
-                gracePeriod: .milliseconds(100), stopBudget: .milliseconds(500)),
-            notifier: notifier, logger: recorder.logger(), httpClient: http)
+        let daemon = try Self.sqsDaemon(
+            in: directory, http: http, notifier: notifier, logger: recorder.logger(), requestTimeoutSeconds: 3600,
+            stopBudget: .milliseconds(500))
         let group = ServiceGroup(
             configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
 
@@ -212,6 +202,72 @@ import Testing
         #expect(stopped, "the stop waited for the receive past its budget")
         #expect(recorder.records.contains { $0.contains("the stop's time ran out before every SQS message in hand was settled") })
         #expect(!recorder.records.contains { $0.contains("tasks still running after the grace period") })
+    }
+
+    /// An SQS task still running when the grace period ends is not cut off while the stop has time
+    /// left: it finishes, its result is sent and its message deleted, so it does not run again
+    /// elsewhere. (The SQS loops were given no time at all once any task outlived the grace.)
+    @Test func anSQSTaskOutlivingTheGracePeriodStillSendsItsResultWithinTheBudget() async throws {
+        let directory = try TemporaryDirectory(prefix: "services")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
+        func answer(_ body: String) -> ScriptedReply { .response(HTTPResponse(status: 200, headers: json, body: Data(body.utf8))) }
+        let task = try DaemonTestFixtures.task(id: "sqs-slow", operation: "getSecretValue", params: ["name": "app"])
+        let message = try JSONSerialization.data(withJSONObject: [
+            "Messages": [["MessageId": "m-1", "ReceiptHandle": "rh-1", "Body": task]]
+        ])
+        let http = ScriptedHTTPClient()
+        http.script(.target("AmazonSQS.ReceiveMessage"), answer(String(decoding: message, as: UTF8.self)))
+        http.always(.target("AmazonSQS.ReceiveMessage"), .hold(answer("{}")))
+        let value = DaemonTestFixtures.getSecretValueResponse(name: "e2e/app", value: "not-a-secret")
+        http.always(
+            .target("secretsmanager.GetSecretValue"),
+            .hold(.response(HTTPResponse(status: value.status, headers: value.headers, body: value.body))))
+        http.always(.target("AmazonSQS.ChangeMessageVisibility"), answer("{}"))
+        http.always(.target("AmazonSQS.SendMessageBatch"), answer(#"{"Successful":[{"Id":"0","MessageId":"r-1"}],"Failed":[]}"#))
+        http.always(.target("AmazonSQS.DeleteMessageBatch"), answer(#"{"Successful":[{"Id":"0"}],"Failed":[]}"#))
+        let recorder = LogRecorder()
+        let notifier = RecordingNotifier()
+        let daemon = try Self.sqsDaemon(
+            in: directory, http: http, notifier: notifier, logger: recorder.logger(), stopBudget: .seconds(20))
+        let group = ServiceGroup(
+            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            #expect(await eventually { notifier.messages.contains("READY=1") })
+            #expect(await eventually { !http.requests(.target("secretsmanager.GetSecretValue")).isEmpty })
+            await group.triggerGracefulShutdown()
+            // Past the grace period, the task's call answers (and the loop's receive with it).
+            try await Task.sleep(for: .milliseconds(600))
+            http.releaseHeld()
+            try await running.next()
+        }
+        let sent = http.requests(.target("AmazonSQS.SendMessageBatch")).map(\.bodyText)
+        #expect(sent.contains { $0.contains("sqs-slow") && $0.contains("succeeded") }, "\(sent)")
+        #expect(!http.requests(.target("AmazonSQS.DeleteMessageBatch")).isEmpty)
+    }
+
+    /// A daemon with one SQS task queue and a result queue on an address nothing answers (the
+    /// tests script `http`), a 100 ms grace period and `stopBudget`.
+    static func sqsDaemon(
+        in directory: TemporaryDirectory, http: any HTTPClient, notifier: any ServiceNotifier, logger: Logger,
+        requestTimeoutSeconds: Int = 10, stopBudget: Duration
+    ) throws -> DelegateDaemon {
+        let text =
+            DaemonTestFixtures.configuration(
+                name: "services", tags: [], directory: directory, endpoint: "http://127.0.0.1:9"
+            ).replacingOccurrences(
+                of: "request_timeout_seconds = 10", with: "request_timeout_seconds = \(requestTimeoutSeconds)")
+            + "\n[sqs]\nqueue_urls = [\"http://127.0.0.1:9/123456789012/tasks\"]\nresult_queue_url = "
+            + "\"http://127.0.0.1:9/123456789012/results\"\nwait_seconds = 20\n"
+        let configuration = try DelegateConfiguration.load(
+            tomlText: text, environment: DaemonTestFixtures.environment(), hostName: "services")
+        return try DelegateDaemon(
+            settings: .init(
+                configuration: configuration, configurationPath: nil, environment: DaemonTestFixtures.environment(),
+                gracePeriod: .milliseconds(100), stopBudget: stopBudget),
+            notifier: notifier, logger: logger, httpClient: http)
     }
 
     /// Holds every request until `releaseHeld()`, then answers it with a GetSecretValue value.

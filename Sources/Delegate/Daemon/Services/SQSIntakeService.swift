@@ -2,10 +2,12 @@ import ServiceLifecycle
 import Logging
 
 /// The SQS intake (``SQSIntake``), idle while `[sqs] queue_urls` is empty. Its turn in a stop
-/// comes after the tasks in flight: the loops finish their last long poll (releasing what it
-/// brought) and send the results of the tasks that are done, for as long as the stop's budget
-/// (``DelegateDaemon/stopBudget``) leaves. Then, if tasks outlived the grace period, the warning
-/// that they are cancelled, or, if the loops did not settle in time, that their messages come back.
+/// comes after the grace period for the tasks in flight: the loops finish their last long poll
+/// (releasing what it brought) and settle the messages in hand, for as long as the stop's budget
+/// (``DelegateDaemon/stopBudget``) leaves. An SQS task that outlived the grace period may finish
+/// meanwhile, and its result is sent: cut off, it would run again on another delegate. Then, if
+/// tasks outlived the grace period, the warning that those still running are cancelled, and if
+/// the loops did not settle in time, that their messages come back.
 struct SQSIntakeService: Service {
     let daemon: DelegateDaemon
     let shared: DaemonRun
@@ -23,12 +25,13 @@ struct SQSIntakeService: Service {
             // A long request timeout could hold the stop past systemd's TimeoutStopSec=; what
             // is not settled by then comes back to the queue after its lease.
             let wait = min(.seconds(poll + 5), shared.timeLeftToStop(within: daemon.settings.stopBudget))
-            let settled = await sqs.waitUntilSettled(timeout: drained ? wait : .zero)
+            let settled = await sqs.waitUntilSettled(timeout: wait)
             if !drained {
                 daemon.logger.warning(
                     "tasks still running after the grace period are cancelled; spool tasks among them run again at the next start"
                 )
-            } else if !settled {
+            }
+            if !settled {
                 daemon.logger.warning(
                     "the stop's time ran out before every SQS message in hand was settled; those messages come back after their lease and their tasks may run again"
                 )
