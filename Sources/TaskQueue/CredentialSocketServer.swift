@@ -121,7 +121,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
         switch listener {
         case .path(let socketPath, _):
             fd = try SocketServer.bind(path: socketPath, mode: 0o600)  // whatever the listener says: root only
-            path = try BoundSocketFile(path: socketPath)
+            path = try? BoundSocketFile(path: socketPath)  // unknown: left at the close, never wrongly removed
         case .fileDescriptor(let adopted):
             UnixSocketAddress.setNonBlocking(adopted)
             fd = adopted

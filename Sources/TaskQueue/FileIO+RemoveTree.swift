@@ -12,7 +12,7 @@ extension FileIO {
     /// `O_DIRECTORY | O_NOFOLLOW` and its entries are deleted relative to that descriptor
     /// (`unlinkat`): a directory swapped for a link meanwhile is deleted as a link, and nothing
     /// outside the tree is touched. At most ``removeTreeBudget`` entries, ``removeTreeDepth`` deep;
-    /// a larger tree is an error and left where it is.
+    /// a larger tree is an error, with what was not yet deleted left where it is.
     static func removeTree(_ path: String) throws(TaskQueueError) {
         let slash = path.lastIndex(of: "/")
         let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
@@ -30,7 +30,7 @@ extension FileIO {
             throw TaskQueueError(
                 code: .io,
                 message: "a producer's directory holds more than \(removeTreeBudget) entries or is more than "
-                    + "\(removeTreeDepth) deep; it was left in place", path: path)
+                    + "\(removeTreeDepth) deep; it could not be removed completely, and what remains stays", path: path)
         }
         left -= 1
         let cName = name.map { CChar(bitPattern: $0) } + [0]
@@ -62,7 +62,7 @@ extension FileIO {
 
     /// The raw names in the open directory `fd`, without `.` and `..` (the descriptor stays open).
     private static func entryNames(of fd: Int32, path: String) throws(TaskQueueError) -> [[UInt8]] {
-        let copy = dup(fd)
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
         guard copy >= 0, let stream = fdopendir(copy) else {
             let number = Glibc.errno
             if copy >= 0 { close(copy) }

@@ -141,7 +141,7 @@ public final class SocketServer: @unchecked Sendable {
         switch listener {
         case .path(let socketPath, let mode):
             fd = try Self.bind(path: socketPath, mode: mode_t(mode))
-            path = try BoundSocketFile(path: socketPath)
+            path = try? BoundSocketFile(path: socketPath)  // unknown: left at the close, never wrongly removed
         case .fileDescriptor(let adopted):
             UnixSocketAddress.setNonBlocking(adopted)
             fd = adopted
