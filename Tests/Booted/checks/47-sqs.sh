@@ -1,14 +1,13 @@
 # The SQS intake under the packaged unit: a task sent with `submit --sqs --wait` (signed with the
 # instance role from IMDS) runs and its result comes back on the reply queue; a stop while the
 # delegate waits in a 20 s long poll ends within TimeoutStopSec, Result=success.
-write_config "$IMDS_GOOD" '"boot"'
-cat >>/etc/secrets-delegate/delegate.toml <<TOML
-[sqs]
-queue_urls = ["$SQS_TASK_QUEUE"]
-region = "us-east-1"
-wait_seconds = 20
-visibility_seconds = 30
-TOML
+# sqs_config QUEUE_URL WAIT_SECONDS VISIBILITY_SECONDS: the delegate's configuration with one task queue.
+sqs_config() {
+    write_config "$IMDS_GOOD" '"boot"'
+    printf '[sqs]\nqueue_urls = ["%s"]\nregion = "us-east-1"\nwait_seconds = %s\nvisibility_seconds = %s\n' "$1" "$2" "$3" \
+        >>/etc/secrets-delegate/delegate.toml
+}
+sqs_config "$SQS_TASK_QUEUE" 20 30
 systemctl restart secrets-delegate.service
 expect_eq "delegate with [sqs]" "$(systemctl is-active secrets-delegate.service)" active
 submit sqs-read "{\"id\":\"boot-sqs-read\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db#password\"}}" \
@@ -31,14 +30,7 @@ expect_eq "Result after a stop during a long poll" "$(unit_prop secrets-delegate
 # A message whose delete is refused (the role may not delete on the nodelete queue) comes back
 # after its 3 s lease to the delegate that answered it: deleted again (refused again), not run
 # again, and logged as task-redelivered with its fields.
-write_config "$IMDS_GOOD" '"boot"'
-cat >>/etc/secrets-delegate/delegate.toml <<TOML
-[sqs]
-queue_urls = ["$SQS_NODELETE_QUEUE"]
-region = "us-east-1"
-wait_seconds = 1
-visibility_seconds = 3
-TOML
+sqs_config "$SQS_NODELETE_QUEUE" 1 3
 REDELIVERED_ID=MESSAGE_ID=81dffc40a9384cffb16b5b8f27024208
 CLAIMED_ID=MESSAGE_ID=06f8c20a07774abe9e88099b5a8d06fc
 systemctl start secrets-delegate.service
