@@ -578,6 +578,13 @@ def bench_footprint(endpoint: str, workdir: str):
         "contextSwitchesPerSecond": (switches1 - switches0) / (t1 - t0),
         "threads": d.threads(),
     }
+    # The same daemon after its first task: libcurl (and the OpenSSL start-up it runs) is opened
+    # at the first AWS call, so a delegate that has served anything keeps this much at least.
+    pipelined(d.socket_path, [task_bytes("first", False)], 1)
+    time.sleep(2)
+    idle["rssKBAfterOne"] = d.status_kb("VmRSS")
+    idle["rssAnonKBAfterOne"] = d.status_kb("RssAnon")
+    idle["threadsAfterOne"] = d.threads()
     # The same daemon after work: RSS once it has run tasks and gone idle again.
     pipelined(d.socket_path, [task_bytes(f"after-{i}", False) for i in range(5000)], 4)
     time.sleep(5)
@@ -1239,6 +1246,8 @@ def render() -> str:
       f"PSS {i['pssKB'] / 1024:.1f} MB |")
     w(f"| idle CPU over {i['seconds']:.0f} s | {i['cpuPercent']:.3f}% ({i['cpuSeconds']:.2f} s CPU), "
       f"{i['contextSwitchesPerSecond']:.1f} context switches/s, {i['threads']} threads |")
+    w(f"| idle RSS after its first task (libcurl opened) | {i['rssKBAfterOne'] / 1024:.1f} MB "
+      f"({i['rssAnonKBAfterOne'] / 1024:.1f} MB anonymous), {i['threadsAfterOne']} threads |")
     w(f"| idle RSS after 5,000 tasks | {i['rssKBAfterWork'] / 1024:.1f} MB ({i['rssAnonKBAfterWork'] / 1024:.1f} MB anonymous); "
       f"idle CPU then {i['cpuPercentAfterWork']:.3f}% |")
     w(f"| start to READY=1 | median {st['median']:.1f} ms, {st['min']:.1f}-{st['max']:.1f} ms over {len(st['runs'])} starts |")
@@ -1284,7 +1293,9 @@ def render() -> str:
         ("spool get vs boto3 worker, every result durable", ">= 5x", f"{spool_ratio:.1f}x", spool_ratio >= 5),
         ("spool p99 latency, low load", "< 5 ms", f"{spool_p99:.2f} ms", spool_p99 < 5),
         ("signing, cached key", "<= 2 us", f"{s['cached']['median'] / 1000:.2f} us", s["cached"]["median"] <= 2000),
-        ("idle RSS", "< 16 MB", f"{i['rssKB'] / 1024:.1f} MB ({i['rssAnonKB'] / 1024:.1f} MB anonymous)",
+        ("idle RSS (fresh daemon)", "< 16 MB",
+         f"{i['rssKB'] / 1024:.1f} MB ({i['rssAnonKB'] / 1024:.1f} MB anonymous); "
+         f"{i['rssKBAfterOne'] / 1024:.1f} MB after its first task",
          i["rssKB"] < 16 * 1024),
         ("idle CPU", "< 0.1%", f"{i['cpuPercent']:.3f}%", i["cpuPercent"] < 0.1),
         ("start to READY", "<= 50 ms", f"{st['median']:.1f} ms", st["median"] <= 50),

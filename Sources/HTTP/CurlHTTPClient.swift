@@ -1,5 +1,6 @@
 import Dispatch
 import Logging
+import Synchronization
 
 /// The production `HTTPClient`: libcurl, many requests in flight on one thread.
 ///
@@ -9,33 +10,71 @@ import Logging
 /// the handshakes. TLS verification is always on. Proxies come from the `Configuration`
 /// (built from an environment dictionary); `HTTPRequestOptions.bypassProxy` goes direct.
 ///
-/// `Sendable`: its stored properties are immutable, and the engine it talks to accepts work
-/// from any thread through a lock-protected inbox (see `CurlEngine`); all libcurl state is
-/// confined to the engine thread.
+/// The engine (libcurl, opened at run time, and its thread) starts either in `init` or at the
+/// first request (`Start`). A long-running process that may wait a long time for its first
+/// request starts it late, so until then it maps neither libcurl nor its ~30 libraries.
+///
+/// `Sendable`: the engine's state is behind a `Mutex`, and the engine accepts work from any
+/// thread through a lock-protected inbox (see `CurlEngine`); all libcurl state is confined to
+/// the engine thread.
 ///
 /// Call `shutdown()` when done (deinit does it too): the thread stops and requests still
 /// pending fail with `.cancelled`.
 public final class CurlHTTPClient: HTTPClient, Sendable {
-    public let configuration: Configuration
-    private let engine: CurlEngine
+    /// When the engine starts.
+    public enum Start: Sendable {
+        /// In `init`, which throws if libcurl cannot be loaded or the thread cannot start.
+        case now
+        /// At the first request, which throws (as every later one does) if it cannot start.
+        case atFirstRequest
+    }
 
-    /// Starts the engine thread. Throws only if libcurl cannot be initialised or the thread
-    /// cannot be started.
-    public init(configuration: Configuration, logger: Logger) throws(HTTPClientError) {
+    private enum EngineState {
+        case notStarted
+        case running(CurlEngine)
+        /// The start failed: every request fails the same way (libcurl is loaded once per process).
+        case failed(HTTPClientError)
+        case shutDown
+    }
+
+    public let configuration: Configuration
+    private let logger: Logger
+    /// Held only for short reads and writes, never across the engine's start.
+    private let state: Mutex<EngineState>
+    /// Serializes starts; held across one (loading libcurl takes milliseconds), only on Dispatch
+    /// threads, never on the cooperative pool's.
+    private let starting = Mutex(())
+
+    /// - Throws: with `.now`, when libcurl cannot be loaded or initialised or the thread cannot
+    ///   be started; with `.atFirstRequest`, never (the first request throws instead).
+    public init(configuration: Configuration, logger: Logger, start: Start = .now) throws(HTTPClientError) {
         self.configuration = configuration
-        self.engine = try CurlEngine(configuration: configuration, logger: logger)
-        try engine.start()
+        self.logger = logger
+        switch start {
+        case .now:
+            state = Mutex(.running(try Self.startEngine(configuration: configuration, logger: logger)))
+        case .atFirstRequest:
+            state = Mutex(.notStarted)
+        }
     }
 
     deinit {
-        engine.shutdown()
+        shutdown()
+    }
+
+    /// Whether the engine has started (and libcurl is loaded) and not been shut down.
+    public var isStarted: Bool {
+        state.withLock { state in
+            if case .running = state { return true }
+            return false
+        }
     }
 
     /// Sends the request and waits for the complete response. Cancelling the calling task
     /// aborts the transfer and throws `.cancelled` at once.
     public func execute(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
+        let engine = try await startedEngine()
         let pending = PendingRequest(request: request)
-        let engine = self.engine
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 if pending.attach(continuation) {
@@ -53,7 +92,11 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
     /// Stops the engine thread and waits for it. Requests in flight or submitted later fail
     /// with `.cancelled`. Idempotent.
     public func shutdown() {
-        engine.shutdown()
+        let previous = state.withLock { state in
+            defer { state = .shutDown }
+            return state
+        }
+        if case .running(let engine) = previous { engine.shutdown() }
     }
 
     /// ``shutdown()`` for async callers: the wait for the engine thread happens on a Dispatch
@@ -65,5 +108,60 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
                 continuation.resume()
             }
         }
+    }
+
+    // MARK: Starting the engine
+
+    /// The running engine, started first if it has not been (off the cooperative pool).
+    private func startedEngine() async throws(HTTPClientError) -> CurlEngine {
+        if let engine = try engineIfSettled() { return engine }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                self.startIfNotStarted()
+                continuation.resume()
+            }
+        }
+        guard let engine = try engineIfSettled() else { throw .clientShutDown }
+        return engine
+    }
+
+    /// The engine if it runs, nil if it has not started; throws if it failed or was shut down.
+    private func engineIfSettled() throws(HTTPClientError) -> CurlEngine? {
+        let current = state.withLock { $0 }
+        switch current {
+        case .running(let engine): return engine
+        case .notStarted: return nil
+        case .failed(let error): throw error
+        case .shutDown: throw .clientShutDown
+        }
+    }
+
+    /// Blocks: call on a Dispatch thread. Starts the engine once; a concurrent `shutdown()`
+    /// wins (the new engine is shut down again).
+    private func startIfNotStarted() {
+        starting.withLock { _ in
+            guard case .notStarted = state.withLock({ $0 }) else { return }
+            let outcome: EngineState
+            do throws(HTTPClientError) {
+                outcome = .running(try Self.startEngine(configuration: configuration, logger: logger))
+            } catch {
+                logger.error("the HTTP client could not start", metadata: ["error": "\(error)"])
+                outcome = .failed(error)
+            }
+            let shutDownMeanwhile = state.withLock { state in
+                guard case .notStarted = state else { return true }
+                state = outcome
+                return false
+            }
+            if shutDownMeanwhile, case .running(let engine) = outcome { engine.shutdown() }
+        }
+    }
+
+    private static func startEngine(
+        configuration: Configuration, logger: Logger
+    ) throws(HTTPClientError) -> CurlEngine {
+        let engine = try CurlEngine(configuration: configuration, logger: logger)
+        try engine.start()
+        return engine
     }
 }

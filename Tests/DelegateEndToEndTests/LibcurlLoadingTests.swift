@@ -3,9 +3,9 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// libcurl is opened at the first HTTP client, not linked (`CCurlShim`): commands that only
-/// talk to the delegate's socket start without its ~30 libraries, and a host without libcurl
-/// gets a clear error from the daemon instead of a loader failure before `main`.
+/// libcurl is opened at the first HTTP request, not linked (`CCurlShim`): commands that only
+/// talk to the delegate's socket start without its ~30 libraries, an idle daemon has not mapped
+/// them, and a host without libcurl gets a clear error instead of a loader failure before `main`.
 @Suite struct LibcurlLoadingTests {
     /// `get` only talks to the socket, so it never maps libcurl and its dependencies (opened
     /// at the first HTTP client instead: a third of a `get`'s start-up). The client's memory
@@ -38,20 +38,54 @@ import Testing
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The daemon opens libcurl at its first AWS call, not at start: an idle delegate maps
+    /// neither libcurl nor its libraries (about 4 MB of resident memory) and runs no curl thread.
+    @Test func theDaemonOpensLibcurlAtItsFirstAWSCall() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-latecurl")
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(
+                status: 200,
+                body: #"{"ARN":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf","Name":"db","SecretString":"v","VersionId":"v1","VersionStages":["AWSCURRENT"],"CreatedDate":1700000000}"#
+            )
+        }
+        defer { server.stop() }
+        let daemon = try Self.daemon(in: directory, endpoint: server.baseURL)
+        try daemon.start()
+        defer { daemon.signal(SIGKILL) }
+        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(30))
+        let idle = try #require(Self.wholeFile("/proc/\(daemon.pid)/maps"))
+        #expect(idle.contains("/libc.so.6"), "the map read is a whole one")
+        #expect(!idle.contains("libcurl"), "an idle daemon has mapped libcurl")
+        #expect(!Self.threadNames(of: daemon.pid).contains("curl-multi"))
+
+        try SpoolDirectory(path: directory.path("spool")).enqueue(raw: Self.task(id: "first"), fileName: "first.json")
+        let result = try await SpoolDirectory(path: directory.path("spool")).waitForResult(id: "first")
+        #expect(result["status"] as? String == "succeeded", "\(result)")
+        #expect(server.requestsServed == 1)
+        let used = try #require(Self.wholeFile("/proc/\(daemon.pid)/maps"))
+        #expect(used.contains("libcurl.so.4"), "the first AWS call opened libcurl")
+        #expect(Self.threadNames(of: daemon.pid).contains("curl-multi"))
+        #expect(try await daemon.stop() == .exited(0))
+    }
+
     /// With libcurl.so.4 unloadable (a mount namespace puts an empty file over it; this needs
-    /// root, as `make test` is run), the daemon stops at start with status 69 and says why.
-    @Test func theDaemonSaysSoWhenLibcurlCannotBeLoaded() async throws {
+    /// root, as `make test` is run), the daemon still starts (it needs libcurl only for AWS
+    /// calls); its first task fails saying why, the journal says so once, and it stops cleanly.
+    @Test func aTaskSaysSoWhenLibcurlCannotBeLoaded() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-nocurl")
-        let ran = try await Self.runDaemon(in: directory, withLibcurlReplacedBy: "/dev/null")
-        #expect(ran.termination == .exited(69), "\(ran.errorOutput)")
-        #expect(ran.errorOutput.contains("libcurl could not be loaded: "))
-        #expect(ran.errorOutput.contains("libcurl.so.4"), "the reason names the library")
+        let result = try await Self.runTask(in: directory, withLibcurlReplacedBy: "/dev/null")
+        let message = try #require((result.task["error"] as? [String: Any])?["message"] as? String, "\(result.task)")
+        #expect(result.task["status"] as? String == "failed")
+        #expect(message.contains("libcurl could not be loaded: "), "\(message)")
+        #expect(message.contains("libcurl.so.4"), "the reason names the library")
+        #expect(result.log.contains("the HTTP client could not start"), "\(result.log)")
+        #expect(result.termination == .exited(0), "\(result.log)")
     }
 
     /// A libcurl older than 7.85.0 (CURLOPT_PROTOCOLS_STR) is refused the same way, naming the
     /// version found. The stand-in is a library built here with every function the delegate
     /// looks up, whose `curl_version_info` says 7.84.0.
-    @Test func theDaemonRefusesALibcurlOlderThan7850() async throws {
+    @Test func aTaskSaysSoWhenLibcurlIsOlderThan7850() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-oldcurl")
         let functions = [
             "curl_global_init", "curl_easy_strerror", "curl_easy_init", "curl_easy_cleanup", "curl_easy_reset",
@@ -76,27 +110,56 @@ import Testing
             compiler, ["-shared", "-fPIC", "-o", directory.path("libcurl.so.4"), directory.path("oldcurl.c")])
         try #require(built.termination == .exited(0), "\(built.errorOutput)")
 
-        let ran = try await Self.runDaemon(in: directory, withLibcurlReplacedBy: directory.path("libcurl.so.4"))
-        #expect(ran.termination == .exited(69), "\(ran.errorOutput)")
+        let result = try await Self.runTask(in: directory, withLibcurlReplacedBy: directory.path("libcurl.so.4"))
+        let message = try #require((result.task["error"] as? [String: Any])?["message"] as? String, "\(result.task)")
         #expect(
-            ran.errorOutput.contains("libcurl could not be loaded: libcurl.so.4 is 7.84.0; 7.85.0 or later is needed"),
-            "\(ran.errorOutput)")
+            message.contains("libcurl could not be loaded: libcurl.so.4 is 7.84.0; 7.85.0 or later is needed"),
+            "\(message)")
+        #expect(result.termination == .exited(0), "\(result.log)")
     }
 
-    /// Runs `secrets-delegate run` with a small configuration in `directory`, in a mount
-    /// namespace where `replacement` is mounted over the libcurl.so.4 the loader would open.
-    private static func runDaemon(
+    /// A daemon with a small configuration in `directory`: a spool, keys by reference, and the
+    /// Secrets Manager endpoint `endpoint`.
+    private static func daemon(
+        in directory: TemporaryDirectory, endpoint: String, launcher: [String] = []
+    ) throws -> DaemonProcess {
+        let credentials = directory.path("credentials")
+        try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
+        for (name, value) in [("k-id", "AKIDLATECURL"), ("k-secret", "late-curl-secret")] {
+            try value.write(toFile: credentials + "/" + name, atomically: true, encoding: .utf8)
+            chmod(credentials + "/" + name, 0o600)
+        }
+        return try DaemonProcess(
+            configuration: """
+                [delegate]
+                name = "latecurl"
+                [queue]
+                spool_dir = "\(directory.path("spool"))"
+                socket_path = ""
+                credentials_socket_path = ""
+                [aws]
+                secretsmanager_endpoint = "\(endpoint)"
+                [identity]
+                sources = ["environment"]
+                [credentials]
+                directory = "\(credentials)"
+                """,
+            environment: ["PATH": "/usr/bin:/bin"], directory: directory, launcher: launcher)
+    }
+
+    /// A GetSecretValue task for the keys `daemon(in:endpoint:)` stores.
+    private static func task(id: String) -> Data {
+        Data(
+            #"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"connector":{"id":"c","region":"us-east-1","credentials":{"type":"accessKey","accessKeyIdRef":"k-id","secretAccessKeyRef":"k-secret"}}}"#
+                .utf8)
+    }
+
+    /// Runs the daemon in a mount namespace where `replacement` is mounted over the
+    /// libcurl.so.4 the loader would open, hands it one task and stops it: its result, its log
+    /// and how it ended.
+    private static func runTask(
         in directory: TemporaryDirectory, withLibcurlReplacedBy replacement: String
-    ) async throws -> ChildProcess.Outcome {
-        let configuration = directory.path("delegate.toml")
-        try """
-            [delegate]
-            name = "nocurl"
-            [queue]
-            spool_dir = "\(directory.path("spool"))"
-            socket_path = "\(directory.path("d.sock"))"
-            credentials_socket_path = ""
-            """.write(toFile: configuration, atomically: true, encoding: .utf8)
+    ) async throws -> (task: [String: Any], log: String, termination: ChildProcess.Termination) {
         // The file the loader would open, wherever this machine keeps it.
         let cache = try await ChildProcess.run("/sbin/ldconfig", ["-p"])
         let listed = try #require(
@@ -105,14 +168,28 @@ import Testing
         let path = String(listed[try #require(listed.range(of: "=> ")).upperBound...])
         let library = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         #expect(FileManager.default.fileExists(atPath: library))
-        return try await ChildProcess.run(
-            "/usr/bin/unshare",
-            [
-                // exec: the stand-in may live on a file system mounted noexec (TMPDIR).
-                "-m", "/bin/sh", "-c",
-                #"mount --bind "$1" "$2" && mount -o remount,bind,exec "$2" && exec timeout 30 "$3" run --config "$4""#,
-                "sh", replacement, library, try DaemonProcess.binaryPath(), configuration,
-            ])
+        // exec: the stand-in may live on a file system mounted noexec (TMPDIR).
+        let launcher = [
+            "/usr/bin/unshare", "-m", "/bin/sh", "-c",
+            #"mount --bind "$1" "$2" && mount -o remount,bind,exec "$2" && shift 2 && exec "$@""#,
+            "sh", replacement, library,
+        ]
+        let daemon = try Self.daemon(in: directory, endpoint: "http://127.0.0.1:9", launcher: launcher)
+        try daemon.start()
+        defer { daemon.signal(SIGKILL) }
+        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(30))
+        let spool = SpoolDirectory(path: directory.path("spool"))
+        try spool.enqueue(raw: Self.task(id: "nocurl"), fileName: "nocurl.json")
+        let result = try await spool.waitForResult(id: "nocurl")
+        let termination = try await daemon.stop()
+        let log = String(decoding: FileManager.default.contents(atPath: daemon.stderrPath) ?? Data(), as: UTF8.self)
+        return (result, log, termination)
+    }
+
+    /// The names of the process's threads (`/proc/PID/task/TID/comm`).
+    private static func threadNames(of pid: Int32) -> [String] {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { wholeFile("/proc/\(pid)/task/\($0)/comm")?.trimmingCharacters(in: .newlines) }
     }
 
     /// The clang of the Swift toolchain these tests run on (found from where its runtime library

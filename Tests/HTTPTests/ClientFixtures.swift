@@ -4,10 +4,12 @@ import Logging
 import Testing
 
 /// A client with an empty environment (no proxies) unless one is given.
-func makeClient(environment: [String: String] = [:], caFile: String? = nil) throws -> CurlHTTPClient {
+func makeClient(
+    environment: [String: String] = [:], caFile: String? = nil, start: CurlHTTPClient.Start = .now
+) throws -> CurlHTTPClient {
     try CurlHTTPClient(
         configuration: .init(environment: environment, caFile: caFile, userAgent: "http-tests"),
-        logger: Logger(label: "HTTPTests")
+        logger: Logger(label: "HTTPTests"), start: start
     )
 }
 

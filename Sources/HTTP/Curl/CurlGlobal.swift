@@ -1,8 +1,8 @@
 internal import CCurl
 internal import CCurlShim
 
-/// libcurl is opened at the first HTTP client, not at process start (see `ccurlshim_load`), and
-/// `curl_global_init` must run exactly once per process, before any other curl call and not
+/// libcurl is opened when the first HTTP client starts its engine, not at process start (see
+/// `ccurlshim_load`), and `curl_global_init` must run exactly once per process, before any other curl call and not
 /// concurrently with anything else. A global `let` is initialised lazily under `swift_once`,
 /// which gives exactly that; the outcome is kept so every client can report a failure.
 private let curlGlobalInitFailure: HTTPClientError? = {
