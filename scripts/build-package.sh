@@ -186,7 +186,7 @@ chmod 0644 "$ROOT/DEBIAN/conffiles"
 
 # dpkg-shlibdeps turns the binaries' NEEDED entries into versioned Depends (libc6, libssl3,
 # libsystemd0, ...). It wants a debian/control to stand in. libcurl is not among them: the full binary
-# opens libcurl.so.4 at its first HTTP client (so `get` and `exec` never map it), so libcurl4 is
+# opens libcurl.so.4 at its first HTTP request (so `get` and `exec` never map it), so libcurl4 is
 # named by hand, at the first version with everything used (CURLOPT_PROTOCOLS_STR: 7.85.0; the full binary
 # also refuses an older one when it opens it).
 mkdir -p "$STAGE/src/debian"

@@ -30,11 +30,19 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
     }
 
     private enum EngineState {
+        /// Not started yet, or the last start failed in a way that may pass (descriptors or
+        /// threads exhausted): the next request tries again.
         case notStarted
         case running(CurlEngine)
-        /// The start failed: every request fails the same way (libcurl is loaded once per process).
+        /// libcurl could not be loaded or initialised, which is final for the process (see
+        /// `CurlGlobal`): every request fails the same way.
         case failed(HTTPClientError)
         case shutDown
+
+        var failure: HTTPClientError? {
+            if case .failed(let error) = self { return error }
+            return nil
+        }
     }
 
     public let configuration: Configuration
@@ -42,8 +50,9 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
     /// Held only for short reads and writes, never across the engine's start.
     private let state: Mutex<EngineState>
     /// Serializes starts; held across one (loading libcurl takes milliseconds), only on Dispatch
-    /// threads, never on the cooperative pool's.
-    private let starting = Mutex(())
+    /// threads and by `shutdown()`, never on the cooperative pool's. Holds the message of the last
+    /// failed start that was logged, so a failure that repeats is logged once.
+    private let starting = Mutex<String?>(nil)
 
     /// - Throws: with `.now`, when libcurl cannot be loaded or initialised or the thread cannot
     ///   be started; with `.atFirstRequest`, never (the first request throws instead).
@@ -89,14 +98,19 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
         return try outcome.get()
     }
 
-    /// Stops the engine thread and waits for it. Requests in flight or submitted later fail
-    /// with `.cancelled`. Idempotent.
+    /// Stops the engine thread and waits for it, and for a start in progress (which then stops
+    /// the engine it started). Requests in flight or submitted later fail with `.cancelled`.
+    /// Idempotent.
     public func shutdown() {
         let previous = state.withLock { state in
             defer { state = .shutDown }
             return state
         }
-        if case .running(let engine) = previous { engine.shutdown() }
+        switch previous {
+        case .running(let engine): engine.shutdown()
+        case .notStarted: starting.withLock { _ in }
+        case .failed, .shutDown: break
+        }
     }
 
     /// ``shutdown()`` for async callers: the wait for the engine thread happens on a Dispatch
@@ -115,13 +129,12 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
     /// The running engine, started first if it has not been (off the cooperative pool).
     private func startedEngine() async throws(HTTPClientError) -> CurlEngine {
         if let engine = try engineIfSettled() { return engine }
-        await withCheckedContinuation { continuation in
+        let passingFailure = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                self.startIfNotStarted()
-                continuation.resume()
+                continuation.resume(returning: self.startIfNotStarted())
             }
         }
-        guard let engine = try engineIfSettled() else { throw .clientShutDown }
+        guard let engine = try engineIfSettled() else { throw passingFailure ?? .clientShutDown }
         return engine
     }
 
@@ -136,17 +149,28 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
         }
     }
 
-    /// Blocks: call on a Dispatch thread. Starts the engine once; a concurrent `shutdown()`
-    /// wins (the new engine is shut down again).
-    private func startIfNotStarted() {
-        starting.withLock { _ in
-            guard case .notStarted = state.withLock({ $0 }) else { return }
+    /// Blocks: call on a Dispatch thread. Starts the engine unless it runs or cannot; a
+    /// concurrent `shutdown()` wins (the new engine is shut down again). Returns the failure of
+    /// a start that may pass (the state stays `.notStarted`), nil otherwise.
+    private func startIfNotStarted() -> HTTPClientError? {
+        starting.withLock { lastLogged -> HTTPClientError? in
+            guard case .notStarted = state.withLock({ $0 }) else { return nil }
             let outcome: EngineState
+            var passingFailure: HTTPClientError?
             do throws(HTTPClientError) {
-                outcome = .running(try Self.startEngine(configuration: configuration, logger: logger))
+                try CurlGlobal.ensureInitialized()
+                do throws(HTTPClientError) {
+                    outcome = .running(try Self.startEngine(configuration: configuration, logger: logger))
+                } catch {
+                    passingFailure = error
+                    outcome = .notStarted
+                }
             } catch {
-                logger.error("the HTTP client could not start", metadata: ["error": "\(error)"])
                 outcome = .failed(error)
+            }
+            if let failure = passingFailure ?? outcome.failure, lastLogged != failure.message {
+                lastLogged = failure.message
+                logger.error("the HTTP client could not start", metadata: ["error": "\(failure)"])
             }
             let shutDownMeanwhile = state.withLock { state in
                 guard case .notStarted = state else { return true }
@@ -154,6 +178,7 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
                 return false
             }
             if shutDownMeanwhile, case .running(let engine) = outcome { engine.shutdown() }
+            return passingFailure
         }
     }
 

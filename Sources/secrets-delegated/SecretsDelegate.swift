@@ -77,10 +77,11 @@ struct Run: AsyncParsableCommand {
             minute of its result, its delete or its last return, and is among the 10,000 messages most recently \
             answered or returned (kept in memory only: a restart forgets them; task-redelivered in the journal; \
             status: queues.redelivered). \
-            libcurl (libcurl.so.4, 7.85.0 or later) is opened at the first AWS call, not at start and not \
-            linked, so an idle delegate maps neither it nor its libraries: if it cannot be, or is older than \
-            7.85.0, the journal says "the HTTP client could not start" once and every task that calls AWS \
-            fails with EndpointUnreachable, "... could not be reached: libcurl could not be loaded: ...".
+            libcurl (libcurl.so.4, 7.85.0 or later) is opened at the first AWS call (with [sqs] queue_urls, \
+            when polling starts), not at start and not linked, so a delegate that has made no AWS call maps \
+            neither it nor its libraries: if it cannot be, or is older than 7.85.0, the journal says "the HTTP \
+            client could not start" once and every task that calls AWS fails with EndpointUnreachable, \
+            "... could not be reached: libcurl could not be loaded: ..." until a restart.
             """)
 
     @OptionGroup var options: ConfigOption

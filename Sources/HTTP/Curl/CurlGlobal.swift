@@ -2,9 +2,10 @@ internal import CCurl
 internal import CCurlShim
 
 /// libcurl is opened when the first HTTP client starts its engine, not at process start (see
-/// `ccurlshim_load`), and `curl_global_init` must run exactly once per process, before any other curl call and not
-/// concurrently with anything else. A global `let` is initialised lazily under `swift_once`,
-/// which gives exactly that; the outcome is kept so every client can report a failure.
+/// `ccurlshim_load`), and `curl_global_init` must run exactly once per process, before any
+/// other curl call and not concurrently with anything else. A global `let` is initialised
+/// lazily under `swift_once`, which gives exactly that; the outcome is kept (a failure is final
+/// for the process) so every client can report it.
 private let curlGlobalInitFailure: HTTPClientError? = {
     var reason = [CChar](repeating: 0, count: 256)
     guard ccurlshim_load(&reason, reason.count) == 1 else {
