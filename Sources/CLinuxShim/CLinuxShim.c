@@ -2,6 +2,7 @@
 #include "CLinuxShim.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -69,4 +70,12 @@ int setpriority(__priority_which_t which, id_t who, int prio) {
     }
     return clinuxshim_sys_setpriority(
         (int)which, who, clinuxshim_nice_fallback(prio, current, (uint64_t)limit.rlim_cur));
+}
+
+size_t clinuxshim_heap_free_bytes(void) {
+    return mallinfo2().fordblks;
+}
+
+int clinuxshim_heap_trim(void) {
+    return malloc_trim(0);
 }

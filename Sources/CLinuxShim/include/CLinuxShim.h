@@ -54,4 +54,10 @@ int clinuxshim_set_nofile(pid_t pid, uint64_t soft, uint64_t hard);
  * (never more than asked). Pure: no system call. */
 int clinuxshim_nice_fallback(int requested, int current, uint64_t nice_limit);
 
+/* glibc's malloc.h, which Swift's Glibc module does not bring in. */
+/* mallinfo2().fordblks: bytes freed but kept in malloc's arenas (all of them). */
+size_t clinuxshim_heap_free_bytes(void);
+/* malloc_trim(0): gives the arenas' free pages back to the kernel; 1 if any were, else 0. */
+int clinuxshim_heap_trim(void);
+
 #endif

@@ -199,18 +199,31 @@ public final class DelegateDaemon: Sendable {
 
     func statusLoop() async {
         var last = ""
+        var heapTrim = IdleHeapTrim(activity: workDone)
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(2))
             // Summaries of rate-limited warnings are due even when no new event comes.
             logLimiter.flush()
             // Cached values no longer kept go even when nobody asks for them again.
             components.cache.purgeExpired()
+            // What a burst of tasks freed goes back to the kernel once the delegate is idle.
+            if heapTrim.isDue(
+                activity: workDone, inFlight: dispatcher.status.snapshot.inFlight, freeBytes: { HeapMemory.freeBytes })
+            {
+                HeapMemory.trim()
+            }
             let line = await statusLine()
             if line != last {
                 components.notifier.status(line)
                 last = line
             }
         }
+    }
+
+    /// Tasks finished and credential requests answered so far.
+    private var workDone: Int {
+        let credentials = dispatcher.status.credentials
+        return dispatcher.status.snapshot.done + credentials.served + credentials.refused
     }
 
     /// Deletes uncollected results past `[queue] result_retention_seconds`, read every round so
