@@ -97,6 +97,16 @@ final class CredentialFileCache: Sendable {
         }
     }
 
+    /// Drops every value too old to be served at `now` (or read "in the future"), so a value
+    /// nobody asks for again does not stay in memory: the daemon calls this every status round.
+    func purgeExpired(now: Date) {
+        state.withLock { state in
+            state.entries = state.entries.filter { _, entry in
+                (0..<Self.maximumAgeSeconds).contains(now.timeIntervalSince(entry.readAt))
+            }
+        }
+    }
+
     /// Drops what was kept for `path` (its file is gone or cannot be used).
     func forget(_ path: String) {
         state.withLock { _ = $0.entries.removeValue(forKey: path) }

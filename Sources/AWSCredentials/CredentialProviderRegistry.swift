@@ -27,7 +27,10 @@ public final class CredentialProviderRegistry: Sendable {
     private struct State {
         var identity: IdentityProvider
         var refStore: CredentialRefStore
-        var roles: [RoleKey: CachingCredentialProvider] = [:]
+        /// Assumed-role sessions; an inline connector's task chooses its role, so the least
+        /// recently used is dropped to make room.
+        var roles = RecentlyUsedCache<RoleKey, CachingCredentialProvider>(
+            capacity: CredentialProviderRegistry.maxCachedRoles)
         /// Counts ``forgetRoles()`` calls, so that a session built from an identity or STS client
         /// that was replaced meanwhile is handed out once but never cached.
         var generation = 0
@@ -59,7 +62,7 @@ public final class CredentialProviderRegistry: Sendable {
     public func replaceIdentity(_ identity: IdentityProvider) {
         state.withLock { state in
             state.identity = identity
-            state.roles = [:]
+            state.roles.removeAll()
             state.generation += 1
         }
     }
@@ -74,7 +77,7 @@ public final class CredentialProviderRegistry: Sendable {
     /// the client limits).
     public func forgetRoles() {
         state.withLock { state in
-            state.roles = [:]
+            state.roles.removeAll()
             state.generation += 1
         }
     }
@@ -101,17 +104,14 @@ public final class CredentialProviderRegistry: Sendable {
                 Credentials(accessKeyId: accessKeyId, secretAccessKey: secret, sessionToken: token))
         case .assumeRole(let role):
             let key = RoleKey(role: role, region: region)
-            if let cached = state.withLock({ $0.roles[key] }) { return cached }
+            if let cached = state.withLock({ $0.roles.value(for: key) }) { return cached }
             let source = try AssumeRoleSource(
                 role: role, delegateName: delegateName, base: identity, sts: stsClient(region))
             let provider = CachingCredentialProvider(source: source, clock: clock)
             return state.withLock { state in
                 guard state.generation == generation else { return provider }
-                if let raced = state.roles[key] { return raced }
-                if state.roles.count >= Self.maxCachedRoles, let evicted = state.roles.keys.first {
-                    state.roles.removeValue(forKey: evicted)
-                }
-                state.roles[key] = provider
+                if let raced = state.roles.value(for: key) { return raced }
+                state.roles.store(provider, for: key)
                 return provider
             }
         }
@@ -119,7 +119,7 @@ public final class CredentialProviderRegistry: Sendable {
 
     /// Expiry times of every cached temporary credential, for the status object.
     public func snapshots() async -> [CachingCredentialProvider.Snapshot] {
-        let (identity, roles) = state.withLock { ($0.identity, Array($0.roles.values)) }
+        let (identity, roles) = state.withLock { ($0.identity, $0.roles.values) }
         var providers = roles
         if let imds = identity.imds { providers.insert(imds, at: 0) }
         var result: [CachingCredentialProvider.Snapshot] = []

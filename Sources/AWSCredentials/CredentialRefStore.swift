@@ -53,6 +53,12 @@ public struct CredentialRefStore: Sendable {
     /// Which cache the store keeps values in (for tests: a new store starts an empty one).
     var cacheIdentity: ObjectIdentifier { ObjectIdentifier(cache) }
 
+    /// Forgets the values of credential files read more than a minute ago
+    /// (``CredentialFileCache/purgeExpired(now:)``): they would be read again anyway.
+    public func purgeExpired() {
+        cache.purgeExpired(now: clock.now())
+    }
+
     /// A portable file name (`PortableFileName`) with no `..` anywhere in it.
     public static func isValidName(_ name: String) -> Bool {
         PortableFileName.isValid(name) && !name.contains("..")

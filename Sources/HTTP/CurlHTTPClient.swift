@@ -170,7 +170,7 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
             }
             if let failure = passingFailure ?? outcome.failure, lastLogged != failure.message {
                 lastLogged = failure.message
-                logger.error("the HTTP client could not start", metadata: ["error": "\(failure)"])
+                logger.error("the HTTP client could not start: \(failure.message)")
             }
             let shutDownMeanwhile = state.withLock { state in
                 guard case .notStarted = state else { return true }

@@ -19,10 +19,20 @@ public struct SpoolProducer: Sendable {
     ///
     /// - Returns: the path of the queued file.
     /// - Throws: ``TaskQueueError/Code/alreadyExists`` when `new/<id>.json` already exists (the
-    ///   existing task is left untouched), ``TaskQueueError/Code/invalidName`` for a bad id.
+    ///   existing task is left untouched) or a delegate's result for the id waits uncollected in
+    ///   `done/<id>.json` (the delegate would not run the new task, and a waiter would take the
+    ///   old result for its own; anything else at that name is not a result, and the delegate
+    ///   replaces it), ``TaskQueueError/Code/invalidName`` for a bad id.
     @discardableResult
     public func enqueue(id: String, data: Data) throws(TaskQueueError) -> String {
         try SpoolName.checkTaskID(id, what: "task id")
+        let result = directory + "/done/" + id + ".json"
+        if try isDelegatesResult(result) {
+            throw TaskQueueError(
+                code: .alreadyExists,
+                message: "a result for task id \(id) waits uncollected in done/; collect or delete it, or use another id",
+                path: result)
+        }
         let target = directory + "/new/" + id + ".json"
         let temporary = directory + "/tmp/" + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         try Spool.writeDurably(data, temporary: temporary, target: target, mode: 0o640, replace: false)
@@ -89,6 +99,15 @@ public struct SpoolProducer: Sendable {
     /// user (the owner of `cur/`) is a result: `done/` is writable by every producer in the group,
     /// so anything else there (a FIFO, another user's file) was planted, and the delegate replaces
     /// it when it writes the real result.
+    /// Whether `path` is a result a delegate wrote: a regular file (not followed if a link)
+    /// owned by the owner of `cur/`, as ``readResult(path:remove:)`` takes only.
+    private func isDelegatesResult(_ path: String) throws(TaskQueueError) -> Bool {
+        guard let info = try FileIO.lstat(path), info.st_mode & S_IFMT == S_IFREG,
+            let owner = try FileIO.lstat(directory + "/cur")?.st_uid
+        else { return false }
+        return info.st_uid == owner
+    }
+
     private func readResult(path: String, remove: Bool) throws(TaskQueueError) -> Data? {
         let fd: Int32
         do {

@@ -102,7 +102,9 @@ struct Submit: AsyncParsableCommand {
             With --sqs, the task (which needs an id) is sent to that queue, signed with the configuration's \
             identity ([identity] sources: environment credentials, then IMDS); with --wait, the result is taken \
             from the reply queue (--reply-queue, else the task's replyTo, else [sqs] result_queue_url): only the \
-            message whose taskId is this task's is deleted, others are made visible again at once.
+            message whose taskId is this task's is deleted, others are made visible again at once. \
+            With --spool, an id already queued in new/, or whose result waits uncollected in done/, is refused \
+            (exit 64): the delegate would not run the task, and --wait would take the old result.
             """)
 
     @OptionGroup var options: ConfigOption

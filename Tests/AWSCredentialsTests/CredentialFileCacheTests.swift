@@ -97,6 +97,27 @@ import Testing
         #expect(store.cacheCounts.hits == 2)
     }
 
+    /// A value nobody asks for again leaves memory once too old to be served (the daemon purges
+    /// every status round), not only when its file is read again.
+    @Test func aValueTooOldToServeIsPurged() throws {
+        let directory = try TemporaryDirectory()
+        try write("old-secret", to: directory.path("old"))
+        try write("new-secret", to: directory.path("new"))
+        let clock = ManualClock(Date().addingTimeInterval(60))
+        let store = store(directory, clock: clock)
+        #expect(try store.value(of: "old") == "old-secret")
+        clock.advance(by: 30)
+        #expect(try store.value(of: "new") == "new-secret")
+        store.purgeExpired()
+        #expect(store.cacheCounts.kept == 2, "values still young enough to serve stay")
+        clock.advance(by: 31)
+        store.purgeExpired()
+        #expect(store.cacheCounts.kept == 1, "the value read 61 s ago is gone")
+        clock.advance(by: 30)
+        store.purgeExpired()
+        #expect(store.cacheCounts.kept == 0)
+    }
+
     @Test func aFileReplacedByRenameIsReadAgain() throws {
         let directory = try TemporaryDirectory()
         try write("old-secret", to: directory.path("key"))

@@ -66,6 +66,33 @@ import Testing
         #expect(await registry.snapshots().first?.source == "imds")
     }
 
+    /// An inline connector's task chooses its role: a stream of new roles pushes out only the
+    /// sessions nobody uses, never one in steady use (which would cost an AssumeRole each time).
+    @Test func theRoleCacheKeepsTheSessionsInUse() throws {
+        let http = ScriptedHTTPClient()
+        let registry = registry(
+            identity: IdentityProvider(
+                sources: [.environment], environment: [:],
+                imds: IMDSCredentialSource(
+                    http: http, endpoint: "http://127.0.0.1:9", environment: [:], clock: SystemWallClock()),
+                clock: SystemWallClock()),
+            refStore: CredentialRefStore(directories: []), http: http)
+        func role(_ name: String) -> CredentialSpec {
+            .assumeRole(
+                AssumeRoleCredentials(
+                    roleARN: "arn:aws:iam::123456789012:role/\(name)", externalID: nil, durationSeconds: 3600))
+        }
+        let busy = try #require(try registry.provider(for: role("busy"), region: "us-east-1") as? CachingCredentialProvider)
+        for index in 0..<(CredentialProviderRegistry.maxCachedRoles * 2) {
+            _ = try registry.provider(for: role("inline-\(index)"), region: "us-east-1")
+            if index % 50 == 0 {
+                #expect(try registry.provider(for: role("busy"), region: "us-east-1") as? CachingCredentialProvider === busy)
+            }
+        }
+        #expect(try registry.provider(for: role("busy"), region: "us-east-1") as? CachingCredentialProvider === busy)
+        #expect(http.requests.isEmpty, "no session was assumed")
+    }
+
     @Test func aReplacedRefStoreIsReadFromTheNextProvider() async throws {
         let first = try TemporaryDirectory()
         let second = try TemporaryDirectory()

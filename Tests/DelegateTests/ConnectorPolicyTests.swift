@@ -169,6 +169,23 @@ import Testing
         #expect(throws: TaskRejection.self) { try catalog.admit(Self.task(), defaultID: nil, by: Self.nobody) }
         #expect(catalog.selectors(of: "prod") == nil)
     }
+
+    /// Task counts are kept for configured connectors only, and a connector a reload removed
+    /// takes its count with it.
+    @Test func taskCountsFollowTheConfiguredConnectors() {
+        let catalog = ConnectorCatalog(connectors: ["prod": Self.named(), "dev": Self.named("dev")])
+        catalog.count(connectorID: "prod")
+        catalog.count(connectorID: "prod")
+        catalog.count(connectorID: "dev")
+        catalog.count(connectorID: "inline-from-a-task")
+        catalog.count(connectorID: nil)
+        #expect(catalog.taskCounts == ["prod": 2, "dev": 1])
+        catalog.update(connectors: ["prod": Self.named()], allowInline: true)
+        #expect(catalog.taskCounts == ["prod": 2])
+        catalog.update(connectors: ["prod": Self.named(), "dev": Self.named("dev")], allowInline: true)
+        catalog.count(connectorID: "dev")
+        #expect(catalog.taskCounts == ["prod": 2, "dev": 1])
+    }
 }
 
 @Suite struct InlineConnectorNoticeTests {

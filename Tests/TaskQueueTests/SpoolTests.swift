@@ -386,6 +386,37 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(30))
     }
 
+    /// An id whose result still waits in `done/` is refused: the delegate would not run the new
+    /// task (its result would be a duplicate), and a waiter would take the old result for its own.
+    @Test func producerRefusesAnIdWhoseResultWaitsUncollected() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        try writeFile(dir.file("done/taken.json"), "an earlier task's result")
+        let producer = SpoolProducer(directory: dir.path)
+        let refused = #expect(throws: TaskQueueError.self) {
+            try producer.enqueue(id: "taken", data: Data("{}".utf8))
+        }
+        #expect(refused?.code == .alreadyExists)
+        #expect(refused?.message.contains("waits uncollected in done/") == true)
+        #expect(names(in: dir.file("new")).isEmpty, "nothing was queued")
+        #expect(try String(contentsOfFile: dir.file("done/taken.json"), encoding: .utf8) == "an earlier task's result")
+        // Once collected, the id may be used again.
+        unlink(dir.file("done/taken.json"))
+        try producer.enqueue(id: "taken", data: Data("{}".utf8))
+        #expect(names(in: dir.file("new")) == ["taken.json"])
+
+        // What another producer planted at a result's name (another owner's file, a link) is no
+        // result: it does not block the id (the delegate replaces it).
+        try writeFile(dir.file("done/planted.json"), "forged")
+        #expect(chown(dir.file("done/planted.json"), 54321, 54321) == 0)
+        symlink(dir.file("done/planted.json"), dir.file("done/linked.json"))
+        try producer.enqueue(id: "planted", data: Data("{}".utf8))
+        try producer.enqueue(id: "linked", data: Data("{}".utf8))
+        #expect(names(in: dir.file("new")) == ["linked.json", "planted.json", "taken.json"])
+    }
+
     /// `done/` is writable by every producer: what another one planted at a result's name (a FIFO
     /// held open by a writer, another user's file, a link) is not taken for the result, and the
     /// wait goes on until the real one is there.

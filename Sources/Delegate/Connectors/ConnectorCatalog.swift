@@ -53,6 +53,8 @@ public final class ConnectorCatalog: Sendable {
             fresh.gids[id] = gids
         }
         state.withLock { $0 = fresh }
+        // Counts of connectors a reload removed go with them (a connector added again starts at 0).
+        counts.withLock { counts in counts = counts.filter { connectors[$0.key] != nil } }
         return notices
     }
 

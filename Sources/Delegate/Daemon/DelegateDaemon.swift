@@ -204,8 +204,10 @@ public final class DelegateDaemon: Sendable {
             try? await Task.sleep(for: .seconds(2))
             // Summaries of rate-limited warnings are due even when no new event comes.
             logLimiter.flush()
-            // Cached values no longer kept go even when nobody asks for them again.
+            // Cached values no longer kept go even when nobody asks for them again, and so do
+            // credential files' values too old to be served.
             components.cache.purgeExpired()
+            components.registry.refStore.purgeExpired()
             // What a burst of tasks freed goes back to the kernel once the delegate is idle.
             if heapTrim.isDue(
                 activity: workDone, inFlight: dispatcher.status.snapshot.inFlight, freeBytes: { HeapMemory.freeBytes })

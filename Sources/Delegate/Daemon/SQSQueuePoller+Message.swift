@@ -270,8 +270,8 @@ extension SQSQueuePoller {
         rememberAnswered(answeredKey)
     }
 
-    /// The result message: the result JSON as body, the task id as attribute `taskId` (and as
-    /// group and deduplication id, for a FIFO queue). When that is larger than an SQS message
+    /// The result message: the result JSON as body, the task id as attribute `taskId` (and, for a
+    /// FIFO queue, as group id, with the task message's SQS id as deduplication id). When that is larger than an SQS message
     /// holds (body and attributes: it would be refused at every lease), the body is a
     /// `ResultTooLarge` failure that fits instead, and `oversize` the size it replaced.
     static func resultMessage(

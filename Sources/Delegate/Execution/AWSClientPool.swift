@@ -27,12 +27,12 @@ public final class AWSClientPool: Sendable {
         var longPollSeconds: Int
     }
 
-    private let state: Mutex<(settings: Settings, clients: [Key: AWSClient])>
+    private let state: Mutex<(settings: Settings, clients: RecentlyUsedCache<Key, AWSClient>)>
 
     public init(settings: Settings, http: any HTTPClient, clock: any WallClock) {
         self.http = http
         self.clock = clock
-        self.state = Mutex((settings, [:]))
+        self.state = Mutex((settings, RecentlyUsedCache(capacity: Self.maximumClients)))
     }
 
     /// Applies new endpoints and limits (a reload); clients built under the old ones are dropped,
@@ -40,7 +40,7 @@ public final class AWSClientPool: Sendable {
     public func update(_ settings: Settings) {
         state.withLock { state in
             guard state.settings != settings else { return }
-            state = (settings, [:])
+            state = (settings, RecentlyUsedCache(capacity: Self.maximumClients))
         }
     }
 
@@ -63,14 +63,14 @@ public final class AWSClientPool: Sendable {
     private func client(_ endpoint: (Settings) -> AWSServiceEndpoint, longPollSeconds: Int = 0) -> AWSClient {
         state.withLock { state in
             let key = Key(endpoint: endpoint(state.settings), longPollSeconds: longPollSeconds)
-            if let existing = state.clients[key] { return existing }
+            if let existing = state.clients.value(for: key) { return existing }
             var options = state.settings.options
             options.requestTimeout += .seconds(longPollSeconds)
             let created = AWSClient(endpoint: key.endpoint, options: options, httpClient: http, clock: clock)
-            // Whoever can send SQS tasks chooses their replyTo, each a new endpoint: the pool is
-            // bounded, and starts over when full (callers keep the clients they hold).
-            if state.clients.count >= Self.maximumClients { state.clients.removeAll(keepingCapacity: true) }
-            state.clients[key] = created
+            // Whoever can send tasks chooses their region or replyTo, each a new endpoint: the pool
+            // is bounded, and drops the client used least recently to make room (callers keep the
+            // clients they hold), so a stream of new endpoints never costs the ones in use.
+            state.clients.store(created, for: key)
             return created
         }
     }

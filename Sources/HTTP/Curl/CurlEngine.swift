@@ -19,7 +19,9 @@ internal import CCurlShim
 final class CurlEngine: @unchecked Sendable {
     private struct Inbox {
         var submitted: [PendingRequest] = []
-        var cancelled: [ObjectIdentifier] = []
+        /// Held, not named by `ObjectIdentifier`: a request freed before the engine thread got
+        /// to its cancel could leave its address to a new request, which would then be aborted.
+        var cancelled: [PendingRequest] = []
         var stopping = false
     }
 
@@ -77,7 +79,7 @@ final class CurlEngine: @unchecked Sendable {
     func cancel(_ request: PendingRequest) {
         let queued = inbox.withLock { inbox in
             guard !inbox.stopping else { return false }
-            inbox.cancelled.append(ObjectIdentifier(request))
+            inbox.cancelled.append(request)
             return true
         }
         if queued { multi.wakeup() }
@@ -110,7 +112,7 @@ final class CurlEngine: @unchecked Sendable {
                 break
             }
             for request in submitted { begin(request) }
-            for id in cancelled { abort(id) }
+            for request in cancelled { abort(request) }
 
             var running: Int32 = 0
             let performCode = ccurlshim_multi_perform(multi.raw, &running)
@@ -159,10 +161,13 @@ final class CurlEngine: @unchecked Sendable {
         }
     }
 
-    private func abort(_ id: ObjectIdentifier) {
-        guard let raw = activeByRequest.removeValue(forKey: id), let transfer = active.removeValue(forKey: raw) else {
+    private func abort(_ request: PendingRequest) {
+        let id = ObjectIdentifier(request)
+        guard let raw = activeByRequest[id], let transfer = active[raw], transfer.pending === request else {
             return  // already finished
         }
+        activeByRequest.removeValue(forKey: id)
+        active.removeValue(forKey: raw)
         ccurlshim_multi_remove_handle(multi.raw, raw)
         recycle(transfer.easy)
         transfer.pending.finish(.failure(.cancelledRequest))
