@@ -79,6 +79,12 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
         }
     }
 
+    /// Why the engine cannot start, once that is final (libcurl could not be loaded or
+    /// initialised); nil otherwise. For status reports: every request fails with it.
+    public var startFailure: HTTPClientError? {
+        state.withLock { $0.failure }
+    }
+
     /// Sends the request and waits for the complete response. Cancelling the calling task
     /// aborts the transfer and throws `.cancelled` at once.
     public func execute(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {

@@ -65,6 +65,12 @@ import Testing
         let used = try #require(Self.wholeFile("/proc/\(daemon.pid)/maps"))
         #expect(used.contains("libcurl.so.4"), "the first AWS call opened libcurl")
         #expect(Self.threadNames(of: daemon.pid).contains("curl-multi"))
+        let status = try await ChildProcess.run(
+            try DaemonProcess.binaryPath(), ["status", "--socket", directory.path("d.sock")])
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any], "\(status.output)")
+        #expect(report["name"] as? String == "latecurl")
+        #expect(report["httpError"] == nil, "httpError is there only when HTTP cannot start")
         #expect(try await daemon.stop() == .exited(0))
     }
 
@@ -85,6 +91,13 @@ import Testing
         #expect(
             result.log.components(separatedBy: "the HTTP client could not start").count - 1 == 1,
             "not logged exactly once: \(result.log)")
+        // secrets-delegate status and systemctl status show it: STATUS= leads with it.
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.status.utf8)) as? [String: Any], "\(result.status)")
+        #expect((report["httpError"] as? String)?.hasPrefix("libcurl could not be loaded: ") == true, "\(report)")
+        #expect(
+            result.statuses.contains { $0.hasPrefix("STATUS=AWS calls failing: libcurl could not be loaded: ") },
+            "\(result.statuses)")
         #expect(result.termination == .exited(0), "\(result.log)")
     }
 
@@ -128,7 +141,7 @@ import Testing
     /// A daemon with a small configuration in `directory`: a spool, keys by reference, and the
     /// Secrets Manager endpoint `endpoint`.
     private static func daemon(
-        in directory: TemporaryDirectory, endpoint: String, launcher: [String] = []
+        in directory: TemporaryDirectory, endpoint: String, launcher: [String] = [], environment: [String: String] = [:]
     ) throws -> DaemonProcess {
         let credentials = directory.path("credentials")
         try FileManager.default.createDirectory(atPath: credentials, withIntermediateDirectories: true)
@@ -142,7 +155,7 @@ import Testing
                 name = "latecurl"
                 [queue]
                 spool_dir = "\(directory.path("spool"))"
-                socket_path = ""
+                socket_path = "\(directory.path("d.sock"))"
                 credentials_socket_path = ""
                 [aws]
                 secretsmanager_endpoint = "\(endpoint)"
@@ -151,7 +164,8 @@ import Testing
                 [credentials]
                 directory = "\(credentials)"
                 """,
-            environment: ["PATH": "/usr/bin:/bin"], directory: directory, launcher: launcher)
+            environment: ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }, directory: directory,
+            launcher: launcher)
     }
 
     /// A GetSecretValue task for the keys `daemon(in:endpoint:)` stores.
@@ -166,7 +180,10 @@ import Testing
     /// it: their results, its log and how it ended.
     private static func runTasks(
         in directory: TemporaryDirectory, withLibcurlReplacedBy replacement: String
-    ) async throws -> (tasks: [[String: Any]], log: String, termination: ChildProcess.Termination) {
+    ) async throws -> (
+        tasks: [[String: Any]], log: String, statuses: [String], status: String,
+        termination: ChildProcess.Termination
+    ) {
         // The file the loader would open, wherever this machine keeps it.
         let cache = try await ChildProcess.run("/sbin/ldconfig", ["-p"])
         let listed = try #require(
@@ -181,7 +198,10 @@ import Testing
             #"mount --bind "$1" "$2" && mount -o remount,bind,exec "$2" && shift 2 && exec "$@""#,
             "sh", replacement, library,
         ]
-        let daemon = try Self.daemon(in: directory, endpoint: "http://127.0.0.1:9", launcher: launcher)
+        let notify = try NotifySocketListener()
+        let daemon = try Self.daemon(
+            in: directory, endpoint: "http://127.0.0.1:9", launcher: launcher,
+            environment: ["NOTIFY_SOCKET": notify.path])
         try daemon.start()
         defer { daemon.signal(SIGKILL) }
         try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(30))
@@ -191,9 +211,13 @@ import Testing
             try spool.enqueue(raw: Self.task(id: id), fileName: "\(id).json")
             results.append(try await spool.waitForResult(id: id))
         }
+        // The status line is sent every 2 s when it changes.
+        _ = try? await notify.waitForDatagram(timeout: .seconds(6)) { $0.contains("STATUS=AWS calls failing") }
+        let status = try await ChildProcess.run(
+            try DaemonProcess.binaryPath(), ["status", "--socket", directory.path("d.sock")])
         let termination = try await daemon.stop()
         let log = String(decoding: FileManager.default.contents(atPath: daemon.stderrPath) ?? Data(), as: UTF8.self)
-        return (results, log, termination)
+        return (results, log, notify.assignments.filter { $0.hasPrefix("STATUS=") }, status.output, termination)
     }
 
     /// The names of the process's threads (`/proc/PID/task/TID/comm`).

@@ -323,6 +323,10 @@ public final class DelegateDaemon: Sendable {
         if !shown.isEmpty { line += "; credentials \(shown.joined(separator: ", "))" }
         let tags = dispatcher.selectionPolicy.tags
         line += "; tags \(tags.isEmpty ? "none" : tags.joined(separator: ","))"
+        // First, so `systemctl status` shows it: every AWS call fails until a restart.
+        if let failure = components.httpClientToShutDown?.startFailure {
+            line = "AWS calls failing: \(failure.message.prefix(100)); " + line
+        }
         return line
     }
 
@@ -337,7 +341,7 @@ public final class DelegateDaemon: Sendable {
             if let error = snapshot.lastError { object["lastError"] = .string(error) }
             return .object(object)
         }
-        return .object([
+        var report: [String: JSONValue] = [
             "name": .string(policy.name),
             "version": .string(DelegateVersion.current),
             "tags": .array(policy.tags.map(JSONValue.string)),
@@ -358,6 +362,11 @@ public final class DelegateDaemon: Sendable {
             ]),
             // Per SQS queue: received, released, deleted, result send failures, last receive, error.
             "queues": sqsStatus.report,
-        ])
+        ]
+        // Only when every AWS call fails because HTTP cannot start (libcurl could not be loaded).
+        if let failure = components.httpClientToShutDown?.startFailure {
+            report["httpError"] = .string(failure.message)
+        }
+        return .object(report)
     }
 }
