@@ -25,10 +25,20 @@ public struct RecentlyUsedCache<Key: Hashable, Value> {
 
     /// The value for `key`, which counts as a use.
     public mutating func value(for key: Key) -> Value? {
-        guard entries[key] != nil else { return nil }
+        guard let index = entries.index(forKey: key) else { return nil }
         clock += 1
-        entries[key]!.lastUse = clock
-        return entries[key]!.value
+        entries.values[index].lastUse = clock
+        return entries.values[index].value
+    }
+
+    /// Drops the entry for `key`, if any.
+    public mutating func removeValue(for key: Key) {
+        entries.removeValue(forKey: key)
+    }
+
+    /// Drops every entry whose value fails `isKept`.
+    public mutating func keepOnly(where isKept: (Value) -> Bool) {
+        entries = entries.filter { isKept($0.value.value) }
     }
 
     /// Stores `value` for `key`, dropping the least recently used entry first if the cache is

@@ -1,3 +1,4 @@
+import AWSCore
 import FoundationEssentials
 import Synchronization
 
@@ -25,7 +26,7 @@ final class CredentialFileCache: Sendable {
     static let settledSeconds: TimeInterval = 2
     /// How long a value is kept at most before its file is read again.
     static let maximumAgeSeconds: TimeInterval = 60
-    /// Files kept at most; a full cache forgets one file to keep another.
+    /// Files kept at most; a full cache forgets the one used least recently to keep another.
     static let maxEntries = 64
 
     /// What `lstat`/`fstat` say about a file, as far as its contents and their checks go.
@@ -65,7 +66,7 @@ final class CredentialFileCache: Sendable {
     }
 
     private struct State {
-        var entries: [String: Entry] = [:]
+        var entries = RecentlyUsedCache<String, Entry>(capacity: CredentialFileCache.maxEntries)
         /// Values served from the cache (for tests).
         var hits = 0
     }
@@ -78,7 +79,7 @@ final class CredentialFileCache: Sendable {
     func value(at path: String, identity: FileIdentity, now: Date) -> String? {
         state.withLock { state in
             // A negative age is a wall clock set back: read again rather than trust the entry.
-            guard let entry = state.entries[path], entry.identity == identity,
+            guard let entry = state.entries.value(for: path), entry.identity == identity,
                 (0..<Self.maximumAgeSeconds).contains(now.timeIntervalSince(entry.readAt))
             else { return nil }
             state.hits += 1
@@ -90,10 +91,7 @@ final class CredentialFileCache: Sendable {
     func keep(_ value: String, at path: String, identity: FileIdentity, readAt: Date) {
         guard readAt.timeIntervalSince1970 - identity.changedAt >= Self.settledSeconds else { return }
         state.withLock { state in
-            if state.entries[path] == nil, state.entries.count >= Self.maxEntries, let any = state.entries.keys.first {
-                state.entries.removeValue(forKey: any)
-            }
-            state.entries[path] = Entry(identity: identity, value: value, readAt: readAt)
+            state.entries.store(Entry(identity: identity, value: value, readAt: readAt), for: path)
         }
     }
 
@@ -101,7 +99,7 @@ final class CredentialFileCache: Sendable {
     /// nobody asks for again does not stay in memory: the daemon calls this every status round.
     func purgeExpired(now: Date) {
         state.withLock { state in
-            state.entries = state.entries.filter { _, entry in
+            state.entries.keepOnly { entry in
                 (0..<Self.maximumAgeSeconds).contains(now.timeIntervalSince(entry.readAt))
             }
         }
@@ -109,7 +107,7 @@ final class CredentialFileCache: Sendable {
 
     /// Drops what was kept for `path` (its file is gone or cannot be used).
     func forget(_ path: String) {
-        state.withLock { _ = $0.entries.removeValue(forKey: path) }
+        state.withLock { $0.entries.removeValue(for: path) }
     }
 
     /// Files whose values are kept, and values served from the cache (for tests).

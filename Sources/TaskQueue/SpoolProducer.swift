@@ -19,10 +19,11 @@ public struct SpoolProducer: Sendable {
     ///
     /// - Returns: the path of the queued file.
     /// - Throws: ``TaskQueueError/Code/alreadyExists`` when `new/<id>.json` already exists (the
-    ///   existing task is left untouched) or a delegate's result for the id waits uncollected in
-    ///   `done/<id>.json` (the delegate would not run the new task, and a waiter would take the
-    ///   old result for its own; anything else at that name is not a result, and the delegate
-    ///   replaces it), ``TaskQueueError/Code/invalidName`` for a bad id.
+    ///   existing task is left untouched), a task with the id runs (`cur/<delegate>/<id>.json`),
+    ///   or a delegate's result for the id waits uncollected in `done/<id>.json` (either way the
+    ///   delegate would not run the new task, and a waiter would take the old result for its own;
+    ///   anything else at the result's name is not a result, and the delegate replaces it),
+    ///   ``TaskQueueError/Code/invalidName`` for a bad id.
     @discardableResult
     public func enqueue(id: String, data: Data) throws(TaskQueueError) -> String {
         try SpoolName.checkTaskID(id, what: "task id")
@@ -32,6 +33,12 @@ public struct SpoolProducer: Sendable {
                 code: .alreadyExists,
                 message: "a result for task id \(id) waits uncollected in done/; collect or delete it, or use another id",
                 path: result)
+        }
+        if let delegate = runningTask(id: id) {
+            throw TaskQueueError(
+                code: .alreadyExists,
+                message: "a task with id \(id) is running (claimed by delegate \(delegate)); wait for its result, or use another id",
+                path: directory + "/cur/" + delegate + "/" + id + ".json")
         }
         let target = directory + "/new/" + id + ".json"
         let temporary = directory + "/tmp/" + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
@@ -95,19 +102,38 @@ public struct SpoolProducer: Sendable {
         return try outcome.get()
     }
 
+    /// Whether `path` is a result a delegate wrote: a regular file (not followed if a link)
+    /// owned by the owner of `cur/`, as ``readResult(path:remove:)`` takes only. A name this
+    /// producer may not look at is taken for none (the delegate decides when the task comes).
+    private func isDelegatesResult(_ path: String) throws(TaskQueueError) -> Bool {
+        do throws(TaskQueueError) {
+            guard let info = try FileIO.lstat(path), info.st_mode & S_IFMT == S_IFREG,
+                let owner = try FileIO.lstat(directory + "/cur")?.st_uid
+            else { return false }
+            return info.st_uid == owner
+        } catch where [EACCES, EPERM, ENOTDIR].contains(error.errno ?? 0) {
+            return false
+        }
+    }
+
+    /// The delegate directory in `cur/` holding a claimed task `<id>.json` (a task with the id
+    /// runs), nil if none does or `cur/` cannot be looked into.
+    private func runningTask(id: String) -> String? {
+        guard let reader = try? DirectoryReader(path: directory + "/cur") else { return nil }
+        while let entries = try? reader.next(limit: 64), !entries.isEmpty {
+            for entry in entries where entry.invalidUTF8Name == nil {
+                if (try? FileIO.lstat(directory + "/cur/" + entry.name + "/" + id + ".json")) != nil {
+                    return entry.name
+                }
+            }
+        }
+        return nil
+    }
+
     /// The result at `path`, or nil when there is none yet. Only a regular file of the delegates'
     /// user (the owner of `cur/`) is a result: `done/` is writable by every producer in the group,
     /// so anything else there (a FIFO, another user's file) was planted, and the delegate replaces
     /// it when it writes the real result.
-    /// Whether `path` is a result a delegate wrote: a regular file (not followed if a link)
-    /// owned by the owner of `cur/`, as ``readResult(path:remove:)`` takes only.
-    private func isDelegatesResult(_ path: String) throws(TaskQueueError) -> Bool {
-        guard let info = try FileIO.lstat(path), info.st_mode & S_IFMT == S_IFREG,
-            let owner = try FileIO.lstat(directory + "/cur")?.st_uid
-        else { return false }
-        return info.st_uid == owner
-    }
-
     private func readResult(path: String, remove: Bool) throws(TaskQueueError) -> Data? {
         let fd: Int32
         do {

@@ -81,7 +81,8 @@ struct Run: AsyncParsableCommand {
             when polling starts), not at start and not linked, so a delegate that has made no AWS call maps \
             neither it nor its libraries: if it cannot be, or is older than 7.85.0, the journal says "the HTTP \
             client could not start" once and every task that calls AWS fails with EndpointUnreachable, \
-            "... could not be reached: libcurl could not be loaded: ..." until a restart. \
+            "... could not be reached: libcurl could not be loaded: ..." (CredentialsUnavailable where its \
+            credentials come from IMDS or STS) until a restart. \
             Once idle after a burst of work (a 2 s round with nothing finished or in flight), it gives \
             the memory malloc keeps free back to the kernel when that is 1 MiB or more.
             """)
@@ -103,8 +104,9 @@ struct Submit: AsyncParsableCommand {
             identity ([identity] sources: environment credentials, then IMDS); with --wait, the result is taken \
             from the reply queue (--reply-queue, else the task's replyTo, else [sqs] result_queue_url): only the \
             message whose taskId is this task's is deleted, others are made visible again at once. \
-            With --spool, an id already queued in new/, or whose result waits uncollected in done/, is refused \
-            (exit 64): the delegate would not run the task, and --wait would take the old result.
+            With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \
+            uncollected in done/ is refused (exit 64): the delegate would not run the task, and --wait would \
+            take the old result.
             """)
 
     @OptionGroup var options: ConfigOption

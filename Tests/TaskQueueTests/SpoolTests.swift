@@ -329,8 +329,9 @@ import Testing
         #expect(recovered.map(\.name) == ["a.json", "b.json"])
         #expect(recovered.map(\.path) == [dir.file("cur/d1/a.json"), dir.file("cur/d1/b.json")])
         #expect(try restarted.read(recovered[0])?.contents == .data(Data("{}".utf8)))
-        // A new task with the same name as one still claimed is a conflict, and stays queued.
-        try producer.enqueue(id: "a", data: Data("{}".utf8))
+        // A new task with the same name as one still claimed (`submit` refuses that id, another
+        // producer may not) is a conflict, and stays queued.
+        try writeFile(dir.file("new/a.json"), "{}")
         #expect(throws: TaskQueueError.self) { try restarted.claim("a.json") }
         #expect(names(in: dir.file("new")).contains("a.json"))
     }
@@ -386,9 +387,10 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(30))
     }
 
-    /// An id whose result still waits in `done/` is refused: the delegate would not run the new
-    /// task (its result would be a duplicate), and a waiter would take the old result for its own.
-    @Test func producerRefusesAnIdWhoseResultWaitsUncollected() throws {
+    /// An id whose result still waits in `done/`, or whose task a delegate runs, is refused: the
+    /// delegate would not run the new task (its result would be a duplicate), and a waiter would
+    /// take the old result for its own.
+    @Test func producerRefusesAnIdWhoseResultWaitsUncollected() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
@@ -407,6 +409,16 @@ import Testing
         try producer.enqueue(id: "taken", data: Data("{}".utf8))
         #expect(names(in: dir.file("new")) == ["taken.json"])
 
+        // A task with the id that a delegate claimed and runs blocks it too.
+        let claimed = try #require(try spool.claim("taken.json"))
+        let running = #expect(throws: TaskQueueError.self) {
+            try producer.enqueue(id: "taken", data: Data("{}".utf8))
+        }
+        #expect(running?.code == .alreadyExists)
+        #expect(running?.message.contains("is running (claimed by delegate d)") == true, "\(String(describing: running))")
+        try await spool.complete(claimed, resultID: "taken", result: Data("r".utf8))
+        unlink(dir.file("done/taken.json"))
+
         // What another producer planted at a result's name (another owner's file, a link) is no
         // result: it does not block the id (the delegate replaces it).
         try writeFile(dir.file("done/planted.json"), "forged")
@@ -414,7 +426,7 @@ import Testing
         symlink(dir.file("done/planted.json"), dir.file("done/linked.json"))
         try producer.enqueue(id: "planted", data: Data("{}".utf8))
         try producer.enqueue(id: "linked", data: Data("{}".utf8))
-        #expect(names(in: dir.file("new")) == ["linked.json", "planted.json", "taken.json"])
+        #expect(names(in: dir.file("new")) == ["linked.json", "planted.json"])
     }
 
     /// `done/` is writable by every producer: what another one planted at a result's name (a FIFO

@@ -52,9 +52,13 @@ public final class ConnectorCatalog: Sendable {
             fresh.uids[id] = uids
             fresh.gids[id] = gids
         }
-        state.withLock { $0 = fresh }
-        // Counts of connectors a reload removed go with them (a connector added again starts at 0).
-        counts.withLock { counts in counts = counts.filter { connectors[$0.key] != nil } }
+        // Counts of connectors a reload removed go with them (a connector added again starts at
+        // 0). Lock order counts, then state, as in `count(connectorID:)`: a task counted under the
+        // old catalog cannot bring a removed connector back.
+        counts.withLock { counts in
+            state.withLock { $0 = fresh }
+            counts = counts.filter { connectors[$0.key] != nil }
+        }
         return notices
     }
 
@@ -168,8 +172,11 @@ public final class ConnectorCatalog: Sendable {
     /// configured connectors are counted: inline connector ids come from producers, and a map
     /// keyed by them could grow without bound.
     func count(connectorID: String?) {
-        guard let connectorID, state.withLock({ $0.connectors[connectorID] != nil }) else { return }
-        counts.withLock { $0[connectorID, default: 0] += 1 }
+        guard let connectorID else { return }
+        counts.withLock { counts in
+            guard state.withLock({ $0.connectors[connectorID] != nil }) else { return }
+            counts[connectorID, default: 0] += 1
+        }
     }
 
     /// Tasks per named connector id since the start.
