@@ -81,8 +81,8 @@ struct Run: AsyncParsableCommand {
             when polling starts), not at start and not linked, so a delegate that has made no AWS call maps \
             neither it nor its libraries: if it cannot be, or is older than 7.85.0, the journal says "the HTTP \
             client could not start" once and every task that calls AWS fails with EndpointUnreachable, \
-            "... could not be reached: libcurl could not be loaded: ..." (CredentialsUnavailable where its \
-            credentials come from IMDS or STS) until a restart. \
+            "... could not be reached: libcurl could not be loaded: ..." (naming IMDS or STS where the \
+            credentials come from there) until a restart. \
             Once idle after a burst of work (a 2 s round with nothing finished or in flight), it gives \
             the memory malloc keeps free back to the kernel when that is 1 MiB or more.
             """)
