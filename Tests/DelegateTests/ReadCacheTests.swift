@@ -241,10 +241,12 @@ import TestSupport
 
 /// `SecretCache` itself: the bound, LRU order, late stores, reloads, expiry.
 @Suite struct SecretCacheTests {
-    static func output(_ name: String, version: String = "v1") -> SecretCache.Output {
+    static func output(
+        _ name: String, version: String = "v1", value: String = "value", binary: Data? = nil
+    ) -> SecretCache.Output {
         SecretCache.Output(
             arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:\(name)-AbCdEf", name: name, versionId: version,
-            versionStages: ["AWSCURRENT"], secretString: "value", secretBinary: nil, createdDate: nil)
+            versionStages: ["AWSCURRENT"], secretString: value, secretBinary: binary, createdDate: nil)
     }
 
     static func key(_ name: String, connector: String = "prod") -> SecretCacheKey {
@@ -291,6 +293,38 @@ import TestSupport
         store(cache, "s1001")
         #expect(!isCached(cache, "s2"))
         #expect(cache.statistics.entries == 1000)
+    }
+
+    /// The values kept are bounded in bytes too: the least recently used go first to make room,
+    /// and a value larger than the whole budget is not kept (and evicts nothing).
+    @Test func atMostMaximumBytesOfValuesTheLeastRecentlyUsedGoFirst() {
+        #expect(SecretCache.maximumValueBytes == 16 << 20)
+        let cache = SecretCache(clock: ManualClock(), maximumBytes: 100)
+        cache.update(connectors: ["prod": Self.connector("prod")])
+        func keep(_ name: String, _ value: String, binary: Data? = nil) {
+            cache.store(
+                Self.output(name, value: value, binary: binary), for: Self.key(name), connector: Self.connector("prod"),
+                token: cache.beginRead())
+        }
+        keep("a", String(repeating: "a", count: 40))
+        keep("b", String(repeating: "b", count: 30), binary: Data(count: 10))
+        #expect(cache.statistics.entries == 2)
+        #expect(isCached(cache, "a"))  // b is now the least recently used
+        keep("c", String(repeating: "c", count: 40))  // 120 bytes: b goes
+        #expect(!isCached(cache, "b"))
+        #expect(isCached(cache, "a"))
+        #expect(isCached(cache, "c"))
+        keep("huge", String(repeating: "h", count: 101))
+        #expect(!isCached(cache, "huge"))
+        #expect(cache.statistics.entries == 2, "a value over the budget evicted something")
+        // Replacing an entry counts its new size only.
+        keep("a", String(repeating: "A", count: 60))
+        #expect(isCached(cache, "a"))
+        #expect(isCached(cache, "c"))
+        // A newer answer too large to keep does not leave the older one to be served.
+        keep("c", String(repeating: "C", count: 101))
+        #expect(!isCached(cache, "c"))
+        #expect(isCached(cache, "a"))
     }
 
     @Test func aReadThatBeganBeforeAWriteCannotStoreItsAnswer() {

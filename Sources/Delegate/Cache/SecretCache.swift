@@ -4,7 +4,8 @@ import SecretsManager
 import Synchronization
 
 /// The read cache of named connectors (docs/INTERFACE.md section 14): `getSecretValue` answers in
-/// memory only, at most `capacity` of them, the least recently used evicted first.
+/// memory only, at most `capacity` of them and `maximumBytes` of values, the least recently used
+/// evicted first.
 ///
 /// An entry is fresh until its connector's `cache_ttl_seconds` have passed since it was stored
 /// (or renewed), and may be served stale for `cache_stale_seconds` more. Past its TTL it is kept
@@ -22,6 +23,9 @@ public final class SecretCache: Sendable {
     public typealias Output = SecretsManagerClient.GetSecretValueOutput
 
     public static let maximumEntries = 1000
+    /// The values kept at most, in bytes (a value is at most 64 KiB, so a thousand of the largest
+    /// would otherwise hold 64 MB). A value larger than this alone is not kept.
+    public static let maximumValueBytes = 16 << 20
     /// Invalidations remembered for refusing late stores; a read older than the oldest forgotten
     /// one cannot store at all (it simply is not cached).
     static let invalidationMemory = 256
@@ -104,10 +108,20 @@ public final class SecretCache: Sendable {
     private let state = Mutex(State())
     private let clock: any WallClock
     public let capacity: Int
+    public let maximumBytes: Int
 
-    public init(clock: any WallClock, capacity: Int = SecretCache.maximumEntries) {
+    public init(
+        clock: any WallClock, capacity: Int = SecretCache.maximumEntries,
+        maximumBytes: Int = SecretCache.maximumValueBytes
+    ) {
         self.clock = clock
         self.capacity = max(1, capacity)
+        self.maximumBytes = maximumBytes
+    }
+
+    /// The bytes of a value the cache accounts for.
+    static func valueBytes(_ output: Output) -> Int {
+        (output.secretString?.utf8.count ?? 0) + (output.secretBinary?.count ?? 0)
     }
 
     public var statistics: Statistics {
@@ -181,10 +195,19 @@ public final class SecretCache: Sendable {
             guard token.epoch >= state.floor, state.connectors[key.connectorID] == connector,
                 !state.invalidations.contains(where: { $0.epoch > token.epoch && $0.scope.covers(key, output) })
             else { return }
-            if state.entries[key] == nil, state.entries.count >= capacity,
-                let oldest = state.entries.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key
+            // Replaced (not counted below), or, when too large to keep, not left behind with an
+            // older answer for the key.
+            state.entries[key] = nil
+            let size = Self.valueBytes(output)
+            guard size <= maximumBytes else { return }
+            // A miss makes an AWS call; summing a thousand sizes beside it keeps no running total
+            // that every removal would have to keep right.
+            var total = state.entries.values.reduce(size) { $0 + Self.valueBytes($1.output) }
+            while state.entries.count >= capacity || total > maximumBytes,
+                let oldest = state.entries.min(by: { $0.value.lastUsed < $1.value.lastUsed })
             {
-                state.entries[oldest] = nil
+                state.entries[oldest.key] = nil
+                total -= Self.valueBytes(oldest.value.output)
             }
             state.tick += 1
             state.entries[key] = Entry(output: output, now: now, ttl: ttl, stale: stale, lastUsed: state.tick)
