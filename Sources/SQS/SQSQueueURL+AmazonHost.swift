@@ -1,9 +1,6 @@
 extension SQSQueueURL {
-    /// The host, lowercased, without the port; nil if the origin holds user information (`@`).
-    public var host: String? { Self.host(ofOrigin: origin) }
-
-    /// The region Amazon SQS's own host names, nil for any other host (an emulator, a proxy, a
-    /// host of another AWS service):
+    /// ``amazonSQSRegion`` for a host name: Amazon SQS's own hosts only, nil for any other (an
+    /// emulator, a proxy, a host of another AWS service):
     /// - `sqs.<region>.amazonaws.com`, `sqs.<region>.amazonaws.com.cn`, `sqs-fips.<region>.amazonaws.com`
     /// - dual-stack `sqs.<region>.api.aws`, `sqs-fips.<region>.api.aws`
     /// - the legacy `queue.amazonaws.com` (us-east-1) and `<region>.queue.amazonaws.com`
@@ -11,9 +8,6 @@ extension SQSQueueURL {
     ///
     /// Other hosts under `amazonaws.com` (API Gateway's `*.execute-api.<region>.amazonaws.com`,
     /// say) accept requests from anyone's account, so they are not SQS for this purpose.
-    public var amazonSQSRegion: String? { host.flatMap(Self.amazonSQSRegion(host:)) }
-
-    /// ``amazonSQSRegion`` for a host name.
     public static func amazonSQSRegion(host: String) -> String? {
         let host = host.lowercased()
         // Letters, digits, dots and hyphens only: nothing another URL parser could read otherwise.

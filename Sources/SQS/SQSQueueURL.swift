@@ -6,6 +6,11 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     public let url: String
     /// `scheme://host[:port]`.
     public let origin: String
+    /// The host, lowercased, without the port; nil if the origin holds user information (`@`).
+    public let host: String?
+    /// The region Amazon SQS's own host names, nil for any other host
+    /// (``amazonSQSRegion(host:)``). Worked out here once: every call about the queue asks.
+    public let amazonSQSRegion: String?
 
     /// - Throws: `InvalidQueueUrl` unless `url` is an absolute http(s) URL with a host and a path.
     public init(_ url: String) throws(AWSError) {
@@ -19,6 +24,8 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
         else { throw Self.invalid(url) }
         self.url = url
         self.origin = String(url[..<slash])
+        host = Self.host(ofOrigin: origin)
+        amazonSQSRegion = host.flatMap(Self.amazonSQSRegion(host:))
     }
 
     /// FIFO queues' names end in `.fifo`; messages to them need a group and a deduplication id.

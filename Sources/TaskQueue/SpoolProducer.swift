@@ -107,13 +107,20 @@ public struct SpoolProducer: Sendable {
     /// producer may not look at is taken for none (the delegate decides when the task comes).
     private func isDelegatesResult(_ path: String) throws(TaskQueueError) -> Bool {
         do throws(TaskQueueError) {
-            guard let info = try FileIO.lstat(path), info.st_mode & S_IFMT == S_IFREG,
-                let owner = try FileIO.lstat(directory + "/cur")?.st_uid
-            else { return false }
-            return info.st_uid == owner
+            guard let info = try FileIO.lstat(path) else { return false }
+            return try isDelegatesFile(info)
         } catch where [EACCES, EPERM, ENOTDIR].contains(error.errno ?? 0) {
             return false
         }
+    }
+
+    /// Whether `info` is that of a file a delegate wrote: a regular file owned by the owner of
+    /// `cur/` (the delegates' user; `done/` is writable by every producer in the group).
+    private func isDelegatesFile(_ info: stat) throws(TaskQueueError) -> Bool {
+        guard info.st_mode & S_IFMT == S_IFREG, let owner = try FileIO.lstat(directory + "/cur")?.st_uid else {
+            return false
+        }
+        return info.st_uid == owner
     }
 
     /// The delegate directory in `cur/` holding a claimed task `<id>.json` (a task with the id
@@ -144,9 +151,7 @@ public struct SpoolProducer: Sendable {
         }
         defer { FileIO.close(fd) }
         let info = try FileIO.stat(fd: fd, path: path)
-        guard info.st_mode & S_IFMT == S_IFREG, let owner = try FileIO.lstat(directory + "/cur")?.st_uid,
-            info.st_uid == owner
-        else { return nil }
+        guard try isDelegatesFile(info) else { return nil }
         guard let data = try FileIO.read(fd: fd, limit: maximumResultBytes, sizeHint: Int(info.st_size), path: path)
         else {
             throw TaskQueueError(code: .tooLarge, message: "result exceeds \(maximumResultBytes) bytes", path: path)

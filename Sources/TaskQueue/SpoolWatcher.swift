@@ -143,6 +143,12 @@ extension SpoolWatcher {
                 return name
             }
 
+            /// Takes the rescan loop's wait, if it waits, for the caller to resume after the lock.
+            mutating func takeWake() -> CheckedContinuation<Void, Never>? {
+                defer { wake = nil }
+                return wake
+            }
+
             /// Hands `name` to a waiting consumer or queues it. Returns a continuation to resume.
             mutating func deliver(_ name: String) -> CheckedContinuation<String?, Never>? {
                 inFlight.insert(name)
@@ -238,8 +244,7 @@ extension SpoolWatcher {
                     // Too many names ahead: a rescan finds this one, and it starts now rather than
                     // at the next interval.
                     state.rescanRequested = true
-                    defer { state.wake = nil }
-                    return (nil, state.wake)
+                    return (nil, state.takeWake())
                 }
                 return (state.deliver(name), nil)
             }
@@ -252,8 +257,7 @@ extension SpoolWatcher {
         func requestRescan() {
             let wake = state.withLock { state in
                 state.rescanRequested = true
-                defer { state.wake = nil }
-                return state.wake
+                return state.takeWake()
             }
             wake?.resume()
         }
@@ -286,11 +290,7 @@ extension SpoolWatcher {
                     if resumeNow { continuation.resume() }
                 }
             } onCancel: {
-                let wake = state.withLock { state in
-                    defer { state.wake = nil }
-                    return state.wake
-                }
-                wake?.resume()
+                state.withLock { $0.takeWake() }?.resume()
             }
         }
 

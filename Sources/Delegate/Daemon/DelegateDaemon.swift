@@ -286,8 +286,9 @@ public final class DelegateDaemon: Sendable {
         let fresh = waiting.reduce(loaded) { fresh, key in fresh.replacing(key, from: current) }
         components.apply(fresh, replacing: current, logger: logger)
         intake.watcher?.setRescanInterval(Self.rescanInterval(fresh.queue))
+        let connectorsChanged = fresh.connectors != current.connectors
         if fresh.delegate.tags != current.delegate.tags || fresh.delegate.acceptUntagged != current.delegate.acceptUntagged
-            || fresh.connectors != current.connectors
+            || connectorsChanged
         {
             // Tasks left in new/ for other delegates may be this one's now.
             intake.watcher?.forgetSkipped()
@@ -296,7 +297,7 @@ public final class DelegateDaemon: Sendable {
         intake.socket?.update(limits: socketLimits(fresh.queue))
         configuration.replace(with: fresh)
         var applied = changed.filter(\.appliesOnReload).map(\.dottedName)
-        if fresh.connectors != current.connectors { applied.append("connectors") }
+        if connectorsChanged { applied.append("connectors") }
         if fresh.credentialMappings != current.credentialMappings { applied.append("credential") }
         logger.info(
             "configuration reloaded",
