@@ -14,11 +14,24 @@ public struct AWSServiceEndpoint: Sendable, Hashable {
 
     /// The host (and port) for the `Host` header and the path of the base URL.
     var hostAndPath: (host: String, path: String) {
-        var rest = Substring(url)
-        if let scheme = rest.firstRange(of: "://") { rest = rest[scheme.upperBound...] }
-        guard let slash = rest.firstIndex(of: "/") else { return (String(rest), "/") }
-        return (String(rest[..<slash]), String(rest[slash...]))
+        // By UTF-8 bytes: this runs for every request, and "://" and "/" are ASCII.
+        let bytes = url.utf8
+        var hostStart = bytes.startIndex
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: ":"), bytes[index...].starts(with: Self.schemeSeparator) {
+                hostStart = bytes.index(index, offsetBy: Self.schemeSeparator.count)
+                break
+            }
+            index = bytes.index(after: index)
+        }
+        guard let slash = bytes[hostStart...].firstIndex(of: UInt8(ascii: "/")) else {
+            return (String(url[hostStart...]), "/")
+        }
+        return (String(url[hostStart..<slash]), String(url[slash...]))
     }
+
+    private static let schemeSeparator = Array("://".utf8)
 
     private static func trimmed(_ url: String) -> String? {
         var value = url

@@ -61,7 +61,14 @@ public struct CredentialRefStore: Sendable {
 
     /// A portable file name (`PortableFileName`) with no `..` anywhere in it.
     public static func isValidName(_ name: String) -> Bool {
-        PortableFileName.isValid(name) && !name.contains("..")
+        guard PortableFileName.isValid(name) else { return false }
+        // Two dots in a row, by bytes (this runs for every task naming a ref).
+        var previous: UInt8 = 0
+        for byte in name.utf8 {
+            if byte == UInt8(ascii: "."), previous == byte { return false }
+            previous = byte
+        }
+        return true
     }
 
     /// The credential's value, with one trailing newline removed.

@@ -94,9 +94,7 @@ public struct SecretFetcher: Sendable {
             "id": .string(id), "connector": .string(connector), "operation": .string("getSecretValue"),
             "params": .object(params),
         ])
-        var line = ""
-        task.write(into: &line)
-        return Array(line.utf8)
+        return task.jsonBytes
     }
 
     /// Sends the task and waits for its result: the line as received and the result's members,

@@ -27,19 +27,15 @@ public struct StderrLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = Logger.Metadata.merged(handler: metadata, provider: metadataProvider, call: event.metadata)
+        var entries = Self.entries(handler: metadata, provider: metadataProvider, call: event.metadata)
         if let error = event.error {
-            merged["error"] = "\(String(describing: error))"
+            entries.removeAll { $0.key == "error" }
+            entries.append((key: "error", value: String(describing: error)))
         }
-        Self.writeLine(
-            Self.format(
-                timestamp: Date(),
-                level: event.level,
-                label: label,
-                message: event.message.description,
-                metadata: merged
-            )
-        )
+        var line = Self.bytes(
+            timestamp: Date(), level: event.level, label: label, message: event.message.description, entries: entries)
+        line.append(UInt8(ascii: "\n"))
+        Self.write(line)
     }
 
     /// One record as a line (without the trailing newline).
@@ -50,34 +46,74 @@ public struct StderrLogHandler: LogHandler {
         message: String,
         metadata: Logger.Metadata
     ) -> String {
-        var line = UTCDateTime(timestamp).iso8601
-        line.reserveCapacity(160)
-        line += " "
-        line += level.rawValue
-        line += " "
-        line += label
-        line += ": "
-        line += escaped(message)
-        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
-            line += " "
-            line += key
-            line += "="
-            line += quotedIfNeeded(value.description)
+        let entries = metadata.map { (key: $0.key, value: $0.value.description) }
+        return String(
+            decoding: bytes(timestamp: timestamp, level: level, label: label, message: message, entries: entries),
+            as: UTF8.self)
+    }
+
+    /// The metadata of one record as text, each key once, later sources winning as in
+    /// ``Logger/Metadata/merged``, in no particular order: no merged dictionary is built, since
+    /// most records have no key twice.
+    static func entries(
+        handler: Logger.Metadata, provider: Logger.MetadataProvider?, call: Logger.Metadata?
+    ) -> [(key: String, value: String)] {
+        let provided = provider?.get() ?? [:]
+        let call = call ?? [:]
+        var entries: [(key: String, value: String)] = []
+        entries.reserveCapacity(handler.count + provided.count + call.count + 1)
+        for (key, value) in handler where (provided.isEmpty || provided[key] == nil) && (call.isEmpty || call[key] == nil) {
+            entries.append((key: key, value: value.description))
+        }
+        for (key, value) in provided where call.isEmpty || call[key] == nil {
+            entries.append((key: key, value: value.description))
+        }
+        for (key, value) in call {
+            entries.append((key: key, value: value.description))
+        }
+        return entries
+    }
+
+    /// The line's UTF-8, written byte by byte: every task logs, and appending to a `String` piece
+    /// by piece cost more than the rest of the record. `entries` (each key once) are written
+    /// sorted by key.
+    static func bytes(
+        timestamp: Date, level: Logger.Level, label: String, message: String, entries: [(key: String, value: String)]
+    ) -> [UInt8] {
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
+        line.append(contentsOf: UTCDateTime(timestamp).iso8601.utf8)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: level.rawValue.utf8)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: label.utf8)
+        line.append(UInt8(ascii: ":"))
+        line.append(UInt8(ascii: " "))
+        appendEscaped(message, to: &line)
+        for entry in entries.sorted(by: { $0.key < $1.key }) {
+            line.append(UInt8(ascii: " "))
+            line.append(contentsOf: entry.key.utf8)
+            line.append(UInt8(ascii: "="))
+            appendQuotedIfNeeded(entry.value, to: &line)
         }
         return line
     }
 
     /// Writes the line and a newline with one `write(2)`, so concurrent records do not
-    /// interleave within a line. `consuming`: a line handed over (as `format`'s result is) gets its
-    /// newline in place, in the room `format` reserved, without a copy.
-    static func writeLine(_ line: consuming String) {
-        var line = line
-        line += "\n"
-        line.withUTF8 { raw in
+    /// interleave within a line.
+    static func writeLine(_ line: String) {
+        var bytes = Array(line.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        write(bytes)
+    }
+
+    /// Writes `bytes` (a whole line, newline included) to stderr.
+    private static func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
             guard var pointer = raw.baseAddress else { return }
             var remaining = raw.count
             while remaining > 0 {
-                let written = write(STDERR_FILENO, pointer, remaining)
+                let written = Glibc.write(STDERR_FILENO, pointer, remaining)
                 if written < 0 {
                     if errno == EINTR { continue }
                     return
@@ -85,6 +121,22 @@ public struct StderrLogHandler: LogHandler {
                 pointer += written
                 remaining -= written
             }
+        }
+    }
+
+    private static func appendEscaped(_ text: String, to line: inout [UInt8]) {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) {
+            line.append(contentsOf: text.utf8)
+        } else {
+            line.append(contentsOf: escaped(text).utf8)
+        }
+    }
+
+    private static func appendQuotedIfNeeded(_ value: String, to line: inout [UInt8]) {
+        if !value.isEmpty, value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x3D && $0 != 0x5C }) {
+            line.append(contentsOf: value.utf8)
+        } else {
+            line.append(contentsOf: quotedIfNeeded(value).utf8)
         }
     }
 

@@ -33,7 +33,10 @@ public final class SocketConnection: @unchecked Sendable {
     let readBuffer: SocketReadBuffer
     let onClose: @Sendable (UInt64) -> Void
 
+    /// Bytes read and not yet handed to the handler start at `inboundHead`: a line taken is not
+    /// cut from the front (that moved the whole rest of a pipelined batch once per line).
     private var inbound: [UInt8] = []
+    private var inboundHead = 0
     private var scanFrom = 0
     private var outbound: [UInt8] = []
     private var outboundHead = 0
@@ -76,13 +79,17 @@ public final class SocketConnection: @unchecked Sendable {
     }
 
     /// `line` as written: raw newlines turned into spaces, and a newline appended.
-    private static func frame(_ line: Data) -> [UInt8] {
-        var bytes = [UInt8](line)
-        for index in bytes.indices where bytes[index] == UInt8(ascii: "\n") || bytes[index] == UInt8(ascii: "\r") {
-            bytes[index] = UInt8(ascii: " ")
+    static func frame(_ line: Data) -> [UInt8] {
+        // One copy into a buffer of the final size.
+        [UInt8](unsafeUninitializedCapacity: line.count + 1) { buffer, initialized in
+            line.withUnsafeBytes { source in
+                for (index, byte) in source.enumerated() {
+                    buffer[index] = byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") ? UInt8(ascii: " ") : byte
+                }
+            }
+            buffer[line.count] = UInt8(ascii: "\n")
+            initialized = line.count + 1
         }
-        bytes.append(UInt8(ascii: "\n"))
-        return bytes
     }
 
     /// Closes the connection now, dropping unsent output.
@@ -125,7 +132,7 @@ public final class SocketConnection: @unchecked Sendable {
             if count == 0 {
                 // The peer finished sending: the end of the stream also ends a last line that
                 // has no newline, which is answered like any other.
-                if !inbound.isEmpty {
+                if inbound.count > inboundHead {
                     inbound.append(UInt8(ascii: "\n"))
                     processLines()
                 }
@@ -142,7 +149,7 @@ public final class SocketConnection: @unchecked Sendable {
 
     /// Hands complete lines to the handler while fewer than the limit are in progress.
     private func processLines() {
-        var consumed = 0
+        var consumed = inboundHead
         var calls: [HandlerTasks.Call] = []
         framing: while !closed, !finishing, !heldBack, linesInProgress < limits.maximumLinesInProgress {
             let line: Data
@@ -178,9 +185,17 @@ public final class SocketConnection: @unchecked Sendable {
         }
         // The lines of this read start together: one hand-over, not one per line.
         tasks.start(calls)
-        if consumed > 0, !closed {
-            inbound.removeFirst(min(consumed, inbound.count))
-            scanFrom = max(scanFrom - consumed, 0)
+        if !closed, consumed > inboundHead {
+            inboundHead = min(consumed, inbound.count)
+            if inboundHead == inbound.count {
+                inbound.removeAll(keepingCapacity: inbound.capacity <= 64 * 1024)
+                inboundHead = 0
+                scanFrom = 0
+            } else if inboundHead > 64 * 1024, inboundHead * 2 > inbound.count {
+                inbound.removeFirst(inboundHead)
+                scanFrom = max(scanFrom - inboundHead, 0)
+                inboundHead = 0
+            }
         }
         updateReading()
     }
@@ -191,6 +206,7 @@ public final class SocketConnection: @unchecked Sendable {
             metadata: ["limit": "\(limits.maximumLineBytes)", "peer_uid": "\(peer.uid)"], key: "line-too-long",
             logger: logger)
         inbound = []
+        inboundHead = 0
         scanFrom = 0
         let message = #"{"error":"LineTooLong","message":"a line may be at most \#(limits.maximumLineBytes) bytes; closing the connection"}"#
         enqueue(Array(message.utf8) + [UInt8(ascii: "\n")])
@@ -222,7 +238,7 @@ public final class SocketConnection: @unchecked Sendable {
 
     /// Reports what the connection holds to the budget, and pauses or resumes reading to match.
     private func account() {
-        let holding = closed ? 0 : inbound.count + lineBytesInProgress + pendingOutput
+        let holding = closed ? 0 : inbound.count - inboundHead + lineBytesInProgress + pendingOutput
         let wasHeldBack = heldBack
         if holding != accounted {
             let delta = holding - accounted
@@ -344,6 +360,7 @@ public final class SocketConnection: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         inbound = []
+        inboundHead = 0
         outbound = []
         outboundHead = 0
         account()

@@ -33,12 +33,21 @@ import Testing
         #expect(try withoutSystemd.value(of: "both") == "from-config")
     }
 
+    @Test func namesMayHoldSingleDotsButNeverTwoInARow() {
+        for name in ["a.b", ".hidden", "key.", "a.b.c", "a-b_c.d", String(repeating: "a", count: 128)] {
+            #expect(CredentialRefStore.isValidName(name), "\(name)")
+        }
+        for name in ["a..b", "a.b..c", "..", "a...", "a/b", "é"] {
+            #expect(!CredentialRefStore.isValidName(name), "\(name)")
+        }
+    }
+
     @Test func refusesRefsThatAreNotPlainNames() throws {
         let directory = try TemporaryDirectory()
         let store = CredentialRefStore(directories: [directory.url.path])
         for ref in [
-            "../etc/passwd", "a/b", "/abs", "..", ".", "a..b", "", "name with space",
-            String(repeating: "a", count: 129),
+            "../etc/passwd", "a/b", "/abs", "..", ".", "a..b", "", "name with space", "a...b", "...", "key..",
+            "..key", String(repeating: "a", count: 129),
         ] {
             let error = #expect(throws: AWSError.self, "\(ref)") { try store.value(of: ref) }
             #expect(error?.code == .credentialsUnavailable)

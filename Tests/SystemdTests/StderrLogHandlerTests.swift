@@ -1,7 +1,8 @@
 import Foundation
 import Logging
-import Systemd
 import Testing
+
+@testable import Systemd
 
 @Suite struct StderrLogHandlerTests {
     @Test func formatsOneReadableLine() {
@@ -31,5 +32,20 @@ import Testing
             line
                 == #"1970-01-01T00:00:00.000Z info l: two\nlines\tand \\ backslash empty="" eq="a=b" nl="x\ny" path="/a b/c" quote="say \"hi\"""#
         )
+    }
+
+    @Test func laterMetadataWinsAndKeysAreWrittenOnceInOrder() {
+        let provider = Logger.MetadataProvider { ["shared": "provider", "p": "x"] }
+        let entries = StderrLogHandler.entries(
+            handler: ["shared": "handler", "h": "1", "task_id": "handler"], provider: provider,
+            call: ["task_id": "call", "c": "2"])
+        #expect(entries.count == 5, "each key once: \(entries)")
+        let line = String(
+            decoding: StderrLogHandler.bytes(
+                timestamp: Date(timeIntervalSince1970: 0), level: .info, label: "l", message: "m", entries: entries),
+            as: UTF8.self)
+        #expect(line == #"1970-01-01T00:00:00.000Z info l: m c=2 h=1 p=x shared=provider task_id=call"#)
+        #expect(StderrLogHandler.entries(handler: [:], provider: nil, call: nil).isEmpty)
+        #expect(StderrLogHandler.entries(handler: ["a": "1"], provider: nil, call: nil).map(\.value) == ["1"])
     }
 }

@@ -288,6 +288,41 @@ func runAsNobody(socket path: String) async throws -> String {
         #expect(echo.mostRunningAtOnce.load(ordering: .relaxed) > 1)
     }
 
+    /// Lines taken from the front of a connection's input are not cut out one by one; the
+    /// buffer is compacted now and then. Across many reads that end mid-line, with the lines in
+    /// progress capped, every line is still answered once and whole.
+    @Test func aLongPipelinedStreamSplitAcrossReadsIsAnsweredLineByLine() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler()
+        let limits = SocketServer.Limits(maximumLinesInProgress: 3, readBytesPerEvent: 997)
+        let (server, path) = try startServer(dir, limits: limits, handler: echo.handler)
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let total = 3_000
+        let filler = String(repeating: "x", count: 150)
+        var stream = ""
+        for index in 0..<total {
+            stream += #"{"id":"\#(index)","f":"\#(filler)"}"#
+            stream += index % 7 == 0 ? "\r\n \n" : "\n"  // CRLF and a blank line now and then
+        }
+        let client = try RawClient(path: path)
+        let toSend = stream
+        // Written and read on threads of their own: a blocking write must not hold a thread of
+        // the cooperative pool the server's handlers run on.
+        async let sent = offPool {
+            let count = client.write(toSend)
+            client.finishSending()
+            return count
+        }
+        let received = try await offPool { client.readUntilClosed(timeout: .seconds(120)) }
+        #expect(try await sent == stream.utf8.count)
+        let lines = received.split(separator: "\n").map(String.init)
+        #expect(lines.count == total)
+        let expected = Set((0..<total).map { #"{"echo":{"id":"\#($0)","f":"\#(filler)"}}"# })
+        #expect(Set(lines) == expected, "\(Set(lines).symmetricDifference(expected).count) lines differ")
+    }
+
     @Test func aFloodingClientThatNeverReadsDoesNotStallOthersAndIsDropped() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

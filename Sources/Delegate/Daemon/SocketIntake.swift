@@ -52,7 +52,7 @@ struct SocketIntake: Sendable {
                 result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
             }
         }
-        return Data(result.jsonLine.utf8)
+        return Data(result.jsonBytes)
     }
 
     /// `{"control": "<command>"}`, recognised cheaply before any task decoding.

@@ -179,7 +179,9 @@ struct SpoolIntake: Sendable {
             return
         }
         let finalID = Self.resultID(for: result.id ?? resultID)
-        await file(Data((result.jsonLine + "\n").utf8), resultID: finalID, for: claimed, describing: result)
+        var line = result.jsonBytes
+        line.append(UInt8(ascii: "\n"))
+        await file(Data(line), resultID: finalID, for: claimed, describing: result)
     }
 
     /// Writes a finished task's result to `done/` and deletes the task file. A result that cannot

@@ -82,13 +82,20 @@ public struct TaskResult: Sendable, Equatable {
     /// The result as one line of compact JSON (no trailing newline): keys in the spec's order,
     /// nested objects with sorted keys, so equal results are equal bytes.
     public var jsonLine: String {
-        var out = "{"
+        String(decoding: jsonBytes, as: UTF8.self)
+    }
+
+    /// ``jsonLine`` as UTF-8 bytes, as the socket and the spool write it.
+    public var jsonBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(UInt8(ascii: "{"))
         var first = true
         func key(_ name: String) {
-            if !first { out += "," }
+            if !first { out.append(UInt8(ascii: ",")) }
             first = false
             JSONValue.writeString(name, into: &out)
-            out += ":"
+            out.append(UInt8(ascii: ":"))
         }
         if let id {
             key("id")
@@ -111,14 +118,14 @@ public struct TaskResult: Sendable, Equatable {
         key("finishedAt")
         JSONValue.writeString(Timestamp.format(finishedAt), into: &out)
         key("attempts")
-        out += String(attempts)
+        out.append(contentsOf: String(attempts).utf8)
         if cached {
             key("cached")
-            out += "true"
+            out.append(contentsOf: "true".utf8)
         }
         if stale {
             key("stale")
-            out += "true"
+            out.append(contentsOf: "true".utf8)
         }
         if let result {
             key("result")
@@ -132,6 +139,7 @@ public struct TaskResult: Sendable, Equatable {
             key("error")
             error.jsonValue.write(into: &out)
         }
-        return out + "}"
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 }

@@ -171,12 +171,32 @@ extension Connector {
     /// `us-east-1`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-2`...: two letters, one or
     /// more lower-case words, a number.
     public static func isValidRegion(_ region: String) -> Bool {
-        guard region.utf8.count <= 32 else { return false }
-        let parts = region.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 3, let last = parts.last, (1...2).contains(last.count),
-            last.allSatisfy({ ("0"..."9").contains($0) }),
-            parts[0].count == 2
-        else { return false }
-        return parts.dropLast().allSatisfy { !$0.isEmpty && $0.allSatisfy { ("a"..."z").contains($0) } }
+        // By bytes (every task names a region): parts of a-z joined by "-", at least three, the
+        // first of two letters and the last of one or two digits.
+        let bytes = region.utf8
+        guard bytes.count <= 32 else { return false }
+        var parts = 0
+        var partLength = 0
+        var partIsLetters = true
+        var partIsDigits = true
+        var firstPartLength = 0
+        var allButLastAreLetters = true
+        for byte in bytes {
+            if byte == UInt8(ascii: "-") {
+                if partLength == 0 || !partIsLetters { allButLastAreLetters = false }
+                if parts == 0 { firstPartLength = partLength }
+                parts += 1
+                partLength = 0
+                partIsLetters = true
+                partIsDigits = true
+                continue
+            }
+            partLength += 1
+            if !(UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) { partIsLetters = false }
+            if !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { partIsDigits = false }
+        }
+        parts += 1
+        return parts >= 3 && allButLastAreLetters && firstPartLength == 2 && (1...2).contains(partLength)
+            && partIsDigits
     }
 }

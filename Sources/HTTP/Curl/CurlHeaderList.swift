@@ -12,8 +12,15 @@ final class CurlHeaderList {
         ccurlshim_slist_free_all(raw)
     }
 
-    func append(_ line: String) throws(HTTPClientError) {
-        guard let next = ccurlshim_slist_append(raw, line) else {
+    /// Appends one header line (without a line break; curl copies it). `line` gets its C string
+    /// terminator in place for the call, and is left as it was.
+    func append(_ line: inout [UInt8]) throws(HTTPClientError) {
+        line.append(0)
+        defer { line.removeLast() }
+        let next = line.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { ccurlshim_slist_append(raw, $0.baseAddress) }
+        }
+        guard let next else {
             throw HTTPClientError(code: .other, message: "curl_slist_append failed (out of memory)")
         }
         raw = next

@@ -111,21 +111,40 @@ final class CurlTransfer {
         let list = CurlHeaderList()
         var hasExpect = false
         var hasContentType = false
+        var line: [UInt8] = []
+        line.reserveCapacity(256)
         for field in request.headers {
-            guard !field.name.isEmpty, field.name.utf8.allSatisfy(Self.isTokenByte) else {
+            var name = field.name
+            var value = field.value
+            guard name.withUTF8({ !$0.isEmpty && $0.allSatisfy(Self.isTokenByte) }) else {
                 throw HTTPClientError(code: .other, message: "invalid request header name")
             }
-            guard !field.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
+            guard !value.withUTF8({ $0.contains { $0 == 0x0D || $0 == 0x0A || $0 == 0 } }) else {
                 throw HTTPClientError(code: .other, message: "request header \(field.name) contains a line break")
             }
             hasExpect = hasExpect || HTTPHeaders.namesEqual(field.name, "Expect")
             hasContentType = hasContentType || HTTPHeaders.namesEqual(field.name, "Content-Type")
             // "Name:" would make curl drop the header; "Name;" sends it with an empty value.
-            try list.append(field.value.isEmpty ? "\(field.name);" : "\(field.name): \(field.value)")
+            line.removeAll(keepingCapacity: true)
+            name.withUTF8 { line.append(contentsOf: $0) }
+            if value.isEmpty {
+                line.append(UInt8(ascii: ";"))
+            } else {
+                line.append(UInt8(ascii: ":"))
+                line.append(UInt8(ascii: " "))
+                value.withUTF8 { line.append(contentsOf: $0) }
+            }
+            try list.append(&line)
         }
         // Suppress headers curl would invent: no 100-continue round trip, no form content type.
-        if !hasExpect { try list.append("Expect:") }
-        if requestBody != nil, !hasContentType { try list.append("Content-Type:") }
+        if !hasExpect {
+            line = Array("Expect:".utf8)
+            try list.append(&line)
+        }
+        if requestBody != nil, !hasContentType {
+            line = Array("Content-Type:".utf8)
+            try list.append(&line)
+        }
         headerList = list
         try easy.set(CURLOPT_HTTPHEADER, pointer: list.raw.map { UnsafeRawPointer($0) })
     }
@@ -163,21 +182,19 @@ final class CurlTransfer {
             exceededLimit = true
             return 0
         }
-        var line = Substring(String(decoding: bytes, as: UTF8.self))
-        while let last = line.last, last == "\r\n" || last == "\n" || last == "\r" { line.removeLast() }
-        if line.hasPrefix("HTTP/") {
+        switch HTTPHeaderLine(bytes) {
+        case .statusLine:
             // A new status line: keep only the last response (after 1xx or proxy answers).
             responseFields.removeAll()
             responseHeaderBytes = bytes.count
-        } else if let first = line.first, first == " " || first == "\t" {
+        case .continuation(let more):
             if let index = responseFields.indices.last {
-                responseFields[index].value += " " + Self.trimmed(line)
+                responseFields[index].value += " " + more
             }
-        } else if let colon = line.firstIndex(of: ":") {
-            let name = Self.trimmed(line[..<colon])
-            if !name.isEmpty {
-                responseFields.append(.init(name: name, value: Self.trimmed(line[line.index(after: colon)...])))
-            }
+        case .field(let name, let value):
+            responseFields.append(.init(name: name, value: value))
+        case .other:
+            break
         }
         return bytes.count
     }
@@ -196,21 +213,18 @@ final class CurlTransfer {
 
     // MARK: Helpers
 
-    private static func trimmed(_ text: Substring) -> String {
-        var view = text
-        while let first = view.first, first == " " || first == "\t" { view.removeFirst() }
-        while let last = view.last, last == " " || last == "\t" { view.removeLast() }
-        return String(view)
-    }
-
     /// RFC 9110 token characters, for methods and header names.
     private static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
         default:
-            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+            return false
         }
     }
 

@@ -1,0 +1,27 @@
+import Testing
+
+@testable import AWSCore
+
+/// The `Host` header and base path a request is signed with, from the endpoint's URL.
+@Suite struct AWSServiceEndpointTests {
+    @Test(arguments: [
+        ("https://secretsmanager.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com", "/"),
+        ("http://127.0.0.1:8080", "127.0.0.1:8080", "/"),
+        ("https://vpce.example.com/base/path", "vpce.example.com", "/base/path"),
+        ("https://h.example.com/a://b", "h.example.com", "/a://b"),
+        ("host.example.com:443/x", "host.example.com:443", "/x"),
+        ("host.example.com", "host.example.com", "/"),
+        ("https://[::1]:4566/", "[::1]:4566", "/"),
+    ])
+    func hostAndPath(url: String, host: String, path: String) {
+        let endpoint = AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: url)
+        #expect(endpoint.hostAndPath.host == host)
+        #expect(endpoint.hostAndPath.path == path)
+    }
+
+    @Test func theDefaultURLNamesTheServiceAndRegion() {
+        let endpoint = AWSServiceEndpoint(signingName: "sts", region: "eu-west-1")
+        #expect(endpoint.hostAndPath.host == "sts.eu-west-1.amazonaws.com")
+        #expect(endpoint.hostAndPath.path == "/")
+    }
+}
