@@ -60,9 +60,11 @@ package-test: boot-test
 ## bench: the benchmark suite (release build, nginx and moto_server on loopback); writes the
 ## results section of BENCHMARKS.md and raw JSON under .bench/. BENCH_QUICK=1 for a short run.
 bench: deps
-	@# nginx is the canned endpoint; the fsync-off diagnostic rows run the daemon under eatmydata.
-	@{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && command -v eatmydata >/dev/null 2>&1 || { \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light eatmydata; }
+	@# nginx is the canned endpoint; the fsync-off diagnostic rows run the daemon under eatmydata;
+	@# callgrind (valgrind) counts the instructions per task.
+	@{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && command -v eatmydata >/dev/null 2>&1 \
+	  && command -v valgrind >/dev/null 2>&1 || { $(SUDO) apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light eatmydata valgrind; }
 	@$(PYTHON) -c "import boto3" 2>/dev/null || $(PYTHON) -m pip install --quiet boto3
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegate
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegated

@@ -42,7 +42,8 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     /// Whether two field names are the same, ignoring ASCII case (field names are ASCII tokens,
     /// RFC 9110 section 5.1), without lowercased copies of either.
     static func namesEqual(_ a: String, _ b: String) -> Bool {
-        a.utf8.elementsEqual(b.utf8) { asciiLowercase($0) == asciiLowercase($1) }
+        // Lengths first: most names compared differ in length, and a native string knows its own.
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { asciiLowercase($0) == asciiLowercase($1) }
     }
 
     private static func asciiLowercase(_ byte: UInt8) -> UInt8 {

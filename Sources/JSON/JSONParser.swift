@@ -147,18 +147,20 @@ public struct JSONParser {
         guard enter() else { return nil }
         defer { depth -= 1 }
         offset += 1
-        var object: [String: JSONValue] = [:]
+        // Members are collected first and the dictionary built once at its final size: adding
+        // to it key by key grew it several times and hashed every key twice.
+        var members: [(key: String, value: JSONValue)] = []
+        // Keys seen so far, only where a duplicate must be known before its value is read: for
+        // the first duplicate in document order (not one inside this key's value), and for the
+        // text range of the first of a key given twice.
+        let tracksKeys = tracksPath || (depth == 1 && memberRanges != nil)
+        var seen = Set<String>()
         skipWhitespace()
-        if consume(UInt8(ascii: "}")) { return .object(object) }
+        if consume(UInt8(ascii: "}")) { return .object([:]) }
         while true {
             guard peek() == UInt8(ascii: "\""), let key = parseString() else { return nil }
-            // Known before the value is read, so that the first duplicate in document order is
-            // the one reported, not one inside this key's value.
-            let isDuplicate = object[key] != nil
-            if isDuplicate {
-                hasDuplicateKeys = true
-                if tracksPath, firstDuplicate == nil { firstDuplicate = DuplicateKey(path: path, key: key) }
-            }
+            let isDuplicate = tracksKeys && !seen.insert(key).inserted
+            if isDuplicate, tracksPath, firstDuplicate == nil { firstDuplicate = DuplicateKey(path: path, key: key) }
             skipWhitespace()
             guard consume(UInt8(ascii: ":")) else { return nil }
             skipWhitespace()
@@ -166,16 +168,24 @@ public struct JSONParser {
             let valueStart = offset
             guard let value = parseValue() else { return nil }
             if tracksPath { path.removeLast() }
-            if !isDuplicate {
-                object[key] = value
-                if depth == 1, memberRanges != nil { memberRanges?[key] = valueStart..<offset }
-            }
+            if !isDuplicate, depth == 1, memberRanges != nil { memberRanges?[key] = valueStart..<offset }
+            members.append((key: key, value: value))
             skipWhitespace()
-            if consume(UInt8(ascii: "}")) { return .object(object) }
+            if consume(UInt8(ascii: "}")) { return object(members) }
             guard consume(UInt8(ascii: ",")) else { return nil }
             skipWhitespace()
-            if consume(UInt8(ascii: "}")) { return .object(object) }
+            if consume(UInt8(ascii: "}")) { return object(members) }
         }
+    }
+
+    /// The object of `members`; of a key given twice the first value is kept (inserted last,
+    /// going backwards), and `hasDuplicateKeys` is set.
+    private mutating func object(_ members: [(key: String, value: JSONValue)]) -> JSONValue {
+        var object = [String: JSONValue](minimumCapacity: members.count)
+        for member in members.reversed() where object.updateValue(member.value, forKey: member.key) != nil {
+            hasDuplicateKeys = true
+        }
+        return .object(object)
     }
 
     private mutating func parseArray() -> JSONValue? {

@@ -120,6 +120,11 @@ extension JSONValue {
             var index = 0
             while index < utf8.count {
                 let byte = utf8[index]
+                // Printable ASCII other than the quote and the backslash: most bytes, decided at once.
+                if byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+                    index += 1
+                    continue
+                }
                 var width = 1
                 let escaped: UInt8
                 switch byte {

@@ -80,14 +80,22 @@ public final class SocketConnection: @unchecked Sendable {
 
     /// `line` as written: raw newlines turned into spaces, and a newline appended.
     static func frame(_ line: Data) -> [UInt8] {
-        // One copy into a buffer of the final size.
+        // One copy into a buffer of the final size; line breaks found with memchr (a JSON reply
+        // has none, so this is usually two scans that find nothing).
         [UInt8](unsafeUninitializedCapacity: line.count + 1) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
             line.withUnsafeBytes { source in
-                for (index, byte) in source.enumerated() {
-                    buffer[index] = byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") ? UInt8(ascii: " ") : byte
+                if let from = source.baseAddress { UnsafeMutableRawPointer(base).copyMemory(from: from, byteCount: source.count) }
+            }
+            for lineBreak in [UInt8(ascii: "\n"), UInt8(ascii: "\r")] {
+                var offset = 0
+                while offset < line.count, let found = memchr(base + offset, Int32(lineBreak), line.count - offset) {
+                    let index = UnsafeMutableRawPointer(base).distance(to: found)
+                    base[index] = UInt8(ascii: " ")
+                    offset = index + 1
                 }
             }
-            buffer[line.count] = UInt8(ascii: "\n")
+            base[line.count] = UInt8(ascii: "\n")
             initialized = line.count + 1
         }
     }

@@ -30,7 +30,7 @@ struct SocketIntake: Sendable {
         }
         let result: TaskResult
         var logger = logger
-        logger[metadataKey: "peer_uid"] = "\(connection.peer.uid)"
+        logger[metadataKey: "peer_uid"] = .string(String(connection.peer.uid))  // on every record of the task
         let connectors = dispatcher.connectors
         switch Result(catching: { () throws(TaskRejection) in
             try connectors.admit(line, defaultID: nil, by: .socketPeer(connection.peer))
@@ -46,8 +46,8 @@ struct SocketIntake: Sendable {
                 logger.info(
                     "task received on the socket",
                     metadata: [
-                        "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
-                        "operation": "\(task.operation.name.rawValue)", "peer_uid": "\(connection.peer.uid)",
+                        "event": "task-claimed", "task_id": .string(task.id), "connector_id": .string(task.connector.id),
+                        "operation": .string(task.operation.name.rawValue),
                     ])
                 result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
             }

@@ -36,11 +36,16 @@ public struct TaskExecutor: Sendable {
     /// `DeadlineExceeded` without any AWS call.
     public func run(_ task: DelegateTask, receivedAt: Date, logger baseLogger: Logger) async -> TaskResult {
         var logger = baseLogger
-        logger[metadataKey: "task_id"] = "\(task.id)"
-        logger[metadataKey: "connector_id"] = "\(task.connector.id)"
-        logger[metadataKey: "operation"] = "\(task.operation.name.rawValue)"
-        logger[metadataKey: "credential_source"] = "\(task.connector.credentials.sourceName)"
-        if let secret = task.operation.secret { logger[metadataKey: "secret_name"] = "\(secret.fullName)" }
+        // The task's fields go into the handler's metadata in one write, into a dictionary made
+        // big enough once (five key-by-key writes copied and grew it).
+        var metadata = logger.handler.metadata
+        metadata.reserveCapacity(metadata.count + 5)
+        metadata["task_id"] = .string(task.id)
+        metadata["connector_id"] = .string(task.connector.id)
+        metadata["operation"] = .string(task.operation.name.rawValue)
+        metadata["credential_source"] = .string(task.connector.credentials.sourceName)
+        if let secret = task.operation.secret { metadata["secret_name"] = .string(secret.fullName) }
+        logger.handler.metadata = metadata
 
         let taskLogger = logger
         let started = ContinuousClock.now
@@ -118,7 +123,7 @@ public struct TaskExecutor: Sendable {
     }
 
     private func log(_ result: TaskResult, durationMS: Int64, logger: Logger) {
-        var metadata: Logger.Metadata = ["duration_ms": "\(durationMS)", "attempts": "\(result.attempts)"]
+        var metadata: Logger.Metadata = ["duration_ms": .string(String(durationMS)), "attempts": .string(String(result.attempts))]
         if let error = result.error {
             metadata["error_code"] = "\(error.code)"
             if let requestId = error.awsRequestId { metadata["aws_request_id"] = "\(requestId)" }
