@@ -44,6 +44,8 @@ public final class SocketConnection: @unchecked Sendable {
     private var readPaused = false
     private var writeSource: DispatchSourceWrite?
     private var writeActive = false
+    /// A flush is queued behind the replies on the queue (``scheduleFlush()``).
+    private var flushScheduled = false
     private var liveSources = 0
     private var linesInProgress = 0
     /// Bytes of the lines in progress, counted against the server's budget until they finish.
@@ -284,8 +286,21 @@ public final class SocketConnection: @unchecked Sendable {
             return
         }
         outbound.append(contentsOf: bytes)
-        flush()
+        scheduleFlush()
         account()
+    }
+
+    /// Sends what is pending once the replies already queued behind this one are in: replies
+    /// that finish together leave in one `send`, not one each.
+    private func scheduleFlush() {
+        guard !flushScheduled, !writeActive else { return }  // an active write source flushes anyway
+        flushScheduled = true
+        queue.async {
+            self.flushScheduled = false
+            guard !self.closed else { return }
+            self.flush()
+            self.account()
+        }
     }
 
     private func flush() {

@@ -61,12 +61,14 @@ import Testing
             line.split(separator: " ").first { $0.hasPrefix(name + "=") }?.dropFirst(name.count + 1)
         }
         for id in duplicated {
-            // Lines start with their timestamp: sorted, the first is the earliest claim.
-            let claims = claimLines.filter { field("task_id", of: $0) == Substring(id) }.sorted()
+            // Not checked: that the claims come in the order of their receive counts. Under load a
+            // delegate that received a message first can log its claim after one that received it
+            // later, and two claims can share a millisecond.
+            let claims = claimLines.filter { field("task_id", of: $0) == Substring(id) }
             let delegates = Set(claims.compactMap { field("delegate_name", of: $0) })
             let receives = claims.compactMap { field("receive_count", of: $0).flatMap { Int($0) } }
             #expect(
-                claims.count == 2 && delegates.count == 2 && receives.count == 2 && receives[0] <= receives[1],
+                claims.count == 2 && delegates.count == 2 && receives.count == 2,
                 "\(id) ran twice, not once on each of two delegates by moto's double delivery: \(claims)")
         }
         #expect(duplicated.count <= 3, "moto delivered \(duplicated.count) messages twice")

@@ -17,12 +17,32 @@ internal import CCurlShim
 /// every other stored property (`active`, `idle`, the share handle, the easy handles) is
 /// touched only by the engine thread, after `start()`.
 final class CurlEngine: @unchecked Sendable {
-    private struct Inbox {
+    /// What callers hand the engine thread. Internal for its tests.
+    struct Inbox {
         var submitted: [PendingRequest] = []
         /// Held, not named by `ObjectIdentifier`: a request freed before the engine thread got
         /// to its cancel could leave its address to a new request, which would then be aborted.
         var cancelled: [PendingRequest] = []
         var stopping = false
+        /// A wakeup was sent since the engine thread last took the inbox: the thread will see
+        /// what is added now without another one (a wakeup is a write to curl's socket pair).
+        var wakeupSent = false
+
+        /// Whether the caller must wake the thread for what it just added.
+        mutating func needsWakeup() -> Bool {
+            defer { wakeupSent = true }
+            return !wakeupSent
+        }
+
+        /// What the engine thread takes: everything added so far. The next addition wakes it.
+        mutating func take() -> (submitted: [PendingRequest], cancelled: [PendingRequest], stopping: Bool) {
+            defer {
+                submitted.removeAll()
+                cancelled.removeAll()
+                wakeupSent = false
+            }
+            return (submitted, cancelled, stopping)
+        }
     }
 
     private let inbox = Mutex(Inbox())
@@ -63,26 +83,26 @@ final class CurlEngine: @unchecked Sendable {
     }
 
     func submit(_ request: PendingRequest) {
-        let accepted = inbox.withLock { inbox in
-            guard !inbox.stopping else { return false }
+        let (accepted, wake) = inbox.withLock { inbox in
+            guard !inbox.stopping else { return (false, false) }
             inbox.submitted.append(request)
-            return true
+            return (true, inbox.needsWakeup())
         }
-        if accepted {
-            multi.wakeup()
-        } else {
+        if !accepted {
             request.finish(.failure(.clientShutDown))
+        } else if wake {
+            multi.wakeup()
         }
     }
 
     /// Asks the engine thread to drop the request's transfer (its caller has already been answered).
     func cancel(_ request: PendingRequest) {
-        let queued = inbox.withLock { inbox in
+        let wake = inbox.withLock { inbox in
             guard !inbox.stopping else { return false }
             inbox.cancelled.append(request)
-            return true
+            return inbox.needsWakeup()
         }
-        if queued { multi.wakeup() }
+        if wake { multi.wakeup() }
     }
 
     /// Stops the thread: transfers in flight and queued requests fail with `.cancelled`.
@@ -100,13 +120,7 @@ final class CurlEngine: @unchecked Sendable {
     private func run() {
         logger.debug("curl engine started")
         while true {
-            let (submitted, cancelled, stopping) = inbox.withLock { inbox in
-                defer {
-                    inbox.submitted.removeAll()
-                    inbox.cancelled.removeAll()
-                }
-                return (inbox.submitted, inbox.cancelled, inbox.stopping)
-            }
+            let (submitted, cancelled, stopping) = inbox.withLock { $0.take() }
             if stopping {
                 for request in submitted { request.finish(.failure(.clientShutDown)) }
                 break
