@@ -348,8 +348,14 @@ public final class Spool: Sendable {
         }
     }
 
+    /// This process's id and a random number drawn once: with a counter, a temporary name no other
+    /// process (nor an earlier one with the same id) uses, without two system calls per result.
+    private static let temporaryStem = "\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+    private static let temporaryCounter = Atomic<UInt64>(0)
+
     private func writeResultFile(_ data: Data, id: String, target: String, syncDirectory: Bool) throws(TaskQueueError) {
-        let temporary = doneDirectory + "/." + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
+        let number = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
+        let temporary = doneDirectory + "/." + id + "." + Self.temporaryStem + ".\(number).tmp"
         try Self.writeDurably(
             data, temporary: temporary, target: target, mode: Self.resultMode, replace: false,
             syncDirectory: syncDirectory,
