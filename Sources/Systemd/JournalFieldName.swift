@@ -26,6 +26,32 @@ public enum JournalFieldName {
     /// The journal field name for a metadata key.
     public static func sanitize(_ key: String) -> String {
         var name = ""
+        if key.utf8.allSatisfy({ $0 < 0x80 }) {
+            // ASCII (every key the delegate logs): byte by byte, every record logs several.
+            name = String(
+                unsafeUninitializedCapacity: key.utf8.count,
+                initializingUTF8With: { buffer in
+                    for (index, byte) in key.utf8.enumerated() {
+                        switch byte {
+                        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"):
+                            buffer[index] = byte
+                        case UInt8(ascii: "a")...UInt8(ascii: "z"):
+                            buffer[index] = byte - 32
+                        default:
+                            buffer[index] = UInt8(ascii: "_")
+                        }
+                    }
+                    return key.utf8.count
+                })
+        } else {
+            name = scalarByScalar(key)
+        }
+        return finished(name)
+    }
+
+    /// Each Unicode scalar outside `[A-Za-z0-9_]` becomes one `_`.
+    private static func scalarByScalar(_ key: String) -> String {
+        var name = ""
         name.reserveCapacity(key.utf8.count)
         for scalar in key.unicodeScalars {
             switch scalar {
@@ -37,6 +63,12 @@ public enum JournalFieldName {
                 name.unicodeScalars.append("_")
             }
         }
+        return name
+    }
+
+    /// The `F_` prefix where needed, and the length cut.
+    private static func finished(_ sanitized: String) -> String {
+        var name = sanitized
         if let first = name.utf8.first {
             let startsBadly = first == UInt8(ascii: "_") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
             if startsBadly || reserved.contains(name) {

@@ -39,31 +39,25 @@ public struct JournalLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let merged = Logger.Metadata.merged(handler: metadata, provider: metadataProvider, call: event.metadata)
+        var entries = Logger.Metadata.entries(handler: metadata, provider: metadataProvider, call: event.metadata)
+        let message = event.message.description
         var fields = Self.fields(
-            level: event.level,
-            message: event.message.description,
-            identifier: identifier,
-            label: label,
-            metadata: merged,
-            file: event.file,
-            function: event.function,
-            line: event.line
-        )
+            level: event.level, message: message, identifier: identifier, label: label, entries: entries,
+            file: event.file, function: event.function, line: event.line)
         if let error = event.error {
             fields.append(JournalField(name: "ERROR", value: String(describing: error)))
         }
         do {
             try Self.send(fields)
         } catch {
-            let line = StderrLogHandler.format(
-                timestamp: Date(),
-                level: event.level,
-                label: label,
-                message: event.message.description,
-                metadata: merged
-            )
-            StderrLogHandler.writeLine(line)
+            if let error = event.error {
+                entries.removeAll { $0.key == "error" }
+                entries.append((key: "error", value: String(describing: error)))
+            }
+            var line = StderrLogHandler.bytes(
+                timestamp: Date(), level: event.level, label: label, message: message, entries: entries)
+            line.append(UInt8(ascii: "\n"))
+            StderrLogHandler.write(line)
         }
     }
 
@@ -79,25 +73,35 @@ public struct JournalLogHandler: LogHandler {
         function: String,
         line: UInt
     ) -> [JournalField] {
-        var fields: [JournalField] = [
-            JournalField(name: "MESSAGE", value: message),
-            JournalField(name: "PRIORITY", value: String(level.syslogPriority)),
-            JournalField(name: "SYSLOG_IDENTIFIER", value: identifier),
-            JournalField(name: "LOGGER", value: label),
-            JournalField(name: "CODE_FILE", value: file),
-            JournalField(name: "CODE_LINE", value: String(line)),
-            JournalField(name: "CODE_FUNC", value: function),
-        ]
-        fields.reserveCapacity(fields.count + metadata.count + 1)
-        for key in metadata.keys.sorted() {
-            guard let value = metadata[key]?.description else { continue }
-            if key == LogEventKind.metadataKey {
-                if let kind = LogEventKind(rawValue: value) {
+        fields(
+            level: level, message: message, identifier: identifier, label: label,
+            entries: metadata.map { (key: $0.key, value: $0.value.description) }, file: file, function: function,
+            line: line)
+    }
+
+    /// ``fields(level:message:identifier:label:metadata:file:function:line:)`` for metadata
+    /// already merged into text (``Logger/Metadata/entries``), each key once.
+    static func fields(
+        level: Logger.Level, message: String, identifier: String, label: String,
+        entries: [(key: String, value: String)], file: String, function: String, line: UInt
+    ) -> [JournalField] {
+        var fields: [JournalField] = []
+        fields.reserveCapacity(8 + entries.count)
+        fields.append(JournalField(name: "MESSAGE", value: message))
+        fields.append(JournalField(name: "PRIORITY", value: String(level.syslogPriority)))
+        fields.append(JournalField(name: "SYSLOG_IDENTIFIER", value: identifier))
+        fields.append(JournalField(name: "LOGGER", value: label))
+        fields.append(JournalField(name: "CODE_FILE", value: file))
+        fields.append(JournalField(name: "CODE_LINE", value: String(line)))
+        fields.append(JournalField(name: "CODE_FUNC", value: function))
+        for entry in entries.sorted(by: { $0.key < $1.key }) {
+            if entry.key == LogEventKind.metadataKey {
+                if let kind = LogEventKind(rawValue: entry.value) {
                     fields.append(JournalField(name: "MESSAGE_ID", value: kind.messageID))
                 }
-                fields.append(JournalField(name: "EVENT", value: value))
+                fields.append(JournalField(name: "EVENT", value: entry.value))
             } else {
-                fields.append(JournalField(name: JournalFieldName.sanitize(key), value: value))
+                fields.append(JournalField(name: JournalFieldName.sanitize(entry.key), value: entry.value))
             }
         }
         return fields

@@ -27,7 +27,7 @@ public struct StderrLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var entries = Self.entries(handler: metadata, provider: metadataProvider, call: event.metadata)
+        var entries = Logger.Metadata.entries(handler: metadata, provider: metadataProvider, call: event.metadata)
         if let error = event.error {
             entries.removeAll { $0.key == "error" }
             entries.append((key: "error", value: String(describing: error)))
@@ -50,28 +50,6 @@ public struct StderrLogHandler: LogHandler {
         return String(
             decoding: bytes(timestamp: timestamp, level: level, label: label, message: message, entries: entries),
             as: UTF8.self)
-    }
-
-    /// The metadata of one record as text, each key once, later sources winning as in
-    /// ``Logger/Metadata/merged``, in no particular order: no merged dictionary is built, since
-    /// most records have no key twice.
-    static func entries(
-        handler: Logger.Metadata, provider: Logger.MetadataProvider?, call: Logger.Metadata?
-    ) -> [(key: String, value: String)] {
-        let provided = provider?.get() ?? [:]
-        let call = call ?? [:]
-        var entries: [(key: String, value: String)] = []
-        entries.reserveCapacity(handler.count + provided.count + call.count + 1)
-        for (key, value) in handler where (provided.isEmpty || provided[key] == nil) && (call.isEmpty || call[key] == nil) {
-            entries.append((key: key, value: value.description))
-        }
-        for (key, value) in provided where call.isEmpty || call[key] == nil {
-            entries.append((key: key, value: value.description))
-        }
-        for (key, value) in call {
-            entries.append((key: key, value: value.description))
-        }
-        return entries
     }
 
     /// The line's UTF-8, written byte by byte: every task logs, and appending to a `String` piece
@@ -99,16 +77,9 @@ public struct StderrLogHandler: LogHandler {
         return line
     }
 
-    /// Writes the line and a newline with one `write(2)`, so concurrent records do not
-    /// interleave within a line.
-    static func writeLine(_ line: String) {
-        var bytes = Array(line.utf8)
-        bytes.append(UInt8(ascii: "\n"))
-        write(bytes)
-    }
-
-    /// Writes `bytes` (a whole line, newline included) to stderr.
-    private static func write(_ bytes: [UInt8]) {
+    /// Writes `bytes` (a whole line, newline included) with one `write(2)`, so concurrent records
+    /// do not interleave within a line.
+    static func write(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { raw in
             guard var pointer = raw.baseAddress else { return }
             var remaining = raw.count

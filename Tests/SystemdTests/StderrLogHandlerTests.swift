@@ -36,7 +36,7 @@ import Testing
 
     @Test func laterMetadataWinsAndKeysAreWrittenOnceInOrder() {
         let provider = Logger.MetadataProvider { ["shared": "provider", "p": "x"] }
-        let entries = StderrLogHandler.entries(
+        let entries = Logger.Metadata.entries(
             handler: ["shared": "handler", "h": "1", "task_id": "handler"], provider: provider,
             call: ["task_id": "call", "c": "2"])
         #expect(entries.count == 5, "each key once: \(entries)")
@@ -45,7 +45,7 @@ import Testing
                 timestamp: Date(timeIntervalSince1970: 0), level: .info, label: "l", message: "m", entries: entries),
             as: UTF8.self)
         #expect(line == #"1970-01-01T00:00:00.000Z info l: m c=2 h=1 p=x shared=provider task_id=call"#)
-        #expect(StderrLogHandler.entries(handler: [:], provider: nil, call: nil).isEmpty)
-        #expect(StderrLogHandler.entries(handler: ["a": "1"], provider: nil, call: nil).map(\.value) == ["1"])
+        #expect(Logger.Metadata.entries(handler: [:], provider: nil, call: nil).isEmpty)
+        #expect(Logger.Metadata.entries(handler: ["a": "1"], provider: nil, call: nil).map(\.value) == ["1"])
     }
 }
