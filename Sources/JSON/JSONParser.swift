@@ -178,12 +178,16 @@ public struct JSONParser {
         }
     }
 
-    /// The object of `members`; of a key given twice the first value is kept (inserted last,
-    /// going backwards), and `hasDuplicateKeys` is set.
+    /// The object of `members`; of a key given twice the first is kept (inserted last, going
+    /// backwards), and `hasDuplicateKeys` is set.
     private mutating func object(_ members: [(key: String, value: JSONValue)]) -> JSONValue {
         var object = [String: JSONValue](minimumCapacity: members.count)
         for member in members.reversed() where object.updateValue(member.value, forKey: member.key) != nil {
             hasDuplicateKeys = true
+            // `updateValue` keeps the key as first stored; keys equal as Swift strings can be
+            // spelt differently (`e\u0301`, `\u00e9`), and the first spelling is the one kept.
+            object.removeValue(forKey: member.key)
+            object[member.key] = member.value
         }
         return .object(object)
     }

@@ -149,14 +149,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
     /// Waits until every accepted request is answered and closed, or `timeout` has passed (or
     /// the caller is cancelled).
     public func waitUntilIdle(timeout: Duration) async {
-        let deadline = ContinuousClock.now + timeout
-        while await queue.perform({ self.connections.isEmpty }) == false, ContinuousClock.now < deadline {
-            do {
-                try await Task.sleep(for: .milliseconds(20))
-            } catch {
-                return
-            }
-        }
+        await IdleWait.until(timeout: timeout) { await queue.perform { self.connections.isEmpty } }
     }
 
     /// Stops accepting and closes every connection now.

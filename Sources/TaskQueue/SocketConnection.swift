@@ -202,12 +202,17 @@ public final class SocketConnection: @unchecked Sendable {
                 inboundHead = 0
                 scanFrom = 0
             } else if inboundHead > 64 * 1024, inboundHead * 2 > inbound.count {
-                inbound.removeFirst(inboundHead)
-                scanFrom = max(scanFrom - inboundHead, 0)
-                inboundHead = 0
+                compactInbound()
             }
         }
         updateReading()
+    }
+
+    /// Cuts the input already handed to the handler from the front of the buffer.
+    private func compactInbound() {
+        inbound.removeFirst(inboundHead)
+        scanFrom = max(scanFrom - inboundHead, 0)
+        inboundHead = 0
     }
 
     private func lineTooLong() {
@@ -247,8 +252,11 @@ public final class SocketConnection: @unchecked Sendable {
     }
 
     /// Reports what the connection holds to the budget, and pauses or resumes reading to match.
+    /// Input already handed to the handler but not yet cut from the buffer counts too (it is
+    /// memory held); under pressure it is cut at once.
     private func account() {
-        let holding = closed ? 0 : inbound.count - inboundHead + lineBytesInProgress + pendingOutput
+        if inboundHead > 0, budget.underPressure { compactInbound() }
+        let holding = closed ? 0 : inbound.count + lineBytesInProgress + pendingOutput
         let wasHeldBack = heldBack
         if holding != accounted {
             let delta = holding - accounted
@@ -286,9 +294,18 @@ public final class SocketConnection: @unchecked Sendable {
             return
         }
         outbound.append(contentsOf: bytes)
-        scheduleFlush()
+        // At once when stopping (a stop may close the connection right behind this block) or
+        // when a lot waits; otherwise behind the replies already queued.
+        if finishing || pendingOutput >= Self.flushAtOnceBytes {
+            flush()
+        } else {
+            scheduleFlush()
+        }
         account()
     }
+
+    /// Pending output beyond which a reply is sent at once rather than behind the queued ones.
+    private static let flushAtOnceBytes = 64 * 1024
 
     /// Sends what is pending once the replies already queued behind this one are in: replies
     /// that finish together leave in one `send`, not one each.

@@ -204,6 +204,14 @@ public final class SocketServer: @unchecked Sendable {
         }
     }
 
+    /// After ``stopAccepting()``: waits until every connection has answered its lines, sent its
+    /// output and closed, or until `timeout` (a peer that does not read its answers is not
+    /// waited for longer). A stop that calls ``close()`` right after its tasks finished would
+    /// otherwise drop answers still on their way to the connections' queue.
+    public func waitUntilIdle(timeout: Duration) async {
+        await IdleWait.until(timeout: timeout) { await queue.perform { self.connections.isEmpty } }
+    }
+
     /// Stops accepting and closes every connection now, dropping unsent output.
     public func close() async {
         await queue.perform { self.closeAll() }

@@ -114,6 +114,19 @@ import Testing
         #expect(result.value == ["a": 1, "b": ["c": 2]])
         let single = try #require(Array(#"{"a":1,"b":{"a":2}}"#.utf8).withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) })
         #expect(!single.hasDuplicateKeys)
+
+        // Keys equal as Swift strings but spelt differently: the first value and the first
+        // spelling stay.
+        let spelt = #"{"é":1,"é":2}"#
+        let canonical = try #require(Array(spelt.utf8).withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) })
+        #expect(canonical.hasDuplicateKeys)
+        guard case .object(let members) = canonical.value else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(members.count == 1)
+        #expect(members.first?.value == 1)
+        #expect(members.first.map { Array($0.key.unicodeScalars) } == ["e", "\u{301}"])
     }
 
     /// Generated documents, valid and then damaged byte by byte (deleted, duplicated, replaced

@@ -323,6 +323,28 @@ func runAsNobody(socket path: String) async throws -> String {
         #expect(Set(lines) == expected, "\(Set(lines).symmetricDifference(expected).count) lines differ")
     }
 
+    /// A stop: intake ends, the lines running are answered, and the server waits for the
+    /// connections to take those answers before it closes them.
+    @Test func aStopWaitsForTheAnswersOfLinesRunningBeforeItCloses() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler(delay: .milliseconds(300))
+        let (server, path) = try startServer(dir, handler: echo.handler)
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let client = try RawClient(path: path)
+        client.write((0..<5).map { #"{"id":"\#($0)"}"# + "\n" }.joined())
+        while echo.calls.load(ordering: .relaxed) < 5 { try await Task.sleep(for: .milliseconds(5)) }
+        await server.stopAccepting()
+        await server.waitUntilIdle(timeout: .seconds(30))
+        await server.close()
+        let received = try await offPool { client.readUntilClosed() }
+        #expect(
+            Set(received.split(separator: "\n").map(String.init))
+                == Set((0..<5).map { #"{"echo":{"id":"\#($0)"}}"# }), "got: \(received)")
+        #expect(server.connectionCount == 0)
+    }
+
     @Test func aFloodingClientThatNeverReadsDoesNotStallOthersAndIsDropped() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

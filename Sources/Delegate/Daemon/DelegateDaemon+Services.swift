@@ -13,7 +13,8 @@ extension DelegateDaemon {
     ///    when tasks outlived the grace period);
     /// 4. ``SpoolIntakeService``: spool tasks still running are cancelled (they stay claimed);
     /// 5. the credentials socket: values being written get 5 s, then the socket closes;
-    /// 6. the task socket: connections still open are closed;
+    /// 6. the task socket: results on their way are written, for up to 5 s, then connections still
+    ///    open are closed;
     /// 7. ``ReloadService``: SIGHUP no longer reloads;
     /// 8. ``StatusService``: the watchdog pings until here; the HTTP client closes, `stopped`.
     ///
@@ -51,7 +52,13 @@ extension DelegateDaemon {
                         if shared.opened({ $0.socket = server }) { await server.stopAccepting() }
                         return server
                     },
-                    serve: { server in await server.run() }, close: { server in await server.close() }))
+                    serve: { server in await server.run() },
+                    close: { server in
+                        // Results of the tasks that finished are still written; a peer that does
+                        // not read them is closed.
+                        await server.waitUntilIdle(timeout: Self.taskSocketDrainTime)
+                        await server.close()
+                    }))
         }
         if let credentialsSocket {
             services.append(
@@ -84,6 +91,9 @@ extension DelegateDaemon {
     static let credentialsSocketName = "credentials socket"
     /// How long the credentials socket's answers may still be written in a stop.
     static let credentialsDrainTime: Duration = .seconds(5)
+    /// How long a stop waits for the task socket's connections to take the results of the tasks
+    /// that finished.
+    static let taskSocketDrainTime: Duration = .seconds(5)
 
     /// The first step of a graceful stop: tells systemd (`STOPPING=1`) and the journal, and
     /// closes every intake at once: no spool task is started any more (those not started stay in
