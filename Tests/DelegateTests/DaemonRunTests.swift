@@ -7,20 +7,20 @@ import Testing
 /// intake that opens after the stop's first step closes itself.
 @Suite struct DaemonRunTests {
     @Test func readyOnlyBeforeAStopAndOnlyOnce() {
-        let run = DaemonRun(gate: StartupGate(waitingFor: []))
+        let run = DaemonRun(gate: Gate(waitingFor: []))
         #expect(!run.isStopping)
         #expect(run.becomeReady())
         #expect(!run.becomeReady(), "READY=1 is sent once")
         _ = run.beginStopping()
         #expect(run.isStopping)
 
-        let stoppedFirst = DaemonRun(gate: StartupGate(waitingFor: []))
+        let stoppedFirst = DaemonRun(gate: Gate(waitingFor: []))
         _ = stoppedFirst.beginStopping()
         #expect(!stoppedFirst.becomeReady(), "no READY=1 after STOPPING=1")
     }
 
     @Test func anIntakeOpenedAfterTheStopBeganIsToldToStop() {
-        let run = DaemonRun(gate: StartupGate(waitingFor: []))
+        let run = DaemonRun(gate: Gate(waitingFor: []))
         #expect(!run.opened { _ in }, "opened before the stop: the stop closes it")
         _ = run.beginStopping()
         #expect(run.opened { _ in }, "opened after the stop's first step: it stops itself")
@@ -29,7 +29,7 @@ import Testing
     // MARK: The stop's time budget (the steps after the drain bound their waits by what is left)
 
     @Test func theStopBudgetCountsFromTheBeginningOfTheStop() async throws {
-        let run = DaemonRun(gate: StartupGate(waitingFor: []))
+        let run = DaemonRun(gate: Gate(waitingFor: []))
         #expect(run.timeLeftToStop(within: .seconds(75)) == .seconds(75), "no stop yet: all of it")
         let before = ContinuousClock.now
         _ = run.beginStopping()

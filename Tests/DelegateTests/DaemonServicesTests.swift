@@ -325,7 +325,7 @@ final class RecordingNotifier: ServiceNotifier {
         let notifier = RecordingNotifier()
         let daemon = try DaemonServicesTests.daemon(
             in: directory, http: ScriptedHTTPClient(), notifier: notifier, logger: LogRecorder().logger())
-        let gate = StartupGate(waitingFor: [ReloadService.name, "intake"])
+        let gate = Gate(waitingFor: [ReloadService.name, "intake"])
         let shared = DaemonRun(gate: gate)
         let (signals, send) = AsyncStream<Void>.makeStream()
         let service = ReloadService(daemon: daemon, shared: shared, trap: { signals })

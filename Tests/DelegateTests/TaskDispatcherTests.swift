@@ -10,23 +10,75 @@ import Testing
 @testable import Delegate
 
 @Suite struct TaskDispatcherTests {
-    @Test func aTaskThatArrivesOnceTheDelegateIsStoppingIsNotStarted() async throws {
+    private static let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// A daemon's parts, with neither spool nor socket, its HTTP through `http` (or a plain client).
+    private func components(_ name: String, http: (any HTTPClient)? = nil) throws -> DelegateDaemon.Components {
         let configuration = try DelegateConfiguration.load(
             tomlText: """
                 [delegate]
-                name = "stopping"
+                name = "\(name)"
                 [queue]
                 spool_dir = ""
                 socket_path = ""
                 [identity]
                 sources = ["environment"]
                 """,
-            environment: [:], hostName: "stopping")
-        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let http = ScriptedHTTPClient(forwardingTo: try CurlHTTPClient(configuration: .init(environment: [:]), logger: logger))
-        let components = try DelegateDaemon.Components(
+            environment: [:], hostName: name)
+        return try DelegateDaemon.Components(
             settings: .init(configuration: configuration, configurationPath: nil, environment: [:]),
-            notifier: SystemdNotifier(logger: logger), logger: logger, clock: SystemWallClock(), httpClient: http)
+            notifier: SystemdNotifier(logger: Self.logger), logger: Self.logger, clock: SystemWallClock(),
+            httpClient: try http ?? CurlHTTPClient(configuration: .init(environment: [:]), logger: Self.logger))
+    }
+
+    /// A count shared with child tasks.
+    private final class Counter: Sendable {
+        let value = Mutex(0)
+        func increment() { value.withLock { $0 += 1 } }
+        var count: Int { value.withLock { $0 } }
+    }
+
+    /// Loops that wait for the stop (an SQS backoff) are woken by it, not by a poll.
+    @Test func waitersForTheStopReturnAtTheStopOrWhenCancelled() async throws {
+        let dispatcher = try components("waiting").dispatcher
+        let returned = Counter()
+        let waiters = (0..<3).map { _ in
+            Task {
+                await dispatcher.waitUntilStopping()
+                returned.increment()
+            }
+        }
+        let cancelled = Task { await dispatcher.waitUntilStopping() }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(returned.count == 0)
+        cancelled.cancel()
+        await cancelled.value  // returns without a stop
+        #expect(!dispatcher.isStopping)
+
+        dispatcher.stopIntake()
+        for waiter in waiters { await waiter.value }
+        #expect(returned.count == 3)
+        await dispatcher.waitUntilStopping()  // once stopping, at once
+    }
+
+    /// The first of two pieces of work decides; the other is cancelled.
+    @Test func aRaceReturnsTheFirstToFinishAndCancelsTheOther() async {
+        let loserCancelled = Counter()
+        let winner = await Race.first(
+            { () -> String in
+                try? await Task.sleep(for: .seconds(60))
+                if Task.isCancelled { loserCancelled.increment() }
+                return "slow"
+            },
+            { () -> String in "fast" })
+        #expect(winner == "fast")
+        #expect(loserCancelled.count == 1, "the slow one was cancelled and waited for")
+    }
+
+    @Test func aTaskThatArrivesOnceTheDelegateIsStoppingIsNotStarted() async throws {
+        let logger = Self.logger
+        let http = ScriptedHTTPClient(forwardingTo: try CurlHTTPClient(configuration: .init(environment: [:]), logger: logger))
+        let components = try components("stopping", http: http)
         let task = try DelegateTask.decode(
             TaskFixtures.task(operation: "getRandomPassword", params: nil), defaultID: nil)
 

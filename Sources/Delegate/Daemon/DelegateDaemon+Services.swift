@@ -18,7 +18,7 @@ extension DelegateDaemon {
     /// 7. ``ReloadService``: SIGHUP no longer reloads;
     /// 8. ``StatusService``: the watchdog pings until here; the HTTP client closes, `stopped`.
     ///
-    /// READY=1 waits for the intakes to open and SIGHUP to be trapped (``StartupGate``). A service
+    /// READY=1 waits for the intakes to open and SIGHUP to be trapped (``Gate``). A service
     /// that fails (a socket that cannot be bound, a spool that cannot be used) ends the group with
     /// its error. Each call builds a fresh set for one run.
     ///
@@ -36,7 +36,7 @@ extension DelegateDaemon {
         if socket != nil { awaited.insert(Self.taskSocketName) }
         if credentialsSocket != nil { awaited.insert(Self.credentialsSocketName) }
         if components.spool != nil { awaited.insert(SpoolIntakeService.name) }
-        let shared = DaemonRun(gate: StartupGate(waitingFor: awaited))
+        let shared = DaemonRun(gate: Gate(waitingFor: awaited))
 
         var services: [any Service] = [
             StatusService(daemon: self, shared: shared),

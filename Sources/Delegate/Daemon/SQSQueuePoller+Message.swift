@@ -201,8 +201,9 @@ extension SQSQueuePoller {
     private func extendLease(
         of message: SQSMessage, to visibility: Int, within limit: Duration, logger: Logger
     ) async -> Extension {
-        await withTaskGroup(of: Extension?.self) { group in
-            group.addTask {
+        let (intake, queue) = (intake, queue)
+        let outcome = await Race.first(
+            { () -> Extension? in
                 do throws(AWSError) {
                     try await intake.client(for: queue).changeMessageVisibility(
                         queue: queue, receiptHandle: message.receiptHandle, seconds: visibility, logger: logger)
@@ -212,8 +213,8 @@ extension SQSQueuePoller {
                     if error.code == .cancelled || Task.isCancelled { return nil }
                     return .failed(error)
                 }
-            }
-            group.addTask {
+            },
+            { () -> Extension? in
                 try? await Task.sleep(for: limit)
                 if Task.isCancelled { return nil }
                 return .failed(
@@ -221,12 +222,9 @@ extension SQSQueuePoller {
                         kind: .transport, code: .endpointUnreachable,
                         message: "no answer within \(limit) (a third of the lease, or what was left of it); trying again",
                         retryable: true))
-            }
-            // Nil: cancelled (the heartbeat was, or the client gave the call up).
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .cancelled
-        }
+            })
+        // Nil: cancelled (the heartbeat was, or the client gave the call up).
+        return outcome ?? .cancelled
     }
 
     /// Sends `result` to `destination` (body: the result JSON, attribute `taskId`; to a FIFO queue

@@ -109,17 +109,11 @@ struct SQSQueuePoller: Sendable {
         }
     }
 
-    /// Sleeps `duration` on the intake's sleeper, or until the delegate stops (looked at every
-    /// quarter second), whichever comes first: a stop never waits out a backoff of up to 30 s.
+    /// Sleeps `duration` on the intake's sleeper, or until the delegate stops, whichever comes
+    /// first: a stop never waits out a backoff of up to 30 s.
     private func pause(for duration: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await intake.sleeper.sleep(for: duration) }
-            group.addTask {
-                while !dispatcher.isStopping, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(250)) }
-            }
-            await group.next()
-            group.cancelAll()
-        }
+        let (sleeper, dispatcher) = (intake.sleeper, dispatcher)
+        await Race.first({ try? await sleeper.sleep(for: duration) }, { await dispatcher.waitUntilStopping() })
     }
 
     /// `min(cap, base * 2^(failures-1))`, scaled by a random factor in `[0.5, 1)`.

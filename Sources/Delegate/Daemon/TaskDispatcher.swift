@@ -22,6 +22,9 @@ public final class TaskDispatcher: Sendable {
     private let clock: any WallClock
     private let selection: Mutex<SelectionPolicy>
     private let stopping = Mutex(false)
+    /// Opens at ``stopIntake()``.
+    private let stopGate = Gate(waitingFor: [TaskDispatcher.stop])
+    private static let stop = "stop"
 
     public init(
         executor: TaskExecutor, selection: SelectionPolicy, concurrency: Int, clock: any WallClock,
@@ -41,6 +44,12 @@ public final class TaskDispatcher: Sendable {
 
     func stopIntake() {
         stopping.withLock { $0 = true }
+        stopGate.arrive(Self.stop)
+    }
+
+    /// Returns once ``stopIntake()`` has been called, or when the caller is cancelled.
+    func waitUntilStopping() async {
+        _ = await stopGate.wait()
     }
 
     /// Applies a reloaded configuration's tags and concurrency.

@@ -6,7 +6,7 @@ import TaskQueue
 /// stop closes), and how far the run is (READY=1 is never sent once a stop began, and an intake
 /// that opens after the stop began closes at once).
 final class DaemonRun: Sendable {
-    let gate: StartupGate
+    let gate: Gate
     let progress = ShutdownProgress()
     private let state = Mutex(State())
 
@@ -25,7 +25,7 @@ final class DaemonRun: Sendable {
         }
     }
 
-    init(gate: StartupGate) {
+    init(gate: Gate) {
         self.gate = gate
     }
 

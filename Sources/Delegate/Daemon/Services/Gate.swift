@@ -1,9 +1,13 @@
 import Synchronization
 
-/// Holds `READY=1` back until every service that must be up first has said so (the sockets
-/// listening, the spool watched, SIGHUP trapped): the services of one `ServiceGroup` start
-/// together, and systemd may send a task or a reload the moment it sees READY.
-final class StartupGate: Sendable {
+/// Opens once every name given at `init` has arrived; callers wait for it to open.
+///
+/// Two gates: one holds `READY=1` back until every service that must be up first has said so
+/// (the sockets listening, the spool watched, SIGHUP trapped: the services of one `ServiceGroup`
+/// start together, and systemd may send a task or a reload the moment it sees READY); the
+/// dispatcher's opens at the stop, for loops that wait for work or for the stop, whichever comes
+/// first.
+final class Gate: Sendable {
     private struct State {
         var waitingFor: Set<String>
         var nextWaiter = 0
