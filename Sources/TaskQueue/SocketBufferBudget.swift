@@ -1,5 +1,6 @@
 /// The memory all connections of one ``SocketServer`` hold together: input read but not yet
-/// handed over, lines being handled, and output not yet sent.
+/// handed over, lines being handled, and output not yet sent. (Input already handed over waits
+/// in a connection's buffer until 64 KiB of it can be cut at once; that is not counted.)
 ///
 /// Per-connection limits alone let many peers add up (a hundred peers that never read their
 /// results once held almost 2 GB). When the total reaches ``limit`` the server is *under

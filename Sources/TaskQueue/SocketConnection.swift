@@ -34,7 +34,8 @@ public final class SocketConnection: @unchecked Sendable {
     let onClose: @Sendable (UInt64) -> Void
 
     /// Bytes read and not yet handed to the handler start at `inboundHead`: a line taken is not
-    /// cut from the front (that moved the whole rest of a pipelined batch once per line).
+    /// cut from the front (that moved the whole rest of a pipelined batch once per line), but
+    /// once 64 KiB of taken lines are before it.
     private var inbound: [UInt8] = []
     private var inboundHead = 0
     private var scanFrom = 0
@@ -201,7 +202,7 @@ public final class SocketConnection: @unchecked Sendable {
                 inbound.removeAll(keepingCapacity: inbound.capacity <= 64 * 1024)
                 inboundHead = 0
                 scanFrom = 0
-            } else if inboundHead > 64 * 1024, inboundHead * 2 > inbound.count {
+            } else if inboundHead > 64 * 1024 {
                 compactInbound()
             }
         }
@@ -252,11 +253,10 @@ public final class SocketConnection: @unchecked Sendable {
     }
 
     /// Reports what the connection holds to the budget, and pauses or resumes reading to match.
-    /// Input already handed to the handler but not yet cut from the buffer counts too (it is
-    /// memory held); under pressure it is cut at once.
+    /// Input already handed to the handler is not counted: it is cut from the buffer once it
+    /// passes 64 KiB (``processLines()``), so at most that much is held beyond the count.
     private func account() {
-        if inboundHead > 0, budget.underPressure { compactInbound() }
-        let holding = closed ? 0 : inbound.count + lineBytesInProgress + pendingOutput
+        let holding = closed ? 0 : inbound.count - inboundHead + lineBytesInProgress + pendingOutput
         let wasHeldBack = heldBack
         if holding != accounted {
             let delta = holding - accounted
@@ -294,9 +294,9 @@ public final class SocketConnection: @unchecked Sendable {
             return
         }
         outbound.append(contentsOf: bytes)
-        // At once when stopping (a stop may close the connection right behind this block) or
-        // when a lot waits; otherwise behind the replies already queued.
-        if finishing || pendingOutput >= Self.flushAtOnceBytes {
+        // At once when a lot waits; otherwise behind the replies already queued (a stop waits for
+        // the connection to send them: ``SocketServer/waitUntilIdle(timeout:)``).
+        if pendingOutput >= Self.flushAtOnceBytes {
             flush()
         } else {
             scheduleFlush()

@@ -55,7 +55,10 @@ import Testing
         let seconds = try #require(Int(line.dropFirst("TimeoutStopSec=".count).prefix { $0.isNumber }))
         #expect(line.hasSuffix("\(seconds)s"), "\(line)")
         #expect(DelegateDaemon.gracePeriod < DelegateDaemon.stopBudget, "the drain fits in the budget")
-        // The budget, then the credentials socket's drain, then a margin for closing the rest.
-        #expect(DelegateDaemon.stopBudget + DelegateDaemon.credentialsDrainTime + .seconds(5) <= .seconds(seconds))
+        // The budget, then the credentials socket's and the task socket's drains, then a margin
+        // for closing the rest.
+        #expect(
+            DelegateDaemon.stopBudget + DelegateDaemon.credentialsDrainTime + DelegateDaemon.taskSocketDrainTime
+                + .seconds(5) <= .seconds(seconds))
     }
 }

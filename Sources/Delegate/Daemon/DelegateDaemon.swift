@@ -19,8 +19,9 @@ import UnixSignals
 public final class DelegateDaemon: Sendable {
     public static let gracePeriod: Duration = .seconds(30)
     /// How long a graceful stop may take up to the SQS loops' settling, counted from SIGTERM: the
-    /// unit's `TimeoutStopSec=90s` less the 5 s the credentials socket's answers are given after
-    /// it and a margin. The drain takes at most `gracePeriod` of it.
+    /// unit's `TimeoutStopSec=90s` less the 5 s each the credentials socket's and the task
+    /// socket's connections are given after it, and a margin of 5 s. The drain takes at most
+    /// `gracePeriod` of it.
     public static let stopBudget: Duration = .seconds(75)
 
     let settings: Settings
