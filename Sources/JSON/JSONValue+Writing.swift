@@ -13,11 +13,6 @@ extension JSONValue {
         return out
     }
 
-    /// Appends the compact JSON text of this value to `out`.
-    public func write(into out: inout String) {
-        out += jsonText
-    }
-
     /// Appends the compact JSON text of this value to `out`, as UTF-8. The writer works on bytes:
     /// a result line is written for every task, and appending to a `String` piece by piece cost
     /// more than the rest of the line's work.
@@ -100,13 +95,6 @@ extension JSONValue {
         } else {
             out.append(contentsOf: String(number).utf8)
         }
-    }
-
-    /// Appends `string` as a JSON string.
-    public static func writeString(_ string: String, into out: inout String) {
-        var bytes: [UInt8] = []
-        writeString(string, into: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
     }
 
     /// Appends `string` as a JSON string, as UTF-8. Runs of bytes that need no escape are copied

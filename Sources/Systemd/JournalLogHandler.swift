@@ -39,7 +39,7 @@ public struct JournalLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var entries = Logger.Metadata.entries(handler: metadata, provider: metadataProvider, call: event.metadata)
+        let entries = Logger.Metadata.entries(handler: metadata, provider: metadataProvider, call: event.metadata)
         let message = event.message.description
         var fields = Self.fields(
             level: event.level, message: message, identifier: identifier, label: label, entries: entries,
@@ -50,12 +50,10 @@ public struct JournalLogHandler: LogHandler {
         do {
             try Self.send(fields)
         } catch {
-            if let error = event.error {
-                entries.removeAll { $0.key == "error" }
-                entries.append((key: "error", value: String(describing: error)))
-            }
+            let withError = Logger.Metadata.entries(
+                handler: metadata, provider: metadataProvider, call: event.metadata, error: event.error)
             var line = StderrLogHandler.bytes(
-                timestamp: Date(), level: event.level, label: label, message: message, entries: entries)
+                timestamp: Date(), level: event.level, label: label, message: message, entries: withError)
             line.append(UInt8(ascii: "\n"))
             StderrLogHandler.write(line)
         }

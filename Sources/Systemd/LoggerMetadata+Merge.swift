@@ -4,9 +4,10 @@ extension Logger.Metadata {
     /// The metadata of one record as text, each key once: the handler's own, then the provider's,
     /// then the call's, later ones winning, as swift-log's `StreamLogHandler` merges them. In no
     /// particular order, and without building a merged dictionary: every task logs, and most
-    /// records have no key twice.
+    /// records have no key twice. An `error` given (the record's thrown error) replaces any
+    /// metadata of that key.
     static func entries(
-        handler: Logger.Metadata, provider: Logger.MetadataProvider?, call: Logger.Metadata?
+        handler: Logger.Metadata, provider: Logger.MetadataProvider?, call: Logger.Metadata?, error: (any Error)? = nil
     ) -> [(key: String, value: String)] {
         let provided = provider?.get() ?? [:]
         let call = call ?? [:]
@@ -20,6 +21,10 @@ extension Logger.Metadata {
         }
         for (key, value) in call {
             entries.append((key: key, value: value.description))
+        }
+        if let error {
+            entries.removeAll { $0.key == "error" }
+            entries.append((key: "error", value: String(describing: error)))
         }
         return entries
     }

@@ -27,11 +27,8 @@ public struct StderrLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var entries = Logger.Metadata.entries(handler: metadata, provider: metadataProvider, call: event.metadata)
-        if let error = event.error {
-            entries.removeAll { $0.key == "error" }
-            entries.append((key: "error", value: String(describing: error)))
-        }
+        let entries = Logger.Metadata.entries(
+            handler: metadata, provider: metadataProvider, call: event.metadata, error: event.error)
         var line = Self.bytes(
             timestamp: Date(), level: event.level, label: label, message: event.message.description, entries: entries)
         line.append(UInt8(ascii: "\n"))

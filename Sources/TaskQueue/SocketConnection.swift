@@ -82,7 +82,7 @@ public final class SocketConnection: @unchecked Sendable {
     }
 
     /// `line` as written: raw newlines turned into spaces, and a newline appended.
-    static func frame(_ line: Data) -> [UInt8] {
+    private static func frame(_ line: Data) -> [UInt8] {
         // One copy into a buffer of the final size; line breaks found with memchr (a JSON reply
         // has none, so this is usually two scans that find nothing).
         [UInt8](unsafeUninitializedCapacity: line.count + 1) { buffer, initialized in

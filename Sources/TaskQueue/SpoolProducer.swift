@@ -27,7 +27,7 @@ public struct SpoolProducer: Sendable {
     @discardableResult
     public func enqueue(id: String, data: Data) throws(TaskQueueError) -> String {
         try SpoolName.checkTaskID(id, what: "task id")
-        let result = directory + "/done/" + id + ".json"
+        let result = resultPath(id: id)
         if try isDelegatesResult(result) {
             throw TaskQueueError(
                 code: .alreadyExists,
@@ -46,6 +46,11 @@ public struct SpoolProducer: Sendable {
         return target
     }
 
+    /// Where a delegate writes the result for `id` (as ``Spool/resultPath(id:)``).
+    private func resultPath(id: String) -> String {
+        directory + "/done/" + id + ".json"
+    }
+
     /// Waits until `done/<id>.json` appears and returns its bytes.
     ///
     /// Watches `done/` with inotify and also looks every second (network file systems do not
@@ -58,7 +63,7 @@ public struct SpoolProducer: Sendable {
         id: String, timeout: Duration, removeAfterReading: Bool = true
     ) async throws(TaskQueueError) -> Data {
         try SpoolName.checkTaskID(id, what: "task id")
-        let path = directory + "/done/" + id + ".json"
+        let path = resultPath(id: id)
         let fileName = id + ".json"
         let (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let watch = try InotifyWatch(

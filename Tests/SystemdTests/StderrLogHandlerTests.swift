@@ -47,5 +47,9 @@ import Testing
         #expect(line == #"1970-01-01T00:00:00.000Z info l: m c=2 h=1 p=x shared=provider task_id=call"#)
         #expect(Logger.Metadata.entries(handler: [:], provider: nil, call: nil).isEmpty)
         #expect(Logger.Metadata.entries(handler: ["a": "1"], provider: nil, call: nil).map(\.value) == ["1"])
+        struct Thrown: Error, CustomStringConvertible { var description: String { "thrown" } }
+        let withError = Logger.Metadata.entries(
+            handler: ["error": "from metadata"], provider: nil, call: ["b": "2"], error: Thrown())
+        #expect(withError.filter { $0.key == "error" }.map(\.value) == ["thrown"], "the thrown error wins, once")
     }
 }

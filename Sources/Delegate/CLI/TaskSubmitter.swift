@@ -190,11 +190,11 @@ public struct TaskSubmitter: Sendable {
             return nil
         }
         let empty = bytes[(brace + 1)...].first(where: { !isSpace($0) }) == UInt8(ascii: "}")
-        var field = ""
+        var field: [UInt8] = []
         JSONValue.writeString(name, into: &field)
-        field += ":"
+        field.append(UInt8(ascii: ":"))
         JSONValue.writeString(value, into: &field)
-        if !empty { field += "," }
-        return Data(bytes[...brace] + Array(field.utf8) + bytes[(brace + 1)...])
+        if !empty { field.append(UInt8(ascii: ",")) }
+        return Data(bytes[...brace] + field + bytes[(brace + 1)...])
     }
 }

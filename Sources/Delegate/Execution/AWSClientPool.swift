@@ -40,7 +40,8 @@ public final class AWSClientPool: Sendable {
     public func update(_ settings: Settings) {
         state.withLock { state in
             guard state.settings != settings else { return }
-            state = (settings, RecentlyUsedCache(capacity: Self.maximumClients))
+            state.settings = settings
+            state.clients.removeAll()
         }
     }
 
