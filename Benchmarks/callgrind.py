@@ -12,6 +12,8 @@ How: the daemon (its debug sections stripped: valgrind cannot read the toolchain
 counters are zeroed (`callgrind_control --zero`), the measured tasks run, and the counters are
 dumped (`--dump`). Also returned: the functions that executed the most instructions themselves,
 per task, with names demangled (`swift demangle`), as the profile of where the instructions go.
+The dump itself is kept as `.bench/callgrind-<name>.out`, for `callgrind_annotate --inclusive=yes`
+or `--tree=caller` (who calls what, with the instructions of each call).
 """
 
 import collections
@@ -48,6 +50,9 @@ def count(binary: str, endpoint: str, workdir: str, name: str, tasks: int, run, 
     if not dumps:
         raise RuntimeError(f"callgrind wrote no dump for {name}")
     total, by_function = self_costs(os.path.join(workdir, dumps[0]))
+    kept = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".bench")
+    os.makedirs(kept, exist_ok=True)
+    shutil.copyfile(os.path.join(workdir, dumps[0]), os.path.join(kept, f"callgrind-{name}.out"))
     top = [{"function": function, "perTask": cost / tasks} for function, cost in by_function.most_common(15)]
     os.remove(stripped)
     return {

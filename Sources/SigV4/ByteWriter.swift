@@ -15,6 +15,18 @@ struct ByteWriter {
         count += length
     }
 
+    /// Writes `bytes` as lowercase hex, two digits per byte.
+    mutating func writeHex(_ bytes: UnsafeRawBufferPointer) {
+        guard buffer.count - count >= 2 * bytes.count, let target = buffer.baseAddress else { return }
+        var output = target + count
+        for byte in bytes {
+            output[0] = Hex.lowercase(byte >> 4)
+            output[1] = Hex.lowercase(byte & 0x0F)
+            output += 2
+        }
+        count += 2 * bytes.count
+    }
+
     mutating func write(_ byte: UInt8) {
         guard count < buffer.count else { return }
         buffer[count] = byte
@@ -43,5 +55,23 @@ extension String {
             body(&writer)
             return writer.count
         }
+    }
+}
+
+extension [UInt8] {
+    /// Appends at most `capacity` bytes, written by `body` (into a stack buffer, then copied once).
+    mutating func appendWriting(capacity: Int, _ body: (inout ByteWriter) -> Void) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var writer = ByteWriter(buffer)
+            body(&writer)
+            append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<writer.count]))
+        }
+    }
+
+    /// Appends `buffer[range]` with one copy. (`append(contentsOf: buffer[range])` goes through
+    /// the generic slice iterator, a byte at a time.)
+    @inline(__always)
+    mutating func appendBytes(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+        append(contentsOf: UnsafeBufferPointer(rebasing: buffer[range]))
     }
 }

@@ -6,15 +6,9 @@
 /// Everything lives in one scratch buffer so a signature costs a couple of allocations, not
 /// two per header.
 struct CanonicalHeaders {
-    static let amzDate: [UInt8] = Array("x-amz-date".utf8)
-    static let securityToken: [UInt8] = Array("x-amz-security-token".utf8)
-    static let contentSHA256: [UInt8] = Array("x-amz-content-sha256".utf8)
-
-    /// Headers never signed: proxies and HTTP stacks add, drop or rewrite them, and an
-    /// existing `Authorization` cannot sign itself.
-    static let unsigned: [[UInt8]] = [
-        "authorization", "connection", "expect", "transfer-encoding", "user-agent", "x-amzn-trace-id",
-    ].map { Array($0.utf8) }
+    static let amzDate: StaticString = "x-amz-date"
+    static let securityToken: StaticString = "x-amz-security-token"
+    static let contentSHA256: StaticString = "x-amz-content-sha256"
 
     private struct Entry {
         var nameStart: Int
@@ -41,8 +35,25 @@ struct CanonicalHeaders {
         }
     }
 
-    private static func matches(_ scratch: [UInt8], _ range: Range<Int>, _ literal: [UInt8]) -> Bool {
-        literal.count == range.count && scratch[range].elementsEqual(literal)
+    /// Whether `name` (lowercase) is one of the headers never signed: `authorization`,
+    /// `connection`, `expect`, `transfer-encoding`, `user-agent`, `x-amzn-trace-id`. Proxies and
+    /// HTTP stacks add, drop or rewrite them, and an existing `Authorization` cannot sign itself.
+    /// Lengths are compared first; the names are literals (a static array would cost a
+    /// lazy-initialisation call per header).
+    private static func isUnsigned(_ name: UnsafeRawBufferPointer) -> Bool {
+        switch name.count {
+        case 6: matches(name, "expect")
+        case 10: matches(name, "connection") || matches(name, "user-agent")
+        case 13: matches(name, "authorization")
+        case 15: matches(name, "x-amzn-trace-id")
+        case 17: matches(name, "transfer-encoding")
+        default: false
+        }
+    }
+
+    private static func matches(_ bytes: UnsafeRawBufferPointer, _ literal: StaticString) -> Bool {
+        bytes.count == literal.utf8CodeUnitCount
+            && bytes.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
     private static func isWhitespace(_ byte: UInt8) -> Bool {
@@ -57,21 +68,30 @@ struct CanonicalHeaders {
         guard first < last else { return }
 
         let nameStart = scratch.count
-        scratch.append(contentsOf: rawName[first..<last])
-        scratch.withUnsafeMutableBufferPointer { scratch in
+        scratch.appendBytes(rawName, first..<last)
+        let (isUnsigned, flags) = scratch.withUnsafeMutableBufferPointer { scratch in
             for index in nameStart..<scratch.count where scratch[index] >= 0x41 && scratch[index] <= 0x5A {
                 scratch[index] |= 0x20
             }
+            let name = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: scratch[nameStart...]))
+            if Self.isUnsigned(name) { return (true, (false, false, false)) }
+            guard name.count == 10 || name.count == 20 else { return (false, (false, false, false)) }
+            return (
+                false,
+                (
+                    Self.matches(name, Self.amzDate), Self.matches(name, Self.securityToken),
+                    Self.matches(name, Self.contentSHA256)
+                )
+            )
         }
         let nameEnd = scratch.count
-        let name = nameStart..<nameEnd
-        if Self.unsigned.contains(where: { Self.matches(scratch, name, $0) }) {
-            scratch.removeLast(name.count)
+        if isUnsigned {
+            scratch.removeLast(nameEnd - nameStart)
             return
         }
-        if Self.matches(scratch, name, Self.amzDate) { hasAmzDate = true }
-        if Self.matches(scratch, name, Self.securityToken) { hasSecurityToken = true }
-        if Self.matches(scratch, name, Self.contentSHA256) { hasContentSHA256 = true }
+        if flags.0 { hasAmzDate = true }
+        if flags.1 { hasSecurityToken = true }
+        if flags.2 { hasContentSHA256 = true }
 
         // Copy runs of non-whitespace in bulk, one space between runs, none at either end.
         var index = 0
@@ -82,7 +102,7 @@ struct CanonicalHeaders {
             while index < rawValue.count && !Self.isWhitespace(rawValue[index]) { index += 1 }
             if index > runStart {
                 if !isFirstRun { scratch.append(0x20) }
-                scratch.append(contentsOf: rawValue[runStart..<index])
+                scratch.appendBytes(rawValue, runStart..<index)
                 isFirstRun = false
             }
         }
@@ -90,9 +110,9 @@ struct CanonicalHeaders {
     }
 
     /// Adds a header the signer itself sets (lowercase `name`, `value` already canonical).
-    mutating func add(name: [UInt8], value: UnsafeRawBufferPointer) {
+    mutating func add(name: StaticString, value: UnsafeRawBufferPointer) {
         let nameStart = scratch.count
-        scratch.append(contentsOf: name)
+        scratch.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
         let nameEnd = scratch.count
         scratch.append(contentsOf: value)
         entries.append(Entry(nameStart: nameStart, nameEnd: nameEnd, valueEnd: scratch.count, order: entries.count))
@@ -119,10 +139,10 @@ struct CanonicalHeaders {
                     output.append(comma)
                 } else {
                     if previous != nil { output.append(newline) }
-                    output.append(contentsOf: scratch[entry.nameStart..<entry.nameEnd])
+                    output.appendBytes(scratch, entry.nameStart..<entry.nameEnd)
                     output.append(colon)
                 }
-                output.append(contentsOf: scratch[entry.nameEnd..<entry.valueEnd])
+                output.appendBytes(scratch, entry.nameEnd..<entry.valueEnd)
                 previous = entry
             }
             if previous != nil { output.append(newline) }
@@ -140,7 +160,7 @@ struct CanonicalHeaders {
                     }
                     output.append(semicolon)
                 }
-                output.append(contentsOf: scratch[entry.nameStart..<entry.nameEnd])
+                output.appendBytes(scratch, entry.nameStart..<entry.nameEnd)
                 previous = entry
             }
             return signedStart..<output.count

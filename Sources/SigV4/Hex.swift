@@ -18,14 +18,6 @@ public enum Hex {
     }
 
     static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
-        String(unsafeUninitializedCapacity: bytes.count * 2) { output in
-            var index = 0
-            for byte in bytes {
-                output[index] = lowercase(byte >> 4)
-                output[index + 1] = lowercase(byte & 0x0F)
-                index += 2
-            }
-            return index
-        }
+        String.build(capacity: bytes.count * 2) { $0.writeHex(bytes) }
     }
 }

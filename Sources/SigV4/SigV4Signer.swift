@@ -46,7 +46,8 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
 
         // Canonical request.
         var canonical: [UInt8] = []
-        canonical.reserveCapacity(512 + request.path.utf8.count + request.query.utf8.count)
+        canonical.reserveCapacity(
+            640 + request.path.utf8.count + request.query.utf8.count + (token?.utf8.count ?? 0))
         canonical.append(contentsOf: request.method.utf8)
         canonical.append(Self.newline)
         CanonicalURI.append(
@@ -73,34 +74,35 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         canonical.append(Self.newline)
         payloadHash.withBytes { canonical.append(contentsOf: $0) }
 
-        // String to sign: algorithm, time, scope, hash of the canonical request.
+        // String to sign: algorithm, time, scope, hash of the canonical request. It is written
+        // after the canonical request in the same buffer (one allocation for both).
+        let canonicalLength = canonical.count
+        var digest: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let hashed = canonical.withUnsafeBytes { canonical in
+            withUnsafeMutableBytes(of: &digest) { digest in
+                SHA256Digest.digest(canonical, into: digest.baseAddress!.assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        guard hashed else { throw .crypto("SHA-256 of the canonical request") }
         let scopeLength = 8 + 1 + region.utf8.count + 1 + service.utf8.count + Self.scopeTerminator.count
-        var hashed = false
-        let stringToSign = String.build(capacity: Self.algorithm.count + 18 + scopeLength + 1 + 64) { writer in
+        canonical.appendWriting(capacity: Self.algorithm.count + 18 + scopeLength + 1 + 64) { writer in
             writer.write(Self.algorithm)
             writer.write(Self.newline)
             withUnsafeBytes(of: time.timestamp) { writer.write($0) }
             writer.write(Self.newline)
             writeScope(time, to: &writer)
             writer.write(Self.newline)
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: SHA256Digest.byteCount) { digest in
-                digest.initialize(repeating: 0)
-                if let base = digest.baseAddress {
-                    hashed = canonical.withUnsafeBytes { SHA256Digest.digest($0, into: base) }
-                }
-                writeHex(UnsafeRawBufferPointer(digest), to: &writer)
-            }
+            withUnsafeBytes(of: digest) { writer.writeHex($0) }
         }
-        guard hashed else { throw .crypto("SHA-256 of the canonical request") }
+        let stringToSign = canonicalLength..<canonical.count
 
         // Signature and Authorization.
         let key = try signingKey(time)
         var authenticated = false
         let signature = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: HMACSHA256.byteCount) { tag in
             tag.initialize(repeating: 0)
-            var stringToSign = stringToSign
-            authenticated = stringToSign.withUTF8 {
-                key.authenticate(UnsafeRawBufferPointer($0), into: UnsafeMutableRawBufferPointer(tag))
+            authenticated = canonical.withUnsafeBytes {
+                key.authenticate(UnsafeRawBufferPointer(rebasing: $0[stringToSign]), into: UnsafeMutableRawBufferPointer(tag))
             }
             return Hex.encode(UnsafeRawBufferPointer(tag))
         }
@@ -130,9 +132,10 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         headersToAdd.append((name: "Authorization", value: authorization))
 
         return SignedRequest(
-            canonicalBytes: canonical,
+            texts: canonical,
+            canonicalLength: canonicalLength,
             signedHeadersRange: signedHeaders,
-            stringToSign: stringToSign,
+            stringToSignRange: stringToSign,
             signature: signature,
             authorization: authorization,
             amzDate: amzDate,
@@ -166,13 +169,6 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         writer.write(UInt8(ascii: "/"))
         writer.write(service)
         writer.write(Self.scopeTerminator)
-    }
-
-    private func writeHex(_ bytes: UnsafeRawBufferPointer, to writer: inout ByteWriter) {
-        for byte in bytes {
-            writer.write(Hex.lowercase(byte >> 4))
-            writer.write(Hex.lowercase(byte & 0x0F))
-        }
     }
 
     private static let newline = UInt8(ascii: "\n")

@@ -6,8 +6,11 @@ import Synchronization
 /// it changes once a day. Share one cache between signers (it is thread-safe); it holds at
 /// most `capacity` keys and forgets the oldest first. It holds secrets in memory for as long as
 /// the credentials themselves are, and never prints them.
+///
+/// The keys are few (16 by default), so a lookup scans them, most recently stored first, and
+/// compares the day before the strings: cheaper than hashing a 40-character secret per request.
 public final class SigningKeyCache: Sendable {
-    struct Key: Hashable {
+    struct Key: Equatable {
         var secretAccessKey: String
         /// Days since 1970-01-01 UTC.
         var day: Int
@@ -16,11 +19,18 @@ public final class SigningKeyCache: Sendable {
     }
 
     private struct State {
-        var keys: [Key: SigningKey] = [:]
-        /// Insertion order, oldest first, for eviction.
-        var order: [Key] = []
+        /// Oldest first: eviction removes the first.
+        var entries: [(key: Key, value: SigningKey)] = []
         var hits = 0
         var misses = 0
+
+        func find(_ key: Key) -> SigningKey? {
+            for entry in entries.reversed()
+            where entry.key.day == key.day && entry.key == key {
+                return entry.value
+            }
+            return nil
+        }
     }
 
     /// The most keys held at once.
@@ -34,7 +44,7 @@ public final class SigningKeyCache: Sendable {
     }
 
     /// How many keys are held.
-    public var count: Int { state.withLock { $0.keys.count } }
+    public var count: Int { state.withLock { $0.entries.count } }
 
     /// Lookups answered from the cache since creation.
     public var hits: Int { state.withLock { $0.hits } }
@@ -44,17 +54,14 @@ public final class SigningKeyCache: Sendable {
 
     /// Forgets every key (for example after credentials were revoked).
     public func removeAll() {
-        state.withLock {
-            $0.keys.removeAll()
-            $0.order.removeAll()
-        }
+        state.withLock { $0.entries.removeAll() }
     }
 
     /// The cached key for `key`, deriving and storing it on a miss. Derivation runs outside
     /// the lock; if two threads miss at once, the first stored key wins.
     func signingKey(for key: Key, derive: () throws(SigV4Error) -> SigningKey) throws(SigV4Error) -> SigningKey {
         let cached: SigningKey? = state.withLock { state in
-            if let found = state.keys[key] {
+            if let found = state.find(key) {
                 state.hits += 1
                 return found
             }
@@ -64,12 +71,9 @@ public final class SigningKeyCache: Sendable {
         if let cached { return cached }
         let derived = try derive()
         return state.withLock { state in
-            if let raced = state.keys[key] { return raced }
-            while state.keys.count >= capacity, !state.order.isEmpty {
-                state.keys[state.order.removeFirst()] = nil
-            }
-            state.keys[key] = derived
-            state.order.append(key)
+            if let raced = state.find(key) { return raced }
+            if state.entries.count >= capacity { state.entries.removeFirst(state.entries.count - capacity + 1) }
+            state.entries.append((key: key, value: derived))
             return derived
         }
     }

@@ -61,9 +61,12 @@ import Testing
         let request = Self.request(headers: [
             (name: "User-Agent", value: "curl"), (name: "Authorization", value: "old"), (name: "Expect", value: "100"),
             (name: "X-Amzn-Trace-Id", value: "t"), (name: " X-Custom\t", value: "\t a \t\t b  "),
+            (name: "Connection", value: "keep-alive"), (name: "Transfer-Encoding", value: "chunked"),
+            // As long as an unsigned name, and signed.
+            (name: "User-Agenz", value: "z"), (name: "x-amz-datf", value: "f"),
         ])
         let signed = try Self.signer.sign(request, date: Self.date)
-        #expect(signed.signedHeaders == "host;x-amz-date;x-custom")
+        #expect(signed.signedHeaders == "host;user-agenz;x-amz-date;x-amz-datf;x-custom")
         #expect(signed.canonicalRequest.contains("\nx-custom:a b\n"))
     }
 
