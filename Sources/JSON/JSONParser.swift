@@ -62,10 +62,15 @@ public struct JSONParser {
     private let tracksPath: Bool
     private var path: [PathComponent] = []
     private var firstDuplicate: DuplicateKey?
+    /// The members of the objects being read, innermost last: an object's members are pushed
+    /// as they are read and popped when its dictionary is built. One array for the whole
+    /// document, so reading an object does not grow an array of its own member by member.
+    private var members: [(key: String, value: JSONValue)] = []
 
     private init(bytes: UnsafeBufferPointer<UInt8>, tracksPath: Bool = false) {
         self.bytes = bytes
         self.tracksPath = tracksPath
+        members.reserveCapacity(16)
     }
 
     /// The value in `bytes`, or nil if they are not one JSON value (surrounded by whitespace).
@@ -149,7 +154,7 @@ public struct JSONParser {
         offset += 1
         // Members are collected first and the dictionary built once at its final size: adding
         // to it key by key grew it several times and hashed every key twice.
-        var members: [(key: String, value: JSONValue)] = []
+        let firstMember = members.count
         // Keys seen so far, only where a duplicate must be known before its value is read: for
         // the first duplicate in document order (not one inside this key's value), and for the
         // text range of the first of a key given twice.
@@ -171,18 +176,19 @@ public struct JSONParser {
             if !isDuplicate, depth == 1, memberRanges != nil { memberRanges?[key] = valueStart..<offset }
             members.append((key: key, value: value))
             skipWhitespace()
-            if consume(UInt8(ascii: "}")) { return object(members) }
+            if consume(UInt8(ascii: "}")) { return object(from: firstMember) }
             guard consume(UInt8(ascii: ",")) else { return nil }
             skipWhitespace()
-            if consume(UInt8(ascii: "}")) { return object(members) }
+            if consume(UInt8(ascii: "}")) { return object(from: firstMember) }
         }
     }
 
-    /// The object of `members`; of a key given twice the first is kept (inserted last, going
-    /// backwards), and `hasDuplicateKeys` is set.
-    private mutating func object(_ members: [(key: String, value: JSONValue)]) -> JSONValue {
-        var object = [String: JSONValue](minimumCapacity: members.count)
-        for member in members.reversed() where object.updateValue(member.value, forKey: member.key) != nil {
+    /// The object of `members[first...]`, which are popped; of a key given twice the first is
+    /// kept (inserted last, going backwards), and `hasDuplicateKeys` is set.
+    private mutating func object(from first: Int) -> JSONValue {
+        defer { members.removeSubrange(first...) }
+        var object = [String: JSONValue](minimumCapacity: members.count - first)
+        for member in members[first...].reversed() where object.updateValue(member.value, forKey: member.key) != nil {
             hasDuplicateKeys = true
             // `updateValue` keeps the key as first stored; keys equal as Swift strings can be
             // spelt differently (`e\u0301`, `\u00e9`), and the first spelling is the one kept.
