@@ -1,23 +1,32 @@
-/// A dictionary of at most `capacity` entries that, when full, makes room by dropping the entry
-/// used least recently (looked up or stored). For caches whose keys others choose (a task's
-/// region or role, an SQS `replyTo`): a stream of new keys pushes out only entries nobody uses,
-/// never the ones every task needs.
+/// A dictionary of at most `capacity` entries, and optionally of values costing at most
+/// `maximumCost` together (bytes, say), that makes room by dropping the entries used least
+/// recently (looked up or stored). For caches whose keys others choose (a task's region or role,
+/// an SQS `replyTo`, a secret read by a task): a stream of new keys pushes out only entries
+/// nobody uses, never the ones every task needs.
 ///
 /// Not thread-safe: keep it behind the owner's lock. A lookup costs a hash lookup and a write;
-/// making room scans every entry, which happens only when a new key arrives at a full cache.
+/// making room scans every entry, which happens only when a new entry does not fit. The total
+/// cost is kept as entries come and go, so checking the cost bound sums nothing.
 public struct RecentlyUsedCache<Key: Hashable, Value> {
-    private struct Entry {
+    fileprivate struct Entry {
         var value: Value
+        var cost: Int
         var lastUse: UInt64
     }
 
     public let capacity: Int
+    /// The most the values may cost together; `Int.max` when only `capacity` bounds the cache.
+    public let maximumCost: Int
     private var entries: [Key: Entry] = [:]
     private var clock: UInt64 = 0
+    /// What the values held cost together.
+    public private(set) var totalCost = 0
 
-    public init(capacity: Int) {
+    public init(capacity: Int, maximumCost: Int = .max) {
         precondition(capacity > 0, "a cache holds at least one entry")
+        precondition(maximumCost >= 0, "a cost bound is not negative")
         self.capacity = capacity
+        self.maximumCost = maximumCost
     }
 
     public var count: Int { entries.count }
@@ -31,29 +40,49 @@ public struct RecentlyUsedCache<Key: Hashable, Value> {
         return entries.values[index].value
     }
 
+    /// The value for `key`, without counting as a use.
+    public func peekValue(for key: Key) -> Value? {
+        entries[key]?.value
+    }
+
     /// Drops the entry for `key`, if any.
     public mutating func removeValue(for key: Key) {
-        entries.removeValue(forKey: key)
+        if let removed = entries.removeValue(forKey: key) { totalCost -= removed.cost }
     }
 
-    /// Drops every entry whose value fails `isKept`.
-    public mutating func keepOnly(where isKept: (Value) -> Bool) {
-        entries = entries.filter { isKept($0.value.value) }
+    /// Drops every entry for which `isKept` is false.
+    public mutating func keepOnly(where isKept: (Key, Value) -> Bool) {
+        entries = entries.filter { isKept($0.key, $0.value.value) }
+        totalCost = entries.values.reduce(0) { $0 + $1.cost }
     }
 
-    /// Stores `value` for `key`, dropping the least recently used entry first if the cache is
-    /// full and `key` is new.
-    public mutating func store(_ value: Value, for key: Key) {
+    /// Stores `value` for `key` (replacing what `key` held), dropping the least recently used
+    /// entries first until it fits in `capacity` and `maximumCost`.
+    ///
+    /// - Parameter cost: what `value` counts against `maximumCost` (not negative).
+    /// - Returns: false, with nothing dropped but what `key` held, when `value` alone costs more
+    ///   than `maximumCost`.
+    @discardableResult
+    public mutating func store(_ value: Value, for key: Key, cost: Int = 0) -> Bool {
+        precondition(cost >= 0, "a value's cost is not negative")
         clock += 1
-        if entries[key] == nil, entries.count >= capacity,
+        removeValue(for: key)
+        guard cost <= maximumCost else { return false }
+        while entries.count >= capacity || totalCost > maximumCost - cost,
             let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
         {
-            entries.removeValue(forKey: oldest)
+            removeValue(for: oldest)
         }
-        entries[key] = Entry(value: value, lastUse: clock)
+        entries[key] = Entry(value: value, cost: cost, lastUse: clock)
+        totalCost += cost
+        return true
     }
 
     public mutating func removeAll() {
         entries.removeAll()
+        totalCost = 0
     }
 }
+
+extension RecentlyUsedCache: Sendable where Key: Sendable, Value: Sendable {}
+extension RecentlyUsedCache.Entry: Sendable where Value: Sendable {}

@@ -91,7 +91,7 @@ final class CredentialFileCache: Sendable {
     func keep(_ value: String, at path: String, identity: FileIdentity, readAt: Date) {
         guard readAt.timeIntervalSince1970 - identity.changedAt >= Self.settledSeconds else { return }
         state.withLock { state in
-            state.entries.store(Entry(identity: identity, value: value, readAt: readAt), for: path)
+            _ = state.entries.store(Entry(identity: identity, value: value, readAt: readAt), for: path)
         }
     }
 
@@ -99,7 +99,7 @@ final class CredentialFileCache: Sendable {
     /// nobody asks for again does not stay in memory: the daemon calls this every status round.
     func purgeExpired(now: Date) {
         state.withLock { state in
-            state.entries.keepOnly { entry in
+            state.entries.keepOnly { _, entry in
                 (0..<Self.maximumAgeSeconds).contains(now.timeIntervalSince(entry.readAt))
             }
         }

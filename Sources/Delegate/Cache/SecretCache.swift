@@ -67,15 +67,13 @@ public final class SecretCache: Sendable {
         var expiresAt: Date
         var staleUntil: Date
         var keptUntil: Date
-        var lastUsed: UInt64
 
-        init(output: Output, now: Date, ttl: Int, stale: Int, lastUsed: UInt64) {
+        init(output: Output, now: Date, ttl: Int, stale: Int) {
             self.output = output
             storedAt = now
             expiresAt = now.addingTimeInterval(TimeInterval(ttl))
             staleUntil = expiresAt.addingTimeInterval(TimeInterval(stale))
             keptUntil = expiresAt.addingTimeInterval(TimeInterval(max(ttl, stale)))
-            self.lastUsed = lastUsed
         }
     }
 
@@ -94,8 +92,8 @@ public final class SecretCache: Sendable {
     }
 
     struct State: Sendable {
-        var entries: [SecretCacheKey: Entry] = [:]
-        var tick: UInt64 = 0
+        /// Bounded in count and in the bytes of the values (`valueBytes`).
+        var entries: RecentlyUsedCache<SecretCacheKey, Entry>
         var epoch: UInt64 = 0
         /// Reads that began before this epoch may not store.
         var floor: UInt64 = 0
@@ -105,7 +103,7 @@ public final class SecretCache: Sendable {
         var connectors: [String: NamedConnector] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let clock: any WallClock
     public let capacity: Int
     public let maximumBytes: Int
@@ -116,7 +114,8 @@ public final class SecretCache: Sendable {
     ) {
         self.clock = clock
         self.capacity = max(1, capacity)
-        self.maximumBytes = maximumBytes
+        self.maximumBytes = max(0, maximumBytes)
+        state = Mutex(State(entries: RecentlyUsedCache(capacity: self.capacity, maximumCost: self.maximumBytes)))
     }
 
     /// The bytes of a value the cache accounts for.
@@ -150,14 +149,11 @@ public final class SecretCache: Sendable {
     public func lookup(_ key: SecretCacheKey) -> Lookup {
         let now = clock.now()
         return state.withLock { state in
-            guard var entry = state.entries[key] else { return .miss }
+            guard let entry = state.entries.value(for: key) else { return .miss }
             guard now < entry.keptUntil else {
-                state.entries[key] = nil
+                state.entries.removeValue(for: key)
                 return .miss
             }
-            state.tick += 1
-            entry.lastUsed = state.tick
-            state.entries[key] = entry
             // A clock stepped back before the store counts as expired: ask AWS rather than trust it.
             return now < entry.expiresAt && now >= entry.storedAt ? .fresh(entry.output) : .expired(entry.output)
         }
@@ -168,7 +164,7 @@ public final class SecretCache: Sendable {
     public func staleValue(_ key: SecretCacheKey) -> Output? {
         let now = clock.now()
         return state.withLock { state in
-            guard let entry = state.entries[key], now < entry.staleUntil else { return nil }
+            guard let entry = state.entries.peekValue(for: key), now < entry.staleUntil else { return nil }
             state.statistics.hits += 1
             state.statistics.staleServed += 1
             return entry.output
@@ -195,22 +191,9 @@ public final class SecretCache: Sendable {
             guard token.epoch >= state.floor, state.connectors[key.connectorID] == connector,
                 !state.invalidations.contains(where: { $0.epoch > token.epoch && $0.scope.covers(key, output) })
             else { return }
-            // Replaced (not counted below), or, when too large to keep, not left behind with an
-            // older answer for the key.
-            state.entries[key] = nil
-            let size = Self.valueBytes(output)
-            guard size <= maximumBytes else { return }
-            // A miss makes an AWS call; summing a thousand sizes beside it keeps no running total
-            // that every removal would have to keep right.
-            var total = state.entries.values.reduce(size) { $0 + Self.valueBytes($1.output) }
-            while state.entries.count >= capacity || total > maximumBytes,
-                let oldest = state.entries.min(by: { $0.value.lastUsed < $1.value.lastUsed })
-            {
-                state.entries[oldest.key] = nil
-                total -= Self.valueBytes(oldest.value.output)
-            }
-            state.tick += 1
-            state.entries[key] = Entry(output: output, now: now, ttl: ttl, stale: stale, lastUsed: state.tick)
+            // Replaces what the key held; an answer too large to keep still drops the older one.
+            state.entries.store(
+                Entry(output: output, now: now, ttl: ttl, stale: stale), for: key, cost: Self.valueBytes(output))
         }
     }
 
@@ -222,19 +205,20 @@ public final class SecretCache: Sendable {
     ) -> Output? {
         let now = clock.now()
         return state.withLock { state in
-            guard var entry = state.entries[key], entry.output.versionId == versionId else { return nil }
-            if let stages { entry.output.versionStages = stages }
-            state.tick += 1
-            entry = Entry(output: entry.output, now: now, ttl: ttl, stale: stale, lastUsed: state.tick)
-            state.entries[key] = entry
-            return entry.output
+            guard var output = state.entries.peekValue(for: key)?.output, output.versionId == versionId else {
+                return nil
+            }
+            if let stages { output.versionStages = stages }
+            state.entries.store(
+                Entry(output: output, now: now, ttl: ttl, stale: stale), for: key, cost: Self.valueBytes(output))
+            return output
         }
     }
 
     /// Drops `key`'s entry: AWS refused the read (not found, access denied), so nothing may be
     /// served for it any longer.
     public func forget(_ key: SecretCacheKey) {
-        state.withLock { $0.entries[key] = nil }
+        state.withLock { $0.entries.removeValue(for: key) }
     }
 
     /// Drops every entry for the secret `name` (a full name or ARN) in `region`, whichever
@@ -250,7 +234,7 @@ public final class SecretCache: Sendable {
 
     private func invalidate(_ scope: Scope) {
         state.withLock { state in
-            state.entries = state.entries.filter { !scope.covers($0.key, $0.value.output) }
+            state.entries.keepOnly { key, entry in !scope.covers(key, entry.output) }
             state.epoch += 1
             state.invalidations.append((scope, state.epoch))
             if state.invalidations.count > Self.invalidationMemory {
@@ -264,7 +248,7 @@ public final class SecretCache: Sendable {
     public func purgeExpired() {
         let now = clock.now()
         state.withLock { state in
-            state.entries = state.entries.filter { now < $0.value.keptUntil }
+            state.entries.keepOnly { _, entry in now < entry.keptUntil }
         }
     }
 }
