@@ -145,9 +145,8 @@ public final class AWSClient: Sendable {
     }
 
     private func signedRequest(for call: AWSCall, credentials: Credentials) throws(AWSError) -> (HTTPRequest, String) {
-        let (host, path) = endpoint.hostAndPath
         var headers = call.headers
-        headers.replaceOrAdd(name: "Host", value: host)
+        headers.replaceOrAdd(name: "Host", value: endpoint.host)
         let signer = SigV4Signer(
             credentials: credentials,
             region: endpoint.region,
@@ -160,7 +159,7 @@ public final class AWSClient: Sendable {
             signed = try signer.sign(
                 SigV4Request(
                     method: "POST",
-                    path: path,
+                    path: endpoint.path,
                     query: "",
                     headers: headers.map { (name: $0.name, value: $0.value) },
                     payload: .data(call.body)
@@ -176,7 +175,7 @@ public final class AWSClient: Sendable {
         headers.replaceOrAdd(name: "User-Agent", value: options.userAgent)
         let request = HTTPRequest(
             method: "POST",
-            url: endpoint.url + (path == "/" && !endpoint.url.hasSuffix("/") ? "/" : ""),
+            url: endpoint.requestURL,
             headers: headers,
             body: call.body,
             options: HTTPRequestOptions(

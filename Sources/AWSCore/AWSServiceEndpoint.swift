@@ -1,26 +1,35 @@
 /// Where and how to reach one AWS service in one region.
 public struct AWSServiceEndpoint: Sendable, Hashable {
     /// The SigV4 signing name (`secretsmanager`, `sts`, `iam`).
-    public var signingName: String
-    public var region: String
+    public let signingName: String
+    public let region: String
     /// Absolute base URL, e.g. `https://secretsmanager.us-east-1.amazonaws.com` or a VPC endpoint.
-    public var url: String
+    public let url: String
+    /// The host (and port) of `url`, for the `Host` header.
+    let host: String
+    /// The path of `url`, `/` when it has none: the path requests are signed with.
+    let path: String
+    /// Where requests go: `url`, ending in `/` when it has no path.
+    let requestURL: String
 
     public init(signingName: String, region: String, url: String? = nil) {
         self.signingName = signingName
         self.region = region
-        self.url = Self.trimmed(url ?? "") ?? "https://\(signingName).\(region).amazonaws.com"
+        let url = Self.trimmed(url ?? "") ?? "https://\(signingName).\(region).amazonaws.com"
+        self.url = url
+        // Worked out once here rather than for every request.
+        (host, path) = Self.hostAndPath(url)
+        requestURL = path == "/" ? url + "/" : url
     }
 
-    /// The host (and port) for the `Host` header and the path of the base URL.
-    var hostAndPath: (host: String, path: String) {
-        // By UTF-8 bytes: this runs for every request, and "://" and "/" are ASCII.
+    /// The host (and port) and the path (`/` when there is none) of `url`.
+    private static func hostAndPath(_ url: String) -> (host: String, path: String) {
         let bytes = url.utf8
         var hostStart = bytes.startIndex
         var index = bytes.startIndex
         while index < bytes.endIndex {
-            if bytes[index] == UInt8(ascii: ":"), bytes[index...].starts(with: Self.schemeSeparator) {
-                hostStart = bytes.index(index, offsetBy: Self.schemeSeparator.count)
+            if bytes[index] == UInt8(ascii: ":"), bytes[index...].starts(with: "://".utf8) {
+                hostStart = bytes.index(index, offsetBy: 3)
                 break
             }
             index = bytes.index(after: index)
@@ -30,8 +39,6 @@ public struct AWSServiceEndpoint: Sendable, Hashable {
         }
         return (String(url[hostStart..<slash]), String(url[slash...]))
     }
-
-    private static let schemeSeparator = Array("://".utf8)
 
     private static func trimmed(_ url: String) -> String? {
         var value = url

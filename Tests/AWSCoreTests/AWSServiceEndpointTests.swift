@@ -2,26 +2,31 @@ import Testing
 
 @testable import AWSCore
 
-/// The `Host` header and base path a request is signed with, from the endpoint's URL.
+/// The `Host` header and base path a request is signed with, and the URL it goes to, from the
+/// endpoint's URL.
 @Suite struct AWSServiceEndpointTests {
     @Test(arguments: [
-        ("https://secretsmanager.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com", "/"),
-        ("http://127.0.0.1:8080", "127.0.0.1:8080", "/"),
-        ("https://vpce.example.com/base/path", "vpce.example.com", "/base/path"),
-        ("https://h.example.com/a://b", "h.example.com", "/a://b"),
-        ("host.example.com:443/x", "host.example.com:443", "/x"),
-        ("host.example.com", "host.example.com", "/"),
-        ("https://[::1]:4566/", "[::1]:4566", "/"),
+        ("https://secretsmanager.us-east-1.amazonaws.com", "secretsmanager.us-east-1.amazonaws.com", "/",
+            "https://secretsmanager.us-east-1.amazonaws.com/"),
+        ("http://127.0.0.1:8080", "127.0.0.1:8080", "/", "http://127.0.0.1:8080/"),
+        ("https://vpce.example.com/base/path", "vpce.example.com", "/base/path", "https://vpce.example.com/base/path"),
+        ("https://h.example.com/a://b", "h.example.com", "/a://b", "https://h.example.com/a://b"),
+        ("host.example.com:443/x", "host.example.com:443", "/x", "host.example.com:443/x"),
+        ("host.example.com", "host.example.com", "/", "host.example.com/"),
+        ("https://[::1]:4566/", "[::1]:4566", "/", "https://[::1]:4566/"),
+        ("https://vpce.example.com/base//", "vpce.example.com", "/base", "https://vpce.example.com/base"),
     ])
-    func hostAndPath(url: String, host: String, path: String) {
+    func hostAndPath(url: String, host: String, path: String, requestURL: String) {
         let endpoint = AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: url)
-        #expect(endpoint.hostAndPath.host == host)
-        #expect(endpoint.hostAndPath.path == path)
+        #expect(endpoint.host == host)
+        #expect(endpoint.path == path)
+        #expect(endpoint.requestURL == requestURL)
     }
 
     @Test func theDefaultURLNamesTheServiceAndRegion() {
         let endpoint = AWSServiceEndpoint(signingName: "sts", region: "eu-west-1")
-        #expect(endpoint.hostAndPath.host == "sts.eu-west-1.amazonaws.com")
-        #expect(endpoint.hostAndPath.path == "/")
+        #expect(endpoint.host == "sts.eu-west-1.amazonaws.com")
+        #expect(endpoint.path == "/")
+        #expect(endpoint.requestURL == "https://sts.eu-west-1.amazonaws.com/")
     }
 }
