@@ -146,6 +146,8 @@ public final class AWSClient: Sendable {
 
     private func signedRequest(for call: AWSCall, credentials: Credentials) throws(AWSError) -> (HTTPRequest, String) {
         var headers = call.headers
+        // Host, then up to three from signing (date, token, Authorization), then User-Agent.
+        headers.reserveCapacity(headers.fields.count + 5)
         headers.replaceOrAdd(name: "Host", value: endpoint.host)
         let signer = SigV4Signer(
             credentials: credentials,

@@ -33,6 +33,12 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         fields.append(Field(name: name, value: value))
     }
 
+    /// Makes room for `count` fields in all, so that adding the fields a request still needs
+    /// does not grow the storage one field at a time.
+    public mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
+    }
+
     /// Replaces every field named `name` (case-insensitively) with one field.
     public mutating func replaceOrAdd(name: String, value: String) {
         fields.removeAll { Self.namesEqual($0.name, name) }

@@ -185,13 +185,15 @@ final class CurlTransfer {
         switch HTTPHeaderLine(bytes) {
         case .statusLine:
             // A new status line: keep only the last response (after 1xx or proxy answers).
-            responseFields.removeAll()
+            responseFields.removeAll(keepingCapacity: true)
             responseHeaderBytes = bytes.count
         case .continuation(let more):
             if let index = responseFields.indices.last {
                 responseFields[index].value += " " + more
             }
         case .field(let name, let value):
+            // Room for an AWS response's usual fields at the first, rather than growing 1, 2, 4, 8.
+            if responseFields.capacity == 0 { responseFields.reserveCapacity(12) }
             responseFields.append(.init(name: name, value: value))
         case .other:
             break
