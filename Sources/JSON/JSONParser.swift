@@ -70,7 +70,6 @@ public struct JSONParser {
     private init(bytes: UnsafeBufferPointer<UInt8>, tracksPath: Bool = false) {
         self.bytes = bytes
         self.tracksPath = tracksPath
-        members.reserveCapacity(16)
     }
 
     /// The value in `bytes`, or nil if they are not one JSON value (surrounded by whitespace).
@@ -154,6 +153,7 @@ public struct JSONParser {
         offset += 1
         // Members are collected first and the dictionary built once at its final size: adding
         // to it key by key grew it several times and hashed every key twice.
+        if members.capacity == 0 { members.reserveCapacity(16) }
         let firstMember = members.count
         // Keys seen so far, only where a duplicate must be known before its value is read: for
         // the first duplicate in document order (not one inside this key's value), and for the

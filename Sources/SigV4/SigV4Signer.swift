@@ -80,12 +80,13 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         var digest: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         let hashed = canonical.withUnsafeBytes { canonical in
             withUnsafeMutableBytes(of: &digest) { digest in
-                SHA256Digest.digest(canonical, into: digest.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                digest.withMemoryRebound(to: UInt8.self) { SHA256Digest.digest(canonical, into: $0.baseAddress!) }
             }
         }
         guard hashed else { throw .crypto("SHA-256 of the canonical request") }
         let scopeLength = 8 + 1 + region.utf8.count + 1 + service.utf8.count + Self.scopeTerminator.count
-        canonical.appendWriting(capacity: Self.algorithm.count + 18 + scopeLength + 1 + 64) { writer in
+        let stringToSignLength = Self.algorithm.count + 18 + scopeLength + 1 + 64
+        canonical.appendWriting(capacity: stringToSignLength) { writer in
             writer.write(Self.algorithm)
             writer.write(Self.newline)
             withUnsafeBytes(of: time.timestamp) { writer.write($0) }
@@ -95,6 +96,7 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
             withUnsafeBytes(of: digest) { writer.writeHex($0) }
         }
         let stringToSign = canonicalLength..<canonical.count
+        assert(stringToSign.count == stringToSignLength, "the string to sign's length is exact; a cut one signs wrong")
 
         // Signature and Authorization.
         let key = try signingKey(time)

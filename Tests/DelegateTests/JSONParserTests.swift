@@ -114,6 +114,13 @@ import Testing
         #expect(result.value == ["a": 1, "b": ["c": 2]])
         let single = try #require(Array(#"{"a":1,"b":{"a":2}}"#.utf8).withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) })
         #expect(!single.hasDuplicateKeys)
+        // Objects inside objects, each key given twice with an object: every level keeps its own
+        // members (the parser stacks them in one array for the whole document).
+        let nested = #"{"a":{"x":1,"y":{"z":[{"k":1},{"k":2,"k":3}]}},"a":{"y":2},"b":{}}"#
+        let deep = try #require(Array(nested.utf8).withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) })
+        #expect(deep.hasDuplicateKeys)
+        #expect(deep.value == ["a": ["x": 1, "y": ["z": [["k": 1], ["k": 2]]]], "b": [:]])
+        #expect(deep.value == decoded(Array(nested.utf8)))
 
         // Keys equal as Swift strings but spelt differently: the first value and the first
         // spelling stay.

@@ -114,7 +114,7 @@ public final class SecretCache: Sendable {
     ) {
         self.clock = clock
         self.capacity = max(1, capacity)
-        self.maximumBytes = max(0, maximumBytes)
+        self.maximumBytes = max(0, maximumBytes)  // a negative bound keeps only empty values
         state = Mutex(State(entries: RecentlyUsedCache(capacity: self.capacity, maximumCost: self.maximumBytes)))
     }
 
@@ -209,8 +209,10 @@ public final class SecretCache: Sendable {
                 return nil
             }
             if let stages { output.versionStages = stages }
-            state.entries.store(
-                Entry(output: output, now: now, ttl: ttl, stale: stale), for: key, cost: Self.valueBytes(output))
+            guard
+                state.entries.store(
+                    Entry(output: output, now: now, ttl: ttl, stale: stale), for: key, cost: Self.valueBytes(output))
+            else { return nil }
             return output
         }
     }
