@@ -9,7 +9,8 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     /// The host, lowercased, without the port; nil if the origin holds user information (`@`).
     public let host: String?
     /// The region Amazon SQS's own host names, nil for any other host
-    /// (``amazonSQSRegion(host:)``). Worked out here once: every call about the queue asks.
+    /// (``amazonSQSRegion(host:)``). Worked out here once: a task's `replyTo` check reads it, and
+    /// so does the making of a client for the queue.
     public let amazonSQSRegion: String?
 
     /// - Throws: `InvalidQueueUrl` unless `url` is an absolute http(s) URL with a host and a path.

@@ -79,6 +79,23 @@ import Testing
         #expect(cache.count == 0)
     }
 
+    /// First stored, first dropped: a hit does not keep a key longer (the keys change once a day,
+    /// so the oldest is the one least likely to be asked for again).
+    @Test func aHitDoesNotChangeWhichKeyGoesFirst() throws {
+        let cache = SigningKeyCache(capacity: 2)
+        let signer = SigV4Signer(credentials: Self.credentials, region: "us-east-1", service: "s", keyCache: cache)
+        let days = (0..<3).map { Date(timeIntervalSince1970: 1_440_938_160 + Double($0) * 86_400) }
+        _ = try signer.sign(Self.request, date: days[0])
+        _ = try signer.sign(Self.request, date: days[1])
+        _ = try signer.sign(Self.request, date: days[0])  // a hit on the oldest
+        #expect((cache.misses, cache.hits) == (2, 1))
+        _ = try signer.sign(Self.request, date: days[2])  // drops days[0] all the same
+        _ = try signer.sign(Self.request, date: days[1])
+        #expect((cache.misses, cache.hits) == (3, 2), "days[1] stayed")
+        _ = try signer.sign(Self.request, date: days[0])
+        #expect(cache.misses == 4, "days[0] went")
+    }
+
     @Test func concurrentSignersShareOneKey() async throws {
         let cache = SigningKeyCache()
         let signer = SigV4Signer(credentials: Self.credentials, region: "us-east-1", service: "s", keyCache: cache)
