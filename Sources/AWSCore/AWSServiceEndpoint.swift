@@ -40,6 +40,17 @@ public struct AWSServiceEndpoint: Sendable, Hashable {
         return (String(url[hostStart..<slash]), String(url[slash...]))
     }
 
+    /// Equal when made from the same signing name, region and URL; the rest follows from those.
+    public static func == (a: Self, b: Self) -> Bool {
+        a.signingName == b.signingName && a.region == b.region && a.url == b.url
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(signingName)
+        hasher.combine(region)
+        hasher.combine(url)
+    }
+
     private static func trimmed(_ url: String) -> String? {
         var value = url
         while value.hasSuffix("/") { value.removeLast() }

@@ -23,6 +23,18 @@ import Testing
         #expect(endpoint.requestURL == requestURL)
     }
 
+    /// Endpoints are equal, and hash alike, when made from the same name, region and URL (a
+    /// trailing slash aside); a different URL, region or name makes another.
+    @Test func equalityFollowsWhatTheEndpointIsMadeFrom() {
+        let endpoint = AWSServiceEndpoint(signingName: "sqs", region: "eu-west-1", url: "https://sqs.example.com/")
+        let same = AWSServiceEndpoint(signingName: "sqs", region: "eu-west-1", url: "https://sqs.example.com")
+        #expect(endpoint == same)
+        #expect(Set([endpoint, same]).count == 1)
+        #expect(endpoint != AWSServiceEndpoint(signingName: "sqs", region: "eu-west-2", url: "https://sqs.example.com"))
+        #expect(endpoint != AWSServiceEndpoint(signingName: "sts", region: "eu-west-1", url: "https://sqs.example.com"))
+        #expect(endpoint != AWSServiceEndpoint(signingName: "sqs", region: "eu-west-1", url: "https://sqs.example.org"))
+    }
+
     @Test func theDefaultURLNamesTheServiceAndRegion() {
         let endpoint = AWSServiceEndpoint(signingName: "sts", region: "eu-west-1")
         #expect(endpoint.host == "sts.eu-west-1.amazonaws.com")

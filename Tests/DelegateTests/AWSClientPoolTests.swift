@@ -23,6 +23,26 @@ import Testing
         #expect(pool.sqs(endpoint, longPoll: true).options.requestTimeout == .seconds(35))
     }
 
+    /// Secrets Manager's and STS's clients are one per region, made under the settings in force;
+    /// new endpoint settings make new clients (the old ones stay with the tasks holding them).
+    @Test func secretsManagerAndSTSClientsArePerRegionAndFollowTheSettings() {
+        let pool = Self.pool()
+        let east = pool.secretsManager(region: "us-east-1")
+        #expect(pool.secretsManager(region: "us-east-1") === east)
+        #expect(pool.secretsManager(region: "eu-west-1") !== east)
+        #expect(pool.sts(region: "us-east-1") !== east)
+        #expect(pool.sts(region: "us-east-1") === pool.sts(region: "us-east-1"))
+        #expect(east.endpoint == AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1"))
+        #expect(pool.sts(region: "eu-west-1").endpoint.url == "https://sts.eu-west-1.amazonaws.com")
+
+        pool.update(.init(secretsManagerEndpoint: "http://127.0.0.1:4566", options: .init(requestTimeout: .seconds(15))))
+        let moved = pool.secretsManager(region: "us-east-1")
+        #expect(moved !== east)
+        #expect(moved.endpoint.url == "http://127.0.0.1:4566")
+        #expect(moved.endpoint.region == "us-east-1")
+        #expect(east.endpoint.url == "https://secretsmanager.us-east-1.amazonaws.com", "a client held keeps its endpoint")
+    }
+
     /// Every task's replyTo or region may be a new endpoint: the pool stays bounded, and a stream
     /// of new endpoints pushes out only clients nobody uses, never one in steady use.
     @Test func thePoolIsBoundedAndKeepsTheClientsInUse() {

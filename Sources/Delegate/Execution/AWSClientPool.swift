@@ -21,10 +21,14 @@ public final class AWSClientPool: Sendable {
 
     private let http: any HTTPClient
     private let clock: any WallClock
-    /// A client is per endpoint and per request timeout (SQS's long polls get more time).
-    private struct Key: Hashable {
-        var endpoint: AWSServiceEndpoint
-        var longPollSeconds: Int
+    /// A client is per endpoint and per request timeout (SQS's long polls get more time). Secrets
+    /// Manager's and STS's endpoints follow from the region and the settings in force (a change of
+    /// settings empties the pool), so their keys are the region: looking one up per task builds
+    /// no endpoint and hashes one string.
+    private enum Key: Hashable {
+        case secretsManager(region: String)
+        case sts(region: String)
+        case sqs(AWSServiceEndpoint, longPollSeconds: Int)
     }
 
     private let state: Mutex<(settings: Settings, clients: RecentlyUsedCache<Key, AWSClient>)>
@@ -46,11 +50,15 @@ public final class AWSClientPool: Sendable {
     }
 
     public func secretsManager(region: String) -> AWSClient {
-        client { settings in AWSServiceEndpoint(signingName: "secretsmanager", region: region, url: settings.secretsManagerEndpoint) }
+        client(.secretsManager(region: region)) { settings in
+            AWSServiceEndpoint(signingName: "secretsmanager", region: region, url: settings.secretsManagerEndpoint)
+        }
     }
 
     public func sts(region: String) -> AWSClient {
-        client { settings in AWSServiceEndpoint(signingName: "sts", region: region, url: settings.stsEndpoint) }
+        client(.sts(region: region)) { settings in
+            AWSServiceEndpoint(signingName: "sts", region: region, url: settings.stsEndpoint)
+        }
     }
 
     /// A client for SQS at `endpoint`. For `ReceiveMessage` (`longPoll`) its request timeout
@@ -58,16 +66,19 @@ public final class AWSClientPool: Sendable {
     /// every other call (a lease extension, a result, a delete) gets the plain timeout, so a hung
     /// connection costs a lease no more than it must.
     public func sqs(_ endpoint: AWSServiceEndpoint, longPoll: Bool = false) -> AWSClient {
-        client({ _ in endpoint }, longPollSeconds: longPoll ? 20 : 0)
+        let longPollSeconds = longPoll ? 20 : 0
+        return client(.sqs(endpoint, longPollSeconds: longPollSeconds), longPollSeconds: longPollSeconds) { _ in endpoint }
     }
 
-    private func client(_ endpoint: (Settings) -> AWSServiceEndpoint, longPollSeconds: Int = 0) -> AWSClient {
+    /// The client for `key`, made with `endpoint` under the settings in force when there is none.
+    private func client(
+        _ key: Key, longPollSeconds: Int = 0, endpoint: (Settings) -> AWSServiceEndpoint
+    ) -> AWSClient {
         state.withLock { state in
-            let key = Key(endpoint: endpoint(state.settings), longPollSeconds: longPollSeconds)
             if let existing = state.clients.value(for: key) { return existing }
             var options = state.settings.options
             options.requestTimeout += .seconds(longPollSeconds)
-            let created = AWSClient(endpoint: key.endpoint, options: options, httpClient: http, clock: clock)
+            let created = AWSClient(endpoint: endpoint(state.settings), options: options, httpClient: http, clock: clock)
             // Whoever can send tasks chooses their region or replyTo, each a new endpoint: the pool
             // is bounded, and drops the client used least recently to make room (callers keep the
             // clients they hold), so a stream of new endpoints never costs the ones in use.
