@@ -29,9 +29,9 @@ struct PayloadHash {
             digest.initialize(repeating: 0)
             guard let base = digest.baseAddress, SHA256Digest.digest(body, into: base) else { return false }
             withUnsafeMutableBytes(of: &hex) { hex in
-                for (index, byte) in digest.enumerated() {
-                    hex[2 * index] = Hex.lowercase(byte >> 4)
-                    hex[2 * index + 1] = Hex.lowercase(byte & 0x0F)
+                hex.withMemoryRebound(to: UInt8.self) { hex in
+                    var writer = ByteWriter(hex)
+                    writer.writeHex(UnsafeRawBufferPointer(digest))
                 }
             }
             return true

@@ -320,7 +320,13 @@ public final class Spool: Sendable {
 
     /// The path a result with this id is written to.
     public func resultPath(id: String) -> String {
-        doneDirectory + "/" + id + ".json"
+        Self.resultPath(spool: directory, id: id)
+    }
+
+    /// The path a delegate writes the result for `id` to, in the spool at `spool`: for producers
+    /// (``SpoolProducer``) as for the delegate.
+    public static func resultPath(spool: String, id: String) -> String {
+        spool + "/done/" + id + ".json"
     }
 
     func writeResult(id: String, data: Data, syncDirectory: Bool = true) throws(TaskQueueError) {

@@ -46,9 +46,8 @@ public struct SpoolProducer: Sendable {
         return target
     }
 
-    /// Where a delegate writes the result for `id` (as ``Spool/resultPath(id:)``).
     private func resultPath(id: String) -> String {
-        directory + "/done/" + id + ".json"
+        Spool.resultPath(spool: directory, id: id)
     }
 
     /// Waits until `done/<id>.json` appears and returns its bytes.

@@ -29,6 +29,12 @@ public final class AWSClientPool: Sendable {
         case secretsManager(region: String)
         case sts(region: String)
         case sqs(AWSServiceEndpoint, longPollSeconds: Int)
+
+        /// What the client's request timeout adds for a long poll's wait.
+        var longPollSeconds: Int {
+            if case .sqs(_, let seconds) = self { return seconds }
+            return 0
+        }
     }
 
     private let state: Mutex<(settings: Settings, clients: RecentlyUsedCache<Key, AWSClient>)>
@@ -66,18 +72,15 @@ public final class AWSClientPool: Sendable {
     /// every other call (a lease extension, a result, a delete) gets the plain timeout, so a hung
     /// connection costs a lease no more than it must.
     public func sqs(_ endpoint: AWSServiceEndpoint, longPoll: Bool = false) -> AWSClient {
-        let longPollSeconds = longPoll ? 20 : 0
-        return client(.sqs(endpoint, longPollSeconds: longPollSeconds), longPollSeconds: longPollSeconds) { _ in endpoint }
+        client(.sqs(endpoint, longPollSeconds: longPoll ? 20 : 0)) { _ in endpoint }
     }
 
     /// The client for `key`, made with `endpoint` under the settings in force when there is none.
-    private func client(
-        _ key: Key, longPollSeconds: Int = 0, endpoint: (Settings) -> AWSServiceEndpoint
-    ) -> AWSClient {
+    private func client(_ key: Key, endpoint: (Settings) -> AWSServiceEndpoint) -> AWSClient {
         state.withLock { state in
             if let existing = state.clients.value(for: key) { return existing }
             var options = state.settings.options
-            options.requestTimeout += .seconds(longPollSeconds)
+            options.requestTimeout += .seconds(key.longPollSeconds)
             let created = AWSClient(endpoint: endpoint(state.settings), options: options, httpClient: http, clock: clock)
             // Whoever can send tasks chooses their region or replyTo, each a new endpoint: the pool
             // is bounded, and drops the client used least recently to make room (callers keep the
