@@ -20,7 +20,7 @@ import Testing
                     let lane = BlockingLanes.currentLane
                     if started.increment() == 8 { allStarted.signal() }
                     // Bounded, so that a failure is an assertion and not a hung test.
-                    return (release.wait(timeout: .now() + 30) == .success ? index : -1, lane)
+                    return (release.wait(timeout: .now() + 120) == .success ? index : -1, lane)
                 }
             }
         }
@@ -31,11 +31,12 @@ import Testing
         }
         #expect(together == .success)
         // The pool is free meanwhile: a task on it finishes while the eight still block (with them
-        // on the pool's threads it could not run until they were released, 30 s on).
+        // on the pool's threads it could not run until they were released, 120 s on). The wait is
+        // long because the pool is shared with every other test running at the same time.
         let poolFree = DispatchSemaphore(value: 0)
         Task.detached { poolFree.signal() }
         let poolRan = await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: poolFree.wait(timeout: .now() + 5)) }
+            Thread.detachNewThread { continuation.resume(returning: poolFree.wait(timeout: .now() + 60)) }
         }
         #expect(poolRan == .success)
         for _ in 0..<8 { release.signal() }
@@ -59,11 +60,13 @@ import Testing
         let holding = DispatchSemaphore(value: 0)
         let release = DispatchSemaphore(value: 0)
         let held = Task {
-            await lanes.run { () -> Int? in
+            await lanes.run { () -> (lane: Int?, released: Bool) in
                 holding.signal()
-                // Bounded, so that a failure is an assertion and not a hung test.
-                _ = release.wait(timeout: .now() + 10)
-                return BlockingLanes.currentLane
+                // Bounded, so that a failure is an assertion and not a hung test. The bound is far
+                // above what twenty calls take on a loaded host: a hold that ran out would free the
+                // lane before the calls were done, and the check below would prove nothing.
+                let released = release.wait(timeout: .now() + 120) == .success
+                return (BlockingLanes.currentLane, released)
             }
         }
         let started = await withCheckedContinuation { continuation in
@@ -74,7 +77,9 @@ import Testing
         for _ in 0..<20 { used.append(await lanes.run { BlockingLanes.currentLane }) }
         // Taking turns, the fifth call would wait on the held lane until the hold times out.
         release.signal()
-        let heldLane = try #require(await held.value)
+        let (lane, released) = await held.value
+        let heldLane = try #require(lane)
+        #expect(released)
         #expect(!used.contains(nil))
         #expect(!used.contains(heldLane))
     }
