@@ -44,6 +44,9 @@ public actor CachingCredentialProvider: CredentialProvider {
         Snapshot(source: source.name, expiration: cached?.expiration, lastError: lastError)
     }
 
+    /// Callers waiting for the refresh in flight (for tests).
+    var waitingCallers: Int { waiters.count }
+
     public func credentials(logger: Logger) async throws -> Credentials {
         let now = clock.now()
         if let cached, !isExpired(cached, now: now) {

@@ -1,5 +1,5 @@
 import AWSCore
-import AWSCredentials
+@testable import AWSCredentials
 import Foundation
 import Logging
 import SigV4
@@ -146,7 +146,7 @@ import Testing
         let first = Task { try await provider.credentials(logger: logger) }
         #expect(await eventually { source.fetches == 1 })
         let second = Task { try await provider.credentials(logger: logger) }
-        try await Task.sleep(for: .milliseconds(20))
+        #expect(await eventually { await provider.waitingCallers == 2 })
 
         first.cancel()
         let cancelled = await first.result
@@ -180,8 +180,10 @@ import Testing
         let recorder = LogRecorder()
         let provider = CachingCredentialProvider(source: source, clock: ManualClock())
         let waiting = (0..<5).map { _ in Task { try await provider.credentials(logger: recorder.logger()) } }
-        #expect(await eventually { source.fetches == 1 })
-        try await Task.sleep(for: .milliseconds(20))
+        // All five wait on the one fetch before it fails (a caller coming after it would start
+        // a second fetch, which succeeds).
+        #expect(await eventually { await provider.waitingCallers == 5 })
+        #expect(source.fetches == 1)
         source.open()
         for task in waiting {
             let result = await task.result

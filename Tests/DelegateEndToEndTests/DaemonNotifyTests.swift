@@ -35,7 +35,7 @@ import TestSupport
         #expect(socketAccepts(directory.path("delegate.sock")))
         _ = try await listener.waitForDatagram { $0.hasPrefix("STATUS=") && $0.contains("tags alpha") }
         // Watchdog at half of WATCHDOG_USEC, and only after READY=1.
-        _ = try await listener.waitForDatagram(timeout: .seconds(5)) { _ in
+        _ = try await listener.waitForDatagram(timeout: .seconds(30)) { _ in
             listener.datagrams.filter { $0 == "WATCHDOG=1" }.count >= 2
         }
         let startup = listener.datagrams

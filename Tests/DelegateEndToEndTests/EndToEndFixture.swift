@@ -49,7 +49,7 @@ struct EndToEndFixture: Sendable {
     /// The configuration (TOML text) of one delegate; its socket lives in the fixture directory.
     func configuration(
         name: String, tags: [String], concurrency: Int = 8, socket: Bool = false, allowedUsers: [String] = [],
-        endpoint: String? = nil, extra: String = ""
+        endpoint: String? = nil, requestTimeoutSeconds: Int = 15, extra: String = ""
     ) -> String {
         """
             [delegate]
@@ -68,6 +68,7 @@ struct EndToEndFixture: Sendable {
             [aws]
             secretsmanager_endpoint = "\(endpoint ?? moto.endpoint)"
             sts_endpoint = "\(moto.endpoint)"
+            request_timeout_seconds = \(requestTimeoutSeconds)
 
             [identity]
             sources = ["environment"]

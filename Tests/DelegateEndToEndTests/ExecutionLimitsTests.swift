@@ -13,7 +13,8 @@ import Testing
     @Test func noMoreThanConcurrencyTasksRunAtOnce() async throws {
         let fixture = try await EndToEndFixture.make()
         try fixture.addStaticIdentity("static")
-        let delay = Duration.milliseconds(400)
+        // Long enough that a loaded host still starts the next requests while one is answered.
+        let delay = Duration.seconds(2)
         let arrivals = Mutex<[ContinuousClock.Instant]>([])
         let server = try LoopbackHTTPServer { request in
             arrivals.withLock { $0.append(.now) }

@@ -58,10 +58,12 @@ struct SQSFleet: Sendable {
     /// A delegate configuration polling `queues`, with results to `resultQueue`.
     func configuration(
         name: String, tags: [String], queues: [SQSQueueURL], resultQueue: SQSQueueURL? = nil, concurrency: Int = 8,
-        visibilitySeconds: Int = 10, socket: Bool = false, secretsManagerEndpoint: String? = nil
+        visibilitySeconds: Int = 10, socket: Bool = false, secretsManagerEndpoint: String? = nil,
+        requestTimeoutSeconds: Int = 15
     ) -> String {
         fixture.configuration(
             name: name, tags: tags, concurrency: concurrency, socket: socket, endpoint: secretsManagerEndpoint,
+            requestTimeoutSeconds: requestTimeoutSeconds,
             extra: """
 
                 [sqs]

@@ -298,18 +298,20 @@ import Testing
         let fleet = try await SQSFleet.make(moto: .leases)
         let tasks = try await fleet.queue("slow")
         let results = try await fleet.queue("slow-results")
-        // Secrets Manager answering after 12 s (within the 15 s request timeout): over twice the 5 s lease.
+        // Secrets Manager answering after 25 s (within a 40 s request timeout): over twice the 10 s
+        // lease. The lease is extended every third of it, so a loaded host has seconds to spare for
+        // each extension.
         let slow = try LoopbackHTTPServer { _ in
             var response = DaemonTestFixtures.getSecretValueResponse(name: "slow", value: "slow-value")
-            response.delay = .seconds(12)
+            response.delay = .seconds(25)
             return response
         }
         defer { slow.stop() }
         var daemons: [DaemonProcess] = []
         for name in ["sqs-slow-1", "sqs-slow-2"] {
             let configuration = fleet.configuration(
-                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 5,
-                secretsManagerEndpoint: slow.baseURL)
+                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 10,
+                secretsManagerEndpoint: slow.baseURL, requestTimeoutSeconds: 40)
             daemons.append(try fleet.start(configuration: configuration, name: name))
         }
         for daemon in daemons { #expect(await daemon.waitUntilReady()) }

@@ -33,7 +33,7 @@ import TestSupport
 
         try daemon.writeConfiguration(configuration(tags: ["alpha", "beta"]))
         daemon.signal(SIGHUP)
-        let result = try await spool.waitForResult(id: "for-beta", timeout: .seconds(15))
+        let result = try await spool.waitForResult(id: "for-beta", timeout: .seconds(60))
         #expect(result["status"] as? String == "succeeded", "\(result)")
         #expect(try await daemon.stop() == .exited(0))
     }

@@ -29,7 +29,7 @@ import Testing
         let outcome = await TaskSubmitter(destination: .socket(path), wait: true, timeout: .milliseconds(300)).submit(task)
         #expect(outcome.status == 69)
         #expect(outcome.errorOutput.contains("the delegate read nothing of the task within 0.3 seconds"), "\(outcome.errorOutput)")
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func statusEndsAtItsTimeoutOnAFullBacklog() throws {
@@ -41,7 +41,7 @@ import Testing
         let outcome = StatusQuery(socketPath: path, timeout: .milliseconds(300)).run()
         #expect(outcome.status == 69)
         #expect(outcome.errorOutput.contains("TimedOut: no connection accepted"), "\(outcome.errorOutput)")
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(!fillers.isEmpty)
     }
 
@@ -55,7 +55,7 @@ import Testing
         #expect(outcome.status == 69)
         #expect(outcome.output.isEmpty)
         #expect(outcome.errorOutput.contains("cannot be reached: TimedOut: no connection accepted"), "\(outcome.errorOutput)")
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(!fillers.isEmpty)
     }
 }

@@ -135,7 +135,9 @@ import Testing
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let server = try LoopbackHTTPServer { request in
             let slow = request.bodyText.contains("slow")
-            return ScriptedResponse(status: 200, body: Self.secretBody, delay: slow ? .milliseconds(2500) : .zero)
+            // Long enough that the waiting task's 1 s deadline passes while it waits for the slot,
+            // however late a loaded machine lets the test send it.
+            return ScriptedResponse(status: 200, body: Self.secretBody, delay: slow ? .seconds(8) : .zero)
         }
         defer { server.stop() }
         let components = try Self.components(endpoint: server.baseURL, concurrency: 1, logger: logger)

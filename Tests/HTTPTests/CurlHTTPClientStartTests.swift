@@ -51,7 +51,7 @@ struct CurlHTTPClientStartTests {
 
     @Test("close() stops a lazily started engine: the request in flight fails with .cancelled at once")
     func closeStopsALazilyStartedEngine() async throws {
-        let server = try LoopbackHTTPServer { _ in ScriptedResponse(body: "late", delay: .seconds(10)) }
+        let server = try LoopbackHTTPServer { _ in ScriptedResponse(body: "late", delay: .seconds(90)) }
         let client = try makeClient(start: .atFirstRequest)
         let inFlight = Task {
             await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL)) }
@@ -60,7 +60,8 @@ struct CurlHTTPClientStartTests {
         let closing = ContinuousClock.now
         await client.close()
         #expect(await inFlight.value?.code == .cancelled)
-        #expect(ContinuousClock.now - closing < .seconds(5), "the transfer was not stopped by close()")
+        // (Far below the answer's delay, far above what a loaded host takes to stop the engine.)
+        #expect(ContinuousClock.now - closing < .seconds(30), "the transfer was not stopped by close()")
         #expect(!client.isStarted)
         let later = await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL)) }
         #expect(later?.code == .cancelled)

@@ -138,14 +138,14 @@ public final class DaemonProcess: Sendable {
 
     /// Sends `signal` (SIGTERM by default: a graceful stop) and waits for the exit.
     @discardableResult
-    public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(30)) async throws -> Termination {
+    public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(60)) async throws -> Termination {
         self.signal(signal)
         return try await waitForExit(timeout: timeout)
     }
 
     /// `kill -9`: no chance to clean up (for crash-recovery tests).
     @discardableResult
-    public func kill(timeout: Duration = .seconds(10)) async throws -> Termination {
+    public func kill(timeout: Duration = .seconds(30)) async throws -> Termination {
         try await stop(signal: SIGKILL, timeout: timeout)
     }
 
@@ -165,7 +165,7 @@ public final class DaemonProcess: Sendable {
     }
 
     /// Waits until stderr contains `text` (a log line of the stderr handler, say).
-    public func waitForStderr(containing text: String, timeout: Duration = .seconds(10)) async throws {
+    public func waitForStderr(containing text: String, timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         while !stderrText.contains(text) {
             if let exit { throw DaemonProcessError("the daemon ended (\(exit)) before writing \"\(text)\"; stderr:\n\(stderrText)") }
@@ -237,7 +237,7 @@ public struct SpoolDirectory: Sendable {
     }
 
     /// Polls `done/` until the result for `id` appears.
-    public func waitForResult(id: String, timeout: Duration = .seconds(20)) async throws -> [String: Any] {
+    public func waitForResult(id: String, timeout: Duration = .seconds(60)) async throws -> [String: Any] {
         let deadline = ContinuousClock.now + timeout
         while true {
             if let result = try result(id: id) { return result }

@@ -16,7 +16,7 @@ public enum JournalTestHelper {
     static let lockPath = "/run/secrets-delegate-tests-journald.lock"
 
     /// Makes sure a journald is accepting records on `socketPath`.
-    public static func ensureJournald(timeout: Duration = .seconds(10)) throws {
+    public static func ensureJournald(timeout: Duration = .seconds(30)) throws {
         if socketAcceptsDatagrams(socketPath) { return }
         guard let binary = journaldCandidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw JournalTestError(
@@ -57,7 +57,7 @@ public enum JournalTestHelper {
     public static func readJournal(
         matching matches: [String: String],
         count: Int = 1,
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(30)
     ) async throws -> [JournalEntry] {
         let deadline = ContinuousClock.now + timeout
         var entries: [JournalEntry] = []

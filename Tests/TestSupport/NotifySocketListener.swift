@@ -81,7 +81,7 @@ public final class NotifySocketListener: Sendable {
     /// Waits for a datagram containing the line `assignment` (e.g. `READY=1`) and returns that
     /// datagram.
     @discardableResult
-    public func waitForAssignment(_ assignment: String, timeout: Duration = .seconds(10)) async throws -> String {
+    public func waitForAssignment(_ assignment: String, timeout: Duration = .seconds(60)) async throws -> String {
         try await waitForDatagram(timeout: timeout) { datagram in
             datagram.split(separator: "\n").contains { $0 == assignment }
         }
@@ -89,7 +89,7 @@ public final class NotifySocketListener: Sendable {
 
     /// Waits for the first datagram that satisfies `predicate`.
     public func waitForDatagram(
-        timeout: Duration = .seconds(10),
+        timeout: Duration = .seconds(60),
         where predicate: (String) -> Bool
     ) async throws -> String {
         let deadline = ContinuousClock.now + timeout
