@@ -17,7 +17,8 @@ ok() { echo "ok   $CHECK: $*" | tee -a "$FINDINGS"; }
 fail() { echo "FAIL $CHECK: $*" | tee -a "$FINDINGS"; }
 # expect_eq WHAT GOT EXPECTED
 expect_eq() { if [ "$2" = "$3" ]; then ok "$1 = $2"; else fail "$1 is '$2', expected '$3'"; fi; }
-# wait_until SECONDS COMMAND...: polls every 0.2 s; status 1 when time ran out.
+# wait_until SECONDS COMMAND...: polls every 0.2 s; status 1 when time ran out. Bounds are generous
+# (30 s for what takes a moment): a loaded CI host can be many times slower than this one.
 wait_until() {
     local deadline=$(($(date +%s) + $1)); shift
     until "$@" >/dev/null 2>&1; do
@@ -41,7 +42,12 @@ submit() {
 # match (journalctl matches or options such as -p warning or MESSAGE_ID=...);
 # journal_since NAME [MATCHES...]: the matching lines logged since (pass the same matches).
 # Counting lines keeps it exact whatever journald does with its files.
-delegate_journal() { journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o cat "$@"; }
+# Every read first has journald store what it has been sent (--sync), so that a line logged just
+# before is there however busy the machine is.
+delegate_journal() {
+    journalctl --sync 2>/dev/null
+    journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o cat "$@"
+}
 journal_mark() { local name=$1; shift; delegate_journal "$@" | wc -l >"$LOGS/$name.mark"; }
 journal_since() { local name=$1; shift; delegate_journal "$@" | tail -n +"$(($(cat "$LOGS/$name.mark") + 1))"; }
 # write_config IMDS TAGS: the delegate's configuration for these checks.
@@ -76,8 +82,10 @@ fi
 for check in "$HERE"/checks/*.sh; do
     CHECK=$(basename "$check" .sh)
     echo "probe: $CHECK"
+    started=$SECONDS
     CHECK=$CHECK timeout --kill-after=10 300 bash -c '. "$0"' "$check" >"$LOGS/$CHECK.log" 2>&1
     status=$?
+    echo "time $CHECK $((SECONDS - started)) s" >>"$FINDINGS"
     cat "$LOGS/$CHECK.log"
     [ "$status" = 0 ] || echo "FAIL $CHECK: the check itself exited with status $status (124: timed out)" | tee -a "$FINDINGS"
 done

@@ -15,7 +15,7 @@
 # The bootstrapped root is cached in BOOT_TEST_CACHE (default /var/tmp/secrets-delegate-boot-test,
 # outside the work tree so that fresh clones on the same machine share it; delete it to refresh).
 # Environment: DEB (default dist/secrets-delegate_<version>_<arch>.deb), MIRROR (default: this
-# machine's Debian mirror), KEEP_ROOT=1 (keep the container root), BOOT_TIMEOUT (default 900 s).
+# machine's Debian mirror), KEEP_ROOT=1 (keep the container root), BOOT_TIMEOUT (default 1800 s).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -26,7 +26,7 @@ ARCH=$(dpkg --print-architecture)
 DEB=${DEB:-dist/${PACKAGE}_${VERSION}_${ARCH}.deb}
 SUITE=bookworm
 CACHE_DIR=${BOOT_TEST_CACHE:-/var/tmp/secrets-delegate-boot-test}
-BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-1800}
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf '\nBOOTED TIER FAILED: %s\n' "$*" >&2; exit 1; }
@@ -109,7 +109,9 @@ step "moto_server (signature and IAM checks on), the strict IMDSv2 server, a slo
 MOTO_PORT=$(free_port)
 INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null && break; sleep 0.1; done
+# (Bounds of 60 s: importing moto takes seconds on a loaded host with a cold page cache.)
+deadline=$((SECONDS + 60))
+until curl -sf "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 curl -sf "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null || die "moto_server did not start"
 python3 Tests/Booted/aws_setup.py "http://127.0.0.1:$MOTO_PORT" >"$WORK/instance-role.env" || die "AWS setup failed"
 
@@ -118,7 +120,8 @@ IMDS_EMULATOR=$(swift build --show-bin-path)/IMDSEmulator
 start_imds() { # start_imds ENV_FILE OUT_FILE
     (set -a; . "$1"; exec "$IMDS_EMULATOR") >"$2" 2>&1 &
     pids+=($!)
-    for _ in $(seq 100); do [ -s "$2" ] && break; sleep 0.1; done
+    local deadline=$((SECONDS + 60))
+    until grep -q '^http://' "$2" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
     head -n 1 "$2"
 }
 IMDS_GOOD=$(start_imds "$WORK/instance-role.env" "$WORK/imds-good.out")
@@ -129,8 +132,10 @@ case "$IMDS_GOOD $IMDS_BOGUS" in http://127.0.0.1:*" "http://127.0.0.1:*) ;; *) 
 
 python3 -u Tests/Booted/slow_proxy.py "$MOTO_PORT" 6 >"$WORK/proxy.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do [ -s "$WORK/proxy.out" ] && break; sleep 0.1; done
+deadline=$((SECONDS + 60))
+until grep -q '^[0-9]' "$WORK/proxy.out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 PROXY_PORT=$(head -n 1 "$WORK/proxy.out")
+[[ $PROXY_PORT =~ ^[0-9]+$ ]] || die "the slow proxy did not start: $(head -c 300 "$WORK/proxy.out")"
 echo "    moto http://127.0.0.1:$MOTO_PORT, IMDS $IMDS_GOOD (and $IMDS_BOGUS), slow proxy :$PROXY_PORT"
 
 # --- The probe --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ systemctl restart secrets-delegate.service
 expect_eq "service after restart with done/ missing" "$(systemctl is-active secrets-delegate.service)" active
 expect_eq "done/ recreated by the daemon" "$(stat -c '%a %U:%G' /var/lib/secrets-delegate/spool/done 2>&1)" "770 secrets-delegate:secrets-delegate"
 setgid_warning() { journal_since layout -p warning | grep -q 'setgid'; }
-wait_until 5 setgid_warning &&
+wait_until 30 setgid_warning &&
     ok "a warning says the setgid bit is missing and how to restore it" || fail "no warning about the missing setgid bit"
 systemd-tmpfiles --create secrets-delegate.conf
 expect_eq "systemd-tmpfiles restores done/" "$(stat -c '%a' /var/lib/secrets-delegate/spool/done)" 2770

@@ -10,7 +10,7 @@ systemctl reload secrets-delegate.service
 expect_eq "state after reload" "$(systemctl is-active secrets-delegate.service)" active
 expect_eq "MainPID after reload (no restart)" "$(unit_prop secrets-delegate.service MainPID)" "$pid"
 reloaded_event() { journal_since reload MESSAGE_ID=8504d030612a442580f8182de5daf1d7 | grep -q .; }
-wait_until 5 reloaded_event && ok "the reloaded event (MESSAGE_ID 8504d030...) is in the journal" || fail "no reloaded event in the journal"
+wait_until 30 reloaded_event && ok "the reloaded event (MESSAGE_ID 8504d030...) is in the journal" || fail "no reloaded event in the journal"
 
 CANARY="boot-canary-$(cat /proc/sys/kernel/random/uuid)"
 echo "$CANARY" >"$LOGS/canary"
@@ -53,7 +53,7 @@ journal_mark restart-keys -p warning
 printf '[queue]\nspool_dir = "/var/lib/secrets-delegate/elsewhere"\n' >>/etc/secrets-delegate/delegate.toml
 systemctl reload secrets-delegate.service
 restart_warning() { journal_since restart-keys -p warning | grep -q 'restart.*queue.spool_dir'; }
-wait_until 5 restart_warning && ok "the reload's warning names queue.spool_dir as waiting for a restart" ||
+wait_until 30 restart_warning && ok "the reload's warning names queue.spool_dir as waiting for a restart" ||
     fail "no warning naming queue.spool_dir"
 write_config "$IMDS_GOOD" '"boot"'
 systemctl reload secrets-delegate.service

@@ -32,7 +32,7 @@ chgrp secrets-delegate /etc/secrets-delegate/connectors.d/boot-keys.toml
 journal_mark keys-reload MESSAGE_ID=8504d030612a442580f8182de5daf1d7
 systemctl reload secrets-delegate.service
 keys_reloaded() { journal_since keys-reload MESSAGE_ID=8504d030612a442580f8182de5daf1d7 | grep -q .; }
-wait_until 10 keys_reloaded || fail "no reloaded event after adding the boot-keys connector"
+wait_until 30 keys_reloaded || fail "no reloaded event after adding the boot-keys connector"
 journal_mark keys
 read_task() { # read_task NAME: a read through the connector; its exit status
     submit "$1" "{\"id\":\"boot-keys-$1\",\"connector\":\"boot-keys\",\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db#password\"}}" --wait

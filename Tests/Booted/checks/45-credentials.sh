@@ -53,7 +53,7 @@ expect_eq "systemctl start app.service" "$?" 0
     ok "app.service's \$CREDENTIALS_DIRECTORY/db-password holds exactly the secret" ||
     fail "app.service's credential is not the secret ($(wc -c <"$LOGS/app-credential" 2>/dev/null) bytes)"
 served() { journal_since served $SERVED_ID UNIT=app.service | grep -q .; }
-wait_until 10 served && ok "a credential-served entry (its MESSAGE_ID) names app.service" ||
+wait_until 30 served && ok "a credential-served entry (its MESSAGE_ID) names app.service" ||
     fail "no credential-served entry with UNIT=app.service"
 
 timeout 60 systemctl start intruder.service
@@ -63,7 +63,7 @@ timeout 60 systemctl start intruder.service
 expect_eq "intruder.service's result" "$(unit_prop intruder.service Result)" exit-code
 expect_eq "intruder.service's exit status (243 = CREDENTIALS)" "$(unit_prop intruder.service ExecMainStatus)" 243
 refused() { journal_since refused $REFUSED_ID UNIT=intruder.service | grep -q .; }
-wait_until 10 refused &&
+wait_until 30 refused &&
     ok "a credential-refused entry (its MESSAGE_ID) names intruder.service: $(journal_since refused $REFUSED_ID UNIT=intruder.service | head -n 1)" ||
     fail "no credential-refused entry with UNIT=intruder.service"
 expect_eq "delegate after the refusal" "$(systemctl is-active secrets-delegate.service)" active
@@ -80,6 +80,8 @@ rm -f "$LOGS/app-credential"
 expect_eq "credentials socket while the delegate is stopped" "$(systemctl is-active secrets-delegate-credentials.socket)" active
 timeout 60 systemctl start app.service
 expect_eq "systemctl start app.service with the delegate stopped" "$?" 0
+# Socket-activated, it serves before systemd has read its READY=1: active a moment later.
+wait_until 30 systemctl is-active --quiet secrets-delegate.service
 expect_eq "delegate started by the credentials socket" "$(systemctl is-active secrets-delegate.service)" active
 [ "$(cat "$LOGS/app-credential" 2>/dev/null)" = "$(canary)" ] &&
     ok "the socket-activated delegate served the credential" || fail "no credential after socket activation"

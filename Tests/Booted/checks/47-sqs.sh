@@ -15,9 +15,10 @@ submit sqs-read "{\"id\":\"boot-sqs-read\",\"connector\":$(connector '["boot"]')
 expect_eq "submit --sqs --wait exit status" "$?" 0
 grep -q "\"value\":\"$(canary)\"" "$LOGS/sqs-read.out" && ok "the SQS task's result holds the secret" ||
     fail "the SQS task's result is not the secret: $(head -c 300 "$LOGS/sqs-read.out") $(head -c 300 "$LOGS/sqs-read.err")"
-queue_url=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o json TASK_ID=boot-sqs-read |
-    grep -c "\"QUEUE_URL\":\"$SQS_TASK_QUEUE\"" || true)
-[ "$queue_url" -ge 1 ] && ok "the task's journal entries carry QUEUE_URL" || fail "no journal entry with QUEUE_URL for boot-sqs-read"
+queue_url_logged() {
+    delegate_journal -o json TASK_ID=boot-sqs-read | grep -q "\"QUEUE_URL\":\"$SQS_TASK_QUEUE\""
+}
+wait_until 30 queue_url_logged && ok "the task's journal entries carry QUEUE_URL" || fail "no journal entry with QUEUE_URL for boot-sqs-read"
 
 # Stop while a long poll is waiting: within TimeoutStopSec, cleanly.
 sleep 2
@@ -39,14 +40,14 @@ submit sqs-redelivered "{\"id\":\"boot-sqs-redelivered\",\"connector\":$(connect
     --sqs "$SQS_NODELETE_QUEUE" --reply-queue "$SQS_REPLY_QUEUE" --wait --timeout 50
 expect_eq "submit --sqs --wait to the nodelete queue, exit status" "$?" 0
 redelivered() { [ -n "$(journal_since redelivered $REDELIVERED_ID PRIORITY=6)" ]; }
-if wait_until 20 redelivered; then
+if wait_until 40 redelivered; then
     entry=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o json $REDELIVERED_ID | tail -n 1)
     grep -q "\"QUEUE_URL\":\"$SQS_NODELETE_QUEUE\"" <<<"$entry" && grep -q '"SQS_MESSAGE_ID":"' <<<"$entry" &&
         grep -q '"RECEIVE_COUNT":"' <<<"$entry" &&
         ok "a message whose delete was refused came back and was logged as task-redelivered (info, QUEUE_URL, SQS_MESSAGE_ID, RECEIVE_COUNT)" ||
         fail "the task-redelivered entry lacks its fields: $(head -c 600 <<<"$entry")"
 else
-    fail "no task-redelivered entry within 20 s of the answer: $(delegate_journal -n 5 | tr '\n' ' ' | head -c 600)"
+    fail "no task-redelivered entry within 40 s of the answer: $(delegate_journal -n 5 | tr '\n' ' ' | head -c 600)"
 fi
 claims=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o cat $CLAIMED_ID TASK_ID=boot-sqs-redelivered | wc -l)
 expect_eq "times boot-sqs-redelivered was claimed (run)" "$claims" 1

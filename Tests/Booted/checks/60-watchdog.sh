@@ -8,5 +8,6 @@ else
     fail "no watchdog restart within 75 s (NRestarts $(unit_prop secrets-delegate.service NRestarts), state $(systemctl is-active secrets-delegate.service))"
     kill -CONT "$pid" 2>/dev/null
 fi
-journalctl -u secrets-delegate.service -b --no-pager -q | grep -q 'Watchdog timeout' &&
+watchdog_logged() { journalctl --sync; journalctl -u secrets-delegate.service -b --no-pager -q | grep -q 'Watchdog timeout'; }
+wait_until 30 watchdog_logged &&
     ok "the journal names the watchdog timeout" || fail "no watchdog timeout in the journal"

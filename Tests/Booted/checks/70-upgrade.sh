@@ -14,7 +14,8 @@ grep -q 'written by the booted tier' /etc/secrets-delegate/delegate.toml && ok "
 expect_eq "service after upgrade" "$(systemctl is-active secrets-delegate.service)" active
 newpid=$(unit_prop secrets-delegate.service MainPID)
 [ "$newpid" != "$pid" ] && ok "restarted by the upgrade (pid $pid -> $newpid)" || fail "not restarted by the upgrade (pid $pid)"
-journal_since upgrade | grep -q '^stopped' && ok "the old delegate drained and stopped (graceful)" ||
+stopped_logged() { journal_since upgrade | grep -q '^stopped'; }
+wait_until 30 stopped_logged && ok "the old delegate drained and stopped (graceful)" ||
     fail "no 'stopped' line from the old delegate"
 submit after-upgrade "{\"id\":\"boot-after-upgrade\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait
 expect_eq "a task after the upgrade" "$?" 0
