@@ -201,7 +201,7 @@ import Testing
         let daemon = try DaemonProcess(
             configuration: configuration, environment: DaemonTestFixtures.environment(), directory: directory)
         try daemon.start()
-        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(30))
+        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(90))
 
         func ask(_ connector: String) async throws -> [String: Any]? {
             let answer = try await SocketPeer.exchange(

@@ -119,7 +119,7 @@ import TestSupport
         async let value = CredentialPeer.request(
             path: socket, boundTo: CredentialPeer.systemdName(unit: "app.service", id: "db"))
         try #require(
-            await eventually(within: .seconds(15)) { server.requestsServed >= 1 },
+            await eventually(within: .seconds(90)) { server.requestsServed >= 1 },
             "the read reaches the AWS endpoint")
         let termination = try await daemon.stop(signal: SIGTERM)
         #expect(termination == .exited(0), "\(daemon.stderrText)")

@@ -35,7 +35,7 @@ import TestSupport
         #expect(socketAccepts(directory.path("delegate.sock")))
         _ = try await listener.waitForDatagram { $0.hasPrefix("STATUS=") && $0.contains("tags alpha") }
         // Watchdog at half of WATCHDOG_USEC, and only after READY=1.
-        _ = try await listener.waitForDatagram(timeout: .seconds(30)) { _ in
+        _ = try await listener.waitForDatagram(timeout: .seconds(90)) { _ in
             listener.datagrams.filter { $0 == "WATCHDOG=1" }.count >= 2
         }
         let startup = listener.datagrams
@@ -77,7 +77,7 @@ import TestSupport
         // SIGTERM with one task in flight and one not started (concurrency 1).
         try spool.enqueue(id: "in-flight", json: DaemonTestFixtures.task(id: "in-flight", operation: "getSecretValue", params: ["name": "app"]))
         try #require(
-            await eventually(within: .seconds(15)) { server.requestsServed >= 1 },
+            await eventually(within: .seconds(90)) { server.requestsServed >= 1 },
             "the first task reaches the AWS endpoint")
         try spool.enqueue(id: "queued", json: DaemonTestFixtures.task(id: "queued", operation: "getSecretValue", params: ["name": "app"]))
         let beforeStop = listener.datagrams.count

@@ -68,6 +68,7 @@ struct EndToEndFixture: Sendable {
             [aws]
             secretsmanager_endpoint = "\(endpoint ?? moto.endpoint)"
             sts_endpoint = "\(moto.endpoint)"
+            connect_timeout_seconds = 15
             request_timeout_seconds = \(requestTimeoutSeconds)
 
             [identity]
@@ -151,6 +152,6 @@ struct EndToEndError: Error, CustomStringConvertible {
 extension DaemonProcess {
     /// Waits until the daemon has logged that it is ready (its spool and socket are open).
     func waitUntilReady() async -> Bool {
-        (try? await waitForStderr(containing: "event=ready", timeout: .seconds(30))) != nil
+        (try? await waitForStderr(containing: "event=ready", timeout: .seconds(90))) != nil
     }
 }

@@ -66,7 +66,7 @@ import Testing
         let daemon = try fixture.start(
             configuration: fixture.configuration(name: "deadlines", tags: ["dl"], endpoint: server.baseURL),
             name: "deadlines")
-        #expect(await eventually(within: .seconds(15)) { fixture.names(in: "done").count >= 2 })
+        #expect(await eventually(within: .seconds(90)) { fixture.names(in: "done").count >= 2 })
         #expect(try await daemon.stop() == .exited(0))
         let results = fixture.results()
         #expect(results["late"]?["status"] as? String == "failed")

@@ -52,7 +52,7 @@ import Testing
         let daemon = try Self.daemon(in: directory, endpoint: server.baseURL)
         try daemon.start()
         defer { daemon.signal(SIGKILL) }
-        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(30))
+        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(90))
         let idle = try #require(Self.wholeFile("/proc/\(daemon.pid)/maps"))
         #expect(idle.contains("/libc.so.6"), "the map read is a whole one")
         #expect(!idle.contains("libcurl"), "an idle daemon has mapped libcurl")
@@ -204,7 +204,7 @@ import Testing
             environment: ["NOTIFY_SOCKET": notify.path])
         try daemon.start()
         defer { daemon.signal(SIGKILL) }
-        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(30))
+        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(90))
         let spool = SpoolDirectory(path: directory.path("spool"))
         var results: [[String: Any]] = []
         for id in ["nocurl-1", "nocurl-2"] {

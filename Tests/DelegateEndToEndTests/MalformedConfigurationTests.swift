@@ -36,7 +36,7 @@ import Testing
         let daemon = try DaemonProcess(
             configuration: configuration, environment: DaemonTestFixtures.environment(), directory: directory)
         try daemon.start()
-        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(30))
+        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(90))
 
         try daemon.writeConfiguration(configuration + "[\u{1}]\n")
         daemon.signal(SIGHUP)

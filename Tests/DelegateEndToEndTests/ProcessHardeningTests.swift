@@ -41,6 +41,6 @@ import Testing
         #expect(try FileDescriptorLimit.current(process: daemon.pid) == FileDescriptorLimit(soft: hard, hard: hard))
 
         daemon.signal(SIGTERM)
-        #expect(try await daemon.waitForExit(timeout: .seconds(30)) == .exited(0))
+        #expect(try await daemon.waitForExit(timeout: .seconds(90)) == .exited(0))
     }
 }

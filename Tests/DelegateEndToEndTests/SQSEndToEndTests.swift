@@ -79,7 +79,7 @@ import Testing
             fleet.configuration(
                 name: name, tags: ["blue"], queues: [first, second], resultQueue: results, socket: true))
         daemon.signal(SIGHUP)
-        try await daemon.waitForStderr(containing: "event=reloaded", timeout: .seconds(30))
+        try await daemon.waitForStderr(containing: "event=reloaded", timeout: .seconds(90))
 
         try await fleet.send(
             fleet.fixture.task(id: "via-b", operation: "getRandomPassword", selectors: ["blue"]), to: second)

@@ -261,7 +261,7 @@ import Testing
             name: "nodelete", identityActions: SQSFleet.delegateActions.filter { !$0.hasPrefix("sqs:DeleteMessage") },
             visibilitySeconds: 5)
         let (fleet, tasks, daemon) = (run.fleet, run.tasks, run.daemon)
-        try await daemon.waitForStderr(containing: "event=queue-failing", timeout: .seconds(30))
+        try await daemon.waitForStderr(containing: "event=queue-failing", timeout: .seconds(90))
         let line = try #require(daemon.stderrLines.first { $0.contains("event=queue-failing") })
         #expect(line.contains("DeleteMessage"))
         #expect(line.contains("AccessDenied"))
@@ -298,20 +298,20 @@ import Testing
         let fleet = try await SQSFleet.make(moto: .leases)
         let tasks = try await fleet.queue("slow")
         let results = try await fleet.queue("slow-results")
-        // Secrets Manager answering after 25 s (within a 40 s request timeout): over twice the 10 s
-        // lease. The lease is extended every third of it, so a loaded host has seconds to spare for
-        // each extension.
+        // Secrets Manager answering after 45 s (within a 60 s request timeout): over twice the 20 s
+        // lease. The lease is extended every third of it, so a loaded host (and moto on it) has
+        // seconds to spare for each extension.
         let slow = try LoopbackHTTPServer { _ in
             var response = DaemonTestFixtures.getSecretValueResponse(name: "slow", value: "slow-value")
-            response.delay = .seconds(25)
+            response.delay = .seconds(45)
             return response
         }
         defer { slow.stop() }
         var daemons: [DaemonProcess] = []
         for name in ["sqs-slow-1", "sqs-slow-2"] {
             let configuration = fleet.configuration(
-                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 10,
-                secretsManagerEndpoint: slow.baseURL, requestTimeoutSeconds: 40)
+                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 20,
+                secretsManagerEndpoint: slow.baseURL, requestTimeoutSeconds: 60)
             daemons.append(try fleet.start(configuration: configuration, name: name))
         }
         for daemon in daemons { #expect(await daemon.waitUntilReady()) }
@@ -319,7 +319,7 @@ import Testing
             fleet.fixture.task(
                 id: "slow-1", operation: "getSecretValue", params: ["name": "slow"], selectors: ["blue"]),
             to: tasks)
-        let received = try await fleet.collect(from: results, within: .seconds(60)) { !$0.isEmpty }
+        let received = try await fleet.collect(from: results, within: .seconds(120)) { !$0.isEmpty }
         #expect(received.map { SQSFleet.object($0)["status"] as? String } == ["succeeded"])
         // Give a second run (which a lapsed lease would allow) time to show itself.
         let late = try await fleet.collect(from: results, within: .seconds(4)) { _ in false }

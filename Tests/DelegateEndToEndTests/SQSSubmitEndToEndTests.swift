@@ -40,7 +40,7 @@ import Testing
         #expect(!outcome.errorOutput.contains(fleet.identity.secretAccessKey))
 
         // The other result is still there, visible; the task's own was taken.
-        let left = try await fleet.collect(from: replies, within: .seconds(30)) { !$0.isEmpty }
+        let left = try await fleet.collect(from: replies, within: .seconds(90)) { !$0.isEmpty }
         #expect(left.map { $0.messageAttributes["taskId"]?.stringValue } == ["other"])
         #expect(try await fleet.counts(tasks) == (0, 0))
 

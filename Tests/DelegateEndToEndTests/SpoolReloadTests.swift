@@ -21,7 +21,7 @@ import TestSupport
             directory: directory)
         let spool = SpoolDirectory(path: directory.path("spool"))
         try daemon.start()
-        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(30))
+        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(90))
 
         let task = try DaemonTestFixtures.task(id: "for-beta", operation: "getSecretValue", params: ["name": "app"])
             .replacingOccurrences(of: #""connector":{"id":"e2eConnector","#, with: #""connector":{"id":"e2eConnector","delegateSelectors":["beta"],"#)
@@ -49,7 +49,7 @@ import TestSupport
         let first = try DaemonProcess(
             configuration: configuration, environment: DaemonTestFixtures.environment(), directory: directory)
         try first.start()
-        try await first.waitForStderr(containing: "event=ready", timeout: .seconds(30))
+        try await first.waitForStderr(containing: "event=ready", timeout: .seconds(90))
 
         // Its own socket, the same spool and name.
         let other = try DaemonProcess(
@@ -57,7 +57,7 @@ import TestSupport
                 of: directory.path("delegate.sock"), with: second.path("delegate.sock")),
             environment: DaemonTestFixtures.environment(), directory: second)
         try other.start()
-        #expect(try await other.waitForExit(timeout: .seconds(30)) == .exited(78))
+        #expect(try await other.waitForExit(timeout: .seconds(90)) == .exited(78))
         #expect(other.stderrText.contains("another process runs as delegate \(name)"), "\(other.stderrText)")
         #expect(first.exit == nil, "the first delegate keeps running")
         #expect(try await first.stop() == .exited(0))

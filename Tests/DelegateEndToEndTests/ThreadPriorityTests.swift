@@ -30,7 +30,7 @@ import Testing
             try #require(chown(path, nobody.pw_uid, nobody.pw_gid) == 0, "chown \(path): errno \(errno)")
         }
         try daemon.start()
-        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(30))
+        try await daemon.waitForStderr(containing: "event=ready", timeout: .seconds(90))
 
         // The premise, read back from the kernel: what a hardened unit gives a service on a host
         // where LimitNICE= cannot be applied.

@@ -52,15 +52,15 @@ import Testing
         defer { http.shutdown() }
 
         let running = Task { await intake.run() }
-        let recovered = await eventually(within: .seconds(30)) {
+        let recovered = await eventually(within: .seconds(90)) {
             recorder.records.contains { $0.contains("event=queue-recovered") }
         }
         #expect(recovered)
         // The other queue was received from meanwhile.
-        let fineReceives = await eventually(within: .seconds(30)) { (calls.byQueue.withLock { $0["fine"] } ?? 0) >= 3 }
+        let fineReceives = await eventually(within: .seconds(90)) { (calls.byQueue.withLock { $0["fine"] } ?? 0) >= 3 }
         #expect(fineReceives)
         intake.dispatcher.stopIntake()
-        #expect(await intake.waitUntilSettled(timeout: .seconds(30)))
+        #expect(await intake.waitUntilSettled(timeout: .seconds(90)))
         await running.value
 
         let failing = recorder.records.filter { $0.contains("event=queue-failing") }

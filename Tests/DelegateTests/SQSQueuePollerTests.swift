@@ -37,7 +37,7 @@ import Testing
         let (poller, intake, shutdown) = try Self.poller("denied", on: server, sleeper: sleeper)
         defer { shutdown() }
         let running = Task { await poller.run() }
-        #expect(await eventually(within: .seconds(30)) { !sleeper.delays.withLock { $0 }.isEmpty })
+        #expect(await eventually(within: .seconds(90)) { !sleeper.delays.withLock { $0 }.isEmpty })
 
         intake.dispatcher.stopIntake()
         let ended = await withTaskGroup(of: Bool.self) { group in
@@ -119,7 +119,7 @@ import Testing
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let started = ContinuousClock.now
         let beating = Task { await poller.heartbeat(message, lease: 3, logger: quiet) }
-        #expect(await eventually(within: .seconds(30)) { extensions.withLock { $0.count } >= 3 })
+        #expect(await eventually(within: .seconds(90)) { extensions.withLock { $0.count } >= 3 })
         beating.cancel()
         await beating.value
 
@@ -157,7 +157,7 @@ import Testing
         let recorder = LogRecorder()
         let message = SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: "{}")
         let beating = Task { await poller.heartbeat(message, lease: 3, logger: recorder.logger()) }
-        #expect(await eventually(within: .seconds(30)) { extensions.withLock { $0.count } >= 4 })
+        #expect(await eventually(within: .seconds(90)) { extensions.withLock { $0.count } >= 4 })
         beating.cancel()
         await beating.value
 

@@ -148,7 +148,7 @@ import Testing
         async let first = dispatcher.execute(busy, receivedAt: Date(), logger: logger)
         // The busy task holds the only slot before the second arrives.
         // (A bound for a loaded machine: a parallel run once took over 10 s to start it.)
-        #expect(await eventually(within: .seconds(30)) { server.recordedRequests.count == 1 })
+        #expect(await eventually(within: .seconds(90)) { server.recordedRequests.count == 1 })
         let receivedAt = Date()
         let second = await dispatcher.execute(waiting, receivedAt: receivedAt, logger: logger)
         #expect(await first.status == .succeeded)

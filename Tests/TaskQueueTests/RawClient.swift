@@ -73,7 +73,7 @@ final class RawClient: @unchecked Sendable {  // one thread at a time
 
     /// Everything received until the server closes the connection (or `timeout` passes: then
     /// what arrived so far, followed by `<timeout>`).
-    func readUntilClosed(timeout: Duration = .seconds(30)) -> String {
+    func readUntilClosed(timeout: Duration = .seconds(90)) -> String {
         let deadline = ContinuousClock.now + timeout
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)

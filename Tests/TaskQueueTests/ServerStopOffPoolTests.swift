@@ -31,7 +31,7 @@ import Testing
         defer { server.shutdown() }
         #expect(try await Self.poolStaysFree(whileBusy: server.queue) { await server.stopAccepting() })
         #expect(
-            try await Self.poolStaysFree(whileBusy: server.queue) { await server.waitUntilIdle(timeout: .seconds(30)) })
+            try await Self.poolStaysFree(whileBusy: server.queue) { await server.waitUntilIdle(timeout: .seconds(90)) })
         #expect(try await Self.poolStaysFree(whileBusy: server.queue) { await server.close() })
         #expect(!FileManager.default.fileExists(atPath: dir.file("c.sock")))
     }

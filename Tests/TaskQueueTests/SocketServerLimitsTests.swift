@@ -68,7 +68,7 @@ import Testing
         for index in 0..<2 {
             let client = try SocketClient.connect(path: path)
             try client.send(Data(#"{"id":"\#(index)"}"#.utf8))
-            #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":{"id":"\#(index)"}}"#.utf8))
+            #expect(try await client.nextLine(timeout: .seconds(90)) == Data(#"{"echo":{"id":"\#(index)"}}"#.utf8))
             admitted.append(client)
         }
         for _ in 0..<5 {
@@ -85,7 +85,7 @@ import Testing
         #expect(await eventually { server.connectionCount == 1 })
         let next = try SocketClient.connect(path: path)
         try next.send(Data("{}".utf8))
-        #expect(try await next.nextLine(timeout: .seconds(30)) == Data(#"{"echo":{}}"#.utf8))
+        #expect(try await next.nextLine(timeout: .seconds(90)) == Data(#"{"echo":{}}"#.utf8))
     }
 
     @Test func aLoweredCapAppliesToTheNextConnection() async throws {
@@ -96,14 +96,14 @@ import Testing
         async let _ = server.run()  // the handler calls, children of this test
         let first = try SocketClient.connect(path: path)
         try first.send(Data("1".utf8))
-        #expect(try await first.nextLine(timeout: .seconds(30)) == Data(#"{"echo":1}"#.utf8))
+        #expect(try await first.nextLine(timeout: .seconds(90)) == Data(#"{"echo":1}"#.utf8))
         server.update(limits: .init(maximumConnections: 1))
         #expect(server.currentLimits.maximumConnections == 1)
         let second = try RawClient(path: path)
         #expect(try await offPool { second.readUntilClosed() }.hasPrefix(#"{"error":"TooManyConnections""#))
         // The connection already open stays.
         try first.send(Data("2".utf8))
-        #expect(try await first.nextLine(timeout: .seconds(30)) == Data(#"{"echo":2}"#.utf8))
+        #expect(try await first.nextLine(timeout: .seconds(90)) == Data(#"{"echo":2}"#.utf8))
     }
 
     @Test func anIdleConnectionIsClosedButOneWithALineInProgressIsNot() async throws {
@@ -117,11 +117,11 @@ import Testing
         let silent = try RawClient(path: path)
         let busy = try RawClient(path: path)
         busy.write(#"{"id":"slow"}"# + "\n")
-        let silentReceived = try await offPool { silent.readUntilClosed(timeout: .seconds(30)) }
+        let silentReceived = try await offPool { silent.readUntilClosed(timeout: .seconds(90)) }
         // (readUntilClosed appends "<timeout>" if the server never closed it.)
         #expect(silentReceived == "", "closed without a word")
         // The busy one is answered, then it is idle too and closed.
-        let busyReceived = try await offPool { busy.readUntilClosed(timeout: .seconds(30)) }
+        let busyReceived = try await offPool { busy.readUntilClosed(timeout: .seconds(90)) }
         #expect(busyReceived == #"{"echo":{"id":"slow"}}"# + "\n")
         #expect(await eventually { server.connectionCount == 0 })
     }
@@ -159,7 +159,7 @@ import Testing
         #expect(recorder.records.filter { $0.contains("out of file descriptors") }.count == 1, "\(recorder.records)")
         accept.failing.store(false, ordering: .relaxed)
         // Served once the pause ends (at most the longest pause later).
-        #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":1}"#.utf8))
+        #expect(try await client.nextLine(timeout: .seconds(90)) == Data(#"{"echo":1}"#.utf8))
         #expect(await eventually { recorder.records.contains { $0.contains("accepting new connections again") } })
         let end = try #require(recorder.records.first { $0.contains("accepting new connections again") })
         #expect(end.contains("refused=0"), "got: \(end)")
@@ -182,7 +182,7 @@ import Testing
         // The next peer is served normally, and the episode's end says one was refused.
         let second = try SocketClient.connect(path: path)
         try second.send(Data("2".utf8))
-        #expect(try await second.nextLine(timeout: .seconds(30)) == Data(#"{"echo":2}"#.utf8))
+        #expect(try await second.nextLine(timeout: .seconds(90)) == Data(#"{"echo":2}"#.utf8))
         #expect(echo.calls.load(ordering: .relaxed) == 1)
         let end = try #require(recorder.records.first { $0.contains("accepting new connections again") })
         #expect(end.contains("refused=1"), "got: \(end)")
@@ -215,7 +215,7 @@ extension SocketServerLimitsTests {
         // A polite peer is still served.
         let polite = try SocketClient.connect(path: path)
         try polite.send(Data(#"{"polite":1}"#.utf8))
-        let reply = try #require(try await polite.nextLine(timeout: .seconds(30)))
+        let reply = try #require(try await polite.nextLine(timeout: .seconds(90)))
         #expect(String(decoding: reply, as: UTF8.self).hasPrefix(#"{"echo":{"polite":1}"#))
         // Once the flooder reads, it gets an answer to every line it sent.
         let answers = try await offPool { () -> Int in

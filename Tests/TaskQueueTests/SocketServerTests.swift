@@ -92,15 +92,15 @@ func runAsNobody(socket path: String) async throws -> String {
         let client = try SocketClient.connect(path: path)
         try client.send(Data(#"{"id":"1"}"#.utf8))
         try client.send(Data(#"{"id":"2"}"#.utf8))
-        let replies = [try await client.nextLine(timeout: .seconds(30)), try await client.nextLine(timeout: .seconds(30))]
+        let replies = [try await client.nextLine(timeout: .seconds(90)), try await client.nextLine(timeout: .seconds(90))]
         #expect(
             Set(replies.compactMap { $0.map { String(decoding: $0, as: UTF8.self) } })
                 == [#"{"echo":{"id":"1"}}"#, #"{"echo":{"id":"2"}}"#])
         // A client that half-closes still gets the answer to what it sent.
         try client.send(Data(#"{"id":"3"}"#.utf8))
         client.finishSending()
-        #expect(try await client.nextLine(timeout: .seconds(30)) == Data(#"{"echo":{"id":"3"}}"#.utf8))
-        #expect(try await client.nextLine(timeout: .seconds(30)) == nil)
+        #expect(try await client.nextLine(timeout: .seconds(90)) == Data(#"{"echo":{"id":"3"}}"#.utf8))
+        #expect(try await client.nextLine(timeout: .seconds(90)) == nil)
     }
 
     @Test func aLastLineWithoutANewlineIsAnsweredAtTheEndOfTheStream() async throws {
@@ -173,7 +173,7 @@ func runAsNobody(socket path: String) async throws -> String {
         async let _ = server.run()  // the handler calls, children of this call
         let client = try SocketClient.connect(path: path)
         try client.send(Data(line.utf8))
-        return try await client.nextLine(timeout: .seconds(30))
+        return try await client.nextLine(timeout: .seconds(90))
     }
 
     @Test func aPeerOutsideThePolicyIsRefusedBeforeAnythingIsRead() async throws {
@@ -258,13 +258,13 @@ func runAsNobody(socket path: String) async throws -> String {
         // Exactly the limit is fine.
         let exact = try SocketClient.connect(path: path)
         try await exact.sendOffPool([Data(repeating: UInt8(ascii: "a"), count: 1 << 20)])
-        #expect(try await exact.nextLine(timeout: .seconds(30)) == Data(#"{"length":1048576}"#.utf8))
+        #expect(try await exact.nextLine(timeout: .seconds(90)) == Data(#"{"length":1048576}"#.utf8))
         // One byte more is not.
         let long = try SocketClient.connect(path: path)
         try? await long.sendOffPool([Data(repeating: UInt8(ascii: "a"), count: (1 << 20) + 1)])
-        let reply = try #require(try await long.nextLine(timeout: .seconds(30)))
+        let reply = try #require(try await long.nextLine(timeout: .seconds(90)))
         #expect(String(decoding: reply, as: UTF8.self).hasPrefix(#"{"error":"LineTooLong""#))
-        #expect(try await long.nextLine(timeout: .seconds(30)) == nil)
+        #expect(try await long.nextLine(timeout: .seconds(90)) == nil)
         #expect(echo.calls.load(ordering: .relaxed) == 1)
     }
 
@@ -280,7 +280,7 @@ func runAsNobody(socket path: String) async throws -> String {
         try await client.sendOffPool((0..<total).map { Data(#"{"id":"\#($0)"}"#.utf8) })
         var replies = Set<String>()
         for _ in 0..<total {
-            guard let line = try await client.nextLine(timeout: .seconds(30)) else { break }
+            guard let line = try await client.nextLine(timeout: .seconds(90)) else { break }
             replies.insert(String(decoding: line, as: UTF8.self))
         }
         #expect(replies == Set((0..<total).map { #"{"echo":{"id":"\#($0)"}}"# }))
@@ -336,7 +336,7 @@ func runAsNobody(socket path: String) async throws -> String {
         client.write((0..<5).map { #"{"id":"\#($0)"}"# + "\n" }.joined())
         while echo.calls.load(ordering: .relaxed) < 5 { try await Task.sleep(for: .milliseconds(5)) }
         await server.stopAccepting()
-        await server.waitUntilIdle(timeout: .seconds(30))
+        await server.waitUntilIdle(timeout: .seconds(90))
         await server.close()
         let received = try await offPool { client.readUntilClosed() }
         #expect(
@@ -369,7 +369,7 @@ func runAsNobody(socket path: String) async throws -> String {
         for round in 0..<5 {
             let client = try SocketClient.connect(path: path)
             try client.send(Data(#"{"polite":\#(round)}"#.utf8))
-            let reply = try await client.nextLine(timeout: .seconds(30))
+            let reply = try await client.nextLine(timeout: .seconds(90))
             #expect(
                 reply.map { String(decoding: $0, as: UTF8.self).hasPrefix(#"{"echo":{"polite":\#(round)}"#) } == true)
         }

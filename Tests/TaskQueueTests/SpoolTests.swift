@@ -368,7 +368,7 @@ import Testing
             let claimed = try #require(try spool.claim("w.json"))
             try await spool.complete(claimed, resultID: "w", result: Data("done".utf8))
         }
-        let result = try await producer.waitForResult(id: "w", timeout: .seconds(30))
+        let result = try await producer.waitForResult(id: "w", timeout: .seconds(90))
         try await worker.value
         #expect(result == Data("done".utf8))
         #expect(names(in: dir.file("done")).isEmpty)  // collected

@@ -19,7 +19,7 @@ import Testing
         try await Task.sleep(for: .milliseconds(200))
         let producer = SpoolProducer(directory: dir.path)
         try producer.enqueue(id: "fast", data: Data("{}".utf8))
-        let name = await nextName(watcher, within: .seconds(30))
+        let name = await nextName(watcher, within: .seconds(90))
         #expect(name == "fast.json")
         // Dotfiles and other suffixes are ignored.
         try writeFile(dir.file("tmp/x"), "{}")
@@ -41,7 +41,7 @@ import Testing
         async let _ = watcher.run()  // the rescans, a child of this test
         defer { watcher.stop() }
         var seen: [String] = []
-        while seen.count < 20, let name = await nextName(watcher, within: .seconds(30)) { seen.append(name) }
+        while seen.count < 20, let name = await nextName(watcher, within: .seconds(90)) { seen.append(name) }
         #expect(Set(seen) == Set((0..<20).map { "pre\($0).json" }))
         #expect(seen.count == 20)
         // Names in flight (not released) are not yielded again by another pass.
@@ -50,7 +50,7 @@ import Testing
         // Released names still in new/ come back on the next pass.
         watcher.release("pre0.json")
         watcher.rescanNow()
-        #expect(await nextName(watcher, within: .seconds(30)) == "pre0.json")
+        #expect(await nextName(watcher, within: .seconds(90)) == "pre0.json")
     }
 
     @Test func aNewRescanIntervalAppliesWithoutRestartingTheWatcher() async throws {
@@ -62,16 +62,16 @@ import Testing
         let watcher = try spool.watch(rescanInterval: .seconds(3600))
         async let _ = watcher.run()  // the rescans, a child of this test
         defer { watcher.stop() }
-        #expect(await nextName(watcher, within: .seconds(30)) == "stays.json")
+        #expect(await nextName(watcher, within: .seconds(90)) == "stays.json")
 
         // Released but still in new/: no inotify event, so only a rescan yields it again.
         watcher.release("stays.json")
         #expect(await nextName(watcher, within: .milliseconds(300)) == nil)
         watcher.setRescanInterval(.milliseconds(100))
-        #expect(await nextName(watcher, within: .seconds(30)) == "stays.json")
+        #expect(await nextName(watcher, within: .seconds(90)) == "stays.json")
         // And again by the new interval alone, not by a request.
         watcher.release("stays.json")
-        #expect(await nextName(watcher, within: .seconds(30)) == "stays.json")
+        #expect(await nextName(watcher, within: .seconds(90)) == "stays.json")
     }
 
     @Test func skippedUnchangedFilesAreNotYieldedAgainButChangedOnesAre() async throws {
@@ -83,7 +83,7 @@ import Testing
         let watcher = try spool.watch(rescanInterval: .seconds(3600))
         async let _ = watcher.run()  // the rescans, a child of this test
         defer { watcher.stop() }
-        let name = try #require(await nextName(watcher, within: .seconds(30)))
+        let name = try #require(await nextName(watcher, within: .seconds(90)))
         let file = try #require(try spool.read(name))
         watcher.markSkipped(name, fingerprint: file.fingerprint)
         watcher.rescanNow()
@@ -92,7 +92,7 @@ import Testing
         // new fingerprint. (truncate(2) changes size and mtime and raises no IN_CLOSE_WRITE.)
         #expect(truncate(dir.file("new/other.json"), 3) == 0)
         watcher.rescanNow()
-        #expect(await nextName(watcher, within: .seconds(30)) == "other.json")
+        #expect(await nextName(watcher, within: .seconds(90)) == "other.json")
     }
 
     @Test func aHundredThousandFileBacklogIsEnumeratedOnceEachWithBoundedMemory() async throws {
@@ -133,7 +133,7 @@ import Testing
 
         let deadline = ContinuousClock.now + .seconds(60)
         while seen.count < total, ContinuousClock.now < deadline {
-            guard let name = await nextName(watcher, within: .seconds(30)) else { break }
+            guard let name = await nextName(watcher, within: .seconds(90)) else { break }
             if !seen.insert(name).inserted { duplicates += 1 }
             watcher.release(name)
         }

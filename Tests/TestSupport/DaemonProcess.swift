@@ -127,7 +127,7 @@ public final class DaemonProcess: Sendable {
 
     /// Waits for the child to exit, polling without blocking a thread.
     @discardableResult
-    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Termination {
+    public func waitForExit(timeout: Duration = .seconds(90)) async throws -> Termination {
         guard let child = process.withLock({ $0 }) else { throw DaemonProcessError("the daemon was never started") }
         do {
             return try await child.waitForExit(timeout: timeout)

@@ -3,7 +3,7 @@
 /// timeout, then assert the outcome (`#expect(await eventually { ... })`, or `try #require`
 /// where the test cannot go on without it). Nothing here measures time.
 public func eventually(
-    within timeout: Duration = .seconds(30), every interval: Duration = .milliseconds(20),
+    within timeout: Duration = .seconds(90), every interval: Duration = .milliseconds(20),
     _ condition: () async throws -> Bool
 ) async rethrows -> Bool {
     let deadline = ContinuousClock.now + timeout

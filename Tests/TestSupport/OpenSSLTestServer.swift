@@ -43,7 +43,7 @@ public final class OpenSSLTestServer: @unchecked Sendable {
         // s_server prints "ACCEPT 127.0.0.1:<port>" once it listens.
         var text = ""
         var found: Int?
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(90)
         while found == nil, process.isRunning, ContinuousClock.now < deadline {
             text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("ACCEPT ") }),

@@ -23,7 +23,7 @@ public struct MotoHarness: Sendable {
     ) -> AWSClient {
         AWSClient(
             endpoint: moto.endpoint(service: service),
-            options: AWSClientOptions(maxAttempts: maxAttempts),
+            options: MotoServer.clientOptions(maxAttempts: maxAttempts),
             httpClient: http ?? moto.httpClient,
             sleeper: sleeper
         )
