@@ -84,7 +84,7 @@ public struct SecretFetcher: Sendable {
 
     /// The task line `get` sends: the id, the connector by name, and the params.
     public static func task(id: String, connector: String, name: String, version: Version) -> [UInt8] {
-        var params: [String: JSONValue] = ["name": .string(name)]
+        var params: JSONObject = ["name": .string(name)]
         switch version {
         case .current: break
         case .id(let id): params["versionId"] = .string(id)
@@ -99,7 +99,7 @@ public struct SecretFetcher: Sendable {
 
     /// Sends the task and waits for its result: the line as received and the result's members,
     /// for a result that succeeded. Everything else is a ``Failure``.
-    private func fetch(connector: String, name: String, version: Version) throws(Failure) -> ([UInt8], [String: JSONValue]) {
+    private func fetch(connector: String, name: String, version: Version) throws(Failure) -> ([UInt8], JSONObject) {
         let id = TaskID.random(prefix: "get-")
         let deadline = ContinuousClock.now + timeout
         let client: LineSocketClient
@@ -143,7 +143,7 @@ public struct SecretFetcher: Sendable {
 
     /// The members of the result in `line` if it answers task `id` and succeeded; nil for another
     /// task's result.
-    static func result(_ line: [UInt8], id: String) throws(Failure) -> [String: JSONValue]? {
+    static func result(_ line: [UInt8], id: String) throws(Failure) -> JSONObject? {
         let parsed = line.withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) }
         guard case .object(var members)? = parsed?.value else { throw notAResult }
         // A result names its status and its delegate (section 4); its id, when it has one, is a string.
@@ -178,7 +178,7 @@ public struct SecretFetcher: Sendable {
         message: "the delegate answered with something that is not a result", status: ExitStatus.unavailable)
 
     /// The value a succeeded `getSecretValue` result holds (``ResultValue``).
-    static func value(of result: [String: JSONValue]) throws(Failure) -> [UInt8] {
+    static func value(of result: JSONObject) throws(Failure) -> [UInt8] {
         do {
             return try ResultValue.bytes(of: result["result"], sealed: result["sealed"] != nil)
         } catch {

@@ -65,7 +65,7 @@ public struct JSONParser {
     /// The members of the objects being read, innermost last: an object's members are pushed
     /// as they are read and popped when its dictionary is built. One array for the whole
     /// document, so reading an object does not grow an array of its own member by member.
-    private var members: [(key: String, value: JSONValue)] = []
+    private var members: [JSONObject.Member] = []
 
     private init(bytes: UnsafeBufferPointer<UInt8>, tracksPath: Bool = false) {
         self.bytes = bytes
@@ -101,7 +101,7 @@ public struct JSONParser {
 
     /// The members of the JSON object in `bytes`, with where each value's text lies in `bytes`.
     public struct ObjectMembers: Sendable {
-        public var values: [String: JSONValue]
+        public var values: JSONObject
         /// Byte offsets into `bytes`, without the white space around the value.
         public var textRanges: [String: Range<Int>]
     }
@@ -161,7 +161,7 @@ public struct JSONParser {
         let tracksKeys = tracksPath || (depth == 1 && memberRanges != nil)
         var seen = Set<String>()
         skipWhitespace()
-        if consume(UInt8(ascii: "}")) { return .object([:]) }
+        if consume(UInt8(ascii: "}")) { return .object(JSONObject()) }
         while true {
             guard peek() == UInt8(ascii: "\""), let key = parseString() else { return nil }
             let isDuplicate = tracksKeys && !seen.insert(key).inserted
@@ -174,7 +174,7 @@ public struct JSONParser {
             guard let value = parseValue() else { return nil }
             if tracksPath { path.removeLast() }
             if !isDuplicate, depth == 1, memberRanges != nil { memberRanges?[key] = valueStart..<offset }
-            members.append((key: key, value: value))
+            members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             if consume(UInt8(ascii: "}")) { return object(from: firstMember) }
             guard consume(UInt8(ascii: ",")) else { return nil }
@@ -184,18 +184,40 @@ public struct JSONParser {
     }
 
     /// The object of `members[first...]`, which are popped; of a key given twice the first is
-    /// kept (inserted last, going backwards), and `hasDuplicateKeys` is set.
+    /// kept (keys equal as Swift strings can be spelt differently, `e\u0301` and `\u00e9`: the
+    /// first spelling too), and `hasDuplicateKeys` is set.
     private mutating func object(from first: Int) -> JSONValue {
         defer { members.removeSubrange(first...) }
-        var object = [String: JSONValue](minimumCapacity: members.count - first)
-        for member in members[first...].reversed() where object.updateValue(member.value, forKey: member.key) != nil {
-            hasDuplicateKeys = true
-            // `updateValue` keeps the key as first stored; keys equal as Swift strings can be
-            // spelt differently (`e\u0301`, `\u00e9`), and the first spelling is the one kept.
-            object.removeValue(forKey: member.key)
-            object[member.key] = member.value
+        let read = members[first...]
+        if !Self.hasDuplicateKey(read) { return .object(JSONObject(uniqueMembers: Array(read))) }
+        hasDuplicateKeys = true
+        var object = JSONObject(minimumCapacity: read.count)
+        var seen = Set<String>(minimumCapacity: read.count)
+        for member in read where seen.insert(member.key).inserted {
+            object.append(uniqueKey: member.key, member.value)
         }
         return .object(object)
+    }
+
+    /// Whether two of `members` have keys equal as Swift strings: compared pairwise in a small
+    /// object (most have a handful of members, and hashing each key cost more), through a set in
+    /// a large one.
+    private static func hasDuplicateKey(_ members: ArraySlice<JSONObject.Member>) -> Bool {
+        if members.count > 16 {
+            var seen = Set<String>(minimumCapacity: members.count)
+            return !members.allSatisfy { seen.insert($0.key).inserted }
+        }
+        var index = members.startIndex
+        while index < members.endIndex {
+            let key = members[index].key
+            var other = members.index(after: index)
+            while other < members.endIndex {
+                if members[other].key == key { return true }
+                other += 1
+            }
+            index += 1
+        }
+        return false
     }
 
     private mutating func parseArray() -> JSONValue? {

@@ -32,7 +32,7 @@ extension JSONValue {
             out.append(UInt8(ascii: "]"))
         case .object(let object):
             out.append(UInt8(ascii: "{"))
-            for (index, member) in object.sorted(by: { $0.key < $1.key }).enumerated() {
+            for (index, member) in object.sortedMembers.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 Self.writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
@@ -63,13 +63,13 @@ extension JSONValue {
             out.append(UInt8(ascii: "]"))
         case .object(let object) where !object.isEmpty:
             out.append(UInt8(ascii: "{"))
-            for (index, key) in object.keys.sorted().enumerated() {
+            for (index, member) in object.sortedMembers.enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 Self.newline(indent: indent + 2, into: &out)
-                Self.writeString(key, into: &out)
+                Self.writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 out.append(UInt8(ascii: " "))
-                object[key]?.writePretty(into: &out, indent: indent + 2)
+                member.value.writePretty(into: &out, indent: indent + 2)
             }
             Self.newline(indent: indent, into: &out)
             out.append(UInt8(ascii: "}"))

@@ -1,7 +1,7 @@
 /// A JSON value: task params as they arrive and operation results as they leave.
 ///
-/// Objects are dictionaries; when written, their keys are sorted so that output is
-/// deterministic. Integers are kept apart from other numbers so that `1` stays `1`.
+/// Objects keep their members in order (``JSONObject``); when written, their keys are sorted so
+/// that output is deterministic. Integers are kept apart from other numbers so that `1` stays `1`.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -9,7 +9,7 @@ public enum JSONValue: Sendable, Hashable {
     case number(Double)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     /// The value's kind, for messages ("must be a string, not a number").
     public var kindDescription: String {
@@ -50,7 +50,7 @@ extension JSONValue: Codable {
         } else if let array = try? container.decode([JSONValue].self) {
             self = .array(array)
         } else {
-            self = .object(try container.decode([String: JSONValue].self))
+            self = .object(JSONObject(try container.decode([String: JSONValue].self)))
         }
     }
 
@@ -63,7 +63,7 @@ extension JSONValue: Codable {
         case .number(let number): try container.encode(number)
         case .string(let string): try container.encode(string)
         case .array(let array): try container.encode(array)
-        case .object(let object): try container.encode(object)
+        case .object(let object): try container.encode(object.dictionary)
         }
     }
 }
@@ -78,6 +78,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(nilLiteral: ()) { self = .null }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+        var object = JSONObject(minimumCapacity: elements.count)
+        for (key, value) in elements { object[key] = value }
+        self = .object(object)
     }
 }

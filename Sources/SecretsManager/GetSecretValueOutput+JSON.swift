@@ -14,7 +14,7 @@ import JSON
 extension SecretsManagerClient.GetSecretValueOutput {
     /// The request: `SecretId`, and `VersionId` or `VersionStage` when given.
     static func requestBody(secretId: String, versionId: String?, versionStage: String?) -> Data {
-        var members: [String: JSONValue] = ["SecretId": .string(secretId)]
+        var members: JSONObject = ["SecretId": .string(secretId)]
         if let versionId { members["VersionId"] = .string(versionId) }
         if let versionStage { members["VersionStage"] = .string(versionStage) }
         return Data(JSONValue.object(members).jsonText.utf8)

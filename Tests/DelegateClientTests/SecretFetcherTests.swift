@@ -5,7 +5,7 @@ import Testing
 /// How `get` reads the delegate's answer lines; the exchange itself is in `SecretGetterTests`
 /// (DelegateTests) and the binaries' in `SecretGetterBinaryTests`.
 @Suite struct SecretFetcherTests {
-    private func result(_ line: String, id: String = "get-1") throws(SecretFetcher.Failure) -> [String: JSONValue]? {
+    private func result(_ line: String, id: String = "get-1") throws(SecretFetcher.Failure) -> JSONObject? {
         try SecretFetcher.result(Array(line.utf8), id: id)
     }
 

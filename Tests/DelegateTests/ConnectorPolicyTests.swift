@@ -18,7 +18,7 @@ import Testing
         connector: JSONValue = "prod", operation: String = "getSecretValue", params: JSONValue = ["name": "db"],
         sealTo: Bool = false
     ) -> Data {
-        var fields: [String: JSONValue] = [
+        var fields: JSONObject = [
             "id": "t-1", "connector": connector, "operation": .string(operation), "params": params,
         ]
         // A valid X25519 public key (RFC 7748 section 6.1, Bob's).

@@ -132,8 +132,8 @@ import Testing
             return
         }
         #expect(members.count == 1)
-        #expect(members.first?.value == 1)
-        #expect(members.first.map { Array($0.key.unicodeScalars) } == ["e", "\u{301}"])
+        #expect(members.members.first?.value == 1)
+        #expect(members.members.first.map { Array($0.key.unicodeScalars) } == ["e", "\u{301}"])
     }
 
     /// Generated documents, valid and then damaged byte by byte (deleted, duplicated, replaced

@@ -44,7 +44,7 @@ struct ReadCacheFixture {
     func run(
         _ connector: JSONValue = "cached", operation: String = "getSecretValue", params: JSONValue = ["name": "db"]
     ) async throws -> TaskResult {
-        let fields: [String: JSONValue] = [
+        let fields: JSONObject = [
             "id": .string("t-\(UUID().uuidString.prefix(8))"), "connector": connector, "operation": .string(operation),
             "params": params,
         ]

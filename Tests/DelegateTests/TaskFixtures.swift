@@ -5,7 +5,7 @@ import JSON
 
 /// Builds task JSON for tests from the spec's example, edited per test.
 enum TaskFixtures {
-    static let connector: [String: JSONValue] = [
+    static let connector: JSONObject = [
         "id": "awsSmProd",
         "region": "us-east-1",
         "secretNamePrefix": "/devops/",
@@ -18,9 +18,9 @@ enum TaskFixtures {
 
     static func task(
         operation: String = "getSecretValue", params: JSONValue? = ["name": "db#password"],
-        edit: (inout [String: JSONValue]) -> Void = { _ in }
+        edit: (inout JSONObject) -> Void = { _ in }
     ) -> Data {
-        var fields: [String: JSONValue] = [
+        var fields: JSONObject = [
             "id": "build-4711-db-password",
             "connector": .object(connector),
             "operation": .string(operation),
@@ -40,7 +40,7 @@ enum TaskFixtures {
         }
     }
 
-    static func taskWithConnector(_ connectorEdit: (inout [String: JSONValue]) -> Void) -> Data {
+    static func taskWithConnector(_ connectorEdit: (inout JSONObject) -> Void) -> Data {
         task { fields in
             var connector = Self.connector
             connectorEdit(&connector)

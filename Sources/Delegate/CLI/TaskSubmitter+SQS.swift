@@ -33,7 +33,7 @@ extension TaskSubmitter {
     static let replyPollSeconds = 5
 
     func submitToSQS(
-        _ task: Data, id: String?, object: [String: JSONValue], to target: SQSDestination, privateKey: [UInt8]?
+        _ task: Data, id: String?, object: JSONObject, to target: SQSDestination, privateKey: [UInt8]?
     )
         async -> CommandOutcome
     {

@@ -174,7 +174,7 @@ public struct TaskSubmitter: Sendable {
 
     /// The members of `task` if it is one UTF-8 JSON object, parsed in place (a task may hold a
     /// secret value); nil otherwise.
-    static func jsonObject(_ task: Data) -> [String: JSONValue]? {
+    static func jsonObject(_ task: Data) -> JSONObject? {
         guard case .object(let object)? = task.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0)?.value }) else {
             return nil
         }

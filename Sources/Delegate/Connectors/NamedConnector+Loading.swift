@@ -45,11 +45,11 @@ extension NamedConnector {
         }
 
         // The AWS side, as the task decoder sees it.
-        var fields: [String: JSONValue] = ["id": .string(id)]
+        var fields: JSONObject = ["id": .string(id)]
         for key in ["region", "secret_name_prefix", "delegate_selectors"] {
             if let value = table[key] { fields[camelCase(key)] = try json(value, key: key, error: error) }
         }
-        var credentialFields: [String: JSONValue] = [:]
+        var credentialFields: JSONObject = [:]
         for key in credentials.keys {
             guard let value = credentials[key] else { continue }
             credentialFields[camelCase(key)] = try json(value, key: "credentials." + key, error: error)

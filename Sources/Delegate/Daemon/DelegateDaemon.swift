@@ -337,13 +337,13 @@ public final class DelegateDaemon: Sendable {
         let credentialCounts = dispatcher.status.credentials
         let policy = dispatcher.selectionPolicy
         let credentials = await components.registry.snapshots().map { snapshot -> JSONValue in
-            var object: [String: JSONValue] = [
+            var object: JSONObject = [
                 "source": .string(snapshot.source), "expiration": date(snapshot.expiration),
             ]
             if let error = snapshot.lastError { object["lastError"] = .string(error) }
             return .object(object)
         }
-        var report: [String: JSONValue] = [
+        var report: JSONObject = [
             "name": .string(policy.name),
             "version": .string(DelegateVersion.current),
             "tags": .array(policy.tags.map(JSONValue.string)),
@@ -356,7 +356,7 @@ public final class DelegateDaemon: Sendable {
             ]),
             "credentials": .array(credentials),
             // Tasks per named connector id, whatever their outcome.
-            "connectors": .object(dispatcher.connectors.taskCounts.mapValues { .integer(Int64($0)) }),
+            "connectors": .object(JSONObject(dispatcher.connectors.taskCounts.mapValues { .integer(Int64($0)) })),
             "cache": components.cache.statistics.jsonValue,
             // Credentials socket requests (section 11) answered with a value, and closed without one.
             "credentialRequests": .object([

@@ -44,8 +44,8 @@ public final class SQSQueueStatus: Sendable {
     /// The `queues` object of the status report.
     var report: JSONValue {
         .object(
-            snapshot.mapValues { counts in
-                var object: [String: JSONValue] = [
+            JSONObject(snapshot.mapValues { counts -> JSONValue in
+                var object: JSONObject = [
                     "received": .integer(Int64(counts.received)), "released": .integer(Int64(counts.released)),
                     "deleted": .integer(Int64(counts.deleted)), "redelivered": .integer(Int64(counts.redelivered)),
                     "resultSendFailures": .integer(Int64(counts.resultSendFailures)),
@@ -53,6 +53,6 @@ public final class SQSQueueStatus: Sendable {
                 ]
                 object["error"] = counts.error.map(JSONValue.string) ?? .null
                 return .object(object)
-            })
+            }))
     }
 }

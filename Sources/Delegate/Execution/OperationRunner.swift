@@ -28,7 +28,7 @@ struct OperationRunner: Sendable {
         try await task.operation.operation.run(with: self)
     }
 
-    func outcome(_ object: [String: JSONValue], _ attempts: Int) -> OperationOutcome {
+    func outcome(_ object: JSONObject, _ attempts: Int) -> OperationOutcome {
         OperationOutcome(value: .object(object), attempts: attempts)
     }
 

@@ -19,7 +19,7 @@ struct ConnectionTest: Sendable {
         var error: AWSError?
 
         var json: JSONValue {
-            var object: [String: JSONValue] = ["action": .string(action), "outcome": .string(outcome)]
+            var object: JSONObject = ["action": .string(action), "outcome": .string(outcome)]
             if let error { object["errorCode"] = .string(error.code.rawValue) }
             return .object(object)
         }

@@ -21,7 +21,7 @@ public struct CreateSecretParams: Sendable, Equatable {
 
 extension CreateSecretParams: DelegateOperation {
     static let name = OperationName.createSecret
-    static let allowedParams: Set<String> = ["name", "secretString", "secretBinary", "description", "kmsKeyId", "tags"]
+    static let allowedParams: [String] = ["name", "secretString", "secretBinary", "description", "kmsKeyId", "tags"]
     static let writesSecret = true
     var namedSecret: SecretReference? { secret }
 

@@ -8,7 +8,7 @@ protocol DelegateOperation: Sendable, Equatable {
     /// The operation's name in a task's `operation` field.
     static var name: OperationName { get }
     /// The params the operation takes (anything else is refused as a likely typo).
-    static var allowedParams: Set<String> { get }
+    static var allowedParams: [String] { get }
     /// Whether the operation changes a secret, so that the read cache must forget it (section 14).
     static var writesSecret: Bool { get }
     /// The secret the operation acts on, if it names one (for logs: `SECRET_NAME`).

@@ -29,7 +29,7 @@ public struct DeleteSecretParams: Sendable, Equatable {
 
 extension DeleteSecretParams: DelegateOperation {
     static let name = OperationName.deleteSecret
-    static let allowedParams: Set<String> = ["name", "recoveryWindowInDays", "forceDeleteWithoutRecovery"]
+    static let allowedParams: [String] = ["name", "recoveryWindowInDays", "forceDeleteWithoutRecovery"]
     static let writesSecret = true
     var namedSecret: SecretReference? { secret }
 

@@ -17,7 +17,7 @@ public struct DescribeSecretParams: Sendable, Equatable {
 
 extension DescribeSecretParams: DelegateOperation {
     static let name = OperationName.describeSecret
-    static let allowedParams: Set<String> = ["name"]
+    static let allowedParams: [String] = ["name"]
     static let writesSecret = false
     var namedSecret: SecretReference? { secret }
 
@@ -36,7 +36,7 @@ extension DescribeSecretParams: DelegateOperation {
                 "description": optional(output.description), "kmsKeyId": optional(output.kmsKeyId),
                 "rotationEnabled": .bool(output.rotationEnabled ?? false),
                 "lastChangedDate": date(output.lastChangedDate), "deletedDate": date(output.deletedDate),
-                "tags": .array(tags), "versionIdsToStages": .object(stages),
+                "tags": .array(tags), "versionIdsToStages": .object(JSONObject(stages)),
             ], response.attempts)
     }
 }

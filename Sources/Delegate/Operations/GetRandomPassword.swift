@@ -26,7 +26,7 @@ public struct GetRandomPasswordParams: Sendable, Equatable {
 
 extension GetRandomPasswordParams: DelegateOperation {
     static let name = OperationName.getRandomPassword
-    static let allowedParams: Set<String> = [
+    static let allowedParams: [String] = [
         "passwordLength", "excludeCharacters", "excludeNumbers", "excludePunctuation", "excludeUppercase",
         "excludeLowercase", "includeSpace", "requireEachIncludedType",
     ]

@@ -24,7 +24,7 @@ public struct GetSecretValueParams: Sendable, Equatable {
 
 extension GetSecretValueParams: DelegateOperation {
     static let name = OperationName.getSecretValue
-    static let allowedParams: Set<String> = ["name", "versionId", "versionStage", "refresh"]
+    static let allowedParams: [String] = ["name", "versionId", "versionStage", "refresh"]
     static let writesSecret = false
     var namedSecret: SecretReference? { secret }
 
@@ -50,7 +50,7 @@ extension GetSecretValueParams: DelegateOperation {
                     "value": .string(field.fieldValue), "createdDate": date(output.createdDate),
                 ], read.attempts)
         } else {
-            var object: [String: JSONValue] = [
+            var object: JSONObject = [
                 "name": runner.name(output.name), "arn": .string(output.arn), "versionId": optional(output.versionId),
                 "versionStages": strings(output.versionStages), "createdDate": date(output.createdDate),
             ]

@@ -22,7 +22,7 @@ public struct ListSecretVersionIdsParams: Sendable, Equatable {
 
 extension ListSecretVersionIdsParams: DelegateOperation {
     static let name = OperationName.listSecretVersionIds
-    static let allowedParams: Set<String> = ["name", "includeDeprecated", "maxResults", "nextToken"]
+    static let allowedParams: [String] = ["name", "includeDeprecated", "maxResults", "nextToken"]
     static let writesSecret = false
     var namedSecret: SecretReference? { secret }
 
@@ -43,7 +43,7 @@ extension ListSecretVersionIdsParams: DelegateOperation {
                 "createdDate": date(version.createdDate),
             ])
         }
-        var object: [String: JSONValue] = ["versions": .array(versions)]
+        var object: JSONObject = ["versions": .array(versions)]
         if let token = response.value.nextToken { object["nextToken"] = .string(token) }
         return runner.outcome(object, response.attempts)
     }

@@ -22,7 +22,7 @@ public struct ListSecretsParams: Sendable, Equatable {
 
 extension ListSecretsParams: DelegateOperation {
     static let name = OperationName.listSecrets
-    static let allowedParams: Set<String> = ["nameFilter", "maxResults", "nextToken", "all"]
+    static let allowedParams: [String] = ["nameFilter", "maxResults", "nextToken", "all"]
     static let writesSecret = false
     var namedSecret: SecretReference? { nil }
 
@@ -51,7 +51,7 @@ extension ListSecretsParams: DelegateOperation {
                 "description": optional(entry.description), "lastChangedDate": date(entry.lastChangedDate),
             ])
         }
-        var object: [String: JSONValue] = ["secrets": .array(secrets)]
+        var object: JSONObject = ["secrets": .array(secrets)]
         if let token = response.value.nextToken { object["nextToken"] = .string(token) }
         return runner.outcome(object, response.attempts)
     }

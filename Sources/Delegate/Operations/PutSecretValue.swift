@@ -19,7 +19,7 @@ public struct PutSecretValueParams: Sendable, Equatable {
 
 extension PutSecretValueParams: DelegateOperation {
     static let name = OperationName.putSecretValue
-    static let allowedParams: Set<String> = ["name", "secretString", "secretBinary", "versionStages"]
+    static let allowedParams: [String] = ["name", "secretString", "secretBinary", "versionStages"]
     static let writesSecret = true
     var namedSecret: SecretReference? { secret }
 

@@ -14,7 +14,7 @@ public struct TestConnectionParams: Sendable, Equatable {}
 
 extension TestConnectionParams: DelegateOperation {
     static let name = OperationName.testConnection
-    static let allowedParams: Set<String> = []
+    static let allowedParams: [String] = []
     static let writesSecret = false
     var namedSecret: SecretReference? { nil }
 

@@ -20,7 +20,7 @@ public struct UpdateSecretParams: Sendable, Equatable {
 
 extension UpdateSecretParams: DelegateOperation {
     static let name = OperationName.updateSecret
-    static let allowedParams: Set<String> = ["name", "secretString", "secretBinary", "description", "kmsKeyId"]
+    static let allowedParams: [String] = ["name", "secretString", "secretBinary", "description", "kmsKeyId"]
     static let writesSecret = true
     var namedSecret: SecretReference? { secret }
 
@@ -42,7 +42,7 @@ extension UpdateSecretParams: DelegateOperation {
             name: secret.name, value: value, description: description, kmsKeyId: kmsKeyId, taskID: runner.task.id,
             logger: runner.logger)
         let output = response.value
-        var object: [String: JSONValue] = ["name": runner.name(output.name), "arn": .string(output.arn)]
+        var object: JSONObject = ["name": runner.name(output.name), "arn": .string(output.arn)]
         if let version = output.versionId { object["versionId"] = .string(version) }
         return runner.outcome(object, response.attempts)
     }

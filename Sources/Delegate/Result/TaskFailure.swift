@@ -17,7 +17,7 @@ public struct TaskFailure: Sendable, Equatable, Codable {
     }
 
     var jsonValue: JSONValue {
-        var object: [String: JSONValue] = [
+        var object: JSONObject = [
             "code": .string(code.rawValue), "message": .string(message), "retryable": .bool(retryable),
         ]
         if let awsRequestId { object["awsRequestId"] = .string(awsRequestId) }

@@ -1,15 +1,15 @@
 import AWSCredentials
 
 extension CredentialSpec {
-    private static let allFields: Set<String> = [
+    private static let allFields: [String] = [
         "type", "accessKeyId", "accessKeyIdRef", "secretAccessKeyRef", "sessionTokenRef", "roleArn",
         "externalId", "durationSeconds",
     ]
-    private static let accessKeyFields: Set<String> = [
+    private static let accessKeyFields: [String] = [
         "type", "accessKeyId", "accessKeyIdRef", "secretAccessKeyRef", "sessionTokenRef",
     ]
-    private static let instanceRoleFields: Set<String> = ["type"]
-    private static let assumeRoleFields: Set<String> = ["type", "roleArn", "externalId", "durationSeconds"]
+    private static let instanceRoleFields: [String] = ["type"]
+    private static let assumeRoleFields: [String] = ["type", "roleArn", "externalId", "durationSeconds"]
 
     static func decode(_ object: TaskObject) throws(TaskProblem) -> CredentialSpec {
         // Before anything else: a plaintext secret is refused whatever the type says.

@@ -74,7 +74,7 @@ extension DelegateTask {
         SpoolName.isValidTaskID(id)
     }
 
-    private static let topLevelFields: Set<String> = [
+    private static let topLevelFields: [String] = [
         "id", "connector", "operation", "params", "deadlineSeconds", "sealTo", "replyTo",
     ]
 
@@ -139,7 +139,7 @@ extension DelegateTask {
 }
 
 extension Connector {
-    private static let fields: Set<String> = ["id", "region", "secretNamePrefix", "delegateSelectors", "credentials"]
+    private static let fields: [String] = ["id", "region", "secretNamePrefix", "delegateSelectors", "credentials"]
 
     static func decode(_ object: TaskObject) throws(TaskProblem) -> Connector {
         // Plain secrets are refused first, whatever else is wrong.

@@ -1,0 +1,82 @@
+import JSON
+import Testing
+
+/// A JSON object's members: in order, each key once, equal and hashed whatever their order.
+@Suite struct JSONObjectTests {
+    private func parse(_ text: String) throws -> JSONParser.Parsed {
+        try #require(Array(text.utf8).withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) })
+    }
+
+    @Test func membersKeepTheirOrderAndAreReadReplacedAndRemovedByKey() {
+        var object: JSONObject = ["b": 1, "a": 2]
+        #expect(object.keys == ["b", "a"])
+        #expect(object["a"] == 2)
+        #expect(object["c"] == nil)
+        object["b"] = "x"
+        object["c"] = true
+        #expect(object.keys == ["b", "a", "c"])
+        #expect(object["b"] == "x")
+        object["a"] = nil
+        #expect(object.keys == ["b", "c"])
+        #expect(object.removeValue(forKey: "b") == "x")
+        #expect(object.removeValue(forKey: "b") == nil)
+        #expect(object.count == 1)
+        #expect(!object.isEmpty)
+    }
+
+    @Test func aLiteralWithAKeyTwiceKeepsTheLastValueInTheFirstPlace() {
+        let object: JSONObject = ["k": 1, "other": 2, "k": 3]
+        #expect(object.keys == ["k", "other"])
+        #expect(object["k"] == 3)
+        let value: JSONValue = ["k": 1, "k": 2]
+        #expect(value["k"] == 2)
+    }
+
+    @Test func equalityAndHashIgnoreOrder() {
+        let one: JSONObject = ["a": 1, "b": ["c": "d", "e": [1, 2]]]
+        let other: JSONObject = ["b": ["e": [1, 2], "c": "d"], "a": 1]
+        #expect(one == other)
+        #expect(one.hashValue == other.hashValue)
+        #expect(Set([JSONValue.object(one), .object(other)]).count == 1)
+        #expect(one != ["a": 1])
+        #expect(one != ["a": 2, "b": ["c": "d", "e": [1, 2]]])
+        #expect(one != ["a": 1, "x": ["c": "d", "e": [1, 2]]])
+    }
+
+    @Test func writtenWithKeysSortedWhateverTheOrder() {
+        let object: JSONValue = .object(["z": 1, "a": ["y": true, "b": .null]])
+        #expect(object.jsonText == #"{"a":{"b":null,"y":true},"z":1}"#)
+        #expect(JSONValue.object(JSONObject(["b": 1, "a": 2])).jsonText == #"{"a":2,"b":1}"#)
+    }
+
+    @Test func parsedMembersKeepTheDocumentsOrder() throws {
+        guard case .object(let object) = try parse(#"{"z":1,"a":{"q":2,"b":3},"m":[]}"#).value else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(object.keys == ["z", "a", "m"])
+        #expect(object["a"]?["q"] == 2)
+    }
+
+    /// Objects of up to sixteen members are checked pair by pair, larger ones through a set:
+    /// either way the first of a key given twice is kept and the document says it had one.
+    @Test(arguments: [2, 16, 17, 400])
+    func aKeyGivenTwiceIsFoundInSmallAndLargeObjects(members: Int) throws {
+        let keys = (0..<members).map { "key\($0)" }
+        let distinct = "{" + keys.enumerated().map { #""\#($1)":\#($0)"# }.joined(separator: ",") + "}"
+        let unique = try parse(distinct)
+        #expect(!unique.hasDuplicateKeys)
+        #expect(unique.value.jsonText.count == distinct.count)
+        let twice = "{" + keys.enumerated().map { #""\#($1)":\#($0)"# }.joined(separator: ",")
+            + #","\#(keys[members / 2])":"late"}"#
+        let parsed = try parse(twice)
+        #expect(parsed.hasDuplicateKeys)
+        guard case .object(let object) = parsed.value else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(object.count == members)
+        #expect(object[keys[members / 2]] == .integer(Int64(members / 2)))
+        #expect(object.keys == keys)
+    }
+}
