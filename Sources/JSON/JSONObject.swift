@@ -7,7 +7,7 @@
 ///
 /// Two objects are equal when they have the same keys with equal values, in whatever order.
 /// Reading a key is linear in the object's size, so code that builds a large object (thousands
-/// of members) does it with ``append(uniqueKey:_:)`` or `init(_:)` of a dictionary.
+/// of members) does it from a dictionary (`init(_:)`).
 public struct JSONObject: Sendable {
     public typealias Element = (key: String, value: JSONValue)
 
@@ -65,8 +65,9 @@ public struct JSONObject: Sendable {
         }
     }
 
-    /// Adds a member whose key the object does not have (checked only in debug builds).
-    public mutating func append(uniqueKey key: String, _ value: JSONValue) {
+    /// Adds a member whose key the object does not have (the parser's, which checks; only debug
+    /// builds check here).
+    mutating func append(uniqueKey key: String, _ value: JSONValue) {
         assert(index(of: key) == nil, "key \(key) given twice")
         members.append(Member(key: key, value: value))
     }
@@ -124,7 +125,10 @@ extension JSONObject: ExpressibleByDictionaryLiteral {
 extension JSONObject: Hashable {
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        return lhs.members.allSatisfy { member in rhs[member.key] == member.value }
+        // Key by key in small objects; large ones sorted by key (each key is there once, so equal
+        // objects sort alike), which keeps a comparison of two large objects from going quadratic.
+        if lhs.count <= 16 { return lhs.members.allSatisfy { member in rhs[member.key] == member.value } }
+        return zip(lhs.sortedMembers, rhs.sortedMembers).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
     /// Independent of the members' order, as equality is.

@@ -1,4 +1,4 @@
-import JSON
+@testable import JSON
 import Testing
 
 /// A JSON object's members: in order, each key once, equal and hashed whatever their order.
@@ -41,6 +41,23 @@ import Testing
         #expect(one != ["a": 1])
         #expect(one != ["a": 2, "b": ["c": "d", "e": [1, 2]]])
         #expect(one != ["a": 1, "x": ["c": "d", "e": [1, 2]]])
+    }
+
+    /// Large objects are compared sorted by key, not member by member through lookups.
+    @Test func largeObjectsAreEqualWhateverTheOrderAndUnequalByOneValue() {
+        let keys = (0..<2_000).map { "key\($0)" }
+        let forwards = JSONObject(Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.string($0)) }))
+        // The same members in the opposite order (a dictionary is written out sorted).
+        var backwards = JSONObject()
+        for member in forwards.members.reversed() { backwards.append(uniqueKey: member.key, member.value) }
+        #expect(backwards.keys == forwards.keys.reversed())
+        #expect(forwards == backwards)
+        #expect(forwards.hashValue == backwards.hashValue)
+        backwards["key1000"] = "changed"
+        #expect(forwards != backwards)
+        backwards["key1000"] = nil
+        backwards["key1000x"] = "key1000"
+        #expect(forwards != backwards)
     }
 
     @Test func writtenWithKeysSortedWhateverTheOrder() {

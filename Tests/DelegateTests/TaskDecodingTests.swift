@@ -82,6 +82,25 @@ import Testing
         #expect(task.connector.credentials == expected)
     }
 
+    /// A tags object is counted before its members are read: thousands of members are refused
+    /// at once (reading them sorted, each looked up in the object, was quadratic).
+    @Test func aTagsObjectOverTheLimitIsRefusedByItsCount() throws {
+        let tags = JSONObject(Dictionary(uniqueKeysWithValues: (0..<20_000).map { ("k\($0)", JSONValue.string("v")) }))
+        let task = TaskFixtures.task(operation: "createSecret", params: ["name": "db", "secretString": "s", "tags": .object(tags)])
+        let rejection = #expect(throws: TaskRejection.self) { try DelegateTask.decode(task, defaultID: nil) }
+        #expect(rejection?.message.contains("params.tags has 20000 tags; the limit is 50") == true, "\(rejection?.message ?? "")")
+        var fifty = JSONObject()
+        for index in 0..<50 { fifty["k\(index)"] = .string("v\(index)") }
+        let allowed = TaskFixtures.task(operation: "createSecret", params: ["name": "db", "secretString": "s", "tags": .object(fifty)])
+        let expected = (0..<50).map { SecretTag(key: "k\($0)", value: "v\($0)") }.sorted { $0.key < $1.key }
+        #expect(
+            try DelegateTask.decode(allowed, defaultID: nil).operation
+                == .createSecret(
+                    CreateSecretParams(
+                        secret: try SecretReference(parsing: "db", prefix: "devops", allowJSONKey: false),
+                        value: .string("s"), description: nil, kmsKeyId: nil, tags: expected)))
+    }
+
     @Test func everyOperationDecodesToTypedParams() throws {
         func operation(_ name: String, _ params: JSONValue?) throws -> TaskOperation {
             try DelegateTask.decode(TaskFixtures.task(operation: name, params: params), defaultID: nil).operation

@@ -49,6 +49,13 @@ extension OperationParams {
         return stages
     }
 
+    /// Secrets Manager's limit of tags per secret.
+    static let maximumTags = 50
+
+    static func tooManyTags(_ count: Int) -> TaskProblem {
+        .invalid("params.tags has \(count) tags; the limit is \(maximumTags)")
+    }
+
     /// Tags as an object (`{"team": "db"}`, sorted by key) or as AWS's list
     /// (`[{"key": "team", "value": "db"}]`, also `Key`/`Value`).
     func tags() throws(TaskProblem) -> [SecretTag] {
@@ -57,11 +64,13 @@ extension OperationParams {
         case .none, .some(.null):
             return []
         case .some(.object(let object)):
-            for key in object.keys.sorted() {
-                guard case .string(let value) = object[key] else {
-                    throw .invalid("params.tags.\(TaskObject.quotedKey(key)) must be a string")
+            // Counted first: a task may hold thousands of members, and sorting them is for nothing.
+            guard object.count <= Self.maximumTags else { throw Self.tooManyTags(object.count) }
+            for member in object.sortedMembers {
+                guard case .string(let value) = member.value else {
+                    throw .invalid("params.tags.\(TaskObject.quotedKey(member.key)) must be a string")
                 }
-                tags.append(SecretTag(key: key, value: value))
+                tags.append(SecretTag(key: member.key, value: value))
             }
         case .some(.array(let elements)):
             for (index, element) in elements.enumerated() {
@@ -76,7 +85,7 @@ extension OperationParams {
         case .some(let other):
             throw .invalid("params.tags must be an object or an array of {key, value}, not \(other.kindDescription)")
         }
-        guard tags.count <= 50 else { throw .invalid("params.tags has \(tags.count) tags; the limit is 50") }
+        guard tags.count <= Self.maximumTags else { throw Self.tooManyTags(tags.count) }
         for (index, tag) in tags.enumerated() {
             guard (1...128).contains(tag.key.count) else {
                 throw .invalid("params.tags: tag \(index + 1) has a key that is not 1-128 characters long")
