@@ -14,7 +14,7 @@ import Testing
     func client(_ server: LoopbackHTTPServer, maxAttempts: Int = 3, sleeper: RecordingSleeper, clock: any WallClock = SystemWallClock()) throws -> AWSClient {
         AWSClient(
             endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: server.baseURL),
-            options: AWSClientOptions(maxAttempts: maxAttempts),
+            options: .patient(maxAttempts: maxAttempts),
             httpClient: try CurlHTTPClient(configuration: .init(environment: [:]), logger: Logger(label: "test")),
             clock: clock,
             sleeper: sleeper,

@@ -68,7 +68,7 @@ import Testing
     {
         let sts = AWSClient(
             endpoint: AWSServiceEndpoint(signingName: "sts", region: "eu-west-1", url: server.baseURL),
-            httpClient: try loopbackHTTPClient(), sleeper: RecordingSleeper())
+            options: .patient(), httpClient: try loopbackHTTPClient(), sleeper: RecordingSleeper())
         return try AssumeRoleSource(
             role: AssumeRoleCredentials(roleARN: Self.roleArn, externalID: externalId, durationSeconds: 1800),
             delegateName: "web 01/prod",

@@ -51,7 +51,9 @@ import Testing
         let socket = fixture.socketPath(name)
         // Changes behind the delegate's back go straight to moto.
         let direct = SecretsManagerClient(
-            aws: AWSClient(endpoint: fixture.moto.endpoint(service: "secretsmanager"), httpClient: fixture.moto.httpClient),
+            aws: AWSClient(
+                endpoint: fixture.moto.endpoint(service: "secretsmanager"), options: .patient(),
+                httpClient: fixture.moto.httpClient),
             credentials: StaticCredentialProvider(keys), namePrefix: fixture.prefix)
         let logger = Logger(label: "read-cache-e2e")
 

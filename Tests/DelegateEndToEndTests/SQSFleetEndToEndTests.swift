@@ -156,7 +156,7 @@ import Testing
         let keys = try await fleet.fixture.moto.createUser(allowing: MotoServer.fullPolicyActions)
         let secrets = SecretsManagerClient(
             aws: AWSClient(
-                endpoint: fleet.fixture.moto.endpoint(service: "secretsmanager"),
+                endpoint: fleet.fixture.moto.endpoint(service: "secretsmanager"), options: .patient(),
                 httpClient: fleet.fixture.moto.httpClient),
             credentials: StaticCredentialProvider(keys), namePrefix: fleet.fixture.prefix)
         let total = 40

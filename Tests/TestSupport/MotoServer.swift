@@ -26,7 +26,7 @@ public final class MotoServer: Sendable {
     /// tests against it at once: a connection can wait seconds in its listen backlog, which the
     /// daemon's 3 s default would take for an unreachable endpoint (and retry, or fail the test).
     public static func clientOptions(maxAttempts: Int) -> AWSClientOptions {
-        AWSClientOptions(maxAttempts: maxAttempts, connectTimeout: .seconds(30), requestTimeout: .seconds(60))
+        .patient(maxAttempts: maxAttempts)
     }
 
     /// The seed document's minimum policy.
