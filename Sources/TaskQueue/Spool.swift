@@ -49,6 +49,9 @@ public final class Spool: Sendable {
         self.maximumTaskBytes = maximumTaskBytes
         self.logger = logger
         self.doneDirectory = self.directory + "/done"
+        self.tmpDirectory = self.directory + "/tmp"
+        self.newDirectory = self.directory + "/new"
+        self.claimDirectory = self.directory + "/cur/" + delegateName
         self.doneSync = DirectorySync(path: doneDirectory)
     }
 
@@ -81,9 +84,9 @@ public final class Spool: Sendable {
         claimLock.withLock { $0 = fd }
     }
 
-    var tmpDirectory: String { directory + "/tmp" }
-    var newDirectory: String { directory + "/new" }
-    var claimDirectory: String { directory + "/cur/" + delegateName }
+    let tmpDirectory: String
+    let newDirectory: String
+    let claimDirectory: String
     /// `done/`, where results go.
     let doneDirectory: String
 
@@ -113,7 +116,7 @@ public final class Spool: Sendable {
     /// Bounded: an oversize file is reported, not read; a non-regular file is never opened for reading.
     public func read(_ name: String) throws(TaskQueueError) -> SpoolTaskFile? {
         try SpoolName.checkTaskFileName(name)
-        return try readFile(name: name, path: newDirectory + "/" + name)
+        return try readFile(name: name, path: .joining(newDirectory, "/", name))
     }
 
     /// Reads a claimed task (the file in `cur/<delegate>/`), e.g. one returned by ``recoverClaimed()``.
@@ -184,8 +187,8 @@ public final class Spool: Sendable {
     ///   this delegate (a rerun in progress); the new file stays in `new/` for a later attempt.
     public func claim(_ name: String) throws(TaskQueueError) -> ClaimedTask? {
         try SpoolName.checkTaskFileName(name)
-        let target = claimDirectory + "/" + name
-        switch try FileIO.renameNoReplace(newDirectory + "/" + name, target) {
+        let target = String.joining(claimDirectory, "/", name)
+        switch try FileIO.renameNoReplace(.joining(newDirectory, "/", name), target) {
         case .renamed:
             return ClaimedTask(name: name, path: target)
         case .sourceMissing:
@@ -281,7 +284,7 @@ public final class Spool: Sendable {
     }
 
     private func pendingResultPath(_ claimed: ClaimedTask) -> String {
-        claimDirectory + "/." + claimed.name + ".result"
+        .joining(claimDirectory, "/.", claimed.name, ".result")
     }
 
     /// Deletes what a claim moved into `cur/<delegate>/`: normally a task file, but a producer
@@ -326,7 +329,7 @@ public final class Spool: Sendable {
     /// The path a delegate writes the result for `id` to, in the spool at `spool`: for producers
     /// (``SpoolProducer``) as for the delegate.
     public static func resultPath(spool: String, id: String) -> String {
-        spool + "/done/" + id + ".json"
+        .joining(spool, "/done/", id, ".json")
     }
 
     func writeResult(id: String, data: Data, syncDirectory: Bool = true) throws(TaskQueueError) {
@@ -356,12 +359,12 @@ public final class Spool: Sendable {
 
     /// This process's id and a random number drawn once: with a counter, a temporary name no other
     /// process (nor an earlier one with the same id) uses, without two system calls per result.
-    private static let temporaryStem = "\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+    private static let temporaryStem = ".\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
     private static let temporaryCounter = Atomic<UInt64>(0)
 
     private func writeResultFile(_ data: Data, id: String, target: String, syncDirectory: Bool) throws(TaskQueueError) {
         let number = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
-        let temporary = doneDirectory + "/." + id + "." + Self.temporaryStem + ".\(number).tmp"
+        let temporary = String.joining(doneDirectory, "/.", id, Self.temporaryStem, ".\(number).tmp")
         try Self.writeDurably(
             data, temporary: temporary, target: target, mode: Self.resultMode, replace: false,
             syncDirectory: syncDirectory,
