@@ -359,6 +359,7 @@ public final class Spool: Sendable {
 
     /// This process's id and a random number drawn once: with a counter, a temporary name no other
     /// process (nor an earlier one with the same id) uses, without two system calls per result.
+    /// It starts with its separator: `done/.<id>` + `.<pid>.<random>` + `.<n>.tmp`.
     private static let temporaryStem = ".\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
     private static let temporaryCounter = Atomic<UInt64>(0)
 

@@ -12,6 +12,7 @@ extension String {
             func copy(_ part: inout String) {
                 part.withUTF8 { utf8 in
                     guard let source = utf8.baseAddress, !utf8.isEmpty else { return }
+                    precondition(offset + utf8.count <= buffer.count, "a part longer than counted")
                     (buffer.baseAddress! + offset).initialize(from: source, count: utf8.count)
                     offset += utf8.count
                 }
