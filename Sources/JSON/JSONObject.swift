@@ -65,13 +65,6 @@ public struct JSONObject: Sendable {
         }
     }
 
-    /// Adds a member whose key the object does not have (the parser's, which checks; only debug
-    /// builds check here).
-    mutating func append(uniqueKey key: String, _ value: JSONValue) {
-        assert(index(of: key) == nil, "key \(key) given twice")
-        members.append(Member(key: key, value: value))
-    }
-
     /// Removes the member of `key`, returning its value.
     @discardableResult
     public mutating func removeValue(forKey key: String) -> JSONValue? {

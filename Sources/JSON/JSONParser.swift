@@ -191,12 +191,8 @@ public struct JSONParser {
         let read = members[first...]
         if !Self.hasDuplicateKey(read) { return .object(JSONObject(uniqueMembers: Array(read))) }
         hasDuplicateKeys = true
-        var object = JSONObject(minimumCapacity: read.count)
         var seen = Set<String>(minimumCapacity: read.count)
-        for member in read where seen.insert(member.key).inserted {
-            object.append(uniqueKey: member.key, member.value)
-        }
-        return .object(object)
+        return .object(JSONObject(uniqueMembers: read.filter { seen.insert($0.key).inserted }))
     }
 
     /// Whether two of `members` have keys equal as Swift strings: compared pairwise in a small

@@ -13,7 +13,7 @@ import Testing
         let keys = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
         let secrets = SecretsManagerClient(
             aws: AWSClient(
-                endpoint: fixture.moto.endpoint(service: "secretsmanager"), options: MotoServer.clientOptions(maxAttempts: 3),
+                endpoint: fixture.moto.endpoint(service: "secretsmanager"), options: .patient(maxAttempts: 3),
                 httpClient: fixture.moto.httpClient),
             credentials: StaticCredentialProvider(keys), namePrefix: fixture.prefix)
         let logger = Logger(label: "CrashRecoveryTests", factory: { _ in SwiftLogNoOpLogHandler() })

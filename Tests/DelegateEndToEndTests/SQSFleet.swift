@@ -31,7 +31,7 @@ struct SQSFleet: Sendable {
         let identity = try await fixture.moto.createUser(allowing: identityActions)
         let admin = SQSClient(
             aws: AWSClient(
-                endpoint: fixture.moto.endpoint(service: "sqs"), options: MotoServer.clientOptions(maxAttempts: 5),
+                endpoint: fixture.moto.endpoint(service: "sqs"), options: .patient(maxAttempts: 5),
                 httpClient: fixture.moto.httpClient),
             credentials: StaticCredentialProvider(fixture.moto.admin))
         return SQSFleet(fixture: fixture, admin: admin, identity: identity)

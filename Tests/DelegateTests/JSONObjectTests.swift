@@ -48,8 +48,7 @@ import Testing
         let keys = (0..<2_000).map { "key\($0)" }
         let forwards = JSONObject(Dictionary(uniqueKeysWithValues: keys.map { ($0, JSONValue.string($0)) }))
         // The same members in the opposite order (a dictionary is written out sorted).
-        var backwards = JSONObject()
-        for member in forwards.members.reversed() { backwards.append(uniqueKey: member.key, member.value) }
+        var backwards = JSONObject(uniqueMembers: forwards.members.reversed())
         #expect(backwards.keys == forwards.keys.reversed())
         #expect(forwards == backwards)
         #expect(forwards.hashValue == backwards.hashValue)

@@ -22,13 +22,6 @@ public final class MotoServer: Sendable {
         "secretsmanager:ListSecrets", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecret",
     ]
 
-    /// A client's limits for calls to moto. moto accepts slowly when a loaded machine runs many
-    /// tests against it at once: a connection can wait seconds in its listen backlog, which the
-    /// daemon's 3 s default would take for an unreachable endpoint (and retry, or fail the test).
-    public static func clientOptions(maxAttempts: Int) -> AWSClientOptions {
-        .patient(maxAttempts: maxAttempts)
-    }
-
     /// The seed document's minimum policy.
     public static let readOnlyPolicyActions = [
         "secretsmanager:Describe*", "secretsmanager:Get*", "secretsmanager:List*",
@@ -219,7 +212,7 @@ struct IAMCaller {
             endpoint: AWSServiceEndpoint(signingName: "iam", region: MotoServer.region, url: endpoint),
             // moto's IAM answers a concurrent call with a 500 now and then (its own race, seen in
             // parallel test runs): setup retries it as an SDK would; the tests check their own calls.
-            options: MotoServer.clientOptions(maxAttempts: 3),
+            options: .patient(maxAttempts: 3),
             httpClient: http
         )
         let response = try await client.send(

@@ -23,7 +23,7 @@ public struct MotoHarness: Sendable {
     ) -> AWSClient {
         AWSClient(
             endpoint: moto.endpoint(service: service),
-            options: MotoServer.clientOptions(maxAttempts: maxAttempts),
+            options: .patient(maxAttempts: maxAttempts),
             httpClient: http ?? moto.httpClient,
             sleeper: sleeper
         )
