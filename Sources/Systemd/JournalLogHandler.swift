@@ -73,12 +73,13 @@ public struct JournalLogHandler: LogHandler {
     ) -> [JournalField] {
         fields(
             level: level, message: message, identifier: identifier, label: label,
-            entries: metadata.map { (key: $0.key, value: $0.value.description) }, file: file, function: function,
+            entries: metadata.map { (key: $0.key, value: $0.value.description) }.sorted { $0.key < $1.key },
+            file: file, function: function,
             line: line)
     }
 
     /// ``fields(level:message:identifier:label:metadata:file:function:line:)`` for metadata
-    /// already merged into text (``Logger/Metadata/entries``), each key once.
+    /// already merged into text (``Logger/Metadata/entries``), each key once, sorted by key.
     static func fields(
         level: Logger.Level, message: String, identifier: String, label: String,
         entries: [(key: String, value: String)], file: String, function: String, line: UInt
@@ -92,7 +93,7 @@ public struct JournalLogHandler: LogHandler {
         fields.append(JournalField(name: "CODE_FILE", value: file))
         fields.append(JournalField(name: "CODE_LINE", value: String(line)))
         fields.append(JournalField(name: "CODE_FUNC", value: function))
-        for entry in entries.sorted(by: { $0.key < $1.key }) {
+        for entry in entries {
             if entry.key == LogEventKind.metadataKey {
                 if let kind = LogEventKind(rawValue: entry.value) {
                     fields.append(JournalField(name: "MESSAGE_ID", value: kind.messageID))

@@ -43,15 +43,15 @@ public struct StderrLogHandler: LogHandler {
         message: String,
         metadata: Logger.Metadata
     ) -> String {
-        let entries = metadata.map { (key: $0.key, value: $0.value.description) }
+        let entries = metadata.map { (key: $0.key, value: $0.value.description) }.sorted { $0.key < $1.key }
         return String(
             decoding: bytes(timestamp: timestamp, level: level, label: label, message: message, entries: entries),
             as: UTF8.self)
     }
 
     /// The line's UTF-8, written byte by byte: every task logs, and appending to a `String` piece
-    /// by piece cost more than the rest of the record. `entries` (each key once) are written
-    /// sorted by key.
+    /// by piece cost more than the rest of the record. `entries` come sorted by key, each key once
+    /// (`Logger.Metadata.entries`), and are written in that order.
     static func bytes(
         timestamp: Date, level: Logger.Level, label: String, message: String, entries: [(key: String, value: String)]
     ) -> [UInt8] {
@@ -65,7 +65,7 @@ public struct StderrLogHandler: LogHandler {
         line.append(UInt8(ascii: ":"))
         line.append(UInt8(ascii: " "))
         appendEscaped(message, to: &line)
-        for entry in entries.sorted(by: { $0.key < $1.key }) {
+        for entry in entries {
             line.append(UInt8(ascii: " "))
             Self.append(entry.key, to: &line)
             line.append(UInt8(ascii: "="))
@@ -95,8 +95,8 @@ public struct StderrLogHandler: LogHandler {
     /// Appends `text`'s UTF-8 with one copy (appending its `utf8` view went through the generic
     /// sequence path, about 190 instructions a piece, twenty pieces a record).
     private static func append(_ text: String, to line: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { line.append(contentsOf: $0) }
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { line.append(contentsOf: $0) }
+        if copied == nil { line.append(contentsOf: text.utf8) }
     }
 
     private static func appendEscaped(_ text: String, to line: inout [UInt8]) {

@@ -39,7 +39,8 @@ import Testing
         let entries = Logger.Metadata.entries(
             handler: ["shared": "handler", "h": "1", "task_id": "handler"], provider: provider,
             call: ["task_id": "call", "c": "2"])
-        #expect(entries.count == 5, "each key once: \(entries)")
+        #expect(entries.map(\.key) == ["c", "h", "p", "shared", "task_id"], "each key once, sorted: \(entries)")
+        #expect(entries.map(\.value) == ["2", "1", "x", "provider", "call"])
         let line = String(
             decoding: StderrLogHandler.bytes(
                 timestamp: Date(timeIntervalSince1970: 0), level: .info, label: "l", message: "m", entries: entries),
@@ -51,5 +52,15 @@ import Testing
         let withError = Logger.Metadata.entries(
             handler: ["error": "from metadata"], provider: nil, call: ["b": "2"], error: Thrown())
         #expect(withError.filter { $0.key == "error" }.map(\.value) == ["thrown"], "the thrown error wins, once")
+        #expect(withError.map(\.key) == ["b", "error"])
+        let callOverHandler = Logger.Metadata.entries(
+            handler: ["k": "handler", "z": "1"], provider: nil, call: ["k": "call", "a": "0"])
+        #expect(callOverHandler.map(\.key) == ["a", "k", "z"])
+        #expect(callOverHandler.map(\.value) == ["0", "call", "1"])
+        let threeTimes = Logger.Metadata.entries(
+            handler: ["k": "handler", "a": "h"], provider: Logger.MetadataProvider { ["k": "provider", "a": "p"] },
+            call: ["k": "call"], error: Thrown())
+        #expect(threeTimes.map(\.key) == ["a", "error", "k"])
+        #expect(threeTimes.map(\.value) == ["p", "thrown", "call"])
     }
 }
