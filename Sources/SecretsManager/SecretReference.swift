@@ -53,6 +53,9 @@ public struct SecretReference: Sendable, Hashable {
 
     /// The connector prefix with leading and trailing `/` removed.
     public static func normalizedPrefix(_ prefix: String) -> String {
+        // Most prefixes have no slash to trim, and a first or last character of `/` is a first
+        // or last byte of `/`: checked by byte, since every task's connector is normalized.
+        guard prefix.utf8.first == UInt8(ascii: "/") || prefix.utf8.last == UInt8(ascii: "/") else { return prefix }
         var scalars = Substring(prefix)
         while scalars.first == "/" { scalars = scalars.dropFirst() }
         while scalars.last == "/" { scalars = scalars.dropLast() }

@@ -214,6 +214,26 @@ import Testing
         #expect(String(describing: SecretValue.string("CANARY-42")) == "SecretValue.string(<redacted 9 bytes>)")
     }
 
+    @Test func aParsedDocumentDecodesAsItsBytesDo() throws {
+        let data = TaskFixtures.task()
+        let document = TaskDocument(data)
+        #expect(try DelegateTask.decode(document, defaultID: nil) == DelegateTask.decode(data, defaultID: nil))
+        #expect(document.envelope == TaskEnvelope.peek(data))
+        // What the bytes' own decode refuses, the document's refuses with the same message.
+        for bad in [
+            Data("not json".utf8), Data([0x22, 0xFF, 0x22]), Data(repeating: 0x20, count: (1 << 20) + 1),
+            Data(#"{"id":"a","id":"b"}"#.utf8), Data("[]".utf8),
+        ] {
+            let fromBytes = #expect(throws: TaskRejection.self) { try DelegateTask.decode(bad, defaultID: "f") }
+            let fromDocument = #expect(throws: TaskRejection.self) {
+                try DelegateTask.decode(TaskDocument(bad), defaultID: "f")
+            }
+            #expect(fromDocument != nil && fromBytes == fromDocument)
+            #expect(fromDocument?.taskID == "f")
+        }
+        #expect(TaskDocument(Data(repeating: 0x20, count: (1 << 20) + 1)).envelope == nil)
+    }
+
     @Test func envelopePeeksSelectorsOnly() {
         #expect(
             TaskEnvelope.peek(TaskFixtures.task())

@@ -10,6 +10,14 @@ import Testing
     ])
     func names(_ name: String, _ valid: Bool) {
         #expect(PortableFileName.isValid(name) == valid)
+        #expect(PortableFileName.isValid(Array(name.utf8)) == valid)
+    }
+
+    @Test func onlyOneAndTwoDotsAreRefused() {
+        #expect(PortableFileName.isValid("..."))
+        #expect(PortableFileName.isValid(".a."))
+        #expect(!PortableFileName.isValid(".", maxLength: 1))
+        #expect(!PortableFileName.isValid(".."))
     }
 
     @Test func theCharacterSetIsExactlyPOSIXPortable() {

@@ -19,6 +19,16 @@ import Testing
     }
 
     @Test(arguments: [
+        ("devops", "devops"), ("/devops", "devops"), ("devops/", "devops"), ("//a/b//", "a/b"), ("a/b", "a/b"),
+        ("", ""), ("/", ""), ("///", ""), ("é/", "é"), ("/é", "é"),
+        // A combining mark after the slash makes one character that is not `/`: nothing is trimmed.
+        ("a/\u{301}", "a/\u{301}"),
+    ])
+    func normalizedPrefixes(prefix: String, expected: String) {
+        #expect(SecretReference.normalizedPrefix(prefix) == expected)
+    }
+
+    @Test(arguments: [
         ("devops/db", "devops", "db"),
         ("devops/db", "/devops/", "db"),
         ("devops/a/b", "devops", "a/b"),

@@ -97,8 +97,15 @@ public final class ConnectorCatalog: Sendable {
     public func admit(_ data: Data, defaultID: String?, by principal: TaskPrincipal) throws(TaskRejection)
         -> DelegateTask
     {
+        try admit(TaskDocument(data), defaultID: defaultID, by: principal)
+    }
+
+    /// ``admit(_:defaultID:by:)`` for a task already parsed (peeked at by an intake).
+    public func admit(_ document: TaskDocument, defaultID: String?, by principal: TaskPrincipal)
+        throws(TaskRejection) -> DelegateTask
+    {
         let snapshot = state.withLock { $0 }
-        let task = try DelegateTask.decode(data, defaultID: defaultID, connectors: snapshot.connectors)
+        let task = try DelegateTask.decode(document, defaultID: defaultID, connectors: snapshot.connectors)
         if let refusal = Self.refusal(of: task, by: principal, in: snapshot) { throw refusal }
         return task
     }

@@ -43,7 +43,8 @@ extension SQSQueuePoller {
                 code: .invalidTask,
                 message: "the task message is \(body.count) bytes; at most \(SQSMessage.maximumBodyBytes) (256 KiB) are allowed")
         } else {
-            if let envelope = TaskEnvelope.peek(body) {
+            let document = TaskDocument(body)
+            if let envelope = document.envelope {
                 // A connector this host does not know may be another delegate pool's: leave it.
                 let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
                     ?? envelope.delegateSelectors
@@ -59,7 +60,7 @@ extension SQSQueuePoller {
                 }
             }
             do {
-                let task = try dispatcher.connectors.admit(body, defaultID: nil, by: .sqsQueue(queue.url))
+                let task = try dispatcher.connectors.admit(document, defaultID: nil, by: .sqsQueue(queue.url))
                 await holdingLease(message, lease: lease, logger: logger) {
                     await run(task, message: message, receivedAt: receivedAt, logger: logger)
                 }

@@ -66,7 +66,9 @@ struct SpoolIntake: Sendable {
                 logger: logger)
             return
         }
-        if let file, case .data(let data) = file.contents, let envelope = TaskEnvelope.peek(data),
+        let document: TaskDocument?
+        if let file, case .data(let data) = file.contents { document = TaskDocument(data) } else { document = nil }
+        if let file, let envelope = document?.envelope,
             // A named connector's selectors are the host's; an id unknown here (nil) is claimed
             // and rejected as the contract says, whatever the tags.
             let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
@@ -91,13 +93,17 @@ struct SpoolIntake: Sendable {
                 .error, "spool task \(name) cannot be claimed: \(error)", key: "spool-claim-failed", logger: logger)
             return
         }
-        await runClaimed(claimed, peeked: file, receivedAt: receivedAt)
+        await runClaimed(claimed, peeked: file, document: document, receivedAt: receivedAt)
     }
 
     /// Runs a claimed task and files its result. The claimed file is what runs: `peeked`, the
     /// file as read before the claim, only if the claim moved that very file (else it is read
-    /// again; a task recovered at start has none).
-    private func runClaimed(_ claimed: ClaimedTask, peeked: SpoolTaskFile? = nil, receivedAt: Date) async {
+    /// again; a task recovered at start has none). `document`, the peeked file's parse, is used
+    /// only for the very bytes that run.
+    private func runClaimed(
+        _ claimed: ClaimedTask, peeked: SpoolTaskFile? = nil, document peekedDocument: TaskDocument? = nil,
+        receivedAt: Date
+    ) async {
         let kept: (resultID: String, result: Data)?
         do {
             kept = try spool.pendingResult(for: claimed)
@@ -156,8 +162,10 @@ struct SpoolIntake: Sendable {
                 var logger = logger
                 logger[metadataKey: "peer_uid"] = "\(file.ownerUID)"
                 let connectors = dispatcher.connectors
+                let document = peekedDocument.flatMap { $0.data == data ? $0 : nil } ?? TaskDocument(data)
                 switch Result(catching: { () throws(TaskRejection) in
-                    try connectors.admit(data, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: file.ownerUID))
+                    try connectors.admit(
+                        document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: file.ownerUID))
                 }) {
                 case .failure(let rejection):
                     result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)

@@ -67,12 +67,13 @@ extension AccessKeyCredentials {
         }
     }
 
-    /// The ref's value is not quoted: someone may have pasted the secret itself into it.
-    private static func validateRef(_ ref: String, field: String) throws(TaskProblem) {
+    /// The ref's value is not quoted: someone may have pasted the secret itself into it. `field`
+    /// is built only for the message (every task with an access key checks two refs).
+    private static func validateRef(_ ref: String, field: @autoclosure () -> String) throws(TaskProblem) {
         // A name that can only ever be a file directly inside a credential directory.
         guard CredentialRefStore.isValidName(ref) else {
             throw .invalid(
-                "\(field) must be a credential name of 1-128 characters of A-Za-z0-9_.- (no '/' and no '..')")
+                "\(field()) must be a credential name of 1-128 characters of A-Za-z0-9_.- (no '/' and no '..')")
         }
     }
 }

@@ -16,6 +16,14 @@ extension DelegateTask {
     public static func decode(
         _ data: Data, defaultID: String?, connectors: [String: NamedConnector] = [:]
     ) throws(TaskRejection) -> DelegateTask {
+        try decode(TaskDocument(data), defaultID: defaultID, connectors: connectors)
+    }
+
+    /// ``decode(_:defaultID:connectors:)`` for a task already parsed (peeked at by an intake).
+    public static func decode(
+        _ document: TaskDocument, defaultID: String?, connectors: [String: NamedConnector] = [:]
+    ) throws(TaskRejection) -> DelegateTask {
+        let data = document.data
         let fallbackID = defaultID.flatMap { isValidID($0) ? $0 : nil }
         guard data.count <= maximumSize else {
             throw TaskRejection(
@@ -23,7 +31,7 @@ extension DelegateTask {
                 message: "the task is \(data.count) bytes; the limit is \(maximumSize) bytes (1 MiB)",
                 taskID: fallbackID)
         }
-        guard let parsed = data.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }) else {
+        guard let parsed = document.parsed else {
             let reason = data.withUnsafeBytes({ JSONParser.isValidUTF8($0) }) ? "valid JSON" : "valid UTF-8"
             throw TaskRejection(code: .invalidTask, message: "the task is not \(reason)", taskID: fallbackID)
         }

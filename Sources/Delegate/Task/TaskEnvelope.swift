@@ -20,22 +20,23 @@ public struct TaskEnvelope: Sendable, Equatable {
     /// even that much cannot be read (too large, not JSON, wrong types): the task is then invalid
     /// for every delegate and `DelegateTask.decode` says why.
     public static func peek(_ data: Data) -> TaskEnvelope? {
-        // The one-pass parser the task decoder uses (every spool file and SQS message is peeked
-        // before it is claimed; `JSONDecoder` here was a twentieth of the spool's CPU per task),
-        // so the two never disagree on what is JSON.
-        guard data.count <= DelegateTask.maximumSize,
-            let parsed = data.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }),
-            case .object(let task) = parsed.value
-        else { return nil }
+        TaskDocument(data).envelope
+    }
+
+    /// The envelope of a parsed task (``TaskDocument``). The parser is the one the task decoder
+    /// uses (every spool file and SQS message is peeked before it is claimed; `JSONDecoder` here
+    /// was a twentieth of the spool's CPU per task), so the two never disagree on what is JSON.
+    init?(peeking parsed: JSONParser.Parsed) {
+        guard case .object(let task) = parsed.value else { return nil }
         // Read by the rules the decoder reads them by (JSONValue's member readers).
         do throws(JSONValue.Mismatch) {
             let id = try JSONValue.optionalString(task["id"])
             switch task["connector"] {
             case .string(let name)?:
-                return TaskEnvelope(id: id, delegateSelectors: [], connectorName: name)
+                self.init(id: id, delegateSelectors: [], connectorName: name)
             case .object(let connector)?:
                 let selectors = try JSONValue.optionalStrings(connector["delegateSelectors"]) ?? []
-                return TaskEnvelope(id: id, delegateSelectors: selectors)
+                self.init(id: id, delegateSelectors: selectors)
             default:
                 return nil
             }
