@@ -8,17 +8,25 @@
 /// making room scans every entry, which happens only when a new entry does not fit. The total
 /// cost is kept as entries come and go, so checking the cost bound sums nothing.
 public struct RecentlyUsedCache<Key: Hashable, Value> {
-    fileprivate struct Entry {
-        var value: Value
-        var cost: Int
-        var lastUse: UInt64
+    @usableFromInline
+    struct Entry {
+        @usableFromInline var value: Value
+        @usableFromInline var cost: Int
+        @usableFromInline var lastUse: UInt64
+
+        @usableFromInline
+        init(value: Value, cost: Int, lastUse: UInt64) {
+            self.value = value
+            self.cost = cost
+            self.lastUse = lastUse
+        }
     }
 
     public let capacity: Int
     /// The most the values may cost together; `Int.max` when only `capacity` bounds the cache.
     public let maximumCost: Int
-    private var entries: [Key: Entry] = [:]
-    private var clock: UInt64 = 0
+    @usableFromInline var entries: [Key: Entry] = [:]
+    @usableFromInline var clock: UInt64 = 0
     /// What the values held cost together.
     public private(set) var totalCost = 0
 
@@ -32,7 +40,10 @@ public struct RecentlyUsedCache<Key: Hashable, Value> {
     public var count: Int { entries.count }
     public var values: [Value] { entries.values.map(\.value) }
 
-    /// The value for `key`, which counts as a use.
+    /// The value for `key`, which counts as a use. Inlinable, so a lookup is specialized for its
+    /// key and value in the caller's module: unspecialized, it hashed through witness tables and
+    /// looked up the entry's type metadata at every call (two calls a task).
+    @inlinable
     public mutating func value(for key: Key) -> Value? {
         guard let index = entries.index(forKey: key) else { return nil }
         clock += 1
@@ -41,6 +52,7 @@ public struct RecentlyUsedCache<Key: Hashable, Value> {
     }
 
     /// The value for `key`, without counting as a use.
+    @inlinable
     public func peekValue(for key: Key) -> Value? {
         entries[key]?.value
     }

@@ -12,6 +12,11 @@ public enum Timestamp {
         UTCDateTime(date).iso8601
     }
 
+    /// Appends `format(date)`'s UTF-8 to `bytes`, making no string.
+    public static func append(_ date: Date, to bytes: inout [UInt8]) {
+        UTCDateTime(date).appendISO8601(to: &bytes)
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, as `format` writes (and as a client reading
     /// results needs). Returns nil for anything else.
     public static func parse(_ text: String) -> Date? {

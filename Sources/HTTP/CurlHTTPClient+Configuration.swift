@@ -49,6 +49,8 @@ extension CurlHTTPClient {
 
         /// The proxy to use for `url`, or nil to go direct. `NO_PROXY` matching is left to curl.
         func proxy(for url: String) -> String? {
+            // Most hosts set no proxy: then no request's scheme needs reading.
+            guard httpsProxy != nil || httpProxy != nil else { return nil }
             let lowered = url.prefix(8).lowercased()
             if lowered.hasPrefix("https://") { return httpsProxy }
             if lowered.hasPrefix("http://") { return httpProxy }

@@ -57,7 +57,7 @@ public struct StderrLogHandler: LogHandler {
     ) -> [UInt8] {
         var line: [UInt8] = []
         line.reserveCapacity(256)
-        Self.append(UTCDateTime(timestamp).iso8601, to: &line)
+        UTCDateTime(timestamp).appendISO8601(to: &line)
         line.append(UInt8(ascii: " "))
         Self.append(level.rawValue, to: &line)
         line.append(UInt8(ascii: " "))

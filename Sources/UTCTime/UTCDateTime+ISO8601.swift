@@ -9,6 +9,15 @@ extension UTCDateTime {
         }
     }
 
+    /// Appends ``iso8601``'s 24 bytes to `bytes` without making a string (a string of more
+    /// than 15 bytes is an allocation and a UTF-8 check: five of them a task).
+    public func appendISO8601(to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            let count = write(into: UnsafeMutableRawBufferPointer(buffer), extended: true)
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<count]))
+        }
+    }
+
     /// `YYYYMMDDTHHMMSSZ`, ISO 8601's basic form (SigV4's `X-Amz-Date`), as 16 ASCII bytes at
     /// the start of `buffer`, which must hold them.
     public func writeBasicTimestamp(into buffer: UnsafeMutableRawBufferPointer) {

@@ -53,4 +53,12 @@ import UTCTime
         #expect(UTCDateTime(Date(timeIntervalSince1970: -1e18)).iso8601 == "0000-01-01T00:00:00.000Z")
         #expect(UTCDateTime(Date(timeIntervalSince1970: .nan)).iso8601 == "1970-01-01T00:00:00.000Z")
     }
+
+    @Test(arguments: [0, -0.0005, 1e18, -1e18, 1_764_700_000.123, 951_782_400.999])
+    func appendedBytesAreTheISO8601String(seconds: Double) {
+        let date = UTCDateTime(Date(timeIntervalSince1970: seconds))
+        var bytes = Array("at ".utf8)
+        date.appendISO8601(to: &bytes)
+        #expect(bytes == Array("at ".utf8) + Array(date.iso8601.utf8))
+    }
 }

@@ -123,20 +123,26 @@ public struct TaskExecutor: Sendable {
     }
 
     private func log(_ result: TaskResult, durationMS: Int64, logger: Logger) {
-        var metadata: Logger.Metadata = ["duration_ms": .string(String(durationMS)), "attempts": .string(String(result.attempts))]
+        let event: Logger.MetadataValue =
+            switch result.status {
+            case .succeeded: "task-succeeded"
+            case .failed: "task-failed"
+            case .rejected: "task-rejected"
+            }
+        // One literal with room for every key: a key added later made the dictionary grow.
+        var metadata: Logger.Metadata = [
+            "event": event, "duration_ms": .string(String(durationMS)), "attempts": .string(String(result.attempts)),
+        ]
         if let error = result.error {
             metadata["error_code"] = "\(error.code)"
             if let requestId = error.awsRequestId { metadata["aws_request_id"] = "\(requestId)" }
         }
         switch result.status {
         case .succeeded:
-            metadata["event"] = "task-succeeded"
             logger.info("task succeeded", metadata: metadata)
         case .failed:
-            metadata["event"] = "task-failed"
             logger.warning("task failed: \(result.error?.message ?? "")", metadata: metadata)
         case .rejected:
-            metadata["event"] = "task-rejected"
             logger.warning("task rejected: \(result.error?.message ?? "")", metadata: metadata)
         }
     }

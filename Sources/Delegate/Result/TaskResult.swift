@@ -113,10 +113,16 @@ public struct TaskResult: Sendable, Equatable {
         }
         key("delegate")
         JSONValue.writeString(delegate, into: &out)
+        // A timestamp is ASCII digits and separators: nothing in it is escaped.
+        func timestamp(_ date: Date) {
+            out.append(UInt8(ascii: "\""))
+            Timestamp.append(date, to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
         key("receivedAt")
-        JSONValue.writeString(Timestamp.format(receivedAt), into: &out)
+        timestamp(receivedAt)
         key("finishedAt")
-        JSONValue.writeString(Timestamp.format(finishedAt), into: &out)
+        timestamp(finishedAt)
         key("attempts")
         out.append(contentsOf: String(attempts).utf8)
         if cached {
