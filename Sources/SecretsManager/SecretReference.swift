@@ -75,6 +75,16 @@ public struct SecretReference: Sendable, Hashable {
     public static func relativeName(fullName: String, prefix: String) -> String {
         let normalized = normalizedPrefix(prefix)
         guard !normalized.isEmpty else { return fullName }
+        // Names and prefixes are ASCII (the name rule): compared by byte, every result names its
+        // secret relative to the connector's prefix.
+        if fullName.utf8.allSatisfy({ $0 < 0x80 }), normalized.utf8.allSatisfy({ $0 < 0x80 }) {
+            let name = fullName.utf8
+            let head = normalized.utf8
+            guard name.count > head.count + 1, name.starts(with: head) else { return fullName }
+            let slash = name.index(name.startIndex, offsetBy: head.count)
+            guard name[slash] == UInt8(ascii: "/") else { return fullName }
+            return String(fullName[name.index(after: slash)...])
+        }
         let head = normalized + "/"
         guard fullName.hasPrefix(head), fullName.count > head.count else { return fullName }
         return String(fullName.dropFirst(head.count))

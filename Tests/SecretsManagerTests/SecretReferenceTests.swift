@@ -36,6 +36,14 @@ import Testing
         ("devopsdb", "devops", "devopsdb"),
         ("devops/", "devops", "devops/"),
         ("db", "", "db"),
+        ("devops/x", "devops/", "x"),
+        ("devops/", "devops/", "devops/"),
+        ("devops//x", "devops", "/x"),
+        ("devopsx/y", "devops", "devopsx/y"),
+        ("dev", "devops", "dev"),
+        // Not ASCII: compared by character, as before.
+        ("é/db", "é", "db"),
+        ("e\u{301}/db", "é", "db"),
     ])
     func relativeNames(fullName: String, prefix: String, expected: String) {
         #expect(SecretReference.relativeName(fullName: fullName, prefix: prefix) == expected)
