@@ -25,6 +25,8 @@ public struct RecentlyUsedCache<Key: Hashable, Value> {
     public let capacity: Int
     /// The most the values may cost together; `Int.max` when only `capacity` bounds the cache.
     public let maximumCost: Int
+    // Internal only so that the inlinable lookups can reach them: nothing outside this file
+    // touches them (a change to `entries` must keep `totalCost`).
     @usableFromInline var entries: [Key: Entry] = [:]
     @usableFromInline var clock: UInt64 = 0
     /// What the values held cost together.

@@ -234,6 +234,17 @@ import Testing
         #expect(TaskDocument(Data(repeating: 0x20, count: (1 << 20) + 1)).envelope == nil)
     }
 
+    @Test func theSpoolRunsTheClaimedBytesNotAnEarlierPeek() throws {
+        let peeked = TaskDocument(TaskFixtures.task { $0["id"] = "peeked" })
+        let same = SpoolIntake.document(of: TaskFixtures.task { $0["id"] = "peeked" }, peeked: peeked)
+        #expect(try DelegateTask.decode(same, defaultID: nil).id == "peeked")
+        // The file was replaced between the peek and the claim: the claimed bytes run.
+        let replaced = SpoolIntake.document(of: TaskFixtures.task { $0["id"] = "replaced" }, peeked: peeked)
+        #expect(replaced.data == TaskFixtures.task { $0["id"] = "replaced" })
+        #expect(try DelegateTask.decode(replaced, defaultID: nil).id == "replaced")
+        #expect(SpoolIntake.document(of: TaskFixtures.task(), peeked: nil).data == TaskFixtures.task())
+    }
+
     @Test func envelopePeeksSelectorsOnly() {
         #expect(
             TaskEnvelope.peek(TaskFixtures.task())

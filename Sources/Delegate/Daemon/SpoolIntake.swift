@@ -162,7 +162,7 @@ struct SpoolIntake: Sendable {
                 var logger = logger
                 logger[metadataKey: "peer_uid"] = "\(file.ownerUID)"
                 let connectors = dispatcher.connectors
-                let document = peekedDocument.flatMap { $0.data == data ? $0 : nil } ?? TaskDocument(data)
+                let document = Self.document(of: data, peeked: peekedDocument)
                 switch Result(catching: { () throws(TaskRejection) in
                     try connectors.admit(
                         document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: file.ownerUID))
@@ -190,6 +190,13 @@ struct SpoolIntake: Sendable {
         var line = result.jsonBytes
         line.append(UInt8(ascii: "\n"))
         await file(Data(line), resultID: finalID, for: claimed, describing: result)
+    }
+
+    /// The parse of `data`: the peeked one if it was made of these very bytes (the claim moved the
+    /// file that was peeked at), else a parse of its own (the file was replaced in between).
+    static func document(of data: Data, peeked: TaskDocument?) -> TaskDocument {
+        if let peeked, peeked.data == data { return peeked }
+        return TaskDocument(data)
     }
 
     /// Writes a finished task's result to `done/` and deletes the task file. A result that cannot

@@ -129,7 +129,8 @@ public struct TaskExecutor: Sendable {
             case .failed: "task-failed"
             case .rejected: "task-rejected"
             }
-        // One literal with room for every key: a key added later made the dictionary grow.
+        // One literal for a success's three keys: "event", added after a literal of two, made
+        // every record's dictionary grow (a failure's error keys still may).
         var metadata: Logger.Metadata = [
             "event": event, "duration_ms": .string(String(durationMS)), "attempts": .string(String(result.attempts)),
         ]
