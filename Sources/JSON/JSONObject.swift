@@ -46,8 +46,16 @@ public struct JSONObject: Sendable {
     public var isEmpty: Bool { members.isEmpty }
     public var keys: [String] { members.map(\.key) }
 
-    /// The members sorted by key, as they are written.
-    public var sortedMembers: [Member] { members.sorted { $0.key < $1.key } }
+    /// The members sorted by key, as they are written. Members already in key order (a short
+    /// object often is) are returned as they are, without a sorted copy.
+    public var sortedMembers: [Member] {
+        var index = members.startIndex + 1
+        while index < members.endIndex {
+            if members[index].key < members[index - 1].key { return members.sorted { $0.key < $1.key } }
+            index += 1
+        }
+        return members
+    }
 
     /// The value of `key`, nil if the object has no such member. Setting nil removes the member;
     /// setting a value replaces the member's value in place or adds the member at the end.

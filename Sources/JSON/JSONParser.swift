@@ -187,12 +187,24 @@ public struct JSONParser {
     /// kept (keys equal as Swift strings can be spelt differently, `e\u0301` and `\u00e9`: the
     /// first spelling too), and `hasDuplicateKeys` is set.
     private mutating func object(from first: Int) -> JSONValue {
-        defer { members.removeSubrange(first...) }
-        let read = members[first...]
-        if !Self.hasDuplicateKey(read) { return .object(JSONObject(uniqueMembers: Array(read))) }
-        hasDuplicateKeys = true
-        var seen = Set<String>(minimumCapacity: read.count)
-        return .object(JSONObject(uniqueMembers: read.filter { seen.insert($0.key).inserted }))
+        if Self.hasDuplicateKey(members[first...]) {
+            hasDuplicateKeys = true
+            var seen = Set<String>(minimumCapacity: members.count - first)
+            let object = JSONObject(uniqueMembers: members[first...].filter { seen.insert($0.key).inserted })
+            members.removeLast(members.count - first)
+            return .object(object)
+        }
+        // No slice may outlive this point: a removal from a buffer something else still holds
+        // copies the whole stack.
+        if first == 0 {
+            // The outermost object takes the stack's buffer as it is, and the stack a new one.
+            let object = JSONObject(uniqueMembers: members)
+            members.removeAll(keepingCapacity: true)
+            return .object(object)
+        }
+        let object = JSONObject(uniqueMembers: Array(members[first...]))
+        members.removeLast(members.count - first)
+        return .object(object)
     }
 
     /// Whether two of `members` have keys equal as Swift strings: compared pairwise in a small

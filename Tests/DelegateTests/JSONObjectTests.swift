@@ -65,6 +65,33 @@ import Testing
         #expect(JSONValue.object(JSONObject(["b": 1, "a": 2])).jsonText == #"{"a":2,"b":1}"#)
     }
 
+    @Test func sortedMembersAreInKeyOrderWhetherOrNotTheyWereAlready() {
+        #expect(JSONObject().sortedMembers.isEmpty)
+        #expect((["a": 1] as JSONObject).sortedMembers.map(\.key) == ["a"])
+        #expect((["a": 1, "b": 2, "c": 3] as JSONObject).sortedMembers.map(\.key) == ["a", "b", "c"])
+        #expect((["a": 1, "c": 2, "b": 3] as JSONObject).sortedMembers.map(\.key) == ["a", "b", "c"])
+        #expect((["c": 1, "b": 2, "a": 3] as JSONObject).sortedMembers.map(\.value) == [3, 2, 1])
+    }
+
+    @Test func nestedObjectsParseIntoTheirOwnMembers() throws {
+        // Each object's members are popped from one stack: an inner object must take only its own.
+        let parsed = try parse(#"{"a":{"b":{"c":1,"d":2},"e":[{"f":3},{"g":4,"h":5}]},"i":6}"#)
+        guard case .object(let top) = parsed.value else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(top.keys == ["a", "i"])
+        #expect(top["a"]?["b"] == ["c": 1, "d": 2])
+        #expect(top["a"]?["e"] == [["f": 3], ["g": 4, "h": 5]])
+        #expect(top["i"] == 6)
+        // Objects that start with the stack empty (a list's first member, a top-level array's
+        // elements) each keep only their own members.
+        let list = try parse(#"{"list":[{"a":1,"b":2},{"c":3}],"n":2}"#).value
+        #expect(list == ["list": [["a": 1, "b": 2], ["c": 3]], "n": 2])
+        let array = try parse(#"[{"a":1},{"b":2,"c":3},{}]"#).value
+        #expect(array == [["a": 1], ["b": 2, "c": 3], [:]])
+    }
+
     @Test func parsedMembersKeepTheDocumentsOrder() throws {
         guard case .object(let object) = try parse(#"{"z":1,"a":{"q":2,"b":3},"m":[]}"#).value else {
             Issue.record("not an object")

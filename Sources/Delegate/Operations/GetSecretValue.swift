@@ -50,12 +50,15 @@ extension GetSecretValueParams: DelegateOperation {
                     "value": .string(field.fieldValue), "createdDate": date(output.createdDate),
                 ], read.attempts)
         } else {
-            var object: JSONObject = [
-                "name": runner.name(output.name), "arn": .string(output.arn), "versionId": optional(output.versionId),
-                "versionStages": strings(output.versionStages), "createdDate": date(output.createdDate),
-            ]
-            if let text = output.secretString { object["secretString"] = .string(text) }
+            // In key order, the order results are written in, with room for every member.
+            var object = JSONObject(minimumCapacity: 7)
+            object["arn"] = .string(output.arn)
+            object["createdDate"] = date(output.createdDate)
+            object["name"] = runner.name(output.name)
             if let bytes = output.secretBinary { object["secretBinary"] = .string(bytes.base64EncodedString()) }
+            if let text = output.secretString { object["secretString"] = .string(text) }
+            object["versionId"] = optional(output.versionId)
+            object["versionStages"] = strings(output.versionStages)
             result = runner.outcome(object, read.attempts)
         }
         result.cached = read.cached
