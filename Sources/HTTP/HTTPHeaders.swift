@@ -56,6 +56,10 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
     }
 
+    /// All of them: `map` and `Array(_:)` then allocate once (the default, zero, made them grow
+    /// the result field by field, four new buffers for a signed request's headers).
+    public var underestimatedCount: Int { fields.count }
+
     public func makeIterator() -> IndexingIterator<[Field]> {
         fields.makeIterator()
     }

@@ -15,6 +15,13 @@ import Testing
         #expect(headers["X-Amz-Target"] == "c")
     }
 
+    @Test func aSequenceThatCountsAllItsFields() {
+        let headers: HTTPHeaders = ["A": "1", "B": "2", "C": "3"]
+        #expect(headers.underestimatedCount == 3)
+        #expect(headers.map(\.name) == ["A", "B", "C"])
+        #expect(HTTPHeaders().underestimatedCount == 0)
+    }
+
     @Test func onlyASCIILettersFold() {
         #expect(HTTPHeaders.namesEqual("Expect", "eXPECT"))
         #expect(HTTPHeaders.namesEqual("X-1_2.3", "x-1_2.3"))
