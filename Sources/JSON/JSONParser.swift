@@ -194,16 +194,21 @@ public struct JSONParser {
             members.removeLast(members.count - first)
             return .object(object)
         }
-        // No slice may outlive this point: a removal from a buffer something else still holds
-        // copies the whole stack.
+        // The object gets a buffer of its own, of its own size, and no slice outlives this point:
+        // a removal from a buffer something else still holds copies the whole stack. `Array` of a
+        // slice that spans the whole stack (`first == 0`: the stack was empty when the object
+        // began) would share the stack's buffer, capacity and all, so that one is copied here.
+        let object: JSONObject
         if first == 0 {
-            // The outermost object takes the stack's buffer as it is, and the stack a new one.
-            let object = JSONObject(uniqueMembers: members)
+            var own: [JSONObject.Member] = []
+            own.reserveCapacity(members.count)
+            own.append(contentsOf: members)
+            object = JSONObject(uniqueMembers: own)
             members.removeAll(keepingCapacity: true)
-            return .object(object)
+        } else {
+            object = JSONObject(uniqueMembers: Array(members[first...]))
+            members.removeLast(members.count - first)
         }
-        let object = JSONObject(uniqueMembers: Array(members[first...]))
-        members.removeLast(members.count - first)
         return .object(object)
     }
 

@@ -92,6 +92,30 @@ import Testing
         #expect(array == [["a": 1], ["b": 2, "c": 3], [:]])
     }
 
+    /// The parser's member stack grows with the largest object; no object may keep a buffer the
+    /// size of the stack's (a 1 MiB task of one large object and many small ones would hold the
+    /// stack's capacity once for every small one).
+    @Test func parsedObjectsHoldBuffersOfTheirOwnSize() throws {
+        let large = (0..<1000).map { #""k\#($0)":\#($0)"# }.joined(separator: ",")
+        for text in [#"[{\#(large)},{},{"a":1}]"#, #"{"x":[{\#(large)},{"a":1},{}]}"#, #"{"x":{\#(large)},"y":{}}"#] {
+            var objects: [JSONObject] = []
+            func collect(_ value: JSONValue) {
+                switch value {
+                case .object(let object):
+                    objects.append(object)
+                    object.members.forEach { collect($0.value) }
+                case .array(let elements): elements.forEach(collect)
+                default: break
+                }
+            }
+            collect(try parse(text).value)
+            #expect(objects.count == 4 || objects.count == 3)
+            for object in objects where object.count < 1000 {
+                #expect(object.members.capacity <= 16, "an object of \(object.count) members holds \(object.members.capacity)")
+            }
+        }
+    }
+
     @Test func parsedMembersKeepTheDocumentsOrder() throws {
         guard case .object(let object) = try parse(#"{"z":1,"a":{"q":2,"b":3},"m":[]}"#).value else {
             Issue.record("not an object")
