@@ -117,6 +117,11 @@ extension JSONObject: Sequence {
 extension JSONObject: ExpressibleByDictionaryLiteral {
     /// Of a key given twice the last value counts, in the first one's place.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(literal: elements)
+    }
+
+    /// The members of a literal (`JSONObject`'s or `JSONValue`'s), by the rule above.
+    init(literal elements: [(String, JSONValue)]) {
         members = []
         members.reserveCapacity(elements.count)
         for (key, value) in elements { self[key] = value }

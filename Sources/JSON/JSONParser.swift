@@ -187,29 +187,21 @@ public struct JSONParser {
     /// kept (keys equal as Swift strings can be spelt differently, `e\u0301` and `\u00e9`: the
     /// first spelling too), and `hasDuplicateKeys` is set.
     private mutating func object(from first: Int) -> JSONValue {
+        // Copied into a buffer of the object's own size, and popped with no slice or array still
+        // sharing the stack's buffer: `Array` of a slice spanning the whole stack (an object begun
+        // with the stack empty) shares the stack's buffer, capacity and all, and a removal from a
+        // shared buffer copies the whole stack.
+        var own: [JSONObject.Member] = []
+        own.reserveCapacity(members.count - first)
         if Self.hasDuplicateKey(members[first...]) {
             hasDuplicateKeys = true
             var seen = Set<String>(minimumCapacity: members.count - first)
-            let object = JSONObject(uniqueMembers: members[first...].filter { seen.insert($0.key).inserted })
-            members.removeLast(members.count - first)
-            return .object(object)
-        }
-        // The object gets a buffer of its own, of its own size, and no slice outlives this point:
-        // a removal from a buffer something else still holds copies the whole stack. `Array` of a
-        // slice that spans the whole stack (`first == 0`: the stack was empty when the object
-        // began) would share the stack's buffer, capacity and all, so that one is copied here.
-        let object: JSONObject
-        if first == 0 {
-            var own: [JSONObject.Member] = []
-            own.reserveCapacity(members.count)
-            own.append(contentsOf: members)
-            object = JSONObject(uniqueMembers: own)
-            members.removeAll(keepingCapacity: true)
+            own.append(contentsOf: members[first...].lazy.filter { seen.insert($0.key).inserted })
         } else {
-            object = JSONObject(uniqueMembers: Array(members[first...]))
-            members.removeLast(members.count - first)
+            own.append(contentsOf: members[first...])
         }
-        return .object(object)
+        members.removeLast(members.count - first)
+        return .object(JSONObject(uniqueMembers: own))
     }
 
     /// Whether two of `members` have keys equal as Swift strings: compared pairwise in a small

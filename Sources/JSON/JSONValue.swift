@@ -78,8 +78,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     public init(nilLiteral: ()) { self = .null }
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        var object = JSONObject(minimumCapacity: elements.count)
-        for (key, value) in elements { object[key] = value }
-        self = .object(object)
+        self = .object(JSONObject(literal: elements))
     }
 }

@@ -57,10 +57,10 @@ import Testing
     }
 
     @Test func theSpoolPeeksANamedConnector() throws {
-        let envelope = try #require(TaskEnvelope.peek(Self.task()))
+        let envelope = try #require(TaskDocument(Self.task()).envelope)
         #expect(envelope.connectorName == "prod")
         #expect(envelope.id == "t-1")
-        let inline = try #require(TaskEnvelope.peek(TaskFixtures.task()))
+        let inline = try #require(TaskDocument(TaskFixtures.task()).envelope)
         #expect(inline.connectorName == nil)
         #expect(inline.delegateSelectors == ["prod"])
     }

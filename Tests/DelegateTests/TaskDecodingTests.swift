@@ -218,7 +218,7 @@ import Testing
         let data = TaskFixtures.task()
         let document = TaskDocument(data)
         #expect(try DelegateTask.decode(document, defaultID: nil) == DelegateTask.decode(data, defaultID: nil))
-        #expect(document.envelope == TaskEnvelope.peek(data))
+        #expect(document.envelope == TaskEnvelope(id: "build-4711-db-password", delegateSelectors: ["prod"]))
         // What the bytes' own decode refuses, the document's refuses with the same message.
         for bad in [
             Data("not json".utf8), Data([0x22, 0xFF, 0x22]), Data(repeating: 0x20, count: (1 << 20) + 1),
@@ -247,46 +247,46 @@ import Testing
 
     @Test func envelopePeeksSelectorsOnly() {
         #expect(
-            TaskEnvelope.peek(TaskFixtures.task())
+            TaskDocument(TaskFixtures.task()).envelope
                 == TaskEnvelope(id: "build-4711-db-password", delegateSelectors: ["prod"]))
         // Invalid elsewhere, still peekable: selection does not validate everything.
         #expect(
-            TaskEnvelope.peek(TaskFixtures.task(operation: "bogus"))
+            TaskDocument(TaskFixtures.task(operation: "bogus")).envelope
                 == TaskEnvelope(id: "build-4711-db-password", delegateSelectors: ["prod"]))
         #expect(
-            TaskEnvelope.peek(Data(#"{"connector":{}}"#.utf8)) == TaskEnvelope(id: nil, delegateSelectors: []))
-        #expect(TaskEnvelope.peek(Data("not json".utf8)) == nil)
-        #expect(TaskEnvelope.peek(Data(#"{"id":"x"}"#.utf8)) == nil)
-        #expect(TaskEnvelope.peek(Data(#"{"connector":{"delegateSelectors":"prod"}}"#.utf8)) == nil)
-        #expect(TaskEnvelope.peek(Data(repeating: 0x20, count: (1 << 20) + 1)) == nil)
+            TaskDocument(Data(#"{"connector":{}}"#.utf8)).envelope == TaskEnvelope(id: nil, delegateSelectors: []))
+        #expect(TaskDocument(Data("not json".utf8)).envelope == nil)
+        #expect(TaskDocument(Data(#"{"id":"x"}"#.utf8)).envelope == nil)
+        #expect(TaskDocument(Data(#"{"connector":{"delegateSelectors":"prod"}}"#.utf8)).envelope == nil)
+        #expect(TaskDocument(Data(repeating: 0x20, count: (1 << 20) + 1)).envelope == nil)
         // What it reads, and the shapes it refuses (as the task decoder would).
         #expect(
-            TaskEnvelope.peek(Data(#"{"id":"a","connector":{"delegateSelectors":["x","y"]}}"#.utf8))
+            TaskDocument(Data(#"{"id":"a","connector":{"delegateSelectors":["x","y"]}}"#.utf8)).envelope
                 == TaskEnvelope(id: "a", delegateSelectors: ["x", "y"]))
         #expect(
-            TaskEnvelope.peek(Data(#"{"id":null,"connector":"billing"}"#.utf8))
+            TaskDocument(Data(#"{"id":null,"connector":"billing"}"#.utf8)).envelope
                 == TaskEnvelope(id: nil, delegateSelectors: [], connectorName: "billing"))
         #expect(
-            TaskEnvelope.peek(Data(#"{"connector":{"delegateSelectors":null}}"#.utf8))
+            TaskDocument(Data(#"{"connector":{"delegateSelectors":null}}"#.utf8)).envelope
                 == TaskEnvelope(id: nil, delegateSelectors: []))
         #expect(
-            TaskEnvelope.peek(Data(#"{"connector":"first","connector":"second"}"#.utf8))?.connectorName == "first",
+            TaskDocument(Data(#"{"connector":"first","connector":"second"}"#.utf8)).envelope?.connectorName == "first",
             "a key given twice: the parser keeps the first (the task decoder then refuses the task)")
-        #expect(TaskEnvelope.peek(Data(#"{"id":7,"connector":{}}"#.utf8)) == nil)
-        #expect(TaskEnvelope.peek(Data(#"{"connector":null}"#.utf8)) == nil)
-        #expect(TaskEnvelope.peek(Data(#"{"connector":["x"]}"#.utf8)) == nil)
-        #expect(TaskEnvelope.peek(Data(#"{"connector":{"delegateSelectors":["x",1]}}"#.utf8)) == nil)
-        #expect(TaskEnvelope.peek(Data(#"["connector"]"#.utf8)) == nil)
-        #expect(TaskEnvelope.peek(Data([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D])) == nil, "not UTF-8")
+        #expect(TaskDocument(Data(#"{"id":7,"connector":{}}"#.utf8)).envelope == nil)
+        #expect(TaskDocument(Data(#"{"connector":null}"#.utf8)).envelope == nil)
+        #expect(TaskDocument(Data(#"{"connector":["x"]}"#.utf8)).envelope == nil)
+        #expect(TaskDocument(Data(#"{"connector":{"delegateSelectors":["x",1]}}"#.utf8)).envelope == nil)
+        #expect(TaskDocument(Data(#"["connector"]"#.utf8)).envelope == nil)
+        #expect(TaskDocument(Data([0x7B, 0x22, 0xFF, 0x22, 0x3A, 0x31, 0x7D])).envelope == nil, "not UTF-8")
         // Read as the task decoder reads it: a byte order mark and trailing commas are fine, and
         // what the decoder refuses as JSON anywhere in the task (a number out of range, a lone
         // surrogate, UTF-16) is refused here too, so no delegate leaves such a task for another.
         #expect(
-            TaskEnvelope.peek(Data([0xEF, 0xBB, 0xBF] + Array(#"{"connector":{"delegateSelectors":["x",]},}"#.utf8)))
+            TaskDocument(Data([0xEF, 0xBB, 0xBF] + Array(#"{"connector":{"delegateSelectors":["x",]},}"#.utf8))).envelope
                 == TaskEnvelope(id: nil, delegateSelectors: ["x"]))
-        #expect(TaskEnvelope.peek(Data(#"{"connector":{},"params":{"x":1e999}}"#.utf8)) == nil)
-        #expect(TaskEnvelope.peek(Data(#"{"connector":{},"params":{"x":"\ud800"}}"#.utf8)) == nil)
-        #expect(TaskEnvelope.peek(#"{"connector":{}}"#.data(using: .utf16LittleEndian)!) == nil)
+        #expect(TaskDocument(Data(#"{"connector":{},"params":{"x":1e999}}"#.utf8)).envelope == nil)
+        #expect(TaskDocument(Data(#"{"connector":{},"params":{"x":"\ud800"}}"#.utf8)).envelope == nil)
+        #expect(TaskDocument(#"{"connector":{}}"#.data(using: .utf16LittleEndian)!).envelope == nil)
     }
 
     @Test(arguments: [

@@ -123,11 +123,11 @@ public struct TaskExecutor: Sendable {
     }
 
     private func log(_ result: TaskResult, durationMS: Int64, logger: Logger) {
-        let event: Logger.MetadataValue =
+        let (event, level, message): (Logger.MetadataValue, Logger.Level, Logger.Message) =
             switch result.status {
-            case .succeeded: "task-succeeded"
-            case .failed: "task-failed"
-            case .rejected: "task-rejected"
+            case .succeeded: ("task-succeeded", .info, "task succeeded")
+            case .failed: ("task-failed", .warning, "task failed: \(result.error?.message ?? "")")
+            case .rejected: ("task-rejected", .warning, "task rejected: \(result.error?.message ?? "")")
             }
         // One literal for a success's three keys: "event", added after a literal of two, made
         // every record's dictionary grow (a failure's error keys still may).
@@ -138,14 +138,7 @@ public struct TaskExecutor: Sendable {
             metadata["error_code"] = "\(error.code)"
             if let requestId = error.awsRequestId { metadata["aws_request_id"] = "\(requestId)" }
         }
-        switch result.status {
-        case .succeeded:
-            logger.info("task succeeded", metadata: metadata)
-        case .failed:
-            logger.warning("task failed: \(result.error?.message ?? "")", metadata: metadata)
-        case .rejected:
-            logger.warning("task rejected: \(result.error?.message ?? "")", metadata: metadata)
-        }
+        logger.log(level: level, message, metadata: metadata)
     }
 }
 

@@ -17,7 +17,8 @@ public struct TaskDocument: Sendable {
             ? data.withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) } : nil
     }
 
-    /// The task's id and selectors, read without validating the rest (``TaskEnvelope/peek(_:)``).
+    /// The task's id and selectors, read without validating the rest
+    /// (``TaskEnvelope/init(peeking:)``); nil for a task too large or no JSON.
     public var envelope: TaskEnvelope? {
         parsed.flatMap(TaskEnvelope.init(peeking:))
     }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import JSON
 
 /// The little of a task needed to decide whether it is for this delegate, read without
@@ -16,16 +15,10 @@ public struct TaskEnvelope: Sendable, Equatable {
         self.connectorName = connectorName
     }
 
-    /// Reads `id` and `connector.delegateSelectors` (or the connector's name). Returns nil when
-    /// even that much cannot be read (too large, not JSON, wrong types): the task is then invalid
-    /// for every delegate and `DelegateTask.decode` says why.
-    public static func peek(_ data: Data) -> TaskEnvelope? {
-        TaskDocument(data).envelope
-    }
-
-    /// The envelope of a parsed task (``TaskDocument``). The parser is the one the task decoder
-    /// uses (every spool file and SQS message is peeked before it is claimed; `JSONDecoder` here
-    /// was a twentieth of the spool's CPU per task), so the two never disagree on what is JSON.
+    /// Reads `id` and `connector.delegateSelectors` (or the connector's name) from a parsed task
+    /// (``TaskDocument/envelope``). Nil when even that much cannot be read (not an object, wrong
+    /// types): the task is then invalid for every delegate and `DelegateTask.decode` says why.
+    /// The parse is the task decoder's own, so the two never disagree on what is JSON.
     init?(peeking parsed: JSONParser.Parsed) {
         guard case .object(let task) = parsed.value else { return nil }
         // Read by the rules the decoder reads them by (JSONValue's member readers).
