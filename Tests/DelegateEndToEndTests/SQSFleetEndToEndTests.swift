@@ -298,28 +298,29 @@ import Testing
         let fleet = try await SQSFleet.make(moto: .leases)
         let tasks = try await fleet.queue("slow")
         let results = try await fleet.queue("slow-results")
-        // Secrets Manager answering after 45 s (within a 60 s request timeout): over twice the 20 s
+        // Secrets Manager answering after 70 s (within a 90 s request timeout): over twice the 30 s
         // lease. The lease is extended every third of it, so a loaded host (and moto on it) has
-        // seconds to spare for each extension.
+        // twenty seconds to spare for each extension (with a 20 s lease, one full-suite run under
+        // load let it lapse).
         let slow = try LoopbackHTTPServer { _ in
             var response = DaemonTestFixtures.getSecretValueResponse(name: "slow", value: "slow-value")
-            response.delay = .seconds(45)
+            response.delay = .seconds(70)
             return response
         }
         defer { slow.stop() }
         var daemons: [DaemonProcess] = []
         for name in ["sqs-slow-1", "sqs-slow-2"] {
             let configuration = fleet.configuration(
-                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 20,
-                secretsManagerEndpoint: slow.baseURL, requestTimeoutSeconds: 60)
+                name: name, tags: ["blue"], queues: [tasks], resultQueue: results, visibilitySeconds: 30,
+                secretsManagerEndpoint: slow.baseURL, requestTimeoutSeconds: 90)
             daemons.append(try fleet.start(configuration: configuration, name: name))
         }
         for daemon in daemons { #expect(await daemon.waitUntilReady()) }
-        try await fleet.send(
-            fleet.fixture.task(
-                id: "slow-1", operation: "getSecretValue", params: ["name": "slow"], selectors: ["blue"]),
-            to: tasks)
-        let received = try await fleet.collect(from: results, within: .seconds(120)) { !$0.isEmpty }
+        var task = fleet.fixture.task(
+            id: "slow-1", operation: "getSecretValue", params: ["name": "slow"], selectors: ["blue"])
+        task["deadlineSeconds"] = 120  // past the 70 s answer
+        try await fleet.send(task, to: tasks)
+        let received = try await fleet.collect(from: results, within: .seconds(150)) { !$0.isEmpty }
         #expect(received.map { SQSFleet.object($0)["status"] as? String } == ["succeeded"])
         // Give a second run (which a lapsed lease would allow) time to show itself.
         let late = try await fleet.collect(from: results, within: .seconds(4)) { _ in false }
