@@ -3,36 +3,58 @@
 /// Names are trimmed and lowercased; values trimmed with every run of whitespace (line breaks
 /// of folded values included) collapsed to one space, inside quotes too, as AWS's vectors
 /// require; fields sharing a name are joined with `,` in their original order.
-/// Everything lives in one scratch buffer so a signature costs a couple of allocations, not
-/// two per header.
+/// Everything lives in two scratch buffers on the stack, sized before the first header is
+/// read, so the header block costs no allocation at all.
 struct CanonicalHeaders {
     static let amzDate: StaticString = "x-amz-date"
     static let securityToken: StaticString = "x-amz-security-token"
     static let contentSHA256: StaticString = "x-amz-content-sha256"
 
-    private struct Entry {
+    struct Entry {
         var nameStart: Int
         var nameEnd: Int
         var valueEnd: Int
         var order: Int
     }
 
-    private var scratch: [UInt8] = []
-    private var entries: [Entry] = []
+    /// Canonical names and values, back to back; `scratchCount` bytes are written.
+    private let scratch: UnsafeMutableBufferPointer<UInt8>
+    private var scratchCount = 0
+    /// One per signed field; `entryCount` are written.
+    private let entries: UnsafeMutableBufferPointer<Entry>
+    private var entryCount = 0
     private(set) var hasAmzDate = false
     private(set) var hasSecurityToken = false
     private(set) var hasContentSHA256 = false
 
-    init(_ headers: [(name: String, value: String)]) {
-        scratch.reserveCapacity(256)
-        entries.reserveCapacity(headers.count + 3)
-        for header in headers {
-            var name = header.name
-            var value = header.value
-            name.withUTF8 { name in
-                value.withUTF8 { value in add(rawName: name, rawValue: value) }
+    /// Runs `body` with the canonical form of `headers`, in room for them plus `extraCount`
+    /// more fields of `extraBytes` bytes in all (names and values) added with `add(name:value:)`.
+    @inline(__always)
+    static func with<Result>(
+        _ headers: [(name: String, value: String)], extraCount: Int, extraBytes: Int,
+        _ body: (inout CanonicalHeaders) -> Result
+    ) -> Result {
+        // Trimming, lowercasing and collapsing only ever shorten a field, so the raw sizes bound it.
+        var rawBytes = extraBytes
+        for header in headers { rawBytes += header.name.utf8.count + header.value.utf8.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: rawBytes) { scratch in
+            withUnsafeTemporaryAllocation(of: Entry.self, capacity: headers.count + extraCount) { entries in
+                var canonical = CanonicalHeaders(scratch: scratch, entries: entries)
+                for header in headers {
+                    var name = header.name
+                    var value = header.value
+                    name.withUTF8 { name in
+                        value.withUTF8 { value in canonical.add(rawName: name, rawValue: value) }
+                    }
+                }
+                return body(&canonical)
             }
         }
+    }
+
+    private init(scratch: UnsafeMutableBufferPointer<UInt8>, entries: UnsafeMutableBufferPointer<Entry>) {
+        self.scratch = scratch
+        self.entries = entries
     }
 
     /// Whether `name` (lowercase) is one of the headers never signed: `authorization`,
@@ -56,8 +78,35 @@ struct CanonicalHeaders {
             && bytes.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
     }
 
+    /// Space, tab, line feed or carriage return: one comparison and one bit test.
+    @inline(__always)
     private static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+        byte <= 0x20 && (0x1_0000_2600 as UInt64) >> UInt64(byte) & 1 != 0
+    }
+
+    /// Copies `bytes[range]` to the end of the scratch buffer.
+    private mutating func put(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
+        precondition(range.count <= scratch.count - scratchCount, "the scratch buffer was sized too small")
+        guard let source = bytes.baseAddress, let target = scratch.baseAddress else { return }
+        (target + scratchCount).update(from: source + range.lowerBound, count: range.count)
+        scratchCount += range.count
+    }
+
+    private mutating func put(_ byte: UInt8) {
+        precondition(scratchCount < scratch.count, "the scratch buffer was sized too small")
+        scratch[scratchCount] = byte
+        scratchCount += 1
+    }
+
+    private mutating func addEntry(nameStart: Int, nameEnd: Int) {
+        precondition(entryCount < entries.count, "the entry buffer was sized too small")
+        entries.initializeElement(
+            at: entryCount, to: Entry(nameStart: nameStart, nameEnd: nameEnd, valueEnd: scratchCount, order: entryCount))
+        entryCount += 1
+    }
+
+    private func bytes(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: scratch[range]))
     }
 
     private mutating func add(rawName: UnsafeBufferPointer<UInt8>, rawValue: UnsafeBufferPointer<UInt8>) {
@@ -67,31 +116,22 @@ struct CanonicalHeaders {
         while last > first && Self.isWhitespace(rawName[last - 1]) { last -= 1 }
         guard first < last else { return }
 
-        let nameStart = scratch.count
-        scratch.appendBytes(rawName, first..<last)
-        let (isUnsigned, flags) = scratch.withUnsafeMutableBufferPointer { scratch in
-            for index in nameStart..<scratch.count where scratch[index] >= 0x41 && scratch[index] <= 0x5A {
-                scratch[index] |= 0x20
-            }
-            let name = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: scratch[nameStart...]))
-            if Self.isUnsigned(name) { return (true, (false, false, false)) }
-            guard name.count == 10 || name.count == 20 else { return (false, (false, false, false)) }
-            return (
-                false,
-                (
-                    Self.matches(name, Self.amzDate), Self.matches(name, Self.securityToken),
-                    Self.matches(name, Self.contentSHA256)
-                )
-            )
+        let nameStart = scratchCount
+        put(rawName, first..<last)
+        let nameEnd = scratchCount
+        for index in nameStart..<nameEnd where scratch[index] >= 0x41 && scratch[index] <= 0x5A {
+            scratch[index] |= 0x20
         }
-        let nameEnd = scratch.count
-        if isUnsigned {
-            scratch.removeLast(nameEnd - nameStart)
+        let name = bytes(nameStart..<nameEnd)
+        if Self.isUnsigned(name) {
+            scratchCount = nameStart
             return
         }
-        if flags.0 { hasAmzDate = true }
-        if flags.1 { hasSecurityToken = true }
-        if flags.2 { hasContentSHA256 = true }
+        if name.count == 10 || name.count == 20 {
+            if Self.matches(name, Self.amzDate) { hasAmzDate = true }
+            if Self.matches(name, Self.securityToken) { hasSecurityToken = true }
+            if Self.matches(name, Self.contentSHA256) { hasContentSHA256 = true }
+        }
 
         // Copy runs of non-whitespace in bulk, one space between runs, none at either end.
         var index = 0
@@ -101,21 +141,22 @@ struct CanonicalHeaders {
             let runStart = index
             while index < rawValue.count && !Self.isWhitespace(rawValue[index]) { index += 1 }
             if index > runStart {
-                if !isFirstRun { scratch.append(0x20) }
-                scratch.appendBytes(rawValue, runStart..<index)
+                if !isFirstRun { put(0x20) }
+                put(rawValue, runStart..<index)
                 isFirstRun = false
             }
         }
-        entries.append(Entry(nameStart: nameStart, nameEnd: nameEnd, valueEnd: scratch.count, order: entries.count))
+        addEntry(nameStart: nameStart, nameEnd: nameEnd)
     }
 
-    /// Adds a header the signer itself sets (lowercase `name`, `value` already canonical).
+    /// Adds a header the signer itself sets (lowercase `name`, `value` already canonical); one of
+    /// the `extraCount` fields `with` made room for.
     mutating func add(name: StaticString, value: UnsafeRawBufferPointer) {
-        let nameStart = scratch.count
-        scratch.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        let nameEnd = scratch.count
-        scratch.append(contentsOf: value)
-        entries.append(Entry(nameStart: nameStart, nameEnd: nameEnd, valueEnd: scratch.count, order: entries.count))
+        let nameStart = scratchCount
+        put(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), 0..<name.utf8CodeUnitCount)
+        let nameEnd = scratchCount
+        put(value.assumingMemoryBound(to: UInt8.self), 0..<value.count)
+        addEntry(nameStart: nameStart, nameEnd: nameEnd)
     }
 
     /// Appends the canonical header lines, the blank line and the signed header list (without
@@ -125,45 +166,46 @@ struct CanonicalHeaders {
         let comma = UInt8(ascii: ",")
         let newline = UInt8(ascii: "\n")
         let semicolon = UInt8(ascii: ";")
-        return scratch.withUnsafeBufferPointer { scratch in
-            entries.sort { a, b in
-                let byName = ByteOrder.compare(scratch, a.nameStart..<a.nameEnd, b.nameStart..<b.nameEnd)
-                return byName != 0 ? byName < 0 : a.order < b.order
-            }
-            var previous: Entry?
-            for entry in entries {
-                if let previous,
-                    ByteOrder.compare(scratch, previous.nameStart..<previous.nameEnd, entry.nameStart..<entry.nameEnd)
-                        == 0
-                {
-                    output.append(comma)
-                } else {
-                    if previous != nil { output.append(newline) }
-                    output.appendBytes(scratch, entry.nameStart..<entry.nameEnd)
-                    output.append(colon)
-                }
-                output.appendBytes(scratch, entry.nameEnd..<entry.valueEnd)
-                previous = entry
-            }
-            if previous != nil { output.append(newline) }
-            output.append(newline)
-
-            let signedStart = output.count
-            previous = nil
-            for entry in entries {
-                if let previous {
-                    if ByteOrder.compare(
-                        scratch, previous.nameStart..<previous.nameEnd, entry.nameStart..<entry.nameEnd)
-                        == 0
-                    {
-                        continue
-                    }
-                    output.append(semicolon)
-                }
-                output.appendBytes(scratch, entry.nameStart..<entry.nameEnd)
-                previous = entry
-            }
-            return signedStart..<output.count
+        var sorted = UnsafeMutableBufferPointer(rebasing: entries[..<entryCount])
+        let scratch = UnsafeBufferPointer(scratch)
+        sorted.sort { a, b in
+            let byName = ByteOrder.compare(scratch, a.nameStart..<a.nameEnd, b.nameStart..<b.nameEnd)
+            return byName != 0 ? byName < 0 : a.order < b.order
         }
+        func sameName(_ a: Entry, _ b: Entry) -> Bool {
+            ByteOrder.compare(scratch, a.nameStart..<a.nameEnd, b.nameStart..<b.nameEnd) == 0
+        }
+
+        // Each field is written once with a separator, its name at most twice, plus a blank line.
+        let start = output.count
+        var signedStart = start
+        output.appendWriting(capacity: 2 * scratchCount + 3 * entryCount + 1) { writer in
+            var previous: Entry?
+            for entry in sorted {
+                if let previous, sameName(previous, entry) {
+                    writer.write(comma)
+                } else {
+                    if previous != nil { writer.write(newline) }
+                    writer.write(bytes(entry.nameStart..<entry.nameEnd))
+                    writer.write(colon)
+                }
+                writer.write(bytes(entry.nameEnd..<entry.valueEnd))
+                previous = entry
+            }
+            if previous != nil { writer.write(newline) }
+            writer.write(newline)
+
+            signedStart = start + writer.count
+            previous = nil
+            for entry in sorted {
+                if let previous {
+                    if sameName(previous, entry) { continue }
+                    writer.write(semicolon)
+                }
+                writer.write(bytes(entry.nameStart..<entry.nameEnd))
+                previous = entry
+            }
+        }
+        return signedStart..<output.count
     }
 }

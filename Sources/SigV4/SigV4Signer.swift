@@ -43,6 +43,7 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         let time = AMZDate(date)
         let payloadHash = try PayloadHash(request.payload)
         let token = credentials.sessionToken
+        let region = region, service = service
 
         // Canonical request.
         var canonical: [UInt8] = []
@@ -57,20 +58,25 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         CanonicalQuery.append(query: request.query, to: &canonical)
         canonical.append(Self.newline)
 
-        var headers = CanonicalHeaders(request.headers)
-        let addDate = !headers.hasAmzDate
-        if addDate {
-            withUnsafeBytes(of: time.timestamp) { headers.add(name: CanonicalHeaders.amzDate, value: $0) }
+        // Room for the three fields the signer may add: names of 10, 20 and 20 bytes, values of
+        // 16 (the time), the token's length and 64 (the payload hash).
+        let (signedHeaders, addDate, addToken, addContentHash) = CanonicalHeaders.with(
+            request.headers, extraCount: 3, extraBytes: 130 + (token?.utf8.count ?? 0)
+        ) { headers in
+            let addDate = !headers.hasAmzDate
+            if addDate {
+                withUnsafeBytes(of: time.timestamp) { headers.add(name: CanonicalHeaders.amzDate, value: $0) }
+            }
+            let addToken = token != nil && !headers.hasSecurityToken
+            if addToken, !options.omitSessionToken, var token {
+                token.withUTF8 { headers.add(name: CanonicalHeaders.securityToken, value: UnsafeRawBufferPointer($0)) }
+            }
+            let addContentHash = options.signBody && !headers.hasContentSHA256
+            if addContentHash {
+                payloadHash.withBytes { headers.add(name: CanonicalHeaders.contentSHA256, value: $0) }
+            }
+            return (headers.append(to: &canonical), addDate, addToken, addContentHash)
         }
-        let addToken = token != nil && !headers.hasSecurityToken
-        if addToken, !options.omitSessionToken, var token {
-            token.withUTF8 { headers.add(name: CanonicalHeaders.securityToken, value: UnsafeRawBufferPointer($0)) }
-        }
-        let addContentHash = options.signBody && !headers.hasContentSHA256
-        if addContentHash {
-            payloadHash.withBytes { headers.add(name: CanonicalHeaders.contentSHA256, value: $0) }
-        }
-        let signedHeaders = headers.append(to: &canonical)
         canonical.append(Self.newline)
         payloadHash.withBytes { canonical.append(contentsOf: $0) }
 
@@ -91,7 +97,7 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
             writer.write(Self.newline)
             withUnsafeBytes(of: time.timestamp) { writer.write($0) }
             writer.write(Self.newline)
-            writeScope(time, to: &writer)
+            Self.writeScope(time, region: region, service: service, to: &writer)
             writer.write(Self.newline)
             withUnsafeBytes(of: digest) { writer.writeHex($0) }
         }
@@ -118,7 +124,7 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
             writer.write(Self.credentialLabel)
             writer.write(accessKeyId)
             writer.write(UInt8(ascii: "/"))
-            writeScope(time, to: &writer)
+            Self.writeScope(time, region: region, service: service, to: &writer)
             writer.write(Self.signedHeadersLabel)
             writer.write(canonical[signedHeaders])
             writer.write(Self.signatureLabel)
@@ -152,25 +158,28 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
     }
 
     private func signingKey(_ time: AMZDate) throws(SigV4Error) -> SigningKey {
-        let derive = { () throws(SigV4Error) -> SigningKey in
-            try SigningKey(
-                secretAccessKey: credentials.secretAccessKey, dateStamp: time.dateStampString, region: region,
-                service: service)
-        }
-        guard let keyCache else { return try derive() }
+        guard let keyCache else { return try deriveKey(time) }
         let key = SigningKeyCache.Key(
             secretAccessKey: credentials.secretAccessKey, day: time.day, region: region, service: service)
-        return try keyCache.signingKey(for: key, derive: derive)
+        // A closure passed straight on is not escaping: it borrows the signer instead of boxing a copy.
+        return try keyCache.signingKey(for: key) { () throws(SigV4Error) in try deriveKey(time) }
     }
 
-    /// `yyyyMMdd/region/service/aws4_request`
-    private func writeScope(_ time: AMZDate, to writer: inout ByteWriter) {
+    private func deriveKey(_ time: AMZDate) throws(SigV4Error) -> SigningKey {
+        try SigningKey(
+            secretAccessKey: credentials.secretAccessKey, dateStamp: time.dateStampString, region: region,
+            service: service)
+    }
+
+    /// `yyyyMMdd/region/service/aws4_request`. Static, so the writing closures capture two
+    /// strings rather than a copy of the signer.
+    private static func writeScope(_ time: AMZDate, region: String, service: String, to writer: inout ByteWriter) {
         withUnsafeBytes(of: time.timestamp) { writer.write(UnsafeRawBufferPointer(rebasing: $0.prefix(8))) }
         writer.write(UInt8(ascii: "/"))
         writer.write(region)
         writer.write(UInt8(ascii: "/"))
         writer.write(service)
-        writer.write(Self.scopeTerminator)
+        writer.write(scopeTerminator)
     }
 
     private static let newline = UInt8(ascii: "\n")

@@ -25,40 +25,43 @@ extension UTCDateTime {
     }
 
     /// The one writer of both forms: the extended one has separators and milliseconds. Returns
-    /// the number of bytes written (24 or 16).
+    /// the number of bytes written (24 or 16). Digits go in pairs, with one division each: every
+    /// log line and every signature writes a time.
     @discardableResult
     private func write(into buffer: UnsafeMutableRawBufferPointer, extended: Bool) -> Int {
         precondition(buffer.count >= (extended ? 24 : 16))
         var index = 0
-        func put(_ value: Int, digits: Int) {
-            var remaining = value
-            for position in stride(from: index + digits - 1, through: index, by: -1) {
-                buffer[position] = UInt8(ascii: "0") + UInt8(remaining % 10)
-                remaining /= 10
-            }
-            index += digits
+        func pair(_ value: Int) {
+            let (tens, ones) = value.quotientAndRemainder(dividingBy: 10)
+            buffer[index] = UInt8(truncatingIfNeeded: 0x30 &+ tens)
+            buffer[index &+ 1] = UInt8(truncatingIfNeeded: 0x30 &+ ones)
+            index &+= 2
         }
-        func put(_ byte: Unicode.Scalar, always: Bool = false) {
+        func separator(_ byte: Unicode.Scalar, always: Bool = false) {
             guard extended || always else { return }
             buffer[index] = UInt8(ascii: byte)
-            index += 1
+            index &+= 1
         }
-        put(year, digits: 4)
-        put("-")
-        put(month, digits: 2)
-        put("-")
-        put(day, digits: 2)
-        put("T", always: true)
-        put(hour, digits: 2)
-        put(":")
-        put(minute, digits: 2)
-        put(":")
-        put(second, digits: 2)
+        // Every field is in range by construction: year 0...9999, the rest two digits.
+        pair(year / 100)
+        pair(year % 100)
+        separator("-")
+        pair(month)
+        separator("-")
+        pair(day)
+        separator("T", always: true)
+        pair(hour)
+        separator(":")
+        pair(minute)
+        separator(":")
+        pair(second)
         if extended {
-            put(".")
-            put(millisecond, digits: 3)
+            separator(".")
+            buffer[index] = UInt8(truncatingIfNeeded: 0x30 &+ millisecond / 100)
+            index &+= 1
+            pair(millisecond % 100)
         }
-        put("Z", always: true)
+        separator("Z", always: true)
         return index
     }
 }

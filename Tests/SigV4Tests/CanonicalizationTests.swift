@@ -97,4 +97,56 @@ import Testing
         #expect(signed.headersToAdd.map(\.name) == ["X-Amz-Date", "x-amz-content-sha256", "Authorization"])
         #expect(signed.headersToAdd[1].value == hash)
     }
+
+    /// The header block is built in stack buffers sized from the raw fields: many fields, padded
+    /// or not (unpadded ones, with all three added fields and a token, fill the room exactly),
+    /// give the block a plain string-based canonicalisation gives, in any order.
+    @Test(arguments: [false, true])
+    func manyHeadersCanonicalizeInTheirBuffers(padded: Bool) throws {
+        var headers: [(name: String, value: String)] = [(name: "Host", value: "example.com")]
+        for index in 0..<40 {
+            let value = String(repeating: "v\(index)", count: index % 7 + 1)
+            headers.append(
+                padded && !index.isMultiple(of: 3)
+                    ? (name: " \tX-FIELD-\(index) ", value: "\t \(value) \n\t  \(value)\r\n ")
+                    : (name: "X-Field-\(index)", value: value))
+        }
+        if padded { headers.append((name: " \t ", value: "a field without a name is dropped")) }
+        headers.append((name: "x-field-0", value: "second"))
+        let signer = SigV4Signer(
+            credentials: Credentials(
+                accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret", sessionToken: String(repeating: "t", count: 900)),
+            region: "us-east-1", service: "service")
+        let body = Array("payload".utf8)
+        let options = SigV4Options(signBody: true)
+        func sign(_ headers: [(name: String, value: String)]) throws -> SignedRequest {
+            try signer.sign(
+                SigV4Request(method: "PUT", headers: headers, payload: .bytes(body)), date: Self.date, options: options)
+        }
+        let signed = try sign(headers)
+
+        // By scalar: Swift reads "\r\n" as one Character.
+        func collapsed(_ text: String) -> String {
+            text.unicodeScalars.split { " \t\n\r".unicodeScalars.contains($0) }
+                .map { String(String.UnicodeScalarView($0)) }.joined(separator: " ")
+        }
+        var fields: [(name: String, value: String)] = headers.compactMap { header in
+            let name = collapsed(header.name).lowercased()
+            return name.isEmpty ? nil : (name: name, value: collapsed(header.value))
+        }
+        fields += [
+            (name: "x-amz-date", value: "20150830T123600Z"),
+            (name: "x-amz-security-token", value: signer.credentials.sessionToken!),
+            (name: "x-amz-content-sha256", value: try SHA256Digest.hexHash(body)),
+        ]
+        var joined: [String: [String]] = [:]
+        for field in fields { joined[field.name, default: []].append(field.value) }
+        let names = joined.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let block = names.map { "\($0):\(joined[$0]!.joined(separator: ","))\n" }.joined()
+        #expect(signed.canonicalRequest.contains("\n\n" + block + "\n" + names.joined(separator: ";") + "\n"))
+        #expect(signed.signedHeaders == names.joined(separator: ";"))
+        // Fields sharing a name keep their order; the rest may come in any.
+        let shuffled = [headers[0]] + headers[1..<(headers.count - 1)].reversed() + [headers[headers.count - 1]]
+        #expect(try sign(shuffled).signature == signed.signature)
+    }
 }
