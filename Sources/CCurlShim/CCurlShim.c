@@ -32,8 +32,6 @@
     X(curl_share_cleanup, CURLSHcode, (CURLSH *))                                                  \
     X(curl_share_setopt, CURLSHcode, (CURLSH *, CURLSHoption, ...))                                \
     X(curl_share_strerror, const char *, (CURLSHcode))                                             \
-    X(curl_slist_append, struct curl_slist *, (struct curl_slist *, const char *))                 \
-    X(curl_slist_free_all, void, (struct curl_slist *))                                            \
     X(curl_version_info, curl_version_info_data *, (CURLversion))
 
 #define CCURLSHIM_POINTER(name, result, parameters) result(*name) parameters;
@@ -183,14 +181,6 @@ CURLSHcode ccurlshim_share_setopt_long(CURLSH *share, CURLSHoption option, long 
 
 const char *ccurlshim_share_strerror(CURLSHcode code) {
     return CCURLSHIM_READY() ? api.curl_share_strerror(code) : "libcurl is not loaded";
-}
-
-struct curl_slist *ccurlshim_slist_append(struct curl_slist *list, const char *line) {
-    return CCURLSHIM_READY() ? api.curl_slist_append(list, line) : NULL;
-}
-
-void ccurlshim_slist_free_all(struct curl_slist *list) {
-    if (CCURLSHIM_READY()) api.curl_slist_free_all(list);
 }
 
 CURLcode ccurlshim_msg_result(const CURLMsg *message) { return message->data.result; }

@@ -117,9 +117,9 @@ public struct JournalLogHandler: LogHandler {
         spans.reserveCapacity(fields.count)
         for field in fields {
             let start = buffer.count
-            buffer.append(contentsOf: field.name.utf8)
+            buffer.appendUTF8(of: field.name)
             buffer.append(UInt8(ascii: "="))
-            buffer.append(contentsOf: field.value.utf8)
+            buffer.appendUTF8(of: field.value)
             spans.append((start, buffer.count - start))
         }
         let result: Int32 = buffer.withUnsafeMutableBytes { bytes in

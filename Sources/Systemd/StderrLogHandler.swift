@@ -59,15 +59,15 @@ public struct StderrLogHandler: LogHandler {
         line.reserveCapacity(256)
         UTCDateTime(timestamp).appendISO8601(to: &line)
         line.append(UInt8(ascii: " "))
-        Self.append(level.rawValue, to: &line)
+        line.appendUTF8(of: level.rawValue)
         line.append(UInt8(ascii: " "))
-        Self.append(label, to: &line)
+        line.appendUTF8(of: label)
         line.append(UInt8(ascii: ":"))
         line.append(UInt8(ascii: " "))
         appendEscaped(message, to: &line)
         for entry in entries {
             line.append(UInt8(ascii: " "))
-            Self.append(entry.key, to: &line)
+            line.appendUTF8(of: entry.key)
             line.append(UInt8(ascii: "="))
             appendQuotedIfNeeded(entry.value, to: &line)
         }
@@ -92,27 +92,17 @@ public struct StderrLogHandler: LogHandler {
         }
     }
 
-    /// Appends `text`'s UTF-8 with one copy (appending its `utf8` view went through the generic
-    /// sequence path, about 190 instructions a piece, twenty pieces a record).
-    private static func append(_ text: String, to line: inout [UInt8]) {
-        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { line.append(contentsOf: $0) }
-        if copied == nil { line.append(contentsOf: text.utf8) }
-    }
-
     private static func appendEscaped(_ text: String, to line: inout [UInt8]) {
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) {
-            Self.append(text, to: &line)
-        } else {
-            Self.append(escaped(text), to: &line)
+        if !line.appendUTF8(of: text, ifEvery: { $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) {
+            line.appendUTF8(of: escaped(text))
         }
     }
 
     private static func appendQuotedIfNeeded(_ value: String, to line: inout [UInt8]) {
-        if !value.isEmpty, value.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x3D && $0 != 0x5C }) {
-            Self.append(value, to: &line)
-        } else {
-            Self.append(quotedIfNeeded(value), to: &line)
-        }
+        let plain =
+            !value.isEmpty
+            && line.appendUTF8(of: value) { $0 > 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x3D && $0 != 0x5C }
+        if !plain { line.appendUTF8(of: quotedIfNeeded(value)) }
     }
 
     /// Escapes backslashes and control characters (`\n`, `\r`, `\t`, others as `\u{..}`).

@@ -51,9 +51,6 @@ CURLSHcode ccurlshim_share_cleanup(CURLSH *share);
 CURLSHcode ccurlshim_share_setopt_long(CURLSH *share, CURLSHoption option, long value);
 const char *ccurlshim_share_strerror(CURLSHcode code);
 
-struct curl_slist *ccurlshim_slist_append(struct curl_slist *list, const char *line);
-void ccurlshim_slist_free_all(struct curl_slist *list);
-
 /* The result of a finished transfer, read from the anonymous union in CURLMsg. */
 CURLcode ccurlshim_msg_result(const CURLMsg *message);
 /* True when the message says a transfer is done (CURLMSG_DONE). */

@@ -108,11 +108,9 @@ final class CurlTransfer {
     }
 
     private func configureHeaders(_ request: HTTPRequest) throws(HTTPClientError) {
-        let list = CurlHeaderList()
+        var lines = CurlHeaderList.Builder(capacity: 512)
         var hasExpect = false
         var hasContentType = false
-        var line: [UInt8] = []
-        line.reserveCapacity(256)
         for field in request.headers {
             var name = field.name
             var value = field.value
@@ -125,26 +123,21 @@ final class CurlTransfer {
             hasExpect = hasExpect || HTTPHeaders.namesEqual(field.name, "Expect")
             hasContentType = hasContentType || HTTPHeaders.namesEqual(field.name, "Content-Type")
             // "Name:" would make curl drop the header; "Name;" sends it with an empty value.
-            line.removeAll(keepingCapacity: true)
-            name.withUTF8 { line.append(contentsOf: $0) }
-            if value.isEmpty {
-                line.append(UInt8(ascii: ";"))
-            } else {
-                line.append(UInt8(ascii: ":"))
-                line.append(UInt8(ascii: " "))
-                value.withUTF8 { line.append(contentsOf: $0) }
+            lines.addLine { line in
+                name.withUTF8 { line.append(contentsOf: $0) }
+                if value.isEmpty {
+                    line.append(UInt8(ascii: ";"))
+                } else {
+                    line.append(UInt8(ascii: ":"))
+                    line.append(UInt8(ascii: " "))
+                    value.withUTF8 { line.append(contentsOf: $0) }
+                }
             }
-            try list.append(&line)
         }
         // Suppress headers curl would invent: no 100-continue round trip, no form content type.
-        if !hasExpect {
-            line = Array("Expect:".utf8)
-            try list.append(&line)
-        }
-        if requestBody != nil, !hasContentType {
-            line = Array("Content-Type:".utf8)
-            try list.append(&line)
-        }
+        if !hasExpect { lines.addLine("Expect:") }
+        if requestBody != nil, !hasContentType { lines.addLine("Content-Type:") }
+        let list = CurlHeaderList(lines)
         headerList = list
         try easy.set(CURLOPT_HTTPHEADER, pointer: list.raw.map { UnsafeRawPointer($0) })
     }
