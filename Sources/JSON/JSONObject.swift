@@ -95,8 +95,12 @@ public struct JSONObject: Sendable {
         Dictionary(members.lazy.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Lengths first: a task's decoder asks a few dozen questions of small objects, and most
+    /// members it passes over have a key of another length (a native string knows its length;
+    /// `==` on two different strings goes through the runtime's comparison).
     private func index(of key: String) -> Int? {
-        members.firstIndex { $0.key == key }
+        let length = key.utf8.count
+        return members.firstIndex { $0.key.utf8.count == length && $0.key == key }
     }
 }
 

@@ -3,8 +3,9 @@
 /// Names are trimmed and lowercased; values trimmed with every run of whitespace (line breaks
 /// of folded values included) collapsed to one space, inside quotes too, as AWS's vectors
 /// require; fields sharing a name are joined with `,` in their original order.
-/// Everything lives in two scratch buffers on the stack, sized before the first header is
-/// read, so the header block costs no allocation at all.
+/// Everything lives in two scratch buffers sized before the first header is read, on the stack
+/// when they are small (a request without a long session token), so the header block usually
+/// costs no allocation at all.
 struct CanonicalHeaders {
     static let amzDate: StaticString = "x-amz-date"
     static let securityToken: StaticString = "x-amz-security-token"

@@ -59,9 +59,11 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         canonical.append(Self.newline)
 
         // Room for the three fields the signer may add: names of 10, 20 and 20 bytes, values of
-        // 16 (the time), the token's length and 64 (the payload hash).
+        // 16 (the time), the token's length and the payload hash's (64 when computed; a caller's
+        // precomputed value may be any length).
+        let extraBytes = 66 + (token?.utf8.count ?? 0) + payloadHash.withBytes { $0.count }
         let (signedHeaders, addDate, addToken, addContentHash) = CanonicalHeaders.with(
-            request.headers, extraCount: 3, extraBytes: 130 + (token?.utf8.count ?? 0)
+            request.headers, extraCount: 3, extraBytes: extraBytes
         ) { headers in
             let addDate = !headers.hasAmzDate
             if addDate {

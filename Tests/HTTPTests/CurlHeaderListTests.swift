@@ -13,7 +13,10 @@ import Testing
         builder.addLine { $0.append(contentsOf: Array(long.utf8)) }
         let list = CurlHeaderList(builder)
         #expect(list.lines == ["Host: example.com", "Expect:", "X-Empty;", long])
-        #expect(list.raw?.pointee.next?.pointee.next?.pointee.next?.pointee.next == nil)
+        let fourth = list.raw!.pointee.next!.pointee.next!.pointee.next!
+        #expect(String(cString: fourth.pointee.data) == long)
+        #expect(fourth.pointee.next == nil)
+        #expect(Int(bitPattern: list.raw!) % MemoryLayout<UnsafeRawPointer>.alignment == 0)
     }
 
     @Test func noLinesIsNoList() {

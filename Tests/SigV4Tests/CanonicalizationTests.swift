@@ -98,6 +98,19 @@ import Testing
         #expect(signed.headersToAdd[1].value == hash)
     }
 
+    /// A caller's precomputed payload hash is signed as given, however long: the header block's
+    /// room is sized from it, not from a digest's 64 hex digits.
+    @Test func aLongPrecomputedPayloadHashIsSignedAsGiven() throws {
+        let value = String(repeating: "STREAMING-UNSIGNED-PAYLOAD-TRAILER-", count: 8)
+        let request = SigV4Request(
+            method: "PUT", path: "/", headers: [(name: "Host", value: "example.com")],
+            payload: .precomputedHash(value))
+        let signed = try Self.signer.sign(request, date: Self.date, options: SigV4Options(signBody: true))
+        #expect(signed.canonicalRequest.contains("\nx-amz-content-sha256:\(value)\n"))
+        #expect(signed.canonicalRequest.hasSuffix("\n" + value))
+        #expect(signed.headersToAdd[1] == (name: "x-amz-content-sha256", value: value))
+    }
+
     /// The header block is built in stack buffers sized from the raw fields: many fields, padded
     /// or not (unpadded ones, with all three added fields and a token, fill the room exactly),
     /// give the block a plain string-based canonicalisation gives, in any order.

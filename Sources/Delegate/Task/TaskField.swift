@@ -18,23 +18,38 @@ struct TaskProblem: Error {
 /// Typed, path-aware access to one JSON object of a task. Messages name the field by its full
 /// path (`connector.credentials.roleArn`) and never quote its value.
 struct TaskObject {
-    let path: String
+    /// The dotted path of the object holding this one (`""` at the top) and this one's key in it.
+    /// The whole path is put together only for a message: every task has three nested objects,
+    /// and a path such as `connector.credentials` is a string allocation.
+    private let parentPath: String
+    private let key: String
     let fields: JSONObject
-    /// Appended to "is required" messages, e.g. " for getSecretValue".
-    var requiredSuffix = ""
+    /// The operation whose params these are, named in "is required" messages.
+    var requiredFor: String?
 
-    init(path: String, fields: JSONObject, requiredSuffix: String = "") {
-        self.path = path
+    init(path: String, fields: JSONObject, requiredFor: String? = nil) {
+        self.parentPath = ""
+        self.key = path
         self.fields = fields
-        self.requiredSuffix = requiredSuffix
+        self.requiredFor = requiredFor
     }
 
+    private init(parentPath: String, key: String, fields: JSONObject) {
+        self.parentPath = parentPath
+        self.key = key
+        self.fields = fields
+    }
+
+    /// Where this object is in the task, e.g. `connector.credentials`; `""` for the task itself.
+    var path: String { parentPath.isEmpty ? key : parentPath + "." + key }
+
     func label(_ key: String) -> String {
-        path.isEmpty ? key : path + "." + key
+        let path = path
+        return path.isEmpty ? key : path + "." + key
     }
 
     func missing(_ key: String) -> TaskProblem {
-        .invalid("\(label(key)) is required\(requiredSuffix)")
+        .invalid("\(label(key)) is required\(requiredFor.map { " for \($0)" } ?? "")")
     }
 
     func wrongType(_ key: String, _ expected: String, _ value: JSONValue) -> TaskProblem {
@@ -114,7 +129,7 @@ struct TaskObject {
     func optionalObject(_ key: String) throws(TaskProblem) -> TaskObject? {
         switch fields[key] {
         case .none, .some(.null): return nil
-        case .some(.object(let object)): return TaskObject(path: label(key), fields: object)
+        case .some(.object(let object)): return TaskObject(parentPath: path, key: key, fields: object)
         case .some(let other): throw wrongType(key, "an object", other)
         }
     }
@@ -129,8 +144,8 @@ struct TaskObject {
     /// (`allowed` is a short list, compared key by key: hashing each key cost more.)
     func refuseUnknown(_ allowed: [String], what: String, checkPlaintextSecrets: Bool) throws(TaskProblem) {
         // Almost every object has no unknown field: no sorted copy of its keys for those.
-        guard !fields.allSatisfy({ allowed.contains($0.key) }) else { return }
-        for key in fields.keys.sorted() where !allowed.contains(key) {
+        guard !fields.allSatisfy({ Self.names(allowed, contain: $0.key) }) else { return }
+        for key in fields.keys.sorted() where !Self.names(allowed, contain: key) {
             if checkPlaintextSecrets, let hint = Self.plaintextSecretHint(key) {
                 throw .invalid(
                     "\(label(Self.quotedKey(key))) looks like a plaintext secret; secrets are never accepted inside a "
@@ -138,6 +153,13 @@ struct TaskObject {
             }
             throw .invalid("\(label(Self.quotedKey(key))) is not a field of \(what)")
         }
+    }
+
+    /// Whether `names` holds `key`, lengths compared first: most names differ in length, and
+    /// `==` on two different strings goes through the runtime's comparison.
+    private static func names(_ names: [String], contain key: String) -> Bool {
+        let length = key.utf8.count
+        return names.contains { $0.utf8.count == length && $0 == key }
     }
 
     /// The ref field to suggest if `key` looks like a plain secret (`secretAccessKey`,
