@@ -1,4 +1,4 @@
-/// HMAC-SHA256 through OpenSSL's `EVP_MAC`.
+/// HMAC-SHA256 (RFC 2104) over OpenSSL's SHA-256 (``HMACSHA256Key``).
 ///
 /// SigV4 derives its signing key with a chain of four HMACs and signs with a fifth.
 public enum HMACSHA256 {
@@ -20,7 +20,7 @@ public enum HMACSHA256 {
         let tag = [UInt8](unsafeUninitializedCapacity: byteCount) { output, initialized in
             output.initialize(repeating: 0)
             initialized = byteCount
-            succeeded = HMACSHA256Key.authenticate(key: key, message: message, into: UnsafeMutableRawBufferPointer(output))
+            succeeded = HMACSHA256Key(key: key).authenticate(message, into: UnsafeMutableRawBufferPointer(output))
         }
         guard succeeded else { throw .crypto("HMAC-SHA256") }
         return tag

@@ -2,71 +2,54 @@ internal import COpenSSL
 
 /// An HMAC-SHA256 key set up once, for the many signatures made with one cached SigV4 key.
 ///
-/// Re-initialising a used context with the same key costs about a third of duplicating a
-/// keyed one, so finished contexts are kept in a small pool (`OpenSSLContextPool`).
+/// HMAC is `H((K ^ opad) || H((K ^ ipad) || message))` with `K` zero-padded to the 64-byte
+/// block (RFC 2104). The two states after the padded key are computed here and copied per
+/// message, so a tag costs the message's blocks and one more, with no allocation.
 ///
-/// `@unchecked Sendable`: `template` is written only in `init`, then only read as the `const`
-/// source of `EVP_MAC_CTX_dup` (OpenSSL allows that from several threads).
-final class HMACSHA256Key: @unchecked Sendable {
-    private let template: OpaquePointer
-    private let contexts: OpenSSLContextPool
+/// The states are key material: whoever holds them can make tags. The padded key is wiped once
+/// the states are made.
+struct HMACSHA256Key: Sendable {
+    private let inner: SHA256State
+    private let outer: SHA256State
+    /// False if OpenSSL failed while absorbing the key; every tag then fails.
+    private let valid: Bool
 
-    /// Nil if OpenSSL cannot set up HMAC-SHA256.
-    init?(key: UnsafeRawBufferPointer) {
-        guard let template = Self.keyedContext(key) else { return nil }
-        self.template = template
-        self.contexts = OpenSSLContextPool(
-            limit: 4, make: { EVP_MAC_CTX_dup(template) }, free: { EVP_MAC_CTX_free($0) })
-    }
+    private static let blockSize = 64
 
-    deinit {
-        EVP_MAC_CTX_free(template)
+    init(key: UnsafeRawBufferPointer) {
+        var inner = SHA256State()
+        var outer = SHA256State()
+        var valid = true
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.blockSize) { block in
+            block.initialize(repeating: 0)
+            defer { OPENSSL_cleanse(block.baseAddress, block.count) }
+            if key.count > Self.blockSize {
+                // A key longer than the block is replaced by its digest.
+                var hash = SHA256State()
+                hash.update(key)
+                valid = hash.finish(into: block.baseAddress!)
+            } else if let base = key.baseAddress {
+                UnsafeMutableRawBufferPointer(block).copyMemory(from: UnsafeRawBufferPointer(start: base, count: key.count))
+            }
+            for index in block.indices { block[index] ^= 0x36 }
+            inner.update(UnsafeRawBufferPointer(block))
+            for index in block.indices { block[index] ^= 0x36 ^ 0x5c }
+            outer.update(UnsafeRawBufferPointer(block))
+        }
+        self.inner = inner
+        self.outer = outer
+        self.valid = valid
     }
 
     /// Writes the 32-byte tag of `message` to `output` (at least 32 bytes); false if OpenSSL failed.
     func authenticate(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
-        guard output.count >= HMACSHA256.byteCount else { return false }
-        return contexts.withContext { context in
-            // A NULL key keeps the context's key and starts a new message.
-            EVP_MAC_init(context, nil, 0, nil) == 1 && Self.finish(context, message, into: output)
-        }
-    }
-
-    /// One-shot HMAC-SHA256 with a key used once.
-    static func authenticate(
-        key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
-    ) -> Bool {
-        guard output.count >= HMACSHA256.byteCount, let context = keyedContext(key) else { return false }
-        defer { EVP_MAC_CTX_free(context) }
-        return finish(context, message, into: output)
-    }
-
-    /// A new context keyed with `key`, ready for `EVP_MAC_update`.
-    private static func keyedContext(_ key: UnsafeRawBufferPointer) -> OpaquePointer? {
-        guard let template = OpenSSLHandles.hmacTemplate, let context = EVP_MAC_CTX_dup(template) else {
-            return nil
-        }
-        // An empty key is the same HMAC key as a single zero byte (keys are zero-padded to the
-        // block size); OpenSSL would read a NULL key as "keep the current key" instead.
-        let zero: [UInt8] = [0]
-        let status = zero.withUnsafeBytes { zero in
-            let key = key.isEmpty ? zero : key
-            return EVP_MAC_init(context, key.baseAddress?.assumingMemoryBound(to: UInt8.self), key.count, nil)
-        }
-        guard status == 1 else {
-            EVP_MAC_CTX_free(context)
-            return nil
-        }
-        return context
-    }
-
-    private static func finish(
-        _ context: OpaquePointer, _ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer
-    ) -> Bool {
-        var length = 0
-        guard EVP_MAC_update(context, message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count) == 1,
-            EVP_MAC_final(context, output.baseAddress?.assumingMemoryBound(to: UInt8.self), &length, output.count) == 1
-        else { return false }
-        return length == HMACSHA256.byteCount
+        guard valid, output.count >= HMACSHA256.byteCount, let tag = output.baseAddress else { return false }
+        let tagBytes = tag.assumingMemoryBound(to: UInt8.self)
+        var inner = self.inner
+        inner.update(message)
+        guard inner.finish(into: tagBytes) else { return false }
+        var outer = self.outer
+        outer.update(UnsafeRawBufferPointer(start: tag, count: HMACSHA256.byteCount))
+        return outer.finish(into: tagBytes)
     }
 }

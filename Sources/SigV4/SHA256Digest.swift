@@ -1,10 +1,9 @@
-internal import COpenSSL
 import struct FoundationEssentials.Data
 
-/// SHA-256 through OpenSSL's `EVP_Digest*` functions.
+/// SHA-256 through OpenSSL's SHA-256 functions (``SHA256State``).
 ///
-/// SigV4 hashes the payload and the canonical request; the distro's OpenSSL is used so that
-/// security fixes and FIPS providers come from the operating system.
+/// SigV4 hashes the payload and the canonical request; the distribution's libcrypto does the
+/// hashing, so its fixes come with the operating system.
 public enum SHA256Digest {
     /// Length of a SHA-256 digest in bytes.
     public static let byteCount = 32
@@ -58,18 +57,11 @@ public enum SHA256Digest {
 
     /// Writes the 32-byte digest of `buffer` to `output`; false if OpenSSL failed.
     ///
-    /// Digest contexts are pooled: `EVP_Digest` would allocate, initialise and wipe one per call,
-    /// a third of the cost of hashing a small request.
+    /// The context lives on the stack: `EVP_Digest` would allocate, initialise and wipe one per
+    /// call, a third of the cost of hashing a small request.
     static func digest(_ buffer: UnsafeRawBufferPointer, into output: UnsafeMutablePointer<UInt8>) -> Bool {
-        contexts.withContext { context in
-            var size: UInt32 = 0
-            return EVP_DigestInit_ex(context, OpenSSLHandles.sha256, nil) == 1
-                && EVP_DigestUpdate(context, buffer.baseAddress, buffer.count) == 1
-                && EVP_DigestFinal_ex(context, output, &size) == 1
-                && size == UInt32(byteCount)
-        }
+        var state = SHA256State()
+        state.update(buffer)
+        return state.finish(into: output)
     }
-
-    private static let contexts = OpenSSLContextPool(
-        limit: 8, make: { EVP_MD_CTX_new() }, free: { EVP_MD_CTX_free($0) })
 }

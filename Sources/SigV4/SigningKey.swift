@@ -1,10 +1,10 @@
 /// A derived SigV4 signing key (`AWS4` + secret → date → region → service → `aws4_request`),
-/// kept together with an HMAC context already keyed with it.
+/// kept together with the HMAC states already keyed with it.
 ///
 /// Immutable; shared between threads through `SigningKeyCache`.
 final class SigningKey: Sendable {
     let bytes: [UInt8]
-    private let keyed: HMACSHA256Key?
+    private let keyed: HMACSHA256Key
 
     /// - Throws: ``SigV4Error`` if OpenSSL fails (no half-derived key is ever cached).
     init(secretAccessKey: String, dateStamp: String, region: String, service: String) throws(SigV4Error) {
@@ -20,8 +20,6 @@ final class SigningKey: Sendable {
     /// Writes the HMAC-SHA256 of `message` under this key to `output` (32 bytes);
     /// false if OpenSSL failed.
     func authenticate(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
-        if let keyed { return keyed.authenticate(message, into: output) }
-        guard output.count >= HMACSHA256.byteCount else { return false }
-        return bytes.withUnsafeBytes { HMACSHA256Key.authenticate(key: $0, message: message, into: output) }
+        keyed.authenticate(message, into: output)
     }
 }

@@ -40,6 +40,31 @@ import Testing
                 == HMACSHA256.authenticate(key: [0], message: Array("msg".utf8)))
     }
 
+    /// Every key length from empty to past two blocks, each with messages that end on both sides
+    /// of SHA-256's padding boundaries (55/56, 63/64/65, 119/120). The expected digest of all the
+    /// tags, in order, is Python's `hmac` module's over the same inputs.
+    @Test func hmacAgreesWithPythonAcrossKeyAndMessageLengths() throws {
+        var tags: [UInt8] = []
+        for keyLength in 0...130 {
+            let key = (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 * 7 + keyLength) }
+            for messageLength in [0, 1, 31, 32, 55, 56, 63, 64, 65, 119, 120, 128, 200] {
+                let message = (0..<messageLength).map { UInt8(truncatingIfNeeded: $0 * 13 + messageLength) }
+                tags += try HMACSHA256.authenticate(key: key, message: message)
+            }
+        }
+        #expect(try SHA256Digest.hexHash(tags) == "cc99c2e6a290cdd7d73177d4c2c93db0f497481da55eb97a526cfd748b542070")
+    }
+
+    /// SHA-256 of every length from 0 to 299 bytes against Python's `hashlib`, as one digest of
+    /// the digests.
+    @Test func sha256AgreesWithPythonAcrossLengths() throws {
+        var digests: [UInt8] = []
+        for length in 0..<300 {
+            digests += try SHA256Digest.hash((0..<length).map { UInt8(truncatingIfNeeded: $0 * 13 + length) })
+        }
+        #expect(try SHA256Digest.hexHash(digests) == "800511e986dce0e66581380da4af496f6da8dfca8ba74170f375981e28afd4ad")
+    }
+
     @Test func hexIsLowercase() {
         #expect(Hex.encode([0x00, 0x0f, 0xa0, 0xff]) == "000fa0ff")
         #expect(Hex.encode([]) == "")

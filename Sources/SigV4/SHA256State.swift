@@ -1,0 +1,28 @@
+internal import COpenSSL
+
+/// A SHA-256 computation in progress: OpenSSL's own SHA-256 context, a plain value.
+///
+/// Copying one copies the state, which is what HMAC with a fixed key wants: the state after the
+/// padded key is kept and copied per message (``HMACSHA256Key``). The block function is
+/// OpenSSL's (SHA-NI or AVX2, as the CPU allows), so fixes to it come with the distribution's
+/// libcrypto; only the provider layer is skipped, with the allocation, copy and wipe of a
+/// context that `EVP_MAC` makes on every init and final.
+struct SHA256State: Sendable {
+    private var context = SHA256_CTX()
+    /// False once an OpenSSL call has failed; ``finish(into:)`` then reports the failure.
+    private var valid: Bool
+
+    init() {
+        valid = sd_sha256_init(&context) == 1
+    }
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        guard valid, let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        valid = sd_sha256_update(&context, base, bytes.count) == 1
+    }
+
+    /// Writes the 32-byte digest to `output`; false if OpenSSL failed at any step.
+    consuming func finish(into output: UnsafeMutablePointer<UInt8>) -> Bool {
+        valid && sd_sha256_final(output, &context) == 1
+    }
+}
