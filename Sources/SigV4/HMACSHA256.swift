@@ -1,4 +1,5 @@
-/// HMAC-SHA256 (RFC 2104) over OpenSSL's SHA-256 (``HMACSHA256Key``).
+/// HMAC-SHA256 (RFC 2104) over OpenSSL's SHA-256 (``HMACSHA256Key``; OpenSSL's provider in
+/// FIPS mode).
 ///
 /// SigV4 derives its signing key with a chain of four HMACs and signs with a fifth.
 public enum HMACSHA256 {
@@ -13,14 +14,28 @@ public enum HMACSHA256 {
         }.get()
     }
 
-    static func authenticate(key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer) throws(SigV4Error)
-        -> [UInt8]
-    {
+    /// The same, through OpenSSL's provider (`EVP_Q_mac`) or not, whatever the FIPS mode: for tests.
+    static func authenticate(key: [UInt8], message: [UInt8], throughProvider: Bool) throws(SigV4Error) -> [UInt8] {
+        try key.withUnsafeBytes { key in
+            message.withUnsafeBytes { message in
+                Result { () throws(SigV4Error) in
+                    try authenticate(key: key, message: message, throughProvider: throughProvider)
+                }
+            }
+        }.get()
+    }
+
+    static func authenticate(
+        key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer, throughProvider: Bool = FIPSMode.isEnabled
+    ) throws(SigV4Error) -> [UInt8] {
         var succeeded = false
         let tag = [UInt8](unsafeUninitializedCapacity: byteCount) { output, initialized in
             output.initialize(repeating: 0)
             initialized = byteCount
-            succeeded = HMACSHA256Key(key: key).authenticate(message, into: UnsafeMutableRawBufferPointer(output))
+            // A key used once: its keyed states are wiped as soon as the tag is out.
+            var keyed = HMACSHA256Key(key: key, throughProvider: throughProvider)
+            defer { keyed.wipe() }
+            succeeded = keyed.authenticate(message, into: UnsafeMutableRawBufferPointer(output))
         }
         guard succeeded else { throw .crypto("HMAC-SHA256") }
         return tag

@@ -4,22 +4,29 @@ internal import COpenSSL
 ///
 /// HMAC is `H((K ^ opad) || H((K ^ ipad) || message))` with `K` zero-padded to the 64-byte
 /// block (RFC 2104). The two states after the padded key are computed here and copied per
-/// message, so a tag costs the message's blocks and one more, with no allocation.
+/// message, so a tag costs the message's blocks and one more, with no allocation. In FIPS mode
+/// (``FIPSMode``) the key is kept instead and each tag is OpenSSL's provider's (`EVP_Q_mac`).
 ///
 /// The states are key material: whoever holds them can make tags. The padded key is wiped once
-/// the states are made.
+/// the states are made, each copied state once its tag is out, and a key used once by
+/// ``wipe()``.
 struct HMACSHA256Key: Sendable {
-    private let inner: SHA256State
-    private let outer: SHA256State
+    private var inner = SHA256State()
+    private var outer = SHA256State()
     /// False if OpenSSL failed while absorbing the key; every tag then fails.
-    private let valid: Bool
+    private var valid = true
+    /// The key as given (one zero byte for an empty key), when tags go through the provider.
+    private var providerKey: [UInt8]?
 
     private static let blockSize = 64
 
-    init(key: UnsafeRawBufferPointer) {
-        var inner = SHA256State()
-        var outer = SHA256State()
-        var valid = true
+    init(key: UnsafeRawBufferPointer, throughProvider: Bool = FIPSMode.isEnabled) {
+        if throughProvider {
+            // An empty key is the same HMAC key as a single zero byte (keys are zero-padded to
+            // the block size); OpenSSL would read a NULL key as "no key".
+            providerKey = key.isEmpty ? [0] : Array(key)
+            return
+        }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.blockSize) { block in
             block.initialize(repeating: 0)
             defer { OPENSSL_cleanse(block.baseAddress, block.count) }
@@ -36,20 +43,34 @@ struct HMACSHA256Key: Sendable {
             for index in block.indices { block[index] ^= 0x36 ^ 0x5c }
             outer.update(UnsafeRawBufferPointer(block))
         }
-        self.inner = inner
-        self.outer = outer
-        self.valid = valid
     }
 
     /// Writes the 32-byte tag of `message` to `output` (at least 32 bytes); false if OpenSSL failed.
     func authenticate(_ message: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) -> Bool {
         guard valid, output.count >= HMACSHA256.byteCount, let tag = output.baseAddress else { return false }
         let tagBytes = tag.assumingMemoryBound(to: UInt8.self)
+        if let providerKey {
+            var length = 0
+            let written = providerKey.withUnsafeBytes { key in
+                EVP_Q_mac(
+                    nil, "HMAC", nil, "SHA256", nil, key.baseAddress, key.count,
+                    message.baseAddress?.assumingMemoryBound(to: UInt8.self), message.count,
+                    tagBytes, output.count, &length)
+            }
+            return written != nil && length == HMACSHA256.byteCount
+        }
         var inner = self.inner
         inner.update(message)
         guard inner.finish(into: tagBytes) else { return false }
         var outer = self.outer
         outer.update(UnsafeRawBufferPointer(start: tag, count: HMACSHA256.byteCount))
         return outer.finish(into: tagBytes)
+    }
+
+    /// Clears the keyed states of a key that is done with (a step of the signing key's derivation).
+    mutating func wipe() {
+        inner.wipe()
+        outer.wipe()
+        valid = false
     }
 }

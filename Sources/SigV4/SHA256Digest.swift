@@ -1,9 +1,11 @@
+internal import COpenSSL
 import struct FoundationEssentials.Data
 
-/// SHA-256 through OpenSSL's SHA-256 functions (``SHA256State``).
+/// SHA-256 through OpenSSL's SHA-256 functions (``SHA256State``), or through its provider
+/// (`EVP_Digest`) in FIPS mode (``FIPSMode``).
 ///
 /// SigV4 hashes the payload and the canonical request; the distribution's libcrypto does the
-/// hashing, so its fixes come with the operating system.
+/// hashing, so its fixes (and a FIPS provider) come with the operating system.
 public enum SHA256Digest {
     /// Length of a SHA-256 digest in bytes.
     public static let byteCount = 32
@@ -14,11 +16,17 @@ public enum SHA256Digest {
     /// The digest of `buffer`.
     /// - Throws: ``SigV4Error/Code/cryptoFailure`` if OpenSSL fails.
     public static func hash(_ buffer: UnsafeRawBufferPointer) throws(SigV4Error) -> [UInt8] {
+        try hash(buffer, throughProvider: FIPSMode.isEnabled)
+    }
+
+    /// The digest of `buffer`, through OpenSSL's provider or not, whatever the FIPS mode (tests
+    /// check both).
+    static func hash(_ buffer: UnsafeRawBufferPointer, throughProvider: Bool) throws(SigV4Error) -> [UInt8] {
         var succeeded = false
         let digest = [UInt8](unsafeUninitializedCapacity: byteCount) { output, initialized in
             output.initialize(repeating: 0)
             initialized = byteCount
-            if let base = output.baseAddress { succeeded = Self.digest(buffer, into: base) }
+            if let base = output.baseAddress { succeeded = Self.digest(buffer, into: base, throughProvider: throughProvider) }
         }
         guard succeeded else { throw .crypto("SHA-256") }
         return digest
@@ -57,9 +65,18 @@ public enum SHA256Digest {
 
     /// Writes the 32-byte digest of `buffer` to `output`; false if OpenSSL failed.
     ///
-    /// The context lives on the stack: `EVP_Digest` would allocate, initialise and wipe one per
-    /// call, a third of the cost of hashing a small request.
-    static func digest(_ buffer: UnsafeRawBufferPointer, into output: UnsafeMutablePointer<UInt8>) -> Bool {
+    /// Outside FIPS mode the context lives on the stack. `EVP_Digest`, used in FIPS mode,
+    /// allocates, initialises and wipes one per call, a third of the cost of hashing a small
+    /// request.
+    static func digest(
+        _ buffer: UnsafeRawBufferPointer, into output: UnsafeMutablePointer<UInt8>,
+        throughProvider: Bool = FIPSMode.isEnabled
+    ) -> Bool {
+        if throughProvider {
+            var size: UInt32 = 0
+            return EVP_Digest(buffer.baseAddress, buffer.count, output, &size, EVP_sha256(), nil) == 1
+                && size == UInt32(byteCount)
+        }
         var state = SHA256State()
         state.update(buffer)
         return state.finish(into: output)
