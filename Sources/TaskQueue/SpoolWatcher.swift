@@ -122,7 +122,8 @@ extension SpoolWatcher {
             var pendingHead = 0
             var inFlight: Set<String> = []
             var consumers: [(id: UInt64, continuation: CheckedContinuation<String?, Never>)] = []
-            var producers: [CheckedContinuation<Void, Never>] = []
+            /// The rescan's wait for room in `pending`, by the id that its cancellation finds it by.
+            var producers: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
             var nextID: UInt64 = 0
             var skipped: SkipCache
             var rescanInterval: Duration
@@ -187,7 +188,7 @@ extension SpoolWatcher {
                     var producer: CheckedContinuation<Void, Never>? = nil
                     let action: Action = state.withLock { state in
                         if let name = state.popPending() {
-                            if !state.producers.isEmpty { producer = state.producers.removeFirst() }
+                            if !state.producers.isEmpty { producer = state.producers.removeFirst().continuation }
                             return .resume(name)
                         }
                         if state.stopped || Task.isCancelled { return .resume(nil) }
@@ -225,7 +226,7 @@ extension SpoolWatcher {
                     state.producers = []
                     state.wake = nil
                 }
-                return (state.consumers.map(\.continuation), state.producers, state.wake)
+                return (state.consumers.map(\.continuation), state.producers.map(\.continuation), state.wake)
             }
             for consumer in consumers { consumer.resume(returning: nil) }
             for producer in producers { producer.resume() }
@@ -373,7 +374,8 @@ extension SpoolWatcher {
             }
         }
 
-        /// Queues a name found by the rescan, waiting while the consumer is behind. False once stopped.
+        /// Queues a name found by the rescan, waiting while the consumer is behind. False once
+        /// stopped or cancelled.
         private func offerFromRescan(_ name: String) async -> Bool {
             while true {
                 enum Outcome {
@@ -394,15 +396,33 @@ extension SpoolWatcher {
                     consumer?.resume(returning: name)
                     return true
                 case .full:
-                    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                        let resumeNow = state.withLock { state in
-                            if state.stopped || state.pendingCount < Self.rescanAhead { return true }
-                            state.producers.append(continuation)
-                            return false
-                        }
-                        if resumeNow { continuation.resume() }
-                    }
+                    guard !Task.isCancelled else { return false }
+                    await waitForRoom()
                 }
+            }
+        }
+
+        /// Waits until the consumer takes a queued name, the watcher stops or this task is cancelled.
+        private func waitForRoom() async {
+            let id = state.withLock { state in
+                state.nextID += 1
+                return state.nextID
+            }
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let resumeNow = state.withLock { state in
+                        if state.stopped || Task.isCancelled || state.pendingCount < Self.rescanAhead { return true }
+                        state.producers.append((id, continuation))
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            } onCancel: {
+                let waiting = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    guard let index = state.producers.firstIndex(where: { $0.id == id }) else { return nil }
+                    return state.producers.remove(at: index).continuation
+                }
+                waiting?.resume()
             }
         }
     }

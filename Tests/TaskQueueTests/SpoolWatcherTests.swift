@@ -95,6 +95,43 @@ import Testing
         #expect(await nextName(watcher, within: .seconds(90)) == "other.json")
     }
 
+    /// A rescan that waits for the consumer to make room (its look-ahead full) ends when its task
+    /// is cancelled, without a ``SpoolWatcher/stop()``.
+    @Test func aRescanWaitingForRoomEndsWhenCancelled() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        let ahead = SpoolWatcher.Core.rescanAhead
+        for index in 0..<(ahead + 20) { try producer.enqueue(id: "t\(index)", data: Data("{}".utf8)) }
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        defer { watcher.stop() }
+        let rescans = Task { await watcher.run() }
+        // Nothing is consumed: the rescan queues its look-ahead and waits for room.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while watcher.inFlightCount < ahead, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        try #require(watcher.inFlightCount == ahead)
+        rescans.cancel()
+        let ended = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await rescans.value
+                return true
+            }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(30))
+                return false
+            }
+            let first = await group.next() ?? false
+            watcher.stop()  // frees a rescan still waiting, so that the group can end
+            group.cancelAll()
+            return first
+        }
+        #expect(ended, "the cancelled rescan still waited for room")
+    }
+
     @Test func aHundredThousandFileBacklogIsEnumeratedOnceEachWithBoundedMemory() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
