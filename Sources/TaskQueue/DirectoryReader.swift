@@ -29,36 +29,56 @@ final class DirectoryReader {
         self.stream = stream
     }
 
+    /// Reads the directory open at `descriptor` through a duplicate of it: the caller keeps
+    /// `descriptor` open and usable (for `unlinkat` relative to it). `path` names it in errors.
+    init(descriptor: Int32, path: String) throws(TaskQueueError) {
+        self.path = path
+        let copy = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0, let stream = fdopendir(copy) else {
+            let number = Glibc.errno
+            if copy >= 0 { close(copy) }
+            throw .system("fdopendir", path: path, errno: number)
+        }
+        self.stream = stream
+    }
+
     deinit {
         if let stream { closedir(stream) }
     }
 
     /// The next up to `limit` entries other than `.` and `..`; empty at the end.
     func next(limit: Int) throws(TaskQueueError) -> [Entry] {
-        guard let stream else { return [] }
         var entries: [Entry] = []
         entries.reserveCapacity(limit)
-        while entries.count < limit {
+        while entries.count < limit, let raw = try nextRaw() {
+            guard let name = String(validating: raw.name, as: UTF8.self) else {
+                entries.append(
+                    Entry(name: String(decoding: raw.name, as: UTF8.self), type: raw.type, invalidUTF8Name: raw.name))
+                continue
+            }
+            entries.append(Entry(name: name, type: raw.type))
+        }
+        return entries
+    }
+
+    /// The next entry's name as `readdir` gave its bytes, and its type, skipping `.` and `..`;
+    /// nil at the end (the stream is then closed).
+    func nextRaw() throws(TaskQueueError) -> (name: [UInt8], type: UInt8)? {
+        guard let stream else { return nil }
+        while true {
             Glibc.errno = 0
             guard let entry = readdir(stream) else {
                 let number = Glibc.errno
                 if number != 0 { throw .system("readdir", path: path, errno: number) }
                 closedir(stream)
                 self.stream = nil
-                break
+                return nil
             }
             let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
-            guard let name = String(validating: bytes, as: UTF8.self) else {
-                entries.append(
-                    Entry(
-                        name: String(decoding: bytes, as: UTF8.self), type: entry.pointee.d_type,
-                        invalidUTF8Name: bytes))
-                continue
-            }
-            if name == "." || name == ".." { continue }
-            entries.append(Entry(name: name, type: entry.pointee.d_type))
+            let dots = bytes.count <= 2 && bytes.allSatisfy { $0 == UInt8(ascii: ".") }
+            if dots { continue }  // `.` and `..` (a name is never empty)
+            return (bytes, entry.pointee.d_type)
         }
-        return entries
     }
 
     /// Renames the entry named by `rawName` (bytes, as `readdir` gave them: they cannot round-trip

@@ -60,27 +60,12 @@ extension FileIO {
         throw .system("unlinkat", path: path, errno: number)
     }
 
-    /// The raw names in the open directory `fd`, without `.` and `..` (the descriptor stays open).
+    /// The raw names in the open directory `fd`, without `.` and `..` (the descriptor stays
+    /// open); at most one more than the budget, which is then exceeded.
     private static func entryNames(of fd: Int32, path: String) throws(TaskQueueError) -> [[UInt8]] {
-        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
-        guard copy >= 0, let stream = fdopendir(copy) else {
-            let number = Glibc.errno
-            if copy >= 0 { close(copy) }
-            throw .system("fdopendir", path: path, errno: number)
-        }
-        defer { closedir(stream) }
+        let reader = try DirectoryReader(descriptor: fd, path: path)
         var names: [[UInt8]] = []
-        while true {
-            Glibc.errno = 0
-            guard let entry = readdir(stream) else {
-                let number = Glibc.errno
-                if number != 0 { throw .system("readdir", path: path, errno: number) }
-                return names
-            }
-            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix(while: { $0 != 0 })) }
-            if bytes == [0x2E] || bytes == [0x2E, 0x2E] { continue }
-            names.append(bytes)
-            if names.count > removeTreeBudget { return names }
-        }
+        while names.count <= removeTreeBudget, let entry = try reader.nextRaw() { names.append(entry.name) }
+        return names
     }
 }
