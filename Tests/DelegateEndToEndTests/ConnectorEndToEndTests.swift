@@ -258,7 +258,8 @@ import Testing
         #expect(try await daemon.stop() == .exited(0))
 
         let rejected = try await JournalTestHelper.readJournal(
-            matching: ["_PID": String(daemon.pid), "MESSAGE_ID": "87ec36711a9247dcbe10c3f37320cc26"])
+            matching: ["_PID": String(daemon.pid), "MESSAGE_ID": "87ec36711a9247dcbe10c3f37320cc26"],
+            since: daemon.startTime)
         let entry = try #require(rejected.first { $0["TASK_ID"] == "by-nobody" }, "\(rejected)")
         #expect(entry["ERROR_CODE"] == "NotAuthorized")
         #expect(entry["CONNECTOR_ID"] == "rootonly")

@@ -83,7 +83,7 @@ import TestSupport
 
         let pid = String(daemon.pid)
         let refusals = try await JournalTestHelper.readJournal(
-            matching: ["_PID": pid, "MESSAGE_ID": Self.refused], count: 2)
+            matching: ["_PID": pid, "MESSAGE_ID": Self.refused], since: daemon.startTime, count: 2)
         let intruder = try #require(refusals.first { $0["UNIT"] == "intruder.service" }, "\(refusals)")
         #expect(intruder["CREDENTIAL_ID"] == "db")
         #expect(intruder["CONNECTOR_ID"] == "prod")
@@ -91,9 +91,10 @@ import TestSupport
         #expect(intruder["PEER_UID"] == "0")
         let unmapped = try #require(refusals.first { $0["UNIT"] == "later.service" }, "\(refusals)")
         #expect(unmapped["ERROR_CODE"] == "NoMapping")
-        let served = try await JournalTestHelper.readJournal(matching: ["_PID": pid, "MESSAGE_ID": Self.served], count: 2)
+        let served = try await JournalTestHelper.readJournal(
+            matching: ["_PID": pid, "MESSAGE_ID": Self.served], since: daemon.startTime, count: 2)
         #expect(Set(served.compactMap { $0["UNIT"] }) == ["app.service", "later.service"])
-        let everything = try await JournalTestHelper.readJournal(matching: ["_PID": pid])
+        let everything = try await JournalTestHelper.readJournal(matching: ["_PID": pid], since: daemon.startTime)
         #expect(!everything.contains { $0.description.contains("journal-credential-value") })
     }
 

@@ -47,8 +47,9 @@ import TestSupport
         #expect(try await daemon.stop() == .exited(0))
 
         let pid = String(daemon.pid)
-        _ = try await JournalTestHelper.readJournal(matching: ["_PID": pid, "MESSAGE_ID": Self.messageIDs["stopping"] ?? ""])
-        let entries = try await JournalTestHelper.readJournal(matching: ["_PID": pid])
+        _ = try await JournalTestHelper.readJournal(
+            matching: ["_PID": pid, "MESSAGE_ID": Self.messageIDs["stopping"] ?? ""], since: daemon.startTime)
+        let entries = try await JournalTestHelper.readJournal(matching: ["_PID": pid], since: daemon.startTime)
         // Natively, not through stderr: the stderr file stays empty.
         #expect(daemon.stderrText.isEmpty, "\(daemon.stderrText)")
 

@@ -91,8 +91,9 @@ import TestSupport
         switch destination {
         case .journal:
             let pid = String(daemon.pid)
-            _ = try await JournalTestHelper.readJournal(matching: ["_PID": pid, "MESSAGE_ID": "962a3ac0fd8d4bc58b8cc2ef49ea2893"])
-            let entries = try await JournalTestHelper.readJournal(matching: ["_PID": pid])
+            _ = try await JournalTestHelper.readJournal(
+                matching: ["_PID": pid, "MESSAGE_ID": "962a3ac0fd8d4bc58b8cc2ef49ea2893"], since: daemon.startTime)
+            let entries = try await JournalTestHelper.readJournal(matching: ["_PID": pid], since: daemon.startTime)
             logs += entries.flatMap { entry in entry.fields.flatMap { name, values in values.map { "\(name)=\($0)" } } }
         case .stderr:
             break

@@ -40,6 +40,7 @@ public final class DaemonProcess: Sendable {
     public let launcher: [String]
 
     private let process: Mutex<ChildProcess?> = Mutex(nil)
+    private let started: Mutex<Date?> = Mutex(nil)
 
     /// - Parameters:
     ///   - configuration: the TOML text, written to `configurationPath`.
@@ -112,7 +113,13 @@ public final class DaemonProcess: Sendable {
                 executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
                 stdout: .file(stdoutPath), stderr: .file(stderrPath))
         }
+        started.withLock { $0 = Date() }
     }
+
+    /// When ``start()`` spawned the child, a moment after it ran: pass it with `_PID` to
+    /// `JournalTestHelper.readJournal(matching:since:)`, since process ids are reused (32,768 of
+    /// them on a default kernel, run through within a test run that spawns many processes).
+    public var startTime: Date? { started.withLock { $0 } }
 
     /// The child's process id (0 before `start`).
     public var pid: Int32 { process.withLock { $0?.pid ?? 0 } }

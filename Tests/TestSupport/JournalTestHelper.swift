@@ -56,13 +56,14 @@ public enum JournalTestHelper {
     /// journald stores records asynchronously, so a record just sent may need a moment to appear.
     public static func readJournal(
         matching matches: [String: String],
+        since: Date? = nil,
         count: Int = 1,
         timeout: Duration = .seconds(30)
     ) async throws -> [JournalEntry] {
         let deadline = ContinuousClock.now + timeout
         var entries: [JournalEntry] = []
         repeat {
-            entries = try await offPool { try queryJournal(matching: matches) }
+            entries = try await offPool { try queryJournal(matching: matches, since: since) }
             if entries.count >= count { return entries }
             try await Task.sleep(for: .milliseconds(50))
         } while ContinuousClock.now < deadline
@@ -70,10 +71,13 @@ public enum JournalTestHelper {
             "found \(entries.count) of \(count) journal entries matching \(matches) within \(timeout)")
     }
 
-    /// One `journalctl` run, blocking: call it off the cooperative pool (`offPool`).
-    public static func queryJournal(matching matches: [String: String]) throws -> [JournalEntry] {
+    /// One `journalctl` run, blocking: call it off the cooperative pool (`offPool`). With
+    /// `since`, only entries from a second before it on (a `_PID` alone also matches the
+    /// entries of an earlier process that had the same id).
+    public static func queryJournal(matching matches: [String: String], since: Date? = nil) throws -> [JournalEntry] {
         let arguments =
             ["--no-pager", "--quiet", "--output=json"]
+            + (since.map { ["--since=@\(Int($0.timeIntervalSince1970) - 1)"] } ?? [])
             + matches.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         let outcome = try ChildProcess.runBlocking("/usr/bin/journalctl", arguments)
         guard outcome.termination == .exited(0) else {
