@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 
 /// Bounds how many tasks run at once (`[delegate] concurrency`). Waiters are served in arrival
@@ -10,8 +11,9 @@ public final class ConcurrencyLimiter: Sendable {
         var limit: Int
         var running = 0
         /// In arrival order. A waiter joins when it decides to wait, before its continuation
-        /// exists; a slot handed to it meanwhile is recorded in `served`.
-        var waiters: [Waiter] = []
+        /// exists; a slot handed to it meanwhile is recorded in `served`. A deque: the longest
+        /// waiter leaves from the front in constant time, and a new one finds itself at the back.
+        var waiters: Deque<Waiter> = []
         var served: Set<UInt64> = []
         var nextWaiter: UInt64 = 0
     }
