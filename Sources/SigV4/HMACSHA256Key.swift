@@ -36,7 +36,8 @@ struct HMACSHA256Key: Sendable {
                 hash.update(key)
                 valid = hash.finish(into: block.baseAddress!)
             } else if let base = key.baseAddress {
-                UnsafeMutableRawBufferPointer(block).copyMemory(from: UnsafeRawBufferPointer(start: base, count: key.count))
+                UnsafeMutableRawBufferPointer(block).copyMemory(
+                    from: UnsafeRawBufferPointer(start: base, count: key.count))
             }
             for index in block.indices { block[index] ^= 0x36 }
             inner.update(UnsafeRawBufferPointer(block))
@@ -67,10 +68,15 @@ struct HMACSHA256Key: Sendable {
         return outer.finish(into: tagBytes)
     }
 
-    /// Clears the keyed states of a key that is done with (a step of the signing key's derivation).
+    /// Clears the keyed states (or, in FIPS mode, the kept key) of a key that is done with (a step
+    /// of the signing key's derivation).
     mutating func wipe() {
         inner.wipe()
         outer.wipe()
+        if var key = providerKey {
+            providerKey = nil  // the only other reference: the cleansing below writes in place
+            key.withUnsafeMutableBytes { OPENSSL_cleanse($0.baseAddress, $0.count) }
+        }
         valid = false
     }
 }

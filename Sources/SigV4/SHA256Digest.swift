@@ -26,7 +26,9 @@ public enum SHA256Digest {
         let digest = [UInt8](unsafeUninitializedCapacity: byteCount) { output, initialized in
             output.initialize(repeating: 0)
             initialized = byteCount
-            if let base = output.baseAddress { succeeded = Self.digest(buffer, into: base, throughProvider: throughProvider) }
+            if let base = output.baseAddress {
+                succeeded = Self.digest(buffer, into: base, throughProvider: throughProvider)
+            }
         }
         guard succeeded else { throw .crypto("SHA-256") }
         return digest
