@@ -7,8 +7,9 @@
 
 /* SHA-256's own context, a plain struct copied by assignment. The signer keeps HMAC's keyed
  * inner and outer states and copies them per signature, where EVP_MAC_init and EVP_MAC_final
- * allocate, copy and wipe a digest context each. These functions are deprecated in OpenSSL 3.0
- * and still exported by every 3.x; the wrappers keep the warnings to this header. */
+ * allocate, copy and wipe a digest context each. These functions are deprecated since OpenSSL
+ * 3.0 but exported by it (a build with no-deprecated would fail here, at compile time); the
+ * wrappers keep the deprecation warnings out of the Swift callers. */
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wdeprecated-declarations"
 static inline int sd_sha256_init(SHA256_CTX *context) { return SHA256_Init(context); }

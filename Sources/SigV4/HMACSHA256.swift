@@ -9,33 +9,20 @@ public enum HMACSHA256 {
     /// The HMAC-SHA256 of `message` under `key`.
     /// - Throws: ``SigV4Error/Code/cryptoFailure`` if OpenSSL fails.
     public static func authenticate(key: [UInt8], message: [UInt8]) throws(SigV4Error) -> [UInt8] {
-        try key.withUnsafeBytes { key in
-            message.withUnsafeBytes { message in Result { () throws(SigV4Error) in try authenticate(key: key, message: message) } }
-        }.get()
+        try authenticate(key: key, message: message, throughProvider: FIPSMode.isEnabled)
     }
 
-    /// The same, through OpenSSL's provider (`EVP_Q_mac`) or not, whatever the FIPS mode: for tests.
+    /// The same, through OpenSSL's provider (`EVP_Q_mac`) or not, whatever the FIPS mode (tests
+    /// check both).
     static func authenticate(key: [UInt8], message: [UInt8], throughProvider: Bool) throws(SigV4Error) -> [UInt8] {
-        try key.withUnsafeBytes { key in
-            message.withUnsafeBytes { message in
-                Result { () throws(SigV4Error) in
-                    try authenticate(key: key, message: message, throughProvider: throughProvider)
-                }
-            }
-        }.get()
-    }
-
-    static func authenticate(
-        key: UnsafeRawBufferPointer, message: UnsafeRawBufferPointer, throughProvider: Bool = FIPSMode.isEnabled
-    ) throws(SigV4Error) -> [UInt8] {
         var succeeded = false
         let tag = [UInt8](unsafeUninitializedCapacity: byteCount) { output, initialized in
             output.initialize(repeating: 0)
             initialized = byteCount
             // A key used once: its keyed states are wiped as soon as the tag is out.
-            var keyed = HMACSHA256Key(key: key, throughProvider: throughProvider)
+            var keyed = key.withUnsafeBytes { HMACSHA256Key(key: $0, throughProvider: throughProvider) }
             defer { keyed.wipe() }
-            succeeded = keyed.authenticate(message, into: UnsafeMutableRawBufferPointer(output))
+            succeeded = message.withUnsafeBytes { keyed.authenticate($0, into: UnsafeMutableRawBufferPointer(output)) }
         }
         guard succeeded else { throw .crypto("HMAC-SHA256") }
         return tag

@@ -43,9 +43,12 @@ import Testing
                 == HMACSHA256.authenticate(key: [0], message: Array("msg".utf8), throughProvider: throughProvider))
     }
 
-    /// A key's states, once wiped, make no tag (a one-shot key is wiped after its tag).
-    @Test func aWipedKeyMakesNoTag() {
-        var key = [UInt8](repeating: 7, count: 32).withUnsafeBytes { HMACSHA256Key(key: $0, throughProvider: false) }
+    /// A key's states (or, through the provider, its kept bytes), once wiped, make no tag (a
+    /// one-shot key is wiped after its tag).
+    @Test(arguments: [false, true]) func aWipedKeyMakesNoTag(throughProvider: Bool) {
+        var key = [UInt8](repeating: 7, count: 32).withUnsafeBytes {
+            HMACSHA256Key(key: $0, throughProvider: throughProvider)
+        }
         let message = Array("m".utf8)
         var tag = [UInt8](repeating: 0, count: 32)
         func authenticate() -> Bool {
