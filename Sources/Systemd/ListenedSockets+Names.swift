@@ -16,16 +16,29 @@ extension ListenedSockets {
         }
     }
 
-    /// The inherited sockets, told apart: the credentials socket (section 11) and the task sockets.
+    /// The inherited descriptors, told apart: the credentials socket (section 11), the task socket,
+    /// and what the daemon does not serve.
     public struct Assignment: Sendable, Equatable {
-        /// Task sockets, in the order the socket units list them; the daemon serves the first.
-        public var task: [Int32]
+        /// The task socket: the first listening socket that is not the credentials socket.
+        public var task: Int32?
         /// The credentials socket, when one was passed.
         public var credentials: Int32?
+        /// Listening sockets after the task socket: the daemon serves one task socket.
+        public var extraTask: [Named]
+        /// Descriptors that are not listening Unix stream sockets (a `ListenDatagram=`, a TCP
+        /// `ListenStream=`, a FIFO): never served.
+        public var unusable: [Named]
 
-        public init(task: [Int32] = [], credentials: Int32? = nil) {
+        public init(task: Int32? = nil, credentials: Int32? = nil, extraTask: [Named] = [], unusable: [Named] = []) {
             self.task = task
             self.credentials = credentials
+            self.extraTask = extraTask
+            self.unusable = unusable
+        }
+
+        /// What was passed but is not served, in descriptor order.
+        public var ignored: [Named] {
+            (extraTask + unusable).sorted { $0.descriptor < $1.descriptor }
         }
     }
 
@@ -33,19 +46,26 @@ extension ListenedSockets {
     public static let credentialsName = "credentials"
 
     /// The socket named ``credentialsName`` is the credentials socket; failing a name, one bound
-    /// to `credentialsPath` (when not empty) is. Every other socket is a task socket.
+    /// to `credentialsPath` (when not empty) is. The first other socket is the task socket, and
+    /// any after it are extra.
     public static func assign(_ sockets: [Named], credentialsPath: String) -> Assignment {
         let credentials =
             sockets.first { $0.name == credentialsName }
             ?? sockets.first { !credentialsPath.isEmpty && $0.path == credentialsPath }
-        return Assignment(
-            task: sockets.filter { $0.descriptor != credentials?.descriptor }.map(\.descriptor),
-            credentials: credentials?.descriptor)
+        var assignment = Assignment(credentials: credentials?.descriptor)
+        for socket in sockets where socket.descriptor != credentials?.descriptor {
+            if assignment.task == nil {
+                assignment.task = socket.descriptor
+            } else {
+                assignment.extraTask.append(socket)
+            }
+        }
+        return assignment
     }
 
-    /// Takes the inherited listening Unix stream sockets with their names
-    /// (`sd_listen_fds_with_names(3)`) and assigns them as ``assign(_:credentialsPath:)`` does.
-    /// An empty assignment means no socket activation.
+    /// Takes the descriptors systemd passed with their names (`sd_listen_fds_with_names(3)`):
+    /// the listening Unix stream sockets are assigned as ``assign(_:credentialsPath:)`` does, and
+    /// the rest are ``Assignment/unusable``. An empty assignment means no socket activation.
     public static func takeAssigned(credentialsPath: String, unsetEnvironment: Bool = true) throws(SystemdError)
         -> Assignment
     {
@@ -64,24 +84,28 @@ extension ListenedSockets {
             }
             free(names)
         }
-        let listening = try unixStreamListeners(among: firstDescriptor..<(firstDescriptor + count))
-        let sockets = listening.map { descriptor in
+        let passed = firstDescriptor..<(firstDescriptor + count)
+        let listening = Set(try unixStreamListeners(among: passed))
+        let named = passed.map { descriptor in
             let index = Int(descriptor - firstDescriptor)
             return Named(
                 descriptor: descriptor, name: index < fdNames.count ? fdNames[index] : "",
                 path: boundPath(descriptor))
         }
-        return assign(sockets, credentialsPath: credentialsPath)
+        var assignment = assign(named.filter { listening.contains($0.descriptor) }, credentialsPath: credentialsPath)
+        assignment.unusable = named.filter { !listening.contains($0.descriptor) }
+        return assignment
     }
 
-    /// The filesystem path a Unix socket is bound to; empty for an abstract or unbound one.
+    /// The filesystem path a Unix socket is bound to; empty for an abstract or unbound one, and
+    /// for anything that is not a Unix socket.
     static func boundPath(_ descriptor: Int32) -> String {
         var address = sockaddr_un()
         var length = socklen_t(MemoryLayout<sockaddr_un>.size)
         let result = withUnsafeMutablePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
-        guard result == 0 else { return "" }
+        guard result == 0, address.sun_family == sa_family_t(AF_UNIX) else { return "" }
         return withUnsafeBytes(of: &address.sun_path) { raw in
             guard let first = raw.first, first != 0 else { return "" }
             return String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)

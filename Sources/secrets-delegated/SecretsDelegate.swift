@@ -67,7 +67,11 @@ struct Run: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the delegate in the foreground (systemd runs this).",
         discussion: """
-            READY=1 is sent once every intake is open. SIGHUP re-reads the configuration (RELOADING=1, \
+            READY=1 is sent once every intake is open. Under socket activation it serves the socket \
+            systemd names credentials (or, failing the name, the one bound to credentials_socket_path) as the \
+            credentials socket and the first other listening Unix stream socket as the task socket; any other \
+            descriptor systemd passes is not served, and the start logs socket-not-served naming it. \
+            SIGHUP re-reads the configuration (RELOADING=1, \
             then READY=1); one that arrives during start-up is served once the delegate is ready, one that \
             arrives during a stop is not served. SIGTERM or SIGINT stops gracefully: STOPPING=1 and intake \
             closed, tasks in flight given 30 s, SQS results of finished tasks sent (until 75 s after the \

@@ -12,7 +12,7 @@ import Testing
         ]
         #expect(
             ListenedSockets.assign(sockets, credentialsPath: "")
-                == ListenedSockets.Assignment(task: [4], credentials: 3))
+                == ListenedSockets.Assignment(task: 4, credentials: 3))
         // The name wins over a path match.
         let both = [
             Named(descriptor: 3, name: "other", path: "/run/c.sock"),
@@ -28,18 +28,36 @@ import Testing
         ]
         #expect(
             ListenedSockets.assign(sockets, credentialsPath: "/run/x/credentials.sock")
-                == ListenedSockets.Assignment(task: [3], credentials: 4))
+                == ListenedSockets.Assignment(task: 3, credentials: 4))
     }
 
-    @Test func withoutEitherEverySocketIsATaskSocket() {
+    @Test func withoutEitherTheFirstSocketIsTheTaskSocketAndTheRestAreExtra() {
         let sockets = [
             Named(descriptor: 3, name: "secrets-delegate.socket", path: "/run/x/delegate.sock"),
             Named(descriptor: 4, name: "", path: ""),
         ]
         #expect(
             ListenedSockets.assign(sockets, credentialsPath: "")
-                == ListenedSockets.Assignment(task: [3, 4], credentials: nil))
+                == ListenedSockets.Assignment(task: 3, credentials: nil, extraTask: [sockets[1]]))
         #expect(ListenedSockets.assign(sockets, credentialsPath: "/run/x/none.sock").credentials == nil)
         #expect(ListenedSockets.assign([], credentialsPath: "/run/c.sock") == ListenedSockets.Assignment())
+    }
+
+    @Test func socketsAfterTheTaskSocketAreExtraWhereverTheCredentialsSocketIs() {
+        let sockets = [
+            Named(descriptor: 3, name: "secrets-delegate.socket", path: "/run/x/delegate.sock"),
+            Named(descriptor: 4, name: "credentials", path: "/run/x/credentials.sock"),
+            Named(descriptor: 5, name: "secrets-delegate.socket", path: "/run/x/extra.sock"),
+        ]
+        let assignment = ListenedSockets.assign(sockets, credentialsPath: "")
+        #expect(assignment == ListenedSockets.Assignment(task: 3, credentials: 4, extraTask: [sockets[2]]))
+        #expect(assignment.ignored == [sockets[2]])
+    }
+
+    @Test func whatIsNotServedIsListedInDescriptorOrder() {
+        let assignment = ListenedSockets.Assignment(
+            task: 3, extraTask: [Named(descriptor: 6, name: "b", path: "/b")],
+            unusable: [Named(descriptor: 4, name: "a", path: ""), Named(descriptor: 7, name: "c", path: "")])
+        #expect(assignment.ignored.map(\.descriptor) == [4, 6, 7])
     }
 }

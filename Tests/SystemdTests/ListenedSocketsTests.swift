@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Systemd
+@testable import Systemd
 import Testing
 
 @Suite struct ListenedSocketsTests {
@@ -26,6 +26,27 @@ import Testing
         #expect(try ListenedSockets.unixStreamListeners(among: unbound..<(unbound + 1)) == [])
         #expect(try ListenedSockets.unixStreamListeners(among: datagram..<(datagram + 1)) == [])
         #expect(try ListenedSockets.unixStreamListeners(among: tcp..<(tcp + 1)) == [])
+    }
+
+    @Test func onlyAUnixSocketHasABoundPath() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bound-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.path + "/s.sock"
+        let unix = try unixSocket(type: SOCK_STREAM, bindTo: path, listen: true)
+        let unbound = try unixSocket(type: SOCK_STREAM, bindTo: nil, listen: false)
+        let tcp = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var pipeEnds: [Int32] = [0, 0]
+        try #require(pipe(&pipeEnds) == 0)
+        defer { ([unix, unbound, tcp] + pipeEnds).forEach { _ = close($0) } }
+        try #require(tcp >= 0)
+        try #require(Glibc.listen(tcp, 1) == 0)
+
+        #expect(ListenedSockets.boundPath(unix) == path)
+        #expect(ListenedSockets.boundPath(unbound) == "")
+        // A TCP socket's address is no path, though it fills the same buffer.
+        #expect(ListenedSockets.boundPath(tcp) == "")
+        #expect(ListenedSockets.boundPath(pipeEnds[0]) == "")
     }
 
     @Test func aClosedDescriptorIsAnError() {

@@ -29,12 +29,13 @@ public enum DaemonLauncher {
         } catch {
             return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
         }
+        warnOfUnserved(inherited, logger: logger)
         let notifier = SystemdNotifier(logger: logger)
         do {
             let daemon = try DelegateDaemon(
                 settings: .init(
                     configuration: configuration, configurationPath: loader.explicitPath ?? (FileManager.default.fileExists(atPath: loader.path) ? loader.path : nil),
-                    environment: loader.environment, inheritedSockets: inherited.task,
+                    environment: loader.environment, inheritedSocket: inherited.task,
                     inheritedCredentialsSocket: inherited.credentials),
                 notifier: notifier,
                 logger: logger)
@@ -66,6 +67,22 @@ public enum DaemonLauncher {
             logger.debug("open file limit \(after) (soft/hard), was \(before)")
         } catch {
             logger.warning("the open file limit stays as it is: \(error)")
+        }
+    }
+
+    /// A descriptor systemd passed that the delegate does not serve (a second `ListenStream=`, a
+    /// datagram or TCP socket): its clients would wait forever, so the journal names it once.
+    static func warnOfUnserved(_ assignment: ListenedSockets.Assignment, logger: Logger) {
+        for socket in assignment.ignored {
+            let extra = assignment.extraTask.contains(socket)
+            logger.warning(
+                extra
+                    ? "systemd passed a second task socket; the delegate serves only the first, and this one is not served"
+                    : "systemd passed a descriptor that is not a listening Unix stream socket; it is not served",
+                metadata: [
+                    "event": "socket-not-served", "fd": "\(socket.descriptor)", "fd_name": "\(socket.name)",
+                    "socket": "\(socket.path)",
+                ])
         }
     }
 }

@@ -40,8 +40,8 @@ public final class DelegateDaemon: Sendable {
         /// Where SIGHUP re-reads the configuration from (nil: reloads keep the current one).
         public var configurationPath: String?
         public var environment: [String: String]
-        /// Listening sockets passed by systemd (socket activation).
-        public var inheritedSockets: [Int32]
+        /// The task socket passed by systemd (socket activation), if any.
+        public var inheritedSocket: Int32?
         /// The credentials socket passed by systemd (`FileDescriptorName=credentials`), if any.
         public var inheritedCredentialsSocket: Int32?
         public var gracePeriod: Duration
@@ -50,7 +50,7 @@ public final class DelegateDaemon: Sendable {
 
         public init(
             configuration: DelegateConfiguration, configurationPath: String?, environment: [String: String],
-            inheritedSockets: [Int32] = [], inheritedCredentialsSocket: Int32? = nil,
+            inheritedSocket: Int32? = nil, inheritedCredentialsSocket: Int32? = nil,
             gracePeriod: Duration = DelegateDaemon.gracePeriod, stopBudget: Duration = DelegateDaemon.stopBudget
         ) {
             self.stopBudget = stopBudget
@@ -58,7 +58,7 @@ public final class DelegateDaemon: Sendable {
             self.configuration = configuration
             self.configurationPath = configurationPath
             self.environment = environment
-            self.inheritedSockets = inheritedSockets
+            self.inheritedSocket = inheritedSocket
             self.gracePeriod = gracePeriod
         }
     }
@@ -88,7 +88,7 @@ public final class DelegateDaemon: Sendable {
             metadata: [
                 "event": "ready", "spool": "\(configuration.queue.spoolDir)",
                 "socket":
-                    "\(settings.inheritedSockets.isEmpty ? configuration.queue.socketPath : "systemd socket activation")",
+                    "\(settings.inheritedSocket == nil ? configuration.queue.socketPath : "systemd socket activation")",
                 // The process settings in force (set by `DaemonLauncher`), read back from the kernel.
                 "open_files_limit": "\((try? FileDescriptorLimit.current().soft).map { String($0) } ?? "unknown")",
                 "dumpable": "\((try? CoreDumpProtection.isEnabled()).map { $0 ? "no" : "yes" } ?? "unknown")",
@@ -122,7 +122,7 @@ public final class DelegateDaemon: Sendable {
     /// The task socket: systemd's, else `[queue] socket_path`, else none.
     func socketListener() -> SocketServer.Listener? {
         let queue = configuration.current.queue
-        if let fd = settings.inheritedSockets.first { return .fileDescriptor(fd) }
+        if let fd = settings.inheritedSocket { return .fileDescriptor(fd) }
         return queue.socketPath.isEmpty ? nil : .path(queue.socketPath)
     }
 

@@ -10,3 +10,35 @@ fi
 # Socket-activated, it answers before systemd has read its READY=1: active a moment later.
 wait_until 30 systemctl is-active --quiet secrets-delegate.service
 expect_eq "service after the status query" "$(systemctl is-active secrets-delegate.service)" active
+
+# A drop-in adds a second task socket and a datagram socket: the delegate serves the first task
+# socket only, and its start names each descriptor it does not serve.
+mkdir -p /etc/systemd/system/secrets-delegate.socket.d
+printf '[Socket]\nListenStream=/run/secrets-delegate/extra.sock\nListenDatagram=/run/secrets-delegate/extra.dgram\n' \
+    >/etc/systemd/system/secrets-delegate.socket.d/extra.conf
+systemctl daemon-reload
+systemctl stop secrets-delegate.service secrets-delegate.socket
+systemctl start secrets-delegate.socket secrets-delegate.service
+pid=$(unit_prop secrets-delegate.service MainPID)
+# The warnings precede READY=1, but journald may file them a moment later.
+wait_until 30 sh -c "journalctl _PID=$pid EVENT=socket-not-served --no-pager -q -o json | grep -q extra.dgram"
+unserved=$(journalctl _PID="$pid" EVENT=socket-not-served --no-pager -q -o json)
+grep -q '"SOCKET":"/run/secrets-delegate/extra.sock"' <<<"$unserved" &&
+    ok "the second task socket is named as not served (EVENT=socket-not-served)" ||
+    fail "no socket-not-served for extra.sock: $(head -c 400 <<<"$unserved")"
+grep -q '"SOCKET":"/run/secrets-delegate/extra.dgram"' <<<"$unserved" &&
+    ok "the datagram socket is named as not served" ||
+    fail "no socket-not-served for extra.dgram: $(head -c 400 <<<"$unserved")"
+grep -q '/run/secrets-delegate/delegate.sock' <<<"$unserved" &&
+    fail "the served task socket is named as not served" || ok "the first task socket is not among those not served"
+if status=$(timeout 60 secrets-delegate status 2>&1) && grep -q '"boot-delegate"' <<<"$status"; then
+    ok "the first task socket still answers with the extra sockets passed"
+else
+    fail "status through the first task socket with the extra sockets passed: $status"
+fi
+rm -r /etc/systemd/system/secrets-delegate.socket.d
+systemctl daemon-reload
+systemctl stop secrets-delegate.service secrets-delegate.socket
+rm -f /run/secrets-delegate/extra.sock /run/secrets-delegate/extra.dgram
+systemctl start secrets-delegate.socket secrets-delegate.service
+expect_eq "service after the drop-in is gone" "$(systemctl is-active secrets-delegate.service)" active
