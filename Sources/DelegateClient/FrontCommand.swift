@@ -2,12 +2,14 @@ internal import CLinuxShim
 import Glibc
 
 /// The `secrets-delegate` front binary (docs/INTERFACE.md section 10): a plain
-/// `get --socket PATH` command line (``GetCommandLine``) is served here, by a process that
-/// starts in about 2 ms (the full binary takes about 8); every other command line replaces the
-/// process with the full binary (``FullBinary``), arguments and environment unchanged.
+/// `get --socket PATH` or `exec --socket PATH` command line (``GetCommandLine``,
+/// ``ExecCommandLine``) is served here, by a process that starts in about 2 ms (the full binary
+/// takes about 8); every other command line replaces the process with the full binary
+/// (``FullBinary``), arguments and environment unchanged.
 public enum FrontCommand {
     public static func main(_ arguments: [String]) -> Never {
         if let command = GetCommandLine(arguments.dropFirst()) { exit(get(command)) }
+        if let command = ExecCommandLine(arguments.dropFirst()) { exit(exec(command)) }
         let (path, number) = FullBinary.execute()
         FileDescriptorWriter.writeAll(2, Array("secrets-delegate: cannot run \(path): \(String(cString: strerror(number)))\n".utf8))
         exit(ExitStatus.unavailable)
@@ -16,6 +18,27 @@ public enum FrontCommand {
     /// `get`, as the full binary runs it: not dumpable first, then the value (or the result line)
     /// to stdout, or one line to stderr; the exit status.
     static func get(_ command: GetCommandLine) -> Int32 {
+        if let refusal = protect() { return refusal }
+        return SecretFetcher(socketPath: command.socketPath)
+            .get(connector: command.connector, name: command.name, version: command.version, json: command.json)
+            .emit()
+    }
+
+    /// `exec`, as the full binary runs it: not dumpable first, then the command in this process's
+    /// place; if it cannot be run, one line to stderr and the exit status.
+    static func exec(_ command: ExecCommandLine) -> Int32 {
+        if let refusal = protect() { return refusal }
+        let failure = EnvironmentExec(
+            getter: SecretFetcher(socketPath: command.socketPath), bindings: command.bindings,
+            command: command.command, environment: EnvironmentExec.processEnvironment()
+        ).run()
+        FileDescriptorWriter.writeAll(2, Array("secrets-delegate: \(failure)\n".utf8))
+        return failure.status
+    }
+
+    /// Makes the process non-dumpable, as the full binary's secret-holding commands do first; the
+    /// exit status and its line on stderr if that fails.
+    private static func protect() -> Int32? {
         guard clinuxshim_set_dumpable(0) == 0 else {
             // The full binary's text for the same refusal (SecretHoldingCommand, with Systemd's
             // ProcessSettingError), which this binary cannot link.
@@ -23,8 +46,6 @@ public enum FrontCommand {
             FileDescriptorWriter.writeAll(2, Array("secrets-delegate: cannot keep secrets out of core dumps: \(reason)\n".utf8))
             return ExitStatus.unavailable
         }
-        return SecretFetcher(socketPath: command.socketPath)
-            .get(connector: command.connector, name: command.name, version: command.version, json: command.json)
-            .emit()
+        return nil
     }
 }

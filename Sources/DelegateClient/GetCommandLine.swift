@@ -30,19 +30,10 @@ public struct GetCommandLine: Sendable, Equatable {
                 operands.append(argument)
                 continue
             }
-            var option = argument
-            var value: String
-            if let equals = argument.firstIndex(of: "=") {
-                option = String(argument[..<equals])
-                value = String(argument[argument.index(after: equals)...])
-                // The argument parser reads `--name=` as `--name` taking the next argument.
-                guard !value.isEmpty else { return nil }
-            } else {
-                guard let next = rest.popFirst() else { return nil }
-                value = next
-            }
-            guard Self.valueOptions.contains(option), !value.hasPrefix("-"), options[option] == nil else { return nil }
-            options[option] = value
+            guard let option = PlainOption(argument, rest: &rest), Self.valueOptions.contains(option.name),
+                options[option.name] == nil
+            else { return nil }
+            options[option.name] = option.value
         }
         guard operands.count == 2, let socket = options["--socket"] else { return nil }
         switch (options["--version-id"], options["--version-stage"]) {

@@ -7,8 +7,8 @@ import Glibc
 import LineSocket
 
 /// The full executable, `secrets-delegated`, which the `secrets-delegate` front binary becomes for
-/// every command line but a plain `get --socket`: argument parsing only; the work is in the
-/// `Delegate` library.
+/// every command line but a plain `get --socket` or `exec --socket`: argument parsing only; the
+/// work is in the `Delegate` library.
 @main
 struct SecretsDelegate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -274,7 +274,10 @@ struct Exec: ParsableCommand {
             code, never a value) and exits 1 without running the command; otherwise replaces itself with \
             COMMAND (looked up in PATH unless it holds a /), the variables added to the current environment. \
             A value holding a NUL byte cannot be an environment variable and is refused (exit 1). \
-            Without --socket, the configuration's socket_path is used. \
+            Without --socket, the configuration's socket_path is used. With --socket (and no options but \
+            --env and --config), the small front binary, /usr/bin/secrets-delegate, runs it by itself, without \
+            reading the configuration or starting the full binary: the same environment for the command, the \
+            same messages and exit statuses, a faster start. \
             Exit statuses, when the command is not run: 1 a task failed or was rejected; 64 usage; \
             69 delegate unreachable; 78 configuration error; 126 the command cannot be run; 127 it is not found.
             """)
@@ -317,8 +320,9 @@ struct Exec: ParsableCommand {
         }
         let exec = EnvironmentExec(
             getter: SecretFetcher(socketPath: path), bindings: parsed, command: command,
-            environment: ProcessInfo.processInfo.environment)
-        try finish(exec.run())
+            environment: EnvironmentExec.processEnvironment())
+        let failure = exec.run()
+        try finish(CommandOutcome(errorOutput: "secrets-delegate: \(failure)", status: failure.status))
     }
 }
 

@@ -105,6 +105,43 @@ import Testing
         #expect(absent.status == .exited(1) && absent.errorOutput.contains("ResourceNotFoundException"))
     }
 
+    /// A plain `exec --socket` runs in the front binary, and ends as in the full binary: the
+    /// command's own output with the values in its environment, or the same line and status.
+    @Test func aPlainExecRunsAsTheFullBinaryDoes() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-front")
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
+        let front = try DaemonProcess.binaryPath()
+        let full = try DaemonProcess.fullBinaryPath()
+        let notExecutable = directory.path("not-executable")
+        try Data("#!/bin/sh\n".utf8).write(to: URL(fileURLWithPath: notExecutable))
+        let environment = ["PATH": "/usr/bin:/bin", "KEEP": "kept", "A": "replaced"]
+        let show = ["--", "sh", "-c", #"printf '%s|%s|%s' "$A" "$B" "$KEEP""#]
+        let cases: [[String]] = [
+            ["exec", "--socket", fake.path, "--env", "A=prod:db", "--env=B=prod:db#password"] + show,
+            ["exec", "--env", "A=prod:db", "--socket", fake.path, "--env", "B=prod:absent"] + show,
+            ["exec", "--socket", fake.path, "--env", "A=prod:db", "--env", "A=prod:db#password"] + show,
+            ["exec", "--socket", fake.path, "--env", "N=prod:nul"] + show,
+            ["exec", "--socket", directory.path("no.sock"), "--env", "A=prod:db"] + show,
+            ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "no-such-command-sd"],
+            ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", notExecutable],
+            ["exec", "--socket", fake.path, "--config", directory.path("none.toml"), "--env", "B=prod:db"] + show,
+        ]
+        var statuses: [ChildProcess.Termination] = []
+        for arguments in cases {
+            #expect(ExecCommandLine(arguments) != nil, "\(arguments) is not served by the front binary")
+            let served = try await ChildProcess.run(front, arguments, environment: environment)
+            let reference = try await ChildProcess.run(full, arguments, environment: environment)
+            #expect(served.termination == reference.termination, "\(arguments)")
+            #expect(served.output == reference.output, "\(arguments)")
+            #expect(served.errorOutput == reference.errorOutput, "\(arguments)")
+            #expect(!served.errorOutput.contains("s3cr3t") && !served.errorOutput.contains("pw-canary"), "\(arguments)")
+            statuses.append(served.termination)
+        }
+        #expect(statuses == [0, 1, 64, 1, 69, 127, 126, 0].map { .exited($0) })
+        let ran = try await ChildProcess.run(front, cases[0], environment: environment)
+        #expect(ran.output == "s3cr3t-é|pw-canary|kept")
+    }
+
     /// A value that cannot be written (here: a full disk) is an error, 74, never a short value
     /// with status 0; both binaries say so alike.
     @Test func aValueThatCannotBeWrittenIsStatus74() async throws {
@@ -121,9 +158,9 @@ import Testing
         #expect(!outcomes.contains { $0.errorOutput.contains("s3cr3t") })
     }
 
-    /// A copy of the front binary alone: `get --socket` works without the full binary (so it was
-    /// not used), anything else says the full binary cannot be run (69).
-    @Test func servesGetWithoutTheFullBinaryAndNamesItWhenMissing() async throws {
+    /// A copy of the front binary alone: `get --socket` and `exec --socket` work without the full
+    /// binary (so it was not used), anything else says the full binary cannot be run (69).
+    @Test func servesGetAndExecWithoutTheFullBinaryAndNamesItWhenMissing() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-front")
         let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
         let alone = directory.path("secrets-delegate")
@@ -131,6 +168,10 @@ import Testing
         let got = try await TestExecutable.run(alone, ["get", "--socket", fake.path, "prod", "db#password"])
         #expect(got.termination == .exited(0), "\(got.errorOutput)")
         #expect(got.output == "pw-canary")
+        let executed = try await TestExecutable.run(
+            alone, ["exec", "--socket", fake.path, "--env", "PW=prod:db#password", "--", "/bin/sh", "-c", #"printf %s "$PW""#])
+        #expect(executed.termination == .exited(0), "\(executed.errorOutput)")
+        #expect(executed.output == "pw-canary")
         for arguments in [["--version"], ["get", "prod", "db"], ["get", "--socket", fake.path, "--help"]] {
             let deferred = try await TestExecutable.run(alone, arguments)
             #expect(deferred.termination == .exited(69), "\(arguments)")

@@ -21,8 +21,8 @@ grep -q NotAuthorized "$LOGS/named-write.out" && ok "refused with NotAuthorized"
 value=$(timeout 60 secrets-delegate get boot-named 'db#password' 2>"$LOGS/get.err")
 expect_eq "secrets-delegate get exit status" "$?" 0
 [ "$value" = "$(canary)" ] && ok "secrets-delegate get prints exactly the value" || fail "get printed something else: $(head -c 100 "$LOGS/get.err")"
-# With --socket the front binary serves get itself (no configuration read, no full binary): a
-# copy of it alone, where no full binary can be found, still answers.
+# With --socket the front binary serves get and exec itself (no configuration read, no full
+# binary): a copy of it alone, where no full binary can be found, still answers.
 value=$(timeout 60 secrets-delegate get --socket /run/secrets-delegate/delegate.sock boot-named 'db#password' 2>"$LOGS/get-socket.err")
 expect_eq "secrets-delegate get --socket exit status" "$?" 0
 [ "$value" = "$(canary)" ] && ok "get --socket prints exactly the value" || fail "get --socket printed something else: $(head -c 100 "$LOGS/get-socket.err")"
@@ -31,6 +31,10 @@ cp /usr/bin/secrets-delegate "$alone/"
 value=$(timeout 60 "$alone/secrets-delegate" get --socket /run/secrets-delegate/delegate.sock boot-named 'db#password' 2>"$LOGS/get-alone.err")
 expect_eq "the front binary alone: get --socket exit status" "$?" 0
 [ "$value" = "$(canary)" ] && ok "the front binary alone serves get --socket" || fail "the front binary alone: $(head -c 200 "$LOGS/get-alone.err")"
+out=$(timeout 60 "$alone/secrets-delegate" exec --socket /run/secrets-delegate/delegate.sock \
+    --env DB_PASSWORD='boot-named:db#password' -- /bin/sh -c 'printf %s "$DB_PASSWORD"' 2>"$LOGS/exec-alone.err")
+expect_eq "the front binary alone: exec --socket exit status" "$?" 0
+[ "$out" = "$(canary)" ] && ok "the front binary alone serves exec --socket" || fail "exec alone: $(head -c 200 "$LOGS/exec-alone.err")"
 timeout 60 "$alone/secrets-delegate" --version >/dev/null 2>"$LOGS/alone-version.err"
 expect_eq "the front binary alone, asked for anything else" "$?" 69
 grep -q "cannot run $alone/secrets-delegated" "$LOGS/alone-version.err" &&

@@ -1,12 +1,12 @@
-import DelegateClient
-import FoundationEssentials
 import Glibc
 
 /// `secrets-delegate exec` (docs/INTERFACE.md section 10): fetches every `--env` value through
 /// the delegate, then replaces this process with the command, those values added to its
 /// environment. If any value cannot be had, the command is not run.
 ///
-/// Values are never printed: a failure names the variable and the error code.
+/// Values are never printed: a failure names the variable and the error code. Both binaries run
+/// it: the front binary for a plain `exec --socket` (``ExecCommandLine``), the full binary for
+/// the rest.
 public struct EnvironmentExec: Sendable {
     /// One `--env VAR=CONNECTOR:NAME[#KEY]`.
     public struct Binding: Sendable, Equatable {
@@ -100,21 +100,39 @@ public struct EnvironmentExec: Sendable {
         return .success(resolved)
     }
 
-    /// Fetches every value and `execve`s the command; returns only if that could not happen.
-    public func run() -> CommandOutcome {
-        guard let program = command.first else { return .failure("exec needs a COMMAND", status: ExitStatus.usage) }
+    /// Fetches every value and `execve`s the command; returns only if that could not happen, with
+    /// why (its text is the whole line after `secrets-delegate: `).
+    public func run() -> SecretFetcher.Failure {
+        guard let program = command.first else {
+            return SecretFetcher.Failure(message: "exec needs a COMMAND", status: ExitStatus.usage)
+        }
         let resolved: [String: String]
         switch resolveEnvironment() {
         case .success(let variables): resolved = variables
-        case .failure(let failure): return .failure("\(failure)", status: failure.status)
+        case .failure(let failure): return failure
         }
         guard let path = Self.executablePath(program, searchPath: environment["PATH"]) else {
-            return .failure("\(program): command not found", status: Self.commandNotFound)
+            return SecretFetcher.Failure(message: "\(program): command not found", status: Self.commandNotFound)
         }
         let failure = Self.execute(path: path, arguments: command, environment: resolved)
-        return .failure(
-            "cannot run \(program): \(String(cString: strerror(failure)))",
+        return SecretFetcher.Failure(
+            message: "cannot run \(program): \(String(cString: strerror(failure)))",
             status: failure == ENOENT ? Self.commandNotFound : Self.commandNotExecutable)
+    }
+
+    /// This process's environment, as `exec` hands it on: of a name given twice, the first entry,
+    /// which `getenv` reads.
+    public static func processEnvironment() -> [String: String] {
+        var variables: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "="), variables[String(text[..<equals])] == nil {
+                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            entry += 1
+        }
+        return variables
     }
 
     /// As env(1) and the shells: the command was not found (127), or found but not run (126).
