@@ -708,7 +708,9 @@ GET_TOOLS = ["secrets-delegate get", "aws secretsmanager get-secret-value", "bot
 GET_FULL = "secrets-delegated get, the full binary, same command line (diagnostic)"
 GET_START_ONLY = "secrets-delegate --version, the front binary then the full one, start and exit (diagnostic)"
 GET_FRONT_ONLY = "secrets-delegate get to a missing socket, the front binary's start and exit (diagnostic)"
-GET_DIAGNOSTICS = {GET_FULL: 0, GET_START_ONLY: 0, GET_FRONT_ONLY: 69}
+EXEC_FRONT = "secrets-delegate exec --socket S --env V=bench:cli -- printenv V, the front binary (diagnostic)"
+EXEC_FULL = "secrets-delegated exec, the full binary, same command line (diagnostic)"
+GET_DIAGNOSTICS = {GET_FULL: 0, GET_START_ONLY: 0, GET_FRONT_ONLY: 69, EXEC_FRONT: 0, EXEC_FULL: 0}
 
 
 def bench_get(moto, workdir: str):
@@ -728,6 +730,8 @@ def bench_get(moto, workdir: str):
         GET_FULL: [FULL_BINARY, "get", "--socket", d.socket_path, "bench", "cli"],
         GET_START_ONLY: [DAEMON, "--version"],
         GET_FRONT_ONLY: [DAEMON, "get", "--socket", os.path.join(workdir, "absent.sock"), "bench", "cli"],
+        EXEC_FRONT: [DAEMON, "exec", "--socket", d.socket_path, "--env", "V=bench:cli", "--", "printenv", "V"],
+        EXEC_FULL: [FULL_BINARY, "exec", "--socket", d.socket_path, "--env", "V=bench:cli", "--", "printenv", "V"],
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(BENCH_ENV)
@@ -745,7 +749,7 @@ def bench_get(moto, workdir: str):
             return seconds, run.returncode == GET_DIAGNOSTICS[tool]
         return seconds, run.returncode == 0 and run.stdout.rstrip(b"\n") == expected
 
-    tools = GET_TOOLS + [t for t in GET_DIAGNOSTICS if t != GET_FULL or os.access(FULL_BINARY, os.X_OK)]
+    tools = GET_TOOLS + [t for t in GET_DIAGNOSTICS if t not in (GET_FULL, EXEC_FULL) or os.access(FULL_BINARY, os.X_OK)]
     d.start()
     out = {tool: {"ms": [], "failed": 0} for tool in tools}
     try:
