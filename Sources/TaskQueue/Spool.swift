@@ -244,6 +244,10 @@ public final class Spool: Sendable {
             // which the next start deletes, never a task without its kept result, which would
             // run again.
             try removeClaimed(claimed)
+            // For every task, though only a recovered one or one whose result this run kept has
+            // a kept result of its own: the unlink also sweeps one left by a task of the same name
+            // that the start's recovery could not delete, which a crash with this task claimed
+            // would otherwise hand to it at the next start.
             try FileIO.unlink(pendingResultPath(claimed))
         } catch {
             logger.error("the result was written but the claimed task cannot be removed: \(error)")
