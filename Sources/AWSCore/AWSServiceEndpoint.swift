@@ -18,26 +18,10 @@ public struct AWSServiceEndpoint: Sendable, Hashable {
         let url = Self.trimmed(url ?? "") ?? "https://\(signingName).\(region).amazonaws.com"
         self.url = url
         // Worked out once here rather than for every request.
-        (host, path) = Self.hostAndPath(url)
+        let parts = URLParts(url)
+        host = String(parts.authority)
+        path = parts.path.isEmpty ? "/" : String(parts.path)
         requestURL = path == "/" ? url + "/" : url
-    }
-
-    /// The host (and port) and the path (`/` when there is none) of `url`.
-    private static func hostAndPath(_ url: String) -> (host: String, path: String) {
-        let bytes = url.utf8
-        var hostStart = bytes.startIndex
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            if bytes[index] == UInt8(ascii: ":"), bytes[index...].starts(with: "://".utf8) {
-                hostStart = bytes.index(index, offsetBy: 3)
-                break
-            }
-            index = bytes.index(after: index)
-        }
-        guard let slash = bytes[hostStart...].firstIndex(of: UInt8(ascii: "/")) else {
-            return (String(url[hostStart...]), "/")
-        }
-        return (String(url[hostStart..<slash]), String(url[slash...]))
     }
 
     /// Equal when made from the same signing name, region and URL; the rest follows from those.

@@ -33,20 +33,6 @@ extension SQSQueueURL {
         }
     }
 
-    /// The host of `scheme://host[:port][/path]`, lowercased; nil if it holds user information.
-    public static func host(ofOrigin origin: String) -> String? {
-        guard let scheme = origin.firstRange(of: "://") else { return nil }
-        var host = origin[scheme.upperBound...]
-        if let slash = host.firstIndex(of: "/") { host = host[..<slash] }
-        guard !host.contains("@"), !host.isEmpty else { return nil }
-        if host.first == "[" {
-            // An IPv6 literal: never an SQS host, but its colons are not a port.
-            return host.firstIndex(of: "]").map { String(host[...$0]).lowercased() }
-        }
-        if let colon = host.lastIndex(of: ":") { host = host[..<colon] }
-        return host.lowercased()
-    }
-
     /// `us-east-1`, `us-gov-west-1`, `cn-north-1`: lowercase letters and digits in at least two
     /// parts joined by `-`.
     static func isRegionName(_ label: String) -> Bool {

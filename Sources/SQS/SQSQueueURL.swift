@@ -15,17 +15,13 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
 
     /// - Throws: `InvalidQueueUrl` unless `url` is an absolute http(s) URL with a host and a path.
     public init(_ url: String) throws(AWSError) {
-        var rest = Substring(url)
-        guard let scheme = rest.firstRange(of: "://"),
-            ["http", "https"].contains(rest[..<scheme.lowerBound].lowercased())
-        else { throw Self.invalid(url) }
-        rest = rest[scheme.upperBound...]
-        guard let slash = rest.firstIndex(of: "/"), slash != rest.startIndex, rest[slash...].count > 1,
-            !url.contains(where: { $0.isWhitespace })
+        let parts = URLParts(url)
+        guard let scheme = parts.scheme, ["http", "https"].contains(scheme.lowercased()), !parts.authority.isEmpty,
+            parts.path.count > 1, !url.contains(where: { $0.isWhitespace })
         else { throw Self.invalid(url) }
         self.url = url
-        self.origin = String(url[..<slash])
-        host = Self.host(ofOrigin: origin)
+        origin = String(url[..<parts.path.startIndex])
+        host = parts.host
         amazonSQSRegion = host.flatMap(Self.amazonSQSRegion(host:))
     }
 

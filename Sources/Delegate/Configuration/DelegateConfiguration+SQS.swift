@@ -64,7 +64,7 @@ extension DelegateConfiguration {
 
         /// The region the `endpoint` override's host names, if it is one of Amazon SQS's.
         private var endpointRegion: String? {
-            SQSQueueURL.host(ofOrigin: endpoint).flatMap(SQSQueueURL.amazonSQSRegion(host:))
+            URLParts(endpoint).host.flatMap(SQSQueueURL.amazonSQSRegion(host:))
         }
 
         /// `queue_urls`: queue URLs, none twice.

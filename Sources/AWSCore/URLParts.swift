@@ -1,0 +1,41 @@
+/// An absolute URL, `scheme://authority/path`, split the one way this project reads URLs: the
+/// scheme ends at the first `://`, the authority at the first `/` after it, and the path is the
+/// rest. Nothing is decoded or normalised: the parts are sent and signed as written.
+public struct URLParts: Sendable, Equatable {
+    /// Before `://`; nil when the URL has none (the authority then starts at the beginning).
+    public let scheme: Substring?
+    /// `host[:port]` as written, user information included if there is any.
+    public let authority: Substring
+    /// From the first `/` after the authority to the end; empty when there is none.
+    public let path: Substring
+
+    public init(_ url: String) {
+        let bytes = url.utf8
+        var authorityStart = bytes.startIndex
+        var scheme: Substring?
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == UInt8(ascii: ":"), bytes[index...].starts(with: "://".utf8) {
+                scheme = url[..<index]
+                authorityStart = bytes.index(index, offsetBy: 3)
+                break
+            }
+            index = bytes.index(after: index)
+        }
+        let slash = bytes[authorityStart...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+        self.scheme = scheme
+        authority = url[authorityStart..<slash]
+        path = url[slash...]
+    }
+
+    /// The authority's host, lowercased and without its port; an IPv6 literal keeps its brackets
+    /// (its colons are no port). Nil without a scheme, when empty, and with user information
+    /// (`user@host`), which another parser could read as another host.
+    public var host: String? {
+        guard scheme != nil, !authority.isEmpty, !authority.contains("@") else { return nil }
+        if authority.first == "[" {
+            return authority.firstIndex(of: "]").map { authority[...$0].lowercased() }
+        }
+        return (authority.lastIndex(of: ":").map { authority[..<$0] } ?? authority).lowercased()
+    }
+}
