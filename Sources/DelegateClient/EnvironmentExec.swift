@@ -56,25 +56,35 @@ public struct EnvironmentExec: Sendable {
     public var bindings: [Binding]
     /// The command and its arguments; the command is looked up in `PATH` unless it holds a `/`.
     public var command: [String]
-    /// The environment the command gets, the fetched values added (the caller's own, normally).
-    public var environment: [String: String]
+    /// The environment the command gets, the fetched values added: `NAME=value` entries as bytes,
+    /// in order, exactly as the caller's (``processEnvironment()``, normally).
+    public var environment: [[UInt8]]
+    /// The signal mask the command starts with, when not the calling thread's: the full binary
+    /// runs commands on a Dispatch worker thread, which blocks most signals, and hands on the mask
+    /// the process started with (``currentSignalMask()`` on the main thread).
+    public var signalMask: sigset_t?
 
-    public init(getter: SecretFetcher, bindings: [Binding], command: [String], environment: [String: String]) {
+    public init(
+        getter: SecretFetcher, bindings: [Binding], command: [String], environment: [[UInt8]],
+        signalMask: sigset_t? = nil
+    ) {
         self.getter = getter
         self.bindings = bindings
         self.command = command
         self.environment = environment
+        self.signalMask = signalMask
     }
 
-    /// Fetches the values one after another and builds the command's environment, or says why
-    /// not (the first failure; its status is 1, or 69 when the delegate cannot be reached).
-    public func resolveEnvironment() -> Result<[String: String], SecretFetcher.Failure> {
+    /// Fetches the values one after another and builds the command's environment (the caller's
+    /// entries in order, but those of the bound names, then the bound ones), or says why not (the
+    /// first failure; its status is 1, or 69 when the delegate cannot be reached).
+    public func resolveEnvironment() -> Result<[[UInt8]], SecretFetcher.Failure> {
         var variables = Set<String>()
         for binding in bindings where !variables.insert(binding.variable).inserted {
             return .failure(
                 SecretFetcher.Failure(message: "--env \(binding.variable) is given twice", status: ExitStatus.usage))
         }
-        var resolved = environment
+        var added: [[UInt8]] = []
         for binding in bindings {
             let value: [UInt8]
             do {
@@ -90,14 +100,15 @@ public struct EnvironmentExec: Sendable {
                         message: "the value holds a NUL byte, which an environment variable cannot hold",
                         status: ExitStatus.taskFailed, subject: binding.variable))
             }
-            guard let text = String(validating: value, as: UTF8.self) else {
+            guard String(validating: value, as: UTF8.self) != nil else {
                 return .failure(
                     SecretFetcher.Failure(
                         message: "the value is not UTF-8", status: ExitStatus.taskFailed, subject: binding.variable))
             }
-            resolved[binding.variable] = text
+            added.append(Array(binding.variable.utf8) + [UInt8(ascii: "=")] + value)
         }
-        return .success(resolved)
+        let bound = Set(bindings.map { Array($0.variable.utf8) })
+        return .success(environment.filter { !bound.contains(Array(Self.name(of: $0))) } + added)
     }
 
     /// Fetches every value and `execve`s the command; returns only if that could not happen, with
@@ -106,33 +117,49 @@ public struct EnvironmentExec: Sendable {
         guard let program = command.first else {
             return SecretFetcher.Failure(message: "exec needs a COMMAND", status: ExitStatus.usage)
         }
-        let resolved: [String: String]
+        let resolved: [[UInt8]]
         switch resolveEnvironment() {
-        case .success(let variables): resolved = variables
+        case .success(let entries): resolved = entries
         case .failure(let failure): return failure
         }
-        guard let path = Self.executablePath(program, searchPath: environment["PATH"]) else {
+        guard let path = Self.executablePath(program, searchPath: Self.value(of: "PATH", in: environment)) else {
             return SecretFetcher.Failure(message: "\(program): command not found", status: Self.commandNotFound)
         }
-        let failure = Self.execute(path: path, arguments: command, environment: resolved)
+        let failure = Self.execute(path: path, arguments: command, environment: resolved, signalMask: signalMask)
         return SecretFetcher.Failure(
             message: "cannot run \(program): \(String(cString: strerror(failure)))",
             status: failure == ENOENT ? Self.commandNotFound : Self.commandNotExecutable)
     }
 
-    /// This process's environment, as `exec` hands it on: of a name given twice, the first entry,
-    /// which `getenv` reads.
-    public static func processEnvironment() -> [String: String] {
-        var variables: [String: String] = [:]
+    /// This process's environment, entry by entry, byte for byte.
+    public static func processEnvironment() -> [[UInt8]] {
+        var entries: [[UInt8]] = []
         var entry = environ
         while let pointer = entry.pointee {
-            let text = String(cString: pointer)
-            if let equals = text.firstIndex(of: "="), variables[String(text[..<equals])] == nil {
-                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
+            entries.append(Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))))
             entry += 1
         }
-        return variables
+        return entries
+    }
+
+    /// The calling thread's signal mask.
+    public static func currentSignalMask() -> sigset_t {
+        var mask = sigset_t()
+        pthread_sigmask(SIG_SETMASK, nil, &mask)
+        return mask
+    }
+
+    /// An entry's name: up to its first `=` (all of it when it has none).
+    private static func name(of entry: [UInt8]) -> ArraySlice<UInt8> {
+        entry.prefix { $0 != UInt8(ascii: "=") }
+    }
+
+    /// The value of the first entry named `name`, as `getenv` reads it.
+    static func value(of name: String, in environment: [[UInt8]]) -> String? {
+        let wanted = Array(name.utf8)
+        guard let entry = environment.first(where: { $0.count > wanted.count && Self.name(of: $0).elementsEqual(wanted) })
+        else { return nil }
+        return String(decoding: entry[(wanted.count + 1)...], as: UTF8.self)
     }
 
     /// As env(1) and the shells: the command was not found (127), or found but not run (126).
@@ -156,19 +183,36 @@ public struct EnvironmentExec: Sendable {
         return nil
     }
 
-    /// Replaces the process; returns `errno` if `execve` fails.
-    private static func execute(path: String, arguments: [String], environment: [String: String]) -> Int32 {
+    /// Replaces the process; returns `errno` if `execve` fails. The environment's copies are
+    /// wiped before they are freed: they hold the values.
+    private static func execute(path: String, arguments: [String], environment: [[UInt8]], signalMask: sigset_t?)
+        -> Int32
+    {
         let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] =
+            environment.map { entry in
+                let copy = UnsafeMutablePointer<CChar>.allocate(capacity: entry.count + 1)
+                entry.withUnsafeBytes { raw in
+                    UnsafeMutableRawPointer(copy).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
+                }
+                copy[entry.count] = 0
+                return copy
+            } + [nil]
         defer {
             for pointer in argv { free(pointer) }
             for pointer in envp {
-                if let pointer { memset(pointer, 0, strlen(pointer)) }
-                free(pointer)
+                if let pointer {
+                    memset(pointer, 0, strlen(pointer))
+                    pointer.deallocate()
+                }
             }
         }
         fflush(nil)
+        var previous = sigset_t()
+        if var mask = signalMask { pthread_sigmask(SIG_SETMASK, &mask, &previous) }
         _ = execve(path, argv, envp)
-        return errno
+        let number = errno
+        if signalMask != nil { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        return number
     }
 }

@@ -34,6 +34,8 @@ struct SecretsDelegate: AsyncParsableCommand {
     /// the daemon. Here the command runs on the global executor while the main thread waits.
     /// Nothing in the delegate runs on the main actor or the main queue.
     static func main() {
+        // Read here, on the main thread: the command runs on a worker thread with another mask.
+        _ = ProcessStart.signalMask
         let finished = DispatchSemaphore(value: 0)
         Task.detached {
             await Self.main(nil)
@@ -42,6 +44,13 @@ struct SecretsDelegate: AsyncParsableCommand {
         finished.wait()
         Glibc.exit(0)
     }
+}
+
+/// What the process started with, read by the main thread before any command runs.
+enum ProcessStart {
+    /// The signal mask `exec` gives its command: Dispatch's worker threads, where commands run,
+    /// block most signals, which a command would otherwise inherit (and ignore `systemctl stop`).
+    static let signalMask = EnvironmentExec.currentSignalMask()
 }
 
 struct ConfigOption: ParsableArguments {
@@ -272,7 +281,8 @@ struct Exec: ParsableCommand {
         discussion: """
             Fetches every --env value first. If any cannot be had, prints why (the variable and the error \
             code, never a value) and exits 1 without running the command; otherwise replaces itself with \
-            COMMAND (looked up in PATH unless it holds a /), the variables added to the current environment. \
+            COMMAND (looked up in PATH unless it holds a /), the variables added to the current environment, \
+            with the signal mask this process started with. \
             A value holding a NUL byte cannot be an environment variable and is refused (exit 1). \
             Without --socket, the configuration's socket_path is used. With --socket (and no options but \
             --env and --config), the small front binary, /usr/bin/secrets-delegate, runs it by itself, without \
@@ -320,7 +330,7 @@ struct Exec: ParsableCommand {
         }
         let exec = EnvironmentExec(
             getter: SecretFetcher(socketPath: path), bindings: parsed, command: command,
-            environment: EnvironmentExec.processEnvironment())
+            environment: EnvironmentExec.processEnvironment(), signalMask: ProcessStart.signalMask)
         let failure = exec.run()
         try finish(CommandOutcome(errorOutput: "secrets-delegate: \(failure)", status: failure.status))
     }

@@ -91,10 +91,15 @@ import Testing
         func exec(_ bindings: [String]) throws -> EnvironmentExec {
             EnvironmentExec(
                 getter: getter, bindings: try bindings.map { try EnvironmentExec.Binding(parsing: $0) },
-                command: ["/bin/true"], environment: ["KEEP": "1"])
+                command: ["/bin/true"], environment: ["KEEP=1", "A=old", "NOEQUALS", "LATIN=\u{FF}", "A=older"].map(bytes))
         }
+        func bytes(_ entry: String) -> [UInt8] {
+            // One entry that is not UTF-8: it must reach the command byte for byte.
+            entry == "LATIN=\u{FF}" ? Array("LATIN=".utf8) + [0xFF] : Array(entry.utf8)
+        }
+        // The caller's entries in order, byte for byte, but those of a bound name; then the bound.
         let resolved = try exec(["A=prod:db", "B=prod:db#password"]).resolveEnvironment().get()
-        #expect(resolved == ["KEEP": "1", "A": "s3cr3t-é", "B": "pw-canary"])
+        #expect(resolved == ["KEEP=1", "NOEQUALS", "LATIN=\u{FF}", "A=s3cr3t-é", "B=pw-canary"].map(bytes))
 
         guard case .failure(let missing) = try exec(["A=prod:db", "GONE=prod:absent"]).resolveEnvironment() else {
             Issue.record("a missing secret resolved")

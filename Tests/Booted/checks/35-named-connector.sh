@@ -42,5 +42,10 @@ grep -q "cannot run $alone/secrets-delegated" "$LOGS/alone-version.err" &&
 rm -rf "$alone"
 out=$(timeout 60 secrets-delegate exec --env DB_PASSWORD='boot-named:db#password' -- /bin/sh -c 'printf %s "$DB_PASSWORD"' 2>"$LOGS/exec.err")
 [ "$out" = "$(canary)" ] && ok "secrets-delegate exec hands the value to the command" || fail "exec: $(head -c 100 "$LOGS/exec.err")"
+# The full binary runs commands on a worker thread that blocks most signals; the command must
+# start with the caller's mask (this probe's: none blocked), or it would ignore systemctl stop.
+mask=$(timeout 60 secrets-delegate exec --env DB_PASSWORD='boot-named:db#password' -- grep ^SigBlk /proc/self/status 2>"$LOGS/exec-mask.err")
+expect_eq "signals blocked in the command exec runs (the probe's own: $(grep ^SigBlk /proc/self/status | cut -f2))" \
+    "$mask" "$(grep ^SigBlk /proc/self/status)"
 # (An operator's file: purge keeps it, so the purge check later would find /etc/secrets-delegate.)
 rm /etc/secrets-delegate/connectors.d/boot-named.toml
