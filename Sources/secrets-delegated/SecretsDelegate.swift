@@ -62,13 +62,9 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
-/// Prints an outcome and exits with its status.
+/// Prints an outcome and exits with its status (74 if stdout refused the output).
 func finish(_ outcome: CommandOutcome) throws -> Never {
-    if !outcome.output.isEmpty { print(outcome.output) }
-    if !outcome.errorOutput.isEmpty {
-        _ = FileDescriptorWriter.writeAll(STDERR_FILENO, Array((outcome.errorOutput + "\n").utf8))
-    }
-    throw ExitCode(outcome.status)
+    throw ExitCode(outcome.emit())
 }
 
 struct Run: AsyncParsableCommand {
@@ -119,7 +115,8 @@ struct Submit: AsyncParsableCommand {
             message whose taskId is this task's is deleted, others are made visible again at once. \
             With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \
             uncollected in done/ is refused (exit 64): the delegate would not run the task, and --wait would \
-            take the old result.
+            take the old result. With --socket or --spool the configuration is not read. --timeout is at most \
+            31536000 seconds. Exits 74 if standard output refuses the result.
             """)
 
     @OptionGroup var options: ConfigOption
@@ -155,34 +152,45 @@ struct Submit: AsyncParsableCommand {
             throw ValidationError("use one of --socket, --spool and --sqs")
         }
         if replyQueue != nil, sqs == nil { throw ValidationError("--reply-queue needs --sqs") }
-        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if !(timeout > 0 && timeout <= Self.longestTimeout) {
+            throw ValidationError("--timeout must be a positive number of seconds, at most \(Int(Self.longestTimeout))")
+        }
         if seal, !wait { throw ValidationError("--seal needs --wait: only this process could open the result") }
     }
 
+    /// A year: beyond it, a wait is a mistake (and the seconds no longer fit in milliseconds).
+    static let longestTimeout: Double = 365 * 86_400
+
     func run() async throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
+        let destination = try destination()
+        let data = try readInput(task)
+        let submitter = TaskSubmitter(
+            destination: destination, wait: wait, timeout: .milliseconds(Int(timeout * 1000)), seal: seal)
+        try finish(await submitter.submit(data))
+    }
+
+    /// `--socket` or `--spool` as given (the configuration is not read, as for `get --socket`);
+    /// `--sqs` with the configuration's identity; else the configuration's socket or spool.
+    private func destination() throws -> TaskSubmitter.Destination {
+        if let socket { return .socket(socket) }
+        if let spool { return .spool(spool) }
         let configuration: DelegateConfiguration
         do {
             configuration = try options.loader.load()
         } catch {
             try finish(CommandOutcome(errorOutput: "secrets-delegate: configuration error: \(error)", status: ExitStatus.configuration))
         }
-        let sqsDestination = sqs.map { url in
-            TaskSubmitter.Destination.sqs(
+        if let sqs {
+            return .sqs(
                 .init(
-                    queueURL: url, replyQueueURL: replyQueue, configuration: configuration,
+                    queueURL: sqs, replyQueueURL: replyQueue, configuration: configuration,
                     environment: ProcessInfo.processInfo.environment))
         }
-        guard
-            let destination = sqsDestination
-                ?? TaskSubmitter.destination(socket: socket, spool: spool, configuration: configuration)
-        else {
+        guard let destination = TaskSubmitter.destination(configuration: configuration) else {
             try finish(CommandOutcome(errorOutput: "secrets-delegate: no --socket or --spool, and the configuration has neither", status: ExitStatus.usage))
         }
-        let data = try readInput(task)
-        let submitter = TaskSubmitter(
-            destination: destination, wait: wait, timeout: .milliseconds(Int(timeout * 1000)), seal: seal)
-        try finish(await submitter.submit(data))
+        return destination
     }
 }
 
@@ -368,7 +376,8 @@ struct Keygen: ParsableCommand {
         abstract: "Make a key pair for sealed results: the private key to a new file, the public key on stdout.",
         discussion: """
             KEYFILE gets one line of base64 and mode 0600; an existing file is never overwritten. \
-            Put the printed public key in a task's sealTo.
+            Put the printed public key in a task's sealTo. If standard output refuses the public key, \
+            KEYFILE is removed and keygen exits 74.
             """)
 
     @Option(help: ArgumentHelp("The private key file to create.", valueName: "KEYFILE"))
@@ -376,7 +385,7 @@ struct Keygen: ParsableCommand {
 
     func run() throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
-        try finish(ResultKeyFile.generate(out: out))
+        throw ExitCode(ResultKeyFile.printed(ResultKeyFile.generate(out: out), out: out))
     }
 }
 
@@ -387,7 +396,8 @@ struct Open: ParsableCommand {
         discussion: """
             Exits 1, printing nothing, if the result does not authenticate under the key and its task id; \
             64 if the key file cannot be used: it must be a regular file that only its owner may read or \
-            write (mode 0600 or 0400, as keygen makes it), holding the key keygen wrote.
+            write (mode 0600 or 0400, as keygen makes it), holding the key keygen wrote; 74 if standard \
+            output refuses the result.
             """)
 
     @Option(help: ArgumentHelp("The private key file (from keygen).", valueName: "KEYFILE"))

@@ -100,4 +100,66 @@ import Testing
     }
 
     func directory(_ fixture: EndToEndFixture, _ name: String) -> String { fixture.directory.path(name) }
+
+    /// Output stdout refuses (here: a full disk) is an error, 74, never a success with nothing
+    /// printed: for `open` and `submit --wait` the output is the only copy of the result, and
+    /// keygen takes its key file back, since no one could learn its public key.
+    @Test func outputThatCannotBeWrittenIsStatus74() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-cli")
+        let binary = try DaemonProcess.binaryPath()
+        func toFullDisk(_ arguments: [String], stdin: Data? = nil) async throws -> ChildProcess.Outcome {
+            try await ChildProcess.run("/bin/sh", ["-c", #"exec "$@" > /dev/full"#, "sh", binary] + arguments, input: stdin)
+        }
+        let lostKey = directory.path("lost.key")
+        let keygen = try await toFullDisk(["keygen", "--out", lostKey])
+        #expect(keygen.termination == .exited(74), "\(keygen.errorOutput)")
+        #expect(keygen.errorOutput.contains("secrets-delegate: cannot write to standard output: No space left on device\n"))
+        #expect(keygen.errorOutput.contains("\(lostKey) was removed"))
+        #expect(!FileManager.default.fileExists(atPath: lostKey))
+
+        let key = directory.path("result.key")
+        #expect(try await Self.run(["keygen", "--out", key]).status == 0)
+        let result = Data(
+            #"{"id":"t-1","status":"succeeded","delegate":"d","receivedAt":"2026-12-03T07:00:00Z","finishedAt":"2026-12-03T07:00:01Z","attempts":1,"result":{"Name":"db"}}"#
+                .utf8)
+        let printed = try await Self.run(["open", "--key", key, "-"], stdin: result)
+        #expect(printed.status == 0, "\(printed.errorOutput)")
+        #expect(printed.output.contains(#""id":"t-1""#))
+        let opened = try await toFullDisk(["open", "--key", key, "-"], stdin: result)
+        #expect(opened.termination == .exited(74))
+        #expect(
+            opened.errorOutput
+                == "secrets-delegate: note: the result is not sealed\n"
+                + "secrets-delegate: cannot write to standard output: No space left on device\n")
+    }
+
+    @Test(arguments: ["0", "-1", "nan", "inf", "1e300", "31536001"])
+    func submitRefusesATimeoutThatIsNoUsableNumberOfSeconds(timeout: String) async throws {
+        let refused = try await Self.run(["submit", "--socket", "/nonexistent.sock", "--timeout=\(timeout)", "t.json"])
+        #expect(refused.status == 64, "\(refused.errorOutput)")
+        #expect(refused.errorOutput.contains("--timeout must be a positive number of seconds, at most 31536000"))
+    }
+
+    /// With --socket or --spool, submit reads no configuration (as get, exec and status with
+    /// --socket): a broken one does not stop it.
+    @Test func submitToAGivenSocketOrSpoolReadsNoConfiguration() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-cli")
+        let broken = directory.path("broken.toml")
+        try Data("[delegate\n".utf8).write(to: URL(fileURLWithPath: broken))
+        let task = Data(#"{"id":"no-config","operation":"getRandomPassword","connector":{"id":"c"}}"#.utf8)
+        let socket = try await Self.run(
+            ["submit", "--config", broken, "--socket", directory.path("absent.sock"), "-"], stdin: task)
+        #expect(socket.status == 69, "\(socket.errorOutput)")
+        #expect(!socket.errorOutput.contains("configuration"))
+        let spool = directory.path("spool")
+        for sub in ["tmp", "new", "cur", "done"] {
+            try FileManager.default.createDirectory(atPath: spool + "/" + sub, withIntermediateDirectories: true)
+        }
+        let queued = try await Self.run(["submit", "--config", broken, "--spool", spool, "-"], stdin: task)
+        #expect(queued.status == 0, "\(queued.errorOutput)")
+        #expect(FileManager.default.fileExists(atPath: spool + "/new/no-config.json"))
+        // Without either, the configuration is what names the destination.
+        let unread = try await Self.run(["submit", "--config", broken, "-"], stdin: task)
+        #expect(unread.status == 78)
+    }
 }

@@ -1,4 +1,5 @@
 import DelegateClient
+import Glibc
 
 /// The exit statuses, in the module every command line needs (the `get` front binary too).
 public typealias ExitStatus = DelegateClient.ExitStatus
@@ -13,6 +14,23 @@ public struct CommandOutcome: Sendable, Equatable {
         self.output = output
         self.errorOutput = errorOutput
         self.status = status
+    }
+
+    /// Writes the output (and a newline) to stdout, then the error text to stderr; the exit status,
+    /// 74 when stdout refused the output (a full disk, a write error). The output may be the only
+    /// copy of what it holds (an opened result, a result taken from its queue), so losing it is no
+    /// success. A closed pipe stops the process with SIGPIPE first, as for `get`.
+    public func emit() -> Int32 {
+        var errorLines = errorOutput.isEmpty ? [] : [errorOutput]
+        var status = status
+        if !output.isEmpty, let number = FileDescriptorWriter.writeAll(STDOUT_FILENO, Array((output + "\n").utf8)) {
+            errorLines.append("secrets-delegate: cannot write to standard output: \(String(cString: strerror(number)))")
+            status = ExitStatus.ioError
+        }
+        if !errorLines.isEmpty {
+            FileDescriptorWriter.writeAll(STDERR_FILENO, Array((errorLines.joined(separator: "\n") + "\n").utf8))
+        }
+        return status
     }
 
     static func failure(_ message: String, status: Int32) -> CommandOutcome {

@@ -8,7 +8,8 @@ import AWSCore
 /// X25519 private key, in a file of mode 0600 that `keygen` creates and never overwrites.
 public enum ResultKeyFile {
     /// `secrets-delegate keygen --out KEYFILE`: a new key pair, the private key written to a
-    /// new file (`O_EXCL`, mode 0600 whatever the umask), the public key printed for `sealTo`.
+    /// new file (`O_EXCL`, mode 0600 whatever the umask), the public key printed for `sealTo`
+    /// (``printed(_:out:)``).
     public static func generate(out path: String) -> CommandOutcome {
         let pair: HPKE.KeyPair
         do {
@@ -20,6 +21,19 @@ public enum ResultKeyFile {
             return .failure(problem, status: ExitStatus.usage)
         }
         return CommandOutcome(output: Data(pair.publicKey).base64EncodedString(), status: ExitStatus.success)
+    }
+
+    /// Prints what ``generate(out:)`` made (``CommandOutcome/emit()``); the exit status. When
+    /// stdout refused the public key, the key file goes too: nothing can give its public key
+    /// again, and keygen can simply run again.
+    public static func printed(_ outcome: CommandOutcome, out path: String) -> Int32 {
+        let status = outcome.emit()
+        if outcome.status == ExitStatus.success, status != ExitStatus.success {
+            unlink(path)
+            FileDescriptorWriter.writeAll(
+                STDERR_FILENO, Array("secrets-delegate: \(path) was removed, its public key unprinted; run keygen again\n".utf8))
+        }
+        return status
     }
 
     /// The most a key file may hold: one line of base64 of 32 bytes, with room for a CRLF.
@@ -90,7 +104,20 @@ public enum ResultKeyFile {
             problem = "cannot write \(path): \(String(cString: strerror(errno)))"
         }
         close(fd)
+        // The file's name too must survive a crash: its public key is about to be handed out.
+        if problem == nil, let number = syncDirectory(of: path) {
+            problem = "cannot write \(path): \(String(cString: strerror(number)))"
+        }
         if problem != nil { unlink(path) }
         return problem
+    }
+
+    /// Fsyncs the directory `path` is in; the `errno` if that fails.
+    private static func syncDirectory(of path: String) -> Int32? {
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return errno }
+        defer { close(fd) }
+        return fsync(fd) == 0 ? nil : errno
     }
 }

@@ -31,10 +31,8 @@ public struct TaskSubmitter: Sendable {
         self.seal = seal
     }
 
-    /// The destination from the flags, else from the configuration (socket first).
-    public static func destination(socket: String?, spool: String?, configuration: DelegateConfiguration) -> Destination? {
-        if let socket { return .socket(socket) }
-        if let spool { return .spool(spool) }
+    /// The configuration's destination when no flag names one: its socket, else its spool.
+    public static func destination(configuration: DelegateConfiguration) -> Destination? {
         if !configuration.queue.socketPath.isEmpty { return .socket(configuration.queue.socketPath) }
         if !configuration.queue.spoolDir.isEmpty { return .spool(configuration.queue.spoolDir) }
         return nil
