@@ -165,4 +165,69 @@ import Testing
         #expect(lapses.count == 1, "\(recorder.records)")
         #expect(lapses.first?.hasPrefix("warning") == true)
     }
+
+    /// An extension that fails once the message's result was sent (it lost the race with the
+    /// message's delete) is no queue failure; the same failure before that is one.
+    @Test func anExtensionThatFailsAfterTheResultWasSentIsNoQueueFailure() async throws {
+        let extensions = Mutex(0)
+        let server = try LoopbackHTTPServer { request in
+            if request.headers["X-Amz-Target"] == "AmazonSQS.ChangeMessageVisibility" {
+                extensions.withLock { $0 += 1 }
+                return ScriptedResponse(
+                    status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
+                    body: #"{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"Message does not exist or is not available for visibility timeout change"}"#)
+            }
+            return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+        }
+        defer { server.stop() }
+        let (poller, intake, shutdown) = try Self.poller(
+            "settling", on: server, sleeper: RecordingSleeper.sleepingAsAsked(), visibilitySeconds: 3)
+        defer { shutdown() }
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let queueURL = "\(server.baseURL)/123456789012/settling"
+        func extensionError(answered: Bool, id: String) async -> String? {
+            let message = SQSMessage(messageId: id, receiptHandle: "rh-\(id)", body: "{}")
+            if answered {
+                intake.answered.remember(
+                    AnsweredMessages.Key(queueURL: queueURL, messageID: id), now: .now, keptFor: .seconds(60))
+            }
+            let before = extensions.withLock { $0 }
+            let beating = Task { await poller.heartbeat(message, lease: 3, logger: quiet) }
+            _ = await eventually(within: .seconds(60)) { extensions.withLock { $0 } >= before + 2 }
+            beating.cancel()
+            await beating.value
+            return intake.status.snapshot[queueURL]?.errors["ChangeMessageVisibility"]
+        }
+        #expect(await extensionError(answered: true, id: "m-sent") == nil)
+        let error = await extensionError(answered: false, id: "m-running")
+        #expect(error?.contains("InvalidParameterValue") == true, "\(error ?? "no error recorded")")
+    }
+
+    /// A `Cancelled` that the heartbeat did not cause (here: the HTTP client shut down) is a
+    /// failed extension, recorded and tried again, not the end of extending.
+    @Test func aCancelledErrorFromElsewhereDoesNotEndTheHeartbeat() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+        }
+        defer { server.stop() }
+        let (poller, intake, shutdown) = try Self.poller(
+            "shut", on: server, sleeper: RecordingSleeper.sleepingAsAsked(), visibilitySeconds: 3)
+        shutdown()
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let ended = Mutex(false)
+        let message = SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: "{}")
+        let beating = Task {
+            await poller.heartbeat(message, lease: 3, logger: quiet)
+            ended.withLock { $0 = true }
+        }
+        let queueURL = "\(server.baseURL)/123456789012/shut"
+        let recorded = await eventually(within: .seconds(30)) {
+            intake.status.snapshot[queueURL]?.errors["ChangeMessageVisibility"] != nil
+        }
+        #expect(recorded)
+        #expect(!ended.withLock { $0 }, "the heartbeat ended on a Cancelled it did not cause")
+        beating.cancel()
+        await beating.value
+        #expect(ended.withLock { $0 })
+    }
 }

@@ -177,7 +177,12 @@ extension SQSQueuePoller {
                 let next = Self.extensionPeriod(granted: granted, visibility: visibility)
                 pause = max(.zero, next - (ContinuousClock.now - asked))
             case .failed(let error):
-                intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+                // Once the result is sent, the message is being deleted: an extension that lost
+                // that race found it gone, which is no failure of the queue.
+                let answered = AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId)
+                if !intake.answered.contains(answered, now: .now) {
+                    intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+                }
                 pause = min(period, Self.extensionRetryPause)
             }
         }
@@ -211,7 +216,9 @@ extension SQSQueuePoller {
                     intake.record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
                     return .extended
                 } catch {
-                    if error.code == .cancelled || Task.isCancelled { return nil }
+                    // Only this call's own cancellation ends the heartbeat: a `Cancelled` from
+                    // elsewhere (a client shut down) is a failed extension, tried again.
+                    if Task.isCancelled { return nil }
                     return .failed(error)
                 }
             },
@@ -224,7 +231,7 @@ extension SQSQueuePoller {
                         message: "no answer within \(limit) (a third of the lease, or what was left of it); trying again",
                         retryable: true))
             })
-        // Nil: cancelled (the heartbeat was, or the client gave the call up).
+        // Nil: the heartbeat was cancelled.
         return outcome ?? .cancelled
     }
 
