@@ -21,7 +21,8 @@ systemctl stop secrets-delegate.service secrets-delegate.socket
 systemctl start secrets-delegate.socket secrets-delegate.service
 pid=$(unit_prop secrets-delegate.service MainPID)
 # The warnings precede READY=1, but journald may file them a moment later.
-wait_until 30 sh -c "journalctl _PID=$pid EVENT=socket-not-served --no-pager -q -o json | grep -q extra.dgram"
+wait_until 30 sh -c "journalctl _PID=$pid EVENT=socket-not-served --no-pager -q -o json | grep -q extra.dgram" ||
+    fail "no socket-not-served entry for extra.dgram within 30 s"
 unserved=$(journalctl _PID="$pid" EVENT=socket-not-served --no-pager -q -o json)
 grep -q '"SOCKET":"/run/secrets-delegate/extra.sock"' <<<"$unserved" &&
     ok "the second task socket is named as not served (EVENT=socket-not-served)" ||
