@@ -13,9 +13,12 @@ public import Logging
 /// asynchronously, so a slow reader can never stall the daemon's task threads (and a stalled
 /// daemon stops its watchdog pings by itself). `READY=1`, `RELOADING=1` and `STOPPING=1` return
 /// once they are sent, so they are never lost at exit and never overtake each other; their
-/// callers wait suspended, never holding a thread of the cooperative pool.
+/// callers wait suspended, never holding a thread of the cooperative pool. After `STOPPING=1`,
+/// `READY=1` and `RELOADING=1` are not sent: a reload that was under way when the stop began
+/// must not tell systemd the service is ready again.
 public struct SystemdNotifier: ServiceNotifier {
     private let queue = DispatchQueue(label: "Systemd.SystemdNotifier")
+    private let phase = Phase()
     private let transport: any NotifyTransport
     private let monotonicMicroseconds: @Sendable () -> UInt64
     private let logger: Logger
@@ -63,7 +66,23 @@ public struct SystemdNotifier: ServiceNotifier {
         }
     }
 
+    /// Whether `STOPPING=1` went out; read and written on `queue` only.
+    private final class Phase: @unchecked Sendable {
+        var stopping = false
+    }
+
     private func send(_ message: NotifyMessage) {
+        switch message {
+        case .stopping:
+            phase.stopping = true
+        case .ready, .reloading:
+            if phase.stopping {
+                logger.debug("not sent after STOPPING=1", metadata: ["message": "\(message.formatted.prefix(11))"])
+                return
+            }
+        case .status, .watchdog:
+            break
+        }
         do {
             try transport.send(message.formatted)
         } catch {

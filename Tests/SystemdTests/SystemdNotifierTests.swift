@@ -49,6 +49,20 @@ final class LogCapture: Sendable {
 }
 
 @Suite struct SystemdNotifierTests {
+    /// A reload under way when the stop began: its RELOADING=1 and READY=1 are not sent after
+    /// STOPPING=1; STATUS= and WATCHDOG=1 still are.
+    @Test func neitherReadyNorReloadingFollowsStopping() async {
+        let transport = RecordingTransport()
+        let notifier = SystemdNotifier(transport: transport, monotonicMicroseconds: { 7 }, logger: Logger(label: "test"))
+        await notifier.ready()
+        await notifier.stopping()
+        await notifier.reloading()
+        notifier.status("draining")
+        notifier.watchdog()
+        await notifier.ready()
+        #expect(transport.messages == ["READY=1", "STOPPING=1", "STATUS=draining", "WATCHDOG=1"])
+    }
+
     @Test func sendsTheLifecycleInOrder() async {
         let transport = RecordingTransport()
         let notifier = SystemdNotifier(

@@ -26,12 +26,17 @@ struct SpoolIntake: Sendable {
                 logger.error("tasks claimed before a restart cannot be listed, so they are not rerun: \(error)")
                 recovered = []
             }
-            for claimed in recovered {
-                await dispatcher.waitForSlot()
+            // As new tasks: none starts once the delegate is stopping. The rest stay claimed for
+            // the next start's recovery.
+            let started = await Self.start(recovered, reserveSlot: dispatcher.reserveSlot) { claimed in
                 group.addTask {
                     await runClaimed(claimed, receivedAt: dispatcher.now)
                     dispatcher.releaseSlots()
                 }
+            }
+            if started < recovered.count {
+                logger.notice(
+                    "stopping: \(recovered.count - started) task(s) claimed by an earlier run stay claimed for the next start")
             }
             for await name in watcher {
                 // A slot first, then the file: a busy delegate leaves tasks to the others
@@ -46,6 +51,18 @@ struct SpoolIntake: Sendable {
                 }
             }
         }
+    }
+
+    /// Starts each of `claimed` as a slot is had for it, until ``TaskDispatcher/reserveSlot()``
+    /// says no (the delegate is stopping, or the intake was cancelled); how many started.
+    static func start(
+        _ claimed: [ClaimedTask], reserveSlot: () async -> Bool, _ start: (ClaimedTask) -> Void
+    ) async -> Int {
+        for (index, task) in claimed.enumerated() {
+            guard await reserveSlot() else { return index }
+            start(task)
+        }
+        return claimed.count
     }
 
     /// Looks at one file in `new/`: leave it, reject it, or claim and run it.

@@ -77,8 +77,8 @@ public final class TaskDispatcher: Sendable {
         return true
     }
 
-    /// Waits for a slot even while the delegate is stopping: for work already claimed (tasks a
-    /// previous run left claimed, a result being written again).
+    /// Waits for a slot even while the delegate is stopping: for work already under way (a result
+    /// being written again).
     func waitForSlot() async {
         await limiter.acquire()
     }
