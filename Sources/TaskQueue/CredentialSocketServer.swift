@@ -89,7 +89,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
     }
 
     public let listener: SocketServer.Listener
-    private let limits: Limits
+    /// On `queue` only (``update(limits:)``).
+    private var limits: Limits
     private let logLimiter: LogRateLimiter
     private let logger: Logger
     private let handler: Handler
@@ -161,6 +162,17 @@ public final class CredentialSocketServer: @unchecked Sendable {
     /// server's queue).
     public func shutdown() {
         queue.sync { closeAll() }
+    }
+
+    /// New limits (a reload): the cap applies at the next accept, the timeouts to requests
+    /// accepted from then on.
+    public func update(limits: Limits) {
+        queue.async { self.limits = limits }
+    }
+
+    /// The limits in force (for tests: it waits for the server's queue).
+    public var currentLimits: Limits {
+        queue.sync { limits }
     }
 
     /// Requests open now (for tests: it waits for the server's queue).

@@ -94,6 +94,27 @@ import Testing
         #expect(calls.count == 2)
     }
 
+    /// A raised cap (a reload) frees a request waiting beyond the old one at the next accept.
+    @Test func aRaisedCapServesAWaitingRequest() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let calls = CallCounter()
+        let (server, path) = try start(
+            dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(600)), handler: Self.bigOrSmall(calls))
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+
+        let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
+        #expect(await eventually { calls.count == 1 })
+        let waiting = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
+        #expect(try await offPool { waiting.readUntilClosed(timeout: .milliseconds(500)) } == "<timeout>")
+        server.update(limits: .init(maximumConnections: 2, requestTimeout: .seconds(600)))
+        #expect(server.currentLimits.maximumConnections == 2)
+        #expect(try await offPool { waiting.readUntilClosed() } == "small")
+        #expect(calls.count == 2)
+        silent.close()
+    }
+
     @Test func aRequestNotAnsweredByTheDeadlineGetsTheRefusalNeverAnEOF() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -23,16 +23,21 @@ extension DelegateDaemon {
         let intake = CredentialIntake(
             dispatcher: dispatcher, mappings: { [configuration] in configuration.current.credentialMappings },
             logLimiter: logLimiter, logger: logger)
-        // An eighth: the server may hold twice its cap while refusals drain, and the task socket
-        // takes up to half.
-        let maximumConnections = connectionCap(queue.socketMaxConnections, share: 8, of: "the credentials socket")
         let server = CredentialSocketServer(
-            listener: listener,
-            limits: .init(maximumConnections: maximumConnections, requestTimeout: Self.credentialRequestTimeout),
+            listener: listener, limits: credentialsSocketLimits(queue),
             logLimiter: logLimiter, logger: logger,
             handler: { request in await intake.handle(request) })
         try server.start()
         return server
+    }
+
+    /// The credentials socket's limits under `queue`, at the start and at each reload.
+    func credentialsSocketLimits(_ queue: DelegateConfiguration.QueueSection) -> CredentialSocketServer.Limits {
+        // An eighth: the server may hold twice its cap while refusals drain, and the task socket
+        // takes up to half.
+        .init(
+            maximumConnections: connectionCap(queue.socketMaxConnections, share: 8, of: "the credentials socket"),
+            requestTimeout: Self.credentialRequestTimeout)
     }
 
     /// From accept to the answer: the read's own deadline (the default task deadline, which counts

@@ -296,6 +296,7 @@ public final class DelegateDaemon: Sendable {
         }
         intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
         intake.socket?.update(limits: socketLimits(fresh.queue))
+        intake.credentialsSocket?.update(limits: credentialsSocketLimits(fresh.queue))
         configuration.replace(with: fresh)
         var applied = changed.filter(\.appliesOnReload).map(\.dottedName)
         if connectorsChanged { applied.append("connectors") }
