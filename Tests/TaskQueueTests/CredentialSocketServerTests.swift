@@ -71,6 +71,16 @@ import Testing
         }
     }
 
+    /// Fills a cap of one request with a peer that takes nothing of its 16 MiB answer (see
+    /// ``bigOrSmall(_:)``), then makes a second request, which waits unanswered.
+    func fillTheCapOfOne(_ path: String, calls: CallCounter) async throws -> (silent: RawClient, waiting: RawClient) {
+        let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
+        #expect(await eventually { calls.count == 1 })
+        let waiting = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
+        #expect(try await offPool { waiting.readUntilClosed(timeout: .milliseconds(500)) } == "<timeout>")
+        return (silent, waiting)
+    }
+
     /// Beyond the cap a request waits, unanswered, for a free slot: a refusal or an EOF would
     /// decide its unit's start (fail it, or start it with an empty credential).
     @Test func beyondTheConnectionCapARequestWaitsForAFreeSlot() async throws {
@@ -82,10 +92,7 @@ import Testing
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
 
-        let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
-        #expect(await eventually { calls.count == 1 })
-        let waiting = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
-        #expect(try await offPool { waiting.readUntilClosed(timeout: .milliseconds(500)) } == "<timeout>")
+        let (silent, waiting) = try await fillTheCapOfOne(path, calls: calls)
         #expect(calls.count == 1)
         #expect(server.connectionCount == 1)
         // The silent peer goes away: its slot is free, and the waiting request is served.
@@ -104,10 +111,7 @@ import Testing
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
 
-        let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
-        #expect(await eventually { calls.count == 1 })
-        let waiting = try RawClient(path: path, boundTo: "a-\(UUID().uuidString)")
-        #expect(try await offPool { waiting.readUntilClosed(timeout: .milliseconds(500)) } == "<timeout>")
+        let (silent, waiting) = try await fillTheCapOfOne(path, calls: calls)
         server.update(limits: .init(maximumConnections: 2, requestTimeout: .seconds(600)))
         #expect(server.currentLimits.maximumConnections == 2)
         #expect(try await offPool { waiting.readUntilClosed() } == "small")
