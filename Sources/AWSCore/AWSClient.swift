@@ -59,7 +59,8 @@ public final class AWSClient: Sendable {
             attempt += 1
             if Task.isCancelled { throw cancelled(attempts: attempt - 1) }
             let credentials = try await resolve(provider, logger: logger, attempts: attempt - 1)
-            let (request, signature) = try signedRequest(for: call, credentials: credentials)
+            let skewOffset = clockSkew.currentOffset
+            let (request, signature) = try signedRequest(for: call, credentials: credentials, skewOffset: skewOffset)
             // Built only for a failure: a successful call (nearly every one) pays nothing for it.
             func redactor() -> MessageRedactor {
                 MessageRedactor(secrets: [credentials.secretAccessKey, credentials.sessionToken, signature] + call.sensitiveValues)
@@ -80,7 +81,9 @@ public final class AWSClient: Sendable {
                 }
                 failure = AWSErrorDecoder.decode(response, wireProtocol: call.wireProtocol, redactor: redactor())
                 if !skewRetryUsed,
-                    clockSkew.adjust(code: failure.code, serverDate: response.headers["Date"], localNow: clock.now())
+                    clockSkew.adjust(
+                        code: failure.code, serverDate: response.headers["Date"], localNow: clock.now(),
+                        signedWithOffset: skewOffset)
                 {
                     skewRetryUsed = true
                     logger.notice(
@@ -144,7 +147,9 @@ public final class AWSClient: Sendable {
         }
     }
 
-    private func signedRequest(for call: AWSCall, credentials: Credentials) throws(AWSError) -> (HTTPRequest, String) {
+    private func signedRequest(
+        for call: AWSCall, credentials: Credentials, skewOffset: TimeInterval
+    ) throws(AWSError) -> (HTTPRequest, String) {
         var headers = call.headers
         // Host, then up to three from signing (date, token, Authorization), then User-Agent.
         headers.reserveCapacity(headers.fields.count + 5)
@@ -155,7 +160,7 @@ public final class AWSClient: Sendable {
             service: endpoint.signingName,
             keyCache: keyCache
         )
-        let signingDate = clock.now().addingTimeInterval(clockSkew.currentOffset)
+        let signingDate = clock.now().addingTimeInterval(skewOffset)
         let signed: SignedRequest
         do {
             signed = try signer.sign(

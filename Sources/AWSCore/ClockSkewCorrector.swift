@@ -23,17 +23,19 @@ public final class ClockSkewCorrector: Sendable {
         offset.withLock { $0 }
     }
 
-    /// Learns the skew from a refused response. Returns true when a new, significant offset was
-    /// recorded and signing again is worth one more attempt.
-    public func adjust(code: AWSError.Code, serverDate: String?, localNow: Date) -> Bool {
+    /// Learns the skew from a refused response to a request signed with `signedWithOffset`.
+    /// Returns true when that offset was off by more than ``threshold``, so that signing again
+    /// (with the offset now kept) is worth one more attempt: also when another request refused at
+    /// the same time already corrected the offset, which then stays as it is.
+    public func adjust(code: AWSError.Code, serverDate: String?, localNow: Date, signedWithOffset: TimeInterval) -> Bool {
         guard Self.skewCodes.contains(code), let serverDate, let server = HTTPDate.parse(serverDate) else {
             return false
         }
         let skew = server.timeIntervalSince(localNow)
-        return offset.withLock { current in
-            guard abs(skew - current) > Self.threshold else { return false }
-            current = skew
-            return true
+        guard abs(skew - signedWithOffset) > Self.threshold else { return false }
+        offset.withLock { current in
+            if abs(skew - current) > Self.threshold { current = skew }
         }
+        return true
     }
 }

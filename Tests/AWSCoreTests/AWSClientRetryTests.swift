@@ -131,6 +131,36 @@ import Testing
         #expect(abs(aws.clockSkew.currentOffset - 3600) < 300)
     }
 
+    /// Requests in flight together when the skew is first learned are each refused as skewed:
+    /// every one is signed again with AWS's time, not only the one whose answer came first. The
+    /// server, an hour ahead, refuses what is not signed within 5 minutes of its time, slowly, so
+    /// that all four are signed before the first answer.
+    @Test func requestsRefusedTogetherForSkewAreEachSignedAgain() async throws {
+        let parser = DateFormatter()
+        parser.locale = Locale(identifier: "en_US_POSIX")
+        parser.timeZone = TimeZone(identifier: "UTC")
+        parser.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let server = try LoopbackHTTPServer { request in
+            let serverNow = Date().addingTimeInterval(3600)
+            let signed = parser.date(from: request.headers["X-Amz-Date"] ?? "") ?? .distantPast
+            if abs(signed.timeIntervalSince(serverNow)) < 300 { return ScriptedResponse(status: 200, body: "{}") }
+            return ScriptedResponse(
+                status: 400, headers: ["x-amzn-ErrorType": "InvalidSignatureException", "Date": Self.imfFixdate(serverNow)],
+                body: #"{"message":"Signature expired"}"#, delay: .milliseconds(500))
+        }
+        defer { server.stop() }
+        let aws = try client(server, maxAttempts: 1, sleeper: RecordingSleeper())
+        let call = AWSCall.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8))
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await aws.send(call, credentials: credentials, logger: Logger(label: "test")).status }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(statuses == [200, 200, 200, 200])
+        #expect(server.requestsServed == 8)
+    }
+
     @Test func aSignatureErrorWithoutSkewIsNotRetried() async throws {
         let server = try LoopbackHTTPServer { _ in
             ScriptedResponse(status: 403, headers: ["x-amzn-ErrorType": "InvalidSignatureException", "Date": Self.imfFixdate(Date())], body: #"{"message":"bad signature"}"#)

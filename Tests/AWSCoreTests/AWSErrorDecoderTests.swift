@@ -157,11 +157,25 @@ import Testing
     @Test func learnsALargeSkewOnceAndIgnoresSmallOnes() throws {
         let corrector = ClockSkewCorrector()
         let local = try #require(HTTPDate.parse("Sat, 21 Nov 2026 12:00:00 GMT"))
-        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "RequestTimeTooSkewed"), serverDate: "Sat, 21 Nov 2026 12:01:00 GMT", localNow: local))
-        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "ResourceNotFoundException"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
-        #expect(corrector.adjust(code: AWSError.Code(rawValue: "RequestTimeTooSkewed"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
+        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "RequestTimeTooSkewed"), serverDate: "Sat, 21 Nov 2026 12:01:00 GMT", localNow: local, signedWithOffset: corrector.currentOffset))
+        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "ResourceNotFoundException"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local, signedWithOffset: corrector.currentOffset))
+        #expect(corrector.adjust(code: AWSError.Code(rawValue: "RequestTimeTooSkewed"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local, signedWithOffset: corrector.currentOffset))
         #expect(corrector.currentOffset == 3600)
-        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "InvalidSignatureException"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local))
+        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "InvalidSignatureException"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local, signedWithOffset: corrector.currentOffset))
+    }
+
+    /// Requests signed before the skew was learned, refused together: each is signed again, the
+    /// first one's correction kept; a request signed with the corrected offset is not.
+    @Test func everyRequestSignedWithAnOldOffsetIsWorthSigningAgain() throws {
+        let corrector = ClockSkewCorrector()
+        let local = try #require(HTTPDate.parse("Sat, 21 Nov 2026 12:00:00 GMT"))
+        let skewed = AWSError.Code(rawValue: "RequestTimeTooSkewed")
+        #expect(corrector.adjust(code: skewed, serverDate: "Sat, 21 Nov 2026 12:10:00 GMT", localNow: local, signedWithOffset: 0))
+        #expect(corrector.currentOffset == 600)
+        // A second answer a second later: its request too was signed with 0.
+        #expect(corrector.adjust(code: skewed, serverDate: "Sat, 21 Nov 2026 12:10:01 GMT", localNow: local, signedWithOffset: 0))
+        #expect(corrector.currentOffset == 600)
+        #expect(!corrector.adjust(code: skewed, serverDate: "Sat, 21 Nov 2026 12:10:01 GMT", localNow: local, signedWithOffset: 600))
     }
 
     @Test func parsesIMFFixdates() throws {
