@@ -104,7 +104,7 @@ public final class AWSClient: Sendable {
                     "credentials reported expired; refreshing and trying again",
                     metadata: ["operation": "\(call.operation)", "error_code": "\(failure.code)"]
                 )
-                await provider.invalidate()
+                await provider.invalidate(accessKeyID: credentials.accessKeyId)
                 continue
             }
 

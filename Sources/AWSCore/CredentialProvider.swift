@@ -7,13 +7,14 @@ public protocol CredentialProvider: Sendable {
     /// Returns valid credentials, fetching or refreshing them if needed.
     func credentials(logger: Logger) async throws -> Credentials
 
-    /// Tells the provider that AWS rejected the credentials it last returned as expired, so the
-    /// next call fetches fresh ones (used on `ExpiredTokenException`).
-    func invalidate() async
+    /// Tells the provider that AWS refused the credentials with `accessKeyID` as expired (on
+    /// `ExpiredToken`): a provider still holding those drops them, so the next call fetches fresh
+    /// ones. Others (already refreshed by another caller, or never serving them) keep theirs.
+    func invalidate(accessKeyID: String) async
 }
 
 extension CredentialProvider {
-    public func invalidate() async {}
+    public func invalidate(accessKeyID: String) async {}
 }
 
 /// Fixed credentials: an access key pair from configuration or a credential file.

@@ -77,10 +77,6 @@ public struct AssumeRoleSource: CredentialSource {
         return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token, expiration: expiration)
     }
 
-    public func invalidate() async {
-        await base.invalidate()
-    }
-
     /// Says what a terminal STS refusal means for the operator.
     private func explain(_ error: AWSError) -> AWSError {
         var explained = error

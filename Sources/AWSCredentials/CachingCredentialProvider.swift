@@ -57,8 +57,11 @@ public actor CachingCredentialProvider: CredentialProvider {
         return try await waitForRefresh()
     }
 
-    public func invalidate() async {
-        cached = nil
+    /// Drops the cached credentials if they are the ones refused; the source forgets what it
+    /// keeps for them too (IMDS: its session token).
+    public func invalidate(accessKeyID: String) async {
+        guard let cached, cached.accessKeyId == accessKeyID else { return }
+        self.cached = nil
         await source.invalidate()
     }
 

@@ -10,7 +10,7 @@ public protocol CredentialSource: Sendable {
 
     func fetch(logger: Logger) async throws -> Credentials
 
-    /// Called when AWS said the credentials this source gave were expired.
+    /// Called when AWS said the credentials this source gave last were expired.
     func invalidate() async
 }
 

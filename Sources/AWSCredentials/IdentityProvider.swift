@@ -21,7 +21,7 @@ public struct IdentityProvider: CredentialProvider {
 
     private let chain: [any CredentialProvider]
     private let clock: any WallClock
-    /// Per source: when it last failed; and which source served last (what `invalidate` drops).
+    /// Per source: when it last failed.
     private let state: SourceState
     public let sourceNames: [String]
     /// The IMDS cache, when IMDS is one of the sources (for the status object).
@@ -58,10 +58,9 @@ public struct IdentityProvider: CredentialProvider {
     private final class SourceState: Sendable {
         struct Values {
             var failedAt: [Date?]
-            var lastServed: Int?
         }
         let values: Mutex<Values>
-        init(count: Int) { values = Mutex(Values(failedAt: Array(repeating: nil, count: count), lastServed: nil)) }
+        init(count: Int) { values = Mutex(Values(failedAt: Array(repeating: nil, count: count))) }
     }
 
     public func credentials(logger: Logger) async throws -> Credentials {
@@ -79,10 +78,7 @@ public struct IdentityProvider: CredentialProvider {
             if !isLast, let failed = failedAt[index], now.timeIntervalSince(failed) < pause { continue }
             do {
                 let credentials = try await provider.credentials(logger: logger)
-                state.values.withLock {
-                    $0.failedAt[index] = nil
-                    $0.lastServed = index
-                }
+                state.values.withLock { $0.failedAt[index] = nil }
                 return credentials
             } catch {
                 if Task.isCancelled || isLast { throw error }
@@ -95,9 +91,8 @@ public struct IdentityProvider: CredentialProvider {
         throw AWSError.credentials("no identity source answered", retryable: true)  // not reached: the last one throws
     }
 
-    /// The source that served last forgets what it cached (AWS refused its credentials).
-    public func invalidate() async {
-        guard let index = state.values.withLock({ $0.lastServed }) else { return }
-        await chain[index].invalidate()
+    /// The source holding the refused credentials forgets them.
+    public func invalidate(accessKeyID: String) async {
+        for provider in chain { await provider.invalidate(accessKeyID: accessKeyID) }
     }
 }

@@ -139,6 +139,19 @@ import Testing
         #expect(twice.requestsServed == 2, "retried once, not more")
     }
 
+    /// An `ExpiredToken` on a call signed with the role's session drops that session, never the
+    /// base identity's credentials (the instance role's, say), which STS itself did not refuse.
+    @Test func anExpiredSessionLeavesTheBaseIdentityAlone() async throws {
+        let server = try Self.stub(expiredTokens: 0)
+        let base = CountingProvider()
+        let provider = CachingCredentialProvider(source: try source(server, externalId: "ext-right", base: base))
+        let session = try await provider.credentials(logger: logger)
+        await provider.invalidate(accessKeyID: session.accessKeyId)
+        _ = try await provider.credentials(logger: logger)
+        #expect(server.requestsServed == 2, "a new session")
+        #expect(base.invalidations == 0)
+    }
+
     @Test func sessionNamesFitSTSRules() {
         #expect(AssumeRoleSource.sessionName(for: "web-01") == "secrets-delegate-web-01")
         #expect(AssumeRoleSource.sessionName(for: "a b/c:d") == "secrets-delegate-a-b-c-d")
@@ -155,7 +168,7 @@ final class CountingProvider: CredentialProvider {
 
     func credentials(logger: Logger) async throws -> Credentials { fakeCredentials("counting") }
 
-    func invalidate() async {
+    func invalidate(accessKeyID: String) async {
         count.withLock { $0 += 1 }
     }
 }

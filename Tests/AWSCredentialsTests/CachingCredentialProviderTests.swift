@@ -175,6 +175,22 @@ import Testing
         #expect(source.fetches == 1)
     }
 
+    /// An `ExpiredToken` drops only the credentials it names: invalidations that come after a
+    /// refresh (other tasks refused with the old key) keep the fresh ones.
+    @Test func onlyTheRefusedCredentialsAreDropped() async throws {
+        let source = GatedSource()
+        let provider = CachingCredentialProvider(source: source)
+        let first = try await provider.credentials(logger: logger)
+        await provider.invalidate(accessKeyID: "ASIANOTSERVED")
+        #expect(try await provider.credentials(logger: logger).accessKeyId == first.accessKeyId)
+        #expect(source.fetches == 1)
+        await provider.invalidate(accessKeyID: first.accessKeyId)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAGATED2")
+        await provider.invalidate(accessKeyID: first.accessKeyId)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAGATED2")
+        #expect(source.fetches == 2)
+    }
+
     @Test func aFailedRefreshIsNotSticky() async throws {
         let source = GatedSource(failures: 1, gateOpen: false)
         let recorder = LogRecorder()
