@@ -211,7 +211,7 @@ public final class SocketConnection: @unchecked Sendable {
 
     /// Cuts the input already handed to the handler from the front of the buffer.
     private func compactInbound() {
-        inbound.removeFirst(inboundHead)
+        inbound.removeFront(inboundHead)
         scanFrom = max(scanFrom - inboundHead, 0)
         inboundHead = 0
     }
@@ -254,7 +254,8 @@ public final class SocketConnection: @unchecked Sendable {
 
     /// Reports what the connection holds to the budget, and pauses or resumes reading to match.
     /// Input already handed to the handler is not counted: it is cut from the buffer once it
-    /// passes 64 KiB (``processLines()``), so at most that much is held beyond the count.
+    /// passes 64 KiB (``processLines()``), so at most that much is held beyond the count, and a
+    /// buffer much larger than what it still holds is given up then (``Swift/Array/removeFront(_:)``).
     private func account() {
         let holding = closed ? 0 : inbound.count - inboundHead + lineBytesInProgress + pendingOutput
         let wasHeldBack = heldBack
@@ -348,7 +349,7 @@ public final class SocketConnection: @unchecked Sendable {
             closeIfDone()
         } else {
             if outboundHead > 64 * 1024, outboundHead * 2 > outbound.count {
-                outbound.removeFirst(outboundHead)
+                outbound.removeFront(outboundHead)
                 outboundHead = 0
             }
             activateWriteSource()
@@ -379,8 +380,11 @@ public final class SocketConnection: @unchecked Sendable {
     /// that leaves its results unread that long is dropped with a warning.
     func closeIfIdle(now: ContinuousClock.Instant, timeout: Duration) {
         guard !closed, linesInProgress == 0, now - lastActivity >= timeout else { return }
-        // Held back by the budget with nothing unread on its side: waiting for others, not idle.
-        if heldBack, pendingOutput == 0 { return }
+        // Held back by the budget with a line waiting to start and nothing unread on its side:
+        // waiting for others, not idle. Holding only part of a line, it has nothing that could
+        // finish, and connections like it could keep the budget under pressure for ever: the
+        // partial line goes at the timeout.
+        if heldBack, pendingOutput == 0, inbound[inboundHead...].contains(UInt8(ascii: "\n")) { return }
         if pendingOutput > 0 {
             logLimiter.warning(
                 "socket peer has not read its results for \(timeout); dropping the connection",

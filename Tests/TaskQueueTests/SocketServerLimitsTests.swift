@@ -194,6 +194,29 @@ import Testing
 }
 
 extension SocketServerLimitsTests {
+    /// Connections held back by the budget while each holds only part of a line have nothing that
+    /// could finish, so pressure could never end: they are closed at the idle timeout and the
+    /// budget is free again.
+    @Test func partialLinesHeldBackUnderPressureGiveWayAtTheIdleTimeout() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let limits = SocketServer.Limits(
+            maximumConnections: 4, idleTimeout: .seconds(2), maximumBufferedBytes: 256 << 10)
+        let (server, path) = try startServer(dir, limits: limits, handler: EchoHandler().handler)
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let partial = String(repeating: "x", count: 200 << 10)  // no newline: a line begun, never ended
+        let first = try RawClient(path: path)
+        first.write(partial)
+        #expect(await eventually { server.bufferedBytes >= 200 << 10 })
+        let second = try RawClient(path: path)
+        second.write(partial)
+        #expect(await eventually { server.bufferedBytes >= 256 << 10 }, "\(server.bufferedBytes) bytes buffered")
+        #expect(try await offPool { first.readUntilClosed(timeout: .seconds(90)) } == "")
+        #expect(try await offPool { second.readUntilClosed(timeout: .seconds(90)) } == "")
+        #expect(await eventually { server.bufferedBytes == 0 && server.connectionCount == 0 })
+    }
+
     @Test func peersThatDoNotReadAreHeldToTheBudgetAndStillGetEveryAnswer() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
