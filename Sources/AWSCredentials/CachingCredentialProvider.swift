@@ -7,7 +7,8 @@ import SigV4
 ///
 /// - Single flight: any number of concurrent callers cause one fetch.
 /// - A caller that is cancelled stops waiting, but never cancels the shared refresh.
-/// - A failed refresh is not sticky: the next caller tries again.
+/// - A failed refresh is not sticky: a caller after ``RefreshPolicy/failureHold`` tries again
+///   (one sooner, with nothing valid cached, gets the failure).
 /// - Credentials are refreshed ahead of expiry while the old ones keep serving.
 ///
 /// soto-core's `ExpiringValue` lets one cancelled caller cancel everyone's refresh and keeps a
@@ -24,6 +25,8 @@ public actor CachingCredentialProvider: CredentialProvider {
     private var nextWaiterID: UInt64 = 0
     private var lastFailureAt: Date?
     private var lastError: String?
+    /// The last failed fetch's error, kept while ``lastFailureAt`` is within the failure hold.
+    private var lastFailure: (any Error)?
 
     public init(
         source: any CredentialSource, clock: any WallClock = SystemWallClock(), policy: RefreshPolicy = RefreshPolicy()
@@ -52,6 +55,11 @@ public actor CachingCredentialProvider: CredentialProvider {
         if let cached, !isExpired(cached, now: now) {
             if shouldRefreshAhead(cached, now: now) { startRefresh(logger: logger) }
             return cached
+        }
+        if refresh == nil, let lastFailure, let lastFailureAt, now.timeIntervalSince(lastFailureAt) < policy.failureHold,
+            now >= lastFailureAt
+        {
+            throw lastFailure
         }
         startRefresh(logger: logger)
         return try await waitForRefresh()
@@ -102,11 +110,13 @@ public actor CachingCredentialProvider: CredentialProvider {
             cachedAt = now
             lastFailureAt = nil
             lastError = nil
+            lastFailure = nil
             var metadata: Logger.Metadata = ["event": "credentials-refreshed", "credential_source": "\(source.name)"]
             if let expiration = credentials.expiration { metadata["expiration"] = "\(expiration)" }
             logger.info("credentials refreshed", metadata: metadata)
         case .failure(let error):
             lastFailureAt = now
+            lastFailure = error
             let description = (error as? AWSError)?.description ?? "\(error)"
             lastError = description
             logger.warning(

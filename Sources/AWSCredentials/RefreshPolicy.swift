@@ -9,14 +9,19 @@ public struct RefreshPolicy: Sendable, Equatable {
     public var refreshAhead: TimeInterval
     /// After a failed background refresh, wait this long before trying again ahead of expiry.
     public var retryAfterFailure: TimeInterval
+    /// With no valid credentials, callers this soon after a failed fetch get its error instead of
+    /// starting another: a source that fails at once (STS refusing the role, IMDS down) is asked
+    /// about once a second, not once per task.
+    public var failureHold: TimeInterval
 
     public init(
         expirySafetyMargin: TimeInterval = 10, refreshAhead: TimeInterval = 15 * 60,
-        retryAfterFailure: TimeInterval = 15
+        retryAfterFailure: TimeInterval = 15, failureHold: TimeInterval = 1
     ) {
         self.expirySafetyMargin = expirySafetyMargin
         self.refreshAhead = refreshAhead
         self.retryAfterFailure = retryAfterFailure
+        self.failureHold = failureHold
     }
 
     /// 15 minutes before expiry, or half the lifetime for credentials that live less than 30 minutes.

@@ -87,10 +87,17 @@ import Testing
         #expect(error?.attempts == 1)
         #expect(server.requestsServed == 1, "AccessDenied is terminal")
 
-        // Through the cache too, and the failure is not sticky there either: the same cache asks again.
-        let cached = CachingCredentialProvider(source: wrong)
-        await #expect(throws: AWSError.self) { try await cached.credentials(logger: logger) }
-        await #expect(throws: AWSError.self) { try await cached.credentials(logger: logger) }
+        // Through the cache too: within the failure hold a caller gets the refusal without asking
+        // STS again; after it, the same cache asks again (the failure is not sticky).
+        let clock = ManualClock()
+        let cached = CachingCredentialProvider(source: wrong, clock: clock)
+        for _ in 0..<3 {
+            await #expect(throws: AWSError.self) { try await cached.credentials(logger: logger) }
+        }
+        #expect(server.requestsServed == 2)
+        clock.advance(by: RefreshPolicy().failureHold)
+        let again = await #expect(throws: AWSError.self) { try await cached.credentials(logger: logger) }
+        #expect(again?.code == .accessDenied)
         #expect(server.requestsServed == 3)
 
         // No external ID at all is refused the same way (moto would let it through; AWS does not).

@@ -194,7 +194,8 @@ import Testing
     @Test func aFailedRefreshIsNotSticky() async throws {
         let source = GatedSource(failures: 1, gateOpen: false)
         let recorder = LogRecorder()
-        let provider = CachingCredentialProvider(source: source, clock: ManualClock())
+        let clock = ManualClock()
+        let provider = CachingCredentialProvider(source: source, clock: clock)
         let waiting = (0..<5).map { _ in Task { try await provider.credentials(logger: recorder.logger()) } }
         // All five wait on the one fetch before it fails (a caller coming after it would start
         // a second fetch, which succeeds).
@@ -209,6 +210,10 @@ import Testing
         #expect(await provider.snapshot().lastError?.contains("fetch 1 failed") == true)
         #expect(recorder.records.contains { $0.contains("credentials-refresh-failed") })
 
+        // Within the hold a caller gets the failure without another fetch; after it, one fetches.
+        await #expect(throws: AWSError.self) { try await provider.credentials(logger: logger) }
+        #expect(source.fetches == 1)
+        clock.advance(by: RefreshPolicy().failureHold)
         let credentials = try await provider.credentials(logger: logger)
         #expect(credentials.accessKeyId == "ASIAGATED2")
         #expect(source.fetches == 2)
