@@ -317,7 +317,8 @@ final class RecordingNotifier: ServiceNotifier {
 }
 
 /// The reload rules of the contract (section 8): a reload signal that comes before every intake
-/// is open is served once they are; one that comes during a stop is not served.
+/// is open is served once they are and the first READY=1 went out; one that comes during a stop
+/// is not served.
 @Suite struct ReloadServiceTests {
     @Test func aSignalBeforeReadyIsServedOnceReadyAndOneDuringAStopIsNot() async throws {
         let directory = try TemporaryDirectory(prefix: "reload-service")
@@ -337,8 +338,12 @@ final class RecordingNotifier: ServiceNotifier {
             // Not served while an intake is still opening...
             try await Task.sleep(for: .milliseconds(300))
             #expect(reloads() == 0)
-            // ...but once every intake is open.
+            // ...nor once every intake is open but before the first READY=1 went out...
             gate.arrive("intake")
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(reloads() == 0)
+            // ...but right after it.
+            shared.announced.arrive(DaemonRun.readyAnnounced)
             #expect(await eventually { reloads() == 1 && notifier.messages.last == "READY=1" })
 
             _ = shared.beginStopping()

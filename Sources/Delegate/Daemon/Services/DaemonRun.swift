@@ -7,6 +7,10 @@ import TaskQueue
 /// that opens after the stop began closes at once).
 final class DaemonRun: Sendable {
     let gate: Gate
+    /// Opens once the first READY=1 went out (or a stop began instead): a SIGHUP that came during
+    /// the start is served after it, so RELOADING=1 never precedes the first READY=1.
+    let announced = Gate(waitingFor: [DaemonRun.readyAnnounced])
+    static let readyAnnounced = "ready announced"
     let progress = ShutdownProgress()
     private let state = Mutex(State())
 

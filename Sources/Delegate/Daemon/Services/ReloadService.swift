@@ -4,8 +4,8 @@ import UnixSignals
 /// SIGHUP: re-reads the configuration (``DelegateDaemon/reload(_:)``), one reload at a time. The
 /// signal is trapped before READY=1, since systemd may send a reload the moment it sees READY and
 /// an untrapped SIGHUP would kill the daemon; a SIGHUP that comes before every intake is open
-/// is served once they are, and one during a stop is not served (its RELOADING=1/READY=1 would
-/// follow STOPPING=1).
+/// is served once they are and READY=1 went out, and one during a stop is not served (its
+/// RELOADING=1/READY=1 would follow STOPPING=1).
 struct ReloadService: Service {
     static let name = "reload"
     let daemon: DelegateDaemon
@@ -30,8 +30,10 @@ struct ReloadService: Service {
 
     private func serve(_ signals: some AsyncSequence<Void, Never> & Sendable) async {
         shared.gate.arrive(Self.name)
-        let gate = shared.gate
-        guard await cancelWhenGracefulShutdown({ await gate.wait() }) else { return }
+        let (gate, announced) = (shared.gate, shared.announced)
+        guard await cancelWhenGracefulShutdown({ await gate.wait() }),
+            await cancelWhenGracefulShutdown({ await announced.wait() })
+        else { return }
         for await _ in signals.cancelOnGracefulShutdown() {
             if Task.isCancelled { return }
             // Not served, and not an end either: the service group takes a service that ends

@@ -17,6 +17,7 @@ struct StatusService: Service {
         guard await cancelWhenGracefulShutdown({ await gate.wait() }) else { return }
         // A stop that began while the intakes opened: no READY=1 after STOPPING=1.
         if shared.becomeReady() { await daemon.announceReady() }
+        shared.announced.arrive(DaemonRun.readyAnnounced)
         let daemon = daemon
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
