@@ -57,12 +57,17 @@ public struct AssumeRoleSource: CredentialSource {
         } catch {
             throw explain(error)
         }
-        guard let credentials = Self.parseCredentials(response.body) else {
+        guard var credentials = Self.parseCredentials(response.body) else {
             throw AWSError(
                 kind: .invalidResponse, code: .invalidResponse, message: "STS AssumeRole answered without credentials",
                 requestId: response.requestId, attempts: response.attempts
             )
         }
+        // The expiration is AWS's time; the cache compares it with this host's clock. With the
+        // clock ahead of AWS by more than a session's lifetime, every session would count as
+        // expired on arrival (one AssumeRole per task): the skew the STS client learned moves it
+        // onto this host's clock.
+        credentials.expiration = credentials.expiration?.addingTimeInterval(-sts.clockSkew.currentOffset)
         return credentials
     }
 

@@ -159,6 +159,31 @@ import Testing
         #expect(base.invalidations == 0)
     }
 
+    /// With this host's clock an hour behind AWS (learned by the STS client), a session's
+    /// expiration is moved onto this host's clock.
+    @Test func theExpirationIsMovedOntoThisHostsClockByTheLearnedSkew() async throws {
+        let server = try Self.stub()
+        let sts = AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "sts", region: "eu-west-1", url: server.baseURL),
+            options: .patient(), httpClient: try loopbackHTTPClient(), sleeper: RecordingSleeper())
+        let local = Date()
+        let imf = DateFormatter()
+        imf.locale = Locale(identifier: "en_US_POSIX")
+        imf.timeZone = TimeZone(identifier: "GMT")
+        imf.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        #expect(
+            sts.clockSkew.adjust(
+                code: AWSError.Code(rawValue: "RequestTimeTooSkewed"),
+                serverDate: imf.string(from: local.addingTimeInterval(3600)), localNow: local, signedWithOffset: 0))
+        let source = try AssumeRoleSource(
+            role: AssumeRoleCredentials(roleARN: Self.roleArn, externalID: "ext-right", durationSeconds: 1800),
+            delegateName: "web", base: StaticCredentialProvider(fakeCredentials("base")), sts: sts)
+        let credentials = try await source.fetch(logger: logger)
+        let stubExpiration = try #require(Timestamp.parse("2030-01-01T00:00:00Z"))
+        let moved = try #require(credentials.expiration).timeIntervalSince(stubExpiration)
+        #expect(abs(moved + 3600) < 5, "moved by \(moved) s")
+    }
+
     @Test func sessionNamesFitSTSRules() {
         #expect(AssumeRoleSource.sessionName(for: "web-01") == "secrets-delegate-web-01")
         #expect(AssumeRoleSource.sessionName(for: "a b/c:d") == "secrets-delegate-a-b-c-d")
