@@ -66,7 +66,8 @@ public struct AssumeRoleSource: CredentialSource {
         // The expiration is AWS's time; the cache compares it with this host's clock. With the
         // clock ahead of AWS by more than a session's lifetime, every session would count as
         // expired on arrival (one AssumeRole per task): the skew the STS client learned moves it
-        // onto this host's clock.
+        // onto this host's clock. (An offset learned before an NTP step may keep a session past
+        // its end; AWS's ExpiredToken then drops it, and the retry learns the new offset.)
         credentials.expiration = credentials.expiration?.addingTimeInterval(-sts.clockSkew.currentOffset)
         return credentials
     }

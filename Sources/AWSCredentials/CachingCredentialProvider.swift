@@ -70,6 +70,8 @@ public actor CachingCredentialProvider: CredentialProvider {
     public func invalidate(accessKeyID: String) async {
         guard let cached, cached.accessKeyId == accessKeyID else { return }
         self.cached = nil
+        // A refresh ahead that failed while these served is no reason to hold callers back now.
+        lastFailure = nil
         await source.invalidate()
     }
 

@@ -276,6 +276,8 @@ public final class SocketConnection: @unchecked Sendable {
         if pause, !readPaused {
             readPaused = true
             readSource.suspend()
+            // The idle timeout counts from the pause: until then the peer was sending.
+            lastActivity = .now
         } else if !pause, readPaused {
             readPaused = false
             readSource.resume()

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import SigV4
 import TestSupport
+import Synchronization
 import Testing
 
 /// Single flight, refresh ahead of expiry, static stability, cancellation and failure handling.
@@ -191,6 +192,21 @@ import Testing
         #expect(source.fetches == 2)
     }
 
+    /// A refresh ahead that failed while valid credentials served does not hold callers back once
+    /// an `ExpiredToken` dropped those: the next caller fetches.
+    @Test func aFailedRefreshAheadDoesNotHoldCallersBackAfterAnExpiredToken() async throws {
+        let source = SequenceSource(["ASIAONE", nil, "ASIATWO"])
+        let clock = ManualClock()
+        let provider = CachingCredentialProvider(source: source, clock: clock)
+        let first = try await provider.credentials(logger: logger)
+        clock.advance(by: 3000)  // within the refresh window of a one-hour lifetime
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAONE")
+        #expect(await eventually { await provider.snapshot().lastError != nil })
+        await provider.invalidate(accessKeyID: first.accessKeyId)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIATWO")
+        #expect(source.fetches == 3)
+    }
+
     @Test func aFailedRefreshIsNotSticky() async throws {
         let source = GatedSource(failures: 1, gateOpen: false)
         let recorder = LogRecorder()
@@ -218,5 +234,30 @@ import Testing
         #expect(credentials.accessKeyId == "ASIAGATED2")
         #expect(source.fetches == 2)
         #expect(await provider.snapshot().lastError == nil)
+    }
+}
+
+/// Answers its fetches in order: credentials with the given key id (expiring an hour after
+/// ``ManualClock``'s start), or a failure for nil.
+final class SequenceSource: CredentialSource {
+    let name = "sequence"
+    private let answers: [String?]
+    private let count = Mutex(0)
+
+    init(_ answers: [String?]) { self.answers = answers }
+
+    var fetches: Int { count.withLock { $0 } }
+
+    func fetch(logger: Logger) async throws -> Credentials {
+        let index = count.withLock { count in
+            defer { count += 1 }
+            return count
+        }
+        guard index < answers.count, let id = answers[index] else {
+            throw AWSError(kind: .transport, code: .endpointUnreachable, message: "fetch \(index + 1) failed", retryable: true)
+        }
+        return Credentials(
+            accessKeyId: id, secretAccessKey: "secret-\(id)", sessionToken: "token-\(id)",
+            expiration: Date(timeIntervalSince1970: 1_900_000_000 + 3600))
     }
 }
