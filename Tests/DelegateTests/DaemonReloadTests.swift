@@ -72,6 +72,29 @@ import Testing
         """
     }
 
+    /// A daemon started on the default path while no file was there (drop-ins only) reloads as it
+    /// started: the defaults, the environment and connectors.d next to the path.
+    @Test func aDaemonStartedWithoutItsDefaultFileStillReloadsItsDropIns() async throws {
+        let directory = try TemporaryDirectory(prefix: "reload-no-file")
+        let dropIns = directory.path("connectors.d")
+        try FileManager.default.createDirectory(atPath: dropIns, withIntermediateDirectories: true)
+        let path = directory.path("delegate.toml")  // never written
+        let environment = ["SECRETS_DELEGATE_QUEUE_SOCKET_PATH": "", "SECRETS_DELEGATE_QUEUE_SPOOL_DIR": ""]
+        let configuration = try DelegateConfiguration.load(
+            path: path, requireFile: false, environment: environment, hostName: "no-file")
+        #expect(configuration.connectors.isEmpty)
+        let http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: Logger(label: "test"))
+        let daemon = try DelegateDaemon(
+            settings: .init(
+                configuration: configuration, configurationPath: path, configurationRequired: false,
+                environment: environment),
+            notifier: SilentNotifier(), logger: LogRecorder().logger(), httpClient: http)
+        try "region = \"us-west-2\"\ncredentials = { type = \"instanceRole\" }\noperations = [\"getSecretValue\"]\n"
+            .write(toFile: dropIns + "/ci.toml", atomically: true, encoding: .utf8)
+        await daemon.reload(DelegateDaemon.Intake())
+        #expect(daemon.configuration.current.connectors.keys.sorted() == ["ci"])
+    }
+
     @Test func aReloadedIMDSEndpointSignsTheNextTaskWithItsCredentials() async throws {
         let expiration = Date().addingTimeInterval(3600)
         let oldIMDS = try IMDSServer(

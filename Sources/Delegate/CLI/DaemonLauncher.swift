@@ -34,7 +34,10 @@ public enum DaemonLauncher {
         do {
             let daemon = try DelegateDaemon(
                 settings: .init(
-                    configuration: configuration, configurationPath: loader.explicitPath ?? (FileManager.default.fileExists(atPath: loader.path) ? loader.path : nil),
+                    // The default path too when it is missing: a reload reads it (or its absence)
+                    // and connectors.d next to it, as the start did.
+                    configuration: configuration, configurationPath: loader.path,
+                    configurationRequired: loader.explicitPath != nil,
                     environment: loader.environment, inheritedSocket: inherited.task,
                     inheritedCredentialsSocket: inherited.credentials),
                 notifier: notifier,

@@ -244,7 +244,9 @@ extension DelegateConfiguration {
             return .string(text)
         case .stringList, .identitySources:
             if trimmed.isEmpty { return .array([]) }
-            return .array(text.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0)) })
+            // "alice, bob": the spaces after the commas are not part of the names.
+            return .array(
+                text.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0).trimmingSpaces()) })
         case .bool:
             switch trimmed.lowercased() {
             case "true", "1", "yes": return .bool(true)

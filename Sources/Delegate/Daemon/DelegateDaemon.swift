@@ -39,6 +39,10 @@ public final class DelegateDaemon: Sendable {
         public var configuration: DelegateConfiguration
         /// Where SIGHUP re-reads the configuration from (nil: reloads keep the current one).
         public var configurationPath: String?
+        /// Whether the file at ``configurationPath`` must exist (a `--config FILE`); when not (the
+        /// default path), a reload without it applies the defaults, the environment and
+        /// `connectors.d`, as the start did.
+        public var configurationRequired: Bool
         public var environment: [String: String]
         /// The task socket passed by systemd (socket activation), if any.
         public var inheritedSocket: Int32?
@@ -49,7 +53,8 @@ public final class DelegateDaemon: Sendable {
         public var stopBudget: Duration
 
         public init(
-            configuration: DelegateConfiguration, configurationPath: String?, environment: [String: String],
+            configuration: DelegateConfiguration, configurationPath: String?, configurationRequired: Bool = true,
+            environment: [String: String],
             inheritedSocket: Int32? = nil, inheritedCredentialsSocket: Int32? = nil,
             gracePeriod: Duration = DelegateDaemon.gracePeriod, stopBudget: Duration = DelegateDaemon.stopBudget
         ) {
@@ -57,6 +62,7 @@ public final class DelegateDaemon: Sendable {
             self.inheritedCredentialsSocket = inheritedCredentialsSocket
             self.configuration = configuration
             self.configurationPath = configurationPath
+            self.configurationRequired = configurationRequired
             self.environment = environment
             self.inheritedSocket = inheritedSocket
             self.gracePeriod = gracePeriod
@@ -268,7 +274,8 @@ public final class DelegateDaemon: Sendable {
         let loaded: DelegateConfiguration
         do {
             loaded = try DelegateConfiguration.load(
-                path: path, requireFile: true, environment: settings.environment, hostName: current.delegate.name)
+                path: path, requireFile: settings.configurationRequired, environment: settings.environment,
+                hostName: current.delegate.name)
         } catch {
             // No `reloaded` event: nothing was reloaded.
             logger.error(
