@@ -17,6 +17,19 @@ struct CurlHTTPClientProxyTests {
         #expect(recorded.headers["host"] == "origin.invalid")
     }
 
+    @Test("A proxy URL curl refuses is named in the error without its password")
+    func refusedProxyURLWithoutPassword() async throws {
+        let client = try makeClient(environment: ["HTTP_PROXY": "htps://user:s3cr3t-proxy@127.0.0.1:9"])
+        defer { client.shutdown() }
+        do {
+            _ = try await client.execute(HTTPRequest(method: "GET", url: "http://origin.invalid/x"))
+            Issue.record("a request through an unsupported proxy scheme succeeded")
+        } catch {
+            #expect(!error.message.contains("s3cr3t"), "\(error.message)")
+            #expect(error.message.contains("***@127.0.0.1"), "\(error.message)")
+        }
+    }
+
     @Test("Lower-case http_proxy wins over HTTP_PROXY, as in curl")
     func lowerCaseWins() throws {
         let configuration = CurlHTTPClient.Configuration(

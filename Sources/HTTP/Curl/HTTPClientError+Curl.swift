@@ -3,9 +3,12 @@ internal import CCurlShim
 
 extension HTTPClientError {
     /// Maps a failed transfer's `CURLcode` to a typed error. `detail` is curl's error-buffer
-    /// text, which names hosts and reasons but never request headers or bodies.
+    /// text, which names hosts and reasons but never request headers or bodies; it may quote a
+    /// proxy URL whole ("Unsupported proxy scheme for '...'"), so user information in any URL
+    /// it holds is replaced (``withoutUserInfo(_:)``).
     init(curlCode code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyRefused: Bool) {
         let summary = String(cString: ccurlshim_easy_strerror(code))
+        let detail = Self.withoutUserInfo(detail)
         let message = detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)"
         self.init(
             code: Self.code(
@@ -45,5 +48,23 @@ extension HTTPClientError {
         default:
             return .other
         }
+    }
+
+    /// `text` with the user information of every `scheme://user:password@host` in it replaced by
+    /// `***` (a proxy's password, from `HTTPS_PROXY`).
+    static func withoutUserInfo(_ text: String) -> String {
+        guard text.contains("@") else { return text }
+        var result = ""
+        var rest = Substring(text)
+        while let scheme = rest.firstRange(of: "://") {
+            result += rest[..<scheme.upperBound]
+            rest = rest[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex { "/ '\"<>)]\n\t".contains($0) } ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@") {
+                result += "***"
+                rest = rest[at...]
+            }
+        }
+        return result + rest
     }
 }
