@@ -11,7 +11,8 @@ extension CurlHTTPClient {
         /// Proxy for `https://` URLs (`https_proxy`, then `HTTPS_PROXY`).
         public var httpsProxy: String?
         /// Hosts that never use the proxy, in curl's `NO_PROXY` syntax
-        /// (`no_proxy`, then `NO_PROXY`): comma-separated names, domains and IPs (CIDRs from libcurl 7.86), `*` for all.
+        /// (`no_proxy`, then `NO_PROXY`): comma-separated names, domains and IPs (CIDRs from
+        /// libcurl 7.86), `*` for all.
         public var noProxy: String?
         /// A PEM bundle trusted instead of the system store (private CAs, VPC endpoints, tests).
         /// Verification of peer and host name is always on; there is no way to turn it off.
