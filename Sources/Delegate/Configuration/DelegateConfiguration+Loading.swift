@@ -46,19 +46,17 @@ extension DelegateConfiguration {
     public static func load(
         path: String, requireFile: Bool, environment: [String: String], hostName: String
     ) throws(ConfigurationError) -> DelegateConfiguration {
-        guard FileManager.default.fileExists(atPath: path) else {
+        switch ConfigurationFile.read(path) {
+        case .missing:
             if requireFile {
                 throw ConfigurationError(key: nil, reason: "configuration file \(path) does not exist")
             }
             return try load(tomlText: nil, environment: environment, hostName: hostName, path: path)
+        case .unusable(let problem):
+            throw ConfigurationError(key: nil, reason: "configuration file \(path) \(problem)")
+        case .text(let text):
+            return try load(tomlText: text, environment: environment, hostName: hostName, path: path)
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigurationError(key: nil, reason: "cannot read configuration file \(path)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ConfigurationError(key: nil, reason: "configuration file \(path) is not valid UTF-8")
-        }
-        return try load(tomlText: text, environment: environment, hostName: hostName, path: path)
     }
 
     /// The directory `path` is in: the path without its last component, repeated and trailing
@@ -166,11 +164,11 @@ extension DelegateConfiguration {
         for name in names.sorted() where name.hasSuffix(".toml") && !name.hasPrefix(".") {
             let path = directory + "/" + name
             let id = String(name.dropLast(".toml".count))
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw ConfigurationError(key: path, reason: "cannot be read")
-            }
-            guard let text = String(data: data, encoding: .utf8) else {
-                throw ConfigurationError(key: path, reason: "is not valid UTF-8")
+            let text: String
+            switch ConfigurationFile.read(path) {
+            case .missing: continue  // gone since the listing
+            case .unusable(let problem): throw ConfigurationError(key: path, reason: problem)
+            case .text(let read): text = read
             }
             let table: TOMLTable
             do {

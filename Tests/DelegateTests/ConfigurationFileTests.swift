@@ -1,0 +1,58 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// Configuration files others could change are refused: drop-ins decide who may use which
+/// connector.
+@Suite struct ConfigurationFileTests {
+    @Test func aDropInOthersMayWriteIsRefusedNamingItsMode() throws {
+        let directory = try TemporaryDirectory(prefix: "config-file")
+        try FileManager.default.createDirectory(atPath: directory.path("connectors.d"), withIntermediateDirectories: true)
+        let dropIn = directory.path("connectors.d/ci.toml")
+        try "region = \"us-west-2\"\ncredentials = { type = \"instanceRole\" }\n"
+            .write(toFile: dropIn, atomically: false, encoding: .utf8)
+        let main = directory.path("delegate.toml")
+        try "[delegate]\nname = \"h\"\n".write(toFile: main, atomically: false, encoding: .utf8)
+        #expect(chmod(dropIn, 0o644) == 0 && chmod(main, 0o640) == 0)
+        let loaded = try DelegateConfiguration.load(path: main, requireFile: true, environment: [:], hostName: "h")
+        #expect(loaded.connectors.keys.sorted() == ["ci"])
+
+        #expect(chmod(dropIn, 0o664) == 0)
+        #expect(throws: ConfigurationError.self) {
+            try DelegateConfiguration.load(path: main, requireFile: true, environment: [:], hostName: "h")
+        }
+        do {
+            _ = try DelegateConfiguration.load(path: main, requireFile: true, environment: [:], hostName: "h")
+        } catch {
+            #expect("\(error)".contains(dropIn) && "\(error)".contains("mode 0664"), "\(error)")
+        }
+
+        #expect(chmod(dropIn, 0o644) == 0 && chmod(main, 0o646) == 0)
+        do {
+            _ = try DelegateConfiguration.load(path: main, requireFile: true, environment: [:], hostName: "h")
+            Issue.record("a main file others may write was read")
+        } catch {
+            #expect("\(error)".contains("configuration file \(main) has mode 0646"), "\(error)")
+        }
+    }
+
+    @Test func aFIFOOrADirectoryIsNoConfigurationFile() throws {
+        let directory = try TemporaryDirectory(prefix: "config-file")
+        let fifo = directory.path("fifo.toml")
+        #expect(mkfifo(fifo, 0o644) == 0)
+        #expect(ConfigurationFile.read(fifo) == .unusable("is not a regular file"))
+        #expect(ConfigurationFile.read(directory.path("")) == .unusable("is not a regular file"))
+        #expect(ConfigurationFile.read(directory.path("absent.toml")) == .missing)
+    }
+
+    @Test func onlyRootOrTheDelegatesUserMayOwnOne() {
+        let regular = S_IFREG | 0o644
+        #expect(ConfigurationFile.problem(mode: regular, owner: 0, size: 10, ownUID: 998) == nil)
+        #expect(ConfigurationFile.problem(mode: regular, owner: 998, size: 10, ownUID: 998) == nil)
+        #expect(ConfigurationFile.problem(mode: regular, owner: 1000, size: 10, ownUID: 998)?.contains("uid 1000") == true)
+        #expect(ConfigurationFile.problem(mode: regular, owner: 0, size: 2 << 20, ownUID: 998) == "is larger than 1 MiB")
+    }
+}
