@@ -23,8 +23,22 @@ public enum FileDescriptorWriter {
         return nil
     }
 
-    /// The one line `get` prints to stderr when its value could not be written to stdout.
-    public static func failureMessage(_ number: Int32) -> String {
-        "secrets-delegate: cannot write the value to standard output: \(String(cString: strerror(number)))"
+    /// The line printed to stderr when stdout refused `what` (nil: the command's output).
+    public static func failureMessage(_ number: Int32, what: String? = "the value") -> String {
+        "secrets-delegate: cannot write \(what.map { $0 + " " } ?? "")to standard output: \(String(cString: strerror(number)))"
+    }
+
+    /// A command's end, as both binaries write it: `output` to stdout, then to stderr the
+    /// `errorOutput` line (if any) and, when stdout refused the output, ``failureMessage(_:what:)``;
+    /// the exit status, 74 in that case (the output may be the only copy of what it holds).
+    public static func emit(output: [UInt8], errorOutput: String, status: Int32, what: String?) -> Int32 {
+        var errorLines = errorOutput.isEmpty ? [] : [errorOutput]
+        var status = status
+        if !output.isEmpty, let number = writeAll(1, output) {
+            errorLines.append(failureMessage(number, what: what))
+            status = ExitStatus.ioError
+        }
+        if !errorLines.isEmpty { writeAll(2, Array((errorLines.joined(separator: "\n") + "\n").utf8)) }
+        return status
     }
 }

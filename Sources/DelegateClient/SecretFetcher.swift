@@ -44,14 +44,7 @@ public struct SecretFetcher: Sendable {
         /// Writes the output to stdout and the line (if any) to stderr, as both binaries' `get`
         /// does; the exit status, 74 when stdout refused the value.
         public func emit() -> Int32 {
-            var errorOutput = errorOutput
-            var status = status
-            if let number = FileDescriptorWriter.writeAll(1, output) {
-                errorOutput = FileDescriptorWriter.failureMessage(number)
-                status = ExitStatus.ioError
-            }
-            if !errorOutput.isEmpty { FileDescriptorWriter.writeAll(2, Array((errorOutput + "\n").utf8)) }
-            return status
+            FileDescriptorWriter.emit(output: output, errorOutput: errorOutput, status: status, what: "the value")
         }
     }
 

@@ -385,8 +385,10 @@ public final class SocketConnection: @unchecked Sendable {
         // Held back by the budget with a line waiting to start and nothing unread on its side:
         // waiting for others, not idle. Holding only part of a line, it has nothing that could
         // finish, and connections like it could keep the budget under pressure for ever: the
-        // partial line goes at the timeout.
-        if heldBack, pendingOutput == 0, inbound[inboundHead...].contains(UInt8(ascii: "\n")) { return }
+        // partial line goes at the timeout. (Framing stopped at `scanFrom`: no newline before it.)
+        if heldBack, pendingOutput == 0, inbound[max(scanFrom, inboundHead)...].contains(UInt8(ascii: "\n")) {
+            return
+        }
         if pendingOutput > 0 {
             logLimiter.warning(
                 "socket peer has not read its results for \(timeout); dropping the connection",

@@ -2,7 +2,7 @@ import Testing
 
 @testable import HTTP
 
-/// curl's error text may quote a proxy URL whole: its user information never reaches a message.
+/// A proxy's user information never reaches curl's text, nor a message made from it.
 @Suite struct CurlErrorTextTests {
     @Test(arguments: [
         ("Unsupported proxy scheme for 'htps://user:pw@proxy:3128'", "Unsupported proxy scheme for 'htps://***@proxy:3128'"),
@@ -13,5 +13,15 @@ import Testing
     ])
     func userInformationIsReplaced(text: String, expected: String) {
         #expect(HTTPClientError.withoutUserInfo(text) == expected)
+    }
+
+    @Test func aProxyURLIsSplitFromItsUserInformation() {
+        #expect(
+            ProxyAddress("http://us%40er:p%3Ass@proxy:3128/")
+                == ProxyAddress(address: "http://proxy:3128/", user: "us@er", password: "p:ss"))
+        #expect(ProxyAddress("user:pw@proxy:3128") == ProxyAddress(address: "proxy:3128", user: "user", password: "pw"))
+        #expect(ProxyAddress("socks5://only@proxy") == ProxyAddress(address: "socks5://proxy", user: "only", password: nil))
+        #expect(ProxyAddress("http://proxy:3128") == ProxyAddress(address: "http://proxy:3128", user: nil, password: nil))
+        #expect(ProxyAddress.percentDecoded("a%zz%4") == "a%zz%4")
     }
 }

@@ -1,5 +1,4 @@
 import DelegateClient
-import Glibc
 
 /// The exit statuses, in the module every command line needs (the `get` front binary too).
 public typealias ExitStatus = DelegateClient.ExitStatus
@@ -21,16 +20,9 @@ public struct CommandOutcome: Sendable, Equatable {
     /// copy of what it holds (an opened result, a result taken from its queue), so losing it is no
     /// success. A closed pipe stops the process with SIGPIPE first, as for `get`.
     public func emit() -> Int32 {
-        var errorLines = errorOutput.isEmpty ? [] : [errorOutput]
-        var status = status
-        if !output.isEmpty, let number = FileDescriptorWriter.writeAll(STDOUT_FILENO, Array((output + "\n").utf8)) {
-            errorLines.append("secrets-delegate: cannot write to standard output: \(String(cString: strerror(number)))")
-            status = ExitStatus.ioError
-        }
-        if !errorLines.isEmpty {
-            FileDescriptorWriter.writeAll(STDERR_FILENO, Array((errorLines.joined(separator: "\n") + "\n").utf8))
-        }
-        return status
+        FileDescriptorWriter.emit(
+            output: output.isEmpty ? [] : Array((output + "\n").utf8), errorOutput: errorOutput, status: status,
+            what: nil)
     }
 
     static func failure(_ message: String, status: Int32) -> CommandOutcome {

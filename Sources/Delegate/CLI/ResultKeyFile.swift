@@ -43,38 +43,21 @@ public enum ResultKeyFile {
     /// one is followed) that no one but its owner may read or write, as `ssh` asks of its keys,
     /// since whoever reads it reads every result sealed to its public key.
     public static func read(_ path: String) -> Result<[UInt8], SealedResultError> {
-        // Non-blocking, so that a FIFO at the path is refused rather than waited on.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        guard fd >= 0 else {
-            return .failure(SealedResultError("cannot read the key file \(path): \(String(cString: strerror(errno)))"))
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            return .failure(SealedResultError("cannot read the key file \(path): \(String(cString: strerror(errno)))"))
-        }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            return .failure(SealedResultError("the key file \(path) is not a regular file"))
-        }
-        guard info.st_mode & 0o077 == 0 else {
+        let bytes: [UInt8]
+        switch RegularFile.read(path, limit: maximumSize, judge: { info in
+            guard info.st_mode & 0o077 != 0 else { return nil }
             let mode = String(info.st_mode & 0o777, radix: 8)
-            return .failure(
-                SealedResultError(
-                    "the key file \(path) has mode 0\(mode): others may read or change it; keep it to its owner "
-                        + "(chmod 600 \(path))"))
+            return "the key file \(path) has mode 0\(mode): others may read or change it; keep it to its owner "
+                + "(chmod 600 \(path))"
+        }) {
+        case .success(let read): bytes = read
+        case .failure(.system(let number)):
+            return .failure(SealedResultError("cannot read the key file \(path): \(RegularFile.describe(number))"))
+        case .failure(.notRegular): return .failure(SealedResultError("the key file \(path) is not a regular file"))
+        case .failure(.refused(let problem)): return .failure(SealedResultError(problem))
         }
-        var bytes = [UInt8](repeating: 0, count: maximumSize + 1)
-        var count = 0
-        while count < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
-            if got == 0 { break }
-            if got < 0 {
-                if errno == EINTR { continue }
-                return .failure(SealedResultError("cannot read the key file \(path): \(String(cString: strerror(errno)))"))
-            }
-            count += got
-        }
-        let text = String(decoding: bytes[..<min(count, maximumSize)], as: UTF8.self).trimmingWhitespace()
+        let count = bytes.count
+        let text = String(decoding: bytes.prefix(maximumSize), as: UTF8.self).trimmingWhitespace()
         guard count <= maximumSize, let key = Data(base64Encoded: text), key.count == HPKE.keyByteCount else {
             return .failure(
                 SealedResultError("the key file \(path) does not hold one line of base64 of a 32-byte key"))
@@ -114,7 +97,7 @@ public enum ResultKeyFile {
 
     /// Fsyncs the directory `path` is in; the `errno` if that fails.
     private static func syncDirectory(of path: String) -> Int32? {
-        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let directory = DelegateConfiguration.directory(of: path)
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return errno }
         defer { close(fd) }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// A configuration file as the delegate reads it (the main file, a connector drop-in): a regular
@@ -17,37 +16,28 @@ enum ConfigurationFile {
     static let maximumBytes = 1 << 20
 
     static func read(_ path: String) -> Contents {
-        // Non-blocking: a FIFO at the path is refused, not waited on.
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else {
-            let number = errno
-            return number == ENOENT ? .missing : .unusable("cannot be read: \(String(cString: strerror(number)))")
+        let judged = RegularFile.read(path, limit: maximumBytes) { info in
+            problem(mode: info.st_mode, owner: info.st_uid, size: Int(info.st_size))
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { return .unusable("cannot be read: \(String(cString: strerror(errno)))") }
-        if let problem = problem(mode: info.st_mode, owner: info.st_uid, size: Int(info.st_size)) {
-            return .unusable(problem)
+        switch judged {
+        case .failure(.system(ENOENT)): return .missing
+        case .failure(.system(let number)): return .unusable("cannot be read: \(RegularFile.describe(number))")
+        case .failure(.notRegular): return .unusable("is not a regular file")
+        case .failure(.refused(let problem)): return .unusable(problem)
+        case .success(let bytes):
+            // Checked again: the file may have grown since its size was judged.
+            guard bytes.count <= maximumBytes else { return .unusable("is larger than 1 MiB") }
+            guard let text = String(validating: bytes, as: UTF8.self) else { return .unusable("is not valid UTF-8") }
+            return .text(text)
         }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
-        var count = 0
-        while count < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
-            if got < 0, errno == EINTR { continue }
-            guard got >= 0 else { return .unusable("cannot be read: \(String(cString: strerror(errno)))") }
-            if got == 0 { break }
-            count += got
-        }
-        guard count <= maximumBytes else { return .unusable("is larger than 1 MiB") }
-        guard let text = String(validating: bytes[..<count], as: UTF8.self) else { return .unusable("is not valid UTF-8") }
-        return .text(text)
     }
 
-    /// What makes a file of this mode, owner and size unusable, if anything.
+    /// What makes a file of this mode, owner and size unusable, if anything. `ownUID` is the user
+    /// reading it: the delegate's, or whoever runs `check-config` or another command.
     static func problem(mode: mode_t, owner: uid_t, size: Int, ownUID: uid_t = geteuid()) -> String? {
         guard mode & S_IFMT == S_IFREG else { return "is not a regular file" }
         guard owner == 0 || owner == ownUID else {
-            return "is owned by uid \(owner), neither root nor the delegate's user; chown it to root"
+            return "is owned by uid \(owner), neither root nor the user reading it (uid \(ownUID)); chown it to root"
         }
         guard mode & 0o022 == 0 else {
             return "has mode 0\(String(mode & 0o777, radix: 8)): others than its owner may write it; chmod go-w it"

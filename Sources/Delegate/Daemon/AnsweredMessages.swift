@@ -72,8 +72,9 @@ final class AnsweredMessages: Sendable {
         state.withLock { Self.forget(in: &$0, now: now, keeping: capacity) }
     }
 
-    /// Whether `key` is remembered at `now` (for tests and diagnostics; the poller uses
-    /// ``renewIfRemembered(_:now:keptFor:)``).
+    /// Whether `key` is remembered at `now`. The receive loop uses
+    /// ``renewIfRemembered(_:now:keptFor:)``; a lease extension that failed asks this (was the
+    /// message answered, and so being deleted?).
     func contains(_ key: Key, now: ContinuousClock.Instant) -> Bool {
         state.withLock { state in
             guard let until = state.until[key] else { return false }

@@ -65,7 +65,10 @@ final class CurlTransfer {
         }
 
         // "" disables the proxy, including any curl would find in the process environment.
-        try easy.set(CURLOPT_PROXY, string: proxy ?? "")
+        let proxyAddress = proxy.map(ProxyAddress.init)
+        try easy.set(CURLOPT_PROXY, string: proxyAddress?.address ?? "")
+        if let user = proxyAddress?.user { try easy.set(CURLOPT_PROXYUSERNAME, string: user) }
+        if let password = proxyAddress?.password { try easy.set(CURLOPT_PROXYPASSWORD, string: password) }
         try easy.set(CURLOPT_NOPROXY, string: configuration.noProxy ?? "")
         try easy.set(CURLOPT_SUPPRESS_CONNECT_HEADERS, true)
 

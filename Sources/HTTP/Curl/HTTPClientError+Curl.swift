@@ -3,9 +3,10 @@ internal import CCurlShim
 
 extension HTTPClientError {
     /// Maps a failed transfer's `CURLcode` to a typed error. `detail` is curl's error-buffer
-    /// text, which names hosts and reasons but never request headers or bodies; it may quote a
-    /// proxy URL whole ("Unsupported proxy scheme for '...'"), so user information in any URL
-    /// it holds is replaced (``withoutUserInfo(_:)``).
+    /// text, which names hosts and reasons but never request headers or bodies. It may quote a
+    /// proxy URL whole ("Unsupported proxy scheme for '...'"): curl gets proxies without their
+    /// user information (``ProxyAddress``), and any left in a URL it quotes is replaced anyway
+    /// (``withoutUserInfo(_:)``).
     init(curlCode code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyRefused: Bool) {
         let summary = String(cString: ccurlshim_easy_strerror(code))
         let detail = Self.withoutUserInfo(detail)

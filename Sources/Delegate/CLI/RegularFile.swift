@@ -1,0 +1,40 @@
+import Glibc
+
+/// Reading a small file the delegate must be able to trust (a key file, a configuration file):
+/// opened without waiting on a FIFO, a link followed, judged by its `stat` before a byte is read,
+/// and read to at most one byte past `limit`, so that a larger one shows.
+enum RegularFile {
+    enum Failure: Error, Equatable {
+        /// `open`, `fstat` or `read` failed with this `errno` (ENOENT: there is nothing at the path).
+        case system(Int32)
+        case notRegular
+        /// What `judge` said of the file's `stat`.
+        case refused(String)
+    }
+
+    /// The file's bytes, at most `limit + 1` of them (more than `limit`: the file is too large).
+    static func read(_ path: String, limit: Int, judge: (stat) -> String? = { _ in nil }) -> Result<[UInt8], Failure> {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { return .failure(.system(errno)) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .failure(.system(errno)) }
+        guard info.st_mode & S_IFMT == S_IFREG else { return .failure(.notRegular) }
+        if let problem = judge(info) { return .failure(.refused(problem)) }
+        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        var count = 0
+        while count < bytes.count {
+            let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
+            if got == 0 { break }
+            if got < 0 {
+                if errno == EINTR { continue }
+                return .failure(.system(errno))
+            }
+            count += got
+        }
+        bytes.removeSubrange(count...)
+        return .success(bytes)
+    }
+
+    static func describe(_ number: Int32) -> String { String(cString: strerror(number)) }
+}
