@@ -347,7 +347,14 @@ struct Exec: ParsableCommand {
 struct CheckConfig: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validate the configuration and print the effective settings.")
+        abstract: "Validate the configuration and print the effective settings.",
+        discussion: """
+            Reads the file, its connectors.d drop-ins and the SECRETS_DELEGATE_* variables as the \
+            daemon would. A configuration error exits 78 naming the file and the key (or the \
+            variable), including a [[credential]] entry that could only be refused: its connector \
+            does not admit the unit or does not allow getSecretValue, or its secret is no valid \
+            name under the connector's prefix.
+            """)
 
     @OptionGroup var options: ConfigOption
 

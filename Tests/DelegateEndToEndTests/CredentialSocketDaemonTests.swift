@@ -37,7 +37,17 @@ import TestSupport
         secret = "present"
 
         [[credential]]
-        unit = "intruder.service"
+        unit = "*"
+        id = "shared"
+        connector = "prod"
+        secret = "present"
+
+        """
+
+    /// Maps later.service, which the connector admits.
+    static let laterEntry = """
+        [[credential]]
+        unit = "later.service"
         id = "db"
         connector = "prod"
         secret = "present"
@@ -62,18 +72,19 @@ import TestSupport
         let socket = directory.path("credentials.sock")
         #expect(await eventually { FileManager.default.fileExists(atPath: socket) })
 
-        func ask(_ unit: String) async throws -> Data? {
-            try await CredentialPeer.request(path: socket, boundTo: CredentialPeer.systemdName(unit: unit, id: "db"))
+        func ask(_ unit: String, id: String = "db") async throws -> Data? {
+            try await CredentialPeer.request(path: socket, boundTo: CredentialPeer.systemdName(unit: unit, id: id))
         }
         #expect(try await ask("app.service") == Data("journal-credential-value".utf8))
-        #expect(try await ask("intruder.service")?.count == CredentialSocketServer.refusalLength)
+        // A "*" entry: the connector's allowed_units refuses intruder.service.
+        #expect(try await ask("intruder.service", id: "shared")?.count == CredentialSocketServer.refusalLength)
         #expect(try await ask("later.service")?.count == CredentialSocketServer.refusalLength)
 
         // A reload maps later.service; the next request is served.
         try daemon.writeConfiguration(
             Self.configuration(
                 name: name, directory: directory, endpoint: server.baseURL,
-                entries: Self.appEntry.replacingOccurrences(of: "intruder.service", with: "later.service")))
+                entries: Self.appEntry + Self.laterEntry))
         daemon.signal(SIGHUP)
         #expect(
             try await eventually(every: .milliseconds(100)) {
@@ -85,7 +96,7 @@ import TestSupport
         let refusals = try await JournalTestHelper.readJournal(
             matching: ["_PID": pid, "MESSAGE_ID": Self.refused], since: daemon.startTime, count: 2)
         let intruder = try #require(refusals.first { $0["UNIT"] == "intruder.service" }, "\(refusals)")
-        #expect(intruder["CREDENTIAL_ID"] == "db")
+        #expect(intruder["CREDENTIAL_ID"] == "shared")
         #expect(intruder["CONNECTOR_ID"] == "prod")
         #expect(intruder["ERROR_CODE"] == "NotAuthorized")
         #expect(intruder["PEER_UID"] == "0")

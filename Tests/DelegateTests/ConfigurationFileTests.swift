@@ -39,6 +39,36 @@ import Testing
         }
     }
 
+    /// Every error about the main file's text names the file, as connector and drop-in errors
+    /// do; a value from the environment names its variable instead.
+    @Test func errorsFromTheMainFileNameIt() throws {
+        let path = "/etc/sd/delegate.toml"
+        func description(_ toml: String?, _ environment: [String: String] = [:]) -> String {
+            do {
+                _ = try DelegateConfiguration.load(tomlText: toml, environment: environment, hostName: "h", path: path)
+                return "loaded"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(description("[delegate\n").hasPrefix(path + ": TOML syntax error at line 1"))
+        #expect(description("[delegate]\ncolour = 1\n").hasPrefix(path + " [delegate] colour: unknown key"))
+        #expect(description("[weather]\n").hasPrefix(path + " [weather]: unknown section"))
+        #expect(description("[aws]\nmax_attempts = 0\n").hasPrefix(path + " [aws] max_attempts: must be between 1 and 20"))
+        #expect(
+            description("[connectors.x]\nregion = \"us-east-1\"\n")
+                .hasPrefix(path + " [connectors.x] credentials: is required"))
+        // Named once, not twice; an overriding variable is named instead of the file.
+        #expect(!description("[connectors.x]\nregion = \"us-east-1\"\n").contains(path + " " + path))
+        #expect(
+            description("[aws]\nmax_attempts = 3\n", ["SECRETS_DELEGATE_AWS_MAX_ATTEMPTS": "0"])
+                == "[aws] max_attempts (from SECRETS_DELEGATE_AWS_MAX_ATTEMPTS): must be between 1 and 20, not 0")
+        // No file, no name.
+        #expect(
+            description(nil, ["SECRETS_DELEGATE_AWS_MAX_ATTEMPTS": "0"])
+                == "[aws] max_attempts (from SECRETS_DELEGATE_AWS_MAX_ATTEMPTS): must be between 1 and 20, not 0")
+    }
+
     @Test func aFIFOOrADirectoryIsNoConfigurationFile() throws {
         let directory = try TemporaryDirectory(prefix: "config-file")
         let fifo = directory.path("fifo.toml")

@@ -102,8 +102,58 @@ import TestSupport
             if key.hasPrefix("entry") { #expect(error.key?.hasPrefix("/etc/sd/delegate.toml [[credential]]") == true) }
         }
         // The same unit may map other ids, and another unit the same id.
-        let fine = try load(entry(base) + "\n" + entry(base.replacingOccurrences(of: "app.service", with: "b.service")))
+        let fine = try load(
+            entry(base) + "\n" + entry(base.replacingOccurrences(of: "unit = \"app.service\"", with: "unit = \"*\"")))
         #expect(fine.credentialMappings.count == 2)
+    }
+
+    /// An entry the request could only refuse (a unit the connector does not admit, an operation
+    /// it does not allow, a read no task could make) is refused at load, where `check-config`
+    /// and a reload see it, not at the unit's start.
+    @Test func entriesThatCouldOnlyBeRefusedAreConfigurationErrors() throws {
+        let connectors = """
+            [connectors.open]
+            region = "us-east-1"
+            secret_name_prefix = "team"
+            credentials = { type = "instanceRole" }
+
+            [connectors.writer]
+            region = "us-east-1"
+            credentials = { type = "instanceRole" }
+            operations = ["putSecretValue"]
+
+            [connectors.users]
+            region = "us-east-1"
+            credentials = { type = "instanceRole" }
+            allowed_users = ["root"]
+
+            """
+        func entry(_ unit: String, _ connector: String, _ secret: String = "db", _ extra: String = "") -> String {
+            "[[credential]]\nunit = \"\(unit)\"\nid = \"db\"\nconnector = \"\(connector)\"\nsecret = \"\(secret)\"\n\(extra)"
+        }
+        let cases: [(String, String, String)] = [
+            (entry("b.service", "prod"), "entry 1 unit", "b.service is not in connector prod's allowed_units (app.service)"),
+            (entry("*", "users"), "entry 1 unit", "allowed_units admits no unit"),
+            (entry("b.service", "users"), "entry 1 unit", "(it has none)"),
+            (entry("app.service", "writer"), "entry 1 connector", "does not allow getSecretValue"),
+            (entry("app.service", "open", "bad name!"), "entry 1 secret", "connector open"),
+            (entry("app.service", "open", String(repeating: "n", count: 600)), "entry 1 secret", "512"),
+            (entry("app.service", "open", "db#"), "entry 1 secret", "names no JSON field"),
+            (entry("app.service", "open", "db", "version_stage = \"\(String(repeating: "s", count: 257))\""),
+             "entry 1 version_stage", "params.versionStage"),
+            (entry("app.service", "open", "db", "version_id = \"\(String(repeating: "v", count: 65))\""),
+             "entry 1 version_id", "params.versionId"),
+        ]
+        for (toml, key, reason) in cases {
+            let error = try #require(refusal(connectors + toml), "\(toml)")
+            #expect(error.key == "/etc/sd/delegate.toml [[credential]] " + key, "\(error)")
+            #expect(error.reason.contains(reason), "\(error)")
+            #expect(!error.reason.contains("credential-check"), "\(error)")
+        }
+        // The same entries through connectors that admit them load.
+        let fine = try load(
+            connectors + entry("app.service", "prod") + "\n" + entry("*", "open", "team-db#password", "version_stage = \"AWSPREVIOUS\""))
+        #expect(fine.credentialMappings.map(\.connector) == ["prod", "open"])
     }
 
     @Test func anExactUnitWinsOverTheWildcard() {

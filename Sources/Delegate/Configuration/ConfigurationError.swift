@@ -5,7 +5,8 @@
 /// holds no secrets, but values are still quoted sparingly and URLs with user info never are.
 public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The key as `[section] key`, `[section]` for a whole section, or nil for a file that
-    /// could not be read or parsed at all.
+    /// could not be read at all. A key from a file is preceded by the file's path (a TOML syntax
+    /// error: the path alone).
     public let key: String?
     /// Why the value was refused.
     public let reason: String
@@ -16,6 +17,15 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
         self.key = key
         self.reason = reason
         self.origin = origin
+    }
+
+    /// The error with `file` in front of its key (a syntax error: as its key), unless the key
+    /// already names it: how errors from the main file say which file they are about, as
+    /// connector and `[[credential]]` errors and drop-ins' do.
+    func naming(file: String) -> ConfigurationError {
+        guard let key else { return ConfigurationError(key: file, reason: reason, origin: origin) }
+        if key == file || key.hasPrefix(file + " ") { return self }
+        return ConfigurationError(key: file + " " + key, reason: reason, origin: origin)
     }
 
     /// The exit status the CLI uses for configuration errors.

@@ -23,10 +23,19 @@ extension DelegateConfiguration {
         var configuration = DelegateConfiguration(hostName: hostName)
         var origins: [String: String] = [:]
         if let tomlText {
-            try configuration.apply(tomlText: tomlText, path: path)
+            do {
+                try configuration.apply(tomlText: tomlText, path: path)
+            } catch {
+                throw path.map(error.naming(file:)) ?? error
+            }
         }
         try configuration.apply(environment: environment, origins: &origins)
-        try configuration.validate(origins: origins)
+        do {
+            try configuration.validate(origins: origins)
+        } catch {
+            // A value no variable set came from the file (defaults are valid).
+            throw error.origin == nil && tomlText != nil ? path.map(error.naming(file:)) ?? error : error
+        }
         let directory =
             configuration.delegate.connectorsDir.isEmpty
             ? path.map { Self.directory(of: $0).appendingPathComponent("connectors.d") }
@@ -34,8 +43,8 @@ extension DelegateConfiguration {
         if let directory {
             try configuration.loadConnectorDropIns(directory: directory)
         }
-        try CredentialMapping.checkConnectors(
-            configuration.credentialMappings, in: configuration.connectors, path: path)
+        try CredentialMapping.check(
+            configuration.credentialMappings, against: configuration.connectors, path: path)
         return configuration
     }
 

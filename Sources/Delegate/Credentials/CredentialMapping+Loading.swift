@@ -1,3 +1,4 @@
+import FoundationEssentials
 import DelegateClient
 internal import TOMLKit
 
@@ -6,7 +7,7 @@ extension CredentialMapping {
     static let keys = ["unit", "id", "connector", "secret", "version_stage", "version_id"]
 
     /// Validates the `[[credential]]` array of tables. Whether each entry's connector exists is
-    /// checked by ``checkConnectors(_:in:)`` once every connector (drop-ins too) is loaded.
+    /// checked by ``check(_:against:path:)`` once every connector (drop-ins too) is loaded.
     ///
     /// - Parameter path: the configuration file, named in every error with the entry and the key.
     static func loadAll(_ value: any TOMLValueConvertible, path: String?) throws(ConfigurationError)
@@ -74,16 +75,58 @@ extension CredentialMapping {
         return CredentialMapping(unit: unit, id: id, connector: connector, secret: secret, version: version)
     }
 
-    /// Every entry's connector must be a named connector.
-    static func checkConnectors(
-        _ mappings: [CredentialMapping], in connectors: [String: NamedConnector], path: String?
+    /// Checks each entry against the connectors once all of them (drop-ins too) are loaded, as
+    /// the request would: the connector exists, serves `getSecretValue`, admits the unit when it
+    /// restricts its principals (a `*` entry: some unit), and the read it asks for is a valid
+    /// task (the secret's name under the connector's prefix, the version's length). An entry that
+    /// could only ever be refused is a configuration error, not a unit failing at its start.
+    static func check(
+        _ mappings: [CredentialMapping], against connectors: [String: NamedConnector], path: String?
     ) throws(ConfigurationError) {
-        for (index, mapping) in mappings.enumerated() where connectors[mapping.connector] == nil {
-            throw ConfigurationError(
-                key: (path.map { $0 + " " } ?? "") + origin(entry: index) + " connector",
-                reason: "\(DelegateConfiguration.quoted(mapping.connector)) is not a configured connector"
-                    + (connectors.isEmpty
-                        ? " (there are none)" : "; they are " + connectors.keys.sorted().joined(separator: ", ")))
+        for (index, mapping) in mappings.enumerated() {
+            let origin = (path.map { $0 + " " } ?? "") + origin(entry: index)
+            func problem(_ key: String, _ reason: String) -> ConfigurationError {
+                ConfigurationError(key: "\(origin) \(key)", reason: reason)
+            }
+            guard let named = connectors[mapping.connector] else {
+                throw problem(
+                    "connector",
+                    "\(DelegateConfiguration.quoted(mapping.connector)) is not a configured connector"
+                        + (connectors.isEmpty
+                            ? " (there are none)" : "; they are " + connectors.keys.sorted().joined(separator: ", ")))
+            }
+            let policy = named.policy
+            if let operations = policy.operations, !operations.contains(.getSecretValue) {
+                throw problem(
+                    "connector",
+                    "connector \(named.id) does not allow getSecretValue, which a credential is read with; "
+                        + "it allows " + (operations.isEmpty ? "no operation" : operations.map(\.rawValue).joined(separator: ", ")))
+            }
+            if policy.restrictsPrincipals {
+                if mapping.unit == anyUnit, policy.allowedUnits.isEmpty {
+                    throw problem("unit", "\"*\" is served through connector \(named.id), whose allowed_units admits no unit")
+                }
+                if mapping.unit != anyUnit, !policy.allowedUnits.contains(mapping.unit) {
+                    throw problem(
+                        "unit",
+                        "\(mapping.unit) is not in connector \(named.id)'s allowed_units"
+                            + (policy.allowedUnits.isEmpty ? " (it has none)" : " (" + policy.allowedUnits.joined(separator: ", ") + ")"))
+                }
+            }
+            let line = SecretFetcher.task(
+                id: "credential-check", connector: mapping.connector, name: mapping.secret, version: mapping.version)
+            do {
+                _ = try DelegateTask.decode(Data(line), defaultID: nil, connectors: connectors)
+            } catch {
+                let key =
+                    switch mapping.version {
+                    case .stage where error.message.hasPrefix("params.versionStage"): "version_stage"
+                    case .id where error.message.hasPrefix("params.versionId"): "version_id"
+                    default: "secret"
+                    }
+                let reason = error.message.hasPrefix("params.name: ") ? String(error.message.dropFirst(13)) : error.message
+                throw problem(key, "not a valid read through connector \(named.id): \(reason)")
+            }
         }
     }
 }

@@ -23,14 +23,15 @@ id = "db-password"
 connector = "boot-units"
 secret = "db#password"
 
+# Any other unit asking for db-password matches this entry, and the connector refuses it.
 [[credential]]
-unit = "intruder.service"
+unit = "*"
 id = "db-password"
 connector = "boot-units"
 secret = "db#password"
 TOML
 systemctl reload secrets-delegate.service
-secrets-delegate check-config 2>&1 | grep -q 'intruder.service' && ok "check-config lists the credential entries" || fail "check-config does not list the [[credential]] entries"
+secrets-delegate check-config 2>&1 | grep -q 'unit = "\*"' && ok "check-config lists the credential entries" || fail "check-config does not list the [[credential]] entries"
 
 for unit in app intruder; do
     cat >/etc/systemd/system/$unit.service <<UNIT
