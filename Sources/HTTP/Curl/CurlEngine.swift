@@ -56,6 +56,7 @@ final class CurlEngine: @unchecked Sendable {
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private var activeByRequest: [ObjectIdentifier: UnsafeMutableRawPointer] = [:]
     private var idle: [CurlEasyHandle] = []
+    private var backoff = CurlLoopBackoff()
     private static let maxIdleHandles = 32
 
     init(configuration: CurlHTTPClient.Configuration, logger: Logger) throws(HTTPClientError) {
@@ -130,15 +131,22 @@ final class CurlEngine: @unchecked Sendable {
 
             var running: Int32 = 0
             let performCode = ccurlshim_multi_perform(multi.raw, &running)
-            if performCode != CURLM_OK {
-                logger.warning("curl_multi_perform failed", metadata: ["code": "\(performCode.rawValue)"])
-            }
             collectFinished()
 
             var ready: Int32 = 0
             let pollCode = ccurlshim_multi_poll(multi.raw, nil, 0, 1000, &ready)
-            if pollCode != CURLM_OK {
-                logger.warning("curl_multi_poll failed", metadata: ["code": "\(pollCode.rawValue)"])
+            let step = backoff.record(failed: performCode != CURLM_OK || pollCode != CURLM_OK)
+            if step.log {
+                logger.warning(
+                    "curl engine loop failed",
+                    metadata: [
+                        "perform_code": "\(performCode.rawValue)", "poll_code": "\(pollCode.rawValue)",
+                        "failures_in_a_row": "\(backoff.failures)",
+                    ])
+            }
+            if let pause = step.pause {
+                let (seconds, attoseconds) = pause.components
+                usleep(useconds_t(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
             }
         }
         tearDown()
