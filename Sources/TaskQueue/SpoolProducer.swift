@@ -23,7 +23,9 @@ public struct SpoolProducer: Sendable {
     ///   or a delegate's result for the id waits uncollected in `done/<id>.json` (either way the
     ///   delegate would not run the new task, and a waiter would take the old result for its own;
     ///   anything else at the result's name is not a result, and the delegate replaces it),
-    ///   ``TaskQueueError/Code/invalidName`` for a bad id.
+    ///   ``TaskQueueError/Code/invalidName`` for a bad id,
+    ///   ``TaskQueueError/Code/queuedNotDurable`` when the task was queued but `new/` could not be
+    ///   synced (its `path` is the queued file).
     @discardableResult
     public func enqueue(id: String, data: Data) throws(TaskQueueError) -> String {
         try SpoolName.checkTaskID(id, what: "task id")
@@ -42,7 +44,16 @@ public struct SpoolProducer: Sendable {
         }
         let target = directory + "/new/" + id + ".json"
         let temporary = directory + "/tmp/" + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
-        try Spool.writeDurably(data, temporary: temporary, target: target, mode: 0o640, replace: false)
+        try Spool.writeDurably(
+            data, temporary: temporary, target: target, mode: 0o640, replace: false, syncDirectory: false)
+        do {
+            try FileIO.fsyncDirectory(directory + "/new")
+        } catch {
+            throw TaskQueueError(
+                code: .queuedNotDurable,
+                message: "queued \(target), but syncing new/ failed: a crash of the host before the file system "
+                    + "writes new/ back may lose the task", path: target, errno: error.errno)
+        }
         return target
     }
 

@@ -36,6 +36,10 @@ public struct TaskQueueError: Error, Sendable, Equatable, CustomStringConvertibl
         public static let closed = Code(rawValue: "Closed")
         /// The operation was cancelled by the caller.
         public static let cancelled = Code(rawValue: "Cancelled")
+        /// The task is in `new/` and will run, but `new/` could not be synced: a crash of the host
+        /// before its file system writes the entry back may lose it. Submitting it again would
+        /// find it queued.
+        public static let queuedNotDurable = Code(rawValue: "QueuedNotDurable")
 
         public var description: String { rawValue }
     }

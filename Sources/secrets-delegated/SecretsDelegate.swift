@@ -115,7 +115,9 @@ struct Submit: AsyncParsableCommand {
             message whose taskId is this task's is deleted, others are made visible again at once. \
             With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \
             uncollected in done/ is refused (exit 64): the delegate would not run the task, and --wait would \
-            take the old result. With --socket or --spool the configuration is not read. --timeout is at most \
+            take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \
+            will run): submit prints a QueuedNotDurable warning and goes on (exit 0, or the result's status \
+            with --wait). With --socket or --spool the configuration is not read. --timeout is at most \
             31536000 seconds. Exits 74 if standard output refuses the result.
             """)
 

@@ -63,6 +63,44 @@ import Testing
         #expect(!queued.output.contains(secret.prefix(32)) && !queued.errorOutput.contains(secret.prefix(32)))
     }
 
+    /// A task renamed into `new/` is queued even when `new/` cannot be synced after: `submit`
+    /// says so on stderr and exits 0 (the delegate will run it; submitting it again would find
+    /// it queued), where it used to exit 69. Here `new/` is write-only for the submitting user
+    /// (nobody), so the rename works and opening `new/` to sync it does not.
+    @Test func aTaskQueuedWithoutTheDirectorySyncIsReportedQueuedWithAWarning() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-cli-nosync")
+        let binary = directory.path("secrets-delegated")
+        let built = URL(fileURLWithPath: try DaemonProcess.binaryPath()).deletingLastPathComponent().appendingPathComponent("secrets-delegated").path
+        try FileManager.default.copyItem(atPath: built, toPath: binary)
+        let spool = directory.path("spool")
+        for (sub, mode) in [("", 0o755), ("/tmp", 0o700), ("/new", 0o300)] as [(String, mode_t)] {
+            try FileManager.default.createDirectory(atPath: spool + sub, withIntermediateDirectories: true)
+            #expect(chown(spool + sub, 65534, 65534) == 0 && chmod(spool + sub, mode) == 0)
+        }
+        func task(_ id: String) -> Data {
+            Data(#"{"id":"\#(id)","connector":"c","operation":"getRandomPassword","params":{}}"#.utf8)
+        }
+        func submit(_ id: String) async throws -> ChildProcess.Outcome {
+            try await ChildProcess.run(
+                "/usr/bin/setpriv",
+                ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "submit", "--spool", spool, "-"],
+                input: task(id))
+        }
+        let queued = try await submit("nosync")
+        #expect(queued.termination == .exited(0), "\(queued.errorOutput)")
+        #expect(queued.output == "queued \(spool)/new/nosync.json\n")
+        #expect(queued.errorOutput.contains("warning: QueuedNotDurable: queued \(spool)/new/nosync.json, but syncing new/ failed"), "\(queued.errorOutput)")
+        #expect(queued.errorOutput.contains("errno 13"), "\(queued.errorOutput)")
+        #expect(FileManager.default.contents(atPath: spool + "/new/nosync.json") == task("nosync"))
+        // Submitting it again finds it queued.
+        #expect(try await submit("nosync").termination == .exited(64))
+
+        // With a directory it can sync, no warning.
+        #expect(chmod(spool + "/new", 0o700) == 0)
+        let synced = try await submit("synced")
+        #expect(synced.termination == .exited(0) && synced.errorOutput.isEmpty, "\(synced.errorOutput)")
+    }
+
     @Test func submitWaitsForResultsAndExitsByTheirStatusAndStatusAnswers() async throws {
         let fixture = try await EndToEndFixture.make()
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)

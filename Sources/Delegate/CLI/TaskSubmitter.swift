@@ -117,12 +117,26 @@ public struct TaskSubmitter: Sendable {
     ) async -> CommandOutcome {
         let taskID = id ?? TaskID.random(prefix: "submit-")
         let producer = SpoolProducer(directory: directory)
+        // Queued but not surely durable: the task will run, so this is no failure (submitting it
+        // again would find it queued), but the caller hears of it.
+        var warning = ""
         do {
-            let path = try producer.enqueue(id: taskID, data: task)
-            guard wait else { return CommandOutcome(output: "queued \(path)", status: ExitStatus.success) }
+            let path: String
+            do {
+                path = try producer.enqueue(id: taskID, data: task)
+            } catch where error.code == .queuedNotDurable {
+                path = error.path ?? directory + "/new/" + taskID + ".json"
+                warning = "secrets-delegate: warning: \(error)"
+            }
+            guard wait else {
+                return CommandOutcome(output: "queued \(path)", errorOutput: warning, status: ExitStatus.success)
+            }
             let result = try await producer.waitForResult(id: taskID, timeout: timeout)
-            return Self.outcome(forResult: result, expectedID: nil, privateKey: privateKey)
+            var outcome =
+                Self.outcome(forResult: result, expectedID: nil, privateKey: privateKey)
                 ?? .failure("the result file for \(taskID) is not a result", status: ExitStatus.unavailable)
+            outcome.errorOutput = [warning, outcome.errorOutput].filter { !$0.isEmpty }.joined(separator: "\n")
+            return outcome
         } catch {
             if error.code == .timedOut {
                 return .failure("no result for \(taskID) within \(timeout); the task stays queued", status: ExitStatus.unavailable)
