@@ -153,10 +153,13 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
         )
     }
 
-    /// The derived signing key for `date` (UTC day), region and service. Secret material:
-    /// exposed for presigning and diagnostics, never to be logged.
+    /// The derived signing key for `date` (UTC day), region and service, derived anew (the cache
+    /// keeps no key bytes). Secret material: exposed for presigning and diagnostics, never to be
+    /// logged.
     public func signingKey(for date: Date) throws(SigV4Error) -> [UInt8] {
-        try signingKey(AMZDate(date)).bytes
+        try SigningKey.derive(
+            secretAccessKey: credentials.secretAccessKey, dateStamp: AMZDate(date).dateStampString, region: region,
+            service: service)
     }
 
     private func signingKey(_ time: AMZDate) throws(SigV4Error) -> SigningKey {

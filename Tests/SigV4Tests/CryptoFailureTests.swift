@@ -15,8 +15,12 @@ import Testing
         let derived = try cache.signingKey(for: key) { () throws(SigV4Error) -> SigningKey in
             try SigningKey(secretAccessKey: "secret", dateStamp: "20150830", region: "us-east-1", service: "s")
         }
-        #expect(derived.bytes.count == HMACSHA256.byteCount)
-        #expect(derived.bytes != [UInt8](repeating: 0, count: HMACSHA256.byteCount))
+        let message = Array("string to sign".utf8)
+        var tag = [UInt8](repeating: 0, count: HMACSHA256.byteCount)
+        #expect(message.withUnsafeBytes { message in tag.withUnsafeMutableBytes { derived.authenticate(message, into: $0) } })
+        let bytes = try SigningKey.derive(secretAccessKey: "secret", dateStamp: "20150830", region: "us-east-1", service: "s")
+        #expect(bytes.count == HMACSHA256.byteCount && bytes != [UInt8](repeating: 0, count: HMACSHA256.byteCount))
+        #expect(try tag == HMACSHA256.authenticate(key: bytes, message: message))
         #expect(cache.misses == 2)
     }
 
