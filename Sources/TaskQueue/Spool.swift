@@ -444,6 +444,21 @@ public final class Spool: Sendable {
                 }
             }
         }
+        // Where `RENAME_NOREPLACE` is missing (NFS) a claim is a link and an unlink: a crash
+        // between the two left the same file in `new/` too, where it would be claimed and run a
+        // second time. That copy goes; another file of the same name stays (a conflict).
+        for task in tasks {
+            let queued = newDirectory + "/" + task.name
+            do {
+                guard let copy = try FileIO.lstat(queued), let claimed = try FileIO.lstat(task.path),
+                    copy.st_dev == claimed.st_dev, copy.st_ino == claimed.st_ino
+                else { continue }
+                try FileIO.unlink(queued)
+                logger.info("removed new/\(task.name), the other name of a task claimed by an earlier run")
+            } catch {
+                logger.error("the other name of a claimed task cannot be removed from new/: \(error)")
+            }
+        }
         // A kept result whose task is gone (or a half-written one) belongs to nothing: a later
         // task of the same name must never be answered with it.
         let claimedNames = Set(tasks.map(\.name))
@@ -474,6 +489,10 @@ public final class Spool: Sendable {
         let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
         let cutoff = now.timeIntervalSince1970 - seconds
         var deleted = 0
+        // An entry that cannot be judged or deleted (an immutable file, say) is passed over, not
+        // the end of the pass: it would stop every later pass at the same place.
+        var firstFailure: TaskQueueError?
+        var failures = 0
         for folder in [doneDirectory, tmpDirectory] {
             guard let reader = try DirectoryReader(path: folder) else { continue }
             while true {
@@ -481,13 +500,23 @@ public final class Spool: Sendable {
                 if batch.isEmpty { break }
                 for entry in batch {
                     let path = folder + "/" + entry.name
-                    guard let info = try FileIO.lstat(path), info.st_mode & S_IFMT == S_IFREG else { continue }
-                    let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-                    if modified < cutoff, try FileIO.unlink(path) { deleted += 1 }
+                    do {
+                        guard let info = try FileIO.lstat(path), info.st_mode & S_IFMT == S_IFREG else { continue }
+                        let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+                        if modified < cutoff, try FileIO.unlink(path) { deleted += 1 }
+                    } catch {
+                        failures += 1
+                        firstFailure = firstFailure ?? error
+                    }
                 }
             }
         }
         if deleted > 0 { logger.debug("swept old results", metadata: ["count": "\(deleted)"]) }
+        if let firstFailure {
+            logger.warning(
+                "old spool files cannot be deleted; passed over",
+                metadata: ["count": "\(failures)", "first": "\(firstFailure)"])
+        }
         return deleted
     }
 

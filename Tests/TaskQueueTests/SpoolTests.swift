@@ -356,6 +356,50 @@ import Testing
         #expect(try spool.sweepResults(olderThan: .seconds(3600), now: now.addingTimeInterval(7200)) == 1)
     }
 
+    /// A file the sweep cannot delete (here: a mount point, EBUSY) is passed over; the pass goes
+    /// on to the files after it, and so does every later pass.
+    @Test func aFileTheSweepCannotDeleteDoesNotStopThePass() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        let ids = ["a", "b", "c", "d"]
+        for id in ids { try spool.writeResult(id: id, data: Data("{}".utf8)) }
+        // An old regular file mounted over b.json: the sweep sees an old result, unlink says EBUSY.
+        let stuck = dir.file("done/b.json")
+        let mounted = dir.file("mounted")
+        try writeFile(mounted, "{}")
+        var times = [timeval(tv_sec: 1_000_000_000, tv_usec: 0), timeval(tv_sec: 1_000_000_000, tv_usec: 0)]
+        #expect(utimes(mounted, &times) == 0)
+        try #require(mount(mounted, stuck, nil, UInt(MS_BIND), nil) == 0, "bind mount: errno \(errno)")
+        defer { umount2(stuck, 0) }
+        for id in ids where id != "b" { #expect(utimes(dir.file("done/\(id).json"), &times) == 0) }
+        #expect(try spool.sweepResults(olderThan: .seconds(3600), now: Date()) == 3)
+        #expect(names(in: dir.file("done")) == ["b.json"])
+        try spool.writeResult(id: "e", data: Data("{}".utf8))
+        #expect(utimes(dir.file("done/e.json"), &times) == 0)
+        #expect(try spool.sweepResults(olderThan: .seconds(3600), now: Date()) == 1)
+    }
+
+    /// Without `RENAME_NOREPLACE` (NFS) a claim is a link then an unlink; a delegate that died in
+    /// between left the task in `new/` too. The restarted delegate runs its claimed copy and
+    /// removes the other name, so no delegate claims and runs it a second time; another file
+    /// of the same name in `new/` is left alone.
+    @Test func recoveryRemovesTheOtherNameOfAHalfDoneClaim() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        try writeFile(dir.file("cur/d1/linked.json"), "{}")
+        #expect(link(dir.file("cur/d1/linked.json"), dir.file("new/linked.json")) == 0)
+        try writeFile(dir.file("cur/d1/other.json"), "{}")
+        try writeFile(dir.file("new/other.json"), "{\"id\":\"other\"}")
+        let recovered = try spool.recoverClaimed()
+        #expect(recovered.map(\.name) == ["linked.json", "other.json"])
+        #expect(names(in: dir.file("new")) == ["other.json"])
+        #expect(FileManager.default.fileExists(atPath: dir.file("cur/d1/linked.json")))
+    }
+
     @Test func producerWaitsForTheResult() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
