@@ -201,6 +201,33 @@ import TestSupport
         #expect(try await refresh.run(params: ["name": "db", "refresh": true]).error?.code == .endpointUnreachable)
     }
 
+    /// Once DescribeSecret has said the cached version is no longer the one asked for (another
+    /// version holds the stage, or the secret is gone), the old value is never served stale: not
+    /// when the GetSecretValue that follows finds Secrets Manager unreachable, nor at the next
+    /// read (the entry is gone).
+    @Test func noStaleValueAfterDescribeSecretSaidItChanged() async throws {
+        for refusal in [nil, "ResourceNotFoundException"] {
+            let fixture = ReadCacheFixture(ttl: 60, stale: 3600)
+            fixture.fake.put("devops/db", "first")
+            #expect(try await fixture.run().secretText == "first")
+            if let refusal {
+                fixture.fake.refuseDescribe(refusal)
+            } else {
+                fixture.fake.put("devops/db", "second")
+            }
+            fixture.fake.http.always(.target("secretsmanager.GetSecretValue"), .transport(.couldNotConnect))
+            fixture.clock.advance(by: 70)
+            let read = try await fixture.run()
+            #expect(read.status == .failed, "\(refusal ?? "rotated")")
+            #expect(read.error?.code == .endpointUnreachable)
+            #expect(read.secretText == nil)
+            fixture.fake.setMode(.unreachable)
+            #expect(try await fixture.run().error?.code == .endpointUnreachable, "\(refusal ?? "rotated")")
+            #expect(fixture.cache.statistics.staleServed == 0)
+            #expect(fixture.cache.statistics.entries == 0)
+        }
+    }
+
     @Test func aRefusedDescribeSecretFallsBackToGetSecretValue() async throws {
         let fixture = ReadCacheFixture(ttl: 60)
         fixture.fake.put("devops/db", "first")
@@ -342,6 +369,50 @@ import TestSupport
         store(cache, "devops/db")
         cache.invalidate(region: "eu-west-1", name: "devops/db")
         #expect(isCached(cache, "devops/db"))
+    }
+
+    /// A refused read drops the entry, and a read that began before cannot put it back.
+    @Test func aForgottenKeyCannotBeStoredByAReadThatBeganBefore() {
+        let cache = Self.cache()
+        store(cache, "devops/db")
+        let token = cache.beginRead()
+        cache.forget(Self.key("devops/db"))
+        #expect(!isCached(cache, "devops/db"))
+        store(cache, "devops/db", token: token)
+        #expect(!isCached(cache, "devops/db"))
+        // Other keys are not concerned; a read begun after stores.
+        store(cache, "devops/other", token: token)
+        #expect(isCached(cache, "devops/other"))
+        store(cache, "devops/db")
+        #expect(isCached(cache, "devops/db"))
+    }
+
+    /// Renewing an entry (DescribeSecret confirmed its version) follows `store`'s rules: a task
+    /// admitted under a connector's old configuration, or whose read began before an
+    /// invalidation, does not renew it (it would under the old TTL).
+    @Test func onlyAReadUnderTheConnectorInForceRenews() {
+        let clock = ManualClock()
+        let cache = Self.cache(clock)
+        let old = Self.connector("prod")
+        let oldToken = cache.beginRead()
+        let current = Self.connector("prod", ttl: 5)
+        cache.update(connectors: ["prod": current])
+        let key = Self.key("devops/db")
+        cache.store(Self.output("devops/db"), for: key, connector: current, token: cache.beginRead())
+        clock.advance(by: 6)
+        #expect(cache.renew(key, versionId: "v1", stages: nil, connector: old, token: cache.beginRead()) == nil)
+        #expect(cache.renew(key, versionId: "v1", stages: nil, connector: current, token: oldToken) == nil)
+        if case .fresh = cache.lookup(key) { Issue.record("renewed by a read that may not") }
+        #expect(cache.renew(key, versionId: "v1", stages: nil, connector: current, token: cache.beginRead()) != nil)
+        guard case .fresh = cache.lookup(key) else {
+            Issue.record("not renewed")
+            return
+        }
+        clock.advance(by: 6)
+        guard case .expired = cache.lookup(key) else {
+            Issue.record("renewed for longer than the connector's TTL")
+            return
+        }
     }
 
     @Test func aReloadedConnectorForgetsItsEntriesOnly() {

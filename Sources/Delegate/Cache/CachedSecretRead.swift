@@ -25,7 +25,6 @@ struct CachedSecretRead: Sendable {
     let key: SecretCacheKey
     /// The connector the task runs with (its id is `key.connectorID`).
     let connector: NamedConnector
-    var policy: ConnectorPolicy { connector.policy }
     /// The name relative to the prefix, as the client takes it.
     let name: String
     let versionId: String?
@@ -34,8 +33,12 @@ struct CachedSecretRead: Sendable {
     let logger: Logger
 
     func run() async throws(AWSError) -> Answer {
-        let token = cache.beginRead()
+        var token = cache.beginRead()
         var attempts = 0
+        // DescribeSecret said the cached version is not the one asked for any more (another
+        // version holds the stage, the secret is deleted or gone): the entry must not be served
+        // stale after that.
+        var changed = false
         if !refresh {
             switch cache.lookup(key) {
             case .fresh(let output):
@@ -46,17 +49,26 @@ struct CachedSecretRead: Sendable {
                 do throws(AWSError) {
                     let described = try await client.describeSecret(name: name, logger: logger)
                     attempts += described.attempts
-                    if let current = Self.version(for: key, in: described.value), current == output.versionId,
+                    let current = Self.version(for: key, in: described.value)
+                    if let current, current == output.versionId,
                         let renewed = cache.renew(
                             key, versionId: current, stages: described.value.versionIdsToStages?[current],
-                            ttl: policy.cacheTTLSeconds, stale: policy.cacheStaleSeconds)
+                            connector: connector, token: token)
                     {
                         cache.count(.hit)
                         return Answer(output: renewed, requestId: described.requestId, attempts: attempts, cached: true)
                     }
+                    if current != output.versionId {
+                        changed = true
+                        token = forgetEntry()
+                    }
                 } catch {
                     attempts += error.attempts
                     if error.meansUnreachable { return try served(stale: error, attempts: attempts) }
+                    if error.code == .resourceNotFoundException {
+                        changed = true
+                        token = forgetEntry()
+                    }
                     // DescribeSecret refused (a policy that allows only GetSecretValue, say):
                     // GetSecretValue gives the answer.
                     logger.debug("read cache: DescribeSecret failed (\(error.code)); reading the value again")
@@ -73,13 +85,20 @@ struct CachedSecretRead: Sendable {
             return Answer(output: response.value, requestId: response.requestId, attempts: attempts + response.attempts)
         } catch {
             attempts += error.attempts
-            if error.meansUnreachable, !refresh { return try served(stale: error, attempts: attempts) }
+            if error.meansUnreachable, !refresh, !changed { return try served(stale: error, attempts: attempts) }
             // AWS itself refused (not found, access denied): nothing may be served for the key now.
             if error.kind == .service, !error.meansUnreachable { cache.forget(key) }
             var failure = error
             failure.attempts = attempts
             throw failure
         }
+    }
+
+    /// Drops the entry (so that no later read serves it stale either) and returns the token for
+    /// the GetSecretValue that follows: taken after the drop, or the drop would refuse its store.
+    private func forgetEntry() -> SecretCache.ReadToken {
+        cache.forget(key)
+        return cache.beginRead()
     }
 
     /// The entry, served stale after `error` if it is within its stale window; else `error`.

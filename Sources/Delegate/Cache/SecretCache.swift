@@ -80,6 +80,7 @@ public final class SecretCache: Sendable {
     enum Scope: Sendable {
         case secret(region: String, name: String)
         case connector(String)
+        case key(SecretCacheKey)
 
         func covers(_ key: SecretCacheKey, _ output: Output) -> Bool {
             switch self {
@@ -87,6 +88,8 @@ public final class SecretCache: Sendable {
                 key.region == region && (key.fullName == name || output.name == name || output.arn == name)
             case .connector(let id):
                 key.connectorID == id
+            case .key(let covered):
+                key == covered
             }
         }
     }
@@ -188,26 +191,29 @@ public final class SecretCache: Sendable {
         let now = clock.now()
         let (ttl, stale) = (connector.policy.cacheTTLSeconds, connector.policy.cacheStaleSeconds)
         state.withLock { state in
-            guard token.epoch >= state.floor, state.connectors[key.connectorID] == connector,
-                !state.invalidations.contains(where: { $0.epoch > token.epoch && $0.scope.covers(key, output) })
-            else { return }
+            guard Self.mayStore(output, for: key, connector: connector, token: token, in: state) else { return }
             // Replaces what the key held; an answer too large to keep still drops the older one.
             state.entries.store(
                 Entry(output: output, now: now, ttl: ttl, stale: stale), for: key, cost: Self.valueBytes(output))
         }
     }
 
-    /// Starts a new TTL for `key`'s entry if it still holds `versionId` (DescribeSecret said it
-    /// is still the one asked for), with the version's stages as DescribeSecret gave them.
-    /// - Returns: the renewed answer, or nil when the entry is gone or holds another version.
+    /// Starts a new TTL (the connector's) for `key`'s entry if it still holds `versionId`
+    /// (DescribeSecret said it is still the one asked for), with the version's stages as
+    /// DescribeSecret gave them; as for `store`, not when the entry was invalidated since `token`
+    /// was taken or `connector` is not the one in force (a task admitted before a reload must not
+    /// renew an entry under the old TTL).
+    /// - Returns: the renewed answer, or nil when the entry is gone, holds another version, or may
+    ///   not be renewed.
     public func renew(
-        _ key: SecretCacheKey, versionId: String, stages: [String]?, ttl: Int, stale: Int
+        _ key: SecretCacheKey, versionId: String, stages: [String]?, connector: NamedConnector, token: ReadToken
     ) -> Output? {
         let now = clock.now()
+        let (ttl, stale) = (connector.policy.cacheTTLSeconds, connector.policy.cacheStaleSeconds)
         return state.withLock { state in
-            guard var output = state.entries.peekValue(for: key)?.output, output.versionId == versionId else {
-                return nil
-            }
+            guard var output = state.entries.peekValue(for: key)?.output, output.versionId == versionId,
+                Self.mayStore(output, for: key, connector: connector, token: token, in: state)
+            else { return nil }
             if let stages { output.versionStages = stages }
             guard
                 state.entries.store(
@@ -217,11 +223,22 @@ public final class SecretCache: Sendable {
         }
     }
 
-    /// Drops `key`'s entry: AWS refused the read (not found, access denied), so nothing may be
-    /// served for it any longer.
-    public func forget(_ key: SecretCacheKey) {
-        state.withLock { $0.entries.removeValue(for: key) }
+    /// Whether a read that took `token` under `connector` may keep `output` for `key`: the
+    /// connector is the one in force, and nothing covering the key was invalidated since.
+    private static func mayStore(
+        _ output: Output, for key: SecretCacheKey, connector: NamedConnector, token: ReadToken, in state: State
+    ) -> Bool {
+        token.epoch >= state.floor && state.connectors[key.connectorID] == connector
+            && !state.invalidations.contains { $0.epoch > token.epoch && $0.scope.covers(key, output) }
     }
+
+    /// Drops `key`'s entry: AWS refused the read (not found, access denied) or said its version
+    /// is no longer the one asked for, so nothing may be served for it any longer; a read that
+    /// began before cannot store it again.
+    public func forget(_ key: SecretCacheKey) {
+        invalidate(.key(key))
+    }
+
 
     /// Drops every entry for the secret `name` (a full name or ARN) in `region`, whichever
     /// connector read it and by whichever name: a write through this delegate.
