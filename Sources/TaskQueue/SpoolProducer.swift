@@ -51,8 +51,9 @@ public struct SpoolProducer: Sendable {
         } catch {
             throw TaskQueueError(
                 code: .queuedNotDurable,
-                message: "queued \(target), but syncing new/ failed: a crash of the host before the file system "
-                    + "writes new/ back may lose the task", path: target, errno: error.errno)
+                message: "queued \(target), but syncing \(directory)/new failed (\(error.errnoText)): a crash of "
+                    + "the host before the file system writes it back may lose the task", path: target,
+                errno: error.errno)
         }
         return target
     }

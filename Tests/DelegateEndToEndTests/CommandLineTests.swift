@@ -73,7 +73,7 @@ import Testing
         let built = URL(fileURLWithPath: try DaemonProcess.binaryPath()).deletingLastPathComponent().appendingPathComponent("secrets-delegated").path
         try FileManager.default.copyItem(atPath: built, toPath: binary)
         let spool = directory.path("spool")
-        for (sub, mode) in [("", 0o755), ("/tmp", 0o700), ("/new", 0o300)] as [(String, mode_t)] {
+        for (sub, mode) in [("", 0o755), ("/tmp", 0o700), ("/new", 0o300), ("/done", 0o700)] as [(String, mode_t)] {
             try FileManager.default.createDirectory(atPath: spool + sub, withIntermediateDirectories: true)
             #expect(chown(spool + sub, 65534, 65534) == 0 && chmod(spool + sub, mode) == 0)
         }
@@ -89,11 +89,23 @@ import Testing
         let queued = try await submit("nosync")
         #expect(queued.termination == .exited(0), "\(queued.errorOutput)")
         #expect(queued.output == "queued \(spool)/new/nosync.json\n")
-        #expect(queued.errorOutput.contains("warning: QueuedNotDurable: queued \(spool)/new/nosync.json, but syncing new/ failed"), "\(queued.errorOutput)")
-        #expect(queued.errorOutput.contains("errno 13"), "\(queued.errorOutput)")
+        #expect(
+            queued.errorOutput.hasPrefix(
+                "secrets-delegate: warning: QueuedNotDurable: queued \(spool)/new/nosync.json, but syncing \(spool)/new "
+                    + "failed (errno 13: Permission denied)"), "\(queued.errorOutput)")
         #expect(FileManager.default.contents(atPath: spool + "/new/nosync.json") == task("nosync"))
         // Submitting it again finds it queued.
         #expect(try await submit("nosync").termination == .exited(64))
+
+        // Waiting, the warning comes whatever the wait brings: here no delegate answers.
+        let waited = try await ChildProcess.run(
+            "/usr/bin/setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", binary, "submit", "--spool", spool, "--wait",
+             "--timeout", "0.2", "-"],
+            input: task("waited"))
+        #expect(waited.termination == .exited(69), "\(waited.errorOutput)")
+        #expect(waited.errorOutput.contains("warning: QueuedNotDurable: queued \(spool)/new/waited.json"), "\(waited.errorOutput)")
+        #expect(waited.errorOutput.contains("no result for waited within"), "\(waited.errorOutput)")
 
         // With a directory it can sync, no warning.
         #expect(chmod(spool + "/new", 0o700) == 0)

@@ -63,6 +63,14 @@ import Testing
         #expect(
             description("[aws]\nmax_attempts = 3\n", ["SECRETS_DELEGATE_AWS_MAX_ATTEMPTS": "0"])
                 == "[aws] max_attempts (from SECRETS_DELEGATE_AWS_MAX_ATTEMPTS): must be between 1 and 20, not 0")
+        // A default's problem is not the file's: a file that does not set the name, on a host
+        // without a name.
+        do {
+            _ = try DelegateConfiguration.load(tomlText: "[aws]\nmax_attempts = 3\n", environment: [:], hostName: "", path: path)
+            Issue.record("an empty default name was taken")
+        } catch {
+            #expect(error.key == "[delegate] name", "\(error)")
+        }
         // No file, no name.
         #expect(
             description(nil, ["SECRETS_DELEGATE_AWS_MAX_ATTEMPTS": "0"])

@@ -132,9 +132,9 @@ import TestSupport
             "[[credential]]\nunit = \"\(unit)\"\nid = \"db\"\nconnector = \"\(connector)\"\nsecret = \"\(secret)\"\n\(extra)"
         }
         let cases: [(String, String, String)] = [
-            (entry("b.service", "prod"), "entry 1 unit", "b.service is not in connector prod's allowed_units (app.service)"),
+            (entry("b.service", "prod"), "entry 1 unit", "b.service is not in the allowed_units of connector prod: app.service"),
             (entry("*", "users"), "entry 1 unit", "allowed_units admits no unit"),
-            (entry("b.service", "users"), "entry 1 unit", "(it has none)"),
+            (entry("b.service", "users"), "entry 1 unit", "; it has none"),
             (entry("app.service", "writer"), "entry 1 connector", "does not allow getSecretValue"),
             (entry("app.service", "open", "bad name!"), "entry 1 secret", "connector open"),
             (entry("app.service", "open", String(repeating: "n", count: 600)), "entry 1 secret", "512"),
@@ -150,6 +150,14 @@ import TestSupport
             #expect(error.reason.contains(reason), "\(error)")
             #expect(!error.reason.contains("credential-check"), "\(error)")
         }
+        // A connector from a drop-in is named with its file.
+        let directory = try TemporaryDirectory(prefix: "credential-dropin")
+        let dropIn = directory.path("ops.toml")
+        try "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_units = [\"x.service\"]\n"
+            .write(toFile: dropIn, atomically: false, encoding: .utf8)
+        let fromDropIn = try #require(
+            refusal("[delegate]\nconnectors_dir = \"\(directory.url.path)\"\n\n" + entry("b.service", "ops")))
+        #expect(fromDropIn.reason == "b.service is not in the allowed_units of connector ops (\(dropIn)): x.service")
         // The same entries through connectors that admit them load.
         let fine = try load(
             connectors + entry("app.service", "prod") + "\n" + entry("*", "open", "team-db#password", "version_stage = \"AWSPREVIOUS\""))

@@ -18,8 +18,9 @@ import Testing
         #expect(backoff.record(failed: false) == .init(pause: nil, log: false))
         _ = backoff.record(failed: true)
         _ = backoff.record(failed: true)
-        #expect(backoff.record(failed: false) == .init(pause: nil, log: false))
+        #expect(backoff.record(failed: false) == .init(pause: nil, log: false, recoveredAfter: 2))
         #expect(backoff.failures == 0)
+        #expect(backoff.record(failed: false) == .init(pause: nil, log: false))
         #expect(backoff.record(failed: true) == .init(pause: .milliseconds(10), log: true))
     }
 }

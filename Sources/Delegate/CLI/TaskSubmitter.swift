@@ -118,34 +118,39 @@ public struct TaskSubmitter: Sendable {
         let taskID = id ?? TaskID.random(prefix: "submit-")
         let producer = SpoolProducer(directory: directory)
         // Queued but not surely durable: the task will run, so this is no failure (submitting it
-        // again would find it queued), but the caller hears of it.
+        // again would find it queued), but the caller hears of it, whatever the wait brings.
         var warning = ""
+        let outcome: CommandOutcome
         do {
             let path: String
             do {
                 path = try producer.enqueue(id: taskID, data: task)
             } catch where error.code == .queuedNotDurable {
                 path = error.path ?? directory + "/new/" + taskID + ".json"
-                warning = "secrets-delegate: warning: \(error)"
+                warning = "secrets-delegate: warning: \(error.code): \(error.message)"
             }
-            guard wait else {
-                return CommandOutcome(output: "queued \(path)", errorOutput: warning, status: ExitStatus.success)
+            if wait {
+                let result = try await producer.waitForResult(id: taskID, timeout: timeout)
+                outcome =
+                    Self.outcome(forResult: result, expectedID: nil, privateKey: privateKey)
+                    ?? .failure("the result file for \(taskID) is not a result", status: ExitStatus.unavailable)
+            } else {
+                outcome = CommandOutcome(output: "queued \(path)", status: ExitStatus.success)
             }
-            let result = try await producer.waitForResult(id: taskID, timeout: timeout)
-            var outcome =
-                Self.outcome(forResult: result, expectedID: nil, privateKey: privateKey)
-                ?? .failure("the result file for \(taskID) is not a result", status: ExitStatus.unavailable)
-            outcome.errorOutput = [warning, outcome.errorOutput].filter { !$0.isEmpty }.joined(separator: "\n")
-            return outcome
         } catch {
             if error.code == .timedOut {
-                return .failure("no result for \(taskID) within \(timeout); the task stays queued", status: ExitStatus.unavailable)
+                outcome = .failure(
+                    "no result for \(taskID) within \(timeout); the task stays queued", status: ExitStatus.unavailable)
+            } else if error.code == .invalidName || error.code == .alreadyExists {
+                outcome = .failure("\(error)", status: ExitStatus.usage)
+            } else {
+                outcome = .failure("the spool \(directory) cannot be used: \(error)", status: ExitStatus.unavailable)
             }
-            if error.code == .invalidName || error.code == .alreadyExists {
-                return .failure("\(error)", status: ExitStatus.usage)
-            }
-            return .failure("the spool \(directory) cannot be used: \(error)", status: ExitStatus.unavailable)
         }
+        guard !warning.isEmpty else { return outcome }
+        var warned = outcome
+        warned.errorOutput = outcome.errorOutput.isEmpty ? warning : warning + "\n" + outcome.errorOutput
+        return warned
     }
 
     /// The outcome for a result line, or nil when the line is the result of another task. With

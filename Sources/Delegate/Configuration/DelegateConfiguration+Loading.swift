@@ -22,9 +22,12 @@ extension DelegateConfiguration {
     ) throws(ConfigurationError) -> DelegateConfiguration {
         var configuration = DelegateConfiguration(hostName: hostName)
         var origins: [String: String] = [:]
+        // The keys the file set: a bad value of one of them is the file's (unless a variable
+        // overrode it); another is a default's (the host name as the delegate's name).
+        var fileKeys: Set<String> = []
         if let tomlText {
             do {
-                try configuration.apply(tomlText: tomlText, path: path)
+                fileKeys = try configuration.apply(tomlText: tomlText, path: path)
             } catch {
                 throw path.map(error.naming(file:)) ?? error
             }
@@ -33,8 +36,8 @@ extension DelegateConfiguration {
         do {
             try configuration.validate(origins: origins)
         } catch {
-            // A value no variable set came from the file (defaults are valid).
-            throw error.origin == nil && tomlText != nil ? path.map(error.naming(file:)) ?? error : error
+            guard let path, error.origin == nil, let key = error.key, fileKeys.contains(key) else { throw error }
+            throw error.naming(file: path)
         }
         let directory =
             configuration.delegate.connectorsDir.isEmpty
@@ -106,8 +109,10 @@ extension DelegateConfiguration {
         }
     }
 
-    private mutating func apply(tomlText: String, path: String?) throws(ConfigurationError) {
+    /// - Returns: the labels (`[section] key`) of the keys the text set.
+    private mutating func apply(tomlText: String, path: String?) throws(ConfigurationError) -> Set<String> {
         let table = try Self.parse(tomlText: tomlText)
+        var labels: Set<String> = []
         for sectionName in table.keys.sorted() {
             guard let sectionValue = table[sectionName] else { continue }
             if sectionName == "connectors" {
@@ -138,8 +143,10 @@ extension DelegateConfiguration {
                         reason: "unknown key; [\(sectionName)] takes " + known.joined(separator: ", "))
                 }
                 try set(key, to: Self.raw(value), origin: nil)
+                labels.insert(key.label)
             }
         }
+        return labels
     }
 
     /// `[connectors.<id>]` tables.

@@ -96,21 +96,25 @@ extension CredentialMapping {
                             ? " (there are none)" : "; they are " + connectors.keys.sorted().joined(separator: ", ")))
             }
             let policy = named.policy
+            // A connector from a drop-in is named with its file: the fix may be there.
+            let declared = named.origin.hasSuffix("]") ? "" : " (\(named.origin))"
             if let operations = policy.operations, !operations.contains(.getSecretValue) {
                 throw problem(
                     "connector",
-                    "connector \(named.id) does not allow getSecretValue, which a credential is read with; "
+                    "connector \(named.id)\(declared) does not allow getSecretValue, which a credential is read with; "
                         + "it allows " + (operations.isEmpty ? "no operation" : operations.map(\.rawValue).joined(separator: ", ")))
             }
             if policy.restrictsPrincipals {
                 if mapping.unit == anyUnit, policy.allowedUnits.isEmpty {
-                    throw problem("unit", "\"*\" is served through connector \(named.id), whose allowed_units admits no unit")
+                    throw problem(
+                        "unit", "\"*\" is served through connector \(named.id)\(declared), whose allowed_units admits no unit")
                 }
                 if mapping.unit != anyUnit, !policy.allowedUnits.contains(mapping.unit) {
                     throw problem(
                         "unit",
-                        "\(mapping.unit) is not in connector \(named.id)'s allowed_units"
-                            + (policy.allowedUnits.isEmpty ? " (it has none)" : " (" + policy.allowedUnits.joined(separator: ", ") + ")"))
+                        "\(mapping.unit) is not in the allowed_units of connector \(named.id)\(declared)"
+                            + (policy.allowedUnits.isEmpty
+                                ? "; it has none" : ": " + policy.allowedUnits.joined(separator: ", ")))
                 }
             }
             let line = SecretFetcher.task(
@@ -125,7 +129,7 @@ extension CredentialMapping {
                     default: "secret"
                     }
                 let reason = error.message.hasPrefix("params.name: ") ? String(error.message.dropFirst(13)) : error.message
-                throw problem(key, "not a valid read through connector \(named.id): \(reason)")
+                throw problem(key, "not a valid read through connector \(named.id)\(declared): \(reason)")
             }
         }
     }

@@ -131,27 +131,39 @@ final class CurlEngine: @unchecked Sendable {
 
             var running: Int32 = 0
             let performCode = ccurlshim_multi_perform(multi.raw, &running)
+            if performCode != CURLM_OK {
+                logger.warning("curl_multi_perform failed", metadata: ["code": "\(performCode.rawValue)"])
+            }
             collectFinished()
 
             var ready: Int32 = 0
             let pollCode = ccurlshim_multi_poll(multi.raw, nil, 0, 1000, &ready)
-            let step = backoff.record(failed: performCode != CURLM_OK || pollCode != CURLM_OK)
+            let step = backoff.record(failed: pollCode != CURLM_OK)
             if step.log {
                 logger.warning(
-                    "curl engine loop failed",
-                    metadata: [
-                        "perform_code": "\(performCode.rawValue)", "poll_code": "\(pollCode.rawValue)",
-                        "failures_in_a_row": "\(backoff.failures)",
-                    ])
+                    "curl_multi_poll failed; pausing the engine before the next turn",
+                    metadata: ["code": "\(pollCode.rawValue)", "failures_in_a_row": "\(backoff.failures)"])
             }
-            if let pause = step.pause {
-                let (seconds, attoseconds) = pause.components
-                usleep(useconds_t(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+            if let failures = step.recoveredAfter {
+                logger.notice("curl_multi_poll works again", metadata: ["failures_in_a_row": "\(failures)"])
             }
+            if let pause = step.pause { self.pause(pause) }
         }
         tearDown()
         logger.debug("curl engine stopped")
         exited.signal()
+    }
+
+    /// Sleeps for `duration` in 10 ms steps, ending early at a stop (whose wakeup a failing
+    /// poll may not deliver), so that `shutdown()` waits 10 ms at most for a pause.
+    private func pause(_ duration: Duration) {
+        var left = duration
+        while left > .zero, !inbox.withLock({ $0.stopping }) {
+            let step = min(left, CurlLoopBackoff.firstPause)
+            let (seconds, attoseconds) = step.components
+            usleep(useconds_t(seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+            left -= step
+        }
     }
 
     private func begin(_ request: PendingRequest) {

@@ -1,9 +1,10 @@
-/// What the curl engine does after a turn of its loop in which `curl_multi_perform` or
-/// `curl_multi_poll` failed: a failing poll returns at once, so without a pause the thread would
-/// spin on a core and log a warning per turn for as long as the failure lasts.
+/// What the curl engine does after a turn of its loop in which `curl_multi_poll` failed: a
+/// failing poll returns at once, so without a pause the thread would spin on a core and log a
+/// warning per turn for as long as the failure lasts.
 ///
 /// The pause doubles from 10 ms to 1 s with each failed turn in a row; the warning is logged at the
-/// 1st, 2nd, 4th, 8th, ... failure in a row, with the count. A turn without failure starts over.
+/// 1st, 2nd, 4th, 8th, ... failure in a row, with the count. A turn without failure starts over,
+/// and says how many failed before it (to log the recovery).
 struct CurlLoopBackoff: Equatable {
     /// Failed turns in a row.
     private(set) var failures = 0
@@ -17,13 +18,15 @@ struct CurlLoopBackoff: Equatable {
         var pause: Duration?
         /// Whether to log this failure (its number in a row is `failures`).
         var log: Bool
+        /// A good turn after failed ones: how many failed in a row.
+        var recoveredAfter: Int? = nil
     }
 
-    /// Records a turn; `failed`: one of the loop's curl calls failed.
+    /// Records a turn; `failed`: the turn's poll failed.
     mutating func record(failed: Bool) -> Step {
         guard failed else {
-            failures = 0
-            return Step(pause: nil, log: false)
+            defer { failures = 0 }
+            return Step(pause: nil, log: false, recoveredAfter: failures > 0 ? failures : nil)
         }
         failures += 1
         let doublings = min(failures - 1, 7)  // 10 ms * 2^7 = 1.28 s, capped below
