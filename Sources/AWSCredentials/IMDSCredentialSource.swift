@@ -83,8 +83,13 @@ public final class IMDSCredentialSource: CredentialSource {
         }
     }
 
+    /// AWS refused the credentials: the token goes, and so do the credentials kept for static
+    /// stability (an unreachable IMDS must not bring back a key AWS just refused).
     public func invalidate() async {
-        state.withLock { $0.token = nil }
+        state.withLock { state in
+            state.token = nil
+            state.lastCredentials = nil
+        }
     }
 
     /// IMDS handed out credentials that expired at `expiration`: the earlier ones if they are
@@ -116,7 +121,7 @@ public final class IMDSCredentialSource: CredentialSource {
     /// Keeps expired credentials a little longer when IMDS is unreachable rather than failing
     /// every task at once; AWS accepts instance credentials for a while past their stated expiry.
     private func staticallyStable(after error: AWSError, logger: Logger) -> Credentials? {
-        guard error.kind == .transport || (error.httpStatus ?? 0) >= 500 else { return nil }
+        guard error.kind == .transport || Self.isPassing(status: error.httpStatus ?? 0) else { return nil }
         let now = clock.now()
         return state.withLock { state -> Credentials? in
             guard var last = state.lastCredentials, let expiration = last.expiration,
@@ -158,7 +163,7 @@ public final class IMDSCredentialSource: CredentialSource {
                     code: response.status == 404 ? .instanceRoleNotFound : .imdsError,
                     message: "IMDS answered \(response.status) for \(path)",
                     httpStatus: response.status,
-                    retryable: response.status >= 500
+                    retryable: Self.isPassing(status: response.status)
                 )
             }
             return String(decoding: response.body, as: UTF8.self)
@@ -178,15 +183,18 @@ public final class IMDSCredentialSource: CredentialSource {
         )
         guard response.status == 200, !response.body.isEmpty else {
             throw AWSError(
-                kind: response.status >= 500 ? .transport : .service,
+                kind: Self.isPassing(status: response.status) ? .transport : .service,
                 code: .imdsTokenUnavailable,
                 message: "IMDS refused a session token (HTTP \(response.status)); IMDSv1 is never used",
                 httpStatus: response.status,
-                retryable: response.status >= 500
+                retryable: Self.isPassing(status: response.status)
             )
         }
+        // What IMDS says the token lasts, if it is a lifetime IMDS could give (1 s to 6 h): a
+        // zero, negative or non-finite one would make every GET ask for a token again.
         let ttl =
             response.headers["X-aws-ec2-metadata-token-ttl-seconds"].flatMap(Double.init)
+            .flatMap { (1...Double(Self.tokenTTLSeconds)).contains($0) ? $0 : nil }
             ?? Double(Self.tokenTTLSeconds)
         let buffer = min(ttl / 10, 300)
         let token = String(decoding: response.body, as: UTF8.self)
@@ -194,14 +202,20 @@ public final class IMDSCredentialSource: CredentialSource {
         return token
     }
 
-    /// Sends with bounded retries on 5xx and transport failures.
+    /// An answer that says "not now" rather than "no": a 5xx, or 429 (IMDS throttles a host
+    /// that asks too often). Retried, and static stability applies.
+    static func isPassing(status: Int) -> Bool {
+        status >= 500 || status == 429
+    }
+
+    /// Sends with bounded retries on 5xx, 429 and transport failures.
     private func send(_ request: HTTPRequest) async throws(AWSError) -> HTTPResponse {
         var attempt = 0
         while true {
             attempt += 1
             do {
                 let response = try await http.execute(request)
-                if response.status >= 500, attempt < maxAttempts {
+                if Self.isPassing(status: response.status), attempt < maxAttempts {
                     try? await Task.sleep(for: .milliseconds(Int(50 * Double(attempt) * (1 + jitter()))))
                     continue
                 }

@@ -187,6 +187,9 @@ public final class SocketServer: @unchecked Sendable {
         queue.async {
             self.limits = limits
             self.budget.update(limits: limits)
+            // A new budget or connection cap moves every connection's fair share, also while
+            // the pressure goes on: a connection held back may be under its share now.
+            for connection in Array(self.connections.values) { connection.budgetChanged() }
         }
     }
 
@@ -272,11 +275,14 @@ public final class SocketServer: @unchecked Sendable {
     }
 
     private func pressureChanged(_ pressure: Bool) {
-        logger.notice(
+        // Peers' lines move it: rate-limited like other peer-provoked lines.
+        logLimiter.log(
+            .notice,
             pressure
                 ? "socket buffers reached their budget; reading slows down for connections holding the most"
                 : "socket buffers are below their budget again",
-            metadata: ["buffered_bytes": "\(budget.used)", "budget_bytes": "\(budget.limit)"])
+            metadata: ["buffered_bytes": "\(budget.used)", "budget_bytes": "\(budget.limit)"],
+            key: pressure ? "socket-buffer-pressure" : "socket-buffer-pressure-end", logger: logger)
         for connection in Array(connections.values) { connection.budgetChanged() }
     }
 

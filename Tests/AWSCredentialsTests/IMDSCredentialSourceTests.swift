@@ -112,6 +112,45 @@ import Testing
         #expect(server.counts.whileDown == 4)
     }
 
+    /// IMDS throttles a host that asks too often with 429: that is "not now", like a 5xx. It is
+    /// retried, it may be tried again later, and expired credentials are kept meanwhile.
+    @Test func aThrottlingIMDSIsRetriedAndEngagesStaticStability() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(
+            credentials: fakeCredentials("busy"), expiration: clock.now().addingTimeInterval(3600))
+        server.setMode(.throttling)
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.httpStatus == 429)
+        #expect(error?.retryable == true)
+        #expect(server.counts.whileDown == 2, "maxAttempts is 2: one try and one retry")
+
+        server.setMode(.up)
+        _ = try await source.fetch(logger: logger)
+        clock.advance(by: 3600 + 60)
+        server.setMode(.throttling)
+        let recorder = LogRecorder()
+        let kept = try await source.fetch(logger: recorder.logger())
+        #expect(kept.accessKeyId == "ASIAFAKEbusy")
+        #expect(try #require(kept.expiration) > clock.now())
+        #expect(recorder.allText.contains("static-stability-engaged"))
+    }
+
+    /// Credentials AWS refused (the provider invalidates the source) are not brought back by
+    /// static stability when IMDS is then unreachable.
+    @Test func refusedCredentialsAreNotKeptForStaticStability() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(
+            credentials: fakeCredentials("refused"), expiration: clock.now().addingTimeInterval(3600))
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+        _ = try await source.fetch(logger: logger)
+        clock.advance(by: 3600 + 60)
+        await source.invalidate()
+        server.setMode(.down)
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.kind == .transport)
+    }
+
     @Test func anOversizedAnswerIsAnInvalidResponseThatNeverEngagesStaticStability() async throws {
         let clock = ManualClock()
         let server = try IMDSServer(

@@ -27,6 +27,8 @@ public final class IMDSServer: Sendable {
         case down
         /// Answers every request with 503.
         case failing
+        /// Answers every request with 429 (IMDS throttles: too many requests from the host).
+        case throttling
         /// Hands out tokens but answers every GET with 401, as if each token were already stale.
         case rejectingTokens
         /// Hands out tokens but answers every GET with a 1 MiB body (a broken or hostile IMDS:
@@ -155,6 +157,9 @@ public final class IMDSServer: Sendable {
             case .failing:
                 state.counts.whileDown += 1
                 return ScriptedResponse(status: 503, body: "Service Unavailable")
+            case .throttling:
+                state.counts.whileDown += 1
+                return ScriptedResponse(status: 429, body: "Too Many Requests")
             }
             if request.headers["X-Forwarded-For"] != nil {
                 state.counts.forbidden += 1
