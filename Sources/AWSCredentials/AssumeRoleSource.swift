@@ -89,7 +89,7 @@ public struct AssumeRoleSource: CredentialSource {
         switch error.code {
         case .accessDenied, .accessDeniedException:
             explained.message =
-                "the role's trust policy refused this delegate; check the external ID and that the trust policy names this delegate's identity (\(roleArn)): \(error.message)"
+                "the role's trust policy refused this delegate; check the external ID and that the trust policy of \(roleArn) names this delegate's identity as a principal: \(error.message)"
             explained.retryable = false
         case .malformedPolicyDocument, .malformedPolicyDocumentException:
             explained.message = "STS refused the session policy for \(roleArn): \(error.message)"

@@ -100,10 +100,31 @@ public struct CredentialRefStore: Sendable {
         throw failure(ref, "was not found (\(searched))")
     }
 
+    /// Refuses a directory others than root or the delegate's user could change: whoever may
+    /// rename in it could swap two connectors' key files (each still the delegate's own, mode
+    /// 0600) or put back an old one. A sticky directory (`/tmp`-like) is safe from that.
+    private func checkDirectory(_ directory: String, ref: String) throws(AWSError) {
+        var info = stat()
+        guard stat(directory, &info) == 0 else { return }  // the file's read says what is wrong
+        guard info.st_uid == 0 || info.st_uid == owner else {
+            throw failure(
+                ref,
+                "is in \(directory), which belongs to uid \(info.st_uid); a credential directory must belong to "
+                    + "root or the user the delegate runs as (uid \(owner))")
+        }
+        guard info.st_mode & 0o022 == 0 || info.st_mode & S_ISVTX != 0 else {
+            throw failure(
+                ref,
+                "is in \(directory), which others than its owner may write (mode "
+                    + "0\(String(info.st_mode & 0o7777, radix: 8))) and so swap credential files: chmod go-w it")
+        }
+    }
+
     /// The value in the file at `path` and what the file was when read; nil if there is no file.
     private func read(
         _ path: String, ref: String, directory: String
     ) throws(AWSError) -> (String, CredentialFileCache.FileIdentity)? {
+        try checkDirectory(directory, ref: ref)
         // Opened once without following links; every check is on what was opened.
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {

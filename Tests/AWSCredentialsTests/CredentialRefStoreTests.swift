@@ -103,6 +103,33 @@ import Testing
         #expect(try CredentialRefStore(directories: [directory.url.path], owner: 65534).value(of: "other") == "AKIDOTHER")
     }
 
+    /// A directory others may write lets them swap two refs' files (each still the delegate's,
+    /// mode 0600): refused, unless it is sticky; so is one owned by another user.
+    @Test func aDirectoryOthersMayChangeIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        try write("value", to: directory.path("key"))
+        let store = CredentialRefStore(directories: [directory.url.path])
+        #expect(try store.value(of: "key") == "value")
+        for (mode, refused) in [(0o770, true), (0o757, true), (0o1777, false), (0o750, false)] {
+            #expect(chmod(directory.url.path, mode_t(mode)) == 0)
+            let fresh = CredentialRefStore(directories: [directory.url.path])
+            if refused {
+                let error = #expect(throws: AWSError.self) { try fresh.value(of: "key") }
+                #expect(error?.message.contains("others than its owner may write (mode 0\(String(mode, radix: 8)))") == true, "\(String(describing: error))")
+                #expect(error?.message.contains("value") == false)
+            } else {
+                #expect(try fresh.value(of: "key") == "value", "mode \(String(mode, radix: 8))")
+            }
+        }
+        #expect(chmod(directory.url.path, 0o755) == 0)
+        #expect(chown(directory.url.path, 65534, 65534) == 0)
+        let error = #expect(throws: AWSError.self) {
+            try CredentialRefStore(directories: [directory.url.path]).value(of: "key")
+        }
+        #expect(error?.message.contains("belongs to uid 65534") == true, "\(String(describing: error))")
+        #expect(chown(directory.url.path, 0, 0) == 0)
+    }
+
     @Test func noDirectoryMeansNotFound() {
         let error = #expect(throws: AWSError.self) {
             try CredentialRefStore(environment: [:], configuredDirectory: "").value(of: "key")
