@@ -405,8 +405,9 @@ struct Open: ParsableCommand {
         discussion: """
             Exits 1, printing nothing, if the result does not authenticate under the key and its task id; \
             64 if the key file cannot be used: it must be a regular file that only its owner may read or \
-            write (mode 0600 or 0400, as keygen makes it), holding the key keygen wrote; 74 if standard \
-            output refuses the result.
+            write (mode 0600 or 0400, as keygen makes it), holding the key keygen wrote, or the input is no \
+            result it can use (not a result, a sealed result of another algorithm or a malformed one); 74 if \
+            standard output refuses the result.
             """)
 
     @Option(help: ArgumentHelp("The private key file (from keygen).", valueName: "KEYFILE"))

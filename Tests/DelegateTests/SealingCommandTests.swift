@@ -97,6 +97,35 @@ import Testing
         }
     }
 
+    /// A sealed result `open` cannot use at all (another algorithm, an `enc` of the wrong size)
+    /// is an unusable input, 64, not a result that failed to authenticate; `submit --seal` gives
+    /// 1 for it all the same, and prints none of it.
+    @Test func openExits64ForASealedResultItCannotUse() throws {
+        let directory = try TemporaryDirectory(prefix: "open")
+        let keyPath = directory.path("k")
+        let publicKey = try SealingKey(base64: ResultKeyFile.generate(out: keyPath).output)
+        let sealed = try result().sealed(to: publicKey)
+        var otherAlgorithm = sealed
+        otherAlgorithm.sealed?.algorithm = "HPKE-P256-SHA256-AES128GCM"
+        var shortEnc = sealed
+        shortEnc.sealed?.enc.removeLast()
+        for input in [otherAlgorithm, shortEnc] {
+            let outcome = ResultOpener(keyPath: keyPath).open(Data(input.jsonLine.utf8))
+            #expect(outcome.status == 64, "\(outcome.errorOutput)")
+            #expect(outcome.output.isEmpty)
+            let privateKey = try #require(try? ResultKeyFile.read(keyPath).get())
+            let submitted = try #require(
+                TaskSubmitter.outcome(forResult: Data(input.jsonLine.utf8), expectedID: nil, privateKey: privateKey))
+            #expect(submitted.status == 1)
+            #expect(submitted.output.isEmpty)
+        }
+        // submit --seal prints nothing of an answer it cannot read as a result.
+        let garbled = try #require(
+            TaskSubmitter.outcome(
+                forResult: Data(#"{"id":"t-1","sealed":{"alg":1}}"#.utf8), expectedID: nil, privateKey: [UInt8](repeating: 1, count: 32)))
+        #expect(garbled.output.isEmpty && garbled.status == 69, "\(garbled)")
+    }
+
     @Test func openPassesAnUnsealedResultThroughWithANote() throws {
         let directory = try TemporaryDirectory(prefix: "open")
         let keyPath = directory.path("k")

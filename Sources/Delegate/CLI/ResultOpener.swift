@@ -48,7 +48,10 @@ public struct ResultOpener: Sendable {
         do {
             return CommandOutcome(output: try result.opened(privateKey: privateKey).jsonLine, status: status)
         } catch {
-            return .failure(error.message, status: ExitStatus.taskFailed)
+            // `open`: 1 only when it does not authenticate, 64 for a result it cannot use (another
+            // algorithm, a malformed `enc`); `submit --seal`: 1 either way (the delegate's answer).
+            let unusable = !error.isAuthenticationFailure && !requireSealed
+            return .failure(error.message, status: unusable ? ExitStatus.usage : ExitStatus.taskFailed)
         }
     }
 }

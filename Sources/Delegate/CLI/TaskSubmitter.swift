@@ -158,7 +158,11 @@ public struct TaskSubmitter: Sendable {
     static func outcome(forResult line: Data, expectedID: String?, privateKey: [UInt8]? = nil) -> CommandOutcome? {
         let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()
         guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)) else {
-            return CommandOutcome(output: text, errorOutput: "secrets-delegate: the delegate answered with something that is not a result", status: ExitStatus.unavailable)
+            // With --seal, stdout is for the opened result only: what could not be read is not printed.
+            return CommandOutcome(
+                output: privateKey == nil ? text : "",
+                errorOutput: "secrets-delegate: the delegate answered with something that is not a result",
+                status: ExitStatus.unavailable)
         }
         if let expectedID, let id = result.id, id != expectedID { return nil }
         let status = result.status == .succeeded ? ExitStatus.success : ExitStatus.taskFailed

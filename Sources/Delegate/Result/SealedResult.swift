@@ -41,10 +41,11 @@ public struct SealedResult: Sendable, Equatable {
             plaintext = try HPKE.open(
                 privateKey: privateKey, enc: enc, info: Self.info, aad: Array(taskID.utf8), ciphertext: ciphertext)
         } catch {
-            throw SealedResultError(
-                error.code == .authenticationFailed
-                    ? "the sealed result does not authenticate: another key, another task id, or it was changed"
-                    : "the sealed result cannot be opened: \(error)")
+            throw error.code == .authenticationFailed
+                ? SealedResultError(
+                    "the sealed result does not authenticate: another key, another task id, or it was changed",
+                    isAuthenticationFailure: true)
+                : SealedResultError("the sealed result cannot be opened: \(error)")
         }
         // Parsed in place: the plaintext holds the secret, so no copy is made of it.
         guard let value = plaintext.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) })?.value, case .object = value
@@ -96,9 +97,13 @@ extension SealedResult: Codable {
 /// plaintext.
 public struct SealedResultError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
+    /// The sealed result does not authenticate (another key, another task id, changed): `open`
+    /// exits 1 for it, and 64 for any other problem (an unusable key file or input).
+    public var isAuthenticationFailure: Bool
 
-    public init(_ message: String) {
+    public init(_ message: String, isAuthenticationFailure: Bool = false) {
         self.message = message
+        self.isAuthenticationFailure = isAuthenticationFailure
     }
 
     public var description: String { message }
