@@ -109,7 +109,7 @@ extension SQSQueuePoller {
                         + "Amazon SQS, the origin of a configured queue, or with [sqs] endpoint set a queue of its "
                         + "region); the task was not run",
                     taskID: task.id, operation: task.operation.name.rawValue, connectorID: task.connector.id),
-                receivedAt: receivedAt, logger: logger)
+                receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
             await reply(result, to: configuredResultQueue, for: message, logger: logger)
             return
         }
@@ -120,7 +120,7 @@ extension SQSQueuePoller {
                     code: .invalidTask,
                     message: "the task names no replyTo and [sqs] result_queue_url is empty; it was deleted unrun",
                     taskID: task.id, operation: task.operation.name.rawValue, connectorID: task.connector.id),
-                receivedAt: receivedAt, logger: logger)
+                receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
             await delete(message, logger: logger)
             return
         }
@@ -245,9 +245,12 @@ extension SQSQueuePoller {
         async
     {
         guard let destination else {
-            logger.error(
+            // A producer's messages provoke it: rate-limited per queue.
+            intake.logLimiter.log(
+                .error,
                 "a rejected task message has no readable replyTo and [sqs] result_queue_url is empty; it was deleted",
-                metadata: ["task_id": "\(result.id ?? "-")", "error_code": "\(result.error?.code.rawValue ?? "-")"])
+                metadata: ["task_id": "\(result.id ?? "-")", "error_code": "\(result.error?.code.rawValue ?? "-")"],
+                key: "sqs-no-result-destination \(queue.url)", logger: logger)
             await delete(message, logger: logger)
             return
         }
