@@ -122,13 +122,13 @@ public struct EnvironmentExec: Sendable {
         case .success(let entries): resolved = entries
         case .failure(let failure): return failure
         }
-        guard let path = Self.executablePath(program, searchPath: Self.value(of: "PATH", in: environment)) else {
+        let failure = Self.execute(program: program, arguments: command, environment: resolved, signalMask: signalMask)
+        // As env(1): not found anywhere is 127, found but not run (not executable, ...) 126.
+        guard failure != ENOENT else {
             return SecretFetcher.Failure(message: "\(program): command not found", status: Self.commandNotFound)
         }
-        let failure = Self.execute(path: path, arguments: command, environment: resolved, signalMask: signalMask)
         return SecretFetcher.Failure(
-            message: "cannot run \(program): \(String(cString: strerror(failure)))",
-            status: failure == ENOENT ? Self.commandNotFound : Self.commandNotExecutable)
+            message: "cannot run \(program): \(String(cString: strerror(failure)))", status: Self.commandNotExecutable)
     }
 
     /// This process's environment, entry by entry, byte for byte.
@@ -166,26 +166,12 @@ public struct EnvironmentExec: Sendable {
     public static let commandNotFound: Int32 = 127
     public static let commandNotExecutable: Int32 = 126
 
-    /// `program` if it holds a `/`, else the first executable file of that name in `searchPath`
-    /// (execvp's default when `PATH` is unset).
-    static func executablePath(_ program: String, searchPath: String?) -> String? {
-        if program.contains("/") { return program }
-        guard !program.isEmpty else { return nil }
-        for directory in (searchPath ?? "/usr/local/bin:/usr/bin:/bin").split(
-            separator: ":", omittingEmptySubsequences: false)
-        {
-            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + program
-            var status = stat()
-            if stat(candidate, &status) == 0, status.st_mode & S_IFMT == S_IFREG, access(candidate, X_OK) == 0 {
-                return candidate
-            }
-        }
-        return nil
-    }
-
-    /// Replaces the process; returns `errno` if `execve` fails. The environment's copies are
-    /// wiped before they are freed: they hold the values.
-    private static func execute(path: String, arguments: [String], environment: [[UInt8]], signalMask: sigset_t?)
+    /// Replaces the process with `program` as execvp(3) finds and runs it (`program` itself if it
+    /// holds a `/`, else the first of that name in this process's `PATH`; a file without `#!` run
+    /// by `/bin/sh`), as env(1) does; returns `errno` if that fails (`ENOENT`: found nowhere,
+    /// `EACCES`: found but not executable). The environment's copies are wiped before they are
+    /// freed: they hold the values.
+    private static func execute(program: String, arguments: [String], environment: [[UInt8]], signalMask: sigset_t?)
         -> Int32
     {
         let argv = arguments.map { strdup($0) } + [nil]
@@ -210,7 +196,7 @@ public struct EnvironmentExec: Sendable {
         fflush(nil)
         var previous = sigset_t()
         if var mask = signalMask { pthread_sigmask(SIG_SETMASK, &mask, &previous) }
-        _ = execve(path, argv, envp)
+        _ = ProgramSearch.execute(program, argv, envp)
         let number = errno
         if signalMask != nil { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         return number

@@ -31,8 +31,14 @@ public struct SecretFetcher: Sendable {
             self.subject = subject
         }
 
-        /// `[subject: ][code: ]message`, one line.
-        public var description: String { [subject, code, message].compactMap { $0 }.joined(separator: ": ") }
+        /// `[subject: ][code: ]message`, one line: the code and the message come from whatever
+        /// answered on the socket, so control characters (a line break, a terminal's escape
+        /// sequences) are shown as `\u{..}`, never written to the terminal.
+        public var description: String {
+            [subject, code, message].compactMap { $0 }.joined(separator: ": ").unicodeScalars
+                .map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }
+                .joined()
+        }
     }
 
     /// What `get` produced: the exact bytes for stdout, one line for stderr, the exit status.

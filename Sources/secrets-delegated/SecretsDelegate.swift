@@ -291,9 +291,11 @@ struct Exec: ParsableCommand {
         discussion: """
             Fetches every --env value first. If any cannot be had, prints why (the variable and the error \
             code, never a value) and exits 1 without running the command; otherwise replaces itself with \
-            COMMAND (looked up in PATH unless it holds a /), the variables added to the current environment, \
+            COMMAND (found and run as env(1) does: looked up in PATH unless it holds a /; exit 127 if found \
+            nowhere, 126 if found but not executable), the variables added to the current environment, \
             with the signal mask this process started with. \
-            A value holding a NUL byte cannot be an environment variable and is refused (exit 1). \
+            A value holding a NUL byte cannot be an environment variable, and one that is not valid UTF-8 \
+            is refused too (exit 1). \
             Without --socket, the configuration's socket_path is used. With --socket (and no options but \
             --env and --config), the small front binary, /usr/bin/secrets-delegate, runs it by itself, without \
             reading the configuration or starting the full binary: the same environment for the command, the \

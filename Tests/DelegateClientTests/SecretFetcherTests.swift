@@ -25,6 +25,15 @@ import Testing
         }
     }
 
+    /// The line comes from whatever answered on the socket: it stays one line, and writes no
+    /// control characters (a terminal's escape sequences) to stderr.
+    @Test func aFailureIsOneLineWithoutControlCharacters() {
+        let failure = SecretFetcher.Failure(
+            code: "Bad\u{1B}[31m", message: "two\nlines\u{7F}", status: 1, subject: "A")
+        #expect(failure.description == #"A: Bad\u{1b}[31m: two\u{a}lines\u{7f}"#)
+        #expect(SecretFetcher.Failure(message: "naïve ok", status: 1).description == "naïve ok")
+    }
+
     @Test func aRefusalOfTheSocketIsStatus69() {
         #expect(throws: SecretFetcher.Failure(code: "TooManyConnections", message: "try later", status: 69)) {
             try result(#"{"error":"TooManyConnections","message":"try later"}"#)

@@ -114,7 +114,15 @@ import Testing
         let full = try DaemonProcess.fullBinaryPath()
         let notExecutable = directory.path("not-executable")
         try Data("#!/bin/sh\n".utf8).write(to: URL(fileURLWithPath: notExecutable))
-        let environment = ["PATH": "/usr/bin:/bin", "KEEP": "kept", "A": "replaced"]
+        // As env(1): a file found on PATH but not executable is 126, not "not found"; an
+        // executable file without #! is run by /bin/sh.
+        let bin = directory.path("bin")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        try Data("#!/bin/sh\n".utf8).write(to: URL(fileURLWithPath: bin + "/sd-not-executable"))
+        let noShebang = bin + "/sd-no-shebang"
+        try Data("printf 'by sh:%s' \"$A\"\n".utf8).write(to: URL(fileURLWithPath: noShebang))
+        #expect(chmod(noShebang, 0o755) == 0)
+        let environment = ["PATH": bin + ":/usr/bin:/bin", "KEEP": "kept", "A": "replaced"]
         let show = ["--", "sh", "-c", #"printf '%s|%s|%s' "$A" "$B" "$KEEP""#]
         let cases: [[String]] = [
             ["exec", "--socket", fake.path, "--env", "A=prod:db", "--env=B=prod:db#password"] + show,
@@ -128,6 +136,9 @@ import Testing
             // The command starts with the signal mask of the caller (none blocked, as ChildProcess
             // starts both), not that of the full binary's worker thread, which blocks most.
             ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "grep", "^SigBlk", "/proc/self/status"],
+            ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "sd-not-executable"],
+            ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "sd-no-shebang"],
+            ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", noShebang],
         ]
         var statuses: [ChildProcess.Termination] = []
         for arguments in cases {
@@ -140,7 +151,10 @@ import Testing
             #expect(!served.errorOutput.contains("s3cr3t") && !served.errorOutput.contains("pw-canary"), "\(arguments)")
             statuses.append(served.termination)
         }
-        #expect(statuses == [0, 1, 64, 1, 69, 127, 126, 0, 0].map { .exited($0) })
+        #expect(statuses == [0, 1, 64, 1, 69, 127, 126, 0, 0, 126, 0, 0].map { .exited($0) })
+        for index in [10, 11] {
+            #expect(try await ChildProcess.run(front, cases[index], environment: environment).output == "by sh:s3cr3t-é")
+        }
         let ran = try await ChildProcess.run(front, cases[0], environment: environment)
         #expect(ran.output == "s3cr3t-é|pw-canary|kept")
         let mask = try await ChildProcess.run(full, cases[8], environment: environment)

@@ -17,6 +17,11 @@ int clinuxshim_get_dumpable(void);
 /* prctl(PR_SET_NAME, name, 0, 0, 0): names the calling thread (the kernel keeps 15 bytes). */
 int clinuxshim_set_thread_name(const char *name);
 
+/* execvpe(3) (glibc declares it only under _GNU_SOURCE): execve with execvp's search of this
+ * process's PATH (confstr's /bin:/usr/bin when unset), /bin/sh for a file without #! (ENOEXEC),
+ * and EACCES when a file was found but none could run. Returns only on failure. */
+int clinuxshim_execvpe(const char *file, char *const argv[], char *const envp[]);
+
 /* prlimit(pid, RLIMIT_NOFILE, NULL, old): the open file limits of pid (0: this process). */
 int clinuxshim_get_nofile(pid_t pid, uint64_t *soft, uint64_t *hard);
 /* prlimit(pid, RLIMIT_NOFILE, new, NULL) */
