@@ -1,6 +1,7 @@
 /* The calls below go through function pointers: curl's type-checking macros, which rewrite calls
  * to curl_easy_setopt and friends by name, must stay out of them. */
 #define CURL_DISABLE_TYPECHECK 1
+#include <stdlib.h>
 #include "CCurlShim.h"
 
 #include <dlfcn.h>
@@ -87,7 +88,13 @@ int ccurlshim_load(char *error, size_t error_size) {
     return ready;
 }
 
-CURLcode ccurlshim_global_init_all(void) {
+CURLcode ccurlshim_global_init_all(int *key_log_file_ignored) {
+    /* libcurl's TLS backend opens $SSLKEYLOGFILE at global init and appends every session's keys
+     * to it: whoever reads that file reads the secret values in AWS's answers. The variable is
+     * taken out of this process's environment first (glibc's unsetenv shifts pointers, never
+     * frees the strings of the initial environment, so a concurrent getenv reads no freed memory). */
+    *key_log_file_ignored = getenv("SSLKEYLOGFILE") != NULL;
+    if (*key_log_file_ignored) unsetenv("SSLKEYLOGFILE");
     return CCURLSHIM_READY() ? api.curl_global_init(CURL_GLOBAL_ALL) : CURLE_FAILED_INIT;
 }
 

@@ -165,6 +165,10 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
             var passingFailure: HTTPClientError?
             do throws(HTTPClientError) {
                 try CurlGlobal.ensureInitialized()
+                if CurlGlobal.keyLogFileIgnored.load(ordering: .relaxed), lastLogged == nil {
+                    logger.warning(
+                        "SSLKEYLOGFILE is set; ignored: TLS session keys of AWS calls are never written to a file")
+                }
                 do throws(HTTPClientError) {
                     outcome = .running(try Self.startEngine(configuration: configuration, logger: logger))
                 } catch {

@@ -60,8 +60,13 @@ extension SecretsManagerClient {
         }
     }
 
+    /// The most pages `allPages` follows (10,000 secrets at 100 a page): past them the answer
+    /// carries the `nextToken` to go on from, so one task cannot page (and hold) without end.
+    public static let maximumPages = 100
+
     /// Lists the secrets under the prefix whose names start with `nameFilter` (relative to the
-    /// prefix). With `allPages`, follows `NextToken` to the end and returns everything at once.
+    /// prefix). With `allPages`, follows `NextToken` to the end (at most `maximumPages` pages)
+    /// and returns everything at once.
     public func listSecrets(
         nameFilter: String? = nil,
         maxResults: Int? = nil,
@@ -82,18 +87,27 @@ extension SecretsManagerClient {
         var collected: [SecretListEntry] = []
         var attempts = 0
         var lastRequestId: String?
+        var pages = 0
         while true {
             let page = try await perform("ListSecrets", request, as: ListSecretsOutput.self, logger: logger)
             attempts += page.attempts
             lastRequestId = page.requestId
+            pages += 1
             // The name filter matches prefixes loosely; keep only names really under the scope.
             collected += page.value.secretList.filter { scope.isEmpty || $0.name.hasPrefix(filterValue) }
-            guard allPages, let token = page.value.nextToken, !token.isEmpty else {
+            let next = page.value.nextToken.flatMap { $0.isEmpty ? nil : $0 }
+            guard allPages, let token = next, pages < Self.maximumPages else {
                 return SecretsManagerResponse(
-                    value: ListSecretsOutput(secretList: collected, nextToken: allPages ? nil : page.value.nextToken),
+                    value: ListSecretsOutput(secretList: collected, nextToken: allPages ? next : page.value.nextToken),
                     requestId: lastRequestId,
                     attempts: attempts
                 )
+            }
+            guard token != request.nextToken else {
+                throw AWSError(
+                    kind: .invalidResponse, code: .invalidResponse,
+                    message: "ListSecrets answered page \(pages) with the NextToken it was asked for; stopped paging",
+                    requestId: lastRequestId, attempts: attempts)
             }
             request.nextToken = token
         }

@@ -9,6 +9,31 @@ import Testing
 /// back from the kernel (the tests run as root, to whom a non-dumpable process's `/proc/<pid>`
 /// looks no different). A shell lowers the soft limit before it execs the daemon.
 @Suite struct ProcessHardeningTests {
+    /// libcurl's TLS backend appends every session's keys to `$SSLKEYLOGFILE` (Debian's does):
+    /// whoever reads that file reads the secret values in AWS's answers. The daemon takes the
+    /// variable out before libcurl starts, and says so.
+    @Test func tlsSessionKeysAreNeverWrittenToSSLKEYLOGFILE() async throws {
+        let server = try OpenSSLTestServer()
+        defer { server.stop() }
+        let directory = try TemporaryDirectory(prefix: "sd-keylog")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDKEYLOGTEST", "secret-key": "keylog-test-secret"], in: directory)
+        let keyLog = directory.path("tls-keys.log")
+        let daemon = try DaemonProcess(
+            configuration: DaemonTestFixtures.configuration(
+                name: DaemonTestFixtures.uniqueName("keylog"), tags: ["keylog"], directory: directory,
+                endpoint: server.baseURL),
+            environment: DaemonTestFixtures.environment(["SSLKEYLOGFILE": keyLog]), directory: directory)
+        let spool = SpoolDirectory(path: directory.path("spool"))
+        try spool.enqueue(id: "tls", json: DaemonTestFixtures.task(id: "tls", operation: "getSecretValue", params: ["name": "db"]))
+        try daemon.start()
+        // The handshake happened (the self-signed certificate is then refused): keys existed.
+        let result = try await spool.waitForResult(id: "tls")
+        #expect(result["status"] as? String == "failed", "\(result)")
+        #expect(try await daemon.stop() == .exited(0))
+        #expect(!FileManager.default.fileExists(atPath: keyLog), "TLS session keys were written to SSLKEYLOGFILE")
+        #expect(daemon.stderrText.contains("SSLKEYLOGFILE is set; ignored"), "\(daemon.stderrText)")
+    }
+
     @Test func runIsNotDumpableAndRaisesItsOpenFileLimit() async throws {
         let hard = try FileDescriptorLimit.current().hard
         try #require(hard > 256, "the hard limit \(hard) leaves nothing to raise")

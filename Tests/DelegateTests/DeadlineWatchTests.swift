@@ -60,6 +60,26 @@ import Testing
         #expect(watch.finish(ticket))
     }
 
+    /// An answer that came as the deadline passed (AWS refused, here) is the task's answer, not
+    /// a DeadlineExceeded that would invite a retry of what cannot succeed.
+    @Test func aFailureOfItsOwnAtTheDeadlineIsReportedAsItIs() async {
+        let watch = DeadlineWatch()
+        do {
+            _ = try await Deadline.run(seconds: 1, remaining: .milliseconds(100), watch: watch) {
+                () async throws(AWSError) -> Int in
+                // The answer arrives only after the deadline passed (and cancelled the operation).
+                while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+                throw AWSError(
+                    kind: .service, code: .accessDeniedException, message: "not allowed", retryable: false, attempts: 1)
+            }
+            Issue.record("the operation cannot succeed")
+        } catch {
+            #expect(error.code == .accessDeniedException)
+            #expect(error.retryable == false)
+        }
+        #expect(watch.held == 0)
+    }
+
     @Test func runReportsDeadlineExceededWithTheAttemptsOfTheCancelledOperation() async {
         let watch = DeadlineWatch()
         do {

@@ -20,7 +20,9 @@
  * libcurl is usable (7.85.0 or later); otherwise 0, with the reason in `error` (NUL-terminated). */
 int ccurlshim_load(char *error, size_t error_size);
 
-CURLcode ccurlshim_global_init_all(void);  /* curl_global_init(CURL_GLOBAL_ALL) */
+/* curl_global_init(CURL_GLOBAL_ALL), after taking SSLKEYLOGFILE out of the environment (libcurl
+ * would write TLS session keys there); *key_log_file_ignored says whether it was set. */
+CURLcode ccurlshim_global_init_all(int *key_log_file_ignored);
 const char *ccurlshim_easy_strerror(CURLcode code);
 
 CURL *ccurlshim_easy_init(void);

@@ -46,9 +46,10 @@ enum Deadline {
             throw AWSError(
                 kind: .transport, code: .cancelled, message: "the task was cancelled (the delegate is stopping)",
                 retryable: true, attempts: error.attempts)
-        case .failure(let error) where expired:
+        case .failure(let error) where expired && error.code == .cancelled:
             // The cancelled operation ended promptly (its transfer was aborted); what it ended
-            // with says how many attempts it made.
+            // with says how many attempts it made. A failure of its own that came as the deadline
+            // passed (AWS refused, say) is reported as it is, below: it is the answer.
             var message = "the task did not finish within its deadline of \(seconds) s"
             if waited >= .milliseconds(100) {
                 message += " (counted from when it was received; it waited \(describe(waited)) for a free slot)"

@@ -1,3 +1,4 @@
+import Synchronization
 internal import CCurl
 internal import CCurlShim
 
@@ -12,7 +13,9 @@ private let curlGlobalInitFailure: HTTPClientError? = {
         let detail = reason.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         return HTTPClientError(code: .other, message: "libcurl could not be loaded: \(detail)")
     }
-    let code = ccurlshim_global_init_all()
+    var ignored: Int32 = 0
+    let code = ccurlshim_global_init_all(&ignored)
+    CurlGlobal.keyLogFileIgnored.store(ignored != 0, ordering: .relaxed)
     guard code == CURLE_OK else {
         return HTTPClientError(
             code: .other,
@@ -24,6 +27,10 @@ private let curlGlobalInitFailure: HTTPClientError? = {
 }()
 
 enum CurlGlobal {
+    /// `SSLKEYLOGFILE` was set and taken out of the environment before libcurl could write TLS
+    /// session keys to it (clients log it once).
+    static let keyLogFileIgnored = Atomic<Bool>(false)
+
     /// Loads libcurl and runs `curl_global_init(CURL_GLOBAL_ALL)` on first use; throws if
     /// either failed.
     static func ensureInitialized() throws(HTTPClientError) {

@@ -1,0 +1,53 @@
+import AWSCore
+import Foundation
+import HTTP
+import Logging
+import SecretsManager
+import SigV4
+import TestSupport
+import Testing
+
+/// `listSecrets` with every page: bounded, and stopped by an endpoint that repeats its token.
+@Suite struct ListSecretsPagingTests {
+    let logger = Logger(label: "test.list-secrets")
+
+    /// A client whose ListSecrets answers every page with one secret and a `NextToken` from
+    /// `next(token asked for)`.
+    func client(next: @escaping @Sendable (String?) -> String?) -> (SecretsManagerClient, ScriptedHTTPClient) {
+        let http = ScriptedHTTPClient(fallback: { request throws(HTTPClientError) in
+            let asked = SentRequest(request).json?["NextToken"] as? String
+            var page: [String: Any] = [
+                "SecretList": [["Name": "s-\(asked ?? "first")", "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:s"]]
+            ]
+            if let token = next(asked) { page["NextToken"] = token }
+            return HTTPResponse.awsJSON(page, requestId: "req-\(asked ?? "first")")
+        })
+        let aws = AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://sm.test"),
+            httpClient: http)
+        let credentials = StaticCredentialProvider(
+            Credentials(accessKeyId: "AKIDPAGINGTEST", secretAccessKey: "paging-test-secret"))
+        return (SecretsManagerClient(aws: aws, credentials: credentials), http)
+    }
+
+    @Test func everyPageIsAtMostAHundredAndTheRestIsANextToken() async throws {
+        let (sm, http) = client { asked in "p\((asked.flatMap { Int($0.dropFirst()) } ?? 0) + 1)" }
+        let listed = try await sm.listSecrets(allPages: true, logger: logger)
+        #expect(listed.value.secretList.count == SecretsManagerClient.maximumPages)
+        #expect(listed.value.nextToken == "p\(SecretsManagerClient.maximumPages)")
+        #expect(http.requests.count == SecretsManagerClient.maximumPages)
+        // To the end when there is one: no token in the answer.
+        let (short, _) = client { asked in asked == "p2" ? nil : "p\((asked.flatMap { Int($0.dropFirst()) } ?? 0) + 1)" }
+        let all = try await short.listSecrets(allPages: true, logger: logger)
+        #expect(all.value.secretList.count == 3)
+        #expect(all.value.nextToken == nil)
+    }
+
+    @Test func aRepeatedTokenStopsThePaging() async throws {
+        let (sm, http) = client { asked in "same" }
+        let error = await #expect(throws: AWSError.self) { try await sm.listSecrets(allPages: true, logger: logger) }
+        #expect(error?.code == .invalidResponse)
+        #expect(error?.message.contains("NextToken it was asked for") == true)
+        #expect(http.requests.count == 2)
+    }
+}
