@@ -22,6 +22,10 @@ import Testing
         #expect(ProxyAddress("user:pw@proxy:3128") == ProxyAddress(address: "proxy:3128", user: "user", password: "pw"))
         #expect(ProxyAddress("socks5://only@proxy") == ProxyAddress(address: "socks5://proxy", user: "only", password: nil))
         #expect(ProxyAddress("http://proxy:3128") == ProxyAddress(address: "http://proxy:3128", user: nil, password: nil))
+        // A password with an unencoded /, ? or #: still taken out whole.
+        #expect(
+            ProxyAddress("http://u:pa/ss?#w@proxy:3128")
+                == ProxyAddress(address: "http://proxy:3128", user: "u", password: "pa/ss?#w"))
         #expect(ProxyAddress.percentDecoded("a%zz%4") == "a%zz%4")
     }
 }

@@ -41,6 +41,10 @@ struct CurlHTTPClientTests {
         #expect(recorded[1].headers["content-length"] == "7")
         #expect(recorded[1].headers["expect"] == nil)
         #expect(recorded[0].headers["user-agent"] == "http-tests")
+
+        // The path goes as it was signed: no squashing of dot segments.
+        _ = try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/a/./b/../c"))
+        #expect(server.recordedRequests.last?.target == "/a/./b/../c")
     }
 
     @Test("PUT with a body, DELETE without, empty header values and no invented Content-Type")

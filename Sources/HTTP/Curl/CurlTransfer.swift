@@ -53,15 +53,21 @@ final class CurlTransfer {
         try easy.set(CURLOPT_NOSIGNAL, true)
         try easy.set(CURLOPT_SHARE, pointer: UnsafeRawPointer(share.raw))
         try easy.set(CURLOPT_FOLLOWLOCATION, false)
+        // The path goes as it was signed: curl would otherwise squash `/./` and `/../`.
+        try easy.set(CURLOPT_PATH_AS_IS, true)
         try easy.set(CURLOPT_TCP_KEEPALIVE, true)
 
-        // TLS verification is always on; only the trust store can change.
+        // TLS verification is always on, TLS 1.2 at least (AWS's own floor); only the trust
+        // store can change, for the proxy too.
         try easy.set(CURLOPT_SSL_VERIFYPEER, 1)
         try easy.set(CURLOPT_SSL_VERIFYHOST, 2)
         try easy.set(CURLOPT_PROXY_SSL_VERIFYPEER, 1)
         try easy.set(CURLOPT_PROXY_SSL_VERIFYHOST, 2)
+        try easy.set(CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2)
+        try easy.set(CURLOPT_PROXY_SSLVERSION, CURL_SSLVERSION_TLSv1_2)
         if let caFile = configuration.caFile {
             try easy.set(CURLOPT_CAINFO, string: caFile)
+            try easy.set(CURLOPT_PROXY_CAINFO, string: caFile)
         }
 
         // "" disables the proxy, including any curl would find in the process environment.

@@ -17,8 +17,10 @@ struct ProxyAddress: Equatable, Sendable {
 
     init(_ url: String) {
         let authorityStart = url.firstRange(of: "://")?.upperBound ?? url.startIndex
-        let authorityEnd = url[authorityStart...].firstIndex(of: "/") ?? url.endIndex
-        guard let at = url[authorityStart..<authorityEnd].lastIndex(of: "@") else {
+        // The user information ends at the last `@`, not at a `/` before it: a password holding
+        // an unencoded `/`, `?` or `#` must not leave the whole URL, password and all, to curl
+        // (and to the error texts that quote it). A proxy URL has no `@` of its own after that.
+        guard let at = url[authorityStart...].lastIndex(of: "@") else {
             address = url
             return
         }
