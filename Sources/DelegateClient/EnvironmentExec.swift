@@ -154,14 +154,6 @@ public struct EnvironmentExec: Sendable {
         entry.prefix { $0 != UInt8(ascii: "=") }
     }
 
-    /// The value of the first entry named `name`, as `getenv` reads it.
-    static func value(of name: String, in environment: [[UInt8]]) -> String? {
-        let wanted = Array(name.utf8)
-        guard let entry = environment.first(where: { $0.count > wanted.count && Self.name(of: $0).elementsEqual(wanted) })
-        else { return nil }
-        return String(decoding: entry[(wanted.count + 1)...], as: UTF8.self)
-    }
-
     /// As env(1) and the shells: the command was not found (127), or found but not run (126).
     public static let commandNotFound: Int32 = 127
     public static let commandNotExecutable: Int32 = 126

@@ -165,7 +165,7 @@ public final class CurlHTTPClient: HTTPClient, Sendable {
             var passingFailure: HTTPClientError?
             do throws(HTTPClientError) {
                 try CurlGlobal.ensureInitialized()
-                if CurlGlobal.keyLogFileIgnored.load(ordering: .relaxed), lastLogged == nil {
+                if CurlGlobal.keyLogFileIgnored.exchange(false, ordering: .relaxed) {
                     logger.warning(
                         "SSLKEYLOGFILE is set; ignored: TLS session keys of AWS calls are never written to a file")
                 }

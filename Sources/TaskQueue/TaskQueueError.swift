@@ -64,13 +64,13 @@ public struct TaskQueueError: Error, Sendable, Equatable, CustomStringConvertibl
         LineSocketError.describe(code: code.rawValue, message: message, path: path, errno: errno)
     }
 
-    /// The error for a failed system call, reading `errno` at the call site.
     /// `errno N: <its text>`, for a message that quotes another error's cause; `no errno` without one.
     var errnoText: String {
         guard let errno else { return "no errno" }
         return "errno \(errno): \(String(cString: strerror(errno)))"
     }
 
+    /// The error for a failed system call, reading `errno` at the call site.
     static func system(_ call: String, path: String?, errno number: Int32) -> TaskQueueError {
         TaskQueueError(code: .io, message: "\(call) failed", path: path, errno: number)
     }

@@ -5,14 +5,6 @@ import Testing
 
 /// How `exec` reads the environment it hands on.
 @Suite struct EnvironmentExecTests {
-    @Test func aVariableIsReadFromItsFirstEntryAsGetenvReadsIt() {
-        let environment = ["PATHX=/x", "PATH", "PATH=/first", "PATH=/second"].map { Array($0.utf8) }
-        #expect(EnvironmentExec.value(of: "PATH", in: environment) == "/first")
-        #expect(EnvironmentExec.value(of: "PATH", in: [Array("PATH=".utf8)]) == "")
-        #expect(EnvironmentExec.value(of: "PATH", in: [Array("PATH".utf8)]) == nil)
-        #expect(EnvironmentExec.value(of: "HOME", in: environment) == nil)
-    }
-
     @Test func theProcessEnvironmentIsReadEntryByEntry() {
         let name = "SD_ENVIRONMENT_EXEC_TEST"
         setenv(name, "a=b", 1)

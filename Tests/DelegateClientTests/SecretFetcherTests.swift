@@ -32,6 +32,10 @@ import Testing
             code: "Bad\u{1B}[31m", message: "two\nlines\u{7F}", status: 1, subject: "A")
         #expect(failure.description == #"A: Bad\u{1b}[31m: two\u{a}lines\u{7f}"#)
         #expect(SecretFetcher.Failure(message: "naïve ok", status: 1).description == "naïve ok")
+        // C1 controls (CSI) and bidirectional overrides too.
+        #expect(
+            SecretFetcher.Failure(message: "a\u{9B}31mb\u{202E}c\u{2066}", status: 1).description
+                == #"a\u{9b}31mb\u{202e}c\u{2066}"#)
     }
 
     @Test func aRefusalOfTheSocketIsStatus69() {

@@ -385,6 +385,14 @@ import TestSupport
         #expect(isCached(cache, "devops/other"))
         store(cache, "devops/db")
         #expect(isCached(cache, "devops/db"))
+
+        // Refusals a peer can provoke at will do not keep other reads from storing, however many.
+        let slow = cache.beginRead()
+        for index in 0..<(SecretCache.forgottenMemory + SecretCache.invalidationMemory + 10) {
+            cache.forget(Self.key("devops/missing-\(index)"))
+        }
+        store(cache, "devops/slow", token: slow)
+        #expect(isCached(cache, "devops/slow"))
     }
 
     /// Renewing an entry (DescribeSecret confirmed its version) follows `store`'s rules: a task

@@ -80,7 +80,6 @@ public final class SecretCache: Sendable {
     enum Scope: Sendable {
         case secret(region: String, name: String)
         case connector(String)
-        case key(SecretCacheKey)
 
         func covers(_ key: SecretCacheKey, _ output: Output) -> Bool {
             switch self {
@@ -88,8 +87,6 @@ public final class SecretCache: Sendable {
                 key.region == region && (key.fullName == name || output.name == name || output.arn == name)
             case .connector(let id):
                 key.connectorID == id
-            case .key(let covered):
-                key == covered
             }
         }
     }
@@ -101,6 +98,10 @@ public final class SecretCache: Sendable {
         /// Reads that began before this epoch may not store.
         var floor: UInt64 = 0
         var invalidations: [(scope: Scope, epoch: UInt64)] = []
+        /// Keys dropped because AWS refused a read of them, with the epoch of the drop: kept apart
+        /// from `invalidations`, so that refusals a peer can provoke at will neither crowd out
+        /// the writes' invalidations nor raise `floor` for every other read.
+        var forgotten: [SecretCacheKey: UInt64] = [:]
         var statistics = Statistics()
         /// The named connectors in force.
         var connectors: [String: NamedConnector] = [:]
@@ -229,15 +230,29 @@ public final class SecretCache: Sendable {
         _ output: Output, for key: SecretCacheKey, connector: NamedConnector, token: ReadToken, in state: State
     ) -> Bool {
         token.epoch >= state.floor && state.connectors[key.connectorID] == connector
+            && (state.forgotten[key].map { $0 <= token.epoch } ?? true)
             && !state.invalidations.contains { $0.epoch > token.epoch && $0.scope.covers(key, output) }
     }
 
     /// Drops `key`'s entry: AWS refused the read (not found, access denied) or said its version
     /// is no longer the one asked for, so nothing may be served for it any longer; a read that
-    /// began before cannot store it again.
+    /// began before cannot store it again. One entry's work, whatever the cache holds: the drop
+    /// is remembered for the key alone (the oldest half of such records goes past
+    /// `forgottenMemory`, which lets only a read older than those store again).
     public func forget(_ key: SecretCacheKey) {
-        invalidate(.key(key))
+        state.withLock { state in
+            state.entries.removeValue(for: key)
+            state.epoch += 1
+            state.forgotten[key] = state.epoch
+            if state.forgotten.count > Self.forgottenMemory {
+                let cut = state.forgotten.values.sorted()[state.forgotten.count / 2]
+                state.forgotten = state.forgotten.filter { $0.value >= cut }
+            }
+        }
     }
+
+    /// Refused keys remembered for refusing late stores.
+    static let forgottenMemory = 1024
 
 
     /// Drops every entry for the secret `name` (a full name or ARN) in `region`, whichever

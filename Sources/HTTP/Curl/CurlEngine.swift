@@ -57,6 +57,7 @@ final class CurlEngine: @unchecked Sendable {
     private var activeByRequest: [ObjectIdentifier: UnsafeMutableRawPointer] = [:]
     private var idle: [CurlEasyHandle] = []
     private var backoff = CurlLoopBackoff()
+    private var performBackoff = CurlLoopBackoff()
     private static let maxIdleHandles = 32
 
     init(configuration: CurlHTTPClient.Configuration, logger: Logger) throws(HTTPClientError) {
@@ -131,8 +132,12 @@ final class CurlEngine: @unchecked Sendable {
 
             var running: Int32 = 0
             let performCode = ccurlshim_multi_perform(multi.raw, &running)
-            if performCode != CURLM_OK {
-                logger.warning("curl_multi_perform failed", metadata: ["code": "\(performCode.rawValue)"])
+            // A failing perform need not pause the loop (the poll waits), but its warning is
+            // thinned out the same way: 1st, 2nd, 4th, ... failure in a row.
+            if performBackoff.record(failed: performCode != CURLM_OK).log {
+                logger.warning(
+                    "curl_multi_perform failed",
+                    metadata: ["code": "\(performCode.rawValue)", "failures_in_a_row": "\(performBackoff.failures)"])
             }
             collectFinished()
 

@@ -28,7 +28,7 @@ private let curlGlobalInitFailure: HTTPClientError? = {
 
 enum CurlGlobal {
     /// `SSLKEYLOGFILE` was set and taken out of the environment before libcurl could write TLS
-    /// session keys to it (clients log it once).
+    /// session keys to it; the first client to start takes the flag and logs it, once per process.
     static let keyLogFileIgnored = Atomic<Bool>(false)
 
     /// Loads libcurl and runs `curl_global_init(CURL_GLOBAL_ALL)` on first use; throws if
