@@ -32,13 +32,26 @@ public enum NotifyMessage: Sendable, Equatable {
     }
 
     /// `STATUS=` ends at the first newline, so line breaks become spaces and the whole text
-    /// survives; surrounding whitespace is trimmed.
+    /// survives; surrounding whitespace is trimmed. At most `maximumStatusBytes` of it are sent
+    /// (cut at a character, with "..."): the service manager ignores a notification larger than
+    /// its buffer whole, and a long error would have left `systemctl status` without one.
     static func oneLine(_ text: String) -> String {
         var result = ""
-        result.reserveCapacity(text.utf8.count)
+        result.reserveCapacity(min(text.utf8.count, maximumStatusBytes + 3))
+        var bytes = 0
         for character in text {
-            result.append(character.isNewline ? " " : character)
+            let piece = character.isNewline ? " " : character
+            bytes += piece.utf8.count
+            if bytes > maximumStatusBytes {
+                result += "..."
+                break
+            }
+            result.append(piece)
         }
         return String(result.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }
+
+    /// What of a status text is sent, in UTF-8 bytes: well within the 4 KiB notification buffer
+    /// of the service manager, with the other fields of the datagram.
+    static let maximumStatusBytes = 1024
 }

@@ -73,12 +73,14 @@ public final class LogRateLimiter: Sendable {
         log(.warning, message, metadata: metadata, key: key, logger: logger)
     }
 
-    /// Logs the summary of every window that has ended and forgets keys that went quiet.
-    public func flush() {
+    /// Logs the summary of every window that has ended and forgets keys that went quiet; with
+    /// `all` (at a close or a stop), of every window whatever its age, so that no suppressed
+    /// count is lost with the process.
+    public func flush(all: Bool = false) {
         let instant = now()
         let summaries = windows.withLock { windows -> [Event] in
             var summaries: [Event] = []
-            for (key, window) in windows where instant - window.start >= interval {
+            for (key, window) in windows where all || instant - window.start >= interval {
                 if let summary = Self.summary(of: window) { summaries.append(summary) }
                 windows[key] = nil
             }

@@ -218,14 +218,14 @@ public final class SocketServer: @unchecked Sendable {
     /// Stops accepting and closes every connection now, dropping unsent output.
     public func close() async {
         await queue.perform { self.closeAll() }
-        logLimiter.flush()
+        logLimiter.flush(all: true)
     }
 
     /// ``close()`` for synchronous callers (never from the cooperative pool: it waits for the
     /// server's queue).
     public func shutdown() {
         queue.sync { closeAll() }
-        logLimiter.flush()
+        logLimiter.flush(all: true)
     }
 
     // MARK: Synchronous reads (tests and diagnostics; they wait for the server's queue)

@@ -107,6 +107,12 @@ import Testing
         #expect(configuration.aws.secretsManagerEndpoint == "http://localhost:4566")
         #expect(configuration.identity.sources == [.imds, .environment])
         #expect(configuration.credentials.directory == "")
+        // From the file too: a tag " prod" would match no selector.
+        let fromFile = try DelegateConfiguration.load(
+            tomlText: "[delegate]\ntags = [\" prod \", \"eu\"]\n[queue]\nsocket_allowed_users = [\"alice \", 1001]\n",
+            environment: [:], hostName: "h")
+        #expect(fromFile.delegate.tags == ["prod", "eu"])
+        #expect(fromFile.queue.socketAllowedUsers == ["alice", "1001"])
     }
 
     @Test(arguments: [

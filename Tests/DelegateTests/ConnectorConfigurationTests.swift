@@ -264,6 +264,13 @@ import TestSupport
         #expect(configuration.connectors["ci"]?.policy.operations == [.getSecretValue])
         #expect(configuration.connectors["ci"]?.origin == directory.path("connectors.d/ci.toml"))
 
+        // check-config's output, put in the file's place, loads back equal: the drop-in is
+        // shown commented out (as a table it would be declared twice).
+        let rendered = configuration.renderTOML()
+        #expect(rendered.contains("# [connectors.\"ci\"]\n# region = \"us-west-2\""), "\(rendered)")
+        try rendered.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a") == configuration)
+
         // connectors_dir moves it; the file's own directory is then not read.
         let other = try TemporaryDirectory()
         try "region = \"eu-west-1\"\ncredentials = { type = \"instanceRole\" }\n"

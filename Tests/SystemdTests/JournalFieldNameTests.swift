@@ -33,6 +33,12 @@ import Testing
         ("code_file", "F_CODE_FILE"),
         ("syslog_identifier", "F_SYSLOG_IDENTIFIER"),
         ("event", "F_EVENT"),
+        // ... nor fields journalctl matches a unit or an invocation by.
+        ("object_systemd_unit", "F_OBJECT_SYSTEMD_UNIT"),
+        ("invocation_id", "F_INVOCATION_ID"),
+        // UNIT is the contract's own field (credential requests), and journalctl -u reads it only
+        // from PID 1.
+        ("unit", "UNIT"),
     ])
     func rewritesKeys(key: String, expected: String) {
         #expect(JournalFieldName.sanitize(key) == expected)

@@ -1,4 +1,4 @@
-import Systemd
+@testable import Systemd
 import Testing
 
 @Suite struct NotifyMessageTests {
@@ -20,5 +20,14 @@ import Testing
         let message = NotifyMessage.status("a\nb\u{2028}c\u{85}d\re")
         #expect(!message.formatted.contains { $0.isNewline })
         #expect(message.formatted == "STATUS=a b c d e")
+    }
+
+    /// The service manager ignores a notification larger than its buffer whole: a long status
+    /// (an error with a long AWS message and paths) is cut, at a character, not lost.
+    @Test func aLongStatusIsCutNotLost() {
+        let long = NotifyMessage.status(String(repeating: "é", count: 5000)).formatted
+        #expect(long.utf8.count <= "STATUS=".utf8.count + NotifyMessage.maximumStatusBytes + 3)
+        #expect(long.hasPrefix("STATUS=éé") && long.hasSuffix("é..."))
+        #expect(NotifyMessage.status("short").formatted == "STATUS=short")
     }
 }

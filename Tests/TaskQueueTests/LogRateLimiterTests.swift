@@ -26,6 +26,20 @@ import Testing
         #expect(recorder.records.count == 4)
     }
 
+    /// At a close or a stop every open window is summarised: no suppressed count goes with the
+    /// process.
+    @Test func aFinalFlushSummarisesWindowsStillOpen() {
+        let clock = ManualMonotonicClock()
+        let recorder = LogRecorder()
+        let limiter = LogRateLimiter(burst: 1, interval: .seconds(10), now: { clock.now })
+        for _ in 0..<5 { limiter.warning("peer refused", key: "refused", logger: recorder.logger()) }
+        limiter.flush()
+        #expect(recorder.records.count == 1, "the window has not ended")
+        limiter.flush(all: true)
+        #expect(recorder.records.last == "warning peer refused (4 more suppressed) suppressed=4")
+        #expect(limiter.suppressedCount(key: "refused") == 0)
+    }
+
     @Test func theSummaryComesBeforeTheNextEventWhenNothingFlushed() {
         let clock = ManualMonotonicClock()
         let recorder = LogRecorder()

@@ -345,7 +345,8 @@ extension DelegateConfiguration {
         var strings: [String] = []
         for (index, element) in elements.enumerated() {
             switch element {
-            case .string(let string): strings.append(string)
+            // Trimmed as entries from the environment are: a tag " prod" would match no selector.
+            case .string(let string): strings.append(string.trimmingSpaces())
             case .integer(let integer) where allowIntegers && integer >= 0: strings.append(String(integer))
             default:
                 throw ConfigurationError(

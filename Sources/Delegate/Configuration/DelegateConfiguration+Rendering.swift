@@ -3,7 +3,9 @@ import AWSCredentials
 extension DelegateConfiguration {
     /// The effective configuration as TOML, for `secrets-delegate check-config`: every key of
     /// every section in the spec's order, so an operator sees what the daemon will really use.
-    /// Loading the output gives back an equal configuration. The configuration holds no secrets
+    /// Loading the output in the file's place gives back an equal configuration: connectors of
+    /// `connectors.d` drop-ins are shown commented out, since they are read from their files
+    /// again (as tables they would be declared twice). The configuration holds no secrets
     /// (credentials are only ever referenced by name), so all of it can be printed.
     public func renderTOML() -> String {
         var lines: [String] = []
@@ -19,7 +21,12 @@ extension DelegateConfiguration {
         for id in connectors.keys.sorted() {
             guard let named = connectors[id] else { continue }
             lines.append("")
-            lines.append(contentsOf: named.renderTOML())
+            if named.isDropIn {
+                lines.append("# a connectors.d drop-in, read from its file: shown commented out")
+                lines.append(contentsOf: named.renderTOML().map { $0.hasPrefix("#") ? $0 : "# " + $0 })
+            } else {
+                lines.append(contentsOf: named.renderTOML())
+            }
         }
         for mapping in credentialMappings {
             lines.append("")

@@ -7,7 +7,8 @@ extension NamedConnector {
     func renderTOML() -> [String] {
         let connector = self.connector
         var lines = [
-            "# from \(origin)",
+            // A control character (a line break in a --config path) would end the comment.
+            "# from " + origin.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined(),
             "[connectors.\(DelegateConfiguration.tomlString(id))]",
             "region = \(DelegateConfiguration.tomlString(connector.region))",
             "secret_name_prefix = \(DelegateConfiguration.tomlString(connector.secretNamePrefix))",

@@ -19,6 +19,10 @@ public struct NamedConnector: Sendable, Equatable {
 
     public var id: String { connector.id }
 
+    /// Declared in a `connectors.d` drop-in (its origin is the file's path, `<id>.toml`), not as a
+    /// `[connectors.<id>]` table of the main file.
+    public var isDropIn: Bool { origin.hasSuffix(".toml") }
+
     /// Where it was declared does not make two connectors different.
     public static func == (lhs: NamedConnector, rhs: NamedConnector) -> Bool {
         lhs.connector == rhs.connector && lhs.policy == rhs.policy

@@ -97,7 +97,7 @@ extension CredentialMapping {
             }
             let policy = named.policy
             // A connector from a drop-in is named with its file: the fix may be there.
-            let declared = named.origin.hasSuffix("]") ? "" : " (\(named.origin))"
+            let declared = named.isDropIn ? " (\(named.origin))" : ""
             if let operations = policy.operations, !operations.contains(.getSecretValue) {
                 throw problem(
                     "connector",

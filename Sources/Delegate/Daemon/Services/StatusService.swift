@@ -3,6 +3,7 @@ import ServiceLifecycle
 import Systemd
 import HTTP
 import Logging
+import TaskQueue
 
 /// Tells systemd how the delegate is: `READY=1` once every other service is up, then `STATUS=`
 /// and `WATCHDOG=1` until the very end of a stop (it is the group's first service, so the last
@@ -26,6 +27,9 @@ struct StatusService: Service {
             }
         }
         await daemon.components.httpClientToShutDown?.close()
+        // The last summaries of rate-limited warnings, windows still open included: no
+        // suppressed count goes with the process.
+        daemon.logLimiter.flush(all: true)
         if !Task.isCancelled {
             daemon.logger.info("stopped", metadata: ["counts": "\(daemon.dispatcher.status.snapshot)"])
         }
