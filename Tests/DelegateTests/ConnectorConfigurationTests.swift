@@ -271,6 +271,16 @@ import TestSupport
         try rendered.write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a") == configuration)
 
+        // A link to nothing is an error, not a connector left out in silence.
+        #expect(symlink(directory.path("nowhere.toml"), directory.path("connectors.d/gone.toml")) == 0)
+        do {
+            _ = try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a")
+            Issue.record("a dangling drop-in link was passed over")
+        } catch {
+            #expect("\(error)" == directory.path("connectors.d/gone.toml") + ": is a symbolic link to nothing")
+        }
+        #expect(unlink(directory.path("connectors.d/gone.toml")) == 0)
+
         // connectors_dir moves it; the file's own directory is then not read.
         let other = try TemporaryDirectory()
         try "region = \"eu-west-1\"\ncredentials = { type = \"instanceRole\" }\n"
