@@ -47,6 +47,10 @@ public struct SystemdNotifier: ServiceNotifier {
 
     public func status(_ text: String) { queue.async { send(.status(text)) } }
 
+    /// `STATUS=`, returning once sent: for the last status before the process exits (a failed
+    /// start's reason), which `status(_:)` could leave unsent.
+    public func statusSent(_ text: String) async { await sent(.status(text)) }
+
     public func watchdog() { queue.async { send(.watchdog) } }
 
     public var watchdogInterval: Duration? {

@@ -63,6 +63,15 @@ final class LogCapture: Sendable {
         #expect(transport.messages == ["READY=1", "STOPPING=1", "STATUS=draining", "WATCHDOG=1"])
     }
 
+    /// The last status before an exit (a failed start's reason) is sent by the time the call
+    /// returns, not left on the notifier's queue.
+    @Test func statusSentIsOutWhenItReturns() async {
+        let transport = RecordingTransport()
+        let notifier = SystemdNotifier(transport: transport, logger: Logger(label: "test"))
+        await notifier.statusSent("cannot use the spool: ...")
+        #expect(transport.messages == ["STATUS=cannot use the spool: ..."])
+    }
+
     @Test func sendsTheLifecycleInOrder() async {
         let transport = RecordingTransport()
         let notifier = SystemdNotifier(

@@ -53,11 +53,11 @@ public enum DaemonLauncher {
             // Restarting cannot fix a layout the operator must repair: 78 stops systemd's restarts
             // (RestartPreventExitStatus=78), and STATUS= puts the reason into `systemctl status`.
             logger.critical("the delegate cannot use its spool: \(error)", metadata: ["error_code": "SpoolUnusable"])
-            notifier.status("cannot use the spool: \(error)")
+            await notifier.statusSent("cannot use the spool: \(error)")
             return .failure("cannot use the spool: \(error)", status: ExitStatus.configuration)
         } catch {
             logger.critical("the delegate stopped: \(error)")
-            notifier.status("stopped: \(error)")
+            await notifier.statusSent("stopped: \(error)")
             return .failure("\(error)", status: ExitStatus.unavailable)
         }
     }
