@@ -35,8 +35,13 @@ public struct LineSocketError: Error, Sendable, Equatable, CustomStringConvertib
     public static func describe(code: String, message: String, path: String?, errno: Int32?) -> String {
         var text = "\(code): \(message)"
         if let path { text += " (path: \(path))" }
-        if let errno { text += " [errno \(errno): \(String(cString: strerror(errno)))]" }
+        if let errno { text += " [\(errnoText(errno))]" }
         return text
+    }
+
+    /// `errno N: <its text>`, as both error types write a system call's cause.
+    public static func errnoText(_ number: Int32) -> String {
+        "errno \(number): \(String(cString: strerror(number)))"
     }
 
     static func system(_ call: String, path: String?, errno number: Int32) -> LineSocketError {

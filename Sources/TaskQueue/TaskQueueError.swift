@@ -66,8 +66,7 @@ public struct TaskQueueError: Error, Sendable, Equatable, CustomStringConvertibl
 
     /// `errno N: <its text>`, for a message that quotes another error's cause; `no errno` without one.
     var errnoText: String {
-        guard let errno else { return "no errno" }
-        return "errno \(errno): \(String(cString: strerror(errno)))"
+        errno.map(LineSocketError.errnoText) ?? "no errno"
     }
 
     /// The error for a failed system call, reading `errno` at the call site.
