@@ -32,7 +32,8 @@ import Testing
                 path: directory.path("delegate.toml"), requireFile: true, environment: [:], hostName: "reload")
             daemon = try DelegateDaemon(
                 settings: .init(
-                    configuration: configuration, configurationPath: directory.path("delegate.toml"), environment: [:]),
+                    configuration: configuration, configurationPath: directory.path("delegate.toml"), environment: [:],
+                    hostName: "reload"),
                 notifier: SilentNotifier(), logger: logger, httpClient: http)
         }
 
@@ -46,12 +47,12 @@ import Testing
     }
 
     static func configuration(
-        name: String = "reload-test", tags: [String] = ["alpha"], spoolDir: String = "", endpoint: String = "",
+        name: String? = "reload-test", tags: [String] = ["alpha"], spoolDir: String = "", endpoint: String = "",
         imdsEndpoint: String = "http://127.0.0.1:9"
     ) -> String {
         """
         [delegate]
-        name = "\(name)"
+        \(name.map { "name = \"\($0)\"" } ?? "")
         tags = [\(tags.map { "\"\($0)\"" }.joined(separator: ", "))]
         accept_untagged = false
 
@@ -195,6 +196,20 @@ import Testing
         let unchanged = harness.records(since: seen)
         #expect(!unchanged.contains { $0.contains(warning) || $0.contains("restart") })
         #expect(unchanged.contains { $0.contains("event=reloaded") && $0.contains("changed=delegate.tags") })
+    }
+
+    /// A file that drops its `name` changes the name to the host's at the next start: a reload
+    /// names it among the keys that wait for a restart, and keeps the running name.
+    @Test func aRemovedNameIsNamedAsWaitingForARestart() async throws {
+        let harness = try Harness(Self.configuration(name: "reload-test"))
+        defer { harness.http.shutdown() }
+
+        try await harness.reload(Self.configuration(name: nil))
+
+        #expect(harness.recorder.records.contains {
+            $0.contains("reload: these keys change only at a restart and keep their running values: delegate.name")
+        }, "\(harness.recorder.records)")
+        #expect(harness.daemon.configuration.current.delegate.name == "reload-test")
     }
 
     /// The `Credential=<access key id>/...` of a SigV4 `Authorization` header.

@@ -38,7 +38,7 @@ public enum DaemonLauncher {
                     // and connectors.d next to it, as the start did.
                     configuration: configuration, configurationPath: loader.path,
                     configurationRequired: loader.explicitPath != nil,
-                    environment: loader.environment, inheritedSocket: inherited.task,
+                    environment: loader.environment, hostName: loader.hostName, inheritedSocket: inherited.task,
                     inheritedCredentialsSocket: inherited.credentials),
                 notifier: notifier,
                 logger: logger)

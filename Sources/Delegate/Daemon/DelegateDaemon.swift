@@ -44,6 +44,9 @@ public final class DelegateDaemon: Sendable {
         /// `connectors.d`, as the start did.
         public var configurationRequired: Bool
         public var environment: [String: String]
+        /// The default `[delegate] name`, as at the start (the host's name): a reload loads with
+        /// it, so a file that drops its `name` is seen to change it.
+        public var hostName: String
         /// The task socket passed by systemd (socket activation), if any.
         public var inheritedSocket: Int32?
         /// The credentials socket passed by systemd (`FileDescriptorName=credentials`), if any.
@@ -54,7 +57,7 @@ public final class DelegateDaemon: Sendable {
 
         public init(
             configuration: DelegateConfiguration, configurationPath: String?, configurationRequired: Bool = true,
-            environment: [String: String],
+            environment: [String: String], hostName: String = DelegateConfiguration.systemHostName(),
             inheritedSocket: Int32? = nil, inheritedCredentialsSocket: Int32? = nil,
             gracePeriod: Duration = DelegateDaemon.gracePeriod, stopBudget: Duration = DelegateDaemon.stopBudget
         ) {
@@ -64,6 +67,7 @@ public final class DelegateDaemon: Sendable {
             self.configurationPath = configurationPath
             self.configurationRequired = configurationRequired
             self.environment = environment
+            self.hostName = hostName
             self.inheritedSocket = inheritedSocket
             self.gracePeriod = gracePeriod
         }
@@ -275,7 +279,7 @@ public final class DelegateDaemon: Sendable {
         do {
             loaded = try DelegateConfiguration.load(
                 path: path, requireFile: settings.configurationRequired, environment: settings.environment,
-                hostName: current.delegate.name)
+                hostName: settings.hostName)
         } catch {
             // No `reloaded` event: nothing was reloaded.
             logger.error(
