@@ -112,7 +112,8 @@ struct Submit: AsyncParsableCommand {
             With --sqs, the task (which needs an id) is sent to that queue, signed with the configuration's \
             identity ([identity] sources: environment credentials, then IMDS); with --wait, the result is taken \
             from the reply queue (--reply-queue, else the task's replyTo, else [sqs] result_queue_url): only the \
-            message whose taskId is this task's is deleted, others are made visible again at once. \
+            message whose taskId is this task's and whose body is its result is deleted, others are made \
+            visible again at once (one that names the task but holds no result of it is left on the queue). \
             With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \
             uncollected in done/ is refused (exit 64): the delegate would not run the task, and --wait would \
             take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \

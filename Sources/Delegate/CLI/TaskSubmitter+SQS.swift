@@ -111,11 +111,15 @@ extension TaskSubmitter {
 
     /// Takes this task's result from `reply` (and deletes it, and any copy of it in the same
     /// answer: a task run twice sends two); every other message is made visible again at once,
-    /// for whoever waits for it.
+    /// for whoever waits for it. A message that carries this task's id but whose body is no result
+    /// of this task (anyone who may send to the reply queue can send one) is neither taken nor
+    /// deleted: it is left invisible for its visibility timeout, and the wait goes on for the
+    /// real result.
     private func waitForResult(
         id: String, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?, logger: Logger
     ) async -> CommandOutcome {
         let deadline = ContinuousClock.now + timeout
+        var strangers = 0
         while ContinuousClock.now < deadline {
             let remaining = (deadline - ContinuousClock.now).components.seconds
             let messages: [SQSMessage]
@@ -131,15 +135,19 @@ extension TaskSubmitter {
             }
             var found: SQSMessage?
             for message in messages {
-                if message.messageAttributes["taskId"]?.stringValue == id {
-                    if found == nil {
-                        found = message
-                    } else {
-                        try? await client.deleteMessage(queue: reply, receiptHandle: message.receiptHandle, logger: logger)
-                    }
-                } else {
+                guard message.messageAttributes["taskId"]?.stringValue == id else {
                     try? await client.changeMessageVisibility(
                         queue: reply, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
+                    continue
+                }
+                guard Self.isResult(Data(message.body.utf8), of: id) else {
+                    strangers += 1
+                    continue
+                }
+                if found == nil {
+                    found = message
+                } else {
+                    try? await client.deleteMessage(queue: reply, receiptHandle: message.receiptHandle, logger: logger)
                 }
             }
             if let found {
@@ -148,6 +156,15 @@ extension TaskSubmitter {
                     ?? .failure("the result message for \(id) is not its result", status: ExitStatus.unavailable)
             }
         }
-        return .failure("no result for \(id) on \(reply) within \(timeout); the task stays queued", status: ExitStatus.unavailable)
+        let seen = strangers == 0 ? "" : "; \(strangers) message(s) named \(id) but held no result of it, and were left on the queue"
+        return .failure(
+            "no result for \(id) on \(reply) within \(timeout)\(seen); the task stays queued", status: ExitStatus.unavailable)
+    }
+
+    /// Whether `body` is a result of the task `id`: a result line whose id is `id`.
+    static func isResult(_ body: Data, of id: String) -> Bool {
+        guard let result = try? TaskResult.decode(jsonLine: Data(String(decoding: body, as: UTF8.self).trimmingWhitespace().utf8))
+        else { return false }
+        return result.id == id
     }
 }
