@@ -387,7 +387,8 @@ struct Keygen: ParsableCommand {
         commandName: "keygen",
         abstract: "Make a key pair for sealed results: the private key to a new file, the public key on stdout.",
         discussion: """
-            KEYFILE gets one line of base64 and mode 0600; an existing file is never overwritten. \
+            KEYFILE gets one line of base64 and mode 0600; an existing file is never overwritten. The key \
+            is written under a hidden temporary name beside KEYFILE and linked into place whole. \
             Put the printed public key in a task's sealTo. If standard output refuses the public key, \
             KEYFILE is removed and keygen exits 74.
             """)

@@ -57,6 +57,39 @@ import Testing
         #expect(missing.output.isEmpty)
     }
 
+    /// The key is written under a temporary name and linked into place: the key's own name is
+    /// never opened for writing (a crash or a reader cannot see half a key), and no temporary file
+    /// stays, whether keygen succeeds or refuses.
+    @Test func keygenNeverWritesUnderTheKeysNameAndLeavesNothingElse() throws {
+        let directory = try TemporaryDirectory(prefix: "keygen")
+        let watch = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        try #require(watch >= 0)
+        defer { close(watch) }
+        try #require(inotify_add_watch(watch, directory.url.path, UInt32(IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE)) >= 0)
+
+        #expect(ResultKeyFile.generate(out: directory.path("result.key")).status == 0)
+        #expect(ResultKeyFile.generate(out: directory.path("result.key")).status == 64)
+
+        var events: [(mask: UInt32, name: String)] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = buffer.withUnsafeMutableBytes { read(watch, $0.baseAddress, $0.count) }
+        var offset = 0
+        while offset + MemoryLayout<inotify_event>.size <= max(count, 0) {
+            let (mask, length) = buffer.withUnsafeBytes { raw in
+                let event = raw.loadUnaligned(fromByteOffset: offset, as: inotify_event.self)
+                return (event.mask, Int(event.len))
+            }
+            let start = offset + MemoryLayout<inotify_event>.size
+            let name = String(decoding: buffer[start..<start + length].prefix { $0 != 0 }, as: UTF8.self)
+            events.append((mask, name))
+            offset = start + length
+        }
+        let onKey = events.filter { $0.name == "result.key" }
+        #expect(onKey.map(\.mask) == [UInt32(IN_CREATE)], "\(events)")
+        #expect(events.contains { $0.name.hasPrefix(".result.key.keygen-") && $0.mask == UInt32(IN_CLOSE_WRITE) }, "\(events)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["result.key"])
+    }
+
     // MARK: open
 
     @Test func openPrintsTheResultItHolds() throws {

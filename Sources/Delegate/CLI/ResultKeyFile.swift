@@ -65,13 +65,15 @@ public enum ResultKeyFile {
         return .success(Array(key))
     }
 
-    /// Writes `data` to a file that must not exist yet; nil on success, else the problem.
+    /// Writes `data` to a file that must not exist yet; nil on success, else the problem. The key
+    /// is written and synced under a temporary name in the same directory, then linked to `path`
+    /// (`link(2)` fails on an existing name, a dangling link included), so `path` never holds part
+    /// of a key, even after a crash.
     static func write(_ data: Data, to path: String) -> String? {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        let temporary = temporaryName(for: path)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            let number = errno
-            if number == EEXIST { return "\(path) exists; keygen never overwrites a key" }
-            return "cannot create \(path): \(String(cString: strerror(number)))"
+            return "cannot create \(path): \(String(cString: strerror(errno)))"
         }
         var problem: String?
         // The umask may have taken bits away; the owner must be able to read it back.
@@ -87,12 +89,26 @@ public enum ResultKeyFile {
             problem = "cannot write \(path): \(String(cString: strerror(errno)))"
         }
         close(fd)
+        if problem == nil, link(temporary, path) != 0 {
+            let number = errno
+            problem = number == EEXIST
+                ? "\(path) exists; keygen never overwrites a key"
+                : "cannot create \(path): \(String(cString: strerror(number)))"
+        }
+        unlink(temporary)
         // The file's name too must survive a crash: its public key is about to be handed out.
         if problem == nil, let number = syncDirectory(of: path) {
             problem = "cannot write \(path): \(String(cString: strerror(number)))"
+            unlink(path)
         }
-        if problem != nil { unlink(path) }
         return problem
+    }
+
+    /// A name beside `path` for the key while it is written: hidden, and unique to this process.
+    static func temporaryName(for path: String) -> String {
+        let directory = DelegateConfiguration.directory(of: path)
+        let base = path.split(separator: "/").last.map(String.init) ?? "key"
+        return "\(directory)/.\(base).keygen-\(getpid())-\(UInt32.random(in: .min ... .max))"
     }
 
     /// Fsyncs the directory `path` is in; the `errno` if that fails.
