@@ -38,6 +38,8 @@ public final class DaemonProcess: Sendable {
     /// `arguments` follow), e.g. `prlimit`/`setpriv` to start the daemon with other limits or
     /// as another user. It must exec the binary, so that `pid` is the daemon's. Empty: none.
     public let launcher: [String]
+    /// Signals the child starts with blocked (its mask at `exec`); none by default.
+    public let blockedSignals: [Int32]
 
     private let process: Mutex<ChildProcess?> = Mutex(nil)
     private let started: Mutex<Date?> = Mutex(nil)
@@ -54,7 +56,8 @@ public final class DaemonProcess: Sendable {
     ///   - launcher: see `launcher`.
     public init(
         configuration: String, environment: [String: String] = [:], logToJournal: Bool = false,
-        directory: TemporaryDirectory? = nil, arguments: [String]? = nil, launcher: [String] = []
+        directory: TemporaryDirectory? = nil, arguments: [String]? = nil, launcher: [String] = [],
+        blockedSignals: [Int32] = []
     ) throws {
         let directory = try directory ?? TemporaryDirectory(prefix: "daemon")
         self.directory = directory
@@ -63,6 +66,7 @@ public final class DaemonProcess: Sendable {
         stdoutPath = directory.path("stdout.log")
         self.arguments = arguments ?? ["run", "--config", configurationPath]
         self.launcher = launcher
+        self.blockedSignals = blockedSignals
         try Data(configuration.utf8).write(to: URL(fileURLWithPath: configurationPath))
         for path in [stderrPath, stdoutPath] {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -111,7 +115,7 @@ public final class DaemonProcess: Sendable {
             let command = launcher + [try Self.binaryPath()] + arguments
             current = try ChildProcess(
                 executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
-                stdout: .file(stdoutPath), stderr: .file(stderrPath))
+                stdout: .file(stdoutPath), stderr: .file(stderrPath), blockedSignals: blockedSignals)
         }
         started.withLock { $0 = Date() }
     }
