@@ -54,8 +54,9 @@ public struct EnvironmentExec: Sendable {
 
     public var getter: SecretFetcher
     public var bindings: [Binding]
-    /// The command and its arguments; the command is looked up in `PATH` unless it holds a `/`.
-    public var command: [String]
+    /// The command and its arguments, byte for byte (``ProcessArguments/trailing(_:of:)``); the
+    /// command is looked up in `PATH` unless it holds a `/`.
+    public var command: [[UInt8]]
     /// The environment the command gets, the fetched values added: `NAME=value` entries as bytes,
     /// in order, exactly as the caller's (``processEnvironment()``, normally).
     public var environment: [[UInt8]]
@@ -65,7 +66,7 @@ public struct EnvironmentExec: Sendable {
     public var signalMask: sigset_t?
 
     public init(
-        getter: SecretFetcher, bindings: [Binding], command: [String], environment: [[UInt8]],
+        getter: SecretFetcher, bindings: [Binding], command: [[UInt8]], environment: [[UInt8]],
         signalMask: sigset_t? = nil
     ) {
         self.getter = getter
@@ -114,15 +115,16 @@ public struct EnvironmentExec: Sendable {
     /// Fetches every value and `execve`s the command; returns only if that could not happen, with
     /// why (its text is the whole line after `secrets-delegate: `).
     public func run() -> SecretFetcher.Failure {
-        guard let program = command.first else {
+        guard let first = command.first else {
             return SecretFetcher.Failure(message: "exec needs a COMMAND", status: ExitStatus.usage)
         }
+        let program = String(decoding: first, as: UTF8.self)
         let resolved: [[UInt8]]
         switch resolveEnvironment() {
         case .success(let entries): resolved = entries
         case .failure(let failure): return failure
         }
-        let failure = Self.execute(program: program, arguments: command, environment: resolved, signalMask: signalMask)
+        let failure = Self.execute(arguments: command, environment: resolved, signalMask: signalMask)
         // As env(1): not found anywhere is 127, found but not run (not executable, ...) 126.
         guard failure != ENOENT else {
             return SecretFetcher.Failure(message: "\(program): command not found", status: Self.commandNotFound)
@@ -149,6 +151,17 @@ public struct EnvironmentExec: Sendable {
         return mask
     }
 
+    /// A NUL-terminated copy of `bytes` (which hold no NUL: they come from `argv` or `environ`, or
+    /// were checked), to `deallocate()`.
+    private static func cString(_ bytes: [UInt8]) -> UnsafeMutablePointer<CChar>? {
+        let copy = UnsafeMutablePointer<CChar>.allocate(capacity: bytes.count + 1)
+        bytes.withUnsafeBytes { raw in
+            if let base = raw.baseAddress { UnsafeMutableRawPointer(copy).copyMemory(from: base, byteCount: raw.count) }
+        }
+        copy[bytes.count] = 0
+        return copy
+    }
+
     /// An entry's name: up to its first `=` (all of it when it has none).
     private static func name(of entry: [UInt8]) -> ArraySlice<UInt8> {
         entry.prefix { $0 != UInt8(ascii: "=") }
@@ -158,26 +171,16 @@ public struct EnvironmentExec: Sendable {
     public static let commandNotFound: Int32 = 127
     public static let commandNotExecutable: Int32 = 126
 
-    /// Replaces the process with `program` as execvp(3) finds and runs it (`program` itself if it
-    /// holds a `/`, else the first of that name in this process's `PATH`; a file without `#!` run
-    /// by `/bin/sh`), as env(1) does; returns `errno` if that fails (`ENOENT`: found nowhere,
+    /// Replaces the process with `arguments[0]` as execvp(3) finds and runs it (the program itself
+    /// if it holds a `/`, else the first of that name in this process's `PATH`; a file without `#!`
+    /// run by `/bin/sh`), as env(1) does; returns `errno` if that fails (`ENOENT`: found nowhere,
     /// `EACCES`: found but not executable). The environment's copies are wiped before they are
     /// freed: they hold the values.
-    private static func execute(program: String, arguments: [String], environment: [[UInt8]], signalMask: sigset_t?)
-        -> Int32
-    {
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] =
-            environment.map { entry in
-                let copy = UnsafeMutablePointer<CChar>.allocate(capacity: entry.count + 1)
-                entry.withUnsafeBytes { raw in
-                    UnsafeMutableRawPointer(copy).copyMemory(from: raw.baseAddress!, byteCount: raw.count)
-                }
-                copy[entry.count] = 0
-                return copy
-            } + [nil]
+    private static func execute(arguments: [[UInt8]], environment: [[UInt8]], signalMask: sigset_t?) -> Int32 {
+        let argv = arguments.map(cString) + [nil]
+        let envp = environment.map(cString) + [nil]
         defer {
-            for pointer in argv { free(pointer) }
+            for pointer in argv { pointer?.deallocate() }
             for pointer in envp {
                 if let pointer {
                     memset(pointer, 0, strlen(pointer))
@@ -188,7 +191,7 @@ public struct EnvironmentExec: Sendable {
         fflush(nil)
         var previous = sigset_t()
         if var mask = signalMask { pthread_sigmask(SIG_SETMASK, &mask, &previous) }
-        _ = ProgramSearch.execute(program, argv, envp)
+        _ = ProgramSearch.execute(argv[0]!, argv, envp)
         let number = errno
         if signalMask != nil { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         return number

@@ -30,7 +30,7 @@ public enum FrontCommand {
         if let refusal = protect() { return refusal }
         let failure = EnvironmentExec(
             getter: SecretFetcher(socketPath: command.socketPath), bindings: command.bindings,
-            command: command.command, environment: EnvironmentExec.processEnvironment()
+            command: ProcessArguments.trailing(command.command), environment: EnvironmentExec.processEnvironment()
         ).run()
         FileDescriptorWriter.writeAll(2, Array("secrets-delegate: \(failure)\n".utf8))
         return failure.status

@@ -7,7 +7,7 @@ enum ProgramSearch {
     /// `environment` as the new process's. Returns (-1) only if nothing could run; `errno` then
     /// says why: `ENOENT` found nowhere, `EACCES` found but not executable.
     static func execute(
-        _ program: String, _ arguments: [UnsafeMutablePointer<CChar>?], _ environment: [UnsafeMutablePointer<CChar>?]
+        _ program: UnsafePointer<CChar>, _ arguments: [UnsafeMutablePointer<CChar>?], _ environment: [UnsafeMutablePointer<CChar>?]
     ) -> Int32 {
         clinuxshim_execvpe(program, arguments, environment)
     }

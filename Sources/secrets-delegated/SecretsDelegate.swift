@@ -307,7 +307,7 @@ struct Exec: ParsableCommand {
             code, never a value) and exits 1 without running the command; otherwise replaces itself with \
             COMMAND (found and run as env(1) does: looked up in PATH unless it holds a /; exit 127 if found \
             nowhere, 126 if found but not executable), the variables added to the current environment, \
-            with the signal mask this process started with. \
+            with the signal mask this process started with and its arguments byte for byte. \
             A value holding a NUL byte cannot be an environment variable, and one that is not valid UTF-8 \
             is refused too (exit 1). \
             Without --socket, the configuration's socket_path is used. With --socket (and no options but \
@@ -355,7 +355,7 @@ struct Exec: ParsableCommand {
             }
         }
         let exec = EnvironmentExec(
-            getter: SecretFetcher(socketPath: path), bindings: parsed, command: command,
+            getter: SecretFetcher(socketPath: path), bindings: parsed, command: ProcessArguments.trailing(command),
             environment: EnvironmentExec.processEnvironment(), signalMask: ProcessStart.signalMask)
         let failure = exec.run()
         try finish(CommandOutcome(errorOutput: "secrets-delegate: \(failure)", status: failure.status))

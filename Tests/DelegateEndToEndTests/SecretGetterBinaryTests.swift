@@ -46,6 +46,24 @@ import Testing
         #expect(!notFound.errorOutput.contains("s3cr3t"))
     }
 
+    /// The command gets its arguments byte for byte, bytes that are not UTF-8 included, from the
+    /// front binary and the full one alike (Swift's own view of argv repairs them to U+FFFD).
+    @Test func execPassesArgumentsThatAreNotUTF8ByteForByte() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-exec-bytes")
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
+        for binary in [try DaemonProcess.binaryPath(), try DaemonProcess.fullBinaryPath()] {
+            let ran = try await ChildProcess.run(
+                "/bin/sh",
+                [
+                    "-c",
+                    #""$0" exec --socket "$1" --env A=prod:db -- sh -c 'printf %s "$1" | od -An -tx1' sh "$(printf '\377\376x')""#,
+                    binary, fake.path,
+                ])
+            #expect(ran.termination == .exited(0), "\(binary): \(ran.errorOutput)")
+            #expect(ran.output.split(separator: " ").map(String.init) == ["ff", "fe", "78\n"], "\(binary): \(ran.output)")
+        }
+    }
+
     @Test func getThroughTheBinaryWritesRawBytes() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-get")
         let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)

@@ -91,7 +91,7 @@ import Testing
         func exec(_ bindings: [String]) throws -> EnvironmentExec {
             EnvironmentExec(
                 getter: getter, bindings: try bindings.map { try EnvironmentExec.Binding(parsing: $0) },
-                command: ["/bin/true"], environment: ["KEEP=1", "A=old", "NOEQUALS", "LATIN=\u{FF}", "A=older"].map(bytes))
+                command: [Array("/bin/true".utf8)], environment: ["KEEP=1", "A=old", "NOEQUALS", "LATIN=\u{FF}", "A=older"].map(bytes))
         }
         func bytes(_ entry: String) -> [UInt8] {
             // One entry that is not UTF-8: it must reach the command byte for byte.

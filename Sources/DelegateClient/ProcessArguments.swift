@@ -1,0 +1,25 @@
+import Glibc
+
+/// This process's arguments as the kernel gave them: bytes, which need not be UTF-8. Swift's
+/// `CommandLine.arguments` repairs what is not UTF-8 (each bad byte becomes U+FFFD), and `exec`
+/// must hand its command the arguments it was given, byte for byte (a file name in Latin-1, say).
+public enum ProcessArguments {
+    /// `argv`, entry by entry, byte for byte.
+    public static func current() -> [[UInt8]] {
+        (0..<Int(CommandLine.argc)).map { index in
+            guard let pointer = CommandLine.unsafeArgv[index] else { return [] }
+            return Array(UnsafeRawBufferPointer(start: pointer, count: strlen(pointer)))
+        }
+    }
+
+    /// The bytes of `command`, which the parser took from the end of `argv` (everything after
+    /// `--`): the last `command.count` entries of `argv` when each reads as its word of `command`,
+    /// as the parser read it; else (a command that did not come from `argv`) `command`'s UTF-8.
+    public static func trailing(_ command: [String], of argv: [[UInt8]] = current()) -> [[UInt8]] {
+        let tail = argv.suffix(command.count)
+        guard tail.count == command.count,
+            zip(tail, command).allSatisfy({ String(decoding: $0, as: UTF8.self) == $1 })
+        else { return command.map { Array($0.utf8) } }
+        return Array(tail)
+    }
+}
