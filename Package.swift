@@ -173,7 +173,7 @@ let package = Package(
             name: "DelegateTests",
             dependencies: [
                 "Delegate", "DelegateClient", "LineSocket", "JSON", "SecretsManager", "SQS", "AWSCore", "AWSCredentials",
-                "Sealing", "TestSupport",
+                "Sealing", "TaskQueue", "TestSupport",
             ]),
         // Tests that run the built `secrets-delegate` binary as a child process (DaemonProcess,
         // ChildProcess); everything else drives the modules in-process.

@@ -2,7 +2,9 @@ import Glibc
 import Logging
 
 /// Which peers may talk to the socket: root and the server's own uid always; besides them the
-/// listed users, and members (primary or supplementary) of the listed groups.
+/// listed users, and peers that hold one of the listed groups: as their gid or a supplementary
+/// group, as the kernel reports them at connect (``PeerCredentials/groups``); the user database
+/// answers only where the kernel cannot tell.
 ///
 /// Entries are names or numeric ids. Names are resolved when the server starts and again when its
 /// policy is updated (a reload); an unknown name is logged and ignored rather than failing the daemon.
@@ -26,7 +28,7 @@ public struct PeerPolicy: Sendable, Equatable {
             if peer.uid == 0 || peer.uid == ownUID || uids.contains(peer.uid) { return true }
             if gids.isEmpty { return false }
             if gids.contains(peer.gid) { return true }
-            return !gids.isDisjoint(with: PeerPolicy.groups(ofUID: peer.uid))
+            return !gids.isDisjoint(with: peer.heldGroups ?? PeerPolicy.groups(ofUID: peer.uid))
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import TaskQueue
 import Testing
 
 @testable import Delegate
@@ -126,6 +127,13 @@ import Testing
         let groupCatalog = ConnectorCatalog(connectors: ["prod": byGroup])
         #expect(groupCatalog.refusal(of: task, by: Self.nobody) == nil)
         #expect(groupCatalog.refusal(of: task, by: TaskPrincipal(intake: .socket, uid: 4321, gid: 4321)) != nil)
+        // A socket peer's groups are those it holds as the kernel reported them: a supplementary
+        // group admits it, and a group only the user database gives it (nobody's nogroup) does not.
+        let held = TaskPrincipal.socketPeer(PeerCredentials(pid: 1, uid: 4321, gid: 4321, groups: [65534]))
+        #expect(groupCatalog.refusal(of: task, by: held) == nil)
+        let dropped = TaskPrincipal.socketPeer(PeerCredentials(pid: 1, uid: 65534, gid: 4321, groups: []))
+        #expect(groupCatalog.refusal(of: task, by: dropped)?.code == .notAuthorized)
+        #expect(groupCatalog.refusal(of: task, by: .spoolFile(ownerUID: 65534)) == nil)
 
         // An unknown name matches nobody (never everybody); root still passes.
         let unknown = Self.named("prod", ConnectorPolicy(allowedUsers: ["no-such-user-here"]))

@@ -39,7 +39,7 @@ final class EchoHandler: Sendable {
 
 /// Runs the python client as `nobody` (uid/gid 65534, no supplementary groups) and returns what it
 /// received before the server closed the connection.
-func runAsNobody(socket path: String) async throws -> String {
+func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = []) async throws -> String {
     let script = """
         import socket, sys
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -64,7 +64,12 @@ func runAsNobody(socket path: String) async throws -> String {
         sys.stdout.write(data.decode())
         """
     let outcome = try await ChildProcess.run(
-        "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path])
+        "/usr/bin/setpriv",
+        [
+            "--reuid=65534", "--regid=\(gid)",
+            groups.isEmpty ? "--clear-groups" : "--groups=\(groups.map(String.init).joined(separator: ","))",
+            "/usr/bin/python3", "-c", script, path,
+        ])
     #expect(outcome.termination == .exited(0))
     return outcome.output
 }
@@ -191,6 +196,19 @@ func runAsNobody(socket path: String) async throws -> String {
         #expect(calls == 1)
     }
 
+    /// The groups a peer holds are the kernel's word (SO_PEERGROUPS), not the user database's: a
+    /// supplementary group the process holds admits it though no group file lists its user in
+    /// it (a unit's SupplementaryGroups=), and a group the file lists but the process does not
+    /// hold (nogroup, nobody's primary group there, with another gid and no supplementary group)
+    /// does not.
+    @Test func aPeerIsInTheGroupsItsProcessHolds() async throws {
+        let held = try await nobodysAnswer(PeerPolicy(allowedGroups: ["4242"]), groups: [4242])
+        #expect(held.received.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "got: \(held.received)")
+        let dropped = try await nobodysAnswer(PeerPolicy(allowedGroups: ["nogroup"]), gid: 4243)
+        #expect(dropped.received.hasPrefix(#"{"error":"PeerNotAllowed""#), "got: \(dropped.received)")
+        #expect(dropped.calls == 0)
+    }
+
     @Test func aPeerIsAllowedThroughItsUserNameOrNumber() async throws {
         for users in [["nobody"], ["65534"]] {
             let (received, _) = try await nobodysAnswer(PeerPolicy(allowedUsers: users))
@@ -200,14 +218,16 @@ func runAsNobody(socket path: String) async throws -> String {
 
     /// What a client running as nobody reads from an echo server with `policy` on a socket anyone
     /// may connect to, and how many lines the handler was given.
-    func nobodysAnswer(_ policy: PeerPolicy) async throws -> (received: String, calls: Int) {
+    func nobodysAnswer(_ policy: PeerPolicy, gid: UInt32 = 65534, groups: [UInt32] = []) async throws
+        -> (received: String, calls: Int)
+    {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let echo = EchoHandler()
         let (server, path) = try startServer(dir, policy: policy, mode: 0o666, handler: echo.handler)
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this call
-        let received = try await runAsNobody(socket: path)
+        let received = try await runAsNobody(socket: path, gid: gid, groups: groups)
         return (received, echo.calls.load(ordering: .relaxed))
     }
 

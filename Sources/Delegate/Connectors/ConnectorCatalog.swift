@@ -153,7 +153,7 @@ public final class ConnectorCatalog: Sendable {
             if !allowed, !gids.isEmpty {
                 allowed =
                     principal.gid.map(gids.contains) == true
-                    || !gids.isDisjoint(with: PeerPolicy.groups(ofUID: principal.uid))
+                    || !gids.isDisjoint(with: principal.heldGroups ?? PeerPolicy.groups(ofUID: principal.uid))
             }
             if !allowed {
                 return refuse(

@@ -43,3 +43,13 @@ systemctl stop secrets-delegate.service secrets-delegate.socket
 rm -f /run/secrets-delegate/extra.sock /run/secrets-delegate/extra.dgram
 systemctl start secrets-delegate.socket secrets-delegate.service
 expect_eq "service after the drop-in is gone" "$(systemctl is-active secrets-delegate.service)" active
+
+# A client service that holds the group only through its unit's SupplementaryGroups= (a dynamic
+# user, whom no group file lists in it) is admitted: the delegate takes the groups the kernel
+# reports for the peer (SO_PEERGROUPS), as the kernel did for its connect, not the user database's.
+if out=$(timeout 60 systemd-run --quiet --wait --pipe -p DynamicUser=yes -p SupplementaryGroups=secrets-delegate \
+    secrets-delegate status --socket /run/secrets-delegate/delegate.sock 2>&1) && grep -q '"boot-delegate"' <<<"$out"; then
+    ok "a client unit with SupplementaryGroups=secrets-delegate is served"
+else
+    fail "a client unit with SupplementaryGroups=secrets-delegate: $(head -c 400 <<<"$out")"
+fi
