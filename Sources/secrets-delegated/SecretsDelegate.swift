@@ -53,7 +53,8 @@ enum ProcessStart {
     /// block most signals, which a command would otherwise inherit (and ignore `systemctl stop`).
     static let signalMask = EnvironmentExec.currentSignalMask()
 
-    /// `run` only: blocks SIGHUP in the main thread before any other thread exists, so that every
+    /// `run` only: blocks SIGHUP in the main thread before any other thread exists (a SIGHUP in the
+    /// milliseconds before, while the loader runs, still ends the process), so that every
     /// thread blocks it. Until the reload service traps it (a signal source, which reads the
     /// signal through a `signalfd`), a SIGHUP waits pending instead of ending the daemon at its
     /// default action, and it is served once the delegate is ready. (The main thread only waits;
@@ -401,7 +402,7 @@ struct Keygen: ParsableCommand {
         abstract: "Make a key pair for sealed results: the private key to a new file, the public key on stdout.",
         discussion: """
             KEYFILE gets one line of base64 and mode 0600; an existing file is never overwritten. The key \
-            is written under a hidden temporary name beside KEYFILE and linked into place whole. \
+            is written in an unnamed file (O_TMPFILE) beside KEYFILE and linked into place whole. \
             Put the printed public key in a task's sealTo. If standard output refuses the public key, \
             KEYFILE is removed and keygen exits 74.
             """)

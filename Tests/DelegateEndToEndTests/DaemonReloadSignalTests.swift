@@ -26,9 +26,11 @@ import TestSupport
         #expect(try await daemon.stop() == .exited(0))
     }
 
-    /// A SIGHUP sent at once after the start (long before READY=1) is served once the daemon is
-    /// ready: RELOADING=1 then READY=1 again. The child starts with SIGHUP blocked, as the daemon
-    /// blocks it in its first instructions, so that the signal cannot land before them.
+    /// A SIGHUP sent at once after the start (long before READY=1) waits pending and is served
+    /// once the daemon is ready: RELOADING=1 then READY=1 again. The child starts with SIGHUP
+    /// blocked (as the daemon blocks it at the start of `main`) so that the signal cannot land in
+    /// the loader's milliseconds before that: this test proves the pending signal is served; that
+    /// the daemon blocks it itself is ``everyThreadOfTheDaemonBlocksSIGHUP()``.
     @Test func aSIGHUPDuringStartUpIsServedOnceReady() async throws {
         let (daemon, listener) = try Self.daemon(blockedSignals: [SIGHUP])
         try daemon.start()

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Sealing
 import Synchronization
 import TestSupport
 import Testing
@@ -39,12 +40,30 @@ import Testing
         #expect(deleted.count == 1 && deleted.first?.contains("rh-mine") == true, "\(deleted)")
     }
 
-    /// With only such messages, the wait ends at its timeout and says what it saw.
+    /// With --seal, a result of the task's id is taken only if it opens with the submission's key:
+    /// a forged sealed result (another key) and an unsealed value are left, and the sealed result
+    /// that opens is printed opened.
+    @Test func withSealOnlyAResultThatOpensIsTaken() async throws {
+        let (outcome, recorded) = try await waitWithReplies(seal: true) { sentTask in
+            let sealTo = (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
+            let real = try! Self.result(id: "t-1").sealed(to: try! SealingKey(base64: sealTo ?? ""))
+            let forged = try! Self.result(id: "t-1").sealed(to: try! SealingKey(publicKey: HPKE.generateKeyPair().publicKey))
+            return [("rh-forged", "t-1", forged.jsonLine), ("rh-plain", "t-1", Self.result(id: "t-1").jsonLine), ("rh-real", "t-1", real.jsonLine)]
+        }
+
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.output.contains("\"randomPassword\":\"pw\""), "\(outcome)")
+        let deleted = recorded.filter { $0.action == "DeleteMessage" }.map(\.body)
+        #expect(deleted.count == 1 && deleted.first?.contains("rh-real") == true, "\(deleted)")
+    }
+
+    /// With only such messages, the wait ends at its timeout and says how many it saw (each once,
+    /// though every receive brings it again).
     @Test func aWaitThatSawOnlyStrangersSaysSo() async throws {
         let (outcome, recorded) = try await waitWithReplies([("rh-junk", "t-1", "not a result")], timeout: .seconds(1))
 
         #expect(outcome.status == 69, "\(outcome)")
-        #expect(outcome.errorOutput.contains("held no result of it"), "\(outcome)")
+        #expect(outcome.errorOutput.contains("; 1 message(s) named t-1 but held no result of it"), "\(outcome)")
         #expect(!recorded.contains { $0.action == "DeleteMessage" }, "\(recorded.map(\.action))")
     }
 
@@ -55,11 +74,21 @@ import Testing
             result: ["randomPassword": "pw"])
     }
 
+    typealias Reply = (handle: String, taskID: String, body: String)
+
     /// Submits task t-1 with --wait to a scripted SQS endpoint whose every receive answers
     /// `replies` (receipt handle, taskId attribute, body); the outcome and the calls made.
     private func waitWithReplies(
-        _ replies: [(handle: String, taskID: String, body: String)], timeout: Duration = .seconds(20)
+        _ replies: [Reply], timeout: Duration = .seconds(20)
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
+        try await waitWithReplies(timeout: timeout) { _ in replies }
+    }
+
+    /// As above, the replies made from the task as sent (its `sealTo`, with `seal`).
+    private func waitWithReplies(
+        seal: Bool = false, timeout: Duration = .seconds(20), replies: @escaping @Sendable (String) -> [Reply]
+    ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
+        let sent = Mutex<String>("")
         let calls = Mutex<[(action: String, body: String)]>([])
         let server = try LoopbackHTTPServer { request in
             let action = (request.headers["X-Amz-Target"] ?? "").replacingOccurrences(of: "AmazonSQS.", with: "")
@@ -67,9 +96,11 @@ import Testing
             let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
             switch action {
             case "SendMessage":
+                let body = (try? JSONSerialization.jsonObject(with: Data(request.bodyText.utf8)) as? [String: Any])?["MessageBody"]
+                sent.withLock { $0 = body as? String ?? "" }
                 return ScriptedResponse(status: 200, headers: json, body: #"{"MessageId":"task-message"}"#)
             case "ReceiveMessage":
-                let messages: [[String: Any]] = replies.map { reply in
+                let messages: [[String: Any]] = replies(sent.withLock { $0 }).map { reply in
                     [
                         "MessageId": "m-\(reply.handle)", "ReceiptHandle": reply.handle, "Body": reply.body,
                         "MessageAttributes": ["taskId": ["DataType": "String", "StringValue": reply.taskID]],
@@ -96,7 +127,7 @@ import Testing
             configuration: configuration,
             environment: ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"])
         let task = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8)
-        let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: timeout).submit(task)
+        let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: timeout, seal: seal).submit(task)
         return (outcome, calls.withLock { $0 })
     }
 }

@@ -199,12 +199,13 @@ func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = []
     /// The groups a peer holds are the kernel's word (SO_PEERGROUPS), not the user database's: a
     /// supplementary group the process holds admits it though no group file lists its user in
     /// it (a unit's SupplementaryGroups=), and a group the file lists but the process does not
-    /// hold (nogroup, nobody's primary group there, with another gid and no supplementary group)
+    /// hold (65534, nobody's primary group there, with another gid and no supplementary group)
     /// does not.
     @Test func aPeerIsInTheGroupsItsProcessHolds() async throws {
         let held = try await nobodysAnswer(PeerPolicy(allowedGroups: ["4242"]), groups: [4242])
         #expect(held.received.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "got: \(held.received)")
-        let dropped = try await nobodysAnswer(PeerPolicy(allowedGroups: ["nogroup"]), gid: 4243)
+        #expect(PeerPolicy.groups(ofUID: 65534).contains(65534))
+        let dropped = try await nobodysAnswer(PeerPolicy(allowedGroups: ["65534"]), gid: 4243)
         #expect(dropped.received.hasPrefix(#"{"error":"PeerNotAllowed""#), "got: \(dropped.received)")
         #expect(dropped.calls == 0)
     }

@@ -66,49 +66,69 @@ public enum ResultKeyFile {
     }
 
     /// Writes `data` to a file that must not exist yet; nil on success, else the problem. The key
-    /// is written and synced under a temporary name in the same directory, then linked to `path`
-    /// (`link(2)` fails on an existing name, a dangling link included), so `path` never holds part
-    /// of a key, even after a crash.
+    /// is written and synced in an unnamed file of `path`'s directory (`O_TMPFILE`), then linked
+    /// into place (`linkat` fails on an existing name, a dangling link included), so `path` never
+    /// holds part of a key and a crash leaves no key behind under any name. Where the file system
+    /// has no `O_TMPFILE` or no links (vfat, some FUSE mounts), the file is written in place.
     static func write(_ data: Data, to path: String) -> String? {
-        let temporary = temporaryName(for: path)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            return "cannot create \(path): \(String(cString: strerror(errno)))"
+        let fd = open(DelegateConfiguration.directory(of: path), temporaryFileFlag | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return writeInPlace(data, to: path) }
+        if let problem = fill(fd, with: data, path: path) {
+            close(fd)
+            return problem
         }
-        var problem: String?
-        // The umask may have taken bits away; the owner must be able to read it back.
-        if fchmod(fd, 0o600) != 0 {
-            problem = "cannot set the mode of \(path): \(String(cString: strerror(errno)))"
-        }
-        if problem == nil {
-            problem = data.withUnsafeBytes { FileDescriptorWriter.writeAll(fd, $0) }.map {
-                "cannot write \(path): \(String(cString: strerror($0)))"
-            }
-        }
-        if problem == nil, fsync(fd) != 0 {
-            problem = "cannot write \(path): \(String(cString: strerror(errno)))"
-        }
+        let linked = linkat(AT_FDCWD, "/proc/self/fd/\(fd)", AT_FDCWD, path, AT_SYMLINK_FOLLOW)
+        let number = errno
         close(fd)
-        if problem == nil, link(temporary, path) != 0 {
-            let number = errno
-            problem = number == EEXIST
-                ? "\(path) exists; keygen never overwrites a key"
-                : "cannot create \(path): \(String(cString: strerror(number)))"
+        if linked != 0 {
+            if number == EEXIST { return "\(path) exists; keygen never overwrites a key" }
+            return writeInPlace(data, to: path)
         }
-        unlink(temporary)
-        // The file's name too must survive a crash: its public key is about to be handed out.
-        if problem == nil, let number = syncDirectory(of: path) {
-            problem = "cannot write \(path): \(String(cString: strerror(number)))"
-            unlink(path)
-        }
-        return problem
+        return syncName(of: path)
     }
 
-    /// A name beside `path` for the key while it is written: hidden, and unique to this process.
-    static func temporaryName(for path: String) -> String {
-        let directory = DelegateConfiguration.directory(of: path)
-        let base = path.split(separator: "/").last.map(String.init) ?? "key"
-        return "\(directory)/.\(base).keygen-\(getpid())-\(UInt32.random(in: .min ... .max))"
+    /// `O_TMPFILE` (`__O_TMPFILE | O_DIRECTORY`), which Swift's Glibc module does not export.
+    private static let temporaryFileFlag: Int32 = 0o20_200_000
+
+    /// ``write(_:to:)`` where no unnamed file can be linked: a new file at `path` (`O_EXCL`),
+    /// removed again if it cannot be written whole.
+    private static func writeInPlace(_ data: Data, to path: String) -> String? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let number = errno
+            if number == EEXIST { return "\(path) exists; keygen never overwrites a key" }
+            return "cannot create \(path): \(String(cString: strerror(number)))"
+        }
+        let problem = fill(fd, with: data, path: path)
+        close(fd)
+        if problem != nil {
+            unlink(path)
+            return problem
+        }
+        return syncName(of: path)
+    }
+
+    /// Gives `fd` mode 0600 (the umask may have taken bits away; the owner must be able to read
+    /// it back), writes `data` and syncs it; nil on success, else the problem.
+    private static func fill(_ fd: Int32, with data: Data, path: String) -> String? {
+        if fchmod(fd, 0o600) != 0 {
+            return "cannot set the mode of \(path): \(String(cString: strerror(errno)))"
+        }
+        if let number = data.withUnsafeBytes({ FileDescriptorWriter.writeAll(fd, $0) }) {
+            return "cannot write \(path): \(String(cString: strerror(number)))"
+        }
+        if fsync(fd) != 0 {
+            return "cannot write \(path): \(String(cString: strerror(errno)))"
+        }
+        return nil
+    }
+
+    /// Syncs the directory of the new file at `path`: its name too must survive a crash, since its
+    /// public key is about to be handed out. Removes the file if that fails.
+    private static func syncName(of path: String) -> String? {
+        guard let number = syncDirectory(of: path) else { return nil }
+        unlink(path)
+        return "cannot write \(path): \(String(cString: strerror(number)))"
     }
 
     /// Fsyncs the directory `path` is in; the `errno` if that fails.

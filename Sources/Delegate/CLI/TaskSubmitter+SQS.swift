@@ -112,14 +112,15 @@ extension TaskSubmitter {
     /// Takes this task's result from `reply` (and deletes it, and any copy of it in the same
     /// answer: a task run twice sends two); every other message is made visible again at once,
     /// for whoever waits for it. A message that carries this task's id but whose body is no result
-    /// of this task (anyone who may send to the reply queue can send one) is neither taken nor
-    /// deleted: it is left invisible for its visibility timeout, and the wait goes on for the
-    /// real result.
+    /// of this task (``isResult(_:of:privateKey:)``: anyone who may send to the reply queue can
+    /// send one) is neither taken nor deleted: it is left invisible for its visibility timeout,
+    /// and the wait goes on for the real result. This is no authentication of an unsealed result:
+    /// only a sealed one (`--seal`) proves it comes from a delegate that ran this task.
     private func waitForResult(
         id: String, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?, logger: Logger
     ) async -> CommandOutcome {
         let deadline = ContinuousClock.now + timeout
-        var strangers = 0
+        var strangers = Set<String>()
         while ContinuousClock.now < deadline {
             let remaining = (deadline - ContinuousClock.now).components.seconds
             let messages: [SQSMessage]
@@ -140,8 +141,8 @@ extension TaskSubmitter {
                         queue: reply, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
                     continue
                 }
-                guard Self.isResult(Data(message.body.utf8), of: id) else {
-                    strangers += 1
+                guard Self.isResult(Data(message.body.utf8), of: id, privateKey: privateKey) else {
+                    strangers.insert(message.messageId)
                     continue
                 }
                 if found == nil {
@@ -156,15 +157,23 @@ extension TaskSubmitter {
                     ?? .failure("the result message for \(id) is not its result", status: ExitStatus.unavailable)
             }
         }
-        let seen = strangers == 0 ? "" : "; \(strangers) message(s) named \(id) but held no result of it, and were left on the queue"
+        let seen =
+            strangers.isEmpty
+            ? "" : "; \(strangers.count) message(s) named \(id) but held no result of it, and were left on the queue"
         return .failure(
             "no result for \(id) on \(reply) within \(timeout)\(seen); the task stays queued", status: ExitStatus.unavailable)
     }
 
-    /// Whether `body` is a result of the task `id`: a result line whose id is `id`.
-    static func isResult(_ body: Data, of id: String) -> Bool {
-        guard let result = try? TaskResult.decode(jsonLine: Data(String(decoding: body, as: UTF8.self).trimmingWhitespace().utf8))
+    /// Whether `body` is a result of the task `id`: a result line whose id is `id`; with
+    /// `privateKey` (`--seal`), one whose sealed result opens with it (the task id is bound in), or
+    /// one without a result at all (a failure, which carries nothing to seal). An unsealed result
+    /// is no answer to a task that asked for sealing.
+    static func isResult(_ body: Data, of id: String, privateKey: [UInt8]?) -> Bool {
+        guard let result = try? TaskResult.decode(jsonLine: Data(String(decoding: body, as: UTF8.self).trimmingWhitespace().utf8)),
+            result.id == id
         else { return false }
-        return result.id == id
+        guard let privateKey else { return true }
+        if result.sealed != nil { return (try? result.opened(privateKey: privateKey)) != nil }
+        return result.result == nil
     }
 }
