@@ -32,20 +32,10 @@ public struct SecretFetcher: Sendable {
         }
 
         /// `[subject: ][code: ]message`, one line: the code and the message come from whatever
-        /// answered on the socket, so control characters (a line break, a terminal's escape
-        /// sequences, C1 codes such as CSI) and bidirectional overrides are shown as `\u{..}`,
-        /// never written to the terminal.
+        /// answered on the socket, so they are shown as ``ShownText`` shows them (a line break or
+        /// a terminal's escape sequence as `\u{..}`), never written to the terminal as they are.
         public var description: String {
-            [subject, code, message].compactMap { $0 }.joined(separator: ": ").unicodeScalars
-                .map { Self.isShownEscaped($0) ? "\\u{\(String($0.value, radix: 16))}" : String($0) }
-                .joined()
-        }
-
-        private static func isShownEscaped(_ scalar: Unicode.Scalar) -> Bool {
-            switch scalar.value {
-            case 0..<0x20, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: true
-            default: false
-            }
+            ShownText.escaped([subject, code, message].compactMap { $0 }.joined(separator: ": "))
         }
     }
 

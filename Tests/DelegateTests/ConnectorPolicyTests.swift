@@ -105,6 +105,17 @@ import Testing
             }?.code == .notAuthorized)
     }
 
+    /// Names in messages and the origin in check-config's comment are shown as `ShownText` shows
+    /// them: a C1 code or a bidirectional override from a task or a path is escaped, and a line
+    /// break cannot end the comment.
+    @Test func quotedValuesAndOriginsShowControlsEscaped() {
+        #expect(DelegateConfiguration.quoted("a\u{9B}b\u{202E}c\"d\n") == #""a\u{9b}b\u{202e}c\"d\u{a}""#)
+        let connector = Self.named("prod")
+        let rendered = NamedConnector(connector: connector.connector, policy: connector.policy, origin: "/etc/x\ny\u{1B}.toml")
+            .renderTOML()
+        #expect(rendered.first == #"# from /etc/x\u{a}y\u{1b}.toml"#, "\(rendered)")
+    }
+
     @Test func principalsOutsideTheListsAreNotAuthorized() throws {
         let rootOnly = Self.named("prod", ConnectorPolicy(allowedUsers: ["root"]))
         let catalog = ConnectorCatalog(connectors: ["prod": rootOnly])

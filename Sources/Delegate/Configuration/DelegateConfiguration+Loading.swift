@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import DelegateClient
 internal import TOMLKit
 import AWSCredentials
 import AWSCore
@@ -362,7 +363,8 @@ extension DelegateConfiguration {
         return strings
     }
 
-    /// A value quoted for a message, cut short and with control characters escaped.
+    /// A value quoted for a message, cut short and shown as ``ShownText`` shows text (control
+    /// characters and bidirectional overrides escaped).
     static func quoted(_ text: String) -> String {
         var out = "\""
         for (index, scalar) in text.unicodeScalars.enumerated() {
@@ -373,9 +375,7 @@ extension DelegateConfiguration {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default: out.unicodeScalars.append(scalar)
+            default: out += ShownText.shown(scalar)
             }
         }
         return out + "\""

@@ -1,3 +1,4 @@
+import DelegateClient
 import AWSCredentials
 
 extension NamedConnector {
@@ -8,7 +9,7 @@ extension NamedConnector {
         let connector = self.connector
         var lines = [
             // A control character (a line break in a --config path) would end the comment.
-            "# from " + origin.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : String($0) }.joined(),
+            "# from " + ShownText.escaped(origin),
             "[connectors.\(DelegateConfiguration.tomlString(id))]",
             "region = \(DelegateConfiguration.tomlString(connector.region))",
             "secret_name_prefix = \(DelegateConfiguration.tomlString(connector.secretNamePrefix))",

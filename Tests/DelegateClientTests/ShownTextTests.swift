@@ -1,0 +1,12 @@
+import DelegateClient
+import Testing
+
+@Suite struct ShownTextTests {
+    /// C0 controls, DEL, C1 controls and bidirectional overrides and isolates are shown as
+    /// `\u{..}`; every other scalar (accents, emoji, a no-break space) as itself.
+    @Test func controlsAndBidirectionalOverridesAreShownEscaped() {
+        #expect(ShownText.escaped("a\u{1B}[31m\n\t\u{7F}") == #"a\u{1b}[31m\u{a}\u{9}\u{7f}"#)
+        #expect(ShownText.escaped("\u{9B}\u{85}\u{202A}\u{202E}\u{2066}\u{2069}") == #"\u{9b}\u{85}\u{202a}\u{202e}\u{2066}\u{2069}"#)
+        #expect(ShownText.escaped("é😀\u{A0}\u{A0}\u{2028}\u{202F}\u{206A}") == "é😀\u{A0}\u{A0}\u{2028}\u{202F}\u{206A}")
+    }
+}
