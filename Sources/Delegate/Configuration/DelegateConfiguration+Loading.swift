@@ -203,7 +203,7 @@ extension DelegateConfiguration {
                     key: path,
                     reason: "connector \(id) is also declared as [connectors.\(id)] in the configuration file")
             }
-            connectors[id] = try NamedConnector.load(id: id, table: table, origin: path)
+            connectors[id] = try NamedConnector.load(id: id, table: table, origin: path, isDropIn: true)
         }
     }
 

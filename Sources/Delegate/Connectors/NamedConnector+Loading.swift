@@ -22,7 +22,10 @@ extension NamedConnector {
     ///
     /// - Parameter origin: `[connectors.<id>]` (with the file's path when known) or the drop-in's
     ///   path; every error names it and the key.
-    static func load(id: String, table: TOMLTable, origin: String) throws(ConfigurationError) -> NamedConnector {
+    /// - Parameter isDropIn: declared in a `connectors.d` drop-in.
+    static func load(id: String, table: TOMLTable, origin: String, isDropIn: Bool = false) throws(ConfigurationError)
+        -> NamedConnector
+    {
         func error(_ key: String?, _ reason: String) -> ConfigurationError {
             ConfigurationError(key: key.map { "\(origin) \($0)" } ?? origin, reason: reason)
         }
@@ -105,7 +108,7 @@ extension NamedConnector {
         policy.cacheStaleSeconds = try seconds(
             table["cache_stale_seconds"], key: "cache_stale_seconds", range: ConnectorPolicy.cacheStaleRange,
             error: error)
-        return NamedConnector(connector: connector, policy: policy, origin: origin)
+        return NamedConnector(connector: connector, policy: policy, origin: origin, isDropIn: isDropIn)
     }
 
     // MARK: - Values

@@ -10,18 +10,18 @@ public struct NamedConnector: Sendable, Equatable {
     public let policy: ConnectorPolicy
     /// Where it was declared, for messages: `[connectors.<id>]` or the drop-in's path.
     public let origin: String
+    /// Declared in a `connectors.d` drop-in (``origin`` is the file's path), not as a
+    /// `[connectors.<id>]` table of the main file.
+    public let isDropIn: Bool
 
-    public init(connector: Connector, policy: ConnectorPolicy, origin: String) {
+    public init(connector: Connector, policy: ConnectorPolicy, origin: String, isDropIn: Bool = false) {
         self.connector = connector
         self.policy = policy
         self.origin = origin
+        self.isDropIn = isDropIn
     }
 
     public var id: String { connector.id }
-
-    /// Declared in a `connectors.d` drop-in (its origin is the file's path, `<id>.toml`), not as a
-    /// `[connectors.<id>]` table of the main file.
-    public var isDropIn: Bool { origin.hasSuffix(".toml") }
 
     /// Where it was declared does not make two connectors different.
     public static func == (lhs: NamedConnector, rhs: NamedConnector) -> Bool {
