@@ -123,7 +123,8 @@ struct Submit: AsyncParsableCommand {
         abstract: "Hand a task to a delegate through its socket, its spool or an SQS queue.",
         discussion: """
             Without --socket, --spool or --sqs, the configuration's socket_path (or else spool_dir) is used. \
-            With --sqs, the task (which needs an id) is sent to that queue, signed with the configuration's \
+            With --sqs, the task (which needs an id; to a FIFO queue also its deduplication id, so the same id \
+            again within 5 minutes is dropped by the queue) is sent to that queue, signed with the configuration's \
             identity ([identity] sources: environment credentials, then IMDS); with --wait, the result is taken \
             from the reply queue (--reply-queue, else the task's replyTo, else [sqs] result_queue_url): only the \
             message whose taskId is this task's and whose body is its result is deleted, others are made \
