@@ -70,7 +70,7 @@ extension SecretsManagerClient {
             kmsKeyId: input.kmsKeyId,
             tags: input.tags.isEmpty ? nil : input.tags
         )
-        return try await perform("CreateSecret", request, as: CreateSecretOutput.self, logger: logger)
+        return try await perform("CreateSecret", request, as: CreateSecretOutput.self, value: input.value, logger: logger)
     }
 }
 
@@ -81,5 +81,15 @@ extension SecretValue {
         case .string(let text): (text, nil)
         case .binary(let data): (nil, data.base64EncodedString())
         }
+    }
+
+    /// How the value can appear in an answer that quotes the request: as sent (the text, or the
+    /// binary's base64) and, for text, as a JSON string spells it (escaped quotes, line breaks).
+    var sensitiveForms: [String] {
+        let (string, binary) = wireFields
+        guard let string else { return binary.map { [$0] } ?? [] }
+        guard let encoded = try? AWSJSONCoding.encoder.encode(string) else { return [string] }
+        let escaped = String(decoding: encoded.dropFirst().dropLast(), as: UTF8.self)
+        return escaped == string ? [string] : [string, escaped]
     }
 }

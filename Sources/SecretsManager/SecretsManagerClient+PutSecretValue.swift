@@ -51,6 +51,6 @@ extension SecretsManagerClient {
             secretBinary: binary,
             versionStages: versionStages
         )
-        return try await perform("PutSecretValue", request, as: PutSecretValueOutput.self, logger: logger)
+        return try await perform("PutSecretValue", request, as: PutSecretValueOutput.self, value: value, logger: logger)
     }
 }

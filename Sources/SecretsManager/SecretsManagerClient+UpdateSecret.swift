@@ -56,6 +56,6 @@ extension SecretsManagerClient {
             description: description,
             kmsKeyId: kmsKeyId
         )
-        return try await perform("UpdateSecret", request, as: UpdateSecretOutput.self, logger: logger)
+        return try await perform("UpdateSecret", request, as: UpdateSecretOutput.self, value: value, logger: logger)
     }
 }

@@ -22,10 +22,14 @@ public struct SecretsManagerClient: Sendable {
     }
 
     /// Encodes `input`, sends it as `operation` and decodes the answer.
+    /// - Parameter value: the secret value a write carries (``SecretValue/sensitiveForms``): an
+    ///   error message that quotes it (a validation message, a proxy's echo) has it replaced
+    ///   before the error reaches a result or the journal.
     func perform<Input: Encodable, Output: Decodable>(
         _ operation: String,
         _ input: Input,
         as output: Output.Type,
+        value: SecretValue? = nil,
         logger: Logger
     ) async throws(AWSError) -> SecretsManagerResponse<Output> {
         let body: Data
@@ -34,7 +38,7 @@ public struct SecretsManagerClient: Sendable {
         } catch {
             throw AWSError.validation(.invalidTask, "the \(operation) request could not be encoded")
         }
-        return try await perform(operation, body: body, logger: logger) { body in
+        return try await perform(operation, body: body, sensitive: value?.sensitiveForms ?? [], logger: logger) { body in
             try? AWSJSONCoding.decoder.decode(Output.self, from: body)
         }
     }
@@ -44,14 +48,13 @@ public struct SecretsManagerClient: Sendable {
     func perform<Output>(
         _ operation: String,
         body: Data,
+        sensitive: [String] = [],
         logger: Logger,
         read: (Data) -> Output?
     ) async throws(AWSError) -> SecretsManagerResponse<Output> {
-        let response = try await aws.send(
-            .json(targetPrefix: Self.targetPrefix, operation: operation, body: body),
-            credentials: credentials,
-            logger: logger
-        )
+        var call = AWSCall.json(targetPrefix: Self.targetPrefix, operation: operation, body: body)
+        call.sensitiveValues = sensitive
+        let response = try await aws.send(call, credentials: credentials, logger: logger)
         guard let value = read(response.body.isEmpty ? Data("{}".utf8) : response.body) else {
             throw AWSError(
                 kind: .invalidResponse,

@@ -52,6 +52,7 @@ extension HTTPResponse {
 
     /// An AWS JSON-protocol error (`__type` = `code`), HTTP 400 unless `status` says otherwise.
     public static func awsError(_ code: String, status: Int = 400, message: String, requestId: String) -> HTTPResponse {
-        .awsJSON(#"{"__type":"\#(code)","message":"\#(message)"}"#, status: status, requestId: requestId)
+        let body = (try? JSONSerialization.data(withJSONObject: ["__type": code, "message": message], options: [.sortedKeys])) ?? Data()
+        return .awsJSON(String(decoding: body, as: UTF8.self), status: status, requestId: requestId)
     }
 }

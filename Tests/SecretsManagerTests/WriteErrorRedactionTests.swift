@@ -1,0 +1,59 @@
+import AWSCore
+import Foundation
+import HTTP
+import Logging
+import SecretsManager
+import SigV4
+import TestSupport
+import Testing
+
+/// A write's secret value never reaches an error message, even when the answer quotes it (a
+/// validation message, a proxy echoing the request): as sent, and as a JSON string spells it.
+@Suite struct WriteErrorRedactionTests {
+    let logger = Logger(label: "test.write-redaction")
+
+    /// A client whose every answer is a 400 ValidationException quoting the request's
+    /// `SecretString` (raw and as the request body spelled it) and `SecretBinary`.
+    func client() -> SecretsManagerClient {
+        let http = ScriptedHTTPClient(fallback: { request throws(HTTPClientError) in
+            let body = String(decoding: request.body, as: UTF8.self)
+            let json = SentRequest(request).json
+            let quoted = [json?["SecretString"] as? String, json?["SecretBinary"] as? String].compactMap { $0 }
+            let message = "Value '\(quoted.joined(separator: "' and '"))' is refused; the request was \(body)"
+            return .awsError("ValidationException", status: 400, message: message, requestId: "req-echo")
+        })
+        let aws = AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://sm.test"),
+            httpClient: http)
+        let credentials = StaticCredentialProvider(
+            Credentials(accessKeyId: "AKIDREDACTTEST", secretAccessKey: "redact-test-secret"))
+        return SecretsManagerClient(aws: aws, credentials: credentials)
+    }
+
+    @Test(arguments: [
+        SecretValue.string("hunter2-canary"), .string("line\n\"quoted\"-canary/x"), .binary(Data("binary-canary".utf8)),
+    ])
+    func aQuotedValueIsRedactedFromEveryWrite(value: SecretValue) async throws {
+        let sm = client()
+        let forms: [String] =
+            switch value {
+            case .string(let text): [text, text.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\"", with: "\\\"")]
+            case .binary(let data): [data.base64EncodedString()]
+            }
+        let writes: [(String, () async throws -> Void)] = [
+            ("put", { _ = try await sm.putSecretValue(name: "app", value: value, taskID: "t-1", logger: logger) }),
+            ("create", { _ = try await sm.createSecret(.init(name: "app", value: value), taskID: "t-1", logger: logger) }),
+            ("update", { _ = try await sm.updateSecret(name: "app", value: value, taskID: "t-1", logger: logger) }),
+        ]
+        for (name, write) in writes {
+            do {
+                try await write()
+                Issue.record("\(name): the scripted refusal was not thrown")
+            } catch let error as AWSError {
+                #expect(error.code.rawValue == "ValidationException", "\(name): \(error)")
+                #expect(error.message.contains("<redacted>"), "\(name): \(error.message)")
+                for form in forms { #expect(!error.message.contains(form), "\(name): \(error.message)") }
+            }
+        }
+    }
+}
