@@ -32,9 +32,16 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
     public var isTransient: Bool {
         switch code {
         case .couldNotResolveHost, .couldNotConnect, .timedOut, .connectionClosed, .proxyFailure: true
-        case .invalidURL, .tlsFailure, .responseTooLarge, .cancelled, .other: false
+        // A handshake cut short (a reset or an early end from a load balancer: curl's
+        // CURLE_SSL_CONNECT_ERROR) is worth another attempt; a certificate that does not verify,
+        // or any other TLS failure, is not.
+        case .tlsFailure: curlCode == Self.curlHandshakeFailed
+        case .invalidURL, .responseTooLarge, .cancelled, .other: false
         }
     }
+
+    /// `CURLE_SSL_CONNECT_ERROR`: the TLS handshake failed (not the certificate's verification).
+    static let curlHandshakeFailed = 35
 
     public var description: String {
         "\(code.rawValue): \(message)"

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import HTTP
 import Testing
 import TestSupport
@@ -36,6 +37,43 @@ struct CurlHTTPClientTLSTests {
         }
         #expect(error?.code == .tlsFailure)
         #expect(error?.curlCode == 60)
+    }
+
+    @Test("A handshake the server cuts short is a TLS failure worth another attempt")
+    func handshakeResetIsTransient() async throws {
+        // A listener that resets every connection once the client's hello came: the handshake dies.
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(listener >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        try #require(withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) } } == 0)
+        try #require(listen(listener, 8) == 0)
+        try #require(withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } } == 0)
+        let port = UInt16(bigEndian: address.sin_port)
+        let resetter = Thread {
+            while true {
+                let connection = accept(listener, nil, nil)
+                if connection < 0 { return }
+                var hello = [UInt8](repeating: 0, count: 1024)
+                _ = recv(connection, &hello, hello.count, 0)  // the ClientHello: the handshake has begun
+                var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                setsockopt(connection, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                close(connection)
+            }
+        }
+        resetter.start()
+        defer { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let error = await clientError {
+            try await client.execute(HTTPRequest(method: "GET", url: "https://127.0.0.1:\(port)/"))
+        }
+        #expect(error?.code == .tlsFailure, "\(String(describing: error))")
+        #expect(error?.curlCode == 35)
+        #expect(error?.isTransient == true)
     }
 
     @Test("TLS sessions are resumed across requests")
