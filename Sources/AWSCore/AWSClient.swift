@@ -113,8 +113,18 @@ public final class AWSClient: Sendable {
             guard attempt < retryPolicy.maxAttempts, let cost = retryBucket.acquire(for: failureClass) else {
                 throw failure
             }
-            retryCostTaken += cost
             let delay = retryPolicy.backoff(afterAttempt: attempt, random: jitter())
+            if let deadline = AWSCallDeadline.current, ContinuousClock.now + delay >= deadline {
+                retryBucket.release(cost)
+                logger.debug(
+                    "not retrying AWS call: the backoff would end past the task's deadline",
+                    metadata: [
+                        "operation": "\(call.operation)", "attempt": "\(attempt)", "error_code": "\(failure.code)",
+                        "delay_ms": "\(delay.milliseconds)",
+                    ])
+                throw failure
+            }
+            retryCostTaken += cost
             logger.debug(
                 "retrying AWS call",
                 metadata: [

@@ -61,6 +61,28 @@ import Testing
         #expect(server.requestsServed == 3)
     }
 
+    /// No retry whose backoff would end past the task's deadline: the failure AWS gave is
+    /// reported (its code and request id), not cut off later as a DeadlineExceeded, and the
+    /// retry budget keeps what the skipped retry would have cost.
+    @Test func noRetryEndsPastTheTasksDeadline() async throws {
+        let server = try LoopbackHTTPServer(handler: Self.failing(100) { Self.throttled })
+        defer { server.stop() }
+        let sleeper = RecordingSleeper()
+        let aws = try client(server, maxAttempts: 5, sleeper: sleeper)
+        // Backoffs with this jitter: 1 s after the first attempt, 2 s after the second.
+        let error = await #expect(throws: AWSError.self) {
+            try await AWSCallDeadline.$current.withValue(ContinuousClock.now + .milliseconds(1_500)) {
+                try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+            }
+        }
+        #expect(error?.code == AWSError.Code(rawValue: "ThrottlingException"))
+        #expect(error?.requestId == "throttled")
+        #expect(error?.attempts == 2)
+        #expect(server.requestsServed == 2)
+        #expect(sleeper.delays.withLock { $0 } == [.seconds(1)])
+        #expect(aws.retryBucket.available == RetryTokenBucket.defaultCapacity - RetryTokenBucket.retryCost)
+    }
+
     @Test func accessDeniedIsNeverRetried() async throws {
         let denied = ScriptedResponse(status: 400, headers: ["x-amzn-ErrorType": "AccessDeniedException"], body: #"{"message":"no"}"#)
         let server = try LoopbackHTTPServer(handler: Self.failing(100) { denied })

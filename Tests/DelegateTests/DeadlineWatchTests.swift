@@ -122,6 +122,18 @@ import Testing
         }
     }
 
+    /// The operation runs with its deadline as `AWSCallDeadline.current`, so that AWS calls make
+    /// no retry that could only be cut off; outside `run` there is none.
+    @Test func runGivesTheOperationItsDeadlineForAWSRetries() async throws {
+        let before = ContinuousClock.now
+        let deadline = try await Deadline.run(seconds: 60, remaining: .seconds(42), watch: DeadlineWatch()) {
+            () async throws(AWSError) -> ContinuousClock.Instant? in AWSCallDeadline.current
+        }
+        let given = try #require(deadline)
+        #expect(given >= before + .seconds(42) && given <= ContinuousClock.now + .seconds(42))
+        #expect(AWSCallDeadline.current == nil)
+    }
+
     /// What `Deadline.run` reports when its caller is cancelled while the operation runs; the
     /// operation waits for the cancellation, then throws `failure`.
     func errorOfACancelledCaller(operationThrows failure: AWSError, watch: DeadlineWatch) async -> AWSError? {

@@ -27,7 +27,10 @@ enum Deadline {
         let cancellation = DeadlineCancellation()
         let work = Task { () async -> (result: Result<Value, AWSError>, expired: Bool) in
             let ticket = watch.watch(for: remaining) { cancellation.cancel() }
-            let result = await capture(operation)
+            // AWS calls make no retry that could only be cut off (``AWSCallDeadline``).
+            let result = await AWSCallDeadline.$current.withValue(ContinuousClock.now + remaining) {
+                await capture(operation)
+            }
             // At once: a tick between here and the caller's resumption must not count.
             return (result, watch.finish(ticket))
         }
