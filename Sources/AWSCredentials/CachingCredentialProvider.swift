@@ -88,14 +88,16 @@ public actor CachingCredentialProvider: CredentialProvider {
     }
 
     /// Starts the one shared refresh unless it is already running. It is an unstructured task,
-    /// so no caller's cancellation reaches it.
+    /// so no caller's cancellation reaches it; nor does the deadline of the task whose call
+    /// started it (``AWSCallDeadline``, which a new task inherits): the refresh serves every
+    /// waiting caller, so its AWS calls (STS) retry as no one task's deadline would allow.
     private func startRefresh(logger: Logger) {
         guard refresh == nil else { return }
         let source = self.source
         refresh = Task {
             let result: Result<Credentials, any Error>
             do {
-                result = .success(try await source.fetch(logger: logger))
+                result = .success(try await AWSCallDeadline.$current.withValue(nil) { try await source.fetch(logger: logger) })
             } catch {
                 result = .failure(error)
             }

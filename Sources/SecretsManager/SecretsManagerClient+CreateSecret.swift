@@ -84,12 +84,13 @@ extension SecretValue {
     }
 
     /// How the value can appear in an answer that quotes the request: as sent (the text, or the
-    /// binary's base64) and, for text, as a JSON string spells it (escaped quotes, line breaks).
+    /// binary's base64) and as the request's JSON spells it (escaped quotes and line breaks, and
+    /// `\/` for every `/`, a base64 one included).
     var sensitiveForms: [String] {
         let (string, binary) = wireFields
-        guard let string else { return binary.map { [$0] } ?? [] }
-        guard let encoded = try? AWSJSONCoding.encoder.encode(string) else { return [string] }
+        guard let sent = string ?? binary else { return [] }
+        guard let encoded = try? AWSJSONCoding.encoder.encode(sent) else { return [sent] }
         let escaped = String(decoding: encoded.dropFirst().dropLast(), as: UTF8.self)
-        return escaped == string ? [string] : [string, escaped]
+        return escaped == sent ? [sent] : [sent, escaped]
     }
 }

@@ -33,6 +33,19 @@ import Testing
         #expect(server.counts.roleListGETs == 1)
     }
 
+    /// The shared refresh is made for every waiting caller: it runs without the deadline of the
+    /// task whose call started it (AWSCallDeadline), so one short-deadline task cannot cut the
+    /// STS retries of a refresh that others wait for.
+    @Test func theSharedRefreshRunsWithoutTheStartingCallersDeadline() async throws {
+        let source = DeadlineRecordingSource()
+        let provider = CachingCredentialProvider(source: source, clock: ManualClock())
+        _ = try await AWSCallDeadline.$current.withValue(ContinuousClock.now + .seconds(2)) {
+            try await provider.credentials(logger: logger)
+        }
+        #expect(source.fetches.withLock { $0 } == 1)
+        #expect(source.sawDeadline.withLock { $0 } == false)
+    }
+
     @Test func expiryDrivesARefreshAheadAndAtExpiry() async throws {
         let clock = ManualClock()
         let start = clock.now()
@@ -260,4 +273,19 @@ final class SequenceSource: CredentialSource {
             accessKeyId: id, secretAccessKey: "secret-\(id)", sessionToken: "token-\(id)",
             expiration: Date(timeIntervalSince1970: 1_900_000_000 + 3600))
     }
+}
+
+/// A source that records whether its fetch ran with an `AWSCallDeadline`.
+final class DeadlineRecordingSource: CredentialSource {
+    let name = "deadline-recording"
+    let fetches = Mutex(0)
+    let sawDeadline = Mutex(false)
+
+    func fetch(logger: Logger) async throws -> Credentials {
+        fetches.withLock { $0 += 1 }
+        sawDeadline.withLock { $0 = $0 || AWSCallDeadline.current != nil }
+        return Credentials(accessKeyId: "ASIADEADLINE", secretAccessKey: "deadline-secret", sessionToken: "t")
+    }
+
+    func invalidate() async {}
 }
