@@ -1,18 +1,55 @@
 # An upgrade whose new version refuses the configuration does not restart the delegate (which
-# would then stop with exit 78 and stay down): the running one goes on, and apt's output says why.
+# would then stop with exit 78 and stay down): the running one goes on, the package's
+# configuration fails (apt says why and exits non-zero), and dpkg --configure -a finishes the
+# upgrade, restarting the delegate, once the file is mended.
+upgrade_refused() { # NAME: reinstalls the upgrade package; its apt output in $LOGS/apt-NAME.log; apt's status
+    DEBIAN_FRONTEND=noninteractive apt-get install --reinstall -y -o Dpkg::Options::=--force-confold \
+        "$HERE/debs/upgrade.deb" >"$LOGS/apt-$1.log" 2>&1
+}
 cp /etc/secrets-delegate/delegate.toml "$LOGS/delegate.toml.before-refused"
 printf '\n[weather]\nsunny = true\n' >>/etc/secrets-delegate/delegate.toml
 pid=$(unit_prop secrets-delegate.service MainPID)
-DEBIAN_FRONTEND=noninteractive apt-get install --reinstall -y -o Dpkg::Options::=--force-confold \
-    "$HERE/debs/upgrade.deb" >"$LOGS/apt-upgrade-refused.log" 2>&1
-expect_eq "apt-get install --reinstall with a refused configuration" "$?" 0
+if upgrade_refused upgrade-refused; then
+    fail "apt-get install --reinstall with a refused configuration exited 0"
+else
+    ok "apt-get install --reinstall with a refused configuration exits non-zero"
+fi
 grep -q 'not restarted: the new version .* refuses the configuration' "$LOGS/apt-upgrade-refused.log" &&
     ok "apt's output says the delegate was not restarted" ||
     fail "no 'not restarted' in apt's output: $(tail -n 5 "$LOGS/apt-upgrade-refused.log" | tr '\n' ' ')"
 grep -q '\[weather\]: unknown section' "$LOGS/apt-upgrade-refused.log" &&
     ok "and names the configuration error" || fail "the configuration error is not in apt's output"
+expect_eq "the package's state after the refused upgrade" "$(dpkg-query -W -f='${Status}' secrets-delegate)" \
+    "install ok half-configured"
 expect_eq "the delegate's pid after the refused upgrade" "$(unit_prop secrets-delegate.service MainPID)" "$pid"
 expect_eq "service after the refused upgrade" "$(systemctl is-active secrets-delegate.service)" active
+
+# Mended: dpkg --configure -a configures the package and restarts the delegate.
 cp "$LOGS/delegate.toml.before-refused" /etc/secrets-delegate/delegate.toml
-systemctl restart secrets-delegate.service
-expect_eq "service restarted with the configuration mended" "$(systemctl is-active secrets-delegate.service)" active
+if dpkg --configure -a >"$LOGS/dpkg-configure.log" 2>&1; then ok "dpkg --configure -a after the mend"; else
+    fail "dpkg --configure -a after the mend: $(tail -n 5 "$LOGS/dpkg-configure.log" | tr '\n' ' ')"; fi
+expect_eq "the package's state after the mend" "$(dpkg-query -W -f='${Status}' secrets-delegate)" "install ok installed"
+expect_eq "service after the mend" "$(systemctl is-active secrets-delegate.service)" active
+[ "$(unit_prop secrets-delegate.service MainPID)" != "$pid" ] && ok "the delegate was restarted by the mend" ||
+    fail "the delegate was not restarted by dpkg --configure -a"
+
+# The check runs as the daemon's user: a drop-in only root can read (which the daemon could not
+# read either) is refused too, though root's check-config reads it.
+install -d -m 0750 -o root -g secrets-delegate /etc/secrets-delegate/connectors.d
+printf 'region = "us-east-1"\ncredentials = { type = "instanceRole" }\n' >/etc/secrets-delegate/connectors.d/rootonly.toml
+chmod 0600 /etc/secrets-delegate/connectors.d/rootonly.toml
+secrets-delegate check-config >/dev/null 2>&1 && ok "root's check-config takes the root-only drop-in" ||
+    fail "root's check-config refuses the root-only drop-in"
+pid=$(unit_prop secrets-delegate.service MainPID)
+if upgrade_refused upgrade-unreadable; then
+    fail "an upgrade with a drop-in the daemon cannot read exited 0"
+else
+    ok "an upgrade with a drop-in the daemon cannot read fails"
+fi
+grep -q 'rootonly.toml' "$LOGS/apt-upgrade-unreadable.log" && ok "and names the drop-in" ||
+    fail "the unreadable drop-in is not named: $(tail -n 5 "$LOGS/apt-upgrade-unreadable.log" | tr '\n' ' ')"
+expect_eq "the delegate's pid after the unreadable drop-in" "$(unit_prop secrets-delegate.service MainPID)" "$pid"
+rm /etc/secrets-delegate/connectors.d/rootonly.toml
+dpkg --configure -a >"$LOGS/dpkg-configure-2.log" 2>&1 && ok "dpkg --configure -a after removing the drop-in" ||
+    fail "dpkg --configure -a after removing the drop-in: $(tail -n 5 "$LOGS/dpkg-configure-2.log" | tr '\n' ' ')"
+expect_eq "service at the end" "$(systemctl is-active secrets-delegate.service)" active
