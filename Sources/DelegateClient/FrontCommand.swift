@@ -10,6 +10,9 @@ public enum FrontCommand {
     public static func main(_ arguments: [String]) -> Never {
         if let command = GetCommandLine(arguments.dropFirst()) { exit(get(command)) }
         if let command = ExecCommandLine(arguments.dropFirst()) { exit(exec(command)) }
+        // `run` (the unit's ExecStart): SIGHUP is held from here on, across the exec, so that a
+        // reload asked for while the delegate starts waits for it (the full binary holds it too).
+        if arguments.dropFirst().first == "run" { holdReloadSignal() }
         let (path, number) = FullBinary.execute()
         FileDescriptorWriter.writeAll(2, Array("secrets-delegate: cannot run \(path): \(String(cString: strerror(number)))\n".utf8))
         exit(ExitStatus.unavailable)
@@ -34,6 +37,14 @@ public enum FrontCommand {
         ).run()
         FileDescriptorWriter.writeAll(2, Array("secrets-delegate: \(failure)\n".utf8))
         return failure.status
+    }
+
+    /// Blocks SIGHUP; a blocked signal stays blocked across `execve`, and one that arrives waits.
+    public static func holdReloadSignal() {
+        var reload = sigset_t()
+        sigemptyset(&reload)
+        sigaddset(&reload, SIGHUP)
+        pthread_sigmask(SIG_BLOCK, &reload, nil)
     }
 
     /// Makes the process non-dumpable, as the full binary's secret-holding commands do first; the

@@ -54,17 +54,13 @@ enum ProcessStart {
     static let signalMask = EnvironmentExec.currentSignalMask()
 
     /// `run` only: blocks SIGHUP in the main thread before any other thread exists (a SIGHUP in the
-    /// milliseconds before, while the loader runs, still ends the process), so that every
-    /// thread blocks it. Until the reload service traps it (a signal source, which reads the
-    /// signal through a `signalfd`), a SIGHUP waits pending instead of ending the daemon at its
-    /// default action, and it is served once the delegate is ready. (The main thread only waits;
-    /// the other commands keep SIGHUP's default: a `submit --wait` whose terminal hangs up ends.)
-    static func holdReloadSignal() {
-        var reload = sigset_t()
-        sigemptyset(&reload)
-        sigaddset(&reload, SIGHUP)
-        pthread_sigmask(SIG_BLOCK, &reload, nil)
-    }
+    /// milliseconds before, while the loader runs, still ends the process; under the packaged
+    /// unit the front binary has blocked it already), so that every thread blocks it. Until the
+    /// reload service traps it (a signal source, which reads the signal through a `signalfd`), a
+    /// SIGHUP waits pending instead of ending the daemon at its default action, and it is served
+    /// once the delegate is ready. (The main thread only waits; the other commands keep SIGHUP's
+    /// default: a `submit --wait` whose terminal hangs up ends.)
+    static func holdReloadSignal() { FrontCommand.holdReloadSignal() }
 }
 
 struct ConfigOption: ParsableArguments {

@@ -41,14 +41,19 @@ import Testing
     }
 
     /// With --seal, a result of the task's id is taken only if it opens with the submission's key:
-    /// a forged sealed result (another key) and an unsealed value are left, and the sealed result
-    /// that opens is printed opened.
+    /// a forged sealed result (another key), an unsealed value and a success without a result are
+    /// left, and the sealed result that opens is printed opened.
     @Test func withSealOnlyAResultThatOpensIsTaken() async throws {
         let (outcome, recorded) = try await waitWithReplies(seal: true) { sentTask in
             let sealTo = (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
             let real = try! Self.result(id: "t-1").sealed(to: try! SealingKey(base64: sealTo ?? ""))
             let forged = try! Self.result(id: "t-1").sealed(to: try! SealingKey(publicKey: HPKE.generateKeyPair().publicKey))
-            return [("rh-forged", "t-1", forged.jsonLine), ("rh-plain", "t-1", Self.result(id: "t-1").jsonLine), ("rh-real", "t-1", real.jsonLine)]
+            var empty = Self.result(id: "t-1")
+            empty.result = nil  // a success with nothing in it: every real success carries a result
+            return [
+                ("rh-forged", "t-1", forged.jsonLine), ("rh-plain", "t-1", Self.result(id: "t-1").jsonLine),
+                ("rh-empty", "t-1", empty.jsonLine), ("rh-real", "t-1", real.jsonLine),
+            ]
         }
 
         #expect(outcome.status == 0, "\(outcome)")

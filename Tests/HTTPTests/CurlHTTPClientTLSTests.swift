@@ -52,19 +52,25 @@ struct CurlHTTPClientTLSTests {
         try #require(listen(listener, 8) == 0)
         try #require(withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) } } == 0)
         let port = UInt16(bigEndian: address.sin_port)
+        // One connection, then the thread ends; the listener is closed only after that, so the
+        // thread never touches a descriptor number another test may have been given meanwhile.
+        let ended = DispatchSemaphore(value: 0)
         let resetter = Thread {
-            while true {
-                let connection = accept(listener, nil, nil)
-                if connection < 0 { return }
-                var hello = [UInt8](repeating: 0, count: 1024)
-                _ = recv(connection, &hello, hello.count, 0)  // the ClientHello: the handshake has begun
-                var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-                setsockopt(connection, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-                close(connection)
-            }
+            defer { ended.signal() }
+            let connection = accept(listener, nil, nil)
+            if connection < 0 { return }
+            var hello = [UInt8](repeating: 0, count: 1024)
+            _ = recv(connection, &hello, hello.count, 0)  // the ClientHello: the handshake has begun
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(connection, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+            close(connection)
         }
         resetter.start()
-        defer { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+        defer {
+            shutdown(listener, Int32(SHUT_RDWR))  // ends an accept still waiting
+            ended.wait()
+            close(listener)
+        }
 
         let client = try makeClient()
         defer { client.shutdown() }

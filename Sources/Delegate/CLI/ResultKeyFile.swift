@@ -87,8 +87,9 @@ public enum ResultKeyFile {
         return syncName(of: path)
     }
 
-    /// `O_TMPFILE` (`__O_TMPFILE | O_DIRECTORY`), which Swift's Glibc module does not export.
-    private static let temporaryFileFlag: Int32 = 0o20_200_000
+    /// `O_TMPFILE` (`__O_TMPFILE | O_DIRECTORY`), which Swift's Glibc module does not export;
+    /// `__O_TMPFILE` is the same on every Linux architecture Swift runs on, `O_DIRECTORY` is not.
+    private static let temporaryFileFlag: Int32 = 0o20_000_000 | O_DIRECTORY
 
     /// ``write(_:to:)`` where no unnamed file can be linked: a new file at `path` (`O_EXCL`),
     /// removed again if it cannot be written whole.

@@ -128,7 +128,8 @@ extension TaskSubmitter {
                 messages = try await client.receiveMessage(
                     queue: reply,
                     options: .init(
-                        maxMessages: 10, waitSeconds: Int(max(0, min(Int64(Self.replyPollSeconds), remaining))),
+                        // At least a second: in the last one, a wait of 0 would ask again and again.
+                        maxMessages: 10, waitSeconds: Int(max(1, min(Int64(Self.replyPollSeconds), remaining))),
                         visibilitySeconds: 30, attributeNames: [], messageAttributeNames: ["taskId"]),
                     logger: logger)
             } catch {
@@ -166,14 +167,15 @@ extension TaskSubmitter {
 
     /// Whether `body` is a result of the task `id`: a result line whose id is `id`; with
     /// `privateKey` (`--seal`), one whose sealed result opens with it (the task id is bound in), or
-    /// one without a result at all (a failure, which carries nothing to seal). An unsealed result
-    /// is no answer to a task that asked for sealing.
+    /// a failure without a result (which carries nothing to seal). An unsealed result, or a success
+    /// without one (every success carries a result, sealed under `sealTo`), is no answer to a task
+    /// that asked for sealing.
     static func isResult(_ body: Data, of id: String, privateKey: [UInt8]?) -> Bool {
         guard let result = try? TaskResult.decode(jsonLine: Data(String(decoding: body, as: UTF8.self).trimmingWhitespace().utf8)),
             result.id == id
         else { return false }
         guard let privateKey else { return true }
         if result.sealed != nil { return (try? result.opened(privateKey: privateKey)) != nil }
-        return result.result == nil
+        return result.result == nil && result.status != .succeeded
     }
 }
