@@ -38,6 +38,11 @@ extension SecretsManagerClient {
     }
 
     /// Schedules a secret's deletion, or deletes it at once with `.none`.
+    ///
+    /// `DeleteSecret` takes no idempotency token. When an attempt whose answer was lost had
+    /// already scheduled the deletion, the retry is refused (`InvalidRequestException`: the secret
+    /// is marked deleted); the deletion is then confirmed with `DescribeSecret` and reported as
+    /// done, with the date it was scheduled for.
     public func deleteSecret(
         name: String,
         recovery: DeletionRecovery = .defaultWindow,
@@ -55,6 +60,20 @@ extension SecretsManagerClient {
         case .none:
             request.forceDeleteWithoutRecovery = true
         }
-        return try await perform("DeleteSecret", request, as: DeleteSecretOutput.self, logger: logger)
+        do {
+            return try await perform("DeleteSecret", request, as: DeleteSecretOutput.self, logger: logger)
+        } catch where error.attempts > 1 && error.code == Self.invalidRequest && recovery != .none {
+            guard let scheduled = try? await describeSecret(name: name, logger: logger),
+                let deletionDate = scheduled.value.deletedDate
+            else { throw error }
+            logger.notice(
+                "DeleteSecret was retried and refused because the secret is marked deleted: an earlier attempt scheduled its deletion",
+                metadata: ["secret_name": "\(scheduled.value.name)"])
+            return SecretsManagerResponse(
+                value: DeleteSecretOutput(arn: scheduled.value.arn, name: scheduled.value.name, deletionDate: deletionDate),
+                requestId: scheduled.requestId, attempts: error.attempts + scheduled.attempts)
+        }
     }
+
+    static let invalidRequest = AWSError.Code(rawValue: "InvalidRequestException")
 }
