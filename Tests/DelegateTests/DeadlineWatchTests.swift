@@ -60,42 +60,44 @@ import Testing
         #expect(watch.finish(ticket))
     }
 
+    /// What `Deadline.run` (1 s deadline, `remaining` left) reports for an operation that keeps
+    /// going until the deadline cancels it and then throws `failure`; the watch holds nothing
+    /// afterwards.
+    func errorOfAnOperationCutOff(remaining: Duration, throwing failure: AWSError) async -> AWSError? {
+        let watch = DeadlineWatch()
+        defer { #expect(watch.held == 0) }
+        do {
+            _ = try await Deadline.run(seconds: 1, remaining: remaining, watch: watch) {
+                () async throws(AWSError) -> Int in
+                while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
+                throw failure
+            }
+            Issue.record("the operation cannot succeed")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     /// An answer that came as the deadline passed (AWS refused, here) is the task's answer, not
     /// a DeadlineExceeded that would invite a retry of what cannot succeed.
     @Test func aFailureOfItsOwnAtTheDeadlineIsReportedAsItIs() async {
-        let watch = DeadlineWatch()
-        do {
-            _ = try await Deadline.run(seconds: 1, remaining: .milliseconds(100), watch: watch) {
-                () async throws(AWSError) -> Int in
-                // The answer arrives only after the deadline passed (and cancelled the operation).
-                while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
-                throw AWSError(
-                    kind: .service, code: .accessDeniedException, message: "not allowed", retryable: false, attempts: 1)
-            }
-            Issue.record("the operation cannot succeed")
-        } catch {
-            #expect(error.code == .accessDeniedException)
-            #expect(error.retryable == false)
-        }
-        #expect(watch.held == 0)
+        let error = await errorOfAnOperationCutOff(
+            remaining: .milliseconds(100),
+            throwing: AWSError(
+                kind: .service, code: .accessDeniedException, message: "not allowed", retryable: false, attempts: 1))
+        #expect(error?.code == .accessDeniedException)
+        #expect(error?.retryable == false)
     }
 
+    /// The operation stands for an HTTP transfer: it ends (with the attempts it made) once cancelled.
     @Test func runReportsDeadlineExceededWithTheAttemptsOfTheCancelledOperation() async {
-        let watch = DeadlineWatch()
-        do {
-            _ = try await Deadline.run(seconds: 1, remaining: .milliseconds(200), watch: watch) {
-                () async throws(AWSError) -> Int in
-                // Stands for an HTTP transfer: ends (with the attempts it made) once cancelled.
-                while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(20)) }
-                throw AWSError(kind: .transport, code: .cancelled, message: "aborted", retryable: true, attempts: 2)
-            }
-            Issue.record("the operation cannot succeed")
-        } catch {
-            #expect(error.code == .deadlineExceeded)
-            #expect(error.attempts == 2)
-            #expect(error.message == "the task did not finish within its deadline of 1 s")
-        }
-        #expect(watch.held == 0)
+        let error = await errorOfAnOperationCutOff(
+            remaining: .milliseconds(200),
+            throwing: AWSError(kind: .transport, code: .cancelled, message: "aborted", retryable: true, attempts: 2))
+        #expect(error?.code == .deadlineExceeded)
+        #expect(error?.attempts == 2)
+        #expect(error?.message == "the task did not finish within its deadline of 1 s")
     }
 
     @Test func runReturnsAValueThatArrivesInTimeAndLeavesTheCallerUncancelled() async throws {
