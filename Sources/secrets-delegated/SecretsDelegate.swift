@@ -36,7 +36,12 @@ struct SecretsDelegate: AsyncParsableCommand {
     static func main() {
         // Read here, on the main thread: the command runs on a worker thread with another mask.
         _ = ProcessStart.signalMask
-        if CommandLine.arguments.dropFirst().first == "run" { ProcessStart.holdReloadSignal() }
+        // `run` only: SIGHUP blocked before any other thread exists (under the packaged unit the
+        // front binary has blocked it already), so every thread blocks it. Until the reload
+        // service's signal source (a signalfd) reads it, a SIGHUP waits pending instead of
+        // ending the daemon, and it is served once the delegate is ready. The other commands
+        // keep SIGHUP's default: a `submit --wait` whose terminal hangs up ends.
+        if CommandLine.arguments.dropFirst().first == "run" { FrontCommand.holdReloadSignal() }
         let finished = DispatchSemaphore(value: 0)
         Task.detached {
             await Self.main(nil)
@@ -52,15 +57,6 @@ enum ProcessStart {
     /// The signal mask `exec` gives its command: Dispatch's worker threads, where commands run,
     /// block most signals, which a command would otherwise inherit (and ignore `systemctl stop`).
     static let signalMask = EnvironmentExec.currentSignalMask()
-
-    /// `run` only: blocks SIGHUP in the main thread before any other thread exists (a SIGHUP in the
-    /// milliseconds before, while the loader runs, still ends the process; under the packaged
-    /// unit the front binary has blocked it already), so that every thread blocks it. Until the
-    /// reload service traps it (a signal source, which reads the signal through a `signalfd`), a
-    /// SIGHUP waits pending instead of ending the daemon at its default action, and it is served
-    /// once the delegate is ready. (The main thread only waits; the other commands keep SIGHUP's
-    /// default: a `submit --wait` whose terminal hangs up ends.)
-    static func holdReloadSignal() { FrontCommand.holdReloadSignal() }
 }
 
 struct ConfigOption: ParsableArguments {

@@ -10,8 +10,12 @@ import TestSupport
     /// Every thread of the running daemon blocks SIGHUP: a thread that did not would take it at
     /// SIGHUP's default action (the end of the process) until the signal source is set up, and
     /// only the signal source (a `signalfd`) reads it afterwards.
-    @Test func everyThreadOfTheDaemonBlocksSIGHUP() async throws {
-        let (daemon, listener) = try Self.daemon(blockedSignals: [])
+    /// The front binary (the unit's ExecStart) blocks it before it execs the full binary, and the
+    /// full binary blocks it itself when started directly.
+    @Test(arguments: [false, true])
+    func everyThreadOfTheDaemonBlocksSIGHUP(fullBinary: Bool) async throws {
+        let (daemon, listener) = try Self.daemon(
+            blockedSignals: [], executable: fullBinary ? try DaemonProcess.fullBinaryPath() : nil)
         try daemon.start()
         try await listener.waitForAssignment("READY=1")
 
@@ -55,7 +59,9 @@ import TestSupport
         #expect(try await daemon.stop() == .exited(0))
     }
 
-    private static func daemon(blockedSignals: [Int32]) throws -> (DaemonProcess, NotifySocketListener) {
+    private static func daemon(blockedSignals: [Int32], executable: String? = nil) throws
+        -> (DaemonProcess, NotifySocketListener)
+    {
         let listener = try NotifySocketListener()
         let directory = try TemporaryDirectory(prefix: "reload-signal")
         try DaemonTestFixtures.writeCredentials(["key-id": "AKIDRELOADSIGNAL", "secret-key": "reload-signal-secret"], in: directory)
@@ -64,7 +70,7 @@ import TestSupport
                 name: DaemonTestFixtures.uniqueName("reload-signal"), tags: ["alpha"], directory: directory,
                 endpoint: "http://127.0.0.1:9"),
             environment: DaemonTestFixtures.environment(["NOTIFY_SOCKET": listener.path]),
-            directory: directory, blockedSignals: blockedSignals)
+            directory: directory, blockedSignals: blockedSignals, executable: executable)
         return (daemon, listener)
     }
 }

@@ -40,6 +40,9 @@ public final class DaemonProcess: Sendable {
     public let launcher: [String]
     /// Signals the child starts with blocked (its mask at `exec`); none by default.
     public let blockedSignals: [Int32]
+    /// The binary to run: the front binary (``binaryPath()``) unless another is given, such as
+    /// the full one (``fullBinaryPath()``).
+    public let executable: String?
 
     private let process: Mutex<ChildProcess?> = Mutex(nil)
     private let started: Mutex<Date?> = Mutex(nil)
@@ -57,7 +60,7 @@ public final class DaemonProcess: Sendable {
     public init(
         configuration: String, environment: [String: String] = [:], logToJournal: Bool = false,
         directory: TemporaryDirectory? = nil, arguments: [String]? = nil, launcher: [String] = [],
-        blockedSignals: [Int32] = []
+        blockedSignals: [Int32] = [], executable: String? = nil
     ) throws {
         let directory = try directory ?? TemporaryDirectory(prefix: "daemon")
         self.directory = directory
@@ -67,6 +70,7 @@ public final class DaemonProcess: Sendable {
         self.arguments = arguments ?? ["run", "--config", configurationPath]
         self.launcher = launcher
         self.blockedSignals = blockedSignals
+        self.executable = executable
         try Data(configuration.utf8).write(to: URL(fileURLWithPath: configurationPath))
         for path in [stderrPath, stdoutPath] {
             guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -112,7 +116,7 @@ public final class DaemonProcess: Sendable {
     public func start() throws {
         try process.withLock { current in
             guard current == nil else { throw DaemonProcessError("the daemon was already started") }
-            let command = launcher + [try Self.binaryPath()] + arguments
+            let command = launcher + [try executable ?? Self.binaryPath()] + arguments
             current = try ChildProcess(
                 executable: command[0], arguments: Array(command.dropFirst()), environment: environment,
                 stdout: .file(stdoutPath), stderr: .file(stderrPath), blockedSignals: blockedSignals)
