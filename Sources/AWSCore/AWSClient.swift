@@ -110,12 +110,9 @@ public final class AWSClient: Sendable {
 
             guard let failureClass = retryPolicy.classify(failure) else { throw failure }
             failure.retryable = true
-            guard attempt < retryPolicy.maxAttempts, let cost = retryBucket.acquire(for: failureClass) else {
-                throw failure
-            }
+            guard attempt < retryPolicy.maxAttempts else { throw failure }
             let delay = retryPolicy.backoff(afterAttempt: attempt, random: jitter())
             if let deadline = AWSCallDeadline.current, ContinuousClock.now + delay >= deadline {
-                retryBucket.release(cost)
                 logger.debug(
                     "not retrying AWS call: the backoff would end past the task's deadline",
                     metadata: [
@@ -124,6 +121,7 @@ public final class AWSClient: Sendable {
                     ])
                 throw failure
             }
+            guard let cost = retryBucket.acquire(for: failureClass) else { throw failure }
             retryCostTaken += cost
             logger.debug(
                 "retrying AWS call",
