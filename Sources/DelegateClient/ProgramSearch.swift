@@ -1,6 +1,8 @@
 internal import CLinuxShim
 
-/// How `exec` starts its command: as execvp(3), and so env(1), find and run a program.
+/// How `exec` starts its command: as execvp(3), and so env(1), find and run a program. (A file
+/// of its own for the shim's `internal import`: in `EnvironmentExec`, whose public API uses
+/// `sigset_t`, that import would make the type resolve to the shim's copy.)
 enum ProgramSearch {
     /// execvpe(3): `program` itself if it holds a `/`, else the first of that name in this
     /// process's `PATH` (`/bin:/usr/bin` when unset), a file without `#!` run by `/bin/sh`, with

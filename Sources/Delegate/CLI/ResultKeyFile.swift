@@ -98,7 +98,7 @@ public enum ResultKeyFile {
         guard fd >= 0 else {
             let number = errno
             if number == EEXIST { return "\(path) exists; keygen never overwrites a key" }
-            return "cannot create \(path): \(String(cString: strerror(number)))"
+            return "cannot create \(path): \(RegularFile.describe(number))"
         }
         let problem = fill(fd, with: data, path: path)
         close(fd)
@@ -113,13 +113,13 @@ public enum ResultKeyFile {
     /// it back), writes `data` and syncs it; nil on success, else the problem.
     private static func fill(_ fd: Int32, with data: Data, path: String) -> String? {
         if fchmod(fd, 0o600) != 0 {
-            return "cannot set the mode of \(path): \(String(cString: strerror(errno)))"
+            return "cannot set the mode of \(path): \(RegularFile.describe(errno))"
         }
         if let number = data.withUnsafeBytes({ FileDescriptorWriter.writeAll(fd, $0) }) {
-            return "cannot write \(path): \(String(cString: strerror(number)))"
+            return "cannot write \(path): \(RegularFile.describe(number))"
         }
         if fsync(fd) != 0 {
-            return "cannot write \(path): \(String(cString: strerror(errno)))"
+            return "cannot write \(path): \(RegularFile.describe(errno))"
         }
         return nil
     }
@@ -129,7 +129,7 @@ public enum ResultKeyFile {
     private static func syncName(of path: String) -> String? {
         guard let number = syncDirectory(of: path) else { return nil }
         unlink(path)
-        return "cannot write \(path): \(String(cString: strerror(number)))"
+        return "cannot write \(path): \(RegularFile.describe(number))"
     }
 
     /// Fsyncs the directory `path` is in; the `errno` if that fails.
