@@ -92,6 +92,8 @@ public final class SocketServer: @unchecked Sendable {
     let handler: Handler
     /// Every warning a peer can provoke goes through this, so no peer can flood the journal.
     let logLimiter: LogRateLimiter
+    /// Whether ``logLimiter`` is this server's own (none was given): then closing summarises it.
+    private let ownsLogLimiter: Bool
     let queue = DispatchQueue(label: "TaskQueue.SocketServer")
     /// What every connection reads into, on `queue`.
     let readBuffer = SocketReadBuffer()
@@ -118,16 +120,19 @@ public final class SocketServer: @unchecked Sendable {
 
     /// - Parameter logLimiter: rate-limits the warnings peers can provoke; the server summarises
     ///   its suppressed events every second, so a caller's own peer-triggered warnings (invalid
-    ///   tasks) may share it.
+    ///   tasks) may share it. Without one the server has its own, and summarises what is still
+    ///   open when it closes; a shared one is summarised at the end by whoever owns it (other
+    ///   intakes may still be running when this server closes).
     public init(
         listener: Listener, policy: PeerPolicy = PeerPolicy(), limits: Limits = Limits(),
-        logLimiter: LogRateLimiter = LogRateLimiter(), logger: Logger, handler: @escaping Handler
+        logLimiter: LogRateLimiter? = nil, logger: Logger, handler: @escaping Handler
     ) {
         self.listener = listener
         self.policy = policy
         self.limits = limits
         self.budget = SocketBufferBudget(limits: limits)
-        self.logLimiter = logLimiter
+        self.logLimiter = logLimiter ?? LogRateLimiter()
+        self.ownsLogLimiter = logLimiter == nil
         self.logger = logger
         self.handler = handler
     }
@@ -218,14 +223,14 @@ public final class SocketServer: @unchecked Sendable {
     /// Stops accepting and closes every connection now, dropping unsent output.
     public func close() async {
         await queue.perform { self.closeAll() }
-        logLimiter.flush(all: true)
+        logLimiter.flush(all: ownsLogLimiter)
     }
 
     /// ``close()`` for synchronous callers (never from the cooperative pool: it waits for the
     /// server's queue).
     public func shutdown() {
         queue.sync { closeAll() }
-        logLimiter.flush(all: true)
+        logLimiter.flush(all: ownsLogLimiter)
     }
 
     // MARK: Synchronous reads (tests and diagnostics; they wait for the server's queue)
