@@ -112,7 +112,7 @@ extension TaskSubmitter {
     /// Takes this task's result from `reply` (and deletes it, and any copy of it in the same
     /// answer: a task run twice sends two); every other message is made visible again at once,
     /// for whoever waits for it. A message that carries this task's id but whose body is no result
-    /// of this task (``isResult(_:of:privateKey:)``: anyone who may send to the reply queue can
+    /// of this task (``result(_:of:privateKey:)``: anyone who may send to the reply queue can
     /// send one) is neither taken nor deleted: it is left invisible for its visibility timeout,
     /// and the wait goes on for the real result. This is no authentication of an unsealed result:
     /// only a sealed one (`--seal`) proves it comes from a delegate that ran this task.
@@ -135,27 +135,27 @@ extension TaskSubmitter {
             } catch {
                 return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
             }
-            var found: SQSMessage?
+            var found: (message: SQSMessage, result: TaskResult, text: String)?
             for message in messages {
                 guard message.messageAttributes["taskId"]?.stringValue == id else {
                     try? await client.changeMessageVisibility(
                         queue: reply, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
                     continue
                 }
-                guard Self.isResult(Data(message.body.utf8), of: id, privateKey: privateKey) else {
+                let text = message.body.trimmingWhitespace()
+                guard let result = Self.result(text, of: id, privateKey: privateKey) else {
                     strangers.insert(message.messageId)
                     continue
                 }
                 if found == nil {
-                    found = message
+                    found = (message, result, text)
                 } else {
                     try? await client.deleteMessage(queue: reply, receiptHandle: message.receiptHandle, logger: logger)
                 }
             }
             if let found {
-                try? await client.deleteMessage(queue: reply, receiptHandle: found.receiptHandle, logger: logger)
-                return Self.outcome(forResult: Data(found.body.utf8), expectedID: id, privateKey: privateKey)
-                    ?? .failure("the result message for \(id) is not its result", status: ExitStatus.unavailable)
+                try? await client.deleteMessage(queue: reply, receiptHandle: found.message.receiptHandle, logger: logger)
+                return Self.outcome(for: found.result, text: found.text, privateKey: privateKey)
             }
         }
         let seen =
@@ -165,17 +165,15 @@ extension TaskSubmitter {
             "no result for \(id) on \(reply) within \(timeout)\(seen); the task stays queued", status: ExitStatus.unavailable)
     }
 
-    /// Whether `body` is a result of the task `id`: a result line whose id is `id`; with
+    /// `text` read as a result of the task `id`, or nil if it is none: a result line whose id is `id`; with
     /// `privateKey` (`--seal`), one whose sealed result opens with it (the task id is bound in), or
     /// a failure without a result (which carries nothing to seal). An unsealed result, or a success
     /// without one (every success carries a result, sealed under `sealTo`), is no answer to a task
     /// that asked for sealing.
-    static func isResult(_ body: Data, of id: String, privateKey: [UInt8]?) -> Bool {
-        guard let result = try? TaskResult.decode(jsonLine: Data(String(decoding: body, as: UTF8.self).trimmingWhitespace().utf8)),
-            result.id == id
-        else { return false }
-        guard let privateKey else { return true }
-        if result.sealed != nil { return (try? result.opened(privateKey: privateKey)) != nil }
-        return result.result == nil && result.status != .succeeded
+    static func result(_ text: String, of id: String, privateKey: [UInt8]?) -> TaskResult? {
+        guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)), result.id == id else { return nil }
+        guard let privateKey else { return result }
+        if result.sealed != nil { return (try? result.opened(privateKey: privateKey)) != nil ? result : nil }
+        return result.result == nil && result.status != .succeeded ? result : nil
     }
 }

@@ -165,6 +165,12 @@ public struct TaskSubmitter: Sendable {
                 status: ExitStatus.unavailable)
         }
         if let expectedID, let id = result.id, id != expectedID { return nil }
+        return outcome(for: result, text: text, privateKey: privateKey)
+    }
+
+    /// The outcome for `result`, read from the result line `text`: the line printed (with
+    /// `privateKey`, a sealed result opened) and the status its task's outcome gives.
+    static func outcome(for result: TaskResult, text: String, privateKey: [UInt8]?) -> CommandOutcome {
         let status = result.status == .succeeded ? ExitStatus.success : ExitStatus.taskFailed
         if let privateKey, result.sealed != nil || result.result != nil {
             return ResultOpener.outcome(opening: result, privateKey: privateKey, status: status, requireSealed: true)
