@@ -6,7 +6,9 @@ import Testing
     /// `\u{..}`; every other scalar (accents, emoji, a no-break space) as itself.
     @Test func controlsAndBidirectionalOverridesAreShownEscaped() {
         #expect(ShownText.escaped("a\u{1B}[31m\n\t\u{7F}") == #"a\u{1b}[31m\u{a}\u{9}\u{7f}"#)
-        #expect(ShownText.escaped("\u{9B}\u{85}\u{202A}\u{202E}\u{2066}\u{2069}") == #"\u{9b}\u{85}\u{202a}\u{202e}\u{2066}\u{2069}"#)
-        #expect(ShownText.escaped("é😀\u{A0}\u{A0}\u{2028}\u{202F}\u{206A}") == "é😀\u{A0}\u{A0}\u{2028}\u{202F}\u{206A}")
+        #expect(
+            ShownText.escaped("\u{9B}\u{85}\u{2028}\u{2029}\u{202A}\u{202E}\u{2066}\u{2069}")
+                == #"\u{9b}\u{85}\u{2028}\u{2029}\u{202a}\u{202e}\u{2066}\u{2069}"#)
+        #expect(ShownText.escaped("é😀\u{A0}\u{A0}\u{2027}\u{202F}\u{206A}") == "é😀\u{A0}\u{A0}\u{2027}\u{202F}\u{206A}")
     }
 }
