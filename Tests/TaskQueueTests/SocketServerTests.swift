@@ -208,6 +208,9 @@ func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = []
         let dropped = try await nobodysAnswer(PeerPolicy(allowedGroups: ["65534"]), gid: 4243)
         #expect(dropped.received.hasPrefix(#"{"error":"PeerNotAllowed""#), "got: \(dropped.received)")
         #expect(dropped.calls == 0)
+        // More groups than the first SO_PEERGROUPS buffer holds (64): the list is read whole.
+        let many = try await nobodysAnswer(PeerPolicy(allowedGroups: ["4400"]), groups: Array(4301...4400))
+        #expect(many.received.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "got: \(many.received)")
     }
 
     @Test func aPeerIsAllowedThroughItsUserNameOrNumber() async throws {
