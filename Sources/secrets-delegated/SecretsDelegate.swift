@@ -60,7 +60,14 @@ enum ProcessStart {
 }
 
 struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "FILE"))
+    @Option(name: .long, help: ArgumentHelp(
+            "The configuration file.",
+            discussion: """
+                Without this option, /etc/secrets-delegate/delegate.toml; if there is none, the \
+                defaults apply. A file named here must exist. A symbolic link to nothing is an error \
+                either way.
+                """,
+            valueName: "FILE"))
     var config: String?
 
     var loader: ConfigurationLoader {

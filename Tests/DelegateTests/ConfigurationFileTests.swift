@@ -86,6 +86,23 @@ import Testing
         #expect(ConfigurationFile.read(directory.path("absent.toml")) == .missing)
     }
 
+    /// A main file that is a link to nothing is refused, even where a missing file means
+    /// "defaults": the delegate would otherwise run without the configuration the link was for.
+    @Test func aMainFileLinkedToNothingIsRefusedNotTakenAsMissing() throws {
+        let directory = try TemporaryDirectory(prefix: "config-file")
+        let main = directory.path("delegate.toml")
+        #expect(symlink(directory.path("moved-away.toml"), main) == 0)
+        #expect(ConfigurationFile.read(main) == .unusable("is a symbolic link to nothing"))
+        for requireFile in [false, true] {
+            do {
+                _ = try DelegateConfiguration.load(path: main, requireFile: requireFile, environment: [:], hostName: "h")
+                Issue.record("a dangling main file was loaded (requireFile \(requireFile))")
+            } catch {
+                #expect("\(error)" == "configuration file \(main) is a symbolic link to nothing")
+            }
+        }
+    }
+
     @Test func onlyRootOrTheDelegatesUserMayOwnOne() {
         let regular = S_IFREG | 0o644
         #expect(ConfigurationFile.problem(mode: regular, owner: 0, size: 10, ownUID: 998) == nil)

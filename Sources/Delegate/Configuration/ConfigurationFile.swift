@@ -7,6 +7,8 @@ import Glibc
 /// one, as a task file others may write would let them change a task (section 5).
 enum ConfigurationFile {
     enum Contents: Equatable {
+        /// Nothing at the path. A symbolic link to nothing is `unusable`: the operator made it,
+        /// and taking it as "no file" would run on defaults, or without a connector, unsaid.
         case missing
         case text(String)
         /// Why the file cannot be used, said of the file ("is not a regular file").
@@ -20,7 +22,10 @@ enum ConfigurationFile {
             problem(mode: info.st_mode, owner: info.st_uid, size: Int(info.st_size))
         }
         switch judged {
-        case .failure(.system(ENOENT)): return .missing
+        case .failure(.system(ENOENT)):
+            var info = stat()
+            guard lstat(path, &info) == 0 else { return .missing }
+            return .unusable("is a symbolic link to nothing")
         case .failure(.system(let number)): return .unusable("cannot be read: \(RegularFile.describe(number))")
         case .failure(.notRegular): return .unusable("is not a regular file")
         case .failure(.refused(let problem)): return .unusable(problem)

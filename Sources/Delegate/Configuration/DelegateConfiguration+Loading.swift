@@ -183,12 +183,7 @@ extension DelegateConfiguration {
             let id = String(name.dropLast(".toml".count))
             let text: String
             switch ConfigurationFile.read(path) {
-            case .missing:
-                // Gone since the listing, unless a link is still there: a link to nothing would
-                // leave out a connector the operator expects, without a word.
-                var info = stat()
-                guard lstat(path, &info) == 0 else { continue }
-                throw ConfigurationError(key: path, reason: "is a symbolic link to nothing")
+            case .missing: continue  // gone since the listing
             case .unusable(let problem): throw ConfigurationError(key: path, reason: problem)
             case .text(let read): text = read
             }
