@@ -55,11 +55,5 @@ public struct PeerCredentials: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The groups the peer holds: its gid and its supplementary groups, or nil when the kernel
-    /// did not give the supplementary ones.
-    public var heldGroups: Set<UInt32>? {
-        groups.map { Set($0).union([gid]) }
-    }
-
     public var description: String { "uid \(uid), gid \(gid), pid \(pid)" }
 }

@@ -26,10 +26,19 @@ public struct PeerPolicy: Sendable, Equatable {
         /// Whether `peer` may connect; looks up the peer's groups only when groups are configured.
         func allows(_ peer: PeerCredentials) -> Bool {
             if peer.uid == 0 || peer.uid == ownUID || uids.contains(peer.uid) { return true }
-            if gids.isEmpty { return false }
-            if gids.contains(peer.gid) { return true }
-            return !gids.isDisjoint(with: peer.heldGroups ?? PeerPolicy.groups(ofUID: peer.uid))
+            return PeerPolicy.holdsOne(of: gids, uid: peer.uid, gid: peer.gid, groups: peer.groups)
         }
+    }
+
+    /// Whether a principal holds one of `gids`: as its `gid`, or as one of its supplementary
+    /// `groups` as the kernel reported them. Where the kernel did not (`groups` nil: a spool
+    /// file's owner, an old kernel), the user database answers for `uid`, primary group included.
+    /// The one membership rule for the socket's policy and for connectors' `allowed_groups`.
+    public static func holdsOne(of gids: Set<UInt32>, uid: UInt32, gid: UInt32?, groups: [UInt32]?) -> Bool {
+        if gids.isEmpty { return false }
+        if let gid, gids.contains(gid) { return true }
+        if let groups { return groups.contains(where: gids.contains) }
+        return !gids.isDisjoint(with: Self.groups(ofUID: uid))
     }
 
     func resolve(logger: Logger) -> Resolved {

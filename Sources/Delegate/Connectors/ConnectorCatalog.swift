@@ -149,13 +149,7 @@ public final class ConnectorCatalog: Sendable {
         } else if policy.restrictsPrincipals, principal.uid != 0 {
             let uids = snapshot.uids[id] ?? []
             let gids = snapshot.gids[id] ?? []
-            var allowed = uids.contains(principal.uid)
-            if !allowed, !gids.isEmpty {
-                allowed =
-                    principal.gid.map(gids.contains) == true
-                    || !gids.isDisjoint(with: principal.heldGroups ?? PeerPolicy.groups(ofUID: principal.uid))
-            }
-            if !allowed {
+            if !uids.contains(principal.uid), !principal.holdsOne(of: gids) {
                 return refuse(
                     .notAuthorized, "connector \(id) may not be used by \(principal) (\(operation) was refused)")
             }

@@ -18,24 +18,28 @@ public struct TaskPrincipal: Sendable, Equatable, CustomStringConvertible {
     public let uid: UInt32
     /// The peer's primary gid as the kernel reported it (socket only).
     public let gid: UInt32?
-    /// The groups the socket peer holds as the kernel reported them (its gid and supplementary
-    /// groups); nil for other intakes, or where the kernel cannot tell: then the user database
-    /// answers for `uid`.
-    public let heldGroups: Set<UInt32>?
+    /// The socket peer's supplementary groups as the kernel reported them; nil for other
+    /// intakes, or where the kernel cannot tell: then the user database answers for `uid`.
+    public let groups: [UInt32]?
     /// The unit asking through the credentials socket (``Intake/unit`` only).
     public private(set) var unit: String? = nil
     /// The queue an SQS task came from (queue only).
     public var queueURL: String? = nil
 
-    public init(intake: Intake, uid: UInt32, gid: UInt32? = nil, heldGroups: Set<UInt32>? = nil) {
+    public init(intake: Intake, uid: UInt32, gid: UInt32? = nil, groups: [UInt32]? = nil) {
         self.intake = intake
         self.uid = uid
         self.gid = gid
-        self.heldGroups = heldGroups
+        self.groups = groups
+    }
+
+    /// Whether this principal holds one of `gids` (``PeerPolicy/holdsOne(of:uid:gid:groups:)``).
+    func holdsOne(of gids: Set<UInt32>) -> Bool {
+        PeerPolicy.holdsOne(of: gids, uid: uid, gid: gid, groups: groups)
     }
 
     public static func socketPeer(_ peer: PeerCredentials) -> TaskPrincipal {
-        TaskPrincipal(intake: .socket, uid: peer.uid, gid: peer.gid, heldGroups: peer.heldGroups)
+        TaskPrincipal(intake: .socket, uid: peer.uid, gid: peer.gid, groups: peer.groups)
     }
 
     public static func spoolFile(ownerUID: UInt32) -> TaskPrincipal {

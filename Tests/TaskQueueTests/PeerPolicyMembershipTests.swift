@@ -1,0 +1,22 @@
+import Testing
+
+@testable import TaskQueue
+
+/// The one rule for "holds one of these groups", shared by the socket's policy and connectors'
+/// `allowed_groups`: the kernel's word where it gave one, the user database only where it did not.
+@Suite struct PeerPolicyMembershipTests {
+    @Test func theKernelsGroupsDecideWhenItGaveThem() {
+        // Root is in group 0 in the user database.
+        #expect(PeerPolicy.holdsOne(of: [0], uid: 0, gid: nil, groups: nil))
+        // A peer that dropped the group holds it no more, whatever the database says.
+        #expect(!PeerPolicy.holdsOne(of: [0], uid: 0, gid: 1, groups: []))
+        // A group given to the process alone (a unit's SupplementaryGroups=) counts.
+        #expect(PeerPolicy.holdsOne(of: [4242], uid: 65534, gid: 65534, groups: [17, 4242]))
+        // The gid counts without the supplementary list.
+        #expect(PeerPolicy.holdsOne(of: [4242], uid: 65534, gid: 4242, groups: []))
+    }
+
+    @Test func noGroupsListedAdmitsNoOne() {
+        #expect(!PeerPolicy.holdsOne(of: [], uid: 0, gid: 0, groups: [0]))
+    }
+}
