@@ -8,6 +8,11 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         case couldNotResolveHost
         case couldNotConnect
         case timedOut
+        /// The TLS handshake failed before any certificate was judged: a reset or an early end
+        /// (a load balancer cutting it short), or a protocol mismatch; curl cannot tell them
+        /// apart (`CURLE_SSL_CONNECT_ERROR`, 35).
+        case tlsHandshakeFailed
+        /// Any other TLS failure: a certificate that does not verify, a bad CA file, a cipher.
         case tlsFailure
         case proxyFailure
         case connectionClosed
@@ -31,17 +36,12 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
     /// again can help (connection problems and timeouts).
     public var isTransient: Bool {
         switch code {
-        case .couldNotResolveHost, .couldNotConnect, .timedOut, .connectionClosed, .proxyFailure: true
-        // A handshake cut short (a reset or an early end from a load balancer: curl's
-        // CURLE_SSL_CONNECT_ERROR) is worth another attempt; a certificate that does not verify,
-        // or any other TLS failure, is not.
-        case .tlsFailure: curlCode == Self.curlHandshakeFailed
-        case .invalidURL, .responseTooLarge, .cancelled, .other: false
+        // A handshake cut short is worth another attempt; a certificate that does not verify is not.
+        case .couldNotResolveHost, .couldNotConnect, .timedOut, .connectionClosed, .proxyFailure, .tlsHandshakeFailed:
+            true
+        case .invalidURL, .tlsFailure, .responseTooLarge, .cancelled, .other: false
         }
     }
-
-    /// `CURLE_SSL_CONNECT_ERROR`: the TLS handshake failed (not the certificate's verification).
-    static let curlHandshakeFailed = 35
 
     public var description: String {
         "\(code.rawValue): \(message)"

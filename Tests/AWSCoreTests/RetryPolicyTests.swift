@@ -37,14 +37,7 @@ import Testing
         #expect(policy.classify(transport(.timedOut)) == .timeout)
         #expect(policy.classify(transport(.tlsFailure)) == nil)
         // A handshake cut short (curl 35) is retried; a certificate that does not verify (60) is not.
-        let handshake = AWSError(
-            kind: .transport, code: .endpointUnreachable, message: "",
-            transportError: HTTPClientError(code: .tlsFailure, message: "", curlCode: 35))
-        #expect(policy.classify(handshake) == .transient)
-        let verification = AWSError(
-            kind: .transport, code: .endpointUnreachable, message: "",
-            transportError: HTTPClientError(code: .tlsFailure, message: "", curlCode: 60))
-        #expect(policy.classify(verification) == nil)
+        #expect(policy.classify(transport(.tlsHandshakeFailed)) == .transient)
         #expect(policy.classify(transport(.responseTooLarge)) == nil)
         #expect(policy.classify(AWSError.credentials("no")) == nil)
         #expect(policy.classify(AWSError.validation(.invalidTask, "no")) == nil)
