@@ -6,6 +6,8 @@ import PackageDescription
 /// Module layout (one folder per concern):
 /// - `CCurl`, `CCurlShim`, `COpenSSL`, `CSystemd`, `CLinuxShim`: C bindings, never visible in public API.
 /// - `FileNames`: the portable file name rule `[A-Za-z0-9._-]` for ids that name files.
+/// - `SafeText`: text from elsewhere shown in one line, with nothing a terminal or a reader would
+///   take for something else (no dependencies).
 /// - `UTCTime`: epoch time as UTC calendar fields and back, ISO 8601 (no dependencies).
 /// - `JSON`: the JSON value, its one-pass parser and its writer (no dependencies).
 /// - `SigV4`: pure request signing (depends only on hashing and `UTCTime`).
@@ -67,8 +69,9 @@ let package = Package(
         .target(name: "UTCTime"),
         .target(name: "JSON"),
         .target(name: "FileNames"),
+        .target(name: "SafeText"),
         .target(name: "LineSocket"),
-        .target(name: "DelegateClient", dependencies: ["JSON", "LineSocket", "CLinuxShim"]),
+        .target(name: "DelegateClient", dependencies: ["JSON", "LineSocket", "CLinuxShim", "SafeText"]),
         .target(name: "SigV4", dependencies: ["COpenSSL", "UTCTime"]),
         .target(name: "Sealing", dependencies: ["COpenSSL"]),
         .target(
@@ -95,7 +98,7 @@ let package = Package(
         .target(
             name: "SecretsManager",
             dependencies: [
-                "AWSCore", "SigV4", "HTTP", "JSON",
+                "AWSCore", "SigV4", "HTTP", "JSON", "SafeText",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -116,7 +119,7 @@ let package = Package(
         .target(
             name: "Systemd",
             dependencies: [
-                "CSystemd", "CLinuxShim", "UTCTime",
+                "CSystemd", "CLinuxShim", "UTCTime", "SafeText",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -124,7 +127,7 @@ let package = Package(
             name: "Delegate",
             dependencies: [
                 "AWSCore", "AWSCredentials", "SecretsManager", "SQS", "HTTP", "TaskQueue", "Systemd", "Sealing",
-                "FileNames", "JSON", "DelegateClient",
+                "FileNames", "JSON", "DelegateClient", "SafeText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -158,6 +161,7 @@ let package = Package(
         .executableTarget(name: "IMDSEmulator", dependencies: ["TestSupport", "SigV4"], path: "Tests/IMDSEmulator"),
         .testTarget(name: "UTCTimeTests", dependencies: ["UTCTime"]),
         .testTarget(name: "FileNamesTests", dependencies: ["FileNames"]),
+        .testTarget(name: "SafeTextTests", dependencies: ["SafeText"]),
         .testTarget(name: "LineSocketTests", dependencies: ["LineSocket", "TestSupport"]),
         .testTarget(name: "DelegateClientTests", dependencies: ["DelegateClient", "LineSocket", "JSON", "TestSupport"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4"], resources: [.copy("Fixtures")]),

@@ -1,5 +1,6 @@
 import JSON
 import LineSocket
+import SafeText
 
 /// `secrets-delegate get` and the fetching half of `exec` (docs/INTERFACE.md section 10): sends
 /// one `getSecretValue` task naming a configured connector through the delegate's socket and

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import SafeText
 
 /// A secret as a task names it: the name relative to the connector's prefix, the full AWS name
 /// (or ARN) that calls use, and an optional JSON field key (`name#key`, getSecretValue only).
@@ -151,21 +152,10 @@ public struct SecretReference: Sendable, Hashable {
         return "'\(Character(scalar))'"
     }
 
-    /// A name for a message: quoted, control characters escaped, cut at 128 characters.
+    /// A name for a message: in single quotes, shown as ``ShownText`` shows text (control
+    /// characters and bidirectional overrides escaped), cut at 128 characters.
     static func quoted(_ name: String) -> String {
-        var out = "'"
-        for (index, scalar) in name.unicodeScalars.enumerated() {
-            if index == 128 {
-                out += "..."
-                break
-            }
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "'"
+        ShownText.quoted(name, mark: "'", limit: 128)
     }
 }
 

@@ -2,6 +2,7 @@ internal import Glibc
 public import Logging
 
 public import struct FoundationEssentials.Date
+import SafeText
 import UTCTime
 
 /// A swift-log handler for life outside the journal: one readable line per record on stderr.
@@ -105,7 +106,8 @@ public struct StderrLogHandler: LogHandler {
         if !plain { line.appendUTF8(of: quotedIfNeeded(value)) }
     }
 
-    /// Escapes backslashes and control characters (`\n`, `\r`, `\t`, others as `\u{..}`).
+    /// Escapes backslashes and control characters (`\n`, `\r`, `\t`), and shows the other
+    /// scalars ``ShownText`` escapes as it does (`\u{..}`: C1 codes, bidirectional overrides).
     static func escaped(_ text: String, escapingQuotes: Bool = false) -> String {
         // Fast path, taken by almost every value: printable ASCII with nothing to escape.
         if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C && (!escapingQuotes || $0 != 0x22) }) {
@@ -120,12 +122,7 @@ public struct StderrLogHandler: LogHandler {
             case "\n": result += "\\n"
             case "\r": result += "\\r"
             case "\t": result += "\\t"
-            default:
-                if scalar.properties.generalCategory == .control {
-                    result += "\\u{\(String(scalar.value, radix: 16))}"
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
+            default: result += ShownText.shown(scalar)
             }
         }
         return result
@@ -139,7 +136,7 @@ public struct StderrLogHandler: LogHandler {
         let needsQuotes =
             value.isEmpty
             || value.unicodeScalars.contains { scalar in
-                scalar == " " || scalar == "\"" || scalar == "=" || scalar.properties.generalCategory == .control
+                scalar == " " || scalar == "\"" || scalar == "=" || ShownText.isEscaped(scalar)
                     || scalar.properties.isWhitespace
             }
         guard needsQuotes else { return escaped(value) }

@@ -34,6 +34,16 @@ import Testing
         )
     }
 
+    /// A C1 code (a terminal's CSI) or a bidirectional override in a message or a value is shown
+    /// escaped, as everywhere else text from elsewhere is shown: it can neither drive the
+    /// terminal nor reorder what a reader sees.
+    @Test func escapesC1CodesAndBidirectionalOverrides() {
+        let line = StderrLogHandler.format(
+            timestamp: Date(timeIntervalSince1970: 0), level: .info, label: "l",
+            message: "name \u{202E}txt.exe", metadata: ["secret": "a\u{9B}2Jb", "plain": "é"])
+        #expect(line == #"1970-01-01T00:00:00.000Z info l: name \u{202e}txt.exe plain=é secret="a\u{9b}2Jb""#)
+    }
+
     @Test func laterMetadataWinsAndKeysAreWrittenOnceInOrder() {
         let provider = Logger.MetadataProvider { ["shared": "provider", "p": "x"] }
         let entries = Logger.Metadata.entries(

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Glibc
 import DelegateClient
+import SafeText
 internal import TOMLKit
 import AWSCredentials
 import AWSCore
@@ -361,19 +362,7 @@ extension DelegateConfiguration {
     /// A value quoted for a message, cut short and shown as ``ShownText`` shows text (control
     /// characters and bidirectional overrides escaped).
     static func quoted(_ text: String) -> String {
-        var out = "\""
-        for (index, scalar) in text.unicodeScalars.enumerated() {
-            if index == 64 {
-                out += "..."
-                break
-            }
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default: out += ShownText.shown(scalar)
-            }
-        }
-        return out + "\""
+        ShownText.quoted(text, limit: 64)
     }
 }
 

@@ -1,4 +1,4 @@
-import DelegateClient
+import SafeText
 import AWSCredentials
 
 extension NamedConnector {

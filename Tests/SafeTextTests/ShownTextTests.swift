@@ -1,4 +1,4 @@
-import DelegateClient
+import SafeText
 import Testing
 
 @Suite struct ShownTextTests {
@@ -10,5 +10,14 @@ import Testing
             ShownText.escaped("\u{9B}\u{85}\u{2028}\u{2029}\u{202A}\u{202E}\u{2066}\u{2069}")
                 == #"\u{9b}\u{85}\u{2028}\u{2029}\u{202a}\u{202e}\u{2066}\u{2069}"#)
         #expect(ShownText.escaped("é😀\u{A0}\u{A0}\u{2027}\u{202F}\u{206A}") == "é😀\u{A0}\u{A0}\u{2027}\u{202F}\u{206A}")
+    }
+
+    /// Quoted for a message: the quote mark and backslash escaped, the rest shown as above, cut
+    /// after `limit` scalars.
+    @Test func quotedTextEscapesItsMarkAndIsCutShort() {
+        #expect(ShownText.quoted(#"say "hi"\"#, limit: 64) == #""say \"hi\"\\""#)
+        #expect(ShownText.quoted("it's\u{202E}", mark: "'", limit: 64) == #"'it\'s\u{202e}'"#)
+        #expect(ShownText.quoted("abcdef", limit: 3) == #""abc...""#)
+        #expect(ShownText.quoted("", limit: 3) == "\"\"")
     }
 }

@@ -21,4 +21,23 @@ public enum ShownText {
     public static func escaped(_ text: String) -> String {
         text.unicodeScalars.map(shown).joined()
     }
+
+    /// `text` between `mark`s for a message: the mark and the backslash escaped with a
+    /// backslash, every other scalar as ``shown(_:)`` shows it, cut after `limit` scalars (`...`
+    /// marks the cut).
+    public static func quoted(_ text: String, mark: Unicode.Scalar = "\"", limit: Int) -> String {
+        var out = String(mark)
+        for (index, scalar) in text.unicodeScalars.enumerated() {
+            if index == limit {
+                out += "..."
+                break
+            }
+            if scalar == mark || scalar == "\\" {
+                out += "\\" + String(scalar)
+            } else {
+                out += shown(scalar)
+            }
+        }
+        return out + String(mark)
+    }
 }
