@@ -3,7 +3,9 @@
 /// Some AWS endpoints explain a signature mismatch by quoting the canonical request and the
 /// string to sign, which can contain a session token; those parts are cut. Any known secret
 /// (secret key, session token, signature, a value the call marked sensitive) still present is
-/// replaced, and only then is the length bounded, so that no cut can leave part of a secret.
+/// replaced, as it is and as a JSON string spells it (``spellings(of:)``), and only then is the
+/// length bounded, so that no cut can leave part of a secret. The spellings are worked out only
+/// when a message is redacted, which is on failures alone.
 public struct MessageRedactor: Sendable {
     /// At most this many Unicode scalars (so that no one character made of thousands of
     /// combining marks gets through), the cut marked with `...`.
@@ -23,9 +25,52 @@ public struct MessageRedactor: Sendable {
         }
         var result = String(text).trimmingTrailingWhitespace()
         for secret in secrets {
-            result = result.replacingOccurrences(of: secret, with: "<redacted>")
+            for spelling in Self.spellings(of: secret) {
+                result = result.replacingOccurrences(of: spelling, with: "<redacted>")
+            }
         }
         return Self.bounded(result)
+    }
+
+    /// How `secret` can appear in a message, longest first: as it is, and as a JSON string
+    /// spells it, which an error body or a proxy that quotes the request may do. A JSON string
+    /// escapes quotes, backslashes and control characters, and may also write `/` as `\/` (as
+    /// Foundation's encoder does: a base64 value, a session token) or every scalar outside
+    /// printable ASCII as `\uxxxx` (as Python's `json.dumps` does).
+    static func spellings(of secret: String) -> [String] {
+        var spellings: Set<String> = [secret]
+        for escapingSlash in [false, true] {
+            for asciiOnly in [false, true] {
+                spellings.insert(jsonSpelling(of: secret, escapingSlash: escapingSlash, asciiOnly: asciiOnly))
+            }
+        }
+        return spellings.sorted { $0.utf8.count > $1.utf8.count }
+    }
+
+    private static func jsonSpelling(of text: String, escapingSlash: Bool, asciiOnly: Bool) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "/" where escapingSlash: out += "\\/"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"
+            case "\u{C}": out += "\\f"
+            default:
+                guard scalar.value < 0x20 || (asciiOnly && scalar.value > 0x7E) else {
+                    out.unicodeScalars.append(scalar)
+                    continue
+                }
+                for unit in String(scalar).utf16 {
+                    let hex = String(unit, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                }
+            }
+        }
+        return out
     }
 
     /// `message` cut to at most ``maxLength`` Unicode scalars, the cut marked with `...`.

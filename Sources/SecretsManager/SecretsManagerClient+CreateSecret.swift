@@ -83,14 +83,10 @@ extension SecretValue {
         }
     }
 
-    /// How the value can appear in an answer that quotes the request: as sent (the text, or the
-    /// binary's base64) and as the request's JSON spells it (escaped quotes and line breaks, and
-    /// `\/` for every `/`, a base64 one included).
-    var sensitiveForms: [String] {
+    /// The value as the request carries it (the text, or the binary's base64): an answer that
+    /// quotes it, as it is or as JSON spells it, has it redacted (``MessageRedactor``).
+    var sentText: String {
         let (string, binary) = wireFields
-        guard let sent = string ?? binary else { return [] }
-        guard let encoded = try? AWSJSONCoding.encoder.encode(sent) else { return [sent] }
-        let escaped = String(decoding: encoded.dropFirst().dropLast(), as: UTF8.self)
-        return escaped == sent ? [sent] : [sent, escaped]
+        return string ?? binary ?? ""
     }
 }

@@ -22,7 +22,7 @@ public struct SecretsManagerClient: Sendable {
     }
 
     /// Encodes `input`, sends it as `operation` and decodes the answer.
-    /// - Parameter value: the secret value a write carries (``SecretValue/sensitiveForms``): an
+    /// - Parameter value: the secret value a write carries (``SecretValue/sentText``): an
     ///   error message that quotes it (a validation message, a proxy's echo) has it replaced
     ///   before the error reaches a result or the journal.
     func perform<Input: Encodable, Output: Decodable>(
@@ -38,7 +38,7 @@ public struct SecretsManagerClient: Sendable {
         } catch {
             throw AWSError.validation(.invalidTask, "the \(operation) request could not be encoded")
         }
-        return try await perform(operation, body: body, sensitive: value?.sensitiveForms ?? [], logger: logger) { body in
+        return try await perform(operation, body: body, sensitive: value.map { [$0.sentText] } ?? [], logger: logger) { body in
             try? AWSJSONCoding.decoder.decode(Output.self, from: body)
         }
     }

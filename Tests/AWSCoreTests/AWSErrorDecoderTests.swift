@@ -129,6 +129,18 @@ import Testing
         // Another spelling of the same text (decomposed é) is other bytes, which AWS does not send back.
         #expect(redactor.redact("cle\u{301}-secre\u{300}te") == "cle\u{301}-secre\u{300}te")
     }
+
+    /// A JSON error body (or a proxy echoing a request) quotes a secret as JSON spells it: a
+    /// session token's `/` as `\/`, a quote escaped, and with Python's `json.dumps` every
+    /// non-ASCII scalar as `\uxxxx` (a character outside the BMP as a surrogate pair).
+    @Test func findsSecretsAsJSONSpellsThem() {
+        let redactor = MessageRedactor(secrets: ["tok/en+ABC/def", "pä\"ss😀word"])
+        #expect(redactor.redact(#"{"message":"token tok\/en+ABC\/def refused"}"#) == #"{"message":"token <redacted> refused"}"#)
+        #expect(redactor.redact(#"value "pä\"ss😀word" is bad"#) == #"value "<redacted>" is bad"#)
+        #expect(redactor.redact(#"value "p\u00e4\"ss\ud83d\ude00word" is bad"#) == #"value "<redacted>" is bad"#)
+        #expect(redactor.redact("raw pä\"ss😀word") == "raw <redacted>")
+        #expect(MessageRedactor.spellings(of: "a/b\nc").count == 3)
+    }
 }
 
 @Suite struct XMLScannerTests {
