@@ -67,6 +67,7 @@ public final class AWSClient: Sendable {
             }
 
             var failure: AWSError
+            let attemptStarted = ContinuousClock.now
             do {
                 let response = try await http.execute(request)
                 if (200..<300).contains(response.status) {
@@ -112,9 +113,12 @@ public final class AWSClient: Sendable {
             failure.retryable = true
             guard attempt < retryPolicy.maxAttempts else { throw failure }
             let delay = retryPolicy.backoff(afterAttempt: attempt, random: jitter())
-            if let deadline = AWSCallDeadline.current, ContinuousClock.now + delay >= deadline {
+            // The retry needs about as long as the attempt that failed (a timeout most of all):
+            // one that could only be cut off by the deadline is not made.
+            let now = ContinuousClock.now
+            if let deadline = AWSCallDeadline.current, now + delay + (now - attemptStarted) >= deadline {
                 logger.debug(
-                    "not retrying AWS call: the backoff would end past the task's deadline",
+                    "not retrying AWS call: the backoff and another attempt as long as the last would end past the task's deadline",
                     metadata: [
                         "operation": "\(call.operation)", "attempt": "\(attempt)", "error_code": "\(failure.code)",
                         "delay_ms": "\(delay.milliseconds)",

@@ -91,6 +91,28 @@ import Testing
         #expect(sleeper.delays.withLock { $0 } == [.seconds(1), .seconds(2)])
     }
 
+    /// Nor a retry whose backoff ends before the deadline with too little time left for an
+    /// attempt as long as the one that failed (here 400 ms, with 1.6 s left: the backoff of 1 s
+    /// would end in time, the attempt after it not).
+    @Test func noRetryIsMadeThatOnlyTheDeadlineCouldEnd() async throws {
+        let server = try LoopbackHTTPServer(handler: Self.failing(100) {
+            usleep(400_000)
+            return Self.throttled
+        })
+        defer { server.stop() }
+        let sleeper = RecordingSleeper()
+        let aws = try client(server, maxAttempts: 3, sleeper: sleeper)
+        let error = await #expect(throws: AWSError.self) {
+            try await AWSCallDeadline.$current.withValue(ContinuousClock.now + .milliseconds(1_600)) {
+                try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+            }
+        }
+        #expect(error?.code == AWSError.Code(rawValue: "ThrottlingException"))
+        #expect(error?.attempts == 1)
+        #expect(server.requestsServed == 1)
+        #expect(sleeper.delays.withLock { $0 } == [])
+    }
+
     @Test func accessDeniedIsNeverRetried() async throws {
         let denied = ScriptedResponse(status: 400, headers: ["x-amzn-ErrorType": "AccessDeniedException"], body: #"{"message":"no"}"#)
         let server = try LoopbackHTTPServer(handler: Self.failing(100) { denied })
