@@ -52,4 +52,25 @@ expect_eq "the delegate's pid after the unreadable drop-in" "$(unit_prop secrets
 rm /etc/secrets-delegate/connectors.d/rootonly.toml
 dpkg --configure -a >"$LOGS/dpkg-configure-2.log" 2>&1 && ok "dpkg --configure -a after removing the drop-in" ||
     fail "dpkg --configure -a after removing the drop-in: $(tail -n 5 "$LOGS/dpkg-configure-2.log" | tr '\n' ' ')"
+
+# With no unit enabled or running, nothing is left refusing at the next boot: the refused
+# configuration is reported, and the package is configured anyway.
+units="secrets-delegate.socket secrets-delegate-credentials.socket secrets-delegate.service"
+systemctl disable --now $units >"$LOGS/disable-units.log" 2>&1
+expect_eq "units active after disable --now" "$(systemctl is-active $units | grep -cx active)" 0
+printf '\n[weather]\nsunny = true\n' >>/etc/secrets-delegate/delegate.toml
+if upgrade_refused upgrade-disabled; then ok "an upgrade refusing the configuration of disabled units exits 0"; else
+    fail "an upgrade refusing the configuration of disabled units failed: $(tail -n 5 "$LOGS/apt-upgrade-disabled.log" | tr '\n' ' ')"; fi
+grep -q 'no unit is enabled or running, so the package is configured anyway' "$LOGS/apt-upgrade-disabled.log" &&
+    ok "apt's output says the package was configured anyway" ||
+    fail "no 'configured anyway' in apt's output: $(tail -n 5 "$LOGS/apt-upgrade-disabled.log" | tr '\n' ' ')"
+grep -q '\[weather\]: unknown section' "$LOGS/apt-upgrade-disabled.log" &&
+    ok "and still names the configuration error" || fail "the configuration error is not in apt's output"
+expect_eq "the package's state with disabled units" "$(dpkg-query -W -f='${Status}' secrets-delegate)" "install ok installed"
+expect_eq "units active after that upgrade" "$(systemctl is-active $units | grep -cx active)" 0
+expect_eq "units enabled after that upgrade (the operator's disable is kept)" \
+    "$(systemctl is-enabled $units 2>/dev/null | grep -cx enabled)" 0
+cp "$LOGS/delegate.toml.before-refused" /etc/secrets-delegate/delegate.toml
+systemctl enable --now $units >"$LOGS/enable-units.log" 2>&1 || fail "systemctl enable --now: $(cat "$LOGS/enable-units.log")"
+wait_until 30 systemctl --quiet is-active secrets-delegate.service
 expect_eq "service at the end" "$(systemctl is-active secrets-delegate.service)" active
