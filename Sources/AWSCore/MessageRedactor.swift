@@ -24,30 +24,33 @@ public struct MessageRedactor: Sendable {
             if let range = text.utf8.firstRange(of: marker.utf8) { text = text[..<range.lowerBound] }
         }
         var result = String(text).trimmingTrailingWhitespace()
-        for secret in secrets {
-            for spelling in Self.spellings(of: secret) {
-                result = result.replacingOccurrences(of: spelling, with: "<redacted>")
-            }
+        // Longest first across all secrets: one secret inside another (a write value holding a
+        // key) must not be replaced first, which would leave the rest of the outer one.
+        for spelling in Set(secrets.flatMap(Self.spellings)).sorted(by: { $0.utf8.count > $1.utf8.count }) {
+            result = result.replacingOccurrences(of: spelling, with: "<redacted>")
         }
         return Self.bounded(result)
     }
 
-    /// How `secret` can appear in a message, longest first: as it is, and as a JSON string
-    /// spells it, which an error body or a proxy that quotes the request may do. A JSON string
-    /// escapes quotes, backslashes and control characters, and may also write `/` as `\/` (as
-    /// Foundation's encoder does: a base64 value, a session token) or every scalar outside
-    /// printable ASCII as `\uxxxx` (as Python's `json.dumps` does).
-    static func spellings(of secret: String) -> [String] {
+    /// How `secret` can appear in a message: as it is, and as a JSON string spells it, which an
+    /// error body or a proxy that quotes the request may do. A JSON string escapes quotes,
+    /// backslashes and control characters, and may also write `/` as `\/` (as Foundation's
+    /// encoder does: a base64 value, a session token) or every scalar outside printable ASCII as
+    /// `\uxxxx` (Python's `json.dumps`, lowercase hex; Jackson's ASCII mode, uppercase).
+    static func spellings(of secret: String) -> Set<String> {
         var spellings: Set<String> = [secret]
         for escapingSlash in [false, true] {
-            for asciiOnly in [false, true] {
-                spellings.insert(jsonSpelling(of: secret, escapingSlash: escapingSlash, asciiOnly: asciiOnly))
+            for hex in [nil, HexCase.lower, .upper] {
+                spellings.insert(jsonSpelling(of: secret, escapingSlash: escapingSlash, asciiOnly: hex))
             }
         }
-        return spellings.sorted { $0.utf8.count > $1.utf8.count }
+        return spellings
     }
 
-    private static func jsonSpelling(of text: String, escapingSlash: Bool, asciiOnly: Bool) -> String {
+    enum HexCase { case lower, upper }
+
+    /// `asciiOnly`: every scalar outside printable ASCII as `\uxxxx`, in this case; nil: as itself.
+    private static func jsonSpelling(of text: String, escapingSlash: Bool, asciiOnly: HexCase?) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -60,12 +63,12 @@ public struct MessageRedactor: Sendable {
             case "\u{8}": out += "\\b"
             case "\u{C}": out += "\\f"
             default:
-                guard scalar.value < 0x20 || (asciiOnly && scalar.value > 0x7E) else {
+                guard scalar.value < 0x20 || (asciiOnly != nil && scalar.value > 0x7E) else {
                     out.unicodeScalars.append(scalar)
                     continue
                 }
                 for unit in String(scalar).utf16 {
-                    let hex = String(unit, radix: 16)
+                    let hex = String(unit, radix: 16, uppercase: asciiOnly == .upper)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 }
             }
@@ -94,7 +97,7 @@ extension String {
     /// secret followed by a combining mark is still found: the match is on bytes, not on
     /// `Character`s; both are valid UTF-8, so a match never splits a scalar).
     fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
+        guard !target.isEmpty, utf8.firstRange(of: target.utf8) != nil else { return self }
         return String(decoding: Array(utf8).replacing(Array(target.utf8), with: Array(replacement.utf8)), as: UTF8.self)
     }
 }

@@ -146,7 +146,9 @@ public struct SecretReference: Sendable, Hashable {
     }
 
     private static func describe(_ scalar: Unicode.Scalar) -> String {
-        if scalar.value < 0x20 || scalar.value == 0x7F || scalar == " " || scalar.value > 0x7E {
+        if scalar.value < 0x20 || scalar.value == 0x7F || scalar == " " || scalar == "'" || scalar == "\\"
+            || scalar.value > 0x7E
+        {
             return "the character U+" + String(scalar.value, radix: 16, uppercase: true).leftPadded(to: 4)
         }
         return "'\(Character(scalar))'"

@@ -139,7 +139,15 @@ import Testing
         #expect(redactor.redact(#"value "pä\"ss😀word" is bad"#) == #"value "<redacted>" is bad"#)
         #expect(redactor.redact(#"value "p\u00e4\"ss\ud83d\ude00word" is bad"#) == #"value "<redacted>" is bad"#)
         #expect(redactor.redact("raw pä\"ss😀word") == "raw <redacted>")
+        #expect(redactor.redact(#"value "p\u00E4\"ss\uD83D\uDE00word" is bad"#) == #"value "<redacted>" is bad"#)
         #expect(MessageRedactor.spellings(of: "a/b\nc").count == 3)
+    }
+
+    /// One secret inside another (a write value that holds the access key) is replaced after
+    /// the outer one, so no part of the outer one is left.
+    @Test func anOuterSecretIsReplacedWhole() {
+        let redactor = MessageRedactor(secrets: ["AKIDINNER", "value-AKIDINNER-tail"])
+        #expect(redactor.redact("echo value-AKIDINNER-tail end") == "echo <redacted> end")
     }
 }
 

@@ -29,14 +29,14 @@ import Testing
         #expect(policy.classify(error) == nil)
     }
 
-    @Test func transportFailuresAreRetriedButNotTLSOrOversize() {
+    @Test func transportFailuresAreRetriedButNotCertificatesOrOversize() {
         func transport(_ code: HTTPClientError.Code) -> AWSError {
             AWSError(kind: .transport, code: .endpointUnreachable, message: "", transportError: HTTPClientError(code: code, message: ""))
         }
         #expect(policy.classify(transport(.couldNotConnect)) == .transient)
         #expect(policy.classify(transport(.timedOut)) == .timeout)
         #expect(policy.classify(transport(.tlsFailure)) == nil)
-        // A handshake cut short (curl 35) is retried; a certificate that does not verify (60) is not.
+        // A handshake cut short (curl 35) is retried; other TLS failures (a certificate that does not verify) are not.
         #expect(policy.classify(transport(.tlsHandshakeFailed)) == .transient)
         #expect(policy.classify(transport(.responseTooLarge)) == nil)
         #expect(policy.classify(AWSError.credentials("no")) == nil)

@@ -103,6 +103,27 @@ import Testing
         }
     }
 
+    /// A configuration directory or a `connectors.d` that is a link to nothing is refused too: no
+    /// file there would otherwise mean the defaults, or no drop-ins, unsaid.
+    @Test func aDirectoryLinkedToNothingIsRefused() throws {
+        let directory = try TemporaryDirectory(prefix: "config-file")
+        #expect(symlink(directory.path("gone"), directory.path("etc")) == 0)
+        let main = directory.path("etc/delegate.toml")
+        #expect(ConfigurationFile.read(main) == .unusable("is in \(directory.path("etc")), a symbolic link to nothing"))
+        #expect(ConfigurationFile.read(directory.path("nowhere/delegate.toml")) == .missing)
+
+        let real = directory.path("delegate.toml")
+        try "[delegate]\nname = \"h\"\n".write(toFile: real, atomically: false, encoding: .utf8)
+        #expect(chmod(real, 0o640) == 0)
+        #expect(symlink(directory.path("moved-drop-ins"), directory.path("connectors.d")) == 0)
+        do {
+            _ = try DelegateConfiguration.load(path: real, requireFile: true, environment: [:], hostName: "h")
+            Issue.record("a dangling connectors.d was taken as no drop-ins")
+        } catch {
+            #expect("\(error)".contains("connectors.d is a symbolic link to nothing"), "\(error)")
+        }
+    }
+
     @Test func onlyRootOrTheDelegatesUserMayOwnOne() {
         let regular = S_IFREG | 0o644
         #expect(ConfigurationFile.problem(mode: regular, owner: 0, size: 10, ownUID: 998) == nil)

@@ -78,4 +78,15 @@ import Testing
                 == "secret name 'a\\u{a}b' contains the character U+000A; allowed are letters, digits and /_+=.@-"
         }
     }
+
+    /// A quote or a backslash in a name is escaped in the quoted name, and named by its code
+    /// point, so the message reads one way; a bidirectional override cannot reorder it.
+    @Test func quotesBackslashesAndOverridesAreShownUnambiguously() {
+        #expect {
+            try SecretReference.validate(fullName: "it's\u{202E}x")
+        } throws: { error in
+            (error as? SecretNameError)?.message
+                == "secret name 'it\\'s\\u{202e}x' contains the character U+0027; allowed are letters, digits and /_+=.@-"
+        }
+    }
 }

@@ -5,8 +5,9 @@ import Testing
 /// The one rule for "holds one of these groups", shared by the socket's policy and connectors'
 /// `allowed_groups`: the kernel's word where it gave one, the user database only where it did not.
 @Suite struct PeerPolicyMembershipTests {
-    @Test func theKernelsGroupsDecideWhenItGaveThem() {
-        // Root is in group 0 in the user database.
+    @Test func theKernelsGroupsDecideWhenItGaveThem() throws {
+        // Root is in group 0 in the user database (as everywhere this runs).
+        try #require(PeerPolicy.lookUpGroups(ofUID: 0).contains(0))
         #expect(PeerPolicy.holdsOne(of: [0], uid: 0, gid: nil, groups: nil))
         // A peer that dropped the group holds it no more, whatever the database says.
         #expect(!PeerPolicy.holdsOne(of: [0], uid: 0, gid: 1, groups: []))

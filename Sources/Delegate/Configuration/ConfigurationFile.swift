@@ -23,9 +23,10 @@ enum ConfigurationFile {
         }
         switch judged {
         case .failure(.system(ENOENT)):
-            var info = stat()
-            guard lstat(path, &info) == 0 else { return .missing }
-            return .unusable("is a symbolic link to nothing")
+            if isDanglingLink(path) { return .unusable("is a symbolic link to nothing") }
+            let directory = DelegateConfiguration.directory(of: path)
+            if isDanglingLink(directory) { return .unusable("is in \(directory), a symbolic link to nothing") }
+            return .missing
         case .failure(.system(let number)): return .unusable("cannot be read: \(RegularFile.describe(number))")
         case .failure(.notRegular): return .unusable("is not a regular file")
         case .failure(.refused(let problem)): return .unusable(problem)
@@ -35,6 +36,13 @@ enum ConfigurationFile {
             guard let text = String(validating: bytes, as: UTF8.self) else { return .unusable("is not valid UTF-8") }
             return .text(text)
         }
+    }
+
+    /// Whether `path` is a symbolic link whose target does not exist.
+    static func isDanglingLink(_ path: String) -> Bool {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK else { return false }
+        return stat(path, &info) != 0 && errno == ENOENT
     }
 
     /// What makes a file of this mode, owner and size unusable, if anything. `ownUID` is the user

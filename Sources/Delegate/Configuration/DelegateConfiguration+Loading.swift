@@ -169,7 +169,11 @@ extension DelegateConfiguration {
     /// means no drop-ins; files not ending in `.toml` and hidden files are ignored.
     private mutating func loadConnectorDropIns(directory: String) throws(ConfigurationError) {
         var isDirectory = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { return }
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            // No directory means no drop-ins; a link to nothing would leave them out unsaid.
+            guard ConfigurationFile.isDanglingLink(directory) else { return }
+            throw ConfigurationError(key: "[delegate] connectors_dir", reason: "\(directory) is a symbolic link to nothing")
+        }
         guard isDirectory else {
             throw ConfigurationError(key: "[delegate] connectors_dir", reason: "\(directory) is not a directory")
         }
