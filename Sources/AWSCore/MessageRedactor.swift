@@ -23,34 +23,74 @@ public struct MessageRedactor: Sendable {
         for marker in Self.cutMarkers {
             if let range = text.utf8.firstRange(of: marker.utf8) { text = text[..<range.lowerBound] }
         }
-        var result = String(text).trimmingTrailingWhitespace()
-        // Longest first across all secrets: one secret inside another (a write value holding a
-        // key) must not be replaced first, which would leave the rest of the outer one.
-        for spelling in Set(secrets.flatMap(Self.spellings)).sorted(by: { $0.utf8.count > $1.utf8.count }) {
-            result = result.replacingOccurrences(of: spelling, with: "<redacted>")
-        }
-        return Self.bounded(result)
+        let result = String(text).trimmingTrailingWhitespace()
+        return Self.bounded(Self.replacing(secrets.flatMap(Self.spellings), in: result))
     }
 
-    /// How `secret` can appear in a message: as it is, and as a JSON string spells it, which an
-    /// error body or a proxy that quotes the request may do. A JSON string escapes quotes,
-    /// backslashes and control characters, and may also write `/` as `\/` (as Foundation's
-    /// encoder does: a base64 value, a session token) or every scalar outside printable ASCII as
-    /// `\uxxxx` (Python's `json.dumps`, lowercase hex; Jackson's ASCII mode, uppercase).
-    static func spellings(of secret: String) -> Set<String> {
-        var spellings: Set<String> = [secret]
-        for escapingSlash in [false, true] {
-            for hex in [nil, HexCase.lower, .upper] {
-                spellings.insert(jsonSpelling(of: secret, escapingSlash: escapingSlash, asciiOnly: hex))
+    /// `text` with every byte range any of `targets` covers replaced by one `<redacted>`: the
+    /// ranges of all targets are found first and joined where they overlap or touch, so that
+    /// neither one target inside another nor two that overlap leaves a part of either. The match
+    /// is on UTF-8 bytes, not `Character`s (a secret followed by a combining mark is still
+    /// found); both sides are valid UTF-8, so no range splits a scalar.
+    static func replacing(_ targets: [[UInt8]], in text: String) -> String {
+        let bytes = Array(text.utf8)
+        var ranges: [Range<Int>] = []
+        for target in targets where !target.isEmpty {
+            var start = 0
+            while start < bytes.count, let found = bytes[start...].firstRange(of: target) {
+                ranges.append(found)
+                start = found.lowerBound + 1
             }
         }
-        return spellings
+        guard !ranges.isEmpty else { return text }
+        ranges.sort { $0.lowerBound < $1.lowerBound }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var copied = 0
+        var current = ranges[0]
+        for range in ranges.dropFirst() + [bytes.count..<bytes.count] {
+            if range.lowerBound <= current.upperBound, range.lowerBound < bytes.count {
+                current = current.lowerBound..<max(current.upperBound, range.upperBound)
+                continue
+            }
+            out += bytes[copied..<current.lowerBound]
+            out += Self.marker
+            copied = current.upperBound
+            current = range
+        }
+        out += bytes[copied...]
+        return String(decoding: out, as: UTF8.self)
     }
 
-    enum HexCase { case lower, upper }
+    private static let marker = Array("<redacted>".utf8)
 
-    /// `asciiOnly`: every scalar outside printable ASCII as `\uxxxx`, in this case; nil: as itself.
-    private static func jsonSpelling(of text: String, escapingSlash: Bool, asciiOnly: HexCase?) -> String {
+    /// How `secret` can appear in a message, as UTF-8 bytes: as it is, and as a JSON string
+    /// spells it, which an error body or a proxy that quotes the request may do. A JSON string
+    /// escapes quotes, backslashes and control characters (`\u001b` or `\u001B`), and may also
+    /// write `/` as `\/` (as Foundation's encoder does: a base64 value, a session token) or every
+    /// scalar outside printable ASCII as `\uxxxx` (Python's `json.dumps`, lowercase hex; Jackson's
+    /// ASCII mode, uppercase). Distinct by their bytes: two spellings that differ only in Unicode
+    /// normalization are both kept.
+    static func spellings(of secret: String) -> [[UInt8]] {
+        var spellings: Set<[UInt8]> = [Array(secret.utf8)]
+        for escapingSlash in [false, true] {
+            for escapingNonASCII in [false, true] {
+                for uppercase in [false, true] {
+                    spellings.insert(
+                        Array(
+                            jsonSpelling(
+                                of: secret, escapingSlash: escapingSlash, escapingNonASCII: escapingNonASCII,
+                                uppercase: uppercase
+                            ).utf8))
+                }
+            }
+        }
+        return Array(spellings)
+    }
+
+    private static func jsonSpelling(
+        of text: String, escapingSlash: Bool, escapingNonASCII: Bool, uppercase: Bool
+    ) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
             switch scalar {
@@ -63,12 +103,12 @@ public struct MessageRedactor: Sendable {
             case "\u{8}": out += "\\b"
             case "\u{C}": out += "\\f"
             default:
-                guard scalar.value < 0x20 || (asciiOnly != nil && scalar.value > 0x7E) else {
+                guard scalar.value < 0x20 || (escapingNonASCII && scalar.value > 0x7E) else {
                     out.unicodeScalars.append(scalar)
                     continue
                 }
                 for unit in String(scalar).utf16 {
-                    let hex = String(unit, radix: 16, uppercase: asciiOnly == .upper)
+                    let hex = String(unit, radix: 16, uppercase: uppercase)
                     out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 }
             }
@@ -91,13 +131,5 @@ extension String {
         var copy = self
         while let last = copy.last, last.isWhitespace { copy.removeLast() }
         return copy
-    }
-
-    /// Every occurrence of `target`'s UTF-8 bytes replaced, whatever characters they sit in (a
-    /// secret followed by a combining mark is still found: the match is on bytes, not on
-    /// `Character`s; both are valid UTF-8, so a match never splits a scalar).
-    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty, utf8.firstRange(of: target.utf8) != nil else { return self }
-        return String(decoding: Array(utf8).replacing(Array(target.utf8), with: Array(replacement.utf8)), as: UTF8.self)
     }
 }

@@ -149,6 +149,17 @@ import Testing
         let redactor = MessageRedactor(secrets: ["AKIDINNER", "value-AKIDINNER-tail"])
         #expect(redactor.redact("echo value-AKIDINNER-tail end") == "echo <redacted> end")
     }
+
+    /// Two secrets that overlap, neither inside the other, leave no part of either; nor do two
+    /// that differ only in Unicode normalization (other bytes, so both are looked for).
+    @Test func overlappingAndDifferentlyNormalizedSecretsAreReplacedWhole() {
+        #expect(MessageRedactor(secrets: ["abcd", "cdef"]).redact("x abcdef x") == "x <redacted> x")
+        #expect(MessageRedactor(secrets: ["cdef", "abcd"]).redact("x abcdef x abcd") == "x <redacted> x <redacted>")
+        let redactor = MessageRedactor(secrets: ["clé-1", "cle\u{301}-1"])
+        #expect(redactor.redact("a clé-1 b cle\u{301}-1 c") == "a <redacted> b <redacted> c")
+        // A control character in uppercase hex beside a non-ASCII scalar kept as itself (Jackson).
+        #expect(MessageRedactor(secrets: ["é\u{1B}key"]).redact(#"v "é\u001Bkey""#) == #"v "<redacted>""#)
+    }
 }
 
 @Suite struct XMLScannerTests {
