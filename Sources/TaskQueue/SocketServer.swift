@@ -317,21 +317,7 @@ public final class SocketServer: @unchecked Sendable {
     /// A peer the listening socket accepted: checked against the policy and the connection cap,
     /// then served.
     private func accepted(_ fd: Int32) {
-        guard let resolvedPolicy else {
-            FileIO.close(fd)
-            return
-        }
-        guard let peer = acceptor?.peer(of: fd, orWarn: "cannot read peer credentials; closing", key: "peer-credentials")
-        else { return }
-        guard resolvedPolicy.allows(peer) else {
-            logLimiter.warning(
-                "socket peer not allowed",
-                metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"],
-                key: "peer-refused", logger: logger)
-            refuse(
-                fd, line: #"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#)
-            return
-        }
+        guard let peer = allowedPeer(fd) else { return }
         guard connections.count < limits.maximumConnections else {
             logLimiter.warning(
                 "socket connection refused: too many connections",
@@ -355,6 +341,26 @@ public final class SocketServer: @unchecked Sendable {
         connection.start()
     }
 
+    /// The peer of `fd` if the policy allows it; else nil, `fd` closed (a refused peer told so).
+    private func allowedPeer(_ fd: Int32) -> PeerCredentials? {
+        guard let resolvedPolicy else {
+            FileIO.close(fd)
+            return nil
+        }
+        guard let peer = acceptor?.peer(of: fd, orWarn: "cannot read peer credentials; closing", key: "peer-credentials")
+        else { return nil }
+        guard resolvedPolicy.allows(peer) else {
+            logLimiter.warning(
+                "socket peer not allowed",
+                metadata: ["peer_uid": "\(peer.uid)", "peer_gid": "\(peer.gid)", "peer_pid": "\(peer.pid)"],
+                key: "peer-refused", logger: logger)
+            refuse(
+                fd, line: #"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#)
+            return nil
+        }
+        return peer
+    }
+
     /// `accept` failed: with no descriptor left (EMFILE/ENFILE), frees the spare one to turn
     /// one waiting peer away with `TooManyConnections`, so peers are refused rather than left
     /// hanging. Returns how many were refused, and the failure line's metadata.
@@ -365,10 +371,14 @@ public final class SocketServer: @unchecked Sendable {
         var refused = 0
         let fd = acceptor.acceptOne()
         if fd >= 0 {
-            refuse(
-                fd,
-                line: #"{"error":"TooManyConnections","message":"the delegate is out of file descriptors; "#
-                    + #"try again later"}"#)
+            // Only a peer the policy allows learns how the delegate fares; any other is refused
+            // as it always is.
+            if allowedPeer(fd) != nil {
+                refuse(
+                    fd,
+                    line: #"{"error":"TooManyConnections","message":"the delegate is out of file descriptors; "#
+                        + #"try again later"}"#)
+            }
             refused = 1
         }
         spareFD = Self.openSpare()

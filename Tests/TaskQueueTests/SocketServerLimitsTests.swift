@@ -191,6 +191,22 @@ import Testing
         let end = try #require(recorder.records.first { $0.contains("accepting new connections again") })
         #expect(end.contains("refused=1"), "got: \(end)")
     }
+
+    /// A peer the policy does not allow, turned away while descriptors run out, is refused as
+    /// at any time (PeerNotAllowed), and learns nothing of the delegate's state.
+    @Test func aPeerTurnedAwayOutOfDescriptorsIsStillCheckedAgainstThePolicy() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let accept = FailingAccept(failures: 1)
+        let echo = EchoHandler()
+        let (server, path) = try startServer(dir, mode: 0o666, accept: accept, handler: echo.handler)
+        defer { server.shutdown() }
+        async let _ = server.run()
+        let received = try await runAsNobody(socket: path)
+        #expect(received.hasPrefix(#"{"error":"PeerNotAllowed""#), "\(received)")
+        #expect(!received.contains("file descriptors"))
+        #expect(echo.calls.load(ordering: .relaxed) == 0)
+    }
 }
 
 extension SocketServerLimitsTests {
