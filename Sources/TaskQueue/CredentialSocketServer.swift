@@ -153,13 +153,17 @@ public final class CredentialSocketServer: @unchecked Sendable {
         await IdleWait.until(timeout: timeout) { await queue.perform { self.connections.isEmpty } }
     }
 
-    /// Stops accepting and closes every connection now.
+    /// Stops accepting, refuses every request not yet answered (its unit fails to start, where
+    /// an EOF would start it with an empty credential), waits up to ``Limits/drainTimeout`` for
+    /// the answers on their way to be taken, then closes what is left.
     public func close() async {
+        let drainTimeout = await queue.perform { self.refuseUnanswered() }
+        await waitUntilIdle(timeout: drainTimeout)
         await queue.perform { self.closeAll() }
     }
 
-    /// ``close()`` for synchronous callers (never from the cooperative pool: it waits for the
-    /// server's queue).
+    /// Closes every connection now, answered or not (for synchronous callers, tests among them;
+    /// never from the cooperative pool: it waits for the server's queue).
     public func shutdown() {
         queue.sync { closeAll() }
     }
@@ -179,6 +183,22 @@ public final class CredentialSocketServer: @unchecked Sendable {
     public var connectionCount: Int { queue.sync { connections.count } }
 
     // MARK: On the queue
+
+    /// - Returns: how long the answers may take to drain.
+    private func refuseUnanswered() -> Duration {
+        closeListener()
+        let unanswered = connections.filter { !$0.value.answered }.map(\.key)
+        if !unanswered.isEmpty {
+            logger.warning(
+                "credentials socket closing: requests not yet answered were refused; their units fail to start",
+                metadata: ["refused": "\(unanswered.count)"])
+        }
+        for id in unanswered {
+            connections[id]?.call.cancel()
+            answer(id, with: .refuse)
+        }
+        return limits.drainTimeout
+    }
 
     private func closeAll() {
         tasks.finish()

@@ -139,6 +139,29 @@ import Testing
         #expect(await eventually { cancelled.count == 1 && server.connectionCount == 0 })
     }
 
+    /// A stop (``CredentialSocketServer/close()``) refuses the requests it finds unanswered and
+    /// lets the refusal be read: an EOF would start their units with an empty credential.
+    @Test func aCloseRefusesWhatIsUnansweredNeverAnEOF() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let calls = CallCounter()
+        let (server, path) = try start(dir) { _ in
+            calls.increment()
+            try? await Task.sleep(for: .seconds(600))
+            return .value(Data("too late".utf8))
+        }
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let client = try RawClient(path: path, boundTo: "2f/unit/stopping.service/db")
+        #expect(await eventually { calls.count == 1 })
+        async let closed: Void = server.close()
+        let answer = try await offPool { client.readUntilClosed() }
+        await closed
+        #expect(answer.utf8.count == CredentialSocketServer.refusalLength)
+        #expect(!answer.contains("too late"))
+        #expect(server.connectionCount == 0)
+    }
+
     @Test func aPeerThatNeverReadsIsClosedAtTheDeadline() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
