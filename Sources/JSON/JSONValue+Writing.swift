@@ -98,8 +98,8 @@ extension JSONValue {
     }
 
     /// Appends `string` as a JSON string, as UTF-8. Runs of bytes that need no escape are copied
-    /// whole; escaped: `"`, `\\`, control characters and DEL, and U+2028/U+2029 (line separators
-    /// to JavaScript).
+    /// whole; escaped: `"`, `\\`, control characters and DEL, U+2028/U+2029 (line separators
+    /// to JavaScript), and U+FFFE/U+FFFF (which an SQS message may not hold).
     public static func writeString(_ string: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var string = string
@@ -128,6 +128,12 @@ extension JSONValue {
                     && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
                     escaped = 0
                     width = 3
+                // U+FFFE and U+FFFF: valid JSON, but characters an SQS message may not hold, so a
+                // result holding one could never be sent.
+                case 0xEF where index + 2 < utf8.count && utf8[index + 1] == 0xBF
+                    && (utf8[index + 2] == 0xBE || utf8[index + 2] == 0xBF):
+                    escaped = 0
+                    width = 3
                 default:
                     index += 1
                     continue
@@ -137,7 +143,12 @@ extension JSONValue {
                 if escaped != 0 {
                     out.append(escaped)
                 } else if width == 3 {
-                    out.append(contentsOf: utf8[index + 2] == 0xA8 ? lineSeparatorEscape : paragraphSeparatorEscape)
+                    switch utf8[index + 2] {
+                    case 0xA8: out.append(contentsOf: lineSeparatorEscape)
+                    case 0xA9: out.append(contentsOf: paragraphSeparatorEscape)
+                    case 0xBE: out.append(contentsOf: nonCharacterFFFEEscape)
+                    default: out.append(contentsOf: nonCharacterFFFFEscape)
+                    }
                 } else {
                     out.append(UInt8(ascii: "u"))
                     out.append(UInt8(ascii: "0"))
@@ -163,4 +174,6 @@ extension JSONValue {
     /// After the backslash.
     private static let lineSeparatorEscape = Array("u2028".utf8)
     private static let paragraphSeparatorEscape = Array("u2029".utf8)
+    private static let nonCharacterFFFEEscape = Array("ufffe".utf8)
+    private static let nonCharacterFFFFEscape = Array("uffff".utf8)
 }
