@@ -48,4 +48,32 @@ import Testing
         #expect(endpoint.bodies(of: "SendMessage").count == 3)
         #expect(intake.status.snapshot[queue.url]?.redelivered == 1)
     }
+
+    /// A message received again while it is being handled here (its lease lapsed) is not run a
+    /// second time beside the first: the run under way answers it once and deletes it with the
+    /// newest receipt handle too, the only one that still deletes it on SQS.
+    @Test func aMessageReceivedAgainWhileItRunsIsNotRunTwice() async throws {
+        let endpoint = try SQSScriptedEndpoint(sendDelay: .milliseconds(1_500))
+        defer { endpoint.server.stop() }
+        let (intake, http, _) = try endpoint.intake()
+        defer { http.shutdown() }
+        let queue = try endpoint.queue("tasks")
+        let recorder = LogRecorder()
+        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: recorder.logger())
+        let body = #"{"id":"t-slow","replyTo":"\#(try endpoint.queue("results").url)"}"#
+
+        async let first: Void = poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), lease: 30)
+        #expect(await eventually { !endpoint.bodies(of: "SendMessage").isEmpty })
+        // The result is on its way (the endpoint holds it 1.5 s) when the message comes back.
+        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-2", body: body), lease: 30)
+        #expect(endpoint.bodies(of: "SendMessage").count == 1)
+        #expect(recorder.records.contains { $0.contains("came back while it runs here") })
+        await first
+        #expect(endpoint.bodies(of: "SendMessage").count == 1, "answered once")
+        let deletes = endpoint.bodies(of: "DeleteMessage")
+        #expect(deletes.contains { $0.contains(#""ReceiptHandle":"rh-1""#) })
+        #expect(deletes.last?.contains(#""ReceiptHandle":"rh-2""#) == true, "\(deletes)")
+        #expect(intake.running.count == 0)
+        #expect(!recorder.allText.contains("rh-2"), "receipt handles are never logged")
+    }
 }

@@ -12,13 +12,14 @@ import TestSupport
 
 /// A scripted SQS endpoint for the SQS intake's unit tests, and an intake that talks to it (not
 /// started: tests call its parts). Batch calls report every entry as failed with `batchFailure`,
-/// or with `refuseBatchAction` are refused as a whole (400, `AccessDenied`); single calls succeed.
+/// or with `refuseBatchAction` are refused as a whole (400, `AccessDenied`); single calls succeed,
+/// a single `SendMessage` after `sendDelay`.
 struct SQSScriptedEndpoint {
     let server: LoopbackHTTPServer
 
     init(
         batchFailure failure: (code: String, senderFault: Bool) = (code: "InternalError", senderFault: false),
-        refuseBatchAction: Bool = false
+        refuseBatchAction: Bool = false, sendDelay: Duration = .zero
     ) throws {
         server = try LoopbackHTTPServer { request in
             let target = request.headers["X-Amz-Target"] ?? ""
@@ -36,7 +37,9 @@ struct SQSScriptedEndpoint {
                 return ScriptedResponse(
                     status: 200, headers: json, body: #"{"Successful":[],"Failed":[\#(failed.joined(separator: ","))]}"#)
             }
-            return ScriptedResponse(status: 200, headers: json, body: #"{"MessageId":"m-1"}"#)
+            return ScriptedResponse(
+                status: 200, headers: json, body: #"{"MessageId":"m-1"}"#,
+                delay: target == "AmazonSQS.SendMessage" ? sendDelay : .zero)
         }
     }
 

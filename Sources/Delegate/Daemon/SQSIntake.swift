@@ -23,6 +23,7 @@ struct SQSIntake: Sendable {
     let inHand = InFlightTracker()
     /// Messages whose result was sent, so that one coming back is deleted, not run again.
     let answered = AnsweredMessages()
+    let running = RunningMessages()
     /// Poll loops running; a loop ends after its last receive and its messages are settled.
     let loops = InFlightTracker()
     /// Results sent and messages deleted together, per queue (``send(_:to:logger:)``).

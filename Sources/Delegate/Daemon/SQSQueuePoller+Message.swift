@@ -32,6 +32,24 @@ extension SQSQueuePoller {
             await delete(message, counted: false, logger: logger)
             return
         }
+        guard intake.running.begin(answeredKey, receiptHandle: message.receiptHandle) else {
+            logger.warning(
+                "an SQS task message came back while it runs here (its lease lapsed); not run twice: the run under way deletes it once answered",
+                metadata: ["event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(Self.receiveCount(of: message))"])
+            intake.status.update(queue.url) { $0.redelivered += 1 }
+            return
+        }
+        await handleOnce(message, lease: lease, receivedAt: receivedAt, logger: logger)
+        // Received again meanwhile: only the newest receipt handle still deletes the message.
+        if let newer = intake.running.end(answeredKey), intake.answered.contains(answeredKey, now: .now) {
+            var again = message
+            again.receiptHandle = newer
+            await delete(again, counted: false, logger: logger)
+        }
+    }
+
+    /// ``handle(_:lease:)`` for a message not being handled already.
+    private func handleOnce(_ message: SQSMessage, lease: Int, receivedAt: Date, logger: Logger) async {
         if dispatcher.isStopping {
             await release(message, afterSeconds: 0, logger: logger)
             return
@@ -208,11 +226,15 @@ extension SQSQueuePoller {
         of message: SQSMessage, to visibility: Int, within limit: Duration, logger: Logger
     ) async -> Extension {
         let (intake, queue) = (intake, queue)
+        // Received again meanwhile (``RunningMessages``): only the newest handle extends the lease.
+        let receiptHandle =
+            intake.running.newestHandle(.init(queueURL: queue.url, messageID: message.messageId))
+            ?? message.receiptHandle
         let outcome = await Race.first(
             { () -> Extension? in
                 do throws(AWSError) {
                     try await intake.client(for: queue).changeMessageVisibility(
-                        queue: queue, receiptHandle: message.receiptHandle, seconds: visibility, logger: logger)
+                        queue: queue, receiptHandle: receiptHandle, seconds: visibility, logger: logger)
                     intake.record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
                     return .extended
                 } catch {
