@@ -1,3 +1,4 @@
+import HTTP
 import JSON
 import Logging
 import SQS
@@ -9,16 +10,24 @@ import Testing
 /// A task message whose result this delegate sent, coming back because its delete did not take
 /// effect, is deleted with its new receipt handle and not run or answered again.
 @Suite struct SQSRedeliveryTests {
-    @Test func aMessageWhoseResultWasSentIsDeletedNotAnsweredAgain() async throws {
-        let endpoint = try SQSScriptedEndpoint()
-        defer { endpoint.server.stop() }
+    /// An intake on `endpoint`, a poller of its queue `tasks` logging to a recorder, and a task
+    /// body that is not valid (no connector, no operation): its InvalidTask rejection is the result.
+    static func setUp(_ endpoint: SQSScriptedEndpoint) throws
+        -> (SQSIntake, CurlHTTPClient, SQSQueueURL, LogRecorder, SQSQueuePoller, String)
+    {
         let (intake, http, _) = try endpoint.intake()
-        defer { http.shutdown() }
         let queue = try endpoint.queue("tasks")
         let recorder = LogRecorder()
         let poller = SQSQueuePoller(queue: queue, intake: intake, logger: recorder.logger())
-        // Not a valid task (no connector, no operation): its InvalidTask rejection is the result.
         let body = #"{"id":"t-bad","replyTo":"\#(try endpoint.queue("results").url)"}"#
+        return (intake, http, queue, recorder, poller, body)
+    }
+
+    @Test func aMessageWhoseResultWasSentIsDeletedNotAnsweredAgain() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let (intake, http, queue, recorder, poller, body) = try Self.setUp(endpoint)
+        defer { http.shutdown() }
         func sent() -> [String] { endpoint.bodies(of: "SendMessageBatch") + endpoint.bodies(of: "SendMessage") }
 
         await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), lease: 30)
@@ -55,12 +64,8 @@ import Testing
     @Test func aMessageReceivedAgainWhileItRunsIsNotRunTwice() async throws {
         let endpoint = try SQSScriptedEndpoint(sendDelay: .milliseconds(1_500))
         defer { endpoint.server.stop() }
-        let (intake, http, _) = try endpoint.intake()
+        let (intake, http, _, recorder, poller, body) = try Self.setUp(endpoint)
         defer { http.shutdown() }
-        let queue = try endpoint.queue("tasks")
-        let recorder = LogRecorder()
-        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: recorder.logger())
-        let body = #"{"id":"t-slow","replyTo":"\#(try endpoint.queue("results").url)"}"#
 
         async let first: Void = poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), lease: 30)
         #expect(await eventually { !endpoint.bodies(of: "SendMessage").isEmpty })
