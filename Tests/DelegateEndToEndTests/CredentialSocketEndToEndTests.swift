@@ -109,6 +109,10 @@ import Testing
         #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: nil, asNobody: true) == Data())
         #expect(try await ask("app.service", "db-password") == Data("pw-canary".utf8))
 
+        // Units refused at once (a boot) each get their line, though more than a kind's burst of 3.
+        let burst = (1...4).map { "burst-\($0).service" }
+        for unit in burst { #expect(try await ask(unit, "unknown-id") == refusal) }
+
         // One line per refusal, naming the unit, the id and why; never the value.
         let log = daemon.stderrText
         #expect(!log.contains("pw-canary"))
@@ -118,6 +122,7 @@ import Testing
         }
         #expect(refused("unit=app.service", "credential_id=unknown-id", "error_code=NoMapping"), "\(log)")
         #expect(refused("unit=unmapped.service", "error_code=NoMapping"), "\(log)")
+        for unit in burst { #expect(refused("unit=\(unit)", "error_code=NoMapping"), "\(unit): \(log)") }
         #expect(refused("unit=intruder.service", "connector_id=prod", "error_code=NotAuthorized"), "\(log)")
         #expect(refused("error_code=MalformedAddress", "peer_uid=0"), "\(log)")
         #expect(refused("unit=app.service", "error_code=PeerNotRoot", "peer_uid=65534"), "\(log)")
@@ -126,6 +131,6 @@ import Testing
             path: fixture.socketPath(name), lines: [Data(#"{"control":"status"}"#.utf8)])
         let counts = SocketPeer.object(status.first ?? "")?["credentialRequests"] as? [String: Any]
         #expect(counts?["served"] as? Int == 5, "\(status)")
-        #expect(counts?["refused"] as? Int == 9, "\(status)")
+        #expect(counts?["refused"] as? Int == 9 + burst.count, "\(status)")
     }
 }

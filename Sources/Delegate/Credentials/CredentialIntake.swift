@@ -54,9 +54,12 @@ struct CredentialIntake: Sendable {
                 "event": "\(LogEventKind.credentialRefused)", "error_code": "\(error.code)",
             ]
             if let connectorID = error.connectorID { metadata["connector_id"] = "\(connectorID)" }
+            // Per code and unit: several units refused at once (a boot) each get their line,
+            // which their operators are pointed to. Only root reaches this socket.
+            let unit = (try? parsed.get())?.unit ?? "-"
             logLimiter.warning(
                 "credential request refused: \(error.message)", metadata: metadata,
-                key: "credential-refused-\(error.code)", logger: logger)
+                key: "credential-refused-\(error.code) \(unit)", logger: logger)
             return error.closeOnly ? .close : .refuse
         }
     }
