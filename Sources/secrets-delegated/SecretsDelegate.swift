@@ -384,7 +384,12 @@ struct CheckConfig: ParsableCommand {
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Ask a running delegate for its status (printed as indented JSON, keys sorted).")
+        commandName: "status", abstract: "Ask a running delegate for its status (printed as indented JSON, keys sorted).",
+        discussion: """
+            Exit statuses: 0 the status was printed; 69 the delegate cannot be reached or its \
+            socket refused the caller (PeerNotAllowed, TooManyConnections: the reason on stderr, \
+            nothing on stdout).
+            """)
 
     @OptionGroup var options: ConfigOption
 

@@ -2,6 +2,8 @@ import Delegate
 import DelegateClient
 import Foundation
 import LineSocket
+import Logging
+import TaskQueue
 import TestSupport
 import Testing
 
@@ -57,5 +59,23 @@ import Testing
         #expect(outcome.errorOutput.contains("cannot be reached: TimedOut: no connection accepted"), "\(outcome.errorOutput)")
         #expect(ContinuousClock.now - started < .seconds(30))
         #expect(!fillers.isEmpty)
+    }
+
+    /// A socket that refuses the caller (here: no connection slot free) answers with its own
+    /// error line, which is no status object: `status` exits 69 with the reason on stderr and
+    /// prints nothing, so a health check does not pass on it.
+    @Test func statusExits69WhenTheSocketRefusesTheCaller() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-refused")
+        let path = directory.path("full.sock")
+        let server = SocketServer(
+            listener: .path(path, mode: 0o660), limits: .init(maximumConnections: 0),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            handler: { _, _ in nil })
+        try server.start()
+        defer { server.shutdown() }
+        let outcome = await Task.detached { StatusQuery(socketPath: path).run() }.value
+        #expect(outcome.status == 69)
+        #expect(outcome.output.isEmpty, "\(outcome.output)")
+        #expect(outcome.errorOutput.hasPrefix("secrets-delegate: TooManyConnections: "), "\(outcome.errorOutput)")
     }
 }

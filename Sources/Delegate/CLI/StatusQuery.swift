@@ -2,6 +2,7 @@ import FoundationEssentials
 import JSON
 import TaskQueue
 import DelegateClient
+import SafeText
 
 /// `secrets-delegate status`: asks a running delegate for its status object over the socket.
 public struct StatusQuery: Sendable {
@@ -21,9 +22,16 @@ public struct StatusQuery: Sendable {
             guard let line = try client.readLine(timeout: timeout) else {
                 return .failure("the delegate closed the connection without answering", status: ExitStatus.unavailable)
             }
-            let pretty =
-                line.withUnsafeBytes { JSONParser.parse(validatingUTF8: $0)?.value.prettyText }
-                ?? String(decoding: line, as: UTF8.self)
+            let parsed = line.withUnsafeBytes { JSONParser.parse(validatingUTF8: $0)?.value }
+            // The socket's own refusals ({"error":"PeerNotAllowed","message":...}) are no status
+            // object: the delegate could not be asked (exit 69, as `get` does), nothing on stdout.
+            if case .object(let members)? = parsed, members["name"] == nil,
+                let code = members["error"]?.stringValue
+            {
+                let message = members["message"]?.stringValue ?? "the delegate refused the connection"
+                return .failure(ShownText.escaped("\(code): \(message)"), status: ExitStatus.unavailable)
+            }
+            let pretty = parsed?.prettyText ?? String(decoding: line, as: UTF8.self)
             return CommandOutcome(output: pretty, status: ExitStatus.success)
         } catch {
             return .failure("the delegate's socket \(socketPath) cannot be reached: \(error)", status: ExitStatus.unavailable)
