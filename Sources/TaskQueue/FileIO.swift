@@ -127,18 +127,42 @@ enum FileIO {
     /// Uses `renameat2(RENAME_NOREPLACE)`; where the file system does not support it (EINVAL, e.g.
     /// some network file systems) it falls back to `link` + `unlink`, which is just as exclusive.
     static func renameNoReplace(_ source: String, _ target: String) throws(TaskQueueError) -> RenameOutcome {
-        if let renameat2 {
-            let result = retrying { renameat2(AT_FDCWD, source, AT_FDCWD, target, renameNoReplaceFlag) }
-            if result == 0 { return .renamed }
-            let number = Glibc.errno
-            switch number {
-            case ENOENT: return .sourceMissing
-            case EEXIST: return .targetExists
-            case EINVAL, ENOSYS: break
-            default: throw .system("renameat2", path: source, errno: number)
-            }
-        }
+        if let outcome = try renameat2NoReplace(source, target) { return outcome }
         return try linkNoReplace(source, target)
+    }
+
+    /// Renames `source` to `target` in a directory only this process creates entries in (a
+    /// delegate's own `cur/<name>/`, held by its lock), never replacing an existing target. Where
+    /// the file system has no `RENAME_NOREPLACE`, no one else can create `target` between a look
+    /// and a plain `rename`, which is then as exclusive (``renameCheckingTarget(_:_:)``). It needs
+    /// no `link`, which `fs.protected_hardlinks` (on by default) refuses for a file the caller
+    /// may not write: a task file its producer owns and the delegate may only read.
+    static func renameIntoOwnDirectory(_ source: String, _ target: String) throws(TaskQueueError) -> RenameOutcome {
+        if let outcome = try renameat2NoReplace(source, target) { return outcome }
+        return try renameCheckingTarget(source, target)
+    }
+
+    /// ``renameIntoOwnDirectory(_:_:)``'s fallback: `target` looked for, then `rename(2)`. Of
+    /// several callers renaming one source, one succeeds and the others find it gone.
+    static func renameCheckingTarget(_ source: String, _ target: String) throws(TaskQueueError) -> RenameOutcome {
+        if try lstat(target) != nil { return .targetExists }
+        return try rename(source, target) ? .renamed : .sourceMissing
+    }
+
+    /// `renameat2(RENAME_NOREPLACE)`; nil where the file system (or the kernel) does not support it.
+    private static func renameat2NoReplace(_ source: String, _ target: String) throws(TaskQueueError)
+        -> RenameOutcome?
+    {
+        guard let renameat2 else { return nil }
+        let result = retrying { renameat2(AT_FDCWD, source, AT_FDCWD, target, renameNoReplaceFlag) }
+        if result == 0 { return .renamed }
+        let number = Glibc.errno
+        switch number {
+        case ENOENT: return .sourceMissing
+        case EEXIST: return .targetExists
+        case EINVAL, ENOSYS: return nil
+        default: throw .system("renameat2", path: source, errno: number)
+        }
     }
 
     /// `renameNoReplace`'s fallback: `link` then `unlink` of the source. As exclusive as

@@ -188,7 +188,8 @@ public final class Spool: Sendable {
     public func claim(_ name: String) throws(TaskQueueError) -> ClaimedTask? {
         try SpoolName.checkTaskFileName(name)
         let target = String.joining(claimDirectory, "/", name)
-        switch try FileIO.renameNoReplace(.joining(newDirectory, "/", name), target) {
+        // Into this delegate's own directory: no `link` needed where RENAME_NOREPLACE is missing.
+        switch try FileIO.renameIntoOwnDirectory(.joining(newDirectory, "/", name), target) {
         case .renamed:
             return ClaimedTask(name: name, path: target)
         case .sourceMissing:
