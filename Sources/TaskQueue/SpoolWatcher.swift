@@ -64,14 +64,27 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     ///
     /// Rescans will not yield it again while its fingerprint (inode, size, mtime) is unchanged; a
     /// new inotify event for the name (the file was replaced) yields it again. Also releases it.
-    public func markSkipped(_ name: String, fingerprint: FileFingerprint) {
-        core.markSkipped(name, fingerprint: fingerprint)
+    ///
+    /// - Parameter epoch: ``skipEpoch`` as it was before the decision was made. If
+    ///   ``forgetSkipped()`` came since, the decision may follow the old tags: the file is not
+    ///   remembered as skipped, and a rescan looks at it again.
+    public func markSkipped(_ name: String, fingerprint: FileFingerprint, epoch: UInt64) {
+        core.markSkipped(name, fingerprint: fingerprint, epoch: epoch)
+    }
+
+    /// Counts the calls of ``forgetSkipped()``: taken before a task's selectors are matched and
+    /// given back to ``markSkipped(_:fingerprint:epoch:)``.
+    public var skipEpoch: UInt64 {
+        core.state.withLock { $0.skipEpoch }
     }
 
     /// Forgets which files were skipped and rescans at once: after a reload, tasks left for other
     /// delegates under the old tags or connectors may be this delegate's now.
     public func forgetSkipped() {
-        core.state.withLock { $0.skipped.removeAll() }
+        core.state.withLock { state in
+            state.skipEpoch &+= 1
+            state.skipped.removeAll()
+        }
         core.requestRescan()
     }
 
@@ -121,6 +134,8 @@ extension SpoolWatcher {
             var pending: [String] = []
             var pendingHead = 0
             var inFlight: Set<String> = []
+            /// How many times the skipped files were forgotten (``SpoolWatcher/forgetSkipped()``).
+            var skipEpoch: UInt64 = 0
             var consumers: [(id: UInt64, continuation: CheckedContinuation<String?, Never>)] = []
             /// The rescan's wait for room in `pending`, by the id that its cancellation finds it by.
             var producers: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
@@ -211,11 +226,15 @@ extension SpoolWatcher {
             state.withLock { _ = $0.inFlight.remove(name) }
         }
 
-        func markSkipped(_ name: String, fingerprint: FileFingerprint) {
-            state.withLock { state in
+        func markSkipped(_ name: String, fingerprint: FileFingerprint, epoch: UInt64) {
+            let decidedBeforeAReload = state.withLock { state in
                 state.inFlight.remove(name)
+                guard state.skipEpoch == epoch else { return true }
                 state.skipped.insert(name, fingerprint: fingerprint)
+                return false
             }
+            // The reload's own rescan may have passed over it while it was in flight.
+            if decidedBeforeAReload { requestRescan() }
         }
 
         func stop() {

@@ -85,13 +85,33 @@ import Testing
         defer { watcher.stop() }
         let name = try #require(await nextName(watcher, within: .seconds(90)))
         let file = try #require(try spool.read(name))
-        watcher.markSkipped(name, fingerprint: file.fingerprint)
+        watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: watcher.skipEpoch)
         watcher.rescanNow()
         #expect(await nextName(watcher, within: .milliseconds(400)) == nil)
         // Modified in place without a rename or close-write event reaching us: the rescan sees a
         // new fingerprint. (truncate(2) changes size and mtime and raises no IN_CLOSE_WRITE.)
         #expect(truncate(dir.file("new/other.json"), 3) == 0)
         watcher.rescanNow()
+        #expect(await nextName(watcher, within: .seconds(90)) == "other.json")
+    }
+
+    /// A skip decided before a reload's ``SpoolWatcher/forgetSkipped()`` (under the old tags) but
+    /// recorded after it is not kept: the file is yielded again, where it used to stay skipped
+    /// until it changed.
+    @Test func aSkipDecidedBeforeAReloadIsNotKept() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        try writeFile(dir.file("new/other.json"), #"{"for":"someone else"}"#)
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()  // the rescans, a child of this test
+        defer { watcher.stop() }
+        let name = try #require(await nextName(watcher, within: .seconds(90)))
+        let file = try #require(try spool.read(name))
+        let epoch = watcher.skipEpoch  // the consumer's, before it matched the old tags
+        watcher.forgetSkipped()  // the reload, while the file is in flight
+        watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: epoch)
         #expect(await nextName(watcher, within: .seconds(90)) == "other.json")
     }
 

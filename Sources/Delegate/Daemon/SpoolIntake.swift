@@ -85,6 +85,8 @@ struct SpoolIntake: Sendable {
         }
         let document: TaskDocument?
         if let file, case .data(let data) = file.contents { document = TaskDocument(data) } else { document = nil }
+        // Before the match: a reload that changes the tags after it must not leave the file skipped.
+        let skipEpoch = watcher.skipEpoch
         if let file, let envelope = document?.envelope,
             // A named connector's selectors are the host's; an id unknown here (nil) is claimed
             // and rejected as the contract says, whatever the tags.
@@ -93,7 +95,7 @@ struct SpoolIntake: Sendable {
         {
             let decision = dispatcher.matches(selectors)
             guard decision.isAccepted else {
-                watcher.markSkipped(name, fingerprint: file.fingerprint)
+                watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: skipEpoch)
                 logger.debug(
                     "spool task left for another delegate", metadata: ["task_id": "\(envelope.id ?? file.defaultID)"])
                 return
