@@ -74,7 +74,11 @@ import Testing
         #expect(await nextName(watcher, within: .seconds(90)) == "stays.json")
     }
 
-    @Test func skippedUnchangedFilesAreNotYieldedAgainButChangedOnesAre() async throws {
+    /// A spool with one task file, `new/other.json`, and a watcher that has yielded it: `body`
+    /// gets the directory, the watcher, the name and the file as read.
+    func withOneYielded(
+        _ body: (TestDirectory, SpoolWatcher, String, SpoolTaskFile) async throws -> Void
+    ) async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
@@ -85,34 +89,32 @@ import Testing
         defer { watcher.stop() }
         let name = try #require(await nextName(watcher, within: .seconds(90)))
         let file = try #require(try spool.read(name))
-        watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: watcher.skipEpoch)
-        watcher.rescanNow()
-        #expect(await nextName(watcher, within: .milliseconds(400)) == nil)
-        // Modified in place without a rename or close-write event reaching us: the rescan sees a
-        // new fingerprint. (truncate(2) changes size and mtime and raises no IN_CLOSE_WRITE.)
-        #expect(truncate(dir.file("new/other.json"), 3) == 0)
-        watcher.rescanNow()
-        #expect(await nextName(watcher, within: .seconds(90)) == "other.json")
+        try await body(dir, watcher, name, file)
+    }
+
+    @Test func skippedUnchangedFilesAreNotYieldedAgainButChangedOnesAre() async throws {
+        try await withOneYielded { dir, watcher, name, file in
+            watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: watcher.skipEpoch)
+            watcher.rescanNow()
+            #expect(await nextName(watcher, within: .milliseconds(400)) == nil)
+            // Modified in place without a rename or close-write event reaching us: the rescan sees a
+            // new fingerprint. (truncate(2) changes size and mtime and raises no IN_CLOSE_WRITE.)
+            #expect(truncate(dir.file("new/other.json"), 3) == 0)
+            watcher.rescanNow()
+            #expect(await nextName(watcher, within: .seconds(90)) == "other.json")
+        }
     }
 
     /// A skip decided before a reload's ``SpoolWatcher/forgetSkipped()`` (under the old tags) but
     /// recorded after it is not kept: the file is yielded again, where it used to stay skipped
     /// until it changed.
     @Test func aSkipDecidedBeforeAReloadIsNotKept() async throws {
-        let dir = try TestDirectory()
-        defer { dir.remove() }
-        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
-        try spool.prepare()
-        try writeFile(dir.file("new/other.json"), #"{"for":"someone else"}"#)
-        let watcher = try spool.watch(rescanInterval: .seconds(3600))
-        async let _ = watcher.run()  // the rescans, a child of this test
-        defer { watcher.stop() }
-        let name = try #require(await nextName(watcher, within: .seconds(90)))
-        let file = try #require(try spool.read(name))
-        let epoch = watcher.skipEpoch  // the consumer's, before it matched the old tags
-        watcher.forgetSkipped()  // the reload, while the file is in flight
-        watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: epoch)
-        #expect(await nextName(watcher, within: .seconds(90)) == "other.json")
+        try await withOneYielded { _, watcher, name, file in
+            let epoch = watcher.skipEpoch  // the consumer's, before it matched the old tags
+            watcher.forgetSkipped()  // the reload, while the file is in flight
+            watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: epoch)
+            #expect(await nextName(watcher, within: .seconds(90)) == "other.json")
+        }
     }
 
     /// A rescan that waits for the consumer to make room (its look-ahead full) ends when its task
