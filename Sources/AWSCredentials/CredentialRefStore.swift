@@ -22,6 +22,9 @@ public struct CredentialRefStore: Sendable {
 
     /// The user a credential file must belong to: the one the delegate runs as.
     let owner: uid_t
+    /// systemd's `$CREDENTIALS_DIRECTORY`, whose files systemd may leave root's, readable through
+    /// an ACL.
+    let systemdDirectory: String?
     /// Tells whether a file had settled when it was read (``CredentialFileCache``).
     private let clock: any WallClock
     private let cache = CredentialFileCache()
@@ -36,7 +39,9 @@ public struct CredentialRefStore: Sendable {
         self.owner = owner
         self.clock = clock
         var directories: [String] = []
-        if let systemd = environment["CREDENTIALS_DIRECTORY"], !systemd.isEmpty { directories.append(systemd) }
+        let systemd = environment["CREDENTIALS_DIRECTORY"].flatMap { $0.isEmpty ? nil : $0 }
+        self.systemdDirectory = systemd
+        if let systemd { directories.append(systemd) }
         if !configuredDirectory.isEmpty { directories.append(configuredDirectory) }
         self.directories = directories
     }
@@ -45,6 +50,7 @@ public struct CredentialRefStore: Sendable {
         self.directories = directories
         self.owner = owner
         self.clock = clock
+        self.systemdDirectory = nil
     }
 
     /// Files whose values are kept, and values served from them (for tests).
@@ -141,14 +147,21 @@ public struct CredentialRefStore: Sendable {
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw failure(ref, "in \(directory) is not a regular file")
         }
-        guard info.st_uid == owner else {
+        // The delegate's own file, readable by no one else (0600, 0400). In systemd's
+        // `$CREDENTIALS_DIRECTORY` also root's, readable by the delegate through an ACL (systemd's
+        // way where the file system has ACLs, tmpfs; it chowns only on ramfs): the ACL's mask shows
+        // as the group's read bit, so there only group write and every bit of others are refused.
+        // That directory is systemd's private, read-only mount for this service, and no other user
+        // can plant a file root owns.
+        let systemds = directory == systemdDirectory
+        guard info.st_uid == owner || (systemds && info.st_uid == 0) else {
             throw failure(
                 ref,
                 "in \(directory) belongs to uid \(info.st_uid); it must belong to the user the delegate runs as "
                     + "(uid \(owner)), like systemd's LoadCredential= copies"
             )
         }
-        guard info.st_mode & 0o077 == 0 else {
+        guard info.st_mode & (systemds ? 0o037 : 0o077) == 0 else {
             throw failure(
                 ref,
                 "in \(directory) has mode \(String(info.st_mode & 0o777, radix: 8)); "

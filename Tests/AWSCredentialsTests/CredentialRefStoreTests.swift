@@ -103,6 +103,33 @@ import Testing
         #expect(try CredentialRefStore(directories: [directory.url.path], owner: 65534).value(of: "other") == "AKIDOTHER")
     }
 
+    /// Where the credentials file system has ACLs (tmpfs), systemd leaves `LoadCredential=`
+    /// copies root's, mode 0440 (the ACL's mask as group bits), readable by the service through an
+    /// ACL: taken in `$CREDENTIALS_DIRECTORY`, refused in `[credentials] directory`; a group
+    /// write bit or any bit of others is refused in either.
+    @Test func systemdsRootOwnedCopiesAreTakenOnlyInItsDirectory() throws {
+        let systemd = try TemporaryDirectory()
+        let configured = try TemporaryDirectory()
+        try write("AKIDACL\n", to: systemd.path("acl"), mode: 0o440)
+        try write("AKIDACL\n", to: configured.path("acl"), mode: 0o440)
+        try write("AKIDWIDE\n", to: systemd.path("wide"), mode: 0o444)
+        try write("AKIDGW\n", to: systemd.path("groupwrite"), mode: 0o460)
+        // The files are root's (this test runs as root); the delegate is another user.
+        let store = CredentialRefStore(
+            environment: ["CREDENTIALS_DIRECTORY": systemd.url.path], configuredDirectory: configured.url.path,
+            owner: 4242)
+        #expect(try store.value(of: "acl") == "AKIDACL")
+        for ref in ["wide", "groupwrite"] {
+            #expect(throws: AWSError.self, "\(ref)") { try store.value(of: ref) }
+        }
+        let configuredOnly = CredentialRefStore(directories: [configured.url.path], owner: 4242)
+        #expect {
+            try configuredOnly.value(of: "acl")
+        } throws: { error in
+            ((error as? AWSError)?.message ?? "").contains("belongs to uid 0")
+        }
+    }
+
     /// A directory others may write lets them swap two refs' files (each still the delegate's,
     /// mode 0600): refused, unless it is sticky; so is one owned by another user.
     @Test func aDirectoryOthersMayChangeIsRefused() throws {

@@ -69,7 +69,20 @@ TOML
 connector() { # connector SELECTORS_JSON
     printf '{"id":"boot","region":"us-east-1","secretNamePrefix":"boot","delegateSelectors":%s,"credentials":{"type":"instanceRole"}}' "$1"
 }
-export -f ok fail expect_eq wait_until unit_prop canary submit delegate_journal journal_mark journal_since write_config connector
+# key_connector NAME REFS: connectors.d/NAME.toml, reads only, with access keys by the refs
+# REFS-id, REFS-secret and REFS-token.
+key_connector() {
+    cat >"/etc/secrets-delegate/connectors.d/$1.toml" <<TOML
+region = "us-east-1"
+secret_name_prefix = "boot"
+delegate_selectors = ["boot"]
+credentials = { type = "accessKey", access_key_id_ref = "$2-id", secret_access_key_ref = "$2-secret", session_token_ref = "$2-token" }
+operations = ["getSecretValue"]
+TOML
+    chmod 0640 "/etc/secrets-delegate/connectors.d/$1.toml"
+    chgrp secrets-delegate "/etc/secrets-delegate/connectors.d/$1.toml"
+}
+export -f ok fail expect_eq wait_until unit_prop canary submit delegate_journal journal_mark journal_since write_config connector key_connector
 
 echo "probe: waiting for the system to finish booting"
 state=$(timeout 120 systemctl is-system-running --wait 2>&1)

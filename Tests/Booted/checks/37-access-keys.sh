@@ -20,15 +20,7 @@ WRONG_SECRET=$(printf '%s' "$BOOT_KEY_SECRET" | tr 'A-Za-z' 'N-ZA-Mn-za-m')
 put boot-key-id "$BOOT_KEY_ID"
 put boot-key-secret "$BOOT_KEY_SECRET"
 put boot-key-token "$BOOT_KEY_TOKEN"
-cat >/etc/secrets-delegate/connectors.d/boot-keys.toml <<TOML
-region = "us-east-1"
-secret_name_prefix = "boot"
-delegate_selectors = ["boot"]
-credentials = { type = "accessKey", access_key_id_ref = "boot-key-id", secret_access_key_ref = "boot-key-secret", session_token_ref = "boot-key-token" }
-operations = ["getSecretValue"]
-TOML
-chmod 0640 /etc/secrets-delegate/connectors.d/boot-keys.toml
-chgrp secrets-delegate /etc/secrets-delegate/connectors.d/boot-keys.toml
+key_connector boot-keys boot-key
 journal_mark keys-reload MESSAGE_ID=8504d030612a442580f8182de5daf1d7
 systemctl reload secrets-delegate.service
 keys_reloaded() { journal_since keys-reload MESSAGE_ID=8504d030612a442580f8182de5daf1d7 | grep -q .; }

@@ -1,0 +1,35 @@
+# The delegate's own access keys through systemd's LoadCredential= (README's recommended way): the
+# packaged unit with a drop-in loading three root-owned files reads them from
+# $CREDENTIALS_DIRECTORY as refs, whoever systemd made owner of the copies (the service user on
+# ramfs; root with an ACL on a file system that has ACLs), and signs a read with them.
+src=/etc/secrets-delegate/credentials
+dropin=/etc/systemd/system/secrets-delegate.service.d/boot-load-credential.conf
+cleanup() {
+    rm -f "$dropin" /etc/secrets-delegate/connectors.d/boot-lc.toml "$src"/boot-lc-src-*
+    systemctl daemon-reload
+    systemctl restart secrets-delegate.service
+}
+trap cleanup EXIT
+trap 'exit 1' TERM
+for part in id:"$BOOT_KEY_ID" secret:"$BOOT_KEY_SECRET" token:"$BOOT_KEY_TOKEN"; do
+    (umask 077 && printf '%s' "${part#*:}" >"$src/boot-lc-src-${part%%:*}")  # root's, 0600
+done
+mkdir -p "${dropin%/*}"
+cat >"$dropin" <<UNIT
+[Service]
+LoadCredential=boot-lc-id:$src/boot-lc-src-id
+LoadCredential=boot-lc-secret:$src/boot-lc-src-secret
+LoadCredential=boot-lc-token:$src/boot-lc-src-token
+UNIT
+key_connector boot-lc boot-lc
+systemctl daemon-reload
+systemctl restart secrets-delegate.service
+expect_eq "service with LoadCredential=" "$(systemctl is-active secrets-delegate.service)" active
+copy=/run/credentials/secrets-delegate.service/boot-lc-secret
+ok "systemd's copy: $(stat -c '%U %a' "$copy" 2>&1), on $(stat -f -c %T "${copy%/*}" 2>&1)"
+submit lc-read '{"id":"boot-lc-read","connector":"boot-lc","operation":"getSecretValue","params":{"name":"db#password"}}' --wait
+expect_eq "a read signed with keys from \$CREDENTIALS_DIRECTORY" "$?" 0
+grep -qF "$(canary)" "$LOGS/lc-read.out" && ok "it read the secret" ||
+    fail "no value: $(grep -oE '"(status|code|message)":"[^"]*"' "$LOGS/lc-read.out" | tr '\n' ' ')"
+leaked=$(delegate_journal | grep -cF -e "$BOOT_KEY_SECRET" -e "$BOOT_KEY_TOKEN")
+expect_eq "journal lines holding the loaded secret key or token" "$leaked" 0
