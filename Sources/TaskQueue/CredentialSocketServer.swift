@@ -154,13 +154,20 @@ public final class CredentialSocketServer: @unchecked Sendable {
     }
 
     /// Stops accepting, refuses every request not yet answered (its unit fails to start, where
-    /// an EOF would start it with an empty credential), waits up to ``Limits/drainTimeout`` for
-    /// the answers on their way to be taken, then closes what is left.
+    /// an EOF would start it with an empty credential), waits up to ``refusalDrainTime`` for
+    /// those refusals to be taken (a stop has only so long), then closes every connection.
     public func close() async {
-        let drainTimeout = await queue.perform { self.refuseUnanswered() }
-        await waitUntilIdle(timeout: drainTimeout)
+        let refused = await queue.perform { self.refuseUnanswered() }
+        if !refused.isEmpty {
+            await IdleWait.until(timeout: Self.refusalDrainTime) {
+                await queue.perform { refused.allSatisfy { self.connections[$0] == nil } }
+            }
+        }
         await queue.perform { self.closeAll() }
     }
+
+    /// How long a stop waits for its refusals to be read: systemd's helper reads at once.
+    static let refusalDrainTime: Duration = .seconds(2)
 
     /// Closes every connection now, answered or not (for synchronous callers, tests among them;
     /// never from the cooperative pool: it waits for the server's queue).
@@ -184,8 +191,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     // MARK: On the queue
 
-    /// - Returns: how long the answers may take to drain.
-    private func refuseUnanswered() -> Duration {
+    /// - Returns: the connections refused.
+    private func refuseUnanswered() -> [UInt64] {
         closeListener()
         let unanswered = connections.filter { !$0.value.answered }.map(\.key)
         if !unanswered.isEmpty {
@@ -197,7 +204,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
             connections[id]?.call.cancel()
             answer(id, with: .refuse)
         }
-        return limits.drainTimeout
+        return unanswered
     }
 
     private func closeAll() {

@@ -143,7 +143,10 @@ enum FileIO {
     }
 
     /// ``renameIntoOwnDirectory(_:_:)``'s fallback: `target` looked for, then `rename(2)`. Of
-    /// several callers renaming one source, one succeeds and the others find it gone.
+    /// several callers renaming one source, one succeeds and the others find it gone. Exclusive
+    /// only while one caller at a time moves a given name into the directory (a delegate's spool
+    /// watcher hands each name to one consumer): `rename(2)` itself would replace a target made
+    /// between the look and the rename.
     static func renameCheckingTarget(_ source: String, _ target: String) throws(TaskQueueError) -> RenameOutcome {
         if try lstat(target) != nil { return .targetExists }
         return try rename(source, target) ? .renamed : .sourceMissing

@@ -4,7 +4,7 @@ import Synchronization
 /// received again while it runs here (its lease lapsed: extensions failed, or a stall outlasted
 /// it) is not run a second time beside the first. The receipt handle of the newest such receive
 /// is kept: a handle from before it no longer deletes the message on SQS, so the handling that
-/// goes on deletes with this one too once it has answered.
+/// goes on extends, deletes or releases with this one.
 final class RunningMessages: Sendable {
     private let handles = Mutex<[AnsweredMessages.Key: String?]>([:])
 
@@ -27,11 +27,9 @@ final class RunningMessages: Sendable {
         handles.withLock { $0[key] ?? nil }
     }
 
-    /// Ends the handling of `key`: the receipt handle of the newest receive made meanwhile, if any.
-    func end(_ key: AnsweredMessages.Key) -> String? {
-        handles.withLock { handles in
-            handles.removeValue(forKey: key) ?? nil
-        }
+    /// Ends the handling of `key`.
+    func end(_ key: AnsweredMessages.Key) {
+        _ = handles.withLock { $0.removeValue(forKey: key) }
     }
 
     /// How many messages are being handled (for tests).

@@ -34,18 +34,15 @@ extension SQSQueuePoller {
         }
         guard intake.running.begin(answeredKey, receiptHandle: message.receiptHandle) else {
             logger.warning(
-                "an SQS task message came back while it runs here (its lease lapsed); not run twice: the run under way deletes it once answered",
+                "an SQS task message came back while it runs here (its lease lapsed); not run twice: the run under way goes on with its new receipt handle",
                 metadata: ["event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(Self.receiveCount(of: message))"])
             intake.status.update(queue.url) { $0.redelivered += 1 }
             return
         }
+        // Received again meanwhile: its lease is extended, and it is deleted or released, with the
+        // newest receipt handle. (One received after its delete comes back and is deleted then.)
         await handleOnce(message, lease: lease, receivedAt: receivedAt, logger: logger)
-        // Received again meanwhile: only the newest receipt handle still deletes the message.
-        if let newer = intake.running.end(answeredKey), intake.answered.contains(answeredKey, now: .now) {
-            var again = message
-            again.receiptHandle = newer
-            await delete(again, counted: false, logger: logger)
-        }
+        intake.running.end(answeredKey)
     }
 
     /// ``handle(_:lease:)`` for a message not being handled already.
@@ -226,10 +223,7 @@ extension SQSQueuePoller {
         of message: SQSMessage, to visibility: Int, within limit: Duration, logger: Logger
     ) async -> Extension {
         let (intake, queue) = (intake, queue)
-        // Received again meanwhile (``RunningMessages``): only the newest handle extends the lease.
-        let receiptHandle =
-            intake.running.newestHandle(.init(queueURL: queue.url, messageID: message.messageId))
-            ?? message.receiptHandle
+        let receiptHandle = receiptHandle(of: message)
         let outcome = await Race.first(
             { () -> Extension? in
                 do throws(AWSError) {
@@ -345,7 +339,7 @@ extension SQSQueuePoller {
     /// Deletes `message`, counted in `deleted` unless `counted` is false (a message that came
     /// back, counted in `redelivered`).
     private func delete(_ message: SQSMessage, counted: Bool = true, logger: Logger) async {
-        if let error = await intake.delete(receiptHandle: message.receiptHandle, from: queue, logger: logger) {
+        if let error = await intake.delete(receiptHandle: receiptHandle(of: message), from: queue, logger: logger) {
             // The message comes back after its lease: to this delegate it is deleted again (if it
             // was answered), to another it runs again (its writes are idempotent).
             intake.record(error, of: "DeleteMessage", queue: queue, logger: logger)
@@ -355,11 +349,17 @@ extension SQSQueuePoller {
         }
     }
 
+    /// The receipt handle to act on `message` with: the newest, should it have been received
+    /// again while this delegate handles it (``RunningMessages``): SQS honours only that one.
+    private func receiptHandle(of message: SQSMessage) -> String {
+        intake.running.newestHandle(.init(queueURL: queue.url, messageID: message.messageId)) ?? message.receiptHandle
+    }
+
     /// Makes a message visible again after `seconds` without running it.
     private func release(_ message: SQSMessage, afterSeconds seconds: Int, logger: Logger) async {
         do {
             try await intake.client(for: queue).changeMessageVisibility(
-                queue: queue, receiptHandle: message.receiptHandle, seconds: seconds, logger: logger)
+                queue: queue, receiptHandle: receiptHandle(of: message), seconds: seconds, logger: logger)
             intake.status.update(queue.url) { $0.released += 1 }
             intake.record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
         } catch {
