@@ -302,7 +302,8 @@ public final class DelegateDaemon: Sendable {
         if fresh.delegate.tags != current.delegate.tags || fresh.delegate.acceptUntagged != current.delegate.acceptUntagged
             || connectorsChanged
         {
-            // Tasks left in new/ for other delegates may be this one's now.
+            // Tasks left in new/ for other delegates may be this one's now. After `apply`: a skip
+            // epoch read from here on is matched against the new tags (SpoolWatcher.skipEpoch).
             intake.watcher?.forgetSkipped()
         }
         intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
