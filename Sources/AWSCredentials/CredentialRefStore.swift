@@ -150,22 +150,25 @@ public struct CredentialRefStore: Sendable {
         // The delegate's own file, readable by no one else (0600, 0400). In systemd's
         // `$CREDENTIALS_DIRECTORY` also root's, readable by the delegate through an ACL (systemd's
         // way where the file system has ACLs, tmpfs; it chowns only on ramfs): the ACL's mask shows
-        // as the group's read bit, so there only group write and every bit of others are refused.
-        // That directory is systemd's private, read-only mount for this service, and no other user
-        // can plant a file root owns.
+        // as the group's read bit, so for such a file only the group's read bit is allowed besides
+        // the owner's. That directory is systemd's private, read-only mount for this service, and
+        // no other user can plant a file root owns.
         let systemds = directory == systemdDirectory
         guard info.st_uid == owner || (systemds && info.st_uid == 0) else {
             throw failure(
                 ref,
                 "in \(directory) belongs to uid \(info.st_uid); it must belong to the user the delegate runs as "
-                    + "(uid \(owner)), like systemd's LoadCredential= copies"
+                    + "(uid \(owner))" + (systemds ? " or, as systemd's LoadCredential= copies may, to root" : "")
             )
         }
-        guard info.st_mode & (systemds ? 0o037 : 0o077) == 0 else {
+        let throughACL = systemds && info.st_uid == 0 && info.st_uid != owner
+        guard info.st_mode & (throughACL ? 0o037 : 0o077) == 0 else {
             throw failure(
                 ref,
                 "in \(directory) has mode \(String(info.st_mode & 0o777, radix: 8)); "
-                    + "only its owner may read it (use 0600 or 0400)"
+                    + (throughACL
+                        ? "a root-owned copy may be read by the delegate's ACL only (0440 or 0400)"
+                        : "only its owner may read it (use 0600 or 0400)")
             )
         }
         guard info.st_size <= Self.maxFileBytes else {

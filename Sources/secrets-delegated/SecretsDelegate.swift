@@ -386,9 +386,10 @@ struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Ask a running delegate for its status (printed as indented JSON, keys sorted).",
         discussion: """
-            Exit statuses: 0 the status was printed; 69 the delegate cannot be reached or its \
-            socket refused the caller (PeerNotAllowed, TooManyConnections: the reason on stderr, \
-            nothing on stdout).
+            Exit statuses: 0 the status was printed; 64 usage; 69 the delegate cannot be reached \
+            or its socket refused the caller (PeerNotAllowed, TooManyConnections: the reason on \
+            stderr, nothing on stdout); 74 standard output refused the status; 78 configuration \
+            error.
             """)
 
     @OptionGroup var options: ConfigOption

@@ -114,12 +114,15 @@ import Testing
         try write("AKIDACL\n", to: configured.path("acl"), mode: 0o440)
         try write("AKIDWIDE\n", to: systemd.path("wide"), mode: 0o444)
         try write("AKIDGW\n", to: systemd.path("groupwrite"), mode: 0o460)
+        try write("AKIDMINE\n", to: systemd.path("mine-group"), mode: 0o640)
+        #expect(chown(systemd.path("mine-group"), 4242, 0) == 0)
         // The files are root's (this test runs as root); the delegate is another user.
         let store = CredentialRefStore(
             environment: ["CREDENTIALS_DIRECTORY": systemd.url.path], configuredDirectory: configured.url.path,
             owner: 4242)
         #expect(try store.value(of: "acl") == "AKIDACL")
-        for ref in ["wide", "groupwrite"] {
+        // The delegate's own file there is held to 0600/0400 as anywhere.
+        for ref in ["wide", "groupwrite", "mine-group"] {
             #expect(throws: AWSError.self, "\(ref)") { try store.value(of: ref) }
         }
         let configuredOnly = CredentialRefStore(directories: [configured.url.path], owner: 4242)
