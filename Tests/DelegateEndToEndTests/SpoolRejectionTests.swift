@@ -176,6 +176,32 @@ import Testing
     }
 }
 
+/// A claimed task whose files cannot be read for a passing reason is tried again while the
+/// delegate runs, not left claimed until its next start.
+@Suite struct UnreadableClaimTests {
+    @Test func aRecoveredTaskWhoseKeptResultCannotBeReadIsTriedAgainAndRuns() async throws {
+        let fixture = try await EndToEndFixture.make()
+        _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
+        // Claimed by this delegate before a restart; where a kept result would be, something that
+        // cannot be read (a directory: EISDIR) until it is taken away.
+        let claimed = fixture.spool + "/cur/reader"
+        try FileManager.default.createDirectory(atPath: claimed + "/.later.json.result", withIntermediateDirectories: true)
+        try EndToEndFixture.line(fixture.task(id: "later", operation: "getRandomPassword", selectors: ["s"]))
+            .write(to: URL(fileURLWithPath: claimed + "/later.json"))
+        let daemon = try fixture.start(
+            configuration: fixture.configuration(name: "reader", tags: ["s"]), name: "reader")
+        #expect(
+            await eventually { daemon.stderrLines.contains { $0.contains("later.json cannot be read now; tried again") } },
+            "\(daemon.stderrText)")
+        #expect(fixture.results()["later"] == nil, "not run while its kept result may be waiting")
+        try FileManager.default.removeItem(atPath: claimed + "/.later.json.result")
+        #expect(await eventually(within: .seconds(90)) { fixture.results()["later"] != nil }, "\(daemon.stderrText)")
+        #expect(fixture.results()["later"]?["status"] as? String == "succeeded")
+        #expect(daemon.stderrLines.contains { $0.contains("was read on a later try") })
+        #expect(try await daemon.stop() == .exited(0))
+    }
+}
+
 extension ISO8601DateFormatter {
     /// The results' timestamps: milliseconds, UTC.
     static var precise: ISO8601DateFormatter {

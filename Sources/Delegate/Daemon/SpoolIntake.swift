@@ -123,14 +123,11 @@ struct SpoolIntake: Sendable {
         _ claimed: ClaimedTask, peeked: SpoolTaskFile? = nil, document peekedDocument: TaskDocument? = nil,
         receivedAt: Date
     ) async {
-        let kept: (resultID: String, result: Data)?
-        do {
-            kept = try spool.pendingResult(for: claimed)
-        } catch {
-            // Never rerun a task whose result may be waiting: it stays claimed for a later start.
-            logger.error("the kept result of \(claimed.name) cannot be read now; the task stays claimed: \(error)")
-            return
-        }
+        // Never rerun a task whose result may be waiting: tried again until it can be read.
+        guard case .success(let kept)? = await untilRead("the kept result of", claimed, { () throws(TaskQueueError) in
+            try spool.pendingResult(for: claimed)
+        })
+        else { return }
         if let pending = kept {
             // The task ran before a restart; only its result was waiting to be written.
             logger.notice(
@@ -141,8 +138,12 @@ struct SpoolIntake: Sendable {
         }
         let resultID = Self.resultID(for: claimed.defaultID)
         let result: TaskResult
-        switch Result(catching: { () throws(TaskQueueError) in try spool.read(claimed, peeked: peeked) }) {
-        case .failure(let error) where Self.isPropertyOfTheEntry(error):
+        let read = await untilRead("claimed task", claimed, finalWhen: Self.isPropertyOfTheEntry) {
+            () throws(TaskQueueError) in try spool.read(claimed, peeked: peeked)
+        }
+        guard let read else { return }
+        switch read {
+        case .failure(let error):  // the entry's own (passing failures were tried again)
             result = dispatcher.rejected(
                 TaskRejection(
                     code: .invalidTask,
@@ -150,9 +151,6 @@ struct SpoolIntake: Sendable {
                         + "it was removed",
                     taskID: resultID),
                 receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
-        case .failure(let error):
-            logger.error("claimed task \(claimed.name) cannot be read now; it runs at the next start: \(error)")
-            return
         case .success(nil):
             return
         case .success(let file?):
@@ -222,6 +220,49 @@ struct SpoolIntake: Sendable {
     /// be written (a full disk, say) is kept and retried with backoff while the delegate runs, and
     /// kept beside the claimed task across a restart: the AWS call is never made again for it.
     /// Called holding a concurrency slot, which it gives up while it waits between attempts.
+    /// `attempt` (a read of a claimed task's files) until it succeeds or fails for a reason that
+    /// is the entry's own (`finalWhen`): a passing failure (EIO, EMFILE) is logged once and tried
+    /// again after a pause that holds no slot (1 s, doubling to 30 s), since the claimed task
+    /// would otherwise wait for the next start. Nil when the delegate stops first: the task stays
+    /// claimed for the next start.
+    private func untilRead<Value>(
+        _ what: String, _ claimed: ClaimedTask, finalWhen isFinal: (TaskQueueError) -> Bool = { _ in false },
+        _ attempt: () throws(TaskQueueError) -> Value
+    ) async -> Result<Value, TaskQueueError>? {
+        var delay = Duration.seconds(1)
+        var failed = false
+        while true {
+            let outcome = Result(catching: attempt)
+            switch outcome {
+            case .success:
+                if failed { logger.notice("\(what) \(claimed.name) was read on a later try") }
+                return outcome
+            case .failure(let error) where isFinal(error):
+                return outcome
+            case .failure(let error):
+                if !failed {
+                    failed = true
+                    logger.error("\(what) \(claimed.name) cannot be read now; tried again: \(error)")
+                }
+                guard await pauseWithoutSlot(&delay) else {
+                    logger.warning("stopping with \(what) \(claimed.name) unread; it stays claimed for the next start")
+                    return nil
+                }
+            }
+        }
+    }
+
+    /// Waits `delay` (then doubled, at most 30 s) without holding a concurrency slot, so other
+    /// tasks (the socket's too) keep running; false, at once, when the delegate stops.
+    private func pauseWithoutSlot(_ delay: inout Duration) async -> Bool {
+        if dispatcher.isStopping || Task.isCancelled { return false }
+        dispatcher.releaseSlots()
+        try? await Task.sleep(for: delay)
+        await dispatcher.waitForSlot()
+        delay = min(delay * 2, .seconds(30))
+        return true
+    }
+
     private func file(_ data: Data, resultID: String, for claimed: ClaimedTask, describing result: TaskResult?) async {
         var delay = Duration.seconds(1)
         var kept = false
@@ -261,17 +302,12 @@ struct SpoolIntake: Sendable {
                         "result for \(claimed.name) cannot be written: \(error); kept \(keptWhere) and retried, the task is not run again",
                         metadata: ["task_id": "\(resultID)"])
                 }
-                if dispatcher.isStopping || Task.isCancelled {
+                guard await pauseWithoutSlot(&delay) else {
                     logger.warning(
                         "stopping with the result for \(claimed.name) unwritten; it stays claimed (the next start writes a kept result, or runs the task again)",
                         metadata: ["task_id": "\(resultID)"])
                     return
                 }
-                // Waiting costs no concurrency slot: other tasks (the socket's too) keep running.
-                dispatcher.releaseSlots()
-                try? await Task.sleep(for: delay)
-                await dispatcher.waitForSlot()
-                delay = min(delay * 2, .seconds(30))
             }
         }
     }
