@@ -179,17 +179,24 @@ import Testing
 /// A claimed task whose files cannot be read for a passing reason is tried again while the
 /// delegate runs, not left claimed until its next start.
 @Suite struct UnreadableClaimTests {
-    @Test func aRecoveredTaskWhoseKeptResultCannotBeReadIsTriedAgainAndRuns() async throws {
+    /// A delegate `name` started on a spool where it had claimed task `later` before a restart,
+    /// with something that cannot be read (a directory: EISDIR) where a kept result would be, until
+    /// it is taken away: the fixture, the delegate's `cur/` directory and the delegate.
+    static func startWithAnUnreadableKeptResult(name: String) async throws
+        -> (EndToEndFixture, String, DaemonProcess)
+    {
         let fixture = try await EndToEndFixture.make()
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
-        // Claimed by this delegate before a restart; where a kept result would be, something that
-        // cannot be read (a directory: EISDIR) until it is taken away.
-        let claimed = fixture.spool + "/cur/reader"
+        let claimed = fixture.spool + "/cur/" + name
         try FileManager.default.createDirectory(atPath: claimed + "/.later.json.result", withIntermediateDirectories: true)
         try EndToEndFixture.line(fixture.task(id: "later", operation: "getRandomPassword", selectors: ["s"]))
             .write(to: URL(fileURLWithPath: claimed + "/later.json"))
-        let daemon = try fixture.start(
-            configuration: fixture.configuration(name: "reader", tags: ["s"]), name: "reader")
+        let daemon = try fixture.start(configuration: fixture.configuration(name: name, tags: ["s"]), name: name)
+        return (fixture, claimed, daemon)
+    }
+
+    @Test func aRecoveredTaskWhoseKeptResultCannotBeReadIsTriedAgainAndRuns() async throws {
+        let (fixture, claimed, daemon) = try await Self.startWithAnUnreadableKeptResult(name: "reader")
         #expect(
             await eventually { daemon.stderrLines.contains { $0.contains("later.json cannot be read now; tried again") } },
             "\(daemon.stderrText)")
@@ -197,8 +204,21 @@ import Testing
         try FileManager.default.removeItem(atPath: claimed + "/.later.json.result")
         #expect(await eventually(within: .seconds(90)) { fixture.results()["later"] != nil }, "\(daemon.stderrText)")
         #expect(fixture.results()["later"]?["status"] as? String == "succeeded")
-        #expect(daemon.stderrLines.contains { $0.contains("was read on a later try") })
+        #expect(daemon.stderrLines.contains { $0.contains("later.json could be read again") })
         #expect(try await daemon.stop() == .exited(0))
+    }
+
+    /// A stop that comes while such a task waits for its next try ends the tries: the task is not
+    /// started during the stop, even if it could be read by then, and stays claimed.
+    @Test func aStopDuringTheWaitStartsNothing() async throws {
+        let (fixture, claimed, daemon) = try await Self.startWithAnUnreadableKeptResult(name: "stopper")
+        #expect(await eventually { daemon.stderrLines.contains { $0.contains("cannot be read now; tried again") } })
+        // Readable from now on, but the stop comes first.
+        try FileManager.default.removeItem(atPath: claimed + "/.later.json.result")
+        #expect(try await daemon.stop() == .exited(0))
+        #expect(fixture.results()["later"] == nil, "\(daemon.stderrText)")
+        #expect(!daemon.stderrLines.contains { $0.contains("task claimed") })
+        #expect(FileManager.default.fileExists(atPath: claimed + "/later.json"), "still claimed for the next start")
     }
 }
 

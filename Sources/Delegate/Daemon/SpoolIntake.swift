@@ -216,10 +216,6 @@ struct SpoolIntake: Sendable {
         return TaskDocument(data)
     }
 
-    /// Writes a finished task's result to `done/` and deletes the task file. A result that cannot
-    /// be written (a full disk, say) is kept and retried with backoff while the delegate runs, and
-    /// kept beside the claimed task across a restart: the AWS call is never made again for it.
-    /// Called holding a concurrency slot, which it gives up while it waits between attempts.
     /// `attempt` (a read of a claimed task's files) until it succeeds or fails for a reason that
     /// is the entry's own (`finalWhen`): a passing failure (EIO, EMFILE) is logged once and tried
     /// again after a pause that holds no slot (1 s, doubling to 30 s), since the claimed task
@@ -235,7 +231,7 @@ struct SpoolIntake: Sendable {
             let outcome = Result(catching: attempt)
             switch outcome {
             case .success:
-                if failed { logger.notice("\(what) \(claimed.name) was read on a later try") }
+                if failed { logger.notice("\(what) \(claimed.name) could be read again") }
                 return outcome
             case .failure(let error) where isFinal(error):
                 return outcome
@@ -244,7 +240,9 @@ struct SpoolIntake: Sendable {
                     failed = true
                     logger.error("\(what) \(claimed.name) cannot be read now; tried again: \(error)")
                 }
-                guard await pauseWithoutSlot(&delay) else {
+                // A stop that came during the pause starts nothing more: the slot is held again,
+                // which the caller gives back.
+                guard await pauseWithoutSlot(&delay), !dispatcher.isStopping, !Task.isCancelled else {
                     logger.warning("stopping with \(what) \(claimed.name) unread; it stays claimed for the next start")
                     return nil
                 }
@@ -263,6 +261,10 @@ struct SpoolIntake: Sendable {
         return true
     }
 
+    /// Writes a finished task's result to `done/` and deletes the task file. A result that cannot
+    /// be written (a full disk, say) is kept and retried with backoff while the delegate runs, and
+    /// kept beside the claimed task across a restart: the AWS call is never made again for it.
+    /// Called holding a concurrency slot, which it gives up while it waits between attempts.
     private func file(_ data: Data, resultID: String, for claimed: ClaimedTask, describing result: TaskResult?) async {
         var delay = Duration.seconds(1)
         var kept = false
