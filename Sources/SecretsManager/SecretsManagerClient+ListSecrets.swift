@@ -79,6 +79,11 @@ extension SecretsManagerClient {
         if let maxResults, !(1...100).contains(maxResults) {
             throw AWSError.validation(.invalidTask, "maxResults must be 1-100, not \(maxResults)")
         }
+        // AWS takes a filter of at most 512 characters, as long as a name can be: a longer one
+        // (the prefix with the filter) is no name's beginning, so the list is empty, without a call.
+        guard filterValue.count <= SecretReference.maximumNameLength else {
+            return SecretsManagerResponse(value: ListSecretsOutput(secretList: [], nextToken: nil), requestId: nil, attempts: 0)
+        }
         var request = ListSecretsRequest(
             filters: filterValue.isEmpty ? nil : [ListFilter(key: "name", values: [filterValue])],
             maxResults: maxResults,
@@ -93,8 +98,9 @@ extension SecretsManagerClient {
             attempts += page.attempts
             lastRequestId = page.requestId
             pages += 1
-            // The name filter matches prefixes loosely; keep only names really under the scope.
-            collected += page.value.secretList.filter { scope.isEmpty || $0.name.hasPrefix(filterValue) }
+            // AWS's name filter matches loosely (any case, the start of any word of the name);
+            // keep only names that really start with it, with or without a connector's prefix.
+            collected += page.value.secretList.filter { filterValue.isEmpty || $0.name.hasPrefix(filterValue) }
             let next = page.value.nextToken.flatMap { $0.isEmpty ? nil : $0 }
             guard allPages, let token = next, pages < Self.maximumPages else {
                 return SecretsManagerResponse(

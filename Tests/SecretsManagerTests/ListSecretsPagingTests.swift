@@ -50,4 +50,27 @@ import Testing
         #expect(error?.message.contains("NextToken it was asked for") == true)
         #expect(http.requests.count == 2)
     }
+
+    /// AWS's name filter matches any case and the start of any word; `nameFilter` is a prefix of
+    /// the name, for a connector without a prefix as for one with.
+    @Test func theNameFilterIsAPrefixWithoutAConnectorPrefixToo() async throws {
+        let http = ScriptedHTTPClient(fallback: { _ throws(HTTPClientError) in
+            let names = ["db-1", "prod/db", "DB-x", "dbx"]
+            return HTTPResponse.awsJSON(
+                ["SecretList": names.map { ["Name": $0, "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:\($0)"] }],
+                requestId: "req-filter")
+        })
+        let aws = AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://sm.test"),
+            httpClient: http)
+        let sm = SecretsManagerClient(
+            aws: aws, credentials: StaticCredentialProvider(Credentials(accessKeyId: "AKIDFILTER", secretAccessKey: "filter-test")))
+        let listed = try await sm.listSecrets(nameFilter: "db", logger: logger)
+        #expect(listed.value.secretList.map(\.name) == ["db-1", "dbx"])
+        #expect(http.requests.first?.json.map { "\($0["Filters"] ?? "")" }?.contains("db") == true)
+        // Longer than any name (AWS would refuse the filter): nothing, and no call.
+        let tooLong = try await sm.listSecrets(nameFilter: String(repeating: "a", count: 513), logger: logger)
+        #expect(tooLong.value.secretList.isEmpty && tooLong.value.nextToken == nil)
+        #expect(http.requests.count == 1)
+    }
 }
