@@ -70,23 +70,19 @@ import Testing
         }
     }
 
-    @Test func controlCharactersAreEscapedInMessages() {
+    /// Names are shown unambiguously in messages: control characters escaped, a quote or a
+    /// backslash escaped and named by its code point, a bidirectional override unable to reorder
+    /// the line.
+    @Test(arguments: [
+        ("a\nb", #"'a\u{a}b' contains the character U+000A"#),
+        ("it's\u{202E}x", #"'it\'s\u{202e}x' contains the character U+0027"#),
+    ])
+    func namesAreShownUnambiguouslyInMessages(name: String, shown: String) {
         #expect {
-            try SecretReference.validate(fullName: "a\nb")
+            try SecretReference.validate(fullName: name)
         } throws: { error in
             (error as? SecretNameError)?.message
-                == "secret name 'a\\u{a}b' contains the character U+000A; allowed are letters, digits and /_+=.@-"
-        }
-    }
-
-    /// A quote or a backslash in a name is escaped in the quoted name, and named by its code
-    /// point, so the message reads one way; a bidirectional override cannot reorder it.
-    @Test func quotesBackslashesAndOverridesAreShownUnambiguously() {
-        #expect {
-            try SecretReference.validate(fullName: "it's\u{202E}x")
-        } throws: { error in
-            (error as? SecretNameError)?.message
-                == "secret name 'it\\'s\\u{202e}x' contains the character U+0027; allowed are letters, digits and /_+=.@-"
+                == "secret name \(shown); allowed are letters, digits and /_+=.@-"
         }
     }
 }
