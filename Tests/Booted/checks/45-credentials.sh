@@ -33,7 +33,7 @@ TOML
 systemctl reload secrets-delegate.service
 secrets-delegate check-config 2>&1 | grep -q 'unit = "\*"' && ok "check-config lists the credential entries" || fail "check-config does not list the [[credential]] entries"
 
-for unit in app intruder; do
+for unit in app intruder intruder2 intruder3 intruder4; do
     cat >/etc/systemd/system/$unit.service <<UNIT
 [Service]
 Type=oneshot
@@ -67,6 +67,15 @@ refused() { journal_since refused $REFUSED_ID UNIT=intruder.service | grep -q .;
 wait_until 30 refused &&
     ok "a credential-refused entry (its MESSAGE_ID) names intruder.service: $(journal_since refused $REFUSED_ID UNIT=intruder.service | head -n 1)" ||
     fail "no credential-refused entry with UNIT=intruder.service"
+# Units refused at once (a boot) each get their line, though they are more than the 3 a kind of
+# warning may log in 10 s: refusals are rate-limited per code and unit.
+for n in 2 3 4; do journal_mark refused-$n $REFUSED_ID UNIT=intruder$n.service; done
+for n in 2 3 4; do timeout 60 systemctl start intruder$n.service 2>/dev/null; done
+for n in 2 3 4; do
+    refused_n() { journal_since refused-$n $REFUSED_ID UNIT=intruder$n.service | grep -q .; }
+    wait_until 30 refused_n && ok "intruder$n.service, refused with the others, has its own credential-refused entry" ||
+        fail "no credential-refused entry with UNIT=intruder$n.service"
+done
 expect_eq "delegate after the refusal" "$(systemctl is-active secrets-delegate.service)" active
 if journalctl -b --no-pager -q -o cat | grep -qF "$(canary)"; then
     fail "the secret value is in the journal"
@@ -86,6 +95,6 @@ wait_until 30 systemctl is-active --quiet secrets-delegate.service
 expect_eq "delegate started by the credentials socket" "$(systemctl is-active secrets-delegate.service)" active
 [ "$(cat "$LOGS/app-credential" 2>/dev/null)" = "$(canary)" ] &&
     ok "the socket-activated delegate served the credential" || fail "no credential after socket activation"
-systemctl stop app.service intruder.service 2>/dev/null
-rm -f /etc/systemd/system/app.service /etc/systemd/system/intruder.service
+systemctl stop app.service intruder.service intruder2.service intruder3.service intruder4.service 2>/dev/null
+rm -f /etc/systemd/system/app.service /etc/systemd/system/intruder.service /etc/systemd/system/intruder[234].service
 systemctl daemon-reload
