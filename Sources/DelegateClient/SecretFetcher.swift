@@ -139,6 +139,13 @@ public struct SecretFetcher: Sendable {
     /// The statuses a result line has (section 4).
     private static let resultStatuses: Set<String> = ["succeeded", "failed", "rejected"]
 
+    /// The socket's own refusal in an answer that is no result nor status object
+    /// (`{"error":"TooManyConnections","message":...}`): its code and message.
+    public static func socketRefusal(_ members: JSONObject) -> (code: String, message: String)? {
+        guard let code = members["error"]?.stringValue else { return nil }
+        return (code, members["message"]?.stringValue ?? "the delegate refused the connection")
+    }
+
     /// The members of the result in `line` if it answers task `id` and succeeded; nil for another
     /// task's result.
     static func result(_ line: [UInt8], id: String) throws(Failure) -> JSONObject? {
@@ -148,11 +155,8 @@ public struct SecretFetcher: Sendable {
         guard let status = members["status"]?.stringValue, resultStatuses.contains(status),
             members["delegate"]?.stringValue != nil
         else {
-            // The socket's own refusals: {"error":"TooManyConnections","message":...}.
-            if let code = members["error"]?.stringValue {
-                throw Failure(
-                    code: code, message: members["message"]?.stringValue ?? "the delegate refused the connection",
-                    status: ExitStatus.unavailable)
+            if let refusal = socketRefusal(members) {
+                throw Failure(code: refusal.code, message: refusal.message, status: ExitStatus.unavailable)
             }
             throw notAResult
         }

@@ -107,6 +107,14 @@ import Testing
                 path: credentialsSocket, boundTo: CredentialPeer.systemdName(unit: "app.service", id: "db-password"),
                 asNobody: true) == Data())
         #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: nil, asNobody: true) == Data())
+        // Such a peer names any unit it likes: its refusals share one window whatever the name.
+        let strangers = (1...4).map { "stranger-\($0).service" }
+        for unit in strangers {
+            #expect(
+                try await CredentialPeer.request(
+                    path: credentialsSocket, boundTo: CredentialPeer.systemdName(unit: unit, id: "db-password"),
+                    asNobody: true) == Data())
+        }
         #expect(try await ask("app.service", "db-password") == Data("pw-canary".utf8))
 
         // Units refused at once (a boot) each get their line, though more than a kind's burst of 3.
@@ -123,6 +131,7 @@ import Testing
         #expect(refused("unit=app.service", "credential_id=unknown-id", "error_code=NoMapping"), "\(log)")
         #expect(refused("unit=unmapped.service", "error_code=NoMapping"), "\(log)")
         for unit in burst { #expect(refused("unit=\(unit)", "error_code=NoMapping"), "\(unit): \(log)") }
+        #expect(refusals.filter { $0.contains("error_code=PeerNotRoot") }.count <= 3, "\(log)")
         #expect(refused("unit=intruder.service", "connector_id=prod", "error_code=NotAuthorized"), "\(log)")
         #expect(refused("error_code=MalformedAddress", "peer_uid=0"), "\(log)")
         #expect(refused("unit=app.service", "error_code=PeerNotRoot", "peer_uid=65534"), "\(log)")
@@ -131,6 +140,6 @@ import Testing
             path: fixture.socketPath(name), lines: [Data(#"{"control":"status"}"#.utf8)])
         let counts = SocketPeer.object(status.first ?? "")?["credentialRequests"] as? [String: Any]
         #expect(counts?["served"] as? Int == 5, "\(status)")
-        #expect(counts?["refused"] as? Int == 9 + burst.count, "\(status)")
+        #expect(counts?["refused"] as? Int == 9 + burst.count + strangers.count, "\(status)")
     }
 }

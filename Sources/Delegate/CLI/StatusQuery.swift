@@ -26,10 +26,10 @@ public struct StatusQuery: Sendable {
             // The socket's own refusals ({"error":"PeerNotAllowed","message":...}) are no status
             // object: the delegate could not be asked (exit 69, as `get` does), nothing on stdout.
             if case .object(let members)? = parsed, members["name"] == nil,
-                let code = members["error"]?.stringValue
+                let refusal = SecretFetcher.socketRefusal(members)
             {
-                let message = members["message"]?.stringValue ?? "the delegate refused the connection"
-                return .failure(ShownText.escaped("\(code): \(message)"), status: ExitStatus.unavailable)
+                return .failure(
+                    ShownText.escaped("\(refusal.code): \(refusal.message)"), status: ExitStatus.unavailable)
             }
             let pretty = parsed?.prettyText ?? String(decoding: line, as: UTF8.self)
             return CommandOutcome(output: pretty, status: ExitStatus.success)

@@ -55,8 +55,9 @@ struct CredentialIntake: Sendable {
             ]
             if let connectorID = error.connectorID { metadata["connector_id"] = "\(connectorID)" }
             // Per code and unit: several units refused at once (a boot) each get their line,
-            // which their operators are pointed to. Only root reaches this socket.
-            let unit = (try? parsed.get())?.unit ?? "-"
+            // which their operators are pointed to. Only for the service manager (root): another
+            // peer names any unit it likes, and would get a window per name.
+            let unit = request.peer.uid == 0 ? (try? parsed.get())?.unit ?? "-" : "-"
             logLimiter.warning(
                 "credential request refused: \(error.message)", metadata: metadata,
                 key: "credential-refused-\(error.code) \(unit)", logger: logger)
