@@ -4,7 +4,7 @@ import AWSCore
 /// AWS stores.
 ///
 /// Secrets Manager names are flat: the prefix `devops` makes `db` into `devops/db`. The rules
-/// themselves (prefix trimming, ARNs as is, 1-512 characters of `A-Za-z0-9/_+=.@-`) live in
+/// themselves (prefix trimming, ARNs as is if under the prefix, 1-512 characters of `A-Za-z0-9/_+=.@-`) live in
 /// `SecretReference`; this type applies them for one client and turns a refusal into an
 /// `InvalidSecretName` error before any call, so a bad name never costs a request.
 public struct SecretNamespace: Sendable, Equatable {
@@ -15,16 +15,15 @@ public struct SecretNamespace: Sendable, Equatable {
         self.prefix = SecretReference.normalizedPrefix(prefix)
     }
 
-    /// The name AWS knows: `prefix/name`, or the ARN unchanged.
+    /// The name AWS knows: `prefix/name`, or the ARN unchanged (if it names a secret under the
+    /// prefix).
     public func fullName(for name: String) throws(AWSError) -> String {
         guard !name.isEmpty else { throw AWSError.validation(.invalidSecretName, "the secret name is empty") }
-        let full = SecretReference.fullName(prefix: prefix, name: name)
         do {
-            try SecretReference.validate(fullName: full)
+            return try SecretReference.resolve(prefix: prefix, name: name)
         } catch {
             throw AWSError.validation(.invalidSecretName, error.message)
         }
-        return full
     }
 
     /// The name relative to the prefix, as results report it.

@@ -45,8 +45,7 @@ public struct SecretReference: Sendable, Hashable {
         guard !name.isEmpty else {
             throw SecretNameError("secret name is empty")
         }
-        let fullName = SecretReference.fullName(prefix: prefix, name: name)
-        try SecretReference.validate(fullName: fullName)
+        let fullName = try SecretReference.resolve(prefix: prefix, name: name)
         self.name = name
         self.fullName = fullName
         self.jsonKey = jsonKey
@@ -69,6 +68,25 @@ public struct SecretReference: Sendable, Hashable {
         if isARN(name) { return name }
         let normalized = normalizedPrefix(prefix)
         return normalized.isEmpty ? name : normalized + "/" + name
+    }
+
+    /// The AWS name for `name` under `prefix`, checked: a valid full name, and an ARN only if the
+    /// secret it names is under the prefix. A connector's prefix fences its tasks in: an ARN is
+    /// no way around it.
+    public static func resolve(prefix: String, name: String) throws(SecretNameError) -> String {
+        let full = fullName(prefix: prefix, name: name)
+        try validate(fullName: full)
+        let normalized = normalizedPrefix(prefix)
+        if !normalized.isEmpty, isARN(full) {
+            // Validated: arn:<partition>:secretsmanager:<region>:<account>:secret:<name>.
+            let secretName = full.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)[6]
+            guard secretName.hasPrefix(normalized + "/") else {
+                throw SecretNameError(
+                    "secret ARN \(quoted(full)) names a secret outside the connector's prefix "
+                        + "\(quoted(normalized + "/")); under a prefix an ARN must name a secret in it")
+            }
+        }
+        return full
     }
 
     /// The name relative to `prefix`, for results: `devops/db` under `devops` is `db`. A name

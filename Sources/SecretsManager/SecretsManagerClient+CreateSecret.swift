@@ -63,7 +63,8 @@ extension SecretsManagerClient {
         let (string, binary) = input.value.wireFields
         let request = CreateSecretRequest(
             name: fullName,
-            clientRequestToken: try IdempotencyToken.derive(taskID: taskID, operation: "CreateSecret", secret: fullName),
+            clientRequestToken: try IdempotencyToken.derive(
+                taskID: taskID, operation: "CreateSecret", secret: fullName, value: input.value),
             secretString: string,
             secretBinary: binary,
             description: input.description,

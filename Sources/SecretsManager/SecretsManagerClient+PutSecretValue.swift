@@ -46,7 +46,8 @@ extension SecretsManagerClient {
         let (string, binary) = value.wireFields
         let request = PutSecretValueRequest(
             secretId: fullName,
-            clientRequestToken: try IdempotencyToken.derive(taskID: taskID, operation: "PutSecretValue", secret: fullName),
+            clientRequestToken: try IdempotencyToken.derive(
+                taskID: taskID, operation: "PutSecretValue", secret: fullName, value: value, versionStages: versionStages),
             secretString: string,
             secretBinary: binary,
             versionStages: versionStages

@@ -50,7 +50,8 @@ extension SecretsManagerClient {
             secretId: fullName,
             // Always sent, as the AWS SDKs do (it is an idempotency token in the API model);
             // without a new value AWS creates no version and the token has no effect.
-            clientRequestToken: try IdempotencyToken.derive(taskID: taskID, operation: "UpdateSecret", secret: fullName),
+            clientRequestToken: try IdempotencyToken.derive(
+                taskID: taskID, operation: "UpdateSecret", secret: fullName, value: value),
             secretString: string,
             secretBinary: binary,
             description: description,

@@ -92,10 +92,19 @@ private final class Store: Sendable {
         }
     }
 
+    /// The secret a `SecretId` names: the name itself, or the name in an ARN (with or without
+    /// the `-AbCdEf` suffix this fake gives every ARN).
+    static func name(_ secretId: String) -> String {
+        guard secretId.hasPrefix("arn:"), let range = secretId.range(of: ":secret:") else { return secretId }
+        let name = secretId[range.upperBound...]
+        return String(name.hasSuffix("-AbCdEf") ? name.dropLast(7) : name)
+    }
+
     func answer(_ request: HTTPRequest) -> HTTPResponse {
         let operation = SentRequest(request).action
         let body = SentRequest(request).json ?? [:]
-        guard let name = body["SecretId"] as? String else { return Self.error("InvalidParameterException") }
+        guard let secretId = body["SecretId"] as? String else { return Self.error("InvalidParameterException") }
+        let name = Self.name(secretId)
         return secrets.withLock { secrets -> HTTPResponse in
             guard var versions = secrets[name] else { return Self.error("ResourceNotFoundException") }
             let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:\(name)-AbCdEf"

@@ -102,12 +102,24 @@ import Testing
         let other = try ScriptedExecutorFixture.task(
             "putSecretValue", params: ["name": "db", "secretString": "not-a-secret"], id: "put-2")
         _ = try await runner(other).run()
+        // The same id for another write (a job that reuses its task id each night) is a write of
+        // its own, not the first one's repeat that AWS would answer with the old version.
+        let reused = try ScriptedExecutorFixture.task(
+            "putSecretValue", params: ["name": "db", "secretString": "not-a-secret-either"], id: "put-1")
+        _ = try await runner(reused).run()
+        let restaged = try ScriptedExecutorFixture.task(
+            "putSecretValue", params: ["name": "db", "secretString": "not-a-secret", "versionStages": ["NEXT"]],
+            id: "put-1")
+        _ = try await runner(restaged).run()
 
         let tokens = http.requests.map { $0.json?["ClientRequestToken"] as? String }
-        #expect(tokens.count == 3)
+        #expect(tokens.count == 5)
         #expect(tokens.allSatisfy { $0 != nil })
         #expect(tokens[0] == tokens[1], "the same task repeated sends the same token")
         #expect(tokens[0] != tokens[2], "another task sends another token")
+        #expect(tokens[0] != tokens[3], "another value under the same task id sends another token")
+        #expect(tokens[0] != tokens[4], "other version stages under the same task id send another token")
+        #expect(Set(tokens).count == 4)
     }
 
     @Test func aServerErrorAndAThrottleAreRetriedThenTheAnswerIsUsed() async throws {

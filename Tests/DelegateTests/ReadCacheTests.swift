@@ -37,6 +37,12 @@ import TestSupport
         #expect(field.secretText == "p1")
         #expect(field.cached == true)
         #expect(fixture.fake.calls("GetSecretValue") == 2)
+        // A field's name is relative to the prefix however the task named the secret.
+        #expect(field.result?["name"] == "json#password")
+        let byARN = try await fixture.run(
+            params: ["name": "arn:aws:secretsmanager:us-east-1:123456789012:secret:devops/json-AbCdEf#password"])
+        #expect(byARN.secretText == "p1")
+        #expect(byARN.result?["name"] == "json#password")
     }
 
     @Test func refreshBypassesTheCacheAndStoresTheFreshValue() async throws {

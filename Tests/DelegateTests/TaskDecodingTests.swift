@@ -197,8 +197,8 @@ import Testing
         #expect(OperationName.allCases.count == 10)
     }
 
-    @Test func arnNamesAreUsedAsIs() throws {
-        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
+    @Test func arnNamesUnderThePrefixAreUsedAsIs() throws {
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:devops/db-AbCdEf"
         let task = try DelegateTask.decode(
             TaskFixtures.task(params: .object(["name": .string(arn + "#password")])), defaultID: nil)
         #expect(task.operation.secret?.fullName == arn)

@@ -207,6 +207,12 @@ import Testing
             message: "params.name: secret ARN 'arn:aws:secretsmanager:us-east-1:123:secret:db' is malformed; "
                 + "expected arn:aws:secretsmanager:<region>:<account>:secret:<name>"),
         Case(
+            label: "ARN outside the prefix",
+            data: TaskFixtures.task(params: ["name": "arn:aws:secretsmanager:us-east-1:123456789012:secret:payroll/db"]),
+            code: .invalidSecretName,
+            message: "params.name: secret ARN 'arn:aws:secretsmanager:us-east-1:123456789012:secret:payroll/db' names "
+                + "a secret outside the connector's prefix 'devops/'; under a prefix an ARN must name a secret in it"),
+        Case(
             label: "recovery window and force",
             data: TaskFixtures.task(
                 operation: "deleteSecret",
@@ -230,6 +236,31 @@ import Testing
             data: TaskFixtures.task(
                 operation: "createSecret", params: ["name": "db", "secretBinary": "%%%not base64"]),
             code: .invalidTask, message: "params.secretBinary is not valid base64"),
+        Case(
+            label: "empty secretBinary",
+            data: TaskFixtures.task(operation: "createSecret", params: ["name": "db", "secretBinary": ""]),
+            code: .invalidTask, message: "params.secretBinary is empty; Secrets Manager stores 1-65536 bytes"),
+        Case(
+            label: "empty secretString",
+            data: TaskFixtures.task(operation: "putSecretValue", params: ["name": "db", "secretString": ""]),
+            code: .invalidTask, message: "params.secretString is empty; Secrets Manager stores 1-65536 bytes"),
+        Case(
+            // 1,024 letters, each with a combining accent: 1,024 characters on screen, 2,048 as AWS
+            // counts them (code points), one more than a description may have.
+            label: "description counted in code points",
+            data: TaskFixtures.task(
+                operation: "updateSecret",
+                params: ["name": "db", "description": .string(String(repeating: "e\u{301}", count: 1024) + "x")]),
+            code: .invalidTask, message: "params.description must be 0-2048 characters long, not 2049"),
+        Case(
+            label: "tag value counted in code points",
+            data: TaskFixtures.task(
+                operation: "createSecret",
+                params: [
+                    "name": "db", "secretString": "x",
+                    "tags": ["team": .string(String(repeating: "a\u{308}", count: 129))],
+                ]),
+            code: .invalidTask, message: "params.tags: tag 1 has a value longer than 256 characters"),
         Case(
             label: "both value forms",
             data: TaskFixtures.task(

@@ -1,4 +1,5 @@
 import AWSCore
+import Foundation
 import SecretsManager
 import Testing
 
@@ -8,12 +9,34 @@ import Testing
         #expect(try SecretNamespace(prefix: prefix).fullName(for: "db") == expected)
     }
 
-    @Test func arnsPassUnchangedAndResultsAreRelative() throws {
+    @Test func arnsUnderThePrefixPassUnchangedAndResultsAreRelative() throws {
         let namespace = SecretNamespace(prefix: "devops")
-        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/db-AbCdEf"
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:devops/db-AbCdEf"
         #expect(try namespace.fullName(for: arn) == arn)
+        // A partial ARN (no random suffix) is a name AWS takes too.
+        let partial = "arn:aws:secretsmanager:us-east-1:123456789012:secret:devops/db"
+        #expect(try namespace.fullName(for: partial) == partial)
+        #expect(try SecretNamespace(prefix: "").fullName(for: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x") != "")
         #expect(namespace.relativeName(for: "devops/db/x") == "db/x")
         #expect(namespace.relativeName(for: "elsewhere/db") == "elsewhere/db")
+    }
+
+    /// A connector's prefix fences its tasks in: an ARN naming a secret outside it is refused
+    /// before any call, whatever account, region or partial form it takes.
+    @Test(arguments: [
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/db-AbCdEf",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:payroll/db",
+        "arn:aws:secretsmanager:eu-west-1:210987654321:secret:devopsdb-AbCdEf",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:devops-AbCdEf",
+        "arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:Devops/db",
+    ])
+    func anARNOutsideThePrefixIsRefused(arn: String) {
+        let error = #expect(throws: AWSError.self) { try SecretNamespace(prefix: "/devops/").fullName(for: arn) }
+        #expect(error?.code == .invalidSecretName)
+        #expect(error?.message.contains("outside the connector's prefix 'devops/'") == true, "\(String(describing: error))")
+        #expect(throws: SecretNameError.self) {
+            try SecretReference(parsing: arn + "#password", prefix: "devops", allowJSONKey: true)
+        }
     }
 
     @Test func fieldReferencesSplitOffTheJSONKey() throws {
@@ -29,6 +52,22 @@ import Testing
         #expect(try a == IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db"))
         #expect(try a != IdempotencyToken.derive(taskID: "t2", operation: "CreateSecret", secret: "p/db"))
         #expect(try a != IdempotencyToken.derive(taskID: "t1", operation: "PutSecretValue", secret: "p/db"))
+        let value = SecretValue.string("v")
+        let b = try IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db", value: value)
+        #expect(try b == IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db", value: value))
+        #expect(b != a)
+        #expect(
+            try b != IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db", value: .string("w")))
+        #expect(
+            try b
+                != IdempotencyToken.derive(
+                    taskID: "t1", operation: "CreateSecret", secret: "p/db", value: .binary(Data("v".utf8))))
+        // Stage lists that would read alike joined are told apart.
+        #expect(
+            try IdempotencyToken.derive(
+                taskID: "t1", operation: "PutSecretValue", secret: "p/db", value: value, versionStages: ["A\n1:B"])
+                != IdempotencyToken.derive(
+                    taskID: "t1", operation: "PutSecretValue", secret: "p/db", value: value, versionStages: ["A", "B"]))
         #expect(a.count == 36)
         #expect(a.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12])
     }

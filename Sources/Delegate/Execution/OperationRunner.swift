@@ -34,7 +34,11 @@ struct OperationRunner: Sendable {
 
     /// Result names are relative to the connector's prefix.
     func name(_ fullName: String) -> JSONValue {
-        .string(client.namespace.relativeName(for: fullName))
+        .string(relativeName(fullName))
+    }
+
+    func relativeName(_ fullName: String) -> String {
+        client.namespace.relativeName(for: fullName)
     }
 }
 

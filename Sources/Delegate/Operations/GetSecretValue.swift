@@ -45,7 +45,8 @@ extension GetSecretValueParams: DelegateOperation {
                 key, of: output, name: secret.name, requestId: read.requestId, attempts: read.attempts)
             result = runner.outcome(
                 [
-                    "name": .string("\(secret.name)#\(key)"), "arn": .string(output.arn),
+                    "name": .string("\(runner.relativeName(output.name))#\(key)"),
+                    "arn": .string(output.arn),
                     "versionId": optional(output.versionId), "versionStages": strings(output.versionStages),
                     "value": .string(field.fieldValue), "createdDate": date(output.createdDate),
                 ], read.attempts)

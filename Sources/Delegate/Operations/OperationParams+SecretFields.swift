@@ -4,7 +4,7 @@ import JSON
 
 /// Params that several operations share: a secret's value, description, stages and tags.
 extension OperationParams {
-    /// `secretString` or `secretBinary` (base64), at most 64 KiB. Messages never quote values.
+    /// `secretString` or `secretBinary` (base64), 1 byte to 64 KiB. Messages never quote values.
     func secretValue() throws(TaskProblem) -> SecretValue? {
         let string = try object.optionalString("secretString")
         let base64 = try object.optionalString("secretBinary")
@@ -22,8 +22,11 @@ extension OperationParams {
             }
             value = .binary(data)
         }
+        let field = string != nil ? "params.secretString" : "params.secretBinary"
+        guard value.byteCount > 0 else {
+            throw .invalid("\(field) is empty; Secrets Manager stores 1-\(SecretValue.maximumBytes) bytes")
+        }
         guard value.byteCount <= SecretValue.maximumBytes else {
-            let field = string != nil ? "params.secretString" : "params.secretBinary"
             throw .invalid(
                 "\(field) is \(value.byteCount) bytes; Secrets Manager stores at most \(SecretValue.maximumBytes)")
         }
@@ -43,7 +46,7 @@ extension OperationParams {
         guard (1...20).contains(stages.count) else {
             throw .invalid("params.versionStages must list 1-20 stages, not \(stages.count)")
         }
-        for (index, stage) in stages.enumerated() where !(1...256).contains(stage.count) {
+        for (index, stage) in stages.enumerated() where !(1...256).contains(stage.unicodeScalars.count) {
             throw .invalid("params.versionStages[\(index)] must be 1-256 characters long")
         }
         return stages
@@ -87,10 +90,10 @@ extension OperationParams {
         }
         guard tags.count <= Self.maximumTags else { throw Self.tooManyTags(tags.count) }
         for (index, tag) in tags.enumerated() {
-            guard (1...128).contains(tag.key.count) else {
+            guard (1...128).contains(tag.key.unicodeScalars.count) else {
                 throw .invalid("params.tags: tag \(index + 1) has a key that is not 1-128 characters long")
             }
-            guard tag.value.count <= 256 else {
+            guard tag.value.unicodeScalars.count <= 256 else {
                 throw .invalid("params.tags: tag \(index + 1) has a value longer than 256 characters")
             }
         }

@@ -70,10 +70,11 @@ struct TaskObject {
         return string
     }
 
-    /// A string of bounded length (in characters); the value is never quoted.
+    /// A string of bounded length in characters as AWS counts them (Unicode code points, so an
+    /// accent that combines with a letter counts apart); the value is never quoted.
     func optionalString(_ key: String, length: ClosedRange<Int>) throws(TaskProblem) -> String? {
         guard let string = try optionalString(key) else { return nil }
-        let count = string.count
+        let count = string.unicodeScalars.count
         guard length.contains(count) else {
             throw .invalid(
                 length.lowerBound == length.upperBound
