@@ -42,6 +42,12 @@ public final class AWSClient: Sendable {
         self.keyCache = keyCache
     }
 
+    /// The time by AWS's clock as far as this client knows it: the local clock corrected by the
+    /// skew learned from refused requests.
+    public func serverTime() -> Date {
+        clock.now().addingTimeInterval(clockSkew.currentOffset)
+    }
+
     /// Signs and sends `call`, retrying as the standard retry mode allows.
     ///
     /// Credentials are asked of `credentials` for every attempt, so a refresh between attempts is

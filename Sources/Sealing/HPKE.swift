@@ -1,3 +1,5 @@
+import Synchronization
+
 /// RFC 9180 Hybrid Public Key Encryption, single-shot, base mode, with the one suite the
 /// delegate uses: DHKEM(X25519, HKDF-SHA256) (KEM 0x0020), HKDF-SHA256 (KDF 0x0001) and
 /// ChaCha20-Poly1305 (AEAD 0x0003).
@@ -30,10 +32,20 @@ public enum HPKE {
     }
 
     /// Checks that `publicKey` can be sealed to: 32 bytes, and not a small-order point (with
-    /// which every sealing would fail). Costs one X25519 operation.
+    /// which every sealing would fail). Costs one X25519 operation, and the first time (until one
+    /// succeeds) a whole seal to a key of its own, so that a libcrypto whose providers lack part of
+    /// the suite (a FIPS-only one has no ChaCha20-Poly1305) refuses here, before the task runs.
     public static func validate(publicKey: [UInt8]) throws(HPKEError) {
+        if !suiteProven.load(ordering: .relaxed) {
+            _ = try seal(publicKey: try generateKeyPair().publicKey, info: [], aad: [], plaintext: [])
+            suiteProven.store(true, ordering: .relaxed)
+        }
         _ = try X25519Key.generate().sharedSecret(with: X25519Key(publicKey: publicKey))
     }
+
+    /// Whether a whole seal has worked in this process (only a success is kept: a failure for
+    /// want of memory passes).
+    private static let suiteProven = Atomic<Bool>(false)
 
     /// Seals `plaintext` to `publicKey` (RFC 9180 `SealBase`): a fresh ephemeral key for each
     /// call, so sealing the same plaintext twice gives different results.

@@ -11,6 +11,15 @@ extension SecretsManagerClient {
         case days(Int)
         /// Deleted at once, without recovery.
         case none
+
+        /// Days between the deletion's request and the deletion.
+        var windowDays: Int {
+            switch self {
+            case .defaultWindow: 30
+            case .days(let days): days
+            case .none: 0
+            }
+        }
     }
 
     public struct DeleteSecretOutput: Decodable, Sendable, Equatable {
@@ -42,7 +51,8 @@ extension SecretsManagerClient {
     /// `DeleteSecret` takes no idempotency token. When an attempt whose answer was lost had
     /// already scheduled the deletion, the retry is refused (`InvalidRequestException`: the secret
     /// is marked deleted); the deletion is then confirmed with `DescribeSecret` and reported as
-    /// done, with the date it was scheduled for.
+    /// done, with the date it was scheduled for. Only a deletion made while this call ran counts:
+    /// one scheduled by someone else before is the refusal it is.
     public func deleteSecret(
         name: String,
         recovery: DeletionRecovery = .defaultWindow,
@@ -60,11 +70,14 @@ extension SecretsManagerClient {
         case .none:
             request.forceDeleteWithoutRecovery = true
         }
+        let started = aws.serverTime()
         do {
             return try await perform("DeleteSecret", request, as: DeleteSecretOutput.self, logger: logger)
         } catch where error.attempts > 1 && error.code == Self.invalidRequest && recovery != .none {
             guard let scheduled = try? await describeSecret(name: name, logger: logger),
-                let deletionDate = scheduled.value.deletedDate
+                let deletedDate = scheduled.value.deletedDate,
+                let deletionDate = Self.deletionDate(
+                    deletedDate: deletedDate, windowDays: recovery.windowDays, madeWithin: started...aws.serverTime())
             else { throw error }
             logger.notice(
                 "DeleteSecret was retried and refused because the secret is marked deleted: an earlier attempt scheduled its deletion",
@@ -76,4 +89,18 @@ extension SecretsManagerClient {
     }
 
     static let invalidRequest = AWSError.Code(rawValue: "InvalidRequestException")
+
+    /// The date a deletion is scheduled for, from `DescribeSecret`'s `DeletedDate`, if that is
+    /// the mark of a deletion made within `call` (in AWS's time): either the time of the request
+    /// (the deletion is then `windowDays` later) or the date it is scheduled for. Five minutes
+    /// either side cover the clocks' difference; any other date is a deletion made by someone
+    /// else, before.
+    static func deletionDate(deletedDate: Date, windowDays: Int, madeWithin call: ClosedRange<Date>) -> Date? {
+        let slack: TimeInterval = 5 * 60
+        let window = TimeInterval(windowDays) * 86_400
+        let requested = call.lowerBound.addingTimeInterval(-slack)...call.upperBound.addingTimeInterval(slack)
+        if requested.contains(deletedDate) { return deletedDate.addingTimeInterval(window) }
+        if requested.contains(deletedDate.addingTimeInterval(-window)) { return deletedDate }
+        return nil
+    }
 }

@@ -96,7 +96,14 @@ import Testing
 
         var tampered = sealed
         tampered.sealed?.ciphertext[0] ^= 1
-        #expect(throws: SealedResultError.self) { try tampered.opened(privateKey: pair.privateKey) }
+        let changed = #expect(throws: SealedResultError.self) { try tampered.opened(privateKey: pair.privateKey) }
+        #expect(changed?.isAuthenticationFailure == true)
+
+        // An `enc` replaced by a point of small order (all zeros) is a change too (exit 1, not 64).
+        var smallOrder = sealed
+        smallOrder.sealed?.enc = [UInt8](repeating: 0, count: 32)
+        let point = #expect(throws: SealedResultError.self) { try smallOrder.opened(privateKey: pair.privateKey) }
+        #expect(point?.isAuthenticationFailure == true, "\(String(describing: point))")
 
         var otherSuite = sealed
         otherSuite.sealed?.algorithm = "HPKE-P256-SHA256-AES128GCM"

@@ -12,10 +12,13 @@ import Testing
 @Suite struct DeleteSecretRetryTests {
     let logger = Logger(label: "test.delete-retry")
 
-    func client(_ http: ScriptedHTTPClient) -> SecretsManagerClient {
+    /// The day of the task: `DeletedDate`s are judged against it.
+    static let today = Date(timeIntervalSince1970: 1_800_000_000 - 30 * 86_400)
+
+    func client(_ http: ScriptedHTTPClient, clock: ManualClock = ManualClock(Self.today)) -> SecretsManagerClient {
         let aws = AWSClient(
             endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://sm.test"),
-            httpClient: http, sleeper: RecordingSleeper(), jitter: { 0 })
+            httpClient: http, clock: clock, sleeper: RecordingSleeper(), jitter: { 0 })
         let credentials = StaticCredentialProvider(
             Credentials(accessKeyId: "AKIDDELETETEST", secretAccessKey: "delete-test-secret"))
         return SecretsManagerClient(aws: aws, credentials: credentials, namePrefix: "team")
@@ -64,5 +67,39 @@ import Testing
         }
         #expect(retried?.code.rawValue == "InvalidRequestException")
         #expect(retried?.attempts == 2)
+    }
+
+    /// AWS may mark a deleted secret with the time of the request rather than the date of the
+    /// deletion: the deletion is then the recovery window later.
+    @Test func aDeletedDateAtTheRequestsTimeGivesTheDeletionAWindowLater() async throws {
+        let http = ScriptedHTTPClient()
+        http.script(
+            .target("secretsmanager.DeleteSecret"), .transport(.connectionClosed),
+            .awsError("InvalidRequestException", message: "marked for deletion"))
+        let requestTime = Self.today.addingTimeInterval(-2)
+        http.script(
+            .target("secretsmanager.DescribeSecret"),
+            .json([
+                "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:team/app-AbCd", "Name": "team/app",
+                "DeletedDate": requestTime.timeIntervalSince1970,
+            ]))
+        let deleted = try await client(http).deleteSecret(name: "app", recovery: .days(7), logger: logger)
+        #expect(deleted.value.deletionDate == requestTime.addingTimeInterval(7 * 86_400))
+    }
+
+    /// A secret someone else marked deleted days before this task is no deletion of this task's,
+    /// even when the retry's refusal is what found it (the first attempt was throttled).
+    @Test func aDeletionScheduledBeforeTheTaskIsTheRefusalItIs() async throws {
+        let http = ScriptedHTTPClient()
+        http.script(
+            .target("secretsmanager.DeleteSecret"), .awsError("ThrottlingException"),
+            .awsError("InvalidRequestException", message: "marked for deletion"))
+        http.script(.target("secretsmanager.DescribeSecret"), Self.scheduled)
+        let clock = ManualClock(Self.today.addingTimeInterval(3 * 86_400))
+        let error = await #expect(throws: AWSError.self) {
+            try await client(http, clock: clock).deleteSecret(name: "app", logger: logger)
+        }
+        #expect(error?.code.rawValue == "InvalidRequestException")
+        #expect(http.requests.count == 3, "two DeleteSecret attempts and the DescribeSecret that did not confirm")
     }
 }

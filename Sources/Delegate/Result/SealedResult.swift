@@ -41,7 +41,9 @@ public struct SealedResult: Sendable, Equatable {
             plaintext = try HPKE.open(
                 privateKey: privateKey, enc: enc, info: Self.info, aad: Array(taskID.utf8), ciphertext: ciphertext)
         } catch {
-            throw error.code == .authenticationFailed
+            // An `enc` of the right length that is not a usable point (small order) is a change
+            // to the sealed result like any other: it does not authenticate.
+            throw error.code == .authenticationFailed || error.code == .invalidPublicKey
                 ? SealedResultError(
                     "the sealed result does not authenticate: another key, another task id, or it was changed",
                     isAuthenticationFailure: true)
