@@ -17,9 +17,11 @@ import Synchronization
 ///   kept for 5-15 minutes more (jittered) with a warning, and refreshing goes on. An answer that
 ///   is too large or unreadable is an invalid response, not unreachability: it never engages
 ///   static stability.
-/// - Credentials that have already expired when IMDS hands them out are refused as an invalid
-///   response, with a warning; while earlier credentials (possibly kept by static stability) are
-///   still good, those are served instead.
+/// - Credentials that have already expired when IMDS hands them out, or expire within 10 s, are
+///   refused as an invalid response, with a warning; while earlier credentials (possibly kept by
+///   static stability) are still good, those are served instead.
+/// - Expiry is taken by this host's clock: when IMDS's `Date` header is 30 s or more away from it,
+///   the expiry is moved by the difference, with a warning.
 public final class IMDSCredentialSource: CredentialSource {
     public static let tokenTTLSeconds = 21_600
     public static let maxResponseBytes = 64 * 1024
@@ -70,9 +72,13 @@ public final class IMDSCredentialSource: CredentialSource {
                 throw AWSError.credentials(
                     "IMDS lists no instance role (is an instance profile attached?)", retryable: false)
             }
-            let document = try await get(Self.rolePath + roleName, logger: logger)
-            let credentials = try Self.parseCredentials(document)
-            if let expiration = credentials.expiration, expiration <= clock.now() {
+            let requested = clock.now()
+            let answer = try await response(Self.rolePath + roleName, logger: logger)
+            var credentials = try Self.parseCredentials(String(decoding: answer.body, as: UTF8.self))
+            credentials.expiration = credentials.expiration.map {
+                localExpiration($0, serverDate: answer.headers["Date"], requested: requested, logger: logger)
+            }
+            if let expiration = credentials.expiration, expiration <= clock.now().addingTimeInterval(Self.expiryMargin) {
                 return try heldInsteadOfExpired(expiration, logger: logger)
             }
             state.withLock { $0.lastCredentials = credentials }
@@ -92,30 +98,69 @@ public final class IMDSCredentialSource: CredentialSource {
         }
     }
 
-    /// IMDS handed out credentials that expired at `expiration`: the earlier ones if they are
-    /// still good (as they are while static stability keeps them), else an invalid response.
+    /// Credentials that expire within this many seconds of their arrival are treated as expired
+    /// already (``RefreshPolicy/expirySafetyMargin``): a request signed with them could outlive
+    /// them, and a cache would fetch them again at every call.
+    static let expiryMargin = RefreshPolicy().expirySafetyMargin
+
+    /// A clock difference this large between IMDS's `Date` and this host is corrected for.
+    /// Smaller ones are noise: `Date` has whole seconds and the margin covers them.
+    static let skewThreshold: TimeInterval = 30
+
+    /// `expiration` (IMDS's clock, which is AWS's) by this host's clock: IMDS's `Date` header
+    /// tells how far apart the two are. A host whose clock runs an hour ahead would otherwise
+    /// refuse fresh credentials as expired, and one running behind would use them past their end.
+    private func localExpiration(_ expiration: Date, serverDate: String?, requested: Date, logger: Logger) -> Date {
+        guard let serverDate, let server = HTTPDate.parse(serverDate) else { return expiration }
+        let now = clock.now()
+        // The answer was made between the request and now: its midpoint is the best guess.
+        let local = requested.addingTimeInterval(now.timeIntervalSince(requested) / 2)
+        let skew = server.timeIntervalSince(local)
+        guard abs(skew) >= Self.skewThreshold else { return expiration }
+        let corrected = expiration.addingTimeInterval(-skew)
+        logger.warning(
+            """
+            this host's clock is \(Int(abs(skew).rounded())) s \(skew < 0 ? "ahead of" : "behind") IMDS's; the \
+            instance credentials' expiry \(Timestamp.format(expiration)) is taken as \(Timestamp.format(corrected)) \
+            by this host's clock (is its time synchronized?)
+            """,
+            metadata: ["event": "imds-clock-skew", "credential_source": "imds", "skew_seconds": "\(Int(skew.rounded()))"])
+        return corrected
+    }
+
+    /// IMDS handed out credentials that expired at `expiration` (or expire within the margin):
+    /// the earlier ones if they are still good (as they are while static stability keeps them),
+    /// else an invalid response.
     private func heldInsteadOfExpired(_ expiration: Date, logger: Logger) throws(AWSError) -> Credentials {
         let now = clock.now()
-        let expiredFor = Int(now.timeIntervalSince(expiration).rounded(.up))
-        if let held = state.withLock({ $0.lastCredentials }), let heldUntil = held.expiration, heldUntil > now {
+        let when = Self.expiry(expiration, now: now)
+        if let held = state.withLock({ $0.lastCredentials }), let heldUntil = held.expiration,
+            heldUntil > now.addingTimeInterval(Self.expiryMargin)
+        {
             logger.warning(
                 """
-                IMDS handed out credentials that expired \(expiredFor) s ago; keeping the earlier ones, good until \
+                IMDS handed out credentials that \(when); keeping the earlier ones, good until \
                 \(Timestamp.format(heldUntil))
                 """,
                 metadata: ["event": "imds-expired-credentials", "credential_source": "imds"])
             return held
         }
         logger.warning(
-            "IMDS handed out credentials that expired \(expiredFor) s ago; they are refused",
+            "IMDS handed out credentials that \(when); they are refused",
             metadata: [
                 "event": "imds-expired-credentials", "credential_source": "imds",
                 "error_code": "\(AWSError.Code.invalidResponse)",
             ])
         throw AWSError(
             kind: .invalidResponse, code: .invalidResponse,
-            message: "IMDS handed out instance credentials that expired at \(Timestamp.format(expiration))",
+            message: "IMDS handed out instance credentials that \(when) (\(Timestamp.format(expiration)))",
             retryable: true)
+    }
+
+    /// "expired 5 s ago" or "expire in 4 s".
+    private static func expiry(_ expiration: Date, now: Date) -> String {
+        let seconds = expiration.timeIntervalSince(now)
+        return seconds <= 0 ? "expired \(Int((-seconds).rounded(.up))) s ago" : "expire in \(Int(seconds.rounded(.down))) s"
     }
 
     /// Keeps expired credentials a little longer when IMDS is unreachable rather than failing
@@ -142,8 +187,13 @@ public final class IMDSCredentialSource: CredentialSource {
         }
     }
 
-    /// A GET with the session token; a 401 drops the token and tries once more with a new one.
+    /// A GET with the session token, its body as text.
     private func get(_ path: String, logger: Logger) async throws(AWSError) -> String {
+        String(decoding: try await response(path, logger: logger).body, as: UTF8.self)
+    }
+
+    /// A GET with the session token; a 401 drops the token and tries once more with a new one.
+    private func response(_ path: String, logger: Logger) async throws(AWSError) -> HTTPResponse {
         var refreshedToken = false
         while true {
             let token = try await sessionToken(logger: logger)
@@ -166,7 +216,7 @@ public final class IMDSCredentialSource: CredentialSource {
                     retryable: Self.isPassing(status: response.status)
                 )
             }
-            return String(decoding: response.body, as: UTF8.self)
+            return response
         }
     }
 

@@ -185,6 +185,52 @@ import Testing
         #expect(warnings.first?.hasPrefix("warning") == true, "\(warnings)")
     }
 
+    /// Credentials that expire within the 10 s margin are as good as expired: handed out, every
+    /// call would fetch them again, and a request signed with them could outlive them.
+    @Test func credentialsExpiringWithinTheMarginAreRefused() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(
+            credentials: fakeCredentials("dying"), expiration: clock.now().addingTimeInterval(8))
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+        let recorder = LogRecorder()
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: recorder.logger()) }
+        #expect(error?.code == .invalidResponse)
+        #expect(error?.message.contains("expire in 8 s") == true, "\(String(describing: error))")
+
+        server.serve(fakeCredentials("fresh"), expiration: clock.now().addingTimeInterval(11))
+        #expect(try await source.fetch(logger: logger).accessKeyId == "ASIAFAKEfresh")
+    }
+
+    /// IMDS's `Date` tells how far this host's clock is off; expiry is taken by this host's clock.
+    @Test func expiryIsMovedByTheClockDifferenceIMDSsDateShows() async throws {
+        let clock = ManualClock()
+        let imdsNow = clock.now().addingTimeInterval(-3600)  // this host runs an hour ahead
+        let server = try IMDSServer(credentials: fakeCredentials("skew"), expiration: imdsNow.addingTimeInterval(1800))
+        server.setDate(imdsNow)
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+        let recorder = LogRecorder()
+        // By this host's clock the expiry passed half an hour ago; by IMDS's it is half an hour away.
+        let credentials = try await source.fetch(logger: recorder.logger())
+        #expect(credentials.accessKeyId == "ASIAFAKEskew")
+        #expect(credentials.expiration == clock.now().addingTimeInterval(1800))
+        let warning = recorder.records.first { $0.contains("imds-clock-skew") }
+        #expect(warning?.hasPrefix("warning") == true, "\(recorder.records)")
+        #expect(warning?.contains("3600 s ahead of IMDS's") == true, "\(String(describing: warning))")
+        #expect(warning?.contains("fake-secret") == false)
+
+        // Behind by an hour: credentials that IMDS says end in 30 minutes end in 30 minutes here too.
+        server.setDate(clock.now().addingTimeInterval(3600))
+        server.serve(fakeCredentials("behind"), expiration: clock.now().addingTimeInterval(3600 + 1800))
+        #expect(try await source.fetch(logger: logger).expiration == clock.now().addingTimeInterval(1800))
+
+        // A difference under 30 s is left alone, without a warning.
+        server.setDate(clock.now().addingTimeInterval(20))
+        server.serve(fakeCredentials("close"), expiration: clock.now().addingTimeInterval(900))
+        let quiet = LogRecorder()
+        #expect(try await source.fetch(logger: quiet.logger()).expiration == clock.now().addingTimeInterval(900))
+        #expect(!quiet.allText.contains("imds-clock-skew"))
+    }
+
     @Test func expiredCredentialsFromIMDSLeaveEarlierGoodOnesInUse() async throws {
         let clock = ManualClock()
         let server = try IMDSServer(

@@ -87,6 +87,8 @@ public final class IMDSServer: Sendable {
         var tokens: Set<String> = []
         var tokenSerial = 0
         var credentialDelay: Duration = .zero
+        /// What the `Date` header of the credentials document says (none when nil).
+        var date: Date?
         var counts = Counts()
     }
 
@@ -131,6 +133,11 @@ public final class IMDSServer: Sendable {
     /// Delays every credentials document by `delay` (to hold many callers on one fetch).
     public func setCredentialDelay(_ delay: Duration) {
         box.state.withLock { $0.credentialDelay = delay }
+    }
+
+    /// Sends a `Date` header with the credentials document: IMDS's clock reads `date` (nil: no header).
+    public func setDate(_ date: Date?) {
+        box.state.withLock { $0.date = date }
     }
 
     /// Forgets every token handed out, so the next GET with one of them gets 401.
@@ -197,13 +204,23 @@ public final class IMDSServer: Sendable {
                 if request.path == credentialsPath + roleName {
                     state.counts.credentialGETs += 1
                     return ScriptedResponse(
-                        status: 200, body: document(state), delay: state.credentialDelay)
+                        status: 200, headers: state.date.map { ["Date": httpDate($0)] } ?? [:], body: document(state),
+                        delay: state.credentialDelay)
                 }
                 return ScriptedResponse(status: 404, body: "Not Found")
             default:
                 return ScriptedResponse(status: 405, body: "Method Not Allowed")
             }
         }
+    }
+
+    /// RFC 7231's IMF-fixdate, as servers send `Date`.
+    private static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
     }
 
     private static func document(_ state: State) -> String {
