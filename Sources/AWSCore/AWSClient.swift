@@ -58,7 +58,9 @@ public final class AWSClient: Sendable {
         logger: Logger
     ) async throws(AWSError) -> AWSResponse {
         var attempt = 0
-        var retryCostTaken = 0
+        // What the last retry took from the budget: a success gives back that much (as the
+        // standard retry mode does), so an outage that most calls outlast still drains it.
+        var lastRetryCost = 0
         var skewRetryUsed = false
         var expiredRetryUsed = false
         while true {
@@ -77,7 +79,7 @@ public final class AWSClient: Sendable {
             do {
                 let response = try await http.execute(request)
                 if (200..<300).contains(response.status) {
-                    retryBucket.release(retryCostTaken > 0 ? retryCostTaken : RetryTokenBucket.noRetryIncrement)
+                    retryBucket.release(lastRetryCost > 0 ? lastRetryCost : RetryTokenBucket.noRetryIncrement)
                     return AWSResponse(
                         status: response.status,
                         headers: response.headers,
@@ -132,7 +134,7 @@ public final class AWSClient: Sendable {
                 throw failure
             }
             guard let cost = retryBucket.acquire(for: failureClass) else { throw failure }
-            retryCostTaken += cost
+            lastRetryCost = cost
             logger.debug(
                 "retrying AWS call",
                 metadata: [

@@ -15,16 +15,22 @@ public struct MessageRedactor: Sendable {
     private let secrets: [String]
 
     public init(secrets: [String?]) {
-        self.secrets = secrets.compactMap { $0 }.filter { $0.utf8.count >= 4 }
+        // A value read from a file often ends in a newline that a message quoting it drops: the
+        // value without white space at its ends is looked for too.
+        self.secrets = secrets.compactMap { $0 }.flatMap { secret in
+            let trimmed = secret.trimmingWhitespace()
+            return trimmed.utf8.count == secret.utf8.count ? [secret] : [secret, trimmed]
+        }.filter { $0.utf8.count >= 4 }
     }
 
     public func redact(_ message: String) -> String {
-        var text = Substring(message)
+        // Secrets first: white space trimmed off the message's end could be a secret's last byte.
+        let replaced = Self.replacing(secrets.flatMap(Self.spellings), in: message)
+        var text = Substring(replaced)
         for marker in Self.cutMarkers {
             if let range = text.utf8.firstRange(of: marker.utf8) { text = text[..<range.lowerBound] }
         }
-        let result = String(text).trimmingTrailingWhitespace()
-        return Self.bounded(Self.replacing(secrets.flatMap(Self.spellings), in: result))
+        return Self.bounded(String(text).trimmingTrailingWhitespace())
     }
 
     /// `text` with every byte range any of `targets` covers replaced by one `<redacted>`: the
@@ -127,6 +133,13 @@ public struct MessageRedactor: Sendable {
 }
 
 extension String {
+    fileprivate func trimmingWhitespace() -> String {
+        var copy = Substring(self)
+        while let first = copy.first, first.isWhitespace { copy.removeFirst() }
+        while let last = copy.last, last.isWhitespace { copy.removeLast() }
+        return String(copy)
+    }
+
     fileprivate func trimmingTrailingWhitespace() -> String {
         var copy = self
         while let last = copy.last, last.isWhitespace { copy.removeLast() }

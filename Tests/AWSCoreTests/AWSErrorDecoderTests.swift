@@ -143,6 +143,16 @@ import Testing
         #expect(MessageRedactor.spellings(of: "a/b\nc").count == 3)
     }
 
+    /// A value read from a file ends in a newline: at the end of a message it is found before
+    /// the message's trailing white space goes, and quoted without its newline it is found too.
+    @Test func aSecretEndingInWhiteSpaceLeavesNoPartBehind() {
+        let redactor = MessageRedactor(secrets: ["hunter2-from-file\n", " padded-secret "])
+        #expect(redactor.redact("value was hunter2-from-file\n") == "value was <redacted>")
+        #expect(redactor.redact("value 'hunter2-from-file' refused") == "value '<redacted>' refused")
+        #expect(redactor.redact(#"{"v":"hunter2-from-file\n"}"#) == #"{"v":"<redacted>"}"#)
+        #expect(redactor.redact("got padded-secret.") == "got <redacted>.")
+    }
+
     /// One secret inside another (a write value that holds the access key) is replaced after
     /// the outer one, so no part of the outer one is left.
     @Test func anOuterSecretIsReplacedWhole() {
