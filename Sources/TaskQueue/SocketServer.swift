@@ -396,12 +396,19 @@ public final class SocketServer: @unchecked Sendable {
             guard info.st_mode & S_IFMT == S_IFSOCK else {
                 throw TaskQueueError(code: .addressInUse, message: "exists and is not a socket", path: path)
             }
-            let probe = try UnixSocketAddress.makeSocket(nonBlocking: false)
+            // Non-blocking: a server that listens but does not accept (hung, its backlog full)
+            // would hold a blocking connect, and the start with it, for good. A Unix socket's
+            // connect ends at once either way: EAGAIN means a full backlog, so a live server.
+            let probe = try UnixSocketAddress.makeSocket(nonBlocking: true)
             defer { FileIO.close(probe) }
             do throws(TaskQueueError) {
                 try UnixSocketAddress.connect(probe, to: path)
                 throw TaskQueueError(code: .addressInUse, message: "another server is listening", path: path)
-            } catch  where error.errno == ECONNREFUSED {
+            } catch where error.errno == EAGAIN {
+                throw TaskQueueError(
+                    code: .addressInUse, message: "another server is listening (and accepts no connections)",
+                    path: path)
+            } catch where error.errno == ECONNREFUSED {
                 // Nobody listens: the file is stale. (Any other failure, say EACCES, may hide a
                 // live server, whose socket must not be removed: it is thrown as it is.)
                 try FileIO.unlink(path)

@@ -22,7 +22,8 @@ enum UnixSocketAddress {
         return fd
     }
 
-    /// Connects `fd` to `path` (blocking connect on a blocking socket).
+    /// Connects `fd` to `path` (blocking connect on a blocking socket; on a non-blocking one,
+    /// EAGAIN when the listener's backlog is full).
     static func connect(_ fd: Int32, to path: String) throws(TaskQueueError) {
         let result = try withAddress(path) { address, length in
             FileIO.retrying { Glibc.connect(fd, address, length) }

@@ -50,6 +50,28 @@ import Testing
         #expect(try FileIO.lstat(path) != nil, "the socket bound anew was removed")
     }
 
+    /// A server that listens but accepts nothing (hung, its backlog full) is a live server: the
+    /// start says so at once rather than wait in connect(2) for a place in its backlog.
+    @Test func aHungServerWithAFullBacklogIsFoundAtOnce() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let path = dir.file("hung.sock")
+        let hung = try SocketServer.bind(path: path, mode: 0o600)
+        defer { close(hung) }
+        #expect(listen(hung, 0) == 0)
+        var waiting: [Int32] = []
+        defer { waiting.forEach { _ = close($0) } }
+        for _ in 0..<64 {
+            let client = try UnixSocketAddress.makeSocket(nonBlocking: true)
+            waiting.append(client)
+            do { try UnixSocketAddress.connect(client, to: path) } catch { break }
+        }
+        let error = #expect(throws: TaskQueueError.self) { try SocketServer.bind(path: path, mode: 0o600) }
+        #expect(error?.code == .addressInUse)
+        #expect(error?.message.contains("accepts no connections") == true, "\(String(describing: error))")
+        #expect(try FileIO.lstat(path) != nil, "a live server's socket stays")
+    }
+
     @Test func itsOwnSocketFileGoes() throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
