@@ -15,6 +15,9 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         /// Any other TLS failure: a certificate that does not verify, a bad CA file, a cipher.
         case tlsFailure
         case proxyFailure
+        /// The proxy refused the tunnel for good: 407 (it wants credentials, or others than
+        /// `HTTPS_PROXY` gives) or 403 (its policy forbids the host). Not worth another attempt.
+        case proxyRefused
         case connectionClosed
         case responseTooLarge
         case cancelled
@@ -39,7 +42,7 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         // A handshake cut short is worth another attempt; a certificate that does not verify is not.
         case .couldNotResolveHost, .couldNotConnect, .timedOut, .connectionClosed, .proxyFailure, .tlsHandshakeFailed:
             true
-        case .invalidURL, .tlsFailure, .responseTooLarge, .cancelled, .other: false
+        case .invalidURL, .tlsFailure, .proxyRefused, .responseTooLarge, .cancelled, .other: false
         }
     }
 

@@ -95,7 +95,8 @@ struct CurlHTTPClientProxyTests {
         let error = await clientError {
             try await client.execute(HTTPRequest(method: "GET", url: "https://secretsmanager.invalid/"))
         }
-        #expect(error?.code == .proxyFailure)
+        #expect(error?.code == .proxyRefused)
+        #expect(error?.isTransient == false, "a proxy's policy does not change between attempts")
         let recorded = try #require(proxy.recordedRequests.first)
         #expect(recorded.method == "CONNECT")
         #expect(recorded.target == "secretsmanager.invalid:443")
@@ -103,6 +104,22 @@ struct CurlHTTPClientProxyTests {
         let direct = try await client.execute(HTTPRequest(method: "GET", url: origin.baseURL + "/"))
         #expect(String(decoding: direct.body, as: UTF8.self) == "direct")
         #expect(proxy.requestsServed == 1)
+    }
+
+    /// 407 (credentials wanted) and 403 are for good; a 502 (the proxy could not reach the
+    /// host) is for now, and worth another attempt.
+    @Test(arguments: [(407, HTTPClientError.Code.proxyRefused, false), (502, .proxyFailure, true)])
+    func aRefusedTunnelIsForGoodOnlyWhenTheProxySaysSo(status: Int, code: HTTPClientError.Code, transient: Bool)
+        async throws
+    {
+        let proxy = try LoopbackHTTPServer { _ in ScriptedResponse(status: status, body: "no") }
+        let client = try makeClient(environment: ["HTTPS_PROXY": proxy.baseURL])
+        defer { client.shutdown() }
+        let error = await clientError {
+            try await client.execute(HTTPRequest(method: "GET", url: "https://secretsmanager.invalid/"))
+        }
+        #expect(error?.code == code)
+        #expect(error?.isTransient == transient)
     }
 
     @Test("An unreachable proxy is a .proxyFailure")

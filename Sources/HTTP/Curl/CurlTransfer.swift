@@ -157,9 +157,7 @@ final class CurlTransfer {
             return .failure(
                 HTTPClientError(
                     curlCode: code, detail: easy.errorText, responseTooLarge: exceededLimit, viaProxy: usesProxy,
-                    proxyRefused: usesProxy && !(200..<300).contains(easy.proxyConnectCode())
-                        && easy.proxyConnectCode() != 0
-                )
+                    proxyConnectCode: easy.proxyConnectCode())
             )
         }
         return .success(

@@ -7,21 +7,25 @@ extension HTTPClientError {
     /// proxy URL whole ("Unsupported proxy scheme for '...'"): curl gets proxies without their
     /// user information (``ProxyAddress``), and any left in a URL it quotes is replaced anyway
     /// (``withoutUserInfo(_:)``).
-    init(curlCode code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyRefused: Bool) {
+    /// - Parameter proxyConnectCode: the status the proxy answered CONNECT with (0 for none).
+    init(curlCode code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyConnectCode: Int) {
         let summary = String(cString: ccurlshim_easy_strerror(code))
         let detail = Self.withoutUserInfo(detail)
         let message = detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)"
         self.init(
             code: Self.code(
-                for: code, responseTooLarge: responseTooLarge, viaProxy: viaProxy, proxyRefused: proxyRefused),
+                for: code, responseTooLarge: responseTooLarge, viaProxy: viaProxy, proxyConnectCode: proxyConnectCode),
             message: message, curlCode: Int(code.rawValue))
     }
 
-    /// `proxyRefused`: the proxy answered CONNECT with a non-2xx status (curl 7.88 reports
-    /// that as a receive error).
-    private static func code(for code: CURLcode, responseTooLarge: Bool, viaProxy: Bool, proxyRefused: Bool) -> Code {
+    /// A proxy that answered CONNECT with a status other than 2xx (curl 7.88 reports that as a
+    /// receive error) failed the request: for good with 403 or 407, else for now (a 502 when it
+    /// could not reach the host).
+    private static func code(for code: CURLcode, responseTooLarge: Bool, viaProxy: Bool, proxyConnectCode: Int) -> Code {
         if responseTooLarge { return .responseTooLarge }
-        if proxyRefused && code != CURLE_OK { return .proxyFailure }
+        if viaProxy, proxyConnectCode != 0, !(200..<300).contains(proxyConnectCode), code != CURLE_OK {
+            return proxyConnectCode == 403 || proxyConnectCode == 407 ? .proxyRefused : .proxyFailure
+        }
         switch code {
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
             return .invalidURL
