@@ -37,7 +37,12 @@ public enum HPKE {
     /// the suite (a FIPS-only one has no ChaCha20-Poly1305) refuses here, before the task runs.
     public static func validate(publicKey: [UInt8]) throws(HPKEError) {
         if !suiteProven.load(ordering: .relaxed) {
-            _ = try seal(publicKey: try generateKeyPair().publicKey, info: [], aad: [], plaintext: [])
+            // Whatever fails here is this host's libcrypto, never the caller's key.
+            do {
+                _ = try seal(publicKey: try generateKeyPair().publicKey, info: [], aad: [], plaintext: [])
+            } catch {
+                throw HPKEError(code: .openSSL, message: "a trial seal to a key of its own failed: \(error.message)")
+            }
             suiteProven.store(true, ordering: .relaxed)
         }
         _ = try X25519Key.generate().sharedSecret(with: X25519Key(publicKey: publicKey))

@@ -6,25 +6,26 @@ import SigV4
 /// creating a second version.
 public enum IdempotencyToken {
     /// A UUID-shaped token (36 characters, within AWS's 32-64) from a SHA-256 of what identifies
-    /// the write: the task id, the operation, the secret, and what is written (a digest of the
-    /// value, and the version stages). A task run again sends the same token, so AWS takes it for
-    /// the same request; a task id used again for other content gets a token of its own, so the
-    /// write is made, not answered with the earlier version.
+    /// the write: the task id, the operation, the secret, and the version stages when the task
+    /// names any (so a task id used again to move other stages makes its write). Never the value:
+    /// AWS keeps the token as the version's id, which whoever may list versions sees, and a
+    /// digest of a short value could be guessed from it. A task id used again with another value
+    /// is refused by AWS (a version's value never changes). Without stages the token is what
+    /// earlier releases derived, so a task one of them ran is not written twice by a rerun after
+    /// an upgrade.
     /// - Throws: ``AWSError`` (`SigningFailed`) if OpenSSL fails: a token from a failed digest would
     ///   be the same for every write.
     public static func derive(
-        taskID: String, operation: String, secret: String, value: SecretValue? = nil, versionStages: [String]? = nil
+        taskID: String, operation: String, secret: String, versionStages: [String]? = nil
     ) throws(AWSError) -> String {
-        var material = "secrets-delegate/v2\n\(operation)\n\(secret)\n\(taskID)\n"
+        var material = "secrets-delegate/v1\n\(operation)\n\(secret)\n\(taskID)"
+        if let stages = versionStages, !stages.isEmpty {
+            material += "\nstages"
+            // Each stage with its length first, so no two lists read alike.
+            for stage in stages { material += "\n\(stage.utf8.count):\(stage)" }
+        }
         let digest: [UInt8]
         do {
-            switch value {
-            case .none: material += "-"
-            case .string(let text): material += "s:" + Hex.encode(try SHA256Digest.hash(Array(text.utf8)))
-            case .binary(let data): material += "b:" + Hex.encode(try SHA256Digest.hash(Array(data)))
-            }
-            // Each stage with its length first, so no two lists read alike.
-            for stage in versionStages ?? [] { material += "\n\(stage.utf8.count):\(stage)" }
             digest = try SHA256Digest.hash(Array(material.utf8))
         } catch {
             throw .signing(error)

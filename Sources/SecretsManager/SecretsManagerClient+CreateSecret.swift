@@ -63,8 +63,7 @@ extension SecretsManagerClient {
         let (string, binary) = input.value.wireFields
         let request = CreateSecretRequest(
             name: fullName,
-            clientRequestToken: try IdempotencyToken.derive(
-                taskID: taskID, operation: "CreateSecret", secret: fullName, value: input.value),
+            clientRequestToken: try IdempotencyToken.derive(taskID: taskID, operation: "CreateSecret", secret: fullName),
             secretString: string,
             secretBinary: binary,
             description: input.description,

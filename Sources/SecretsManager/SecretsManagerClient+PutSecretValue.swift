@@ -47,7 +47,7 @@ extension SecretsManagerClient {
         let request = PutSecretValueRequest(
             secretId: fullName,
             clientRequestToken: try IdempotencyToken.derive(
-                taskID: taskID, operation: "PutSecretValue", secret: fullName, value: value, versionStages: versionStages),
+                taskID: taskID, operation: "PutSecretValue", secret: fullName, versionStages: versionStages),
             secretString: string,
             secretBinary: binary,
             versionStages: versionStages

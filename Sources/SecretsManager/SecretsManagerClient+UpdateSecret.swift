@@ -50,8 +50,7 @@ extension SecretsManagerClient {
             secretId: fullName,
             // Always sent, as the AWS SDKs do (it is an idempotency token in the API model);
             // without a new value AWS creates no version and the token has no effect.
-            clientRequestToken: try IdempotencyToken.derive(
-                taskID: taskID, operation: "UpdateSecret", secret: fullName, value: value),
+            clientRequestToken: try IdempotencyToken.derive(taskID: taskID, operation: "UpdateSecret", secret: fullName),
             secretString: string,
             secretBinary: binary,
             description: description,

@@ -183,7 +183,8 @@ struct Submit: AsyncParsableCommand {
         let destination = try destination()
         let data = try readInput(task)
         let submitter = TaskSubmitter(
-            destination: destination, wait: wait, timeout: .milliseconds(Int(timeout * 1000)), seal: seal)
+            destination: destination, wait: wait, timeout: .milliseconds(Int((timeout * 1000).rounded(.up))),
+            seal: seal)
         try finish(await submitter.submit(data))
     }
 
@@ -429,7 +430,7 @@ struct Open: ParsableCommand {
         discussion: """
             Exits 1, printing nothing, if the result does not authenticate under the key and its task id; \
             64 if the key file cannot be used: it must be a regular file that only its owner may read or \
-            write (mode 0600 or 0400, as keygen makes it), holding the key keygen wrote, or the input is no \
+            write (no group or other permission bits: 0600 as keygen makes it, or 0400), holding the key keygen wrote, or the input is no \
             result it can use (not a result, a sealed result of another algorithm or a malformed one); 74 if \
             standard output refuses the result.
             """)

@@ -151,6 +151,8 @@ import Testing
         #expect(redactor.redact("value 'hunter2-from-file' refused") == "value '<redacted>' refused")
         #expect(redactor.redact(#"{"v":"hunter2-from-file\n"}"#) == #"{"v":"<redacted>"}"#)
         #expect(redactor.redact("got padded-secret.") == "got <redacted>.")
+        // A short value without its white space would be a word of any message: not looked for.
+        #expect(MessageRedactor(secrets: [" true\n"]).redact("isEnabled is true") == "isEnabled is true")
     }
 
     /// One secret inside another (a write value that holds the access key) is replaced after

@@ -92,6 +92,16 @@ import TestSupport
         #expect(failed.status == .failed)
         fixture.fake.setMode(.normal)
         #expect(try await fixture.run("cached").cached == false)
+
+        // A write that names the secret by its partial ARN (no random suffix) drops it too.
+        #expect(try await fixture.run("cached").cached == true)
+        let partial = try await fixture.run(
+            "cached", operation: "putSecretValue",
+            params: ["name": "arn:aws:secretsmanager:us-east-1:123456789012:secret:devops/db", "secretString": "again"])
+        #expect(partial.status == .succeeded)
+        let afterPartial = try await fixture.run("cached")
+        #expect(afterPartial.cached == false)
+        #expect(afterPartial.secretText == "again")
     }
 
     @Test func pastTheTTLAnUnchangedVersionCostsOneDescribeSecretOnly() async throws {

@@ -34,6 +34,33 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(30))
     }
 
+    /// Other tasks' results that keep coming until the time is up are no closed connection:
+    /// `submit --wait` says no result came in time.
+    @Test func submitSaysNoResultCameInTimeWhileOtherResultsKeptComing() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-timeout")
+        let path = directory.path("busy.sock")
+        let listener = try UnixListener.listen(at: path, backlog: 4)
+        defer { close(listener) }
+        let flood = Thread {
+            let peer = accept(listener, nil, nil)
+            guard peer >= 0 else { return }
+            defer { close(peer) }
+            let line = Array(
+                (#"{"id":"another-task","status":"succeeded","operation":"getSecretValue","connectorId":"c","#
+                    + #""delegate":"d","receivedAt":"2026-11-21T12:00:00.000Z","finishedAt":"2026-11-21T12:00:00.042Z","#
+                    + #""attempts":1,"result":{"name":"db"}}"#).utf8 + [0x0A])
+            // Until the client hangs up (EPIPE; SIGPIPE is ignored by the test process).
+            while line.withUnsafeBytes({ send(peer, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) > 0 {
+                usleep(1_000)
+            }
+        }
+        flood.start()
+        let task = Data(#"{"id":"mine","connector":"c","operation":"getSecretValue","params":{"name":"db"}}"#.utf8)
+        let outcome = await TaskSubmitter(destination: .socket(path), wait: true, timeout: .milliseconds(300)).submit(task)
+        #expect(outcome.status == 69)
+        #expect(outcome.errorOutput.contains("no result within 0.3 seconds"), "\(outcome.errorOutput)")
+    }
+
     @Test func statusEndsAtItsTimeoutOnAFullBacklog() throws {
         let directory = try TemporaryDirectory(prefix: "sd-timeout")
         let path = directory.path("full.sock")

@@ -52,22 +52,18 @@ import Testing
         #expect(try a == IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db"))
         #expect(try a != IdempotencyToken.derive(taskID: "t2", operation: "CreateSecret", secret: "p/db"))
         #expect(try a != IdempotencyToken.derive(taskID: "t1", operation: "PutSecretValue", secret: "p/db"))
-        let value = SecretValue.string("v")
-        let b = try IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db", value: value)
-        #expect(try b == IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db", value: value))
-        #expect(b != a)
-        #expect(
-            try b != IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db", value: .string("w")))
-        #expect(
-            try b
-                != IdempotencyToken.derive(
-                    taskID: "t1", operation: "CreateSecret", secret: "p/db", value: .binary(Data("v".utf8))))
+        // Without stages, the token earlier releases derived: a rerun after an upgrade is the
+        // same request to AWS.
+        #expect(a == "1c0853fb-74b3-893d-bce5-9901a7f9ca57")
+        #expect(try a == IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db", versionStages: []))
+        let staged = try IdempotencyToken.derive(
+            taskID: "t1", operation: "PutSecretValue", secret: "p/db", versionStages: ["A", "B"])
+        #expect(try staged != IdempotencyToken.derive(taskID: "t1", operation: "PutSecretValue", secret: "p/db"))
         // Stage lists that would read alike joined are told apart.
         #expect(
-            try IdempotencyToken.derive(
-                taskID: "t1", operation: "PutSecretValue", secret: "p/db", value: value, versionStages: ["A\n1:B"])
+            try staged
                 != IdempotencyToken.derive(
-                    taskID: "t1", operation: "PutSecretValue", secret: "p/db", value: value, versionStages: ["A", "B"]))
+                    taskID: "t1", operation: "PutSecretValue", secret: "p/db", versionStages: ["A\n1:B"]))
         #expect(a.count == 36)
         #expect(a.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12])
     }

@@ -97,7 +97,11 @@ public struct TaskSubmitter: Sendable {
             let deadline = ContinuousClock.now + timeout
             while true {
                 let remaining = deadline - ContinuousClock.now
-                guard remaining > .zero, let reply = try client.readLine(timeout: remaining) else {
+                // Other tasks' results took the time: no result of this one came in it.
+                guard remaining > .zero else {
+                    return .failure("no result within \(timeout)", status: ExitStatus.unavailable)
+                }
+                guard let reply = try client.readLine(timeout: remaining) else {
                     return .failure("the delegate closed the connection before answering", status: ExitStatus.unavailable)
                 }
                 if let outcome = Self.outcome(forResult: reply, expectedID: id, privateKey: privateKey) {

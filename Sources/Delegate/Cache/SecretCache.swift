@@ -84,10 +84,19 @@ public final class SecretCache: Sendable {
         func covers(_ key: SecretCacheKey, _ output: Output) -> Bool {
             switch self {
             case .secret(let region, let name):
-                key.region == region && (key.fullName == name || output.name == name || output.arn == name)
+                key.region == region
+                    && (key.fullName == name || output.name == name || output.arn == name
+                        || Self.isPartialARN(name, of: output.arn))
             case .connector(let id):
                 key.connectorID == id
             }
+        }
+
+        /// Whether `name` is `arn` without the `-` and six characters AWS adds to a secret's ARN
+        /// (a partial ARN, which AWS takes as the secret's id too).
+        static func isPartialARN(_ name: String, of arn: String) -> Bool {
+            arn.utf8.count == name.utf8.count + 7 && arn.utf8.starts(with: name.utf8)
+                && arn.utf8.dropFirst(name.utf8.count).first == UInt8(ascii: "-")
         }
     }
 
