@@ -126,7 +126,7 @@ let package = Package(
         .target(
             name: "Delegate",
             dependencies: [
-                "AWSCore", "AWSCredentials", "SecretsManager", "SQS", "HTTP", "TaskQueue", "Systemd", "Sealing",
+                "AWSCore", "AWSCredentials", "SecretsManager", "SQS", "HTTP", "SigV4", "TaskQueue", "Systemd", "Sealing",
                 "FileNames", "JSON", "DelegateClient", "SafeText",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

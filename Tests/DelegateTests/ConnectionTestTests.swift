@@ -20,7 +20,7 @@ import Testing
     static let list = HTTPRequestMatch.target("secretsmanager.ListSecrets")
     static let dummyPrefix = "devops/secrets-delegate-test-connection-"
 
-    func run() async throws -> OperationOutcome {
+    func run(taskID: String = "test-connection-1") async throws -> OperationOutcome {
         let aws = AWSClient(
             endpoint: AWSServiceEndpoint(
                 signingName: "secretsmanager", region: "us-east-1", url: ScriptedExecutorFixture.endpoint),
@@ -31,7 +31,7 @@ import Testing
             credentials: StaticCredentialProvider(
                 Credentials(accessKeyId: ScriptedExecutorFixture.accessKeyID, secretAccessKey: "unused-test-key")),
             namePrefix: "devops")
-        return try await ConnectionTest(client: client, taskID: "test-connection-1", logger: logger).run()
+        return try await ConnectionTest(client: client, taskID: taskID, logger: logger).run()
     }
 
     /// `canRead`, `canWrite` and each check as `action:outcome`.
@@ -84,6 +84,18 @@ import Testing
             "the same dummy is read and deleted")
         #expect(sent.last?.json?["ForceDeleteWithoutRecovery"] as? Bool == true, "deleted without recovery")
         #expect(sent.allSatisfy { $0.isSigned(by: ScriptedExecutorFixture.accessKeyID) })
+
+        // The task run again (cut off before its delete, say) makes the very same CreateSecret,
+        // so it finds and deletes what the first run left; another task has a dummy of its own.
+        _ = try await run()
+        let again = http.requests.dropFirst(3).first
+        #expect(again?.json?["Name"] as? String == created)
+        #expect(again?.json?["SecretString"] as? String == sent.first?.json?["SecretString"] as? String)
+        #expect(again?.json?["ClientRequestToken"] as? String == sent.first?.json?["ClientRequestToken"] as? String)
+        _ = try await run(taskID: "test-connection-2")
+        let other = try #require(http.requests.dropFirst(6).first?.json?["Name"] as? String)
+        #expect(other.hasPrefix(Self.dummyPrefix))
+        #expect(other != created)
     }
 
     @Test func aDeniedCreateFallsBackToListingAndReportsReadOnly() async throws {

@@ -133,6 +133,14 @@ import Testing
                     CreateSecretParams(
                         secret: try reference("bin"), value: .binary(Data([0, 1, 2, 255])), description: nil,
                         kmsKeyId: nil, tags: [SecretTag(key: "a", value: "b"), SecretTag(key: "c", value: "")])))
+        // Wrapped as GNU base64 wraps (LF, or CRLF from a Windows tool): the same bytes.
+        let wrapped = String(repeating: "A", count: 76) + "\n" + String(repeating: "A", count: 76) + "\r\nAAEC/w=="
+        #expect(
+            try operation("putSecretValue", ["name": "bin", "secretBinary": .string(wrapped)])
+                == .putSecretValue(
+                    PutSecretValueParams(
+                        secret: try reference("bin"), value: .binary(Data(repeating: 0, count: 114) + Data([0, 1, 2, 255])),
+                        versionStages: nil)))
         #expect(
             try operation("getSecretValue", ["name": "db", "versionStage": "AWSPREVIOUS", "versionId": "v1"])
                 == .getSecretValue(

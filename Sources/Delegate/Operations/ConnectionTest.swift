@@ -3,6 +3,7 @@ import FoundationEssentials
 import JSON
 import Logging
 import SecretsManager
+import SigV4
 
 /// `testConnection`: proves what the connector's credentials can do, as the seed's admin guide
 /// describes. A dummy secret is created under the prefix, read back and deleted without recovery.
@@ -33,11 +34,15 @@ struct ConnectionTest: Sendable {
     func run() async throws(AWSError) -> OperationOutcome {
         var checks: [Check] = []
         var attempts = 0
-        let dummy = "secrets-delegate-test-connection-\(UUID().uuidString.lowercased())"
+        // Named after the task, value too: a run cut off before its delete is repeated by the same
+        // task's rerun (the same CreateSecret, which AWS then takes as the same request) and the
+        // dummy it left is deleted; two tasks never share one.
+        let digest = try Self.digest(of: taskID)
+        let dummy = "secrets-delegate-test-connection-\(digest.prefix(32))"
 
         do {
             let created = try await client.createSecret(
-                .init(name: dummy, value: .string(UUID().uuidString), description: "secrets-delegate testConnection; safe to delete"),
+                .init(name: dummy, value: .string("not a secret: \(digest.suffix(32))"), description: "secrets-delegate testConnection; safe to delete"),
                 taskID: taskID, logger: logger)
             attempts += created.attempts
             checks.append(Check(action: "CreateSecret"))
@@ -75,6 +80,15 @@ struct ConnectionTest: Sendable {
             ? "the connector can read and write secrets under its prefix"
             : "the connector can create secrets but not read them back: \(readError?.message ?? "")"
         return finish(checks, attempts: attempts, canRead: canRead, canWrite: true, failure: nil, message: message)
+    }
+
+    /// 64 hex digits of SHA-256 over the task id.
+    static func digest(of taskID: String) throws(AWSError) -> String {
+        do {
+            return Hex.encode(try SHA256Digest.hash(Array("secrets-delegate testConnection\n\(taskID)".utf8)))
+        } catch {
+            throw .signing(error)
+        }
     }
 
     private func readOnlyCheck(_ earlier: [Check], attempts earlierAttempts: Int, createError: AWSError) async throws(AWSError) -> OperationOutcome {

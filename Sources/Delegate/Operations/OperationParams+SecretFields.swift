@@ -17,7 +17,12 @@ extension OperationParams {
         case (.some(let string), .none):
             value = .string(string)
         case (.none, .some(let base64)):
-            guard let data = Data(base64Encoded: base64) else {
+            // Line breaks are taken out first: `base64` (GNU) wraps its output at 76 columns, and
+            // a producer that pastes it should not have to unwrap it.
+            let unwrapped =
+                base64.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D })
+                ? String(decoding: base64.utf8.filter { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self) : base64
+            guard let data = Data(base64Encoded: unwrapped) else {
                 throw .invalid("params.secretBinary is not valid base64")
             }
             value = .binary(data)
