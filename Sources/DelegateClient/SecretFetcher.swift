@@ -111,6 +111,11 @@ public struct SecretFetcher: Sendable {
         do {
             try client.send(Self.task(id: id, connector: connector, name: name, version: version))
         } catch {
+            if error.code != .timedOut, let line = try? client.readLine(timeout: Self.refusalReadTime),
+                let refusal = Self.socketRefusal(inLine: line)
+            {
+                throw Failure(code: refusal.code, message: refusal.message, status: ExitStatus.unavailable)
+            }
             throw Failure(
                 message: error.code == .timedOut
                     ? "the delegate read nothing of the task within \(timeout)" : "talking to the delegate failed: \(error)",
@@ -134,6 +139,18 @@ public struct SecretFetcher: Sendable {
                 message: timedOut ? "no result within \(timeout)" : "talking to the delegate failed: \(error)",
                 status: ExitStatus.unavailable)
         }
+    }
+
+    /// How long a send that broke waits for the socket's refusal that broke it: a delegate that
+    /// refused the connection (no slot free, say) answered and closed before reading the task,
+    /// and its answer is there to be read already, or never comes.
+    public static let refusalReadTime = Duration.milliseconds(200)
+
+    /// The socket's refusal in `line`, if it is one.
+    public static func socketRefusal(inLine line: some Collection<UInt8>) -> (code: String, message: String)? {
+        guard case .object(let members)? = Array(line).withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) })?.value
+        else { return nil }
+        return socketRefusal(members)
     }
 
     /// The statuses a result line has (section 4).

@@ -133,7 +133,8 @@ struct Submit: AsyncParsableCommand {
             take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \
             will run): submit prints a QueuedNotDurable warning and goes on (exit 0, or the result's status \
             with --wait). With --socket or --spool the configuration is not read. --timeout is at most \
-            31536000 seconds. Exits 74 if standard output refuses the result.
+            31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \
+            reason on stderr. Exits 74 if standard output refuses the result.
             """)
 
     @OptionGroup var options: ConfigOption

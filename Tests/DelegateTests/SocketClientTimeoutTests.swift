@@ -105,4 +105,54 @@ import Testing
         #expect(outcome.output.isEmpty, "\(outcome.output)")
         #expect(outcome.errorOutput.hasPrefix("secrets-delegate: TooManyConnections: "), "\(outcome.errorOutput)")
     }
+
+    /// A delegate that refuses a connection answers and closes without reading: a task larger
+    /// than the socket's buffers breaks the send, and the refusal, not "Broken pipe", is what
+    /// `submit` reports.
+    @Test func submitReportsTheRefusalThatBrokeItsSend() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-refused")
+        let path = directory.path("refusing.sock")
+        let listener = try UnixListener.listen(at: path, backlog: 4)
+        defer { close(listener) }
+        let refuser = Thread {
+            let peer = accept(listener, nil, nil)
+            guard peer >= 0 else { return }
+            let line = Array(#"{"error":"TooManyConnections","message":"all 64 connections are in use"}"#.utf8 + [0x0A])
+            _ = line.withUnsafeBytes { send(peer, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            close(peer)
+        }
+        refuser.start()
+        let task = Data(#"{"id":"big","pad":"\#(String(repeating: "x", count: 900_000))"}"#.utf8)
+        let outcome = await TaskSubmitter(destination: .socket(path), wait: true, timeout: .seconds(10)).submit(task)
+        #expect(outcome.status == 69)
+        #expect(outcome.output.isEmpty)
+        #expect(
+            outcome.errorOutput == "secrets-delegate: TooManyConnections: all 64 connections are in use",
+            "\(outcome.errorOutput)")
+    }
+
+    /// The refusal is the reason `get` and `submit` give, whether it came before or after they
+    /// sent the task (the scheduler's choice, so tried many times): never "Broken pipe".
+    @Test func getAndSubmitReportTheSocketsRefusalWhateverCameFirst() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-refused")
+        let path = directory.path("full.sock")
+        let server = SocketServer(
+            listener: .path(path, mode: 0o660), limits: .init(maximumConnections: 0),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            handler: { _, _ in nil })
+        try server.start()
+        defer { server.shutdown() }
+        let task = Data(#"{"id":"mine","connector":"c","operation":"getSecretValue","params":{"name":"db"}}"#.utf8)
+        for _ in 0..<20 {
+            let got = await Task.detached { SecretFetcher(socketPath: path).get(connector: "prod", name: "db") }.value
+            #expect(got.status == 69)
+            #expect(got.output.isEmpty)
+            #expect(got.errorOutput.contains("TooManyConnections"), "\(got.errorOutput)")
+            let submitted = await TaskSubmitter(destination: .socket(path), wait: true, timeout: .seconds(10)).submit(task)
+            #expect(submitted.status == 69)
+            #expect(submitted.output.isEmpty, "\(submitted.output)")
+            #expect(
+                submitted.errorOutput.hasPrefix("secrets-delegate: TooManyConnections: "), "\(submitted.errorOutput)")
+        }
+    }
 }

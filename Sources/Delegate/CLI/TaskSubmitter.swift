@@ -85,6 +85,12 @@ public struct TaskSubmitter: Sendable {
         do {
             try client.send(line)
         } catch {
+            // A delegate that refused the connection answered and closed before reading the task.
+            if error.code != .timedOut, let reply = try? client.readLine(timeout: SecretFetcher.refusalReadTime),
+                let refusal = SecretFetcher.socketRefusal(inLine: reply)
+            {
+                return .failure("\(refusal.code): \(refusal.message)", status: ExitStatus.unavailable)
+            }
             return .failure(
                 error.code == .timedOut
                     ? "the delegate read nothing of the task within \(timeout)" : "talking to the delegate failed: \(error)",
@@ -162,6 +168,9 @@ public struct TaskSubmitter: Sendable {
     static func outcome(forResult line: Data, expectedID: String?, privateKey: [UInt8]? = nil) -> CommandOutcome? {
         let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()
         guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)) else {
+            if let refusal = SecretFetcher.socketRefusal(inLine: line) {
+                return .failure("\(refusal.code): \(refusal.message)", status: ExitStatus.unavailable)
+            }
             // With --seal, stdout is for the opened result only: what could not be read is not printed.
             return CommandOutcome(
                 output: privateKey == nil ? text : "",
