@@ -14,11 +14,25 @@ public struct StatusQuery: Sendable {
         self.timeout = timeout
     }
 
+    private static func refused(_ refusal: (code: String, message: String)) -> CommandOutcome {
+        .failure(ShownText.escaped("\(refusal.code): \(refusal.message)"), status: ExitStatus.unavailable)
+    }
+
     public func run() -> CommandOutcome {
         do {
             let client = try SocketClient.connect(path: socketPath, timeout: timeout)
             defer { client.close() }
-            try client.send(Data(#"{"control":"status"}"#.utf8))
+            do {
+                try client.send(Data(#"{"control":"status"}"#.utf8))
+            } catch {
+                // A delegate that refused the connection answered and closed before the request.
+                if error.code != .timedOut, let reply = try? client.readLine(timeout: SecretFetcher.refusalReadTime),
+                    let refusal = SecretFetcher.socketRefusal(inLine: reply)
+                {
+                    return Self.refused(refusal)
+                }
+                throw error
+            }
             guard let line = try client.readLine(timeout: timeout) else {
                 return .failure("the delegate closed the connection without answering", status: ExitStatus.unavailable)
             }
@@ -28,8 +42,7 @@ public struct StatusQuery: Sendable {
             if case .object(let members)? = parsed, members["name"] == nil,
                 let refusal = SecretFetcher.socketRefusal(members)
             {
-                return .failure(
-                    ShownText.escaped("\(refusal.code): \(refusal.message)"), status: ExitStatus.unavailable)
+                return Self.refused(refusal)
             }
             let pretty = parsed?.prettyText ?? String(decoding: line, as: UTF8.self)
             return CommandOutcome(output: pretty, status: ExitStatus.success)
