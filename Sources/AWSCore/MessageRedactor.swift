@@ -16,11 +16,10 @@ public struct MessageRedactor: Sendable {
 
     public init(secrets: [String?]) {
         // A value read from a file often ends in a newline that a message quoting it drops: the
-        // value without white space at its ends is looked for too, if it is still long enough
-        // (8 bytes) not to be a word of the message itself (" true\n" must not hide "true").
+        // value without white space at its ends is looked for too (with the same 4-byte minimum).
         self.secrets = secrets.compactMap { $0 }.flatMap { secret in
             let trimmed = secret.trimmingWhitespace()
-            return trimmed.utf8.count == secret.utf8.count || trimmed.utf8.count < 8 ? [secret] : [secret, trimmed]
+            return trimmed.utf8.count == secret.utf8.count ? [secret] : [secret, trimmed]
         }.filter { $0.utf8.count >= 4 }
     }
 

@@ -134,7 +134,7 @@ struct Submit: AsyncParsableCommand {
             will run): submit prints a QueuedNotDurable warning and goes on (exit 0, or the result's status \
             with --wait). With --socket or --spool the configuration is not read. --timeout is at most \
             31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \
-            reason on stderr. Exits 74 if standard output refuses the result.
+            reason on stderr (without --wait, a refusal that comes within 0.2 s of sending). Exits 74 if standard output refuses the result.
             """)
 
     @OptionGroup var options: ConfigOption
@@ -184,7 +184,7 @@ struct Submit: AsyncParsableCommand {
         let destination = try destination()
         let data = try readInput(task)
         let submitter = TaskSubmitter(
-            destination: destination, wait: wait, timeout: .milliseconds(Int((timeout * 1000).rounded(.up))),
+            destination: destination, wait: wait, timeout: .milliseconds(max(1, Int((timeout * 1000).rounded()))),
             seal: seal)
         try finish(await submitter.submit(data))
     }

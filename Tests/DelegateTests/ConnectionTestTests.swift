@@ -98,6 +98,32 @@ import Testing
         #expect(other != created)
     }
 
+    /// A task id used again right after a run that finished finds its dummy still being deleted
+    /// (AWS refuses the name meanwhile): the test goes on with a dummy of a name of its own.
+    @Test func aDummyStillBeingDeletedGivesWayToOneOfItsOwn() async throws {
+        http.script(
+            Self.create,
+            .awsError("InvalidRequestException", message: "You can't create this secret because a secret with this name is already scheduled for deletion."),
+            .json(Self.entry("devops/dummy")))
+        http.always(Self.get, ScriptedExecutorFixture.secret("dummy"))
+        http.always(Self.delete, .json(Self.entry("devops/dummy")))
+        let outcome = try await run()
+
+        #expect(
+            summary(outcome)
+                == Summary(
+                    canRead: true, canWrite: true,
+                    checks: ["CreateSecret:allowed", "GetSecretValue:allowed", "DeleteSecret:allowed"]))
+        #expect(outcome.failure == nil)
+        let sent = http.requests
+        #expect(sent.map(\.action) == ["CreateSecret", "CreateSecret", "GetSecretValue", "DeleteSecret"])
+        let first = try #require(sent.first?.json?["Name"] as? String)
+        let second = try #require(sent.dropFirst().first?.json?["Name"] as? String)
+        #expect(second.hasPrefix(Self.dummyPrefix))
+        #expect(second != first)
+        #expect(sent.dropFirst(2).allSatisfy { $0.json?["SecretId"] as? String == second }, "the new dummy is read and deleted")
+    }
+
     @Test func aDeniedCreateFallsBackToListingAndReportsReadOnly() async throws {
         http.always(Self.create, .awsError("AccessDeniedException"))
         http.always(Self.list, .json(["SecretList": [Self.entry("devops/app")]]))

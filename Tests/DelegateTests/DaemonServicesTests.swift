@@ -204,6 +204,47 @@ import Testing
         #expect(!recorder.records.contains { $0.contains("tasks still running after the grace period") })
     }
 
+    /// A stop whose time runs out with an SQS task still running makes its message visible again
+    /// at once (with the receipt handle of its receive), so that another delegate takes it now
+    /// rather than after its lease; the warning says how many were.
+    @Test func aStopOutOfTimeReleasesTheMessagesOfTasksStillRunning() async throws {
+        let directory = try TemporaryDirectory(prefix: "services")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
+        func answer(_ body: String) -> ScriptedReply { .response(HTTPResponse(status: 200, headers: json, body: Data(body.utf8))) }
+        let task = try DaemonTestFixtures.task(id: "sqs-stuck", operation: "getSecretValue", params: ["name": "app"])
+        let message = try JSONSerialization.data(withJSONObject: [
+            "Messages": [["MessageId": "m-stuck", "ReceiptHandle": "rh-stuck", "Body": task]]
+        ])
+        let http = ScriptedHTTPClient()
+        http.script(.target("AmazonSQS.ReceiveMessage"), answer(String(decoding: message, as: UTF8.self)))
+        http.always(.target("AmazonSQS.ReceiveMessage"), .hold(answer("{}")))
+        // The task's call never answers.
+        http.always(.target("secretsmanager.GetSecretValue"), .hold(answer("{}")))
+        http.always(.target("AmazonSQS.ChangeMessageVisibility"), answer("{}"))
+        let recorder = LogRecorder()
+        let notifier = RecordingNotifier()
+        let daemon = try Self.sqsDaemon(
+            in: directory, http: http, notifier: notifier, logger: recorder.logger(), stopBudget: .milliseconds(500))
+        let group = ServiceGroup(
+            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            #expect(await eventually { notifier.messages.contains("READY=1") })
+            #expect(await eventually { !http.requests(.target("secretsmanager.GetSecretValue")).isEmpty })
+            await group.triggerGracefulShutdown()
+            try await running.next()
+        }
+        let releases = http.requests(.target("AmazonSQS.ChangeMessageVisibility")).map(\.bodyText)
+            .filter { $0.contains(#""VisibilityTimeout":0"#) }
+        #expect(releases.count == 1, "\(releases)")
+        #expect(releases.first?.contains("rh-stuck") == true)
+        let warning = recorder.records.first { $0.contains("the stop's time ran out before every SQS message in hand was settled") }
+        #expect(warning?.contains("1 whose tasks still ran were made visible again") == true, "\(String(describing: warning))")
+        #expect(warning?.contains("rh-stuck") == false, "receipt handles stay out of the journal")
+    }
+
     /// An SQS task still running when the grace period ends is not cut off while the stop has time
     /// left: it finishes, its result is sent and its message deleted, so it does not run again
     /// elsewhere. (The SQS loops were given no time at all once any task outlived the grace.)

@@ -126,7 +126,9 @@ import Testing
         let refuser = Thread {
             let peer = accept(listener, nil, nil)
             guard peer >= 0 else { return }
-            let line = Array(#"{"error":"TooManyConnections","message":"all 64 connections are in use"}"#.utf8 + [0x0A])
+            // With an escape sequence, which stderr gets escaped: whatever listens on the path wrote it.
+            let line = Array(
+                #"{"error":"TooManyConnections","message":"all 64 connections are in use\u001b[2J"}"#.utf8 + [0x0A])
             _ = line.withUnsafeBytes { send(peer, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             close(peer)
         }
@@ -136,8 +138,9 @@ import Testing
         #expect(outcome.status == 69)
         #expect(outcome.output.isEmpty)
         #expect(
-            outcome.errorOutput == "secrets-delegate: TooManyConnections: all 64 connections are in use",
+            outcome.errorOutput.hasPrefix("secrets-delegate: TooManyConnections: all 64 connections are in use"),
             "\(outcome.errorOutput)")
+        #expect(!outcome.errorOutput.contains("\u{1B}"), "\(outcome.errorOutput)")
     }
 
     /// The refusal is the reason `get` and `submit` give, whether it came before or after they
@@ -158,6 +161,10 @@ import Testing
             #expect(submitted.output.isEmpty, "\(submitted.output)")
             #expect(
                 submitted.errorOutput.hasPrefix("secrets-delegate: TooManyConnections: "), "\(submitted.errorOutput)")
+            // Without --wait too: a refused task was not submitted.
+            let unwaited = await TaskSubmitter(destination: .socket(path), wait: false, timeout: .seconds(10)).submit(task)
+            #expect(unwaited.status == 69)
+            #expect(unwaited.output.isEmpty, "\(unwaited.output)")
         }
     }
 }

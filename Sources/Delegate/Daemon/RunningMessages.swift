@@ -23,6 +23,11 @@ final class RunningMessages: Sendable {
         handles.withLock { $0[key] }
     }
 
+    /// Every message being handled, with its newest receipt handle.
+    func all() -> [(key: AnsweredMessages.Key, receiptHandle: String)] {
+        handles.withLock { $0.map { (key: $0.key, receiptHandle: $0.value) } }
+    }
+
     /// Ends the handling of `key`.
     func end(_ key: AnsweredMessages.Key) {
         _ = handles.withLock { $0.removeValue(forKey: key) }

@@ -65,6 +65,38 @@ struct SQSIntake: Sendable {
         return await inHand.waitUntilIdle(timeout: max(.zero, timeout - (ContinuousClock.now - start)))
     }
 
+    /// What a stop keeps of its budget for ``releaseRunning(within:)``.
+    static let releaseTime: Duration = .seconds(2)
+
+    /// For a stop whose time ran out with tasks still running: makes their messages visible again
+    /// at once, so that another delegate takes them now rather than after their lease (this
+    /// process ends, and the tasks with it). At most `timeout`; returns how many were released.
+    func releaseRunning(within timeout: Duration) async -> Int {
+        let messages = running.all()
+        guard !messages.isEmpty else { return 0 }
+        let released = ReleasedCount()
+        await Race.first(
+            {
+                await withDiscardingTaskGroup { group in
+                    for message in messages {
+                        guard let queue = try? SQSQueueURL(message.key.queueURL) else { continue }
+                        group.addTask {
+                            do throws(AWSError) {
+                                try await client(for: queue).changeMessageVisibility(
+                                    queue: queue, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
+                                released.count.withLock { $0 += 1 }
+                                status.update(queue.url) { $0.released += 1 }
+                            } catch {
+                                record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+                            }
+                        }
+                    }
+                }
+            },
+            { try? await sleeper.sleep(for: timeout) })
+        return released.count.withLock { $0 }
+    }
+
     private func poller(for url: String) -> SQSQueuePoller? {
         guard let queue = try? SQSQueueURL(url) else { return nil }  // validated with the configuration
         var logger = logger
@@ -113,6 +145,11 @@ struct SQSIntake: Sendable {
                 metadata: ["event": "queue-recovered", "operation": "\(operation)"], key: key, logger: logger)
         }
     }
+}
+
+/// How many messages ``SQSIntake/releaseRunning(within:)`` made visible again so far.
+private final class ReleasedCount: Sendable {
+    let count = Mutex(0)
 }
 
 /// The queues whose loops run (a loop still draining after its queue left the list included).

@@ -36,15 +36,19 @@ struct ConnectionTest: Sendable {
         var attempts = 0
         // Named after the task, value too: a run cut off before its delete is repeated by the same
         // task's rerun (the same CreateSecret, which AWS then takes as the same request) and the
-        // dummy it left is deleted; two tasks never share one.
+        // dummy it left is deleted; two tasks never share one. A task id used again soon after a
+        // run that finished finds that dummy still being deleted (AWS deletes in the background):
+        // then a dummy of a name of its own.
         let digest = try Self.digest(of: taskID)
-        let dummy = "secrets-delegate-test-connection-\(digest.prefix(32))"
-
+        var dummy = "secrets-delegate-test-connection-\(digest.prefix(32))"
         do {
-            let created = try await client.createSecret(
-                .init(name: dummy, value: .string("not a secret: \(digest.suffix(32))"), description: "secrets-delegate testConnection; safe to delete"),
-                taskID: taskID, logger: logger)
-            attempts += created.attempts
+            do {
+                attempts += try await createDummy(dummy, digest: digest).attempts
+            } catch where error.code == Self.invalidRequest || error.code == Self.resourceExists {
+                attempts += error.attempts
+                dummy = "secrets-delegate-test-connection-\(UUID().uuidString.lowercased())"
+                attempts += try await createDummy(dummy, digest: digest).attempts
+            }
             checks.append(Check(action: "CreateSecret"))
         } catch {
             attempts += error.attempts
@@ -80,6 +84,17 @@ struct ConnectionTest: Sendable {
             ? "the connector can read and write secrets under its prefix"
             : "the connector can create secrets but not read them back: \(readError?.message ?? "")"
         return finish(checks, attempts: attempts, canRead: canRead, canWrite: true, failure: nil, message: message)
+    }
+
+    static let invalidRequest = AWSError.Code(rawValue: "InvalidRequestException")
+    static let resourceExists = AWSError.Code(rawValue: "ResourceExistsException")
+
+    private func createDummy(_ name: String, digest: String) async throws(AWSError) -> SecretsManagerResponse<SecretsManagerClient.CreateSecretOutput> {
+        try await client.createSecret(
+            .init(
+                name: name, value: .string("not a secret: \(digest.suffix(32))"),
+                description: "secrets-delegate testConnection; safe to delete"),
+            taskID: taskID, logger: logger)
     }
 
     /// 64 hex digits of SHA-256 over the task id.

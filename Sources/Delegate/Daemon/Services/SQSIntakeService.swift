@@ -7,7 +7,8 @@ import Logging
 /// (``DelegateDaemon/stopBudget``) leaves. An SQS task that outlived the grace period may finish
 /// meanwhile, and its result is sent: cut off, it would run again on another delegate. Then, if
 /// tasks outlived the grace period, the warning that those still running are cancelled, and if
-/// the loops did not settle in time, that their messages come back.
+/// the loops did not settle in time, the messages of tasks still running are made visible again
+/// (within the last 2 s of the budget, kept for it), with a warning that says so.
 struct SQSIntakeService: Service {
     let daemon: DelegateDaemon
     let shared: DaemonRun
@@ -24,7 +25,9 @@ struct SQSIntakeService: Service {
             let drained = shared.progress.tasksDrained
             // A long request timeout could hold the stop past systemd's TimeoutStopSec=; what
             // is not settled by then comes back to the queue after its lease.
-            let wait = min(.seconds(poll + 5), shared.timeLeftToStop(within: daemon.settings.stopBudget))
+            let budget = daemon.settings.stopBudget
+            let left = shared.timeLeftToStop(within: budget)
+            let wait = min(.seconds(poll + 5), max(.zero, left - SQSIntake.releaseTime))
             let settled = await sqs.waitUntilSettled(timeout: wait)
             if !drained {
                 daemon.logger.warning(
@@ -32,9 +35,15 @@ struct SQSIntakeService: Service {
                 )
             }
             if !settled {
+                let released = await sqs.releaseRunning(
+                    within: min(SQSIntake.releaseTime, shared.timeLeftToStop(within: budget)))
                 daemon.logger.warning(
-                    "the stop's time ran out before every SQS message in hand was settled; those messages come back after their lease and their tasks may run again"
-                )
+                    """
+                    the stop's time ran out before every SQS message in hand was settled; \(released) whose tasks \
+                    still ran were made visible again for another delegate, any others come back after their lease; \
+                    their tasks may run again
+                    """,
+                    metadata: ["released": "\(released)"])
             }
         }
     }
