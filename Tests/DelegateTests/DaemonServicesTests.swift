@@ -204,24 +204,35 @@ import Testing
         #expect(!recorder.records.contains { $0.contains("tasks still running after the grace period") })
     }
 
+    static func sqsAnswer(_ body: String) -> ScriptedReply {
+        .response(HTTPResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: Data(body.utf8)))
+    }
+
+    /// Credentials in `directory`, and SQS that hands out one getSecretValue task message, then
+    /// holds every receive after it.
+    static func oneSQSTask(
+        id: String, messageID: String, receiptHandle: String, in directory: TemporaryDirectory
+    ) throws -> ScriptedHTTPClient {
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        let task = try DaemonTestFixtures.task(id: id, operation: "getSecretValue", params: ["name": "app"])
+        let message = try JSONSerialization.data(withJSONObject: [
+            "Messages": [["MessageId": messageID, "ReceiptHandle": receiptHandle, "Body": task]]
+        ])
+        let http = ScriptedHTTPClient()
+        http.script(.target("AmazonSQS.ReceiveMessage"), sqsAnswer(String(decoding: message, as: UTF8.self)))
+        http.always(.target("AmazonSQS.ReceiveMessage"), .hold(sqsAnswer("{}")))
+        return http
+    }
+
     /// A stop whose time runs out with an SQS task still running makes its message visible again
     /// at once (with the receipt handle of its receive), so that another delegate takes it now
     /// rather than after its lease; the warning says how many were.
     @Test func aStopOutOfTimeReleasesTheMessagesOfTasksStillRunning() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
-        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
-        let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
-        func answer(_ body: String) -> ScriptedReply { .response(HTTPResponse(status: 200, headers: json, body: Data(body.utf8))) }
-        let task = try DaemonTestFixtures.task(id: "sqs-stuck", operation: "getSecretValue", params: ["name": "app"])
-        let message = try JSONSerialization.data(withJSONObject: [
-            "Messages": [["MessageId": "m-stuck", "ReceiptHandle": "rh-stuck", "Body": task]]
-        ])
-        let http = ScriptedHTTPClient()
-        http.script(.target("AmazonSQS.ReceiveMessage"), answer(String(decoding: message, as: UTF8.self)))
-        http.always(.target("AmazonSQS.ReceiveMessage"), .hold(answer("{}")))
+        let http = try Self.oneSQSTask(id: "sqs-stuck", messageID: "m-stuck", receiptHandle: "rh-stuck", in: directory)
         // The task's call never answers.
-        http.always(.target("secretsmanager.GetSecretValue"), .hold(answer("{}")))
-        http.always(.target("AmazonSQS.ChangeMessageVisibility"), answer("{}"))
+        http.always(.target("secretsmanager.GetSecretValue"), .hold(Self.sqsAnswer("{}")))
+        http.always(.target("AmazonSQS.ChangeMessageVisibility"), Self.sqsAnswer("{}"))
         let recorder = LogRecorder()
         let notifier = RecordingNotifier()
         let daemon = try Self.sqsDaemon(
@@ -250,23 +261,14 @@ import Testing
     /// elsewhere. (The SQS loops were given no time at all once any task outlived the grace.)
     @Test func anSQSTaskOutlivingTheGracePeriodStillSendsItsResultWithinTheBudget() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
-        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
-        let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
-        func answer(_ body: String) -> ScriptedReply { .response(HTTPResponse(status: 200, headers: json, body: Data(body.utf8))) }
-        let task = try DaemonTestFixtures.task(id: "sqs-slow", operation: "getSecretValue", params: ["name": "app"])
-        let message = try JSONSerialization.data(withJSONObject: [
-            "Messages": [["MessageId": "m-1", "ReceiptHandle": "rh-1", "Body": task]]
-        ])
-        let http = ScriptedHTTPClient()
-        http.script(.target("AmazonSQS.ReceiveMessage"), answer(String(decoding: message, as: UTF8.self)))
-        http.always(.target("AmazonSQS.ReceiveMessage"), .hold(answer("{}")))
+        let http = try Self.oneSQSTask(id: "sqs-slow", messageID: "m-1", receiptHandle: "rh-1", in: directory)
         let value = DaemonTestFixtures.getSecretValueResponse(name: "e2e/app", value: "not-a-secret")
         http.always(
             .target("secretsmanager.GetSecretValue"),
             .hold(.response(HTTPResponse(status: value.status, headers: value.headers, body: value.body))))
-        http.always(.target("AmazonSQS.ChangeMessageVisibility"), answer("{}"))
-        http.always(.target("AmazonSQS.SendMessageBatch"), answer(#"{"Successful":[{"Id":"0","MessageId":"r-1"}],"Failed":[]}"#))
-        http.always(.target("AmazonSQS.DeleteMessageBatch"), answer(#"{"Successful":[{"Id":"0"}],"Failed":[]}"#))
+        http.always(.target("AmazonSQS.ChangeMessageVisibility"), Self.sqsAnswer("{}"))
+        http.always(.target("AmazonSQS.SendMessageBatch"), Self.sqsAnswer(#"{"Successful":[{"Id":"0","MessageId":"r-1"}],"Failed":[]}"#))
+        http.always(.target("AmazonSQS.DeleteMessageBatch"), Self.sqsAnswer(#"{"Successful":[{"Id":"0"}],"Failed":[]}"#))
         let recorder = LogRecorder()
         let notifier = RecordingNotifier()
         let daemon = try Self.sqsDaemon(
