@@ -6,16 +6,20 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     public let url: String
     /// `scheme://host[:port]`.
     public let origin: String
-    /// The host, lowercased, without the port; nil if the origin holds user information (`@`).
+    /// The host, lowercased, without the port.
     public let host: String?
     /// The region Amazon SQS's own host names, nil for any other host
     /// (``amazonSQSRegion(host:)``). Worked out here once: a task's `replyTo` check reads it, and
     /// so does the making of a client for the queue.
     public let amazonSQSRegion: String?
 
-    /// - Throws: `InvalidQueueUrl` unless `url` is an absolute http(s) URL with a host and a path.
+    /// - Throws: `InvalidQueueUrl` unless `url` is an absolute http(s) URL with a host and a path,
+    ///   and no user information (whose password the message would otherwise quote).
     public init(_ url: String) throws(AWSError) {
         let parts = URLParts(url)
+        guard !parts.authority.contains("@") else {
+            throw .validation(.invalidQueueURL, "a queue URL must not contain a user name or password")
+        }
         guard let scheme = parts.scheme, ["http", "https"].contains(scheme.lowercased()), !parts.authority.isEmpty,
             parts.path.count > 1, !url.contains(where: { $0.isWhitespace })
         else { throw Self.invalid(url) }

@@ -233,6 +233,30 @@ import Testing
         }
     }
 
+    /// A URL with a password is refused without being quoted, however else it is wrong; a uid or
+    /// gid the kernel has no room for is no id.
+    @Test(arguments: [
+        ("[aws]\nsts_endpoint = \"https://user:p4ss word@sts.example\"", "[aws] sts_endpoint", "must not contain a user name or password"),
+        (
+            "[sqs]\nqueue_urls = [\"https://AKIDX:p4ss@sqs.us-east-1.amazonaws.com/123456789012/q\"]", "[sqs] queue_urls",
+            "entry 1 must not contain a user name or password"
+        ),
+        (
+            "[sqs]\nresult_queue_url = \"https://u:p4ss@sqs.us-east-1.amazonaws.com/123456789012/r x\"",
+            "[sqs] result_queue_url", "must not contain a user name or password"
+        ),
+        ("[queue]\nsocket_allowed_users = [4294967295]", "[queue] socket_allowed_users", "entry 1 is no user or group id (0-4294967294)"),
+        ("[queue]\nsocket_allowed_groups = [1, 10000000000]", "[queue] socket_allowed_groups", "entry 2 is no user or group id"),
+    ])
+    func passwordsAreNeverQuotedAndIdsFitTheKernel(toml: String, key: String, reason: String) {
+        let error = #expect(throws: ConfigurationError.self) {
+            _ = try DelegateConfiguration.load(tomlText: toml, environment: [:], hostName: "h")
+        }
+        #expect(error?.key == key)
+        #expect(error?.reason.contains(reason) == true, "\(String(describing: error))")
+        #expect(error.map { "\($0)" }?.contains("p4ss") == false, "\(String(describing: error))")
+    }
+
     @Test func errorDescriptionNamesKeyAndOrigin() {
         let error = ConfigurationError(
             key: "[queue] rescan_interval_seconds", reason: "must not be negative",

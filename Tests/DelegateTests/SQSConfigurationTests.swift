@@ -1,3 +1,4 @@
+import AWSCore
 import Foundation
 import SQS
 import Testing
@@ -126,7 +127,9 @@ import Testing
         for (host, region) in hosts {
             #expect(SQSQueueURL.amazonSQSRegion(host: host) == region, "\(host)")
         }
-        #expect(try SQSQueueURL("https://user@sqs.eu-west-1.amazonaws.com/1/q").amazonSQSRegion == nil)
+        // User information makes no queue URL at all (and its password is never quoted).
+        let error = #expect(throws: AWSError.self) { try SQSQueueURL("https://user:p4ss@sqs.eu-west-1.amazonaws.com/1/q") }
+        #expect(error?.message == "a queue URL must not contain a user name or password")
         #expect(try SQSQueueURL("https://sqs.eu-west-1.amazonaws.com:443/1/q").amazonSQSRegion == "eu-west-1")
     }
 

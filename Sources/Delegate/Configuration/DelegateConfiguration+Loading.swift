@@ -353,7 +353,13 @@ extension DelegateConfiguration {
             switch element {
             // Trimmed as entries from the environment are: a tag " prod" would match no selector.
             case .string(let string): strings.append(string.trimmingSpaces())
-            case .integer(let integer) where allowIntegers && integer >= 0: strings.append(String(integer))
+            // A uid or gid: 4294967295 is -1, "no id", to the kernel.
+            case .integer(let integer) where allowIntegers && (0..<Int(UInt32.max)).contains(integer):
+                strings.append(String(integer))
+            case .integer where allowIntegers:
+                throw ConfigurationError(
+                    key: key.label, reason: "entry \(index + 1) is no user or group id (0-\(UInt32.max - 1))",
+                    origin: origin)
             default:
                 throw ConfigurationError(
                     key: key.label, reason: "entry \(index + 1) must be a string, not \(element.typeName)",

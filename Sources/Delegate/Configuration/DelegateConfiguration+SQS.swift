@@ -71,6 +71,9 @@ extension DelegateConfiguration {
         static func queueURLsProblem(_ urls: [String]) -> String? {
             var seen: Set<String> = []
             for (index, url) in urls.enumerated() {
+                if DelegateConfiguration.holdsUserInfo(url) {
+                    return "entry \(index + 1) must not contain a user name or password"
+                }
                 if (try? SQSQueueURL(url)) == nil {
                     return "entry \(index + 1) \(quoted(url)) is not a queue URL (https://host/account/name)"
                 }
@@ -87,6 +90,7 @@ extension DelegateConfiguration {
         }
 
         static func resultQueueURLProblem(_ url: String) -> String? {
+            if DelegateConfiguration.holdsUserInfo(url) { return "must not contain a user name or password" }
             if !url.isEmpty, (try? SQSQueueURL(url)) == nil {
                 return "\(quoted(url)) is not a queue URL (https://host/account/name)"
             }

@@ -123,10 +123,17 @@ extension DelegateConfiguration {
         return nil
     }
 
+    /// Whether `url`'s authority (between `://` and the path) holds user information (`@`).
+    static func holdsUserInfo(_ url: String) -> Bool {
+        URLParts(url).authority.contains("@")
+    }
+
     /// An endpoint is `http(s)://host[:port]` with nothing after the host but an optional `/`.
     /// User info is refused: the configuration must never hold a password.
     static func endpointProblem(_ endpoint: String, emptyAllowed: Bool) -> String? {
         if endpoint.isEmpty { return emptyAllowed ? nil : "must not be empty" }
+        // Before any message that quotes the value: it may hold a password.
+        if holdsUserInfo(endpoint) { return "must not contain a user name or password" }
         guard let components = URLComponents(string: endpoint), let scheme = components.scheme?.lowercased() else {
             return "\(quoted(endpoint)) is not a URL"
         }
