@@ -119,6 +119,18 @@ import Testing
         #expect(second.hasPrefix(Self.dummyPrefix))
         #expect(second != first)
         #expect(sent.dropFirst(2).allSatisfy { $0.json?["SecretId"] as? String == second }, "the new dummy is read and deleted")
+        // The second name follows from the task id too: a rerun cut off on it finds it again.
+        let digest = try ConnectionTest.digest(of: "test-connection-1")
+        #expect(second == "devops/secrets-delegate-test-connection-\(digest.suffix(32))")
+    }
+
+    /// Any other refusal of the create is the test's answer, reported after one call.
+    @Test func anInvalidRequestForAnotherReasonFailsTheTest() async throws {
+        http.always(Self.create, .awsError("InvalidRequestException", message: "The KMS key is disabled."))
+        let outcome = try await run()
+        #expect(summary(outcome) == Summary(canRead: false, canWrite: false, checks: ["CreateSecret:error"]))
+        #expect(errorCode(outcome.failure) == "InvalidRequestException")
+        #expect(http.requests.count == 1)
     }
 
     @Test func aDeniedCreateFallsBackToListingAndReportsReadOnly() async throws {

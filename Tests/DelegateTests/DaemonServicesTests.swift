@@ -224,6 +224,43 @@ import Testing
         return http
     }
 
+    /// Scripts the task's read, its lease extensions, its result and its delete, any of them held
+    /// until `releaseHeld()`.
+    static func answerTheTask(_ http: ScriptedHTTPClient, holdingValue: Bool, holdingDelete: Bool) {
+        let value = DaemonTestFixtures.getSecretValueResponse(name: "e2e/app", value: "not-a-secret")
+        let read = ScriptedReply.response(HTTPResponse(status: value.status, headers: value.headers, body: value.body))
+        http.always(.target("secretsmanager.GetSecretValue"), holdingValue ? .hold(read) : read)
+        http.always(.target("AmazonSQS.ChangeMessageVisibility"), sqsAnswer("{}"))
+        http.always(.target("AmazonSQS.SendMessageBatch"), sqsAnswer(#"{"Successful":[{"Id":"0","MessageId":"r-1"}],"Failed":[]}"#))
+        let delete = sqsAnswer(#"{"Successful":[{"Id":"0"}],"Failed":[]}"#)
+        http.always(.target("AmazonSQS.DeleteMessageBatch"), holdingDelete ? .hold(delete) : delete)
+    }
+
+    /// Runs an SQS delegate with a stop budget of 500 ms until `http` was asked `once`, stops it,
+    /// and returns the releases it sent (ChangeMessageVisibility to 0) and the warning that the
+    /// stop's time ran out.
+    static func stopOutOfTime(
+        directory: TemporaryDirectory, http: ScriptedHTTPClient, once: HTTPRequestMatch
+    ) async throws -> (releases: [String], warning: String?) {
+        let recorder = LogRecorder()
+        let notifier = RecordingNotifier()
+        let daemon = try Self.sqsDaemon(
+            in: directory, http: http, notifier: notifier, logger: recorder.logger(), stopBudget: .milliseconds(500))
+        let group = ServiceGroup(
+            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            #expect(await eventually { notifier.messages.contains("READY=1") })
+            #expect(await eventually { !http.requests(once).isEmpty })
+            await group.triggerGracefulShutdown()
+            try await running.next()
+        }
+        let releases = http.requests(.target("AmazonSQS.ChangeMessageVisibility")).map(\.bodyText)
+            .filter { $0.contains(#""VisibilityTimeout":0"#) }
+        let warning = recorder.records.first { $0.contains("the stop's time ran out before every SQS message in hand was settled") }
+        return (releases, warning)
+    }
+
     /// A stop whose time runs out with an SQS task still running makes its message visible again
     /// at once (with the receipt handle of its receive), so that another delegate takes it now
     /// rather than after its lease; the warning says how many were.
@@ -233,27 +270,25 @@ import Testing
         // The task's call never answers.
         http.always(.target("secretsmanager.GetSecretValue"), .hold(Self.sqsAnswer("{}")))
         http.always(.target("AmazonSQS.ChangeMessageVisibility"), Self.sqsAnswer("{}"))
-        let recorder = LogRecorder()
-        let notifier = RecordingNotifier()
-        let daemon = try Self.sqsDaemon(
-            in: directory, http: http, notifier: notifier, logger: recorder.logger(), stopBudget: .milliseconds(500))
-        let group = ServiceGroup(
-            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
-
-        try await withThrowingTaskGroup(of: Void.self) { running in
-            running.addTask { try await group.run() }
-            #expect(await eventually { notifier.messages.contains("READY=1") })
-            #expect(await eventually { !http.requests(.target("secretsmanager.GetSecretValue")).isEmpty })
-            await group.triggerGracefulShutdown()
-            try await running.next()
-        }
-        let releases = http.requests(.target("AmazonSQS.ChangeMessageVisibility")).map(\.bodyText)
-            .filter { $0.contains(#""VisibilityTimeout":0"#) }
+        let (releases, warning) = try await Self.stopOutOfTime(
+            directory: directory, http: http, once: .target("secretsmanager.GetSecretValue"))
         #expect(releases.count == 1, "\(releases)")
         #expect(releases.first?.contains("rh-stuck") == true)
-        let warning = recorder.records.first { $0.contains("the stop's time ran out before every SQS message in hand was settled") }
         #expect(warning?.contains("1 whose tasks still ran were made visible again") == true, "\(String(describing: warning))")
         #expect(warning?.contains("rh-stuck") == false, "receipt handles stay out of the journal")
+    }
+
+    /// A message whose result went out and whose delete is still on its way is not released when
+    /// the stop's time runs out: released, it would run again on another delegate.
+    @Test func aStopOutOfTimeLeavesAMessageWhoseResultWasSent() async throws {
+        let directory = try TemporaryDirectory(prefix: "services")
+        let http = try Self.oneSQSTask(id: "sqs-answered", messageID: "m-answered", receiptHandle: "rh-answered", in: directory)
+        // The delete never answers.
+        Self.answerTheTask(http, holdingValue: false, holdingDelete: true)
+        let (releases, warning) = try await Self.stopOutOfTime(
+            directory: directory, http: http, once: .target("AmazonSQS.DeleteMessageBatch"))
+        #expect(releases.isEmpty, "\(releases)")
+        #expect(warning?.contains("0 whose tasks still ran were made visible again") == true, "\(String(describing: warning))")
     }
 
     /// An SQS task still running when the grace period ends is not cut off while the stop has time
@@ -262,13 +297,7 @@ import Testing
     @Test func anSQSTaskOutlivingTheGracePeriodStillSendsItsResultWithinTheBudget() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
         let http = try Self.oneSQSTask(id: "sqs-slow", messageID: "m-1", receiptHandle: "rh-1", in: directory)
-        let value = DaemonTestFixtures.getSecretValueResponse(name: "e2e/app", value: "not-a-secret")
-        http.always(
-            .target("secretsmanager.GetSecretValue"),
-            .hold(.response(HTTPResponse(status: value.status, headers: value.headers, body: value.body))))
-        http.always(.target("AmazonSQS.ChangeMessageVisibility"), Self.sqsAnswer("{}"))
-        http.always(.target("AmazonSQS.SendMessageBatch"), Self.sqsAnswer(#"{"Successful":[{"Id":"0","MessageId":"r-1"}],"Failed":[]}"#))
-        http.always(.target("AmazonSQS.DeleteMessageBatch"), Self.sqsAnswer(#"{"Successful":[{"Id":"0"}],"Failed":[]}"#))
+        Self.answerTheTask(http, holdingValue: true, holdingDelete: false)
         let recorder = LogRecorder()
         let notifier = RecordingNotifier()
         let daemon = try Self.sqsDaemon(

@@ -65,14 +65,21 @@ struct SQSIntake: Sendable {
         return await inHand.waitUntilIdle(timeout: max(.zero, timeout - (ContinuousClock.now - start)))
     }
 
-    /// What a stop keeps of its budget for ``releaseRunning(within:)``.
+    /// What a stop keeps of its budget for ``release(_:within:)``.
     static let releaseTime: Duration = .seconds(2)
+
+    /// The messages whose tasks run here and whose results were not sent, with their newest
+    /// receipt handles. (One whose result went out is being deleted: released, it would run again.)
+    func unansweredRunning() -> [(key: AnsweredMessages.Key, receiptHandle: String)] {
+        let now = ContinuousClock.now
+        return running.all().filter { !answered.contains($0.key, now: now) }
+    }
 
     /// For a stop whose time ran out with tasks still running: makes their messages visible again
     /// at once, so that another delegate takes them now rather than after their lease (this
-    /// process ends, and the tasks with it). At most `timeout`; returns how many were released.
-    func releaseRunning(within timeout: Duration) async -> Int {
-        let messages = running.all()
+    /// process ends, and the tasks with it). The caller has ended the handling first, so that no
+    /// lease extension lands after the release. At most `timeout`; returns how many were released.
+    func release(_ messages: [(key: AnsweredMessages.Key, receiptHandle: String)], within timeout: Duration) async -> Int {
         guard !messages.isEmpty else { return 0 }
         let released = ReleasedCount()
         await Race.first(
@@ -147,7 +154,7 @@ struct SQSIntake: Sendable {
     }
 }
 
-/// How many messages ``SQSIntake/releaseRunning(within:)`` made visible again so far.
+/// How many messages ``SQSIntake/release(_:within:)`` made visible again so far.
 private final class ReleasedCount: Sendable {
     let count = Mutex(0)
 }

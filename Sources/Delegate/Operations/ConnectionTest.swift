@@ -37,16 +37,16 @@ struct ConnectionTest: Sendable {
         // Named after the task, value too: a run cut off before its delete is repeated by the same
         // task's rerun (the same CreateSecret, which AWS then takes as the same request) and the
         // dummy it left is deleted; two tasks never share one. A task id used again soon after a
-        // run that finished finds that dummy still being deleted (AWS deletes in the background):
-        // then a dummy of a name of its own.
+        // run that finished finds that dummy still being deleted (AWS deletes in the background),
+        // or taken: then the second name the task id gives.
         let digest = try Self.digest(of: taskID)
         var dummy = "secrets-delegate-test-connection-\(digest.prefix(32))"
         do {
             do {
                 attempts += try await createDummy(dummy, digest: digest).attempts
-            } catch where error.code == Self.invalidRequest || error.code == Self.resourceExists {
+            } catch where Self.nameUnavailable(error) {
                 attempts += error.attempts
-                dummy = "secrets-delegate-test-connection-\(UUID().uuidString.lowercased())"
+                dummy = "secrets-delegate-test-connection-\(digest.suffix(32))"
                 attempts += try await createDummy(dummy, digest: digest).attempts
             }
             checks.append(Check(action: "CreateSecret"))
@@ -86,13 +86,17 @@ struct ConnectionTest: Sendable {
         return finish(checks, attempts: attempts, canRead: canRead, canWrite: true, failure: nil, message: message)
     }
 
-    static let invalidRequest = AWSError.Code(rawValue: "InvalidRequestException")
-    static let resourceExists = AWSError.Code(rawValue: "ResourceExistsException")
+    /// Whether a refused CreateSecret says the name is taken, or still being deleted (and not,
+    /// say, that the KMS key cannot be used, which is the test's answer).
+    static func nameUnavailable(_ error: AWSError) -> Bool {
+        error.code.rawValue == "ResourceExistsException"
+            || (error.code.rawValue == "InvalidRequestException" && error.message.lowercased().contains("deletion"))
+    }
 
     private func createDummy(_ name: String, digest: String) async throws(AWSError) -> SecretsManagerResponse<SecretsManagerClient.CreateSecretOutput> {
         try await client.createSecret(
             .init(
-                name: name, value: .string("not a secret: \(digest.suffix(32))"),
+                name: name, value: .string("not a secret: \(digest.prefix(16))"),
                 description: "secrets-delegate testConnection; safe to delete"),
             taskID: taskID, logger: logger)
     }

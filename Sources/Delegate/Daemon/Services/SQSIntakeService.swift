@@ -7,8 +7,9 @@ import Logging
 /// (``DelegateDaemon/stopBudget``) leaves. An SQS task that outlived the grace period may finish
 /// meanwhile, and its result is sent: cut off, it would run again on another delegate. Then, if
 /// tasks outlived the grace period, the warning that those still running are cancelled, and if
-/// the loops did not settle in time, the messages of tasks still running are made visible again
-/// (within the last 2 s of the budget, kept for it), with a warning that says so.
+/// the loops did not settle in time, the handling ends and the messages of tasks still running
+/// (whose results were not sent) are made visible again, within 2 s kept for it at the end of the
+/// budget, with a warning that says so.
 struct SQSIntakeService: Service {
     let daemon: DelegateDaemon
     let shared: DaemonRun
@@ -35,8 +36,12 @@ struct SQSIntakeService: Service {
                 )
             }
             if !settled {
-                let released = await sqs.releaseRunning(
-                    within: min(SQSIntake.releaseTime, shared.timeLeftToStop(within: budget)))
+                // Taken before the handling ends (a handler that ends forgets its message); then
+                // the handling ends, so that no lease extension lands after the release.
+                let running = sqs.unansweredRunning()
+                group.cancelAll()
+                let released = await sqs.release(
+                    running, within: min(SQSIntake.releaseTime, shared.timeLeftToStop(within: budget)))
                 daemon.logger.warning(
                     """
                     the stop's time ran out before every SQS message in hand was settled; \(released) whose tasks \
