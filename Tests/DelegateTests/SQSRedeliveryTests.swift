@@ -79,6 +79,11 @@ import Testing
         let deletes = endpoint.bodies(of: "DeleteMessage") + endpoint.bodies(of: "DeleteMessageBatch")
         #expect(!deletes.isEmpty && deletes.allSatisfy { $0.contains("rh-2") && !$0.contains("rh-1") }, "\(deletes)")
         #expect(intake.running.newestHandle(.init(queueURL: try endpoint.queue("tasks").url, messageID: "m-1")) == nil)
+        // The lease is extended with the newest handle too: the last extensions (this intake's
+        // sleeper pauses a millisecond between them) carry rh-2.
+        let extensions = endpoint.bodies(of: "ChangeMessageVisibility") + endpoint.bodies(of: "ChangeMessageVisibilityBatch")
+        #expect(extensions.contains { $0.contains("rh-2") }, "\(extensions.suffix(3))")
+        #expect(extensions.last?.contains("rh-2") == true, "\(extensions.suffix(3))")
         #expect(!recorder.allText.contains("rh-2"), "receipt handles are never logged")
     }
 }
