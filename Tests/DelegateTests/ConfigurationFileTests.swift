@@ -37,6 +37,18 @@ import Testing
         } catch {
             #expect("\(error)".contains("configuration file \(main) has mode 0646"), "\(error)")
         }
+
+        // A connectors.d others may write is refused too: they could add a connector, or a link
+        // to another file as one.
+        #expect(chmod(main, 0o640) == 0 && chmod(directory.path("connectors.d"), 0o777) == 0)
+        do {
+            _ = try DelegateConfiguration.load(path: main, requireFile: true, environment: [:], hostName: "h")
+            Issue.record("a connectors.d others may write was read")
+        } catch {
+            #expect("\(error)".contains("connectors.d has mode 0777: others than its owner may write it"), "\(error)")
+        }
+        #expect(chmod(directory.path("connectors.d"), 0o755) == 0)
+        #expect(try DelegateConfiguration.load(path: main, requireFile: true, environment: [:], hostName: "h").connectors.count == 1)
     }
 
     /// Every error about the main file's text names the file, as connector and drop-in errors

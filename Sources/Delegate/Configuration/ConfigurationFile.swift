@@ -45,6 +45,20 @@ enum ConfigurationFile {
         return stat(path, &info) != 0 && errno == ENOENT
     }
 
+    /// What makes the directory at `path` unfit to hold configuration files, if anything: as for
+    /// the files, an owner other than root or the user reading it, or others who may write it.
+    static func directoryProblem(_ path: String, ownUID: uid_t = geteuid()) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "cannot be examined: \(RegularFile.describe(errno))" }
+        guard info.st_uid == 0 || info.st_uid == ownUID else {
+            return "is owned by uid \(info.st_uid), neither root nor the user reading it (uid \(ownUID)); chown it to root"
+        }
+        guard info.st_mode & 0o022 == 0 else {
+            return "has mode 0\(String(info.st_mode & 0o777, radix: 8)): others than its owner may write it; chmod go-w it"
+        }
+        return nil
+    }
+
     /// What makes a file of this mode, owner and size unusable, if anything. `ownUID` is the user
     /// reading it: the delegate's, or whoever runs `check-config` or another command.
     static func problem(mode: mode_t, owner: uid_t, size: Int, ownUID: uid_t = geteuid()) -> String? {

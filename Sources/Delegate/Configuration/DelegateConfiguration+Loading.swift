@@ -177,6 +177,10 @@ extension DelegateConfiguration {
         guard isDirectory else {
             throw ConfigurationError(key: "[delegate] connectors_dir", reason: "\(directory) is not a directory")
         }
+        // Whoever may write the directory may add a connector (or a link to another file as one).
+        if let problem = ConfigurationFile.directoryProblem(directory) {
+            throw ConfigurationError(key: "[delegate] connectors_dir", reason: "\(directory) \(problem)")
+        }
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
