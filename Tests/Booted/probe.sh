@@ -49,6 +49,23 @@ delegate_journal() {
     journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o cat "$@"
 }
 journal_mark() { local name=$1; shift; delegate_journal "$@" | wc -l >"$LOGS/$name.mark"; }
+# journal_leaks boot|delegate STRING...: how many journal entries of this boot (every field, as
+# -o export shows them; with "delegate", the delegate unit's only) hold any of the strings, or
+# "unreadable" when the journal could not be read: a failed read never looks clean.
+journal_leaks() {
+    local scope=$1 dump="$LOGS/journal-export" args=()
+    shift
+    [ "$scope" = boot ] || args+=(-u secrets-delegate.service)
+    journalctl --sync 2>/dev/null
+    if ! journalctl -b --no-pager -q -o export "${args[@]}" >"$dump" 2>/dev/null || [ ! -s "$dump" ]; then
+        echo unreadable
+        return
+    fi
+    args=()
+    for string in "$@"; do args+=(-e "$string"); done
+    grep -acF "${args[@]}" "$dump" || true
+    rm -f "$dump"
+}
 journal_since() { local name=$1; shift; delegate_journal "$@" | tail -n +"$(($(cat "$LOGS/$name.mark") + 1))"; }
 # write_config IMDS TAGS: the delegate's configuration for these checks.
 write_config() {
@@ -82,7 +99,7 @@ TOML
     chmod 0640 "/etc/secrets-delegate/connectors.d/$1.toml"
     chgrp secrets-delegate "/etc/secrets-delegate/connectors.d/$1.toml"
 }
-export -f ok fail expect_eq wait_until unit_prop canary submit delegate_journal journal_mark journal_since write_config connector key_connector
+export -f ok fail expect_eq wait_until unit_prop canary submit delegate_journal journal_mark journal_since journal_leaks write_config connector key_connector
 
 echo "probe: waiting for the system to finish booting"
 state=$(timeout 120 systemctl is-system-running --wait 2>&1)

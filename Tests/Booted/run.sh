@@ -193,6 +193,15 @@ if grep -q '^FAIL' "$FINDINGS"; then
     die "$(grep -c '^FAIL' "$FINDINGS") check(s) failed"
 fi
 grep -qx 'done' "$FINDINGS" || { tail -n 60 "$WORK/console.log" >&2; die "the probe did not finish (timed out?)"; }
+# Every check file in the tree ran and passed at least one assertion: one that asserted nothing
+# (emptied, or returning early) is no pass, and a file the probe never ran is missed.
+for check in Tests/Booted/checks/*.sh; do
+    name=$(basename "$check" .sh)
+    grep -q "^time $name " "$FINDINGS" || die "check $name did not run"
+    grep -q "^ok   $name: " "$FINDINGS" || die "check $name passed no assertion"
+done
+# What a check could not test on this run (a slow machine's timing), said, never counted.
+[ ! -s "$PROBE/logs/notes" ] || { step "notes: untested on this run"; sed 's/^/    /' "$PROBE/logs/notes"; }
 passed=$(grep -c '^ok' "$FINDINGS")
 printf '\nBOOTED TIER PASSED: %s on systemd %s as PID 1\n' "$(basename "$DEB")" \
     "$(chroot "$ROOT" systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p')"

@@ -101,6 +101,9 @@ struct SpoolIntake: Sendable {
                 return
             }
         }
+        // A stop that began while the file was read leaves it in new/, for the next start or
+        // another delegate: a claim now would hold it here, maybe past the grace period.
+        guard !dispatcher.isStopping, !Task.isCancelled else { return }
         let claimed: ClaimedTask
         do {
             guard let won = try spool.claim(name) else { return }

@@ -6,6 +6,4 @@ if grep -q '"MESSAGE_ID":"a0ab85ac82654f168c8cc7c5c4210169"' <<<"$json" && grep 
 else
     fail "no complete task-succeeded entry for boot-create: $(head -c 400 <<<"$json")"
 fi
-canary=$(canary)
-leaks=$(journalctl -b --no-pager -q -o export | grep -c "$canary" || true)
-expect_eq "journal entries holding the secret value" "$leaks" 0
+expect_eq "journal entries holding the secret value" "$(journal_leaks boot "$(canary)")" 0

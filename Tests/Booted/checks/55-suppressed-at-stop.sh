@@ -22,7 +22,8 @@ expect_eq "Result after the stop" "$(unit_prop secrets-delegate.service Result)"
 if [ "$in_window" = 1 ]; then
     expect_eq "summaries logged before the stop, inside the window" "$(grep -c . <<<"$before_stop")" 0
 else
-    ok "the stop came after the window (a slow machine): the summary may be the window's, not the stop's"
+    # Not a pass: what this check is for went untested on this (slow) run.
+    echo "55-suppressed-at-stop: the stop came after the window (a slow machine); the summary may be the window's, not the stop's" >>"$LOGS/notes"
 fi
 expect_eq "'task rejected' warnings logged for the six, summaries aside" \
     "$(journal_since rejections -p warning | grep -v 'more suppressed)$' | grep -c '^task rejected: ')" 3
