@@ -19,6 +19,10 @@ public final class Spool: Sendable {
     let logger: Logger
     /// `done/`'s fsyncs, shared by results finishing together.
     private let doneSync: DirectorySync
+    /// Claimed tasks (by path) whose result is in `done/` but whose name is not yet durable: a
+    /// `complete` again goes on from the fsync and never writes the result again, which the
+    /// producer may have collected meanwhile.
+    private let placedResults = Mutex<Set<String>>([])
     /// Where results are written and fsynced, off the cooperative pool.
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
     /// `cur/<delegate>/`, open and `flock`ed while this delegate runs (``lockClaims()``).
@@ -41,7 +45,8 @@ public final class Spool: Sendable {
         directory: String,
         delegateName: String,
         maximumTaskBytes: Int = 1 << 20,
-        logger: Logger
+        logger: Logger,
+        doneFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory
     ) throws(TaskQueueError) {
         try SpoolName.checkID(delegateName, what: "delegate name")
         self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
@@ -52,7 +57,13 @@ public final class Spool: Sendable {
         self.tmpDirectory = self.directory + "/tmp"
         self.newDirectory = self.directory + "/new"
         self.claimDirectory = self.directory + "/cur/" + delegateName
-        self.doneSync = DirectorySync(path: doneDirectory)
+        // `doneFsync`: tests make the fsync of done/ fail.
+        self.doneSync = DirectorySync(path: doneDirectory, fsync: doneFsync)
+    }
+
+    /// Makes a directory's entries durable (`fsync(2)` of the directory).
+    @Sendable public static func fsyncDirectory(_ path: String) throws(TaskQueueError) {
+        try FileIO.fsyncDirectory(path)
     }
 
     deinit {
@@ -209,22 +220,33 @@ public final class Spool: Sendable {
     /// to eight at once, so that waiting on the disk never holds the cooperative pool.
     ///
     /// A call again after one that failed at `done/`'s fsync (the result was renamed into place,
-    /// but its name not yet durable) finds that result there, byte for byte, and goes on from the
-    /// fsync: it is this task's own, not another task's with the same id.
+    /// but its name not yet durable) goes on from the fsync and does not write the result again:
+    /// its producer may have collected it meanwhile. (After a restart, a result found there byte
+    /// for byte is this task's own, not another task's with the same id.)
     ///
     /// - Throws: ``TaskQueueError/Code/resultExists`` when `done/<resultID>.json` is already there
     ///   with other contents (a result its producer has not collected yet): that result is never
     ///   replaced, and the claimed task file stays for the caller to ``discard(_:)``.
     public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) async throws(TaskQueueError) {
-        try await resultLanes.run { () throws(TaskQueueError) in
-            do throws(TaskQueueError) {
-                try self.writeResult(id: resultID, data: result, syncDirectory: false)
-            } catch where error.code == .resultExists {
-                guard try self.resultHolds(id: resultID, exactly: result) else { throw error }
+        if !hasPlacedResult(claimed) {
+            try await resultLanes.run { () throws(TaskQueueError) in
+                do throws(TaskQueueError) {
+                    try self.writeResult(id: resultID, data: result, syncDirectory: false)
+                } catch where error.code == .resultExists {
+                    guard try self.resultHolds(id: resultID, exactly: result) else { throw error }
+                }
             }
+            _ = placedResults.withLock { $0.insert(claimed.path) }
         }
         try await doneSync.sync()
+        _ = placedResults.withLock { $0.remove(claimed.path) }
         removeAfterResult(claimed)
+    }
+
+    /// Whether `claimed`'s result is in `done/` already, only its name not yet durable (a
+    /// ``complete(_:resultID:result:)`` failed at the fsync): nothing to keep for it.
+    public func hasPlacedResult(_ claimed: ClaimedTask) -> Bool {
+        placedResults.withLock { $0.contains(claimed.path) }
     }
 
     /// Whether `done/<id>.json` is one of this delegate's results holding exactly `data`.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import TestSupport
+import Synchronization
 import Testing
 
 @testable import TaskQueue
@@ -171,6 +172,37 @@ import Testing
             try await spool.complete(second, resultID: "again", result: Data("another result".utf8))
         }
         #expect(refused?.code == .resultExists)
+    }
+
+    /// A result placed in done/ whose fsync failed may be collected by its producer before the
+    /// call is made again: that call syncs and finishes, and never writes the result a second time.
+    @Test func aResultCollectedBeforeItsSyncWorkedIsNotWrittenAgain() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let failures = Mutex(1)
+        let spool = try Spool(
+            directory: dir.path, delegateName: "d1", logger: quietLogger,
+            doneFsync: { path throws(TaskQueueError) in
+                if failures.withLock({ count in defer { count -= 1 }; return count > 0 }) {
+                    throw TaskQueueError(code: .io, message: "fsync failed (the test)", path: path)
+                }
+                try FileIO.fsyncDirectory(path)
+            })
+        try spool.prepare()
+        try SpoolProducer(directory: dir.path).enqueue(id: "collected", data: Data("task".utf8))
+        let claimed = try #require(try spool.claim("collected.json"))
+        await #expect(throws: TaskQueueError.self) {
+            try await spool.complete(claimed, resultID: "collected", result: Data("the result".utf8))
+        }
+        #expect(spool.hasPlacedResult(claimed))
+        // The producer collects it.
+        #expect(unlink(dir.file("done/collected.json")) == 0)
+
+        try await spool.complete(claimed, resultID: "collected", result: Data("the result".utf8))
+
+        #expect(!FileManager.default.fileExists(atPath: dir.file("done/collected.json")), "written again")
+        #expect(names(in: dir.file("cur/d1")).isEmpty)
+        #expect(!spool.hasPlacedResult(claimed))
     }
 
     @Test func anUncollectedResultIsNeverReplaced() async throws {

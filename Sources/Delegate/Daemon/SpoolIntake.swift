@@ -298,8 +298,12 @@ struct SpoolIntake: Sendable {
                     kept = true
                     var keptWhere = "in memory"
                     do {
-                        try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
-                        keptWhere = "beside the claimed task"
+                        // One in done/ already (only its fsync failed) is not kept: a restart would
+                        // write it again after its producer may have collected it.
+                        if !spool.hasPlacedResult(claimed) {
+                            try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
+                            keptWhere = "beside the claimed task"
+                        }
                     } catch {
                         logger.error("the result for \(claimed.name) cannot be kept on disk either: \(error)")
                     }
