@@ -58,23 +58,6 @@ import Testing
         #expect(intake.status.snapshot[queue.url]?.redelivered == 1)
     }
 
-    /// A result whose queue does not exist can never be read: the task message is deleted (with an
-    /// error that says the result is lost) rather than left to run again at every lease.
-    @Test func aResultForAQueueThatDoesNotExistEndsTheMessage() async throws {
-        let endpoint = try SQSScriptedEndpoint(missingQueue: "results")
-        defer { endpoint.server.stop() }
-        let (intake, http, queue, recorder, poller, body) = try Self.setUp(endpoint)
-        defer { http.shutdown() }
-
-        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), lease: 30)
-
-        let deletes = endpoint.bodies(of: "DeleteMessage") + endpoint.bodies(of: "DeleteMessageBatch")
-        #expect(deletes.contains { $0.contains("rh-1") }, "\(endpoint.actions)")
-        let error = recorder.records.first { $0.contains("does not exist; the task message was deleted") }
-        #expect(error?.hasPrefix("error") == true, "\(recorder.records)")
-        #expect(intake.status.snapshot[queue.url]?.resultSendFailures == 1)
-    }
-
     /// A message received again while it is being handled here (its lease lapsed) is not run a
     /// second time beside the first: the run under way answers it once and deletes it with the
     /// newest receipt handle, the only one that still deletes it on SQS.

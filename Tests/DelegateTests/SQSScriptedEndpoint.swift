@@ -13,23 +13,17 @@ import TestSupport
 /// A scripted SQS endpoint for the SQS intake's unit tests, and an intake that talks to it (not
 /// started: tests call its parts). Batch calls report every entry as failed with `batchFailure`,
 /// or with `refuseBatchAction` are refused as a whole (400, `AccessDenied`); single calls succeed,
-/// a single `SendMessage` after `sendDelay`. Any call about the queue `missingQueue` gets
-/// `QueueDoesNotExist`.
+/// a single `SendMessage` after `sendDelay`.
 struct SQSScriptedEndpoint {
     let server: LoopbackHTTPServer
 
     init(
         batchFailure failure: (code: String, senderFault: Bool) = (code: "InternalError", senderFault: false),
-        refuseBatchAction: Bool = false, sendDelay: Duration = .zero, missingQueue: String? = nil
+        refuseBatchAction: Bool = false, sendDelay: Duration = .zero
     ) throws {
         server = try LoopbackHTTPServer { request in
             let target = request.headers["X-Amz-Target"] ?? ""
             let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
-            if let missingQueue, request.bodyText.contains("/\(missingQueue)\"") {
-                return ScriptedResponse(
-                    status: 400, headers: json,
-                    body: #"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#)
-            }
             if target.hasSuffix("Batch"), refuseBatchAction {
                 return ScriptedResponse(
                     status: 400, headers: json,

@@ -89,8 +89,7 @@ import TestSupport
         } catch {
             #expect(error.kind == .service)
             let code = error.code.rawValue
-            // Exactly one of the two codes the SQS intake takes as "no such queue"
-            // (SQSQueuePoller.queueDoesNotExist).
+            // Exactly one of SQS's two spellings of "no such queue" (JSON and query protocols).
             #expect(["QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue"].contains(code), "\(code)")
         }
     }

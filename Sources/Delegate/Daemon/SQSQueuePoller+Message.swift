@@ -280,17 +280,6 @@ extension SQSQueuePoller {
         if let error = await intake.send(resultMessage, to: destination, logger: logger) {
             intake.status.update(queue.url) { $0.resultSendFailures += 1 }
             intake.record(error, of: "SendMessage", queue: queue, logger: logger)
-            if Self.queueDoesNotExist.contains(error.code) {
-                // No one can ever read a result there: running the task again at every lease
-                // until the dead-letter queue would only repeat its work.
-                intake.logLimiter.log(
-                    .error,
-                    "the result's queue \(destination) does not exist; the task message was deleted so that the task does not run again, and its result is lost",
-                    metadata: ["task_id": "\(taskID)", "error_code": "\(error.code)", "result_queue_url": "\(destination)"],
-                    key: "sqs-result-queue-missing \(queue.url)", logger: logger)
-                await delete(message, logger: logger)
-                return
-            }
             intake.logLimiter.log(
                 .error, "the result could not be sent to \(destination); the task message is left to run again",
                 metadata: ["task_id": "\(taskID)", "error_code": "\(error.code)", "result_queue_url": "\(destination)"],
@@ -305,11 +294,6 @@ extension SQSQueuePoller {
         await delete(message, logger: logger)
         rememberAnswered(answeredKey)
     }
-
-    /// The codes with which SQS says a queue does not exist (JSON and query protocols).
-    static let queueDoesNotExist: Set<AWSError.Code> = [
-        AWSError.Code(rawValue: "QueueDoesNotExist"), AWSError.Code(rawValue: "AWS.SimpleQueueService.NonExistentQueue"),
-    ]
 
     /// The result message: the result JSON as body, the task id as attribute `taskId` (and, for a
     /// FIFO queue, as group id, with the task message's SQS id as deduplication id). When that is larger than an SQS message
