@@ -244,9 +244,15 @@ public final class Spool: Sendable {
     }
 
     /// Whether `claimed`'s result is in `done/` already, only its name not yet durable (a
-    /// ``complete(_:resultID:result:)`` failed at the fsync): nothing to keep for it.
+    /// ``complete(_:resultID:result:)`` failed at the fsync).
     public func hasPlacedResult(_ claimed: ClaimedTask) -> Bool {
         placedResults.withLock { $0.contains(claimed.path) }
+    }
+
+    /// Forgets that `claimed`'s result was placed, for a caller that gives up on completing it
+    /// (a stop): a later task claimed at the same path writes its own.
+    public func forgetPlacedResult(_ claimed: ClaimedTask) {
+        _ = placedResults.withLock { $0.remove(claimed.path) }
     }
 
     /// Whether `done/<id>.json` is one of this delegate's results holding exactly `data`.

@@ -174,11 +174,9 @@ import Testing
         #expect(refused?.code == .resultExists)
     }
 
-    /// A result placed in done/ whose fsync failed may be collected by its producer before the
-    /// call is made again: that call syncs and finishes, and never writes the result a second time.
-    @Test func aResultCollectedBeforeItsSyncWorkedIsNotWrittenAgain() async throws {
-        let dir = try TestDirectory()
-        defer { dir.remove() }
+    /// A spool in `dir` with task `id` claimed and completed once, its result placed in done/ but
+    /// the fsync of done/ failed (the next one works).
+    static func placedButNotSynced(_ id: String, in dir: TestDirectory) async throws -> (Spool, ClaimedTask) {
         let failures = Mutex(1)
         let spool = try Spool(
             directory: dir.path, delegateName: "d1", logger: quietLogger,
@@ -189,11 +187,20 @@ import Testing
                 try FileIO.fsyncDirectory(path)
             })
         try spool.prepare()
-        try SpoolProducer(directory: dir.path).enqueue(id: "collected", data: Data("task".utf8))
-        let claimed = try #require(try spool.claim("collected.json"))
+        try SpoolProducer(directory: dir.path).enqueue(id: id, data: Data("task".utf8))
+        let claimed = try #require(try spool.claim("\(id).json"))
         await #expect(throws: TaskQueueError.self) {
-            try await spool.complete(claimed, resultID: "collected", result: Data("the result".utf8))
+            try await spool.complete(claimed, resultID: id, result: Data("the result".utf8))
         }
+        return (spool, claimed)
+    }
+
+    /// A result placed in done/ whose fsync failed may be collected by its producer before the
+    /// call is made again: that call syncs and finishes, and never writes the result a second time.
+    @Test func aResultCollectedBeforeItsSyncWorkedIsNotWrittenAgain() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (spool, claimed) = try await Self.placedButNotSynced("collected", in: dir)
         #expect(spool.hasPlacedResult(claimed))
         // The producer collects it.
         #expect(unlink(dir.file("done/collected.json")) == 0)
@@ -203,6 +210,20 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("done/collected.json")), "written again")
         #expect(names(in: dir.file("cur/d1")).isEmpty)
         #expect(!spool.hasPlacedResult(claimed))
+    }
+
+    /// A caller that gives up on completing (a stop) forgets the placed result: completing at that
+    /// path again writes the result (found byte for byte, it finishes).
+    @Test func aPlacedResultGivenUpIsForgotten() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (spool, claimed) = try await Self.placedButNotSynced("given-up", in: dir)
+        spool.forgetPlacedResult(claimed)
+        #expect(!spool.hasPlacedResult(claimed))
+        #expect(unlink(dir.file("done/given-up.json")) == 0)
+        try await spool.complete(claimed, resultID: "given-up", result: Data("the result".utf8))
+        #expect(try String(contentsOfFile: dir.file("done/given-up.json"), encoding: .utf8) == "the result")
+        #expect(names(in: dir.file("cur/d1")).isEmpty)
     }
 
     @Test func anUncollectedResultIsNeverReplaced() async throws {

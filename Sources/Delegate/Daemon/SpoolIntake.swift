@@ -298,12 +298,11 @@ struct SpoolIntake: Sendable {
                     kept = true
                     var keptWhere = "in memory"
                     do {
-                        // One in done/ already (only its fsync failed) is not kept: a restart would
-                        // write it again after its producer may have collected it.
-                        if !spool.hasPlacedResult(claimed) {
-                            try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
-                            keptWhere = "beside the claimed task"
-                        }
+                        // Kept also when it is in done/ already (only the fsync failed): a restart
+                        // then writes it again, maybe after its producer collected it, which beats
+                        // running the task again.
+                        try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
+                        keptWhere = "beside the claimed task"
                     } catch {
                         logger.error("the result for \(claimed.name) cannot be kept on disk either: \(error)")
                     }
@@ -312,6 +311,7 @@ struct SpoolIntake: Sendable {
                         metadata: ["task_id": "\(resultID)"])
                 }
                 guard await pauseWithoutSlot(&delay) else {
+                    spool.forgetPlacedResult(claimed)
                     logger.warning(
                         "stopping with the result for \(claimed.name) unwritten; it stays claimed (the next start writes a kept result, or runs the task again)",
                         metadata: ["task_id": "\(resultID)"])
