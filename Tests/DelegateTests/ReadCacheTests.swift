@@ -217,6 +217,22 @@ import TestSupport
         #expect(try await refresh.run(params: ["name": "db", "refresh": true]).error?.code == .endpointUnreachable)
     }
 
+    /// DescribeSecret refused for want of access, then GetSecretValue unreachable: AWS said no
+    /// (access revoked, maybe), so the stale value is not served.
+    @Test func noStaleValueRightAfterDescribeSecretWasDenied() async throws {
+        let fixture = ReadCacheFixture(ttl: 60, stale: 3600)
+        fixture.fake.put("devops/db", "first")
+        #expect(try await fixture.run().secretText == "first")
+        fixture.fake.refuseDescribe("AccessDeniedException")
+        fixture.fake.http.always(.target("secretsmanager.GetSecretValue"), .transport(.couldNotConnect))
+        fixture.clock.advance(by: 70)
+        let read = try await fixture.run()
+        #expect(read.status == .failed)
+        #expect(read.error?.code == .endpointUnreachable)
+        #expect(read.secretText == nil)
+        #expect(read.stale != true)
+    }
+
     /// Once DescribeSecret has said the cached version is no longer the one asked for (another
     /// version holds the stage, or the secret is gone), the old value is never served stale: not
     /// when the GetSecretValue that follows finds Secrets Manager unreachable, nor at the next
