@@ -55,6 +55,8 @@ extension AWSError {
         public static let malformedPolicyDocumentException = Code(rawValue: "MalformedPolicyDocumentException")
         public static let regionDisabledException = Code(rawValue: "RegionDisabledException")
         public static let resourceNotFoundException = Code(rawValue: "ResourceNotFoundException")
+        public static let resourceExistsException = Code(rawValue: "ResourceExistsException")
+        public static let invalidRequestException = Code(rawValue: "InvalidRequestException")
         public static let invalidParameterValue = Code(rawValue: "InvalidParameterValue")
         public static let missingParameter = Code(rawValue: "MissingParameter")
         public static let serviceUnavailable = Code(rawValue: "ServiceUnavailable")

@@ -73,7 +73,7 @@ extension SecretsManagerClient {
         let started = aws.serverTime()
         do {
             return try await perform("DeleteSecret", request, as: DeleteSecretOutput.self, logger: logger)
-        } catch where error.attempts > 1 && error.code == Self.invalidRequest && recovery != .none {
+        } catch where error.attempts > 1 && error.code == .invalidRequestException && recovery != .none {
             guard let scheduled = try? await describeSecret(name: name, logger: logger),
                 let deletedDate = scheduled.value.deletedDate,
                 let deletionDate = Self.deletionDate(
@@ -87,8 +87,6 @@ extension SecretsManagerClient {
                 requestId: scheduled.requestId, attempts: error.attempts + scheduled.attempts)
         }
     }
-
-    static let invalidRequest = AWSError.Code(rawValue: "InvalidRequestException")
 
     /// The date a deletion is scheduled for, from `DescribeSecret`'s `DeletedDate`, if that is
     /// the mark of a deletion made within `call` (in AWS's time): either the time of the request

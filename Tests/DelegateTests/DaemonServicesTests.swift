@@ -236,17 +236,16 @@ import Testing
         http.always(.target("AmazonSQS.DeleteMessageBatch"), holdingDelete ? .hold(delete) : delete)
     }
 
-    /// Runs an SQS delegate with a stop budget of 3 s (1 s of waiting, then the 2 s kept for the
-    /// release, so that a loaded machine still makes it) until `http` was asked `once`, stops it,
-    /// and returns the releases it sent (ChangeMessageVisibility to 0) and the warning that the
-    /// stop's time ran out.
-    static func stopOutOfTime(
-        directory: TemporaryDirectory, http: ScriptedHTTPClient, once: HTTPRequestMatch
-    ) async throws -> (releases: [String], warning: String?) {
+    /// Runs an SQS delegate with `stopBudget` until `http` was asked `once`, stops it, runs
+    /// `whileStopping`, and returns what the delegate logged once it ended.
+    static func runSQSDaemon(
+        directory: TemporaryDirectory, http: ScriptedHTTPClient, stopBudget: Duration, until once: HTTPRequestMatch,
+        whileStopping: @Sendable () async throws -> Void = {}
+    ) async throws -> LogRecorder {
         let recorder = LogRecorder()
         let notifier = RecordingNotifier()
         let daemon = try Self.sqsDaemon(
-            in: directory, http: http, notifier: notifier, logger: recorder.logger(), stopBudget: .seconds(3))
+            in: directory, http: http, notifier: notifier, logger: recorder.logger(), stopBudget: stopBudget)
         let group = ServiceGroup(
             configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
         try await withThrowingTaskGroup(of: Void.self) { running in
@@ -254,8 +253,20 @@ import Testing
             #expect(await eventually { notifier.messages.contains("READY=1") })
             #expect(await eventually { !http.requests(once).isEmpty })
             await group.triggerGracefulShutdown()
+            try await whileStopping()
             try await running.next()
         }
+        return recorder
+    }
+
+    /// Runs an SQS delegate with a stop budget of 3 s (1 s of waiting, then the 2 s kept for the
+    /// release, so that a loaded machine still makes it) until `http` was asked `once`, stops it,
+    /// and returns the releases it sent (ChangeMessageVisibility to 0) and the warning that the
+    /// stop's time ran out.
+    static func stopOutOfTime(
+        directory: TemporaryDirectory, http: ScriptedHTTPClient, once: HTTPRequestMatch
+    ) async throws -> (releases: [String], warning: String?) {
+        let recorder = try await runSQSDaemon(directory: directory, http: http, stopBudget: .seconds(3), until: once)
         let releases = http.requests(.target("AmazonSQS.ChangeMessageVisibility")).map(\.bodyText)
             .filter { $0.contains(#""VisibilityTimeout":0"#) }
         let warning = recorder.records.first { $0.contains("the stop's time ran out before every SQS message in hand was settled") }
@@ -299,22 +310,12 @@ import Testing
         let directory = try TemporaryDirectory(prefix: "services")
         let http = try Self.oneSQSTask(id: "sqs-slow", messageID: "m-1", receiptHandle: "rh-1", in: directory)
         Self.answerTheTask(http, holdingValue: true, holdingDelete: false)
-        let recorder = LogRecorder()
-        let notifier = RecordingNotifier()
-        let daemon = try Self.sqsDaemon(
-            in: directory, http: http, notifier: notifier, logger: recorder.logger(), stopBudget: .seconds(20))
-        let group = ServiceGroup(
-            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
-
-        try await withThrowingTaskGroup(of: Void.self) { running in
-            running.addTask { try await group.run() }
-            #expect(await eventually { notifier.messages.contains("READY=1") })
-            #expect(await eventually { !http.requests(.target("secretsmanager.GetSecretValue")).isEmpty })
-            await group.triggerGracefulShutdown()
+        _ = try await Self.runSQSDaemon(
+            directory: directory, http: http, stopBudget: .seconds(20), until: .target("secretsmanager.GetSecretValue")
+        ) {
             // Past the grace period, the task's call answers (and the loop's receive with it).
             try await Task.sleep(for: .milliseconds(600))
             http.releaseHeld()
-            try await running.next()
         }
         let sent = http.requests(.target("AmazonSQS.SendMessageBatch")).map(\.bodyText)
         #expect(sent.contains { $0.contains("sqs-slow") && $0.contains("succeeded") }, "\(sent)")

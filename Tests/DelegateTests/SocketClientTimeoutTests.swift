@@ -1,6 +1,7 @@
 import Delegate
 import DelegateClient
 import Foundation
+import Glibc
 import LineSocket
 import Logging
 import TaskQueue
@@ -10,6 +11,24 @@ import Testing
 /// The command line's socket clients end at their own timeouts, not never, on a delegate whose
 /// listen backlog is full or that reads nothing (docs/INTERFACE.md section 10).
 @Suite struct SocketClientTimeoutTests {
+    /// A listener at `path` whose first connection a thread of its own accepts and hands to
+    /// `serve`, then closes (the caller closes the listener).
+    private static func serveOneConnection(at path: String, _ serve: @escaping @Sendable (Int32) -> Void) throws -> Int32 {
+        let listener = try UnixListener.listen(at: path, backlog: 4)
+        Thread {
+            let peer = accept(listener, nil, nil)
+            guard peer >= 0 else { return }
+            serve(peer)
+            close(peer)
+        }.start()
+        return listener
+    }
+
+    /// Sends `line` and a newline to `peer`; false once the peer is gone.
+    private static func send(_ line: String, to peer: Int32) -> Bool {
+        Array(line.utf8 + [0x0A]).withUnsafeBytes { Glibc.send(peer, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } > 0
+    }
+
     /// A listener at `path` whose backlog is full: connections that no one accepts fill it.
     private func fullBacklog(at path: String) throws -> (listener: Int32, fillers: [LineSocketClient]) {
         let listener = try UnixListener.listen(at: path, backlog: 0)
@@ -39,22 +58,15 @@ import Testing
     @Test func submitSaysNoResultCameInTimeWhileOtherResultsKeptComing() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-timeout")
         let path = directory.path("busy.sock")
-        let listener = try UnixListener.listen(at: path, backlog: 4)
-        defer { close(listener) }
-        let flood = Thread {
-            let peer = accept(listener, nil, nil)
-            guard peer >= 0 else { return }
-            defer { close(peer) }
-            let line = Array(
-                (#"{"id":"another-task","status":"succeeded","operation":"getSecretValue","connectorId":"c","#
-                    + #""delegate":"d","receivedAt":"2026-11-21T12:00:00.000Z","finishedAt":"2026-11-21T12:00:00.042Z","#
-                    + #""attempts":1,"result":{"name":"db"}}"#).utf8 + [0x0A])
-            // Until the client hangs up (EPIPE; SIGPIPE is ignored by the test process).
-            while line.withUnsafeBytes({ send(peer, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) > 0 {
-                usleep(1_000)
-            }
+        let line =
+            #"{"id":"another-task","status":"succeeded","operation":"getSecretValue","connectorId":"c","#
+            + #""delegate":"d","receivedAt":"2026-11-21T12:00:00.000Z","finishedAt":"2026-11-21T12:00:00.042Z","#
+            + #""attempts":1,"result":{"name":"db"}}"#
+        // Until the client hangs up (EPIPE; SIGPIPE is ignored by the test process).
+        let listener = try Self.serveOneConnection(at: path) { peer in
+            while Self.send(line, to: peer) { usleep(1_000) }
         }
-        flood.start()
+        defer { close(listener) }
         let task = Data(#"{"id":"mine","connector":"c","operation":"getSecretValue","params":{"name":"db"}}"#.utf8)
         let outcome = await TaskSubmitter(destination: .socket(path), wait: true, timeout: .milliseconds(300)).submit(task)
         #expect(outcome.status == 69)
@@ -121,18 +133,11 @@ import Testing
     @Test func submitReportsTheRefusalThatBrokeItsSend() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-refused")
         let path = directory.path("refusing.sock")
-        let listener = try UnixListener.listen(at: path, backlog: 4)
-        defer { close(listener) }
-        let refuser = Thread {
-            let peer = accept(listener, nil, nil)
-            guard peer >= 0 else { return }
-            // With an escape sequence, which stderr gets escaped: whatever listens on the path wrote it.
-            let line = Array(
-                #"{"error":"TooManyConnections","message":"all 64 connections are in use\u001b[2J"}"#.utf8 + [0x0A])
-            _ = line.withUnsafeBytes { send(peer, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            close(peer)
+        // With an escape sequence, which stderr gets escaped: whatever listens on the path wrote it.
+        let listener = try Self.serveOneConnection(at: path) { peer in
+            _ = Self.send(#"{"error":"TooManyConnections","message":"all 64 connections are in use\u001b[2J"}"#, to: peer)
         }
-        refuser.start()
+        defer { close(listener) }
         let task = Data(#"{"id":"big","pad":"\#(String(repeating: "x", count: 900_000))"}"#.utf8)
         let outcome = await TaskSubmitter(destination: .socket(path), wait: true, timeout: .seconds(10)).submit(task)
         #expect(outcome.status == 69)

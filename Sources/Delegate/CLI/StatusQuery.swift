@@ -2,7 +2,6 @@ import FoundationEssentials
 import JSON
 import TaskQueue
 import DelegateClient
-import SafeText
 
 /// `secrets-delegate status`: asks a running delegate for its status object over the socket.
 public struct StatusQuery: Sendable {
@@ -14,10 +13,6 @@ public struct StatusQuery: Sendable {
         self.timeout = timeout
     }
 
-    private static func refused(_ refusal: (code: String, message: String)) -> CommandOutcome {
-        .failure(ShownText.escaped("\(refusal.code): \(refusal.message)"), status: ExitStatus.unavailable)
-    }
-
     public func run() -> CommandOutcome {
         do {
             let client = try SocketClient.connect(path: socketPath, timeout: timeout)
@@ -26,11 +21,7 @@ public struct StatusQuery: Sendable {
                 try client.send(Data(#"{"control":"status"}"#.utf8))
             } catch {
                 // A delegate that refused the connection answered and closed before the request.
-                if error.code != .timedOut, let reply = try? client.readLine(timeout: SecretFetcher.refusalReadTime),
-                    let refusal = SecretFetcher.socketRefusal(inLine: reply)
-                {
-                    return Self.refused(refusal)
-                }
+                if error.code != .timedOut, let refusal = client.pendingRefusal() { return .refused(refusal) }
                 throw error
             }
             guard let line = try client.readLine(timeout: timeout) else {
@@ -42,7 +33,7 @@ public struct StatusQuery: Sendable {
             if case .object(let members)? = parsed, members["name"] == nil,
                 let refusal = SecretFetcher.socketRefusal(members)
             {
-                return Self.refused(refusal)
+                return .refused(refusal)
             }
             let pretty = parsed?.prettyText ?? String(decoding: line, as: UTF8.self)
             return CommandOutcome(output: pretty, status: ExitStatus.success)

@@ -1,6 +1,5 @@
 import FoundationEssentials
 import JSON
-import SafeText
 import Sealing
 import TaskQueue
 import DelegateClient
@@ -87,11 +86,7 @@ public struct TaskSubmitter: Sendable {
             try client.send(line)
         } catch {
             // A delegate that refused the connection answered and closed before reading the task.
-            if error.code != .timedOut, let reply = try? client.readLine(timeout: SecretFetcher.refusalReadTime),
-                let refusal = SecretFetcher.socketRefusal(inLine: reply)
-            {
-                return Self.refused(refusal)
-            }
+            if error.code != .timedOut, let refusal = client.pendingRefusal() { return .refused(refusal) }
             return .failure(
                 error.code == .timedOut
                     ? "the delegate read nothing of the task within \(timeout)" : "talking to the delegate failed: \(error)",
@@ -99,13 +94,8 @@ public struct TaskSubmitter: Sendable {
         }
         do {
             guard wait else {
-                // The delegate refuses as it accepts (no slot free, say), so a refusal comes at once;
-                // a task it took is answered only when done, which is not waited for.
-                if let reply = try? client.readLine(timeout: SecretFetcher.refusalReadTime),
-                    let refusal = SecretFetcher.socketRefusal(inLine: reply)
-                {
-                    return Self.refused(refusal)
-                }
+                // A task the delegate took is answered only when done, which is not waited for.
+                if let refusal = client.pendingRefusal() { return .refused(refusal) }
                 return CommandOutcome(output: "submitted \(id ?? "task") to \(path)", status: ExitStatus.success)
             }
             let deadline = ContinuousClock.now + timeout
@@ -176,9 +166,7 @@ public struct TaskSubmitter: Sendable {
     static func outcome(forResult line: Data, expectedID: String?, privateKey: [UInt8]? = nil) -> CommandOutcome? {
         let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()
         guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)) else {
-            if let refusal = SecretFetcher.socketRefusal(inLine: line) {
-                return Self.refused(refusal)
-            }
+            if let refusal = SecretFetcher.socketRefusal(inLine: line) { return .refused(refusal) }
             // With --seal, stdout is for the opened result only: what could not be read is not printed.
             return CommandOutcome(
                 output: privateKey == nil ? text : "",
@@ -187,12 +175,6 @@ public struct TaskSubmitter: Sendable {
         }
         if let expectedID, let id = result.id, id != expectedID { return nil }
         return outcome(for: result, text: text, privateKey: privateKey)
-    }
-
-    /// The socket's own refusal as a failure: exit 69, its code and message on stderr (escaped:
-    /// they come from whatever listens on the path).
-    static func refused(_ refusal: (code: String, message: String)) -> CommandOutcome {
-        .failure(ShownText.escaped("\(refusal.code): \(refusal.message)"), status: ExitStatus.unavailable)
     }
 
     /// The outcome for `result`, read from the result line `text`: the line printed (with

@@ -81,27 +81,43 @@ struct SQSIntake: Sendable {
     /// lease extension lands after the release. At most `timeout`; returns how many were released.
     func release(_ messages: [(key: AnsweredMessages.Key, receiptHandle: String)], within timeout: Duration) async -> Int {
         guard !messages.isEmpty else { return 0 }
-        let released = ReleasedCount()
-        await Race.first(
-            {
-                await withDiscardingTaskGroup { group in
-                    for message in messages {
-                        guard let queue = try? SQSQueueURL(message.key.queueURL) else { continue }
-                        group.addTask {
-                            do throws(AWSError) {
-                                try await client(for: queue).changeMessageVisibility(
-                                    queue: queue, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
-                                released.count.withLock { $0 += 1 }
-                                status.update(queue.url) { $0.released += 1 }
-                            } catch {
-                                record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
-                            }
-                        }
-                    }
+        return await withTaskGroup(of: Bool?.self) { group in
+            group.addTask {  // the time: nil
+                try? await sleeper.sleep(for: timeout)
+                return nil
+            }
+            var asked = 0
+            for message in messages {
+                guard let queue = try? SQSQueueURL(message.key.queueURL) else { continue }
+                asked += 1
+                group.addTask {
+                    await release(receiptHandle: message.receiptHandle, on: queue, afterSeconds: 0, logger: logger)
                 }
-            },
-            { try? await sleeper.sleep(for: timeout) })
-        return released.count.withLock { $0 }
+            }
+            var (released, answered) = (0, 0)
+            while answered < asked, let outcome = await group.next(), let done = outcome {
+                answered += 1
+                if done { released += 1 }
+            }
+            group.cancelAll()
+            return released
+        }
+    }
+
+    /// Makes a message visible again after `seconds` (0: at once) without running it, counted in
+    /// `status`; true when SQS took it.
+    @discardableResult
+    func release(receiptHandle: String, on queue: SQSQueueURL, afterSeconds seconds: Int, logger: Logger) async -> Bool {
+        do {
+            try await client(for: queue).changeMessageVisibility(
+                queue: queue, receiptHandle: receiptHandle, seconds: seconds, logger: logger)
+            status.update(queue.url) { $0.released += 1 }
+            record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+            return true
+        } catch {
+            record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+            return false
+        }
     }
 
     private func poller(for url: String) -> SQSQueuePoller? {
@@ -152,11 +168,6 @@ struct SQSIntake: Sendable {
                 metadata: ["event": "queue-recovered", "operation": "\(operation)"], key: key, logger: logger)
         }
     }
-}
-
-/// How many messages ``SQSIntake/release(_:within:)`` made visible again so far.
-private final class ReleasedCount: Sendable {
-    let count = Mutex(0)
 }
 
 /// The queues whose loops run (a loop still draining after its queue left the list included).

@@ -357,14 +357,7 @@ extension SQSQueuePoller {
 
     /// Makes a message visible again after `seconds` without running it.
     private func release(_ message: SQSMessage, afterSeconds seconds: Int, logger: Logger) async {
-        do {
-            try await intake.client(for: queue).changeMessageVisibility(
-                queue: queue, receiptHandle: receiptHandle(of: message), seconds: seconds, logger: logger)
-            intake.status.update(queue.url) { $0.released += 1 }
-            intake.record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
-        } catch {
-            intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
-        }
+        await intake.release(receiptHandle: receiptHandle(of: message), on: queue, afterSeconds: seconds, logger: logger)
     }
 
     /// A rejected message's `replyTo`, read leniently (the message may be anything).

@@ -89,8 +89,8 @@ struct ConnectionTest: Sendable {
     /// Whether a refused CreateSecret says the name is taken, or still being deleted (and not,
     /// say, that the KMS key cannot be used, which is the test's answer).
     static func nameUnavailable(_ error: AWSError) -> Bool {
-        error.code.rawValue == "ResourceExistsException"
-            || (error.code.rawValue == "InvalidRequestException" && error.message.lowercased().contains("deletion"))
+        error.code == .resourceExistsException
+            || (error.code == .invalidRequestException && error.message.lowercased().contains("deletion"))
     }
 
     private func createDummy(_ name: String, digest: String) async throws(AWSError) -> SecretsManagerResponse<SecretsManagerClient.CreateSecretOutput> {
