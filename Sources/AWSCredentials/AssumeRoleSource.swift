@@ -73,11 +73,13 @@ public struct AssumeRoleSource: CredentialSource {
     }
 
     /// The credentials in an AssumeRole response body; nil unless it has a `<Credentials>`
-    /// element with a key id, a secret, a session token and an expiration that parses.
+    /// element with a key id, a secret, a session token (none of them empty, as IMDS's answer is
+    /// held to) and an expiration that parses.
     static func parseCredentials(_ body: Data) -> Credentials? {
         guard let xml = XMLScanner(body), let credentials = xml.element("Credentials"),
             let id = credentials.value(of: "AccessKeyId"), let secret = credentials.value(of: "SecretAccessKey"),
             let token = credentials.value(of: "SessionToken"),
+            !id.isEmpty, !secret.isEmpty, !token.isEmpty,
             let expiration = credentials.value(of: "Expiration").flatMap(Timestamp.parse)
         else { return nil }
         return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token, expiration: expiration)

@@ -84,8 +84,13 @@ final class DirectoryReader {
     /// Renames the entry named by `rawName` (bytes, as `readdir` gave them: they cannot round-trip
     /// through a Swift string) to `newName` in the same directory, unless `newName` exists. False
     /// when the source is gone or the target exists. Delegates sharing the spool race harmlessly:
-    /// they derive the same `newName`, and the loser's rename finds no source.
-    static func rename(in directory: String, _ rawName: [UInt8], to newName: String) throws(TaskQueueError) -> Bool {
+    /// they derive the same `newName`, and the loser's rename finds no source. When the old name
+    /// cannot be removed after the new one was made, the new one is removed again and the error
+    /// thrown: two names for one task would run it twice. `unlink` is for tests.
+    static func rename(
+        in directory: String, _ rawName: [UInt8], to newName: String,
+        unlink: (UnsafePointer<CChar>) -> Int32 = { Glibc.unlink($0) }
+    ) throws(TaskQueueError) -> Bool {
         let target = directory + "/" + newName
         let source = Array(directory.utf8) + [UInt8(ascii: "/")] + rawName + [0]
         return try source.withUnsafeBufferPointer { buffer throws(TaskQueueError) -> Bool in
@@ -93,8 +98,13 @@ final class DirectoryReader {
                 let sourcePath = path.baseAddress!
                 // link + unlink never replaces an existing target (EEXIST instead).
                 if FileIO.retrying({ Glibc.link(sourcePath, target) }) == 0 {
-                    _ = FileIO.retrying { Glibc.unlink(sourcePath) }
-                    return true
+                    if FileIO.retrying({ unlink(sourcePath) }) == 0 { return true }
+                    let number = Glibc.errno
+                    // Gone meanwhile (its producer withdrew it), or here to stay: either way the
+                    // new name must not outlive this call.
+                    _ = try FileIO.unlink(target)
+                    if number == ENOENT { return false }
+                    throw .system("unlink", path: directory + "/" + String(decoding: rawName, as: UTF8.self), errno: number)
                 }
                 let number = Glibc.errno
                 switch number {

@@ -1,5 +1,5 @@
 import AWSCore
-import AWSCredentials
+@testable import AWSCredentials
 import Foundation
 import HTTP
 import Logging
@@ -144,6 +144,23 @@ import Testing
         }
         #expect(error?.code == .expiredToken)
         #expect(twice.requestsServed == 2, "retried once, not more")
+    }
+
+    /// An answer with an empty key id, secret or session token is no session (an empty token
+    /// would be signed as an empty `X-Amz-Security-Token`, and AWS's refusal would puzzle).
+    @Test(arguments: ["AccessKeyId", "SecretAccessKey", "SessionToken"])
+    func anEmptyPartIsNoSession(_ emptied: String) {
+        func body(emptying: String?) -> Data {
+            let parts = ["AccessKeyId": "ASIASTUB", "SecretAccessKey": "stub-secret", "SessionToken": "stub-token"]
+            let inner = parts.keys.sorted().map { key in
+                "<\(key)>\(key == emptying ? "" : parts[key]!)</\(key)>"
+            }.joined()
+            return Data(
+                "<AssumeRoleResponse><AssumeRoleResult><Credentials>\(inner)<Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>"
+                    .utf8)
+        }
+        #expect(AssumeRoleSource.parseCredentials(body(emptying: nil))?.sessionToken == "stub-token")
+        #expect(AssumeRoleSource.parseCredentials(body(emptying: emptied)) == nil)
     }
 
     /// An `ExpiredToken` on a call signed with the role's session drops that session, never the

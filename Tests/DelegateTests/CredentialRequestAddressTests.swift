@@ -49,6 +49,9 @@ import Testing
         #expect(CredentialMapping.isValidID("db-password"))
         #expect(CredentialMapping.isValidID(String(repeating: "x", count: 255)))
         #expect(!CredentialMapping.isValidID(String(repeating: "x", count: 256)))
-        for id in ["", ".", "..", "a/b", "tab\tid"] { #expect(!CredentialMapping.isValidID(id), "\(id)") }
+        for id in ["", ".", "..", "a/b", "tab\tid", "a:b", "db\u{85}pw", "x\u{9B}y", "caf\u{E9}", "del\u{7F}"] {
+            #expect(!CredentialMapping.isValidID(id), "\(id)")
+        }
+        #expect(CredentialMapping.isValidID("a b~!@#$%^&*()+=[]{}|;'\",<>?`"), "printable ASCII but / and :")
     }
 }

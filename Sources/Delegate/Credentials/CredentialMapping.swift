@@ -31,11 +31,11 @@ public struct CredentialMapping: Sendable, Equatable {
             ?? mappings.first { $0.unit == anyUnit && $0.id == id }
     }
 
-    /// Whether `id` is a credential id systemd accepts (`credential_name_valid()`): a valid file
-    /// name (not empty, `.` or `..`, no `/`) of at most 255 bytes; control characters are refused
-    /// too.
+    /// Whether `id` is a credential id systemd accepts (`credential_name_valid()`: a valid file
+    /// name and a valid `$LISTEN_FDNAMES` name): 1-255 printable ASCII characters, no `/` or `:`,
+    /// not `.` or `..`.
     public static func isValidID(_ id: String) -> Bool {
         (1...255).contains(id.utf8.count) && id != "." && id != ".."
-            && id.unicodeScalars.allSatisfy { $0 != "/" && $0.value >= 0x20 && $0.value != 0x7F }
+            && id.utf8.allSatisfy { (0x20..<0x7F).contains($0) && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: ":") }
     }
 }
