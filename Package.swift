@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "TaskQueue",
             dependencies: [
-                "FileNames", "LineSocket",
+                "CLinuxShim", "FileNames", "LineSocket",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

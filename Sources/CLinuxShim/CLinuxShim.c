@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -82,4 +83,8 @@ size_t clinuxshim_heap_free_bytes(void) {
 
 int clinuxshim_heap_trim(void) {
     return malloc_trim(0);
+}
+
+int clinuxshim_accept_nonblocking(int fd) {
+    return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }

@@ -1,3 +1,4 @@
+internal import CLinuxShim
 import Dispatch
 import Glibc
 import Logging
@@ -55,9 +56,10 @@ final class SocketAcceptor: @unchecked Sendable {
         source = ListeningSource(fd: fd, queue: queue) { [weak self] in self?.acceptAvailable() }
     }
 
-    /// `accept(2)`: the new descriptor, or -1 and the errno.
+    /// `accept4(2)`: the new descriptor, non-blocking and close-on-exec from its first moment, or
+    /// -1 and the errno. A replacement (for tests) must hand over descriptors set so too.
     static let systemAccept: @Sendable (Int32) -> (fd: Int32, errno: Int32) = { listenFD in
-        let fd = FileIO.retrying { accept(listenFD, nil, nil) }
+        let fd = FileIO.retrying { clinuxshim_accept_nonblocking(listenFD) }
         return (fd, fd < 0 ? errno : 0)
     }
 
@@ -101,7 +103,6 @@ final class SocketAcceptor: @unchecked Sendable {
                 return
             }
             endBackoff()
-            UnixSocketAddress.setNonBlocking(fd)
             owner.accepted(fd)
         }
     }

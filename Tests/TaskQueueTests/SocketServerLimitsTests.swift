@@ -304,8 +304,7 @@ final class FailingAccept: Sendable {
                 self.failuresLeft.subtract(1, ordering: .relaxed)
                 return (-1, EMFILE)
             }
-            let fd = accept(listenFD, nil, nil)
-            return (fd, fd < 0 ? errno : 0)
+            return SocketAcceptor.systemAccept(listenFD)
         }
     }
 }

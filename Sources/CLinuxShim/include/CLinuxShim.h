@@ -59,6 +59,11 @@ int clinuxshim_set_nofile(pid_t pid, uint64_t soft, uint64_t hard);
  * (never more than asked). Pure: no system call. */
 int clinuxshim_nice_fallback(int requested, int current, uint64_t nice_limit);
 
+/* accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC) (glibc declares accept4 only under
+ * _GNU_SOURCE): the accepted socket is non-blocking and closed on exec from its first moment,
+ * in one call. */
+int clinuxshim_accept_nonblocking(int fd);
+
 /* glibc's malloc.h, which Swift's Glibc module does not bring in. */
 /* mallinfo2().fordblks: bytes freed but kept in malloc's arenas (all of them). */
 size_t clinuxshim_heap_free_bytes(void);
