@@ -225,6 +225,13 @@ public final class AWSClient: Sendable {
                 message: "\(endpoint.url) sent a response larger than \(options.maxResponseBytes) bytes",
                 transportError: error
             )
+        case .notHTTP:
+            return AWSError(
+                kind: .invalidResponse,
+                code: .invalidResponse,
+                message: "\(endpoint.url) answered with something other than HTTP; check the endpoint's scheme and port: \(error.message)",
+                transportError: error
+            )
         default:
             return AWSError(
                 kind: .transport,

@@ -19,6 +19,10 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         /// `HTTPS_PROXY` gives) or 403 (its policy forbids the host). Not worth another attempt.
         case proxyRefused
         case connectionClosed
+        /// The server answered with bytes that are no HTTP response: another protocol's service on
+        /// that port, or TLS where the URL says `http://` (curl: "Received HTTP/0.9 when not
+        /// allowed"). Another attempt would get the same.
+        case notHTTP
         case responseTooLarge
         case cancelled
         case other
@@ -42,7 +46,7 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         // A handshake cut short is worth another attempt; a certificate that does not verify is not.
         case .couldNotResolveHost, .couldNotConnect, .timedOut, .connectionClosed, .proxyFailure, .tlsHandshakeFailed:
             true
-        case .invalidURL, .tlsFailure, .proxyRefused, .responseTooLarge, .cancelled, .other: false
+        case .invalidURL, .tlsFailure, .proxyRefused, .notHTTP, .responseTooLarge, .cancelled, .other: false
         }
     }
 

@@ -160,6 +160,28 @@ import Testing
         #expect(error?.retryable == true)
     }
 
+    /// An endpoint whose port speaks another protocol (a typo'd port, or `http://` for a TLS
+    /// port) answers something that is no HTTP: reported as such, once, not retried as an
+    /// unreachable endpoint.
+    @Test func anAnswerThatIsNotHTTPIsNamedAndNotRetried() async throws {
+        let server = try #require(LoopbackNotHTTPServer())
+        defer { server.stop() }
+        let aws = AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: server.baseURL),
+            options: AWSClientOptions(maxAttempts: 3),
+            httpClient: try CurlHTTPClient(configuration: .init(environment: [:]), logger: Logger(label: "test")),
+            sleeper: RecordingSleeper()
+        )
+        let error = await #expect(throws: AWSError.self) {
+            try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+        }
+        #expect(error?.code == .invalidResponse, "\(String(describing: error))")
+        #expect(error?.message.contains("something other than HTTP") == true, "\(String(describing: error))")
+        #expect(error?.retryable == false)
+        #expect(error?.attempts == 1)
+        #expect(server.connectionsServed == 1)
+    }
+
     /// A server whose clock is an hour ahead refuses the first signature as skewed; the client
     /// learns the offset from `Date`, signs again with AWS's time and succeeds.
     @Test func clockSkewIsCorrectedFromTheDateHeader() async throws {

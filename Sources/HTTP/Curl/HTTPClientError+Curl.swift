@@ -14,19 +14,25 @@ extension HTTPClientError {
         let message = detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)"
         self.init(
             code: Self.code(
-                for: code, responseTooLarge: responseTooLarge, viaProxy: viaProxy, proxyConnectCode: proxyConnectCode),
+                for: code, detail: detail, responseTooLarge: responseTooLarge, viaProxy: viaProxy,
+                proxyConnectCode: proxyConnectCode),
             message: message, curlCode: Int(code.rawValue))
     }
 
     /// A proxy that answered CONNECT with a status other than 2xx (curl 7.88 reports that as a
     /// receive error) failed the request: for good with 403 or 407, else for now (a 502 when it
     /// could not reach the host).
-    private static func code(for code: CURLcode, responseTooLarge: Bool, viaProxy: Bool, proxyConnectCode: Int) -> Code {
+    private static func code(
+        for code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyConnectCode: Int
+    ) -> Code {
         if responseTooLarge { return .responseTooLarge }
         if viaProxy, proxyConnectCode != 0, !(200..<300).contains(proxyConnectCode), code != CURLE_OK {
             return proxyConnectCode == 403 || proxyConnectCode == 407 ? .proxyRefused : .proxyFailure
         }
         switch code {
+        case CURLE_UNSUPPORTED_PROTOCOL where detail.contains("HTTP/0.9"):
+            // curl's one name for an answer without an HTTP status line (7.66 and later).
+            return .notHTTP
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
             return .invalidURL
         case CURLE_COULDNT_RESOLVE_HOST:
