@@ -44,6 +44,11 @@ final class DirectorySync: Sendable {
         if let error { throw error }
     }
 
+    /// Callers waiting for an fsync that has not started yet (for tests).
+    var waiting: Int {
+        state.withLock { $0.waiters.count }
+    }
+
     /// Fsyncs for everyone waiting, batch after batch, until nobody waits.
     private func drain() {
         while true {

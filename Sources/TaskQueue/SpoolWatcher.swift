@@ -98,9 +98,17 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         if changed { core.requestRescan() }
     }
 
-    /// Asks for a full rescan now instead of at the next interval.
-    public func rescanNow() {
+    /// Asks for a full rescan now instead of at the next interval. Returns the request's number:
+    /// the pass that serves it has ended once ``rescansServed`` reaches it.
+    @discardableResult
+    public func rescanNow() -> UInt64 {
         core.requestRescan()
+    }
+
+    /// The number of the last ``rescanNow()`` request whose pass has ended (for tests: what that
+    /// pass found is queued by then).
+    var rescansServed: UInt64 {
+        core.state.withLock { $0.rescansServed }
     }
 
     /// Rescans `new/` once right away (files that were there before the start) and then every
@@ -144,6 +152,9 @@ extension SpoolWatcher {
             var rescanInterval: Duration
             var stopped = false
             var rescanRequested = false
+            /// ``SpoolWatcher/rescanNow()`` requests so far, and the last one whose pass ended.
+            var rescanRequests: UInt64 = 0
+            var rescansServed: UInt64 = 0
             var wake: CheckedContinuation<Void, Never>?
 
             var pendingCount: Int { pending.count - pendingHead }
@@ -274,12 +285,15 @@ extension SpoolWatcher {
 
         // MARK: Rescan
 
-        func requestRescan() {
-            let wake = state.withLock { state in
+        @discardableResult
+        func requestRescan() -> UInt64 {
+            let (request, wake) = state.withLock { state in
                 state.rescanRequested = true
-                return state.takeWake()
+                state.rescanRequests += 1
+                return (state.rescanRequests, state.takeWake())
             }
             wake?.resume()
+            return request
         }
 
         func rescanLoop() async {
@@ -316,10 +330,12 @@ extension SpoolWatcher {
 
         /// One full walk of the directory.
         func rescanPass() async {
-            state.withLock { state in
+            let serving = state.withLock { state in
                 state.rescanRequested = false
                 state.skipped.beginPass()
+                return state.rescanRequests
             }
+            defer { state.withLock { $0.rescansServed = Swift.max($0.rescansServed, serving) } }
             let reader: DirectoryReader
             do {
                 guard let opened = try DirectoryReader(path: directory) else {

@@ -32,7 +32,10 @@ import Testing
             objects.contains { $0["id"] as? String == "activated-1" && $0["status"] as? String == "succeeded" },
             "\(answers)")
         let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
-        #expect(log.contains("fd "), "the delegate did not say it took an inherited socket: \(log)")
+        // systemd-socket-activate hands its socket over as descriptor 3 (SD_LISTEN_FDS_START).
+        #expect(
+            log.split(separator: "\n").contains { $0.contains("socket listening") && $0.contains("fd 3") },
+            "the delegate did not say it took the inherited socket: \(log)")
 
         activator.signal(SIGTERM)
         #expect(try await activator.waitForExit() == .exited(0))

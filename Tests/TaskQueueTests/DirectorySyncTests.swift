@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import TaskQueue
@@ -12,7 +13,8 @@ import Testing
         let calls = Mutex(0)
         let firstStarted = DispatchSemaphore(value: 0)
         let gate = DispatchSemaphore(value: 0)
-        let failing = Mutex(false)
+        /// The calls (1 is the first) that fail.
+        let failingCalls = Mutex(Set<Int>())
 
         var body: @Sendable (String) throws(TaskQueueError) -> Void {
             { _ throws(TaskQueueError) in
@@ -24,7 +26,7 @@ import Testing
                     self.firstStarted.signal()
                     self.gate.wait()
                 }
-                if self.failing.withLock({ $0 }) {
+                if self.failingCalls.withLock({ $0.contains(call) }) {
                     throw TaskQueueError(code: .io, message: "fsync failed", path: "/done")
                 }
             }
@@ -49,8 +51,9 @@ import Testing
                 returned.increment()
             }
         }
-        try await Task.sleep(for: .milliseconds(100))
-        #expect(returned.count == 0)  // nobody returns on an fsync that started before it asked
+        // All ten wait for the next fsync; nobody returns on one that started before it asked.
+        #expect(await eventually { sync.waiting == 10 })
+        #expect(returned.count == 0)
         fsync.gate.signal()
         try await first.value
         for task in waiting { try await task.value }
@@ -64,24 +67,32 @@ import Testing
 
     @Test func aFailedFsyncFailsEveryCallerOfItsBatch() async throws {
         let fsync = PacedFsync()
-        fsync.failing.withLock { $0 = true }
+        fsync.failingCalls.withLock { $0 = [2] }  // the batch's fsync, not the one before it
         let sync = DirectorySync(path: "/done", fsync: fsync.body)
-        fsync.gate.signal()  // the first fsync is not held
-        let outcomes = await withTaskGroup(of: Bool.self) { group in
-            for _ in 0..<5 {
-                group.addTask {
-                    do {
-                        try await sync.sync()
-                        return true
-                    } catch {
-                        return false
-                    }
+        let first = Task { try await sync.sync() }
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                fsync.firstStarted.wait()
+                continuation.resume()
+            }
+        }
+        let batch = (0..<5).map { _ in
+            Task { () -> Bool in
+                do {
+                    try await sync.sync()
+                    return true
+                } catch {
+                    return false
                 }
             }
-            return await group.reduce(into: []) { $0.append($1) }
         }
+        #expect(await eventually { sync.waiting == 5 })
+        fsync.gate.signal()
+        try await first.value
+        var outcomes: [Bool] = []
+        for task in batch { outcomes.append(await task.value) }
         #expect(outcomes == Array(repeating: false, count: 5))
-        fsync.failing.withLock { $0 = false }
+        #expect(fsync.calls.withLock { $0 } == 2, "one fsync served the five")
         try await sync.sync()
     }
 }
