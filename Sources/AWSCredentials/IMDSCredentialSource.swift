@@ -280,6 +280,16 @@ public final class IMDSCredentialSource: CredentialSource {
                         transportError: error
                     )
                 }
+                if error.code == .notHTTP {
+                    // Something answered, in another protocol: a wrong imds_endpoint, not an outage.
+                    throw AWSError(
+                        kind: .invalidResponse,
+                        code: .invalidResponse,
+                        message:
+                            "\(endpoint) answered with something other than HTTP; check imds_endpoint's scheme and port: \(error.message)",
+                        transportError: error
+                    )
+                }
                 if error.isTransient, error.code != .timedOut, attempt < maxAttempts {
                     try? await Task.sleep(for: .milliseconds(Int(50 * Double(attempt) * (1 + jitter()))))
                     continue

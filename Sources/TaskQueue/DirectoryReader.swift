@@ -84,11 +84,17 @@ final class DirectoryReader {
     /// Renames the entry named by `rawName` (bytes, as `readdir` gave them: they cannot round-trip
     /// through a Swift string) to `newName` in the same directory, unless `newName` exists. False
     /// when the source is gone or the target exists. Delegates sharing the spool race harmlessly:
-    /// they derive the same `newName`, and the loser's rename finds no source. When the old name
-    /// cannot be removed after the new one was made, the new one is removed again and the error
-    /// thrown: two names for one task would run it twice. `unlink` is for tests.
+    /// they derive the same `newName`, and the loser's rename finds no source.
+    ///
+    /// One step with `RENAME_NOREPLACE`. Where the file system lacks it, `link` then `unlink`: the
+    /// new name exists a moment before the old one goes, and when the old one cannot be removed,
+    /// the new one is removed again and the error thrown (two names for one task would run it
+    /// twice). `noReplace` and `unlink` are for tests.
     static func rename(
         in directory: String, _ rawName: [UInt8], to newName: String,
+        noReplace: (UnsafePointer<CChar>, String) throws(TaskQueueError) -> FileIO.RenameOutcome? = {
+            source, target throws(TaskQueueError) in try FileIO.renameat2NoReplace(source, target)
+        },
         unlink: (UnsafePointer<CChar>) -> Int32 = { Glibc.unlink($0) }
     ) throws(TaskQueueError) -> Bool {
         let target = directory + "/" + newName
@@ -96,6 +102,7 @@ final class DirectoryReader {
         return try source.withUnsafeBufferPointer { buffer throws(TaskQueueError) -> Bool in
             try buffer.withMemoryRebound(to: CChar.self) { path throws(TaskQueueError) -> Bool in
                 let sourcePath = path.baseAddress!
+                if let outcome = try noReplace(sourcePath, target) { return outcome == .renamed }
                 // link + unlink never replaces an existing target (EEXIST instead).
                 if FileIO.retrying({ Glibc.link(sourcePath, target) }) == 0 {
                     if FileIO.retrying({ unlink(sourcePath) }) == 0 { return true }

@@ -153,7 +153,8 @@ enum FileIO {
     }
 
     /// `renameat2(RENAME_NOREPLACE)`; nil where the file system (or the kernel) does not support it.
-    private static func renameat2NoReplace(_ source: String, _ target: String) throws(TaskQueueError)
+    /// `source` is a C string so that a name that is not UTF-8 can be given by its bytes.
+    static func renameat2NoReplace(_ source: UnsafePointer<CChar>, _ target: String) throws(TaskQueueError)
         -> RenameOutcome?
     {
         guard let renameat2 else { return nil }
@@ -164,7 +165,7 @@ enum FileIO {
         case ENOENT: return .sourceMissing
         case EEXIST: return .targetExists
         case EINVAL, ENOSYS: return nil
-        default: throw .system("renameat2", path: source, errno: number)
+        default: throw .system("renameat2", path: String(cString: source), errno: number)
         }
     }
 

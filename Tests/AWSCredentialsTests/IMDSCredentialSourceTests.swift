@@ -169,6 +169,20 @@ import Testing
         #expect(!recorder.allText.contains("static-stability-engaged"))
     }
 
+    /// An `imds_endpoint` where another protocol answers is a wrong endpoint, not an outage: an
+    /// invalid response (never `.transport`, which would keep expired credentials alive), asked once.
+    @Test func anAnswerThatIsNotHTTPIsAnInvalidResponse() async throws {
+        let server = try #require(LoopbackNotHTTPServer())
+        defer { server.stop() }
+        let source = IMDSCredentialSource(
+            http: try loopbackHTTPClient(), endpoint: server.baseURL, environment: [:], clock: ManualClock(),
+            maxAttempts: 2, jitter: { 0.5 })
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.kind == .invalidResponse)
+        #expect(error?.message.contains("something other than HTTP") == true, "\(String(describing: error))")
+        #expect(server.connectionsServed == 1)
+    }
+
     @Test func credentialsAlreadyExpiredWhenFetchedAreRefused() async throws {
         let clock = ManualClock()
         let server = try IMDSServer(
