@@ -44,7 +44,8 @@ import Testing
 
     static let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbCdEf"
 
-    @Test(arguments: [
+    /// Answers to read as `JSONDecoder` reads them.
+    static let answers: [String] = [
         // What AWS and moto answer.
         #"{"ARN":"\#(arn)","Name":"app/db","VersionId":"v-1","SecretString":"{\"password\":\"p\"}","VersionStages":["AWSCURRENT"],"CreatedDate":1700000000.123}"#,
         #"{"ARN":"\#(arn)","Name":"app/db","VersionId":"v-2","SecretBinary":"AAEC/w==","VersionStages":["AWSPREVIOUS","x"],"CreatedDate":1700000000}"#,
@@ -68,7 +69,9 @@ import Testing
         #"[{"ARN":"\#(arn)","Name":"app/db"}]"#,
         #"{"ARN":"\#(arn)","Name":"app/db""#,
         "",
-    ])
+    ]
+
+    @Test(arguments: answers)
     func readsWhatDecodableRead(_ text: String) {
         let expected = Self.decoded(text)
         #expect(Output(json: Data(text.utf8)) == expected, "\(text)")
@@ -87,9 +90,9 @@ import Testing
     }
 
     @Test func casesCoverBothOutcomes() {
-        // The table above must hold readable and unreadable answers, or the comparison proves little.
-        #expect(Self.decoded(#"{"ARN":"a","Name":"n"}"#) != nil)
-        #expect(Self.decoded(#"{"ARN":"a"}"#) == nil)
+        // The table must hold readable and unreadable answers, or the comparison proves little.
+        #expect(Self.answers.filter { Self.decoded($0) != nil }.count >= 5)
+        #expect(Self.answers.filter { Self.decoded($0) == nil }.count >= 5)
     }
 
     @Test func invalidUTF8IsUnreadable() {

@@ -9,6 +9,10 @@ else
     fail "the spool task was not claimed"
 fi
 sleep 1
+# Still in flight when the stop begins: claimed, and no result yet (else the stop proves nothing).
+in_flight=$(ls /var/lib/secrets-delegate/spool/cur/*/boot-slow.json 2>/dev/null | wc -l)
+[ -e /var/lib/secrets-delegate/spool/done/boot-slow.json ] && in_flight=0
+expect_eq "tasks in flight (claimed, no result) as the stop begins" "$in_flight" 1
 systemctl stop secrets-delegate.service secrets-delegate.socket
 expect_eq "Result after stop" "$(unit_prop secrets-delegate.service Result)" success
 expect_eq "ExecMainStatus after stop" "$(unit_prop secrets-delegate.service ExecMainStatus)" 0
