@@ -3,7 +3,8 @@
 /// Task objects and AWS answers have a handful of members, read once or twice each. Held as a
 /// dictionary, every member cost a hash when the object was built and every field read another
 /// (a fifth of a task's decoding); a short array compared key by key costs less for both. Keys
-/// are compared as Swift strings (canonical equivalence), as a dictionary compares them.
+/// are compared byte for byte, as RFC 8259 compares them (``JSONKey``): `"\u{E9}"` and
+/// `"e\u{301}"` are two keys, though Swift's `==` and a dictionary take them for one.
 ///
 /// Two objects are equal when they have the same keys with equal values, in whatever order.
 /// Reading a key is linear in the object's size, so code that builds a large object (thousands
@@ -51,7 +52,9 @@ public struct JSONObject: Sendable {
     public var sortedMembers: [Member] {
         var index = members.startIndex + 1
         while index < members.endIndex {
-            if members[index].key < members[index - 1].key { return members.sorted { $0.key < $1.key } }
+            if JSONKey.precedes(members[index].key, members[index - 1].key) {
+                return members.sorted { JSONKey.precedes($0.key, $1.key) }
+            }
             index += 1
         }
         return members
@@ -90,7 +93,8 @@ public struct JSONObject: Sendable {
         JSONObject(uniqueMembers: try members.filter { try isIncluded((key: $0.key, value: $0.value)) })
     }
 
-    /// The members as a dictionary (for `Codable`).
+    /// The members as a dictionary (for `Codable`; of two keys a dictionary takes for one, the
+    /// first is kept).
     public var dictionary: [String: JSONValue] {
         Dictionary(members.lazy.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
     }
@@ -100,7 +104,7 @@ public struct JSONObject: Sendable {
     /// `==` on two different strings goes through the runtime's comparison).
     private func index(of key: String) -> Int? {
         let length = key.utf8.count
-        return members.firstIndex { $0.key.utf8.count == length && $0.key == key }
+        return members.firstIndex { $0.key.utf8.count == length && JSONKey.same($0.key, key) }
     }
 }
 
@@ -138,7 +142,9 @@ extension JSONObject: Hashable {
         // Key by key in small objects; large ones sorted by key (each key is there once, so equal
         // objects sort alike), which keeps a comparison of two large objects from going quadratic.
         if lhs.count <= 16 { return lhs.members.allSatisfy { member in rhs[member.key] == member.value } }
-        return zip(lhs.sortedMembers, rhs.sortedMembers).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        return zip(lhs.sortedMembers, rhs.sortedMembers).allSatisfy {
+            JSONKey.same($0.key, $1.key) && $0.value == $1.value
+        }
     }
 
     /// Independent of the members' order, as equality is.

@@ -56,7 +56,7 @@ public struct JSONParser {
     private var hasDuplicateKeys = false
     /// Set by ``objectMembers(validatingUTF8:)`` only: where the value of each key of the
     /// outermost object lies in `bytes` (the first of a key given twice).
-    private var memberRanges: [String: Range<Int>]?
+    private var memberRanges: [JSONKey: Range<Int>]?
     /// Set by ``firstDuplicateKey(in:)`` only: the path to the value being read is kept, and the
     /// first duplicate key recorded.
     private let tracksPath: Bool
@@ -103,7 +103,7 @@ public struct JSONParser {
     public struct ObjectMembers: Sendable {
         public var values: JSONObject
         /// Byte offsets into `bytes`, without the white space around the value.
-        public var textRanges: [String: Range<Int>]
+        public var textRanges: [JSONKey: Range<Int>]
     }
 
     /// The members of `bytes` if they are valid UTF-8 and one JSON object, each with the range
@@ -159,12 +159,12 @@ public struct JSONParser {
         // the first duplicate in document order (not one inside this key's value), and for the
         // text range of the first of a key given twice.
         let tracksKeys = tracksPath || (depth == 1 && memberRanges != nil)
-        var seen = Set<String>()
+        var seen = Set<JSONKey>()
         skipWhitespace()
         if consume(UInt8(ascii: "}")) { return .object(JSONObject()) }
         while true {
             guard peek() == UInt8(ascii: "\""), let key = parseString() else { return nil }
-            let isDuplicate = tracksKeys && !seen.insert(key).inserted
+            let isDuplicate = tracksKeys && !seen.insert(JSONKey(key)).inserted
             if isDuplicate, tracksPath, firstDuplicate == nil { firstDuplicate = DuplicateKey(path: path, key: key) }
             skipWhitespace()
             guard consume(UInt8(ascii: ":")) else { return nil }
@@ -173,7 +173,7 @@ public struct JSONParser {
             let valueStart = offset
             guard let value = parseValue() else { return nil }
             if tracksPath { path.removeLast() }
-            if !isDuplicate, depth == 1, memberRanges != nil { memberRanges?[key] = valueStart..<offset }
+            if !isDuplicate, depth == 1, memberRanges != nil { memberRanges?[JSONKey(key)] = valueStart..<offset }
             members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             if consume(UInt8(ascii: "}")) { return object(from: firstMember) }
@@ -183,9 +183,8 @@ public struct JSONParser {
         }
     }
 
-    /// The object of `members[first...]`, which are popped; of a key given twice the first is
-    /// kept (keys equal as Swift strings can be spelt differently, `e\u0301` and `\u00e9`: the
-    /// first spelling too), and `hasDuplicateKeys` is set.
+    /// The object of `members[first...]`, which are popped; of a key given twice (the same bytes:
+    /// ``JSONKey``) the first is kept, and `hasDuplicateKeys` is set.
     private mutating func object(from first: Int) -> JSONValue {
         // Copied into a buffer of the object's own size, and popped with no slice or array still
         // sharing the stack's buffer: `Array` of a slice spanning the whole stack (an object begun
@@ -195,8 +194,8 @@ public struct JSONParser {
         own.reserveCapacity(members.count - first)
         if Self.hasDuplicateKey(members[first...]) {
             hasDuplicateKeys = true
-            var seen = Set<String>(minimumCapacity: members.count - first)
-            own.append(contentsOf: members[first...].lazy.filter { seen.insert($0.key).inserted })
+            var seen = Set<JSONKey>(minimumCapacity: members.count - first)
+            own.append(contentsOf: members[first...].lazy.filter { seen.insert(JSONKey($0.key)).inserted })
         } else {
             own.append(contentsOf: members[first...])
         }
@@ -204,20 +203,20 @@ public struct JSONParser {
         return .object(JSONObject(uniqueMembers: own))
     }
 
-    /// Whether two of `members` have keys equal as Swift strings: compared pairwise in a small
+    /// Whether two of `members` have the same key (``JSONKey``): compared pairwise in a small
     /// object (most have a handful of members, and hashing each key cost more), through a set in
     /// a large one.
     private static func hasDuplicateKey(_ members: ArraySlice<JSONObject.Member>) -> Bool {
         if members.count > 16 {
-            var seen = Set<String>(minimumCapacity: members.count)
-            return !members.allSatisfy { seen.insert($0.key).inserted }
+            var seen = Set<JSONKey>(minimumCapacity: members.count)
+            return !members.allSatisfy { seen.insert(JSONKey($0.key)).inserted }
         }
         var index = members.startIndex
         while index < members.endIndex {
             let key = members[index].key
             var other = members.index(after: index)
             while other < members.endIndex {
-                if members[other].key == key { return true }
+                if JSONKey.same(members[other].key, key) { return true }
                 other += 1
             }
             index += 1

@@ -72,7 +72,7 @@ extension SecretsManagerClient {
             guard let members = JSONParser.objectMembers(validatingUTF8: bytes) else {
                 return .failure(notAnObject(field, name: name, requestId: requestId, attempts: attempts))
             }
-            guard let value = members.values[field], let range = members.textRanges[field] else {
+            guard let value = members.values[field], let range = members.textRanges[JSONKey(field)] else {
                 return .failure(
                     AWSError(
                         kind: .validation,

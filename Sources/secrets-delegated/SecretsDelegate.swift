@@ -286,7 +286,7 @@ struct Get: ParsableCommand {
     @Argument(help: ArgumentHelp("A named connector of the delegate's configuration.", valueName: "CONNECTOR"))
     var connector: String
 
-    @Argument(help: ArgumentHelp("The secret's name under the connector's prefix; #KEY picks one field of a JSON secret.", valueName: "NAME[#KEY]"))
+    @Argument(help: ArgumentHelp("The secret's name under the connector's prefix; #KEY picks one field of a JSON secret (the key's exact bytes).", valueName: "NAME[#KEY]"))
     var name: String
 
     func validate() throws {

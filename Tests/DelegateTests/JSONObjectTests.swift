@@ -24,6 +24,27 @@ import Testing
         #expect(!object.isEmpty)
     }
 
+    /// Keys are bytes: canonically equal spellings are two members, read, written and compared
+    /// each by its own bytes, in one order whatever order they were added in.
+    @Test func canonicallyEqualKeysAreTwoMembersInAStableOrder() {
+        // The Ångström sign and A with a combining ring: canonically equal, three bytes each.
+        let (sign, decomposed) = ("\u{212B}", "A\u{30A}")
+        var object: JSONObject = [:]
+        object[decomposed] = 2
+        object[sign] = 1
+        #expect(object.count == 2)
+        #expect(object[sign] == 1)
+        #expect(object[decomposed] == 2)
+        var other: JSONObject = [:]
+        other[sign] = 1
+        other[decomposed] = 2
+        #expect(object == other)
+        #expect(object.sortedMembers.map { Array($0.key.utf8) } == other.sortedMembers.map { Array($0.key.utf8) })
+        #expect(JSONValue.object(object).jsonBytes == JSONValue.object(other).jsonBytes)
+        other[decomposed] = 3
+        #expect(object != other)
+    }
+
     @Test func aLiteralWithAKeyTwiceKeepsTheLastValueInTheFirstPlace() {
         let object: JSONObject = ["k": 1, "other": 2, "k": 3]
         #expect(object.keys == ["k", "other"])

@@ -31,6 +31,20 @@ import Testing
         #expect(try field("password") == "p/w é\n")
     }
 
+    /// Keys are told apart by their bytes, as JSON tells them apart: a key spelt another way
+    /// (composed or decomposed, the Ångström sign or the letter) is another field, never read
+    /// for this one, and never dropped as a repeat of it.
+    @Test func aFieldIsFoundByItsExactSpelling() throws {
+        let signs = #"{"\u212B":"angstrom sign","A\u030A":"decomposed","\u00C5":"composed"}"#
+        #expect(try field("\u{212B}", of: signs) == "angstrom sign")
+        #expect(try field("A\u{30A}", of: signs) == "decomposed")
+        #expect(try field("\u{C5}", of: signs) == "composed")
+        let accents = #"{"\u00e9":"composed","e\u0301":"decomposed"}"#
+        #expect(try field("e\u{301}", of: accents) == "decomposed")
+        #expect(try field("\u{E9}", of: accents) == "composed")
+        #expect(throws: AWSError.self) { try field("\u{E9}", of: #"{"e\u0301":"decomposed"}"#) }
+    }
+
     @Test func otherValuesComeBackAsWritten() throws {
         #expect(try field("port") == "5432")
         #expect(try field("ratio") == "1.10")
