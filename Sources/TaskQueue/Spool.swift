@@ -19,10 +19,10 @@ public final class Spool: Sendable {
     let logger: Logger
     /// `done/`'s fsyncs, shared by results finishing together.
     private let doneSync: DirectorySync
-    /// Claimed tasks (by path) whose result is in `done/` but whose name is not yet durable: a
-    /// `complete` again goes on from the fsync and never writes the result again, which the
-    /// producer may have collected meanwhile.
-    private let placedResults = Mutex<Set<String>>([])
+    /// Claimed tasks (by path) whose result is in `done/` but whose name is not yet durable, with
+    /// the result's path: a `complete` again goes on from the fsync and never writes the result
+    /// again, which the producer may have collected meanwhile; the retention sweep leaves it.
+    private let placedResults = Mutex<[String: String]>([:])
     /// Where results are written and fsynced, off the cooperative pool.
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
     /// `cur/<delegate>/`, open and `flock`ed while this delegate runs (``lockClaims()``).
@@ -236,23 +236,23 @@ public final class Spool: Sendable {
                     guard try self.resultHolds(id: resultID, exactly: result) else { throw error }
                 }
             }
-            _ = placedResults.withLock { $0.insert(claimed.path) }
+            placedResults.withLock { $0[claimed.path] = resultPath(id: resultID) }
         }
         try await doneSync.sync()
-        _ = placedResults.withLock { $0.remove(claimed.path) }
+        _ = placedResults.withLock { $0.removeValue(forKey: claimed.path) }
         removeAfterResult(claimed)
     }
 
     /// Whether `claimed`'s result is in `done/` already, only its name not yet durable (a
     /// ``complete(_:resultID:result:)`` failed at the fsync).
     public func hasPlacedResult(_ claimed: ClaimedTask) -> Bool {
-        placedResults.withLock { $0.contains(claimed.path) }
+        placedResults.withLock { $0[claimed.path] != nil }
     }
 
     /// Forgets that `claimed`'s result was placed, for a caller that gives up on completing it
     /// (a stop): a later task claimed at the same path writes its own.
     public func forgetPlacedResult(_ claimed: ClaimedTask) {
-        _ = placedResults.withLock { $0.remove(claimed.path) }
+        _ = placedResults.withLock { $0.removeValue(forKey: claimed.path) }
     }
 
     /// Whether `done/<id>.json` is one of this delegate's results holding exactly `data`.
@@ -509,7 +509,8 @@ public final class Spool: Sendable {
     }
 
     /// Deletes results in `done/` (and abandoned temporary files in `done/` and `tmp/`) whose
-    /// modification time is older than `retention` before `now`.
+    /// modification time is older than `retention` before `now`; never a result whose task is
+    /// still being completed (its name not yet durable: ``hasPlacedResult(_:)``).
     ///
     /// - Returns: how many files were deleted.
     @discardableResult
@@ -522,6 +523,7 @@ public final class Spool: Sendable {
         // the end of the pass: it would stop every later pass at the same place.
         var firstFailure: TaskQueueError?
         var failures = 0
+        let placed = Set(placedResults.withLock { $0.values })
         for folder in [doneDirectory, tmpDirectory] {
             guard let reader = try DirectoryReader(path: folder) else { continue }
             while true {
@@ -529,6 +531,7 @@ public final class Spool: Sendable {
                 if batch.isEmpty { break }
                 for entry in batch {
                     let path = folder + "/" + entry.name
+                    if placed.contains(path) { continue }
                     do {
                         guard let info = try FileIO.lstat(path), info.st_mode & S_IFMT == S_IFREG else { continue }
                         let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9

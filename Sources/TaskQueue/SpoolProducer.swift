@@ -9,6 +9,10 @@ public struct SpoolProducer: Sendable {
     /// Results larger than this are refused by ``waitForResult(id:timeout:removeAfterReading:)``.
     public let maximumResultBytes: Int
 
+    /// Called after ``enqueue(id:data:)``'s first look for the id (for tests, which move an
+    /// earlier task with the id on there).
+    var afterFirstLook: (@Sendable () -> Void)?
+
     public init(directory: String, maximumResultBytes: Int = 64 << 20) {
         self.directory = directory
         self.maximumResultBytes = maximumResultBytes
@@ -26,9 +30,27 @@ public struct SpoolProducer: Sendable {
     ///   ``TaskQueueError/Code/invalidName`` for a bad id,
     ///   ``TaskQueueError/Code/queuedNotDurable`` when the task was queued but `new/` could not be
     ///   synced (its `path` is the queued file).
+    ///
+    /// An earlier task with the id only moves forward (`new/`, then `cur/`, then its result in
+    /// `done/` before its claim goes), so it is looked for in that order: whatever it does
+    /// between two looks, one of them finds it (looked for the other way round, a task finished
+    /// between the looks was missed, and a waiter took its result for the new task's).
     @discardableResult
     public func enqueue(id: String, data: Data) throws(TaskQueueError) -> String {
         try SpoolName.checkTaskID(id, what: "task id")
+        let target = directory + "/new/" + id + ".json"
+        if try FileIO.lstat(target) != nil {
+            throw TaskQueueError(
+                code: .alreadyExists,
+                message: "a task with id \(id) is queued in new/; wait for its result, or use another id", path: target)
+        }
+        afterFirstLook?()
+        if let delegate = runningTask(id: id) {
+            throw TaskQueueError(
+                code: .alreadyExists,
+                message: "a task with id \(id) is running (claimed by delegate \(delegate)); wait for its result, or use another id",
+                path: directory + "/cur/" + delegate + "/" + id + ".json")
+        }
         let result = resultPath(id: id)
         if try isDelegatesResult(result) {
             throw TaskQueueError(
@@ -36,13 +58,6 @@ public struct SpoolProducer: Sendable {
                 message: "a result for task id \(id) waits uncollected in done/; collect or delete it, or use another id",
                 path: result)
         }
-        if let delegate = runningTask(id: id) {
-            throw TaskQueueError(
-                code: .alreadyExists,
-                message: "a task with id \(id) is running (claimed by delegate \(delegate)); wait for its result, or use another id",
-                path: directory + "/cur/" + delegate + "/" + id + ".json")
-        }
-        let target = directory + "/new/" + id + ".json"
         let temporary = directory + "/tmp/" + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         try Spool.writeDurably(
             data, temporary: temporary, target: target, mode: 0o640, replace: false, syncDirectory: false)

@@ -41,8 +41,11 @@ import Testing
         #expect(queued == dir.file("new/task-1.json"))
         #expect(try mode(of: queued) == 0o640)
         #expect(names(in: dir.file("tmp")).isEmpty)
-        #expect(throws: TaskQueueError(code: .alreadyExists, message: "a task with this id is already queued",
-                                       path: queued)) {
+        #expect(
+            throws: TaskQueueError(
+                code: .alreadyExists, message: "a task with id task-1 is queued in new/; wait for its result, or use another id",
+                path: queued)
+        ) {
             try producer.enqueue(id: "task-1", data: Data("other".utf8))
         }
         #expect(names(in: dir.file("tmp")).isEmpty)
@@ -210,6 +213,22 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("done/collected.json")), "written again")
         #expect(names(in: dir.file("cur/d1")).isEmpty)
         #expect(!spool.hasPlacedResult(claimed))
+    }
+
+    /// The retention sweep leaves a result whose task is still being completed (its fsync is to be
+    /// tried again), however old: swept, the result would be lost once the retry finishes the task.
+    @Test func theSweepLeavesAResultWhoseTaskIsStillBeingCompleted() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (spool, claimed) = try await Self.placedButNotSynced("placed", in: dir)
+        try writeFile(dir.file("done/other.json"), "another task's result, collected long ago")
+        let later = Date().addingTimeInterval(3600)
+        #expect(try spool.sweepResults(olderThan: .seconds(1), now: later) == 1)
+        #expect(try String(contentsOfFile: dir.file("done/placed.json"), encoding: .utf8) == "the result")
+        try await spool.complete(claimed, resultID: "placed", result: Data("the result".utf8))
+        #expect(try String(contentsOfFile: dir.file("done/placed.json"), encoding: .utf8) == "the result")
+        // Completed, it is a result like any other.
+        #expect(try spool.sweepResults(olderThan: .seconds(1), now: later) == 1)
     }
 
     /// A caller that gives up on completing (a stop) forgets the placed result: completing at that
@@ -524,6 +543,32 @@ import Testing
         try producer.enqueue(id: "planted", data: Data("{}".utf8))
         try producer.enqueue(id: "linked", data: Data("{}".utf8))
         #expect(names(in: dir.file("new")) == ["linked.json", "planted.json"])
+    }
+
+    /// An earlier task with the id that finishes while the producer looks for it (its result
+    /// into `done/`, then its claim removed) is found all the same: the producer looks where the
+    /// task goes after where it was. Looked for the other way round, the new task was queued and
+    /// its waiter took the earlier task's result.
+    @Test func aTaskThatFinishesWhileTheProducerLooksIsFound() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        var producer = SpoolProducer(directory: dir.path)
+        try producer.enqueue(id: "x", data: Data("{}".utf8))
+        _ = try #require(try spool.claim("x.json"))
+        let (claimed, result) = (dir.file("cur/d/x.json"), dir.file("done/x.json"))
+        producer.afterFirstLook = {
+            // The delegate finishes the task as it does: the result first, then the claim goes.
+            try? writeFile(result, #"{"id":"x","status":"succeeded","result":"the earlier task's"}"#)
+            unlink(claimed)
+        }
+        let refused = #expect(throws: TaskQueueError.self) {
+            try producer.enqueue(id: "x", data: Data("{}".utf8))
+        }
+        #expect(refused?.code == .alreadyExists)
+        #expect(refused?.message.contains("waits uncollected in done/") == true, "\(String(describing: refused))")
+        #expect(names(in: dir.file("new")).isEmpty, "nothing was queued")
     }
 
     /// `done/` is writable by every producer: what another one planted at a result's name (a FIFO
