@@ -95,6 +95,31 @@ import Testing
         #expect(counts.dropFirst(1 + SQSQueuePoller.singleMessageReceives).prefix(2).allSatisfy { $0 == 10 }, "\(counts)")
     }
 
+    /// A message whose result was sent comes back (its lease ran out while its delete was on its
+    /// way): it is deleted with the receipt handle it came back with, the only one SQS honours
+    /// now, not the one its run kept.
+    @Test func anAnsweredMessageThatCameBackIsDeletedWithItsNewHandle() async throws {
+        let deleted = Mutex<[String]>([])
+        let server = try LoopbackHTTPServer { request in
+            if request.headers["X-Amz-Target"] == "AmazonSQS.DeleteMessage" {
+                deleted.withLock { $0.append(request.bodyText) }
+            }
+            return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+        }
+        defer { server.stop() }
+        let (poller, intake, shutdown) = try Self.poller("answered", on: server, sleeper: RecordingSleeper())
+        defer { shutdown() }
+        let key = AnsweredMessages.Key(queueURL: "\(server.baseURL)/123456789012/answered", messageID: "m-1")
+        #expect(intake.running.begin(key, receiptHandle: "handle-of-the-run"))
+        intake.answered.remember(key, now: .now, keptFor: .seconds(60))
+
+        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "handle-it-came-back-with", body: "{}"), lease: 5)
+
+        let bodies = deleted.withLock { $0 }
+        #expect(bodies.count == 1)
+        #expect(bodies.first?.contains("handle-it-came-back-with") == true, "\(bodies)")
+    }
+
     /// A lease extension that hangs is given up after a third of the lease and tried again soon,
     /// not waited on for the client's timeout (15 s here, a 3 s lease): the lease is kept.
     @Test func aHungLeaseExtensionIsGivenUpAndTriedAgain() async throws {

@@ -29,7 +29,10 @@ extension SQSQueuePoller {
                 """,
                 metadata: ["event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(Self.receiveCount(of: message))"])
             intake.status.update(queue.url) { $0.redelivered += 1 }
-            await delete(message, counted: false, logger: logger)
+            // With this receipt's handle: it is the newest, where one kept for the run (whose
+            // delete is still on its way) is out of date, and SQS would accept it and keep the
+            // message.
+            await delete(message, counted: false, newestHandle: message.receiptHandle, logger: logger)
             return
         }
         guard intake.running.begin(answeredKey, receiptHandle: message.receiptHandle) else {
@@ -336,10 +339,13 @@ extension SQSQueuePoller {
         AnsweredMessages.keptFor(visibilitySeconds: intake.settings().visibilitySeconds)
     }
 
-    /// Deletes `message`, counted in `deleted` unless `counted` is false (a message that came
-    /// back, counted in `redelivered`).
-    private func delete(_ message: SQSMessage, counted: Bool = true, logger: Logger) async {
-        if let error = await intake.delete(receiptHandle: receiptHandle(of: message), from: queue, logger: logger) {
+    /// Deletes `message` (with `newestHandle`, else ``receiptHandle(of:)``), counted in `deleted`
+    /// unless `counted` is false (a message that came back, counted in `redelivered`).
+    private func delete(
+        _ message: SQSMessage, counted: Bool = true, newestHandle: String? = nil, logger: Logger
+    ) async {
+        let handle = newestHandle ?? receiptHandle(of: message)
+        if let error = await intake.delete(receiptHandle: handle, from: queue, logger: logger) {
             // The message comes back after its lease: to this delegate it is deleted again (if it
             // was answered), to another it runs again (its writes are idempotent).
             intake.record(error, of: "DeleteMessage", queue: queue, logger: logger)
