@@ -288,7 +288,15 @@ public final class SocketConnection: @unchecked Sendable {
 
     private func enqueue(_ bytes: [UInt8]) {
         guard !closed else { return }
-        if pendingOutput + bytes.count > limits.maximumPendingOutputBytes {
+        // Held back under pressure, a connection starts no more lines, but those it started (up
+        // to 256) still each add a result: peers that never read, each with its lines started at
+        // once, held gigabytes where the budget is 64 MiB. So once all hold twice the budget
+        // (holding back did not contain them), a peer that leaves more than four shares of
+        // results unread is dropped at its next one. (One peer alone may still hold about the
+        // budget and get every answer once it reads; one that reads is not behind by that much,
+        // whatever the size of the result on its way.)
+        let overShare = budget.used > 2 * budget.limit && pendingOutput > 4 * budget.fairShare
+        if pendingOutput + bytes.count > limits.maximumPendingOutputBytes || overShare {
             logLimiter.warning(
                 "socket peer is not reading its results; dropping the connection",
                 metadata: ["pending_bytes": "\(pendingOutput)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],

@@ -232,6 +232,41 @@ extension SocketServerLimitsTests {
         #expect(await eventually { server.bufferedBytes == 0 && server.connectionCount == 0 })
     }
 
+    /// Peers that never read, each with many lines started before any result came, are held to
+    /// a few times the budget: once all hold twice the budget, one that leaves more than four
+    /// shares of results unread is dropped. (Held back only, they held every result of the lines
+    /// they had started: here about 13 MiB for a 1 MiB budget.)
+    @Test func peersThatNeverReadCannotHoldMuchMoreThanTheBudgetWithLinesStartedEarlier() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let gate = DispatchSemaphore(value: 0)
+        let started = Atomic<Int>(0)
+        let finished = Atomic<Int>(0)
+        let recorder = LogRecorder()
+        let limits = SocketServer.Limits(
+            maximumConnections: 8, maximumPendingOutputBytes: 64 << 20, maximumBufferedBytes: 1 << 20)
+        let (server, path) = try startServer(dir, limits: limits, logger: recorder.logger()) { _, _ in
+            started.add(1, ordering: .relaxed)
+            _ = try? await offPool { gate.wait() }
+            finished.add(1, ordering: .relaxed)
+            return Data(repeating: UInt8(ascii: "x"), count: 60 << 10)
+        }
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let (peers, lines) = (8, 32)
+        let clients = try (0..<peers).map { _ in try RawClient(path: path) }
+        defer { for client in clients { client.close() } }
+        for client in clients {
+            client.write(String(repeating: #"{"get":1}"# + "\n", count: lines))
+        }
+        // Every line starts before any result exists.
+        #expect(await eventually { started.load(ordering: .relaxed) == peers * lines })
+        for _ in 0..<(peers * lines) { gate.signal() }
+        #expect(await eventually { finished.load(ordering: .relaxed) == peers * lines })
+        #expect(await eventually { server.bufferedBytes < 6 << 20 }, "\(server.bufferedBytes) bytes held")
+        #expect(recorder.records.contains { $0.contains("socket peer is not reading its results") })
+    }
+
     @Test func peersThatDoNotReadAreHeldToTheBudgetAndStillGetEveryAnswer() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
