@@ -217,13 +217,14 @@ import TestSupport
         #expect(try await refresh.run(params: ["name": "db", "refresh": true]).error?.code == .endpointUnreachable)
     }
 
-    /// DescribeSecret refused for want of access, then GetSecretValue unreachable: AWS said no
-    /// (access revoked, maybe), so the stale value is not served.
-    @Test func noStaleValueRightAfterDescribeSecretWasDenied() async throws {
+    /// DescribeSecret refused for want of access, or throttled, then GetSecretValue unreachable:
+    /// AWS answered (access revoked, maybe), so the stale value is not served.
+    @Test(arguments: ["AccessDeniedException", "ThrottlingException"])
+    func noStaleValueRightAfterDescribeSecretWasRefused(_ code: String) async throws {
         let fixture = ReadCacheFixture(ttl: 60, stale: 3600)
         fixture.fake.put("devops/db", "first")
         #expect(try await fixture.run().secretText == "first")
-        fixture.fake.refuseDescribe("AccessDeniedException")
+        fixture.fake.refuseDescribe(code)
         fixture.fake.http.always(.target("secretsmanager.GetSecretValue"), .transport(.couldNotConnect))
         fixture.clock.advance(by: 70)
         let read = try await fixture.run()
@@ -418,13 +419,58 @@ import TestSupport
         store(cache, "devops/db")
         #expect(isCached(cache, "devops/db"))
 
-        // Refusals a peer can provoke at will do not keep other reads from storing, however many.
+        // A refusal whose record goes when refusals pile up (a peer can provoke them at will)
+        // still keeps a read begun before it from putting the key back; reads begun after the
+        // pile store as before.
         let slow = cache.beginRead()
+        cache.forget(Self.key("devops/db"))
         for index in 0..<(SecretCache.forgottenMemory + SecretCache.invalidationMemory + 10) {
             cache.forget(Self.key("devops/missing-\(index)"))
         }
-        store(cache, "devops/slow", token: slow)
-        #expect(isCached(cache, "devops/slow"))
+        store(cache, "devops/db", token: slow)
+        #expect(!isCached(cache, "devops/db"))
+        store(cache, "devops/later")
+        #expect(isCached(cache, "devops/later"))
+    }
+
+    /// Of two reads of one key, the one begun later keeps its answer: a slow read that ends after
+    /// a `refresh` does not put back the older version with a TTL of its own.
+    @Test func aSlowerEarlierReadDoesNotPutBackAnOlderVersion() {
+        let cache = Self.cache()
+        let key = Self.key("devops/db")
+        let slow = cache.beginRead()
+        let refresh = cache.beginRead()
+        cache.store(Self.output("devops/db", version: "v2"), for: key, connector: Self.connector(), token: refresh)
+        cache.store(Self.output("devops/db", version: "v1"), for: key, connector: Self.connector(), token: slow)
+        guard case .fresh(let held) = cache.lookup(key) else {
+            Issue.record("not cached")
+            return
+        }
+        #expect(held.versionId == "v2")
+        cache.store(Self.output("devops/db", version: "v3"), for: key, connector: Self.connector(), token: cache.beginRead())
+        guard case .fresh(let newer) = cache.lookup(key) else {
+            Issue.record("not cached")
+            return
+        }
+        #expect(newer.versionId == "v3")
+    }
+
+    /// A clock stepped back past a store: the entry's age cannot be told, so it is not served
+    /// stale (it could be far older than the stale window), and the purge drops it.
+    @Test func aClockSteppedBackServesNothingStaleAndDropsWhatItCannotDate() {
+        let clock = ManualClock()
+        let cache = SecretCache(clock: clock)
+        let connector = Self.connector("prod", ttl: 300, stale: 900)
+        cache.update(connectors: ["prod": connector])
+        let key = Self.key("devops/db")
+        cache.store(Self.output("devops/db"), for: key, connector: connector, token: cache.beginRead())
+        clock.advance(by: 400)
+        #expect(cache.staleValue(key) != nil, "within its stale window")
+        clock.advance(by: -1800)
+        #expect(cache.staleValue(key) == nil)
+        if case .fresh = cache.lookup(key) { Issue.record("served fresh after the clock went back") }
+        cache.purgeExpired()
+        #expect(cache.statistics.entries == 0)
     }
 
     /// Renewing an entry (DescribeSecret confirmed its version) follows `store`'s rules: a task

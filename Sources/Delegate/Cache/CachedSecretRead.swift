@@ -71,9 +71,9 @@ struct CachedSecretRead: Sendable {
                     }
                     // DescribeSecret refused (a policy that allows only GetSecretValue, say):
                     // GetSecretValue gives the answer. A refusal is an answer of AWS's, though
-                    // (access revoked, maybe): no stale value is served on its heels, should
-                    // GetSecretValue find Secrets Manager unreachable.
-                    if error.deniesAccess { changed = true }
+                    // (access revoked, maybe), and so is throttling: no stale value is served on
+                    // its heels, should GetSecretValue find Secrets Manager unreachable.
+                    if error.kind == .service { changed = true }
                     logger.debug("read cache: DescribeSecret failed (\(error.code)); reading the value again")
                 }
             case .miss:

@@ -46,6 +46,8 @@ public final class SecretCache: Sendable {
     /// Taken before a read calls AWS; see `store`.
     public struct ReadToken: Sendable {
         let epoch: UInt64
+        /// The read's place among all reads: of two answers for one key, the later read's is kept.
+        let sequence: UInt64
     }
 
     /// What the cache holds for a key.
@@ -63,13 +65,16 @@ public final class SecretCache: Sendable {
 
     struct Entry: Sendable {
         var output: Output
+        /// The `ReadToken.sequence` of the read that stored it.
+        var read: UInt64
         var storedAt: Date
         var expiresAt: Date
         var staleUntil: Date
         var keptUntil: Date
 
-        init(output: Output, now: Date, ttl: Int, stale: Int) {
+        init(output: Output, read: UInt64, now: Date, ttl: Int, stale: Int) {
             self.output = output
+            self.read = read
             storedAt = now
             expiresAt = now.addingTimeInterval(TimeInterval(ttl))
             staleUntil = expiresAt.addingTimeInterval(TimeInterval(stale))
@@ -104,6 +109,8 @@ public final class SecretCache: Sendable {
         /// Bounded in count and in the bytes of the values (`valueBytes`).
         var entries: RecentlyUsedCache<SecretCacheKey, Entry>
         var epoch: UInt64 = 0
+        /// Reads begun so far.
+        var reads: UInt64 = 0
         /// Reads that began before this epoch may not store.
         var floor: UInt64 = 0
         var invalidations: [(scope: Scope, epoch: UInt64)] = []
@@ -155,7 +162,10 @@ public final class SecretCache: Sendable {
     }
 
     public func beginRead() -> ReadToken {
-        state.withLock { ReadToken(epoch: $0.epoch) }
+        state.withLock { state in
+            state.reads += 1
+            return ReadToken(epoch: state.epoch, sequence: state.reads)
+        }
     }
 
     /// The entry for `key`, marked as used. An entry no longer kept is dropped (a miss).
@@ -173,11 +183,14 @@ public final class SecretCache: Sendable {
     }
 
     /// The entry for `key` if it is still within its stale window, counted as served stale; for
-    /// when Secrets Manager is unreachable.
+    /// when Secrets Manager is unreachable. Not when the clock was stepped back before the store:
+    /// how old the value is cannot be told then.
     public func staleValue(_ key: SecretCacheKey) -> Output? {
         let now = clock.now()
         return state.withLock { state in
-            guard let entry = state.entries.peekValue(for: key), now < entry.staleUntil else { return nil }
+            guard let entry = state.entries.peekValue(for: key), now < entry.staleUntil, now >= entry.storedAt else {
+                return nil
+            }
             state.statistics.hits += 1
             state.statistics.staleServed += 1
             return entry.output
@@ -195,16 +208,20 @@ public final class SecretCache: Sendable {
     }
 
     /// Keeps `output` for `key` for the connector's TTL (and stale window), unless the secret was
-    /// written or the connector reloaded since `token` was taken, or `connector` is not the one in
-    /// force under its id. Evicts the least recently used entry when full.
+    /// written or the connector reloaded since `token` was taken, `connector` is not the one in
+    /// force under its id, or a read begun after this one stored its answer already (a slow read
+    /// must not put back an older version, with a TTL of its own, over a `refresh`'s). Evicts the
+    /// least recently used entry when full.
     public func store(_ output: Output, for key: SecretCacheKey, connector: NamedConnector, token: ReadToken) {
         let now = clock.now()
         let (ttl, stale) = (connector.policy.cacheTTLSeconds, connector.policy.cacheStaleSeconds)
         state.withLock { state in
             guard Self.mayStore(output, for: key, connector: connector, token: token, in: state) else { return }
+            if let held = state.entries.peekValue(for: key), held.read > token.sequence { return }
             // Replaces what the key held; an answer too large to keep still drops the older one.
             state.entries.store(
-                Entry(output: output, now: now, ttl: ttl, stale: stale), for: key, cost: Self.valueBytes(output))
+                Entry(output: output, read: token.sequence, now: now, ttl: ttl, stale: stale), for: key,
+                cost: Self.valueBytes(output))
         }
     }
 
@@ -221,13 +238,15 @@ public final class SecretCache: Sendable {
         let now = clock.now()
         let (ttl, stale) = (connector.policy.cacheTTLSeconds, connector.policy.cacheStaleSeconds)
         return state.withLock { state in
-            guard var output = state.entries.peekValue(for: key)?.output, output.versionId == versionId,
-                Self.mayStore(output, for: key, connector: connector, token: token, in: state)
+            guard let held = state.entries.peekValue(for: key), held.output.versionId == versionId,
+                Self.mayStore(held.output, for: key, connector: connector, token: token, in: state)
             else { return nil }
+            var output = held.output
             if let stages { output.versionStages = stages }
             guard
                 state.entries.store(
-                    Entry(output: output, now: now, ttl: ttl, stale: stale), for: key, cost: Self.valueBytes(output))
+                    Entry(output: output, read: max(held.read, token.sequence), now: now, ttl: ttl, stale: stale),
+                    for: key, cost: Self.valueBytes(output))
             else { return nil }
             return output
         }
@@ -246,8 +265,10 @@ public final class SecretCache: Sendable {
     /// Drops `key`'s entry: AWS refused the read (not found, access denied) or said its version
     /// is no longer the one asked for, so nothing may be served for it any longer; a read that
     /// began before cannot store it again. One entry's work, whatever the cache holds: the drop
-    /// is remembered for the key alone (the oldest half of such records goes past
-    /// `forgottenMemory`, which lets only a read older than those store again).
+    /// is remembered for the key alone. Past `forgottenMemory` such records the older half goes,
+    /// and reads begun before the newest of those may no longer store at all (a read of a key
+    /// whose record went could otherwise put back what AWS refused): reads in flight then are not
+    /// cached, later ones are.
     public func forget(_ key: SecretCacheKey) {
         state.withLock { state in
             state.entries.removeValue(for: key)
@@ -256,6 +277,7 @@ public final class SecretCache: Sendable {
             if state.forgotten.count > Self.forgottenMemory {
                 let cut = state.forgotten.values.sorted()[state.forgotten.count / 2]
                 state.forgotten = state.forgotten.filter { $0.value >= cut }
+                state.floor = max(state.floor, cut)
             }
         }
     }
@@ -287,11 +309,12 @@ public final class SecretCache: Sendable {
     }
 
     /// Drops the entries no longer kept, so that their values do not wait for their key to be
-    /// asked for again.
+    /// asked for again, and those stored after the clock's present (it was stepped back: how long
+    /// they were kept cannot be told).
     public func purgeExpired() {
         let now = clock.now()
         state.withLock { state in
-            state.entries.keepOnly { _, entry in now < entry.keptUntil }
+            state.entries.keepOnly { _, entry in now < entry.keptUntil && now >= entry.storedAt }
         }
     }
 }

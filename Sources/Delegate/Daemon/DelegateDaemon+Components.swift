@@ -96,9 +96,11 @@ extension DelegateDaemon {
             registry.replaceRefStore(
                 CredentialRefStore(
                     environment: environment, configuredDirectory: configuration.credentials.directory, clock: clock))
-            Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
-            // A connector that changed or went away forgets what it cached.
+            // A connector that changed or went away forgets what it cached, before tasks are
+            // admitted under the new table: one admitted in between would find what the old
+            // table's credentials read.
             cache.update(connectors: configuration.connectors)
+            Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
             dispatcher.apply(
                 selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency)
