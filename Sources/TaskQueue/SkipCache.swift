@@ -1,7 +1,10 @@
 /// Remembers task files this delegate chose not to run, by name and fingerprint, in bounded memory.
 ///
 /// An unchanged skipped file is not read again on rescan; a replaced or modified one is (its
-/// fingerprint differs). When full, an arbitrary entry is forgotten: the cost is one extra read.
+/// fingerprint differs). When full, a new entry is not kept: the files beyond the capacity are
+/// read again at each pass, and no more. (Forgetting an entry to make room, for the rescan that
+/// walks the same names in the same order every pass, forgot one about to be needed: almost
+/// every skipped file was read again.) Room comes back as skipped files go (``endPass()``).
 struct SkipCache {
     private struct Entry {
         var fingerprint: FileFingerprint
@@ -23,10 +26,7 @@ struct SkipCache {
     }
 
     mutating func insert(_ name: String, fingerprint: FileFingerprint) {
-        guard capacity > 0 else { return }
-        if entries[name] == nil, entries.count >= capacity {
-            entries.remove(at: entries.startIndex)
-        }
+        guard entries[name] != nil || entries.count < capacity else { return }
         entries[name] = Entry(fingerprint: fingerprint, generation: generation)
     }
 
