@@ -182,6 +182,18 @@ import TestSupport
             "allowed_queues"
         ),
         (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_queues = [\"https://deploy:hunter2@sqs.us-east-1.amazonaws.com/123456789012/q\"]",
+            "allowed_queues"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_queues = [\"https://\"]",
+            "allowed_queues"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_queues = [\"https://sqs.us-east-1.amazonaws.com/123456789012/q \"]",
+            "allowed_queues"
+        ),
+        (
             "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nrequire_sealed_results = \"yes\"",
             "require_sealed_results"
         ),

@@ -245,6 +245,27 @@ import Testing
         #expect(outcome.errorOutput.contains("not sealed"))
     }
 
+    /// A success that came back with no result at all is no sealed result either (every success
+    /// carries one, sealed under `sealTo`), and a line without the task's id is no answer to it
+    /// (the id is bound into the seal): both as on the SQS path.
+    @Test func submitSealRefusesASuccessWithoutAResultAndALineWithoutTheId() throws {
+        let privateKey = try HPKE.generateKeyPair().privateKey
+        var empty = result()
+        empty.result = nil
+        let outcome = TaskSubmitter.outcome(for: empty, text: empty.jsonLine, privateKey: privateKey)
+        #expect(outcome.status == 1)
+        #expect(outcome.output.isEmpty)
+        #expect(outcome.errorOutput.contains("not sealed"), "\(outcome.errorOutput)")
+
+        var anonymous = result()
+        anonymous.id = nil
+        #expect(
+            TaskSubmitter.outcome(forResult: Data(anonymous.jsonLine.utf8), expectedID: "t-1", privateKey: privateKey)
+                == nil)
+        // Without --seal such a line is still taken, as before.
+        #expect(TaskSubmitter.outcome(forResult: Data(anonymous.jsonLine.utf8), expectedID: "t-1") != nil)
+    }
+
     @Test func sealToIsAddedAsTheFirstFieldAndTheRestKept() throws {
         let task = Data(" \n{\"id\":\"t-1\",  \"operation\" : \"getRandomPassword\"}\n".utf8)
         let (sealedTask, privateKey) = try TaskSubmitter.addSealTo(task).get()

@@ -162,7 +162,8 @@ public struct TaskSubmitter: Sendable {
     }
 
     /// The outcome for a result line, or nil when the line is the result of another task. With
-    /// `privateKey` (`--seal`), a sealed result is printed opened.
+    /// `privateKey` (`--seal`), a sealed result is printed opened, and a line without the task's
+    /// id is no answer (the id is bound into the seal; as on the SQS path).
     static func outcome(forResult line: Data, expectedID: String?, privateKey: [UInt8]? = nil) -> CommandOutcome? {
         let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()
         guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)) else {
@@ -174,14 +175,17 @@ public struct TaskSubmitter: Sendable {
                 status: ExitStatus.unavailable)
         }
         if let expectedID, let id = result.id, id != expectedID { return nil }
+        if let expectedID, privateKey != nil, result.id != expectedID { return nil }
         return outcome(for: result, text: text, privateKey: privateKey)
     }
 
     /// The outcome for `result`, read from the result line `text`: the line printed (with
-    /// `privateKey`, a sealed result opened) and the status its task's outcome gives.
+    /// `privateKey`, a sealed result opened) and the status its task's outcome gives. With
+    /// `privateKey`, a success must be sealed (every success carries a result, sealed under
+    /// `sealTo`): one in the clear, or with no result at all, is refused.
     static func outcome(for result: TaskResult, text: String, privateKey: [UInt8]?) -> CommandOutcome {
         let status = result.status == .succeeded ? ExitStatus.success : ExitStatus.taskFailed
-        if let privateKey, result.sealed != nil || result.result != nil {
+        if let privateKey, result.sealed != nil || result.result != nil || result.status == .succeeded {
             return ResultOpener.outcome(opening: result, privateKey: privateKey, status: status, requireSealed: true)
         }
         return CommandOutcome(output: text, status: status)

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import JSON
+import SQS
 internal import TOMLKit
 
 extension NamedConnector {
@@ -92,9 +93,16 @@ extension NamedConnector {
         }
         if let value = table["allowed_queues"] {
             policy.allowedQueues = try strings(value, key: "allowed_queues", error: error)
-            for queue in policy.allowedQueues where !queue.hasPrefix("https://") || queue.contains("@") {
-                throw error(
-                    "allowed_queues", "\(DelegateConfiguration.quoted(queue)) is not an SQS queue URL (https://...)")
+            for (index, queue) in policy.allowedQueues.enumerated() {
+                // Before any message that quotes the entry: it may hold a password.
+                if DelegateConfiguration.holdsUserInfo(queue) || queue.contains("@") {
+                    throw error("allowed_queues", "entry \(index + 1) must not contain a user name or password")
+                }
+                guard queue.hasPrefix("https://"), (try? SQSQueueURL(queue)) != nil else {
+                    throw error(
+                        "allowed_queues",
+                        "\(DelegateConfiguration.quoted(queue)) is not an SQS queue URL (https://host/account/name)")
+                }
             }
         }
         if let value = table["require_sealed_results"] {
