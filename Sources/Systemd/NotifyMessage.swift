@@ -31,8 +31,9 @@ public enum NotifyMessage: Sendable, Equatable {
         }
     }
 
-    /// `STATUS=` ends at the first newline, so line breaks become spaces and the whole text
-    /// survives; surrounding whitespace is trimmed. At most `maximumStatusBytes` of it are sent
+    /// `STATUS=` ends at the first newline, and `sd_notify` reads the message only up to its
+    /// first NUL, so line breaks and NULs become spaces and the whole text survives; surrounding
+    /// whitespace is trimmed. At most `maximumStatusBytes` of it are sent
     /// (cut at a character, with "..."): the service manager ignores a notification larger than
     /// its buffer whole, and a long error would have left `systemctl status` without one.
     static func oneLine(_ text: String) -> String {
@@ -40,7 +41,7 @@ public enum NotifyMessage: Sendable, Equatable {
         result.reserveCapacity(min(text.utf8.count, maximumStatusBytes + 3))
         var bytes = 0
         for character in text {
-            let piece = character.isNewline ? " " : character
+            let piece = character.isNewline || character == "\0" ? " " : character
             bytes += piece.utf8.count
             if bytes > maximumStatusBytes {
                 result += "..."

@@ -17,9 +17,9 @@ import Testing
     }
 
     @Test func statusIsAlwaysOneLine() {
-        let message = NotifyMessage.status("a\nb\u{2028}c\u{85}d\re")
+        let message = NotifyMessage.status("a\nb\u{2028}c\u{85}d\re\u{0}f")
         #expect(!message.formatted.contains { $0.isNewline })
-        #expect(message.formatted == "STATUS=a b c d e")
+        #expect(message.formatted == "STATUS=a b c d e f", "a NUL would end the message there")
     }
 
     /// The service manager ignores a notification larger than its buffer whole: a long status
