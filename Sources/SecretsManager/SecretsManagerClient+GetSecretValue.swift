@@ -1,6 +1,7 @@
 import AWSCore
 import FoundationEssentials
 import JSON
+import SafeText
 import Logging
 
 extension SecretsManagerClient {
@@ -77,7 +78,7 @@ extension SecretsManagerClient {
                     AWSError(
                         kind: .validation,
                         code: .secretFieldUnavailable,
-                        message: "secret '\(name)' has no field '\(field)'",
+                        message: "secret \(SecretReference.quoted(name)) has no field \(quotedField(field))",
                         requestId: requestId,
                         attempts: attempts
                     ))
@@ -89,11 +90,18 @@ extension SecretsManagerClient {
         return SecretField(output: output, fieldValue: fieldValue)
     }
 
+    /// A field key as the task gave it, for a message: cut at 64 characters, its control and
+    /// bidirectional characters shown as `\u{..}`, as other quoted task values.
+    private static func quotedField(_ field: String) -> String {
+        ShownText.quoted(field, mark: "'", limit: 64)
+    }
+
     private static func notAnObject(_ field: String, name: String, requestId: String?, attempts: Int) -> AWSError {
         AWSError(
             kind: .validation,
             code: .secretFieldUnavailable,
-            message: "secret '\(name)' is not a JSON object, so '#\(field)' cannot pick a field from it",
+            message:
+                "secret \(SecretReference.quoted(name)) is not a JSON object, so #\(quotedField(field)) cannot pick a field from it",
             requestId: requestId,
             attempts: attempts
         )

@@ -347,6 +347,13 @@ public final class Spool: Sendable {
         info.st_mode & S_IFMT == S_IFREG && info.st_uid == geteuid()
     }
 
+    /// Makes the names of the results in `done/` durable (an fsync of `done/`, shared with the
+    /// results finishing at the same time): for a result found there after a crash, which may
+    /// have been renamed in before its name was synced.
+    public func syncResults() async throws(TaskQueueError) {
+        try await doneSync.sync()
+    }
+
     /// Deletes a claimed task file without writing a result (for a task whose result file name is
     /// taken by an earlier result).
     public func discard(_ claimed: ClaimedTask) throws(TaskQueueError) {

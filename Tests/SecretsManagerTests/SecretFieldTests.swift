@@ -69,4 +69,17 @@ import Testing
             #expect(throws: AWSError.self) { try field("password", of: secret) }
         }
     }
+
+    /// The key is the task's, quoted as other task values are: cut at 64 characters, a line break
+    /// or a bidirectional override shown as an escape, never written as it came.
+    @Test func aMissingFieldIsQuotedSafely() {
+        let key = "a\nb\u{202E}" + String(repeating: "x", count: 100_000)
+        for secret in [Self.secret, "not json"] {
+            let error = #expect(throws: AWSError.self) { try field(key, of: secret) }
+            let message = error?.message ?? ""
+            #expect(message.contains("a\\u{a}b\\u{202e}") || message.contains("a\\u{A}b\\u{202E}"), "\(message.prefix(200))")
+            #expect(!message.contains("\n") && !message.contains("\u{202E}"))
+            #expect(message.utf8.count < 400, "\(message.utf8.count) bytes")
+        }
+    }
 }

@@ -122,7 +122,7 @@ struct SpoolIntake: Sendable {
     /// file as read before the claim, only if the claim moved that very file (else it is read
     /// again; a task recovered at start has none). `document`, the peeked file's parse, is used
     /// only for the very bytes that run.
-    private func runClaimed(
+    func runClaimed(
         _ claimed: ClaimedTask, peeked: SpoolTaskFile? = nil, document peekedDocument: TaskDocument? = nil,
         receivedAt: Date
     ) async {
@@ -190,7 +190,7 @@ struct SpoolIntake: Sendable {
                 case .failure(let rejection):
                     result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
                 case .success(let task):
-                    if resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) { return }
+                    if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) { return }
                     logger.info(
                         "task claimed",
                         metadata: [
@@ -323,14 +323,25 @@ struct SpoolIntake: Sendable {
 
     /// True (and the task file deleted, the refusal logged) when `done/` still holds an
     /// uncollected result named by this task's id: the task is not run, and no result is written
-    /// for it, since it could only replace the first.
-    private func resultIsWaiting(for task: DelegateTask, claimed: ClaimedTask, receivedAt: Date) -> Bool {
+    /// for it, since it could only replace the first. A task recovered after a crash may have
+    /// that result as its own, renamed into `done/` before its name was made durable: `done/` is
+    /// synced before the task file goes (kept when that fails, for the next start).
+    private func resultIsWaiting(for task: DelegateTask, claimed: ClaimedTask, receivedAt: Date) async -> Bool {
         let id = Self.resultID(for: task.id)
         do {
             guard try spool.hasResult(id: id) else { return false }
         } catch {
             logger.error("the result file for \(claimed.name) cannot be checked: \(error)")
             return false
+        }
+        if claimed.recovered {
+            do {
+                try await spool.syncResults()
+            } catch {
+                logger.error(
+                    "the result for \(claimed.name) is in done/, but done/ cannot be synced; the task file is kept: \(error)")
+                return true
+            }
         }
         discard(claimed)
         _ = dispatcher.rejected(
