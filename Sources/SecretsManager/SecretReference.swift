@@ -124,13 +124,14 @@ public struct SecretReference: Sendable, Hashable {
         }
         let count = fullName.utf8.count
         guard count >= 1 else { throw SecretNameError("secret name is empty") }
-        guard count <= maximumNameLength else {
-            throw SecretNameError(
-                "secret name \(quoted(fullName)) is \(count) characters long; the limit is \(maximumNameLength)")
-        }
+        // The characters first: every allowed one is one byte, so the length then counts characters.
         if let bad = fullName.unicodeScalars.first(where: { !isNameCharacter($0) }) {
             throw SecretNameError(
                 "secret name \(quoted(fullName)) contains \(describe(bad)); allowed are letters, digits and /_+=.@-")
+        }
+        guard count <= maximumNameLength else {
+            throw SecretNameError(
+                "secret name \(quoted(fullName)) is \(count) characters long; the limit is \(maximumNameLength)")
         }
     }
 

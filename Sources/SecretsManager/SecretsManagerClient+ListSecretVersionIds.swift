@@ -27,6 +27,20 @@ extension SecretsManagerClient {
             case versions = "Versions"
             case nextToken = "NextToken"
         }
+
+        public init(arn: String?, name: String?, versions: [SecretVersion], nextToken: String?) {
+            (self.arn, self.name, self.versions, self.nextToken) = (arn, name, versions, nextToken)
+        }
+
+        /// An answer without `Versions` lists none (as one without `SecretList` does for
+        /// ListSecrets); an empty `NextToken` is no token (it could not be asked for).
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            arn = try container.decodeIfPresent(String.self, forKey: .arn)
+            name = try container.decodeIfPresent(String.self, forKey: .name)
+            versions = try container.decodeIfPresent([SecretVersion].self, forKey: .versions) ?? []
+            nextToken = try container.decodeIfPresent(String.self, forKey: .nextToken).flatMap { $0.isEmpty ? nil : $0 }
+        }
     }
 
     struct ListSecretVersionIdsRequest: Encodable {

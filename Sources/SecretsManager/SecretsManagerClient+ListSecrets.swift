@@ -104,7 +104,7 @@ extension SecretsManagerClient {
             let next = page.value.nextToken.flatMap { $0.isEmpty ? nil : $0 }
             guard allPages, let token = next, pages < Self.maximumPages else {
                 return SecretsManagerResponse(
-                    value: ListSecretsOutput(secretList: collected, nextToken: allPages ? next : page.value.nextToken),
+                    value: ListSecretsOutput(secretList: collected, nextToken: next),
                     requestId: lastRequestId,
                     attempts: attempts
                 )

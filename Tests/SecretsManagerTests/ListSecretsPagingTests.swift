@@ -43,6 +43,26 @@ import Testing
         #expect(all.value.nextToken == nil)
     }
 
+    /// An empty `NextToken` is no token (a task could not ask for it: tokens are 1-4096
+    /// characters), for one page as for every page.
+    @Test func anEmptyNextTokenIsNoToken() async throws {
+        let (sm, _) = client { _ in "" }
+        #expect(try await sm.listSecrets(logger: logger).value.nextToken == nil)
+        #expect(try await sm.listSecrets(allPages: true, logger: logger).value.nextToken == nil)
+    }
+
+    /// An answer without `Versions` lists none, as one without `SecretList` does.
+    @Test func versionIdsWithoutVersionsListNone() throws {
+        typealias Output = SecretsManagerClient.ListSecretVersionIdsOutput
+        let bare = try JSONDecoder().decode(Output.self, from: Data(#"{"ARN":"arn","Name":"db","NextToken":""}"#.utf8))
+        #expect(bare.versions.isEmpty)
+        #expect(bare.nextToken == nil)
+        let full = try JSONDecoder().decode(
+            Output.self, from: Data(#"{"Versions":[{"VersionId":"v1","VersionStages":["AWSCURRENT"]}],"NextToken":"t"}"#.utf8))
+        #expect(full.versions.map(\.versionId) == ["v1"])
+        #expect(full.nextToken == "t")
+    }
+
     @Test func aRepeatedTokenStopsThePaging() async throws {
         let (sm, http) = client { asked in "same" }
         let error = await #expect(throws: AWSError.self) { try await sm.listSecrets(allPages: true, logger: logger) }

@@ -68,4 +68,14 @@ import Testing
         #expect(a.count == 36)
         #expect(a.split(separator: "-").map(\.count) == [8, 4, 4, 4, 12])
     }
+
+    /// A name of characters AWS does not allow is refused for them, not for a length counted in
+    /// bytes (300 of "é" are 600 bytes, but 300 characters).
+    @Test func aNameWithCharactersNotAllowedIsRefusedForThemFirst() {
+        let error = #expect(throws: SecretNameError.self) {
+            try SecretReference.validate(fullName: String(repeating: "\u{E9}", count: 300))
+        }
+        #expect(error?.message.contains("contains") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("long") == false)
+    }
 }
