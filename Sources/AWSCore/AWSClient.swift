@@ -95,11 +95,14 @@ public final class AWSClient: Sendable {
                         signedWithOffset: skewOffset)
                 {
                     skewRetryUsed = true
-                    logger.notice(
-                        "clock skew detected; signing again with AWS's time",
-                        metadata: ["operation": "\(call.operation)", "error_code": "\(failure.code)"]
-                    )
-                    continue
+                    // Learned either way; signed again only when the attempt can end in time.
+                    if Self.anotherAttemptFits(after: attemptStarted) {
+                        logger.notice(
+                            "clock skew detected; signing again with AWS's time",
+                            metadata: ["operation": "\(call.operation)", "error_code": "\(failure.code)"]
+                        )
+                        continue
+                    }
                 }
             } catch {
                 failure = transportFailure(error)
@@ -109,12 +112,14 @@ public final class AWSClient: Sendable {
 
             if !expiredRetryUsed, [.expiredToken, .expiredTokenException].contains(failure.code) {
                 expiredRetryUsed = true
-                logger.notice(
-                    "credentials reported expired; refreshing and trying again",
-                    metadata: ["operation": "\(call.operation)", "error_code": "\(failure.code)"]
-                )
                 await provider.invalidate(accessKeyID: credentials.accessKeyId)
-                continue
+                if Self.anotherAttemptFits(after: attemptStarted) {
+                    logger.notice(
+                        "credentials reported expired; refreshing and trying again",
+                        metadata: ["operation": "\(call.operation)", "error_code": "\(failure.code)"]
+                    )
+                    continue
+                }
             }
 
             guard let failureClass = retryPolicy.classify(failure) else { throw failure }
@@ -148,6 +153,16 @@ public final class AWSClient: Sendable {
                 throw cancelled(attempts: attempt)
             }
         }
+    }
+
+    /// Whether an attempt as long as the one that began at `started` would end before the task's
+    /// deadline, if it has one. (The retries that sign again after a clock skew or refresh expired
+    /// credentials come at once, with no backoff; one that only the deadline could end is not
+    /// made, and AWS's answer is reported instead.)
+    private static func anotherAttemptFits(after started: ContinuousClock.Instant) -> Bool {
+        guard let deadline = AWSCallDeadline.current else { return true }
+        let now = ContinuousClock.now
+        return now + (now - started) < deadline
     }
 
     private func resolve(

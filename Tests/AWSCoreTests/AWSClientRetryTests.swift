@@ -117,6 +117,31 @@ import Testing
         #expect(sleeper.delays.withLock { $0 } == [])
     }
 
+    /// Signing again after a clock skew, or after refreshing expired credentials, follows the
+    /// same rule: no attempt that only the deadline could end (here 400 ms each, 600 ms left).
+    /// AWS's answer is reported instead; the skew is learned all the same.
+    @Test(arguments: ["RequestTimeTooSkewed", "ExpiredTokenException"])
+    func noSigningAgainThatOnlyTheDeadlineCouldEnd(_ code: String) async throws {
+        let server = try LoopbackHTTPServer(handler: Self.failing(100) {
+            usleep(400_000)
+            return ScriptedResponse(
+                status: 400,
+                headers: ["x-amzn-ErrorType": code, "Date": Self.imfFixdate(Date().addingTimeInterval(3600))],
+                body: #"{"message":"refused"}"#)
+        })
+        defer { server.stop() }
+        let aws = try client(server, maxAttempts: 3, sleeper: RecordingSleeper())
+        let error = await #expect(throws: AWSError.self) {
+            try await AWSCallDeadline.$current.withValue(ContinuousClock.now + .milliseconds(600)) {
+                try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+            }
+        }
+        #expect(error?.code == AWSError.Code(rawValue: code))
+        #expect(error?.attempts == 1)
+        #expect(server.requestsServed == 1)
+        if code == "RequestTimeTooSkewed" { #expect(aws.clockSkew.currentOffset > 3000) }
+    }
+
     @Test func accessDeniedIsNeverRetried() async throws {
         let denied = ScriptedResponse(status: 400, headers: ["x-amzn-ErrorType": "AccessDeniedException"], body: #"{"message":"no"}"#)
         let server = try LoopbackHTTPServer(handler: Self.failing(100) { denied })
