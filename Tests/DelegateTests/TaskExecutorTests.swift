@@ -90,6 +90,22 @@ import Testing
         #expect(fixture.http.inFlight == 0, "the transfer was cancelled, nothing keeps running")
     }
 
+    /// A write cut off while its request was on its way says the write may have been made (a
+    /// read does not, nor a write whose deadline passed before anything was sent).
+    @Test func aWriteCutOffOnItsWaySaysItMayHaveBeenMade() async throws {
+        let fixture = ScriptedExecutorFixture(maxAttempts: 1)
+        fixture.http.always(.any, .hang)
+        let write = await fixture.run(
+            try ScriptedExecutorFixture.task(
+                "putSecretValue", params: ["name": "db", "secretString": "not-a-secret"], deadline: 1))
+        #expect(errorCode(write) == "DeadlineExceeded")
+        #expect(write.error?.message.contains("may have been made") == true, "\(String(describing: write.error))")
+        #expect(write.error?.message.contains("not-a-secret") == false)
+        let read = await fixture.run(
+            try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"], deadline: 1))
+        #expect(read.error?.message.contains("may have been made") == false)
+    }
+
     @Test func aTaskWhoseDeadlinePassedBeforeItStartedIsNeverSent() async throws {
         let fixture = ScriptedExecutorFixture()
         fixture.http.always(.any, ScriptedExecutorFixture.secret())

@@ -88,6 +88,12 @@ public struct TaskExecutor: Sendable {
             result.status = error.taskStatus
             result.attempts = error.attempts
             result.error = TaskFailure(error)
+            if task.operation.writesSecret, error.attempts > 0, [.deadlineExceeded, .cancelled].contains(error.code) {
+                // Cut off while a request was on its way: AWS may have made the write.
+                result.error?.message +=
+                    "; the write was under way and may have been made (running the task again is safe: its "
+                    + "writes carry the task's idempotency token, and a deletion already made is recognised)"
+            }
         }
         if let key = task.sealTo { result = Self.seal(result, to: key, logger: logger) }
         log(result, durationMS: durationMS, logger: logger)
