@@ -86,10 +86,8 @@ final class DirectoryReader {
     /// when the source is gone or the target exists. Delegates sharing the spool race harmlessly:
     /// they derive the same `newName`, and the loser's rename finds no source.
     ///
-    /// One step with `RENAME_NOREPLACE`. Where the file system lacks it, `link` then `unlink`: the
-    /// new name exists a moment before the old one goes, and when the old one cannot be removed,
-    /// the new one is removed again and the error thrown (two names for one task would run it
-    /// twice). `noReplace` and `unlink` are for tests.
+    /// One step with `RENAME_NOREPLACE`; where the file system lacks it, ``FileIO/linkNoReplace(_:_:unlink:)``
+    /// (which never leaves the task under two names). `noReplace` and `unlink` are for tests.
     static func rename(
         in directory: String, _ rawName: [UInt8], to newName: String,
         noReplace: (UnsafePointer<CChar>, String) throws(TaskQueueError) -> FileIO.RenameOutcome? = {
@@ -103,28 +101,15 @@ final class DirectoryReader {
             try buffer.withMemoryRebound(to: CChar.self) { path throws(TaskQueueError) -> Bool in
                 let sourcePath = path.baseAddress!
                 if let outcome = try noReplace(sourcePath, target) { return outcome == .renamed }
-                // link + unlink never replaces an existing target (EEXIST instead).
-                if FileIO.retrying({ Glibc.link(sourcePath, target) }) == 0 {
-                    if FileIO.retrying({ unlink(sourcePath) }) == 0 { return true }
-                    let number = Glibc.errno
-                    // Gone meanwhile (its producer withdrew it), or here to stay: either way the
-                    // new name must not outlive this call.
-                    _ = try FileIO.unlink(target)
-                    if number == ENOENT { return false }
-                    throw .system("unlink", path: directory + "/" + String(decoding: rawName, as: UTF8.self), errno: number)
-                }
-                let number = Glibc.errno
-                switch number {
-                case EEXIST, ENOENT:
-                    return false
-                case EPERM:
-                    // Not a file (a directory): a plain rename, after checking the target is free.
+                do throws(TaskQueueError) {
+                    return try FileIO.linkNoReplace(sourcePath, target, unlink: unlink) == .renamed
+                } catch where error.errno == EPERM && error.message == "link failed" {
+                    // Not a file (a directory), or a file protected_hardlinks keeps from being
+                    // linked: a plain rename, after checking the target is free.
                     guard try FileIO.lstat(target) == nil else { return false }
                     if FileIO.retrying({ Glibc.rename(sourcePath, target) }) == 0 { return true }
                     if Glibc.errno == ENOENT { return false }
                     throw .system("rename", path: target, errno: Glibc.errno)
-                default:
-                    throw .system("link", path: target, errno: number)
                 }
             }
         }

@@ -170,22 +170,28 @@ enum FileIO {
     }
 
     /// `renameNoReplace`'s fallback: `link` then `unlink` of the source. As exclusive as
-    /// `RENAME_NOREPLACE` (link fails on an existing target), though not one step: if another
-    /// caller takes the source between the two, the link is undone and the source counts as gone.
-    static func linkNoReplace(_ source: String, _ target: String) throws(TaskQueueError) -> RenameOutcome {
+    /// `RENAME_NOREPLACE` (link fails on an existing target), though not one step: when the
+    /// source cannot be removed after the link (another caller took it meanwhile, or it may not
+    /// be removed), the link is undone, so that no file stays under two names (a task would run
+    /// twice): the source counts as gone, or the error is thrown. `source` is a C string so that a
+    /// name that is not UTF-8 can be given by its bytes; `unlink` is for tests.
+    static func linkNoReplace(
+        _ source: UnsafePointer<CChar>, _ target: String,
+        unlink: (UnsafePointer<CChar>) -> Int32 = { Glibc.unlink($0) }
+    ) throws(TaskQueueError) -> RenameOutcome {
         if retrying({ Glibc.link(source, target) }) != 0 {
             let number = Glibc.errno
             switch number {
             case ENOENT: return .sourceMissing
             case EEXIST: return .targetExists
-            default: throw .system("link", path: source, errno: number)
+            default: throw .system("link", path: String(cString: source), errno: number)
             }
         }
-        if try !unlink(source) {
-            // Someone else took the source between link and unlink: undo our copy so the task is not
-            // run twice.
-            try unlink(target)
-            return .sourceMissing
+        if retrying({ unlink(source) }) != 0 {
+            let number = Glibc.errno
+            _ = try Self.unlink(target)
+            if number == ENOENT { return .sourceMissing }
+            throw .system("unlink", path: String(cString: source), errno: number)
         }
         return .renamed
     }

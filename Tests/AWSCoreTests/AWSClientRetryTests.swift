@@ -22,6 +22,15 @@ import Testing
         )
     }
 
+    /// A client of `url` with the default options but `maxAttempts`, and no sleeping.
+    func client(url: String, maxAttempts: Int) throws -> AWSClient {
+        AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: url),
+            options: AWSClientOptions(maxAttempts: maxAttempts),
+            httpClient: try CurlHTTPClient(configuration: .init(environment: [:]), logger: Logger(label: "test")),
+            sleeper: RecordingSleeper())
+    }
+
     static func failing(_ failures: Int, with response: @escaping @Sendable () -> ScriptedResponse) -> @Sendable (RecordedRequest) -> ScriptedResponse {
         let count = Counter()
         return { _ in
@@ -170,12 +179,7 @@ import Testing
         let closed = try #require(LoopbackPorts.ClosedPort())
         defer { closed.close() }
         let port = closed.port
-        let aws = AWSClient(
-            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://127.0.0.1:\(port)"),
-            options: AWSClientOptions(maxAttempts: 2),
-            httpClient: try CurlHTTPClient(configuration: .init(environment: [:]), logger: Logger(label: "test")),
-            sleeper: RecordingSleeper()
-        )
+        let aws = try client(url: "http://127.0.0.1:\(port)", maxAttempts: 2)
         let error = await #expect(throws: AWSError.self) {
             try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
         }
@@ -191,12 +195,7 @@ import Testing
     @Test func anAnswerThatIsNotHTTPIsNamedAndNotRetried() async throws {
         let server = try #require(LoopbackNotHTTPServer())
         defer { server.stop() }
-        let aws = AWSClient(
-            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: server.baseURL),
-            options: AWSClientOptions(maxAttempts: 3),
-            httpClient: try CurlHTTPClient(configuration: .init(environment: [:]), logger: Logger(label: "test")),
-            sleeper: RecordingSleeper()
-        )
+        let aws = try client(url: server.baseURL, maxAttempts: 3)
         let error = await #expect(throws: AWSError.self) {
             try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
         }
