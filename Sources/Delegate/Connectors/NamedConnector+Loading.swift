@@ -1,6 +1,5 @@
 import FoundationEssentials
 import JSON
-import SQS
 internal import TOMLKit
 
 extension NamedConnector {
@@ -93,16 +92,12 @@ extension NamedConnector {
         }
         if let value = table["allowed_queues"] {
             policy.allowedQueues = try strings(value, key: "allowed_queues", error: error)
-            for (index, queue) in policy.allowedQueues.enumerated() {
-                // Before any message that quotes the entry: it may hold a password.
-                if DelegateConfiguration.holdsUserInfo(queue) || queue.contains("@") {
-                    throw error("allowed_queues", "entry \(index + 1) must not contain a user name or password")
-                }
-                guard queue.hasPrefix("https://"), (try? SQSQueueURL(queue)) != nil else {
-                    throw error(
-                        "allowed_queues",
-                        "\(DelegateConfiguration.quoted(queue)) is not an SQS queue URL (https://host/account/name)")
-                }
+            // Read as `[sqs] queue_urls` are (a password refused before anything is quoted), and https.
+            if let problem = DelegateConfiguration.SQSSection.queueURLsProblem(policy.allowedQueues) {
+                throw error("allowed_queues", problem)
+            }
+            if let index = policy.allowedQueues.firstIndex(where: { !$0.hasPrefix("https://") }) {
+                throw error("allowed_queues", "entry \(index + 1) is not an https:// queue URL")
             }
         }
         if let value = table["require_sealed_results"] {
