@@ -14,6 +14,13 @@ extension AWSError {
             self.rawValue = rawValue
         }
 
+        /// A code AWS sent, if it is one a code may be (1-128 characters of `A-Za-z0-9._:-`, as
+        /// every code that reaches results and the journal is); nil otherwise.
+        public init?(sent code: String) {
+            guard let bounded = AWSErrorDecoder.boundedCode(code) else { return nil }
+            self.rawValue = bounded
+        }
+
         // The delegate's own codes.
 
         /// The call was cancelled: the delegate is stopping, or its caller gave up.

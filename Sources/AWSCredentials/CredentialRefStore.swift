@@ -91,11 +91,17 @@ public struct CredentialRefStore: Sendable {
             var info = stat()
             let found = lstat(path, &info) == 0
             let lstatError = errno
+            if !found, lstatError == ENOENT {
+                cache.forget(path)
+                continue
+            }
+            // The directory first, for a kept value too (one stat): a directory others may now
+            // write refuses its files at once.
+            try checkDirectory(directory, ref: ref)
             if found, let kept = cache.value(at: path, identity: .init(info), now: clock.now()) { return kept }
-            // Gone, changed, too old or unreadable: nothing kept for it is served again.
             cache.forget(path)
-            if !found, lstatError == ENOENT { continue }
-            // The read says why a file cannot be used (an lstat that failed otherwise included).
+            // Changed, too old or unreadable: nothing kept for it is served again. The read says
+            // why a file cannot be used (an lstat that failed otherwise included).
             guard let (text, identity) = try read(path, ref: ref, directory: directory) else { continue }
             cache.keep(text, at: path, identity: identity, readAt: clock.now())
             return text
@@ -130,7 +136,6 @@ public struct CredentialRefStore: Sendable {
     private func read(
         _ path: String, ref: String, directory: String
     ) throws(AWSError) -> (String, CredentialFileCache.FileIdentity)? {
-        try checkDirectory(directory, ref: ref)
         // Opened once without following links; every check is on what was opened.
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {

@@ -16,7 +16,12 @@ public enum ResultValue {
         guard let result, case .object(let object) = result else {
             throw Missing(message: sealed ? "the result is sealed" : "the result holds no value")
         }
-        if let value = object["value"]?.stringValue ?? object["secretString"]?.stringValue {
+        if let value = object["value"] {
+            // A `#key` field: never the whole secretString in its place.
+            guard let text = value.stringValue else { throw Missing(message: "the result's value is not a string") }
+            return Array(text.utf8)
+        }
+        if let value = object["secretString"]?.stringValue {
             return Array(value.utf8)
         }
         if let binary = object["secretBinary"]?.stringValue {

@@ -8,12 +8,19 @@ public struct SQSBatchMessage: Sendable, Equatable {
     public var attributes: [String: String]
     public var groupID: String?
     public var deduplicationID: String?
+    /// Values the body holds that no error message may quote (a result's secret value): an SQS
+    /// error message that does is logged and recorded with `<redacted>` in their place.
+    public var sensitive: [String]
 
-    public init(body: String, attributes: [String: String] = [:], groupID: String? = nil, deduplicationID: String? = nil) {
+    public init(
+        body: String, attributes: [String: String] = [:], groupID: String? = nil, deduplicationID: String? = nil,
+        sensitive: [String] = []
+    ) {
         self.body = body
         self.attributes = attributes
         self.groupID = groupID
         self.deduplicationID = deduplicationID
+        self.sensitive = sensitive
     }
 
     /// The bytes SQS counts against a batch's size limit: the body and every attribute's name,
@@ -85,11 +92,12 @@ extension SQSClient {
             entry.id = String(index)
             entries.append(entry)
         }
+        let sensitive = messages.flatMap(\.sensitive)
         let output = try await perform(
             "SendMessageBatch", BatchRequest(queueUrl: queue.url, entries: entries), as: BatchOutput.self,
-            logger: logger)
+            redacting: sensitive, logger: logger)
         return Self.outcomes(
-            of: output, count: messages.count, operation: "SendMessageBatch", redactor: MessageRedactor(secrets: []))
+            of: output, count: messages.count, operation: "SendMessageBatch", redactor: MessageRedactor(secrets: sensitive))
     }
 
     /// Deletes up to ``maximumBatchEntries`` received messages in one `DeleteMessageBatch` (IAM
@@ -116,7 +124,8 @@ extension SQSClient {
 
     /// One outcome per entry id `0..<count`; an entry the answer does not mention is an
     /// `InvalidResponse` (whether it took effect is unknown). Entry messages come from SQS as they
-    /// are: `redactor` bounds them and takes out what the request carried (receipt handles).
+    /// are: `redactor` bounds them and takes out what the request carried (receipt handles, the
+    /// bodies' secret values); a code outside `A-Za-z0-9._:-` or over 128 characters is `InternalError`.
     static func outcomes(
         of output: BatchOutput, count: Int, operation: String, redactor: MessageRedactor
     ) -> [AWSError?] {
@@ -130,8 +139,9 @@ extension SQSClient {
         }
         for entry in output.failed ?? [] {
             guard let index = Int(entry.id), outcomes.indices.contains(index) else { continue }
+            // Bounded as a whole failed call's code is: it reaches results and the journal.
             outcomes[index] = AWSError(
-                kind: .service, code: AWSError.Code(rawValue: entry.code ?? "InternalError"),
+                kind: .service, code: entry.code.flatMap(AWSError.Code.init(sent:)) ?? AWSError.Code(rawValue: "InternalError"),
                 message: entry.message.map(redactor.redact) ?? "\(operation) failed for this entry",
                 retryable: entry.senderFault != true)
         }

@@ -42,16 +42,18 @@ extension SQSClient {
 
     /// Sends one message with string attributes. To a FIFO queue it goes with `groupID` as its
     /// `MessageGroupId` and `deduplicationID` as its `MessageDeduplicationId` (both required there,
-    /// ignored elsewhere). Returns the new message's id.
+    /// ignored elsewhere). Returns the new message's id. `redacting`: values the body holds that
+    /// an error message must not quote (``SQSBatchMessage/sensitive``).
     @discardableResult
     public func sendMessage(
         queue: SQSQueueURL, body: String, attributes: [String: String] = [:], groupID: String? = nil,
-        deduplicationID: String? = nil, logger: Logger
+        deduplicationID: String? = nil, redacting: [String] = [], logger: Logger
     ) async throws(AWSError) -> String? {
         var request = try MessageEntry(
             SQSBatchMessage(body: body, attributes: attributes, groupID: groupID, deduplicationID: deduplicationID),
             for: queue)
         request.queueUrl = queue.url
-        return try await perform("SendMessage", request, as: SendMessageOutput.self, logger: logger).messageId
+        return try await perform("SendMessage", request, as: SendMessageOutput.self, redacting: redacting, logger: logger)
+            .messageId
     }
 }

@@ -210,7 +210,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
     private func closeAll() {
         tasks.finish()
         closeListener()
-        for id in Array(connections.keys) { close(id) }
+        for id in Array(connections.keys) { close(id, cutShort: true) }
     }
 
     private func closeListener() {
@@ -262,7 +262,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
         timer.setEventHandler { [weak self] in
             guard let self, let connection = self.connections[id] else { return }
             if connection.answered {
-                self.close(id)  // the peer did not take the answer in time
+                self.close(id, cutShort: true)  // the peer did not take the answer in time
                 return
             }
             self.logLimiter.warning(
@@ -340,8 +340,23 @@ public final class CredentialSocketServer: @unchecked Sendable {
         close(id)
     }
 
-    private func close(_ id: UInt64) {
+    /// - Parameter cutShort: closed for lack of time, not because the answer was written or the
+    ///   peer went away: an answer only partly written is reported.
+    private func close(_ id: UInt64, cutShort: Bool = false) {
         guard let connection = connections.removeValue(forKey: id) else { return }
+        if cutShort, connection.answered, connection.written < connection.total {
+            // The peer reads the part it got, then EOF: systemd takes that as the credential, and
+            // no close on a Unix socket can tell it otherwise.
+            logLimiter.log(
+                .error,
+                "credential answer cut short: the requester did not read it in time; "
+                    + "systemd takes the part it read as the credential (restart that unit)",
+                metadata: [
+                    "answer": "\(connection.holdsValue ? "value" : "refusal")",
+                    "written_bytes": "\(connection.written)", "answer_bytes": "\(connection.total)",
+                ],
+                key: "credential-cut-short", logger: logger)
+        }
         connection.call.cancel()
         connection.timer?.cancel()
         // Zero the copy of the value before the buffer goes.

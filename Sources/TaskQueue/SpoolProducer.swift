@@ -133,6 +133,13 @@ public struct SpoolProducer: Sendable {
         return try outcome.get()
     }
 
+    /// Deletes the result `done/<id>.json` that a wait read without removing it
+    /// (``waitForResult(id:timeout:removeAfterReading:)``), once the caller has passed it on.
+    public func removeResult(id: String) throws(TaskQueueError) {
+        try SpoolName.checkTaskID(id, what: "task id")
+        _ = try FileIO.unlink(resultPath(id: id))
+    }
+
     /// Whether `path` is a result a delegate wrote: a regular file (not followed if a link)
     /// owned by the owner of `cur/`, as ``readResult(path:remove:)`` takes only. A name this
     /// producer may not look at is taken for none (the delegate decides when the task comes).

@@ -34,6 +34,22 @@ import Testing
         #expect(store.cacheCounts == (kept: 0, hits: 0), "a file written within the last two seconds is read every time")
     }
 
+    /// The directory is checked for every lookup, a kept value's too: one that others may now
+    /// write (where a file could be swapped) is refused at once, not a minute later.
+    @Test func aKeptValueIsRefusedOnceItsDirectoryBecameWritableByOthers() throws {
+        let directory = try TemporaryDirectory()
+        try write("kept-secret\n", to: directory.path("key"))
+        let store = store(directory)
+        #expect(try store.value(of: "key") == "kept-secret")
+        #expect(try store.value(of: "key") == "kept-secret")
+        #expect(store.cacheCounts == (kept: 1, hits: 1))
+        #expect(chmod(directory.url.path, 0o777) == 0)
+        defer { _ = chmod(directory.url.path, 0o700) }
+        let error = #expect(throws: AWSError.self) { try store.value(of: "key") }
+        #expect(error?.message.contains("others than its owner may write") == true, "\(String(describing: error))")
+        #expect(store.cacheCounts.hits == 1)
+    }
+
     @Test func aSettledFileIsServedFromTheCacheAndReadAgainOnceRewrittenInPlace() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("key")

@@ -77,5 +77,9 @@ import Testing
         #expect(throws: SecretFetcher.Failure(message: "the result holds no secretString, secretBinary or value", status: 1)) {
             try value(#"{"status":"succeeded","delegate":"d","result":{"name":"n"}}"#)
         }
+        // A `value` that is not a string is refused, never answered with the whole secretString.
+        #expect(throws: SecretFetcher.Failure(message: "the result's value is not a string", status: 1)) {
+            try value(#"{"status":"succeeded","delegate":"d","result":{"value":{"k":1},"secretString":"{\"k\":1,\"pw\":\"x\"}"}}"#)
+        }
     }
 }

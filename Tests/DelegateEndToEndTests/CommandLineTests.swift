@@ -151,6 +151,67 @@ import Testing
 
     func directory(_ fixture: EndToEndFixture, _ name: String) -> String { fixture.directory.path(name) }
 
+    /// `submit --spool --wait` deletes the result it printed only once it is printed: with stdout
+    /// refusing it (a full disk) the result stays in done/ to be collected again; and a result
+    /// there with another task's id (a task file named otherwise) is left alone, not printed.
+    @Test func submitWaitDeletesTheResultOnlyOncePrinted() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-collect")
+        let spool = directory.path("spool")
+        for sub in ["tmp", "new", "cur", "done"] {
+            try FileManager.default.createDirectory(atPath: spool + "/" + sub, withIntermediateDirectories: true)
+        }
+        let binary = try DaemonProcess.binaryPath()
+        func result(_ id: String) -> String {
+            #"{"id":"\#(id)","status":"succeeded","delegate":"d","receivedAt":"2026-12-04T07:00:00Z","#
+                + #""finishedAt":"2026-12-04T07:00:01Z","attempts":1,"result":{"name":"db"}}"#
+        }
+        /// A stand-in delegate: once new/<id>.json is there, done/<id>.json holds `text`.
+        func answer(_ id: String, with text: String) async throws {
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !FileManager.default.fileExists(atPath: "\(spool)/new/\(id).json"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try Data(text.utf8).write(to: URL(fileURLWithPath: "\(spool)/done/\(id).json"), options: .atomic)
+        }
+        func submit(_ id: String, toFullDisk: Bool) async throws -> ChildProcess.Outcome {
+            let task = Data(#"{"id":"\#(id)","connector":"c","operation":"getRandomPassword","params":{}}"#.utf8)
+            let redirect = toFullDisk ? " > /dev/full" : ""
+            return try await ChildProcess.run(
+                "/bin/sh", ["-c", #"exec "$@""# + redirect, "sh", binary, "submit", "--spool", spool, "--wait", "--timeout", "20", "-"],
+                input: task)
+        }
+
+        async let lost = submit("kept", toFullDisk: true)
+        try await answer("kept", with: result("kept"))
+        let refused = try await lost
+        #expect(refused.termination == .exited(74), "\(refused.errorOutput)")
+        #expect(refused.errorOutput.contains("the result stays in \(spool)/done/kept.json"), "\(refused.errorOutput)")
+        #expect(FileManager.default.contents(atPath: "\(spool)/done/kept.json") == Data(result("kept").utf8))
+
+        async let printed = submit("taken", toFullDisk: false)
+        try await answer("taken", with: result("taken"))
+        let taken = try await printed
+        #expect(taken.termination == .exited(0), "\(taken.errorOutput)")
+        #expect(taken.output.contains(#""id":"taken""#))
+        #expect(!FileManager.default.fileExists(atPath: "\(spool)/done/taken.json"))
+
+        async let other = submit("mine", toFullDisk: false)
+        try await answer("mine", with: result("theirs"))
+        let mismatch = try await other
+        #expect(mismatch.termination == .exited(69), "\(mismatch.errorOutput)")
+        #expect(mismatch.output.isEmpty)
+        #expect(mismatch.errorOutput.contains("holds another task's result"), "\(mismatch.errorOutput)")
+        #expect(FileManager.default.contents(atPath: "\(spool)/done/mine.json") == Data(result("theirs").utf8))
+
+        // A wait that cannot be set up (no done/ to watch) says the task is queued all the same.
+        try FileManager.default.removeItem(atPath: spool + "/done")
+        let unwatched = try await submit("unwatched", toFullDisk: false)
+        #expect(unwatched.termination == .exited(69), "\(unwatched.errorOutput)")
+        #expect(
+            unwatched.errorOutput.contains("\(spool)/new/unwatched.json is queued, but its result cannot be waited for"),
+            "\(unwatched.errorOutput)")
+    }
+
     /// Output stdout refuses (here: a full disk) is an error, 74, never a success with nothing
     /// printed: for `open` and `submit --wait` the output is the only copy of the result, and
     /// keygen takes its key file back, since no one could learn its public key.

@@ -247,6 +247,9 @@ import Testing
         ),
         ("[queue]\nsocket_allowed_users = [4294967295]", "[queue] socket_allowed_users", "entry 1 is no user or group id (0-4294967294)"),
         ("[queue]\nsocket_allowed_groups = [1, 10000000000]", "[queue] socket_allowed_groups", "entry 2 is no user or group id"),
+        // The same ids written as strings.
+        ("[queue]\nsocket_allowed_users = [\"4294967295\"]", "[queue] socket_allowed_users", "entry 1 is no user or group id (0-4294967294)"),
+        ("[queue]\nsocket_allowed_groups = [\"app\", \"10000000000\"]", "[queue] socket_allowed_groups", "entry 2 is no user or group id"),
     ])
     func passwordsAreNeverQuotedAndIdsFitTheKernel(toml: String, key: String, reason: String) {
         let error = #expect(throws: ConfigurationError.self) {

@@ -18,7 +18,7 @@ import TestSupport
         credentials = { type = "assumeRole", role_arn = "arn:aws:iam::123456789012:role/sm", external_id = "ext-7f3a", duration_seconds = 900 }
         operations = ["getSecretValue", "describeSecret", "listSecrets"]
         allowed_users = ["deploy", 1001]
-        allowed_groups = ["app"]
+        allowed_groups = ["app", "4294967294"]
         allowed_units = ["app.service"]
         allowed_queues = ["https://sqs.us-east-1.amazonaws.com/123456789012/tasks"]
         require_sealed_results = true
@@ -56,7 +56,7 @@ import TestSupport
             prod.policy
                 == ConnectorPolicy(
                     operations: [.getSecretValue, .describeSecret, .listSecrets], allowedUsers: ["deploy", "1001"],
-                    allowedGroups: ["app"], allowedUnits: ["app.service"],
+                    allowedGroups: ["app", "4294967294"], allowedUnits: ["app.service"],
                     allowedQueues: ["https://sqs.us-east-1.amazonaws.com/123456789012/tasks"],
                     requireSealedResults: true, cacheTTLSeconds: 3600, cacheStaleSeconds: 600))
         #expect(prod.origin == "[connectors.prod]")
@@ -176,6 +176,18 @@ import TestSupport
         (
             "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_units = [\"noextension\"]",
             "allowed_units"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_units = [\"app.service\", \"app.service\"]",
+            "allowed_units"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_users = [\"4294967295\"]",
+            "allowed_users"
+        ),
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_groups = [\"99999999999\"]",
+            "allowed_groups"
         ),
         (
             "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_queues = [\"http://q\"]",

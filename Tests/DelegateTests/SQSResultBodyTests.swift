@@ -22,6 +22,14 @@ import Testing
         #expect(message.groupID == "big")
         #expect(message.deduplicationID == "m-big")
         #expect(oversize == nil)
+        // Nothing secret in a listSecrets result; a value is named for redaction, sealed none.
+        #expect(message.sensitive.isEmpty)
+        var secret = result
+        secret.result = .object(["name": .string("db"), "secretString": .string("pw-1"), "value": .string("k")])
+        #expect(SQSQueuePoller.resultMessage(for: secret, taskID: "v", taskMessageID: "m").message.sensitive == ["pw-1", "k"])
+        var password = result
+        password.result = .object(["randomPassword": .string("r4nd0m")])
+        #expect(SQSQueuePoller.resultMessage(for: password, taskID: "p", taskMessageID: "m").message.sensitive == ["r4nd0m"])
     }
 
     @Test func aResultOverAnSQSMessageBecomesAResultTooLargeFailureThatFits() throws {

@@ -176,6 +176,14 @@ import Testing
         #expect(outcome.status == 0)
         #expect(outcome.output == result().jsonLine)
         #expect(outcome.errorOutput.contains("not sealed"))
+
+        // Unchanged: a member this version does not know, the layout, less the line end only.
+        let rejected = #"{ "id":"t","status":"rejected","delegate":"d","receivedAt":"2026-01-01T00:00:00.000Z","#
+            + #""finishedAt":"2026-01-01T00:00:00.000Z","attempts":0,"x":1,"#
+            + "\n" + #" "error":{"code":"InvalidTask","message":"m","retryable":false}}"#
+        let passed = ResultOpener(keyPath: keyPath).open(Data((rejected + "\r\n").utf8))
+        #expect(passed.status == 0)
+        #expect(passed.output == rejected)
     }
 
     @Test func openRefusesABadKeyFileOrInput() throws {
@@ -280,6 +288,12 @@ import Testing
             try TaskSubmitter.addSealTo(Data(#"{"sealTo":"x","id":"t"}"#.utf8)).get()
         }
         #expect(throws: SealedResultError.self) { try TaskSubmitter.addSealTo(Data("[]".utf8)).get() }
+
+        // A byte order mark, which a task may start with, is kept where it was.
+        let marked = Data([0xEF, 0xBB, 0xBF] + Array(#"{"id":"t-1"}"#.utf8))
+        let (sealedMarked, markedKey) = try TaskSubmitter.addSealTo(marked).get()
+        let markedPublic = Data(try HPKE.publicKey(privateKey: markedKey)).base64EncodedString()
+        #expect(Array(sealedMarked) == [0xEF, 0xBB, 0xBF] + Array("{\"sealTo\":\"\(markedPublic)\",\"id\":\"t-1\"}".utf8))
     }
 
     /// A field inserted into a task is written as a JSON string, whatever it holds (`--reply-queue`

@@ -16,6 +16,9 @@ import Testing
             ("", nil),
             // A repeated key makes a line no control line (as it makes a task invalid).
             (#"{"control":"x","control":"status"}"#, nil),
+            // A task that happens to hold a "control" is a task (its rejection names its id).
+            (#"{"id":"t1","control":"x","operation":"getSecretValue","params":{"name":"n"}}"#, nil),
+            (#"{"operation":null,"control":"status"}"#, nil),
         ] as [(String, String?)])
     func controlLinesAreRecognisedAndTaskLinesAreNot(line: String, command: String?) {
         #expect(SocketIntake.controlCommand(in: Data(line.utf8)) == command)

@@ -47,4 +47,35 @@ import Testing
             }
         }
     }
+
+    /// A result sent to a result queue may hold a secret value: an SQS error message quoting it,
+    /// for the whole call or for one entry of a batch, has `<redacted>` in its place; an entry's
+    /// code outside what a code may be is `InternalError`, as a whole call's is.
+    @Test func aResultsSecretValueQuotedInAnErrorIsRedacted() async throws {
+        let secret = "hunter2-secret-value"
+        let body = #"{"id":"t","status":"succeeded","result":{"secretString":"\#(secret)"}}"#
+        let http = ScriptedHTTPClient()
+        let oddCode = "Bad\\nCode\\u001b[2J" + String(repeating: "A", count: 200)
+        http.script(
+            .any,
+            .json(
+                #"{"Failed":[{"Id":"0","Code":"\#(oddCode)","Message":"Invalid body: \#(secret)","SenderFault":false}]}"#),
+            .awsError("InvalidMessageContents", message: "Invalid body: \(secret)"))
+        let (sqs, queue) = try client(http)
+        let logger = Logger(label: "redaction", factory: { _ in SwiftLogNoOpLogHandler() })
+
+        let outcomes = try await sqs.sendMessageBatch(
+            queue: queue, messages: [SQSBatchMessage(body: body, sensitive: [secret])], logger: logger)
+        let entry = try #require(outcomes.first ?? nil)
+        #expect(entry.code.rawValue == "InternalError")
+        #expect(!entry.message.contains(secret), "\(entry.message)")
+        #expect(entry.message.contains("<redacted>"), "\(entry.message)")
+
+        let error = await #expect(throws: AWSError.self) {
+            try await sqs.sendMessage(queue: queue, body: body, redacting: [secret], logger: logger)
+        }
+        #expect(error?.code.rawValue == "InvalidMessageContents")
+        #expect(error?.message.contains(secret) == false, "\(String(describing: error?.message))")
+        #expect(error?.message.contains("<redacted>") == true)
+    }
 }

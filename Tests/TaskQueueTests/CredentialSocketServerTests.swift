@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Logging
 import Synchronization
 import TestSupport
 import Testing
@@ -10,12 +11,12 @@ import Testing
 /// address it bound; bounded in connections and in time.
 @Suite struct CredentialSocketServerTests {
     func start(
-        _ dir: TestDirectory, limits: CredentialSocketServer.Limits = .init(),
+        _ dir: TestDirectory, limits: CredentialSocketServer.Limits = .init(), logger: Logger = quietLogger,
         handler: @escaping CredentialSocketServer.Handler
     ) throws -> (CredentialSocketServer, String) {
         let path = dir.file("c.sock")
         let server = CredentialSocketServer(
-            listener: .path(path), limits: limits, logLimiter: LogRateLimiter(), logger: quietLogger,
+            listener: .path(path), limits: limits, logLimiter: LogRateLimiter(), logger: logger,
             handler: handler)
         try server.start()
         return (server, path)
@@ -166,9 +167,10 @@ import Testing
         let dir = try TestDirectory()
         defer { dir.remove() }
         let calls = CallCounter()
+        let recorder = LogRecorder()
         let (server, path) = try start(
             dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(1), drainTimeout: .seconds(1)),
-            handler: Self.bigOrSmall(calls))
+            logger: recorder.logger(), handler: Self.bigOrSmall(calls))
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
 
@@ -178,6 +180,16 @@ import Testing
         #expect(await eventually { server.connectionCount == 0 })
         let partial = try await offPool { silent.readUntilClosed() }
         #expect(partial.utf8.count < 16 << 20)
+        // What the peer read then looks whole to it: the journal says it was not.
+        // (The value as a rule; the refusal if this busy machine let the request's second pass first.)
+        let cutShort = recorder.records.filter { $0.contains("credential answer cut short") }
+        #expect(cutShort.count == 1, "\(recorder.records)")
+        func field(_ name: String) -> Int? {
+            cutShort.first?.split(separator: " ").first { $0.hasPrefix(name + "=") }.flatMap { Int($0.dropFirst(name.count + 1)) }
+        }
+        let total = try #require(field("answer_bytes"), "\(cutShort)")
+        #expect([16 << 20, CredentialSocketServer.refusalLength].contains(total))
+        #expect(try #require(field("written_bytes")) < total)
     }
 }
 

@@ -24,7 +24,11 @@ public struct ResultOpener: Sendable {
             return .failure(
                 "the input is not a result (one JSON object as the delegate writes it)", status: ExitStatus.usage)
         }
-        return Self.outcome(opening: result, privateKey: privateKey, status: ExitStatus.success)
+        // Not sealed: the input as it came (members this version does not know, its layout), less
+        // the line end `emit` writes again.
+        let isLineEnd: (UInt8) -> Bool = { $0 == 0x0A || $0 == 0x0D }
+        let text = String(decoding: input.reversed().drop(while: isLineEnd).reversed(), as: UTF8.self)
+        return Self.outcome(opening: result, privateKey: privateKey, status: ExitStatus.success, unsealedText: text)
     }
 
     /// `result` opened and printed with `status`, or exit 1 and nothing on stdout if it does
@@ -32,8 +36,11 @@ public struct ResultOpener: Sendable {
     /// - Parameter requireSealed: the task asked for a sealed result (`submit --seal`): a result
     ///   carried in the clear is refused (exit 1, nothing on stdout) instead of printed, since the
     ///   delegate that sealed nothing, or whoever wrote it, is not the one that was asked.
+    /// - Parameter unsealedText: what to print for a result that is not sealed (the input, as
+    ///   it was); the result's own line if nil.
     static func outcome(
-        opening result: TaskResult, privateKey: [UInt8], status: Int32, requireSealed: Bool = false
+        opening result: TaskResult, privateKey: [UInt8], status: Int32, requireSealed: Bool = false,
+        unsealedText: String? = nil
     ) -> CommandOutcome {
         guard result.sealed != nil else {
             if requireSealed {
@@ -42,7 +49,8 @@ public struct ResultOpener: Sendable {
                     status: ExitStatus.taskFailed)
             }
             return CommandOutcome(
-                output: result.jsonLine, errorOutput: "secrets-delegate: note: the result is not sealed", status: status
+                output: unsealedText ?? result.jsonLine, errorOutput: "secrets-delegate: note: the result is not sealed",
+                status: status
             )
         }
         do {

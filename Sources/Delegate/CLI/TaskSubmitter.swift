@@ -138,10 +138,22 @@ public struct TaskSubmitter: Sendable {
                 warning = "secrets-delegate: warning: \(error.code): \(error.message)"
             }
             if wait {
-                let result = try await producer.waitForResult(id: taskID, timeout: timeout)
-                outcome =
-                    Self.outcome(forResult: result, expectedID: nil, privateKey: privateKey)
-                    ?? .failure("the result file for \(taskID) is not a result", status: ExitStatus.unavailable)
+                // Read, not taken: it is deleted once printed (`emit`), and only if it is this task's.
+                do {
+                    let result = try await producer.waitForResult(id: taskID, timeout: timeout, removeAfterReading: false)
+                    if var answer = Self.outcome(forResult: result, expectedID: taskID, privateKey: privateKey) {
+                        answer.collectedResult = .init(directory: directory, id: taskID)
+                        outcome = answer
+                    } else {
+                        // Another producer's task, in a file named otherwise, with this id.
+                        outcome = .failure(
+                            "done/\(taskID).json holds another task's result; it is left there, and \(path) is queued",
+                            status: ExitStatus.unavailable)
+                    }
+                } catch where error.code != .timedOut {
+                    outcome = .failure(
+                        "\(path) is queued, but its result cannot be waited for: \(error)", status: ExitStatus.unavailable)
+                }
             } else {
                 outcome = CommandOutcome(output: "queued \(path)", status: ExitStatus.success)
             }
@@ -221,12 +233,14 @@ public struct TaskSubmitter: Sendable {
         return object
     }
 
-    /// `task` with `"<field>":"<value>"` as its first member, the rest kept byte for byte; nil if
-    /// the task is not a JSON object. `name` and `value` are written as JSON strings.
+    /// `task` with `"<field>":"<value>"` as its first member, the rest kept byte for byte (a
+    /// leading byte order mark too, which tasks may carry); nil if the task is not a JSON object.
+    /// `name` and `value` are written as JSON strings.
     static func inserting(field name: String, value: String, into task: Data) -> Data? {
         let bytes = Array(task)
         let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
-        guard let brace = bytes.firstIndex(where: { !isSpace($0) }), bytes[brace] == UInt8(ascii: "{") else {
+        let start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        guard let brace = bytes[start...].firstIndex(where: { !isSpace($0) }), bytes[brace] == UInt8(ascii: "{") else {
             return nil
         }
         let empty = bytes[(brace + 1)...].first(where: { !isSpace($0) }) == UInt8(ascii: "}")

@@ -18,10 +18,10 @@ extension ConfigurationKey {
                 check: Configuration.socketPathProblem),
             strings(
                 "queue", "socket_allowed_groups", \.queue.socketAllowedGroups, numericIDs: true,
-                check: Configuration.listProblem),
+                check: Configuration.principalListProblem),
             strings(
                 "queue", "socket_allowed_users", \.queue.socketAllowedUsers, numericIDs: true,
-                check: Configuration.listProblem),
+                check: Configuration.principalListProblem),
             integer(
                 "queue", "socket_max_connections", \.queue.socketMaxConnections,
                 check: Configuration.within(Limits.socketMaxConnections)),

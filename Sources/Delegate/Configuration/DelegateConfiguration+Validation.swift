@@ -59,6 +59,23 @@ extension DelegateConfiguration {
         return nil
     }
 
+    /// Users or groups: as `listProblem` says, and an entry of digits only is an id in the range
+    /// an integer entry has.
+    static func principalListProblem(_ entries: [String]) -> String? {
+        if let problem = listProblem(entries) { return problem }
+        if let index = entries.firstIndex(where: { !isNameOrID($0) }) {
+            return "entry \(index + 1) is no user or group id (0-\(UInt32.max - 1))"
+        }
+        return nil
+    }
+
+    /// False for digits only that are no id 0-4294967294 (4294967295 is -1, "no id", to the
+    /// kernel); true for anything else (a name).
+    static func isNameOrID(_ entry: String) -> Bool {
+        !entry.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+            || UInt32(entry).map { $0 < UInt32.max } == true
+    }
+
     /// A socket path: a path that fits `sun_path`.
     static func socketPathProblem(_ path: String) -> String? {
         if let reason = pathProblem(path) { return reason }

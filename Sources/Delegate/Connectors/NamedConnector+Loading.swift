@@ -86,8 +86,13 @@ extension NamedConnector {
         policy.allowedGroups = try principals(table["allowed_groups"], key: "allowed_groups", error: error)
         if let value = table["allowed_units"] {
             policy.allowedUnits = try strings(value, key: "allowed_units", error: error)
-            for unit in policy.allowedUnits where !isUnitName(unit) {
-                throw error("allowed_units", "\(DelegateConfiguration.quoted(unit)) is not a systemd unit name")
+            for (index, unit) in policy.allowedUnits.enumerated() {
+                guard isUnitName(unit) else {
+                    throw error("allowed_units", "\(DelegateConfiguration.quoted(unit)) is not a systemd unit name")
+                }
+                guard !policy.allowedUnits[..<index].contains(unit) else {
+                    throw error("allowed_units", "lists \(unit) twice")
+                }
             }
         }
         if let value = table["allowed_queues"] {
@@ -176,7 +181,10 @@ extension NamedConnector {
         for (index, element) in array.enumerated() {
             if element.type == .int, let id = element.int, (0...Int(UInt32.max - 1)).contains(id) {
                 entries.append(String(id))
-            } else if element.type == .string, let name = element.string, isPrincipalName(name) {
+            } else if element.type == .string, let name = element.string, isPrincipalName(name),
+                // An id as a string has the integer's range.
+                DelegateConfiguration.isNameOrID(name)
+            {
                 entries.append(name)
             } else {
                 throw error(key, "entry \(index + 1) must be a user or group name or a numeric id")

@@ -22,7 +22,7 @@ extension SQSIntake {
         return await Self.submit(message, to: batcher) { () throws(AWSError) in
             try await client(queue).sendMessage(
                 queue: queue, body: message.body, attributes: message.attributes, groupID: message.groupID,
-                deduplicationID: message.deduplicationID, logger: logger)
+                deduplicationID: message.deduplicationID, redacting: message.sensitive, logger: logger)
         }
     }
 

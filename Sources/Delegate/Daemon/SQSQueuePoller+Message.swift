@@ -306,7 +306,8 @@ extension SQSQueuePoller {
         for result: TaskResult, taskID: String, taskMessageID: String
     ) -> (message: SQSBatchMessage, oversize: Int?) {
         var message = SQSBatchMessage(
-            body: result.jsonLine, attributes: ["taskId": taskID], groupID: taskID, deduplicationID: taskMessageID)
+            body: result.jsonLine, attributes: ["taskId": taskID], groupID: taskID, deduplicationID: taskMessageID,
+            sensitive: result.secretValues)
         let size = message.countedBytes
         guard size > SQSMessage.maximumBodyBytes else { return (message, nil) }
         var tooLarge = result
@@ -320,6 +321,7 @@ extension SQSQueuePoller {
                 + "or use the socket or spool)",
             retryable: false)
         message.body = tooLarge.jsonLine
+        message.sensitive = []
         return (message, size)
     }
 

@@ -55,10 +55,12 @@ struct SocketIntake: Sendable {
         return Data(result.jsonBytes)
     }
 
-    /// `{"control": "<command>"}`, recognised cheaply before any task decoding.
+    /// `{"control": "<command>"}`, recognised cheaply before any task decoding. A line with an
+    /// `operation` is a task whatever else it holds: it is answered as one, with its `id`.
     static func controlCommand(in line: Data) -> String? {
         guard line.count < 4096, mentionsControl(line),
-            let parsed = line.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }), !parsed.hasDuplicateKeys
+            let parsed = line.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }), !parsed.hasDuplicateKeys,
+            parsed.value["operation"] == nil
         else { return nil }
         return parsed.value["control"]?.stringValue
     }

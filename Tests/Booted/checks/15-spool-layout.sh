@@ -27,3 +27,17 @@ systemd-tmpfiles --create secrets-delegate.conf
 systemctl reset-failed secrets-delegate.service
 systemctl start secrets-delegate.service
 expect_eq "service after systemd-tmpfiles repaired the layout" "$(systemctl is-active secrets-delegate.service)" active
+
+# The configuration's directories are the administrator's once made: tmpfiles creates them but
+# keeps a later mode or owner (":" in the tmpfiles line), where it puts the spool's back.
+chmod 0710 /etc/secrets-delegate/credentials /etc/secrets-delegate/connectors.d
+chgrp root /etc/secrets-delegate/connectors.d
+chmod 0700 /var/lib/secrets-delegate/spool/cur
+systemd-tmpfiles --create secrets-delegate.conf
+expect_eq "credentials/ keeps the administrator's mode" "$(stat -c '%a %U:%G' /etc/secrets-delegate/credentials)" "710 root:secrets-delegate"
+expect_eq "connectors.d keeps the administrator's mode and group" "$(stat -c '%a %U:%G' /etc/secrets-delegate/connectors.d)" "710 root:root"
+expect_eq "the spool's cur/ is put back" "$(stat -c '%a' /var/lib/secrets-delegate/spool/cur)" 750
+rmdir /etc/secrets-delegate/connectors.d
+systemd-tmpfiles --create secrets-delegate.conf
+expect_eq "a missing connectors.d is made as packaged" "$(stat -c '%a %U:%G' /etc/secrets-delegate/connectors.d)" "750 root:secrets-delegate"
+chmod 0750 /etc/secrets-delegate/credentials

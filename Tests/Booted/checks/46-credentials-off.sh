@@ -8,22 +8,34 @@ systemctl restart secrets-delegate.service
 wait_until 30 systemctl --quiet is-active secrets-delegate.service
 echo "46-credentials-off: after disable --now and a restart of the delegate the credentials socket is $(systemctl is-active secrets-delegate-credentials.socket)" >>"$LOGS/notes"
 
-systemctl mask --now secrets-delegate-credentials.socket
+# Stopped, then masked, as README says: a masked unit's configuration is gone, so `mask --now`
+# would stop it without its RemoveOnStop= and leave the socket file behind.
+systemctl stop secrets-delegate-credentials.socket
+systemctl mask secrets-delegate-credentials.socket
 systemctl restart secrets-delegate.service
 wait_until 30 systemctl --quiet is-active secrets-delegate.service
 expect_eq "delegate after a restart with the credentials socket masked" "$(systemctl is-active secrets-delegate.service)" active
 expect_eq "credentials socket after the restart" "$(systemctl is-active secrets-delegate-credentials.socket)" inactive
-# A unit asking for a credential through it fails to start (the socket file systemd left answers
-# nothing).
+[ ! -e "$sock" ] && ok "no credentials socket file is left (RemoveOnStop=yes)" || fail "the masked socket left $(ls -l "$sock")"
+# A unit asking for a credential through it fails to start, for want of the socket (not refused
+# by a delegate still serving it: that would be E2BIG, "Argument list too long").
 cat >/etc/systemd/system/boot-cred-off.service <<UNIT
 [Service]
 Type=oneshot
-LoadCredential=db:$sock
+LoadCredential=db-password:$sock
 ExecStart=/bin/true
 UNIT
 systemctl daemon-reload
 systemctl start boot-cred-off.service 2>/dev/null
 expect_eq "a unit's LoadCredential= through the socket turned off" "$(unit_prop boot-cred-off.service Result)" exit-code
+journalctl --sync 2>/dev/null
+why=$(journalctl -b -u boot-cred-off.service --no-pager -q -o cat | grep -i 'credential' | head -n 3)
+echo "46-credentials-off: the unit's own words: $why" >>"$LOGS/notes"
+if [ -n "$why" ] && ! grep -q 'Argument list too long' <<<"$why"; then
+    ok "the unit failed for want of the socket, not refused by the delegate"
+else
+    fail "the unit was not failed for want of the socket: ${why:-its journal says nothing about credentials}"
+fi
 rm -f /etc/systemd/system/boot-cred-off.service
 
 # And back on.
