@@ -210,6 +210,17 @@ public final class Spool: Sendable {
         }
     }
 
+    /// Puts a claimed task that has not started back into `new/`, as it was (a stop began as it
+    /// was claimed): for the next start or another delegate. False when it could not go back (a
+    /// new file of that name is in `new/`, or the claim is gone): a claim left is recovered at
+    /// the next start.
+    public func unclaim(_ claimed: ClaimedTask) throws(TaskQueueError) -> Bool {
+        switch try FileIO.renameNoReplace(claimed.path, .joining(newDirectory, "/", claimed.name)) {
+        case .renamed: true
+        case .sourceMissing, .targetExists: false
+        }
+    }
+
     /// Writes `done/<resultID>.json` atomically (mode 0640), then deletes the claimed task file.
     ///
     /// Order matters: the task file may hold secret values, so it goes as soon as the result is

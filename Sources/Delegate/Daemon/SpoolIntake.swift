@@ -106,7 +106,7 @@ struct SpoolIntake: Sendable {
         guard !dispatcher.isStopping, !Task.isCancelled else { return }
         let claimed: ClaimedTask
         do {
-            guard let won = try spool.claim(name) else { return }
+            guard let won = try claimToRun(name) else { return }
             claimed = won
         } catch {
             // Rate-limited: a producer's entry that cannot be moved (a directory it gave no write
@@ -116,6 +116,18 @@ struct SpoolIntake: Sendable {
             return
         }
         await runClaimed(claimed, peeked: file, document: document, receivedAt: receivedAt)
+    }
+
+    /// Claims `name` to run it; nil if another delegate took it, or if the stop began as it was
+    /// claimed: then it goes back to `new/` unstarted (no spool task starts after `STOPPING=1`).
+    func claimToRun(_ name: String) throws(TaskQueueError) -> ClaimedTask? {
+        guard let claimed = try spool.claim(name) else { return nil }
+        guard dispatcher.isStopping else { return claimed }
+        if try !spool.unclaim(claimed) {
+            logger.notice(
+                "stopping: spool task \(name), claimed as the stop began, stays claimed for the next start")
+        }
+        return nil
     }
 
     /// Runs a claimed task and files its result. The claimed file is what runs: `peeked`, the

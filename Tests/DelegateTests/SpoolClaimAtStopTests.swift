@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import TaskQueue
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// No spool task starts once the delegate is stopping: one claimed as the stop began goes back
+/// to `new/`, unstarted, for the next start or another delegate.
+@Suite struct SpoolClaimAtStopTests {
+    @Test func aTaskClaimedAsTheStopBeganGoesBackToNew() throws {
+        let directory = try TemporaryDirectory(prefix: "spool-claim-stop")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        let task = Data(#"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#.utf8)
+        let producer = SpoolProducer(directory: root)
+        for id in ["t-1", "t-2"] { try producer.enqueue(id: id, data: task) }
+        let dispatcher = TaskDispatcher(
+            executor: ScriptedExecutorFixture.executor(
+                http: FakeSecretsManager(), clock: ManualClock(), endpoint: "http://secretsmanager.test", maxAttempts: 1,
+                accessKeyID: "AKIDCLAIMSTOP", delegateName: "d"),
+            selection: SelectionPolicy(name: "d", tags: [], acceptUntagged: true), concurrency: 1, clock: ManualClock(),
+            status: DelegateStatus(startedAt: Date()))
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+
+        // Before the stop: claimed, to run.
+        let claimed = try #require(try intake.claimToRun("t-1.json"))
+        #expect(claimed.path == directory.path("cur/d/t-1.json"))
+
+        dispatcher.stopIntake()
+        #expect(try intake.claimToRun("t-2.json") == nil)
+        #expect(FileManager.default.contents(atPath: directory.path("new/t-2.json")) == task, "back in new/, as it was")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("cur/d/t-2.json")))
+        #expect(try spool.recoverClaimed().map(\.name) == ["t-1.json"])
+    }
+}
