@@ -6,5 +6,9 @@ for path in /usr/bin/secrets-delegate /usr/libexec/secrets-delegate /etc/secrets
     if [ -e "$path" ] || [ -L "$path" ]; then fail "$path is left after purge"; else ok "$path removed"; fi
 done
 expect_eq "service state after purge" "$(systemctl is-active secrets-delegate.service)" inactive
-dpkg-statoverride --list | grep -q secrets-delegate && fail "statoverrides left" || ok "no statoverrides left"
+if overrides=$(dpkg-statoverride --list 2>&1); then
+    grep -q secrets-delegate <<<"$overrides" && fail "statoverrides left: $overrides" || ok "no statoverrides left"
+else
+    fail "dpkg-statoverride --list failed: $overrides"
+fi
 getent passwd secrets-delegate >/dev/null && ok "the system user stays (Debian policy)" || fail "the system user was removed"
