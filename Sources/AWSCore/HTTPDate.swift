@@ -10,7 +10,8 @@ public enum HTTPDate {
         guard parts.count == 6, parts[5] == "GMT",
             let day = Int64(parts[1]), (1...31).contains(day),
             let month = months.firstIndex(of: parts[2].lowercased()),
-            let year = Int64(parts[3]), (0...9999).contains(year)
+            let year = Int64(parts[3]), (0...9999).contains(year),
+            day <= UTCDateTime.daysIn(month: Int64(month + 1), of: year)
         else { return nil }
         let clock = parts[4].split(separator: ":").compactMap { Int64($0) }
         guard clock.count == 3, (0..<24).contains(clock[0]), (0..<60).contains(clock[1]), (0..<61).contains(clock[2])

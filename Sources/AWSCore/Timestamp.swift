@@ -35,7 +35,8 @@ public enum Timestamp {
             bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
             let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
             let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+            (1...12).contains(month), (1...UTCDateTime.daysIn(month: month, of: year)).contains(day), hour < 24,
+            minute < 60, second < 61
         else { return nil }
         var fraction = 0.0
         if bytes.count > 20 {

@@ -41,6 +41,16 @@ public struct UTCDateTime: Sendable, Equatable {
         millisecond = Int(msOfDay % 1000)
     }
 
+    /// The days `month` (1-12) has in `year` (the proleptic Gregorian calendar's leap years), for
+    /// parsers to check a day before ``epochSeconds(year:month:day:hour:minute:second:)``.
+    public static func daysIn(month: Int64, of year: Int64) -> Int64 {
+        switch month {
+        case 2: year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
     /// Seconds since the epoch of a UTC date and time given by its fields (days_from_civil).
     /// Fields are not range-checked: callers parse and check them first.
     public static func epochSeconds(

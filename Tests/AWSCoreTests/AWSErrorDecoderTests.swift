@@ -227,5 +227,8 @@ import Testing
         let date = try #require(HTTPDate.parse("Sun, 06 Nov 1994 08:49:37 GMT"))
         #expect(date.timeIntervalSince1970 == 784_111_777)
         #expect(HTTPDate.parse("yesterday") == nil)
+        #expect(HTTPDate.parse("Sat, 31 Jun 2024 08:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Sun, 29 Feb 2023 08:00:00 GMT") == nil)
+        #expect(HTTPDate.parse("Thu, 29 Feb 2024 08:00:00 GMT")?.timeIntervalSince1970 == 1_709_193_600)
     }
 }

@@ -88,14 +88,18 @@ import Testing
         #expect(Timestamp.format(parsed) == expected)
     }
 
-    @Test func timestampParsingRefusesGarbage() {
+    @Test func timestampParsingRefusesGarbage() throws {
         for text in [
             "", "2026-11-21", "2026-11-21T12:00:00", "2026-13-21T12:00:00Z", "2026-11-21T12:00:00.Z",
             "2026-11-21T12:00:00.1234567890123456789Z", "2026-11-21 12:00:00Z",
+            // Days a month does not have are no dates (not the next month's first days).
+            "2023-02-29T00:00:00Z", "2024-04-31T12:00:00Z", "1900-02-29T00:00:00Z", "2026-11-00T00:00:00Z",
         ] {
             #expect(Timestamp.parse(text) == nil, "\(text)")
         }
         #expect(Timestamp.parse("2026-11-21T12:00:00Z") == Date(timeIntervalSince1970: 1_795_262_400))
+        #expect(Timestamp.parse("2024-02-29T00:00:00Z") == Date(timeIntervalSince1970: 1_709_164_800))
+        #expect(Timestamp.format(try #require(Timestamp.parse("2026-12-04T07:00:05.123Z"))) == "2026-12-04T07:00:05.123Z")
     }
 }
 

@@ -52,6 +52,28 @@ import UTCTime
         #expect(UTCDateTime(Date(timeIntervalSince1970: 1e18)).iso8601 == "9999-12-31T23:59:59.999Z")
         #expect(UTCDateTime(Date(timeIntervalSince1970: -1e18)).iso8601 == "0000-01-01T00:00:00.000Z")
         #expect(UTCDateTime(Date(timeIntervalSince1970: .nan)).iso8601 == "1970-01-01T00:00:00.000Z")
+        // A time on a millisecond is written as that millisecond (a Date keeps it exactly enough);
+        // one below it is not rounded up.
+        #expect(UTCDateTime(Date(timeIntervalSince1970: 1.001)).iso8601 == "1970-01-01T00:00:01.001Z")
+        #expect(UTCDateTime(Date(timeIntervalSince1970: 1_764_831_605.123)).iso8601 == "2025-12-04T07:00:05.123Z")
+        #expect(UTCDateTime(Date(timeIntervalSince1970: 1.0009994)).iso8601 == "1970-01-01T00:00:01.000Z")
+    }
+
+    /// Every millisecond of a present-day second survives being written and read back.
+    @Test func everyMillisecondRoundTrips() throws {
+        for millisecond in 0..<1000 {
+            let date = Date(timeIntervalSince1970: 1_796_367_605 + Double(millisecond) / 1000)
+            #expect(UTCDateTime(date).millisecond == millisecond, "\(millisecond)")
+        }
+    }
+
+    @Test func daysInAMonthFollowTheGregorianLeapYears() {
+        #expect(UTCDateTime.daysIn(month: 2, of: 2024) == 29)
+        #expect(UTCDateTime.daysIn(month: 2, of: 2023) == 28)
+        #expect(UTCDateTime.daysIn(month: 2, of: 2000) == 29)
+        #expect(UTCDateTime.daysIn(month: 2, of: 1900) == 28)
+        #expect(UTCDateTime.daysIn(month: 4, of: 2024) == 30)
+        #expect(UTCDateTime.daysIn(month: 12, of: 2024) == 31)
     }
 
     @Test(arguments: [0, -0.0005, 1e18, -1e18, 1_764_700_000.123, 951_782_400.999])
