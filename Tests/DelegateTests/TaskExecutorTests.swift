@@ -90,6 +90,27 @@ import Testing
         #expect(fixture.http.inFlight == 0, "the transfer was cancelled, nothing keeps running")
     }
 
+    /// testConnection cut off by its deadline, while creating its dummy or reading it back, fails
+    /// with DeadlineExceeded: a call cut off says nothing about what the credentials may do, so it
+    /// is never a test that succeeded with `canRead: false`, nor one ended by a stop.
+    @Test func aConnectionTestCutOffByItsDeadlineFailsAsSuch() async throws {
+        let created = ScriptedReply.json([
+            "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/dummy-AbCdEf", "Name": "prod/dummy",
+            "VersionId": "v1",
+        ])
+        for hangsAt in ["secretsmanager.CreateSecret", "secretsmanager.GetSecretValue"] {
+            let fixture = ScriptedExecutorFixture(maxAttempts: 1)
+            fixture.http.always(.target(hangsAt), .hang)
+            fixture.http.always(.target("secretsmanager.CreateSecret"), created)
+            fixture.http.always(.any, .json([:]))
+            let result = await fixture.run(try ScriptedExecutorFixture.task("testConnection", params: [:], deadline: 1))
+            #expect(result.status == .failed, "\(hangsAt): \(result.jsonLine)")
+            #expect(errorCode(result) == "DeadlineExceeded", "\(hangsAt)")
+            #expect(result.result == nil)
+            #expect(result.attempts == (hangsAt.hasSuffix("CreateSecret") ? 1 : 2), "\(hangsAt)")
+        }
+    }
+
     /// A write cut off while its request was on its way says the write may have been made (a
     /// read does not, nor a write whose deadline passed before anything was sent).
     @Test func aWriteCutOffOnItsWaySaysItMayHaveBeenMade() async throws {

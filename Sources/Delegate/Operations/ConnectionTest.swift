@@ -52,6 +52,7 @@ struct ConnectionTest: Sendable {
             checks.append(Check(action: "CreateSecret"))
         } catch {
             attempts += error.attempts
+            try Self.throwIfCutOff(error, attempts: attempts)
             checks.append(Check(action: "CreateSecret", error: error))
             guard error.deniesAccess else {
                 return finish(checks, attempts: attempts, canRead: false, canWrite: false, failure: error, message: "the connection test failed: \(error.message)")
@@ -65,6 +66,8 @@ struct ConnectionTest: Sendable {
             checks.append(Check(action: "GetSecretValue"))
         } catch {
             attempts += error.attempts
+            // The dummy stays: this task's rerun creates the same one and deletes it.
+            try Self.throwIfCutOff(error, attempts: attempts)
             readError = error
             checks.append(Check(action: "GetSecretValue", error: error))
         }
@@ -73,6 +76,7 @@ struct ConnectionTest: Sendable {
             checks.append(Check(action: "DeleteSecret"))
         } catch {
             attempts += error.attempts
+            try Self.throwIfCutOff(error, attempts: attempts)
             checks.append(Check(action: "DeleteSecret", error: error))
             logger.warning(
                 "testConnection could not delete its dummy secret; delete it by hand",
@@ -84,6 +88,16 @@ struct ConnectionTest: Sendable {
             ? "the connector can read and write secrets under its prefix"
             : "the connector can create secrets but not read them back: \(readError?.message ?? "")"
         return finish(checks, attempts: attempts, canRead: canRead, canWrite: true, failure: nil, message: message)
+    }
+
+    /// A call cut off (by the task's deadline, or the stop) answers nothing about the credentials:
+    /// it ends the test, thrown with the attempts so far, for the executor to report as the
+    /// deadline or the stop, never as a test that succeeded with `canRead: false`.
+    static func throwIfCutOff(_ error: AWSError, attempts: Int) throws(AWSError) {
+        guard error.code == .cancelled else { return }
+        var cutOff = error
+        cutOff.attempts = attempts
+        throw cutOff
     }
 
     /// Whether a refused CreateSecret says the name is taken, or still being deleted (and not,
@@ -121,6 +135,7 @@ struct ConnectionTest: Sendable {
                 message: "the connector can read secrets but not create them (CreateSecret was denied); it is usable for reads only")
         } catch {
             attempts += error.attempts
+            try Self.throwIfCutOff(error, attempts: attempts)
             checks.append(Check(action: "ListSecrets", error: error))
             return finish(
                 checks, attempts: attempts, canRead: false, canWrite: false, failure: error,
