@@ -28,4 +28,25 @@ import Testing
         #expect(release.contains(#""ReceiptHandle":"rh-1""#))
         #expect(intake.status.snapshot[queue.url]?.released == 1)
     }
+
+    /// A release SQS did not take is tried again, 2 then 4 s later: else the message would stay
+    /// hidden from the delegates that may run it for its whole lease. Three failures, and it is
+    /// left (its lease ends it).
+    @Test(arguments: [(failures: 1, calls: 2, pauses: [500, 2000], released: 1), (failures: 5, calls: 3, pauses: [500, 2000, 4000], released: 0)])
+    func aReleaseSQSRefusedIsTriedAgain(failures: Int, calls: Int, pauses: [Int], released: Int) async throws {
+        let endpoint = try SQSScriptedEndpoint(failedVisibilityChanges: failures)
+        defer { endpoint.server.stop() }
+        let (intake, http, sleeper) = try endpoint.intake()
+        defer { http.shutdown() }
+        let queue = try endpoint.queue("tasks")
+        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: Logger(label: "test"))
+        let task = #"{"id":"t-gpu","connector":{"id":"c","region":"us-east-1","delegateSelectors":["gpu"],"#
+            + #""credentials":{"type":"instanceRole"}},"operation":"getSecretValue","params":{"name":"db"}}"#
+
+        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: task), lease: 30)
+
+        #expect(endpoint.actions == Array(repeating: "ChangeMessageVisibility", count: calls))
+        #expect(sleeper.delays.withLock { $0 } == pauses.map { .milliseconds($0) })
+        #expect(intake.status.snapshot[queue.url]?.released == released)
+    }
 }

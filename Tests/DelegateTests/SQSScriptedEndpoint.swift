@@ -4,6 +4,7 @@ import HTTP
 import Logging
 import SQS
 import SigV4
+import Synchronization
 import Systemd
 import TaskQueue
 import TestSupport
@@ -13,17 +14,28 @@ import TestSupport
 /// A scripted SQS endpoint for the SQS intake's unit tests, and an intake that talks to it (not
 /// started: tests call its parts). Batch calls report every entry as failed with `batchFailure`,
 /// or with `refuseBatchAction` are refused as a whole (400, `AccessDenied`); single calls succeed,
-/// a single `SendMessage` after `sendDelay`.
+/// a single `SendMessage` after `sendDelay`, but for the first `failedVisibilityChanges`
+/// `ChangeMessageVisibility` calls (500, `InternalError`).
 struct SQSScriptedEndpoint {
     let server: LoopbackHTTPServer
 
     init(
         batchFailure failure: (code: String, senderFault: Bool) = (code: "InternalError", senderFault: false),
-        refuseBatchAction: Bool = false, sendDelay: Duration = .zero
+        refuseBatchAction: Bool = false, sendDelay: Duration = .zero, failedVisibilityChanges: Int = 0
     ) throws {
+        let visibilityFailuresLeft = Mutex(failedVisibilityChanges)
         server = try LoopbackHTTPServer { request in
             let target = request.headers["X-Amz-Target"] ?? ""
             let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
+            if target == "AmazonSQS.ChangeMessageVisibility",
+                visibilityFailuresLeft.withLock({ left in
+                    defer { left -= 1 }
+                    return left > 0
+                })
+            {
+                return ScriptedResponse(
+                    status: 500, headers: json, body: #"{"__type":"com.amazonaws.sqs#InternalError","message":"try later"}"#)
+            }
             if target.hasSuffix("Batch"), refuseBatchAction {
                 return ScriptedResponse(
                     status: 400, headers: json,

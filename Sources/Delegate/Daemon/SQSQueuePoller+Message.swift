@@ -73,7 +73,7 @@ extension SQSQueuePoller {
                     // once would come back just before this delegate's receive every time, and a
                     // task only other delegates may run could bounce here forever.
                     try? await intake.sleeper.sleep(for: .milliseconds(Int(intake.random() * 1000)))
-                    await release(message, afterSeconds: 1 + Int(intake.random() * 3), logger: logger)
+                    await handBack(message, logger: logger)
                     return
                 }
             }
@@ -364,8 +364,23 @@ extension SQSQueuePoller {
     }
 
     /// Makes a message visible again after `seconds` without running it.
-    private func release(_ message: SQSMessage, afterSeconds seconds: Int, logger: Logger) async {
+    @discardableResult
+    private func release(_ message: SQSMessage, afterSeconds seconds: Int, logger: Logger) async -> Bool {
         await intake.release(receiptHandle: receiptHandle(of: message), on: queue, afterSeconds: seconds, logger: logger)
+    }
+
+    /// Makes a message for other delegates visible again 1-3 s from now. A release SQS did not
+    /// take (after the client's own retries) is tried again twice, 2 then 4 s later, unless the
+    /// delegate is stopping: else the message would stay hidden from the delegates that may run
+    /// it for the rest of its lease.
+    private func handBack(_ message: SQSMessage, logger: Logger) async {
+        for retry in 0..<3 {
+            if retry > 0 {
+                guard !dispatcher.isStopping, (try? await intake.sleeper.sleep(for: .seconds(1 << retry))) != nil
+                else { return }
+            }
+            if await release(message, afterSeconds: 1 + Int(intake.random() * 3), logger: logger) { return }
+        }
     }
 
     /// A rejected message's `replyTo`, read leniently (the message may be anything).
