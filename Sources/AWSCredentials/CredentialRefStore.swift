@@ -206,6 +206,17 @@ public struct CredentialRefStore: Sendable {
     }
 
     private func failure(_ ref: String, _ reason: String) -> AWSError {
-        AWSError.credentials("credential '\(ref)' \(reason)", retryable: false)
+        AWSError.credentials("credential \(Self.shown(ref: ref)) \(reason)", retryable: false)
+    }
+
+    /// A ref as messages show it: quoted, unless it could be a secret pasted into the ref (over 32
+    /// characters with none of `-`, `_`, `.`: an AWS secret access key is 40 characters of base64,
+    /// many of which are valid names), which is described instead. Results and the journal carry
+    /// these messages.
+    static func shown(ref: String) -> String {
+        let utf8 = ref.utf8
+        guard utf8.count > 32, !utf8.contains(where: { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") })
+        else { return "'\(ref)'" }
+        return "(a name of \(utf8.count) bytes, not quoted: it may be a secret pasted in place of a ref)"
     }
 }

@@ -51,8 +51,28 @@ import Testing
         ] {
             let error = #expect(throws: AWSError.self, "\(ref)") { try store.value(of: ref) }
             #expect(error?.code == .credentialsUnavailable)
-            #expect(error?.message.contains("credential '\(ref)'") == true)
+            // A long name without separators could be a pasted secret: described, not quoted.
+            let quoted = ref.count <= 32 || ref.contains(where: { "-_.".contains($0) })
+            #expect(error?.message.contains("credential '\(ref)'") == quoted, "\(String(describing: error))")
+            #expect(ref.isEmpty || error?.message.contains(ref) == quoted)
         }
+    }
+
+    /// A secret access key pasted where its ref belongs (a valid name, 40 characters of base64
+    /// without `+` or `/`) is never written back in the message that says it was not found.
+    @Test func aSecretPastedAsARefIsNotQuoted() throws {
+        let directory = try TemporaryDirectory()
+        let store = CredentialRefStore(directories: [directory.url.path])
+        let pasted = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY12"
+        let error = #expect(throws: AWSError.self) { try store.value(of: pasted) }
+        #expect(error?.message.contains("was not found") == true)
+        #expect(error?.message.contains("a name of 40 bytes, not quoted") == true, "\(String(describing: error))")
+        #expect(error?.message.contains(pasted.prefix(12)) == false)
+        // An ordinary name, however long, still is quoted.
+        let named = "prod-secrets-manager-secret-access-key"
+        #expect(throws: AWSError.self) { try store.value(of: named) }
+        #expect((try? store.value(of: named)) == nil)
+        do { _ = try store.value(of: named) } catch { #expect(error.message.contains("credential '\(named)'")) }
     }
 
     @Test func refusesMissingEmptyAndExposedFilesWithoutShowingTheirContents() throws {

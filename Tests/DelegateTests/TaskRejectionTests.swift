@@ -165,6 +165,21 @@ import Testing
                 "type": "instanceRole", "roleArn": "arn:aws:iam::123456789012:role/sm",
             ]),
             code: .invalidTask, message: "connector.credentials.roleArn is not a field of instanceRole credentials"),
+        // A key a message quotes shows its separators and overrides escaped (no forged line, no
+        // reordered text in the journal or a terminal).
+        Case(
+            label: "key with a line separator and an override",
+            data: TaskFixtures.taskWithConnector { $0["x\u{2028}EVENT=forged\u{202E}fed"] = 1 }, code: .invalidTask,
+            message: "connector.x\\u{2028}EVENT=forged\\u{202e}fed is not a field of a connector"),
+        // A long name that looks like a secret may hold it (a credentials file's line as a key).
+        Case(
+            label: "secret pasted as a key",
+            data: TaskFixtures.task(credentials: [
+                "type": "instanceRole", "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": true,
+            ]),
+            code: .invalidTask,
+            message: "connector.credentials.<a field of 62 characters> looks like a plaintext secret; secrets are never "
+                + "accepted inside a task: store it in a credential file and use secretAccessKeyRef to name it"),
         Case(
             label: "bad region", data: TaskFixtures.taskWithConnector { $0["region"] = "US East" }, code: .invalidTask,
             message: "connector.region \"US East\" is not an AWS region (like us-east-1)"),

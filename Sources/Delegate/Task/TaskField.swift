@@ -1,4 +1,5 @@
 import JSON
+import SafeText
 
 /// A problem found while decoding, before the task's context (id, operation, connector) is
 /// attached to make it a `TaskRejection`.
@@ -148,8 +149,10 @@ struct TaskObject {
         guard !fields.allSatisfy({ Self.names(allowed, contain: $0.key) }) else { return }
         for key in fields.keys.sorted() where !Self.names(allowed, contain: key) {
             if checkPlaintextSecrets, let hint = Self.plaintextSecretHint(key) {
+                // A long name may hold the secret itself (a credentials file's line pasted as a key).
+                let named = key.unicodeScalars.count <= 32 ? label(Self.quotedKey(key)) : label("<a field of \(key.unicodeScalars.count) characters>")
                 throw .invalid(
-                    "\(label(Self.quotedKey(key))) looks like a plaintext secret; secrets are never accepted inside a "
+                    "\(named) looks like a plaintext secret; secrets are never accepted inside a "
                         + "task: store it in a credential file and use \(hint) to name it")
             }
             throw .invalid("\(label(Self.quotedKey(key))) is not a field of \(what)")
@@ -175,10 +178,14 @@ struct TaskObject {
         return nil
     }
 
-    /// A field name for a message: at most 64 characters, control characters dropped.
+    /// A field name for a message: cut after 64 characters (`...` marks the cut), its control
+    /// characters, line and paragraph separators and bidirectional overrides shown as `\u{..}`.
     static func quotedKey(_ key: String) -> String {
-        let cleaned = String(
-            String.UnicodeScalarView(key.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
-        return cleaned.count > 64 ? String(cleaned.prefix(64)) + "..." : cleaned
+        var shown = ""
+        for (index, scalar) in key.unicodeScalars.enumerated() {
+            if index == 64 { return shown + "..." }
+            shown += ShownText.shown(scalar)
+        }
+        return shown
     }
 }
