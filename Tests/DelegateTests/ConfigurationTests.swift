@@ -245,6 +245,13 @@ import Testing
             "[sqs]\nresult_queue_url = \"https://u:p4ss@sqs.us-east-1.amazonaws.com/123456789012/r x\"",
             "[sqs] result_queue_url", "must not contain a user name or password"
         ),
+        // Where parsers disagree on where the authority ends (a "/" in the password, one slash).
+        ("[aws]\nsts_endpoint = \"https://admin:p4/ss@sts.example.com\"", "[aws] sts_endpoint", "must not contain a user name or password"),
+        ("[aws]\nimds_endpoint = \"http:/user:p4ss@10.0.0.1\"", "[aws] imds_endpoint", "must not contain a user name or password"),
+        (
+            "[sqs]\nqueue_urls = [\"https://u:p4/ss@sqs.us-east-1.amazonaws.com/123456789012/q\"]", "[sqs] queue_urls",
+            "entry 1 must not contain a user name or password"
+        ),
         ("[queue]\nsocket_allowed_users = [4294967295]", "[queue] socket_allowed_users", "entry 1 is no user or group id (0-4294967294)"),
         ("[queue]\nsocket_allowed_groups = [1, 10000000000]", "[queue] socket_allowed_groups", "entry 2 is no user or group id"),
         // The same ids written as strings.

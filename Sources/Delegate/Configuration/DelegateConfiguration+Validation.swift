@@ -140,9 +140,11 @@ extension DelegateConfiguration {
         return nil
     }
 
-    /// Whether `url`'s authority (between `://` and the path) holds user information (`@`).
+    /// Whether `url` may hold user information: any `@` at all. Parsers disagree on where an
+    /// authority ends (`https://admin:pa/ss@host`, `http:/user:pw@host`), and no endpoint or queue
+    /// URL needs an `@`, so such a value is refused without ever being quoted.
     static func holdsUserInfo(_ url: String) -> Bool {
-        URLParts(url).authority.contains("@")
+        url.utf8.contains(UInt8(ascii: "@"))
     }
 
     /// An endpoint is `http(s)://host[:port]` with nothing after the host but an optional `/`.
