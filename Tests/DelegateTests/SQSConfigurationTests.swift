@@ -130,6 +130,9 @@ import Testing
         // User information makes no queue URL at all (and its password is never quoted).
         let error = #expect(throws: AWSError.self) { try SQSQueueURL("https://user:p4ss@sqs.eu-west-1.amazonaws.com/1/q") }
         #expect(error?.message == "a queue URL must not contain a user name or password")
+        // Nor where the password holds a "/" (the authority would seem to end before the "@").
+        let slashed = #expect(throws: AWSError.self) { try SQSQueueURL("https://user:p4/ss@sqs.eu-west-1.amazonaws.com/1/q") }
+        #expect(slashed?.message == "a queue URL must not contain a user name or password")
         #expect(try SQSQueueURL("https://sqs.eu-west-1.amazonaws.com:443/1/q").amazonSQSRegion == "eu-west-1")
     }
 
