@@ -186,6 +186,11 @@ import Testing
                 "", ["SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "soon"], "[queue] rescan_interval_seconds",
                 "SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS", "must be a number of seconds, not \"soon\""
             ),
+            // Decimal only, as in the file (Swift's Double would read hexadecimal too).
+            (
+                "", ["SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "0x1p4"], "[queue] rescan_interval_seconds",
+                "SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS", "must be a number of seconds, not \"0x1p4\""
+            ),
             (
                 "", ["SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "-2"], "[queue] rescan_interval_seconds",
                 "SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS", "must not be negative"

@@ -288,7 +288,10 @@ extension DelegateConfiguration {
             return .integer(value)
         case .seconds:
             if let value = Int(trimmed) { return .integer(value) }
-            guard let value = Double(trimmed), value.isFinite else {
+            // A decimal number, as the file takes: `Double` alone would also read 0x10 or 0x1p-2.
+            guard trimmed.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || ".eE+-".utf8.contains($0) }),
+                let value = Double(trimmed), value.isFinite
+            else {
                 throw ConfigurationError(
                     key: key.label, reason: "must be a number of seconds, not \(quoted(text))", origin: variable)
             }
