@@ -132,7 +132,7 @@ struct Submit: AsyncParsableCommand {
             uncollected in done/ is refused (exit 64): the delegate would not run the task, and --wait would \
             take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \
             will run): submit prints a QueuedNotDurable warning and goes on (exit 0, or the result's status \
-            with --wait). With --spool --wait, done/ID.json is deleted once the result is printed (kept if \
+            with --wait). With --spool --wait, done/ID.json is deleted once the outcome is written (kept if \
             standard output refuses it); one holding another task's result (a task file named otherwise with \
             this id) is left there, not printed (exit 69); a wait that cannot be set up still says the task \
             is queued (exit 69). With --socket or --spool the configuration is not read. --timeout is at most \

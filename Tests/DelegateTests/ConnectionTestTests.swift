@@ -20,7 +20,7 @@ import Testing
     static let list = HTTPRequestMatch.target("secretsmanager.ListSecrets")
     static let dummyPrefix = "devops/secrets-delegate-test-connection-"
 
-    func run(taskID: String = "test-connection-1") async throws -> OperationOutcome {
+    func run(taskID: String = "test-connection-1", logger: Logger? = nil) async throws -> OperationOutcome {
         let aws = AWSClient(
             endpoint: AWSServiceEndpoint(
                 signingName: "secretsmanager", region: "us-east-1", url: ScriptedExecutorFixture.endpoint),
@@ -31,7 +31,7 @@ import Testing
             credentials: StaticCredentialProvider(
                 Credentials(accessKeyId: ScriptedExecutorFixture.accessKeyID, secretAccessKey: "unused-test-key")),
             namePrefix: "devops")
-        return try await ConnectionTest(client: client, taskID: taskID, logger: logger).run()
+        return try await ConnectionTest(client: client, taskID: taskID, logger: logger ?? self.logger).run()
     }
 
     /// `canRead`, `canWrite` and each check as `action:outcome`.
@@ -180,5 +180,20 @@ import Testing
                     checks: ["CreateSecret:allowed", "GetSecretValue:denied", "DeleteSecret:error"]))
         #expect(outcome.failure == nil)
         #expect(http.requests.map(\.action) == ["CreateSecret", "GetSecretValue", "DeleteSecret"])
+    }
+
+    /// A read-back cut off (the task's deadline, a stop) ends the test with that cancellation,
+    /// and the journal names the dummy left for the task's rerun to delete.
+    @Test func aCutOffReadBackEndsTheTestAndNamesTheDummyLeft() async throws {
+        http.always(Self.create, .json(Self.entry("devops/dummy")))
+        http.always(Self.get, .transport(.cancelled))
+        let recorder = LogRecorder()
+        let error = await #expect(throws: AWSError.self) { try await self.run(logger: recorder.logger()) }
+        #expect(error?.code == .cancelled)
+        #expect(error?.attempts == 2)
+        #expect(http.requests.map(\.action) == ["CreateSecret", "GetSecretValue"])
+        let left = recorder.records.filter { $0.contains("cut off and left its dummy secret") }
+        #expect(left.count == 1, "\(recorder.records)")
+        #expect(left.first?.contains("secret_name=\(Self.dummyPrefix)") == true, "\(left)")
     }
 }

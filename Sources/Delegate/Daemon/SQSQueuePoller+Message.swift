@@ -376,8 +376,9 @@ extension SQSQueuePoller {
     private func handBack(_ message: SQSMessage, logger: Logger) async {
         for retry in 0..<3 {
             if retry > 0 {
-                guard !dispatcher.isStopping, (try? await intake.sleeper.sleep(for: .seconds(1 << retry))) != nil
-                else { return }
+                // A stop ends the wait, and then the tries: the stop's own release comes first.
+                await pause(for: .seconds(1 << retry))
+                guard !dispatcher.isStopping, !Task.isCancelled else { return }
             }
             if await release(message, afterSeconds: 1 + Int(intake.random() * 3), logger: logger) { return }
         }

@@ -111,7 +111,7 @@ struct SQSQueuePoller: Sendable {
 
     /// Sleeps `duration` on the intake's sleeper, or until the delegate stops, whichever comes
     /// first: a stop never waits out a backoff of up to 30 s.
-    private func pause(for duration: Duration) async {
+    func pause(for duration: Duration) async {
         let (sleeper, dispatcher) = (intake.sleeper, dispatcher)
         await Race.first({ try? await sleeper.sleep(for: duration) }, { await dispatcher.waitUntilStopping() })
     }

@@ -123,10 +123,15 @@ struct SpoolIntake: Sendable {
     func claimToRun(_ name: String) throws(TaskQueueError) -> ClaimedTask? {
         guard let claimed = try spool.claim(name) else { return nil }
         guard dispatcher.isStopping else { return claimed }
-        if try !spool.unclaim(claimed) {
-            logger.notice(
-                "stopping: spool task \(name), claimed as the stop began, stays claimed for the next start")
+        var reason = "new/ has a file of that name"
+        do {
+            if try spool.unclaim(claimed) { return nil }
+        } catch {
+            // Where hard links are how the rename is made, protected_hardlinks may refuse one.
+            reason = "\(error)"
         }
+        logger.notice(
+            "stopping: spool task \(name), claimed as the stop began, stays claimed for the next start (\(reason))")
         return nil
     }
 

@@ -66,7 +66,7 @@ struct ConnectionTest: Sendable {
             checks.append(Check(action: "GetSecretValue"))
         } catch {
             attempts += error.attempts
-            // The dummy stays: this task's rerun creates the same one and deletes it.
+            if error.code == .cancelled { warnLeft(dummy, cutOff: true) }
             try Self.throwIfCutOff(error, attempts: attempts)
             readError = error
             checks.append(Check(action: "GetSecretValue", error: error))
@@ -76,11 +76,9 @@ struct ConnectionTest: Sendable {
             checks.append(Check(action: "DeleteSecret"))
         } catch {
             attempts += error.attempts
+            warnLeft(dummy, cutOff: error.code == .cancelled, code: error.code)
             try Self.throwIfCutOff(error, attempts: attempts)
             checks.append(Check(action: "DeleteSecret", error: error))
-            logger.warning(
-                "testConnection could not delete its dummy secret; delete it by hand",
-                metadata: ["secret_name": "\(client.namespace.prefix)/\(dummy)", "error_code": "\(error.code)"])
         }
         let canRead = readError == nil
         let message =
@@ -88,6 +86,16 @@ struct ConnectionTest: Sendable {
             ? "the connector can read and write secrets under its prefix"
             : "the connector can create secrets but not read them back: \(readError?.message ?? "")"
         return finish(checks, attempts: attempts, canRead: canRead, canWrite: true, failure: nil, message: message)
+    }
+
+    /// The journal's word on a dummy secret left behind, by name: a run cut off (its deadline, a
+    /// stop) leaves it for this task's rerun to delete, else for a person.
+    private func warnLeft(_ dummy: String, cutOff: Bool, code: AWSError.Code = .cancelled) {
+        logger.warning(
+            cutOff
+                ? "testConnection was cut off and left its dummy secret; running the task again deletes it, else delete it by hand"
+                : "testConnection could not delete its dummy secret; delete it by hand",
+            metadata: ["secret_name": "\(client.namespace.prefix)/\(dummy)", "error_code": "\(code)"])
     }
 
     /// A call cut off (by the task's deadline, or the stop) answers nothing about the credentials:
