@@ -92,6 +92,10 @@ public final class LineSocketClient {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
             if let newline = buffer[scanFrom...].firstIndex(of: UInt8(ascii: "\n")) {
+                // Over the limit even when its newline came in the same read.
+                guard newline <= maximumLineBytes else {
+                    throw LineSocketError(code: .tooLarge, message: "line exceeds \(maximumLineBytes) bytes")
+                }
                 let line = Array(buffer[0..<newline])
                 buffer.removeFirst(newline + 1)
                 scanFrom = 0

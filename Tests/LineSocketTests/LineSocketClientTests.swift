@@ -64,6 +64,25 @@ import Testing
         #expect(try client.readLine(timeout: .seconds(10)) == nil)
     }
 
+    /// A line over the limit is refused also when its newline comes in the same read; one of
+    /// exactly the limit is a line.
+    @Test func aLineOverTheLimitIsRefusedWhateverReadBringsItsNewline() throws {
+        let directory = try TemporaryDirectory(prefix: "sd-line")
+        let path = directory.path("long.sock")
+        let server = try UnixListener.listen(at: path, backlog: 4)
+        defer { close(server) }
+        let client = try LineSocketClient.connect(path: path, maximumLineBytes: 10)
+        let peer = accept(server, nil, nil)
+        try #require(peer >= 0)
+        defer { close(peer) }
+        let text = String(repeating: "y", count: 10) + "\n" + String(repeating: "x", count: 20) + "\n"
+        _ = text.utf8CString.withUnsafeBufferPointer { write(peer, $0.baseAddress, $0.count - 1) }
+        #expect(try client.readLine(timeout: .seconds(10)) == Array(repeating: UInt8(ascii: "y"), count: 10))
+        #expect(throws: LineSocketError(code: .tooLarge, message: "line exceeds 10 bytes")) {
+            try client.readLine(timeout: .seconds(10))
+        }
+    }
+
     @Test(arguments: ["", String(repeating: "p", count: 200), "a\u{0}b"])
     func aPathASocketCannotHaveIsRefusedBeforeAnyCall(path: String) {
         #expect(throws: UnixSocketPath.invalid(path)) { try LineSocketClient.connect(path: path) }
