@@ -14,6 +14,7 @@ public protocol ServiceNotifier: Sendable {
     func status(_ text: String)
     /// `WATCHDOG=1`: call only while the dispatch loop makes progress.
     func watchdog()
-    /// How often to call `watchdog()`: half of `WATCHDOG_USEC`, nil when no watchdog is set.
+    /// How often to call `watchdog()`: half of `WATCHDOG_USEC` (a millisecond at least), nil when
+    /// no watchdog is set.
     var watchdogInterval: Duration? { get }
 }

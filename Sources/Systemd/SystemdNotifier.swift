@@ -57,7 +57,9 @@ public struct SystemdNotifier: ServiceNotifier {
         guard let microseconds = transport.watchdogMicroseconds(), microseconds > 0 else {
             return nil
         }
-        return .microseconds(microseconds / 2)
+        // At least a millisecond: a WatchdogSec= of a microsecond or two would give no pause at
+        // all, and the pinging loop would spin.
+        return .microseconds(max(microseconds / 2, 1000))
     }
 
     /// Sends `message` on the queue and returns once it is sent.

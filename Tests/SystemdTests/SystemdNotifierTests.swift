@@ -111,6 +111,9 @@ final class LogCapture: Sendable {
         (30_000_000, .seconds(15)),
         (1_000_001, .microseconds(500_000)),
         (0, nil),
+        // Never no pause at all (a loop that pings would spin): a millisecond at least.
+        (1, .milliseconds(1)),
+        (1500, .milliseconds(1)),
     ])
     func watchdogIntervalIsHalfOfWatchdogUSec(usec: UInt64?, expected: Duration?) {
         let notifier = SystemdNotifier(transport: RecordingTransport(watchdog: usec), logger: Logger(label: "test"))
