@@ -142,6 +142,9 @@ extension SpoolWatcher {
             var pending: [String] = []
             var pendingHead = 0
             var inFlight: Set<String> = []
+            /// Names in flight that inotify reported again meanwhile (a new file under a name whose
+            /// task still runs): offered again once released.
+            var eventsWhileInFlight: Set<String> = []
             /// How many times the skipped files were forgotten (``SpoolWatcher/forgetSkipped()``).
             var skipEpoch: UInt64 = 0
             var consumers: [(id: UInt64, continuation: CheckedContinuation<String?, Never>)] = []
@@ -234,18 +237,29 @@ extension SpoolWatcher {
         }
 
         func release(_ name: String) {
-            state.withLock { _ = $0.inFlight.remove(name) }
+            let reported = state.withLock { state in
+                state.inFlight.remove(name)
+                return state.eventsWhileInFlight.remove(name) != nil
+            }
+            // A file that came under this name while it was in flight is offered now, not at the
+            // next rescan.
+            if reported { offerFromEvent(name) }
         }
 
         func markSkipped(_ name: String, fingerprint: FileFingerprint, epoch: UInt64) {
-            let decidedBeforeAReload = state.withLock { state in
+            let (decidedBeforeAReload, reported) = state.withLock { state in
                 state.inFlight.remove(name)
-                guard state.skipEpoch == epoch else { return true }
+                let reported = state.eventsWhileInFlight.remove(name) != nil
+                guard state.skipEpoch == epoch, !reported else { return (true, reported) }
                 state.skipped.insert(name, fingerprint: fingerprint)
-                return false
+                return (false, reported)
             }
-            // The reload's own rescan may have passed over it while it was in flight.
-            if decidedBeforeAReload { requestRescan() }
+            if reported {
+                offerFromEvent(name)
+            } else if decidedBeforeAReload {
+                // The reload's own rescan may have passed over it while it was in flight.
+                requestRescan()
+            }
         }
 
         func stop() {
@@ -270,7 +284,11 @@ extension SpoolWatcher {
             let (consumer, wake) = state.withLock {
                 state -> (CheckedContinuation<String?, Never>?, CheckedContinuation<Void, Never>?) in
                 state.skipped.remove(name)
-                guard !state.stopped, !state.inFlight.contains(name) else { return (nil, nil) }
+                guard !state.stopped else { return (nil, nil) }
+                guard !state.inFlight.contains(name) else {
+                    state.eventsWhileInFlight.insert(name)
+                    return (nil, nil)
+                }
                 guard state.pendingCount < Self.eventAhead else {
                     // Too many names ahead: a rescan finds this one, and it starts now rather than
                     // at the next interval.

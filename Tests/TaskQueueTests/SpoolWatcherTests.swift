@@ -30,6 +30,43 @@ import Testing
         #expect(await nextName(watcher, within: .seconds(90)) == "sentinel.json")
     }
 
+    /// A file that comes under a name still in flight (a new task reusing the file name of one
+    /// that runs) is offered as soon as the name is released, not at the next rescan (an hour
+    /// away here); and not while it is in flight.
+    @Test func aFileThatCameUnderANameInFlightIsOfferedOnceReleased() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()
+        defer { watcher.stop() }
+        try await Task.sleep(for: .milliseconds(200))
+        let producer = SpoolProducer(directory: dir.path)
+        try producer.enqueue(id: "same", data: Data("{}".utf8))
+        #expect(await nextName(watcher, within: .seconds(90)) == "same.json")
+        // Taken away (as a claim does), and a new task under the same name while still in flight.
+        #expect(unlink(dir.file("new/same.json")) == 0)
+        try producer.enqueue(id: "same", data: Data(#"{"again":1}"#.utf8))
+        // inotify reports in order: once the sentinel is seen, the event for same.json was handled.
+        try producer.enqueue(id: "sentinel", data: Data("{}".utf8))
+        #expect(await nextName(watcher, within: .seconds(90)) == "sentinel.json")
+        #expect(await nextName(watcher, within: .milliseconds(200)) == nil, "not offered while in flight")
+        watcher.release("same.json")
+        #expect(await nextName(watcher, within: .seconds(90)) == "same.json")
+
+        // Likewise when the one in flight is found to be for others: the skip is for the file that
+        // was read, not for the one that came since, which is offered at once.
+        let read = try #require(try spool.read("same.json"))
+        let epoch = watcher.skipEpoch
+        #expect(unlink(dir.file("new/same.json")) == 0)
+        try producer.enqueue(id: "same", data: Data(#"{"third":1}"#.utf8))
+        try producer.enqueue(id: "sentinel2", data: Data("{}".utf8))
+        #expect(await nextName(watcher, within: .seconds(90)) == "sentinel2.json")
+        watcher.markSkipped("same.json", fingerprint: read.fingerprint, epoch: epoch)
+        #expect(await nextName(watcher, within: .seconds(90)) == "same.json")
+    }
+
     @Test func rescanFindsFilesThatWereThereBeforeTheStart() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

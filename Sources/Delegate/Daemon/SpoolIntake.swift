@@ -67,7 +67,10 @@ struct SpoolIntake: Sendable {
 
     /// Looks at one file in `new/`: leave it, reject it, or claim and run it.
     private func consider(_ name: String, watcher: SpoolWatcher) async {
-        defer { watcher.release(name) }
+        // Handed back once: by `markSkipped` (a task for others), else released here. A release
+        // after `markSkipped` could free the name from a second handout already under way.
+        var handedBack = false
+        defer { if !handedBack { watcher.release(name) } }
         let receivedAt = dispatcher.now
         let file: SpoolTaskFile?
         do {
@@ -96,6 +99,7 @@ struct SpoolIntake: Sendable {
             let decision = dispatcher.matches(selectors)
             guard decision.isAccepted else {
                 watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: skipEpoch)
+                handedBack = true
                 logger.debug(
                     "spool task left for another delegate", metadata: ["task_id": "\(envelope.id ?? file.defaultID)"])
                 return
