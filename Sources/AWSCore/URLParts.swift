@@ -28,6 +28,14 @@ public struct URLParts: Sendable, Equatable {
         path = url[slash...]
     }
 
+    /// Whether `url` may hold user information: any `@` at all. Parsers disagree on where an
+    /// authority ends (`https://admin:pa/ss@host` is user info to Foundation, a path here), and
+    /// no endpoint or queue URL needs an `@`: such a value is refused and never quoted, as it may
+    /// hold a password.
+    public static func mayHoldUserInfo(_ url: String) -> Bool {
+        url.utf8.contains(UInt8(ascii: "@"))
+    }
+
     /// The authority's host, lowercased and without its port; an IPv6 literal keeps its brackets
     /// (its colons are no port). Nil without a scheme, when empty, and with user information
     /// (`user@host`), which another parser could read as another host.

@@ -14,11 +14,11 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     public let amazonSQSRegion: String?
 
     /// - Throws: `InvalidQueueUrl` unless `url` is an absolute http(s) URL with a host and a path,
-    ///   and no user information (whose password the message would otherwise quote): no `@` at
-    ///   all, since parsers disagree on where user information ends (`https://u:pa/ss@host/...`).
+    ///   and no user information (whose password the message would otherwise quote; any `@`,
+    ///   ``URLParts/mayHoldUserInfo(_:)``).
     public init(_ url: String) throws(AWSError) {
         let parts = URLParts(url)
-        guard !url.utf8.contains(UInt8(ascii: "@")) else {
+        guard !URLParts.mayHoldUserInfo(url) else {
             throw .validation(.invalidQueueURL, "a queue URL must not contain a user name or password")
         }
         guard let scheme = parts.scheme, ["http", "https"].contains(scheme.lowercased()), !parts.authority.isEmpty,

@@ -1,5 +1,6 @@
 import Logging
 import SQS
+import TestSupport
 import Testing
 
 @testable import Delegate
@@ -8,17 +9,25 @@ import Testing
 /// part of a second (so that its own next receive is not timed to take it right back), visible
 /// again 1-3 s later, and never run, answered or deleted here.
 @Suite struct SQSReleaseTests {
-    @Test func aTaskForOtherDelegatesIsReleasedAfterARandomPause() async throws {
-        let endpoint = try SQSScriptedEndpoint()
-        defer { endpoint.server.stop() }
+    /// A poller on `endpoint`'s queue `tasks` handles one task only gpu delegates may run (this
+    /// one has no tags); its intake, the sleeper it waited with, and the queue.
+    static func handleATaskForOthers(
+        _ endpoint: SQSScriptedEndpoint
+    ) async throws -> (SQSIntake, RecordingSleeper, SQSQueueURL) {
         let (intake, http, sleeper) = try endpoint.intake()
         defer { http.shutdown() }
         let queue = try endpoint.queue("tasks")
         let poller = SQSQueuePoller(queue: queue, intake: intake, logger: Logger(label: "test"))
         let task = #"{"id":"t-gpu","connector":{"id":"c","region":"us-east-1","delegateSelectors":["gpu"],"#
             + #""credentials":{"type":"instanceRole"}},"operation":"getSecretValue","params":{"name":"db"}}"#
-
         await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: task), lease: 30)
+        return (intake, sleeper, queue)
+    }
+
+    @Test func aTaskForOtherDelegatesIsReleasedAfterARandomPause() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let (intake, sleeper, queue) = try await Self.handleATaskForOthers(endpoint)
 
         // random() is 0.5: a pause of 500 ms, then visible again after 1 + Int(0.5 * 3) = 2 s.
         #expect(sleeper.delays.withLock { $0 } == [.milliseconds(500)])
@@ -36,14 +45,7 @@ import Testing
     func aReleaseSQSRefusedIsTriedAgain(failures: Int, calls: Int, pauses: [Int], released: Int) async throws {
         let endpoint = try SQSScriptedEndpoint(failedVisibilityChanges: failures)
         defer { endpoint.server.stop() }
-        let (intake, http, sleeper) = try endpoint.intake()
-        defer { http.shutdown() }
-        let queue = try endpoint.queue("tasks")
-        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: Logger(label: "test"))
-        let task = #"{"id":"t-gpu","connector":{"id":"c","region":"us-east-1","delegateSelectors":["gpu"],"#
-            + #""credentials":{"type":"instanceRole"}},"operation":"getSecretValue","params":{"name":"db"}}"#
-
-        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: task), lease: 30)
+        let (intake, sleeper, queue) = try await Self.handleATaskForOthers(endpoint)
 
         #expect(endpoint.actions == Array(repeating: "ChangeMessageVisibility", count: calls))
         #expect(sleeper.delays.withLock { $0 } == pauses.map { .milliseconds($0) })

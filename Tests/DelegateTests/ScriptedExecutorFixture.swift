@@ -28,6 +28,17 @@ struct ScriptedExecutorFixture {
             delegateName: "scripted")
     }
 
+    /// A dispatcher for delegate `delegateName` (no tags, untagged tasks accepted, one slot) whose
+    /// executor answers from a fake Secrets Manager: for the spool intake's tests.
+    static func spoolDispatcher(delegateName: String, accessKeyID: String) -> TaskDispatcher {
+        TaskDispatcher(
+            executor: executor(
+                http: FakeSecretsManager(), clock: ManualClock(), endpoint: "http://secretsmanager.test", maxAttempts: 1,
+                accessKeyID: accessKeyID, delegateName: delegateName),
+            selection: SelectionPolicy(name: delegateName, tags: [], acceptUntagged: true), concurrency: 1,
+            clock: ManualClock(), status: DelegateStatus(startedAt: Date()))
+    }
+
     /// A `TaskExecutor` whose every call goes to `http`; the delegate's identity (for
     /// `instanceRole` connectors) comes from a made-up environment with `accessKeyID`.
     static func executor(

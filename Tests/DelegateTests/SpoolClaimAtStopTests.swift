@@ -18,12 +18,7 @@ import Testing
         let task = Data(#"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#.utf8)
         let producer = SpoolProducer(directory: root)
         for id in ["t-1", "t-2"] { try producer.enqueue(id: id, data: task) }
-        let dispatcher = TaskDispatcher(
-            executor: ScriptedExecutorFixture.executor(
-                http: FakeSecretsManager(), clock: ManualClock(), endpoint: "http://secretsmanager.test", maxAttempts: 1,
-                accessKeyID: "AKIDCLAIMSTOP", delegateName: "d"),
-            selection: SelectionPolicy(name: "d", tags: [], acceptUntagged: true), concurrency: 1, clock: ManualClock(),
-            status: DelegateStatus(startedAt: Date()))
+        let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDCLAIMSTOP")
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
 
         // Before the stop: claimed, to run.

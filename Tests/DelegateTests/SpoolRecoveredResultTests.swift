@@ -30,12 +30,7 @@ import Testing
         let recovered = try spool.recoverClaimed()
         try #require(recovered.count == 1 && recovered[0].recovered)
 
-        let dispatcher = TaskDispatcher(
-            executor: ScriptedExecutorFixture.executor(
-                http: FakeSecretsManager(), clock: ManualClock(), endpoint: "http://secretsmanager.test", maxAttempts: 1,
-                accessKeyID: "AKIDRECOVERED", delegateName: "d"),
-            selection: SelectionPolicy(name: "d", tags: [], acceptUntagged: true), concurrency: 1, clock: ManualClock(),
-            status: DelegateStatus(startedAt: Date()))
+        let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDRECOVERED")
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
         await intake.runClaimed(recovered[0], receivedAt: Date())
 

@@ -71,7 +71,7 @@ extension DelegateConfiguration {
         static func queueURLsProblem(_ urls: [String]) -> String? {
             var seen: Set<String> = []
             for (index, url) in urls.enumerated() {
-                if DelegateConfiguration.holdsUserInfo(url) {
+                if URLParts.mayHoldUserInfo(url) {
                     return "entry \(index + 1) must not contain a user name or password"
                 }
                 if (try? SQSQueueURL(url)) == nil {
@@ -90,7 +90,7 @@ extension DelegateConfiguration {
         }
 
         static func resultQueueURLProblem(_ url: String) -> String? {
-            if DelegateConfiguration.holdsUserInfo(url) { return "must not contain a user name or password" }
+            if URLParts.mayHoldUserInfo(url) { return "must not contain a user name or password" }
             if !url.isEmpty, (try? SQSQueueURL(url)) == nil {
                 return "\(quoted(url)) is not a queue URL (https://host/account/name)"
             }

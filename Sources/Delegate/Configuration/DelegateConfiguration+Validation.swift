@@ -140,19 +140,12 @@ extension DelegateConfiguration {
         return nil
     }
 
-    /// Whether `url` may hold user information: any `@` at all. Parsers disagree on where an
-    /// authority ends (`https://admin:pa/ss@host`, `http:/user:pw@host`), and no endpoint or queue
-    /// URL needs an `@`, so such a value is refused without ever being quoted.
-    static func holdsUserInfo(_ url: String) -> Bool {
-        url.utf8.contains(UInt8(ascii: "@"))
-    }
-
     /// An endpoint is `http(s)://host[:port]` with nothing after the host but an optional `/`.
     /// User info is refused: the configuration must never hold a password.
     static func endpointProblem(_ endpoint: String, emptyAllowed: Bool) -> String? {
         if endpoint.isEmpty { return emptyAllowed ? nil : "must not be empty" }
         // Before any message that quotes the value: it may hold a password.
-        if holdsUserInfo(endpoint) { return "must not contain a user name or password" }
+        if URLParts.mayHoldUserInfo(endpoint) { return "must not contain a user name or password" }
         guard let components = URLComponents(string: endpoint), let scheme = components.scheme?.lowercased() else {
             return "\(quoted(endpoint)) is not a URL"
         }

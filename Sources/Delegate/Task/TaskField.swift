@@ -181,11 +181,8 @@ struct TaskObject {
     /// A field name for a message: cut after 64 characters (`...` marks the cut), its control
     /// characters, line and paragraph separators and bidirectional overrides shown as `\u{..}`.
     static func quotedKey(_ key: String) -> String {
-        var shown = ""
-        for (index, scalar) in key.unicodeScalars.enumerated() {
-            if index == 64 { return shown + "..." }
-            shown += ShownText.shown(scalar)
-        }
-        return shown
+        let scalars = key.unicodeScalars
+        guard scalars.count > 64 else { return ShownText.escaped(key) }
+        return ShownText.escaped(String(String.UnicodeScalarView(scalars.prefix(64)))) + "..."
     }
 }
