@@ -2,7 +2,7 @@
 # `make demo` and `make test` work on a fresh Debian 12 machine: they install what is missing.
 
 SWIFT ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libssl-dev pkg-config systemd dpkg-dev binutils
+APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libssl-dev pkg-config systemd dpkg-dev binutils curl
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -10,7 +10,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 all: build
 
-## deps: install the C libraries' headers, the AWS emulator (moto_server), boto3 and pyhpke if missing.
+## deps: install the C libraries' headers, curl, the AWS emulator (moto_server), boto3 and pyhpke if missing
+## (scripts/python-deps.sh).
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
@@ -19,11 +20,7 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
-	@command -v moto_server >/dev/null 2>&1 && $(PYTHON) -c "import flask, flask_cors" 2>/dev/null || \
-	  $(PYTHON) -m pip install --quiet "moto[server]"
-	@$(PYTHON) -c "import boto3" 2>/dev/null || $(PYTHON) -m pip install --quiet boto3
-	@# An independent HPKE implementation (RFC 9180) that the sealed-result tests interoperate with.
-	@$(PYTHON) -c "import pyhpke" 2>/dev/null || $(PYTHON) -m pip install --quiet "pyhpke>=0.6,<0.7"
+	@PYTHON="$(PYTHON)" scripts/python-deps.sh
 
 build: deps
 	$(SWIFT) build
@@ -65,7 +62,7 @@ bench: deps
 	@{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && command -v eatmydata >/dev/null 2>&1 \
 	  && command -v valgrind >/dev/null 2>&1 || { $(SUDO) apt-get update -qq \
 	  && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light eatmydata valgrind; }
-	@$(PYTHON) -c "import boto3" 2>/dev/null || $(PYTHON) -m pip install --quiet boto3
+	PYTHON="$(PYTHON)" scripts/python-deps.sh --bench
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegate
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegated
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product SigV4Bench

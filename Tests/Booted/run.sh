@@ -38,12 +38,12 @@ missing=()
 command -v systemd-nspawn >/dev/null || missing+=(systemd-container)
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v lintian >/dev/null || missing+=(lintian)
+command -v curl >/dev/null || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
     step "installing ${missing[*]} (test tools only)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
-python3 -c "import boto3" 2>/dev/null || python3 -m pip install --quiet boto3
-command -v moto_server >/dev/null || python3 -m pip install --quiet "moto[server]"
+PYTHON=python3 scripts/python-deps.sh
 
 # --- lintian ---------------------------------------------------------------------------------
 step "lintian $DEB"

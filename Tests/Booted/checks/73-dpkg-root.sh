@@ -10,9 +10,9 @@ for command in systemd-sysusers systemd-tmpfiles dpkg-statoverride deb-systemd-h
     chmod 0755 "$stubs/$command"
 done
 info=/var/lib/dpkg/info/secrets-delegate
-run_scripts() { # run_scripts DPKG_ROOT_VALUE
+run_scripts() { # run_scripts STEP... (DPKG_ROOT from $DPKG)
     : >"$calls"
-    for step in "postinst configure 0.0.1" "prerm remove" "postrm remove"; do
+    for step in "$@"; do
         set -- $step
         PATH="$stubs:$PATH" DPKG_ROOT="$DPKG" sh "$info.$1" "$2" ${3:+"$3"} >/dev/null 2>&1 ||
             echo "status $? from $step" >>"$calls"
@@ -20,12 +20,21 @@ run_scripts() { # run_scripts DPKG_ROOT_VALUE
     grep -cE '^(systemctl|deb-systemd-invoke|secrets-delegate) ' "$calls"
 }
 DPKG=""
-host=$(run_scripts)
+host=$(run_scripts "postinst configure 0.0.1" "prerm remove" "postrm remove")
 [ "$host" -gt 0 ] && ok "without DPKG_ROOT the scripts act on the host's units ($host calls, stubbed)" ||
     fail "the stubs saw no unit calls without DPKG_ROOT: $(tr '\n' ';' <"$calls")"
 DPKG=/tmp/dpkg-root-check
-mkdir -p "$DPKG"
-expect_eq "calls on the host's units with DPKG_ROOT set" "$(run_scripts)" 0
+mkdir -p "$DPKG/var/lib/secrets-delegate/spool/new"
+# A purge too (not run on the host above: it would delete the host's spool): it removes the
+# target's state and leaves the host's.
+touch "$DPKG/var/lib/secrets-delegate/spool/new/target-marker" /var/lib/secrets-delegate/spool/host-marker
+expect_eq "calls on the host's units with DPKG_ROOT set" \
+    "$(run_scripts "postinst configure 0.0.1" "prerm remove" "postrm remove" "postrm purge")" 0
+[ -e /var/lib/secrets-delegate/spool/host-marker ] && ok "a purge with DPKG_ROOT left the host's spool" ||
+    fail "a purge with DPKG_ROOT deleted the host's /var/lib/secrets-delegate"
+[ -e "$DPKG/var/lib/secrets-delegate" ] && fail "a purge with DPKG_ROOT left the target's /var/lib/secrets-delegate" ||
+    ok "a purge with DPKG_ROOT removed the target's state"
+rm -f /var/lib/secrets-delegate/spool/host-marker
 grep -q '^status' "$calls" && fail "a script failed with DPKG_ROOT: $(tr '\n' ';' <"$calls")" ||
     ok "the scripts ran with DPKG_ROOT set"
 rm -rf "$stubs" "$DPKG"

@@ -1,6 +1,13 @@
-# apt purge removes what the README says it removes, and keeps the system user.
+# apt purge removes what the README says it removes, and keeps the system user and the files an
+# operator put in connectors.d (not the package's to delete).
+echo "# an operator's own" >/etc/secrets-delegate/connectors.d/operator.toml
 if DEBIAN_FRONTEND=noninteractive apt-get purge -y secrets-delegate >"$LOGS/apt-purge.log" 2>&1; then ok "apt-get purge"; else fail "purge failed"; fi
-for path in /usr/bin/secrets-delegate /usr/libexec/secrets-delegate /etc/secrets-delegate /var/lib/secrets-delegate /run/secrets-delegate \
+[ -f /etc/secrets-delegate/connectors.d/operator.toml ] && ok "an operator's connector drop-in stays" ||
+    fail "purge deleted an operator's connectors.d/operator.toml"
+rm -rf /etc/secrets-delegate/connectors.d /etc/secrets-delegate/credentials
+rmdir /etc/secrets-delegate 2>/dev/null && ok "nothing else is left in /etc/secrets-delegate" ||
+    fail "purge left in /etc/secrets-delegate: $(ls -A /etc/secrets-delegate | tr '\n' ' ')"
+for path in /usr/bin/secrets-delegate /usr/libexec/secrets-delegate /var/lib/secrets-delegate /run/secrets-delegate \
     /lib/systemd/system/secrets-delegate.service /etc/systemd/system/multi-user.target.wants/secrets-delegate.service \
     /etc/systemd/system/sockets.target.wants/secrets-delegate.socket; do
     if [ -e "$path" ] || [ -L "$path" ]; then fail "$path is left after purge"; else ok "$path removed"; fi
