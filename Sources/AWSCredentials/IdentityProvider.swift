@@ -26,6 +26,8 @@ public struct IdentityProvider: CredentialProvider {
     public let sourceNames: [String]
     /// The IMDS cache, when IMDS is one of the sources (for the status object).
     public let imds: CachingCredentialProvider?
+    /// Why there is no identity, when no source can give one.
+    private let noIdentity: String
 
     public init(
         sources: [Source], environment: [String: String], imds imdsSource: IMDSCredentialSource, clock: any WallClock
@@ -53,6 +55,10 @@ public struct IdentityProvider: CredentialProvider {
         self.state = SourceState(count: chain.count)
         self.sourceNames = names
         self.imds = imdsCache
+        self.noIdentity =
+            sources.isEmpty
+            ? "the delegate has no identity: [identity] sources is empty"
+            : "the delegate has no identity: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set and IMDS is not among [identity] sources"
     }
 
     private final class SourceState: Sendable {
@@ -65,10 +71,7 @@ public struct IdentityProvider: CredentialProvider {
 
     public func credentials(logger: Logger) async throws -> Credentials {
         guard !chain.isEmpty else {
-            throw AWSError.credentials(
-                "the delegate has no identity: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY are not set and IMDS is not among [identity] sources",
-                retryable: false
-            )
+            throw AWSError.credentials(noIdentity, retryable: false)
         }
         let now = clock.now()
         let pause = RefreshPolicy().retryAfterFailure

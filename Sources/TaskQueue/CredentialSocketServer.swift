@@ -281,10 +281,13 @@ public final class CredentialSocketServer: @unchecked Sendable {
         let (id, connection) = track(fd: fd, peerUID: request.peer.uid)
         let handler = handler
         let call = connection.call
-        tasks.start {
+        let started = tasks.start {
             let answer = await call.run { await handler(request) } ?? .refuse
             self.queue.async { self.answer(id, with: answer) }
         }
+        // The owner no longer runs handler calls (it was cancelled): refused now, not left to
+        // the request timeout.
+        if !started { answer(id, with: .refuse) }
     }
 
     private func answer(_ id: UInt64, with answer: Answer) {

@@ -14,15 +14,21 @@ final class HandlerTasks: Sendable {
         (calls, continuation) = AsyncStream.makeStream()
     }
 
-    /// Runs `call` as a child of ``run()`` (at once if it runs, else as soon as it does).
-    func start(_ call: @escaping Call) {
-        continuation.yield([call])
+    /// Runs `call` as a child of ``run()`` (at once if it runs, else as soon as it does); false
+    /// when ``run()`` has ended (finished, or its caller cancelled): `call` never runs, and the
+    /// caller ends what it stands for itself.
+    @discardableResult
+    func start(_ call: @escaping Call) -> Bool {
+        start([call])
     }
 
-    /// Runs each of `calls` as a child of ``run()``, in one hand-over.
-    func start(_ calls: [Call]) {
-        guard !calls.isEmpty else { return }
-        continuation.yield(calls)
+    /// Runs each of `calls` as a child of ``run()``, in one hand-over; false, and none of them
+    /// runs, when ``run()`` has ended.
+    @discardableResult
+    func start(_ calls: [Call]) -> Bool {
+        guard !calls.isEmpty else { return true }
+        if case .terminated = continuation.yield(calls) { return false }
+        return true
     }
 
     /// Runs the calls as they come until ``finish()`` or until the caller is cancelled (which

@@ -162,6 +162,7 @@ public final class SocketConnection: @unchecked Sendable {
     private func processLines() {
         var consumed = inboundHead
         var calls: [HandlerTasks.Call] = []
+        var callBytes = 0
         framing: while !closed, !finishing, !heldBack, linesInProgress < limits.maximumLinesInProgress {
             let line: Data
             switch LineFramer.next(
@@ -184,6 +185,7 @@ public final class SocketConnection: @unchecked Sendable {
             }
             linesInProgress += 1
             lineBytesInProgress += line.count
+            callBytes += line.count
             let handler = handler
             calls.append {
                 let reply = await handler(line, self).map(Self.frame)
@@ -195,7 +197,14 @@ public final class SocketConnection: @unchecked Sendable {
             }
         }
         // The lines of this read start together: one hand-over, not one per line.
-        tasks.start(calls)
+        guard tasks.start(calls) else {
+            // The owner no longer runs handler calls (it was cancelled): nothing will answer
+            // these lines, so the connection ends instead of waiting for them.
+            linesInProgress -= calls.count
+            lineBytesInProgress -= callBytes
+            closeNow()
+            return
+        }
         if !closed, consumed > inboundHead {
             inboundHead = min(consumed, inbound.count)
             if inboundHead == inbound.count {

@@ -17,6 +17,9 @@ public final class Spool: Sendable {
     /// Task files larger than this are reported as ``SpoolTaskFile/Contents/oversize(byteCount:)``.
     public let maximumTaskBytes: Int
     let logger: Logger
+    /// For what a producer can make happen at will (things planted at result names, names that
+    /// are not UTF-8): the first few per kind are logged, the rest counted.
+    let logLimiter: LogRateLimiter
     /// `done/`'s fsyncs, shared by results finishing together.
     private let doneSync: DirectorySync
     /// Claimed tasks (by path) whose result is in `done/` but whose name is not yet durable, with
@@ -41,11 +44,14 @@ public final class Spool: Sendable {
     ///   - directory: the spool root (created by ``prepare()`` if missing).
     ///   - delegateName: one path component (`[A-Za-z0-9._-]`), the name the delegate claims under.
     ///   - maximumTaskBytes: bound on a task file read into memory (1 MiB by the spec).
+    ///   - logLimiter: the daemon's, which is flushed (a limiter of its own is flushed only by
+    ///     the next warning of a kind).
     public init(
         directory: String,
         delegateName: String,
         maximumTaskBytes: Int = 1 << 20,
         logger: Logger,
+        logLimiter: LogRateLimiter = LogRateLimiter(),
         doneFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory
     ) throws(TaskQueueError) {
         try SpoolName.checkID(delegateName, what: "delegate name")
@@ -53,6 +59,7 @@ public final class Spool: Sendable {
         self.delegateName = delegateName
         self.maximumTaskBytes = maximumTaskBytes
         self.logger = logger
+        self.logLimiter = logLimiter
         self.doneDirectory = self.directory + "/done"
         self.tmpDirectory = self.directory + "/tmp"
         self.newDirectory = self.directory + "/new"
@@ -426,9 +433,9 @@ public final class Spool: Sendable {
 
     /// Removes what a producer left at a result's name that is not one of our results.
     private func removePlanted(at target: String, info: stat) throws(TaskQueueError) {
-        logger.warning(
+        logLimiter.warning(
             "replacing something at a result's name that is not a result (planted by a producer?)",
-            metadata: ["path": "\(target)"])
+            metadata: ["event": "spool_layout", "path": "\(target)"], key: "spool-planted-result", logger: logger)
         if info.st_mode & S_IFMT == S_IFDIR {
             try FileIO.removeTree(target)
         } else {
@@ -580,6 +587,6 @@ public final class Spool: Sendable {
     public func watch(rescanInterval: Duration, skipCacheCapacity: Int = 65_536) throws(TaskQueueError) -> SpoolWatcher {
         try SpoolWatcher(
             directory: newDirectory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity,
-            logger: logger)
+            logger: logger, logLimiter: logLimiter)
     }
 }

@@ -28,9 +28,13 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     let core: Core
     private let inotify: InotifyWatch
 
-    init(directory: String, rescanInterval: Duration, skipCacheCapacity: Int, logger: Logger) throws(TaskQueueError) {
+    init(
+        directory: String, rescanInterval: Duration, skipCacheCapacity: Int, logger: Logger,
+        logLimiter: LogRateLimiter = LogRateLimiter()
+    ) throws(TaskQueueError) {
         let core = Core(
-            directory: directory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, logger: logger)
+            directory: directory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, logger: logger,
+            logLimiter: logLimiter)
         self.core = core
         // The watch is set up before the first rescan starts, so a file renamed in between is seen
         // by at least one of them.
@@ -192,11 +196,16 @@ extension SpoolWatcher {
 
         let directory: String
         let logger: Logger
+        let logLimiter: LogRateLimiter
         let state: Mutex<State>
 
-        init(directory: String, rescanInterval: Duration, skipCacheCapacity: Int, logger: Logger) {
+        init(
+            directory: String, rescanInterval: Duration, skipCacheCapacity: Int, logger: Logger,
+            logLimiter: LogRateLimiter
+        ) {
             self.directory = directory
             self.logger = logger
+            self.logLimiter = logLimiter
             self.state = Mutex(
                 State(skipped: SkipCache(capacity: skipCacheCapacity), rescanInterval: rescanInterval))
         }
@@ -393,24 +402,41 @@ extension SpoolWatcher {
         }
 
         /// A name that is not UTF-8 cannot be claimed or reported by name: rename it (by its bytes)
-        /// to `invalid-name-<hex>.json`, which the next pass picks up like any task, so that it too
-        /// ends as a result or a rejection. One warning per entry.
+        /// to ``repairedName(_:)``, which the next pass picks up like any task, so that it too
+        /// ends as a result or a rejection. One warning per entry, rate-limited (a producer can
+        /// make any number); an entry at the new name already (the last one of that name, not yet
+        /// judged) leaves this one for a later pass.
         private func repairName(_ raw: [UInt8]) {
-            let hex = raw.prefix(60).map { byte in
-                let digits = String(byte, radix: 16)
-                return byte < 16 ? "0" + digits : digits
-            }.joined()
-            let newName = "invalid-name-\(hex).json"
+            let newName = Self.repairedName(raw)
             do {
                 if try DirectoryReader.rename(in: directory, raw, to: newName) {
-                    logger.warning(
+                    logLimiter.warning(
                         "a spool entry's name is not UTF-8; renamed it to \(newName) so it can be judged",
-                        metadata: ["event": "spool_layout", "path": "\(directory)/\(newName)"])
+                        metadata: ["event": "spool_layout", "path": "\(directory)/\(newName)"],
+                        key: "spool-name-not-utf8", logger: logger)
                     state.withLock { $0.rescanRequested = true }
                 }
             } catch {
-                logger.error("a spool entry's name is not UTF-8 and it cannot be renamed: \(error)")
+                logLimiter.log(
+                    .error, "a spool entry's name is not UTF-8 and it cannot be renamed: \(error)",
+                    metadata: ["event": "spool_layout"], key: "spool-name-not-utf8-kept", logger: logger)
             }
+        }
+
+        /// `invalid-name-<hex>.json`: the name's bytes in hex; of a name over 60 bytes, its first 60
+        /// and then the FNV-1a hash of all of them, so that names alike in their first 60 bytes
+        /// do not take the same new name (the longest new name is 155 bytes).
+        static func repairedName(_ raw: [UInt8]) -> String {
+            func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+                bytes.map { byte in
+                    let digits = String(byte, radix: 16)
+                    return byte < 16 ? "0" + digits : digits
+                }.joined()
+            }
+            guard raw.count > 60 else { return "invalid-name-\(hex(raw)).json" }
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in raw { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return "invalid-name-\(hex(raw.prefix(60)))-\(hex(withUnsafeBytes(of: hash.bigEndian) { Array($0) })).json"
         }
 
         /// True when `name` was skipped and its file has not changed since.

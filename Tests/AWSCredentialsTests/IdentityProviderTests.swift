@@ -69,6 +69,17 @@ import Testing
 
         let none = try self.identity([.environment], environment: [:], imds: server)
         let error = await #expect(throws: AWSError.self) { try await none.credentials(logger: logger) }
-        #expect(error?.message.hasPrefix("the delegate has no identity") == true)
+        #expect(error?.message.hasPrefix("the delegate has no identity: AWS_ACCESS_KEY_ID") == true)
+    }
+
+    @Test func noSourcesIsNoIdentityEvenWithTheEnvironmentSet() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
+        defer { server.stop() }
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"]
+        let none = try identity([], environment: environment, imds: server)
+        let error = await #expect(throws: AWSError.self) { try await none.credentials(logger: logger) }
+        #expect(error?.message == "the delegate has no identity: [identity] sources is empty")
+        #expect(error?.retryable == false)
+        #expect(server.counts.tokenPUTs == 0)
     }
 }

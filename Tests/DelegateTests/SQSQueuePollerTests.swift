@@ -13,11 +13,12 @@ import Testing
 @Suite struct SQSQueuePollerTests {
     /// A poller for `name` on `server`, its intake, and the HTTP client to shut down.
     static func poller(
-        _ name: String, on server: LoopbackHTTPServer, sleeper: RecordingSleeper, visibilitySeconds: Int = 5
+        _ name: String, on server: LoopbackHTTPServer, sleeper: RecordingSleeper, visibilitySeconds: Int = 5,
+        waitSeconds: Int = 1
     ) throws -> (SQSQueuePoller, SQSIntake, () -> Void) {
         let url = "\(server.baseURL)/123456789012/\(name)"
         let section = DelegateConfiguration.SQSSection(
-            queueURLs: [url], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1,
+            queueURLs: [url], region: "us-east-1", endpoint: server.baseURL, waitSeconds: waitSeconds,
             visibilitySeconds: visibilitySeconds)
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let (intake, http) = try SQSScriptedEndpoint.makeIntake(section: section, sleeper: sleeper, logger: quiet)
@@ -36,11 +37,30 @@ import Testing
         let sleeper = RecordingSleeper(pause: .seconds(120))
         let (poller, intake, shutdown) = try Self.poller("denied", on: server, sleeper: sleeper)
         defer { shutdown() }
-        let running = Task { await poller.run() }
-        #expect(await eventually(within: .seconds(90)) { !sleeper.delays.withLock { $0 }.isEmpty })
+        #expect(await Self.endsSoonAfterTheStop(poller, intake, sleeper), "the loop was still backing off 20 s after the stop")
+    }
 
+    /// With short polling (`wait_seconds = 0`), a stop ends the pause after an empty answer too.
+    @Test func aStopEndsAShortPollPause() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+        }
+        defer { server.stop() }
+        let sleeper = RecordingSleeper(pause: .seconds(120))
+        let (poller, intake, shutdown) = try Self.poller("quiet", on: server, sleeper: sleeper, waitSeconds: 0)
+        defer { shutdown() }
+        #expect(await Self.endsSoonAfterTheStop(poller, intake, sleeper), "the loop was still pausing 20 s after the stop")
+        #expect(sleeper.delays.withLock { $0 }.first == SQSQueuePoller.shortPollPause)
+    }
+
+    /// Runs `poller` until it first sleeps (each sleep takes `sleeper`'s two minutes unless cut
+    /// short), stops the intake, and tells whether the loop ended within 20 s.
+    static func endsSoonAfterTheStop(_ poller: SQSQueuePoller, _ intake: SQSIntake, _ sleeper: RecordingSleeper) async -> Bool {
+        let running = Task { await poller.run() }
+        defer { running.cancel() }
+        guard await eventually(within: .seconds(90), { !sleeper.delays.withLock { $0 }.isEmpty }) else { return false }
         intake.dispatcher.stopIntake()
-        let ended = await withTaskGroup(of: Bool.self) { group in
+        return await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await running.value
                 return true
@@ -54,9 +74,6 @@ import Testing
             group.cancelAll()
             return first
         }
-        // (The sleep asked for would have taken 120 s.)
-        #expect(ended, "the loop was still backing off 20 s after the stop")
-        running.cancel()
     }
 
     /// After an answer too large for the response cap the loop asks for one message at a time,

@@ -91,7 +91,8 @@ struct SQSScriptedEndpoint {
         let http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: quiet)
         let components = try DelegateDaemon.Components(
             settings: .init(configuration: configuration, configurationPath: nil, environment: [:]),
-            notifier: SystemdNotifier(logger: quiet), logger: quiet, clock: SystemWallClock(), httpClient: http)
+            notifier: SystemdNotifier(logger: quiet), logger: quiet, logLimiter: LogRateLimiter(), clock: SystemWallClock(),
+            httpClient: http)
         let intake = SQSIntake(
             dispatcher: components.dispatcher, settings: { section }, clients: components.clients,
             identity: { StaticCredentialProvider(Credentials(accessKeyId: "AKIDUNIT", secretAccessKey: "unit-secret")) },

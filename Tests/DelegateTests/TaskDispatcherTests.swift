@@ -4,6 +4,7 @@ import HTTP
 import Logging
 import Synchronization
 import Systemd
+import TaskQueue
 import TestSupport
 import Testing
 
@@ -27,7 +28,8 @@ import Testing
             environment: [:], hostName: name)
         return try DelegateDaemon.Components(
             settings: .init(configuration: configuration, configurationPath: nil, environment: [:]),
-            notifier: SystemdNotifier(logger: Self.logger), logger: Self.logger, clock: SystemWallClock(),
+            notifier: SystemdNotifier(logger: Self.logger), logger: Self.logger, logLimiter: LogRateLimiter(),
+            clock: SystemWallClock(),
             httpClient: try http ?? CurlHTTPClient(configuration: .init(environment: [:]), logger: Self.logger))
     }
 
@@ -116,7 +118,8 @@ import Testing
         let http = try http ?? CurlHTTPClient(configuration: .init(environment: [:]), logger: logger)
         return try DelegateDaemon.Components(
             settings: .init(configuration: configuration, configurationPath: nil, environment: environment),
-            notifier: SystemdNotifier(logger: logger), logger: logger, clock: SystemWallClock(), httpClient: http)
+            notifier: SystemdNotifier(logger: logger), logger: logger, logLimiter: LogRateLimiter(),
+            clock: SystemWallClock(), httpClient: http)
     }
 
     static func getSecretValue(_ id: String, name: String, deadline: Int) throws -> DelegateTask {

@@ -84,6 +84,24 @@ import Testing
 
     /// Beyond the cap a request waits, unanswered, for a free slot: a refusal or an EOF would
     /// decide its unit's start (fail it, or start it with an empty credential).
+    /// A request that comes after the owner's handler calls ended (its task cancelled) is
+    /// refused at once, not left to the request timeout.
+    @Test func aRequestAfterTheHandlerCallsEndedIsRefused() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let calls = CallCounter()
+        let (server, path) = try start(dir, limits: .init(requestTimeout: .seconds(600)), handler: Self.bigOrSmall(calls))
+        defer { server.shutdown() }
+        let running = Task { await server.run() }
+        running.cancel()
+        await running.value
+        let client = try RawClient(path: path, boundTo: "x1/unit/app.service/late")
+        let answer = try await offPool { client.readUntilClosed(timeout: .seconds(30)) }
+        #expect(answer.utf8.count == CredentialSocketServer.refusalLength)
+        #expect(calls.count == 0)
+        #expect(await eventually(within: .seconds(30)) { server.connectionCount == 0 })
+    }
+
     @Test func beyondTheConnectionCapARequestWaitsForAFreeSlot() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -108,6 +108,24 @@ func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = []
         #expect(try await client.nextLine(timeout: .seconds(90)) == nil)
     }
 
+    /// A line read after the owner's handler calls ended (its task cancelled) cannot be
+    /// answered: the connection closes rather than stay open waiting for a call that never runs.
+    @Test func aLineReadAfterTheHandlerCallsEndedClosesItsConnection() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler()
+        let (server, path) = try startServer(dir, handler: echo.handler)
+        defer { server.shutdown() }
+        let running = Task { await server.run() }
+        running.cancel()
+        await running.value
+        let client = try SocketClient.connect(path: path)
+        try client.send(Data(#"{"id":"late"}"#.utf8))
+        #expect(try await client.nextLine(timeout: .seconds(30)) == nil)
+        #expect(await eventually(within: .seconds(30)) { server.connectionCount == 0 })
+        #expect(echo.calls.load(ordering: .relaxed) == 0)
+    }
+
     @Test func aLastLineWithoutANewlineIsAnsweredAtTheEndOfTheStream() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -545,6 +545,26 @@ import Testing
         #expect(names(in: dir.file("new")) == ["linked.json", "planted.json"])
     }
 
+    /// A producer can plant something at every result's name: the warning for each replacement
+    /// is rate-limited, not one per task.
+    @Test func warningsForPlantedResultsAreRateLimited() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let (spool, limiter) = try recordedSpool(in: dir, recorder: recorder)
+        let producer = SpoolProducer(directory: dir.path)
+        let count = 6
+        for index in 0..<count {
+            try producer.enqueue(id: "t\(index)", data: Data("{}".utf8))
+            let claimed = try #require(try spool.claim("t\(index).json"))
+            #expect(mkdir(dir.file("done/t\(index).json"), 0o755) == 0)
+            try await spool.complete(claimed, resultID: "t\(index)", result: Data("r".utf8))
+            #expect(try String(contentsOfFile: dir.file("done/t\(index).json"), encoding: .utf8) == "r")
+        }
+        let warnings = recorder.records.filter { $0.contains("replacing something at a result's name") }
+        #expect(warnings.count == limiter.burst, "\(warnings)")
+    }
+
     /// An earlier task with the id that finishes while the producer looks for it (its result
     /// into `done/`, then its claim removed) is found all the same: the producer looks where the
     /// task goes after where it was. Looked for the other way round, the new task was queued and

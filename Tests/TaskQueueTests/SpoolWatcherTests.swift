@@ -248,6 +248,45 @@ import Testing
         try await offPool { dir.remove() }
     }
 
+    /// Names that are not UTF-8 and alike in their first 60 bytes each get a name of their own
+    /// (they took the same one, and the second stayed in `new/` unjudged, silently); the
+    /// warnings for them are rate-limited (a producer can make any number).
+    @Test func namesThatAreNotUTF8AndAlikeInTheirFirst60BytesAreEachRenamed() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let (spool, limiter) = try recordedSpool(in: dir, recorder: recorder)
+        let count = 5
+        for index in 0..<count {
+            let raw = Array(dir.file("new/").utf8) + [0xff] + Array(repeating: UInt8(ascii: "a"), count: 60)
+                + Array("\(index).json".utf8)
+            let made = (raw + [0]).withUnsafeBufferPointer { path in
+                path.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o640) }
+            }
+            try #require(made >= 0)
+            close(made)
+        }
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()  // the rescans, a child of this test
+        defer { watcher.stop() }
+        var seen: Set<String> = []
+        while seen.count < count, let name = await nextName(watcher, within: .seconds(90)) { seen.insert(name) }
+        #expect(seen.count == count, "offered: \(seen)")
+        #expect(seen.allSatisfy { $0.hasPrefix("invalid-name-ff6161") && $0.hasSuffix(".json") })
+        #expect(names(in: dir.file("new")).count == count)
+        let warnings = recorder.records.filter { $0.contains("is not UTF-8; renamed") }
+        #expect(warnings.count == limiter.burst, "\(warnings)")
+    }
+
+    @Test func aRepairedNameIsTheWholeNameInHexUpTo60Bytes() {
+        #expect(SpoolWatcher.Core.repairedName([0xff, 0x01] + Array(".json".utf8)) == "invalid-name-ff012e6a736f6e.json")
+        let long = [0xff] + Array(repeating: UInt8(ascii: "b"), count: 70)
+        let name = SpoolWatcher.Core.repairedName(long)
+        #expect(name.hasPrefix("invalid-name-ff" + String(repeating: "62", count: 59) + "-"))
+        #expect(name.utf8.count == 13 + 120 + 1 + 16 + 5)
+        #expect(name != SpoolWatcher.Core.repairedName(long.dropLast() + [UInt8(ascii: "c")]))
+    }
+
     /// Asks for a rescan and waits until its pass has ended: whatever it yields is queued by then.
     func rescanAndWait(_ watcher: SpoolWatcher) async -> Bool {
         let request = watcher.rescanNow()

@@ -6,6 +6,15 @@ import Testing
 
 @testable import TaskQueue
 
+/// A prepared spool in `dir` logging into `recorder`, and its rate limiter, whose window outlasts
+/// any test run: what a test counts does not depend on the machine's pace.
+func recordedSpool(in dir: TestDirectory, recorder: LogRecorder) throws -> (Spool, LogRateLimiter) {
+    let limiter = LogRateLimiter(interval: .seconds(3600))
+    let spool = try Spool(directory: dir.path, delegateName: "d", logger: recorder.logger(), logLimiter: limiter)
+    try spool.prepare()
+    return (spool, limiter)
+}
+
 /// A fresh directory under /tmp for one test (short, so socket paths fit), removed by `remove()`.
 struct TestDirectory {
     let path: String

@@ -23,8 +23,8 @@ extension DelegateDaemon {
         private let environment: [String: String]
 
         init(
-            settings: Settings, notifier: any ServiceNotifier, logger: Logger, clock: any WallClock,
-            httpClient: (any HTTPClient)?
+            settings: Settings, notifier: any ServiceNotifier, logger: Logger, logLimiter: LogRateLimiter,
+            clock: any WallClock, httpClient: (any HTTPClient)?
         ) throws {
             let configuration = settings.configuration
             self.clock = clock
@@ -71,7 +71,8 @@ extension DelegateDaemon {
                 configuration.queue.spoolDir.isEmpty
                 ? nil
                 : try Spool(
-                    directory: configuration.queue.spoolDir, delegateName: configuration.delegate.name, logger: logger)
+                    directory: configuration.queue.spoolDir, delegateName: configuration.delegate.name, logger: logger,
+                    logLimiter: logLimiter)
         }
 
         /// Applies what a reload changed from `old` to `configuration`. Tasks in flight keep the

@@ -83,7 +83,8 @@ public final class DelegateDaemon: Sendable {
         self.logger = logger
         self.configuration = RunningConfiguration(settings.configuration)
         self.components = try Components(
-            settings: settings, notifier: notifier, logger: logger, clock: clock, httpClient: httpClient)
+            settings: settings, notifier: notifier, logger: logger, logLimiter: logLimiter, clock: clock,
+            httpClient: httpClient)
     }
 
     public var dispatcher: TaskDispatcher { components.dispatcher }

@@ -87,7 +87,7 @@ struct SQSQueuePoller: Sendable {
                     // Short polling: an empty queue is asked again after a pause, not at once.
                     dispatcher.releaseSlots(reserved)
                     reserved = 0
-                    try? await intake.sleeper.sleep(for: Self.shortPollPause)
+                    await pause(for: Self.shortPollPause)
                 }
                 // More than asked for (no SQS does that): not kept without a slot.
                 for extra in messages.dropFirst(reserved) {
