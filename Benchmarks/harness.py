@@ -871,6 +871,7 @@ SQS_SCENARIOS = [
     ("boto3 SQS worker, batched, get", "batch", False),
     ("boto3 SQS worker, per message, get", "single", False),
     ("boto3 SQS worker, batched, 90/10", "batch", True),
+    ("boto3 SQS worker, per message, 90/10", "single", True),
 ]
 SQS_ACTIONS = [("ReceiveMessage", "Receive"), ("SendMessage", "Send"), ("SendMessageBatch", "SendBatch"),
                ("DeleteMessage", "Delete"), ("DeleteMessageBatch", "DeleteBatch"),
@@ -1227,7 +1228,9 @@ def render() -> str:
         for name, intake, mix, _ in SCENARIOS:
             x = tp[name]
             baseline = tp["boto3 worker 90/10" if mix else "boto3 worker get"]["median"]
-            ok = all(set(st) <= {"succeeded"} or st.get("other", 0) == 0 for st in x["statuses"])
+            # Every status counted is `succeeded` (the boto3 worker's counts have an `other` key,
+            # the delegate's one per status and error code).
+            ok = all(all(key == "succeeded" or count == 0 for key, count in st.items()) for st in x["statuses"])
             cpu = f"{cpu_per_task(x)}{'*' if intake == 'boto3' else ''}"
             w(f"| {name} | {x['tasks']:,} | {fmt(x['median'])} | {fmt(x['min'])}-{fmt(x['max'])} | "
               f"{x['median'] / baseline:.1f}x | {cpu} | {'yes' if ok else 'NO: ' + json.dumps(x['statuses'])[:200]} |")
@@ -1239,7 +1242,12 @@ def render() -> str:
               f"{x['median'] / tp['boto3 worker get']['median']:.1f}x | {cpu_per_task(x)} | diagnostic only |")
         w("")
     w("CPU per task: the daemon's utime+stime (`/proc/PID/stat`) over the run / tasks, median of the runs, "
-      "stime in parentheses; \\* the boto3 worker's whole process (interpreter start and imports included).")
+      "stime in parentheses; \\* the boto3 worker's whole process (interpreter start and imports included). "
+      "The boto3 worker writes its results with `rename` and no `fsync`; the delegate's spool results are "
+      "fsynced (file and `done/`), so the spool ratio compares durable results with results that are not. "
+      "A spool run's clock stops when `done/` holds every result by name; the last `done/` fsync "
+      "(which follows the renames it makes durable) is not in it. Diagnostic rows run after the interleaved "
+      "runs, not among them; their ratio is against the interleaved boto3 median.")
     w("")
     counted = {name: x["instructionsPerTask"] for name, x in tp.items()
                if isinstance(x, dict) and x.get("instructionsPerTask") is not None}
@@ -1310,23 +1318,21 @@ def render() -> str:
     w("### Goals")
     w("")
     tp = results["throughput"]["nginx"]
-    best = max(tp[n]["median"] for n, intake, mix, _ in SCENARIOS if intake != "boto3" and not mix)
-    ratio = best / tp["boto3 worker get"]["median"]
     spool_p99 = statistics.median([r["p99"] for r in results["latency"]["spool low"]])
     steady = sum(sum(c[k]["steadyState"].values()) for k in ["instanceRole", "assumeRole"])
     boto3 = tp["boto3 worker get"]["median"]
     socket_ratio = tp["socket get, 4 conns"]["median"] / boto3
     spool_ratio = tp["spool get"]["median"] / boto3
     goals = [
-        ("throughput vs boto3 worker, canned endpoint (best intake, get)", ">= 20x", f"{ratio:.1f}x", ratio >= 20),
         ("socket get (4 conns) vs boto3 worker", ">= 20x", f"{socket_ratio:.1f}x", socket_ratio >= 20),
-        ("spool get vs boto3 worker, every result durable", ">= 5x", f"{spool_ratio:.1f}x", spool_ratio >= 5),
+        ("spool get vs boto3 worker, every result durable (the worker's are not)", ">= 5x", f"{spool_ratio:.1f}x",
+         spool_ratio >= 5),
         ("spool p99 latency, low load", "< 5 ms", f"{spool_p99:.2f} ms", spool_p99 < 5),
         ("signing, cached key", "<= 2 us", f"{s['cached']['median'] / 1000:.2f} us", s["cached"]["median"] <= 2000),
-        ("idle RSS (fresh daemon)", "< 16 MB",
+        ("idle RSS (fresh daemon)", "<= 16 MB",
          f"{i['rssKB'] / 1024:.1f} MB ({i['rssAnonKB'] / 1024:.1f} MB anonymous); "
          f"{i['rssKBAfterOne'] / 1024:.1f} MB after its first task",
-         i["rssKB"] < 16 * 1024),
+         i["rssKB"] <= 16 * 1024),
         ("idle CPU", "< 0.1%", f"{i['cpuPercent']:.3f}%", i["cpuPercent"] < 0.1),
         ("start to READY", "<= 50 ms", f"{st['median']:.1f} ms", st["median"] <= 50),
         (f"backlog peak RSS ({b['tasks']:,} tasks)", "< 64 MB", f"{b['hwmKB'] / 1024:.1f} MB", b["hwmKB"] < 64 * 1024),
@@ -1340,7 +1346,8 @@ def render() -> str:
     counted = results.get("instructions", {})
     if counted and "unavailable" not in counted:
         goals.append(("instructions per task, per intake (callgrind; no hardware counters here)", "reported",
-                      "; ".join(f"{name} {fmt(run['instructionsPerTask'])}" for name, run in counted.items()), True))
+                      "; ".join(f"{name} {fmt(run['instructionsPerTask'])}" for name, run in counted.items()),
+                      all((run.get("instructionsPerTask") or 0) > 0 for run in counted.values())))
     g = results["get"]
     get_ratio = g["aws secretsmanager get-secret-value"]["median"] / g["secrets-delegate get"]["median"]
     goals.append(("`get` per call vs the AWS CLI (median)", "well over 50x", f"{get_ratio:.1f}x", get_ratio > 50))
