@@ -4,8 +4,10 @@ import LineSocket
 /// Writing all of a buffer to a file descriptor (stdout, stderr), as far as the descriptor
 /// takes it: both binaries write `get`'s value with it, so a failed write ends both the same way.
 public enum FileDescriptorWriter {
-    /// Writes `bytes` to `fd`, retrying after EINTR and partial writes. Nil when all was
-    /// written, else the `errno` of the write that failed.
+    /// Writes `bytes` to `fd`, retrying after EINTR and partial writes, and waiting for room
+    /// when `fd` is non-blocking and full (a pipe another process set `O_NONBLOCK` on: a full
+    /// pipe is no failure, and a value cut there would leave part of it printed). Nil when all
+    /// was written, else the `errno` of the write that failed.
     @discardableResult
     public static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Int32? {
         bytes.withUnsafeBytes { writeAll(fd, $0) }
@@ -17,6 +19,11 @@ public enum FileDescriptorWriter {
         var offset = 0
         while offset < raw.count {
             let written = SystemCall.retrying { write(fd, raw.baseAddress! + offset, raw.count - offset) }
+            if written < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                guard SystemCall.retrying({ Int(poll(&ready, 1, -1)) }) >= 0 else { return errno }
+                continue
+            }
             guard written >= 0 else { return errno }
             offset += written
         }

@@ -28,6 +28,10 @@ public final class Spool: Sendable {
     private let placedResults = Mutex<[String: String]>([:])
     /// Where results are written and fsynced, off the cooperative pool.
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
+    /// Names whose kept result (`cur/<delegate>/.<name>.result`) could not be deleted after its
+    /// task's result was written: a later task of that name deletes it when claimed, so that a
+    /// crash while that task runs cannot hand it the old result at the next start.
+    private let keptResultsLeft = Mutex<Set<String>>([])
     /// `cur/<delegate>/`, open and `flock`ed while this delegate runs (``lockClaims()``).
     private let claimLock = Mutex<Int32?>(nil)
 
@@ -209,7 +213,9 @@ public final class Spool: Sendable {
         // Into this delegate's own directory: no `link` needed where RENAME_NOREPLACE is missing.
         switch try FileIO.renameIntoOwnDirectory(.joining(newDirectory, "/", name), target) {
         case .renamed:
-            return ClaimedTask(name: name, path: target)
+            let claimed = ClaimedTask(name: name, path: target)
+            if keptResultsLeft.withLock({ $0.contains(name) }) { removeKeptResultLeft(by: claimed) }
+            return claimed
         case .sourceMissing:
             return nil
         case .targetExists:
@@ -291,13 +297,27 @@ public final class Spool: Sendable {
             // which the next start deletes, never a task without its kept result, which would
             // run again.
             try removeClaimed(claimed)
-            // For every task, though only a recovered one or one whose result this run kept has
-            // a kept result of its own: the unlink also sweeps one left by a task of the same name
-            // that the start's recovery could not delete, which a crash with this task claimed
-            // would otherwise hand to it at the next start.
-            try FileIO.unlink(pendingResultPath(claimed))
         } catch {
             logger.error("the result was written but the claimed task cannot be removed: \(error)")
+            return
+        }
+        // For every task, though only a recovered one or one whose result this run kept has a
+        // kept result of its own: the unlink also sweeps one left by a task of the same name that
+        // the start's recovery could not delete, which a crash with this task claimed would
+        // otherwise hand to it at the next start.
+        removeKeptResultLeft(by: claimed)
+    }
+
+    /// Deletes the kept result of `claimed`'s name, if any; one that cannot be deleted is
+    /// remembered, and tried again when a task of that name is next claimed.
+    private func removeKeptResultLeft(by claimed: ClaimedTask) {
+        do {
+            try FileIO.unlink(pendingResultPath(claimed))
+            keptResultsLeft.withLock { if !$0.isEmpty { $0.remove(claimed.name) } }
+        } catch {
+            keptResultsLeft.withLock { _ = $0.insert(claimed.name) }
+            logger.error(
+                "the result kept for \(claimed.name) cannot be deleted; it is tried again when a task of that name is claimed: \(error)")
         }
     }
 

@@ -42,6 +42,22 @@ import Testing
         #expect(server.counts.tokenPUTs == 2)
     }
 
+    /// The token is used for the TTL IMDS granted (less a buffer), not the one asked for: against
+    /// an IMDS that grants 60 s, a fetch 61 s later asks for a new token first and is never
+    /// refused for an expired one. (IMDS and the client share one manual clock.)
+    @Test func aTokenIsRenewedBeforeTheTTLIMDSGrantedRunsOut() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(credentials: fakeCredentials("ttl"), expiration: clock.now().addingTimeInterval(3600))
+        server.useClock(clock)
+        server.limitTokenLifetime(toSeconds: 60)
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+        _ = try await source.fetch(logger: logger)
+        clock.advance(by: 61)
+        _ = try await source.fetch(logger: logger)
+        #expect(server.counts.tokenPUTs == 2)
+        #expect(server.counts.unauthorized == 0)
+    }
+
     @Test func aRejectedTokenIsFetchedAgainExactlyOnce() async throws {
         let server = try IMDSServer(credentials: fakeCredentials("401"), expiration: Date().addingTimeInterval(3600))
         let source = imdsSource(server, http: try loopbackHTTPClient())

@@ -38,10 +38,20 @@ import Testing
         server.revokeTokens()
         #expect(try await status("GET", role, ["X-aws-ec2-metadata-token": value]) == 401)
 
+        // A token past its TTL is refused, as IMDS refuses it.
+        let clock = ManualClock()
+        server.useClock(clock)
+        let brief = try await http.execute(
+            HTTPRequest(method: "PUT", url: server.baseURL + token, headers: ["X-aws-ec2-metadata-token-ttl-seconds": "1"]))
+        let briefToken = String(decoding: brief.body, as: UTF8.self)
+        #expect(try await status("GET", role, ["X-aws-ec2-metadata-token": briefToken]) == 200)
+        clock.advance(by: 2)
+        #expect(try await status("GET", role, ["X-aws-ec2-metadata-token": briefToken]) == 401)
+
         #expect(
             server.counts
                 == IMDSServer.Counts(
-                    tokenPUTs: 1, roleListGETs: 1, credentialGETs: 0, unauthorized: 3, badRequests: 4, forbidden: 2,
+                    tokenPUTs: 2, roleListGETs: 2, credentialGETs: 0, unauthorized: 4, badRequests: 4, forbidden: 2,
                     whileDown: 0))
 
         server.setMode(.down)

@@ -193,16 +193,16 @@ import Testing
     /// takes its count with it.
     @Test func taskCountsFollowTheConfiguredConnectors() {
         let catalog = ConnectorCatalog(connectors: ["prod": Self.named(), "dev": Self.named("dev")])
-        catalog.count(connectorID: "prod")
-        catalog.count(connectorID: "prod")
-        catalog.count(connectorID: "dev")
-        catalog.count(connectorID: "inline-from-a-task")
-        catalog.count(connectorID: nil)
+        catalog.count(namedConnectorID: "prod")
+        catalog.count(namedConnectorID: "prod")
+        catalog.count(namedConnectorID: "dev")
+        catalog.count(namedConnectorID: "inline-from-a-task")
+        catalog.count(namedConnectorID: nil)
         #expect(catalog.taskCounts == ["prod": 2, "dev": 1])
         catalog.update(connectors: ["prod": Self.named()], allowInline: true)
         #expect(catalog.taskCounts == ["prod": 2])
         catalog.update(connectors: ["prod": Self.named(), "dev": Self.named("dev")], allowInline: true)
-        catalog.count(connectorID: "dev")
+        catalog.count(namedConnectorID: "dev")
         #expect(catalog.taskCounts == ["prod": 2, "dev": 1])
     }
 }

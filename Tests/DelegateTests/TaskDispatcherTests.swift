@@ -93,6 +93,45 @@ import Testing
         #expect(components.dispatcher.status.snapshot.inFlight == 0)
     }
 
+    /// The status object counts tasks per configured connector: an inline connector object that
+    /// takes a configured connector's id is not counted as that connector's, whether it is
+    /// refused, rejected or not started (a producer could make any count it liked).
+    @Test func anInlineConnectorWithAConfiguredIDIsNotCountedAsIt() async throws {
+        let dispatcher = try components("counting").dispatcher
+        let catalog = dispatcher.connectors
+        catalog.update(connectors: ["prod": ConnectorPolicyTests.named()], allowInline: false)
+        let principal = ConnectorPolicyTests.nobody
+        var inline = TaskFixtures.connector
+        inline["id"] = "prod"
+        func rejected(_ data: Data) throws -> TaskRejection {
+            do {
+                _ = try catalog.admit(data, defaultID: nil, by: principal)
+            } catch {
+                _ = dispatcher.rejected(error, receivedAt: Date(), logger: Self.logger)
+                return error
+            }
+            throw TaskRejection(code: .invalidTask, message: "admitted")
+        }
+
+        // Refused (inline connectors off), and rejected for its params: neither counted.
+        #expect(try rejected(ConnectorPolicyTests.task(connector: .object(inline))).code == .notAuthorized)
+        #expect(try rejected(ConnectorPolicyTests.task(connector: .object(inline), params: ["name": 7])).code == .invalidTask)
+        #expect(catalog.taskCounts.isEmpty, "\(catalog.taskCounts)")
+        // The named connector's own rejection is counted.
+        #expect(try rejected(ConnectorPolicyTests.task(params: ["name": 7])).connectorIsNamed)
+        #expect(catalog.taskCounts == ["prod": 1])
+
+        // Not started at a stop: counted for the named connector only.
+        catalog.update(connectors: ["prod": ConnectorPolicyTests.named()], allowInline: true)
+        let inlineTask = try catalog.admit(ConnectorPolicyTests.task(connector: .object(inline)), defaultID: nil, by: principal)
+        let namedTask = try catalog.admit(ConnectorPolicyTests.task(), defaultID: nil, by: principal)
+        #expect(inlineTask.namedConnectorID == nil && namedTask.namedConnectorID == "prod")
+        dispatcher.stopIntake()
+        _ = await dispatcher.execute(inlineTask, receivedAt: Date(), logger: Self.logger)
+        _ = await dispatcher.execute(namedTask, receivedAt: Date(), logger: Self.logger)
+        #expect(catalog.taskCounts == ["prod": 2])
+    }
+
     /// Components whose Secrets Manager endpoint is `endpoint`, one try per call, and the
     /// delegate's own identity from a made-up environment (for `instanceRole` connectors).
     /// `http` replaces libcurl (a `ScriptedHTTPClient` for unit tests).

@@ -102,6 +102,8 @@ import Testing
         let error = await #expect(throws: AWSError.self) {
             try await sm.listSecrets(logger: recorder.logger())
         }
+        // moto's code for it; Secrets Manager itself says `InvalidSignatureException`. Nothing here
+        // depends on which (the skew check knows both).
         #expect(error?.code == AWSError.Code(rawValue: "SignatureDoesNotMatch"))
         #expect(error?.attempts == 1)
         let everything = "\(String(describing: error)) \(error?.message ?? "") \(recorder.allText)"

@@ -545,6 +545,32 @@ import Testing
         #expect(names(in: dir.file("new")) == ["linked.json", "planted.json"])
     }
 
+    /// A kept result that could not be deleted once its task's result was written is deleted
+    /// when a task of that name is claimed next: a crash while that task runs would otherwise
+    /// hand it the old result at the next start, unrun.
+    @Test func aKeptResultLeftBehindGoesWhenATaskOfItsNameIsClaimed() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        let kept = dir.file("cur/d/.x.json.result")
+        try producer.enqueue(id: "x", data: Data("{}".utf8))
+        let first = try #require(try spool.claim("x.json"))
+        // Something the unlink cannot delete stands at the kept result's name.
+        try FileManager.default.createDirectory(atPath: kept + "/inner", withIntermediateDirectories: true)
+        try await spool.complete(first, resultID: "x", result: Data("first".utf8))
+        #expect(FileManager.default.fileExists(atPath: kept))
+        // It becomes a kept result of the old task (the failure passed), the result is collected,
+        // and a new task of that name comes.
+        try FileManager.default.removeItem(atPath: kept)
+        try writeFile(kept, "x\n{\"old\":1}")
+        unlink(dir.file("done/x.json"))
+        try producer.enqueue(id: "x", data: Data("{}".utf8))
+        _ = try #require(try spool.claim("x.json"))
+        #expect(!FileManager.default.fileExists(atPath: kept), "the old kept result would be this task's after a crash")
+    }
+
     /// A producer can plant something at every result's name: the warning for each replacement
     /// is rate-limited, not one per task.
     @Test func warningsForPlantedResultsAreRateLimited() async throws {

@@ -1,3 +1,4 @@
+import AWSCore
 import Foundation
 import HTTP
 import SigV4
@@ -7,7 +8,8 @@ import Synchronization
 ///
 /// Strict where the real IMDS is, so that a client passing against it is an IMDSv2 client:
 /// - `PUT /latest/api/token` needs `X-aws-ec2-metadata-token-ttl-seconds` in 1...21600 (else 400);
-/// - every `GET` needs a live `X-aws-ec2-metadata-token` (else 401: no IMDSv1 fallback);
+/// - every `GET` needs a live `X-aws-ec2-metadata-token`, one handed out and not past its TTL
+///   (else 401: no IMDSv1 fallback);
 /// - any request with `X-Forwarded-For` is refused with 403 (IMDS never answers through a proxy).
 ///
 /// It serves the credentials it is given (in tests: keys issued by moto, so that calls signed
@@ -84,7 +86,12 @@ public final class IMDSServer: Sendable {
         var credentials: Credentials
         var expiration: Date
         var code = "Success"
-        var tokens: Set<String> = []
+        /// Tokens handed out, with when each expires (by ``clock``).
+        var tokens: [String: Date] = [:]
+        /// The server's clock, for token TTLs (tests give it their `ManualClock`).
+        var clock: @Sendable () -> Date = { Date() }
+        /// The longest TTL granted (tests shorten it to see tokens expire).
+        var tokenLifetimeCap = 21_600
         var tokenSerial = 0
         var credentialDelay: Duration = .zero
         /// What the `Date` header of the credentials document says (none when nil).
@@ -140,6 +147,17 @@ public final class IMDSServer: Sendable {
         box.state.withLock { $0.date = date }
     }
 
+    /// Grants tokens for at most `seconds` from now on, and says so in the answer's TTL header,
+    /// as if that TTL had been asked for (so that tests see a token expire in seconds).
+    public func limitTokenLifetime(toSeconds seconds: Int) {
+        box.state.withLock { $0.tokenLifetimeCap = seconds }
+    }
+
+    /// Judges token TTLs by `clock` from now on (a test's `ManualClock`, shared with the client).
+    public func useClock(_ clock: any WallClock) {
+        box.state.withLock { $0.clock = { clock.now() } }
+    }
+
     /// Forgets every token handed out, so the next GET with one of them gets 401.
     public func revokeTokens() {
         box.state.withLock { $0.tokens.removeAll() }
@@ -182,12 +200,16 @@ public final class IMDSServer: Sendable {
                 }
                 state.tokenSerial += 1
                 let token = "imds-token-\(state.tokenSerial)-\(UUID().uuidString)"
-                state.tokens.insert(token)
+                let granted = min(ttl, state.tokenLifetimeCap)
+                let now = state.clock()
+                state.tokens = state.tokens.filter { $0.value > now }
+                state.tokens[token] = now.addingTimeInterval(TimeInterval(granted))
                 state.counts.tokenPUTs += 1
                 return ScriptedResponse(
-                    status: 200, headers: ["X-aws-ec2-metadata-token-ttl-seconds": "\(ttl)"], body: token)
+                    status: 200, headers: ["X-aws-ec2-metadata-token-ttl-seconds": "\(granted)"], body: token)
             case ("GET", _):
-                guard let token = request.headers["X-aws-ec2-metadata-token"], state.tokens.contains(token),
+                guard let token = request.headers["X-aws-ec2-metadata-token"],
+                    let expires = state.tokens[token], expires > state.clock(),
                     state.mode != .rejectingTokens
                 else {
                     state.counts.unauthorized += 1

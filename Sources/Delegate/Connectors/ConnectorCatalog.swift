@@ -123,8 +123,7 @@ public final class ConnectorCatalog: Sendable {
     {
         let operation = task.operation.name.rawValue
         func refuse(_ code: TaskFailure.Code, _ message: String) -> TaskRejection {
-            TaskRejection(
-                code: code, message: message, taskID: task.id, operation: operation, connectorID: task.connector.id)
+            TaskRejection(code: code, message: message, task: task)
         }
         guard let policy = task.connectorPolicy else {
             if snapshot.allowInline { return nil }
@@ -169,10 +168,11 @@ public final class ConnectorCatalog: Sendable {
         return nil
     }
 
-    /// Counts one task (whatever its outcome) for its connector, for the status object. Only
-    /// configured connectors are counted: inline connector ids come from producers, and a map
-    /// keyed by them could grow without bound.
-    func count(connectorID: String?) {
+    /// Counts one task (whatever its outcome) for the configured connector it named, for the
+    /// status object. Inline connector objects are not counted, even with a configured
+    /// connector's id: their ids come from producers (a map keyed by them could grow without
+    /// bound, and one named like a configured connector would be counted as its traffic).
+    func count(namedConnectorID connectorID: String?) {
         guard let connectorID else { return }
         counts.withLock { counts in
             guard state.withLock({ $0.connectors[connectorID] != nil }) else { return }

@@ -126,7 +126,7 @@ extension SQSQueuePoller {
                     message: "replyTo \(replyTo.origin) is not an SQS endpoint of this delegate (an https host of "
                         + "Amazon SQS, the origin of a configured queue, or with [sqs] endpoint set a queue of its "
                         + "region); the task was not run",
-                    taskID: task.id, operation: task.operation.name.rawValue, connectorID: task.connector.id),
+                    task: task),
                 receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
             await reply(result, to: configuredResultQueue, for: message, logger: logger)
             return
@@ -137,7 +137,7 @@ extension SQSQueuePoller {
                 TaskRejection(
                     code: .invalidTask,
                     message: "the task names no replyTo and [sqs] result_queue_url is empty; it was deleted unrun",
-                    taskID: task.id, operation: task.operation.name.rawValue, connectorID: task.connector.id),
+                    task: task),
                 receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
             await delete(message, logger: logger)
             return

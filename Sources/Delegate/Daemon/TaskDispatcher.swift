@@ -112,7 +112,7 @@ public final class TaskDispatcher: Sendable {
 
     private func notStarted(_ task: DelegateTask, receivedAt: Date) -> TaskResult {
         status.recorded(.failed)
-        connectors.count(connectorID: task.connector.id)
+        connectors.count(namedConnectorID: task.namedConnectorID)
         return TaskResult(
             id: task.id, status: .failed, operation: task.operation.name.rawValue, connectorId: task.connector.id,
             delegate: delegateName, receivedAt: receivedAt, finishedAt: now, attempts: 0,
@@ -129,7 +129,7 @@ public final class TaskDispatcher: Sendable {
         status.started()
         let result = await executor.run(task, receivedAt: receivedAt, logger: logger)
         status.finished(result.status)
-        connectors.count(connectorID: result.connectorId)
+        connectors.count(namedConnectorID: task.namedConnectorID)
         inFlight.leave(token)
         return result
     }
@@ -140,7 +140,7 @@ public final class TaskDispatcher: Sendable {
         _ task: DelegateTask, decision: SelectionDecision, receivedAt: Date, logLimiter: LogRateLimiter, logger: Logger
     ) -> TaskResult {
         status.recorded(.rejected)
-        connectors.count(connectorID: task.connector.id)
+        connectors.count(namedConnectorID: task.namedConnectorID)
         logLimiter.warning(
             "task not for this delegate",
             metadata: [
@@ -161,7 +161,7 @@ public final class TaskDispatcher: Sendable {
         let result = TaskResult.rejected(
             rejection, delegate: delegateName, receivedAt: receivedAt, finishedAt: clock.now())
         status.recorded(.rejected)
-        connectors.count(connectorID: result.connectorId)
+        connectors.count(namedConnectorID: rejection.namedConnectorID)
         var metadata: Logger.Metadata = ["event": "task-rejected", "error_code": "\(rejection.code.rawValue)"]
         if let id = rejection.taskID { metadata["task_id"] = "\(id)" }
         if let connector = rejection.connectorID { metadata["connector_id"] = "\(connector)" }

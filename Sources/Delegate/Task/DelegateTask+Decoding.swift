@@ -59,10 +59,12 @@ extension DelegateTask {
             ? (fields["connector"]?["id"] ?? fields["connector"])?.stringValue.flatMap {
                 SpoolName.isValidID($0) ? $0 : nil
             } : nil
+        // A name, not an inline connector object's id (which a producer chooses).
+        let contextNamed = fields["connector"]?.stringValue != nil
         if let duplicate {
             throw TaskRejection(
                 code: .invalidTask, message: duplicate.message, taskID: contextID, operation: contextOperation,
-                connectorID: contextConnector)
+                connectorID: contextConnector, connectorIsNamed: contextNamed)
         }
         do {
             return try decode(
@@ -71,7 +73,7 @@ extension DelegateTask {
         } catch {
             throw TaskRejection(
                 code: error.code, message: error.message, taskID: contextID, operation: contextOperation,
-                connectorID: contextConnector)
+                connectorID: contextConnector, connectorIsNamed: contextNamed)
         }
     }
 

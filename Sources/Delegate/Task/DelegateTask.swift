@@ -16,6 +16,9 @@ public struct DelegateTask: Sendable, Equatable {
     public let sealTo: SealingKey?
     /// The policy of the named connector the task used; nil for an inline connector object.
     public let connectorPolicy: ConnectorPolicy?
+    /// The configured connector the task named, if it named one (not an inline connector
+    /// object, whose id a producer chooses).
+    public var namedConnectorID: String? { connectorPolicy != nil ? connector.id : nil }
     /// The SQS queue its result goes to (`replyTo`, section 12); only the SQS intake uses it.
     public var replyTo: String? = nil
 

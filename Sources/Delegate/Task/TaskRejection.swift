@@ -14,17 +14,31 @@ public struct TaskRejection: Error, Sendable, Equatable, CustomStringConvertible
     public let operation: String?
     /// The connector id if it could be read.
     public let connectorID: String?
+    /// Whether ``connectorID`` names a configured connector (the task gave a name), not an inline
+    /// connector object's id: only those are counted in the status object.
+    public let connectorIsNamed: Bool
 
     public init(
         code: TaskFailure.Code, message: String, taskID: String? = nil, operation: String? = nil,
-        connectorID: String? = nil
+        connectorID: String? = nil, connectorIsNamed: Bool = false
     ) {
         self.code = code
         self.message = message
         self.taskID = taskID
         self.operation = operation
         self.connectorID = connectorID
+        self.connectorIsNamed = connectorIsNamed
     }
+
+    /// A rejection of a task that was decoded: its id, operation and connector.
+    public init(code: TaskFailure.Code, message: String, task: DelegateTask) {
+        self.init(
+            code: code, message: message, taskID: task.id, operation: task.operation.name.rawValue,
+            connectorID: task.connector.id, connectorIsNamed: task.namedConnectorID != nil)
+    }
+
+    /// The configured connector this rejection is counted under, if any.
+    var namedConnectorID: String? { connectorIsNamed ? connectorID : nil }
 
     public var description: String { "\(code.rawValue): \(message)" }
 }
