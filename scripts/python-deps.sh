@@ -3,7 +3,7 @@
 # moto_server (the AWS emulator), boto3 (the baseline and second opinion) and pyhpke (an
 # independent HPKE); with --bench also the AWS CLI. Installed ones are left as they are.
 #
-# pip comes from apt when the interpreter has none. Debian's own python3 refuses pip installs
+# pip comes from the interpreter's own ensurepip, else from apt (for Debian's python3). Debian's own python3 refuses pip installs
 # (PEP 668: its EXTERNALLY-MANAGED file); these are a test machine's tools, so they go into it
 # anyway (--break-system-packages). PYTHON names the interpreter (default python3).
 set -eu
@@ -22,10 +22,14 @@ if [ "$BENCH" = yes ] && ! command -v aws >/dev/null 2>&1; then
 fi
 [ $# -gt 0 ] || exit 0
 
-if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
+if ! "$PYTHON" -m pip --version >/dev/null 2>&1 && ! "$PYTHON" -m ensurepip >/dev/null 2>&1; then
     echo "installing: python3-pip"
     $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip
 fi
+"$PYTHON" -m pip --version >/dev/null 2>&1 || {
+    echo "$PYTHON has no pip (python3-pip serves Debian's own python3 only): install pip for it, or set PYTHON" >&2
+    exit 1
+}
 managed=$("$PYTHON" -c 'import os, sysconfig; print(os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")))')
 if [ "$managed" = True ]; then
     set -- --break-system-packages "$@"

@@ -15,11 +15,43 @@ public struct JSONKey: Hashable, Sendable {
         text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 
-    /// Whether `a` and `b` are one key: the same bytes. (Lengths and `==` first: they settle
-    /// nearly every comparison at once, and only canonically equal strings can be the same bytes.)
+    /// Whether `a` and `b` are one key: the same bytes. Lengths first, which settle most
+    /// comparisons at once; then the bytes where both strings hold them in one block (native
+    /// strings do: a task's keys always), eight at a time, else `==` and the bytes one by one (only canonically
+    /// equal strings can be the same bytes). The UTF-8 views compared element by element cost a
+    /// task about 15,000 instructions, 3% of it, in the decoder's lookups.
     @inlinable
     public static func same(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a == b && a.utf8.elementsEqual(b.utf8)
+        guard a.utf8.count == b.utf8.count else { return false }
+        let inBlocks = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in sameBytes(x, y) }
+        }
+        if let inBlocks, let equal = inBlocks { return equal }
+        return a == b && a.utf8.elementsEqual(b.utf8)
+    }
+
+    /// Two blocks of one length compared eight bytes at a time (a generic `elementsEqual` took
+    /// over 200 instructions for a key of a dozen bytes).
+    @inlinable
+    static func sameBytes(_ x: UnsafeBufferPointer<UInt8>, _ y: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = x.count
+        guard count == y.count else { return false }
+        guard count > 0, let left = x.baseAddress, let right = y.baseAddress else { return true }
+        let (l, r) = (UnsafeRawPointer(left), UnsafeRawPointer(right))
+        var offset = 0
+        while offset + 8 <= count {
+            if l.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                != r.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            {
+                return false
+            }
+            offset += 8
+        }
+        while offset < count {
+            if left[offset] != right[offset] { return false }
+            offset += 1
+        }
+        return true
     }
 
     /// The order keys are written in: Swift's order of strings, and of two canonically equal

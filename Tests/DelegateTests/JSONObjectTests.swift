@@ -45,6 +45,30 @@ import Testing
         #expect(object != other)
     }
 
+    /// One key is the same bytes, whatever `==` says, and whichever way the strings were made.
+    @Test func keysAreTheSameOnlyAsTheSameBytes() {
+        #expect(JSONKey.same("secretString", "secretString"))
+        #expect(JSONKey.same("", ""))
+        #expect(!JSONKey.same("secretString", "secretStrinG"))
+        #expect(!JSONKey.same("name", "names"))
+        #expect(!JSONKey.same("\u{212B}", "A\u{30A}"), "canonically equal, other bytes")
+        #expect(!JSONKey.same("\u{E9}", "e\u{301}"), "canonically equal, other lengths")
+        let built = String(decoding: Array("pr\u{E9}fix".utf8), as: UTF8.self)
+        let sliced = String("x-pr\u{E9}fix".dropFirst(2))
+        #expect(JSONKey.same(built, sliced) && JSONKey.same(sliced, "pr\u{E9}fix"))
+        #expect(JSONKey.same("a-key-longer-than-fifteen-bytes", "a-key-longer-than-fifteen-" + "bytes"))
+        // Eight bytes at a time, then the rest: a difference in either part, at either end.
+        for length in [1, 7, 8, 9, 16, 23, 40] {
+            let key = String(repeating: "k", count: length)
+            #expect(JSONKey.same(key, String(repeating: "k", count: length)))
+            for position in Set([0, length / 2, length - 1]) {
+                var bytes = Array(key.utf8)
+                bytes[position] = UInt8(ascii: "j")
+                #expect(!JSONKey.same(key, String(decoding: bytes, as: UTF8.self)), "length \(length), at \(position)")
+            }
+        }
+    }
+
     @Test func aLiteralWithAKeyTwiceKeepsTheLastValueInTheFirstPlace() {
         let object: JSONObject = ["k": 1, "other": 2, "k": 3]
         #expect(object.keys == ["k", "other"])

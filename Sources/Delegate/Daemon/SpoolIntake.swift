@@ -371,8 +371,7 @@ struct SpoolIntake: Sendable {
                 message: "an uncollected result for this task id is already in done/ (from an earlier task with "
                     + "the same id, or this task's own result from before a restart); it is kept, this task was "
                     + "not run and its file was deleted, and no result is written for it (it would replace the first)",
-                taskID: id, operation: task.operation.name.rawValue, connectorID: task.connector.id,
-                connectorIsNamed: task.namedConnectorID != nil),
+                task: task, taskID: id),
             receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
         return true
     }

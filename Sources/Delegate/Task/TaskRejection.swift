@@ -30,10 +30,10 @@ public struct TaskRejection: Error, Sendable, Equatable, CustomStringConvertible
         self.connectorIsNamed = connectorIsNamed
     }
 
-    /// A rejection of a task that was decoded: its id, operation and connector.
-    public init(code: TaskFailure.Code, message: String, task: DelegateTask) {
+    /// A rejection of a task that was decoded: its id (or `taskID`), operation and connector.
+    public init(code: TaskFailure.Code, message: String, task: DelegateTask, taskID: String? = nil) {
         self.init(
-            code: code, message: message, taskID: task.id, operation: task.operation.name.rawValue,
+            code: code, message: message, taskID: taskID ?? task.id, operation: task.operation.name.rawValue,
             connectorID: task.connector.id, connectorIsNamed: task.namedConnectorID != nil)
     }
 
