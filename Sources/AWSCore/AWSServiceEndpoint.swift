@@ -15,7 +15,7 @@ public struct AWSServiceEndpoint: Sendable, Hashable {
     public init(signingName: String, region: String, url: String? = nil) {
         self.signingName = signingName
         self.region = region
-        let url = Self.trimmed(url ?? "") ?? "https://\(signingName).\(region).amazonaws.com"
+        let url = Self.trimmed(url ?? "") ?? "https://\(signingName).\(region).\(Self.domain(of: region))"
         self.url = url
         // Worked out once here rather than for every request.
         let parts = URLParts(url)
@@ -33,6 +33,12 @@ public struct AWSServiceEndpoint: Sendable, Hashable {
         hasher.combine(signingName)
         hasher.combine(region)
         hasher.combine(url)
+    }
+
+    /// The domain of a region's public endpoints: `amazonaws.com.cn` in the China regions
+    /// (`cn-north-1`, `cn-northwest-1`), `amazonaws.com` elsewhere.
+    public static func domain(of region: String) -> String {
+        region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
     }
 
     private static func trimmed(_ url: String) -> String? {

@@ -21,7 +21,12 @@ public struct XMLScanner: Sendable {
 
     /// The decoded texts of elements named `tag`, in document order.
     public func values(of tag: String, limit: Int = .max) -> [String] {
-        var results: [String] = []
+        rawValues(of: tag, limit: limit).map(Self.decodeEntities)
+    }
+
+    /// The texts of elements named `tag` as they stand in the document, entities undecoded.
+    private func rawValues(of tag: String, limit: Int) -> [Substring] {
+        var results: [Substring] = []
         let open = "<\(tag)>"
         let close = "</\(tag)>"
         var searchStart = text.startIndex
@@ -29,16 +34,18 @@ public struct XMLScanner: Sendable {
         // mark (one `Character` with its `>`) is still found.
         while results.count < limit, let start = text.utf8[searchStart...].firstRange(of: open.utf8) {
             guard let end = text.utf8[start.upperBound...].firstRange(of: close.utf8) else { break }
-            results.append(Self.decodeEntities(text[start.upperBound..<end.lowerBound]))
+            results.append(text[start.upperBound..<end.lowerBound])
             searchStart = end.upperBound
         }
         return results
     }
 
-    /// A scanner over the first element named `tag` (for nested lookups such as `<Credentials>`).
+    /// A scanner over the first element named `tag` (for nested lookups such as `<Credentials>`):
+    /// over its text as it stands, so that its entities are decoded once, by the lookup inside
+    /// (decoded first, `&lt;Code&gt;` in a message would be taken for an element).
     public func element(_ tag: String) -> XMLScanner? {
-        guard let inner = values(of: tag, limit: 1).first else { return nil }
-        return XMLScanner(rawText: inner)
+        guard let inner = rawValues(of: tag, limit: 1).first else { return nil }
+        return XMLScanner(rawText: String(inner))
     }
 
     private init(rawText: String) {
@@ -51,9 +58,9 @@ public struct XMLScanner: Sendable {
         var index = raw.startIndex
         while index < raw.endIndex {
             let character = raw[index]
-            if character == "&", let semicolon = raw[index...].firstIndex(of: ";"),
-                raw.distance(from: index, to: semicolon) <= 10
-            {
+            // An entity is at most ten characters to its `;`: looked for that far only (a text
+            // of many `&` and no `;` would otherwise be searched to its end at each).
+            if character == "&", let semicolon = raw[index...].prefix(11).firstIndex(of: ";") {
                 let entity = raw[raw.index(after: index)..<semicolon]
                 if let decoded = decode(entity: entity) {
                     result.append(decoded)

@@ -196,6 +196,33 @@ import Testing
     @Test func refusesOversizedDocuments() {
         #expect(XMLScanner(Data(count: XMLScanner.maxDocumentBytes + 1)) == nil)
     }
+
+    /// A nested lookup decodes entities once: escaped markup in a message stays text, and is
+    /// never taken for the element it spells (decoded twice, `&amp;lt;` was `<`, and the escaped
+    /// `Code` below was the error's code).
+    @Test func entitiesInANestedLookupAreDecodedOnce() throws {
+        let xml = """
+            <ErrorResponse><Error><Message>see &lt;Code&gt;Throttling&lt;/Code&gt; and &amp;lt;</Message>\
+            <Code>AccessDenied</Code></Error></ErrorResponse>
+            """
+        let document = try #require(XMLScanner(Data(xml.utf8)))
+        let error = try #require(document.element("Error"))
+        #expect(error.value(of: "Code") == "AccessDenied")
+        #expect(error.value(of: "Message") == "see <Code>Throttling</Code> and &lt;")
+        let credentials = try #require(
+            XMLScanner(Data("<Credentials><AccessKeyId>a&amp;lt;b</AccessKeyId></Credentials>".utf8))?.element("Credentials"))
+        #expect(credentials.value(of: "AccessKeyId") == "a&lt;b")
+    }
+
+    /// An entity is looked for ten characters ahead at most: text of many `&` and no `;` (a
+    /// megabyte of it from a misbehaving endpoint) is read in one pass, every `&` kept; an
+    /// entity with more between `&` and `;` is no entity.
+    @Test func ampersandsWithoutSemicolonsAreKeptInOnePass() throws {
+        let many = String(repeating: "&", count: 200_000)
+        let scanner = try #require(XMLScanner(Data("<Message>\(many)</Message>".utf8)))
+        #expect(scanner.value(of: "Message") == many)
+        #expect(XMLScanner.decodeEntities("&#x0000041;|&#x00000041;") == "A|&#x00000041;")
+    }
 }
 
 @Suite struct ClockSkewCorrectorTests {

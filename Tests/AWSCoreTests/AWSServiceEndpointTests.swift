@@ -23,6 +23,17 @@ import Testing
         #expect(endpoint.requestURL == requestURL)
     }
 
+    /// With no URL given: the region's public endpoint, in the China regions under
+    /// `amazonaws.com.cn` (their STS and Secrets Manager are not under `amazonaws.com`).
+    @Test func theDefaultURLIsTheRegionsPublicEndpoint() {
+        #expect(AWSServiceEndpoint(signingName: "sts", region: "eu-west-1").url == "https://sts.eu-west-1.amazonaws.com")
+        #expect(AWSServiceEndpoint(signingName: "sts", region: "cn-north-1").url == "https://sts.cn-north-1.amazonaws.com.cn")
+        #expect(
+            AWSServiceEndpoint(signingName: "secretsmanager", region: "cn-northwest-1", url: "").url
+                == "https://secretsmanager.cn-northwest-1.amazonaws.com.cn")
+        #expect(AWSServiceEndpoint(signingName: "sts", region: "cn-north-1", url: "http://127.0.0.1:9").url == "http://127.0.0.1:9")
+    }
+
     /// Endpoints are equal, and hash alike, when made from the same name, region and URL (a
     /// trailing slash aside); a different URL, region or name makes another.
     @Test func equalityFollowsWhatTheEndpointIsMadeFrom() {

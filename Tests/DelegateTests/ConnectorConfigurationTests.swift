@@ -305,6 +305,23 @@ import TestSupport
         }
         #expect(unlink(directory.path("connectors.d/gone.toml")) == 0)
 
+        // A directory that cannot be reached is not a missing one: a loop of links, named as
+        // connectors_dir, is an error rather than no drop-ins.
+        #expect(symlink(directory.path("loop-b"), directory.path("loop-a")) == 0)
+        #expect(symlink(directory.path("loop-a"), directory.path("loop-b")) == 0)
+        do {
+            _ = try DelegateConfiguration.load(
+                tomlText: "", environment: ["SECRETS_DELEGATE_DELEGATE_CONNECTORS_DIR": directory.path("loop-a")],
+                hostName: "h")
+            Issue.record("an unreachable connectors_dir was taken for a missing one")
+        } catch {
+            #expect("\(error)".contains("\(directory.path("loop-a")) cannot be examined: "), "\(error)")
+        }
+        // A missing one still means no drop-ins.
+        let none = try DelegateConfiguration.load(
+            tomlText: "", environment: ["SECRETS_DELEGATE_DELEGATE_CONNECTORS_DIR": directory.path("absent")], hostName: "h")
+        #expect(none.connectors.isEmpty)
+
         // connectors_dir moves it; the file's own directory is then not read.
         let other = try TemporaryDirectory()
         try "region = \"eu-west-1\"\ncredentials = { type = \"instanceRole\" }\n"

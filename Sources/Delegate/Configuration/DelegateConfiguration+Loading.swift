@@ -168,13 +168,20 @@ extension DelegateConfiguration {
     /// `<directory>/<id>.toml`: one connector each, its keys at the top level. A missing directory
     /// means no drop-ins; files not ending in `.toml` and hidden files are ignored.
     private mutating func loadConnectorDropIns(directory: String) throws(ConfigurationError) {
-        var isDirectory = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
-            // No directory means no drop-ins; a link to nothing would leave them out unsaid.
+        var info = stat()
+        guard stat(directory, &info) == 0 else {
+            let number = errno
+            // No directory means no drop-ins; a link to nothing would leave them out unsaid, and
+            // one that cannot be reached (a loop of links, a folder on the way the delegate may
+            // not search) is not missing: its drop-ins would be left out as silently.
+            guard number == ENOENT else {
+                throw ConfigurationError(
+                    key: "[delegate] connectors_dir", reason: "\(directory) cannot be examined: \(RegularFile.describe(number))")
+            }
             guard ConfigurationFile.isDanglingLink(directory) else { return }
             throw ConfigurationError(key: "[delegate] connectors_dir", reason: "\(directory) is a symbolic link to nothing")
         }
-        guard isDirectory else {
+        guard info.st_mode & S_IFMT == S_IFDIR else {
             throw ConfigurationError(key: "[delegate] connectors_dir", reason: "\(directory) is not a directory")
         }
         // Whoever may write the directory may add a connector (or a link to another file as one).
