@@ -99,6 +99,23 @@ import Testing
         #expect(answered.contains(key(19_999), now: now))
     }
 
+    /// Messages that keep coming back, with no result sent and no empty receive in between,
+    /// renew without end: the record of renewals stays bounded all the same, even behind a
+    /// message not yet due, and every message renewed is still remembered.
+    @Test func renewalsWithoutEndKeepTheRecordBounded() {
+        let answered = AnsweredMessages(capacity: 4)
+        answered.remember(key(0), now: start, keptFor: .seconds(1_000))
+        for id in 1...3 { answered.remember(key(id), now: start, keptFor: .seconds(100)) }
+        for step in 1...20_000 {
+            let now = start + .milliseconds(step)
+            #expect(answered.renewIfRemembered(key(1 + step % 3), now: now, keptFor: .seconds(100)))
+        }
+        #expect(answered.orderCount <= 4 * 4 + 1, "\(answered.orderCount) entries")
+        let now = start + .milliseconds(20_000)
+        #expect((0...3).allSatisfy { answered.contains(key($0), now: now) })
+        #expect(answered.count(now: now) == 4)
+    }
+
     @Test func theTimeKeptCoversTwoLeasesAndAMinute() {
         #expect(AnsweredMessages.keptFor(visibilitySeconds: 60) == .seconds(180))
     }

@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// Bounded: an entry is kept for ``keptFor(visibilitySeconds:)`` from the last time it was
 /// remembered (when the result was sent, when its delete returned, and whenever the message came
-/// back), and at most ``capacity`` entries, the least recently remembered dropped first.
+/// back), and at most ``capacity`` entries, the least recently remembered dropped first; the
+/// record of renewals is kept within four times that.
 final class AnsweredMessages: Sendable {
     struct Key: Hashable, Sendable {
         var queueURL: String
@@ -62,9 +63,16 @@ final class AnsweredMessages: Sendable {
             let renewed = now + keptFor
             state.until[key] = renewed
             state.order.append((key, renewed))
+            // Messages that keep coming back (their deletes do not take) renew with no result
+            // sent and maybe no empty receive, the two other times memory is given back.
+            Self.forget(in: &state, now: now, keeping: capacity)
+            Self.compact(&state, beyond: 4 * capacity)
             return true
         }
     }
+
+    /// Entries in `order`, renewed ones included (for tests).
+    var orderCount: Int { state.withLock { $0.order.count } }
 
     /// Forgets the messages whose time is up by `now` (the poll loop calls it after an empty
     /// receive, so an idle delegate gives the memory back).
@@ -104,5 +112,13 @@ final class AnsweredMessages: Sendable {
             state.order.removeFirst()
         }
         if state.until.isEmpty { state = State() }
+    }
+
+    /// Rebuilds `order` from the messages remembered, once it holds more than `limit` entries:
+    /// renewals behind a message not yet due pile up there, since ``forget(in:now:keeping:)``
+    /// stops at the first entry still current.
+    private static func compact(_ state: inout State, beyond limit: Int) {
+        guard state.order.count > limit else { return }
+        state.order = Deque(state.until.map { (key: $0.key, until: $0.value) }.sorted { $0.until < $1.until })
     }
 }
