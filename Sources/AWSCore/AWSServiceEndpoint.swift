@@ -37,7 +37,7 @@ public struct AWSServiceEndpoint: Sendable, Hashable {
 
     /// The domain of a region's public endpoints: `amazonaws.com.cn` in the China regions
     /// (`cn-north-1`, `cn-northwest-1`), `amazonaws.com` elsewhere.
-    public static func domain(of region: String) -> String {
+    static func domain(of region: String) -> String {
         region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
     }
 

@@ -16,15 +16,13 @@ final class HandlerTasks: Sendable {
 
     /// Runs `call` as a child of ``run()`` (at once if it runs, else as soon as it does); false
     /// when ``run()`` has ended (finished, or its caller cancelled): `call` never runs, and the
-    /// caller ends what it stands for itself.
-    @discardableResult
+    /// caller ends what it stands for itself (so the answer must be used).
     func start(_ call: @escaping Call) -> Bool {
         start([call])
     }
 
     /// Runs each of `calls` as a child of ``run()``, in one hand-over; false, and none of them
     /// runs, when ``run()`` has ended.
-    @discardableResult
     func start(_ calls: [Call]) -> Bool {
         guard !calls.isEmpty else { return true }
         if case .terminated = continuation.yield(calls) { return false }

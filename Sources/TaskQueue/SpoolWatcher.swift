@@ -30,7 +30,7 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
 
     init(
         directory: String, rescanInterval: Duration, skipCacheCapacity: Int, logger: Logger,
-        logLimiter: LogRateLimiter = LogRateLimiter()
+        logLimiter: LogRateLimiter
     ) throws(TaskQueueError) {
         let core = Core(
             directory: directory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, logger: logger,
