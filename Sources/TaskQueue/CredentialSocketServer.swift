@@ -58,7 +58,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
         case value(Data)
         /// ``refusalLength`` bytes of ``refusalLine``: systemd fails the unit's start.
         case refuse
-        /// Close without a byte: for a peer that is not systemd's helper (nobody to tell).
+        /// Close without a byte (the unit, if any, starts with an empty credential).
         case close
     }
 
@@ -100,6 +100,10 @@ public final class CredentialSocketServer: @unchecked Sendable {
     private var acceptor: SocketAcceptor?
     /// `accept(2)` on the listening socket; tests replace it (before `start()`) to make it fail.
     var acceptCall: @Sendable (Int32) -> (fd: Int32, errno: Int32) = SocketAcceptor.systemAccept
+    /// `SO_PEERCRED` on an accepted socket; tests replace it (before `start()`) to make it fail.
+    var peerCall: @Sendable (Int32) throws(TaskQueueError) -> PeerCredentials = { fd throws(TaskQueueError) in
+        try PeerCredentials.of(socket: fd)
+    }
     private var connections: [UInt64: Connection] = [:]
     private var nextID: UInt64 = 0
     private var boundPath: BoundSocketFile?
@@ -242,11 +246,19 @@ public final class CredentialSocketServer: @unchecked Sendable {
     }
 
     /// A request the listening socket accepted (never beyond the cap: the acceptor pauses there).
+    /// One whose peer the kernel cannot name is refused, not closed: it may be systemd's helper,
+    /// and an EOF would start its unit with an empty credential.
     private func accepted(_ fd: Int32) {
-        guard
-            let peer = acceptor?.peer(
-                of: fd, orWarn: "cannot read a credential requester's credentials; closing", key: "credential-peer")
-        else { return }
+        let peer: PeerCredentials
+        do {
+            peer = try peerCall(fd)
+        } catch {
+            logLimiter.warning(
+                "cannot read a credential requester's credentials; refused", metadata: ["error": "\(error)"],
+                key: "credential-peer", logger: logger)
+            answer(track(fd: fd, peerUID: nil).id, with: .refuse)
+            return
+        }
         start(fd: fd, request: Request(peer: peer, sunPath: Self.peerAddress(fd)))
     }
 

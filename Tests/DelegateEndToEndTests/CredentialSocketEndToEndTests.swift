@@ -7,7 +7,7 @@ import Testing
 /// helper reproduced exactly (``CredentialPeer``): a root client bound to
 /// `\0<hex>/unit/<unit>/<id>` that connects and reads until EOF.
 @Suite struct CredentialSocketEndToEndTests {
-    @Test func mappedUnitsGetExactValuesRefusedUnitsARefusalAndOtherPeersNoByte() async throws {
+    @Test func mappedUnitsGetExactValuesAndEveryOtherRequestARefusal() async throws {
         let fixture = try await EndToEndFixture.make()
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)
         let name = "credsock"
@@ -99,21 +99,22 @@ import Testing
         #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: "abc/units/app.service/db-password") == refusal)
         #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: "00abc/unit/app.service/db-password") == refusal)
         #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: "abc/unit/app.service/..") == refusal)
-        // Not the service manager: a peer of another user gets not one byte, whatever its address
-        // (the socket is opened up only to let it connect at all).
+        // Not the system's service manager: a peer of another user (a `systemd --user`, the
+        // socket opened up to let it connect at all) never gets the value, and never an EOF,
+        // which would start its unit with an empty credential: it is refused, whatever its address.
         #expect(chmod(credentialsSocket, 0o666) == 0)
         #expect(
             try await CredentialPeer.request(
                 path: credentialsSocket, boundTo: CredentialPeer.systemdName(unit: "app.service", id: "db-password"),
-                asNobody: true) == Data())
-        #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: nil, asNobody: true) == Data())
+                asNobody: true) == refusal)
+        #expect(try await CredentialPeer.request(path: credentialsSocket, boundTo: nil, asNobody: true) == refusal)
         // Such a peer names any unit it likes: its refusals share one window whatever the name.
         let strangers = (1...4).map { "stranger-\($0).service" }
         for unit in strangers {
             #expect(
                 try await CredentialPeer.request(
                     path: credentialsSocket, boundTo: CredentialPeer.systemdName(unit: unit, id: "db-password"),
-                    asNobody: true) == Data())
+                    asNobody: true) == refusal)
         }
         #expect(try await ask("app.service", "db-password") == Data("pw-canary".utf8))
 

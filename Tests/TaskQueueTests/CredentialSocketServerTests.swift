@@ -158,6 +158,32 @@ import Testing
         #expect(await eventually { cancelled.count == 1 && server.connectionCount == 0 })
     }
 
+    /// A peer the kernel cannot name (`SO_PEERCRED` failing) may still be systemd's helper: it gets
+    /// the refusal, never an EOF, and the handler is never asked.
+    @Test func aPeerWhoseCredentialsCannotBeReadIsRefusedNeverAnEOF() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let calls = CallCounter()
+        let recorder = LogRecorder()
+        let path = dir.file("c.sock")
+        let server = CredentialSocketServer(
+            listener: .path(path), logLimiter: LogRateLimiter(), logger: recorder.logger(),
+            handler: { _ in
+                calls.increment()
+                return .value(Data("the value".utf8))
+            })
+        server.peerCall = { _ throws(TaskQueueError) in throw .system("getsockopt(SO_PEERCRED)", path: nil, errno: EINVAL) }
+        try server.start()
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let client = try RawClient(path: path, boundTo: "3f/unit/app.service/db")
+        let answer = try await offPool { client.readUntilClosed() }
+        #expect(answer.utf8.count == CredentialSocketServer.refusalLength)
+        #expect(calls.count == 0)
+        #expect(recorder.records.contains { $0.contains("cannot read a credential requester's credentials; refused") })
+        #expect(await eventually { server.connectionCount == 0 })
+    }
+
     /// A stop (``CredentialSocketServer/close()``) refuses the requests it finds unanswered and
     /// lets the refusal be read: an EOF would start their units with an empty credential.
     @Test func aCloseRefusesWhatIsUnansweredNeverAnEOF() async throws {

@@ -27,8 +27,6 @@ struct CredentialIntake: Sendable {
         var code: TaskFailure.Code
         var message: String
         var connectorID: String?
-        /// The peer cannot be the service manager (not root): it gets no byte at all.
-        var closeOnly = false
     }
 
     func handle(_ request: CredentialSocketServer.Request) async -> CredentialSocketServer.Answer {
@@ -61,7 +59,7 @@ struct CredentialIntake: Sendable {
             logLimiter.warning(
                 "credential request refused: \(error.message)", metadata: metadata,
                 key: "credential-refused-\(error.code) \(unit)", logger: logger)
-            return error.closeOnly ? .close : .refuse
+            return .refuse
         }
     }
 
@@ -74,18 +72,19 @@ struct CredentialIntake: Sendable {
         switch parsed {
         case .success(let parsed): address = parsed
         case .failure(let problem):
-            // From root this may be the service manager with an address this parser does not
-            // take (a credential id no entry could map, a future systemd's format): fail its unit
-            // closed rather than let an EOF start it with an empty credential.
+            // This may be a service manager with an address this parser does not take (a
+            // credential id no entry could map, a future systemd's format): fail its unit closed
+            // rather than let an EOF start it with an empty credential.
             throw Refusal(
-                code: .malformedAddress, message: "\(problem) (uid \(request.peer.uid) pid \(request.peer.pid))",
-                closeOnly: request.peer.uid != 0)
+                code: .malformedAddress, message: "\(problem) (uid \(request.peer.uid) pid \(request.peer.pid))")
         }
+        // Another user's service manager (`systemd --user`, where an operator opened the socket
+        // to it) is refused like any other request, so its unit fails rather than start empty.
         guard request.peer.uid == 0 else {
             throw Refusal(
                 code: .peerNotRoot,
                 message: "only the service manager (uid 0) may ask; uid \(request.peer.uid) pid \(request.peer.pid) "
-                    + "claimed unit \(address.unit)", closeOnly: true)
+                    + "claimed unit \(address.unit)")
         }
         guard let mapping = CredentialMapping.find(unit: address.unit, id: address.id, in: mappings()) else {
             throw Refusal(
