@@ -39,7 +39,7 @@ test: deps
 
 ## demo: the delegate's main job end to end against a local AWS emulator.
 demo: build
-	scripts/demo.sh
+	PYTHON="$(PYTHON)" scripts/demo.sh
 
 ## package: dist/secrets-delegate_<version>_amd64.deb (static Swift stdlib, stripped; lintian-clean).
 package: deps

@@ -9,28 +9,44 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 DEMO=$ROOT/.demo
 BIN=$ROOT/.build/debug/secrets-delegate
+PYTHON=${PYTHON:-python3}  # the interpreter `make deps` installed moto and boto3 into
 rm -rf "$DEMO"
 mkdir -p "$DEMO/tasks"
 chmod 0750 "$DEMO"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-ENDPOINT=http://127.0.0.1:$PORT
 pids=()
+# On a failure, the end of each log says why (a readiness wait that ran out says which).
 cleanup() {
+  local status=$?
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  if [ "$status" -ne 0 ]; then
+    for log in "$DEMO/moto.log" "$DEMO/delegate.log"; do
+      [ -s "$log" ] && { echo "--- last lines of ${log#"$ROOT"/}:" >&2; tail -n 20 "$log" >&2; }
+    done
+    echo "demo failed (exit $status)" >&2
+  fi
 }
 trap cleanup EXIT
+fail() { echo "demo: $*" >&2; exit 1; }
+
+PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') \
+  || fail "$PYTHON does not run (set PYTHON to the interpreter make deps installed into)"
+ENDPOINT=http://127.0.0.1:$PORT
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "starting moto_server on $ENDPOINT (signature and IAM checks on after the setup calls)"
-INITIAL_NO_AUTH_ACTION_COUNT=$(python3 scripts/demo_identity.py --setup-calls) moto_server -H 127.0.0.1 -p "$PORT" >"$DEMO/moto.log" 2>&1 &
+# moto's own entry point, in the interpreter it was installed into (its moto_server script may
+# not be on PATH, or may be another interpreter's).
+INITIAL_NO_AUTH_ACTION_COUNT=$("$PYTHON" scripts/demo_identity.py --setup-calls) \
+  "$PYTHON" -m moto.server -H 127.0.0.1 -p "$PORT" >"$DEMO/moto.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do curl -sf "$ENDPOINT/moto-api/" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 1 150); do curl -sf "$ENDPOINT/moto-api/" >/dev/null && break; sleep 0.1; done
+curl -sf "$ENDPOINT/moto-api/" >/dev/null || fail "moto_server did not answer on $ENDPOINT within 15 s (is moto[server] installed for $PYTHON? make deps)"
 
 step "creating the demo identity (IAM users with the seed document's policies) and SQS queues"
-{ read -r TASK_QUEUE; read -r REPLY_QUEUE; } < <(python3 scripts/demo_identity.py "$ENDPOINT" "$DEMO/credentials")
+{ read -r TASK_QUEUE; read -r REPLY_QUEUE; } < <("$PYTHON" scripts/demo_identity.py "$ENDPOINT" "$DEMO/credentials")
 ls -l "$DEMO/credentials" | sed 1d
 echo "    task queue:  $TASK_QUEUE"
 echo "    reply queue: $REPLY_QUEUE"
@@ -73,6 +89,7 @@ step "starting the delegate (log: .demo/delegate.log)"
 AWS_ACCESS_KEY_ID=$FLEET_KEY_ID AWS_SECRET_ACCESS_KEY=$FLEET_SECRET_KEY "$BIN" run --config "$DEMO/delegate.toml" 2>"$DEMO/delegate.log" &
 pids+=($!)
 for _ in $(seq 1 100); do [ -S "$DEMO/delegate.sock" ] && break; sleep 0.1; done
+[ -S "$DEMO/delegate.sock" ] || fail "the delegate did not open its socket within 10 s"
 
 connector() { # connector ID SELECTORS CREDENTIAL_ID_REF SECRET_REF
   printf '{"id":"%s","region":"us-east-1","secretNamePrefix":"demo","delegateSelectors":%s,"credentials":{"type":"accessKey","accessKeyIdRef":"%s","secretAccessKeyRef":"%s"}}' "$1" "$2" "$3" "$4"
@@ -92,7 +109,7 @@ task test-read-only "{\"id\":\"test-read-only\",\"connector\":$READER,\"operatio
 task sqs-get-user "{\"id\":\"sqs-get-user\",\"connector\":$FULL,\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db#user\"}}"
 task for-prod "{\"id\":\"for-prod\",\"connector\":$ELSEWHERE,\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}"
 
-show() { python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read()), indent=2))' | sed 's/^/    /'; }
+show() { "$PYTHON" -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read()), indent=2))' | sed 's/^/    /'; }
 
 step "createSecret through the spool (submit --spool --wait)"
 "$BIN" submit --spool "$DEMO/spool" --wait --timeout 30 "$DEMO/tasks/create-db.json" | show
@@ -116,7 +133,10 @@ step "the delegate's status"
 
 step "stopping (SIGTERM: intake closes, tasks in flight finish)"
 kill -TERM "${pids[1]}"
-wait "${pids[1]}" && echo "    delegate exited 0"
+status=0
+wait "${pids[1]}" || status=$?
 unset 'pids[1]'
+[ "$status" -eq 0 ] || fail "the delegate exited $status on SIGTERM"
+echo "    delegate exited 0"
 echo
 echo "demo finished; the delegate's log is in .demo/delegate.log"
