@@ -20,5 +20,6 @@ let package = Package(
         .executableTarget(name: "FuzzSigV4", dependencies: ["FuzzSupport", modules]),
         .executableTarget(name: "FuzzAWSResponses", dependencies: ["FuzzSupport", modules]),
         .executableTarget(name: "FuzzLineFramer", dependencies: ["FuzzSupport", modules]),
+        .executableTarget(name: "FuzzSmallParsers", dependencies: ["FuzzSupport", modules]),
     ]
 )

@@ -18,11 +18,13 @@ SCRATCH=.build-fuzz
 TARGETS=${FUZZ_TARGETS:-$(ls Fuzz/Corpus)}
 
 build_start=$(date +%s)
-# -enable-testing: the targets `@testable import` internal parsers. The C and C++ code (toml++
-# under TOMLKit, the C shims) gets coverage instrumentation too, without a second libFuzzer.
+# -enable-testing: the targets `@testable import` internal parsers. AddressSanitizer on the Swift,
+# C and C++ code (toml++ under TOMLKit, the C shims): a read past a buffer or a use after free is
+# a crash, not a quiet wrong answer. The C and C++ code gets coverage instrumentation too, without
+# a second libFuzzer.
 "$SWIFT" build --package-path Fuzz --scratch-path "$SCRATCH" -c debug \
-  -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library -Xswiftc -enable-testing \
-  -Xcc -fsanitize=fuzzer-no-link -Xcxx -fsanitize=fuzzer-no-link
+  -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing \
+  -Xcc -fsanitize=fuzzer-no-link,address -Xcxx -fsanitize=fuzzer-no-link,address
 echo "fuzz: build took $(($(date +%s) - build_start))s"
 
 mkdir -p "$SCRATCH/crashes" "$SCRATCH/logs"
@@ -33,10 +35,13 @@ for target in $TARGETS; do
   log=$SCRATCH/logs/$target.log
   echo "fuzz: $target for ${SECONDS_PER_TARGET}s (log: $log)"
   # The first corpus directory receives new inputs; the seeds in the repo are only read.
-  # Swift's own backtracer is off: libFuzzer reports the crash and keeps the input.
+  # Swift's own backtracer is off: libFuzzer reports the crash and keeps the input. Leaks are not
+  # looked for: TOMLKit 0.6 leaks a few hundred bytes at each TOML text it refuses (its parse
+  # error path) and at each table's key list, which is not ours to mend; the daemon parses only
+  # at start and reload.
   # shellcheck disable=SC2086
-  if SWIFT_BACKTRACE=enable=no "$SCRATCH/debug/$target" "$corpus" "Fuzz/Corpus/$target" \
-    -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+  if SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 "$SCRATCH/debug/$target" "$corpus" "Fuzz/Corpus/$target" \
+    -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 \
     -artifact_prefix="$SCRATCH/crashes/$target-" -print_final_stats=1 ${FUZZ_ARGS:-} >"$log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^Done' "$log" | tr '\n' ' ' || true
     echo

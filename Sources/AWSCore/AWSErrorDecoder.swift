@@ -41,8 +41,12 @@ enum AWSErrorDecoder {
             message = error.value(of: "Message")
         }
 
+        // An endpoint that echoes what it was sent (a session token, a sensitive value) into the
+        // code or the request id does not get it into a log: such a field is dropped.
+        func clean(_ field: String) -> String? { redactor.finds(in: field) ? nil : field }
         var resolved =
-            code.flatMap(boundedCode).map(AWSError.Code.init(rawValue:)) ?? fallbackCode(status: response.status)
+            code.flatMap(boundedCode).flatMap(clean).map(AWSError.Code.init(rawValue:))
+            ?? fallbackCode(status: response.status)
         if wireProtocol == .json, resolved == .accessDenied {
             resolved = .accessDeniedException
         }
@@ -50,7 +54,8 @@ enum AWSErrorDecoder {
             kind: .service,
             code: resolved,
             message: message.map(redactor.redact) ?? "HTTP status \(response.status)",
-            requestId: requestId ?? XMLScanner(response.body)?.value(of: "RequestId").flatMap(boundedRequestID),
+            requestId: (requestId ?? XMLScanner(response.body)?.value(of: "RequestId").flatMap(boundedRequestID))
+                .flatMap(clean),
             httpStatus: response.status
         )
     }

@@ -33,6 +33,15 @@ public struct MessageRedactor: Sendable {
         return Self.bounded(String(text).trimmingTrailingWhitespace())
     }
 
+    /// Whether `text` holds a secret in any spelling ``redact(_:)`` looks for: for a short field
+    /// (an error code, a request id) that is dropped whole rather than marked.
+    public func finds(in text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return secrets.contains { secret in
+            Self.spellings(of: secret).contains { !$0.isEmpty && bytes.firstRange(of: $0) != nil }
+        }
+    }
+
     /// `text` with every byte range any of `targets` covers replaced by one `<redacted>`: the
     /// ranges of all targets are found first and joined where they overlap or touch, so that
     /// neither one target inside another nor two that overlap leaves a part of either. The match

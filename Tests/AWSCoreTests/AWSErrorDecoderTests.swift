@@ -107,6 +107,32 @@ import Testing
         let fine = HTTPResponse(status: 400, headers: ["x-amzn-RequestId": "5f2c-11aa"])
         #expect(AWSErrorDecoder.requestID(in: fine) == "5f2c-11aa")
     }
+
+    /// An endpoint that echoes what it was sent (the session token, a sensitive value) into the
+    /// error's code or request id: those fields are dropped, as the message's copy is redacted.
+    @Test func aCodeOrRequestIDHoldingASecretIsDropped() {
+        let redactor = MessageRedactor(secrets: ["hunter2-Value", "TOKEN.abc-def"])
+        let json = HTTPResponse(
+            status: 400, headers: ["x-amzn-RequestId": "req-TOKEN.abc-def"],
+            body: Data(#"{"__type":"hunter2-Value","message":"not hunter2-Value"}"#.utf8))
+        let fromJSON = AWSErrorDecoder.decode(json, wireProtocol: .json, redactor: redactor)
+        #expect(fromJSON.code == .unknownError)
+        #expect(fromJSON.requestId == nil)
+        #expect(fromJSON.message == "not <redacted>")
+        #expect(!"\(fromJSON)".contains("hunter2") && !"\(fromJSON)".contains("TOKEN"))
+        let xml = HTTPResponse(
+            status: 403,
+            body: Data(
+                "<ErrorResponse><Error><Code>xTOKEN.abc-defx</Code><Message>m</Message></Error><RequestId>TOKEN.abc-def</RequestId></ErrorResponse>"
+                    .utf8))
+        let fromXML = AWSErrorDecoder.decode(xml, wireProtocol: .query, redactor: redactor)
+        #expect(fromXML.code == .unknownError && fromXML.requestId == nil)
+        // Fields without a secret are kept.
+        let plain = HTTPResponse(
+            status: 400, headers: ["x-amzn-RequestId": "req-1"], body: Data(#"{"__type":"ThrottlingException"}"#.utf8))
+        let kept = AWSErrorDecoder.decode(plain, wireProtocol: .json, redactor: redactor)
+        #expect(kept.code == AWSError.Code(rawValue: "ThrottlingException") && kept.requestId == "req-1")
+    }
 }
 
 @Suite struct MessageRedactorTests {

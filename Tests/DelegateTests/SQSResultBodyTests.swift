@@ -16,7 +16,8 @@ import Testing
         let result = Self.result(value: "small")
         let (message, oversize) = SQSQueuePoller.resultMessage(for: result, taskID: "big", taskMessageID: "m-big")
         #expect(message.body == result.jsonLine)
-        #expect(message.attributes == ["taskId": "big"])
+        // The task message answered, so that submit --wait tells its own send from an earlier one.
+        #expect(message.attributes == ["taskId": "big", "taskMessageId": "m-big"])
         // Grouped by task id; deduplicated by the task message: a rerun of that message sends the
         // same id (a FIFO queue drops the copy), the same task id sent again another.
         #expect(message.groupID == "big")
@@ -49,15 +50,17 @@ import Testing
         #expect(object["result"] == nil)
     }
 
-    /// SQS counts the attributes too: a body that fits alone but not with its `taskId` attribute
-    /// would be refused at every lease, so it is replaced as well.
+    /// SQS counts the attributes too: a body that fits alone but not with its `taskId` and
+    /// `taskMessageId` attributes would be refused at every lease, so it is replaced as well.
     @Test func theTaskIDAttributeCountsTowardsTheLimit() throws {
         let empty = Self.result(value: "").jsonLine.utf8.count
         let taskID = String(repeating: "t", count: 64)
         let fitsAlone = Self.result(value: String(repeating: "v", count: 256 * 1024 - empty))
         #expect(fitsAlone.jsonLine.utf8.count == 256 * 1024)
         let (message, oversize) = SQSQueuePoller.resultMessage(for: fitsAlone, taskID: taskID, taskMessageID: "m-1")
-        #expect(oversize == 256 * 1024 + "taskId".utf8.count + "String".utf8.count + taskID.utf8.count)
+        #expect(
+            oversize == 256 * 1024 + "taskId".utf8.count + "String".utf8.count + taskID.utf8.count
+                + "taskMessageId".utf8.count + "String".utf8.count + "m-1".utf8.count)
         #expect(message.countedBytes <= 256 * 1024)
         #expect(message.body.contains("ResultTooLarge"))
     }

@@ -72,6 +72,61 @@ import Testing
         #expect(!recorded.contains { $0.action == "DeleteMessage" }, "\(recorded.map(\.action))")
     }
 
+    /// A result of the same task id that names another task message (an earlier submission's,
+    /// never collected) is neither taken nor deleted; the one naming the message sent is. A result
+    /// naming none (a delegate from before `taskMessageId`) is still taken.
+    @Test func aResultOfAnEarlierSubmissionOfTheSameIDIsLeftAlone() async throws {
+        let result = Self.result(id: "t-1")
+        let (outcome, recorded) = try await waitWithReplies(
+            [("rh-earlier", "t-1", result.jsonLine), ("rh-mine", "t-1", result.jsonLine)],
+            taskMessageIDs: ["rh-earlier": "an-earlier-message", "rh-mine": "task-message"])
+        #expect(outcome.status == 0, "\(outcome)")
+        let deleted = recorded.filter { $0.action == "DeleteMessage" }.map(\.body)
+        #expect(deleted.count == 1 && deleted.first?.contains("rh-mine") == true, "\(deleted)")
+        #expect(recorded.first { $0.action == "ReceiveMessage" }?.body.contains("taskMessageId") == true)
+
+        let (alone, aloneCalls) = try await waitWithReplies(
+            [("rh-earlier", "t-1", result.jsonLine)], timeout: .seconds(1),
+            taskMessageIDs: ["rh-earlier": "an-earlier-message"])
+        #expect(alone.status == 69, "\(alone)")
+        #expect(alone.errorOutput.contains("1 result(s) of an earlier submission of t-1"), "\(alone)")
+        #expect(!aloneCalls.contains { $0.action == "DeleteMessage" })
+
+        let (unnamed, _) = try await waitWithReplies([("rh-old-delegate", "t-1", result.jsonLine)])
+        #expect(unnamed.status == 0, "\(unnamed)")
+    }
+
+    /// What the delegate would reject without a readable id or replyTo (its rejection would go
+    /// where --wait does not look) is a usage error before anything is sent; so is a task that
+    /// fits 256 KiB only without its `taskId` attribute, which SQS counts.
+    @Test(arguments: [
+        #"{"id":"a b","operation":"getRandomPassword"}"#, #"{"id":"","operation":"getRandomPassword"}"#,
+        #"{"id":".hidden","operation":"getRandomPassword"}"#,
+        #"{"id":"t-1","id":"t-2","operation":"getRandomPassword"}"#,
+        #"{"id":"t-1","operation":"getRandomPassword","params":{"length":8,"length":9}}"#,
+        #"{"id":"t-1","operation":"getRandomPassword","replyTo":5}"#,
+    ])
+    func aTaskTheDelegateCouldNotAnswerWhereWaitLooksIsRefusedBeforeSending(_ task: String) async throws {
+        let (outcome, recorded) = try await waitWithReplies(task: Data(task.utf8), timeout: .seconds(1)) { _ in [] }
+        #expect(outcome.status == 64, "\(outcome.errorOutput)")
+        #expect(recorded.isEmpty, "\(recorded.map(\.action))")
+    }
+
+    @Test func aTaskThatFitsOnlyWithoutItsTaskIDAttributeIsRefusedBeforeSending() async throws {
+        // With its own replyTo (the reply queue), so nothing is added to it on the way.
+        let (outcome, recorded) = try await waitWithReplies(
+            taskFor: { replyQueueURL in
+                let head = #"{"id":"t-1","operation":"getRandomPassword","replyTo":"\#(replyQueueURL)","description":""#
+                let task = head + String(repeating: "x", count: 262_144 - head.utf8.count - 2 - 5) + #""}"#
+                precondition(task.utf8.count == 262_144 - 5)  // fits alone; "taskId", "String" and "t-1" do not
+                return Data(task.utf8)
+            }, timeout: .seconds(1)
+        ) { _ in [] }
+        #expect(outcome.status == 64, "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains("with its taskId attribute"), "\(outcome.errorOutput)")
+        #expect(recorded.isEmpty, "\(recorded.map(\.action))")
+    }
+
     private static func result(id: String) -> TaskResult {
         TaskResult(
             id: id, status: .succeeded, operation: "getRandomPassword", connectorId: "c", delegate: "d",
@@ -84,14 +139,18 @@ import Testing
     /// Submits task t-1 with --wait to a scripted SQS endpoint whose every receive answers
     /// `replies` (receipt handle, taskId attribute, body); the outcome and the calls made.
     private func waitWithReplies(
-        _ replies: [Reply], timeout: Duration = .seconds(20)
+        _ replies: [Reply], timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
-        try await waitWithReplies(timeout: timeout) { _ in replies }
+        try await waitWithReplies(timeout: timeout, taskMessageIDs: taskMessageIDs) { _ in replies }
     }
 
     /// As above, the replies made from the task as sent (its `sealTo`, with `seal`).
+    /// `taskMessageIDs` gives a reply (by receipt handle) a `taskMessageId` attribute.
     private func waitWithReplies(
-        seal: Bool = false, timeout: Duration = .seconds(20), replies: @escaping @Sendable (String) -> [Reply]
+        task: Data = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8),
+        taskFor: (@Sendable (_ replyQueueURL: String) -> Data)? = nil, seal: Bool = false,
+        timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:],
+        replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
         let calls = Mutex<[(action: String, body: String)]>([])
@@ -106,9 +165,13 @@ import Testing
                 return ScriptedResponse(status: 200, headers: json, body: #"{"MessageId":"task-message"}"#)
             case "ReceiveMessage":
                 let messages: [[String: Any]] = replies(sent.withLock { $0 }).map { reply in
-                    [
+                    var attributes = ["taskId": ["DataType": "String", "StringValue": reply.taskID]]
+                    if let answered = taskMessageIDs[reply.handle] {
+                        attributes["taskMessageId"] = ["DataType": "String", "StringValue": answered]
+                    }
+                    return [
                         "MessageId": "m-\(reply.handle)", "ReceiptHandle": reply.handle, "Body": reply.body,
-                        "MessageAttributes": ["taskId": ["DataType": "String", "StringValue": reply.taskID]],
+                        "MessageAttributes": attributes,
                     ]
                 }
                 let body = try! JSONSerialization.data(withJSONObject: ["Messages": messages])
@@ -131,8 +194,8 @@ import Testing
             queueURL: "\(server.baseURL)/123456789012/tasks", replyQueueURL: "\(server.baseURL)/123456789012/replies",
             configuration: configuration,
             environment: ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"])
-        let task = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8)
-        let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: timeout, seal: seal).submit(task)
+        let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: timeout, seal: seal)
+            .submit(taskFor?(destination.replyQueueURL ?? "") ?? task)
         return (outcome, calls.withLock { $0 })
     }
 }

@@ -8,7 +8,8 @@ import HTTP
 /// XML (XMLScanner and Timestamp), the IMDS credentials JSON document, and AWS error bodies in
 /// both wire protocols. Any body gives credentials, nil or an error, never a crash.
 /// The redactor the client would build: a secret key, a token and a signature to take out.
-private let redactor = MessageRedactor(secrets: ["fuzz-secret-key", "fuzz-session-token", "0123456789abcdef"])
+private let secrets = ["fuzz-secret-key", "fuzz-session-token", "0123456789abcdef"]
+private let redactor = MessageRedactor(secrets: secrets)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzAWSResponses(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
@@ -20,11 +21,19 @@ public func fuzzAWSResponses(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CI
     }
     // IMDS bodies reach the parser as `String(decoding:as:)` does it.
     _ = try? IMDSCredentialSource.parseCredentials(String(decoding: data, as: UTF8.self))
+    // The same bytes as a request id header too, which an endpoint may fill with what it was sent.
+    let echoedID = String(decoding: data.prefix(200), as: UTF8.self)
     for status in [400, 403, 500] {
-        let response = HTTPResponse(status: status, body: data)
-        // With a secret to take out, as the client decodes every error.
-        _ = AWSErrorDecoder.decode(response, wireProtocol: .query, redactor: redactor)
-        _ = AWSErrorDecoder.decode(response, wireProtocol: .json, redactor: redactor)
+        for headers in [[:], ["x-amzn-RequestId": echoedID]] as [HTTPHeaders] {
+            let response = HTTPResponse(status: status, headers: headers, body: data)
+            // With secrets to take out, as the client decodes every error: none of them is left
+            // anywhere in what the error says (its code, message or request id).
+            for wireProtocol in [AWSCall.WireProtocol.query, .json] {
+                let error = AWSErrorDecoder.decode(response, wireProtocol: wireProtocol, redactor: redactor)
+                let said = "\(error) \(error.code.rawValue) \(error.requestId ?? "")"
+                for secret in secrets { precondition(!said.contains(secret), "a secret left in \(wireProtocol) error") }
+            }
+        }
     }
     return 0
 }

@@ -2,13 +2,54 @@ import FuzzSupport
 import Delegate
 import Foundation
 
-/// A task, spool-style (with a default id) and socket-style (none): any bytes give a task or a
-/// rejection, never a crash.
+/// Two configured connectors: one anyone may use, one only root and a queue may use, read-only
+/// and sealed, so a task naming either goes through resolution and the policy's refusals.
+private let catalog: ConnectorCatalog = {
+    func named(_ id: String, _ policy: ConnectorPolicy) -> NamedConnector {
+        NamedConnector(
+            connector: Connector(
+                id: id, region: "us-east-1", secretNamePrefix: "devops", delegateSelectors: ["prod"],
+                credentials: .instanceRole),
+            policy: policy, origin: "[connectors.\(id)]")
+    }
+    return ConnectorCatalog(connectors: [
+        "open": named("open", ConnectorPolicy()),
+        "guarded": named(
+            "guarded",
+            ConnectorPolicy(
+                operations: [.getSecretValue, .describeSecret],
+                allowedQueues: ["https://sqs.us-east-1.amazonaws.com/123456789012/tasks"],
+                requireSealedResults: true, cacheTTLSeconds: 60)),
+    ])
+}()
+
+private let principals: [TaskPrincipal] = [
+    .spoolFile(ownerUID: 1000), .systemdUnit("app.service", helperUID: 0),
+    .sqsQueue("https://sqs.us-east-1.amazonaws.com/123456789012/tasks"),
+]
+
+/// A task, spool-style (with a default id) and socket-style (none), inline or naming a
+/// configured connector, through the admission the intakes use: any bytes give a task or a
+/// rejection, never a crash. The intakes' peek (``TaskDocument/envelope``) must agree with the
+/// decoder on every task it takes: the same id, and an inline connector's selectors.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTaskDecoder(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = start.map { Data(bytes: $0, count: count) } ?? Data()
-    _ = try? DelegateTask.decode(data, defaultID: "spool-file-name")
-    _ = try? DelegateTask.decode(data, defaultID: nil)
+    let document = TaskDocument(data)
+    let envelope = document.envelope
+    for defaultID in ["spool-file-name", nil] as [String?] {
+        guard let task = try? DelegateTask.decode(document, defaultID: defaultID) else { continue }
+        precondition(envelope != nil, "the decoder took a task the peek could not read")
+        precondition(envelope?.id == nil ? task.id == defaultID : envelope?.id == task.id)
+        precondition(envelope?.connectorName == nil && envelope?.delegateSelectors == task.connector.delegateSelectors)
+    }
+    for principal in principals {
+        guard let task = try? catalog.admit(document, defaultID: nil, by: principal) else { continue }
+        precondition(envelope?.id == task.id)
+        if let name = envelope?.connectorName {
+            precondition(task.namedConnectorID == name && task.connector.delegateSelectors == ["prod"])
+        }
+    }
     return 0
 }
 

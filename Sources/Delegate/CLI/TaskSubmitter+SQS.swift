@@ -40,6 +40,19 @@ extension TaskSubmitter {
         guard let id else {
             return .failure("a task sent to SQS needs an id (the delegate has no file name to take one from)", status: ExitStatus.usage)
         }
+        // What the delegate would reject without reading the task's id or replyTo sends its
+        // rejection where --wait does not look: refused here instead.
+        guard DelegateTask.isValidID(id) else {
+            return .failure(
+                "the task's id is not 1-128 characters of letters, digits, '.', '_' and '-' not starting with '.'",
+                status: ExitStatus.usage)
+        }
+        if task.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0)?.hasDuplicateKeys ?? false }) {
+            return .failure("the task gives a field twice; the delegate would reject it", status: ExitStatus.usage)
+        }
+        if let replyTo = object["replyTo"], replyTo.stringValue == nil {
+            return .failure("the task's replyTo must be a queue URL string", status: ExitStatus.usage)
+        }
         let queue: SQSQueueURL
         var reply: SQSQueueURL?
         var body = task
@@ -67,8 +80,12 @@ extension TaskSubmitter {
         } catch {
             return .failure(error.message, status: ExitStatus.usage)
         }
-        guard body.count <= SQSMessage.maximumBodyBytes else {
-            return .failure("the task is \(body.count) bytes; an SQS message holds at most \(SQSMessage.maximumBodyBytes)", status: ExitStatus.usage)
+        // SQS counts the attributes with the body.
+        let counted = SQSBatchMessage(body: String(decoding: body, as: UTF8.self), attributes: ["taskId": id]).countedBytes
+        guard counted <= SQSMessage.maximumBodyBytes else {
+            return .failure(
+                "the task is \(counted) bytes with its taskId attribute; an SQS message holds at most \(SQSMessage.maximumBodyBytes)",
+                status: ExitStatus.usage)
         }
         if wait, reply == nil {
             return .failure("--wait needs a reply queue: --reply-queue, the task's replyTo or [sqs] result_queue_url", status: ExitStatus.usage)
@@ -96,8 +113,9 @@ extension TaskSubmitter {
                     httpClient: http),
                 credentials: identity)
         }
+        let sentMessageID: String?
         do throws(AWSError) {
-            try await client(for: queue).sendMessage(
+            sentMessageID = try await client(for: queue).sendMessage(
                 queue: queue, body: String(decoding: body, as: UTF8.self), attributes: ["taskId": id], groupID: id,
                 deduplicationID: id, logger: logger)
         } catch {
@@ -106,7 +124,9 @@ extension TaskSubmitter {
         guard wait, let reply else {
             return CommandOutcome(output: "submitted \(id) to \(queue)", status: ExitStatus.success)
         }
-        return await waitForResult(id: id, on: reply, client: client(for: reply), privateKey: privateKey, logger: logger)
+        return await waitForResult(
+            id: id, sentMessageID: sentMessageID, on: reply, client: client(for: reply), privateKey: privateKey,
+            logger: logger)
     }
 
     /// Takes this task's result from `reply` (and deletes it, and any copy of it in the same
@@ -114,13 +134,17 @@ extension TaskSubmitter {
     /// for whoever waits for it. A message that carries this task's id but whose body is no result
     /// of this task (``result(_:of:privateKey:)``: anyone who may send to the reply queue can
     /// send one) is neither taken nor deleted: it is left invisible for its visibility timeout,
-    /// and the wait goes on for the real result. This is no authentication of an unsealed result:
-    /// only a sealed one (`--seal`) proves it comes from a delegate that ran this task.
+    /// and the wait goes on for the real result. So is a result of this task id that names
+    /// (`taskMessageId`) another task message than the one sent (`sentMessageID`): an older
+    /// submission's, not collected. This is no authentication of an unsealed result: only a
+    /// sealed one (`--seal`) proves it comes from a delegate that ran this task.
     private func waitForResult(
-        id: String, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?, logger: Logger
+        id: String, sentMessageID: String?, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?,
+        logger: Logger
     ) async -> CommandOutcome {
         let deadline = ContinuousClock.now + timeout
         var strangers = Set<String>()
+        var earlier = Set<String>()
         while ContinuousClock.now < deadline {
             let remaining = (deadline - ContinuousClock.now).components.seconds
             let messages: [SQSMessage]
@@ -130,7 +154,7 @@ extension TaskSubmitter {
                     options: .init(
                         // At least a second: in the last one, a wait of 0 would ask again and again.
                         maxMessages: 10, waitSeconds: Int(max(1, min(Int64(Self.replyPollSeconds), remaining))),
-                        visibilitySeconds: 30, attributeNames: [], messageAttributeNames: ["taskId"]),
+                        visibilitySeconds: 30, attributeNames: [], messageAttributeNames: ["taskId", "taskMessageId"]),
                     logger: logger)
             } catch {
                 return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
@@ -140,6 +164,13 @@ extension TaskSubmitter {
                 guard message.messageAttributes["taskId"]?.stringValue == id else {
                     try? await client.changeMessageVisibility(
                         queue: reply, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
+                    continue
+                }
+                // A delegate that names the task message it answered (older ones do not).
+                if let sentMessageID, let answered = message.messageAttributes["taskMessageId"]?.stringValue,
+                    answered != sentMessageID
+                {
+                    earlier.insert(message.messageId)
                     continue
                 }
                 let text = message.body.trimmingWhitespace()
@@ -158,9 +189,12 @@ extension TaskSubmitter {
                 return Self.outcome(for: found.result, text: found.text, privateKey: privateKey)
             }
         }
-        let seen =
+        var seen =
             strangers.isEmpty
             ? "" : "; \(strangers.count) message(s) named \(id) but held no result of it, and were left on the queue"
+        if !earlier.isEmpty {
+            seen += "; \(earlier.count) result(s) of an earlier submission of \(id) were left on the queue"
+        }
         return .failure(
             "no result for \(id) on \(reply) within \(timeout)\(seen); the task stays queued", status: ExitStatus.unavailable)
     }

@@ -298,15 +298,18 @@ extension SQSQueuePoller {
         rememberAnswered(answeredKey)
     }
 
-    /// The result message: the result JSON as body, the task id as attribute `taskId` (and, for a
-    /// FIFO queue, as group id, with the task message's SQS id as deduplication id). When that is larger than an SQS message
+    /// The result message: the result JSON as body, the task id as attribute `taskId` and the task
+    /// message's SQS id as `taskMessageId` (so that `submit --wait` tells its own send's result
+    /// from an older one of the same task id); for a FIFO queue, the task id as group id and the
+    /// task message's SQS id as deduplication id. When that is larger than an SQS message
     /// holds (body and attributes: it would be refused at every lease), the body is a
     /// `ResultTooLarge` failure that fits instead, and `oversize` the size it replaced.
     static func resultMessage(
         for result: TaskResult, taskID: String, taskMessageID: String
     ) -> (message: SQSBatchMessage, oversize: Int?) {
         var message = SQSBatchMessage(
-            body: result.jsonLine, attributes: ["taskId": taskID], groupID: taskID, deduplicationID: taskMessageID,
+            body: result.jsonLine, attributes: ["taskId": taskID, "taskMessageId": taskMessageID], groupID: taskID,
+            deduplicationID: taskMessageID,
             sensitive: result.secretValues)
         let size = message.countedBytes
         guard size > SQSMessage.maximumBodyBytes else { return (message, nil) }
