@@ -99,7 +99,6 @@ public struct SecretFetcher: Sendable {
     /// for a result that succeeded. Everything else is a ``Failure``.
     private func fetch(connector: String, name: String, version: Version) throws(Failure) -> ([UInt8], JSONObject) {
         let id = TaskID.random(prefix: "get-")
-        let deadline = ContinuousClock.now + timeout
         let client: LineSocketClient
         do {
             client = try LineSocketClient.connect(path: socketPath, timeout: timeout)
@@ -121,6 +120,9 @@ public struct SecretFetcher: Sendable {
                     ? "the delegate read nothing of the task within \(timeout)" : "talking to the delegate failed: \(error)",
                 status: ExitStatus.unavailable)
         }
+        // The result has the whole timeout of its own (as the connect and the send had theirs): a
+        // connect that waited on a full backlog does not eat into it.
+        let deadline = ContinuousClock.now + timeout
         do {
             while true {
                 let remaining = deadline - ContinuousClock.now

@@ -6,9 +6,11 @@ extension CurlHTTPClient {
     /// environment lookup is always overridden (`CURLOPT_PROXY`/`CURLOPT_NOPROXY` are set on
     /// every request, to "" when there is no proxy).
     public struct Configuration: Sendable, Equatable {
-        /// Proxy for `http://` URLs (`http_proxy`, then `HTTP_PROXY`).
+        /// Proxy for `http://` URLs (`http_proxy`, then `HTTP_PROXY`, then `all_proxy` and
+        /// `ALL_PROXY`, as curl falls back).
         public var httpProxy: String?
-        /// Proxy for `https://` URLs (`https_proxy`, then `HTTPS_PROXY`).
+        /// Proxy for `https://` URLs (`https_proxy`, then `HTTPS_PROXY`, then `all_proxy` and
+        /// `ALL_PROXY`).
         public var httpsProxy: String?
         /// Hosts that never use the proxy, in curl's `NO_PROXY` syntax
         /// (`no_proxy`, then `NO_PROXY`): comma-separated names, domains and IPs (CIDRs from
@@ -39,8 +41,9 @@ extension CurlHTTPClient {
                 }
                 return nil
             }
-            self.httpProxy = lookup("http_proxy")
-            self.httpsProxy = lookup("https_proxy")
+            let anyScheme = lookup("all_proxy")
+            self.httpProxy = lookup("http_proxy") ?? anyScheme
+            self.httpsProxy = lookup("https_proxy") ?? anyScheme
             self.noProxy = lookup("no_proxy")
             self.caFile = caFile
             self.userAgent = userAgent

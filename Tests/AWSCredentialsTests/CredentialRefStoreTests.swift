@@ -106,6 +106,32 @@ import Testing
         #expect(try store.value(of: "target") == secret)
     }
 
+    /// A value that no key holds, which would go into a header or the signing key as it is (and
+    /// get only "SignatureDoesNotMatch" back), is refused by position, never shown; one trailing
+    /// line break (LF or CRLF) is not part of the value.
+    @Test func aFileWithACharacterNoKeyHoldsIsRefusedByPosition() throws {
+        let directory = try TemporaryDirectory()
+        let contents: [String: [UInt8]] = [
+            "two-newlines": Array("AKIDEXAMPLE\n\n".utf8), "inner-space": Array("AKID EXAMPLE".utf8),
+            "trailing-space": Array("AKIDEXAMPLE \n".utf8), "bom": [0xEF, 0xBB, 0xBF] + Array("AKIDEXAMPLE".utf8),
+            "latin1": [0x61, 0xE9, 0x62, 0x0A], "tab": Array("wJalr\tXUtn".utf8),
+        ]
+        for (ref, bytes) in contents {
+            try Data(bytes).write(to: URL(fileURLWithPath: directory.path(ref)))
+            #expect(chmod(directory.path(ref), 0o600) == 0)
+        }
+        try write("AKIDEXAMPLE\r\n", to: directory.path("crlf"))
+        let store = CredentialRefStore(directories: [directory.url.path])
+        let positions = ["two-newlines": 12, "inner-space": 5, "trailing-space": 12, "bom": 1, "latin1": 2, "tab": 6]
+        for (ref, position) in positions {
+            let error = #expect(throws: AWSError.self, "\(ref)") { try store.value(of: ref) }
+            let message = error?.message ?? ""
+            #expect(message.contains("credential '\(ref)'") && message.contains("at byte \(position) "), "\(message)")
+            #expect(!message.contains("AKID") && !message.contains("wJalr"), "\(message)")
+        }
+        #expect(try store.value(of: "crlf") == "AKIDEXAMPLE")
+    }
+
     @Test func aFileOwnedByAnotherUserIsRefusedEvenWithMode0600() throws {
         let directory = try TemporaryDirectory()
         try write("AKIDOTHER\n", to: directory.path("other"))

@@ -100,6 +100,35 @@ import Testing
         #expect(!fillers.isEmpty)
     }
 
+    /// A connect that waits most of the timeout on a full backlog leaves the result its whole
+    /// timeout (INTERFACE section 10: the bound holds for each step), not what the connect left.
+    @Test func getWaitsItsWholeTimeoutForTheResultAfterASlowConnect() throws {
+        let directory = try TemporaryDirectory(prefix: "sd-timeout")
+        let path = directory.path("slow.sock")
+        let (listener, fillers) = try fullBacklog(at: path)
+        defer { close(listener) }
+        #expect(!fillers.isEmpty)
+        // The delegate frees its backlog after 1.5 s, then answers 1 s after it reads the task.
+        let waiting = fillers.count
+        Thread {
+            Thread.sleep(forTimeInterval: 1.5)
+            for _ in 0..<waiting { close(accept(listener, nil, nil)) }
+            let peer = accept(listener, nil, nil)
+            guard peer >= 0 else { return }
+            defer { close(peer) }
+            var line: [UInt8] = []
+            var byte: UInt8 = 0
+            while recv(peer, &byte, 1, 0) == 1, byte != 0x0A { line.append(byte) }
+            guard let task = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return }
+            Thread.sleep(forTimeInterval: 1)
+            _ = Self.send(FakeDelegateSocket.succeeded(task, result: #"{"name":"db","secretString":"late"}"#), to: peer)
+        }.start()
+        let outcome = SecretFetcher(socketPath: path, timeout: .seconds(2)).get(connector: "prod", name: "db")
+        #expect(outcome.status == 0, "\(outcome.errorOutput)")
+        #expect(outcome.output == Array("late".utf8))
+        for filler in fillers { filler.close() }
+    }
+
     /// A task socket with no connection slot: it refuses every caller.
     private static func refusingServer(at path: String) throws -> SocketServer {
         let server = SocketServer(

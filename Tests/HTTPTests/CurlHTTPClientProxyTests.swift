@@ -54,6 +54,15 @@ struct CurlHTTPClientProxyTests {
         #expect(CurlHTTPClient.Configuration(environment: ["HTTP_PROXY": " "]).httpProxy == nil)
     }
 
+    @Test("ALL_PROXY serves a scheme with no proxy variable of its own, as in curl")
+    func allProxyIsTheFallback() throws {
+        let only = CurlHTTPClient.Configuration(environment: ["ALL_PROXY": "http://all:1"])
+        #expect(only.httpsProxy == "http://all:1" && only.httpProxy == "http://all:1")
+        let mixed = CurlHTTPClient.Configuration(environment: ["all_proxy": "http://all:1", "HTTPS_PROXY": "http://s:2"])
+        #expect(mixed.httpsProxy == "http://s:2")
+        #expect(mixed.httpProxy == "http://all:1")
+    }
+
     @Test("NO_PROXY hosts go direct")
     func noProxyRespected() async throws {
         let proxy = try LoopbackHTTPServer { _ in ScriptedResponse(body: "via proxy") }
