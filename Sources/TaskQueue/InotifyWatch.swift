@@ -1,43 +1,87 @@
 import Dispatch
 import Glibc
 import Logging
+import Synchronization
 
 /// An inotify watch on one directory, read by a `DispatchSource` on its own queue.
 ///
 /// Reports the names of entries renamed into (`IN_MOVED_TO`) or finished writing in
-/// (`IN_CLOSE_WRITE`) the directory, within milliseconds of the event.
+/// (`IN_CLOSE_WRITE`) the directory, within milliseconds of the event, and when the directory
+/// itself was removed or renamed away. A watch follows the directory it was put on, not the path:
+/// ``rearm()`` puts it on the directory now at the path.
 final class InotifyWatch: @unchecked Sendable {
     // @unchecked: `source` is set once in init and only cancelled afterwards (DispatchSource is
-    // thread-safe); `fd` is owned by the source's cancel handler.
+    // thread-safe); `fd` is closed by the source's cancel handler, under `watch`'s lock.
     private let source: DispatchSourceRead
+    private let fd: Int32
+    private let directory: String
+    private let mask: UInt32
+    /// The watch descriptor in force; `closed` once the cancel handler closed `fd` (so that
+    /// ``rearm()`` never uses a descriptor number that may be another file's by then).
+    private let watch: WatchState
+
+    private final class WatchState: Sendable {
+        let lock: Mutex<(descriptor: Int32, closed: Bool)>
+        init(_ descriptor: Int32) { lock = Mutex((descriptor, false)) }
+    }
 
     /// - Parameters:
     ///   - onName: called on the watch's queue for each reported name.
     ///   - onOverflow: called when the kernel dropped events (`IN_Q_OVERFLOW`); a rescan must catch up.
+    ///   - onDirectoryGone: called when the watched directory was removed or renamed away (a
+    ///     rescan should look at the path, and ``rearm()`` watch what is there now).
     init(
         directory: String,
         mask: UInt32 = UInt32(IN_MOVED_TO | IN_CLOSE_WRITE),
         label: String,
         onName: @escaping @Sendable (String) -> Void,
-        onOverflow: @escaping @Sendable () -> Void
+        onOverflow: @escaping @Sendable () -> Void,
+        onDirectoryGone: @escaping @Sendable () -> Void = {}
     ) throws(TaskQueueError) {
         let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else { throw .system("inotify_init1", path: directory, errno: errno) }
-        if inotify_add_watch(fd, directory, mask | UInt32(IN_ONLYDIR)) < 0 {
+        let mask = mask | UInt32(IN_ONLYDIR | IN_DELETE_SELF | IN_MOVE_SELF)
+        let descriptor = inotify_add_watch(fd, directory, mask)
+        if descriptor < 0 {
             let number = errno
             FileIO.close(fd)
             throw .system("inotify_add_watch", path: directory, errno: number)
         }
+        let watch = WatchState(descriptor)
         let queue = DispatchQueue(label: label)
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler {
-            Self.drain(fd: fd, onName: onName, onOverflow: onOverflow)
+            Self.drain(fd: fd, onName: onName, onOverflow: onOverflow, onDirectoryGone: onDirectoryGone)
         }
         source.setCancelHandler {
-            FileIO.close(fd)
+            watch.lock.withLock { state in
+                state.closed = true
+                FileIO.close(fd)
+            }
         }
+        self.fd = fd
+        self.directory = directory
+        self.mask = mask
+        self.watch = watch
         self.source = source
         source.resume()
+    }
+
+    /// Watches the directory now at the path, if it is another than the one watched (the
+    /// directory was removed and made again, or another renamed over it), and drops the old
+    /// watch. A system call when nothing changed (the kernel answers with the watch in force).
+    ///
+    /// - Returns: true when the watch moved to another directory.
+    @discardableResult
+    func rearm() -> Bool {
+        watch.lock.withLock { state in
+            guard !state.closed else { return false }
+            let descriptor = inotify_add_watch(fd, directory, mask)
+            guard descriptor >= 0, descriptor != state.descriptor else { return false }
+            _ = inotify_rm_watch(fd, state.descriptor)  // EINVAL when the kernel already dropped it
+            state.descriptor = descriptor
+            return true
+        }
     }
 
     deinit {
@@ -48,7 +92,9 @@ final class InotifyWatch: @unchecked Sendable {
         source.cancel()
     }
 
-    private static func drain(fd: Int32, onName: (String) -> Void, onOverflow: () -> Void) {
+    private static func drain(
+        fd: Int32, onName: (String) -> Void, onOverflow: () -> Void, onDirectoryGone: () -> Void
+    ) {
         let headerSize = MemoryLayout<inotify_event>.size
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
         while true {
@@ -63,6 +109,7 @@ final class InotifyWatch: @unchecked Sendable {
                     let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
                     let nameStart = offset + headerSize
                     if mask & UInt32(IN_Q_OVERFLOW) != 0 { onOverflow() }
+                    if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 { onDirectoryGone() }
                     if length > 0, nameStart + length <= count {
                         let bytes = raw[nameStart..<(nameStart + length)].prefix(while: { $0 != 0 })
                         if !bytes.isEmpty { onName(String(decoding: bytes, as: UTF8.self)) }

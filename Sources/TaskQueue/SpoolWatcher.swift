@@ -47,6 +47,14 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
             onOverflow: {
                 logger.warning("inotify queue overflowed; rescanning the spool", metadata: ["directory": "\(directory)"])
                 core.requestRescan()
+            },
+            onDirectoryGone: {
+                // Removed or renamed away (an operator replacing new/): the rescan looks at the
+                // path, and each pass watches whatever directory is there by then.
+                logger.warning(
+                    "the spool directory was removed or renamed; watching its path again once it exists",
+                    metadata: ["directory": "\(directory)"])
+                core.requestRescan()
             }
         )
     }
@@ -118,7 +126,16 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     /// Rescans `new/` once right away (files that were there before the start) and then every
     /// rescan interval or when asked, until ``stop()`` or until the caller is cancelled.
     public func run() async {
-        await core.rescanLoop()
+        let inotify = inotify
+        let logger = core.logger
+        let directory = core.directory
+        await core.rescanLoop(beforeEachPass: {
+            // A new/ that was replaced is watched from this pass on (files that came in between
+            // are found by the pass itself).
+            if inotify.rearm() {
+                logger.notice("watching the spool directory made again", metadata: ["directory": "\(directory)"])
+            }
+        })
     }
 
     /// Stops watching: inotify is closed, ``run()`` returns, and the sequence finishes.
@@ -323,8 +340,9 @@ extension SpoolWatcher {
             return request
         }
 
-        func rescanLoop() async {
+        func rescanLoop(beforeEachPass: () -> Void = {}) async {
             while !Task.isCancelled, !state.withLock({ $0.stopped }) {
+                beforeEachPass()
                 await rescanPass()
                 await waitForNextPass(interval: state.withLock { $0.rescanInterval })
             }

@@ -30,6 +30,33 @@ import Testing
         #expect(await nextName(watcher, within: .seconds(90)) == "sentinel.json")
     }
 
+    /// An operator who replaces `new/` (removes it and makes it again) does not leave the watch on
+    /// the old directory: the next pass (asked for by the removal itself) watches the new one, so a
+    /// task renamed into it is noticed at once, not at the next rescan (an hour away here).
+    @Test func aReplacedNewDirectoryIsWatchedAgain() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()  // the rescans, a child of this test
+        defer { watcher.stop() }
+        try await Task.sleep(for: .milliseconds(200))
+        var info = stat()
+        #expect(stat(dir.file("new"), &info) == 0)
+        let mode = info.st_mode & 0o7777
+        let served = watcher.rescansServed
+        #expect(rmdir(dir.file("new")) == 0)
+        // The removal itself asks for a pass (nothing else would, for an hour).
+        #expect(await eventually { watcher.rescansServed > served })
+        #expect(mkdir(dir.file("new"), mode) == 0)
+        // A pass after the new directory is there watches it.
+        #expect(await rescanAndWait(watcher))
+        let producer = SpoolProducer(directory: dir.path)
+        try producer.enqueue(id: "after", data: Data("{}".utf8))
+        #expect(await nextName(watcher, within: .seconds(20)) == "after.json")
+    }
+
     /// A file that comes under a name still in flight (a new task reusing the file name of one
     /// that runs) is offered as soon as the name is released, not at the next rescan (an hour
     /// away here); and not while it is in flight.
