@@ -13,33 +13,48 @@ public enum FullBinary {
 
     /// The places to look, in order, for a front binary at `frontPath` (absolute), or nil.
     public static func candidates(frontPath: String?) -> [String] {
-        guard let frontPath, frontPath.hasPrefix("/"), let slash = frontPath.lastIndex(of: "/") else {
-            return [installedPath]
+        candidates(frontPath: frontPath.map { Array($0.utf8) }).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// ``candidates(frontPath:)`` on the path's bytes, as the kernel has them: a directory whose
+    /// name is not UTF-8 (Latin-1, say) is kept byte for byte, not repaired into one that does not
+    /// exist.
+    public static func candidates(frontPath: [UInt8]?) -> [[UInt8]] {
+        let slash = UInt8(ascii: "/")
+        guard let frontPath, frontPath.first == slash, let last = frontPath.lastIndex(of: slash) else {
+            return [Array(installedPath.utf8)]
         }
-        let directory = String(frontPath[..<slash])
-        guard directory.hasSuffix("/bin") else { return ["\(directory)/\(name)"] }
-        let prefix = directory.dropLast("/bin".count)
-        return ["\(prefix)/libexec/secrets-delegate/\(name)", "\(directory)/\(name)"]
+        let directory = Array(frontPath[..<last])
+        let name = Array("/\(Self.name)".utf8)
+        let bin = Array("/bin".utf8)
+        guard directory.count >= bin.count, directory.suffix(bin.count).elementsEqual(bin) else {
+            return [directory + name]
+        }
+        let prefix = directory.dropLast(bin.count)
+        return [prefix + Array("/libexec/secrets-delegate".utf8) + name, directory + name]
     }
 
     /// Replaces the process with the full binary, the arguments (`argv[0]` included) exactly as
     /// this process got them and the environment unchanged. Returns only if it could not: the
-    /// path that failed (the first one tried when none exists) and `errno`.
+    /// path that failed (the first one tried when none exists; shown with any byte that is not
+    /// UTF-8 replaced) and `errno`.
     public static func execute() -> (path: String, errno: Int32) {
         let places = candidates(frontPath: executablePath())
         for path in places {
-            _ = execv(path, CommandLine.unsafeArgv)
+            _ = (path + [0]).withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { execv($0.baseAddress!, CommandLine.unsafeArgv) }
+            }
             let number = errno
-            if number != ENOENT { return (path, number) }
+            if number != ENOENT { return (String(decoding: path, as: UTF8.self), number) }
         }
-        return (places[0], ENOENT)
+        return (String(decoding: places[0], as: UTF8.self), ENOENT)
     }
 
-    /// This process's executable, from `/proc/self/exe`; nil without `/proc`.
-    static func executablePath() -> String? {
+    /// This process's executable's path bytes, from `/proc/self/exe`; nil without `/proc`.
+    static func executablePath() -> [UInt8]? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         guard count > 0 else { return nil }
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return buffer[0..<count].map { UInt8(bitPattern: $0) }
     }
 }

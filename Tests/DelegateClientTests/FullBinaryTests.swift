@@ -15,6 +15,20 @@ import Testing
         #expect(FullBinary.candidates(frontPath: "/tmp/x/secrets-delegate") == ["/tmp/x/secrets-delegated"])
     }
 
+    /// A directory whose name is not UTF-8 is kept byte for byte (a repaired name would not exist).
+    @Test func keepsADirectoryNameThatIsNotUTF8ByteForByte() {
+        let latin1: [UInt8] = Array("/opt/caf".utf8) + [0xE9]
+        #expect(
+            FullBinary.candidates(frontPath: latin1 + Array("/bin/secrets-delegate".utf8)) == [
+                latin1 + Array("/libexec/secrets-delegate/secrets-delegated".utf8),
+                latin1 + Array("/bin/secrets-delegated".utf8),
+            ])
+        #expect(
+            FullBinary.candidates(frontPath: latin1 + Array("/secrets-delegate".utf8)) == [
+                latin1 + Array("/secrets-delegated".utf8)
+            ])
+    }
+
     /// Without an absolute path of its own (no /proc), only the installed path: never one relative
     /// to the working directory, where anybody may have put a `secrets-delegated`.
     @Test(arguments: [nil, "secrets-delegate", "bin/secrets-delegate", ""])

@@ -239,6 +239,34 @@ import Testing
         #expect(found.output == (try await ChildProcess.run(try DaemonProcess.fullBinaryPath(), ["--version"])).output)
     }
 
+    /// The packaged layout under a directory whose name is not UTF-8 (Latin-1 `café`): the full
+    /// binary is found by the path's bytes (a repaired name would not exist, and the front would
+    /// exit 69). Run through a link with a UTF-8 name, so `/proc/self/exe` holds the real bytes.
+    @Test func aFrontUnderADirectoryNamedInLatin1FindsTheFullBinary() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-front")
+        let prefix = directory.path("utf8-name")
+        try FileManager.default.createDirectory(atPath: prefix + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: prefix + "/libexec/secrets-delegate", withIntermediateDirectories: true)
+        try TestExecutable.copy(try DaemonProcess.binaryPath(), to: prefix + "/bin/secrets-delegate")
+        try TestExecutable.copy(try DaemonProcess.fullBinaryPath(), to: prefix + "/libexec/secrets-delegate/secrets-delegated")
+        let latin1 = Array(directory.path("caf").utf8) + [0xE9, 0]
+        let renamed = (Array(prefix.utf8) + [0]).withUnsafeBufferPointer { from in
+            latin1.withUnsafeBufferPointer { to in
+                from.withMemoryRebound(to: CChar.self) { from in
+                    to.withMemoryRebound(to: CChar.self) { to in rename(from.baseAddress!, to.baseAddress!) }
+                }
+            }
+        }
+        #expect(renamed == 0)
+        let linked = latin1.withUnsafeBufferPointer { target in
+            target.withMemoryRebound(to: CChar.self) { symlink($0.baseAddress!, directory.path("link")) }
+        }
+        #expect(linked == 0)
+        let found = try await TestExecutable.run(directory.path("link") + "/bin/secrets-delegate", ["--version"])
+        #expect(found.termination == .exited(0), "\(found.errorOutput)")
+        #expect(found.output == (try await ChildProcess.run(try DaemonProcess.fullBinaryPath(), ["--version"])).output)
+    }
+
     /// What the full binary is handed: a stand-in `secrets-delegated` next to a copy of the front
     /// binary writes down its arguments (NUL-separated) and one variable. Arguments that are not
     /// UTF-8 arrive byte for byte.
