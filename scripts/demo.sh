@@ -46,7 +46,10 @@ for _ in $(seq 1 150); do curl -sf "$ENDPOINT/moto-api/" >/dev/null && break; sl
 curl -sf "$ENDPOINT/moto-api/" >/dev/null || fail "moto_server did not answer on $ENDPOINT within 15 s (is moto[server] installed for $PYTHON? make deps)"
 
 step "creating the demo identity (IAM users with the seed document's policies) and SQS queues"
-{ read -r TASK_QUEUE; read -r REPLY_QUEUE; } < <("$PYTHON" scripts/demo_identity.py "$ENDPOINT" "$DEMO/credentials")
+queues=$("$PYTHON" scripts/demo_identity.py "$ENDPOINT" "$DEMO/credentials") \
+  || fail "creating the demo identity and queues on moto failed (see above)"
+{ read -r TASK_QUEUE; read -r REPLY_QUEUE; } <<<"$queues"
+[ -n "$TASK_QUEUE" ] && [ -n "$REPLY_QUEUE" ] || fail "the demo queues were not created"
 ls -l "$DEMO/credentials" | sed 1d
 echo "    task queue:  $TASK_QUEUE"
 echo "    reply queue: $REPLY_QUEUE"

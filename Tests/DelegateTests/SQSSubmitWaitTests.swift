@@ -94,6 +94,28 @@ import Testing
 
         let (unnamed, _) = try await waitWithReplies([("rh-old-delegate", "t-1", result.jsonLine)])
         #expect(unnamed.status == 0, "\(unnamed)")
+
+        // To a FIFO task queue a send deduplicated by SQS (the same id within 5 minutes) is
+        // answered by the first message's result: there the message named is not compared.
+        let (fifo, _) = try await waitWithReplies(
+            [("rh-first", "t-1", result.jsonLine)], taskMessageIDs: ["rh-first": "the-first-message"],
+            taskQueue: "tasks.fifo")
+        #expect(fifo.status == 0, "\(fifo)")
+    }
+
+    /// `"replyTo": null` is no replyTo, as the delegate reads it: sent, and the result taken from
+    /// result_queue_url; beside --reply-queue it is a usage error (the result would go elsewhere).
+    @Test func aNullReplyToIsNoReplyTo() async throws {
+        let task = Data(#"{"id":"t-1","operation":"getRandomPassword","replyTo":null}"#.utf8)
+        let result = Self.result(id: "t-1")
+        let (sent, calls) = try await waitWithReplies(task: task, replyQueueFlag: false) { _ in
+            [("rh-mine", "t-1", result.jsonLine)]
+        }
+        #expect(sent.status == 0, "\(sent.errorOutput)")
+        #expect(calls.contains { $0.action == "SendMessage" })
+        let (refused, none) = try await waitWithReplies(task: task) { _ in [] }
+        #expect(refused.status == 64, "\(refused.errorOutput)")
+        #expect(none.isEmpty)
     }
 
     /// What the delegate would reject without a readable id or replyTo (its rejection would go
@@ -139,9 +161,10 @@ import Testing
     /// Submits task t-1 with --wait to a scripted SQS endpoint whose every receive answers
     /// `replies` (receipt handle, taskId attribute, body); the outcome and the calls made.
     private func waitWithReplies(
-        _ replies: [Reply], timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:]
+        _ replies: [Reply], timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:],
+        taskQueue: String = "tasks"
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
-        try await waitWithReplies(timeout: timeout, taskMessageIDs: taskMessageIDs) { _ in replies }
+        try await waitWithReplies(timeout: timeout, taskMessageIDs: taskMessageIDs, taskQueue: taskQueue) { _ in replies }
     }
 
     /// As above, the replies made from the task as sent (its `sealTo`, with `seal`).
@@ -149,7 +172,8 @@ import Testing
     private func waitWithReplies(
         task: Data = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8),
         taskFor: (@Sendable (_ replyQueueURL: String) -> Data)? = nil, seal: Bool = false,
-        timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:],
+        timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:], taskQueue: String = "tasks",
+        replyQueueFlag: Bool = true,
         replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
@@ -188,10 +212,12 @@ import Testing
                 [sqs]
                 region = "us-east-1"
                 endpoint = "\(server.baseURL)"
+                result_queue_url = "\(server.baseURL)/123456789012/replies"
                 """,
             environment: [:], hostName: "submit-wait")
         let destination = TaskSubmitter.SQSDestination(
-            queueURL: "\(server.baseURL)/123456789012/tasks", replyQueueURL: "\(server.baseURL)/123456789012/replies",
+            queueURL: "\(server.baseURL)/123456789012/\(taskQueue)",
+            replyQueueURL: replyQueueFlag ? "\(server.baseURL)/123456789012/replies" : nil,
             configuration: configuration,
             environment: ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"])
         let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: timeout, seal: seal)

@@ -50,7 +50,15 @@ extension TaskSubmitter {
         if task.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0)?.hasDuplicateKeys ?? false }) {
             return .failure("the task gives a field twice; the delegate would reject it", status: ExitStatus.usage)
         }
-        if let replyTo = object["replyTo"], replyTo.stringValue == nil {
+        switch object["replyTo"] {
+        case nil, .string?: break
+        case .null? where target.replyQueueURL == nil: break  // as the delegate reads it: no replyTo
+        case .null?:
+            return .failure(
+                "the task's replyTo is null and --reply-queue is given: drop one of them (the delegate would send "
+                    + "the result elsewhere, or see the field twice)",
+                status: ExitStatus.usage)
+        case _?:
             return .failure("the task's replyTo must be a queue URL string", status: ExitStatus.usage)
         }
         let queue: SQSQueueURL
@@ -125,8 +133,8 @@ extension TaskSubmitter {
             return CommandOutcome(output: "submitted \(id) to \(queue)", status: ExitStatus.success)
         }
         return await waitForResult(
-            id: id, sentMessageID: sentMessageID, on: reply, client: client(for: reply), privateKey: privateKey,
-            logger: logger)
+            id: id, sentMessageID: sentMessageID, sentTo: queue, on: reply, client: client(for: reply),
+            privateKey: privateKey, logger: logger)
     }
 
     /// Takes this task's result from `reply` (and deletes it, and any copy of it in the same
@@ -135,12 +143,12 @@ extension TaskSubmitter {
     /// of this task (``result(_:of:privateKey:)``: anyone who may send to the reply queue can
     /// send one) is neither taken nor deleted: it is left invisible for its visibility timeout,
     /// and the wait goes on for the real result. So is a result of this task id that names
-    /// (`taskMessageId`) another task message than the one sent (`sentMessageID`): an older
-    /// submission's, not collected. This is no authentication of an unsealed result: only a
+    /// (`taskMessageId`) another task message than the one sent (`sentMessageID`) to a standard
+    /// queue: an older submission's, not collected. This is no authentication of an unsealed result: only a
     /// sealed one (`--seal`) proves it comes from a delegate that ran this task.
     private func waitForResult(
-        id: String, sentMessageID: String?, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?,
-        logger: Logger
+        id: String, sentMessageID: String?, sentTo queue: SQSQueueURL, on reply: SQSQueueURL, client: SQSClient,
+        privateKey: [UInt8]?, logger: Logger
     ) async -> CommandOutcome {
         let deadline = ContinuousClock.now + timeout
         var strangers = Set<String>()
@@ -166,9 +174,11 @@ extension TaskSubmitter {
                         queue: reply, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
                     continue
                 }
-                // A delegate that names the task message it answered (older ones do not).
-                if let sentMessageID, let answered = message.messageAttributes["taskMessageId"]?.stringValue,
-                    answered != sentMessageID
+                // A delegate that names the task message it answered (older ones do not). Not on a
+                // FIFO task queue: a send deduplicated there (the same id within 5 minutes) is
+                // answered by the first message's result, whatever id the second send was given.
+                if !queue.isFIFO, let sentMessageID,
+                    let answered = message.messageAttributes["taskMessageId"]?.stringValue, answered != sentMessageID
                 {
                     earlier.insert(message.messageId)
                     continue
