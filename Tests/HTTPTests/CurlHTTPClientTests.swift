@@ -47,6 +47,25 @@ struct CurlHTTPClientTests {
         #expect(server.recordedRequests.last?.target == "/a/./b/../c")
     }
 
+    /// An obsolete folded line continues the field before it. (A line with no colon is refused
+    /// by curl itself, "Weird server reply", so a fold never follows one.)
+    @Test("Folded header lines join the field before them")
+    func foldedHeaderLines() async throws {
+        let server = try LoopbackHTTPServer { request in
+            request.target == "/junk"
+                ? ScriptedResponse(headers: ["X-B": "2\r\nno colon here"])
+                : ScriptedResponse(headers: ["X-A": "1\r\n more", "X-B": "2"])
+        }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let response = try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/"))
+        #expect(response.headers["X-A"] == "1 more")
+        #expect(response.headers["X-B"] == "2")
+        await #expect(throws: HTTPClientError.self) {
+            try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/junk"))
+        }
+    }
+
     @Test("PUT with a body, DELETE without, empty header values and no invented Content-Type")
     func otherMethods() async throws {
         let server = try LoopbackHTTPServer { request in
