@@ -57,6 +57,21 @@ else
     fail "the delegate's journal could not be read to count thread-priority notices: $(head -c 200 "$LOGS/start-journal.log")"
 fi
 
+# The installed units as systemd reads them: no unknown key, bad value or missing binary. Lines
+# about other units (their dependencies) are kept as a note. (--man=no: this root has no man(1);
+# the man page itself is checked below.)
+units=(/lib/systemd/system/secrets-delegate.service /lib/systemd/system/secrets-delegate.socket
+    /lib/systemd/system/secrets-delegate-credentials.socket)
+verify=$(systemd-analyze verify --man=no "${units[@]}" 2>&1)
+verify_status=$?
+echo "note: systemd-analyze verify (exit $verify_status): $(tr '\n' '|' <<<"$verify")" >>"$LOGS/notes"
+ours=$(grep -i 'secrets-delegate' <<<"$verify")
+if [ "$verify_status" -eq 0 ] && [ -z "$ours" ]; then
+    ok "systemd-analyze verify of the three units: nothing to say about them"
+else
+    fail "systemd-analyze verify (exit $verify_status): $(head -n 3 <<<"${ours:-$verify}" | tr '\n' '|')"
+fi
+
 exposure=$(systemd-analyze security --no-pager secrets-delegate.service 2>/dev/null |
     sed -n 's/.*Overall exposure level for secrets-delegate.service: \([0-9.]*\).*/\1/p')
 if [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 1.5) }'; then

@@ -31,6 +31,13 @@ expect_eq "a task after reloading to another IMDS endpoint (keys AWS does not kn
 grep -q '"failed"' "$LOGS/read-bogus.out" && grep -Eq '"code" *: *"(InvalidClientTokenId|UnrecognizedClientException)"' "$LOGS/read-bogus.out" &&
     ok "it failed as AWS refused the unknown key: $(grep -o '"code" *: *"[A-Za-z]*"' "$LOGS/read-bogus.out" | head -n 1)" ||
     fail "expected a result failed by AWS's refusal of the key: $(head -c 300 "$LOGS/read-bogus.out")"
+task_failed_event() {
+    journalctl --sync
+    journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o json TASK_ID=boot-read-bogus |
+        grep -q '"MESSAGE_ID":"189a55ceed6b498885209e0bd5176b88"'
+}
+wait_until 30 task_failed_event && ok "the failed task's journal entry has the task-failed MESSAGE_ID (189a55ce...)" ||
+    fail "no task-failed entry (MESSAGE_ID 189a55ce...) for boot-read-bogus"
 write_config "$IMDS_GOOD" '"boot"'
 systemctl reload secrets-delegate.service
 # A configuration the delegate refuses fails the reload job; the delegate keeps running the old one.
@@ -39,12 +46,35 @@ cp /etc/secrets-delegate/delegate.toml "$LOGS/delegate.toml.good"
 printf '[delegate]
 concurrency = "many"
 ' >>/etc/secrets-delegate/delegate.toml
+journal_mark bad-reload
 systemctl reload secrets-delegate.service 2>"$LOGS/bad-reload.err"
 bad_reload=$?
 [ "$bad_reload" -ne 0 ] && ok "systemctl reload of an invalid configuration fails (exit $bad_reload)" ||
     fail "systemctl reload of an invalid configuration succeeded"
 expect_eq "MainPID after the refused reload" "$(unit_prop secrets-delegate.service MainPID)" "$pid"
 expect_eq "state after the refused reload" "$(systemctl is-active secrets-delegate.service)" active
+# The unit's journal says why (ExecReload's check-config, on stderr: the second [delegate] table),
+# and the old configuration still serves tasks while the bad file is in place (sent with
+# --socket: a submit that reads the configuration would stop at the bad file itself).
+refused_reason() { journal_since bad-reload | grep -q 'configuration error: /etc/secrets-delegate/delegate.toml'; }
+wait_until 30 refused_reason && ok "the unit's journal says why: $(journal_since bad-reload | grep -m1 'configuration error' | head -c 200)" ||
+    fail "no configuration error in the unit's journal after the refused reload: $(journal_since bad-reload | tail -n 3 | tr '\n' '|')"
+submit read-during-bad "{\"id\":\"boot-read-during-bad\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait \
+    --socket /run/secrets-delegate/delegate.sock
+expect_eq "a task while the refused configuration is on disk (the old one serves it)" "$?" 0
+# A SIGHUP that skips ExecReload's check (kill -HUP, or a file changed in between) is refused by
+# the delegate itself: same process, still active, no reloaded event, tasks still served.
+journal_mark hup-reloaded MESSAGE_ID=8504d030612a442580f8182de5daf1d7
+journal_mark hup-warning -p warning
+kill -HUP "$pid"
+hup_refused() { journal_since hup-warning -p warning | grep -q 'reload refused, the running configuration stays'; }
+wait_until 30 hup_refused && ok "a direct SIGHUP with the invalid configuration is refused and logged" ||
+    fail "no 'reload refused' error after a direct SIGHUP: $(journal_since hup-warning -p warning | tail -n 3 | tr '\n' '|')"
+expect_eq "MainPID after the refused SIGHUP" "$(unit_prop secrets-delegate.service MainPID)" "$pid"
+expect_eq "reloaded events after the refused SIGHUP" "$(journal_since hup-reloaded MESSAGE_ID=8504d030612a442580f8182de5daf1d7 | grep -c .)" 0
+submit read-after-hup "{\"id\":\"boot-read-after-hup\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait \
+    --socket /run/secrets-delegate/delegate.sock
+expect_eq "a task after the refused SIGHUP" "$?" 0
 cp "$LOGS/delegate.toml.good" /etc/secrets-delegate/delegate.toml
 systemctl reload secrets-delegate.service
 expect_eq "reload after restoring the configuration" "$?" 0
