@@ -36,10 +36,7 @@ public struct MessageRedactor: Sendable {
     /// Whether `text` holds a secret in any spelling ``redact(_:)`` looks for: for a short field
     /// (an error code, a request id) that is dropped whole rather than marked.
     public func finds(in text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        return secrets.contains { secret in
-            Self.spellings(of: secret).contains { !$0.isEmpty && bytes.firstRange(of: $0) != nil }
-        }
+        !Self.ranges(of: secrets.flatMap(Self.spellings), in: Array(text.utf8)).isEmpty
     }
 
     /// `text` with every byte range any of `targets` covers replaced by one `<redacted>`: the
@@ -49,14 +46,7 @@ public struct MessageRedactor: Sendable {
     /// found); both sides are valid UTF-8, so no range splits a scalar.
     static func replacing(_ targets: [[UInt8]], in text: String) -> String {
         let bytes = Array(text.utf8)
-        var ranges: [Range<Int>] = []
-        for target in targets where !target.isEmpty {
-            var start = 0
-            while start < bytes.count, let found = bytes[start...].firstRange(of: target) {
-                ranges.append(found)
-                start = found.lowerBound + 1
-            }
-        }
+        var ranges = Self.ranges(of: targets, in: bytes)
         guard !ranges.isEmpty else { return text }
         ranges.sort { $0.lowerBound < $1.lowerBound }
         var out: [UInt8] = []
@@ -75,6 +65,19 @@ public struct MessageRedactor: Sendable {
         }
         out += bytes[copied...]
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Every byte range of `bytes` that one of `targets` covers, overlapping ones included.
+    private static func ranges(of targets: [[UInt8]], in bytes: [UInt8]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        for target in targets where !target.isEmpty {
+            var start = 0
+            while start < bytes.count, let found = bytes[start...].firstRange(of: target) {
+                ranges.append(found)
+                start = found.lowerBound + 1
+            }
+        }
+        return ranges
     }
 
     private static let marker = Array("<redacted>".utf8)

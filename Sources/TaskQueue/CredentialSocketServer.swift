@@ -6,7 +6,8 @@ import Logging
 /// The systemd credentials socket (docs/INTERFACE.md section 11): each connection is one request
 /// whose whole content is who the peer is (`SO_PEERCRED`) and the address it bound
 /// (`getpeername`); the peer sends nothing and reads until EOF. The handler turns a request into
-/// an ``Answer``: the bytes to write, a refusal, or a close without a byte.
+/// an ``Answer``: the bytes to write (none: a close without a byte, an empty credential), or a
+/// refusal.
 ///
 /// systemd has no way to hear "no" on this socket (systemd/systemd#27373): an EOF before any byte
 /// gives the unit an empty credential and the unit starts. A refusal therefore writes more bytes
@@ -58,8 +59,6 @@ public final class CredentialSocketServer: @unchecked Sendable {
         case value(Data)
         /// ``refusalLength`` bytes of ``refusalLine``: systemd fails the unit's start.
         case refuse
-        /// Close without a byte (the unit, if any, starts with an empty credential).
-        case close
     }
 
     /// More than systemd reads into one credential, so that it fails the start (see above).
@@ -315,7 +314,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
         case .refuse:
             connection.pending = Self.refusalLine
             connection.total = Self.refusalLength
-        case .value, .close:
+        case .value:
             // An empty value is EOF at once: systemd writes an empty credential.
             close(id)
             return

@@ -51,9 +51,9 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
             onDirectoryGone: {
                 // Removed or renamed away (an operator replacing new/): the rescan looks at the
                 // path, and each pass watches whatever directory is there by then.
-                logger.warning(
+                logLimiter.warning(
                     "the spool directory was removed or renamed; watching its path again once it exists",
-                    metadata: ["directory": "\(directory)"])
+                    metadata: ["directory": "\(directory)"], key: "spool-directory-gone", logger: logger)
                 core.requestRescan()
             }
         )

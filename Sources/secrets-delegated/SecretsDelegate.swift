@@ -126,13 +126,12 @@ struct Submit: AsyncParsableCommand {
             again within 5 minutes is dropped by the queue) is sent to that queue, signed with the configuration's \
             identity ([identity] sources: environment credentials, then IMDS); with --wait, the result is taken \
             from the reply queue (--reply-queue, else the task's replyTo, else [sqs] result_queue_url): only the \
-            message whose taskId is this task's, whose taskMessageId (when set, to a standard queue) is the \
-            message sent, and whose \
-            body is its result is deleted, others are made visible again at once (one that names the task but \
-            holds no result of it, or answers an earlier submission of the id, is left on the queue); a task \
-            whose id is not valid, that gives a field twice, whose replyTo is neither a string nor null (null \
-            beside --reply-queue), or that is over \
-            256 KiB with its taskId attribute is refused before sending (exit 64). \
+            message whose taskId is this task's, whose taskMessageId (when set; not for a FIFO task queue) is \
+            the message sent, and whose body is its result is deleted, others are made visible again at once \
+            (one that names the task but holds no result of it, or answers an earlier submission of the id, \
+            is left on the queue); a task whose id is not valid, that gives a field twice, whose replyTo is \
+            neither a string nor null (null beside --reply-queue), or that is over 256 KiB with its taskId \
+            attribute is refused before sending (exit 64). \
             With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \
             uncollected in done/ is refused (exit 64): the delegate would not run the task, and --wait would \
             take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \

@@ -132,6 +132,10 @@ import Testing
             status: 400, headers: ["x-amzn-RequestId": "req-1"], body: Data(#"{"__type":"ThrottlingException"}"#.utf8))
         let kept = AWSErrorDecoder.decode(plain, wireProtocol: .json, redactor: redactor)
         #expect(kept.code == AWSError.Code(rawValue: "ThrottlingException") && kept.requestId == "req-1")
+        // Found by where it is, not by whether redacting changes the text: a secret spelled like
+        // the marker that replaces it is found too.
+        #expect(MessageRedactor(secrets: ["<redacted>"]).finds(in: "x <redacted> y"))
+        #expect(!MessageRedactor(secrets: ["<redacted>"]).finds(in: "x redacted y"))
     }
 }
 

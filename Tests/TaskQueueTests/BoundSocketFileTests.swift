@@ -38,7 +38,7 @@ import Testing
         defer { dir.remove() }
         let path = dir.file("c.sock")
         let server = CredentialSocketServer(
-            listener: .path(path), logLimiter: LogRateLimiter(), logger: quietLogger, handler: { _ in .close })
+            listener: .path(path), logLimiter: LogRateLimiter(), logger: quietLogger, handler: { _ in .value(Data()) })
         try server.start()
         defer { server.shutdown() }
         let other = try Self.rebind(path)

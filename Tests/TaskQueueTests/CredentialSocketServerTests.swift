@@ -28,7 +28,7 @@ import Testing
         let seen = Mutex<[CredentialSocketServer.Request]>([])
         let (server, path) = try start(dir) { request in
             seen.withLock { $0.append(request) }
-            if request.sunPath.isEmpty { return .close }
+            if request.sunPath.isEmpty { return .value(Data()) }
             if request.sunPath.count > 1, request.sunPath[1] == UInt8(ascii: "r") { return .refuse }
             return .value(Data("value-for-\(request.peer.uid)".utf8))
         }

@@ -26,7 +26,7 @@ import Testing
         defer { dir.remove() }
         let server = CredentialSocketServer(
             listener: .path(dir.file("c.sock")), logLimiter: LogRateLimiter(), logger: quietLogger,
-            handler: { _ in .close })
+            handler: { _ in .value(Data()) })
         try server.start()
         defer { server.shutdown() }
         #expect(try await Self.poolStaysFree(whileBusy: server.queue) { await server.stopAccepting() })

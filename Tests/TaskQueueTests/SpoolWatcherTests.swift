@@ -6,92 +6,87 @@ import Testing
 @testable import TaskQueue
 
 @Suite struct SpoolWatcherTests {
-    @Test func inotifyNoticesARenamedInTaskWithinMilliseconds() async throws {
+    /// A prepared spool in a new directory and its watcher, running: the rescan runs once at
+    /// start (on an empty directory) and then not for an hour, so only inotify can explain a
+    /// notice in `body`.
+    func withWatcherOnAnEmptySpool(_ body: (TestDirectory, Spool, SpoolWatcher) async throws -> Void) async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
         try spool.prepare()
-        // The rescan runs once at start (on an empty directory) and then not for an hour: only
-        // inotify can explain a notice.
         let watcher = try spool.watch(rescanInterval: .seconds(3600))
         async let _ = watcher.run()  // the rescans, a child of this test
         defer { watcher.stop() }
         try await Task.sleep(for: .milliseconds(200))
-        let producer = SpoolProducer(directory: dir.path)
-        try producer.enqueue(id: "fast", data: Data("{}".utf8))
-        let name = await nextName(watcher, within: .seconds(90))
-        #expect(name == "fast.json")
-        // Dotfiles and other suffixes are ignored.
-        try writeFile(dir.file("tmp/x"), "{}")
-        rename(dir.file("tmp/x"), dir.file("new/.hidden.json"))
-        try writeFile(dir.file("new/notes.txt"), "x")
-        // inotify reports in order: a name wrongly yielded for those would come before this one.
-        try producer.enqueue(id: "sentinel", data: Data("{}".utf8))
-        #expect(await nextName(watcher, within: .seconds(90)) == "sentinel.json")
+        try await body(dir, spool, watcher)
+    }
+
+    @Test func inotifyNoticesARenamedInTaskWithinMilliseconds() async throws {
+        try await withWatcherOnAnEmptySpool { dir, _, watcher in
+            let producer = SpoolProducer(directory: dir.path)
+            try producer.enqueue(id: "fast", data: Data("{}".utf8))
+            let name = await nextName(watcher, within: .seconds(90))
+            #expect(name == "fast.json")
+            // Dotfiles and other suffixes are ignored.
+            try writeFile(dir.file("tmp/x"), "{}")
+            rename(dir.file("tmp/x"), dir.file("new/.hidden.json"))
+            try writeFile(dir.file("new/notes.txt"), "x")
+            // inotify reports in order: a name wrongly yielded for those would come before this one.
+            try producer.enqueue(id: "sentinel", data: Data("{}".utf8))
+            #expect(await nextName(watcher, within: .seconds(90)) == "sentinel.json")
+        }
     }
 
     /// An operator who replaces `new/` (removes it and makes it again) does not leave the watch on
     /// the old directory: the next pass (asked for by the removal itself) watches the new one, so a
     /// task renamed into it is noticed at once, not at the next rescan (an hour away here).
     @Test func aReplacedNewDirectoryIsWatchedAgain() async throws {
-        let dir = try TestDirectory()
-        defer { dir.remove() }
-        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
-        try spool.prepare()
-        let watcher = try spool.watch(rescanInterval: .seconds(3600))
-        async let _ = watcher.run()  // the rescans, a child of this test
-        defer { watcher.stop() }
-        try await Task.sleep(for: .milliseconds(200))
-        var info = stat()
-        #expect(stat(dir.file("new"), &info) == 0)
-        let mode = info.st_mode & 0o7777
-        let served = watcher.rescansServed
-        #expect(rmdir(dir.file("new")) == 0)
-        // The removal itself asks for a pass (nothing else would, for an hour).
-        #expect(await eventually { watcher.rescansServed > served })
-        #expect(mkdir(dir.file("new"), mode) == 0)
-        // A pass after the new directory is there watches it.
-        #expect(await rescanAndWait(watcher))
-        let producer = SpoolProducer(directory: dir.path)
-        try producer.enqueue(id: "after", data: Data("{}".utf8))
-        #expect(await nextName(watcher, within: .seconds(20)) == "after.json")
+        try await withWatcherOnAnEmptySpool { dir, _, watcher in
+            var info = stat()
+            #expect(stat(dir.file("new"), &info) == 0)
+            let mode = info.st_mode & 0o7777
+            let served = watcher.rescansServed
+            #expect(rmdir(dir.file("new")) == 0)
+            // The removal itself asks for a pass (nothing else would, for an hour).
+            #expect(await eventually { watcher.rescansServed > served })
+            #expect(mkdir(dir.file("new"), mode) == 0)
+            // A pass after the new directory is there watches it.
+            #expect(await rescanAndWait(watcher))
+            let producer = SpoolProducer(directory: dir.path)
+            try producer.enqueue(id: "after", data: Data("{}".utf8))
+            #expect(await nextName(watcher, within: .seconds(20)) == "after.json")
+        }
     }
 
     /// A file that comes under a name still in flight (a new task reusing the file name of one
     /// that runs) is offered as soon as the name is released, not at the next rescan (an hour
     /// away here); and not while it is in flight.
     @Test func aFileThatCameUnderANameInFlightIsOfferedOnceReleased() async throws {
-        let dir = try TestDirectory()
-        defer { dir.remove() }
-        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
-        try spool.prepare()
-        let watcher = try spool.watch(rescanInterval: .seconds(3600))
-        async let _ = watcher.run()
-        defer { watcher.stop() }
-        try await Task.sleep(for: .milliseconds(200))
-        let producer = SpoolProducer(directory: dir.path)
-        try producer.enqueue(id: "same", data: Data("{}".utf8))
-        #expect(await nextName(watcher, within: .seconds(90)) == "same.json")
-        // Taken away (as a claim does), and a new task under the same name while still in flight.
-        #expect(unlink(dir.file("new/same.json")) == 0)
-        try producer.enqueue(id: "same", data: Data(#"{"again":1}"#.utf8))
-        // inotify reports in order: once the sentinel is seen, the event for same.json was handled.
-        try producer.enqueue(id: "sentinel", data: Data("{}".utf8))
-        #expect(await nextName(watcher, within: .seconds(90)) == "sentinel.json")
-        #expect(await nextName(watcher, within: .milliseconds(200)) == nil, "not offered while in flight")
-        watcher.release("same.json")
-        #expect(await nextName(watcher, within: .seconds(90)) == "same.json")
+        try await withWatcherOnAnEmptySpool { dir, spool, watcher in
+            let producer = SpoolProducer(directory: dir.path)
+            try producer.enqueue(id: "same", data: Data("{}".utf8))
+            #expect(await nextName(watcher, within: .seconds(90)) == "same.json")
+            // Taken away (as a claim does), and a new task under the same name while still in flight.
+            #expect(unlink(dir.file("new/same.json")) == 0)
+            try producer.enqueue(id: "same", data: Data(#"{"again":1}"#.utf8))
+            // inotify reports in order: once the sentinel is seen, the event for same.json was handled.
+            try producer.enqueue(id: "sentinel", data: Data("{}".utf8))
+            #expect(await nextName(watcher, within: .seconds(90)) == "sentinel.json")
+            #expect(await nextName(watcher, within: .milliseconds(200)) == nil, "not offered while in flight")
+            watcher.release("same.json")
+            #expect(await nextName(watcher, within: .seconds(90)) == "same.json")
 
-        // Likewise when the one in flight is found to be for others: the skip is for the file that
-        // was read, not for the one that came since, which is offered at once.
-        let read = try #require(try spool.read("same.json"))
-        let epoch = watcher.skipEpoch
-        #expect(unlink(dir.file("new/same.json")) == 0)
-        try producer.enqueue(id: "same", data: Data(#"{"third":1}"#.utf8))
-        try producer.enqueue(id: "sentinel2", data: Data("{}".utf8))
-        #expect(await nextName(watcher, within: .seconds(90)) == "sentinel2.json")
-        watcher.markSkipped("same.json", fingerprint: read.fingerprint, epoch: epoch)
-        #expect(await nextName(watcher, within: .seconds(90)) == "same.json")
+            // Likewise when the one in flight is found to be for others: the skip is for the file that
+            // was read, not for the one that came since, which is offered at once.
+            let read = try #require(try spool.read("same.json"))
+            let epoch = watcher.skipEpoch
+            #expect(unlink(dir.file("new/same.json")) == 0)
+            try producer.enqueue(id: "same", data: Data(#"{"third":1}"#.utf8))
+            try producer.enqueue(id: "sentinel2", data: Data("{}".utf8))
+            #expect(await nextName(watcher, within: .seconds(90)) == "sentinel2.json")
+            watcher.markSkipped("same.json", fingerprint: read.fingerprint, epoch: epoch)
+            #expect(await nextName(watcher, within: .seconds(90)) == "same.json")
+        }
     }
 
     @Test func rescanFindsFilesThatWereThereBeforeTheStart() async throws {

@@ -33,7 +33,8 @@ extension TaskSubmitter {
     static let replyPollSeconds = 5
 
     func submitToSQS(
-        _ task: Data, id: String?, object: JSONObject, to target: SQSDestination, privateKey: [UInt8]?
+        _ task: Data, id: String?, object: JSONObject, repeatsAField: Bool, to target: SQSDestination,
+        privateKey: [UInt8]?
     )
         async -> CommandOutcome
     {
@@ -47,7 +48,7 @@ extension TaskSubmitter {
                 "the task's id is not 1-128 characters of letters, digits, '.', '_' and '-' not starting with '.'",
                 status: ExitStatus.usage)
         }
-        if task.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0)?.hasDuplicateKeys ?? false }) {
+        if repeatsAField {
             return .failure("the task gives a field twice; the delegate would reject it", status: ExitStatus.usage)
         }
         switch object["replyTo"] {
@@ -132,8 +133,10 @@ extension TaskSubmitter {
         guard wait, let reply else {
             return CommandOutcome(output: "submitted \(id) to \(queue)", status: ExitStatus.success)
         }
+        // Not compared for a FIFO task queue: a send deduplicated there (the same id within 5
+        // minutes) is answered by the first message's result, whatever id the second send got.
         return await waitForResult(
-            id: id, sentMessageID: sentMessageID, sentTo: queue, on: reply, client: client(for: reply),
+            id: id, sentMessageID: queue.isFIFO ? nil : sentMessageID, on: reply, client: client(for: reply),
             privateKey: privateKey, logger: logger)
     }
 
@@ -143,12 +146,13 @@ extension TaskSubmitter {
     /// of this task (``result(_:of:privateKey:)``: anyone who may send to the reply queue can
     /// send one) is neither taken nor deleted: it is left invisible for its visibility timeout,
     /// and the wait goes on for the real result. So is a result of this task id that names
-    /// (`taskMessageId`) another task message than the one sent (`sentMessageID`) to a standard
-    /// queue: an older submission's, not collected. This is no authentication of an unsealed result: only a
-    /// sealed one (`--seal`) proves it comes from a delegate that ran this task.
+    /// (`taskMessageId`) another task message than the one sent (`sentMessageID`, nil when that
+    /// is not to be compared): an older submission's, not collected. This is no authentication of
+    /// an unsealed result: only a sealed one (`--seal`) proves it comes from a delegate that ran
+    /// this task.
     private func waitForResult(
-        id: String, sentMessageID: String?, sentTo queue: SQSQueueURL, on reply: SQSQueueURL, client: SQSClient,
-        privateKey: [UInt8]?, logger: Logger
+        id: String, sentMessageID: String?, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?,
+        logger: Logger
     ) async -> CommandOutcome {
         let deadline = ContinuousClock.now + timeout
         var strangers = Set<String>()
@@ -174,11 +178,9 @@ extension TaskSubmitter {
                         queue: reply, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
                     continue
                 }
-                // A delegate that names the task message it answered (older ones do not). Not on a
-                // FIFO task queue: a send deduplicated there (the same id within 5 minutes) is
-                // answered by the first message's result, whatever id the second send was given.
-                if !queue.isFIFO, let sentMessageID,
-                    let answered = message.messageAttributes["taskMessageId"]?.stringValue, answered != sentMessageID
+                // A delegate that names the task message it answered (older ones do not).
+                if let sentMessageID, let answered = message.messageAttributes["taskMessageId"]?.stringValue,
+                    answered != sentMessageID
                 {
                     earlier.insert(message.messageId)
                     continue

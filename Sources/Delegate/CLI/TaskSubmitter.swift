@@ -54,7 +54,7 @@ public struct TaskSubmitter: Sendable {
         guard task.count <= DelegateTask.maximumSize else {
             return .failure("the task is \(task.count) bytes; at most \(DelegateTask.maximumSize) are allowed", status: ExitStatus.usage)
         }
-        guard let object = Self.jsonObject(task) else {
+        guard let (object, repeatsAField) = Self.parsedObject(task) else {
             return .failure("the task is not a JSON object", status: ExitStatus.usage)
         }
         let id = object["id"]?.stringValue
@@ -64,7 +64,8 @@ public struct TaskSubmitter: Sendable {
         case .spool(let directory):
             return await submitToSpool(task, id: id, directory: directory, privateKey: privateKey)
         case .sqs(let target):
-            return await submitToSQS(task, id: id, object: object, to: target, privateKey: privateKey)
+            return await submitToSQS(
+                task, id: id, object: object, repeatsAField: repeatsAField, to: target, privateKey: privateKey)
         }
     }
 
@@ -227,10 +228,16 @@ public struct TaskSubmitter: Sendable {
     /// The members of `task` if it is one UTF-8 JSON object, parsed in place (a task may hold a
     /// secret value); nil otherwise.
     static func jsonObject(_ task: Data) -> JSONObject? {
-        guard case .object(let object)? = task.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0)?.value }) else {
-            return nil
-        }
-        return object
+        parsedObject(task)?.object
+    }
+
+    /// ``jsonObject(_:)`` and whether the task gives a field twice anywhere (the delegate rejects
+    /// such a task), from the one parse.
+    static func parsedObject(_ task: Data) -> (object: JSONObject, repeatsAField: Bool)? {
+        guard let parsed = task.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }),
+            case .object(let object) = parsed.value
+        else { return nil }
+        return (object, parsed.hasDuplicateKeys)
     }
 
     /// `task` with `"<field>":"<value>"` as its first member, the rest kept byte for byte (a
