@@ -20,6 +20,9 @@ expect_eq "secrets-delegate.service enabled" "$(systemctl is-enabled secrets-del
 # Type=notify: `systemctl restart` returns only once the daemon sent READY=1, so the socket
 # answers at once; the ready event was logged before it (journald may store it a moment later).
 journal_mark restart MESSAGE_ID=b20d32c7a798457797805155f571e76b
+journal_mark restart-stopping MESSAGE_ID=962a3ac0fd8d4bc58b8cc2ef49ea2893
+journal_mark restart-started MESSAGE_ID=1382b608f94f42d0b0db0c186a2e0e75
+old_pid=$(unit_prop secrets-delegate.service MainPID)
 systemctl restart secrets-delegate.service
 expect_eq "ActiveState/SubState right after restart" \
     "$(unit_prop secrets-delegate.service ActiveState)/$(unit_prop secrets-delegate.service SubState)" active/running
@@ -28,6 +31,18 @@ if wait_until 30 ready_event; then
     ok "the ready event (MESSAGE_ID b20d32c7...) is in the journal"
 else
     fail "no ready event in the journal within 30 s of systemctl restart returning"
+fi
+# The restart's other two events, each from its own process: the old one said it was stopping,
+# the new one that it started (with the configured tags).
+stopping_event() { journalctl --sync 2>/dev/null; journalctl _PID="$old_pid" MESSAGE_ID=962a3ac0fd8d4bc58b8cc2ef49ea2893 -b --no-pager -q -o cat | grep -q '^stopping'; }
+wait_until 30 stopping_event && ok "the stopping event (MESSAGE_ID 962a3ac0...) from the process the restart stopped" ||
+    fail "no stopping event from PID $old_pid: $(journal_since restart-stopping MESSAGE_ID=962a3ac0fd8d4bc58b8cc2ef49ea2893 | head -n 2 | tr '\n' '|')"
+new_pid=$(unit_prop secrets-delegate.service MainPID)
+started_event() { journalctl --sync 2>/dev/null; journalctl _PID="$new_pid" MESSAGE_ID=1382b608f94f42d0b0db0c186a2e0e75 -b --no-pager -q -o cat | grep -q .; }
+if [ "$new_pid" != "$old_pid" ] && wait_until 30 started_event; then
+    ok "the started event (MESSAGE_ID 1382b608...) from the new process"
+else
+    fail "no started event from the new PID $new_pid (old $old_pid): $(journal_since restart-started MESSAGE_ID=1382b608f94f42d0b0db0c186a2e0e75 | head -n 2 | tr '\n' '|')"
 fi
 if status=$(timeout 60 secrets-delegate status 2>&1) && grep -q '"name"' <<<"$status"; then
     ok "secrets-delegate status answers right after start"
@@ -121,6 +136,13 @@ expect_eq "the service's command line" "$(tr '\0' ' ' <"/proc/$main_pid/cmdline"
 submit not-selected "{\"id\":\"boot-not-selected\",\"connector\":$(connector '["boot"]'),\"operation\":\"getRandomPassword\"}" --wait
 expect_eq "exit status of a task for an unknown tag" "$?" 1
 grep -q NotSelected "$LOGS/not-selected.out" && ok "rejected with NotSelected" || fail "expected NotSelected: $(cat "$LOGS/not-selected.out")"
+rejected_event() {
+    journalctl --sync 2>/dev/null
+    journalctl -u secrets-delegate.service -b MESSAGE_ID=87ec36711a9247dcbe10c3f37320cc26 TASK_ID=boot-not-selected \
+        --no-pager -q -o json | grep -q '"PRIORITY":"4"'
+}
+wait_until 30 rejected_event && ok "the task-rejected event (MESSAGE_ID 87ec3671..., warning) names boot-not-selected" ||
+    fail "no task-rejected warning with TASK_ID=boot-not-selected in the journal"
 
 # Memory holds secrets: no core files, the process is not dumpable, descriptors are plentiful.
 pid=$(unit_prop secrets-delegate.service MainPID)

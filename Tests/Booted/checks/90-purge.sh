@@ -1,6 +1,27 @@
 # apt purge removes what the README says it removes, and keeps the system user and the files an
 # operator put in connectors.d (not the package's to delete).
 echo "# an operator's own" >/etc/secrets-delegate/connectors.d/operator.toml
+
+# apt remove first (README): the units stopped and gone, the configuration and the spool kept.
+systemctl start secrets-delegate.service
+expect_eq "the service before apt remove" "$(systemctl is-active secrets-delegate.service)" active
+touch /var/lib/secrets-delegate/spool/done/boot-remove-kept.json
+if DEBIAN_FRONTEND=noninteractive apt-get remove -y secrets-delegate >"$LOGS/apt-remove.log" 2>&1; then
+    ok "apt-get remove"
+else
+    fail "apt-get remove failed: $(tail -n 3 "$LOGS/apt-remove.log" | tr '\n' ' ')"
+fi
+expect_eq "package state after remove" "$(dpkg-query -W -f='${db:Status-Abbrev}' secrets-delegate 2>&1 | tr -d ' ')" rc
+for unit in secrets-delegate.service secrets-delegate.socket secrets-delegate-credentials.socket; do
+    expect_eq "$unit after remove (active, load state)" \
+        "$(systemctl is-active "$unit")/$(unit_prop "$unit" LoadState)" inactive/not-found
+done
+expect_eq "the credentials socket's file after remove (RemoveOnStop=yes)" "$(ls /run/secrets-delegate/credentials.sock 2>/dev/null)" ""
+[ -e /usr/libexec/secrets-delegate/secrets-delegated ] && fail "the full binary is left after remove" || ok "the binaries are gone after remove"
+expect_eq "delegate.toml kept by remove (a conffile)" "$(stat -c '%a %U:%G' /etc/secrets-delegate/delegate.toml 2>&1)" "640 root:secrets-delegate"
+[ -f /var/lib/secrets-delegate/spool/done/boot-remove-kept.json ] && ok "the spool is kept by remove" ||
+    fail "remove deleted the spool's files"
+
 if DEBIAN_FRONTEND=noninteractive apt-get purge -y secrets-delegate >"$LOGS/apt-purge.log" 2>&1; then ok "apt-get purge"; else fail "purge failed"; fi
 [ -f /etc/secrets-delegate/connectors.d/operator.toml ] && ok "an operator's connector drop-in stays" ||
     fail "purge deleted an operator's connectors.d/operator.toml"
