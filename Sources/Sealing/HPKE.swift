@@ -31,8 +31,8 @@ public enum HPKE {
         try X25519Key(privateKey: privateKey).rawPublicKey()
     }
 
-    /// Checks that `publicKey` can be sealed to: 32 bytes, and not a small-order point (with
-    /// which every sealing would fail). Costs one X25519 operation, and the first time (until one
+    /// Checks that `publicKey` can be sealed to: 32 bytes, in canonical form, and not a
+    /// small-order point (with which every sealing would fail). Costs one X25519 operation, and the first time (until one
     /// succeeds) a whole seal to a key of its own, so that a libcrypto whose providers lack part of
     /// the suite (a FIPS-only one has no ChaCha20-Poly1305) refuses here, before the task runs.
     public static func validate(publicKey: [UInt8]) throws(HPKEError) {
@@ -45,7 +45,27 @@ public enum HPKE {
             }
             suiteProven.store(true, ordering: .relaxed)
         }
-        _ = try X25519Key.generate().sharedSecret(with: X25519Key(publicKey: publicKey))
+        guard isCanonical(publicKey: publicKey) else {
+            throw HPKEError(
+                code: .invalidPublicKey,
+                message: "not in canonical form (its top bit set, or a value of 2^255-19 or more)")
+        }
+        do {
+            _ = try X25519Key.generate().sharedSecret(with: X25519Key(publicKey: publicKey))
+        } catch where error.code == .invalidPublicKey {
+            throw HPKEError(code: .invalidPublicKey, message: "a point of small order")
+        }
+    }
+
+    /// Whether `publicKey` is the one encoding X25519 gives its value: below 2^255 - 19 (little
+    /// endian), top bit clear. X25519 reads any other encoding as a canonical one, but the
+    /// recipient binds its own canonical public key into the key schedule (`kem_context`), so a
+    /// result sealed to another encoding of its key could never be opened.
+    static func isCanonical(publicKey: [UInt8]) -> Bool {
+        guard publicKey.count == keyByteCount, publicKey[31] & 0x80 == 0 else { return false }
+        // The only values at or above p = 2^255 - 19 below 2^255: 0x7fff...ff(ed-ff).
+        let atOrAboveP = publicKey[31] == 0x7f && publicKey[1...30].allSatisfy { $0 == 0xff } && publicKey[0] >= 0xed
+        return !atOrAboveP
     }
 
     /// Whether a whole seal has worked in this process (only a success is kept: a failure for

@@ -21,6 +21,8 @@ extension ListenedSockets {
     public struct Assignment: Sendable, Equatable {
         /// The task socket: the first listening socket that is not the credentials socket.
         public var task: Int32?
+        /// The path the task socket is bound to (empty when unknown or abstract).
+        public var taskPath: String
         /// The credentials socket, when one was passed.
         public var credentials: Int32?
         /// Listening sockets after the task socket: the daemon serves one task socket.
@@ -29,8 +31,12 @@ extension ListenedSockets {
         /// `ListenStream=`, a FIFO): never served.
         public var unusable: [Named]
 
-        public init(task: Int32? = nil, credentials: Int32? = nil, extraTask: [Named] = [], unusable: [Named] = []) {
+        public init(
+            task: Int32? = nil, taskPath: String = "", credentials: Int32? = nil, extraTask: [Named] = [],
+            unusable: [Named] = []
+        ) {
             self.task = task
+            self.taskPath = taskPath
             self.credentials = credentials
             self.extraTask = extraTask
             self.unusable = unusable
@@ -56,6 +62,7 @@ extension ListenedSockets {
         for socket in sockets where socket.descriptor != credentials?.descriptor {
             if assignment.task == nil {
                 assignment.task = socket.descriptor
+                assignment.taskPath = socket.path
             } else {
                 assignment.extraTask.append(socket)
             }

@@ -88,7 +88,9 @@ struct Run: AsyncParsableCommand {
             READY=1 is sent once every intake is open. Under socket activation it serves the socket \
             systemd names credentials (or, failing the name, the one bound to credentials_socket_path) as the \
             credentials socket and the first other listening Unix stream socket as the task socket; any other \
-            descriptor systemd passes is not served, and the start logs socket-not-served naming it. \
+            descriptor systemd passes is not served, and the start logs socket-not-served naming it. The task socket \
+            systemd passes is served whatever socket_path says; a path that differs (or "") is logged as \
+            socket-path-differs. \
             SIGHUP re-reads the configuration (RELOADING=1, \
             then READY=1); one that arrives during start-up is served once the delegate is ready, one that \
             arrives during a stop is not served. SIGTERM or SIGINT stops gracefully: STOPPING=1 and intake \
@@ -169,7 +171,7 @@ struct Submit: AsyncParsableCommand {
     @Flag(help: "Have the result sealed to a one-off key pair held in memory, and print it opened (needs --wait).")
     var seal = false
 
-    @Argument(help: ArgumentHelp("The task file, or - for standard input.", valueName: "TASK.json|-"))
+    @Argument(help: ArgumentHelp("The task file, or - for standard input (read to 1 MiB at most).", valueName: "TASK.json|-"))
     var task: String
 
     func validate() throws {
@@ -189,7 +191,7 @@ struct Submit: AsyncParsableCommand {
     func run() async throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
         let destination = try destination()
-        let data = try readInput(task)
+        let data = try readInput(task, limit: DelegateTask.maximumSize, what: "a task")
         let submitter = TaskSubmitter(
             destination: destination, wait: wait, timeout: .milliseconds(max(1, Int((timeout * 1000).rounded()))),
             seal: seal)
@@ -220,26 +222,13 @@ struct Submit: AsyncParsableCommand {
     }
 }
 
-/// The contents of the file at `path`, or standard input for `-`; exits 64 if it cannot be read.
-func readInput(_ path: String) throws -> Data {
-    guard let contents = path == "-" ? readStandardInput() : FileManager.default.contents(atPath: path) else {
-        let source = path == "-" ? "standard input" : path
-        try finish(CommandOutcome(errorOutput: "secrets-delegate: cannot read \(source)", status: ExitStatus.usage))
-    }
-    return contents
-}
-
-/// Everything on standard input up to its end; nil if reading fails.
-private func readStandardInput() -> Data? {
-    var contents = Data()
-    var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-    while true {
-        let count = buffer.withUnsafeMutableBytes { raw in
-            SystemCall.retrying { read(STDIN_FILENO, raw.baseAddress, raw.count) }
-        }
-        guard count >= 0 else { return nil }
-        guard count > 0 else { return contents }
-        contents.append(contentsOf: buffer[..<count])
+/// The contents of the file at `path`, or standard input for `-`, at most `limit` bytes; exits 64
+/// (saying why) if it cannot be read or holds more.
+func readInput(_ path: String, limit: Int, what: String) throws -> Data {
+    switch CommandInput.read(path, limit: limit, what: what) {
+    case .success(let contents): return contents
+    case .failure(let failure):
+        try finish(CommandOutcome(errorOutput: "secrets-delegate: \(failure.message)", status: ExitStatus.usage))
     }
 }
 
@@ -418,6 +407,8 @@ struct Keygen: ParsableCommand {
         discussion: """
             KEYFILE gets one line of base64 and mode 0600; an existing file is never overwritten. The key \
             is written in an unnamed file (O_TMPFILE) beside KEYFILE and linked into place whole. \
+            On a file system that does not keep mode 0600 (vfat answers chmod with success and keeps its \
+            mount's mode), keygen exits 64 before writing the key. \
             Put the printed public key in a task's sealTo. If standard output refuses the public key, \
             KEYFILE is removed and keygen exits 74.
             """)
@@ -446,11 +437,11 @@ struct Open: ParsableCommand {
     @Option(help: ArgumentHelp("The private key file (from keygen).", valueName: "KEYFILE"))
     var key: String
 
-    @Argument(help: ArgumentHelp("The result file, or - for standard input.", valueName: "RESULT.json|-"))
+    @Argument(help: ArgumentHelp("The result file, or - for standard input (read to 64 MiB at most).", valueName: "RESULT.json|-"))
     var result: String = "-"
 
     func run() throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
-        try finish(ResultOpener(keyPath: key).open(try readInput(result)))
+        try finish(ResultOpener(keyPath: key).open(try readInput(result, limit: ResultOpener.maximumInput, what: "a result")))
     }
 }

@@ -433,6 +433,25 @@ import TestSupport
         #expect(isCached(cache, "devops/later"))
     }
 
+    /// The floor that stands for refusal records let go is not lowered by a write once the
+    /// remembered writes are full (each write then lets the oldest go).
+    @Test func aWriteAfterManyWritesDoesNotLetAForgottenKeyBeStoredAgain() {
+        let cache = Self.cache()
+        for index in 0..<SecretCache.invalidationMemory {
+            cache.invalidate(region: "us-east-1", name: "devops/written-\(index)")
+        }
+        let slow = cache.beginRead()
+        cache.forget(Self.key("devops/db"))
+        for index in 0..<SecretCache.forgottenMemory {
+            cache.forget(Self.key("devops/missing-\(index)"))
+        }
+        cache.invalidate(region: "us-east-1", name: "devops/unrelated")
+        store(cache, "devops/db", token: slow)
+        #expect(!isCached(cache, "devops/db"))
+        store(cache, "devops/db")
+        #expect(isCached(cache, "devops/db"))
+    }
+
     /// Of two reads of one key, the one begun later keeps its answer: a slow read that ends after
     /// a `refresh` does not put back the older version with a TTL of its own.
     @Test func aSlowerEarlierReadDoesNotPutBackAnOlderVersion() {

@@ -40,6 +40,9 @@ import Testing
         // Small-order points: every sealing to them would fail.
         Data(repeating: 0, count: 32).base64EncodedString(),
         Data([1] + [UInt8](repeating: 0, count: 31)).base64EncodedString(),
+        // Not canonical: RFC 7748's Alice public key with its top bit set; p = 2^255 - 19.
+        "hSDwCYkwp1R0i33ctD73Wg2/Og0mOBr066SpjqqbTuo=",
+        "7f///////////////////////////////////////38=",
     ])
     func badSealToIsAnInvalidTask(sealTo: String) {
         let error = #expect(throws: TaskRejection.self) {

@@ -36,6 +36,18 @@ import Testing
         #expect(!outcome.output.contains(text.trimmingCharacters(in: .newlines)))
     }
 
+    /// A file system that answers `fchmod` with success and keeps a mode of its own (vfat with
+    /// `umask=022`): keygen refuses before writing the key, and leaves no file behind.
+    @Test func keygenRefusesAFileSystemThatDoesNotKeepTheMode() throws {
+        let directory = try TemporaryDirectory(prefix: "keygen")
+        let path = directory.path("result.key")
+        let outcome = ResultKeyFile.generate(out: path, setMode: { fchmod($0, 0o755) == 0 ? 0 : -1 })
+        #expect(outcome.status == 64)
+        #expect(outcome.output.isEmpty)
+        #expect(outcome.errorOutput.contains("does not keep mode 0600 (the new file has mode 0755)"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
+    }
+
     @Test func keygenNeverOverwritesOrFollowsALink() throws {
         let directory = try TemporaryDirectory(prefix: "keygen")
         let path = directory.path("result.key")

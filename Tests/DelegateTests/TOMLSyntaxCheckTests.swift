@@ -142,11 +142,30 @@ import Testing
         ("[delegate]\nname = \"a\nb\"\n", "line 2, column 10: the string is not closed on its line"),
         ("a = {b = 1,}\n", "line 1, column 12: expected a key"),
         ("a = " + String(repeating: "[", count: 100), "nested more than 32 deep"),
+        ("a" + String(repeating: ".a", count: 16) + " = 1\n", "line 1, column 33: a dotted key has more than 16 parts"),
+        ("[a" + String(repeating: " . a", count: 16) + "]\n", "a dotted key has more than 16 parts"),
+        ("[delegate]\nname = \"a\\u0000b\"\n", "line 2, column 11: \\u escape of NUL"),
+        ("[delegate]\n\"concurrency\\U00000000x\" = 5\n", "line 2, column 14: \\U escape of NUL"),
     ])
     func refusedInputNamesLineAndColumn(text: String, reason: String) throws {
         let error = try #require(Self.loadError(text))
         #expect(error.reason.hasPrefix("TOML syntax error at "), "\(error)")
         #expect(error.reason.contains(reason), "\(error)")
+    }
+}
+
+extension TOMLSyntaxCheckTests {
+    /// toml++ makes a table for each part of a dotted key and walks them recursively: 300,000
+    /// parts (600 KB, within the 1 MiB a configuration may be) overflowed the stack and killed
+    /// the process. Sixteen parts are still TOML (here an unknown section, not a syntax error).
+    @Test func aDeeplyDottedKeyIsAnErrorNotACrash() throws {
+        let parts = String(repeating: "a.", count: 300_000)
+        for text in [parts + "a = 1\n", "[" + parts + "a]\n", "[[" + parts + "a]]\n"] {
+            let error = try #require(Self.loadError(text))
+            #expect(error.reason.contains("a dotted key has more than 16 parts"))
+        }
+        let sixteen = try #require(Self.loadError(String(repeating: "a.", count: 15) + "a = 1\n"))
+        #expect(!sixteen.reason.hasPrefix("TOML syntax error"), "\(sixteen)")
     }
 }
 

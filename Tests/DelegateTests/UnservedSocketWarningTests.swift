@@ -33,4 +33,29 @@ import Testing
         DaemonLauncher.warnOfUnserved(ListenedSockets.Assignment(), logger: recorder.logger())
         #expect(recorder.records.isEmpty)
     }
+
+    @Test func aTaskSocketAtAnotherPathThanSocketPathIsNamed() {
+        let recorder = LogRecorder()
+        let passed = ListenedSockets.Assignment(task: 3, taskPath: "/run/x/delegate.sock", credentials: 4)
+        DaemonLauncher.warnOfSocketPath(passed, configured: "/run/other.sock", logger: recorder.logger())
+        DaemonLauncher.warnOfSocketPath(passed, configured: "", logger: recorder.logger())
+
+        let records = recorder.records
+        #expect(records.count == 2)
+        #expect(records.allSatisfy { $0.hasPrefix("warning ") && $0.contains("event=socket-path-differs") })
+        #expect(records.allSatisfy { $0.contains("socket=/run/x/delegate.sock") })
+        #expect(records.first?.contains("socket_path=/run/other.sock") == true)
+        #expect(records.last?.contains("stop and mask secrets-delegate.socket") == true)
+    }
+
+    @Test func aTaskSocketAtSocketPathOrNoneIsNotNamed() {
+        let recorder = LogRecorder()
+        let path = "/run/x/delegate.sock"
+        DaemonLauncher.warnOfSocketPath(
+            ListenedSockets.Assignment(task: 3, taskPath: path), configured: path, logger: recorder.logger())
+        DaemonLauncher.warnOfSocketPath(ListenedSockets.Assignment(credentials: 4), configured: "", logger: recorder.logger())
+        // A socket whose path is unknown (abstract) cannot be compared.
+        DaemonLauncher.warnOfSocketPath(ListenedSockets.Assignment(task: 3), configured: path, logger: recorder.logger())
+        #expect(recorder.records.isEmpty)
+    }
 }

@@ -116,6 +116,31 @@ enum RFC9180A2 {
         #expect(fails(enc: Array(sealed.enc.prefix(31))) == .invalidLength)
     }
 
+    /// X25519 reads a key with its top bit set (or a value of p or more) as another encoding of a
+    /// canonical one, so a seal would work; but the recipient binds its own, canonical public key
+    /// into the key schedule, and the result could never be opened. Such keys are refused.
+    @Test func publicKeysNotInCanonicalFormAreRefused() throws {
+        let pair = try HPKE.generateKeyPair()
+        var highBit = pair.publicKey
+        highBit[31] |= 0x80
+        let sealed = try HPKE.seal(publicKey: highBit, info: [], aad: [], plaintext: [1])
+        #expect(throws: HPKEError.self) {
+            _ = try HPKE.open(privateKey: pair.privateKey, enc: sealed.enc, info: [], aad: [], ciphertext: sealed.ciphertext)
+        }
+        let p = [UInt8]([0xed] + [UInt8](repeating: 0xff, count: 30) + [0x7f])
+        let pPlusOne = [UInt8]([0xee] + [UInt8](repeating: 0xff, count: 30) + [0x7f])
+        let top = [UInt8](repeating: 0xff, count: 31) + [0x7f]
+        for key in [highBit, p, pPlusOne, top] {
+            let error = #expect(throws: HPKEError.self) { try HPKE.validate(publicKey: key) }
+            #expect(error?.code == .invalidPublicKey)
+            #expect(error?.message.contains("canonical") == true)
+        }
+        // Just below p, and the largest value with a byte below 0xff: canonical.
+        #expect(HPKE.isCanonical(publicKey: [0xec] + [UInt8](repeating: 0xff, count: 30) + [0x7f]))
+        #expect(HPKE.isCanonical(publicKey: [0xff] + [UInt8](repeating: 0xff, count: 29) + [0xfe, 0x7f]))
+        try HPKE.validate(publicKey: pair.publicKey)
+    }
+
     @Test func smallOrderPublicKeysAreRefused() throws {
         // u = 0 and u = 1 are points of small order (RFC 7748 section 6.1; libsodium's blocklist).
         let zero = [UInt8](repeating: 0, count: 32)

@@ -12,7 +12,7 @@ import Testing
         ]
         #expect(
             ListenedSockets.assign(sockets, credentialsPath: "")
-                == ListenedSockets.Assignment(task: 4, credentials: 3))
+                == ListenedSockets.Assignment(task: 4, taskPath: "/run/x/delegate.sock", credentials: 3))
         // The name wins over a path match.
         let both = [
             Named(descriptor: 3, name: "other", path: "/run/c.sock"),
@@ -28,7 +28,7 @@ import Testing
         ]
         #expect(
             ListenedSockets.assign(sockets, credentialsPath: "/run/x/credentials.sock")
-                == ListenedSockets.Assignment(task: 3, credentials: 4))
+                == ListenedSockets.Assignment(task: 3, taskPath: "/run/x/delegate.sock", credentials: 4))
     }
 
     @Test func withoutEitherTheFirstSocketIsTheTaskSocketAndTheRestAreExtra() {
@@ -38,7 +38,8 @@ import Testing
         ]
         #expect(
             ListenedSockets.assign(sockets, credentialsPath: "")
-                == ListenedSockets.Assignment(task: 3, credentials: nil, extraTask: [sockets[1]]))
+                == ListenedSockets.Assignment(
+                    task: 3, taskPath: "/run/x/delegate.sock", credentials: nil, extraTask: [sockets[1]]))
         #expect(ListenedSockets.assign(sockets, credentialsPath: "/run/x/none.sock").credentials == nil)
         #expect(ListenedSockets.assign([], credentialsPath: "/run/c.sock") == ListenedSockets.Assignment())
     }
@@ -50,7 +51,10 @@ import Testing
             Named(descriptor: 5, name: "secrets-delegate.socket", path: "/run/x/extra.sock"),
         ]
         let assignment = ListenedSockets.assign(sockets, credentialsPath: "")
-        #expect(assignment == ListenedSockets.Assignment(task: 3, credentials: 4, extraTask: [sockets[2]]))
+        #expect(
+            assignment
+                == ListenedSockets.Assignment(
+                    task: 3, taskPath: "/run/x/delegate.sock", credentials: 4, extraTask: [sockets[2]]))
         #expect(assignment.ignored == [sockets[2]])
     }
 

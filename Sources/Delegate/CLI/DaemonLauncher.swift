@@ -30,6 +30,7 @@ public enum DaemonLauncher {
             return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
         }
         warnOfUnserved(inherited, logger: logger)
+        warnOfSocketPath(inherited, configured: configuration.queue.socketPath, logger: logger)
         let notifier = SystemdNotifier(logger: logger)
         do {
             let daemon = try DelegateDaemon(
@@ -71,6 +72,21 @@ public enum DaemonLauncher {
         } catch {
             logger.warning("the open file limit stays as it is: \(error)")
         }
+    }
+
+    /// A task socket systemd passed at another path than `[queue] socket_path` (or with the path
+    /// empty, which turns off only the socket the delegate binds itself): it is served, but the
+    /// clients that read the configuration look for the socket at `socket_path`, so the journal
+    /// says which one is served and how to make them agree.
+    static func warnOfSocketPath(_ assignment: ListenedSockets.Assignment, configured: String, logger: Logger) {
+        guard assignment.task != nil, !assignment.taskPath.isEmpty, assignment.taskPath != configured else { return }
+        logger.warning(
+            configured.isEmpty
+                ? "socket_path is empty, but systemd passed a task socket: it is served; to turn the task socket off, stop and mask secrets-delegate.socket"
+                : "systemd passed the task socket at another path than socket_path: the passed socket is served, and clients without --socket look at socket_path; make ListenStream= and socket_path agree",
+            metadata: [
+                "event": "socket-path-differs", "socket": "\(assignment.taskPath)", "socket_path": "\(configured)",
+            ])
     }
 
     /// A descriptor systemd passed that the delegate does not serve (a second `ListenStream=`, a

@@ -21,9 +21,16 @@ enum RegularFile {
         guard fstat(fd, &info) == 0 else { return .failure(.system(errno)) }
         guard info.st_mode & S_IFMT == S_IFREG else { return .failure(.notRegular) }
         if let problem = judge(info) { return .failure(.refused(problem)) }
-        var bytes = [UInt8](repeating: 0, count: limit + 1)
+        return readToEnd(fd, limit: limit)
+    }
+
+    /// What `fd` holds up to its end, at most `limit + 1` bytes (more than `limit`: it is too
+    /// large, and nothing past that was read); `.system` with the `errno` if a read fails.
+    static func readToEnd(_ fd: Int32, limit: Int) -> Result<[UInt8], Failure> {
+        var bytes = [UInt8](repeating: 0, count: min(limit + 1, 64 * 1024))
         var count = 0
-        while count < bytes.count {
+        while count <= limit {
+            if count == bytes.count { bytes.append(contentsOf: repeatElement(0, count: min(bytes.count, limit + 1 - count))) }
             let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
             if got == 0 { break }
             if got < 0 {

@@ -11,13 +11,19 @@ public enum ResultKeyFile {
     /// new file (`O_EXCL`, mode 0600 whatever the umask), the public key printed for `sealTo`
     /// (``printed(_:out:)``).
     public static func generate(out path: String) -> CommandOutcome {
+        generate(out: path, setMode: { fchmod($0, 0o600) })
+    }
+
+    /// ``generate(out:)`` with the call that gives the new file mode 0600 (for tests: a file
+    /// system such as vfat answers it with success and keeps a mode of its own).
+    static func generate(out path: String, setMode: (Int32) -> Int32) -> CommandOutcome {
         let pair: HPKE.KeyPair
         do {
             pair = try HPKE.generateKeyPair()
         } catch {
             return .failure("cannot generate a key pair: \(error)", status: ExitStatus.unavailable)
         }
-        if let problem = write(Data((Data(pair.privateKey).base64EncodedString() + "\n").utf8), to: path) {
+        if let problem = write(Data((Data(pair.privateKey).base64EncodedString() + "\n").utf8), to: path, setMode: setMode) {
             return .failure(problem, status: ExitStatus.usage)
         }
         return CommandOutcome(output: Data(pair.publicKey).base64EncodedString(), status: ExitStatus.success)
@@ -70,10 +76,10 @@ public enum ResultKeyFile {
     /// into place (`linkat` fails on an existing name, a dangling link included), so `path` never
     /// holds part of a key and a crash leaves no key behind under any name. Where the file system
     /// has no `O_TMPFILE` or no links (vfat, some FUSE mounts), the file is written in place.
-    static func write(_ data: Data, to path: String) -> String? {
+    static func write(_ data: Data, to path: String, setMode: (Int32) -> Int32) -> String? {
         let fd = open(DelegateConfiguration.directory(of: path), temporaryFileFlag | O_WRONLY | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return writeInPlace(data, to: path) }
-        if let problem = fill(fd, with: data, path: path) {
+        guard fd >= 0 else { return writeInPlace(data, to: path, setMode: setMode) }
+        if let problem = fill(fd, with: data, path: path, setMode: setMode) {
             close(fd)
             return problem
         }
@@ -82,7 +88,7 @@ public enum ResultKeyFile {
         close(fd)
         if linked != 0 {
             if number == EEXIST { return "\(path) exists; keygen never overwrites a key" }
-            return writeInPlace(data, to: path)
+            return writeInPlace(data, to: path, setMode: setMode)
         }
         return syncName(of: path)
     }
@@ -93,14 +99,14 @@ public enum ResultKeyFile {
 
     /// ``write(_:to:)`` where no unnamed file can be linked: a new file at `path` (`O_EXCL`),
     /// removed again if it cannot be written whole.
-    private static func writeInPlace(_ data: Data, to path: String) -> String? {
+    private static func writeInPlace(_ data: Data, to path: String, setMode: (Int32) -> Int32) -> String? {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             let number = errno
             if number == EEXIST { return "\(path) exists; keygen never overwrites a key" }
             return "cannot create \(path): \(RegularFile.describe(number))"
         }
-        let problem = fill(fd, with: data, path: path)
+        let problem = fill(fd, with: data, path: path, setMode: setMode)
         close(fd)
         if problem != nil {
             unlink(path)
@@ -110,10 +116,20 @@ public enum ResultKeyFile {
     }
 
     /// Gives `fd` mode 0600 (the umask may have taken bits away; the owner must be able to read
-    /// it back), writes `data` and syncs it; nil on success, else the problem.
-    private static func fill(_ fd: Int32, with data: Data, path: String) -> String? {
-        if fchmod(fd, 0o600) != 0 {
+    /// it back), checks that the file has it (vfat answers `fchmod` with success and keeps the
+    /// mode its mount gives every file), writes `data` and syncs it; nil on success, else the
+    /// problem. Nothing is written to a file that others could read.
+    private static func fill(_ fd: Int32, with data: Data, path: String, setMode: (Int32) -> Int32) -> String? {
+        if setMode(fd) != 0 {
             return "cannot set the mode of \(path): \(RegularFile.describe(errno))"
+        }
+        var info = stat()
+        if fstat(fd, &info) != 0 {
+            return "cannot set the mode of \(path): \(RegularFile.describe(errno))"
+        }
+        if info.st_mode & 0o077 != 0 {
+            return "the file system of \(path) does not keep mode 0600 (the new file has mode "
+                + "0\(String(info.st_mode & 0o777, radix: 8))), so others could read the key; write it on another file system"
         }
         if let number = data.withUnsafeBytes({ FileDescriptorWriter.writeAll(fd, $0) }) {
             return "cannot write \(path): \(RegularFile.describe(number))"

@@ -10,6 +10,10 @@ import DelegateClient
 public struct ResultOpener: Sendable {
     public var keyPath: String
 
+    /// The longest input `open` reads: the longest result line the CLI's socket client takes
+    /// (`LineSocketClient`'s default), far more than any result the delegate writes.
+    public static let maximumInput = 64 << 20
+
     public init(keyPath: String) {
         self.keyPath = keyPath
     }

@@ -303,7 +303,8 @@ public final class SecretCache: Sendable {
             state.epoch += 1
             state.invalidations.append((scope, state.epoch))
             if state.invalidations.count > Self.invalidationMemory {
-                state.floor = state.invalidations.removeFirst().epoch
+                // Only ever raised: the floor also stands for refusal records `forget` let go.
+                state.floor = max(state.floor, state.invalidations.removeFirst().epoch)
             }
         }
     }

@@ -5,17 +5,23 @@
 /// with a character that is neither a bare-key character nor a quote (`[\u{1}]`, `[é]`,
 /// `[ =]`, `[[ [a]]`), an array element starting with `}` or U+0085, U+2028 or U+2029, a date
 /// followed by a stray digit or colon (`1979-05-27 0`, `1979-05-27T:`). TOMLKit also hands
-/// toml++ a C string, so a NUL would silently cut the file short.
+/// toml++ a C string, so a NUL would silently cut the file short; and it reads keys and strings
+/// back as C strings, so a `\u0000` escape would cut a key or a value short. toml++ makes a table
+/// for each part of a dotted key and walks them recursively, without a bound.
 ///
 /// The check accepts only documents built from what the configuration uses (tables, array
 /// tables, keys, strings, integers, floats, booleans, arrays and inline tables) and refuses
 /// everything else, dates and times included (no configuration key takes one), with the line
 /// and column. toml++ therefore only ever sees well-formed TOML; semantic errors such as a
-/// key defined twice are still its to report. The check never crashes: nesting is bounded.
+/// key defined twice are still its to report. The check never crashes: nesting is bounded, and so
+/// are the parts of a dotted key.
 struct TOMLSyntaxCheck {
     /// Arrays and inline tables nested deeper than this are refused (toml++ allows 256; the
     /// configuration uses 1).
     static let maximumNesting = 32
+    /// Dotted keys (and table headers) of more parts than this are refused (the configuration
+    /// uses 2, `[connectors.id]`): toml++ recurses once for each.
+    static let maximumKeyParts = 16
 
     private let scalars: [Unicode.Scalar]
     private var index = 0
@@ -86,13 +92,14 @@ struct TOMLSyntaxCheck {
     /// A dotted key: simple keys separated by `.`, spaces allowed around the dots. Leaves the
     /// position after any spaces that follow it.
     private mutating func key() throws(ConfigurationError) {
-        while true {
+        for _ in 0..<Self.maximumKeyParts {
             try simpleKey()
             skipWhitespace()
             guard current == "." else { return }
             index += 1
             skipWhitespace()
         }
+        throw failure("a dotted key has more than \(Self.maximumKeyParts) parts")
     }
 
     private mutating func simpleKey() throws(ConfigurationError) {
@@ -274,6 +281,10 @@ struct TOMLSyntaxCheck {
             guard Unicode.Scalar(value) != nil else {
                 index = start
                 throw failure("\\\(scalar) escape is not a Unicode scalar value")
+            }
+            guard value != 0 else {
+                index = start
+                throw failure("\\\(scalar) escape of NUL: a key or a value cannot hold one")
             }
         case " ", "\t", "\n", "\r":
             // A line-ending backslash: only spaces may follow it on its line; it swallows the

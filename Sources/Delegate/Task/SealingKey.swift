@@ -2,7 +2,7 @@ import FoundationEssentials
 import Sealing
 
 /// The X25519 public key a task's result is sealed to (`sealTo`, docs/INTERFACE.md section 13):
-/// 32 bytes, checked to be usable (not a small-order point) when the task is decoded, so a bad
+/// 32 bytes, checked to be usable (canonical, not a small-order point) when the task is decoded, so a bad
 /// key is refused before any AWS call rather than after a write has happened.
 public struct SealingKey: Sendable, Equatable {
     /// The raw 32-byte public key.
@@ -11,7 +11,7 @@ public struct SealingKey: Sendable, Equatable {
     /// The key whose standard base64 (with padding) is `base64`.
     ///
     /// - Throws: `invalidLength` unless it is base64 of 32 bytes, `invalidPublicKey` for a
-    ///   small-order point, `openSSL` if this host's OpenSSL cannot do X25519 at all.
+    ///   small-order point or an encoding that is not canonical, `openSSL` if this host's OpenSSL cannot do X25519 at all.
     public init(base64: String) throws(HPKEError) {
         guard let data = Data(base64Encoded: base64), data.count == HPKE.keyByteCount else {
             throw HPKEError(code: .invalidLength, message: "not the base64 of 32 bytes")
@@ -35,7 +35,7 @@ extension DelegateTask {
         do {
             return try SealingKey(base64: text)
         } catch where error.code == .invalidPublicKey {
-            throw .invalid("sealTo is not a usable X25519 public key (a point of small order)")
+            throw .invalid("sealTo is not a usable X25519 public key: \(error.message)")
         } catch where error.code == .openSSL {
             // Refused before any AWS call, so that no write happens whose result would be withheld.
             throw TaskProblem(

@@ -43,6 +43,27 @@ systemctl stop secrets-delegate.service secrets-delegate.socket
 rm -f /run/secrets-delegate/extra.sock /run/secrets-delegate/extra.dgram
 systemctl start secrets-delegate.socket secrets-delegate.service
 expect_eq "service after the drop-in is gone" "$(systemctl is-active secrets-delegate.service)" active
+# The packaged socket_path is the socket unit's path: no socket-path-differs.
+expect_eq "socket-path-differs entries with the packaged socket_path" \
+    "$(journalctl _PID="$(unit_prop secrets-delegate.service MainPID)" EVENT=socket-path-differs --no-pager -q | grep -c .)" 0
+
+# socket_path = "" turns off only a socket the delegate would bind: the one systemd passes is
+# served, and the start says so.
+cp /etc/secrets-delegate/delegate.toml "$LOGS/delegate.toml.before-socket-path"
+printf '[queue]\nsocket_path = ""\n' >>/etc/secrets-delegate/delegate.toml
+systemctl restart secrets-delegate.service
+pid=$(unit_prop secrets-delegate.service MainPID)
+differs() { journalctl _PID="$pid" EVENT=socket-path-differs --no-pager -q -o json | grep -q '"SOCKET":"/run/secrets-delegate/delegate.sock"'; }
+wait_until 30 differs && ok "socket_path = \"\" with the socket passed: a socket-path-differs warning names the served socket" ||
+    fail "no socket-path-differs entry: $(journalctl _PID="$pid" -p warning --no-pager -q | head -n 3 | tr '\n' '|')"
+if status=$(timeout 60 secrets-delegate status --socket /run/secrets-delegate/delegate.sock 2>&1) && grep -q '"boot-delegate"' <<<"$status"; then
+    ok "the passed task socket is served with socket_path = \"\""
+else
+    fail "status through the passed socket with socket_path = \"\": $status"
+fi
+cp "$LOGS/delegate.toml.before-socket-path" /etc/secrets-delegate/delegate.toml
+systemctl restart secrets-delegate.service
+expect_eq "service with socket_path back" "$(systemctl is-active secrets-delegate.service)" active
 
 # A client service that holds the group only through its unit's SupplementaryGroups= (a dynamic
 # user, whom no group file lists in it) is admitted: the delegate takes the groups the kernel
