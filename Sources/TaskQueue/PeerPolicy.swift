@@ -63,32 +63,39 @@ public struct PeerPolicy: Sendable, Equatable {
 
     /// The uid of the user called `name` (`getpwnam_r`), nil if there is none.
     public static func uid(ofUser name: String) -> UInt32? {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>? = nil
-        var buffer = [CChar](repeating: 0, count: 16 * 1024)
-        let status = getpwnam_r(name, &entry, &buffer, buffer.count, &result)
-        guard status == 0, result != nil else { return nil }
-        return entry.pw_uid
+        UserDatabase.lookUp(startingAt: 16 * 1024) { buffer, size in
+            var entry = passwd()
+            var result: UnsafeMutablePointer<passwd>? = nil
+            let status = getpwnam_r(name, &entry, buffer, size, &result)
+            return (status, result == nil ? nil : entry.pw_uid)
+        }
     }
 
-    /// The gid of the group called `name` (`getgrnam_r`), nil if there is none.
+    /// The gid of the group called `name` (`getgrnam_r`), nil if there is none. The entry holds
+    /// the member list, so a large group takes a larger buffer than the first.
     public static func gid(ofGroup name: String) -> UInt32? {
-        var entry = group()
-        var result: UnsafeMutablePointer<group>? = nil
-        var buffer = [CChar](repeating: 0, count: 64 * 1024)
-        let status = getgrnam_r(name, &entry, &buffer, buffer.count, &result)
-        guard status == 0, result != nil else { return nil }
-        return entry.gr_gid
+        UserDatabase.lookUp(startingAt: 64 * 1024) { buffer, size in
+            var entry = group()
+            var result: UnsafeMutablePointer<group>? = nil
+            let status = getgrnam_r(name, &entry, buffer, size, &result)
+            return (status, result == nil ? nil : entry.gr_gid)
+        }
     }
 
     /// The name of the user with `uid`, nil if there is none.
     public static func userName(ofUID uid: UInt32) -> String? {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>? = nil
-        var buffer = [CChar](repeating: 0, count: 16 * 1024)
-        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil, let name = entry.pw_name
-        else { return nil }
-        return String(cString: name)
+        passwordEntry(ofUID: uid)?.name
+    }
+
+    /// The name and primary group of the user with `uid` (`getpwuid_r`), nil if there is none.
+    private static func passwordEntry(ofUID uid: UInt32) -> (name: String, gid: UInt32)? {
+        UserDatabase.lookUp(startingAt: 16 * 1024) { buffer, size in
+            var entry = passwd()
+            var result: UnsafeMutablePointer<passwd>? = nil
+            let status = getpwuid_r(uid, &entry, buffer, size, &result)
+            guard result != nil, let name = entry.pw_name else { return (status, nil) }
+            return (status, (String(cString: name), entry.pw_gid))
+        }
     }
 
     /// The process-wide cache behind ``groups(ofUID:)``.
@@ -102,13 +109,7 @@ public struct PeerPolicy: Sendable, Equatable {
 
     /// ``groups(ofUID:)`` without the cache: asks the user database.
     @Sendable public static func lookUpGroups(ofUID uid: UInt32) -> Set<UInt32> {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>? = nil
-        var buffer = [CChar](repeating: 0, count: 16 * 1024)
-        guard getpwuid_r(uid, &entry, &buffer, buffer.count, &result) == 0, result != nil,
-            let name = entry.pw_name
-        else { return [] }
-        let primary = entry.pw_gid
+        guard let (name, primary) = passwordEntry(ofUID: uid) else { return [] }
         var count: Int32 = 64
         while true {
             var groups = [gid_t](repeating: 0, count: Int(count))

@@ -47,5 +47,32 @@ out=$(timeout 60 secrets-delegate exec --env DB_PASSWORD='boot-named:db#password
 mask=$(timeout 60 secrets-delegate exec --env DB_PASSWORD='boot-named:db#password' -- grep ^SigBlk /proc/self/status 2>"$LOGS/exec-mask.err")
 expect_eq "signals blocked in the command exec runs (the probe's own: $(grep ^SigBlk /proc/self/status | cut -f2))" \
     "$mask" "$(grep ^SigBlk /proc/self/status)"
+
+# A connector for a group of 12,000 members (its /etc/group entry is 84 KB, more than the first
+# buffer getgrnam_r is given): the group is found, and a member is served.
+groupadd boot-big
+big_gid=$(getent group boot-big | cut -d: -f3)
+grep -v '^boot-big:' /etc/group >"$LOGS/group.new"
+{ printf 'boot-big:x:%s:' "$big_gid"; seq -f 'm%05g' 1 12000 | paste -sd, | tr -d '\n'; printf ',boot-producer\n'; } >>"$LOGS/group.new"
+cp /etc/group "$LOGS/group.before-big"
+cat "$LOGS/group.new" >/etc/group
+expect_eq "bytes of the boot-big entry over 64 KiB" "$(( $(grep '^boot-big:' /etc/group | wc -c) > 65536 ))" 1
+sed 's/^operations = .*/operations = ["getSecretValue"]\nallowed_groups = ["boot-big"]/' \
+    /etc/secrets-delegate/connectors.d/boot-named.toml >/etc/secrets-delegate/connectors.d/boot-big.toml
+chmod 0640 /etc/secrets-delegate/connectors.d/boot-big.toml
+chgrp secrets-delegate /etc/secrets-delegate/connectors.d/boot-big.toml
+journal_mark big-group -p warning
+systemctl reload secrets-delegate.service
+value=$(timeout 60 setpriv --reuid=boot-producer --regid=boot-producer --init-groups \
+    secrets-delegate get boot-big 'db#password' 2>"$LOGS/get-big.err")
+expect_eq "get through a connector of a 12,000-member group, as a member" "$?" 0
+[ "$value" = "$(canary)" ] && ok "a member of the large group is served" || fail "large group: $(head -c 300 "$LOGS/get-big.err")"
+journal_since big-group -p warning | grep -q 'no group boot-big' &&
+    fail "the delegate says there is no group boot-big" || ok "no 'there is no group' warning for the large group"
+rm /etc/secrets-delegate/connectors.d/boot-big.toml
+cat "$LOGS/group.before-big" >/etc/group
+groupdel boot-big 2>/dev/null || true
+systemctl reload secrets-delegate.service
+
 # (An operator's file: purge keeps it, so the purge check later would find /etc/secrets-delegate.)
 rm /etc/secrets-delegate/connectors.d/boot-named.toml
