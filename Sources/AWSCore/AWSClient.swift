@@ -174,11 +174,14 @@ public final class AWSClient: Sendable {
             return try await provider.credentials(logger: logger)
         } catch var error as AWSError {
             error.attempts = max(error.attempts, attempts)
+            error.whileObtainingCredentials = true
             throw error
         } catch is CancellationError {
             throw cancelled(attempts: attempts)
         } catch {
-            throw AWSError.credentials("credentials could not be obtained: \(error)")
+            var error = AWSError.credentials("credentials could not be obtained: \(error)")
+            error.whileObtainingCredentials = true
+            throw error
         }
     }
 

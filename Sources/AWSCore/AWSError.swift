@@ -31,6 +31,9 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var attempts: Int
     /// The transport failure behind a `.transport` error.
     public var transportError: HTTPClientError?
+    /// The call failed getting its credentials (IMDS or STS), before anything was sent to the
+    /// service it was for: an unreachable IMDS says nothing about whether that service is.
+    public var whileObtainingCredentials = false
 
     public init(
         kind: Kind,

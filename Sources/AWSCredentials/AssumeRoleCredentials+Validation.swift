@@ -57,16 +57,23 @@ extension AssumeRoleCredentials {
             parts[4].count == 12, parts[4].allSatisfy({ ("0"..."9").contains($0) }),
             parts[5].hasPrefix("role/")
         else { return false }
+        // IAM's rules: a path of any printable ASCII but space (`!` to `~`, at most 512), then a
+        // name of [A-Za-z0-9+=,.@_-], 1 to 64 characters.
         let resource = parts[5].dropFirst("role/".count)
-        guard let name = resource.split(separator: "/", omittingEmptySubsequences: false).last,
-            (1...64).contains(name.count)
-        else { return false }
-        return resource.unicodeScalars.allSatisfy { scalar in
-            switch scalar {
-            case "a"..."z", "A"..."Z", "0"..."9", "+", "=", ",", ".", "@", "_", "-", "/": true
-            default: false
+        guard let slash = resource.lastIndex(of: "/") else { return isRoleName(resource) }
+        let path = resource[...slash]
+        return path.utf8.count <= 512 && path.unicodeScalars.allSatisfy { ("!"..."~").contains($0) }
+            && isRoleName(resource[resource.index(after: slash)...])
+    }
+
+    private static func isRoleName(_ name: Substring) -> Bool {
+        (1...64).contains(name.unicodeScalars.count)
+            && name.unicodeScalars.allSatisfy { scalar in
+                switch scalar {
+                case "a"..."z", "A"..."Z", "0"..."9", "+", "=", ",", ".", "@", "_", "-": true
+                default: false
+                }
             }
-        }
     }
 
     static func isExternalIDScalar(_ scalar: Unicode.Scalar) -> Bool {

@@ -2,11 +2,25 @@ import FileNames
 
 /// Rules for the file names the spool accepts.
 public enum SpoolName {
-    /// True for a name the spool treats as a task: `*.json`, not a dotfile, one path component.
+    /// The longest task file name, in bytes: the files kept beside a claimed task
+    /// (`.<name>.result` and its temporary `.<name>.result.<pid>.<random>.tmp`) must still be
+    /// names (at most 255 bytes). A longer one is renamed (``needsRepair(_:)``).
+    public static let maximumTaskFileNameBytes = 200
+
+    /// True for a name the spool treats as a task: `*.json`, not a dotfile, one path component,
+    /// at most ``maximumTaskFileNameBytes``.
     public static func isTaskFileName(_ name: String) -> Bool {
         let utf8 = name.utf8
-        return utf8.count > 5 && utf8.count <= 255 && utf8.first != UInt8(ascii: ".")
+        return utf8.count > 5 && utf8.count <= maximumTaskFileNameBytes && utf8.first != UInt8(ascii: ".")
             && name.hasSuffix(".json") && !utf8.contains(UInt8(ascii: "/")) && !utf8.contains(0)
+    }
+
+    /// True for a name, as `readdir` gives its bytes, that would be a task's but cannot be
+    /// claimed or reported as it is (not UTF-8, or longer than ``maximumTaskFileNameBytes``):
+    /// `*.json`, not hidden. The watcher renames such an entry so it can be judged.
+    static func needsRepair(_ raw: [UInt8], isUTF8: Bool) -> Bool {
+        guard raw.first != UInt8(ascii: "."), raw.count > 5, raw.suffix(5).elementsEqual(".json".utf8) else { return false }
+        return !isUTF8 || raw.count > maximumTaskFileNameBytes
     }
 
     /// True for an id usable as a file name: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`

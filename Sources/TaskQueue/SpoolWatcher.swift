@@ -42,7 +42,11 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
             directory: directory,
             label: "TaskQueue.SpoolWatcher",
             onName: { name in
-                if SpoolName.isTaskFileName(name) { core.offerFromEvent(name) }
+                if SpoolName.isTaskFileName(name) {
+                    core.offerFromEvent(name)
+                } else if SpoolName.needsRepair(Array(name.utf8), isUTF8: true) {
+                    core.requestRescan()  // renamed there, then offered
+                }
             },
             onOverflow: {
                 logger.warning("inotify queue overflowed; rescanning the spool", metadata: ["directory": "\(directory)"])
@@ -405,12 +409,9 @@ extension SpoolWatcher {
                     return
                 }
                 for entry in batch {
-                    // Only what would be a task if its name were UTF-8: `*.json`, not hidden.
-                    if let raw = entry.invalidUTF8Name, raw.first != UInt8(ascii: "."),
-                        raw.count > 5, raw.suffix(5).elementsEqual(".json".utf8)
-                    {
-                        repairName(raw)
-                    }
+                    // Only what would be a task with a usable name: `*.json`, not hidden.
+                    let raw = entry.invalidUTF8Name ?? Array(entry.name.utf8)
+                    if SpoolName.needsRepair(raw, isUTF8: entry.invalidUTF8Name == nil) { repairName(raw) }
                 }
                 for entry in batch where entry.invalidUTF8Name == nil && SpoolName.isTaskFileName(entry.name) {
                     if isUnchangedSkip(entry.name) { continue }
@@ -419,7 +420,9 @@ extension SpoolWatcher {
             }
         }
 
-        /// A name that is not UTF-8 cannot be claimed or reported by name: rename it (by its bytes)
+        /// A name that is not UTF-8 cannot be claimed or reported by name, and one longer than
+        /// ``SpoolName/maximumTaskFileNameBytes`` leaves no room for what is kept beside a claimed
+        /// task: rename it (by its bytes)
         /// to ``repairedName(_:)``, which the next pass picks up like any task, so that it too
         /// ends as a result or a rejection. One warning per entry, rate-limited (a producer can
         /// make any number); an entry at the new name already (the last one of that name, not yet
@@ -428,8 +431,10 @@ extension SpoolWatcher {
             let newName = Self.repairedName(raw)
             do {
                 if try DirectoryReader.rename(in: directory, raw, to: newName) {
+                    let why = String(validating: raw, as: UTF8.self) == nil
+                        ? "is not UTF-8" : "is longer than \(SpoolName.maximumTaskFileNameBytes) bytes"
                     logLimiter.warning(
-                        "a spool entry's name is not UTF-8; renamed it to \(newName) so it can be judged",
+                        "a spool entry's name \(why); renamed it to \(newName) so it can be judged",
                         metadata: ["event": "spool_layout", "path": "\(directory)/\(newName)"],
                         key: "spool-name-not-utf8", logger: logger)
                     state.withLock { $0.rescanRequested = true }
@@ -441,9 +446,10 @@ extension SpoolWatcher {
             }
         }
 
-        /// `invalid-name-<hex>.json`: the name's bytes in hex; of a name over 60 bytes, its first 60
-        /// and then the FNV-1a hash of all of them, so that names alike in their first 60 bytes
-        /// do not take the same new name (the longest new name is 155 bytes).
+        /// `invalid-name-<hex>.json`: the name's bytes in hex; of a name over 40 bytes, its first 40
+        /// and then the FNV-1a hash of all of them, so that names alike in their first 40 bytes
+        /// do not take the same new name. The longest stem is 110 characters, so a task without an
+        /// id inside, whose result takes the stem as its id (at most 128), keeps the hash too.
         static func repairedName(_ raw: [UInt8]) -> String {
             func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
                 bytes.map { byte in
@@ -451,10 +457,10 @@ extension SpoolWatcher {
                     return byte < 16 ? "0" + digits : digits
                 }.joined()
             }
-            guard raw.count > 60 else { return "invalid-name-\(hex(raw)).json" }
+            guard raw.count > 40 else { return "invalid-name-\(hex(raw)).json" }
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             for byte in raw { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            return "invalid-name-\(hex(raw.prefix(60)))-\(hex(withUnsafeBytes(of: hash.bigEndian) { Array($0) })).json"
+            return "invalid-name-\(hex(raw.prefix(40)))-\(hex(withUnsafeBytes(of: hash.bigEndian) { Array($0) })).json"
         }
 
         /// True when `name` was skipped and its file has not changed since.

@@ -117,6 +117,13 @@ import Testing
         #expect(!error(.transport, .deadlineExceeded).meansUnreachable)
         #expect(!error(.service, .accessDeniedException, status: 400).meansUnreachable)
         #expect(!error(.credentials, .credentialsUnavailable).meansUnreachable)
+        // IMDS or STS unreachable, or answering 5xx, while getting the call's credentials.
+        var imds = error(.transport, .endpointUnreachable)
+        imds.whileObtainingCredentials = true
+        #expect(!imds.meansUnreachable)
+        var sts = error(.service, .serviceUnavailable, status: 503)
+        sts.whileObtainingCredentials = true
+        #expect(!sts.meansUnreachable)
     }
 
     @Test func bothSpellingsOfAccessDeniedAreADenial() {

@@ -1,5 +1,6 @@
 import AWSCore
 import AWSCredentials
+import HTTP
 import Foundation
 import JSON
 import Logging
@@ -9,7 +10,8 @@ import TestSupport
 @testable import Delegate
 
 /// A `TaskExecutor` with the read cache over `FakeSecretsManager`, a clock the test steps, and
-/// named connectors `cached` and `other` (both caching, prefix `devops`) and `plain` (no cache).
+/// named connectors `cached` and `other` (both caching, prefix `devops`), `plain` (no cache) and
+/// `assumed` (caching, through STS AssumeRole: ``answerAssumeRole(expiringIn:)``).
 struct ReadCacheFixture {
     let fake = FakeSecretsManager()
     let clock = ManualClock()
@@ -32,8 +34,30 @@ struct ReadCacheFixture {
                 policy: ConnectorPolicy(cacheTTLSeconds: cacheTTL, cacheStaleSeconds: stale),
                 origin: "[connectors.\(id)]")
         }
+        connectors["assumed"] = NamedConnector(
+            connector: Connector(
+                id: "assumed", region: "us-east-1", secretNamePrefix: "devops", delegateSelectors: [],
+                credentials: .assumeRole(
+                    AssumeRoleCredentials(roleARN: "arn:aws:iam::123456789012:role/sm", externalID: nil, durationSeconds: 900))),
+            policy: ConnectorPolicy(cacheTTLSeconds: ttl, cacheStaleSeconds: stale),
+            origin: "[connectors.assumed]")
         self.connectors = connectors
         cache.update(connectors: connectors)
+    }
+
+    static let sts = HTTPRequestMatch.host("sts.us-east-1.amazonaws.com")
+
+    /// STS answers every AssumeRole with a session expiring `seconds` from the clock's now.
+    func answerAssumeRole(expiringIn seconds: TimeInterval) {
+        let expiration = ISO8601DateFormatter().string(from: clock.now().addingTimeInterval(seconds))
+        let body = """
+            <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>\
+            <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/sm/s</Arn></AssumedRoleUser>\
+            <Credentials><AccessKeyId>ASIAREADCACHE</AccessKeyId><SecretAccessKey>read-cache-test-key</SecretAccessKey>\
+            <SessionToken>read-cache-test-token</SessionToken><Expiration>\(expiration)</Expiration></Credentials>\
+            </AssumeRoleResult><ResponseMetadata><RequestId>req-sts</RequestId></ResponseMetadata></AssumeRoleResponse>
+            """
+        fake.http.always(Self.sts, .response(HTTPResponse(status: 200, headers: ["Content-Type": "text/xml"], body: Data(body.utf8))))
     }
 
     static let inline: JSONValue = [

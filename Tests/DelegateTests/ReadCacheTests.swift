@@ -189,6 +189,38 @@ import TestSupport
         #expect(fixture.cache.statistics.staleServed == 2)
     }
 
+    /// Credentials that cannot be had (STS, or IMDS, unreachable) say nothing about Secrets
+    /// Manager: nothing is served stale, nothing is sent to Secrets Manager, and the entry stays
+    /// for the credentials' return (DescribeSecret then confirms it).
+    @Test(arguments: ["no connection", "HTTP 503"])
+    func unreachableCredentialsServeNothingStaleAndKeepTheEntry(outage: String) async throws {
+        let fixture = ReadCacheFixture(ttl: 60, stale: 3600)
+        fixture.fake.put("devops/db", "first")
+        fixture.answerAssumeRole(expiringIn: 900)
+        let first = try await fixture.run("assumed")
+        #expect(first.status == .succeeded && first.secretText == "first", "\(first.jsonLine)")
+
+        fixture.fake.http.removeScripts()
+        fixture.fake.http.always(
+            ReadCacheFixture.sts,
+            outage == "HTTP 503" ? .awsError("ServiceUnavailable", status: 503) : .transport(.couldNotConnect))
+        fixture.clock.advance(by: 1000)  // past the TTL and the session; within the stale window
+        let calls = fixture.fake.totalCalls
+        let failed = try await fixture.run("assumed")
+        #expect(failed.status == .failed, "\(failed.jsonLine)")
+        #expect(failed.stale != true && failed.secretText == nil)
+        #expect(fixture.fake.http.requests.dropFirst(calls).allSatisfy { ReadCacheFixture.sts.matches($0.request) })
+        #expect(fixture.cache.statistics.staleServed == 0)
+
+        fixture.fake.http.removeScripts()
+        fixture.clock.advance(by: 2)  // past the failure hold
+        fixture.answerAssumeRole(expiringIn: 900)
+        let back = try await fixture.run("assumed")
+        #expect(back.status == .succeeded && back.secretText == "first", "\(back.jsonLine)")
+        #expect(back.cached == true, "the entry was kept: \(back.jsonLine)")
+        #expect(fixture.fake.calls("GetSecretValue") == 1)
+    }
+
     @Test func staleIsRefusedBeyondTheStaleWindowOrWithoutOne() async throws {
         let fixture = ReadCacheFixture(ttl: 60, stale: 30)
         fixture.fake.put("devops/db", "first")

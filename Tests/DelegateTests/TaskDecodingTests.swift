@@ -320,6 +320,14 @@ import Testing
         ("arn:aws:iam::12345678901a:role/r", false),
         ("arn:aws:iam::123456789012:role/bad name", false),
         ("arn:AWS:iam::123456789012:role/r", false),
+        // A path takes any printable ASCII but space (IAM's rule); the name does not.
+        ("arn:aws:iam::123456789012:role/team~a/dept#1:x!/sm", true),
+        ("arn:aws:iam::123456789012:role/a b/sm", false),
+        ("arn:aws:iam::123456789012:role/p\u{E9}/sm", false),
+        ("arn:aws:iam::123456789012:role/team/s~m", false),
+        ("arn:aws:iam::123456789012:role/team/", false),
+        ("arn:aws:iam::123456789012:role/" + String(repeating: "p", count: 511) + "/sm", true),
+        ("arn:aws:iam::123456789012:role/" + String(repeating: "p", count: 512) + "/sm", false),
     ])
     func roleARNs(arn: String, valid: Bool) {
         #expect(AssumeRoleCredentials.isValidRoleARN(arn) == valid)

@@ -270,7 +270,7 @@ import Testing
         try await offPool { dir.remove() }
     }
 
-    /// Names that are not UTF-8 and alike in their first 60 bytes each get a name of their own
+    /// Names that are not UTF-8 and alike in their first 60 bytes (past the 40 kept in hex) each get a name of their own
     /// (they took the same one, and the second stayed in `new/` unjudged, silently); the
     /// warnings for them are rate-limited (a producer can make any number).
     @Test func namesThatAreNotUTF8AndAlikeInTheirFirst60BytesAreEachRenamed() async throws {
@@ -300,13 +300,38 @@ import Testing
         #expect(warnings.count == limiter.burst, "\(warnings)")
     }
 
-    @Test func aRepairedNameIsTheWholeNameInHexUpTo60Bytes() {
+    @Test func aRepairedNameIsTheWholeNameInHexUpTo40Bytes() {
         #expect(SpoolWatcher.Core.repairedName([0xff, 0x01] + Array(".json".utf8)) == "invalid-name-ff012e6a736f6e.json")
         let long = [0xff] + Array(repeating: UInt8(ascii: "b"), count: 70)
         let name = SpoolWatcher.Core.repairedName(long)
-        #expect(name.hasPrefix("invalid-name-ff" + String(repeating: "62", count: 59) + "-"))
-        #expect(name.utf8.count == 13 + 120 + 1 + 16 + 5)
+        #expect(name.hasPrefix("invalid-name-ff" + String(repeating: "62", count: 39) + "-"))
+        #expect(name.utf8.count == 13 + 80 + 1 + 16 + 5)
         #expect(name != SpoolWatcher.Core.repairedName(long.dropLast() + [UInt8(ascii: "c")]))
+        // A task without an id takes the stem as its result id (at most 128): the hash is in it.
+        #expect(String(name.dropLast(5)).utf8.count <= 128)
+    }
+
+    /// A name longer than 200 bytes leaves no room for the files kept beside a claimed task
+    /// (`.<name>.result` and its temporary file; 255 bytes at most): it is renamed like a name that
+    /// is not UTF-8, then judged. One of 200 bytes is offered as it is.
+    @Test func aNameLongerThan200BytesIsRenamedThenOffered() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let (spool, _) = try recordedSpool(in: dir, recorder: recorder)
+        let long = String(repeating: "t", count: 226) + ".json"
+        let fits = String(repeating: "f", count: 195) + ".json"
+        for name in [long, fits] { try Data("{}".utf8).write(to: URL(fileURLWithPath: dir.file("new/" + name))) }
+        #expect(!SpoolName.isTaskFileName(long) && SpoolName.isTaskFileName(fits))
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()
+        defer { watcher.stop() }
+        var seen: Set<String> = []
+        while seen.count < 2, let name = await nextName(watcher, within: .seconds(90)) { seen.insert(name) }
+        let renamed = SpoolWatcher.Core.repairedName(Array(long.utf8))
+        #expect(seen == [fits, renamed])
+        #expect(Set(names(in: dir.file("new"))) == [fits, renamed])
+        #expect(recorder.records.contains { $0.contains("is longer than 200 bytes; renamed it to \(renamed)") })
     }
 
     /// Asks for a rescan and waits until its pass has ended: whatever it yields is queued by then.

@@ -73,7 +73,7 @@ struct CachedSecretRead: Sendable {
                     // GetSecretValue gives the answer. A refusal is an answer of AWS's, though
                     // (access revoked, maybe), and so is throttling: no stale value is served on
                     // its heels, should GetSecretValue find Secrets Manager unreachable.
-                    if error.kind == .service { changed = true }
+                    if error.kind == .service, !error.whileObtainingCredentials { changed = true }
                     logger.debug("read cache: DescribeSecret failed (\(error.code)); reading the value again")
                 }
             case .miss:
@@ -90,7 +90,8 @@ struct CachedSecretRead: Sendable {
             attempts += error.attempts
             if error.meansUnreachable, !refresh, !changed { return try served(stale: error, attempts: attempts) }
             // AWS itself refused (not found, access denied): nothing may be served for the key now.
-            if error.kind == .service, !error.meansUnreachable { cache.forget(key) }
+            // (Not so when the credentials could not be had: Secrets Manager was not asked.)
+            if error.kind == .service, !error.whileObtainingCredentials, !error.meansUnreachable { cache.forget(key) }
             var failure = error
             failure.attempts = attempts
             throw failure

@@ -41,9 +41,11 @@ extension AWSError {
     /// Secrets Manager could not be reached, after the client's retries: no connection, DNS, TLS or
     /// a timeout (`EndpointUnreachable`), or an HTTP 5xx answer. Only then may the read cache serve
     /// an entry stale (section 14); never for an answer AWS gave (access denied, not found,
-    /// throttling), for missing credentials, or for a call cancelled by the task's deadline.
+    /// throttling), for missing credentials (whatever kept them: an unreachable IMDS or STS is
+    /// not Secrets Manager), or for a call cancelled by the task's deadline.
     var meansUnreachable: Bool {
-        switch kind {
+        if whileObtainingCredentials { return false }
+        return switch kind {
         case .transport: code == .endpointUnreachable
         case .service: (500...599).contains(httpStatus ?? 0)
         case .credentials, .validation, .invalidResponse: false
