@@ -242,7 +242,10 @@ public final class SocketConnection: @unchecked Sendable {
         linesInProgress -= 1
         lineBytesInProgress -= bytes
         lastActivity = .now
-        if closed { return }
+        if closed {
+            account()
+            return
+        }
         if !finishing { processLines() }
         account()
         closeIfDone()
@@ -265,8 +268,10 @@ public final class SocketConnection: @unchecked Sendable {
     /// Input already handed to the handler is not counted: it is cut from the buffer once it
     /// passes 64 KiB (``processLines()``), so at most that much is held beyond the count, and a
     /// buffer much larger than what it still holds is given up then (``Swift/Array/removeFront(_:)``).
+    /// A closed connection still holds the lines its handler calls run with until they end: a
+    /// peer that closes with lines running and connects again must not start more unaccounted.
     private func account() {
-        let holding = closed ? 0 : inbound.count - inboundHead + lineBytesInProgress + pendingOutput
+        let holding = closed ? lineBytesInProgress : inbound.count - inboundHead + lineBytesInProgress + pendingOutput
         let wasHeldBack = heldBack
         if holding != accounted {
             let delta = holding - accounted
@@ -303,9 +308,11 @@ public final class SocketConnection: @unchecked Sendable {
         // (holding back did not contain them), a peer that leaves more than four shares of
         // results unread is dropped at its next one. (One peer alone may still hold about the
         // budget and get every answer once it reads; one that reads is not behind by that much,
-        // whatever the size of the result on its way.)
+        // whatever the size of the result on its way.) What is judged is the output left unsent
+        // before this reply: a reply larger than the limit (a `listSecrets` of a big account) is
+        // always sent to a peer that has read what came before.
         let overShare = budget.used > 2 * budget.limit && pendingOutput > 4 * budget.fairShare
-        if pendingOutput + bytes.count > limits.maximumPendingOutputBytes || overShare {
+        if pendingOutput > limits.maximumPendingOutputBytes || overShare {
             logLimiter.warning(
                 "socket peer is not reading its results; dropping the connection",
                 metadata: ["pending_bytes": "\(pendingOutput)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],

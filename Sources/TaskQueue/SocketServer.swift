@@ -25,7 +25,8 @@ import Logging
 ///   answered (the stream cannot be resynchronised reliably);
 /// - at most ``Limits/maximumLinesInProgress`` lines per connection run at once; beyond that the
 ///   server stops reading from that peer until some finish (backpressure, not buffering);
-/// - a peer whose unsent output exceeds ``Limits/maximumPendingOutputBytes`` is disconnected;
+/// - a peer whose unsent output exceeds ``Limits/maximumPendingOutputBytes`` when another reply
+///   comes is disconnected (a reply larger than that, to a peer that read the ones before, is sent);
 /// - all connections together hold at most about ``Limits/maximumBufferedBytes`` of unread
 ///   input, lines in progress and unsent output: beyond that, connections holding more than their
 ///   share stop being read until their peers take their results (``SocketBufferBudget``). Lines
@@ -54,7 +55,7 @@ public final class SocketServer: @unchecked Sendable {
         public var idleTimeout: Duration
         /// The longest accepted line, without its newline (1 MiB by the spec).
         public var maximumLineBytes: Int
-        /// Unsent output per connection beyond which the peer is disconnected.
+        /// Unsent output per connection beyond which the peer is disconnected at its next reply.
         public var maximumPendingOutputBytes: Int
         /// Lines of one connection handled at once before reading from it pauses.
         public var maximumLinesInProgress: Int

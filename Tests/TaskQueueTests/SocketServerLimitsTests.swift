@@ -54,6 +54,31 @@ import Testing
         #expect(summaries.contains { $0.contains("peer not allowed") && $0.contains("suppressed=2") }, "\(summaries)")
     }
 
+    /// A peer that closes (here reset: it left an answer unread) while its lines run cannot
+    /// start more outside the budget by connecting again: the lines stay counted until they end.
+    @Test func linesRunningForAClosedConnectionStayCountedUntilTheyEnd() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let gate = HandlerGate()
+        let (server, path) = try startServer(dir) { line, _ in
+            if line == Data("q".utf8) { return Data("ok".utf8) }
+            await gate.pass()
+            return Data("done".utf8)
+        }
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let client = try RawClient(path: path)
+        client.write("q\n")
+        let line = String(repeating: " ", count: 200 << 10) + "{}\n"
+        for _ in 0..<4 { client.write(line) }
+        #expect(await eventually { gate.waiting == 4 })
+        client.close()
+        #expect(await eventually { server.connectionCount == 0 })
+        #expect(server.bufferedBytes >= 4 * (200 << 10), "\(server.bufferedBytes)")
+        gate.open()
+        #expect(await eventually { server.bufferedBytes == 0 })
+    }
+
     @Test func connectionsOverTheCapAreRefusedWithALineAndOneWarning() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
@@ -348,5 +373,32 @@ final class FailingAccept: Sendable {
             }
             return SocketAcceptor.systemAccept(listenFD)
         }
+    }
+}
+
+/// Holds handler calls until ``open()``.
+final class HandlerGate: Sendable {
+    private let state = Mutex((isOpen: false, waiting: [CheckedContinuation<Void, Never>]()))
+
+    var waiting: Int { state.withLock { $0.waiting.count } }
+
+    func pass() async {
+        await withCheckedContinuation { continuation in
+            let go = state.withLock { state in
+                if state.isOpen { return true }
+                state.waiting.append(continuation)
+                return false
+            }
+            if go { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.isOpen = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
     }
 }

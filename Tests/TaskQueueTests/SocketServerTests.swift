@@ -387,6 +387,23 @@ func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = []
         #expect(server.connectionCount == 0)
     }
 
+    /// A result larger than the unsent-output limit (a `listSecrets` of a big account) reaches a
+    /// client that reads: only output left unread before a reply counts against the limit.
+    @Test func aReplyLargerThanThePendingOutputLimitReachesAReader() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let limits = SocketServer.Limits(maximumPendingOutputBytes: 1 << 20)
+        let (server, path) = try startServer(dir, limits: limits) { _, _ in Data(repeating: UInt8(ascii: "x"), count: 3 << 20) }
+        defer { server.shutdown() }
+        async let _ = server.run()
+        let client = try SocketClient.connect(path: path)
+        for _ in 0..<2 {
+            try client.send(Data(#"{"big":1}"#.utf8))
+            let reply = try await client.nextLine(timeout: .seconds(90))
+            #expect(reply?.count == 3 << 20)
+        }
+    }
+
     @Test func aFloodingClientThatNeverReadsDoesNotStallOthersAndIsDropped() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
