@@ -9,7 +9,10 @@ public struct AssumeRoleSource: CredentialSource {
     public let role: AssumeRoleCredentials
     public let sessionName: String
     public var roleArn: String { role.roleARN }
-    public var name: String { "assume-role:\(roleArn)" }
+    /// `assume-role:<arn> (<region>, <duration> s[, external id <digest>])`: sessions of one role
+    /// for another region, duration or external ID (an inline task's with a wrong one, say) are
+    /// told apart in the status object and the journal.
+    public let name: String
 
     private let base: any CredentialProvider
     private let sts: AWSClient
@@ -29,9 +32,20 @@ public struct AssumeRoleSource: CredentialSource {
                     + "\(limits.externalIDLength.lowerBound)-\(limits.externalIDLength.upperBound) characters)")
         }
         self.role = role
+        self.name = Self.name(of: role, region: sts.endpoint.region)
         self.sessionName = Self.sessionName(for: delegateName)
         self.base = base
         self.sts = sts
+    }
+
+    /// The source's ``name``. The external ID shows only as the first 8 hex digits of its SHA-256.
+    static func name(of role: AssumeRoleCredentials, region: String) -> String {
+        var details = "\(region), \(role.durationSeconds) s"
+        if let externalID = role.externalID {
+            let digest = (try? SHA256Digest.hexHash(externalID)).map { String($0.prefix(8)) } ?? "unknown"
+            details += ", external id \(digest)"
+        }
+        return "assume-role:\(role.roleARN) (\(details))"
     }
 
     /// `secrets-delegate-<name>`, cut to STS's 2-64 characters of `[\w+=,.@-]`.

@@ -5,7 +5,7 @@ import SigV4
 /// Something that fetches fresh credentials on every call (IMDS, STS). Wrap one in a
 /// `CachingCredentialProvider` to get caching, single-flight refresh and refresh-ahead.
 public protocol CredentialSource: Sendable {
-    /// A short name for logs and the status object (`imds`, `assume-role:<arn>`).
+    /// A short name for logs and the status object (`imds`, `assume-role:<arn> (<region>, <duration> s)`).
     var name: String { get }
 
     func fetch(logger: Logger) async throws -> Credentials

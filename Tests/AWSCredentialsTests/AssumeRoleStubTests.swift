@@ -75,6 +75,25 @@ import Testing
             base: base, sts: sts)
     }
 
+    /// Sessions of one role for another external ID, duration or region have names of their own
+    /// (the status object lists each), which show the external ID only by a digest.
+    @Test func theSourceNameTellsSessionsOfOneRoleApart() {
+        let role = { (external: String?, duration: Int) in
+            AssumeRoleCredentials(roleARN: Self.roleArn, externalID: external, durationSeconds: duration)
+        }
+        let good = AssumeRoleSource.name(of: role("ext-good", 3600), region: "eu-west-1")
+        #expect(good.hasPrefix("assume-role:\(Self.roleArn) (eu-west-1, 3600 s, external id "))
+        #expect(!good.contains("ext-good"))
+        let names = [
+            good, AssumeRoleSource.name(of: role("ext-wrong", 3600), region: "eu-west-1"),
+            AssumeRoleSource.name(of: role("ext-good", 900), region: "eu-west-1"),
+            AssumeRoleSource.name(of: role("ext-good", 3600), region: "us-east-1"),
+            AssumeRoleSource.name(of: role(nil, 3600), region: "eu-west-1"),
+        ]
+        #expect(Set(names).count == names.count, "\(names)")
+        #expect(names.last == "assume-role:\(Self.roleArn) (eu-west-1, 3600 s)")
+    }
+
     @Test func aWrongExternalIDIsAccessDeniedExplainedAndNotRetried() async throws {
         let server = try Self.stub()
         let base = StaticCredentialProvider(fakeCredentials("base"))
