@@ -57,12 +57,12 @@ extension AssumeRoleCredentials {
             parts[4].count == 12, parts[4].allSatisfy({ ("0"..."9").contains($0) }),
             parts[5].hasPrefix("role/")
         else { return false }
-        // IAM's rules: a path of any printable ASCII but space (`!` to `~`, at most 512), then a
-        // name of [A-Za-z0-9+=,.@_-], 1 to 64 characters.
+        // IAM's rules: a path of any printable ASCII but space (`!` to `~`, at most 512 with its
+        // leading `/`, which the ARN leaves out), then a name of [A-Za-z0-9+=,.@_-], 1 to 64.
         let resource = parts[5].dropFirst("role/".count)
         guard let slash = resource.lastIndex(of: "/") else { return isRoleName(resource) }
         let path = resource[...slash]
-        return path.utf8.count <= 512 && path.unicodeScalars.allSatisfy { ("!"..."~").contains($0) }
+        return path.utf8.count <= 511 && path.unicodeScalars.allSatisfy { ("!"..."~").contains($0) }
             && isRoleName(resource[resource.index(after: slash)...])
     }
 

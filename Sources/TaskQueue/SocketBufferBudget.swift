@@ -9,6 +9,10 @@
 /// never dropped, and polite peers holding little keep being served. Pressure ends when the total
 /// falls to three quarters of the limit.
 ///
+/// At twice the limit the budget is *full*: no connection reads or starts lines until the total
+/// falls to one and a half times the limit. Holding back only those over their share does not
+/// bound what peers that each start a share and close (their lines still run and count) can add.
+///
 /// Confined to the server's queue, like the connections that report to it.
 final class SocketBufferBudget {
     /// Bytes at which pressure starts.
@@ -18,8 +22,12 @@ final class SocketBufferBudget {
     /// Bytes held by all connections now.
     private(set) var used = 0
     private(set) var underPressure = false
+    /// Twice the limit reached (and not yet back to one and a half times it).
+    private(set) var full = false
     /// Called when pressure starts (true) or ends (false).
     var onPressureChange: (Bool) -> Void = { _ in }
+    /// Called when the budget becomes full (true) or is no longer (false).
+    var onFullChange: (Bool) -> Void = { _ in }
 
     init(limits: SocketServer.Limits) {
         (limit, fairShare) = Self.sizes(limits)
@@ -39,6 +47,13 @@ final class SocketBufferBudget {
         } else if underPressure, used <= limit - limit / 4 {
             underPressure = false
             onPressureChange(false)
+        }
+        if !full, used >= 2 * limit {
+            full = true
+            onFullChange(true)
+        } else if full, used <= limit + limit / 2 {
+            full = false
+            onFullChange(false)
         }
     }
 

@@ -252,9 +252,9 @@ public final class SocketConnection: @unchecked Sendable {
     }
 
     /// Whether the server's budget holds this connection back: under pressure, it holds more
-    /// than its share.
+    /// than its share; when the budget is full, whatever it holds.
     private var heldBack: Bool {
-        budget.underPressure && accounted > budget.fairShare
+        budget.full || (budget.underPressure && accounted > budget.fairShare)
     }
 
     /// The pressure on the server's budget changed: starts lines and reads again, or stops.

@@ -157,6 +157,7 @@ public final class SocketServer: @unchecked Sendable {
             if self.resolvedPolicy == nil { self.resolvedPolicy = self.policy.resolve(logger: self.logger) }
             self.spareFD = Self.openSpare()
             self.budget.onPressureChange = { [weak self] pressure in self?.pressureChanged(pressure) }
+            self.budget.onFullChange = { [weak self] full in self?.fullChanged(full) }
             self.boundPath = path
             self.started = true
             self.acceptor = self.makeAcceptor(fd)
@@ -281,14 +282,29 @@ public final class SocketServer: @unchecked Sendable {
     }
 
     private func pressureChanged(_ pressure: Bool) {
-        // Peers' lines move it: rate-limited like other peer-provoked lines.
+        pressure
+            ? budgetChanged(
+                .notice, "socket buffers reached their budget; reading slows down for connections holding the most",
+                key: "socket-buffer-pressure")
+            : budgetChanged(.notice, "socket buffers are below their budget again", key: "socket-buffer-pressure-end")
+    }
+
+    private func fullChanged(_ full: Bool) {
+        full
+            ? budgetChanged(
+                .warning, "socket buffers hold twice their budget; no connection is read until they drain",
+                key: "socket-buffer-full")
+            : budgetChanged(
+                .notice, "socket buffers drained below one and a half times their budget; reading again",
+                key: "socket-buffer-full-end")
+    }
+
+    /// Logs a change of the budget's state (peers' lines move it: rate-limited like other
+    /// peer-provoked lines) and lets every connection read or pause to match.
+    private func budgetChanged(_ level: Logger.Level, _ message: String, key: String) {
         logLimiter.log(
-            .notice,
-            pressure
-                ? "socket buffers reached their budget; reading slows down for connections holding the most"
-                : "socket buffers are below their budget again",
-            metadata: ["buffered_bytes": "\(budget.used)", "budget_bytes": "\(budget.limit)"],
-            key: pressure ? "socket-buffer-pressure" : "socket-buffer-pressure-end", logger: logger)
+            level, message, metadata: ["buffered_bytes": "\(budget.used)", "budget_bytes": "\(budget.limit)"],
+            key: key, logger: logger)
         for connection in Array(connections.values) { connection.budgetChanged() }
     }
 

@@ -506,6 +506,7 @@ public final class Spool: Sendable {
         guard let reader = try DirectoryReader(path: claimDirectory) else { return [] }
         var tasks: [ClaimedTask] = []
         var leftovers: [String] = []
+        var tooLong: [String] = []
         while true {
             let batch = try reader.next(limit: 256)
             if batch.isEmpty { break }
@@ -513,11 +514,14 @@ public final class Spool: Sendable {
                 if SpoolName.isTaskFileName(entry.name) {
                     tasks.append(
                         ClaimedTask(name: entry.name, path: claimDirectory + "/" + entry.name, recovered: true))
+                } else if SpoolName.needsRepair(Array(entry.name.utf8), isUTF8: entry.invalidUTF8Name == nil) {
+                    tooLong.append(entry.name)
                 } else if entry.name.hasPrefix("."), entry.name.hasSuffix(".tmp") || entry.name.hasSuffix(".result") {
                     leftovers.append(entry.name)
                 }
             }
         }
+        tasks += renameClaimedOverLongNames(tooLong)
         // Where `RENAME_NOREPLACE` is missing (NFS) a claim is a link and an unlink: a crash
         // between the two left the same file in `new/` too, where it would be claimed and run a
         // second time. That copy goes; another file of the same name stays (a conflict).
@@ -551,6 +555,36 @@ public final class Spool: Sendable {
                 metadata: ["count": "\(tasks.count)", "directory": "\(claimDirectory)"])
         }
         return tasks.sorted { $0.name < $1.name }
+    }
+
+    /// Tasks an earlier version claimed under names longer than this one takes (over
+    /// ``SpoolName/maximumTaskFileNameBytes``, whose kept result would be no name): renamed in
+    /// `cur/<delegate>/` as the watcher renames them in `new/`, their kept result first (a crash
+    /// between the two leaves it where the renamed task finds it), and run again.
+    private func renameClaimedOverLongNames(_ names: [String]) -> [ClaimedTask] {
+        var tasks: [ClaimedTask] = []
+        for name in names {
+            let newName = SpoolName.repairedName(Array(name.utf8))
+            do {
+                // (Of a name over 247 bytes no kept result can exist: its name would be too long.)
+                if name.utf8.count + ".".utf8.count + ".result".utf8.count <= 255 {
+                    _ = try FileIO.renameIntoOwnDirectory(
+                        .joining(claimDirectory, "/.", name, ".result"), .joining(claimDirectory, "/.", newName, ".result"))
+                }
+                switch try FileIO.renameIntoOwnDirectory(claimDirectory + "/" + name, claimDirectory + "/" + newName) {
+                case .renamed:
+                    logger.warning(
+                        "a task claimed by an earlier run has a name longer than \(SpoolName.maximumTaskFileNameBytes) bytes; renamed it to \(newName)",
+                        metadata: ["event": "spool_layout", "path": "\(claimDirectory)/\(newName)"])
+                    tasks.append(ClaimedTask(name: newName, path: claimDirectory + "/" + newName, recovered: true))
+                case .targetExists, .sourceMissing:
+                    logger.error("a claimed task's name is too long and it cannot be renamed to \(newName): the name is taken")
+                }
+            } catch {
+                logger.error("a claimed task's name is too long and it cannot be renamed: \(error)")
+            }
+        }
+        return tasks
     }
 
     /// Deletes results in `done/` (and abandoned temporary files in `done/` and `tmp/`) whose

@@ -23,6 +23,23 @@ public enum SpoolName {
         return !isUTF8 || raw.count > maximumTaskFileNameBytes
     }
 
+    /// `invalid-name-<hex>.json`: the name's bytes in hex; of a name over 40 bytes, its first 40
+    /// and then the FNV-1a hash of all of them, so that names alike in their first 40 bytes
+    /// do not take the same new name. The longest stem is 110 characters, so a task without an
+    /// id inside, whose result takes the stem as its id (at most 128), keeps the hash too.
+    static func repairedName(_ raw: [UInt8]) -> String {
+        func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
+            bytes.map { byte in
+                let digits = String(byte, radix: 16)
+                return byte < 16 ? "0" + digits : digits
+            }.joined()
+        }
+        guard raw.count > 40 else { return "invalid-name-\(hex(raw)).json" }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in raw { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return "invalid-name-\(hex(raw.prefix(40)))-\(hex(withUnsafeBytes(of: hash.bigEndian) { Array($0) })).json"
+    }
+
     /// True for an id usable as a file name: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`
     /// (`PortableFileName`).
     public static func isValidID(_ id: String) -> Bool {

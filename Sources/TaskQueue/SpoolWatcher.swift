@@ -423,12 +423,12 @@ extension SpoolWatcher {
         /// A name that is not UTF-8 cannot be claimed or reported by name, and one longer than
         /// ``SpoolName/maximumTaskFileNameBytes`` leaves no room for what is kept beside a claimed
         /// task: rename it (by its bytes)
-        /// to ``repairedName(_:)``, which the next pass picks up like any task, so that it too
+        /// to ``SpoolName/repairedName(_:)``, which the next pass picks up like any task, so that it too
         /// ends as a result or a rejection. One warning per entry, rate-limited (a producer can
         /// make any number); an entry at the new name already (the last one of that name, not yet
         /// judged) leaves this one for a later pass.
         private func repairName(_ raw: [UInt8]) {
-            let newName = Self.repairedName(raw)
+            let newName = SpoolName.repairedName(raw)
             do {
                 if try DirectoryReader.rename(in: directory, raw, to: newName) {
                     let why = String(validating: raw, as: UTF8.self) == nil
@@ -444,23 +444,6 @@ extension SpoolWatcher {
                     .error, "a spool entry's name is not UTF-8 and it cannot be renamed: \(error)",
                     metadata: ["event": "spool_layout"], key: "spool-name-not-utf8-kept", logger: logger)
             }
-        }
-
-        /// `invalid-name-<hex>.json`: the name's bytes in hex; of a name over 40 bytes, its first 40
-        /// and then the FNV-1a hash of all of them, so that names alike in their first 40 bytes
-        /// do not take the same new name. The longest stem is 110 characters, so a task without an
-        /// id inside, whose result takes the stem as its id (at most 128), keeps the hash too.
-        static func repairedName(_ raw: [UInt8]) -> String {
-            func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
-                bytes.map { byte in
-                    let digits = String(byte, radix: 16)
-                    return byte < 16 ? "0" + digits : digits
-                }.joined()
-            }
-            guard raw.count > 40 else { return "invalid-name-\(hex(raw)).json" }
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in raw { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            return "invalid-name-\(hex(raw.prefix(40)))-\(hex(withUnsafeBytes(of: hash.bigEndian) { Array($0) })).json"
         }
 
         /// True when `name` was skipped and its file has not changed since.

@@ -326,8 +326,9 @@ import Testing
         ("arn:aws:iam::123456789012:role/p\u{E9}/sm", false),
         ("arn:aws:iam::123456789012:role/team/s~m", false),
         ("arn:aws:iam::123456789012:role/team/", false),
-        ("arn:aws:iam::123456789012:role/" + String(repeating: "p", count: 511) + "/sm", true),
-        ("arn:aws:iam::123456789012:role/" + String(repeating: "p", count: 512) + "/sm", false),
+        // IAM's path /ppp.../ of 512 characters, its leading / not in the ARN.
+        ("arn:aws:iam::123456789012:role/" + String(repeating: "p", count: 510) + "/sm", true),
+        ("arn:aws:iam::123456789012:role/" + String(repeating: "p", count: 511) + "/sm", false),
     ])
     func roleARNs(arn: String, valid: Bool) {
         #expect(AssumeRoleCredentials.isValidRoleARN(arn) == valid)

@@ -1,3 +1,4 @@
+import Foundation
 import Systemd
 import TestSupport
 import Testing
@@ -48,12 +49,20 @@ import Testing
         #expect(records.last?.contains("stop and mask secrets-delegate.socket") == true)
     }
 
-    @Test func aTaskSocketAtSocketPathOrNoneIsNotNamed() {
+    @Test func aTaskSocketAtSocketPathOrNoneIsNotNamed() throws {
         let recorder = LogRecorder()
         let path = "/run/x/delegate.sock"
         DaemonLauncher.warnOfSocketPath(
             ListenedSockets.Assignment(task: 3, taskPath: path), configured: path, logger: recorder.logger())
         DaemonLauncher.warnOfSocketPath(ListenedSockets.Assignment(credentials: 4), configured: "", logger: recorder.logger())
+        // Another spelling of the same file (a link to its directory, as /var/run is to /run).
+        let directory = try TemporaryDirectory(prefix: "socket-path")
+        let socketPath = directory.path("d.sock")
+        FileManager.default.createFile(atPath: socketPath, contents: nil)
+        try FileManager.default.createSymbolicLink(atPath: directory.path("var-run"), withDestinationPath: directory.url.path)
+        DaemonLauncher.warnOfSocketPath(
+            ListenedSockets.Assignment(task: 3, taskPath: socketPath), configured: directory.path("var-run/d.sock"),
+            logger: recorder.logger())
         // A socket whose path is unknown (abstract) cannot be compared.
         DaemonLauncher.warnOfSocketPath(ListenedSockets.Assignment(task: 3), configured: path, logger: recorder.logger())
         #expect(recorder.records.isEmpty)

@@ -79,6 +79,37 @@ import Testing
         #expect(await eventually { server.bufferedBytes == 0 })
     }
 
+    /// Peers that each start lines and close, again and again, cannot hold more than about twice
+    /// the budget in lines running: at twice it no connection starts lines until they drain.
+    @Test func peersThatStartLinesAndCloseAgainAndAgainStopAtTwiceTheBudget() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let gate = HandlerGate()
+        let recorder = LogRecorder()
+        let limits = SocketServer.Limits(maximumConnections: 4, maximumBufferedBytes: 1 << 20)
+        let (server, path) = try startServer(dir, limits: limits, logger: recorder.logger()) { line, _ in
+            if line == Data("q".utf8) { return Data("ok".utf8) }
+            await gate.pass()
+            return Data("done".utf8)
+        }
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let line = String(repeating: " ", count: 200 << 10) + "{}\n"
+        for _ in 0..<20 {
+            let client = try RawClient(path: path)
+            client.write("q\n")
+            for _ in 0..<4 { client.write(line, blocking: false) }
+            try await Task.sleep(for: .milliseconds(50))
+            client.close()
+            _ = await eventually(within: .milliseconds(500)) { server.connectionCount == 0 }
+        }
+        #expect(server.bufferedBytes <= 3 << 20, "\(server.bufferedBytes) bytes held")
+        #expect(gate.waiting * (200 << 10) <= 3 << 20, "\(gate.waiting) lines running")
+        #expect(recorder.records.contains { $0.contains("hold twice their budget") })
+        gate.open()
+        #expect(await eventually { server.bufferedBytes == 0 })
+    }
+
     @Test func connectionsOverTheCapAreRefusedWithALineAndOneWarning() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -760,6 +760,31 @@ import Testing
         #expect(names(in: dir.file("cur/d1")).isEmpty)
     }
 
+    /// A task an earlier version claimed under a name longer than 200 bytes (which this version
+    /// renames in `new/` before claiming) is renamed at recovery with its kept result, and run
+    /// again as a recovered task that finds that result; a longer name, whose kept result could
+    /// not exist, comes back too.
+    @Test func aTaskClaimedUnderAnOverLongNameIsRenamedWithItsKeptResult() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let withResult = String(repeating: "t", count: 205) + ".json"
+        let longest = String(repeating: "u", count: 250) + ".json"
+        try writeFile(dir.file("cur/d1/" + withResult), "task")
+        try writeFile(dir.file("cur/d1/." + withResult + ".result"), "kept-id\nold")
+        try writeFile(dir.file("cur/d1/" + longest), "task")
+
+        let recovered = try spool.recoverClaimed()
+        let renamed = SpoolName.repairedName(Array(withResult.utf8))
+        #expect(Set(recovered.map(\.name)) == [renamed, SpoolName.repairedName(Array(longest.utf8))])
+        #expect(recovered.allSatisfy { $0.recovered })
+        let task = try #require(recovered.first { $0.name == renamed })
+        let kept = try spool.pendingResult(for: task)
+        #expect(kept?.resultID == "kept-id" && kept?.result == Data("old".utf8))
+        #expect(Set(names(in: dir.file("cur/d1"))) == Set(recovered.map(\.name) + [".\(renamed).result"]))
+    }
+
     /// A result kept beside its task goes with the task, whether this run kept it or an earlier
     /// one did; completing a task that never had one leaves nothing behind either.
     @Test func aKeptResultGoesWithItsTask() async throws {

@@ -301,12 +301,12 @@ import Testing
     }
 
     @Test func aRepairedNameIsTheWholeNameInHexUpTo40Bytes() {
-        #expect(SpoolWatcher.Core.repairedName([0xff, 0x01] + Array(".json".utf8)) == "invalid-name-ff012e6a736f6e.json")
+        #expect(SpoolName.repairedName([0xff, 0x01] + Array(".json".utf8)) == "invalid-name-ff012e6a736f6e.json")
         let long = [0xff] + Array(repeating: UInt8(ascii: "b"), count: 70)
-        let name = SpoolWatcher.Core.repairedName(long)
+        let name = SpoolName.repairedName(long)
         #expect(name.hasPrefix("invalid-name-ff" + String(repeating: "62", count: 39) + "-"))
         #expect(name.utf8.count == 13 + 80 + 1 + 16 + 5)
-        #expect(name != SpoolWatcher.Core.repairedName(long.dropLast() + [UInt8(ascii: "c")]))
+        #expect(name != SpoolName.repairedName(long.dropLast() + [UInt8(ascii: "c")]))
         // A task without an id takes the stem as its result id (at most 128): the hash is in it.
         #expect(String(name.dropLast(5)).utf8.count <= 128)
     }
@@ -328,7 +328,7 @@ import Testing
         defer { watcher.stop() }
         var seen: Set<String> = []
         while seen.count < 2, let name = await nextName(watcher, within: .seconds(90)) { seen.insert(name) }
-        let renamed = SpoolWatcher.Core.repairedName(Array(long.utf8))
+        let renamed = SpoolName.repairedName(Array(long.utf8))
         #expect(seen == [fits, renamed])
         #expect(Set(names(in: dir.file("new"))) == [fits, renamed])
         #expect(recorder.records.contains { $0.contains("is longer than 200 bytes; renamed it to \(renamed)") })

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 import Logging
 import ServiceLifecycle
 import Systemd
@@ -79,7 +80,9 @@ public enum DaemonLauncher {
     /// clients that read the configuration look for the socket at `socket_path`, so the journal
     /// says which one is served and how to make them agree.
     static func warnOfSocketPath(_ assignment: ListenedSockets.Assignment, configured: String, logger: Logger) {
-        guard assignment.task != nil, !assignment.taskPath.isEmpty, assignment.taskPath != configured else { return }
+        guard assignment.task != nil, !assignment.taskPath.isEmpty, assignment.taskPath != configured,
+            !sameFile(assignment.taskPath, configured)
+        else { return }
         logger.warning(
             configured.isEmpty
                 ? "socket_path is empty, but systemd passed a task socket: it is served; to turn the task socket off, stop and mask secrets-delegate.socket"
@@ -87,6 +90,15 @@ public enum DaemonLauncher {
             metadata: [
                 "event": "socket-path-differs", "socket": "\(assignment.taskPath)", "socket_path": "\(configured)",
             ])
+    }
+
+    /// Whether two spellings name one file (`/var/run/x.sock` and `/run/x.sock`: systemd rewrites
+    /// a `ListenStream=` under `/var/run`).
+    static func sameFile(_ first: String, _ second: String) -> Bool {
+        var one = stat()
+        var other = stat()
+        guard !first.isEmpty, !second.isEmpty, stat(first, &one) == 0, stat(second, &other) == 0 else { return false }
+        return one.st_dev == other.st_dev && one.st_ino == other.st_ino
     }
 
     /// A descriptor systemd passed that the delegate does not serve (a second `ListenStream=`, a

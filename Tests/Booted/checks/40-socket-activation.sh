@@ -43,9 +43,13 @@ systemctl stop secrets-delegate.service secrets-delegate.socket
 rm -f /run/secrets-delegate/extra.sock /run/secrets-delegate/extra.dgram
 systemctl start secrets-delegate.socket secrets-delegate.service
 expect_eq "service after the drop-in is gone" "$(systemctl is-active secrets-delegate.service)" active
-# The packaged socket_path is the socket unit's path: no socket-path-differs.
+# The packaged socket_path is the socket unit's path: no socket-path-differs (counted once the
+# start's lines are stored: its ready event is there).
+pid=$(unit_prop secrets-delegate.service MainPID)
+ready_stored() { journalctl --sync 2>/dev/null; journalctl _PID="$pid" MESSAGE_ID=b20d32c7a798457797805155f571e76b --no-pager -q | grep -q .; }
+wait_until 30 ready_stored || fail "no ready event from PID $pid to count its start's warnings by"
 expect_eq "socket-path-differs entries with the packaged socket_path" \
-    "$(journalctl _PID="$(unit_prop secrets-delegate.service MainPID)" EVENT=socket-path-differs --no-pager -q | grep -c .)" 0
+    "$(journalctl _PID="$pid" EVENT=socket-path-differs --no-pager -q | grep -c .)" 0
 
 # socket_path = "" turns off only a socket the delegate would bind: the one systemd passes is
 # served, and the start says so.
