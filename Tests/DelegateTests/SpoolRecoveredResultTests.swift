@@ -39,3 +39,45 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: directory.path("done/t-1.json")), "the result stays")
     }
 }
+
+/// A spool task retrying a result write that fails gives its slot up between tries; when the stop
+/// cancels it then, it ends at once, leaving the task claimed, though every slot is held by
+/// tasks past the stop's grace (which may hold them until their deadlines).
+@Suite struct SpoolResultRetryStopTests {
+    @Test func aCancelledRetryDoesNotWaitForASlot() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-retry-stop")
+        let root = directory.url.path
+        let syncs = Atomic<Int>(0)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(
+            directory: root, delegateName: "d", logger: quiet,
+            doneFsync: { _ throws(TaskQueueError) in
+                syncs.add(1, ordering: .relaxed)
+                throw TaskQueueError(code: .io, message: "the disk is sick (test)")
+            })
+        try spool.prepare()
+        let task = #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
+        let claimed = try #require(try spool.claim("t-1.json"))
+        let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDRETRYSTOP")
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+
+        await dispatcher.waitForSlot()  // the intake's slot for the task (concurrency 1)
+        let finished = Atomic<Bool>(false)
+        let run = Task {
+            await intake.runClaimed(claimed, receivedAt: Date())
+            dispatcher.releaseSlots()
+            finished.store(true, ordering: .relaxed)
+        }
+        #expect(await eventually { syncs.load(ordering: .relaxed) > 0 }, "the result write failed")
+        await dispatcher.waitForSlot()  // the slot the retry gave up: a socket task takes it
+        dispatcher.stopIntake()
+        run.cancel()
+        let ended = await eventually(within: .seconds(10)) { finished.load(ordering: .relaxed) }
+        dispatcher.releaseSlots()  // so that a run stuck waiting for it ends
+        await run.value
+        #expect(ended, "the cancelled retry waited for a slot")
+        #expect(FileManager.default.fileExists(atPath: directory.path("cur/d/t-1.json")), "the task stays claimed")
+        #expect(dispatcher.slotsInUse() == 0)
+    }
+}

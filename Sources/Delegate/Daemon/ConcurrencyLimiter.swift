@@ -94,6 +94,13 @@ public final class ConcurrencyLimiter: Sendable {
         return first.continuation
     }
 
+    /// Takes a slot now, past the limit if need be: for a task that will only give it back (a
+    /// stop ended its wait), so that its caller's release stays balanced without waiting for slots
+    /// that tasks past the stop's grace may hold until their deadlines.
+    public func takeAtOnce() {
+        state.withLock { $0.running += 1 }
+    }
+
     /// Takes up to `count` slots that are free now, without waiting (none while others wait).
     public func tryAcquire(upTo count: Int) -> Int {
         state.withLock { state in

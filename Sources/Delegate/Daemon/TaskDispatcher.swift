@@ -83,6 +83,14 @@ public final class TaskDispatcher: Sendable {
         await limiter.acquire()
     }
 
+    /// Waits for a slot until the caller is cancelled; then takes one at once, past the limit
+    /// (the caller gives it back without running anything). False when cancelled.
+    func waitForSlotUnlessCancelled() async -> Bool {
+        if await limiter.acquireUnlessCancelled() { return true }
+        limiter.takeAtOnce()
+        return false
+    }
+
     /// Takes up to `count` more slots that are free now, without waiting (none while others wait).
     func reserveFreeSlots(upTo count: Int) -> Int {
         limiter.tryAcquire(upTo: count)
