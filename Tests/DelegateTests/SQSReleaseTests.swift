@@ -12,10 +12,11 @@ import Testing
     /// A poller on `endpoint`'s queue `tasks` handles one task only gpu delegates may run (this
     /// one has no tags); its intake, the sleeper it waited with, and the queue.
     static func handleATaskForOthers(
-        _ endpoint: SQSScriptedEndpoint
+        _ endpoint: SQSScriptedEndpoint, prepare: (SQSIntake, RecordingSleeper) -> Void = { _, _ in }
     ) async throws -> (SQSIntake, RecordingSleeper, SQSQueueURL) {
         let (intake, http, sleeper) = try endpoint.intake()
         defer { http.shutdown() }
+        prepare(intake, sleeper)
         let queue = try endpoint.queue("tasks")
         let poller = SQSQueuePoller(queue: queue, intake: intake, logger: Logger(label: "test"))
         let task = #"{"id":"t-gpu","connector":{"id":"c","region":"us-east-1","delegateSelectors":["gpu"],"#
@@ -50,5 +51,23 @@ import Testing
         #expect(endpoint.actions == Array(repeating: "ChangeMessageVisibility", count: calls))
         #expect(sleeper.delays.withLock { $0 } == pauses.map { .milliseconds($0) })
         #expect(intake.status.snapshot[queue.url]?.released == released)
+    }
+
+    /// A stop during the pause before a retry ends the tries, but not before one last release,
+    /// visible at once: the stop's own release covers only messages whose tasks run, and this one
+    /// would stay hidden from the delegates that may run it for the rest of its lease.
+    @Test func aStopDuringTheRetryPauseReleasesAtOnce() async throws {
+        let endpoint = try SQSScriptedEndpoint(failedVisibilityChanges: 1)
+        defer { endpoint.server.stop() }
+        // The stop comes during the second sleep: the pause before the first retry.
+        let (intake, _, queue) = try await Self.handleATaskForOthers(endpoint) { intake, sleeper in
+            let dispatcher = intake.dispatcher
+            sleeper.onSleep.withLock { $0 = { number in if number == 2 { dispatcher.stopIntake() } } }
+        }
+
+        #expect(endpoint.actions == ["ChangeMessageVisibility", "ChangeMessageVisibility"])
+        let last = try #require(endpoint.bodies(of: "ChangeMessageVisibility").last)
+        #expect(last.contains(#""VisibilityTimeout":0"#), "\(last)")
+        #expect(intake.status.snapshot[queue.url]?.released == 1)
     }
 }

@@ -272,8 +272,10 @@ extension SocketServerLimitsTests {
     @Test func partialLinesHeldBackUnderPressureGiveWayAtTheIdleTimeout() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
+        // (An idle timeout long enough that a busy host, the client stalled in the middle of its
+        // write, does not close the connection before the budget is full.)
         let limits = SocketServer.Limits(
-            maximumConnections: 4, idleTimeout: .seconds(3), maximumBufferedBytes: 256 << 10)
+            maximumConnections: 4, idleTimeout: .seconds(8), maximumBufferedBytes: 256 << 10)
         let (server, path) = try startServer(dir, limits: limits, handler: EchoHandler().handler)
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test

@@ -5,6 +5,8 @@ import Synchronization
 /// wait nor depend on time.
 public final class RecordingSleeper: Sleeper {
     public let delays = Mutex<[Duration]>([])
+    /// Called at each sleep with its number (1 for the first), before it sleeps.
+    public let onSleep = Mutex<(@Sendable (Int) -> Void)?>(nil)
     private let pause: Duration
     private let asAsked: Bool
 
@@ -24,7 +26,11 @@ public final class RecordingSleeper: Sleeper {
     }
 
     public func sleep(for duration: Duration) async throws {
-        delays.withLock { $0.append(duration) }
+        let number = delays.withLock { delays in
+            delays.append(duration)
+            return delays.count
+        }
+        onSleep.withLock { $0 }?(number)
         let real = asAsked ? duration : pause
         if real > .zero { try await Task.sleep(for: real) }
     }

@@ -373,15 +373,18 @@ extension SQSQueuePoller {
     }
 
     /// Makes a message for other delegates visible again 1-3 s from now. A release SQS did not
-    /// take (after the client's own retries) is tried again twice, 2 then 4 s later, unless the
-    /// delegate is stopping: else the message would stay hidden from the delegates that may run
-    /// it for the rest of its lease.
+    /// take (after the client's own retries) is tried again twice, 2 then 4 s later: else the
+    /// message would stay hidden from the delegates that may run it for the rest of its lease. A
+    /// stop ends the wait and makes one last try, visible at once (the stop's own release covers
+    /// only messages whose tasks run here).
     private func handBack(_ message: SQSMessage, logger: Logger) async {
         for retry in 0..<3 {
             if retry > 0 {
-                // A stop ends the wait, and then the tries: the stop's own release comes first.
                 await pause(for: .seconds(1 << retry))
-                guard !dispatcher.isStopping, !Task.isCancelled else { return }
+                if dispatcher.isStopping || Task.isCancelled {
+                    if !Task.isCancelled { await release(message, afterSeconds: 0, logger: logger) }
+                    return
+                }
             }
             if await release(message, afterSeconds: 1 + Int(intake.random() * 3), logger: logger) { return }
         }
