@@ -22,6 +22,10 @@ import Testing
         let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: recorder.logger())
         let group = ServiceGroup(
             configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        // No task starts once STOPPING=1 is out: the intake is closed before it is sent.
+        let closedAtStopping = Mutex<Bool?>(nil)
+        let dispatcher = daemon.dispatcher
+        notifier.onStopping.withLock { $0 = { closedAtStopping.withLock { $0 = dispatcher.isStopping } } }
 
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
@@ -37,6 +41,7 @@ import Testing
             // Intake is closed (the socket file is gone, STOPPING=1 sent) while the task still runs.
             #expect(await eventually { !FileManager.default.fileExists(atPath: directory.path("delegate.sock")) })
             #expect(notifier.messages.contains("STOPPING=1"))
+            #expect(closedAtStopping.withLock { $0 } == true)
             #expect(recorder.records.contains { $0.contains("event=stopping") })
             #expect(!FileManager.default.fileExists(atPath: directory.path("spool/done/inflight.json")))
             // A task arriving now is not started: it stays in new/.
@@ -379,12 +384,17 @@ import Testing
 /// Records the notifications in the order they were sent.
 final class RecordingNotifier: ServiceNotifier {
     private let sent = Mutex([String]())
+    /// Called as STOPPING=1 is sent.
+    let onStopping = Mutex<(@Sendable () -> Void)?>(nil)
 
     var messages: [String] { sent.withLock { $0 } }
 
     func ready() { sent.withLock { $0.append("READY=1") } }
     func reloading() { sent.withLock { $0.append("RELOADING=1") } }
-    func stopping() { sent.withLock { $0.append("STOPPING=1") } }
+    func stopping() {
+        onStopping.withLock { $0 }?()
+        sent.withLock { $0.append("STOPPING=1") }
+    }
     func status(_ text: String) { sent.withLock { $0.append("STATUS=\(text)") } }
     func watchdog() { sent.withLock { $0.append("WATCHDOG=1") } }
     var watchdogInterval: Duration? { nil }

@@ -101,9 +101,10 @@ extension DelegateDaemon {
     /// more. Tasks already running go on.
     func stopIntake(_ shared: DaemonRun) async {
         let intake = shared.beginStopping()
+        // No task starts once systemd hears of the stop: a spool claim between the two would.
+        dispatcher.stopIntake()
         await components.notifier.stopping()
         logger.info("stopping: intake closed, waiting for tasks in flight", metadata: ["event": "stopping"])
-        dispatcher.stopIntake()
         await intake.stop()
     }
 
