@@ -98,8 +98,9 @@ extension JSONValue {
     }
 
     /// Appends `string` as a JSON string, as UTF-8. Runs of bytes that need no escape are copied
-    /// whole; escaped: `"`, `\\`, control characters and DEL, U+2028/U+2029 (line separators
-    /// to JavaScript), and U+FFFE/U+FFFF (which an SQS message may not hold).
+    /// whole; escaped: `"`, `\\`, control characters (C0 and C1, U+0085 a line break to many
+    /// readers) and DEL, U+2028/U+2029 (line separators to JavaScript), and U+FFFE/U+FFFF (which
+    /// an SQS message may not hold).
     public static func writeString(_ string: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var string = string
@@ -124,6 +125,9 @@ extension JSONValue {
                 case 0x08: escaped = UInt8(ascii: "b")
                 case 0x0C: escaped = UInt8(ascii: "f")
                 case 0..<0x20, 0x7F: escaped = 0
+                case 0xC2 where index + 1 < utf8.count && (0x80...0x9F).contains(utf8[index + 1]):
+                    escaped = 0
+                    width = 2
                 case 0xE2 where index + 2 < utf8.count && utf8[index + 1] == 0x80
                     && (utf8[index + 2] == 0xA8 || utf8[index + 2] == 0xA9):
                     escaped = 0
@@ -142,6 +146,10 @@ extension JSONValue {
                 out.append(UInt8(ascii: "\\"))
                 if escaped != 0 {
                     out.append(escaped)
+                } else if width == 2 {
+                    out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                    out.append(hexDigit(utf8[index + 1] >> 4))
+                    out.append(hexDigit(utf8[index + 1] & 0x0F))
                 } else if width == 3 {
                     switch utf8[index + 2] {
                     case 0xA8: out.append(contentsOf: lineSeparatorEscape)

@@ -93,7 +93,8 @@ import Testing
     @Test func writtenStringsReadBackUnchanged() throws {
         var random = SplitMix64(seed: 7)
         let pieces = ["a", "\"", "\\", "/", "\n", "\r", "\t", "\u{8}", "\u{C}", "\u{0}", "\u{1F}", "\u{7F}",
-            "\u{2028}", "\u{2029}", "\u{2027}", "é", "😀", "\u{E2}", "xyz", "\u{FFFE}", "\u{FFFF}", "\u{FFFD}"]
+            "\u{2028}", "\u{2029}", "\u{2027}", "é", "😀", "\u{E2}", "xyz", "\u{FFFE}", "\u{FFFF}", "\u{FFFD}", "\u{85}",
+            "\u{9F}", "\u{A0}"]
         for _ in 0..<2000 {
             let string = (0..<Int.random(in: 0...8, using: &random)).map { _ in
                 pieces.randomElement(using: &random) ?? ""
@@ -101,6 +102,7 @@ import Testing
             let text = JSONValue.string(string).jsonText
             #expect(!text.utf8.contains { $0 < 0x20 || $0 == 0x7F }, "\(text.debugDescription)")
             #expect(!text.contains("\u{2028}") && !text.contains("\u{2029}"))
+            #expect(!text.unicodeScalars.contains { (0x80...0x9F).contains($0.value) }, "C1 written raw: \(text.debugDescription)")
             // Characters an SQS message may not hold are never written as themselves.
             #expect(!text.unicodeScalars.contains { $0 == "\u{FFFE}" || $0 == "\u{FFFF}" })
             #expect(parsed(Array(text.utf8)) == .string(string), "\(string.debugDescription)")

@@ -6,7 +6,7 @@ import Testing
 /// wherever in a run the character falls; and the parser reads every string back.
 @Suite struct JSONStringWritingTests {
     /// The rules, one scalar at a time (section "JSON" of INTERFACE: `"`, `\`, control characters
-    /// and DEL, U+2028/U+2029, U+FFFE/U+FFFF escaped; everything else as UTF-8).
+    /// (C0 and C1) and DEL, U+2028/U+2029, U+FFFE/U+FFFF escaped; everything else as UTF-8).
     static func reference(_ string: String) -> [UInt8] {
         var out: [UInt8] = [UInt8(ascii: "\"")]
         for scalar in string.unicodeScalars {
@@ -19,7 +19,7 @@ import Testing
             case 0x09: text = "\\t"
             case 0x08: text = "\\b"
             case 0x0C: text = "\\f"
-            case 0..<0x20, 0x7F:
+            case 0..<0x20, 0x7F...0x9F:
                 let hex = String(scalar.value, radix: 16)
                 text = "\\u00" + (hex.count == 1 ? "0" + hex : hex)
             case 0x2028: text = "\\u2028"
@@ -43,7 +43,7 @@ import Testing
     @Test func everyCharacterThatNeedsALookIsEscapedWhereverItFalls() {
         let specials: [Unicode.Scalar] =
             (0...0x7F).map { Unicode.Scalar(UInt8($0)) }
-            + ["\u{80}", "\u{E9}", "\u{2028}", "\u{2029}", "\u{202E}", "\u{FFFD}", "\u{FFFE}", "\u{FFFF}", "\u{1F511}"]
+            + ["\u{80}", "\u{85}", "\u{9F}", "\u{A0}", "\u{E9}", "\u{2028}", "\u{2029}", "\u{202E}", "\u{FFFD}", "\u{FFFE}", "\u{FFFF}", "\u{1F511}"]
         for special in specials {
             for length in [1, 7, 8, 9, 15, 16, 17, 24] {
                 for position in 0..<length {
@@ -84,7 +84,7 @@ import Testing
 
     @Test func mixedStringsMatchTheReference() {
         var generator = SystemRandomNumberGenerator()
-        let alphabet: [Unicode.Scalar] = ["a", "Z", "0", " ", "~", "\"", "\\", "\n", "\u{1}", "\u{7F}", "\u{E9}", "\u{2028}", "\u{FFFE}", "\u{1F511}"]
+        let alphabet: [Unicode.Scalar] = ["a", "Z", "0", " ", "~", "\"", "\\", "\n", "\u{1}", "\u{7F}", "\u{85}", "\u{E9}", "\u{2028}", "\u{FFFE}", "\u{1F511}"]
         for _ in 0..<2_000 {
             let count = Int.random(in: 0...40, using: &generator)
             var scalars = String.UnicodeScalarView()

@@ -51,9 +51,4 @@ extension TaskResult: Codable {
         try container.encodeIfPresent(sealed, forKey: .sealed)
         try container.encodeIfPresent(error, forKey: .error)
     }
-
-    /// Reads one result line (or file).
-    public static func decode(jsonLine data: Data) throws -> TaskResult {
-        try JSONDecoder().decode(TaskResult.self, from: data)
-    }
 }
