@@ -20,7 +20,9 @@ import Testing
     static let list = HTTPRequestMatch.target("secretsmanager.ListSecrets")
     static let dummyPrefix = "devops/secrets-delegate-test-connection-"
 
-    func run(taskID: String = "test-connection-1", logger: Logger? = nil) async throws -> OperationOutcome {
+    func run(taskID: String = "test-connection-1", prefix: String = "devops", logger: Logger? = nil) async throws
+        -> OperationOutcome
+    {
         let aws = AWSClient(
             endpoint: AWSServiceEndpoint(
                 signingName: "secretsmanager", region: "us-east-1", url: ScriptedExecutorFixture.endpoint),
@@ -30,7 +32,7 @@ import Testing
             aws: aws,
             credentials: StaticCredentialProvider(
                 Credentials(accessKeyId: ScriptedExecutorFixture.accessKeyID, secretAccessKey: "unused-test-key")),
-            namePrefix: "devops")
+            namePrefix: prefix)
         return try await ConnectionTest(client: client, taskID: taskID, logger: logger ?? self.logger).run()
     }
 
@@ -195,5 +197,16 @@ import Testing
         let left = recorder.records.filter { $0.contains("cut off and left its dummy secret") }
         #expect(left.count == 1, "\(recorder.records)")
         #expect(left.first?.contains("secret_name=\(Self.dummyPrefix)") == true, "\(left)")
+    }
+
+    /// Without a prefix the dummy left is named as AWS knows it (no leading `/`, which would be
+    /// another name), so that deleting it by hand as the warning says finds it.
+    @Test func withoutAPrefixTheDummyLeftIsNamedAsAWSKnowsIt() async throws {
+        http.always(Self.create, .json(Self.entry("dummy")))
+        http.always(Self.get, .transport(.cancelled))
+        let recorder = LogRecorder()
+        _ = await #expect(throws: AWSError.self) { try await self.run(prefix: "", logger: recorder.logger()) }
+        let left = recorder.records.filter { $0.contains("cut off and left its dummy secret") }
+        #expect(left.first?.contains("secret_name=secrets-delegate-test-connection-") == true, "\(left)")
     }
 }

@@ -213,6 +213,25 @@ import Testing
         #expect(task.operation.secret?.jsonKey == "password")
     }
 
+    /// A new secret has a name: an ARN names only existing secrets (AWS refuses `:` in a name),
+    /// so createSecret with one is refused before any AWS call.
+    @Test func createSecretTakesANameNotAnARN() throws {
+        for prefix in ["devops", ""] {
+            let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:devops/new"
+            let error = #expect(throws: TaskRejection.self) {
+                try DelegateTask.decode(
+                    TaskFixtures.task(operation: "createSecret", params: ["name": .string(arn), "secretString": "v"]) {
+                        if case .object(var connector)? = $0["connector"] {
+                            connector["secretNamePrefix"] = .string(prefix)
+                            $0["connector"] = .object(connector)
+                        }
+                    }, defaultID: nil)
+            }
+            #expect(error?.code == .invalidSecretName, "prefix \(prefix)")
+            #expect(error?.message.contains("not an ARN") == true)
+        }
+    }
+
     @Test func secretValuesAreRedactedInDescriptions() throws {
         let task = try DelegateTask.decode(
             TaskFixtures.task(operation: "createSecret", params: ["name": "db", "secretString": "CANARY-42"]),

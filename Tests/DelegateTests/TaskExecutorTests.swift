@@ -125,6 +125,11 @@ import Testing
         let read = await fixture.run(
             try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"], deadline: 1))
         #expect(read.error?.message.contains("may have been made") == false)
+        // A deletion carries no token: a rerun is not promised to succeed.
+        let deletion = await fixture.run(
+            try ScriptedExecutorFixture.task("deleteSecret", params: ["name": "db"], deadline: 1))
+        #expect(deletion.error?.message.contains("the deletion was under way and may have been made") == true)
+        #expect(deletion.error?.message.contains("running the task again is safe") == false)
     }
 
     @Test func aTaskWhoseDeadlinePassedBeforeItStartedIsNeverSent() async throws {

@@ -89,10 +89,15 @@ public struct TaskExecutor: Sendable {
             result.attempts = error.attempts
             result.error = TaskFailure(error)
             if task.operation.writesSecret, error.attempts > 0, [.deadlineExceeded, .cancelled].contains(error.code) {
-                // Cut off while a request was on its way: AWS may have made the write.
+                // Cut off while a request was on its way: AWS may have made the write. A deletion
+                // has no token: a rerun finds the secret scheduled for deletion (or gone).
                 result.error?.message +=
-                    "; the write was under way and may have been made (running the task again is safe: its "
-                    + "writes carry the task's idempotency token, and a deletion already made is recognised)"
+                    task.operation.name == .deleteSecret
+                    ? "; the deletion was under way and may have been made (running the task again then finds the "
+                        + "secret scheduled for deletion, InvalidRequestException, or with forceDeleteWithoutRecovery "
+                        + "gone, ResourceNotFoundException; describeSecret tells)"
+                    : "; the write was under way and may have been made (running the task again is safe: its "
+                        + "writes carry the task's idempotency token)"
             }
         }
         if let key = task.sealTo { result = Self.seal(result, to: key, logger: logger) }

@@ -95,7 +95,7 @@ struct ConnectionTest: Sendable {
             cutOff
                 ? "testConnection was cut off and left its dummy secret; running the task again deletes it, else delete it by hand"
                 : "testConnection could not delete its dummy secret; delete it by hand",
-            metadata: ["secret_name": "\(client.namespace.prefix)/\(dummy)", "error_code": "\(code)"])
+            metadata: ["secret_name": "\((try? client.namespace.fullName(for: dummy)) ?? dummy)", "error_code": "\(code)"])
     }
 
     /// A call cut off (by the task's deadline, or the stop) answers nothing about the credentials:

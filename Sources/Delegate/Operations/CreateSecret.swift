@@ -29,8 +29,13 @@ extension CreateSecretParams: DelegateOperation {
         guard let value = try params.secretValue() else {
             throw .invalid("params.secretString or params.secretBinary is required for createSecret")
         }
+        let secret = try params.secret()
+        // A new secret has a name (AWS refuses `:` in one): an ARN names only existing secrets.
+        guard !SecretReference.isARN(secret.fullName) else {
+            throw .secretName("params.name: createSecret takes the new secret's name, not an ARN")
+        }
         return CreateSecretParams(
-            secret: try params.secret(), value: value, description: try params.description(),
+            secret: secret, value: value, description: try params.description(),
             kmsKeyId: try params.kmsKeyId(), tags: try params.tags())
     }
 
