@@ -19,6 +19,9 @@ import Testing
             // A task that happens to hold a "control" is a task (its rejection names its id).
             (#"{"id":"t1","control":"x","operation":"getSecretValue","params":{"name":"n"}}"#, nil),
             (#"{"operation":null,"control":"status"}"#, nil),
+            // The same object with its key spelled with escapes is the same control line.
+            (#"{"\u0063ontrol":"status"}"#, "status"),
+            (#"{"\u0063ontrol":"status","\u006fperation":"getSecretValue"}"#, nil),
         ] as [(String, String?)])
     func controlLinesAreRecognisedAndTaskLinesAreNot(line: String, command: String?) {
         #expect(SocketIntake.controlCommand(in: Data(line.utf8)) == command)

@@ -56,9 +56,10 @@ struct SocketIntake: Sendable {
     }
 
     /// `{"control": "<command>"}`, recognised cheaply before any task decoding. A line with an
-    /// `operation` is a task whatever else it holds: it is answered as one, with its `id`.
+    /// `operation` is a task whatever else it holds: it is answered as one, with its `id`. A line
+    /// with a backslash is parsed too: its key may be spelled with escapes (`"\u0063ontrol"`).
     static func controlCommand(in line: Data) -> String? {
-        guard line.count < 4096, mentionsControl(line),
+        guard line.count < 4096, mentionsControl(line) || line.contains(UInt8(ascii: "\\")),
             let parsed = line.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }), !parsed.hasDuplicateKeys,
             parsed.value["operation"] == nil
         else { return nil }
