@@ -514,7 +514,7 @@ public final class Spool: Sendable {
                 if SpoolName.isTaskFileName(entry.name) {
                     tasks.append(
                         ClaimedTask(name: entry.name, path: claimDirectory + "/" + entry.name, recovered: true))
-                } else if SpoolName.needsRepair(Array(entry.name.utf8), isUTF8: entry.invalidUTF8Name == nil) {
+                } else if SpoolName.needsRepair(entry.name.utf8, isUTF8: entry.invalidUTF8Name == nil) {
                     tooLong.append(entry.name)
                 } else if entry.name.hasPrefix("."), entry.name.hasSuffix(".tmp") || entry.name.hasSuffix(".result") {
                     leftovers.append(entry.name)

@@ -4,7 +4,7 @@ import FileNames
 public enum SpoolName {
     /// The longest task file name, in bytes: the files kept beside a claimed task
     /// (`.<name>.result` and its temporary `.<name>.result.<pid>.<random>.tmp`) must still be
-    /// names (at most 255 bytes). A longer one is renamed (``needsRepair(_:)``).
+    /// names (at most 255 bytes). A longer one is renamed (``needsRepair(_:isUTF8:)``).
     public static let maximumTaskFileNameBytes = 200
 
     /// True for a name the spool treats as a task: `*.json`, not a dotfile, one path component,
@@ -18,9 +18,10 @@ public enum SpoolName {
     /// True for a name, as `readdir` gives its bytes, that would be a task's but cannot be
     /// claimed or reported as it is (not UTF-8, or longer than ``maximumTaskFileNameBytes``):
     /// `*.json`, not hidden. The watcher renames such an entry so it can be judged.
-    static func needsRepair(_ raw: [UInt8], isUTF8: Bool) -> Bool {
-        guard raw.first != UInt8(ascii: "."), raw.count > 5, raw.suffix(5).elementsEqual(".json".utf8) else { return false }
-        return !isUTF8 || raw.count > maximumTaskFileNameBytes
+    static func needsRepair(_ raw: some Collection<UInt8>, isUTF8: Bool) -> Bool {
+        // Most names are short UTF-8: decided by the count alone.
+        guard !isUTF8 || raw.count > maximumTaskFileNameBytes else { return false }
+        return raw.first != UInt8(ascii: ".") && raw.count > 5 && raw.suffix(5).elementsEqual(".json".utf8)
     }
 
     /// `invalid-name-<hex>.json`: the name's bytes in hex; of a name over 40 bytes, its first 40

@@ -44,7 +44,7 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
             onName: { name in
                 if SpoolName.isTaskFileName(name) {
                     core.offerFromEvent(name)
-                } else if SpoolName.needsRepair(Array(name.utf8), isUTF8: true) {
+                } else if SpoolName.needsRepair(name.utf8, isUTF8: true) {
                     core.requestRescan()  // renamed there, then offered
                 }
             },
@@ -410,8 +410,11 @@ extension SpoolWatcher {
                 }
                 for entry in batch {
                     // Only what would be a task with a usable name: `*.json`, not hidden.
-                    let raw = entry.invalidUTF8Name ?? Array(entry.name.utf8)
-                    if SpoolName.needsRepair(raw, isUTF8: entry.invalidUTF8Name == nil) { repairName(raw) }
+                    if let raw = entry.invalidUTF8Name {
+                        if SpoolName.needsRepair(raw, isUTF8: false) { repairName(raw) }
+                    } else if SpoolName.needsRepair(entry.name.utf8, isUTF8: true) {
+                        repairName(Array(entry.name.utf8))
+                    }
                 }
                 for entry in batch where entry.invalidUTF8Name == nil && SpoolName.isTaskFileName(entry.name) {
                     if isUnchangedSkip(entry.name) { continue }

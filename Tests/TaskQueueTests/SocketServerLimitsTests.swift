@@ -60,17 +60,12 @@ import Testing
         let dir = try TestDirectory()
         defer { dir.remove() }
         let gate = HandlerGate()
-        let (server, path) = try startServer(dir) { line, _ in
-            if line == Data("q".utf8) { return Data("ok".utf8) }
-            await gate.pass()
-            return Data("done".utf8)
-        }
+        let (server, path) = try startServer(dir, handler: gate.handler)
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
         let client = try RawClient(path: path)
         client.write("q\n")
-        let line = String(repeating: " ", count: 200 << 10) + "{}\n"
-        for _ in 0..<4 { client.write(line) }
+        for _ in 0..<4 { client.write(HandlerGate.line) }
         #expect(await eventually { gate.waiting == 4 })
         client.close()
         #expect(await eventually { server.connectionCount == 0 })
@@ -87,18 +82,13 @@ import Testing
         let gate = HandlerGate()
         let recorder = LogRecorder()
         let limits = SocketServer.Limits(maximumConnections: 4, maximumBufferedBytes: 1 << 20)
-        let (server, path) = try startServer(dir, limits: limits, logger: recorder.logger()) { line, _ in
-            if line == Data("q".utf8) { return Data("ok".utf8) }
-            await gate.pass()
-            return Data("done".utf8)
-        }
+        let (server, path) = try startServer(dir, limits: limits, logger: recorder.logger(), handler: gate.handler)
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
-        let line = String(repeating: " ", count: 200 << 10) + "{}\n"
         for _ in 0..<20 {
             let client = try RawClient(path: path)
             client.write("q\n")
-            for _ in 0..<4 { client.write(line, blocking: false) }
+            for _ in 0..<4 { client.write(HandlerGate.line, blocking: false) }
             try await Task.sleep(for: .milliseconds(50))
             client.close()
             _ = await eventually(within: .milliseconds(500)) { server.connectionCount == 0 }
@@ -411,6 +401,18 @@ final class FailingAccept: Sendable {
 
 /// Holds handler calls until ``open()``.
 final class HandlerGate: Sendable {
+    /// A task line of 200 KiB (blank padding), which ``handler`` holds.
+    static let line = String(repeating: " ", count: 200 << 10) + "{}\n"
+
+    /// Answers the line `q` at once (`ok`); holds every other until ``open()``.
+    var handler: SocketServer.Handler {
+        { line, _ in
+            if line == Data("q".utf8) { return Data("ok".utf8) }
+            await self.pass()
+            return Data("done".utf8)
+        }
+    }
+
     private let state = Mutex((isOpen: false, waiting: [CheckedContinuation<Void, Never>]()))
 
     var waiting: Int { state.withLock { $0.waiting.count } }

@@ -22,82 +22,44 @@ extension TaskResult {
         return try TaskResult(reading: object)
     }
 
+    /// The members read with ``TaskObject``, as a task's are (a `null` is an absent member).
     private init(reading object: JSONObject) throws {
-        let fields = Fields(object: object)
+        let fields = TaskObject(path: "", fields: object)
         guard let status = Status(rawValue: try fields.string("status")) else {
             throw ReadingError(description: "status is not succeeded, failed or rejected")
         }
         self.init(
             id: try fields.optionalString("id"), status: status, operation: try fields.optionalString("operation"),
             connectorId: try fields.optionalString("connectorId"), delegate: try fields.string("delegate"),
-            receivedAt: try fields.date("receivedAt"), finishedAt: try fields.date("finishedAt"),
-            attempts: try fields.integer("attempts"),
+            receivedAt: try Self.date(fields, "receivedAt"), finishedAt: try Self.date(fields, "finishedAt"),
+            attempts: try fields.optionalInt("attempts", range: Int.min...Int.max) ?? { throw fields.missing("attempts") }(),
             result: object["result"].flatMap { $0 == .null ? nil : $0 },
-            error: try fields.optionalObject("error").map { failure in
-                let error = Fields(object: failure, prefix: "error.")
-                return TaskFailure(
+            error: try fields.optionalObject("error").map { error in
+                TaskFailure(
                     code: TaskFailure.Code(rawValue: try error.string("code")), message: try error.string("message"),
-                    retryable: try error.bool("retryable"), awsRequestId: try error.optionalString("awsRequestId"))
+                    retryable: try error.optionalBool("retryable") ?? { throw error.missing("retryable") }(),
+                    awsRequestId: try error.optionalString("awsRequestId"))
             },
             sealed: try fields.optionalObject("sealed").map { sealed in
-                let seal = Fields(object: sealed, prefix: "sealed.")
-                return SealedResult(
-                    algorithm: try seal.string("alg"), enc: try seal.base64("enc"), ciphertext: try seal.base64("ciphertext"))
+                SealedResult(
+                    algorithm: try sealed.string("alg"), enc: try Self.base64(sealed, "enc"),
+                    ciphertext: try Self.base64(sealed, "ciphertext"))
             })
         cached = try fields.optionalBool("cached") ?? false
         stale = try fields.optionalBool("stale") ?? false
     }
 
-    /// The members of one object, each read as the type it must have (a `null` is an absent
-    /// optional member).
-    private struct Fields {
-        let object: JSONObject
-        var prefix = ""
-
-        func value(_ key: String) -> JSONValue? {
-            guard let value = object[key], value != .null else { return nil }
-            return value
+    private static func date(_ fields: TaskObject, _ key: String) throws -> Date {
+        guard let date = Timestamp.parse(try fields.string(key)) else {
+            throw ReadingError(description: "\(fields.label(key)) is not an ISO 8601 UTC timestamp")
         }
+        return date
+    }
 
-        func required<Value>(_ key: String, _ read: (JSONValue) -> Value?, _ kind: String) throws -> Value {
-            guard let value = try optional(key, read, kind) else { throw ReadingError(description: "\(prefix)\(key) is missing") }
-            return value
+    private static func base64(_ fields: TaskObject, _ key: String) throws -> [UInt8] {
+        guard let data = Data(base64Encoded: try fields.string(key)) else {
+            throw ReadingError(description: "\(fields.label(key)) is not base64")
         }
-
-        func optional<Value>(_ key: String, _ read: (JSONValue) -> Value?, _ kind: String) throws -> Value? {
-            guard let value = value(key) else { return nil }
-            guard let read = read(value) else { throw ReadingError(description: "\(prefix)\(key) is not \(kind)") }
-            return read
-        }
-
-        func string(_ key: String) throws -> String { try required(key, \.stringValue, "a string") }
-        func optionalString(_ key: String) throws -> String? { try optional(key, \.stringValue, "a string") }
-        func bool(_ key: String) throws -> Bool { try required(key, Self.bool, "true or false") }
-        func optionalBool(_ key: String) throws -> Bool? { try optional(key, Self.bool, "true or false") }
-        func optionalObject(_ key: String) throws -> JSONObject? { try optional(key, Self.object, "an object") }
-        func integer(_ key: String) throws -> Int { try required(key, Self.integer, "a whole number") }
-
-        func date(_ key: String) throws -> Date {
-            try required(key, { $0.stringValue.flatMap(Timestamp.parse) }, "an ISO 8601 UTC timestamp")
-        }
-
-        func base64(_ key: String) throws -> [UInt8] {
-            try required(key, { $0.stringValue.flatMap { Data(base64Encoded: $0) }.map(Array.init) }, "base64")
-        }
-
-        static func bool(_ value: JSONValue) -> Bool? {
-            if case .bool(let bool) = value { return bool }
-            return nil
-        }
-
-        static func object(_ value: JSONValue) -> JSONObject? {
-            if case .object(let object) = value { return object }
-            return nil
-        }
-
-        static func integer(_ value: JSONValue) -> Int? {
-            if case .integer(let integer) = value { return Int(exactly: integer) }
-            return nil
-        }
+        return Array(data)
     }
 }
