@@ -270,7 +270,7 @@ struct Get: ParsableCommand {
     @Option(help: ArgumentHelp("The delegate's Unix socket.", valueName: "PATH"))
     var socket: String?
 
-    @Option(name: .customLong("version-id"), help: ArgumentHelp("Read this version.", valueName: "ID"))
+    @Option(name: .customLong("version-id"), help: ArgumentHelp("Read this version (its id, 32-64 characters as AWS makes them).", valueName: "ID"))
     var versionID: String?
 
     @Option(help: ArgumentHelp("Read the version with this staging label (default AWSCURRENT).", valueName: "STAGE"))

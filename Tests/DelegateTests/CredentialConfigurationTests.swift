@@ -42,7 +42,7 @@ import TestSupport
         id = "token"
         connector = "prod"
         secret = "token"
-        version_id = "v-1"
+        version_id = "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE"
         """
 
     @Test func entriesAndThePathAreRead() throws {
@@ -53,7 +53,7 @@ import TestSupport
                 CredentialMapping(
                     unit: "app.service", id: "db-password", connector: "prod", secret: "app/db#password",
                     version: .stage("AWSPREVIOUS")),
-                CredentialMapping(unit: "*", id: "token", connector: "prod", secret: "token", version: .id("v-1")),
+                CredentialMapping(unit: "*", id: "token", connector: "prod", secret: "token", version: .id("EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE")),
             ])
         // The default is off; the environment overrides like every key.
         #expect(try load("").queue.credentialsSocketPath == "")
@@ -143,6 +143,7 @@ import TestSupport
              "entry 1 version_stage", "params.versionStage"),
             (entry("app.service", "open", "db", "version_id = \"\(String(repeating: "v", count: 65))\""),
              "entry 1 version_id", "params.versionId"),
+            (entry("app.service", "open", "db", "version_id = \"v-1\""), "entry 1 version_id", "32-64 characters"),
         ]
         for (toml, key, reason) in cases {
             let error = try #require(refusal(connectors + toml), "\(toml)")

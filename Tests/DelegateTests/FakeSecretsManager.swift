@@ -85,7 +85,7 @@ private final class Store: Sendable {
                     versions[index].stages = versions[index].stages.filter { $0 != "AWSCURRENT" } + ["AWSPREVIOUS"]
                 }
             }
-            let id = "v\(versions.count + 1)-\(UUID().uuidString.prefix(8))"
+            let id = "v\(versions.count + 1)-\(UUID().uuidString)"
             versions.append(Version(id: id, value: value, stages: ["AWSCURRENT"]))
             secrets[name] = versions
             return id
@@ -132,7 +132,7 @@ private final class Store: Sendable {
                         versions[index].stages = ["AWSPREVIOUS"]
                     }
                 }
-                let id = "v\(versions.count + 1)-put"
+                let id = "v\(versions.count + 1)-put-\(UUID().uuidString)"
                 versions.append(Version(id: id, value: body["SecretString"] as? String ?? "", stages: ["AWSCURRENT"]))
                 secrets[name] = versions
                 return Self.json(["ARN": arn, "Name": name, "VersionId": id, "VersionStages": ["AWSCURRENT"]])

@@ -142,9 +142,9 @@ import Testing
                         secret: try reference("bin"), value: .binary(Data(repeating: 0, count: 114) + Data([0, 1, 2, 255])),
                         versionStages: nil)))
         #expect(
-            try operation("getSecretValue", ["name": "db", "versionStage": "AWSPREVIOUS", "versionId": "v1"])
+            try operation("getSecretValue", ["name": "db", "versionStage": "AWSPREVIOUS", "versionId": "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE"])
                 == .getSecretValue(
-                    GetSecretValueParams(secret: try reference("db"), versionId: "v1", versionStage: "AWSPREVIOUS")))
+                    GetSecretValueParams(secret: try reference("db"), versionId: "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE", versionStage: "AWSPREVIOUS")))
         #expect(
             try operation(
                 "putSecretValue", ["name": "db", "secretString": "new", "versionStages": ["AWSCURRENT", "blue"]])

@@ -268,6 +268,18 @@ import Testing
                 params: ["name": "db", "description": .string(String(repeating: "e\u{301}", count: 1024) + "x")]),
             code: .invalidTask, message: "params.description must be 0-2048 characters long, not 2049"),
         Case(
+            // AWS's version ids are 32-64 characters (UUIDs in practice); a shorter one is refused
+            // before a call AWS would refuse.
+            label: "versionId shorter than AWS's",
+            data: TaskFixtures.task(
+                operation: "getSecretValue", params: ["name": "db", "versionId": .string(String(repeating: "a", count: 31))]),
+            code: .invalidTask, message: "params.versionId must be 32-64 characters long, not 31"),
+        Case(
+            label: "versionId longer than AWS's",
+            data: TaskFixtures.task(
+                operation: "getSecretValue", params: ["name": "db", "versionId": .string(String(repeating: "a", count: 65))]),
+            code: .invalidTask, message: "params.versionId must be 32-64 characters long, not 65"),
+        Case(
             label: "tag value counted in code points",
             data: TaskFixtures.task(
                 operation: "createSecret",

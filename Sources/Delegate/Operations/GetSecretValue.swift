@@ -31,7 +31,7 @@ extension GetSecretValueParams: DelegateOperation {
     static func decode(_ params: OperationParams) throws(TaskProblem) -> GetSecretValueParams {
         GetSecretValueParams(
             secret: try params.secret(allowJSONKey: true),
-            versionId: try params.optionalString("versionId", length: 1...64),
+            versionId: try params.optionalString("versionId", length: 32...64),
             versionStage: try params.optionalString("versionStage", length: 1...256),
             refresh: try params.optionalBool("refresh") ?? false)
     }
