@@ -89,6 +89,8 @@ import TestSupport
             (entry(base.replacingOccurrences(of: "unit = \"app.service\"", with: "unit = \"app\"")), "entry 1 unit",
              "not a systemd unit name"),
             (entry(base.replacingOccurrences(of: "id = \"db\"", with: "id = \"a/b\"")), "entry 1 id", "LoadCredential"),
+            (entry(base.replacingOccurrences(of: "unit = \"app.service\"", with: "unit = \"app@.service\"")), "entry 1 unit",
+             "app@.service is a template"),
             (entry(base.replacingOccurrences(of: "secret = \"db\"", with: "secret = 3")), "entry 1 secret", "string"),
             (entry(base + "version_stage = \"AWSCURRENT\"\nversion_id = \"v\""), "entry 1 version_id", "version_stage"),
             (entry(base) + "\n" + entry(base), "entry 2", "again (already entry 1)"),
@@ -105,6 +107,26 @@ import TestSupport
         let fine = try load(
             entry(base) + "\n" + entry(base.replacingOccurrences(of: "unit = \"app.service\"", with: "unit = \"*\"")))
         #expect(fine.credentialMappings.count == 2)
+    }
+
+    /// systemd names the request "@<16 hex digits>/unit/<unit>/<id>" and refuses a name over 107
+    /// bytes before it connects (the unit fails, the delegate never hears of it): unit name and id
+    /// together fit in 83 bytes, checked at load; for "*", with the shortest unit name.
+    @Test func unitAndIDMustFitInSystemdsRequestAddress() throws {
+        func mapping(unit: String, idBytes: Int) -> String {
+            "[[credential]]\nunit = \"\(unit)\"\nid = \"\(String(repeating: "i", count: idBytes))\"\nconnector = \"prod\"\nsecret = \"db\"\n"
+        }
+        // app.service is 11 bytes: an id of 72 makes 83.
+        #expect(try load(mapping(unit: "app.service", idBytes: 72)).credentialMappings.count == 1)
+        let longest = "@" + String(repeating: "f", count: 16) + "/unit/app.service/" + String(repeating: "i", count: 72)
+        #expect(longest.utf8.count == 107)
+        let tooLong = try #require(refusal(mapping(unit: "app.service", idBytes: 73)))
+        #expect(tooLong.key == "/etc/sd/delegate.toml [[credential]] entry 1 id", "\(tooLong)")
+        #expect(tooLong.reason.contains("too long for unit app.service"), "\(tooLong)")
+        #expect(tooLong.reason.contains("83 bytes"), "\(tooLong)")
+        #expect(try load(mapping(unit: "*", idBytes: 80)).credentialMappings.count == 1)
+        let anyUnit = try #require(refusal(mapping(unit: "*", idBytes: 81)))
+        #expect(anyUnit.reason.contains("too long for any unit"), "\(anyUnit)")
     }
 
     /// An entry the request could only refuse (a unit the connector does not admit, an operation

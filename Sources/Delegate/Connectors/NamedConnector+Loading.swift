@@ -205,8 +205,11 @@ extension NamedConnector {
     }
 
     /// `name.type` with a unit type suffix, as systemd spells unit names.
+    /// The fewest bytes a unit name has ("a.b").
+    static let shortestUnitName = 3
+
     static func isUnitName(_ unit: String) -> Bool {
-        guard (3...255).contains(unit.utf8.count), let dot = unit.lastIndex(of: "."), dot != unit.startIndex,
+        guard (shortestUnitName...255).contains(unit.utf8.count), let dot = unit.lastIndex(of: "."), dot != unit.startIndex,
             unit.index(after: dot) != unit.endIndex
         else { return false }
         return unit.unicodeScalars.allSatisfy { scalar in

@@ -35,6 +35,11 @@ extension CredentialMapping {
         return mappings
     }
 
+    /// The most bytes of unit name and credential id together that systemd's request address can
+    /// hold: 107 (its limit for a socket name) less "@", 16 hex digits of its random number,
+    /// "/unit/" and "/".
+    static let maxUnitAndIDBytes = 107 - 1 - 16 - "/unit/".utf8.count - 1
+
     /// `[[credential]] entry N`, how messages name an entry (counting from 1, in file order).
     static func origin(entry index: Int) -> String { "[[credential]] entry \(index + 1)" }
 
@@ -56,12 +61,28 @@ extension CredentialMapping {
         guard unit == anyUnit || NamedConnector.isUnitName(unit) else {
             throw error("unit", "\(DelegateConfiguration.quoted(unit)) is not a systemd unit name (or \"*\")")
         }
+        if let at = unit.lastIndex(of: "@"), unit[unit.index(after: at)...].hasPrefix(".") {
+            throw error(
+                "unit",
+                "\(unit) is a template; systemd asks for its instances' credentials by their own names (name@instance.service)")
+        }
         guard let id = try string("id") else { throw error("id", "is required") }
         guard isValidID(id) else {
             throw error(
                 "id",
                 "\(DelegateConfiguration.quoted(id)) is not a LoadCredential= id (1-255 bytes, no \"/\", not . or .., "
                     + "no control characters)")
+        }
+        // systemd binds "@<random hex>/unit/<unit>/<id>" and refuses a name over 107 bytes
+        // (sockaddr_un, no trailing NUL) with EINVAL before it connects: the unit fails to start
+        // with "Failed to set up credentials: Invalid argument" and the delegate never hears of it.
+        let addressRoom = maxUnitAndIDBytes - (unit == anyUnit ? NamedConnector.shortestUnitName : unit.utf8.count)
+        guard id.utf8.count <= addressRoom else {
+            throw error(
+                "id",
+                "\(DelegateConfiguration.quoted(id)) is too long for \(unit == anyUnit ? "any unit" : "unit \(unit)"): "
+                    + "systemd's request address holds at most \(maxUnitAndIDBytes) bytes of unit name and id together, "
+                    + "so systemd could never ask for it")
         }
         guard let connector = try string("connector") else { throw error("connector", "is required") }
         guard let secret = try string("secret") else { throw error("secret", "is required") }
