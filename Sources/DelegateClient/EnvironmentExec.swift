@@ -125,12 +125,15 @@ public struct EnvironmentExec: Sendable {
         case .failure(let failure): return failure
         }
         let failure = Self.execute(arguments: command, environment: resolved, signalMask: signalMask)
-        // As env(1): not found anywhere is 127, found but not run (not executable, ...) 126.
-        guard failure != ENOENT else {
+        // As the shells: found nowhere is 127, found but not run (not executable, no interpreter,
+        // ...) 126. Whether it was found is asked of the file system: errno cannot say.
+        guard ProgramSearch.exists(first) else {
             return SecretFetcher.Failure(message: "\(program): command not found", status: Self.commandNotFound)
         }
-        return SecretFetcher.Failure(
-            message: "cannot run \(program): \(String(cString: strerror(failure)))", status: Self.commandNotExecutable)
+        let reason =
+            failure == ENOENT
+            ? "its #! interpreter or its program loader does not exist" : String(cString: strerror(failure))
+        return SecretFetcher.Failure(message: "cannot run \(program): \(reason)", status: Self.commandNotExecutable)
     }
 
     /// This process's environment, entry by entry, byte for byte.
@@ -173,9 +176,9 @@ public struct EnvironmentExec: Sendable {
 
     /// Replaces the process with `arguments[0]` as execvp(3) finds and runs it (the program itself
     /// if it holds a `/`, else the first of that name in this process's `PATH`; a file without `#!`
-    /// run by `/bin/sh`), as env(1) does; returns `errno` if that fails (`ENOENT`: found nowhere,
-    /// `EACCES`: found but not executable). The environment's copies are wiped before they are
-    /// freed: they hold the values.
+    /// run by `/bin/sh`), as env(1) does; returns `errno` if that fails, that of the last place
+    /// tried (whether the command was found is ``ProgramSearch/exists(_:)``'s to say). The
+    /// environment's copies are wiped before they are freed: they hold the values.
     private static func execute(arguments: [[UInt8]], environment: [[UInt8]], signalMask: sigset_t?) -> Int32 {
         let argv = arguments.map(cString) + [nil]
         let envp = environment.map(cString) + [nil]

@@ -1,4 +1,5 @@
 internal import CLinuxShim
+import Glibc
 
 /// How `exec` starts its command: as execvp(3), and so env(1), find and run a program. (A file
 /// of its own for the shim's `internal import`: in `EnvironmentExec`, whose public API uses
@@ -7,10 +8,30 @@ enum ProgramSearch {
     /// execvpe(3): `program` itself if it holds a `/`, else the first of that name in this
     /// process's `PATH` (`/bin:/usr/bin` when unset), a file without `#!` run by `/bin/sh`, with
     /// `environment` as the new process's. Returns (-1) only if nothing could run; `errno` then
-    /// says why: `ENOENT` found nowhere, `EACCES` found but not executable.
+    /// says why, of the last place tried (so not whether `program` was found: see ``exists(_:)``).
     static func execute(
         _ program: UnsafePointer<CChar>, _ arguments: [UnsafeMutablePointer<CChar>?], _ environment: [UnsafeMutablePointer<CChar>?]
     ) -> Int32 {
         clinuxshim_execvpe(program, arguments, environment)
+    }
+
+    /// Whether `program` is where ``execute(_:_:_:)`` looks, after it could not run it: the file
+    /// itself if it holds a `/`, else a file of that name in a directory of this process's `PATH`
+    /// (`/bin:/usr/bin` when unset; an empty entry is the working directory). `errno` alone cannot
+    /// tell: execve(2) says `ENOENT` for a found script whose `#!` interpreter is missing, and
+    /// execvp(3) reports the last directory's error (`ENOTDIR`, `EACCES`) for a name found nowhere.
+    static func exists(_ program: [UInt8]) -> Bool {
+        func exists(_ path: [UInt8]) -> Bool {
+            var status = stat()
+            return (path + [0]).withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &status) == 0 }
+            }
+        }
+        if program.contains(UInt8(ascii: "/")) { return exists(program) }
+        let search = getenv("PATH").map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) }
+            ?? Array("/bin:/usr/bin".utf8)
+        return search.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false).contains { directory in
+            exists((directory.isEmpty ? Array(".".utf8) : Array(directory)) + [UInt8(ascii: "/")] + program)
+        }
     }
 }

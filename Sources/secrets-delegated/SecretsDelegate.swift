@@ -305,7 +305,7 @@ struct Exec: ParsableCommand {
             Fetches every --env value first. If any cannot be had, prints why (the variable and the error \
             code, never a value) and exits 1 without running the command; otherwise replaces itself with \
             COMMAND (found and run as env(1) does: looked up in PATH unless it holds a /; exit 127 if found \
-            nowhere, 126 if found but not executable), the variables added to the current environment, \
+            nowhere, 126 if found but not run: not executable, or its #! interpreter missing), the variables added to the current environment, \
             with the signal mask this process started with and its arguments byte for byte. \
             A value holding a NUL byte cannot be an environment variable, and one that is not valid UTF-8 \
             is refused too (exit 1). \

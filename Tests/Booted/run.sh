@@ -130,7 +130,8 @@ printf 'IMDS_ACCESS_KEY_ID=ASIABOGUSBOGUSBOGUS1\nIMDS_SECRET_ACCESS_KEY=bogus\nI
 IMDS_BOGUS=$(start_imds "$WORK/bogus.env" "$WORK/imds-bogus.out")
 case "$IMDS_GOOD $IMDS_BOGUS" in http://127.0.0.1:*" "http://127.0.0.1:*) ;; *) die "the IMDS emulator did not start" ;; esac
 
-python3 -u Tests/Booted/slow_proxy.py "$MOTO_PORT" 6 >"$WORK/proxy.out" 2>&1 &
+# (SQS through it answers 503 while the probe's /root/boot-test/sqs-down exists.)
+python3 -u Tests/Booted/slow_proxy.py "$MOTO_PORT" 6 "$ROOT/root/boot-test/sqs-down" >"$WORK/proxy.out" 2>&1 &
 pids+=($!)
 deadline=$((SECONDS + 60))
 until grep -q '^[0-9]' "$WORK/proxy.out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done

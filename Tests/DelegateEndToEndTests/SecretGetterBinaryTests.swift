@@ -123,6 +123,37 @@ import Testing
         #expect(absent.status == .exited(1) && absent.errorOutput.contains("ResourceNotFoundException"))
     }
 
+    /// Whether the command was found decides the status, not the last errno: a script whose `#!`
+    /// interpreter is missing (execve says ENOENT) was found, 126; a name found nowhere is 127
+    /// even when PATH's last entry is a file (execvp then says ENOTDIR). Both binaries alike.
+    @Test func execSaysWhetherTheCommandWasFound() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-found")
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
+        let bin = directory.path("bin")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let noInterpreter = bin + "/sd-no-interpreter"
+        try Data("#!/nonexistent/sd-interpreter\n".utf8).write(to: URL(fileURLWithPath: noInterpreter))
+        #expect(chmod(noInterpreter, 0o755) == 0)
+        let plainFile = directory.path("plain-file")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: plainFile))
+        let cases: [(arguments: [String], path: String, status: Int32, message: String)] = [
+            (["--", noInterpreter], "/usr/bin:/bin", 126,
+             "cannot run \(noInterpreter): its #! interpreter or its program loader does not exist"),
+            (["--", "sd-no-interpreter"], "/usr/bin:\(bin):/bin", 126,
+             "cannot run sd-no-interpreter: its #! interpreter or its program loader does not exist"),
+            (["--", "no-such-command-sd"], "/usr/bin:/bin:\(plainFile)", 127, "no-such-command-sd: command not found"),
+            (["--", directory.path("absent")], "/usr/bin:/bin", 127, "\(directory.path("absent")): command not found"),
+        ]
+        for (index, entry) in cases.enumerated() {
+            let arguments = ["exec", "--socket", fake.path, "--env", "A=prod:db"] + entry.arguments
+            for binary in [try DaemonProcess.binaryPath(), try DaemonProcess.fullBinaryPath()] {
+                let ran = try await ChildProcess.run(binary, arguments, environment: ["PATH": entry.path])
+                #expect(ran.termination == .exited(entry.status), "case \(index) \(binary)")
+                #expect(ran.errorOutput == "secrets-delegate: \(entry.message)\n", "case \(index) \(binary)")
+            }
+        }
+    }
+
     /// A plain `exec --socket` runs in the front binary, and ends as in the full binary: the
     /// command's own output with the values in its environment, or the same line and status.
     @Test func aPlainExecRunsAsTheFullBinaryDoes() async throws {

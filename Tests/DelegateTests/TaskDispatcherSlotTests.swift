@@ -90,4 +90,28 @@ import Testing
         #expect(http.requests.count == 1, "the waiting task was never sent")
         #expect(dispatcher.slotsInUse() == 0)
     }
+
+    /// A caller that gives up waiting for a slot after the task's deadline (the credentials
+    /// socket's request timer, at 75 s) gets the deadline's answer, not "the delegate is stopping"
+    /// while it is not.
+    @Test func aWaitGivenUpPastTheDeadlineIsDeadlineExceeded() async throws {
+        let dispatcher = try dispatcher(concurrency: 1)
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let running = try Self.task("running")
+        let waiting = try Self.task("waiting", deadline: 30)
+
+        async let first = dispatcher.execute(running, receivedAt: Date(), logger: logger)
+        #expect(await eventually { http.holding == 1 })
+        let received = Date().addingTimeInterval(-31)
+        let waiter = Task { await dispatcher.execute(waiting, receivedAt: received, logger: logger) }
+        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
+        waiter.cancel()
+        let gaveUp = await waiter.value
+        #expect(gaveUp.status == .failed)
+        #expect(errorCode(gaveUp) == "DeadlineExceeded")
+        #expect(gaveUp.error?.message.contains("for a free slot and its deadline of 30 s passed") == true, "\(gaveUp)")
+        http.releaseHeld()
+        #expect(await first.status == .succeeded)
+        #expect(http.requests.count == 1, "the task that gave up was never sent")
+    }
 }

@@ -106,11 +106,17 @@ public final class TaskDispatcher: Sendable {
         limiter.inUse
     }
 
+    /// How many tasks wait for a slot now.
+    func tasksWaitingForASlot() -> Int {
+        limiter.waiting
+    }
+
     // MARK: Running
 
     /// Runs a task in one of the `concurrency` slots, waiting for one if all are busy.
     /// A task that was waiting for a slot when the delegate began to stop is not started: its
-    /// result says so (`DelegateStopping`), and a graceful stop never waits on it.
+    /// result says so (`DelegateStopping`), and a graceful stop never waits on it. One whose wait
+    /// its caller gave up after its deadline (the credentials socket's request timer) says that.
     func execute(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
         guard await reserveSlot() else { return notStarted(task, receivedAt: receivedAt) }
         let result = await run(task, receivedAt: receivedAt, logger: logger)
@@ -121,12 +127,17 @@ public final class TaskDispatcher: Sendable {
     private func notStarted(_ task: DelegateTask, receivedAt: Date) -> TaskResult {
         status.recorded(.failed)
         connectors.count(namedConnectorID: task.namedConnectorID)
+        let finishedAt = now
+        let waited = finishedAt.timeIntervalSince(receivedAt)
+        let error =
+            !isStopping && waited >= Double(task.deadlineSeconds)
+            ? TaskFailure(Deadline.passedWhileWaiting(seconds: task.deadlineSeconds, waited: .seconds(waited)))
+            : TaskFailure(
+                code: .delegateStopping,
+                message: "the delegate is stopping and did not start this task; submit it again", retryable: true)
         return TaskResult(
             id: task.id, status: .failed, operation: task.operation.name.rawValue, connectorId: task.connector.id,
-            delegate: delegateName, receivedAt: receivedAt, finishedAt: now, attempts: 0,
-            error: TaskFailure(
-                code: .delegateStopping,
-                message: "the delegate is stopping and did not start this task; submit it again", retryable: true))
+            delegate: delegateName, receivedAt: receivedAt, finishedAt: finishedAt, attempts: 0, error: error)
     }
 
     /// Runs a task in a slot the caller reserved (the spool claims only with one, SQS receives

@@ -52,6 +52,13 @@ final class CurlEasyHandle {
         try set(option, value ? 1 : 0)
     }
 
+    /// An option a libcurl older than the headers may not know: it does without.
+    func setIfKnown(_ option: CURLoption, _ value: Bool) throws(HTTPClientError) {
+        let code = ccurlshim_easy_setopt_long(raw, option, value ? 1 : 0)
+        guard code != CURLE_UNKNOWN_OPTION else { return }
+        try check(code, option)
+    }
+
     func set(_ option: CURLoption, offset value: Int64) throws(HTTPClientError) {
         try check(ccurlshim_easy_setopt_off_t(raw, option, curl_off_t(value)), option)
     }

@@ -56,6 +56,12 @@ final class CurlTransfer {
         // The path goes as it was signed: curl would otherwise squash `/./` and `/../`.
         try easy.set(CURLOPT_PATH_AS_IS, true)
         try easy.set(CURLOPT_TCP_KEEPALIVE, true)
+        // A transfer ended while its host name is still being resolved (its timeout, a cancel,
+        // the stop) leaves curl's resolver thread to finish alone instead of joining it: the join
+        // would hold the one thread that drives every transfer until getaddrinfo gives up (5 s
+        // per try and nameserver by default, up to minutes), stalling every other request and
+        // the stop. libcurl 7.87.0 and later; an older one does without.
+        try easy.setIfKnown(CURLOPT_QUICK_EXIT, true)
 
         // TLS verification is always on, TLS 1.2 at least (AWS's own floor); only the trust
         // store can change, for the proxy too.

@@ -37,4 +37,20 @@ expect_eq "calls on the host's units with DPKG_ROOT set" \
 rm -f /var/lib/secrets-delegate/spool/host-marker
 grep -q '^status' "$calls" && fail "a script failed with DPKG_ROOT: $(tr '\n' ';' <"$calls")" ||
     ok "the scripts ran with DPKG_ROOT set"
+rm -rf "$DPKG"
+
+# The configuration's group under DPKG_ROOT is the target's, by its number: dpkg-statoverride (the
+# real one now) looks names up on the machine it runs on, where the group has another number.
+DPKG=/tmp/dpkg-root-group
+mkdir -p "$DPKG/var/lib/dpkg" "$DPKG/etc/secrets-delegate"
+: >"$DPKG/var/lib/dpkg/statoverride"
+target_gid=$(($(getent group secrets-delegate | cut -d: -f3) + 1))
+printf 'root:x:0:\nsecrets-delegate:x:%s:\n' "$target_gid" >"$DPKG/etc/group"
+printf '# the target\n' >"$DPKG/etc/secrets-delegate/delegate.toml"
+rm "$stubs/dpkg-statoverride"
+run_scripts "postinst configure" >/dev/null
+grep -q '^status' "$calls" && fail "postinst configure with DPKG_ROOT and the real dpkg-statoverride failed: $(tr '\n' ';' <"$calls")" ||
+    ok "postinst configure with DPKG_ROOT and the real dpkg-statoverride"
+expect_eq "the target's delegate.toml (owner:group mode)" "$(stat -c '%u:%g %a' "$DPKG/etc/secrets-delegate/delegate.toml")" "0:$target_gid 640"
+expect_eq "the target's /etc/secrets-delegate (owner:group mode)" "$(stat -c '%u:%g %a' "$DPKG/etc/secrets-delegate")" "0:$target_gid 750"
 rm -rf "$stubs" "$DPKG"

@@ -1,0 +1,71 @@
+# The events an operator alerts on, from the packaged unit into the real journal, each by its
+# MESSAGE_ID (INTERFACE section 7): credentials-refreshed when the instance role is fetched,
+# credentials-refresh-failed when the instance metadata service cannot be reached, and
+# queue-failing / queue-recovered when an SQS queue's endpoint goes down and comes back.
+REFRESHED_ID=MESSAGE_ID=97af3e2c262e498aab7e1f81df88108f
+REFRESH_FAILED_ID=MESSAGE_ID=5401fab4a4df40cca4b9d0dccbcbb3f7
+FAILING_ID=MESSAGE_ID=dd537e94b0334adeb1d8c24398d08508
+RECOVERED_ID=MESSAGE_ID=cf1cc538b5d44238b900d6b7d4064165
+read_task() { # read_task ID
+    printf '{"id":"%s","connector":%s,"operation":"getSecretValue","params":{"name":"db#password"}}' "$1" "$(connector '["boot"]')"
+}
+# restart: this check restarts the delegate more often than the unit's start limit (5 in 10 s)
+# allows; the limit is not what is checked here.
+restart() { systemctl reset-failed secrets-delegate.service; systemctl restart secrets-delegate.service; }
+# expect_event WHAT MARK MESSAGE_ID=... PRIORITY=N SECONDS PATTERN...: an entry with that id and
+# priority logged since journal_mark MARK, within SECONDS, whose JSON holds every PATTERN.
+expect_event() {
+    local what=$1 mark=$2 id=$3 priority=$4 seconds=$5 json pattern
+    shift 5
+    logged() { journal_since "$mark" "$id" "$priority" | grep -q .; }
+    if ! wait_until "$seconds" logged; then
+        fail "no $what entry: $(delegate_journal -n 5 | tr '\n' ' ' | head -c 600)"
+        return
+    fi
+    journalctl --sync 2>/dev/null
+    json=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o json "$id" | tail -n 1)
+    for pattern in "$@"; do
+        grep -q "$pattern" <<<"$json" || { fail "the $what entry lacks $pattern: $(head -c 600 <<<"$json")"; return; }
+    done
+    ok "a $what entry ($priority, with $*)"
+}
+
+# credentials-refreshed: a restarted delegate fetches the instance role at its first task.
+write_config "$IMDS_GOOD" '"boot"'
+journal_mark refreshed $REFRESHED_ID
+restart
+submit alert-refreshed "$(read_task boot-alert-refreshed)" --wait --timeout 50
+expect_eq "a read with the instance role, exit status" "$?" 0
+expect_event credentials-refreshed refreshed $REFRESHED_ID PRIORITY=6 30 '"CREDENTIAL_SOURCE":"imds' '"EXPIRATION":"'
+
+# credentials-refresh-failed: nothing listens where the instance metadata service should be.
+write_config "http://127.0.0.1:1" '"boot"'
+journal_mark refresh-failed $REFRESH_FAILED_ID
+restart
+submit alert-refresh-failed "$(read_task boot-alert-refresh-failed)" --wait --timeout 50
+[ "$?" != 0 ] && ok "a read without a reachable instance metadata service fails" ||
+    fail "a read without instance metadata succeeded: $(head -c 300 "$LOGS/alert-refresh-failed.out")"
+expect_event credentials-refresh-failed refresh-failed $REFRESH_FAILED_ID PRIORITY=4 30 '"CREDENTIAL_SOURCE":"imds' '"ERROR_CODE":"'
+
+# queue-failing, then queue-recovered: the task queue's SQS endpoint (the proxy in front of moto)
+# answers 503 while /root/boot-test/sqs-down exists, then works again.
+write_config "$IMDS_GOOD" '"boot"'
+printf '[sqs]\nqueue_urls = ["%s"]\nregion = "us-east-1"\nendpoint = "%s"\nwait_seconds = 1\nvisibility_seconds = 30\n' \
+    "$SQS_TASK_QUEUE" "$SLOW_PROXY" >>/etc/secrets-delegate/delegate.toml
+touch "$HERE/sqs-down"
+journal_mark failing $FAILING_ID
+journal_mark recovered $RECOVERED_ID
+restart
+expect_event queue-failing failing $FAILING_ID PRIORITY=3 60 "\"QUEUE_URL\":\"$SQS_TASK_QUEUE\"" \
+    '"OPERATION":"ReceiveMessage"' '"ERROR_CODE":"ServiceUnavailable"'
+expect_eq "delegate while its SQS queue fails" "$(systemctl is-active secrets-delegate.service)" active
+rm -f "$HERE/sqs-down"
+# The retry waits 30 s at most (times 0.5-1) after the failures before.
+expect_event queue-recovered recovered $RECOVERED_ID PRIORITY=5 60 "\"QUEUE_URL\":\"$SQS_TASK_QUEUE\"" \
+    '"OPERATION":"ReceiveMessage"'
+submit alert-sqs "$(read_task boot-alert-sqs)" --sqs "$SQS_TASK_QUEUE" --reply-queue "$SQS_REPLY_QUEUE" --wait --timeout 50
+expect_eq "an SQS task after the queue recovered, exit status" "$?" 0
+
+write_config "$IMDS_GOOD" '"boot"'
+restart
+expect_eq "delegate after this check's restarts" "$(systemctl is-active secrets-delegate.service)" active
