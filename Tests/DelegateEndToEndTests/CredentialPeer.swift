@@ -1,32 +1,12 @@
 import Foundation
 import TestSupport
 
-/// systemd's credential helper, reproduced in its own process (python3): moves itself into the
-/// control group of the unit its name gives (`<random>/unit/<unit>/<id>`), as systemd's helper
-/// runs in it, unless told not to; binds its end to the abstract address `\0<name>` (unless
-/// `name` is nil: an unbound client), connects to the credentials socket, sends nothing and reads
-/// until EOF. Optionally as uid 65534 (`setpriv`).
+/// systemd's credential helper, reproduced in its own process (python3): binds its end to the
+/// abstract address `\0<name>` (unless `name` is nil: an unbound client), connects to the
+/// credentials socket, sends nothing and reads until EOF. Optionally as uid 65534 (`setpriv`).
 enum CredentialPeer {
-    /// Where the peer's control groups go, under each systemd hierarchy mounted here (cgroup2 at
-    /// /sys/fs/cgroup, or the hybrid layout's unified and name=systemd hierarchies).
-    static let slice = "secrets-delegate-test.slice"
-    static let hierarchies = ["/sys/fs/cgroup", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"]
-
     static let script = """
-        import os, socket, sys
-        parts = sys.argv[2].split("/")
-        if sys.argv[3] == "unit" and len(parts) == 4 and parts[1] == "unit":
-            for root in sys.argv[4:]:
-                if os.path.exists(root + "/cgroup.procs"):
-                    group = root + "/\(slice)/" + parts[2]
-                    for attempt in range(50):  # another peer of the unit may remove it meanwhile
-                        try:
-                            os.makedirs(group, exist_ok=True)
-                            with open(group + "/cgroup.procs", "w") as procs:
-                                procs.write(str(os.getpid()))
-                            break
-                        except FileNotFoundError:
-                            pass
+        import socket, sys
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(60)
         if sys.argv[2] != "-":
@@ -42,13 +22,8 @@ enum CredentialPeer {
         """
 
     /// The bytes the delegate wrote before closing; nil when the exchange itself failed (no EOF).
-    /// `inUnit: false` keeps the peer in the test's own control group: a root process that is not
-    /// systemd's helper.
-    static func request(path: String, boundTo name: String?, asNobody: Bool = false, inUnit: Bool = true) async throws
-        -> Data?
-    {
-        defer { removeGroup(of: name) }
-        let python = ["/usr/bin/python3", "-c", script, path, name ?? "-", inUnit && !asNobody ? "unit" : "-"] + hierarchies
+    static func request(path: String, boundTo name: String?, asNobody: Bool = false) async throws -> Data? {
+        let python = ["/usr/bin/python3", "-c", script, path, name ?? "-"]
         let outcome =
             asNobody
             ? try await ChildProcess.run(
@@ -57,14 +32,6 @@ enum CredentialPeer {
         let lines = outcome.output.split(separator: "\n", omittingEmptySubsequences: false)
         guard lines.count == 2, lines[1] == "EOF" else { return nil }
         return hexDecoded(String(lines[0]))
-    }
-
-    /// The control group of the unit `name` gives, once its peer is gone (one that another peer
-    /// of the unit still runs in stays).
-    private static func removeGroup(of name: String?) {
-        let parts = name?.split(separator: "/", omittingEmptySubsequences: false) ?? []
-        guard parts.count == 4, parts[1] == "unit" else { return }
-        for root in hierarchies { rmdir("\(root)/\(slice)/\(parts[2])") }
     }
 
     /// The name systemd binds for `unit`'s credential `id`: a random 64-bit number in hex.

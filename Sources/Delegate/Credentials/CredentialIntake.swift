@@ -7,8 +7,7 @@ import TaskQueue
 /// Answers the credentials socket (docs/INTERFACE.md section 11): a root peer whose address names
 /// a unit and a credential id that a `[[credential]]` entry maps gets the secret's bytes; any other
 /// root peer gets the server's refusal (systemd then fails the unit's start, where an EOF would
-/// start it with an empty credential), as does one that does not run in the unit's control group
-/// (``UnitCgroup``: systemd's helper does), a peer of another user a close without a byte; one journal line says why (`UNIT`,
+/// start it with an empty credential), a peer of another user a close without a byte; one journal line says why (`UNIT`,
 /// `CREDENTIAL_ID`, `CONNECTOR_ID`, `ERROR_CODE`, `PEER_UID`, never the value).
 ///
 /// The read is a `getSecretValue` task naming the entry's connector, admitted for the unit as its
@@ -22,8 +21,6 @@ struct CredentialIntake: Sendable {
     let mappings: @Sendable () -> [CredentialMapping]
     let logLimiter: LogRateLimiter
     let logger: Logger
-    /// `/proc/<pid>/cgroup` of a peer (nil when it cannot be read).
-    var peerCgroup: @Sendable (Int32) -> String? = UnitCgroup.contents
 
     /// Why a request got no value.
     struct Refusal: Error {
@@ -88,17 +85,6 @@ struct CredentialIntake: Sendable {
                 code: .peerNotRoot,
                 message: "only the service manager (uid 0) may ask; uid \(request.peer.uid) pid \(request.peer.pid) "
                     + "claimed unit \(address.unit)")
-        }
-        // Any root process passes the check above; systemd's helper runs in the unit's own
-        // control group, where another root process naming the unit does not.
-        let cgroup = peerCgroup(request.peer.pid)
-        guard let cgroup, UnitCgroup.places(cgroup, in: address.unit) else {
-            let place = cgroup.map { UnitCgroup.systemdPaths($0).map(String.init).joined(separator: " and ") } ?? ""
-            throw Refusal(
-                code: .peerNotInUnit,
-                message: "pid \(request.peer.pid) does not run in the control group of unit \(address.unit) "
-                    + "(\(place.isEmpty ? "its control group cannot be read" : "it runs in " + place)); "
-                    + "only systemd's helper starting the unit may ask for its credentials")
         }
         guard let mapping = CredentialMapping.find(unit: address.unit, id: address.id, in: mappings()) else {
             throw Refusal(

@@ -50,8 +50,6 @@ extension TaskFailure {
         public static let malformedAddress = Code(rawValue: "MalformedAddress")
         /// The peer is not the service manager (uid 0).
         public static let peerNotRoot = Code(rawValue: "PeerNotRoot")
-        /// The peer is root but does not run in the control group of the unit it names.
-        public static let peerNotInUnit = Code(rawValue: "PeerNotInUnit")
         /// No `[[credential]]` entry maps the unit's credential.
         public static let noMapping = Code(rawValue: "NoMapping")
         /// The read succeeded but its result held no value to hand over.
