@@ -8,8 +8,11 @@ import Glibc
 /// (``FullBinary``), arguments and environment unchanged.
 public enum FrontCommand {
     public static func main(_ arguments: [String]) -> Never {
-        if let command = GetCommandLine(arguments.dropFirst()) { exit(get(command)) }
-        if let command = ExecCommandLine(arguments.dropFirst()) { exit(exec(command)) }
+        // An argument that is not UTF-8 (before `--`) reached `arguments` repaired: the full
+        // binary, which gets the bytes, refuses it.
+        let readable = ProcessArguments.notUTF8Problem() == nil
+        if readable, let command = GetCommandLine(arguments.dropFirst()) { exit(get(command)) }
+        if readable, let command = ExecCommandLine(arguments.dropFirst()) { exit(exec(command)) }
         // `run` (the unit's ExecStart): SIGHUP is held from here on, across the exec, so that a
         // reload asked for while the delegate starts waits for it (the full binary holds it too).
         if arguments.dropFirst().first == "run" { holdReloadSignal() }

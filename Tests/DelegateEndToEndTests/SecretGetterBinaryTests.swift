@@ -324,6 +324,29 @@ import Testing
         #expect(recorded == expected, "\(String(decoding: recorded, as: UTF8.self).debugDescription)")
     }
 
+    /// A path before `--` that is not UTF-8 would reach the parsers repaired (U+FFFD for each bad
+    /// byte) and name another file: a usage error in both binaries, the front handing it to the
+    /// full binary. An exec's command after `--` still goes byte for byte.
+    @Test func anArgumentBeforeTheCommandThatIsNotUTF8IsAUsageError() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-front")
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
+        for binary in [try DaemonProcess.binaryPath(), try DaemonProcess.fullBinaryPath()] {
+            let get = try await TestExecutable.run(
+                "/bin/sh", ["-c", #"exec "$0" get --socket "$(printf '/tmp/sd\351/delegate.sock')" prod db"#, binary],
+                environment: ["PATH": "/usr/bin:/bin"])
+            #expect(get.termination == .exited(64), "\(binary): \(get.errorOutput)")
+            #expect(get.errorOutput.hasPrefix("secrets-delegate: argument 3 is not UTF-8 ("), "\(get.errorOutput)")
+            #expect(get.errorOutput.hasSuffix("; paths and names before -- must be\n"), "\(get.errorOutput)")
+            let exec = try await TestExecutable.run(
+                "/bin/sh",
+                ["-c", #"exec "$0" exec --socket "$1" --env A=prod:db -- /bin/sh -c 'printf %s "$1" | od -An -tx1' sh "$(printf 'caf\351')""#,
+                 binary, fake.path],
+                environment: ["PATH": "/usr/bin:/bin"])
+            #expect(exec.termination == .exited(0), "\(binary): \(exec.errorOutput)")
+            #expect(exec.output.split(separator: " ").joined(separator: " ") == "63 61 66 e9\n", "\(exec.output.debugDescription)")
+        }
+    }
+
     /// A closed pipe stops `get` with SIGPIPE in both binaries (as most tools), not with 74.
     @Test func aClosedPipeStopsGetWithSIGPIPE() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-front")
