@@ -1,3 +1,4 @@
+import DelegateClient
 import Foundation
 import JSON
 import TaskQueue
@@ -187,6 +188,40 @@ import Testing
         catalog.update(connectors: [:], allowInline: true)
         #expect(throws: TaskRejection.self) { try catalog.admit(Self.task(), defaultID: nil, by: Self.nobody) }
         #expect(catalog.selectors(of: "prod") == nil)
+    }
+
+    /// A unit's credential request is judged under one configuration: the entry and the
+    /// connectors it names are replaced together, so a reload that moves an entry to another
+    /// connector and removes the old one never pairs the old entry with the new connectors.
+    @Test func aCredentialEntryAndItsConnectorsComeFromOneConfiguration() {
+        func line(_ mapping: CredentialMapping) -> Data {
+            Data(SecretFetcher.task(id: "credential-1", connector: mapping.connector, name: mapping.secret, version: mapping.version))
+        }
+        let units = ConnectorPolicy(allowedUnits: ["app.service"])
+        let old = CredentialMapping(unit: "app.service", id: "db", connector: "old", secret: "db")
+        let catalog = ConnectorCatalog()
+        catalog.update(connectors: ["old": Self.named("old", units)], allowInline: true, credentialMappings: [old])
+        guard case .admitted(let first, let task) = catalog.admitCredential(unit: "app.service", id: "db", helperUID: 0, task: line)
+        else { Issue.record("not admitted under the first configuration"); return }
+        #expect(first == old)
+        #expect(task.connector.id == "old")
+
+        let moved = CredentialMapping(unit: "app.service", id: "db", connector: "new", secret: "db")
+        catalog.update(connectors: ["new": Self.named("new", units)], allowInline: true, credentialMappings: [moved])
+        guard case .admitted(let second, let again) = catalog.admitCredential(unit: "app.service", id: "db", helperUID: 0, task: line)
+        else { Issue.record("not admitted after the reload"); return }
+        #expect(second == moved)
+        #expect(again.connector.id == "new")
+
+        guard case .noMapping = catalog.admitCredential(unit: "app.service", id: "other", helperUID: 0, task: line) else {
+            Issue.record("an unmapped id was not noMapping"); return
+        }
+        let star = CredentialMapping(unit: "*", id: "db", connector: "new", secret: "db")
+        catalog.update(connectors: ["new": Self.named("new", units)], allowInline: true, credentialMappings: [moved, star])
+        guard case .refused(let entry, let refusal) = catalog.admitCredential(unit: "b.service", id: "db", helperUID: 0, task: line)
+        else { Issue.record("a unit outside allowed_units was not refused"); return }
+        #expect(entry == star)
+        #expect(refusal.code == .notAuthorized)
     }
 
     /// Task counts are kept for configured connectors only, and a connector a reload removed

@@ -9,6 +9,8 @@ public final class ConnectorCatalog: Sendable {
     struct State: Sendable {
         var connectors: [String: NamedConnector] = [:]
         var allowInline = true
+        /// The `[[credential]]` entries, which name these connectors.
+        var credentialMappings: [CredentialMapping] = []
         /// Per connector id: the uids and gids its `allowed_users` and `allowed_groups` name.
         var uids: [String: Set<UInt32>] = [:]
         var gids: [String: Set<UInt32>] = [:]
@@ -21,13 +23,16 @@ public final class ConnectorCatalog: Sendable {
         update(connectors: connectors, allowInline: allowInline)
     }
 
-    /// Replaces the connectors (at start and on reload).
+    /// Replaces the connectors and the `[[credential]]` entries that name them (at start and on
+    /// reload), together.
     ///
     /// - Returns: one notice per user or group name that names nobody on this host (such an
     ///   entry matches no principal), for the caller to log.
     @discardableResult
-    public func update(connectors: [String: NamedConnector], allowInline: Bool) -> [String] {
-        var fresh = State(connectors: connectors, allowInline: allowInline)
+    public func update(
+        connectors: [String: NamedConnector], allowInline: Bool, credentialMappings: [CredentialMapping] = []
+    ) -> [String] {
+        var fresh = State(connectors: connectors, allowInline: allowInline, credentialMappings: credentialMappings)
         var notices: [String] = []
         for id in connectors.keys.sorted() {
             guard let named = connectors[id] else { continue }
@@ -108,6 +113,34 @@ public final class ConnectorCatalog: Sendable {
         let task = try DelegateTask.decode(document, defaultID: defaultID, connectors: snapshot.connectors)
         if let refusal = Self.refusal(of: task, by: principal, in: snapshot) { throw refusal }
         return task
+    }
+
+    /// What a unit's credential request comes to under one snapshot (a reload in between cannot
+    /// pair one configuration's entry with another's connectors).
+    enum CredentialAdmission {
+        case noMapping
+        case refused(CredentialMapping, TaskRejection)
+        case admitted(CredentialMapping, DelegateTask)
+    }
+
+    /// The `[[credential]]` entry for `unit`'s credential `id` and its read (`task` makes the line
+    /// from the entry), admitted for the unit (its helper's uid given) against the connectors of
+    /// the same configuration.
+    func admitCredential(unit: String, id: String, helperUID: UInt32, task line: (CredentialMapping) -> Data)
+        -> CredentialAdmission
+    {
+        let snapshot = state.withLock { $0 }
+        guard let mapping = CredentialMapping.find(unit: unit, id: id, in: snapshot.credentialMappings) else {
+            return .noMapping
+        }
+        do throws(TaskRejection) {
+            let task = try DelegateTask.decode(TaskDocument(line(mapping)), defaultID: nil, connectors: snapshot.connectors)
+            let principal = TaskPrincipal.systemdUnit(unit, helperUID: helperUID)
+            if let refusal = Self.refusal(of: task, by: principal, in: snapshot) { throw refusal }
+            return .admitted(mapping, task)
+        } catch {
+            return .refused(mapping, error)
+        }
     }
 
     /// Why `task` may not run for `principal` under the connectors in force, or nil when it may.

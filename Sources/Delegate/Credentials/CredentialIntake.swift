@@ -16,9 +16,9 @@ import TaskQueue
 /// wait for the slot), the executor. Delegate selectors are not consulted: the request comes from
 /// this host's own service manager.
 struct CredentialIntake: Sendable {
+    /// Its connector catalog holds the `[[credential]]` entries in force with the connectors
+    /// they name (a reload replaces both at once).
     let dispatcher: TaskDispatcher
-    /// The `[[credential]]` entries in force (a reload replaces them).
-    let mappings: @Sendable () -> [CredentialMapping]
     let logLimiter: LogRateLimiter
     let logger: Logger
 
@@ -86,21 +86,22 @@ struct CredentialIntake: Sendable {
                 message: "only the service manager (uid 0) may ask; uid \(request.peer.uid) pid \(request.peer.pid) "
                     + "claimed unit \(address.unit)")
         }
-        guard let mapping = CredentialMapping.find(unit: address.unit, id: address.id, in: mappings()) else {
+        let receivedAt = dispatcher.now
+        let admission = dispatcher.connectors.admitCredential(unit: address.unit, id: address.id, helperUID: request.peer.uid) {
+            Data(
+                SecretFetcher.task(
+                    id: TaskID.random(prefix: "credential-"), connector: $0.connector, name: $0.secret, version: $0.version))
+        }
+        let mapping: CredentialMapping
+        let task: DelegateTask
+        switch admission {
+        case .noMapping:
             throw Refusal(
                 code: .noMapping, message: "no [[credential]] entry maps unit \(address.unit) credential \(address.id)")
-        }
-        let line = Data(
-            SecretFetcher.task(
-                id: TaskID.random(prefix: "credential-"), connector: mapping.connector, name: mapping.secret,
-                version: mapping.version))
-        let receivedAt = dispatcher.now
-        let task: DelegateTask
-        do {
-            task = try dispatcher.connectors.admit(
-                line, defaultID: nil, by: .systemdUnit(address.unit, helperUID: request.peer.uid))
-        } catch {
-            throw Refusal(code: error.code, message: error.message, connectorID: mapping.connector)
+        case .refused(let refused, let error):
+            throw Refusal(code: error.code, message: error.message, connectorID: refused.connector)
+        case .admitted(let admitted, let admittedTask):
+            (mapping, task) = (admitted, admittedTask)
         }
         let result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
         guard result.status == .succeeded else {

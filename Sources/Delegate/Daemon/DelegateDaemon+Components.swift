@@ -125,7 +125,8 @@ extension DelegateDaemon {
             _ catalog: ConnectorCatalog, from configuration: DelegateConfiguration, logger: Logger
         ) {
             for notice in catalog.update(
-                connectors: configuration.connectors, allowInline: configuration.delegate.allowInlineConnectors)
+                connectors: configuration.connectors, allowInline: configuration.delegate.allowInlineConnectors,
+                credentialMappings: configuration.credentialMappings)
             {
                 logger.warning("\(notice)")
             }

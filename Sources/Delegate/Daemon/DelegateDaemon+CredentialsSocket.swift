@@ -4,7 +4,8 @@ import TaskQueue
 extension DelegateDaemon {
     /// The credentials socket (section 11): systemd's socket, else `[queue] credentials_socket_path`
     /// bound with mode 0600, else none. Like `socket_path`, the path applies at a restart; the
-    /// `[[credential]]` entries are read per request, so a reload applies them at once.
+    /// `[[credential]]` entries are the connector catalog's (replaced with the connectors they
+    /// name), so a reload applies them at once.
     ///
     /// Bounds: at most `[queue] socket_max_connections` requests at once, and no more than an
     /// eighth of the open file limit (the server may hold twice that while refusals drain, and the
@@ -20,9 +21,7 @@ extension DelegateDaemon {
 
     func openCredentialsSocket(_ listener: SocketServer.Listener) throws(TaskQueueError) -> CredentialSocketServer {
         let queue = configuration.current.queue
-        let intake = CredentialIntake(
-            dispatcher: dispatcher, mappings: { [configuration] in configuration.current.credentialMappings },
-            logLimiter: logLimiter, logger: logger)
+        let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: logLimiter, logger: logger)
         let server = CredentialSocketServer(
             listener: listener, limits: credentialsSocketLimits(queue),
             logLimiter: logLimiter, logger: logger,
