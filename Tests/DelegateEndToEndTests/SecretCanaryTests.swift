@@ -84,6 +84,16 @@ import TestSupport
         #expect(status(plain) == "rejected", "\(plain)")
         let badName = try await run("bad-name", "createSecret", ["name": "no spaces allowed", "secretString": badNameValue])
         #expect(status(badName) == "rejected", "\(badName)")
+        // Signed with the delegate's own identity (its secret key a canary moto does not know):
+        // a call to Secrets Manager, and an AssumeRole to STS; both refused, so both failure
+        // paths, which hold the signed requests, are searched too.
+        let asIdentity = try await run("identity", "getSecretValue", ["name": "db"], credentials: #"{"type":"instanceRole"}"#)
+        #expect(status(asIdentity) == "failed", "\(asIdentity)")
+        #expect((asIdentity["error"] as? [String: Any])?["code"] as? String == "InvalidClientTokenId", "\(asIdentity)")
+        let assumed = try await run(
+            "identity-assume", "getSecretValue", ["name": "db"],
+            credentials: #"{"type":"assumeRole","roleArn":"arn:aws:iam::123456789012:role/canary","externalId":"canary-external"}"#)
+        #expect(status(assumed) == "failed", "\(assumed)")
 
         #expect(try await daemon.stop() == .exited(0))
 
@@ -99,7 +109,10 @@ import TestSupport
             break
         }
         // Not vacuous: every task left its trace in what is searched.
-        for id in ["create", "put", "get", "get-field", "random", "create-again", "with-token", "plain-key", "bad-name"] {
+        for id in [
+            "create", "put", "get", "get-field", "random", "create-again", "with-token", "plain-key", "bad-name", "identity",
+            "identity-assume",
+        ] {
             // The exact field: `get` is also in `getSecretValue`, `create` in `create-again`.
             let traced = logs.contains { line in
                 line == "TASK_ID=\(id)" || line.contains("task_id=\(id) ") || line.hasSuffix("task_id=\(id)")

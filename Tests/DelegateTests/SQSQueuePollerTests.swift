@@ -235,7 +235,7 @@ import Testing
             }
             let before = extensions.withLock { $0 }
             let beating = Task { await poller.heartbeat(message, lease: 3, logger: quiet) }
-            _ = await eventually(within: .seconds(60)) { extensions.withLock { $0 } >= before + 2 }
+            #expect(await eventually(within: .seconds(60)) { extensions.withLock { $0 } >= before + 2 }, "the lease was not extended")
             beating.cancel()
             await beating.value
             return intake.status.snapshot[queueURL]?.errors["ChangeMessageVisibility"]

@@ -5,8 +5,9 @@ import Foundation
 public final class TemporaryDirectory: Sendable {
     public let url: URL
 
-    public init(prefix: String = "secrets-delegate-test") throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    /// - Parameter parent: where to make it (the system temp dir by default).
+    public init(prefix: String = "secrets-delegate-test", in parent: URL = FileManager.default.temporaryDirectory) throws {
+        url = parent.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 

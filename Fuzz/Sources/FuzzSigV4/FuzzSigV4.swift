@@ -11,7 +11,9 @@ private let date = Date(timeIntervalSince1970: 1_440_938_160)
 
 /// The canonicalizer behind `SigV4Signer.sign`, with the request from the input: lines are
 /// method, path, query, then `name:value` headers; anything after a NUL byte is the body.
-/// Every option combination is signed; any input must give a signature or a `SigV4Error`.
+/// Every option combination is signed; a signature is 64 lowercase hex digits, the same when the
+/// request is signed again, and the authorization and the string to sign agree with it and
+/// with the canonical request (its SHA-256 is the string to sign's last line).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSigV4(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let bytes = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
@@ -30,7 +32,15 @@ public func fuzzSigV4(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     for options in [
         SigV4Options(), .s3, SigV4Options(normalizePath: true, doubleEncodePath: false, omitSessionToken: true),
     ] {
-        _ = try? signer.sign(request, date: date, options: options)
+        guard let signed = try? signer.sign(request, date: date, options: options) else { continue }
+        precondition(signed.signature.utf8.count == 64 && signed.signature.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        precondition((try? signer.sign(request, date: date, options: options))?.signature == signed.signature)
+        precondition(signed.authorization.hasSuffix("SignedHeaders=\(signed.signedHeaders), Signature=\(signed.signature)"))
+        precondition(signed.authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/secretsmanager/aws4_request, "))
+        let canonicalHash = (try? SHA256Digest.hash(Array(signed.canonicalRequest.utf8))).map(Hex.encode)
+        precondition(canonicalHash != nil && signed.stringToSign.hasSuffix("\n" + canonicalHash!))
+        precondition(signed.canonicalRequest.split(separator: "\n", omittingEmptySubsequences: false).dropLast().last.map(String.init)
+            == signed.signedHeaders)
     }
     return 0
 }

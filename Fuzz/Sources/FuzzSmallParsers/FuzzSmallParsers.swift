@@ -36,11 +36,11 @@ public func fuzzSmallParsers(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CI
     }
 
     // The control check's byte scan never misses a `"control"` key, spelled plainly or with
-    // escapes: it agrees with a plain parse of the line.
+    // escapes: it agrees with a plain parse of every line under 4 KiB, which no scan filters.
     let data = Data(bytes)
     let command = SocketIntake.controlCommand(in: data)
     var expected: String?
-    if bytes.count < 4096, data.range(of: Data("\"control\"".utf8)) != nil || bytes.contains(UInt8(ascii: "\\")),
+    if bytes.count < 4096,
         let parsed = data.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }), !parsed.hasDuplicateKeys,
         parsed.value["operation"] == nil
     {
