@@ -184,8 +184,10 @@ public struct SpoolProducer: Sendable {
         do {
             guard let opened = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
             fd = opened
-        } catch where error.errno == ELOOP || error.errno == EACCES || error.errno == EPERM {
-            return nil  // a link, or another producer's file it may not read: planted, not a result
+        } catch where error.errno == ELOOP || error.errno == EACCES || error.errno == EPERM || error.errno == ENXIO {
+            // A link, another producer's file it may not read, or a socket (ENXIO): planted, not
+            // a result.
+            return nil
         }
         defer { FileIO.close(fd) }
         let info = try FileIO.stat(fd: fd, path: path)

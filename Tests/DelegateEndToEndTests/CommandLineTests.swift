@@ -173,11 +173,13 @@ import Testing
             }
             try Data(text.utf8).write(to: URL(fileURLWithPath: "\(spool)/done/\(id).json"), options: .atomic)
         }
-        func submit(_ id: String, toFullDisk: Bool) async throws -> ChildProcess.Outcome {
+        func submit(_ id: String, toFullDisk: Bool, seal: Bool = false) async throws -> ChildProcess.Outcome {
             let task = Data(#"{"id":"\#(id)","connector":"c","operation":"getRandomPassword","params":{}}"#.utf8)
             let redirect = toFullDisk ? " > /dev/full" : ""
             return try await ChildProcess.run(
-                "/bin/sh", ["-c", #"exec "$@""# + redirect, "sh", binary, "submit", "--spool", spool, "--wait", "--timeout", "20", "-"],
+                "/bin/sh",
+                ["-c", #"exec "$@""# + redirect, "sh", binary, "submit", "--spool", spool, "--wait", "--timeout", "20"]
+                    + (seal ? ["--seal"] : []) + ["-"],
                 input: task)
         }
 
@@ -203,6 +205,15 @@ import Testing
         #expect(mismatch.errorOutput.contains("holds another task's result"), "\(mismatch.errorOutput)")
         #expect(FileManager.default.contents(atPath: "\(spool)/done/mine.json") == Data(result("theirs").utf8))
 
+        // With --seal, a result it cannot open (here in the clear; sealed to another producer's
+        // key alike) is printed as nothing, exit 1, and left: it may be another producer's only copy.
+        async let unopened = submit("sealedmine", toFullDisk: false, seal: true)
+        try await answer("sealedmine", with: result("sealedmine"))
+        let unsealed = try await unopened
+        #expect(unsealed.termination == .exited(1), "\(unsealed.errorOutput)")
+        #expect(unsealed.output.isEmpty)
+        #expect(FileManager.default.contents(atPath: "\(spool)/done/sealedmine.json") == Data(result("sealedmine").utf8))
+
         // A wait that cannot be set up (no done/ to watch) says the task is queued all the same.
         try FileManager.default.removeItem(atPath: spool + "/done")
         let unwatched = try await submit("unwatched", toFullDisk: false)
@@ -227,6 +238,16 @@ import Testing
         #expect(keygen.errorOutput.contains("secrets-delegate: cannot write to standard output: No space left on device\n"))
         #expect(keygen.errorOutput.contains("\(lostKey) was removed"))
         #expect(!FileManager.default.fileExists(atPath: lostKey))
+        // A reader that has gone (a pipe whose read end is closed; python gives its child
+        // SIGPIPE's default action): the key is taken back too, not left by SIGPIPE.
+        let pipedKey = directory.path("piped.key")
+        let piped = try await ChildProcess.run(
+            "/usr/bin/python3",
+            ["-c", "import os, subprocess, sys; r, w = os.pipe(); os.close(r); "
+                + "print(subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE).returncode)",
+             binary, "keygen", "--out", pipedKey])
+        #expect(piped.output == "74\n", "\(piped.output) \(piped.errorOutput)")
+        #expect(!FileManager.default.fileExists(atPath: pipedKey))
 
         let key = directory.path("result.key")
         #expect(try await Self.run(["keygen", "--out", key]).status == 0)

@@ -330,6 +330,22 @@ import Testing
         #expect(outcome.errorOutput.contains("--wait"))
     }
 
+    /// With --seal over the socket, a task whose id the delegate could not read (missing, not a
+    /// valid id, a field given twice) would be rejected without an id, which a sealed wait never
+    /// takes for its answer: refused before anything is sent (the socket does not exist).
+    @Test func sealOverTheSocketNeedsAnIDTheDelegateCanRead() async throws {
+        let submitter = TaskSubmitter(destination: .socket("/nonexistent/delegate.sock"), wait: true, timeout: .seconds(5), seal: true)
+        for task in [
+            #"{"connector":"c","operation":"getRandomPassword","params":{}}"#,
+            #"{"id":"bad id","connector":"c","operation":"getRandomPassword","params":{}}"#,
+            #"{"id":"a","id":"b","connector":"c","operation":"getRandomPassword","params":{}}"#,
+        ] {
+            let outcome = await submitter.submit(Data(task.utf8))
+            #expect(outcome.status == 64, "\(task): \(outcome.errorOutput)")
+            #expect(!outcome.errorOutput.contains("cannot be reached"), "\(task): \(outcome.errorOutput)")
+        }
+    }
+
     /// Through a spool, with the test playing the delegate: the task carries the one-off key,
     /// the result file holds only the sealed form, and the submitter prints it opened.
     @Test(arguments: [false, true])

@@ -618,7 +618,7 @@ import Testing
     }
 
     /// `done/` is writable by every producer: what another one planted at a result's name (a FIFO
-    /// held open by a writer, another user's file, a link) is not taken for the result, and the
+    /// held open by a writer, another user's file, a socket, a link) is not taken for the result, and the
     /// wait goes on until the real one is there.
     @Test func producerTakesOnlyTheDelegatesResult() async throws {
         let dir = try TestDirectory()
@@ -645,6 +645,25 @@ import Testing
             try await producer.waitForResult(id: "p", timeout: .milliseconds(1500), removeAfterReading: false)
         }
         #expect(forged?.code == .timedOut)
+
+        // A socket bound at the name (open(2) says ENXIO).
+        #expect(unlink(result) == 0)
+        let socketFD = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(socketFD >= 0)
+        defer { close(socketFD) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(result.utf8)
+        try #require(pathBytes.count < MemoryLayout.size(ofValue: address.sun_path))
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        #expect(bound == 0)
+        let socketPlanted = await #expect(throws: TaskQueueError.self) {
+            try await producer.waitForResult(id: "p", timeout: .milliseconds(1500), removeAfterReading: false)
+        }
+        #expect(socketPlanted?.code == .timedOut, "\(String(describing: socketPlanted))")
 
         // The delegate's result replaces it, and that is taken.
         try SpoolProducer(directory: dir.path).enqueue(id: "p", data: Data("{}".utf8))

@@ -33,7 +33,11 @@ public enum ResultKeyFile {
     /// stdout refused the public key, the key file goes too: nothing can give its public key
     /// again, and keygen can simply run again.
     public static func printed(_ outcome: CommandOutcome, out path: String) -> Int32 {
+        // A reader gone (a closed pipe) is a refusal like any other: SIGPIPE would end the
+        // process with the key file left and its public key never printed.
+        let previous = signal(SIGPIPE, SIG_IGN)
         let status = outcome.emit()
+        signal(SIGPIPE, previous)
         if outcome.status == ExitStatus.success, status != ExitStatus.success {
             unlink(path)
             FileDescriptorWriter.writeAll(

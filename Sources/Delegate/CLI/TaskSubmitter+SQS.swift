@@ -43,11 +43,7 @@ extension TaskSubmitter {
         }
         // What the delegate would reject without reading the task's id or replyTo sends its
         // rejection where --wait does not look: refused here instead.
-        guard DelegateTask.isValidID(id) else {
-            return .failure(
-                "the task's id is not 1-128 characters of letters, digits, '.', '_' and '-' not starting with '.'",
-                status: ExitStatus.usage)
-        }
+        guard DelegateTask.isValidID(id) else { return .failure(Self.invalidIDMessage, status: ExitStatus.usage) }
         if repeatsAField {
             return .failure("the task gives a field twice; the delegate would reject it", status: ExitStatus.usage)
         }

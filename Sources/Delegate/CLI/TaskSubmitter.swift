@@ -60,6 +60,15 @@ public struct TaskSubmitter: Sendable {
         let id = object["id"]?.stringValue
         switch destination {
         case .socket(let path):
+            // With --seal a result line without the task's id is no answer (the id is bound into
+            // the seal), and the delegate's rejection of a task whose id it cannot read has none:
+            // such a task would wait out --timeout. Refused here, as on the SQS path.
+            if privateKey != nil {
+                guard let id, DelegateTask.isValidID(id) else { return .failure(Self.invalidIDMessage, status: ExitStatus.usage) }
+                if repeatsAField {
+                    return .failure("the task gives a field twice; the delegate would reject it", status: ExitStatus.usage)
+                }
+            }
             return await submitToSocket(task, id: id, path: path, privateKey: privateKey)
         case .spool(let directory):
             return await submitToSpool(task, id: id, directory: directory, privateKey: privateKey)
@@ -68,6 +77,9 @@ public struct TaskSubmitter: Sendable {
                 task, id: id, object: object, repeatsAField: repeatsAField, to: target, privateKey: privateKey)
         }
     }
+
+    static let invalidIDMessage =
+        "the task's id is not 1-128 characters of letters, digits, '.', '_' and '-' not starting with '.'"
 
     private func submitToSocket(_ task: Data, id: String?, path: String, privateKey: [UInt8]?) async -> CommandOutcome {
         // JSON allows raw newlines only between tokens, so a pretty-printed task becomes one
@@ -143,7 +155,10 @@ public struct TaskSubmitter: Sendable {
                 do {
                     let result = try await producer.waitForResult(id: taskID, timeout: timeout, removeAfterReading: false)
                     if var answer = Self.outcome(forResult: result, expectedID: taskID, privateKey: privateKey) {
-                        answer.collectedResult = .init(directory: directory, id: taskID)
+                        // Deleted once printed. With --seal, one that could not be opened (sealed
+                        // to another producer's key, or in the clear) is printed as nothing and
+                        // may be another producer's only copy: it stays.
+                        if !answer.output.isEmpty { answer.collectedResult = .init(directory: directory, id: taskID) }
                         outcome = answer
                     } else {
                         // Another producer's task, in a file named otherwise, with this id.
