@@ -26,6 +26,46 @@ import Testing
         #expect(putBack.count == 1 && putBack.first?.contains("rh-other") == true, "\(putBack)")
     }
 
+    /// --timeout bounds the send too: an SQS endpoint that takes the connection and never
+    /// answers (a listening socket nobody accepts on) would hold each of three attempts for the
+    /// request timeout (60 s here, so minutes); the submit ends at its 2 s instead, saying so.
+    @Test(.timeLimit(.minutes(1))) func theTimeoutBoundsASendThatIsNeverAnswered() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(listener >= 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(listener, $0, length) == 0 && listen(listener, 16) == 0 && getsockname(listener, $0, &length) == 0
+            }
+        }
+        try #require(bound)
+        let endpoint = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+        let configuration = try DelegateConfiguration.load(
+            tomlText: """
+                [identity]
+                sources = ["environment"]
+                [aws]
+                request_timeout_seconds = 60
+                max_attempts = 3
+                [sqs]
+                region = "us-east-1"
+                endpoint = "\(endpoint)"
+                """,
+            environment: [:], hostName: "submit-timeout")
+        let destination = TaskSubmitter.SQSDestination(
+            queueURL: "\(endpoint)/123456789012/tasks", replyQueueURL: "\(endpoint)/123456789012/replies",
+            configuration: configuration,
+            environment: ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"])
+        let task = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8)
+        let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: .seconds(2)).submit(task)
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(outcome.errorOutput.contains("could not be sent to \(endpoint)/123456789012/tasks within 2"), "\(outcome)")
+    }
+
     /// A message that carries the task's id but no result of it (anyone who may send to the reply
     /// queue can send one) is neither taken nor deleted, and the wait goes on to the real result.
     @Test func aMessageNamingTheTaskButHoldingNoResultOfItIsLeftAlone() async throws {

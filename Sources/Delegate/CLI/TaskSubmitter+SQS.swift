@@ -118,13 +118,24 @@ extension TaskSubmitter {
                     httpClient: http),
                 credentials: identity)
         }
-        let sentMessageID: String?
+        // --timeout bounds every call: an endpoint that takes the connection and never answers
+        // would otherwise hold each attempt for the request timeout, and retry.
+        let deadline = ContinuousClock.now + timeout
+        let sender = client(for: queue)
+        let text = String(decoding: body, as: UTF8.self)
+        let sent: String??
         do throws(AWSError) {
-            sentMessageID = try await client(for: queue).sendMessage(
-                queue: queue, body: String(decoding: body, as: UTF8.self), attributes: ["taskId": id], groupID: id,
-                deduplicationID: id, logger: logger)
+            sent = try await Self.before(deadline) { () async throws(AWSError) -> String? in
+                try await sender.sendMessage(
+                    queue: queue, body: text, attributes: ["taskId": id], groupID: id, deduplicationID: id, logger: logger)
+            }
         } catch {
             return .failure("the task could not be sent to \(queue): \(error)", status: ExitStatus.unavailable)
+        }
+        guard let sentMessageID = sent else {
+            return .failure(
+                "the task could not be sent to \(queue) within \(timeout) (SQS did not answer; it may have been sent)",
+                status: ExitStatus.unavailable)
         }
         guard wait, let reply else {
             return CommandOutcome(output: "submitted \(id) to \(queue)", status: ExitStatus.success)
@@ -133,7 +144,34 @@ extension TaskSubmitter {
         // minutes) is answered by the first message's result, whatever id the second send got.
         return await waitForResult(
             id: id, sentMessageID: queue.isFIFO ? nil : sentMessageID, on: reply, client: client(for: reply),
-            privateKey: privateKey, logger: logger)
+            privateKey: privateKey, deadline: deadline, logger: logger)
+    }
+
+    /// `operation`'s value, or nil if `deadline` came first: the operation is cancelled then (its
+    /// HTTP transfer aborted), and no retry starts that would end past it (``AWSCallDeadline``).
+    static func before<Value: Sendable>(
+        _ deadline: ContinuousClock.Instant, _ operation: @escaping @Sendable () async throws(AWSError) -> Value
+    ) async throws(AWSError) -> Value? {
+        // nil: the deadline came first.
+        let first = await withTaskGroup(of: Result<Value, AWSError>?.self) { group in
+            group.addTask {
+                await AWSCallDeadline.$current.withValue(deadline) {
+                    do throws(AWSError) {
+                        return .success(try await operation())
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        return try first?.get()
     }
 
     /// Takes this task's result from `reply` (and deletes it, and any copy of it in the same
@@ -148,22 +186,25 @@ extension TaskSubmitter {
     /// this task.
     private func waitForResult(
         id: String, sentMessageID: String?, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?,
-        logger: Logger
+        deadline: ContinuousClock.Instant, logger: Logger
     ) async -> CommandOutcome {
-        let deadline = ContinuousClock.now + timeout
         var strangers = Set<String>()
         var earlier = Set<String>()
         while ContinuousClock.now < deadline {
             let remaining = (deadline - ContinuousClock.now).components.seconds
             let messages: [SQSMessage]
             do throws(AWSError) {
-                messages = try await client.receiveMessage(
-                    queue: reply,
-                    options: .init(
-                        // At least a second: in the last one, a wait of 0 would ask again and again.
-                        maxMessages: 10, waitSeconds: Int(max(1, min(Int64(Self.replyPollSeconds), remaining))),
-                        visibilitySeconds: 30, attributeNames: [], messageAttributeNames: ["taskId", "taskMessageId"]),
-                    logger: logger)
+                let received = try await Self.before(deadline) { () async throws(AWSError) -> [SQSMessage] in
+                    try await client.receiveMessage(
+                        queue: reply,
+                        options: .init(
+                            // At least a second: in the last one, a wait of 0 would ask again and again.
+                            maxMessages: 10, waitSeconds: Int(max(1, min(Int64(Self.replyPollSeconds), remaining))),
+                            visibilitySeconds: 30, attributeNames: [], messageAttributeNames: ["taskId", "taskMessageId"]),
+                        logger: logger)
+                }
+                guard let received else { break }
+                messages = received
             } catch {
                 return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
             }
