@@ -146,7 +146,8 @@ struct Submit: AsyncParsableCommand {
             with --wait). With --spool --wait, done/ID.json is deleted once the outcome is written (kept if \
             standard output refuses it); one holding another task's result (a task file named otherwise with \
             this id) is left there, not printed (exit 69); a wait that cannot be set up still says the task \
-            is queued (exit 69). With --socket or --spool the configuration is not read. --timeout is at most \
+            is queued (exit 69). With --seal, a spool result that cannot be opened is left in done/; on the \
+            socket, a task without a valid id is refused (exit 64). With --socket or --spool the configuration is not read. --timeout is at most \
             31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \
             reason on stderr (without --wait, a refusal that comes within 0.2 s of sending). Exits 74 if standard output refuses the result.
             """)
@@ -170,7 +171,7 @@ struct Submit: AsyncParsableCommand {
     @Flag(help: "Wait for the result, print it, and exit 0 if the task succeeded, 1 if not.")
     var wait = false
 
-    @Option(help: ArgumentHelp("Seconds to wait for the result.", valueName: "S"))
+    @Option(help: ArgumentHelp("Seconds to wait for the result (with --sqs, for the send too).", valueName: "S"))
     var timeout: Double = 120
 
     @Flag(help: "Have the result sealed to a one-off key pair held in memory, and print it opened (needs --wait).")
