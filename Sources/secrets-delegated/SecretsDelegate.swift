@@ -171,7 +171,7 @@ struct Submit: AsyncParsableCommand {
     @Flag(help: "Wait for the result, print it, and exit 0 if the task succeeded, 1 if not.")
     var wait = false
 
-    @Option(help: ArgumentHelp("Seconds to wait for the result (with --sqs, for the send too).", valueName: "S"))
+    @Option(help: ArgumentHelp("Seconds to wait for the result (with --sqs, the send is bounded by it too).", valueName: "S"))
     var timeout: Double = 120
 
     @Flag(help: "Have the result sealed to a one-off key pair held in memory, and print it opened (needs --wait).")

@@ -118,14 +118,13 @@ extension TaskSubmitter {
                     httpClient: http),
                 credentials: identity)
         }
-        // --timeout bounds every call: an endpoint that takes the connection and never answers
-        // would otherwise hold each attempt for the request timeout, and retry.
-        let deadline = ContinuousClock.now + timeout
+        // --timeout bounds the send, then the wait: an endpoint that takes the connection and
+        // never answers would otherwise hold each attempt for the request timeout, and retry.
         let sender = client(for: queue)
         let text = String(decoding: body, as: UTF8.self)
         let sent: String??
         do throws(AWSError) {
-            sent = try await Self.before(deadline) { () async throws(AWSError) -> String? in
+            sent = try await Self.before(ContinuousClock.now + timeout) { () async throws(AWSError) -> String? in
                 try await sender.sendMessage(
                     queue: queue, body: text, attributes: ["taskId": id], groupID: id, deduplicationID: id, logger: logger)
             }
@@ -144,7 +143,7 @@ extension TaskSubmitter {
         // minutes) is answered by the first message's result, whatever id the second send got.
         return await waitForResult(
             id: id, sentMessageID: queue.isFIFO ? nil : sentMessageID, on: reply, client: client(for: reply),
-            privateKey: privateKey, deadline: deadline, logger: logger)
+            privateKey: privateKey, deadline: ContinuousClock.now + timeout, logger: logger)
     }
 
     /// `operation`'s value, or nil if `deadline` came first: the operation is cancelled then (its
