@@ -105,7 +105,7 @@ import Testing
     /// With only such messages, the wait ends at its timeout and says how many it saw (each once,
     /// though every receive brings it again).
     @Test func aWaitThatSawOnlyStrangersSaysSo() async throws {
-        let (outcome, recorded) = try await waitWithReplies([("rh-junk", "t-1", "not a result")], timeout: .seconds(4))
+        let (outcome, recorded) = try await waitWithReplies([("rh-junk", "t-1", "not a result")], timeout: .seconds(10))
 
         #expect(outcome.status == 69, "\(outcome)")
         #expect(outcome.errorOutput.contains("; 1 message(s) named t-1 but held no result of it"), "\(outcome)")
@@ -126,7 +126,7 @@ import Testing
         #expect(recorded.first { $0.action == "ReceiveMessage" }?.body.contains("taskMessageId") == true)
 
         let (alone, aloneCalls) = try await waitWithReplies(
-            [("rh-earlier", "t-1", result.jsonLine)], timeout: .seconds(4),
+            [("rh-earlier", "t-1", result.jsonLine)], timeout: .seconds(10),
             taskMessageIDs: ["rh-earlier": "an-earlier-message"])
         #expect(alone.status == 69, "\(alone)")
         #expect(alone.errorOutput.contains("1 result(s) of an earlier submission of t-1"), "\(alone)")
