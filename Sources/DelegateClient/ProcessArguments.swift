@@ -23,16 +23,17 @@ public enum ProcessArguments {
         return Array(tail)
     }
 
-    /// The usage error for an argument before `--` that is not UTF-8, or nil. Such an argument
-    /// reaches the parsers repaired (each bad byte U+FFFD), so `--socket` or `--config` would name
-    /// another file than the one given, silently; only `exec`'s command, after `--`, goes on byte
-    /// for byte.
+    /// The usage error for an argument that is not UTF-8, or nil. Such an argument reaches the
+    /// parsers repaired (each bad byte U+FFFD), so `--socket`, `--config` or a file operand would
+    /// name another file than the one given, silently; only `exec`'s command, after `--`, goes on
+    /// byte for byte.
     public static func notUTF8Problem(_ argv: [[UInt8]] = current()) -> String? {
+        let isExec = argv.count > 1 && argv[1] == Array("exec".utf8)
         for (index, argument) in argv.enumerated().dropFirst() {
-            if argument == Array("--".utf8) { return nil }
+            if isExec, argument == Array("--".utf8) { return nil }
             if String(validating: argument, as: UTF8.self) == nil {
                 return "argument \(index) is not UTF-8 (\(String(decoding: argument, as: UTF8.self).debugDescription)); "
-                    + "paths and names before -- must be"
+                    + "paths and names (before exec's --) must be"
             }
         }
         return nil

@@ -19,8 +19,8 @@ struct SecretsDelegate: AsyncParsableCommand {
             systemd units receive secrets as credentials with \
             LoadCredential=ID:/run/secrets-delegate/credentials.sock and a [[credential]] entry \
             (see the README and the contract, /usr/share/doc/secrets-delegate/INTERFACE.md). \
-            Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage (also an argument before -- \
-            that is not UTF-8); 69 delegate unreachable \
+            Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage (also an argument that is not \
+            UTF-8, but for exec's command after --); 69 delegate unreachable \
             (or, from /usr/bin/secrets-delegate, the full binary cannot be run); 74 get could not write the \
             value; 78 configuration error, or (run) a spool the daemon cannot use: the message names the path and \
             what the daemon needs. The packaged unit does not restart the daemon after 78.

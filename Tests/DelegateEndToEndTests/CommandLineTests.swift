@@ -238,13 +238,14 @@ import Testing
         #expect(keygen.errorOutput.contains("secrets-delegate: cannot write to standard output: No space left on device\n"))
         #expect(keygen.errorOutput.contains("\(lostKey) was removed"))
         #expect(!FileManager.default.fileExists(atPath: lostKey))
-        // A reader that has gone (a pipe whose read end is closed; python gives its child
-        // SIGPIPE's default action): the key is taken back too, not left by SIGPIPE.
+        // A reader that has gone (a pipe whose read end is closed, stdout and stderr both; python
+        // gives its child SIGPIPE's default action): the key is taken back too, and keygen exits
+        // 74, not killed by SIGPIPE at its output or its last line.
         let pipedKey = directory.path("piped.key")
         let piped = try await ChildProcess.run(
             "/usr/bin/python3",
             ["-c", "import os, subprocess, sys; r, w = os.pipe(); os.close(r); "
-                + "print(subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE).returncode)",
+                + "print(subprocess.run(sys.argv[1:], stdout=w, stderr=w).returncode)",
              binary, "keygen", "--out", pipedKey])
         #expect(piped.output == "74\n", "\(piped.output) \(piped.errorOutput)")
         #expect(!FileManager.default.fileExists(atPath: pipedKey))

@@ -336,7 +336,13 @@ import Testing
                 environment: ["PATH": "/usr/bin:/bin"])
             #expect(get.termination == .exited(64), "\(binary): \(get.errorOutput)")
             #expect(get.errorOutput.hasPrefix("secrets-delegate: argument 3 is not UTF-8 ("), "\(get.errorOutput)")
-            #expect(get.errorOutput.hasSuffix("; paths and names before -- must be\n"), "\(get.errorOutput)")
+            #expect(get.errorOutput.hasSuffix("; paths and names (before exec's --) must be\n"), "\(get.errorOutput)")
+            // After `--` too, where the operand is a file to read (submit's task).
+            let operand = try await TestExecutable.run(
+                "/bin/sh", ["-c", #"exec "$0" submit --socket /nonexistent/s.sock -- "$(printf '/tmp/t\351.json')""#, binary],
+                environment: ["PATH": "/usr/bin:/bin"])
+            #expect(operand.termination == .exited(64), "\(binary): \(operand.errorOutput)")
+            #expect(operand.errorOutput.hasPrefix("secrets-delegate: argument 5 is not UTF-8 ("), "\(operand.errorOutput)")
             let exec = try await TestExecutable.run(
                 "/bin/sh",
                 ["-c", #"exec "$0" exec --socket "$1" --env A=prod:db -- /bin/sh -c 'printf %s "$1" | od -An -tx1' sh "$(printf 'caf\351')""#,

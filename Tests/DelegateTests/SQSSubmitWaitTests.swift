@@ -66,6 +66,17 @@ import Testing
         #expect(outcome.errorOutput.contains("could not be sent to \(endpoint)/123456789012/tasks within 2"), "\(outcome)")
     }
 
+    /// --timeout bounds the wait's other calls too: putting back another task's message on an
+    /// endpoint that takes 90 s to answer would hold each of three attempts for the request
+    /// timeout (20 s), a minute and more; the wait ends at its 3 s instead.
+    @Test(.timeLimit(.minutes(1))) func theTimeoutBoundsPuttingBackAnotherTasksMessage() async throws {
+        let (outcome, recorded) = try await waitWithReplies(
+            timeout: .seconds(3), visibilityAnswerDelay: .seconds(90)) { _ in [("rh-other", "t-2", "{}")] }
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(outcome.errorOutput.contains("no result for t-1"), "\(outcome)")
+        #expect(recorded.contains { $0.action == "ChangeMessageVisibility" }, "\(recorded.map(\.action))")
+    }
+
     /// A message that carries the task's id but no result of it (anyone who may send to the reply
     /// queue can send one) is neither taken nor deleted, and the wait goes on to the real result.
     @Test func aMessageNamingTheTaskButHoldingNoResultOfItIsLeftAlone() async throws {
@@ -213,7 +224,7 @@ import Testing
         task: Data = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8),
         taskFor: (@Sendable (_ replyQueueURL: String) -> Data)? = nil, seal: Bool = false,
         timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:], taskQueue: String = "tasks",
-        replyQueueFlag: Bool = true,
+        replyQueueFlag: Bool = true, visibilityAnswerDelay: Duration = .zero,
         replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
@@ -240,6 +251,8 @@ import Testing
                 }
                 let body = try! JSONSerialization.data(withJSONObject: ["Messages": messages])
                 return ScriptedResponse(status: 200, headers: json, body: body)
+            case "ChangeMessageVisibility":
+                return ScriptedResponse(status: 200, headers: json, body: "{}", delay: visibilityAnswerDelay)
             default:
                 return ScriptedResponse(status: 200, headers: json, body: "{}")
             }

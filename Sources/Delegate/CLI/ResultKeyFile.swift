@@ -36,8 +36,8 @@ public enum ResultKeyFile {
         // A reader gone (a closed pipe) is a refusal like any other: SIGPIPE would end the
         // process with the key file left and its public key never printed.
         let previous = signal(SIGPIPE, SIG_IGN)
+        defer { signal(SIGPIPE, previous) }  // after the last line, which may go to the same pipe
         let status = outcome.emit()
-        signal(SIGPIPE, previous)
         if outcome.status == ExitStatus.success, status != ExitStatus.success {
             unlink(path)
             FileDescriptorWriter.writeAll(

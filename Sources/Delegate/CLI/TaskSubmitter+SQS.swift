@@ -189,6 +189,15 @@ extension TaskSubmitter {
     ) async -> CommandOutcome {
         var strangers = Set<String>()
         var earlier = Set<String>()
+        /// Deletes a copy of the result within the wait's deadline; the one taken, within 5 s more
+        /// if need be: it is in hand, and left it would come back after its lease.
+        func delete(_ message: SQSMessage, taken: Bool = false) async {
+            let handle = message.receiptHandle
+            let until = taken ? max(deadline, ContinuousClock.now + .seconds(5)) : deadline
+            _ = try? await Self.before(until) { () async throws(AWSError) in
+                try await client.deleteMessage(queue: reply, receiptHandle: handle, logger: logger)
+            }
+        }
         while ContinuousClock.now < deadline {
             let remaining = (deadline - ContinuousClock.now).components.seconds
             let messages: [SQSMessage]
@@ -210,8 +219,10 @@ extension TaskSubmitter {
             var found: (message: SQSMessage, result: TaskResult, text: String)?
             for message in messages {
                 guard message.messageAttributes["taskId"]?.stringValue == id else {
-                    try? await client.changeMessageVisibility(
-                        queue: reply, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
+                    let handle = message.receiptHandle
+                    _ = try? await Self.before(deadline) { () async throws(AWSError) in
+                        try await client.changeMessageVisibility(queue: reply, receiptHandle: handle, seconds: 0, logger: logger)
+                    }
                     continue
                 }
                 // A delegate that names the task message it answered (older ones do not).
@@ -229,11 +240,12 @@ extension TaskSubmitter {
                 if found == nil {
                     found = (message, result, text)
                 } else {
-                    try? await client.deleteMessage(queue: reply, receiptHandle: message.receiptHandle, logger: logger)
+                    await delete(message)
                 }
             }
             if let found {
-                try? await client.deleteMessage(queue: reply, receiptHandle: found.message.receiptHandle, logger: logger)
+                // Printed whatever the delete does.
+                await delete(found.message, taken: true)
                 return Self.outcome(for: found.result, text: found.text, privateKey: privateKey)
             }
         }
