@@ -8,8 +8,8 @@ import Glibc
 /// (``FullBinary``), arguments and environment unchanged.
 public enum FrontCommand {
     public static func main(_ arguments: [String]) -> Never {
-        // An argument that is not UTF-8 (before `--`) reached `arguments` repaired: the full
-        // binary, which gets the bytes, refuses it.
+        // An argument that is not UTF-8 (but for exec's command) reached `arguments` repaired:
+        // the full binary, which gets the bytes, refuses it.
         let readable = ProcessArguments.notUTF8Problem() == nil
         if readable, let command = GetCommandLine(arguments.dropFirst()) { exit(get(command)) }
         if readable, let command = ExecCommandLine(arguments.dropFirst()) { exit(exec(command)) }

@@ -49,6 +49,13 @@ public struct FileIdentity: Sendable, Equatable {
         self.device = device
         self.inode = inode
     }
+
+    /// The identity of the file at `path` (a link followed), nil if it cannot be stat'ed.
+    public init?(path: String) {
+        var status = stat()
+        guard !path.isEmpty, stat(path, &status) == 0 else { return nil }
+        self.init(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+    }
 }
 
 /// The handler for a destination, for `LoggingSystem.bootstrap`:

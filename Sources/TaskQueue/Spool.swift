@@ -510,11 +510,13 @@ public final class Spool: Sendable {
         while true {
             let batch = try reader.next(limit: 256)
             if batch.isEmpty { break }
-            for entry in batch {
+            // A name that is not UTF-8 was never claimed (the watcher renames such names in new/
+            // first), and read as text it would name no file: not a task, left as it is.
+            for entry in batch where entry.invalidUTF8Name == nil {
                 if SpoolName.isTaskFileName(entry.name) {
                     tasks.append(
                         ClaimedTask(name: entry.name, path: claimDirectory + "/" + entry.name, recovered: true))
-                } else if SpoolName.needsRepair(entry.name.utf8, isUTF8: entry.invalidUTF8Name == nil) {
+                } else if SpoolName.needsRepair(entry.name.utf8, isUTF8: true) {
                     tooLong.append(entry.name)
                 } else if entry.name.hasPrefix("."), entry.name.hasSuffix(".tmp") || entry.name.hasSuffix(".result") {
                     leftovers.append(entry.name)

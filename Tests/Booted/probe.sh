@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs inside the booted container as boot-probe.service: every check in checks/ in order, each in
 # its own shell with a time bound, findings to /root/boot-test/findings, then power off.
-# Helpers for checks: ok, fail, expect_eq, wait_until, submit, journal_mark, journal_since, write_config.
+# Helpers for checks: ok, fail, expect_eq, wait_until, submit, journal_mark, journal_since, write_config, restart_delegate.
 set -u
 HERE=/root/boot-test
 set -a
@@ -83,6 +83,9 @@ request_timeout_seconds = 20
 sources = ["imds"]
 TOML
 }
+# restart_delegate: a restart that the unit's start limit (5 in 10 s) does not refuse; checks that
+# restart the delegate often are not checking that limit.
+restart_delegate() { systemctl reset-failed secrets-delegate.service; systemctl restart secrets-delegate.service; }
 connector() { # connector SELECTORS_JSON
     printf '{"id":"boot","region":"us-east-1","secretNamePrefix":"boot","delegateSelectors":%s,"credentials":{"type":"instanceRole"}}' "$1"
 }
@@ -99,7 +102,7 @@ TOML
     chmod 0640 "/etc/secrets-delegate/connectors.d/$1.toml"
     chgrp secrets-delegate "/etc/secrets-delegate/connectors.d/$1.toml"
 }
-export -f ok fail expect_eq wait_until unit_prop canary submit delegate_journal journal_mark journal_since journal_leaks write_config connector key_connector
+export -f ok fail expect_eq wait_until unit_prop canary submit delegate_journal journal_mark journal_since journal_leaks write_config restart_delegate connector key_connector
 
 echo "probe: waiting for the system to finish booting"
 state=$(timeout 120 systemctl is-system-running --wait 2>&1)

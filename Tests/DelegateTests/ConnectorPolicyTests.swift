@@ -150,7 +150,7 @@ import Testing
         // An unknown name matches nobody (never everybody); root still passes.
         let unknown = Self.named("prod", ConnectorPolicy(allowedUsers: ["no-such-user-here"]))
         let unknownCatalog = ConnectorCatalog()
-        let notices = unknownCatalog.update(connectors: ["prod": unknown], allowInline: true)
+        let notices = unknownCatalog.update(connectors: ["prod": unknown], allowInline: true, credentialMappings: [])
         #expect(notices.count == 1)
         #expect(notices.first?.contains("[connectors.prod] allowed_users") == true)
         #expect(notices.first?.contains("no-such-user-here") == true)
@@ -178,14 +178,14 @@ import Testing
         let catalog = ConnectorCatalog(connectors: ["prod": Self.named()])
         #expect(try catalog.admit(Self.task(), defaultID: nil, by: Self.nobody).connector.id == "prod")
         catalog.update(
-            connectors: ["prod": Self.named("prod", ConnectorPolicy(allowedUsers: ["root"]))], allowInline: true)
+            connectors: ["prod": Self.named("prod", ConnectorPolicy(allowedUsers: ["root"]))], allowInline: true, credentialMappings: [])
         let refused = #expect(throws: TaskRejection.self) {
             try catalog.admit(Self.task(), defaultID: nil, by: Self.nobody)
         }
         #expect(refused?.code == .notAuthorized)
         #expect(catalog.selectors(of: "prod") == ["prod"])
         #expect(catalog.selectors(of: "other") == nil)
-        catalog.update(connectors: [:], allowInline: true)
+        catalog.update(connectors: [:], allowInline: true, credentialMappings: [])
         #expect(throws: TaskRejection.self) { try catalog.admit(Self.task(), defaultID: nil, by: Self.nobody) }
         #expect(catalog.selectors(of: "prod") == nil)
     }
@@ -234,9 +234,9 @@ import Testing
         catalog.count(namedConnectorID: "inline-from-a-task")
         catalog.count(namedConnectorID: nil)
         #expect(catalog.taskCounts == ["prod": 2, "dev": 1])
-        catalog.update(connectors: ["prod": Self.named()], allowInline: true)
+        catalog.update(connectors: ["prod": Self.named()], allowInline: true, credentialMappings: [])
         #expect(catalog.taskCounts == ["prod": 2])
-        catalog.update(connectors: ["prod": Self.named(), "dev": Self.named("dev")], allowInline: true)
+        catalog.update(connectors: ["prod": Self.named(), "dev": Self.named("dev")], allowInline: true, credentialMappings: [])
         catalog.count(namedConnectorID: "dev")
         #expect(catalog.taskCounts == ["prod": 2, "dev": 1])
     }

@@ -62,7 +62,7 @@ import Testing
         let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDRETRYSTOP")
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
 
-        await dispatcher.waitForSlot()  // the intake's slot for the task (concurrency 1)
+        #expect(await dispatcher.reserveSlot())  // the intake's slot for the task (concurrency 1)
         let finished = Atomic<Bool>(false)
         let run = Task {
             await intake.runClaimed(claimed, receivedAt: Date())
@@ -70,7 +70,7 @@ import Testing
             finished.store(true, ordering: .relaxed)
         }
         #expect(await eventually { syncs.load(ordering: .relaxed) > 0 }, "the result write failed")
-        await dispatcher.waitForSlot()  // the slot the retry gave up: a socket task takes it
+        #expect(await dispatcher.reserveSlot())  // the slot the retry gave up: a socket task takes it
         dispatcher.stopIntake()
         run.cancel()
         let ended = await eventually(within: .seconds(10)) { finished.load(ordering: .relaxed) }

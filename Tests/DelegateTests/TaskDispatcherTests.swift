@@ -99,7 +99,7 @@ import Testing
     @Test func anInlineConnectorWithAConfiguredIDIsNotCountedAsIt() async throws {
         let dispatcher = try components("counting").dispatcher
         let catalog = dispatcher.connectors
-        catalog.update(connectors: ["prod": ConnectorPolicyTests.named()], allowInline: false)
+        catalog.update(connectors: ["prod": ConnectorPolicyTests.named()], allowInline: false, credentialMappings: [])
         let principal = ConnectorPolicyTests.nobody
         var inline = TaskFixtures.connector
         inline["id"] = "prod"
@@ -122,7 +122,7 @@ import Testing
         #expect(catalog.taskCounts == ["prod": 1])
 
         // Not started at a stop: counted for the named connector only.
-        catalog.update(connectors: ["prod": ConnectorPolicyTests.named()], allowInline: true)
+        catalog.update(connectors: ["prod": ConnectorPolicyTests.named()], allowInline: true, credentialMappings: [])
         let inlineTask = try catalog.admit(ConnectorPolicyTests.task(connector: .object(inline)), defaultID: nil, by: principal)
         let namedTask = try catalog.admit(ConnectorPolicyTests.task(), defaultID: nil, by: principal)
         #expect(inlineTask.namedConnectorID == nil && namedTask.namedConnectorID == "prod")

@@ -804,6 +804,26 @@ import Testing
         #expect(Set(names(in: dir.file("cur/d1"))) == Set(recovered.map(\.name) + [".\(renamed).result"]))
     }
 
+    /// A name in `cur/` that is not UTF-8 was never claimed (the watcher renames such names in
+    /// `new/` first): recovery leaves it, neither a task to run again nor an over-long name to
+    /// rename (read as text, its bytes would name no file).
+    @Test func recoveryLeavesANameInCurThatIsNotUTF8() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let raw = Array(dir.file("cur/d1/caf").utf8) + [0xE9] + Array(".json".utf8) + [0]
+        let fd = raw.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o600) } }
+        try #require(fd >= 0)
+        close(fd)
+        let logged = LogRecorder()
+        let recovering = try Spool(directory: dir.path, delegateName: "d1", logger: logged.logger())
+        #expect(try recovering.recoverClaimed().isEmpty)
+        #expect(!logged.allText.contains("too long"), "\(logged.records)")
+        var info = stat()
+        #expect(raw.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &info) } } == 0)
+    }
+
     /// A result kept beside its task goes with the task, whether this run kept it or an earlier
     /// one did; completing a task that never had one leaves nothing behind either.
     @Test func aKeptResultGoesWithItsTask() async throws {

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 import Logging
 import ServiceLifecycle
 import Systemd
@@ -95,10 +94,8 @@ public enum DaemonLauncher {
     /// Whether two spellings name one file (`/var/run/x.sock` and `/run/x.sock`: systemd rewrites
     /// a `ListenStream=` under `/var/run`).
     static func sameFile(_ first: String, _ second: String) -> Bool {
-        var one = stat()
-        var other = stat()
-        guard !first.isEmpty, !second.isEmpty, stat(first, &one) == 0, stat(second, &other) == 0 else { return false }
-        return one.st_dev == other.st_dev && one.st_ino == other.st_ino
+        guard let one = FileIdentity(path: first) else { return false }
+        return one == FileIdentity(path: second)
     }
 
     /// A descriptor systemd passed that the delegate does not serve (a second `ListenStream=`, a

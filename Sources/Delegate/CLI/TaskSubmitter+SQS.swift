@@ -43,9 +43,8 @@ extension TaskSubmitter {
         }
         // What the delegate would reject without reading the task's id or replyTo sends its
         // rejection where --wait does not look: refused here instead.
-        guard DelegateTask.isValidID(id) else { return .failure(Self.invalidIDMessage, status: ExitStatus.usage) }
-        if repeatsAField {
-            return .failure("the task gives a field twice; the delegate would reject it", status: ExitStatus.usage)
+        if let problem = Self.unreadableIDProblem(id, repeatsAField: repeatsAField) {
+            return .failure(problem, status: ExitStatus.usage)
         }
         switch object["replyTo"] {
         case nil, .string?: break

@@ -63,11 +63,8 @@ public struct TaskSubmitter: Sendable {
             // With --seal a result line without the task's id is no answer (the id is bound into
             // the seal), and the delegate's rejection of a task whose id it cannot read has none:
             // such a task would wait out --timeout. Refused here, as on the SQS path.
-            if privateKey != nil {
-                guard let id, DelegateTask.isValidID(id) else { return .failure(Self.invalidIDMessage, status: ExitStatus.usage) }
-                if repeatsAField {
-                    return .failure("the task gives a field twice; the delegate would reject it", status: ExitStatus.usage)
-                }
+            if privateKey != nil, let problem = Self.unreadableIDProblem(id, repeatsAField: repeatsAField) {
+                return .failure(problem, status: ExitStatus.usage)
             }
             return await submitToSocket(task, id: id, path: path, privateKey: privateKey)
         case .spool(let directory):
@@ -78,8 +75,15 @@ public struct TaskSubmitter: Sendable {
         }
     }
 
-    static let invalidIDMessage =
-        "the task's id is not 1-128 characters of letters, digits, '.', '_' and '-' not starting with '.'"
+    /// Why the delegate could not read `id` back into its answer (nil: it can): an id that is
+    /// missing or not a valid one, or a task that gives a field twice (rejected before its id is
+    /// read). Such a rejection carries no id, so a wait that needs the id never takes it.
+    static func unreadableIDProblem(_ id: String?, repeatsAField: Bool) -> String? {
+        guard let id, DelegateTask.isValidID(id) else {
+            return "the task's id is not 1-128 characters of letters, digits, '.', '_' and '-' not starting with '.'"
+        }
+        return repeatsAField ? "the task gives a field twice; the delegate would reject it" : nil
+    }
 
     private func submitToSocket(_ task: Data, id: String?, path: String, privateKey: [UInt8]?) async -> CommandOutcome {
         // JSON allows raw newlines only between tokens, so a pretty-printed task becomes one

@@ -20,17 +20,17 @@ public final class ConnectorCatalog: Sendable {
     private let counts = Mutex([String: Int]())
 
     public init(connectors: [String: NamedConnector] = [:], allowInline: Bool = true) {
-        update(connectors: connectors, allowInline: allowInline)
+        update(connectors: connectors, allowInline: allowInline, credentialMappings: [])
     }
 
     /// Replaces the connectors and the `[[credential]]` entries that name them (at start and on
-    /// reload), together.
+    /// reload), together (the entries are given every time: left out, a reload would drop them).
     ///
     /// - Returns: one notice per user or group name that names nobody on this host (such an
     ///   entry matches no principal), for the caller to log.
     @discardableResult
     public func update(
-        connectors: [String: NamedConnector], allowInline: Bool, credentialMappings: [CredentialMapping] = []
+        connectors: [String: NamedConnector], allowInline: Bool, credentialMappings: [CredentialMapping]
     ) -> [String] {
         var fresh = State(connectors: connectors, allowInline: allowInline, credentialMappings: credentialMappings)
         var notices: [String] = []
@@ -109,9 +109,16 @@ public final class ConnectorCatalog: Sendable {
     public func admit(_ document: TaskDocument, defaultID: String?, by principal: TaskPrincipal)
         throws(TaskRejection) -> DelegateTask
     {
-        let snapshot = state.withLock { $0 }
+        try Self.admit(document, defaultID: defaultID, by: principal, in: state.withLock { $0 })
+    }
+
+    /// The task `document` holds, decoded against `snapshot`'s connectors and admitted for
+    /// `principal` under the same snapshot.
+    private static func admit(_ document: TaskDocument, defaultID: String?, by principal: TaskPrincipal, in snapshot: State)
+        throws(TaskRejection) -> DelegateTask
+    {
         let task = try DelegateTask.decode(document, defaultID: defaultID, connectors: snapshot.connectors)
-        if let refusal = Self.refusal(of: task, by: principal, in: snapshot) { throw refusal }
+        if let refusal = refusal(of: task, by: principal, in: snapshot) { throw refusal }
         return task
     }
 
@@ -134,9 +141,8 @@ public final class ConnectorCatalog: Sendable {
             return .noMapping
         }
         do throws(TaskRejection) {
-            let task = try DelegateTask.decode(TaskDocument(line(mapping)), defaultID: nil, connectors: snapshot.connectors)
-            let principal = TaskPrincipal.systemdUnit(unit, helperUID: helperUID)
-            if let refusal = Self.refusal(of: task, by: principal, in: snapshot) { throw refusal }
+            let task = try Self.admit(
+                TaskDocument(line(mapping)), defaultID: nil, by: .systemdUnit(unit, helperUID: helperUID), in: snapshot)
             return .admitted(mapping, task)
         } catch {
             return .refused(mapping, error)

@@ -204,10 +204,10 @@ extension NamedConnector {
             }
     }
 
-    /// `name.type` with a unit type suffix, as systemd spells unit names.
     /// The fewest bytes a unit name has ("a.b").
     static let shortestUnitName = 3
 
+    /// `name.type` with a unit type suffix, as systemd spells unit names.
     static func isUnitName(_ unit: String) -> Bool {
         guard (shortestUnitName...255).contains(unit.utf8.count), let dot = unit.lastIndex(of: "."), dot != unit.startIndex,
             unit.index(after: dot) != unit.endIndex

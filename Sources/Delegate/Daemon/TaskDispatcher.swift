@@ -77,12 +77,6 @@ public final class TaskDispatcher: Sendable {
         return true
     }
 
-    /// Waits for a slot even while the delegate is stopping: for work already under way (a result
-    /// being written again).
-    func waitForSlot() async {
-        await limiter.acquire()
-    }
-
     /// Waits for a slot until the caller is cancelled; then takes one at once, past the limit
     /// (the caller gives it back without running anything). False when cancelled.
     func waitForSlotUnlessCancelled() async -> Bool {

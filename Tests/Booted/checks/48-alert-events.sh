@@ -9,9 +9,6 @@ RECOVERED_ID=MESSAGE_ID=cf1cc538b5d44238b900d6b7d4064165
 read_task() { # read_task ID
     printf '{"id":"%s","connector":%s,"operation":"getSecretValue","params":{"name":"db#password"}}' "$1" "$(connector '["boot"]')"
 }
-# restart: this check restarts the delegate more often than the unit's start limit (5 in 10 s)
-# allows; the limit is not what is checked here.
-restart() { systemctl reset-failed secrets-delegate.service; systemctl restart secrets-delegate.service; }
 # expect_event WHAT MARK MESSAGE_ID=... PRIORITY=N SECONDS PATTERN...: an entry with that id and
 # priority logged since journal_mark MARK, within SECONDS, whose JSON holds every PATTERN.
 expect_event() {
@@ -33,7 +30,7 @@ expect_event() {
 # credentials-refreshed: a restarted delegate fetches the instance role at its first task.
 write_config "$IMDS_GOOD" '"boot"'
 journal_mark refreshed $REFRESHED_ID
-restart
+restart_delegate
 submit alert-refreshed "$(read_task boot-alert-refreshed)" --wait --timeout 50
 expect_eq "a read with the instance role, exit status" "$?" 0
 expect_event credentials-refreshed refreshed $REFRESHED_ID PRIORITY=6 30 '"CREDENTIAL_SOURCE":"imds' '"EXPIRATION":"'
@@ -41,7 +38,7 @@ expect_event credentials-refreshed refreshed $REFRESHED_ID PRIORITY=6 30 '"CREDE
 # credentials-refresh-failed: nothing listens where the instance metadata service should be.
 write_config "http://127.0.0.1:1" '"boot"'
 journal_mark refresh-failed $REFRESH_FAILED_ID
-restart
+restart_delegate
 submit alert-refresh-failed "$(read_task boot-alert-refresh-failed)" --wait --timeout 50
 [ "$?" != 0 ] && ok "a read without a reachable instance metadata service fails" ||
     fail "a read without instance metadata succeeded: $(head -c 300 "$LOGS/alert-refresh-failed.out")"
@@ -55,7 +52,7 @@ printf '[sqs]\nqueue_urls = ["%s"]\nregion = "us-east-1"\nendpoint = "%s"\nwait_
 touch "$HERE/sqs-down"
 journal_mark failing $FAILING_ID
 journal_mark recovered $RECOVERED_ID
-restart
+restart_delegate
 expect_event queue-failing failing $FAILING_ID PRIORITY=3 60 "\"QUEUE_URL\":\"$SQS_TASK_QUEUE\"" \
     '"OPERATION":"ReceiveMessage"' '"ERROR_CODE":"ServiceUnavailable"'
 expect_eq "delegate while its SQS queue fails" "$(systemctl is-active secrets-delegate.service)" active
@@ -67,5 +64,5 @@ submit alert-sqs "$(read_task boot-alert-sqs)" --sqs "$SQS_TASK_QUEUE" --reply-q
 expect_eq "an SQS task after the queue recovered, exit status" "$?" 0
 
 write_config "$IMDS_GOOD" '"boot"'
-restart
+restart_delegate
 expect_eq "delegate after this check's restarts" "$(systemctl is-active secrets-delegate.service)" active

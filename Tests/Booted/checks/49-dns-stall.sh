@@ -2,7 +2,6 @@
 # timeout and its retries, with a result, well before the resolver gives up (5 tries of 30 s);
 # the thread that drives every HTTP transfer is not held until then (libcurl joining its
 # resolver thread), so the stop that follows is not held up either.
-restart() { systemctl reset-failed secrets-delegate.service; systemctl restart secrets-delegate.service; }
 # The nameserver: a datagram socket nobody reads (its service sleeps), so queries wait unanswered.
 cat >/etc/systemd/system/boot-dns-blackhole.socket <<UNIT
 [Socket]
@@ -21,7 +20,7 @@ printf 'nameserver 127.0.0.9\noptions timeout:30 attempts:5\n' >/etc/resolv.conf
 write_config "$IMDS_GOOD" '"boot"'
 sed -i 's|^secretsmanager_endpoint = .*|secretsmanager_endpoint = "http://sm.stall.boot-test.example"|' \
     /etc/secrets-delegate/delegate.toml
-restart
+restart_delegate
 task='{"id":"boot-dns-stall","connector":'"$(connector '["boot"]')"',"operation":"getSecretValue","params":{"name":"db"}}'
 started=$(date +%s)
 submit dns-stall "$task" --wait --timeout 100
@@ -43,5 +42,5 @@ rm -f /etc/resolv.conf
 [ -e "$LOGS/resolv.conf.saved" ] && cp -a "$LOGS/resolv.conf.saved" /etc/resolv.conf
 systemctl stop boot-dns-blackhole.socket boot-dns-blackhole.service
 write_config "$IMDS_GOOD" '"boot"'
-restart
+restart_delegate
 expect_eq "delegate after the check" "$(systemctl is-active secrets-delegate.service)" active
