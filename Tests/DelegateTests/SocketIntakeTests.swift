@@ -24,6 +24,6 @@ import Testing
             (#"{"\u0063ontrol":"status","\u006fperation":"getSecretValue"}"#, nil),
         ] as [(String, String?)])
     func controlLinesAreRecognisedAndTaskLinesAreNot(line: String, command: String?) {
-        #expect(SocketIntake.controlCommand(in: Data(line.utf8)) == command)
+        #expect(SocketIntake.controlCommand(in: TaskDocument(Data(line.utf8))) == command)
     }
 }

@@ -1,4 +1,3 @@
-import Glibc
 import FoundationEssentials
 import JSON
 import Logging
@@ -16,7 +15,8 @@ struct SocketIntake: Sendable {
     /// The reply to `line`: a task's result, or the answer to a control command.
     func handle(_ line: Data, connection: SocketConnection) async -> Data {
         let receivedAt = dispatcher.now
-        if let control = Self.controlCommand(in: line) {
+        let document = TaskDocument(line)
+        if let control = Self.controlCommand(in: document) {
             switch control {
             case "status":
                 return Data((await statusReport()).jsonText.utf8)
@@ -33,7 +33,7 @@ struct SocketIntake: Sendable {
         logger[metadataKey: "peer_uid"] = .string(String(connection.peer.uid))  // on every record of the task
         let connectors = dispatcher.connectors
         switch Result(catching: { () throws(TaskRejection) in
-            try connectors.admit(line, defaultID: nil, by: .socketPeer(connection.peer))
+            try connectors.admit(document, defaultID: nil, by: .socketPeer(connection.peer))
         }) {
         case .failure(let rejection):
             result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
@@ -55,36 +55,14 @@ struct SocketIntake: Sendable {
         return Data(result.jsonBytes)
     }
 
-    /// `{"control": "<command>"}`, recognised cheaply before any task decoding. A line with an
-    /// `operation` is a task whatever else it holds: it is answered as one, with its `id`. A line
-    /// with a backslash is parsed too: its key may be spelled with escapes (`"\u0063ontrol"`).
-    static func controlCommand(in line: Data) -> String? {
-        guard line.count < 4096, mentionsControl(line) || line.contains(UInt8(ascii: "\\")),
-            let parsed = line.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }), !parsed.hasDuplicateKeys,
+    /// `{"control": "<command>"}`: a line under 4 KiB whose one parse (the one the task decoder
+    /// reads next, so a task line is parsed once) is an object with a string `control` and no
+    /// `operation`. A line with an `operation` is a task whatever else it holds: it is answered as
+    /// one, with its `id`. Keys are compared unescaped (`"\u0063ontrol"` is `control`).
+    static func controlCommand(in document: TaskDocument) -> String? {
+        guard document.data.count < 4096, let parsed = document.parsed, !parsed.hasDuplicateKeys,
             parsed.value["operation"] == nil
         else { return nil }
         return parsed.value["control"]?.stringValue
-    }
-
-    private static let controlKey = Array("\"control\"".utf8)
-
-    /// Whether `"control"` occurs in the line: `memchr` to each quote, then `memcmp`, since every
-    /// task line is checked.
-    private static func mentionsControl(_ line: Data) -> Bool {
-        line.withUnsafeBytes { haystack in
-            controlKey.withUnsafeBytes { needle in
-                guard let base = haystack.baseAddress, let key = needle.baseAddress, haystack.count >= needle.count
-                else { return false }
-                var offset = 0
-                while offset + needle.count <= haystack.count {
-                    guard let quote = memchr(base + offset, 0x22, haystack.count - needle.count - offset + 1) else {
-                        return false
-                    }
-                    if memcmp(quote, key, needle.count) == 0 { return true }
-                    offset = base.distance(to: UnsafeRawPointer(quote)) + 1
-                }
-                return false
-            }
-        }
     }
 }
