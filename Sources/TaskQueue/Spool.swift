@@ -518,7 +518,9 @@ public final class Spool: Sendable {
                         ClaimedTask(name: entry.name, path: claimDirectory + "/" + entry.name, recovered: true))
                 } else if SpoolName.needsRepair(entry.name.utf8, isUTF8: true) {
                     tooLong.append(entry.name)
-                } else if entry.name.hasPrefix("."), entry.name.hasSuffix(".tmp") || entry.name.hasSuffix(".result") {
+                } else if entry.name.utf8.first == UInt8(ascii: "."),
+                    SpoolName.endsWith(entry.name, ".tmp") || SpoolName.endsWith(entry.name, ".result")
+                {
                     leftovers.append(entry.name)
                 }
             }
@@ -543,7 +545,9 @@ public final class Spool: Sendable {
         // task of the same name must never be answered with it.
         let claimedNames = Set(tasks.map(\.name))
         for name in leftovers {
-            let owner = name.hasSuffix(".result") ? String(name.dropFirst().dropLast(".result".count)) : nil
+            let owner =
+                SpoolName.endsWith(name, ".result")
+                ? SpoolName.trimming(name, suffixBytes: ".result".utf8.count, leadingDot: true) : nil
             if let owner, claimedNames.contains(owner) { continue }
             do {
                 try FileIO.unlink(claimDirectory + "/" + name)

@@ -472,6 +472,25 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.file("cur/d1/linked.json")))
     }
 
+    /// Recovery sweeps leftovers by their bytes: the kept result of a task whose name starts with a
+    /// combining mark (`.\u{301}x.json.result`: the dot and the mark are one character, so
+    /// `hasPrefix(".")` says no) is still found, kept for its task, and removed when it has none.
+    @Test func recoveryFindsTheKeptResultsOfNamesThatStartWithACombiningMark() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let task = "\u{301}x.json"
+        let orphan = "\u{301}y.json"
+        try writeFile(dir.file("cur/d1/" + task), "{}")
+        try writeFile(dir.file("cur/d1/." + task + ".result"), "x\n{}")
+        try writeFile(dir.file("cur/d1/." + orphan + ".result"), "y\n{}")
+        let recovered = try spool.recoverClaimed()
+        #expect(recovered.map { Array($0.name.utf8) } == [Array(task.utf8)])
+        #expect(names(in: dir.file("cur/d1")).map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+            == [Array(("." + task + ".result").utf8), Array(task.utf8)].sorted { $0.lexicographicallyPrecedes($1) })
+    }
+
     @Test func producerWaitsForTheResult() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -334,6 +334,25 @@ import Testing
         #expect(recorder.records.contains { $0.contains("is longer than 200 bytes; renamed it to \(renamed)") })
     }
 
+    /// A name is a task's by its bytes: in `a\u{0600}.json` the prepended U+0600 and the dot are
+    /// one character, so `String.hasSuffix(".json")` says no, yet the file is `*.json` and must be
+    /// offered (else it stays in `new/` for ever, unjudged and unlogged), with `a\u{0600}` its stem.
+    @Test func aNameWhoseDotJoinsTheCharacterBeforeIsOffered() async throws {
+        let name = "a\u{0600}.json"
+        #expect(SpoolName.isTaskFileName(name))
+        #expect(SpoolName.stem(of: name) == "a\u{0600}")
+        #expect(Array(SpoolName.stem(of: name).utf8) == Array(name.utf8.dropLast(5)))
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (spool, _) = try recordedSpool(in: dir, recorder: LogRecorder())
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: dir.file("new/" + name)))
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()
+        defer { watcher.stop() }
+        let offered = await nextName(watcher, within: .seconds(90))
+        #expect(offered.map { Array($0.utf8) } == Array(name.utf8))
+    }
+
     /// Asks for a rescan and waits until its pass has ended: whatever it yields is queued by then.
     func rescanAndWait(_ watcher: SpoolWatcher) async -> Bool {
         let request = watcher.rescanNow()
