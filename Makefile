@@ -4,6 +4,8 @@
 SWIFT ?= swift
 APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libssl-dev pkg-config systemd dpkg-dev binutils curl
 PYTHON ?= python3
+# Every tier's scripts and the Swift tests (moto_server, boto3, pyhpke) use these too.
+export PYTHON SWIFT
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build release deps test demo package bench clean format

@@ -85,7 +85,7 @@ class Moto:
         env = dict(os.environ)
         env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
         self.child = Child(
-            ["moto_server", "-H", "127.0.0.1", "-p", str(self.port)], env=env, log=os.path.join(workdir, "moto.log")
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)], env=env, log=os.path.join(workdir, "moto.log")
         )
         wait_http(self.endpoint + "/moto-api/")
         import boto3

@@ -13,8 +13,8 @@ BENCH=no
 [ "${1:-}" = --bench ] && BENCH=yes
 set --
 
-{ command -v moto_server >/dev/null 2>&1 && "$PYTHON" -c "import moto, flask, flask_cors" 2>/dev/null; } \
-    || set -- "$@" "moto[server]>=5.0,<6"
+# The tiers run moto as `$PYTHON -m moto.server`, so its console script need not be on the PATH.
+"$PYTHON" -c "import moto.server, flask, flask_cors" 2>/dev/null || set -- "$@" "moto[server]>=5.0,<6"
 "$PYTHON" -c "import boto3" 2>/dev/null || set -- "$@" "boto3>=1.34,<2"
 "$PYTHON" -c "import pyhpke" 2>/dev/null || set -- "$@" "pyhpke>=0.6,<0.7"
 if [ "$BENCH" = yes ] && ! command -v aws >/dev/null 2>&1; then

@@ -15,7 +15,8 @@
 # The bootstrapped root is cached in BOOT_TEST_CACHE (default /var/tmp/secrets-delegate-boot-test,
 # outside the work tree so that fresh clones on the same machine share it; delete it to refresh).
 # Environment: DEB (default dist/secrets-delegate_<version>_<arch>.deb), MIRROR (default: this
-# machine's Debian mirror), KEEP_ROOT=1 (keep the container root), BOOT_TIMEOUT (default 1800 s).
+# machine's Debian mirror), KEEP_ROOT=1 (keep the container root), BOOT_TIMEOUT (default 1800 s),
+# PYTHON (the interpreter moto and boto3 are in; default python3), SWIFT (default swift).
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -27,6 +28,9 @@ DEB=${DEB:-dist/${PACKAGE}_${VERSION}_${ARCH}.deb}
 SUITE=bookworm
 CACHE_DIR=${BOOT_TEST_CACHE:-/var/tmp/secrets-delegate-boot-test}
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-1800}
+# The interpreter moto, boto3 and pyhpke are installed into, and the toolchain (as for make).
+PYTHON=${PYTHON:-python3}
+SWIFT=${SWIFT:-swift}
 
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf '\nBOOTED TIER FAILED: %s\n' "$*" >&2; exit 1; }
@@ -43,7 +47,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     step "installing ${missing[*]} (test tools only)"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
-PYTHON=python3 scripts/python-deps.sh
+PYTHON="$PYTHON" scripts/python-deps.sh
 
 # --- lintian ---------------------------------------------------------------------------------
 step "lintian $DEB"
@@ -107,16 +111,16 @@ echo "    ok: Debian $(cat "$ROOT/etc/debian_version"), $(chroot "$ROOT" systemc
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 step "moto_server (signature and IAM checks on), the strict IMDSv2 server, a slow proxy"
 MOTO_PORT=$(free_port)
-INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
+INITIAL_NO_AUTH_ACTION_COUNT=3 "$PYTHON" -m moto.server -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
 pids+=($!)
 # (Bounds of 60 s: importing moto takes seconds on a loaded host with a cold page cache.)
 deadline=$((SECONDS + 60))
 until curl -sf "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 curl -sf "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null || die "moto_server did not start"
-python3 Tests/Booted/aws_setup.py "http://127.0.0.1:$MOTO_PORT" >"$WORK/instance-role.env" || die "AWS setup failed"
+"$PYTHON" Tests/Booted/aws_setup.py "http://127.0.0.1:$MOTO_PORT" >"$WORK/instance-role.env" || die "AWS setup failed"
 
-IMDS_EMULATOR=$(swift build --show-bin-path)/IMDSEmulator
-[ -x "$IMDS_EMULATOR" ] || swift build --product IMDSEmulator >/dev/null
+IMDS_EMULATOR=$("$SWIFT" build --show-bin-path)/IMDSEmulator
+[ -x "$IMDS_EMULATOR" ] || "$SWIFT" build --product IMDSEmulator >/dev/null
 start_imds() { # start_imds ENV_FILE OUT_FILE
     (set -a; . "$1"; exec "$IMDS_EMULATOR") >"$2" 2>&1 &
     pids+=($!)
@@ -131,7 +135,7 @@ IMDS_BOGUS=$(start_imds "$WORK/bogus.env" "$WORK/imds-bogus.out")
 case "$IMDS_GOOD $IMDS_BOGUS" in http://127.0.0.1:*" "http://127.0.0.1:*) ;; *) die "the IMDS emulator did not start" ;; esac
 
 # (SQS through it answers 503 while the probe's /root/boot-test/sqs-down exists.)
-python3 -u Tests/Booted/slow_proxy.py "$MOTO_PORT" 6 "$ROOT/root/boot-test/sqs-down" >"$WORK/proxy.out" 2>&1 &
+"$PYTHON" -u Tests/Booted/slow_proxy.py "$MOTO_PORT" 6 "$ROOT/root/boot-test/sqs-down" >"$WORK/proxy.out" 2>&1 &
 pids+=($!)
 deadline=$((SECONDS + 60))
 until grep -q '^[0-9]' "$WORK/proxy.out" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done

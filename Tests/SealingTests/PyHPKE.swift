@@ -42,12 +42,12 @@ enum PyHPKE {
     private static func run(_ request: [String: String]) async throws -> [String: String] {
         let input = try JSONSerialization.data(withJSONObject: request)
         let outcome = try await ChildProcess.run(
-            "/usr/bin/env", ["python3", "-c", script], environment: ProcessInfo.processInfo.environment, input: input,
+            "/usr/bin/env", [TestPython.interpreter, "-c", script], environment: ProcessInfo.processInfo.environment, input: input,
             timeout: .seconds(60))
         if outcome.termination == .exited(3) {
             throw Failure(
                 description:
-                    "pyhpke is not installed for python3 (\(outcome.errorOutput.trimmingCharacters(in: .newlines))); "
+                    "pyhpke is not installed for \(TestPython.interpreter) (\(outcome.errorOutput.trimmingCharacters(in: .newlines))); "
                     + "install it with: python3 -m pip install '\(requirement)' (make deps does)")
         }
         guard outcome.termination == .exited(0),

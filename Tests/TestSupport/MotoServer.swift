@@ -93,7 +93,7 @@ public final class MotoServer: Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
         let process = try ChildProcess(
-            executable: "/usr/bin/env", arguments: ["python3", "-c", launcherScript, String(port)],
+            executable: "/usr/bin/env", arguments: [TestPython.interpreter, "-c", launcherScript, String(port)],
             environment: environment)
 
         let endpoint = "http://127.0.0.1:\(port)"
