@@ -49,8 +49,15 @@ public final class SocketConnection: @unchecked Sendable {
     private var flushScheduled = false
     private var liveSources = 0
     private var linesInProgress = 0
-    /// Bytes of the lines in progress, counted against the server's budget until they finish.
+    /// What the lines in progress hold, counted against the server's budget until they finish:
+    /// each line's bytes plus ``lineCost``.
     private var lineBytesInProgress = 0
+    /// What a line in progress holds besides its bytes, as the budget counts it: the task it became,
+    /// its Swift task and frames, its logger. Counted so that small lines cannot add up past the
+    /// budget: a peer that sends a few tiny tasks that wait for a slot, closes and connects again
+    /// (a closed connection's lines still run) would otherwise queue millions (128 MiB of 60-byte
+    /// lines) whose tasks hold far more than their bytes.
+    static let lineCost = 2048
     /// What this connection last reported to `budget`.
     private var accounted = 0
     /// When bytes last moved in either direction or a line finished.
@@ -183,16 +190,17 @@ public final class SocketConnection: @unchecked Sendable {
                 consumed = next
                 scanFrom = next
             }
+            let charged = line.count + Self.lineCost
             linesInProgress += 1
-            lineBytesInProgress += line.count
-            callBytes += line.count
+            lineBytesInProgress += charged
+            callBytes += charged
             let handler = handler
             calls.append {
                 let reply = await handler(line, self).map(Self.frame)
                 // The reply and the line's end in one hop onto the queue.
                 self.queue.async {
                     if let reply { self.enqueue(reply) }
-                    self.lineFinished(bytes: line.count)
+                    self.lineFinished(bytes: charged)
                 }
             }
         }

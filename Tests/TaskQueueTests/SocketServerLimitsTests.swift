@@ -100,6 +100,32 @@ import Testing
         #expect(await eventually { server.bufferedBytes == 0 })
     }
 
+    /// Tiny lines count for the tasks they become, not only their bytes: a peer that sends small
+    /// tasks that wait, closes and connects again, again and again, stops at twice the budget in
+    /// lines running (at ``SocketConnection/lineCost`` each), not at millions of 3-byte lines.
+    @Test func tinyLinesOfPeersThatCloseAndComeBackCountForTheTasksTheyBecome() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let gate = HandlerGate()
+        let limits = SocketServer.Limits(maximumConnections: 4, maximumBufferedBytes: 64 << 10)
+        let (server, path) = try startServer(dir, limits: limits, handler: gate.handler)
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        for _ in 0..<40 {
+            let client = try RawClient(path: path)
+            client.write("q\n" + String(repeating: "{}\n", count: 16), blocking: false)
+            try await Task.sleep(for: .milliseconds(30))
+            client.close()
+            _ = await eventually(within: .milliseconds(500)) { server.connectionCount == 0 }
+        }
+        // Full at 128 KiB: 64 lines at 2 KiB, and at most one read's 16 more started with them.
+        #expect(gate.waiting >= 16, "\(gate.waiting) lines running")
+        #expect(SocketConnection.lineCost == 2048)
+        #expect(gate.waiting <= 3 * (64 << 10) / 2048, "\(gate.waiting) lines running")
+        gate.open()
+        #expect(await eventually { server.bufferedBytes == 0 })
+    }
+
     @Test func connectionsOverTheCapAreRefusedWithALineAndOneWarning() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
