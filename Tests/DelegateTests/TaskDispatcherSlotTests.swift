@@ -91,9 +91,35 @@ import Testing
         #expect(dispatcher.slotsInUse() == 0)
     }
 
+    /// A task whose deadline passes while every slot is busy (here with a task AWS holds; tasks
+    /// running to deadlines of up to an hour in life) is answered at its deadline, not when a slot
+    /// frees: `DeadlineExceeded`, nothing sent, the slot never taken.
+    @Test func aTaskWhoseDeadlinePassesWhileWaitingForASlotIsAnsweredThen() async throws {
+        let dispatcher = try dispatcher(concurrency: 1)
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let running = try Self.task("running")
+        let waiting = try Self.task("waiting", deadline: 1)
+
+        async let first = dispatcher.execute(running, receivedAt: Date(), logger: logger)
+        #expect(await eventually { http.holding == 1 })
+        let started = ContinuousClock.now
+        let gaveUp = await dispatcher.execute(waiting, receivedAt: Date(), logger: logger)
+        let took = ContinuousClock.now - started
+        #expect(took >= .seconds(1) && took < .seconds(10), "answered after \(took)")
+        #expect(gaveUp.status == .failed)
+        #expect(errorCode(gaveUp) == "DeadlineExceeded")
+        #expect(gaveUp.error?.message.contains("for a free slot and its deadline of 1 s passed") == true, "\(gaveUp)")
+        #expect(http.holding == 1, "the first task still runs")
+        #expect(dispatcher.slotsInUse() == 1 && dispatcher.tasksWaitingForASlot() == 0)
+        http.releaseHeld()
+        #expect(await first.status == .succeeded)
+        #expect(http.requests.count == 1, "the task that gave up was never sent")
+        #expect(dispatcher.slotsInUse() == 0)
+    }
+
     /// A caller that gives up waiting for a slot after the task's deadline (the credentials
-    /// socket's request timer, at 75 s) gets the deadline's answer, not "the delegate is stopping"
-    /// while it is not.
+    /// socket's request timer) gets the deadline's answer, not "the delegate is stopping" while it
+    /// is not.
     @Test func aWaitGivenUpPastTheDeadlineIsDeadlineExceeded() async throws {
         let dispatcher = try dispatcher(concurrency: 1)
         http.always(.any, .hold(ScriptedExecutorFixture.secret()))
@@ -102,9 +128,11 @@ import Testing
 
         async let first = dispatcher.execute(running, receivedAt: Date(), logger: logger)
         #expect(await eventually { http.holding == 1 })
-        let received = Date().addingTimeInterval(-31)
+        // Received 29.5 s ago: the caller gives up first, as the deadline passes.
+        let received = Date().addingTimeInterval(-29.5)
         let waiter = Task { await dispatcher.execute(waiting, receivedAt: received, logger: logger) }
         #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
+        try await Task.sleep(for: .milliseconds(600))
         waiter.cancel()
         let gaveUp = await waiter.value
         #expect(gaveUp.status == .failed)

@@ -42,7 +42,18 @@ public final class ConcurrencyLimiter: Sendable {
         await wait(cancellable: true)
     }
 
-    private func wait(cancellable: Bool) async -> Bool {
+    /// ``acquireUnlessCancelled()`` that can also be given up from outside: when it has to wait,
+    /// `onWait` is handed (before the wait) an action that ends the wait holding no slot, for a
+    /// timer to call (a task's deadline). A slot handed over first is kept.
+    public func acquireUnlessCancelled(
+        onWait: (_ giveUp: @escaping @Sendable () -> Void) -> Void
+    ) async -> Bool {
+        await wait(cancellable: true, onWait: onWait)
+    }
+
+    private func wait(
+        cancellable: Bool, onWait: (_ giveUp: @escaping @Sendable () -> Void) -> Void = { _ in }
+    ) async -> Bool {
         let id: UInt64? = state.withLock { state in
             if state.running < state.limit, state.waiters.isEmpty {
                 state.running += 1
@@ -53,6 +64,7 @@ public final class ConcurrencyLimiter: Sendable {
             return state.nextWaiter
         }
         guard let id else { return true }
+        onWait { [self] in giveUp(id) }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
                 // Served while the continuation was being made: go ahead. Gone from the queue:

@@ -70,11 +70,39 @@ public final class TaskDispatcher: Sendable {
     func reserveSlot() async -> Bool {
         if isStopping { return false }
         guard await limiter.acquireUnlessCancelled() else { return false }
-        if isStopping {
-            limiter.release()
-            return false
+        return keptUnlessStopping()
+    }
+
+    /// ``reserveSlot()`` for a task received at `receivedAt`: false, holding none, once its
+    /// deadline has passed (within a tick of the deadline timer), so a task that cannot start in
+    /// time is answered at its deadline, not when a slot frees (which tasks running to deadlines
+    /// of up to an hour may take).
+    func reserveSlot(for task: DelegateTask, receivedAt: Date) async -> SlotWait {
+        if isStopping { return .notReserved }
+        let remaining = Duration.seconds(Double(task.deadlineSeconds) - now.timeIntervalSince(receivedAt))
+        var ticket: DeadlineWatch.Ticket?
+        let got = await limiter.acquireUnlessCancelled { giveUp in
+            ticket = executor.deadlines.watch(for: remaining, cancel: giveUp)
         }
-        return true
+        let expired = ticket.map(executor.deadlines.finish) ?? false
+        if got { return keptUnlessStopping() ? .reserved : .notReserved }
+        return expired ? .deadlinePassed : .notReserved
+    }
+
+    /// How ``reserveSlot(for:receivedAt:)`` ended.
+    enum SlotWait {
+        case reserved
+        /// The task's deadline passed while it waited.
+        case deadlinePassed
+        /// The delegate is stopping, or the waiting task was cancelled.
+        case notReserved
+    }
+
+    /// After a slot was had: true, or false having given it back when the delegate began to stop.
+    private func keptUnlessStopping() -> Bool {
+        guard isStopping else { return true }
+        limiter.release()
+        return false
     }
 
     /// Waits for a slot until the caller is cancelled; then takes one at once, past the limit
@@ -109,22 +137,27 @@ public final class TaskDispatcher: Sendable {
 
     /// Runs a task in one of the `concurrency` slots, waiting for one if all are busy.
     /// A task that was waiting for a slot when the delegate began to stop is not started: its
-    /// result says so (`DelegateStopping`), and a graceful stop never waits on it. One whose wait
-    /// its caller gave up after its deadline (the credentials socket's request timer) says that.
+    /// result says so (`DelegateStopping`), and a graceful stop never waits on it. One whose
+    /// deadline passed while it waited (or whose wait its caller gave up after its deadline: the
+    /// credentials socket's request timer) is answered then, `DeadlineExceeded`, not when a slot
+    /// frees.
     func execute(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
-        guard await reserveSlot() else { return notStarted(task, receivedAt: receivedAt) }
+        let wait = await reserveSlot(for: task, receivedAt: receivedAt)
+        guard wait == .reserved else {
+            return notStarted(task, receivedAt: receivedAt, deadlinePassed: wait == .deadlinePassed)
+        }
         let result = await run(task, receivedAt: receivedAt, logger: logger)
         releaseSlots()
         return result
     }
 
-    private func notStarted(_ task: DelegateTask, receivedAt: Date) -> TaskResult {
+    private func notStarted(_ task: DelegateTask, receivedAt: Date, deadlinePassed: Bool) -> TaskResult {
         status.recorded(.failed)
         connectors.count(namedConnectorID: task.namedConnectorID)
         let finishedAt = now
         let waited = finishedAt.timeIntervalSince(receivedAt)
         let error =
-            !isStopping && waited >= Double(task.deadlineSeconds)
+            !isStopping && (deadlinePassed || waited >= Double(task.deadlineSeconds))
             ? TaskFailure(Deadline.passedWhileWaiting(seconds: task.deadlineSeconds, waited: .seconds(waited)))
             : TaskFailure(
                 code: .delegateStopping,

@@ -18,7 +18,7 @@ public struct TaskExecutor: Sendable {
     /// The named connectors' read cache (section 14); nil: nothing is cached.
     let cache: SecretCache?
     /// One timer for the deadlines of all the tasks this executor runs.
-    private let deadlines = DeadlineWatch()
+    let deadlines = DeadlineWatch()
 
     public init(
         delegateName: String, clients: AWSClientPool, credentials: CredentialProviderRegistry, clock: any WallClock,
