@@ -78,6 +78,64 @@ import Testing
         #expect(snapshot[fine]?.lastReceive != nil)
     }
 
+    /// A queue removed and added again by two reloads gets a loop again at once, beside the old
+    /// one still finishing the task it received (its result's send takes 6 s here; up to an hour
+    /// in life), not only when that ends.
+    @Test func aQueueRemovedAndAddedAgainIsReceivedFromWhileTheOldLoopFinishes() async throws {
+        let receives = Mutex<[ContinuousClock.Instant]>([])
+        let handed = Mutex(false)
+        let base = Mutex("")
+        let server = try LoopbackHTTPServer { request in
+            let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
+            switch request.headers["X-Amz-Target"] ?? "" {
+            case "AmazonSQS.ReceiveMessage":
+                receives.withLock { $0.append(.now) }
+                guard handed.withLock({ first in defer { first = true }; return !first }) else {
+                    return ScriptedResponse(status: 200, headers: json, body: "{}", delay: .milliseconds(20))
+                }
+                // A task that is not valid, whose rejection goes to the reply queue.
+                let task = #"{"id":"t-bad","replyTo":"\#(base.withLock { $0 })/123456789012/results"}"#
+                let message: [String: Any] = ["MessageId": "m-1", "ReceiptHandle": "rh-1", "Body": task]
+                let body = try! JSONSerialization.data(withJSONObject: ["Messages": [message]])
+                return ScriptedResponse(status: 200, headers: json, body: String(decoding: body, as: UTF8.self))
+            case let target where target.hasPrefix("AmazonSQS.SendMessage"):
+                return ScriptedResponse(status: 200, headers: json, body: #"{"MessageId":"r-1"}"#, delay: .seconds(6))
+            default:
+                return ScriptedResponse(status: 200, headers: json, body: "{}")
+            }
+        }
+        defer { server.stop() }
+        let tasks = "\(server.baseURL)/123456789012/tasks"
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [tasks], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1, visibilitySeconds: 30)
+        let current = Mutex(section)
+        let recorder = LogRecorder()
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: section, sleeper: RecordingSleeper(pause: .milliseconds(10)),
+            settings: { current.withLock { $0 } }, logger: recorder.logger())
+        defer { http.shutdown() }
+        base.withLock { $0 = server.baseURL }
+
+        let running = Task { await intake.run() }
+        // The task was received and its result is being sent (for 6 s).
+        #expect(await eventually(within: .seconds(30)) { intake.inHand.current == 1 })
+        current.withLock { $0.queueURLs = [] }
+        // The old loop receives no more.
+        #expect(await eventually(within: .seconds(3)) {
+            let before = receives.withLock { $0.count }
+            try? await Task.sleep(for: .milliseconds(200))
+            return receives.withLock { $0.count } == before
+        })
+        let readded = ContinuousClock.now
+        current.withLock { $0.queueURLs = [tasks] }
+        #expect(await eventually(within: .seconds(3)) { receives.withLock { $0.last.map { $0 > readded } ?? false } },
+            "no receive within 3 s of the queue coming back")
+        #expect(intake.inHand.current == 1, "the old loop's task still runs")
+        intake.dispatcher.stopIntake()
+        #expect(await intake.waitUntilSettled(timeout: .seconds(90)))
+        await running.value
+    }
+
     /// A state that flips at a producer's will (bad replyTo tasks among good ones) is logged at the
     /// rate limiter's pace, not once per flip; the suppressed lines are counted.
     @Test func aFlippingQueueStateIsRateLimited() throws {

@@ -76,6 +76,36 @@ import Testing
         }
     }
 
+    /// A reload that removes the queue while the loop waits for a slot (every slot busy, as long
+    /// as the tasks holding them run) ends the loop when it gets one: nothing more is received
+    /// from the removed queue.
+    @Test func aQueueRemovedWhileTheLoopWaitsForASlotIsNotReceivedFromAgain() async throws {
+        let receives = Mutex(0)
+        let server = try LoopbackHTTPServer { request in
+            if request.headers["X-Amz-Target"] == "AmazonSQS.ReceiveMessage" { receives.withLock { $0 += 1 } }
+            return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+        }
+        defer { server.stop() }
+        let url = "\(server.baseURL)/123456789012/removed"
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [url], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1, visibilitySeconds: 5)
+        let current = Mutex(section)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: section, sleeper: RecordingSleeper(), settings: { current.withLock { $0 } }, logger: quiet)
+        defer { http.shutdown() }
+        let poller = SQSQueuePoller(queue: try SQSQueueURL(url), intake: intake, logger: quiet)
+        let held = intake.dispatcher.reserveFreeSlots(upTo: 1 << 20)
+        #expect(held > 0)
+        let running = Task { await poller.run() }
+        #expect(await eventually { intake.dispatcher.tasksWaitingForASlot() == 1 })
+        current.withLock { $0.queueURLs = [] }
+        intake.dispatcher.releaseSlots(held)
+        await running.value
+        #expect(receives.withLock { $0 } == 0, "the removed queue was received from")
+        #expect(intake.dispatcher.slotsInUse() == 0)
+    }
+
     /// After an answer too large for the response cap the loop asks for one message at a time,
     /// and for ten again after ``SQSQueuePoller/singleMessageReceives`` receives.
     @Test func aTooLargeAnswerLowersTheBatchForAWhile() async throws {

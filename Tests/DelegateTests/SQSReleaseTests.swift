@@ -71,3 +71,25 @@ import Testing
         #expect(intake.status.snapshot[queue.url]?.released == 1)
     }
 }
+
+/// The stop's release runs on the intake's own logger, which names no queue: its queue events
+/// name theirs themselves, as the contract promises (`QUEUE_URL` on `queue-failing`).
+@Suite struct SQSStopReleaseEventTests {
+    @Test func aFailedStopTimeReleaseNamesItsQueue() async throws {
+        let endpoint = try SQSScriptedEndpoint(failedVisibilityChanges: 1)
+        defer { endpoint.server.stop() }
+        let queue = try endpoint.queue("tasks")
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [queue.url], region: "us-east-1", endpoint: endpoint.server.baseURL, waitSeconds: 1,
+            visibilitySeconds: 5)
+        let recorder = LogRecorder()
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: section, sleeper: RecordingSleeper(pause: .milliseconds(1)), logger: recorder.logger())
+        defer { http.shutdown() }
+        let key = AnsweredMessages.Key(queueURL: queue.url, messageID: "m-1")
+        #expect(await intake.release([(key: key, receiptHandle: "rh-1")], within: .seconds(30)) == 0)
+        let failing = recorder.records.filter { $0.contains("event=queue-failing") }
+        #expect(failing.count == 1, "\(recorder.records)")
+        #expect(failing.first?.contains("queue_url=\(queue.url)") == true, "\(failing)")
+    }
+}

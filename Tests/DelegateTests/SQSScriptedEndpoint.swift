@@ -80,9 +80,10 @@ struct SQSScriptedEndpoint {
 
     /// An SQS intake with `section`, not started, for a delegate without tags whose AWS clients
     /// make one attempt per call, and the HTTP client it uses (to shut down). `random` is 0.5.
+    /// `settings`, when given, is read instead of `section` (a reload changes what it returns).
     static func makeIntake(
         section: DelegateConfiguration.SQSSection, sleeper: RecordingSleeper, status: SQSQueueStatus = SQSQueueStatus(),
-        logger: Logger
+        settings: (@Sendable () -> DelegateConfiguration.SQSSection)? = nil, logger: Logger
     ) throws -> (SQSIntake, CurlHTTPClient) {
         let configuration = try DelegateConfiguration.load(
             tomlText: "[queue]\nspool_dir = \"\"\nsocket_path = \"\"\n[aws]\nmax_attempts = 1\n[identity]\nsources = [\"environment\"]",
@@ -94,7 +95,7 @@ struct SQSScriptedEndpoint {
             notifier: SystemdNotifier(logger: quiet), logger: quiet, logLimiter: LogRateLimiter(), clock: SystemWallClock(),
             httpClient: http)
         let intake = SQSIntake(
-            dispatcher: components.dispatcher, settings: { section }, clients: components.clients,
+            dispatcher: components.dispatcher, settings: settings ?? { section }, clients: components.clients,
             identity: { StaticCredentialProvider(Credentials(accessKeyId: "AKIDUNIT", secretAccessKey: "unit-secret")) },
             status: status, sleeper: sleeper, random: { 0.5 }, logLimiter: LogRateLimiter(), logger: logger)
         return (intake, http)

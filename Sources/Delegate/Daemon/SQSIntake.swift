@@ -42,12 +42,15 @@ struct SQSIntake: Sendable {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled, !dispatcher.isStopping {
                 let wanted = Set(settings().queueURLs)
-                status.retain(wanted.union(running.urls.withLock { $0 }))
-                for url in wanted.sorted() where running.urls.withLock({ $0.insert(url).inserted }) {
+                status.retain(wanted.union(running.urls))
+                // A queue removed and added again gets a loop at once, beside the old one still
+                // finishing the tasks it received.
+                for url in wanted.sorted() {
+                    guard let loop = running.startReceiving(url) else { continue }
                     let token = loops.enter(deadline: .seconds(86_400))
                     group.addTask {
-                        await poller(for: url)?.run()
-                        running.urls.withLock { _ = $0.remove(url) }
+                        await poller(for: url)?.run { running.stopReceiving(url, loop: loop) }
+                        running.ended(url, loop: loop)
                         loops.leave(token)
                     }
                 }
@@ -160,17 +163,57 @@ struct SQSIntake: Sendable {
                 .error, "SQS queue \(queue) cannot be used: \(text)",
                 metadata: [
                     "event": "queue-failing", "operation": "\(operation)", "error_code": "\(failure.code)",
-                    "aws_request_id": "\(failure.requestId ?? "-")",
+                    "aws_request_id": "\(failure.requestId ?? "-")", "queue_url": "\(queue.url)",
                 ], key: key, logger: logger)
         } else if failure == nil, previous != nil {
             logLimiter.log(
                 .notice, "SQS queue \(queue) works again (\(operation))",
-                metadata: ["event": "queue-recovered", "operation": "\(operation)"], key: key, logger: logger)
+                metadata: ["event": "queue-recovered", "operation": "\(operation)", "queue_url": "\(queue.url)"],
+                key: key, logger: logger)
         }
     }
 }
 
-/// The queues whose loops run (a loop still draining after its queue left the list included).
+/// The queues whose loops run: one receiving per queue, and those still finishing the tasks they
+/// received after their queue left the list.
 private final class RunningQueues: Sendable {
-    let urls = Mutex(Set<String>())
+    private struct State {
+        /// The loop receiving from each queue, by its number.
+        var receiving: [String: UInt64] = [:]
+        /// How many loops run for each queue, receiving or finishing.
+        var loops: [String: Int] = [:]
+        var nextLoop: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// The queues with a loop, receiving or finishing.
+    var urls: Set<String> { state.withLock { Set($0.loops.keys) } }
+
+    /// The number of a new loop for `url`, which the caller starts; nil while one receives from it.
+    func startReceiving(_ url: String) -> UInt64? {
+        state.withLock { state in
+            guard state.receiving[url] == nil else { return nil }
+            state.nextLoop += 1
+            state.receiving[url] = state.nextLoop
+            state.loops[url, default: 0] += 1
+            return state.nextLoop
+        }
+    }
+
+    /// The loop receives no more (its queue left the list, or the delegate stops): another may
+    /// start for the queue while this one finishes its tasks.
+    func stopReceiving(_ url: String, loop: UInt64) {
+        state.withLock { state in
+            if state.receiving[url] == loop { state.receiving.removeValue(forKey: url) }
+        }
+    }
+
+    func ended(_ url: String, loop: UInt64) {
+        stopReceiving(url, loop: loop)
+        state.withLock { state in
+            let left = (state.loops[url] ?? 1) - 1
+            state.loops[url] = left > 0 ? left : nil
+        }
+    }
 }

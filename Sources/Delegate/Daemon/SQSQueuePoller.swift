@@ -28,8 +28,11 @@ struct SQSQueuePoller: Sendable {
 
     var dispatcher: TaskDispatcher { intake.dispatcher }
 
-    func run() async {
+    /// Receives until the queue leaves the configuration or the delegate stops, calls
+    /// `receivingEnded`, and returns once the tasks it received are done.
+    func run(receivingEnded: @Sendable () -> Void = {}) async {
         await withDiscardingTaskGroup { group in
+            defer { receivingEnded() }
             var failures = 0
             // Lowered to 1 after an answer too large for the client's response cap (ten large
             // messages, escaped in JSON): one message always fits. Raised again after a while.
@@ -38,8 +41,14 @@ struct SQSQueuePoller: Sendable {
             while !Task.isCancelled, !dispatcher.isStopping, intake.settings().queueURLs.contains(queue.url) {
                 // Slots first: one (waiting for it), then as many more as are free now.
                 guard await dispatcher.reserveSlot() else { break }
-                var reserved = 1 + dispatcher.reserveFreeSlots(upTo: batchLimit - 1)
                 let sqs = intake.settings()
+                // A reload may have removed the queue while the loop waited for the slot (as long
+                // as the tasks holding every slot run): nothing more is received from it.
+                guard sqs.queueURLs.contains(queue.url) else {
+                    dispatcher.releaseSlots()
+                    break
+                }
+                var reserved = 1 + dispatcher.reserveFreeSlots(upTo: batchLimit - 1)
                 let messages: [SQSMessage]
                 do throws(AWSError) {
                     messages = try await intake.client(for: queue, longPoll: true).receiveMessage(
