@@ -17,6 +17,10 @@ public struct ClaimedTask: Hashable, Sendable {
         self.recovered = recovered
     }
 
+    /// The path's bytes: what tells two claimed files apart (two names Swift finds equal, `é`
+    /// composed and decomposed, are two files).
+    var pathBytes: [UInt8] { Array(path.utf8) }
+
     /// The task id the spool implies: the file name without `.json`.
     public var defaultID: String { SpoolName.stem(of: name) }
 }

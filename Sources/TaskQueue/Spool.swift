@@ -25,7 +25,9 @@ public final class Spool: Sendable {
     /// Claimed tasks (by path) whose result is in `done/` but whose name is not yet durable, with
     /// the result's path: a `complete` again goes on from the fsync and never writes the result
     /// again, which the producer may have collected meanwhile; the retention sweep leaves it.
-    private let placedResults = Mutex<[String: String]>([:])
+    /// Keyed by the path's bytes: two names Swift finds equal (`é` composed and decomposed) are two
+    /// files, and one's placed result must not stand for the other's.
+    private let placedResults = Mutex<[[UInt8]: String]>([:])
     /// Where results are written and fsynced, off the cooperative pool.
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
     /// Names whose kept result (`cur/<delegate>/.<name>.result`) could not be deleted after its
@@ -260,23 +262,23 @@ public final class Spool: Sendable {
                     guard try self.resultHolds(id: resultID, exactly: result) else { throw error }
                 }
             }
-            placedResults.withLock { $0[claimed.path] = resultPath(id: resultID) }
+            placedResults.withLock { $0[claimed.pathBytes] = resultPath(id: resultID) }
         }
         try await doneSync.sync()
-        _ = placedResults.withLock { $0.removeValue(forKey: claimed.path) }
+        _ = placedResults.withLock { $0.removeValue(forKey: claimed.pathBytes) }
         removeAfterResult(claimed)
     }
 
     /// Whether `claimed`'s result is in `done/` already, only its name not yet durable (a
     /// ``complete(_:resultID:result:)`` failed at the fsync).
     public func hasPlacedResult(_ claimed: ClaimedTask) -> Bool {
-        placedResults.withLock { $0[claimed.path] != nil }
+        placedResults.withLock { $0[claimed.pathBytes] != nil }
     }
 
     /// Forgets that `claimed`'s result was placed, for a caller that gives up on completing it
     /// (a stop): a later task claimed at the same path writes its own.
     public func forgetPlacedResult(_ claimed: ClaimedTask) {
-        _ = placedResults.withLock { $0.removeValue(forKey: claimed.path) }
+        _ = placedResults.withLock { $0.removeValue(forKey: claimed.pathBytes) }
     }
 
     /// Whether `done/<id>.json` is one of this delegate's results holding exactly `data`.

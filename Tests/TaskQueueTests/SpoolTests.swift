@@ -179,7 +179,9 @@ import Testing
 
     /// A spool in `dir` with task `id` claimed and completed once, its result placed in done/ but
     /// the fsync of done/ failed (the next one works).
-    static func placedButNotSynced(_ id: String, in dir: TestDirectory) async throws -> (Spool, ClaimedTask) {
+    static func placedButNotSynced(
+        _ id: String, in dir: TestDirectory, fileName: String? = nil
+    ) async throws -> (Spool, ClaimedTask) {
         let failures = Mutex(1)
         let spool = try Spool(
             directory: dir.path, delegateName: "d1", logger: quietLogger,
@@ -190,8 +192,9 @@ import Testing
                 try FileIO.fsyncDirectory(path)
             })
         try spool.prepare()
-        try SpoolProducer(directory: dir.path).enqueue(id: id, data: Data("task".utf8))
-        let claimed = try #require(try spool.claim("\(id).json"))
+        let name = fileName ?? "\(id).json"
+        try writeFile(dir.file("new/" + name), "task")
+        let claimed = try #require(try spool.claim(name))
         await #expect(throws: TaskQueueError.self) {
             try await spool.complete(claimed, resultID: id, result: Data("the result".utf8))
         }
@@ -213,6 +216,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("done/collected.json")), "written again")
         #expect(names(in: dir.file("cur/d1")).isEmpty)
         #expect(!spool.hasPlacedResult(claimed))
+    }
+
+    /// Two claimed names Swift finds equal (`é` composed and decomposed) are two files: the
+    /// placed, not yet synced result of one does not stand for the other's, which is written.
+    @Test func aPlacedResultStandsForItsOwnFileOnlyNotForOneWhoseNameSwiftFindsEqual() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (spool, composed) = try await Self.placedButNotSynced("first", in: dir, fileName: "\u{e9}.json")
+        try writeFile(dir.file("new/e\u{301}.json"), "task")
+        let decomposed = try #require(try spool.claim("e\u{301}.json"))
+        #expect(Array(decomposed.path.utf8) != Array(composed.path.utf8))
+        #expect(spool.hasPlacedResult(composed) && !spool.hasPlacedResult(decomposed))
+        try await spool.complete(decomposed, resultID: "other", result: Data("its own result".utf8))
+        #expect(try String(contentsOfFile: dir.file("done/other.json"), encoding: .utf8) == "its own result")
+        #expect(spool.hasPlacedResult(composed), "the other's placed result is still to be synced")
     }
 
     /// The retention sweep leaves a result whose task is still being completed (its fsync is to be
