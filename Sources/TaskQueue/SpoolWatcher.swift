@@ -76,6 +76,13 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         core.release(name)
     }
 
+    /// Takes `name` in flight without yielding it, for a task the caller already handles under
+    /// that name (one recovered at start): a file coming to `new/` under it meanwhile is yielded
+    /// when the caller ``release(_:)``s it, not claimed into a conflict and left to the next rescan.
+    public func hold(_ name: String) {
+        core.state.withLock { _ = $0.inFlight.insert(name) }
+    }
+
     /// The caller read `name`, decided it is not for this delegate, and leaves it in `new/`.
     ///
     /// Rescans will not yield it again while its fingerprint (inode, size, mtime) is unchanged; a

@@ -1,3 +1,4 @@
+import AWSCore
 import Foundation
 import Glibc
 import Logging
@@ -79,5 +80,61 @@ import Testing
         #expect(ended, "the cancelled retry waited for a slot")
         #expect(FileManager.default.fileExists(atPath: directory.path("cur/d/t-1.json")), "the task stays claimed")
         #expect(dispatcher.slotsInUse() == 0)
+    }
+}
+
+/// A file that comes to `new/` under the name of a task recovered at start, while that task still
+/// runs, waits for it and is taken up as soon as it is done: not claimed into a conflict (an error
+/// in the journal) and left until the next rescan.
+@Suite struct SpoolRecoveredNameTests {
+    @Test func aFileUnderARecoveredTasksNameIsTakenUpWhenThatTaskIsDone() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-recovered-name")
+        let root = directory.url.path
+        let recorder = LogRecorder()
+        let spool = try Spool(directory: root, delegateName: "d", logger: recorder.logger())
+        try spool.prepare()
+        func task(_ id: String) -> Data {
+            Data(
+                (#"{"id":"\#(id)","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"#
+                    + #""operation":"getSecretValue","params":{"name":"db"}}"#).utf8)
+        }
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: task("t-1"))
+        _ = try #require(try spool.claim("t-1.json"))  // claimed by the run that died
+
+        let http = ScriptedHTTPClient()
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let dispatcher = TaskDispatcher(
+            executor: ScriptedExecutorFixture.executor(
+                http: http, clock: SystemWallClock(), endpoint: ScriptedExecutorFixture.endpoint, maxAttempts: 1,
+                accessKeyID: "AKIDRECOVEREDNAME", delegateName: "d"),
+            selection: SelectionPolicy(name: "d", tags: [], acceptUntagged: true), concurrency: 2,
+            clock: SystemWallClock(), status: DelegateStatus(startedAt: Date()))
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        let recovered = intake.recover(holdingIn: watcher)
+        #expect(recovered.map(\.name) == ["t-1.json"])
+        let watching = Task { await watcher.run() }
+        let running = Task { await intake.run(watcher: watcher, recovered: recovered) }
+
+        #expect(await eventually { http.holding == 1 }, "the recovered task runs")
+        // Another task under the same file name (its own id), as a producer not using `submit`
+        // puts it (`submit` refuses a name still claimed).
+        try task("t-2").write(to: URL(fileURLWithPath: directory.path("tmp/t-1.json")))
+        #expect(chmod(directory.path("tmp/t-1.json"), 0o640) == 0)
+        #expect(rename(directory.path("tmp/t-1.json"), directory.path("new/t-1.json")) == 0)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(FileManager.default.fileExists(atPath: directory.path("new/t-1.json")), "it waits in new/")
+        http.removeScripts()
+        http.always(.any, ScriptedExecutorFixture.secret())
+        http.releaseHeld()
+        #expect(await eventually(within: .seconds(30)) {
+            FileManager.default.fileExists(atPath: directory.path("done/t-1.json"))
+                && FileManager.default.fileExists(atPath: directory.path("done/t-2.json"))
+        }, "both results, the second without a rescan")
+        #expect(!recorder.records.contains { $0.contains("cannot be claimed") }, "\(recorder.records)")
+        dispatcher.stopIntake()
+        watcher.stop()
+        await running.value
+        await watching.value
     }
 }

@@ -14,26 +14,35 @@ struct SpoolIntake: Sendable {
     let logLimiter: LogRateLimiter
     let logger: Logger
 
-    /// Runs until the watcher is stopped, then lets the tasks it started finish.
-    func run(watcher: SpoolWatcher) async {
+    /// Tasks a previous run of this delegate claimed but never finished (it died), held in flight
+    /// by `watcher` (so that a file coming to `new/` under one of their names waits until that
+    /// task is done): before the watcher runs, for its first scan to see them held.
+    func recover(holdingIn watcher: SpoolWatcher) -> [ClaimedTask] {
+        let recovered: [ClaimedTask]
+        do {
+            recovered = try spool.recoverClaimed()  // (it logs how many it found)
+        } catch {
+            logger.error("tasks claimed before a restart cannot be listed, so they are not rerun: \(error)")
+            return []
+        }
+        for task in recovered { watcher.hold(task.name) }
+        return recovered
+    }
+
+    /// Runs the `recovered` tasks (``recover(holdingIn:)``) and the watcher's until it is stopped,
+    /// then lets the tasks it started finish.
+    func run(watcher: SpoolWatcher, recovered: [ClaimedTask]) async {
         await withDiscardingTaskGroup { group in
-            // Tasks a previous run of this delegate claimed but never finished (it died).
-            // (`recoverClaimed` logs how many it found.)
-            let recovered: [ClaimedTask]
-            do {
-                recovered = try spool.recoverClaimed()
-            } catch {
-                logger.error("tasks claimed before a restart cannot be listed, so they are not rerun: \(error)")
-                recovered = []
-            }
             // As new tasks: none starts once the delegate is stopping. The rest stay claimed for
             // the next start's recovery.
             let started = await Self.start(recovered, reserveSlot: dispatcher.reserveSlot) { claimed in
                 group.addTask {
                     await runClaimed(claimed, receivedAt: dispatcher.now)
                     dispatcher.releaseSlots()
+                    watcher.release(claimed.name)
                 }
             }
+            for claimed in recovered.dropFirst(started) { watcher.release(claimed.name) }
             if started < recovered.count {
                 logger.notice(
                     "stopping: \(recovered.count - started) task(s) claimed by an earlier run stay claimed for the next start")

@@ -19,10 +19,11 @@ struct SpoolIntakeService: Service {
         shared.gate.arrive(Self.name)
         let intake = SpoolIntake(
             spool: spool, dispatcher: daemon.dispatcher, logLimiter: daemon.logLimiter, logger: daemon.logger)
+        let recovered = intake.recover(holdingIn: watcher)
         let (daemon, spool) = (daemon, spool)
         await withDiscardingTaskGroup { group in
             group.addTask { await watcher.run() }
-            group.addTask { await intake.run(watcher: watcher) }
+            group.addTask { await intake.run(watcher: watcher, recovered: recovered) }
             group.addTask { await daemon.sweepResults(spool) }
             try? await gracefulShutdown()
             watcher.stop()
