@@ -79,7 +79,7 @@ import Testing
     }
 
     /// A queue removed and added again by two reloads gets a loop again at once, beside the old
-    /// one still finishing the task it received (its result's send takes 6 s here; up to an hour
+    /// one still finishing the task it received (its result's send takes 15 s here; up to an hour
     /// in life), not only when that ends.
     @Test func aQueueRemovedAndAddedAgainIsReceivedFromWhileTheOldLoopFinishes() async throws {
         let receives = Mutex<[ContinuousClock.Instant]>([])
@@ -99,7 +99,7 @@ import Testing
                 let body = try! JSONSerialization.data(withJSONObject: ["Messages": [message]])
                 return ScriptedResponse(status: 200, headers: json, body: String(decoding: body, as: UTF8.self))
             case let target where target.hasPrefix("AmazonSQS.SendMessage"):
-                return ScriptedResponse(status: 200, headers: json, body: #"{"MessageId":"r-1"}"#, delay: .seconds(6))
+                return ScriptedResponse(status: 200, headers: json, body: #"{"MessageId":"r-1"}"#, delay: .seconds(15))
             default:
                 return ScriptedResponse(status: 200, headers: json, body: "{}")
             }
@@ -117,7 +117,7 @@ import Testing
         base.withLock { $0 = server.baseURL }
 
         let running = Task { await intake.run() }
-        // The task was received and its result is being sent (for 6 s).
+        // The task was received and its result is being sent (for 15 s).
         #expect(await eventually(within: .seconds(30)) { intake.inHand.current == 1 })
         current.withLock { $0.queueURLs = [] }
         // The old loop receives no more.

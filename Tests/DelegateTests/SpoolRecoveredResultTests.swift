@@ -138,3 +138,46 @@ import Testing
         await watching.value
     }
 }
+
+/// The selectors are checked on the bytes that run: a claimed file that was not what the peek
+/// matched (replaced in between, or not judged then) and is for other delegates goes back to
+/// `new/` unrun; if a new file of its name is there already, it is answered `NotSelected`.
+@Suite struct SpoolClaimedSelectorTests {
+    static let forProd = Data(
+        (#"{"id":"t-prod","connector":{"id":"c","region":"us-east-1","delegateSelectors":["prod"],"#
+            + #""credentials":{"type":"instanceRole"}},"operation":"getSecretValue","params":{"name":"db"}}"#).utf8)
+
+    @Test(arguments: [false, true])
+    func aClaimedTaskForOthersGoesBackUnrun(newFileOfItsNameMeanwhile: Bool) async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-claimed-selectors")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        try SpoolProducer(directory: root).enqueue(id: "t-prod", data: Self.forProd)
+        let claimed = try #require(try spool.claim("t-prod.json"))
+        if newFileOfItsNameMeanwhile { try Data("{}".utf8).write(to: URL(fileURLWithPath: directory.path("new/t-prod.json"))) }
+        let http = ScriptedHTTPClient()
+        let dispatcher = TaskDispatcher(
+            executor: ScriptedExecutorFixture.executor(
+                http: http, clock: SystemWallClock(), endpoint: ScriptedExecutorFixture.endpoint, maxAttempts: 1,
+                accessKeyID: "AKIDSELECTORS", delegateName: "d"),
+            selection: SelectionPolicy(name: "d", tags: ["dev"], acceptUntagged: true), concurrency: 1,
+            clock: SystemWallClock(), status: DelegateStatus(startedAt: Date()))
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+
+        // Claimed without a peek that judged it.
+        await intake.runClaimed(claimed, receivedAt: Date())
+
+        #expect(http.requests.isEmpty, "it did not run")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("cur/d/t-prod.json")))
+        if newFileOfItsNameMeanwhile {
+            let result = try String(contentsOfFile: directory.path("done/t-prod.json"), encoding: .utf8)
+            #expect(result.contains(#""code":"NotSelected""#), "\(result)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path("new/t-prod.json"))) == Data("{}".utf8))
+        } else {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path("new/t-prod.json"))) == Self.forProd)
+            #expect(!FileManager.default.fileExists(atPath: directory.path("done/t-prod.json")))
+        }
+    }
+}

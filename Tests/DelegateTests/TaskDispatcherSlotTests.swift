@@ -117,10 +117,9 @@ import Testing
         #expect(dispatcher.slotsInUse() == 0)
     }
 
-    /// A caller that gives up waiting for a slot after the task's deadline (the credentials
-    /// socket's request timer) gets the deadline's answer, not "the delegate is stopping" while it
-    /// is not.
-    @Test func aWaitGivenUpPastTheDeadlineIsDeadlineExceeded() async throws {
+    /// A task already past its deadline when it would wait for a slot (received long ago) is
+    /// answered at once, `DeadlineExceeded` with how long it waited, not "the delegate is stopping".
+    @Test func aTaskPastItsDeadlineWhenItWouldWaitIsAnsweredAtOnce() async throws {
         let dispatcher = try dispatcher(concurrency: 1)
         http.always(.any, .hold(ScriptedExecutorFixture.secret()))
         let running = try Self.task("running")
@@ -128,13 +127,7 @@ import Testing
 
         async let first = dispatcher.execute(running, receivedAt: Date(), logger: logger)
         #expect(await eventually { http.holding == 1 })
-        // Received 29.5 s ago: the caller gives up first, as the deadline passes.
-        let received = Date().addingTimeInterval(-29.5)
-        let waiter = Task { await dispatcher.execute(waiting, receivedAt: received, logger: logger) }
-        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
-        try await Task.sleep(for: .milliseconds(600))
-        waiter.cancel()
-        let gaveUp = await waiter.value
+        let gaveUp = await dispatcher.execute(waiting, receivedAt: Date().addingTimeInterval(-31), logger: logger)
         #expect(gaveUp.status == .failed)
         #expect(errorCode(gaveUp) == "DeadlineExceeded")
         #expect(gaveUp.error?.message.contains("for a free slot and its deadline of 30 s passed") == true, "\(gaveUp)")

@@ -220,6 +220,16 @@ struct SpoolIntake: Sendable {
                 case .failure(let rejection):
                     result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
                 case .success(let task):
+                    let decision = dispatcher.matches(task.connector.delegateSelectors)
+                    if !claimed.recovered, !decision.isAccepted {
+                        // What runs is what was claimed, which may not be what was matched (the
+                        // file was replaced in between, or could not be judged then): a task for
+                        // other delegates goes back to new/ for them.
+                        guard let refused = leaveForOthers(claimed, task, decision, receivedAt: receivedAt, logger: logger)
+                        else { return }
+                        result = refused
+                        break
+                    }
                     if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) { return }
                     logger.info(
                         "task claimed",
@@ -240,6 +250,22 @@ struct SpoolIntake: Sendable {
         var line = result.jsonBytes
         line.append(UInt8(ascii: "\n"))
         await file(Data(line), resultID: finalID, for: claimed, describing: result)
+    }
+
+    /// A claimed task this delegate is not selected for: put back into `new/` (nil: no result);
+    /// if it cannot go back (a new file of its name is there), its `NotSelected` rejection.
+    private func leaveForOthers(
+        _ claimed: ClaimedTask, _ task: DelegateTask, _ decision: SelectionDecision, receivedAt: Date, logger: Logger
+    ) -> TaskResult? {
+        do {
+            if try spool.unclaim(claimed) {
+                logger.debug("spool task left for another delegate", metadata: ["task_id": "\(task.id)"])
+                return nil
+            }
+        } catch {
+            logger.warning("spool task \(claimed.name) is for other delegates and cannot go back to new/: \(error)")
+        }
+        return dispatcher.notSelected(task, decision: decision, receivedAt: receivedAt, logLimiter: logLimiter, logger: logger)
     }
 
     /// The parse of `data`: the peeked one if it was made of these very bytes (the claim moved the
