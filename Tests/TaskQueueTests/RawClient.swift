@@ -71,6 +71,16 @@ final class RawClient: @unchecked Sendable {  // one thread at a time
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
     }
 
+    /// What has arrived, waiting up to `timeout` for something ("" if nothing came).
+    func readSome(timeout: Duration = .milliseconds(100)) -> String {
+        var pollFD = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        guard poll(&pollFD, 1, milliseconds) > 0 else { return "" }
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        return count > 0 ? String(decoding: chunk[0..<count], as: UTF8.self) : ""
+    }
+
     /// Everything received until the server closes the connection (or `timeout` passes: then
     /// what arrived so far, followed by `<timeout>`).
     func readUntilClosed(timeout: Duration = .seconds(90)) -> String {

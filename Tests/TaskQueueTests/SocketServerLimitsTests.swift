@@ -126,6 +126,43 @@ import Testing
         #expect(await eventually { server.bufferedBytes == 0 })
     }
 
+    /// While the budget is full a new connection is not read from at all (a read would park its
+    /// bytes in the budget with nothing to start them; enough such connections kept it full for
+    /// good), nor closed as idle: it waits for the others, and is served once the budget allows.
+    @Test func aConnectionAcceptedWhileTheBudgetIsFullWaitsUnreadAndIsServedAfter() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let gate = HandlerGate()
+        let recorder = LogRecorder()
+        let limits = SocketServer.Limits(maximumConnections: 64, idleTimeout: .seconds(1), maximumBufferedBytes: 1 << 20)
+        let (server, path) = try startServer(dir, limits: limits, logger: recorder.logger(), handler: gate.handler)
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        // Lines under the 64 KiB share, so that each is read whole and starts under pressure too.
+        let line = String(repeating: " ", count: 60 << 10) + "{}\n"
+        var holders: [RawClient] = []
+        while !recorder.records.contains(where: { $0.contains("hold twice their budget") }), holders.count < 50 {
+            let client = try RawClient(path: path)
+            client.write(line, blocking: false)
+            holders.append(client)
+            _ = await eventually(within: .seconds(5)) { gate.waiting == holders.count }
+        }
+        #expect(recorder.records.contains { $0.contains("hold twice their budget") }, "the budget is full")
+        let held = server.bufferedBytes
+        let late = try RawClient(path: path)
+        late.write("q\n" + String(repeating: "{}\n", count: 1000), blocking: false)
+        try await Task.sleep(for: .seconds(3))  // past the idle timeout, checked every second
+        #expect(server.bufferedBytes == held, "the late connection was read while the budget was full")
+        gate.open()
+        var answers = ""
+        #expect(await eventually {
+            answers += late.readSome()
+            return answers.contains("ok")
+        }, "the late connection was served")
+        for client in holders { client.close() }
+        late.close()
+    }
+
     @Test func connectionsOverTheCapAreRefusedWithALineAndOneWarning() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
