@@ -81,9 +81,19 @@ sed -i "s/^Version: .*/Version: $UPGRADE_VERSION/" "$WORK/deb2/root/DEBIAN/contr
 dpkg-deb --root-owner-group -Zxz --build "$WORK/deb2/root" "$WORK/upgrade.deb" >/dev/null
 
 # --- The root: Debian 12 with systemd, cached ---------------------------------------------------
+# This machine's own mirror: the first `.../debian` URL of apt's sources, including the mirror
+# lists a cloud image's `mirror+file:/etc/apt/mirrors/debian.list` names (debootstrap takes a URL).
+debian_mirror() {
+    local sources
+    sources=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+    {
+        printf '%s\n' "$sources"
+        printf '%s\n' "$sources" | grep -oE 'mirror\+file:[^[:space:]]+' | sed 's/^mirror+file://' | sort -u |
+            while read -r list; do cat "$list" 2>/dev/null || true; done
+    } | grep -oE 'https?://[^[:space:]]+/debian/?([[:space:]]|$)' | grep -v security | head -n 1 | tr -d '[:space:]' || true
+}
 if [ -z "${MIRROR:-}" ]; then
-    MIRROR=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
-        grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -n 1 | tr -d ' ' || true)
+    MIRROR=$(debian_mirror)
     MIRROR=${MIRROR:-http://deb.debian.org/debian}
 fi
 # What the package depends on is preinstalled, so `apt install ./x.deb` inside needs no network.
