@@ -33,7 +33,7 @@ public final class Spool: Sendable {
     /// Names whose kept result (`cur/<delegate>/.<name>.result`) could not be deleted after its
     /// task's result was written: a later task of that name deletes it when claimed, so that a
     /// crash while that task runs cannot hand it the old result at the next start.
-    private let keptResultsLeft = Mutex<Set<String>>([])
+    private let keptResultsLeft = Mutex<Set<[UInt8]>>([])
     /// `cur/<delegate>/`, open and `flock`ed while this delegate runs (``lockClaims()``).
     private let claimLock = Mutex<Int32?>(nil)
 
@@ -216,7 +216,9 @@ public final class Spool: Sendable {
         switch try FileIO.renameIntoOwnDirectory(.joining(newDirectory, "/", name), target) {
         case .renamed:
             let claimed = ClaimedTask(name: name, path: target)
-            if keptResultsLeft.withLock({ $0.contains(name) }) { removeKeptResultLeft(by: claimed) }
+            if keptResultsLeft.withLock({ !$0.isEmpty && $0.contains(Array(name.utf8)) }) {
+                removeKeptResultLeft(by: claimed)
+            }
             return claimed
         case .sourceMissing:
             return nil
@@ -315,9 +317,9 @@ public final class Spool: Sendable {
     private func removeKeptResultLeft(by claimed: ClaimedTask) {
         do {
             try FileIO.unlink(pendingResultPath(claimed))
-            keptResultsLeft.withLock { if !$0.isEmpty { $0.remove(claimed.name) } }
+            keptResultsLeft.withLock { if !$0.isEmpty { $0.remove(Array(claimed.name.utf8)) } }
         } catch {
-            keptResultsLeft.withLock { _ = $0.insert(claimed.name) }
+            keptResultsLeft.withLock { _ = $0.insert(Array(claimed.name.utf8)) }
             logger.error(
                 "the result kept for \(claimed.name) cannot be deleted; it is tried again when a task of that name is claimed: \(error)")
         }
@@ -545,12 +547,14 @@ public final class Spool: Sendable {
         }
         // A kept result whose task is gone (or a half-written one) belongs to nothing: a later
         // task of the same name must never be answered with it.
-        let claimedNames = Set(tasks.map(\.name))
+        // By bytes: two names Swift finds equal (`é` composed and decomposed) are two files, and
+        // one's kept result must not stay for the other.
+        let claimedNames = Set(tasks.map { Array($0.name.utf8) })
         for name in leftovers {
             let owner =
                 SpoolName.endsWith(name, ".result")
                 ? SpoolName.trimming(name, suffixBytes: ".result".utf8.count, leadingDot: true) : nil
-            if let owner, claimedNames.contains(owner) { continue }
+            if let owner, claimedNames.contains(Array(owner.utf8)) { continue }
             do {
                 try FileIO.unlink(claimDirectory + "/" + name)
             } catch {
@@ -646,9 +650,13 @@ public final class Spool: Sendable {
     /// - Parameters:
     ///   - rescanInterval: time between full rescans (for NFS and missed events).
     ///   - skipCacheCapacity: how many skipped files to remember (bounded memory).
-    public func watch(rescanInterval: Duration, skipCacheCapacity: Int = 65_536) throws(TaskQueueError) -> SpoolWatcher {
+    /// - Parameter held: the names of tasks the caller already handles (recovered at start), in
+    ///   flight from the first moment (``SpoolWatcher``'s `held`).
+    public func watch(
+        rescanInterval: Duration, skipCacheCapacity: Int = 65_536, holding held: [String] = []
+    ) throws(TaskQueueError) -> SpoolWatcher {
         try SpoolWatcher(
-            directory: newDirectory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity,
+            directory: newDirectory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, held: held,
             logger: logger, logLimiter: logLimiter)
     }
 }

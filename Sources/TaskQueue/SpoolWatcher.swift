@@ -28,13 +28,20 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     let core: Core
     private let inotify: InotifyWatch
 
+    /// - Parameter held: names the caller already handles (tasks recovered at start): in flight
+    ///   from the first moment, not yielded, and each offered once when the caller releases it, so
+    ///   that a file under its name in `new/` (there at the start, or come since) is looked at then.
     init(
-        directory: String, rescanInterval: Duration, skipCacheCapacity: Int, logger: Logger,
+        directory: String, rescanInterval: Duration, skipCacheCapacity: Int, held: [String] = [], logger: Logger,
         logLimiter: LogRateLimiter
     ) throws(TaskQueueError) {
         let core = Core(
             directory: directory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, logger: logger,
             logLimiter: logLimiter)
+        core.state.withLock { state in
+            state.inFlight.formUnion(held)
+            state.eventsWhileInFlight.formUnion(held)
+        }
         self.core = core
         // The watch is set up before the first rescan starts, so a file renamed in between is seen
         // by at least one of them.
@@ -76,12 +83,6 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         core.release(name)
     }
 
-    /// Takes `name` in flight without yielding it, for a task the caller already handles under
-    /// that name (one recovered at start): a file coming to `new/` under it meanwhile is yielded
-    /// when the caller ``release(_:)``s it, not claimed into a conflict and left to the next rescan.
-    public func hold(_ name: String) {
-        core.state.withLock { _ = $0.inFlight.insert(name) }
-    }
 
     /// The caller read `name`, decided it is not for this delegate, and leaves it in `new/`.
     ///

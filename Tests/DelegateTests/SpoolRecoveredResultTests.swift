@@ -87,7 +87,8 @@ import Testing
 /// runs, waits for it and is taken up as soon as it is done: not claimed into a conflict (an error
 /// in the journal) and left until the next rescan.
 @Suite struct SpoolRecoveredNameTests {
-    @Test func aFileUnderARecoveredTasksNameIsTakenUpWhenThatTaskIsDone() async throws {
+    @Test(arguments: [false, true])
+    func aFileUnderARecoveredTasksNameIsTakenUpWhenThatTaskIsDone(thereAtStart: Bool) async throws {
         let directory = try TemporaryDirectory(prefix: "spool-recovered-name")
         let root = directory.url.path
         let recorder = LogRecorder()
@@ -101,6 +102,14 @@ import Testing
         try SpoolProducer(directory: root).enqueue(id: "t-1", data: task("t-1"))
         _ = try #require(try spool.claim("t-1.json"))  // claimed by the run that died
 
+        // Another task under the same file name (its own id), as a producer not using `submit`
+        // puts it (`submit` refuses a name still claimed): there at the start, or once it runs.
+        func putAnother() {
+            try? task("t-2").write(to: URL(fileURLWithPath: directory.path("tmp/t-1.json")))
+            #expect(chmod(directory.path("tmp/t-1.json"), 0o640) == 0)
+            #expect(rename(directory.path("tmp/t-1.json"), directory.path("new/t-1.json")) == 0)
+        }
+        if thereAtStart { putAnother() }
         let http = ScriptedHTTPClient()
         http.always(.any, .hold(ScriptedExecutorFixture.secret()))
         let dispatcher = TaskDispatcher(
@@ -110,18 +119,14 @@ import Testing
             selection: SelectionPolicy(name: "d", tags: [], acceptUntagged: true), concurrency: 2,
             clock: SystemWallClock(), status: DelegateStatus(startedAt: Date()))
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
-        let watcher = try spool.watch(rescanInterval: .seconds(3600))
-        let recovered = intake.recover(holdingIn: watcher)
+        let recovered = intake.recover()
+        let watcher = try spool.watch(rescanInterval: .seconds(3600), holding: recovered.map(\.name))
         #expect(recovered.map(\.name) == ["t-1.json"])
         let watching = Task { await watcher.run() }
         let running = Task { await intake.run(watcher: watcher, recovered: recovered) }
 
         #expect(await eventually { http.holding == 1 }, "the recovered task runs")
-        // Another task under the same file name (its own id), as a producer not using `submit`
-        // puts it (`submit` refuses a name still claimed).
-        try task("t-2").write(to: URL(fileURLWithPath: directory.path("tmp/t-1.json")))
-        #expect(chmod(directory.path("tmp/t-1.json"), 0o640) == 0)
-        #expect(rename(directory.path("tmp/t-1.json"), directory.path("new/t-1.json")) == 0)
+        if !thereAtStart { putAnother() }
         try await Task.sleep(for: .milliseconds(500))
         #expect(FileManager.default.fileExists(atPath: directory.path("new/t-1.json")), "it waits in new/")
         http.removeScripts()

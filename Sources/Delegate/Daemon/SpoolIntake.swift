@@ -14,23 +14,20 @@ struct SpoolIntake: Sendable {
     let logLimiter: LogRateLimiter
     let logger: Logger
 
-    /// Tasks a previous run of this delegate claimed but never finished (it died), held in flight
-    /// by `watcher` (so that a file coming to `new/` under one of their names waits until that
-    /// task is done): before the watcher runs, for its first scan to see them held.
-    func recover(holdingIn watcher: SpoolWatcher) -> [ClaimedTask] {
-        let recovered: [ClaimedTask]
+    /// Tasks a previous run of this delegate claimed but never finished (it died). The watcher is
+    /// made after this, holding their names (`Spool.watch(rescanInterval:holding:)`), so that a
+    /// file under one of them in `new/` waits until that task is done.
+    func recover() -> [ClaimedTask] {
         do {
-            recovered = try spool.recoverClaimed()  // (it logs how many it found)
+            return try spool.recoverClaimed()  // (it logs how many it found)
         } catch {
             logger.error("tasks claimed before a restart cannot be listed, so they are not rerun: \(error)")
             return []
         }
-        for task in recovered { watcher.hold(task.name) }
-        return recovered
     }
 
-    /// Runs the `recovered` tasks (``recover(holdingIn:)``) and the watcher's until it is stopped,
-    /// then lets the tasks it started finish.
+    /// Runs the `recovered` tasks (``recover()``; `watcher` holds their names) and the watcher's
+    /// until it is stopped, then lets the tasks it started finish.
     func run(watcher: SpoolWatcher, recovered: [ClaimedTask]) async {
         await withDiscardingTaskGroup { group in
             // As new tasks: none starts once the delegate is stopping. The rest stay claimed for

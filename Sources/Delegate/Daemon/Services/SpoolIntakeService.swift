@@ -14,12 +14,14 @@ struct SpoolIntakeService: Service {
     func run() async throws {
         try spool.prepare()
         try spool.lockClaims()
-        let watcher = try spool.watch(rescanInterval: DelegateDaemon.rescanInterval(daemon.configuration.current.queue))
-        if shared.opened({ $0.watcher = watcher }) { watcher.stop() }
-        shared.gate.arrive(Self.name)
         let intake = SpoolIntake(
             spool: spool, dispatcher: daemon.dispatcher, logLimiter: daemon.logLimiter, logger: daemon.logger)
-        let recovered = intake.recover(holdingIn: watcher)
+        let recovered = intake.recover()
+        let watcher = try spool.watch(
+            rescanInterval: DelegateDaemon.rescanInterval(daemon.configuration.current.queue),
+            holding: recovered.map(\.name))
+        if shared.opened({ $0.watcher = watcher }) { watcher.stop() }
+        shared.gate.arrive(Self.name)
         let (daemon, spool) = (daemon, spool)
         await withDiscardingTaskGroup { group in
             group.addTask { await watcher.run() }
