@@ -43,9 +43,6 @@ public final class SocketConnection: @unchecked Sendable {
     private var outboundHead = 0
     private var readSource: DispatchSourceRead?
     private var readPaused = false
-    /// Something was read (a connection accepted while the budget was full waits unread, for
-    /// others, and is not idle).
-    private var hasRead = false
     private var writeSource: DispatchSourceWrite?
     private var writeActive = false
     /// A flush is queued behind the replies on the queue (``scheduleFlush()``).
@@ -169,7 +166,6 @@ public final class SocketConnection: @unchecked Sendable {
                 return
             }
             inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
-            hasRead = true
             lastActivity = .now
             budget -= count
             processLines()
@@ -426,12 +422,13 @@ public final class SocketConnection: @unchecked Sendable {
     /// that leaves its results unread that long is dropped with a warning.
     func closeIfIdle(now: ContinuousClock.Instant, timeout: Duration) {
         guard !closed, linesInProgress == 0, now - lastActivity >= timeout else { return }
-        // Held back by the budget with a line waiting to start (or nothing read yet) and nothing
-        // unread on its side: waiting for others, not idle. Holding only part of a line, it has nothing that could
+        // Held back by the budget with a line waiting to start (or holding nothing: it may have
+        // written one we do not read while the budget is full) and nothing unread on its side:
+        // waiting for others, not idle. Holding only part of a line, it has nothing that could
         // finish, and connections like it could keep the budget under pressure for ever: the
         // partial line goes at the timeout. (Framing stopped at `scanFrom`: no newline before it.)
         if heldBack, pendingOutput == 0,
-            !hasRead || inbound[max(scanFrom, inboundHead)...].contains(UInt8(ascii: "\n"))
+            inbound.count == inboundHead || inbound[max(scanFrom, inboundHead)...].contains(UInt8(ascii: "\n"))
         {
             return
         }

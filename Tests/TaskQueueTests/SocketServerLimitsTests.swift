@@ -138,6 +138,14 @@ import Testing
         let (server, path) = try startServer(dir, limits: limits, logger: recorder.logger(), handler: gate.handler)
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
+        // A connection served before the budget fills, which then holds nothing.
+        let early = try RawClient(path: path)
+        early.write("q\n")
+        var earlyAnswers = ""
+        #expect(await eventually {
+            earlyAnswers += early.readSome()
+            return earlyAnswers.contains("ok")
+        })
         // Lines under the 64 KiB share, so that each is read whole and starts under pressure too.
         let line = String(repeating: " ", count: 60 << 10) + "{}\n"
         var holders: [RawClient] = []
@@ -151,9 +159,15 @@ import Testing
         let held = server.bufferedBytes
         let late = try RawClient(path: path)
         late.write("q\n" + String(repeating: "{}\n", count: 1000), blocking: false)
+        early.write("q\n")  // not read while the budget is full
         try await Task.sleep(for: .seconds(3))  // past the idle timeout, checked every second
         #expect(server.bufferedBytes == held, "the late connection was read while the budget was full")
         gate.open()
+        earlyAnswers = ""
+        #expect(await eventually {
+            earlyAnswers += early.readSome()
+            return earlyAnswers.contains("ok")
+        }, "the early connection was closed as idle while it waited: \(earlyAnswers)")
         var answers = ""
         #expect(await eventually {
             answers += late.readSome()
@@ -161,6 +175,7 @@ import Testing
         }, "the late connection was served")
         for client in holders { client.close() }
         late.close()
+        early.close()
     }
 
     @Test func connectionsOverTheCapAreRefusedWithALineAndOneWarning() async throws {
