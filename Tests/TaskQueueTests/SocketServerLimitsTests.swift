@@ -134,22 +134,23 @@ import Testing
         defer { dir.remove() }
         let gate = HandlerGate()
         let recorder = LogRecorder()
-        let limits = SocketServer.Limits(maximumConnections: 64, idleTimeout: .seconds(1), maximumBufferedBytes: 1 << 20)
+        let limits = SocketServer.Limits(maximumConnections: 64, idleTimeout: .seconds(2), maximumBufferedBytes: 1 << 20)
         let (server, path) = try startServer(dir, limits: limits, logger: recorder.logger(), handler: gate.handler)
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
-        // A connection served before the budget fills, which then holds nothing.
+        // A connection served until the budget fills (so never idle before), which then holds nothing.
         let early = try RawClient(path: path)
-        early.write("q\n")
         var earlyAnswers = ""
-        #expect(await eventually {
-            earlyAnswers += early.readSome()
-            return earlyAnswers.contains("ok")
-        })
         // Lines under the 64 KiB share, so that each is read whole and starts under pressure too.
         let line = String(repeating: " ", count: 60 << 10) + "{}\n"
         var holders: [RawClient] = []
         while !recorder.records.contains(where: { $0.contains("hold twice their budget") }), holders.count < 50 {
+            earlyAnswers = ""
+            early.write("q\n")
+            #expect(await eventually {
+                earlyAnswers += early.readSome()
+                return earlyAnswers.contains("ok")
+            })
             let client = try RawClient(path: path)
             client.write(line, blocking: false)
             holders.append(client)
@@ -160,7 +161,7 @@ import Testing
         let late = try RawClient(path: path)
         late.write("q\n" + String(repeating: "{}\n", count: 1000), blocking: false)
         early.write("q\n")  // not read while the budget is full
-        try await Task.sleep(for: .seconds(3))  // past the idle timeout, checked every second
+        try await Task.sleep(for: .seconds(4))  // past the idle timeout, checked every second
         #expect(server.bufferedBytes == held, "the late connection was read while the budget was full")
         gate.open()
         earlyAnswers = ""
