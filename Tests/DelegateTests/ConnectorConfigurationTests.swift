@@ -30,6 +30,41 @@ import TestSupport
         try DelegateConfiguration.load(tomlText: toml, environment: [:], hostName: "host-a", path: path)
     }
 
+    /// An `allowed_*` list given empty counts as set: left empty after revoking the last user, it
+    /// admits root only, not everyone (fail closed, as "any set: only those, and root" says);
+    /// `check-config` shows the lists of such a connector, and none for one open to everyone.
+    @Test func anEmptyAllowedListGivenAdmitsRootOnly() throws {
+        let configuration = try load(
+            """
+            [connectors.deploy]
+            region = "us-east-1"
+            credentials = { type = "instanceRole" }
+            allowed_users = []
+
+            [connectors.open]
+            region = "us-east-1"
+            credentials = { type = "instanceRole" }
+            """)
+        let deploy = try #require(configuration.connectors["deploy"])
+        let open = try #require(configuration.connectors["open"])
+        #expect(deploy.policy.restrictsPrincipals && !open.policy.restrictsPrincipals)
+        let catalog = ConnectorCatalog(connectors: ["deploy": deploy, "open": open])
+        for (id, refused) in [("deploy", true), ("open", false)] {
+            let task = try DelegateTask.decode(
+                ConnectorPolicyTests.task(connector: .string(id)), defaultID: nil, connectors: [id: id == "deploy" ? deploy : open])
+            #expect((catalog.refusal(of: task, by: ConnectorPolicyTests.nobody)?.code == .notAuthorized) == refused, "\(id)")
+            #expect(catalog.refusal(of: task, by: TaskPrincipal(intake: .spool, uid: 0)) == nil, "\(id): root")
+            #expect((catalog.refusal(of: task, by: .systemdUnit("app.service", helperUID: 0)) != nil) == refused, "\(id): a unit")
+        }
+        #expect(deploy.renderTOML().contains("allowed_users = []"))
+        #expect(!open.renderTOML().contains { $0.hasPrefix("allowed_") }, "\(open.renderTOML())")
+        // Rendered and read back, each admits what it did.
+        for named in [deploy, open] {
+            let again = try load(named.renderTOML().joined(separator: "\n"))
+            #expect(again.connectors[named.id]?.policy == named.policy, "\(named.id)")
+        }
+    }
+
     /// The error `toml` (one `[connectors.x]` table) is refused with.
     func refusal(_ toml: String) -> ConfigurationError? {
         do {

@@ -82,6 +82,9 @@ extension NamedConnector {
             }
             policy.operations = operations
         }
+        policy.principalsListed = ["allowed_users", "allowed_groups", "allowed_units", "allowed_queues"].contains {
+            table[$0] != nil
+        }
         policy.allowedUsers = try principals(table["allowed_users"], key: "allowed_users", error: error)
         policy.allowedGroups = try principals(table["allowed_groups"], key: "allowed_groups", error: error)
         if let value = table["allowed_units"] {

@@ -21,11 +21,18 @@ extension NamedConnector {
         } else {
             lines.append("# operations: every operation")
         }
+        if policy.restrictsPrincipals {
+            lines += [
+                "allowed_users = \(DelegateConfiguration.tomlArray(policy.allowedUsers))",
+                "allowed_groups = \(DelegateConfiguration.tomlArray(policy.allowedGroups))",
+                "allowed_units = \(DelegateConfiguration.tomlArray(policy.allowedUnits))",
+                "allowed_queues = \(DelegateConfiguration.tomlArray(policy.allowedQueues))",
+            ]
+        } else {
+            // An empty list given restricts (root only): an open connector shows none.
+            lines.append("# allowed_users, allowed_groups, allowed_units, allowed_queues: none set, everyone may use it")
+        }
         lines += [
-            "allowed_users = \(DelegateConfiguration.tomlArray(policy.allowedUsers))",
-            "allowed_groups = \(DelegateConfiguration.tomlArray(policy.allowedGroups))",
-            "allowed_units = \(DelegateConfiguration.tomlArray(policy.allowedUnits))",
-            "allowed_queues = \(DelegateConfiguration.tomlArray(policy.allowedQueues))",
             "require_sealed_results = \(policy.requireSealedResults)",
             "cache_ttl_seconds = \(policy.cacheTTLSeconds)",
             "cache_stale_seconds = \(policy.cacheStaleSeconds)",

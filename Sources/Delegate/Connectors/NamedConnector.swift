@@ -41,6 +41,10 @@ public struct ConnectorPolicy: Sendable, Equatable {
     public var allowedUnits: [String]
     /// SQS queue URLs whose tasks may use it (section 12).
     public var allowedQueues: [String]
+    /// Some `allowed_*` key was given, even as an empty list: then only those listed (and root)
+    /// may use the connector. (`allowed_users = []` left after revoking the last user admits root
+    /// only; taken for "none set" it opened the connector to everyone.)
+    public var principalsListed: Bool
     /// Spool (and SQS) tasks must carry `sealTo`; the socket is exempt.
     public var requireSealedResults: Bool
     /// Read cache lifetime (section 14); 0 = no cache.
@@ -51,22 +55,35 @@ public struct ConnectorPolicy: Sendable, Equatable {
 
     public init(
         operations: [OperationName]? = nil, allowedUsers: [String] = [], allowedGroups: [String] = [],
-        allowedUnits: [String] = [], allowedQueues: [String] = [], requireSealedResults: Bool = false,
-        cacheTTLSeconds: Int = 0, cacheStaleSeconds: Int = 0
+        allowedUnits: [String] = [], allowedQueues: [String] = [], principalsListed: Bool = false,
+        requireSealedResults: Bool = false, cacheTTLSeconds: Int = 0, cacheStaleSeconds: Int = 0
     ) {
         self.operations = operations
         self.allowedUsers = allowedUsers
         self.allowedGroups = allowedGroups
         self.allowedUnits = allowedUnits
         self.allowedQueues = allowedQueues
+        self.principalsListed = principalsListed
         self.requireSealedResults = requireSealedResults
         self.cacheTTLSeconds = cacheTTLSeconds
         self.cacheStaleSeconds = cacheStaleSeconds
     }
 
-    /// Whether any `allowed_*` list is set: then only the principals listed (and root) may use it.
+    /// Whether any `allowed_*` list is set (given, even empty): then only the principals listed
+    /// (and root) may use it.
     public var restrictsPrincipals: Bool {
-        !(allowedUsers.isEmpty && allowedGroups.isEmpty && allowedUnits.isEmpty && allowedQueues.isEmpty)
+        principalsListed
+            || !(allowedUsers.isEmpty && allowedGroups.isEmpty && allowedUnits.isEmpty && allowedQueues.isEmpty)
+    }
+
+    /// Equal when they admit the same: lists given empty beside others that are not are no
+    /// different from lists not given.
+    public static func == (lhs: ConnectorPolicy, rhs: ConnectorPolicy) -> Bool {
+        lhs.operations == rhs.operations && lhs.allowedUsers == rhs.allowedUsers
+            && lhs.allowedGroups == rhs.allowedGroups && lhs.allowedUnits == rhs.allowedUnits
+            && lhs.allowedQueues == rhs.allowedQueues && lhs.restrictsPrincipals == rhs.restrictsPrincipals
+            && lhs.requireSealedResults == rhs.requireSealedResults && lhs.cacheTTLSeconds == rhs.cacheTTLSeconds
+            && lhs.cacheStaleSeconds == rhs.cacheStaleSeconds
     }
 
     public static let cacheTTLRange = 0...3600
