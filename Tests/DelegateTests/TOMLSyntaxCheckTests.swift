@@ -24,6 +24,16 @@ import Testing
         #expect(error.reason.hasPrefix("TOML syntax error at line 1, column "), "\(error)")
     }
 
+    /// A value without quotes may be a secret pasted in (a line of an AWS credentials file): the
+    /// error says where it is and how long, never what it is.
+    @Test func aValueWithoutQuotesIsNotShown() throws {
+        let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY"
+        let error = try #require(Self.loadError("[credentials]\ndirectory = \(secret)\n"))
+        #expect(error.reason.contains("line 2"), "\(error)")
+        #expect(error.reason.contains("\(secret.count) characters without quotes"), "\(error)")
+        #expect(!error.description.contains("wJalr"), "\(error)")
+    }
+
     /// Every character U+0000...U+00FF where toml++ expects a key: as the first character of
     /// a table header, of an array table header, after `[ `, after a dot, and of a key. None
     /// of these is a configuration the delegate accepts (a `#` only starts a comment).

@@ -187,9 +187,15 @@ struct TOMLSyntaxCheck {
         if looksLikeDate || atom.contains(":") {
             throw failure("dates and times are not used in this configuration")
         }
-        throw failure(
-            "\(DelegateConfiguration.quoted(String(String.UnicodeScalarView(atom)))) is not a number or a boolean "
-                + "(strings need quotes)")
+        // Shown only when made of digits and number signs (a number miswritten, `016`): anything
+        // else may be a secret pasted in (a key from a credentials file); the line and column
+        // say where it is.
+        let numberLike = atom.allSatisfy { Self.isDecimal($0) || "+-._".unicodeScalars.contains($0) }
+        let shown =
+            numberLike
+            ? DelegateConfiguration.quoted(String(String.UnicodeScalarView(atom)))
+            : "a value of \(atom.count) characters without quotes"
+        throw failure("\(shown) is not a number or a boolean (strings need quotes)")
     }
 
     // MARK: - Strings
