@@ -65,6 +65,13 @@ import TestSupport
         }
     }
 
+    /// A connector id may not start with `.` (its drop-in would be a hidden file, skipped), and
+    /// the refusal says so.
+    @Test func aConnectorIdStartingWithADotIsRefusedSayingWhy() throws {
+        let error = try #require(refusal("[connectors.\".ci\"]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }"))
+        #expect(error.reason.contains("not starting with '.'"), "\(error)")
+    }
+
     /// The error `toml` (one `[connectors.x]` table) is refused with.
     func refusal(_ toml: String) -> ConfigurationError? {
         do {

@@ -30,7 +30,7 @@ extension NamedConnector {
             ConfigurationError(key: key.map { "\(origin) \($0)" } ?? origin, reason: reason)
         }
         guard DelegateTask.isValidID(id) else {
-            throw error(nil, "a connector id must be 1-128 characters of A-Za-z0-9._-")
+            throw error(nil, "a connector id must be 1-128 characters of A-Za-z0-9._-, not starting with '.'")
         }
         for key in table.keys.sorted() where !keys.contains(key) {
             throw error(TaskObject.quotedKey(key), "unknown key; a connector takes " + keys.joined(separator: ", "))
