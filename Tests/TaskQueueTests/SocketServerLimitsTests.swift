@@ -134,7 +134,8 @@ import Testing
         defer { dir.remove() }
         let gate = HandlerGate()
         let recorder = LogRecorder()
-        let limits = SocketServer.Limits(maximumConnections: 64, idleTimeout: .seconds(2), maximumBufferedBytes: 1 << 20)
+        let limits = SocketServer.Limits(
+            maximumConnections: 64, idleTimeout: .seconds(5), maximumBufferedBytes: 256 << 10)
         let (server, path) = try startServer(dir, limits: limits, logger: recorder.logger(), handler: gate.handler)
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
@@ -144,7 +145,7 @@ import Testing
         // Lines under the 64 KiB share, so that each is read whole and starts under pressure too.
         let line = String(repeating: " ", count: 60 << 10) + "{}\n"
         var holders: [RawClient] = []
-        while !recorder.records.contains(where: { $0.contains("hold twice their budget") }), holders.count < 50 {
+        while !recorder.records.contains(where: { $0.contains("hold twice their budget") }), holders.count < 20 {
             earlyAnswers = ""
             early.write("q\n")
             #expect(await eventually {
@@ -154,14 +155,14 @@ import Testing
             let client = try RawClient(path: path)
             client.write(line, blocking: false)
             holders.append(client)
-            _ = await eventually(within: .seconds(5)) { gate.waiting == holders.count }
+            _ = await eventually(within: .seconds(1)) { gate.waiting == holders.count }
         }
         #expect(recorder.records.contains { $0.contains("hold twice their budget") }, "the budget is full")
         let held = server.bufferedBytes
         let late = try RawClient(path: path)
-        late.write("q\n" + String(repeating: "{}\n", count: 1000), blocking: false)
+        late.write("q\n" + String(repeating: "{}\n", count: 100), blocking: false)
         early.write("q\n")  // not read while the budget is full
-        try await Task.sleep(for: .seconds(4))  // past the idle timeout, checked every second
+        try await Task.sleep(for: .seconds(7))  // past the idle timeout, checked every second
         #expect(server.bufferedBytes == held, "the late connection was read while the budget was full")
         gate.open()
         earlyAnswers = ""
