@@ -132,6 +132,24 @@ import Testing
         #expect(deletion.error?.message.contains("running the task again is safe") == false)
     }
 
+    /// Every record of a task says whether its connector was a configured one or the task's own
+    /// (`CONNECTOR_KIND`): an inline connector may use a configured connector's id, and its use
+    /// must not read as that connector's in the journal.
+    @Test func theRecordsOfATaskSayWhetherItsConnectorIsNamedOrInline() async throws {
+        let fixture = ScriptedExecutorFixture()
+        fixture.http.always(.any, ScriptedExecutorFixture.secret())
+        let recorder = LogRecorder()
+        let inline = try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"])
+        _ = await fixture.executor.run(inline, receivedAt: fixture.clock.now(), logger: recorder.logger())
+        let named = NamedConnector(connector: inline.connector, policy: ConnectorPolicy(), origin: "[connectors.c]")
+        let task = try DelegateTask.decode(
+            ConnectorPolicyTests.task(connector: .string(named.id)), defaultID: nil, connectors: [named.id: named])
+        _ = await fixture.executor.run(task, receivedAt: fixture.clock.now(), logger: recorder.logger())
+        let records = recorder.records.filter { $0.contains("connector_id=") }
+        #expect(records.contains { $0.contains("task_id=\(inline.id)") && $0.contains("connector_kind=inline") }, "\(records)")
+        #expect(records.contains { $0.contains("task_id=t-1") && $0.contains("connector_kind=named") }, "\(records)")
+    }
+
     @Test func aTaskWhoseDeadlinePassedBeforeItStartedIsNeverSent() async throws {
         let fixture = ScriptedExecutorFixture()
         fixture.http.always(.any, ScriptedExecutorFixture.secret())

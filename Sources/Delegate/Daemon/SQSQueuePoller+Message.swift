@@ -146,6 +146,7 @@ extension SQSQueuePoller {
             "task received from an SQS queue",
             metadata: [
                 "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
+                "connector_kind": "\(task.connectorKind)",
                 "operation": "\(task.operation.name.rawValue)", "receive_count": "\(Self.receiveCount(of: message))",
             ])
         let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger)

@@ -232,6 +232,7 @@ struct SpoolIntake: Sendable {
                         "task claimed",
                         metadata: [
                             "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
+                            "connector_kind": "\(task.connectorKind)",
                             "operation": "\(task.operation.name.rawValue)",
                         ])
                     result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger)

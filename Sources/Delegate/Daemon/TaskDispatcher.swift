@@ -191,7 +191,7 @@ public final class TaskDispatcher: Sendable {
             "task not for this delegate",
             metadata: [
                 "event": "task-rejected", "task_id": "\(task.id)", "error_code": "\(TaskFailure.Code.notSelected)",
-                "connector_id": "\(task.connector.id)",
+                "connector_id": "\(task.connector.id)", "connector_kind": "\(task.connectorKind)",
             ], key: "task-not-selected", logger: logger)
         return TaskResult.notSelected(
             taskID: task.id, operation: task.operation.name.rawValue, connectorId: task.connector.id,

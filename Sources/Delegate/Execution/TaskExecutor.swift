@@ -37,11 +37,12 @@ public struct TaskExecutor: Sendable {
     public func run(_ task: DelegateTask, receivedAt: Date, logger baseLogger: Logger) async -> TaskResult {
         var logger = baseLogger
         // The task's fields go into the handler's metadata in one write, into a dictionary made
-        // big enough once (five key-by-key writes copied and grew it).
+        // big enough once (key-by-key writes copied and grew it).
         var metadata = logger.handler.metadata
-        metadata.reserveCapacity(metadata.count + 5)
+        metadata.reserveCapacity(metadata.count + 6)
         metadata["task_id"] = .string(task.id)
         metadata["connector_id"] = .string(task.connector.id)
+        metadata["connector_kind"] = .string(task.connectorKind)
         metadata["operation"] = .string(task.operation.name.rawValue)
         metadata["credential_source"] = .string(task.connector.credentials.sourceName)
         if let secret = task.operation.secret { metadata["secret_name"] = .string(secret.fullName) }
