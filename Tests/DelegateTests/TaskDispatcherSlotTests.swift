@@ -117,6 +117,23 @@ import Testing
         #expect(dispatcher.slotsInUse() == 0)
     }
 
+    /// A refusal's journal record says whether the connector it names is a configured one or the
+    /// task's own (an inline connector may carry a configured connector's id).
+    @Test func aRefusalSaysWhetherItsConnectorIsNamedOrInline() throws {
+        let dispatcher = try dispatcher(concurrency: 1)
+        let recorder = LogRecorder()
+        for named in [true, false] {
+            _ = dispatcher.rejected(
+                TaskRejection(
+                    code: .notAuthorized, message: "refused", taskID: "t-\(named)", connectorID: "prod",
+                    connectorIsNamed: named),
+                receivedAt: Date(), logger: recorder.logger())
+        }
+        let records = recorder.records.filter { $0.contains("event=task-rejected") }
+        #expect(records.contains { $0.contains("task_id=t-true") && $0.contains("connector_kind=named") }, "\(records)")
+        #expect(records.contains { $0.contains("task_id=t-false") && $0.contains("connector_kind=inline") }, "\(records)")
+    }
+
     /// A task already past its deadline when it would wait for a slot (received long ago) is
     /// answered at once, `DeadlineExceeded` with how long it waited, not "the delegate is stopping".
     @Test func aTaskPastItsDeadlineWhenItWouldWaitIsAnsweredAtOnce() async throws {

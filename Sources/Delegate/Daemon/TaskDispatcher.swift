@@ -210,7 +210,10 @@ public final class TaskDispatcher: Sendable {
         connectors.count(namedConnectorID: rejection.namedConnectorID)
         var metadata: Logger.Metadata = ["event": "task-rejected", "error_code": "\(rejection.code.rawValue)"]
         if let id = rejection.taskID { metadata["task_id"] = "\(id)" }
-        if let connector = rejection.connectorID { metadata["connector_id"] = "\(connector)" }
+        if let connector = rejection.connectorID {
+            metadata["connector_id"] = "\(connector)"
+            metadata["connector_kind"] = rejection.connectorIsNamed ? "named" : "inline"
+        }
         if let operation = rejection.operation { metadata["operation"] = "\(operation)" }
         if let logLimiter {
             logLimiter.warning(
