@@ -256,7 +256,8 @@ public final class Spool: Sendable {
     ///   with other contents (a result its producer has not collected yet): that result is never
     ///   replaced, and the claimed task file stays for the caller to ``discard(_:)``.
     public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) async throws(TaskQueueError) {
-        if !hasPlacedResult(claimed) {
+        let placedBefore = hasPlacedResult(claimed)
+        if !placedBefore {
             try await resultLanes.run { () throws(TaskQueueError) in
                 do throws(TaskQueueError) {
                     try self.writeResult(id: resultID, data: result, syncDirectory: false)
@@ -264,23 +265,28 @@ public final class Spool: Sendable {
                     guard try self.resultHolds(id: resultID, exactly: result) else { throw error }
                 }
             }
-            placedResults.withLock { $0[claimed.pathBytes] = resultPath(id: resultID) }
         }
-        try await doneSync.sync()
-        _ = placedResults.withLock { $0.removeValue(forKey: claimed.pathBytes) }
+        do {
+            try await doneSync.sync()
+        } catch {
+            // Remembered only now, so that the usual way costs no entry (a key of the path's bytes).
+            if !placedBefore { placedResults.withLock { $0[claimed.pathBytes] = resultPath(id: resultID) } }
+            throw error
+        }
+        if placedBefore { forgetPlacedResult(claimed) }
         removeAfterResult(claimed)
     }
 
     /// Whether `claimed`'s result is in `done/` already, only its name not yet durable (a
     /// ``complete(_:resultID:result:)`` failed at the fsync).
     public func hasPlacedResult(_ claimed: ClaimedTask) -> Bool {
-        placedResults.withLock { $0[claimed.pathBytes] != nil }
+        placedResults.withLock { !$0.isEmpty && $0[claimed.pathBytes] != nil }
     }
 
     /// Forgets that `claimed`'s result was placed, for a caller that gives up on completing it
     /// (a stop): a later task claimed at the same path writes its own.
     public func forgetPlacedResult(_ claimed: ClaimedTask) {
-        _ = placedResults.withLock { $0.removeValue(forKey: claimed.pathBytes) }
+        placedResults.withLock { if !$0.isEmpty { $0.removeValue(forKey: claimed.pathBytes) } }
     }
 
     /// Whether `done/<id>.json` is one of this delegate's results holding exactly `data`.
