@@ -27,6 +27,9 @@ enum ProgramSearch {
                 buffer.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &status) == 0 }
             }
         }
+        // An empty name is found nowhere (execvp fails it at once; in a PATH entry it would name
+        // the directory itself).
+        guard !program.isEmpty else { return false }
         if program.contains(UInt8(ascii: "/")) { return exists(program) }
         let search = getenv("PATH").map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) }
             ?? Array("/bin:/usr/bin".utf8)
