@@ -36,7 +36,7 @@ public enum LogDestination: String, Sendable, Equatable, CaseIterable {
     static func standardErrorIdentity() -> FileIdentity? {
         var status = stat()
         guard fstat(STDERR_FILENO, &status) == 0 else { return nil }
-        return FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+        return FileIdentity(status)
     }
 }
 
@@ -50,11 +50,16 @@ public struct FileIdentity: Sendable, Equatable {
         self.inode = inode
     }
 
+    /// The identity `stat(2)` or `fstat(2)` gave.
+    init(_ status: stat) {
+        self.init(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+    }
+
     /// The identity of the file at `path` (a link followed), nil if it cannot be stat'ed.
     public init?(path: String) {
         var status = stat()
         guard !path.isEmpty, stat(path, &status) == 0 else { return nil }
-        self.init(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+        self.init(status)
     }
 }
 

@@ -102,7 +102,7 @@ import Testing
         let noneCatalog = ConnectorCatalog(connectors: ["prod": none])
         #expect(
             #expect(throws: TaskRejection.self) {
-                try noneCatalog.admit(Self.task(), defaultID: nil, by: Self.nobody)
+                try noneCatalog.admit(TaskDocument(Self.task()), defaultID: nil, by: Self.nobody)
             }?.code == .notAuthorized)
     }
 
@@ -176,17 +176,17 @@ import Testing
 
     @Test func reloadReplacesTheCatalog() throws {
         let catalog = ConnectorCatalog(connectors: ["prod": Self.named()])
-        #expect(try catalog.admit(Self.task(), defaultID: nil, by: Self.nobody).connector.id == "prod")
+        #expect(try catalog.admit(TaskDocument(Self.task()), defaultID: nil, by: Self.nobody).connector.id == "prod")
         catalog.update(
             connectors: ["prod": Self.named("prod", ConnectorPolicy(allowedUsers: ["root"]))], allowInline: true, credentialMappings: [])
         let refused = #expect(throws: TaskRejection.self) {
-            try catalog.admit(Self.task(), defaultID: nil, by: Self.nobody)
+            try catalog.admit(TaskDocument(Self.task()), defaultID: nil, by: Self.nobody)
         }
         #expect(refused?.code == .notAuthorized)
         #expect(catalog.selectors(of: "prod") == ["prod"])
         #expect(catalog.selectors(of: "other") == nil)
         catalog.update(connectors: [:], allowInline: true, credentialMappings: [])
-        #expect(throws: TaskRejection.self) { try catalog.admit(Self.task(), defaultID: nil, by: Self.nobody) }
+        #expect(throws: TaskRejection.self) { try catalog.admit(TaskDocument(Self.task()), defaultID: nil, by: Self.nobody) }
         #expect(catalog.selectors(of: "prod") == nil)
     }
 

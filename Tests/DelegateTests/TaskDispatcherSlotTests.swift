@@ -91,32 +91,6 @@ import Testing
         #expect(dispatcher.slotsInUse() == 0)
     }
 
-    /// A task whose deadline passes while every slot is busy (here with a task AWS holds; tasks
-    /// running to deadlines of up to an hour in life) is answered at its deadline, not when a slot
-    /// frees: `DeadlineExceeded`, nothing sent, the slot never taken.
-    @Test func aTaskWhoseDeadlinePassesWhileWaitingForASlotIsAnsweredThen() async throws {
-        let dispatcher = try dispatcher(concurrency: 1)
-        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
-        let running = try Self.task("running")
-        let waiting = try Self.task("waiting", deadline: 1)
-
-        async let first = dispatcher.execute(running, receivedAt: Date(), logger: logger)
-        #expect(await eventually { http.holding == 1 })
-        let started = ContinuousClock.now
-        let gaveUp = await dispatcher.execute(waiting, receivedAt: Date(), logger: logger)
-        let took = ContinuousClock.now - started
-        #expect(took >= .seconds(1) && took < .seconds(10), "answered after \(took)")
-        #expect(gaveUp.status == .failed)
-        #expect(errorCode(gaveUp) == "DeadlineExceeded")
-        #expect(gaveUp.error?.message.contains("for a free slot and its deadline of 1 s passed") == true, "\(gaveUp)")
-        #expect(http.holding == 1, "the first task still runs")
-        #expect(dispatcher.slotsInUse() == 1 && dispatcher.tasksWaitingForASlot() == 0)
-        http.releaseHeld()
-        #expect(await first.status == .succeeded)
-        #expect(http.requests.count == 1, "the task that gave up was never sent")
-        #expect(dispatcher.slotsInUse() == 0)
-    }
-
     /// A refusal's journal record says whether the connector it names is a configured one or the
     /// task's own (an inline connector may carry a configured connector's id).
     @Test func aRefusalSaysWhetherItsConnectorIsNamedOrInline() throws {
@@ -134,22 +108,33 @@ import Testing
         #expect(records.contains { $0.contains("task_id=t-false") && $0.contains("connector_kind=inline") }, "\(records)")
     }
 
-    /// A task already past its deadline when it would wait for a slot (received long ago) is
-    /// answered at once, `DeadlineExceeded` with how long it waited, not "the delegate is stopping".
-    @Test func aTaskPastItsDeadlineWhenItWouldWaitIsAnsweredAtOnce() async throws {
+    /// A task whose deadline passes while every slot is busy (here with a task AWS holds; tasks
+    /// running to deadlines of up to an hour in life) is answered at its deadline, not when a slot
+    /// frees: `DeadlineExceeded`, nothing sent, the slot never taken. One already past its
+    /// deadline when it would wait (received long ago) is answered at once.
+    @Test(arguments: [(deadline: 1, receivedAgo: 0.0), (deadline: 30, receivedAgo: 31.0)])
+    func aTaskWhoseDeadlinePassesWhileWaitingForASlotIsAnsweredThen(deadline: Int, receivedAgo: Double) async throws {
         let dispatcher = try dispatcher(concurrency: 1)
         http.always(.any, .hold(ScriptedExecutorFixture.secret()))
         let running = try Self.task("running")
-        let waiting = try Self.task("waiting", deadline: 30)
+        let waiting = try Self.task("waiting", deadline: deadline)
 
         async let first = dispatcher.execute(running, receivedAt: Date(), logger: logger)
         #expect(await eventually { http.holding == 1 })
-        let gaveUp = await dispatcher.execute(waiting, receivedAt: Date().addingTimeInterval(-31), logger: logger)
+        let started = ContinuousClock.now
+        let gaveUp = await dispatcher.execute(waiting, receivedAt: Date().addingTimeInterval(-receivedAgo), logger: logger)
+        let took = ContinuousClock.now - started
+        let left = Duration.seconds(max(0, Double(deadline) - receivedAgo))
+        #expect(took >= left && took < left + .seconds(9), "answered after \(took)")
         #expect(gaveUp.status == .failed)
         #expect(errorCode(gaveUp) == "DeadlineExceeded")
-        #expect(gaveUp.error?.message.contains("for a free slot and its deadline of 30 s passed") == true, "\(gaveUp)")
+        #expect(
+            gaveUp.error?.message.contains("for a free slot and its deadline of \(deadline) s passed") == true, "\(gaveUp)")
+        #expect(http.holding == 1, "the first task still runs")
+        #expect(dispatcher.slotsInUse() == 1 && dispatcher.tasksWaitingForASlot() == 0)
         http.releaseHeld()
         #expect(await first.status == .succeeded)
         #expect(http.requests.count == 1, "the task that gave up was never sent")
+        #expect(dispatcher.slotsInUse() == 0)
     }
 }

@@ -105,7 +105,7 @@ import Testing
         inline["id"] = "prod"
         func rejected(_ data: Data) throws -> TaskRejection {
             do {
-                _ = try catalog.admit(data, defaultID: nil, by: principal)
+                _ = try catalog.admit(TaskDocument(data), defaultID: nil, by: principal)
             } catch {
                 _ = dispatcher.rejected(error, receivedAt: Date(), logger: Self.logger)
                 return error
@@ -123,8 +123,8 @@ import Testing
 
         // Not started at a stop: counted for the named connector only.
         catalog.update(connectors: ["prod": ConnectorPolicyTests.named()], allowInline: true, credentialMappings: [])
-        let inlineTask = try catalog.admit(ConnectorPolicyTests.task(connector: .object(inline)), defaultID: nil, by: principal)
-        let namedTask = try catalog.admit(ConnectorPolicyTests.task(), defaultID: nil, by: principal)
+        let inlineTask = try catalog.admit(TaskDocument(ConnectorPolicyTests.task(connector: .object(inline))), defaultID: nil, by: principal)
+        let namedTask = try catalog.admit(TaskDocument(ConnectorPolicyTests.task()), defaultID: nil, by: principal)
         #expect(inlineTask.namedConnectorID == nil && namedTask.namedConnectorID == "prod")
         dispatcher.stopIntake()
         _ = await dispatcher.execute(inlineTask, receivedAt: Date(), logger: Self.logger)

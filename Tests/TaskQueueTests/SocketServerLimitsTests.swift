@@ -74,6 +74,20 @@ import Testing
         #expect(await eventually { server.bufferedBytes == 0 })
     }
 
+    /// `times` peers one after another: each connects, `send`s, waits `pause` (its answer to `q`
+    /// comes and stays unread, so the close resets) and closes; the next comes once it is gone.
+    func connectSendAndClose(
+        _ times: Int, to path: String, server: SocketServer, pause: Duration, send: (RawClient) -> Void
+    ) async throws {
+        for _ in 0..<times {
+            let client = try RawClient(path: path)
+            send(client)
+            try await Task.sleep(for: pause)
+            client.close()
+            _ = await eventually(within: .milliseconds(500)) { server.connectionCount == 0 }
+        }
+    }
+
     /// Peers that each start lines and close, again and again, cannot hold more than about twice
     /// the budget in lines running: at twice it no connection starts lines until they drain.
     @Test func peersThatStartLinesAndCloseAgainAndAgainStopAtTwiceTheBudget() async throws {
@@ -85,13 +99,9 @@ import Testing
         let (server, path) = try startServer(dir, limits: limits, logger: recorder.logger(), handler: gate.handler)
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
-        for _ in 0..<20 {
-            let client = try RawClient(path: path)
+        try await connectSendAndClose(20, to: path, server: server, pause: .milliseconds(50)) { client in
             client.write("q\n")
             for _ in 0..<4 { client.write(HandlerGate.line, blocking: false) }
-            try await Task.sleep(for: .milliseconds(50))
-            client.close()
-            _ = await eventually(within: .milliseconds(500)) { server.connectionCount == 0 }
         }
         #expect(server.bufferedBytes <= 3 << 20, "\(server.bufferedBytes) bytes held")
         #expect(gate.waiting * (200 << 10) <= 3 << 20, "\(gate.waiting) lines running")
@@ -111,12 +121,8 @@ import Testing
         let (server, path) = try startServer(dir, limits: limits, handler: gate.handler)
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
-        for _ in 0..<40 {
-            let client = try RawClient(path: path)
+        try await connectSendAndClose(40, to: path, server: server, pause: .milliseconds(30)) { client in
             client.write("q\n" + String(repeating: "{}\n", count: 16), blocking: false)
-            try await Task.sleep(for: .milliseconds(30))
-            client.close()
-            _ = await eventually(within: .milliseconds(500)) { server.connectionCount == 0 }
         }
         // Full at 128 KiB: 64 lines at 2 KiB, and at most one read's 16 more started with them.
         #expect(gate.waiting >= 16, "\(gate.waiting) lines running")

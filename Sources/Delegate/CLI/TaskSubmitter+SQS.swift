@@ -151,8 +151,8 @@ extension TaskSubmitter {
         _ deadline: ContinuousClock.Instant, _ operation: @escaping @Sendable () async throws(AWSError) -> Value
     ) async throws(AWSError) -> Value? {
         // nil: the deadline came first.
-        let first = await withTaskGroup(of: Result<Value, AWSError>?.self) { group in
-            group.addTask {
+        let first: Result<Value, AWSError>? = await Race.first(
+            {
                 await AWSCallDeadline.$current.withValue(deadline) {
                     do throws(AWSError) {
                         return .success(try await operation())
@@ -160,15 +160,11 @@ extension TaskSubmitter {
                         return .failure(error)
                     }
                 }
-            }
-            group.addTask {
+            },
+            {
                 try? await Task.sleep(until: deadline)
                 return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+            })
         return try first?.get()
     }
 

@@ -95,17 +95,11 @@ public final class ConnectorCatalog: Sendable {
         state.withLock { $0.connectors[id]?.connector.delegateSelectors }
     }
 
-    /// Decodes a task against the connectors in force and admits it for `principal`: one snapshot
-    /// serves both, so a reload in between cannot mix two catalogs.
+    /// Decodes a task (already parsed, as every intake has it) against the connectors in force and
+    /// admits it for `principal`: one snapshot serves both, so a reload in between cannot mix two
+    /// catalogs.
     ///
     /// - Throws: the decoder's rejection, or the refusal `refusal(of:by:in:)` gives.
-    public func admit(_ data: Data, defaultID: String?, by principal: TaskPrincipal) throws(TaskRejection)
-        -> DelegateTask
-    {
-        try admit(TaskDocument(data), defaultID: defaultID, by: principal)
-    }
-
-    /// ``admit(_:defaultID:by:)`` for a task already parsed (peeked at by an intake).
     public func admit(_ document: TaskDocument, defaultID: String?, by principal: TaskPrincipal)
         throws(TaskRejection) -> DelegateTask
     {

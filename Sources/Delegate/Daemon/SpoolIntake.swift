@@ -217,11 +217,14 @@ struct SpoolIntake: Sendable {
                 case .failure(let rejection):
                     result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
                 case .success(let task):
-                    let decision = dispatcher.matches(task.connector.delegateSelectors)
-                    if !claimed.recovered, !decision.isAccepted {
-                        // What runs is what was claimed, which may not be what was matched (the
-                        // file was replaced in between, or could not be judged then): a task for
-                        // other delegates goes back to new/ for them.
+                    // What runs is what was claimed, which may not be what the peek matched (the
+                    // file was replaced in between, or could not be judged then): a task for
+                    // other delegates goes back to new/ for them. (The peeked bytes themselves
+                    // were matched, or would not decode: not matched again.)
+                    let matchedAtPeek = peekedDocument?.data == data
+                    if !claimed.recovered, !matchedAtPeek,
+                        case let decision = dispatcher.matches(task.connector.delegateSelectors), !decision.isAccepted
+                    {
                         guard let refused = leaveForOthers(claimed, task, decision, receivedAt: receivedAt, logger: logger)
                         else { return }
                         result = refused
