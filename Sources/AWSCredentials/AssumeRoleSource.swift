@@ -82,6 +82,18 @@ public struct AssumeRoleSource: CredentialSource {
         // expired on arrival (one AssumeRole per task): the skew the STS client learned moves it
         // onto this host's clock. (An offset learned before an NTP step may keep a session past
         // its end; AWS's ExpiredToken then drops it, and the retry learns the new offset.)
+        // A session already at its end (a misbehaving endpoint; STS's shortest is 15 minutes)
+        // would be cached and signed with by every task waiting on this fetch, then fetched again
+        // for each: refused, as IMDS's is (judged by AWS's clock, as far as the client knows it).
+        if let expiration = credentials.expiration,
+            expiration <= sts.serverTime().addingTimeInterval(RefreshPolicy().expirySafetyMargin)
+        {
+            throw AWSError(
+                kind: .invalidResponse, code: .invalidResponse,
+                message: "STS AssumeRole handed out a session that ends at \(Timestamp.format(expiration)), "
+                    + "already past (or within seconds) by AWS's clock",
+                requestId: response.requestId, retryable: true, attempts: response.attempts)
+        }
         credentials.expiration = credentials.expiration?.addingTimeInterval(-sts.clockSkew.currentOffset)
         return credentials
     }

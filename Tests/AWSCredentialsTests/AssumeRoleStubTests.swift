@@ -18,7 +18,7 @@ import Testing
 
     /// A stub STS: answers AssumeRole with credentials when `ExternalId` is `ext-right`, with
     /// AWS's `AccessDenied` otherwise; the first `expiredTokens` calls get `ExpiredToken`.
-    static func stub(expiredTokens: Int = 0) throws -> LoopbackHTTPServer {
+    static func stub(expiredTokens: Int = 0, expiration: String = "2030-01-01T00:00:00Z") throws -> LoopbackHTTPServer {
         let expiredLeft = Mutex(expiredTokens)
         return try LoopbackHTTPServer { request in
             let form = Dictionary(
@@ -50,7 +50,7 @@ import Testing
                     <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
                     <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/sm/\(form["RoleSessionName"] ?? "")</Arn></AssumedRoleUser>
                     <Credentials><AccessKeyId>ASIASTUB</AccessKeyId><SecretAccessKey>stub-secret</SecretAccessKey>
-                    <SessionToken>stub-token</SessionToken><Expiration>2030-01-01T00:00:00Z</Expiration></Credentials>
+                    <SessionToken>stub-token</SessionToken><Expiration>\(expiration)</Expiration></Credentials>
                     </AssumeRoleResult><ResponseMetadata><RequestId>req-ok</RequestId></ResponseMetadata></AssumeRoleResponse>
                     """)
         }
@@ -193,6 +193,30 @@ import Testing
         _ = try await provider.credentials(logger: logger)
         #expect(server.requestsServed == 2, "a new session")
         #expect(base.invalidations == 0)
+    }
+
+    /// A session that has already ended (or ends within the safety margin) is refused, not
+    /// cached: each task waiting on the fetch would sign with it, and each next one fetch again.
+    @Test(arguments: ["2000-01-01T00:00:00Z", Timestamp.format(Date().addingTimeInterval(5))])
+    func aSessionAlreadyAtItsEndIsRefused(_ expiration: String) async throws {
+        let server = try Self.stub(expiration: expiration)
+        let ended = try source(server, externalId: "ext-right", base: StaticCredentialProvider(fakeCredentials("base")))
+        let error = await #expect(throws: AWSError.self) { try await ended.fetch(logger: logger) }
+        #expect(error?.code == .invalidResponse)
+        #expect(error?.message.contains(String(expiration.prefix(19))) == true)
+        #expect(error?.message.contains("stub-secret") == false)
+
+        // Through the cache: refused once within the failure hold, not fetched per caller.
+        let cached = CachingCredentialProvider(source: ended, clock: ManualClock())
+        for _ in 0..<3 {
+            await #expect(throws: AWSError.self) { try await cached.credentials(logger: logger) }
+        }
+        #expect(server.requestsServed == 2)
+
+        let later = try Self.stub(expiration: Timestamp.format(Date().addingTimeInterval(900)))
+        let fine = try await source(later, externalId: "ext-right", base: StaticCredentialProvider(fakeCredentials("base")))
+            .fetch(logger: logger)
+        #expect(fine.sessionToken == "stub-token")
     }
 
     /// With this host's clock an hour behind AWS (learned by the STS client), a session's

@@ -114,6 +114,26 @@ import Testing
         #expect(error?.message.contains("HPKE-P256-SHA256-AES128GCM") == true)
     }
 
+    /// A plaintext sealed by anyone with the public key, giving a key twice: refused as a result
+    /// line giving a key twice is (exit 64 for `open`, not a first-value-wins answer).
+    @Test func aSealedPlaintextGivingAKeyTwiceIsRefused() throws {
+        let sealed = try HPKE.seal(
+            publicKey: pair.publicKey, info: SealedResult.info, aad: Array("t1".utf8),
+            plaintext: Array(#"{"secretString":"real","secretString":"forged"}"#.utf8))
+        let result = SealedResult(enc: sealed.enc, ciphertext: sealed.ciphertext)
+        let error = #expect(throws: SealedResultError.self) { try result.open(taskID: "t1", privateKey: pair.privateKey) }
+        #expect(error?.isAuthenticationFailure == false)
+        #expect(error?.message.contains("twice") == true)
+        #expect(error?.message.contains("real") == false)
+
+        let once = try HPKE.seal(
+            publicKey: pair.publicKey, info: SealedResult.info, aad: Array("t1".utf8),
+            plaintext: Array(#"{"secretString":"real"}"#.utf8))
+        let opened = try SealedResult(enc: once.enc, ciphertext: once.ciphertext).open(
+            taskID: "t1", privateKey: pair.privateKey)
+        #expect(opened == .object(["secretString": "real"]))
+    }
+
     @Test func resultsWithoutAResultObjectStayAsTheyAre() throws {
         let failed = TaskResult(
             id: "t1", status: .failed, operation: "getSecretValue", connectorId: "c", delegate: "d",

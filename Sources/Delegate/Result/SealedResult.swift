@@ -50,11 +50,15 @@ public struct SealedResult: Sendable, Equatable {
                 : SealedResultError("the sealed result cannot be opened: \(error)")
         }
         // Parsed in place: the plaintext holds the secret, so no copy is made of it.
-        guard let value = plaintext.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) })?.value, case .object = value
+        guard let parsed = plaintext.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }),
+            case .object = parsed.value
         else {
             throw SealedResultError("the sealed result holds no JSON object")
         }
-        return value
+        // As for a result line: a key given twice is no result (which value would count?).
+        // Anyone with the public key can seal, so this is the same rule, not a weaker one.
+        guard !parsed.hasDuplicateKeys else { throw SealedResultError("the sealed result gives a key twice") }
+        return parsed.value
     }
 
     var jsonValue: JSONValue {
