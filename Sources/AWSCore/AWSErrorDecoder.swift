@@ -96,10 +96,13 @@ enum AWSErrorDecoder {
         return value.trimmingSpaces()
     }
 
+    /// The code of an answer that names none. Only the statuses the standard retry mode retries
+    /// get a transient code: a 501 or 505 from a proxy in the path says nothing the next attempt
+    /// would change, and is `UnknownError` as a 4xx is.
     private static func fallbackCode(status: Int) -> AWSError.Code {
         switch status {
         case 503: .serviceUnavailable
-        case 500...599: .internalFailure
+        case 500, 502, 504: .internalFailure
         case 429: .tooManyRequestsException
         default: .unknownError
         }

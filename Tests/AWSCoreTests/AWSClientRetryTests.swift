@@ -163,6 +163,27 @@ import Testing
         #expect(server.requestsServed == 1)
     }
 
+    /// A 5xx the standard retry mode does not retry (a proxy's 501 Not Implemented, 505, 511),
+    /// with no error code of its own, is reported once as `UnknownError`, not retried as an
+    /// `InternalFailure` would be; a bare 502 still is.
+    @Test(arguments: [(501, false), (505, false), (511, false), (502, true)])
+    func onlyTheRetriedStatusesAreRetriedWithoutACode(status: Int, retried: Bool) async throws {
+        let failure = ScriptedResponse(status: status, headers: ["Content-Type": "text/html"], body: "<html>no</html>")
+        let server = try LoopbackHTTPServer(handler: Self.failing(100) { failure })
+        defer { server.stop() }
+        let sleeper = RecordingSleeper()
+        let aws = try client(server, maxAttempts: 3, sleeper: sleeper)
+        let error = await #expect(throws: AWSError.self) {
+            try await aws.send(.json(targetPrefix: "secretsmanager", operation: "GetSecretValue", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+        }
+        #expect(error?.httpStatus == status)
+        #expect(error?.code == (retried ? .internalFailure : .unknownError))
+        #expect(error?.retryable == retried)
+        #expect(error?.attempts == (retried ? 3 : 1))
+        #expect(server.requestsServed == (retried ? 3 : 1))
+        #expect(sleeper.delays.withLock { $0 }.count == (retried ? 2 : 0))
+    }
+
     @Test func anEmptyRetryBudgetStopsRetrying() async throws {
         let server = try LoopbackHTTPServer(handler: Self.failing(1000) { Self.unavailable })
         defer { server.stop() }
