@@ -406,12 +406,30 @@ public final class SocketServer: @unchecked Sendable {
         FileIO.retrying { open("/dev/null", O_RDONLY | O_CLOEXEC) }
     }
 
+    /// A failed `bind(2)`: one the operator must repair (no such directory, a read-only file
+    /// system, no write access) is `socketPathUnusable`, anything else (a race for the name, no
+    /// memory) a plain system call failure.
+    static func bindFailure(path: String, errno number: Int32) -> TaskQueueError {
+        let reason: String
+        switch number {
+        case ENOENT, ENOTDIR: reason = "its directory does not exist"
+        case EROFS:
+            reason = "its directory is on a file system the delegate sees read-only (under the packaged unit, "
+                + "ProtectSystem=strict: a path outside /run/secrets-delegate needs `ReadWritePaths=` in a drop-in, "
+                + "`systemctl edit secrets-delegate`)"
+        case EACCES, EPERM: reason = "the delegate (uid \(geteuid())) may not create a file in its directory"
+        default: return .system("bind", path: path, errno: number)
+        }
+        return TaskQueueError(code: .socketPathUnusable, message: "cannot be bound: \(reason)", path: path, errno: number)
+    }
+
     /// Binds and listens on `path`, replacing a stale socket file but never a live server or a
     /// non-socket file.
     static func bind(path: String, mode: mode_t) throws(TaskQueueError) -> Int32 {
         if let info = try FileIO.lstat(path) {
             guard info.st_mode & S_IFMT == S_IFSOCK else {
-                throw TaskQueueError(code: .addressInUse, message: "exists and is not a socket", path: path)
+                throw TaskQueueError(
+                    code: .socketPathUnusable, message: "exists and is not a socket (it is left alone)", path: path)
             }
             // Non-blocking: a server that listens but does not accept (hung, its backlog full)
             // would hold a blocking connect, and the start with it, for good. A Unix socket's
@@ -434,7 +452,7 @@ public final class SocketServer: @unchecked Sendable {
         let fd = try UnixSocketAddress.makeSocket(nonBlocking: true)
         do throws(TaskQueueError) {
             let bound = try UnixSocketAddress.withAddress(path) { address, length in Glibc.bind(fd, address, length) }
-            if bound != 0 { throw TaskQueueError.system("bind", path: path, errno: errno) }
+            if bound != 0 { throw Self.bindFailure(path: path, errno: errno) }
             // chmod before listen: until listen(2) nobody can connect, so the mode is never too open.
             if FileIO.retrying({ chmod(path, mode) }) != 0 {
                 throw TaskQueueError.system("chmod", path: path, errno: errno)

@@ -32,6 +32,10 @@ public struct TaskQueueError: Error, Sendable, Equatable, CustomStringConvertibl
         public static let addressInUse = Code(rawValue: "AddressInUse")
         /// The socket path is too long or otherwise unusable.
         public static let invalidAddress = Code(rawValue: "InvalidAddress")
+        /// A socket the delegate binds itself cannot be made at its path for a reason only the
+        /// operator can repair (the directory missing, read-only or not writable; a file there
+        /// that is not a socket): restarting does not help.
+        public static let socketPathUnusable = Code(rawValue: "SocketPathUnusable")
         /// The connection is closed.
         public static let closed = Code(rawValue: "Closed")
         /// The operation was cancelled by the caller.

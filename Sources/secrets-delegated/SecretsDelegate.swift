@@ -22,8 +22,8 @@ struct SecretsDelegate: AsyncParsableCommand {
             Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage (also an argument that is not \
             UTF-8, but for exec's command after --); 69 delegate unreachable \
             (or, from /usr/bin/secrets-delegate, the full binary cannot be run); 74 get could not write the \
-            value; 78 configuration error, or (run) a spool the daemon cannot use: the message names the path and \
-            what the daemon needs. The packaged unit does not restart the daemon after 78.
+            value; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
+            names the path and what the daemon needs. The packaged unit does not restart the daemon after 78.
             """,
         version: DelegateVersion.current,
         subcommands: [Run.self, Submit.self, Get.self, Exec.self, CheckConfig.self, Status.self, Keygen.self, Open.self]

@@ -27,6 +27,14 @@ wait_until() {
     done
 }
 unit_prop() { systemctl show -P "$2" "$1"; }
+# expect_stopped_for_good WITH: the delegate's start (just asked for) ends `failed` with exit
+# status 78 and systemd does not restart it (RestartPreventExitStatus=78); WITH says with what.
+expect_stopped_for_good() {
+    wait_until 20 sh -c '[ "$(systemctl is-active secrets-delegate.service)" = failed ]'
+    expect_eq "state $1" "$(systemctl is-active secrets-delegate.service)" failed
+    expect_eq "exit status $1" "$(unit_prop secrets-delegate.service ExecMainStatus)" 78
+    expect_eq "restarts $1 (RestartPreventExitStatus=78)" "$(unit_prop secrets-delegate.service NRestarts)" 0
+}
 # canary: the secret value 20-reload stored; a FAIL (and a text no output can equal) if it is
 # missing, so that a check comparing output with it never passes on an empty value.
 canary() {
@@ -102,7 +110,7 @@ TOML
     chmod 0640 "/etc/secrets-delegate/connectors.d/$1.toml"
     chgrp secrets-delegate "/etc/secrets-delegate/connectors.d/$1.toml"
 }
-export -f ok fail expect_eq wait_until unit_prop canary submit delegate_journal journal_mark journal_since journal_leaks write_config restart_delegate connector key_connector
+export -f ok fail expect_eq wait_until unit_prop expect_stopped_for_good canary submit delegate_journal journal_mark journal_since journal_leaks write_config restart_delegate connector key_connector
 
 echo "probe: waiting for the system to finish booting"
 state=$(timeout 120 systemctl is-system-running --wait 2>&1)

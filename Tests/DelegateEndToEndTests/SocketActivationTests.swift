@@ -43,6 +43,33 @@ import Testing
 
     /// Two sockets as two socket units pass them: the one named `credentials` serves systemd's
     /// credential helper (section 11), the other tasks.
+    /// A socket the delegate binds itself (none passed) at a path it cannot use stops the start
+    /// with 78, as a spool it cannot use does: the packaged unit does not restart it
+    /// (`RestartPreventExitStatus=78`) every 2 s, and the reason names the path.
+    @Test(arguments: ["socket_path", "credentials_socket_path"])
+    func aSocketPathTheDelegateCannotUseStopsTheStartWith78(_ key: String) async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-sockpath")
+        let unusable = directory.path("missing/delegate.sock")
+        let other = key == "socket_path" ? "credentials_socket_path" : "socket_path"
+        let daemon = try DaemonProcess(
+            configuration: """
+                [delegate]
+                name = "sockpath"
+                [queue]
+                spool_dir = ""
+                \(key) = "\(unusable)"
+                \(other) = ""
+                [identity]
+                sources = []
+                """,
+            environment: ["PATH": "/usr/bin:/bin"], directory: directory)
+        try daemon.start()
+        #expect(try await daemon.waitForExit() == .exited(78), "\(daemon.stderrText)")
+        #expect(daemon.stderrText.contains("cannot bind the socket"), "\(daemon.stderrText)")
+        #expect(daemon.stderrText.contains(unusable), "\(daemon.stderrText)")
+        #expect(daemon.stderrText.contains("its directory does not exist"), "\(daemon.stderrText)")
+    }
+
     @Test func theSocketNamedCredentialsServesCredentialRequests() async throws {
         let fixture = try await EndToEndFixture.make()
         _ = try await fixture.addConnectorIdentity("full", allowing: MotoServer.fullPolicyActions)

@@ -164,7 +164,7 @@ import Testing
         let group = ServiceGroup(
             configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
         let error = await #expect(throws: TaskQueueError.self) { try await group.run() }
-        #expect(error?.code == .addressInUse)
+        #expect(error?.code == .socketPathUnusable)
         #expect(!notifier.messages.contains("READY=1"))
         // The file is left alone.
         #expect(try String(contentsOfFile: directory.path("delegate.sock"), encoding: .utf8) == "not a socket")

@@ -72,6 +72,29 @@ import Testing
         #expect(try FileIO.lstat(path) != nil, "a live server's socket stays")
     }
 
+    /// What only the operator can repair (a missing directory, a file that is no socket at the
+    /// path) is `socketPathUnusable`, which the start turns into exit 78; a live server is not.
+    @Test func aPathOnlyTheOperatorCanRepairIsUnusable() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let missing = dir.file("missing/delegate.sock")
+        let error = #expect(throws: TaskQueueError.self) { try SocketServer.bind(path: missing, mode: 0o600) }
+        #expect(error?.code == .socketPathUnusable)
+        #expect(error?.errno == ENOENT)
+        #expect(error?.description.contains("its directory does not exist") == true, "\(String(describing: error))")
+        #expect(error?.path == missing)
+
+        let file = dir.file("file.sock")
+        #expect(FileManager.default.createFile(atPath: file, contents: Data("not a socket".utf8)))
+        let planted = #expect(throws: TaskQueueError.self) { try SocketServer.bind(path: file, mode: 0o600) }
+        #expect(planted?.code == .socketPathUnusable)
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "not a socket", "a file that is no socket stays")
+
+        #expect(SocketServer.bindFailure(path: file, errno: EROFS).description.contains("ReadWritePaths="))
+        #expect(SocketServer.bindFailure(path: file, errno: EACCES).code == .socketPathUnusable)
+        #expect(SocketServer.bindFailure(path: file, errno: EADDRINUSE).code == .io, "a race for the name is no repair")
+    }
+
     @Test func itsOwnSocketFileGoes() throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -56,6 +56,11 @@ public enum DaemonLauncher {
             logger.critical("the delegate cannot use its spool: \(error)", metadata: ["error_code": "SpoolUnusable"])
             await notifier.statusSent("cannot use the spool: \(error)")
             return .failure("cannot use the spool: \(error)", status: ExitStatus.configuration)
+        } catch let error as TaskQueueError where error.code == .socketPathUnusable {
+            // The same for a socket the delegate binds itself (its socket unit masked or stopped).
+            logger.critical("the delegate cannot bind its socket: \(error)", metadata: ["error_code": "SocketUnusable"])
+            await notifier.statusSent("cannot bind the socket: \(error)")
+            return .failure("cannot bind the socket: \(error)", status: ExitStatus.configuration)
         } catch {
             logger.critical("the delegate stopped: \(error)")
             await notifier.statusSent("stopped: \(error)")

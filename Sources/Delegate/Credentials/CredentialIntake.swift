@@ -6,9 +6,9 @@ import TaskQueue
 
 /// Answers the credentials socket (docs/INTERFACE.md section 11): a root peer whose address names
 /// a unit and a credential id that a `[[credential]]` entry maps gets the secret's bytes; any other
-/// root peer gets the server's refusal (systemd then fails the unit's start, where an EOF would
-/// start it with an empty credential), a peer of another user a close without a byte; one journal line says why (`UNIT`,
-/// `CREDENTIAL_ID`, `CONNECTOR_ID`, `ERROR_CODE`, `PEER_UID`, never the value).
+/// peer (another root request, a peer of another user) gets the server's refusal (systemd then
+/// fails the unit's start, where an EOF would start it with an empty credential); one journal line
+/// says why (`UNIT`, `CREDENTIAL_ID`, `CONNECTOR_ID`, `ERROR_CODE`, `PEER_UID`, never the value).
 ///
 /// The read is a `getSecretValue` task naming the entry's connector, admitted for the unit as its
 /// principal (the connector's `allowed_units` and `operations` apply) and run through the

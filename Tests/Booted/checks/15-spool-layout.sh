@@ -15,10 +15,7 @@ expect_eq "systemd-tmpfiles restores done/" "$(stat -c '%a' /var/lib/secrets-del
 chown root:root /var/lib/secrets-delegate/spool/new
 chmod 0755 /var/lib/secrets-delegate/spool/new
 systemctl restart secrets-delegate.service 2>/dev/null
-wait_until 20 sh -c '[ "$(systemctl is-active secrets-delegate.service)" = failed ]'
-expect_eq "state with new/ owned by root 0755" "$(systemctl is-active secrets-delegate.service)" failed
-expect_eq "exit status" "$(unit_prop secrets-delegate.service ExecMainStatus)" 78
-expect_eq "restarts after a layout error (RestartPreventExitStatus=78)" "$(unit_prop secrets-delegate.service NRestarts)" 0
+expect_stopped_for_good "with new/ owned by root 0755"
 status_text=$(systemctl status secrets-delegate.service --no-pager -l 2>&1)
 echo "$status_text" >"$LOGS/layout-status.txt"
 grep -q 'cannot use the spool.*/var/lib/secrets-delegate/spool/new' <<<"$status_text" &&

@@ -78,3 +78,23 @@ if out=$(timeout 60 systemd-run --quiet --wait --pipe -p DynamicUser=yes -p Supp
 else
     fail "a client unit with SupplementaryGroups=secrets-delegate: $(head -c 400 <<<"$out")"
 fi
+
+# A task socket the delegate must bind itself (its socket unit masked) at a path it cannot use
+# (/srv, read-only under ProtectSystem=strict) stops it with exit 78, as a spool it cannot use
+# does: no restart every 2 s, and the reason in `systemctl status`.
+cp /etc/secrets-delegate/delegate.toml "$LOGS/delegate.toml.before-socket-unusable"
+systemctl stop secrets-delegate.service secrets-delegate.socket
+systemctl mask --runtime secrets-delegate.socket
+printf '[queue]\nsocket_path = "/srv/delegate.sock"\n' >>/etc/secrets-delegate/delegate.toml
+systemctl start secrets-delegate.service 2>/dev/null
+expect_stopped_for_good "with socket_path on a file system the service sees read-only"
+status_text=$(systemctl status secrets-delegate.service --no-pager -l 2>&1)
+echo "$status_text" >"$LOGS/socket-unusable-status.txt"
+grep -q 'cannot bind the socket.*/srv/delegate.sock' <<<"$status_text" && grep -q 'ReadWritePaths=' <<<"$status_text" &&
+    ok "systemctl status names the socket path and what to change" ||
+    fail "systemctl status lacks the socket's reason: $(head -n 12 <<<"$status_text" | tr '\n' '|')"
+cp "$LOGS/delegate.toml.before-socket-unusable" /etc/secrets-delegate/delegate.toml
+systemctl unmask --runtime secrets-delegate.socket
+systemctl reset-failed secrets-delegate.service
+systemctl start secrets-delegate.socket secrets-delegate.service
+expect_eq "service with the socket unit back" "$(systemctl is-active secrets-delegate.service)" active
