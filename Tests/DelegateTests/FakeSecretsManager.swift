@@ -33,6 +33,11 @@ final class FakeSecretsManager: HTTPClient {
     @discardableResult
     func put(_ name: String, _ value: String) -> String { store.put(name, value) }
 
+    /// Deletes the secret and creates it anew under its name, with `value` as its one version of
+    /// id `versionId` (a `createSecret` whose task id, and so client token, repeats) and another
+    /// ARN suffix, as AWS gives a new secret.
+    func recreate(_ name: String, _ value: String, versionId: String) { store.recreate(name, value, versionId: versionId) }
+
     func setMode(_ mode: Mode) {
         rescript { $0.mode = mode }
     }
@@ -75,6 +80,14 @@ private final class Store: Sendable {
     }
 
     private let secrets = Mutex([String: [Version]]())
+    /// The random part of each secret's ARN (`AbCdEf` unless recreated).
+    private let suffixes = Mutex([String: String]())
+    static let suffixesInTurn = ["AbCdEf", "ZyXwVu"]
+
+    func recreate(_ name: String, _ value: String, versionId: String) {
+        secrets.withLock { $0[name] = [Version(id: versionId, value: value, stages: ["AWSCURRENT"])] }
+        suffixes.withLock { $0[name] = $0[name] == Self.suffixesInTurn[0] ? Self.suffixesInTurn[1] : Self.suffixesInTurn[0] }
+    }
 
     func put(_ name: String, _ value: String) -> String {
         secrets.withLock { secrets in
@@ -93,11 +106,11 @@ private final class Store: Sendable {
     }
 
     /// The secret a `SecretId` names: the name itself, or the name in an ARN (with or without
-    /// the `-AbCdEf` suffix this fake gives every ARN).
+    /// one of the suffixes this fake gives ARNs).
     static func name(_ secretId: String) -> String {
         guard secretId.hasPrefix("arn:"), let range = secretId.range(of: ":secret:") else { return secretId }
         let name = secretId[range.upperBound...]
-        return String(name.hasSuffix("-AbCdEf") ? name.dropLast(7) : name)
+        return String(suffixesInTurn.contains { name.hasSuffix("-" + $0) } ? name.dropLast(7) : name)
     }
 
     func answer(_ request: HTTPRequest) -> HTTPResponse {
@@ -107,7 +120,8 @@ private final class Store: Sendable {
         let name = Self.name(secretId)
         return secrets.withLock { secrets -> HTTPResponse in
             guard var versions = secrets[name] else { return Self.error("ResourceNotFoundException") }
-            let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:\(name)-AbCdEf"
+            let suffix = suffixes.withLock { $0[name] } ?? Self.suffixesInTurn[0]
+            let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:\(name)-\(suffix)"
             switch operation {
             case "GetSecretValue":
                 let id = body["VersionId"] as? String

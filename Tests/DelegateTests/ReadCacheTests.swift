@@ -137,6 +137,25 @@ import TestSupport
         #expect(statistics.entries == 1)
     }
 
+    /// Deleted and created again elsewhere with a version id the cached one had (a client token
+    /// repeated by a task id): another secret, another ARN. Past the TTL the value is read again,
+    /// not renewed for good.
+    @Test func aSecretRecreatedUnderTheSameVersionIDIsReadAgain() async throws {
+        let fixture = ReadCacheFixture(ttl: 60)
+        fixture.fake.recreate("devops/db", "first", versionId: "token-of-task-t1")
+        #expect(try await fixture.run().secretText == "first")
+        fixture.fake.recreate("devops/db", "second", versionId: "token-of-task-t1")
+        fixture.clock.advance(by: 61)
+        let after = try await fixture.run()
+        #expect(after.secretText == "second")
+        #expect(after.cached == false)
+        #expect(fixture.fake.calls("DescribeSecret") == 1)
+        #expect(fixture.fake.calls("GetSecretValue") == 2)
+        let again = try await fixture.run()
+        #expect(again.secretText == "second")
+        #expect(again.cached == true)
+    }
+
     @Test func versionsAndStagesAreKeysOfTheirOwn() async throws {
         let fixture = ReadCacheFixture(ttl: 60)
         let v1 = fixture.fake.put("devops/db", "first")

@@ -49,7 +49,11 @@ struct CachedSecretRead: Sendable {
                 do throws(AWSError) {
                     let described = try await client.describeSecret(name: name, logger: logger)
                     attempts += described.attempts
-                    let current = Self.version(for: key, in: described.value)
+                    // A secret deleted and created again under the name is another secret (another
+                    // ARN), though its first version's id may repeat (a client token reused by a
+                    // task id): nothing of the cached one is current.
+                    let sameSecret = described.value.arn == output.arn
+                    let current = sameSecret ? Self.version(for: key, in: described.value) : nil
                     if let current, current == output.versionId,
                         let renewed = cache.renew(
                             key, versionId: current, stages: described.value.versionIdsToStages?[current],
