@@ -11,7 +11,8 @@
 /// - a number without fraction or exponent that fits `Int64` is an integer; one with a fraction
 ///   or exponent whose `Double` is a whole number inside `Int64` is an integer too (`1.0`, `1e2`,
 ///   the decimal written, truncated); any other finite number is a `Double`; one that overflows
-///   a `Double` is an error;
+///   a `Double` is an error (but for ``objectMembers(validatingUTF8:)``, which hands values on as
+///   written);
 /// - `\u` escapes of a UTF-16 surrogate must form a pair;
 /// - of a key given twice in one object the first value is kept, and `hasDuplicateKeys` says so;
 ///   ``firstDuplicateKey(in:)`` then finds the first with its path (the task decoder refuses such
@@ -290,7 +291,11 @@ public struct JSONParser {
         let lexeme = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
         let isWhole = fractionDigits.isEmpty && exponent == nil
         if isWhole, let integer = Int64(lexeme) { return .integer(integer) }
-        guard let number = Double(lexeme), number.isFinite else { return nil }
+        guard let number = Double(lexeme) else { return nil }
+        // A number past a `Double`'s range is valid JSON; a task may not hold one, but a secret
+        // read for one of its fields (``objectMembers(validatingUTF8:)``) hands on any field as
+        // written, so there it is kept (as an infinity) rather than failing every field.
+        guard number.isFinite || memberRanges != nil else { return nil }
         if !isWhole, let integer = Self.wholeNumber(
             number, negative: negative, integerDigits: bytes[integerDigits], fractionDigits: bytes[fractionDigits],
             exponent: exponent ?? 0)

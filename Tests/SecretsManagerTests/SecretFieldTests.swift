@@ -58,6 +58,16 @@ import Testing
         #expect(try field("nested") == #"{"z":1, "a":"x/y","m":[ ]}"#)
     }
 
+    /// A number past a `Double`'s range (as Python's `json` writes `2**1024`) is valid JSON: it
+    /// comes back with every digit, and the other fields are read as ever.
+    @Test func aNumberPastADoublesRangeKeepsItsDigitsAndTheOtherFields() throws {
+        let huge = "1" + String(repeating: "0", count: 400)
+        let secret = #"{"user":"u","p":"# + huge + #","e":-1e400}"#
+        #expect(try field("user", of: secret) == "u")
+        #expect(try field("p", of: secret) == huge)
+        #expect(try field("e", of: secret) == "-1e400")
+    }
+
     @Test func theFirstOfARepeatedKeyCounts() throws {
         #expect(try field("dup") == "first")
     }
