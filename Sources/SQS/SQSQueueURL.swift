@@ -14,15 +14,20 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     public let amazonSQSRegion: String?
 
     /// - Throws: `InvalidQueueUrl` unless `url` is an absolute http(s) URL with a host and a path,
-    ///   and no user information (whose password the message would otherwise quote; any `@`,
+    ///   of printable ASCII (a producer's `replyTo` is quoted in results and the journal: no
+    ///   control or bidirectional characters, and queue URLs have none), and no user information
+    ///   (whose password the message would otherwise quote; any `@`,
     ///   ``URLParts/mayHoldUserInfo(_:)``).
     public init(_ url: String) throws(AWSError) {
+        guard url.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw .validation(.invalidQueueURL, "a queue URL must be printable ASCII, without spaces")
+        }
         let parts = URLParts(url)
         guard !URLParts.mayHoldUserInfo(url) else {
             throw .validation(.invalidQueueURL, "a queue URL must not contain a user name or password")
         }
         guard let scheme = parts.scheme, ["http", "https"].contains(scheme.lowercased()), !parts.authority.isEmpty,
-            parts.path.count > 1, !url.contains(where: { $0.isWhitespace })
+            parts.path.count > 1
         else { throw Self.invalid(url) }
         self.url = url
         origin = String(url[..<parts.path.startIndex])

@@ -406,27 +406,39 @@ public final class SocketServer: @unchecked Sendable {
         FileIO.retrying { open("/dev/null", O_RDONLY | O_CLOEXEC) }
     }
 
-    /// A failed `bind(2)`: one the operator must repair (no such directory, a read-only file
-    /// system, no write access) is `socketPathUnusable`, anything else (a race for the name, no
-    /// memory) a plain system call failure.
-    static func bindFailure(path: String, errno number: Int32) -> TaskQueueError {
+    /// A failed system call on a socket's path: one whose cause the operator must repair (no
+    /// such directory, a part of the path not a directory, a read-only file system, no access) is
+    /// `socketPathUnusable`, anything else (a race for the name, no memory) stays as it is.
+    static func operatorRepair(_ error: TaskQueueError) -> TaskQueueError {
+        guard error.code == .io, let number = error.errno else { return error }
         let reason: String
         switch number {
-        case ENOENT, ENOTDIR: reason = "its directory does not exist"
+        case ENOENT: reason = "its directory does not exist"
+        case ENOTDIR: reason = "a part of the path is not a directory"
         case EROFS:
             reason = "its directory is on a file system the delegate sees read-only (under the packaged unit, "
                 + "ProtectSystem=strict: a path outside /run/secrets-delegate needs `ReadWritePaths=` in a drop-in, "
                 + "`systemctl edit secrets-delegate`)"
-        case EACCES, EPERM: reason = "the delegate (uid \(geteuid())) may not create a file in its directory"
-        default: return .system("bind", path: path, errno: number)
+        case EACCES, EPERM:
+            reason = "the delegate (uid \(geteuid())) may not reach its directory or create a file in it "
+                + "(under the packaged unit, ProtectHome= hides /home and /root)"
+        default: return error
         }
-        return TaskQueueError(code: .socketPathUnusable, message: "cannot be bound: \(reason)", path: path, errno: number)
+        return TaskQueueError(
+            code: .socketPathUnusable, message: "cannot be bound: \(reason)", path: error.path, errno: number)
+    }
+
+    /// A failed `bind(2)` (see ``operatorRepair(_:)``).
+    static func bindFailure(path: String, errno number: Int32) -> TaskQueueError {
+        operatorRepair(.system("bind", path: path, errno: number))
     }
 
     /// Binds and listens on `path`, replacing a stale socket file but never a live server or a
     /// non-socket file.
     static func bind(path: String, mode: mode_t) throws(TaskQueueError) -> Int32 {
-        if let info = try FileIO.lstat(path) {
+        let existing: stat?
+        do { existing = try FileIO.lstat(path) } catch { throw operatorRepair(error) }
+        if let info = existing {
             guard info.st_mode & S_IFMT == S_IFSOCK else {
                 throw TaskQueueError(
                     code: .socketPathUnusable, message: "exists and is not a socket (it is left alone)", path: path)
@@ -446,7 +458,7 @@ public final class SocketServer: @unchecked Sendable {
             } catch where error.errno == ECONNREFUSED {
                 // Nobody listens: the file is stale. (Any other failure, say EACCES, may hide a
                 // live server, whose socket must not be removed: it is thrown as it is.)
-                try FileIO.unlink(path)
+                do { try FileIO.unlink(path) } catch { throw operatorRepair(error) }
             }
         }
         let fd = try UnixSocketAddress.makeSocket(nonBlocking: true)

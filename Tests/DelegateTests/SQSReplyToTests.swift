@@ -1,3 +1,4 @@
+import AWSCore
 @testable import Delegate
 import Foundation
 import SQS
@@ -21,6 +22,28 @@ import Testing
     ])
     func anythingElseHasNone(body: String) {
         #expect(SQSQueuePoller.readableReplyTo(in: Data(body.utf8)) == nil)
+    }
+
+    /// A URL with a control, bidirectional or other non-ASCII character is no queue URL: a
+    /// producer's `replyTo` is quoted in results and in the journal, which take it as it is.
+    @Test(arguments: [
+        "https://x\u{1B}]0;owned\u{07}\u{202E}.example/1/q", "https://sqs.us-east-1.amazonaws.com/1/q\u{1B}[2J",
+        "https://sqs.us-east-1.amazonaws.com/1/q\u{85}", "https://sqs.us-east-1.amazonaws.com/1/\u{E9}",
+        "https://sqs.us-east-1.amazonaws.com/1/q r",
+    ])
+    func aURLThatIsNotPrintableASCIIIsNone(_ replyTo: String) throws {
+        let error = #expect(throws: AWSError.self) { try SQSQueueURL(replyTo) }
+        #expect(error?.code == .invalidQueueURL)
+        #expect(error?.message.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 } == true)
+        let body = try JSONSerialization.data(withJSONObject: ["replyTo": replyTo])
+        #expect(SQSQueuePoller.readableReplyTo(in: body) == nil)
+        let task = try JSONSerialization.data(withJSONObject: [
+            "id": "t1", "operation": "getSecretValue", "params": ["name": "db"], "replyTo": replyTo,
+            "connector": ["id": "c", "region": "us-east-1", "credentials": ["type": "instanceRole"]],
+        ])
+        let rejection = #expect(throws: TaskRejection.self) { try DelegateTask.decode(task, defaultID: nil) }
+        #expect(rejection?.code == .invalidTask)
+        #expect(rejection?.message.contains("replyTo") == true)
     }
 
     @Test func aBodyThatIsNotUTF8HasNone() {

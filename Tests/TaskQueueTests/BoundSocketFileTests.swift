@@ -90,7 +90,15 @@ import Testing
         #expect(planted?.code == .socketPathUnusable)
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "not a socket", "a file that is no socket stays")
 
+        let throughAFile = #expect(throws: TaskQueueError.self) {
+            try SocketServer.bind(path: file + "/delegate.sock", mode: 0o600)
+        }
+        #expect(throughAFile?.code == .socketPathUnusable, "\(String(describing: throughAFile))")
+        #expect(throughAFile?.errno == ENOTDIR)
+
         #expect(SocketServer.bindFailure(path: file, errno: EROFS).description.contains("ReadWritePaths="))
+        let unlinkRefused = SocketServer.operatorRepair(.system("unlink", path: file, errno: EROFS))
+        #expect(unlinkRefused.code == .socketPathUnusable)
         #expect(SocketServer.bindFailure(path: file, errno: EACCES).code == .socketPathUnusable)
         #expect(SocketServer.bindFailure(path: file, errno: EADDRINUSE).code == .io, "a race for the name is no repair")
     }

@@ -2,6 +2,7 @@ import AWSCore
 import FoundationEssentials
 import JSON
 import Logging
+import SafeText
 import SQS
 import Systemd
 import TaskQueue
@@ -123,7 +124,7 @@ extension SQSQueuePoller {
             let result = dispatcher.rejected(
                 TaskRejection(
                     code: .invalidTask,
-                    message: "replyTo \(replyTo.origin) is not an SQS endpoint of this delegate (an https host of "
+                    message: "replyTo \(ShownText.quoted(replyTo.origin, limit: 64)) is not an SQS endpoint of this delegate (an https host of "
                         + "Amazon SQS, the origin of a configured queue, or with [sqs] endpoint set a queue of its "
                         + "region); the task was not run",
                     task: task),

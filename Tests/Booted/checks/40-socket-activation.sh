@@ -80,19 +80,25 @@ else
 fi
 
 # A task socket the delegate must bind itself (its socket unit masked) at a path it cannot use
-# (/srv, read-only under ProtectSystem=strict) stops it with exit 78, as a spool it cannot use
-# does: no restart every 2 s, and the reason in `systemctl status`.
+# stops it with exit 78, as a spool it cannot use does: no restart every 2 s, and the reason in
+# `systemctl status`. /srv is read-only under ProtectSystem=strict (EROFS at bind); /root is
+# hidden by ProtectHome=yes (EACCES at the path's lookup).
 cp /etc/secrets-delegate/delegate.toml "$LOGS/delegate.toml.before-socket-unusable"
 systemctl stop secrets-delegate.service secrets-delegate.socket
 systemctl mask --runtime secrets-delegate.socket
-printf '[queue]\nsocket_path = "/srv/delegate.sock"\n' >>/etc/secrets-delegate/delegate.toml
-systemctl start secrets-delegate.service 2>/dev/null
-expect_stopped_for_good "with socket_path on a file system the service sees read-only"
-status_text=$(systemctl status secrets-delegate.service --no-pager -l 2>&1)
-echo "$status_text" >"$LOGS/socket-unusable-status.txt"
-grep -q 'cannot bind the socket.*/srv/delegate.sock' <<<"$status_text" && grep -q 'ReadWritePaths=' <<<"$status_text" &&
-    ok "systemctl status names the socket path and what to change" ||
-    fail "systemctl status lacks the socket's reason: $(head -n 12 <<<"$status_text" | tr '\n' '|')"
+for case in "/srv/delegate.sock ReadWritePaths=" "/root/delegate.sock ProtectHome="; do
+    read -r path hint <<<"$case"
+    cp "$LOGS/delegate.toml.before-socket-unusable" /etc/secrets-delegate/delegate.toml
+    printf '[queue]\nsocket_path = "%s"\n' "$path" >>/etc/secrets-delegate/delegate.toml
+    systemctl reset-failed secrets-delegate.service 2>/dev/null
+    systemctl start secrets-delegate.service 2>/dev/null
+    expect_stopped_for_good "with socket_path $path"
+    status_text=$(systemctl status secrets-delegate.service --no-pager -l 2>&1)
+    echo "$status_text" >"$LOGS/socket-unusable-status-$(basename "$(dirname "$path")").txt"
+    grep -q "cannot bind the socket.*$path" <<<"$status_text" && grep -q "$hint" <<<"$status_text" &&
+        ok "systemctl status names $path and what to change ($hint)" ||
+        fail "systemctl status lacks the socket's reason for $path: $(head -n 12 <<<"$status_text" | tr '\n' '|')"
+done
 cp "$LOGS/delegate.toml.before-socket-unusable" /etc/secrets-delegate/delegate.toml
 systemctl unmask --runtime secrets-delegate.socket
 systemctl reset-failed secrets-delegate.service
