@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs the Python tools the tests, the demo and the benchmarks run against, where missing:
 # moto_server (the AWS emulator), boto3 (the baseline and second opinion) and pyhpke (an
-# independent HPKE); with --bench also the AWS CLI. Installed ones are left as they are.
+# independent HPKE); with --bench also the AWS CLI. At the versions named below; installed ones
+# at those versions are left as they are.
 #
 # pip comes from the interpreter's own ensurepip, else from apt (for Debian's python3). Debian's own python3 refuses pip installs
 # (PEP 668: its EXTERNALLY-MANAGED file); these are a test machine's tools, so they go into it
@@ -13,12 +14,15 @@ BENCH=no
 [ "${1:-}" = --bench ] && BENCH=yes
 set --
 
+# The versions the tests were written and run against: a newer moto answers otherwise, and a run
+# on a fresh machine must test what the last one did. Another version installed is replaced.
 # The tiers run moto as `$PYTHON -m moto.server`, so its console script need not be on the PATH.
-"$PYTHON" -c "import moto.server, flask, flask_cors" 2>/dev/null || set -- "$@" "moto[server]>=5.0,<6"
-"$PYTHON" -c "import boto3" 2>/dev/null || set -- "$@" "boto3>=1.34,<2"
-"$PYTHON" -c "import pyhpke" 2>/dev/null || set -- "$@" "pyhpke>=0.6,<0.7"
-if [ "$BENCH" = yes ] && ! command -v aws >/dev/null 2>&1; then
-    set -- "$@" "awscli>=1.32,<2"
+has() { "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('$1') != '$2')" 2>/dev/null; }
+{ has moto 5.2.1 && "$PYTHON" -c "import moto.server, flask, flask_cors" 2>/dev/null; } || set -- "$@" "moto[server]==5.2.1"
+has boto3 1.43.11 || set -- "$@" "boto3==1.43.11"
+has pyhpke 0.6.5 || set -- "$@" "pyhpke==0.6.5"
+if [ "$BENCH" = yes ] && ! { command -v aws >/dev/null 2>&1 && has awscli 1.45.11; }; then
+    set -- "$@" "awscli==1.45.11"
 fi
 [ $# -gt 0 ] || exit 0
 

@@ -15,10 +15,13 @@ import Testing
 @Suite struct AssumeRoleStubTests {
     let logger = Logger(label: "test.sts-stub")
     static let roleArn = "arn:aws:iam::123456789012:role/sm"
+    /// The stub's sessions end a year from the test's run (a fixed date would one day be past,
+    /// and the source refuses a session already ended).
+    static let farExpiration = Timestamp.format(Date().addingTimeInterval(365 * 86_400))
 
     /// A stub STS: answers AssumeRole with credentials when `ExternalId` is `ext-right`, with
     /// AWS's `AccessDenied` otherwise; the first `expiredTokens` calls get `ExpiredToken`.
-    static func stub(expiredTokens: Int = 0, expiration: String = "2030-01-01T00:00:00Z") throws -> LoopbackHTTPServer {
+    static func stub(expiredTokens: Int = 0, expiration: String = farExpiration) throws -> LoopbackHTTPServer {
         let expiredLeft = Mutex(expiredTokens)
         return try LoopbackHTTPServer { request in
             let form = Dictionary(
@@ -130,7 +133,7 @@ import Testing
         let credentials = try await right.fetch(logger: logger)
         #expect(credentials.accessKeyId == "ASIASTUB")
         #expect(credentials.sessionToken == "stub-token")
-        #expect(credentials.expiration == Date(timeIntervalSince1970: 1_893_456_000))
+        #expect(credentials.expiration == Timestamp.parse(Self.farExpiration))
     }
 
     @Test func theRequestSaysWhoAsksAndForHowLong() async throws {
@@ -175,7 +178,7 @@ import Testing
                 "<\(key)>\(key == emptying ? "" : parts[key]!)</\(key)>"
             }.joined()
             return Data(
-                "<AssumeRoleResponse><AssumeRoleResult><Credentials>\(inner)<Expiration>2030-01-01T00:00:00Z</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>"
+                "<AssumeRoleResponse><AssumeRoleResult><Credentials>\(inner)<Expiration>\(Self.farExpiration)</Expiration></Credentials></AssumeRoleResult></AssumeRoleResponse>"
                     .utf8)
         }
         #expect(AssumeRoleSource.parseCredentials(body(emptying: nil))?.sessionToken == "stub-token")
@@ -239,7 +242,7 @@ import Testing
             role: AssumeRoleCredentials(roleARN: Self.roleArn, externalID: "ext-right", durationSeconds: 1800),
             delegateName: "web", base: StaticCredentialProvider(fakeCredentials("base")), sts: sts)
         let credentials = try await source.fetch(logger: logger)
-        let stubExpiration = try #require(Timestamp.parse("2030-01-01T00:00:00Z"))
+        let stubExpiration = try #require(Timestamp.parse(Self.farExpiration))
         let moved = try #require(credentials.expiration).timeIntervalSince(stubExpiration)
         #expect(abs(moved + 3600) < 5, "moved by \(moved) s")
     }

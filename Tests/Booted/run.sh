@@ -15,7 +15,7 @@
 # The bootstrapped root is cached in BOOT_TEST_CACHE (default /var/tmp/secrets-delegate-boot-test,
 # outside the work tree so that fresh clones on the same machine share it; delete it to refresh).
 # Environment: DEB (default dist/secrets-delegate_<version>_<arch>.deb), MIRROR (default: this
-# machine's Debian mirror), KEEP_ROOT=1 (keep the container root), BOOT_TIMEOUT (default 1800 s),
+# machine's Debian mirror), KEEP_ROOT=1 (keep the container root), BOOT_TIMEOUT (default 900 s; a normal boot and its checks take 3-4 minutes),
 # PYTHON (the interpreter moto and boto3 are in; default python3), SWIFT (default swift).
 set -euo pipefail
 
@@ -27,7 +27,7 @@ ARCH=$(dpkg --print-architecture)
 DEB=${DEB:-dist/${PACKAGE}_${VERSION}_${ARCH}.deb}
 SUITE=bookworm
 CACHE_DIR=${BOOT_TEST_CACHE:-/var/tmp/secrets-delegate-boot-test}
-BOOT_TIMEOUT=${BOOT_TIMEOUT:-1800}
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 # The interpreter moto, boto3 and pyhpke are installed into, and the toolchain (as for make).
 PYTHON=${PYTHON:-python3}
 SWIFT=${SWIFT:-swift}
