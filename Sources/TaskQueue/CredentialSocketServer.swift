@@ -69,6 +69,9 @@ public final class CredentialSocketServer: @unchecked Sendable {
             .utf8)
 
     public typealias Handler = @Sendable (Request) async -> Answer
+    /// The fields that name a request in the server's own log lines (its unit and credential
+    /// id, say), which the handler's lines carry too.
+    public typealias Describer = @Sendable (Request) -> Logger.Metadata
 
     private final class Connection {
         let fd: Int32
@@ -83,8 +86,13 @@ public final class CredentialSocketServer: @unchecked Sendable {
         var holdsValue = false
         /// An answer was chosen (the handler's, or the refusal at the deadline): nothing replaces it.
         var answered = false
+        /// On every line the server logs about this request: the peer's uid and ``describe``'s fields.
+        let metadata: Logger.Metadata
 
-        init(fd: Int32) { self.fd = fd }
+        init(fd: Int32, metadata: Logger.Metadata) {
+            self.fd = fd
+            self.metadata = metadata
+        }
     }
 
     public let listener: SocketServer.Listener
@@ -93,6 +101,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
     private let logLimiter: LogRateLimiter
     private let logger: Logger
     private let handler: Handler
+    private let describe: Describer
     let queue = DispatchQueue(label: "TaskQueue.CredentialSocketServer")
     /// The handler calls, children of ``run()``.
     private let tasks = HandlerTasks()
@@ -109,12 +118,13 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     public init(
         listener: SocketServer.Listener, limits: Limits = Limits(), logLimiter: LogRateLimiter, logger: Logger,
-        handler: @escaping Handler
+        describe: @escaping Describer = { _ in [:] }, handler: @escaping Handler
     ) {
         self.listener = listener
         self.limits = limits
         self.logLimiter = logLimiter
         self.logger = logger
+        self.describe = describe
         self.handler = handler
     }
 
@@ -255,7 +265,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
             logLimiter.warning(
                 "cannot read a credential requester's credentials; refused", metadata: ["error": "\(error)"],
                 key: "credential-peer", logger: logger)
-            answer(track(fd: fd, peerUID: nil).id, with: .refuse)
+            answer(track(fd: fd, metadata: ["peer_uid": "?"]).id, with: .refuse)
             return
         }
         start(fd: fd, request: Request(peer: peer, sunPath: Self.peerAddress(fd)))
@@ -263,10 +273,10 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     /// A new connection: refused if still unanswered ``Limits/requestTimeout`` from now, and closed
     /// at the latest ``Limits/drainTimeout`` after its answer.
-    private func track(fd: Int32, peerUID: UInt32?) -> (id: UInt64, connection: Connection) {
+    private func track(fd: Int32, metadata: Logger.Metadata) -> (id: UInt64, connection: Connection) {
         nextID += 1
         let id = nextID
-        let connection = Connection(fd: fd)
+        let connection = Connection(fd: fd, metadata: metadata)
         connections[id] = connection
         let timer = DispatchSource.makeTimerSource(queue: queue)
         timer.schedule(deadline: .now() + .nanoseconds(Int(limits.requestTimeout / .nanoseconds(1))))
@@ -278,7 +288,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
             }
             self.logLimiter.warning(
                 "credential request not answered in time; refused",
-                metadata: ["peer_uid": "\(peerUID.map { "\($0)" } ?? "?")", "timeout": "\(self.limits.requestTimeout)"],
+                metadata: connection.metadata.merging(["timeout": "\(self.limits.requestTimeout)"]) { $1 },
                 key: "credential-timeout", logger: self.logger)
             connection.call.cancel()
             self.answer(id, with: .refuse)
@@ -289,7 +299,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
     }
 
     private func start(fd: Int32, request: Request) {
-        let (id, connection) = track(fd: fd, peerUID: request.peer.uid)
+        let described = describe(request).merging(["peer_uid": "\(request.peer.uid)"]) { $1 }
+        let (id, connection) = track(fd: fd, metadata: described)
         let handler = handler
         let call = connection.call
         let started = tasks.start {
@@ -365,10 +376,10 @@ public final class CredentialSocketServer: @unchecked Sendable {
                 .error,
                 "credential answer cut short: the requester did not read it in time; "
                     + "systemd takes the part it read as the credential (restart that unit)",
-                metadata: [
+                metadata: connection.metadata.merging([
                     "answer": "\(connection.holdsValue ? "value" : "refusal")",
                     "written_bytes": "\(connection.written)", "answer_bytes": "\(connection.total)",
-                ],
+                ]) { $1 },
                 key: "credential-cut-short", logger: logger)
         }
         connection.call.cancel()

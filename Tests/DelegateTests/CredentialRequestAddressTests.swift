@@ -1,6 +1,8 @@
+import Logging
 import Testing
 
 @testable import Delegate
+@testable import TaskQueue
 
 /// The address systemd's credential helper binds (section 11), parsed strictly.
 @Suite struct CredentialRequestAddressTests {
@@ -17,6 +19,16 @@ import Testing
         #expect(try parse("a/unit/getty@tty1.service/token.v2").unit == "getty@tty1.service")
         let built = CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db")
         #expect(try CredentialRequestAddress.parse(built) == CredentialRequestAddress(unit: "app.service", id: "db"))
+    }
+
+    /// The fields on every line about a request, the server's own (an answer cut short) too.
+    @Test func aRequestIsDescribedByItsUnitAndCredentialID() {
+        let peer = PeerCredentials(pid: 1, uid: 0, gid: 0)
+        let systemd = CredentialSocketServer.Request(
+            peer: peer, sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
+        #expect(CredentialIntake.describe(systemd) == ["unit": "app.service", "credential_id": "db"])
+        let other = CredentialSocketServer.Request(peer: peer, sunPath: Array("\0x/units/app.service/db".utf8))
+        #expect(CredentialIntake.describe(other).isEmpty)
     }
 
     @Test(arguments: [

@@ -12,12 +12,13 @@ import Testing
 @Suite struct CredentialSocketServerTests {
     func start(
         _ dir: TestDirectory, limits: CredentialSocketServer.Limits = .init(), logger: Logger = quietLogger,
+        describe: @escaping CredentialSocketServer.Describer = { _ in [:] },
         handler: @escaping CredentialSocketServer.Handler
     ) throws -> (CredentialSocketServer, String) {
         let path = dir.file("c.sock")
         let server = CredentialSocketServer(
             listener: .path(path), limits: limits, logLimiter: LogRateLimiter(), logger: logger,
-            handler: handler)
+            describe: describe, handler: handler)
         try server.start()
         return (server, path)
     }
@@ -214,11 +215,14 @@ import Testing
         let recorder = LogRecorder()
         let (server, path) = try start(
             dir, limits: .init(maximumConnections: 1, requestTimeout: .seconds(1), drainTimeout: .seconds(1)),
-            logger: recorder.logger(), handler: Self.bigOrSmall(calls))
+            logger: recorder.logger(),
+            describe: { request in ["unit": "\(String(decoding: request.sunPath.dropFirst(), as: UTF8.self))"] },
+            handler: Self.bigOrSmall(calls))
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
 
-        let silent = try RawClient(path: path, boundTo: "big-\(UUID().uuidString)")
+        let address = "big-\(UUID().uuidString)"
+        let silent = try RawClient(path: path, boundTo: address)
         #expect(await eventually { calls.count == 1 })
         // Closed at its deadline although the peer is still there, short of the whole value.
         #expect(await eventually { server.connectionCount == 0 })
@@ -234,6 +238,9 @@ import Testing
         let total = try #require(field("answer_bytes"), "\(cutShort)")
         #expect([16 << 20, CredentialSocketServer.refusalLength].contains(total))
         #expect(try #require(field("written_bytes")) < total)
+        // Which unit got the part: the describer's fields and the peer are on the line.
+        #expect(cutShort.first?.contains("unit=\(address)") == true, "\(cutShort)")
+        #expect(cutShort.first?.contains("peer_uid=\(getuid())") == true, "\(cutShort)")
     }
 }
 

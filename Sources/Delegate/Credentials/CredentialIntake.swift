@@ -29,16 +29,20 @@ struct CredentialIntake: Sendable {
         var connectorID: String?
     }
 
+    /// The unit and credential id a request's address names, for every line about it (the
+    /// server's own too: an answer cut short, a request not answered in time).
+    static func describe(_ request: CredentialSocketServer.Request) -> Logger.Metadata {
+        guard let address = try? CredentialRequestAddress.parse(request.sunPath) else { return [:] }
+        return ["unit": "\(address.unit)", "credential_id": "\(address.id)"]
+    }
+
     func handle(_ request: CredentialSocketServer.Request) async -> CredentialSocketServer.Answer {
         var logger = logger
         logger[metadataKey: "peer_uid"] = "\(request.peer.uid)"
         let parsed = Result { () throws(CredentialRequestAddress.Problem) in
             try CredentialRequestAddress.parse(request.sunPath)
         }
-        if case .success(let address) = parsed {
-            logger[metadataKey: "unit"] = "\(address.unit)"
-            logger[metadataKey: "credential_id"] = "\(address.id)"
-        }
+        for (key, value) in Self.describe(request) { logger[metadataKey: key] = value }
         do throws(Refusal) {
             let (value, connectorID) = try await serve(request, address: parsed, logger: logger)
             dispatcher.status.credentialRequest(served: true)

@@ -24,7 +24,7 @@ extension DelegateDaemon {
         let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: logLimiter, logger: logger)
         let server = CredentialSocketServer(
             listener: listener, limits: credentialsSocketLimits(queue),
-            logLimiter: logLimiter, logger: logger,
+            logLimiter: logLimiter, logger: logger, describe: CredentialIntake.describe,
             handler: { request in await intake.handle(request) })
         try server.start()
         return server
