@@ -78,6 +78,9 @@ UPGRADE_VERSION="$VERSION+boot1"
 mkdir -p "$WORK/deb2"
 dpkg-deb -R "$DEB" "$WORK/deb2/root"
 sed -i "s/^Version: .*/Version: $UPGRADE_VERSION/" "$WORK/deb2/root/DEBIAN/control"
+# Its packaged delegate.toml differs too, so that dpkg has a conffile to decide on (an edited one is
+# kept, the new one put beside it as .dpkg-dist).
+echo '# packaged by the next version' >>"$WORK/deb2/root/etc/secrets-delegate/delegate.toml"
 dpkg-deb --root-owner-group -Zxz --build "$WORK/deb2/root" "$WORK/upgrade.deb" >/dev/null
 
 # --- The root: Debian 12 with systemd, cached ---------------------------------------------------

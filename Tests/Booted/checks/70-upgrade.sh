@@ -11,6 +11,9 @@ expect_eq "installed version" "$(dpkg-query -W -f='${Version}' secrets-delegate)
 tail -n 1 /etc/secrets-delegate/delegate.toml | grep -q 'edited by the operator' &&
     ok "the edited conffile is kept" || fail "the upgrade lost the operator's edit"
 grep -q 'written by the booted tier' /etc/secrets-delegate/delegate.toml && ok "the configuration is the operator's" || fail "the configuration was replaced"
+grep -q 'packaged by the next version' /etc/secrets-delegate/delegate.toml.dpkg-dist 2>/dev/null &&
+    ok "the new packaged configuration is beside it as delegate.toml.dpkg-dist" ||
+    fail "no delegate.toml.dpkg-dist with the new packaged configuration: $(ls /etc/secrets-delegate)"
 expect_eq "service after upgrade" "$(systemctl is-active secrets-delegate.service)" active
 newpid=$(unit_prop secrets-delegate.service MainPID)
 [ "$newpid" != "$pid" ] && ok "restarted by the upgrade (pid $pid -> $newpid)" || fail "not restarted by the upgrade (pid $pid)"

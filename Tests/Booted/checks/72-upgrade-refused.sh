@@ -33,6 +33,29 @@ expect_eq "service after the mend" "$(systemctl is-active secrets-delegate.servi
 [ "$(unit_prop secrets-delegate.service MainPID)" != "$pid" ] && ok "the delegate was restarted by the mend" ||
     fail "the delegate was not restarted by dpkg --configure -a"
 
+# Without systemd running (a chroot, an image build) the check runs too: the unit files say the
+# units are enabled, so the configuration fails rather than leave the first boot refusing it.
+# (/run/systemd hidden in a mount namespace of its own stands for a system without systemd.)
+offline_postinst() { # NAME: the package's postinst as dpkg runs it for an upgrade; output in $LOGS/NAME.log
+    unshare -m sh -c 'mount -t tmpfs none /run/systemd && exec sh /var/lib/dpkg/info/secrets-delegate.postinst configure 0.1.0' \
+        >"$LOGS/$1.log" 2>&1
+}
+printf '\n[weather]\nsunny = true\n' >>/etc/secrets-delegate/delegate.toml
+pid=$(unit_prop secrets-delegate.service MainPID)
+if offline_postinst postinst-offline-refused; then
+    fail "postinst without systemd running took a configuration the new version refuses"
+else
+    ok "postinst without systemd running fails on a configuration the new version refuses"
+fi
+grep -q 'not restarted: the new version .* refuses the configuration' "$LOGS/postinst-offline-refused.log" &&
+    grep -q '\[weather\]: unknown section' "$LOGS/postinst-offline-refused.log" &&
+    ok "and says why" || fail "the offline postinst's output: $(tail -n 5 "$LOGS/postinst-offline-refused.log" | tr '\n' ' ')"
+cp "$LOGS/delegate.toml.before-refused" /etc/secrets-delegate/delegate.toml
+if offline_postinst postinst-offline; then ok "postinst without systemd running takes a good configuration"; else
+    fail "postinst without systemd running on a good configuration: $(tail -n 5 "$LOGS/postinst-offline.log" | tr '\n' ' ')"; fi
+expect_eq "the delegate's pid after the postinst without systemd (nothing restarted)" \
+    "$(unit_prop secrets-delegate.service MainPID)" "$pid"
+
 # The check runs as the daemon's user: a drop-in only root can read (which the daemon could not
 # read either) is refused too, though root's check-config reads it.
 install -d -m 0750 -o root -g secrets-delegate /etc/secrets-delegate/connectors.d
