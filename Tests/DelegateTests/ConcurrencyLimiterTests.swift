@@ -69,6 +69,33 @@ import Testing
     }
 
     /// Slots go to waiters in the order they asked, each release to the longest waiter.
+    /// A stop ends every wait that may be given up at once, and every later one; a waiter for
+    /// claimed work (`acquire`) keeps its place and gets the next slot.
+    @Test(.timeLimit(.minutes(1))) func endingWaitsEndsThoseThatMayGiveUpNowAndLater() async {
+        let limiter = ConcurrencyLimiter(limit: 1)
+        await limiter.acquire()
+        let first = Task { await limiter.acquireUnlessCancelled() }
+        while limiter.waiting < 1 { await Task.yield() }
+        let patient = Task { await limiter.acquire(); return true }
+        while limiter.waiting < 2 { await Task.yield() }
+        let last = Task { await limiter.acquireUnlessCancelled { _ in } }
+        while limiter.waiting < 3 { await Task.yield() }
+
+        limiter.endWaits()
+        #expect(await first.value == false)
+        #expect(await last.value == false)
+        #expect(limiter.waiting == 1, "the claimed work still waits")
+        #expect(limiter.inUse == 1)
+        limiter.release()
+        #expect(await patient.value, "and gets the slot")
+        limiter.release()
+        #expect(limiter.inUse == 0)
+
+        // Later: at once, holding none, even with a slot free.
+        #expect(await limiter.acquireUnlessCancelled() == false)
+        #expect(limiter.inUse == 0 && limiter.waiting == 0)
+    }
+
     @Test(.timeLimit(.minutes(1))) func waitersAreServedInArrivalOrder() async {
         let limiter = ConcurrencyLimiter(limit: 1)
         await limiter.acquire()

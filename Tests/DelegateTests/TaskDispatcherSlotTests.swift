@@ -70,7 +70,7 @@ import Testing
         #expect(counts.succeeded == 1)
     }
 
-    @Test func tasksWaitingForASlotWhenTheDelegateStopsAreNotStarted() async throws {
+    @Test(.timeLimit(.minutes(1))) func tasksWaitingForASlotWhenTheDelegateStopsAreNotStarted() async throws {
         let dispatcher = try dispatcher(concurrency: 1)
         http.always(.any, .hold(ScriptedExecutorFixture.secret()))
         let running = try Self.task("running")
@@ -79,15 +79,24 @@ import Testing
         async let first = dispatcher.execute(running, receivedAt: Date(), logger: logger)
         #expect(await eventually { http.holding == 1 })
         async let second = dispatcher.execute(waiting, receivedAt: Date(), logger: logger)
+        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
         dispatcher.stopIntake()
-        http.releaseHeld()
 
-        #expect(await first.status == .succeeded, "a task already running finishes")
+        // Answered as the stop begins, not when the running task frees its slot (which it may
+        // hold past the stop's grace period, to its deadline).
         let stopped = await second
         #expect(stopped.status == .failed)
         #expect(errorCode(stopped) == "DelegateStopping")
         #expect(stopped.error?.retryable == true)
-        #expect(http.requests.count == 1, "the waiting task was never sent")
+        #expect(http.holding == 1, "the running task still runs")
+        #expect(dispatcher.slotsInUse() == 1 && dispatcher.tasksWaitingForASlot() == 0)
+        // A task arriving after the stop began is not started either, and does not wait.
+        let late = await dispatcher.execute(try Self.task("late"), receivedAt: Date(), logger: logger)
+        #expect(errorCode(late) == "DelegateStopping")
+
+        http.releaseHeld()
+        #expect(await first.status == .succeeded, "a task already running finishes")
+        #expect(http.requests.count == 1, "the waiting tasks were never sent")
         #expect(dispatcher.slotsInUse() == 0)
     }
 

@@ -16,11 +16,15 @@ public final class ConcurrencyLimiter: Sendable {
         var waiters: Deque<Waiter> = []
         var served: Set<UInt64> = []
         var nextWaiter: UInt64 = 0
+        /// ``endWaits()`` was called: a wait that may be given up ends at once.
+        var waitsEnded = false
     }
 
     /// A task waiting for a slot: resumed with true when it gets one, false when it gave up.
     private struct Waiter {
         let id: UInt64
+        /// Not ``acquire()``'s: ``endWaits()`` ends it.
+        let mayGiveUp: Bool
         var continuation: CheckedContinuation<Bool, Never>?
     }
 
@@ -54,16 +58,21 @@ public final class ConcurrencyLimiter: Sendable {
     private func wait(
         cancellable: Bool, onWait: (_ giveUp: @escaping @Sendable () -> Void) -> Void = { _ in }
     ) async -> Bool {
-        let id: UInt64? = state.withLock { state in
+        let queued: Result<UInt64, Ended> = state.withLock { state in
+            if cancellable, state.waitsEnded { return .failure(.ended) }
             if state.running < state.limit, state.waiters.isEmpty {
                 state.running += 1
-                return nil
+                return .failure(.granted)
             }
             state.nextWaiter += 1
-            state.waiters.append(Waiter(id: state.nextWaiter, continuation: nil))
-            return state.nextWaiter
+            state.waiters.append(Waiter(id: state.nextWaiter, mayGiveUp: cancellable, continuation: nil))
+            return .success(state.nextWaiter)
         }
-        guard let id else { return true }
+        let id: UInt64
+        switch queued {
+        case .success(let queuedID): id = queuedID
+        case .failure(let ended): return ended == .granted
+        }
         onWait { [self] in giveUp(id) }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
@@ -86,6 +95,26 @@ public final class ConcurrencyLimiter: Sendable {
             guard cancellable else { return }
             giveUp(id)
         }
+    }
+
+    /// How a wait ended without queueing.
+    private enum Ended: Error {
+        case granted
+        case ended
+    }
+
+    /// Ends every wait that may be given up (all but ``acquire()``'s), now and from now on: they
+    /// end holding no slot. For a stop: a task not started by then never is, and its answer
+    /// (`DelegateStopping`) must not wait for a slot that tasks past the stop's grace period may
+    /// hold until their deadlines. A slot handed over first is kept.
+    public func endWaits() {
+        let ended = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            state.waitsEnded = true
+            let ending = state.waiters.filter(\.mayGiveUp)
+            state.waiters.removeAll(where: \.mayGiveUp)
+            return ending.compactMap(\.continuation)
+        }
+        for continuation in ended { continuation.resume(returning: false) }
     }
 
     /// A cancelled waiter still in the queue leaves it without a slot; one already served keeps

@@ -42,8 +42,11 @@ public final class TaskDispatcher: Sendable {
     public var now: Date { clock.now() }
     var isStopping: Bool { stopping.withLock { $0 } }
 
+    /// Starts nothing more: waits for a slot end now (their tasks are answered
+    /// `DelegateStopping`, an SQS loop stops receiving), not when slots free.
     func stopIntake() {
         stopping.withLock { $0 = true }
+        limiter.endWaits()
         stopGate.arrive(Self.stop)
     }
 
