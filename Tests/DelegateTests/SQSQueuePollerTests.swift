@@ -76,17 +76,22 @@ import Testing
         }
     }
 
-    /// A reload that removes the queue while the loop waits for a slot (every slot busy, as long
-    /// as the tasks holding them run) ends the loop when it gets one: nothing more is received
-    /// from the removed queue.
-    @Test func aQueueRemovedWhileTheLoopWaitsForASlotIsNotReceivedFromAgain() async throws {
+    /// What ends a loop's wait for a slot while every slot is busy (as long as the tasks holding
+    /// them run): a reload that removes the queue ends the loop when it gets one; a stop ends it
+    /// at once, without the slots being freed (tasks past the stop's grace period may hold them),
+    /// so the stop does not wait out its SQS budget for a loop with no message in hand. Either
+    /// way nothing more is received.
+    enum SlotWaitEnd: CaseIterable { case queueRemoved, stop }
+
+    @Test(.timeLimit(.minutes(1)), arguments: SlotWaitEnd.allCases)
+    func aLoopWaitingForASlotReceivesNothingMore(_ end: SlotWaitEnd) async throws {
         let receives = Mutex(0)
         let server = try LoopbackHTTPServer { request in
             if request.headers["X-Amz-Target"] == "AmazonSQS.ReceiveMessage" { receives.withLock { $0 += 1 } }
             return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
         }
         defer { server.stop() }
-        let url = "\(server.baseURL)/123456789012/removed"
+        let url = "\(server.baseURL)/123456789012/waiting"
         let section = DelegateConfiguration.SQSSection(
             queueURLs: [url], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1, visibilitySeconds: 5)
         let current = Mutex(section)
@@ -99,40 +104,19 @@ import Testing
         #expect(held > 0)
         let running = Task { await poller.run() }
         #expect(await eventually { intake.dispatcher.tasksWaitingForASlot() == 1 })
-        current.withLock { $0.queueURLs = [] }
-        intake.dispatcher.releaseSlots(held)
-        await running.value
-        #expect(receives.withLock { $0 } == 0, "the removed queue was received from")
-        #expect(intake.dispatcher.slotsInUse() == 0)
-    }
-
-    /// A stop that begins while the loop waits for a slot (every slot held by tasks that may run
-    /// past the stop's grace period) ends the loop at once: nothing received, no slot kept, and
-    /// the stop does not wait out its SQS budget for a loop with no message in hand.
-    @Test(.timeLimit(.minutes(1))) func aStopEndsTheLoopsWaitForASlotAtOnce() async throws {
-        let receives = Mutex(0)
-        let server = try LoopbackHTTPServer { request in
-            if request.headers["X-Amz-Target"] == "AmazonSQS.ReceiveMessage" { receives.withLock { $0 += 1 } }
-            return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+        switch end {
+        case .queueRemoved:
+            current.withLock { $0.queueURLs = [] }
+            intake.dispatcher.releaseSlots(held)
+            await running.value
+            #expect(intake.dispatcher.slotsInUse() == 0)
+        case .stop:
+            intake.dispatcher.stopIntake()
+            await running.value
+            #expect(intake.dispatcher.slotsInUse() == held, "no slot taken")
+            intake.dispatcher.releaseSlots(held)
         }
-        defer { server.stop() }
-        let url = "\(server.baseURL)/123456789012/stopping"
-        let section = DelegateConfiguration.SQSSection(
-            queueURLs: [url], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1, visibilitySeconds: 5)
-        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
-            section: section, sleeper: RecordingSleeper(), settings: { section }, logger: quiet)
-        defer { http.shutdown() }
-        let poller = SQSQueuePoller(queue: try SQSQueueURL(url), intake: intake, logger: quiet)
-        let held = intake.dispatcher.reserveFreeSlots(upTo: 1 << 20)
-        #expect(held > 0)
-        let running = Task { await poller.run() }
-        #expect(await eventually { intake.dispatcher.tasksWaitingForASlot() == 1 })
-        intake.dispatcher.stopIntake()
-        await running.value  // without the slots being released
         #expect(receives.withLock { $0 } == 0)
-        #expect(intake.dispatcher.slotsInUse() == held)
-        intake.dispatcher.releaseSlots(held)
     }
 
     /// After an answer too large for the response cap the loop asks for one message at a time,
