@@ -20,6 +20,23 @@ import Testing
         #expect(refused?.message == "\(path) holds more than 99999 bytes; a task is at most 99999")
     }
 
+    /// Standard input another process made non-blocking (the flag belongs to the shared open
+    /// pipe), read before the producer wrote: waited on, not refused with EAGAIN.
+    @Test(.timeLimit(.minutes(1))) func aNonBlockingPipeIsWaitedOn() throws {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        #expect(fcntl(ends[0], F_SETFL, fcntl(ends[0], F_GETFL) | O_NONBLOCK) == 0)
+        let writer = ends[1]
+        let producer = Thread {
+            usleep(100_000)
+            _ = write(writer, "{}", 2)
+            close(writer)
+        }
+        producer.start()
+        #expect(RegularFile.readToEnd(ends[0], limit: 1 << 20) == .success(Array("{}".utf8)))
+    }
+
     /// A pipe whose writer never closes it (`yes | submit -`) is refused once past the limit, not
     /// read to an end that never comes: what the pipe holds beyond one byte past the limit is left.
     @Test func aPipeIsReadOnlyToOneBytePastTheLimit() throws {

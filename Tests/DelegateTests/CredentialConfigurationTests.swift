@@ -96,6 +96,8 @@ import TestSupport
             (entry(base) + "\n" + entry(base), "entry 2", "again (already entry 1)"),
             ("credential = \"x\"", "credential", "array of tables"),
             ("[queue]\ncredentials_socket_path = \"relative.sock\"", "[queue] credentials_socket_path", "absolute"),
+            ("[queue]\nsocket_path = \"/run/sd/one.sock\"\ncredentials_socket_path = \"/run/sd/one.sock\"",
+             "[queue] credentials_socket_path", "socket_path"),
         ]
         for (toml, key, reason) in cases {
             let error = try #require(refusal(toml), "\(toml)")

@@ -25,7 +25,8 @@ enum RegularFile {
     }
 
     /// What `fd` holds up to its end, at most `limit + 1` bytes (more than `limit`: it is too
-    /// large, and nothing past that was read); `.system` with the `errno` if a read fails.
+    /// large, and nothing past that was read); `.system` with the `errno` if a read fails. A
+    /// descriptor another process made non-blocking (a shared pipe or terminal) is waited on.
     static func readToEnd(_ fd: Int32, limit: Int) -> Result<[UInt8], Failure> {
         var bytes = [UInt8](repeating: 0, count: min(limit + 1, 64 * 1024))
         var count = 0
@@ -34,8 +35,14 @@ enum RegularFile {
             let got = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + count, $0.count - count) }
             if got == 0 { break }
             if got < 0 {
-                if errno == EINTR { continue }
-                return .failure(.system(errno))
+                let number = errno
+                if number == EINTR { continue }
+                if number == EAGAIN || number == EWOULDBLOCK {
+                    var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    if poll(&waiting, 1, -1) >= 0 || errno == EINTR { continue }
+                    return .failure(.system(errno))
+                }
+                return .failure(.system(number))
             }
             count += got
         }

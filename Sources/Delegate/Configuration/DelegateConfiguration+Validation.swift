@@ -30,6 +30,14 @@ extension DelegateConfiguration {
                 throw ConfigurationError(key: key.label, reason: reason, origin: origins[key.label])
             }
         }
+        // Each fine alone, but not one path for both: the second socket would find the first
+        // listening (the start fails), or take its path from it between bind and listen.
+        if !queue.credentialsSocketPath.isEmpty, queue.credentialsSocketPath == queue.socketPath {
+            let label = "[queue] credentials_socket_path"
+            throw ConfigurationError(
+                key: label, reason: "must not be the task socket's path ([queue] socket_path): each socket needs its own",
+                origin: origins[label])
+        }
     }
 
     /// A whole number within `range`.
