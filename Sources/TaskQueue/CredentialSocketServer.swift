@@ -89,6 +89,13 @@ public final class CredentialSocketServer: @unchecked Sendable {
         /// On every line the server logs about this request: the peer's uid and ``describe``'s fields.
         let metadata: Logger.Metadata
 
+        /// The unit, for rate-limiting lines per unit, when the service manager (root) asks: another
+        /// peer names any unit it likes, and would get a window per name.
+        var unitKey: String {
+            guard metadata["peer_uid"] == "0", let unit = metadata["unit"] else { return "-" }
+            return "\(unit)"
+        }
+
         init(fd: Int32, metadata: Logger.Metadata) {
             self.fd = fd
             self.metadata = metadata
@@ -289,7 +296,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
             self.logLimiter.warning(
                 "credential request not answered in time; refused",
                 metadata: connection.metadata.merging(["timeout": "\(self.limits.requestTimeout)"]) { $1 },
-                key: "credential-timeout", logger: self.logger)
+                key: "credential-timeout \(connection.unitKey)", logger: self.logger)
             connection.call.cancel()
             self.answer(id, with: .refuse)
         }
@@ -380,7 +387,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
                     "answer": "\(connection.holdsValue ? "value" : "refusal")",
                     "written_bytes": "\(connection.written)", "answer_bytes": "\(connection.total)",
                 ]) { $1 },
-                key: "credential-cut-short", logger: logger)
+                // Per unit: each unit that started with part of a credential is named.
+                key: "credential-cut-short \(connection.unitKey)", logger: logger)
         }
         connection.call.cancel()
         connection.timer?.cancel()

@@ -68,9 +68,8 @@ import Testing
         #expect(limiter.inUse == 0)
     }
 
-    /// Slots go to waiters in the order they asked, each release to the longest waiter.
-    /// A stop ends every wait that may be given up at once, and every later one; a waiter for
-    /// claimed work (`acquire`) keeps its place and gets the next slot.
+    /// A stop ends every wait that may be given up at once, and every later one; a waiter that
+    /// may not give up (`acquire`) keeps its place and gets the next slot.
     @Test(.timeLimit(.minutes(1))) func endingWaitsEndsThoseThatMayGiveUpNowAndLater() async {
         let limiter = ConcurrencyLimiter(limit: 1)
         await limiter.acquire()
@@ -96,6 +95,7 @@ import Testing
         #expect(limiter.inUse == 0 && limiter.waiting == 0)
     }
 
+    /// Slots go to waiters in the order they asked, each release to the longest waiter.
     @Test(.timeLimit(.minutes(1))) func waitersAreServedInArrivalOrder() async {
         let limiter = ConcurrencyLimiter(limit: 1)
         await limiter.acquire()

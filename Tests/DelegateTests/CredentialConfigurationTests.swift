@@ -98,6 +98,8 @@ import TestSupport
             ("[queue]\ncredentials_socket_path = \"relative.sock\"", "[queue] credentials_socket_path", "absolute"),
             ("[queue]\nsocket_path = \"/run/sd/one.sock\"\ncredentials_socket_path = \"/run/sd/one.sock\"",
              "[queue] credentials_socket_path", "socket_path"),
+            ("[queue]\nsocket_path = \"/run/sd/one.sock\"\ncredentials_socket_path = \"/run/sd//./x/../one.sock\"",
+             "[queue] credentials_socket_path", "socket_path"),
         ]
         for (toml, key, reason) in cases {
             let error = try #require(refusal(toml), "\(toml)")
@@ -109,6 +111,19 @@ import TestSupport
         let fine = try load(
             entry(base) + "\n" + entry(base.replacingOccurrences(of: "unit = \"app.service\"", with: "unit = \"*\"")))
         #expect(fine.credentialMappings.count == 2)
+    }
+
+    /// One file under two spellings is one path: `..`, `.`, `//`, and a directory that links to
+    /// another (Debian's `/var/run` to `/run`); other paths are others.
+    @Test func theSameFileUnderAnotherSpellingIsTheSamePath() throws {
+        let directory = try TemporaryDirectory(prefix: "samefile")
+        try FileManager.default.createDirectory(atPath: directory.path("real"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: directory.path("link"), withDestinationPath: directory.path("real"))
+        let same = DelegateConfiguration.sameFile
+        #expect(same(directory.path("real/a.sock"), directory.path("link/a.sock")))
+        #expect(same("/run/sd/a.sock", "/run//sd/./b/../a.sock"))
+        #expect(!same(directory.path("real/a.sock"), directory.path("real/b.sock")))
+        #expect(!same("/run/sd/a.sock", "/run/sd2/a.sock"))
     }
 
     /// systemd names the request "@<16 hex digits>/unit/<unit>/<id>" and refuses a name over 107

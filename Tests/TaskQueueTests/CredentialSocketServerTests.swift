@@ -242,6 +242,32 @@ import Testing
         #expect(cutShort.first?.contains("unit=\(address)") == true, "\(cutShort)")
         #expect(cutShort.first?.contains("peer_uid=\(getuid())") == true, "\(cutShort)")
     }
+
+    /// Several units cut short at once (a stop, a hung boot) are each named: the error is
+    /// rate-limited per unit the service manager (root) asked for, not once for all.
+    @Test(.enabled(if: getuid() == 0, "the service manager's requests come from root"))
+    func eachUnitCutShortIsNamed() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let calls = CallCounter()
+        let recorder = LogRecorder()
+        let (server, path) = try start(
+            dir, limits: .init(maximumConnections: 8, requestTimeout: .seconds(1), drainTimeout: .seconds(1)),
+            logger: recorder.logger(),
+            describe: { request in ["unit": "\(String(decoding: request.sunPath.dropFirst(), as: UTF8.self))"] },
+            handler: Self.bigOrSmall(calls))
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let addresses = (1...5).map { "big-\($0)-\(UUID().uuidString)" }
+        let silent = try addresses.map { try RawClient(path: path, boundTo: $0) }
+        #expect(await eventually { calls.count == 5 })
+        #expect(await eventually { server.connectionCount == 0 })
+        let cutShort = recorder.records.filter { $0.contains("credential answer cut short") }
+        for address in addresses {
+            #expect(cutShort.contains { $0.contains("unit=\(address)") }, "\(address) not named: \(cutShort)")
+        }
+        _ = silent
+    }
 }
 
 /// How many times a handler ran.

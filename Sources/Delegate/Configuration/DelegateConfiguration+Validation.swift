@@ -1,3 +1,4 @@
+import Glibc
 import FileNames
 import FoundationEssentials
 import AWSCore
@@ -32,12 +33,33 @@ extension DelegateConfiguration {
         }
         // Each fine alone, but not one path for both: the second socket would find the first
         // listening (the start fails), or take its path from it between bind and listen.
-        if !queue.credentialsSocketPath.isEmpty, queue.credentialsSocketPath == queue.socketPath {
+        if !queue.credentialsSocketPath.isEmpty, !queue.socketPath.isEmpty,
+            Self.sameFile(queue.credentialsSocketPath, queue.socketPath)
+        {
             let label = "[queue] credentials_socket_path"
             throw ConfigurationError(
                 key: label, reason: "must not be the task socket's path ([queue] socket_path): each socket needs its own",
                 origin: origins[label])
         }
+    }
+
+    /// Whether two absolute paths name one file: compared with `.`, `..` and repeated slashes
+    /// resolved, and each directory (where it exists) by its real path, so `/var/run/x.sock` is
+    /// `/run/x.sock` where `/var/run` links to `/run`.
+    static func sameFile(_ first: String, _ second: String) -> Bool {
+        func resolved(_ path: String) -> String {
+            var parts: [Substring] = []
+            for part in path.split(separator: "/") where part != "." {
+                if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+            }
+            guard let name = parts.popLast() else { return "/" }
+            let directory = "/" + parts.joined(separator: "/")
+            guard let real = realpath(directory, nil) else { return directory + "/" + name }
+            defer { free(real) }
+            let realDirectory = String(cString: real)
+            return (realDirectory == "/" ? "" : realDirectory) + "/" + name
+        }
+        return resolved(first) == resolved(second)
     }
 
     /// A whole number within `range`.

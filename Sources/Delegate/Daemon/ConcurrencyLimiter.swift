@@ -34,8 +34,8 @@ public final class ConcurrencyLimiter: Sendable {
         state = Mutex(State(limit: max(1, limit)))
     }
 
-    /// Waits for a free slot, even if the waiting task is cancelled: for work already taken on
-    /// (a claimed spool task) that must run or be written before the slot is given back.
+    /// Waits for a free slot, even if the waiting task is cancelled or ``endWaits()`` was called:
+    /// for work that must run whatever happens (the daemon has none now; the tests take slots so).
     public func acquire() async {
         _ = await wait(cancellable: false)
     }

@@ -312,9 +312,10 @@ struct SpoolIntake: Sendable {
 
     /// Waits `delay` (then doubled, at most 30 s) without holding a concurrency slot, so other
     /// tasks (the socket's too) keep running; false, at once, when the delegate stops. The slot
-    /// is held again either way (the caller gives it back); when the stop cancels the wait for it,
-    /// it is taken past the limit rather than waited for: tasks past the stop's grace may hold
-    /// every slot until their deadlines, far beyond the stop's 90 s.
+    /// is held again either way (the caller gives it back); when the stop ends the wait for it
+    /// (as it ends every wait for a slot), it is taken past the limit rather than waited for:
+    /// tasks past the stop's grace may hold every slot until their deadlines, far beyond the
+    /// stop's 90 s.
     private func pauseWithoutSlot(_ delay: inout Duration) async -> Bool {
         if dispatcher.isStopping || Task.isCancelled { return false }
         dispatcher.releaseSlots()
