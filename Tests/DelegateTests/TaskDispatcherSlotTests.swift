@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 
 @testable import Delegate
+@testable import TaskQueue
 
 /// `TaskDispatcher` over a `ScriptedHTTPClient`: the concurrency bound, slots coming back after
 /// any outcome, the counters, and a stop while tasks wait for a slot.
@@ -97,6 +98,82 @@ import Testing
         http.releaseHeld()
         #expect(await first.status == .succeeded, "a task already running finishes")
         #expect(http.requests.count == 1, "the waiting tasks were never sent")
+        #expect(dispatcher.slotsInUse() == 0)
+    }
+
+    /// A socket task waiting for a slot while a reload takes its peer's access away is admitted
+    /// again before it starts: refused (`NotAuthorized`), never sent. The reload cuts access off
+    /// at once, not when a slot frees.
+    @Test(.timeLimit(.minutes(1))) func aReloadThatRevokesAccessRefusesATaskWaitingForASlot() async throws {
+        let dispatcher = try dispatcher(concurrency: 1)
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        func prod(allowing users: [String]) -> [String: NamedConnector] {
+            [
+                "prod": NamedConnector(
+                    connector: Connector(
+                        id: "prod", region: "us-east-1", secretNamePrefix: "", delegateSelectors: [],
+                        credentials: .instanceRole),
+                    policy: ConnectorPolicy(allowedUsers: users, principalsListed: true), origin: "[connectors.prod]")
+            ]
+        }
+        dispatcher.connectors.update(connectors: prod(allowing: ["4242"]), allowInline: true, credentialMappings: [])
+        let intake = SocketIntake(
+            dispatcher: dispatcher, statusReport: { .null }, logLimiter: LogRateLimiter(), logger: logger)
+        let peer = PeerCredentials(pid: 1, uid: 4242, gid: 4242)
+        func line(_ id: String) -> Data {
+            Data(#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"connector":"prod"}"#.utf8)
+        }
+
+        async let first = intake.handle(line("running"), peer: peer)
+        #expect(await eventually { http.holding == 1 })
+        async let second = intake.handle(line("waiting"), peer: peer)
+        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
+        dispatcher.connectors.update(connectors: prod(allowing: ["2002"]), allowInline: true, credentialMappings: [])
+        http.removeScripts()
+        http.always(.any, ScriptedExecutorFixture.secret())
+        http.releaseHeld()
+
+        #expect(try TaskResult.decode(jsonLine: await first).status == .succeeded, "a task already running finishes")
+        let refused = try TaskResult.decode(jsonLine: await second)
+        #expect(refused.status == .rejected)
+        #expect(errorCode(refused) == "NotAuthorized", "\(refused)")
+        #expect(http.requests.count == 1, "the refused task was never sent")
+        #expect(dispatcher.slotsInUse() == 0)
+        // Allowed again: a task arriving now runs.
+        dispatcher.connectors.update(connectors: prod(allowing: ["4242"]), allowInline: true, credentialMappings: [])
+        #expect(try TaskResult.decode(jsonLine: await intake.handle(line("again"), peer: peer)).status == .succeeded)
+    }
+
+    /// The same for the credentials socket: a request waiting for a slot while a reload removes
+    /// its `[[credential]]` entry is refused (its unit fails to start), never read.
+    @Test(.timeLimit(.minutes(1))) func aReloadThatRemovesACredentialEntryRefusesARequestWaitingForASlot() async throws {
+        let dispatcher = try dispatcher(concurrency: 1)
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let prod = [
+            "prod": NamedConnector(
+                connector: Connector(
+                    id: "prod", region: "us-east-1", secretNamePrefix: "", delegateSelectors: [], credentials: .instanceRole),
+                policy: ConnectorPolicy(), origin: "[connectors.prod]")
+        ]
+        let entry = CredentialMapping(unit: "app.service", id: "db", connector: "prod", secret: "db")
+        dispatcher.connectors.update(connectors: prod, allowInline: true, credentialMappings: [entry])
+        let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: logger)
+        let request = CredentialSocketServer.Request(
+            peer: PeerCredentials(pid: 1, uid: 0, gid: 0),
+            sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
+
+        async let first = intake.handle(request)
+        #expect(await eventually { http.holding == 1 })
+        async let second = intake.handle(request)
+        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
+        dispatcher.connectors.update(connectors: prod, allowInline: true, credentialMappings: [])
+        http.removeScripts()
+        http.always(.any, ScriptedExecutorFixture.secret())
+        http.releaseHeld()
+
+        if case .value = await first {} else { Issue.record("the request already running was not served") }
+        #expect(await second == .refuse)
+        #expect(http.requests.count == 1, "the refused request was never read")
         #expect(dispatcher.slotsInUse() == 0)
     }
 

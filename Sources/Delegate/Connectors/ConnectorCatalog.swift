@@ -14,6 +14,8 @@ public final class ConnectorCatalog: Sendable {
         /// Per connector id: the uids and gids its `allowed_users` and `allowed_groups` name.
         var uids: [String: Set<UInt32>] = [:]
         var gids: [String: Set<UInt32>] = [:]
+        /// One more at each ``update(connectors:allowInline:credentialMappings:)``.
+        var generation: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -61,11 +63,18 @@ public final class ConnectorCatalog: Sendable {
         // 0). Lock order counts, then state, as in `count(connectorID:)`: a task counted under the
         // old catalog cannot bring a removed connector back.
         counts.withLock { counts in
-            state.withLock { $0 = fresh }
+            state.withLock { state in
+                fresh.generation = state.generation &+ 1
+                state = fresh
+            }
             counts = counts.filter { connectors[$0.key] != nil }
         }
         return notices
     }
+
+    /// Which catalog is in force: it changes at every update (a reload), so that a task admitted
+    /// under an earlier one is admitted again before it starts (``TaskDispatcher/execute``).
+    public var generation: UInt64 { state.withLock { $0.generation } }
 
     /// A warning while connectors restrict who may do what but inline connectors are still
     /// allowed: an inline task may carry the same role or credential refs as a named connector and

@@ -91,23 +91,23 @@ struct CredentialIntake: Sendable {
                     + "claimed unit \(address.unit)")
         }
         let receivedAt = dispatcher.now
-        let admission = dispatcher.connectors.admitCredential(unit: address.unit, id: address.id, helperUID: request.peer.uid) {
-            Data(
-                SecretFetcher.task(
-                    id: TaskID.random(prefix: "credential-"), connector: $0.connector, name: $0.secret, version: $0.version))
+        let generation = dispatcher.connectors.generation
+        let (mapping, task) = try admit(address, helperUID: request.peer.uid)
+        // A reload while the read waits for a slot: its entry and connector as they are now.
+        let readmission = TaskDispatcher.Readmission(generation: generation) {
+            do throws(Refusal) {
+                return .run(try admit(address, helperUID: request.peer.uid).task)
+            } catch {
+                // Answered, not logged here: the refusal's own line says why.
+                return .answered(
+                    TaskResult.rejected(
+                        TaskRejection(
+                            code: error.code, message: error.message, taskID: task.id, connectorID: error.connectorID,
+                            connectorIsNamed: true),
+                        delegate: dispatcher.delegateName, receivedAt: receivedAt, finishedAt: dispatcher.now))
+            }
         }
-        let mapping: CredentialMapping
-        let task: DelegateTask
-        switch admission {
-        case .noMapping:
-            throw Refusal(
-                code: .noMapping, message: "no [[credential]] entry maps unit \(address.unit) credential \(address.id)")
-        case .refused(let refused, let error):
-            throw Refusal(code: error.code, message: error.message, connectorID: refused.connector)
-        case .admitted(let admitted, let admittedTask):
-            (mapping, task) = (admitted, admittedTask)
-        }
-        let result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
+        let result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger, readmit: readmission)
         guard result.status == .succeeded else {
             throw Refusal(
                 code: result.error?.code ?? TaskFailure.Code(rawValue: result.status.rawValue),
@@ -117,6 +117,27 @@ struct CredentialIntake: Sendable {
             return (try result.secretBytes(), mapping.connector)
         } catch {
             throw Refusal(code: .noValue, message: error.message, connectorID: mapping.connector)
+        }
+    }
+
+    /// The entry that maps `address` and its read, admitted for the unit under the connectors in
+    /// force.
+    private func admit(_ address: CredentialRequestAddress, helperUID: UInt32) throws(Refusal)
+        -> (mapping: CredentialMapping, task: DelegateTask)
+    {
+        let admission = dispatcher.connectors.admitCredential(unit: address.unit, id: address.id, helperUID: helperUID) {
+            Data(
+                SecretFetcher.task(
+                    id: TaskID.random(prefix: "credential-"), connector: $0.connector, name: $0.secret, version: $0.version))
+        }
+        switch admission {
+        case .noMapping:
+            throw Refusal(
+                code: .noMapping, message: "no [[credential]] entry maps unit \(address.unit) credential \(address.id)")
+        case .refused(let refused, let error):
+            throw Refusal(code: error.code, message: error.message, connectorID: refused.connector)
+        case .admitted(let admitted, let admittedTask):
+            return (admitted, admittedTask)
         }
     }
 }

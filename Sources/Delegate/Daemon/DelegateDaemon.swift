@@ -147,7 +147,7 @@ public final class DelegateDaemon: Sendable {
             limits: socketLimits(queue),
             logLimiter: logLimiter,
             logger: logger,
-            handler: { line, connection in await intake.handle(line, connection: connection) }
+            handler: { line, connection in await intake.handle(line, peer: connection.peer) }
         )
         try server.start()
         return server

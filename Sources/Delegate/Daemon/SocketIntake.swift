@@ -13,7 +13,7 @@ struct SocketIntake: Sendable {
     let logger: Logger
 
     /// The reply to `line`: a task's result, or the answer to a control command.
-    func handle(_ line: Data, connection: SocketConnection) async -> Data {
+    func handle(_ line: Data, peer: PeerCredentials) async -> Data {
         let receivedAt = dispatcher.now
         let document = TaskDocument(line)
         if let control = Self.controlCommand(in: document) {
@@ -30,29 +30,44 @@ struct SocketIntake: Sendable {
         }
         let result: TaskResult
         var logger = logger
-        logger[metadataKey: "peer_uid"] = .string(String(connection.peer.uid))  // on every record of the task
-        let connectors = dispatcher.connectors
-        switch Result(catching: { () throws(TaskRejection) in
-            try connectors.admit(document, defaultID: nil, by: .socketPeer(connection.peer))
-        }) {
-        case .failure(let rejection):
-            result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
-        case .success(let task):
-            let decision = dispatcher.matches(task.connector.delegateSelectors)
-            if !decision.isAccepted {
-                result = dispatcher.notSelected(
-                    task, decision: decision, receivedAt: receivedAt, logLimiter: logLimiter, logger: logger)
-            } else {
-                logger.info(
-                    "task received on the socket",
-                    metadata: [
-                        "event": "task-claimed", "task_id": .string(task.id), "connector_id": .string(task.connector.id),
-                        "connector_kind": .string(task.connectorKind), "operation": .string(task.operation.name.rawValue),
-                    ])
-                result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger)
-            }
+        logger[metadataKey: "peer_uid"] = .string(String(peer.uid))  // on every record of the task
+        let generation = dispatcher.connectors.generation
+        switch admit(document, peer: peer, receivedAt: receivedAt, logger: logger) {
+        case .answered(let answer):
+            result = answer
+        case .run(let task):
+            logger.info(
+                "task received on the socket",
+                metadata: [
+                    "event": "task-claimed", "task_id": .string(task.id), "connector_id": .string(task.connector.id),
+                    "connector_kind": .string(task.connectorKind), "operation": .string(task.operation.name.rawValue),
+                ])
+            result = await dispatcher.execute(
+                task, receivedAt: receivedAt, logger: logger,
+                readmit: .init(generation: generation) {
+                    admit(document, peer: peer, receivedAt: receivedAt, logger: logger)
+                })
         }
         return Data(result.jsonBytes)
+    }
+
+    /// `document` admitted for `peer` under the connectors and tags in force.
+    private func admit(_ document: TaskDocument, peer: PeerCredentials, receivedAt: Date, logger: Logger)
+        -> TaskDispatcher.Admitted
+    {
+        let task: DelegateTask
+        do throws(TaskRejection) {
+            task = try dispatcher.connectors.admit(document, defaultID: nil, by: .socketPeer(peer))
+        } catch {
+            return .answered(dispatcher.rejected(error, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter))
+        }
+        let decision = dispatcher.matches(task.connector.delegateSelectors)
+        guard decision.isAccepted else {
+            return .answered(
+                dispatcher.notSelected(
+                    task, decision: decision, receivedAt: receivedAt, logLimiter: logLimiter, logger: logger))
+        }
+        return .run(task)
     }
 
     /// `{"control": "<command>"}`: a line under 4 KiB whose one parse (the one the task decoder

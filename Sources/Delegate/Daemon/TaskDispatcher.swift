@@ -144,14 +144,45 @@ public final class TaskDispatcher: Sendable {
     /// deadline passed while it waited (or whose wait its caller gave up after its deadline: the
     /// credentials socket's request timer) is answered then, `DeadlineExceeded`, not when a slot
     /// frees.
-    func execute(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
+    ///
+    /// A task admitted under connectors a reload has replaced while it waited (`readmit`, with
+    /// the catalog's generation at its admission) is admitted again under those in force before
+    /// it starts: a connector removed, or a principal or operation no longer allowed, refuses it
+    /// as it would a task arriving now (a reload that cuts access off does so at once).
+    func execute(
+        _ task: DelegateTask, receivedAt: Date, logger: Logger, readmit: Readmission? = nil
+    ) async -> TaskResult {
         let wait = await reserveSlot(for: task, receivedAt: receivedAt)
         guard wait == .reserved else {
             return notStarted(task, receivedAt: receivedAt, deadlinePassed: wait == .deadlinePassed)
         }
+        var task = task
+        if let readmit, connectors.generation != readmit.generation {
+            switch readmit.again() {
+            case .run(let again):
+                task = again
+            case .answered(let answer):
+                releaseSlots()
+                return answer
+            }
+        }
         let result = await run(task, receivedAt: receivedAt, logger: logger)
         releaseSlots()
         return result
+    }
+
+    /// How to admit a waiting task again (``execute(_:receivedAt:logger:readmit:)``).
+    struct Readmission {
+        /// ``ConnectorCatalog/generation`` when the task was first admitted (read before that).
+        let generation: UInt64
+        let again: () -> Admitted
+    }
+
+    /// What an intake's admission came to: a task to run, or its answer (refused, not for this
+    /// delegate).
+    enum Admitted {
+        case run(DelegateTask)
+        case answered(TaskResult)
     }
 
     private func notStarted(_ task: DelegateTask, receivedAt: Date, deadlinePassed: Bool) -> TaskResult {
