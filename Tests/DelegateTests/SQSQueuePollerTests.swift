@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+import HTTP
 import Logging
 import SQS
 import Synchronization
@@ -117,6 +118,46 @@ import Testing
             intake.dispatcher.releaseSlots(held)
         }
         #expect(receives.withLock { $0 } == 0)
+    }
+
+    /// A reload that removes the queue while a receive waits: the messages that receive brings
+    /// are made visible again at once for the delegates that still receive from it, not run,
+    /// answered or deleted here.
+    @Test(.timeLimit(.minutes(1))) func messagesOfAReceiveThatOutlivedItsQueueAreLeft() async throws {
+        let receives = Mutex(0)
+        let server = try LoopbackHTTPServer { request in
+            let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
+            guard request.headers["X-Amz-Target"] == "AmazonSQS.ReceiveMessage" else {
+                return ScriptedResponse(status: 200, headers: json, body: "{}")
+            }
+            let first = receives.withLock { count in
+                count += 1
+                return count == 1
+            }
+            let message = #"{"MessageId":"m-1","ReceiptHandle":"rh-1","Body":"{\"id\":\"t1\"}"}"#
+            return ScriptedResponse(
+                status: 200, headers: json, body: first ? #"{"Messages":[\#(message)]}"# : "{}",
+                delay: first ? .seconds(2) : .zero)
+        }
+        defer { server.stop() }
+        let url = "\(server.baseURL)/123456789012/moved"
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [url], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1, visibilitySeconds: 5)
+        let current = Mutex(section)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: section, sleeper: RecordingSleeper(), settings: { current.withLock { $0 } }, logger: quiet)
+        defer { http.shutdown() }
+        let poller = SQSQueuePoller(queue: try SQSQueueURL(url), intake: intake, logger: quiet)
+        let running = Task { await poller.run() }
+        #expect(await eventually { receives.withLock { $0 } == 1 })
+        current.withLock { $0.queueURLs = [] }
+        await running.value
+        let actions = server.recordedRequests.map { $0.headers["X-Amz-Target"] ?? "" }
+        #expect(actions == ["AmazonSQS.ReceiveMessage", "AmazonSQS.ChangeMessageVisibility"], "\(actions)")
+        let released = server.recordedRequests.last?.bodyText ?? ""
+        #expect(released.contains(#""VisibilityTimeout":0"#) && released.contains("rh-1"), "\(released)")
+        #expect(intake.dispatcher.slotsInUse() == 0)
     }
 
     /// After an answer too large for the response cap the loop asks for one message at a time,

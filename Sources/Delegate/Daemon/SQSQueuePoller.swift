@@ -81,6 +81,17 @@ struct SQSQueuePoller: Sendable {
                     await pause(for: backoff(afterFailures: failures))
                     continue
                 }
+                // A reload removed the queue while the receive waited (up to wait_seconds): its
+                // messages are left, visible at once, for the delegates that still receive from
+                // it, as a stop leaves them; nothing of it is run or answered here.
+                if !intake.settings().queueURLs.contains(queue.url) {
+                    for message in messages {
+                        try? await intake.client(for: queue).changeMessageVisibility(
+                            queue: queue, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
+                    }
+                    dispatcher.releaseSlots(reserved)
+                    break
+                }
                 if !messages.isEmpty {
                     let now = dispatcher.now
                     intake.status.update(queue.url) { counts in
