@@ -572,7 +572,36 @@ public final class Spool: Sendable {
                 "recovering tasks claimed by an earlier run",
                 metadata: ["count": "\(tasks.count)", "directory": "\(claimDirectory)"])
         }
+        noteOtherDelegatesClaims()
         return tasks.sorted { $0.name < $1.name }
+    }
+
+    /// Names, at the start, the tasks claimed under other delegate names: this delegate never runs
+    /// them (a delegate of that name may be running them, on this host or, over NFS, another).
+    /// Claimed under this delegate's earlier name (a new host name, `[delegate] name` changed),
+    /// they would wait there unseen, their ids refused by `submit` as running, for good: the
+    /// notice says how many there are and how to hand them back.
+    private func noteOtherDelegatesClaims() {
+        guard let reader = try? DirectoryReader(path: directory + "/cur") else { return }
+        while let batch = try? reader.next(limit: 256), !batch.isEmpty {
+            for entry in batch where entry.invalidUTF8Name == nil && entry.name != delegateName {
+                let claims = directory + "/cur/" + entry.name
+                guard let tasks = try? DirectoryReader(path: claims) else { continue }  // not a directory
+                var count = 0
+                while let names = try? tasks.next(limit: 256), !names.isEmpty {
+                    count += names.count { $0.invalidUTF8Name == nil && SpoolName.isTaskFileName($0.name) }
+                }
+                guard count > 0 else { continue }
+                logger.notice(
+                    """
+                    \(count) task(s) in cur/\(entry.name)/ are claimed by delegate \(entry.name), not this one \
+                    (\(delegateName)), which does not run them; if no delegate of that name runs any more (a host \
+                    or delegate renamed), hand them back: mv \(claims)/*.json \(newDirectory)/ (and remove its \
+                    .*.result files, kept results)
+                    """,
+                    metadata: ["event": "spool-claims-of-another", "directory": "\(claims)", "count": "\(count)"])
+            }
+        }
     }
 
     /// Tasks an earlier version claimed under names longer than this one takes (over

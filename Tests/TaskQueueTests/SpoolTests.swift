@@ -426,6 +426,31 @@ import Testing
         #expect(names(in: dir.file("new")).contains("a.json"))
     }
 
+    /// Tasks claimed under another delegate name (this one's earlier name, after a host or
+    /// delegate was renamed) are not run, but the start names them and how to hand them back:
+    /// otherwise they would wait unseen for good.
+    @Test func tasksClaimedUnderAnotherNameAreNamedAtTheStart() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let old = try Spool(directory: dir.path, delegateName: "old-host", logger: quietLogger)
+        try old.prepare()
+        let producer = SpoolProducer(directory: dir.path)
+        for id in ["a", "b"] { try producer.enqueue(id: id, data: Data("{}".utf8)) }
+        _ = try old.claim("a.json")
+        _ = try old.claim("b.json")
+        try FileManager.default.createDirectory(atPath: dir.file("cur/idle"), withIntermediateDirectories: true)
+
+        let recorder = LogRecorder()
+        let renamed = try Spool(directory: dir.path, delegateName: "new-host", logger: recorder.logger())
+        try renamed.prepare()
+        #expect(try renamed.recoverClaimed().isEmpty, "another name's tasks are not run")
+        let notices = recorder.records.filter { $0.contains("event=spool-claims-of-another") }
+        #expect(notices.count == 1, "\(recorder.records)")
+        #expect(notices.first?.contains("2 task(s) in cur/old-host/") == true, "\(notices)")
+        #expect(notices.first?.contains("mv \(dir.file("cur/old-host"))/*.json \(dir.file("new"))/") == true)
+        #expect(names(in: dir.file("cur/old-host")).count == 2, "left where they are")
+    }
+
     @Test func sweepDeletesOnlyResultsOlderThanTheRetention() throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
