@@ -26,7 +26,9 @@ final class InotifyWatch: @unchecked Sendable {
     }
 
     /// - Parameters:
-    ///   - onName: called on the watch's queue for each reported name.
+    ///   - onName: called on the watch's queue for each reported name that is UTF-8.
+    ///   - onNameNotUTF8: called with the bytes of a name that is not (as text it would name no
+    ///     file: the caller finds it by listing the directory).
     ///   - onOverflow: called when the kernel dropped events (`IN_Q_OVERFLOW`); a rescan must catch up.
     ///   - onDirectoryGone: called when the watched directory was removed or renamed away (a
     ///     rescan should look at the path, and ``rearm()`` watch what is there now).
@@ -35,6 +37,7 @@ final class InotifyWatch: @unchecked Sendable {
         mask: UInt32 = UInt32(IN_MOVED_TO | IN_CLOSE_WRITE),
         label: String,
         onName: @escaping @Sendable (String) -> Void,
+        onNameNotUTF8: @escaping @Sendable ([UInt8]) -> Void = { _ in },
         onOverflow: @escaping @Sendable () -> Void,
         onDirectoryGone: @escaping @Sendable () -> Void = {}
     ) throws(TaskQueueError) {
@@ -51,7 +54,9 @@ final class InotifyWatch: @unchecked Sendable {
         let queue = DispatchQueue(label: label)
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler {
-            Self.drain(fd: fd, onName: onName, onOverflow: onOverflow, onDirectoryGone: onDirectoryGone)
+            Self.drain(
+                fd: fd, onName: onName, onNameNotUTF8: onNameNotUTF8, onOverflow: onOverflow,
+                onDirectoryGone: onDirectoryGone)
         }
         source.setCancelHandler {
             watch.lock.withLock { state in
@@ -93,7 +98,8 @@ final class InotifyWatch: @unchecked Sendable {
     }
 
     private static func drain(
-        fd: Int32, onName: (String) -> Void, onOverflow: () -> Void, onDirectoryGone: () -> Void
+        fd: Int32, onName: (String) -> Void, onNameNotUTF8: ([UInt8]) -> Void, onOverflow: () -> Void,
+        onDirectoryGone: () -> Void
     ) {
         let headerSize = MemoryLayout<inotify_event>.size
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -112,7 +118,13 @@ final class InotifyWatch: @unchecked Sendable {
                     if mask & UInt32(IN_DELETE_SELF | IN_MOVE_SELF) != 0 { onDirectoryGone() }
                     if length > 0, nameStart + length <= count {
                         let bytes = raw[nameStart..<(nameStart + length)].prefix(while: { $0 != 0 })
-                        if !bytes.isEmpty { onName(String(decoding: bytes, as: UTF8.self)) }
+                        if !bytes.isEmpty {
+                            if let name = String(validating: bytes, as: UTF8.self) {
+                                onName(name)
+                            } else {
+                                onNameNotUTF8(Array(bytes))
+                            }
+                        }
                     }
                     offset = nameStart + length
                 }

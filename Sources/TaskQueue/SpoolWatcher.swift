@@ -55,6 +55,10 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
                     core.requestRescan()  // renamed there, then offered
                 }
             },
+            onNameNotUTF8: { bytes in
+                // A task under a name that is no UTF-8: the rescan renames it, then offers it.
+                if SpoolName.needsRepair(bytes, isUTF8: false) { core.requestRescan() }
+            },
             onOverflow: {
                 logger.warning("inotify queue overflowed; rescanning the spool", metadata: ["directory": "\(directory)"])
                 core.requestRescan()

@@ -37,6 +37,20 @@ import Testing
         }
     }
 
+    /// A task renamed into `new/` under a short name that is not UTF-8 is renamed and offered at
+    /// once, as any other, not at the next periodic rescan (an hour here).
+    @Test func inotifyNoticesATaskNamedInBytesThatAreNotUTF8() async throws {
+        try await withWatcherOnAnEmptySpool { dir, _, watcher in
+            try writeFile(dir.file("tmp/staged"), "{}")
+            let target = Array(dir.file("new/t").utf8) + [0xff] + Array(".json".utf8)
+            let renamed = (target + [0]).withUnsafeBufferPointer { path in
+                path.withMemoryRebound(to: CChar.self) { rename(dir.file("tmp/staged"), $0.baseAddress!) }
+            }
+            try #require(renamed == 0)
+            #expect(await nextName(watcher, within: .seconds(20)) == "invalid-name-74ff2e6a736f6e.json")
+        }
+    }
+
     /// An operator who replaces `new/` (removes it and makes it again) does not leave the watch on
     /// the old directory: the next pass (asked for by the removal itself) watches the new one, so a
     /// task renamed into it is noticed at once, not at the next rescan (an hour away here).
