@@ -169,7 +169,7 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
 extension SpoolWatcher {
     /// The shared state behind the watcher, owned by the inotify handler, the rescan task and the consumer.
     final class Core: Sendable {
-        /// How many names a rescan queues ahead of the consumer before it waits.
+        /// How many of its names a rescan queues ahead of the consumer before it waits.
         static let rescanAhead = 128
         /// How many names inotify may queue; beyond that events are dropped and the rescan finds them.
         static let eventAhead = 8_192
@@ -197,12 +197,23 @@ extension SpoolWatcher {
             var rescansServed: UInt64 = 0
             var wake: CheckedContinuation<Void, Never>?
 
+            /// Names ever queued in `pending` and taken from it, and how many had been queued
+            /// when the rescan queued its last: the rescan waits while that many less those taken
+            /// is ``Core/rescanAhead`` or more. By its own names, not all pending ones: under a
+            /// steady flood of events (never fewer than that many queued) the rescan, which alone
+            /// finds the names dropped when the queue was full, would otherwise wait for good.
+            var queuedTotal = 0
+            var takenTotal = 0
+            var queuedWhenRescanLast = 0
+
             var pendingCount: Int { pending.count - pendingHead }
+            var rescanIsAhead: Bool { queuedWhenRescanLast - takenTotal >= Core.rescanAhead }
 
             mutating func popPending() -> String? {
                 guard pendingHead < pending.count else { return nil }
                 let name = pending[pendingHead]
                 pendingHead += 1
+                takenTotal += 1
                 if pendingHead > 1024, pendingHead * 2 > pending.count {
                     pending.removeFirst(pendingHead)
                     pendingHead = 0
@@ -223,6 +234,7 @@ extension SpoolWatcher {
                     return consumers.removeFirst().continuation
                 }
                 pending.append(name)
+                queuedTotal += 1
                 return nil
             }
         }
@@ -487,8 +499,10 @@ extension SpoolWatcher {
                 let outcome: Outcome = state.withLock { state in
                     if state.stopped { return .stopped }
                     if state.inFlight.contains(name) { return .done(nil) }
-                    if state.pendingCount >= Self.rescanAhead { return .full }
-                    return .done(state.deliver(name))
+                    if state.rescanIsAhead { return .full }
+                    let consumer = state.deliver(name)
+                    state.queuedWhenRescanLast = state.queuedTotal
+                    return .done(consumer)
                 }
                 switch outcome {
                 case .stopped:
@@ -503,7 +517,8 @@ extension SpoolWatcher {
             }
         }
 
-        /// Waits until the consumer takes a queued name, the watcher stops or this task is cancelled.
+        /// Waits until the consumer takes the names ahead of the rescan's, the watcher stops or
+        /// this task is cancelled.
         private func waitForRoom() async {
             let id = state.withLock { state in
                 state.nextID += 1
@@ -512,7 +527,7 @@ extension SpoolWatcher {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                     let resumeNow = state.withLock { state in
-                        if state.stopped || Task.isCancelled || state.pendingCount < Self.rescanAhead { return true }
+                        if state.stopped || Task.isCancelled || !state.rescanIsAhead { return true }
                         state.producers.append((id, continuation))
                         return false
                     }

@@ -51,6 +51,43 @@ import Testing
         }
     }
 
+    /// Under a steady flood of events (the queue never below the rescan's share), a name dropped
+    /// while the queue was full is still found by the rescan and offered behind the names queued
+    /// before it: the rescan's pace is its own names ahead of the consumer, not all of them.
+    @Test(.timeLimit(.minutes(2))) func aNameDroppedInAFloodIsOfferedWhileTheFloodGoesOn() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let core = SpoolWatcher.Core(
+            directory: dir.path, rescanInterval: .seconds(3600), skipCacheCapacity: 1024, logger: quietLogger,
+            logLimiter: LogRateLimiter())
+        let queued = SpoolWatcher.Core.eventAhead
+        for index in 0...queued { try writeFile(dir.file("q\(index).json"), "{}") }
+        for index in 0...queued { core.offerFromEvent("q\(index).json") }  // the last is dropped: full
+        let dropped = "q\(queued).json"
+        // The pass queues the dropped name behind those queued before it and ends, though the
+        // queue holds far more than the rescan's share (it waited for room there for good).
+        let rescan = Task { await core.rescanPass() }
+        let passEnded = await eventually(within: .seconds(30)) { core.state.withLock { $0.pendingCount } == queued + 1 }
+        #expect(passEnded, "the rescan did not queue the dropped name")
+        var fresh = 0
+        var found = false
+        for _ in 0..<(queued + 2_000) {
+            guard let name = await core.next() else { break }
+            _ = unlink(dir.file(name))  // claimed: gone from new/
+            core.release(name)
+            if name == dropped {
+                found = true
+                break
+            }
+            // The flood goes on: a new name for every one taken.
+            fresh += 1
+            core.offerFromEvent("f\(fresh).json")
+        }
+        #expect(found, "the dropped name was not offered within \(queued + 2_000) names")
+        core.stop()
+        await rescan.value
+    }
+
     /// An operator who replaces `new/` (removes it and makes it again) does not leave the watch on
     /// the old directory: the next pass (asked for by the removal itself) watches the new one, so a
     /// task renamed into it is noticed at once, not at the next rescan (an hour away here).
