@@ -12,7 +12,10 @@ import Testing
 /// A task found claimed after a crash whose result is already in `done/`: that result may be its
 /// own, renamed in before its name was made durable, so `done/` is synced before the task file goes.
 @Suite struct SpoolRecoveredResultTests {
-    @Test func doneIsSyncedBeforeTheRecoveredTaskFileGoes() async throws {
+    /// For a valid task and for one rejected again at the restart (its result then differs from
+    /// the one in done/ only in its times, and writing it finds the name taken).
+    @Test(arguments: [true, false])
+    func doneIsSyncedBeforeTheRecoveredTaskFileGoes(valid: Bool) async throws {
         let directory = try TemporaryDirectory(prefix: "spool-recovered")
         let root = directory.url.path
         let taskPath = directory.path("cur/d/t-1.json")
@@ -23,7 +26,9 @@ import Testing
             directory: root, delegateName: "d", logger: quiet,
             doneFsync: { _ throws(TaskQueueError) in syncs.withLock { $0.append(access(taskPath, F_OK) == 0) } })
         try spool.prepare()
-        let task = #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
+        let task = valid
+            ? #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
+            : "not json"
         try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
         _ = try #require(try spool.claim("t-1.json"))
         // The crash: the result was renamed into done/, its name not synced, the task file kept.

@@ -338,7 +338,19 @@ struct SpoolIntake: Sendable {
                 if kept { logger.notice("the kept result was written", metadata: ["task_id": "\(resultID)"]) }
                 return
             } catch where error.code == .resultExists {
-                // Another task with this id finished first (both were in flight at once).
+                // Another task with this id finished first (both were in flight at once), or, for
+                // a task recovered at a start (a rejected one, which `resultIsWaiting` did not
+                // see), this task's own result from before the restart, its name maybe not yet
+                // durable: done/ is synced before the task file goes, which is kept if that fails.
+                if claimed.recovered {
+                    do {
+                        try await spool.syncResults()
+                    } catch {
+                        logger.error(
+                            "the result for \(claimed.name) is in done/, but done/ cannot be synced; the task file is kept: \(error)")
+                        return
+                    }
+                }
                 discard(claimed)
                 var metadata: Logger.Metadata = [
                     "event": "task-rejected", "task_id": "\(resultID)",
@@ -348,7 +360,8 @@ struct SpoolIntake: Sendable {
                 if let operation = result?.operation { metadata["operation"] = "\(operation)" }
                 logger.warning(
                     """
-                    task finished, but an uncollected result for its id was written to done/ meanwhile; \
+                    task finished, but an uncollected result for its id was written to done/ meanwhile \
+                    (or, for a task recovered at a start, before the restart: maybe its own); \
                     that result is kept and this task's result is dropped (it would replace the first); \
                     the task file was deleted
                     """,
