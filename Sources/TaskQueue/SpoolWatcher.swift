@@ -197,23 +197,31 @@ extension SpoolWatcher {
             var rescansServed: UInt64 = 0
             var wake: CheckedContinuation<Void, Never>?
 
-            /// Names ever queued in `pending` and taken from it, and how many had been queued
-            /// when the rescan queued its last: the rescan waits while that many less those taken
-            /// is ``Core/rescanAhead`` or more. By its own names, not all pending ones: under a
+            /// Names ever queued in `pending` and taken from it, and the places (in that count)
+            /// of the rescan's names still pending, from `rescanPlacesHead` on: the rescan waits
+            /// while ``Core/rescanAhead`` of its own names are pending, not of all names: under a
             /// steady flood of events (never fewer than that many queued) the rescan, which alone
             /// finds the names dropped when the queue was full, would otherwise wait for good.
             var queuedTotal = 0
             var takenTotal = 0
-            var queuedWhenRescanLast = 0
+            var rescanPlaces: [Int] = []
+            var rescanPlacesHead = 0
 
             var pendingCount: Int { pending.count - pendingHead }
-            var rescanIsAhead: Bool { queuedWhenRescanLast - takenTotal >= Core.rescanAhead }
+            var rescanIsAhead: Bool { rescanPlaces.count - rescanPlacesHead >= Core.rescanAhead }
 
             mutating func popPending() -> String? {
                 guard pendingHead < pending.count else { return nil }
                 let name = pending[pendingHead]
                 pendingHead += 1
                 takenTotal += 1
+                while rescanPlacesHead < rescanPlaces.count, rescanPlaces[rescanPlacesHead] < takenTotal {
+                    rescanPlacesHead += 1
+                }
+                if rescanPlacesHead > 256, rescanPlacesHead * 2 > rescanPlaces.count {
+                    rescanPlaces.removeFirst(rescanPlacesHead)
+                    rescanPlacesHead = 0
+                }
                 if pendingHead > 1024, pendingHead * 2 > pending.count {
                     pending.removeFirst(pendingHead)
                     pendingHead = 0
@@ -500,8 +508,9 @@ extension SpoolWatcher {
                     if state.stopped { return .stopped }
                     if state.inFlight.contains(name) { return .done(nil) }
                     if state.rescanIsAhead { return .full }
+                    let place = state.queuedTotal
                     let consumer = state.deliver(name)
-                    state.queuedWhenRescanLast = state.queuedTotal
+                    if consumer == nil { state.rescanPlaces.append(place) }
                     return .done(consumer)
                 }
                 switch outcome {
@@ -517,8 +526,8 @@ extension SpoolWatcher {
             }
         }
 
-        /// Waits until the consumer takes the names ahead of the rescan's, the watcher stops or
-        /// this task is cancelled.
+        /// Waits until the consumer takes one of the rescan's names, the watcher stops or this task
+        /// is cancelled.
         private func waitForRoom() async {
             let id = state.withLock { state in
                 state.nextID += 1

@@ -121,6 +121,14 @@ import TestSupport
         try FileManager.default.createSymbolicLink(atPath: directory.path("link"), withDestinationPath: directory.path("real"))
         let same = DelegateConfiguration.sameFile
         #expect(same(directory.path("real/a.sock"), directory.path("link/a.sock")))
+        // A directory not made yet, under a link: compared below the deepest that exists.
+        #expect(same(directory.path("real/later/a.sock"), directory.path("link/later/a.sock")))
+        // `..` after a link goes up from where the link leads, as the kernel resolves it.
+        try FileManager.default.createDirectory(atPath: directory.path("real/sub"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory.path("other"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.path("other/jump"), withDestinationPath: directory.path("real/sub"))
+        #expect(same(directory.path("other/jump/../a.sock"), directory.path("real/a.sock")))
         #expect(same("/run/sd/a.sock", "/run//sd/./b/../a.sock"))
         #expect(!same(directory.path("real/a.sock"), directory.path("real/b.sock")))
         #expect(!same("/run/sd/a.sock", "/run/sd2/a.sock"))

@@ -122,8 +122,9 @@ import Testing
 
     /// A reload that removes the queue while a receive waits: the messages that receive brings
     /// are made visible again at once for the delegates that still receive from it, not run,
-    /// answered or deleted here.
-    @Test(.timeLimit(.minutes(1))) func messagesOfAReceiveThatOutlivedItsQueueAreLeft() async throws {
+    /// answered or deleted here; one whose result this delegate already sent is deleted, as ever.
+    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+    func messagesOfAReceiveThatOutlivedItsQueueAreLeft(answeredBefore: Bool) async throws {
         let receives = Mutex(0)
         let server = try LoopbackHTTPServer { request in
             let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
@@ -149,14 +150,24 @@ import Testing
             section: section, sleeper: RecordingSleeper(), settings: { current.withLock { $0 } }, logger: quiet)
         defer { http.shutdown() }
         let poller = SQSQueuePoller(queue: try SQSQueueURL(url), intake: intake, logger: quiet)
+        if answeredBefore {
+            intake.answered.remember(.init(queueURL: url, messageID: "m-1"), now: .now, keptFor: .seconds(600))
+        }
         let running = Task { await poller.run() }
         #expect(await eventually { receives.withLock { $0 } == 1 })
         current.withLock { $0.queueURLs = [] }
         await running.value
-        let actions = server.recordedRequests.map { $0.headers["X-Amz-Target"] ?? "" }
-        #expect(actions == ["AmazonSQS.ReceiveMessage", "AmazonSQS.ChangeMessageVisibility"], "\(actions)")
-        let released = server.recordedRequests.last?.bodyText ?? ""
-        #expect(released.contains(#""VisibilityTimeout":0"#) && released.contains("rh-1"), "\(released)")
+        let calls = server.recordedRequests.dropFirst().map { ($0.headers["X-Amz-Target"] ?? "", $0.bodyText) }
+        #expect(!calls.contains { $0.0 == "AmazonSQS.ReceiveMessage" }, "received again: \(calls)")
+        #expect(!calls.contains { $0.0.hasPrefix("AmazonSQS.SendMessage") }, "answered: \(calls)")
+        let deletes = calls.filter { $0.0.hasPrefix("AmazonSQS.DeleteMessage") }
+        let releases = calls.filter { $0.0 == "AmazonSQS.ChangeMessageVisibility" }
+        if answeredBefore {
+            #expect(releases.isEmpty && !deletes.isEmpty && deletes.allSatisfy { $0.1.contains("rh-1") }, "\(calls)")
+        } else {
+            #expect(deletes.isEmpty && releases.count == 1, "\(calls)")
+            #expect(releases.first.map { $0.1.contains(#""VisibilityTimeout":0"#) && $0.1.contains("rh-1") } == true)
+        }
         #expect(intake.dispatcher.slotsInUse() == 0)
     }
 

@@ -145,19 +145,29 @@ import Testing
     }
 
     /// The same for the credentials socket: a request waiting for a slot while a reload removes
-    /// its `[[credential]]` entry is refused (its unit fails to start), never read.
-    @Test(.timeLimit(.minutes(1))) func aReloadThatRemovesACredentialEntryRefusesARequestWaitingForASlot() async throws {
+    /// its `[[credential]]` entry is refused (its unit fails to start), never read; one whose entry
+    /// the reload moved to another connector is read through that one, and its record says so.
+    @Test(.timeLimit(.minutes(1)), arguments: [true, false])
+    func aReloadThatChangesACredentialEntryAppliesToARequestWaitingForASlot(removed: Bool) async throws {
         let dispatcher = try dispatcher(concurrency: 1)
         http.always(.any, .hold(ScriptedExecutorFixture.secret()))
-        let prod = [
-            "prod": NamedConnector(
-                connector: Connector(
-                    id: "prod", region: "us-east-1", secretNamePrefix: "", delegateSelectors: [], credentials: .instanceRole),
-                policy: ConnectorPolicy(), origin: "[connectors.prod]")
-        ]
-        let entry = CredentialMapping(unit: "app.service", id: "db", connector: "prod", secret: "db")
-        dispatcher.connectors.update(connectors: prod, allowInline: true, credentialMappings: [entry])
-        let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: logger)
+        let connectors = Dictionary(
+            uniqueKeysWithValues: ["prod", "stage"].map { id in
+                (
+                    id,
+                    NamedConnector(
+                        connector: Connector(
+                            id: id, region: "us-east-1", secretNamePrefix: "", delegateSelectors: [],
+                            credentials: .instanceRole),
+                        policy: ConnectorPolicy(), origin: "[connectors.\(id)]")
+                )
+            })
+        func entry(_ connector: String) -> CredentialMapping {
+            CredentialMapping(unit: "app.service", id: "db", connector: connector, secret: "db")
+        }
+        dispatcher.connectors.update(connectors: connectors, allowInline: true, credentialMappings: [entry("prod")])
+        let recorder = LogRecorder()
+        let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
         let request = CredentialSocketServer.Request(
             peer: PeerCredentials(pid: 1, uid: 0, gid: 0),
             sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
@@ -166,15 +176,26 @@ import Testing
         #expect(await eventually { http.holding == 1 })
         async let second = intake.handle(request)
         #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
-        dispatcher.connectors.update(connectors: prod, allowInline: true, credentialMappings: [])
+        dispatcher.connectors.update(
+            connectors: connectors, allowInline: true, credentialMappings: removed ? [] : [entry("stage")])
         http.removeScripts()
         http.always(.any, ScriptedExecutorFixture.secret())
         http.releaseHeld()
 
         if case .value = await first {} else { Issue.record("the request already running was not served") }
-        #expect(await second == .refuse)
-        #expect(http.requests.count == 1, "the refused request was never read")
+        let answer = await second
         #expect(dispatcher.slotsInUse() == 0)
+        if removed {
+            #expect(answer == .refuse)
+            #expect(http.requests.count == 1, "the refused request was never read")
+            let refused = recorder.records.filter { $0.contains("credential request refused") }
+            #expect(refused.count == 1 && refused[0].contains("error_code=NoMapping"), "\(refused)")
+            #expect(!refused[0].contains("connector_id="), "no connector: the entry is gone")
+        } else {
+            if case .value = answer {} else { Issue.record("the moved entry's request was not served: \(answer)") }
+            let served = recorder.records.filter { $0.contains("credential served") }
+            #expect(served.count == 2 && served[1].contains("connector_id=stage"), "\(served)")
+        }
     }
 
     /// A refusal's journal record says whether the connector it names is a configured one or the

@@ -43,21 +43,25 @@ extension DelegateConfiguration {
         }
     }
 
-    /// Whether two absolute paths name one file: compared with `.`, `..` and repeated slashes
-    /// resolved, and each directory (where it exists) by its real path, so `/var/run/x.sock` is
-    /// `/run/x.sock` where `/var/run` links to `/run`.
+    /// Whether two absolute paths name one file: each compared by the real path of its deepest
+    /// directory that exists (links, `.` and `..` resolved as the kernel would, so
+    /// `/var/run/x.sock` is `/run/x.sock` where `/var/run` links to `/run`, even before
+    /// `/run/secrets-delegate` is made), then the rest of it as written (`.`, `..` and `//`
+    /// resolved).
     static func sameFile(_ first: String, _ second: String) -> Bool {
         func resolved(_ path: String) -> String {
-            var parts: [Substring] = []
-            for part in path.split(separator: "/") where part != "." {
-                if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+            let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+            for existing in stride(from: parts.count - 1, through: 0, by: -1) {
+                let directory = "/" + parts[..<existing].joined(separator: "/")
+                guard let real = realpath(directory, nil) else { continue }
+                defer { free(real) }
+                var resolved = String(cString: real).split(separator: "/").map(String.init)
+                for part in parts[existing...] where part != "." {
+                    if part == ".." { _ = resolved.popLast() } else { resolved.append(String(part)) }
+                }
+                return "/" + resolved.joined(separator: "/")
             }
-            guard let name = parts.popLast() else { return "/" }
-            let directory = "/" + parts.joined(separator: "/")
-            guard let real = realpath(directory, nil) else { return directory + "/" + name }
-            defer { free(real) }
-            let realDirectory = String(cString: real)
-            return (realDirectory == "/" ? "" : realDirectory) + "/" + name
+            return path
         }
         return resolved(first) == resolved(second)
     }

@@ -92,7 +92,7 @@ struct CredentialIntake: Sendable {
         }
         let receivedAt = dispatcher.now
         let generation = dispatcher.connectors.generation
-        let (mapping, task) = try admit(address, helperUID: request.peer.uid)
+        let task = try admit(address, helperUID: request.peer.uid).task
         // A reload while the read waits for a slot: its entry and connector as they are now.
         let readmission = TaskDispatcher.Readmission(generation: generation) {
             do throws(Refusal) {
@@ -108,15 +108,18 @@ struct CredentialIntake: Sendable {
             }
         }
         let result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger, readmit: readmission)
+        // The connector the read ran under (or was refused by): a readmission's, if a reload
+        // moved the entry.
+        let connectorID = result.connectorId
         guard result.status == .succeeded else {
             throw Refusal(
                 code: result.error?.code ?? TaskFailure.Code(rawValue: result.status.rawValue),
-                message: result.error?.message ?? "the read \(result.status.rawValue)", connectorID: mapping.connector)
+                message: result.error?.message ?? "the read \(result.status.rawValue)", connectorID: connectorID)
         }
         do {
-            return (try result.secretBytes(), mapping.connector)
+            return (try result.secretBytes(), connectorID ?? task.connector.id)
         } catch {
-            throw Refusal(code: .noValue, message: error.message, connectorID: mapping.connector)
+            throw Refusal(code: .noValue, message: error.message, connectorID: connectorID)
         }
     }
 

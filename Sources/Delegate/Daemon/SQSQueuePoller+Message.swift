@@ -15,8 +15,12 @@ extension SQSQueuePoller {
     /// was sent. From the selection on until the
     /// message is deleted (or left), its lease is extended every third of `visibility_seconds`.
     ///
-    /// - Parameter lease: the visibility timeout the receive asked for.
-    func handle(_ message: SQSMessage, lease: Int) async {
+    /// - Parameters:
+    ///   - lease: the visibility timeout the receive asked for.
+    ///   - leave: the queue is no longer this delegate's (a reload removed it while the receive
+    ///     waited): a message not answered or running here already is released at once, for the
+    ///     delegates that still receive from it, as at a stop.
+    func handle(_ message: SQSMessage, lease: Int, leave: Bool = false) async {
         var logger = logger
         logger[metadataKey: "sqs_message_id"] = "\(message.messageId)"
         let receivedAt = dispatcher.now
@@ -45,13 +49,13 @@ extension SQSQueuePoller {
         }
         // Received again meanwhile: its lease is extended, and it is deleted or released, with the
         // newest receipt handle. (One received after its delete comes back and is deleted then.)
-        await handleOnce(message, lease: lease, receivedAt: receivedAt, logger: logger)
+        await handleOnce(message, lease: lease, leave: leave, receivedAt: receivedAt, logger: logger)
         intake.running.end(answeredKey)
     }
 
     /// ``handle(_:lease:)`` for a message not being handled already.
-    private func handleOnce(_ message: SQSMessage, lease: Int, receivedAt: Date, logger: Logger) async {
-        if dispatcher.isStopping {
+    private func handleOnce(_ message: SQSMessage, lease: Int, leave: Bool, receivedAt: Date, logger: Logger) async {
+        if dispatcher.isStopping || leave {
             await release(message, afterSeconds: 0, logger: logger)
             return
         }

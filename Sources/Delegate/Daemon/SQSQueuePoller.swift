@@ -83,15 +83,9 @@ struct SQSQueuePoller: Sendable {
                 }
                 // A reload removed the queue while the receive waited (up to wait_seconds): its
                 // messages are left, visible at once, for the delegates that still receive from
-                // it, as a stop leaves them; nothing of it is run or answered here.
-                if !intake.settings().queueURLs.contains(queue.url) {
-                    for message in messages {
-                        try? await intake.client(for: queue).changeMessageVisibility(
-                            queue: queue, receiptHandle: message.receiptHandle, seconds: 0, logger: logger)
-                    }
-                    dispatcher.releaseSlots(reserved)
-                    break
-                }
+                // it, as a stop leaves them (one answered or running here already is dealt with
+                // as ever), and nothing more is received.
+                let queueRemoved = !intake.settings().queueURLs.contains(queue.url)
                 if !messages.isEmpty {
                     let now = dispatcher.now
                     intake.status.update(queue.url) { counts in
@@ -119,12 +113,13 @@ struct SQSQueuePoller: Sendable {
                     let token = intake.inHand.enter(deadline: .seconds(DelegateTask.deadlineRange.upperBound))
                     let lease = sqs.visibilitySeconds
                     group.addTask {
-                        await handle(message, lease: lease)
+                        await handle(message, lease: lease, leave: queueRemoved)
                         dispatcher.releaseSlots()
                         intake.inHand.leave(token)
                     }
                 }
                 dispatcher.releaseSlots(reserved)
+                if queueRemoved { break }
             }
         }
     }
