@@ -101,10 +101,12 @@ extension DelegateDaemon {
             // admitted under the new table: one admitted in between would find what the old
             // table's credentials read.
             cache.update(connectors: configuration.connectors)
-            Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
+            // The tags before the connectors: the connectors' new generation is what makes a task
+            // waiting for a slot be admitted (and matched) again, which must find the new tags.
             dispatcher.apply(
                 selection: SelectionPolicy(configuration: configuration),
                 concurrency: configuration.delegate.concurrency)
+            Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
         }
 
         /// `[identity] sources` through `[aws] imds_endpoint`, with a fresh IMDS cache.
