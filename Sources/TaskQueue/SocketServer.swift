@@ -177,13 +177,23 @@ public final class SocketServer: @unchecked Sendable {
         await tasks.run()
     }
 
-    /// Checks peers that connect from now on against `policy` (a reload), its names resolved
-    /// again; connections already open stay. Does not wait for the server's queue.
+    /// Checks peers against `policy` (a reload), its names resolved again: those that connect
+    /// from now on, and those connected already: a peer the policy no longer allows takes no more
+    /// tasks on its connection, which closes once the tasks it started are answered (a reload
+    /// that takes access away does so at once). Does not wait for the server's queue.
     public func update(policy: PeerPolicy) {
         let resolved = policy.resolve(logger: logger)
         queue.async {
             self.policy = policy
             self.resolvedPolicy = resolved
+            for connection in self.connections.values where !resolved.allows(connection.peer) {
+                self.logLimiter.warning(
+                    "socket peer no longer allowed after a reload; its connection takes no more tasks and closes "
+                        + "once those it started are answered",
+                    metadata: ["peer_uid": "\(connection.peer.uid)", "peer_pid": "\(connection.peer.pid)"],
+                    key: "peer-refused", logger: self.logger)
+                connection.finishIntake()
+            }
         }
     }
 

@@ -272,6 +272,55 @@ func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = []
         #expect(echo.calls.load(ordering: .relaxed) == 1)
     }
 
+    /// A reload that takes a connected peer off the lists cuts its open connection off too: no
+    /// more tasks are taken on it (it closes once those it started are answered).
+    @Test(.timeLimit(.minutes(1))) func anUpdatedPolicyEndsTheConnectionOfAPeerItNoLongerAllows() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let echo = EchoHandler()
+        let (server, path) = try startServer(
+            dir, policy: PeerPolicy(allowedUsers: ["nobody"]), mode: 0o666, handler: echo.handler)
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let go = "/tmp/sd-policy-go-\(UUID().uuidString)"
+        defer { unlink(go) }
+        // Connects, sends one task and reads its answer, waits for `go`, sends another, and
+        // prints all it read until the connection ends.
+        let script = """
+            import os, socket, sys, time
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(20)
+            s.connect(sys.argv[1])
+            s.sendall(b'{"id":"before"}\\n')
+            data = b""
+            while not data.endswith(b"\\n"):
+                data += s.recv(65536)
+            deadline = time.time() + 20
+            while not os.path.exists(sys.argv[2]) and time.time() < deadline:
+                time.sleep(0.02)
+            try:
+                s.sendall(b'{"id":"after"}\\n')
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+            except OSError as error:
+                data += ("<%s>" % type(error).__name__).encode()
+            sys.stdout.write(data.decode())
+            """
+        async let client = ChildProcess.run(
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path, go])
+        #expect(await eventually { echo.calls.load(ordering: .relaxed) == 1 })
+        server.update(policy: PeerPolicy(allowedUsers: ["daemon"]))
+        #expect(await eventually { server.connectionCount == 0 }, "the connection was not ended")
+        #expect(FileManager.default.createFile(atPath: go, contents: nil))
+        let output = try await client.output
+        #expect(output.contains(#"{"echo":{"id":"before"}}"#), "got: \(output)")
+        #expect(!output.contains("after"), "got: \(output)")
+        #expect(echo.calls.load(ordering: .relaxed) == 1)
+    }
+
     @Test func policyGroupsIncludeSupplementaryGroups() async throws {
         // root's group list from getgrouplist includes its primary group 0; "root" as an allowed
         // group admits a uid whose user is in it, checked without the uid shortcut.
