@@ -2,6 +2,7 @@ import Dispatch
 import FoundationEssentials
 import Glibc
 import Logging
+import Synchronization
 
 /// One accepted, permitted peer of the ``SocketServer``.
 ///
@@ -17,6 +18,10 @@ public final class SocketConnection: @unchecked Sendable {
 
     /// Who connected (checked against the policy before anything was read).
     public let peer: PeerCredentials
+    /// False once a reload's policy no longer allows ``peer``: its lines already taken but not
+    /// started are refused, not run (any thread may ask).
+    public var isAllowed: Bool { allowed.load(ordering: .acquiring) }
+    private let allowed = Atomic(true)
     /// A number unique within the server, for logs.
     public let id: UInt64
 
@@ -132,6 +137,11 @@ public final class SocketConnection: @unchecked Sendable {
         } else {
             source.resume()
         }
+    }
+
+    /// The policy no longer allows the peer (a reload): see ``isAllowed``; the caller ends intake.
+    func revoke() {
+        allowed.store(false, ordering: .releasing)
     }
 
     /// Stops reading new lines; closes once running lines are answered.

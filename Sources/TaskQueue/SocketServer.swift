@@ -179,7 +179,8 @@ public final class SocketServer: @unchecked Sendable {
 
     /// Checks peers against `policy` (a reload), its names resolved again: those that connect
     /// from now on, and those connected already: a peer the policy no longer allows takes no more
-    /// tasks on its connection, which closes once the tasks it started are answered (a reload
+    /// tasks on its connection (``SocketConnection/isAllowed`` turns false, for the handler to
+    /// refuse those it took but did not start), which closes once they are answered (a reload
     /// that takes access away does so at once). Does not wait for the server's queue.
     public func update(policy: PeerPolicy) {
         let resolved = policy.resolve(logger: logger)
@@ -192,6 +193,7 @@ public final class SocketServer: @unchecked Sendable {
                         + "once those it started are answered",
                     metadata: ["peer_uid": "\(connection.peer.uid)", "peer_pid": "\(connection.peer.pid)"],
                     key: "peer-refused", logger: self.logger)
+                connection.revoke()
                 connection.finishIntake()
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TestSupport
 import Testing
 
@@ -144,6 +145,39 @@ import Testing
         #expect(try TaskResult.decode(jsonLine: await intake.handle(line("again"), peer: peer)).status == .succeeded)
     }
 
+    /// A socket task waiting for a slot when a reload takes its peer off the socket's allowed
+    /// users (the connectors unchanged) is refused too, not run: the connection's admission was
+    /// taken back.
+    @Test(.timeLimit(.minutes(1))) func aTaskOfAPeerTheSocketNoLongerAllowsIsNotRun() async throws {
+        let dispatcher = try dispatcher(concurrency: 1)
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let intake = SocketIntake(
+            dispatcher: dispatcher, statusReport: { .null }, logLimiter: LogRateLimiter(), logger: logger)
+        let peer = PeerCredentials(pid: 1, uid: 4242, gid: 4242)
+        let allowed = SocketPeerAllowed()
+        func line(_ id: String) -> Data {
+            Data(
+                (#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"#
+                    + #""connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}}}"#).utf8)
+        }
+        async let first = intake.handle(line("running"), peer: peer) { allowed.value }
+        #expect(await eventually { http.holding == 1 })
+        async let second = intake.handle(line("waiting"), peer: peer) { allowed.value }
+        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
+        allowed.revoke()
+        http.removeScripts()
+        http.always(.any, ScriptedExecutorFixture.secret())
+        http.releaseHeld()
+
+        #expect(try TaskResult.decode(jsonLine: await first).status == .succeeded, "a task already running finishes")
+        let refused = try TaskResult.decode(jsonLine: await second)
+        #expect(refused.status == .rejected)
+        #expect(errorCode(refused) == "NotAuthorized", "\(refused)")
+        #expect(refused.error?.message.contains("socket_allowed_users") == true)
+        #expect(http.requests.count == 1, "the refused task was never sent")
+        #expect(dispatcher.slotsInUse() == 0)
+    }
+
     /// The same for the credentials socket: a request waiting for a slot while a reload removes
     /// its `[[credential]]` entry is refused (its unit fails to start), never read; one whose entry
     /// the reload moved to another connector is read through that one, and its record says so.
@@ -244,4 +278,11 @@ import Testing
         #expect(http.requests.count == 1, "the task that gave up was never sent")
         #expect(dispatcher.slotsInUse() == 0)
     }
+}
+
+/// Whether a socket's policy still allows a peer, as a reload may change it.
+final class SocketPeerAllowed: Sendable {
+    private let state = Mutex(true)
+    var value: Bool { state.withLock { $0 } }
+    func revoke() { state.withLock { $0 = false } }
 }

@@ -147,7 +147,9 @@ public final class DelegateDaemon: Sendable {
             limits: socketLimits(queue),
             logLimiter: logLimiter,
             logger: logger,
-            handler: { line, connection in await intake.handle(line, peer: connection.peer) }
+            handler: { line, connection in
+                await intake.handle(line, peer: connection.peer, stillAllowed: { connection.isAllowed })
+            }
         )
         try server.start()
         return server

@@ -13,7 +13,9 @@ struct SocketIntake: Sendable {
     let logger: Logger
 
     /// The reply to `line`: a task's result, or the answer to a control command.
-    func handle(_ line: Data, peer: PeerCredentials) async -> Data {
+    /// - Parameter stillAllowed: false once a reload's socket policy no longer allows `peer`: a
+    ///   task it sent that has not started yet is refused (`NotAuthorized`), not run.
+    func handle(_ line: Data, peer: PeerCredentials, stillAllowed: @escaping @Sendable () -> Bool = { true }) async -> Data {
         let receivedAt = dispatcher.now
         let document = TaskDocument(line)
         if let control = Self.controlCommand(in: document) {
@@ -44,8 +46,18 @@ struct SocketIntake: Sendable {
                 ])
             result = await dispatcher.execute(
                 task, receivedAt: receivedAt, logger: logger,
-                readmit: .init(generation: generation) {
-                    admit(document, peer: peer, receivedAt: receivedAt, logger: logger)
+                readmit: .init(generation: generation, revoked: { !stillAllowed() }) {
+                    guard stillAllowed() else {
+                        return .answered(
+                            dispatcher.rejected(
+                                TaskRejection(
+                                    code: .notAuthorized,
+                                    message: "this socket no longer accepts uid \(peer.uid) (a reload took it off "
+                                        + "[queue] socket_allowed_users and socket_allowed_groups); the task was not run",
+                                    task: task),
+                                receivedAt: receivedAt, logger: logger, logLimiter: logLimiter))
+                    }
+                    return admit(document, peer: peer, receivedAt: receivedAt, logger: logger)
                 })
         }
         return Data(result.jsonBytes)

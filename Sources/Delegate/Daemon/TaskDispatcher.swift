@@ -148,7 +148,9 @@ public final class TaskDispatcher: Sendable {
     /// A task admitted under connectors a reload has replaced while it waited (`readmit`, with
     /// the catalog's generation at its admission) is admitted again under those in force before
     /// it starts: a connector removed, or a principal or operation no longer allowed, refuses it
-    /// as it would a task arriving now (a reload that cuts access off does so at once).
+    /// as it would a task arriving now (a reload that cuts access off does so at once), and so is
+    /// one whose intake took its admission back (`readmit.revoked`: a socket peer a reload's
+    /// `socket_allowed_users`/`_groups` left out).
     func execute(
         _ task: DelegateTask, receivedAt: Date, logger: Logger, readmit: Readmission? = nil
     ) async -> TaskResult {
@@ -157,7 +159,7 @@ public final class TaskDispatcher: Sendable {
             return notStarted(task, receivedAt: receivedAt, deadlinePassed: wait == .deadlinePassed)
         }
         var task = task
-        if let readmit, connectors.generation != readmit.generation {
+        if let readmit, connectors.generation != readmit.generation || readmit.revoked() {
             switch readmit.again() {
             case .run(let again):
                 task = again
@@ -175,6 +177,8 @@ public final class TaskDispatcher: Sendable {
     struct Readmission {
         /// ``ConnectorCatalog/generation`` when the task was first admitted (read before that).
         let generation: UInt64
+        /// Whether the intake's own admission was taken back since (a reload's socket policy).
+        var revoked: () -> Bool = { false }
         let again: () -> Admitted
     }
 
