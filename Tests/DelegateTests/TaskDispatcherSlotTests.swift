@@ -102,10 +102,15 @@ import Testing
         #expect(dispatcher.slotsInUse() == 0)
     }
 
+    /// What a reload takes away from a socket peer: a connector's `allowed_users`, or the socket's
+    /// own `socket_allowed_users` (the connectors unchanged).
+    enum Revocation: CaseIterable { case connector, socketPolicy }
+
     /// A socket task waiting for a slot while a reload takes its peer's access away is admitted
     /// again before it starts: refused (`NotAuthorized`), never sent. The reload cuts access off
     /// at once, not when a slot frees.
-    @Test(.timeLimit(.minutes(1))) func aReloadThatRevokesAccessRefusesATaskWaitingForASlot() async throws {
+    @Test(.timeLimit(.minutes(1)), arguments: Revocation.allCases)
+    func aReloadThatRevokesAccessRefusesATaskWaitingForASlot(_ revocation: Revocation) async throws {
         let dispatcher = try dispatcher(concurrency: 1)
         http.always(.any, .hold(ScriptedExecutorFixture.secret()))
         func prod(allowing users: [String]) -> [String: NamedConnector] {
@@ -121,50 +126,21 @@ import Testing
         let intake = SocketIntake(
             dispatcher: dispatcher, statusReport: { .null }, logLimiter: LogRateLimiter(), logger: logger)
         let peer = PeerCredentials(pid: 1, uid: 4242, gid: 4242)
+        let allowed = SocketPeerAllowed()
         func line(_ id: String) -> Data {
             Data(#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"connector":"prod"}"#.utf8)
         }
 
-        async let first = intake.handle(line("running"), peer: peer)
-        #expect(await eventually { http.holding == 1 })
-        async let second = intake.handle(line("waiting"), peer: peer)
-        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
-        dispatcher.connectors.update(connectors: prod(allowing: ["2002"]), allowInline: true, credentialMappings: [])
-        http.removeScripts()
-        http.always(.any, ScriptedExecutorFixture.secret())
-        http.releaseHeld()
-
-        #expect(try TaskResult.decode(jsonLine: await first).status == .succeeded, "a task already running finishes")
-        let refused = try TaskResult.decode(jsonLine: await second)
-        #expect(refused.status == .rejected)
-        #expect(errorCode(refused) == "NotAuthorized", "\(refused)")
-        #expect(http.requests.count == 1, "the refused task was never sent")
-        #expect(dispatcher.slotsInUse() == 0)
-        // Allowed again: a task arriving now runs.
-        dispatcher.connectors.update(connectors: prod(allowing: ["4242"]), allowInline: true, credentialMappings: [])
-        #expect(try TaskResult.decode(jsonLine: await intake.handle(line("again"), peer: peer)).status == .succeeded)
-    }
-
-    /// A socket task waiting for a slot when a reload takes its peer off the socket's allowed
-    /// users (the connectors unchanged) is refused too, not run: the connection's admission was
-    /// taken back.
-    @Test(.timeLimit(.minutes(1))) func aTaskOfAPeerTheSocketNoLongerAllowsIsNotRun() async throws {
-        let dispatcher = try dispatcher(concurrency: 1)
-        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
-        let intake = SocketIntake(
-            dispatcher: dispatcher, statusReport: { .null }, logLimiter: LogRateLimiter(), logger: logger)
-        let peer = PeerCredentials(pid: 1, uid: 4242, gid: 4242)
-        let allowed = SocketPeerAllowed()
-        func line(_ id: String) -> Data {
-            Data(
-                (#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"#
-                    + #""connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}}}"#).utf8)
-        }
         async let first = intake.handle(line("running"), peer: peer) { allowed.value }
         #expect(await eventually { http.holding == 1 })
         async let second = intake.handle(line("waiting"), peer: peer) { allowed.value }
         #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
-        allowed.revoke()
+        switch revocation {
+        case .connector:
+            dispatcher.connectors.update(connectors: prod(allowing: ["2002"]), allowInline: true, credentialMappings: [])
+        case .socketPolicy:
+            allowed.revoke()
+        }
         http.removeScripts()
         http.always(.any, ScriptedExecutorFixture.secret())
         http.releaseHeld()
@@ -173,9 +149,15 @@ import Testing
         let refused = try TaskResult.decode(jsonLine: await second)
         #expect(refused.status == .rejected)
         #expect(errorCode(refused) == "NotAuthorized", "\(refused)")
-        #expect(refused.error?.message.contains("socket_allowed_users") == true)
+        let names = revocation == .connector ? "connector prod" : "socket_allowed_users"
+        #expect(refused.error?.message.contains(names) == true, "\(refused)")
         #expect(http.requests.count == 1, "the refused task was never sent")
         #expect(dispatcher.slotsInUse() == 0)
+        if revocation == .connector {
+            // Allowed again: a task arriving now runs.
+            dispatcher.connectors.update(connectors: prod(allowing: ["4242"]), allowInline: true, credentialMappings: [])
+            #expect(try TaskResult.decode(jsonLine: await intake.handle(line("again"), peer: peer)).status == .succeeded)
+        }
     }
 
     /// The same for the credentials socket: a request waiting for a slot while a reload removes
