@@ -41,6 +41,14 @@ struct CurlHTTPClientProxyTests {
         #expect(String(decoding: response.body, as: UTF8.self) == "via proxy")
         let credentials = Data("us@er:p:ss".utf8).base64EncodedString()
         #expect(proxy.recordedRequests.first?.headers["proxy-authorization"] == "Basic \(credentials)")
+
+        // A password escaped in Latin-1 reaches the proxy as those bytes, as curl sends it.
+        let latin1 = try makeClient(
+            environment: ["HTTP_PROXY": proxy.baseURL.replacingOccurrences(of: "http://", with: "http://u:%E9t%E9@")])
+        defer { latin1.shutdown() }
+        _ = try await latin1.execute(HTTPRequest(method: "GET", url: "http://origin.invalid/y"))
+        let bytes = Data([0x75, 0x3A, 0xE9, 0x74, 0xE9]).base64EncodedString()
+        #expect(proxy.recordedRequests.last?.headers["proxy-authorization"] == "Basic \(bytes)")
     }
 
     @Test("Lower-case http_proxy wins over HTTP_PROXY, as in curl")

@@ -69,6 +69,13 @@ final class CurlEasyHandle {
         try check(code, option)
     }
 
+    /// String options given as bytes (not necessarily UTF-8), up to a first NUL: curl copies them.
+    func set(_ option: CURLoption, bytes value: [UInt8]) throws(HTTPClientError) {
+        let terminated = value + [0]
+        let code = terminated.withUnsafeBufferPointer { ccurlshim_easy_setopt_ptr(raw, option, $0.baseAddress) }
+        try check(code, option)
+    }
+
     /// Pointer options: curl keeps the pointer, so the caller must keep the memory alive.
     func set(_ option: CURLoption, pointer value: UnsafeRawPointer?) throws(HTTPClientError) {
         try check(ccurlshim_easy_setopt_ptr(raw, option, value), option)

@@ -79,8 +79,8 @@ final class CurlTransfer {
         // "" disables the proxy, including any curl would find in the process environment.
         let proxyAddress = proxy.map(ProxyAddress.init)
         try easy.set(CURLOPT_PROXY, string: proxyAddress?.address ?? "")
-        if let user = proxyAddress?.user { try easy.set(CURLOPT_PROXYUSERNAME, string: user) }
-        if let password = proxyAddress?.password { try easy.set(CURLOPT_PROXYPASSWORD, string: password) }
+        if let user = proxyAddress?.user { try easy.set(CURLOPT_PROXYUSERNAME, bytes: user) }
+        if let password = proxyAddress?.password { try easy.set(CURLOPT_PROXYPASSWORD, bytes: password) }
         try easy.set(CURLOPT_NOPROXY, string: configuration.noProxy ?? "")
         try easy.set(CURLOPT_SUPPRESS_CONNECT_HEADERS, true)
 

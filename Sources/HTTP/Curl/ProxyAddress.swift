@@ -5,14 +5,15 @@
 struct ProxyAddress: Equatable, Sendable {
     /// The URL without user information.
     var address: String
-    /// Percent-decoded, as curl decodes them from a URL.
-    var user: String?
-    var password: String?
+    /// Percent-decoded to the bytes they stand for, as curl decodes them from a URL (a `%E9`
+    /// is the byte E9, not a character: a Latin-1 password stays what the proxy expects).
+    var user: [UInt8]?
+    var password: [UInt8]?
 
     init(address: String, user: String?, password: String?) {
         self.address = address
-        self.user = user
-        self.password = password
+        self.user = user.map { Array($0.utf8) }
+        self.password = password.map { Array($0.utf8) }
     }
 
     init(_ url: String) {
@@ -35,7 +36,7 @@ struct ProxyAddress: Equatable, Sendable {
     }
 
     /// `%XX` sequences as the bytes they stand for; anything else as it is.
-    static func percentDecoded(_ text: Substring) -> String {
+    static func percentDecoded(_ text: Substring) -> [UInt8] {
         var bytes: [UInt8] = []
         let utf8 = Array(text.utf8)
         var index = 0
@@ -50,7 +51,7 @@ struct ProxyAddress: Equatable, Sendable {
                 index += 1
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
