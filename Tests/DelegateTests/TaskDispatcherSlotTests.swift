@@ -207,6 +207,7 @@ import Testing
             let refused = recorder.records.filter { $0.contains("credential request refused") }
             #expect(refused.count == 1 && refused[0].contains("error_code=NoMapping"), "\(refused)")
             #expect(!refused[0].contains("connector_id="), "no connector: the entry is gone")
+            #expect(dispatcher.status.snapshot.rejected == 1, "counted as a refused socket task is")
         } else {
             if case .value = answer {} else { Issue.record("the moved entry's request was not served: \(answer)") }
             let served = recorder.records.filter { $0.contains("credential served") }

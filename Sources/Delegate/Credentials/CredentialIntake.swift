@@ -98,13 +98,14 @@ struct CredentialIntake: Sendable {
             do throws(Refusal) {
                 return .run(try admit(address, helperUID: request.peer.uid).task)
             } catch {
-                // Answered, not logged here: the refusal's own line says why.
+                // Counted as a socket task's refusal is, not logged here: the refusal's own line
+                // says why.
                 return .answered(
-                    TaskResult.rejected(
+                    dispatcher.counted(
                         TaskRejection(
                             code: error.code, message: error.message, taskID: task.id, connectorID: error.connectorID,
                             connectorIsNamed: true),
-                        delegate: dispatcher.delegateName, receivedAt: receivedAt, finishedAt: dispatcher.now))
+                        receivedAt: receivedAt))
             }
         }
         let result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger, readmit: readmission)

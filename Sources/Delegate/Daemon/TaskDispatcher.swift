@@ -239,13 +239,18 @@ public final class TaskDispatcher: Sendable {
     /// The `rejected` result for a task that failed validation, counted and logged.
     /// - Parameter logLimiter: rate-limits the warning, for intakes where a producer can send
     ///   invalid tasks as fast as it likes (the socket and the spool).
+    /// The `rejected` result for `rejection`, counted (status and its connector's), for a caller
+    /// whose own line says why (the credentials socket's refusal).
+    func counted(_ rejection: TaskRejection, receivedAt: Date) -> TaskResult {
+        status.recorded(.rejected)
+        connectors.count(namedConnectorID: rejection.namedConnectorID)
+        return TaskResult.rejected(rejection, delegate: delegateName, receivedAt: receivedAt, finishedAt: clock.now())
+    }
+
     func rejected(
         _ rejection: TaskRejection, receivedAt: Date, logger: Logger, logLimiter: LogRateLimiter? = nil
     ) -> TaskResult {
-        let result = TaskResult.rejected(
-            rejection, delegate: delegateName, receivedAt: receivedAt, finishedAt: clock.now())
-        status.recorded(.rejected)
-        connectors.count(namedConnectorID: rejection.namedConnectorID)
+        let result = counted(rejection, receivedAt: receivedAt)
         var metadata: Logger.Metadata = ["event": "task-rejected", "error_code": "\(rejection.code.rawValue)"]
         if let id = rejection.taskID { metadata["task_id"] = "\(id)" }
         if let connector = rejection.connectorID {
