@@ -92,22 +92,16 @@ import Testing
             return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
         }
         defer { server.stop() }
-        let url = "\(server.baseURL)/123456789012/waiting"
-        let section = DelegateConfiguration.SQSSection(
-            queueURLs: [url], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1, visibilitySeconds: 5)
-        let current = Mutex(section)
-        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
-            section: section, sleeper: RecordingSleeper(), settings: { current.withLock { $0 } }, logger: quiet)
-        defer { http.shutdown() }
-        let poller = SQSQueuePoller(queue: try SQSQueueURL(url), intake: intake, logger: quiet)
+        let reloadable = try ReloadablePoller(queue: "waiting", on: server)
+        defer { reloadable.http.shutdown() }
+        let (intake, poller) = (reloadable.intake, reloadable.poller)
         let held = intake.dispatcher.reserveFreeSlots(upTo: 1 << 20)
         #expect(held > 0)
         let running = Task { await poller.run() }
         #expect(await eventually { intake.dispatcher.tasksWaitingForASlot() == 1 })
         switch end {
         case .queueRemoved:
-            current.withLock { $0.queueURLs = [] }
+            reloadable.removeQueues()
             intake.dispatcher.releaseSlots(held)
             await running.value
             #expect(intake.dispatcher.slotsInUse() == 0)
@@ -141,21 +135,15 @@ import Testing
                 delay: first ? .seconds(2) : .zero)
         }
         defer { server.stop() }
-        let url = "\(server.baseURL)/123456789012/moved"
-        let section = DelegateConfiguration.SQSSection(
-            queueURLs: [url], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1, visibilitySeconds: 5)
-        let current = Mutex(section)
-        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
-            section: section, sleeper: RecordingSleeper(), settings: { current.withLock { $0 } }, logger: quiet)
-        defer { http.shutdown() }
-        let poller = SQSQueuePoller(queue: try SQSQueueURL(url), intake: intake, logger: quiet)
+        let reloadable = try ReloadablePoller(queue: "moved", on: server)
+        defer { reloadable.http.shutdown() }
+        let (intake, poller, url) = (reloadable.intake, reloadable.poller, reloadable.url)
         if answeredBefore {
             intake.answered.remember(.init(queueURL: url, messageID: "m-1"), now: .now, keptFor: .seconds(600))
         }
         let running = Task { await poller.run() }
         #expect(await eventually { receives.withLock { $0 } == 1 })
-        current.withLock { $0.queueURLs = [] }
+        reloadable.removeQueues()
         await running.value
         let calls = server.recordedRequests.dropFirst().map { ($0.headers["X-Amz-Target"] ?? "", $0.bodyText) }
         #expect(!calls.contains { $0.0 == "AmazonSQS.ReceiveMessage" }, "received again: \(calls)")
@@ -367,4 +355,36 @@ import Testing
         await beating.value
         #expect(ended.withLock { $0 })
     }
+}
+
+/// An SQS intake on a loopback server with the queue `name` configured, whose settings a test
+/// changes as a reload would, and a poller of that queue.
+struct ReloadablePoller {
+    let url: String
+    let intake: SQSIntake
+    let http: CurlHTTPClient
+    let poller: SQSQueuePoller
+    private let settings: SQSSettingsHolder
+
+    init(queue name: String, on server: LoopbackHTTPServer) throws {
+        url = "\(server.baseURL)/123456789012/\(name)"
+        let settings = SQSSettingsHolder(
+            DelegateConfiguration.SQSSection(
+                queueURLs: [url], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1, visibilitySeconds: 5))
+        self.settings = settings
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: settings.current, sleeper: RecordingSleeper(), settings: { settings.current }, logger: quiet)
+        poller = SQSQueuePoller(queue: try SQSQueueURL(url), intake: intake, logger: quiet)
+    }
+
+    /// A reload that takes every queue away.
+    func removeQueues() { settings.removeQueues() }
+}
+
+final class SQSSettingsHolder: Sendable {
+    private let state: Mutex<DelegateConfiguration.SQSSection>
+    init(_ section: DelegateConfiguration.SQSSection) { state = Mutex(section) }
+    var current: DelegateConfiguration.SQSSection { state.withLock { $0 } }
+    func removeQueues() { state.withLock { $0.queueURLs = [] } }
 }

@@ -32,7 +32,11 @@ struct CredentialIntake: Sendable {
     /// The unit and credential id a request's address names, for every line about it (the
     /// server's own too: an answer cut short, a request not answered in time).
     static func describe(_ request: CredentialSocketServer.Request) -> Logger.Metadata {
-        guard let address = try? CredentialRequestAddress.parse(request.sunPath) else { return [:] }
+        describe(try? CredentialRequestAddress.parse(request.sunPath))
+    }
+
+    private static func describe(_ address: CredentialRequestAddress?) -> Logger.Metadata {
+        guard let address else { return [:] }
         return ["unit": "\(address.unit)", "credential_id": "\(address.id)"]
     }
 
@@ -42,7 +46,7 @@ struct CredentialIntake: Sendable {
         let parsed = Result { () throws(CredentialRequestAddress.Problem) in
             try CredentialRequestAddress.parse(request.sunPath)
         }
-        for (key, value) in Self.describe(request) { logger[metadataKey: key] = value }
+        for (key, value) in Self.describe(try? parsed.get()) { logger[metadataKey: key] = value }
         do throws(Refusal) {
             let (value, connectorID) = try await serve(request, address: parsed, logger: logger)
             dispatcher.status.credentialRequest(served: true)

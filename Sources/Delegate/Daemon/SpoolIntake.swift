@@ -342,15 +342,7 @@ struct SpoolIntake: Sendable {
                 // a task recovered at a start (a rejected one, which `resultIsWaiting` did not
                 // see), this task's own result from before the restart, its name maybe not yet
                 // durable: done/ is synced before the task file goes, which is kept if that fails.
-                if claimed.recovered {
-                    do {
-                        try await spool.syncResults()
-                    } catch {
-                        logger.error(
-                            "the result for \(claimed.name) is in done/, but done/ cannot be synced; the task file is kept: \(error)")
-                        return
-                    }
-                }
+                guard await resultInDoneIsDurable(for: claimed) else { return }
                 discard(claimed)
                 var metadata: Logger.Metadata = [
                     "event": "task-rejected", "task_id": "\(resultID)",
@@ -408,15 +400,7 @@ struct SpoolIntake: Sendable {
             logger.error("the result file for \(claimed.name) cannot be checked: \(error)")
             return false
         }
-        if claimed.recovered {
-            do {
-                try await spool.syncResults()
-            } catch {
-                logger.error(
-                    "the result for \(claimed.name) is in done/, but done/ cannot be synced; the task file is kept: \(error)")
-                return true
-            }
-        }
+        guard await resultInDoneIsDurable(for: claimed) else { return true }
         discard(claimed)
         _ = dispatcher.rejected(
             TaskRejection(
@@ -427,6 +411,21 @@ struct SpoolIntake: Sendable {
                 task: task, taskID: id),
             receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
         return true
+    }
+
+    /// Before a task whose id's result is in `done/` is deleted: for a task recovered at a start
+    /// that result may be its own, its name not yet durable, so `done/` is synced first. False
+    /// (logged) when that fails: the task file is kept for the next start.
+    private func resultInDoneIsDurable(for claimed: ClaimedTask) async -> Bool {
+        guard claimed.recovered else { return true }
+        do {
+            try await spool.syncResults()
+            return true
+        } catch {
+            logger.error(
+                "the result for \(claimed.name) is in done/, but done/ cannot be synced; the task file is kept: \(error)")
+            return false
+        }
     }
 
     private func discard(_ claimed: ClaimedTask) {
