@@ -1,4 +1,6 @@
 import Foundation
+import HTTP
+import Synchronization
 import TestSupport
 import Testing
 
@@ -70,6 +72,46 @@ import Testing
         let hidden = fixture.results()["visible"]
         #expect(hidden?["status"] as? String == "rejected")
         #expect((hidden?["error"] as? [String: Any])?["code"] as? String == "InvalidTask")
+    }
+
+    /// A result for the task's id that lands in `done/` while the task runs (a producer's, or
+    /// another task's with the same id) is kept; the task's own result is dropped, said so in
+    /// a warning that names the task as every task record does, and the task file goes.
+    @Test(.timeLimit(.minutes(2)))
+    func aResultForTheSameIDWrittenWhileTheTaskRunsIsKept() async throws {
+        let fixture = try await EndToEndFixture.make()
+        try fixture.addStaticIdentity("static")
+        let arrived = Mutex(0)
+        let server = try LoopbackHTTPServer { _ in
+            arrived.withLock { $0 += 1 }
+            return ScriptedResponse(
+                status: 200, body: Data(ExecutionLimitsTests.secretBody("slow").utf8), delay: .seconds(2))
+        }
+        defer { server.stop() }
+        try fixture.enqueue(
+            fixture.task(
+                id: "late", operation: "getSecretValue", params: ["name": "slow"], selectors: ["s"],
+                identity: "static"))
+        let daemon = try fixture.start(
+            configuration: fixture.configuration(name: "late", tags: ["s"], endpoint: server.baseURL), name: "late")
+        #expect(await eventually(within: .seconds(60)) { arrived.withLock { $0 } == 1 })
+        let done = fixture.spool + "/done"
+        try FileManager.default.createDirectory(atPath: done, withIntermediateDirectories: true)
+        let first = Data(#"{"id":"late","status":"succeeded","marker":"first"}"#.utf8)
+        try first.write(to: URL(fileURLWithPath: done + "/late.json"))
+
+        #expect(
+            await eventually(within: .seconds(60)) {
+                fixture.names(in: "cur/late").isEmpty && daemon.stderrText.contains("DuplicateTask")
+            })
+        #expect(try await daemon.stop() == .exited(0))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: done + "/late.json")) == first, "the first result is kept")
+        #expect(fixture.names(in: "done") == ["late.json"])
+        let warnings = daemon.stderrLines.filter { $0.contains("DuplicateTask") }
+        #expect(warnings.count == 1, "\(daemon.stderrText)")
+        for field in ["task_id=late", "connector_id=e2eConnector", "connector_kind=inline", "operation=getSecretValue"] {
+            #expect(warnings.allSatisfy { $0.contains(field) }, "\(field) in \(warnings)")
+        }
     }
 }
 

@@ -168,6 +168,7 @@ struct SpoolIntake: Sendable {
         }
         let resultID = Self.resultID(for: claimed.defaultID)
         let result: TaskResult
+        var connectorKind: String?
         let read = await untilRead("claimed task", claimed, finalWhen: Self.isPropertyOfTheEntry) {
             () throws(TaskQueueError) in try spool.read(claimed, peeked: peeked)
         }
@@ -217,6 +218,7 @@ struct SpoolIntake: Sendable {
                 case .failure(let rejection):
                     result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
                 case .success(let task):
+                    connectorKind = task.connectorKind
                     // What runs is what was claimed, which may not be what the peek matched (the
                     // file was replaced in between, or could not be judged then): a task for
                     // other delegates goes back to new/ for them. (The peeked bytes themselves
@@ -250,7 +252,7 @@ struct SpoolIntake: Sendable {
         let finalID = Self.resultID(for: result.id ?? resultID)
         var line = result.jsonBytes
         line.append(UInt8(ascii: "\n"))
-        await file(Data(line), resultID: finalID, for: claimed, describing: result)
+        await file(Data(line), resultID: finalID, for: claimed, describing: result, connectorKind: connectorKind)
     }
 
     /// A claimed task this delegate is not selected for: put back into `new/` (nil: no result);
@@ -329,7 +331,10 @@ struct SpoolIntake: Sendable {
     /// be written (a full disk, say) is kept and retried with backoff while the delegate runs, and
     /// kept beside the claimed task across a restart: the AWS call is never made again for it.
     /// Called holding a concurrency slot, which it gives up while it waits between attempts.
-    private func file(_ data: Data, resultID: String, for claimed: ClaimedTask, describing result: TaskResult?) async {
+    private func file(
+        _ data: Data, resultID: String, for claimed: ClaimedTask, describing result: TaskResult?,
+        connectorKind: String? = nil
+    ) async {
         var delay = Duration.seconds(1)
         var kept = false
         while true {
@@ -349,6 +354,7 @@ struct SpoolIntake: Sendable {
                     "error_code": "\(TaskFailure.Code.duplicateTask.rawValue)",
                 ]
                 if let connector = result?.connectorId { metadata["connector_id"] = "\(connector)" }
+                if let connectorKind { metadata["connector_kind"] = "\(connectorKind)" }
                 if let operation = result?.operation { metadata["operation"] = "\(operation)" }
                 logger.warning(
                     """
