@@ -19,9 +19,11 @@ public final class SocketConnection: @unchecked Sendable {
     /// Who connected (checked against the policy before anything was read).
     public let peer: PeerCredentials
     /// False once a reload's policy no longer allows ``peer``: its lines already taken but not
-    /// started are refused, not run (any thread may ask).
-    public var isAllowed: Bool { allowed.load(ordering: .acquiring) }
-    private let allowed = Atomic(true)
+    /// started are refused, not run (any thread may ask; also after the connection closed).
+    public var isAllowed: Bool { admission.stillAllows(peer, admittedUnder: admittedUnder) }
+    private let admission: PeerAdmission
+    /// The generation of the policy ``peer`` was accepted under.
+    private let admittedUnder: UInt64
     /// A number unique within the server, for logs.
     public let id: UInt64
 
@@ -73,13 +75,16 @@ public final class SocketConnection: @unchecked Sendable {
     private(set) var closed = false
 
     init(
-        fd: Int32, id: UInt64, peer: PeerCredentials, queue: DispatchQueue, limits: SocketServer.Limits,
+        fd: Int32, id: UInt64, peer: PeerCredentials, admission: PeerAdmission, admittedUnder: UInt64,
+        queue: DispatchQueue, limits: SocketServer.Limits,
         budget: SocketBufferBudget, logLimiter: LogRateLimiter, logger: Logger, handler: @escaping SocketServer.Handler,
         tasks: HandlerTasks, readBuffer: SocketReadBuffer, onClose: @escaping @Sendable (UInt64) -> Void
     ) {
         self.fd = fd
         self.id = id
         self.peer = peer
+        self.admission = admission
+        self.admittedUnder = admittedUnder
         self.queue = queue
         self.limits = limits
         self.budget = budget
@@ -137,11 +142,6 @@ public final class SocketConnection: @unchecked Sendable {
         } else {
             source.resume()
         }
-    }
-
-    /// The policy no longer allows the peer (a reload): see ``isAllowed``; the caller ends intake.
-    func revoke() {
-        allowed.store(false, ordering: .releasing)
     }
 
     /// Stops reading new lines; closes once running lines are answered.

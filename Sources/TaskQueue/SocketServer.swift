@@ -105,7 +105,8 @@ public final class SocketServer: @unchecked Sendable {
     private var limits: Limits
     private let budget: SocketBufferBudget
     private var policy: PeerPolicy
-    private var resolvedPolicy: PeerPolicy.Resolved?
+    /// The policy in force, resolved (any thread reads it; installed at the start and by updates).
+    private let admission = PeerAdmission()
     private var acceptor: SocketAcceptor?
     /// `/dev/null`, held so that one descriptor can be freed when `accept` fails with EMFILE.
     private var spareFD: Int32 = -1
@@ -154,7 +155,7 @@ public final class SocketServer: @unchecked Sendable {
         }
         queue.async { [path] in
             // An `update(policy:)` that ran meanwhile resolved a newer policy: keep it.
-            if self.resolvedPolicy == nil { self.resolvedPolicy = self.policy.resolve(logger: self.logger) }
+            self.admission.install(self.policy.resolve(logger: self.logger), keepingNewer: true)
             self.spareFD = Self.openSpare()
             self.budget.onPressureChange = { [weak self] pressure in self?.pressureChanged(pressure) }
             self.budget.onFullChange = { [weak self] full in self?.fullChanged(full) }
@@ -179,21 +180,21 @@ public final class SocketServer: @unchecked Sendable {
 
     /// Checks peers against `policy` (a reload), its names resolved again: those that connect
     /// from now on, and those connected already: a peer the policy no longer allows takes no more
-    /// tasks on its connection (``SocketConnection/isAllowed`` turns false, for the handler to
-    /// refuse those it took but did not start), which closes once they are answered (a reload
-    /// that takes access away does so at once). Does not wait for the server's queue.
+    /// tasks on its connection, which closes once they are answered (a reload that takes access
+    /// away does so at once). ``SocketConnection/isAllowed`` is false for it when this returns
+    /// (also for a connection closed already), for the handler to refuse the tasks it took but
+    /// did not start. Ending the connections does not wait for the server's queue.
     public func update(policy: PeerPolicy) {
         let resolved = policy.resolve(logger: logger)
+        admission.install(resolved)
         queue.async {
             self.policy = policy
-            self.resolvedPolicy = resolved
             for connection in self.connections.values where !resolved.allows(connection.peer) {
                 self.logLimiter.warning(
                     "socket peer no longer allowed after a reload; its connection takes no more tasks and closes "
                         + "once those it started are answered",
                     metadata: ["peer_uid": "\(connection.peer.uid)", "peer_pid": "\(connection.peer.pid)"],
                     key: "peer-refused", logger: self.logger)
-                connection.revoke()
                 connection.finishIntake()
             }
         }
@@ -346,7 +347,7 @@ public final class SocketServer: @unchecked Sendable {
     /// A peer the listening socket accepted: checked against the policy and the connection cap,
     /// then served.
     private func accepted(_ fd: Int32) {
-        guard let peer = allowedPeer(fd) else { return }
+        guard let (peer, admittedUnder) = allowedPeer(fd) else { return }
         guard connections.count < limits.maximumConnections else {
             logLimiter.warning(
                 "socket connection refused: too many connections",
@@ -360,7 +361,8 @@ public final class SocketServer: @unchecked Sendable {
         }
         nextID += 1
         let connection = SocketConnection(
-            fd: fd, id: nextID, peer: peer, queue: queue, limits: limits, budget: budget, logLimiter: logLimiter,
+            fd: fd, id: nextID, peer: peer, admission: admission, admittedUnder: admittedUnder, queue: queue,
+            limits: limits, budget: budget, logLimiter: logLimiter,
             logger: logger, handler: handler,
             tasks: tasks, readBuffer: readBuffer, onClose: { [weak self] id in self?.connections[id] = nil })
         connections[nextID] = connection
@@ -370,8 +372,10 @@ public final class SocketServer: @unchecked Sendable {
         connection.start()
     }
 
-    /// The peer of `fd` if the policy allows it; else nil, `fd` closed (a refused peer told so).
-    private func allowedPeer(_ fd: Int32) -> PeerCredentials? {
+    /// The peer of `fd` and the generation of the policy that allows it; else nil, `fd` closed (a
+    /// refused peer told so).
+    private func allowedPeer(_ fd: Int32) -> (PeerCredentials, UInt64)? {
+        let (generation, resolvedPolicy) = admission.current
         guard let resolvedPolicy else {
             FileIO.close(fd)
             return nil
@@ -387,7 +391,7 @@ public final class SocketServer: @unchecked Sendable {
                 fd, line: #"{"error":"PeerNotAllowed","message":"this socket does not accept uid \#(peer.uid)"}"#)
             return nil
         }
-        return peer
+        return (peer, generation)
     }
 
     /// `accept` failed: with no descriptor left (EMFILE/ENFILE), frees the spare one to turn

@@ -75,6 +75,15 @@ journal_leaks() {
     rm -f "$dump"
 }
 journal_since() { local name=$1; shift; delegate_journal "$@" | tail -n +"$(($(cat "$LOGS/$name.mark") + 1))"; }
+# reload_delegate: systemctl reload, then waits for the delegate's reloaded event. systemd 252's
+# reload returns once ExecReload's `kill -HUP` has, before the delegate applied the file
+# (Type=notify-reload, which waits, came with 253): a task sent at once could run under the old one.
+reload_delegate() {
+    journal_mark reload-delegate MESSAGE_ID=8504d030612a442580f8182de5daf1d7
+    systemctl reload secrets-delegate.service || { fail "systemctl reload failed"; return 1; }
+    wait_until 30 reload_applied || { fail "no reloaded event within 30 s of systemctl reload"; return 1; }
+}
+reload_applied() { journal_since reload-delegate MESSAGE_ID=8504d030612a442580f8182de5daf1d7 | grep -q .; }
 # write_config IMDS TAGS: the delegate's configuration for these checks.
 write_config() {
     cat >/etc/secrets-delegate/delegate.toml <<TOML

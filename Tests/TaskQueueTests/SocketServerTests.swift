@@ -321,6 +321,48 @@ func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = []
         #expect(echo.calls.load(ordering: .relaxed) == 1)
     }
 
+    /// A connection that closed while its tasks still run (its peer went away) is cut off by a
+    /// reload all the same: its tasks that have not started see ``SocketConnection/isAllowed``
+    /// false, as an open connection's do, and at once, before the server's queue ends them.
+    @Test(.timeLimit(.minutes(1))) func anUpdatedPolicyReachesTheTasksOfAConnectionClosedAlready() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let open = Mutex<Set<String>>([])
+        let started = Atomic(0)
+        let seen = Mutex<Bool?>(nil)
+        let (server, path) = try startServer(
+            dir, policy: PeerPolicy(allowedUsers: ["nobody"]), mode: 0o666
+        ) { line, connection in
+            let id = String(decoding: line, as: UTF8.self).contains("first") ? "first" : "second"
+            started.add(1, ordering: .relaxed)
+            while !open.withLock({ $0.contains(id) }) { try? await Task.sleep(for: .milliseconds(5)) }
+            if id == "second" { seen.withLock { $0 = connection.isAllowed } }
+            return Data(#"{"answer":"\#(id)"}"#.utf8)
+        }
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        // Sends two tasks and goes away without reading.
+        let script = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sys.argv[1])
+            s.sendall(b'{"id":"first"}\\n{"id":"second"}\\n')
+            s.close()
+            """
+        let client = try await ChildProcess.run(
+            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path])
+        #expect(client.termination == .exited(0), "\(client.errorOutput)")
+        #expect(await eventually { started.load(ordering: .relaxed) == 2 })
+        // The first answer meets a closed peer: the connection is gone, its second task waits.
+        open.withLock { _ = $0.insert("first") }
+        #expect(await eventually { server.connectionCount == 0 }, "the connection did not close")
+
+        server.update(policy: PeerPolicy(allowedUsers: ["daemon"]))
+        open.withLock { _ = $0.insert("second") }
+        #expect(await eventually { seen.withLock { $0 } != nil })
+        #expect(seen.withLock { $0 } == false, "the task of a peer no longer allowed would run")
+    }
+
     @Test func policyGroupsIncludeSupplementaryGroups() async throws {
         // root's group list from getgrouplist includes its primary group 0; "root" as an allowed
         // group admits a uid whose user is in it, checked without the uid shortcut.

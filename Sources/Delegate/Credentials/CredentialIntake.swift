@@ -96,20 +96,19 @@ struct CredentialIntake: Sendable {
         }
         let receivedAt = dispatcher.now
         let generation = dispatcher.connectors.generation
-        let task = try admit(address, helperUID: request.peer.uid).task
+        let task: DelegateTask
+        do throws(Refusal) {
+            task = try admit(address, helperUID: request.peer.uid).task
+        } catch {
+            _ = counted(error, taskID: nil, receivedAt: receivedAt)
+            throw error
+        }
         // A reload while the read waits for a slot: its entry and connector as they are now.
         let readmission = TaskDispatcher.Readmission(generation: generation) {
             do throws(Refusal) {
                 return .run(try admit(address, helperUID: request.peer.uid).task)
             } catch {
-                // Counted as a socket task's refusal is, not logged here: the refusal's own line
-                // says why.
-                return .answered(
-                    dispatcher.counted(
-                        TaskRejection(
-                            code: error.code, message: error.message, taskID: task.id, connectorID: error.connectorID,
-                            connectorIsNamed: true),
-                        receivedAt: receivedAt))
+                return .answered(counted(error, taskID: task.id, receivedAt: receivedAt))
             }
         }
         let result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger, readmit: readmission)
@@ -126,6 +125,17 @@ struct CredentialIntake: Sendable {
         } catch {
             throw Refusal(code: .noValue, message: error.message, connectorID: connectorID)
         }
+    }
+
+    /// A refused admission (at the request, or again after a reload), counted as a socket task's
+    /// refusal is (`counts.rejected`, its connector's count); not logged here: the refusal's own
+    /// line says why.
+    private func counted(_ refusal: Refusal, taskID: String?, receivedAt: Date) -> TaskResult {
+        dispatcher.counted(
+            TaskRejection(
+                code: refusal.code, message: refusal.message, taskID: taskID, connectorID: refusal.connectorID,
+                connectorIsNamed: true),
+            receivedAt: receivedAt)
     }
 
     /// The entry that maps `address` and its read, admitted for the unit under the connectors in

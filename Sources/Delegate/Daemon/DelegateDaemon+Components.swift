@@ -103,10 +103,11 @@ extension DelegateDaemon {
             cache.update(connectors: configuration.connectors)
             // The tags before the connectors: the connectors' new generation is what makes a task
             // waiting for a slot be admitted (and matched) again, which must find the new tags.
-            dispatcher.apply(
-                selection: SelectionPolicy(configuration: configuration),
-                concurrency: configuration.delegate.concurrency)
+            // The concurrency last: the tasks a raised limit starts at once are admitted again
+            // under the new table, not run under the one it replaces.
+            dispatcher.apply(selection: SelectionPolicy(configuration: configuration))
             Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
+            dispatcher.apply(concurrency: configuration.delegate.concurrency)
         }
 
         /// `[identity] sources` through `[aws] imds_endpoint`, with a fresh IMDS cache.

@@ -299,6 +299,9 @@ public final class DelegateDaemon: Sendable {
                 metadata: ["restart_keys": "\(names)"])
         }
         let fresh = waiting.reduce(loaded) { fresh, key in fresh.replacing(key, from: current) }
+        // The socket's peers first: a task of a peer it no longer allows, waiting for a slot, is
+        // refused from here on, before `apply` can start it (a raised concurrency, a slot freed).
+        intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
         components.apply(fresh, replacing: current, logger: logger)
         intake.watcher?.setRescanInterval(Self.rescanInterval(fresh.queue))
         let connectorsChanged = fresh.connectors != current.connectors
@@ -309,7 +312,6 @@ public final class DelegateDaemon: Sendable {
             // epoch read from here on is matched against the new tags (SpoolWatcher.skipEpoch).
             intake.watcher?.forgetSkipped()
         }
-        intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
         intake.socket?.update(limits: socketLimits(fresh.queue))
         intake.credentialsSocket?.update(limits: credentialsSocketLimits(fresh.queue))
         configuration.replace(with: fresh)

@@ -56,8 +56,13 @@ public final class TaskDispatcher: Sendable {
     }
 
     /// Applies a reloaded configuration's tags and concurrency.
-    func apply(selection policy: SelectionPolicy, concurrency: Int) {
+    func apply(selection policy: SelectionPolicy) {
         selection.withLock { $0 = policy }
+    }
+
+    /// A new `concurrency` (a reload): waiting tasks a raised limit lets start do so at once, so
+    /// it is applied after the connectors, tags and socket policy they are admitted again under.
+    func apply(concurrency: Int) {
         limiter.setLimit(concurrency)
     }
 

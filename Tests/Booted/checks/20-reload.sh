@@ -23,7 +23,7 @@ grep -q "$CANARY" "$LOGS/read.out" && ok "getSecretValue returns the value writt
 # A second reload to an instance metadata service whose keys AWS does not know: the next task
 # must be signed with those (and fail); back on the good one, it succeeds again.
 write_config "$IMDS_BOGUS" '"boot"'
-systemctl reload secrets-delegate.service
+reload_delegate
 submit read-bogus "{\"id\":\"boot-read-bogus\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait
 expect_eq "a task after reloading to another IMDS endpoint (keys AWS does not know)" "$?" 1
 # AWS (moto) refuses the unknown key: the refusal, not any failure (a broken reload, an
@@ -39,7 +39,7 @@ task_failed_event() {
 wait_until 30 task_failed_event && ok "the failed task's journal entry has the task-failed MESSAGE_ID (189a55ce...)" ||
     fail "no task-failed entry (MESSAGE_ID 189a55ce...) for boot-read-bogus"
 write_config "$IMDS_GOOD" '"boot"'
-systemctl reload secrets-delegate.service
+reload_delegate
 # A configuration the delegate refuses fails the reload job; the delegate keeps running the old one.
 pid=$(unit_prop secrets-delegate.service MainPID)
 cp /etc/secrets-delegate/delegate.toml "$LOGS/delegate.toml.good"
@@ -76,7 +76,7 @@ submit read-after-hup "{\"id\":\"boot-read-after-hup\",\"connector\":$(connector
     --socket /run/secrets-delegate/delegate.sock
 expect_eq "a task after the refused SIGHUP" "$?" 0
 cp "$LOGS/delegate.toml.good" /etc/secrets-delegate/delegate.toml
-systemctl reload secrets-delegate.service
+reload_delegate
 expect_eq "reload after restoring the configuration" "$?" 0
 submit read-again "{\"id\":\"boot-read-again\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait
 expect_eq "the same task after reloading back" "$?" 0

@@ -11,7 +11,7 @@ chmod 0640 /etc/secrets-delegate/connectors.d/boot-named.toml
 chgrp secrets-delegate /etc/secrets-delegate/connectors.d/boot-named.toml
 expect_eq "connectors.d mode" "$(stat -c '%a %U:%G' /etc/secrets-delegate/connectors.d)" "750 root:secrets-delegate"
 secrets-delegate check-config 2>&1 | grep -q 'boot-named' && ok "check-config lists the connector" || fail "check-config does not list boot-named"
-systemctl reload secrets-delegate.service
+reload_delegate
 submit named-read '{"id":"boot-named-read","connector":"boot-named","operation":"getSecretValue","params":{"name":"db#password"}}' --wait
 expect_eq "a task naming the connector" "$?" 0
 grep -qF "$(canary)" "$LOGS/named-read.out" && ok "it read the secret" || fail "no value: $(head -c 200 "$LOGS/named-read.out")"
@@ -62,7 +62,7 @@ sed 's/^operations = .*/operations = ["getSecretValue"]\nallowed_groups = ["boot
 chmod 0640 /etc/secrets-delegate/connectors.d/boot-big.toml
 chgrp secrets-delegate /etc/secrets-delegate/connectors.d/boot-big.toml
 journal_mark big-group -p warning
-systemctl reload secrets-delegate.service
+reload_delegate
 value=$(timeout 60 setpriv --reuid=boot-producer --regid=boot-producer --init-groups \
     secrets-delegate get boot-big 'db#password' 2>"$LOGS/get-big.err")
 expect_eq "get through a connector of a 12,000-member group, as a member" "$?" 0

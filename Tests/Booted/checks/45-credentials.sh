@@ -30,7 +30,7 @@ id = "db-password"
 connector = "boot-units"
 secret = "db#password"
 TOML
-systemctl reload secrets-delegate.service
+reload_delegate
 secrets-delegate check-config 2>&1 | grep -q 'unit = "\*"' && ok "check-config lists the credential entries" || fail "check-config does not list the [[credential]] entries"
 
 for unit in app intruder intruder2 intruder3 intruder4; do

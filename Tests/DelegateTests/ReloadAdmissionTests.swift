@@ -1,0 +1,94 @@
+import AWSCore
+import Foundation
+import Logging
+import Systemd
+import TestSupport
+import Testing
+
+@testable import Delegate
+@testable import TaskQueue
+
+/// What a reload (`Components.apply`) does to tasks admitted before it, and how refused
+/// admissions are counted.
+@Suite struct ReloadAdmissionTests {
+    let http = ScriptedHTTPClient()
+    let logger = Logger(label: "reload-admission", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    static func configuration(concurrency: Int, allowing uid: Int) throws -> DelegateConfiguration {
+        try DelegateConfiguration.load(
+            tomlText: """
+                [delegate]
+                name = "reloads"
+                concurrency = \(concurrency)
+                [queue]
+                spool_dir = ""
+                socket_path = ""
+                [aws]
+                secretsmanager_endpoint = "\(ScriptedExecutorFixture.endpoint)"
+                max_attempts = 1
+                [identity]
+                sources = ["environment"]
+                [connectors.prod]
+                region = "us-east-1"
+                credentials = { type = "instanceRole" }
+                allowed_users = [\(uid)]
+                """,
+            environment: Self.environment, hostName: "reloads")
+    }
+
+    static let environment = ["AWS_ACCESS_KEY_ID": "AKIDRELOADS", "AWS_SECRET_ACCESS_KEY": "reloads-secret-unused"]
+
+    func components(_ configuration: DelegateConfiguration) throws -> DelegateDaemon.Components {
+        try DelegateDaemon.Components(
+            settings: .init(configuration: configuration, configurationPath: nil, environment: Self.environment),
+            notifier: SystemdNotifier(logger: logger), logger: logger, logLimiter: LogRateLimiter(),
+            clock: SystemWallClock(), httpClient: http)
+    }
+
+    /// A reload that raises `concurrency` and takes a peer's access away in one: the task the
+    /// raised limit lets start is admitted again under the new connectors first (refused, never
+    /// sent), not run under the table the reload replaces.
+    @Test(.timeLimit(.minutes(1)))
+    func aReloadThatRaisesTheConcurrencyStartsNoWaitingTaskUnderTheOldConnectors() async throws {
+        let before = try Self.configuration(concurrency: 1, allowing: 4242)
+        let components = try components(before)
+        let dispatcher = components.dispatcher
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let intake = SocketIntake(
+            dispatcher: dispatcher, statusReport: { .null }, logLimiter: LogRateLimiter(), logger: logger)
+        let peer = PeerCredentials(pid: 1, uid: 4242, gid: 4242)
+        func line(_ id: String) -> Data {
+            Data(#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"connector":"prod"}"#.utf8)
+        }
+
+        async let first = intake.handle(line("running"), peer: peer) { true }
+        #expect(await eventually { http.holding == 1 })
+        async let second = intake.handle(line("waiting"), peer: peer) { true }
+        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
+        components.apply(try Self.configuration(concurrency: 2, allowing: 2002), replacing: before, logger: logger)
+
+        let refused = try TaskResult.decode(jsonLine: await second)
+        #expect(errorCode(refused) == "NotAuthorized", "\(refused)")
+        #expect(http.requests.count == 1, "the refused task was never sent")
+        http.removeScripts()
+        http.always(.any, ScriptedExecutorFixture.secret())
+        http.releaseHeld()
+        _ = await first
+        #expect(dispatcher.slotsInUse() == 0)
+    }
+
+    /// A credential request refused at its admission counts as a refused task, as one refused
+    /// when a reload admits it again does (`counts.rejected`), besides `credentialRequests`.
+    @Test func aCredentialRequestRefusedAtOnceIsCountedAsOneRefusedAfterAReloadIs() async throws {
+        let components = try components(try Self.configuration(concurrency: 1, allowing: 4242))
+        let dispatcher = components.dispatcher
+        let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: logger)
+        let request = CredentialSocketServer.Request(
+            peer: PeerCredentials(pid: 1, uid: 0, gid: 0),
+            sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
+
+        #expect(await intake.handle(request) == .refuse)
+        #expect(dispatcher.status.snapshot.rejected == 1)
+        #expect(http.requests.isEmpty)
+    }
+}
