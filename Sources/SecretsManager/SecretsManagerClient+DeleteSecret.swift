@@ -74,10 +74,23 @@ extension SecretsManagerClient {
         do {
             return try await perform("DeleteSecret", request, as: DeleteSecretOutput.self, logger: logger)
         } catch where error.attempts > 1 && error.code == .invalidRequestException && recovery != .none {
-            guard let scheduled = try? await describeSecret(name: name, logger: logger),
-                let deletedDate = scheduled.value.deletedDate,
+            let ended = aws.serverTime()
+            let refusal = error
+            let scheduled: SecretsManagerResponse<DescribeSecretOutput>
+            do {
+                scheduled = try await describeSecret(name: name, logger: logger)
+            } catch let describing where describing.code == .cancelled {
+                // A deadline or a stop: the caller says the deletion may have been made.
+                throw describing
+            } catch {
+                throw refusal
+            }
+            // The skew learned during the call (this one's retry, another task's) may have moved
+            // AWS's time back past the start: the call spans both readings.
+            guard let deletedDate = scheduled.value.deletedDate,
                 let deletionDate = Self.deletionDate(
-                    deletedDate: deletedDate, windowDays: recovery.windowDays, madeWithin: started...aws.serverTime())
+                    deletedDate: deletedDate, windowDays: recovery.windowDays,
+                    madeWithin: min(started, ended)...max(started, ended))
             else { throw error }
             logger.notice(
                 "DeleteSecret was retried and refused because the secret is marked deleted: an earlier attempt scheduled its deletion",

@@ -93,6 +93,8 @@ extension SecretsManagerClient {
         var attempts = 0
         var lastRequestId: String?
         var pages = 0
+        // Every token asked for: a page that answers with one of them would start a cycle.
+        var tokensAsked: Set<String> = request.nextToken.map { [$0] } ?? []
         while true {
             let page = try await perform("ListSecrets", request, as: ListSecretsOutput.self, logger: logger)
             attempts += page.attempts
@@ -109,10 +111,11 @@ extension SecretsManagerClient {
                     attempts: attempts
                 )
             }
-            guard token != request.nextToken else {
+            guard tokensAsked.insert(token).inserted else {
                 throw AWSError(
                     kind: .invalidResponse, code: .invalidResponse,
-                    message: "ListSecrets answered page \(pages) with the NextToken it was asked for; stopped paging",
+                    message: "ListSecrets answered page \(pages) with a NextToken it was asked for already; "
+                        + "stopped paging",
                     requestId: lastRequestId, attempts: attempts)
             }
             request.nextToken = token

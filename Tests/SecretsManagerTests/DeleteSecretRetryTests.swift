@@ -102,4 +102,58 @@ import Testing
         #expect(error?.code.rawValue == "InvalidRequestException")
         #expect(http.requests.count == 3, "two DeleteSecret attempts and the DescribeSecret that did not confirm")
     }
+
+    /// A retry after AWS refused the host's clock (ten minutes fast) moves AWS's time, as the
+    /// client reckons it, back past the call's start: the deletion is still confirmed as this
+    /// call's (the call spans both readings), and the process does not trap on a reversed range.
+    @Test func aDeletionConfirmedAfterTheClockSkewWasLearnedDuringTheCall() async throws {
+        let aws = Self.today
+        let http = ScriptedHTTPClient()
+        http.script(
+            .target("secretsmanager.DeleteSecret"),
+            .response(
+                HTTPResponse(
+                    status: 400,
+                    headers: [
+                        "x-amzn-ErrorType": "InvalidSignatureException", "Date": Self.imfFixdate(aws),
+                        "Content-Type": "application/x-amz-json-1.1",
+                    ],
+                    body: Data(#"{"message":"Signature not yet current"}"#.utf8))),
+            .awsError("InvalidRequestException", message: "marked for deletion"))
+        http.script(
+            .target("secretsmanager.DescribeSecret"),
+            .json([
+                "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:team/app-AbCd", "Name": "team/app",
+                "DeletedDate": aws.timeIntervalSince1970,
+            ]))
+        let deleted = try await client(http, clock: ManualClock(aws.addingTimeInterval(600)))
+            .deleteSecret(name: "app", recovery: .days(7), logger: logger)
+        #expect(deleted.value.deletionDate == aws.addingTimeInterval(7 * 86_400))
+        #expect(http.requests.count == 3)
+    }
+
+    /// A deadline or a stop that cuts off the confirming DescribeSecret is reported as such
+    /// (`Cancelled`, for the caller to say the deletion may have been made), not as the retry's
+    /// "marked for deletion" refusal, which would read as someone else's deletion.
+    @Test(.timeLimit(.minutes(1))) func aCancelledConfirmationIsReportedAsCancelled() async throws {
+        let http = ScriptedHTTPClient()
+        http.script(
+            .target("secretsmanager.DeleteSecret"), .transport(.connectionClosed),
+            .awsError("InvalidRequestException", message: "marked for deletion"))
+        http.script(.target("secretsmanager.DescribeSecret"), .hang)
+        let client = client(http)
+        let call = Task { () async throws(AWSError) in try await client.deleteSecret(name: "app", logger: logger) }
+        #expect(await eventually { http.requests.count == 3 })
+        call.cancel()
+        let error = await #expect(throws: AWSError.self) { try await call.value }
+        #expect(error?.code == .cancelled, "\(String(describing: error))")
+    }
+
+    static func imfFixdate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
+    }
 }

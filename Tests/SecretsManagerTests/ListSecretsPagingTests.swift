@@ -71,6 +71,16 @@ import Testing
         #expect(http.requests.count == 2)
     }
 
+    /// A cycle of tokens (A, B, A, ...) stops the paging as a repeated one does, at the page that
+    /// closes it, rather than list every secret again until the page cap.
+    @Test func aCycleOfTokensStopsThePaging() async throws {
+        let (sm, http) = client { asked in asked == "A" ? "B" : "A" }
+        let error = await #expect(throws: AWSError.self) { try await sm.listSecrets(allPages: true, logger: logger) }
+        #expect(error?.code == .invalidResponse)
+        #expect(error?.message.contains("page 3") == true, "\(String(describing: error))")
+        #expect(http.requests.count == 3)
+    }
+
     /// AWS's name filter matches any case and the start of any word; `nameFilter` is a prefix of
     /// the name, for a connector without a prefix as for one with.
     @Test func theNameFilterIsAPrefixWithoutAConnectorPrefixToo() async throws {

@@ -91,12 +91,13 @@ public struct TaskExecutor: Sendable {
             result.error = TaskFailure(error)
             if task.operation.writesSecret, error.attempts > 0, [.deadlineExceeded, .cancelled].contains(error.code) {
                 // Cut off while a request was on its way: AWS may have made the write. A deletion
-                // has no token: a rerun finds the secret scheduled for deletion (or gone).
+                // has no token: a rerun finds the secret scheduled for deletion (forced: AWS answers
+                // it as done, whether or not the secret is there).
                 result.error?.message +=
                     task.operation.name == .deleteSecret
                     ? "; the deletion was under way and may have been made (running the task again then finds the "
-                        + "secret scheduled for deletion, InvalidRequestException, or with forceDeleteWithoutRecovery "
-                        + "gone, ResourceNotFoundException; describeSecret tells)"
+                        + "secret scheduled for deletion, InvalidRequestException; with forceDeleteWithoutRecovery AWS "
+                        + "answers a rerun as done even when the secret is gone already; describeSecret tells)"
                     : "; the write was under way and may have been made (running the task again is safe: its "
                         + "writes carry the task's idempotency token)"
             }
