@@ -135,7 +135,7 @@ import Testing
             usleep(400_000)
             return ScriptedResponse(
                 status: 400,
-                headers: ["x-amzn-ErrorType": code, "Date": Self.imfFixdate(Date().addingTimeInterval(3600))],
+                headers: ["x-amzn-ErrorType": code, "Date": imfFixdate(Date().addingTimeInterval(3600))],
                 body: #"{"message":"refused"}"#)
         })
         defer { server.stop() }
@@ -231,7 +231,7 @@ import Testing
     /// learns the offset from `Date`, signs again with AWS's time and succeeds.
     @Test func clockSkewIsCorrectedFromTheDateHeader() async throws {
         let serverNow = Date().addingTimeInterval(3600)
-        let dateHeader = Self.imfFixdate(serverNow)
+        let dateHeader = imfFixdate(serverNow)
         let amzDates = Mutex<[String]>([])
         let server = try LoopbackHTTPServer { request in
             let amzDate = request.headers["X-Amz-Date"] ?? ""
@@ -268,7 +268,7 @@ import Testing
             let signed = parser.date(from: request.headers["X-Amz-Date"] ?? "") ?? .distantPast
             if abs(signed.timeIntervalSince(serverNow)) < 300 { return ScriptedResponse(status: 200, body: "{}") }
             return ScriptedResponse(
-                status: 400, headers: ["x-amzn-ErrorType": "InvalidSignatureException", "Date": Self.imfFixdate(serverNow)],
+                status: 400, headers: ["x-amzn-ErrorType": "InvalidSignatureException", "Date": imfFixdate(serverNow)],
                 body: #"{"message":"Signature expired"}"#, delay: .milliseconds(500))
         }
         defer { server.stop() }
@@ -286,7 +286,7 @@ import Testing
 
     @Test func aSignatureErrorWithoutSkewIsNotRetried() async throws {
         let server = try LoopbackHTTPServer { _ in
-            ScriptedResponse(status: 403, headers: ["x-amzn-ErrorType": "InvalidSignatureException", "Date": Self.imfFixdate(Date())], body: #"{"message":"bad signature"}"#)
+            ScriptedResponse(status: 403, headers: ["x-amzn-ErrorType": "InvalidSignatureException", "Date": imfFixdate(Date())], body: #"{"message":"bad signature"}"#)
         }
         defer { server.stop() }
         let aws = try client(server, sleeper: RecordingSleeper())
@@ -296,13 +296,6 @@ import Testing
         #expect(server.requestsServed == 1)
     }
 
-    static func imfFixdate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
-    }
 
     static func amzDatePrefix(_ date: Date) -> String {
         let formatter = DateFormatter()

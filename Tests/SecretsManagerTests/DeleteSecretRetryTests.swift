@@ -115,7 +115,7 @@ import Testing
                 HTTPResponse(
                     status: 400,
                     headers: [
-                        "x-amzn-ErrorType": "InvalidSignatureException", "Date": Self.imfFixdate(aws),
+                        "x-amzn-ErrorType": "InvalidSignatureException", "Date": imfFixdate(aws),
                         "Content-Type": "application/x-amz-json-1.1",
                     ],
                     body: Data(#"{"message":"Signature not yet current"}"#.utf8))),
@@ -149,11 +149,4 @@ import Testing
         #expect(error?.code == .cancelled, "\(String(describing: error))")
     }
 
-    static func imfFixdate(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
-    }
 }
