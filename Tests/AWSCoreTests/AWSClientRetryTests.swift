@@ -296,7 +296,6 @@ import Testing
         #expect(server.requestsServed == 1)
     }
 
-
     static func amzDatePrefix(_ date: Date) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
