@@ -28,6 +28,10 @@ public final class Spool: Sendable {
     /// Keyed by the path's bytes: two names Swift finds equal (`é` composed and decomposed) are two
     /// files, and one's placed result must not stand for the other's.
     private let placedResults = Mutex<[[UInt8]: String]>([:])
+    /// Results being completed (by path, with how many tasks complete one under it): in `done/`
+    /// maybe long before ``complete(_:resultID:result:)`` returns (its fsync, the group's fsync of
+    /// `done/`), which the retention sweep must not take for old results.
+    private let completingResults = Mutex<[String: Int]>([:])
     /// Where results are written and fsynced, off the cooperative pool.
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
     /// Names whose kept result (`cur/<delegate>/.<name>.result`) could not be deleted after its
@@ -212,8 +216,23 @@ public final class Spool: Sendable {
     public func claim(_ name: String) throws(TaskQueueError) -> ClaimedTask? {
         try SpoolName.checkTaskFileName(name)
         let target = String.joining(claimDirectory, "/", name)
+        let source = String.joining(newDirectory, "/", name)
         // Into this delegate's own directory: no `link` needed where RENAME_NOREPLACE is missing.
-        switch try FileIO.renameIntoOwnDirectory(.joining(newDirectory, "/", name), target) {
+        let outcome: FileIO.RenameOutcome
+        do {
+            outcome = try FileIO.renameIntoOwnDirectory(source, target)
+        } catch where error.errno == EACCES || error.errno == EPERM {
+            // Moving a directory to another parent rewrites its `..`: it needs write permission
+            // on the directory itself, which a producer's `mkdir` (umask 022 or 027) withholds.
+            guard let info = try? FileIO.lstat(source), info.st_mode & S_IFMT == S_IFDIR else { throw error }
+            throw TaskQueueError(
+                code: .badLayout,
+                message: "this is a directory the delegate may not write (mode 0\(String(info.st_mode & 0o7777, radix: 8)), "
+                    + "owner uid \(info.st_uid)): it cannot be claimed, answered or removed; remove it "
+                    + "(producers write task files, not directories)",
+                path: source)
+        }
+        switch outcome {
         case .renamed:
             let claimed = ClaimedTask(name: name, path: target)
             if keptResultsLeft.withLock({ !$0.isEmpty && $0.contains(Array(name.utf8)) }) {
@@ -221,6 +240,15 @@ public final class Spool: Sendable {
             }
             return claimed
         case .sourceMissing:
+            // ENOENT also when `cur/<delegate>/` itself is gone (removed while the delegate ran):
+            // then no claim can succeed, which must not pass for races lost.
+            guard try FileIO.lstat(claimDirectory) != nil else {
+                throw TaskQueueError(
+                    code: .badLayout,
+                    message: "this delegate's claims directory was removed while it ran; no spool task can be claimed "
+                        + "until the delegate restarts, which makes it again (systemctl restart secrets-delegate)",
+                    path: claimDirectory)
+            }
             return nil
         case .targetExists:
             throw TaskQueueError(code: .claimConflict, message: "a task of this name is already claimed", path: target)
@@ -256,6 +284,14 @@ public final class Spool: Sendable {
     ///   with other contents (a result its producer has not collected yet): that result is never
     ///   replaced, and the claimed task file stays for the caller to ``discard(_:)``.
     public func complete(_ claimed: ClaimedTask, resultID: String, result: Data) async throws(TaskQueueError) {
+        let path = resultPath(id: resultID)
+        completingResults.withLock { $0[path, default: 0] += 1 }
+        defer {
+            completingResults.withLock { completing in
+                let left = (completing[path] ?? 1) - 1
+                completing[path] = left > 0 ? left : nil
+            }
+        }
         let placedBefore = hasPlacedResult(claimed)
         if !placedBefore {
             try await resultLanes.run { () throws(TaskQueueError) in
@@ -270,7 +306,7 @@ public final class Spool: Sendable {
             try await doneSync.sync()
         } catch {
             // Remembered only now, so that the usual way costs no entry (a key of the path's bytes).
-            if !placedBefore { placedResults.withLock { $0[claimed.pathBytes] = resultPath(id: resultID) } }
+            if !placedBefore { placedResults.withLock { $0[claimed.pathBytes] = path } }
             throw error
         }
         if placedBefore { forgetPlacedResult(claimed) }
@@ -636,7 +672,8 @@ public final class Spool: Sendable {
 
     /// Deletes results in `done/` (and abandoned temporary files in `done/` and `tmp/`) whose
     /// modification time is older than `retention` before `now`; never a result whose task is
-    /// still being completed (its name not yet durable: ``hasPlacedResult(_:)``).
+    /// still being completed (being made durable, or its name not yet durable after a failure:
+    /// ``hasPlacedResult(_:)``).
     ///
     /// - Returns: how many files were deleted.
     @discardableResult
@@ -649,7 +686,7 @@ public final class Spool: Sendable {
         // the end of the pass: it would stop every later pass at the same place.
         var firstFailure: TaskQueueError?
         var failures = 0
-        let placed = Set(placedResults.withLock { $0.values })
+        let placed = Set(placedResults.withLock { $0.values }).union(completingResults.withLock { $0.keys })
         for folder in [doneDirectory, tmpDirectory] {
             guard let reader = try DirectoryReader(path: folder) else { continue }
             while true {

@@ -506,7 +506,12 @@ extension SpoolWatcher {
                 }
                 let outcome: Outcome = state.withLock { state in
                     if state.stopped { return .stopped }
-                    if state.inFlight.contains(name) { return .done(nil) }
+                    if state.inFlight.contains(name) {
+                        // A file under a name still in flight: maybe one whose event was lost (an
+                        // inotify overflow, a hard link), offered once the name is released.
+                        state.eventsWhileInFlight.insert(name)
+                        return .done(nil)
+                    }
                     if state.rescanIsAhead { return .full }
                     let place = state.queuedTotal
                     let consumer = state.deliver(name)

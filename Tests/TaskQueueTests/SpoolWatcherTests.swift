@@ -143,6 +143,24 @@ import Testing
         }
     }
 
+    /// The same for a file no event reported (hard-linked in, or its event lost to an inotify
+    /// overflow) that a rescan finds under a name in flight: offered when the name is released,
+    /// not at the next rescan an hour later.
+    @Test func aFileARescanFoundUnderANameInFlightIsOfferedOnceReleased() async throws {
+        try await withWatcherOnAnEmptySpool { dir, _, watcher in
+            let producer = SpoolProducer(directory: dir.path)
+            try producer.enqueue(id: "busy", data: Data("{}".utf8))
+            #expect(await nextName(watcher, within: .seconds(90)) == "busy.json")
+            #expect(unlink(dir.file("new/busy.json")) == 0)
+            try writeFile(dir.file("busy-elsewhere.json"), "{}")
+            #expect(link(dir.file("busy-elsewhere.json"), dir.file("new/busy.json")) == 0)
+            #expect(await rescanAndWait(watcher))
+            #expect(await nextName(watcher, within: .milliseconds(200)) == nil, "not offered while in flight")
+            watcher.release("busy.json")
+            #expect(await nextName(watcher, within: .seconds(5)) == "busy.json")
+        }
+    }
+
     @Test func rescanFindsFilesThatWereThereBeforeTheStart() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -14,3 +14,15 @@ expect_eq "submit --spool --wait past a planted result it may not read (exit sta
 grep -q '"status":"succeeded"' "$LOGS/planted.out" && ok "the waiter got the delegate's result" ||
     fail "no result: $(head -c 300 "$LOGS/planted.out") $(head -c 300 "$LOGS/planted.err")"
 rm -f "$spool/done/boot-planted.json"
+
+# A directory a producer moved into new/ (its mkdir under umask 022 gives 0755: the delegate may
+# not write it, which moving it to another parent needs) cannot be claimed: the journal says what
+# it is and that it is the operator's to remove, rather than pass it over as a race lost.
+journal_mark dir-task -p err
+setpriv --reuid=boot-producer --regid=boot-producer --init-groups \
+    sh -c "umask 022 && mkdir $spool/tmp/boot-dir && mv $spool/tmp/boot-dir $spool/new/boot-dir.json"
+dir_refused() { journal_since dir-task -p err | grep -q 'boot-dir.json.*a directory the delegate may not write'; }
+wait_until 30 dir_refused && ok "a directory in new/ the delegate may not write is named in an error: $(journal_since dir-task -p err | grep -m1 'boot-dir' | head -c 250)" ||
+    fail "no error naming the directory: $(journal_since dir-task -p err | tail -n 2 | tr '\n' '|')"
+[ -d "$spool/new/boot-dir.json" ] && ok "the directory stays in new/ for the operator" || fail "the directory left new/"
+rm -rf "$spool/new/boot-dir.json"

@@ -1,0 +1,63 @@
+import Foundation
+import Glibc
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import TaskQueue
+
+/// What happens around a spool while the delegate runs: a result being made durable as the
+/// retention sweep passes, the delegate's claims directory removed under it.
+@Suite struct SpoolWhileRunningTests {
+    /// A result already in `done/` whose fsyncs (its own, the group's of `done/`) take longer
+    /// than the retention is still being completed: the sweep leaves it, and it is there when
+    /// `complete` returns (else the task file would go with its result lost).
+    @Test(.timeLimit(.minutes(1))) func theSweepLeavesAResultWaitingForItsFsync() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let fsyncMayGo = Mutex(false)
+        let spool = try Spool(
+            directory: dir.path, delegateName: "d1", logger: quietLogger,
+            doneFsync: { path throws(TaskQueueError) in
+                while !fsyncMayGo.withLock({ $0 }) { usleep(5_000) }
+                try FileIO.fsyncDirectory(path)
+            })
+        try spool.prepare()
+        try writeFile(dir.file("new/slow.json"), "task")
+        let claimed = try #require(try spool.claim("slow.json"))
+        let completing = Task {
+            try await spool.complete(claimed, resultID: "slow", result: Data("the result".utf8))
+        }
+        #expect(await eventually { FileManager.default.fileExists(atPath: dir.file("done/slow.json")) })
+
+        #expect(try spool.sweepResults(olderThan: .seconds(1), now: Date().addingTimeInterval(3600)) == 0)
+        fsyncMayGo.withLock { $0 = true }
+        try await completing.value
+        #expect(try String(contentsOfFile: dir.file("done/slow.json"), encoding: .utf8) == "the result")
+        #expect(names(in: dir.file("cur/d1")).isEmpty, "the task file went once its result was durable")
+        // Completed, it is a result like any other.
+        #expect(try spool.sweepResults(olderThan: .seconds(1), now: Date().addingTimeInterval(3600)) == 1)
+    }
+
+    /// `cur/<delegate>/` removed while the delegate runs (an operator cleaning up claims): a claim
+    /// fails loudly, naming the directory and the way out, rather than pass for a race lost to
+    /// another delegate (the task left in `new/`, nothing said, at every look).
+    @Test func aClaimWithoutItsClaimsDirectoryFailsNamingIt() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        try spool.lockClaims()
+        #expect(rmdir(dir.file("cur/d1")) == 0)
+        try writeFile(dir.file("new/t.json"), "task")
+
+        let error = #expect(throws: TaskQueueError.self) { try spool.claim("t.json") }
+        #expect(error?.code == .badLayout)
+        #expect(error?.path == dir.file("cur/d1"))
+        #expect(error?.message.contains("restart") == true, "\(String(describing: error))")
+        #expect(FileManager.default.fileExists(atPath: dir.file("new/t.json")), "the task stays for a delegate that can run it")
+        // A race lost (the file gone) is still no error.
+        #expect(mkdir(dir.file("cur/d1"), 0o750) == 0)
+        #expect(try spool.claim("gone.json") == nil)
+    }
+}
