@@ -120,7 +120,9 @@ public actor CachingCredentialProvider: CredentialProvider {
             logger.info("credentials refreshed", metadata: metadata)
         case .failure(let error):
             lastFailureAt = now
-            lastFailure = error
+            // Held for callers only when nothing valid is cached: a refresh ahead that failed
+            // just before the expiry must not keep the first caller after it from fetching.
+            lastFailure = cached.map { !isExpired($0, now: now) } == true ? nil : error
             let description = (error as? AWSError)?.description ?? "\(error)"
             lastError = description
             logger.warning(

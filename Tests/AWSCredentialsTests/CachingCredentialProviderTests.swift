@@ -220,6 +220,23 @@ import Testing
         #expect(source.fetches == 3)
     }
 
+    /// Nor does one that failed in the last second before the credentials expired: the hold is
+    /// for a fetch that failed with nothing valid cached. The caller right after the expiry
+    /// fetches (which for IMDS is where static stability can keep it going), not gets the failure.
+    @Test func aRefreshAheadFailedJustBeforeTheExpiryDoesNotHoldTheNextCaller() async throws {
+        let source = SequenceSource(["ASIAONE", nil, "ASIATWO"])
+        let clock = ManualClock()
+        let provider = CachingCredentialProvider(source: source, clock: clock)
+        let first = try await provider.credentials(logger: logger)
+        let expiration = try #require(first.expiration)
+        clock.advance(by: expiration.timeIntervalSince(clock.now()) - RefreshPolicy().expirySafetyMargin - 0.5)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAONE")
+        #expect(await eventually { await provider.snapshot().lastError != nil })
+        clock.advance(by: 0.6)  // expired (within the safety margin), inside the failure's hold
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIATWO")
+        #expect(source.fetches == 3)
+    }
+
     @Test func aFailedRefreshIsNotSticky() async throws {
         let source = GatedSource(failures: 1, gateOpen: false)
         let recorder = LogRecorder()

@@ -4,6 +4,7 @@ import Foundation
 import HTTP
 import Logging
 import SigV4
+import Synchronization
 import TestSupport
 import Testing
 
@@ -183,6 +184,31 @@ import Testing
         #expect(error?.code == .invalidResponse)
         #expect(server.counts.oversized == 1, "an answer that was too large is not asked for again")
         #expect(!recorder.allText.contains("static-stability-engaged"))
+    }
+
+    /// A session token that could never be sent back in a header (an emulator's trailing newline)
+    /// is refused when it comes, as IMDS's failure to give one, not cached: cached, it failed
+    /// every request for hours before any was sent, each reported as IMDS unreachable (which
+    /// would keep expired credentials alive). The next fetch asks for a token again.
+    @Test func aTokenThatCannotBeSentIsRefusedNotCached() async throws {
+        let puts = Mutex(0)
+        let server = try LoopbackHTTPServer { request in
+            guard request.method == "PUT" else { return ScriptedResponse(status: 200, body: "role") }
+            puts.withLock { $0 += 1 }
+            return ScriptedResponse(status: 200, headers: ["X-aws-ec2-metadata-token-ttl-seconds": "21600"], body: "tok-3f9a\n")
+        }
+        defer { server.stop() }
+        let source = IMDSCredentialSource(
+            http: try loopbackHTTPClient(), endpoint: server.baseURL, environment: [:], clock: ManualClock(),
+            maxAttempts: 1, jitter: { 0.5 })
+        for attempt in 1...2 {
+            let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+            #expect(error?.code == .imdsTokenUnavailable, "\(String(describing: error))")
+            #expect(error?.kind != .transport, "not an outage")
+            #expect(error?.message.contains("tok-3f9a") == false, "the token's bytes are not echoed")
+            #expect(puts.withLock { $0 } == attempt, "asked for a token again")
+        }
+        #expect(server.requestsServed == 2, "no GET was tried with it")
     }
 
     /// An `imds_endpoint` where another protocol answers is a wrong endpoint, not an outage: an
