@@ -247,14 +247,15 @@ public final class IMDSCredentialSource: CredentialSource {
             .flatMap { (1...Double(Self.tokenTTLSeconds)).contains($0) ? $0 : nil }
             ?? Double(Self.tokenTTLSeconds)
         let buffer = min(ttl / 10, 300)
-        // Sent back in a header: a token with a line break or a control byte (an emulator's
-        // trailing newline) could never be sent, and cached it would fail every request for
-        // hours, each as if IMDS were unreachable. (IMDS's own tokens are base64.)
+        // Sent back in a header: a token with a line break (an emulator's trailing newline) could
+        // never be sent, and cached it would fail every request for hours, each as if IMDS were
+        // unreachable. IMDS's own tokens are base64: anything but printable ASCII without spaces
+        // is no token.
         guard response.body.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw AWSError(
                 kind: .service, code: .imdsTokenUnavailable,
                 message: "IMDS answered the session token request with \(response.body.count) bytes that are not a "
-                    + "token (a line break, a space or a control byte in it); IMDSv1 is never used",
+                    + "token (only printable ASCII without spaces is: IMDS's tokens are base64); IMDSv1 is never used",
                 httpStatus: response.status, retryable: false)
         }
         let token = String(decoding: response.body, as: UTF8.self)

@@ -60,20 +60,22 @@ public struct EnvironmentExec: Sendable {
     /// The environment the command gets, the fetched values added: `NAME=value` entries as bytes,
     /// in order, exactly as the caller's (``processEnvironment()``, normally).
     public var environment: [[UInt8]]
-    /// The signal mask the command starts with, when not the calling thread's: the full binary
-    /// runs commands on a Dispatch worker thread, which blocks most signals, and hands on the mask
-    /// the process started with (``currentSignalMask()`` on the main thread).
-    public var signalMask: sigset_t?
+    /// Runs the `execve` (the closure) on a thread whose signal mask and nice value are the
+    /// process's own, and returns what it returns: the calling thread, unless that is a Dispatch
+    /// worker thread (the full binary runs commands on one), which blocks most signals and has
+    /// a nice value of its own, both of which a command would inherit (a unit's `Nice=` lost, a
+    /// `systemctl stop` ignored).
+    public var execThread: @Sendable (_ exec: @escaping @Sendable () -> Int32) -> Int32
 
     public init(
         getter: SecretFetcher, bindings: [Binding], command: [[UInt8]], environment: [[UInt8]],
-        signalMask: sigset_t? = nil
+        execThread: @escaping @Sendable (_ exec: @escaping @Sendable () -> Int32) -> Int32 = { $0() }
     ) {
         self.getter = getter
         self.bindings = bindings
         self.command = command
         self.environment = environment
-        self.signalMask = signalMask
+        self.execThread = execThread
     }
 
     /// Fetches the values one after another and builds the command's environment (the caller's
@@ -124,7 +126,8 @@ public struct EnvironmentExec: Sendable {
         case .success(let entries): resolved = entries
         case .failure(let failure): return failure
         }
-        let failure = Self.execute(arguments: command, environment: resolved, signalMask: signalMask)
+        let command = self.command
+        let failure = execThread { Self.execute(arguments: command, environment: resolved) }
         // As the shells: found nowhere is 127, found but not run (not executable, no interpreter,
         // ...) 126. Whether it was found is asked of the file system: errno cannot say.
         guard ProgramSearch.exists(first) else {
@@ -145,13 +148,6 @@ public struct EnvironmentExec: Sendable {
             entry += 1
         }
         return entries
-    }
-
-    /// The calling thread's signal mask.
-    public static func currentSignalMask() -> sigset_t {
-        var mask = sigset_t()
-        pthread_sigmask(SIG_SETMASK, nil, &mask)
-        return mask
     }
 
     /// A NUL-terminated copy of `bytes` (which hold no NUL: they come from `argv` or `environ`, or
@@ -179,7 +175,7 @@ public struct EnvironmentExec: Sendable {
     /// run by `/bin/sh`), as env(1) does; returns `errno` if that fails, that of the last place
     /// tried (whether the command was found is ``ProgramSearch/exists(_:)``'s to say). The
     /// environment's copies are wiped before they are freed: they hold the values.
-    private static func execute(arguments: [[UInt8]], environment: [[UInt8]], signalMask: sigset_t?) -> Int32 {
+    private static func execute(arguments: [[UInt8]], environment: [[UInt8]]) -> Int32 {
         let argv = arguments.map(cString) + [nil]
         let envp = environment.map(cString) + [nil]
         defer {
@@ -192,11 +188,7 @@ public struct EnvironmentExec: Sendable {
             }
         }
         fflush(nil)
-        var previous = sigset_t()
-        if var mask = signalMask { pthread_sigmask(SIG_SETMASK, &mask, &previous) }
         _ = ProgramSearch.execute(argv[0]!, argv, envp)
-        let number = errno
-        if signalMask != nil { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        return number
+        return errno
     }
 }

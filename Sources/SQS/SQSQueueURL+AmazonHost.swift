@@ -33,11 +33,15 @@ extension SQSQueueURL {
         }
     }
 
-    /// `us-east-1`, `us-gov-west-1`, `cn-north-1`: lowercase letters and digits in at least two
-    /// parts joined by `-`.
+    /// `us-east-1`, `us-gov-west-1`, `cn-north-1`: two lowercase letters, one or more parts of
+    /// lowercase letters, and a number, joined by `-`. (Not S3's legacy `s3-us-west-2`, whose
+    /// `sqs.s3-us-west-2.amazonaws.com` is a bucket's host, nor `s3-external-1`.)
     static func isRegionName(_ label: String) -> Bool {
         let parts = label.split(separator: "-", omittingEmptySubsequences: false)
-        return parts.count >= 2 && parts.allSatisfy { part in !part.isEmpty && part.utf8.allSatisfy(isLowercaseAlphanumeric) }
+        guard parts.count >= 3, let first = parts.first, let last = parts.last else { return false }
+        func letters(_ part: Substring) -> Bool { !part.isEmpty && part.utf8.allSatisfy { (0x61...0x7A).contains($0) } }
+        return first.utf8.count == 2 && letters(first) && parts.dropFirst().dropLast().allSatisfy(letters)
+            && !last.isEmpty && last.utf8.allSatisfy { (0x30...0x39).contains($0) }
     }
 
     /// A VPC endpoint's DNS label: `vpce-` then letters, digits and hyphens.

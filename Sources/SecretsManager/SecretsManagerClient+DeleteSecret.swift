@@ -70,28 +70,33 @@ extension SecretsManagerClient {
         case .none:
             request.forceDeleteWithoutRecovery = true
         }
-        let started = aws.serverTime()
+        let started = ContinuousClock.now
         do {
             return try await perform("DeleteSecret", request, as: DeleteSecretOutput.self, logger: logger)
         } catch where error.attempts > 1 && error.code == .invalidRequestException && recovery != .none {
+            // The call's span in AWS's time: its end as the client reckons AWS's time now, and
+            // its length measured on the monotonic clock. (AWS's time read at the start could be
+            // off by a skew learned only during the call, an hour on a slow host: a deletion
+            // someone else made before the call would then pass for this call's.)
             let ended = aws.serverTime()
+            let span = ContinuousClock.now - started
+            let begun = ended.addingTimeInterval(-(Double(span.components.seconds) + Double(span.components.attoseconds) / 1e18))
             let refusal = error
             let scheduled: SecretsManagerResponse<DescribeSecretOutput>
             do {
                 scheduled = try await describeSecret(name: name, logger: logger)
-            } catch let describing where describing.code == .cancelled {
-                // A deadline or a stop: the caller says the deletion may have been made.
+            } catch var describing where describing.code == .cancelled {
+                // A deadline or a stop: the caller says the deletion may have been made (its
+                // attempts count the DeleteSecret requests, which is what tells it so).
+                describing.attempts += refusal.attempts
                 throw describing
             } catch {
                 throw refusal
             }
-            // The skew learned during the call (this one's retry, another task's) may have moved
-            // AWS's time back past the start: the call spans both readings.
             guard let deletedDate = scheduled.value.deletedDate,
                 let deletionDate = Self.deletionDate(
-                    deletedDate: deletedDate, windowDays: recovery.windowDays,
-                    madeWithin: min(started, ended)...max(started, ended))
-            else { throw error }
+                    deletedDate: deletedDate, windowDays: recovery.windowDays, madeWithin: begun...ended)
+            else { throw refusal }
             logger.notice(
                 "DeleteSecret was retried and refused because the secret is marked deleted: an earlier attempt scheduled its deletion",
                 metadata: ["secret_name": "\(scheduled.value.name)"])

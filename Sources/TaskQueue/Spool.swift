@@ -228,7 +228,7 @@ public final class Spool: Sendable {
             throw TaskQueueError(
                 code: .badLayout,
                 message: "this is a directory the delegate may not write (mode 0\(String(info.st_mode & 0o7777, radix: 8)), "
-                    + "owner uid \(info.st_uid)): it cannot be claimed, answered or removed; remove it "
+                    + "owner uid \(info.st_uid)): it cannot be claimed, so it is not answered; remove it "
                     + "(producers write task files, not directories)",
                 path: source)
         }

@@ -39,29 +39,20 @@ struct SecretsDelegate: AsyncParsableCommand {
             FileDescriptorWriter.writeAll(2, Array("secrets-delegate: \(problem)\n".utf8))
             Glibc.exit(ExitStatus.usage)
         }
-        // Read here, on the main thread: the command runs on a worker thread with another mask.
-        _ = ProcessStart.signalMask
         // `run` only: SIGHUP blocked before any other thread exists (under the packaged unit the
         // front binary has blocked it already), so every thread blocks it. Until the reload
         // service's signal source (a signalfd) reads it, a SIGHUP waits pending instead of
         // ending the daemon, and it is served once the delegate is ready. The other commands
         // keep SIGHUP's default: a `submit --wait` whose terminal hangs up ends.
         if CommandLine.arguments.dropFirst().first == "run" { FrontCommand.holdReloadSignal() }
-        let finished = DispatchSemaphore(value: 0)
         Task.detached {
             await Self.main(nil)
-            finished.signal()
+            MainThread.finish()
         }
-        finished.wait()
+        // Until the command is done, the main thread does what only it can (`exec`'s execve).
+        MainThread.serve()
         Glibc.exit(0)
     }
-}
-
-/// What the process started with, read by the main thread before any command runs.
-enum ProcessStart {
-    /// The signal mask `exec` gives its command: Dispatch's worker threads, where commands run,
-    /// block most signals, which a command would otherwise inherit (and ignore `systemctl stop`).
-    static let signalMask = EnvironmentExec.currentSignalMask()
 }
 
 struct ConfigOption: ParsableArguments {
@@ -313,7 +304,7 @@ struct Exec: ParsableCommand {
             code, never a value) and exits 1 without running the command; otherwise replaces itself with \
             COMMAND (found and run as env(1) does: looked up in PATH unless it holds a /; exit 127 if found \
             nowhere, 126 if found but not run: not executable, or its #! interpreter missing), the variables added to the current environment, \
-            with the signal mask this process started with and its arguments byte for byte. \
+            with the signal mask and nice value this process started with and its arguments byte for byte. \
             A value holding a NUL byte cannot be an environment variable, and one that is not valid UTF-8 \
             is refused too (exit 1). \
             Without --socket, the configuration's socket_path is used. With --socket (and no options but \
@@ -362,7 +353,7 @@ struct Exec: ParsableCommand {
         }
         let exec = EnvironmentExec(
             getter: SecretFetcher(socketPath: path), bindings: parsed, command: ProcessArguments.trailing(command),
-            environment: EnvironmentExec.processEnvironment(), signalMask: ProcessStart.signalMask)
+            environment: EnvironmentExec.processEnvironment(), execThread: MainThread.run)
         let failure = exec.run()
         try finish(CommandOutcome(errorOutput: "secrets-delegate: \(failure)", status: failure.status))
     }

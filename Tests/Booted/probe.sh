@@ -119,7 +119,7 @@ TOML
     chmod 0640 "/etc/secrets-delegate/connectors.d/$1.toml"
     chgrp secrets-delegate "/etc/secrets-delegate/connectors.d/$1.toml"
 }
-export -f ok fail expect_eq wait_until unit_prop expect_stopped_for_good canary submit delegate_journal journal_mark journal_since journal_leaks write_config restart_delegate connector key_connector
+export -f ok fail expect_eq wait_until unit_prop expect_stopped_for_good canary submit delegate_journal journal_mark journal_since reload_delegate reload_applied journal_leaks write_config restart_delegate connector key_connector
 
 echo "probe: waiting for the system to finish booting"
 state=$(timeout 120 systemctl is-system-running --wait 2>&1)

@@ -211,6 +211,13 @@ import Testing
         #expect(ran.output == "s3cr3t-é|pw-canary|kept")
         let mask = try await ChildProcess.run(full, cases[8], environment: environment)
         #expect(mask.output == "SigBlk:\t0000000000000000\n")
+        // And with the caller's nice value (`nice`, a unit's `Nice=`), not the one a Dispatch
+        // worker thread sets itself (per thread on Linux, kept by execve).
+        let nice = ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "/bin/sh", "-c", "cut -d' ' -f19 /proc/self/stat"]
+        for binary in [front, full] {
+            let niced = try await ChildProcess.run("/usr/bin/nice", ["-n", "5", binary] + nice, environment: environment)
+            #expect(niced.output == "5\n", "\(binary): \(niced)")
+        }
     }
 
     /// A value that cannot be written (here: a full disk) is an error, 74, never a short value

@@ -223,6 +223,11 @@ import TestSupport
             "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_units = [\"app.service\", \"app.service\"]",
             "allowed_units"
         ),
+        // A template never asks: systemd asks with its instances' names.
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_units = [\"app@.service\"]",
+            "allowed_units"
+        ),
         (
             "region = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_users = [\"4294967295\"]",
             "allowed_users"

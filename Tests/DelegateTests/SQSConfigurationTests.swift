@@ -123,6 +123,13 @@ import Testing
             ("vpce-.sqs.eu-west-1.vpce.amazonaws.com", nil),
             ("vpce_x.sqs.eu-west-1.vpce.amazonaws.com", nil),
             ("sqs.eu-west-1.amazonaws.com.", nil),
+            // S3's legacy regional hosts: a bucket named "sqs" or "sqs-fips" would get the result.
+            ("sqs.s3-us-west-2.amazonaws.com", nil),
+            ("sqs-fips.s3-us-west-2.amazonaws.com", nil),
+            ("sqs.s3-external-1.amazonaws.com", nil),
+            ("sqs-fips.s3-website-us-east-1.amazonaws.com", nil),
+            ("sqs.ap-southeast-2.amazonaws.com", "ap-southeast-2"),
+            ("sqs.il-central-1.amazonaws.com", "il-central-1"),
         ]
         for (host, region) in hosts {
             #expect(SQSQueueURL.amazonSQSRegion(host: host) == region, "\(host)")

@@ -141,9 +141,9 @@ struct CurlHTTPClientTests {
         #expect(bodies == Set((0..<200).map { "/\($0)" }))
         #expect(server.requestsServed == 200)
         // A thread per request would add 200; the clients of tests running in parallel add one
-        // each (up to about 30 were seen in a full parallel run).
+        // each (up to about 100 were seen in a full parallel run).
         #expect(peakThreads >= 1, "no curl-multi thread was seen")
-        #expect(peakThreads - baseline < 100, "curl-multi threads grew from \(baseline) to \(peakThreads)")
+        #expect(peakThreads - baseline < 150, "curl-multi threads grew from \(baseline) to \(peakThreads)")
     }
 
     @Test("Total timeout fails with .timedOut")

@@ -111,14 +111,7 @@ import Testing
         let http = ScriptedHTTPClient()
         http.script(
             .target("secretsmanager.DeleteSecret"),
-            .response(
-                HTTPResponse(
-                    status: 400,
-                    headers: [
-                        "x-amzn-ErrorType": "InvalidSignatureException", "Date": imfFixdate(aws),
-                        "Content-Type": "application/x-amz-json-1.1",
-                    ],
-                    body: Data(#"{"message":"Signature not yet current"}"#.utf8))),
+            Self.skewRefusal(serverTime: aws, message: "Signature not yet current"),
             .awsError("InvalidRequestException", message: "marked for deletion"))
         http.script(
             .target("secretsmanager.DescribeSecret"),
@@ -147,6 +140,41 @@ import Testing
         call.cancel()
         let error = await #expect(throws: AWSError.self) { try await call.value }
         #expect(error?.code == .cancelled, "\(String(describing: error))")
+        #expect(error?.attempts == 3, "the DeleteSecret requests count: they tell the caller a deletion may have been made")
     }
 
+    /// On a host an hour slow, the skew learned during the call does not stretch the call's span
+    /// back by that hour: a deletion someone else made half an hour before the call is the
+    /// refusal it is, not this call's.
+    @Test func aDeletionBeforeTheCallIsNotTakenForItsOwnOnASlowHost() async throws {
+        let aws = Self.today
+        let http = ScriptedHTTPClient()
+        http.script(
+            .target("secretsmanager.DeleteSecret"),
+            Self.skewRefusal(serverTime: aws, message: "Signature expired"),
+            .awsError("InvalidRequestException", message: "marked for deletion"))
+        http.script(
+            .target("secretsmanager.DescribeSecret"),
+            .json([
+                "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:team/app-AbCd", "Name": "team/app",
+                "DeletedDate": aws.addingTimeInterval(-1800).timeIntervalSince1970,
+            ]))
+        let error = await #expect(throws: AWSError.self) {
+            try await client(http, clock: ManualClock(aws.addingTimeInterval(-3600)))
+                .deleteSecret(name: "app", recovery: .days(7), logger: logger)
+        }
+        #expect(error?.code.rawValue == "InvalidRequestException")
+    }
+
+    /// AWS refusing a request signed at the wrong time: its `Date` is AWS's time.
+    static func skewRefusal(serverTime: Date, message: String) -> ScriptedReply {
+        .response(
+            HTTPResponse(
+                status: 400,
+                headers: [
+                    "x-amzn-ErrorType": "InvalidSignatureException", "Date": imfFixdate(serverTime),
+                    "Content-Type": "application/x-amz-json-1.1",
+                ],
+                body: Data(#"{"message":"\#(message)"}"#.utf8)))
+    }
 }

@@ -93,6 +93,11 @@ extension NamedConnector {
                 guard isUnitName(unit) else {
                     throw error("allowed_units", "\(DelegateConfiguration.quoted(unit)) is not a systemd unit name")
                 }
+                if isTemplate(unit) {
+                    throw error(
+                        "allowed_units",
+                        "\(unit) is a template, which never asks itself: list its instances (name@instance.service)")
+                }
                 guard !policy.allowedUnits[..<index].contains(unit) else {
                     throw error("allowed_units", "lists \(unit) twice")
                 }
@@ -209,6 +214,12 @@ extension NamedConnector {
 
     /// The fewest bytes a unit name has ("a.b").
     static let shortestUnitName = 3
+
+    /// `name@.type`: a template, whose instances (`name@instance.type`) are what run and ask.
+    static func isTemplate(_ unit: String) -> Bool {
+        guard let at = unit.lastIndex(of: "@") else { return false }
+        return unit[unit.index(after: at)...].hasPrefix(".")
+    }
 
     /// `name.type` with a unit type suffix, as systemd spells unit names.
     static func isUnitName(_ unit: String) -> Bool {

@@ -61,7 +61,7 @@ extension CredentialMapping {
         guard unit == anyUnit || NamedConnector.isUnitName(unit) else {
             throw error("unit", "\(DelegateConfiguration.quoted(unit)) is not a systemd unit name (or \"*\")")
         }
-        if let at = unit.lastIndex(of: "@"), unit[unit.index(after: at)...].hasPrefix(".") {
+        if NamedConnector.isTemplate(unit) {
             throw error(
                 "unit",
                 "\(unit) is a template; systemd asks for its instances' credentials by their own names (name@instance.service)")
