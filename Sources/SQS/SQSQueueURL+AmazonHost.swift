@@ -33,14 +33,14 @@ extension SQSQueueURL {
         }
     }
 
-    /// `us-east-1`, `us-gov-west-1`, `cn-north-1`: two lowercase letters, one or more parts of
-    /// lowercase letters, and a number, joined by `-`. (Not S3's legacy `s3-us-west-2`, whose
+    /// `us-east-1`, `us-gov-west-1`, `eusc-de-east-1`: parts of lowercase letters, at least two
+    /// of them, then a number, joined by `-`. (Not S3's legacy `s3-us-west-2`, whose
     /// `sqs.s3-us-west-2.amazonaws.com` is a bucket's host, nor `s3-external-1`.)
     static func isRegionName(_ label: String) -> Bool {
         let parts = label.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 3, let first = parts.first, let last = parts.last else { return false }
         func letters(_ part: Substring) -> Bool { !part.isEmpty && part.utf8.allSatisfy { (0x61...0x7A).contains($0) } }
-        return first.utf8.count == 2 && letters(first) && parts.dropFirst().dropLast().allSatisfy(letters)
+        return first.utf8.count >= 2 && letters(first) && parts.dropFirst().dropLast().allSatisfy(letters)
             && !last.isEmpty && last.utf8.allSatisfy { (0x30...0x39).contains($0) }
     }
 

@@ -30,6 +30,16 @@ import TestSupport
         try DelegateConfiguration.load(tomlText: toml, environment: [:], hostName: "host-a", path: path)
     }
 
+    /// A template as systemd reads a unit name: its first `@` right before its last `.`; an
+    /// instance string may hold more `@`.
+    @Test func aTemplateIsTheNameSystemdReadsAsOne() {
+        #expect(NamedConnector.isTemplate("app@.service"))
+        #expect(NamedConnector.isTemplate("app@.timer"))
+        #expect(!NamedConnector.isTemplate("app@1.service"))
+        #expect(!NamedConnector.isTemplate("a@b@.service"))
+        #expect(!NamedConnector.isTemplate("app.service"))
+    }
+
     /// An `allowed_*` list given empty counts as set: left empty after revoking the last user, it
     /// admits root only, not everyone (fail closed, as "any set: only those, and root" says);
     /// `check-config` shows the lists of such a connector, and none for one open to everyone.

@@ -131,6 +131,10 @@ import Testing
             ("sqs.ap-southeast-2.amazonaws.com", "ap-southeast-2"),
             ("sqs.il-central-1.amazonaws.com", "il-central-1"),
         ]
+        // AWS's other partitions are signed for the region their host names (never trusted with
+        // results): the European Sovereign Cloud's too.
+        #expect(SQSQueueURL.guessedRegion(host: "sqs.eusc-de-east-1.amazonaws.eu") == "eusc-de-east-1")
+        #expect(SQSQueueURL.guessedRegion(host: "sqs.us-isob-east-1.sc2s.sgov.gov") == "us-isob-east-1")
         for (host, region) in hosts {
             #expect(SQSQueueURL.amazonSQSRegion(host: host) == region, "\(host)")
         }

@@ -215,10 +215,12 @@ extension NamedConnector {
     /// The fewest bytes a unit name has ("a.b").
     static let shortestUnitName = 3
 
-    /// `name@.type`: a template, whose instances (`name@instance.type`) are what run and ask.
+    /// `name@.type`: a template, whose instances (`name@instance.type`) are what run and ask. As
+    /// systemd reads a name: its first `@` right before its last `.` (an instance string may hold
+    /// more `@`: `a@b@.service` is an instance).
     static func isTemplate(_ unit: String) -> Bool {
-        guard let at = unit.lastIndex(of: "@") else { return false }
-        return unit[unit.index(after: at)...].hasPrefix(".")
+        guard let at = unit.firstIndex(of: "@"), let dot = unit.lastIndex(of: ".") else { return false }
+        return unit.index(after: at) == dot
     }
 
     /// `name.type` with a unit type suffix, as systemd spells unit names.
