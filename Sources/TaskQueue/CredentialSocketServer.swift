@@ -119,6 +119,14 @@ public final class CredentialSocketServer: @unchecked Sendable {
     var peerCall: @Sendable (Int32) throws(TaskQueueError) -> PeerCredentials = { fd throws(TaskQueueError) in
         try PeerCredentials.of(socket: fd)
     }
+    private static let notReadInTime = "the requester did not read it in time"
+
+    /// `send(2)` of an answer's bytes (with `MSG_NOSIGNAL`): the count sent, or -1 and the errno.
+    /// Tests replace it (before `start()`) to make it fail part way.
+    var sendCall: @Sendable (Int32, UnsafeRawPointer, Int) -> (sent: Int, errno: Int32) = { fd, bytes, count in
+        let sent = Glibc.send(fd, bytes, count, Int32(MSG_NOSIGNAL))
+        return (sent, sent < 0 ? errno : 0)
+    }
     private var connections: [UInt64: Connection] = [:]
     private var nextID: UInt64 = 0
     private var boundPath: BoundSocketFile?
@@ -230,7 +238,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
     private func closeAll() {
         tasks.finish()
         closeListener()
-        for id in Array(connections.keys) { close(id, cutShort: true) }
+        for id in Array(connections.keys) { close(id, cutShort: Self.notReadInTime) }
     }
 
     private func closeListener() {
@@ -290,7 +298,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
         timer.setEventHandler { [weak self] in
             guard let self, let connection = self.connections[id] else { return }
             if connection.answered {
-                self.close(id, cutShort: true)  // the peer did not take the answer in time
+                self.close(id, cutShort: Self.notReadInTime)
                 return
             }
             self.logLimiter.warning(
@@ -346,15 +354,15 @@ public final class CredentialSocketServer: @unchecked Sendable {
         while connection.written < connection.total {
             let offset = connection.written % connection.pending.count
             let length = min(connection.pending.count - offset, connection.total - connection.written)
-            let sent = connection.pending.withUnsafeBytes { raw in
-                Glibc.send(connection.fd, raw.baseAddress! + offset, length, Int32(MSG_NOSIGNAL))
+            let (sent, number) = connection.pending.withUnsafeBytes { raw in
+                sendCall(connection.fd, raw.baseAddress! + offset, length)
             }
             if sent > 0 {
                 connection.written += sent
                 continue
             }
-            if sent < 0, errno == EINTR { continue }
-            if sent < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+            if sent < 0, number == EINTR { continue }
+            if sent < 0, number == EAGAIN || number == EWOULDBLOCK {
                 if connection.writer == nil {
                     let writer = DispatchSource.makeWriteSource(fileDescriptor: connection.fd, queue: queue)
                     writer.setEventHandler { [weak self] in self?.write(id) }
@@ -367,21 +375,26 @@ public final class CredentialSocketServer: @unchecked Sendable {
                 }
                 return
             }
+            if sent < 0, number != EPIPE, number != ECONNRESET {
+                // Not the peer gone: the part it got would pass for the whole credential.
+                close(id, cutShort: "sending it failed (\(String(cString: strerror(number))))")
+                return
+            }
             break  // the peer went away
         }
         close(id)
     }
 
-    /// - Parameter cutShort: closed for lack of time, not because the answer was written or the
-    ///   peer went away: an answer only partly written is reported.
-    private func close(_ id: UInt64, cutShort: Bool = false) {
+    /// - Parameter cutShort: why it is closed when not because the answer was written or the
+    ///   peer went away (lack of time, a failed send): an answer only partly written is reported.
+    private func close(_ id: UInt64, cutShort: String? = nil) {
         guard let connection = connections.removeValue(forKey: id) else { return }
-        if cutShort, connection.answered, connection.written < connection.total {
+        if let cutShort, connection.answered, connection.written < connection.total {
             // The peer reads the part it got, then EOF: systemd takes that as the credential, and
             // no close on a Unix socket can tell it otherwise.
             logLimiter.log(
                 .error,
-                "credential answer cut short: the requester did not read it in time; "
+                "credential answer cut short: \(cutShort); "
                     + "systemd takes the part it read as the credential (restart that unit)",
                 metadata: connection.metadata.merging([
                     "answer": "\(connection.holdsValue ? "value" : "refusal")",

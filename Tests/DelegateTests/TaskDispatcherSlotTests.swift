@@ -191,7 +191,7 @@ import Testing
         async let first = intake.handle(request)
         #expect(await eventually { http.holding == 1 })
         async let second = intake.handle(request)
-        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
+        #expect(await eventually { dispatcher.tasksWaitingForASlot(.credentials) == 1 })
         dispatcher.connectors.update(
             connectors: connectors, allowInline: true, credentialMappings: removed ? [] : [entry("stage")])
         http.removeScripts()
@@ -200,7 +200,7 @@ import Testing
 
         if case .value = await first {} else { Issue.record("the request already running was not served") }
         let answer = await second
-        #expect(dispatcher.slotsInUse() == 0)
+        #expect(dispatcher.slotsInUse(.credentials) == 0)
         if removed {
             #expect(answer == .refuse)
             #expect(http.requests.count == 1, "the refused request was never read")

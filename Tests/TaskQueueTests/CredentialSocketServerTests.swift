@@ -243,6 +243,40 @@ import Testing
         #expect(cutShort.first?.contains("peer_uid=\(getuid())") == true, "\(cutShort)")
     }
 
+    /// A send that fails part way for a reason other than the peer leaving (ENOBUFS under memory
+    /// pressure): what the peer read looks whole to it, so the journal says it was not.
+    @Test(.timeLimit(.minutes(1))) func aSendThatFailsPartWayIsReportedAsCutShort() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let path = dir.file("c.sock")
+        let server = CredentialSocketServer(
+            listener: .path(path), logLimiter: LogRateLimiter(), logger: recorder.logger(),
+            describe: { _ in [:] }, handler: { _ in .value(Data(repeating: UInt8(ascii: "v"), count: 2000)) })
+        let sends = Mutex(0)
+        server.sendCall = { fd, bytes, count in
+            let call = sends.withLock { count in
+                defer { count += 1 }
+                return count
+            }
+            guard call == 0 else { return (-1, ENOBUFS) }
+            let sent = Glibc.send(fd, bytes, min(count, 1000), Int32(MSG_NOSIGNAL))
+            return (sent, sent < 0 ? errno : 0)
+        }
+        try server.start()
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+
+        let client = try RawClient(path: path, boundTo: "2a/unit/app.service/db")
+        let partial = try await offPool { client.readUntilClosed() }
+        #expect(partial.utf8.count == 1000)
+        let cutShort = recorder.records.filter { $0.contains("credential answer cut short") }
+        #expect(cutShort.count == 1, "\(recorder.records)")
+        #expect(cutShort.first?.contains("sending it failed") == true, "\(cutShort)")
+        #expect(cutShort.first?.contains("written_bytes=1000") == true, "\(cutShort)")
+        #expect(cutShort.first?.contains("answer_bytes=2000") == true, "\(cutShort)")
+    }
+
     /// Several units cut short at once (a stop, a hung boot) are each named: the error is
     /// rate-limited per unit the service manager (root) asked for, not once for all.
     @Test(.enabled(if: getuid() == 0, "the service manager's requests come from root"))

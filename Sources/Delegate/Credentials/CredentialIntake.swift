@@ -111,7 +111,8 @@ struct CredentialIntake: Sendable {
                 return .answered(counted(error, taskID: task.id, receivedAt: receivedAt))
             }
         }
-        let result = await dispatcher.execute(task, receivedAt: receivedAt, logger: logger, readmit: readmission)
+        let result = await dispatcher.execute(
+            task, receivedAt: receivedAt, logger: logger, readmit: readmission, slots: .credentials)
         // The connector the read ran under (or was refused by): a readmission's, if a reload
         // moved the entry.
         let connectorID = result.connectorId

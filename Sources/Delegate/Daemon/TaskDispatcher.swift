@@ -17,6 +17,9 @@ public final class TaskDispatcher: Sendable {
     /// The named connectors and who may use them (section 9).
     public let connectors = ConnectorCatalog()
     private let limiter: ConcurrencyLimiter
+    /// The credentials socket's reads have slots of their own, as many: tasks, which any producer
+    /// may queue up to their deadlines of an hour, never hold a unit's start back.
+    private let credentialLimiter: ConcurrencyLimiter
     let inFlight = InFlightTracker()
     private let executor: TaskExecutor
     private let clock: any WallClock
@@ -33,6 +36,7 @@ public final class TaskDispatcher: Sendable {
         self.executor = executor
         self.selection = Mutex(selection)
         self.limiter = ConcurrencyLimiter(limit: concurrency)
+        self.credentialLimiter = ConcurrencyLimiter(limit: concurrency)
         self.clock = clock
         self.status = status
     }
@@ -47,6 +51,7 @@ public final class TaskDispatcher: Sendable {
     func stopIntake() {
         stopping.withLock { $0 = true }
         limiter.endWaits()
+        credentialLimiter.endWaits()
         stopGate.arrive(Self.stop)
     }
 
@@ -64,6 +69,21 @@ public final class TaskDispatcher: Sendable {
     /// it is applied after the connectors, tags and socket policy they are admitted again under.
     func apply(concurrency: Int) {
         limiter.setLimit(concurrency)
+        credentialLimiter.setLimit(concurrency)
+    }
+
+    /// Whose slots a task takes: the task intakes' (spool, socket, SQS) or the credentials
+    /// socket's own.
+    enum Slots {
+        case tasks
+        case credentials
+    }
+
+    private func limiter(_ slots: Slots) -> ConcurrencyLimiter {
+        switch slots {
+        case .tasks: limiter
+        case .credentials: credentialLimiter
+        }
     }
 
     func matches(_ selectors: [String]) -> SelectionDecision {
@@ -78,22 +98,23 @@ public final class TaskDispatcher: Sendable {
     func reserveSlot() async -> Bool {
         if isStopping { return false }
         guard await limiter.acquireUnlessCancelled() else { return false }
-        return keptUnlessStopping()
+        return keptUnlessStopping(limiter)
     }
 
     /// ``reserveSlot()`` for a task received at `receivedAt`: false, holding none, once its
     /// deadline has passed (within a tick of the deadline timer), so a task that cannot start in
     /// time is answered at its deadline, not when a slot frees (which tasks running to deadlines
     /// of up to an hour may take).
-    func reserveSlot(for task: DelegateTask, receivedAt: Date) async -> SlotWait {
+    func reserveSlot(for task: DelegateTask, receivedAt: Date, from slots: Slots = .tasks) async -> SlotWait {
         if isStopping { return .notReserved }
         let remaining = Duration.seconds(Double(task.deadlineSeconds) - now.timeIntervalSince(receivedAt))
         var ticket: DeadlineWatch.Ticket?
+        let limiter = limiter(slots)
         let got = await limiter.acquireUnlessCancelled { giveUp in
             ticket = executor.deadlines.watch(for: remaining, cancel: giveUp)
         }
         let expired = ticket.map(executor.deadlines.finish) ?? false
-        if got { return keptUnlessStopping() ? .reserved : .notReserved }
+        if got { return keptUnlessStopping(limiter) ? .reserved : .notReserved }
         return expired ? .deadlinePassed : .notReserved
     }
 
@@ -107,7 +128,7 @@ public final class TaskDispatcher: Sendable {
     }
 
     /// After a slot was had: true, or false having given it back when the delegate began to stop.
-    private func keptUnlessStopping() -> Bool {
+    private func keptUnlessStopping(_ limiter: ConcurrencyLimiter) -> Bool {
         guard isStopping else { return true }
         limiter.release()
         return false
@@ -132,13 +153,13 @@ public final class TaskDispatcher: Sendable {
     }
 
     /// How many slots are held now.
-    func slotsInUse() -> Int {
-        limiter.inUse
+    func slotsInUse(_ slots: Slots = .tasks) -> Int {
+        limiter(slots).inUse
     }
 
     /// How many tasks wait for a slot now.
-    func tasksWaitingForASlot() -> Int {
-        limiter.waiting
+    func tasksWaitingForASlot(_ slots: Slots = .tasks) -> Int {
+        limiter(slots).waiting
     }
 
     // MARK: Running
@@ -157,24 +178,25 @@ public final class TaskDispatcher: Sendable {
     /// one whose intake took its admission back (`readmit.revoked`: a socket peer a reload's
     /// `socket_allowed_users`/`_groups` left out).
     func execute(
-        _ task: DelegateTask, receivedAt: Date, logger: Logger, readmit: Readmission? = nil
+        _ task: DelegateTask, receivedAt: Date, logger: Logger, readmit: Readmission? = nil, slots: Slots = .tasks
     ) async -> TaskResult {
-        let wait = await reserveSlot(for: task, receivedAt: receivedAt)
+        let wait = await reserveSlot(for: task, receivedAt: receivedAt, from: slots)
         guard wait == .reserved else {
             return notStarted(task, receivedAt: receivedAt, deadlinePassed: wait == .deadlinePassed)
         }
+        let limiter = limiter(slots)
         var task = task
         if let readmit, connectors.generation != readmit.generation || readmit.revoked() {
             switch readmit.again() {
             case .run(let again):
                 task = again
             case .answered(let answer):
-                releaseSlots()
+                limiter.release()
                 return answer
             }
         }
         let result = await run(task, receivedAt: receivedAt, logger: logger)
-        releaseSlots()
+        limiter.release()
         return result
     }
 

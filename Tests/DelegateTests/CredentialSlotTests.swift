@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import TestSupport
+import Testing
+
+@testable import Delegate
+@testable import TaskQueue
+
+/// The credentials socket's reads have slots of their own: tasks a producer queues (up to their
+/// deadlines of an hour) never hold a unit's start back.
+@Suite struct CredentialSlotTests {
+    let http = ScriptedHTTPClient()
+    let logger = Logger(label: "credential-slots", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    @Test(.timeLimit(.minutes(1))) func aCredentialIsServedWhileTasksHoldEverySlot() async throws {
+        let dispatcher = try TaskDispatcherTests.components(
+            endpoint: ScriptedExecutorFixture.endpoint, concurrency: 1, logger: logger, http: http
+        ).dispatcher
+        let prod = NamedConnector(
+            connector: Connector(
+                id: "prod", region: "us-east-1", secretNamePrefix: "", delegateSelectors: [], credentials: .instanceRole),
+            policy: ConnectorPolicy(), origin: "[connectors.prod]")
+        dispatcher.connectors.update(
+            connectors: ["prod": prod], allowInline: true,
+            credentialMappings: [CredentialMapping(unit: "app.service", id: "db", connector: "prod", secret: "db")])
+        let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: logger)
+        let request = CredentialSocketServer.Request(
+            peer: PeerCredentials(pid: 1, uid: 0, gid: 0),
+            sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
+
+        // The task slot is held (AWS holds the answer), and another task waits for it.
+        http.script(.target("secretsmanager.GetSecretValue"), .hold(ScriptedExecutorFixture.secret()))
+        let first = try TaskDispatcherTests.getSecretValue("running", name: "running", deadline: 30)
+        let second = try TaskDispatcherTests.getSecretValue("waiting", name: "waiting", deadline: 30)
+        async let running = dispatcher.execute(first, receivedAt: Date(), logger: logger)
+        #expect(await eventually { http.holding == 1 })
+        async let waiting = dispatcher.execute(second, receivedAt: Date(), logger: logger)
+        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
+
+        http.always(.any, ScriptedExecutorFixture.secret())
+        if case .value = await intake.handle(request) {} else { Issue.record("the credential waited behind the tasks") }
+        #expect(http.holding == 1, "the running task still runs")
+        #expect(dispatcher.tasksWaitingForASlot() == 1, "the waiting task still waits")
+
+        http.releaseHeld()
+        #expect(await running.status == .succeeded)
+        #expect(await waiting.status == .succeeded)
+    }
+}
