@@ -54,7 +54,7 @@ public struct DelegateConfiguration: Sendable, Equatable {
         public var tags: [String]
         /// Whether tasks whose connector has no selectors run here.
         public var acceptUntagged: Bool
-        /// Tasks in flight at once.
+        /// Tasks in flight at once; the credentials socket's reads have as many slots again.
         public var concurrency: Int
         /// Whether tasks may carry a connector object instead of naming a configured connector.
         public var allowInlineConnectors: Bool
