@@ -28,14 +28,16 @@ public struct SecretReference: Sendable, Hashable {
     public init(parsing reference: String, prefix: String, allowJSONKey: Bool) throws(SecretNameError) {
         var name = reference
         var jsonKey: String? = nil
-        if let hash = reference.firstIndex(of: "#") {
+        // By scalar: `#` followed by a combining mark is one Character, which a search by
+        // Character would not find.
+        if let hash = reference.unicodeScalars.firstIndex(of: "#") {
             guard allowJSONKey else {
                 throw SecretNameError(
                     "secret name \(SecretReference.quoted(reference)) contains '#': picking a JSON field with "
                         + "'#key' is only allowed for getSecretValue")
             }
-            name = String(reference[..<hash])
-            let key = String(reference[reference.index(after: hash)...])
+            name = String(reference.unicodeScalars[..<hash])
+            let key = String(reference.unicodeScalars[reference.unicodeScalars.index(after: hash)...])
             guard !key.isEmpty else {
                 throw SecretNameError(
                     "secret name \(SecretReference.quoted(reference)) ends in '#' but names no JSON field after it")
@@ -138,11 +140,14 @@ public struct SecretReference: Sendable, Hashable {
     private static func validateARN(_ arn: String) throws(SecretNameError) {
         // arn:<partition>:secretsmanager:<region>:<account>:secret:<name>
         let parts = arn.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)
-        let partitionOK = parts.count == 7 && parts[1].allSatisfy { $0 == "-" || ("a"..."z").contains($0) }
+        // By byte: a Character check would let a digit with a combining mark pass for a digit.
+        func lower(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) }
+        func digit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
+        let partitionOK = parts.count == 7 && parts[1].utf8.allSatisfy { $0 == UInt8(ascii: "-") || lower($0) }
         let regionOK =
             parts.count == 7 && !parts[3].isEmpty
-            && parts[3].allSatisfy { $0 == "-" || ("a"..."z").contains($0) || ("0"..."9").contains($0) }
-        let accountOK = parts.count == 7 && parts[4].count == 12 && parts[4].allSatisfy { ("0"..."9").contains($0) }
+            && parts[3].utf8.allSatisfy { $0 == UInt8(ascii: "-") || lower($0) || digit($0) }
+        let accountOK = parts.count == 7 && parts[4].utf8.count == 12 && parts[4].utf8.allSatisfy(digit)
         guard partitionOK, regionOK, accountOK, parts[5] == "secret", !parts[6].isEmpty else {
             throw SecretNameError(
                 "secret ARN \(quoted(arn)) is malformed; expected arn:aws:secretsmanager:<region>:<account>:secret:<name>"

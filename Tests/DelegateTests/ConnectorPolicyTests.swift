@@ -56,6 +56,12 @@ import Testing
         #expect(none?.message.contains("prod") == true)
         let badType = #expect(throws: TaskRejection.self) { try decode(Self.task(connector: 7), [Self.named()]) }
         #expect(badType?.code == .invalidTask)
+        // Ids are compared by their bytes: the Kelvin sign is "K" to a Swift dictionary, not here.
+        let kelvin = #expect(throws: TaskRejection.self) {
+            try decode(Self.task(connector: "\u{212A}afka"), [Self.named("Kafka")])
+        }
+        #expect(kelvin?.code == .invalidTask)
+        #expect(try decode(Self.task(connector: "Kafka"), [Self.named("Kafka")]).connector.id == "Kafka")
     }
 
     @Test func theSpoolPeeksANamedConnector() throws {

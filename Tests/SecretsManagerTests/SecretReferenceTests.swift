@@ -68,6 +68,24 @@ import Testing
         #expect(throws: SecretNameError.self) {
             _ = try SecretReference(parsing: "#key", prefix: "p", allowJSONKey: true)
         }
+        // A key starting with a combining mark (or a joiner): `#` and it are one Character, the
+        // split is by scalar.
+        for key in ["\u{301}x", "\u{200D}y", "\u{FE0F}"] {
+            let marked = try SecretReference(parsing: "db#" + key, prefix: "", allowJSONKey: true)
+            #expect(marked.name == "db")
+            #expect(marked.jsonKey.map { Array($0.unicodeScalars) } == Array(key.unicodeScalars))
+        }
+    }
+
+    /// An ARN's partition, region and account are checked by byte: a digit or a letter with a
+    /// combining mark is not one (it would be refused only by AWS, after a call).
+    @Test(arguments: [
+        "arn:aws:secretsmanager:us-east-1:12345678901\u{301}2:secret:db",
+        "arn:awsx\u{20DD}:secretsmanager:us-east-1:123456789012:secret:db",
+        "arn:aws:secretsmanager:us-east-1\u{301}:123456789012:secret:db",
+    ])
+    func anARNWithCombiningMarksIsMalformed(arn: String) {
+        #expect(throws: SecretNameError.self) { try SecretReference.resolve(prefix: "", name: arn) }
     }
 
     /// Names are shown unambiguously in messages: control characters escaped, a quote or a

@@ -7,7 +7,9 @@ extension NamedConnector {
         -> NamedConnector?
     {
         guard case .string(let id) = task.fields["connector"] else { return nil }
-        guard let named = connectors[id] else {
+        // Only a valid id names one: a dictionary compares by canonical equivalence ("\u{212A}afka"
+        // is "Kafka" to it), ids by their bytes.
+        guard DelegateTask.isValidID(id), let named = connectors[id] else {
             let shown = DelegateTask.isValidID(id) ? id : DelegateConfiguration.quoted(id)
             throw .invalid(
                 "connector \(shown) is not configured on this delegate"
