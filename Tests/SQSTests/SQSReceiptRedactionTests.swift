@@ -78,4 +78,20 @@ import Testing
         #expect(error?.message.contains(secret) == false, "\(String(describing: error?.message))")
         #expect(error?.message.contains("<redacted>") == true)
     }
+
+    /// An entry's code that is the secret value itself (a code may be any letters and digits) is
+    /// dropped, as a whole failed call's is: it would reach the journal's ERROR_CODE and status.
+    @Test func anEntrysCodeHoldingTheSecretValueIsDropped() async throws {
+        let secret = "hunter2SecretValue"
+        let body = #"{"id":"t","status":"succeeded","result":{"secretString":"\#(secret)"}}"#
+        let http = ScriptedHTTPClient()
+        http.script(.any, .json(#"{"Failed":[{"Id":"0","Code":"\#(secret)","Message":"x","SenderFault":true}]}"#))
+        let (sqs, queue) = try client(http)
+        let logger = Logger(label: "redaction", factory: { _ in SwiftLogNoOpLogHandler() })
+        let outcomes = try await sqs.sendMessageBatch(
+            queue: queue, messages: [SQSBatchMessage(body: body, sensitive: [secret])], logger: logger)
+        let entry = try #require(outcomes.first ?? nil)
+        #expect(entry.code.rawValue == "InternalError")
+        #expect(!entry.description.contains(secret), "\(entry)")
+    }
 }
