@@ -246,7 +246,9 @@ import Testing
         async let first = dispatcher.execute(running, receivedAt: Date(), logger: logger)
         #expect(await eventually { http.holding == 1 })
         let started = ContinuousClock.now
-        let gaveUp = await dispatcher.execute(waiting, receivedAt: Date().addingTimeInterval(-receivedAgo), logger: logger)
+        let recorder = LogRecorder()
+        let gaveUp = await dispatcher.execute(
+            waiting, receivedAt: Date().addingTimeInterval(-receivedAgo), logger: recorder.logger())
         let took = ContinuousClock.now - started
         let left = Duration.seconds(max(0, Double(deadline) - receivedAgo))
         #expect(took >= left && took < left + .seconds(9), "answered after \(took)")
@@ -256,6 +258,11 @@ import Testing
             gaveUp.error?.message.contains("for a free slot and its deadline of \(deadline) s passed") == true, "\(gaveUp)")
         #expect(http.holding == 1, "the first task still runs")
         #expect(dispatcher.slotsInUse() == 1 && dispatcher.tasksWaitingForASlot() == 0)
+        // Its record says so as a task that ran would (a journal that stopped at "claimed" while
+        // status counts it failed would hide overload).
+        let failed = recorder.records.filter { $0.contains("event=task-failed") }
+        #expect(failed.count == 1, "\(recorder.records)")
+        #expect(failed.first?.contains("task_id=waiting") == true && failed.first?.contains("error_code=DeadlineExceeded") == true)
         http.releaseHeld()
         #expect(await first.status == .succeeded)
         #expect(http.requests.count == 1, "the task that gave up was never sent")

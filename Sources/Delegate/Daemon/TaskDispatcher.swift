@@ -182,7 +182,9 @@ public final class TaskDispatcher: Sendable {
     ) async -> TaskResult {
         let wait = await reserveSlot(for: task, receivedAt: receivedAt, from: slots)
         guard wait == .reserved else {
-            return notStarted(task, receivedAt: receivedAt, deadlinePassed: wait == .deadlinePassed)
+            let result = notStarted(task, receivedAt: receivedAt, deadlinePassed: wait == .deadlinePassed)
+            executor.logNotStarted(result, of: task, logger: logger)
+            return result
         }
         let limiter = limiter(slots)
         var task = task

@@ -35,20 +35,7 @@ public struct TaskExecutor: Sendable {
     /// free slot counts, and a task whose deadline passed while it waited is answered
     /// `DeadlineExceeded` without any AWS call.
     public func run(_ task: DelegateTask, receivedAt: Date, logger baseLogger: Logger) async -> TaskResult {
-        var logger = baseLogger
-        // The task's fields go into the handler's metadata in one write, into a dictionary made
-        // big enough once (key-by-key writes copied and grew it).
-        var metadata = logger.handler.metadata
-        metadata.reserveCapacity(metadata.count + 6)
-        metadata["task_id"] = .string(task.id)
-        metadata["connector_id"] = .string(task.connector.id)
-        metadata["connector_kind"] = .string(task.connectorKind)
-        metadata["operation"] = .string(task.operation.name.rawValue)
-        metadata["credential_source"] = .string(task.connector.credentials.sourceName)
-        if let secret = task.operation.secret { metadata["secret_name"] = .string(secret.fullName) }
-        logger.handler.metadata = metadata
-
-        let taskLogger = logger
+        let logger = Self.logger(for: task, base: baseLogger)
         let started = ContinuousClock.now
         // The injected wall clock gave `receivedAt`; a clock stepped backwards counts as no wait.
         let waited = Duration.seconds(max(0, clock.now().timeIntervalSince(receivedAt)))
@@ -65,7 +52,7 @@ public struct TaskExecutor: Sendable {
                     seconds: task.deadlineSeconds, waited: waited, remaining: remaining, watch: deadlines
                 ) {
                     () async throws(AWSError) -> OperationOutcome in
-                    try await OperationRunner(client: client, task: task, logger: taskLogger, cache: cache).run()
+                    try await OperationRunner(client: client, task: task, logger: logger, cache: cache).run()
                 })
         } catch {
             outcome = .failure(error)
@@ -133,6 +120,29 @@ public struct TaskExecutor: Sendable {
             credentials: provider,
             namePrefix: connector.secretNamePrefix
         )
+    }
+
+    /// `base` with `task`'s fields, for every record of the task.
+    private static func logger(for task: DelegateTask, base: Logger) -> Logger {
+        var logger = base
+        // The task's fields go into the handler's metadata in one write, into a dictionary made
+        // big enough once (key-by-key writes copied and grew it).
+        var metadata = logger.handler.metadata
+        metadata.reserveCapacity(metadata.count + 6)
+        metadata["task_id"] = .string(task.id)
+        metadata["connector_id"] = .string(task.connector.id)
+        metadata["connector_kind"] = .string(task.connectorKind)
+        metadata["operation"] = .string(task.operation.name.rawValue)
+        metadata["credential_source"] = .string(task.connector.credentials.sourceName)
+        if let secret = task.operation.secret { metadata["secret_name"] = .string(secret.fullName) }
+        logger.handler.metadata = metadata
+        return logger
+    }
+
+    /// Logs the result of a task answered without running (no slot came before its deadline or
+    /// the stop) as a task that ran is logged: `task-failed`, with the task's fields.
+    func logNotStarted(_ result: TaskResult, of task: DelegateTask, logger: Logger) {
+        log(result, durationMS: 0, logger: Self.logger(for: task, base: logger))
     }
 
     private func log(_ result: TaskResult, durationMS: Int64, logger: Logger) {
