@@ -328,6 +328,33 @@ import Testing
         #expect(error?.contains("InvalidParameterValue") == true, "\(error ?? "no error recorded")")
     }
 
+    /// A result not sent because the stop's time ran out (its handler cancelled) is no failure of
+    /// the queue's: no `queue-failing`, no `resultSendFailures` (an alert on an ordinary slow stop).
+    @Test func aResultCutOffByTheStopIsNoQueueFailure() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+        }
+        defer { server.stop() }
+        let (poller, intake, shutdown) = try Self.poller("stopping", on: server, sleeper: RecordingSleeper())
+        defer { shutdown() }
+        let recorder = LogRecorder()
+        let queueURL = "\(server.baseURL)/123456789012/stopping"
+        let result = TaskResult(
+            id: "t-stop", status: .failed, operation: "getSecretValue", connectorId: "c", delegate: "d",
+            receivedAt: Date(), finishedAt: Date(), attempts: 1)
+        let message = SQSMessage(messageId: "m-stop", receiptHandle: "rh-stop", body: "{}")
+        let replying = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            await poller.reply(result, to: try? SQSQueueURL(queueURL), for: message, logger: recorder.logger())
+        }
+        await replying.value
+        #expect(intake.status.snapshot[queueURL]?.resultSendFailures ?? 0 == 0)
+        #expect(intake.status.snapshot[queueURL]?.errors["SendMessage"] == nil)
+        #expect(!recorder.allText.contains("queue-failing"), "\(recorder.records)")
+        #expect(recorder.allText.contains("the stop's time ran out"), "\(recorder.records)")
+        #expect(server.requestsServed == 0, "nothing was sent, nor deleted")
+    }
+
     /// A `Cancelled` that the heartbeat did not cause (here: the HTTP client shut down) is a
     /// failed extension, recorded and tried again, not the end of extending.
     @Test func aCancelledErrorFromElsewhereDoesNotEndTheHeartbeat() async throws {

@@ -266,7 +266,7 @@ extension SQSQueuePoller {
     /// message, each in a
     /// batch with other tasks' (``SQSIntake/send(_:to:logger:)``). A result that cannot be sent
     /// leaves the message to come back after its lease and run again.
-    private func reply(_ result: TaskResult, to destination: SQSQueueURL?, for message: SQSMessage, logger: Logger)
+    func reply(_ result: TaskResult, to destination: SQSQueueURL?, for message: SQSMessage, logger: Logger)
         async
     {
         guard let destination else {
@@ -287,6 +287,13 @@ extension SQSQueuePoller {
                 metadata: ["task_id": "\(taskID)", "error_code": "ResultTooLarge", "result_bytes": "\(oversize)"])
         }
         if let error = await intake.send(resultMessage, to: destination, logger: logger) {
+            if error.code == .cancelled, Task.isCancelled {
+                // The stop's time ran out (its handlers were cancelled): no fault of the queue's.
+                logger.notice(
+                    "stopping: the result was not sent, the stop's time ran out; the task message is left to run again",
+                    metadata: ["task_id": "\(taskID)", "result_queue_url": "\(destination)"])
+                return
+            }
             intake.status.update(queue.url) { $0.resultSendFailures += 1 }
             intake.record(error, of: "SendMessage", queue: queue, logger: logger)
             intake.logLimiter.log(
