@@ -17,6 +17,10 @@ public actor CachingCredentialProvider: CredentialProvider {
     public let source: any CredentialSource
     private let clock: any WallClock
     private let policy: RefreshPolicy
+    /// What the shared refresh logs with: the daemon's logger, not the one of the task whose call
+    /// happened to start it (its task, connector and operation are not the refresh's). Without
+    /// one, the starting caller's.
+    private let refreshLogger: Logger?
 
     private var cached: Credentials?
     private var cachedAt: Date?
@@ -29,11 +33,13 @@ public actor CachingCredentialProvider: CredentialProvider {
     private var lastFailure: (any Error)?
 
     public init(
-        source: any CredentialSource, clock: any WallClock = SystemWallClock(), policy: RefreshPolicy = RefreshPolicy()
+        source: any CredentialSource, clock: any WallClock = SystemWallClock(), policy: RefreshPolicy = RefreshPolicy(),
+        refreshLogger: Logger? = nil
     ) {
         self.source = source
         self.clock = clock
         self.policy = policy
+        self.refreshLogger = refreshLogger
     }
 
     /// What the status object reports about this provider.
@@ -91,8 +97,9 @@ public actor CachingCredentialProvider: CredentialProvider {
     /// so no caller's cancellation reaches it; nor does the deadline of the task whose call
     /// started it (``AWSCallDeadline``, which a new task inherits): the refresh serves every
     /// waiting caller, so its AWS calls (STS) retry as no one task's deadline would allow.
-    private func startRefresh(logger: Logger) {
+    private func startRefresh(logger caller: Logger) {
         guard refresh == nil else { return }
+        let logger = refreshLogger ?? caller
         let source = self.source
         refresh = Task {
             let result: Result<Credentials, any Error>

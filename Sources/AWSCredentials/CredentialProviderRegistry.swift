@@ -16,6 +16,7 @@ public final class CredentialProviderRegistry: Sendable {
 
     private let delegateName: String
     private let clock: any WallClock
+    private let refreshLogger: Logger?
     private let stsClient: @Sendable (String) -> AWSClient
     private let state: Mutex<State>
 
@@ -36,17 +37,21 @@ public final class CredentialProviderRegistry: Sendable {
         var generation = 0
     }
 
-    /// - Parameter stsClient: the STS client for a region (one per region, shared).
+    /// - Parameters:
+    ///   - stsClient: the STS client for a region (one per region, shared).
+    ///   - logger: what assumed-role sessions' shared refreshes log with (the daemon's).
     public init(
         identity: IdentityProvider,
         refStore: CredentialRefStore,
         delegateName: String,
         clock: any WallClock = SystemWallClock(),
+        logger: Logger? = nil,
         stsClient: @escaping @Sendable (String) -> AWSClient
     ) {
         self.state = Mutex(State(identity: identity, refStore: refStore))
         self.delegateName = delegateName
         self.clock = clock
+        self.refreshLogger = logger
         self.stsClient = stsClient
     }
 
@@ -107,7 +112,7 @@ public final class CredentialProviderRegistry: Sendable {
             if let cached = state.withLock({ $0.roles.value(for: key) }) { return cached }
             let source = try AssumeRoleSource(
                 role: role, delegateName: delegateName, base: identity, sts: stsClient(region))
-            let provider = CachingCredentialProvider(source: source, clock: clock)
+            let provider = CachingCredentialProvider(source: source, clock: clock, refreshLogger: refreshLogger)
             return state.withLock { state in
                 guard state.generation == generation else { return provider }
                 if let raced = state.roles.value(for: key) { return raced }

@@ -29,8 +29,10 @@ public struct IdentityProvider: CredentialProvider {
     /// Why there is no identity, when no source can give one.
     private let noIdentity: String
 
+    /// - Parameter logger: what the IMDS cache's shared refreshes log with (the daemon's).
     public init(
-        sources: [Source], environment: [String: String], imds imdsSource: IMDSCredentialSource, clock: any WallClock
+        sources: [Source], environment: [String: String], imds imdsSource: IMDSCredentialSource, clock: any WallClock,
+        logger: Logger? = nil
     ) {
         var chain: [any CredentialProvider] = []
         var names: [String] = []
@@ -44,7 +46,7 @@ public struct IdentityProvider: CredentialProvider {
                     names.append("environment")
                 }
             case .imds:
-                let cache = CachingCredentialProvider(source: imdsSource, clock: clock)
+                let cache = CachingCredentialProvider(source: imdsSource, clock: clock, refreshLogger: logger)
                 imdsCache = cache
                 chain.append(cache)
                 names.append("imds")

@@ -237,6 +237,23 @@ import Testing
         #expect(source.fetches == 3)
     }
 
+    /// The shared refresh logs with the daemon's logger when it has one, not with the logger of
+    /// the task whose call started it: its task and connector are not the refresh's.
+    @Test func theSharedRefreshLogsWithoutTheStartingTasksFields() async throws {
+        let daemon = LogRecorder()
+        let task = LogRecorder()
+        var taskLogger = task.logger()
+        taskLogger[metadataKey: "task_id"] = "t-started-it"
+        taskLogger[metadataKey: "connector_id"] = "whichever"
+        let provider = CachingCredentialProvider(
+            source: SequenceSource([nil]), clock: ManualClock(), refreshLogger: daemon.logger())
+        await #expect(throws: AWSError.self) { try await provider.credentials(logger: taskLogger) }
+        let failed = daemon.records.filter { $0.contains("credentials-refresh-failed") }
+        #expect(failed.count == 1, "\(daemon.records)")
+        #expect(failed.allSatisfy { !$0.contains("t-started-it") && !$0.contains("whichever") }, "\(failed)")
+        #expect(!task.records.contains { $0.contains("credentials-refresh-failed") })
+    }
+
     @Test func aFailedRefreshIsNotSticky() async throws {
         let source = GatedSource(failures: 1, gateOpen: false)
         let recorder = LogRecorder()

@@ -105,7 +105,7 @@ extension TaskSubmitter {
         }
         defer { http.shutdown() }
         let identity = DelegateDaemon.Components.identity(
-            target.configuration, environment: target.environment, http: http, clock: SystemWallClock())
+            target.configuration, environment: target.environment, http: http, clock: SystemWallClock(), logger: logger)
         func client(for queue: SQSQueueURL) -> SQSClient {
             let sqs = target.configuration.sqs
             return SQSClient(

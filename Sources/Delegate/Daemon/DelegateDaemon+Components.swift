@@ -49,12 +49,14 @@ extension DelegateDaemon {
             let clients = AWSClientPool(settings: Self.poolSettings(configuration), http: http, clock: clock)
             self.clients = clients
             registry = CredentialProviderRegistry(
-                identity: Self.identity(configuration, environment: settings.environment, http: http, clock: clock),
+                identity: Self.identity(
+                    configuration, environment: settings.environment, http: http, clock: clock, logger: logger),
                 refStore: CredentialRefStore(
                     environment: settings.environment, configuredDirectory: configuration.credentials.directory,
                     clock: clock),
                 delegateName: configuration.delegate.name,
                 clock: clock,
+                logger: logger,
                 stsClient: { region in clients.sts(region: region) }
             )
             cache = SecretCache(clock: clock)
@@ -90,7 +92,7 @@ extension DelegateDaemon {
                 || configuration.identity.sources != old.identity.sources
             {
                 registry.replaceIdentity(
-                    Self.identity(configuration, environment: environment, http: http, clock: clock))
+                    Self.identity(configuration, environment: environment, http: http, clock: clock, logger: logger))
             }
             // Always a new store, even for the same directory: a reload reads every credential
             // file again.
@@ -113,13 +115,13 @@ extension DelegateDaemon {
         /// `[identity] sources` through `[aws] imds_endpoint`, with a fresh IMDS cache.
         static func identity(
             _ configuration: DelegateConfiguration, environment: [String: String], http: any HTTPClient,
-            clock: any WallClock
+            clock: any WallClock, logger: Logger
         ) -> IdentityProvider {
             let imds = IMDSCredentialSource(
                 http: http, endpoint: configuration.aws.imdsEndpoint, environment: environment, clock: clock)
             return IdentityProvider(
                 sources: configuration.identity.sources,
-                environment: environment, imds: imds, clock: clock)
+                environment: environment, imds: imds, clock: clock, logger: logger)
         }
 
         /// Installs the configured connectors (at start and on reload) and logs what an operator
