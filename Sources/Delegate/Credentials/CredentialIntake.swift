@@ -12,8 +12,8 @@ import TaskQueue
 ///
 /// The read is a `getSecretValue` task naming the entry's connector, admitted for the unit as its
 /// principal (the connector's `allowed_units` and `operations` apply) and run through the
-/// dispatcher like a socket or spool task: a concurrency slot, the task deadline (which counts the
-/// wait for the slot), the executor. Delegate selectors are not consulted: the request comes from
+/// dispatcher like a socket or spool task: a slot (one of the credentials socket's own, which
+/// tasks do not take), the task deadline (which counts the wait for the slot), the executor. Delegate selectors are not consulted: the request comes from
 /// this host's own service manager.
 struct CredentialIntake: Sendable {
     /// Its connector catalog holds the `[[credential]]` entries in force with the connectors

@@ -5,13 +5,15 @@ import Synchronization
 import TaskQueue
 
 /// What every intake (spool, task socket, credentials socket, SQS) shares: the selection policy,
-/// the concurrency bound, the executor and the counters. Settings that a reload may change sit
-/// behind a lock.
+/// the concurrency bound (the task intakes' slots, and as many again for the credentials socket's
+/// reads, so that queued tasks never hold a unit's start back), the executor and the counters.
+/// Settings that a reload may change sit behind a lock.
 ///
-/// Every intake runs tasks the same way: reserve a slot (``reserveSlot()``, or
+/// The task intakes run tasks the same way: reserve a slot (``reserveSlot()``, or
 /// ``reserveFreeSlots(upTo:)`` for more that are free now), run the task in it (``run(_:receivedAt:logger:)``,
 /// which counts it in flight and counts its outcome), give the slot back (``releaseSlots(_:)``);
-/// ``execute(_:receivedAt:logger:)`` does all three for an intake that waits for the result.
+/// ``execute(_:receivedAt:logger:readmit:slots:)`` does all three for an intake that waits for the
+/// result, the credentials socket's (`slots: .credentials`) included.
 public final class TaskDispatcher: Sendable {
     public let status: DelegateStatus
     /// The named connectors and who may use them (section 9).
@@ -60,7 +62,7 @@ public final class TaskDispatcher: Sendable {
         _ = await stopGate.wait()
     }
 
-    /// Applies a reloaded configuration's tags and concurrency.
+    /// Applies a reloaded configuration's tags (its concurrency: ``apply(concurrency:)``, last).
     func apply(selection policy: SelectionPolicy) {
         selection.withLock { $0 = policy }
     }
