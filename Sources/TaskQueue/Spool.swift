@@ -32,6 +32,9 @@ public final class Spool: Sendable {
     /// maybe long before ``complete(_:resultID:result:)`` returns (its fsync, the group's fsync of
     /// `done/`), which the retention sweep must not take for old results.
     private let completingResults = Mutex<[String: Int]>([:])
+    /// Called with a result's path between the look that found something planted there and its
+    /// removal (tests put a result there meanwhile, as a task with the same id finishing would).
+    private let afterPlantedLook: @Sendable (String) -> Void
     /// Where results are written and fsynced, off the cooperative pool.
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
     /// Names whose kept result (`cur/<delegate>/.<name>.result`) could not be deleted after its
@@ -62,7 +65,8 @@ public final class Spool: Sendable {
         maximumTaskBytes: Int = 1 << 20,
         logger: Logger,
         logLimiter: LogRateLimiter = LogRateLimiter(),
-        doneFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory
+        doneFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory,
+        afterPlantedLook: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(TaskQueueError) {
         try SpoolName.checkID(delegateName, what: "delegate name")
         self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
@@ -76,6 +80,7 @@ public final class Spool: Sendable {
         self.claimDirectory = self.directory + "/cur/" + delegateName
         // `doneFsync`: tests make the fsync of done/ fail.
         self.doneSync = DirectorySync(path: doneDirectory, fsync: doneFsync)
+        self.afterPlantedLook = afterPlantedLook
     }
 
     /// Makes a directory's entries durable (`fsync(2)` of the directory).
@@ -467,7 +472,10 @@ public final class Spool: Sendable {
             // planted by a producer (see hasResult): it goes, and the result takes its place.
             let info = try FileIO.lstat(target)
             if let info, Self.isOwnResult(info) { throw error }
-            if let info { try removePlanted(at: target, info: info) }
+            if info != nil {
+                afterPlantedLook(target)
+                try removePlanted(at: target)
+            }
             do {
                 try writeResultFile(data, id: id, target: target, syncDirectory: syncDirectory)
             } catch where error.code == .resultExists {
@@ -498,14 +506,37 @@ public final class Spool: Sendable {
     }
 
     /// Removes what a producer left at a result's name that is not one of our results.
-    private func removePlanted(at target: String, info: stat) throws(TaskQueueError) {
+    ///
+    /// Moved aside first, then judged by what was moved: between the look and the removal a task
+    /// with the same id may have put its result there, which a removal by name would take. Such a
+    /// result goes back (a result is never removed here, and the caller finds it there).
+    private func removePlanted(at target: String) throws(TaskQueueError) {
         logLimiter.warning(
             "replacing something at a result's name that is not a result (planted by a producer?)",
             metadata: ["event": "spool_layout", "path": "\(target)"], key: "spool-planted-result", logger: logger)
-        if info.st_mode & S_IFMT == S_IFDIR {
-            try FileIO.removeTree(target)
+        let number = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
+        let aside = String.joining(doneDirectory, "/.planted", Self.temporaryStem, ".\(number).tmp")
+        var removed = aside
+        do {
+            switch try FileIO.renameNoReplace(target, aside) {
+            case .renamed: break
+            case .sourceMissing: return  // gone meanwhile
+            case .targetExists: throw TaskQueueError(code: .io, message: "a temporary name is taken", path: aside)
+            }
+        } catch {
+            // No RENAME_NOREPLACE, and a directory cannot be hard-linked aside (an NFS spool):
+            // removed by name, as it was looked at.
+            removed = target
+        }
+        guard let moved = try FileIO.lstat(removed) else { return }
+        if Self.isOwnResult(moved) {
+            if removed == aside { _ = try FileIO.renameNoReplace(aside, target) }
+            return
+        }
+        if moved.st_mode & S_IFMT == S_IFDIR {
+            try FileIO.removeTree(removed)
         } else {
-            try FileIO.unlink(target)
+            try FileIO.unlink(removed)
         }
     }
 

@@ -60,4 +60,30 @@ import Testing
         #expect(mkdir(dir.file("cur/d1"), 0o750) == 0)
         #expect(try spool.claim("gone.json") == nil)
     }
+
+    /// Something a producer planted at a result's name is replaced, but a result another task
+    /// with the same id put there after the look (both finishing at once) stays: the planted
+    /// entry is moved aside and judged by what was moved, never removed by name.
+    @Test func aResultPutWhereSomethingWasPlantedAfterTheLookStays() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(
+            directory: dir.path, delegateName: "d1", logger: quietLogger,
+            afterPlantedLook: { target in
+                // Another task's result takes the place of what was planted, as a rename would.
+                _ = try? FileIO.removeTree(target)
+                try? writeFile(target + ".other", "the other task's result")
+                _ = rename(target + ".other", target)
+            })
+        try spool.prepare()
+        #expect(mkdir(dir.file("done/dup.json"), 0o755) == 0)
+        try writeFile(dir.file("done/dup.json/planted"), "x")
+
+        let error = #expect(throws: TaskQueueError.self) {
+            try spool.writeResult(id: "dup", data: Data("this task's result".utf8))
+        }
+        #expect(error?.code == .resultExists)
+        #expect(try String(contentsOfFile: dir.file("done/dup.json"), encoding: .utf8) == "the other task's result")
+        #expect(names(in: dir.file("done")) == ["dup.json"], "nothing left aside")
+    }
 }
