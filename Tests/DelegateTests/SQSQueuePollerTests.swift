@@ -353,6 +353,16 @@ import Testing
         #expect(!recorder.allText.contains("queue-failing"), "\(recorder.records)")
         #expect(recorder.allText.contains("the stop's time ran out"), "\(recorder.records)")
         #expect(server.requestsServed == 0, "nothing was sent, nor deleted")
+
+        // Nor is a release the stop's time cut off.
+        let releasing = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await intake.release(
+                receiptHandle: "rh-stop", on: try SQSQueueURL(queueURL), afterSeconds: 0, logger: recorder.logger())
+        }
+        #expect(try await releasing.value == false)
+        #expect(intake.status.snapshot[queueURL]?.errors["ChangeMessageVisibility"] == nil)
+        #expect(!recorder.allText.contains("queue-failing"), "\(recorder.records)")
     }
 
     /// A `Cancelled` that the heartbeat did not cause (here: the HTTP client shut down) is a

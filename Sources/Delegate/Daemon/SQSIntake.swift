@@ -118,6 +118,9 @@ struct SQSIntake: Sendable {
             record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
             return true
         } catch {
+            // Cut off by the stop's time running out (its timed release, a cancelled handler):
+            // no fault of the queue's, no queue-failing.
+            if error.code == .cancelled, Task.isCancelled { return false }
             record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
             return false
         }
