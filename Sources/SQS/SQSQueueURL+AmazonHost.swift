@@ -39,9 +39,9 @@ extension SQSQueueURL {
     static func isRegionName(_ label: String) -> Bool {
         let parts = label.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 3, let first = parts.first, let last = parts.last else { return false }
-        func letters(_ part: Substring) -> Bool { !part.isEmpty && part.utf8.allSatisfy { (0x61...0x7A).contains($0) } }
+        func letters(_ part: Substring) -> Bool { !part.isEmpty && part.utf8.allSatisfy(isLowercaseLetter) }
         return first.utf8.count >= 2 && letters(first) && parts.dropFirst().dropLast().allSatisfy(letters)
-            && !last.isEmpty && last.utf8.allSatisfy { (0x30...0x39).contains($0) }
+            && !last.isEmpty && last.utf8.allSatisfy(isDigit)
     }
 
     /// A VPC endpoint's DNS label: `vpce-` then letters, digits and hyphens.
@@ -51,8 +51,12 @@ extension SQSQueueURL {
     }
 
     private static func isLowercaseAlphanumeric(_ byte: UInt8) -> Bool {
-        (0x61...0x7A).contains(byte) || (0x30...0x39).contains(byte)
+        isLowercaseLetter(byte) || isDigit(byte)
     }
+
+    private static func isLowercaseLetter(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
 
     /// The region a host that is not one of ``amazonSQSRegion(host:)``'s seems to name, for signing
     /// only (never to decide where a result may go): `sqs.<region>.<anything>`, as the SQS hosts of

@@ -80,7 +80,7 @@ extension SecretsManagerClient {
             // someone else made before the call would then pass for this call's.)
             let ended = aws.serverTime()
             let span = ContinuousClock.now - started
-            let begun = ended.addingTimeInterval(-(Double(span.components.seconds) + Double(span.components.attoseconds) / 1e18))
+            let begun = ended.addingTimeInterval(-(span / .seconds(1)))
             let refusal = error
             let scheduled: SecretsManagerResponse<DescribeSecretOutput>
             do {

@@ -11,10 +11,12 @@ final class PeerAdmission: Sendable {
     private let generation = Atomic<UInt64>(0)
 
     /// Puts `policy` in force, unless `keepingNewer` and one is in force already (the start's
-    /// first resolution, when an update came first).
+    /// first resolution, when an update came first). The same policy again (a reload that left
+    /// the socket's lists alone) is no new generation: peers admitted under it keep the fast path.
     func install(_ policy: PeerPolicy.Resolved, keepingNewer: Bool = false) {
         state.withLock { state in
             if keepingNewer, state.policy != nil { return }
+            if state.policy == policy { return }
             state.generation += 1
             state.policy = policy
             generation.store(state.generation, ordering: .releasing)

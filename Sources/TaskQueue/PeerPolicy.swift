@@ -18,7 +18,7 @@ public struct PeerPolicy: Sendable, Equatable {
     }
 
     /// The policy with names resolved to ids.
-    struct Resolved: Sendable {
+    struct Resolved: Sendable, Equatable {
         var ownUID: UInt32
         var uids: Set<UInt32>
         var gids: Set<UInt32>

@@ -709,9 +709,7 @@ public final class Spool: Sendable {
     /// - Returns: how many files were deleted.
     @discardableResult
     public func sweepResults(olderThan retention: Duration, now: Date) throws(TaskQueueError) -> Int {
-        let components = retention.components
-        let seconds = Double(components.seconds) + Double(components.attoseconds) / 1e18
-        let cutoff = now.timeIntervalSince1970 - seconds
+        let cutoff = now.timeIntervalSince1970 - retention / .seconds(1)
         var deleted = 0
         // An entry that cannot be judged or deleted (an immutable file, say) is passed over, not
         // the end of the pass: it would stop every later pass at the same place.

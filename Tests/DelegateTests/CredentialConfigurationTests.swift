@@ -119,7 +119,7 @@ import TestSupport
         let directory = try TemporaryDirectory(prefix: "samefile")
         try FileManager.default.createDirectory(atPath: directory.path("real"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: directory.path("link"), withDestinationPath: directory.path("real"))
-        let same = DelegateConfiguration.sameFile
+        let same = DelegateConfiguration.samePath
         #expect(same(directory.path("real/a.sock"), directory.path("link/a.sock")))
         // A directory not made yet, under a link: compared below the deepest that exists.
         #expect(same(directory.path("real/later/a.sock"), directory.path("link/later/a.sock")))

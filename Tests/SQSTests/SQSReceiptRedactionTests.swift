@@ -54,19 +54,11 @@ import Testing
     @Test func aResultsSecretValueQuotedInAnErrorIsRedacted() async throws {
         let secret = "hunter2-secret-value"
         let body = #"{"id":"t","status":"succeeded","result":{"secretString":"\#(secret)"}}"#
-        let http = ScriptedHTTPClient()
         let oddCode = "Bad\\nCode\\u001b[2J" + String(repeating: "A", count: 200)
-        http.script(
-            .any,
-            .json(
-                #"{"Failed":[{"Id":"0","Code":"\#(oddCode)","Message":"Invalid body: \#(secret)","SenderFault":false}]}"#),
-            .awsError("InvalidMessageContents", message: "Invalid body: \(secret)"))
-        let (sqs, queue) = try client(http)
+        let (sqs, queue, entry) = try await batchEntryRefused(
+            code: oddCode, message: "Invalid body: \(secret)", secret: secret, body: body,
+            then: .awsError("InvalidMessageContents", message: "Invalid body: \(secret)"))
         let logger = Logger(label: "redaction", factory: { _ in SwiftLogNoOpLogHandler() })
-
-        let outcomes = try await sqs.sendMessageBatch(
-            queue: queue, messages: [SQSBatchMessage(body: body, sensitive: [secret])], logger: logger)
-        let entry = try #require(outcomes.first ?? nil)
         #expect(entry.code.rawValue == "InternalError")
         #expect(!entry.message.contains(secret), "\(entry.message)")
         #expect(entry.message.contains("<redacted>"), "\(entry.message)")
@@ -84,14 +76,23 @@ import Testing
     @Test func anEntrysCodeHoldingTheSecretValueIsDropped() async throws {
         let secret = "hunter2SecretValue"
         let body = #"{"id":"t","status":"succeeded","result":{"secretString":"\#(secret)"}}"#
+        let (_, _, entry) = try await batchEntryRefused(code: secret, message: "x", secret: secret, body: body)
+        #expect(entry.code.rawValue == "InternalError")
+        #expect(!entry.description.contains(secret), "\(entry)")
+    }
+
+    /// `body` (holding `secret`) sent in a batch whose one entry SQS refuses with `code` and
+    /// `message`: the client (whose next call gets `then`), the queue, and the entry's error.
+    func batchEntryRefused(
+        code: String, message: String, secret: String, body: String, then: ScriptedReply? = nil
+    ) async throws -> (SQSClient, SQSQueueURL, AWSError) {
         let http = ScriptedHTTPClient()
-        http.script(.any, .json(#"{"Failed":[{"Id":"0","Code":"\#(secret)","Message":"x","SenderFault":true}]}"#))
+        let failed = #"{"Failed":[{"Id":"0","Code":"\#(code)","Message":"\#(message)","SenderFault":false}]}"#
+        if let then { http.script(.any, .json(failed), then) } else { http.script(.any, .json(failed)) }
         let (sqs, queue) = try client(http)
         let logger = Logger(label: "redaction", factory: { _ in SwiftLogNoOpLogHandler() })
         let outcomes = try await sqs.sendMessageBatch(
             queue: queue, messages: [SQSBatchMessage(body: body, sensitive: [secret])], logger: logger)
-        let entry = try #require(outcomes.first ?? nil)
-        #expect(entry.code.rawValue == "InternalError")
-        #expect(!entry.description.contains(secret), "\(entry)")
+        return (sqs, queue, try #require(outcomes.first ?? nil))
     }
 }

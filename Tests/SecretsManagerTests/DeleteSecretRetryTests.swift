@@ -28,6 +28,25 @@ import Testing
         ["ARN": "arn:aws:secretsmanager:us-east-1:1:secret:team/app-AbCd", "Name": "team/app", "DeletedDate": 1_800_000_000],
         requestId: "req-describe")
 
+    /// DescribeSecret's answer for team/app marked deleted at `date`.
+    static func marked(deletedAt date: Date) -> ScriptedReply {
+        .json([
+            "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:team/app-AbCd", "Name": "team/app",
+            "DeletedDate": date.timeIntervalSince1970,
+        ])
+    }
+
+    /// DeleteSecret refused for the host's clock (AWS's time in its `Date`), then, retried, refused
+    /// as marked for deletion; DescribeSecret says the secret was marked at `deletedAt`.
+    static func skewedRetry(awsTime: Date, message: String, deletedAt: Date) -> ScriptedHTTPClient {
+        let http = ScriptedHTTPClient()
+        http.script(
+            .target("secretsmanager.DeleteSecret"), skewRefusal(serverTime: awsTime, message: message),
+            .awsError("InvalidRequestException", message: "marked for deletion"))
+        http.script(.target("secretsmanager.DescribeSecret"), marked(deletedAt: deletedAt))
+        return http
+    }
+
     /// The retry's "marked deleted" refusal is confirmed with DescribeSecret and reported as the
     /// deletion it was, with the date it is scheduled for.
     @Test func aRetryRefusedBecauseAnEarlierAttemptDeletedIsADeletion() async throws {
@@ -77,12 +96,7 @@ import Testing
             .target("secretsmanager.DeleteSecret"), .transport(.connectionClosed),
             .awsError("InvalidRequestException", message: "marked for deletion"))
         let requestTime = Self.today.addingTimeInterval(-2)
-        http.script(
-            .target("secretsmanager.DescribeSecret"),
-            .json([
-                "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:team/app-AbCd", "Name": "team/app",
-                "DeletedDate": requestTime.timeIntervalSince1970,
-            ]))
+        http.script(.target("secretsmanager.DescribeSecret"), Self.marked(deletedAt: requestTime))
         let deleted = try await client(http).deleteSecret(name: "app", recovery: .days(7), logger: logger)
         #expect(deleted.value.deletionDate == requestTime.addingTimeInterval(7 * 86_400))
     }
@@ -105,20 +119,11 @@ import Testing
 
     /// A retry after AWS refused the host's clock (ten minutes fast) moves AWS's time, as the
     /// client reckons it, back past the call's start: the deletion is still confirmed as this
-    /// call's (the call spans both readings), and the process does not trap on a reversed range.
+    /// call's (the call's span is measured on the monotonic clock and placed at AWS's time at its
+    /// end), and the process does not trap on a reversed range.
     @Test func aDeletionConfirmedAfterTheClockSkewWasLearnedDuringTheCall() async throws {
         let aws = Self.today
-        let http = ScriptedHTTPClient()
-        http.script(
-            .target("secretsmanager.DeleteSecret"),
-            Self.skewRefusal(serverTime: aws, message: "Signature not yet current"),
-            .awsError("InvalidRequestException", message: "marked for deletion"))
-        http.script(
-            .target("secretsmanager.DescribeSecret"),
-            .json([
-                "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:team/app-AbCd", "Name": "team/app",
-                "DeletedDate": aws.timeIntervalSince1970,
-            ]))
+        let http = Self.skewedRetry(awsTime: aws, message: "Signature not yet current", deletedAt: aws)
         let deleted = try await client(http, clock: ManualClock(aws.addingTimeInterval(600)))
             .deleteSecret(name: "app", recovery: .days(7), logger: logger)
         #expect(deleted.value.deletionDate == aws.addingTimeInterval(7 * 86_400))
@@ -148,17 +153,7 @@ import Testing
     /// refusal it is, not this call's.
     @Test func aDeletionBeforeTheCallIsNotTakenForItsOwnOnASlowHost() async throws {
         let aws = Self.today
-        let http = ScriptedHTTPClient()
-        http.script(
-            .target("secretsmanager.DeleteSecret"),
-            Self.skewRefusal(serverTime: aws, message: "Signature expired"),
-            .awsError("InvalidRequestException", message: "marked for deletion"))
-        http.script(
-            .target("secretsmanager.DescribeSecret"),
-            .json([
-                "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:team/app-AbCd", "Name": "team/app",
-                "DeletedDate": aws.addingTimeInterval(-1800).timeIntervalSince1970,
-            ]))
+        let http = Self.skewedRetry(awsTime: aws, message: "Signature expired", deletedAt: aws.addingTimeInterval(-1800))
         let error = await #expect(throws: AWSError.self) {
             try await client(http, clock: ManualClock(aws.addingTimeInterval(-3600)))
                 .deleteSecret(name: "app", recovery: .days(7), logger: logger)

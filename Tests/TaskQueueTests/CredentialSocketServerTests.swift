@@ -13,12 +13,14 @@ import Testing
     func start(
         _ dir: TestDirectory, limits: CredentialSocketServer.Limits = .init(), logger: Logger = quietLogger,
         describe: @escaping CredentialSocketServer.Describer = { _ in [:] },
+        beforeStart: (CredentialSocketServer) -> Void = { _ in },
         handler: @escaping CredentialSocketServer.Handler
     ) throws -> (CredentialSocketServer, String) {
         let path = dir.file("c.sock")
         let server = CredentialSocketServer(
             listener: .path(path), limits: limits, logLimiter: LogRateLimiter(), logger: logger,
             describe: describe, handler: handler)
+        beforeStart(server)
         try server.start()
         return (server, path)
     }
@@ -249,21 +251,22 @@ import Testing
         let dir = try TestDirectory()
         defer { dir.remove() }
         let recorder = LogRecorder()
-        let path = dir.file("c.sock")
-        let server = CredentialSocketServer(
-            listener: .path(path), logLimiter: LogRateLimiter(), logger: recorder.logger(),
-            describe: { _ in [:] }, handler: { _ in .value(Data(repeating: UInt8(ascii: "v"), count: 2000)) })
         let sends = Mutex(0)
-        server.sendCall = { fd, bytes, count in
-            let call = sends.withLock { count in
-                defer { count += 1 }
-                return count
-            }
-            guard call == 0 else { return (-1, ENOBUFS) }
-            let sent = Glibc.send(fd, bytes, min(count, 1000), Int32(MSG_NOSIGNAL))
-            return (sent, sent < 0 ? errno : 0)
-        }
-        try server.start()
+        let (server, path) = try start(
+            dir, logger: recorder.logger(),
+            beforeStart: { server in
+                // The first send takes 1,000 bytes; the next fails as under memory pressure.
+                server.sendCall = { fd, bytes, count in
+                    let call = sends.withLock { count in
+                        defer { count += 1 }
+                        return count
+                    }
+                    guard call == 0 else { return (-1, ENOBUFS) }
+                    let sent = Glibc.send(fd, bytes, min(count, 1000), Int32(MSG_NOSIGNAL))
+                    return (sent, sent < 0 ? errno : 0)
+                }
+            },
+            handler: { _ in .value(Data(repeating: UInt8(ascii: "v"), count: 2000)) })
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
 

@@ -96,8 +96,9 @@ public enum DaemonLauncher {
             ])
     }
 
-    /// Whether two spellings name one file (`/var/run/x.sock` and `/run/x.sock`: systemd rewrites
-    /// a `ListenStream=` under `/var/run`).
+    /// Whether two spellings name one file that exists (`/var/run/x.sock` and `/run/x.sock`:
+    /// systemd rewrites a `ListenStream=` under `/var/run`), by device and inode; for paths whose
+    /// files may not exist yet, `DelegateConfiguration.samePath`.
     static func sameFile(_ first: String, _ second: String) -> Bool {
         guard let one = FileIdentity(path: first) else { return false }
         return one == FileIdentity(path: second)

@@ -34,7 +34,7 @@ extension DelegateConfiguration {
         // Each fine alone, but not one path for both: the second socket would find the first
         // listening (the start fails), or take its path from it between bind and listen.
         if !queue.credentialsSocketPath.isEmpty, !queue.socketPath.isEmpty,
-            Self.sameFile(queue.credentialsSocketPath, queue.socketPath)
+            Self.samePath(queue.credentialsSocketPath, queue.socketPath)
         {
             let label = "[queue] credentials_socket_path"
             throw ConfigurationError(
@@ -47,8 +47,9 @@ extension DelegateConfiguration {
     /// directory that exists (links, `.` and `..` resolved as the kernel would, so
     /// `/var/run/x.sock` is `/run/x.sock` where `/var/run` links to `/run`, even before
     /// `/run/secrets-delegate` is made), then the rest of it as written (`.`, `..` and `//`
-    /// resolved).
-    static func sameFile(_ first: String, _ second: String) -> Bool {
+    /// resolved). Unlike `DaemonLauncher.sameFile` (which compares files that exist, by device and
+    /// inode), this holds for sockets not bound yet, as a configuration names them.
+    static func samePath(_ first: String, _ second: String) -> Bool {
         func resolved(_ path: String) -> String {
             let parts = path.split(separator: "/", omittingEmptySubsequences: true)
             for existing in stride(from: parts.count - 1, through: 0, by: -1) {

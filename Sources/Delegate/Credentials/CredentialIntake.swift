@@ -98,7 +98,7 @@ struct CredentialIntake: Sendable {
         let generation = dispatcher.connectors.generation
         let task: DelegateTask
         do throws(Refusal) {
-            task = try admit(address, helperUID: request.peer.uid).task
+            task = try admit(address, helperUID: request.peer.uid)
         } catch {
             _ = counted(error, taskID: nil, receivedAt: receivedAt)
             throw error
@@ -106,7 +106,7 @@ struct CredentialIntake: Sendable {
         // A reload while the read waits for a slot: its entry and connector as they are now.
         let readmission = TaskDispatcher.Readmission(generation: generation) {
             do throws(Refusal) {
-                return .run(try admit(address, helperUID: request.peer.uid).task)
+                return .run(try admit(address, helperUID: request.peer.uid))
             } catch {
                 return .answered(counted(error, taskID: task.id, receivedAt: receivedAt))
             }
@@ -139,11 +139,9 @@ struct CredentialIntake: Sendable {
             receivedAt: receivedAt)
     }
 
-    /// The entry that maps `address` and its read, admitted for the unit under the connectors in
+    /// The read of the entry that maps `address`, admitted for the unit under the connectors in
     /// force.
-    private func admit(_ address: CredentialRequestAddress, helperUID: UInt32) throws(Refusal)
-        -> (mapping: CredentialMapping, task: DelegateTask)
-    {
+    private func admit(_ address: CredentialRequestAddress, helperUID: UInt32) throws(Refusal) -> DelegateTask {
         let admission = dispatcher.connectors.admitCredential(unit: address.unit, id: address.id, helperUID: helperUID) {
             Data(
                 SecretFetcher.task(
@@ -155,8 +153,8 @@ struct CredentialIntake: Sendable {
                 code: .noMapping, message: "no [[credential]] entry maps unit \(address.unit) credential \(address.id)")
         case .refused(let refused, let error):
             throw Refusal(code: error.code, message: error.message, connectorID: refused.connector)
-        case .admitted(let admitted, let admittedTask):
-            return (admitted, admittedTask)
+        case .admitted(_, let admittedTask):
+            return admittedTask
         }
     }
 }

@@ -204,7 +204,7 @@ public final class TaskDispatcher: Sendable {
         return result
     }
 
-    /// How to admit a waiting task again (``execute(_:receivedAt:logger:readmit:)``).
+    /// How to admit a waiting task again (``execute(_:receivedAt:logger:readmit:slots:)``).
     struct Readmission {
         /// ``ConnectorCatalog/generation`` when the task was first admitted (read before that).
         let generation: UInt64
@@ -267,9 +267,6 @@ public final class TaskDispatcher: Sendable {
             decision: decision, delegate: delegateName, receivedAt: receivedAt, finishedAt: now)
     }
 
-    /// The `rejected` result for a task that failed validation, counted and logged.
-    /// - Parameter logLimiter: rate-limits the warning, for intakes where a producer can send
-    ///   invalid tasks as fast as it likes (the socket and the spool).
     /// The `rejected` result for `rejection`, counted (status and its connector's), for a caller
     /// whose own line says why (the credentials socket's refusal).
     func counted(_ rejection: TaskRejection, receivedAt: Date) -> TaskResult {
@@ -278,6 +275,9 @@ public final class TaskDispatcher: Sendable {
         return TaskResult.rejected(rejection, delegate: delegateName, receivedAt: receivedAt, finishedAt: clock.now())
     }
 
+    /// The `rejected` result for a task that failed validation, counted and logged.
+    /// - Parameter logLimiter: rate-limits the warning, for intakes where a producer can send
+    ///   invalid tasks as fast as it likes (the socket and the spool).
     func rejected(
         _ rejection: TaskRejection, receivedAt: Date, logger: Logger, logLimiter: LogRateLimiter? = nil
     ) -> TaskResult {
