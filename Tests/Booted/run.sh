@@ -134,17 +134,23 @@ curl -sf "http://127.0.0.1:$MOTO_PORT/moto-api/" >/dev/null || die "moto_server 
 
 IMDS_EMULATOR=$("$SWIFT" build --show-bin-path)/IMDSEmulator
 [ -x "$IMDS_EMULATOR" ] || "$SWIFT" build --product IMDSEmulator >/dev/null
+# (Started in this shell, not in a command substitution's subshell, so that the cleanup has
+# their pids and stops them.)
 start_imds() { # start_imds ENV_FILE OUT_FILE
     (set -a; . "$1"; exec "$IMDS_EMULATOR") >"$2" 2>&1 &
     pids+=($!)
-    local deadline=$((SECONDS + 60))
-    until grep -q '^http://' "$2" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
-    head -n 1 "$2"
 }
-IMDS_GOOD=$(start_imds "$WORK/instance-role.env" "$WORK/imds-good.out")
+imds_url() { # imds_url OUT_FILE: the URL the emulator prints once it listens
+    local deadline=$((SECONDS + 60))
+    until grep -q '^http://' "$1" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+    head -n 1 "$1"
+}
+start_imds "$WORK/instance-role.env" "$WORK/imds-good.out"
 # A second instance metadata service whose role keys AWS does not know: tasks signed with them fail.
 printf 'IMDS_ACCESS_KEY_ID=ASIABOGUSBOGUSBOGUS1\nIMDS_SECRET_ACCESS_KEY=bogus\nIMDS_SESSION_TOKEN=bogus\n' >"$WORK/bogus.env"
-IMDS_BOGUS=$(start_imds "$WORK/bogus.env" "$WORK/imds-bogus.out")
+start_imds "$WORK/bogus.env" "$WORK/imds-bogus.out"
+IMDS_GOOD=$(imds_url "$WORK/imds-good.out")
+IMDS_BOGUS=$(imds_url "$WORK/imds-bogus.out")
 case "$IMDS_GOOD $IMDS_BOGUS" in http://127.0.0.1:*" "http://127.0.0.1:*) ;; *) die "the IMDS emulator did not start" ;; esac
 
 # (SQS through it answers 503 while the probe's /root/boot-test/sqs-down exists.)

@@ -20,19 +20,17 @@ import Testing
     static let list = HTTPRequestMatch.target("secretsmanager.ListSecrets")
     static let dummyPrefix = "devops/secrets-delegate-test-connection-"
 
-    func run(taskID: String = "test-connection-1", prefix: String = "devops", logger: Logger? = nil) async throws
-        -> OperationOutcome
-    {
+    func run(
+        taskID: String = "test-connection-1", prefix: String = "devops", logger: Logger? = nil,
+        credentials: any CredentialProvider = StaticCredentialProvider(
+            Credentials(accessKeyId: ScriptedExecutorFixture.accessKeyID, secretAccessKey: "unused-test-key"))
+    ) async throws -> OperationOutcome {
         let aws = AWSClient(
             endpoint: AWSServiceEndpoint(
                 signingName: "secretsmanager", region: "us-east-1", url: ScriptedExecutorFixture.endpoint),
             options: AWSClientOptions(maxAttempts: 1), httpClient: http, clock: ManualClock(),
             sleeper: RecordingSleeper())
-        let client = SecretsManagerClient(
-            aws: aws,
-            credentials: StaticCredentialProvider(
-                Credentials(accessKeyId: ScriptedExecutorFixture.accessKeyID, secretAccessKey: "unused-test-key")),
-            namePrefix: prefix)
+        let client = SecretsManagerClient(aws: aws, credentials: credentials, namePrefix: prefix)
         return try await ConnectionTest(client: client, taskID: taskID, logger: logger ?? self.logger).run()
     }
 
@@ -167,6 +165,24 @@ import Testing
         #expect(summary(outcome) == Summary(canRead: false, canWrite: false, checks: ["CreateSecret:error"]))
         #expect(errorCode(outcome.failure) == "UnrecognizedClientException")
         #expect(http.requests.count == 1)
+    }
+
+    /// Credentials that answer AWS's refusal (STS refused the role: `AccessDenied`).
+    struct RefusedCredentials: CredentialProvider {
+        func credentials(logger: Logger) async throws -> Credentials {
+            throw AWSError(
+                kind: .service, code: .accessDenied, message: "the role's trust policy refused this delegate",
+                httpStatus: 403, attempts: 1)
+        }
+    }
+
+    @Test func credentialsRefusedFailTheTestWithNoChecksAndNoCall() async throws {
+        let outcome = try await run(credentials: RefusedCredentials())
+
+        #expect(summary(outcome) == Summary(canRead: false, canWrite: false, checks: []))
+        #expect(errorCode(outcome.failure) == "AccessDenied")
+        #expect(outcome.failure?.whileObtainingCredentials == true)
+        #expect(http.requests.isEmpty)
     }
 
     @Test func aFailedReadBackOrDeleteIsReportedButTheDummyIsStillDeleted() async throws {

@@ -9,7 +9,8 @@ import SigV4
 /// describes. A dummy secret is created under the prefix, read back and deleted without recovery.
 /// When creating is denied the connector can still be used for reads, so reading is checked
 /// (ListSecrets under the prefix) and the test succeeds with `canWrite: false`. Bad credentials or
-/// an unreachable endpoint fail the test.
+/// an unreachable endpoint fail the test; credentials that could not be obtained fail it with no
+/// checks, no call having reached Secrets Manager.
 struct ConnectionTest: Sendable {
     let client: SecretsManagerClient
     let taskID: String
@@ -53,6 +54,11 @@ struct ConnectionTest: Sendable {
         } catch {
             attempts += error.attempts
             try Self.throwIfCutOff(error, attempts: attempts)
+            // No credentials (STS refused the role, IMDS had none): nothing reached Secrets
+            // Manager, so no check says what its policy allows.
+            if error.whileObtainingCredentials {
+                return finish([], attempts: attempts, canRead: false, canWrite: false, failure: error, message: "the connection test failed: \(error.message)")
+            }
             checks.append(Check(action: "CreateSecret", error: error))
             guard error.deniesAccess else {
                 return finish(checks, attempts: attempts, canRead: false, canWrite: false, failure: error, message: "the connection test failed: \(error.message)")
