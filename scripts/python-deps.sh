@@ -15,7 +15,8 @@ BENCH=no
 set --
 
 # The versions the tests were written and run against: a newer moto answers otherwise, and a run
-# on a fresh machine must test what the last one did. Another version installed is replaced.
+# on a fresh machine must test what the last one did. Another version installed is replaced. What
+# they pull in is pinned too (python-constraints.txt).
 # The tiers run moto as `$PYTHON -m moto.server`, so its console script need not be on the PATH.
 has() { "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('$1') != '$2')" 2>/dev/null; }
 { has moto 5.2.1 && "$PYTHON" -c "import moto.server, flask, flask_cors" 2>/dev/null; } || set -- "$@" "moto[server]==5.2.1"
@@ -39,4 +40,4 @@ if [ "$managed" = True ]; then
     set -- --break-system-packages "$@"
 fi
 echo "installing (pip):$(printf ' %s' "$@")"
-"$PYTHON" -m pip install --quiet "$@"
+"$PYTHON" -m pip install --quiet -c "$(dirname "$0")/python-constraints.txt" "$@"
