@@ -96,8 +96,10 @@ import Testing
         _ = try await run()
         let again = http.requests.dropFirst(3).first
         #expect(again?.json?["Name"] as? String == created)
-        #expect(again?.json?["SecretString"] as? String == sent.first?.json?["SecretString"] as? String)
-        #expect(again?.json?["ClientRequestToken"] as? String == sent.first?.json?["ClientRequestToken"] as? String)
+        let value = try #require(sent.first?.json?["SecretString"] as? String)
+        let token = try #require(sent.first?.json?["ClientRequestToken"] as? String)
+        #expect(again?.json?["SecretString"] as? String == value)
+        #expect(again?.json?["ClientRequestToken"] as? String == token)
         _ = try await run(taskID: "test-connection-2")
         let other = try #require(http.requests.dropFirst(6).first?.json?["Name"] as? String)
         #expect(other.hasPrefix(Self.dummyPrefix))
@@ -119,9 +121,10 @@ import Testing
         #expect(second.hasPrefix(Self.dummyPrefix))
         #expect(second != first)
         #expect(sent.dropFirst(2).allSatisfy { $0.json?["SecretId"] as? String == second }, "the new dummy is read and deleted")
-        // The second name follows from the task id too: a rerun cut off on it finds it again.
-        let digest = try ConnectionTest.digest(of: "test-connection-1")
-        #expect(second == "devops/secrets-delegate-test-connection-\(digest.suffix(32))")
+        // Both names follow from the task id (SHA-256 over "secrets-delegate testConnection\n" and
+        // it, halves of its hex, here by Python's hashlib): a rerun cut off on either finds it again.
+        #expect(first == "devops/secrets-delegate-test-connection-70c2bbbb83a0b9ff6be97dfdf7a6a05a")
+        #expect(second == "devops/secrets-delegate-test-connection-bcc1c94faf82907397d904d235643847")
     }
 
     /// Any other refusal of the create is the test's answer, reported after one call.

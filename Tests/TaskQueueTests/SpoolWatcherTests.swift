@@ -335,6 +335,9 @@ import Testing
         }
         #expect(seen.count == total)
         #expect(duplicates == 0)
+        // Nor is one offered again after the last new one (the files are still in new/).
+        let again = await nextName(watcher, within: .seconds(2))
+        #expect(again == nil, "offered again: \(again ?? "")")
         _ = iterator
         // Removing 100,000 files takes seconds: not on a cooperative thread (the deferred remove
         // then finds nothing left, or cleans up after a failure).

@@ -88,5 +88,8 @@ systemctl reload secrets-delegate.service
 restart_warning() { journal_since restart-keys -p warning | grep -q 'restart.*queue.spool_dir'; }
 wait_until 30 restart_warning && ok "the reload's warning names queue.spool_dir as waiting for a restart" ||
     fail "no warning naming queue.spool_dir"
+# ... and the spool stays where it was: a task written there is still run.
+submit kept-spool "{\"id\":\"boot-kept-spool\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait --timeout 30 --spool /var/lib/secrets-delegate/spool
+expect_eq "a spool task after a reload that named another spool_dir" "$?" 0
 write_config "$IMDS_GOOD" '"boot"'
 systemctl reload secrets-delegate.service
