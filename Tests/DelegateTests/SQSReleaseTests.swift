@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import SQS
 import TestSupport
@@ -69,6 +70,34 @@ import Testing
         let last = try #require(endpoint.bodies(of: "ChangeMessageVisibility").last)
         #expect(last.contains(#""VisibilityTimeout":0"#), "\(last)")
         #expect(intake.status.snapshot[queue.url]?.released == 1)
+    }
+}
+
+/// No task starts once the delegate is stopping: a message taken up (read, admitted) as the stop
+/// began is made visible again at once, not run, not answered.
+@Suite struct SQSStartAtStopTests {
+    @Test func aTaskAdmittedAsTheStopBeganIsReleasedUnrun() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let (intake, http, _) = try endpoint.intake()
+        defer { http.shutdown() }
+        let queue = try endpoint.queue("tasks")
+        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: Logger(label: "test"))
+        let body = #"{"id":"t-stop","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"#
+            + #""operation":"getSecretValue","params":{"name":"db"},"replyTo":null}"#
+        let task = try intake.dispatcher.connectors.admit(
+            TaskDocument(Data(body.utf8)), defaultID: nil, by: .sqsQueue(queue.url))
+
+        intake.dispatcher.stopIntake()
+        await poller.run(
+            task, message: SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body),
+            receivedAt: intake.dispatcher.now, logger: Logger(label: "test"))
+
+        #expect(endpoint.actions == ["ChangeMessageVisibility"])
+        let release = try #require(endpoint.bodies(of: "ChangeMessageVisibility").first)
+        #expect(release.contains(#""VisibilityTimeout":0"#), "\(release)")
+        let counts = intake.dispatcher.status.snapshot
+        #expect(counts.succeeded + counts.failed == 0)
     }
 }
 

@@ -7,9 +7,10 @@ import Testing
 @testable import Delegate
 
 /// No spool task starts once the delegate is stopping: one claimed as the stop began goes back
-/// to `new/`, unstarted, for the next start or another delegate.
+/// to `new/`, unstarted, for the next start or another delegate; one claimed before it, whose
+/// file is read after, stays claimed for the next start.
 @Suite struct SpoolClaimAtStopTests {
-    @Test func aTaskClaimedAsTheStopBeganGoesBackToNew() throws {
+    @Test func aTaskClaimedAsTheStopBeganGoesBackToNew() async throws {
         let directory = try TemporaryDirectory(prefix: "spool-claim-stop")
         let root = directory.url.path
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -30,5 +31,12 @@ import Testing
         #expect(FileManager.default.contents(atPath: directory.path("new/t-2.json")) == task, "back in new/, as it was")
         #expect(!FileManager.default.fileExists(atPath: directory.path("cur/d/t-2.json")))
         #expect(try spool.recoverClaimed().map(\.name) == ["t-1.json"])
+
+        // The one claimed before the stop, its file read after it: not run, it stays claimed.
+        await intake.runClaimed(claimed, receivedAt: dispatcher.now)
+        #expect(FileManager.default.fileExists(atPath: directory.path("cur/d/t-1.json")))
+        #expect(!FileManager.default.fileExists(atPath: directory.path("done/t-1.json")))
+        let counts = dispatcher.status.snapshot
+        #expect(counts.succeeded + counts.failed == 0)
     }
 }

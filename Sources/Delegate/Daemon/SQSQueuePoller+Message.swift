@@ -119,8 +119,13 @@ extension SQSQueuePoller {
         intake.settings().permitsReplies(to: queue) ? queue : nil
     }
 
-    /// Runs a valid task, then replies.
-    private func run(_ task: DelegateTask, message: SQSMessage, receivedAt: Date, logger: Logger) async {
+    /// Runs a valid task, then replies; a stop that began since the message was taken up starts
+    /// nothing: the message is made visible again at once, for the next start or another delegate.
+    func run(_ task: DelegateTask, message: SQSMessage, receivedAt: Date, logger: Logger) async {
+        if dispatcher.isStopping {
+            await release(message, afterSeconds: 0, logger: logger)
+            return
+        }
         let replyTo = task.replyTo.flatMap { try? SQSQueueURL($0) }
         if let replyTo, permittedReply(replyTo) == nil {
             // Not run: its result would go, signed with this delegate's identity, to a host that

@@ -233,6 +233,14 @@ struct SpoolIntake: Sendable {
                         break
                     }
                     if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) { return }
+                    // A stop that began since the claim (as the file was read) starts nothing:
+                    // not counted in flight, the drain would not wait for it.
+                    guard !dispatcher.isStopping else {
+                        logger.notice(
+                            "stopping: spool task \(claimed.name), claimed before the stop, stays claimed for the next start",
+                            metadata: ["task_id": "\(task.id)"])
+                        return
+                    }
                     logger.info(
                         "task claimed",
                         metadata: [
