@@ -126,6 +126,9 @@ import Testing
         let result = try String(contentsOfFile: directory.path("spool/done/shared.json"), encoding: .utf8)
         #expect(result.contains(#""status":"rejected""#), "\(result)")
         #expect(result.contains("mode 0664"), "\(result)")
+        // The advice is a mode the delegate can read through the spool's group (not 0600).
+        #expect(result.contains("write task files 0640 (umask 027)"), "\(result)")
+        #expect(!result.contains("0600"), "\(result)")
         #expect(http.requests.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: directory.path("spool/new/shared.json")))
     }

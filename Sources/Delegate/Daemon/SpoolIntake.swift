@@ -203,7 +203,7 @@ struct SpoolIntake: Sendable {
                     TaskRejection(
                         code: .invalidTask,
                         message: "the task file has mode 0\(String(mode, radix: 8)): others than its owner may write it, "
-                            + "so it cannot run as its owner's; write task files 0640 or 0600 (umask 027)",
+                            + "so it cannot run as its owner's; write task files 0640 (umask 027), readable by the spool's group",
                         taskID: resultID),
                     receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
             case .data(let data):
