@@ -80,13 +80,16 @@ public final class AWSClient: Sendable {
                 let response = try await http.execute(request)
                 if (200..<300).contains(response.status) {
                     retryBucket.release(lastRetryCost > 0 ? lastRetryCost : RetryTokenBucket.noRetryIncrement)
+                    // Dropped, as an error answer's is, when it holds a secret (an endpoint that
+                    // echoes): an answer that cannot be read quotes it in the task's error.
+                    let requestId = AWSErrorDecoder.requestID(in: response).flatMap { id in
+                        MessageRedactor.any(
+                            of: [credentials.secretAccessKey, credentials.sessionToken, signature] + call.sensitiveValues,
+                            isIn: id) ? nil : id
+                    }
                     return AWSResponse(
-                        status: response.status,
-                        headers: response.headers,
-                        body: response.body,
-                        requestId: AWSErrorDecoder.requestID(in: response),
-                        attempts: attempt
-                    )
+                        status: response.status, headers: response.headers, body: response.body, requestId: requestId,
+                        attempts: attempt)
                 }
                 failure = AWSErrorDecoder.decode(response, wireProtocol: call.wireProtocol, redactor: redactor())
                 if !skewRetryUsed,

@@ -1,3 +1,5 @@
+import JSON
+
 /// Makes text that came from AWS, or that mentions a request, safe for logs and results.
 ///
 /// Some AWS endpoints explain a signature mismatch by quoting the canonical request and the
@@ -37,6 +39,20 @@ public struct MessageRedactor: Sendable {
     /// (an error code, a request id) that is dropped whole rather than marked.
     public func finds(in text: String) -> Bool {
         !Self.ranges(of: secrets.flatMap(Self.spellings), in: Array(text.utf8)).isEmpty
+    }
+
+    /// Whether `field`, a short one a successful answer carries (its request id), holds one of
+    /// `secrets` in a spelling ``finds(in:)`` looks for. Only the secrets that could fit in it are
+    /// spelled out (no spelling is shorter than its secret; one with white space at an end is
+    /// also looked for trimmed): none of a key, token or signature fits in AWS's 36-character
+    /// request ids, so a call that succeeded pays next to nothing.
+    public static func any(of secrets: [String?], isIn field: String) -> Bool {
+        let length = field.utf8.count
+        let fitting = secrets.filter { secret in
+            guard let secret else { return false }
+            return secret.utf8.count <= length || secret.first?.isWhitespace == true || secret.last?.isWhitespace == true
+        }
+        return !fitting.isEmpty && MessageRedactor(secrets: fitting).finds(in: field)
     }
 
     /// `text` with every byte range any of `targets` covers replaced by one `<redacted>`: the
@@ -87,10 +103,15 @@ public struct MessageRedactor: Sendable {
     /// escapes quotes, backslashes and control characters (`\u001b` or `\u001B`), and may also
     /// write `/` as `\/` (as Foundation's encoder does: a base64 value, a session token) or every
     /// scalar outside printable ASCII as `\uxxxx` (Python's `json.dumps`, lowercase hex; Jackson's
-    /// ASCII mode, uppercase). Distinct by their bytes: two spellings that differ only in Unicode
-    /// normalization are both kept.
+    /// ASCII mode, uppercase), or as this project's own writer does (``JSONValue/writeString(_:into:)``:
+    /// DEL, C1 controls, U+2028/U+2029 and U+FFFE/U+FFFF escaped, other non-ASCII as it is; the
+    /// spelling of a result sent to SQS). Distinct by their bytes: two spellings that differ only
+    /// in Unicode normalization are both kept. None is shorter than the secret.
     static func spellings(of secret: String) -> [[UInt8]] {
         var spellings: Set<[UInt8]> = [Array(secret.utf8)]
+        var written: [UInt8] = []
+        JSONValue.writeString(secret, into: &written)
+        spellings.insert(Array(written.dropFirst().dropLast()))
         for escapingSlash in [false, true] {
             for escapingNonASCII in [false, true] {
                 for uppercase in [false, true] {

@@ -3,6 +3,7 @@ import HTTP
 import Testing
 
 @testable import AWSCore
+import JSON
 
 @Suite struct AWSErrorDecoderTests {
     @Test func readsTheCodeFromTheErrorTypeHeader() {
@@ -171,6 +172,27 @@ import Testing
         #expect(redactor.redact("raw pä\"ss😀word") == "raw <redacted>")
         #expect(redactor.redact(#"value "p\u00E4\"ss\uD83D\uDE00word" is bad"#) == #"value "<redacted>" is bad"#)
         #expect(MessageRedactor.spellings(of: "a/b\nc").count == 3)
+    }
+
+    /// A result this delegate writes (sent to SQS, quoted back) spells a value its own way: DEL,
+    /// C1 controls and U+2028 escaped, other non-ASCII as it is.
+    @Test(arguments: ["Grüße\u{7F}Welt", "pässwörd\u{2028}x", "é\u{85}abc"])
+    func findsSecretsAsThisDelegateWritesThem(secret: String) {
+        let written = JSONValue.string(secret).jsonText
+        let redacted = MessageRedactor(secrets: [secret]).redact("body: \(written)")
+        #expect(redacted == #"body: "<redacted>""#, "\(redacted)")
+    }
+
+    /// A request id of a successful answer is checked only against the secrets that fit in it.
+    @Test func aShortFieldIsCheckedAgainstTheSecretsThatFit() {
+        let signature = String(repeating: "ab12", count: 16)
+        #expect(MessageRedactor.any(of: ["hunter2-canary", nil], isIn: "id-hunter2-canary"))
+        #expect(MessageRedactor.any(of: [signature], isIn: signature))
+        #expect(MessageRedactor.any(of: ["p\u{E4}ss/word"], isIn: #"p\u00e4ss\/word"#))
+        // Found trimmed: its newline does not make it too long to fit.
+        #expect(MessageRedactor.any(of: ["hunter2-canary\n"], isIn: "hunter2-canary"))
+        #expect(!MessageRedactor.any(of: [signature, "hunter2-canary", nil], isIn: "1f2e3d4c-aaaa-bbbb-cccc-0123456789ab"))
+        #expect(!MessageRedactor.any(of: [], isIn: "req-1"))
     }
 
     /// A value read from a file ends in a newline: at the end of a message it is found before

@@ -60,4 +60,41 @@ import Testing
             }
         }
     }
+
+    /// A successful answer that cannot be read fails the task quoting its request id: an endpoint
+    /// that echoes the value written, or the request's signature, as the id has it dropped, as an
+    /// error answer's is. An id holding neither is kept.
+    static func requestID(echoing: String, from request: HTTPRequest) -> String {
+        if echoing == "value" { return "rid-" + (SentRequest(request).json?["SecretString"] as? String ?? "") }
+        if echoing == "signature" {
+            return (request.headers["Authorization"] ?? "").components(separatedBy: "Signature=").last ?? ""
+        }
+        return "1f2e3d4c-aaaa-bbbb-cccc-0123456789ab"
+    }
+
+    @Test(arguments: ["value", "signature", "neither"])
+    func aRequestIDOfAnUnreadableAnswerHoldingASecretIsDropped(echoing: String) async throws {
+        let http = ScriptedHTTPClient(fallback: { request throws(HTTPClientError) in
+            .awsJSON("not json", status: 200, requestId: Self.requestID(echoing: echoing, from: request))
+        })
+        let aws = AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://sm.test"),
+            httpClient: http)
+        let sm = SecretsManagerClient(
+            aws: aws,
+            credentials: StaticCredentialProvider(
+                Credentials(accessKeyId: "AKIDREDACTTEST", secretAccessKey: "redact-test-secret")))
+        var thrown: AWSError?
+        do {
+            _ = try await sm.putSecretValue(name: "app", value: .string("hunter2-canary"), taskID: "t-1", logger: logger)
+        } catch {
+            thrown = error
+        }
+        let error = try #require(thrown, "an answer that is not JSON was taken")
+        #expect(error.code.rawValue == "InvalidResponse", "\(error)")
+        let expected: String? = echoing == "neither" ? "1f2e3d4c-aaaa-bbbb-cccc-0123456789ab" : nil
+        #expect(error.requestId == expected)
+        #expect(!"\(error)".contains("hunter2-canary"))
+        #expect(http.requests.count == 1)
+    }
 }
