@@ -42,17 +42,52 @@ public struct MessageRedactor: Sendable {
     }
 
     /// Whether `field`, a short one a successful answer carries (its request id), holds one of
-    /// `secrets` in a spelling ``finds(in:)`` looks for. Only the secrets that could fit in it are
-    /// spelled out (no spelling is shorter than its secret; one with white space at an end is
-    /// also looked for trimmed): none of a key, token or signature fits in AWS's 36-character
-    /// request ids, so a call that succeeded pays next to nothing.
+    /// `secrets` in a spelling ``finds(in:)`` looks for; cheaply, as every call that succeeded
+    /// asks. A secret is spelled out only if it could be there: it fits (no spelling is shorter
+    /// than its secret; one that may end in white space may be looked for trimmed), and its
+    /// longest run of bytes no spelling escapes (printable ASCII but space, `"`, `\\` and `/`,
+    /// none of them trimmed) is in the field. None of a key, token or signature fits in AWS's
+    /// 36-character request ids.
     public static func any(of secrets: [String?], isIn field: String) -> Bool {
-        let length = field.utf8.count
-        let fitting = secrets.filter { secret in
-            guard let secret else { return false }
-            return secret.utf8.count <= length || secret.first?.isWhitespace == true || secret.last?.isWhitespace == true
+        let bytes = Array(field.utf8)
+        var suspects: [String] = []
+        for case let secret? in secrets {
+            let utf8 = secret.utf8
+            guard utf8.count <= bytes.count || mayEndInWhiteSpace(utf8) else { continue }
+            let couldBeThere = utf8.withContiguousStorageIfAvailable { longestUnescapedRun(in: $0, isIn: bytes) } ?? true
+            if couldBeThere { suspects.append(secret) }
         }
-        return !fitting.isEmpty && MessageRedactor(secrets: fitting).finds(in: field)
+        return !suspects.isEmpty && MessageRedactor(secrets: suspects).finds(in: field)
+    }
+
+    /// Whether `utf8` starts or ends with a byte of white space, or of a scalar that may be
+    /// (any non-ASCII one): then its trimmed form, shorter, is looked for too.
+    private static func mayEndInWhiteSpace(_ utf8: String.UTF8View) -> Bool {
+        guard let first = utf8.first, let last = utf8.last else { return false }
+        return first <= 0x20 || first >= 0x80 || last <= 0x20 || last >= 0x80
+    }
+
+    /// Whether the longest run of `secret`'s bytes that every spelling keeps as they are and
+    /// trimming never removes (printable ASCII but space, `"`, `\\` and `/`) occurs in `field`;
+    /// true when there is no such run.
+    private static func longestUnescapedRun(in secret: UnsafeBufferPointer<UInt8>, isIn field: [UInt8]) -> Bool {
+        var best = 0..<0
+        var start = 0
+        for index in 0...secret.count where index == secret.count || !isUnescaped(secret[index]) {
+            if index - start > best.count { best = start..<index }
+            start = index + 1
+        }
+        guard !best.isEmpty else { return true }
+        let run = UnsafeBufferPointer(rebasing: secret[best])
+        guard run.count <= field.count else { return false }
+        for offset in 0...(field.count - run.count) where field[offset] == run[0] {
+            if field[offset..<offset + run.count].elementsEqual(run) { return true }
+        }
+        return false
+    }
+
+    private static func isUnescaped(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != UInt8(ascii: "/")
     }
 
     /// `text` with every byte range any of `targets` covers replaced by one `<redacted>`: the

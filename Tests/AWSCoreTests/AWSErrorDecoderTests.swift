@@ -189,6 +189,9 @@ import JSON
         #expect(MessageRedactor.any(of: ["hunter2-canary", nil], isIn: "id-hunter2-canary"))
         #expect(MessageRedactor.any(of: [signature], isIn: signature))
         #expect(MessageRedactor.any(of: ["p\u{E4}ss/word"], isIn: #"p\u00e4ss\/word"#))
+        // No byte of it is spelled as it is: spelled out whatever the field holds.
+        #expect(MessageRedactor.any(of: ["\u{E4}\u{F6}\u{FC}/\u{20AC}"], isIn: #"rid-\u00e4\u00f6\u00fc\/\u20ac"#))
+        #expect(!MessageRedactor.any(of: ["hunter2-canary"], isIn: "id-hunter3-canary"))
         // Found trimmed: its newline does not make it too long to fit.
         #expect(MessageRedactor.any(of: ["hunter2-canary\n"], isIn: "hunter2-canary"))
         #expect(!MessageRedactor.any(of: [signature, "hunter2-canary", nil], isIn: "1f2e3d4c-aaaa-bbbb-cccc-0123456789ab"))
