@@ -113,7 +113,7 @@ import Testing
             Self.create,
             .awsError("InvalidRequestException", message: "You can't create this secret because a secret with this name is already scheduled for deletion."),
             .json(Self.entry("devops/dummy")))
-        let outcome = try await runReadingAndDeletingTheDummy()
+        _ = try await runReadingAndDeletingTheDummy()
         let sent = http.requests
         #expect(sent.map(\.action) == ["CreateSecret", "CreateSecret", "GetSecretValue", "DeleteSecret"])
         let first = try #require(sent.first?.json?["Name"] as? String)

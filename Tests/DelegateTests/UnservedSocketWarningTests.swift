@@ -58,7 +58,7 @@ import Testing
         // Another spelling of the same file (a link to its directory, as /var/run is to /run).
         let directory = try TemporaryDirectory(prefix: "socket-path")
         let socketPath = directory.path("d.sock")
-        FileManager.default.createFile(atPath: socketPath, contents: nil)
+        #expect(FileManager.default.createFile(atPath: socketPath, contents: nil))
         try FileManager.default.createSymbolicLink(atPath: directory.path("var-run"), withDestinationPath: directory.url.path)
         DaemonLauncher.warnOfSocketPath(
             ListenedSockets.Assignment(task: 3, taskPath: socketPath), configured: directory.path("var-run/d.sock"),

@@ -124,6 +124,8 @@ public final class SecretCache: Sendable {
     }
 
     private let state: Mutex<State>
+    /// What entries' ages are measured on: in the daemon ``ElapsedTimeClock``, which wall-clock
+    /// steps do not move (tests step theirs, which the checks below are for).
     private let clock: any WallClock
     public let capacity: Int
     public let maximumBytes: Int

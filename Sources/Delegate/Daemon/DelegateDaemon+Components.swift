@@ -59,7 +59,8 @@ extension DelegateDaemon {
                 logger: logger,
                 stsClient: { region in clients.sts(region: region) }
             )
-            cache = SecretCache(clock: clock)
+            // Ages on the continuous clock: a wall clock stepped back keeps nothing fresh longer.
+            cache = SecretCache(clock: ElapsedTimeClock())
             let executor = TaskExecutor(
                 delegateName: configuration.delegate.name, clients: clients, credentials: registry, clock: clock,
                 cache: cache)
