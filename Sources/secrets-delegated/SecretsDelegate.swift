@@ -127,7 +127,8 @@ struct Submit: AsyncParsableCommand {
             message whose taskId is this task's, whose taskMessageId (when set; not for a FIFO task queue) is \
             the message sent, and whose body is its result is deleted, others are made visible again at once \
             (one that names the task but holds no result of it, or answers an earlier submission of the id, \
-            is left on the queue); a task whose id is not valid, that gives a field twice, whose replyTo is \
+            is left on the queue; what a receive brought is settled up to 5 s past --timeout, and no receive \
+            asks SQS to wait past it); a task whose id is not valid, that gives a field twice, whose replyTo is \
             neither a string nor null (null beside --reply-queue), or that is over 256 KiB with its taskId \
             attribute is refused before sending (exit 64). \
             With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \

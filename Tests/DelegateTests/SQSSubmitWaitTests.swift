@@ -78,6 +78,63 @@ import Testing
         #expect(recorded.contains { $0.action == "ChangeMessageVisibility" }, "\(recorded.map(\.action))")
     }
 
+    /// Other tasks' messages received as the deadline comes are all put back, not left hidden for
+    /// their 30 s lease: putting back ten, 400 ms each, outlasts a 2 s wait.
+    @Test(.timeLimit(.minutes(1))) func everyOtherMessageIsPutBackEvenPastTheDeadline() async throws {
+        let receives = Mutex(0)
+        let others = (2...11).map { (handle: "rh-\($0)", taskID: "t-\($0)", body: "{}") }
+        let (outcome, recorded) = try await waitWithReplies(
+            timeout: .seconds(2), visibilityAnswerDelay: .milliseconds(400)
+        ) { _ in
+            receives.withLock { count in
+                count += 1
+                return count == 1 ? others : []
+            }
+        }
+        #expect(outcome.status == 69, "\(outcome)")
+        let putBack = recorded.filter { $0.action == "ChangeMessageVisibility" }.map(\.body)
+        for other in others {
+            #expect(putBack.contains { $0.contains("\"\(other.handle)\"") }, "\(other.handle) not put back: \(putBack.count)")
+        }
+    }
+
+    /// No receive asks SQS to wait past the timeout (SQS would go on waiting after the client
+    /// gave up, and hide what came for 30 s): in the last second, one that does not wait, and
+    /// no more.
+    @Test func noReceiveWaitsPastTheTimeout() async throws {
+        let (outcome, recorded) = try await waitWithReplies([], timeout: .milliseconds(1500))
+        #expect(outcome.status == 69, "\(outcome)")
+        let waits = recorded.filter { $0.action == "ReceiveMessage" }.map { body -> Int in
+            let json = try? JSONSerialization.jsonObject(with: Data(body.body.utf8)) as? [String: Any]
+            return json?["WaitTimeSeconds"] as? Int ?? -1
+        }
+        // (This endpoint answers at once: it asks again and again while a second is left.)
+        #expect(waits.allSatisfy { $0 == 1 || $0 == 0 }, "\(waits)")
+        #expect(waits.last == 0 && waits.filter { $0 == 0 }.count == 1, "\(waits)")
+    }
+
+    /// An answer over the response limit (ten large messages) makes the wait receive one message
+    /// at a time, as the delegate's own receives do, not fail.
+    @Test func anAnswerOverTheResponseLimitIsReceivedOneMessageAtATime() async throws {
+        let result = Self.result(id: "t-1")
+        let large = String(repeating: "x", count: 450_000)
+        let receives = Mutex(0)
+        let (outcome, recorded) = try await waitWithReplies { _ in
+            receives.withLock { count in
+                count += 1
+                return count == 1
+                    ? (2...11).map { (handle: "rh-\($0)", taskID: "t-\($0)", body: large) }
+                    : [("rh-mine", "t-1", result.jsonLine)]
+            }
+        }
+        #expect(outcome.status == 0, "\(outcome)")
+        let sizes = recorded.filter { $0.action == "ReceiveMessage" }.map { body -> Int in
+            let json = try? JSONSerialization.jsonObject(with: Data(body.body.utf8)) as? [String: Any]
+            return json?["MaxNumberOfMessages"] as? Int ?? -1
+        }
+        #expect(sizes == [10, 1], "\(sizes)")
+    }
+
     /// A message that carries the task's id but no result of it (anyone who may send to the reply
     /// queue can send one) is neither taken nor deleted, and the wait goes on to the real result.
     @Test func aMessageNamingTheTaskButHoldingNoResultOfItIsLeftAlone() async throws {

@@ -32,6 +32,10 @@ extension TaskSubmitter {
     /// made visible again at once.
     static let replyPollSeconds = 5
 
+    /// How long past the wait's deadline an answer on its way, and the releases and deletes of
+    /// what it brought, may take: what SQS handed out is hidden from everyone else until settled.
+    static let settleSeconds: Duration = .seconds(5)
+
     func submitToSQS(
         _ task: Data, id: String?, object: JSONObject, repeatsAField: Bool, to target: SQSDestination,
         privateKey: [UInt8]?
@@ -184,38 +188,52 @@ extension TaskSubmitter {
     ) async -> CommandOutcome {
         var strangers = Set<String>()
         var earlier = Set<String>()
-        /// Deletes a copy of the result within the wait's deadline; the one taken, within 5 s more
-        /// if need be: it is in hand, and left it would come back after its lease.
-        func delete(_ message: SQSMessage, taken: Bool = false) async {
+        /// Deletes the result taken, or a copy of it, by `until`.
+        func delete(_ message: SQSMessage, until: ContinuousClock.Instant) async {
             let handle = message.receiptHandle
-            let until = taken ? max(deadline, ContinuousClock.now + .seconds(5)) : deadline
             _ = try? await Self.before(until) { () async throws(AWSError) in
                 try await client.deleteMessage(queue: reply, receiptHandle: handle, logger: logger)
             }
         }
-        while ContinuousClock.now < deadline {
+        var maxMessages = 10
+        var lastReceive = false
+        while ContinuousClock.now < deadline, !lastReceive {
+            // SQS's wait ends within the timeout (a long poll cut off on the client's side goes on
+            // at SQS, which then hands what comes to no one, hidden for 30 s): in its last second,
+            // one receive that does not wait.
             let remaining = (deadline - ContinuousClock.now).components.seconds
+            lastReceive = remaining < 1
+            let options = SQSClient.ReceiveOptions(
+                maxMessages: maxMessages, waitSeconds: Int(min(Int64(Self.replyPollSeconds), remaining)),
+                visibilitySeconds: 30, attributeNames: [], messageAttributeNames: ["taskId", "taskMessageId"])
             let messages: [SQSMessage]
             do throws(AWSError) {
-                let received = try await Self.before(deadline) { () async throws(AWSError) -> [SQSMessage] in
-                    try await client.receiveMessage(
-                        queue: reply,
-                        options: .init(
-                            // At least a second: in the last one, a wait of 0 would ask again and again.
-                            maxMessages: 10, waitSeconds: Int(max(1, min(Int64(Self.replyPollSeconds), remaining))),
-                            visibilitySeconds: 30, attributeNames: [], messageAttributeNames: ["taskId", "taskMessageId"]),
-                        logger: logger)
+                // An answer on its way at the deadline is waited for (5 s at most): what it holds
+                // is hidden from everyone else until released.
+                let received = try await Self.before(deadline + Self.settleSeconds) {
+                    () async throws(AWSError) -> [SQSMessage] in
+                    try await client.receiveMessage(queue: reply, options: options, logger: logger)
                 }
                 guard let received else { break }
                 messages = received
             } catch {
+                // Ten large messages (results near 256 KiB, escaped in JSON) can make an answer
+                // over the response limit: one at a time, as the delegate's own receives do.
+                if error.transportError?.code == .responseTooLarge, maxMessages > 1 {
+                    maxMessages = 1
+                    lastReceive = false
+                    continue
+                }
                 return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
             }
+            // Others' messages are released, and copies deleted, even past the deadline (5 s more
+            // at most): left, they would be hidden from whoever waits for them for 30 s.
+            let settleBy = max(deadline, ContinuousClock.now + Self.settleSeconds)
             var found: (message: SQSMessage, result: TaskResult, text: String)?
             for message in messages {
                 guard message.messageAttributes["taskId"]?.stringValue == id else {
                     let handle = message.receiptHandle
-                    _ = try? await Self.before(deadline) { () async throws(AWSError) in
+                    _ = try? await Self.before(settleBy) { () async throws(AWSError) in
                         try await client.changeMessageVisibility(queue: reply, receiptHandle: handle, seconds: 0, logger: logger)
                     }
                     continue
@@ -235,12 +253,13 @@ extension TaskSubmitter {
                 if found == nil {
                     found = (message, result, text)
                 } else {
-                    await delete(message)
+                    await delete(message, until: settleBy)
                 }
             }
             if let found {
-                // Printed whatever the delete does.
-                await delete(found.message, taken: true)
+                // Printed whatever the delete does; in hand, and left it would come back after its
+                // lease: 5 s from now at least.
+                await delete(found.message, until: max(settleBy, ContinuousClock.now + Self.settleSeconds))
                 return Self.outcome(for: found.result, text: found.text, privateKey: privateKey)
             }
         }
