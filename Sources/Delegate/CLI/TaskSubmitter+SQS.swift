@@ -189,10 +189,24 @@ extension TaskSubmitter {
         var strangers = Set<String>()
         var earlier = Set<String>()
         /// Deletes the result taken, or a copy of it, by `until`.
-        func delete(_ message: SQSMessage, until: ContinuousClock.Instant) async {
-            let handle = message.receiptHandle
+        @Sendable func delete(_ handle: String, until: ContinuousClock.Instant) async {
             _ = try? await Self.before(until) { () async throws(AWSError) in
                 try await client.deleteMessage(queue: reply, receiptHandle: handle, logger: logger)
+            }
+        }
+        /// Makes the messages of `putBack` visible again and deletes those of `copies`, all at
+        /// once, by `until`: one after another, a slow endpoint would leave the last hidden.
+        func settle(putBack: [String], copies: [String], by until: ContinuousClock.Instant) async {
+            await withTaskGroup(of: Void.self) { group in
+                for handle in putBack {
+                    group.addTask {
+                        _ = try? await Self.before(until) { () async throws(AWSError) in
+                            try await client.changeMessageVisibility(
+                                queue: reply, receiptHandle: handle, seconds: 0, logger: logger)
+                        }
+                    }
+                }
+                for handle in copies { group.addTask { await delete(handle, until: until) } }
             }
         }
         var maxMessages = 10
@@ -230,12 +244,11 @@ extension TaskSubmitter {
             // at most): left, they would be hidden from whoever waits for them for 30 s.
             let settleBy = max(deadline, ContinuousClock.now + Self.settleSeconds)
             var found: (message: SQSMessage, result: TaskResult, text: String)?
+            var putBack: [String] = []
+            var copies: [String] = []
             for message in messages {
                 guard message.messageAttributes["taskId"]?.stringValue == id else {
-                    let handle = message.receiptHandle
-                    _ = try? await Self.before(settleBy) { () async throws(AWSError) in
-                        try await client.changeMessageVisibility(queue: reply, receiptHandle: handle, seconds: 0, logger: logger)
-                    }
+                    putBack.append(message.receiptHandle)
                     continue
                 }
                 // A delegate that names the task message it answered (older ones do not).
@@ -253,13 +266,14 @@ extension TaskSubmitter {
                 if found == nil {
                     found = (message, result, text)
                 } else {
-                    await delete(message, until: settleBy)
+                    copies.append(message.receiptHandle)
                 }
             }
+            await settle(putBack: putBack, copies: copies, by: settleBy)
             if let found {
                 // Printed whatever the delete does; in hand, and left it would come back after its
                 // lease: 5 s from now at least.
-                await delete(found.message, until: max(settleBy, ContinuousClock.now + Self.settleSeconds))
+                await delete(found.message.receiptHandle, until: max(settleBy, ContinuousClock.now + Self.settleSeconds))
                 return Self.outcome(for: found.result, text: found.text, privateKey: privateKey)
             }
         }
