@@ -37,6 +37,11 @@ fi
 stopping_event() { journalctl --sync 2>/dev/null; journalctl _PID="$old_pid" MESSAGE_ID=962a3ac0fd8d4bc58b8cc2ef49ea2893 -b --no-pager -q -o cat | grep -q '^stopping'; }
 wait_until 30 stopping_event && ok "the stopping event (MESSAGE_ID 962a3ac0...) from the process the restart stopped" ||
     fail "no stopping event from PID $old_pid: $(journal_since restart-stopping MESSAGE_ID=962a3ac0fd8d4bc58b8cc2ef49ea2893 | head -n 2 | tr '\n' '|')"
+# The README's recipes read by unit (journalctl -u): the old process's last line is there too,
+# though it exited right after logging it (journald names the unit from the sender's cgroup).
+stopped_by_unit() { journalctl --sync 2>/dev/null; journalctl -u secrets-delegate.service _PID="$old_pid" -b --no-pager -q -o cat | grep -q '^stopped'; }
+wait_until 30 stopped_by_unit && ok "journalctl -u shows the stopped process's last line (stopped)" ||
+    fail "journalctl -u has no stopped line from PID $old_pid: $(journalctl _PID="$old_pid" -b --no-pager -q -o cat | tail -n 2 | tr '\n' '|')"
 new_pid=$(unit_prop secrets-delegate.service MainPID)
 started_event() { journalctl --sync 2>/dev/null; journalctl _PID="$new_pid" MESSAGE_ID=1382b608f94f42d0b0db0c186a2e0e75 -b --no-pager -q -o cat | grep -q .; }
 if [ "$new_pid" != "$old_pid" ] && wait_until 30 started_event; then

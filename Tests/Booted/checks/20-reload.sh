@@ -11,6 +11,16 @@ expect_eq "state after reload" "$(systemctl is-active secrets-delegate.service)"
 expect_eq "MainPID after reload (no restart)" "$(unit_prop secrets-delegate.service MainPID)" "$pid"
 reloaded_event() { journal_since reload MESSAGE_ID=8504d030612a442580f8182de5daf1d7 | grep -q .; }
 wait_until 30 reloaded_event && ok "the reloaded event (MESSAGE_ID 8504d030...) is in the journal" || fail "no reloaded event in the journal"
+# systemd took the reload's RELOADING=1 and READY=1 as one reload: the unit is back to running
+# (a RELOADING=1 it took for a new, job-less reload would hold it in "reloading").
+unit_state() { systemctl show -P ActiveState,SubState secrets-delegate.service | tr '\n' ' '; }
+running_again() { [ "$(unit_state)" = "active running " ]; }
+wait_until 10 running_again && ok "the unit is active (running) again after the reload" ||
+    fail "the unit is '$(unit_state)' 10 s after the reload"
+# The delegate's STATUS= as systemd shows it: its counts.
+status_text=$(unit_prop secrets-delegate.service StatusText)
+grep -Eq '[0-9]+ in flight, [0-9]+ done' <<<"$status_text" && ok "StatusText: $status_text" ||
+    fail "StatusText without the counts: '$status_text'"
 
 CANARY="boot-canary-$(cat /proc/sys/kernel/random/uuid)"
 echo "$CANARY" >"$LOGS/canary"
@@ -71,6 +81,8 @@ hup_refused() { journal_since hup-warning -p warning | grep -q 'reload refused, 
 wait_until 30 hup_refused && ok "a direct SIGHUP with the invalid configuration is refused and logged" ||
     fail "no 'reload refused' error after a direct SIGHUP: $(journal_since hup-warning -p warning | tail -n 3 | tr '\n' '|')"
 expect_eq "MainPID after the refused SIGHUP" "$(unit_prop secrets-delegate.service MainPID)" "$pid"
+wait_until 10 running_again && ok "the unit is active (running) again after the refused SIGHUP" ||
+    fail "the unit is '$(unit_state)' 10 s after the refused SIGHUP"
 expect_eq "reloaded events after the refused SIGHUP" "$(journal_since hup-reloaded MESSAGE_ID=8504d030612a442580f8182de5daf1d7 | grep -c .)" 0
 submit read-after-hup "{\"id\":\"boot-read-after-hup\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait \
     --socket /run/secrets-delegate/delegate.sock
