@@ -168,6 +168,25 @@ import Testing
         #expect(ConnectorCatalog(connectors: ["prod": unitsOnly]).refusal(of: task, by: Self.nobody) != nil)
     }
 
+    /// A principal the connector does not admit is refused as such, whatever else is wrong with
+    /// the task: it learns nothing of its checks (a name outside the prefix would quote it).
+    @Test func aPrincipalNotAdmittedIsRefusedBeforeTheTasksOwnChecks() throws {
+        let rootOnly = Self.named("prod", ConnectorPolicy(allowedUsers: ["root"]))
+        let catalog = ConnectorCatalog(connectors: ["prod": rootOnly])
+        let outside = Self.task(params: ["name": "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/x"])
+        let refused = #expect(throws: TaskRejection.self) {
+            try catalog.admit(TaskDocument(outside), defaultID: nil, by: Self.nobody)
+        }
+        #expect(refused?.code == .notAuthorized)
+        #expect(refused?.message.contains("devops") == false, "\(refused?.message ?? "")")
+        #expect(refused?.taskID == "t-1" && refused?.connectorID == "prod" && refused?.connectorIsNamed == true)
+        // Root, admitted, is told what is wrong.
+        let wrong = #expect(throws: TaskRejection.self) {
+            try catalog.admit(TaskDocument(outside), defaultID: nil, by: TaskPrincipal(intake: .socket, uid: 0, gid: 0))
+        }
+        #expect(wrong?.code == .invalidSecretName)
+    }
+
     @Test func sealingRequiredOnTheSpoolButNotTheSocket() throws {
         let sealed = Self.named("prod", ConnectorPolicy(requireSealedResults: true))
         let catalog = ConnectorCatalog(connectors: ["prod": sealed])

@@ -120,9 +120,36 @@ public final class ConnectorCatalog: Sendable {
     private static func admit(_ document: TaskDocument, defaultID: String?, by principal: TaskPrincipal, in snapshot: State)
         throws(TaskRejection) -> DelegateTask
     {
-        let task = try DelegateTask.decode(document, defaultID: defaultID, connectors: snapshot.connectors)
+        let task: DelegateTask
+        do {
+            task = try DelegateTask.decode(document, defaultID: defaultID, connectors: snapshot.connectors)
+        } catch {
+            // A principal the named connector does not admit is refused as such (section 9), and
+            // learns nothing of what else is wrong with the task (its checks quote the prefix).
+            if let id = document.envelope?.connectorName, let named = snapshot.connectors[id],
+                !admits(named.policy, id: id, principal, in: snapshot)
+            {
+                throw TaskRejection(
+                    code: .notAuthorized, message: "connector \(id) may not be used by \(principal) (the task was refused)",
+                    taskID: error.taskID, operation: error.operation, connectorID: id, connectorIsNamed: true)
+            }
+            throw error
+        }
         if let refusal = refusal(of: task, by: principal, in: snapshot) { throw refusal }
         return task
+    }
+
+    /// Whether `policy`, connector `id`'s, admits `principal`: a unit only by `allowed_units`,
+    /// an SQS queue only by `allowed_queues` (root's pass is for local principals), a local one by
+    /// `allowed_users`/`allowed_groups` or as root.
+    private static func admits(_ policy: ConnectorPolicy, id: String, _ principal: TaskPrincipal, in snapshot: State)
+        -> Bool
+    {
+        guard policy.restrictsPrincipals else { return true }
+        if let unit = principal.unit { return policy.allowedUnits.contains(unit) }
+        if let queueURL = principal.queueURL { return policy.allowedQueues.contains(queueURL) }
+        if principal.uid == 0 { return true }
+        return (snapshot.uids[id] ?? []).contains(principal.uid) || principal.holdsOne(of: snapshot.gids[id] ?? [])
     }
 
     /// What a unit's credential request comes to under one snapshot (a reload in between cannot
@@ -175,25 +202,8 @@ public final class ConnectorCatalog: Sendable {
                     + "name a configured connector instead (\(operation) requested by \(principal))")
         }
         let id = task.connector.id
-        if policy.restrictsPrincipals, let unit = principal.unit {
-            // A unit is no local principal: root's pass does not apply, only `allowed_units`.
-            if !policy.allowedUnits.contains(unit) {
-                return refuse(
-                    .notAuthorized, "connector \(id) may not be used by \(principal) (\(operation) was refused)")
-            }
-        } else if policy.restrictsPrincipals, let queueURL = principal.queueURL {
-            // An SQS task: only its queue can admit it (section 9).
-            if !policy.allowedQueues.contains(queueURL) {
-                return refuse(
-                    .notAuthorized, "connector \(id) may not be used by \(principal) (\(operation) was refused)")
-            }
-        } else if policy.restrictsPrincipals, principal.uid != 0 {
-            let uids = snapshot.uids[id] ?? []
-            let gids = snapshot.gids[id] ?? []
-            if !uids.contains(principal.uid), !principal.holdsOne(of: gids) {
-                return refuse(
-                    .notAuthorized, "connector \(id) may not be used by \(principal) (\(operation) was refused)")
-            }
+        if !admits(policy, id: id, principal, in: snapshot) {
+            return refuse(.notAuthorized, "connector \(id) may not be used by \(principal) (\(operation) was refused)")
         }
         if let operations = policy.operations, !operations.contains(task.operation.name) {
             return refuse(
