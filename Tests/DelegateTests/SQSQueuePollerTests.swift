@@ -424,4 +424,5 @@ final class SQSSettingsHolder: Sendable {
     init(_ section: DelegateConfiguration.SQSSection) { state = Mutex(section) }
     var current: DelegateConfiguration.SQSSection { state.withLock { $0 } }
     func removeQueues() { state.withLock { $0.queueURLs = [] } }
+    func update(_ change: (inout DelegateConfiguration.SQSSection) -> Void) { state.withLock { change(&$0) } }
 }

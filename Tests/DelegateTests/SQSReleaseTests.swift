@@ -101,6 +101,88 @@ import Testing
     }
 }
 
+/// A reload while a task runs decides where its result goes: the result queue configured now, and
+/// a `replyTo` only if it is still one of this delegate's endpoints (else the result is withheld).
+@Suite struct SQSReplyAfterReloadTests {
+    enum Reload: CaseIterable { case resultQueueMoved, replyToNoLongerAnEndpoint }
+
+    @Test(.timeLimit(.minutes(1)), arguments: Reload.allCases)
+    func theResultGoesWhereTheSettingsInForceAtItsEndSay(_ reload: Reload) async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let base = endpoint.server.baseURL
+        let (first, second, replies) = ("\(base)/123456789012/results-1", "\(base)/123456789012/results-2", "\(base)/123456789012/replies")
+        let settings = SQSSettingsHolder(
+            DelegateConfiguration.SQSSection(
+                queueURLs: ["\(base)/123456789012/tasks"], region: "us-east-1", endpoint: base, waitSeconds: 1,
+                visibilitySeconds: 30, resultQueueURL: first))
+        let secretsManager = ScriptedHTTPClient()
+        secretsManager.always(.any, .hold(ScriptedExecutorFixture.secret(value: "reload-canary-value")))
+        let dispatcher = TaskDispatcher(
+            executor: ScriptedExecutorFixture.executor(
+                http: secretsManager, clock: ManualClock(), endpoint: "http://secretsmanager.test", maxAttempts: 1,
+                accessKeyID: "AKIDRELOADREPLY", delegateName: "d"),
+            selection: SelectionPolicy(name: "d", tags: [], acceptUntagged: true), concurrency: 1, clock: ManualClock(),
+            status: DelegateStatus(startedAt: Date()))
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: settings.current, sleeper: RecordingSleeper(), settings: { settings.current }, dispatcher: dispatcher,
+            logger: quiet)
+        defer { http.shutdown() }
+        let queue = try endpoint.queue("tasks")
+        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: quiet)
+        let replyTo = reload == .replyToNoLongerAnEndpoint ? #","replyTo":"\#(replies)""# : ""
+        let body = #"{"id":"t-reload","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"#
+            + #""operation":"getSecretValue","params":{"name":"db"}\#(replyTo)}"#
+
+        let running = Task { await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), lease: 30) }
+        #expect(await eventually { secretsManager.holding == 1 })
+        settings.update { section in
+            switch reload {
+            case .resultQueueMoved: section.resultQueueURL = second
+            // Nothing of this origin left configured (a result queue there would still admit it).
+            case .replyToNoLongerAnEndpoint: (section.endpoint, section.queueURLs, section.resultQueueURL) = ("", [], "")
+            }
+        }
+        secretsManager.releaseHeld()
+        await running.value
+
+        let calls = endpoint.server.recordedRequests.map { request in
+            let json = try? JSONSerialization.jsonObject(with: Data(request.bodyText.utf8)) as? [String: Any]
+            return (action: request.headers["X-Amz-Target"] ?? "", queue: json?["QueueUrl"] as? String, body: request.bodyText)
+        }
+        let sends = calls.filter { $0.action.contains("SendMessage") }
+        switch reload {
+        case .resultQueueMoved:
+            #expect(!sends.isEmpty && sends.allSatisfy { $0.queue == second }, "\(sends.map(\.queue))")
+            #expect(sends.contains { $0.body.contains("reload-canary-value") })
+        case .replyToNoLongerAnEndpoint:
+            // Withheld, with nowhere else to go: nothing sent, the message deleted, loudly.
+            #expect(sends.isEmpty, "\(sends.map(\.queue))")
+            #expect(calls.contains { $0.action.contains("DeleteMessage") }, "\(calls.map(\.action))")
+        }
+    }
+}
+
+/// A delete cut off by the stop's time running out (its handler cancelled) is no fault of the
+/// queue's: no queue-failing, no DeleteMessage error in `status`.
+@Suite struct SQSDeleteAtStopTests {
+    @Test(.timeLimit(.minutes(1))) func aDeleteCutOffByTheStopIsNoQueueFailure() async throws {
+        let endpoint = try SQSScriptedEndpoint(deleteDelay: .seconds(30))
+        defer { endpoint.server.stop() }
+        let (intake, http, _) = try endpoint.intake()
+        defer { http.shutdown() }
+        let queue = try endpoint.queue("tasks")
+        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: Logger(label: "test"))
+        // Not JSON, and no result queue: rejected with nowhere to answer, so deleted.
+        let handling = Task { await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: "not json"), lease: 30) }
+        #expect(await eventually { endpoint.actions.contains { $0.hasPrefix("DeleteMessage") } })
+        handling.cancel()
+        await handling.value
+        #expect(intake.status.snapshot[queue.url]?.errors["DeleteMessage"] == nil)
+    }
+}
+
 /// The stop's release runs on the intake's own logger, which names no queue: its queue events
 /// name theirs themselves, as the contract promises (`QUEUE_URL` on `queue-failing`).
 @Suite struct SQSStopReleaseEventTests {

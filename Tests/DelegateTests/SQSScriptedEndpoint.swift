@@ -15,13 +15,15 @@ import TestSupport
 /// started: tests call its parts). Batch calls report every entry as failed with `batchFailure`,
 /// or with `refuseBatchAction` are refused as a whole (400, `AccessDenied`); single calls succeed,
 /// a single `SendMessage` after `sendDelay`, but for the first `failedVisibilityChanges`
-/// `ChangeMessageVisibility` calls (500, `InternalError`).
+/// `ChangeMessageVisibility` calls (500, `InternalError`); with `deleteDelay`, deletes (batched or
+/// not) are answered after it.
 struct SQSScriptedEndpoint {
     let server: LoopbackHTTPServer
 
     init(
         batchFailure failure: (code: String, senderFault: Bool) = (code: "InternalError", senderFault: false),
-        refuseBatchAction: Bool = false, sendDelay: Duration = .zero, failedVisibilityChanges: Int = 0
+        refuseBatchAction: Bool = false, sendDelay: Duration = .zero, failedVisibilityChanges: Int = 0,
+        deleteDelay: Duration = .zero
     ) throws {
         let visibilityFailuresLeft = Mutex(failedVisibilityChanges)
         server = try LoopbackHTTPServer { request in
@@ -40,6 +42,9 @@ struct SQSScriptedEndpoint {
                 return ScriptedResponse(
                     status: 400, headers: json,
                     body: #"{"__type":"com.amazonaws.sqs#AccessDenied","message":"not allowed: \#(target)"}"#)
+            }
+            if target.hasPrefix("AmazonSQS.DeleteMessage"), deleteDelay > .zero {
+                return ScriptedResponse(status: 200, headers: json, body: "{}", delay: deleteDelay)
             }
             if target.hasSuffix("Batch") {
                 let count = request.bodyText.components(separatedBy: "\"Id\"").count - 1
@@ -80,10 +85,12 @@ struct SQSScriptedEndpoint {
 
     /// An SQS intake with `section`, not started, for a delegate without tags whose AWS clients
     /// make one attempt per call, and the HTTP client it uses (to shut down). `random` is 0.5.
+    /// `dispatcher`, when given, runs its tasks (one with a scripted Secrets Manager, say).
     /// `settings`, when given, is read instead of `section` (a reload changes what it returns).
     static func makeIntake(
         section: DelegateConfiguration.SQSSection, sleeper: RecordingSleeper, status: SQSQueueStatus = SQSQueueStatus(),
-        settings: (@Sendable () -> DelegateConfiguration.SQSSection)? = nil, logger: Logger
+        settings: (@Sendable () -> DelegateConfiguration.SQSSection)? = nil, dispatcher: TaskDispatcher? = nil,
+        logger: Logger
     ) throws -> (SQSIntake, CurlHTTPClient) {
         let configuration = try DelegateConfiguration.load(
             tomlText: "[queue]\nspool_dir = \"\"\nsocket_path = \"\"\n[aws]\nmax_attempts = 1\n[identity]\nsources = [\"environment\"]",
@@ -95,7 +102,7 @@ struct SQSScriptedEndpoint {
             notifier: SystemdNotifier(logger: quiet), logger: quiet, logLimiter: LogRateLimiter(), clock: SystemWallClock(),
             httpClient: http)
         let intake = SQSIntake(
-            dispatcher: components.dispatcher, settings: settings ?? { section }, clients: components.clients,
+            dispatcher: dispatcher ?? components.dispatcher, settings: settings ?? { section }, clients: components.clients,
             identity: { StaticCredentialProvider(Credentials(accessKeyId: "AKIDUNIT", secretAccessKey: "unit-secret")) },
             status: status, sleeper: sleeper, random: { 0.5 }, logLimiter: LogRateLimiter(), logger: logger)
         return (intake, http)

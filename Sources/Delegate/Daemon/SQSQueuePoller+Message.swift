@@ -141,7 +141,7 @@ extension SQSQueuePoller {
             await reply(result, to: configuredResultQueue, for: message, logger: logger)
             return
         }
-        guard let destination = replyTo ?? configuredResultQueue else {
+        guard let destinationAtStart = replyTo ?? configuredResultQueue else {
             // Nowhere to send a result, not even a rejection: the task is dropped, loudly.
             _ = dispatcher.rejected(
                 TaskRejection(
@@ -160,7 +160,28 @@ extension SQSQueuePoller {
                 "operation": "\(task.operation.name.rawValue)", "receive_count": "\(Self.receiveCount(of: message))",
             ])
         let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger)
-        await reply(result, to: destination, for: message, logger: logger)
+        // Where it goes is decided by the settings in force now (a reload while it ran): the
+        // result queue configured now (else the one at its start), and a replyTo only if it is
+        // still one of this delegate's endpoints; if not, the result is withheld from it.
+        guard let replyTo else {
+            await reply(result, to: configuredResultQueue ?? destinationAtStart, for: message, logger: logger)
+            return
+        }
+        guard permittedReply(replyTo) != nil else {
+            var withheld = result
+            (withheld.status, withheld.result, withheld.sealed, withheld.cached, withheld.stale) = (.failed, nil, nil, false, false)
+            withheld.error = TaskFailure(
+                code: .invalidTask,
+                message: "replyTo \(ShownText.quoted(replyTo.origin, limit: 64)) is no longer an SQS endpoint of this delegate "
+                    + "(a reload while the task ran); its result was withheld",
+                retryable: false)
+            logger.error(
+                "a reload took the task's replyTo from this delegate's endpoints while it ran; its result was withheld",
+                metadata: ["task_id": "\(task.id)", "error_code": "InvalidTask"])
+            await reply(withheld, to: configuredResultQueue, for: message, logger: logger)
+            return
+        }
+        await reply(result, to: replyTo, for: message, logger: logger)
     }
 
     /// Extends the message's lease to `visibility_seconds` every third of it until cancelled, a
@@ -369,6 +390,9 @@ extension SQSQueuePoller {
     ) async {
         let handle = newestHandle ?? receiptHandle(of: message)
         if let error = await intake.delete(receiptHandle: handle, from: queue, logger: logger) {
+            // Cut off by the stop's time running out (a cancelled handler): no fault of the
+            // queue's, no queue-failing.
+            if error.code == .cancelled, Task.isCancelled { return }
             // The message comes back after its lease: to this delegate it is deleted again (if it
             // was answered), to another it runs again (its writes are idempotent).
             intake.record(error, of: "DeleteMessage", queue: queue, logger: logger)
