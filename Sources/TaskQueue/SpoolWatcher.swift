@@ -417,15 +417,20 @@ extension SpoolWatcher {
                 return state.rescanRequests
             }
             defer { state.withLock { $0.rescansServed = Swift.max($0.rescansServed, serving) } }
+            // Failures come back at every pass while they last: rate-limited.
             let reader: DirectoryReader
             do {
                 guard let opened = try DirectoryReader(path: directory) else {
-                    logger.warning("spool directory is missing", metadata: ["directory": "\(directory)"])
+                    logLimiter.warning(
+                        "spool directory is missing", metadata: ["directory": "\(directory)"], key: "spool-new-missing",
+                        logger: logger)
                     return
                 }
                 reader = opened
             } catch {
-                logger.error("cannot scan the spool", metadata: ["error": "\(error)"])
+                logLimiter.log(
+                    .error, "cannot scan the spool", metadata: ["error": "\(error)"], key: "spool-scan-failed",
+                    logger: logger)
                 return
             }
             while !Task.isCancelled {
@@ -433,7 +438,9 @@ extension SpoolWatcher {
                 do {
                     batch = try reader.next(limit: Self.batchSize)
                 } catch {
-                    logger.error("cannot scan the spool", metadata: ["error": "\(error)"])
+                    logLimiter.log(
+                        .error, "cannot scan the spool", metadata: ["error": "\(error)"], key: "spool-scan-failed",
+                        logger: logger)
                     return
                 }
                 if batch.isEmpty {

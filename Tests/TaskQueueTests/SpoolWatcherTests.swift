@@ -187,6 +187,24 @@ import Testing
         #expect(await nextName(watcher, within: .seconds(90)) == "pre0.json")
     }
 
+    /// A `new/` that is gone (an operator removed it) is said at every rescan while it lasts:
+    /// rate-limited, not a line per pass.
+    @Test(.timeLimit(.minutes(1))) func aMissingNewDirectoryIsReportedRateLimited() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let spool = try Spool(
+            directory: dir.path, delegateName: "d", logger: recorder.logger(), logLimiter: LogRateLimiter(burst: 3))
+        try spool.prepare()
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        async let _ = watcher.run()
+        defer { watcher.stop() }
+        try FileManager.default.removeItem(atPath: dir.file("new"))
+        for _ in 0..<12 { #expect(await rescanAndWait(watcher)) }
+        let missing = recorder.records.filter { $0.contains("spool directory is missing") }
+        #expect((1...3).contains(missing.count), "\(missing.count) lines")
+    }
+
     @Test func aNewRescanIntervalAppliesWithoutRestartingTheWatcher() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
