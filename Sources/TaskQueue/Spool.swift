@@ -240,8 +240,16 @@ public final class Spool: Sendable {
         switch outcome {
         case .renamed:
             let claimed = ClaimedTask(name: name, path: target)
-            if keptResultsLeft.withLock({ !$0.isEmpty && $0.contains(Array(name.utf8)) }) {
-                removeKeptResultLeft(by: claimed)
+            if keptResultsLeft.withLock({ !$0.isEmpty && $0.contains(Array(name.utf8)) }),
+                !removeKeptResultLeft(by: claimed)
+            {
+                // An earlier task's result still lies beside it: claimed, a crash would hand that
+                // result to this task at the next start. Back to new/ until it can be deleted.
+                _ = try? unclaim(claimed)
+                throw TaskQueueError(
+                    code: .claimConflict,
+                    message: "a result kept for an earlier task of this name cannot be deleted, so the task stays in new/",
+                    path: pendingResultPath(claimed))
             }
             return claimed
         case .sourceMissing:
@@ -360,15 +368,18 @@ public final class Spool: Sendable {
     }
 
     /// Deletes the kept result of `claimed`'s name, if any; one that cannot be deleted is
-    /// remembered, and tried again when a task of that name is next claimed.
-    private func removeKeptResultLeft(by claimed: ClaimedTask) {
+    /// remembered, and tried again when a task of that name is next claimed (false then).
+    @discardableResult
+    private func removeKeptResultLeft(by claimed: ClaimedTask) -> Bool {
         do {
             try FileIO.unlink(pendingResultPath(claimed))
             keptResultsLeft.withLock { if !$0.isEmpty { $0.remove(Array(claimed.name.utf8)) } }
+            return true
         } catch {
             keptResultsLeft.withLock { _ = $0.insert(Array(claimed.name.utf8)) }
             logger.error(
                 "the result kept for \(claimed.name) cannot be deleted; it is tried again when a task of that name is claimed: \(error)")
+            return false
         }
     }
 
@@ -447,7 +458,9 @@ public final class Spool: Sendable {
     /// taken by an earlier result).
     public func discard(_ claimed: ClaimedTask) throws(TaskQueueError) {
         try removeClaimed(claimed)
-        try FileIO.unlink(pendingResultPath(claimed))
+        // One that cannot be deleted is remembered (and logged): the next task of this name is
+        // not claimed while it lies there.
+        removeKeptResultLeft(by: claimed)
     }
 
     /// The path a result with this id is written to.
@@ -632,6 +645,8 @@ public final class Spool: Sendable {
                 try FileIO.unlink(claimDirectory + "/" + name)
             } catch {
                 logger.error("a leftover of an earlier run cannot be deleted: \(error)")
+                // A kept result: no task of its name is claimed while it lies there.
+                if let owner { keptResultsLeft.withLock { _ = $0.insert(Array(owner.utf8)) } }
             }
         }
         if !tasks.isEmpty {

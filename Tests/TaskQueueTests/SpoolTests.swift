@@ -648,6 +648,42 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: kept), "the old kept result would be this task's after a crash")
     }
 
+    /// A kept result of a task that is gone, which the start's recovery (or a discard) could not
+    /// delete, is remembered: a new task of its name is not claimed while it lies there (a crash
+    /// would hand it that result at the next start), and is once it can be deleted.
+    @Test(arguments: ["recovery", "discard"])
+    func aKeptResultThatCannotBeDeletedHoldsBackTheNextTaskOfItsName(_ path: String) async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let producer = SpoolProducer(directory: dir.path)
+        let kept = dir.file("cur/d/.x.json.result")
+        var spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        switch path {
+        case "recovery":
+            // Something the unlink cannot delete at the kept result's name of a task that is gone.
+            try FileManager.default.createDirectory(atPath: kept + "/inner", withIntermediateDirectories: true)
+            spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+            #expect(try spool.recoverClaimed().isEmpty)
+        default:
+            // A task whose result name is taken is discarded; its kept result cannot be deleted.
+            try producer.enqueue(id: "x", data: Data("{}".utf8))
+            let claimed = try #require(try spool.claim("x.json"))
+            try FileManager.default.createDirectory(atPath: kept + "/inner", withIntermediateDirectories: true)
+            try spool.discard(claimed)
+        }
+        #expect(FileManager.default.fileExists(atPath: kept))
+        try producer.enqueue(id: "x", data: Data("{}".utf8))
+        #expect(throws: TaskQueueError.self) { try spool.claim("x.json") }
+        #expect(FileManager.default.fileExists(atPath: dir.file("new/x.json")), "back in new/")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("cur/d/x.json")))
+        // It can be deleted now (a stale result in its place): the claim deletes it and goes on.
+        try FileManager.default.removeItem(atPath: kept)
+        try writeFile(kept, "x\n{\"stale\":1}")
+        _ = try #require(try spool.claim("x.json"))
+        #expect(!FileManager.default.fileExists(atPath: kept), "the stale kept result would be this task's after a crash")
+    }
+
     /// A producer can plant something at every result's name: the warning for each replacement
     /// is rate-limited, not one per task.
     @Test func warningsForPlantedResultsAreRateLimited() async throws {
