@@ -40,3 +40,40 @@ import Testing
         #expect(counts.succeeded + counts.failed == 0)
     }
 }
+
+/// The start's listing of the tasks an earlier run claimed is tried again when it fails for a
+/// passing reason (here `cur/d` is a file for a while): they run now, not at the next start.
+@Suite struct SpoolRecoveryRetryTests {
+    @Test(arguments: [1, 4]) func aListingThatFailsIsTriedAgain(failures: Int) async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-recovery-retry")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(#"{"id":"t-1"}"#.utf8))
+        _ = try #require(try spool.claim("t-1.json"))
+        // The restart: the claim directory cannot be listed until `failures` listings failed.
+        let claims = directory.path("cur/d")
+        #expect(rename(claims, claims + ".aside") == 0)
+        #expect(FileManager.default.createFile(atPath: claims, contents: Data()))
+        let restarted = try Spool(directory: root, delegateName: "d", logger: quiet)
+        let intake = SpoolIntake(
+            spool: restarted, dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDRETRY"),
+            logLimiter: LogRateLimiter(), logger: quiet)
+        var pauses: [Duration] = []
+        let recovered = await intake.recover { delay in
+            pauses.append(delay)
+            if pauses.count == failures {
+                unlink(claims)
+                rename(claims + ".aside", claims)
+            }
+        }
+        if failures < SpoolIntake.recoveryAttempts {
+            #expect(pauses == [.milliseconds(500)])
+            #expect(recovered.map(\.name) == ["t-1.json"])
+        } else {
+            #expect(pauses == [.milliseconds(500), .seconds(1), .seconds(2)])
+            #expect(recovered.isEmpty, "given up after four listings")
+        }
+    }
+}

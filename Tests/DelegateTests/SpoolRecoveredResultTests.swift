@@ -124,7 +124,7 @@ import Testing
             selection: SelectionPolicy(name: "d", tags: [], acceptUntagged: true), concurrency: 2,
             clock: SystemWallClock(), status: DelegateStatus(startedAt: Date()))
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
-        let recovered = intake.recover()
+        let recovered = await intake.recover()
         let watcher = try spool.watch(rescanInterval: .seconds(3600), holding: recovered.map(\.name))
         #expect(recovered.map(\.name) == ["t-1.json"])
         let watching = Task { await watcher.run() }

@@ -17,14 +17,29 @@ struct SpoolIntake: Sendable {
     /// Tasks a previous run of this delegate claimed but never finished (it died). The watcher is
     /// made after this, holding their names (`Spool.watch(rescanInterval:holding:)`), so that a
     /// file under one of them in `new/` waits until that task is done.
-    func recover() -> [ClaimedTask] {
-        do {
-            return try spool.recoverClaimed()  // (it logs how many it found)
-        } catch {
-            logger.error("tasks claimed before a restart cannot be listed, so they are not rerun: \(error)")
-            return []
+    /// A listing that fails for a passing reason (an I/O error, out of descriptors) is tried
+    /// again, after `pause` (½, 1 and 2 s by default: the start waits for it); after the fourth
+    /// failure the tasks stay claimed until the next start.
+    func recover(pause: (Duration) async -> Void = { try? await Task.sleep(for: $0) }) async -> [ClaimedTask] {
+        var delay = Duration.milliseconds(500)
+        for attempt in 1...Self.recoveryAttempts {
+            do {
+                return try spool.recoverClaimed()  // (it logs how many it found)
+            } catch {
+                guard attempt < Self.recoveryAttempts else {
+                    logger.error(
+                        "tasks claimed before a restart cannot be listed, so they are not rerun until the next start: \(error)")
+                    break
+                }
+                logger.warning("tasks claimed before a restart cannot be listed; trying again: \(error)")
+                await pause(delay)
+                delay *= 2
+            }
         }
+        return []
     }
+
+    static let recoveryAttempts = 4
 
     /// Runs the `recovered` tasks (``recover()``; `watcher` holds their names) and the watcher's
     /// until it is stopped, then lets the tasks it started finish.

@@ -16,7 +16,7 @@ struct SpoolIntakeService: Service {
         try spool.lockClaims()
         let intake = SpoolIntake(
             spool: spool, dispatcher: daemon.dispatcher, logLimiter: daemon.logLimiter, logger: daemon.logger)
-        let recovered = intake.recover()
+        let recovered = await intake.recover()
         let watcher = try spool.watch(
             rescanInterval: DelegateDaemon.rescanInterval(daemon.configuration.current.queue),
             holding: recovered.map(\.name))
