@@ -110,8 +110,13 @@ import Testing
     func theResultGoesWhereTheSettingsInForceAtItsEndSay(_ reload: Reload) async throws {
         let endpoint = try SQSScriptedEndpoint()
         defer { endpoint.server.stop() }
+        // Another origin, for the result queue a reload names when replyTo's origin is dropped.
+        let elsewhere = try SQSScriptedEndpoint()
+        defer { elsewhere.server.stop() }
         let base = endpoint.server.baseURL
-        let (first, second, replies) = ("\(base)/123456789012/results-1", "\(base)/123456789012/results-2", "\(base)/123456789012/replies")
+        let first = "\(base)/123456789012/results-1"
+        let second = reload == .resultQueueMoved ? "\(base)/123456789012/results-2" : "\(elsewhere.server.baseURL)/123456789012/results-2"
+        let replies = "\(base)/123456789012/replies"
         let settings = SQSSettingsHolder(
             DelegateConfiguration.SQSSection(
                 queueURLs: ["\(base)/123456789012/tasks"], region: "us-east-1", endpoint: base, waitSeconds: 1,
@@ -140,8 +145,8 @@ import Testing
         settings.update { section in
             switch reload {
             case .resultQueueMoved: section.resultQueueURL = second
-            // Nothing of this origin left configured (a result queue there would still admit it).
-            case .replyToNoLongerAnEndpoint: (section.endpoint, section.queueURLs, section.resultQueueURL) = ("", [], "")
+            // Nothing of replyTo's origin left configured (a result queue there would admit it).
+            case .replyToNoLongerAnEndpoint: (section.endpoint, section.queueURLs, section.resultQueueURL) = ("", [], second)
             }
         }
         secretsManager.releaseHeld()
@@ -157,9 +162,14 @@ import Testing
             #expect(!sends.isEmpty && sends.allSatisfy { $0.queue == second }, "\(sends.map(\.queue))")
             #expect(sends.contains { $0.body.contains("reload-canary-value") })
         case .replyToNoLongerAnEndpoint:
-            // Withheld, with nowhere else to go: nothing sent, the message deleted, loudly.
+            // Nothing to replyTo's origin; to the result queue, the result withheld: a failure
+            // without the value.
             #expect(sends.isEmpty, "\(sends.map(\.queue))")
-            #expect(calls.contains { $0.action.contains("DeleteMessage") }, "\(calls.map(\.action))")
+            let notices = elsewhere.server.recordedRequests.filter { ($0.headers["X-Amz-Target"] ?? "").contains("SendMessage") }
+                .map(\.bodyText)
+            #expect(!notices.isEmpty)
+            #expect(notices.allSatisfy { !$0.contains("reload-canary-value") }, "\(notices)")
+            #expect(notices.contains { $0.contains("failed") && $0.contains("InvalidTask") && $0.contains("withheld") }, "\(notices)")
         }
     }
 }

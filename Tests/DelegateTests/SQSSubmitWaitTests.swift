@@ -79,14 +79,17 @@ import Testing
     }
 
     /// Other tasks' messages received as the deadline comes (by the last receive, less than a
-    /// second before it) are all put back, not left hidden for their 30 s lease: putting back
-    /// ten one after another, 400 ms each, would outlast the wait by seconds.
+    /// second before it) are all put back, not left hidden for their 30 s lease, and within 5 s of
+    /// the deadline: putting back ten one after another, 700 ms each, would take 7 s.
     @Test(.timeLimit(.minutes(1))) func everyOtherMessageIsPutBackEvenPastTheDeadline() async throws {
         let others = (2...11).map { (handle: "rh-\($0)", taskID: "t-\($0)", body: "{}") }
+        let started = ContinuousClock.now
         let (outcome, recorded) = try await waitWithReplies(
-            timeout: .seconds(10), visibilityAnswerDelay: .milliseconds(400), receiveAnswerDelay: .milliseconds(300),
+            timeout: .seconds(10), visibilityAnswerDelay: .milliseconds(700), receiveAnswerDelay: .milliseconds(300),
             lastReceiveReplies: others
         ) { _ in [] }
+        // (A bound of the contract's, --timeout and 5 s, with room for a loaded machine.)
+        #expect(ContinuousClock.now - started < .seconds(18))
         #expect(outcome.status == 69, "\(outcome)")
         let putBack = recorded.filter { $0.action == "ChangeMessageVisibility" }.map(\.body)
         for other in others {

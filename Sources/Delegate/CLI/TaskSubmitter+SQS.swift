@@ -209,6 +209,9 @@ extension TaskSubmitter {
                 for handle in copies { group.addTask { await delete(handle, until: until) } }
             }
         }
+        // Everything the wait does ends by then: 5 s past the deadline for an answer on its way
+        // and for settling what it brought.
+        let settleBy = deadline + Self.settleSeconds
         var maxMessages = 10
         var lastReceive = false
         while ContinuousClock.now < deadline, !lastReceive {
@@ -224,7 +227,7 @@ extension TaskSubmitter {
             do throws(AWSError) {
                 // An answer on its way at the deadline is waited for (5 s at most): what it holds
                 // is hidden from everyone else until released.
-                let received = try await Self.before(deadline + Self.settleSeconds) {
+                let received = try await Self.before(settleBy) {
                     () async throws(AWSError) -> [SQSMessage] in
                     try await client.receiveMessage(queue: reply, options: options, logger: logger)
                 }
@@ -240,9 +243,9 @@ extension TaskSubmitter {
                 }
                 return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
             }
-            // Others' messages are released, and copies deleted, even past the deadline (5 s more
-            // at most): left, they would be hidden from whoever waits for them for 30 s.
-            let settleBy = max(deadline, ContinuousClock.now + Self.settleSeconds)
+            // Others' messages are released, and the result taken and its copies deleted, even
+            // past the deadline (5 s more at most, counted from it): left, they would be hidden
+            // from whoever waits for them for 30 s, or the result would come back after its lease.
             var found: (message: SQSMessage, result: TaskResult, text: String)?
             var putBack: [String] = []
             var copies: [String] = []
@@ -269,13 +272,9 @@ extension TaskSubmitter {
                     copies.append(message.receiptHandle)
                 }
             }
-            await settle(putBack: putBack, copies: copies, by: settleBy)
-            if let found {
-                // Printed whatever the delete does; in hand, and left it would come back after its
-                // lease: 5 s from now at least.
-                await delete(found.message.receiptHandle, until: max(settleBy, ContinuousClock.now + Self.settleSeconds))
-                return Self.outcome(for: found.result, text: found.text, privateKey: privateKey)
-            }
+            // (The result taken is printed whatever its delete does.)
+            await settle(putBack: putBack, copies: copies + (found.map { [$0.message.receiptHandle] } ?? []), by: settleBy)
+            if let found { return Self.outcome(for: found.result, text: found.text, privateKey: privateKey) }
         }
         var seen =
             strangers.isEmpty
