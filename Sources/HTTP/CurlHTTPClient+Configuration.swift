@@ -16,7 +16,8 @@ extension CurlHTTPClient {
         /// (`no_proxy`, then `NO_PROXY`): comma-separated names, domains and IPs (CIDRs from
         /// libcurl 7.86), `*` for all.
         public var noProxy: String?
-        /// A PEM bundle trusted instead of the system store (private CAs, VPC endpoints, tests).
+        /// A PEM bundle trusted as well as the system store (libcurl keeps its CA path: tests, a
+        /// private CA in front of an endpoint); nothing in the daemon sets it.
         /// Verification of peer and host name is always on; there is no way to turn it off.
         public var caFile: String?
         /// Sent as `User-Agent` unless a request sets its own.
