@@ -222,6 +222,17 @@ public final class Spool: Sendable {
         try SpoolName.checkTaskFileName(name)
         let target = String.joining(claimDirectory, "/", name)
         let source = String.joining(newDirectory, "/", name)
+        // A result kept for an earlier task of this name that could not be deleted: claimed, a
+        // crash would hand it to this task at the next start. The task stays in new/ (not moved:
+        // no event, it is looked at again at the next rescan) until it can be deleted.
+        if keptResultsLeft.withLock({ !$0.isEmpty && $0.contains(Array(name.utf8)) }),
+            !removeKeptResultLeft(named: name)
+        {
+            throw TaskQueueError(
+                code: .claimConflict,
+                message: "a result kept for an earlier task of this name cannot be deleted, so the task stays in new/",
+                path: pendingResultPath(named: name))
+        }
         // Into this delegate's own directory: no `link` needed where RENAME_NOREPLACE is missing.
         let outcome: FileIO.RenameOutcome
         do {
@@ -239,19 +250,7 @@ public final class Spool: Sendable {
         }
         switch outcome {
         case .renamed:
-            let claimed = ClaimedTask(name: name, path: target)
-            if keptResultsLeft.withLock({ !$0.isEmpty && $0.contains(Array(name.utf8)) }),
-                !removeKeptResultLeft(by: claimed)
-            {
-                // An earlier task's result still lies beside it: claimed, a crash would hand that
-                // result to this task at the next start. Back to new/ until it can be deleted.
-                _ = try? unclaim(claimed)
-                throw TaskQueueError(
-                    code: .claimConflict,
-                    message: "a result kept for an earlier task of this name cannot be deleted, so the task stays in new/",
-                    path: pendingResultPath(claimed))
-            }
-            return claimed
+            return ClaimedTask(name: name, path: target)
         case .sourceMissing:
             // ENOENT also when `cur/<delegate>/` itself is gone (removed while the delegate ran):
             // then no claim can succeed, which must not pass for races lost.
@@ -371,14 +370,22 @@ public final class Spool: Sendable {
     /// remembered, and tried again when a task of that name is next claimed (false then).
     @discardableResult
     private func removeKeptResultLeft(by claimed: ClaimedTask) -> Bool {
+        removeKeptResultLeft(named: claimed.name)
+    }
+
+    /// As ``removeKeptResultLeft(by:)``, by the task's name. Its error comes back at every look
+    /// at a task of that name while it lasts: rate-limited.
+    private func removeKeptResultLeft(named name: String) -> Bool {
         do {
-            try FileIO.unlink(pendingResultPath(claimed))
-            keptResultsLeft.withLock { if !$0.isEmpty { $0.remove(Array(claimed.name.utf8)) } }
+            try FileIO.unlink(pendingResultPath(named: name))
+            keptResultsLeft.withLock { if !$0.isEmpty { $0.remove(Array(name.utf8)) } }
             return true
         } catch {
-            keptResultsLeft.withLock { _ = $0.insert(Array(claimed.name.utf8)) }
-            logger.error(
-                "the result kept for \(claimed.name) cannot be deleted; it is tried again when a task of that name is claimed: \(error)")
+            keptResultsLeft.withLock { _ = $0.insert(Array(name.utf8)) }
+            logLimiter.log(
+                .error,
+                "the result kept for \(name) cannot be deleted; it is tried again when a task of that name is claimed: \(error)",
+                key: "spool-kept-result-undeletable", logger: logger)
             return false
         }
     }
@@ -417,7 +424,11 @@ public final class Spool: Sendable {
     }
 
     private func pendingResultPath(_ claimed: ClaimedTask) -> String {
-        .joining(claimDirectory, "/.", claimed.name, ".result")
+        pendingResultPath(named: claimed.name)
+    }
+
+    private func pendingResultPath(named name: String) -> String {
+        .joining(claimDirectory, "/.", name, ".result")
     }
 
     /// Deletes what a claim moved into `cur/<delegate>/`: normally a task file, but a producer

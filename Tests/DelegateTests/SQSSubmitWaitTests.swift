@@ -97,6 +97,21 @@ import Testing
         }
     }
 
+    /// Everything past the deadline shares one bound, 5 s from it: an answer 4.5 s late, then
+    /// put-backs 4.5 s each, end 5 s after the deadline, not 5 s after the answer.
+    @Test(.timeLimit(.minutes(1))) func theWaitEndsFiveSecondsAfterItsDeadlineAtMost() async throws {
+        let others = (2...4).map { (handle: "rh-\($0)", taskID: "t-\($0)", body: "{}") }
+        let started = ContinuousClock.now
+        let (outcome, _) = try await waitWithReplies(
+            timeout: .seconds(10), visibilityAnswerDelay: .milliseconds(4500), receiveAnswerDelay: .milliseconds(300),
+            lastReceiveReplies: others, lastReceiveAnswerDelay: .milliseconds(4500)
+        ) { _ in [] }
+        #expect(outcome.status == 69, "\(outcome)")
+        // 10 + 5 s and a margin for a loaded machine; each step its own 5 s would take 18 to 19.
+        let took = ContinuousClock.now - started
+        #expect(took < .milliseconds(16500), "\(took)")
+    }
+
     /// No receive asks SQS to wait past the timeout (SQS would go on waiting after the client
     /// gave up, and hide what came for 30 s): in the last second, one that does not wait, and
     /// no more.
@@ -284,7 +299,8 @@ import Testing
         taskFor: (@Sendable (_ replyQueueURL: String) -> Data)? = nil, seal: Bool = false,
         timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:], taskQueue: String = "tasks",
         replyQueueFlag: Bool = true, visibilityAnswerDelay: Duration = .zero, receiveAnswerDelay: Duration = .zero,
-        lastReceiveReplies: [Reply]? = nil, replies: @escaping @Sendable (String) -> [Reply]
+        lastReceiveReplies: [Reply]? = nil, lastReceiveAnswerDelay: Duration? = nil,
+        replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
         let calls = Mutex<[(action: String, body: String)]>([])
@@ -313,7 +329,9 @@ import Testing
                     ]
                 }
                 let body = try! JSONSerialization.data(withJSONObject: ["Messages": messages])
-                return ScriptedResponse(status: 200, headers: json, body: body, delay: receiveAnswerDelay)
+                return ScriptedResponse(
+                    status: 200, headers: json, body: body,
+                    delay: waits == 0 ? lastReceiveAnswerDelay ?? receiveAnswerDelay : receiveAnswerDelay)
             case "ChangeMessageVisibility":
                 return ScriptedResponse(status: 200, headers: json, body: "{}", delay: visibilityAnswerDelay)
             default:

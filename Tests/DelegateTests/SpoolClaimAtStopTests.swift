@@ -77,3 +77,37 @@ import Testing
         }
     }
 }
+
+/// A kept result that cannot be deleted holds back a new task of its name in `new/`: looked at
+/// again at the next rescan, not claimed and put back in a loop (each move an event offering it
+/// again at once).
+@Suite struct SpoolKeptResultLeftTests {
+    @Test(.timeLimit(.minutes(1))) func aTaskHeldBackByAKeptResultIsNotTriedInALoop() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-kept-left")
+        let root = directory.url.path
+        let recorder = LogRecorder()
+        let logger = recorder.logger()
+        // Every line logged, so that the count is the number of tries.
+        let limiter = LogRateLimiter(burst: 1_000_000)
+        let kept = directory.path("cur/d/.x.json.result")
+        let first = try Spool(directory: root, delegateName: "d", logger: logger, logLimiter: limiter)
+        try first.prepare()
+        try FileManager.default.createDirectory(atPath: kept + "/inner", withIntermediateDirectories: true)
+        let spool = try Spool(directory: root, delegateName: "d", logger: logger, logLimiter: limiter)
+        let intake = SpoolIntake(
+            spool: spool, dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDKEPTLEFT"),
+            logLimiter: limiter, logger: logger)
+        let recovered = await intake.recover()
+        let watcher = try spool.watch(rescanInterval: .seconds(3600), holding: recovered.map(\.name))
+        let watching = Task { await watcher.run() }
+        let running = Task { await intake.run(watcher: watcher, recovered: recovered) }
+        try SpoolProducer(directory: root).enqueue(id: "x", data: Data(#"{"id":"x"}"#.utf8))
+        try await Task.sleep(for: .seconds(2))
+        watcher.stop()
+        await running.value
+        await watching.value
+        let tries = recorder.records.filter { $0.contains("the result kept for x.json cannot be deleted") }.count
+        #expect((1...3).contains(tries), "\(tries) tries")
+        #expect(FileManager.default.fileExists(atPath: directory.path("new/x.json")), "held back in new/")
+    }
+}
