@@ -101,15 +101,17 @@ import Testing
     /// put-backs 4.5 s each, end 5 s after the deadline, not 5 s after the answer.
     @Test(.timeLimit(.minutes(1))) func theWaitEndsFiveSecondsAfterItsDeadlineAtMost() async throws {
         let others = (2...4).map { (handle: "rh-\($0)", taskID: "t-\($0)", body: "{}") }
-        let started = ContinuousClock.now
+        let lastReceive = ArrivalTime()
         let (outcome, _) = try await waitWithReplies(
             timeout: .seconds(10), visibilityAnswerDelay: .milliseconds(4500), receiveAnswerDelay: .milliseconds(300),
-            lastReceiveReplies: others, lastReceiveAnswerDelay: .milliseconds(4500)
+            lastReceiveReplies: others, lastReceiveAnswerDelay: .milliseconds(4500), lastReceiveArrived: lastReceive
         ) { _ in [] }
         #expect(outcome.status == 69, "\(outcome)")
-        // 10 + 5 s and a margin for a loaded machine; each step its own 5 s would take 18 to 19.
-        let took = ContinuousClock.now - started
-        #expect(took < .milliseconds(16500), "\(took)")
+        // The last receive starts less than a second before the deadline: from it, 5 to 6 s, and
+        // a margin for a loaded machine; each step its own 5 s would take 9.
+        let arrived = try #require(lastReceive.instant.withLock { $0 })
+        let took = ContinuousClock.now - arrived
+        #expect(took < .milliseconds(7500), "\(took)")
     }
 
     /// No receive asks SQS to wait past the timeout (SQS would go on waiting after the client
@@ -300,7 +302,7 @@ import Testing
         timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:], taskQueue: String = "tasks",
         replyQueueFlag: Bool = true, visibilityAnswerDelay: Duration = .zero, receiveAnswerDelay: Duration = .zero,
         lastReceiveReplies: [Reply]? = nil, lastReceiveAnswerDelay: Duration? = nil,
-        replies: @escaping @Sendable (String) -> [Reply]
+        lastReceiveArrived: ArrivalTime? = nil, replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
         let calls = Mutex<[(action: String, body: String)]>([])
@@ -317,6 +319,7 @@ import Testing
                 // The receive that does not wait is the wait's last.
                 let waits = (try? JSONSerialization.jsonObject(with: Data(request.bodyText.utf8)) as? [String: Any])?[
                     "WaitTimeSeconds"] as? Int
+                if waits == 0 { lastReceiveArrived?.instant.withLock { $0 = ContinuousClock.now } }
                 let answer = waits == 0 ? lastReceiveReplies ?? replies(sent.withLock { $0 }) : replies(sent.withLock { $0 })
                 let messages: [[String: Any]] = answer.map { reply in
                     var attributes = ["taskId": ["DataType": "String", "StringValue": reply.taskID]]
@@ -358,4 +361,9 @@ import Testing
             .submit(taskFor?(destination.replyQueueURL ?? "") ?? task)
         return (outcome, calls.withLock { $0 })
     }
+}
+
+/// When the scripted endpoint saw a request (set by its handler, read by the test).
+final class ArrivalTime: Sendable {
+    let instant = Mutex<ContinuousClock.Instant?>(nil)
 }

@@ -194,7 +194,8 @@ import Testing
         defer { dir.remove() }
         let recorder = LogRecorder()
         let spool = try Spool(
-            directory: dir.path, delegateName: "d", logger: recorder.logger(), logLimiter: LogRateLimiter(burst: 3))
+            directory: dir.path, delegateName: "d", logger: recorder.logger(),
+            logLimiter: LogRateLimiter(burst: 3, interval: .seconds(3600)))
         try spool.prepare()
         let watcher = try spool.watch(rescanInterval: .seconds(3600))
         async let _ = watcher.run()
