@@ -15,10 +15,23 @@ region = "us-east-1"
 secret_name_prefix = "boot"
 credentials = { type = "instanceRole" }
 operations = ["getSecretValue"]
-allowed_units = ["app.service"]
+allowed_units = ["app.service", 'bootapp@inst\x2done.service', "bootdyn.service"]
 
 [[credential]]
 unit = "app.service"
+id = "db-password"
+connector = "boot-units"
+secret = "db#password"
+
+# A template's instance, asking by its own (escaped) name, and a transient DynamicUser= unit.
+[[credential]]
+unit = 'bootapp@inst\x2done.service'
+id = "db-password"
+connector = "boot-units"
+secret = "db#password"
+
+[[credential]]
+unit = "bootdyn.service"
 id = "db-password"
 connector = "boot-units"
 secret = "db#password"
@@ -77,6 +90,36 @@ for n in 2 3 4; do
         fail "no credential-refused entry with UNIT=intruder$n.service"
 done
 expect_eq "delegate after the refusal" "$(systemctl is-active secrets-delegate.service)" active
+
+# An instance of a template asks by its instance's name as systemd escapes it (`\x2d` for `-`),
+# and is served by an entry of that exact name; a DynamicUser= unit (a transient one, its user
+# made up for it) is served as any unit: the peer is systemd, root, whatever the unit runs as.
+cat >/etc/systemd/system/bootapp@.service <<UNIT
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+LoadCredential=db-password:/run/secrets-delegate/credentials.sock
+ExecStart=/bin/sh -c 'cp "\$CREDENTIALS_DIRECTORY/db-password" $LOGS/bootapp-credential'
+UNIT
+systemctl daemon-reload
+journal_mark served-instance $SERVED_ID 'UNIT=bootapp@inst\x2done.service'
+timeout 60 systemctl start 'bootapp@inst\x2done.service'
+expect_eq "systemctl start of the template instance bootapp@inst\\x2done.service" "$?" 0
+[ "$(cat "$LOGS/bootapp-credential" 2>/dev/null)" = "$(canary)" ] &&
+    ok "the template instance's credential holds exactly the secret" ||
+    fail "the template instance's credential is not the secret ($(wc -c <"$LOGS/bootapp-credential" 2>/dev/null) bytes)"
+served_instance() { journal_since served-instance $SERVED_ID 'UNIT=bootapp@inst\x2done.service' | grep -q .; }
+wait_until 30 served_instance && ok "a credential-served entry names the instance by its escaped name" ||
+    fail "no credential-served entry with UNIT=bootapp@inst\\x2done.service"
+dynamic=$(timeout 60 systemd-run --quiet --wait --pipe -p DynamicUser=yes \
+    -p LoadCredential=db-password:/run/secrets-delegate/credentials.sock --unit=bootdyn.service \
+    /bin/sh -c 'cat "$CREDENTIALS_DIRECTORY/db-password"' 2>"$LOGS/bootdyn.err")
+expect_eq "systemd-run of a DynamicUser= unit with the credential, exit status" "$?" 0
+[ "$dynamic" = "$(canary)" ] && ok "the DynamicUser= unit's credential holds exactly the secret" ||
+    fail "the DynamicUser= unit's credential is not the secret: $(head -c 300 "$LOGS/bootdyn.err")"
+systemctl stop 'bootapp@inst\x2done.service' 2>/dev/null
+rm -f /etc/systemd/system/bootapp@.service
+systemctl daemon-reload
 expect_eq "journal entries (any field) holding the secret value" "$(journal_leaks boot "$(canary)")" 0
 
 # Socket activation through the credentials socket: with the delegate stopped, a unit's start
