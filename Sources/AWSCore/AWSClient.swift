@@ -69,10 +69,12 @@ public final class AWSClient: Sendable {
             let credentials = try await resolve(provider, logger: logger, attempts: attempt - 1)
             let skewOffset = clockSkew.currentOffset
             let (request, signature) = try signedRequest(for: call, credentials: credentials, skewOffset: skewOffset)
-            // Built only for a failure: a successful call (nearly every one) pays nothing for it.
-            func redactor() -> MessageRedactor {
-                MessageRedactor(secrets: [credentials.secretAccessKey, credentials.sessionToken, signature] + call.sensitiveValues)
+            // What no message may quote, gathered only when one is judged.
+            func secrets() -> [String?] {
+                [credentials.secretAccessKey, credentials.sessionToken, signature] + call.sensitiveValues
             }
+            // Built only for a failure: a successful call (nearly every one) pays nothing for it.
+            func redactor() -> MessageRedactor { MessageRedactor(secrets: secrets()) }
 
             var failure: AWSError
             let attemptStarted = ContinuousClock.now
@@ -83,9 +85,7 @@ public final class AWSClient: Sendable {
                     // Dropped, as an error answer's is, when it holds a secret (an endpoint that
                     // echoes): an answer that cannot be read quotes it in the task's error.
                     let requestId = AWSErrorDecoder.requestID(in: response).flatMap { id in
-                        MessageRedactor.any(
-                            of: [credentials.secretAccessKey, credentials.sessionToken, signature] + call.sensitiveValues,
-                            isIn: id) ? nil : id
+                        MessageRedactor.any(of: secrets(), isIn: id) ? nil : id
                     }
                     return AWSResponse(
                         status: response.status, headers: response.headers, body: response.body, requestId: requestId,

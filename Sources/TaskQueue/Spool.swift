@@ -363,18 +363,13 @@ public final class Spool: Sendable {
         // kept result of its own: the unlink also sweeps one left by a task of the same name that
         // the start's recovery could not delete, which a crash with this task claimed would
         // otherwise hand to it at the next start.
-        removeKeptResultLeft(by: claimed)
-    }
-
-    /// Deletes the kept result of `claimed`'s name, if any; one that cannot be deleted is
-    /// remembered, and tried again when a task of that name is next claimed (false then).
-    @discardableResult
-    private func removeKeptResultLeft(by claimed: ClaimedTask) -> Bool {
         removeKeptResultLeft(named: claimed.name)
     }
 
-    /// As ``removeKeptResultLeft(by:)``, by the task's name. Its error comes back at every look
-    /// at a task of that name while it lasts: rate-limited.
+    /// Deletes the kept result of a task's name, if any; one that cannot be deleted is
+    /// remembered, and tried again when a task of that name is next claimed (false then). Its
+    /// error comes back at every look at a task of that name while it lasts: rate-limited.
+    @discardableResult
     private func removeKeptResultLeft(named name: String) -> Bool {
         do {
             try FileIO.unlink(pendingResultPath(named: name))
@@ -471,7 +466,7 @@ public final class Spool: Sendable {
         try removeClaimed(claimed)
         // One that cannot be deleted is remembered (and logged): the next task of this name is
         // not claimed while it lies there.
-        removeKeptResultLeft(by: claimed)
+        removeKeptResultLeft(named: claimed.name)
     }
 
     /// The path a result with this id is written to.

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs inside the booted container as boot-probe.service: every check in checks/ in order, each in
 # its own shell with a time bound, findings to /root/boot-test/findings, then power off.
-# Helpers for checks: ok, fail, expect_eq, wait_until, submit, journal_mark, journal_since, write_config, restart_delegate.
+# Helpers for checks: ok, fail, expect_eq, wait_until, submit, journal_mark, journal_since, write_config, restart_delegate, blackhole_socket.
 set -u
 HERE=/root/boot-test
 set -a
@@ -119,7 +119,15 @@ TOML
     chmod 0640 "/etc/secrets-delegate/connectors.d/$1.toml"
     chgrp secrets-delegate "/etc/secrets-delegate/connectors.d/$1.toml"
 }
-export -f ok fail expect_eq wait_until unit_prop expect_stopped_for_good canary submit delegate_journal journal_mark journal_since reload_delegate reload_applied journal_leaks write_config restart_delegate connector key_connector
+# blackhole_socket NAME LISTEN: a socket unit NAME.socket listening as LISTEN (a ListenStream= or
+# ListenDatagram= line) whose service sleeps, reading nothing: what is sent there waits unanswered.
+blackhole_socket() {
+    printf '[Socket]\n%s\n' "$2" >"/etc/systemd/system/$1.socket"
+    printf '[Service]\nExecStart=/bin/sleep infinity\n' >"/etc/systemd/system/$1.service"
+    systemctl daemon-reload
+    systemctl start "$1.socket"
+}
+export -f blackhole_socket ok fail expect_eq wait_until unit_prop expect_stopped_for_good canary submit delegate_journal journal_mark journal_since reload_delegate reload_applied journal_leaks write_config restart_delegate connector key_connector
 
 echo "probe: waiting for the system to finish booting"
 state=$(timeout 120 systemctl is-system-running --wait 2>&1)

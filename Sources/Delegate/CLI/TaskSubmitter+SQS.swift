@@ -188,15 +188,10 @@ extension TaskSubmitter {
     ) async -> CommandOutcome {
         var strangers = Set<String>()
         var earlier = Set<String>()
-        /// Deletes the result taken, or a copy of it, by `until`.
-        @Sendable func delete(_ handle: String, until: ContinuousClock.Instant) async {
-            _ = try? await Self.before(until) { () async throws(AWSError) in
-                try await client.deleteMessage(queue: reply, receiptHandle: handle, logger: logger)
-            }
-        }
-        /// Makes the messages of `putBack` visible again and deletes those of `copies`, all at
-        /// once, by `until`: one after another, a slow endpoint would leave the last hidden.
-        func settle(putBack: [String], copies: [String], by until: ContinuousClock.Instant) async {
+        /// Makes the messages of `putBack` visible again and deletes those of `delete` (the
+        /// result taken and its copies), all at once, by `until`: one after another, a slow
+        /// endpoint would leave the last hidden.
+        func settle(putBack: [String], delete: [String], by until: ContinuousClock.Instant) async {
             await withTaskGroup(of: Void.self) { group in
                 for handle in putBack {
                     group.addTask {
@@ -206,7 +201,13 @@ extension TaskSubmitter {
                         }
                     }
                 }
-                for handle in copies { group.addTask { await delete(handle, until: until) } }
+                for handle in delete {
+                    group.addTask {
+                        _ = try? await Self.before(until) { () async throws(AWSError) in
+                            try await client.deleteMessage(queue: reply, receiptHandle: handle, logger: logger)
+                        }
+                    }
+                }
             }
         }
         // Everything the wait does ends by then: 5 s past the deadline for an answer on its way
@@ -243,9 +244,6 @@ extension TaskSubmitter {
                 }
                 return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
             }
-            // Others' messages are released, and the result taken and its copies deleted, even
-            // past the deadline (5 s more at most, counted from it): left, they would be hidden
-            // from whoever waits for them for 30 s, or the result would come back after its lease.
             var found: (message: SQSMessage, result: TaskResult, text: String)?
             var putBack: [String] = []
             var copies: [String] = []
@@ -272,8 +270,11 @@ extension TaskSubmitter {
                     copies.append(message.receiptHandle)
                 }
             }
+            // Others' messages are released, and the result taken and its copies deleted, even
+            // past the deadline (5 s more at most, counted from it): left, they would be hidden
+            // from whoever waits for them for 30 s, or the result would come back after its lease.
             // (The result taken is printed whatever its delete does.)
-            await settle(putBack: putBack, copies: copies + (found.map { [$0.message.receiptHandle] } ?? []), by: settleBy)
+            await settle(putBack: putBack, delete: copies + (found.map { [$0.message.receiptHandle] } ?? []), by: settleBy)
             if let found { return Self.outcome(for: found.result, text: found.text, privateKey: privateKey) }
         }
         var seen =

@@ -130,13 +130,18 @@ public final class ConnectorCatalog: Sendable {
                 !admits(named.policy, id: id, principal, in: snapshot)
             {
                 throw TaskRejection(
-                    code: .notAuthorized, message: "connector \(id) may not be used by \(principal) (the task was refused)",
+                    code: .notAuthorized, message: notAdmitted(id, principal, operation: error.operation),
                     taskID: error.taskID, operation: error.operation, connectorID: id, connectorIsNamed: true)
             }
             throw error
         }
         if let refusal = refusal(of: task, by: principal, in: snapshot) { throw refusal }
         return task
+    }
+
+    /// The refusal's message for a principal connector `id` does not admit.
+    private static func notAdmitted(_ id: String, _ principal: TaskPrincipal, operation: String?) -> String {
+        "connector \(id) may not be used by \(principal) (\(operation ?? "the task") was refused)"
     }
 
     /// Whether `policy`, connector `id`'s, admits `principal`: a unit only by `allowed_units`,
@@ -203,7 +208,7 @@ public final class ConnectorCatalog: Sendable {
         }
         let id = task.connector.id
         if !admits(policy, id: id, principal, in: snapshot) {
-            return refuse(.notAuthorized, "connector \(id) may not be used by \(principal) (\(operation) was refused)")
+            return refuse(.notAuthorized, notAdmitted(id, principal, operation: operation))
         }
         if let operations = policy.operations, !operations.contains(task.operation.name) {
             return refuse(

@@ -3,16 +3,7 @@
 # the thread that drives every HTTP transfer is not held until then (libcurl joining its
 # resolver thread), so the stop that follows is not held up either.
 # The nameserver: a datagram socket nobody reads (its service sleeps), so queries wait unanswered.
-cat >/etc/systemd/system/boot-dns-blackhole.socket <<UNIT
-[Socket]
-ListenDatagram=127.0.0.9:53
-UNIT
-cat >/etc/systemd/system/boot-dns-blackhole.service <<UNIT
-[Service]
-ExecStart=/bin/sleep infinity
-UNIT
-systemctl daemon-reload
-systemctl start boot-dns-blackhole.socket
+blackhole_socket boot-dns-blackhole ListenDatagram=127.0.0.9:53
 expect_eq "the silent nameserver's socket" "$(systemctl is-active boot-dns-blackhole.socket)" active
 [ -e /etc/resolv.conf ] && cp -a /etc/resolv.conf "$LOGS/resolv.conf.saved"
 printf 'nameserver 127.0.0.9\noptions timeout:30 attempts:5\n' >/etc/resolv.conf

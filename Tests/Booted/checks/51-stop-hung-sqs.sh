@@ -2,16 +2,7 @@
 # request_timeout_seconds at its 3600 s) ends within TimeoutStopSec=90s, as the contract's 75 s
 # budget for the SQS loops promises: Result=success, not a kill by systemd's stop timer.
 # The endpoint: a stream socket nobody accepts on (its service sleeps), so requests wait unanswered.
-cat >/etc/systemd/system/boot-tcp-blackhole.socket <<UNIT
-[Socket]
-ListenStream=127.0.0.10:8080
-UNIT
-cat >/etc/systemd/system/boot-tcp-blackhole.service <<UNIT
-[Service]
-ExecStart=/bin/sleep infinity
-UNIT
-systemctl daemon-reload
-systemctl start boot-tcp-blackhole.socket
+blackhole_socket boot-tcp-blackhole ListenStream=127.0.0.10:8080
 expect_eq "the silent SQS endpoint's socket" "$(systemctl is-active boot-tcp-blackhole.socket)" active
 
 write_config "$IMDS_GOOD" '"boot"'
