@@ -60,7 +60,11 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
                 if SpoolName.needsRepair(bytes, isUTF8: false) { core.requestRescan() }
             },
             onOverflow: {
-                logger.warning("inotify queue overflowed; rescanning the spool", metadata: ["directory": "\(directory)"])
+                // A producer flooding new/ with renames can make the kernel drop events again and
+                // again: limited like every warning a client can bring about.
+                logLimiter.warning(
+                    "inotify queue overflowed; rescanning the spool", metadata: ["directory": "\(directory)"],
+                    key: "spool-inotify-overflow", logger: logger)
                 core.requestRescan()
             },
             onDirectoryGone: {

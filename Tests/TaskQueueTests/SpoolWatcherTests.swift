@@ -91,6 +91,43 @@ import Testing
         await rescan.value
     }
 
+    /// A producer renaming files into `new/` faster than the watch reads them makes the kernel
+    /// drop events (`IN_Q_OVERFLOW`) once per full queue, for as long as the flood lasts: the
+    /// warning is limited like every other one a client can bring about (3 per 10 s), while each
+    /// overflow still asks for a rescan.
+    @Test(.timeLimit(.minutes(2))) func repeatedInotifyOverflowsAreRateLimited() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let watcher = try SpoolWatcher(
+            directory: dir.path, rescanInterval: .seconds(3600), skipCacheCapacity: 1024,
+            logger: recorder.logger(), logLimiter: LogRateLimiter())
+        defer { watcher.stop() }
+        let limit = (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 16_384
+        try writeFile(dir.file("a.json"), "{}")
+        let rounds = 5
+        var asked = watcher.core.state.withLock { $0.rescanRequests }
+        for _ in 0..<rounds {
+            // The watch's reader blocks on the watcher's lock at its first name, so every rename
+            // after it waits in the kernel's queue, which overflows (names alternate: no merging).
+            try watcher.core.state.withLock { _ in
+                for index in 0..<(limit + 2_000) {
+                    let (from, to) = index % 2 == 0 ? ("a.json", "b.json") : ("b.json", "a.json")
+                    guard rename(dir.file(from), dir.file(to)) == 0 else { throw POSIXError(.EIO) }
+                }
+            }
+            let overflowed = await eventually(within: .seconds(30)) {
+                watcher.core.state.withLock { $0.rescanRequests } != asked
+            }
+            #expect(overflowed, "no rescan asked for after a flood of \(limit + 2_000) renames")
+            asked = watcher.core.state.withLock { $0.rescanRequests }
+        }
+        let warnings = recorder.records.filter { $0.contains("inotify queue overflowed") }
+        #expect(warnings.count >= 1, "no overflow warning at all")
+        #expect(warnings.count <= 3, "\(warnings.count) overflow warnings in one window")
+    }
+
     /// An operator who replaces `new/` (removes it and makes it again) does not leave the watch on
     /// the old directory: the next pass (asked for by the removal itself) watches the new one, so a
     /// task renamed into it is noticed at once, not at the next rescan (an hour away here).
