@@ -66,6 +66,45 @@ import Testing
         #expect(outcome.errorOutput.contains("could not be sent to \(endpoint)/123456789012/tasks within 2"), "\(outcome)")
     }
 
+    /// `[aws]`'s timeouts reach the submit's client as they reach the daemon's: the connect
+    /// timeout, and the request timeout to the millisecond (with a receive's wait on top).
+    @Test func theSubmitClientTakesAWSTimeoutsAsTheDaemonDoes() throws {
+        let configuration = try DelegateConfiguration.load(
+            tomlText: """
+                [aws]
+                connect_timeout_seconds = 7.25
+                request_timeout_seconds = 0.5
+                max_attempts = 4
+                """,
+            environment: [:], hostName: "submit-options")
+        let options = TaskSubmitter.clientOptions(configuration)
+        #expect(options.connectTimeout == .milliseconds(7250))
+        #expect(options.requestTimeout == .milliseconds(500) + .seconds(TaskSubmitter.replyPollSeconds))
+        #expect(options.maxAttempts == 4)
+    }
+
+    /// A request timeout under a second is not cut to none: an empty receive answered as SQS
+    /// answers it, once its 5 s wait is over (and 450 ms), comes within the 5.95 s a client has,
+    /// and the result the next receive brings is taken (cut to whole seconds, the client gave up
+    /// at 5 s on every receive, and the reply queue was "unreadable").
+    @Test(.timeLimit(.minutes(1))) func aRequestTimeoutUnderASecondLeavesRoomForTheReceivesWait() async throws {
+        let result = Self.result(id: "t-1")
+        let receives = ArrivalTime()
+        let (outcome, _) = try await waitWithReplies(
+            timeout: .seconds(30), emptyReceiveHoldsItsWaitAnd: .milliseconds(450),
+            awsTOML: "[aws]\nrequest_timeout_seconds = 0.95\nmax_attempts = 1"
+        ) { _ in
+            // The first receive finds nothing; the next brings the result.
+            let first = receives.instant.withLock { seen in
+                defer { seen = seen ?? .now }
+                return seen == nil
+            }
+            return first ? [] : [("rh-mine", "t-1", result.jsonLine)]
+        }
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.output.contains("\"id\":\"t-1\""), "\(outcome)")
+    }
+
     /// --timeout bounds the wait's other calls too: putting back another task's message on an
     /// endpoint that takes 90 s to answer would hold each of three attempts for the request
     /// timeout (20 s), a minute and more; the wait ends at its 10 s instead. (10 s, not less: under
@@ -302,7 +341,8 @@ import Testing
         timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:], taskQueue: String = "tasks",
         replyQueueFlag: Bool = true, visibilityAnswerDelay: Duration = .zero, receiveAnswerDelay: Duration = .zero,
         lastReceiveReplies: [Reply]? = nil, lastReceiveAnswerDelay: Duration? = nil,
-        lastReceiveArrived: ArrivalTime? = nil, replies: @escaping @Sendable (String) -> [Reply]
+        lastReceiveArrived: ArrivalTime? = nil, emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "",
+        replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
         let calls = Mutex<[(action: String, body: String)]>([])
@@ -332,6 +372,10 @@ import Testing
                     ]
                 }
                 let body = try! JSONSerialization.data(withJSONObject: ["Messages": messages])
+                if let beyond = emptyReceiveHoldsItsWaitAnd, messages.isEmpty {
+                    // As SQS does: an empty answer only once the wait asked for is over.
+                    return ScriptedResponse(status: 200, headers: json, body: body, delay: .seconds(waits ?? 0) + beyond)
+                }
                 return ScriptedResponse(
                     status: 200, headers: json, body: body,
                     delay: waits == 0 ? lastReceiveAnswerDelay ?? receiveAnswerDelay : receiveAnswerDelay)
@@ -346,6 +390,7 @@ import Testing
             tomlText: """
                 [identity]
                 sources = ["environment"]
+                \(awsTOML)
                 [sqs]
                 region = "us-east-1"
                 endpoint = "\(server.baseURL)"

@@ -32,6 +32,14 @@ extension TaskSubmitter {
     /// made visible again at once.
     static let replyPollSeconds = 5
 
+    /// `[aws]`'s attempts and timeouts as the daemon reads them, each request given room for a
+    /// receive's wait besides `request_timeout_seconds`.
+    static func clientOptions(_ configuration: DelegateConfiguration) -> AWSClientOptions {
+        var options = DelegateDaemon.Components.awsOptions(configuration)
+        options.requestTimeout += .seconds(replyPollSeconds)
+        return options
+    }
+
     /// How long past the wait's deadline an answer on its way, and the releases and deletes of
     /// what it brought, may take: what SQS handed out is hidden from everyone else until settled.
     static let settleSeconds: Duration = .seconds(5)
@@ -115,9 +123,7 @@ extension TaskSubmitter {
             return SQSClient(
                 aws: AWSClient(
                     endpoint: queue.endpoint(region: sqs.signingRegion(for: queue), endpointOverride: sqs.endpoint),
-                    options: AWSClientOptions(
-                        maxAttempts: target.configuration.aws.maxAttempts,
-                        requestTimeout: .seconds(Int(target.configuration.aws.requestTimeoutSeconds) + Self.replyPollSeconds)),
+                    options: Self.clientOptions(target.configuration),
                     httpClient: http),
                 credentials: identity)
         }

@@ -143,12 +143,18 @@ extension DelegateDaemon {
             AWSClientPool.Settings(
                 secretsManagerEndpoint: configuration.aws.secretsManagerEndpoint,
                 stsEndpoint: configuration.aws.stsEndpoint,
-                options: AWSClientOptions(
-                    maxAttempts: configuration.aws.maxAttempts,
-                    connectTimeout: .milliseconds(Int(configuration.aws.connectTimeoutSeconds * 1000)),
-                    requestTimeout: .milliseconds(Int(configuration.aws.requestTimeoutSeconds * 1000)),
-                    userAgent: "secrets-delegate/\(DelegateVersion.current)"
-                )
+                options: awsOptions(configuration)
+            )
+        }
+
+        /// `[aws]`'s attempts and timeouts (to the millisecond), for the daemon's clients and
+        /// `submit --sqs`'s alike.
+        static func awsOptions(_ configuration: DelegateConfiguration) -> AWSClientOptions {
+            AWSClientOptions(
+                maxAttempts: configuration.aws.maxAttempts,
+                connectTimeout: .milliseconds(Int(configuration.aws.connectTimeoutSeconds * 1000)),
+                requestTimeout: .milliseconds(Int(configuration.aws.requestTimeoutSeconds * 1000)),
+                userAgent: "secrets-delegate/\(DelegateVersion.current)"
             )
         }
     }
