@@ -393,6 +393,30 @@ import TestSupport
         #expect(viaEnvironment.connectors.keys.sorted() == ["elsewhere"])
     }
 
+    /// An unusable `connectors_dir` is reported as every other key is: naming the variable that
+    /// set it, or the file, so the operator looks in the right place.
+    @Test func anUnusableConnectorsDirSaysWhereItWasSet() throws {
+        let directory = try TemporaryDirectory()
+        let notADirectory = directory.path("plain")
+        try "".write(toFile: notADirectory, atomically: true, encoding: .utf8)
+        do {
+            _ = try DelegateConfiguration.load(
+                tomlText: "", environment: ["SECRETS_DELEGATE_DELEGATE_CONNECTORS_DIR": notADirectory], hostName: "h")
+            Issue.record("a connectors_dir that is a file was taken")
+        } catch {
+            #expect(error.origin == "SECRETS_DELEGATE_DELEGATE_CONNECTORS_DIR", "\(error)")
+            #expect(error.description.contains("\(notADirectory) is not a directory"), "\(error)")
+        }
+        let file = directory.path("delegate.toml")
+        try "[delegate]\nconnectors_dir = \"\(notADirectory)\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "h")
+            Issue.record("a connectors_dir that is a file was taken")
+        } catch {
+            #expect(error.description.hasPrefix(file + " [delegate] connectors_dir: "), "\(error)")
+        }
+    }
+
     @Test(arguments: [
         (
             "region = \"us-east-1\"\ncredentials = { type = \"assumeRole\", role_arn = \"nope\" }",

@@ -35,18 +35,29 @@ extension DelegateConfiguration {
             }
         }
         try configuration.apply(environment: environment, origins: &origins)
+        // An error about a key says where its value came from: the variable that set it, else
+        // the file (a default's, such as the host name as the delegate's name, says neither).
+        let attributed = { [origins, fileKeys] (error: ConfigurationError) -> ConfigurationError in
+            guard error.origin == nil, let key = error.key else { return error }
+            if let variable = origins[key] { return ConfigurationError(key: key, reason: error.reason, origin: variable) }
+            guard let path, fileKeys.contains(key) else { return error }
+            return error.naming(file: path)
+        }
         do {
             try configuration.validate(origins: origins)
         } catch {
-            guard let path, error.origin == nil, let key = error.key, fileKeys.contains(key) else { throw error }
-            throw error.naming(file: path)
+            throw attributed(error)
         }
         let directory =
             configuration.delegate.connectorsDir.isEmpty
             ? path.map { Self.directory(of: $0).appendingPathComponent("connectors.d") }
             : configuration.delegate.connectorsDir
         if let directory {
-            try configuration.loadConnectorDropIns(directory: directory)
+            do {
+                try configuration.loadConnectorDropIns(directory: directory)
+            } catch {
+                throw attributed(error)  // a drop-in's own errors name it already
+            }
         }
         try CredentialMapping.check(
             configuration.credentialMappings, against: configuration.connectors, path: path)
