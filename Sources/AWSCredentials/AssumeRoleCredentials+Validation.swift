@@ -52,9 +52,10 @@ extension AssumeRoleCredentials {
         guard arn.utf8.count <= 2048 else { return false }
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"),
-            parts[1].allSatisfy({ $0 == "-" || ("a"..."z").contains($0) }),
+            // By byte: a Character check would let a letter or digit with a combining mark pass.
+            parts[1].utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }),
             parts[2] == "iam", parts[3].isEmpty,
-            parts[4].count == 12, parts[4].allSatisfy({ ("0"..."9").contains($0) }),
+            parts[4].utf8.count == 12, parts[4].utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
             parts[5].hasPrefix("role/")
         else { return false }
         // IAM's rules: a path of any printable ASCII but space (`!` to `~`, at most 512 with its

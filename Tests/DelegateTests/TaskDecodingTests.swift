@@ -133,6 +133,17 @@ import Testing
                     CreateSecretParams(
                         secret: try reference("bin"), value: .binary(Data([0, 1, 2, 255])), description: nil,
                         kmsKeyId: nil, tags: [SecretTag(key: "a", value: "b"), SecretTag(key: "c", value: "")])))
+        // A list tag that gives a field in both spellings, or a member besides its two, is
+        // refused, not read as one of them.
+        for tag: JSONValue in [
+            ["key": "a", "Key": "admins", "value": "v"], ["Key": "a", "Value": "ops", "value": "db"],
+            ["key": "a", "value": "v", "vaule": "w"], ["key": "a"],
+        ] {
+            let rejection = #expect(throws: TaskRejection.self, "\(tag)") {
+                try operation("createSecret", ["name": "db", "secretString": "s", "tags": [tag]])
+            }
+            #expect(rejection?.message.contains("params.tags[0]") == true, "\(rejection?.message ?? "")")
+        }
         // Wrapped as GNU base64 wraps (LF, or CRLF from a Windows tool): the same bytes.
         let wrapped = String(repeating: "A", count: 76) + "\n" + String(repeating: "A", count: 76) + "\r\nAAEC/w=="
         #expect(
@@ -339,6 +350,9 @@ import Testing
         ("arn:aws:iam::12345678901a:role/r", false),
         ("arn:aws:iam::123456789012:role/bad name", false),
         ("arn:AWS:iam::123456789012:role/r", false),
+        // A digit or letter with a combining mark is one Character, and no digit or letter.
+        ("arn:aws:iam::12345678901\u{301}2:role/sm", false),
+        ("arn:awsb\u{301}:iam::123456789012:role/r", false),
         // A path takes any printable ASCII but space (IAM's rule); the name does not.
         ("arn:aws:iam::123456789012:role/team~a/dept#1:x!/sm", true),
         ("arn:aws:iam::123456789012:role/a b/sm", false),

@@ -64,6 +64,14 @@ extension OperationParams {
         .invalid("params.tags has \(count) tags; the limit is \(maximumTags)")
     }
 
+    /// A list tag's string field spelt `lower` or `upper`, and not both.
+    private static func tagField(_ object: JSONObject, _ lower: String, _ upper: String) -> String? {
+        switch (object[lower], object[upper]) {
+        case (.string(let value)?, nil), (nil, .string(let value)?): value
+        default: nil
+        }
+    }
+
     /// Tags as an object (`{"team": "db"}`, sorted by key) or as AWS's list
     /// (`[{"key": "team", "value": "db"}]`, also `Key`/`Value`).
     func tags() throws(TaskProblem) -> [SecretTag] {
@@ -82,11 +90,13 @@ extension OperationParams {
             }
         case .some(.array(let elements)):
             for (index, element) in elements.enumerated() {
-                guard case .object(let object) = element,
-                    case .string(let key) = object["key"] ?? object["Key"] ?? .null,
-                    case .string(let value) = object["value"] ?? object["Value"] ?? .null
+                // Each field once, in one spelling, and nothing else: a tag given two keys (or a
+                // misspelt member) would otherwise quietly become one of them.
+                guard case .object(let object) = element, object.count == 2,
+                    let key = Self.tagField(object, "key", "Key"), let value = Self.tagField(object, "value", "Value")
                 else {
-                    throw .invalid("params.tags[\(index)] must be an object with string fields key and value")
+                    throw .invalid(
+                        "params.tags[\(index)] must be an object with string fields key and value (or Key and Value), and no others")
                 }
                 tags.append(SecretTag(key: key, value: value))
             }
