@@ -132,7 +132,11 @@ import Testing
         #expect(refused("unit=app.service", "credential_id=unknown-id", "error_code=NoMapping"), "\(log)")
         #expect(refused("unit=unmapped.service", "error_code=NoMapping"), "\(log)")
         for unit in burst { #expect(refused("unit=\(unit)", "error_code=NoMapping"), "\(unit): \(log)") }
-        #expect(refusals.filter { $0.contains("error_code=PeerNotRoot") }.count <= 3, "\(log)")
+        // (Besides the window's summary, "(N more suppressed)", logged once the window is over:
+        // by now under a loaded machine's pace.)
+        #expect(
+            refusals.filter { $0.contains("error_code=PeerNotRoot") && !$0.contains("more suppressed") }.count <= 3,
+            "\(log)")
         #expect(refused("unit=intruder.service", "connector_id=prod", "error_code=NotAuthorized"), "\(log)")
         #expect(refused("error_code=MalformedAddress", "peer_uid=0"), "\(log)")
         #expect(refused("unit=app.service", "error_code=PeerNotRoot", "peer_uid=65534"), "\(log)")
