@@ -65,7 +65,7 @@ import Testing
         #expect(await eventually { http.holding == 1 })
         async let second = intake.handle(line("waiting"), peer: peer) { true }
         #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
-        components.apply(try Self.configuration(concurrency: 2, allowing: 2002), replacing: before, logger: logger)
+        components.apply(try Self.configuration(concurrency: 2, allowing: 2002), replacing: before, logger: logger) {}
 
         let refused = try TaskResult.decode(jsonLine: await second)
         #expect(errorCode(refused) == "NotAuthorized", "\(refused)")
@@ -74,6 +74,41 @@ import Testing
         http.always(.any, ScriptedExecutorFixture.secret())
         http.releaseHeld()
         _ = await first
+        #expect(dispatcher.slotsInUse() == 0)
+    }
+
+    /// The reload's settings are published (`configuration.current`, which an SQS loop reads for
+    /// its queues once it has a slot) before a raised concurrency hands the waiting a slot: at
+    /// publication the task waiting is still waiting; right after, it runs.
+    @Test(.timeLimit(.minutes(1)))
+    func aReloadPublishesItsSettingsBeforeARaisedConcurrencyWakesAnyone() async throws {
+        let before = try Self.configuration(concurrency: 1, allowing: 4242)
+        let components = try components(before)
+        let dispatcher = components.dispatcher
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let intake = SocketIntake(
+            dispatcher: dispatcher, statusReport: { .null }, logLimiter: LogRateLimiter(), logger: logger)
+        let peer = PeerCredentials(pid: 1, uid: 4242, gid: 4242)
+        func line(_ id: String) -> Data {
+            Data(#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"connector":"prod"}"#.utf8)
+        }
+
+        async let first = intake.handle(line("running"), peer: peer) { true }
+        #expect(await eventually { http.holding == 1 })
+        async let second = intake.handle(line("waiting"), peer: peer) { true }
+        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
+        var waitingAtPublication: Int?
+        components.apply(try Self.configuration(concurrency: 2, allowing: 4242), replacing: before, logger: logger) {
+            waitingAtPublication = dispatcher.tasksWaitingForASlot()
+        }
+        #expect(waitingAtPublication == 1, "a slot was handed out before the settings were published")
+        #expect(dispatcher.tasksWaitingForASlot() == 0)
+        #expect(await eventually { http.holding == 2 })
+        http.removeScripts()
+        http.always(.any, ScriptedExecutorFixture.secret())
+        http.releaseHeld()
+        _ = await first
+        _ = await second
         #expect(dispatcher.slotsInUse() == 0)
     }
 

@@ -80,8 +80,12 @@ extension DelegateDaemon {
 
         /// Applies what a reload changed from `old` to `configuration`. Tasks in flight keep the
         /// clients and credential providers they already have.
+        /// - Parameter publish: makes `configuration` the one in force (and applies what else the
+        ///   caller has to); called before the concurrency is raised, so a task or queue loop a new
+        ///   slot wakes reads the new settings, never the ones they replace.
         func apply(
-            _ configuration: DelegateConfiguration, replacing old: DelegateConfiguration, logger: Logger
+            _ configuration: DelegateConfiguration, replacing old: DelegateConfiguration, logger: Logger,
+            publish: () -> Void
         ) {
             let pool = Self.poolSettings(configuration)
             if pool != Self.poolSettings(old) {
@@ -110,6 +114,7 @@ extension DelegateDaemon {
             // under the new table, not run under the one it replaces.
             dispatcher.apply(selection: SelectionPolicy(configuration: configuration))
             Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
+            publish()
             dispatcher.apply(concurrency: configuration.delegate.concurrency)
         }
 

@@ -302,19 +302,22 @@ public final class DelegateDaemon: Sendable {
         // The socket's peers first: a task of a peer it no longer allows, waiting for a slot, is
         // refused from here on, before `apply` can start it (a raised concurrency, a slot freed).
         intake.socket?.update(policy: Self.peerPolicy(fresh.queue))
-        components.apply(fresh, replacing: current, logger: logger)
-        intake.watcher?.setRescanInterval(Self.rescanInterval(fresh.queue))
         let connectorsChanged = fresh.connectors != current.connectors
-        if fresh.delegate.tags != current.delegate.tags || fresh.delegate.acceptUntagged != current.delegate.acceptUntagged
-            || connectorsChanged
-        {
-            // Tasks left in new/ for other delegates may be this one's now. After `apply`: a skip
-            // epoch read from here on is matched against the new tags (SpoolWatcher.skipEpoch).
-            intake.watcher?.forgetSkipped()
+        components.apply(fresh, replacing: current, logger: logger) {
+            intake.watcher?.setRescanInterval(Self.rescanInterval(fresh.queue))
+            if fresh.delegate.tags != current.delegate.tags
+                || fresh.delegate.acceptUntagged != current.delegate.acceptUntagged || connectorsChanged
+            {
+                // Tasks left in new/ for other delegates may be this one's now. After the tags: a
+                // skip epoch read from here on is matched against them (SpoolWatcher.skipEpoch).
+                intake.watcher?.forgetSkipped()
+            }
+            intake.socket?.update(limits: socketLimits(fresh.queue))
+            intake.credentialsSocket?.update(limits: credentialsSocketLimits(fresh.queue))
+            // Before a raised concurrency wakes anyone: an SQS loop given a slot then reads its
+            // queues here (a queue the reload removed receives no more).
+            configuration.replace(with: fresh)
         }
-        intake.socket?.update(limits: socketLimits(fresh.queue))
-        intake.credentialsSocket?.update(limits: credentialsSocketLimits(fresh.queue))
-        configuration.replace(with: fresh)
         var applied = changed.filter(\.appliesOnReload).map(\.dottedName)
         if connectorsChanged { applied.append("connectors") }
         if fresh.credentialMappings != current.credentialMappings { applied.append("credential") }
