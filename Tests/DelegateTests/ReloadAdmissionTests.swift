@@ -45,11 +45,12 @@ import Testing
             clock: SystemWallClock(), httpClient: http)
     }
 
-    /// A reload that raises `concurrency` and takes a peer's access away in one: the task the
-    /// raised limit lets start is admitted again under the new connectors first (refused, never
-    /// sent), not run under the table the reload replaces.
-    @Test(.timeLimit(.minutes(1)))
-    func aReloadThatRaisesTheConcurrencyStartsNoWaitingTaskUnderTheOldConnectors() async throws {
+    /// One task of a peer the connector allows running (its call held) and one waiting for the
+    /// only slot while `reload` runs with them; then every call is answered and both end.
+    /// `reload` gets the components, the configuration in force and the waiting task.
+    func withATaskWaitingForTheOnlySlot(
+        _ reload: (DelegateDaemon.Components, DelegateConfiguration, Task<Data, Never>) async throws -> Void
+    ) async throws {
         let before = try Self.configuration(concurrency: 1, allowing: 4242)
         let components = try components(before)
         let dispatcher = components.dispatcher
@@ -61,20 +62,30 @@ import Testing
             Data(#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"connector":"prod"}"#.utf8)
         }
 
-        async let first = intake.handle(line("running"), peer: peer) { true }
+        let first = Task { await intake.handle(line("running"), peer: peer) { true } }
         #expect(await eventually { http.holding == 1 })
-        async let second = intake.handle(line("waiting"), peer: peer) { true }
+        let second = Task { await intake.handle(line("waiting"), peer: peer) { true } }
         #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
-        components.apply(try Self.configuration(concurrency: 2, allowing: 2002), replacing: before, logger: logger) {}
-
-        let refused = try TaskResult.decode(jsonLine: await second)
-        #expect(errorCode(refused) == "NotAuthorized", "\(refused)")
-        #expect(http.requests.count == 1, "the refused task was never sent")
+        try await reload(components, before, second)
         http.removeScripts()
         http.always(.any, ScriptedExecutorFixture.secret())
         http.releaseHeld()
-        _ = await first
+        _ = await first.value
+        _ = await second.value
         #expect(dispatcher.slotsInUse() == 0)
+    }
+
+    /// A reload that raises `concurrency` and takes a peer's access away in one: the task the
+    /// raised limit lets start is admitted again under the new connectors first (refused, never
+    /// sent), not run under the table the reload replaces.
+    @Test(.timeLimit(.minutes(1)))
+    func aReloadThatRaisesTheConcurrencyStartsNoWaitingTaskUnderTheOldConnectors() async throws {
+        try await withATaskWaitingForTheOnlySlot { components, before, waiting in
+            components.apply(try Self.configuration(concurrency: 2, allowing: 2002), replacing: before, logger: logger) {}
+            let refused = try TaskResult.decode(jsonLine: await waiting.value)
+            #expect(errorCode(refused) == "NotAuthorized", "\(refused)")
+            #expect(http.requests.count == 1, "the refused task was never sent")
+        }
     }
 
     /// The reload's settings are published (`configuration.current`, which an SQS loop reads for
@@ -82,34 +93,16 @@ import Testing
     /// publication the task waiting is still waiting; right after, it runs.
     @Test(.timeLimit(.minutes(1)))
     func aReloadPublishesItsSettingsBeforeARaisedConcurrencyWakesAnyone() async throws {
-        let before = try Self.configuration(concurrency: 1, allowing: 4242)
-        let components = try components(before)
-        let dispatcher = components.dispatcher
-        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
-        let intake = SocketIntake(
-            dispatcher: dispatcher, statusReport: { .null }, logLimiter: LogRateLimiter(), logger: logger)
-        let peer = PeerCredentials(pid: 1, uid: 4242, gid: 4242)
-        func line(_ id: String) -> Data {
-            Data(#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"connector":"prod"}"#.utf8)
+        try await withATaskWaitingForTheOnlySlot { components, before, _ in
+            let dispatcher = components.dispatcher
+            var waitingAtPublication: Int?
+            components.apply(try Self.configuration(concurrency: 2, allowing: 4242), replacing: before, logger: logger) {
+                waitingAtPublication = dispatcher.tasksWaitingForASlot()
+            }
+            #expect(waitingAtPublication == 1, "a slot was handed out before the settings were published")
+            #expect(dispatcher.tasksWaitingForASlot() == 0)
+            #expect(await eventually { http.holding == 2 })
         }
-
-        async let first = intake.handle(line("running"), peer: peer) { true }
-        #expect(await eventually { http.holding == 1 })
-        async let second = intake.handle(line("waiting"), peer: peer) { true }
-        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
-        var waitingAtPublication: Int?
-        components.apply(try Self.configuration(concurrency: 2, allowing: 4242), replacing: before, logger: logger) {
-            waitingAtPublication = dispatcher.tasksWaitingForASlot()
-        }
-        #expect(waitingAtPublication == 1, "a slot was handed out before the settings were published")
-        #expect(dispatcher.tasksWaitingForASlot() == 0)
-        #expect(await eventually { http.holding == 2 })
-        http.removeScripts()
-        http.always(.any, ScriptedExecutorFixture.secret())
-        http.releaseHeld()
-        _ = await first
-        _ = await second
-        #expect(dispatcher.slotsInUse() == 0)
     }
 
     /// A credential request refused at its admission counts as a refused task, as one refused
