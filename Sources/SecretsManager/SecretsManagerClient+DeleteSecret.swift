@@ -81,7 +81,8 @@ extension SecretsManagerClient {
             let ended = aws.serverTime()
             let span = ContinuousClock.now - started
             let begun = ended.addingTimeInterval(-(span / .seconds(1)))
-            let refusal = error
+            // The refusal, its attempts counting the DescribeSecret requests made to check it too.
+            var refusal = error
             let scheduled: SecretsManagerResponse<DescribeSecretOutput>
             do {
                 scheduled = try await describeSecret(name: name, logger: logger)
@@ -91,12 +92,16 @@ extension SecretsManagerClient {
                 describing.attempts += refusal.attempts
                 throw describing
             } catch {
+                refusal.attempts += error.attempts
                 throw refusal
             }
             guard let deletedDate = scheduled.value.deletedDate,
                 let deletionDate = Self.deletionDate(
                     deletedDate: deletedDate, windowDays: recovery.windowDays, madeWithin: begun...ended)
-            else { throw refusal }
+            else {
+                refusal.attempts += scheduled.attempts
+                throw refusal
+            }
             logger.notice(
                 "DeleteSecret was retried and refused because the secret is marked deleted: an earlier attempt scheduled its deletion",
                 metadata: ["secret_name": "\(scheduled.value.name)"])

@@ -96,7 +96,13 @@ extension SecretsManagerClient {
         // Every token asked for: a page that answers with one of them would start a cycle.
         var tokensAsked: Set<String> = request.nextToken.map { [$0] } ?? []
         while true {
-            let page = try await perform("ListSecrets", request, as: ListSecretsOutput.self, logger: logger)
+            let page: SecretsManagerResponse<ListSecretsOutput>
+            do {
+                page = try await perform("ListSecrets", request, as: ListSecretsOutput.self, logger: logger)
+            } catch var failed {
+                failed.attempts += attempts  // the pages before it were asked for too
+                throw failed
+            }
             attempts += page.attempts
             lastRequestId = page.requestId
             pages += 1

@@ -85,7 +85,7 @@ import Testing
             try await client(unconfirmed).deleteSecret(name: "app", logger: logger)
         }
         #expect(retried?.code.rawValue == "InvalidRequestException")
-        #expect(retried?.attempts == 2)
+        #expect(retried?.attempts == 3, "two DeleteSecret requests and the DescribeSecret, as a confirmed one counts")
     }
 
     /// AWS may mark a deleted secret with the time of the request rather than the date of the
@@ -115,6 +115,7 @@ import Testing
         }
         #expect(error?.code.rawValue == "InvalidRequestException")
         #expect(http.requests.count == 3, "two DeleteSecret attempts and the DescribeSecret that did not confirm")
+        #expect(error?.attempts == 3, "the result counts every request the task made")
     }
 
     /// A retry after AWS refused the host's clock (ten minutes fast) moves AWS's time, as the

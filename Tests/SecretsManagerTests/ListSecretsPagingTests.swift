@@ -43,6 +43,27 @@ import Testing
         #expect(all.value.nextToken == nil)
     }
 
+    /// A later page that fails reports the attempts of the pages before it too: every request
+    /// the listing made counts.
+    @Test func aFailedLaterPageCountsEveryAttempt() async throws {
+        let http = ScriptedHTTPClient()
+        http.script(
+            .target("secretsmanager.ListSecrets"),
+            .response(HTTPResponse.awsJSON(["SecretList": [] as [Any], "NextToken": "t1"], requestId: "req-1")),
+            .awsError("AccessDeniedException"))
+        let aws = AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://sm.test"),
+            httpClient: http)
+        let sm = SecretsManagerClient(
+            aws: aws,
+            credentials: StaticCredentialProvider(
+                Credentials(accessKeyId: "AKIDPAGINGTEST", secretAccessKey: "paging-test-secret")))
+        let error = await #expect(throws: AWSError.self) { try await sm.listSecrets(allPages: true, logger: logger) }
+        #expect(error?.code.rawValue == "AccessDeniedException")
+        #expect(http.requests.count == 2)
+        #expect(error?.attempts == 2)
+    }
+
     /// An empty `NextToken` is no token (a task could not ask for it: tokens are 1-4096
     /// characters), for one page as for every page.
     @Test func anEmptyNextTokenIsNoToken() async throws {
