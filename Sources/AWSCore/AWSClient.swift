@@ -176,7 +176,10 @@ public final class AWSClient: Sendable {
         do {
             return try await provider.credentials(logger: logger)
         } catch var error as AWSError {
-            error.attempts = max(error.attempts, attempts)
+            // The caller's own requests, not the credential source's (IMDS, STS): those are shared
+            // by every caller waiting on one refresh, and a failure is handed to those coming
+            // within a second of it, who sent nothing.
+            error.attempts = attempts
             error.whileObtainingCredentials = true
             throw error
         } catch is CancellationError {

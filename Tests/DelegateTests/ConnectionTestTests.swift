@@ -175,7 +175,7 @@ import Testing
         func credentials(logger: Logger) async throws -> Credentials {
             throw AWSError(
                 kind: .service, code: .accessDenied, message: "the role's trust policy refused this delegate",
-                httpStatus: 403, attempts: 1)
+                httpStatus: 403, attempts: 3)
         }
     }
 
@@ -186,6 +186,8 @@ import Testing
         #expect(errorCode(outcome.failure) == "AccessDenied")
         #expect(outcome.failure?.whileObtainingCredentials == true)
         #expect(http.requests.isEmpty)
+        // The STS attempts are the credential source's, shared by every task waiting on it.
+        #expect(outcome.attempts == 0, "no request of the task's reached AWS")
     }
 
     @Test func aFailedReadBackOrDeleteIsReportedButTheDummyIsStillDeleted() async throws {
