@@ -15,7 +15,8 @@ public struct UTCDateTime: Sendable, Equatable {
     public let hour: Int
     public let minute: Int
     public let second: Int
-    /// Rounded down: a time is never written later than it is.
+    /// Rounded down (from the microsecond): a time is never written later than it is by more than
+    /// half a microsecond.
     public let millisecond: Int
     /// Days since 1970-01-01 (negative before).
     public let daysSinceEpoch: Int
@@ -24,11 +25,15 @@ public struct UTCDateTime: Sendable, Equatable {
     static let millisecondRange: ClosedRange<Int64> = -62_167_219_200_000...253_402_300_799_999
 
     public init(_ date: Date) {
-        let raw = date.timeIntervalSince1970 * 1000
-        let clamped =
-            raw.isNaN
-            ? 0 : min(max(raw, Double(Self.millisecondRange.lowerBound)), Double(Self.millisecondRange.upperBound))
-        let milliseconds = Int64(clamped.rounded(.down))
+        // To the microsecond first: a decimal millisecond is often a hair under its value as a
+        // Double (2150000000.002 s is 2150000000.00199985... s), and floored as it is, it would be
+        // written a millisecond early. (A Double of a time of this age holds no whole microsecond
+        // less than that.)
+        let raw = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        let microseconds = raw.isNaN ? 0 : Int64(min(max(raw, -9e18), 9e18))
+        let milliseconds = min(
+            max(Self.floorDivide(microseconds, 1000).0, Self.millisecondRange.lowerBound),
+            Self.millisecondRange.upperBound)
         let (days, msOfDay) = Self.floorDivide(milliseconds, 86_400_000)
         daysSinceEpoch = Int(days)
         let (year, month, day) = Self.civil(fromDays: days)

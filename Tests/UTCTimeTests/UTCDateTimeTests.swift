@@ -59,11 +59,13 @@ import UTCTime
         #expect(UTCDateTime(Date(timeIntervalSince1970: 1.0009994)).iso8601 == "1970-01-01T00:00:01.000Z")
     }
 
-    /// Every millisecond of a present-day second survives being written and read back.
-    @Test func everyMillisecondRoundTrips() throws {
+    /// Every millisecond of a second survives being written and read back: a present-day one,
+    /// and seconds where a Double holds many a millisecond a hair under its value (2004, 2038).
+    @Test(arguments: [1_796_367_605, 1_094_470_460, 2_150_000_000] as [Double])
+    func everyMillisecondRoundTrips(second: Double) throws {
         for millisecond in 0..<1000 {
-            let date = Date(timeIntervalSince1970: 1_796_367_605 + Double(millisecond) / 1000)
-            #expect(UTCDateTime(date).millisecond == millisecond, "\(millisecond)")
+            let date = Date(timeIntervalSince1970: second + Double(millisecond) / 1000)
+            #expect(UTCDateTime(date).millisecond == millisecond, "\(second) + \(millisecond) ms")
         }
     }
 
