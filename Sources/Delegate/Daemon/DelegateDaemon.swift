@@ -332,18 +332,33 @@ public final class DelegateDaemon: Sendable {
 
     // MARK: Status
 
+    /// The credential sessions `STATUS=` names (the status object has them all).
+    static let credentialsShown = 3
+
+    /// The sessions for `STATUS=`: those without valid credentials first (their last refresh
+    /// failed, and they have none or theirs expired: "failing"), so that no failing one is cut off
+    /// the line, then by name; at most ``credentialsShown``, and how many more there are.
+    static func credentialsSummary(_ snapshots: [CachingCredentialProvider.Snapshot], now: Date) -> String {
+        let sessions = snapshots.map { snapshot in
+            (snapshot, failing: snapshot.lastError != nil && !(snapshot.expiration.map { $0 > now } ?? false))
+        }
+        .sorted { ($0.failing ? 0 : 1, $0.0.source) < ($1.failing ? 0 : 1, $1.0.source) }
+        var shown = sessions.prefix(credentialsShown).map { snapshot, failing in
+            if failing, let error = snapshot.lastError { return "\(snapshot.source): failing (\(error.prefix(60)))" }
+            return "\(snapshot.source): until \(snapshot.expiration.map(Timestamp.format) ?? "-")"
+        }
+        if sessions.count > credentialsShown { shown.append("+\(sessions.count - credentialsShown) more") }
+        return shown.joined(separator: ", ")
+    }
+
     func statusLine() async -> String {
         let counts = dispatcher.status.snapshot
         var line =
             "\(counts.inFlight) in flight, \(counts.done) done (\(counts.succeeded) succeeded, \(counts.failed) failed, \(counts.rejected) rejected)"
         let credentials = await components.registry.snapshots()
-        let shown = credentials.prefix(3).map { snapshot in
-            if let error = snapshot.lastError, snapshot.expiration == nil {
-                return "\(snapshot.source): failing (\(error.prefix(60)))"
-            }
-            return "\(snapshot.source): until \(snapshot.expiration.map(Timestamp.format) ?? "-")"
+        if !credentials.isEmpty {
+            line += "; credentials " + Self.credentialsSummary(credentials, now: components.clock.now())
         }
-        if !shown.isEmpty { line += "; credentials \(shown.joined(separator: ", "))" }
         let tags = dispatcher.selectionPolicy.tags
         line += "; tags \(tags.isEmpty ? "none" : tags.joined(separator: ","))"
         // First, so `systemctl status` shows it: every AWS call fails until a restart.

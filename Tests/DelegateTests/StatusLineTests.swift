@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+@testable import AWSCredentials
+@testable import Delegate
+
+/// The credential part of `STATUS=`, what `systemctl status` shows an operator at a glance.
+@Suite struct StatusLineTests {
+    let now = Date(timeIntervalSince1970: 1_796_367_605)
+
+    func session(_ source: String, expiresIn seconds: TimeInterval?, error: String? = nil) -> CachingCredentialProvider.Snapshot {
+        CachingCredentialProvider.Snapshot(
+            source: source, expiration: seconds.map { now.addingTimeInterval($0) }, lastError: error)
+    }
+
+    /// A session whose credentials expired and whose refreshes fail is failing, not "until" a
+    /// time gone by; one still valid while a refresh ahead failed is not (yet).
+    @Test func aSessionWhoseCredentialsExpiredAndCannotBeRefreshedIsFailing() {
+        let line = DelegateDaemon.credentialsSummary(
+            [
+                session("assume-role:dead", expiresIn: -600, error: "AccessDenied: trust policy"),
+                session("assume-role:ahead", expiresIn: 300, error: "Throttling"),
+                session("imds", expiresIn: 3600),
+            ], now: now)
+        #expect(line.contains("assume-role:dead: failing (AccessDenied: trust policy)"), "\(line)")
+        #expect(line.contains("assume-role:ahead: until "), "\(line)")
+        #expect(line.contains("imds: until "), "\(line)")
+    }
+
+    /// Past three sessions the line says how many it left out, and never a failing one: they come
+    /// first, whatever order the registry lists them in.
+    @Test func aFailingSessionIsNeverCutOffTheLine() {
+        let working = (1...4).map { session("assume-role:ok-\($0)", expiresIn: 3600) }
+        let failing = session("assume-role:zz-broken", expiresIn: nil, error: "AccessDenied")
+        let line = DelegateDaemon.credentialsSummary(working + [failing], now: now)
+        #expect(line.hasPrefix("assume-role:zz-broken: failing (AccessDenied)"), "\(line)")
+        #expect(line.hasSuffix(", +2 more"), "\(line)")
+        #expect(line.components(separatedBy: ": until ").count == 3, "two working sessions shown: \(line)")
+    }
+}
