@@ -1,4 +1,5 @@
 import Foundation
+import AWSCore
 import Logging
 import SQS
 import TestSupport
@@ -212,5 +213,47 @@ import Testing
         let failing = recorder.records.filter { $0.contains("event=queue-failing") }
         #expect(failing.count == 1, "\(recorder.records)")
         #expect(failing.first?.contains("queue_url=\(queue.url)") == true, "\(failing)")
+    }
+}
+
+/// A queue's error state in `status` and its `queue-failing` / `queue-recovered` events.
+@Suite struct SQSQueueErrorStateTests {
+    /// An operation that failed for want of the endpoint (a blip that failed one task's
+    /// releases) is no longer shown once the queue answers another call, with its recovery
+    /// logged; one AWS refused (a policy without the permission) is shown until it succeeds.
+    @Test func anUnreachableEndpointsErrorEndsWhenTheQueueAnswersAnotherCall() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let queue = try endpoint.queue("tasks")
+        let recorder = LogRecorder()
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: DelegateConfiguration.SQSSection(
+                queueURLs: [queue.url], region: "us-east-1", endpoint: endpoint.server.baseURL),
+            sleeper: RecordingSleeper(), logger: recorder.logger())
+        defer { http.shutdown() }
+        let logger = recorder.logger()
+        func errors() -> [String: String] { intake.status.snapshot[queue.url]?.errors ?? [:] }
+        let unreachable = AWSError(kind: .transport, code: .endpointUnreachable, message: "connection refused")
+        let refused = AWSError(kind: .service, code: .accessDeniedException, message: "not allowed", httpStatus: 400)
+        var noCredentials = AWSError(kind: .service, code: .accessDenied, message: "STS refused", httpStatus: 403)
+        noCredentials.whileObtainingCredentials = true
+
+        intake.record(unreachable, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+        #expect(errors()["ChangeMessageVisibility"] != nil)
+        // No answer from the queue's endpoint (credentials refused before any call): still shown.
+        intake.record(noCredentials, of: "ReceiveMessage", queue: queue, logger: logger)
+        #expect(errors()["ChangeMessageVisibility"] != nil)
+        intake.record(nil, of: "ReceiveMessage", queue: queue, logger: logger)
+        #expect(errors().isEmpty, "\(errors())")
+        #expect(
+            recorder.records.contains {
+                $0.contains("event=queue-recovered") && $0.contains("operation=ChangeMessageVisibility")
+            }, "\(recorder.records)")
+
+        intake.record(refused, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+        intake.record(nil, of: "ReceiveMessage", queue: queue, logger: logger)
+        #expect(errors()["ChangeMessageVisibility"]?.contains("AccessDeniedException") == true, "\(errors())")
+        intake.record(nil, of: "ChangeMessageVisibility", queue: queue, logger: logger)
+        #expect(errors().isEmpty)
     }
 }

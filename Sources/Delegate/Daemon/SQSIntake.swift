@@ -153,12 +153,29 @@ struct SQSIntake: Sendable {
     /// (`queue-failing` / `queue-recovered`), with `QUEUE_URL`, and shown in `status`. The lines go
     /// through the rate limiter (per queue and operation): tasks that fail one way interleaved with
     /// tasks that succeed (a producer's bad `replyTo` among good ones) would flip the state at will.
+    ///
+    /// A call answered also ends the errors of other operations on the queue that were the
+    /// endpoint's being out of reach (a blip that failed the releases of one task is not the
+    /// queue failing for good once its receives work again); never an answer AWS gave (a policy
+    /// without `sqs:ChangeMessageVisibility` stays shown until that call succeeds).
     func record(_ failure: AWSError?, of operation: String, queue: SQSQueueURL, logger: Logger) {
         let text = failure.map { "\(operation): \($0.code): \($0.message)" }
         var previous: String?
+        var reachableAgain: [String] = []
         status.update(queue.url) { counts in
             previous = counts.errors[operation]
             counts.errors[operation] = text
+            if let failure, failure.meansUnreachable {
+                counts.unreachableIn.insert(operation)
+                return
+            }
+            counts.unreachableIn.remove(operation)
+            // Answered by the queue's endpoint: a success, or an error of the service's own.
+            let answered = failure.map { $0.kind == .service && !$0.whileObtainingCredentials } ?? true
+            guard answered, !counts.unreachableIn.isEmpty else { return }
+            reachableAgain = counts.unreachableIn.sorted()
+            for other in reachableAgain { counts.errors[other] = nil }
+            counts.unreachableIn = []
         }
         let key = "sqs-queue-state \(queue.url) \(operation)"
         if let failure, let text, previous == nil || previous?.hasPrefix("\(operation): \(failure.code):") == false {
@@ -169,11 +186,16 @@ struct SQSIntake: Sendable {
                     "aws_request_id": "\(failure.requestId ?? "-")", "queue_url": "\(queue.url)",
                 ], key: key, logger: logger)
         } else if failure == nil, previous != nil {
-            logLimiter.log(
-                .notice, "SQS queue \(queue) works again (\(operation))",
-                metadata: ["event": "queue-recovered", "operation": "\(operation)", "queue_url": "\(queue.url)"],
-                key: key, logger: logger)
+            recovered(operation, queue: queue, logger: logger)
         }
+        for other in reachableAgain { recovered(other, queue: queue, logger: logger) }
+    }
+
+    private func recovered(_ operation: String, queue: SQSQueueURL, logger: Logger) {
+        logLimiter.log(
+            .notice, "SQS queue \(queue) works again (\(operation))",
+            metadata: ["event": "queue-recovered", "operation": "\(operation)", "queue_url": "\(queue.url)"],
+            key: "sqs-queue-state \(queue.url) \(operation)", logger: logger)
     }
 }
 

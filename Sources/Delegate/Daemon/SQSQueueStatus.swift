@@ -22,6 +22,9 @@ public final class SQSQueueStatus: Sendable {
         /// The queue's errors now, by the operation that failed (`ReceiveMessage:
         /// AccessDeniedException: ...`); empty while it works.
         public var errors: [String: String] = [:]
+        /// The operations in `errors` that failed for want of the endpoint (no answer, or a 5xx):
+        /// any call to the queue answered since clears them.
+        public var unreachableIn: Set<String> = []
         /// The errors as one line, nil while the queue works.
         public var error: String? { errors.isEmpty ? nil : errors.keys.sorted().compactMap { errors[$0] }.joined(separator: "; ") }
     }
