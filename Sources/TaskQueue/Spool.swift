@@ -142,6 +142,18 @@ public final class Spool: Sendable {
                 logger.warning("\(notice)", metadata: ["event": "spool_layout", "path": "\(path)"])
             }
         }
+        // Producers take a result in done/ for a delegate's only when cur/'s owner (the delegates'
+        // user) wrote it: a delegate running as anyone else would answer tasks no waiter collects,
+        // and leave results and claims the delegates' user may not be able to touch.
+        let cur = directory + "/cur"
+        if let owner = try FileIO.lstat(cur)?.st_uid, owner != geteuid() {
+            throw TaskQueueError(
+                code: .badLayout,
+                message: "belongs to uid \(owner), the spool's delegates' user, and this delegate runs as uid \(geteuid()): "
+                    + "producers would not take its results for a delegate's. Run it as that user (the packaged service "
+                    + "does), or give it a spool of its own",
+                path: cur)
+        }
     }
 
     /// Reads `new/<name>`; nil when it is gone (claimed by another delegate or withdrawn).

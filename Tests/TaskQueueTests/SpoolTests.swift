@@ -31,6 +31,24 @@ import Testing
         }
     }
 
+    /// A delegate that does not run as cur/'s owner (root starting one by hand on the packaged
+    /// spool) is refused at start: producers take only cur/'s owner's results for a delegate's,
+    /// so every `submit --spool --wait` would time out with its result in done/.
+    @Test func aDelegateThatIsNotCurOwnerIsRefused() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "host-1", logger: quietLogger)
+        try spool.prepare()
+        let other: uid_t = geteuid() == 65534 ? 65533 : 65534
+        #expect(chown(dir.file("cur"), other, getegid()) == 0)
+        let error = #expect(throws: TaskQueueError.self) { try spool.prepare() }
+        #expect(error?.code == .badLayout)
+        #expect(error?.path == dir.file("cur"))
+        #expect(error?.message.contains("belongs to uid \(other)") == true, "\(error?.message ?? "")")
+        #expect(chown(dir.file("cur"), geteuid(), getegid()) == 0)
+        try spool.prepare()
+    }
+
     @Test func enqueueClaimCompleteWritesAnAtomicResultAndRemovesTheTask() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
