@@ -135,24 +135,26 @@ public final class Spool: Sendable {
     /// - Throws: ``TaskQueueError/Code/badLayout`` naming the path and what the daemon needs when a
     ///   directory is not a directory, cannot be created, or cannot be written by this process.
     public func prepare() throws(TaskQueueError) {
-        for path in [directory, tmpDirectory, newDirectory, directory + "/cur", claimDirectory, doneDirectory] {
-            let shared = path == tmpDirectory || path == newDirectory || path == doneDirectory
-            let wanted = shared ? Self.sharedDirectoryMode : Self.directoryMode
-            for notice in try SpoolDirectory(path: path, mode: wanted).ensure() {
-                logger.warning("\(notice)", metadata: ["event": "spool_layout", "path": "\(path)"])
-            }
-        }
         // Producers take a result in done/ for a delegate's only when cur/'s owner (the delegates'
         // user) wrote it: a delegate running as anyone else would answer tasks no waiter collects,
-        // and leave results and claims the delegates' user may not be able to touch.
+        // and leave results and claims the delegates' user may not be able to touch. Before
+        // anything is made: not even its claims directory. (A cur/ it cannot look at is the
+        // directories' checks' to report, saying what the delegate needs.)
         let cur = directory + "/cur"
-        if let owner = try FileIO.lstat(cur)?.st_uid, owner != geteuid() {
+        if let owner = (try? FileIO.lstat(cur))?.st_uid, owner != geteuid() {
             throw TaskQueueError(
                 code: .badLayout,
                 message: "belongs to uid \(owner), the spool's delegates' user, and this delegate runs as uid \(geteuid()): "
                     + "producers would not take its results for a delegate's. Run it as that user (the packaged service "
                     + "does), or give it a spool of its own",
                 path: cur)
+        }
+        for path in [directory, tmpDirectory, newDirectory, directory + "/cur", claimDirectory, doneDirectory] {
+            let shared = path == tmpDirectory || path == newDirectory || path == doneDirectory
+            let wanted = shared ? Self.sharedDirectoryMode : Self.directoryMode
+            for notice in try SpoolDirectory(path: path, mode: wanted).ensure() {
+                logger.warning("\(notice)", metadata: ["event": "spool_layout", "path": "\(path)"])
+            }
         }
     }
 

@@ -45,6 +45,10 @@ import Testing
         #expect(error?.code == .badLayout)
         #expect(error?.path == dir.file("cur"))
         #expect(error?.message.contains("belongs to uid \(other)") == true, "\(error?.message ?? "")")
+        // Refused before anything is made: a delegate of another name leaves no claims directory.
+        let byHand = try Spool(directory: dir.path, delegateName: "by-hand", logger: quietLogger)
+        #expect(throws: TaskQueueError.self) { try byHand.prepare() }
+        #expect(try FileIO.lstat(dir.file("cur/by-hand")) == nil)
         #expect(chown(dir.file("cur"), geteuid(), getegid()) == 0)
         try spool.prepare()
     }

@@ -38,3 +38,16 @@ rmdir /etc/secrets-delegate/connectors.d
 systemd-tmpfiles --create secrets-delegate.conf
 expect_eq "a missing connectors.d is made as packaged" "$(stat -c '%a %U:%G' /etc/secrets-delegate/connectors.d)" "750 root:secrets-delegate"
 chmod 0750 /etc/secrets-delegate/credentials
+
+# Root starting a delegate by hand on the packaged spool (its delegates run as secrets-delegate)
+# is refused before it claims anything: producers would take none of its results for a
+# delegate's.
+printf '[delegate]\nname = "by-hand"\n[queue]\nsocket_path = ""\ncredentials_socket_path = ""\n' >/root/by-hand.toml
+by_hand=$(timeout 30 secrets-delegate run --config /root/by-hand.toml 2>&1)
+by_hand_status=$?
+echo "$by_hand" >"$LOGS/by-hand-run.txt"
+expect_eq "a root delegate on the packaged spool exits" "$by_hand_status" 78
+grep -q 'belongs to uid [0-9]*, the spool.s delegates. user, and this delegate runs as uid 0' <<<"$by_hand" &&
+    ok "it says whose spool it is and who it runs as" || fail "no owner in: $(head -c 400 <<<"$by_hand")"
+expect_eq "no claims directory made for it" "$(ls -d /var/lib/secrets-delegate/spool/cur/by-hand 2>&1 | grep -c 'No such')" 1
+rm -f /root/by-hand.toml
