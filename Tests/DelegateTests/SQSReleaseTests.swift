@@ -250,6 +250,18 @@ import Testing
                 $0.contains("event=queue-recovered") && $0.contains("operation=ChangeMessageVisibility")
             }, "\(recorder.records)")
 
+        // A result that cannot be sent goes to the result queue, which may be on another
+        // endpoint: the task queue answering ends no such error, nor does a sent result end
+        // the task queue's.
+        intake.record(unreachable, of: "SendMessage", queue: queue, logger: logger)
+        intake.record(nil, of: "ReceiveMessage", queue: queue, logger: logger)
+        #expect(errors()["SendMessage"] != nil, "\(errors())")
+        intake.record(unreachable, of: "DeleteMessage", queue: queue, logger: logger)
+        intake.record(nil, of: "SendMessage", queue: queue, logger: logger)
+        #expect(errors().keys.sorted() == ["DeleteMessage"], "\(errors())")
+        intake.record(nil, of: "ReceiveMessage", queue: queue, logger: logger)
+        #expect(errors().isEmpty, "\(errors())")
+
         intake.record(refused, of: "ChangeMessageVisibility", queue: queue, logger: logger)
         intake.record(nil, of: "ReceiveMessage", queue: queue, logger: logger)
         #expect(errors()["ChangeMessageVisibility"]?.contains("AccessDeniedException") == true, "\(errors())")

@@ -101,7 +101,9 @@ import Testing
         let recorder = LogRecorder()
         let watcher = try SpoolWatcher(
             directory: dir.path, rescanInterval: .seconds(3600), skipCacheCapacity: 1024,
-            logger: recorder.logger(), logLimiter: LogRateLimiter())
+            // One window for the whole test, however long its floods take (a host may allow a far
+            // longer inotify queue than Debian's 16,384).
+            logger: recorder.logger(), logLimiter: LogRateLimiter(now: { [start = ContinuousClock.now] in start }))
         defer { watcher.stop() }
         let limit = (try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))
             .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 16_384
@@ -124,8 +126,7 @@ import Testing
             asked = watcher.core.state.withLock { $0.rescanRequests }
         }
         let warnings = recorder.records.filter { $0.contains("inotify queue overflowed") }
-        #expect(warnings.count >= 1, "no overflow warning at all")
-        #expect(warnings.count <= 3, "\(warnings.count) overflow warnings in one window")
+        #expect(warnings.count == 3, "\(warnings.count) overflow warnings in one window of \(rounds) overflows")
     }
 
     /// An operator who replaces `new/` (removes it and makes it again) does not leave the watch on

@@ -170,12 +170,15 @@ struct SQSIntake: Sendable {
                 return
             }
             counts.unreachableIn.remove(operation)
-            // Answered by the queue's endpoint: a success, or an error of the service's own.
+            // Answered by the queue's endpoint: a success, or an error of the service's own. (Not
+            // a result sent: it goes to the result queue, which may be on another endpoint.)
             let answered = failure.map { $0.kind == .service && !$0.whileObtainingCredentials } ?? true
-            guard answered, !counts.unreachableIn.isEmpty else { return }
-            reachableAgain = counts.unreachableIn.sorted()
-            for other in reachableAgain { counts.errors[other] = nil }
-            counts.unreachableIn = []
+            guard answered, Self.callsToTheQueue.contains(operation), !counts.unreachableIn.isEmpty else { return }
+            reachableAgain = counts.unreachableIn.intersection(Self.callsToTheQueue).sorted()
+            for other in reachableAgain {
+                counts.errors[other] = nil
+                counts.unreachableIn.remove(other)
+            }
         }
         let key = "sqs-queue-state \(queue.url) \(operation)"
         if let failure, let text, previous == nil || previous?.hasPrefix("\(operation): \(failure.code):") == false {
@@ -190,6 +193,10 @@ struct SQSIntake: Sendable {
         }
         for other in reachableAgain { recovered(other, queue: queue, logger: logger) }
     }
+
+    /// The operations whose calls go to the task queue's own endpoint (`SendMessage`, recorded
+    /// under it too, sends a result to the result queue).
+    static let callsToTheQueue: Set = ["ReceiveMessage", "ChangeMessageVisibility", "DeleteMessage"]
 
     private func recovered(_ operation: String, queue: SQSQueueURL, logger: Logger) {
         logLimiter.log(
