@@ -104,6 +104,10 @@ INCLUDE=systemd,systemd-sysv,dbus,procps,libcurl4,libssl3,libsystemd0,ca-certifi
 mkdir -p "$CACHE_DIR"
 ROOTFS_CACHE="$CACHE_DIR/$SUITE-systemd-$ARCH-$(printf '%s %s' "$MIRROR" "$INCLUDE" | md5sum | cut -c1-8).tar"
 mkdir -p "$ROOT"
+# One run at a time makes the cache (fresh clones on one machine share it): another waits, then
+# unpacks what the first made.
+exec 8>"$CACHE_DIR/.lock"
+flock 8
 if [ -f "$ROOTFS_CACHE" ]; then
     step "unpacking the cached $SUITE root with systemd"
     tar -C "$ROOT" -xpf "$ROOTFS_CACHE"
@@ -117,6 +121,7 @@ else
     rm -f "$ROOT/etc/resolv.conf"
     tar -C "$ROOT" -cpf "$ROOTFS_CACHE.tmp" . && mv "$ROOTFS_CACHE.tmp" "$ROOTFS_CACHE"
 fi
+exec 8>&-
 chmod 0755 "$ROOT"
 echo "    ok: Debian $(cat "$ROOT/etc/debian_version"), $(chroot "$ROOT" systemctl --version | head -n 1)"
 
@@ -202,7 +207,12 @@ echo boot-test >"$ROOT/etc/hostname"
 step "booting systemd in systemd-nspawn (bounded: $BOOT_TIMEOUT s)"
 started=$(date +%s)
 nspawn_status=0
-timeout --kill-after=30 "$BOOT_TIMEOUT" systemd-nspawn -D "$ROOT" -b --register=no --keep-unit --console=pipe \
+# --keep-unit: run in this process's own unit (on a host whose PID 1 is not systemd there is no bus
+# to ask for a scope). systemd-nspawn refuses it from a login session (user-UID.slice: root over
+# ssh, sudo from a user's shell), where systemd runs and a scope of its own is what it wants.
+keep_unit=--keep-unit
+if grep -Eq '/user-[0-9]+\.slice/' /proc/self/cgroup; then keep_unit=; fi
+timeout --kill-after=30 "$BOOT_TIMEOUT" systemd-nspawn -D "$ROOT" -b --register=no $keep_unit --console=pipe \
     </dev/null >"$WORK/console.log" 2>&1 || nspawn_status=$?
 echo "    the container ran $(($(date +%s) - started)) s (systemd-nspawn exit $nspawn_status)"
 
