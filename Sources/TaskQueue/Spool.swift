@@ -41,6 +41,10 @@ public final class Spool: Sendable {
     /// task's result was written: a later task of that name deletes it when claimed, so that a
     /// crash while that task runs cannot hand it the old result at the next start.
     private let keptResultsLeft = Mutex<Set<[UInt8]>>([])
+    /// Set when the start's recovery could not list `cur/<delegate>/`: the kept results an
+    /// earlier run left there are then unknown, so each claim looks for its name's
+    /// (``claimsUncheckedKeptResults()``).
+    private let keptResultsUnknown = Atomic<Bool>(false)
     /// `cur/<delegate>/`, open and `flock`ed while this delegate runs (``lockClaims()``).
     private let claimLock = Mutex<Int32?>(nil)
 
@@ -239,6 +243,9 @@ public final class Spool: Sendable {
         // A result kept for an earlier task of this name that could not be deleted: claimed, a
         // crash would hand it to this task at the next start. The task stays in new/ (not moved:
         // no event, it is looked at again at the next rescan) until it can be deleted.
+        if keptResultsUnknown.load(ordering: .relaxed), (try? FileIO.lstat(pendingResultPath(named: name))) != nil {
+            keptResultsLeft.withLock { _ = $0.insert(Array(name.utf8)) }
+        }
         if keptResultsLeft.withLock({ !$0.isEmpty && $0.contains(Array(name.utf8)) }),
             !removeKeptResultLeft(named: name)
         {
@@ -676,6 +683,14 @@ public final class Spool: Sendable {
         }
         noteOtherDelegatesClaims()
         return tasks.sorted { $0.name < $1.name }
+    }
+
+    /// The start's recovery (``recoverClaimed()``) gave up: from now on each claim looks for a
+    /// kept result of its name an earlier run left (its task gone) and deletes it first, as the
+    /// recovery would have (else a crash while the new task runs would answer it with the old
+    /// result at the next start).
+    public func claimsUncheckedKeptResults() {
+        keptResultsUnknown.store(true, ordering: .relaxed)
     }
 
     /// Names, at the start, the tasks claimed under other delegate names: this delegate never runs

@@ -76,6 +76,39 @@ import Testing
             #expect(recovered.isEmpty, "given up after four listings")
         }
     }
+
+    /// A recovery that gave up leaves the kept results of the earlier run unknown: a task of the
+    /// name of one whose task is gone deletes it when claimed, as the recovery would have, so a
+    /// crash while it runs cannot answer it with the old result at the next start.
+    @Test func aKeptResultAGivenUpRecoveryLeftIsDeletedByTheNextClaimOfItsName() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-recovery-kept")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        // An earlier run wrote x.json's result, deleted the task and died before its kept result.
+        let kept = directory.path("cur/d/.x.json.result")
+        #expect(FileManager.default.createFile(atPath: kept, contents: Data("x\n{\"id\":\"x\",\"old\":true}".utf8)))
+        let claims = directory.path("cur/d")
+        #expect(rename(claims, claims + ".aside") == 0)
+        #expect(FileManager.default.createFile(atPath: claims, contents: Data()))
+        let restarted = try Spool(directory: root, delegateName: "d", logger: quiet)
+        let intake = SpoolIntake(
+            spool: restarted, dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDGIVENUP"),
+            logLimiter: LogRateLimiter(), logger: quiet)
+        #expect(await intake.recover { _ in }.isEmpty)
+        unlink(claims)
+        rename(claims + ".aside", claims)
+
+        try SpoolProducer(directory: root).enqueue(id: "x", data: Data(#"{"id":"x"}"#.utf8))
+        let claimed = try #require(try restarted.claim("x.json"))
+        #expect(!FileManager.default.fileExists(atPath: kept), "the old kept result was deleted at the claim")
+        // The next start's recovery finds the new task, with no result to answer it with.
+        let next = try Spool(directory: root, delegateName: "d", logger: quiet)
+        let again = try next.recoverClaimed()
+        #expect(again.map(\.name) == [claimed.name])
+        #expect(try again.first.flatMap { try next.pendingResult(for: $0) } == nil)
+    }
 }
 
 /// A kept result that cannot be deleted holds back a new task of its name in `new/`: looked at

@@ -29,6 +29,7 @@ struct SpoolIntake: Sendable {
                 guard attempt < Self.recoveryAttempts else {
                     logger.error(
                         "tasks claimed before a restart cannot be listed, so they are not rerun until the next start: \(error)")
+                    spool.claimsUncheckedKeptResults()
                     break
                 }
                 logger.warning("tasks claimed before a restart cannot be listed; trying again: \(error)")
