@@ -44,29 +44,37 @@ import Testing
 /// The start's listing of the tasks an earlier run claimed is tried again when it fails for a
 /// passing reason (here `cur/d` is a file for a while): they run now, not at the next start.
 @Suite struct SpoolRecoveryRetryTests {
-    @Test(arguments: [1, 4]) func aListingThatFailsIsTriedAgain(failures: Int) async throws {
-        let directory = try TemporaryDirectory(prefix: "spool-recovery-retry")
-        let root = directory.url.path
-        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
-        try spool.prepare()
-        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(#"{"id":"t-1"}"#.utf8))
-        _ = try #require(try spool.claim("t-1.json"))
-        // The restart: the claim directory cannot be listed until `failures` listings failed.
-        let claims = directory.path("cur/d")
+    let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// A restart of delegate `d` on the spool at `root` whose claim directory cannot be listed
+    /// (a file in its place) until `listable` is called: the new spool and its intake.
+    func restartWithClaimsUnlistable(root: String) throws -> (Spool, SpoolIntake, listable: () -> Void) {
+        let claims = root + "/cur/d"
         #expect(rename(claims, claims + ".aside") == 0)
         #expect(FileManager.default.createFile(atPath: claims, contents: Data()))
         let restarted = try Spool(directory: root, delegateName: "d", logger: quiet)
         let intake = SpoolIntake(
             spool: restarted, dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDRETRY"),
             logLimiter: LogRateLimiter(), logger: quiet)
+        return (restarted, intake, {
+            unlink(claims)
+            rename(claims + ".aside", claims)
+        })
+    }
+
+    @Test(arguments: [1, 4]) func aListingThatFailsIsTriedAgain(failures: Int) async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-recovery-retry")
+        let root = directory.url.path
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(#"{"id":"t-1"}"#.utf8))
+        _ = try #require(try spool.claim("t-1.json"))
+        // The restart: the claim directory cannot be listed until `failures` listings failed.
+        let (_, intake, listable) = try restartWithClaimsUnlistable(root: root)
         var pauses: [Duration] = []
         let recovered = await intake.recover { delay in
             pauses.append(delay)
-            if pauses.count == failures {
-                unlink(claims)
-                rename(claims + ".aside", claims)
-            }
+            if pauses.count == failures { listable() }
         }
         if failures < SpoolIntake.recoveryAttempts {
             #expect(pauses == [.milliseconds(500)])
@@ -83,22 +91,14 @@ import Testing
     @Test func aKeptResultAGivenUpRecoveryLeftIsDeletedByTheNextClaimOfItsName() async throws {
         let directory = try TemporaryDirectory(prefix: "spool-recovery-kept")
         let root = directory.url.path
-        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
         try spool.prepare()
         // An earlier run wrote x.json's result, deleted the task and died before its kept result.
         let kept = directory.path("cur/d/.x.json.result")
         #expect(FileManager.default.createFile(atPath: kept, contents: Data("x\n{\"id\":\"x\",\"old\":true}".utf8)))
-        let claims = directory.path("cur/d")
-        #expect(rename(claims, claims + ".aside") == 0)
-        #expect(FileManager.default.createFile(atPath: claims, contents: Data()))
-        let restarted = try Spool(directory: root, delegateName: "d", logger: quiet)
-        let intake = SpoolIntake(
-            spool: restarted, dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDGIVENUP"),
-            logLimiter: LogRateLimiter(), logger: quiet)
+        let (restarted, intake, listable) = try restartWithClaimsUnlistable(root: root)
         #expect(await intake.recover { _ in }.isEmpty)
-        unlink(claims)
-        rename(claims + ".aside", claims)
+        listable()
 
         try SpoolProducer(directory: root).enqueue(id: "x", data: Data(#"{"id":"x"}"#.utf8))
         let claimed = try #require(try restarted.claim("x.json"))
