@@ -21,8 +21,10 @@ struct SecretsDelegate: AsyncParsableCommand {
             (see the README and the contract, /usr/share/doc/secrets-delegate/INTERFACE.md). \
             Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage (also an argument that is not \
             UTF-8, but for exec's command after --); 69 delegate unreachable \
-            (or, from /usr/bin/secrets-delegate, the full binary cannot be run); 74 get could not write the \
-            value; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
+            (or, from /usr/bin/secrets-delegate, the full binary cannot be run; the process cannot be made \
+            non-dumpable; no key pair can be made); 74 standard output refused what the command prints (get's \
+            value, a result, submit's line saying where the task went, keygen's public key, whose key file is \
+            then removed); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
             names the path and what the daemon needs. The packaged unit does not restart the daemon after 78.
             """,
         version: DelegateVersion.current,
@@ -304,7 +306,8 @@ struct Exec: ParsableCommand {
         discussion: """
             Fetches every --env value first. If any cannot be had, prints why (the variable and the error \
             code, never a value) and exits 1 without running the command; otherwise replaces itself with \
-            COMMAND (found and run as env(1) does: looked up in PATH unless it holds a /; exit 127 if found \
+            COMMAND (looked up in this process's PATH unless it holds a /, not in a PATH given with --env as \
+            GNU env(1) would; exit 127 if found \
             nowhere, 126 if found but not run: not executable, or its #! interpreter missing), the variables added to the current environment, \
             with the signal mask and nice value this process started with and its arguments byte for byte. \
             A value holding a NUL byte cannot be an environment variable, and one that is not valid UTF-8 \

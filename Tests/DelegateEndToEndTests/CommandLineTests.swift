@@ -24,6 +24,14 @@ import Testing
         #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines).first?.isNumber == true)
         #expect(try await Self.run(["submit", "--socket", "/x", "--spool", "/y", "t.json"]).status == 64)
         #expect(try await Self.run(["frobnicate"]).status == 64)
+        // The help (the man page is made from it) names every exit status a command may return.
+        let help = try await Self.run(["--help"])
+        let text = help.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        for status in ["0 success", "1 the task failed", "64 usage", "69 delegate unreachable", "74 standard output refused",
+            "126 and 127 exec's command", "78 configuration error"]
+        {
+            #expect(text.contains(status), "the help lacks \(status)")
+        }
     }
 
     @Test func checkConfigPrintsTheEffectiveConfigurationOrNamesTheBadKeyWithStatus78() async throws {
