@@ -1,6 +1,7 @@
 import FuzzSupport
 import Delegate
 import Foundation
+import TaskQueue
 
 /// Two configured connectors: one anyone may use, one only root and a queue may use, read-only
 /// and sealed, so a task naming either goes through resolution and the policy's refusals.
@@ -26,12 +27,15 @@ private let catalog: ConnectorCatalog = {
 private let principals: [TaskPrincipal] = [
     .spoolFile(ownerUID: 1000), .systemdUnit("app.service", helperUID: 0),
     .sqsQueue("https://sqs.us-east-1.amazonaws.com/123456789012/tasks"),
+    .socketPeer(PeerCredentials(pid: 1, uid: 1000, gid: 1000)),
 ]
 
 /// A task, spool-style (with a default id) and socket-style (none), inline or naming a
 /// configured connector, through the admission the intakes use: any bytes give a task or a
 /// rejection, never a crash. The intakes' peek (``TaskDocument/envelope``) must agree with the
-/// decoder on every task it takes: the same id, and an inline connector's selectors.
+/// decoder on every task it takes: the same id, and an inline connector's selectors. The
+/// guarded connector's policy holds whatever the bytes: only its queue, only its operations,
+/// only sealed.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTaskDecoder(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = start.map { Data(bytes: $0, count: count) } ?? Data()
@@ -48,6 +52,11 @@ public func fuzzTaskDecoder(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CIn
         precondition(envelope?.id == task.id)
         if let name = envelope?.connectorName {
             precondition(task.namedConnectorID == name && task.connector.delegateSelectors == ["prod"])
+        }
+        if task.namedConnectorID == "guarded" {
+            precondition(principal.intake == .queue, "the guarded connector admitted \(principal)")
+            precondition([.getSecretValue, .describeSecret].contains(task.operation.name), "an operation it does not allow")
+            precondition(task.sealTo != nil, "an unsealed task on a connector that requires sealing")
         }
     }
     return 0
