@@ -82,6 +82,29 @@ import Testing
         #expect(task.connector.credentials == expected)
     }
 
+    /// A connector's selectors are bounded as tags are (64, of at most 256 bytes each): a task
+    /// is held while it waits for a slot, and 350,000 empty selectors in a 1 MiB line would hold
+    /// some twenty times what the socket's budget counts for it.
+    @Test func aConnectorsSelectorsAreBounded() throws {
+        func task(_ selectors: [String]) -> Data {
+            TaskFixtures.task { fields in
+                var connector = TaskFixtures.connector
+                connector["delegateSelectors"] = .array(selectors.map(JSONValue.string))
+                fields["connector"] = .object(connector)
+            }
+        }
+        #expect(try DelegateTask.decode(task(Array(repeating: "prod", count: 64)), defaultID: nil).connector.delegateSelectors.count == 64)
+        let many = #expect(throws: TaskRejection.self) {
+            try DelegateTask.decode(task(Array(repeating: "", count: 65)), defaultID: nil)
+        }
+        #expect(many?.message.contains("connector.delegateSelectors has 65 selectors; the limit is 64") == true, "\(many?.message ?? "")")
+        #expect(try DelegateTask.decode(task([String(repeating: "a", count: 256)]), defaultID: nil).connector.delegateSelectors.count == 1)
+        let long = #expect(throws: TaskRejection.self) {
+            try DelegateTask.decode(task(["prod", String(repeating: "a", count: 257)]), defaultID: nil)
+        }
+        #expect(long?.message.contains("connector.delegateSelectors[1] is longer than 256 bytes") == true, "\(long?.message ?? "")")
+    }
+
     /// A tags object is counted before its members are read: thousands of members are refused
     /// at once (reading them sorted, each looked up in the object, was quadratic).
     @Test func aTagsObjectOverTheLimitIsRefusedByItsCount() throws {

@@ -151,6 +151,10 @@ extension DelegateTask {
 extension Connector {
     private static let fields: [String] = ["id", "region", "secretNamePrefix", "delegateSelectors", "credentials"]
 
+    /// A connector's selectors at most, and the bytes of each.
+    static let maximumSelectors = 64
+    static let maximumSelectorBytes = 256
+
     static func decode(_ object: TaskObject) throws(TaskProblem) -> Connector {
         // Plain secrets are refused first, whatever else is wrong.
         try object.refuseUnknown(fields, what: "a connector", checkPlaintextSecrets: true)
@@ -173,6 +177,14 @@ extension Connector {
             }
         }
         let selectors = try object.optionalStrings("delegateSelectors") ?? []
+        // Bounded as tags are: a task is held (parsed, and its selectors copied) while it waits
+        // for a slot, and the socket's budget counts only its line's bytes.
+        guard selectors.count <= Self.maximumSelectors else {
+            throw .invalid("connector.delegateSelectors has \(selectors.count) selectors; the limit is \(Self.maximumSelectors)")
+        }
+        if let long = selectors.firstIndex(where: { $0.utf8.count > Self.maximumSelectorBytes }) {
+            throw .invalid("connector.delegateSelectors[\(long)] is longer than \(Self.maximumSelectorBytes) bytes")
+        }
         let credentials = try CredentialSpec.decode(try object.object("credentials"))
         return Connector(
             id: id, region: region, secretNamePrefix: prefix, delegateSelectors: selectors, credentials: credentials)
