@@ -243,8 +243,20 @@ public final class Spool: Sendable {
         // A result kept for an earlier task of this name that could not be deleted: claimed, a
         // crash would hand it to this task at the next start. The task stays in new/ (not moved:
         // no event, it is looked at again at the next rescan) until it can be deleted.
-        if keptResultsUnknown.load(ordering: .relaxed), (try? FileIO.lstat(pendingResultPath(named: name))) != nil {
-            keptResultsLeft.withLock { _ = $0.insert(Array(name.utf8)) }
+        if keptResultsUnknown.load(ordering: .relaxed) {
+            // Only a kept result whose task is gone (a task still claimed keeps its own: the
+            // claim fails below on it); when either cannot be looked at, the task waits in new/.
+            do {
+                if try FileIO.lstat(pendingResultPath(named: name)) != nil, try FileIO.lstat(target) == nil {
+                    keptResultsLeft.withLock { _ = $0.insert(Array(name.utf8)) }
+                }
+            } catch {
+                throw TaskQueueError(
+                    code: .claimConflict,
+                    message: "whether a result kept for an earlier task of this name is left cannot be told, so the task "
+                        + "stays in new/: \(error.message)",
+                    path: error.path)
+            }
         }
         if keptResultsLeft.withLock({ !$0.isEmpty && $0.contains(Array(name.utf8)) }),
             !removeKeptResultLeft(named: name)

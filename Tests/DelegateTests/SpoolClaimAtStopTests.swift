@@ -109,6 +109,30 @@ import Testing
         #expect(again.map(\.name) == [claimed.name])
         #expect(try again.first.flatMap { try next.pendingResult(for: $0) } == nil)
     }
+
+    /// ... but a kept result whose task is still claimed (not rerun, the recovery having given
+    /// up) is that task's: a new file of its name is not claimed, and the result is kept for the
+    /// next start, which writes it instead of repeating the AWS call.
+    @Test func aKeptResultOfATaskStillClaimedIsKeptAfterAGivenUpRecovery() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-recovery-kept-claimed")
+        let root = directory.url.path
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        try SpoolProducer(directory: root).enqueue(id: "x", data: Data(#"{"id":"x"}"#.utf8))
+        let claimed = try #require(try spool.claim("x.json"))
+        try await spool.keepPendingResult(claimed, resultID: "x", result: Data(#"{"id":"x","status":"succeeded"}"#.utf8))
+        let (restarted, intake, listable) = try restartWithClaimsUnlistable(root: root)
+        #expect(await intake.recover { _ in }.isEmpty)
+        listable()
+
+        // A producer renames another x.json into new/ (only submit refuses a name still claimed).
+        #expect(FileManager.default.createFile(atPath: root + "/new/x.json", contents: Data(#"{"id":"x"}"#.utf8)))
+        #expect(throws: TaskQueueError.self) { try restarted.claim("x.json") }
+        #expect(FileManager.default.fileExists(atPath: root + "/cur/d/.x.json.result"))
+        let next = try Spool(directory: root, delegateName: "d", logger: quiet)
+        let again = try next.recoverClaimed()
+        #expect(try again.first.flatMap { try next.pendingResult(for: $0) }?.resultID == "x")
+    }
 }
 
 /// A kept result that cannot be deleted holds back a new task of its name in `new/`: looked at
