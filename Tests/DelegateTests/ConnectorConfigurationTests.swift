@@ -315,6 +315,11 @@ import TestSupport
         #expect(inlineFlag.key == "[delegate] allow_inline_connectors")
         let dir = try #require(refusal("[delegate]\nconnectors_dir = \"relative\""))
         #expect(dir.key == "[delegate] connectors_dir")
+        // A named connector's selectors are bounded as a task's are.
+        let selectors = (0...64).map { "\"s\($0)\"" }.joined(separator: ", ")
+        let many = try #require(
+            refusal("[connectors.prod]\nregion = \"us-east-1\"\ndelegate_selectors = [\(selectors)]\ncredentials = { type = \"instanceRole\" }"))
+        #expect(many.description.contains("delegate_selectors has 65 selectors; the limit is 64"), "\(many)")
     }
 
     @Test func theFilesPathIsNamedWhenKnown() throws {
