@@ -82,8 +82,15 @@ import Testing
         let fixture = try await EndToEndFixture.make()
         try fixture.addStaticIdentity("static")
         let arrived = Mutex(0)
+        let done = fixture.spool + "/done"
+        let first = Data(#"{"id":"late","status":"succeeded","marker":"first"}"#.utf8)
+        // The other result is written as the call arrives, before it is answered: by the server,
+        // not by the test after noticing the arrival (under load, later than the answer).
         let server = try LoopbackHTTPServer { _ in
-            arrived.withLock { $0 += 1 }
+            if arrived.withLock({ count in defer { count += 1 }; return count == 0 }) {
+                try? FileManager.default.createDirectory(atPath: done, withIntermediateDirectories: true)
+                try? first.write(to: URL(fileURLWithPath: done + "/late.json"))
+            }
             return ScriptedResponse(
                 status: 200, body: Data(ExecutionLimitsTests.secretBody("slow").utf8), delay: .seconds(2))
         }
@@ -95,10 +102,6 @@ import Testing
         let daemon = try fixture.start(
             configuration: fixture.configuration(name: "late", tags: ["s"], endpoint: server.baseURL), name: "late")
         #expect(await eventually(within: .seconds(60)) { arrived.withLock { $0 } == 1 })
-        let done = fixture.spool + "/done"
-        try FileManager.default.createDirectory(atPath: done, withIntermediateDirectories: true)
-        let first = Data(#"{"id":"late","status":"succeeded","marker":"first"}"#.utf8)
-        try first.write(to: URL(fileURLWithPath: done + "/late.json"))
 
         #expect(
             await eventually(within: .seconds(60)) {
@@ -283,13 +286,17 @@ extension ISO8601DateFormatter {
     @Test func manyInvalidFilesGiveEveryResultButFewWarnings() async throws {
         let fixture = try await EndToEndFixture.make()
         for index in 0..<12 { try fixture.enqueue(raw: Data("{ broken \(index)".utf8), fileName: "bad-\(index).json") }
+        let started = ContinuousClock.now
         let daemon = try fixture.start(
             configuration: fixture.configuration(name: "limited", tags: ["s"]), name: "limited")
         #expect(await eventually { fixture.results().count == 12 })
+        // The rate limiter's windows the twelve rejections spanned: one, but for a loaded machine.
+        let windows = 1 + Int((ContinuousClock.now - started) / .seconds(10))
         #expect(fixture.results().values.allSatisfy { $0["status"] as? String == "rejected" })
         #expect(await eventually { daemon.stderrLines.contains { $0.contains("suppressed") } })
         let warnings = daemon.stderrLines.filter { $0.contains("task rejected") && !$0.contains("suppressed") }
-        #expect(warnings.count <= 3, "\(warnings.count) rejection warnings")
+        #expect(warnings.count <= 3 * windows, "\(warnings.count) rejection warnings in \(windows) window(s)")
+        #expect(warnings.count < 12, "every rejection was logged")
         #expect(try await daemon.stop() == .exited(0))
     }
 }

@@ -79,7 +79,8 @@ import Testing
         #expect(await dispatcher.reserveSlot())  // the slot the retry gave up: a socket task takes it
         dispatcher.stopIntake()
         run.cancel()
-        let ended = await eventually(within: .seconds(10)) { finished.load(ordering: .relaxed) }
+        // (A bound for a loaded machine: a run stuck waiting for the slot never ends without it.)
+        let ended = await eventually(within: .seconds(90)) { finished.load(ordering: .relaxed) }
         dispatcher.releaseSlots()  // so that a run stuck waiting for it ends
         await run.value
         #expect(ended, "the cancelled retry waited for a slot")

@@ -251,7 +251,9 @@ import Testing
             waiting, receivedAt: Date().addingTimeInterval(-receivedAgo), logger: recorder.logger())
         let took = ContinuousClock.now - started
         let left = Duration.seconds(max(0, Double(deadline) - receivedAgo))
-        #expect(took >= left && took < left + .seconds(9), "answered after \(took)")
+        // (The slot stays held: answered only when one freed, it would never be. The upper bound
+        // leaves a loaded machine's timer and thread their time.)
+        #expect(took >= left && took < left + .seconds(60), "answered after \(took)")
         #expect(gaveUp.status == .failed)
         #expect(errorCode(gaveUp) == "DeadlineExceeded")
         #expect(
