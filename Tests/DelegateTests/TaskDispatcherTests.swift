@@ -179,7 +179,7 @@ import Testing
             let slow = request.bodyText.contains("slow")
             // Long enough that the waiting task's 1 s deadline passes while it waits for the slot,
             // however late a loaded machine lets the test send it.
-            return ScriptedResponse(status: 200, body: Self.secretBody, delay: slow ? .seconds(8) : .zero)
+            return ScriptedResponse(status: 200, body: Self.secretBody, delay: slow ? .seconds(12) : .zero)
         }
         defer { server.stop() }
         let components = try Self.components(endpoint: server.baseURL, concurrency: 1, logger: logger)
@@ -208,13 +208,14 @@ import Testing
     @Test func deadlineExceededReportsTheAttemptsMade() async throws {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let server = try LoopbackHTTPServer { _ in
-            ScriptedResponse(status: 200, body: Self.secretBody, delay: .seconds(10))
+            ScriptedResponse(status: 200, body: Self.secretBody, delay: .seconds(120))
         }
         defer { server.stop() }
         let components = try Self.components(endpoint: server.baseURL, concurrency: 2, logger: logger)
-        let task = try Self.getSecretValue("late", name: "never-answers", deadline: 1)
+        // 10 s: under the whole suite's load a request once took longer than 1 s to go out.
+        let task = try Self.getSecretValue("late", name: "never-answers", deadline: 10)
         let result = await components.dispatcher.execute(task, receivedAt: Date(), logger: logger)
-        // The answer would come after 10 s and succeed: DeadlineExceeded shows the 1 s deadline
+        // The answer would come after 120 s and succeed: DeadlineExceeded shows the 10 s deadline
         // cut the call off (no timing asserted: the machine is shared).
         #expect(result.error?.code == .deadlineExceeded)
         #expect(result.attempts == 1, "one request was sent")
