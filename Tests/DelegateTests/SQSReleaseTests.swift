@@ -1,6 +1,7 @@
 import Foundation
 import AWSCore
 import Logging
+import JSON
 import SQS
 import TestSupport
 import Testing
@@ -213,6 +214,30 @@ import Testing
         let failing = recorder.records.filter { $0.contains("event=queue-failing") }
         #expect(failing.count == 1, "\(recorder.records)")
         #expect(failing.first?.contains("queue_url=\(queue.url)") == true, "\(failing)")
+    }
+}
+
+/// A task left for another delegate is logged with its id only when the id is valid: the
+/// producer's text (up to the body's 256 KiB, line breaks included) is no `TASK_ID`.
+@Suite struct SQSForeignTaskLogTests {
+    @Test func aForeignTasksInvalidIDIsNotLogged() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let (intake, http, _) = try endpoint.intake()
+        defer { http.shutdown() }
+        let recorder = LogRecorder()
+        let poller = SQSQueuePoller(queue: try endpoint.queue("tasks"), intake: intake, logger: recorder.logger())
+        let id = "forged\nTASK_ID=victim" + String(repeating: "x", count: 10_000)
+        let task = JSONValue.object([
+            "id": .string(id), "operation": "getSecretValue", "params": ["name": "db"],
+            "connector": [
+                "id": "c", "region": "us-east-1", "delegateSelectors": ["gpu"], "credentials": ["type": "instanceRole"],
+            ],
+        ]).jsonText
+        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: task), lease: 30)
+        let left = recorder.records.filter { $0.contains("queue task left for another delegate") }
+        #expect(left.count == 1, "\(recorder.records)")
+        #expect(left.allSatisfy { $0.contains("task_id=-") && !$0.contains("forged") }, "\(left)")
     }
 }
 

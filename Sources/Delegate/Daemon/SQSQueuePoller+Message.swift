@@ -72,7 +72,7 @@ extension SQSQueuePoller {
                 let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
                     ?? envelope.delegateSelectors
                 guard let selectors, dispatcher.matches(selectors).isAccepted else {
-                    logger.debug("queue task left for another delegate", metadata: ["task_id": "\(envelope.id ?? "-")"])
+                    logger.debug("queue task left for another delegate", metadata: ["task_id": "\(envelope.validID ?? "-")"])
                     // A random part of a second first: SQS counts visibility in whole seconds, and
                     // this delegate's next receive starts as this one ends, so a release made at
                     // once would come back just before this delegate's receive every time, and a

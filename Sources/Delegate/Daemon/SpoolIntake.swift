@@ -123,7 +123,7 @@ struct SpoolIntake: Sendable {
                 watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: skipEpoch)
                 handedBack = true
                 logger.debug(
-                    "spool task left for another delegate", metadata: ["task_id": "\(envelope.id ?? file.defaultID)"])
+                    "spool task left for another delegate", metadata: ["task_id": "\(envelope.validID ?? file.defaultID)"])
                 return
             }
         }

@@ -9,6 +9,11 @@ public struct TaskEnvelope: Sendable, Equatable {
     /// host's, so `delegateSelectors` is empty then.
     public let connectorName: String?
 
+    /// `id` if it is a valid task id: the one to log (`id` is the producer's text, unchecked).
+    public var validID: String? {
+        id.flatMap { DelegateTask.isValidID($0) ? $0 : nil }
+    }
+
     public init(id: String?, delegateSelectors: [String], connectorName: String? = nil) {
         self.id = id
         self.delegateSelectors = delegateSelectors
