@@ -105,6 +105,29 @@ import Testing
         #expect(outcome.output.contains("\"id\":\"t-1\""), "\(outcome)")
     }
 
+    /// An SQS endpoint's error message reaches the terminal shown, not as it is: a line break or
+    /// an escape sequence in it is written as `\u{..}`.
+    @Test func anEndpointsErrorMessageIsShownNotWrittenAsItIs() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(
+                status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
+                body: #"{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad\u001b]0;pwned\u0007\nforged line"}"#)
+        }
+        defer { server.stop() }
+        let configuration = try DelegateConfiguration.load(
+            tomlText: "[identity]\nsources = [\"environment\"]\n[sqs]\nregion = \"us-east-1\"\nendpoint = \"\(server.baseURL)\"",
+            environment: [:], hostName: "submit-shown")
+        let destination = TaskSubmitter.SQSDestination(
+            queueURL: "\(server.baseURL)/123456789012/tasks", replyQueueURL: nil, configuration: configuration,
+            environment: ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"])
+        let outcome = await TaskSubmitter(destination: .sqs(destination), wait: false, timeout: .seconds(20))
+            .submit(Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8))
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(outcome.errorOutput.contains("InvalidParameterValue"), "\(outcome)")
+        let line = outcome.errorOutput.hasSuffix("\n") ? String(outcome.errorOutput.dropLast()) : outcome.errorOutput
+        #expect(!line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "\(outcome.errorOutput.debugDescription)")
+    }
+
     /// --timeout bounds the wait's other calls too: putting back another task's message on an
     /// endpoint that takes 90 s to answer would hold each of three attempts for the request
     /// timeout (20 s), a minute and more; the wait ends at its 10 s instead. (10 s, not less: under

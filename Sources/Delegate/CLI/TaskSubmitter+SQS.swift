@@ -4,6 +4,7 @@ import HTTP
 import JSON
 import Logging
 import SQS
+import SafeText
 import DelegateClient
 
 extension TaskSubmitter {
@@ -138,7 +139,9 @@ extension TaskSubmitter {
                     queue: queue, body: text, attributes: ["taskId": id], groupID: id, deduplicationID: id, logger: logger)
             }
         } catch {
-            return .failure("the task could not be sent to \(queue): \(error)", status: ExitStatus.unavailable)
+            // The endpoint's words are shown, never written to the terminal as they are.
+            return .failure(
+                "the task could not be sent to \(queue): \(ShownText.escaped("\(error)"))", status: ExitStatus.unavailable)
         }
         guard let sentMessageID = sent else {
             return .failure(
@@ -248,7 +251,8 @@ extension TaskSubmitter {
                     lastReceive = false
                     continue
                 }
-                return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
+                return .failure(
+                    "the reply queue \(reply) cannot be read: \(ShownText.escaped("\(error)"))", status: ExitStatus.unavailable)
             }
             var found: (message: SQSMessage, result: TaskResult, text: String)?
             var putBack: [String] = []
