@@ -37,9 +37,10 @@ public final class Spool: Sendable {
     private let afterPlantedLook: @Sendable (String) -> Void
     /// Where results are written and fsynced, off the cooperative pool.
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
-    /// Names whose kept result (`cur/<delegate>/.<name>.result`) could not be deleted after its
-    /// task's result was written: a later task of that name deletes it when claimed, so that a
-    /// crash while that task runs cannot hand it the old result at the next start.
+    /// Names whose kept result (`cur/<delegate>/.<name>.result`) is left though its task is done
+    /// (it could not be deleted after the task's result was written, or a claim after a recovery
+    /// that gave up found it): a later task of that name deletes it when claimed, so that a crash
+    /// while that task runs cannot hand it the old result at the next start.
     private let keptResultsLeft = Mutex<Set<[UInt8]>>([])
     /// Set when the start's recovery could not list `cur/<delegate>/`: the kept results an
     /// earlier run left there are then unknown, so each claim looks for its name's
@@ -235,17 +236,18 @@ public final class Spool: Sendable {
     ///
     /// - Returns: the claimed task, or nil when another delegate won the race (or the file was withdrawn).
     /// - Throws: ``TaskQueueError/Code/claimConflict`` when a task of the same name is still claimed by
-    ///   this delegate (a rerun in progress); the new file stays in `new/` for a later attempt.
+    ///   this delegate (a rerun in progress), or a result kept for an earlier task of the name cannot
+    ///   be deleted (or, after a recovery that gave up, looked at); the new file stays in `new/` for
+    ///   a later attempt.
     public func claim(_ name: String) throws(TaskQueueError) -> ClaimedTask? {
         try SpoolName.checkTaskFileName(name)
         let target = String.joining(claimDirectory, "/", name)
         let source = String.joining(newDirectory, "/", name)
-        // A result kept for an earlier task of this name that could not be deleted: claimed, a
-        // crash would hand it to this task at the next start. The task stays in new/ (not moved:
-        // no event, it is looked at again at the next rescan) until it can be deleted.
         if keptResultsUnknown.load(ordering: .relaxed) {
-            // Only a kept result whose task is gone (a task still claimed keeps its own: the
-            // claim fails below on it); when either cannot be looked at, the task waits in new/.
+            // After a recovery that gave up, a kept result an earlier run left under this name
+            // is looked for: one whose task is gone is deleted below (a task still claimed keeps
+            // its own: the claim fails below on it); when either cannot be looked at, the task
+            // waits in new/.
             do {
                 if try FileIO.lstat(pendingResultPath(named: name)) != nil, try FileIO.lstat(target) == nil {
                     keptResultsLeft.withLock { _ = $0.insert(Array(name.utf8)) }
@@ -258,6 +260,9 @@ public final class Spool: Sendable {
                     path: error.path)
             }
         }
+        // A result kept for an earlier task of this name that is left: claimed, a crash would
+        // hand it to this task at the next start. The task stays in new/ (not moved: no event, it
+        // is looked at again at the next rescan) until it can be deleted.
         if keptResultsLeft.withLock({ !$0.isEmpty && $0.contains(Array(name.utf8)) }),
             !removeKeptResultLeft(named: name)
         {

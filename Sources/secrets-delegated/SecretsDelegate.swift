@@ -19,10 +19,12 @@ struct SecretsDelegate: AsyncParsableCommand {
             systemd units receive secrets as credentials with \
             LoadCredential=ID:/run/secrets-delegate/credentials.sock and a [[credential]] entry \
             (see the README and the contract, /usr/share/doc/secrets-delegate/INTERFACE.md). \
-            Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage (also an argument that is not \
+            Exit statuses: 0 success; 1 the task failed or was rejected (open: the result does not \
+            authenticate); 64 usage (also an argument that is not \
             UTF-8, but for exec's command after --); 69 delegate unreachable \
             (or, from /usr/bin/secrets-delegate, the full binary cannot be run; the process cannot be made \
-            non-dumpable; no key pair can be made); 74 standard output refused what the command prints (get's \
+            non-dumpable; no key pair can be made; submit --sqs: HTTP or the queue failing, or no result \
+            within --timeout; run: stopped by an error, or failing to start for a reason other than 78's); 74 standard output refused what the command prints (get's \
             value, a result, submit's line saying where the task went, keygen's public key, whose key file is \
             then removed); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
             names the path and what the daemon needs. The packaged unit does not restart the daemon after 78.

@@ -28,7 +28,8 @@ import Testing
         let help = try await Self.run(["--help"])
         let text = help.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         for status in ["0 success", "1 the task failed", "64 usage", "69 delegate unreachable", "74 standard output refused",
-            "126 and 127 exec's command", "78 configuration error"]
+            "126 and 127 exec's command", "78 configuration error", "submit --sqs: HTTP or the queue failing",
+            "open: the result does not authenticate"]
         {
             #expect(text.contains(status), "the help lacks \(status)")
         }

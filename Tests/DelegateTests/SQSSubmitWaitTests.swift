@@ -44,22 +44,8 @@ import Testing
         }
         try #require(bound)
         let endpoint = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
-        let configuration = try DelegateConfiguration.load(
-            tomlText: """
-                [identity]
-                sources = ["environment"]
-                [aws]
-                request_timeout_seconds = 60
-                max_attempts = 3
-                [sqs]
-                region = "us-east-1"
-                endpoint = "\(endpoint)"
-                """,
-            environment: [:], hostName: "submit-timeout")
-        let destination = TaskSubmitter.SQSDestination(
-            queueURL: "\(endpoint)/123456789012/tasks", replyQueueURL: "\(endpoint)/123456789012/replies",
-            configuration: configuration,
-            environment: ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"])
+        let destination = try destination(
+            endpoint: endpoint, replyQueue: "replies", toml: "[aws]\nrequest_timeout_seconds = 60\nmax_attempts = 3")
         let task = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8)
         let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: .seconds(2)).submit(task)
         #expect(outcome.status == 69, "\(outcome)")
@@ -114,12 +100,7 @@ import Testing
                 body: #"{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad\u001b]0;pwned\u0007\nforged line"}"#)
         }
         defer { server.stop() }
-        let configuration = try DelegateConfiguration.load(
-            tomlText: "[identity]\nsources = [\"environment\"]\n[sqs]\nregion = \"us-east-1\"\nendpoint = \"\(server.baseURL)\"",
-            environment: [:], hostName: "submit-shown")
-        let destination = TaskSubmitter.SQSDestination(
-            queueURL: "\(server.baseURL)/123456789012/tasks", replyQueueURL: nil, configuration: configuration,
-            environment: ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"])
+        let destination = try destination(endpoint: server.baseURL)
         let outcome = await TaskSubmitter(destination: .sqs(destination), wait: false, timeout: .seconds(20))
             .submit(Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8))
         #expect(outcome.status == 69, "\(outcome)")
@@ -354,6 +335,28 @@ import Testing
 
     /// Submits task t-1 with --wait to a scripted SQS endpoint whose every receive answers
     /// `replies` (receipt handle, taskId attribute, body); the outcome and the calls made.
+    /// `submit --sqs` to `endpoint`'s queue `taskQueue` (and `replyQueue`, if any), signed with
+    /// environment credentials; `toml` adds to the `[identity]` and `[sqs]` every test has.
+    private func destination(
+        endpoint: String, taskQueue: String = "tasks", replyQueue: String? = nil, toml: String = "", sqsTOML: String = ""
+    ) throws -> TaskSubmitter.SQSDestination {
+        let configuration = try DelegateConfiguration.load(
+            tomlText: """
+                [identity]
+                sources = ["environment"]
+                \(toml)
+                [sqs]
+                region = "us-east-1"
+                endpoint = "\(endpoint)"
+                \(sqsTOML)
+                """,
+            environment: [:], hostName: "submit-wait")
+        return TaskSubmitter.SQSDestination(
+            queueURL: "\(endpoint)/123456789012/\(taskQueue)", replyQueueURL: replyQueue.map { "\(endpoint)/123456789012/\($0)" },
+            configuration: configuration,
+            environment: ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"])
+    }
+
     private func waitWithReplies(
         _ replies: [Reply], timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:],
         taskQueue: String = "tasks"
@@ -416,22 +419,9 @@ import Testing
             }
         }
         defer { server.stop() }
-        let configuration = try DelegateConfiguration.load(
-            tomlText: """
-                [identity]
-                sources = ["environment"]
-                \(awsTOML)
-                [sqs]
-                region = "us-east-1"
-                endpoint = "\(server.baseURL)"
-                result_queue_url = "\(server.baseURL)/123456789012/replies"
-                """,
-            environment: [:], hostName: "submit-wait")
-        let destination = TaskSubmitter.SQSDestination(
-            queueURL: "\(server.baseURL)/123456789012/\(taskQueue)",
-            replyQueueURL: replyQueueFlag ? "\(server.baseURL)/123456789012/replies" : nil,
-            configuration: configuration,
-            environment: ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"])
+        let destination = try destination(
+            endpoint: server.baseURL, taskQueue: taskQueue, replyQueue: replyQueueFlag ? "replies" : nil, toml: awsTOML,
+            sqsTOML: "result_queue_url = \"\(server.baseURL)/123456789012/replies\"")
         let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: timeout, seal: seal)
             .submit(taskFor?(destination.replyQueueURL ?? "") ?? task)
         return (outcome, calls.withLock { $0 })
