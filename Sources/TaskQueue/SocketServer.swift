@@ -255,6 +255,11 @@ public final class SocketServer: @unchecked Sendable {
         queue.sync { budget.used }
     }
 
+    /// What the open connections' buffers hold allocated, counted by the budget or not.
+    var allocatedBufferBytes: Int {
+        queue.sync { connections.values.reduce(0) { $0 + $1.bufferCapacity } }
+    }
+
     /// How many permitted connections are open.
     public var connectionCount: Int {
         queue.sync { connections.count }

@@ -54,6 +54,35 @@ import Testing
         #expect(summaries.contains { $0.contains("peer not allowed") && $0.contains("suppressed=2") }, "\(summaries)")
     }
 
+    /// Connections left idle after a large line and its large answer keep none of those
+    /// buffers: the budget counts bytes, not allocations, so 8 peers each keeping 120 KiB would
+    /// be memory no budget sees (thousands of peers, gigabytes).
+    @Test func anIdleConnectionKeepsNoLargeBuffers() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (server, path) = try startServer(dir, handler: EchoHandler().handler)
+        defer { server.shutdown() }
+        async let _ = server.run()
+        let line = "\"" + String(repeating: "x", count: 60 * 1024) + "\""
+        var clients: [RawClient] = []
+        for _ in 0..<8 {
+            let client = try RawClient(path: path)
+            client.write(line + "\n")
+            var received = ""
+            while !received.hasSuffix("}\n") {
+                let more = try await offPool { client.readSome(timeout: .seconds(30)) }
+                guard !more.isEmpty else { break }
+                received += more
+            }
+            #expect(received.count > 60 * 1024, "the answer came whole")
+            clients.append(client)
+        }
+        #expect(await eventually { server.bufferedBytes == 0 })
+        let allocated = server.allocatedBufferBytes
+        #expect(allocated <= 8 * 2 * SocketConnection.keptBufferCapacity, "\(allocated) bytes kept by 8 idle connections")
+        _ = clients
+    }
+
     /// A peer that closes (here reset: it left an answer unread) while its lines run cannot
     /// start more outside the budget by connecting again: the lines stay counted until they end.
     @Test func linesRunningForAClosedConnectionStayCountedUntilTheyEnd() async throws {
