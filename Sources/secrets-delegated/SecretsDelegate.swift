@@ -412,8 +412,8 @@ struct Keygen: ParsableCommand {
         discussion: """
             KEYFILE gets one line of base64 and mode 0600; an existing file is never overwritten. The key \
             is written in an unnamed file (O_TMPFILE) beside KEYFILE and linked into place whole. \
-            On a file system that does not keep mode 0600 (vfat answers chmod with success and keeps its \
-            mount's mode), keygen exits 64 before writing the key. \
+            On a file system that leaves the file readable or writable by others (vfat answers chmod with \
+            success and keeps its mount's mode), keygen exits 64 before writing the key. \
             Put the printed public key in a task's sealTo. If standard output refuses the public key, \
             KEYFILE is removed and keygen exits 74.
             """)
