@@ -128,8 +128,9 @@ import Testing
         })
         let readded = ContinuousClock.now
         current.withLock { $0.queueURLs = [tasks] }
-        #expect(await eventually(within: .seconds(3)) { receives.withLock { $0.last.map { $0 > readded } ?? false } },
-            "no receive within 3 s of the queue coming back")
+        // (10 s, well within the old task's 15 s send: a loaded machine once took over 3.)
+        #expect(await eventually(within: .seconds(10)) { receives.withLock { $0.last.map { $0 > readded } ?? false } },
+            "no receive within 10 s of the queue coming back")
         #expect(intake.inHand.current == 1, "the old loop's task still runs")
         intake.dispatcher.stopIntake()
         #expect(await intake.waitUntilSettled(timeout: .seconds(90)))
