@@ -11,6 +11,13 @@ extension [UInt8] {
         }
     }
 
+    /// Empties the buffer, keeping its allocation for the next line or answer only when small:
+    /// left idle after a large one (one per peer, thousands of peers), it must not keep memory
+    /// the budget, counting bytes held, never sees.
+    mutating func empty() {
+        removeAll(keepingCapacity: capacity <= Self.keptCapacity)
+    }
+
     /// Allocations up to this size are kept as they are, for the next lines.
-    static var keptCapacity: Int { 64 * 1024 }
+    static var keptCapacity: Int { 8 * 1024 }
 }

@@ -44,10 +44,6 @@ public final class SocketConnection: @unchecked Sendable {
     /// cut from the front (that moved the whole rest of a pipelined batch once per line), but
     /// once 64 KiB of taken lines are before it.
     private var inbound: [UInt8] = []
-    /// The most an emptied buffer keeps for the next line or answer: the budget counts bytes,
-    /// not what was allocated for them, so a connection left idle after a large line (one per
-    /// peer, thousands of peers) must not keep that line's memory unseen.
-    static let keptBufferCapacity = 8 * 1024
     /// What the buffers hold allocated now, counted or not (tests).
     var bufferCapacity: Int { inbound.capacity + outbound.capacity }
     private var inboundHead = 0
@@ -240,7 +236,7 @@ public final class SocketConnection: @unchecked Sendable {
         if !closed, consumed > inboundHead {
             inboundHead = min(consumed, inbound.count)
             if inboundHead == inbound.count {
-                inbound.removeAll(keepingCapacity: inbound.capacity <= Self.keptBufferCapacity)
+                inbound.empty()
                 inboundHead = 0
                 scanFrom = 0
             } else if inboundHead > 64 * 1024 {
@@ -398,7 +394,7 @@ public final class SocketConnection: @unchecked Sendable {
             if sent > 0 { lastActivity = .now }
         }
         if outboundHead == outbound.count {
-            outbound.removeAll(keepingCapacity: outbound.capacity <= Self.keptBufferCapacity)
+            outbound.empty()
             outboundHead = 0
             if writeActive, let writeSource {
                 writeActive = false

@@ -37,10 +37,9 @@ public final class Spool: Sendable {
     private let afterPlantedLook: @Sendable (String) -> Void
     /// Where results are written and fsynced, off the cooperative pool.
     private let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
-    /// Names whose kept result (`cur/<delegate>/.<name>.result`) is left though its task is done
-    /// (it could not be deleted after the task's result was written, or a claim after a recovery
-    /// that gave up found it): a later task of that name deletes it when claimed, so that a crash
-    /// while that task runs cannot hand it the old result at the next start.
+    /// Names whose kept result (`cur/<delegate>/.<name>.result`) could not be deleted after its
+    /// task was done: a later task of that name deletes it when claimed, so that a crash while
+    /// that task runs cannot hand it the old result at the next start.
     private let keptResultsLeft = Mutex<Set<[UInt8]>>([])
     /// Set when the start's recovery could not list `cur/<delegate>/`: the kept results an
     /// earlier run left there are then unknown, so each claim looks for its name's
@@ -154,7 +153,7 @@ public final class Spool: Sendable {
                     + "does), or give it a spool of its own",
                 path: cur)
         }
-        for path in [directory, tmpDirectory, newDirectory, directory + "/cur", claimDirectory, doneDirectory] {
+        for path in [directory, tmpDirectory, newDirectory, cur, claimDirectory, doneDirectory] {
             let shared = path == tmpDirectory || path == newDirectory || path == doneDirectory
             let wanted = shared ? Self.sharedDirectoryMode : Self.directoryMode
             for notice in try SpoolDirectory(path: path, mode: wanted).ensure() {
@@ -243,29 +242,10 @@ public final class Spool: Sendable {
         try SpoolName.checkTaskFileName(name)
         let target = String.joining(claimDirectory, "/", name)
         let source = String.joining(newDirectory, "/", name)
-        if keptResultsUnknown.load(ordering: .relaxed) {
-            // After a recovery that gave up, a kept result an earlier run left under this name
-            // is looked for: one whose task is gone is deleted below (a task still claimed keeps
-            // its own: the claim fails below on it); when either cannot be looked at, the task
-            // waits in new/.
-            do {
-                if try FileIO.lstat(pendingResultPath(named: name)) != nil, try FileIO.lstat(target) == nil {
-                    keptResultsLeft.withLock { _ = $0.insert(Array(name.utf8)) }
-                }
-            } catch {
-                throw TaskQueueError(
-                    code: .claimConflict,
-                    message: "whether a result kept for an earlier task of this name is left cannot be told, so the task "
-                        + "stays in new/: \(error.message)",
-                    path: error.path)
-            }
-        }
         // A result kept for an earlier task of this name that is left: claimed, a crash would
         // hand it to this task at the next start. The task stays in new/ (not moved: no event, it
         // is looked at again at the next rescan) until it can be deleted.
-        if keptResultsLeft.withLock({ !$0.isEmpty && $0.contains(Array(name.utf8)) }),
-            !removeKeptResultLeft(named: name)
-        {
+        if try keptResultLeft(named: name, claimedAt: target), !removeKeptResultLeft(named: name) {
             throw TaskQueueError(
                 code: .claimConflict,
                 message: "a result kept for an earlier task of this name cannot be deleted, so the task stays in new/",
@@ -402,6 +382,25 @@ public final class Spool: Sendable {
         // the start's recovery could not delete, which a crash with this task claimed would
         // otherwise hand to it at the next start.
         removeKeptResultLeft(named: claimed.name)
+    }
+
+    /// Whether a result kept for an earlier task of `name` lies in `cur/<delegate>/` though that
+    /// task is done: one remembered (``keptResultsLeft``), or, after a recovery that gave up, one
+    /// found there while no task of the name is claimed (`target`: a claimed one keeps its own,
+    /// and the claim fails on it). One that cannot be looked at then keeps the task in `new/`.
+    private func keptResultLeft(named name: String, claimedAt target: String) throws(TaskQueueError) -> Bool {
+        if keptResultsLeft.withLock({ !$0.isEmpty && $0.contains(Array(name.utf8)) }) { return true }
+        guard keptResultsUnknown.load(ordering: .relaxed) else { return false }
+        do {
+            guard try FileIO.lstat(pendingResultPath(named: name)) != nil else { return false }
+            return try FileIO.lstat(target) == nil
+        } catch {
+            throw TaskQueueError(
+                code: .claimConflict,
+                message: "whether a result kept for an earlier task of this name is left cannot be told, so the task "
+                    + "stays in new/: \(error.message)",
+                path: error.path)
+        }
     }
 
     /// Deletes the kept result of a task's name, if any; one that cannot be deleted is

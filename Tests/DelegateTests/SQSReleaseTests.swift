@@ -12,18 +12,24 @@ import Testing
 /// part of a second (so that its own next receive is not timed to take it right back), visible
 /// again 1-3 s later, and never run, answered or deleted here.
 @Suite struct SQSReleaseTests {
-    /// A poller on `endpoint`'s queue `tasks` handles one task only gpu delegates may run (this
-    /// one has no tags); its intake, the sleeper it waited with, and the queue.
+    /// A poller on `endpoint`'s queue `tasks`, logging to `logger`, handles one task (of id `id`)
+    /// only gpu delegates may run (this one has no tags); its intake, the sleeper it waited
+    /// with, and the queue.
     static func handleATaskForOthers(
-        _ endpoint: SQSScriptedEndpoint, prepare: (SQSIntake, RecordingSleeper) -> Void = { _, _ in }
+        _ endpoint: SQSScriptedEndpoint, id: String = "t-gpu", logger: Logger = Logger(label: "test"),
+        prepare: (SQSIntake, RecordingSleeper) -> Void = { _, _ in }
     ) async throws -> (SQSIntake, RecordingSleeper, SQSQueueURL) {
         let (intake, http, sleeper) = try endpoint.intake()
         defer { http.shutdown() }
         prepare(intake, sleeper)
         let queue = try endpoint.queue("tasks")
-        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: Logger(label: "test"))
-        let task = #"{"id":"t-gpu","connector":{"id":"c","region":"us-east-1","delegateSelectors":["gpu"],"#
-            + #""credentials":{"type":"instanceRole"}},"operation":"getSecretValue","params":{"name":"db"}}"#
+        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: logger)
+        let task = JSONValue.object([
+            "id": .string(id), "operation": "getSecretValue", "params": ["name": "db"],
+            "connector": [
+                "id": "c", "region": "us-east-1", "delegateSelectors": ["gpu"], "credentials": ["type": "instanceRole"],
+            ],
+        ]).jsonText
         await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: task), lease: 30)
         return (intake, sleeper, queue)
     }
@@ -223,18 +229,9 @@ import Testing
     @Test func aForeignTasksInvalidIDIsNotLogged() async throws {
         let endpoint = try SQSScriptedEndpoint()
         defer { endpoint.server.stop() }
-        let (intake, http, _) = try endpoint.intake()
-        defer { http.shutdown() }
         let recorder = LogRecorder()
-        let poller = SQSQueuePoller(queue: try endpoint.queue("tasks"), intake: intake, logger: recorder.logger())
-        let id = "forged\nTASK_ID=victim" + String(repeating: "x", count: 10_000)
-        let task = JSONValue.object([
-            "id": .string(id), "operation": "getSecretValue", "params": ["name": "db"],
-            "connector": [
-                "id": "c", "region": "us-east-1", "delegateSelectors": ["gpu"], "credentials": ["type": "instanceRole"],
-            ],
-        ]).jsonText
-        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: task), lease: 30)
+        _ = try await SQSReleaseTests.handleATaskForOthers(
+            endpoint, id: "forged\nTASK_ID=victim" + String(repeating: "x", count: 10_000), logger: recorder.logger())
         let left = recorder.records.filter { $0.contains("queue task left for another delegate") }
         #expect(left.count == 1, "\(recorder.records)")
         #expect(left.allSatisfy { $0.contains("task_id=-") && !$0.contains("forged") }, "\(left)")

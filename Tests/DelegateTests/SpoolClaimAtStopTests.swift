@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import JSON
 import TaskQueue
 import TestSupport
 import Testing
@@ -166,5 +167,40 @@ import Testing
         let tries = recorder.records.filter { $0.contains("the result kept for x.json cannot be deleted") }.count
         #expect((1...3).contains(tries), "\(tries) tries")
         #expect(FileManager.default.fileExists(atPath: directory.path("new/x.json")), "held back in new/")
+    }
+}
+
+/// A spool task left for another delegate is logged with its id only when the id is valid: the
+/// producer's text (up to the file's 1 MiB, line breaks included) is no `TASK_ID`; the file's
+/// name stands for it.
+@Suite struct SpoolForeignTaskLogTests {
+    @Test(.timeLimit(.minutes(1))) func aForeignTasksInvalidIDIsNotLogged() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-foreign-log")
+        let root = directory.url.path
+        let recorder = LogRecorder()
+        let spool = try Spool(directory: root, delegateName: "d", logger: recorder.logger())
+        try spool.prepare()
+        let intake = SpoolIntake(
+            spool: spool, dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDFOREIGN"),
+            logLimiter: LogRateLimiter(), logger: recorder.logger())
+        let task = JSONValue.object([
+            "id": .string("forged\nTASK_ID=victim"), "operation": "getSecretValue", "params": ["name": "db"],
+            "connector": [
+                "id": "c", "region": "us-east-1", "delegateSelectors": ["gpu"], "credentials": ["type": "instanceRole"],
+            ],
+        ]).jsonText
+        try SpoolProducer(directory: root).enqueue(id: "gpu-task", data: Data(task.utf8))
+        let watcher = try spool.watch(rescanInterval: .seconds(3600), holding: [])
+        let watching = Task { await watcher.run() }
+        let running = Task { await intake.run(watcher: watcher, recovered: []) }
+        let logged = await eventually {
+            recorder.records.contains { $0.contains("spool task left for another delegate") }
+        }
+        watcher.stop()
+        await running.value
+        await watching.value
+        #expect(logged, "\(recorder.records)")
+        let left = recorder.records.filter { $0.contains("spool task left for another delegate") }
+        #expect(left.allSatisfy { $0.contains("task_id=gpu-task") && !$0.contains("forged") }, "\(left)")
     }
 }

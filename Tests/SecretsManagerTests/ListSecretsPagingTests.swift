@@ -22,12 +22,7 @@ import Testing
             if let token = next(asked) { page["NextToken"] = token }
             return HTTPResponse.awsJSON(page, requestId: "req-\(asked ?? "first")")
         })
-        let aws = AWSClient(
-            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://sm.test"),
-            httpClient: http)
-        let credentials = StaticCredentialProvider(
-            Credentials(accessKeyId: "AKIDPAGINGTEST", secretAccessKey: "paging-test-secret"))
-        return (SecretsManagerClient(aws: aws, credentials: credentials), http)
+        return (scriptedSecretsManager(http, accessKeyID: "AKIDPAGINGTEST", secretAccessKey: "paging-test-secret"), http)
     }
 
     @Test func everyPageIsAtMostAHundredAndTheRestIsANextToken() async throws {
@@ -51,13 +46,7 @@ import Testing
             .target("secretsmanager.ListSecrets"),
             .response(HTTPResponse.awsJSON(["SecretList": [] as [Any], "NextToken": "t1"], requestId: "req-1")),
             .awsError("AccessDeniedException"))
-        let aws = AWSClient(
-            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://sm.test"),
-            httpClient: http)
-        let sm = SecretsManagerClient(
-            aws: aws,
-            credentials: StaticCredentialProvider(
-                Credentials(accessKeyId: "AKIDPAGINGTEST", secretAccessKey: "paging-test-secret")))
+        let sm = scriptedSecretsManager(http, accessKeyID: "AKIDPAGINGTEST", secretAccessKey: "paging-test-secret")
         let error = await #expect(throws: AWSError.self) { try await sm.listSecrets(allPages: true, logger: logger) }
         #expect(error?.code.rawValue == "AccessDeniedException")
         #expect(http.requests.count == 2)
@@ -111,11 +100,7 @@ import Testing
                 ["SecretList": names.map { ["Name": $0, "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:\($0)"] }],
                 requestId: "req-filter")
         })
-        let aws = AWSClient(
-            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://sm.test"),
-            httpClient: http)
-        let sm = SecretsManagerClient(
-            aws: aws, credentials: StaticCredentialProvider(Credentials(accessKeyId: "AKIDFILTER", secretAccessKey: "filter-test")))
+        let sm = scriptedSecretsManager(http, accessKeyID: "AKIDFILTER", secretAccessKey: "filter-test")
         let listed = try await sm.listSecrets(nameFilter: "db", logger: logger)
         #expect(listed.value.secretList.map(\.name) == ["db-1", "dbx"])
         #expect(http.requests.first?.json.map { "\($0["Filters"] ?? "")" }?.contains("db") == true)

@@ -22,12 +22,7 @@ import Testing
             let message = "Value '\(quoted.joined(separator: "' and '"))' is refused; the request was \(body)"
             return .awsError("ValidationException", status: 400, message: message, requestId: "req-echo")
         })
-        let aws = AWSClient(
-            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://sm.test"),
-            httpClient: http)
-        let credentials = StaticCredentialProvider(
-            Credentials(accessKeyId: "AKIDREDACTTEST", secretAccessKey: "redact-test-secret"))
-        return SecretsManagerClient(aws: aws, credentials: credentials)
+        return scriptedSecretsManager(http, accessKeyID: "AKIDREDACTTEST", secretAccessKey: "redact-test-secret")
     }
 
     @Test(arguments: [
@@ -77,13 +72,7 @@ import Testing
         let http = ScriptedHTTPClient(fallback: { request throws(HTTPClientError) in
             .awsJSON("not json", status: 200, requestId: Self.requestID(echoing: echoing, from: request))
         })
-        let aws = AWSClient(
-            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: "http://sm.test"),
-            httpClient: http)
-        let sm = SecretsManagerClient(
-            aws: aws,
-            credentials: StaticCredentialProvider(
-                Credentials(accessKeyId: "AKIDREDACTTEST", secretAccessKey: "redact-test-secret")))
+        let sm = scriptedSecretsManager(http, accessKeyID: "AKIDREDACTTEST", secretAccessKey: "redact-test-secret")
         var thrown: AWSError?
         do {
             _ = try await sm.putSecretValue(name: "app", value: .string("hunter2-canary"), taskID: "t-1", logger: logger)

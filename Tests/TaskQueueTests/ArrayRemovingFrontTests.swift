@@ -23,4 +23,14 @@ import Testing
         full.removeFront(1 << 10)
         #expect(full.count == (1 << 20) - (1 << 10) && full.capacity == fullCapacity)
     }
+
+    @Test func anEmptiedBufferKeepsOnlyASmallAllocation() {
+        var large = [UInt8](repeating: 1, count: 60 * 1024)
+        large.empty()
+        #expect(large.isEmpty && large.capacity <= [UInt8].keptCapacity)
+        var small = [UInt8](repeating: 1, count: 1000)
+        let smallCapacity = small.capacity
+        small.empty()
+        #expect(small.isEmpty && small.capacity == smallCapacity)
+    }
 }

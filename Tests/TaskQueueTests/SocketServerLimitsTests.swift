@@ -79,7 +79,7 @@ import Testing
         }
         #expect(await eventually { server.bufferedBytes == 0 })
         let allocated = server.allocatedBufferBytes
-        #expect(allocated <= 8 * 2 * SocketConnection.keptBufferCapacity, "\(allocated) bytes kept by 8 idle connections")
+        #expect(allocated <= 8 * 2 * [UInt8].keptCapacity, "\(allocated) bytes kept by 8 idle connections")
         _ = clients
     }
 

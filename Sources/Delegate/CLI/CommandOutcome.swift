@@ -1,4 +1,5 @@
 import DelegateClient
+import SafeText
 import TaskQueue
 
 /// The exit statuses, in the module every command line needs (the `get` front binary too).
@@ -49,7 +50,10 @@ public struct CommandOutcome: Sendable, Equatable {
         return emitted
     }
 
+    /// The one line a failed command writes to stderr: its message quotes what others chose (an
+    /// endpoint's error, a path, a peer's answer), shown as ``ShownText`` shows it, never written
+    /// to the terminal as it came.
     static func failure(_ message: String, status: Int32) -> CommandOutcome {
-        CommandOutcome(errorOutput: "secrets-delegate: \(message)", status: status)
+        CommandOutcome(errorOutput: "secrets-delegate: " + ShownText.escaped(message), status: status)
     }
 }

@@ -4,7 +4,6 @@ import HTTP
 import JSON
 import Logging
 import SQS
-import SafeText
 import DelegateClient
 
 extension TaskSubmitter {
@@ -139,9 +138,7 @@ extension TaskSubmitter {
                     queue: queue, body: text, attributes: ["taskId": id], groupID: id, deduplicationID: id, logger: logger)
             }
         } catch {
-            // The endpoint's words are shown, never written to the terminal as they are.
-            return .failure(
-                "the task could not be sent to \(queue): \(ShownText.escaped("\(error)"))", status: ExitStatus.unavailable)
+            return .failure("the task could not be sent to \(queue): \(error)", status: ExitStatus.unavailable)
         }
         guard let sentMessageID = sent else {
             return .failure(
@@ -251,8 +248,7 @@ extension TaskSubmitter {
                     lastReceive = false
                     continue
                 }
-                return .failure(
-                    "the reply queue \(reply) cannot be read: \(ShownText.escaped("\(error)"))", status: ExitStatus.unavailable)
+                return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
             }
             var found: (message: SQSMessage, result: TaskResult, text: String)?
             var putBack: [String] = []

@@ -46,15 +46,18 @@ TOML
 reload_delegate
 secrets-delegate check-config 2>&1 | grep -q 'unit = "\*"' && ok "check-config lists the credential entries" || fail "check-config does not list the [[credential]] entries"
 
-for unit in app intruder intruder2 intruder3 intruder4; do
-    cat >/etc/systemd/system/$unit.service <<UNIT
+# A unit file (its name $1) that loads db-password from the delegate and copies it to
+# $LOGS/$2-credential.
+credential_unit() {
+    cat >"/etc/systemd/system/$1" <<UNIT
 [Service]
 Type=oneshot
 RemainAfterExit=yes
 LoadCredential=db-password:/run/secrets-delegate/credentials.sock
-ExecStart=/bin/sh -c 'cp "\$CREDENTIALS_DIRECTORY/db-password" $LOGS/$unit-credential'
+ExecStart=/bin/sh -c 'cp "\$CREDENTIALS_DIRECTORY/db-password" $LOGS/$2-credential'
 UNIT
-done
+}
+for unit in app intruder intruder2 intruder3 intruder4; do credential_unit "$unit.service" "$unit"; done
 systemctl daemon-reload
 
 REFUSED_ID=MESSAGE_ID=111c1dbfd96e46589d35c40901d07e07
@@ -94,13 +97,7 @@ expect_eq "delegate after the refusal" "$(systemctl is-active secrets-delegate.s
 # An instance of a template asks by its instance's name as systemd escapes it (`\x2d` for `-`),
 # and is served by an entry of that exact name; a DynamicUser= unit (a transient one, its user
 # made up for it) is served as any unit: the peer is systemd, root, whatever the unit runs as.
-cat >/etc/systemd/system/bootapp@.service <<UNIT
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-LoadCredential=db-password:/run/secrets-delegate/credentials.sock
-ExecStart=/bin/sh -c 'cp "\$CREDENTIALS_DIRECTORY/db-password" $LOGS/bootapp-credential'
-UNIT
+credential_unit bootapp@.service bootapp
 systemctl daemon-reload
 journal_mark served-instance $SERVED_ID 'UNIT=bootapp@inst\x2done.service'
 timeout 60 systemctl start 'bootapp@inst\x2done.service'
