@@ -82,12 +82,13 @@ import Testing
 }
 
 /// No task starts once the delegate is stopping: a message taken up (read, admitted) as the stop
-/// began is made visible again at once, not run, not answered.
+/// began is made visible again at once, not run, not answered, and before its lease heartbeat
+/// starts (an extension landing after the release would hide it again for a whole lease).
 @Suite struct SQSStartAtStopTests {
     @Test func aTaskAdmittedAsTheStopBeganIsReleasedUnrun() async throws {
         let endpoint = try SQSScriptedEndpoint()
         defer { endpoint.server.stop() }
-        let (intake, http, _) = try endpoint.intake()
+        let (intake, http, sleeper) = try endpoint.intake()
         defer { http.shutdown() }
         let queue = try endpoint.queue("tasks")
         let poller = SQSQueuePoller(queue: queue, intake: intake, logger: Logger(label: "test"))
@@ -97,10 +98,12 @@ import Testing
             TaskDocument(Data(body.utf8)), defaultID: nil, by: .sqsQueue(queue.url))
 
         intake.dispatcher.stopIntake()
-        await poller.run(
-            task, message: SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body),
+        await poller.start(
+            task, message: SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), lease: 30,
             receivedAt: intake.dispatcher.now, logger: Logger(label: "test"))
 
+        // The heartbeat never began: its first act is a sleep on the intake's sleeper.
+        #expect(sleeper.delays.withLock { $0 }.isEmpty)
         #expect(endpoint.actions == ["ChangeMessageVisibility"])
         let release = try #require(endpoint.bodies(of: "ChangeMessageVisibility").first)
         #expect(release.contains(#""VisibilityTimeout":0"#), "\(release)")

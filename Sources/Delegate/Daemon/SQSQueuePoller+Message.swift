@@ -84,9 +84,7 @@ extension SQSQueuePoller {
             }
             do {
                 let task = try dispatcher.connectors.admit(document, defaultID: nil, by: .sqsQueue(queue.url))
-                await holdingLease(message, lease: lease, logger: logger) {
-                    await run(task, message: message, receivedAt: receivedAt, logger: logger)
-                }
+                await start(task, message: message, lease: lease, receivedAt: receivedAt, logger: logger)
                 return
             } catch {
                 rejection = error
@@ -119,13 +117,22 @@ extension SQSQueuePoller {
         intake.settings().permitsReplies(to: queue) ? queue : nil
     }
 
-    /// Runs a valid task, then replies; a stop that began since the message was taken up starts
-    /// nothing: the message is made visible again at once, for the next start or another delegate.
-    func run(_ task: DelegateTask, message: SQSMessage, receivedAt: Date, logger: Logger) async {
+    /// Runs an admitted task with its lease extended meanwhile. A stop that began since the
+    /// message was taken up starts nothing: the message is made visible again at once, for the
+    /// next start or another delegate, before its lease heartbeat starts (an extension landing
+    /// after the release would hide it again for a whole lease).
+    func start(_ task: DelegateTask, message: SQSMessage, lease: Int, receivedAt: Date, logger: Logger) async {
         if dispatcher.isStopping {
             await release(message, afterSeconds: 0, logger: logger)
             return
         }
+        await holdingLease(message, lease: lease, logger: logger) {
+            await run(task, message: message, receivedAt: receivedAt, logger: logger)
+        }
+    }
+
+    /// Runs a valid task, then replies.
+    private func run(_ task: DelegateTask, message: SQSMessage, receivedAt: Date, logger: Logger) async {
         let replyTo = task.replyTo.flatMap { try? SQSQueueURL($0) }
         if let replyTo, permittedReply(replyTo) == nil {
             // Not run: its result would go, signed with this delegate's identity, to a host that
