@@ -65,16 +65,11 @@ public struct CredentialRefStore: Sendable {
         cache.purgeExpired(now: clock.now())
     }
 
-    /// A portable file name (`PortableFileName`) with no `..` anywhere in it.
+    /// A portable file name (`PortableFileName`: `[A-Za-z0-9_.-]{1,128}`, never `.` or `..`), the
+    /// contract's credential name: always one path component directly inside a credential
+    /// directory (`a..b` included: only a whole `..` leaves a directory).
     public static func isValidName(_ name: String) -> Bool {
-        guard PortableFileName.isValid(name) else { return false }
-        // Two dots in a row, by bytes (this runs for every task naming a ref).
-        var previous: UInt8 = 0
-        for byte in name.utf8 {
-            if byte == UInt8(ascii: "."), previous == byte { return false }
-            previous = byte
-        }
-        return true
+        PortableFileName.isValid(name)
     }
 
     /// The credential's value, with one trailing newline removed.

@@ -33,21 +33,29 @@ import Testing
         #expect(try withoutSystemd.value(of: "both") == "from-config")
     }
 
-    @Test func namesMayHoldSingleDotsButNeverTwoInARow() {
-        for name in ["a.b", ".hidden", "key.", "a.b.c", "a-b_c.d", String(repeating: "a", count: 128)] {
+    /// The contract's credential name, `[A-Za-z0-9_.-]{1,128}`, with dots anywhere (one path
+    /// component all the same), but never a whole `.` or `..`.
+    @Test func namesMayHoldDotsAnywhereButAreNeverDotOrDotDot() throws {
+        for name in [
+            "a.b", ".hidden", "key.", "a.b.c", "a-b_c.d", "a..b", "prod..key", "...", "..key", "key..",
+            String(repeating: "a", count: 128),
+        ] {
             #expect(CredentialRefStore.isValidName(name), "\(name)")
         }
-        for name in ["a..b", "a.b..c", "..", "a...", "a/b", "é"] {
+        for name in [".", "..", "a/b", "../a", "é", "", String(repeating: "a", count: 129)] {
             #expect(!CredentialRefStore.isValidName(name), "\(name)")
         }
+        let directory = try TemporaryDirectory()
+        try write("from-file\n", to: directory.path("prod..key"))
+        #expect(try CredentialRefStore(directories: [directory.url.path]).value(of: "prod..key") == "from-file")
     }
 
     @Test func refusesRefsThatAreNotPlainNames() throws {
         let directory = try TemporaryDirectory()
         let store = CredentialRefStore(directories: [directory.url.path])
         for ref in [
-            "../etc/passwd", "a/b", "/abs", "..", ".", "a..b", "", "name with space", "a...b", "...", "key..",
-            "..key", String(repeating: "a", count: 129),
+            "../etc/passwd", "a/b", "/abs", "..", ".", "", "name with space", "a/../b", "./a",
+            String(repeating: "a", count: 129),
         ] {
             let error = #expect(throws: AWSError.self, "\(ref)") { try store.value(of: ref) }
             #expect(error?.code == .credentialsUnavailable)

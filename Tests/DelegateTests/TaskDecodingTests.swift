@@ -67,6 +67,12 @@ import Testing
                 AccessKeyCredentials(
                     accessKeyID: .ref("sm.id"), secretAccessKeyRef: "sm_secret", sessionTokenRef: "sm-token"))
         ),
+        // The contract's [A-Za-z0-9_.-]{1,128}: dots in a row too (one path component all the same).
+        (
+            ["type": "accessKey", "accessKeyIdRef": "prod..id", "secretAccessKeyRef": "prod..secret"],
+            .accessKey(
+                AccessKeyCredentials(accessKeyID: .ref("prod..id"), secretAccessKeyRef: "prod..secret", sessionTokenRef: nil))
+        ),
         (["type": "instanceRole"], .instanceRole),
         (
             ["type": "assumeRole", "roleArn": "arn:aws-us-gov:iam::123456789012:role/r", "durationSeconds": 43200],

@@ -101,7 +101,13 @@ import Testing
             ]),
             code: .invalidTask,
             message: "connector.credentials.secretAccessKeyRef must be a credential name of 1-128 characters of "
-                + "A-Za-z0-9_.- (no '/' and no '..')"),
+                + "A-Za-z0-9_.- (not '.' or '..')"),
+        Case(
+            label: "ref that is a whole '..'",
+            data: TaskFixtures.task(credentials: ["type": "accessKey", "accessKeyId": "AKIAEXAMPLE", "secretAccessKeyRef": ".."]),
+            code: .invalidTask,
+            message: "connector.credentials.secretAccessKeyRef must be a credential name of 1-128 characters of "
+                + "A-Za-z0-9_.- (not '.' or '..')"),
         Case(
             label: "ref that is a pasted key",
             data: TaskFixtures.task(credentials: [
@@ -109,7 +115,7 @@ import Testing
             ]),
             code: .invalidTask,
             message: "connector.credentials.secretAccessKeyRef must be a credential name of 1-128 characters of "
-                + "A-Za-z0-9_.- (no '/' and no '..')"),
+                + "A-Za-z0-9_.- (not '.' or '..')"),
         Case(
             label: "both key id forms",
             data: TaskFixtures.task(credentials: [

@@ -73,7 +73,7 @@ extension AccessKeyCredentials {
         // A name that can only ever be a file directly inside a credential directory.
         guard CredentialRefStore.isValidName(ref) else {
             throw .invalid(
-                "\(field()) must be a credential name of 1-128 characters of A-Za-z0-9_.- (no '/' and no '..')")
+                "\(field()) must be a credential name of 1-128 characters of A-Za-z0-9_.- (not '.' or '..')")
         }
     }
 }
