@@ -320,6 +320,10 @@ import TestSupport
         let many = try #require(
             refusal("[connectors.prod]\nregion = \"us-east-1\"\ndelegate_selectors = [\(selectors)]\ncredentials = { type = \"instanceRole\" }"))
         #expect(many.description.contains("delegate_selectors has 65 selectors; the limit is 64"), "\(many)")
+        // A blank one is refused, not ignored (the connector would be every delegate's).
+        let blank = try #require(
+            refusal("[connectors.prod]\nregion = \"us-east-1\"\ndelegate_selectors = [\"\"]\ncredentials = { type = \"instanceRole\" }"))
+        #expect(blank.description.contains("delegate_selectors[0] is blank"), "\(blank)")
     }
 
     @Test func theFilesPathIsNamedWhenKnown() throws {

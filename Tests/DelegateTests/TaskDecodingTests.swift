@@ -109,6 +109,15 @@ import Testing
             try DelegateTask.decode(task(["prod", String(repeating: "a", count: 257)]), defaultID: nil)
         }
         #expect(long?.message.contains("connector.delegateSelectors[1] is longer than 256 bytes") == true, "\(long?.message ?? "")")
+        // A blank selector (a producer's unset variable) is refused, not ignored: ignored, the
+        // task would run on every delegate that accepts untagged tasks.
+        for blank in ["", "   ", "\t"] {
+            let refused = #expect(throws: TaskRejection.self) {
+                try DelegateTask.decode(task(["prod", blank]), defaultID: nil)
+            }
+            #expect(refused?.code == .invalidTask)
+            #expect(refused?.message.contains("connector.delegateSelectors[1] is blank") == true, "\(refused?.message ?? "")")
+        }
     }
 
     /// A tags object is counted before its members are read: thousands of members are refused

@@ -29,7 +29,9 @@ public struct SelectionPolicy: Sendable, Equatable {
             acceptUntagged: configuration.delegate.acceptUntagged)
     }
 
-    /// Whether a task with `selectors` runs here. Empty or blank selectors are ignored.
+    /// Whether a task with `selectors` runs here. Empty or blank selectors are ignored here: a
+    /// task's are refused when it is decoded (`InvalidTask`), so an SQS message read before its
+    /// admission is taken up and answered with that refusal, not left for other delegates.
     public func matches(_ selectors: [String]) -> SelectionDecision {
         var missing: [String] = []
         var seen: Set<String> = []

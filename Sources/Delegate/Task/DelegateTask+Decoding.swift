@@ -1,3 +1,4 @@
+import AWSCore
 import AWSCredentials
 import FoundationEssentials
 import JSON
@@ -184,6 +185,12 @@ extension Connector {
         }
         if let long = selectors.firstIndex(where: { $0.utf8.count > Self.maximumSelectorBytes }) {
             throw .invalid("connector.delegateSelectors[\(long)] is longer than \(Self.maximumSelectorBytes) bytes")
+        }
+        // A blank selector (a producer's unset variable) matches no tag: ignored, it would leave a
+        // task meant for one pool to every delegate that accepts untagged tasks.
+        if let blank = selectors.firstIndex(where: { $0.trimmingWhitespace().isEmpty }) {
+            throw .invalid(
+                "connector.delegateSelectors[\(blank)] is blank; a selector names a delegate tag (leave the list empty for any delegate)")
         }
         let credentials = try CredentialSpec.decode(try object.object("credentials"))
         return Connector(
