@@ -35,11 +35,26 @@ public struct AWSServiceEndpoint: Sendable, Hashable {
         hasher.combine(url)
     }
 
-    /// The domain of a region's public endpoints: `amazonaws.com.cn` in the China regions
-    /// (`cn-north-1`, `cn-northwest-1`), `amazonaws.com` elsewhere.
+    /// The domain of a region's public endpoints, by its partition (the DNS suffixes of the AWS
+    /// SDKs' partition table): `amazonaws.com.cn` in the China regions, `amazonaws.eu` in the
+    /// European Sovereign Cloud, the isolated regions' own, and `amazonaws.com` elsewhere
+    /// (GovCloud included).
     static func domain(of region: String) -> String {
-        region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
+        for (prefix, domain) in partitionDomains where region.hasPrefix(prefix) {
+            return domain
+        }
+        return "amazonaws.com"
     }
+
+    /// Region name prefixes and the domain of their partition's endpoints.
+    private static let partitionDomains: [(prefix: String, domain: String)] = [
+        ("cn-", "amazonaws.com.cn"),
+        ("eusc-", "amazonaws.eu"),
+        ("us-iso-", "c2s.ic.gov"),
+        ("us-isob-", "sc2s.sgov.gov"),
+        ("us-isof-", "csp.hci.ic.gov"),
+        ("eu-isoe-", "cloud.adc-e.uk"),
+    ]
 
     private static func trimmed(_ url: String) -> String? {
         var value = url

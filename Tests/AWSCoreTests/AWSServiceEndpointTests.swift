@@ -23,6 +23,20 @@ import Testing
         #expect(endpoint.requestURL == requestURL)
     }
 
+    /// With no URL given: the region's public endpoint under its partition's domain (botocore's
+    /// partitions.json), not `amazonaws.com` outside the commercial partition and GovCloud.
+    @Test(arguments: [
+        ("us-gov-west-1", "https://secretsmanager.us-gov-west-1.amazonaws.com"),
+        ("eusc-de-east-1", "https://secretsmanager.eusc-de-east-1.amazonaws.eu"),
+        ("us-iso-east-1", "https://secretsmanager.us-iso-east-1.c2s.ic.gov"),
+        ("us-isob-east-1", "https://secretsmanager.us-isob-east-1.sc2s.sgov.gov"),
+        ("us-isof-south-1", "https://secretsmanager.us-isof-south-1.csp.hci.ic.gov"),
+        ("eu-isoe-west-1", "https://secretsmanager.eu-isoe-west-1.cloud.adc-e.uk"),
+    ])
+    func eachPartitionHasItsDomain(region: String, url: String) {
+        #expect(AWSServiceEndpoint(signingName: "secretsmanager", region: region).url == url)
+    }
+
     /// With no URL given: the region's public endpoint, in the China regions under
     /// `amazonaws.com.cn` (their STS and Secrets Manager are not under `amazonaws.com`).
     @Test func theDefaultURLIsTheRegionsPublicEndpoint() {

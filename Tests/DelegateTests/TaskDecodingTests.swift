@@ -367,7 +367,8 @@ import Testing
 
     @Test(arguments: [
         ("us-east-1", true), ("us-gov-west-1", true), ("cn-north-1", true), ("ap-southeast-2", true),
-        ("il-central-1", true), ("us-isob-east-1", true),
+        ("il-central-1", true), ("us-isob-east-1", true), ("eusc-de-east-1", true), ("euse-de-east-1", false),
+        ("eus-de-east-1", false),
         ("us-east", false), ("US-EAST-1", false), ("useast1", false), ("us-east-123", false), ("-east-1", false),
         ("", false), ("us--1", false), ("us-east-", false), ("use-east-1", false), ("us-east-1a", false),
         ("us-ea5t-1", false), ("us-east-\u{0661}", false), ("us-east-1\u{301}", false), ("u\u{301}s-east-1", false),

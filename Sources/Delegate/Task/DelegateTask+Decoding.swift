@@ -197,11 +197,11 @@ extension Connector {
             id: id, region: region, secretNamePrefix: prefix, delegateSelectors: selectors, credentials: credentials)
     }
 
-    /// `us-east-1`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-2`...: two letters, one or
-    /// more lower-case words, a number.
+    /// `us-east-1`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-2`, `eusc-de-east-1`...: two
+    /// letters (or the European Sovereign Cloud's `eusc`), one or more lower-case words, a number.
     public static func isValidRegion(_ region: String) -> Bool {
         // By bytes (every task names a region): parts of a-z joined by "-", at least three, the
-        // first of two letters and the last of one or two digits.
+        // first of two letters (or `eusc`) and the last of one or two digits.
         let bytes = region.utf8
         guard bytes.count <= 32 else { return false }
         var parts = 0
@@ -225,7 +225,8 @@ extension Connector {
             if !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { partIsDigits = false }
         }
         parts += 1
-        return parts >= 3 && allButLastAreLetters && firstPartLength == 2 && (1...2).contains(partLength)
-            && partIsDigits
+        return parts >= 3 && allButLastAreLetters
+            && (firstPartLength == 2 || (firstPartLength == 4 && bytes.starts(with: "eusc".utf8)))
+            && (1...2).contains(partLength) && partIsDigits
     }
 }
