@@ -16,11 +16,11 @@ public struct SecretNamespace: Sendable, Equatable {
     }
 
     /// The name AWS knows: `prefix/name`, or the ARN unchanged (if it names a secret under the
-    /// prefix).
-    public func fullName(for name: String) throws(AWSError) -> String {
+    /// prefix). `allowManaged`: the name may be a managed secret's (the calls that read).
+    public func fullName(for name: String, allowManaged: Bool = false) throws(AWSError) -> String {
         guard !name.isEmpty else { throw AWSError.validation(.invalidSecretName, "the secret name is empty") }
         do {
-            return try SecretReference.resolve(prefix: prefix, name: name)
+            return try SecretReference.resolve(prefix: prefix, name: name, allowManaged: allowManaged)
         } catch {
             throw AWSError.validation(.invalidSecretName, error.message)
         }

@@ -25,7 +25,11 @@ public struct SecretReference: Sendable, Hashable {
     ///   - reference: the task's name, possibly ending in `#key`.
     ///   - prefix: the connector's `secretNamePrefix`, raw (slashes are stripped here).
     ///   - allowJSONKey: whether `#key` is permitted (true only for getSecretValue).
-    public init(parsing reference: String, prefix: String, allowJSONKey: Bool) throws(SecretNameError) {
+    ///   - allowManaged: whether the name may be one of a secret another AWS service manages
+    ///     (``managedNameMark``; true only for the operations that read).
+    public init(
+        parsing reference: String, prefix: String, allowJSONKey: Bool, allowManaged: Bool = false
+    ) throws(SecretNameError) {
         var name = reference
         var jsonKey: String? = nil
         // By scalar: `#` followed by a combining mark is one Character, which a search by
@@ -47,7 +51,7 @@ public struct SecretReference: Sendable, Hashable {
         guard !name.isEmpty else {
             throw SecretNameError("secret name is empty")
         }
-        let fullName = try SecretReference.resolve(prefix: prefix, name: name)
+        let fullName = try SecretReference.resolve(prefix: prefix, name: name, allowManaged: allowManaged)
         self.name = name
         self.fullName = fullName
         self.jsonKey = jsonKey
@@ -72,12 +76,12 @@ public struct SecretReference: Sendable, Hashable {
         return normalized.isEmpty ? name : normalized + "/" + name
     }
 
-    /// The AWS name for `name` under `prefix`, checked: a valid full name, and an ARN only if the
-    /// secret it names is under the prefix. A connector's prefix fences its tasks in: an ARN is
-    /// no way around it.
-    public static func resolve(prefix: String, name: String) throws(SecretNameError) -> String {
+    /// The AWS name for `name` under `prefix`, checked: a valid full name (with `allowManaged`,
+    /// also a managed secret's), and an ARN only if the secret it names is under the prefix. A
+    /// connector's prefix fences its tasks in: an ARN is no way around it.
+    public static func resolve(prefix: String, name: String, allowManaged: Bool = false) throws(SecretNameError) -> String {
         let full = fullName(prefix: prefix, name: name)
-        try validate(fullName: full)
+        try validate(fullName: full, allowManaged: allowManaged)
         let normalized = normalizedPrefix(prefix)
         if !normalized.isEmpty, isARN(full) {
             // Validated: arn:<partition>:secretsmanager:<region>:<account>:secret:<name>.
@@ -118,18 +122,23 @@ public struct SecretReference: Sendable, Hashable {
         return parts.count == 4 && parts[1].hasPrefix("aws") && parts[2] == "secretsmanager"
     }
 
-    /// Checks a full name: 1-512 characters of `A-Za-z0-9/_+=.@-`, or a well-formed ARN.
-    public static func validate(fullName: String) throws(SecretNameError) {
+    /// The character only the names of secrets other AWS services create and manage have
+    /// (`rds!db-<id>`, `rds!cluster-<id>`, `events!connection/<name>`): such a secret is read like
+    /// any other, but changed only through the service that manages it.
+    public static let managedNameMark: Unicode.Scalar = "!"
+
+    /// Checks a full name: 1-512 characters of `A-Za-z0-9/_+=.@-` (with `allowManaged`, also
+    /// ``managedNameMark``), or a well-formed ARN of such a name.
+    public static func validate(fullName: String, allowManaged: Bool = false) throws(SecretNameError) {
         if isARN(fullName) {
-            try validateARN(fullName)
+            try validateARN(fullName, allowManaged: allowManaged)
             return
         }
         let count = fullName.utf8.count
         guard count >= 1 else { throw SecretNameError("secret name is empty") }
         // The characters first: every allowed one is one byte, so the length then counts characters.
-        if let bad = fullName.unicodeScalars.first(where: { !isNameCharacter($0) }) {
-            throw SecretNameError(
-                "secret name \(quoted(fullName)) contains \(describe(bad)); allowed are letters, digits and /_+=.@-")
+        if let problem = characterProblem(in: fullName.unicodeScalars, allowManaged: allowManaged) {
+            throw SecretNameError("secret name \(quoted(fullName)) \(problem)")
         }
         guard count <= maximumNameLength else {
             throw SecretNameError(
@@ -137,7 +146,7 @@ public struct SecretReference: Sendable, Hashable {
         }
     }
 
-    private static func validateARN(_ arn: String) throws(SecretNameError) {
+    private static func validateARN(_ arn: String, allowManaged: Bool) throws(SecretNameError) {
         // arn:<partition>:secretsmanager:<region>:<account>:secret:<name>
         let parts = arn.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)
         // By byte: a Character check would let a digit with a combining mark pass for a digit.
@@ -156,10 +165,24 @@ public struct SecretReference: Sendable, Hashable {
         guard arn.utf8.count <= maximumARNLength else {
             throw SecretNameError("secret ARN is longer than \(maximumARNLength) characters")
         }
-        if let bad = parts[6].unicodeScalars.first(where: { !isNameCharacter($0) }) {
-            throw SecretNameError(
-                "secret ARN \(quoted(arn)) contains \(describe(bad)); allowed are letters, digits and /_+=.@-")
+        if let problem = characterProblem(in: parts[6].unicodeScalars, allowManaged: allowManaged) {
+            throw SecretNameError("secret ARN \(quoted(arn)) \(problem)")
         }
+    }
+
+    /// What is wrong with a name's characters, nil if nothing.
+    private static func characterProblem(
+        in scalars: some Sequence<Unicode.Scalar>, allowManaged: Bool
+    ) -> String? {
+        guard let bad = scalars.first(where: { !isNameCharacter($0) && !(allowManaged && $0 == managedNameMark) }) else {
+            return nil
+        }
+        if bad == managedNameMark {
+            return "contains '!', which only the names of secrets another AWS service manages have (rds!db-...); "
+                + "such a secret is only read here (getSecretValue, describeSecret, listSecretVersionIds) and changed "
+                + "through the service that manages it"
+        }
+        return "contains \(describe(bad)); allowed are letters, digits and /_+=.@-"
     }
 
     public static func isNameCharacter(_ scalar: Unicode.Scalar) -> Bool {

@@ -37,7 +37,7 @@ extension SecretsManagerClient {
 
     /// Reads a secret's metadata (never its value).
     public func describeSecret(name: String, logger: Logger) async throws(AWSError) -> SecretsManagerResponse<DescribeSecretOutput> {
-        let request = SecretIdRequest(secretId: try namespace.fullName(for: name))
+        let request = SecretIdRequest(secretId: try namespace.fullName(for: name, allowManaged: true))
         return try await perform("DescribeSecret", request, as: DescribeSecretOutput.self, logger: logger)
     }
 }

@@ -36,7 +36,7 @@ extension SecretsManagerClient {
         logger: Logger
     ) async throws(AWSError) -> SecretsManagerResponse<GetSecretValueOutput> {
         let body = GetSecretValueOutput.requestBody(
-            secretId: try namespace.fullName(for: name), versionId: versionId, versionStage: versionStage)
+            secretId: try namespace.fullName(for: name, allowManaged: true), versionId: versionId, versionStage: versionStage)
         return try await perform("GetSecretValue", body: body, logger: logger, read: GetSecretValueOutput.init(json:))
     }
 

@@ -69,7 +69,7 @@ extension SecretsManagerClient {
             throw AWSError.validation(.invalidTask, "maxResults must be 1-100, not \(maxResults)")
         }
         let request = ListSecretVersionIdsRequest(
-            secretId: try namespace.fullName(for: name),
+            secretId: try namespace.fullName(for: name, allowManaged: true),
             includeDeprecated: includeDeprecated,
             maxResults: maxResults,
             nextToken: nextToken

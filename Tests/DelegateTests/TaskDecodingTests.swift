@@ -262,6 +262,31 @@ import Testing
         #expect(task.operation.secret?.jsonKey == "password")
     }
 
+    /// A secret another AWS service manages (`rds!db-<id>`) is named by the operations that
+    /// read; the ones that write refuse it before any AWS call (it is changed through its service).
+    @Test(arguments: [
+        ("getSecretValue", true), ("describeSecret", true), ("listSecretVersionIds", true), ("putSecretValue", false),
+        ("updateSecret", false), ("deleteSecret", false), ("createSecret", false),
+    ])
+    func aManagedSecretIsNamedOnlyByTheOperationsThatRead(operation: String, reads: Bool) throws {
+        var params: JSONObject = ["name": "rds!db-0f16c155"]
+        if ["putSecretValue", "createSecret"].contains(operation) { params["secretString"] = "v" }
+        if operation == "updateSecret" { params["description"] = "d" }
+        let data = TaskFixtures.task(operation: operation, params: .object(params)) {
+            if case .object(var connector)? = $0["connector"] {
+                connector["secretNamePrefix"] = ""
+                $0["connector"] = .object(connector)
+            }
+        }
+        if reads {
+            #expect(try DelegateTask.decode(data, defaultID: nil).operation.secret?.fullName == "rds!db-0f16c155")
+        } else {
+            let error = #expect(throws: TaskRejection.self) { try DelegateTask.decode(data, defaultID: nil) }
+            #expect(error?.code == .invalidSecretName)
+            #expect(error?.message.contains("another AWS service manages") == true, "\(error?.message ?? "")")
+        }
+    }
+
     /// A new secret has a name: an ARN names only existing secrets (AWS refuses `:` in a name),
     /// so createSecret with one is refused before any AWS call.
     @Test func createSecretTakesANameNotAnARN() throws {

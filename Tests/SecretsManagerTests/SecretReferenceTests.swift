@@ -61,6 +61,24 @@ import Testing
         }
     }
 
+    /// `!` only in the name of a secret another AWS service manages, and only where it is allowed
+    /// (the operations that read): by name, with a field, and in an ARN.
+    @Test func aManagedSecretsNameIsValidOnlyWhereAllowed() throws {
+        let field = try SecretReference(parsing: "rds!db-0f16#password", prefix: "", allowJSONKey: true, allowManaged: true)
+        #expect(field.fullName == "rds!db-0f16")
+        #expect(field.jsonKey == "password")
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-1a2b-XPOgCM"
+        #expect(try SecretReference(parsing: arn, prefix: "", allowJSONKey: false, allowManaged: true).fullName == arn)
+        for name in ["rds!db-0f16", arn] {
+            let refused = #expect(throws: SecretNameError.self) {
+                try SecretReference(parsing: name, prefix: "", allowJSONKey: false)
+            }
+            #expect(refused?.message.contains("contains '!', which only the names of secrets another AWS service manages have") == true)
+        }
+        // Nothing else is let in with it.
+        #expect(throws: SecretNameError.self) { try SecretReference.validate(fullName: "rds!db?1", allowManaged: true) }
+    }
+
     @Test func jsonKeySplitsAtTheFirstHash() throws {
         let reference = try SecretReference(parsing: "db#a#b", prefix: "", allowJSONKey: true)
         #expect(reference.name == "db")

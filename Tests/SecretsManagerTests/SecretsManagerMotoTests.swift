@@ -124,6 +124,40 @@ import Testing
         #expect(byARN.secretString == "punctuated")
     }
 
+    /// A secret another AWS service manages (RDS's `rds!db-<id>`, made here by a raw call as RDS
+    /// would) is read by name and by ARN, described and its versions listed; changing it is
+    /// refused before any call (it is changed through the service that manages it).
+    @Test func aManagedSecretIsReadButNotChanged() async throws {
+        let (sm, harness) = try await client()
+        let name = "rds!db-\(UUID().uuidString.lowercased())"
+        let user = try await harness.moto.createUser(allowing: MotoServer.fullPolicyActions)
+        let body = try JSONSerialization.data(withJSONObject: [
+            "Name": "\(harness.prefix)/\(name)", "SecretString": #"{"username":"admin","password":"managed-pw"}"#,
+        ])
+        let created = try await sm.aws.send(
+            .json(targetPrefix: "secretsmanager", operation: "CreateSecret", body: body),
+            credentials: StaticCredentialProvider(user), logger: logger)
+        let arn = try #require(
+            (try JSONSerialization.jsonObject(with: created.body) as? [String: Any])?["ARN"] as? String)
+
+        #expect(try await sm.getSecretValue(name: name, logger: logger).value.secretString?.contains("managed-pw") == true)
+        #expect(try await sm.getSecretField(name: name, field: "password", logger: logger).value.fieldValue == "managed-pw")
+        #expect(try await sm.getSecretValue(name: arn, logger: logger).value.name == "\(harness.prefix)/\(name)")
+        #expect(try await sm.describeSecret(name: name, logger: logger).value.name == "\(harness.prefix)/\(name)")
+        #expect(try await sm.listSecretVersionIds(name: name, logger: logger).value.versions.count == 1)
+
+        let put = await #expect(throws: AWSError.self) {
+            try await sm.putSecretValue(name: name, value: .string("x"), taskID: "put-managed", logger: logger)
+        }
+        #expect(put?.code == .invalidSecretName)
+        #expect(put?.message.contains("another AWS service manages") == true, "\(put?.message ?? "")")
+        await #expect(throws: AWSError.self) {
+            try await sm.createSecret(.init(name: "rds!db-new", value: .string("x")), taskID: "create-managed", logger: logger)
+        }
+        // Still the managed secret's first value: nothing was written.
+        #expect(try await sm.listSecretVersionIds(name: name, logger: logger).value.versions.count == 1)
+    }
+
     @Test func aRepeatedWriteWithTheSameTaskIDMakesOneVersion() async throws {
         let (sm, _) = try await client()
         let first = try await sm.createSecret(.init(name: "idem", value: .string("v1")), taskID: "task-1", logger: logger).value

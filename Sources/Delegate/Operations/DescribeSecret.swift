@@ -22,7 +22,7 @@ extension DescribeSecretParams: DelegateOperation {
     var namedSecret: SecretReference? { secret }
 
     static func decode(_ params: OperationParams) throws(TaskProblem) -> DescribeSecretParams {
-        DescribeSecretParams(secret: try params.secret())
+        DescribeSecretParams(secret: try params.secret(allowManaged: true))
     }
 
     func run(with runner: OperationRunner) async throws(AWSError) -> OperationOutcome {

@@ -30,7 +30,7 @@ extension GetSecretValueParams: DelegateOperation {
 
     static func decode(_ params: OperationParams) throws(TaskProblem) -> GetSecretValueParams {
         GetSecretValueParams(
-            secret: try params.secret(allowJSONKey: true),
+            secret: try params.secret(allowJSONKey: true, allowManaged: true),
             versionId: try params.optionalString("versionId", length: 32...64),
             versionStage: try params.optionalString("versionStage", length: 1...256),
             refresh: try params.optionalBool("refresh") ?? false)

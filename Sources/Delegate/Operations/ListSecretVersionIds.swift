@@ -28,7 +28,7 @@ extension ListSecretVersionIdsParams: DelegateOperation {
 
     static func decode(_ params: OperationParams) throws(TaskProblem) -> ListSecretVersionIdsParams {
         ListSecretVersionIdsParams(
-            secret: try params.secret(), includeDeprecated: try params.optionalBool("includeDeprecated") ?? false,
+            secret: try params.secret(allowManaged: true), includeDeprecated: try params.optionalBool("includeDeprecated") ?? false,
             maxResults: try params.optionalInt("maxResults", range: 1...100),
             nextToken: try params.optionalString("nextToken", length: 1...4096))
     }

@@ -7,11 +7,13 @@ struct OperationParams {
     /// The connector's `secretNamePrefix`, which names are relative to.
     let prefix: String
 
-    /// `params.name`, resolved against the prefix; `name#key` only where `allowJSONKey`.
-    func secret(allowJSONKey: Bool = false) throws(TaskProblem) -> SecretReference {
+    /// `params.name`, resolved against the prefix; `name#key` only where `allowJSONKey`, a
+    /// managed secret's name (`rds!db-...`) only where `allowManaged` (the operations that read).
+    func secret(allowJSONKey: Bool = false, allowManaged: Bool = false) throws(TaskProblem) -> SecretReference {
         let reference = try object.string("name")
         do {
-            return try SecretReference(parsing: reference, prefix: prefix, allowJSONKey: allowJSONKey)
+            return try SecretReference(
+                parsing: reference, prefix: prefix, allowJSONKey: allowJSONKey, allowManaged: allowManaged)
         } catch {
             throw .secretName("params.name: \(error.message)")
         }
