@@ -3,10 +3,13 @@ import FuzzSupport
 @testable import AWSCredentials
 import Foundation
 import HTTP
+@testable import SecretsManager
 
 /// What AWS and IMDS answer, through the parsers the delegate uses on them: the STS AssumeRole
-/// XML (XMLScanner and Timestamp), the IMDS credentials JSON document, and AWS error bodies in
-/// both wire protocols. Any body gives credentials, nil or an error, never a crash.
+/// XML (XMLScanner and Timestamp), Secrets Manager's GetSecretValue answer, the IMDS credentials
+/// JSON document, and AWS error bodies in both wire protocols. Any body gives credentials, nil
+/// or an error, never a crash.
+
 /// The redactor the client would build: a secret key, a token and a signature to take out.
 private let secrets = ["fuzz-secret-key", "fuzz-session-token", "0123456789abcdef"]
 private let redactor = MessageRedactor(secrets: secrets)
@@ -15,6 +18,10 @@ private let redactor = MessageRedactor(secrets: secrets)
 public func fuzzAWSResponses(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = start.map { Data(bytes: $0, count: count) } ?? Data()
     _ = AssumeRoleSource.parseCredentials(data)
+    // GetSecretValue's answer, read by its own one-pass reader: an output has its ARN and name.
+    if let output = SecretsManagerClient.GetSecretValueOutput(json: data) {
+        precondition(data.count >= output.arn.utf8.count + output.name.utf8.count)
+    }
     if let xml = XMLScanner(data) {
         _ = xml.values(of: "Code", limit: 4)
         _ = xml.element("Error")?.value(of: "Message")

@@ -3,12 +3,16 @@ import FuzzSupport
 @testable import Delegate
 import Foundation
 @testable import HTTP
+import JSON
 import SQS
+@testable import TaskQueue
 
 /// The small parsers that read what a peer or an endpoint sends, each given every input: a
 /// response header line (any endpoint or proxy), the credentials socket's peer address (any
-/// process that connects), an SQS queue URL (a task's `replyTo`) and an HTTP date (the clock-skew
-/// correction). Each checks what its reader promises, not only that it does not crash.
+/// process that connects), an SQS queue URL (a task's `replyTo`), an HTTP date (the clock-skew
+/// correction), a rejected SQS message's `replyTo`, a result line read back (`submit --wait`
+/// from a reply queue or `done/`), a spool file name to repair, and any JSON the writer writes
+/// back. Each checks what its reader promises, not only that it does not crash.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzSmallParsers(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let bytes = start.map { Array(UnsafeBufferPointer(start: $0, count: count)) } ?? []
@@ -40,7 +44,53 @@ public func fuzzSmallParsers(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CI
     }
 
     _ = HTTPDate.parse(text)
+
+    // JSON the parser takes is written back on one line (a socket result, an SQS body) and reads
+    // back as the same value.
+    if let parsed = bytes.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }), !parsed.hasDuplicateKeys {
+        let written = parsed.value.jsonBytes
+        precondition(!written.contains(0x0A) && !written.contains(0x0D), "a JSON text written over two lines")
+        let again = written.withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) }
+        precondition(again.map { same($0.value, parsed.value) } == true, "written JSON did not read back the same")
+    }
+
+    // A rejected message's replyTo, read leniently: nil, or a queue URL that reads the same.
+    if let replyTo = SQSQueuePoller.readableReplyTo(in: Data(bytes)) {
+        precondition((try? SQSQueueURL(replyTo.description)) == replyTo)
+    }
+
+    // A result line read back is written again as one that reads back the same result.
+    if let result = try? TaskResult.decode(jsonLine: Data(bytes)) {
+        let line = result.jsonLine
+        precondition(!line.utf8.contains(0x0A), "a result written over two lines")
+        guard let again = try? TaskResult.decode(jsonLine: Data(line.utf8)) else {
+            preconditionFailure("a result read back was written as one that cannot be read")
+        }
+        precondition(again.id == result.id && again.status == result.status && again.error == result.error)
+        precondition(again.result?.jsonBytes == result.result?.jsonBytes && again.attempts == result.attempts)
+    }
+
+    // Any name the spool renames for being unreadable gets one it can judge: a task file name of
+    // ASCII, needing no repair itself, whose stem is a valid task id.
+    let repaired = SpoolName.repairedName(bytes)
+    precondition(SpoolName.isTaskFileName(repaired) && repaired.utf8.allSatisfy { $0 < 0x80 })
+    precondition(!SpoolName.needsRepair(Array(repaired.utf8), isUTF8: true))
+    precondition(SpoolName.isValidTaskID(SpoolName.stem(of: repaired)))
     return 0
+}
+
+/// Whether two JSON values are the same, numbers compared as numbers: the writer spells a double
+/// such as 5e18 `5e+18`, which reads back as the integer it is.
+private func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+    switch (a, b) {
+    case (.integer(let x), .integer(let y)): x == y
+    case (.integer(let x), .number(let y)), (.number(let y), .integer(let x)): Double(x) == y
+    case (.number(let x), .number(let y)): x == y
+    case (.array(let x), .array(let y)): x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+    case (.object(let x), .object(let y)):
+        x.count == y.count && x.sortedMembers.allSatisfy { member in y[member.key].map { same(member.value, $0) } ?? false }
+    default: a == b
+    }
 }
 
 @_cdecl("FuzzSmallParsers_main")
