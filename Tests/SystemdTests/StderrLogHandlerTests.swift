@@ -34,6 +34,67 @@ import Testing
         )
     }
 
+    /// A value from elsewhere can neither end its own quoting early nor pass for another pair: a
+    /// logfmt reader (a quoted value ends at the first `"` not escaped by a backslash; `\\` is a
+    /// backslash) reads back exactly the pairs logged, whatever backslashes and quotes they hold.
+    @Test(arguments: [
+        #"a\"#, #"a\" forged=1"#, #"\\" forged="1"#, #"x" y="z"#, #"\"#, #"a\b"#, #"\\\"#, #"=\""#,
+        #"" task_id=other"#, "tab\t\\\"end",
+    ])
+    func aValueReadsBackAsItselfAndNothingMore(value: String) throws {
+        let line = StderrLogHandler.format(
+            timestamp: Date(timeIntervalSince1970: 0), level: .info, label: "l", message: "m",
+            metadata: ["a": "first", "v": .string(value), "z": "last"])
+        let pairs = try #require(Self.logfmtPairs(after: "info l: m ", in: line), "\(line)")
+        #expect(pairs.map(\.key) == ["a", "v", "z"], "\(line)")
+        #expect(pairs.map(\.value) == ["first", value, "last"], "\(line)")
+    }
+
+    /// The `key=value` pairs after `prefix`, as a logfmt reader takes them: nil if the text is not
+    /// pairs. Quoted values unescape `\\` and `\"`; an unquoted value ends at a space and has its
+    /// `\\` unescaped (the other escapes are not used by these tests' values).
+    static func logfmtPairs(after prefix: String, in line: String) -> [(key: String, value: String)]? {
+        guard let start = line.range(of: prefix) else { return nil }
+        var rest = Substring(line[start.upperBound...])
+        var pairs: [(key: String, value: String)] = []
+        while !rest.isEmpty {
+            guard let equals = rest.firstIndex(of: "=") else { return nil }
+            let key = String(rest[..<equals])
+            guard !key.isEmpty, !key.contains(" "), !key.contains("\"") else { return nil }
+            rest = rest[rest.index(after: equals)...]
+            var value = ""
+            if rest.first == "\"" {
+                rest = rest.dropFirst()
+                var closed = false
+                while let character = rest.first {
+                    rest = rest.dropFirst()
+                    if character == "\\", let next = rest.first {
+                        value.append(next == "n" ? "\n" : next == "t" ? "\t" : next)
+                        rest = rest.dropFirst()
+                    } else if character == "\"" {
+                        closed = true
+                        break
+                    } else {
+                        value.append(character)
+                    }
+                }
+                guard closed else { return nil }
+            } else {
+                let end = rest.firstIndex(of: " ") ?? rest.endIndex
+                var raw = rest[..<end]
+                while let slash = raw.range(of: "\\\\") {
+                    value += raw[..<slash.lowerBound] + "\\"
+                    raw = raw[slash.upperBound...]
+                }
+                value += raw
+                rest = rest[end...]
+            }
+            pairs.append((key, value))
+            if rest.first == " " { rest = rest.dropFirst() } else if !rest.isEmpty { return nil }
+        }
+        return pairs
+    }
+
     /// A C1 code (a terminal's CSI) or a bidirectional override in a message or a value is shown
     /// escaped, as everywhere else text from elsewhere is shown: it can neither drive the
     /// terminal nor reorder what a reader sees.
