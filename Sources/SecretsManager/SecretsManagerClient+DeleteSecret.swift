@@ -104,7 +104,8 @@ extension SecretsManagerClient {
             }
             logger.notice(
                 "DeleteSecret was retried and refused because the secret is marked deleted: an earlier attempt scheduled its deletion",
-                metadata: ["secret_name": "\(scheduled.value.name)"])
+                // The name as DescribeSecret gave it, bounded as names are (an endpoint may send anything).
+                metadata: ["secret_name": "\(scheduled.value.name.prefix(SecretReference.maximumNameLength))"])
             return SecretsManagerResponse(
                 value: DeleteSecretOutput(arn: scheduled.value.arn, name: scheduled.value.name, deletionDate: deletionDate),
                 requestId: scheduled.requestId, attempts: error.attempts + scheduled.attempts)

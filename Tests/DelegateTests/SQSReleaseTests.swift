@@ -16,7 +16,7 @@ import Testing
     /// only gpu delegates may run (this one has no tags); its intake, the sleeper it waited
     /// with, and the queue.
     static func handleATaskForOthers(
-        _ endpoint: SQSScriptedEndpoint, id: String = "t-gpu", logger: Logger = Logger(label: "test"),
+        _ endpoint: SQSScriptedEndpoint, id: String = "t-gpu", messageID: String = "m-1", logger: Logger = Logger(label: "test"),
         prepare: (SQSIntake, RecordingSleeper) -> Void = { _, _ in }
     ) async throws -> (SQSIntake, RecordingSleeper, SQSQueueURL) {
         let (intake, http, sleeper) = try endpoint.intake()
@@ -30,7 +30,7 @@ import Testing
                 "id": "c", "region": "us-east-1", "delegateSelectors": ["gpu"], "credentials": ["type": "instanceRole"],
             ],
         ]).jsonText
-        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: task), lease: 30)
+        await poller.handle(SQSMessage(messageId: messageID, receiptHandle: "rh-1", body: task), lease: 30)
         return (intake, sleeper, queue)
     }
 
@@ -238,6 +238,19 @@ import Testing
         let left = recorder.records.filter { $0.contains("queue task left for another delegate") }
         #expect(left.count == 1, "\(recorder.records)")
         #expect(left.allSatisfy { $0.contains("task_id=-") && !$0.contains("forged") }, "\(left)")
+    }
+
+    /// A message id from the endpoint is logged cut to 128 characters: SQS's are UUIDs, and an
+    /// endpoint could send any text up to its answer's size.
+    @Test func aMessagesIDIsLoggedBounded() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let recorder = LogRecorder()
+        _ = try await SQSReleaseTests.handleATaskForOthers(
+            endpoint, messageID: "m-" + String(repeating: "x", count: 10_000), logger: recorder.logger())
+        let left = try #require(recorder.records.first { $0.contains("queue task left for another delegate") })
+        #expect(left.contains("sqs_message_id=m-" + String(repeating: "x", count: 126) + " "), "\(left.prefix(300))")
+        #expect(left.count < 1_000)
     }
 }
 

@@ -22,7 +22,8 @@ extension SQSQueuePoller {
     ///     delegates that still receive from it, as at a stop.
     func handle(_ message: SQSMessage, lease: Int, leave: Bool = false) async {
         var logger = logger
-        logger[metadataKey: "sqs_message_id"] = "\(message.messageId)"
+        // Bounded: SQS's ids are UUIDs, and an endpoint could send any text up to its answer's size.
+        logger[metadataKey: "sqs_message_id"] = "\(message.messageId.prefix(Self.loggedMessageIDLength))"
         let receivedAt = dispatcher.now
         let answeredKey = AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId)
         // Remembered again from now: a message whose deletes keep failing comes back every lease.
@@ -52,6 +53,9 @@ extension SQSQueuePoller {
         await handleOnce(message, lease: lease, leave: leave, receivedAt: receivedAt, logger: logger)
         intake.running.end(answeredKey)
     }
+
+    /// At most this many characters of a message's id are logged (a FIFO deduplication id's limit).
+    static let loggedMessageIDLength = 128
 
     /// ``handle(_:lease:)`` for a message not being handled already.
     private func handleOnce(_ message: SQSMessage, lease: Int, leave: Bool, receivedAt: Date, logger: Logger) async {
