@@ -99,8 +99,9 @@ if [ -z "${MIRROR:-}" ]; then
     MIRROR=$(debian_mirror)
     MIRROR=${MIRROR:-http://deb.debian.org/debian}
 fi
-# What the package depends on is preinstalled, so `apt install ./x.deb` inside needs no network.
-INCLUDE=systemd,systemd-sysv,dbus,procps,libcurl4,libssl3,libsystemd0,ca-certificates
+# What the package depends on is preinstalled, so `apt install ./x.deb` inside needs no network;
+# jq for the README's journalctl recipes (check 58).
+INCLUDE=systemd,systemd-sysv,dbus,procps,libcurl4,libssl3,libsystemd0,ca-certificates,jq
 mkdir -p "$CACHE_DIR"
 ROOTFS_CACHE="$CACHE_DIR/$SUITE-systemd-$ARCH-$(printf '%s %s' "$MIRROR" "$INCLUDE" | md5sum | cut -c1-8).tar"
 mkdir -p "$ROOT"
