@@ -22,6 +22,21 @@ public enum ShownText {
         text.unicodeScalars.map(shown).joined()
     }
 
+    /// `text` cut to at most `limit` UTF-8 bytes, at a scalar boundary: a bound on what a value
+    /// from elsewhere costs a log line, however it is made (one character can be a letter and
+    /// any number of combining marks, so a bound in characters bounds nothing).
+    public static func prefix(_ text: String, bytes limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var kept = String.UnicodeScalarView()
+        var count = 0
+        for scalar in text.unicodeScalars {
+            count += UTF8.width(scalar)
+            if count > limit { break }
+            kept.append(scalar)
+        }
+        return String(kept)
+    }
+
     /// `text` between `mark`s for a message: the mark and the backslash escaped with a
     /// backslash, every other scalar as ``shown(_:)`` shows it, cut after `limit` scalars (`...`
     /// marks the cut).

@@ -1,4 +1,5 @@
 import AWSCore
+import SafeText
 import FoundationEssentials
 import Logging
 
@@ -105,7 +106,7 @@ extension SecretsManagerClient {
             logger.notice(
                 "DeleteSecret was retried and refused because the secret is marked deleted: an earlier attempt scheduled its deletion",
                 // The name as DescribeSecret gave it, bounded as names are (an endpoint may send anything).
-                metadata: ["secret_name": "\(scheduled.value.name.prefix(SecretReference.maximumNameLength))"])
+                metadata: ["secret_name": "\(ShownText.prefix(scheduled.value.name, bytes: SecretReference.maximumNameLength))"])
             return SecretsManagerResponse(
                 value: DeleteSecretOutput(arn: scheduled.value.arn, name: scheduled.value.name, deletionDate: deletionDate),
                 requestId: scheduled.requestId, attempts: error.attempts + scheduled.attempts)

@@ -240,17 +240,19 @@ import Testing
         #expect(left.allSatisfy { $0.contains("task_id=-") && !$0.contains("forged") }, "\(left)")
     }
 
-    /// A message id from the endpoint is logged cut to 128 characters: SQS's are UUIDs, and an
-    /// endpoint could send any text up to its answer's size.
-    @Test func aMessagesIDIsLoggedBounded() async throws {
+    /// A message id from the endpoint is logged cut to 128 bytes: SQS's are UUIDs, and an
+    /// endpoint could send any text up to its answer's size, also as one character of a letter
+    /// and 100,000 combining marks.
+    @Test(arguments: [String(repeating: "x", count: 10_000), "x" + String(repeating: "\u{301}", count: 100_000)])
+    func aMessagesIDIsLoggedBounded(tail: String) async throws {
         let endpoint = try SQSScriptedEndpoint()
         defer { endpoint.server.stop() }
         let recorder = LogRecorder()
-        _ = try await SQSReleaseTests.handleATaskForOthers(
-            endpoint, messageID: "m-" + String(repeating: "x", count: 10_000), logger: recorder.logger())
+        _ = try await SQSReleaseTests.handleATaskForOthers(endpoint, messageID: "m-" + tail, logger: recorder.logger())
         let left = try #require(recorder.records.first { $0.contains("queue task left for another delegate") })
-        #expect(left.contains("sqs_message_id=m-" + String(repeating: "x", count: 126) + " "), "\(left.prefix(300))")
-        #expect(left.count < 1_000)
+        // By code units: "x" and its marks are one character, which `contains` would not split.
+        #expect(left.range(of: "sqs_message_id=m-x", options: .literal) != nil)
+        #expect(left.utf8.count < 1_000)
     }
 }
 

@@ -223,6 +223,12 @@ import Testing
         #expect(
             try operation("listSecrets", ["nameFilter": "db/", "maxResults": 100, "nextToken": "tok", "all": true])
                 == .listSecrets(ListSecretsParams(nameFilter: "db/", maxResults: 100, nextToken: "tok", all: true)))
+        // Managed secrets' names by their start ('!' inside), but never a leading '!' (AWS's negation).
+        #expect(
+            try operation("listSecrets", ["nameFilter": "rds!db-"])
+                == .listSecrets(ListSecretsParams(nameFilter: "rds!db-", maxResults: nil, nextToken: nil, all: false)))
+        let negated = #expect(throws: TaskRejection.self) { try operation("listSecrets", ["nameFilter": "!db"]) }
+        #expect(negated?.message.contains("'!' (not first") == true, "\(negated?.message ?? "")")
         #expect(
             try operation("listSecretVersionIds", ["name": "db", "includeDeprecated": true, "maxResults": 1])
                 == .listSecretVersionIds(

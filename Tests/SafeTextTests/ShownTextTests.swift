@@ -20,4 +20,16 @@ import Testing
         #expect(ShownText.quoted("abcdef", limit: 3) == #""abc...""#)
         #expect(ShownText.quoted("", limit: 3) == "\"\"")
     }
+
+    /// Cut by bytes, at a scalar boundary: one character of a letter and many combining marks is
+    /// bounded too; a text within the bound is kept whole.
+    @Test func aPrefixIsBoundedInBytes() {
+        #expect(ShownText.prefix("abc", bytes: 3) == "abc")
+        #expect(ShownText.prefix("abcd", bytes: 3) == "abc")
+        #expect(ShownText.prefix("aé", bytes: 2) == "a", "not half of é")
+        #expect(ShownText.prefix("😀x", bytes: 3) == "")
+        let marked = "x" + String(repeating: "\u{301}", count: 1_000)
+        #expect(marked.count == 1)
+        #expect(ShownText.prefix(marked, bytes: 128).utf8.count == 127)
+    }
 }

@@ -23,7 +23,7 @@ extension SQSQueuePoller {
     func handle(_ message: SQSMessage, lease: Int, leave: Bool = false) async {
         var logger = logger
         // Bounded: SQS's ids are UUIDs, and an endpoint could send any text up to its answer's size.
-        logger[metadataKey: "sqs_message_id"] = "\(message.messageId.prefix(Self.loggedMessageIDLength))"
+        logger[metadataKey: "sqs_message_id"] = "\(ShownText.prefix(message.messageId, bytes: Self.loggedMessageIDLength))"
         let receivedAt = dispatcher.now
         let answeredKey = AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId)
         // Remembered again from now: a message whose deletes keep failing comes back every lease.
@@ -54,7 +54,7 @@ extension SQSQueuePoller {
         intake.running.end(answeredKey)
     }
 
-    /// At most this many characters of a message's id are logged (a FIFO deduplication id's limit).
+    /// At most this many bytes of a message's id are logged (a FIFO deduplication id's limit).
     static let loggedMessageIDLength = 128
 
     /// ``handle(_:lease:)`` for a message not being handled already.

@@ -29,11 +29,14 @@ extension ListSecretsParams: DelegateOperation {
     static func decode(_ params: OperationParams) throws(TaskProblem) -> ListSecretsParams {
         let filter = try params.optionalString("nameFilter")
         if let filter {
+            // A `!` as managed secrets' names have one (`rds!db-`), but never first: to AWS a
+            // leading `!` negates the filter.
             guard (1...SecretReference.maximumNameLength).contains(filter.utf8.count),
-                filter.unicodeScalars.allSatisfy(SecretReference.isNameCharacter)
+                filter.unicodeScalars.allSatisfy({ SecretReference.isNameCharacter($0) || $0 == SecretReference.managedNameMark }),
+                filter.unicodeScalars.first != SecretReference.managedNameMark
             else {
                 throw .invalid(
-                    "params.nameFilter must be 1-512 characters of A-Za-z0-9/_+=.@- (it is relative to the prefix)")
+                    "params.nameFilter must be 1-512 characters of A-Za-z0-9/_+=.@- and '!' (not first; it is relative to the prefix)")
             }
         }
         return ListSecretsParams(

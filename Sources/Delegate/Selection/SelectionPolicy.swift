@@ -29,16 +29,17 @@ public struct SelectionPolicy: Sendable, Equatable {
             acceptUntagged: configuration.delegate.acceptUntagged)
     }
 
-    /// Whether a task with `selectors` runs here. Empty or blank selectors are ignored here: a
-    /// task's are refused when it is decoded (`InvalidTask`), so an SQS message read before its
-    /// admission is taken up and answered with that refusal, not left for other delegates.
+    /// Whether a task with `selectors` runs here. A blank selector (empty or only whitespace)
+    /// makes the task invalid, which its decoding says (`InvalidTask`): it is taken up here, as by
+    /// any delegate, so that whichever intake it came by answers it with that refusal, rather
+    /// than leaving it in `new/` or on its queue for a delegate that could never match it.
     public func matches(_ selectors: [String]) -> SelectionDecision {
         var missing: [String] = []
         var seen: Set<String> = []
         var any = false
         for selector in selectors {
             let trimmed = selector.trimmingWhitespace()
-            guard !trimmed.isEmpty else { continue }
+            guard !trimmed.isEmpty else { return .accept }
             any = true
             let key = trimmed.lowercased()
             if !normalizedTags.contains(key), seen.insert(key).inserted {
