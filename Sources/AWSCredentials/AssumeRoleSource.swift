@@ -116,8 +116,11 @@ public struct AssumeRoleSource: CredentialSource {
         var explained = error
         switch error.code {
         case .accessDenied, .accessDeniedException:
+            // STS answers alike whichever side refused: the role's trust policy, or the caller's
+            // own permissions (a role in another account needs sts:AssumeRole granted to the
+            // caller too; an SCP or a permissions boundary may deny it).
             explained.message =
-                "the role's trust policy refused this delegate; check the external ID and that the trust policy of \(roleArn) names this delegate's identity as a principal: \(error.message)"
+                "STS refused this delegate the role: check the external ID and that the trust policy of \(roleArn) names this delegate's identity as a principal, and, for a role in another account, that this delegate's own identity may call sts:AssumeRole on it (no SCP or permissions boundary denying it): \(error.message)"
             explained.retryable = false
         case .malformedPolicyDocument, .malformedPolicyDocumentException:
             explained.message = "STS refused the session policy for \(roleArn): \(error.message)"

@@ -235,7 +235,7 @@ public final class IMDSCredentialSource: CredentialSource {
             throw AWSError(
                 kind: Self.isPassing(status: response.status) ? .transport : .service,
                 code: .imdsTokenUnavailable,
-                message: "IMDS refused a session token (HTTP \(response.status)); IMDSv1 is never used",
+                message: "IMDS refused a session token (HTTP \(response.status)\(Self.tokenRefusalHint(status: response.status))); IMDSv1 is never used",
                 httpStatus: response.status,
                 retryable: Self.isPassing(status: response.status)
             )
@@ -305,16 +305,31 @@ public final class IMDSCredentialSource: CredentialSource {
                     try? await Task.sleep(for: .milliseconds(Int(50 * Double(attempt) * (1 + jitter()))))
                     continue
                 }
+                // A token's answer lost on its way (a container behind the instance's default
+                // hop limit of 1) looks like this: no answer in time.
+                let hint = error.code == .timedOut ? Self.timeoutHint : ""
                 throw AWSError(
                     kind: .transport,
                     code: .endpointUnreachable,
-                    message: "IMDS at \(endpoint) could not be reached: \(error.message)",
+                    message: "IMDS at \(endpoint) could not be reached: \(error.message)\(hint)",
                     retryable: true,
                     transportError: error
                 )
             }
         }
     }
+
+    /// What a refused token request most likely means: IMDS answers 403 when it is turned off on
+    /// the instance, or when the request came through a proxy (`X-Forwarded-For`).
+    static func tokenRefusalHint(status: Int) -> String {
+        status == 403
+            ? ": the instance's metadata service is turned off (aws ec2 modify-instance-metadata-options --http-endpoint enabled), or the request came through a proxy"
+            : ""
+    }
+
+    /// Said with a timeout: what makes IMDS's answers not come back on EC2.
+    static let timeoutHint =
+        " (on EC2, in a container or a network namespace the instance's metadata response hop limit must be 2 or more: aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2)"
 
     static let options = HTTPRequestOptions(
         connectTimeout: .seconds(1),

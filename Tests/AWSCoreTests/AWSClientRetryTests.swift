@@ -210,6 +210,22 @@ import Testing
         #expect(error?.retryable == true)
     }
 
+    /// An endpoint whose certificate does not verify (here self-signed; on a host, a proxy that
+    /// intercepts TLS with a CA of its own) is reached but not trusted: the message says so and
+    /// where the fix goes, and it is not retried.
+    @Test func aRefusedCertificateSaysWhereTheFixGoes() async throws {
+        let server = try OpenSSLTestServer()
+        defer { server.stop() }
+        let aws = try client(url: server.baseURL, maxAttempts: 3)
+        let error = await #expect(throws: AWSError.self) {
+            try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+        }
+        #expect(error?.code == .endpointUnreachable)
+        #expect(error?.message.contains("its TLS certificate was refused") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("update-ca-certificates") == true)
+        #expect(error?.attempts == 1, "a certificate that does not verify is not retried")
+    }
+
     /// An endpoint whose port speaks another protocol (a typo'd port, or `http://` for a TLS
     /// port) answers something that is no HTTP: reported as such, once, not retried as an
     /// unreachable endpoint.

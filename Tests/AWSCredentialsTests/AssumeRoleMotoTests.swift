@@ -84,7 +84,7 @@ import Testing
             let error = await #expect(throws: AWSError.self) { try await provider.credentials(logger: logger) }
             #expect(error?.code == .accessDenied)
             #expect(
-                error?.message.contains("the role's trust policy refused this delegate; check the external ID") == true)
+                error?.message.contains("STS refused this delegate the role: check the external ID") == true)
             #expect(error?.message.contains(roleArn) == true)
             #expect(error?.retryable == false)
             #expect(counting.requests.count - before == 1, "AccessDenied is terminal: no retry")

@@ -103,8 +103,10 @@ import Testing
         let wrong = try source(server, externalId: "ext-wrong", base: base)
         let error = await #expect(throws: AWSError.self) { try await wrong.fetch(logger: logger) }
         #expect(error?.code == .accessDenied)
-        #expect(error?.message.contains("the role's trust policy refused this delegate; check the external ID") == true)
+        #expect(error?.message.contains("STS refused this delegate the role: check the external ID") == true)
         #expect(error?.message.contains(Self.roleArn) == true)
+        // Both sides that can refuse are named: the trust policy and the caller's own permission.
+        #expect(error?.message.contains("this delegate's own identity may call sts:AssumeRole on it") == true)
         #expect(error?.retryable == false)
         #expect(error?.attempts == 1)
         #expect(server.requestsServed == 1, "AccessDenied is terminal")

@@ -211,6 +211,30 @@ import Testing
         #expect(server.requestsServed == 2, "no GET was tried with it")
     }
 
+    /// A token refused with 403 is IMDS turned off on the instance (or a proxy on the way), and
+    /// the message says so; a token whose answer never comes (a container behind the instance's
+    /// hop limit of 1 loses it) is a timeout that names the hop limit.
+    @Test func aRefusedOrLostTokenSaysWhatOnEC2CausesIt() async throws {
+        /// What one fetch from an IMDS answering every request with `answer` fails with.
+        func failure(_ answer: ScriptedResponse) async throws -> AWSError? {
+            let server = try LoopbackHTTPServer { _ in answer }
+            defer { server.stop() }
+            return await #expect(throws: AWSError.self) {
+                try await IMDSCredentialSource(
+                    http: try loopbackHTTPClient(), endpoint: server.baseURL, environment: [:], clock: ManualClock(),
+                    maxAttempts: 1, jitter: { 0.5 }
+                ).fetch(logger: logger)
+            }
+        }
+        let refused = try await failure(ScriptedResponse(status: 403, body: ""))
+        #expect(refused?.code == .imdsTokenUnavailable)
+        #expect(refused?.message.contains("HTTP 403: the instance's metadata service is turned off") == true, "\(String(describing: refused))")
+
+        let lost = try await failure(ScriptedResponse(status: 200, body: "late", delay: .seconds(10)))
+        #expect(lost?.code == .endpointUnreachable)
+        #expect(lost?.message.contains("hop limit must be 2 or more") == true, "\(String(describing: lost))")
+    }
+
     /// An `imds_endpoint` where another protocol answers is a wrong endpoint, not an outage: an
     /// invalid response (never `.transport`, which would keep expired credentials alive), asked once.
     @Test func anAnswerThatIsNotHTTPIsAnInvalidResponse() async throws {

@@ -147,6 +147,9 @@ import Testing
                     canRead: true, canWrite: false, checks: ["CreateSecret:denied", "ListSecrets:allowed"]))
         #expect(outcome.failure == nil, "a read-only connector passes the test")
         #expect(http.requests.map(\.action) == ["CreateSecret", "ListSecrets"])
+        // Says what was shown, not more: listing proves nothing about reading a value.
+        #expect(message(outcome).contains("whether it may read a secret's value") == true, "\(message(outcome))")
+        #expect(message(outcome).contains("can read secrets") == false)
     }
 
     @Test func deniedCreateAndListFailTheTest() async throws {
@@ -159,6 +162,13 @@ import Testing
                 == Summary(
                     canRead: false, canWrite: false, checks: ["CreateSecret:denied", "ListSecrets:denied"]))
         #expect(errorCode(outcome.failure) == "AccessDeniedException")
+        #expect(message(outcome).contains("GetSecretValue is not tried") == true, "\(message(outcome))")
+    }
+
+    /// The result's message.
+    func message(_ outcome: OperationOutcome) -> String {
+        guard case .object(let object) = outcome.value, case .string(let text)? = object["message"] else { return "" }
+        return text
     }
 
     @Test func anotherCreateErrorFailsTheTestWithoutFurtherCalls() async throws {

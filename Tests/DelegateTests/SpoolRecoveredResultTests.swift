@@ -192,3 +192,45 @@ import Testing
         }
     }
 }
+
+/// A result that cannot be written (`done/` is no directory) says what becomes of the task: kept
+/// beside the claimed task, it is not run again; where that cannot be kept either (something
+/// else at its place), it is kept in memory only, and the line says a stop runs the task again at
+/// the next start, not that it never runs again.
+@Suite struct SpoolUnwritableResultTests {
+    @Test(arguments: [true, false])
+    func theLineSaysWhetherTheResultOutlivesAStop(keptOnDisk: Bool) async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-unwritable")
+        let root = directory.url.path
+        let recorder = LogRecorder()
+        let spool = try Spool(directory: root, delegateName: "d", logger: recorder.logger())
+        try spool.prepare()
+        let task = #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
+        let claimed = try #require(try spool.claim("t-1.json"))
+        try FileManager.default.removeItem(atPath: directory.path("done"))
+        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: directory.path("done")))
+        if !keptOnDisk {
+            // A directory (not empty) where the kept result would go: renaming onto it fails.
+            try FileManager.default.createDirectory(
+                atPath: directory.path("cur/d/.t-1.json.result/x"), withIntermediateDirectories: true)
+        }
+        let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDUNWRITABLE")
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
+        let run = Task { await intake.runClaimed(claimed, receivedAt: Date()) }
+        func line() -> String? { recorder.records.first { $0.contains("cannot be written") } }
+        #expect(await eventually(within: .seconds(60)) { line() != nil }, "\(recorder.records)")
+        dispatcher.stopIntake()
+        run.cancel()
+        await run.value
+
+        let said = try #require(line())
+        if keptOnDisk {
+            #expect(said.contains("kept beside the claimed task and retried, the task is not run again"), "\(said)")
+        } else {
+            #expect(said.contains("kept in memory and retried while the delegate runs; if it stops first, the task runs again"), "\(said)")
+            #expect(!said.contains("not run again"), "\(said)")
+            #expect(recorder.records.contains { $0.contains("cannot be kept on disk either") })
+        }
+    }
+}

@@ -392,18 +392,20 @@ struct SpoolIntake: Sendable {
             } catch {
                 if !kept {
                     kept = true
-                    var keptWhere = "in memory"
+                    // What a stop before the write means, said as it is: only a result kept on
+                    // disk outlives the process.
+                    var outcome = "kept in memory and retried while the delegate runs; if it stops first, the task runs again at the next start"
                     do {
                         // Kept also when it is in done/ already (only the fsync failed): a restart
                         // then writes it again, maybe after its producer collected it, which beats
                         // running the task again.
                         try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
-                        keptWhere = "beside the claimed task"
+                        outcome = "kept beside the claimed task and retried, the task is not run again (a restart writes the kept result)"
                     } catch {
                         logger.error("the result for \(claimed.name) cannot be kept on disk either: \(error)")
                     }
                     logger.error(
-                        "result for \(claimed.name) cannot be written: \(error); kept \(keptWhere) and retried, the task is not run again",
+                        "result for \(claimed.name) cannot be written: \(error); \(outcome)",
                         metadata: ["task_id": "\(resultID)"])
                 }
                 guard await pauseWithoutSlot(&delay) else {

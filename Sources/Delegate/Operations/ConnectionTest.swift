@@ -89,7 +89,8 @@ struct ConnectionTest: Sendable {
         let canRead = readError == nil
         let message =
             canRead
-            ? "the connector can read and write secrets under its prefix"
+            ? "the connector can write secrets under its prefix and read them back (the test secret is under the "
+                + "account's default key: a secret under a key of its own also needs kms:Decrypt on that key)"
             : "the connector can create secrets but not read them back: \(readError?.message ?? "")"
         return finish(checks, attempts: attempts, canRead: canRead, canWrite: true, failure: nil, message: message)
     }
@@ -146,14 +147,17 @@ struct ConnectionTest: Sendable {
             checks.append(Check(action: "ListSecrets"))
             return finish(
                 checks, attempts: attempts, canRead: true, canWrite: false, failure: nil,
-                message: "the connector can read secrets but not create them (CreateSecret was denied); it is usable for reads only")
+                message: "CreateSecret was denied and ListSecrets allowed: the connector is usable for reads only (whether it may "
+                    + "read a secret's value, secretsmanager:GetSecretValue on it and kms:Decrypt on its key, is not tried: "
+                    + "ListSecrets shows neither; a getSecretValue task does)")
         } catch {
             attempts += error.attempts
             try Self.throwIfCutOff(error, attempts: attempts)
             checks.append(Check(action: "ListSecrets", error: error))
             return finish(
                 checks, attempts: attempts, canRead: false, canWrite: false, failure: error,
-                message: "the connector can neither create nor list secrets: \(error.message)")
+                message: "the connector can neither create nor list secrets (it may still read the secrets its policy names: "
+                    + "GetSecretValue is not tried, as the test knows no secret's name): \(error.message)")
         }
     }
 
