@@ -324,6 +324,20 @@ import Testing
         #expect(recorded.isEmpty, "\(recorded.map(\.action))")
     }
 
+    /// A task holding a raw U+FFFE or U+FFFF, which SQS refuses in a message, is a usage error
+    /// before anything is sent, saying to write it escaped; written escaped, it is sent.
+    @Test(arguments: ["\u{FFFF}", "\u{FFFE}"])
+    func aTaskHoldingANoncharacterSQSRefusesIsRefusedBeforeSending(character: String) async throws {
+        let (outcome, recorded) = try await waitWithReplies(
+            task: Data(#"{"id":"t-1","operation":"getRandomPassword","description":"a\#(character)b"}"#.utf8), timeout: .seconds(1)
+        ) { _ in [] }
+        #expect(outcome.status == 64, "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains("U+FFFE or U+FFFF (at byte"), "\(outcome.errorOutput)")
+        #expect(recorded.isEmpty, "\(recorded.map(\.action))")
+        #expect(TaskSubmitter.firstNoncharacterForSQS(in: Data(#"{"d":"a\uffffb"}"#.utf8)) == nil, "escaped is fine")
+        #expect(TaskSubmitter.firstNoncharacterForSQS(in: Data("\u{FFFD}\u{EFBF}".utf8)) == nil)
+    }
+
     private static func result(id: String) -> TaskResult {
         TaskResult(
             id: id, status: .succeeded, operation: "getRandomPassword", connectorId: "c", delegate: "d",

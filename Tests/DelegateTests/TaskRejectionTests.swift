@@ -295,6 +295,13 @@ import Testing
                 ]),
             code: .invalidTask, message: "params.tags: tag 1 has a value longer than 256 characters"),
         Case(
+            label: "tag key in AWS's reserved aws: prefix, any case",
+            data: TaskFixtures.task(
+                operation: "createSecret",
+                params: ["name": "db", "secretString": "x", "tags": ["team": "ops", "AWS:cloudformation:stack-name": "s"]]),
+            code: .invalidTask,
+            message: "params.tags: tag 1 has a key beginning with 'aws:', which AWS reserves for its own tags"),
+        Case(
             label: "both value forms",
             data: TaskFixtures.task(
                 operation: "putSecretValue",

@@ -103,6 +103,14 @@ extension TaskSubmitter {
                 "the task is \(counted) bytes with its taskId attribute; an SQS message holds at most \(SQSMessage.maximumBodyBytes)",
                 status: ExitStatus.usage)
         }
+        // SQS carries no U+FFFE or U+FFFF (it refuses the message): the task's JSON must write them
+        // escaped, as the delegate writes its results. (Other characters it refuses cannot stand
+        // unescaped in JSON.)
+        if let position = Self.firstNoncharacterForSQS(in: body) {
+            return .failure(
+                "the task holds U+FFFE or U+FFFF (at byte \(position)), which an SQS message cannot carry; write it escaped in the JSON (\\ufffe, \\uffff)",
+                status: ExitStatus.usage)
+        }
         if wait, reply == nil {
             return .failure("--wait needs a reply queue: --reply-queue, the task's replyTo or [sqs] result_queue_url", status: ExitStatus.usage)
         }
@@ -303,5 +311,17 @@ extension TaskSubmitter {
         guard let privateKey else { return result }
         if result.sealed != nil { return (try? result.opened(privateKey: privateKey)) != nil ? result : nil }
         return result.result == nil && result.status != .succeeded ? result : nil
+    }
+
+    /// The byte offset of the first U+FFFE or U+FFFF in UTF-8 `body` (EF BF BE, EF BF BF), nil if
+    /// none.
+    static func firstNoncharacterForSQS(in body: Data) -> Int? {
+        let bytes = [UInt8](body)
+        guard bytes.count >= 3 else { return nil }
+        for index in 0...(bytes.count - 3)
+        where bytes[index] == 0xEF && bytes[index + 1] == 0xBF && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF) {
+            return index
+        }
+        return nil
     }
 }

@@ -111,6 +111,11 @@ extension OperationParams {
             guard tag.value.unicodeScalars.count <= 256 else {
                 throw .invalid("params.tags: tag \(index + 1) has a value longer than 256 characters")
             }
+            // Reserved by AWS in any case (its own tags): AWS would refuse the call, or keep a tag
+            // no one could change or remove.
+            guard !tag.key.lowercased().hasPrefix("aws:") else {
+                throw .invalid("params.tags: tag \(index + 1) has a key beginning with 'aws:', which AWS reserves for its own tags")
+            }
         }
         return tags
     }
