@@ -2,8 +2,8 @@
 # run as printed, only the example task id and connector id swapped for this boot's and the live
 # `-f` one left out: each exits 0 and finds the events the earlier checks made (a task's history,
 # failures, rejections, credential trouble, a connector's calls, refused units, SQS queue trouble,
-# starts and reloads). A recipe whose field, MESSAGE_ID or jq filter drifted from what the
-# delegate logs finds nothing and fails here.
+# starts and reloads), and each field a jq recipe prints is in the entries it selects. A recipe
+# whose MESSAGE_ID, field or jq filter drifted from what the delegate logs fails here.
 readme=/usr/share/doc/secrets-delegate/README.md
 journalctl --sync 2>/dev/null
 # The ```sh block after "Recipes:", each command on one line (continuations joined).
@@ -28,6 +28,19 @@ while IFS= read -r line; do
             fail "recipe \"$title\" found nothing: $command"
         else
             ok "recipe \"$title\": $(wc -l <<<"$output") lines"
+        fi
+        # A jq recipe prints its row even when a field it names is absent (jq's null is an empty
+        # cell): each field must be present in at least one of the entries the recipe selects.
+        if [[ $command == *"| jq -r '"*" | @tsv'"* ]]; then
+            filter=${command#*"| jq -r '"}
+            filter=${filter%%" | @tsv'"*}
+            selection=${command%%"| jq -r"*}
+            present=$(bash -c "$selection | jq -s '[.[] | $filter] | transpose | map(any(. != null)) | all'" 2>&1)
+            if [ "$present" = true ]; then
+                ok "recipe \"$title\": every field of $filter is in its entries"
+            else
+                fail "recipe \"$title\": a field of $filter is in none of its entries ($present)"
+            fi
         fi
         ;;
     esac
