@@ -374,7 +374,10 @@ public final class Spool: Sendable {
             // run again.
             try removeClaimed(claimed)
         } catch {
-            logger.error("the result was written but the claimed task cannot be removed: \(error)")
+            // Rate-limited: a producer can drop any number of directories it keeps from removal.
+            logLimiter.log(
+                .error, "the result was written but the claimed task cannot be removed: \(error)",
+                key: "spool-claimed-unremovable", logger: logger)
             return
         }
         // For every task, though only a recovered one or one whose result this run kept has a

@@ -299,4 +299,22 @@ extension ISO8601DateFormatter {
         #expect(warnings.count < 12, "every rejection was logged")
         #expect(try await daemon.stop() == .exited(0))
     }
+
+    /// Invalid files that all give one id are each rejected; the first rejection's result waits
+    /// in done/, and the line that the others' results were dropped for it is rate-limited like
+    /// the rejections: a producer can drop any number of them.
+    @Test func manyInvalidFilesUnderOneIDGiveFewDuplicateWarnings() async throws {
+        let fixture = try await EndToEndFixture.make()
+        for index in 0..<12 { try fixture.enqueue(raw: Data(#"{"id":"dup"}"#.utf8), fileName: "bad-\(index).json") }
+        let started = ContinuousClock.now
+        let daemon = try fixture.start(
+            configuration: fixture.configuration(name: "limited", tags: ["s"]), name: "limited")
+        #expect(await eventually { fixture.names(in: "new").isEmpty && fixture.names(in: "cur/limited").isEmpty })
+        let windows = 1 + Int((ContinuousClock.now - started) / .seconds(10))
+        let duplicates = daemon.stderrLines.filter { $0.contains("DuplicateTask") && !$0.contains("suppressed") }
+        #expect(!duplicates.isEmpty, "\(daemon.stderrLines.suffix(5))")
+        #expect(duplicates.count <= 3 * windows, "\(duplicates.count) duplicate warnings in \(windows) window(s)")
+        #expect(duplicates.count < 12, "every duplicate was logged")
+        #expect(try await daemon.stop() == .exited(0))
+    }
 }

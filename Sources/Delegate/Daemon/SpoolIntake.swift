@@ -364,7 +364,11 @@ struct SpoolIntake: Sendable {
         while true {
             do {
                 try await spool.complete(claimed, resultID: resultID, result: data)
-                if kept { logger.notice("the kept result was written", metadata: ["task_id": "\(resultID)"]) }
+                if kept {
+                    logLimiter.log(
+                        .notice, "the kept result was written", metadata: ["task_id": "\(resultID)"],
+                        key: "spool-kept-result-written", logger: logger)
+                }
                 return
             } catch where error.code == .resultExists {
                 // Another task with this id finished first (both were in flight at once), or, for
@@ -380,14 +384,16 @@ struct SpoolIntake: Sendable {
                 if let connector = result?.connectorId { metadata["connector_id"] = "\(connector)" }
                 if let connectorKind { metadata["connector_kind"] = "\(connectorKind)" }
                 if let operation = result?.operation { metadata["operation"] = "\(operation)" }
-                logger.warning(
+                // Rate-limited: a producer can drop any number of invalid files under one id.
+                logLimiter.log(
+                    .warning,
                     """
                     task finished, but an uncollected result for its id was written to done/ meanwhile \
                     (or, for a task recovered at a start, before the restart: maybe its own); \
                     that result is kept and this task's result is dropped (it would replace the first); \
                     the task file was deleted
                     """,
-                    metadata: metadata)
+                    metadata: metadata, key: "spool-duplicate-result", logger: logger)
                 return
             } catch {
                 if !kept {
@@ -402,11 +408,14 @@ struct SpoolIntake: Sendable {
                         try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
                         outcome = "kept beside the claimed task and retried, the task is not run again (a restart writes the kept result)"
                     } catch {
-                        logger.error("the result for \(claimed.name) cannot be kept on disk either: \(error)")
+                        logLimiter.log(
+                            .error, "the result for \(claimed.name) cannot be kept on disk either: \(error)",
+                            key: "spool-result-unkept", logger: logger)
                     }
-                    logger.error(
-                        "result for \(claimed.name) cannot be written: \(error); \(outcome)",
-                        metadata: ["task_id": "\(resultID)"])
+                    // Rate-limited: a producer can plant what blocks a result's name, task after task.
+                    logLimiter.log(
+                        .error, "result for \(claimed.name) cannot be written: \(error); \(outcome)",
+                        metadata: ["task_id": "\(resultID)"], key: "spool-result-unwritable", logger: logger)
                 }
                 guard await pauseWithoutSlot(&delay) else {
                     spool.forgetPlacedResult(claimed)
@@ -464,7 +473,9 @@ struct SpoolIntake: Sendable {
         do {
             try spool.discard(claimed)
         } catch {
-            logger.error("the task file \(claimed.name) cannot be deleted: \(error)")
+            logLimiter.log(
+                .error, "the task file \(claimed.name) cannot be deleted: \(error)", key: "spool-task-undeletable",
+                logger: logger)
         }
     }
 
