@@ -88,7 +88,10 @@ public actor CachingCredentialProvider: CredentialProvider {
 
     private func shouldRefreshAhead(_ credentials: Credentials, now: Date) -> Bool {
         guard let expiration = credentials.expiration, refresh == nil else { return false }
-        if let lastFailureAt, now.timeIntervalSince(lastFailureAt) < policy.retryAfterFailure { return false }
+        // As for the hold above: a clock set back since the failure ends the pause.
+        if let lastFailureAt, now >= lastFailureAt, now.timeIntervalSince(lastFailureAt) < policy.retryAfterFailure {
+            return false
+        }
         let lifetime = expiration.timeIntervalSince(cachedAt ?? now)
         return expiration.timeIntervalSince(now) <= policy.refreshWindow(lifetime: lifetime)
     }

@@ -80,7 +80,9 @@ public struct IdentityProvider: CredentialProvider {
         let failedAt = state.values.withLock { $0.failedAt }
         for (index, provider) in chain.enumerated() {
             let isLast = index == chain.count - 1
-            if !isLast, let failed = failedAt[index], now.timeIntervalSince(failed) < pause { continue }
+            // A clock set back since the failure ends the pause (how long it lasted is unknown):
+            // else the source would be passed over for as long as the clock went back.
+            if !isLast, let failed = failedAt[index], now >= failed, now.timeIntervalSince(failed) < pause { continue }
             do {
                 let credentials = try await provider.credentials(logger: logger)
                 state.values.withLock { $0.failedAt[index] = nil }

@@ -220,6 +220,22 @@ import Testing
         #expect(source.fetches == 3)
     }
 
+    /// A clock set back after a refresh ahead failed ends the pause before the next try at once
+    /// (how long the pause lasted is unknown): refreshing ahead is not off for as long as the
+    /// clock went back, which could let the credentials expire first.
+    @Test func aClockSetBackAfterAFailedRefreshAheadLetsTheNextOneStart() async throws {
+        let source = SequenceSource(["ASIAONE", nil, "ASIATWO"])
+        let clock = ManualClock()
+        let provider = CachingCredentialProvider(source: source, clock: clock)
+        _ = try await provider.credentials(logger: logger)
+        clock.advance(by: 3000)  // within the refresh window of a one-hour lifetime
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAONE")
+        #expect(await eventually { await provider.snapshot().lastError != nil })
+        clock.advance(by: -100)  // set back, still within the window
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAONE")
+        #expect(await eventually { source.fetches == 3 }, "no refresh ahead after the clock went back")
+    }
+
     /// Nor does one that failed in the last second before the credentials expired: the hold is
     /// for a fetch that failed with nothing valid cached. The caller right after the expiry
     /// fetches (which for IMDS is where static stability can keep it going), not gets the failure.

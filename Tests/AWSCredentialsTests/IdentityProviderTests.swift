@@ -59,6 +59,21 @@ import Testing
         #expect(try await identity.credentials(logger: logger).accessKeyId == "ASIAFAKEimds")
     }
 
+    /// A clock set back after a source failed (an NTP step, an operator fixing a clock 10 minutes
+    /// fast) ends the pause at once: the source is not passed over for as long as the clock went
+    /// back.
+    @Test func aClockSetBackEndsAFailedSourcesPause() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
+        defer { server.stop() }
+        server.setMode(.failing)
+        let clock = ManualClock(Date())
+        let identity = try identity([.imds, .environment], environment: Self.environment, imds: server, clock: clock)
+        #expect(try await identity.credentials(logger: logger).accessKeyId == "AKIAFROMENV")
+        server.setMode(.up)
+        clock.advance(by: -600)
+        #expect(try await identity.credentials(logger: logger).accessKeyId == "ASIAFAKEimds")
+    }
+
     @Test func whenEverySourceFailsTheLastFailureIsThrown() async throws {
         let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
         defer { server.stop() }
