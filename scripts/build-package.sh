@@ -206,8 +206,9 @@ if dpkg --compare-versions "$LIBC" lt 2.36; then
 fi
 SHLIBS="$SHLIBS, libcurl4 (>= 7.85.0)"
 # systemd-sysusers and systemd-tmpfiles run in postinst; the unit's ExecReload= runs /bin/kill
-# (procps: priority important, so present on standard installs but not in a minimal root).
-DEPENDS="$SHLIBS, procps, systemd | systemd-standalone-sysusers, systemd | systemd-standalone-tmpfiles"
+# (procps: priority important, so present on standard installs but not in a minimal root); every
+# AWS call is HTTPS, checked against the system's CA certificates (libcurl4 only recommends them).
+DEPENDS="$SHLIBS, procps, ca-certificates, systemd | systemd-standalone-sysusers, systemd | systemd-standalone-tmpfiles"
 
 ( cd "$ROOT" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' | sort -z |
     xargs -0 md5sum >DEBIAN/md5sums )

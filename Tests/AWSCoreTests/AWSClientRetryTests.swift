@@ -224,6 +224,20 @@ import Testing
         #expect(error?.message.contains("its TLS certificate was refused") == true, "\(String(describing: error))")
         #expect(error?.message.contains("update-ca-certificates") == true)
         #expect(error?.attempts == 1, "a certificate that does not verify is not retried")
+
+        // Without CA certificates to check it with (a host without ca-certificates), the message
+        // points at this host, not at the certificate.
+        let noBundle = AWSClient(
+            endpoint: AWSServiceEndpoint(signingName: "secretsmanager", region: "us-east-1", url: server.baseURL),
+            options: AWSClientOptions(maxAttempts: 3),
+            httpClient: try CurlHTTPClient(
+                configuration: .init(environment: [:], caFile: "/nonexistent/ca-certificates.crt"), logger: Logger(label: "test")),
+            sleeper: RecordingSleeper())
+        let unreadable = await #expect(throws: AWSError.self) {
+            try await noBundle.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+        }
+        #expect(unreadable?.message.contains("this host's CA certificates could not be read") == true, "\(String(describing: unreadable))")
+        #expect(unreadable?.message.contains("certificate was refused") == false)
     }
 
     /// An endpoint whose port speaks another protocol (a typo'd port, or `http://` for a TLS

@@ -438,7 +438,10 @@ struct SpoolIntake: Sendable {
         do {
             guard try spool.hasResult(id: id) else { return false }
         } catch {
-            logger.error("the result file for \(claimed.name) cannot be checked: \(error)")
+            // Rate-limited: with done/ unusable, every task a producer drops comes here.
+            logLimiter.log(
+                .error, "the result file for \(claimed.name) cannot be checked: \(error)", key: "spool-result-uncheckable",
+                logger: logger)
             return false
         }
         guard await resultInDoneIsDurable(for: claimed) else { return true }

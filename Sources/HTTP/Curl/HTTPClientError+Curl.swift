@@ -63,6 +63,17 @@ extension HTTPClientError {
         }
     }
 
+    /// A TLS failure because the peer's certificate did not verify (an unknown CA, another
+    /// name), not one of this host's own TLS setup.
+    public var peerCertificateRefused: Bool {
+        code == .tlsFailure && curlCode == Int(CURLE_PEER_FAILED_VERIFICATION.rawValue)
+    }
+
+    /// A TLS failure because this host's CA certificates could not be read (no CA bundle).
+    public var caCertificatesUnreadable: Bool {
+        code == .tlsFailure && curlCode == Int(CURLE_SSL_CACERT_BADFILE.rawValue)
+    }
+
     /// `text` with the user information of every `scheme://user:password@host` in it replaced by
     /// `***` (a proxy's password, from `HTTPS_PROXY`).
     static func withoutUserInfo(_ text: String) -> String {

@@ -11,6 +11,8 @@ expect_eq "installed version" "$(secrets-delegate --version)" "$VERSION"
 # alone would not), and the binary starts on this root's glibc.
 depends=$(dpkg-query -W -f='${Depends}' secrets-delegate)
 if grep -qF 'libc6 (>= 2.36)' <<<"$depends"; then ok "Depends names libc6 (>= 2.36)"; else fail "Depends: $depends"; fi
+# Every AWS call is HTTPS checked against the system's CA certificates (libcurl4 only recommends them).
+if grep -qE '(^|, )ca-certificates(,|$| )' <<<"$depends"; then ok "Depends names ca-certificates"; else fail "Depends: $depends"; fi
 glibc=$(dpkg-query -W -f='${Version}' libc6)
 dpkg --compare-versions "$glibc" ge 2.36 && ok "glibc of this root ($glibc) is 2.36 or later" || fail "glibc $glibc"
 expect_eq "secrets-delegate.service after install" "$(systemctl is-active secrets-delegate.service)" active
