@@ -134,8 +134,9 @@ struct Submit: AsyncParsableCommand {
             (one that names the task but holds no result of it, or answers an earlier submission of the id, \
             is left on the queue; what a receive brought is settled up to 5 s past --timeout, and no receive \
             asks SQS to wait past it); a task whose id is not valid, that gives a field twice, whose replyTo is \
-            neither a string nor null (null beside --reply-queue), or that is over 256 KiB with its taskId \
-            attribute is refused before sending (exit 64). \
+            neither a string nor null (null beside --reply-queue), that is over 256 KiB with its taskId \
+            attribute, or that holds a raw U+FFFE or U+FFFF (SQS carries neither; write them escaped, \\uffff) \
+            is refused before sending (exit 64). \
             With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \
             uncollected in done/ is refused (exit 64): the delegate would not run the task, and --wait would \
             take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \
@@ -412,8 +413,9 @@ struct Keygen: ParsableCommand {
         discussion: """
             KEYFILE gets one line of base64 and mode 0600; an existing file is never overwritten. The key \
             is written in an unnamed file (O_TMPFILE) beside KEYFILE and linked into place whole. \
-            On a file system that leaves the file readable or writable by others (vfat answers chmod with \
-            success and keeps its mount's mode), keygen exits 64 before writing the key. \
+            On a file system that leaves the file any group or other permission bit (vfat answers chmod \
+            with success and keeps its mount's mode; a mount keeping 0700 is taken), keygen exits 64 before \
+            writing the key. \
             Put the printed public key in a task's sealTo. If standard output refuses the public key, \
             KEYFILE is removed and keygen exits 74.
             """)

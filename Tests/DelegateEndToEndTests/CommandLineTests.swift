@@ -33,6 +33,12 @@ import Testing
         {
             #expect(text.contains(status), "the help lacks \(status)")
         }
+        // Each command's help says what it refuses, as docs/INTERFACE.md does.
+        let submit = try await Self.run(["submit", "--help"]).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(submit.contains("holds a raw U+FFFE or U+FFFF"), "\(submit)")
+        let keygen = try await Self.run(["keygen", "--help"]).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(keygen.contains("any group or other permission bit"), "\(keygen)")
+        #expect(keygen.contains("a mount keeping 0700 is taken"), "\(keygen)")
     }
 
     @Test func checkConfigPrintsTheEffectiveConfigurationOrNamesTheBadKeyWithStatus78() async throws {

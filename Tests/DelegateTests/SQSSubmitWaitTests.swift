@@ -334,6 +334,8 @@ import Testing
         #expect(outcome.status == 64, "\(outcome.errorOutput)")
         #expect(outcome.errorOutput.contains("U+FFFE or U+FFFF (at byte"), "\(outcome.errorOutput)")
         #expect(recorded.isEmpty, "\(recorded.map(\.action))")
+        // At its place in the task as given, not in the task with a replyTo inserted.
+        #expect(outcome.errorOutput.contains("at byte 60)"), "\(outcome.errorOutput)")
         #expect(TaskSubmitter.firstNoncharacterForSQS(in: Data(#"{"d":"a\uffffb"}"#.utf8)) == nil, "escaped is fine")
         #expect(TaskSubmitter.firstNoncharacterForSQS(in: Data("\u{FFFD}\u{EFBF}".utf8)) == nil)
     }

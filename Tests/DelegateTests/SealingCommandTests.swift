@@ -44,7 +44,7 @@ import Testing
         let outcome = ResultKeyFile.generate(out: path, setMode: { fchmod($0, 0o755) == 0 ? 0 : -1 })
         #expect(outcome.status == 64)
         #expect(outcome.output.isEmpty)
-        #expect(outcome.errorOutput.contains("does not keep mode 0600 (the new file has mode 0755)"))
+        #expect(outcome.errorOutput.contains("leaves the key file group or other permission bits (the new file has mode 0755, not 0600)"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
     }
 

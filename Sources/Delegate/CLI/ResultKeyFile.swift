@@ -132,8 +132,8 @@ public enum ResultKeyFile {
             return "cannot set the mode of \(path): \(RegularFile.describe(errno))"
         }
         if info.st_mode & 0o077 != 0 {
-            return "the file system of \(path) does not keep mode 0600 (the new file has mode "
-                + "0\(String(info.st_mode & 0o777, radix: 8))), so others could read the key; write it on another file system"
+            return "the file system of \(path) leaves the key file group or other permission bits (the new file has mode "
+                + "0\(String(info.st_mode & 0o777, radix: 8)), not 0600), so others could read the key; write it on another file system"
         }
         if let number = data.withUnsafeBytes({ FileDescriptorWriter.writeAll(fd, $0) }) {
             return "cannot write \(path): \(RegularFile.describe(number))"

@@ -106,7 +106,8 @@ extension TaskSubmitter {
         // SQS carries no U+FFFE or U+FFFF (it refuses the message): the task's JSON must write them
         // escaped, as the delegate writes its results. (Other characters it refuses cannot stand
         // unescaped in JSON.)
-        if let position = Self.firstNoncharacterForSQS(in: body) {
+        // In the task as given (an inserted replyTo would move the offset the message names).
+        if let position = Self.firstNoncharacterForSQS(in: task) {
             return .failure(
                 "the task holds U+FFFE or U+FFFF (at byte \(position)), which an SQS message cannot carry; write it escaped in the JSON (\\ufffe, \\uffff)",
                 status: ExitStatus.usage)
