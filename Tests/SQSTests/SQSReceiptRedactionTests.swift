@@ -12,13 +12,7 @@ import Testing
     static let handle = "AQEBexampleReceiptHandle0123456789"
 
     func client(_ http: ScriptedHTTPClient) throws -> (SQSClient, SQSQueueURL) {
-        let aws = AWSClient(
-            endpoint: AWSServiceEndpoint(signingName: "sqs", region: "us-east-1", url: "https://sqs.test"),
-            options: AWSClientOptions(maxAttempts: 1), httpClient: http, clock: ManualClock(),
-            sleeper: RecordingSleeper(), jitter: { 0.5 })
-        let credentials = StaticCredentialProvider(
-            Credentials(accessKeyId: "AKIDEXAMPLEREDACTION", secretAccessKey: "redaction-test-key-unused"))
-        return (SQSClient(aws: aws, credentials: credentials), try SQSQueueURL("https://sqs.test/123456789012/tasks"))
+        (scriptedSQSClient(http, accessKeyID: "AKIDEXAMPLEREDACTION"), try SQSQueueURL("https://sqs.test/123456789012/tasks"))
     }
 
     /// A short handle, and one longer than the message bound: it is replaced before the message
