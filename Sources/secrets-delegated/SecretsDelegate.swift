@@ -95,7 +95,8 @@ struct Run: AsyncParsableCommand {
             then READY=1); one that arrives during start-up is served once the delegate is ready, one that \
             arrives during a stop is not served. SIGTERM or SIGINT stops gracefully: STOPPING=1 and intake \
             closed, tasks in flight given 30 s, SQS results of finished tasks sent (until 75 s after the \
-            signal at most), then exit 0. \
+            signal at most), then exit 0; tasks still running then are cancelled: a spool task stays \
+            claimed and runs again at the next start, an SQS task's message is made visible again. \
             An SQS task message that comes back after this delegate sent its result (its delete had not taken \
             effect) is deleted again, not run again, if it comes back within twice [sqs] visibility_seconds and a \
             minute of its result, its delete or its last return, and is among the 10,000 messages most recently \
@@ -126,7 +127,7 @@ struct Submit: AsyncParsableCommand {
             Without --socket, --spool or --sqs, the configuration's socket_path (or else spool_dir) is used. \
             With --sqs, the task (which needs an id; to a FIFO queue also its deduplication id, so the same id \
             again within 5 minutes is dropped by the queue) is sent to that queue, signed with the configuration's \
-            identity ([identity] sources: environment credentials, then IMDS) and its [aws] max_attempts and \
+            identity ([identity] sources in their order; by default environment credentials, then IMDS) and its [aws] max_attempts and \
             timeouts (each request's plus the 5 s a receive waits); with --wait, the result is taken \
             from the reply queue (--reply-queue, else the task's replyTo, else [sqs] result_queue_url): only the \
             message whose taskId is this task's, whose taskMessageId (when set; not for a FIFO task queue) is \
@@ -136,7 +137,9 @@ struct Submit: AsyncParsableCommand {
             asks SQS to wait past it); a task whose id is not valid, that gives a field twice, whose replyTo is \
             neither a string nor null (null beside --reply-queue), that is over 256 KiB with its taskId \
             attribute, or that holds a raw U+FFFE or U+FFFF (SQS carries neither; write them escaped, \\uffff) \
-            is refused before sending (exit 64). \
+            is refused before sending (exit 64). Without --seal nothing authenticates a result: anyone who may \
+            send to the reply queue, or write to the spool's done/, can forge one; with --seal a success must \
+            open with this submission's key. \
             With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \
             uncollected in done/ is refused (exit 64): the delegate would not run the task, and --wait would \
             take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \
@@ -170,7 +173,7 @@ struct Submit: AsyncParsableCommand {
     @Flag(help: "Wait for the result, print it, and exit 0 if the task succeeded, 1 if not.")
     var wait = false
 
-    @Option(help: ArgumentHelp("Seconds to wait for the result (with --sqs, the send is bounded by it too).", valueName: "S"))
+    @Option(help: ArgumentHelp("Seconds to wait for the result (the send is bounded by it too: with --socket the connect and the write, with --sqs the send).", valueName: "S"))
     var timeout: Double = 120
 
     @Flag(help: "Have the result sealed to a one-off key pair held in memory, and print it opened (needs --wait).")
@@ -308,7 +311,8 @@ struct Exec: ParsableCommand {
         abstract: "Run a command with secret values in its environment, fetched through a delegate.",
         discussion: """
             Fetches every --env value first. If any cannot be had, prints why (the variable and the error \
-            code, never a value) and exits 1 without running the command; otherwise replaces itself with \
+            code, never a value) and exits 1 (69 if the delegate cannot be reached) without running the \
+            command; otherwise replaces itself with \
             COMMAND (looked up in this process's PATH unless it holds a /, not in a PATH given with --env as \
             GNU env(1) would; exit 127 if found \
             nowhere, 126 if found but not run: not executable, or its #! interpreter missing), the variables added to the current environment, \
@@ -434,7 +438,9 @@ struct Open: ParsableCommand {
         commandName: "open",
         abstract: "Print a sealed result with its result opened.",
         discussion: """
-            Exits 1, printing nothing, if the result does not authenticate under the key and its task id; \
+            A result that is not sealed is printed unchanged with a note on stderr, and exits 0: only a \
+            sealed one is authenticated (a script that needs that must check for the note, or use submit \
+            --seal). Exits 1, printing nothing, if the result does not authenticate under the key and its task id; \
             64 if the key file cannot be used: it must be a regular file that only its owner may read or \
             write (no group or other permission bits: 0600 as keygen makes it, or 0400), holding the key keygen wrote, or the input is no \
             result it can use (not a result, a sealed result of another algorithm or a malformed one); 74 if \

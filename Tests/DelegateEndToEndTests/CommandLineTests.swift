@@ -39,6 +39,11 @@ import Testing
         let keygen = try await Self.run(["keygen", "--help"]).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(keygen.contains("any group or other permission bit"), "\(keygen)")
         #expect(keygen.contains("a mount keeping 0700 is taken"), "\(keygen)")
+        #expect(submit.contains("Without --seal nothing authenticates a result"), "\(submit)")
+        let open = try await Self.run(["open", "--help"]).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(open.contains("A result that is not sealed is printed unchanged with a note on stderr, and exits 0"), "\(open)")
+        let run = try await Self.run(["run", "--help"]).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(run.contains("a spool task stays claimed and runs again at the next start"), "\(run)")
     }
 
     @Test func checkConfigPrintsTheEffectiveConfigurationOrNamesTheBadKeyWithStatus78() async throws {

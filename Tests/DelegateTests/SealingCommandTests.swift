@@ -290,24 +290,37 @@ import Testing
 
     @Test func sealToIsAddedAsTheFirstFieldAndTheRestKept() throws {
         let task = Data(" \n{\"id\":\"t-1\",  \"operation\" : \"getRandomPassword\"}\n".utf8)
-        let (sealedTask, privateKey) = try TaskSubmitter.addSealTo(task).get()
+        let pair = try HPKE.generateKeyPair()
+        let (sealedTask, privateKey) = (try TaskSubmitter.addSealTo(task, pair: pair).get(), pair.privateKey)
         let text = String(decoding: sealedTask, as: UTF8.self)
         let publicKey = Data(try HPKE.publicKey(privateKey: privateKey)).base64EncodedString()
         #expect(text == " \n{\"sealTo\":\"\(publicKey)\",\"id\":\"t-1\",  \"operation\" : \"getRandomPassword\"}\n")
 
-        let (empty, _) = try TaskSubmitter.addSealTo(Data("{ }".utf8)).get()
+        let empty = try TaskSubmitter.addSealTo(Data("{ }".utf8), pair: pair).get()
         #expect(try JSONSerialization.jsonObject(with: empty) is [String: Any])
 
         #expect(throws: SealedResultError.self) {
-            try TaskSubmitter.addSealTo(Data(#"{"sealTo":"x","id":"t"}"#.utf8)).get()
+            try TaskSubmitter.addSealTo(Data(#"{"sealTo":"x","id":"t"}"#.utf8), pair: pair).get()
         }
-        #expect(throws: SealedResultError.self) { try TaskSubmitter.addSealTo(Data("[]".utf8)).get() }
+        #expect(throws: SealedResultError.self) { try TaskSubmitter.addSealTo(Data("[]".utf8), pair: pair).get() }
 
         // A byte order mark, which a task may start with, is kept where it was.
         let marked = Data([0xEF, 0xBB, 0xBF] + Array(#"{"id":"t-1"}"#.utf8))
-        let (sealedMarked, markedKey) = try TaskSubmitter.addSealTo(marked).get()
+        let (sealedMarked, markedKey) = (try TaskSubmitter.addSealTo(marked, pair: pair).get(), pair.privateKey)
         let markedPublic = Data(try HPKE.publicKey(privateKey: markedKey)).base64EncodedString()
         #expect(Array(sealedMarked) == [0xEF, 0xBB, 0xBF] + Array("{\"sealTo\":\"\(markedPublic)\",\"id\":\"t-1\"}".utf8))
+    }
+
+    /// A key pair that cannot be made (the host's libcrypto) is the host's failure, 69 as for
+    /// keygen, not a usage error; nothing is sent.
+    @Test func aKeyPairThatCannotBeMadeIs69() async throws {
+        struct NoKeys: Error, CustomStringConvertible { var description: String { "no random bytes (test)" } }
+        var submitter = TaskSubmitter(
+            destination: .socket("/nonexistent/delegate.sock"), wait: true, timeout: .seconds(5), seal: true)
+        submitter.makeKeyPair = { throw NoKeys() }
+        let outcome = await submitter.submit(Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8))
+        #expect(outcome.status == 69, "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains("cannot generate a key pair: no random bytes (test)"), "\(outcome.errorOutput)")
     }
 
     /// A field inserted into a task is written as a JSON string, whatever it holds (`--reply-queue`

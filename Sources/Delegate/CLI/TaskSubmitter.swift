@@ -23,6 +23,8 @@ public struct TaskSubmitter: Sendable {
     public var wait: Bool
     public var timeout: Duration
     public var seal: Bool
+    /// Makes `--seal`'s one-off key pair (tests make it fail).
+    var makeKeyPair: @Sendable () throws -> HPKE.KeyPair = { try HPKE.generateKeyPair() }
 
     public init(destination: Destination, wait: Bool, timeout: Duration, seal: Bool = false) {
         self.destination = destination
@@ -43,10 +45,17 @@ public struct TaskSubmitter: Sendable {
         var privateKey: [UInt8]?
         if seal {
             guard wait else { return .failure("--seal needs --wait", status: ExitStatus.usage) }
-            switch Self.addSealTo(task) {
-            case .success(let (sealed, key)):
+            // The host's failure (libcrypto), not the command line's: 69, as keygen's.
+            let pair: HPKE.KeyPair
+            do {
+                pair = try makeKeyPair()
+            } catch {
+                return .failure("cannot generate a key pair: \(error)", status: ExitStatus.unavailable)
+            }
+            switch Self.addSealTo(task, pair: pair) {
+            case .success(let sealed):
                 task = sealed
-                privateKey = key
+                privateKey = pair.privateKey
             case .failure(let error):
                 return .failure(error.message, status: ExitStatus.usage)
             }
@@ -223,25 +232,19 @@ public struct TaskSubmitter: Sendable {
         return CommandOutcome(output: text, status: status)
     }
 
-    /// `task` with a `"sealTo"` of a new key pair's public key as its first field, and the
-    /// private key. The rest of the task is kept byte for byte.
-    static func addSealTo(_ task: Data) -> Result<(Data, [UInt8]), SealedResultError> {
+    /// `task` with a `"sealTo"` of `pair`'s public key as its first field. The rest of the task is
+    /// kept byte for byte.
+    static func addSealTo(_ task: Data, pair: HPKE.KeyPair) -> Result<Data, SealedResultError> {
         guard let object = jsonObject(task) else {
             return .failure(SealedResultError("the task is not a JSON object"))
         }
         guard object["sealTo"] == nil else {
             return .failure(SealedResultError("the task has a sealTo already; --seal adds its own"))
         }
-        let pair: HPKE.KeyPair
-        do {
-            pair = try HPKE.generateKeyPair()
-        } catch {
-            return .failure(SealedResultError("cannot generate a key pair: \(error)"))
-        }
         guard let sealed = inserting(field: "sealTo", value: Data(pair.publicKey).base64EncodedString(), into: task) else {
             return .failure(SealedResultError("the task is not a JSON object"))
         }
-        return .success((sealed, pair.privateKey))
+        return .success(sealed)
     }
 
     /// The members of `task` if it is one UTF-8 JSON object, parsed in place (a task may hold a
