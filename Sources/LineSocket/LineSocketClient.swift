@@ -10,6 +10,9 @@ public final class LineSocketClient {
     private var buffer: [UInt8] = []
     private var scanFrom = 0
     private var atEOF = false
+    /// The last line ``readLine(timeout:)`` returned had no newline: the server closed the
+    /// connection in its middle (a delegate ends every answer with one), so it may be cut short.
+    public private(set) var lastLineWasCutShort = false
     /// The longest line ``readLine(timeout:)`` accepts (results can exceed the 1 MiB task limit).
     public let maximumLineBytes: Int
 
@@ -84,7 +87,7 @@ public final class LineSocketClient {
     }
 
     /// The next line (without its newline), or nil when the server closed the connection. A last
-    /// line without a newline before the close is returned as a line.
+    /// line without a newline before the close is returned as a line (``lastLineWasCutShort``).
     ///
     /// - Throws: ``LineSocketError/Code/timedOut`` when no complete line arrives within `timeout`;
     ///   ``LineSocketError/Code/tooLarge`` for a line over ``maximumLineBytes``.
@@ -97,6 +100,7 @@ public final class LineSocketClient {
                     throw LineSocketError(code: .tooLarge, message: "line exceeds \(maximumLineBytes) bytes")
                 }
                 let line = Array(buffer[0..<newline])
+                lastLineWasCutShort = false
                 buffer.removeFirst(newline + 1)
                 scanFrom = 0
                 return line
@@ -107,6 +111,7 @@ public final class LineSocketClient {
             }
             if atEOF || fd < 0 {
                 if buffer.isEmpty { return nil }
+                lastLineWasCutShort = true
                 defer {
                     buffer = []
                     scanFrom = 0

@@ -43,6 +43,10 @@ public final class SocketClient {
         do { return try lines.readLine(timeout: timeout).map { Data($0) } } catch { throw TaskQueueError(error) }
     }
 
+    /// The last line ``readLine(timeout:)`` returned had no newline: the connection closed in its
+    /// middle, so it may be cut short (``LineSocketClient/lastLineWasCutShort``).
+    public var lastLineWasCutShort: Bool { lines.lastLineWasCutShort }
+
     /// Closes the connection.
     public func close() {
         lines.close()

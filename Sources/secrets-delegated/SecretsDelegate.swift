@@ -236,7 +236,8 @@ func readInput(_ path: String, limit: Int, what: String) throws -> Data {
     switch CommandInput.read(path, limit: limit, what: what) {
     case .success(let contents): return contents
     case .failure(let failure):
-        try finish(CommandOutcome(errorOutput: "secrets-delegate: \(failure.message)", status: ExitStatus.usage))
+        // Escaped as every error line is: the path is the caller's, any bytes at all.
+        try finish(.failure(failure.message, status: ExitStatus.usage))
     }
 }
 

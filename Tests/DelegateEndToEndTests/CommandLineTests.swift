@@ -46,6 +46,17 @@ import Testing
         #expect(run.contains("a spool task stays claimed and runs again at the next start"), "\(run)")
     }
 
+    /// A task file that cannot be read is named in the error escaped, as every error line shows
+    /// text from elsewhere: a name holding a terminal's escape or a line break writes neither.
+    @Test func anUnreadableTaskFilesNameIsShownEscaped() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-cli")
+        let outcome = try await Self.run(["submit", "--spool", directory.path("spool"), directory.path("no\u{1B}]0;x\u{07}such\n.json")])
+        #expect(outcome.status == 64, "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains(#"no\u{1b}]0;x\u{7}such\u{a}.json"#), "\(outcome.errorOutput.debugDescription)")
+        #expect(!outcome.errorOutput.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+        #expect(outcome.errorOutput.dropLast().allSatisfy { $0 != "\n" })
+    }
+
     @Test func checkConfigPrintsTheEffectiveConfigurationOrNamesTheBadKeyWithStatus78() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-cli")
         let good = directory.path("good.toml")

@@ -326,15 +326,16 @@ import Testing
 
     /// A task holding a raw U+FFFE or U+FFFF, which SQS refuses in a message, is a usage error
     /// before anything is sent, saying to write it escaped; written escaped, it is sent.
-    @Test(arguments: ["\u{FFFF}", "\u{FFFE}"])
-    func aTaskHoldingANoncharacterSQSRefusesIsRefusedBeforeSending(character: String) async throws {
+    @Test(arguments: [("\u{FFFF}", false), ("\u{FFFE}", false), ("\u{FFFF}", true)])
+    func aTaskHoldingANoncharacterSQSRefusesIsRefusedBeforeSending(character: String, seal: Bool) async throws {
         let (outcome, recorded) = try await waitWithReplies(
-            task: Data(#"{"id":"t-1","operation":"getRandomPassword","description":"a\#(character)b"}"#.utf8), timeout: .seconds(1)
+            task: Data(#"{"id":"t-1","operation":"getRandomPassword","description":"a\#(character)b"}"#.utf8), seal: seal,
+            timeout: .seconds(1)
         ) { _ in [] }
         #expect(outcome.status == 64, "\(outcome.errorOutput)")
         #expect(outcome.errorOutput.contains("U+FFFE or U+FFFF (at byte"), "\(outcome.errorOutput)")
         #expect(recorded.isEmpty, "\(recorded.map(\.action))")
-        // At its place in the task as given, not in the task with a replyTo inserted.
+        // At its place in the task as given, not in the task with a replyTo (or a sealTo) inserted.
         #expect(outcome.errorOutput.contains("at byte 60)"), "\(outcome.errorOutput)")
         #expect(TaskSubmitter.firstNoncharacterForSQS(in: Data(#"{"d":"a\uffffb"}"#.utf8)) == nil, "escaped is fine")
         #expect(TaskSubmitter.firstNoncharacterForSQS(in: Data("\u{FFFD}\u{EFBF}".utf8)) == nil)

@@ -53,6 +53,27 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(30))
     }
 
+    /// A result cut short by the delegate's end (killed in the middle of writing it: no newline
+    /// before the close) is never printed, part of a secret as it may be: `submit --wait` says the
+    /// connection closed in the middle of an answer, 69.
+    @Test func aResultCutShortIsNotPrinted() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-timeout")
+        let path = directory.path("killed.sock")
+        let listener = try Self.serveOneConnection(at: path) { peer in
+            var byte: UInt8 = 0
+            while recv(peer, &byte, 1, 0) == 1, byte != 0x0A {}
+            let part = #"{"id":"mine","status":"succeeded","result":{"value":"s3cr"#
+            _ = Array(part.utf8).withUnsafeBytes { Glibc.send(peer, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+        defer { close(listener) }
+        let task = Data(#"{"id":"mine","connector":"c","operation":"getSecretValue","params":{"name":"db"}}"#.utf8)
+        let outcome = await TaskSubmitter(destination: .socket(path), wait: true, timeout: .seconds(20)).submit(task)
+        #expect(outcome.status == 69)
+        #expect(outcome.output.isEmpty, "\(outcome.output)")
+        #expect(!outcome.errorOutput.contains("s3cr"))
+        #expect(outcome.errorOutput.contains("closed the connection in the middle of an answer"), "\(outcome.errorOutput)")
+    }
+
     /// Other tasks' results that keep coming until the time is up are no closed connection:
     /// `submit --wait` says no result came in time.
     @Test func submitSaysNoResultCameInTimeWhileOtherResultsKeptComing() async throws {

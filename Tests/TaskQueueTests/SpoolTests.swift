@@ -571,6 +571,37 @@ import Testing
         #expect(names(in: dir.file("cur/d1")).map { Array($0.utf8) } == [Array("e\u{301}.json".utf8)])
     }
 
+    /// A host out of inotify instances or watches (an editor used them up, many waits at once)
+    /// still gets its result, by the once-a-second look: the task is queued already, and its result
+    /// must not be left uncollected for want of a watch. A done/ that is not there is still an error.
+    @Test func aWaitWithoutInotifyStillGetsTheResult() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        var producer = SpoolProducer(directory: dir.path)
+        producer.makeWatch = { directory, _, _ throws(TaskQueueError) in
+            throw TaskQueueError.system("inotify_init1", path: directory, errno: EMFILE)
+        }
+        try producer.enqueue(id: "w", data: Data("{}".utf8))
+        let worker = Task {
+            try await Task.sleep(for: .milliseconds(300))
+            let claimed = try #require(try spool.claim("w.json"))
+            try await spool.complete(claimed, resultID: "w", result: Data("done".utf8))
+        }
+        let result = try await producer.waitForResult(id: "w", timeout: .seconds(60))
+        try await worker.value
+        #expect(result == Data("done".utf8))
+
+        producer.makeWatch = { directory, _, _ throws(TaskQueueError) in
+            throw TaskQueueError.system("inotify_add_watch", path: directory, errno: ENOENT)
+        }
+        let missing = await #expect(throws: TaskQueueError.self) {
+            try await producer.waitForResult(id: "x", timeout: .seconds(5))
+        }
+        #expect(missing?.errno == ENOENT)
+    }
+
     @Test func producerWaitsForTheResult() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -46,14 +46,15 @@ public struct CommandOutcome: Sendable, Equatable {
                 note = "warning: the result printed could not be deleted: \(error)"
             }
         }
-        _ = FileDescriptorWriter.emit(output: [], errorOutput: "secrets-delegate: " + note, status: emitted, what: nil)
+        _ = FileDescriptorWriter.emit(
+            output: [], errorOutput: "secrets-delegate: " + ShownText.escaped(note), status: emitted, what: nil)
         return emitted
     }
 
     /// The one line a failed command writes to stderr: its message quotes what others chose (an
     /// endpoint's error, a path, a peer's answer), shown as ``ShownText`` shows it, never written
     /// to the terminal as it came.
-    static func failure(_ message: String, status: Int32) -> CommandOutcome {
+    public static func failure(_ message: String, status: Int32) -> CommandOutcome {
         CommandOutcome(errorOutput: "secrets-delegate: " + ShownText.escaped(message), status: status)
     }
 }

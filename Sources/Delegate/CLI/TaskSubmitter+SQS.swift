@@ -8,8 +8,7 @@ import DelegateClient
 
 extension TaskSubmitter {
     /// `submit --sqs QUEUE_URL [--reply-queue URL]`: where the task goes and where its result comes
-    /// back, signed with the configuration's identity (`[identity]`: environment credentials, then
-    /// IMDS).
+    /// back, signed with the configuration's identity (`[identity] sources`, in their order).
     public struct SQSDestination: Sendable, Equatable {
         public var queueURL: String
         /// `--reply-queue`; else the task's own `replyTo`, else `[sqs] result_queue_url`.
@@ -101,15 +100,6 @@ extension TaskSubmitter {
         guard counted <= SQSMessage.maximumBodyBytes else {
             return .failure(
                 "the task is \(counted) bytes with its taskId attribute; an SQS message holds at most \(SQSMessage.maximumBodyBytes)",
-                status: ExitStatus.usage)
-        }
-        // SQS carries no U+FFFE or U+FFFF (it refuses the message): the task's JSON must write them
-        // escaped, as the delegate writes its results. (Other characters it refuses cannot stand
-        // unescaped in JSON.)
-        // In the task as given (an inserted replyTo would move the offset the message names).
-        if let position = Self.firstNoncharacterForSQS(in: task) {
-            return .failure(
-                "the task holds U+FFFE or U+FFFF (at byte \(position)), which an SQS message cannot carry; write it escaped in the JSON (\\ufffe, \\uffff)",
                 status: ExitStatus.usage)
         }
         if wait, reply == nil {
@@ -312,6 +302,16 @@ extension TaskSubmitter {
         guard let privateKey else { return result }
         if result.sealed != nil { return (try? result.opened(privateKey: privateKey)) != nil ? result : nil }
         return result.result == nil && result.status != .succeeded ? result : nil
+    }
+
+    /// Why `task` cannot go to SQS as it is, nil if it can: SQS carries no U+FFFE or U+FFFF (it
+    /// refuses the message), so the task's JSON must write them escaped, as the delegate writes its
+    /// results. (Other characters it refuses cannot stand unescaped in JSON.) Asked of the task as
+    /// given: a `sealTo` or `replyTo` inserted later would move the byte the message names.
+    static func refusalForSQS(_ task: Data) -> String? {
+        firstNoncharacterForSQS(in: task).map { position in
+            "the task holds U+FFFE or U+FFFF (at byte \(position)), which an SQS message cannot carry; write it escaped in the JSON (\\ufffe, \\uffff)"
+        }
     }
 
     /// The byte offset of the first U+FFFE or U+FFFF in UTF-8 `body` (EF BF BE, EF BF BF), nil if

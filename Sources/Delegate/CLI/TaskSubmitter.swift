@@ -1,5 +1,6 @@
 import FoundationEssentials
 import JSON
+import SafeText
 import Sealing
 import TaskQueue
 import DelegateClient
@@ -41,6 +42,9 @@ public struct TaskSubmitter: Sendable {
     }
 
     public func submit(_ task: Data) async -> CommandOutcome {
+        if case .sqs = destination, let refusal = Self.refusalForSQS(task) {
+            return .failure(refusal, status: ExitStatus.usage)
+        }
         var task = task
         var privateKey: [UInt8]?
         if seal {
@@ -134,6 +138,12 @@ public struct TaskSubmitter: Sendable {
                 guard let reply = try client.readLine(timeout: remaining) else {
                     return .failure("the delegate closed the connection before answering", status: ExitStatus.unavailable)
                 }
+                // Never printed: part of a result may be part of a secret.
+                guard !client.lastLineWasCutShort else {
+                    return .failure(
+                        "the delegate closed the connection in the middle of an answer (it stopped or was killed); the task may have run",
+                        status: ExitStatus.unavailable)
+                }
                 if let outcome = Self.outcome(forResult: reply, expectedID: id, privateKey: privateKey) {
                     return outcome
                 }
@@ -161,7 +171,7 @@ public struct TaskSubmitter: Sendable {
                 path = try producer.enqueue(id: taskID, data: task)
             } catch where error.code == .queuedNotDurable {
                 path = error.path ?? directory + "/new/" + taskID + ".json"
-                warning = "secrets-delegate: warning: \(error.code): \(error.message)"
+                warning = "secrets-delegate: warning: \(error.code): " + ShownText.escaped(error.message)
             }
             if wait {
                 // Read, not taken: it is deleted once printed (`emit`), and only if it is this task's.
@@ -175,8 +185,11 @@ public struct TaskSubmitter: Sendable {
                         outcome = answer
                     } else {
                         // Another producer's task, in a file named otherwise, with this id.
+                        // The delegate keeps an uncollected result: it answers this task with
+                        // none of its own (DuplicateTask), so it is not "queued" for a result.
                         outcome = .failure(
-                            "done/\(taskID).json holds another task's result; it is left there, and \(path) is queued",
+                            "done/\(taskID).json holds another task's result; it is left there, and the delegate will not "
+                                + "write one for \(path) while it waits: collect or remove it, then submit again under the id",
                             status: ExitStatus.unavailable)
                     }
                 } catch where error.code != .timedOut {
