@@ -256,26 +256,6 @@ public final class AWSClient: Sendable {
                 message: "\(endpoint.url) answered with something other than HTTP; check the endpoint's scheme and port: \(error.message)",
                 transportError: error
             )
-        case .tlsFailure where error.caCertificatesUnreadable:
-            // This host's side: no CA bundle to check any certificate with.
-            return AWSError(
-                kind: .transport,
-                code: .endpointUnreachable,
-                message: "\(endpoint.url) could not be reached: this host's CA certificates could not be read, so no "
-                    + "certificate can be checked (install ca-certificates): \(error.message)",
-                transportError: error
-            )
-        case .tlsFailure where error.peerCertificateRefused:
-            // Reached, but not trusted: a proxy that intercepts TLS with a CA of its own is the
-            // usual cause on a host, a private endpoint without a certificate for its name the next.
-            return AWSError(
-                kind: .transport,
-                code: .endpointUnreachable,
-                message: "\(endpoint.url) could not be reached: its TLS certificate was refused (a proxy that intercepts TLS "
-                    + "needs its CA in the system's trust store, update-ca-certificates; an endpoint override needs a "
-                    + "certificate for its host name): \(error.message)",
-                transportError: error
-            )
         default:
             return AWSError(
                 kind: .transport,

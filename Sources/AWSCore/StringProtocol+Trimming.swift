@@ -14,6 +14,11 @@ extension StringProtocol {
         trimmed { Self.isSpace($0) || Self.isLineBreak($0) }
     }
 
+    /// Whether ``trimmingWhitespace()`` leaves nothing, without making the trimmed copy.
+    package var isBlank: Bool {
+        unicodeScalars.allSatisfy { Self.isSpace($0) || Self.isLineBreak($0) }
+    }
+
     private static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
         scalar == "\t" || scalar == "\u{200B}" || scalar.properties.generalCategory == .spaceSeparator
     }

@@ -317,12 +317,12 @@ extension TaskSubmitter {
     /// The byte offset of the first U+FFFE or U+FFFF in UTF-8 `body` (EF BF BE, EF BF BF), nil if
     /// none.
     static func firstNoncharacterForSQS(in body: Data) -> Int? {
-        let bytes = [UInt8](body)
-        guard bytes.count >= 3 else { return nil }
-        for index in 0...(bytes.count - 3)
-        where bytes[index] == 0xEF && bytes[index + 1] == 0xBF && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF) {
-            return index
+        // In place: the task may be a megabyte.
+        body.withUnsafeBytes { bytes in
+            guard bytes.count >= 3 else { return nil }
+            return (0...(bytes.count - 3)).first { index in
+                bytes[index] == 0xEF && bytes[index + 1] == 0xBF && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF)
+            }
         }
-        return nil
     }
 }

@@ -29,20 +29,18 @@ public struct SelectionPolicy: Sendable, Equatable {
             acceptUntagged: configuration.delegate.acceptUntagged)
     }
 
-    /// Whether a task with `selectors` runs here. Selectors that make the task invalid (a blank
-    /// one, more than `Connector.maximumSelectors`, one longer than
-    /// `Connector.maximumSelectorBytes`), which its decoding says (`InvalidTask`), are taken up
+    /// Whether a task with `selectors` runs here. Selectors that make the task invalid
+    /// (`Connector.selectorProblem(_:)`), which its decoding says (`InvalidTask`), are taken up
     /// here, as by any delegate, so that whichever intake the task came by answers it with that
     /// refusal, rather than leaving it in `new/` or on its queue for a delegate that could never
     /// match it.
     public func matches(_ selectors: [String]) -> SelectionDecision {
-        guard selectors.count <= Connector.maximumSelectors else { return .accept }
+        if Connector.selectorProblem(selectors) != nil { return .accept }
         var missing: [String] = []
         var seen: Set<String> = []
         var any = false
         for selector in selectors {
             let trimmed = selector.trimmingWhitespace()
-            guard !trimmed.isEmpty, selector.utf8.count <= Connector.maximumSelectorBytes else { return .accept }
             any = true
             let key = trimmed.lowercased()
             if !normalizedTags.contains(key), seen.insert(key).inserted {

@@ -178,23 +178,29 @@ extension Connector {
             }
         }
         let selectors = try object.optionalStrings("delegateSelectors") ?? []
-        // Bounded as tags are: a task is held (parsed, and its selectors copied) while it waits
-        // for a slot, and the socket's budget counts only its line's bytes.
-        guard selectors.count <= Self.maximumSelectors else {
-            throw .invalid("connector.delegateSelectors has \(selectors.count) selectors; the limit is \(Self.maximumSelectors)")
-        }
-        if let long = selectors.firstIndex(where: { $0.utf8.count > Self.maximumSelectorBytes }) {
-            throw .invalid("connector.delegateSelectors[\(long)] is longer than \(Self.maximumSelectorBytes) bytes")
-        }
-        // A blank selector (a producer's unset variable) matches no tag: ignored, it would leave a
-        // task meant for one pool to every delegate that accepts untagged tasks.
-        if let blank = selectors.firstIndex(where: { $0.trimmingWhitespace().isEmpty }) {
-            throw .invalid(
-                "connector.delegateSelectors[\(blank)] is blank; a selector names a delegate tag (leave the list empty for any delegate)")
-        }
+        if let problem = Self.selectorProblem(selectors) { throw .invalid(problem) }
         let credentials = try CredentialSpec.decode(try object.object("credentials"))
         return Connector(
             id: id, region: region, secretNamePrefix: prefix, delegateSelectors: selectors, credentials: credentials)
+    }
+
+    /// What makes `selectors` invalid, nil if nothing: the rule the decoder refuses a task by
+    /// (`InvalidTask`) and ``SelectionPolicy/matches(_:)`` takes such a task up by, so that it is
+    /// answered on every intake. Bounded as tags are (a task is held, its selectors copied, while
+    /// it waits for a slot, and the socket's budget counts only its line's bytes); a blank one (a
+    /// producer's unset variable) matches no tag, and ignored it would leave a task meant for one
+    /// pool to every delegate that accepts untagged tasks.
+    static func selectorProblem(_ selectors: [String]) -> String? {
+        guard selectors.count <= maximumSelectors else {
+            return "connector.delegateSelectors has \(selectors.count) selectors; the limit is \(maximumSelectors)"
+        }
+        if let long = selectors.firstIndex(where: { $0.utf8.count > maximumSelectorBytes }) {
+            return "connector.delegateSelectors[\(long)] is longer than \(maximumSelectorBytes) bytes"
+        }
+        if let blank = selectors.firstIndex(where: \.isBlank) {
+            return "connector.delegateSelectors[\(blank)] is blank; a selector names a delegate tag (leave the list empty for any delegate)"
+        }
+        return nil
     }
 
     /// `us-east-1`, `us-gov-west-1`, `cn-north-1`, `ap-southeast-2`, `eusc-de-east-1`...: two

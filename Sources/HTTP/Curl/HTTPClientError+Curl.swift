@@ -11,7 +11,7 @@ extension HTTPClientError {
     init(curlCode code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyConnectCode: Int) {
         let summary = String(cString: ccurlshim_easy_strerror(code))
         let detail = Self.withoutUserInfo(detail)
-        let message = detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)"
+        let message = (detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)") + Self.hint(for: code)
         self.init(
             code: Self.code(
                 for: code, detail: detail, responseTooLarge: responseTooLarge, viaProxy: viaProxy,
@@ -63,15 +63,19 @@ extension HTTPClientError {
         }
     }
 
-    /// A TLS failure because the peer's certificate did not verify (an unknown CA, another
-    /// name), not one of this host's own TLS setup.
-    public var peerCertificateRefused: Bool {
-        code == .tlsFailure && curlCode == Int(CURLE_PEER_FAILED_VERIFICATION.rawValue)
-    }
-
-    /// A TLS failure because this host's CA certificates could not be read (no CA bundle).
-    public var caCertificatesUnreadable: Bool {
-        code == .tlsFailure && curlCode == Int(CURLE_SSL_CACERT_BADFILE.rawValue)
+    /// What an operator does about the TLS failures a host's setup causes, said with curl's words:
+    /// a certificate refused (a proxy that intercepts TLS with a CA of its own, an endpoint
+    /// override without a certificate for its name), or no CA certificates to check one with.
+    private static func hint(for code: CURLcode) -> String {
+        switch code {
+        case CURLE_PEER_FAILED_VERIFICATION:
+            " (its TLS certificate was refused: a proxy that intercepts TLS needs its CA in the system's trust store, "
+                + "update-ca-certificates; an endpoint override needs a certificate for its host name)"
+        case CURLE_SSL_CACERT_BADFILE:
+            " (this host's CA certificates could not be read, so no certificate can be checked: install ca-certificates)"
+        default:
+            ""
+        }
     }
 
     /// `text` with the user information of every `scheme://user:password@host` in it replaced by
