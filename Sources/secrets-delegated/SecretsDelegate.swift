@@ -421,7 +421,8 @@ struct Keygen: ParsableCommand {
             On a file system that leaves the file any group or other permission bit (vfat answers chmod \
             with success and keeps its mount's mode; a mount keeping 0700 is taken), keygen exits 64 before \
             writing the key. \
-            Put the printed public key in a task's sealTo. If standard output refuses the public key, \
+            Put the printed public key in a task's sealTo (a sealTo of null is refused as InvalidTask, \
+            never answered in the clear). If standard output refuses the public key, \
             KEYFILE is removed and keygen exits 74.
             """)
 

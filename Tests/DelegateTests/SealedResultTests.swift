@@ -60,6 +60,16 @@ import Testing
         #expect(error?.code == .invalidTask)
     }
 
+    /// A null key is what a producer's unset variable makes; read as absent, the result would go
+    /// out in the clear to whoever reads the spool's results or the reply queue.
+    @Test func aNullSealToIsRefusedNotReadAsAbsent() {
+        let error = #expect(throws: TaskRejection.self) {
+            try DelegateTask.decode(TaskFixtures.task { $0["sealTo"] = .null }, defaultID: nil)
+        }
+        #expect(error?.code == .invalidTask)
+        #expect(error?.message.contains("sealTo is null") == true)
+    }
+
     // MARK: sealed results
 
     @Test func aSealedResultHidesTheValueAndOpensBack() throws {

@@ -261,7 +261,7 @@ public final class DelegateDaemon: Sendable {
     }
 
     /// Re-reads the configuration and applies every key at once except `delegate.name`,
-    /// `queue.spool_dir` and `queue.socket_path`, which keep their running values until a restart
+    /// `queue.spool_dir`, `queue.socket_path` and `queue.credentials_socket_path`, which keep their running values until a restart
     /// (a warning names those that changed). Tasks in flight keep the clients and credentials they
     /// have. Reloads run one at a time (``ReloadService``).
     func reload(_ intake: Intake) async {

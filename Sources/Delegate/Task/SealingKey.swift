@@ -1,4 +1,5 @@
 import FoundationEssentials
+import JSON
 import Sealing
 
 /// The X25519 public key a task's result is sealed to (`sealTo`, docs/INTERFACE.md section 13):
@@ -29,8 +30,12 @@ public struct SealingKey: Sendable, Equatable {
 }
 
 extension DelegateTask {
-    /// `sealTo`, if the task has one.
+    /// `sealTo`, if the task has one. A `null` is refused, not read as absent: it is what a
+    /// producer's unset variable makes of a key, and the result it asked to seal would go out in the clear.
     static func decodeSealTo(_ task: TaskObject) throws(TaskProblem) -> SealingKey? {
+        if case .null? = task.fields["sealTo"] {
+            throw .invalid("sealTo is null: a task that names sealTo must give a key (is the producer's variable unset?)")
+        }
         guard let text = try task.optionalString("sealTo") else { return nil }
         do {
             return try SealingKey(base64: text)
