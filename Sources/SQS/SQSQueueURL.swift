@@ -40,6 +40,13 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { url }
 
+    /// Whether `other` names this queue: the same URL, its scheme and host in any case (the path,
+    /// an account and a queue name, is compared as it is).
+    public func namesSameQueue(as other: SQSQueueURL) -> Bool {
+        origin.lowercased() == other.origin.lowercased()
+            && url.utf8.dropFirst(origin.utf8.count).elementsEqual(other.url.utf8.dropFirst(other.origin.utf8.count))
+    }
+
     /// The endpoint for calls about this queue: `endpointOverride` when set (a VPC endpoint, an
     /// emulator), else the queue URL's own scheme and host.
     public func endpoint(region: String, endpointOverride: String = "") -> AWSServiceEndpoint {

@@ -167,7 +167,9 @@ struct Submit: AsyncParsableCommand {
 
     @Option(
         name: .customLong("reply-queue"),
-        help: ArgumentHelp("With --sqs: the queue the result goes to (set as the task's replyTo).", valueName: "URL"))
+        help: ArgumentHelp(
+            "With --sqs: the queue the result goes to (set as the task's replyTo); never the task queue itself.",
+            valueName: "URL"))
     var replyQueue: String?
 
     @Flag(help: "Wait for the result, print it, and exit 0 if the task succeeded, 1 if not.")

@@ -51,6 +51,10 @@ import Testing
         ("endpoint = \"ftp://x\"", "[sqs] endpoint", "https://"),
         ("result_queue_url = \"nope\"", "[sqs] result_queue_url", "not a queue URL"),
         ("region = \"us east\"", "[sqs] region", "not a region"),
+        (
+            "queue_urls = [\"https://h/1/a\", \"https://h/1/tasks\"]\nresult_queue_url = \"https://H/1/tasks\"",
+            "[sqs] result_queue_url", "must not be one of [sqs] queue_urls"
+        ),
     ])
     func badValuesAreRefused(line: String, key: String, reason: String) throws {
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import HTTP
 import Sealing
+import SQS
 import Synchronization
 import TestSupport
 import Testing
@@ -307,6 +308,19 @@ import Testing
         let (outcome, recorded) = try await waitWithReplies(task: Data(task.utf8), timeout: .seconds(1)) { _ in [] }
         #expect(outcome.status == 64, "\(outcome.errorOutput)")
         #expect(recorded.isEmpty, "\(recorded.map(\.action))")
+    }
+
+    /// A result queue that is the task queue (its host spelled in another case too) is a usage
+    /// error before anything is sent: a delegate would take the result for a task.
+    @Test func aReplyQueueThatIsTheTaskQueueIsRefusedBeforeSending() async throws {
+        let (outcome, recorded) = try await waitWithReplies(timeout: .seconds(1), taskQueue: "replies") { _ in [] }
+        #expect(outcome.status == 64, "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains("the result queue is the task queue"), "\(outcome.errorOutput)")
+        #expect(recorded.isEmpty, "\(recorded.map(\.action))")
+        let queue = try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/tasks")
+        #expect(queue.namesSameQueue(as: try SQSQueueURL("HTTPS://SQS.us-east-1.amazonaws.com/123456789012/tasks")))
+        #expect(!queue.namesSameQueue(as: try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/Tasks")))
+        #expect(!queue.namesSameQueue(as: try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/tasks2")))
     }
 
     @Test func aTaskThatFitsOnlyWithoutItsTaskIDAttributeIsRefusedBeforeSending() async throws {

@@ -95,6 +95,12 @@ extension TaskSubmitter {
         } catch {
             return .failure(error.message, status: ExitStatus.usage)
         }
+        if let reply, reply.namesSameQueue(as: queue) {
+            return .failure(
+                "the result queue is the task queue (\(queue.url.prefix(200))): a delegate would take the result for a task; "
+                    + "name a queue of its own for results",
+                status: ExitStatus.usage)
+        }
         // SQS counts the attributes with the body.
         let counted = SQSBatchMessage(body: String(decoding: body, as: UTF8.self), attributes: ["taskId": id]).countedBytes
         guard counted <= SQSMessage.maximumBodyBytes else {

@@ -53,6 +53,12 @@ extension DelegateConfiguration {
             return queue.origin.lowercased().hasPrefix("https://") && queue.amazonSQSRegion != nil
         }
 
+        /// Whether `queue` is one of `queue_urls`: never a place for results, which would come
+        /// back as tasks (and their rejections as more of them, without end).
+        public func isTaskQueue(_ queue: SQSQueueURL) -> Bool {
+            queueURLs.contains { (try? SQSQueueURL($0))?.namesSameQueue(as: queue) == true }
+        }
+
         /// The signing region for calls about `queue`: the region the host they go to names (the
         /// `endpoint` override, else the queue's), else `region`, else the queue URL's (an Amazon
         /// SQS host's, or the `sqs.<region>.…` of another partition's host), else `us-east-1`.

@@ -2,6 +2,7 @@ import Glibc
 import FileNames
 import FoundationEssentials
 import AWSCore
+import SQS
 
 extension DelegateConfiguration {
     /// Bounds that catch typos (a concurrency of 10000000, a timeout in milliseconds) rather
@@ -39,6 +40,13 @@ extension DelegateConfiguration {
             let label = "[queue] credentials_socket_path"
             throw ConfigurationError(
                 key: label, reason: "must not be the task socket's path ([queue] socket_path): each socket needs its own",
+                origin: origins[label])
+        }
+        if let results = try? SQSQueueURL(sqs.resultQueueURL), sqs.isTaskQueue(results) {
+            let label = "[sqs] result_queue_url"
+            throw ConfigurationError(
+                key: label,
+                reason: "must not be one of [sqs] queue_urls: a result sent to a task queue comes back as a task",
                 origin: origins[label])
         }
     }

@@ -54,6 +54,10 @@ extension SQSQueuePoller {
         intake.running.end(answeredKey)
     }
 
+    /// The attribute every result carries (the SQS id of its task's message): a message with it
+    /// is a result, never a task.
+    static let taskMessageIDAttribute = "taskMessageId"
+
     /// At most this many bytes of a message's id are logged (a FIFO deduplication id's limit).
     static let loggedMessageIDLength = 128
 
@@ -61,6 +65,19 @@ extension SQSQueuePoller {
     private func handleOnce(_ message: SQSMessage, lease: Int, leave: Bool, receivedAt: Date, logger: Logger) async {
         if dispatcher.isStopping || leave {
             await release(message, afterSeconds: 0, logger: logger)
+            return
+        }
+        if message.messageAttributes[Self.taskMessageIDAttribute] != nil {
+            // A result, which a result_queue_url or replyTo somewhere in the fleet sent to this task
+            // queue: answered, it would come back as another. Left for the queue's redrive policy.
+            intake.logLimiter.log(
+                .error,
+                """
+                a result message (it carries \(Self.taskMessageIDAttribute)) came from a task queue: some delegate's \
+                [sqs] result_queue_url or a task's replyTo names this queue; it is not answered, and is left to the queue's \
+                redrive policy
+                """,
+                metadata: ["queue_url": "\(queue.url)"], key: "sqs-result-on-task-queue \(queue.url)", logger: logger)
             return
         }
         let body = Data(message.body.utf8)
@@ -116,9 +133,21 @@ extension SQSQueuePoller {
         return url.isEmpty ? nil : try? SQSQueueURL(url)
     }
 
-    /// `queue` if results may be sent there (``DelegateConfiguration/SQSSection/permitsReplies(to:)``).
+    /// `queue` if results may be sent there (``DelegateConfiguration/SQSSection/permitsReplies(to:)``)
+    /// and it is none of this delegate's task queues.
     private func permittedReply(_ queue: SQSQueueURL) -> SQSQueueURL? {
-        intake.settings().permitsReplies(to: queue) ? queue : nil
+        let settings = intake.settings()
+        return settings.permitsReplies(to: queue) && !settings.isTaskQueue(queue) ? queue : nil
+    }
+
+    /// Why a task's result may not go to its `replyTo`, said in its rejection.
+    private func replyToRefusal(_ replyTo: SQSQueueURL) -> String {
+        let shown = ShownText.quoted(replyTo.origin, limit: 64)
+        if intake.settings().isTaskQueue(replyTo) {
+            return "replyTo is one of this delegate's task queues ([sqs] queue_urls): its result would come back as a task"
+        }
+        return "replyTo \(shown) is not an SQS endpoint of this delegate (an https host of "
+            + "Amazon SQS, the origin of a configured queue, or with [sqs] endpoint set a queue of its region)"
     }
 
     /// Runs an admitted task with its lease extended meanwhile. A stop that began since the
@@ -142,12 +171,7 @@ extension SQSQueuePoller {
             // Not run: its result would go, signed with this delegate's identity, to a host that
             // is none of its queues'.
             let result = dispatcher.rejected(
-                TaskRejection(
-                    code: .invalidTask,
-                    message: "replyTo \(ShownText.quoted(replyTo.origin, limit: 64)) is not an SQS endpoint of this delegate (an https host of "
-                        + "Amazon SQS, the origin of a configured queue, or with [sqs] endpoint set a queue of its "
-                        + "region); the task was not run",
-                    task: task),
+                TaskRejection(code: .invalidTask, message: replyToRefusal(replyTo) + "; the task was not run", task: task),
                 receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
             await reply(result, to: configuredResultQueue, for: message, logger: logger)
             return
@@ -183,11 +207,10 @@ extension SQSQueuePoller {
             (withheld.status, withheld.result, withheld.sealed, withheld.cached, withheld.stale) = (.failed, nil, nil, false, false)
             withheld.error = TaskFailure(
                 code: .invalidTask,
-                message: "replyTo \(ShownText.quoted(replyTo.origin, limit: 64)) is no longer an SQS endpoint of this delegate "
-                    + "(a reload while the task ran); its result was withheld",
+                message: replyToRefusal(replyTo) + " since a reload while the task ran; its result was withheld",
                 retryable: false)
             logger.error(
-                "a reload took the task's replyTo from this delegate's endpoints while it ran; its result was withheld",
+                "a reload while the task ran took its replyTo from where this delegate sends results; its result was withheld",
                 metadata: ["task_id": "\(task.id)", "error_code": "InvalidTask"])
             await reply(withheld, to: configuredResultQueue, for: message, logger: logger)
             return
@@ -358,7 +381,7 @@ extension SQSQueuePoller {
         for result: TaskResult, taskID: String, taskMessageID: String
     ) -> (message: SQSBatchMessage, oversize: Int?) {
         var message = SQSBatchMessage(
-            body: result.jsonLine, attributes: ["taskId": taskID, "taskMessageId": taskMessageID], groupID: taskID,
+            body: result.jsonLine, attributes: ["taskId": taskID, Self.taskMessageIDAttribute: taskMessageID], groupID: taskID,
             deduplicationID: taskMessageID,
             sensitive: result.secretValues)
         let size = message.countedBytes
