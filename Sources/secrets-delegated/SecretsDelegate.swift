@@ -128,7 +128,8 @@ struct Submit: AsyncParsableCommand {
             With --sqs, the task (which needs an id; to a FIFO queue also its deduplication id, so the same id \
             again within 5 minutes is dropped by the queue) is sent to that queue, signed with the configuration's \
             identity ([identity] sources in their order; by default environment credentials, then IMDS) and its [aws] max_attempts and \
-            timeouts (each request's plus the 5 s a receive waits); with --wait, the result is taken \
+            timeouts (each request's plus the 5 s a receive waits; a producer outside the secrets-delegate group, \
+            which alone may read the packaged configuration, gives --config with a file of its own); with --wait, the result is taken \
             from the reply queue (--reply-queue, else the task's replyTo, else [sqs] result_queue_url): only the \
             message whose taskId is this task's, whose taskMessageId (when set; not for a FIFO task queue) is \
             the message sent, and whose body is its result is deleted, others are made visible again at once \

@@ -149,9 +149,17 @@ import TestSupport
         #expect(tooLong.key == "/etc/sd/delegate.toml [[credential]] entry 1 id", "\(tooLong)")
         #expect(tooLong.reason.contains("too long for unit app.service"), "\(tooLong)")
         #expect(tooLong.reason.contains("83 bytes"), "\(tooLong)")
-        #expect(try load(mapping(unit: "*", idBytes: 80)).credentialMappings.count == 1)
-        let anyUnit = try #require(refusal(mapping(unit: "*", idBytes: 81)))
+        // The shortest unit names are six bytes ("a.swap", "a.path"): for "*", ids up to 77.
+        #expect(try load(mapping(unit: "*", idBytes: 77)).credentialMappings.count == 1)
+        let anyUnit = try #require(refusal(mapping(unit: "*", idBytes: 78)))
         #expect(anyUnit.reason.contains("too long for any unit"), "\(anyUnit)")
+    }
+
+    /// A unit name ends in one of systemd's unit types: "app.servce" could never ask, nor be a
+    /// socket peer's unit.
+    @Test(arguments: [("app.servce", false), ("a.b", false), ("app.", false), ("a.swap", true), ("x-y@1.service", true), ("session-3.scope", true)])
+    func aUnitNameEndsInAUnitType(unit: String, valid: Bool) {
+        #expect(NamedConnector.isUnitName(unit) == valid)
     }
 
     /// An entry the request could only refuse (a unit the connector does not admit, an operation

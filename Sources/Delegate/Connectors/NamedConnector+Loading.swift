@@ -212,8 +212,13 @@ extension NamedConnector {
             }
     }
 
-    /// The fewest bytes a unit name has ("a.b").
-    static let shortestUnitName = 3
+    /// The unit types systemd knows (systemd.unit(5)); a unit name ends in one of them.
+    static let unitTypes: Set<Substring> = [
+        "service", "socket", "device", "mount", "automount", "swap", "target", "path", "timer", "slice", "scope",
+    ]
+
+    /// The fewest bytes a unit name has: "a.swap", "a.path".
+    static let shortestUnitName = 6
 
     /// `name@.type`: a template, whose instances (`name@instance.type`) are what run and ask. As
     /// systemd reads a name: its first `@` right before its last `.` (an instance string may hold
@@ -223,10 +228,10 @@ extension NamedConnector {
         return unit.index(after: at) == dot
     }
 
-    /// `name.type` with a unit type suffix, as systemd spells unit names.
+    /// `name.type` with one of systemd's ``unitTypes`` as its suffix, as systemd spells unit names.
     static func isUnitName(_ unit: String) -> Bool {
         guard (shortestUnitName...255).contains(unit.utf8.count), let dot = unit.lastIndex(of: "."), dot != unit.startIndex,
-            unit.index(after: dot) != unit.endIndex
+            unitTypes.contains(unit[unit.index(after: dot)...])
         else { return false }
         return unit.unicodeScalars.allSatisfy { scalar in
             switch scalar {
