@@ -17,7 +17,7 @@ import Testing
     /// with, and the queue.
     static func handleATaskForOthers(
         _ endpoint: SQSScriptedEndpoint, id: String = "t-gpu", messageID: String = "m-1", logger: Logger = Logger(label: "test"),
-        prepare: (SQSIntake, RecordingSleeper) -> Void = { _, _ in }
+        body: String? = nil, prepare: (SQSIntake, RecordingSleeper) -> Void = { _, _ in }
     ) async throws -> (SQSIntake, RecordingSleeper, SQSQueueURL) {
         let (intake, http, sleeper) = try endpoint.intake()
         defer { http.shutdown() }
@@ -30,7 +30,7 @@ import Testing
                 "id": "c", "region": "us-east-1", "delegateSelectors": ["gpu"], "credentials": ["type": "instanceRole"],
             ],
         ]).jsonText
-        await poller.handle(SQSMessage(messageId: messageID, receiptHandle: "rh-1", body: task), lease: 30)
+        await poller.handle(SQSMessage(messageId: messageID, receiptHandle: "rh-1", body: body ?? task), lease: 30)
         return (intake, sleeper, queue)
     }
 
@@ -46,6 +46,33 @@ import Testing
         #expect(release.contains(#""VisibilityTimeout":2"#), "\(release)")
         #expect(release.contains(#""ReceiptHandle":"rh-1""#))
         #expect(intake.status.snapshot[queue.url]?.released == 1)
+    }
+
+    /// A task that gives a key twice is rejected by every delegate, whatever its selectors (the
+    /// first value of a key read twice may be the one no one meant): taken up and answered here,
+    /// not released to wait for a delegate that would only reject it, nor to its dead-letter queue.
+    @Test func aTaskGivingAKeyTwiceIsAnsweredWhateverItsSelectors() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let queue = try endpoint.queue("tasks")
+        // A body with a key twice has no readable replyTo: its rejection goes to result_queue_url.
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [queue.url], region: "us-east-1", endpoint: endpoint.server.baseURL, waitSeconds: 1,
+            visibilitySeconds: 5, resultQueueURL: try endpoint.queue("results").url)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(section: section, sleeper: RecordingSleeper(), logger: quiet)
+        defer { http.shutdown() }
+        let body = """
+            {"id":"t-twice","operation":"getSecretValue","operation":"deleteSecret","params":{"name":"db"},\
+            "connector":{"id":"c","region":"us-east-1","delegateSelectors":["gpu"],"credentials":{"type":"instanceRole"}}}
+            """
+        await SQSQueuePoller(queue: queue, intake: intake, logger: quiet)
+            .handle(SQSMessage(messageId: "m-twice", receiptHandle: "rh-twice", body: body), lease: 30)
+
+        #expect(intake.status.snapshot[queue.url]?.released ?? 0 == 0, "\(endpoint.actions)")
+        let sent = try #require(endpoint.bodies(of: "SendMessage").first, "\(endpoint.actions)")
+        #expect(sent.contains("InvalidTask") && sent.contains("t-twice"), "\(sent)")
+        #expect(endpoint.actions.contains { $0.hasPrefix("DeleteMessage") }, "\(endpoint.actions)")
     }
 
     /// A release SQS did not take is tried again, 2 then 4 s later: else the message would stay

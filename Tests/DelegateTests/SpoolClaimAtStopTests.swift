@@ -170,6 +170,38 @@ import Testing
     }
 }
 
+/// A spool task that gives a key twice is rejected by every delegate, whatever its selectors: the
+/// first delegate to see it claims it and answers `InvalidTask`, rather than leave it in `new/`
+/// for a delegate its first selectors name, which would only reject it (or for none, forever).
+@Suite struct SpoolDuplicateKeyTests {
+    @Test(.timeLimit(.minutes(1))) func aTaskGivingAKeyTwiceIsAnsweredWhateverItsSelectors() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-duplicate-key")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        let intake = SpoolIntake(
+            spool: spool, dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDTWICE"),
+            logLimiter: LogRateLimiter(), logger: quiet)
+        let task = """
+            {"id":"t-twice","operation":"getSecretValue","params":{"name":"db"},"connector":{"id":"c",\
+            "region":"us-east-1","delegateSelectors":["gpu"],"delegateSelectors":["gpu"],"credentials":{"type":"instanceRole"}}}
+            """
+        try SpoolProducer(directory: root).enqueue(id: "t-twice", data: Data(task.utf8))
+        let watcher = try spool.watch(rescanInterval: .seconds(3600), holding: [])
+        let watching = Task { await watcher.run() }
+        let running = Task { await intake.run(watcher: watcher, recovered: []) }
+        let result = root + "/done/t-twice.json"
+        let answered = await eventually { FileManager.default.fileExists(atPath: result) }
+        watcher.stop()
+        await running.value
+        await watching.value
+        #expect(answered, "no result in done/")
+        let text = (try? String(contentsOfFile: result, encoding: .utf8)) ?? ""
+        #expect(text.contains("InvalidTask") && text.contains("twice"), "\(text)")
+    }
+}
+
 /// A spool task left for another delegate is logged with its id only when the id is valid: the
 /// producer's text (up to the file's 1 MiB, line breaks included) is no `TASK_ID`; the file's
 /// name stands for it.

@@ -88,7 +88,7 @@ extension SQSQueuePoller {
                 message: "the task message is \(body.count) bytes; at most \(SQSMessage.maximumBodyBytes) (256 KiB) are allowed")
         } else {
             let document = TaskDocument(body)
-            if let envelope = document.envelope {
+            if let envelope = document.envelopeForSelection {
                 // A connector this host does not know may be another delegate pool's: leave it.
                 let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
                     ?? envelope.delegateSelectors

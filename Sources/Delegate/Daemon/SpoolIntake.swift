@@ -112,7 +112,7 @@ struct SpoolIntake: Sendable {
         if let file, case .data(let data) = file.contents { document = TaskDocument(data) } else { document = nil }
         // Before the match: a reload that changes the tags after it must not leave the file skipped.
         let skipEpoch = watcher.skipEpoch
-        if let file, let envelope = document?.envelope,
+        if let file, let envelope = document?.envelopeForSelection,
             // A named connector's selectors are the host's; an id unknown here (nil) is claimed
             // and rejected as the contract says, whatever the tags.
             let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))

@@ -22,4 +22,11 @@ public struct TaskDocument: Sendable {
     public var envelope: TaskEnvelope? {
         parsed.flatMap(TaskEnvelope.init(peeking:))
     }
+
+    /// The envelope an intake selects by before it claims the task: nil too for a task that gives
+    /// a key twice, which every delegate rejects (its selectors may be the value no one meant),
+    /// so that whichever delegate sees it first takes it up and answers it.
+    public var envelopeForSelection: TaskEnvelope? {
+        parsed?.hasDuplicateKeys == true ? nil : envelope
+    }
 }
