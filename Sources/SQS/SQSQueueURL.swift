@@ -40,11 +40,33 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { url }
 
-    /// Whether `other` names this queue: the same URL, its scheme and host in any case (the path,
-    /// an account and a queue name, is compared as it is).
-    public func namesSameQueue(as other: SQSQueueURL) -> Bool {
-        origin.lowercased() == other.origin.lowercased()
-            && url.utf8.dropFirst(origin.utf8.count).elementsEqual(other.url.utf8.dropFirst(other.origin.utf8.count))
+    /// Whether `other` names this queue: the same path (an account and a queue name, compared as
+    /// they are, a trailing `/` aside) at the same place. Through one `endpoint` override every
+    /// queue URL is one place (the override takes every call); Amazon SQS's hosts of one region
+    /// are one place however spelt (FIPS, dual-stack, legacy, VPC endpoint, a port); any other host
+    /// is its scheme, host and port, in any case, a default port as none.
+    public func namesSameQueue(as other: SQSQueueURL, throughOneEndpoint: Bool = false) -> Bool {
+        guard path == other.path else { return false }
+        if throughOneEndpoint { return true }
+        if let region = amazonSQSRegion, let otherRegion = other.amazonSQSRegion {
+            return region == otherRegion
+        }
+        return place == other.place
+    }
+
+    /// The path without a trailing `/`.
+    private var path: Substring {
+        let path = url[origin.endIndex...]
+        return path.hasSuffix("/") ? path.dropLast() : path
+    }
+
+    /// The origin in lowercase, without the scheme's default port.
+    private var place: String {
+        let lowered = origin.lowercased()
+        for defaultPort in ["https://": ":443", "http://": ":80"] where lowered.hasPrefix(defaultPort.key) {
+            if lowered.hasSuffix(defaultPort.value) { return String(lowered.dropLast(defaultPort.value.count)) }
+        }
+        return lowered
     }
 
     /// The endpoint for calls about this queue: `endpointOverride` when set (a VPC endpoint, an

@@ -61,6 +61,7 @@ import Testing
 
         #expect(await intake.handle(request(id: over)) == .refuse)
         #expect(http.requests.isEmpty, "the refused request was never read")
+        #expect(components.dispatcher.status.snapshot.rejected == 1, "counted as any refused request is")
         #expect(await intake.handle(request(id: fits)) != CredentialSocketServer.Answer.refuse)
         #expect(http.requests.count == 1)
     }

@@ -161,12 +161,7 @@ import Testing
                 visibilitySeconds: 30, resultQueueURL: first))
         let secretsManager = ScriptedHTTPClient()
         secretsManager.always(.any, .hold(ScriptedExecutorFixture.secret(value: "reload-canary-value")))
-        let dispatcher = TaskDispatcher(
-            executor: ScriptedExecutorFixture.executor(
-                http: secretsManager, clock: ManualClock(), endpoint: "http://secretsmanager.test", maxAttempts: 1,
-                accessKeyID: "AKIDRELOADREPLY", delegateName: "d"),
-            selection: SelectionPolicy(name: "d", tags: [], acceptUntagged: true), concurrency: 1, clock: ManualClock(),
-            status: DelegateStatus(startedAt: Date()))
+        let dispatcher = ScriptedExecutorFixture.dispatcher(http: secretsManager, accessKeyID: "AKIDRELOADREPLY")
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let (intake, http) = try SQSScriptedEndpoint.makeIntake(
             section: settings.current, sleeper: RecordingSleeper(), settings: { settings.current }, dispatcher: dispatcher,
@@ -209,6 +204,9 @@ import Testing
             #expect(notices.allSatisfy { !$0.contains("reload-canary-value") }, "\(notices)")
             #expect(notices.contains { $0.contains("failed") && $0.contains("InvalidTask") && $0.contains("withheld") }, "\(notices)")
         }
+        // Counted as the producer gets it.
+        let counts = dispatcher.status.snapshot
+        #expect(reload == .resultQueueMoved ? counts.succeeded == 1 : counts.failed == 1 && counts.succeeded == 0, "\(counts)")
     }
 }
 

@@ -1,4 +1,7 @@
 import Foundation
+import Logging
+import SQS
+import TestSupport
 import Testing
 
 @testable import Delegate
@@ -63,5 +66,36 @@ import Testing
                 + "taskMessageId".utf8.count + "String".utf8.count + "m-1".utf8.count)
         #expect(message.countedBytes <= 256 * 1024)
         #expect(message.body.contains("ResultTooLarge"))
+    }
+}
+
+/// A result too large for an SQS message is counted, and journaled, as the `ResultTooLarge`
+/// failure the producer gets, not as the success it replaced.
+@Suite struct SQSTooLargeCountTests {
+    @Test(.timeLimit(.minutes(1))) func aResultTooLargeIsCountedAsTheFailureSent() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let secretsManager = ScriptedHTTPClient()
+        secretsManager.always(.any, ScriptedExecutorFixture.secret(value: String(repeating: "v", count: 300_000)))
+        let dispatcher = ScriptedExecutorFixture.dispatcher(http: secretsManager, accessKeyID: "AKIDTOOLARGE")
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [try endpoint.queue("tasks").url], region: "us-east-1", endpoint: endpoint.server.baseURL,
+            waitSeconds: 1, visibilitySeconds: 30, resultQueueURL: try endpoint.queue("results").url)
+        let recorder = LogRecorder()
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: section, sleeper: RecordingSleeper(), dispatcher: dispatcher, logger: recorder.logger())
+        defer { http.shutdown() }
+        let body = #"{"id":"t-big","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"#
+            + #""operation":"getSecretValue","params":{"name":"db"}}"#
+
+        await SQSQueuePoller(queue: try endpoint.queue("tasks"), intake: intake, logger: recorder.logger())
+            .handle(SQSMessage(messageId: "m-big", receiptHandle: "rh-big", body: body), lease: 30)
+
+        let sent = endpoint.bodies(of: "SendMessage")
+        #expect(sent.count == 1 && sent.allSatisfy { $0.contains("ResultTooLarge") }, "\(endpoint.actions)")
+        let counts = dispatcher.status.snapshot
+        #expect(counts.failed == 1 && counts.succeeded == 0, "\(counts)")
+        #expect(!recorder.allText.contains("task-succeeded"), "\(recorder.records)")
+        #expect(recorder.allText.contains("task-failed"), "\(recorder.records)")
     }
 }

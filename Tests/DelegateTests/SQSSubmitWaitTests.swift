@@ -317,10 +317,35 @@ import Testing
         #expect(outcome.status == 64, "\(outcome.errorOutput)")
         #expect(outcome.errorOutput.contains("the result queue is the task queue"), "\(outcome.errorOutput)")
         #expect(recorded.isEmpty, "\(recorded.map(\.action))")
+    }
+
+    /// One queue however its URL is spelt: Amazon SQS's hosts of one region (FIPS, dual-stack,
+    /// legacy, a port), any host's scheme and host in any case and its default port, a trailing
+    /// `/`; through an endpoint override, any host. Another name, account or region is another queue.
+    @Test func aQueueIsTheSameQueueHoweverItsURLIsSpelt() throws {
         let queue = try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/tasks")
-        #expect(queue.namesSameQueue(as: try SQSQueueURL("HTTPS://SQS.us-east-1.amazonaws.com/123456789012/tasks")))
-        #expect(!queue.namesSameQueue(as: try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/Tasks")))
-        #expect(!queue.namesSameQueue(as: try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/tasks2")))
+        for same in [
+            "HTTPS://SQS.us-east-1.amazonaws.com/123456789012/tasks", "https://sqs-fips.us-east-1.amazonaws.com/123456789012/tasks",
+            "https://sqs.us-east-1.api.aws/123456789012/tasks", "https://sqs.us-east-1.amazonaws.com:443/123456789012/tasks",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/tasks/",
+        ] {
+            #expect(queue.namesSameQueue(as: try SQSQueueURL(same)), "\(same)")
+        }
+        for other in [
+            "https://sqs.us-east-1.amazonaws.com/123456789012/Tasks", "https://sqs.us-east-1.amazonaws.com/123456789012/tasks2",
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/tasks", "https://sqs.us-east-1.amazonaws.com/210987654321/tasks",
+            "https://proxy.example/123456789012/tasks",
+        ] {
+            #expect(!queue.namesSameQueue(as: try SQSQueueURL(other)), "\(other)")
+        }
+        let local = try SQSQueueURL("http://127.0.0.1:4566/123456789012/tasks")
+        #expect(local.namesSameQueue(as: try SQSQueueURL("HTTP://127.0.0.1:4566/123456789012/tasks")))
+        #expect(try SQSQueueURL("http://h:80/1/q").namesSameQueue(as: try SQSQueueURL("http://h/1/q")))
+        #expect(!local.namesSameQueue(as: try SQSQueueURL("http://127.0.0.1:4567/123456789012/tasks")))
+        #expect(local.namesSameQueue(as: try SQSQueueURL("http://localhost:9/123456789012/tasks"), throughOneEndpoint: true))
+        #expect(!local.namesSameQueue(as: try SQSQueueURL("http://localhost:9/123456789012/other"), throughOneEndpoint: true))
+        let section = DelegateConfiguration.SQSSection(queueURLs: [queue.url])
+        #expect(section.isTaskQueue(try SQSQueueURL("https://sqs-fips.us-east-1.amazonaws.com/123456789012/tasks")))
     }
 
     @Test func aTaskThatFitsOnlyWithoutItsTaskIDAttributeIsRefusedBeforeSending() async throws {

@@ -31,9 +31,15 @@ struct ScriptedExecutorFixture {
     /// A dispatcher for delegate `delegateName` (no tags, untagged tasks accepted, one slot) whose
     /// executor answers from a fake Secrets Manager: for the spool intake's tests.
     static func spoolDispatcher(delegateName: String, accessKeyID: String) -> TaskDispatcher {
+        dispatcher(http: FakeSecretsManager(), delegateName: delegateName, accessKeyID: accessKeyID)
+    }
+
+    /// A dispatcher for delegate `delegateName` (no tags, untagged tasks accepted, one slot) whose
+    /// executor makes one attempt per call, every call to `http`.
+    static func dispatcher(http: any HTTPClient, delegateName: String = "d", accessKeyID: String) -> TaskDispatcher {
         TaskDispatcher(
             executor: executor(
-                http: FakeSecretsManager(), clock: ManualClock(), endpoint: "http://secretsmanager.test", maxAttempts: 1,
+                http: http, clock: ManualClock(), endpoint: "http://secretsmanager.test", maxAttempts: 1,
                 accessKeyID: accessKeyID, delegateName: delegateName),
             selection: SelectionPolicy(name: delegateName, tags: [], acceptUntagged: true), concurrency: 1,
             clock: ManualClock(), status: DelegateStatus(startedAt: Date()))

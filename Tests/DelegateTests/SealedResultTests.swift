@@ -161,4 +161,17 @@ import Testing
         #expect(sealed.result == nil)
         #expect(try sealed.opened(privateKey: pair.privateKey).result == succeeded().result)
     }
+
+    /// Sealing that fails after the operation ran withholds the result: `failed`, `SealingFailed`,
+    /// neither `result` nor `sealed`, and the value nowhere in the line.
+    @Test func aResultThatCannotBeSealedIsWithheldNotWrittenInTheClear() throws {
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let withheld = TaskExecutor.seal(succeeded(), to: key, logger: logger) { _, _ throws(HPKEError) in
+            throw HPKEError(code: .openSSL, message: "EVP_HPKE unavailable")
+        }
+        #expect(withheld.status == .failed)
+        #expect(withheld.error?.code == .sealingFailed)
+        #expect(withheld.result == nil && withheld.sealed == nil)
+        #expect(!withheld.jsonLine.contains("s3cr3t-canary"), "\(withheld.jsonLine)")
+    }
 }

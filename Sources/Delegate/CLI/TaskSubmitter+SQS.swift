@@ -95,7 +95,7 @@ extension TaskSubmitter {
         } catch {
             return .failure(error.message, status: ExitStatus.usage)
         }
-        if let reply, reply.namesSameQueue(as: queue) {
+        if let reply, reply.namesSameQueue(as: queue, throughOneEndpoint: !target.configuration.sqs.endpoint.isEmpty) {
             return .failure(
                 "the result queue is the task queue (\(queue.url.prefix(200))): a delegate would take the result for a task; "
                     + "name a queue of its own for results",

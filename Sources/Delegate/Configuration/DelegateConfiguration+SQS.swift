@@ -56,7 +56,9 @@ extension DelegateConfiguration {
         /// Whether `queue` is one of `queue_urls`: never a place for results, which would come
         /// back as tasks (and their rejections as more of them, without end).
         public func isTaskQueue(_ queue: SQSQueueURL) -> Bool {
-            queueURLs.contains { (try? SQSQueueURL($0))?.namesSameQueue(as: queue) == true }
+            queueURLs.contains {
+                (try? SQSQueueURL($0))?.namesSameQueue(as: queue, throughOneEndpoint: !endpoint.isEmpty) == true
+            }
         }
 
         /// The signing region for calls about `queue`: the region the host they go to names (the

@@ -94,17 +94,6 @@ struct CredentialIntake: Sendable {
                 message: "only the service manager (uid 0) may ask; uid \(request.peer.uid) pid \(request.peer.pid) "
                     + "claimed unit \(address.unit)")
         }
-        // Only a `*` entry could match it (an exact one is refused at load over this), and systemd
-        // sends such a request only when its random number is short (one start in sixteen, or
-        // fewer): refused every time, so the unit's start does not depend on chance.
-        let addressBytes = address.unit.utf8.count + address.id.utf8.count
-        guard addressBytes <= CredentialMapping.maxUnitAndIDBytes else {
-            throw Refusal(
-                code: .noMapping,
-                message: "unit \(address.unit) credential \(address.id): the unit name and id together are "
-                    + "\(addressBytes) bytes; systemd's request address holds \(CredentialMapping.maxUnitAndIDBytes) "
-                    + "(it could bind this one only with a short random number), so no entry serves it")
-        }
         let receivedAt = dispatcher.now
         let generation = dispatcher.connectors.generation
         let task: DelegateTask
@@ -153,6 +142,17 @@ struct CredentialIntake: Sendable {
     /// The read of the entry that maps `address`, admitted for the unit under the connectors in
     /// force.
     private func admit(_ address: CredentialRequestAddress, helperUID: UInt32) throws(Refusal) -> DelegateTask {
+        // Only a `*` entry could match it (an exact one is refused at load over this), and systemd
+        // sends such a request only when its random number is short (one start in sixteen, or
+        // fewer): refused every time, so the unit's start does not depend on chance.
+        let addressBytes = address.unit.utf8.count + address.id.utf8.count
+        guard addressBytes <= CredentialMapping.maxUnitAndIDBytes else {
+            throw Refusal(
+                code: .noMapping,
+                message: "unit \(address.unit) credential \(address.id): the unit name and id together are "
+                    + "\(addressBytes) bytes; systemd's request address holds \(CredentialMapping.maxUnitAndIDBytes) "
+                    + "(it could bind this one only with a short random number), so no entry serves it")
+        }
         let admission = dispatcher.connectors.admitCredential(unit: address.unit, id: address.id, helperUID: helperUID) {
             Data(
                 SecretFetcher.task(

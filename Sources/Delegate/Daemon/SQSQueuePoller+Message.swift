@@ -194,28 +194,46 @@ extension SQSQueuePoller {
                 "connector_kind": "\(task.connectorKind)",
                 "operation": "\(task.operation.name.rawValue)", "receive_count": "\(Self.receiveCount(of: message))",
             ])
-        let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger)
-        // Where it goes is decided by the settings in force now (a reload while it ran): the
-        // result queue configured now (else the one at its start), and a replyTo only if it is
-        // still one of this delegate's endpoints; if not, the result is withheld from it.
-        guard let replyTo else {
-            await reply(result, to: configuredResultQueue ?? destinationAtStart, for: message, logger: logger)
-            return
+        var destination: SQSQueueURL?
+        let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger) { ran in
+            let settled = settle(ran, replyTo: replyTo, destinationAtStart: destinationAtStart, for: message, logger: logger)
+            destination = settled.destination
+            return settled.result
         }
-        guard permittedReply(replyTo) != nil else {
-            var withheld = result
-            (withheld.status, withheld.result, withheld.sealed, withheld.cached, withheld.stale) = (.failed, nil, nil, false, false)
-            withheld.error = TaskFailure(
+        await reply(result, to: destination, for: message, logger: logger)
+    }
+
+    /// A task's result as it will be sent, and where, decided as it finishes (before it is logged
+    /// and counted: the journal and the counters say what the producer gets) by the settings in
+    /// force then (a reload while it ran): the result queue configured then (else the one at its
+    /// start), and a replyTo only if it is still one this delegate sends to, else the result is
+    /// withheld from it; a result too large for an SQS message becomes a `ResultTooLarge` failure.
+    private func settle(
+        _ result: TaskResult, replyTo: SQSQueueURL?, destinationAtStart: SQSQueueURL, for message: SQSMessage,
+        logger: Logger
+    ) -> (result: TaskResult, destination: SQSQueueURL?) {
+        var settled = result
+        var destination = replyTo ?? configuredResultQueue ?? destinationAtStart
+        if let replyTo, permittedReply(replyTo) == nil {
+            (settled.status, settled.result, settled.sealed, settled.cached, settled.stale) = (.failed, nil, nil, false, false)
+            settled.error = TaskFailure(
                 code: .invalidTask,
                 message: replyToRefusal(replyTo) + " since a reload while the task ran; its result was withheld",
                 retryable: false)
             logger.error(
                 "a reload while the task ran took its replyTo from where this delegate sends results; its result was withheld",
-                metadata: ["task_id": "\(task.id)", "error_code": "InvalidTask"])
-            await reply(withheld, to: configuredResultQueue, for: message, logger: logger)
-            return
+                metadata: ["task_id": "\(result.id ?? "-")", "error_code": "InvalidTask"])
+            guard let configured = configuredResultQueue else { return (settled, nil) }
+            destination = configured
         }
-        await reply(result, to: replyTo, for: message, logger: logger)
+        let taskID = settled.id ?? message.messageId
+        let (fitted, oversize) = Self.fitted(settled, taskID: taskID, taskMessageID: message.messageId)
+        if let oversize {
+            logger.warning(
+                "a result too large for SQS was replaced by a ResultTooLarge failure",
+                metadata: ["task_id": "\(taskID)", "error_code": "ResultTooLarge", "result_bytes": "\(oversize)"])
+        }
+        return (fitted, destination)
     }
 
     /// Extends the message's lease to `visibility_seconds` every third of it until cancelled, a
@@ -386,6 +404,23 @@ extension SQSQueuePoller {
             sensitive: result.secretValues)
         let size = message.countedBytes
         guard size > SQSMessage.maximumBodyBytes else { return (message, nil) }
+        message.body = tooLarge(result, size: size).jsonLine
+        message.sensitive = []
+        return (message, size)
+    }
+
+    /// `result` as ``resultMessage(for:taskID:taskMessageID:)`` would send it: itself, or the
+    /// `ResultTooLarge` failure in its place and the size it replaced.
+    static func fitted(_ result: TaskResult, taskID: String, taskMessageID: String) -> (result: TaskResult, oversize: Int?) {
+        let size = SQSBatchMessage(
+            body: result.jsonLine, attributes: ["taskId": taskID, Self.taskMessageIDAttribute: taskMessageID], groupID: taskID,
+            deduplicationID: taskMessageID
+        ).countedBytes
+        return size > SQSMessage.maximumBodyBytes ? (tooLarge(result, size: size), size) : (result, nil)
+    }
+
+    /// The `ResultTooLarge` failure in place of `result`, whose message would be `size` bytes.
+    private static func tooLarge(_ result: TaskResult, size: Int) -> TaskResult {
         var tooLarge = result
         tooLarge.status = .failed
         tooLarge.result = nil
@@ -396,9 +431,7 @@ extension SQSQueuePoller {
                 + "\(SQSMessage.maximumBodyBytes) (the operation ran; ask for less, e.g. listSecrets with a filter, "
                 + "or use the socket or spool)",
             retryable: false)
-        message.body = tooLarge.jsonLine
-        message.sensitive = []
-        return (message, size)
+        return tooLarge
     }
 
     /// A message's `ApproximateReceiveCount` for the journal's `RECEIVE_COUNT`, `-` when SQS did not

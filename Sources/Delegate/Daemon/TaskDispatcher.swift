@@ -238,11 +238,13 @@ public final class TaskDispatcher: Sendable {
 
     /// Runs a task in a slot the caller reserved (the spool claims only with one, SQS receives
     /// only as many messages as it holds slots): counted in flight, and its outcome counted
-    /// (status counters and its connector's).
-    func run(_ task: DelegateTask, receivedAt: Date, logger: Logger) async -> TaskResult {
+    /// (status counters and its connector's), as `finishing` made it (``TaskExecutor/run(_:receivedAt:logger:finishing:)``).
+    func run(
+        _ task: DelegateTask, receivedAt: Date, logger: Logger, finishing: ((TaskResult) -> TaskResult)? = nil
+    ) async -> TaskResult {
         let token = inFlight.enter(deadline: .seconds(task.deadlineSeconds))
         status.started()
-        let result = await executor.run(task, receivedAt: receivedAt, logger: logger)
+        let result = await executor.run(task, receivedAt: receivedAt, logger: logger, finishing: finishing)
         status.finished(result.status)
         connectors.count(namedConnectorID: task.namedConnectorID)
         inFlight.leave(token)

@@ -33,8 +33,12 @@ public struct TaskExecutor: Sendable {
 
     /// Runs `task` within its deadline, which counts from `receivedAt`: time spent waiting for a
     /// free slot counts, and a task whose deadline passed while it waited is answered
-    /// `DeadlineExceeded` without any AWS call.
-    public func run(_ task: DelegateTask, receivedAt: Date, logger baseLogger: Logger) async -> TaskResult {
+    /// `DeadlineExceeded` without any AWS call. `finishing` makes the result what its intake will
+    /// hand over (SQS: withheld, or too large for a message), before it is logged and counted, so
+    /// that the journal and the counters say what the producer gets.
+    public func run(
+        _ task: DelegateTask, receivedAt: Date, logger baseLogger: Logger, finishing: ((TaskResult) -> TaskResult)? = nil
+    ) async -> TaskResult {
         let logger = Self.logger(for: task, base: baseLogger)
         let started = ContinuousClock.now
         // The injected wall clock gave `receivedAt`; a clock stepped backwards counts as no wait.
@@ -90,15 +94,21 @@ public struct TaskExecutor: Sendable {
             }
         }
         if let key = task.sealTo { result = Self.seal(result, to: key, logger: logger) }
+        if let finishing { result = finishing(result) }
         log(result, durationMS: durationMS, logger: logger)
         return result
     }
 
-    /// `result` with its `result` sealed to `key`; if that fails, the result is withheld and the
-    /// task reported as failed (`SealingFailed`), never written in the clear.
-    static func seal(_ result: TaskResult, to key: SealingKey, logger: Logger) -> TaskResult {
+    /// `result` with its `result` sealed to `key` (by `sealing`: a test's may fail); if that fails,
+    /// the result is withheld and the task reported as failed (`SealingFailed`), never written in the clear.
+    static func seal(
+        _ result: TaskResult, to key: SealingKey, logger: Logger,
+        sealing: (TaskResult, SealingKey) throws(HPKEError) -> TaskResult = { result, key throws(HPKEError) in
+            try result.sealed(to: key)
+        }
+    ) -> TaskResult {
         do {
-            return try result.sealed(to: key)
+            return try sealing(result, key)
         } catch {
             logger.error("the result cannot be sealed: \(error)", metadata: ["event": "task-sealing-failed"])
             var withheld = result
