@@ -68,6 +68,14 @@ public final class CredentialSocketServer: @unchecked Sendable {
         "secrets-delegate refused this credential; see journalctl -u secrets-delegate MESSAGE_ID=111c1dbfd96e46589d35c40901d07e07\n"
             .utf8)
 
+    /// The whole refusal: ``refusalLine`` repeated to ``refusalLength`` bytes.
+    static var refusal: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(refusalLength)
+        while bytes.count < refusalLength { bytes += refusalLine.prefix(refusalLength - bytes.count) }
+        return bytes
+    }
+
     public typealias Handler = @Sendable (Request) async -> Answer
     /// The fields that name a request in the server's own log lines (its unit and credential
     /// id, say), which the handler's lines carry too.
@@ -414,6 +422,27 @@ public final class CredentialSocketServer: @unchecked Sendable {
         } else {
             FileIO.close(connection.fd)
         }
+    }
+
+    /// The unit a peer bound to systemd's credential-request address names (`\0<hex>/unit/<unit>/…`,
+    /// see ``Request``), in the characters of unit names only and at most 256 of them, or nil for
+    /// any other address: a task socket's peer with such an address is systemd's helper, sent to
+    /// the wrong socket by a `LoadCredential=` line.
+    static func credentialRequestUnit(_ sunPath: [UInt8]) -> String? {
+        guard sunPath.first == 0, let slash = sunPath.dropFirst().firstIndex(of: UInt8(ascii: "/")),
+            (1...16).contains(slash - 1),
+            sunPath[1..<slash].allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
+            sunPath[slash...].starts(with: "/unit/".utf8)
+        else { return nil }
+        let unit = sunPath[(slash + 6)...].prefix { $0 != UInt8(ascii: "/") }.prefix(256).filter { byte in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: ":"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "\\"), UInt8(ascii: "@"):
+                true
+            default: false
+            }
+        }
+        return String(decoding: unit, as: UTF8.self)
     }
 
     /// The peer's `sun_path` bytes, as long as the kernel says they are.

@@ -146,6 +146,15 @@ public final class SocketConnection: @unchecked Sendable {
         }
     }
 
+    /// Answers a peer that is systemd's credential helper, not a task client, with `bytes` (more
+    /// than systemd takes for one credential, so that the unit fails rather than start with an
+    /// empty one, which the EOF of an idle timeout would give it), then closes; nothing is read.
+    func refuse(with bytes: [UInt8]) {
+        finishing = true
+        enqueue(bytes)
+        closeIfDone()
+    }
+
     /// Stops reading new lines; closes once running lines are answered.
     func finishIntake() {
         guard !closed, !finishing else { return }

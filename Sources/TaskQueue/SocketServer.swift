@@ -371,6 +371,21 @@ public final class SocketServer: @unchecked Sendable {
             logger: logger, handler: handler,
             tasks: tasks, readBuffer: readBuffer, onClose: { [weak self] id in self?.connections[id] = nil })
         connections[nextID] = connection
+        if let unit = CredentialSocketServer.credentialRequestUnit(CredentialSocketServer.peerAddress(fd)) {
+            // systemd's helper, sent here by a LoadCredential= line naming this socket: it sends
+            // nothing and reads to the end, and the idle timeout's EOF would start its unit with
+            // an empty credential.
+            logLimiter.log(
+                .error,
+                """
+                a systemd LoadCredential= request came to the task socket; refused (its unit fails to start): \
+                LoadCredential= must name the credentials socket (credentials_socket_path)
+                """,
+                metadata: ["unit": "\(unit)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],
+                key: "credential-request-on-task-socket \(unit)", logger: logger)
+            connection.refuse(with: CredentialSocketServer.refusal)
+            return
+        }
         logger.debug(
             "socket peer connected",
             metadata: ["connection": "\(nextID)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])

@@ -1,0 +1,35 @@
+import Foundation
+import Glibc
+import TestSupport
+import Testing
+
+@testable import TaskQueue
+
+/// systemd's credential helper sent to the task socket by a `LoadCredential=` line naming it: it
+/// sends nothing and reads to the end, so an idle timeout's EOF would start its unit with an
+/// empty credential. It gets the credentials socket's refusal (more than systemd takes), at once.
+@Suite struct SocketServerCredentialRequestTests {
+    @Test(.timeLimit(.minutes(1))) func systemdsCredentialHelperIsRefusedNotLeftToAnEmptyCredential() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let handler = EchoHandler()
+        let (server, path) = try SocketServerTests().startServer(dir, handler: handler.handler)
+        defer { server.shutdown() }
+        async let _ = server.run()
+
+        let helper = try RawClient(path: path, boundTo: "3fa9/unit/app.service/db-password")
+        helper.finishSending()
+        let answer = try await offPool { helper.readUntilClosed(timeout: .seconds(30)) }
+        #expect(answer.utf8.count == CredentialSocketServer.refusalLength)
+        #expect(answer.hasPrefix(String(decoding: CredentialSocketServer.refusalLine, as: UTF8.self)))
+        #expect(handler.calls.load(ordering: .relaxed) == 0)
+
+        // Any other address is a task client as before.
+        let client = try RawClient(path: path, boundTo: "not-systemd/unit/app.service/x")
+        _ = client.write("{\"id\":1}\n")
+        #expect(client.readSome(timeout: .seconds(10)).contains(#"{"echo":{"id":1}}"#))
+        #expect(CredentialSocketServer.credentialRequestUnit([0] + Array("1f/unit/a\u{1B}[2Jb.service/id".utf8)) == "a2Jb.service")
+        #expect(CredentialSocketServer.credentialRequestUnit([0] + Array("01234567890abcdef/unit/a.service/id".utf8)) == nil)
+        #expect(CredentialSocketServer.credentialRequestUnit(Array("/run/x.sock".utf8)) == nil)
+    }
+}
