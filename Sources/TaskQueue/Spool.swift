@@ -732,8 +732,9 @@ public final class Spool: Sendable {
                     """
                     \(count) task(s) in cur/\(entry.name)/ are claimed by delegate \(entry.name), not this one \
                     (\(delegateName)), which does not run them; if no delegate of that name runs any more (a host \
-                    or delegate renamed), hand them back: mv \(claims)/*.json \(newDirectory)/ (and remove its \
-                    .*.result files, kept results)
+                    or delegate renamed), stop this delegate and move them, with their kept results, to its own \
+                    claims: mv -n \(claims)/*.json \(claims)/.*.result \(claimDirectory)/ (at the next start a \
+                    task with a kept result has it written, not run again; the others run)
                     """,
                     metadata: ["event": "spool-claims-of-another", "directory": "\(claims)", "count": "\(count)"])
             }

@@ -158,15 +158,18 @@ import Testing
         (#"{"id":"t-prod","connector":{"id":"c","region":"us-east-1","delegateSelectors":["prod"],"#
             + #""credentials":{"type":"instanceRole"}},"operation":"getSecretValue","params":{"name":"db"}}"#).utf8)
 
-    @Test(arguments: [false, true])
-    func aClaimedTaskForOthersGoesBackUnrun(newFileOfItsNameMeanwhile: Bool) async throws {
+    /// Also one recovered at start: a run that claimed it may have stopped (killed, or a stop
+    /// during a read's retry) before it judged it, or the tags changed since.
+    @Test(arguments: [(false, false), (true, false), (false, true)])
+    func aClaimedTaskForOthersGoesBackUnrun(newFileOfItsNameMeanwhile: Bool, recovered: Bool) async throws {
         let directory = try TemporaryDirectory(prefix: "spool-claimed-selectors")
         let root = directory.url.path
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
         try spool.prepare()
         try SpoolProducer(directory: root).enqueue(id: "t-prod", data: Self.forProd)
-        let claimed = try #require(try spool.claim("t-prod.json"))
+        var claimed = try #require(try spool.claim("t-prod.json"))
+        if recovered { claimed = ClaimedTask(name: claimed.name, path: claimed.path, recovered: true) }
         if newFileOfItsNameMeanwhile { try Data("{}".utf8).write(to: URL(fileURLWithPath: directory.path("new/t-prod.json"))) }
         let http = ScriptedHTTPClient()
         let dispatcher = TaskDispatcher(

@@ -236,11 +236,13 @@ struct SpoolIntake: Sendable {
                 case .success(let task):
                     connectorKind = task.connectorKind
                     // What runs is what was claimed, which may not be what the peek matched (the
-                    // file was replaced in between, or could not be judged then): a task for
-                    // other delegates goes back to new/ for them. (The peeked bytes themselves
-                    // were matched, or would not decode: not matched again.)
+                    // file was replaced in between, or could not be judged then; one recovered at
+                    // start may have been claimed by a run that stopped before it judged it, and
+                    // the tags may have changed since): a task for other delegates goes back to
+                    // new/ for them. (The peeked bytes themselves were matched, or would not
+                    // decode: not matched again.)
                     let matchedAtPeek = peekedDocument?.data == data
-                    if !claimed.recovered, !matchedAtPeek,
+                    if !matchedAtPeek,
                         case let decision = dispatcher.matches(task.connector.delegateSelectors), !decision.isAccepted
                     {
                         guard let refused = leaveForOthers(claimed, task, decision, receivedAt: receivedAt, logger: logger)
