@@ -48,12 +48,20 @@ public struct AssumeRoleSource: CredentialSource {
         return "assume-role:\(role.roleARN) (\(details))"
     }
 
-    /// `secrets-delegate-<name>`, cut to STS's 2-64 characters of `[\w+=,.@-]`.
+    /// `secrets-delegate-<name>` in STS's 2-64 characters of `[\w+=,.@-]`. A longer one is cut to
+    /// 55 and ends in `-` and the first 8 hex digits of the name's SHA-256: names that differ only
+    /// past the cut (`...-autoscale-07`, `...-08`) stay two sessions in CloudTrail and trust policies.
     public static func sessionName(for delegateName: String) -> String {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+=,.@-")
         let cleaned = String(delegateName.map { allowed.contains($0) ? $0 : "-" })
-        return String("secrets-delegate-\(cleaned)".prefix(64))
+        let whole = "secrets-delegate-\(cleaned)"
+        guard whole.count > maximumSessionNameLength else { return whole }
+        let digest = (try? SHA256Digest.hexHash(delegateName)).map { String($0.prefix(8)) } ?? "00000000"
+        return whole.prefix(maximumSessionNameLength - 9) + "-" + digest
     }
+
+    /// STS's limit for `RoleSessionName`.
+    static let maximumSessionNameLength = 64
 
     public func fetch(logger: Logger) async throws -> Credentials {
         var parameters = [

@@ -255,6 +255,12 @@ import Testing
         let long = AssumeRoleSource.sessionName(for: String(repeating: "x", count: 200))
         #expect(long.count == 64)
         #expect(AssumeRoleSource.sessionName(for: "").count >= 2)
+        // Names that differ only past the cut are two sessions, each at most 64 characters.
+        let base = "build-runner-production-eu-central-1-autoscale-0"
+        let (seven, eight) = (AssumeRoleSource.sessionName(for: base + "7"), AssumeRoleSource.sessionName(for: base + "8"))
+        #expect(seven != eight)
+        #expect(seven.count == 64 && eight.count == 64 && seven.hasPrefix("secrets-delegate-build-runner-"))
+        #expect(AssumeRoleSource.sessionName(for: String(repeating: "y", count: 47)).count == 64, "fits whole")
     }
 }
 
