@@ -16,7 +16,7 @@ OUT=${OUT:-dist}
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'build-package: error: %s\n' "$*" >&2; exit 1; }
 
-# Shared with scripts/package-test.sh.
+# The version rule is shared with the booted tier (Tests/Booted/run.sh), which names the .deb it builds.
 VERSION=$(scripts/package-version.sh)
 
 # The changelog's date and the man page's date come from the last commit, so the same commit

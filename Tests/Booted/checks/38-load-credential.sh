@@ -43,7 +43,7 @@ expect_eq "journal entries holding the loaded secret key or token" \
 # again for each ExecReload= command, so the SIGHUP that follows finds the new copy. The new value
 # has a space, which the delegate refuses by its position.
 (umask 077 && printf '%s' "rotated value" >"$src/boot-lc-src-secret")
-systemctl reload secrets-delegate.service
+reload_delegate
 cmp -s "$copy" "$src/boot-lc-src-secret" && ok "systemd copied the rotated source again at the reload" ||
     fail "systemd's copy after the reload is not the rotated source"
 submit lc-reloaded '{"id":"boot-lc-reloaded","connector":"boot-lc","operation":"getSecretValue","params":{"name":"db#password"}}' --wait

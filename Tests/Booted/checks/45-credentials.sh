@@ -119,6 +119,29 @@ rm -f /etc/systemd/system/bootapp@.service
 systemctl daemon-reload
 expect_eq "journal entries (any field) holding the secret value" "$(journal_leaks boot "$(canary)")" 0
 
+# A LoadCredential= line naming the task socket instead: systemd's helper is refused there as on
+# the credentials socket (the unit fails rather than start with an empty credential at the idle
+# timeout), and the delegate's error line names the unit.
+cat >/etc/systemd/system/wrongsock.service <<UNIT
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+LoadCredential=db-password:/run/secrets-delegate/delegate.sock
+ExecStart=/bin/sh -c 'cp "\$CREDENTIALS_DIRECTORY/db-password" $LOGS/wrongsock-credential'
+UNIT
+systemctl daemon-reload
+journal_mark wrongsock UNIT=wrongsock.service
+timeout 60 systemctl start wrongsock.service
+[ "$?" != 0 ] && ok "a unit whose LoadCredential= names the task socket fails to start" ||
+    fail "wrongsock.service started ($(wc -c <"$LOGS/wrongsock-credential" 2>/dev/null) bytes of credential)"
+[ ! -e "$LOGS/wrongsock-credential" ] && ok "wrongsock.service never ran" || fail "wrongsock.service ran"
+expect_eq "wrongsock.service's exit status (243 = CREDENTIALS)" "$(unit_prop wrongsock.service ExecMainStatus)" 243
+wrongsock() { journal_since wrongsock UNIT=wrongsock.service | grep -q "came to the task socket"; }
+wait_until 30 wrongsock && ok "the delegate says a LoadCredential= request came to the task socket, naming the unit" ||
+    fail "no 'came to the task socket' entry with UNIT=wrongsock.service"
+rm -f /etc/systemd/system/wrongsock.service
+systemctl daemon-reload
+
 # Socket activation through the credentials socket: with the delegate stopped, a unit's start
 # starts it.
 systemctl stop app.service secrets-delegate.service
