@@ -122,13 +122,19 @@ public final class CredentialProviderRegistry: Sendable {
         }
     }
 
-    /// Expiry times of every cached temporary credential, for the status object.
+    /// Expiry times of every cached temporary credential, for the status object: one per session
+    /// held or failed to get. A source never asked (IMDS while environment credentials serve, or
+    /// before the first call) holds nothing and has failed nothing: not listed, lest it be taken
+    /// for the identity in use.
     public func snapshots() async -> [CachingCredentialProvider.Snapshot] {
         let (identity, roles) = state.withLock { ($0.identity, $0.roles.values) }
         var providers = roles
         if let imds = identity.imds { providers.insert(imds, at: 0) }
         var result: [CachingCredentialProvider.Snapshot] = []
-        for provider in providers { result.append(await provider.snapshot()) }
+        for provider in providers {
+            let snapshot = await provider.snapshot()
+            if snapshot.expiration != nil || snapshot.lastError != nil { result.append(snapshot) }
+        }
         return result
     }
 }

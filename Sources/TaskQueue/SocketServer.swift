@@ -350,10 +350,13 @@ public final class SocketServer: @unchecked Sendable {
     }
 
     /// A peer the listening socket accepted: checked against the policy and the connection cap,
-    /// then served.
+    /// then served; systemd's credential helper is refused (``credentialHelperUnit(of:peer:)``).
     private func accepted(_ fd: Int32) {
         guard let (peer, admittedUnder) = allowedPeer(fd) else { return }
-        guard connections.count < limits.maximumConnections else {
+        let helperUnit = Self.credentialHelperUnit(of: fd, peer: peer)
+        // Past the cap too: a TooManyConnections line would be the unit's credential. (Only the
+        // service manager's helper: root, which the cap's other peers cannot be made to pass for.)
+        guard connections.count < limits.maximumConnections || helperUnit != nil else {
             logLimiter.warning(
                 "socket connection refused: too many connections",
                 metadata: [
@@ -371,7 +374,7 @@ public final class SocketServer: @unchecked Sendable {
             logger: logger, handler: handler,
             tasks: tasks, readBuffer: readBuffer, onClose: { [weak self] id in self?.connections[id] = nil })
         connections[nextID] = connection
-        if let unit = CredentialSocketServer.credentialRequestUnit(CredentialSocketServer.peerAddress(fd)) {
+        if let helperUnit {
             // systemd's helper, sent here by a LoadCredential= line naming this socket: it sends
             // nothing and reads to the end, and the idle timeout's EOF would start its unit with
             // an empty credential.
@@ -381,8 +384,8 @@ public final class SocketServer: @unchecked Sendable {
                 a systemd LoadCredential= request came to the task socket; refused (its unit fails to start): \
                 LoadCredential= must name the credentials socket (credentials_socket_path)
                 """,
-                metadata: ["unit": "\(unit)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],
-                key: "credential-request-on-task-socket \(unit)", logger: logger)
+                metadata: ["unit": "\(helperUnit)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],
+                key: "credential-request-on-task-socket \(helperUnit)", logger: logger)
             connection.refuse(with: CredentialSocketServer.refusal)
             return
         }
@@ -390,6 +393,14 @@ public final class SocketServer: @unchecked Sendable {
             "socket peer connected",
             metadata: ["connection": "\(nextID)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
         connection.start()
+    }
+
+    /// The unit systemd's credential helper asks for, when `peer` is it: root, bound to the
+    /// helper's request address (``CredentialSocketServer/credentialRequestUnit(_:)``). Any other
+    /// peer so bound is a task client like the rest (it could name any unit, and pass the cap).
+    static func credentialHelperUnit(of fd: Int32, peer: PeerCredentials) -> String? {
+        guard peer.uid == 0 else { return nil }
+        return CredentialSocketServer.credentialRequestUnit(CredentialSocketServer.peerAddress(fd))
     }
 
     /// The peer of `fd` and the generation of the policy that allows it; else nil, `fd` closed (a

@@ -66,6 +66,29 @@ import Testing
         #expect(await registry.snapshots().first?.source == "imds")
     }
 
+    /// The status lists the sessions held or failed: IMDS, a source the environment's keys serve
+    /// before (the default order), is never asked, and is not listed as if it were the identity
+    /// in use; once asked (the keys gone), it is.
+    @Test func aSourceNeverAskedIsNotListed() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
+        defer { server.stop() }
+        let http = try loopbackHTTPClient()
+        func registry(environment: [String: String]) -> CredentialProviderRegistry {
+            self.registry(
+                identity: IdentityProvider(
+                    sources: [.environment, .imds], environment: environment, imds: imdsSource(server, http: http),
+                    clock: SystemWallClock()),
+                refStore: CredentialRefStore(directories: []), http: http)
+        }
+        let keys = registry(environment: ["AWS_ACCESS_KEY_ID": "AKIDENVIRONMENT", "AWS_SECRET_ACCESS_KEY": "unused"])
+        #expect(try await keys.provider(for: .instanceRole, region: "us-east-1").credentials(logger: logger).accessKeyId == "AKIDENVIRONMENT")
+        #expect(await keys.snapshots().isEmpty)
+        let imds = registry(environment: [:])
+        #expect(await imds.snapshots().isEmpty, "not asked yet")
+        #expect(try await imds.provider(for: .instanceRole, region: "us-east-1").credentials(logger: logger).accessKeyId == "ASIAFAKEimds")
+        #expect(await imds.snapshots().map(\.source) == ["imds"])
+    }
+
     /// An inline connector's task chooses its role: a stream of new roles pushes out only the
     /// sessions nobody uses, never one in steady use (which would cost an AssumeRole each time).
     @Test func theRoleCacheKeepsTheSessionsInUse() throws {

@@ -29,6 +29,32 @@ import Testing
         _ = client.write("{\"id\":1}\n")
         #expect(client.readSome(timeout: .seconds(10)).contains(#"{"echo":{"id":1}}"#))
         #expect(CredentialSocketServer.credentialRequestUnit([0] + Array("1f/unit/a\u{1B}[2Jb.service/id".utf8)) == "a2Jb.service")
+        // Past the connection cap too: a TooManyConnections line would be the unit's credential.
+        let capped = try TestDirectory()
+        defer { capped.remove() }
+        let (full, fullPath) = try SocketServerTests().startServer(
+            capped, limits: .init(maximumConnections: 1), handler: EchoHandler().handler)
+        defer { full.shutdown() }
+        async let _ = full.run()
+        let holder = try RawClient(path: fullPath)
+        #expect(await eventually { full.connectionCount == 1 })
+        let late = try RawClient(path: fullPath, boundTo: "77/unit/late.service/db")
+        late.finishSending()
+        #expect(try await offPool { late.readUntilClosed(timeout: .seconds(30)) }.utf8.count == CredentialSocketServer.refusalLength)
+        holder.close()
+    }
+
+    /// Only root's peer is systemd's helper: another user bound to its address is a task client
+    /// (it could name any unit, and would pass the connection cap).
+    @Test(.timeLimit(.minutes(1))) func anotherUserBoundToTheHelpersAddressIsATaskClient() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (server, path) = try SocketServerTests().startServer(
+            dir, policy: PeerPolicy(allowedUsers: ["nobody"]), mode: 0o666, handler: EchoHandler().handler)
+        defer { server.shutdown() }
+        async let _ = server.run()
+        let received = try await runAsNobody(socket: path, boundTo: "3fa9/unit/u.service/x")
+        #expect(received.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "got: \(received)")
         #expect(CredentialSocketServer.credentialRequestUnit([0] + Array("01234567890abcdef/unit/a.service/id".utf8)) == nil)
         #expect(CredentialSocketServer.credentialRequestUnit(Array("/run/x.sock".utf8)) == nil)
     }

@@ -38,12 +38,14 @@ final class EchoHandler: Sendable {
 }
 
 /// Runs the python client as `nobody` (uid/gid 65534, no supplementary groups) and returns what it
-/// received before the server closed the connection.
-func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = []) async throws -> String {
+/// received before the server closed the connection; bound first to the abstract name `boundTo`.
+func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = [], boundTo: String? = nil) async throws -> String {
     let script = """
         import socket, sys
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(30)
+        if sys.argv[2] != "-":
+            s.bind("\\0" + sys.argv[2])
         s.connect(sys.argv[1])
         try:
             s.sendall(b'{"id":"from-nobody"}\\n')
@@ -68,7 +70,7 @@ func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = []
         [
             "--reuid=65534", "--regid=\(gid)",
             groups.isEmpty ? "--clear-groups" : "--groups=\(groups.map(String.init).joined(separator: ","))",
-            "/usr/bin/python3", "-c", script, path,
+            "/usr/bin/python3", "-c", script, path, boundTo ?? "-",
         ])
     #expect(outcome.termination == .exited(0))
     return outcome.output

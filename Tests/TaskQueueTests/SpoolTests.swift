@@ -469,7 +469,7 @@ import Testing
         let notices = recorder.records.filter { $0.contains("event=spool-claims-of-another") }
         #expect(notices.count == 1, "\(recorder.records)")
         #expect(notices.first?.contains("2 task(s) in cur/old-host/") == true, "\(notices)")
-        let move = "mv -n \(dir.file("cur/old-host"))/*.json \(dir.file("cur/old-host"))/.*.result \(dir.file("cur/new-host"))/"
+        let move = "cd \(dir.file("cur/old-host")) && for t in *.json; do [ -e \(dir.file("cur/new-host"))/\"$t\" ] || { mv -n -- \"$t\" \(dir.file("cur/new-host"))/; [ ! -e \".$t.result\" ] || mv -n -- \".$t.result\" \(dir.file("cur/new-host"))/; }; done"
         #expect(notices.first?.contains(move) == true, "\(notices)")
         #expect(names(in: dir.file("cur/old-host")).count == 2, "left where they are")
     }
