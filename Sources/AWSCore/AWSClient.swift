@@ -249,6 +249,13 @@ public final class AWSClient: Sendable {
                 message: "\(endpoint.url) sent a response larger than \(options.maxResponseBytes) bytes",
                 transportError: error
             )
+        case .responseHeadersTooLarge:
+            return AWSError(
+                kind: .invalidResponse,
+                code: .invalidResponse,
+                message: "\(endpoint.url) sent response headers over 256 KiB (a proxy or endpoint that is not AWS?)",
+                transportError: error
+            )
         case .notHTTP:
             return AWSError(
                 kind: .invalidResponse,

@@ -24,6 +24,9 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         /// allowed"). Another attempt would get the same.
         case notHTTP
         case responseTooLarge
+        /// The response's header lines passed 256 KiB: a server or proxy sending endless headers
+        /// (not a large body, which ``responseTooLarge`` is).
+        case responseHeadersTooLarge
         case cancelled
         case other
     }
@@ -46,7 +49,9 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         // A handshake cut short is worth another attempt; a certificate that does not verify is not.
         case .couldNotResolveHost, .couldNotConnect, .timedOut, .connectionClosed, .proxyFailure, .tlsHandshakeFailed:
             true
-        case .invalidURL, .tlsFailure, .proxyRefused, .notHTTP, .responseTooLarge, .cancelled, .other: false
+        case .invalidURL, .tlsFailure, .proxyRefused, .notHTTP, .responseTooLarge, .responseHeadersTooLarge, .cancelled,
+            .other:
+            false
         }
     }
 

@@ -194,6 +194,26 @@ struct CurlHTTPClientTests {
         #expect(error?.code == .responseTooLarge)
     }
 
+    /// Endless header lines are no large body: their own code, so that the message and an SQS
+    /// receive (which takes a large body for too many messages at once) say what happened.
+    @Test("Headers over 256 KiB fail with .responseHeadersTooLarge")
+    func responseHeadersTooLarge() async throws {
+        let padding = String(repeating: "h", count: 1000)
+        let server = try LoopbackHTTPServer { request in
+            let count = request.path == "/few" ? 100 : 300
+            let headers = HTTPHeaders((0..<count).map { HTTPHeaders.Field(name: "X-Pad-\($0)", value: padding) })
+            return ScriptedResponse(headers: headers, body: Data("{}".utf8))
+        }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let few = try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/few"))
+        #expect(few.body == Data("{}".utf8))
+        let error = await clientError {
+            try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/many"))
+        }
+        #expect(error?.code == .responseHeadersTooLarge, "\(String(describing: error))")
+    }
+
     @Test("A server hanging up without answering fails with .connectionClosed")
     func serverHangsUp() async throws {
         let server = try LoopbackHTTPServer { _ in .closeConnection() }

@@ -18,6 +18,8 @@ final class CurlTransfer {
     private var responseFields: [HTTPHeaders.Field] = []
     private var responseHeaderBytes = 0
     private var exceededLimit = false
+    /// The header lines passed ``maxResponseHeaderBytes``.
+    private var exceededHeaderLimit = false
 
     /// Response headers beyond this many bytes fail the transfer like an oversized body.
     private static let maxResponseHeaderBytes = 256 * 1024
@@ -162,7 +164,8 @@ final class CurlTransfer {
         guard code == CURLE_OK else {
             return .failure(
                 HTTPClientError(
-                    curlCode: code, detail: easy.errorText, responseTooLarge: exceededLimit, viaProxy: usesProxy,
+                    curlCode: code, detail: easy.errorText, responseTooLarge: exceededLimit,
+                    headersTooLarge: exceededHeaderLimit, viaProxy: usesProxy,
                     proxyConnectCode: easy.proxyConnectCode())
             )
         }
@@ -185,7 +188,7 @@ final class CurlTransfer {
     private func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) -> Int {
         responseHeaderBytes += bytes.count
         guard responseHeaderBytes <= Self.maxResponseHeaderBytes else {
-            exceededLimit = true
+            exceededHeaderLimit = true
             return 0
         }
         switch HTTPHeaderLine(bytes) {

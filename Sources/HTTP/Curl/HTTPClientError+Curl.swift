@@ -8,14 +8,19 @@ extension HTTPClientError {
     /// user information (``ProxyAddress``), and any left in a URL it quotes is replaced anyway
     /// (``withoutUserInfo(_:)``).
     /// - Parameter proxyConnectCode: the status the proxy answered CONNECT with (0 for none).
-    init(curlCode code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyConnectCode: Int) {
+    init(
+        curlCode code: CURLcode, detail: String, responseTooLarge: Bool, headersTooLarge: Bool = false, viaProxy: Bool,
+        proxyConnectCode: Int
+    ) {
         let summary = String(cString: ccurlshim_easy_strerror(code))
         let detail = Self.withoutUserInfo(detail)
         let message = (detail.isEmpty || detail == summary ? summary : "\(summary): \(detail)") + Self.hint(for: code)
         self.init(
-            code: Self.code(
-                for: code, detail: detail, responseTooLarge: responseTooLarge, viaProxy: viaProxy,
-                proxyConnectCode: proxyConnectCode),
+            code: headersTooLarge
+                ? .responseHeadersTooLarge
+                : Self.code(
+                    for: code, detail: detail, responseTooLarge: responseTooLarge, viaProxy: viaProxy,
+                    proxyConnectCode: proxyConnectCode),
             message: message, curlCode: Int(code.rawValue))
     }
 
