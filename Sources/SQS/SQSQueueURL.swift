@@ -19,6 +19,12 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     ///   (whose password the message would otherwise quote; any `@`,
     ///   ``URLParts/mayHoldUserInfo(_:)``).
     public init(_ url: String) throws(AWSError) {
+        // A producer's replyTo is logged with a result it could not be sent: bounded like any text
+        // a producer chooses. (Amazon SQS's are about a hundred bytes: a host, an account, a name of 80.)
+        guard url.utf8.count <= Self.maximumLength else {
+            throw .validation(
+                .invalidQueueURL, "a queue URL must be at most \(Self.maximumLength) bytes, not \(url.utf8.count)")
+        }
         guard url.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
             throw .validation(.invalidQueueURL, "a queue URL must be printable ASCII, without spaces")
         }
@@ -34,6 +40,9 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
         host = parts.host
         amazonSQSRegion = host.flatMap(Self.amazonSQSRegion(host:))
     }
+
+    /// The longest queue URL taken, in bytes.
+    public static let maximumLength = 1024
 
     /// FIFO queues' names end in `.fifo`; messages to them need a group and a deduplication id.
     public var isFIFO: Bool { url.hasSuffix(".fifo") }

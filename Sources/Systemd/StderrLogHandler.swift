@@ -65,7 +65,7 @@ public struct StderrLogHandler: LogHandler {
         line.appendUTF8(of: label)
         line.append(UInt8(ascii: ":"))
         line.append(UInt8(ascii: " "))
-        appendEscaped(message, to: &line)
+        appendMessage(message, to: &line)
         for entry in entries {
             line.append(UInt8(ascii: " "))
             line.appendUTF8(of: entry.key)
@@ -91,6 +91,19 @@ public struct StderrLogHandler: LogHandler {
                 remaining -= written
             }
         }
+    }
+
+    /// The message as it reads, but quoted (its `"` and `\\` escaped) when it holds a `=` or a `"`:
+    /// a producer's text in it (a task's unknown key, say) must not read as `key=value` pairs to a
+    /// logfmt reader, ahead of the record's own.
+    private static func appendMessage(_ message: String, to line: inout [UInt8]) {
+        guard message.utf8.contains(where: { $0 == 0x3D || $0 == 0x22 }) else {
+            appendEscaped(message, to: &line)
+            return
+        }
+        line.append(UInt8(ascii: "\""))
+        line.appendUTF8(of: escaped(message, escapingQuotes: true))
+        line.append(UInt8(ascii: "\""))
     }
 
     private static func appendEscaped(_ text: String, to line: inout [UInt8]) {

@@ -46,6 +46,23 @@ import Testing
         #expect(rejection?.message.contains("replyTo") == true)
     }
 
+    /// A producer's replyTo is logged with a result that could not be sent to it: over 1024 bytes
+    /// it is no queue URL (InvalidTask in a task; none to read from an invalid one).
+    @Test func aReplyToOver1024BytesIsNone() throws {
+        let long = "https://sqs.us-east-1.amazonaws.com/123456789012/" + String(repeating: "q", count: 1024)
+        let error = #expect(throws: AWSError.self) { try SQSQueueURL(long) }
+        #expect(error?.code == .invalidQueueURL && error?.message.contains("at most 1024 bytes") == true)
+        #expect(SQSQueuePoller.readableReplyTo(in: Data(#"{"replyTo":"\#(long)"}"#.utf8)) == nil)
+        let task = try JSONSerialization.data(withJSONObject: [
+            "id": "t1", "operation": "getSecretValue", "params": ["name": "db"], "replyTo": long,
+            "connector": ["id": "c", "region": "us-east-1", "credentials": ["type": "instanceRole"]],
+        ])
+        let rejection = #expect(throws: TaskRejection.self) { try DelegateTask.decode(task, defaultID: nil) }
+        #expect(rejection?.code == .invalidTask && rejection?.message.contains("at most 1024 bytes") == true, "\(String(describing: rejection))")
+        let fits = "https://sqs.us-east-1.amazonaws.com/123456789012/" + String(repeating: "q", count: 80)
+        #expect((try? SQSQueueURL(fits)) != nil)
+    }
+
     @Test func aBodyThatIsNotUTF8HasNone() {
         let bytes = Array(#"{"replyTo":"\#(url)","x":""#.utf8) + [0xFF, 0x22, 0x7D]
         #expect(SQSQueuePoller.readableReplyTo(in: Data(bytes)) == nil)

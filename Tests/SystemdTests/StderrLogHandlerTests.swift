@@ -50,6 +50,22 @@ import Testing
         #expect(pairs.map(\.value) == ["first", value, "last"], "\(line)")
     }
 
+    /// A producer's text in the message (a task's unknown key) reads as no pair: the message is
+    /// quoted when it holds `=` or `"`, and the record's own pairs follow it alone.
+    @Test(arguments: [#"x task_id=victim event=task-succeeded is not a field"#, #"a "quoted" task_id=victim"#])
+    func aMessageHoldingPairsIsQuoted(text: String) throws {
+        let line = StderrLogHandler.format(
+            timestamp: Date(timeIntervalSince1970: 0), level: .warning, label: "l", message: "task rejected: " + text,
+            metadata: ["task_id": "t1"])
+        let quoted = "\"task rejected: " + text.replacingOccurrences(of: "\"", with: #"\""#) + "\""
+        #expect(line.hasSuffix("warning l: " + quoted + " task_id=t1"), "\(line)")
+        let pairs = try #require(Self.logfmtPairs(after: quoted + " ", in: line), "\(line)")
+        #expect(pairs.map(\.key) == ["task_id"] && pairs.map(\.value) == ["t1"], "\(line)")
+        let plain = StderrLogHandler.format(
+            timestamp: Date(timeIntervalSince1970: 0), level: .info, label: "l", message: "task succeeded", metadata: [:])
+        #expect(plain.hasSuffix("info l: task succeeded"), "a message without = or \" reads as it is: \(plain)")
+    }
+
     /// The `key=value` pairs after `prefix`, as a logfmt reader takes them: nil if the text is not
     /// pairs. Quoted values unescape `\\` and `\"`; an unquoted value ends at a space and has its
     /// `\\` unescaped (the other escapes are not used by these tests' values).

@@ -137,6 +137,9 @@ extension DelegateTask {
         let deadline = try task.optionalInt("deadlineSeconds", range: deadlineRange) ?? defaultDeadlineSeconds
         let sealTo = try decodeSealTo(task)
         let replyTo = try task.optionalString("replyTo")
+        if let replyTo, replyTo.utf8.count > SQSQueueURL.maximumLength {
+            throw .invalid("replyTo must be at most \(SQSQueueURL.maximumLength) bytes, not \(replyTo.utf8.count)")
+        }
         if let replyTo, (try? SQSQueueURL(replyTo)) == nil {
             throw .invalid("replyTo must be an SQS queue URL (https://host/account/name)")
         }
