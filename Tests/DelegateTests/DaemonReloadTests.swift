@@ -166,6 +166,13 @@ import Testing
         #expect(harness.daemon.dispatcher.matches(["beta"]) == .accept)
         #expect(harness.daemon.dispatcher.matches(["alpha"]) == .reject(missing: ["alpha"]))
         #expect(await harness.daemon.statusLine().hasSuffix("tags beta"))
+        // A failing SQS queue leads the line (systemctl status shows its start).
+        harness.daemon.sqsStatus.update("https://sqs.us-east-1.amazonaws.com/1/tasks") {
+            $0.errors["ReceiveMessage"] = "ReceiveMessage: AccessDenied: not allowed"
+        }
+        let line = await harness.daemon.statusLine()
+        #expect(line.hasPrefix("SQS queue failing: https://sqs.us-east-1.amazonaws.com/1/tasks (ReceiveMessage: AccessDenied"), "\(line)")
+        #expect(line.hasSuffix("tags beta"), "\(line)")
         #expect(
             harness.recorder.records.contains { $0.contains("event=reloaded") && $0.contains("changed=delegate.tags") })
     }

@@ -99,3 +99,21 @@ import Testing
         #expect(recorder.allText.contains("task-failed"), "\(recorder.records)")
     }
 }
+
+/// `STATUS=` names a failing queue first, so that `systemctl status` shows a delegate that takes
+/// no tasks from SQS (the status object's `queues.error` said so alone).
+@Suite struct SQSStatusLineTests {
+    @Test func theFailingQueuesLeadTheStatusLine() {
+        var working = SQSQueueStatus.Counts()
+        working.received = 3
+        var denied = SQSQueueStatus.Counts()
+        denied.errors["ReceiveMessage"] = "ReceiveMessage: AccessDenied: " + String(repeating: "x", count: 300)
+        var missing = SQSQueueStatus.Counts()
+        missing.errors["ReceiveMessage"] = "ReceiveMessage: QueueDoesNotExist"
+        #expect(SQSQueueStatus.failingSummary(["https://q/1/a": working]) == nil)
+        let summary = SQSQueueStatus.failingSummary(["https://q/1/c": missing, "https://q/1/b": denied, "https://q/1/a": working])
+        #expect(summary?.hasPrefix("SQS queue failing: https://q/1/b (ReceiveMessage: AccessDenied: xxx") == true, "\(summary ?? "-")")
+        #expect(summary?.hasSuffix(") +1 more") == true, "\(summary ?? "-")")
+        #expect((summary?.utf8.count ?? 0) < 160, "the error is cut: \(summary ?? "-")")
+    }
+}

@@ -361,6 +361,8 @@ public final class DelegateDaemon: Sendable {
         }
         let tags = dispatcher.selectionPolicy.tags
         line += "; tags \(tags.isEmpty ? "none" : tags.joined(separator: ","))"
+        // First, so `systemctl status` shows it: the delegate may take no tasks at all.
+        if let queues = SQSQueueStatus.failingSummary(sqsStatus.snapshot) { line = queues + "; " + line }
         // First, so `systemctl status` shows it: every AWS call fails until a restart.
         if let failure = components.httpClientToShutDown?.startFailure {
             line = "AWS calls failing: \(failure.message.prefix(100)); " + line

@@ -1,6 +1,7 @@
 import AWSCore
 import FoundationEssentials
 import JSON
+import SafeText
 import Synchronization
 
 /// Per-queue counters of the SQS intake, for `status` (docs/INTERFACE.md section 12).
@@ -42,6 +43,15 @@ public final class SQSQueueStatus: Sendable {
     /// Forgets queues no longer configured.
     func retain(_ queueURLs: Set<String>) {
         queues.withLock { $0 = $0.filter { queueURLs.contains($0.key) } }
+    }
+
+    /// The failing queues for `STATUS=`: the first by URL with its errors (cut at 100 bytes), and
+    /// how many more; nil while every queue works.
+    static func failingSummary(_ queues: [String: Counts]) -> String? {
+        let failing = queues.compactMap { url, counts in counts.error.map { (url, $0) } }.sorted { $0.0 < $1.0 }
+        guard let (url, error) = failing.first else { return nil }
+        let more = failing.count > 1 ? " +\(failing.count - 1) more" : ""
+        return "SQS queue failing: \(url) (\(ShownText.prefix(error, bytes: 100)))\(more)"
     }
 
     /// The `queues` object of the status report.
