@@ -87,6 +87,19 @@ import Testing
         #expect(await imds.snapshots().isEmpty, "not asked yet")
         #expect(try await imds.provider(for: .instanceRole, region: "us-east-1").credentials(logger: logger).accessKeyId == "ASIAFAKEimds")
         #expect(await imds.snapshots().map(\.source) == ["imds"])
+
+        // Asked and failed, with nothing ever got: listed, with its error (IMDS down since boot).
+        let down = self.registry(
+            identity: IdentityProvider(
+                sources: [.imds], environment: [:],
+                imds: IMDSCredentialSource(http: http, endpoint: "http://127.0.0.1:9", clock: SystemWallClock()),
+                clock: SystemWallClock()),
+            refStore: CredentialRefStore(directories: []), http: http)
+        await #expect(throws: (any Error).self) {
+            try await down.provider(for: .instanceRole, region: "us-east-1").credentials(logger: logger)
+        }
+        let failed = await down.snapshots()
+        #expect(failed.map(\.source) == ["imds"] && failed.first?.lastError != nil, "\(failed)")
     }
 
     /// An inline connector's task chooses its role: a stream of new roles pushes out only the

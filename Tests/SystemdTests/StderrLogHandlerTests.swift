@@ -52,7 +52,7 @@ import Testing
 
     /// A producer's text in the message (a task's unknown key) reads as no pair: the message is
     /// quoted when it holds `=` or `"`, and the record's own pairs follow it alone.
-    @Test(arguments: [#"x task_id=victim event=task-succeeded is not a field"#, #"a "quoted" task_id=victim"#])
+    @Test(arguments: [#"x task_id=victim event=task-succeeded is not a field"#, #"a "quoted" task_id=victim"#, #"unknown key "x"#])
     func aMessageHoldingPairsIsQuoted(text: String) throws {
         let line = StderrLogHandler.format(
             timestamp: Date(timeIntervalSince1970: 0), level: .warning, label: "l", message: "task rejected: " + text,

@@ -53,8 +53,8 @@ import Testing
             dir, policy: PeerPolicy(allowedUsers: ["nobody"]), mode: 0o666, handler: EchoHandler().handler)
         defer { server.shutdown() }
         async let _ = server.run()
-        let received = try await runAsNobody(socket: path, boundTo: "3fa9/unit/u.service/x")
-        #expect(received.hasPrefix(#"{"echo":{"id":"from-nobody"}}"#), "got: \(received)")
+        let received = try await runAsNobody(socket: path, boundTo: "3fa9/unit/u.service/x", firstLineOnly: true)
+        #expect(received == "{\"echo\":{\"id\":\"from-nobody\"}}\n", "got: \(received)")
         #expect(CredentialSocketServer.credentialRequestUnit([0] + Array("01234567890abcdef/unit/a.service/id".utf8)) == nil)
         #expect(CredentialSocketServer.credentialRequestUnit(Array("/run/x.sock".utf8)) == nil)
     }

@@ -38,8 +38,11 @@ final class EchoHandler: Sendable {
 }
 
 /// Runs the python client as `nobody` (uid/gid 65534, no supplementary groups) and returns what it
-/// received before the server closed the connection; bound first to the abstract name `boundTo`.
-func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = [], boundTo: String? = nil) async throws -> String {
+/// received before the server closed the connection (with `firstLineOnly`, its first line, not
+/// waiting for a close); bound first to the abstract name `boundTo`.
+func runAsNobody(
+    socket path: String, gid: UInt32 = 65534, groups: [UInt32] = [], boundTo: String? = nil, firstLineOnly: Bool = false
+) async throws -> String {
     let script = """
         import socket, sys
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -59,7 +62,7 @@ func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = []
                     break
                 data += chunk
             # Wait for the close (or a second line that must not come).
-            chunk = s.recv(65536)
+            chunk = b"" if sys.argv[3] == "1" else s.recv(65536)
             data += chunk
         except OSError as error:
             data += ("<%s>" % type(error).__name__).encode()
@@ -70,7 +73,7 @@ func runAsNobody(socket path: String, gid: UInt32 = 65534, groups: [UInt32] = []
         [
             "--reuid=65534", "--regid=\(gid)",
             groups.isEmpty ? "--clear-groups" : "--groups=\(groups.map(String.init).joined(separator: ","))",
-            "/usr/bin/python3", "-c", script, path, boundTo ?? "-",
+            "/usr/bin/python3", "-c", script, path, boundTo ?? "-", firstLineOnly ? "1" : "0",
         ])
     #expect(outcome.termination == .exited(0))
     return outcome.output

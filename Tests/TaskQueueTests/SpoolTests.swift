@@ -472,6 +472,25 @@ import Testing
         let move = "cd \(dir.file("cur/old-host")) && for t in *.json; do [ -e \(dir.file("cur/new-host"))/\"$t\" ] || { mv -n -- \"$t\" \(dir.file("cur/new-host"))/; [ ! -e \".$t.result\" ] || mv -n -- \".$t.result\" \(dir.file("cur/new-host"))/; }; done"
         #expect(notices.first?.contains(move) == true, "\(notices)")
         #expect(names(in: dir.file("cur/old-host")).count == 2, "left where they are")
+
+        // The printed loop, run: a task goes with its kept result; one whose name this delegate
+        // holds already stays, its kept result with it (never paired with this one's task).
+        try Data("kept".utf8).write(to: URL(fileURLWithPath: dir.file("cur/old-host/.a.json.result")))
+        try Data("kept".utf8).write(to: URL(fileURLWithPath: dir.file("cur/old-host/.b.json.result")))
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: dir.file("cur/new-host/b.json")))
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", move]
+        try shell.run()
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 0)
+        for moved in ["a.json", ".a.json.result"] {
+            #expect(FileManager.default.fileExists(atPath: dir.file("cur/new-host/\(moved)")), "\(moved) moved")
+        }
+        for stayed in ["b.json", ".b.json.result"] {
+            #expect(FileManager.default.fileExists(atPath: dir.file("cur/old-host/\(stayed)")), "\(stayed) stayed")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("cur/new-host/.b.json.result")))
     }
 
     @Test func sweepDeletesOnlyResultsOlderThanTheRetention() throws {
