@@ -282,14 +282,14 @@ public final class IMDSCredentialSource: CredentialSource {
                 }
                 return response
             } catch {
-                if error.code == .responseTooLarge {
+                if error.code == .responseTooLarge || error.code == .responseHeadersTooLarge {
                     // IMDS answered: too much, but it is reachable.
+                    let what =
+                        error.code == .responseTooLarge
+                        ? "an answer larger than \(Self.maxResponseBytes) bytes" : "response headers over 256 KiB"
                     throw AWSError(
-                        kind: .invalidResponse,
-                        code: .invalidResponse,
-                        message: "IMDS at \(endpoint) sent an answer larger than \(Self.maxResponseBytes) bytes",
-                        transportError: error
-                    )
+                        kind: .invalidResponse, code: .invalidResponse, message: "IMDS at \(endpoint) sent \(what)",
+                        transportError: error)
                 }
                 if error.code == .notHTTP {
                     // Something answered, in another protocol: a wrong imds_endpoint, not an outage.

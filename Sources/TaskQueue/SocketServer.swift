@@ -367,6 +367,19 @@ public final class SocketServer: @unchecked Sendable {
             refuse(fd, line: #"{"error":"TooManyConnections","message":"\#(message)"}"#)
             return
         }
+        if let helperUnit {
+            refuseCredentialHelper(fd, peer: peer, admittedUnder: admittedUnder, unit: helperUnit)
+            return
+        }
+        let connection = makeConnection(fd, peer: peer, admittedUnder: admittedUnder)
+        logger.debug(
+            "socket peer connected",
+            metadata: ["connection": "\(nextID)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
+        connection.start()
+    }
+
+    /// A connection for `fd`, counted among the open ones until it closes.
+    private func makeConnection(_ fd: Int32, peer: PeerCredentials, admittedUnder: UInt64) -> SocketConnection {
         nextID += 1
         let connection = SocketConnection(
             fd: fd, id: nextID, peer: peer, admission: admission, admittedUnder: admittedUnder, queue: queue,
@@ -374,25 +387,23 @@ public final class SocketServer: @unchecked Sendable {
             logger: logger, handler: handler,
             tasks: tasks, readBuffer: readBuffer, onClose: { [weak self] id in self?.connections[id] = nil })
         connections[nextID] = connection
-        if let helperUnit {
-            // systemd's helper, sent here by a LoadCredential= line naming this socket: it sends
-            // nothing and reads to the end, and the idle timeout's EOF would start its unit with
-            // an empty credential.
-            logLimiter.log(
-                .error,
-                """
-                a systemd LoadCredential= request came to the task socket; refused (its unit fails to start): \
-                LoadCredential= must name the credentials socket (credentials_socket_path)
-                """,
-                metadata: ["unit": "\(helperUnit)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],
-                key: "credential-request-on-task-socket \(helperUnit)", logger: logger)
-            connection.refuse(with: CredentialSocketServer.refusal)
-            return
-        }
-        logger.debug(
-            "socket peer connected",
-            metadata: ["connection": "\(nextID)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"])
-        connection.start()
+        return connection
+    }
+
+    /// Answers systemd's helper, sent here by a LoadCredential= line naming this socket, with the
+    /// credentials socket's refusal (its unit fails to start): it sends nothing and reads to the
+    /// end, and the idle timeout's EOF would start its unit with an empty credential, a
+    /// `TooManyConnections` line with that line as its credential.
+    private func refuseCredentialHelper(_ fd: Int32, peer: PeerCredentials, admittedUnder: UInt64, unit: String) {
+        logLimiter.log(
+            .error,
+            """
+            a systemd LoadCredential= request came to the task socket; refused (its unit fails to start): \
+            LoadCredential= must name the credentials socket (credentials_socket_path)
+            """,
+            metadata: ["unit": "\(unit)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],
+            key: "credential-request-on-task-socket \(unit)", logger: logger)
+        makeConnection(fd, peer: peer, admittedUnder: admittedUnder).refuse(with: CredentialSocketServer.refusal)
     }
 
     /// The unit systemd's credential helper asks for, when `peer` is it: root, bound to the
@@ -437,11 +448,16 @@ public final class SocketServer: @unchecked Sendable {
         if fd >= 0 {
             // Only a peer the policy allows learns how the delegate fares; any other is refused
             // as it always is.
-            if allowedPeer(fd) != nil {
-                refuse(
-                    fd,
-                    line: #"{"error":"TooManyConnections","message":"the delegate is out of file descriptors; "#
-                        + #"try again later"}"#)
+            if let (peer, admittedUnder) = allowedPeer(fd) {
+                if let unit = Self.credentialHelperUnit(of: fd, peer: peer) {
+                    // Its descriptor is the spare's, given back once the refusal is read.
+                    refuseCredentialHelper(fd, peer: peer, admittedUnder: admittedUnder, unit: unit)
+                } else {
+                    refuse(
+                        fd,
+                        line: #"{"error":"TooManyConnections","message":"the delegate is out of file descriptors; "#
+                            + #"try again later"}"#)
+                }
             }
             refused = 1
         }

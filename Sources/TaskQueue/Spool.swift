@@ -734,7 +734,8 @@ public final class Spool: Sendable {
                     (\(delegateName)), which does not run them; if no delegate of that name runs any more (a host \
                     or delegate renamed), stop this delegate and move each, with its kept result, to its own \
                     claims unless one of its name is there: cd \(claims) && for t in *.json; do [ -e \
-                    \(claimDirectory)/"$t" ] || { mv -n -- "$t" \(claimDirectory)/; [ ! -e ".$t.result" ] || \
+                    \(claimDirectory)/"$t" ] || [ -e \(claimDirectory)/".$t.result" ] || { mv -n -- "$t" \
+                    \(claimDirectory)/; [ ! -e ".$t.result" ] || \
                     mv -n -- ".$t.result" \(claimDirectory)/; }; done (at the next start a task with a kept \
                     result has it written, not run again; the others run, or go back to new/ if they are for \
                     other delegates)

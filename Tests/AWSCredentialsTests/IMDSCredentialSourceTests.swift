@@ -249,6 +249,23 @@ import Testing
         #expect(server.connectionsServed == 1)
     }
 
+    /// An endpoint that sends endless headers answered: an invalid response said so, not an
+    /// unreachable IMDS worth another attempt (as any other client reports it).
+    @Test func endlessHeadersAreAnInvalidResponse() async throws {
+        let padding = String(repeating: "h", count: 1000)
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(
+                headers: HTTPHeaders((0..<300).map { HTTPHeaders.Field(name: "X-Pad-\($0)", value: padding) }), body: "token")
+        }
+        defer { server.stop() }
+        let source = IMDSCredentialSource(
+            http: try loopbackHTTPClient(), endpoint: server.baseURL, environment: [:], clock: ManualClock(),
+            maxAttempts: 2, jitter: { 0.5 })
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.kind == .invalidResponse, "\(String(describing: error))")
+        #expect(error?.message.contains("response headers over 256 KiB") == true, "\(String(describing: error))")
+    }
+
     @Test func credentialsAlreadyExpiredWhenFetchedAreRefused() async throws {
         let clock = ManualClock()
         let server = try IMDSServer(

@@ -353,6 +353,23 @@ import Testing
         #expect(end.contains("refused=1"), "got: \(end)")
     }
 
+    /// systemd's credential helper (root, bound to its request address) turned away while
+    /// descriptors run out gets the credentials refusal, not a TooManyConnections line its unit
+    /// would start with as its credential.
+    @Test func theCredentialHelperTurnedAwayOutOfDescriptorsGetsTheRefusal() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let accept = FailingAccept(failures: 1)
+        let (server, path) = try startServer(dir, logger: quietLogger, accept: accept, handler: EchoHandler().handler)
+        defer { server.shutdown() }
+        async let _ = server.run()
+        let helper = try RawClient(path: path, boundTo: "5c/unit/app.service/db-password")
+        helper.finishSending()
+        let received = try await offPool { helper.readUntilClosed(timeout: .seconds(30)) }
+        #expect(received.utf8.count == CredentialSocketServer.refusalLength, "\(received.prefix(120))")
+        #expect(accept.calls.load(ordering: .relaxed) >= 1)
+    }
+
     /// A peer the policy does not allow, turned away while descriptors run out, is refused as
     /// at any time (PeerNotAllowed), and learns nothing of the delegate's state.
     @Test func aPeerTurnedAwayOutOfDescriptorsIsStillCheckedAgainstThePolicy() async throws {

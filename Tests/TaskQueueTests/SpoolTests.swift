@@ -469,7 +469,8 @@ import Testing
         let notices = recorder.records.filter { $0.contains("event=spool-claims-of-another") }
         #expect(notices.count == 1, "\(recorder.records)")
         #expect(notices.first?.contains("2 task(s) in cur/old-host/") == true, "\(notices)")
-        let move = "cd \(dir.file("cur/old-host")) && for t in *.json; do [ -e \(dir.file("cur/new-host"))/\"$t\" ] || { mv -n -- \"$t\" \(dir.file("cur/new-host"))/; [ ! -e \".$t.result\" ] || mv -n -- \".$t.result\" \(dir.file("cur/new-host"))/; }; done"
+        let own = dir.file("cur/new-host")
+        let move = "cd \(dir.file("cur/old-host")) && for t in *.json; do [ -e \(own)/\"$t\" ] || [ -e \(own)/\".$t.result\" ] || { mv -n -- \"$t\" \(own)/; [ ! -e \".$t.result\" ] || mv -n -- \".$t.result\" \(own)/; }; done"
         #expect(notices.first?.contains(move) == true, "\(notices)")
         #expect(names(in: dir.file("cur/old-host")).count == 2, "left where they are")
 
@@ -478,6 +479,10 @@ import Testing
         try Data("kept".utf8).write(to: URL(fileURLWithPath: dir.file("cur/old-host/.a.json.result")))
         try Data("kept".utf8).write(to: URL(fileURLWithPath: dir.file("cur/old-host/.b.json.result")))
         try Data("{}".utf8).write(to: URL(fileURLWithPath: dir.file("cur/new-host/b.json")))
+        // An orphaned kept result of this delegate's own: the task of its name is not moved onto it.
+        try producer.enqueue(id: "c", data: Data("{}".utf8))
+        _ = try old.claim("c.json")
+        try Data("orphan".utf8).write(to: URL(fileURLWithPath: dir.file("cur/new-host/.c.json.result")))
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
         shell.arguments = ["-c", move]
@@ -487,7 +492,7 @@ import Testing
         for moved in ["a.json", ".a.json.result"] {
             #expect(FileManager.default.fileExists(atPath: dir.file("cur/new-host/\(moved)")), "\(moved) moved")
         }
-        for stayed in ["b.json", ".b.json.result"] {
+        for stayed in ["b.json", ".b.json.result", "c.json"] {
             #expect(FileManager.default.fileExists(atPath: dir.file("cur/old-host/\(stayed)")), "\(stayed) stayed")
         }
         #expect(!FileManager.default.fileExists(atPath: dir.file("cur/new-host/.b.json.result")))
