@@ -1,4 +1,7 @@
 import Foundation
+import JSON
+import Logging
+import TaskQueue
 import Testing
 
 @testable import Delegate
@@ -25,5 +28,23 @@ import Testing
         ] as [(String, String?)])
     func controlLinesAreRecognisedAndTaskLinesAreNot(line: String, command: String?) {
         #expect(SocketIntake.controlCommand(in: TaskDocument(Data(line.utf8))) == command)
+    }
+
+    /// An unknown control command is named in its answer as any peer's value is quoted: cut at
+    /// 64 characters, its bidirectional overrides shown, not echoed whole.
+    @Test func anUnknownControlCommandIsQuotedCutAndShown() async throws {
+        let intake = SocketIntake(
+            dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDCONTROL"),
+            statusReport: { .null }, logLimiter: LogRateLimiter(),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let command = "\u{202E}" + String(repeating: "x", count: 200)
+        let line = JSONValue.object(["control": .string(command)]).jsonText
+        let answer = await intake.handle(Data(line.utf8), peer: PeerCredentials(pid: 1, uid: 0, gid: 0))
+        let reply = try #require(try JSONSerialization.jsonObject(with: answer) as? [String: Any])
+        #expect(reply["error"] as? String == "UnknownControl")
+        let message = try #require(reply["message"] as? String)
+        #expect(!message.unicodeScalars.contains("\u{202E}") && message.contains("\\u{202e}"), "\(message)")
+        #expect(message.utf8.count < 120, "\(message)")
+        #expect(message.hasPrefix("unknown control command '"), "\(message)")
     }
 }

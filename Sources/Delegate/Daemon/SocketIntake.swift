@@ -1,6 +1,7 @@
 import FoundationEssentials
 import JSON
 import Logging
+import SafeText
 import TaskQueue
 
 /// Serves the Unix socket: one task per line in, one result per line out as each finishes, and
@@ -26,7 +27,8 @@ struct SocketIntake: Sendable {
                 return Data(
                     JSONValue.object([
                         "error": "UnknownControl",
-                        "message": .string("unknown control command '\(control)'; known: status"),
+                        // Quoted as every message quotes a peer's value: cut, its controls shown.
+                        "message": .string("unknown control command \(ShownText.quoted(control, mark: "'", limit: 64)); known: status"),
                     ]).jsonText.utf8)
             }
         }
