@@ -219,7 +219,7 @@ struct Submit: AsyncParsableCommand {
         do {
             configuration = try options.loader.load()
         } catch {
-            try finish(CommandOutcome(errorOutput: "secrets-delegate: configuration error: \(error)", status: ExitStatus.configuration))
+            try finish(.failure("configuration error: \(error)", status: ExitStatus.configuration))
         }
         if let sqs {
             return .sqs(
@@ -252,7 +252,7 @@ func socketPath(_ socket: String?, options: ConfigOption) throws -> String {
     do {
         path = try options.loader.load().queue.socketPath
     } catch {
-        try finish(CommandOutcome(errorOutput: "secrets-delegate: configuration error: \(error)", status: ExitStatus.configuration))
+        try finish(.failure("configuration error: \(error)", status: ExitStatus.configuration))
     }
     guard !path.isEmpty else {
         try finish(CommandOutcome(errorOutput: "secrets-delegate: no --socket and the configuration has no socket_path", status: ExitStatus.usage))

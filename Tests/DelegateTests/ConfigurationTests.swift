@@ -181,6 +181,16 @@ import Testing
             ("[shutdown]\ngrace_seconds = 5", [:], "[shutdown]", nil, "unknown section"),
             ("name = \"x\"", [:], "name", nil, "keys must be inside a section"),
             ("[delegate.extra]\nx = 1", [:], "[delegate] extra", nil, "unknown key"),
+            // A TOML list given as a variable is no group or user anyone is in.
+            (
+                "", ["SECRETS_DELEGATE_QUEUE_SOCKET_ALLOWED_GROUPS": "[\"app\"]"], "[queue] socket_allowed_groups",
+                "SECRETS_DELEGATE_QUEUE_SOCKET_ALLOWED_GROUPS", "is no user or group name"
+            ),
+            ("[queue]\nsocket_allowed_users = [\"app user\"]", [:], "[queue] socket_allowed_users", nil, "is no user or group name"),
+            ("[delegate]\nname = \"\"", [:], "[delegate] name", nil, "is empty; set a name (left out, the name is the host name"),
+            // A quoted key's escapes are shown, not written out (an error line is a terminal's).
+            ("[delegate]\n\"a\\u001b]0;x\\u0007\" = 1", [:], "[delegate] a\\u{1b}]0;x\\u{7}", nil, "unknown key"),
+            ("[\"s\\u001b\"]\nx = 1", [:], "[s\\u{1b}]", nil, "unknown section"),
             // Environment overrides.
             (
                 "", ["SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "soon"], "[queue] rescan_interval_seconds",

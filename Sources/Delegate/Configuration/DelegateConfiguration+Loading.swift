@@ -137,8 +137,10 @@ extension DelegateConfiguration {
                 continue
             }
             guard ConfigurationKey.sections.contains(sectionName) else {
+                // Named as written only escaped and cut (a quoted key may hold anything).
+                let shown = TaskObject.quotedKey(sectionName)
                 throw ConfigurationError(
-                    key: sectionValue.type == .table ? "[\(sectionName)]" : sectionName,
+                    key: sectionValue.type == .table ? "[\(shown)]" : shown,
                     reason: sectionValue.type == .table
                         ? "unknown section; the sections are "
                             + (ConfigurationKey.sections + ["connectors.<id>", "[credential]"]).joined(separator: ", ")
@@ -152,7 +154,7 @@ extension DelegateConfiguration {
                 guard let key = ConfigurationKey.find(section: sectionName, name: keyName) else {
                     let known = ConfigurationKey.all.filter { $0.section == sectionName }.map(\.name)
                     throw ConfigurationError(
-                        key: "[\(sectionName)] \(keyName)",
+                        key: "[\(sectionName)] \(TaskObject.quotedKey(keyName))",
                         reason: "unknown key; [\(sectionName)] takes " + known.joined(separator: ", "))
                 }
                 try set(key, to: Self.raw(value), origin: nil)
@@ -203,7 +205,10 @@ extension DelegateConfiguration {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw ConfigurationError(key: "[delegate] connectors_dir", reason: "cannot list \(directory)")
+            // Why, as every other file error here says: a directory root may list and this user
+            // may not (0700) passes root's check-config and fails the daemon's start.
+            let why = opendir(directory).map { closedir($0); return "" } ?? ": \(RegularFile.describe(errno))"
+            throw ConfigurationError(key: "[delegate] connectors_dir", reason: "cannot list \(directory)\(why)")
         }
         for name in names.sorted() where name.hasSuffix(".toml") && !name.hasPrefix(".") {
             let path = directory + "/" + name

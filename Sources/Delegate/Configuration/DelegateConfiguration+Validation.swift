@@ -102,12 +102,17 @@ extension DelegateConfiguration {
         return nil
     }
 
-    /// Users or groups: as `listProblem` says, and an entry of digits only is an id in the range
-    /// an integer entry has.
+    /// Users or groups: as `listProblem` says, an entry of digits only is an id in the range an
+    /// integer entry has, and any other a name as connectors' `allowed_users` take one (a TOML list
+    /// given as a variable, `["app"]`, is no group anyone is in).
     static func principalListProblem(_ entries: [String]) -> String? {
         if let problem = listProblem(entries) { return problem }
         if let index = entries.firstIndex(where: { !isNameOrID($0) }) {
             return "entry \(index + 1) is no user or group id (0-\(UInt32.max - 1))"
+        }
+        if let index = entries.firstIndex(where: { !NamedConnector.isPrincipalName($0.trimmingSpaces()) }) {
+            return "entry \(index + 1) \(quoted(entries[index])) is no user or group name (letters, digits, '.', '_', "
+                + "'-', '$', not starting with '-'; at most 64)"
         }
         return nil
     }
@@ -138,7 +143,7 @@ extension DelegateConfiguration {
 
     /// The name names the claim directory `cur/<name>/`, so it must be a safe path component.
     static func delegateNameProblem(_ name: String) -> String? {
-        if name.isEmpty { return "is empty; set a name (the default, the host name, was empty too)" }
+        if name.isEmpty { return "is empty; set a name (left out, the name is the host name, if it has one)" }
         if name.utf8.count > 128 { return "is longer than 128 characters" }
         if name == "." || name == ".." { return "must not be \(quoted(name))" }
         if name.unicodeScalars.contains(where: { !Self.isNameScalar($0) }) {
