@@ -27,7 +27,9 @@ import Testing
         // Any other address is a task client as before.
         let client = try RawClient(path: path, boundTo: "not-systemd/unit/app.service/x")
         _ = client.write("{\"id\":1}\n")
-        #expect(client.readSome(timeout: .seconds(10)).contains(#"{"echo":{"id":1}}"#))
+        // Off the cooperative pool (two threads here), which the echo's handler runs on.
+        let echoed = try await offPool { client.readSome(timeout: .seconds(10)) }
+        #expect(echoed.contains(#"{"echo":{"id":1}}"#), "\(echoed)")
         #expect(CredentialSocketServer.credentialRequestUnit([0] + Array("1f/unit/a\u{1B}[2Jb.service/id".utf8)) == "a2Jb.service")
         // Past the connection cap too: a TooManyConnections line would be the unit's credential.
         let capped = try TestDirectory()
