@@ -196,6 +196,38 @@ import Testing
     }
 }
 
+/// A task recovered at start whose result is in done/ already (its run died before removing it)
+/// is done, whatever the tags now: discarded as a DuplicateTask, not handed back to new/ to run
+/// again (its producer may have collected that result; a second would wait for no one).
+@Suite struct SpoolRecoveredDoneTaskTests {
+    @Test func aRecoveredTaskWhoseResultWaitsIsNotHandedBack() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-recovered-done")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        try SpoolProducer(directory: root).enqueue(id: "t-prod", data: SpoolClaimedSelectorTests.forProd)
+        let claimed = try #require(try spool.claim("t-prod.json"))
+        let result = Data(#"{"id":"t-prod","status":"succeeded"}"#.utf8)
+        try result.write(to: URL(fileURLWithPath: directory.path("done/t-prod.json")))
+        let http = ScriptedHTTPClient()
+        let dispatcher = TaskDispatcher(
+            executor: ScriptedExecutorFixture.executor(
+                http: http, clock: SystemWallClock(), endpoint: ScriptedExecutorFixture.endpoint, maxAttempts: 1,
+                accessKeyID: "AKIDRECOVEREDDONE", delegateName: "d"),
+            selection: SelectionPolicy(name: "d", tags: ["dev"], acceptUntagged: true), concurrency: 1,
+            clock: SystemWallClock(), status: DelegateStatus(startedAt: Date()))
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+
+        await intake.runClaimed(ClaimedTask(name: claimed.name, path: claimed.path, recovered: true), receivedAt: Date())
+
+        #expect(http.requests.isEmpty, "it did not run")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("new/t-prod.json")), "not handed back")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("cur/d/t-prod.json")))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: directory.path("done/t-prod.json"))) == result)
+    }
+}
+
 /// A result that cannot be written (`done/` is no directory) says what becomes of the task: kept
 /// beside the claimed task, it is not run again; where that cannot be kept either (something
 /// else at its place), it is kept in memory only, and the line says a stop runs the task again at

@@ -88,7 +88,10 @@ extension SQSQueuePoller {
                 message: "the task message is \(body.count) bytes; at most \(SQSMessage.maximumBodyBytes) (256 KiB) are allowed")
         } else {
             let document = TaskDocument(body)
-            if let envelope = document.envelopeForSelection {
+            // The envelope as read, first values of repeated keys included: a task every delegate
+            // rejects is still answered by the pool its (first) selectors name, whose result queue
+            // its producer reads, not by whichever delegate of the fleet saw it first.
+            if let envelope = document.envelope {
                 // A connector this host does not know may be another delegate pool's: leave it.
                 let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
                     ?? envelope.delegateSelectors
@@ -351,7 +354,7 @@ extension SQSQueuePoller {
             // A producer's messages provoke it: rate-limited per queue.
             intake.logLimiter.log(
                 .error,
-                "a rejected task message has no readable replyTo and [sqs] result_queue_url is empty; it was deleted",
+                "a task message's result has nowhere to go (no replyTo it may go to, and [sqs] result_queue_url is empty); it was deleted",
                 metadata: ["task_id": "\(result.id ?? "-")", "error_code": "\(result.error?.code.rawValue ?? "-")"],
                 key: "sqs-no-result-destination \(queue.url)", logger: logger)
             await delete(message, logger: logger)

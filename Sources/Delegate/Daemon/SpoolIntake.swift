@@ -242,6 +242,11 @@ struct SpoolIntake: Sendable {
                     // new/ for them. (The peeked bytes themselves were matched, or would not
                     // decode: not matched again.)
                     let matchedAtPeek = peekedDocument?.data == data
+                    // One recovered whose result is in done/ already (its run died before removing
+                    // it) is done: discarded as DuplicateTask, not handed to others to run again.
+                    if claimed.recovered, await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) {
+                        return
+                    }
                     if !matchedAtPeek,
                         case let decision = dispatcher.matches(task.connector.delegateSelectors), !decision.isAccepted
                     {
@@ -250,7 +255,9 @@ struct SpoolIntake: Sendable {
                         result = refused
                         break
                     }
-                    if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) { return }
+                    if !claimed.recovered, await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) {
+                        return
+                    }
                     // A stop that began since the claim (as the file was read) starts nothing:
                     // not counted in flight, the drain would not wait for it.
                     guard !dispatcher.isStopping else {
