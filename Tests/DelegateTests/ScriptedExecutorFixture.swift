@@ -34,15 +34,18 @@ struct ScriptedExecutorFixture {
         dispatcher(http: FakeSecretsManager(), delegateName: delegateName, accessKeyID: accessKeyID)
     }
 
-    /// A dispatcher for delegate `delegateName` (no tags, untagged tasks accepted, one slot) whose
-    /// executor makes one attempt per call, every call to `http`.
-    static func dispatcher(http: any HTTPClient, delegateName: String = "d", accessKeyID: String) -> TaskDispatcher {
+    /// A dispatcher for delegate `delegateName` (`tags`, untagged tasks accepted, one slot) whose
+    /// executor makes one attempt per call, every call to `http` at `endpoint`.
+    static func dispatcher(
+        http: any HTTPClient, delegateName: String = "d", accessKeyID: String, tags: [String] = [],
+        endpoint: String = "http://secretsmanager.test", clock: any WallClock = ManualClock()
+    ) -> TaskDispatcher {
         TaskDispatcher(
             executor: executor(
-                http: http, clock: ManualClock(), endpoint: "http://secretsmanager.test", maxAttempts: 1,
-                accessKeyID: accessKeyID, delegateName: delegateName),
-            selection: SelectionPolicy(name: delegateName, tags: [], acceptUntagged: true), concurrency: 1,
-            clock: ManualClock(), status: DelegateStatus(startedAt: Date()))
+                http: http, clock: clock, endpoint: endpoint, maxAttempts: 1, accessKeyID: accessKeyID,
+                delegateName: delegateName),
+            selection: SelectionPolicy(name: delegateName, tags: tags, acceptUntagged: true), concurrency: 1,
+            clock: clock, status: DelegateStatus(startedAt: Date()))
     }
 
     /// A `TaskExecutor` whose every call goes to `http`; the delegate's identity (for

@@ -172,12 +172,9 @@ import Testing
         if recovered { claimed = ClaimedTask(name: claimed.name, path: claimed.path, recovered: true) }
         if newFileOfItsNameMeanwhile { try Data("{}".utf8).write(to: URL(fileURLWithPath: directory.path("new/t-prod.json"))) }
         let http = ScriptedHTTPClient()
-        let dispatcher = TaskDispatcher(
-            executor: ScriptedExecutorFixture.executor(
-                http: http, clock: SystemWallClock(), endpoint: ScriptedExecutorFixture.endpoint, maxAttempts: 1,
-                accessKeyID: "AKIDSELECTORS", delegateName: "d"),
-            selection: SelectionPolicy(name: "d", tags: ["dev"], acceptUntagged: true), concurrency: 1,
-            clock: SystemWallClock(), status: DelegateStatus(startedAt: Date()))
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: http, accessKeyID: "AKIDSELECTORS", tags: ["dev"], endpoint: ScriptedExecutorFixture.endpoint,
+            clock: SystemWallClock())
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
 
         // Claimed without a peek that judged it.
@@ -211,12 +208,9 @@ import Testing
         let result = Data(#"{"id":"t-prod","status":"succeeded"}"#.utf8)
         try result.write(to: URL(fileURLWithPath: directory.path("done/t-prod.json")))
         let http = ScriptedHTTPClient()
-        let dispatcher = TaskDispatcher(
-            executor: ScriptedExecutorFixture.executor(
-                http: http, clock: SystemWallClock(), endpoint: ScriptedExecutorFixture.endpoint, maxAttempts: 1,
-                accessKeyID: "AKIDRECOVEREDDONE", delegateName: "d"),
-            selection: SelectionPolicy(name: "d", tags: ["dev"], acceptUntagged: true), concurrency: 1,
-            clock: SystemWallClock(), status: DelegateStatus(startedAt: Date()))
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: http, accessKeyID: "AKIDRECOVEREDDONE", tags: ["dev"], endpoint: ScriptedExecutorFixture.endpoint,
+            clock: SystemWallClock())
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
 
         await intake.runClaimed(ClaimedTask(name: claimed.name, path: claimed.path, recovered: true), receivedAt: Date())
