@@ -23,9 +23,10 @@ public struct TaskDocument: Sendable {
         parsed.flatMap(TaskEnvelope.init(peeking:))
     }
 
-    /// The envelope an intake selects by before it claims the task: nil too for a task that gives
-    /// a key twice, which every delegate rejects (its selectors may be the value no one meant),
-    /// so that whichever delegate sees it first takes it up and answers it.
+    /// The envelope the spool selects by before it claims a task: nil too for a task that gives a
+    /// key twice, which every delegate rejects (its selectors may be the value no one meant), so
+    /// that whichever delegate sees it first takes it up and answers it in the shared `done/`.
+    /// (SQS selects by ``envelope``: such a task is answered by its own pool, on its result queue.)
     public var envelopeForSelection: TaskEnvelope? {
         parsed?.hasDuplicateKeys == true ? nil : envelope
     }
