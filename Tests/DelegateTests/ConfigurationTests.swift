@@ -181,10 +181,15 @@ import Testing
             ("[shutdown]\ngrace_seconds = 5", [:], "[shutdown]", nil, "unknown section"),
             ("name = \"x\"", [:], "name", nil, "keys must be inside a section"),
             ("[delegate.extra]\nx = 1", [:], "[delegate] extra", nil, "unknown key"),
+            // A list in TOML's spelling in a variable is refused, not read as odd entries.
+            (
+                "", ["SECRETS_DELEGATE_DELEGATE_TAGS": "[\"aws\",\"prod\"]"], "[delegate] tags",
+                "SECRETS_DELEGATE_DELEGATE_TAGS", "is a list in TOML's spelling"
+            ),
             // A TOML list given as a variable is no group or user anyone is in.
             (
                 "", ["SECRETS_DELEGATE_QUEUE_SOCKET_ALLOWED_GROUPS": "[\"app\"]"], "[queue] socket_allowed_groups",
-                "SECRETS_DELEGATE_QUEUE_SOCKET_ALLOWED_GROUPS", "is no user or group name"
+                "SECRETS_DELEGATE_QUEUE_SOCKET_ALLOWED_GROUPS", "is a list in TOML's spelling"
             ),
             ("[queue]\nsocket_allowed_users = [\"app user\"]", [:], "[queue] socket_allowed_users", nil, "is no user or group name"),
             ("[delegate]\nname = \"\"", [:], "[delegate] name", nil, "is empty; set a name (left out, the name is the host name"),

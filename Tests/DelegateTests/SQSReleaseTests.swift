@@ -150,7 +150,7 @@ import Testing
 /// A reload while a task runs decides where its result goes: the result queue configured now, and
 /// a `replyTo` only if it is still one of this delegate's endpoints (else the result is withheld).
 @Suite struct SQSReplyAfterReloadTests {
-    enum Reload: CaseIterable { case resultQueueMoved, replyToNoLongerAnEndpoint }
+    enum Reload: CaseIterable { case resultQueueMoved, replyToNoLongerAnEndpoint, resultQueueMadeATaskQueue }
 
     @Test(.timeLimit(.minutes(1)), arguments: Reload.allCases)
     func theResultGoesWhereTheSettingsInForceAtItsEndSay(_ reload: Reload) async throws {
@@ -188,6 +188,8 @@ import Testing
             case .resultQueueMoved: section.resultQueueURL = second
             // Nothing of replyTo's origin left configured (a result queue there would admit it).
             case .replyToNoLongerAnEndpoint: (section.endpoint, section.queueURLs, section.resultQueueURL) = ("", [], second)
+            // The result queue of its start is a task queue now, and none is configured.
+            case .resultQueueMadeATaskQueue: (section.queueURLs, section.resultQueueURL) = (section.queueURLs + [first], "")
             }
         }
         secretsManager.releaseHeld()
@@ -211,10 +213,14 @@ import Testing
             #expect(!notices.isEmpty)
             #expect(notices.allSatisfy { !$0.contains("reload-canary-value") }, "\(notices)")
             #expect(notices.contains { $0.contains("failed") && $0.contains("InvalidTask") && $0.contains("withheld") }, "\(notices)")
+        case .resultQueueMadeATaskQueue:
+            #expect(sends.isEmpty, "nothing to the queue that is a task queue now: \(sends.map(\.queue))")
         }
         // Counted as the producer gets it.
         let counts = dispatcher.status.snapshot
-        #expect(reload == .resultQueueMoved ? counts.succeeded == 1 : counts.failed == 1 && counts.succeeded == 0, "\(counts)")
+        if reload != .resultQueueMadeATaskQueue {
+            #expect(reload == .resultQueueMoved ? counts.succeeded == 1 : counts.failed == 1 && counts.succeeded == 0, "\(counts)")
+        }
     }
 }
 

@@ -291,6 +291,13 @@ extension DelegateConfiguration {
             return .string(text)
         case .stringList, .identitySources:
             if trimmed.isEmpty { return .array([]) }
+            // `["aws","prod"]` would be the entries `["aws"` and `"prod"]`: no tag, user or queue.
+            if trimmed.hasPrefix("["), trimmed.hasSuffix("]") {
+                throw ConfigurationError(
+                    key: key.label,
+                    reason: "is a list in TOML's spelling; in the environment give its entries comma-separated (aws,prod)",
+                    origin: variable)
+            }
             // "alice, bob": the spaces after the commas are not part of the names.
             return .array(
                 text.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0).trimmingSpaces()) })

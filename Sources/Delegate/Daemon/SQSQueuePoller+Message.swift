@@ -229,6 +229,14 @@ extension SQSQueuePoller {
             guard let configured = configuredResultQueue else { return (settled, nil) }
             destination = configured
         }
+        if intake.settings().isTaskQueue(destination) {
+            // The result queue of its start, which a reload made one of the task queues (and left
+            // result_queue_url empty): a result there would come back as a task.
+            logger.error(
+                "a reload while the task ran made its result queue a task queue; its result was not sent",
+                metadata: ["task_id": "\(result.id ?? "-")", "result_queue_url": "\(destination)"])
+            return (settled, nil)
+        }
         let taskID = settled.id ?? message.messageId
         let (fitted, oversize) = Self.fitted(settled, taskID: taskID, taskMessageID: message.messageId)
         if let oversize {
