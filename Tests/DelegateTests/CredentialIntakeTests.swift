@@ -19,31 +19,8 @@ import Testing
     @Test func aRequestSystemdCouldSendOnlyByChanceIsRefusedEveryTime() async throws {
         let fits = String(repeating: "i", count: 23)
         let over = String(repeating: "o", count: 24)
-        let configuration = try DelegateConfiguration.load(
-            tomlText: """
-                [queue]
-                spool_dir = ""
-                socket_path = ""
-                [aws]
-                secretsmanager_endpoint = "\(ScriptedExecutorFixture.endpoint)"
-                max_attempts = 1
-                [identity]
-                sources = ["environment"]
-                [connectors.prod]
-                region = "us-east-1"
-                credentials = { type = "instanceRole" }
-                [[credential]]
-                unit = "*"
-                id = "\(fits)"
-                connector = "prod"
-                secret = "db"
-                [[credential]]
-                unit = "*"
-                id = "\(over)"
-                connector = "prod"
-                secret = "db"
-                """,
-            environment: ReloadAdmissionTests.environment, hostName: "credential-intake")
+        let entries = [fits, over].map { #"[[credential]]\#nunit = "*"\#nid = "\#($0)"\#nconnector = "prod"\#nsecret = "db""# }
+        let configuration = try ReloadAdmissionTests.configuration(connectorTOML: entries.joined(separator: "\n"))
         let components = try DelegateDaemon.Components(
             settings: .init(configuration: configuration, configurationPath: nil, environment: ReloadAdmissionTests.environment),
             notifier: SystemdNotifier(logger: logger), logger: logger, logLimiter: LogRateLimiter(),

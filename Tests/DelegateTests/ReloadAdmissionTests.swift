@@ -15,6 +15,12 @@ import Testing
     let logger = Logger(label: "reload-admission", factory: { _ in SwiftLogNoOpLogHandler() })
 
     static func configuration(concurrency: Int, allowing uid: Int) throws -> DelegateConfiguration {
+        try configuration(concurrency: concurrency, connectorTOML: "allowed_users = [\(uid)]")
+    }
+
+    /// No intakes, one attempt per call to the scripted Secrets Manager, environment credentials,
+    /// and the connector `prod` with `connectorTOML` (and anything after it, as `[[credential]]`).
+    static func configuration(concurrency: Int = 1, connectorTOML: String) throws -> DelegateConfiguration {
         try DelegateConfiguration.load(
             tomlText: """
                 [delegate]
@@ -31,7 +37,7 @@ import Testing
                 [connectors.prod]
                 region = "us-east-1"
                 credentials = { type = "instanceRole" }
-                allowed_users = [\(uid)]
+                \(connectorTOML)
                 """,
             environment: Self.environment, hostName: "reloads")
     }

@@ -197,13 +197,13 @@ extension SQSQueuePoller {
                 "connector_kind": "\(task.connectorKind)",
                 "operation": "\(task.operation.name.rawValue)", "receive_count": "\(Self.receiveCount(of: message))",
             ])
-        var destination: SQSQueueURL?
+        var settled: (destination: SQSQueueURL?, message: SQSBatchMessage?) = (nil, nil)
         let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger) { ran in
-            let settled = settle(ran, replyTo: replyTo, destinationAtStart: destinationAtStart, for: message, logger: logger)
-            destination = settled.destination
-            return settled.result
+            let decided = settle(ran, replyTo: replyTo, destinationAtStart: destinationAtStart, for: message, logger: logger)
+            settled = (decided.destination, decided.message)
+            return decided.result
         }
-        await reply(result, to: destination, for: message, logger: logger)
+        await reply(result, to: settled.destination, for: message, logger: logger, prepared: settled.message)
     }
 
     /// A task's result as it will be sent, and where, decided as it finishes (before it is logged
@@ -211,10 +211,11 @@ extension SQSQueuePoller {
     /// force then (a reload while it ran): the result queue configured then (else the one at its
     /// start), and a replyTo only if it is still one this delegate sends to, else the result is
     /// withheld from it; a result too large for an SQS message becomes a `ResultTooLarge` failure.
+    /// With a destination comes the message to send it in, made once.
     private func settle(
         _ result: TaskResult, replyTo: SQSQueueURL?, destinationAtStart: SQSQueueURL, for message: SQSMessage,
         logger: Logger
-    ) -> (result: TaskResult, destination: SQSQueueURL?) {
+    ) -> (result: TaskResult, destination: SQSQueueURL?, message: SQSBatchMessage?) {
         var settled = result
         var destination = replyTo ?? configuredResultQueue ?? destinationAtStart
         if let replyTo, permittedReply(replyTo) == nil {
@@ -226,7 +227,7 @@ extension SQSQueuePoller {
             logger.error(
                 "a reload while the task ran took its replyTo from where this delegate sends results; its result was withheld",
                 metadata: ["task_id": "\(result.id ?? "-")", "error_code": "InvalidTask"])
-            guard let configured = configuredResultQueue else { return (settled, nil) }
+            guard let configured = configuredResultQueue else { return (settled, nil, nil) }
             destination = configured
         }
         if intake.settings().isTaskQueue(destination) {
@@ -235,16 +236,24 @@ extension SQSQueuePoller {
             logger.error(
                 "a reload while the task ran made its result queue a task queue; its result was not sent",
                 metadata: ["task_id": "\(result.id ?? "-")", "result_queue_url": "\(destination)"])
-            return (settled, nil)
+            return (settled, nil, nil)
         }
-        let taskID = settled.id ?? message.messageId
-        let (fitted, oversize) = Self.fitted(settled, taskID: taskID, taskMessageID: message.messageId)
-        if let oversize {
-            logger.warning(
-                "a result too large for SQS was replaced by a ResultTooLarge failure",
-                metadata: ["task_id": "\(taskID)", "error_code": "ResultTooLarge", "result_bytes": "\(oversize)"])
-        }
-        return (fitted, destination)
+        let prepared = resultMessage(for: settled, of: message, logger: logger)
+        return (prepared.sent, destination, prepared.message)
+    }
+
+    /// ``resultMessage(for:taskID:taskMessageID:)`` for `message`'s result, the replacement of
+    /// one too large logged, and the result it holds.
+    private func resultMessage(
+        for result: TaskResult, of message: SQSMessage, logger: Logger
+    ) -> (message: SQSBatchMessage, sent: TaskResult) {
+        let taskID = result.id ?? message.messageId
+        let prepared = Self.resultMessage(for: result, taskID: taskID, taskMessageID: message.messageId)
+        guard let oversize = prepared.oversize else { return (prepared.message, result) }
+        logger.warning(
+            "a result too large for SQS was replaced by a ResultTooLarge failure",
+            metadata: ["task_id": "\(taskID)", "error_code": "ResultTooLarge", "result_bytes": "\(oversize)"])
+        return (prepared.message, Self.tooLarge(result, size: oversize))
     }
 
     /// Extends the message's lease to `visibility_seconds` every third of it until cancelled, a
@@ -355,9 +364,11 @@ extension SQSQueuePoller {
     /// message, each in a
     /// batch with other tasks' (``SQSIntake/send(_:to:logger:)``). A result that cannot be sent
     /// leaves the message to come back after its lease and run again.
-    func reply(_ result: TaskResult, to destination: SQSQueueURL?, for message: SQSMessage, logger: Logger)
-        async
-    {
+    /// `prepared`: the message its task's finishing step made of it (else it is made here).
+    func reply(
+        _ result: TaskResult, to destination: SQSQueueURL?, for message: SQSMessage, logger: Logger,
+        prepared: SQSBatchMessage? = nil
+    ) async {
         guard let destination else {
             // A producer's messages provoke it: rate-limited per queue.
             intake.logLimiter.log(
@@ -369,12 +380,7 @@ extension SQSQueuePoller {
             return
         }
         let taskID = result.id ?? message.messageId
-        let (resultMessage, oversize) = Self.resultMessage(for: result, taskID: taskID, taskMessageID: message.messageId)
-        if let oversize {
-            logger.warning(
-                "a result too large for SQS was replaced by a ResultTooLarge failure",
-                metadata: ["task_id": "\(taskID)", "error_code": "ResultTooLarge", "result_bytes": "\(oversize)"])
-        }
+        let resultMessage = prepared ?? self.resultMessage(for: result, of: message, logger: logger).message
         if let error = await intake.send(resultMessage, to: destination, logger: logger) {
             if error.code == .cancelled, Task.isCancelled {
                 // The stop's time ran out (its handlers were cancelled): no fault of the queue's.
@@ -418,16 +424,6 @@ extension SQSQueuePoller {
         message.body = tooLarge(result, size: size).jsonLine
         message.sensitive = []
         return (message, size)
-    }
-
-    /// `result` as ``resultMessage(for:taskID:taskMessageID:)`` would send it: itself, or the
-    /// `ResultTooLarge` failure in its place and the size it replaced.
-    static func fitted(_ result: TaskResult, taskID: String, taskMessageID: String) -> (result: TaskResult, oversize: Int?) {
-        let size = SQSBatchMessage(
-            body: result.jsonLine, attributes: ["taskId": taskID, Self.taskMessageIDAttribute: taskMessageID], groupID: taskID,
-            deduplicationID: taskMessageID
-        ).countedBytes
-        return size > SQSMessage.maximumBodyBytes ? (tooLarge(result, size: size), size) : (result, nil)
     }
 
     /// The `ResultTooLarge` failure in place of `result`, whose message would be `size` bytes.

@@ -46,14 +46,14 @@ TOML
 reload_delegate
 secrets-delegate check-config 2>&1 | grep -q 'unit = "\*"' && ok "check-config lists the credential entries" || fail "check-config does not list the [[credential]] entries"
 
-# A unit file (its name $1) that loads db-password from the delegate and copies it to
-# $LOGS/$2-credential.
+# A unit file (its name $1) that loads db-password from the delegate (the socket $3, by default
+# the credentials socket) and copies it to $LOGS/$2-credential.
 credential_unit() {
     cat >"/etc/systemd/system/$1" <<UNIT
 [Service]
 Type=oneshot
 RemainAfterExit=yes
-LoadCredential=db-password:/run/secrets-delegate/credentials.sock
+LoadCredential=db-password:${3:-/run/secrets-delegate/credentials.sock}
 ExecStart=/bin/sh -c 'cp "\$CREDENTIALS_DIRECTORY/db-password" $LOGS/$2-credential'
 UNIT
 }
@@ -122,13 +122,7 @@ expect_eq "journal entries (any field) holding the secret value" "$(journal_leak
 # A LoadCredential= line naming the task socket instead: systemd's helper is refused there as on
 # the credentials socket (the unit fails rather than start with an empty credential at the idle
 # timeout), and the delegate's error line names the unit.
-cat >/etc/systemd/system/wrongsock.service <<UNIT
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-LoadCredential=db-password:/run/secrets-delegate/delegate.sock
-ExecStart=/bin/sh -c 'cp "\$CREDENTIALS_DIRECTORY/db-password" $LOGS/wrongsock-credential'
-UNIT
+credential_unit wrongsock.service wrongsock /run/secrets-delegate/delegate.sock
 systemctl daemon-reload
 journal_mark wrongsock UNIT=wrongsock.service
 timeout 60 systemctl start wrongsock.service

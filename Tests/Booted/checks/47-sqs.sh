@@ -53,5 +53,16 @@ claims=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o c
 expect_eq "times boot-sqs-redelivered was claimed (run)" "$claims" 1
 systemctl stop secrets-delegate.service
 
+# A queue that does not exist leads systemctl status's line (STATUS=), as systemd shows it.
+missing_queue="${SQS_TASK_QUEUE%/*}/boot-no-such-queue"
+sqs_config "$missing_queue" 1 5
+systemctl start secrets-delegate.service
+status_names_queue() {
+    systemctl show -p StatusText --value secrets-delegate.service | grep -qF "SQS queue failing: $missing_queue ("
+}
+wait_until 30 status_names_queue && ok "STATUS= leads with the failing queue: $(systemctl show -p StatusText --value secrets-delegate.service | head -c 160)" ||
+    fail "STATUS= does not name the failing queue: $(systemctl show -p StatusText --value secrets-delegate.service | head -c 300)"
+systemctl stop secrets-delegate.service
+
 write_config "$IMDS_GOOD" '"boot"'
 systemctl start secrets-delegate.service
