@@ -77,6 +77,7 @@ public final class AWSClient: Sendable {
             func redactor() -> MessageRedactor { MessageRedactor(secrets: secrets()) }
 
             var failure: AWSError
+            var skewLearnedTooLate = false
             let attemptStarted = ContinuousClock.now
             do {
                 let response = try await http.execute(request)
@@ -106,12 +107,18 @@ public final class AWSClient: Sendable {
                         )
                         continue
                     }
+                    // Not signed again for want of time: a rerun signs with the offset learned.
+                    skewLearnedTooLate = true
                 }
             } catch {
                 failure = transportFailure(error)
                 failure.message = redactor().redact(failure.message)
             }
             failure.attempts = attempt
+            if skewLearnedTooLate {
+                failure.retryable = true
+                throw failure
+            }
 
             if !expiredRetryUsed, [.expiredToken, .expiredTokenException].contains(failure.code) {
                 expiredRetryUsed = true
@@ -123,6 +130,10 @@ public final class AWSClient: Sendable {
                     )
                     continue
                 }
+                // Not tried again for want of time: the refused credentials are dropped, so a
+                // rerun fetches fresh ones.
+                failure.retryable = true
+                throw failure
             }
 
             guard let failureClass = retryPolicy.classify(failure) else { throw failure }

@@ -128,7 +128,7 @@ import Testing
 
     /// Signing again after a clock skew, or after refreshing expired credentials, follows the
     /// same rule: no attempt that only the deadline could end (here 400 ms each, 600 ms left).
-    /// AWS's answer is reported instead; the skew is learned all the same.
+    /// AWS's answer is reported instead, retryable; the skew is learned all the same.
     @Test(arguments: ["RequestTimeTooSkewed", "ExpiredTokenException"])
     func noSigningAgainThatOnlyTheDeadlineCouldEnd(_ code: String) async throws {
         let server = try LoopbackHTTPServer(handler: Self.failing(100) {
@@ -147,6 +147,8 @@ import Testing
         }
         #expect(error?.code == AWSError.Code(rawValue: code))
         #expect(error?.attempts == 1)
+        // A rerun would sign with the time learned, or with fresh credentials: worth making.
+        #expect(error?.retryable == true)
         #expect(server.requestsServed == 1)
         if code == "RequestTimeTooSkewed" { #expect(aws.clockSkew.currentOffset > 3000) }
     }
