@@ -180,6 +180,11 @@ import Testing
             ("[delegate]\nnmae = \"x\"", [:], "[delegate] nmae", nil, "unknown key; [delegate] takes name, tags"),
             ("[shutdown]\ngrace_seconds = 5", [:], "[shutdown]", nil, "unknown section"),
             ("name = \"x\"", [:], "name", nil, "keys must be inside a section"),
+            // `[[name]]` is named as written: a section, not a key outside one.
+            ("[[shutdown]]\ngrace_seconds = 5", [:], "[[shutdown]]", nil, "unknown section; the sections are"),
+            ("[[connector]]\nname = \"x\"", [:], "[[connector]]", nil, "unknown section; the sections are"),
+            ("[[credentials]]\ndirectory = \"/c\"", [:], "[[credentials]]", nil, "is written once, as [credentials]"),
+            ("credentials = 3", [:], "[credentials]", nil, "must be a table, not a single value"),
             ("[delegate.extra]\nx = 1", [:], "[delegate] extra", nil, "unknown key"),
             // A list in TOML's spelling in a variable is refused, not read as odd entries.
             (

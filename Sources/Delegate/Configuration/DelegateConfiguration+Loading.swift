@@ -136,18 +136,26 @@ extension DelegateConfiguration {
                 credentialMappings = try CredentialMapping.loadAll(sectionValue, path: path)
                 continue
             }
+            // `[[name]]`: an array of tables, which only `[[credential]]` is.
+            let isArrayOfTables = sectionValue.array.map { !$0.isEmpty && $0.allSatisfy { $0.table != nil } } ?? false
             guard ConfigurationKey.sections.contains(sectionName) else {
                 // Named as written only escaped and cut (a quoted key may hold anything).
                 let shown = TaskObject.quotedKey(sectionName)
-                throw ConfigurationError(
-                    key: sectionValue.type == .table ? "[\(shown)]" : shown,
-                    reason: sectionValue.type == .table
-                        ? "unknown section; the sections are "
-                            + (ConfigurationKey.sections + ["connectors.<id>", "[credential]"]).joined(separator: ", ")
-                        : "keys must be inside a section ([delegate], [queue], ...)")
+                let sections =
+                    "the sections are "
+                    + (ConfigurationKey.sections + ["connectors.<id>", "[credential]"]).joined(separator: ", ")
+                if sectionValue.type == .table || isArrayOfTables {
+                    throw ConfigurationError(
+                        key: isArrayOfTables ? "[[\(shown)]]" : "[\(shown)]", reason: "unknown section; " + sections)
+                }
+                throw ConfigurationError(key: shown, reason: "keys must be inside a section ([delegate], [queue], ...)")
             }
             guard let section = sectionValue.table else {
-                throw ConfigurationError(key: "[\(sectionName)]", reason: "must be a table, not a single value")
+                throw ConfigurationError(
+                    key: isArrayOfTables ? "[[\(sectionName)]]" : "[\(sectionName)]",
+                    reason: isArrayOfTables
+                        ? "is written once, as [\(sectionName)] (only [[credential]] is a list of tables)"
+                        : "must be a table, not a single value")
             }
             for keyName in section.keys.sorted() {
                 guard let value = section[keyName] else { continue }
