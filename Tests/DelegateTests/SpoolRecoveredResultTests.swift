@@ -263,3 +263,54 @@ import Testing
         }
     }
 }
+
+/// While a result cannot be written (here `done/`'s fsync fails: a sick disk), the spool claims
+/// no new task: a backlog in `new/` is not run for results nobody could collect. Once the disk
+/// heals, the waiting result is written and the backlog taken up.
+@Suite struct SpoolUnwrittenResultPauseTests {
+    @Test func noNewTaskIsClaimedWhileAResultCannotBeWritten() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-unwritten-pause")
+        let root = directory.url.path
+        let sick = Atomic<Bool>(true)
+        let failedSyncs = Atomic<Int>(0)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(
+            directory: root, delegateName: "d", logger: quiet,
+            doneFsync: { _ throws(TaskQueueError) in
+                guard sick.load(ordering: .relaxed) else { return }
+                failedSyncs.add(1, ordering: .relaxed)
+                throw TaskQueueError(code: .io, message: "the disk is sick (test)")
+            })
+        try spool.prepare()
+        let producer = SpoolProducer(directory: root)
+        let ids = (1...5).map { "t-\($0)" }
+        for id in ids {
+            let task = #"{"id":"\#(id)","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
+            try producer.enqueue(id: id, data: Data(task.utf8))
+        }
+        let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDUNWRITTEN")
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        let watcher = try spool.watch(rescanInterval: .seconds(3600), holding: [])
+        let watching = Task { await watcher.run() }
+        let running = Task { await intake.run(watcher: watcher, recovered: []) }
+        func waiting() -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: directory.path("new"))) ?? []).count
+        }
+
+        #expect(await eventually(within: .seconds(30)) { failedSyncs.load(ordering: .relaxed) > 0 }, "a result write failed")
+        // The retry gives its slot up after 1 s: time for the next claim, were it made.
+        try await Task.sleep(for: .seconds(3))
+        #expect(waiting() == ids.count - 1, "only the first task was claimed")
+        #expect(dispatcher.status.snapshot.succeeded <= 1)
+
+        sick.store(false, ordering: .relaxed)
+        #expect(await eventually(within: .seconds(60)) {
+            ids.allSatisfy { FileManager.default.fileExists(atPath: directory.path("done/\($0).json")) }
+        }, "every result once the disk heals")
+        #expect(waiting() == 0)
+        dispatcher.stopIntake()
+        watcher.stop()
+        await running.value
+        await watching.value
+    }
+}

@@ -13,6 +13,8 @@ struct SpoolIntake: Sendable {
     /// Producers can drop any number of invalid files: their warnings are rate-limited.
     let logLimiter: LogRateLimiter
     let logger: Logger
+    /// While a result waits to be written, no new task is claimed.
+    let unwritten = UnwrittenResults()
 
     /// Tasks a previous run of this delegate claimed but never finished (it died). The watcher is
     /// made after this, holding their names (`Spool.watch(rescanInterval:holding:)`), so that a
@@ -63,7 +65,7 @@ struct SpoolIntake: Sendable {
             for await name in watcher {
                 // A slot first, then the file: a busy delegate leaves tasks to the others
                 // instead of hoarding claims it cannot run yet.
-                guard await dispatcher.reserveSlot() else {
+                guard await reserveSlotOnceResultsAreWritten() else {
                     watcher.release(name)
                     break
                 }
@@ -72,6 +74,27 @@ struct SpoolIntake: Sendable {
                     dispatcher.releaseSlots()
                 }
             }
+        }
+    }
+
+    /// A concurrency slot for the next task, had when no result waits to be written: while one
+    /// cannot be (a full disk, `done/` unusable), a new task's operation would be made (writes
+    /// too) and its result held for nobody to collect. The tasks wait in `new/`, for this delegate
+    /// once its results are written, or for another. False at the stop.
+    private func reserveSlotOnceResultsAreWritten() async -> Bool {
+        while true {
+            if unwritten.any {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await unwritten.waitUntilNone() }
+                    group.addTask { await dispatcher.waitUntilStopping() }
+                    await group.next()
+                    group.cancelAll()
+                }
+            }
+            guard await dispatcher.reserveSlot() else { return false }
+            // The slot may be one a result's retry gave up while waiting for it.
+            guard unwritten.any, !dispatcher.isStopping else { return true }
+            dispatcher.releaseSlots()
         }
     }
 
@@ -370,6 +393,7 @@ struct SpoolIntake: Sendable {
     ) async {
         var delay = Duration.seconds(1)
         var kept = false
+        defer { if kept { unwritten.remove() } }
         while true {
             do {
                 try await spool.complete(claimed, resultID: resultID, result: data)
@@ -407,6 +431,7 @@ struct SpoolIntake: Sendable {
             } catch {
                 if !kept {
                     kept = true
+                    unwritten.add()
                     // What a stop before the write means, said as it is: only a result kept on
                     // disk outlives the process.
                     var outcome = "kept in memory and retried while the delegate runs; if it stops first, the task runs again at the next start"
@@ -423,7 +448,8 @@ struct SpoolIntake: Sendable {
                     }
                     // Rate-limited: a producer can plant what blocks a result's name, task after task.
                     logLimiter.log(
-                        .error, "result for \(claimed.name) cannot be written: \(error); \(outcome)",
+                        .error,
+                        "result for \(claimed.name) cannot be written: \(error); \(outcome); no new spool task is claimed until it is",
                         metadata: ["task_id": "\(resultID)"], key: "spool-result-unwritable", logger: logger)
                 }
                 guard await pauseWithoutSlot(&delay) else {
