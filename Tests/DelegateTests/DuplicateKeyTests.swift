@@ -61,12 +61,31 @@ import Testing
         #expect(duplicatedID.taskID == "file", "neither id is trusted; the spool file's name names the result")
     }
 
-    @Test func theKeyInTheMessageIsBoundedTo64Characters() throws {
+    @Test func aKeyOver32CharactersIsNamedByItsLength() throws {
         let key = String(repeating: "k", count: 500)
         let text = #"{"id":"long",\#(Self.connector),"operation":"testConnection","params":{"\#(key)":1,"\#(key)":2}}"#
         let refused = try #require(rejection(text))
-        #expect(refused.message.hasPrefix("\"" + String(repeating: "k", count: 64) + "...\" is given more than once"))
+        #expect(refused.message.hasPrefix("<a key of 500 characters> is given more than once in params;"))
         #expect(refused.message.count < 300)
+        let at32 = String(repeating: "k", count: 32)
+        let quoted = try #require(rejection(#"{"id":"long",\#(Self.connector),"operation":"testConnection","params":{"\#(at32)":1,"\#(at32)":2}}"#))
+        #expect(quoted.message.hasPrefix("\"\(at32)\" is given more than once"))
+    }
+
+    /// A credentials file's line pasted as a key, twice: the secret is in no message, whether the
+    /// key is the one given twice or a key on the way to it.
+    @Test func aSecretPastedAsADuplicatedKeyIsNotQuoted() throws {
+        let pasted = "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+        let twice =
+            #"{"id":"s","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole","#
+            + #""\#(pasted)":1,"\#(pasted)":2}},"operation":"testConnection"}"#
+        let refused = try #require(rejection(twice))
+        #expect(refused.message.hasPrefix("<a key of 62 characters> is given more than once in connector.credentials;"))
+        let onTheWay =
+            #"{"id":"s",\#(Self.connector),"operation":"testConnection","params":{"\#(pasted)":{"a":1,"a":2}}}"#
+        let inside = try #require(rejection(onTheWay))
+        #expect(inside.message.hasPrefix(#""a" is given more than once in params.<a field of 62 characters>;"#))
+        for message in [refused.message, inside.message] { #expect(!message.contains("wJalrXUtnFEMI"), "\(message)") }
     }
 
     @Test func theSameKeyInDifferentObjectsIsFine() throws {
@@ -97,11 +116,10 @@ import Testing
         #expect(found?.key == "z")
         #expect((found?.pathText.utf8.count ?? 0) < 300)
         #expect(found?.pathText.hasSuffix("...") == true)
-        // A shortened key (64 characters and "...") at the bound gets no second "...".
+        // A key over 32 characters (here 70 scalars) on the way is named by its length.
         let emoji = String(repeating: "😀", count: 70)
-        let shortened = find(#"{"\#(emoji)":{"x":{"a":1,"a":2}}}"#)
-        #expect(shortened?.pathText.hasSuffix("...") == true)
-        #expect(shortened?.pathText.hasSuffix("......") == false)
+        let long = find(#"{"\#(emoji)":{"x":{"a":1,"a":2}}}"#)
+        #expect(long?.pathText == "<a field of 70 characters>.x")
         #expect(find(#"{"x":"\"y\":1,\"y\":2"}"#) == nil)
     }
 

@@ -186,6 +186,13 @@ import Testing
             code: .invalidTask,
             message: "connector.credentials.<a field of 62 characters> looks like a plaintext secret; secrets are never "
                 + "accepted inside a task: store it in a credential file and use secretAccessKeyRef to name it"),
+        // In params too, where no field is checked for plaintext secrets: named by its length.
+        Case(
+            label: "secret pasted as a key in params",
+            data: TaskFixtures.task(params: [
+                "name": "db", "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": true,
+            ]),
+            code: .invalidTask, message: "params.<a field of 62 characters> is not a field of getSecretValue"),
         Case(
             label: "bad region", data: TaskFixtures.taskWithConnector { $0["region"] = "US East" }, code: .invalidTask,
             message: "connector.region \"US East\" is not an AWS region (like us-east-1)"),

@@ -17,18 +17,21 @@ extension JSONParser.DuplicateKey {
             switch component {
             case .index(let index): text += "[\(index)]"
             case .key(let key):
-                let quoted = TaskObject.quotedKey(key)
+                let quoted = TaskObject.shownUnknownKey(key)
                 text = text.isEmpty ? quoted : text + "." + quoted
             }
         }
         return text
     }
 
-    /// Names the key (at most 64 characters of it) and where it is; never a value.
+    /// Names the key and where it is (a key over 32 characters by its length only: it may hold a
+    /// secret); never a value.
     var message: String {
         let path = pathText
         let place = path.isEmpty ? "the task" : path.count > 128 ? String(path.prefix(128)) + "..." : path
-        return "\(DelegateConfiguration.quoted(key)) is given more than once in \(place); "
+        let length = key.unicodeScalars.count
+        let named = length <= 32 ? DelegateConfiguration.quoted(key) : "<a key of \(length) characters>"
+        return "\(named) is given more than once in \(place); "
             + "a key may appear only once in an object"
     }
 }

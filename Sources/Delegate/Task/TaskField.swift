@@ -148,14 +148,13 @@ struct TaskObject {
         // Almost every object has no unknown field: no sorted copy of its keys for those.
         guard !fields.allSatisfy({ Self.names(allowed, contain: $0.key) }) else { return }
         for key in fields.keys.sorted() where !Self.names(allowed, contain: key) {
+            let named = label(Self.shownUnknownKey(key))
             if checkPlaintextSecrets, let hint = Self.plaintextSecretHint(key) {
-                // A long name may hold the secret itself (a credentials file's line pasted as a key).
-                let named = key.unicodeScalars.count <= 32 ? label(Self.quotedKey(key)) : label("<a field of \(key.unicodeScalars.count) characters>")
                 throw .invalid(
                     "\(named) looks like a plaintext secret; secrets are never accepted inside a "
                         + "task: store it in a credential file and use \(hint) to name it")
             }
-            throw .invalid("\(label(Self.quotedKey(key))) is not a field of \(what)")
+            throw .invalid("\(named) is not a field of \(what)")
         }
     }
 
@@ -176,6 +175,15 @@ struct TaskObject {
             return "secretAccessKeyRef"
         }
         return nil
+    }
+
+    /// A field name no task may give, for a message: quoted (``quotedKey(_:)``) when at most 32
+    /// characters long, else only its length. A long name may hold a secret itself (a credentials
+    /// file's line pasted as a key, in `params` as anywhere); the fields a task may give are
+    /// shorter.
+    static func shownUnknownKey(_ key: String) -> String {
+        let length = key.unicodeScalars.count
+        return length <= 32 ? quotedKey(key) : "<a field of \(length) characters>"
     }
 
     /// A field name for a message: cut after 64 characters (`...` marks the cut), its control
