@@ -177,6 +177,23 @@ import Testing
         }
     }
 
+    /// A status answer cut off by the close (the delegate killed as it wrote) is not printed:
+    /// `status | jq` must not get half an object from a command that said it succeeded.
+    @Test func statusCutOffByTheCloseIsNotPrinted() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-status-cut")
+        let path = directory.path("cut.sock")
+        let listener = try Self.serveOneConnection(at: path) { peer in
+            var request = [UInt8](repeating: 0, count: 256)
+            _ = recv(peer, &request, request.count, 0)
+            _ = Array(#"{"name":"d","inFl"#.utf8).withUnsafeBytes { Glibc.send(peer, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+        defer { close(listener) }
+        let outcome = await Task.detached { StatusQuery(socketPath: path).run() }.value
+        #expect(outcome.status == 69)
+        #expect(outcome.output.isEmpty, "\(outcome.output)")
+        #expect(outcome.errorOutput.contains("in the middle of its answer"), "\(outcome.errorOutput)")
+    }
+
     /// A delegate that refuses a connection answers and closes without reading: a task larger
     /// than the socket's buffers breaks the send, and the refusal, not "Broken pipe", is what
     /// `submit` reports.

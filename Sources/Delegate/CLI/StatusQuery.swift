@@ -27,6 +27,12 @@ public struct StatusQuery: Sendable {
             guard let line = try client.readLine(timeout: timeout) else {
                 return .failure("the delegate closed the connection without answering", status: ExitStatus.unavailable)
             }
+            // Part of a status object is none: a script reading stdout would take it for one.
+            guard !client.lastLineWasCutShort else {
+                return .failure(
+                    "the delegate closed the connection in the middle of its answer (it stopped or was killed)",
+                    status: ExitStatus.unavailable)
+            }
             let parsed = line.withUnsafeBytes { JSONParser.parse(validatingUTF8: $0)?.value }
             // The socket's own refusals ({"error":"PeerNotAllowed","message":...}) are no status
             // object: the delegate could not be asked (exit 69, as `get` does), nothing on stdout.
