@@ -1,4 +1,5 @@
 import Glibc
+import SafeText
 
 /// `secrets-delegate exec` (docs/INTERFACE.md section 10): fetches every `--env` value through
 /// the delegate, then replaces this process with the command, those values added to its
@@ -18,7 +19,7 @@ public struct EnvironmentExec: Sendable {
         /// have none), so NAME may be an ARN.
         public init(parsing text: String) throws(Failure) {
             guard let equals = text.firstIndex(of: "=") else {
-                throw Failure("--env \(text): expected VAR=CONNECTOR:NAME[#KEY]")
+                throw Failure("--env \(ShownText.escaped(text)): expected VAR=CONNECTOR:NAME[#KEY]")
             }
             let variable = String(text[..<equals])
             guard Self.isValidVariable(variable) else {
@@ -120,7 +121,8 @@ public struct EnvironmentExec: Sendable {
         guard let first = command.first else {
             return SecretFetcher.Failure(message: "exec needs a COMMAND", status: ExitStatus.usage)
         }
-        let program = String(decoding: first, as: UTF8.self)
+        // Shown escaped in messages, as every error line is (a terminal's, or the journal's).
+        let program = ShownText.escaped(String(decoding: first, as: UTF8.self))
         let resolved: [[UInt8]]
         switch resolveEnvironment() {
         case .success(let entries): resolved = entries

@@ -46,6 +46,24 @@ import Testing
         #expect(!notFound.errorOutput.contains("s3cr3t"))
     }
 
+    /// The caller's own arguments are shown escaped in error lines, as every error line is: a
+    /// control character in a command name or an `--env` is no terminal escape. Both binaries.
+    @Test func execErrorLinesShowControlCharactersEscaped() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-exec-escaped")
+        let fake = try FakeDelegateSocket.secretGetterPeer(in: directory)
+        for binary in [try DaemonProcess.binaryPath(), try DaemonProcess.fullBinaryPath()] {
+            let notFound = try await ChildProcess.run(
+                binary, ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "no-such-\u{1B}[2J-sd"])
+            #expect(notFound.termination == .exited(127))
+            #expect(notFound.errorOutput.contains("no-such-\\u{1b}[2J-sd: command not found"), "\(notFound.errorOutput)")
+            let badBinding = try await ChildProcess.run(
+                binary, ["exec", "--socket", fake.path, "--env", "A\u{1B}[2J", "--", "/bin/true"])
+            #expect(badBinding.termination == .exited(64))
+            #expect(badBinding.errorOutput.contains("--env A\\u{1b}[2J: expected"), "\(badBinding.errorOutput)")
+            for output in [notFound.errorOutput, badBinding.errorOutput] { #expect(!output.contains("\u{1B}")) }
+        }
+    }
+
     /// The command gets its arguments byte for byte, bytes that are not UTF-8 included, from the
     /// front binary and the full one alike (Swift's own view of argv repairs them to U+FFFD).
     @Test func execPassesArgumentsThatAreNotUTF8ByteForByte() async throws {
