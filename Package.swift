@@ -157,7 +157,7 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
-        // The strict IMDSv2 server as a process, for the booted-systemd tier (scripts/boot-test.sh).
+        // The strict IMDSv2 server as a process, for the booted-systemd tier (Tests/Booted/run.sh).
         .executableTarget(name: "IMDSEmulator", dependencies: ["TestSupport", "SigV4"], path: "Tests/IMDSEmulator"),
         .testTarget(name: "UTCTimeTests", dependencies: ["UTCTime"]),
         .testTarget(name: "FileNamesTests", dependencies: ["FileNames"]),
