@@ -45,16 +45,22 @@ public enum SpoolName {
     /// do not take the same new name. The longest stem is 110 characters, so a task without an
     /// id inside, whose result takes the stem as its id (at most 128), keeps the hash too.
     static func repairedName(_ raw: [UInt8]) -> String {
+        repairedStem(raw) + ".json"
+    }
+
+    /// `invalid-name-<hex>` for `raw` (``repairedName(_:)`` without `.json`): a valid task id,
+    /// and none a producer would choose, for the result of a task whose file's stem is no id.
+    public static func repairedStem(_ raw: [UInt8]) -> String {
         func hex<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> String {
             bytes.map { byte in
                 let digits = String(byte, radix: 16)
                 return byte < 16 ? "0" + digits : digits
             }.joined()
         }
-        guard raw.count > 40 else { return "invalid-name-\(hex(raw)).json" }
+        guard raw.count > 40 else { return "invalid-name-\(hex(raw))" }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in raw { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return "invalid-name-\(hex(raw.prefix(40)))-\(hex(withUnsafeBytes(of: hash.bigEndian) { Array($0) })).json"
+        return "invalid-name-\(hex(raw.prefix(40)))-\(hex(withUnsafeBytes(of: hash.bigEndian) { Array($0) }))"
     }
 
     /// True for an id usable as a file name: `[A-Za-z0-9._-]{1,128}`, not `.` or `..`

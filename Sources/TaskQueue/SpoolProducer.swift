@@ -173,6 +173,19 @@ public struct SpoolProducer: Sendable {
 
     /// The delegate directory in `cur/` holding a claimed task `<id>.json` (a task with the id
     /// runs), nil if none does or `cur/` cannot be looked into.
+    /// Waits, looking every 10 ms for at most `limit`, until no delegate holds a claim on `id`;
+    /// true when none does. A delegate renames a result into `done/`, syncs `done/`, then deletes
+    /// its task file: a producer that collected the result and at once queued a task under the
+    /// same id found it "running" (``enqueue(id:data:)``) for as long as that sync took.
+    public func waitUntilUnclaimed(id: String, limit: Duration) async -> Bool {
+        let end = ContinuousClock.now + limit
+        while runningTask(id: id) != nil {
+            guard ContinuousClock.now < end else { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return true
+    }
+
     private func runningTask(id: String) -> String? {
         guard let reader = try? DirectoryReader(path: directory + "/cur") else { return nil }
         while let entries = try? reader.next(limit: 64), !entries.isEmpty {

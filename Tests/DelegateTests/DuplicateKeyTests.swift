@@ -130,6 +130,6 @@ import Testing
         #expect(refused.message == "id must not start with '.': it names the result file, which would be hidden")
         #expect(refused.taskID == "visible")
         #expect(!DelegateTask.isValidID(".x") && !DelegateTask.isValidID("..") && DelegateTask.isValidID("x.y"))
-        #expect(SpoolIntake.resultID(for: ".hidden") == "_hidden")
+        #expect(SpoolIntake.resultID(for: ".hidden") == "invalid-name-2e68696464656e")
     }
 }

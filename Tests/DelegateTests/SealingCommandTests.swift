@@ -1,5 +1,7 @@
 import Foundation
+import Glibc
 import Sealing
+import TaskQueue
 import TestSupport
 import Testing
 
@@ -396,5 +398,36 @@ import Testing
             #expect(outcome.status == 0, "\(outcome.errorOutput)")
             #expect(outcome.output == result(id: id).jsonLine)
         }
+    }
+
+    /// `submit --spool --wait` returns once the delegate has let the task go (its result synced,
+    /// its claim deleted), not at the rename of the result: the id can be used again at once.
+    @Test func theWaitEndsWhenTheClaimIsGoneSoTheIDCanBeUsedAgain() async throws {
+        let directory = try TemporaryDirectory(prefix: "submit-reuse")
+        let spool = directory.path("spool")
+        for folder in ["tmp", "new", "cur/d", "done"] {
+            try FileManager.default.createDirectory(atPath: spool + "/" + folder, withIntermediateDirectories: true)
+        }
+        let submitter = TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(20))
+        async let submitted = submitter.submit(TaskFixtures.task())
+
+        // The test plays the delegate: claim, result renamed into done/, and the claim deleted
+        // only after its sync of done/ (here 400 ms).
+        let id = "build-4711-db-password"
+        let claimed = spool + "/cur/d/\(id).json"
+        #expect(await eventually { rename(spool + "/new/\(id).json", claimed) == 0 })
+        try Data((result(id: id).jsonLine + "\n").utf8).write(to: URL(fileURLWithPath: spool + "/tmp/result"))
+        #expect(rename(spool + "/tmp/result", spool + "/done/\(id).json") == 0)
+        let syncing = Task {
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(unlink(claimed) == 0)
+        }
+        let outcome = await submitted
+        #expect(outcome.status == 0, "\(outcome.errorOutput)")
+        #expect(!FileManager.default.fileExists(atPath: claimed), "the wait ended before the claim went")
+        try await syncing.value
+        // Collected (printing deletes it), and queued again under the same id.
+        try SpoolProducer(directory: spool).removeResult(id: id)
+        #expect(throws: Never.self) { try SpoolProducer(directory: spool).enqueue(id: id, data: TaskFixtures.task()) }
     }
 }

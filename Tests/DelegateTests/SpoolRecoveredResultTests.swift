@@ -314,3 +314,39 @@ import Testing
         await watching.value
     }
 }
+
+/// A task without an id of its own in a file whose stem is no id answers in
+/// `done/invalid-name-<hex>.json`: never under an id a producer could be waiting on (`a b.json`
+/// was answered in `done/a_b.json`, which `submit --spool --wait` for task `a_b` took as its own).
+@Suite struct SpoolInvalidStemResultTests {
+    @Test func stemsThatAreNoIDNameResultsNoProducerWaitsOn() {
+        let long = String(repeating: "p", count: 140)
+        let stems = ["a b", "a:b", "a+b", long + "x", long + "y"]
+        let ids = stems.map(SpoolIntake.resultID(for:))
+        #expect(Set(ids).count == stems.count, "\(ids)")
+        for id in ids {
+            #expect(DelegateTask.isValidID(id) && id.hasPrefix("invalid-name-"), "\(id)")
+        }
+        #expect(SpoolIntake.resultID(for: "a_b") == "a_b")
+    }
+
+    @Test func anIDlessTaskInABadlyNamedFileIsNotAnsweredUnderAnotherID() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-bad-stem")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        let path = directory.path("new/a b.json")
+        try Data(#"{"connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+        #expect(chmod(path, 0o640) == 0)
+        let claimed = try #require(try spool.claim("a b.json"))
+        let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDBADSTEM")
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        await intake.runClaimed(claimed, receivedAt: Date())
+
+        let done = try FileManager.default.contentsOfDirectory(atPath: directory.path("done"))
+        #expect(done == [SpoolIntake.resultID(for: "a b") + ".json"], "\(done)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("done/a_b.json")))
+    }
+}

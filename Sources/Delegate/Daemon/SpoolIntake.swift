@@ -93,7 +93,7 @@ struct SpoolIntake: Sendable {
             }
             guard await dispatcher.reserveSlot() else { return false }
             // The slot may be one a result's retry gave up while waiting for it.
-            guard unwritten.any, !dispatcher.isStopping else { return true }
+            guard unwritten.any else { return true }
             dispatcher.releaseSlots()
         }
     }
@@ -530,14 +530,10 @@ struct SpoolIntake: Sendable {
         return String(cString: strerror(number))
     }
 
-    /// Result files are named by task id; a name that is no valid id is made into one.
+    /// Result files are named by task id; a file's stem that is no valid id (a task without an id
+    /// of its own in `a b.json`) names its result `invalid-name-<hex>`, as the watcher renames a
+    /// name it cannot judge: made into a plausible id (`a_b`), it answered that id's producer.
     static func resultID(for id: String) -> String {
-        if DelegateTask.isValidID(id) { return id }
-        let cleaned = String(
-            id.unicodeScalars.map { PortableFileName.isPortable($0) ? Character($0) : "_" }
-                .prefix(PortableFileName.defaultMaxLength))
-        // A leading `.` would hide the result file (and `.` and `..` name no file).
-        let visible = cleaned.first == "." ? "_" + String(cleaned.dropFirst()) : cleaned
-        return visible.isEmpty || visible == "_" || visible == "_." ? "invalid-task" : visible
+        DelegateTask.isValidID(id) ? id : SpoolName.repairedStem(Array(id.utf8))
     }
 }
