@@ -328,6 +328,36 @@ import Testing
         #expect(error?.contains("InvalidParameterValue") == true, "\(error ?? "no error recorded")")
     }
 
+    /// A result that cannot be sent names the queue it was sent to (the result queue, a task's
+    /// `replyTo`), on the `queue-failing` line and in `status`: the task queue it is counted under
+    /// works, and an operator told only of that would look for the fault there.
+    @Test func aFailedResultSendNamesTheResultQueue() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(
+                status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
+                body: #"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#)
+        }
+        defer { server.stop() }
+        let (poller, intake, shutdown) = try Self.poller("tasks", on: server, sleeper: RecordingSleeper())
+        defer { shutdown() }
+        let recorder = LogRecorder()
+        let queueURL = "\(server.baseURL)/123456789012/tasks"
+        let resultQueueURL = "\(server.baseURL)/123456789012/results-gone"
+        let result = TaskResult(
+            id: "t-send", status: .succeeded, operation: "getRandomPassword", connectorId: "c", delegate: "d",
+            receivedAt: Date(), finishedAt: Date(), attempts: 1)
+        let message = SQSMessage(messageId: "m-send", receiptHandle: "rh-send", body: "{}")
+        await poller.reply(result, to: try SQSQueueURL(resultQueueURL), for: message, logger: recorder.logger())
+
+        let failing = try #require(recorder.records.first { $0.contains("event=queue-failing") }, "\(recorder.records)")
+        #expect(failing.contains("SendMessage to \(resultQueueURL): QueueDoesNotExist"), "\(failing)")
+        #expect(failing.contains("result_queue_url=\(resultQueueURL)"), "\(failing)")
+        #expect(failing.contains("queue_url=\(queueURL)"), "\(failing)")
+        let counted = intake.status.snapshot[queueURL]
+        #expect(counted?.resultSendFailures == 1)
+        #expect(counted?.errors["SendMessage"]?.hasPrefix("SendMessage to \(resultQueueURL): QueueDoesNotExist") == true)
+    }
+
     /// A result not sent because the stop's time ran out (its handler cancelled) is no failure of
     /// the queue's: no `queue-failing`, no `resultSendFailures` (an alert on an ordinary slow stop).
     @Test func aResultCutOffByTheStopIsNoQueueFailure() async throws {

@@ -158,8 +158,11 @@ struct SQSIntake: Sendable {
     /// endpoint's being out of reach (a blip that failed the releases of one task is not the
     /// queue failing for good once its receives work again); never an answer AWS gave (a policy
     /// without `sqs:ChangeMessageVisibility` stays shown until that call succeeds).
-    func record(_ failure: AWSError?, of operation: String, queue: SQSQueueURL, logger: Logger) {
-        let text = failure.map { "\(operation): \($0.code): \($0.message)" }
+    /// A result's `SendMessage` goes to the result queue (`sentTo`): its failure names that queue,
+    /// in the text and as `result_queue_url`, though it is counted under the task queue.
+    func record(_ failure: AWSError?, of operation: String, queue: SQSQueueURL, sentTo: String? = nil, logger: Logger) {
+        let call = sentTo.map { "\(operation) to \($0)" } ?? operation
+        let text = failure.map { "\(call): \($0.code): \($0.message)" }
         var previous: String?
         var reachableAgain: [String] = []
         status.update(queue.url) { counts in
@@ -181,13 +184,13 @@ struct SQSIntake: Sendable {
             }
         }
         let key = "sqs-queue-state \(queue.url) \(operation)"
-        if let failure, let text, previous == nil || previous?.hasPrefix("\(operation): \(failure.code):") == false {
-            logLimiter.log(
-                .error, "SQS queue \(queue) cannot be used: \(text)",
-                metadata: [
-                    "event": "queue-failing", "operation": "\(operation)", "error_code": "\(failure.code)",
-                    "aws_request_id": "\(failure.requestId ?? "-")", "queue_url": "\(queue.url)",
-                ], key: key, logger: logger)
+        if let failure, let text, previous == nil || previous?.hasPrefix("\(call): \(failure.code):") == false {
+            var metadata: Logger.Metadata = [
+                "event": "queue-failing", "operation": "\(operation)", "error_code": "\(failure.code)",
+                "aws_request_id": "\(failure.requestId ?? "-")", "queue_url": "\(queue.url)",
+            ]
+            if let sentTo { metadata["result_queue_url"] = "\(sentTo)" }
+            logLimiter.log(.error, "SQS queue \(queue) cannot be used: \(text)", metadata: metadata, key: key, logger: logger)
         } else if failure == nil, previous != nil {
             recovered(operation, queue: queue, logger: logger)
         }

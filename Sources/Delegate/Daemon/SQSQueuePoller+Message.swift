@@ -390,7 +390,7 @@ extension SQSQueuePoller {
                 return
             }
             intake.status.update(queue.url) { $0.resultSendFailures += 1 }
-            intake.record(error, of: "SendMessage", queue: queue, logger: logger)
+            intake.record(error, of: "SendMessage", queue: queue, sentTo: destination.url, logger: logger)
             intake.logLimiter.log(
                 .error, "the result could not be sent to \(destination); the task message is left to run again",
                 metadata: ["task_id": "\(taskID)", "error_code": "\(error.code)", "result_queue_url": "\(destination)"],
