@@ -3,20 +3,27 @@ import Testing
 @testable import Delegate
 
 @Suite struct InFlightTrackerTests {
+    func label(_ id: String) -> InFlightTracker.Label {
+        .init(taskID: id, connectorID: "prod", operation: "getSecretValue")
+    }
+
+    /// A task past its deadline and the allowance counts as a stall, and is named (the line that
+    /// withholds the watchdog says which task to look at), the longest overrun first.
     @Test func aTaskPastItsDeadlineAndTheAllowanceCountsAsAStall() async {
         let tracker = InFlightTracker()
         let start = ContinuousClock.now
-        #expect(tracker.isStalled(now: start + .seconds(3600)) == false)  // nothing running
-        let quick = tracker.enter(deadline: .seconds(5), now: start)
-        let slow = tracker.enter(deadline: .seconds(60), now: start)
+        #expect(tracker.overrun(now: start + .seconds(3600)).isEmpty)  // nothing running
+        let quick = tracker.enter(deadline: .seconds(5), label: label("quick"), now: start)
+        let slow = tracker.enter(deadline: .seconds(60), label: label("slow"), now: start)
         let justInside = start + .seconds(5) + InFlightTracker.overrunAllowance - .milliseconds(1)
-        #expect(tracker.isStalled(now: justInside) == false)
-        #expect(tracker.isStalled(now: start + .seconds(5) + InFlightTracker.overrunAllowance + .seconds(1)))
+        #expect(tracker.overrun(now: justInside).isEmpty)
+        #expect(tracker.overrun(now: start + .seconds(5) + InFlightTracker.overrunAllowance + .seconds(1)) == [label("quick")])
+        #expect(tracker.overrun(now: start + .seconds(91)) == [label("quick"), label("slow")])
         tracker.leave(quick)
-        #expect(tracker.isStalled(now: start + .seconds(40)) == false)
-        #expect(tracker.isStalled(now: start + .seconds(91)))
+        #expect(tracker.overrun(now: start + .seconds(40)).isEmpty)
+        #expect(tracker.overrun(now: start + .seconds(91)) == [label("slow")])
         tracker.leave(slow)
-        #expect(tracker.isStalled(now: start + .seconds(3600)) == false)
+        #expect(tracker.overrun(now: start + .seconds(3600)).isEmpty)
         #expect(tracker.current == 0)
     }
 
@@ -26,7 +33,7 @@ import Testing
     /// than forcing that order.)
     @Test func aZeroTimeoutNeverWaitsForTheTasks() async {
         let tracker = InFlightTracker()
-        let running = tracker.enter(deadline: .seconds(3600))
+        let running = tracker.enter(deadline: .seconds(3600), label: label("running"))
         for _ in 0..<200 {
             #expect(await tracker.waitUntilIdle(timeout: .zero) == false)
         }

@@ -197,11 +197,15 @@ public final class DelegateDaemon: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             if Task.isCancelled { return }
-            if components.dispatcher.inFlight.isStalled() {
+            let overrun = components.dispatcher.inFlight.overrun()
+            if let first = overrun.first {
                 if !warned {
                     logger.critical(
-                        "a task has overrun its deadline; withholding the watchdog ping so that systemd restarts the delegate"
-                    )
+                        "a task has overrun its deadline; withholding the watchdog ping so that systemd restarts the delegate",
+                        metadata: [
+                            "task_id": "\(first.taskID)", "connector_id": "\(first.connectorID)",
+                            "operation": "\(first.operation)", "count": "\(overrun.count)",
+                        ])
                     warned = true
                 }
                 continue

@@ -11,41 +11,61 @@ final class InFlightTracker: Sendable {
     /// before the delegate counts as stalled.
     static let overrunAllowance: Duration = .seconds(30)
 
+    /// What names a running task in the line that says it overran.
+    struct Label: Sendable, Equatable {
+        var taskID: String
+        var connectorID: String
+        var operation: String
+
+        /// For what is in flight before its task is read (an SQS message in hand).
+        static let unread = Label(taskID: "-", connectorID: "-", operation: "-")
+    }
+
+    private struct Running {
+        /// When the task will have overrun its deadline.
+        var overrunAt: ContinuousClock.Instant
+        var label: Label
+    }
+
     private struct State {
         var nextToken: UInt64 = 0
-        /// When each running task, by token, will have overrun its deadline.
-        var overrunAt: [UInt64: ContinuousClock.Instant] = [:]
+        /// The running tasks, by token.
+        var running: [UInt64: Running] = [:]
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
 
     /// A task starts with `deadline` to run; pass the token to ``leave(_:)``.
-    func enter(deadline: Duration, now: ContinuousClock.Instant = .now) -> UInt64 {
+    func enter(deadline: Duration, label: Label = .unread, now: ContinuousClock.Instant = .now) -> UInt64 {
         state.withLock { state in
             state.nextToken += 1
-            state.overrunAt[state.nextToken] = now + deadline + Self.overrunAllowance
+            state.running[state.nextToken] = Running(overrunAt: now + deadline + Self.overrunAllowance, label: label)
             return state.nextToken
         }
     }
 
-    /// Whether some running task is past its deadline and the allowance: the dispatch loop is
-    /// wedged (a blocked thread, a lost continuation), and systemd should restart the delegate.
-    func isStalled(now: ContinuousClock.Instant = .now) -> Bool {
-        state.withLock { $0.overrunAt.values.contains { $0 < now } }
+    /// The running tasks past their deadlines and the allowance, the longest overrun first. Any
+    /// means the dispatch loop is wedged (a blocked thread, a lost continuation) and systemd
+    /// should restart the delegate; the line that says so names them (a wedged task never logs
+    /// its end).
+    func overrun(now: ContinuousClock.Instant = .now) -> [Label] {
+        state.withLock { state in
+            state.running.values.filter { $0.overrunAt < now }.sorted { $0.overrunAt < $1.overrunAt }.map(\.label)
+        }
     }
 
     func leave(_ token: UInt64) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.overrunAt[token] = nil
-            guard state.overrunAt.isEmpty else { return [] }
+            state.running[token] = nil
+            guard state.running.isEmpty else { return [] }
             defer { state.idleWaiters.removeAll() }
             return state.idleWaiters
         }
         waiters.forEach { $0.resume() }
     }
 
-    var current: Int { state.withLock { $0.overrunAt.count } }
+    var current: Int { state.withLock { $0.running.count } }
 
     /// Returns when nothing is running, or after `timeout`; true when idle.
     func waitUntilIdle(timeout: Duration) async -> Bool {
@@ -68,7 +88,7 @@ final class InFlightTracker: Sendable {
             // Cancelled before it got here (the timeout came first, `releaseWaiters` may already
             // have run): it must not wait, or the stop would wait for the tasks after all.
             let now = state.withLock { state in
-                if state.overrunAt.isEmpty || Task.isCancelled { return true }
+                if state.running.isEmpty || Task.isCancelled { return true }
                 state.idleWaiters.append(continuation)
                 return false
             }

@@ -242,7 +242,9 @@ public final class TaskDispatcher: Sendable {
     func run(
         _ task: DelegateTask, receivedAt: Date, logger: Logger, finishing: ((TaskResult) -> TaskResult)? = nil
     ) async -> TaskResult {
-        let token = inFlight.enter(deadline: .seconds(task.deadlineSeconds))
+        let token = inFlight.enter(
+            deadline: .seconds(task.deadlineSeconds),
+            label: .init(taskID: task.id, connectorID: task.connector.id, operation: task.operation.name.rawValue))
         status.started()
         let result = await executor.run(task, receivedAt: receivedAt, logger: logger, finishing: finishing)
         status.finished(result.status)
