@@ -36,13 +36,13 @@ public struct JSONParser {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     /// A step from a document's root to a value inside it: an object's key or an array's index.
-    public enum PathComponent: Sendable, Equatable {
+    public enum PathComponent: Sendable, Hashable {
         case key(String)
         case index(Int)
     }
 
     /// A key given twice in one object: the path of that object and the key.
-    public struct DuplicateKey: Sendable, Equatable {
+    public struct DuplicateKey: Sendable, Hashable {
         public var path: [PathComponent]
         public var key: String
 
@@ -58,11 +58,13 @@ public struct JSONParser {
     /// Set by ``objectMembers(validatingUTF8:)`` only: where the value of each key of the
     /// outermost object lies in `bytes` (the first of a key given twice).
     private var memberRanges: [JSONKey: Range<Int>]?
-    /// Set by ``firstDuplicateKey(in:)`` only: the path to the value being read is kept, and the
-    /// first duplicate key recorded.
+    /// Set by ``duplicateKeys(in:shallowDepth:)`` only: the path to the value being read is
+    /// kept, and the first duplicate key recorded, and every one at most `shallowDepth` deep.
     private let tracksPath: Bool
     private var path: [PathComponent] = []
     private var firstDuplicate: DuplicateKey?
+    private var shallowDepth = 0
+    private var shallowDuplicates: Set<DuplicateKey> = []
     /// The members of the objects being read, innermost last: an object's members are pushed
     /// as they are read and popped when its dictionary is built. One array for the whole
     /// document, so reading an object does not grow an array of its own member by member.
@@ -93,11 +95,27 @@ public struct JSONParser {
     /// ask), so the path is tracked only here. A duplicate found before the document turned out
     /// not to be JSON is still reported.
     public static func firstDuplicateKey(in bytes: UnsafeRawBufferPointer) -> DuplicateKey? {
+        duplicateKeys(in: bytes, shallowDepth: 0).first
+    }
+
+    /// The keys given twice in a document (``duplicateKeys(in:shallowDepth:)``).
+    public struct DuplicateKeys: Sendable {
+        /// The first in document order, at any depth.
+        public var first: DuplicateKey?
+        /// Every one whose path has at most `shallowDepth` components.
+        public var shallow: Set<DuplicateKey>
+    }
+
+    /// The first key given twice in `bytes` (``firstDuplicateKey(in:)``), and every key given
+    /// twice in an object at most `shallowDepth` keys or indexes deep: whether a field was given
+    /// twice, when another was before it (`[]` and `id`: the top level's `id`).
+    public static func duplicateKeys(in bytes: UnsafeRawBufferPointer, shallowDepth: Int) -> DuplicateKeys {
         var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self), tracksPath: true)
+        parser.shallowDepth = shallowDepth
         if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
         parser.skipWhitespace()
         _ = parser.parseValue()
-        return parser.firstDuplicate
+        return DuplicateKeys(first: parser.firstDuplicate, shallow: parser.shallowDuplicates)
     }
 
     /// The members of the JSON object in `bytes`, with where each value's text lies in `bytes`.
@@ -166,7 +184,10 @@ public struct JSONParser {
         while true {
             guard peek() == UInt8(ascii: "\""), let key = parseString() else { return nil }
             let isDuplicate = tracksKeys && !seen.insert(JSONKey(key)).inserted
-            if isDuplicate, tracksPath, firstDuplicate == nil { firstDuplicate = DuplicateKey(path: path, key: key) }
+            if isDuplicate, tracksPath {
+                if firstDuplicate == nil { firstDuplicate = DuplicateKey(path: path, key: key) }
+                if path.count <= shallowDepth { shallowDuplicates.insert(DuplicateKey(path: path, key: key)) }
+            }
             skipWhitespace()
             guard consume(UInt8(ascii: ":")) else { return nil }
             skipWhitespace()

@@ -59,6 +59,16 @@ import Testing
         let twoIDs = #"{"id":"first","id":"second",\#(Self.connector),"operation":"testConnection"}"#
         let duplicatedID = try #require(rejection(twoIDs, defaultID: "file"))
         #expect(duplicatedID.taskID == "file", "neither id is trusted; the spool file's name names the result")
+
+        // Also when another key was given twice before them: no field given twice is context.
+        let laterTwice =
+            #"{"params":{"a":1,"a":2},"id":"first","id":"second","connector":{"id":"c1","id":"c2","region":"us-east-1","#
+            + #""credentials":{"type":"instanceRole"}},"operation":"testConnection","operation":"deleteSecret"}"#
+        let afterAnother = try #require(rejection(laterTwice, defaultID: "file"))
+        #expect(afterAnother.message.hasPrefix(#""a" is given more than once in params;"#))
+        #expect(afterAnother.taskID == "file")
+        #expect(afterAnother.operation == nil)
+        #expect(afterAnother.connectorID == nil)
     }
 
     @Test func aKeyOver32CharactersIsNamedByItsLength() throws {

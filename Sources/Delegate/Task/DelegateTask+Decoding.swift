@@ -45,9 +45,13 @@ extension DelegateTask {
 
         // Context for the rejected result, read leniently before anything is checked; a field
         // given twice is no context, since it is not known which of its values was meant.
-        let duplicate = parsed.hasDuplicateKeys ? data.withUnsafeBytes { JSONParser.firstDuplicateKey(in: $0) } : nil
+        // (Whether given twice, though another key was given twice before it: the first
+        // duplicate alone named no `id` repeated after a repeated `params` key.)
+        let duplicates =
+            parsed.hasDuplicateKeys ? data.withUnsafeBytes { JSONParser.duplicateKeys(in: $0, shallowDepth: 1) } : nil
+        let duplicate = duplicates?.first
         func unambiguous(_ path: [JSONParser.PathComponent], _ key: String) -> Bool {
-            duplicate != JSONParser.DuplicateKey(path: path, key: key)
+            duplicates?.shallow.contains(JSONParser.DuplicateKey(path: path, key: key)) != true
         }
         let contextID =
             (unambiguous([], "id") ? fields["id"]?.stringValue.flatMap { isValidID($0) ? $0 : nil } : nil)
