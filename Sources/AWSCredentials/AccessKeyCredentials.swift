@@ -15,4 +15,19 @@ public struct AccessKeyCredentials: Hashable, Sendable {
         self.secretAccessKeyRef = secretAccessKeyRef
         self.sessionTokenRef = sessionTokenRef
     }
+
+    /// Whether `id` has an access key id's shape, 1-128 ASCII letters and digits: a secret key
+    /// (base64, with `/` and `+`) or a session token read in its place has not.
+    public static func isValidKeyID(_ id: String) -> Bool {
+        (1...128).contains(id.utf8.count)
+            && id.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    true
+                default:
+                    false
+                }
+            }
+    }
 }

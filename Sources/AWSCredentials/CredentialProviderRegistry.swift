@@ -101,7 +101,16 @@ public final class CredentialProviderRegistry: Sendable {
             let accessKeyId: String
             switch key.accessKeyID {
             case .plain(let id): accessKeyId = id
-            case .ref(let ref): accessKeyId = try refStore.value(of: ref)
+            case .ref(let ref):
+                accessKeyId = try refStore.value(of: ref)
+                // Signed in the clear into every request's Authorization header, which AWS may
+                // quote in an error: never a secret key or token from the wrong file.
+                guard AccessKeyCredentials.isValidKeyID(accessKeyId) else {
+                    throw AWSError.credentials(
+                        "credential \(CredentialRefStore.shown(ref: ref)) is no access key id (1-128 letters and digits); "
+                            + "is it the secret key's or the session token's file?",
+                        retryable: false)
+                }
             }
             let secret = try refStore.value(of: key.secretAccessKeyRef)
             let token = try key.sessionTokenRef.map { ref throws(AWSError) in try refStore.value(of: ref) }

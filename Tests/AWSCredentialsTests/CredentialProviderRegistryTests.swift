@@ -102,6 +102,31 @@ import Testing
         #expect(failed.map(\.source) == ["imds"] && failed.first?.lastError != nil, "\(failed)")
     }
 
+    /// A key id read from a file has a key id's shape, as one given plain must: a secret key in
+    /// its place (refs mixed up) would be sent in the clear in every Authorization header.
+    @Test func aKeyIDRefHoldingASecretKeyIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        for (name, value) in [("key-id", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"), ("secret-key", "AKIAREFEXAMPLE\n")] {
+            try Data(value.utf8).write(to: URL(fileURLWithPath: directory.path(name)))
+            #expect(chmod(directory.path(name), 0o600) == 0)
+        }
+        let http = ScriptedHTTPClient()
+        let keys = registry(
+            identity: IdentityProvider(
+                sources: [.environment], environment: [:],
+                imds: IMDSCredentialSource(http: http, endpoint: "http://127.0.0.1:9", clock: SystemWallClock()),
+                clock: SystemWallClock()),
+            refStore: CredentialRefStore(directories: [directory.url.path]), http: http)
+        let error = #expect(throws: AWSError.self) {
+            try keys.provider(
+                for: .accessKey(AccessKeyCredentials(accessKeyID: .ref("key-id"), secretAccessKeyRef: "secret-key", sessionTokenRef: nil)),
+                region: "us-east-1")
+        }
+        #expect(error?.code == .credentialsUnavailable)
+        #expect(error?.message.contains("'key-id' is no access key id") == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("K7MDENG") == false)
+    }
+
     /// An inline connector's task chooses its role: a stream of new roles pushes out only the
     /// sessions nobody uses, never one in steady use (which would cost an AssumeRole each time).
     @Test func theRoleCacheKeepsTheSessionsInUse() throws {

@@ -40,8 +40,7 @@ extension AccessKeyCredentials {
         case (.some, .some):
             throw .invalid("connector.credentials: give either accessKeyId or accessKeyIdRef, not both")
         case (.some(let plain), .none):
-            guard (1...128).contains(plain.utf8.count), plain.utf8.allSatisfy(Self.isASCIILetterOrDigit)
-            else {
+            guard AccessKeyCredentials.isValidKeyID(plain) else {
                 throw .invalid("connector.credentials.accessKeyId must be 1-128 letters and digits")
             }
             keyID = .plain(plain)
@@ -56,15 +55,6 @@ extension AccessKeyCredentials {
         let tokenRef = try object.optionalString("sessionTokenRef")
         if let tokenRef { try validateRef(tokenRef, field: object.label("sessionTokenRef")) }
         return AccessKeyCredentials(accessKeyID: keyID, secretAccessKeyRef: secretRef, sessionTokenRef: tokenRef)
-    }
-
-    private static func isASCIILetterOrDigit(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        default:
-            false
-        }
     }
 
     /// The ref's value is not quoted: someone may have pasted the secret itself into it. `field`
