@@ -8,6 +8,28 @@ import TestSupport
 /// The read cache of named connectors (section 14), through the executor over an in-memory
 /// Secrets Manager that counts calls, with a clock the tests step.
 @Suite struct ReadCacheTests {
+    /// Stages and version ids are AWS's strings, compared as bytes: `rel-é` precomposed and
+    /// decomposed are two stages, which Swift's `==` (canonical equivalence) took for one, so a
+    /// read of one was answered from the other's cache entry.
+    @Test func versionStagesAndIDsAreComparedAsBytes() {
+        func key(id: String? = nil, stage: String?) -> SecretCacheKey {
+            SecretCacheKey(connectorID: "prod", region: "us-east-1", fullName: "devops/db", versionId: id, versionStage: stage)
+        }
+        let composed = key(stage: "rel-\u{E9}")
+        let decomposed = key(stage: "rel-e\u{301}")
+        #expect(composed != decomposed)
+        #expect(Set([composed, decomposed, key(stage: "rel-\u{E9}")]).count == 2)
+        #expect(key(id: "v-\u{E9}", stage: nil) != key(id: "v-e\u{301}", stage: nil))
+
+        let described = SecretsManagerClient.DescribeSecretOutput(
+            arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:devops/db-AbCdEf", name: "devops/db",
+            versionIdsToStages: ["v-\u{E9}": ["rel-\u{E9}"]])
+        #expect(CachedSecretRead.version(for: composed, in: described) == "v-\u{E9}")
+        #expect(CachedSecretRead.version(for: decomposed, in: described) == nil)
+        #expect(CachedSecretRead.version(for: key(id: "v-e\u{301}", stage: nil), in: described) == nil)
+        #expect(CachedSecretRead.version(for: key(id: "v-\u{E9}", stage: "rel-e\u{301}"), in: described) == nil)
+    }
+
     @Test func aSecondReadWithinTheTTLDoesNotReachAWS() async throws {
         let fixture = ReadCacheFixture()
         fixture.fake.put("devops/db", "first")

@@ -309,6 +309,12 @@ import Testing
             code: .invalidTask,
             message: "params.tags: tag 1 has a key beginning with 'aws:', which AWS reserves for its own tags"),
         Case(
+            label: "tag key in the aws: prefix with a combining mark after the colon",
+            data: TaskFixtures.task(
+                operation: "createSecret", params: ["name": "db", "secretString": "x", "tags": ["aws:\u{301}x": "v"]]),
+            code: .invalidTask,
+            message: "params.tags: tag 1 has a key beginning with 'aws:', which AWS reserves for its own tags"),
+        Case(
             label: "both value forms",
             data: TaskFixtures.task(
                 operation: "putSecretValue",

@@ -1,4 +1,5 @@
 import AWSCore
+import JSON
 import Logging
 import SecretsManager
 
@@ -130,12 +131,13 @@ struct CachedSecretRead: Sendable {
     ) -> String? {
         guard described.deletedDate == nil else { return nil }
         let stages = described.versionIdsToStages ?? [:]
+        // By bytes, as AWS compares them (``SecretCacheKey/==(_:_:)``).
         if let id = key.versionId {
-            guard let held = stages[id] else { return nil }
-            if let stage = key.versionStage, !held.contains(stage) { return nil }
+            guard let held = stages.first(where: { JSONKey.same($0.key, id) })?.value else { return nil }
+            if let stage = key.versionStage, !held.contains(where: { JSONKey.same($0, stage) }) { return nil }
             return id
         }
         guard let stage = key.versionStage else { return nil }
-        return stages.first { $0.value.contains(stage) }?.key
+        return stages.first { $0.value.contains { JSONKey.same($0, stage) } }?.key
     }
 }

@@ -1,3 +1,5 @@
+import JSON
+
 /// What one cached `getSecretValue` answers (docs/INTERFACE.md section 14): one named connector's
 /// read of one version of one secret.
 public struct SecretCacheKey: Hashable, Sendable {
@@ -18,4 +20,28 @@ public struct SecretCacheKey: Hashable, Sendable {
     }
 
     public static let currentStage = "AWSCURRENT"
+
+    /// Field by field as bytes, as AWS compares them: Swift's `==` finds canonically equivalent
+    /// strings equal (`é` and `e` + U+0301), two stages (or version ids) at AWS.
+    public static func == (lhs: SecretCacheKey, rhs: SecretCacheKey) -> Bool {
+        JSONKey.same(lhs.connectorID, rhs.connectorID) && JSONKey.same(lhs.region, rhs.region)
+            && JSONKey.same(lhs.fullName, rhs.fullName) && same(lhs.versionId, rhs.versionId)
+            && same(lhs.versionStage, rhs.versionStage)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for field in [connectorID, region, fullName, versionId ?? "", versionStage ?? ""] {
+            hasher.combine(JSONKey(field))
+        }
+        hasher.combine(versionId == nil)
+        hasher.combine(versionStage == nil)
+    }
+
+    private static func same(_ a: String?, _ b: String?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): true
+        case (let a?, let b?): JSONKey.same(a, b)
+        default: false
+        }
+    }
 }

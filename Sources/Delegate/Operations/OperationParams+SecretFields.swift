@@ -113,7 +113,9 @@ extension OperationParams {
             }
             // Reserved by AWS in any case (its own tags): AWS would refuse the call, or keep a tag
             // no one could change or remove.
-            guard !tag.key.lowercased().hasPrefix("aws:") else {
+            // By bytes: `hasPrefix` compares characters, and `aws:` followed by a combining
+            // mark ends in another character than `:`.
+            guard !tag.key.lowercased().utf8.starts(with: "aws:".utf8) else {
                 throw .invalid("params.tags: tag \(index + 1) has a key beginning with 'aws:', which AWS reserves for its own tags")
             }
         }
