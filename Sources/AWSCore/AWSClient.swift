@@ -122,8 +122,10 @@ public final class AWSClient: Sendable {
 
             if !expiredRetryUsed, [.expiredToken, .expiredTokenException].contains(failure.code) {
                 expiredRetryUsed = true
-                await provider.invalidate(accessKeyID: credentials.accessKeyId)
-                if Self.anotherAttemptFits(after: attemptStarted) {
+                // Fixed credentials (an access key, the environment's) come back the same: no
+                // second attempt, and nothing a rerun could change.
+                let renewed = await provider.invalidate(accessKeyID: credentials.accessKeyId)
+                if renewed, Self.anotherAttemptFits(after: attemptStarted) {
                     logger.notice(
                         "credentials reported expired; refreshing and trying again",
                         metadata: ["operation": "\(call.operation)", "error_code": "\(failure.code)"]
@@ -132,7 +134,7 @@ public final class AWSClient: Sendable {
                 }
                 // Not tried again for want of time: the refused credentials are dropped, so a
                 // rerun fetches fresh ones.
-                failure.retryable = true
+                failure.retryable = renewed
                 throw failure
             }
 

@@ -10,11 +10,17 @@ public protocol CredentialProvider: Sendable {
     /// Tells the provider that AWS refused the credentials with `accessKeyID` as expired (on
     /// `ExpiredToken`): a provider still holding those drops them, so the next call fetches fresh
     /// ones. Others (already refreshed by another caller, or never serving them) keep theirs.
-    func invalidate(accessKeyID: String) async
+    /// - Returns: whether the next call serves other credentials than those; false for fixed
+    ///   credentials that are the ones refused (an access key, the environment's), which only a
+    ///   change outside the delegate renews.
+    @discardableResult
+    func invalidate(accessKeyID: String) async -> Bool
 }
 
 extension CredentialProvider {
-    public func invalidate(accessKeyID: String) async {}
+    /// Fixed credentials: the refused ones are served again.
+    @discardableResult
+    public func invalidate(accessKeyID: String) async -> Bool { false }
 }
 
 /// Fixed credentials: an access key pair from configuration or a credential file.
@@ -28,4 +34,7 @@ public struct StaticCredentialProvider: CredentialProvider {
     public func credentials(logger: Logger) async throws -> Credentials {
         value
     }
+
+    @discardableResult
+    public func invalidate(accessKeyID: String) async -> Bool { value.accessKeyId != accessKeyID }
 }

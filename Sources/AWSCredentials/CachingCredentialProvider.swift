@@ -73,12 +73,15 @@ public actor CachingCredentialProvider: CredentialProvider {
 
     /// Drops the cached credentials if they are the ones refused; the source forgets what it
     /// keeps for them too (IMDS: its session token).
-    public func invalidate(accessKeyID: String) async {
-        guard let cached, cached.accessKeyId == accessKeyID else { return }
+    /// Always true: the next call fetches (or another caller already has).
+    @discardableResult
+    public func invalidate(accessKeyID: String) async -> Bool {
+        guard let cached, cached.accessKeyId == accessKeyID else { return true }
         self.cached = nil
         // A refresh ahead that failed while these served is no reason to hold callers back now.
         lastFailure = nil
         await source.invalidate()
+        return true
     }
 
     private func isExpired(_ credentials: Credentials, now: Date) -> Bool {

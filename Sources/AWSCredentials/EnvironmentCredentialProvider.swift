@@ -28,4 +28,8 @@ public struct EnvironmentCredentialProvider: CredentialProvider {
         }
         return credentials
     }
+
+    /// Fixed for the life of the process: refused, they are served again until a restart.
+    @discardableResult
+    public func invalidate(accessKeyID: String) async -> Bool { credentials?.accessKeyId != accessKeyID }
 }

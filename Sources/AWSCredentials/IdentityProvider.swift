@@ -98,8 +98,12 @@ public struct IdentityProvider: CredentialProvider {
         throw AWSError.credentials("no identity source answered", retryable: true)  // not reached: the last one throws
     }
 
-    /// The source holding the refused credentials forgets them.
-    public func invalidate(accessKeyID: String) async {
-        for provider in chain { await provider.invalidate(accessKeyID: accessKeyID) }
+    /// The source holding the refused credentials forgets them; false when one cannot (the
+    /// environment's, fixed until a restart).
+    @discardableResult
+    public func invalidate(accessKeyID: String) async -> Bool {
+        var renewed = true
+        for provider in chain where !(await provider.invalidate(accessKeyID: accessKeyID)) { renewed = false }
+        return renewed
     }
 }

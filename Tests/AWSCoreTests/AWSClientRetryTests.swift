@@ -131,6 +131,7 @@ import Testing
     /// AWS's answer is reported instead, retryable; the skew is learned all the same.
     @Test(arguments: ["RequestTimeTooSkewed", "ExpiredTokenException"])
     func noSigningAgainThatOnlyTheDeadlineCouldEnd(_ code: String) async throws {
+        let credentials = RenewingProvider()
         let server = try LoopbackHTTPServer(handler: Self.failing(100) {
             usleep(400_000)
             return ScriptedResponse(
@@ -151,6 +152,28 @@ import Testing
         #expect(error?.retryable == true)
         #expect(server.requestsServed == 1)
         if code == "RequestTimeTooSkewed" { #expect(aws.clockSkew.currentOffset > 3000) }
+    }
+
+    /// Fixed credentials refused as expired (an access key's token, the environment's) come back
+    /// the same: not tried again, and not retryable, with a deadline or without (a rerun would be
+    /// refused alike until they are replaced outside the delegate).
+    @Test(arguments: [true, false])
+    func expiredFixedCredentialsAreNotRetryable(underADeadline: Bool) async throws {
+        let server = try LoopbackHTTPServer(handler: Self.failing(100) {
+            ScriptedResponse(status: 400, headers: ["x-amzn-ErrorType": "ExpiredTokenException"], body: #"{"message":"expired"}"#)
+        })
+        defer { server.stop() }
+        let aws = try client(server, maxAttempts: 3, sleeper: RecordingSleeper())
+        let deadline = ContinuousClock.now + (underADeadline ? .milliseconds(600) : .seconds(3600))
+        let error = await #expect(throws: AWSError.self) {
+            try await AWSCallDeadline.$current.withValue(deadline) {
+                try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
+            }
+        }
+        #expect(error?.code == .expiredTokenException)
+        #expect(error?.retryable == false)
+        #expect(error?.attempts == 1)
+        #expect(server.requestsServed == 1)
     }
 
     @Test func accessDeniedIsNeverRetried() async throws {
@@ -335,4 +358,14 @@ import Testing
         formatter.dateFormat = "yyyyMMdd'T'HH"
         return formatter.string(from: date)
     }
+}
+
+/// Credentials a refresh would renew: the same pair served, but `invalidate` says the next call
+/// may serve others (as a cache does).
+struct RenewingProvider: CredentialProvider {
+    func credentials(logger: Logger) async throws -> Credentials {
+        Credentials(accessKeyId: "ASIARENEWING", secretAccessKey: "renewing-secret", sessionToken: "renewing-token")
+    }
+
+    func invalidate(accessKeyID: String) async -> Bool { true }
 }

@@ -272,7 +272,9 @@ final class CountingProvider: CredentialProvider {
 
     func credentials(logger: Logger) async throws -> Credentials { fakeCredentials("counting") }
 
-    func invalidate(accessKeyID: String) async {
+    /// Renewed as a cache is (the next call may serve other credentials).
+    func invalidate(accessKeyID: String) async -> Bool {
         count.withLock { $0 += 1 }
+        return true
     }
 }
