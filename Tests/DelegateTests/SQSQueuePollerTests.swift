@@ -350,12 +350,15 @@ import Testing
         await poller.reply(result, to: try SQSQueueURL(resultQueueURL), for: message, logger: recorder.logger())
 
         let failing = try #require(recorder.records.first { $0.contains("event=queue-failing") }, "\(recorder.records)")
-        #expect(failing.contains("SendMessage to \(resultQueueURL): QueueDoesNotExist"), "\(failing)")
+        #expect(failing.contains("SendMessage: QueueDoesNotExist: The specified queue does not exist. (sent to \(resultQueueURL))"), "\(failing)")
         #expect(failing.contains("result_queue_url=\(resultQueueURL)"), "\(failing)")
         #expect(failing.contains("queue_url=\(queueURL)"), "\(failing)")
         let counted = intake.status.snapshot[queueURL]
         #expect(counted?.resultSendFailures == 1)
-        #expect(counted?.errors["SendMessage"]?.hasPrefix("SendMessage to \(resultQueueURL): QueueDoesNotExist") == true)
+        #expect(counted?.errors["SendMessage"]?.hasSuffix("(sent to \(resultQueueURL))") == true)
+        // STATUS= cuts a queue's errors at 100 bytes: the code comes before the queue's URL.
+        let summary = try #require(SQSQueueStatus.failingSummary(intake.status.snapshot), "\(intake.status.snapshot)")
+        #expect(summary.contains("SendMessage: QueueDoesNotExist"), "\(summary)")
     }
 
     /// A result not sent because the stop's time ran out (its handler cancelled) is no failure of

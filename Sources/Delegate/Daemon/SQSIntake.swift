@@ -161,8 +161,8 @@ struct SQSIntake: Sendable {
     /// A result's `SendMessage` goes to the result queue (`sentTo`): its failure names that queue,
     /// in the text and as `result_queue_url`, though it is counted under the task queue.
     func record(_ failure: AWSError?, of operation: String, queue: SQSQueueURL, sentTo: String? = nil, logger: Logger) {
-        let call = sentTo.map { "\(operation) to \($0)" } ?? operation
-        let text = failure.map { "\(call): \($0.code): \($0.message)" }
+        // The queue last: `STATUS=` cuts a queue's errors at 100 bytes, and the code must show.
+        let text = failure.map { "\(operation): \($0.code): \($0.message)" + (sentTo.map { " (sent to \($0))" } ?? "") }
         var previous: String?
         var reachableAgain: [String] = []
         status.update(queue.url) { counts in
@@ -184,7 +184,7 @@ struct SQSIntake: Sendable {
             }
         }
         let key = "sqs-queue-state \(queue.url) \(operation)"
-        if let failure, let text, previous == nil || previous?.hasPrefix("\(call): \(failure.code):") == false {
+        if let failure, let text, previous == nil || previous?.hasPrefix("\(operation): \(failure.code):") == false {
             var metadata: Logger.Metadata = [
                 "event": "queue-failing", "operation": "\(operation)", "error_code": "\(failure.code)",
                 "aws_request_id": "\(failure.requestId ?? "-")", "queue_url": "\(queue.url)",
