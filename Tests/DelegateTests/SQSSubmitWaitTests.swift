@@ -319,6 +319,18 @@ import Testing
         #expect(recorded.isEmpty, "\(recorded.map(\.action))")
     }
 
+    /// Nor may it be another of the configuration's task queues: a delegate would not answer
+    /// there, and --wait would wait out its timeout for a task said to stay queued.
+    @Test func aReplyQueueThatIsAnotherConfiguredTaskQueueIsRefusedBeforeSending() async throws {
+        let (outcome, recorded) = try await waitWithReplies(
+            timeout: .seconds(1),
+            sqsTOMLFor: { "queue_urls = [\"\($0)/123456789012/tasks\", \"\($0)/123456789012/replies\"]" }
+        ) { _ in [] }
+        #expect(outcome.status == 64, "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains("is one of [sqs] queue_urls, a task queue"), "\(outcome.errorOutput)")
+        #expect(recorded.isEmpty, "\(recorded.map(\.action))")
+    }
+
     /// One queue however its URL is spelt: Amazon SQS's hosts of one region (FIPS, dual-stack,
     /// legacy, a port), any host's scheme and host in any case and its default port, a trailing
     /// `/`; through an endpoint override, any host. Another name, account or region is another queue.
@@ -430,6 +442,7 @@ import Testing
         lastReceiveReplies: [Reply]? = nil, lastReceiveAnswerDelay: Duration? = nil,
         lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil,
         emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "",
+        sqsTOMLFor: ((_ endpoint: String) -> String)? = nil,
         replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
@@ -477,7 +490,7 @@ import Testing
         defer { server.stop() }
         let destination = try destination(
             endpoint: server.baseURL, taskQueue: taskQueue, replyQueue: replyQueueFlag ? "replies" : nil, toml: awsTOML,
-            sqsTOML: "result_queue_url = \"\(server.baseURL)/123456789012/replies\"")
+            sqsTOML: sqsTOMLFor?(server.baseURL) ?? "result_queue_url = \"\(server.baseURL)/123456789012/replies\"")
         let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: timeout, seal: seal)
             .submit(taskFor?(destination.replyQueueURL ?? "") ?? task)
         return (outcome, calls.withLock { $0 })

@@ -328,6 +328,8 @@ import Testing
             #expect(DelegateTask.isValidID(id) && id.hasPrefix("invalid-name-"), "\(id)")
         }
         #expect(SpoolIntake.resultID(for: "a_b") == "a_b")
+        // As the contract's example says.
+        #expect(SpoolIntake.resultID(for: "a b") == "invalid-name-612062")
     }
 
     @Test func anIDlessTaskInABadlyNamedFileIsNotAnsweredUnderAnotherID() async throws {

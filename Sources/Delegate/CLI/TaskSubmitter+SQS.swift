@@ -101,6 +101,14 @@ extension TaskSubmitter {
                     + "name a queue of its own for results",
                 status: ExitStatus.usage)
         }
+        // Another of the configuration's task queues: a delegate would refuse to answer there
+        // (its result would be taken for a task), and --wait would wait out its timeout.
+        if let reply, target.configuration.sqs.isTaskQueue(reply) {
+            return .failure(
+                "the result queue (\(reply.url.prefix(200))) is one of [sqs] queue_urls, a task queue: a delegate would "
+                    + "take the result for a task; name a queue of its own for results",
+                status: ExitStatus.usage)
+        }
         // SQS counts the attributes with the body.
         let counted = SQSBatchMessage(body: String(decoding: body, as: UTF8.self), attributes: ["taskId": id]).countedBytes
         guard counted <= SQSMessage.maximumBodyBytes else {
