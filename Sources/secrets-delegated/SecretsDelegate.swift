@@ -139,7 +139,7 @@ struct Submit: AsyncParsableCommand {
             neither a string nor null (null beside --reply-queue), that is over 256 KiB with its taskId \
             attribute, or that holds a raw U+FFFE or U+FFFF (SQS carries neither; write them escaped, \\uffff) \
             is refused before sending (exit 64), and so is a reply queue (--reply-queue, the task's replyTo or \
-            [sqs] result_queue_url) that is the task queue. Without --seal nothing authenticates a result: anyone who may \
+            [sqs] result_queue_url) that is the task queue or another of [sqs] queue_urls. Without --seal nothing authenticates a result: anyone who may \
             send to the reply queue, or write to the spool's done/, can forge one; with --seal a success must \
             open with this submission's key. \
             With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \
@@ -147,9 +147,10 @@ struct Submit: AsyncParsableCommand {
             take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \
             will run): submit prints a QueuedNotDurable warning and goes on (exit 0, or the result's status \
             with --wait). With --spool --wait, done/ID.json is deleted once the outcome is written (kept if \
-            standard output refuses it); one holding another task's result (a task file named otherwise with \
-            this id) is left there, not printed (exit 69); a wait that cannot be set up still says the task \
-            is queued (exit 69). With --seal, a spool result that cannot be opened is left in done/; on the \
+            standard output refuses it), and submit returns once the delegate has let the task go (its claim \
+            deleted; at most 2 s after the result), so the id may be used again; another producer's task \
+            with this id answers the wait; a wait that cannot be set up still says the task is queued \
+            (exit 69). With --seal, a spool result that cannot be opened is left in done/; on the \
             socket, a task without a valid id is refused (exit 64). With --socket or --spool the configuration is not read. --timeout is at most \
             31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \
             reason on stderr (without --wait, a refusal that comes within 0.2 s of sending). Exits 74 if standard output refuses the result \
@@ -170,7 +171,7 @@ struct Submit: AsyncParsableCommand {
     @Option(
         name: .customLong("reply-queue"),
         help: ArgumentHelp(
-            "With --sqs: the queue the result goes to (set as the task's replyTo); never the task queue itself.",
+            "With --sqs: the queue the result goes to (set as the task's replyTo); never a task queue (this one, or one of [sqs] queue_urls).",
             valueName: "URL"))
     var replyQueue: String?
 
@@ -401,8 +402,8 @@ struct Status: ParsableCommand {
         discussion: """
             Exit statuses: 0 the status was printed; 64 usage; 69 the delegate cannot be reached \
             or its socket refused the caller (PeerNotAllowed, TooManyConnections: the reason on \
-            stderr, nothing on stdout); 74 standard output refused the status; 78 configuration \
-            error.
+            stderr, nothing on stdout), or its answer was cut off (it stopped as it answered: nothing \
+            on stdout); 74 standard output refused the status; 78 configuration error.
             """)
 
     @OptionGroup var options: ConfigOption

@@ -350,15 +350,20 @@ import Testing
         await poller.reply(result, to: try SQSQueueURL(resultQueueURL), for: message, logger: recorder.logger())
 
         let failing = try #require(recorder.records.first { $0.contains("event=queue-failing") }, "\(recorder.records)")
-        #expect(failing.contains("SendMessage: QueueDoesNotExist: The specified queue does not exist. (sent to \(resultQueueURL))"), "\(failing)")
+        #expect(failing.contains("SendMessage: QueueDoesNotExist (to \(resultQueueURL)): The specified queue does not exist."), "\(failing)")
         #expect(failing.contains("result_queue_url=\(resultQueueURL)"), "\(failing)")
         #expect(failing.contains("queue_url=\(queueURL)"), "\(failing)")
         let counted = intake.status.snapshot[queueURL]
         #expect(counted?.resultSendFailures == 1)
-        #expect(counted?.errors["SendMessage"]?.hasSuffix("(sent to \(resultQueueURL))") == true)
-        // STATUS= cuts a queue's errors at 100 bytes: the code comes before the queue's URL.
+        #expect(counted?.errors["SendMessage"]?.hasPrefix("SendMessage: QueueDoesNotExist (to \(resultQueueURL)): ") == true)
+        // STATUS= shows a queue's errors' first 200 bytes: the code, and the queue it was sent to,
+        // however long its URL (here as long as Amazon's for a long queue name).
+        let longURL = "https://sqs.eu-central-1.amazonaws.com/123456789012/secrets-delegate-results-for-the-ci-fleet"
+        intake.record(
+            AWSError(kind: .service, code: AWSError.Code(rawValue: "AccessDenied"), message: "not authorized to send"),
+            of: "SendMessage", queue: try SQSQueueURL(queueURL), sentTo: longURL, logger: recorder.logger())
         let summary = try #require(SQSQueueStatus.failingSummary(intake.status.snapshot), "\(intake.status.snapshot)")
-        #expect(summary.contains("SendMessage: QueueDoesNotExist"), "\(summary)")
+        #expect(summary.contains("SendMessage: AccessDenied (to \(longURL))"), "\(summary)")
     }
 
     /// A result not sent because the stop's time ran out (its handler cancelled) is no failure of

@@ -187,9 +187,10 @@ public struct TaskSubmitter: Sendable {
                         if !answer.output.isEmpty { answer.collectedResult = .init(directory: directory, id: taskID) }
                         outcome = answer
                     } else {
-                        // Another producer's task, in a file named otherwise, with this id.
-                        // The delegate keeps an uncollected result: it answers this task with
-                        // none of its own (DuplicateTask), so it is not "queued" for a result.
+                        // Not this task's: with --seal, a result without an id (the id is bound
+                        // into the seal; the delegate names a result by its task's id). The
+                        // delegate keeps an uncollected result: it answers this task with none of
+                        // its own (DuplicateTask), so it is not "queued" for a result.
                         outcome = .failure(
                             "done/\(taskID).json holds another task's result; it is left there, and the delegate will not "
                                 + "write one for \(path) while it waits: collect or remove it, then submit again under the id",

@@ -161,8 +161,9 @@ struct SQSIntake: Sendable {
     /// A result's `SendMessage` goes to the result queue (`sentTo`): its failure names that queue,
     /// in the text and as `result_queue_url`, though it is counted under the task queue.
     func record(_ failure: AWSError?, of operation: String, queue: SQSQueueURL, sentTo: String? = nil, logger: Logger) {
-        // The queue last: `STATUS=` cuts a queue's errors at 100 bytes, and the code must show.
-        let text = failure.map { "\(operation): \($0.code): \($0.message)" + (sentTo.map { " (sent to \($0))" } ?? "") }
+        // The code before the queue, AWS's message last: `STATUS=` shows the first 200 bytes.
+        let head = failure.map { "\(operation): \($0.code)" + (sentTo.map { " (to \($0))" } ?? "") }
+        let text = failure.map { "\(head ?? operation): \($0.message)" }
         var previous: String?
         var reachableAgain: [String] = []
         status.update(queue.url) { counts in
@@ -184,7 +185,7 @@ struct SQSIntake: Sendable {
             }
         }
         let key = "sqs-queue-state \(queue.url) \(operation)"
-        if let failure, let text, previous == nil || previous?.hasPrefix("\(operation): \(failure.code):") == false {
+        if let failure, let text, let head, previous == nil || previous?.hasPrefix(head + ":") == false {
             var metadata: Logger.Metadata = [
                 "event": "queue-failing", "operation": "\(operation)", "error_code": "\(failure.code)",
                 "aws_request_id": "\(failure.requestId ?? "-")", "queue_url": "\(queue.url)",

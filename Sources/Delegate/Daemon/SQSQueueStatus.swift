@@ -45,13 +45,14 @@ public final class SQSQueueStatus: Sendable {
         queues.withLock { $0 = $0.filter { queueURLs.contains($0.key) } }
     }
 
-    /// The failing queues for `STATUS=`: the first by URL with its errors (cut at 100 bytes), and
-    /// how many more; nil while every queue works.
+    /// The failing queues for `STATUS=`: the first by URL with its errors (cut at 200 bytes: a
+    /// result queue's URL, of a failed result send, fits with its code), and how many more; nil
+    /// while every queue works.
     static func failingSummary(_ queues: [String: Counts]) -> String? {
         let failing = queues.compactMap { url, counts in counts.error.map { (url, $0) } }.sorted { $0.0 < $1.0 }
         guard let (url, error) = failing.first else { return nil }
         let more = failing.count > 1 ? " +\(failing.count - 1) more" : ""
-        return "SQS queue failing: \(url) (\(ShownText.prefix(error, bytes: 100)))\(more)"
+        return "SQS queue failing: \(url) (\(ShownText.prefix(error, bytes: 200)))\(more)"
     }
 
     /// The `queues` object of the status report.

@@ -66,8 +66,9 @@ journal_mark refused $REFUSED_ID UNIT=intruder.service
 journal_mark served $SERVED_ID UNIT=app.service
 timeout 60 systemctl start app.service
 expect_eq "systemctl start app.service" "$?" 0
-[ "$(cat "$LOGS/app-credential" 2>/dev/null)" = "$(canary)" ] &&
-    ok "app.service's \$CREDENTIALS_DIRECTORY/db-password holds exactly the secret" ||
+# Byte for byte (`$(cat)` would drop a trailing newline the delegate added): the value, no more.
+cmp -s "$LOGS/app-credential" <(printf %s "$(canary)") &&
+    ok "app.service's \$CREDENTIALS_DIRECTORY/db-password holds exactly the secret, byte for byte" ||
     fail "app.service's credential is not the secret ($(wc -c <"$LOGS/app-credential" 2>/dev/null) bytes)"
 served() { journal_since served $SERVED_ID UNIT=app.service | grep -q .; }
 wait_until 30 served && ok "a credential-served entry (its MESSAGE_ID) names app.service" ||
@@ -102,8 +103,8 @@ systemctl daemon-reload
 journal_mark served-instance $SERVED_ID 'UNIT=bootapp@inst\x2done.service'
 timeout 60 systemctl start 'bootapp@inst\x2done.service'
 expect_eq "systemctl start of the template instance bootapp@inst\\x2done.service" "$?" 0
-[ "$(cat "$LOGS/bootapp-credential" 2>/dev/null)" = "$(canary)" ] &&
-    ok "the template instance's credential holds exactly the secret" ||
+cmp -s "$LOGS/bootapp-credential" <(printf %s "$(canary)") &&
+    ok "the template instance's credential holds exactly the secret, byte for byte" ||
     fail "the template instance's credential is not the secret ($(wc -c <"$LOGS/bootapp-credential" 2>/dev/null) bytes)"
 served_instance() { journal_since served-instance $SERVED_ID 'UNIT=bootapp@inst\x2done.service' | grep -q .; }
 wait_until 30 served_instance && ok "a credential-served entry names the instance by its escaped name" ||

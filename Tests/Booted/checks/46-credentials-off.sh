@@ -1,12 +1,15 @@
 # Turning the credentials socket off, as README says, stays off: a restart of the delegate (an
 # upgrade's, a reboot's) does not start it again, and no unit's LoadCredential= is served. The
 # service lists the socket in Sockets=, which pulls it in (Wants=): `disable` alone does not keep
-# it off; `mask` does. (What `disable` alone does is noted, not asserted.)
+# it off; `mask` does.
 sock=/run/secrets-delegate/credentials.sock
 systemctl disable --now secrets-delegate-credentials.socket 2>/dev/null
+expect_eq "credentials socket after disable --now" "$(systemctl is-enabled secrets-delegate-credentials.socket)" disabled
 systemctl restart secrets-delegate.service
 wait_until 30 systemctl --quiet is-active secrets-delegate.service
-echo "46-credentials-off: after disable --now and a restart of the delegate the credentials socket is $(systemctl is-active secrets-delegate-credentials.socket)" >>"$LOGS/notes"
+wait_until 30 systemctl --quiet is-active secrets-delegate-credentials.socket
+expect_eq "credentials socket, disabled, after a restart of the delegate (Sockets= pulls it in: disable is not enough)" \
+    "$(systemctl is-active secrets-delegate-credentials.socket)" active
 
 # Stopped, then masked, as README says: a masked unit's configuration is gone, so `mask --now`
 # would stop it without its RemoveOnStop= and leave the socket file behind.
