@@ -51,3 +51,33 @@ grep -q 'belongs to uid [0-9]*, the spool.s delegates. user, and this delegate r
     ok "it says whose spool it is and who it runs as" || fail "no owner in: $(head -c 400 <<<"$by_hand")"
 expect_eq "no claims directory made for it" "$(ls -d /var/lib/secrets-delegate/spool/cur/by-hand 2>&1 | grep -c 'No such')" 1
 rm -f /root/by-hand.toml
+
+# A spool_dir outside /var/lib/secrets-delegate, as README's row says: under the unit's
+# ProtectSystem=strict the delegate stops (78, not restarted) and `systemctl status` names the
+# path and ReadWritePaths=; with that drop-in it runs from there.
+cp /etc/secrets-delegate/delegate.toml "$LOGS/delegate.toml.before-spool-elsewhere"
+install -d -o secrets-delegate -g secrets-delegate -m 2770 /srv/boot-spool
+printf '[queue]\nspool_dir = "/srv/boot-spool"\n' >>/etc/secrets-delegate/delegate.toml
+systemctl reset-failed secrets-delegate.service
+systemctl restart secrets-delegate.service 2>/dev/null
+expect_stopped_for_good "with a spool outside /var/lib and no ReadWritePaths="
+status_text=$(systemctl status secrets-delegate.service --no-pager -l 2>&1)
+echo "$status_text" >"$LOGS/spool-elsewhere-status.txt"
+grep -q '/srv/boot-spool' <<<"$status_text" && grep -q 'ReadWritePaths=' <<<"$status_text" &&
+    ok "systemctl status names the spool's path and ReadWritePaths=" ||
+    fail "systemctl status lacks the path or ReadWritePaths=: $(grep -m 3 -e 'spool' <<<"$status_text" | tr '\n' '|')"
+mkdir -p /etc/systemd/system/secrets-delegate.service.d
+printf '[Service]\nReadWritePaths=/srv/boot-spool\n' >/etc/systemd/system/secrets-delegate.service.d/boot-spool.conf
+systemctl daemon-reload
+systemctl reset-failed secrets-delegate.service
+systemctl start secrets-delegate.service
+wait_until 30 systemctl --quiet is-active secrets-delegate.service
+expect_eq "service with the spool elsewhere and its ReadWritePaths= drop-in" "$(systemctl is-active secrets-delegate.service)" active
+expect_eq "the spool's done/ made there" "$(stat -c '%U' /srv/boot-spool/done 2>&1)" secrets-delegate
+rm -f /etc/systemd/system/secrets-delegate.service.d/boot-spool.conf
+cp "$LOGS/delegate.toml.before-spool-elsewhere" /etc/secrets-delegate/delegate.toml
+systemctl daemon-reload
+restart_delegate
+wait_until 30 systemctl --quiet is-active secrets-delegate.service
+expect_eq "service with the spool back in /var/lib" "$(systemctl is-active secrets-delegate.service)" active
+rm -rf /srv/boot-spool
