@@ -148,7 +148,8 @@ struct Submit: AsyncParsableCommand {
             will run): submit prints a QueuedNotDurable warning and goes on (exit 0, or the result's status \
             with --wait). With --spool --wait, done/ID.json is deleted once the outcome is written (kept if \
             standard output refuses it), and submit returns once the delegate has let the task go (its claim \
-            deleted; at most 2 s after the result), so the id may be used again; another producer's task \
+            deleted), so the id may be used again; it waits at most 2 s for that (a delegate that cannot sync \
+            done/ keeps its claim, and the id is refused as running until it goes); another producer's task \
             with this id answers the wait; a wait that cannot be set up still says the task is queued \
             (exit 69). With --seal, a spool result that cannot be opened is left in done/; on the \
             socket, a task without a valid id is refused (exit 64). With --socket or --spool the configuration is not read. --timeout is at most \

@@ -37,6 +37,24 @@ import Testing
         #expect(server.counts == IMDSServer.Counts())
     }
 
+    /// Whether refused credentials are renewed (an `ExpiredToken`): IMDS's are fetched again, the
+    /// environment's are fixed for the life of the process, whichever sources come after it.
+    @Test func onlyIMDSRenewsCredentialsRefusedAsExpired() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
+        defer { server.stop() }
+        for sources: [IdentityProvider.Source] in [[.environment], [.environment, .imds]] {
+            let fixed = try identity(sources, environment: Self.environment, imds: server)
+            #expect(try await fixed.credentials(logger: logger).accessKeyId == "AKIAFROMENV")
+            #expect(await fixed.invalidate(accessKeyID: "AKIAFROMENV") == false, "\(sources)")
+            #expect(await fixed.invalidate(accessKeyID: "AKIAOTHER") == true, "\(sources): not the ones it serves")
+        }
+        let imds = try identity([.imds], environment: [:], imds: server)
+        let served = try await imds.credentials(logger: logger)
+        #expect(await imds.invalidate(accessKeyID: served.accessKeyId))
+        _ = try await imds.credentials(logger: logger)
+        #expect(server.counts.credentialGETs == 2, "fetched again after the refusal")
+    }
+
     @Test func aFailingSourceHandsOverToTheNext() async throws {
         let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
         defer { server.stop() }

@@ -57,7 +57,11 @@ rm -f /root/by-hand.toml
 # path and ReadWritePaths=; with that drop-in it runs from there.
 cp /etc/secrets-delegate/delegate.toml "$LOGS/delegate.toml.before-spool-elsewhere"
 install -d -o secrets-delegate -g secrets-delegate -m 2770 /srv/boot-spool
-printf '[queue]\nspool_dir = "/srv/boot-spool"\n' >>/etc/secrets-delegate/delegate.toml
+# Under the packaged file's own [queue] (a second [queue] table is no TOML), and parsed, so that
+# the stop below is the spool's, not a configuration error's.
+sed -i 's|^\[queue\]$|[queue]\nspool_dir = "/srv/boot-spool"|' /etc/secrets-delegate/delegate.toml
+secrets-delegate check-config >"$LOGS/spool-elsewhere-check.out" 2>&1
+expect_eq "check-config of the spool elsewhere ($(grep -m 1 -i error "$LOGS/spool-elsewhere-check.out"))" "$(grep -c '^spool_dir = "/srv/boot-spool"' "$LOGS/spool-elsewhere-check.out")" 1
 systemctl reset-failed secrets-delegate.service
 systemctl restart secrets-delegate.service 2>/dev/null
 expect_stopped_for_good "with a spool outside /var/lib and no ReadWritePaths="
