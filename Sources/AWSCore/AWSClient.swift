@@ -132,8 +132,9 @@ public final class AWSClient: Sendable {
                     )
                     continue
                 }
-                // Not tried again for want of time: the refused credentials are dropped, so a
-                // rerun fetches fresh ones.
+                // Not tried again: no time left (the refused credentials are dropped, so a rerun
+                // fetches fresh ones: retryable), or fixed credentials that would be served again
+                // (not retryable).
                 failure.retryable = renewed
                 throw failure
             }

@@ -171,8 +171,6 @@ public struct SpoolProducer: Sendable {
         return info.st_uid == owner
     }
 
-    /// The delegate directory in `cur/` holding a claimed task `<id>.json` (a task with the id
-    /// runs), nil if none does or `cur/` cannot be looked into.
     /// Waits, looking every 10 ms for at most `limit`, until no delegate holds a claim on `id`;
     /// true when none does. A delegate renames a result into `done/`, syncs `done/`, then deletes
     /// its task file: a producer that collected the result and at once queued a task under the
@@ -186,6 +184,8 @@ public struct SpoolProducer: Sendable {
         return true
     }
 
+    /// The delegate directory in `cur/` holding a claimed task `<id>.json` (a task with the id
+    /// runs), nil if none does or `cur/` cannot be looked into.
     private func runningTask(id: String) -> String? {
         guard let reader = try? DirectoryReader(path: directory + "/cur") else { return nil }
         while let entries = try? reader.next(limit: 64), !entries.isEmpty {

@@ -408,8 +408,10 @@ import Testing
         for folder in ["tmp", "new", "cur/d", "done"] {
             try FileManager.default.createDirectory(atPath: spool + "/" + folder, withIntermediateDirectories: true)
         }
-        let submitter = TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(20))
-        async let submitted = submitter.submit(TaskFixtures.task())
+        var submitter = TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(20))
+        submitter.claimReleaseLimit = .seconds(60)  // a stalled pool must not end the wait first
+        let waiting = submitter
+        async let submitted = waiting.submit(TaskFixtures.task())
 
         // The test plays the delegate: claim, result renamed into done/, and the claim deleted
         // only after its sync of done/ (here 400 ms).

@@ -298,7 +298,8 @@ import Testing
         }
 
         #expect(await eventually(within: .seconds(30)) { failedSyncs.load(ordering: .relaxed) > 0 }, "a result write failed")
-        // The retry gives its slot up after 1 s: time for the next claim, were it made.
+        // The retry gives its slot up at once and tries again after 1 s: time for the next
+        // claim, were it made.
         try await Task.sleep(for: .seconds(3))
         #expect(waiting() == ids.count - 1, "only the first task was claimed")
         #expect(dispatcher.status.snapshot.succeeded <= 1)

@@ -26,6 +26,10 @@ public struct TaskSubmitter: Sendable {
     public var seal: Bool
     /// Makes `--seal`'s one-off key pair (tests make it fail).
     var makeKeyPair: @Sendable () throws -> HPKE.KeyPair = { try HPKE.generateKeyPair() }
+    /// How long `--spool --wait` waits, once it has the result, for the delegate to drop its
+    /// claim (the sync of `done/` before it; longer only when that sync fails, and the result is
+    /// then printed all the same). Tests on a loaded machine give it longer.
+    var claimReleaseLimit = Duration.seconds(2)
 
     public init(destination: Destination, wait: Bool, timeout: Duration, seal: Bool = false) {
         self.destination = destination
@@ -179,7 +183,7 @@ public struct TaskSubmitter: Sendable {
                     let result = try await producer.waitForResult(id: taskID, timeout: timeout, removeAfterReading: false)
                     // Done once the delegate is: its result synced and its task file gone, so the
                     // id may be used again at once (a claim still held stops `submit` a while).
-                    _ = await producer.waitUntilUnclaimed(id: taskID, limit: Self.claimReleaseLimit)
+                    _ = await producer.waitUntilUnclaimed(id: taskID, limit: claimReleaseLimit)
                     if var answer = Self.outcome(forResult: result, expectedID: taskID, privateKey: privateKey) {
                         // Deleted once printed. With --seal, one that could not be opened (sealed
                         // to another producer's key, or in the clear) is printed as nothing and
@@ -218,11 +222,6 @@ public struct TaskSubmitter: Sendable {
         warned.errorOutput = outcome.errorOutput.isEmpty ? warning : warning + "\n" + outcome.errorOutput
         return warned
     }
-
-    /// How long `submit --spool --wait` waits, once it has the result, for the delegate to drop
-    /// its claim (the sync of `done/` before it; longer only when that sync fails, and the result
-    /// is then printed all the same).
-    static let claimReleaseLimit = Duration.seconds(2)
 
     /// The outcome for a result line, or nil when the line is the result of another task. With
     /// `privateKey` (`--seal`), a sealed result is printed opened, and a line without the task's

@@ -29,8 +29,7 @@ extension JSONParser.DuplicateKey {
     var message: String {
         let path = pathText
         let place = path.isEmpty ? "the task" : path.count > 128 ? String(path.prefix(128)) + "..." : path
-        let length = key.unicodeScalars.count
-        let named = length <= 32 ? DelegateConfiguration.quoted(key) : "<a key of \(length) characters>"
+        let named = TaskObject.shownUnknownKey(key, as: "key") { DelegateConfiguration.quoted($0) }
         return "\(named) is given more than once in \(place); "
             + "a key may appear only once in an object"
     }

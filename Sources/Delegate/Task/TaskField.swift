@@ -177,13 +177,15 @@ struct TaskObject {
         return nil
     }
 
-    /// A field name no task may give, for a message: quoted (``quotedKey(_:)``) when at most 32
-    /// characters long, else only its length. A long name may hold a secret itself (a credentials
-    /// file's line pasted as a key, in `params` as anywhere); the fields a task may give are
-    /// shorter.
-    static func shownUnknownKey(_ key: String) -> String {
+    /// A field name no task may give, for a message: `quote`d (``quotedKey(_:)``) when at most 32
+    /// characters long, else only its length (`<a field of 62 characters>`, `noun` naming it). A
+    /// long name may hold a secret itself (a credentials file's line pasted as a key, in `params`
+    /// as anywhere); the fields a task may give are shorter.
+    static func shownUnknownKey(
+        _ key: String, as noun: String = "field", quote: (String) -> String = quotedKey
+    ) -> String {
         let length = key.unicodeScalars.count
-        return length <= 32 ? quotedKey(key) : "<a field of \(length) characters>"
+        return length <= 32 ? quote(key) : "<a \(noun) of \(length) characters>"
     }
 
     /// A field name for a message: cut after 64 characters (`...` marks the cut), its control
