@@ -175,9 +175,12 @@ public struct SpoolProducer: Sendable {
     /// true when none does. A delegate renames a result into `done/`, syncs `done/`, then deletes
     /// its task file: a producer that collected the result and at once queued a task under the
     /// same id found it "running" (``enqueue(id:data:)``) for as long as that sync took.
+    /// (`cur/` is listed once; then only the claim found is looked at.)
     public func waitUntilUnclaimed(id: String, limit: Duration) async -> Bool {
+        guard let holder = runningTask(id: id) else { return true }
+        let claim = directory + "/cur/" + holder + "/" + id + ".json"
         let end = ContinuousClock.now + limit
-        while runningTask(id: id) != nil {
+        while (try? FileIO.lstat(claim)) != nil {
             guard ContinuousClock.now < end else { return false }
             try? await Task.sleep(for: .milliseconds(10))
         }

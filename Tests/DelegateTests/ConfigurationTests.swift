@@ -201,6 +201,11 @@ import Testing
             // A quoted key's escapes are shown, not written out (an error line is a terminal's).
             ("[delegate]\n\"a\\u001b]0;x\\u0007\" = 1", [:], "[delegate] a\\u{1b}]0;x\\u{7}", nil, "unknown key"),
             ("[\"s\\u001b\"]\nx = 1", [:], "[s\\u{1b}]", nil, "unknown section"),
+            // A long name may be a secret pasted as a key: named by its length only.
+            (
+                "[delegate]\n\"aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\" = 1", [:],
+                "[delegate] <a key of 62 characters>", nil, "unknown key"
+            ),
             // Environment overrides.
             (
                 "", ["SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS": "soon"], "[queue] rescan_interval_seconds",

@@ -1,3 +1,7 @@
+import AWSCore
+import Foundation
+import Logging
+import TestSupport
 import Testing
 
 @testable import Delegate
@@ -39,5 +43,26 @@ import Testing
         }
         tracker.leave(running)
         #expect(await tracker.waitUntilIdle(timeout: .zero))
+    }
+}
+
+/// The dispatcher records each running task with its id, connector and operation: the line that
+/// withholds the watchdog names the task that overran from them.
+@Suite struct DispatcherInFlightLabelTests {
+    @Test func aRunningTaskIsRecordedByItsIDConnectorAndOperation() async throws {
+        let http = ScriptedHTTPClient()
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: http, accessKeyID: "AKIDINFLIGHT", endpoint: ScriptedExecutorFixture.endpoint, clock: SystemWallClock())
+        let task = try DelegateTask.decode(TaskFixtures.task(), defaultID: nil)
+        let running = Task { await dispatcher.run(task, receivedAt: Date(), logger: Logger(label: "test")) }
+        #expect(await eventually { http.holding == 1 })
+        let past = ContinuousClock.now + .seconds(task.deadlineSeconds) + InFlightTracker.overrunAllowance + .seconds(1)
+        #expect(
+            dispatcher.inFlight.overrun(now: past)
+                == [InFlightTracker.Label(taskID: task.id, connectorID: task.connector.id, operation: "getSecretValue")])
+        http.releaseHeld()
+        _ = await running.value
+        #expect(dispatcher.inFlight.current == 0)
     }
 }

@@ -30,11 +30,11 @@ public struct SecretCacheKey: Hashable, Sendable {
     }
 
     public func hash(into hasher: inout Hasher) {
-        for field in [connectorID, region, fullName, versionId ?? "", versionStage ?? ""] {
-            hasher.combine(JSONKey(field))
-        }
-        hasher.combine(versionId == nil)
-        hasher.combine(versionStage == nil)
+        hasher.combine(JSONKey(connectorID))
+        hasher.combine(JSONKey(region))
+        hasher.combine(JSONKey(fullName))
+        hasher.combine(versionId.map(JSONKey.init))
+        hasher.combine(versionStage.map(JSONKey.init))
     }
 
     private static func same(_ a: String?, _ b: String?) -> Bool {

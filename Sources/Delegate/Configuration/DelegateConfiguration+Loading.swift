@@ -140,7 +140,7 @@ extension DelegateConfiguration {
             let isArrayOfTables = sectionValue.array.map { !$0.isEmpty && $0.allSatisfy { $0.table != nil } } ?? false
             guard ConfigurationKey.sections.contains(sectionName) else {
                 // Named as written only escaped and cut (a quoted key may hold anything).
-                let shown = TaskObject.quotedKey(sectionName)
+                let shown = TaskObject.shownUnknownKey(sectionName, as: "section")
                 let sections =
                     "the sections are "
                     + (ConfigurationKey.sections + ["connectors.<id>", "[credential]"]).joined(separator: ", ")
@@ -162,7 +162,7 @@ extension DelegateConfiguration {
                 guard let key = ConfigurationKey.find(section: sectionName, name: keyName) else {
                     let known = ConfigurationKey.all.filter { $0.section == sectionName }.map(\.name)
                     throw ConfigurationError(
-                        key: "[\(sectionName)] \(TaskObject.quotedKey(keyName))",
+                        key: "[\(sectionName)] \(TaskObject.shownUnknownKey(keyName, as: "key"))",
                         reason: "unknown key; [\(sectionName)] takes " + known.joined(separator: ", "))
                 }
                 try set(key, to: Self.raw(value), origin: nil)

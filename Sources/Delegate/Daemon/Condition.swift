@@ -20,15 +20,22 @@ final class Condition<State: Sendable>: Sendable {
     /// Whether the state holds now.
     var isHolding: Bool { stored.withLock { holds($0.state) } }
 
-    /// Changes the state; the waiters are resumed if it holds after.
-    func update(_ change: (inout State) -> Void) {
-        let released = stored.withLock { stored -> [CheckedContinuation<Void, Never>] in
-            change(&stored.state)
-            guard holds(stored.state) else { return [] }
+    /// What `body` reads of the state now.
+    func read<Value>(_ body: (State) -> Value) -> Value {
+        stored.withLock { body($0.state) }
+    }
+
+    /// Changes the state (returning what `change` does); the waiters are resumed if it holds after.
+    @discardableResult
+    func update<Value>(_ change: (inout State) -> Value) -> Value {
+        let (value, released) = stored.withLock { stored -> (Value, [CheckedContinuation<Void, Never>]) in
+            let value = change(&stored.state)
+            guard holds(stored.state), !stored.waiters.isEmpty else { return (value, []) }
             defer { stored.waiters.removeAll() }
-            return Array(stored.waiters.values)
+            return (value, Array(stored.waiters.values))
         }
         released.forEach { $0.resume() }
+        return value
     }
 
     /// Returns when the state holds, or when the caller is cancelled; true when it holds.

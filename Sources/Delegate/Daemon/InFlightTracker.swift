@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Knows which tasks are running: a graceful stop waits for them (up to a grace period), and the
 /// watchdog asks whether any has overrun its deadline, which the deadline machinery never
 /// allows while the dispatch loop works.
@@ -31,14 +29,14 @@ final class InFlightTracker: Sendable {
         var nextToken: UInt64 = 0
         /// The running tasks, by token.
         var running: [UInt64: Running] = [:]
-        var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
-    private let state = Mutex(State())
+    /// Idle when nothing runs: the stop waits for that.
+    private let state = Condition(State()) { $0.running.isEmpty }
 
     /// A task starts with `deadline` to run; pass the token to ``leave(_:)``.
     func enter(deadline: Duration, label: Label = .unread, now: ContinuousClock.Instant = .now) -> UInt64 {
-        state.withLock { state in
+        state.update { state in
             state.nextToken += 1
             state.running[state.nextToken] = Running(overrunAt: now + deadline + Self.overrunAllowance, label: label)
             return state.nextToken
@@ -50,57 +48,29 @@ final class InFlightTracker: Sendable {
     /// should restart the delegate; the line that says so names them (a wedged task never logs
     /// its end).
     func overrun(now: ContinuousClock.Instant = .now) -> [Label] {
-        state.withLock { state in
+        state.read { state in
             state.running.values.filter { $0.overrunAt < now }.sorted { $0.overrunAt < $1.overrunAt }.map(\.label)
         }
     }
 
     func leave(_ token: UInt64) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.running[token] = nil
-            guard state.running.isEmpty else { return [] }
-            defer { state.idleWaiters.removeAll() }
-            return state.idleWaiters
-        }
-        waiters.forEach { $0.resume() }
+        state.update { $0.running[token] = nil }
     }
 
-    var current: Int { state.withLock { $0.running.count } }
+    var current: Int { state.read { $0.running.count } }
 
-    /// Returns when nothing is running, or after `timeout`; true when idle.
+    /// Returns when nothing is running, or after `timeout`; true when idle. (A wait the timeout
+    /// ends is cancelled, and only it: the condition's waiters are each their own.)
     func waitUntilIdle(timeout: Duration) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.state.wait() }
             group.addTask {
-                await self.untilIdle(); return true
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout); return false
+                try? await Task.sleep(for: timeout)
+                return false
             }
             let first = await group.next() ?? false
             group.cancelAll()
-            if !first { releaseWaiters() }
             return first
         }
-    }
-
-    private func untilIdle() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            // Cancelled before it got here (the timeout came first, `releaseWaiters` may already
-            // have run): it must not wait, or the stop would wait for the tasks after all.
-            let now = state.withLock { state in
-                if state.running.isEmpty || Task.isCancelled { return true }
-                state.idleWaiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
-    }
-
-    private func releaseWaiters() {
-        let waiters = state.withLock { state in
-            defer { state.idleWaiters.removeAll() }
-            return state.idleWaiters
-        }
-        waiters.forEach { $0.resume() }
     }
 }

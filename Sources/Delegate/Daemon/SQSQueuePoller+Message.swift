@@ -230,9 +230,11 @@ extension SQSQueuePoller {
             guard let configured = configuredResultQueue else { return (settled, nil, nil) }
             destination = configured
         }
-        if intake.settings().isTaskQueue(destination) {
-            // The result queue of its start, which a reload made one of the task queues (and left
-            // result_queue_url empty): a result there would come back as a task.
+        // Only the result queue of its start is unchecked by now (a replyTo sent to is permitted,
+        // so no task queue, and validation keeps the configured result queue out of them): a
+        // reload may have made it one of the task queues and left result_queue_url empty, and a
+        // result there would come back as a task.
+        if replyTo == nil, configuredResultQueue == nil, intake.settings().isTaskQueue(destination) {
             logger.error(
                 "a reload while the task ran made its result queue a task queue; its result was not sent",
                 metadata: ["task_id": "\(result.id ?? "-")", "result_queue_url": "\(destination)"])
