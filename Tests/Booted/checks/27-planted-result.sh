@@ -26,3 +26,59 @@ wait_until 30 dir_refused && ok "a directory in new/ the delegate may not write 
     fail "no error naming the directory: $(journal_since dir-task -p err | tail -n 2 | tr '\n' '|')"
 [ -d "$spool/new/boot-dir.json" ] && ok "the directory stays in new/ for the operator" || fail "the directory left new/"
 rm -rf "$spool/new/boot-dir.json"
+
+# Tasks claimed under another delegate's name (a host renamed): each start names them
+# (spool-claims-of-another, with DIRECTORY and COUNT) and leaves them; the notice's own hand-over
+# loop, run as printed, moves them into this delegate's claims, and the next start runs the one
+# for it, gives back to new/ the one for other delegates, and discards as DuplicateTask the one
+# whose result already waits in done/ (kept as it was).
+old=$spool/cur/boot-old-host
+systemctl stop secrets-delegate.service
+install -d -o secrets-delegate -g secrets-delegate -m 0750 "$old"
+old_task() { # old_task ID SELECTORS: a producer's task file claimed under boot-old-host
+    printf '%s\n' "{\"id\":\"$1\",\"connector\":$(connector "$2"),\"operation\":\"getRandomPassword\"}" >"$old/$1.json"
+    chown boot-producer:secrets-delegate "$old/$1.json"
+    chmod 0640 "$old/$1.json"
+}
+old_task boot-handed '["boot"]'
+old_task boot-handed-others '["elsewhere"]'
+old_task boot-handed-done '["boot"]'
+printf '%s\n' '{"id":"boot-handed-done","status":"succeeded","note":"the first result"}' >"$spool/done/boot-handed-done.json"
+chown secrets-delegate:secrets-delegate "$spool/done/boot-handed-done.json"
+chmod 0640 "$spool/done/boot-handed-done.json"
+cp "$spool/done/boot-handed-done.json" "$LOGS/handed-done.before"
+journal_mark claims-of-another EVENT=spool-claims-of-another "DIRECTORY=$old"
+systemctl start secrets-delegate.service
+claims_named() { journal_since claims-of-another EVENT=spool-claims-of-another "DIRECTORY=$old" | grep -q .; }
+if wait_until 30 claims_named; then
+    entry=$(journal_since claims-of-another -o json EVENT=spool-claims-of-another "DIRECTORY=$old" | tail -n 1)
+    grep -q '"COUNT":"3"' <<<"$entry" && grep -q '"PRIORITY":"5"' <<<"$entry" &&
+        ok "the start names the 3 tasks claimed by boot-old-host (notice, COUNT)" ||
+        fail "the spool-claims-of-another entry: $(head -c 600 <<<"$entry")"
+else
+    fail "no spool-claims-of-another entry for $old within 30 s"
+fi
+expect_eq "tasks left in $old by the start" "$(ls "$old" | wc -l)" 3
+systemctl stop secrets-delegate.service
+recipe=$(journal_since claims-of-another EVENT=spool-claims-of-another "DIRECTORY=$old" | tail -n 1 |
+    sed -n 's/.*to its own claims unless one of its name is there: \(.*\) (at the next start.*/\1/p')
+[ -n "$recipe" ] && ok "the notice prints its hand-over loop: $(head -c 200 <<<"$recipe")" || fail "no loop in the notice"
+(eval "$recipe")
+expect_eq "the hand-over loop, exit status" "$?" 0
+expect_eq "tasks left in $old after the loop" "$(ls "$old" | wc -l)" 0
+journal_mark handed-dupe MESSAGE_ID=87ec36711a9247dcbe10c3f37320cc26 TASK_ID=boot-handed-done ERROR_CODE=DuplicateTask
+systemctl start secrets-delegate.service
+handed_ran() { grep -q '"status":"succeeded"' "$spool/done/boot-handed.json"; }
+wait_until 30 handed_ran && ok "the handed-over task for this delegate ran (its result in done/)" ||
+    fail "no result for boot-handed: $(ls -la "$spool/done" "$spool/cur/boot-delegate" 2>&1 | head -c 600)"
+handed_back() { [ -f "$spool/new/boot-handed-others.json" ]; }
+wait_until 30 handed_back && ok "the handed-over task for other delegates went back to new/" ||
+    fail "boot-handed-others is not in new/: $(ls -la "$spool/new" "$spool/cur/boot-delegate" 2>&1 | head -c 600)"
+dupe_rejected() { journal_since handed-dupe MESSAGE_ID=87ec36711a9247dcbe10c3f37320cc26 TASK_ID=boot-handed-done ERROR_CODE=DuplicateTask | grep -q .; }
+wait_until 30 dupe_rejected && ok "the handed-over task whose result waits is rejected as DuplicateTask (task-rejected)" ||
+    fail "no DuplicateTask rejection for boot-handed-done: $(delegate_journal -n 5 | tr '\n' ' ' | head -c 600)"
+cmp -s "$spool/done/boot-handed-done.json" "$LOGS/handed-done.before" && ok "the waiting result is kept as it was" ||
+    fail "the waiting result changed: $(head -c 300 "$spool/done/boot-handed-done.json")"
+expect_eq "boot-handed-done's task file in the delegate's claims" "$(ls "$spool/cur/boot-delegate" | grep -c boot-handed-done)" 0
+rm -f "$spool/done/boot-handed.json" "$spool/done/boot-handed-done.json" "$spool/new/boot-handed-others.json"
+rmdir "$old"

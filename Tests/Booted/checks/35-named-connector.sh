@@ -81,5 +81,20 @@ cat "$LOGS/group.before-big" >/etc/group
 groupdel boot-big 2>/dev/null || true
 systemctl reload secrets-delegate.service
 
+# connectors.d that root may list and the delegate's user may not (0700): root's check-config
+# passes, so the start is what fails, for good (78), and its journal says why.
+chmod 0700 /etc/secrets-delegate/connectors.d
+secrets-delegate check-config >/dev/null 2>&1
+expect_eq "root's check-config with connectors.d 0700, exit status" "$?" 0
+journal_mark unlistable
+systemctl restart secrets-delegate.service 2>/dev/null
+expect_stopped_for_good "with connectors.d 0700 root:secrets-delegate"
+unlistable() { journal_since unlistable | grep -qF "cannot list /etc/secrets-delegate/connectors.d: Permission denied"; }
+wait_until 20 unlistable && ok "the failed start says connectors.d cannot be listed, and why: $(journal_since unlistable | grep -m1 'cannot list' | head -c 200)" ||
+    fail "no 'cannot list ... Permission denied' error: $(journal_since unlistable | tail -n 3 | tr '\n' '|' | head -c 500)"
+chmod 0750 /etc/secrets-delegate/connectors.d
+restart_delegate
+expect_eq "delegate with connectors.d 0750 again" "$(systemctl is-active secrets-delegate.service)" active
+
 # (An operator's file: purge keeps it, so the purge check later would find /etc/secrets-delegate.)
 rm /etc/secrets-delegate/connectors.d/boot-named.toml

@@ -120,6 +120,39 @@ rm -f /etc/systemd/system/bootapp@.service
 systemctl daemon-reload
 expect_eq "journal entries (any field) holding the secret value" "$(journal_leaks boot "$(canary)")" 0
 
+# A binary secret is handed over as its bytes (NUL, 0xff, a trailing newline kept); a JSON field
+# holding "" is served as an empty credential, and its unit starts (as documented).
+printf 'bin\000ary\377\n' >"$LOGS/binary-secret"
+submit create-binary "{\"id\":\"boot-create-binary\",\"connector\":$(connector '["boot"]'),\"operation\":\"createSecret\",\"params\":{\"name\":\"blob\",\"secretBinary\":\"$(base64 -w0 "$LOGS/binary-secret")\"}}" --wait
+expect_eq "createSecret of a binary secret, exit status" "$?" 0
+submit create-fields "{\"id\":\"boot-create-fields\",\"connector\":$(connector '["boot"]'),\"operation\":\"createSecret\",\"params\":{\"name\":\"fields\",\"secretString\":\"{\\\"empty\\\":\\\"\\\"}\"}}" --wait
+expect_eq "createSecret of a JSON secret with an empty field, exit status" "$?" 0
+cat >>/etc/secrets-delegate/delegate.toml <<TOML
+
+[[credential]]
+unit = "bootdyn.service"
+id = "blob"
+connector = "boot-units"
+secret = "blob"
+
+[[credential]]
+unit = "bootdyn.service"
+id = "nothing"
+connector = "boot-units"
+secret = "fields#empty"
+TOML
+reload_delegate
+timeout 60 systemd-run --quiet --wait -p LoadCredential=blob:/run/secrets-delegate/credentials.sock --unit=bootdyn.service \
+    /bin/sh -c "cp \"\$CREDENTIALS_DIRECTORY/blob\" $LOGS/blob-credential" 2>"$LOGS/blob.err"
+expect_eq "systemd-run with the binary credential, exit status" "$?" 0
+cmp -s "$LOGS/blob-credential" "$LOGS/binary-secret" &&
+    ok "a binary secret's credential holds its bytes exactly (NUL, 0xff, trailing newline)" ||
+    fail "the binary credential differs: $(od -c "$LOGS/blob-credential" 2>&1 | head -c 200) $(head -c 300 "$LOGS/blob.err")"
+timeout 60 systemd-run --quiet --wait -p LoadCredential=nothing:/run/secrets-delegate/credentials.sock --unit=bootdyn.service \
+    /bin/sh -c "wc -c <\"\$CREDENTIALS_DIRECTORY/nothing\" >$LOGS/nothing-credential-size" 2>"$LOGS/nothing.err"
+expect_eq "systemd-run with a credential from an empty field, exit status" "$?" 0
+expect_eq "bytes in the credential from an empty field" "$(tr -d ' ' <"$LOGS/nothing-credential-size" 2>/dev/null)" 0
+
 # A LoadCredential= line naming the task socket instead: systemd's helper is refused there as on
 # the credentials socket (the unit fails rather than start with an empty credential at the idle
 # timeout), and the delegate's error line names the unit.

@@ -53,6 +53,43 @@ claims=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o c
 expect_eq "times boot-sqs-redelivered was claimed (run)" "$claims" 1
 systemctl stop secrets-delegate.service
 
+# A result queue that does not exist: the result's SendMessage fails, logged as queue-failing with
+# RESULT_QUEUE_URL (the task queue is QUEUE_URL) and named in STATUS=; fixed by a reload, the
+# task's message (never deleted) is answered and the send's recovery logged: nothing lost.
+missing_results="${SQS_TASK_QUEUE%/*}/boot-no-such-results"
+FAILING_ID=MESSAGE_ID=dd537e94b0334adeb1d8c24398d08508
+RECOVERED_ID=MESSAGE_ID=cf1cc538b5d44238b900d6b7d4064165
+sqs_config "$SQS_TASK_QUEUE" 1 3
+printf 'result_queue_url = "%s"\n' "$missing_results" >>/etc/secrets-delegate/delegate.toml
+journal_mark orphan-failing $FAILING_ID OPERATION=SendMessage
+journal_mark orphan-recovered $RECOVERED_ID OPERATION=SendMessage
+systemctl start secrets-delegate.service
+submit sqs-orphan "{\"id\":\"boot-sqs-orphan\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db#password\"}}" \
+    --sqs "$SQS_TASK_QUEUE"
+expect_eq "submit --sqs (no wait) of a task whose result queue is missing, exit status" "$?" 0
+send_failed() { journal_since orphan-failing -o json $FAILING_ID OPERATION=SendMessage | grep -q .; }
+if wait_until 30 send_failed; then
+    entry=$(journal_since orphan-failing -o json $FAILING_ID OPERATION=SendMessage | tail -n 1)
+    grep -qF "\"RESULT_QUEUE_URL\":\"$missing_results\"" <<<"$entry" && grep -qF "\"QUEUE_URL\":\"$SQS_TASK_QUEUE\"" <<<"$entry" &&
+        grep -qF "(to $missing_results)" <<<"$entry" &&
+        ok "a result that could not be sent is logged as queue-failing with RESULT_QUEUE_URL, the task queue as QUEUE_URL" ||
+        fail "the failed send's entry lacks RESULT_QUEUE_URL/QUEUE_URL: $(head -c 700 <<<"$entry")"
+else
+    fail "no queue-failing entry for SendMessage within 30 s: $(delegate_journal -n 5 | tr '\n' ' ' | head -c 600)"
+fi
+status_names_results() {
+    systemctl show -p StatusText --value secrets-delegate.service | grep -qF "SendMessage: " &&
+        systemctl show -p StatusText --value secrets-delegate.service | grep -qF "(to $missing_results)"
+}
+wait_until 20 status_names_results && ok "STATUS= names the result queue a send failed to: $(systemctl show -p StatusText --value secrets-delegate.service | head -c 200)" ||
+    fail "STATUS= does not name the failing result queue: $(systemctl show -p StatusText --value secrets-delegate.service | head -c 300)"
+sed -i "s|^result_queue_url = .*|result_queue_url = \"$SQS_REPLY_QUEUE\"|" /etc/secrets-delegate/delegate.toml
+reload_delegate
+send_recovered() { journal_since orphan-recovered -o json $RECOVERED_ID OPERATION=SendMessage | grep -q .; }
+wait_until 40 send_recovered && ok "after the reload the task's message was answered on the fixed result queue (queue-recovered, SendMessage)" ||
+    fail "no queue-recovered for SendMessage within 40 s of the fix: $(delegate_journal -n 5 | tr '\n' ' ' | head -c 600)"
+systemctl stop secrets-delegate.service
+
 # A queue that does not exist leads systemctl status's line (STATUS=), as systemd shows it.
 missing_queue="${SQS_TASK_QUEUE%/*}/boot-no-such-queue"
 sqs_config "$missing_queue" 1 5
