@@ -46,6 +46,15 @@ import Testing
     @Test(arguments: [
         ("queue_urls = [\"sqs.amazonaws.com/q\"]", "[sqs] queue_urls", "not a queue URL"),
         ("queue_urls = [\"https://h/1/q\", \"https://h/1/q\"]", "[sqs] queue_urls", "twice"),
+        (
+            "queue_urls = [\"https://sqs.us-east-1.amazonaws.com/1/q\", \"https://sqs.us-east-1.api.aws/1/q\"]",
+            "[sqs] queue_urls", "entries 1 and 2 name one queue, spelt two ways"
+        ),
+        (
+            "endpoint = \"http://127.0.0.1:5000\"\nqueue_urls = [\"http://localhost:5000/1/a\", \"http://127.0.0.1:5000/1/q\", \"http://localhost:5000/1/q\"]",
+            "[sqs] queue_urls", "entries 2 and 3 name one queue"
+        ),
+        ("queue_urls = [\"https://h/1/q\", \"https://H:443/1/q/\"]", "[sqs] queue_urls", "entries 1 and 2 name one queue"),
         ("wait_seconds = 21", "[sqs] wait_seconds", "between 0 and 20"),
         ("visibility_seconds = 1", "[sqs] visibility_seconds", "between 2 and 43200"),
         ("endpoint = \"ftp://x\"", "[sqs] endpoint", "https://"),

@@ -34,6 +34,21 @@ import Testing
         return (intake, sleeper, queue)
     }
 
+    /// A poller on `endpoint`'s queue `tasks` (with `result_queue_url` its queue `results`)
+    /// handles one message of `body`; its intake and the queue.
+    static func handle(_ body: String, on endpoint: SQSScriptedEndpoint) async throws -> (SQSIntake, SQSQueueURL) {
+        let queue = try endpoint.queue("tasks")
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [queue.url], region: "us-east-1", endpoint: endpoint.server.baseURL, waitSeconds: 1,
+            visibilitySeconds: 5, resultQueueURL: try endpoint.queue("results").url)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(section: section, sleeper: RecordingSleeper(), logger: quiet)
+        defer { http.shutdown() }
+        await SQSQueuePoller(queue: queue, intake: intake, logger: quiet)
+            .handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), lease: 30)
+        return (intake, queue)
+    }
+
     @Test func aTaskForOtherDelegatesIsReleasedAfterARandomPause() async throws {
         let endpoint = try SQSScriptedEndpoint()
         defer { endpoint.server.stop() }
@@ -56,26 +71,50 @@ import Testing
     func aTaskGivingAKeyTwiceIsAnsweredByThePoolItsSelectorsName(selectors: [String]) async throws {
         let endpoint = try SQSScriptedEndpoint()
         defer { endpoint.server.stop() }
-        let queue = try endpoint.queue("tasks")
-        // A body with a key twice has no readable replyTo: its rejection goes to result_queue_url.
-        let section = DelegateConfiguration.SQSSection(
-            queueURLs: [queue.url], region: "us-east-1", endpoint: endpoint.server.baseURL, waitSeconds: 1,
-            visibilitySeconds: 5, resultQueueURL: try endpoint.queue("results").url)
-        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let (intake, http) = try SQSScriptedEndpoint.makeIntake(section: section, sleeper: RecordingSleeper(), logger: quiet)
-        defer { http.shutdown() }
         let listed = selectors.map { "\"\($0)\"" }.joined(separator: ",")
+        // A body with a key twice has no readable replyTo: its rejection goes to result_queue_url.
         let body = """
             {"id":"t-twice","operation":"getSecretValue","operation":"deleteSecret","params":{"name":"db"},\
             "connector":{"id":"c","region":"us-east-1","delegateSelectors":[\(listed)],"credentials":{"type":"instanceRole"}}}
             """
-        await SQSQueuePoller(queue: queue, intake: intake, logger: quiet)
-            .handle(SQSMessage(messageId: "m-twice", receiptHandle: "rh-twice", body: body), lease: 30)
+        let (intake, queue) = try await Self.handle(body, on: endpoint)
 
         if selectors.isEmpty {
             #expect(intake.status.snapshot[queue.url]?.released ?? 0 == 0, "\(endpoint.actions)")
             let sent = try #require(endpoint.bodies(of: "SendMessage").first, "\(endpoint.actions)")
             #expect(sent.contains("InvalidTask") && sent.contains("t-twice"), "\(sent)")
+            #expect(endpoint.actions.contains { $0.hasPrefix("DeleteMessage") }, "\(endpoint.actions)")
+        } else {
+            #expect(intake.status.snapshot[queue.url]?.released == 1, "\(endpoint.actions)")
+            #expect(endpoint.actions == ["ChangeMessageVisibility"], "\(endpoint.actions)")
+        }
+    }
+
+    /// A task over SQS's 256 KiB (SQS itself takes 1 MiB now) is refused by every delegate, but,
+    /// as one giving a key twice, only by the pool its selectors name, and its rejection goes to
+    /// its `replyTo`, where its producer looks: another pool's delegate releases it.
+    @Test(arguments: [["gpu"], []])
+    func aTaskOverTheSizeLimitIsAnsweredByItsPoolOnItsReplyTo(selectors: [String]) async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let replies = try endpoint.queue("producer-replies")
+        let body = JSONValue.object([
+            "id": "t-large", "operation": "putSecretValue",
+            "params": ["name": "db", "secretString": .string(String(repeating: "v", count: 300 * 1024))],
+            "replyTo": .string(replies.url),
+            "connector": [
+                "id": "c", "region": "us-east-1", "delegateSelectors": .array(selectors.map { .string($0) }),
+                "credentials": ["type": "instanceRole"],
+            ],
+        ]).jsonText
+        #expect(body.utf8.count > SQSMessage.maximumBodyBytes)
+        let (intake, queue) = try await Self.handle(body, on: endpoint)
+
+        if selectors.isEmpty {
+            let sent = try #require(endpoint.bodies(of: "SendMessage").first, "\(endpoint.actions)")
+            #expect(sent.contains("InvalidTask") && sent.contains("t-large"), "\(sent)")
+            let sentTo = try JSONSerialization.jsonObject(with: Data(sent.utf8)) as? [String: Any]
+            #expect(sentTo?["QueueUrl"] as? String == replies.url, "\(sent.prefix(300))")
             #expect(endpoint.actions.contains { $0.hasPrefix("DeleteMessage") }, "\(endpoint.actions)")
         } else {
             #expect(intake.status.snapshot[queue.url]?.released == 1, "\(endpoint.actions)")

@@ -11,9 +11,20 @@ import Testing
 
     @Test func aReadableReplyToIsTakenFromAnInvalidTask() throws {
         let body = #"{"id":"t 1","operation":"noSuchOperation","replyTo":"\#(url)","params":[1,2,}"#
-        #expect(SQSQueuePoller.readableReplyTo(in: Data(body.utf8)) == nil, "not JSON at all")
+        #expect(SQSQueuePoller.readableReplyTo(in: TaskDocument(Data(body.utf8))) == nil, "not JSON at all")
         let invalidTask = #"{"id":"t 1","operation":"noSuchOperation","replyTo":"\#(url)"}"#
-        #expect(SQSQueuePoller.readableReplyTo(in: Data(invalidTask.utf8)) == (try SQSQueueURL(url)))
+        #expect(SQSQueuePoller.readableReplyTo(in: TaskDocument(Data(invalidTask.utf8))) == (try SQSQueueURL(url)))
+    }
+
+    /// A task over SQS's 256 KiB is rejected, where its producer looks: its replyTo is read up to
+    /// the task limit (1 MiB), not beyond.
+    @Test func aReplyToIsReadUpToTheTaskLimit() throws {
+        func body(padding: Int) -> Data {
+            Data(#"{"replyTo":"\#(url)","pad":"\#(String(repeating: "p", count: padding))"}"#.utf8)
+        }
+        #expect(body(padding: 300 * 1024).count > SQSMessage.maximumBodyBytes)
+        #expect(SQSQueuePoller.readableReplyTo(in: TaskDocument(body(padding: 300 * 1024))) == (try SQSQueueURL(url)))
+        #expect(SQSQueuePoller.readableReplyTo(in: TaskDocument(body(padding: DelegateTask.maximumSize))) == nil)
     }
 
     @Test(arguments: [
@@ -21,7 +32,7 @@ import Testing
         #"{"replyTo":"https://sqs.us-east-1.amazonaws.com/123456789012/a","replyTo":"https://sqs.us-east-1.amazonaws.com/123456789012/b"}"#, #"["replyTo"]"#, #""replyTo""#, "",
     ])
     func anythingElseHasNone(body: String) {
-        #expect(SQSQueuePoller.readableReplyTo(in: Data(body.utf8)) == nil)
+        #expect(SQSQueuePoller.readableReplyTo(in: TaskDocument(Data(body.utf8))) == nil)
     }
 
     /// A URL with a control, bidirectional or other non-ASCII character is no queue URL: a
@@ -36,7 +47,7 @@ import Testing
         #expect(error?.code == .invalidQueueURL)
         #expect(error?.message.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 } == true)
         let body = try JSONSerialization.data(withJSONObject: ["replyTo": replyTo])
-        #expect(SQSQueuePoller.readableReplyTo(in: body) == nil)
+        #expect(SQSQueuePoller.readableReplyTo(in: TaskDocument(body)) == nil)
         let task = try JSONSerialization.data(withJSONObject: [
             "id": "t1", "operation": "getSecretValue", "params": ["name": "db"], "replyTo": replyTo,
             "connector": ["id": "c", "region": "us-east-1", "credentials": ["type": "instanceRole"]],
@@ -52,7 +63,7 @@ import Testing
         let long = "https://sqs.us-east-1.amazonaws.com/123456789012/" + String(repeating: "q", count: 1024)
         let error = #expect(throws: AWSError.self) { try SQSQueueURL(long) }
         #expect(error?.code == .invalidQueueURL && error?.message.contains("at most 1024 bytes") == true)
-        #expect(SQSQueuePoller.readableReplyTo(in: Data(#"{"replyTo":"\#(long)"}"#.utf8)) == nil)
+        #expect(SQSQueuePoller.readableReplyTo(in: TaskDocument(Data(#"{"replyTo":"\#(long)"}"#.utf8))) == nil)
         let task = try JSONSerialization.data(withJSONObject: [
             "id": "t1", "operation": "getSecretValue", "params": ["name": "db"], "replyTo": long,
             "connector": ["id": "c", "region": "us-east-1", "credentials": ["type": "instanceRole"]],
@@ -65,6 +76,6 @@ import Testing
 
     @Test func aBodyThatIsNotUTF8HasNone() {
         let bytes = Array(#"{"replyTo":"\#(url)","x":""#.utf8) + [0xFF, 0x22, 0x7D]
-        #expect(SQSQueuePoller.readableReplyTo(in: Data(bytes)) == nil)
+        #expect(SQSQueuePoller.readableReplyTo(in: TaskDocument(Data(bytes))) == nil)
     }
 }

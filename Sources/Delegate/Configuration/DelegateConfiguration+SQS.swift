@@ -61,6 +61,21 @@ extension DelegateConfiguration {
             }
         }
 
+        /// The positions of two `queue_urls` entries that name one queue (``isTaskQueue``'s sense),
+        /// if any.
+        var queueListedTwice: (Int, Int)? {
+            let queues = queueURLs.map { try? SQSQueueURL($0) }
+            for (second, queue) in queues.enumerated() {
+                guard let queue else { continue }
+                if let first = queues[..<second].firstIndex(where: {
+                    $0?.namesSameQueue(as: queue, throughOneEndpoint: !endpoint.isEmpty) == true
+                }) {
+                    return (first, second)
+                }
+            }
+            return nil
+        }
+
         /// The signing region for calls about `queue`: the region the host they go to names (the
         /// `endpoint` override, else the queue's), else `region`, else the queue URL's (an Amazon
         /// SQS host's, or the `sqs.<region>.…` of another partition's host), else `us-east-1`.

@@ -42,6 +42,16 @@ extension DelegateConfiguration {
                 key: label, reason: "must not be the task socket's path ([queue] socket_path): each socket needs its own",
                 origin: origins[label])
         }
+        // Each spelt its own way (a dual-stack or FIPS host, a port), one queue listed twice
+        // would get two loops whose messages are not known to each other: a message could run
+        // twice at once here, or run again after its answer.
+        if let (first, second) = sqs.queueListedTwice {
+            let label = "[sqs] queue_urls"
+            throw ConfigurationError(
+                key: label,
+                reason: "entries \(first + 1) and \(second + 1) name one queue, spelt two ways: list each queue once",
+                origin: origins[label])
+        }
         if let results = try? SQSQueueURL(sqs.resultQueueURL), sqs.isTaskQueue(results) {
             let label = "[sqs] result_queue_url"
             throw ConfigurationError(

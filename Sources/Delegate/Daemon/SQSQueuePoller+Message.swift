@@ -81,31 +81,34 @@ extension SQSQueuePoller {
             return
         }
         let body = Data(message.body.utf8)
+        let document = TaskDocument(body)
+        // The envelope as read, first values of repeated keys included: a task every delegate
+        // rejects (one too large among them) is still answered by the pool its (first) selectors
+        // name, whose result queue its producer reads, not by whichever delegate of the fleet saw
+        // it first.
+        let envelope = document.envelope
+        if let envelope {
+            // A connector this host does not know may be another delegate pool's: leave it.
+            let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
+                ?? envelope.delegateSelectors
+            guard let selectors, dispatcher.matches(selectors).isAccepted else {
+                logger.debug("queue task left for another delegate", metadata: ["task_id": "\(envelope.validID ?? "-")"])
+                // A random part of a second first: SQS counts visibility in whole seconds, and
+                // this delegate's next receive starts as this one ends, so a release made at
+                // once would come back just before this delegate's receive every time, and a
+                // task only other delegates may run could bounce here forever.
+                try? await intake.sleeper.sleep(for: .milliseconds(Int(intake.random() * 1000)))
+                await handBack(message, logger: logger)
+                return
+            }
+        }
         let rejection: TaskRejection
         if body.count > SQSMessage.maximumBodyBytes {
             rejection = TaskRejection(
                 code: .invalidTask,
-                message: "the task message is \(body.count) bytes; at most \(SQSMessage.maximumBodyBytes) (256 KiB) are allowed")
+                message: "the task message is \(body.count) bytes; at most \(SQSMessage.maximumBodyBytes) (256 KiB) are allowed",
+                taskID: envelope?.validID)
         } else {
-            let document = TaskDocument(body)
-            // The envelope as read, first values of repeated keys included: a task every delegate
-            // rejects is still answered by the pool its (first) selectors name, whose result queue
-            // its producer reads, not by whichever delegate of the fleet saw it first.
-            if let envelope = document.envelope {
-                // A connector this host does not know may be another delegate pool's: leave it.
-                let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
-                    ?? envelope.delegateSelectors
-                guard let selectors, dispatcher.matches(selectors).isAccepted else {
-                    logger.debug("queue task left for another delegate", metadata: ["task_id": "\(envelope.validID ?? "-")"])
-                    // A random part of a second first: SQS counts visibility in whole seconds, and
-                    // this delegate's next receive starts as this one ends, so a release made at
-                    // once would come back just before this delegate's receive every time, and a
-                    // task only other delegates may run could bounce here forever.
-                    try? await intake.sleeper.sleep(for: .milliseconds(Int(intake.random() * 1000)))
-                    await handBack(message, logger: logger)
-                    return
-                }
-            }
             do {
                 let task = try dispatcher.connectors.admit(document, defaultID: nil, by: .sqsQueue(queue.url))
                 await start(task, message: message, lease: lease, receivedAt: receivedAt, logger: logger)
@@ -116,7 +119,7 @@ extension SQSQueuePoller {
         }
         let result = dispatcher.rejected(
             rejection, receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
-        let destination = Self.readableReplyTo(in: body).flatMap(permittedReply) ?? configuredResultQueue
+        let destination = Self.readableReplyTo(in: document).flatMap(permittedReply) ?? configuredResultQueue
         await holdingLease(message, lease: lease, logger: logger) {
             await reply(result, to: destination, for: message, logger: logger)
         }
@@ -508,10 +511,10 @@ extension SQSQueuePoller {
         }
     }
 
-    /// A rejected message's `replyTo`, read leniently (the message may be anything).
-    static func readableReplyTo(in body: Data) -> SQSQueueURL? {
-        guard body.count <= SQSMessage.maximumBodyBytes,
-            let parsed = body.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }), !parsed.hasDuplicateKeys,
+    /// A rejected message's `replyTo`, read leniently (the message may be anything, up to
+    /// ``DelegateTask/maximumSize``: one over SQS's 256 KiB is answered where its producer looks).
+    static func readableReplyTo(in document: TaskDocument) -> SQSQueueURL? {
+        guard let parsed = document.parsed, !parsed.hasDuplicateKeys,
             let replyTo = parsed.value["replyTo"]?.stringValue
         else { return nil }
         return try? SQSQueueURL(replyTo)
