@@ -58,4 +58,19 @@ final class Condition<State: Sendable>: Sendable {
         }
         return isHolding
     }
+
+    /// ``wait()``, ended after `timeout` at the latest (only this wait is cancelled: the
+    /// waiters are each their own); true when the state holds.
+    func wait(timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.wait() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
 }

@@ -59,18 +59,6 @@ final class InFlightTracker: Sendable {
 
     var current: Int { state.read { $0.running.count } }
 
-    /// Returns when nothing is running, or after `timeout`; true when idle. (A wait the timeout
-    /// ends is cancelled, and only it: the condition's waiters are each their own.)
-    func waitUntilIdle(timeout: Duration) async -> Bool {
-        await withTaskGroup(of: Bool.self) { group in
-            group.addTask { await self.state.wait() }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return false
-            }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
-        }
-    }
+    /// Returns when nothing is running, or after `timeout`; true when idle.
+    func waitUntilIdle(timeout: Duration) async -> Bool { await state.wait(timeout: timeout) }
 }

@@ -20,12 +20,12 @@ struct SQSIntake: Sendable {
     let identity: @Sendable () -> any CredentialProvider
     let status: SQSQueueStatus
     /// Messages in hand (received and not yet deleted or released), for a graceful stop.
-    let inHand = InFlightTracker()
+    let inHand = InFlightCount()
     /// Messages whose result was sent, so that one coming back is deleted, not run again.
     let answered = AnsweredMessages()
     let running = RunningMessages()
     /// Poll loops running; a loop ends after its last receive and its messages are settled.
-    let loops = InFlightTracker()
+    let loops = InFlightCount()
     /// Results sent and messages deleted together, per queue (``send(_:to:logger:)``).
     let batchers = SQSBatchers()
     let sleeper: any Sleeper
@@ -47,11 +47,11 @@ struct SQSIntake: Sendable {
                 // finishing the tasks it received.
                 for url in wanted.sorted() {
                     guard let loop = running.startReceiving(url) else { continue }
-                    let token = loops.enter(deadline: .seconds(86_400))
+                    loops.enter()
                     group.addTask {
                         await poller(for: url)?.run { running.stopReceiving(url, loop: loop) }
                         running.ended(url, loop: loop)
-                        loops.leave(token)
+                        loops.leave()
                     }
                 }
                 try? await sleeper.sleep(for: Self.supervisionInterval)

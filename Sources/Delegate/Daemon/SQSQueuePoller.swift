@@ -110,12 +110,12 @@ struct SQSQueuePoller: Sendable {
                 }
                 for message in messages.prefix(reserved) {
                     reserved -= 1
-                    let token = intake.inHand.enter(deadline: .seconds(DelegateTask.deadlineRange.upperBound))
+                    intake.inHand.enter()
                     let lease = sqs.visibilitySeconds
                     group.addTask {
                         await handle(message, lease: lease, leave: queueRemoved)
                         dispatcher.releaseSlots()
-                        intake.inHand.leave(token)
+                        intake.inHand.leave()
                     }
                 }
                 dispatcher.releaseSlots(reserved)
