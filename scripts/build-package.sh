@@ -122,7 +122,9 @@ install -m 0644 systemd/$PACKAGE.service systemd/$PACKAGE.socket systemd/$PACKAG
 install -m 0644 systemd/$PACKAGE.sysusers "$ROOT/usr/lib/sysusers.d/$PACKAGE.conf"
 install -m 0644 systemd/$PACKAGE.tmpfiles "$ROOT/usr/lib/tmpfiles.d/$PACKAGE.conf"
 install -m 0644 packaging/delegate.toml "$ROOT/etc/$PACKAGE/delegate.toml"
-"$BIN" check-config --config packaging/delegate.toml >/dev/null ||
+# The staged copy, 0644 whatever the checkout's umask (check-config refuses a file others may
+# write, as a group-writable checkout's would be).
+"$BIN" check-config --config "$ROOT/etc/$PACKAGE/delegate.toml" >/dev/null ||
     die "packaging/delegate.toml does not pass check-config"
 
 # --- 3. Man page and completions, generated from the CLI -------------------------------------------
