@@ -6,6 +6,9 @@
 # FoundationEssentials) linked statically and stripped, so hosts need no Swift; they may only need the
 # distro's C libraries, which become Depends: through dpkg-shlibdeps. The man page and shell completions are generated from the CLI.
 set -euo pipefail
+# Files it writes get their modes from here, not from the caller's umask (002 would make a
+# configuration group-writable, which the delegate refuses).
+umask 022
 
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}

@@ -5,6 +5,9 @@
 # the SQS task queue under .demo/, submits a handful of tasks, prints their results, and shuts
 # everything down.
 set -euo pipefail
+# Files it writes get their modes from here, not from the caller's umask (002 would make a
+# configuration group-writable, which the delegate refuses).
+umask 022
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DEMO=$ROOT/.demo

@@ -11,6 +11,9 @@
 #   FUZZ_TARGETS   space-separated subset (default: every target, one per Fuzz/Corpus/ folder)
 #   FUZZ_ARGS      extra libFuzzer flags, e.g. "-only_ascii=1"
 set -euo pipefail
+# Files it writes get their modes from here, not from the caller's umask (002 would make a
+# configuration group-writable, which the delegate refuses).
+umask 022
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-300}

@@ -18,6 +18,9 @@
 # machine's Debian mirror), KEEP_ROOT=1 (keep the container root), BOOT_TIMEOUT (default 900 s; a normal boot and its checks take 3-4 minutes),
 # PYTHON (the interpreter moto and boto3 are in; default python3), SWIFT (default swift).
 set -euo pipefail
+# Files it writes get their modes from here, not from the caller's umask (002 would make a
+# configuration group-writable, which the delegate refuses).
+umask 022
 
 cd "$(dirname "$0")/../.."
 PROJECT=$PWD

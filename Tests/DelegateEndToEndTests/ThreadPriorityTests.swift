@@ -20,12 +20,16 @@ import Testing
         let nobody = try #require(getpwnam("nobody")?.pointee, "no user nobody")
         let directory = try TemporaryDirectory(prefix: "sd-nice")
         try DaemonTestFixtures.writeCredentials([:], in: directory)
+        // A copy nobody can reach: the build's own may be under a directory only root may enter
+        // (a checkout in /root, 0700 on Debian).
+        let binary = directory.path("secrets-delegated")
+        try FileManager.default.copyItem(atPath: try DaemonProcess.fullBinaryPath(), toPath: binary)
         let daemon = try DaemonProcess(
             configuration: DaemonTestFixtures.configuration(
                 name: DaemonTestFixtures.uniqueName("nice"), tags: ["a"], directory: directory,
                 endpoint: "http://127.0.0.1:9"),
             environment: DaemonTestFixtures.environment(["LIBDISPATCH_LOG": "stderr"]),
-            directory: directory, launcher: Self.launcher)
+            directory: directory, launcher: Self.launcher, executable: binary)
         for path in [directory.url.path, daemon.configurationPath, directory.path("credentials")] {
             try #require(chown(path, nobody.pw_uid, nobody.pw_gid) == 0, "chown \(path): errno \(errno)")
         }
