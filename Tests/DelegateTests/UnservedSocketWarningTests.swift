@@ -28,6 +28,28 @@ import Testing
         #expect(records.last?.contains("socket=/run/x/extra.sock") == true)
     }
 
+    /// systemd binds a `/var/run/...` ListenStream= at `/run/...`: a credentials socket passed
+    /// without its name is still found by a `credentials_socket_path` spelt under /var/run (else
+    /// it would be served as the task socket, and the delegate's own bind of the configured path
+    /// would find it listening and stop the start).
+    @Test func theCredentialsSocketIsFoundUnderAnotherSpellingOfItsPath() throws {
+        let real = try #require(realpath("/var/run", nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        })
+        try #require(real == "/run", "/var/run is not a link to /run here")
+        let name = "sd-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        #expect(FileManager.default.createFile(atPath: "/run/" + name, contents: nil))
+        defer { unlink("/run/" + name) }
+        let sockets = [
+            Named(descriptor: 3, name: "secrets-delegate.socket", path: "/run/x-task.sock"),
+            Named(descriptor: 4, name: "secrets-delegate-credentials.socket", path: "/run/" + name),
+        ]
+        let assignment = ListenedSockets.assign(sockets, credentialsPath: "/var/run/" + name, sameFile: DaemonLauncher.sameFile)
+        #expect(assignment == ListenedSockets.Assignment(task: 3, taskPath: "/run/x-task.sock", credentials: 4))
+        #expect(ListenedSockets.assign(sockets, credentialsPath: "/var/run/other.sock", sameFile: DaemonLauncher.sameFile).credentials == nil)
+    }
+
     @Test func nothingIsLoggedWhenEveryDescriptorIsServed() {
         let recorder = LogRecorder()
         DaemonLauncher.warnOfUnserved(ListenedSockets.Assignment(task: 3, credentials: 4), logger: recorder.logger())

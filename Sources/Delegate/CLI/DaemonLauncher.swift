@@ -25,7 +25,8 @@ public enum DaemonLauncher {
 
         let inherited: ListenedSockets.Assignment
         do {
-            inherited = try ListenedSockets.takeAssigned(credentialsPath: configuration.queue.credentialsSocketPath)
+            inherited = try ListenedSockets.takeAssigned(
+                credentialsPath: configuration.queue.credentialsSocketPath, sameFile: Self.sameFile)
         } catch {
             return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
         }
