@@ -55,12 +55,16 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     /// are one place however spelt (FIPS, dual-stack, legacy, VPC endpoint, a port); any other host
     /// is its scheme, host and port, in any case, a default port as none.
     public func namesSameQueue(as other: SQSQueueURL, throughOneEndpoint: Bool = false) -> Bool {
-        guard path == other.path else { return false }
-        if throughOneEndpoint { return true }
-        if let region = amazonSQSRegion, let otherRegion = other.amazonSQSRegion {
-            return region == otherRegion
-        }
-        return place == other.place
+        identity(throughOneEndpoint: throughOneEndpoint) == other.identity(throughOneEndpoint: throughOneEndpoint)
+    }
+
+    /// The queue this URL names, however spelt: equal for two URLs exactly when
+    /// ``namesSameQueue(as:throughOneEndpoint:)`` holds (a host of Amazon SQS's and any other
+    /// are never one place).
+    public func identity(throughOneEndpoint: Bool = false) -> String {
+        if throughOneEndpoint { return String(path) }
+        if let amazonSQSRegion { return "sqs." + amazonSQSRegion + path }
+        return place + path
     }
 
     /// The path without a trailing `/`.

@@ -21,6 +21,22 @@ import Testing
         #expect(answered.count(now: start + .seconds(180)) == 0)
     }
 
+    /// A key names the queue however its URL is spelt (Amazon SQS's hosts of a region are one
+    /// place; any other host is its scheme, host and port in any case), and keeps the spelling it
+    /// came through.
+    @Test func aKeyNamesTheQueueHoweverItsURLIsSpelt() {
+        let plain = AnsweredMessages.Key(queueURL: "https://sqs.us-east-1.amazonaws.com/1/q", messageID: "m")
+        let dualStack = AnsweredMessages.Key(queueURL: "https://sqs.us-east-1.api.aws/1/q", messageID: "m")
+        #expect(plain == dualStack && plain.hashValue == dualStack.hashValue)
+        #expect(dualStack.queueURL == "https://sqs.us-east-1.api.aws/1/q")
+        #expect(plain != AnsweredMessages.Key(queueURL: "https://sqs.us-west-2.amazonaws.com/1/q", messageID: "m"))
+        #expect(plain != AnsweredMessages.Key(queueURL: "https://sqs.us-east-1.amazonaws.com/1/r", messageID: "m"))
+        #expect(plain != AnsweredMessages.Key(queueURL: "https://sqs.us-east-1.amazonaws.com/1/q", messageID: "n"))
+        let local = AnsweredMessages.Key(queueURL: "http://127.0.0.1:9/1/q", messageID: "m")
+        #expect(local == AnsweredMessages.Key(queueURL: "HTTP://127.0.0.1:9/1/q/", messageID: "m"))
+        #expect(local != AnsweredMessages.Key(queueURL: "http://localhost:9/1/q", messageID: "m"))
+    }
+
     /// A message whose deletes keep failing comes back every lease: each time renews it.
     @Test func rememberingAgainRenewsTheTime() {
         let answered = AnsweredMessages()

@@ -82,6 +82,38 @@ import Testing
         #expect(!recorder.allText.contains("rh-2"), "receipt handles are never logged")
     }
 
+    /// One queue spelt two ways (a reload listed it under another spelling, and the old loop
+    /// still finishes; here its Amazon SQS host and the dual-stack one, both reached through the
+    /// endpoint override): a message is known by its queue, not by the spelling it came through.
+    /// Received again through the other while it runs, it is not run twice; after its answer, it
+    /// is deleted, not run again.
+    @Test func aMessageIsKnownByItsQueueHoweverTheQueueURLIsSpelt() async throws {
+        let endpoint = try SQSScriptedEndpoint(sendDelay: .milliseconds(1_500))
+        defer { endpoint.server.stop() }
+        let (intake, http, _) = try endpoint.intake()
+        defer { http.shutdown() }
+        let recorder = LogRecorder()
+        let body = #"{"id":"t-bad","replyTo":"\#(try endpoint.queue("results").url)"}"#
+        let poller = SQSQueuePoller(
+            queue: try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/tasks"), intake: intake,
+            logger: recorder.logger())
+        let other = SQSQueuePoller(
+            queue: try SQSQueueURL("https://sqs.us-east-1.api.aws/123456789012/tasks"), intake: intake,
+            logger: recorder.logger())
+
+        async let first: Void = poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), lease: 30)
+        #expect(await eventually { !endpoint.bodies(of: "SendMessage").isEmpty })
+        await other.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-2", body: body), lease: 30)
+        #expect(recorder.records.contains { $0.contains("came back while it runs here") }, "\(recorder.records)")
+        await first
+        #expect(endpoint.bodies(of: "SendMessage").count == 1, "answered once")
+
+        await other.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-3", body: body), lease: 30)
+        #expect(endpoint.bodies(of: "SendMessage").count == 1, "not answered again")
+        #expect(recorder.records.contains { $0.contains("whose result was already sent came back") }, "\(recorder.records)")
+        #expect(endpoint.bodies(of: "DeleteMessage").last?.contains(#""ReceiptHandle":"rh-3""#) == true)
+    }
+
     /// A lease is extended with the message's newest receipt handle: one received again while it
     /// is handled here (rh-2) replaces the handle its run began with (rh-1) on SQS.
     @Test func theLeaseIsExtendedWithTheNewestReceiptHandle() async throws {

@@ -122,6 +122,22 @@ import Testing
         }
     }
 
+    /// A task over the limit that gives its id twice is answered under no id: the first of two
+    /// may be another task's (the decoder refuses such an id as context, and so does this).
+    @Test func aTaskOverTheSizeLimitGivingItsIdTwiceIsAnsweredUnderNoId() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let padding = String(repeating: "v", count: 300 * 1024)
+        let body = """
+            {"id":"victim","id":"mine","operation":"getSecretValue","params":{"name":"db","pad":"\(padding)"},\
+            "connector":{"id":"c","region":"us-east-1","delegateSelectors":[],"credentials":{"type":"instanceRole"}}}
+            """
+        _ = try await Self.handle(body, on: endpoint)
+        let sent = try #require(endpoint.bodies(of: "SendMessage").first, "\(endpoint.actions)")
+        #expect(sent.contains("InvalidTask") && sent.contains("256 KiB"), "\(sent.prefix(400))")
+        #expect(!sent.contains("victim"), "\(sent.prefix(600))")
+    }
+
     /// A release SQS did not take is tried again, 2 then 4 s later: else the message would stay
     /// hidden from the delegates that may run it for its whole lease. Three failures, and it is
     /// left (its lease ends it).

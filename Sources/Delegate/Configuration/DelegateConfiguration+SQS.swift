@@ -64,14 +64,11 @@ extension DelegateConfiguration {
         /// The positions of two `queue_urls` entries that name one queue (``isTaskQueue``'s sense),
         /// if any.
         var queueListedTwice: (Int, Int)? {
-            let queues = queueURLs.map { try? SQSQueueURL($0) }
-            for (second, queue) in queues.enumerated() {
-                guard let queue else { continue }
-                if let first = queues[..<second].firstIndex(where: {
-                    $0?.namesSameQueue(as: queue, throughOneEndpoint: !endpoint.isEmpty) == true
-                }) {
-                    return (first, second)
-                }
+            var seen: [String: Int] = [:]
+            for (index, url) in queueURLs.enumerated() {
+                guard let identity = (try? SQSQueueURL(url))?.identity(throughOneEndpoint: !endpoint.isEmpty) else { continue }
+                if let first = seen[identity] { return (first, index) }
+                seen[identity] = index
             }
             return nil
         }

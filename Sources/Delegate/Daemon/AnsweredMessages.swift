@@ -1,4 +1,5 @@
 import DequeModule
+import SQS
 import Synchronization
 
 /// The SQS task messages this delegate has sent a result (or rejection) for, remembered for a
@@ -15,9 +16,31 @@ import Synchronization
 /// back), and at most ``capacity`` entries, the least recently remembered dropped first; the
 /// record of renewals is kept within four times that.
 final class AnsweredMessages: Sendable {
+    /// A message of a queue: one whatever spelling of the queue's URL it was received through
+    /// (a reload may list the queue spelt another way while the old spelling's loop finishes).
     struct Key: Hashable, Sendable {
-        var queueURL: String
-        var messageID: String
+        /// As received through: where calls about the message go.
+        let queueURL: String
+        let messageID: String
+        /// ``SQSQueueURL/identity(throughOneEndpoint:)`` (Amazon SQS's hosts of a region are one
+        /// place; not every host through an `endpoint` override, which a reload may change), or
+        /// the text of a URL that is none.
+        private let queue: String
+
+        init(queueURL: String, messageID: String) {
+            self.queueURL = queueURL
+            self.messageID = messageID
+            queue = (try? SQSQueueURL(queueURL))?.identity() ?? queueURL
+        }
+
+        static func == (first: Key, second: Key) -> Bool {
+            first.messageID == second.messageID && first.queue == second.queue
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(messageID)
+            hasher.combine(queue)
+        }
     }
 
     /// At most this many messages are remembered (about 2 MB at a full memory).

@@ -25,7 +25,7 @@ extension SQSQueuePoller {
         // Bounded: SQS's ids are UUIDs, and an endpoint could send any text up to its answer's size.
         logger[metadataKey: "sqs_message_id"] = "\(ShownText.prefix(message.messageId, bytes: Self.loggedMessageIDLength))"
         let receivedAt = dispatcher.now
-        let answeredKey = AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId)
+        let answeredKey = key(of: message)
         // Remembered again from now: a message whose deletes keep failing comes back every lease.
         if intake.answered.renewIfRemembered(answeredKey, now: .now, keptFor: answeredKeptFor) {
             logger.info(
@@ -107,7 +107,7 @@ extension SQSQueuePoller {
             rejection = TaskRejection(
                 code: .invalidTask,
                 message: "the task message is \(body.count) bytes; at most \(SQSMessage.maximumBodyBytes) (256 KiB) are allowed",
-                taskID: envelope?.validID)
+                taskID: document.envelopeForSelection?.validID)  // not a first id of two: another task's
         } else {
             do {
                 let task = try dispatcher.connectors.admit(document, defaultID: nil, by: .sqsQueue(queue.url))
@@ -306,8 +306,7 @@ extension SQSQueuePoller {
             case .failed(let error):
                 // Once the result is sent, the message is being deleted: an extension that lost
                 // that race found it gone, which is no failure of the queue.
-                let answered = AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId)
-                if !intake.answered.contains(answered, now: .now) {
+                if !intake.answered.contains(key(of: message), now: .now) {
                     intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
                 }
                 pause = min(period, Self.extensionRetryPause)
@@ -405,7 +404,7 @@ extension SQSQueuePoller {
         intake.record(nil, of: "SendMessage", queue: queue, logger: logger)
         // Remembered before the delete (the message may come back while it is on its way), and
         // again once it returned: the lease was extended until then.
-        let answeredKey = AnsweredMessages.Key(queueURL: queue.url, messageID: message.messageId)
+        let answeredKey = key(of: message)
         rememberAnswered(answeredKey)
         await delete(message, logger: logger)
         rememberAnswered(answeredKey)
@@ -484,7 +483,12 @@ extension SQSQueuePoller {
     /// The receipt handle to act on `message` with: the newest, should it have been received
     /// again while this delegate handles it (``RunningMessages``): SQS honours only that one.
     private func receiptHandle(of message: SQSMessage) -> String {
-        intake.running.newestHandle(.init(queueURL: queue.url, messageID: message.messageId)) ?? message.receiptHandle
+        intake.running.newestHandle(key(of: message)) ?? message.receiptHandle
+    }
+
+    /// What `message` is known by in ``AnsweredMessages`` and ``RunningMessages``.
+    private func key(of message: SQSMessage) -> AnsweredMessages.Key {
+        .init(queueURL: queue.url, messageID: message.messageId)
     }
 
     /// Makes a message visible again after `seconds` without running it.
