@@ -1,3 +1,5 @@
+import FileNames
+
 /// Remembers task files this delegate chose not to run, by name and fingerprint, in bounded memory.
 ///
 /// An unchanged skipped file is not read again on rescan; a replaced or modified one is (its
@@ -12,7 +14,8 @@ struct SkipCache {
     }
 
     let capacity: Int
-    private var entries: [String: Entry] = [:]
+    /// By name as the directory holds it (bytes, not Swift's canonical equivalence).
+    private var entries: [ExactName: Entry] = [:]
     private(set) var generation: UInt64 = 0
 
     init(capacity: Int) {
@@ -22,16 +25,17 @@ struct SkipCache {
     var count: Int { entries.count }
 
     func fingerprint(of name: String) -> FileFingerprint? {
-        entries[name]?.fingerprint
+        entries[ExactName(name)]?.fingerprint
     }
 
     mutating func insert(_ name: String, fingerprint: FileFingerprint) {
+        let name = ExactName(name)
         guard entries[name] != nil || entries.count < capacity else { return }
         entries[name] = Entry(fingerprint: fingerprint, generation: generation)
     }
 
     mutating func remove(_ name: String) {
-        entries[name] = nil
+        entries[ExactName(name)] = nil
     }
 
     /// Forgets every entry (what made them skipped changed).
@@ -41,7 +45,7 @@ struct SkipCache {
 
     /// Marks `name` as still present in the current rescan pass.
     mutating func touch(_ name: String) {
-        entries[name]?.generation = generation
+        entries[ExactName(name)]?.generation = generation
     }
 
     /// Starts a rescan pass.

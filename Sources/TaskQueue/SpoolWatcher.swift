@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import FileNames
 import Logging
 import Synchronization
 
@@ -39,8 +40,8 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
             directory: directory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, logger: logger,
             logLimiter: logLimiter)
         core.state.withLock { state in
-            state.inFlight.formUnion(held)
-            state.eventsWhileInFlight.formUnion(held)
+            state.inFlight.formUnion(held.map(ExactName.init))
+            state.eventsWhileInFlight.formUnion(held.map(ExactName.init))
         }
         self.core = core
         // The watch is set up before the first rescan starts, so a file renamed in between is seen
@@ -182,10 +183,10 @@ extension SpoolWatcher {
         struct State {
             var pending: [String] = []
             var pendingHead = 0
-            var inFlight: Set<String> = []
+            var inFlight: Set<ExactName> = []
             /// Names in flight that inotify reported again meanwhile (a new file under a name whose
             /// task still runs): offered again once released.
-            var eventsWhileInFlight: Set<String> = []
+            var eventsWhileInFlight: Set<ExactName> = []
             /// How many times the skipped files were forgotten (``SpoolWatcher/forgetSkipped()``).
             var skipEpoch: UInt64 = 0
             var consumers: [(id: UInt64, continuation: CheckedContinuation<String?, Never>)] = []
@@ -241,7 +242,7 @@ extension SpoolWatcher {
 
             /// Hands `name` to a waiting consumer or queues it. Returns a continuation to resume.
             mutating func deliver(_ name: String) -> CheckedContinuation<String?, Never>? {
-                inFlight.insert(name)
+                inFlight.insert(ExactName(name))
                 if !consumers.isEmpty {
                     return consumers.removeFirst().continuation
                 }
@@ -304,8 +305,8 @@ extension SpoolWatcher {
 
         func release(_ name: String) {
             let reported = state.withLock { state in
-                state.inFlight.remove(name)
-                return state.eventsWhileInFlight.remove(name) != nil
+                state.inFlight.remove(ExactName(name))
+                return state.eventsWhileInFlight.remove(ExactName(name)) != nil
             }
             // A file that came under this name while it was in flight is offered now, not at the
             // next rescan.
@@ -314,8 +315,8 @@ extension SpoolWatcher {
 
         func markSkipped(_ name: String, fingerprint: FileFingerprint, epoch: UInt64) {
             let (decidedBeforeAReload, reported) = state.withLock { state in
-                state.inFlight.remove(name)
-                let reported = state.eventsWhileInFlight.remove(name) != nil
+                state.inFlight.remove(ExactName(name))
+                let reported = state.eventsWhileInFlight.remove(ExactName(name)) != nil
                 guard state.skipEpoch == epoch, !reported else { return (true, reported) }
                 state.skipped.insert(name, fingerprint: fingerprint)
                 return (false, reported)
@@ -351,8 +352,8 @@ extension SpoolWatcher {
                 state -> (CheckedContinuation<String?, Never>?, CheckedContinuation<Void, Never>?) in
                 state.skipped.remove(name)
                 guard !state.stopped else { return (nil, nil) }
-                guard !state.inFlight.contains(name) else {
-                    state.eventsWhileInFlight.insert(name)
+                guard !state.inFlight.contains(ExactName(name)) else {
+                    state.eventsWhileInFlight.insert(ExactName(name))
                     return (nil, nil)
                 }
                 guard state.pendingCount < Self.eventAhead else {
@@ -517,10 +518,10 @@ extension SpoolWatcher {
                 }
                 let outcome: Outcome = state.withLock { state in
                     if state.stopped { return .stopped }
-                    if state.inFlight.contains(name) {
+                    if state.inFlight.contains(ExactName(name)) {
                         // A file under a name still in flight: maybe one whose event was lost (an
                         // inotify overflow, a hard link), offered once the name is released.
-                        state.eventsWhileInFlight.insert(name)
+                        state.eventsWhileInFlight.insert(ExactName(name))
                         return .done(nil)
                     }
                     if state.rescanIsAhead { return .full }

@@ -65,4 +65,27 @@ import Testing
         #expect(error.message.contains("could not be removed completely"))
         #expect(try FileIO.lstat(root) != nil)
     }
+
+    /// The budget is spent as names are listed, not as entries are deleted: a directory whose
+    /// listing would overrun what is left is refused before any of its entries goes (else every
+    /// level of a deep tree held its whole listing at once, many times the budget in memory).
+    @Test func aDirectoryOverrunningTheBudgetIsRefusedBeforeItsEntriesGo() throws {
+        let directory = try TestDirectory()
+        defer { directory.remove() }
+        let root = directory.file("wide")
+        let sub = root + "/sub"
+        #expect(mkdir(root, 0o755) == 0 && mkdir(sub, 0o755) == 0)
+        let half = FileIO.removeTreeBudget / 2
+        for (parent, count) in [(root, half), (sub, half)] {
+            for index in 0..<count {
+                let fd = open("\(parent)/f\(index)", O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+                #expect(fd >= 0)
+                close(fd)
+            }
+        }
+        let error = try #require(throws: TaskQueueError.self) { try FileIO.removeTree(root) }
+        #expect(error.message.contains("could not be removed completely"))
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: sub).count) ?? 0
+        #expect(left == half, "sub/ was listed past the budget and emptied in part")
+    }
 }

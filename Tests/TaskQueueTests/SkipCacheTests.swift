@@ -8,6 +8,19 @@ import Testing
         FileFingerprint(device: 1, inode: inode, size: 10, modificationSeconds: 0, modificationNanoseconds: 0)
     }
 
+    /// Two names Swift's `==` takes for one (a precomposed `é`, and `e` with a combining acute)
+    /// are two files, each with its own entry.
+    @Test func namesAreKeptByTheirBytes() {
+        var cache = SkipCache(capacity: 4)
+        cache.insert("\u{E9}.json", fingerprint: Self.fingerprint(1))
+        #expect(cache.fingerprint(of: "\u{E9}.json") == Self.fingerprint(1))
+        #expect(cache.fingerprint(of: "e\u{301}.json") == nil)
+        cache.insert("e\u{301}.json", fingerprint: Self.fingerprint(2))
+        #expect(cache.count == 2)
+        cache.remove("e\u{301}.json")
+        #expect(cache.fingerprint(of: "\u{E9}.json") == Self.fingerprint(1))
+    }
+
     /// More skipped files than it holds, walked in the same order every pass (as the rescan
     /// walks a directory): those it holds are never read again, only the others are, at each pass.
     @Test func pastItsCapacityOnlyTheFilesBeyondItAreReadAgain() {

@@ -181,6 +181,25 @@ import Testing
         }
     }
 
+    /// Names are the directory's bytes: a precomposed `é` is another file than `e` with a
+    /// combining acute (one string to Swift's `==`), offered at once while the other is in
+    /// flight, not held for its release or the next rescan.
+    @Test func aNameCanonicallyEqualToOneInFlightIsAnotherFile() async throws {
+        try await withWatcherOnAnEmptySpool { dir, _, watcher in
+            let decomposed = "e\u{301}.json"
+            let precomposed = "\u{E9}.json"
+            try #require(decomposed == precomposed && !decomposed.utf8.elementsEqual(precomposed.utf8))
+            try writeFile(dir.file("tmp/a"), "{}")
+            #expect(rename(dir.file("tmp/a"), dir.file("new/" + decomposed)) == 0)
+            let first = await nextName(watcher, within: .seconds(90))
+            #expect(first.map { Array($0.utf8) } == Array(decomposed.utf8))
+            try writeFile(dir.file("tmp/b"), "{}")
+            #expect(rename(dir.file("tmp/b"), dir.file("new/" + precomposed)) == 0)
+            let second = await nextName(watcher, within: .seconds(5))
+            #expect(second.map { Array($0.utf8) } == Array(precomposed.utf8), "\(String(describing: second))")
+        }
+    }
+
     /// The same for a file no event reported (hard-linked in, or its event lost to an inotify
     /// overflow) that a rescan finds under a name in flight: offered when the name is released,
     /// not at the next rescan an hour later.
