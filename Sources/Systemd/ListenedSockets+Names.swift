@@ -76,7 +76,7 @@ extension ListenedSockets {
     }
 
     /// Takes the descriptors systemd passed with their names (`sd_listen_fds_with_names(3)`):
-    /// the listening Unix stream sockets are assigned as ``assign(_:credentialsPath:)`` does, and
+    /// the listening Unix stream sockets are assigned as ``assign(_:credentialsPath:sameFile:)`` does, and
     /// the rest are ``Assignment/unusable``. An empty assignment means no socket activation.
     public static func takeAssigned(
         credentialsPath: String, sameFile: (String, String) -> Bool = { _, _ in false }, unsetEnvironment: Bool = true

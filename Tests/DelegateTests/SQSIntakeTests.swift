@@ -158,4 +158,58 @@ import Testing
         // The status still tells the state as it is now.
         #expect(intake.status.snapshot[queue.url]?.error == nil)
     }
+
+    /// Two outcomes recorded at once (the entries of one batch's answer, each task recording its
+    /// own) log their changes in the order they made them: a failure whose line is still being
+    /// written when a success ends it is followed, not preceded, by the recovery, so the
+    /// journal's last word is the state `status` shows.
+    @Test(.timeLimit(.minutes(1))) func stateChangesRecordedAtOnceAreLoggedInTheirOrder() async throws {
+        let events = Mutex<[String]>([])
+        let entered = DispatchSemaphore(value: 0)
+        let proceed = DispatchSemaphore(value: 0)
+        let held = Mutex(false)
+        let logger = Logger(label: "test") { _ in
+            OrderLogHandler { event in
+                // The first failing line takes a while to write: it lands once the success was
+                // recorded meanwhile.
+                if event == "queue-failing", held.withLock({ first in defer { first = true }; return !first }) {
+                    entered.signal()
+                    proceed.wait()
+                }
+                events.withLock { $0.append(event) }
+            }
+        }
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [], region: "us-east-1", endpoint: "http://127.0.0.1:9", waitSeconds: 1, visibilitySeconds: 5)
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(section: section, sleeper: RecordingSleeper(), logger: logger)
+        defer { http.shutdown() }
+        let queue = try SQSQueueURL("http://127.0.0.1:9/123456789012/tasks")
+        let invalid = AWSError(kind: .service, code: AWSError.Code(rawValue: "ReceiptHandleIsInvalid"), message: "the lease lapsed")
+
+        async let failed: Void = offPool { intake.record(invalid, of: "DeleteMessage", queue: queue, logger: logger) }
+        try await offPool { entered.wait() }
+        async let succeeded: Void = offPool { intake.record(nil, of: "DeleteMessage", queue: queue, logger: logger) }
+        try await Task.sleep(for: .milliseconds(300))
+        proceed.signal()
+        _ = try await (failed, succeeded)
+
+        #expect(intake.status.snapshot[queue.url]?.error == nil)
+        #expect(events.withLock { $0 } == ["queue-failing", "queue-recovered"])
+    }
+}
+
+/// Hands each record's `event` to `onEvent`.
+private struct OrderLogHandler: LogHandler {
+    let onEvent: @Sendable (String) -> Void
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        if case .string(let name)? = event.metadata?["event"] { onEvent(name) }
+    }
 }

@@ -42,9 +42,9 @@ extension DelegateConfiguration {
                 key: label, reason: "must not be the task socket's path ([queue] socket_path): each socket needs its own",
                 origin: origins[label])
         }
-        // Each spelt its own way (a dual-stack or FIPS host, a port), one queue listed twice
-        // would get two loops whose messages are not known to each other: a message could run
-        // twice at once here, or run again after its answer.
+        // Each spelt its own way (a dual-stack or FIPS host, a port; any host through an endpoint
+        // override), one queue listed twice would get two loops receiving from it, with twice
+        // the receives and two lines for every error of it.
         if let (first, second) = sqs.queueListedTwice {
             let label = "[sqs] queue_urls"
             throw ConfigurationError(

@@ -164,38 +164,42 @@ struct SQSIntake: Sendable {
         // The code before the queue, AWS's message last: `STATUS=` shows the first 200 bytes.
         let head = failure.map { "\(operation): \($0.code)" + (sentTo.map { " (to \($0))" } ?? "") }
         let text = failure.map { "\(head ?? operation): \($0.message)" }
-        var previous: String?
-        var reachableAgain: [String] = []
+        // The change is logged under the status lock that made it: outcomes recorded at once (the
+        // entries of one batch's answer, each task recording its own) log their changes in the
+        // order they made them, so the journal's last line for an operation is what `status`
+        // shows. (Only a change logs; a transition's line is rare.)
         status.update(queue.url) { counts in
-            previous = counts.errors[operation]
+            let previous = counts.errors[operation]
             counts.errors[operation] = text
+            var reachableAgain: [String] = []
             if let failure, failure.meansUnreachable {
                 counts.unreachableIn.insert(operation)
-                return
+            } else {
+                counts.unreachableIn.remove(operation)
+                // Answered by the queue's endpoint: a success, or an error of the service's own.
+                // (Not a result sent: it goes to the result queue, which may be on another endpoint.)
+                let answered = failure.map { $0.kind == .service && !$0.whileObtainingCredentials } ?? true
+                if answered, Self.callsToTheQueue.contains(operation), !counts.unreachableIn.isEmpty {
+                    reachableAgain = counts.unreachableIn.intersection(Self.callsToTheQueue).sorted()
+                    for other in reachableAgain {
+                        counts.errors[other] = nil
+                        counts.unreachableIn.remove(other)
+                    }
+                }
             }
-            counts.unreachableIn.remove(operation)
-            // Answered by the queue's endpoint: a success, or an error of the service's own. (Not
-            // a result sent: it goes to the result queue, which may be on another endpoint.)
-            let answered = failure.map { $0.kind == .service && !$0.whileObtainingCredentials } ?? true
-            guard answered, Self.callsToTheQueue.contains(operation), !counts.unreachableIn.isEmpty else { return }
-            reachableAgain = counts.unreachableIn.intersection(Self.callsToTheQueue).sorted()
-            for other in reachableAgain {
-                counts.errors[other] = nil
-                counts.unreachableIn.remove(other)
+            let key = "sqs-queue-state \(queue.url) \(operation)"
+            if let failure, let text, let head, previous == nil || previous?.hasPrefix(head + ":") == false {
+                var metadata: Logger.Metadata = [
+                    "event": "queue-failing", "operation": "\(operation)", "error_code": "\(failure.code)",
+                    "aws_request_id": "\(failure.requestId ?? "-")", "queue_url": "\(queue.url)",
+                ]
+                if let sentTo { metadata["result_queue_url"] = "\(sentTo)" }
+                logLimiter.log(.error, "SQS queue \(queue) cannot be used: \(text)", metadata: metadata, key: key, logger: logger)
+            } else if failure == nil, previous != nil {
+                recovered(operation, queue: queue, logger: logger)
             }
+            for other in reachableAgain { recovered(other, queue: queue, logger: logger) }
         }
-        let key = "sqs-queue-state \(queue.url) \(operation)"
-        if let failure, let text, let head, previous == nil || previous?.hasPrefix(head + ":") == false {
-            var metadata: Logger.Metadata = [
-                "event": "queue-failing", "operation": "\(operation)", "error_code": "\(failure.code)",
-                "aws_request_id": "\(failure.requestId ?? "-")", "queue_url": "\(queue.url)",
-            ]
-            if let sentTo { metadata["result_queue_url"] = "\(sentTo)" }
-            logLimiter.log(.error, "SQS queue \(queue) cannot be used: \(text)", metadata: metadata, key: key, logger: logger)
-        } else if failure == nil, previous != nil {
-            recovered(operation, queue: queue, logger: logger)
-        }
-        for other in reachableAgain { recovered(other, queue: queue, logger: logger) }
     }
 
     /// The operations whose calls go to the task queue's own endpoint (`SendMessage`, recorded
