@@ -169,7 +169,8 @@ import Testing
         let proceed = DispatchSemaphore(value: 0)
         let held = Mutex(false)
         let logger = Logger(label: "test") { _ in
-            OrderLogHandler { event in
+            ClosureLogHandler { _, _, metadata in
+                guard case .string(let event)? = metadata["event"] else { return }
                 // The first failing line takes a while to write: it lands once the success was
                 // recorded meanwhile.
                 if event == "queue-failing", held.withLock({ first in defer { first = true }; return !first }) {
@@ -195,21 +196,5 @@ import Testing
 
         #expect(intake.status.snapshot[queue.url]?.error == nil)
         #expect(events.withLock { $0 } == ["queue-failing", "queue-recovered"])
-    }
-}
-
-/// Hands each record's `event` to `onEvent`.
-private struct OrderLogHandler: LogHandler {
-    let onEvent: @Sendable (String) -> Void
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        if case .string(let name)? = event.metadata?["event"] { onEvent(name) }
     }
 }

@@ -10,7 +10,12 @@ public final class LogRecorder: Sendable {
 
     /// A logger at trace level that records into this recorder.
     public func logger(label: String = "test") -> Logger {
-        var logger = Logger(label: label) { _ in RecordingLogHandler(recorder: self) }
+        var logger = Logger(label: label) { _ in
+            ClosureLogHandler { level, message, metadata in
+                let fields = metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                self.append("\(level) \(message) \(fields)")
+            }
+        }
         logger.logLevel = .trace
         return logger
     }
@@ -29,20 +34,24 @@ public final class LogRecorder: Sendable {
     }
 }
 
-struct RecordingLogHandler: LogHandler {
-    let recorder: LogRecorder
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
+/// Hands every record (at any level), its metadata merged with the logger's, to `onLog`.
+public struct ClosureLogHandler: LogHandler {
+    let onLog: @Sendable (Logger.Level, Logger.Message, Logger.Metadata) -> Void
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level = .trace
 
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    public init(onLog: @escaping @Sendable (Logger.Level, Logger.Message, Logger.Metadata) -> Void) {
+        self.onLog = onLog
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    func log(event: LogEvent) {
+    public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
-        let fields = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        recorder.append("\(event.level) \(event.message) \(fields)")
+        onLog(event.level, event.message, merged)
     }
 }
