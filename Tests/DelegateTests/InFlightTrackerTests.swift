@@ -65,4 +65,24 @@ import Testing
         _ = await running.value
         #expect(dispatcher.inFlight.current == 0)
     }
+
+    /// A task's deadline counts from its receipt, a wait for a slot included (as the executor
+    /// counts it): one that waited most of it overruns that much sooner, not a whole deadline
+    /// after it started.
+    @Test func aTaskThatWaitedOverrunsItsDeadlineFromItsReceipt() async throws {
+        let http = ScriptedHTTPClient()
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: http, accessKeyID: "AKIDINFLIGHT", endpoint: ScriptedExecutorFixture.endpoint, clock: SystemWallClock())
+        let task = try DelegateTask.decode(TaskFixtures.task { $0["deadlineSeconds"] = 600 }, defaultID: nil)
+        // Received 540 s ago: 60 s of its deadline are left.
+        let receivedAt = Date().addingTimeInterval(-Double(task.deadlineSeconds - 60))
+        let running = Task { await dispatcher.run(task, receivedAt: receivedAt, logger: Logger(label: "test")) }
+        #expect(await eventually { http.holding == 1 })
+        let soon = ContinuousClock.now + .seconds(61) + InFlightTracker.overrunAllowance
+        #expect(dispatcher.inFlight.overrun(now: soon).map(\.taskID) == [task.id])
+        #expect(dispatcher.inFlight.overrun(now: .now + InFlightTracker.overrunAllowance).isEmpty)
+        http.releaseHeld()
+        _ = await running.value
+    }
 }

@@ -242,8 +242,11 @@ public final class TaskDispatcher: Sendable {
     func run(
         _ task: DelegateTask, receivedAt: Date, logger: Logger, finishing: ((TaskResult) -> TaskResult)? = nil
     ) async -> TaskResult {
+        // The deadline counts from receipt, a wait for a slot included, as the executor's does
+        // (a clock stepped backwards counts as no wait).
+        let waited = Duration.seconds(max(0, now.timeIntervalSince(receivedAt)))
         let token = inFlight.enter(
-            deadline: .seconds(task.deadlineSeconds),
+            deadline: .seconds(task.deadlineSeconds) - waited,
             label: .init(taskID: task.id, connectorID: task.connector.id, operation: task.operation.name.rawValue))
         status.started()
         let result = await executor.run(task, receivedAt: receivedAt, logger: logger, finishing: finishing)
