@@ -55,6 +55,14 @@ import Testing
             "[sqs] queue_urls", "entries 2 and 3 name one queue"
         ),
         ("queue_urls = [\"https://h/1/q\", \"https://H:443/1/q/\"]", "[sqs] queue_urls", "entries 1 and 2 name one queue"),
+        (
+            "endpoint = \"https://vpce-0abc-def.sqs.eu-west-1.vpce.amazonaws.com\"\nqueue_urls = [\"https://sqs.us-east-1.amazonaws.com/1/q\"]",
+            "[sqs] queue_urls", "is a queue in us-east-1, and [sqs] endpoint serves its own region only"
+        ),
+        (
+            "endpoint = \"https://sqs.eu-west-1.amazonaws.com\"\nqueue_urls = [\"https://sqs.eu-west-1.amazonaws.com/1/q\"]\nresult_queue_url = \"https://sqs.us-east-1.amazonaws.com/1/r\"",
+            "[sqs] result_queue_url", "is a queue in us-east-1"
+        ),
         ("wait_seconds = 21", "[sqs] wait_seconds", "between 0 and 20"),
         ("visibility_seconds = 1", "[sqs] visibility_seconds", "between 2 and 43200"),
         ("endpoint = \"ftp://x\"", "[sqs] endpoint", "https://"),
@@ -186,5 +194,18 @@ import Testing
         #expect(!overridden.permitsReplies(to: try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/1/q")))
         overridden.endpoint = "http://127.0.0.1:4566"
         #expect(overridden.permitsReplies(to: try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/1/q")))
+    }
+
+    /// An endpoint of one region takes that region's queues (spelt any way), and an endpoint that
+    /// names no region (an emulator) any queue.
+    @Test func anEndpointTakesItsRegionsQueues() throws {
+        for (endpoint, queue) in [
+            ("https://sqs-fips.us-east-1.amazonaws.com", "https://sqs.us-east-1.api.aws/1/q"),
+            ("http://127.0.0.1:4566", "https://sqs.eu-west-1.amazonaws.com/1/q"),
+        ] {
+            let toml = "[sqs]\nendpoint = \"\(endpoint)\"\nqueue_urls = [\"\(queue)\"]\n"
+            let loaded = try DelegateConfiguration.load(tomlText: toml, environment: [:], hostName: "h")
+            #expect(loaded.sqs.queueURLs == [queue])
+        }
     }
 }

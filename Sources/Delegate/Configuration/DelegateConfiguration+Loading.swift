@@ -105,6 +105,27 @@ extension DelegateConfiguration {
 
     // MARK: - TOML
 
+    /// toml++'s message with each `'...'` it quotes (a key or table given twice, as written)
+    /// over 32 characters named by its length, as every other message here names a key: it may
+    /// be a secret pasted as a key.
+    static func shorteningQuotes(in message: String) -> String {
+        let parts = message.split(separator: "'", omittingEmptySubsequences: false)
+        guard parts.count >= 3 else { return message }
+        var shown = String(parts[0])
+        var index = 1
+        while index < parts.count {
+            if index + 1 < parts.count {
+                shown += "'" + TaskObject.shownUnknownKey(String(parts[index]), as: "key", quote: { $0 }) + "'"
+                shown += parts[index + 1]
+                index += 2
+            } else {
+                shown += "'" + parts[index]
+                index += 1
+            }
+        }
+        return shown
+    }
+
     /// Parses TOML text: `TOMLSyntaxCheck` first, then TOMLKit.
     static func parse(tomlText: String) throws(ConfigurationError) -> TOMLTable {
         // toml++ (under TOMLKit) aborts the process on some malformed input rather than
@@ -116,7 +137,7 @@ extension DelegateConfiguration {
             throw ConfigurationError(
                 key: nil,
                 reason: "TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): "
-                    + error.description)
+                    + shorteningQuotes(in: error.description))
         } catch {
             throw ConfigurationError(key: nil, reason: "the file is not valid TOML")
         }
@@ -178,7 +199,9 @@ extension DelegateConfiguration {
             throw ConfigurationError(key: "connectors", reason: "must be tables [connectors.<id>], not a single value")
         }
         for id in tables.keys.sorted() {
-            let origin = (path.map { $0 + " " } ?? "") + "[connectors.\(TaskObject.quotedKey(id))]"
+            // An id that is none (a secret pasted as a table name, say) is named by its length.
+            let shownID = DelegateTask.isValidID(id) ? id : TaskObject.shownUnknownKey(id, as: "connector id")
+            let origin = (path.map { $0 + " " } ?? "") + "[connectors.\(shownID)]"
             guard let table = tables[id]?.table else {
                 throw ConfigurationError(key: origin, reason: "must be a table of the connector's keys")
             }

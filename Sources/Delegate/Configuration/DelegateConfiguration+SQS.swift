@@ -73,6 +73,20 @@ extension DelegateConfiguration {
             return nil
         }
 
+        /// A configured queue of Amazon SQS in another region than the `endpoint` override's host
+        /// names, which serves its own region's queues only (every call about the queue would
+        /// fail): its key's label, its URL and region.
+        var queueOutsideEndpointRegion: (label: String, url: String, region: String)? {
+            guard let endpointRegion else { return nil }
+            let configured = queueURLs.map { ("[sqs] queue_urls", $0) } + [("[sqs] result_queue_url", resultQueueURL)]
+            for (label, url) in configured {
+                if let region = (try? SQSQueueURL(url))?.amazonSQSRegion, region != endpointRegion {
+                    return (label, url, region)
+                }
+            }
+            return nil
+        }
+
         /// The signing region for calls about `queue`: the region the host they go to names (the
         /// `endpoint` override, else the queue's), else `region`, else the queue URL's (an Amazon
         /// SQS host's, or the `sqs.<region>.…` of another partition's host), else `us-east-1`.

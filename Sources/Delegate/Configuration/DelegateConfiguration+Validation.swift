@@ -52,6 +52,13 @@ extension DelegateConfiguration {
                 reason: "entries \(first + 1) and \(second + 1) name one queue, spelt two ways: list each queue once",
                 origin: origins[label])
         }
+        if let (label, url, region) = sqs.queueOutsideEndpointRegion {
+            throw ConfigurationError(
+                key: label,
+                reason: "\(Self.quoted(url)) is a queue in \(region), and [sqs] endpoint serves its own region only: "
+                    + "give a queue of that region, or an endpoint of \(region)",
+                origin: origins[label])
+        }
         if let results = try? SQSQueueURL(sqs.resultQueueURL), sqs.isTaskQueue(results) {
             let label = "[sqs] result_queue_url"
             throw ConfigurationError(

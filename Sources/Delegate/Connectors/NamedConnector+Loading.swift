@@ -33,7 +33,7 @@ extension NamedConnector {
             throw error(nil, "a connector id must be 1-128 characters of A-Za-z0-9._-, not starting with '.'")
         }
         for key in table.keys.sorted() where !keys.contains(key) {
-            throw error(TaskObject.quotedKey(key), "unknown key; a connector takes " + keys.joined(separator: ", "))
+            throw error(TaskObject.shownUnknownKey(key, as: "key"), "unknown key; a connector takes " + keys.joined(separator: ", "))
         }
         guard table["region"] != nil else { throw error("region", "is required") }
         guard let credentialsValue = table["credentials"] else { throw error("credentials", "is required") }
@@ -43,7 +43,7 @@ extension NamedConnector {
         for key in credentials.keys.sorted() where !credentialKeys.contains(key) {
             throw error(
                 "credentials",
-                "\(TaskObject.quotedKey(key)) is not a key of credentials; they are "
+                "\(TaskObject.shownUnknownKey(key, as: "key")) is not a key of credentials; they are "
                     + credentialKeys.joined(separator: ", "))
         }
 

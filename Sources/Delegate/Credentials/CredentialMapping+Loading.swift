@@ -48,7 +48,7 @@ extension CredentialMapping {
             ConfigurationError(key: "\(origin) \(key)", reason: reason)
         }
         for key in table.keys.sorted() where !keys.contains(key) {
-            throw error(TaskObject.quotedKey(key), "unknown key; a [[credential]] entry takes " + keys.joined(separator: ", "))
+            throw error(TaskObject.shownUnknownKey(key, as: "key"), "unknown key; a [[credential]] entry takes " + keys.joined(separator: ", "))
         }
         func string(_ key: String) throws(ConfigurationError) -> String? {
             guard let value = table[key] else { return nil }

@@ -1,0 +1,44 @@
+import Testing
+
+@testable import Delegate
+
+/// A secret pasted into the configuration as a key, a table name or a key given twice (a
+/// credentials file's line, say) is named by its length in the error, wherever it is: the error
+/// reaches check-config's output, the journal's "reload refused" line and systemctl status.
+@Suite struct ConfigurationPastedSecretTests {
+    static let pasted = "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    static let connector = "[connectors.ci]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n"
+
+    @Test(arguments: [
+        (connector + "\"\(pasted)\" = 1\n", "<a key of 62 characters>"),
+        (
+            "[connectors.ci]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\", \"\(pasted)\" = 1 }\n",
+            "<a key of 62 characters>"
+        ),
+        (
+            "[[credential]]\nunit = \"app.service\"\nid = \"db\"\nconnector = \"ci\"\nsecret = \"db\"\n\"\(pasted)\" = 1\n"
+                + connector,
+            "<a key of 62 characters>"
+        ),
+        ("[connectors.\"\(pasted)\"]\nregion = \"us-east-1\"\n", "<a connector id of 62 characters>"),
+        // toml++'s own message quotes the key as it was written (its quotes too).
+        ("[delegate]\n\"\(pasted)\" = 1\n\"\(pasted)\" = 2\n", "cannot redefine existing integer '<a key of "),
+        ("[\"\(pasted)\"]\n[\"\(pasted)\"]\n", "cannot redefine existing table '<a key of "),
+    ])
+    func aPastedSecretIsNamedByItsLength(toml: String, shown: String) {
+        let error = #expect(throws: ConfigurationError.self) {
+            try DelegateConfiguration.load(tomlText: toml, environment: [:], hostName: "h")
+        }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(!text.contains("wJalrXUtnFEMI"), "\(text)")
+        #expect(text.contains(shown), "\(text)")
+    }
+
+    /// A short key given twice is still named as written.
+    @Test func aShortKeyGivenTwiceIsNamed() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try DelegateConfiguration.load(tomlText: "[delegate]\nname = \"a\"\nname = \"b\"\n", environment: [:], hostName: "h")
+        }
+        #expect(error.map { "\($0)" }?.contains("'name'") == true, "\(String(describing: error))")
+    }
+}
