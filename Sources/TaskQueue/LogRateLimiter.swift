@@ -48,25 +48,23 @@ public final class LogRateLimiter: Sendable {
     ) {
         let event = Event(level: level, message: message, metadata: metadata, logger: logger)
         let instant = now()
-        let (summary, pass) = windows.withLock { windows -> (Event?, Bool) in
+        // Written under the lock, as the summaries are: lines of one key (a queue's failing and
+        // recovered, say) reach the journal in the order they were decided.
+        windows.withLock { windows in
             var window = windows[key] ?? Window(start: instant)
-            var summary: Event? = nil
             if instant - window.start >= interval {
-                summary = Self.summary(of: window)
+                if let summary = Self.summary(of: window) { Self.emit(summary) }
                 window = Window(start: instant)
             }
-            let pass = window.logged < burst
-            if pass {
+            if window.logged < burst {
                 window.logged += 1
+                Self.emit(event)
             } else {
                 window.suppressed += 1
                 window.last = event
             }
             windows[key] = window
-            return (summary, pass)
         }
-        if let summary { Self.emit(summary) }
-        if pass { Self.emit(event) }
     }
 
     public func warning(_ message: String, metadata: Logger.Metadata = [:], key: String, logger: Logger) {
@@ -78,15 +76,12 @@ public final class LogRateLimiter: Sendable {
     /// count is lost with the process.
     public func flush(all: Bool = false) {
         let instant = now()
-        let summaries = windows.withLock { windows -> [Event] in
-            var summaries: [Event] = []
+        windows.withLock { windows in
             for (key, window) in windows where all || instant - window.start >= interval {
-                if let summary = Self.summary(of: window) { summaries.append(summary) }
+                if let summary = Self.summary(of: window) { Self.emit(summary) }
                 windows[key] = nil
             }
-            return summaries
         }
-        for summary in summaries { Self.emit(summary) }
     }
 
     /// How many events of `key` are counted but not yet summarised.

@@ -189,7 +189,13 @@ import Testing
 
         async let failed: Void = offPool { intake.record(invalid, of: "DeleteMessage", queue: queue, logger: logger) }
         try await offPool { entered.wait() }
-        async let succeeded: Void = offPool { intake.record(nil, of: "DeleteMessage", queue: queue, logger: logger) }
+        let recording = DispatchSemaphore(value: 0)
+        async let succeeded: Void = offPool {
+            recording.signal()
+            intake.record(nil, of: "DeleteMessage", queue: queue, logger: logger)
+        }
+        // The success is on its way into record (without the ordering, it logs within this time).
+        try await offPool { recording.wait() }
         try await Task.sleep(for: .milliseconds(300))
         proceed.signal()
         _ = try await (failed, succeeded)

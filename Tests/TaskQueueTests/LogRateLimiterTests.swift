@@ -1,3 +1,6 @@
+import Foundation
+import Logging
+import Synchronization
 import TestSupport
 import Testing
 
@@ -71,5 +74,42 @@ import Testing
         clock.advance(by: .seconds(1))
         limiter.flush()
         #expect(recorder.records.count == 3)
+    }
+
+    /// A summary being written and a new line of its key come in the order they were decided:
+    /// the summary of a window that ended (a queue's suppressed recovery) never lands after the
+    /// first line of the next (its failing again), which would leave the journal's last word
+    /// wrong.
+    @Test(.timeLimit(.minutes(1))) func aSummaryAndTheNextLineOfItsKeyAreWrittenInTheirOrder() async throws {
+        let clock = ManualMonotonicClock()
+        let limiter = LogRateLimiter(burst: 1, interval: .seconds(10), now: { clock.now })
+        let lines = Mutex<[String]>([])
+        let entered = DispatchSemaphore(value: 0)
+        let proceed = DispatchSemaphore(value: 0)
+        let logger = Logger(label: "test") { _ in
+            ClosureLogHandler { _, message, metadata in
+                // The summary takes a while to write.
+                if metadata["suppressed"] != nil {
+                    entered.signal()
+                    proceed.wait()
+                }
+                lines.withLock { $0.append("\(message)") }
+            }
+        }
+        limiter.log(.error, "failing", key: "state", logger: logger)
+        limiter.log(.notice, "recovered", key: "state", logger: logger)
+        clock.advance(by: .seconds(10))
+        async let flushed: Void = offPool { limiter.flush() }
+        try await offPool { entered.wait() }
+        let logging = DispatchSemaphore(value: 0)
+        async let logged: Void = offPool {
+            logging.signal()
+            limiter.log(.error, "failing again", key: "state", logger: logger)
+        }
+        try await offPool { logging.wait() }
+        try await Task.sleep(for: .milliseconds(300))
+        proceed.signal()
+        _ = try await (flushed, logged)
+        #expect(lines.withLock { $0 } == ["failing", "recovered (1 more suppressed)", "failing again"])
     }
 }
