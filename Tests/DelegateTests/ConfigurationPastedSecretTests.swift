@@ -21,9 +21,14 @@ import Testing
             "<a key of 62 characters>"
         ),
         ("[connectors.\"\(pasted)\"]\nregion = \"us-east-1\"\n", "<a connector id of 62 characters>"),
-        // toml++'s own message quotes the key as it was written (its quotes too).
+        // toml++'s own message quotes the key as it was written (its quotes, any dotted part and
+        // what it read after it counted: the length is toml++'s).
         ("[delegate]\n\"\(pasted)\" = 1\n\"\(pasted)\" = 2\n", "cannot redefine existing integer '<a key of "),
         ("[\"\(pasted)\"]\n[\"\(pasted)\"]\n", "cannot redefine existing table '<a key of "),
+        ("[delegate]\n'\(pasted)' = 1\n'\(pasted)' = 2\n", "cannot redefine existing integer '<a key of "),
+        ("['\(pasted)']\n['\(pasted)']\n", "cannot redefine existing table '<a key of "),
+        ("[delegate]\na.'\(pasted)' = 1\na.'\(pasted)' = 2\n", "'<a key of "),
+        ("[delegate]\n\"it's \(pasted)\" = 1\n\"it's \(pasted)\" = 2\n", "'<a key of "),
     ])
     func aPastedSecretIsNamedByItsLength(toml: String, shown: String) {
         let error = #expect(throws: ConfigurationError.self) {

@@ -105,25 +105,17 @@ extension DelegateConfiguration {
 
     // MARK: - TOML
 
-    /// toml++'s message with each `'...'` it quotes (a key or table given twice, as written)
-    /// over 32 characters named by its length, as every other message here names a key: it may
-    /// be a secret pasted as a key.
+    /// toml++'s message with what it quotes (a key or table given twice as it was written, its
+    /// quotes and dots included: from the first `'` to the last) named by its length when over 32
+    /// characters, as every other message here names a key: it may be a secret pasted as a key.
     static func shorteningQuotes(in message: String) -> String {
-        let parts = message.split(separator: "'", omittingEmptySubsequences: false)
-        guard parts.count >= 3 else { return message }
-        var shown = String(parts[0])
-        var index = 1
-        while index < parts.count {
-            if index + 1 < parts.count {
-                shown += "'" + TaskObject.shownUnknownKey(String(parts[index]), as: "key", quote: { $0 }) + "'"
-                shown += parts[index + 1]
-                index += 2
-            } else {
-                shown += "'" + parts[index]
-                index += 1
-            }
+        guard let open = message.firstIndex(of: "'"), let close = message.lastIndex(of: "'"), open < close else {
+            return message
         }
-        return shown
+        let quoted = message[message.index(after: open)..<close]
+        let shown = TaskObject.shownUnknownKey(String(quoted), as: "key", quote: { $0 })
+        guard shown.hasPrefix("<") else { return message }
+        return String(message[...open]) + shown + String(message[close...])
     }
 
     /// Parses TOML text: `TOMLSyntaxCheck` first, then TOMLKit.
