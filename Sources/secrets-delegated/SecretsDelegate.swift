@@ -139,7 +139,8 @@ struct Submit: AsyncParsableCommand {
             neither a string nor null (null beside --reply-queue), that is over 256 KiB with its taskId \
             attribute, or that holds a raw U+FFFE or U+FFFF (SQS carries neither; write them escaped, \\uffff) \
             is refused before sending (exit 64), and so is a reply queue (--reply-queue, the task's replyTo or \
-            [sqs] result_queue_url) that is the task queue or another of [sqs] queue_urls. Without --seal nothing authenticates a result: anyone who may \
+            [sqs] result_queue_url) that is the task queue or another of [sqs] queue_urls, or a task or reply \
+            queue of another region than an Amazon SQS [sqs] endpoint. Without --seal nothing authenticates a result: anyone who may \
             send to the reply queue, or write to the spool's done/, can forge one; with --seal a success must \
             open with this submission's key. \
             With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \

@@ -319,6 +319,31 @@ import Testing
         #expect(recorded.isEmpty, "\(recorded.map(\.action))")
     }
 
+    /// Through an [sqs] endpoint of one Amazon SQS region, a task or reply queue of another
+    /// cannot be reached: a usage error before anything is sent (the delegate refuses such a
+    /// configuration, and such a replyTo).
+    @Test(arguments: [
+        ("https://sqs.us-east-1.amazonaws.com/1/tasks", "https://sqs.eu-west-1.amazonaws.com/1/replies", "the task queue"),
+        ("https://sqs.eu-west-1.amazonaws.com/1/tasks", "https://sqs.us-east-1.amazonaws.com/1/replies", "the result queue"),
+    ])
+    func aQueueOfAnotherRegionThanTheEndpointIsRefusedBeforeSending(task: String, reply: String, refused: String) async throws {
+        let configuration = try DelegateConfiguration.load(
+            tomlText: """
+                [identity]
+                sources = ["environment"]
+                [sqs]
+                endpoint = "https://vpce-0abc-x.sqs.eu-west-1.vpce.amazonaws.com"
+                """,
+            environment: [:], hostName: "submit-region")
+        let destination = TaskSubmitter.SQSDestination(
+            queueURL: task, replyQueueURL: reply, configuration: configuration,
+            environment: ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"])
+        let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: .seconds(1), seal: false)
+            .submit(Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8))
+        #expect(outcome.status == 64, "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains("\(refused) (") && outcome.errorOutput.contains("serves its own region only"), "\(outcome.errorOutput)")
+    }
+
     /// Nor may it be another of the configuration's task queues: a delegate would not answer
     /// there, and --wait would wait out its timeout for a task said to stay queued.
     @Test func aReplyQueueThatIsAnotherConfiguredTaskQueueIsRefusedBeforeSending() async throws {

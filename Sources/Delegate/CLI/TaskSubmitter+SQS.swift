@@ -95,6 +95,16 @@ extension TaskSubmitter {
         } catch {
             return .failure(error.message, status: ExitStatus.usage)
         }
+        // Through an [sqs] endpoint of one region, a queue of another cannot be reached (the
+        // delegate refuses such a configuration, and such a replyTo).
+        for (what, given) in [("the task queue", queue), ("the result queue", reply)] {
+            if let given, !target.configuration.sqs.reaches(given) {
+                return .failure(
+                    "\(what) (\(given.url.prefix(200))) is in \(given.amazonSQSRegion ?? "-"), and [sqs] endpoint "
+                        + "(\(target.configuration.sqs.endpoint.prefix(200))) serves its own region only",
+                    status: ExitStatus.usage)
+            }
+        }
         if let reply, reply.namesSameQueue(as: queue, throughOneEndpoint: !target.configuration.sqs.endpoint.isEmpty) {
             return .failure(
                 "the result queue is the task queue (\(queue.url.prefix(200))): a delegate would take the result for a task; "

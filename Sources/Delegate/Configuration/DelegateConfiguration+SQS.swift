@@ -44,10 +44,7 @@ extension DelegateConfiguration {
         /// `result_queue_url`. With the `endpoint` override every call goes there: any queue,
         /// unless both name regions and they differ (the endpoint serves its own region only).
         public func permitsReplies(to queue: SQSQueueURL) -> Bool {
-            if !endpoint.isEmpty {
-                guard let endpointRegion = endpointRegion, let queueRegion = queue.amazonSQSRegion else { return true }
-                return endpointRegion == queueRegion
-            }
+            if !endpoint.isEmpty { return reaches(queue) }
             let configured = (queueURLs + [resultQueueURL]).compactMap { try? SQSQueueURL($0).origin }
             if configured.contains(queue.origin) { return true }
             return queue.origin.lowercased().hasPrefix("https://") && queue.amazonSQSRegion != nil
@@ -77,14 +74,21 @@ extension DelegateConfiguration {
         /// names, which serves its own region's queues only (every call about the queue would
         /// fail): its key's label, its URL and region.
         var queueOutsideEndpointRegion: (label: String, url: String, region: String)? {
-            guard let endpointRegion else { return nil }
             let configured = queueURLs.map { ("[sqs] queue_urls", $0) } + [("[sqs] result_queue_url", resultQueueURL)]
             for (label, url) in configured {
-                if let region = (try? SQSQueueURL(url))?.amazonSQSRegion, region != endpointRegion {
+                if let queue = try? SQSQueueURL(url), !reaches(queue), let region = queue.amazonSQSRegion {
                     return (label, url, region)
                 }
             }
             return nil
+        }
+
+        /// Whether calls about `queue` can reach it: always without the `endpoint` override, or
+        /// through one that names no region (an emulator); through an Amazon SQS host of one
+        /// region, only a queue of that region (or one whose host names none).
+        public func reaches(_ queue: SQSQueueURL) -> Bool {
+            guard !endpoint.isEmpty, let endpointRegion, let queueRegion = queue.amazonSQSRegion else { return true }
+            return endpointRegion == queueRegion
         }
 
         /// The signing region for calls about `queue`: the region the host they go to names (the
