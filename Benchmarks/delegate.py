@@ -140,6 +140,8 @@ sources = {identity}
 directory = "{credentials}"
 {extra}"""
             )
+        # The delegate refuses a configuration others may write (umask 002 would make it so).
+        os.chmod(self.config, 0o600)
         self.binary = binary
         self.wrapper = list(wrapper)
         self.ready_timeout = ready_timeout

@@ -5,6 +5,9 @@
 # Needs valgrind and nginx. Run it after changes to start-up or the task path, then rebuild: the
 # file is an input of scripts/swift-build-release.sh. A few minutes.
 set -euo pipefail
+# Files it writes get their modes from here, not from the caller's umask (002 would make a
+# configuration group-writable, which the delegate refuses).
+umask 022
 cd "$(dirname "$0")/.."
 SWIFT="${SWIFT:-swift}" scripts/swift-build-release.sh --product secrets-delegated
 WORK=$(mktemp -d /tmp/secrets-delegate-order.XXXXXX)

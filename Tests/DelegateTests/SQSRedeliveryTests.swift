@@ -88,7 +88,9 @@ import Testing
     /// Received again through the other while it runs, it is not run twice; after its answer, it
     /// is deleted, not run again.
     @Test func aMessageIsKnownByItsQueueHoweverTheQueueURLIsSpelt() async throws {
-        let endpoint = try SQSScriptedEndpoint(sendDelay: .milliseconds(1_500))
+        // The first run's result is held long enough for the second receive to find it running,
+        // even on a loaded machine.
+        let endpoint = try SQSScriptedEndpoint(sendDelay: .seconds(4))
         defer { endpoint.server.stop() }
         let (intake, http, _) = try endpoint.intake()
         defer { http.shutdown() }

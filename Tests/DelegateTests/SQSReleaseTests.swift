@@ -112,7 +112,7 @@ import Testing
 
         if selectors.isEmpty {
             let sent = try #require(endpoint.bodies(of: "SendMessage").first, "\(endpoint.actions)")
-            #expect(sent.contains("InvalidTask") && sent.contains("t-large"), "\(sent)")
+            #expect(sent.contains("InvalidTask") && sent.contains("t-large") && sent.contains("256 KiB"), "\(sent.prefix(400))")
             let sentTo = try JSONSerialization.jsonObject(with: Data(sent.utf8)) as? [String: Any]
             #expect(sentTo?["QueueUrl"] as? String == replies.url, "\(sent.prefix(300))")
             #expect(endpoint.actions.contains { $0.hasPrefix("DeleteMessage") }, "\(endpoint.actions)")

@@ -195,7 +195,7 @@ import Testing
             #expect(first.map { Array($0.utf8) } == Array(decomposed.utf8))
             try writeFile(dir.file("tmp/b"), "{}")
             #expect(rename(dir.file("tmp/b"), dir.file("new/" + precomposed)) == 0)
-            let second = await nextName(watcher, within: .seconds(5))
+            let second = await nextName(watcher, within: .seconds(90))
             #expect(second.map { Array($0.utf8) } == Array(precomposed.utf8), "\(String(describing: second))")
         }
     }

@@ -47,9 +47,9 @@ printf '%s\n' '{"id":"boot-handed-done","status":"succeeded","note":"the first r
 chown secrets-delegate:secrets-delegate "$spool/done/boot-handed-done.json"
 chmod 0640 "$spool/done/boot-handed-done.json"
 cp "$spool/done/boot-handed-done.json" "$LOGS/handed-done.before"
-journal_mark claims-of-another EVENT=spool-claims-of-another "DIRECTORY=$old"
+journal_mark claims-of-another -o json EVENT=spool-claims-of-another "DIRECTORY=$old"
 systemctl start secrets-delegate.service
-claims_named() { journal_since claims-of-another EVENT=spool-claims-of-another "DIRECTORY=$old" | grep -q .; }
+claims_named() { journal_since claims-of-another -o json EVENT=spool-claims-of-another "DIRECTORY=$old" | grep -q .; }
 if wait_until 30 claims_named; then
     entry=$(journal_since claims-of-another -o json EVENT=spool-claims-of-another "DIRECTORY=$old" | tail -n 1)
     grep -q '"COUNT":"3"' <<<"$entry" && grep -q '"PRIORITY":"5"' <<<"$entry" &&
@@ -60,7 +60,7 @@ else
 fi
 expect_eq "tasks left in $old by the start" "$(ls "$old" | wc -l)" 3
 systemctl stop secrets-delegate.service
-recipe=$(journal_since claims-of-another EVENT=spool-claims-of-another "DIRECTORY=$old" | tail -n 1 |
+recipe=$(delegate_journal EVENT=spool-claims-of-another "DIRECTORY=$old" | tail -n 1 |
     sed -n 's/.*to its own claims unless one of its name is there: \(.*\) (at the next start.*/\1/p')
 [ -n "$recipe" ] && ok "the notice prints its hand-over loop: $(head -c 200 <<<"$recipe")" || fail "no loop in the notice"
 (eval "$recipe")

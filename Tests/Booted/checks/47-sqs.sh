@@ -61,8 +61,8 @@ FAILING_ID=MESSAGE_ID=dd537e94b0334adeb1d8c24398d08508
 RECOVERED_ID=MESSAGE_ID=cf1cc538b5d44238b900d6b7d4064165
 sqs_config "$SQS_TASK_QUEUE" 1 3
 printf 'result_queue_url = "%s"\n' "$missing_results" >>/etc/secrets-delegate/delegate.toml
-journal_mark orphan-failing $FAILING_ID OPERATION=SendMessage
-journal_mark orphan-recovered $RECOVERED_ID OPERATION=SendMessage
+journal_mark orphan-failing -o json $FAILING_ID OPERATION=SendMessage
+journal_mark orphan-recovered -o json $RECOVERED_ID OPERATION=SendMessage
 systemctl start secrets-delegate.service
 submit sqs-orphan "{\"id\":\"boot-sqs-orphan\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db#password\"}}" \
     --sqs "$SQS_TASK_QUEUE"
