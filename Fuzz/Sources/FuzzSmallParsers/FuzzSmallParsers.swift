@@ -55,7 +55,7 @@ public func fuzzSmallParsers(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CI
     }
 
     // A rejected message's replyTo, read leniently: nil, or a queue URL that reads the same.
-    if let replyTo = SQSQueuePoller.readableReplyTo(in: Data(bytes)) {
+    if let replyTo = SQSQueuePoller.readableReplyTo(in: TaskDocument(Data(bytes))) {
         precondition((try? SQSQueueURL(replyTo.description)) == replyTo)
     }
 
