@@ -215,6 +215,32 @@ import Testing
         #expect(http.requests.map(\.action) == ["CreateSecret", "GetSecretValue", "DeleteSecret"])
     }
 
+    /// A read-back that failed for another reason than a refusal (an outage, throttling) says
+    /// nothing of the policy: the test fails with that error, not "cannot read them back"; the
+    /// dummy is still deleted.
+    @Test func aReadBackFailingForAnotherReasonThanARefusalFailsTheTest() async throws {
+        http.always(Self.create, .json(Self.entry("devops/dummy")))
+        http.always(Self.get, .awsError("InternalServiceError", status: 500))
+        http.always(Self.delete, .json(Self.entry("devops/dummy")))
+        let outcome = try await run()
+
+        #expect(outcome.failure?.code.rawValue == "InternalServiceError", "\(String(describing: outcome.failure))")
+        #expect(summary(outcome).checks == ["CreateSecret:allowed", "GetSecretValue:error", "DeleteSecret:allowed"])
+        #expect(http.requests.map(\.action).last == "DeleteSecret")
+    }
+
+    /// A create cut off on its way (the task's deadline, a stop) may have made the dummy: the
+    /// journal names it, as for a cut-off read-back.
+    @Test func aCutOffCreateNamesTheDummyItMayHaveLeft() async throws {
+        http.always(Self.create, .transport(.cancelled))
+        let recorder = LogRecorder()
+        let error = await #expect(throws: AWSError.self) { try await self.run(logger: recorder.logger()) }
+        #expect(error?.code == .cancelled)
+        let left = recorder.records.filter { $0.contains("cut off and may have left its dummy secret") }
+        #expect(left.count == 1, "\(recorder.records)")
+        #expect(left.first?.contains("secret_name=\(Self.dummyPrefix)") == true, "\(left)")
+    }
+
     /// A read-back cut off (the task's deadline, a stop) ends the test with that cancellation,
     /// and the journal names the dummy left for the task's rerun to delete.
     @Test func aCutOffReadBackEndsTheTestAndNamesTheDummyLeft() async throws {

@@ -111,6 +111,25 @@ import Testing
         }
     }
 
+    /// A connection test whose credentials cannot be had here (a ref that names no file) fails
+    /// with a result as when STS or IMDS fail it: no check, nothing allowed, nothing sent.
+    @Test func aConnectionTestWithoutItsCredentialsHasAnEmptyChecksList() async throws {
+        let fixture = ScriptedExecutorFixture(maxAttempts: 1)
+        fixture.http.always(.any, .json([:]))
+        let data = TaskFixtures.task(operation: "testConnection", params: [:]) { fields in
+            fields["connector"] = [
+                "id": "scripted", "region": "us-east-1", "secretNamePrefix": "devops",
+                "credentials": ["type": "accessKey", "accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKeyRef": "no-such-ref"],
+            ]
+        }
+        let result = await fixture.run(try DelegateTask.decode(data, defaultID: nil))
+        #expect(result.status == .failed, "\(result.jsonLine)")
+        #expect(errorCode(result) == "CredentialsUnavailable", "\(result.jsonLine)")
+        #expect(result.result?["checks"] == .array([]), "\(result.jsonLine)")
+        #expect(result.result?["canRead"] == .bool(false) && result.result?["canWrite"] == .bool(false))
+        #expect(fixture.http.requests.isEmpty)
+    }
+
     /// A write cut off while its request was on its way says the write may have been made (a
     /// read does not, nor a write whose deadline passed before anything was sent).
     @Test func aWriteCutOffOnItsWaySaysItMayHaveBeenMade() async throws {

@@ -80,6 +80,10 @@ public struct TaskExecutor: Sendable {
             result.status = error.taskStatus
             result.attempts = error.attempts
             result.error = TaskFailure(error)
+            if task.operation.name == .testConnection, error.whileObtainingCredentials {
+                // As the test itself answers when STS or IMDS fail it: no check, nothing allowed.
+                result.result = ConnectionTest.withoutCredentials(error)
+            }
             if task.operation.writesSecret, error.attempts > 0, [.deadlineExceeded, .cancelled].contains(error.code) {
                 // Cut off while a request was on its way: AWS may have made the write. A deletion
                 // has no token: a rerun finds the secret scheduled for deletion (forced: AWS answers
@@ -124,7 +128,16 @@ public struct TaskExecutor: Sendable {
     }
 
     private func makeClient(for connector: Connector) throws(AWSError) -> SecretsManagerClient {
-        let provider = try credentials.provider(for: connector.credentials, region: connector.region)
+        let provider: any CredentialProvider
+        do {
+            provider = try credentials.provider(for: connector.credentials, region: connector.region)
+        } catch {
+            // Credentials that could not be had here (a ref missing or refused), as an STS or
+            // IMDS failure is marked by the client: nothing reached Secrets Manager.
+            var error = error
+            error.whileObtainingCredentials = true
+            throw error
+        }
         return SecretsManagerClient(
             aws: clients.secretsManager(region: connector.region),
             credentials: provider,

@@ -53,11 +53,13 @@ struct ConnectionTest: Sendable {
             checks.append(Check(action: "CreateSecret"))
         } catch {
             attempts += error.attempts
+            // Cut off with a create on its way: AWS may have made the dummy.
+            if error.attempts > 0, [.cancelled, .deadlineExceeded].contains(error.code) { warnLeft(dummy, cutOff: true, certain: false) }
             try Self.throwIfCutOff(error, attempts: attempts)
             // No credentials (STS refused the role, IMDS had none): nothing reached Secrets
             // Manager, so no check says what its policy allows.
             if error.whileObtainingCredentials {
-                return finish([], attempts: attempts, canRead: false, canWrite: false, failure: error, message: "the connection test failed: \(error.message)")
+                return OperationOutcome(value: Self.withoutCredentials(error), attempts: attempts, failure: error)
             }
             checks.append(Check(action: "CreateSecret", error: error))
             guard error.deniesAccess else {
@@ -86,6 +88,13 @@ struct ConnectionTest: Sendable {
             try Self.throwIfCutOff(error, attempts: attempts)
             checks.append(Check(action: "DeleteSecret", error: error))
         }
+        // A read-back that failed for another reason than a refusal (throttled, an outage) says
+        // nothing of what the policy allows: the test failed, as a create so failed does.
+        if let readError, !readError.deniesAccess {
+            return finish(
+                checks, attempts: attempts, canRead: false, canWrite: true, failure: readError,
+                message: "the connection test failed: \(readError.message)")
+        }
         let canRead = readError == nil
         let message =
             canRead
@@ -97,10 +106,10 @@ struct ConnectionTest: Sendable {
 
     /// The journal's word on a dummy secret left behind, by name: a run cut off (its deadline, a
     /// stop) leaves it for this task's rerun to delete, else for a person.
-    private func warnLeft(_ dummy: String, cutOff: Bool, code: AWSError.Code = .cancelled) {
+    private func warnLeft(_ dummy: String, cutOff: Bool, certain: Bool = true, code: AWSError.Code = .cancelled) {
         logger.warning(
             cutOff
-                ? "testConnection was cut off and left its dummy secret; running the task again deletes it, else delete it by hand"
+                ? "testConnection was cut off and \(certain ? "left" : "may have left") its dummy secret; running the task again deletes it, else delete it by hand"
                 : "testConnection could not delete its dummy secret; delete it by hand",
             metadata: ["secret_name": "\((try? client.namespace.fullName(for: dummy)) ?? dummy)", "error_code": "\(code)"])
     }
@@ -159,6 +168,15 @@ struct ConnectionTest: Sendable {
                 message: "the connector can neither create nor list secrets (it may still read the secrets its policy names: "
                     + "GetSecretValue is not tried, as the test knows no secret's name): \(error.message)")
         }
+    }
+
+    /// The result of a test whose credentials could not be had (a ref refused, STS or IMDS
+    /// failing): no call reached Secrets Manager, so no check, and nothing allowed.
+    static func withoutCredentials(_ error: AWSError) -> JSONValue {
+        .object([
+            "canRead": false, "canWrite": false, "checks": [],
+            "message": .string("the connection test failed: \(error.message)"),
+        ])
     }
 
     private func finish(_ checks: [Check], attempts: Int, canRead: Bool, canWrite: Bool, failure: AWSError?, message: String) -> OperationOutcome {
