@@ -1,4 +1,5 @@
 import AWSCore
+import HTTP
 import Foundation
 import Logging
 import Systemd
@@ -19,8 +20,10 @@ import Testing
     }
 
     /// No intakes, one attempt per call to the scripted Secrets Manager, environment credentials,
-    /// and the connector `prod` with `connectorTOML` (and anything after it, as `[[credential]]`).
-    static func configuration(concurrency: Int = 1, connectorTOML: String) throws -> DelegateConfiguration {
+    /// and the connector `prod` with `credentials` and `connectorTOML` (and anything after it, as `[[credential]]`).
+    static func configuration(
+        concurrency: Int = 1, credentials: String = #"{ type = "instanceRole" }"#, connectorTOML: String
+    ) throws -> DelegateConfiguration {
         try DelegateConfiguration.load(
             tomlText: """
                 [delegate]
@@ -36,7 +39,7 @@ import Testing
                 sources = ["environment"]
                 [connectors.prod]
                 region = "us-east-1"
-                credentials = { type = "instanceRole" }
+                credentials = \(credentials)
                 \(connectorTOML)
                 """,
             environment: Self.environment, hostName: "reloads")
@@ -124,5 +127,41 @@ import Testing
         #expect(await intake.handle(request) == .refuse)
         #expect(dispatcher.status.snapshot.rejected == 1)
         #expect(http.requests.isEmpty)
+    }
+
+    /// Every reload forgets the cached assumed-role sessions, even one that changes nothing: a
+    /// role's sessions revoked in IAM are refused until they end (up to 12 hours), and a reload is
+    /// what an operator reaches for. The next task assumes the role again.
+    @Test func aReloadAssumesRolesAgain() async throws {
+        let configuration = try Self.configuration(
+            credentials: #"{ type = "assumeRole", role_arn = "arn:aws:iam::123456789012:role/sm" }"#, connectorTOML: "")
+        let components = try components(configuration)
+        let expiration = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
+        let sts = """
+            <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>\
+            <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/sm/s</Arn></AssumedRoleUser>\
+            <Credentials><AccessKeyId>ASIARELOADS</AccessKeyId><SecretAccessKey>reloads-role-key</SecretAccessKey>\
+            <SessionToken>reloads-role-token</SessionToken><Expiration>\(expiration)</Expiration></Credentials>\
+            </AssumeRoleResult><ResponseMetadata><RequestId>req-sts</RequestId></ResponseMetadata></AssumeRoleResponse>
+            """
+        http.always(
+            .host("sts.us-east-1.amazonaws.com"),
+            .response(HTTPResponse(status: 200, headers: ["Content-Type": "text/xml"], body: Data(sts.utf8))))
+        http.always(.any, ScriptedExecutorFixture.secret())
+        let intake = SocketIntake(
+            dispatcher: components.dispatcher, statusReport: { .null }, logLimiter: LogRateLimiter(), logger: logger)
+        let root = PeerCredentials(pid: 1, uid: 0, gid: 0)
+        func run(_ id: String) async throws -> TaskResult {
+            let line = Data(#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"connector":"prod"}"#.utf8)
+            return try TaskResult.decode(jsonLine: await intake.handle(line, peer: root) { true })
+        }
+        func assumed() -> Int { http.requests.filter { $0.url.contains("sts.us-east-1.amazonaws.com") }.count }
+
+        #expect(try await run("first").status == .succeeded)
+        #expect(try await run("second").status == .succeeded)
+        #expect(assumed() == 1, "a session is used again between reloads")
+        components.apply(configuration, replacing: configuration, logger: logger) {}
+        #expect(try await run("third").status == .succeeded)
+        #expect(assumed() == 2, "the reload made the next task assume the role again")
     }
 }

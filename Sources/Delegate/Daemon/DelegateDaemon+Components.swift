@@ -88,11 +88,13 @@ extension DelegateDaemon {
             publish: () -> Void
         ) {
             let pool = Self.poolSettings(configuration)
-            if pool != Self.poolSettings(old) {
-                clients.update(pool)
-                // Cached assumed-role sessions hold an STS client built under the old settings.
-                registry.forgetRoles()
-            }
+            if pool != Self.poolSettings(old) { clients.update(pool) }
+            // Every reload forgets the cached assumed-role sessions (tasks in flight keep theirs):
+            // they hold an STS client built under the settings in force, and a role's sessions
+            // revoked in IAM (after a leak, say) are refused until they end, up to 12 hours, where
+            // `systemctl reload` is what an operator reaches for. The next task assumes the role
+            // again.
+            registry.forgetRoles()
             if configuration.aws.imdsEndpoint != old.aws.imdsEndpoint
                 || configuration.identity.sources != old.identity.sources
             {
