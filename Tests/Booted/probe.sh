@@ -100,6 +100,24 @@ request_timeout_seconds = 20
 sources = ["imds"]
 TOML
 }
+# credential_unit UNIT NAME [SOCKET]: a oneshot unit file UNIT that loads db-password from SOCKET
+# (default the credentials socket) and copies it to $LOGS/NAME-credential (it stays active: stop it
+# before it runs again).
+credential_unit() {
+    cat >"/etc/systemd/system/$1" <<UNIT
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+LoadCredential=db-password:${3:-/run/secrets-delegate/credentials.sock}
+ExecStart=/bin/sh -c 'cp "\$CREDENTIALS_DIRECTORY/db-password" $LOGS/$2-credential'
+UNIT
+}
+# expect_credential NAME WHAT: $LOGS/NAME-credential holds exactly the secret, byte for byte
+# (`$(cat)` would drop a trailing newline the delegate added).
+expect_credential() {
+    cmp -s "$LOGS/$1-credential" <(printf %s "$(canary)") && ok "$2 holds exactly the secret, byte for byte" ||
+        fail "$2 is not the secret ($(wc -c <"$LOGS/$1-credential" 2>/dev/null) bytes)"
+}
 # restart_delegate: a restart that the unit's start limit (5 in 10 s) does not refuse; checks that
 # restart the delegate often are not checking that limit.
 restart_delegate() { systemctl reset-failed secrets-delegate.service; systemctl restart secrets-delegate.service; }
@@ -127,7 +145,7 @@ blackhole_socket() {
     systemctl daemon-reload
     systemctl start "$1.socket"
 }
-export -f blackhole_socket ok fail expect_eq wait_until unit_prop expect_stopped_for_good canary submit delegate_journal journal_mark journal_since reload_delegate reload_applied journal_leaks write_config restart_delegate connector key_connector
+export -f blackhole_socket ok fail expect_eq wait_until unit_prop expect_stopped_for_good canary submit delegate_journal journal_mark journal_since reload_delegate reload_applied journal_leaks write_config restart_delegate connector key_connector credential_unit expect_credential
 
 echo "probe: waiting for the system to finish booting"
 state=$(timeout 120 systemctl is-system-running --wait 2>&1)

@@ -22,18 +22,11 @@ restart_delegate
 wait_until 30 systemctl --quiet is-active secrets-delegate.service
 expect_eq "delegate with the credentials socket at a /var/run path and no descriptor name" \
     "$(systemctl is-active secrets-delegate.service)" active
-cat >/etc/systemd/system/app.service <<UNIT
-[Service]
-Type=oneshot
-LoadCredential=db-password:/run/secrets-delegate/credentials.sock
-ExecStart=/bin/sh -c 'cp "\$CREDENTIALS_DIRECTORY/db-password" $LOGS/var-run-credential'
-UNIT
+credential_unit app.service var-run
 systemctl daemon-reload
 timeout 60 systemctl start app.service
 expect_eq "app.service through the /var/run-configured credentials socket, exit status" "$?" 0
-cmp -s "$LOGS/var-run-credential" <(printf %s "$(canary)") &&
-    ok "the credential served through it is the secret, byte for byte" ||
-    fail "the credential served through it is not the secret ($(wc -c <"$LOGS/var-run-credential" 2>/dev/null) bytes)"
+expect_credential var-run "the credential served through it"
 expect_eq "socket-not-served entries since the restart" "$(journal_since var-run-unserved EVENT=socket-not-served | wc -l)" 0
 expect_eq "restarts of the delegate" "$(unit_prop secrets-delegate.service NRestarts)" 0
 timeout 30 secrets-delegate status --socket /run/secrets-delegate/delegate.sock >/dev/null 2>&1
