@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "TaskQueue",
             dependencies: [
-                "CLinuxShim", "FileNames", "LineSocket",
+                "CLinuxShim", "FileNames", "JSON", "LineSocket",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

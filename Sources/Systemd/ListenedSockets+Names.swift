@@ -52,16 +52,16 @@ extension ListenedSockets {
     public static let credentialsName = "credentials"
 
     /// The socket named ``credentialsName`` is the credentials socket; failing a name, one bound
-    /// to `credentialsPath` (when not empty: as spelt, or a file `sameFile` says is one with it,
+    /// to `credentialsPath` (when not empty: as spelt, or the same file under another spelling,
     /// such as `/var/run/x.sock` for the `/run/x.sock` systemd binds) is. The first other socket
     /// is the task socket, and any after it are extra.
-    public static func assign(
-        _ sockets: [Named], credentialsPath: String, sameFile: (String, String) -> Bool = { _, _ in false }
-    ) -> Assignment {
+    public static func assign(_ sockets: [Named], credentialsPath: String) -> Assignment {
+        let wanted = credentialsPath.isEmpty ? nil : FileIdentity(path: credentialsPath)
         let credentials =
             sockets.first { $0.name == credentialsName }
             ?? sockets.first {
-                !credentialsPath.isEmpty && ($0.path == credentialsPath || (!$0.path.isEmpty && sameFile($0.path, credentialsPath)))
+                !credentialsPath.isEmpty
+                    && ($0.path == credentialsPath || (wanted != nil && FileIdentity(path: $0.path) == wanted))
             }
         var assignment = Assignment(credentials: credentials?.descriptor)
         for socket in sockets where socket.descriptor != credentials?.descriptor {
@@ -76,11 +76,11 @@ extension ListenedSockets {
     }
 
     /// Takes the descriptors systemd passed with their names (`sd_listen_fds_with_names(3)`):
-    /// the listening Unix stream sockets are assigned as ``assign(_:credentialsPath:sameFile:)`` does, and
+    /// the listening Unix stream sockets are assigned as ``assign(_:credentialsPath:)`` does, and
     /// the rest are ``Assignment/unusable``. An empty assignment means no socket activation.
-    public static func takeAssigned(
-        credentialsPath: String, sameFile: (String, String) -> Bool = { _, _ in false }, unsetEnvironment: Bool = true
-    ) throws(SystemdError) -> Assignment {
+    public static func takeAssigned(credentialsPath: String, unsetEnvironment: Bool = true) throws(SystemdError)
+        -> Assignment
+    {
         var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
         let count = sd_listen_fds_with_names(unsetEnvironment ? 1 : 0, &names)
         if count < 0 {
@@ -104,8 +104,7 @@ extension ListenedSockets {
                 descriptor: descriptor, name: index < fdNames.count ? fdNames[index] : "",
                 path: boundPath(descriptor))
         }
-        var assignment = assign(
-            named.filter { listening.contains($0.descriptor) }, credentialsPath: credentialsPath, sameFile: sameFile)
+        var assignment = assign(named.filter { listening.contains($0.descriptor) }, credentialsPath: credentialsPath)
         assignment.unusable = named.filter { !listening.contains($0.descriptor) }
         return assignment
     }

@@ -1,4 +1,4 @@
-import FileNames
+import JSON
 
 /// Remembers task files this delegate chose not to run, by name and fingerprint, in bounded memory.
 ///
@@ -15,7 +15,7 @@ struct SkipCache {
 
     let capacity: Int
     /// By name as the directory holds it (bytes, not Swift's canonical equivalence).
-    private var entries: [ExactName: Entry] = [:]
+    private var entries: [JSONKey: Entry] = [:]
     private(set) var generation: UInt64 = 0
 
     init(capacity: Int) {
@@ -25,17 +25,17 @@ struct SkipCache {
     var count: Int { entries.count }
 
     func fingerprint(of name: String) -> FileFingerprint? {
-        entries[ExactName(name)]?.fingerprint
+        entries[JSONKey(name)]?.fingerprint
     }
 
     mutating func insert(_ name: String, fingerprint: FileFingerprint) {
-        let name = ExactName(name)
+        let name = JSONKey(name)
         guard entries[name] != nil || entries.count < capacity else { return }
         entries[name] = Entry(fingerprint: fingerprint, generation: generation)
     }
 
     mutating func remove(_ name: String) {
-        entries[ExactName(name)] = nil
+        entries[JSONKey(name)] = nil
     }
 
     /// Forgets every entry (what made them skipped changed).
@@ -45,7 +45,7 @@ struct SkipCache {
 
     /// Marks `name` as still present in the current rescan pass.
     mutating func touch(_ name: String) {
-        entries[ExactName(name)]?.generation = generation
+        entries[JSONKey(name)]?.generation = generation
     }
 
     /// Starts a rescan pass.

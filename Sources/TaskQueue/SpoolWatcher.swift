@@ -1,6 +1,6 @@
 import FoundationEssentials
 import Glibc
-import FileNames
+import JSON
 import Logging
 import Synchronization
 
@@ -40,8 +40,8 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
             directory: directory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, logger: logger,
             logLimiter: logLimiter)
         core.state.withLock { state in
-            state.inFlight.formUnion(held.map(ExactName.init))
-            state.eventsWhileInFlight.formUnion(held.map(ExactName.init))
+            state.inFlight.formUnion(held.map(JSONKey.init))
+            state.eventsWhileInFlight.formUnion(held.map(JSONKey.init))
         }
         self.core = core
         // The watch is set up before the first rescan starts, so a file renamed in between is seen
@@ -183,10 +183,10 @@ extension SpoolWatcher {
         struct State {
             var pending: [String] = []
             var pendingHead = 0
-            var inFlight: Set<ExactName> = []
+            var inFlight: Set<JSONKey> = []
             /// Names in flight that inotify reported again meanwhile (a new file under a name whose
             /// task still runs): offered again once released.
-            var eventsWhileInFlight: Set<ExactName> = []
+            var eventsWhileInFlight: Set<JSONKey> = []
             /// How many times the skipped files were forgotten (``SpoolWatcher/forgetSkipped()``).
             var skipEpoch: UInt64 = 0
             var consumers: [(id: UInt64, continuation: CheckedContinuation<String?, Never>)] = []
@@ -242,7 +242,7 @@ extension SpoolWatcher {
 
             /// Hands `name` to a waiting consumer or queues it. Returns a continuation to resume.
             mutating func deliver(_ name: String) -> CheckedContinuation<String?, Never>? {
-                inFlight.insert(ExactName(name))
+                inFlight.insert(JSONKey(name))
                 if !consumers.isEmpty {
                     return consumers.removeFirst().continuation
                 }
@@ -305,8 +305,8 @@ extension SpoolWatcher {
 
         func release(_ name: String) {
             let reported = state.withLock { state in
-                state.inFlight.remove(ExactName(name))
-                return state.eventsWhileInFlight.remove(ExactName(name)) != nil
+                state.inFlight.remove(JSONKey(name))
+                return state.eventsWhileInFlight.remove(JSONKey(name)) != nil
             }
             // A file that came under this name while it was in flight is offered now, not at the
             // next rescan.
@@ -315,8 +315,8 @@ extension SpoolWatcher {
 
         func markSkipped(_ name: String, fingerprint: FileFingerprint, epoch: UInt64) {
             let (decidedBeforeAReload, reported) = state.withLock { state in
-                state.inFlight.remove(ExactName(name))
-                let reported = state.eventsWhileInFlight.remove(ExactName(name)) != nil
+                state.inFlight.remove(JSONKey(name))
+                let reported = state.eventsWhileInFlight.remove(JSONKey(name)) != nil
                 guard state.skipEpoch == epoch, !reported else { return (true, reported) }
                 state.skipped.insert(name, fingerprint: fingerprint)
                 return (false, reported)
@@ -352,8 +352,8 @@ extension SpoolWatcher {
                 state -> (CheckedContinuation<String?, Never>?, CheckedContinuation<Void, Never>?) in
                 state.skipped.remove(name)
                 guard !state.stopped else { return (nil, nil) }
-                guard !state.inFlight.contains(ExactName(name)) else {
-                    state.eventsWhileInFlight.insert(ExactName(name))
+                guard !state.inFlight.contains(JSONKey(name)) else {
+                    state.eventsWhileInFlight.insert(JSONKey(name))
                     return (nil, nil)
                 }
                 guard state.pendingCount < Self.eventAhead else {
@@ -518,10 +518,10 @@ extension SpoolWatcher {
                 }
                 let outcome: Outcome = state.withLock { state in
                     if state.stopped { return .stopped }
-                    if state.inFlight.contains(ExactName(name)) {
+                    if state.inFlight.contains(JSONKey(name)) {
                         // A file under a name still in flight: maybe one whose event was lost (an
                         // inotify overflow, a hard link), offered once the name is released.
-                        state.eventsWhileInFlight.insert(ExactName(name))
+                        state.eventsWhileInFlight.insert(JSONKey(name))
                         return .done(nil)
                     }
                     if state.rescanIsAhead { return .full }

@@ -45,9 +45,9 @@ import Testing
             Named(descriptor: 3, name: "secrets-delegate.socket", path: "/run/x-task.sock"),
             Named(descriptor: 4, name: "secrets-delegate-credentials.socket", path: "/run/" + name),
         ]
-        let assignment = ListenedSockets.assign(sockets, credentialsPath: "/var/run/" + name, sameFile: DaemonLauncher.sameFile)
+        let assignment = ListenedSockets.assign(sockets, credentialsPath: "/var/run/" + name)
         #expect(assignment == ListenedSockets.Assignment(task: 3, taskPath: "/run/x-task.sock", credentials: 4))
-        #expect(ListenedSockets.assign(sockets, credentialsPath: "/var/run/other.sock", sameFile: DaemonLauncher.sameFile).credentials == nil)
+        #expect(ListenedSockets.assign(sockets, credentialsPath: "/var/run/other.sock").credentials == nil)
     }
 
     @Test func nothingIsLoggedWhenEveryDescriptorIsServed() {

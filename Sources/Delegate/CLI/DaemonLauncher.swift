@@ -25,8 +25,7 @@ public enum DaemonLauncher {
 
         let inherited: ListenedSockets.Assignment
         do {
-            inherited = try ListenedSockets.takeAssigned(
-                credentialsPath: configuration.queue.credentialsSocketPath, sameFile: Self.sameFile)
+            inherited = try ListenedSockets.takeAssigned(credentialsPath: configuration.queue.credentialsSocketPath)
         } catch {
             return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
         }

@@ -112,10 +112,9 @@ extension DelegateConfiguration {
         guard let open = message.firstIndex(of: "'"), let close = message.lastIndex(of: "'"), open < close else {
             return message
         }
-        let quoted = message[message.index(after: open)..<close]
-        let shown = TaskObject.shownUnknownKey(String(quoted), as: "key", quote: { $0 })
-        guard shown.hasPrefix("<") else { return message }
-        return String(message[...open]) + shown + String(message[close...])
+        let quoted = String(message[message.index(after: open)..<close])
+        guard quoted.unicodeScalars.count > 32 else { return message }
+        return String(message[...open]) + TaskObject.shownUnknownKey(quoted, as: "key") + String(message[close...])
     }
 
     /// Parses TOML text: `TOMLSyntaxCheck` first, then TOMLKit.

@@ -27,6 +27,14 @@ final class AnsweredMessages: Sendable {
         /// the text of a URL that is none.
         private let queue: String
 
+        /// A message of `queue`, as parsed already (the poller's).
+        init(queue: SQSQueueURL, messageID: String) {
+            queueURL = queue.url
+            self.messageID = messageID
+            self.queue = queue.identity()
+        }
+
+        /// A message of the queue at `queueURL` (parsed here).
         init(queueURL: String, messageID: String) {
             self.queueURL = queueURL
             self.messageID = messageID

@@ -1,8 +1,8 @@
-/// How many of something are under way (an SQS poll loop, a message in hand), and a wait until
-/// none is: what a stop waits for where nothing asks when each should end or what it is
-/// (``InFlightTracker`` keeps that for the running tasks, which the watchdog reads).
+/// How many of something are under way (an SQS poll loop, a message in hand, a spool result
+/// waiting to be written), and a wait until none is: where nothing asks when each should end or
+/// what it is (``InFlightTracker`` keeps that for the running tasks, which the watchdog reads).
 final class InFlightCount: Sendable {
-    /// Idle at zero: the stop waits for that.
+    /// Idle at zero.
     private let count = Condition(0) { $0 == 0 }
 
     func enter() { count.update { $0 += 1 } }
@@ -10,6 +10,10 @@ final class InFlightCount: Sendable {
     func leave() { count.update { $0 -= 1 } }
 
     var current: Int { count.read { $0 } }
+
+    /// Returns when none is under way, or when the caller is cancelled; true when idle.
+    @discardableResult
+    func waitUntilIdle() async -> Bool { await count.wait() }
 
     /// Returns when none is under way, or after `timeout`; true when idle.
     func waitUntilIdle(timeout: Duration) async -> Bool { await count.wait(timeout: timeout) }

@@ -488,7 +488,7 @@ extension SQSQueuePoller {
 
     /// What `message` is known by in ``AnsweredMessages`` and ``RunningMessages``.
     private func key(of message: SQSMessage) -> AnsweredMessages.Key {
-        .init(queueURL: queue.url, messageID: message.messageId)
+        .init(queue: queue, messageID: message.messageId)
     }
 
     /// Makes a message visible again after `seconds` without running it.

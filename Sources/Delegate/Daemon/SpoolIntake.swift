@@ -13,8 +13,10 @@ struct SpoolIntake: Sendable {
     /// Producers can drop any number of invalid files: their warnings are rate-limited.
     let logLimiter: LogRateLimiter
     let logger: Logger
-    /// While a result waits to be written, no new task is claimed.
-    let unwritten = UnwrittenResults()
+    /// The results waiting to be written (a full disk, `done/` unusable): while any waits, no new
+    /// task is claimed, so a backlog in `new/` is not run (its writes made, its results held in
+    /// memory) for results nobody could collect.
+    let unwritten = InFlightCount()
 
     /// Tasks a previous run of this delegate claimed but never finished (it died). The watcher is
     /// made after this, holding their names (`Spool.watch(rescanInterval:holding:)`), so that a
@@ -83,9 +85,9 @@ struct SpoolIntake: Sendable {
     /// once its results are written, or for another. False at the stop.
     private func reserveSlotOnceResultsAreWritten() async -> Bool {
         while true {
-            if unwritten.any {
+            if unwritten.current > 0 {
                 await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await unwritten.waitUntilNone() }
+                    group.addTask { await unwritten.waitUntilIdle() }
                     group.addTask { await dispatcher.waitUntilStopping() }
                     await group.next()
                     group.cancelAll()
@@ -93,7 +95,7 @@ struct SpoolIntake: Sendable {
             }
             guard await dispatcher.reserveSlot() else { return false }
             // The slot may be one a result's retry gave up while waiting for it.
-            guard unwritten.any else { return true }
+            guard unwritten.current > 0 else { return true }
             dispatcher.releaseSlots()
         }
     }
@@ -393,7 +395,7 @@ struct SpoolIntake: Sendable {
     ) async {
         var delay = Duration.seconds(1)
         var kept = false
-        defer { if kept { unwritten.remove() } }
+        defer { if kept { unwritten.leave() } }
         while true {
             do {
                 try await spool.complete(claimed, resultID: resultID, result: data)
@@ -431,7 +433,7 @@ struct SpoolIntake: Sendable {
             } catch {
                 if !kept {
                     kept = true
-                    unwritten.add()
+                    unwritten.enter()
                     // What a stop before the write means, said as it is: only a result kept on
                     // disk outlives the process.
                     var outcome = "kept in memory and retried while the delegate runs; if it stops first, the task runs again at the next start"

@@ -109,7 +109,7 @@ public final class TaskDispatcher: Sendable {
     /// of up to an hour may take).
     func reserveSlot(for task: DelegateTask, receivedAt: Date, from slots: Slots = .tasks) async -> SlotWait {
         if isStopping { return .notReserved }
-        let remaining = Duration.seconds(Double(task.deadlineSeconds) - now.timeIntervalSince(receivedAt))
+        let remaining = .seconds(task.deadlineSeconds) - Deadline.waited(since: receivedAt, now: now)
         var ticket: DeadlineWatch.Ticket?
         let limiter = limiter(slots)
         let got = await limiter.acquireUnlessCancelled { giveUp in
@@ -242,11 +242,9 @@ public final class TaskDispatcher: Sendable {
     func run(
         _ task: DelegateTask, receivedAt: Date, logger: Logger, finishing: ((TaskResult) -> TaskResult)? = nil
     ) async -> TaskResult {
-        // The deadline counts from receipt, a wait for a slot included, as the executor's does
-        // (a clock stepped backwards counts as no wait).
-        let waited = Duration.seconds(max(0, now.timeIntervalSince(receivedAt)))
+        // The deadline counts from receipt, a wait for a slot included, as the executor's does.
         let token = inFlight.enter(
-            deadline: .seconds(task.deadlineSeconds) - waited,
+            deadline: .seconds(task.deadlineSeconds) - Deadline.waited(since: receivedAt, now: now),
             label: .init(taskID: task.id, connectorID: task.connector.id, operation: task.operation.name.rawValue))
         status.started()
         let result = await executor.run(task, receivedAt: receivedAt, logger: logger, finishing: finishing)

@@ -1,4 +1,5 @@
 import AWSCore
+import FoundationEssentials
 import Synchronization
 
 /// Runs `operation` within what is left of a task's deadline; past it, the operation is
@@ -8,6 +9,13 @@ import Synchronization
 /// A task's deadline counts from when it was received, so time spent waiting for a free slot
 /// counts too: the caller passes what is left (`remaining`) and how long the task waited.
 enum Deadline {
+    /// How long a task received at `receivedAt` has waited by `now` (the injected wall clock's): a
+    /// clock stepped backwards counts as no wait. The executor's deadline and the watchdog's
+    /// record of it both count from here.
+    static func waited(since receivedAt: Date, now: Date) -> Duration {
+        .seconds(max(0, now.timeIntervalSince(receivedAt)))
+    }
+
     /// - Parameters:
     ///   - seconds: the task's whole deadline, for the message.
     ///   - waited: how long the task waited between being received and starting.

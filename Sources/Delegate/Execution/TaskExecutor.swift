@@ -41,8 +41,8 @@ public struct TaskExecutor: Sendable {
     ) async -> TaskResult {
         let logger = Self.logger(for: task, base: baseLogger)
         let started = ContinuousClock.now
-        // The injected wall clock gave `receivedAt`; a clock stepped backwards counts as no wait.
-        let waited = Duration.seconds(max(0, clock.now().timeIntervalSince(receivedAt)))
+        // The injected wall clock gave `receivedAt`.
+        let waited = Deadline.waited(since: receivedAt, now: clock.now())
         let outcome: Result<OperationOutcome, AWSError>
         do throws(AWSError) {
             let remaining = .seconds(task.deadlineSeconds) - waited
