@@ -133,16 +133,19 @@ struct Submit: AsyncParsableCommand {
             from the reply queue (--reply-queue, else the task's replyTo, else [sqs] result_queue_url): only the \
             message whose taskId is this task's, whose taskMessageId (when set; not for a FIFO task queue) is \
             the message sent, and whose body is its result is deleted, others are made visible again at once \
-            (one that names the task but holds no result of it, or answers an earlier submission of the id, \
+            (after a receive that brought only others' messages, the next waits a second; one that names the task but holds no result of it, or answers an earlier submission of the id, \
             is left on the queue; what a receive brought is settled up to 5 s past --timeout, and no receive \
             asks SQS to wait past it); a task whose id is not valid, that gives a field twice, whose replyTo is \
             neither a string nor null (null beside --reply-queue), that is over 256 KiB with its taskId \
             attribute, or that holds a raw U+FFFE or U+FFFF (SQS carries neither; write them escaped, \\uffff) \
             is refused before sending (exit 64), and so is a reply queue (--reply-queue, the task's replyTo or \
-            [sqs] result_queue_url) that is the task queue or another of [sqs] queue_urls, or a task or reply \
-            queue of another region than an Amazon SQS [sqs] endpoint. Without --seal nothing authenticates a result: anyone who may \
-            send to the reply queue, or write to the spool's done/, can forge one; with --seal a success must \
-            open with this submission's key. \
+            [sqs] result_queue_url) that is the task queue or another of [sqs] queue_urls, none a delegate sends \
+            results to (without [sqs] endpoint: an https host of Amazon SQS, or the origin of the task queue or of a \
+            configured queue), or a task or reply queue of another region than an Amazon SQS [sqs] endpoint. A send \
+            that failed in a way that may have queued it (a timeout, a 5xx, a retry) says it may have been sent. \
+            Nothing authenticates a result: anyone who may send to the reply queue, or write to the spool's done/, \
+            can forge one; with --seal a success must open with this submission's key, whose public half travels \
+            in the task (secrecy, not proof of origin). \
             With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \
             uncollected in done/ is refused (exit 64): the delegate would not run the task, and --wait would \
             take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \

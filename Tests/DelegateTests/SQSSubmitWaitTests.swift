@@ -356,6 +356,73 @@ import Testing
         #expect(recorded.isEmpty, "\(recorded.map(\.action))")
     }
 
+    /// Without an [sqs] endpoint, a delegate sends results only to an https host of Amazon SQS
+    /// or the origin of one of its queues (the task queue's among them): a reply queue on
+    /// another host is a usage error before anything is sent, since the delegate would reject
+    /// the task where --wait does not look. One on the task queue's origin is sent.
+    @Test func aReplyQueueTheDelegateWouldNotSendToIsRefusedBeforeSending() async throws {
+        let calls = Mutex<[String]>([])
+        let server = try LoopbackHTTPServer { request in
+            calls.withLock { $0.append(request.headers["X-Amz-Target"] ?? "") }
+            return ScriptedResponse(
+                status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: #"{"MessageId":"task-message"}"#)
+        }
+        defer { server.stop() }
+        let configuration = try DelegateConfiguration.load(
+            tomlText: "[identity]\nsources = [\"environment\"]\n[sqs]\nregion = \"us-east-1\"\n",
+            environment: [:], hostName: "submit-origin")
+        let environment = ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"]
+        let task = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8)
+        let port = try #require(server.baseURL.split(separator: ":").last)
+        for elsewhere in ["http://127.0.0.2:\(port)/123456789012/replies", "http://sqs.us-east-1.amazonaws.com/123456789012/replies"] {
+            let outcome = await TaskSubmitter(
+                destination: .sqs(.init(
+                    queueURL: "\(server.baseURL)/123456789012/tasks", replyQueueURL: elsewhere, configuration: configuration,
+                    environment: environment)),
+                wait: false, timeout: .seconds(5), seal: false
+            ).submit(task)
+            #expect(outcome.status == 64, "\(elsewhere): \(outcome)")
+            #expect(outcome.errorOutput.contains("is not where a delegate sends results"), "\(outcome.errorOutput)")
+        }
+        #expect(calls.withLock { $0 }.isEmpty)
+        let sameOrigin = await TaskSubmitter(
+            destination: .sqs(.init(
+                queueURL: "\(server.baseURL)/123456789012/tasks", replyQueueURL: "\(server.baseURL)/123456789012/replies",
+                configuration: configuration, environment: environment)),
+            wait: false, timeout: .seconds(5), seal: false
+        ).submit(task)
+        #expect(sameOrigin.status == 0, "\(sameOrigin)")
+        #expect(calls.withLock { $0 } == ["AmazonSQS.SendMessage"])
+    }
+
+    /// A receive that brought only another task's message (visible again at once, so it comes
+    /// straight back) is followed by a pause: the wait does not spin receive after receive, each
+    /// one billed, for its whole timeout: about one receive a second, not thousands. (20 s: under
+    /// the whole suite's load sending the task alone once took over 10 s.)
+    @Test func aWaitWhoseReceivesBringOnlyOthersMessagesDoesNotSpin() async throws {
+        let (outcome, recorded) = try await waitWithReplies([("rh-other", "t-2", "{}")], timeout: .seconds(20))
+        #expect(outcome.status == 69, "\(outcome)")
+        let receives = recorded.filter { $0.action == "ReceiveMessage" }.count
+        #expect((1...25).contains(receives), "\(receives) receives in 20 s")
+    }
+
+    /// A send whose attempts failed in a way that may have queued it (a 5xx, retried) says it may
+    /// have been sent; one refused outright (a 4xx, not retried) says it was not.
+    @Test(arguments: [
+        (500, #"{"__type":"com.amazonaws.sqs#InternalError","message":"try again"}"#, true),
+        (400, #"{"__type":"com.amazonaws.sqs#AccessDenied","message":"not allowed"}"#, false),
+    ])
+    func aFailedSendSaysWhetherItMayHaveBeenSent(status: Int, body: String, unsure: Bool) async throws {
+        let (outcome, recorded) = try await waitWithReplies(
+            timeout: .seconds(20), awsTOML: "[aws]\nmax_attempts = 2",
+            sendAnswer: ScriptedResponse(status: status, headers: ["Content-Type": "application/x-amz-json-1.0"], body: body)
+        ) { _ in [] }
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(recorded.filter { $0.action == "SendMessage" }.count == (unsure ? 2 : 1), "\(recorded.map(\.action))")
+        #expect(outcome.errorOutput.contains("the task may have been sent") == unsure, "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains("could not be sent") == !unsure, "\(outcome.errorOutput)")
+    }
+
     /// One queue however its URL is spelt: Amazon SQS's hosts of one region (FIPS, dual-stack,
     /// legacy, a port), any host's scheme and host in any case and its default port, a trailing
     /// `/`; through an endpoint override, any host. Another name, account or region is another queue.
@@ -467,7 +534,7 @@ import Testing
         lastReceiveReplies: [Reply]? = nil, lastReceiveAnswerDelay: Duration? = nil,
         lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil,
         emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "",
-        sqsTOMLFor: ((_ endpoint: String) -> String)? = nil,
+        sqsTOMLFor: ((_ endpoint: String) -> String)? = nil, sendAnswer: ScriptedResponse? = nil,
         replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
@@ -481,6 +548,7 @@ import Testing
                 sendArrived?.instant.withLock { $0 = ContinuousClock.now }
                 let body = (try? JSONSerialization.jsonObject(with: Data(request.bodyText.utf8)) as? [String: Any])?["MessageBody"]
                 sent.withLock { $0 = body as? String ?? "" }
+                if let sendAnswer { return sendAnswer }
                 return ScriptedResponse(status: 200, headers: json, body: #"{"MessageId":"task-message"}"#)
             case "ReceiveMessage":
                 // The receive that does not wait is the wait's last.

@@ -31,6 +31,10 @@ extension TaskSubmitter {
     /// made visible again at once.
     static let replyPollSeconds = 5
 
+    /// The wait after a receive that brought only other tasks' messages: they are visible again
+    /// at once, and SQS's long poll does not wait while any message is.
+    static let othersOnlyPause: Duration = .seconds(1)
+
     /// `[aws]`'s attempts and timeouts as the daemon reads them, each request given room for a
     /// receive's wait besides `request_timeout_seconds`.
     static func clientOptions(_ configuration: DelegateConfiguration) -> AWSClientOptions {
@@ -119,6 +123,18 @@ extension TaskSubmitter {
                     + "take the result for a task; name a queue of its own for results",
                 status: ExitStatus.usage)
         }
+        // A reply queue the delegate does not send to (its results are signed with its identity):
+        // it would reject the task where --wait does not look. The delegate takes tasks from
+        // `queue`, so that queue's origin is one of its own.
+        var delegates = target.configuration.sqs
+        delegates.queueURLs.append(queue.url)
+        if let reply, !delegates.permitsReplies(to: reply) {
+            return .failure(
+                "the result queue (\(reply.url.prefix(200))) is not where a delegate sends results: an https host of "
+                    + "Amazon SQS, the origin of the task queue or of a configured queue, or with [sqs] endpoint set "
+                    + "a queue of its region",
+                status: ExitStatus.usage)
+        }
         // SQS counts the attributes with the body.
         let counted = SQSBatchMessage(body: String(decoding: body, as: UTF8.self), attributes: ["taskId": id]).countedBytes
         guard counted <= SQSMessage.maximumBodyBytes else {
@@ -161,7 +177,14 @@ extension TaskSubmitter {
                     queue: queue, body: text, attributes: ["taskId": id], groupID: id, deduplicationID: id, logger: logger)
             }
         } catch {
-            return .failure("the task could not be sent to \(queue): \(error)", status: ExitStatus.unavailable)
+            // An attempt whose answer was lost (a timeout, a reset, a 5xx) may have been queued.
+            let unsure = error.kind == .transport || error.retryable || error.attempts > 1
+            return .failure(
+                unsure
+                    ? "sending the task to \(queue) failed: \(error); an attempt may have reached SQS, so the task may "
+                        + "have been sent: look for its result before sending it again"
+                    : "the task could not be sent to \(queue): \(error)",
+                status: ExitStatus.unavailable)
         }
         guard let sentMessageID = sent else {
             return .failure(
@@ -208,9 +231,11 @@ extension TaskSubmitter {
     /// send one) is neither taken nor deleted: it is left invisible for its visibility timeout,
     /// and the wait goes on for the real result. So is a result of this task id that names
     /// (`taskMessageId`) another task message than the one sent (`sentMessageID`, nil when that
-    /// is not to be compared): an older submission's, not collected. This is no authentication of
-    /// an unsealed result: only a sealed one (`--seal`) proves it comes from a delegate that ran
-    /// this task.
+    /// is not to be compared): an older submission's, not collected. This authenticates nothing:
+    /// anyone who may send to the reply queue can send a result, and a sealed one (`--seal`) only
+    /// asks the forger to have read the task's `sealTo` from the task queue. A receive that
+    /// brought only others' messages is followed by a pause (``othersOnlyPause``): put back at
+    /// once, they would come straight back, and the wait would spin receive after receive.
     private func waitForResult(
         id: String, sentMessageID: String?, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?,
         deadline: ContinuousClock.Instant, logger: Logger
@@ -305,6 +330,11 @@ extension TaskSubmitter {
             // (The result taken is printed whatever its delete does.)
             await settle(putBack: putBack, delete: copies + (found.map { [$0.message.receiptHandle] } ?? []), by: settleBy)
             if let found { return Self.outcome(for: found.result, text: found.text, privateKey: privateKey) }
+            // Half a second is left for the last receive, which does not wait.
+            let resume = min(ContinuousClock.now + Self.othersOnlyPause, deadline - .milliseconds(500))
+            if !putBack.isEmpty, putBack.count == messages.count, resume > ContinuousClock.now {
+                try? await Task.sleep(until: resume)
+            }
         }
         var seen =
             strangers.isEmpty
