@@ -127,6 +127,17 @@ public struct SecretReference: Sendable, Hashable {
     /// any other, but changed only through the service that manages it.
     public static let managedNameMark: Unicode.Scalar = "!"
 
+    /// Checks a connector's prefix (normalized): the beginning of full names, so a name's own
+    /// characters, never an ARN (`arn:...:secret:team` would pass as an ARN, and then no name
+    /// under it could: every task refused as outside the prefix).
+    public static func validate(prefix: String) throws(SecretNameError) {
+        if isARN(prefix) {
+            throw SecretNameError(
+                "\(quoted(prefix)) is an ARN; a prefix is the beginning of secret names (such as team or team/app)")
+        }
+        try validate(fullName: prefix)
+    }
+
     /// Checks a full name: 1-512 characters of `A-Za-z0-9/_+=.@-` (with `allowManaged`, also
     /// ``managedNameMark``), or a well-formed ARN of such a name.
     public static func validate(fullName: String, allowManaged: Bool = false) throws(SecretNameError) {

@@ -201,6 +201,11 @@ import TestSupport
             "secret_name_prefix"
         ),
         (
+            "region = \"us-east-1\"\nsecret_name_prefix = \"arn:aws:secretsmanager:us-east-1:123456789012:secret:team\"\n"
+                + "credentials = { type = \"instanceRole\" }",
+            "secret_name_prefix"
+        ),
+        (
             "region = \"us-east-1\"\ndelegate_selectors = [1]\ncredentials = { type = \"instanceRole\" }",
             "delegate_selectors"
         ),

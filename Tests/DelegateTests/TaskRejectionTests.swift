@@ -220,6 +220,14 @@ import Testing
             message: "connector.secretNamePrefix is invalid: secret name 'dev ops' contains the character U+0020; "
                 + "allowed are letters, digits and /_+=.@-"),
         Case(
+            label: "ARN as prefix",
+            data: TaskFixtures.taskWithConnector {
+                $0["secretNamePrefix"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:team"
+            },
+            code: .invalidSecretName,
+            message: "connector.secretNamePrefix is invalid: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:team' "
+                + "is an ARN; a prefix is the beginning of secret names (such as team or team/app)"),
+        Case(
             label: "name#key on a write",
             data: TaskFixtures.task(operation: "describeSecret", params: ["name": "db#password"]),
             code: .invalidSecretName,

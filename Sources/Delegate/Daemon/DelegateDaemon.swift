@@ -247,13 +247,21 @@ public final class DelegateDaemon: Sendable {
     }
 
     /// Deletes uncollected results past `[queue] result_retention_seconds`, read every round so
-    /// that a reload applies from the next one (at most a minute away).
+    /// that a reload applies from the next one (at most a minute away). The wall clock's forward
+    /// steps while the daemon runs do not count as the results' age (``SweepClock``).
     func sweepResults(_ spool: Spool) async {
+        var clock = SweepClock()
         while !Task.isCancelled {
             let retention = configuration.current.queue.resultRetentionSeconds
             let period = Duration.seconds(max(1, min(60, retention / 2)))
+            let stepsBefore = clock.forwardSteps
+            let now = clock.now(wall: components.clock.now(), elapsed: .now)
+            if clock.forwardSteps > stepsBefore {
+                let step = Int(clock.forwardSteps - stepsBefore)
+                logger.info("the wall clock stepped forward by \(step) s; the results' retention does not count it")
+            }
             do {
-                let removed = try spool.sweepResults(olderThan: .seconds(retention), now: components.clock.now())
+                let removed = try spool.sweepResults(olderThan: .seconds(retention), now: now)
                 if removed > 0 {
                     logger.info("deleted \(removed) result(s) older than \(retention) s nobody collected")
                 }

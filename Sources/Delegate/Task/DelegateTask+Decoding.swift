@@ -179,7 +179,7 @@ extension Connector {
         let prefix = SecretReference.normalizedPrefix(try object.optionalString("secretNamePrefix") ?? "")
         if !prefix.isEmpty {
             do {
-                try SecretReference.validate(fullName: prefix)
+                try SecretReference.validate(prefix: prefix)
             } catch {
                 throw .secretName("connector.secretNamePrefix is invalid: \(error.message)")
             }
