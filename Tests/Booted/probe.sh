@@ -1,6 +1,8 @@
 #!/bin/bash
 # Runs inside the booted container as boot-probe.service: every check in checks/ in order, each in
-# its own shell with a time bound, findings to /root/boot-test/findings, then power off.
+# its own shell with a time bound, findings to /root/boot-test/findings, then power off. A check
+# that leaves $HERE/reboot asks for a reboot after it: the probe reboots the container (run.sh
+# boots it again) and, in the next boot, resumes with the check after it.
 # Helpers for checks: ok, fail, expect_eq, wait_until, submit, journal_mark, journal_since, write_config, restart_delegate, blackhole_socket.
 set -u
 HERE=/root/boot-test
@@ -10,7 +12,9 @@ set +a
 FINDINGS=$HERE/findings
 LOGS=$HERE/logs
 mkdir -p "$LOGS"
-: >"$FINDINGS"
+# The check after which the last boot rebooted, if it did.
+RESUME_AFTER=$(cat "$HERE/resume-after" 2>/dev/null)
+[ -n "$RESUME_AFTER" ] || : >"$FINDINGS"
 export HERE FINDINGS LOGS
 
 ok() { echo "ok   $CHECK: $*" | tee -a "$FINDINGS"; }
@@ -157,6 +161,7 @@ fi
 
 for check in "$HERE"/checks/*.sh; do
     CHECK=$(basename "$check" .sh)
+    if [ -n "$RESUME_AFTER" ] && [[ ! "$CHECK" > "$RESUME_AFTER" ]]; then continue; fi
     echo "probe: $CHECK"
     started=$SECONDS
     CHECK=$CHECK timeout --kill-after=10 300 bash -c '. "$0"' "$check" >"$LOGS/$CHECK.log" 2>&1
@@ -164,6 +169,13 @@ for check in "$HERE"/checks/*.sh; do
     echo "time $CHECK $((SECONDS - started)) s" >>"$FINDINGS"
     cat "$LOGS/$CHECK.log"
     [ "$status" = 0 ] || echo "FAIL $CHECK: the check itself exited with status $status (124: timed out)" | tee -a "$FINDINGS"
+    if [ -f "$HERE/reboot" ]; then
+        mv "$HERE/reboot" "$HERE/rebooted"
+        echo "$CHECK" >"$HERE/resume-after"
+        echo "reboot after $CHECK" >>"$FINDINGS"
+        systemctl reboot --no-block
+        exit 0
+    fi
 done
 echo done >>"$FINDINGS"
 systemctl poweroff --no-block
