@@ -63,6 +63,7 @@ public final class AWSClient: Sendable {
         var lastRetryCost = 0
         var skewRetryUsed = false
         var expiredRetryUsed = false
+        var mayHaveArrived = false
         while true {
             attempt += 1
             if Task.isCancelled { throw cancelled(attempts: attempt - 1) }
@@ -115,6 +116,8 @@ public final class AWSClient: Sendable {
                 failure.message = redactor().redact(failure.message)
             }
             failure.attempts = attempt
+            mayHaveArrived = mayHaveArrived || Self.mayHaveArrived(failure)
+            failure.anAttemptMayHaveArrived = mayHaveArrived
             if skewLearnedTooLate {
                 failure.retryable = true
                 throw failure
@@ -167,7 +170,27 @@ public final class AWSClient: Sendable {
             do {
                 try await sleeper.sleep(for: delay)
             } catch {
-                throw cancelled(attempts: attempt)
+                var cut = cancelled(attempts: attempt)
+                cut.anAttemptMayHaveArrived = mayHaveArrived
+                throw cut
+            }
+        }
+    }
+
+    /// Whether the attempt that failed with `failure` may have reached the service and been acted
+    /// on: not when it was never sent (no connection, no TLS session, a proxy's refusal) or the
+    /// service refused it (a 4xx answer).
+    static func mayHaveArrived(_ failure: AWSError) -> Bool {
+        switch failure.kind {
+        case .service: return (failure.httpStatus ?? 500) >= 500
+        case .invalidResponse: return true
+        case .credentials, .validation: return false
+        case .transport:
+            switch failure.transportError?.code {
+            case .invalidURL?, .couldNotResolveHost?, .couldNotConnect?, .tlsHandshakeFailed?, .tlsFailure?, .proxyRefused?,
+                .proxyFailure?:
+                return false
+            default: return true
             }
         }
     }

@@ -34,6 +34,11 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The call failed getting its credentials (IMDS or STS), before anything was sent to the
     /// service it was for: an unreachable IMDS says nothing about whether that service is.
     public var whileObtainingCredentials = false
+    /// Whether one of the call's attempts may have reached the service and been acted on, though
+    /// no answer said so: its answer lost (a timeout, a connection reset), a 5xx, or an answer that
+    /// could not be read. False only when every attempt was refused by the service (4xx) or never
+    /// sent (no connection, no credentials). Set by ``AWSClient``.
+    public var anAttemptMayHaveArrived = false
 
     public init(
         kind: Kind,

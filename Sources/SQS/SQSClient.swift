@@ -42,9 +42,12 @@ public struct SQSClient: Sendable {
         do {
             return try Self.decoder.decode(Output.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body)
         } catch {
-            throw AWSError(
+            var unreadable = AWSError(
                 kind: .invalidResponse, code: .invalidResponse, message: "the \(operation) response could not be read",
                 requestId: response.requestId, httpStatus: response.status, attempts: response.attempts)
+            // SQS answered the call as done; only what it said is lost.
+            unreadable.anAttemptMayHaveArrived = true
+            throw unreadable
         }
     }
 

@@ -142,7 +142,8 @@ struct Submit: AsyncParsableCommand {
             [sqs] result_queue_url) that is the task queue or another of [sqs] queue_urls, none a delegate sends \
             results to (without [sqs] endpoint: an https host of Amazon SQS, or the origin of the task queue or of a \
             configured queue), or a task or reply queue of another region than an Amazon SQS [sqs] endpoint. A send \
-            that failed in a way that may have queued it (a timeout, a 5xx, a retry) says it may have been sent. \
+            one of whose attempts may have queued it (an answer lost to a timeout or a reset, a 5xx, an answer \
+            that could not be read) says it may have been sent. \
             Nothing authenticates a result: anyone who may send to the reply queue, or write to the spool's done/, \
             can forge one; with --seal a success must open with this submission's key, whose public half travels \
             in the task (secrecy, not proof of origin). \

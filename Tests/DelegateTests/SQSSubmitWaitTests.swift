@@ -408,19 +408,36 @@ import Testing
 
     /// A send whose attempts failed in a way that may have queued it (a 5xx, retried) says it may
     /// have been sent; one refused outright (a 4xx, not retried) says it was not.
+    /// (An answer of 200 that cannot be read is a send SQS may well have taken.)
     @Test(arguments: [
-        (500, #"{"__type":"com.amazonaws.sqs#InternalError","message":"try again"}"#, true),
-        (400, #"{"__type":"com.amazonaws.sqs#AccessDenied","message":"not allowed"}"#, false),
+        (500, #"{"__type":"com.amazonaws.sqs#InternalError","message":"try again"}"#, true, 2),
+        (400, #"{"__type":"com.amazonaws.sqs#AccessDenied","message":"not allowed"}"#, false, 1),
+        (200, "<SendMessageResponse/>", true, 1),
     ])
-    func aFailedSendSaysWhetherItMayHaveBeenSent(status: Int, body: String, unsure: Bool) async throws {
+    func aFailedSendSaysWhetherItMayHaveBeenSent(status: Int, body: String, unsure: Bool, attempts: Int) async throws {
         let (outcome, recorded) = try await waitWithReplies(
             timeout: .seconds(20), awsTOML: "[aws]\nmax_attempts = 2",
             sendAnswer: ScriptedResponse(status: status, headers: ["Content-Type": "application/x-amz-json-1.0"], body: body)
         ) { _ in [] }
         #expect(outcome.status == 69, "\(outcome)")
-        #expect(recorded.filter { $0.action == "SendMessage" }.count == (unsure ? 2 : 1), "\(recorded.map(\.action))")
+        #expect(recorded.filter { $0.action == "SendMessage" }.count == attempts, "\(recorded.map(\.action))")
         #expect(outcome.errorOutput.contains("the task may have been sent") == unsure, "\(outcome.errorOutput)")
         #expect(outcome.errorOutput.contains("could not be sent") == !unsure, "\(outcome.errorOutput)")
+    }
+
+    /// A send none of whose attempts got through (the queue's port refuses connections; tried
+    /// twice) was not sent, and says so.
+    @Test func aSendThatNeverConnectedWasNotSent() async throws {
+        let closed = try #require(LoopbackPorts.ClosedPort())
+        defer { closed.close() }
+        let endpoint = "http://127.0.0.1:\(closed.port)"
+        let outcome = await TaskSubmitter(
+            destination: .sqs(try destination(endpoint: endpoint, toml: "[aws]\nmax_attempts = 2")), wait: false,
+            timeout: .seconds(20), seal: false
+        ).submit(Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8))
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(outcome.errorOutput.contains("the task could not be sent to"), "\(outcome.errorOutput)")
+        #expect(!outcome.errorOutput.contains("may have been sent"), "\(outcome.errorOutput)")
     }
 
     /// One queue however its URL is spelt: Amazon SQS's hosts of one region (FIPS, dual-stack,

@@ -177,10 +177,10 @@ extension TaskSubmitter {
                     queue: queue, body: text, attributes: ["taskId": id], groupID: id, deduplicationID: id, logger: logger)
             }
         } catch {
-            // An attempt whose answer was lost (a timeout, a reset, a 5xx) may have been queued.
-            let unsure = error.kind == .transport || error.retryable || error.attempts > 1
+            // An attempt whose answer was lost or unreadable (a timeout, a reset, a 5xx) may have
+            // been queued.
             return .failure(
-                unsure
+                error.anAttemptMayHaveArrived
                     ? "sending the task to \(queue) failed: \(error); an attempt may have reached SQS, so the task may "
                         + "have been sent: look for its result before sending it again"
                     : "the task could not be sent to \(queue): \(error)",

@@ -247,28 +247,34 @@ public final class DelegateDaemon: Sendable {
     }
 
     /// Deletes uncollected results past `[queue] result_retention_seconds`, read every round so
-    /// that a reload applies from the next one (at most a minute away). The wall clock's forward
-    /// steps while the daemon runs do not count as the results' age (``SweepClock``).
+    /// that a reload applies from the next one (at most a minute away).
     func sweepResults(_ spool: Spool) async {
         var clock = SweepClock()
         while !Task.isCancelled {
             let retention = configuration.current.queue.resultRetentionSeconds
-            let period = Duration.seconds(max(1, min(60, retention / 2)))
-            let stepsBefore = clock.forwardSteps
-            let now = clock.now(wall: components.clock.now(), elapsed: .now)
-            if clock.forwardSteps > stepsBefore {
-                let step = Int(clock.forwardSteps - stepsBefore)
-                logger.info("the wall clock stepped forward by \(step) s; the results' retention does not count it")
+            sweepResultsOnce(spool, clock: &clock, elapsed: .now)
+            try? await Task.sleep(for: .seconds(max(1, min(60, retention / 2))))
+        }
+    }
+
+    /// One pass of ``sweepResults(_:)``: the results' ages on `clock` (``SweepClock``: the wall
+    /// clock's steps while the daemon runs are no age), with the time elapsed as `elapsed`.
+    func sweepResultsOnce(_ spool: Spool, clock: inout SweepClock, elapsed: ContinuousClock.Instant) {
+        let retention = configuration.current.queue.resultRetentionSeconds
+        let (now, step) = clock.now(wall: components.clock.now(), elapsed: elapsed)
+        if step != 0 {
+            let (direction, seconds, behind) = (step > 0 ? "forward" : "back", Int(abs(step).rounded()), Int(clock.offset.rounded()))
+            logger.info(
+                "the wall clock stepped \(direction) by \(seconds) s; the results' retention reads it \(behind) s behind",
+                metadata: ["event": "wall-clock-stepped", "offset_seconds": "\(Int(clock.offset.rounded()))"])
+        }
+        do {
+            let removed = try spool.sweepResults(olderThan: .seconds(retention), now: now)
+            if removed > 0 {
+                logger.info("deleted \(removed) result(s) older than \(retention) s nobody collected")
             }
-            do {
-                let removed = try spool.sweepResults(olderThan: .seconds(retention), now: now)
-                if removed > 0 {
-                    logger.info("deleted \(removed) result(s) older than \(retention) s nobody collected")
-                }
-            } catch {
-                logger.warning("result retention sweep failed: \(error)")
-            }
-            try? await Task.sleep(for: period)
+        } catch {
+            logger.warning("result retention sweep failed: \(error)")
         }
     }
 

@@ -5,7 +5,10 @@
 # - the delegate stopped, a spool task waiting in new/ (it runs at the next start, the boot's);
 # - a unit enabled for multi-user.target that loads its credential from the delegate at boot;
 # - the spool's new/ without its setgid bit (systemd-tmpfiles puts it back at boot, before the
-#   delegate starts).
+#   delegate starts);
+# - a oneshot ordered after the sockets and before the delegate, which records what
+#   /run/secrets-delegate and new/ are then (tmpfiles' work, not the delegate's own
+#   RuntimeDirectory=, which would make the run directory its own as well).
 write_config "$IMDS_GOOD" '"boot"'
 cat >>/etc/secrets-delegate/delegate.toml <<TOML
 [connectors.boot-at-boot]
@@ -32,6 +35,21 @@ expect_eq "bootcred.service enabled" "$(systemctl is-enabled bootcred.service)" 
 timeout 60 systemctl start bootcred.service
 expect_credential bootcred "bootcred.service's credential before the reboot"
 rm -f "$LOGS/bootcred-credential"
+
+cat >/etc/systemd/system/boot-before-delegate.service <<UNIT
+[Unit]
+After=sockets.target
+Before=secrets-delegate.service
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh -c 'stat -c "%%a %%U:%%G" /run/secrets-delegate >$LOGS/run-dir-before-delegate; stat -c %%a /var/lib/secrets-delegate/spool/new >$LOGS/new-before-delegate'
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl daemon-reload
+systemctl enable boot-before-delegate.service 2>>"$LOGS/bootcred-enable.err"
+expect_eq "boot-before-delegate.service enabled" "$(systemctl is-enabled boot-before-delegate.service)" enabled
 
 systemctl stop secrets-delegate.service
 expect_eq "delegate stopped for the reboot" "$(systemctl is-active secrets-delegate.service)" inactive

@@ -11,8 +11,10 @@ expect_eq "ready events in this boot" "$(delegate_journal MESSAGE_ID=b20d32c7a79
 for unit in secrets-delegate.socket secrets-delegate-credentials.socket; do
     expect_eq "$unit at boot" "$(systemctl is-active "$unit")" active
 done
-expect_eq "/run/secrets-delegate made at boot" "$(stat -c '%a %U:%G' /run/secrets-delegate 2>&1)" "750 secrets-delegate:secrets-delegate"
-expect_eq "spool new/ mode put back at boot" "$(stat -c '%a' /var/lib/secrets-delegate/spool/new)" 2770
+expect_eq "/run/secrets-delegate before the delegate started (tmpfiles')" "$(cat "$LOGS/run-dir-before-delegate" 2>&1)" "750 secrets-delegate:secrets-delegate"
+expect_eq "spool new/ before the delegate started (put back by tmpfiles)" "$(cat "$LOGS/new-before-delegate" 2>&1)" 2770
+expect_eq "spool new/ now" "$(stat -c '%a' /var/lib/secrets-delegate/spool/new)" 2770
+expect_eq "warnings about the spool's modes in this boot" "$(delegate_journal | grep -c 'spool directory has mode')" 0
 result=/var/lib/secrets-delegate/spool/done/boot-across-reboot.json
 wait_until 60 test -f "$result" && ok "the task queued before the reboot has its result" || fail "no result for the task queued before the reboot"
 grep -q '"status":"succeeded"' "$result" 2>/dev/null && grep -qF "$(canary)" "$result" &&
@@ -22,8 +24,8 @@ expect_credential bootcred "bootcred.service's credential, loaded at boot"
 expect_eq "credential-served entries for bootcred.service in this boot" \
     "$(delegate_journal MESSAGE_ID=e55db4e34ab243a295689df89ea6c2ad UNIT=bootcred.service | wc -l)" 1
 
-systemctl disable --now bootcred.service 2>/dev/null
-rm -f /etc/systemd/system/bootcred.service "$result"
+systemctl disable --now bootcred.service boot-before-delegate.service 2>/dev/null
+rm -f /etc/systemd/system/bootcred.service /etc/systemd/system/boot-before-delegate.service "$result"
 systemctl daemon-reload
 write_config "$IMDS_GOOD" '"boot"'
 restart_delegate
