@@ -136,6 +136,14 @@ import Testing
                 "must be a whole number, not a string"
             ),
             ("[delegate]\nconcurrency = 2.5", [:], "[delegate] concurrency", nil, "not a floating-point number"),
+            // TOML's inf and nan are floats, but "not a floating-point number" would be no reason
+            // for a key that takes 1.5.
+            (
+                "[aws]\nrequest_timeout_seconds = inf", [:], "[aws] request_timeout_seconds", nil,
+                "must be a number of seconds, not inf (no finite number)"
+            ),
+            ("[aws]\nrequest_timeout_seconds = -inf", [:], "[aws] request_timeout_seconds", nil, "not -inf (no finite number)"),
+            ("[queue]\nrescan_interval_seconds = nan", [:], "[queue] rescan_interval_seconds", nil, "not nan (no number)"),
             ("[delegate]\ntags = \"aws\"", [:], "[delegate] tags", nil, "must be an array of strings, not a string"),
             ("[delegate]\ntags = [\"aws\", \"\"]", [:], "[delegate] tags", nil, "entry 2 is empty"),
             ("[delegate]\ntags = [\"  \"]", [:], "[delegate] tags", nil, "entry 1 is empty"),

@@ -65,6 +65,8 @@ enum RawConfigurationValue {
         switch self {
         case .string: "a string"
         case .integer: "an integer"
+        case .double(let value) where value.isNaN: "nan (no number)"
+        case .double(let value) where !value.isFinite: "\(value > 0 ? "inf" : "-inf") (no finite number)"
         case .double: "a floating-point number"
         case .bool: "a boolean"
         case .array: "an array"
