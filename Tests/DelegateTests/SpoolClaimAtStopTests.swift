@@ -160,12 +160,14 @@ import Testing
         let watching = Task { await watcher.run() }
         let running = Task { await intake.run(watcher: watcher, recovered: recovered) }
         try SpoolProducer(directory: root).enqueue(id: "x", data: Data(#"{"id":"x"}"#.utf8))
+        func tries() -> Int { recorder.records.filter { $0.contains("the result kept for x.json cannot be deleted") }.count }
+        // The first try, however long a loaded machine takes to get there; then 2 s without a loop.
+        #expect(await eventually(within: .seconds(30)) { tries() >= 1 }, "never tried")
         try await Task.sleep(for: .seconds(2))
         watcher.stop()
         await running.value
         await watching.value
-        let tries = recorder.records.filter { $0.contains("the result kept for x.json cannot be deleted") }.count
-        #expect((1...3).contains(tries), "\(tries) tries")
+        #expect((1...3).contains(tries()), "\(tries()) tries")
         #expect(FileManager.default.fileExists(atPath: directory.path("new/x.json")), "held back in new/")
     }
 }
