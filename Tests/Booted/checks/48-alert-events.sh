@@ -56,6 +56,10 @@ restart_delegate
 expect_event queue-failing failing $FAILING_ID PRIORITY=3 60 "\"QUEUE_URL\":\"$SQS_TASK_QUEUE\"" \
     '"OPERATION":"ReceiveMessage"' '"ERROR_CODE":"ServiceUnavailable"'
 expect_eq "delegate while its SQS queue fails" "$(systemctl is-active secrets-delegate.service)" active
+# Nothing recovered while the endpoint still fails: an alert cleared by a retry that failed again
+# would pass the check below. Counted from here, then, only once the endpoint works again.
+expect_eq "queue-recovered entries while the queue still fails" "$(journal_since recovered $RECOVERED_ID | grep -c .)" 0
+journal_mark recovered $RECOVERED_ID
 rm -f "$HERE/sqs-down"
 # The retry waits 30 s at most (times 0.5-1) after the failures before.
 expect_event queue-recovered recovered $RECOVERED_ID PRIORITY=5 60 "\"QUEUE_URL\":\"$SQS_TASK_QUEUE\"" \

@@ -24,6 +24,8 @@ expect_credential bootcred "bootcred.service's credential, loaded at boot"
 expect_eq "credential-served entries for bootcred.service in this boot" \
     "$(delegate_journal MESSAGE_ID=e55db4e34ab243a295689df89ea6c2ad UNIT=bootcred.service | wc -l)" 1
 
+expect_eq "journal entries (any field) of this boot holding the secret value" "$(journal_leaks boot "$(canary)")" 0
+
 systemctl disable --now bootcred.service boot-before-delegate.service 2>/dev/null
 rm -f /etc/systemd/system/bootcred.service /etc/systemd/system/boot-before-delegate.service "$result"
 systemctl daemon-reload

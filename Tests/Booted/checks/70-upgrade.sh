@@ -17,6 +17,9 @@ grep -q 'packaged by the next version' /etc/secrets-delegate/delegate.toml.dpkg-
 expect_eq "service after upgrade" "$(systemctl is-active secrets-delegate.service)" active
 newpid=$(unit_prop secrets-delegate.service MainPID)
 [ "$newpid" != "$pid" ] && ok "restarted by the upgrade (pid $pid -> $newpid)" || fail "not restarted by the upgrade (pid $pid)"
+# The new version's file, not the old one's (dpkg installs a new inode: a process still running the
+# replaced file shows it "(deleted)"): a restart before the unpack would pass the pid's check.
+expect_eq "the restarted delegate's executable" "$(readlink "/proc/$newpid/exe")" /usr/libexec/secrets-delegate/secrets-delegated
 stopped_logged() { journal_since upgrade | grep -q '^stopped'; }
 wait_until 30 stopped_logged && ok "the old delegate drained and stopped (graceful)" ||
     fail "no 'stopped' line from the old delegate"

@@ -32,6 +32,8 @@ expect_eq "the package's state after the mend" "$(dpkg-query -W -f='${Status}' s
 expect_eq "service after the mend" "$(systemctl is-active secrets-delegate.service)" active
 [ "$(unit_prop secrets-delegate.service MainPID)" != "$pid" ] && ok "the delegate was restarted by the mend" ||
     fail "the delegate was not restarted by dpkg --configure -a"
+expect_eq "the mended delegate's executable (the unpacked file, not a replaced one)" \
+    "$(readlink "/proc/$(unit_prop secrets-delegate.service MainPID)/exe")" /usr/libexec/secrets-delegate/secrets-delegated
 
 # Without systemd running (a chroot, an image build) the check runs too: the unit files say the
 # units are enabled, so the configuration fails rather than leave the first boot refusing it.
