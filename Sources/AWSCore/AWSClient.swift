@@ -51,11 +51,29 @@ public final class AWSClient: Sendable {
     /// Signs and sends `call`, retrying as the standard retry mode allows.
     ///
     /// Credentials are asked of `credentials` for every attempt, so a refresh between attempts is
-    /// picked up. Errors carry the number of attempts made.
+    /// picked up. Errors carry the number of attempts made, and whether any of them may have
+    /// reached the service (``AWSError/anAttemptMayHaveArrived``), whatever ended the call: an
+    /// attempt that timed out, then a refresh of credentials that failed before the next, may
+    /// still have been acted on.
     public func send(
         _ call: AWSCall,
         credentials provider: any CredentialProvider,
         logger: Logger
+    ) async throws(AWSError) -> AWSResponse {
+        var mayHaveArrived = false
+        do throws(AWSError) {
+            return try await attempts(call, credentials: provider, logger: logger, mayHaveArrived: &mayHaveArrived)
+        } catch {
+            var failure = error
+            failure.anAttemptMayHaveArrived = failure.anAttemptMayHaveArrived || mayHaveArrived
+            throw failure
+        }
+    }
+
+    /// ``send(_:credentials:logger:)``'s attempts; `mayHaveArrived` is set once an attempt that
+    /// failed may have reached the service (``mayHaveArrived(_:)``).
+    private func attempts(
+        _ call: AWSCall, credentials provider: any CredentialProvider, logger: Logger, mayHaveArrived: inout Bool
     ) async throws(AWSError) -> AWSResponse {
         var attempt = 0
         // What the last retry took from the budget: a success gives back that much (as the
@@ -63,7 +81,6 @@ public final class AWSClient: Sendable {
         var lastRetryCost = 0
         var skewRetryUsed = false
         var expiredRetryUsed = false
-        var mayHaveArrived = false
         while true {
             attempt += 1
             if Task.isCancelled { throw cancelled(attempts: attempt - 1) }
@@ -117,7 +134,6 @@ public final class AWSClient: Sendable {
             }
             failure.attempts = attempt
             mayHaveArrived = mayHaveArrived || Self.mayHaveArrived(failure)
-            failure.anAttemptMayHaveArrived = mayHaveArrived
             if skewLearnedTooLate {
                 failure.retryable = true
                 throw failure
@@ -170,9 +186,7 @@ public final class AWSClient: Sendable {
             do {
                 try await sleeper.sleep(for: delay)
             } catch {
-                var cut = cancelled(attempts: attempt)
-                cut.anAttemptMayHaveArrived = mayHaveArrived
-                throw cut
+                throw cancelled(attempts: attempt)
             }
         }
     }

@@ -60,6 +60,38 @@ import Testing
             "a success after two retries gives back the last one's cost")
     }
 
+    /// Whether an attempt may have reached the service is kept to the end of the call, whatever
+    /// ends it: a 503, then credentials that cannot be had for the next attempt, is still a call
+    /// that may have been acted on; a 400 refused at every attempt, and a port that refuses every
+    /// connection, are calls that were not.
+    @Test func whetherAnAttemptMayHaveArrivedOutlivesALaterFailure() async throws {
+        let server = try LoopbackHTTPServer(handler: Self.failing(100) { Self.unavailable })
+        defer { server.stop() }
+        let aws = try client(server, maxAttempts: 3, sleeper: RecordingSleeper())
+        let call = AWSCall.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8))
+        let afterA503 = await #expect(throws: AWSError.self) {
+            try await aws.send(call, credentials: FailingAfterFirstProvider(), logger: Logger(label: "test"))
+        }
+        #expect(afterA503?.code == .credentialsUnavailable, "\(String(describing: afterA503))")
+        #expect(afterA503?.anAttemptMayHaveArrived == true)
+        let refused = try LoopbackHTTPServer(handler: Self.failing(100) { Self.throttled })
+        defer { refused.stop() }
+        let throttled = await #expect(throws: AWSError.self) {
+            try await client(refused, maxAttempts: 2, sleeper: RecordingSleeper()).send(
+                call, credentials: credentials, logger: Logger(label: "test"))
+        }
+        #expect(throttled?.attempts == 2)
+        #expect(throttled?.anAttemptMayHaveArrived == false)
+        let closed = try #require(LoopbackPorts.ClosedPort())
+        defer { closed.close() }
+        let unreachable = await #expect(throws: AWSError.self) {
+            try await client(url: "http://127.0.0.1:\(closed.port)", maxAttempts: 2).send(
+                call, credentials: credentials, logger: Logger(label: "test"))
+        }
+        #expect(unreachable?.code == .endpointUnreachable)
+        #expect(unreachable?.anAttemptMayHaveArrived == false)
+    }
+
     @Test func attemptsStopAtMaxAttempts() async throws {
         let server = try LoopbackHTTPServer(handler: Self.failing(100) { Self.throttled })
         defer { server.stop() }
@@ -368,4 +400,16 @@ struct RenewingProvider: CredentialProvider {
     }
 
     func invalidate(accessKeyID: String) async -> Bool { true }
+}
+
+/// Credentials once, then none: a refresh that fails before the second attempt.
+final class FailingAfterFirstProvider: CredentialProvider {
+    private let calls = Mutex(0)
+
+    func credentials(logger: Logger) async throws -> Credentials {
+        guard calls.withLock({ $0 += 1; return $0 }) == 1 else { throw AWSError.credentials("no credentials now") }
+        return Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    }
+
+    func invalidate(accessKeyID: String) async -> Bool { false }
 }

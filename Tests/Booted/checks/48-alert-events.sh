@@ -57,7 +57,10 @@ expect_event queue-failing failing $FAILING_ID PRIORITY=3 60 "\"QUEUE_URL\":\"$S
     '"OPERATION":"ReceiveMessage"' '"ERROR_CODE":"ServiceUnavailable"'
 expect_eq "delegate while its SQS queue fails" "$(systemctl is-active secrets-delegate.service)" active
 # Nothing recovered while the endpoint still fails: an alert cleared by a retry that failed again
-# would pass the check below. Counted from here, then, only once the endpoint works again.
+# would pass the check below. The next failed receives come within seconds (each call's own
+# retries, up to about 3 s, then the poll's pause): 8 s hold a few of them. Counted from here,
+# then, only once the endpoint works again.
+sleep 8
 expect_eq "queue-recovered entries while the queue still fails" "$(journal_since recovered $RECOVERED_ID | grep -c .)" 0
 journal_mark recovered $RECOVERED_ID
 rm -f "$HERE/sqs-down"
