@@ -59,6 +59,8 @@ def main():
     print(f"IMDS_ACCESS_KEY_ID={issued['AccessKeyId']}")
     print(f"IMDS_SECRET_ACCESS_KEY={issued['SecretAccessKey']}")
     print(f"IMDS_SESSION_TOKEN={issued['SessionToken']}")
+    # When STS says the keys end, which the IMDS emulator hands out as their Expiration.
+    print(f"IMDS_EXPIRATION={int(issued['Expiration'].timestamp())}")
     sqs = client("sqs", endpoint, **admin)
     print(f"SQS_TASK_QUEUE={sqs.create_queue(QueueName='boot-tasks')['QueueUrl']}")
     print(f"SQS_REPLY_QUEUE={sqs.create_queue(QueueName='boot-replies')['QueueUrl']}")

@@ -16,7 +16,9 @@ guard let keyID = environment["IMDS_ACCESS_KEY_ID"], let secret = environment["I
 let server = try IMDSServer(
     credentials: Credentials(
         accessKeyId: keyID, secretAccessKey: secret, sessionToken: environment["IMDS_SESSION_TOKEN"]),
-    expiration: Date().addingTimeInterval(6 * 3600),
+    // When the keys really end (IMDS_EXPIRATION, seconds since 1970, as STS issued them), else in 6 h.
+    expiration: environment["IMDS_EXPIRATION"].flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
+        ?? Date().addingTimeInterval(6 * 3600),
     roleName: environment["IMDS_ROLE_NAME"] ?? "secrets-delegate-instance-role")
 FileHandle.standardOutput.write(Data((server.baseURL + "\n").utf8))
 while true { sleep(3600) }

@@ -21,6 +21,36 @@ import Testing
         return (client, harness)
     }
 
+    /// boto3 reads what this client wrote, and this client reads what boto3 wrote, byte for byte:
+    /// a string with escapes, a line break and characters beyond ASCII, and every byte value as a
+    /// binary secret. (Read back with the same client only, a mistake made on both of its paths
+    /// would pass.)
+    @Test func boto3AndThisClientAgreeOnEveryValue() async throws {
+        let harness = try await MotoHarness.make()
+        let user = try await harness.moto.createUser(allowing: MotoServer.fullPolicyActions)
+        let sm = SecretsManagerClient(
+            aws: harness.awsClient(), credentials: StaticCredentialProvider(user), namePrefix: "/\(harness.prefix)/")
+        let text = "{\"password\":\"p\\\"w/\\u00e9\",\"note\":\"line\\nbreak\"} é 漢字 😀\ttab"
+        let bytes = Data((0...255).map { UInt8($0) })
+        func boto3(_ name: String) async throws -> (string: String?, binary: Data?) {
+            try await Boto3SecretsManager.read(
+                name: "\(harness.prefix)/\(name)", endpoint: harness.moto.endpoint, region: MotoServer.region, credentials: user)
+        }
+        _ = try await sm.createSecret(.init(name: "text", value: .string(text)), taskID: "b3-text", logger: logger)
+        _ = try await sm.createSecret(.init(name: "bytes", value: .binary(bytes)), taskID: "b3-bytes", logger: logger)
+        #expect(try await boto3("text").string == text)
+        #expect(try await boto3("bytes").binary == bytes)
+
+        for (name, string, binary) in [("from-boto3-text", Optional(text), Data?.none), ("from-boto3-bytes", nil, bytes)] {
+            try await Boto3SecretsManager.create(
+                name: "\(harness.prefix)/\(name)", string: string, binary: binary, endpoint: harness.moto.endpoint,
+                region: MotoServer.region, credentials: user)
+            let read = try await sm.getSecretValue(name: name, logger: logger).value
+            #expect(read.secretString == string, "\(name)")
+            #expect(read.secretBinary == binary, "\(name)")
+        }
+    }
+
     @Test func everyOperationWorksWithTheFullPolicy() async throws {
         let (sm, harness) = try await client()
 

@@ -1,0 +1,72 @@
+import Foundation
+import SigV4
+
+/// boto3, AWS's own SDK, against the moto server: the second opinion on what the delegate's
+/// client wrote and read (a bug in both of the project's own paths, such as binary secrets
+/// encoded twice and decoded twice, would pass every test that reads back with the same client).
+/// Signed with `credentials`, as any caller.
+public enum Boto3SecretsManager {
+    /// The secret's current value as boto3 reads it: its `SecretString`, or its `SecretBinary`'s
+    /// bytes.
+    public static func read(name: String, endpoint: String, region: String, credentials: Credentials) async throws
+        -> (string: String?, binary: Data?)
+    {
+        let answer = try await run(["action": "read", "name": name], endpoint: endpoint, region: region, credentials: credentials)
+        return (answer["string"] as? String, (answer["binary"] as? String).flatMap { Data(base64Encoded: $0) })
+    }
+
+    /// Creates a secret with boto3: a string, or bytes as `SecretBinary`.
+    public static func create(
+        name: String, string: String? = nil, binary: Data? = nil, endpoint: String, region: String, credentials: Credentials
+    ) async throws {
+        var request = ["action": "create", "name": name]
+        request["string"] = string
+        request["binary"] = binary?.base64EncodedString()
+        _ = try await run(request, endpoint: endpoint, region: region, credentials: credentials)
+    }
+
+    private static let script = """
+        import base64, json, sys
+        import boto3
+        request = json.load(sys.stdin)
+        client = boto3.client("secretsmanager", endpoint_url=request["endpoint"], region_name=request["region"],
+                              aws_access_key_id=request["key"], aws_secret_access_key=request["secret"],
+                              aws_session_token=request.get("token"))
+        if request["action"] == "read":
+            value = client.get_secret_value(SecretId=request["name"])
+            answer = {}
+            if "SecretString" in value:
+                answer["string"] = value["SecretString"]
+            if "SecretBinary" in value:
+                answer["binary"] = base64.b64encode(value["SecretBinary"]).decode()
+        else:
+            arguments = {"Name": request["name"]}
+            if "string" in request:
+                arguments["SecretString"] = request["string"]
+            if "binary" in request:
+                arguments["SecretBinary"] = base64.b64decode(request["binary"])
+            client.create_secret(**arguments)
+            answer = {}
+        json.dump(answer, sys.stdout)
+        """
+
+    private static func run(
+        _ request: [String: String], endpoint: String, region: String, credentials: Credentials
+    ) async throws -> [String: Any] {
+        var request = request
+        request["endpoint"] = endpoint
+        request["region"] = region
+        request["key"] = credentials.accessKeyId
+        request["secret"] = credentials.secretAccessKey
+        request["token"] = credentials.sessionToken
+        let outcome = try await ChildProcess.run(
+            "/usr/bin/env", [TestPython.interpreter, "-c", script], environment: ProcessInfo.processInfo.environment,
+            input: try JSONSerialization.data(withJSONObject: request), timeout: .seconds(60))
+        guard outcome.termination == .exited(0),
+            let answer = try JSONSerialization.jsonObject(with: Data(outcome.output.utf8)) as? [String: Any]
+        else {
+            throw ChildProcessError("boto3 \(request["action"] ?? "") \(outcome.termination): \(outcome.errorOutput.suffix(600))")
+        }
+        return answer
+    }
+}
