@@ -199,13 +199,7 @@ public final class AWSClient: Sendable {
         case .service: return (failure.httpStatus ?? 500) >= 500
         case .invalidResponse: return true
         case .credentials, .validation: return false
-        case .transport:
-            switch failure.transportError?.code {
-            case .invalidURL?, .couldNotResolveHost?, .couldNotConnect?, .tlsHandshakeFailed?, .tlsFailure?, .proxyRefused?,
-                .proxyFailure?:
-                return false
-            default: return true
-            }
+        case .transport: return failure.transportError?.requestMayHaveBeenSent ?? true
         }
     }
 

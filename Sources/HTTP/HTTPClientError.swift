@@ -55,6 +55,19 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         }
     }
 
+    /// Whether the request may have reached the server (and been acted on) although this failure
+    /// ended it: false only when it was never sent (no address, no connection, no TLS session, a
+    /// proxy that failed or refused the tunnel). Every code decides, so a new one must too.
+    public var requestMayHaveBeenSent: Bool {
+        switch code {
+        case .invalidURL, .couldNotResolveHost, .couldNotConnect, .tlsHandshakeFailed, .tlsFailure, .proxyFailure,
+            .proxyRefused:
+            false
+        case .timedOut, .connectionClosed, .notHTTP, .responseTooLarge, .responseHeadersTooLarge, .cancelled, .other:
+            true
+        }
+    }
+
     public var description: String {
         "\(code.rawValue): \(message)"
     }

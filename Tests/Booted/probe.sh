@@ -3,7 +3,7 @@
 # its own shell with a time bound, findings to /root/boot-test/findings, then power off. A check
 # that leaves $HERE/reboot asks for a reboot after it: the probe reboots the container (run.sh
 # boots it again) and, in the next boot, resumes with the check after it.
-# Helpers for checks: ok, fail, expect_eq, wait_until, submit, journal_mark, journal_since, write_config, restart_delegate, blackhole_socket.
+# Helpers for checks: ok, fail, expect_eq, wait_until, submit, journal_mark, journal_since, write_config, unit_credential_config, credential_unit, restart_delegate, blackhole_socket.
 set -u
 HERE=/root/boot-test
 set -a
@@ -104,6 +104,25 @@ request_timeout_seconds = 20
 sources = ["imds"]
 TOML
 }
+# unit_credential_config CONNECTOR UNIT: write_config's configuration, plus a connector CONNECTOR
+# that admits UNIT alone and a [[credential]] entry handing UNIT db-password (boot's db#password).
+unit_credential_config() {
+    write_config "$IMDS_GOOD" '"boot"'
+    cat >>/etc/secrets-delegate/delegate.toml <<TOML
+[connectors.$1]
+region = "us-east-1"
+secret_name_prefix = "boot"
+credentials = { type = "instanceRole" }
+operations = ["getSecretValue"]
+allowed_units = ["$2"]
+
+[[credential]]
+unit = "$2"
+id = "db-password"
+connector = "$1"
+secret = "db#password"
+TOML
+}
 # credential_unit UNIT NAME [SOCKET]: a oneshot unit file UNIT that loads db-password from SOCKET
 # (default the credentials socket) and copies it to $LOGS/NAME-credential (it stays active: stop it
 # before it runs again).
@@ -149,7 +168,7 @@ blackhole_socket() {
     systemctl daemon-reload
     systemctl start "$1.socket"
 }
-export -f blackhole_socket ok fail expect_eq wait_until unit_prop expect_stopped_for_good canary submit delegate_journal journal_mark journal_since reload_delegate reload_applied journal_leaks write_config restart_delegate connector key_connector credential_unit expect_credential
+export -f blackhole_socket ok fail expect_eq wait_until unit_prop expect_stopped_for_good canary submit delegate_journal journal_mark journal_since reload_delegate reload_applied journal_leaks write_config restart_delegate connector key_connector unit_credential_config credential_unit expect_credential
 
 echo "probe: waiting for the system to finish booting"
 state=$(timeout 120 systemctl is-system-running --wait 2>&1)

@@ -266,7 +266,7 @@ public final class DelegateDaemon: Sendable {
             let (direction, seconds, behind) = (step > 0 ? "forward" : "back", Int(abs(step).rounded()), Int(clock.offset.rounded()))
             logger.info(
                 "the wall clock stepped \(direction) by \(seconds) s; the results' retention reads it \(behind) s behind",
-                metadata: ["event": "wall-clock-stepped", "offset_seconds": "\(Int(clock.offset.rounded()))"])
+                metadata: ["event": "wall-clock-stepped", "offset_seconds": "\(behind)"])
         }
         do {
             let removed = try spool.sweepResults(olderThan: .seconds(retention), now: now)

@@ -4,7 +4,7 @@
 # served at every start (with one byte more, 15 starts in 16 would fail before asking), and an
 # entry of 84 is a configuration error that names the limit.
 unit=bootlong$(printf 'x%.0s' $(seq 56)).service
-id=db-password
+id=db-password  # unit_credential_config's
 expect_eq "bytes of unit name and id" "$((${#unit} + ${#id}))" 83
 cleanup() {
     systemctl stop "$unit" 2>/dev/null
@@ -15,21 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' TERM
-write_config "$IMDS_GOOD" '"boot"'
-cat >>/etc/secrets-delegate/delegate.toml <<TOML
-[connectors.boot-long]
-region = "us-east-1"
-secret_name_prefix = "boot"
-credentials = { type = "instanceRole" }
-operations = ["getSecretValue"]
-allowed_units = ["$unit"]
-
-[[credential]]
-unit = "$unit"
-id = "$id"
-connector = "boot-long"
-secret = "db#password"
-TOML
+unit_credential_config boot-long "$unit"
 reload_delegate
 credential_unit "$unit" longname
 systemctl daemon-reload

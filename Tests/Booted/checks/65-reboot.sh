@@ -9,21 +9,7 @@
 # - a oneshot ordered after the sockets and before the delegate, which records what
 #   /run/secrets-delegate and new/ are then (tmpfiles' work, not the delegate's own
 #   RuntimeDirectory=, which would make the run directory its own as well).
-write_config "$IMDS_GOOD" '"boot"'
-cat >>/etc/secrets-delegate/delegate.toml <<TOML
-[connectors.boot-at-boot]
-region = "us-east-1"
-secret_name_prefix = "boot"
-credentials = { type = "instanceRole" }
-operations = ["getSecretValue"]
-allowed_units = ["bootcred.service"]
-
-[[credential]]
-unit = "bootcred.service"
-id = "db-password"
-connector = "boot-at-boot"
-secret = "db#password"
-TOML
+unit_credential_config boot-at-boot bootcred.service
 restart_delegate
 expect_eq "delegate before the reboot" "$(systemctl is-active secrets-delegate.service)" active
 credential_unit bootcred.service bootcred
