@@ -53,20 +53,6 @@ public enum Boto3SecretsManager {
     private static func run(
         _ request: [String: String], endpoint: String, region: String, credentials: Credentials
     ) async throws -> [String: Any] {
-        var request = request
-        request["endpoint"] = endpoint
-        request["region"] = region
-        request["key"] = credentials.accessKeyId
-        request["secret"] = credentials.secretAccessKey
-        request["token"] = credentials.sessionToken
-        let outcome = try await ChildProcess.run(
-            "/usr/bin/env", [TestPython.interpreter, "-c", script], environment: ProcessInfo.processInfo.environment,
-            input: try JSONSerialization.data(withJSONObject: request), timeout: .seconds(60))
-        guard outcome.termination == .exited(0),
-            let answer = try JSONSerialization.jsonObject(with: Data(outcome.output.utf8)) as? [String: Any]
-        else {
-            throw ChildProcessError("boto3 \(request["action"] ?? "") \(outcome.termination): \(outcome.errorOutput.suffix(600))")
-        }
-        return answer
+        try await Boto3Script.run(script, request, endpoint: endpoint, region: region, credentials: credentials)
     }
 }
