@@ -140,9 +140,21 @@ public struct MessageRedactor: Sendable {
     /// scalar outside printable ASCII as `\uxxxx` (Python's `json.dumps`, lowercase hex; Jackson's
     /// ASCII mode, uppercase), or as this project's own writer does (``JSONValue/writeString(_:into:)``:
     /// DEL, C1 controls, U+2028/U+2029 and U+FFFE/U+FFFF escaped, other non-ASCII as it is; the
-    /// spelling of a result sent to SQS). Distinct by their bytes: two spellings that differ only
-    /// in Unicode normalization are both kept. None is shorter than the secret.
+    /// spelling of a result sent to SQS). A JSON text carried as a string in another, as a task or
+    /// a result is in an SQS request's `MessageBody`, spells its strings twice: each spelling
+    /// that escapes something is spelled again. Distinct by their bytes: two spellings that differ
+    /// only in Unicode normalization are both kept. None is shorter than the secret.
     static func spellings(of secret: String) -> [[UInt8]] {
+        let once = spelledOnce(secret)
+        var spellings = Set(once)
+        for spelling in once where spelling.count != secret.utf8.count || !spelling.elementsEqual(secret.utf8) {
+            spellings.formUnion(spelledOnce(String(decoding: spelling, as: UTF8.self)))
+        }
+        return Array(spellings)
+    }
+
+    /// `secret` as it is and as one JSON string spells it.
+    private static func spelledOnce(_ secret: String) -> [[UInt8]] {
         var spellings: Set<[UInt8]> = [Array(secret.utf8)]
         var written: [UInt8] = []
         JSONValue.writeString(secret, into: &written)

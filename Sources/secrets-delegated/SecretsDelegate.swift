@@ -451,9 +451,10 @@ struct Open: ParsableCommand {
         commandName: "open",
         abstract: "Print a sealed result with its result opened.",
         discussion: """
-            A result that is not sealed is printed unchanged with a note on stderr, and exits 0: only a \
-            sealed one is authenticated (a script that needs that must check for the note, or use submit \
-            --seal). Exits 1, printing nothing, if the result does not authenticate under the key and its task id; \
+            A result that is not sealed is printed unchanged with a note on stderr, and exits 0 (a script that \
+            needs its result kept secret must check for the note, or use submit --seal). Sealing gives secrecy, \
+            not proof of origin: anyone who read the task's sealTo can seal a result that opens. \
+            Exits 1, printing nothing, if the result does not authenticate under the key and its task id; \
             64 if the key file cannot be used: it must be a regular file that only its owner may read or \
             write (no group or other permission bits: 0600 as keygen makes it, or 0400), holding the key keygen wrote, or the input is no \
             result it can use (not a result, a sealed result of another algorithm or a malformed one); 74 if \

@@ -171,7 +171,23 @@ import JSON
         #expect(redactor.redact(#"value "p\u00e4\"ss\ud83d\ude00word" is bad"#) == #"value "<redacted>" is bad"#)
         #expect(redactor.redact("raw pä\"ss😀word") == "raw <redacted>")
         #expect(redactor.redact(#"value "p\u00E4\"ss\uD83D\uDE00word" is bad"#) == #"value "<redacted>" is bad"#)
-        #expect(MessageRedactor.spellings(of: "a/b\nc").count == 3)
+        #expect(MessageRedactor.spellings(of: "a/b\nc").count == 7)
+    }
+
+    /// A JSON secret (Secrets Manager's usual kind) in a task or a result carried as an SQS
+    /// message's body is spelled twice in the request, a JSON text in a JSON string: an endpoint
+    /// or a proxy that quotes the request quotes it so.
+    @Test func findsSecretsSpelledTwiceAsAMessageBodyCarriesThem() throws {
+        let secret = #"{"username":"app","password":"pa/ss\w"# + "\u{E9}rd\"}"
+        let task = JSONValue.object(["params": .object(["secretString": .string(secret)])]).jsonText
+        let request = JSONValue.object(["MessageBody": .string(task)]).jsonText
+        #expect(!request.contains(secret))
+        let redacted = MessageRedactor(secrets: [secret]).redact("refused: \(request)")
+        #expect(!redacted.contains("pa/ss") && !redacted.contains("username"), "\(redacted)")
+        #expect(redacted.contains("<redacted>"), "\(redacted)")
+        // As Foundation's encoder writes the outer text: `/` as `\/`.
+        let foundation = String(decoding: try JSONSerialization.data(withJSONObject: ["MessageBody": task]), as: UTF8.self)
+        #expect(!MessageRedactor(secrets: [secret]).redact(foundation).contains("username"), "\(foundation)")
     }
 
     /// A result this delegate writes (sent to SQS, quoted back) spells a value its own way: DEL,

@@ -43,6 +43,8 @@ import Testing
         #expect(submit.contains("secrecy, not proof of origin"), "\(submit)")
         let open = try await Self.run(["open", "--help"]).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(open.contains("A result that is not sealed is printed unchanged with a note on stderr, and exits 0"), "\(open)")
+        #expect(open.contains("Sealing gives secrecy, not proof of origin"), "\(open)")
+        #expect(!open.contains("authenticated"), "\(open)")
         let run = try await Self.run(["run", "--help"]).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         #expect(run.contains("a spool task stays claimed and runs again at the next start"), "\(run)")
     }

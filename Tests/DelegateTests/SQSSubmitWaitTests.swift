@@ -110,6 +110,32 @@ import Testing
         #expect(!line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "\(outcome.errorOutput.debugDescription)")
     }
 
+    /// A write task's value is not shown in an error that quotes the request, as an endpoint or
+    /// a proxy that echoes what it was sent would: the secret as written in the task (a string
+    /// with an escape, and base64 bytes) is replaced by `<redacted>`.
+    @Test(arguments: [
+        #"{"id":"t-1","operation":"createSecret","params":{"name":"db","secretString":"hunter2-\"submit-echo"}}"#,
+        #"{"id":"t-1","operation":"putSecretValue","params":{"name":"db","secretBinary":"aHVudGVyMi1zdWJtaXQtZWNobw=="}}"#,
+    ])
+    func aWriteTasksValueIsNotQuotedInASendError(task: String) async throws {
+        let server = try LoopbackHTTPServer { request in
+            ScriptedResponse(
+                status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
+                body: String(
+                    decoding: try! JSONSerialization.data(withJSONObject: [
+                        "__type": "com.amazonaws.sqs#InvalidParameterValue", "message": "refused: \(request.bodyText)",
+                    ]), as: UTF8.self))
+        }
+        defer { server.stop() }
+        let destination = try destination(endpoint: server.baseURL)
+        let outcome = await TaskSubmitter(destination: .sqs(destination), wait: false, timeout: .seconds(20))
+            .submit(Data(task.utf8))
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(outcome.errorOutput.contains("<redacted>"), "\(outcome.errorOutput)")
+        #expect(!outcome.errorOutput.contains("submit-echo"), "\(outcome.errorOutput)")
+        #expect(!outcome.errorOutput.contains("aHVudGVyMi1zdWJtaXQtZWNobw"), "\(outcome.errorOutput)")
+    }
+
     /// --timeout bounds the wait's other calls too: putting back another task's message on an
     /// endpoint that takes 90 s to answer would hold each of three attempts for the request
     /// timeout (20 s), a minute and more; the wait ends at its 10 s instead. (10 s, not less: under

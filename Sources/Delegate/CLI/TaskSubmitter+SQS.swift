@@ -43,6 +43,14 @@ extension TaskSubmitter {
         return options
     }
 
+    /// The values a write task carries (`params.secretString`, `params.secretBinary`): what an
+    /// error about sending the task must not quote, though an endpoint or a proxy that echoes the
+    /// request body would. (A field given twice is refused before sending.)
+    static func secretParams(of task: JSONObject) -> [String] {
+        guard case .object(let params)? = task["params"] else { return [] }
+        return ["secretString", "secretBinary"].compactMap { params[$0]?.stringValue }
+    }
+
     /// How long past the wait's deadline an answer on its way, and the releases and deletes of
     /// what it brought, may take: what SQS handed out is hidden from everyone else until settled.
     static let settleSeconds: Duration = .seconds(5)
@@ -174,7 +182,8 @@ extension TaskSubmitter {
         do throws(AWSError) {
             sent = try await Self.before(ContinuousClock.now + timeout) { () async throws(AWSError) -> String? in
                 try await sender.sendMessage(
-                    queue: queue, body: text, attributes: ["taskId": id], groupID: id, deduplicationID: id, logger: logger)
+                    queue: queue, body: text, attributes: ["taskId": id], groupID: id, deduplicationID: id,
+                    redacting: Self.secretParams(of: object), logger: logger)
             }
         } catch {
             // An attempt whose answer was lost or unreadable (a timeout, a reset, a 5xx) may have

@@ -119,6 +119,16 @@ zcat /usr/share/man/man1/secrets-delegate.1.gz | grep -q check-config && ok "man
 grep -q check-config /usr/share/bash-completion/completions/secrets-delegate && ok "bash completion" || fail "no bash completion"
 runuser -u secrets-delegate -- secrets-delegate check-config >/dev/null 2>&1 &&
     ok "the delegate's user reads its configuration" || fail "check-config as secrets-delegate failed"
+# The check the packaged file tells an editor to run works as written: with sudo (the file is
+# root:secrets-delegate 0640; root here needs no sudo), and it is needed by a user outside the group.
+check_line=$(sed -n 's/^#     \(sudo secrets-delegate check-config .*\)$/\1/p' /etc/secrets-delegate/delegate.toml)
+if [ -n "$check_line" ] && ${check_line#sudo } >/dev/null 2>&1; then
+    ok "the packaged file's check command: $check_line"
+else
+    fail "the packaged file's check command '${check_line:-none found}' does not pass"
+fi
+expect_eq "check-config by a user outside the group" \
+    "$(setpriv --reuid=nobody --regid=nogroup --clear-groups secrets-delegate check-config >/dev/null 2>&1; echo $?)" 78
 for binary in /usr/bin/secrets-delegate /usr/libexec/secrets-delegate/secrets-delegated; do
     if ldd "$binary" | grep -qE 'not found|libswift|libFoundation|libdispatch'; then
         fail "$binary lacks or needs Swift libraries: $(ldd "$binary" | grep -E 'not found|swift' | head -n 2)"
