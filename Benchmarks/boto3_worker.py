@@ -6,7 +6,9 @@ boto3, writes one result file per task (atomically: temp file, then rename) and 
 task file. Best settings we know for boto3: one client shared by all threads (clients are
 thread-safe), a thread pool, and the client's connection pool raised to the thread count.
 
-Usage: boto3_worker.py TASK_DIR RESULT_DIR ENDPOINT THREADS
+Usage: boto3_worker.py TASK_DIR RESULT_DIR ENDPOINT THREADS [durable]
+With `durable`, each result is made durable before its task file goes, as a careful user would:
+the result file fsynced before the rename, the result directory fsynced after it.
 Prints one JSON line: {"tasks": n, "seconds": s, "succeeded": k, "threads": t}.
 The time covers listing, reading, calling and writing for every task, not interpreter start
 and client creation (the delegate's timings do not include its start either).
@@ -73,6 +75,7 @@ def client(service: str, endpoint: str, threads: int):
 
 def main() -> None:
     task_dir, result_dir, endpoint, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    durable = sys.argv[5:] == ["durable"]
     secretsmanager = client("secretsmanager", endpoint, threads)
     # One call first so connection setup and botocore's lazy loading are not timed.
     try:
@@ -88,7 +91,16 @@ def main() -> None:
         temporary = os.path.join(result_dir, "." + task["id"] + ".tmp")
         with open(temporary, "w") as f:
             json.dump(result, f)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.rename(temporary, os.path.join(result_dir, task["id"] + ".json"))
+        if durable:
+            directory = os.open(result_dir, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(directory)
+            finally:
+                os.close(directory)
         os.unlink(path)
         return result["status"] == "succeeded"
 

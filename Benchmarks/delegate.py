@@ -270,6 +270,17 @@ directory = "{credentials}"
                     n += 1
         return n
 
+    def count_spooled(self) -> int:
+        """Task files not yet deleted: waiting in new/ or claimed in cur/<name>/."""
+        n = 0
+        for directory in (os.path.join(self.spool, "new"), os.path.join(self.spool, "cur", "bench")):
+            try:
+                with os.scandir(directory) as it:
+                    n += sum(1 for entry in it if not entry.name.startswith("."))
+            except FileNotFoundError:
+                pass
+        return n
+
     def collect_done(self) -> dict:
         """Reads and deletes every result in done/; returns counts by status."""
         statuses = {}
