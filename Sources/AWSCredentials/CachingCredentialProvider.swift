@@ -129,7 +129,8 @@ public actor CachingCredentialProvider: CredentialProvider {
             lastError = nil
             lastFailure = nil
             var metadata: Logger.Metadata = ["event": "credentials-refreshed", "credential_source": "\(source.name)"]
-            if let expiration = credentials.expiration { metadata["expiration"] = "\(expiration)" }
+            // As results and `status` write it (not `Date`'s description, "2026-11-21 12:00:00 +0000").
+            if let expiration = credentials.expiration { metadata["expiration"] = "\(Timestamp.format(expiration))" }
             logger.info("credentials refreshed", metadata: metadata)
         case .failure(let error):
             lastFailureAt = now

@@ -23,22 +23,27 @@ public struct PeerPolicy: Sendable, Equatable {
         var uids: Set<UInt32>
         var gids: Set<UInt32>
 
-        /// Whether `peer` may connect; looks up the peer's groups only when groups are configured.
+        /// Whether `peer` may connect; looks up the peer's groups only when groups are configured
+        /// (a user database that cannot answer admits no one by a group: the peer may try again).
         func allows(_ peer: PeerCredentials) -> Bool {
             if peer.uid == 0 || peer.uid == ownUID || uids.contains(peer.uid) { return true }
-            return PeerPolicy.holdsOne(of: gids, uid: peer.uid, gid: peer.gid, groups: peer.groups)
+            return PeerPolicy.holdsOne(of: gids, uid: peer.uid, gid: peer.gid, groups: peer.groups) ?? false
         }
     }
 
     /// Whether a principal holds one of `gids`: as its `gid`, or as one of its supplementary
     /// `groups` as the kernel reported them. Where the kernel did not (`groups` nil: a spool
-    /// file's owner, an old kernel), the user database answers for `uid`, primary group included.
+    /// file's owner, an old kernel), the user database answers for `uid`, primary group included
+    /// (`groupsOf`, the cached ``groups(ofUID:)`` but in tests); nil when it could not answer.
     /// The one membership rule for the socket's policy and for connectors' `allowed_groups`.
-    public static func holdsOne(of gids: Set<UInt32>, uid: UInt32, gid: UInt32?, groups: [UInt32]?) -> Bool {
+    public static func holdsOne(
+        of gids: Set<UInt32>, uid: UInt32, gid: UInt32?, groups: [UInt32]?,
+        groupsOf: (UInt32) -> Set<UInt32>? = PeerPolicy.groups(ofUID:)
+    ) -> Bool? {
         if gids.isEmpty { return false }
         if let gid, gids.contains(gid) { return true }
         if let groups { return groups.contains(where: gids.contains) }
-        return !gids.isDisjoint(with: Self.groups(ofUID: uid))
+        return groupsOf(uid).map { !gids.isDisjoint(with: $0) }
     }
 
     func resolve(logger: Logger) -> Resolved {
@@ -84,12 +89,12 @@ public struct PeerPolicy: Sendable, Equatable {
 
     /// The name of the user with `uid`, nil if there is none.
     public static func userName(ofUID uid: UInt32) -> String? {
-        passwordEntry(ofUID: uid)?.name
+        passwordEntry(ofUID: uid).value?.name
     }
 
-    /// The name and primary group of the user with `uid` (`getpwuid_r`), nil if there is none.
-    private static func passwordEntry(ofUID uid: UInt32) -> (name: String, gid: UInt32)? {
-        UserDatabase.lookUp(startingAt: 16 * 1024) { buffer, size in
+    /// The name and primary group of the user with `uid` (`getpwuid_r`).
+    private static func passwordEntry(ofUID uid: UInt32) -> UserDatabase.Answer<(name: String, gid: UInt32)> {
+        UserDatabase.answer(startingAt: 16 * 1024) { buffer, size in
             var entry = passwd()
             var result: UnsafeMutablePointer<passwd>? = nil
             let status = getpwuid_r(uid, &entry, buffer, size, &result)
@@ -102,14 +107,20 @@ public struct PeerPolicy: Sendable, Equatable {
     public static let groupsCache = UserGroupsCache()
 
     /// The primary and supplementary groups of the user with `uid` (empty if there is no such
-    /// user), from a cache that forgets them after a minute.
-    public static func groups(ofUID uid: UInt32) -> Set<UInt32> {
+    /// user), from a cache that forgets them after a minute; nil when the user database could
+    /// not answer (not remembered: the next call asks again).
+    @Sendable public static func groups(ofUID uid: UInt32) -> Set<UInt32>? {
         groupsCache.groups(ofUID: uid)
     }
 
     /// ``groups(ofUID:)`` without the cache: asks the user database.
-    @Sendable public static func lookUpGroups(ofUID uid: UInt32) -> Set<UInt32> {
-        guard let (name, primary) = passwordEntry(ofUID: uid) else { return [] }
+    @Sendable public static func lookUpGroups(ofUID uid: UInt32) -> Set<UInt32>? {
+        let (name, primary): (String, UInt32)
+        switch passwordEntry(ofUID: uid) {
+        case .found(let entry): (name, primary) = entry
+        case .absent: return []
+        case .unavailable: return nil
+        }
         var count: Int32 = 64
         while true {
             var groups = [gid_t](repeating: 0, count: Int(count))

@@ -8,12 +8,36 @@ enum UserDatabase {
     /// The largest buffer a lookup is given before its `ERANGE` is taken as a failure.
     static let largestBuffer = 64 << 20
 
+    /// What a lookup found.
+    enum Answer<Value> {
+        case found(Value)
+        /// The database answered that there is no such entry.
+        case absent
+        /// The database could not answer (`EIO`, `EMFILE`, `ENFILE`, `ENOMEM`, `EAGAIN`, an
+        /// `ERANGE` past ``largestBuffer``): the entry may well exist, so this is no "absent".
+        case unavailable(errno: Int32)
+
+        var value: Value? {
+            if case .found(let value) = self { return value }
+            return nil
+        }
+    }
+
     /// `lookup(buffer, size)` with a buffer of `size` bytes, doubled while it answers `ERANGE`;
     /// the value it found, nil for any other failure or no entry. `lookup` returns its status
     /// and the value, copied out of the buffer (its strings point into it).
     static func lookUp<Value>(
         startingAt size: Int, _ lookup: (UnsafeMutablePointer<CChar>, Int) -> (status: Int32, value: Value?)
     ) -> Value? {
+        answer(startingAt: size, lookup).value
+    }
+
+    /// ``lookUp(startingAt:_:)``, telling an entry that is not there from a database that could
+    /// not answer. glibc answers "not there" with status 0 and no entry; POSIX lets other
+    /// systems answer it with `ENOENT`, `ESRCH`, `EBADF` or `EPERM`, taken as "not there" too.
+    static func answer<Value>(
+        startingAt size: Int, _ lookup: (UnsafeMutablePointer<CChar>, Int) -> (status: Int32, value: Value?)
+    ) -> Answer<Value> {
         var size = size
         while true {
             var buffer = [CChar](repeating: 0, count: size)
@@ -22,7 +46,11 @@ enum UserDatabase {
                 size = min(size * 2, largestBuffer)
                 continue
             }
-            return status == 0 ? value : nil
+            switch status {
+            case 0: return value.map(Answer.found) ?? .absent
+            case ENOENT, ESRCH, EBADF, EPERM: return .absent
+            default: return .unavailable(errno: status)
+            }
         }
     }
 }

@@ -73,7 +73,11 @@ import Testing
         clock.advance(by: 2 * 3600)
         #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEv3")
         #expect(server.counts.credentialGETs == 3)
-        #expect(recorder.records.filter { $0.contains("credentials-refreshed") }.count == 3)
+        let refreshed = recorder.records.filter { $0.contains("credentials-refreshed") }
+        #expect(refreshed.count == 3)
+        // The expiry as results and `status` write it: ISO 8601 in UTC with milliseconds.
+        #expect(refreshed.last?.contains("expiration=\(Timestamp.format(start.addingTimeInterval(4 * 3600)))") == true, "\(refreshed)")
+        #expect(refreshed.last?.contains(#/expiration=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/#) == true, "\(refreshed)")
         #expect(!recorder.allText.contains("fake-secret"))
         #expect(!recorder.allText.contains("fake-token"))
     }

@@ -257,6 +257,27 @@ import Testing
             "\(unwatched.errorOutput)")
     }
 
+    /// A key file the system cannot write (here: a file size limit of 0, as a full disk or EIO
+    /// would) is 74, an I/O error, not 64: nothing the caller wrote is wrong, and nothing is left
+    /// behind. A file that exists stays 64.
+    @Test func aKeyFileTheSystemCannotWriteIsStatus74() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-cli")
+        let binary = try DaemonProcess.binaryPath()
+        let key = directory.path("limited.key")
+        // SIGXFSZ ignored (kept across exec), so the write fails with EFBIG instead. Its output
+        // goes through a pipe to an unlimited `cat` (the limit would refuse the test's own
+        // output files too, and a refused stdout is 74 of its own).
+        let limited = try await ChildProcess.run(
+            "/bin/bash",
+            ["-c", #"(trap "" XFSZ; ulimit -f 0; exec "$@") 2>&1 | cat; exit "${PIPESTATUS[0]}""#, "bash", binary, "keygen",
+             "--out", key])
+        #expect(limited.termination == .exited(74), "\(limited.output)")
+        #expect(limited.output == "secrets-delegate: cannot write \(key): File too large\n", "\(limited.output)")
+        #expect(!FileManager.default.fileExists(atPath: key))
+        #expect(try await Self.run(["keygen", "--out", key]).status == 0)
+        #expect(try await Self.run(["keygen", "--out", key]).status == 64)
+    }
+
     /// Output stdout refuses (here: a full disk) is an error, 74, never a success with nothing
     /// printed: for `open` and `submit --wait` the output is the only copy of the result, and
     /// keygen takes its key file back, since no one could learn its public key.

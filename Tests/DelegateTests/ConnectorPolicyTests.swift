@@ -187,6 +187,39 @@ import Testing
         #expect(wrong?.code == .invalidSecretName)
     }
 
+    /// A spool task's owner is admitted by a group through the user database; when that cannot
+    /// answer (descriptors exhausted, a directory service down) the task is refused as
+    /// retryable, saying why, not as a principal the connector does not admit; a principal it
+    /// admits by name needs no database.
+    @Test func anOwnerWhoseGroupsCannotBeListedIsRefusedAsRetryable() throws {
+        let groupOnly = Self.named("prod", ConnectorPolicy(allowedUsers: ["4243"], allowedGroups: ["4242"]))
+        let owner = TaskPrincipal.spoolFile(ownerUID: 4244)
+        let failing = ConnectorCatalog(connectors: ["prod": groupOnly], groupsOf: { _ in nil })
+        let unknown = #expect(throws: TaskRejection.self) {
+            try failing.admit(TaskDocument(Self.task()), defaultID: nil, by: owner)
+        }
+        #expect(unknown?.code == .notAuthorized)
+        #expect(unknown?.retryable == true)
+        #expect(unknown?.message.contains("the user database could not list those of uid 4244") == true, "\(unknown?.message ?? "")")
+        let result = TaskResult.rejected(try #require(unknown), delegate: "d", receivedAt: Date(), finishedAt: Date())
+        #expect(result.error?.retryable == true)
+        // Before the task's own checks, too.
+        let outside = Self.task(params: ["name": "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/x"])
+        let early = #expect(throws: TaskRejection.self) {
+            try failing.admit(TaskDocument(outside), defaultID: nil, by: owner)
+        }
+        #expect(early?.code == .notAuthorized && early?.retryable == true)
+        #expect(try failing.admit(TaskDocument(Self.task()), defaultID: nil, by: .spoolFile(ownerUID: 4243)).id == "t-1")
+        // The database's answer decides when it gives one.
+        let member = ConnectorCatalog(connectors: ["prod": groupOnly], groupsOf: { _ in [4242] })
+        #expect(try member.admit(TaskDocument(Self.task()), defaultID: nil, by: owner).id == "t-1")
+        let stranger = ConnectorCatalog(connectors: ["prod": groupOnly], groupsOf: { _ in [7] })
+        let refused = #expect(throws: TaskRejection.self) {
+            try stranger.admit(TaskDocument(Self.task()), defaultID: nil, by: owner)
+        }
+        #expect(refused?.code == .notAuthorized && refused?.retryable == false)
+    }
+
     @Test func sealingRequiredOnTheSpoolButNotTheSocket() throws {
         let sealed = Self.named("prod", ConnectorPolicy(requireSealedResults: true))
         let catalog = ConnectorCatalog(connectors: ["prod": sealed])

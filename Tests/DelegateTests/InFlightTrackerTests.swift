@@ -15,7 +15,7 @@ import Testing
     /// withholds the watchdog says which task to look at), the longest overrun first.
     @Test func aTaskPastItsDeadlineAndTheAllowanceCountsAsAStall() async {
         let tracker = InFlightTracker()
-        let start = ContinuousClock.now
+        let start = SuspendingClock.now
         #expect(tracker.overrun(now: start + .seconds(3600)).isEmpty)  // nothing running
         let quick = tracker.enter(deadline: .seconds(5), label: label("quick"), now: start)
         let slow = tracker.enter(deadline: .seconds(60), label: label("slow"), now: start)
@@ -57,7 +57,7 @@ import Testing
         let task = try DelegateTask.decode(TaskFixtures.task(), defaultID: nil)
         let running = Task { await dispatcher.run(task, receivedAt: Date(), logger: Logger(label: "test")) }
         #expect(await eventually { http.holding == 1 })
-        let past = ContinuousClock.now + .seconds(task.deadlineSeconds) + InFlightTracker.overrunAllowance + .seconds(1)
+        let past = SuspendingClock.now + .seconds(task.deadlineSeconds) + InFlightTracker.overrunAllowance + .seconds(1)
         #expect(
             dispatcher.inFlight.overrun(now: past)
                 == [InFlightTracker.Label(taskID: task.id, connectorID: task.connector.id, operation: "getSecretValue")])
@@ -79,7 +79,7 @@ import Testing
         let receivedAt = Date().addingTimeInterval(-Double(task.deadlineSeconds - 60))
         let running = Task { await dispatcher.run(task, receivedAt: receivedAt, logger: Logger(label: "test")) }
         #expect(await eventually { http.holding == 1 })
-        let soon = ContinuousClock.now + .seconds(61) + InFlightTracker.overrunAllowance
+        let soon = SuspendingClock.now + .seconds(61) + InFlightTracker.overrunAllowance
         #expect(dispatcher.inFlight.overrun(now: soon).map(\.taskID) == [task.id])
         #expect(dispatcher.inFlight.overrun(now: .now + InFlightTracker.overrunAllowance).isEmpty)
         http.releaseHeld()

@@ -18,6 +18,23 @@ import Testing
         #expect(sizes == [65_536, 131_072, 262_144, 524_288])
     }
 
+    /// An entry that is not there is told from a database that could not answer.
+    @Test func noEntryIsAbsentAndAFailureIsUnavailable() {
+        func answer(_ status: Int32, _ value: Int?) -> String {
+            switch UserDatabase.answer(startingAt: 1024, { _, _ in (status, value) }) {
+            case .found(let value): "found \(value)"
+            case .absent: "absent"
+            case .unavailable(let errno): "unavailable \(errno)"
+            }
+        }
+        #expect(answer(0, 5) == "found 5")
+        #expect(answer(0, nil) == "absent")
+        #expect(answer(ENOENT, nil) == "absent")
+        #expect(answer(EIO, nil) == "unavailable \(EIO)")
+        #expect(answer(EMFILE, nil) == "unavailable \(EMFILE)")
+        #expect(answer(EIO, 1) == "unavailable \(EIO)")
+    }
+
     @Test func anotherFailureOrNoEntryIsNil() {
         var calls = 0
         let failed: Int? = UserDatabase.lookUp(startingAt: 1024) { _, _ in calls += 1; return (EIO, 1) }
@@ -41,7 +58,7 @@ import Testing
         #expect(PeerPolicy.uid(ofUser: "root") == 0)
         #expect(PeerPolicy.gid(ofGroup: "root") == 0)
         #expect(PeerPolicy.userName(ofUID: 0) == "root")
-        #expect(PeerPolicy.lookUpGroups(ofUID: 0).contains(0))
+        #expect(PeerPolicy.lookUpGroups(ofUID: 0)?.contains(0) == true)
         #expect(PeerPolicy.gid(ofGroup: "no-such-group-here") == nil)
     }
 }

@@ -24,7 +24,7 @@ public enum ResultKeyFile {
             return .failure("cannot generate a key pair: \(error)", status: ExitStatus.unavailable)
         }
         if let problem = write(Data((Data(pair.privateKey).base64EncodedString() + "\n").utf8), to: path, setMode: setMode) {
-            return .failure(problem, status: ExitStatus.usage)
+            return .failure(problem.message, status: problem.status)
         }
         return CommandOutcome(output: Data(pair.publicKey).base64EncodedString(), status: ExitStatus.success)
     }
@@ -75,12 +75,25 @@ public enum ResultKeyFile {
         return .success(Array(key))
     }
 
+    /// Why a key file was not written, and keygen's exit status for it: 64 for what the caller
+    /// must change (a file that exists, a path that cannot be created, a file system that leaves
+    /// others permission bits), 74 for a write or sync the system failed (a full disk, `EIO`).
+    struct Problem: Equatable {
+        var message: String
+        var status: Int32
+
+        static func usage(_ message: String) -> Problem { Problem(message: message, status: ExitStatus.usage) }
+        static func writing(_ path: String, _ number: Int32) -> Problem {
+            Problem(message: "cannot write \(path): \(RegularFile.describe(number))", status: ExitStatus.ioError)
+        }
+    }
+
     /// Writes `data` to a file that must not exist yet; nil on success, else the problem. The key
     /// is written and synced in an unnamed file of `path`'s directory (`O_TMPFILE`), then linked
     /// into place (`linkat` fails on an existing name, a dangling link included), so `path` never
     /// holds part of a key and a crash leaves no key behind under any name. Where the file system
     /// has no `O_TMPFILE` or no links (vfat, some FUSE mounts), the file is written in place.
-    static func write(_ data: Data, to path: String, setMode: (Int32) -> Int32) -> String? {
+    static func write(_ data: Data, to path: String, setMode: (Int32) -> Int32) -> Problem? {
         let fd = open(DelegateConfiguration.directory(of: path), temporaryFileFlag | O_WRONLY | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return writeInPlace(data, to: path, setMode: setMode) }
         if let problem = fill(fd, with: data, path: path, setMode: setMode) {
@@ -91,7 +104,7 @@ public enum ResultKeyFile {
         let number = errno
         close(fd)
         if linked != 0 {
-            if number == EEXIST { return "\(path) exists; keygen never overwrites a key" }
+            if number == EEXIST { return .usage("\(path) exists; keygen never overwrites a key") }
             return writeInPlace(data, to: path, setMode: setMode)
         }
         return syncName(of: path)
@@ -103,12 +116,12 @@ public enum ResultKeyFile {
 
     /// ``write(_:to:)`` where no unnamed file can be linked: a new file at `path` (`O_EXCL`),
     /// removed again if it cannot be written whole.
-    private static func writeInPlace(_ data: Data, to path: String, setMode: (Int32) -> Int32) -> String? {
+    private static func writeInPlace(_ data: Data, to path: String, setMode: (Int32) -> Int32) -> Problem? {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             let number = errno
-            if number == EEXIST { return "\(path) exists; keygen never overwrites a key" }
-            return "cannot create \(path): \(RegularFile.describe(number))"
+            if number == EEXIST { return .usage("\(path) exists; keygen never overwrites a key") }
+            return .usage("cannot create \(path): \(RegularFile.describe(number))")
         }
         let problem = fill(fd, with: data, path: path, setMode: setMode)
         close(fd)
@@ -123,33 +136,34 @@ public enum ResultKeyFile {
     /// it back), checks that the file has it (vfat answers `fchmod` with success and keeps the
     /// mode its mount gives every file), writes `data` and syncs it; nil on success, else the
     /// problem. Nothing is written to a file that others could read.
-    private static func fill(_ fd: Int32, with data: Data, path: String, setMode: (Int32) -> Int32) -> String? {
+    private static func fill(_ fd: Int32, with data: Data, path: String, setMode: (Int32) -> Int32) -> Problem? {
         if setMode(fd) != 0 {
-            return "cannot set the mode of \(path): \(RegularFile.describe(errno))"
+            return .usage("cannot set the mode of \(path): \(RegularFile.describe(errno))")
         }
         var info = stat()
         if fstat(fd, &info) != 0 {
-            return "cannot set the mode of \(path): \(RegularFile.describe(errno))"
+            return .usage("cannot set the mode of \(path): \(RegularFile.describe(errno))")
         }
         if info.st_mode & 0o077 != 0 {
-            return "the file system of \(path) leaves the key file group or other permission bits (the new file has mode "
-                + "0\(String(info.st_mode & 0o777, radix: 8)), not 0600), so others could read the key; write it on another file system"
+            return .usage(
+                "the file system of \(path) leaves the key file group or other permission bits (the new file has mode "
+                    + "0\(String(info.st_mode & 0o777, radix: 8)), not 0600), so others could read the key; write it on another file system")
         }
         if let number = data.withUnsafeBytes({ FileDescriptorWriter.writeAll(fd, $0) }) {
-            return "cannot write \(path): \(RegularFile.describe(number))"
+            return .writing(path, number)
         }
         if fsync(fd) != 0 {
-            return "cannot write \(path): \(RegularFile.describe(errno))"
+            return .writing(path, errno)
         }
         return nil
     }
 
     /// Syncs the directory of the new file at `path`: its name too must survive a crash, since its
     /// public key is about to be handed out. Removes the file if that fails.
-    private static func syncName(of path: String) -> String? {
+    private static func syncName(of path: String) -> Problem? {
         guard let number = syncDirectory(of: path) else { return nil }
         unlink(path)
-        return "cannot write \(path): \(RegularFile.describe(number))"
+        return .writing(path, number)
     }
 
     /// Fsyncs the directory `path` is in; the `errno` if that fails.

@@ -20,8 +20,15 @@ public final class ConnectorCatalog: Sendable {
 
     private let state = Mutex(State())
     private let counts = Mutex([String: Int]())
+    /// A user's groups where the kernel did not give them (a spool file's owner): the user
+    /// database, cached (``PeerPolicy/groups(ofUID:)``); nil when it could not answer.
+    private let groupsOf: @Sendable (UInt32) -> Set<UInt32>?
 
-    public init(connectors: [String: NamedConnector] = [:], allowInline: Bool = true) {
+    public init(
+        connectors: [String: NamedConnector] = [:], allowInline: Bool = true,
+        groupsOf: @escaping @Sendable (UInt32) -> Set<UInt32>? = PeerPolicy.groups(ofUID:)
+    ) {
+        self.groupsOf = groupsOf
         update(connectors: connectors, allowInline: allowInline, credentialMappings: [])
     }
 
@@ -112,14 +119,15 @@ public final class ConnectorCatalog: Sendable {
     public func admit(_ document: TaskDocument, defaultID: String?, by principal: TaskPrincipal)
         throws(TaskRejection) -> DelegateTask
     {
-        try Self.admit(document, defaultID: defaultID, by: principal, in: state.withLock { $0 })
+        try Self.admit(document, defaultID: defaultID, by: principal, in: state.withLock { $0 }, groupsOf: groupsOf)
     }
 
     /// The task `document` holds, decoded against `snapshot`'s connectors and admitted for
     /// `principal` under the same snapshot.
-    private static func admit(_ document: TaskDocument, defaultID: String?, by principal: TaskPrincipal, in snapshot: State)
-        throws(TaskRejection) -> DelegateTask
-    {
+    private static func admit(
+        _ document: TaskDocument, defaultID: String?, by principal: TaskPrincipal, in snapshot: State,
+        groupsOf: (UInt32) -> Set<UInt32>?
+    ) throws(TaskRejection) -> DelegateTask {
         let task: DelegateTask
         do {
             task = try DelegateTask.decode(document, defaultID: defaultID, connectors: snapshot.connectors)
@@ -127,34 +135,45 @@ public final class ConnectorCatalog: Sendable {
             // A principal the named connector does not admit is refused as such (section 9), and
             // learns nothing of what else is wrong with the task (its checks quote the prefix).
             if let id = document.envelope?.connectorName, let named = snapshot.connectors[id],
-                !admits(named.policy, id: id, principal, in: snapshot)
+                case let admitted = admits(named.policy, id: id, principal, in: snapshot, groupsOf: groupsOf),
+                admitted != true
             {
-                throw TaskRejection(
-                    code: .notAuthorized, message: notAdmitted(id, principal, operation: error.operation),
+                var rejection = TaskRejection(
+                    code: .notAuthorized, message: notAdmitted(id, principal, operation: error.operation, known: admitted != nil),
                     taskID: error.taskID, operation: error.operation, connectorID: id, connectorIsNamed: true)
+                rejection.retryable = admitted == nil
+                throw rejection
             }
             throw error
         }
-        if let refusal = refusal(of: task, by: principal, in: snapshot) { throw refusal }
+        if let refusal = refusal(of: task, by: principal, in: snapshot, groupsOf: groupsOf) { throw refusal }
         return task
     }
 
-    /// The refusal's message for a principal connector `id` does not admit.
-    private static func notAdmitted(_ id: String, _ principal: TaskPrincipal, operation: String?) -> String {
-        "connector \(id) may not be used by \(principal) (\(operation ?? "the task") was refused)"
+    /// The refusal's message for a principal connector `id` does not admit, or (`known` false)
+    /// may or may not: the user database could not list its groups.
+    private static func notAdmitted(_ id: String, _ principal: TaskPrincipal, operation: String?, known: Bool) -> String {
+        guard known else {
+            return "connector \(id) admits some groups, and the user database could not list those of \(principal) "
+                + "(\(operation ?? "the task") was not run; send it again)"
+        }
+        return "connector \(id) may not be used by \(principal) (\(operation ?? "the task") was refused)"
     }
 
     /// Whether `policy`, connector `id`'s, admits `principal`: a unit only by `allowed_units`,
     /// an SQS queue only by `allowed_queues` (root's pass is for local principals), a local one by
     /// `allowed_users`/`allowed_groups` or as root.
-    private static func admits(_ policy: ConnectorPolicy, id: String, _ principal: TaskPrincipal, in snapshot: State)
-        -> Bool
-    {
+    /// Nil when that depends on the principal's groups and the user database could not list them.
+    private static func admits(
+        _ policy: ConnectorPolicy, id: String, _ principal: TaskPrincipal, in snapshot: State,
+        groupsOf: (UInt32) -> Set<UInt32>?
+    ) -> Bool? {
         guard policy.restrictsPrincipals else { return true }
         if let unit = principal.unit { return policy.allowedUnits.contains(unit) }
         if let queueURL = principal.queueURL { return policy.allowedQueues.contains(queueURL) }
         if principal.uid == 0 { return true }
-        return (snapshot.uids[id] ?? []).contains(principal.uid) || principal.holdsOne(of: snapshot.gids[id] ?? [])
+        if (snapshot.uids[id] ?? []).contains(principal.uid) { return true }
+        return principal.holdsOne(of: snapshot.gids[id] ?? [], groupsOf: groupsOf)
     }
 
     /// What a unit's credential request comes to under one snapshot (a reload in between cannot
@@ -177,7 +196,8 @@ public final class ConnectorCatalog: Sendable {
         }
         do throws(TaskRejection) {
             let task = try Self.admit(
-                TaskDocument(line(mapping)), defaultID: nil, by: .systemdUnit(unit, helperUID: helperUID), in: snapshot)
+                TaskDocument(line(mapping)), defaultID: nil, by: .systemdUnit(unit, helperUID: helperUID), in: snapshot,
+                groupsOf: groupsOf)
             return .admitted(mapping, task)
         } catch {
             return .refused(mapping, error)
@@ -186,15 +206,15 @@ public final class ConnectorCatalog: Sendable {
 
     /// Why `task` may not run for `principal` under the connectors in force, or nil when it may.
     func refusal(of task: DelegateTask, by principal: TaskPrincipal) -> TaskRejection? {
-        Self.refusal(of: task, by: principal, in: state.withLock { $0 })
+        Self.refusal(of: task, by: principal, in: state.withLock { $0 }, groupsOf: groupsOf)
     }
 
     /// Inline connectors turned off, a principal outside the connector's `allowed_*` lists, an
     /// operation outside its `operations`, or a spool task without `sealTo` on a connector that
     /// requires sealing. Messages name the connector, the operation and the principal, never a secret.
-    private static func refusal(of task: DelegateTask, by principal: TaskPrincipal, in snapshot: State)
-        -> TaskRejection?
-    {
+    private static func refusal(
+        of task: DelegateTask, by principal: TaskPrincipal, in snapshot: State, groupsOf: (UInt32) -> Set<UInt32>?
+    ) -> TaskRejection? {
         let operation = task.operation.name.rawValue
         func refuse(_ code: TaskFailure.Code, _ message: String) -> TaskRejection {
             TaskRejection(code: code, message: message, task: task)
@@ -207,8 +227,11 @@ public final class ConnectorCatalog: Sendable {
                     + "name a configured connector instead (\(operation) requested by \(principal))")
         }
         let id = task.connector.id
-        if !admits(policy, id: id, principal, in: snapshot) {
-            return refuse(.notAuthorized, notAdmitted(id, principal, operation: operation))
+        let admitted = admits(policy, id: id, principal, in: snapshot, groupsOf: groupsOf)
+        if admitted != true {
+            var rejection = refuse(.notAuthorized, notAdmitted(id, principal, operation: operation, known: admitted != nil))
+            rejection.retryable = admitted == nil
+            return rejection
         }
         if let operations = policy.operations, !operations.contains(task.operation.name) {
             return refuse(

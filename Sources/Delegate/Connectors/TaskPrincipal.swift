@@ -33,9 +33,10 @@ public struct TaskPrincipal: Sendable, Equatable, CustomStringConvertible {
         self.groups = groups
     }
 
-    /// Whether this principal holds one of `gids` (``PeerPolicy/holdsOne(of:uid:gid:groups:)``).
-    func holdsOne(of gids: Set<UInt32>) -> Bool {
-        PeerPolicy.holdsOne(of: gids, uid: uid, gid: gid, groups: groups)
+    /// Whether this principal holds one of `gids` (``PeerPolicy/holdsOne(of:uid:gid:groups:groupsOf:)``);
+    /// nil when the user database had to answer and could not.
+    func holdsOne(of gids: Set<UInt32>, groupsOf: (UInt32) -> Set<UInt32>?) -> Bool? {
+        PeerPolicy.holdsOne(of: gids, uid: uid, gid: gid, groups: groups, groupsOf: groupsOf)
     }
 
     public static func socketPeer(_ peer: PeerCredentials) -> TaskPrincipal {

@@ -4,6 +4,12 @@
 ///
 /// A lock, not an actor: every task enters and leaves, and an actor hop there cost a thread
 /// switch whenever two tasks met in it.
+///
+/// Times are on `SuspendingClock` (`CLOCK_MONOTONIC`, which stands still while the host is
+/// suspended or hibernated), the clock of systemd's watchdog and of ``DeadlineWatch``: on
+/// `ContinuousClock` (`CLOCK_BOOTTIME`) a task in flight across a suspend would look an hour
+/// overrun at the resume, while its deadline had not yet come, and the withheld ping would have
+/// systemd kill the delegate.
 final class InFlightTracker: Sendable {
     /// How far past its deadline a task may still be running (its result being written, say)
     /// before the delegate counts as stalled.
@@ -21,7 +27,7 @@ final class InFlightTracker: Sendable {
 
     private struct Running {
         /// When the task will have overrun its deadline.
-        var overrunAt: ContinuousClock.Instant
+        var overrunAt: SuspendingClock.Instant
         var label: Label
     }
 
@@ -35,7 +41,7 @@ final class InFlightTracker: Sendable {
     private let state = Condition(State()) { $0.running.isEmpty }
 
     /// A task starts with `deadline` to run; pass the token to ``leave(_:)``.
-    func enter(deadline: Duration, label: Label = .unread, now: ContinuousClock.Instant = .now) -> UInt64 {
+    func enter(deadline: Duration, label: Label = .unread, now: SuspendingClock.Instant = .now) -> UInt64 {
         state.update { state in
             state.nextToken += 1
             state.running[state.nextToken] = Running(overrunAt: now + deadline + Self.overrunAllowance, label: label)
@@ -47,7 +53,7 @@ final class InFlightTracker: Sendable {
     /// means the dispatch loop is wedged (a blocked thread, a lost continuation) and systemd
     /// should restart the delegate; the line that says so names them (a wedged task never logs
     /// its end).
-    func overrun(now: ContinuousClock.Instant = .now) -> [Label] {
+    func overrun(now: SuspendingClock.Instant = .now) -> [Label] {
         state.read { state in
             state.running.values.filter { $0.overrunAt < now }.sorted { $0.overrunAt < $1.overrunAt }.map(\.label)
         }

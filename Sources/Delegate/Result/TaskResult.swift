@@ -62,7 +62,7 @@ public struct TaskResult: Sendable, Equatable {
             id: rejection.taskID, status: .rejected, operation: rejection.operation,
             connectorId: rejection.connectorID, delegate: delegate, receivedAt: receivedAt, finishedAt: finishedAt,
             attempts: 0,
-            error: TaskFailure(code: rejection.code, message: rejection.message, retryable: false))
+            error: TaskFailure(code: rejection.code, message: rejection.message, retryable: rejection.retryable))
     }
 
     /// The `rejected` result for a task that is not for this delegate (on the socket; in the

@@ -17,6 +17,9 @@ public struct TaskRejection: Error, Sendable, Equatable, CustomStringConvertible
     /// Whether ``connectorID`` names a configured connector (the task gave a name), not an inline
     /// connector object's id: only those are counted in the status object.
     public let connectorIsNamed: Bool
+    /// Whether the same task, sent again later, may be admitted: only where the delegate could
+    /// not tell (the user database did not answer for a spool task's owner).
+    public var retryable = false
 
     public init(
         code: TaskFailure.Code, message: String, taskID: String? = nil, operation: String? = nil,

@@ -33,7 +33,8 @@ journal_mark refreshed $REFRESHED_ID
 restart_delegate
 submit alert-refreshed "$(read_task boot-alert-refreshed)" --wait --timeout 50
 expect_eq "a read with the instance role, exit status" "$?" 0
-expect_event credentials-refreshed refreshed $REFRESHED_ID PRIORITY=6 30 '"CREDENTIAL_SOURCE":"imds' '"EXPIRATION":"'
+expect_event credentials-refreshed refreshed $REFRESHED_ID PRIORITY=6 30 '"CREDENTIAL_SOURCE":"imds' \
+    '"EXPIRATION":"[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]\.[0-9]\{3\}Z"'
 
 # credentials-refresh-failed: nothing listens where the instance metadata service should be.
 write_config "http://127.0.0.1:1" '"boot"'
