@@ -96,7 +96,7 @@ public final class AWSClient: Sendable {
 
             var failure: AWSError
             var skewLearnedTooLate = false
-            let attemptStarted = ContinuousClock.now
+            let attemptStarted = SuspendingClock.now
             do {
                 let response = try await http.execute(request)
                 if (200..<300).contains(response.status) {
@@ -164,7 +164,7 @@ public final class AWSClient: Sendable {
             let delay = retryPolicy.backoff(afterAttempt: attempt, random: jitter())
             // The retry needs about as long as the attempt that failed (a timeout most of all):
             // one that could only be cut off by the deadline is not made.
-            let now = ContinuousClock.now
+            let now = SuspendingClock.now
             if let deadline = AWSCallDeadline.current, now + delay + (now - attemptStarted) >= deadline {
                 logger.debug(
                     "not retrying AWS call: the backoff and another attempt as long as the last would end past the task's deadline",
@@ -207,9 +207,9 @@ public final class AWSClient: Sendable {
     /// deadline, if it has one. (The retries that sign again after a clock skew or refresh expired
     /// credentials come at once, with no backoff; one that only the deadline could end is not
     /// made, and AWS's answer is reported instead.)
-    private static func anotherAttemptFits(after started: ContinuousClock.Instant) -> Bool {
+    private static func anotherAttemptFits(after started: SuspendingClock.Instant) -> Bool {
         guard let deadline = AWSCallDeadline.current else { return true }
-        let now = ContinuousClock.now
+        let now = SuspendingClock.now
         return now + (now - started) < deadline
     }
 

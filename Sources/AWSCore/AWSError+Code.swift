@@ -55,6 +55,9 @@ extension AWSError {
         // Codes AWS sends that the delegate decides on (or raises itself under AWS's name).
 
         public static let accessDenied = Code(rawValue: "AccessDenied")
+        /// An action the endpoint does not offer (an SQS-compatible endpoint without batch calls).
+        public static let invalidAction = Code(rawValue: "InvalidAction")
+        public static let unsupportedOperation = Code(rawValue: "UnsupportedOperation")
         public static let accessDeniedException = Code(rawValue: "AccessDeniedException")
         public static let expiredToken = Code(rawValue: "ExpiredToken")
         public static let expiredTokenException = Code(rawValue: "ExpiredTokenException")

@@ -49,18 +49,22 @@ public struct PeerPolicy: Sendable, Equatable {
     func resolve(logger: Logger) -> Resolved {
         var uids: Set<UInt32> = []
         for user in allowedUsers {
-            if let uid = UInt32(user) ?? Self.uid(ofUser: user) {
+            let answer = Self.lookUpUser(user)
+            if let uid = answer.value {
                 uids.insert(uid)
             } else {
-                logger.warning("socket_allowed_users names an unknown user; ignored", metadata: ["user": "\(user)"])
+                let what = answer.failure.map { "a user that could not be looked up (\($0))" } ?? "an unknown user"
+                logger.warning("socket_allowed_users names \(what); ignored until a reload", metadata: ["user": "\(user)"])
             }
         }
         var gids: Set<UInt32> = []
         for group in allowedGroups {
-            if let gid = UInt32(group) ?? Self.gid(ofGroup: group) {
+            let answer = Self.lookUpGroup(group)
+            if let gid = answer.value {
                 gids.insert(gid)
             } else {
-                logger.warning("socket_allowed_groups names an unknown group; ignored", metadata: ["group": "\(group)"])
+                let what = answer.failure.map { "a group that could not be looked up (\($0))" } ?? "an unknown group"
+                logger.warning("socket_allowed_groups names \(what); ignored until a reload", metadata: ["group": "\(group)"])
             }
         }
         return Resolved(ownUID: getuid(), uids: uids, gids: gids)
@@ -68,7 +72,14 @@ public struct PeerPolicy: Sendable, Equatable {
 
     /// The uid of the user called `name` (`getpwnam_r`), nil if there is none.
     public static func uid(ofUser name: String) -> UInt32? {
-        UserDatabase.lookUp(startingAt: 16 * 1024) { buffer, size in
+        lookUpUser(name).value
+    }
+
+    /// `name`, a user's name or a numeric uid, as a uid: absent when there is no such user,
+    /// unavailable when the user database could not answer.
+    @Sendable public static func lookUpUser(_ name: String) -> UserDatabase.Answer<UInt32> {
+        if let uid = UInt32(name) { return .found(uid) }
+        return UserDatabase.answer(startingAt: 16 * 1024) { buffer, size in
             var entry = passwd()
             var result: UnsafeMutablePointer<passwd>? = nil
             let status = getpwnam_r(name, &entry, buffer, size, &result)
@@ -76,10 +87,16 @@ public struct PeerPolicy: Sendable, Equatable {
         }
     }
 
-    /// The gid of the group called `name` (`getgrnam_r`), nil if there is none. The entry holds
-    /// the member list, so a large group takes a larger buffer than the first.
+    /// The gid of the group called `name` (`getgrnam_r`), nil if there is none.
     public static func gid(ofGroup name: String) -> UInt32? {
-        UserDatabase.lookUp(startingAt: 64 * 1024) { buffer, size in
+        lookUpGroup(name).value
+    }
+
+    /// `name`, a group's name or a numeric gid, as a gid (``lookUpUser(_:)``'s answers). The entry
+    /// holds the member list, so a large group takes a larger buffer than the first.
+    @Sendable public static func lookUpGroup(_ name: String) -> UserDatabase.Answer<UInt32> {
+        if let gid = UInt32(name) { return .found(gid) }
+        return UserDatabase.answer(startingAt: 64 * 1024) { buffer, size in
             var entry = group()
             var result: UnsafeMutablePointer<group>? = nil
             let status = getgrnam_r(name, &entry, buffer, size, &result)

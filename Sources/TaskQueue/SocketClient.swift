@@ -54,8 +54,17 @@ public final class SocketClient {
 }
 
 extension TaskQueueError {
-    /// The same failure under the task queue's code of the same name.
+    /// The same failure under the task queue's code of the same name (a switch, so that a code
+    /// added or renamed on either side is a compile error, not a code no caller matches).
     init(_ error: LineSocketError) {
-        self.init(code: Code(rawValue: error.code.rawValue), message: error.message, path: error.path, errno: error.errno)
+        let code: Code
+        switch error.code {
+        case .io: code = .io
+        case .invalidAddress: code = .invalidAddress
+        case .timedOut: code = .timedOut
+        case .tooLarge: code = .tooLarge
+        case .closed: code = .closed
+        }
+        self.init(code: code, message: error.message, path: error.path, errno: error.errno)
     }
 }

@@ -4,12 +4,12 @@ import Glibc
 /// `ERANGE` when the caller's buffer cannot hold the entry: a group of a few thousand members (as
 /// sssd or LDAP serve them) needs more than any fixed size, and taking that answer for "no such
 /// group" would refuse every member.
-enum UserDatabase {
+public enum UserDatabase {
     /// The largest buffer a lookup is given before its `ERANGE` is taken as a failure.
     static let largestBuffer = 64 << 20
 
     /// What a lookup found.
-    enum Answer<Value> {
+    public enum Answer<Value> {
         case found(Value)
         /// The database answered that there is no such entry.
         case absent
@@ -17,9 +17,15 @@ enum UserDatabase {
         /// `ERANGE` past ``largestBuffer``): the entry may well exist, so this is no "absent".
         case unavailable(errno: Int32)
 
-        var value: Value? {
+        public var value: Value? {
             if case .found(let value) = self { return value }
             return nil
+        }
+
+        /// Why the database could not answer, for a log line; nil when it answered.
+        public var failure: String? {
+            guard case .unavailable(let number) = self else { return nil }
+            return "the user database did not answer: \(String(cString: strerror(number)))"
         }
     }
 

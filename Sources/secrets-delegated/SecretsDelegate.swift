@@ -26,7 +26,7 @@ struct SecretsDelegate: AsyncParsableCommand {
             non-dumpable; no key pair can be made; submit --sqs: HTTP or the queue failing, or no result \
             within --timeout; run: stopped by an error, or failing to start for a reason other than 78's); 74 standard output refused what the command prints (get's \
             value, a result, submit's line saying where the task went, keygen's public key, whose key file is \
-            then removed), or keygen's key file could not be written (a full disk, an I/O error); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
+            then removed), or the system failed to make keygen's key file (a full disk, an I/O error); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
             names the path and what the daemon needs. The packaged unit does not restart the daemon after 78.
             """,
         version: DelegateVersion.current,
@@ -434,8 +434,8 @@ struct Keygen: ParsableCommand {
             writing the key. \
             Put the printed public key in a task's sealTo (a sealTo of null is refused as InvalidTask, \
             never answered in the clear). If standard output refuses the public key, \
-            KEYFILE is removed and keygen exits 74; so it exits when KEYFILE cannot be written or synced \
-            (a full disk, an I/O error), leaving nothing behind.
+            KEYFILE is removed and keygen exits 74; so it exits when the system fails to make KEYFILE \
+            (a full disk or quota, an I/O error), leaving nothing behind.
             """)
 
     @Option(help: ArgumentHelp("The private key file to create.", valueName: "KEYFILE"))

@@ -116,7 +116,7 @@ import Testing
         defer { server.stop() }
         func send(_ aws: AWSClient, within remaining: Duration) async -> AWSError? {
             await #expect(throws: AWSError.self) {
-                try await AWSCallDeadline.$current.withValue(ContinuousClock.now + remaining) {
+                try await AWSCallDeadline.$current.withValue(SuspendingClock.now + remaining) {
                     try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
                 }
             }
@@ -148,7 +148,7 @@ import Testing
         let sleeper = RecordingSleeper()
         let aws = try client(server, maxAttempts: 3, sleeper: sleeper)
         let error = await #expect(throws: AWSError.self) {
-            try await AWSCallDeadline.$current.withValue(ContinuousClock.now + .milliseconds(1_600)) {
+            try await AWSCallDeadline.$current.withValue(SuspendingClock.now + .milliseconds(1_600)) {
                 try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
             }
         }
@@ -174,7 +174,7 @@ import Testing
         defer { server.stop() }
         let aws = try client(server, maxAttempts: 3, sleeper: RecordingSleeper())
         let error = await #expect(throws: AWSError.self) {
-            try await AWSCallDeadline.$current.withValue(ContinuousClock.now + .milliseconds(600)) {
+            try await AWSCallDeadline.$current.withValue(SuspendingClock.now + .milliseconds(600)) {
                 try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))
             }
         }
@@ -196,7 +196,7 @@ import Testing
         })
         defer { server.stop() }
         let aws = try client(server, maxAttempts: 3, sleeper: RecordingSleeper())
-        let deadline = ContinuousClock.now + (underADeadline ? .milliseconds(600) : .seconds(3600))
+        let deadline = SuspendingClock.now + (underADeadline ? .milliseconds(600) : .seconds(3600))
         let error = await #expect(throws: AWSError.self) {
             try await AWSCallDeadline.$current.withValue(deadline) {
                 try await aws.send(.json(targetPrefix: "secretsmanager", operation: "ListSecrets", body: Data("{}".utf8)), credentials: credentials, logger: Logger(label: "test"))

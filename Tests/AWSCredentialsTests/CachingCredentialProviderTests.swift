@@ -39,7 +39,7 @@ import Testing
     @Test func theSharedRefreshRunsWithoutTheStartingCallersDeadline() async throws {
         let source = DeadlineRecordingSource()
         let provider = CachingCredentialProvider(source: source, clock: ManualClock())
-        _ = try await AWSCallDeadline.$current.withValue(ContinuousClock.now + .seconds(2)) {
+        _ = try await AWSCallDeadline.$current.withValue(SuspendingClock.now + .seconds(2)) {
             try await provider.credentials(logger: logger)
         }
         #expect(source.fetches.withLock { $0 } == 1)

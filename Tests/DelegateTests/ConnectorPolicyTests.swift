@@ -189,8 +189,9 @@ import Testing
 
     /// A spool task's owner is admitted by a group through the user database; when that cannot
     /// answer (descriptors exhausted, a directory service down) the task is refused as
-    /// retryable, saying why, not as a principal the connector does not admit; a principal it
-    /// admits by name needs no database.
+    /// retryable, saying why, not as a principal the connector does not admit, unless the
+    /// connector would refuse it anyway (an operation it does not allow, a task invalid in
+    /// itself); a principal it admits by name needs no database.
     @Test func anOwnerWhoseGroupsCannotBeListedIsRefusedAsRetryable() throws {
         let groupOnly = Self.named("prod", ConnectorPolicy(allowedUsers: ["4243"], allowedGroups: ["4242"]))
         let owner = TaskPrincipal.spoolFile(ownerUID: 4244)
@@ -201,14 +202,25 @@ import Testing
         #expect(unknown?.code == .notAuthorized)
         #expect(unknown?.retryable == true)
         #expect(unknown?.message.contains("the user database could not list those of uid 4244") == true, "\(unknown?.message ?? "")")
+        #expect(unknown?.message.contains("send it again") == true, "\(unknown?.message ?? "")")
         let result = TaskResult.rejected(try #require(unknown), delegate: "d", receivedAt: Date(), finishedAt: Date())
         #expect(result.error?.retryable == true)
-        // Before the task's own checks, too.
+        // Before the task's own checks, too, but a task invalid in itself is not worth sending again.
         let outside = Self.task(params: ["name": "arn:aws:secretsmanager:us-east-1:123456789012:secret:other/x"])
         let early = #expect(throws: TaskRejection.self) {
             try failing.admit(TaskDocument(outside), defaultID: nil, by: owner)
         }
-        #expect(early?.code == .notAuthorized && early?.retryable == true)
+        #expect(early?.code == .notAuthorized && early?.retryable == false)
+        #expect(early?.message.contains("send it again") == false, "\(early?.message ?? "")")
+        // Nor is one the connector would refuse for its operation (not told to the principal).
+        let readOnly = Self.named(
+            "prod", ConnectorPolicy(operations: [.getSecretValue], allowedGroups: ["4242"]))
+        let write = Self.task(operation: "describeSecret")
+        let refusedAnyway = try #require(
+            ConnectorCatalog(connectors: ["prod": readOnly], groupsOf: { _ in nil }).refusal(
+                of: try decode(write, [readOnly]), by: owner))
+        #expect(refusedAnyway.code == .notAuthorized && refusedAnyway.retryable == false)
+        #expect(!refusedAnyway.message.contains("allows"), "\(refusedAnyway.message)")
         #expect(try failing.admit(TaskDocument(Self.task()), defaultID: nil, by: .spoolFile(ownerUID: 4243)).id == "t-1")
         // The database's answer decides when it gives one.
         let member = ConnectorCatalog(connectors: ["prod": groupOnly], groupsOf: { _ in [4242] })
@@ -218,6 +230,20 @@ import Testing
             try stranger.admit(TaskDocument(Self.task()), defaultID: nil, by: owner)
         }
         #expect(refused?.code == .notAuthorized && refused?.retryable == false)
+    }
+
+    /// A name the user database could not look up at a start or reload is said to be that, not
+    /// a name no one has: it matches no one until the next reload, which looks it up again.
+    @Test func aNameTheDatabaseCouldNotLookUpIsSaidToBeSo() {
+        let listed = Self.named("prod", ConnectorPolicy(allowedUsers: ["deploy"], allowedGroups: ["app", "ops"]))
+        let catalog = ConnectorCatalog(
+            lookUpUser: { _ in .unavailable(errno: EIO) },
+            lookUpGroup: { $0 == "app" ? .absent : .unavailable(errno: EMFILE) })
+        let notices = catalog.update(connectors: ["prod": listed], allowInline: true, credentialMappings: [])
+        #expect(notices.count == 3)
+        #expect(notices.contains { $0.contains("user deploy could not be looked up (the user database did not answer: Input/output error); it matches nobody until a reload") }, "\(notices)")
+        #expect(notices.contains { $0.contains("group ops could not be looked up (the user database did not answer: Too many open files)") }, "\(notices)")
+        #expect(notices.contains { $0.contains("there is no group app on this host; it matches nobody") }, "\(notices)")
     }
 
     @Test func sealingRequiredOnTheSpoolButNotTheSocket() throws {

@@ -127,12 +127,12 @@ import Testing
     /// The operation runs with its deadline as `AWSCallDeadline.current`, so that AWS calls make
     /// no retry that could only be cut off; outside `run` there is none.
     @Test func runGivesTheOperationItsDeadlineForAWSRetries() async throws {
-        let before = ContinuousClock.now
+        let before = SuspendingClock.now
         let deadline = try await Deadline.run(seconds: 60, remaining: .seconds(42), watch: DeadlineWatch()) {
-            () async throws(AWSError) -> ContinuousClock.Instant? in AWSCallDeadline.current
+            () async throws(AWSError) -> SuspendingClock.Instant? in AWSCallDeadline.current
         }
         let given = try #require(deadline)
-        #expect(given >= before + .seconds(42) && given <= ContinuousClock.now + .seconds(42))
+        #expect(given >= before + .seconds(42) && given <= SuspendingClock.now + .seconds(42))
         #expect(AWSCallDeadline.current == nil)
     }
 

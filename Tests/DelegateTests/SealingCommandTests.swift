@@ -50,6 +50,18 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
     }
 
+    /// A step the system fails (here the mode's: EIO, ENOSPC) is 74, whatever the step; one the
+    /// caller must change (EPERM) is 64. Nothing is left behind either way.
+    @Test(arguments: [(EIO, Int32(74)), (ENOSPC, Int32(74)), (EDQUOT, Int32(74)), (EPERM, Int32(64))] as [(Int32, Int32)])
+    func keygenTellsASystemFailureFromAUsageOne(number: Int32, status: Int32) throws {
+        let directory = try TemporaryDirectory(prefix: "keygen")
+        let path = directory.path("result.key")
+        let outcome = ResultKeyFile.generate(out: path, setMode: { _ in errno = number; return -1 })
+        #expect(outcome.status == status, "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains("cannot set the mode of \(path): \(String(cString: strerror(number)))"), "\(outcome.errorOutput)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
+    }
+
     @Test func keygenNeverOverwritesOrFollowsALink() throws {
         let directory = try TemporaryDirectory(prefix: "keygen")
         let path = directory.path("result.key")

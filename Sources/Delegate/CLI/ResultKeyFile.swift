@@ -76,13 +76,25 @@ public enum ResultKeyFile {
     }
 
     /// Why a key file was not written, and keygen's exit status for it: 64 for what the caller
-    /// must change (a file that exists, a path that cannot be created, a file system that leaves
-    /// others permission bits), 74 for a write or sync the system failed (a full disk, `EIO`).
+    /// must change (a file that exists, a path that cannot be created or a directory not
+    /// writable, a file system that leaves others permission bits), 74 for what the system failed
+    /// (a full disk or quota, `EIO`, a file size limit), at any step.
     struct Problem: Equatable {
         var message: String
         var status: Int32
 
+        /// The `errno`s of a system that failed, not of a path to change.
+        static let systemFailures: Set<Int32> = [ENOSPC, EDQUOT, EIO, EFBIG, ENOMEM]
+
         static func usage(_ message: String) -> Problem { Problem(message: message, status: ExitStatus.usage) }
+
+        /// "cannot `what` `path`: reason", 74 or 64 by ``systemFailures``.
+        static func failed(_ what: String, _ path: String, _ number: Int32) -> Problem {
+            Problem(
+                message: "cannot \(what) \(path): \(RegularFile.describe(number))",
+                status: systemFailures.contains(number) ? ExitStatus.ioError : ExitStatus.usage)
+        }
+
         static func writing(_ path: String, _ number: Int32) -> Problem {
             Problem(message: "cannot write \(path): \(RegularFile.describe(number))", status: ExitStatus.ioError)
         }
@@ -121,7 +133,7 @@ public enum ResultKeyFile {
         guard fd >= 0 else {
             let number = errno
             if number == EEXIST { return .usage("\(path) exists; keygen never overwrites a key") }
-            return .usage("cannot create \(path): \(RegularFile.describe(number))")
+            return .failed("create", path, number)
         }
         let problem = fill(fd, with: data, path: path, setMode: setMode)
         close(fd)
@@ -138,11 +150,11 @@ public enum ResultKeyFile {
     /// problem. Nothing is written to a file that others could read.
     private static func fill(_ fd: Int32, with data: Data, path: String, setMode: (Int32) -> Int32) -> Problem? {
         if setMode(fd) != 0 {
-            return .usage("cannot set the mode of \(path): \(RegularFile.describe(errno))")
+            return .failed("set the mode of", path, errno)
         }
         var info = stat()
         if fstat(fd, &info) != 0 {
-            return .usage("cannot set the mode of \(path): \(RegularFile.describe(errno))")
+            return .failed("set the mode of", path, errno)
         }
         if info.st_mode & 0o077 != 0 {
             return .usage(

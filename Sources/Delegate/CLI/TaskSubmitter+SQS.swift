@@ -218,7 +218,7 @@ extension TaskSubmitter {
         // nil: the deadline came first.
         let first: Result<Value, AWSError>? = await Race.first(
             {
-                await AWSCallDeadline.$current.withValue(deadline) {
+                await AWSCallDeadline.$current.withValue(SuspendingClock.now + (deadline - ContinuousClock.now)) {
                     do throws(AWSError) {
                         return .success(try await operation())
                     } catch {

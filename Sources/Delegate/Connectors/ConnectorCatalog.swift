@@ -23,20 +23,28 @@ public final class ConnectorCatalog: Sendable {
     /// A user's groups where the kernel did not give them (a spool file's owner): the user
     /// database, cached (``PeerPolicy/groups(ofUID:)``); nil when it could not answer.
     private let groupsOf: @Sendable (UInt32) -> Set<UInt32>?
+    /// `allowed_users` and `allowed_groups` entries as ids (the user database but in tests).
+    private let lookUpUser: @Sendable (String) -> UserDatabase.Answer<UInt32>
+    private let lookUpGroup: @Sendable (String) -> UserDatabase.Answer<UInt32>
 
     public init(
         connectors: [String: NamedConnector] = [:], allowInline: Bool = true,
-        groupsOf: @escaping @Sendable (UInt32) -> Set<UInt32>? = PeerPolicy.groups(ofUID:)
+        groupsOf: @escaping @Sendable (UInt32) -> Set<UInt32>? = PeerPolicy.groups(ofUID:),
+        lookUpUser: @escaping @Sendable (String) -> UserDatabase.Answer<UInt32> = PeerPolicy.lookUpUser,
+        lookUpGroup: @escaping @Sendable (String) -> UserDatabase.Answer<UInt32> = PeerPolicy.lookUpGroup
     ) {
         self.groupsOf = groupsOf
+        self.lookUpUser = lookUpUser
+        self.lookUpGroup = lookUpGroup
         update(connectors: connectors, allowInline: allowInline, credentialMappings: [])
     }
 
     /// Replaces the connectors and the `[[credential]]` entries that name them (at start and on
     /// reload), together (the entries are given every time: left out, a reload would drop them).
     ///
-    /// - Returns: one notice per user or group name that names nobody on this host (such an
-    ///   entry matches no principal), for the caller to log.
+    /// - Returns: one notice per user or group name that names nobody on this host, or that the
+    ///   user database could not look up (such an entry matches no principal until a reload), for
+    ///   the caller to log.
     @discardableResult
     public func update(
         connectors: [String: NamedConnector], allowInline: Bool, credentialMappings: [CredentialMapping]
@@ -47,8 +55,13 @@ public final class ConnectorCatalog: Sendable {
             guard let named = connectors[id] else { continue }
             var uids: Set<UInt32> = []
             for user in named.policy.allowedUsers {
-                if let uid = UInt32(user) ?? PeerPolicy.uid(ofUser: user) {
+                let answer = lookUpUser(user)
+                if let uid = answer.value {
                     uids.insert(uid)
+                } else if let failure = answer.failure {
+                    notices.append(
+                        "\(named.origin) allowed_users: user \(user) could not be looked up (\(failure)); it matches "
+                            + "nobody until a reload")
                 } else {
                     notices.append(
                         "\(named.origin) allowed_users: there is no user \(user) on this host; it matches nobody")
@@ -56,8 +69,13 @@ public final class ConnectorCatalog: Sendable {
             }
             var gids: Set<UInt32> = []
             for group in named.policy.allowedGroups {
-                if let gid = UInt32(group) ?? PeerPolicy.gid(ofGroup: group) {
+                let answer = lookUpGroup(group)
+                if let gid = answer.value {
                     gids.insert(gid)
+                } else if let failure = answer.failure {
+                    notices.append(
+                        "\(named.origin) allowed_groups: group \(group) could not be looked up (\(failure)); it matches "
+                            + "nobody until a reload")
                 } else {
                     notices.append(
                         "\(named.origin) allowed_groups: there is no group \(group) on this host; it matches nobody")
@@ -138,11 +156,11 @@ public final class ConnectorCatalog: Sendable {
                 case let admitted = admits(named.policy, id: id, principal, in: snapshot, groupsOf: groupsOf),
                 admitted != true
             {
-                var rejection = TaskRejection(
-                    code: .notAuthorized, message: notAdmitted(id, principal, operation: error.operation, known: admitted != nil),
+                // Not retryable even when the database could not answer: the task is invalid anyway.
+                throw TaskRejection(
+                    code: .notAuthorized,
+                    message: notAdmitted(id, principal, operation: error.operation, known: admitted != nil, retryable: false),
                     taskID: error.taskID, operation: error.operation, connectorID: id, connectorIsNamed: true)
-                rejection.retryable = admitted == nil
-                throw rejection
             }
             throw error
         }
@@ -151,11 +169,14 @@ public final class ConnectorCatalog: Sendable {
     }
 
     /// The refusal's message for a principal connector `id` does not admit, or (`known` false)
-    /// may or may not: the user database could not list its groups.
-    private static func notAdmitted(_ id: String, _ principal: TaskPrincipal, operation: String?, known: Bool) -> String {
+    /// may or may not: the user database could not list its groups; `retryable` when the task
+    /// would pass the connector's other checks, so that sending it again may succeed.
+    private static func notAdmitted(
+        _ id: String, _ principal: TaskPrincipal, operation: String?, known: Bool, retryable: Bool = false
+    ) -> String {
         guard known else {
             return "connector \(id) admits some groups, and the user database could not list those of \(principal) "
-                + "(\(operation ?? "the task") was not run; send it again)"
+                + "(\(operation ?? "the task") was not run\(retryable ? "; send it again" : ""))"
         }
         return "connector \(id) may not be used by \(principal) (\(operation ?? "the task") was refused)"
     }
@@ -228,18 +249,26 @@ public final class ConnectorCatalog: Sendable {
         }
         let id = task.connector.id
         let admitted = admits(policy, id: id, principal, in: snapshot, groupsOf: groupsOf)
+        let operationAllowed = policy.operations?.contains(task.operation.name) ?? true
+        let sealingMissing =
+            policy.requireSealedResults && (principal.intake == .spool || principal.intake == .queue) && task.sealTo == nil
         if admitted != true {
-            var rejection = refuse(.notAuthorized, notAdmitted(id, principal, operation: operation, known: admitted != nil))
-            rejection.retryable = admitted == nil
+            // Retryable only when the database could not answer and nothing else would refuse
+            // the task (which a principal not known to be admitted is not told).
+            let retryable = admitted == nil && operationAllowed && !sealingMissing
+            var rejection = refuse(
+                .notAuthorized,
+                notAdmitted(id, principal, operation: operation, known: admitted != nil, retryable: retryable))
+            rejection.retryable = retryable
             return rejection
         }
-        if let operations = policy.operations, !operations.contains(task.operation.name) {
+        if !operationAllowed, let operations = policy.operations {
             return refuse(
                 .notAuthorized,
                 "connector \(id) does not allow \(operation) (requested by \(principal)); it allows "
                     + (operations.isEmpty ? "no operation" : operations.map(\.rawValue).joined(separator: ", ")))
         }
-        if policy.requireSealedResults, principal.intake == .spool || principal.intake == .queue, task.sealTo == nil {
+        if sealingMissing {
             return refuse(
                 .sealingRequired,
                 "connector \(id) requires sealed results: a \(principal.intake == .queue ? "queue" : "spool") task must carry sealTo (\(operation) requested by "

@@ -76,8 +76,7 @@ extension SQSIntake {
 
     /// Codes with which an endpoint refuses a batch action it would allow singly.
     private static let refusesBatching: Set<AWSError.Code> = [
-        .accessDenied, .accessDeniedException, AWSError.Code(rawValue: "InvalidAction"),
-        AWSError.Code(rawValue: "UnsupportedOperation"),
+        .accessDenied, .accessDeniedException, .invalidAction, .unsupportedOperation,
     ]
 
     /// A batch call's outcomes; a call that failed as a whole fails each of its `count` entries.

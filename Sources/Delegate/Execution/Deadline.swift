@@ -36,7 +36,7 @@ enum Deadline {
         let work = Task { () async -> (result: Result<Value, AWSError>, expired: Bool) in
             let ticket = watch.watch(for: remaining) { cancellation.cancel() }
             // AWS calls make no retry that could only be cut off (``AWSCallDeadline``).
-            let result = await AWSCallDeadline.$current.withValue(ContinuousClock.now + remaining) {
+            let result = await AWSCallDeadline.$current.withValue(SuspendingClock.now + remaining) {
                 await capture(operation)
             }
             // At once: a tick between here and the caller's resumption must not count.
