@@ -1,3 +1,5 @@
+import AWSCore
+
 extension SQSQueueURL {
     /// ``amazonSQSRegion`` for a host name: Amazon SQS's own hosts only, nil for any other (an
     /// emulator, a proxy, a host of another AWS service):
@@ -33,22 +35,9 @@ extension SQSQueueURL {
         }
     }
 
-    /// `us-east-1`, `us-gov-west-1`, `eusc-de-east-1`: parts of lowercase letters, at least two
-    /// of them, then a number, joined by `-`. (Not S3's legacy `s3-us-west-2`, whose
-    /// `sqs.s3-us-west-2.amazonaws.com` is a bucket's host, nor `s3-external-1`.)
-    static func isRegionName(_ label: String) -> Bool {
-        let parts = label.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 3, let first = parts.first, let last = parts.last else { return false }
-        func letters(_ part: Substring) -> Bool { !part.isEmpty && part.utf8.allSatisfy(isLowercaseLetter) }
-        return first.utf8.count >= 2 && letters(first) && parts.dropFirst().dropLast().allSatisfy(letters)
-            && !last.isEmpty && last.utf8.allSatisfy(isDigit)
-    }
+    static func isRegionName(_ label: String) -> Bool { AmazonHost.isRegionName(label) }
 
-    /// A VPC endpoint's DNS label: `vpce-` then letters, digits and hyphens.
-    static func isEndpointID(_ label: String) -> Bool {
-        label.hasPrefix("vpce-") && label.count > 5
-            && label.utf8.allSatisfy { isLowercaseAlphanumeric($0) || $0 == UInt8(ascii: "-") }
-    }
+    static func isEndpointID(_ label: String) -> Bool { AmazonHost.isEndpointID(label) }
 
     private static func isLowercaseAlphanumeric(_ byte: UInt8) -> Bool {
         isLowercaseLetter(byte) || isDigit(byte)

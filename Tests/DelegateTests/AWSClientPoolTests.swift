@@ -23,6 +23,23 @@ import Testing
         #expect(pool.sqs(endpoint, longPoll: true).options.requestTimeout == .seconds(35))
     }
 
+    /// An STS endpoint override whose host names a region is signed for it, whatever the
+    /// connector's region (AWS refuses a scope of another region); the global endpoint as
+    /// us-east-1; an emulator's host as the connector's region.
+    @Test(arguments: [
+        ("https://sts.amazonaws.com", "us-east-1"), ("https://sts.eu-central-1.amazonaws.com", "eu-central-1"),
+        ("https://sts-fips.us-east-2.amazonaws.com", "us-east-2"), ("https://STS.ap-south-1.api.aws/", "ap-south-1"),
+        ("https://vpce-0abc123-xyz.sts.us-west-2.vpce.amazonaws.com", "us-west-2"),
+        ("https://sts.cn-north-1.amazonaws.com.cn", "cn-north-1"), ("http://127.0.0.1:4566", "eu-west-1"),
+        ("https://sts.example.com", "eu-west-1"), ("https://secretsmanager.us-east-1.amazonaws.com", "eu-west-1"),
+    ])
+    func anSTSOverrideIsSignedForTheRegionItsHostNames(url: String, signing: String) {
+        let pool = AWSClientPool(
+            settings: .init(stsEndpoint: url), http: ScriptedHTTPClient(), clock: ManualClock(Date()))
+        #expect(pool.sts(region: "eu-west-1").endpoint.region == signing)
+        #expect(pool.sts(region: "eu-west-1").endpoint.url == url.trimmingCharacters(in: CharacterSet(charactersIn: "/")))
+    }
+
     /// Secrets Manager's and STS's clients are one per region, made under the settings in force;
     /// new endpoint settings make new clients (the old ones stay with the tasks holding them).
     @Test func secretsManagerAndSTSClientsArePerRegionAndFollowTheSettings() {

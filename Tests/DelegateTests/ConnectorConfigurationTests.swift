@@ -30,6 +30,31 @@ import TestSupport
         try DelegateConfiguration.load(tomlText: toml, environment: [:], hostName: "host-a", path: path)
     }
 
+    /// A connector of another region than a regional `[aws] secretsmanager_endpoint` serves is a
+    /// configuration error naming both; the same region, or an emulator's host, is not.
+    @Test func aConnectorOutsideTheSecretsManagerOverridesRegionIsRefused() throws {
+        func configuration(endpoint: String) -> String {
+            """
+            [aws]
+            secretsmanager_endpoint = "\(endpoint)"
+
+            [connectors.prod]
+            region = "eu-west-1"
+            credentials = { type = "instanceRole" }
+            """
+        }
+        let error = #expect(throws: ConfigurationError.self) {
+            try load(configuration(endpoint: "https://secretsmanager.us-east-1.amazonaws.com"))
+        }
+        #expect(error?.key == "[aws] secretsmanager_endpoint")
+        #expect(
+            error?.reason.contains(
+                "is Secrets Manager in us-east-1, which serves that region's secrets only, and the connector is in "
+                    + "eu-west-1 ([connectors.prod])") == true, "\(error?.reason ?? "")")
+        _ = try load(configuration(endpoint: "https://secretsmanager.eu-west-1.amazonaws.com"))
+        _ = try load(configuration(endpoint: "http://127.0.0.1:4566"))
+    }
+
     /// A template as systemd reads a unit name: its first `@` right before its last `.`; an
     /// instance string may hold more `@`.
     @Test func aTemplateIsTheNameSystemdReadsAsOne() {

@@ -22,9 +22,9 @@ struct ScriptedExecutorFixture {
     let executor: TaskExecutor
     let logger = Logger(label: "scripted-executor", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    init(maxAttempts: Int = 3) {
+    init(maxAttempts: Int = 3, endpoint: String = Self.endpoint) {
         executor = Self.executor(
-            http: http, clock: clock, endpoint: Self.endpoint, maxAttempts: maxAttempts, accessKeyID: Self.accessKeyID,
+            http: http, clock: clock, endpoint: endpoint, maxAttempts: maxAttempts, accessKeyID: Self.accessKeyID,
             delegateName: "scripted")
     }
 

@@ -30,6 +30,27 @@ import Testing
         #expect(sent.isSigned(by: ScriptedExecutorFixture.accessKeyID), "signed with the delegate's identity")
     }
 
+    /// A Secrets Manager endpoint override whose host names a region serves that region's
+    /// secrets only: a task of another region is rejected before any call (AWS would refuse the
+    /// signature, or another region's secret would be read); one of the same region runs.
+    @Test func anEndpointOverrideOfAnotherRegionRejectsTheTaskBeforeAnyCall() async throws {
+        let elsewhere = ScriptedExecutorFixture(endpoint: "https://vpce-0abc-1.secretsmanager.eu-west-1.vpce.amazonaws.com")
+        elsewhere.http.always(.any, ScriptedExecutorFixture.secret())
+        let refused = await elsewhere.run(try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"]))
+        #expect(refused.status == .rejected)
+        #expect(errorCode(refused) == "InvalidTask")
+        #expect(
+            refused.error?.message.contains(
+                "(vpce-0abc-1.secretsmanager.eu-west-1.vpce.amazonaws.com) is Secrets Manager in eu-west-1, which serves "
+                    + "that region's secrets only, and the connector is in us-east-1") == true, "\(refused.error?.message ?? "")")
+        #expect(elsewhere.http.requests.isEmpty)
+
+        let same = ScriptedExecutorFixture(endpoint: "https://secretsmanager-fips.us-east-1.amazonaws.com")
+        same.http.always(.any, ScriptedExecutorFixture.secret())
+        let ran = await same.run(try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"]))
+        #expect(ran.status == .succeeded, "\(ran.error?.message ?? "")")
+    }
+
     struct Mapping: Sendable, CustomTestStringConvertible {
         var reply: ScriptedReply
         var code: String

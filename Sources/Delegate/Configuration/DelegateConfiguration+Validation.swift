@@ -59,6 +59,16 @@ extension DelegateConfiguration {
                     + "give a queue of that region, or an endpoint of \(region)",
                 origin: origins[label])
         }
+        for id in connectors.keys.sorted() {
+            guard let named = connectors[id],
+                let problem = AWSClientPool.secretsManagerRegionProblem(
+                    endpoint: aws.secretsManagerEndpoint, region: named.connector.region)
+            else { continue }
+            let label = "[aws] secretsmanager_endpoint"
+            throw ConfigurationError(
+                key: label, reason: "\(problem) (\(named.origin)): give the connector that region, or drop the override",
+                origin: origins[label])
+        }
         if let results = try? SQSQueueURL(sqs.resultQueueURL), sqs.isTaskQueue(results) {
             let label = "[sqs] result_queue_url"
             throw ConfigurationError(

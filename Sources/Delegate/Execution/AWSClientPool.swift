@@ -55,15 +55,37 @@ public final class AWSClientPool: Sendable {
         }
     }
 
+    /// Why `endpoint`, an `[aws] secretsmanager_endpoint`, cannot serve a connector of `region`:
+    /// its host names another region (a regional or VPC endpoint of Secrets Manager), whose
+    /// secrets it holds and whose signature it requires; nil when it may (no override, or an
+    /// emulator's or a proxy's host, which names none).
+    public static func secretsManagerRegionProblem(endpoint: String, region: String) -> String? {
+        guard let served = AmazonHost.region(ofURL: endpoint, service: "secretsmanager"), served != region else {
+            return nil
+        }
+        return "[aws] secretsmanager_endpoint (\(URLParts(endpoint).host ?? "")) is Secrets Manager in \(served), which serves "
+            + "that region's secrets only, and the connector is in \(region)"
+    }
+
+    /// ``secretsManagerRegionProblem(endpoint:region:)`` under the settings in force.
+    public func secretsManagerRegionProblem(region: String) -> String? {
+        Self.secretsManagerRegionProblem(endpoint: state.withLock { $0.settings.secretsManagerEndpoint }, region: region)
+    }
+
     public func secretsManager(region: String) -> AWSClient {
         client(.secretsManager(region: region)) { settings in
             AWSServiceEndpoint(signingName: "secretsmanager", region: region, url: settings.secretsManagerEndpoint)
         }
     }
 
+    /// STS for a connector of `region`. An `[aws] sts_endpoint` whose host names a region (a
+    /// regional or VPC endpoint of STS; the global `sts.amazonaws.com` signs as us-east-1) is
+    /// signed for that region, as it requires: the credentials it hands out serve every region.
     public func sts(region: String) -> AWSClient {
         client(.sts(region: region)) { settings in
-            AWSServiceEndpoint(signingName: "sts", region: region, url: settings.stsEndpoint)
+            AWSServiceEndpoint(
+                signingName: "sts", region: AmazonHost.region(ofURL: settings.stsEndpoint, service: "sts") ?? region,
+                url: settings.stsEndpoint)
         }
     }
 
