@@ -53,6 +53,19 @@ import TestSupport
                     + "eu-west-1 ([connectors.prod])") == true, "\(error?.reason ?? "")")
         _ = try load(configuration(endpoint: "https://secretsmanager.eu-west-1.amazonaws.com"))
         _ = try load(configuration(endpoint: "http://127.0.0.1:4566"))
+
+        // A drop-in connector too, named by its file.
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path("connectors.d"), withIntermediateDirectories: true)
+        try "region = \"us-west-2\"\ncredentials = { type = \"instanceRole\" }\n"
+            .write(toFile: directory.path("connectors.d/ci.toml"), atomically: true, encoding: .utf8)
+        let file = directory.path("delegate.toml")
+        try "[aws]\nsecretsmanager_endpoint = \"https://secretsmanager.us-east-1.amazonaws.com\"\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let dropIn = #expect(throws: ConfigurationError.self) {
+            try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a")
+        }
+        #expect(dropIn?.reason.contains("the connector is in us-west-2 (\(directory.path("connectors.d/ci.toml")))") == true, "\(dropIn?.reason ?? "")")
     }
 
     /// A template as systemd reads a unit name: its first `@` right before its last `.`; an

@@ -52,7 +52,7 @@ import Testing
 
     /// A step the system fails (here the mode's: EIO, ENOSPC) is 74, whatever the step; one the
     /// caller must change (EPERM) is 64. Nothing is left behind either way.
-    @Test(arguments: [(EIO, Int32(74)), (ENOSPC, Int32(74)), (EDQUOT, Int32(74)), (EPERM, Int32(64))] as [(Int32, Int32)])
+    @Test(arguments: [(EIO, Int32(74)), (ENOSPC, Int32(74)), (EDQUOT, Int32(74)), (EPERM, Int32(64)), (EACCES, Int32(64))] as [(Int32, Int32)])
     func keygenTellsASystemFailureFromAUsageOne(number: Int32, status: Int32) throws {
         let directory = try TemporaryDirectory(prefix: "keygen")
         let path = directory.path("result.key")
@@ -60,6 +60,9 @@ import Testing
         #expect(outcome.status == status, "\(outcome.errorOutput)")
         #expect(outcome.errorOutput.contains("cannot set the mode of \(path): \(String(cString: strerror(number)))"), "\(outcome.errorOutput)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
+        // Writing and syncing go by the errno too: a directory the caller may not read (its sync
+        // refused) is the caller's to change, a failing disk is not.
+        #expect(ResultKeyFile.Problem.writing(path, number).status == status)
     }
 
     @Test func keygenNeverOverwritesOrFollowsALink() throws {

@@ -95,8 +95,10 @@ public enum ResultKeyFile {
                 status: systemFailures.contains(number) ? ExitStatus.ioError : ExitStatus.usage)
         }
 
+        /// Writing, syncing or syncing the directory (which needs read permission on it: a
+        /// drop-box directory the caller may write but not read is the caller's to change).
         static func writing(_ path: String, _ number: Int32) -> Problem {
-            Problem(message: "cannot write \(path): \(RegularFile.describe(number))", status: ExitStatus.ioError)
+            failed("write", path, number)
         }
     }
 

@@ -55,6 +55,7 @@ extension DelegateConfiguration {
         if let directory {
             do {
                 try configuration.loadConnectorDropIns(directory: directory)
+                try configuration.checkConnectorRegions(origins: origins)
             } catch {
                 throw attributed(error)  // a drop-in's own errors name it already
             }

@@ -59,6 +59,19 @@ extension DelegateConfiguration {
                     + "give a queue of that region, or an endpoint of \(region)",
                 origin: origins[label])
         }
+        try checkConnectorRegions(origins: origins)
+        if let results = try? SQSQueueURL(sqs.resultQueueURL), sqs.isTaskQueue(results) {
+            let label = "[sqs] result_queue_url"
+            throw ConfigurationError(
+                key: label,
+                reason: "must not be one of [sqs] queue_urls: a result sent to a task queue comes back as a task",
+                origin: origins[label])
+        }
+    }
+
+    /// A named connector (a table here or a `connectors.d` drop-in, so checked again once those
+    /// are read) of another region than a regional `[aws] secretsmanager_endpoint` serves.
+    func checkConnectorRegions(origins: [String: String]) throws(ConfigurationError) {
         for id in connectors.keys.sorted() {
             guard let named = connectors[id],
                 let problem = AWSClientPool.secretsManagerRegionProblem(
@@ -67,13 +80,6 @@ extension DelegateConfiguration {
             let label = "[aws] secretsmanager_endpoint"
             throw ConfigurationError(
                 key: label, reason: "\(problem) (\(named.origin)): give the connector that region, or drop the override",
-                origin: origins[label])
-        }
-        if let results = try? SQSQueueURL(sqs.resultQueueURL), sqs.isTaskQueue(results) {
-            let label = "[sqs] result_queue_url"
-            throw ConfigurationError(
-                key: label,
-                reason: "must not be one of [sqs] queue_urls: a result sent to a task queue comes back as a task",
                 origin: origins[label])
         }
     }

@@ -80,7 +80,9 @@ public final class AWSClientPool: Sendable {
 
     /// STS for a connector of `region`. An `[aws] sts_endpoint` whose host names a region (a
     /// regional or VPC endpoint of STS; the global `sts.amazonaws.com` signs as us-east-1) is
-    /// signed for that region, as it requires: the credentials it hands out serve every region.
+    /// signed for that region, as it requires: a regional endpoint's credentials serve every
+    /// region of its partition (the global endpoint's, those enabled by default, unless the
+    /// account's global tokens are version 2).
     public func sts(region: String) -> AWSClient {
         client(.sts(region: region)) { settings in
             AWSServiceEndpoint(

@@ -129,7 +129,7 @@ public struct TaskExecutor: Sendable {
 
     private func makeClient(for connector: Connector) throws(AWSError) -> SecretsManagerClient {
         // An inline connector of another region than a regional endpoint override serves (a
-        // named one is refused with the configuration).
+        // named one, drop-ins included, is refused with the configuration).
         if let problem = clients.secretsManagerRegionProblem(region: connector.region) {
             throw AWSError.validation(.invalidTask, problem)
         }
