@@ -61,4 +61,25 @@ import Testing
             DelegateDaemon.stopBudget + DelegateDaemon.credentialsDrainTime + DelegateDaemon.taskSocketDrainTime
                 + .seconds(5) <= .seconds(seconds))
     }
+
+    /// Every target the service waits for is named where the docs tell an operator why a unit
+    /// asking for a credential hangs at boot: README's troubleshooting row and INTERFACE section
+    /// 11 (a target added to the unit and not there sent operators to the wrong cause).
+    @Test func everyTargetTheServiceWaitsForIsInTheBootHangDocs() throws {
+        let root = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let unit = try String(contentsOf: root.appendingPathComponent("systemd/secrets-delegate.service"), encoding: .utf8)
+        let targets = unit.split(separator: "\n").filter { $0.hasPrefix("After=") }
+            .flatMap { $0.dropFirst("After=".count).split(separator: " ") }.map(String.init)
+            .filter { $0.hasSuffix(".target") && $0 != "network.target" }
+        #expect(targets.contains("network-online.target") && targets.contains("time-sync.target"), "\(targets)")
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let row = try #require(readme.split(separator: "\n").first { $0.contains("hangs at boot until its start timeout") })
+        let interface = try String(contentsOf: root.appendingPathComponent("docs/INTERFACE.md"), encoding: .utf8)
+        let section = try #require(interface.components(separatedBy: "## 11.").dropFirst().first)
+        for target in targets {
+            #expect(row.contains("After=\(target)"), "README's boot-hang row lacks \(target)")
+            #expect(section.contains("After=\(target)"), "INTERFACE section 11 lacks \(target)")
+        }
+    }
 }

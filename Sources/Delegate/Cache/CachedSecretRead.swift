@@ -70,15 +70,17 @@ struct CachedSecretRead: Sendable {
                 } catch {
                     attempts += error.attempts
                     if error.meansUnreachable { return try served(stale: error, attempts: attempts) }
-                    if error.code == .resourceNotFoundException {
-                        changed = true
-                        token = forgetEntry()
-                    }
                     // DescribeSecret refused (a policy that allows only GetSecretValue, say):
                     // GetSecretValue gives the answer. A refusal is an answer of AWS's, though
                     // (access revoked, maybe), and so is throttling: no stale value is served on
-                    // its heels, should GetSecretValue find Secrets Manager unreachable.
-                    if error.kind == .service, !error.whileObtainingCredentials { changed = true }
+                    // its heels, should GetSecretValue find Secrets Manager unreachable. A refusal
+                    // that is no passing state (not found, access denied: not retryable) drops the
+                    // entry too, so that no later read in an outage serves it stale either; the
+                    // GetSecretValue that follows stores it again if it may still be read.
+                    if error.kind == .service, !error.whileObtainingCredentials {
+                        changed = true
+                        if !error.retryable || error.code == .resourceNotFoundException { token = forgetEntry() }
+                    }
                     logger.debug("read cache: DescribeSecret failed (\(error.code)); reading the value again")
                 }
             case .miss:
