@@ -31,6 +31,22 @@ public enum HPKE {
         try X25519Key(privateKey: privateKey).rawPublicKey()
     }
 
+    /// Seals a message to `pair`'s public key and opens it with its private key: what a client
+    /// that will open results (`keygen`, `submit --seal`) asks before it hands out the public key,
+    /// so that a libcrypto lacking part of the suite (a FIPS-only one has X25519 but no
+    /// ChaCha20-Poly1305) or a pair whose halves do not match refuses at once, not after a task
+    /// ran and its result came back sealed where it cannot be opened.
+    public static func checkRoundTrip(_ pair: KeyPair) throws(HPKEError) {
+        let message: [UInt8] = Array("secrets-delegate trial".utf8)
+        do throws(HPKEError) {
+            let sealed = try seal(publicKey: pair.publicKey, info: [], aad: [], plaintext: message)
+            let opened = try open(privateKey: pair.privateKey, enc: sealed.enc, info: [], aad: [], ciphertext: sealed.ciphertext)
+            guard opened == message else { throw HPKEError(code: .openSSL, message: "the trial message opened to other bytes") }
+        } catch {
+            throw HPKEError(code: .openSSL, message: "a trial seal and open with the new key pair failed: \(error.message)")
+        }
+    }
+
     /// Checks that `publicKey` can be sealed to: 32 bytes, in canonical form, and not a
     /// small-order point (with which every sealing would fail). Costs one X25519 operation, and the first time (until one
     /// succeeds) a whole seal to a key of its own, so that a libcrypto whose providers lack part of

@@ -156,7 +156,8 @@ struct Submit: AsyncParsableCommand {
             deleted), so the id may be used again; it waits at most 2 s for that (a delegate that cannot sync \
             done/ keeps its claim, and the id is refused as running until it goes); another producer's task \
             with this id answers the wait; a wait that cannot be set up still says the task is queued \
-            (exit 69). With --seal, a spool result that cannot be opened is left in done/; on the \
+            (exit 69). With --seal, a host that cannot seal and open with the new key pair (a libcrypto \
+            without ChaCha20-Poly1305) exits 69 before sending; a spool result that cannot be opened is left in done/; on the \
             socket, a task without a valid id is refused (exit 64). With --socket or --spool the configuration is not read. --timeout is at most \
             31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \
             reason on stderr (without --wait, a refusal that comes within 0.2 s of sending). Exits 74 if standard output refuses the result \
@@ -433,7 +434,8 @@ struct Keygen: ParsableCommand {
             with success and keeps its mount's mode; a mount keeping 0700 is taken), keygen exits 64 before \
             writing the key. \
             Put the printed public key in a task's sealTo (a sealTo of null is refused as InvalidTask, \
-            never answered in the clear). If standard output refuses the public key, \
+            never answered in the clear). A host that cannot seal and open with the new pair (a libcrypto \
+            without ChaCha20-Poly1305) exits 69 before writing anything. If standard output refuses the public key, \
             KEYFILE is removed and keygen exits 74; so it exits when the system fails to make KEYFILE \
             (a full disk or quota, an I/O error), leaving nothing behind.
             """)

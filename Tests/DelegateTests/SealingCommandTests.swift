@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import Sealing
+@testable import Sealing
 import TaskQueue
 import TestSupport
 import Testing
@@ -338,6 +338,26 @@ import Testing
         let outcome = await submitter.submit(Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8))
         #expect(outcome.status == 69, "\(outcome.errorOutput)")
         #expect(outcome.errorOutput.contains("cannot generate a key pair: no random bytes (test)"), "\(outcome.errorOutput)")
+    }
+
+    /// A key pair this host cannot seal to and open with (a libcrypto without part of the suite;
+    /// here halves of two pairs) is refused before the task is sent: 69, and nothing queued, since
+    /// a task that ran with a result nobody can open may have written.
+    @Test func aKeyPairThatCannotOpenItsOwnSealIsRefusedBeforeSending() async throws {
+        let directory = try TemporaryDirectory(prefix: "seal-trial")
+        let spool = directory.url.path
+        for part in ["tmp", "new", "done"] {
+            try FileManager.default.createDirectory(atPath: directory.path(part), withIntermediateDirectories: true)
+        }
+        var submitter = TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(5), seal: true)
+        let (first, second) = (try HPKE.generateKeyPair(), try HPKE.generateKeyPair())
+        submitter.makeKeyPair = { HPKE.KeyPair(privateKey: first.privateKey, publicKey: second.publicKey) }
+        let outcome = await submitter.submit(Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8))
+        #expect(outcome.status == 69, "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains("this host cannot open sealed results: a trial seal and open"), "\(outcome.errorOutput)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path("new")).isEmpty)
+        #expect(throws: HPKEError.self) { try HPKE.checkRoundTrip(HPKE.KeyPair(privateKey: first.privateKey, publicKey: second.publicKey)) }
+        try HPKE.checkRoundTrip(first)
     }
 
     /// A field inserted into a task is written as a JSON string, whatever it holds (`--reply-queue`

@@ -20,8 +20,10 @@ public enum ResultKeyFile {
         let pair: HPKE.KeyPair
         do {
             pair = try HPKE.generateKeyPair()
+            // A key this host's libcrypto could not open results with is not handed out.
+            try HPKE.checkRoundTrip(pair)
         } catch {
-            return .failure("cannot generate a key pair: \(error)", status: ExitStatus.unavailable)
+            return .failure("cannot generate a key pair this host can open results with: \(error)", status: ExitStatus.unavailable)
         }
         if let problem = write(Data((Data(pair.privateKey).base64EncodedString() + "\n").utf8), to: path, setMode: setMode) {
             return .failure(problem.message, status: problem.status)

@@ -60,6 +60,13 @@ public struct TaskSubmitter: Sendable {
             } catch {
                 return .failure("cannot generate a key pair: \(error)", status: ExitStatus.unavailable)
             }
+            // Before the task is sent: a result sealed where it cannot be opened would leave a
+            // task that ran (a write, maybe) with no readable answer.
+            do {
+                try HPKE.checkRoundTrip(pair)
+            } catch {
+                return .failure("this host cannot open sealed results: \(error.message)", status: ExitStatus.unavailable)
+            }
             switch Self.addSealTo(task, pair: pair) {
             case .success(let sealed):
                 task = sealed
