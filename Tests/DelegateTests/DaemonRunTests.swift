@@ -76,7 +76,8 @@ import Testing
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         let row = try #require(readme.split(separator: "\n").first { $0.contains("hangs at boot until its start timeout") })
         let interface = try String(contentsOf: root.appendingPathComponent("docs/INTERFACE.md"), encoding: .utf8)
-        let section = try #require(interface.components(separatedBy: "## 11.").dropFirst().first)
+        let section = try #require(
+            interface.components(separatedBy: "## 11.").dropFirst().first?.components(separatedBy: "## 12.").first)
         for target in targets {
             #expect(row.contains("After=\(target)"), "README's boot-hang row lacks \(target)")
             #expect(section.contains("After=\(target)"), "INTERFACE section 11 lacks \(target)")
