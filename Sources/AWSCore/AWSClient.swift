@@ -223,9 +223,11 @@ public final class AWSClient: Sendable {
         } catch var error as AWSError {
             // The caller's own requests, not the credential source's (IMDS, STS): those are shared
             // by every caller waiting on one refresh, and a failure is handed to those coming
-            // within a second of it, who sent nothing.
+            // within a second of it, who sent nothing. Nor did any of this call's own requests
+            // reach the service for them (an STS attempt that may have is not this call's).
             error.attempts = attempts
             error.whileObtainingCredentials = true
+            error.anAttemptMayHaveArrived = false
             throw error
         } catch is CancellationError {
             throw cancelled(attempts: attempts)

@@ -47,32 +47,32 @@ public struct PeerPolicy: Sendable, Equatable {
     }
 
     func resolve(logger: Logger) -> Resolved {
-        var uids: Set<UInt32> = []
-        for user in allowedUsers {
-            let answer = Self.lookUpUser(user)
-            if let uid = answer.value {
-                uids.insert(uid)
-            } else {
-                let what = answer.failure.map { "a user that could not be looked up (\($0))" } ?? "an unknown user"
-                logger.warning("socket_allowed_users names \(what); ignored until a reload", metadata: ["user": "\(user)"])
-            }
+        let users = Self.ids(of: allowedUsers, Self.lookUpUser)
+        for (user, failure) in users.unresolved {
+            let what = failure.map { "a user that could not be looked up (\($0))" } ?? "an unknown user"
+            logger.warning("socket_allowed_users names \(what); ignored until a reload", metadata: ["user": "\(user)"])
         }
-        var gids: Set<UInt32> = []
-        for group in allowedGroups {
-            let answer = Self.lookUpGroup(group)
-            if let gid = answer.value {
-                gids.insert(gid)
-            } else {
-                let what = answer.failure.map { "a group that could not be looked up (\($0))" } ?? "an unknown group"
-                logger.warning("socket_allowed_groups names \(what); ignored until a reload", metadata: ["group": "\(group)"])
-            }
+        let groups = Self.ids(of: allowedGroups, Self.lookUpGroup)
+        for (group, failure) in groups.unresolved {
+            let what = failure.map { "a group that could not be looked up (\($0))" } ?? "an unknown group"
+            logger.warning("socket_allowed_groups names \(what); ignored until a reload", metadata: ["group": "\(group)"])
         }
-        return Resolved(ownUID: getuid(), uids: uids, gids: gids)
+        return Resolved(ownUID: getuid(), uids: users.ids, gids: groups.ids)
     }
 
-    /// The uid of the user called `name` (`getpwnam_r`), nil if there is none.
-    public static func uid(ofUser name: String) -> UInt32? {
-        lookUpUser(name).value
+    /// The ids `names` (names or numeric ids) resolve to with `lookUp` (``lookUpUser(_:)`` or
+    /// ``lookUpGroup(_:)``), and each name that resolved to none: with the database's failure, or
+    /// nil when no one has it. The one rule for the socket's lists and connectors' `allowed_*`.
+    public static func ids(
+        of names: [String], _ lookUp: (String) -> UserDatabase.Answer<UInt32>
+    ) -> (ids: Set<UInt32>, unresolved: [(name: String, failure: String?)]) {
+        var ids: Set<UInt32> = []
+        var unresolved: [(name: String, failure: String?)] = []
+        for name in names {
+            let answer = lookUp(name)
+            if let id = answer.value { ids.insert(id) } else { unresolved.append((name, answer.failure)) }
+        }
+        return (ids, unresolved)
     }
 
     /// `name`, a user's name or a numeric uid, as a uid: absent when there is no such user,
@@ -85,11 +85,6 @@ public struct PeerPolicy: Sendable, Equatable {
             let status = getpwnam_r(name, &entry, buffer, size, &result)
             return (status, result == nil ? nil : entry.pw_uid)
         }
-    }
-
-    /// The gid of the group called `name` (`getgrnam_r`), nil if there is none.
-    public static func gid(ofGroup name: String) -> UInt32? {
-        lookUpGroup(name).value
     }
 
     /// `name`, a group's name or a numeric gid, as a gid (``lookUpUser(_:)``'s answers). The entry

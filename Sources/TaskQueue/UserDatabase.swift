@@ -29,17 +29,10 @@ public enum UserDatabase {
         }
     }
 
-    /// `lookup(buffer, size)` with a buffer of `size` bytes, doubled while it answers `ERANGE`;
-    /// the value it found, nil for any other failure or no entry. `lookup` returns its status
-    /// and the value, copied out of the buffer (its strings point into it).
-    static func lookUp<Value>(
-        startingAt size: Int, _ lookup: (UnsafeMutablePointer<CChar>, Int) -> (status: Int32, value: Value?)
-    ) -> Value? {
-        answer(startingAt: size, lookup).value
-    }
-
-    /// ``lookUp(startingAt:_:)``, telling an entry that is not there from a database that could
-    /// not answer. glibc answers "not there" with status 0 and no entry; POSIX lets other
+    /// `lookup(buffer, size)` with a buffer of `size` bytes, doubled while it answers `ERANGE`:
+    /// the value it found, telling an entry that is not there from a database that could not
+    /// answer. `lookup` returns its status and the value, copied out of the buffer (its strings
+    /// point into it). glibc answers "not there" with status 0 and no entry; POSIX lets other
     /// systems answer it with `ENOENT`, `ESRCH`, `EBADF` or `EPERM`, taken as "not there" too.
     static func answer<Value>(
         startingAt size: Int, _ lookup: (UnsafeMutablePointer<CChar>, Int) -> (status: Int32, value: Value?)

@@ -437,7 +437,7 @@ struct Keygen: ParsableCommand {
             never answered in the clear). A host that cannot seal and open with the new pair (a libcrypto \
             without ChaCha20-Poly1305) exits 69 before writing anything. If standard output refuses the public key, \
             KEYFILE is removed and keygen exits 74; so it exits when the system fails to make KEYFILE \
-            (a full disk or quota, an I/O error), leaving nothing behind.
+            (a full disk or quota, an I/O error, a file size limit, no memory), leaving nothing behind.
             """)
 
     @Option(help: ArgumentHelp("The private key file to create.", valueName: "KEYFILE"))

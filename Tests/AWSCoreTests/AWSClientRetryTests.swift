@@ -90,6 +90,13 @@ import Testing
         }
         #expect(unreachable?.code == .endpointUnreachable)
         #expect(unreachable?.anAttemptMayHaveArrived == false)
+        // Credentials whose own source's call may have arrived (an STS 5xx): this call sent nothing.
+        let stsFailed = await #expect(throws: AWSError.self) {
+            try await client(server, maxAttempts: 3, sleeper: RecordingSleeper()).send(
+                call, credentials: STSFailedProvider(), logger: Logger(label: "test"))
+        }
+        #expect(stsFailed?.whileObtainingCredentials == true)
+        #expect(stsFailed?.anAttemptMayHaveArrived == false)
     }
 
     @Test func attemptsStopAtMaxAttempts() async throws {
@@ -400,6 +407,16 @@ struct RenewingProvider: CredentialProvider {
     }
 
     func invalidate(accessKeyID: String) async -> Bool { true }
+}
+
+/// Credentials that cannot be had because STS answered 5xx: its error says an attempt (STS's)
+/// may have arrived.
+struct STSFailedProvider: CredentialProvider {
+    func credentials(logger: Logger) async throws -> Credentials {
+        var error = AWSError.credentials("STS answered 503")
+        error.anAttemptMayHaveArrived = true
+        throw error
+    }
 }
 
 /// Credentials once, then none: a refresh that fails before the second attempt.

@@ -8,13 +8,13 @@ import Testing
 @Suite struct UserDatabaseTests {
     @Test func theBufferDoublesWhileTheLookupAnswersERANGE() {
         var sizes: [Int] = []
-        let value: Int? = UserDatabase.lookUp(startingAt: 64 * 1024) { buffer, size in
+        let answer: UserDatabase.Answer<Int> = UserDatabase.answer(startingAt: 64 * 1024) { buffer, size in
             sizes.append(size)
             guard size >= 300_000 else { return (ERANGE, nil) }
             buffer[size - 1] = 7
             return (0, Int(buffer[size - 1]))
         }
-        #expect(value == 7)
+        #expect(answer.value == 7)
         #expect(sizes == [65_536, 131_072, 262_144, 524_288])
     }
 
@@ -37,28 +37,28 @@ import Testing
 
     @Test func anotherFailureOrNoEntryIsNil() {
         var calls = 0
-        let failed: Int? = UserDatabase.lookUp(startingAt: 1024) { _, _ in calls += 1; return (EIO, 1) }
-        let none: Int? = UserDatabase.lookUp(startingAt: 1024) { _, _ in calls += 1; return (0, nil) }
+        let failed: Int? = UserDatabase.answer(startingAt: 1024) { _, _ in calls += 1; return (EIO, 1) }.value
+        let none: Int? = UserDatabase.answer(startingAt: 1024) { _, _ in calls += 1; return (0, nil) }.value
         #expect(failed == nil && none == nil)
         #expect(calls == 2)
     }
 
     @Test func growingStopsAtTheLargestBuffer() {
         var sizes: [Int] = []
-        let value: Int? = UserDatabase.lookUp(startingAt: 10 << 20) { _, size in
+        let answer: UserDatabase.Answer<Int> = UserDatabase.answer(startingAt: 10 << 20) { _, size in
             sizes.append(size)
             return (ERANGE, 1)
         }
-        #expect(value == nil)
+        #expect(answer.value == nil && answer.failure != nil)
         #expect(sizes == [10 << 20, 20 << 20, 40 << 20, 64 << 20])
     }
 
     /// The real lookups still find what this host has.
     @Test func rootAndItsGroupAreFound() {
-        #expect(PeerPolicy.uid(ofUser: "root") == 0)
-        #expect(PeerPolicy.gid(ofGroup: "root") == 0)
+        #expect(PeerPolicy.lookUpUser("root").value == 0)
+        #expect(PeerPolicy.lookUpGroup("root").value == 0)
         #expect(PeerPolicy.userName(ofUID: 0) == "root")
         #expect(PeerPolicy.lookUpGroups(ofUID: 0)?.contains(0) == true)
-        #expect(PeerPolicy.gid(ofGroup: "no-such-group-here") == nil)
+        #expect(PeerPolicy.lookUpGroup("no-such-group-here").value == nil)
     }
 }

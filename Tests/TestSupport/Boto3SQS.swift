@@ -47,12 +47,6 @@ public enum Boto3SQS {
     }
 
     private static let script = """
-        import json, sys, time
-        import boto3
-        request = json.load(sys.stdin)
-        client = boto3.client("sqs", endpoint_url=request["endpoint"], region_name=request["region"],
-                              aws_access_key_id=request["key"], aws_secret_access_key=request["secret"],
-                              aws_session_token=request.get("token"))
         if request["action"] == "send":
             arguments = {"QueueUrl": request["queue"], "MessageBody": request["body"]}
             if request.get("group"):
@@ -74,7 +68,6 @@ public enum Boto3SQS {
                     messages.append({"id": message["MessageId"], "body": message["Body"], "strings": strings,
                                      "attributes": message.get("Attributes", {})})
             answer = {"messages": messages}
-        json.dump(answer, sys.stdout)
         """
 
     private static func run(
@@ -82,7 +75,7 @@ public enum Boto3SQS {
     ) async throws -> [String: Any] {
         let seconds = request["timeout"] as? Int ?? 0
         return try await Boto3Script.run(
-            script, request, endpoint: endpoint, region: region, credentials: credentials,
+            service: "sqs", script, request, endpoint: endpoint, region: region, credentials: credentials,
             timeout: .seconds(seconds + 60))
     }
 }

@@ -3,11 +3,22 @@ import SigV4
 
 /// Runs a boto3 script on `TestPython`: the request (with the endpoint, region and credentials
 /// added) as JSON on its standard input, its answer as a JSON object on its standard output.
+/// `body` runs with `request` read and `client` made for `service`, and sets `answer`.
 enum Boto3Script {
     static func run(
-        _ script: String, _ request: [String: Any], endpoint: String, region: String, credentials: Credentials,
-        timeout: Duration = .seconds(60)
+        service: String, _ body: String, _ request: [String: Any], endpoint: String, region: String,
+        credentials: Credentials, timeout: Duration = .seconds(60)
     ) async throws -> [String: Any] {
+        let script = """
+            import base64, json, sys, time
+            import boto3
+            request = json.load(sys.stdin)
+            client = boto3.client("\(service)", endpoint_url=request["endpoint"], region_name=request["region"],
+                                  aws_access_key_id=request["key"], aws_secret_access_key=request["secret"],
+                                  aws_session_token=request.get("token"))
+            \(body)
+            json.dump(answer, sys.stdout)
+            """
         var request = request
         request["endpoint"] = endpoint
         request["region"] = region

@@ -26,12 +26,6 @@ public enum Boto3SecretsManager {
     }
 
     private static let script = """
-        import base64, json, sys
-        import boto3
-        request = json.load(sys.stdin)
-        client = boto3.client("secretsmanager", endpoint_url=request["endpoint"], region_name=request["region"],
-                              aws_access_key_id=request["key"], aws_secret_access_key=request["secret"],
-                              aws_session_token=request.get("token"))
         if request["action"] == "read":
             value = client.get_secret_value(SecretId=request["name"])
             answer = {}
@@ -47,12 +41,11 @@ public enum Boto3SecretsManager {
                 arguments["SecretBinary"] = base64.b64decode(request["binary"])
             client.create_secret(**arguments)
             answer = {}
-        json.dump(answer, sys.stdout)
         """
 
     private static func run(
         _ request: [String: String], endpoint: String, region: String, credentials: Credentials
     ) async throws -> [String: Any] {
-        try await Boto3Script.run(script, request, endpoint: endpoint, region: region, credentials: credentials)
+        try await Boto3Script.run(service: "secretsmanager", script, request, endpoint: endpoint, region: region, credentials: credentials)
     }
 }

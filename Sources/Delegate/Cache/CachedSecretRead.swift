@@ -79,7 +79,7 @@ struct CachedSecretRead: Sendable {
                     // GetSecretValue that follows stores it again if it may still be read.
                     if error.kind == .service, !error.whileObtainingCredentials {
                         changed = true
-                        if !error.retryable || error.code == .resourceNotFoundException { token = forgetEntry() }
+                        if !error.retryable { token = forgetEntry() }
                     }
                     logger.debug("read cache: DescribeSecret failed (\(error.code)); reading the value again")
                 }

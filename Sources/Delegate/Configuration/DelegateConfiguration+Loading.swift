@@ -55,10 +55,14 @@ extension DelegateConfiguration {
         if let directory {
             do {
                 try configuration.loadConnectorDropIns(directory: directory)
-                try configuration.checkConnectorRegions(origins: origins)
             } catch {
                 throw attributed(error)  // a drop-in's own errors name it already
             }
+        }
+        do {
+            try configuration.checkConnectorRegions(origins: origins)
+        } catch {
+            throw attributed(error)
         }
         try CredentialMapping.check(
             configuration.credentialMappings, against: configuration.connectors, path: path)

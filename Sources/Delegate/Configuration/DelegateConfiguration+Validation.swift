@@ -59,7 +59,6 @@ extension DelegateConfiguration {
                     + "give a queue of that region, or an endpoint of \(region)",
                 origin: origins[label])
         }
-        try checkConnectorRegions(origins: origins)
         if let results = try? SQSQueueURL(sqs.resultQueueURL), sqs.isTaskQueue(results) {
             let label = "[sqs] result_queue_url"
             throw ConfigurationError(
@@ -69,8 +68,8 @@ extension DelegateConfiguration {
         }
     }
 
-    /// A named connector (a table here or a `connectors.d` drop-in, so checked again once those
-    /// are read) of another region than a regional `[aws] secretsmanager_endpoint` serves.
+    /// A named connector (a table here or a `connectors.d` drop-in: checked once those are read)
+    /// of another region than a regional `[aws] secretsmanager_endpoint` serves.
     func checkConnectorRegions(origins: [String: String]) throws(ConfigurationError) {
         for id in connectors.keys.sorted() {
             guard let named = connectors[id],

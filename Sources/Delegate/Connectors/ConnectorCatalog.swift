@@ -53,36 +53,19 @@ public final class ConnectorCatalog: Sendable {
         var notices: [String] = []
         for id in connectors.keys.sorted() {
             guard let named = connectors[id] else { continue }
-            var uids: Set<UInt32> = []
-            for user in named.policy.allowedUsers {
-                let answer = lookUpUser(user)
-                if let uid = answer.value {
-                    uids.insert(uid)
-                } else if let failure = answer.failure {
+            let users = PeerPolicy.ids(of: named.policy.allowedUsers, lookUpUser)
+            let groups = PeerPolicy.ids(of: named.policy.allowedGroups, lookUpGroup)
+            for (kind, unresolved) in [("user", users.unresolved), ("group", groups.unresolved)] {
+                for (name, failure) in unresolved {
                     notices.append(
-                        "\(named.origin) allowed_users: user \(user) could not be looked up (\(failure)); it matches "
-                            + "nobody until a reload")
-                } else {
-                    notices.append(
-                        "\(named.origin) allowed_users: there is no user \(user) on this host; it matches nobody")
+                        failure.map {
+                            "\(named.origin) allowed_\(kind)s: \(kind) \(name) could not be looked up (\($0)); it matches "
+                                + "nobody until a reload"
+                        } ?? "\(named.origin) allowed_\(kind)s: there is no \(kind) \(name) on this host; it matches nobody")
                 }
             }
-            var gids: Set<UInt32> = []
-            for group in named.policy.allowedGroups {
-                let answer = lookUpGroup(group)
-                if let gid = answer.value {
-                    gids.insert(gid)
-                } else if let failure = answer.failure {
-                    notices.append(
-                        "\(named.origin) allowed_groups: group \(group) could not be looked up (\(failure)); it matches "
-                            + "nobody until a reload")
-                } else {
-                    notices.append(
-                        "\(named.origin) allowed_groups: there is no group \(group) on this host; it matches nobody")
-                }
-            }
-            fresh.uids[id] = uids
-            fresh.gids[id] = gids
+            fresh.uids[id] = users.ids
+            fresh.gids[id] = groups.ids
         }
         // Counts of connectors a reload removed go with them (a connector added again starts at
         // 0). Lock order counts, then state, as in `count(connectorID:)`: a task counted under the

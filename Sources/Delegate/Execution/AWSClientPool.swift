@@ -37,12 +37,19 @@ public final class AWSClientPool: Sendable {
         }
     }
 
-    private let state: Mutex<(settings: Settings, clients: RecentlyUsedCache<Key, AWSClient>)>
+    /// The settings, the region a Secrets Manager override's host names (read once per settings,
+    /// not per task), and the clients.
+    private let state: Mutex<(settings: Settings, overrideRegion: String?, clients: RecentlyUsedCache<Key, AWSClient>)>
 
     public init(settings: Settings, http: any HTTPClient, clock: any WallClock) {
         self.http = http
         self.clock = clock
-        self.state = Mutex((settings, RecentlyUsedCache(capacity: Self.maximumClients)))
+        self.state = Mutex(
+            (settings, Self.overrideRegion(settings), RecentlyUsedCache(capacity: Self.maximumClients)))
+    }
+
+    private static func overrideRegion(_ settings: Settings) -> String? {
+        AmazonHost.region(ofURL: settings.secretsManagerEndpoint, service: "secretsmanager")
     }
 
     /// Applies new endpoints and limits (a reload); clients built under the old ones are dropped,
@@ -51,6 +58,7 @@ public final class AWSClientPool: Sendable {
         state.withLock { state in
             guard state.settings != settings else { return }
             state.settings = settings
+            state.overrideRegion = Self.overrideRegion(settings)
             state.clients.removeAll()
         }
     }
@@ -60,16 +68,20 @@ public final class AWSClientPool: Sendable {
     /// secrets it holds and whose signature it requires; nil when it may (no override, or an
     /// emulator's or a proxy's host, which names none).
     public static func secretsManagerRegionProblem(endpoint: String, region: String) -> String? {
-        guard let served = AmazonHost.region(ofURL: endpoint, service: "secretsmanager"), served != region else {
-            return nil
-        }
-        return "[aws] secretsmanager_endpoint (\(URLParts(endpoint).host ?? "")) is Secrets Manager in \(served), which serves "
-            + "that region's secrets only, and the connector is in \(region)"
+        regionProblem(endpoint: endpoint, served: AmazonHost.region(ofURL: endpoint, service: "secretsmanager"), region: region)
     }
 
-    /// ``secretsManagerRegionProblem(endpoint:region:)`` under the settings in force.
+    /// ``secretsManagerRegionProblem(endpoint:region:)`` under the settings in force: per task,
+    /// one string compared under the lock (the override's region was read with the settings).
     public func secretsManagerRegionProblem(region: String) -> String? {
-        Self.secretsManagerRegionProblem(endpoint: state.withLock { $0.settings.secretsManagerEndpoint }, region: region)
+        let (endpoint, served) = state.withLock { ($0.settings.secretsManagerEndpoint, $0.overrideRegion) }
+        return Self.regionProblem(endpoint: endpoint, served: served, region: region)
+    }
+
+    private static func regionProblem(endpoint: String, served: String?, region: String) -> String? {
+        guard let served, served != region else { return nil }
+        return "[aws] secretsmanager_endpoint (\(URLParts(endpoint).host ?? "")) is Secrets Manager in \(served), which serves "
+            + "that region's secrets only, and the connector is in \(region)"
     }
 
     public func secretsManager(region: String) -> AWSClient {
