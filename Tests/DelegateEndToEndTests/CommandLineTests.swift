@@ -199,12 +199,15 @@ import Testing
             #"{"id":"\#(id)","status":"succeeded","delegate":"d","receivedAt":"2026-12-04T07:00:00Z","#
                 + #""finishedAt":"2026-12-04T07:00:01Z","attempts":1,"result":{"name":"db"}}"#
         }
-        /// A stand-in delegate: once new/<id>.json is there, done/<id>.json holds `text`.
+        /// A stand-in delegate: once new/<id>.json is there, done/<id>.json holds `text`. It never
+        /// answers a task not yet queued: a result there before submit looks is one it refuses to
+        /// queue over (a loaded host can take many seconds to start the child).
         func answer(_ id: String, with text: String) async throws {
-            let deadline = ContinuousClock.now + .seconds(20)
+            let deadline = ContinuousClock.now + .seconds(120)
             while !FileManager.default.fileExists(atPath: "\(spool)/new/\(id).json"), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(10))
             }
+            try #require(FileManager.default.fileExists(atPath: "\(spool)/new/\(id).json"), "submit never queued \(id)")
             try Data(text.utf8).write(to: URL(fileURLWithPath: "\(spool)/done/\(id).json"), options: .atomic)
         }
         func submit(_ id: String, toFullDisk: Bool, seal: Bool = false) async throws -> ChildProcess.Outcome {
@@ -212,7 +215,7 @@ import Testing
             let redirect = toFullDisk ? " > /dev/full" : ""
             return try await ChildProcess.run(
                 "/bin/sh",
-                ["-c", #"exec "$@""# + redirect, "sh", binary, "submit", "--spool", spool, "--wait", "--timeout", "20"]
+                ["-c", #"exec "$@""# + redirect, "sh", binary, "submit", "--spool", spool, "--wait", "--timeout", "120"]
                     + (seal ? ["--seal"] : []) + ["-"],
                 input: task)
         }
