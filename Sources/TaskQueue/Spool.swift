@@ -1,3 +1,4 @@
+import FileNames
 import FoundationEssentials
 import Glibc
 import Logging
@@ -655,7 +656,7 @@ public final class Spool: Sendable {
                 } else if SpoolName.needsRepair(entry.name.utf8, isUTF8: true) {
                     tooLong.append(entry.name)
                 } else if entry.name.utf8.first == UInt8(ascii: "."),
-                    SpoolName.endsWith(entry.name, ".tmp") || SpoolName.endsWith(entry.name, ".result")
+                    FileNameBytes.endsWith(entry.name, ".tmp") || FileNameBytes.endsWith(entry.name, ".result")
                 {
                     leftovers.append(entry.name)
                 }
@@ -684,8 +685,8 @@ public final class Spool: Sendable {
         let claimedNames = Set(tasks.map { Array($0.name.utf8) })
         for name in leftovers {
             let owner =
-                SpoolName.endsWith(name, ".result")
-                ? SpoolName.trimming(name, suffixBytes: ".result".utf8.count, leadingDot: true) : nil
+                FileNameBytes.endsWith(name, ".result")
+                ? FileNameBytes.trimming(name, suffixBytes: ".result".utf8.count, leadingDot: true) : nil
             if let owner, claimedNames.contains(Array(owner.utf8)) { continue }
             do {
                 try FileIO.unlink(claimDirectory + "/" + name)

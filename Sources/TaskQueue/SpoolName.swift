@@ -12,23 +12,7 @@ public enum SpoolName {
     public static func isTaskFileName(_ name: String) -> Bool {
         let utf8 = name.utf8
         return utf8.count > 5 && utf8.count <= maximumTaskFileNameBytes && utf8.first != UInt8(ascii: ".")
-            && endsWith(name, ".json") && !utf8.contains(UInt8(ascii: "/")) && !utf8.contains(0)
-    }
-
-    /// Whether `name`'s bytes end with `suffix`'s. Not `String.hasSuffix`, which compares
-    /// characters: in `a\u{0600}.json` the prepended U+0600 and the dot are one character, so the
-    /// name would not end in `.json` although its bytes do.
-    static func endsWith(_ name: String, _ suffix: String) -> Bool {
-        let count = suffix.utf8.count
-        return name.utf8.count >= count && name.utf8.suffix(count).elementsEqual(suffix.utf8)
-    }
-
-    /// `name` without the `count` bytes of an ASCII suffix ``endsWith(_:_:)`` found (the cut falls
-    /// at a scalar boundary), and without its first byte when that is an ASCII `.`.
-    static func trimming(_ name: String, suffixBytes count: Int, leadingDot: Bool = false) -> String {
-        var bytes = name.utf8.dropLast(count)
-        if leadingDot, bytes.first == UInt8(ascii: ".") { bytes = bytes.dropFirst() }
-        return String(decoding: bytes, as: UTF8.self)
+            && FileNameBytes.endsWith(name, ".json") && !utf8.contains(UInt8(ascii: "/")) && !utf8.contains(0)
     }
 
     /// True for a name, as `readdir` gives its bytes, that would be a task's but cannot be
@@ -78,7 +62,7 @@ public enum SpoolName {
 
     /// The name without its `.json` suffix.
     static func stem(of name: String) -> String {
-        endsWith(name, ".json") ? trimming(name, suffixBytes: 5) : name
+        FileNameBytes.endsWith(name, ".json") ? FileNameBytes.trimming(name, suffixBytes: 5) : name
     }
 
     static func checkTaskID(_ id: String, what: String) throws(TaskQueueError) {

@@ -157,7 +157,8 @@ struct Submit: AsyncParsableCommand {
             done/ keeps its claim, and the id is refused as running until it goes); another producer's task \
             with this id answers the wait; a wait that cannot be set up still says the task is queued \
             (exit 69). With --seal, a host that cannot seal and open with the new key pair (a libcrypto \
-            without ChaCha20-Poly1305) exits 69 before sending; a spool result that cannot be opened is left in done/; on the \
+            without ChaCha20-Poly1305) exits 69 before sending, and 69 if its libcrypto fails while opening the result; a \
+            spool result that cannot be opened is left in done/; on the \
             socket, a task without a valid id is refused (exit 64). With --socket or --spool the configuration is not read. --timeout is at most \
             31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \
             reason on stderr (without --wait, a refusal that comes within 0.2 s of sending). Exits 74 if standard output refuses the result \
@@ -460,7 +461,8 @@ struct Open: ParsableCommand {
             Exits 1, printing nothing, if the result does not authenticate under the key and its task id; \
             64 if the key file cannot be used: it must be a regular file that only its owner may read or \
             write (no group or other permission bits: 0600 as keygen makes it, or 0400), holding the key keygen wrote, or the input is no \
-            result it can use (not a result, a sealed result of another algorithm or a malformed one); 74 if \
+            result it can use (not a result, a sealed result of another algorithm or a malformed one); 69 if \
+            this host's libcrypto fails while opening it (the result and key may be fine); 74 if \
             standard output refuses the result.
             """)
 

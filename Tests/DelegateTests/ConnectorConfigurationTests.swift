@@ -378,6 +378,32 @@ import TestSupport
         }
     }
 
+    /// Drop-ins are chosen by their names' bytes, as `ls` shows them: a name whose dot joins the
+    /// character before (U+0600 prepends) still ends in `.toml` and is read (here refused, its id
+    /// invalid, rather than left out in silence); one starting with a dot and a combining mark is
+    /// hidden, and skipped.
+    @Test func dropInsAreChosenByTheBytesOfTheirNames() throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path("connectors.d"), withIntermediateDirectories: true)
+        let file = directory.path("delegate.toml")
+        try "[connectors.prod]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let connector = "region = \"us-west-2\"\ncredentials = { type = \"instanceRole\" }\n"
+
+        try "broken".write(toFile: directory.path("connectors.d/.\u{0301}x.toml"), atomically: true, encoding: .utf8)
+        let skipped = try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a")
+        #expect(skipped.connectors.keys.sorted() == ["prod"])
+
+        let joined = directory.path("connectors.d/a\u{0600}.toml")
+        try connector.write(toFile: joined, atomically: true, encoding: .utf8)
+        do {
+            _ = try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a")
+            Issue.record("a drop-in ending in .toml by its bytes was passed over")
+        } catch {
+            #expect("\(error)".contains("connector id"), "\(error)")
+        }
+    }
+
     @Test func dropInsAreReadFromConnectorsDNextToTheFile() throws {
         let directory = try TemporaryDirectory()
         try FileManager.default.createDirectory(

@@ -124,6 +124,34 @@ import Testing
         #expect(error?.message.contains("HPKE-P256-SHA256-AES128GCM") == true)
     }
 
+    /// A libcrypto that fails to open (no memory, a provider without part of the suite) is the
+    /// host's failure, not a changed result or an unusable input: `open` and `submit --seal` exit
+    /// 69 for it, and 1 or 64 only for the result itself.
+    @Test func aLibcryptoFailureWhileOpeningIsTheHostsNotTheResults() throws {
+        let sealed = try succeeded().sealed(to: key)
+        let failing = #expect(throws: SealedResultError.self) {
+            try sealed.sealed!.open(taskID: sealed.id ?? "", privateKey: pair.privateKey) { _, _, _, _, _ throws(HPKEError) in
+                throw HPKEError(code: .openSSL, message: "EVP_AEAD_CTX_open failed (test)")
+            }
+        }
+        #expect(failing?.kind == .hostFailure, "\(String(describing: failing))")
+        #expect(failing?.isAuthenticationFailure == false)
+        #expect(failing?.message.contains("this host's libcrypto") == true, "\(String(describing: failing))")
+        for requireSealed in [false, true] {
+            #expect(ResultOpener.status(for: failing!, requireSealed: requireSealed) == 69)
+        }
+
+        // The same seam with the real HPKE opens, and a changed result is still the result's.
+        #expect(try sealed.sealed!.open(taskID: sealed.id ?? "", privateKey: pair.privateKey, using: HPKE.open) == succeeded().result)
+        var tampered = sealed
+        tampered.sealed?.ciphertext[0] ^= 1
+        let changed = #expect(throws: SealedResultError.self) { try tampered.opened(privateKey: pair.privateKey) }
+        #expect(ResultOpener.status(for: changed!, requireSealed: false) == 1)
+        let otherSuite = SealedResultError("sealed with another suite")
+        #expect(ResultOpener.status(for: otherSuite, requireSealed: false) == 64)
+        #expect(ResultOpener.status(for: otherSuite, requireSealed: true) == 1)
+    }
+
     /// A plaintext sealed by anyone with the public key, giving a key twice: refused as a result
     /// line giving a key twice is (exit 64 for `open`, not a first-value-wins answer).
     @Test func aSealedPlaintextGivingAKeyTwiceIsRefused() throws {

@@ -6,7 +6,8 @@ import DelegateClient
 ///
 /// Exits 0 with the opened result (a result that is not sealed is printed as it is, with a
 /// note on stderr); 1 with nothing on stdout if the sealed result does not authenticate under
-/// the key and the result's task id; 64 if the key file or the input cannot be used.
+/// the key and the result's task id; 64 if the key file or the input cannot be used; 69 if this
+/// host's libcrypto failed.
 public struct ResultOpener: Sendable {
     public var keyPath: String
 
@@ -60,10 +61,19 @@ public struct ResultOpener: Sendable {
         do {
             return CommandOutcome(output: try result.opened(privateKey: privateKey).jsonLine, status: status)
         } catch {
-            // `open`: 1 only when it does not authenticate, 64 for a result it cannot use (another
-            // algorithm, a malformed `enc`); `submit --seal`: 1 either way (the delegate's answer).
-            let unusable = !error.isAuthenticationFailure && !requireSealed
-            return .failure(error.message, status: unusable ? ExitStatus.usage : ExitStatus.taskFailed)
+            return .failure(error.message, status: Self.status(for: error, requireSealed: requireSealed))
+        }
+    }
+
+    /// The exit status for a sealed result that did not open. `open`: 1 only when it does not
+    /// authenticate, 64 for a result it cannot use (another algorithm, a malformed `enc`);
+    /// `submit --seal`: 1 for either (the delegate's answer). Both: 69 when this host's libcrypto
+    /// failed, since the result and the key may be fine.
+    static func status(for error: SealedResultError, requireSealed: Bool) -> Int32 {
+        switch error.kind {
+        case .hostFailure: ExitStatus.unavailable
+        case .doesNotAuthenticate: ExitStatus.taskFailed
+        case .unusable: requireSealed ? ExitStatus.taskFailed : ExitStatus.usage
         }
     }
 }

@@ -1,3 +1,4 @@
+import FileNames
 import FoundationEssentials
 import Glibc
 import DelegateClient
@@ -237,9 +238,11 @@ extension DelegateConfiguration {
             let why = opendir(directory).map { closedir($0); return "" } ?? ": \(RegularFile.describe(errno))"
             throw ConfigurationError(key: "[delegate] connectors_dir", reason: "cannot list \(directory)\(why)")
         }
-        for name in names.sorted() where name.hasSuffix(".toml") && !name.hasPrefix(".") {
+        // By bytes, as `ls` shows them: a name whose dot joins the character before still ends in
+        // .toml, and one starting with a dot and a combining mark is hidden.
+        for name in names.sorted() where FileNameBytes.endsWith(name, ".toml") && !FileNameBytes.isHidden(name) {
             let path = directory + "/" + name
-            let id = String(name.dropLast(".toml".count))
+            let id = FileNameBytes.trimming(name, suffixBytes: ".toml".utf8.count)
             let text: String
             switch ConfigurationFile.read(path) {
             case .missing: continue  // gone since the listing

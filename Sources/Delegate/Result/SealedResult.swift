@@ -33,21 +33,36 @@ public struct SealedResult: Sendable, Equatable {
     /// The `result` object this holds, if it was sealed for `taskID` to the public key of
     /// `privateKey` and nothing about it changed since.
     public func open(taskID: String, privateKey: [UInt8]) throws(SealedResultError) -> JSONValue {
+        try open(taskID: taskID, privateKey: privateKey, using: HPKE.open)
+    }
+
+    /// ``open(taskID:privateKey:)`` with the HPKE open it calls (for tests: a libcrypto that fails).
+    func open(
+        taskID: String, privateKey: [UInt8],
+        using hpkeOpen: (_ privateKey: [UInt8], _ enc: [UInt8], _ info: [UInt8], _ aad: [UInt8], _ ciphertext: [UInt8])
+            throws(HPKEError) -> [UInt8]
+    ) throws(SealedResultError) -> JSONValue {
         guard algorithm == Self.algorithm else {
             throw SealedResultError("the result is sealed with \(algorithm), not \(Self.algorithm)")
         }
         let plaintext: [UInt8]
         do {
-            plaintext = try HPKE.open(
-                privateKey: privateKey, enc: enc, info: Self.info, aad: Array(taskID.utf8), ciphertext: ciphertext)
+            plaintext = try hpkeOpen(privateKey, enc, Self.info, Array(taskID.utf8), ciphertext)
         } catch {
+            switch error.code {
             // An `enc` of the right length that is not a usable point (small order) is a change
             // to the sealed result like any other: it does not authenticate.
-            throw error.code == .authenticationFailed || error.code == .invalidPublicKey
-                ? SealedResultError(
+            case .authenticationFailed, .invalidPublicKey:
+                throw SealedResultError(
                     "the sealed result does not authenticate: another key, another task id, or it was changed",
-                    isAuthenticationFailure: true)
-                : SealedResultError("the sealed result cannot be opened: \(error)")
+                    kind: .doesNotAuthenticate)
+            // The host's libcrypto, not the result: another host may open it.
+            case .openSSL:
+                throw SealedResultError(
+                    "this host's libcrypto could not open the sealed result: \(error)", kind: .hostFailure)
+            default:
+                throw SealedResultError("the sealed result cannot be opened: \(error)")
+            }
         }
         // Parsed in place: the plaintext holds the secret, so no copy is made of it.
         guard let parsed = plaintext.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }),
@@ -102,15 +117,27 @@ extension SealedResult: Codable {
 /// Why a sealed result (or its key) could not be used. The message never holds key material or
 /// plaintext.
 public struct SealedResultError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    /// The sealed result does not authenticate (another key, another task id, changed): `open`
-    /// exits 1 for it, and 64 for any other problem (an unusable key file or input).
-    public var isAuthenticationFailure: Bool
-
-    public init(_ message: String, isAuthenticationFailure: Bool = false) {
-        self.message = message
-        self.isAuthenticationFailure = isAuthenticationFailure
+    /// What kind of problem it is: `open` exits 64, 1 or 69 for them.
+    public enum Kind: Sendable, Equatable {
+        /// An unusable key file or input (another algorithm, a malformed `enc` or plaintext).
+        case unusable
+        /// The sealed result does not authenticate: another key, another task id, or changed.
+        case doesNotAuthenticate
+        /// The host's libcrypto failed (no memory, a provider without part of the suite): the
+        /// result and key may be fine, and another host may open it.
+        case hostFailure
     }
+
+    public var message: String
+    public var kind: Kind
+
+    public init(_ message: String, kind: Kind = .unusable) {
+        self.message = message
+        self.kind = kind
+    }
+
+    /// The sealed result does not authenticate (another key, another task id, changed).
+    public var isAuthenticationFailure: Bool { kind == .doesNotAuthenticate }
 
     public var description: String { message }
 }
