@@ -10,8 +10,11 @@ import Testing
         var errorOutput: String
     }
 
+    /// Runs the CLI; a loaded host may take long to start it, so it has 180 s before it is
+    /// taken for hung.
     static func run(_ arguments: [String], stdin: Data? = nil) async throws -> Outcome {
-        let outcome = try await ChildProcess.run(try DaemonProcess.binaryPath(), arguments, input: stdin)
+        let outcome = try await ChildProcess.run(
+            try DaemonProcess.binaryPath(), arguments, input: stdin, timeout: .seconds(180))
         guard case .exited(let status) = outcome.termination else {
             throw EndToEndError("secrets-delegate \(arguments) \(outcome.termination)")
         }
@@ -158,7 +161,7 @@ import Testing
             fixture.task(
                 id: "cli-ok", operation: "getRandomPassword", params: ["passwordLength": 10], selectors: ["cli"]))
         let viaSocket = try await Self.run(
-            ["submit", "--config", daemon.configurationPath, "--wait", "--timeout", "30", "-"], stdin: good)
+            ["submit", "--config", daemon.configurationPath, "--wait", "--timeout", "120", "-"], stdin: good)
         #expect(viaSocket.status == 0, "\(viaSocket.errorOutput)")
         #expect(
             SocketPeer.object(viaSocket.output.trimmingCharacters(in: .whitespacesAndNewlines))?["id"] as? String
@@ -168,7 +171,7 @@ import Testing
         try EndToEndFixture.line(
             fixture.task(id: "cli-missing", operation: "getSecretValue", params: ["name": "absent"], selectors: ["cli"])
         ).write(to: URL(fileURLWithPath: missing))
-        let viaSpool = try await Self.run(["submit", "--spool", fixture.spool, "--wait", "--timeout", "30", missing])
+        let viaSpool = try await Self.run(["submit", "--spool", fixture.spool, "--wait", "--timeout", "120", missing])
         #expect(viaSpool.status == 1)
         let failed = SocketPeer.object(viaSpool.output.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect((failed?["error"] as? [String: Any])?["code"] as? String == "ResourceNotFoundException")
@@ -217,7 +220,7 @@ import Testing
                 "/bin/sh",
                 ["-c", #"exec "$@""# + redirect, "sh", binary, "submit", "--spool", spool, "--wait", "--timeout", "120"]
                     + (seal ? ["--seal"] : []) + ["-"],
-                input: task)
+                input: task, timeout: .seconds(180))
         }
 
         async let lost = submit("kept", toFullDisk: true)

@@ -286,7 +286,7 @@ import Testing
         #expect(try await fleet.collect(from: results, within: .seconds(2)) { _ in false }.isEmpty)
         // Not lost: the task messages are still on the queue, to come back. (Polled: moto's
         // approximate counts, read while the delegate receives, can miss a message for a moment.)
-        let allThere = try await eventually(within: .seconds(15), every: .milliseconds(200)) {
+        let allThere = try await eventually(within: .seconds(60), every: .milliseconds(200)) {
             let counts = try await fleet.counts(tasks)
             return counts.visible + counts.inFlight == 3
         }

@@ -8,7 +8,7 @@ enum SocketPeer {
     static let script = """
         import socket, sys
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(30)
+        s.settimeout(90)
         s.connect(sys.argv[1])
         try:
             s.sendall(sys.stdin.buffer.read())
@@ -38,8 +38,9 @@ enum SocketPeer {
         let outcome =
             asNobody
             ? try await ChildProcess.run(
-                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups"] + python, input: payload)
-            : try await ChildProcess.run(python[0], Array(python.dropFirst()), input: payload)
+                "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups"] + python, input: payload,
+                timeout: .seconds(180))
+            : try await ChildProcess.run(python[0], Array(python.dropFirst()), input: payload, timeout: .seconds(180))
         return outcome.output.split(separator: "\n").map(String.init)
     }
 

@@ -73,20 +73,22 @@ import Testing
     /// A request timeout under a second is not cut to none: an empty receive answered as SQS
     /// answers it, once its 5 s wait is over (and 100 ms), comes within the 5.95 s a client has,
     /// and the result the next receive brings is taken (cut to whole seconds, the client gave up
-    /// at 5 s on every receive, and the reply queue was "unreadable").
+    /// at 5 s on every receive, and the reply queue was "unreadable"). Two attempts, and two
+    /// empty receives: a loaded host that misses one answer's 850 ms margin has the other (cut
+    /// to whole seconds, both attempts give up).
     @Test(.timeLimit(.minutes(1))) func aRequestTimeoutUnderASecondLeavesRoomForTheReceivesWait() async throws {
         let result = Self.result(id: "t-1")
-        let receives = ArrivalTime()
+        let receives = Mutex(0)
         let (outcome, _) = try await waitWithReplies(
-            timeout: .seconds(30), emptyReceiveHoldsItsWaitAnd: .milliseconds(100),
-            awsTOML: "[aws]\nrequest_timeout_seconds = 0.95\nmax_attempts = 1"
+            timeout: .seconds(40), emptyReceiveHoldsItsWaitAnd: .milliseconds(100),
+            awsTOML: "[aws]\nrequest_timeout_seconds = 0.95\nmax_attempts = 2"
         ) { _ in
-            // The first receive finds nothing; the next brings the result.
-            let first = receives.instant.withLock { seen in
-                defer { seen = seen ?? .now }
-                return seen == nil
+            // The first two receives find nothing; the next brings the result.
+            let empty = receives.withLock { count in
+                count += 1
+                return count <= 2
             }
-            return first ? [] : [("rh-mine", "t-1", result.jsonLine)]
+            return empty ? [] : [("rh-mine", "t-1", result.jsonLine)]
         }
         #expect(outcome.status == 0, "\(outcome)")
         #expect(outcome.output.contains("\"id\":\"t-1\""), "\(outcome)")
@@ -148,8 +150,8 @@ import Testing
         #expect(recorded.contains { $0.action == "ChangeMessageVisibility" }, "\(recorded.map(\.action))")
     }
 
-    /// Other tasks' messages received as the deadline comes (by the last receive, less than a
-    /// second before it) are all put back, not left hidden for their 30 s lease, and within 5 s of
+    /// Other tasks' messages received as the deadline comes (by a receive less than two seconds
+    /// before it) are all put back, not left hidden for their 30 s lease, and within 5 s of
     /// the deadline: putting back ten one after another, 700 ms each, would take 7 s.
     @Test(.timeLimit(.minutes(1))) func everyOtherMessageIsPutBackEvenPastTheDeadline() async throws {
         let others = (2...11).map { (handle: "rh-\($0)", taskID: "t-\($0)", body: "{}") }
@@ -181,8 +183,8 @@ import Testing
             lastReceiveReplies: others, lastReceiveAnswerDelay: .milliseconds(4900), lastReceiveArrived: lastReceive
         ) { _ in [] }
         #expect(outcome.status == 69, "\(outcome)")
-        // The last receive starts less than a second before the deadline: from it, 5 to 6 s, and
-        // a margin of 3 s for a loaded machine; each step its own 5 s would take 9.8 at least
+        // That receive starts less than two seconds before the deadline: from it, 7 s at most,
+        // and a margin of 2 s for a loaded machine; each step its own 5 s would take 9.8 at least
         // (timers never fire early).
         let arrived = try #require(lastReceive.instant.withLock { $0 })
         let took = ContinuousClock.now - arrived
@@ -194,16 +196,23 @@ import Testing
     /// no more.
     /// (10 s: under the whole suite's load sending the task alone once took over 3 s. This
     /// endpoint answers every receive after 300 ms, whatever its wait: it is asked again and again.)
+    /// A receive that came back past the earliest the deadline can be (the send's arrival and
+    /// the timeout) may end the wait before its zero-wait receive: a loaded host. Every other run
+    /// ends with it.
     @Test(.timeLimit(.minutes(1))) func noReceiveWaitsPastTheTimeout() async throws {
-        let (outcome, recorded) = try await waitWithReplies(
-            timeout: .seconds(10), receiveAnswerDelay: .milliseconds(300)) { _ in [] }
+        let sent = ArrivalTime()
+        let log = ReceiveLog()
+        let timeout = Duration.seconds(10)
+        let (outcome, _) = try await waitWithReplies(
+            timeout: timeout, receiveAnswerDelay: .milliseconds(300), sendArrived: sent, receiveLog: log) { _ in [] }
         #expect(outcome.status == 69, "\(outcome)")
-        let waits = recorded.filter { $0.action == "ReceiveMessage" }.map { body -> Int in
-            let json = try? JSONSerialization.jsonObject(with: Data(body.body.utf8)) as? [String: Any]
-            return json?["WaitTimeSeconds"] as? Int ?? -1
-        }
+        let receives = log.receives.withLock { $0 }
+        let waits = receives.map(\.waits)
         #expect(waits.allSatisfy { (0...5).contains($0) }, "\(waits)")
-        #expect(waits.last == 0 && waits.filter { $0 == 0 }.count == 1, "\(waits)")
+        #expect(waits.filter { $0 == 0 }.count <= 1 && !waits.dropLast().contains(0), "\(waits)")
+        let earliestDeadline = try #require(sent.instant.withLock { $0 }) + timeout
+        let last = try #require(receives.last)
+        #expect(last.waits == 0 || last.arrived + last.held >= earliestDeadline, "\(waits)")
     }
 
     /// An answer over the response limit (ten large messages) makes the wait receive one message
@@ -577,13 +586,14 @@ import Testing
         timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:], taskQueue: String = "tasks",
         replyQueueFlag: Bool = true, visibilityAnswerDelay: Duration = .zero, receiveAnswerDelay: Duration = .zero,
         lastReceiveReplies: [Reply]? = nil, lastReceiveAnswerDelay: Duration? = nil,
-        lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil,
+        lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil, receiveLog: ReceiveLog? = nil,
         emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "",
         sqsTOMLFor: ((_ endpoint: String) -> String)? = nil, sendAnswer: ScriptedResponse? = nil,
         replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
         let calls = Mutex<[(action: String, body: String)]>([])
+        let lastHanded = Mutex(false)
         let server = try LoopbackHTTPServer { request in
             let action = (request.headers["X-Amz-Target"] ?? "").replacingOccurrences(of: "AmazonSQS.", with: "")
             calls.withLock { $0.append((action, request.bodyText)) }
@@ -596,11 +606,15 @@ import Testing
                 if let sendAnswer { return sendAnswer }
                 return ScriptedResponse(status: 200, headers: json, body: #"{"MessageId":"task-message"}"#)
             case "ReceiveMessage":
-                // The receive that does not wait is the wait's last.
+                // The first receive asking to wait a second or less comes in the deadline's last
+                // two seconds: the wait's last but one or its last (a loaded host may answer the
+                // last but one too late for another). It brings `lastReceiveReplies`.
                 let waits = (try? JSONSerialization.jsonObject(with: Data(request.bodyText.utf8)) as? [String: Any])?[
                     "WaitTimeSeconds"] as? Int
-                if waits == 0 { lastReceiveArrived?.instant.withLock { $0 = ContinuousClock.now } }
-                let answer = waits == 0 ? lastReceiveReplies ?? replies(sent.withLock { $0 }) : replies(sent.withLock { $0 })
+                let isLast = (waits ?? 5) <= 1 && lastHanded.withLock { handed in defer { handed = true }; return !handed }
+                if isLast { lastReceiveArrived?.instant.withLock { $0 = ContinuousClock.now } }
+                receiveLog?.receives.withLock { $0.append((waits ?? -1, ContinuousClock.now, receiveAnswerDelay)) }
+                let answer = isLast ? lastReceiveReplies ?? replies(sent.withLock { $0 }) : replies(sent.withLock { $0 })
                 let messages: [[String: Any]] = answer.map { reply in
                     var attributes = ["taskId": ["DataType": "String", "StringValue": reply.taskID]]
                     if let answered = taskMessageIDs[reply.handle] {
@@ -618,7 +632,7 @@ import Testing
                 }
                 return ScriptedResponse(
                     status: 200, headers: json, body: body,
-                    delay: waits == 0 ? lastReceiveAnswerDelay ?? receiveAnswerDelay : receiveAnswerDelay)
+                    delay: isLast ? lastReceiveAnswerDelay ?? receiveAnswerDelay : receiveAnswerDelay)
             case "ChangeMessageVisibility":
                 return ScriptedResponse(status: 200, headers: json, body: "{}", delay: visibilityAnswerDelay)
             default:
@@ -638,4 +652,10 @@ import Testing
 /// When the scripted endpoint saw a request (set by its handler, read by the test).
 final class ArrivalTime: Sendable {
     let instant = Mutex<ContinuousClock.Instant?>(nil)
+}
+
+/// Each receive the scripted endpoint saw: the wait it asked for, when it came, and how long its
+/// answer was held.
+final class ReceiveLog: Sendable {
+    let receives = Mutex<[(waits: Int, arrived: ContinuousClock.Instant, held: Duration)]>([])
 }

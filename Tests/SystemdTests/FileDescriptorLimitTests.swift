@@ -30,10 +30,11 @@ import Testing
         let hard = try FileDescriptorLimit.current().hard
         try #require(hard > 64, "the hard limit \(hard) leaves nothing to raise")
         let child = try ChildProcess(
-            executable: "/bin/sh", arguments: ["-c", "ulimit -Sn 64 && exec sleep 60"],
+            executable: "/bin/sh", arguments: ["-c", "ulimit -Sn 64 && exec sleep 600"],
             environment: ["PATH": "/usr/bin:/bin"])
         defer { child.signal(SIGKILL) }
-        let deadline = ContinuousClock.now + .seconds(10)
+        // A loaded host can take many seconds to start the shell.
+        let deadline = ContinuousClock.now + .seconds(90)
         while try FileDescriptorLimit.current(process: child.pid).soft != 64 {
             try #require(ContinuousClock.now < deadline, "the child never lowered its limit")
             try await Task.sleep(for: .milliseconds(10))

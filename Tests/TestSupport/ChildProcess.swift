@@ -176,7 +176,15 @@ public final class ChildProcess: Sendable {
         let child = try ChildProcess(
             executable: executable, arguments: arguments, environment: environment, stdin: stdin,
             stdout: .file(directory.path("stdout")), stderr: .file(directory.path("stderr")))
-        let termination = try child.waitForExitBlocking(timeout: timeout)
+        let termination: Termination
+        do {
+            termination = try child.waitForExitBlocking(timeout: timeout)
+        } catch {
+            // Not left running past its test, and what it said so far is told.
+            child.signal(SIGKILL)
+            let errorOutput = (try? String(contentsOfFile: directory.path("stderr"), encoding: .utf8)) ?? ""
+            throw ChildProcessError("\(executable) \(arguments) did not exit within \(timeout) (killed); its stderr: \(errorOutput)")
+        }
         let output = (try? String(contentsOfFile: directory.path("stdout"), encoding: .utf8)) ?? ""
         let errorOutput = (try? String(contentsOfFile: directory.path("stderr"), encoding: .utf8)) ?? ""
         return (termination, output, errorOutput)
