@@ -83,7 +83,7 @@ public final class AWSClient: Sendable {
         var expiredRetryUsed = false
         while true {
             attempt += 1
-            if Task.isCancelled { throw cancelled(attempts: attempt - 1) }
+            if Task.isCancelled { throw AWSError.cancelled(attempts: attempt - 1) }
             let credentials = try await resolve(provider, logger: logger, attempts: attempt - 1)
             let skewOffset = clockSkew.currentOffset
             let (request, signature) = try signedRequest(for: call, credentials: credentials, skewOffset: skewOffset)
@@ -186,7 +186,7 @@ public final class AWSClient: Sendable {
             do {
                 try await sleeper.sleep(for: delay)
             } catch {
-                throw cancelled(attempts: attempt)
+                throw AWSError.cancelled(attempts: attempt)
             }
         }
     }
@@ -220,7 +220,8 @@ public final class AWSClient: Sendable {
     ) async throws(AWSError) -> Credentials {
         do {
             return try await provider.credentials(logger: logger)
-        } catch var error as AWSError {
+        } catch var error {
+            if error.code == .cancelled { throw .cancelled(attempts: attempts) }
             // The caller's own requests, not the credential source's (IMDS, STS): those are shared
             // by every caller waiting on one refresh, and a failure is handed to those coming
             // within a second of it, who sent nothing. Nor did any of this call's own requests
@@ -228,12 +229,6 @@ public final class AWSClient: Sendable {
             error.attempts = attempts
             error.whileObtainingCredentials = true
             error.anAttemptMayHaveArrived = false
-            throw error
-        } catch is CancellationError {
-            throw cancelled(attempts: attempts)
-        } catch {
-            var error = AWSError.credentials("credentials could not be obtained: \(error)")
-            error.whileObtainingCredentials = true
             throw error
         }
     }
@@ -288,7 +283,7 @@ public final class AWSClient: Sendable {
     private func transportFailure(_ error: HTTPClientError) -> AWSError {
         switch error.code {
         case .cancelled:
-            return cancelled(attempts: 0)
+            return AWSError.cancelled(attempts: 0)
         case .responseTooLarge:
             return AWSError(
                 kind: .invalidResponse,
@@ -320,9 +315,6 @@ public final class AWSClient: Sendable {
         }
     }
 
-    private func cancelled(attempts: Int) -> AWSError {
-        AWSError(kind: .transport, code: .cancelled, message: "the call was cancelled", attempts: attempts)
-    }
 }
 
 extension Duration {

@@ -79,4 +79,9 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public static func credentials(_ message: String, retryable: Bool = true) -> AWSError {
         AWSError(kind: .credentials, code: .credentialsUnavailable, message: message, retryable: retryable)
     }
+
+    /// The caller was cancelled before an answer came (`attempts` requests sent for it).
+    public static func cancelled(attempts: Int = 0) -> AWSError {
+        AWSError(kind: .transport, code: .cancelled, message: "the call was cancelled", attempts: attempts)
+    }
 }

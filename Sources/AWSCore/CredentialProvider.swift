@@ -5,7 +5,9 @@ import SigV4
 /// ask for credentials on every request and must not cache them themselves.
 public protocol CredentialProvider: Sendable {
     /// Returns valid credentials, fetching or refreshing them if needed.
-    func credentials(logger: Logger) async throws -> Credentials
+    /// - Throws: why none could be had (``AWSError/Code/credentialsUnavailable``, an AWS or IMDS
+    ///   error of the source), or ``AWSError/Code/cancelled`` when the caller was cancelled.
+    func credentials(logger: Logger) async throws(AWSError) -> Credentials
 
     /// Tells the provider that AWS refused the credentials with `accessKeyID` as expired (on
     /// `ExpiredToken`): a provider still holding those drops them, so the next call fetches fresh
@@ -31,7 +33,7 @@ public struct StaticCredentialProvider: CredentialProvider {
         self.value = credentials
     }
 
-    public func credentials(logger: Logger) async throws -> Credentials {
+    public func credentials(logger: Logger) async throws(AWSError) -> Credentials {
         value
     }
 

@@ -63,7 +63,7 @@ public struct AssumeRoleSource: CredentialSource {
     /// STS's limit for `RoleSessionName`.
     static let maximumSessionNameLength = 64
 
-    public func fetch(logger: Logger) async throws -> Credentials {
+    public func fetch(logger: Logger) async throws(AWSError) -> Credentials {
         var parameters = [
             ("RoleArn", role.roleARN), ("RoleSessionName", sessionName),
             ("DurationSeconds", String(role.durationSeconds)),

@@ -25,12 +25,12 @@ public actor CachingCredentialProvider: CredentialProvider {
     private var cached: Credentials?
     private var cachedAt: Date?
     private var refresh: Task<Void, Never>?
-    private var waiters: [UInt64: CheckedContinuation<Credentials, any Error>] = [:]
+    private var waiters: [UInt64: CheckedContinuation<Result<Credentials, AWSError>, Never>] = [:]
     private var nextWaiterID: UInt64 = 0
     private var lastFailureAt: Date?
     private var lastError: String?
     /// The last failed fetch's error, kept while ``lastFailureAt`` is within the failure hold.
-    private var lastFailure: (any Error)?
+    private var lastFailure: AWSError?
 
     public init(
         source: any CredentialSource, clock: any WallClock = SystemWallClock(), policy: RefreshPolicy = RefreshPolicy(),
@@ -56,7 +56,7 @@ public actor CachingCredentialProvider: CredentialProvider {
     /// Callers waiting for the refresh in flight (for tests).
     var waitingCallers: Int { waiters.count }
 
-    public func credentials(logger: Logger) async throws -> Credentials {
+    public func credentials(logger: Logger) async throws(AWSError) -> Credentials {
         let now = clock.now()
         if let cached, !isExpired(cached, now: now) {
             if shouldRefreshAhead(cached, now: now) { startRefresh(logger: logger) }
@@ -108,17 +108,18 @@ public actor CachingCredentialProvider: CredentialProvider {
         let logger = refreshLogger ?? caller
         let source = self.source
         refresh = Task {
-            let result: Result<Credentials, any Error>
-            do {
-                result = .success(try await AWSCallDeadline.$current.withValue(nil) { try await source.fetch(logger: logger) })
-            } catch {
-                result = .failure(error)
+            let result = await AWSCallDeadline.$current.withValue(nil) { () async -> Result<Credentials, AWSError> in
+                do throws(AWSError) {
+                    return .success(try await source.fetch(logger: logger))
+                } catch {
+                    return .failure(error)
+                }
             }
             self.finishRefresh(result, logger: logger)
         }
     }
 
-    private func finishRefresh(_ result: Result<Credentials, any Error>, logger: Logger) {
+    private func finishRefresh(_ result: Result<Credentials, AWSError>, logger: Logger) {
         refresh = nil
         let now = clock.now()
         switch result {
@@ -137,40 +138,39 @@ public actor CachingCredentialProvider: CredentialProvider {
             // Held for callers only when nothing valid is cached: a refresh ahead that failed
             // just before the expiry must not keep the first caller after it from fetching.
             lastFailure = cached.map { !isExpired($0, now: now) } == true ? nil : error
-            let description = (error as? AWSError)?.description ?? "\(error)"
-            lastError = description
+            lastError = error.description
             logger.warning(
-                "credentials refresh failed: \(description)",
+                "credentials refresh failed: \(error.description)",
                 metadata: [
                     "event": "credentials-refresh-failed", "credential_source": "\(source.name)",
-                    "error_code": "\((error as? AWSError)?.code ?? .credentialsUnavailable)",
+                    "error_code": "\(error.code)",
                 ]
             )
         }
         let pending = waiters
         waiters.removeAll()
         for continuation in pending.values {
-            continuation.resume(with: result)
+            continuation.resume(returning: result)
         }
     }
 
-    private func waitForRefresh() async throws -> Credentials {
+    private func waitForRefresh() async throws(AWSError) -> Credentials {
         let id = nextWaiterID
         nextWaiterID += 1
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
+            await withCheckedContinuation { (continuation: CheckedContinuation<Result<Credentials, AWSError>, Never>) in
                 if Task.isCancelled {
-                    continuation.resume(throwing: CancellationError())
+                    continuation.resume(returning: .failure(.cancelled()))
                 } else {
                     waiters[id] = continuation
                 }
             }
         } onCancel: {
             Task { await self.cancelWaiter(id) }
-        }
+        }.get()
     }
 
     private func cancelWaiter(_ id: UInt64) {
-        waiters.removeValue(forKey: id)?.resume(throwing: CancellationError())
+        waiters.removeValue(forKey: id)?.resume(returning: .failure(.cancelled()))
     }
 }

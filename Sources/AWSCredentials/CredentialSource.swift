@@ -8,7 +8,8 @@ public protocol CredentialSource: Sendable {
     /// A short name for logs and the status object (`imds`, `assume-role:<arn> (<region>, <duration> s)`).
     var name: String { get }
 
-    func fetch(logger: Logger) async throws -> Credentials
+    /// - Throws: why none could be had (an IMDS or STS error, ``AWSError/Code/credentialsUnavailable``).
+    func fetch(logger: Logger) async throws(AWSError) -> Credentials
 
     /// Called when AWS said the credentials this source gave last were expired.
     func invalidate() async

@@ -22,7 +22,7 @@ public struct EnvironmentCredentialProvider: CredentialProvider {
     /// Whether the variables are set at all (the chain skips this source when not).
     public var isConfigured: Bool { credentials != nil }
 
-    public func credentials(logger: Logger) async throws -> Credentials {
+    public func credentials(logger: Logger) async throws(AWSError) -> Credentials {
         guard let credentials else {
             throw AWSError.credentials("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", retryable: false)
         }

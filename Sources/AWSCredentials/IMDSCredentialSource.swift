@@ -61,11 +61,11 @@ public final class IMDSCredentialSource: CredentialSource {
         self.jitter = jitter
     }
 
-    public func fetch(logger: Logger) async throws -> Credentials {
+    public func fetch(logger: Logger) async throws(AWSError) -> Credentials {
         guard !isDisabled else {
             throw AWSError.credentials("IMDS is turned off by AWS_EC2_METADATA_DISABLED", retryable: false)
         }
-        do {
+        do throws(AWSError) {
             let role = try await get(Self.rolePath, logger: logger)
             guard let roleName = role.split(whereSeparator: \.isNewline).first.map(String.init), !roleName.isEmpty
             else {
@@ -83,7 +83,7 @@ public final class IMDSCredentialSource: CredentialSource {
             }
             state.withLock { $0.lastCredentials = credentials }
             return credentials
-        } catch let error as AWSError {
+        } catch {
             if let extended = staticallyStable(after: error, logger: logger) { return extended }
             throw error
         }

@@ -71,7 +71,7 @@ public struct IdentityProvider: CredentialProvider {
         init(count: Int) { values = Mutex(Values(failedAt: Array(repeating: nil, count: count))) }
     }
 
-    public func credentials(logger: Logger) async throws -> Credentials {
+    public func credentials(logger: Logger) async throws(AWSError) -> Credentials {
         guard !chain.isEmpty else {
             throw AWSError.credentials(noIdentity, retryable: false)
         }

@@ -402,7 +402,7 @@ import Testing
 /// Credentials a refresh would renew: the same pair served, but `invalidate` says the next call
 /// may serve others (as a cache does).
 struct RenewingProvider: CredentialProvider {
-    func credentials(logger: Logger) async throws -> Credentials {
+    func credentials(logger: Logger) async throws(AWSError) -> Credentials {
         Credentials(accessKeyId: "ASIARENEWING", secretAccessKey: "renewing-secret", sessionToken: "renewing-token")
     }
 
@@ -412,7 +412,7 @@ struct RenewingProvider: CredentialProvider {
 /// Credentials that cannot be had because STS answered 5xx: its error says an attempt (STS's)
 /// may have arrived.
 struct STSFailedProvider: CredentialProvider {
-    func credentials(logger: Logger) async throws -> Credentials {
+    func credentials(logger: Logger) async throws(AWSError) -> Credentials {
         var error = AWSError.credentials("STS answered 503")
         error.anAttemptMayHaveArrived = true
         throw error
@@ -423,7 +423,7 @@ struct STSFailedProvider: CredentialProvider {
 final class FailingAfterFirstProvider: CredentialProvider {
     private let calls = Mutex(0)
 
-    func credentials(logger: Logger) async throws -> Credentials {
+    func credentials(logger: Logger) async throws(AWSError) -> Credentials {
         guard calls.withLock({ $0 += 1; return $0 }) == 1 else { throw AWSError.credentials("no credentials now") }
         return Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
     }

@@ -270,7 +270,7 @@ final class CountingProvider: CredentialProvider {
     private let count = Mutex(0)
     var invalidations: Int { count.withLock { $0 } }
 
-    func credentials(logger: Logger) async throws -> Credentials { fakeCredentials("counting") }
+    func credentials(logger: Logger) async throws(AWSError) -> Credentials { fakeCredentials("counting") }
 
     /// Renewed as a cache is (the next call may serve other credentials).
     func invalidate(accessKeyID: String) async -> Bool {

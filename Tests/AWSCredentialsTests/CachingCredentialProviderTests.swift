@@ -168,7 +168,8 @@ import Testing
 
         first.cancel()
         let cancelled = await first.result
-        #expect(throws: CancellationError.self) { try cancelled.get() }
+        let error = #expect(throws: AWSError.self) { try cancelled.get() }
+        #expect(error?.code == .cancelled)
 
         source.open()
         let credentials = try await second.value
@@ -187,7 +188,8 @@ import Testing
             return try await provider.credentials(logger: logger)
         }
         let result = await task.result
-        #expect(throws: CancellationError.self) { try result.get() }
+        let error = #expect(throws: AWSError.self) { try result.get() }
+        #expect(error?.code == .cancelled)
         // The refresh it started still completes and serves the next caller.
         #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAGATED1")
         #expect(source.fetches == 1)
@@ -315,7 +317,7 @@ final class SequenceSource: CredentialSource {
 
     var fetches: Int { count.withLock { $0 } }
 
-    func fetch(logger: Logger) async throws -> Credentials {
+    func fetch(logger: Logger) async throws(AWSError) -> Credentials {
         let index = count.withLock { count in
             defer { count += 1 }
             return count
@@ -335,7 +337,7 @@ final class DeadlineRecordingSource: CredentialSource {
     let fetches = Mutex(0)
     let sawDeadline = Mutex(false)
 
-    func fetch(logger: Logger) async throws -> Credentials {
+    func fetch(logger: Logger) async throws(AWSError) -> Credentials {
         fetches.withLock { $0 += 1 }
         sawDeadline.withLock { $0 = $0 || AWSCallDeadline.current != nil }
         return Credentials(accessKeyId: "ASIADEADLINE", secretAccessKey: "deadline-secret", sessionToken: "t")

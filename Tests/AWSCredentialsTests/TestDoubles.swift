@@ -40,7 +40,7 @@ final class GatedSource: CredentialSource {
         for waiter in waiters { waiter.resume() }
     }
 
-    func fetch(logger: Logger) async throws -> Credentials {
+    func fetch(logger: Logger) async throws(AWSError) -> Credentials {
         let serial = state.withLock { state in
             state.fetches += 1
             return state.fetches

@@ -182,7 +182,7 @@ import Testing
 
     /// Credentials that answer AWS's refusal (STS refused the role: `AccessDenied`).
     struct RefusedCredentials: CredentialProvider {
-        func credentials(logger: Logger) async throws -> Credentials {
+        func credentials(logger: Logger) async throws(AWSError) -> Credentials {
             throw AWSError(
                 kind: .service, code: .accessDenied, message: "the role's trust policy refused this delegate",
                 httpStatus: 403, attempts: 3)
