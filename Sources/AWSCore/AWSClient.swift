@@ -213,6 +213,15 @@ public final class AWSClient: Sendable {
         return now + (now - started) < deadline
     }
 
+    /// Forgets the signing keys derived so far (a reload: replaced or revoked secret keys are
+    /// not kept); the next request derives its key again.
+    public func forgetSigningKeys() {
+        keyCache.removeAll()
+    }
+
+    /// How many derived signing keys this client holds.
+    public var signingKeysHeld: Int { keyCache.count }
+
     private func resolve(
         _ provider: any CredentialProvider,
         logger: Logger,

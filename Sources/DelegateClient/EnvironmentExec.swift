@@ -175,8 +175,10 @@ public struct EnvironmentExec: Sendable {
     /// Replaces the process with `arguments[0]` as execvp(3) finds and runs it (the program itself
     /// if it holds a `/`, else the first of that name in this process's `PATH`; a file without `#!`
     /// run by `/bin/sh`), as env(1) does; returns `errno` if that fails, that of the last place
-    /// tried (whether the command was found is ``ProgramSearch/exists(_:)``'s to say). The
-    /// environment's copies are wiped before they are freed: they hold the values.
+    /// tried (whether the command was found is ``ProgramSearch/exists(_:)``'s to say). The C
+    /// copies of the environment made here are wiped before they are freed (`explicit_bzero`, which
+    /// the compiler does not drop as a dead store): they hold the values. (The Swift strings they
+    /// came from are not: the process exits at once when the command cannot run.)
     private static func execute(arguments: [[UInt8]], environment: [[UInt8]]) -> Int32 {
         let argv = arguments.map(cString) + [nil]
         let envp = environment.map(cString) + [nil]
@@ -184,7 +186,7 @@ public struct EnvironmentExec: Sendable {
             for pointer in argv { pointer?.deallocate() }
             for pointer in envp {
                 if let pointer {
-                    memset(pointer, 0, strlen(pointer))
+                    explicit_bzero(pointer, strlen(pointer))
                     pointer.deallocate()
                 }
             }

@@ -118,26 +118,26 @@ public struct JSONParser {
         return DuplicateKeys(first: parser.firstDuplicate, shallow: parser.shallowDuplicates)
     }
 
-    /// The members of the JSON object in `bytes`, with where each value's text lies in `bytes`.
+    /// Where the value of each member of the JSON object in `bytes` is written.
     public struct ObjectMembers: Sendable {
-        public var values: JSONObject
         /// Byte offsets into `bytes`, without the white space around the value.
         public var textRanges: [JSONKey: Range<Int>]
     }
 
     /// The members of `bytes` if they are valid UTF-8 and one JSON object, each with the range
     /// of its value's text, for a caller that hands a value on as it was written (`name#key`: a
-    /// number keeps every digit); nil otherwise. Of a key given twice the first counts.
+    /// number keeps every digit); nil otherwise. Of a key given twice the last counts, as for
+    /// Python's `json`, jq, JavaScript's `JSON.parse` and Go (and this delegate's first release).
     public static func objectMembers(validatingUTF8 bytes: UnsafeRawBufferPointer) -> ObjectMembers? {
         guard isValidUTF8(bytes) else { return nil }
         var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self))
         parser.memberRanges = [:]
         if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
         parser.skipWhitespace()
-        guard parser.peek() == UInt8(ascii: "{"), case .object(let values)? = parser.parseValue() else { return nil }
+        guard parser.peek() == UInt8(ascii: "{"), case .object? = parser.parseValue() else { return nil }
         parser.skipWhitespace()
         guard parser.offset == parser.bytes.count, let ranges = parser.memberRanges else { return nil }
-        return ObjectMembers(values: values, textRanges: ranges)
+        return ObjectMembers(textRanges: ranges)
     }
 
     /// The value in `bytes` if they are valid UTF-8 and one JSON value; nil otherwise.
@@ -175,9 +175,8 @@ public struct JSONParser {
         if members.capacity == 0 { members.reserveCapacity(16) }
         let firstMember = members.count
         // Keys seen so far, only where a duplicate must be known before its value is read: for
-        // the first duplicate in document order (not one inside this key's value), and for the
-        // text range of the first of a key given twice.
-        let tracksKeys = tracksPath || (depth == 1 && memberRanges != nil)
+        // the first duplicate in document order (not one inside this key's value).
+        let tracksKeys = tracksPath
         var seen = Set<JSONKey>()
         skipWhitespace()
         if consume(UInt8(ascii: "}")) { return .object(JSONObject()) }
@@ -195,7 +194,8 @@ public struct JSONParser {
             let valueStart = offset
             guard let value = parseValue() else { return nil }
             if tracksPath { path.removeLast() }
-            if !isDuplicate, depth == 1, memberRanges != nil { memberRanges?[JSONKey(key)] = valueStart..<offset }
+            // Of a key given twice, the last one's text.
+            if depth == 1, memberRanges != nil { memberRanges?[JSONKey(key)] = valueStart..<offset }
             members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             if consume(UInt8(ascii: "}")) { return object(from: firstMember) }

@@ -61,7 +61,8 @@ extension SecretsManagerClient {
     /// `field` of the JSON secret `output` (read earlier, possibly from a cache): a string field as
     /// it is, any other JSON value as its JSON text exactly as the secret has it (a number keeps
     /// every digit, an object its key order). The secret is parsed in place, not copied. Of a key
-    /// given twice the first counts. `requestId` and `attempts` go into the error.
+    /// given twice the last counts (as for jq, Python and this delegate's first release).
+    /// `requestId` and `attempts` go into the error.
     public static func field(
         _ field: String, of output: GetSecretValueOutput, name: String, requestId: String?, attempts: Int
     ) throws(AWSError) -> SecretField {
@@ -73,7 +74,7 @@ extension SecretsManagerClient {
             guard let members = JSONParser.objectMembers(validatingUTF8: bytes) else {
                 return .failure(notAnObject(field, name: name, requestId: requestId, attempts: attempts))
             }
-            guard let value = members.values[field], let range = members.textRanges[JSONKey(field)] else {
+            guard let range = members.textRanges[JSONKey(field)] else {
                 return .failure(
                     AWSError(
                         kind: .validation,
@@ -83,8 +84,12 @@ extension SecretsManagerClient {
                         attempts: attempts
                     ))
             }
+            // A string unescaped (its text, valid in the object, is valid alone); any other value as written.
             let written = UnsafeRawBufferPointer(rebasing: bytes[range])
-            return .success(value.stringValue ?? String(decoding: written, as: UTF8.self))
+            if written.first == UInt8(ascii: "\""), let string = JSONParser.parse(validatingUTF8: written)?.value.stringValue {
+                return .success(string)
+            }
+            return .success(String(decoding: written, as: UTF8.self))
         }
         let fieldValue = try found.get()
         return SecretField(output: output, fieldValue: fieldValue)

@@ -29,7 +29,12 @@ final class SigningKey: @unchecked Sendable {
     static func derive(
         secretAccessKey: String, dateStamp: String, region: String, service: String
     ) throws(SigV4Error) -> [UInt8] {
-        var secret = Array("AWS4\(secretAccessKey)".utf8)
+        // Built in place: an interpolated "AWS4\(secret)" would be a string of its own, freed
+        // with the secret in it.
+        var secret: [UInt8] = []
+        secret.reserveCapacity(4 + secretAccessKey.utf8.count)
+        secret.append(contentsOf: "AWS4".utf8)
+        secret.append(contentsOf: secretAccessKey.utf8)
         defer { cleanse(&secret) }
         var key = try HMACSHA256.authenticate(key: secret, message: Array(dateStamp.utf8))
         do {

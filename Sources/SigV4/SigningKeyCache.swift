@@ -4,8 +4,10 @@ import Synchronization
 ///
 /// A key depends on (secret key, scope date, region, service), so for one set of credentials
 /// it changes once a day. Share one cache between signers (it is thread-safe); it holds at
-/// most `capacity` keys and forgets the oldest first. It holds secrets in memory for as long as
-/// the credentials themselves are, and never prints them.
+/// most `capacity` keys and forgets the oldest first, and a key two days older than one it
+/// stores (no signature uses it again; a clock corrected for skew may still sign for yesterday).
+/// So it holds a secret key, and the keys derived from it, at most two days after their last
+/// use, or until ``removeAll()`` (the delegate's reload); it never prints them.
 ///
 /// The keys are few (16 by default), so a lookup scans them, most recently stored first, and
 /// compares the day before the strings: cheaper than hashing a 40-character secret per request.
@@ -52,7 +54,8 @@ public final class SigningKeyCache: Sendable {
     /// Lookups that had to derive a key since creation.
     public var misses: Int { state.withLock { $0.misses } }
 
-    /// Forgets every key (for example after credentials were revoked).
+    /// Forgets every key (a reload: a secret key replaced in a credential file, or revoked, is
+    /// not kept in memory for days).
     public func removeAll() {
         state.withLock { $0.entries.removeAll() }
     }
@@ -72,6 +75,7 @@ public final class SigningKeyCache: Sendable {
         let derived = try derive()
         return state.withLock { state in
             if let raced = state.find(key) { return raced }
+            state.entries.removeAll { $0.key.day < key.day - 1 }
             if state.entries.count >= capacity { state.entries.removeFirst(state.entries.count - capacity + 1) }
             state.entries.append((key: key, value: derived))
             return derived

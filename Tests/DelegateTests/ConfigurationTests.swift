@@ -205,6 +205,11 @@ import Testing
                 "SECRETS_DELEGATE_QUEUE_SOCKET_ALLOWED_GROUPS", "is a list in TOML's spelling"
             ),
             ("[queue]\nsocket_allowed_users = [\"app user\"]", [:], "[queue] socket_allowed_users", nil, "is no user or group name"),
+            // A directory service's name (SSSD, AD) is named by its number: the message says so.
+            (
+                "[queue]\nsocket_allowed_groups = [\"linux-admins@corp.example.com\"]", [:], "[queue] socket_allowed_groups", nil,
+                "by its number (getent group NAME)"
+            ),
             ("[delegate]\nname = \"\"", [:], "[delegate] name", nil, "is empty; set a name (left out, the name is the host name"),
             // A quoted key's escapes are shown, not written out (an error line is a terminal's).
             ("[delegate]\n\"a\\u001b]0;x\\u0007\" = 1", [:], "[delegate] a\\u{1b}]0;x\\u{7}", nil, "unknown key"),

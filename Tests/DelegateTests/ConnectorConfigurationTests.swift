@@ -369,6 +369,21 @@ import TestSupport
         #expect(blank.description.contains("delegate_selectors[0] is blank"), "\(blank)")
     }
 
+    /// A directory service's group (SSSD or AD: `Domain Users`, `admins@corp.example.com`) is no
+    /// name the delegate takes: the message says to name it by its number.
+    @Test func aDirectoryServicesNameIsRefusedSayingToUseItsNumber() throws {
+        for name in ["Domain Users", "admins@corp.example.com"] {
+            do {
+                _ = try load(
+                    "[connectors.x]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_groups = [\"\(name)\"]")
+                Issue.record("accepted \(name)")
+            } catch {
+                #expect(error.description.contains("allowed_groups"), "\(error)")
+                #expect(error.description.contains("by its number (getent group NAME)"), "\(error)")
+            }
+        }
+    }
+
     @Test func theFilesPathIsNamedWhenKnown() throws {
         do {
             _ = try load("[connectors.x]\nregion = \"us-east-1\"", path: "/nonexistent-dir/delegate.toml")

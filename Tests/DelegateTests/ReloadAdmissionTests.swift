@@ -160,8 +160,13 @@ import Testing
         #expect(try await run("first").status == .succeeded)
         #expect(try await run("second").status == .succeeded)
         #expect(assumed() == 1, "a session is used again between reloads")
+        let secretsManager = components.clients.secretsManager(region: "us-east-1")
+        #expect(secretsManager.signingKeysHeld == 1)
         components.apply(configuration, replacing: configuration, logger: logger) {}
+        // Nor are the signing keys derived from the old session's secret key kept.
+        #expect(secretsManager.signingKeysHeld == 0)
         #expect(try await run("third").status == .succeeded)
         #expect(assumed() == 2, "the reload made the next task assume the role again")
+        #expect(secretsManager.signingKeysHeld == 1)
     }
 }

@@ -68,8 +68,15 @@ import Testing
         #expect(try field("e", of: secret) == "-1e400")
     }
 
-    @Test func theFirstOfARepeatedKeyCounts() throws {
-        #expect(try field("dup") == "first")
+    /// Of a key given twice the last counts, as for jq, Python's `json`, `JSON.parse` and Go (and
+    /// the delegate's first release, which read secrets with `JSONSerialization`): a secret edited
+    /// by appending a new value reads the same through the delegate as through any other tool.
+    @Test func theLastOfARepeatedKeyCounts() throws {
+        #expect(try field("dup") == "second")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(Self.secret.utf8)) as? [String: Any])
+        #expect(try field("dup") == object["dup"] as? String)
+        #expect(try field("p", of: #"{"p":"old","q":1,"p":{"new": [1]}}"#) == #"{"new": [1]}"#)
+        #expect(try field("q", of: #"{"p":"old","q":1,"p":"new"}"#) == "1")
     }
 
     @Test func aMissingFieldOrANonObjectSecretIsRefused() {

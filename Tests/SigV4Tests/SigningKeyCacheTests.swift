@@ -65,6 +65,22 @@ import Testing
         #expect((cache.count, cache.misses, cache.hits) == (5, 5, 0))
     }
 
+    /// A key two days older than the one stored goes (no signature uses it again; yesterday's
+    /// stays for a clock corrected back over midnight): a secret key no longer used is not held
+    /// for as long as the cache has room.
+    @Test func keysTwoDaysOlderThanTheNewestGo() throws {
+        let cache = SigningKeyCache()
+        let signer = SigV4Signer(credentials: Self.credentials, region: "us-east-1", service: "s", keyCache: cache)
+        let days = (0..<3).map { Date(timeIntervalSince1970: 1_440_938_160 + Double($0) * 86_400) }
+        _ = try signer.sign(Self.request, date: days[0])
+        _ = try signer.sign(Self.request, date: days[1])
+        #expect(cache.count == 2)
+        _ = try signer.sign(Self.request, date: days[2])
+        #expect(cache.count == 2)
+        _ = try signer.sign(Self.request, date: days[1])  // yesterday: still held
+        #expect((cache.misses, cache.hits) == (3, 1))
+    }
+
     @Test func evictsOldestBeyondCapacity() throws {
         let cache = SigningKeyCache(capacity: 2)
         let signer = SigV4Signer(credentials: Self.credentials, region: "us-east-1", service: "s", keyCache: cache)

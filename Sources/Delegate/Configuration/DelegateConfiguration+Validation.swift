@@ -144,7 +144,8 @@ extension DelegateConfiguration {
         }
         if let index = entries.firstIndex(where: { !NamedConnector.isPrincipalName($0.trimmingSpaces()) }) {
             return "entry \(index + 1) \(quoted(entries[index])) is no user or group name (letters, digits, '.', '_', "
-                + "'-', '$', not starting with '-'; at most 64)"
+                + "'-', '$', not starting with '-'; at most 64): name a directory service's user or group "
+                + "with another spelling (an '@', a space, a '\\') by its number (getent group NAME)"
         }
         return nil
     }

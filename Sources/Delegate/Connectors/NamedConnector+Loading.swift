@@ -195,7 +195,11 @@ extension NamedConnector {
             {
                 entries.append(name)
             } else {
-                throw error(key, "entry \(index + 1) must be a user or group name or a numeric id")
+                throw error(
+                    key,
+                    "entry \(index + 1) must be a user or group name (letters, digits, '.', '_', '-', '$') or a numeric id: "
+                        + "name a directory service's user or group with another spelling (an '@', a space, a '\\') "
+                        + "by its number (getent group NAME)")
             }
         }
         return entries

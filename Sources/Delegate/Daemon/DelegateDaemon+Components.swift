@@ -88,7 +88,10 @@ extension DelegateDaemon {
             publish: () -> Void
         ) {
             let pool = Self.poolSettings(configuration)
-            if pool != Self.poolSettings(old) { clients.update(pool) }
+            // New settings drop the clients; the same ones keep them, less the signing keys they
+            // derived: a secret key replaced in a credential file (read again below) or revoked
+            // is not kept in memory, derived, for days.
+            if pool != Self.poolSettings(old) { clients.update(pool) } else { clients.forgetSigningKeys() }
             // Every reload forgets the cached assumed-role sessions (tasks in flight keep theirs):
             // they hold an STS client built under the settings in force, and a role's sessions
             // revoked in IAM (after a leak, say) are refused until they end, up to 12 hours, where

@@ -126,6 +126,12 @@ public final class AWSClientPool: Sendable {
         }
     }
 
+    /// Every client forgets the signing keys it derived (a reload: a secret key replaced in a
+    /// credential file, or revoked, is not kept in memory for days with them).
+    public func forgetSigningKeys() {
+        for client in state.withLock({ $0.clients.values }) { client.forgetSigningKeys() }
+    }
+
     /// The most clients kept at once.
     static let maximumClients = 256
 

@@ -102,6 +102,16 @@ else
     fail "systemd-analyze security: exposure '${exposure:-?}', expected at most 1.5"
 fi
 
+# The daemon's memory holds secret values: not swapped out. systemd's setting, and the cgroup's
+# own limit where the memory controller is on (the kernel's word, not the unit file's).
+expect_eq "MemorySwapMax" "$(unit_prop secrets-delegate.service MemorySwapMax)" 0
+cgroup=/sys/fs/cgroup$(unit_prop secrets-delegate.service ControlGroup)
+if [ -e "$cgroup/memory.swap.max" ]; then
+    expect_eq "$cgroup/memory.swap.max" "$(cat "$cgroup/memory.swap.max")" 0
+else
+    ok "no memory.swap.max in $cgroup (memory controller off here): MemorySwapMax is systemd's only"
+fi
+
 # The installed files, users and modes.
 getent passwd secrets-delegate >/dev/null && ok "system user secrets-delegate" || fail "no secrets-delegate user"
 for spec in "/etc/secrets-delegate 750 root:secrets-delegate" \
