@@ -21,5 +21,6 @@ let package = Package(
         .executableTarget(name: "FuzzAWSResponses", dependencies: ["FuzzSupport", modules]),
         .executableTarget(name: "FuzzLineFramer", dependencies: ["FuzzSupport", modules]),
         .executableTarget(name: "FuzzSmallParsers", dependencies: ["FuzzSupport", modules]),
+        .executableTarget(name: "FuzzSealedResult", dependencies: ["FuzzSupport", modules]),
     ]
 )

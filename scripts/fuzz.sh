@@ -19,6 +19,13 @@ SWIFT=${SWIFT:-swift}
 SECONDS_PER_TARGET=${FUZZ_SECONDS:-300}
 SCRATCH=.build-fuzz
 TARGETS=${FUZZ_TARGETS:-$(ls Fuzz/Corpus)}
+# Every target has its seeds' folder and every folder its target: one without would be built and
+# never run, or named and never built.
+declared=$(sed -n 's/.*executableTarget(name: "\([A-Za-z0-9]*\)".*/\1/p' Fuzz/Package.swift | sort)
+if [ "$declared" != "$(ls Fuzz/Corpus | sort)" ]; then
+  echo "fuzz: Fuzz/Package.swift's targets ($(echo $declared)) and Fuzz/Corpus/'s folders ($(ls Fuzz/Corpus | tr '\n' ' ')) differ" >&2
+  exit 1
+fi
 
 build_start=$(date +%s)
 # -enable-testing: the targets `@testable import` internal parsers. AddressSanitizer on the Swift,

@@ -4,10 +4,9 @@ import Synchronization
 ///
 /// A key depends on (secret key, scope date, region, service), so for one set of credentials
 /// it changes once a day. Share one cache between signers (it is thread-safe); it holds at
-/// most `capacity` keys and forgets the oldest first, and a key two days older than one it
-/// stores (no signature uses it again; a clock corrected for skew may still sign for yesterday).
-/// So it holds a secret key, and the keys derived from it, at most two days after their last
-/// use, or until ``removeAll()`` (the delegate's reload); it never prints them.
+/// most `capacity` keys and forgets the oldest first, and drops a key when one two days newer is
+/// derived (no signature uses it again; a clock corrected for skew may still sign for yesterday),
+/// or at ``removeAll()`` (the delegate's reload). It never prints them.
 ///
 /// The keys are few (16 by default), so a lookup scans them, most recently stored first, and
 /// compares the day before the strings: cheaper than hashing a 40-character secret per request.

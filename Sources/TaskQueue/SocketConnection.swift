@@ -40,14 +40,10 @@ public final class SocketConnection: @unchecked Sendable {
     let readBuffer: SocketReadBuffer
     let onClose: @Sendable (UInt64) -> Void
 
-    /// Bytes read and not yet handed to the handler start at `inboundHead`: a line taken is not
-    /// cut from the front (that moved the whole rest of a pipelined batch once per line), but
-    /// once 64 KiB of taken lines are before it.
-    private var inbound: [UInt8] = []
+    /// Bytes read and not yet handed to the handler.
+    private var inbound = InboundLines()
     /// What the buffers hold allocated now, counted or not (tests).
     var bufferCapacity: Int { inbound.capacity + outbound.capacity }
-    private var inboundHead = 0
-    private var scanFrom = 0
     private var outbound: [UInt8] = []
     private var outboundHead = 0
     private var readSource: DispatchSourceRead?
@@ -179,14 +175,11 @@ public final class SocketConnection: @unchecked Sendable {
             if count == 0 {
                 // The peer finished sending: the end of the stream also ends a last line that
                 // has no newline, which is answered like any other.
-                if inbound.count > inboundHead {
-                    inbound.append(UInt8(ascii: "\n"))
-                    processLines()
-                }
+                if inbound.endStream() { processLines() }
                 finishIntake()
                 return
             }
-            inbound.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
+            inbound.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))
             lastActivity = .now
             budget -= count
             processLines()
@@ -196,28 +189,23 @@ public final class SocketConnection: @unchecked Sendable {
 
     /// Hands complete lines to the handler while fewer than the limit are in progress.
     private func processLines() {
-        var consumed = inboundHead
+        var consumed = inbound.head
         var calls: [HandlerTasks.Call] = []
         var callBytes = 0
         framing: while !closed, !finishing, !heldBack, linesInProgress < limits.maximumLinesInProgress {
             let line: Data
-            switch LineFramer.next(
-                in: inbound, consumed: consumed, scanFrom: scanFrom, maximumLineBytes: limits.maximumLineBytes)
-            {
-            case .incomplete(let resume):
-                scanFrom = resume
+            switch inbound.step(from: consumed, maximumLineBytes: limits.maximumLineBytes) {
+            case .incomplete:
                 break framing
             case .tooLong:
                 lineTooLong()
                 break framing
             case .blank(let next):
                 consumed = next
-                scanFrom = next
                 continue framing
             case .line(let range, let next):
-                line = Data(inbound[range])
+                line = inbound.line(range)
                 consumed = next
-                scanFrom = next
             }
             let charged = line.count + Self.lineCost
             linesInProgress += 1
@@ -242,24 +230,8 @@ public final class SocketConnection: @unchecked Sendable {
             closeNow()
             return
         }
-        if !closed, consumed > inboundHead {
-            inboundHead = min(consumed, inbound.count)
-            if inboundHead == inbound.count {
-                inbound.empty()
-                inboundHead = 0
-                scanFrom = 0
-            } else if inboundHead > 64 * 1024 {
-                compactInbound()
-            }
-        }
+        if !closed { inbound.consume(upTo: consumed) }
         updateReading()
-    }
-
-    /// Cuts the input already handed to the handler from the front of the buffer.
-    private func compactInbound() {
-        inbound.removeFront(inboundHead)
-        scanFrom = max(scanFrom - inboundHead, 0)
-        inboundHead = 0
     }
 
     private func lineTooLong() {
@@ -267,9 +239,7 @@ public final class SocketConnection: @unchecked Sendable {
             "socket line over the limit; closing the connection",
             metadata: ["limit": "\(limits.maximumLineBytes)", "peer_uid": "\(peer.uid)"], key: "line-too-long",
             logger: logger)
-        inbound = []
-        inboundHead = 0
-        scanFrom = 0
+        inbound.discard()
         let message = #"{"error":"LineTooLong","message":"a line may be at most \#(limits.maximumLineBytes) bytes; closing the connection"}"#
         enqueue(Array(message.utf8) + [UInt8(ascii: "\n")])
         finishIntake()
@@ -303,12 +273,12 @@ public final class SocketConnection: @unchecked Sendable {
 
     /// Reports what the connection holds to the budget, and pauses or resumes reading to match.
     /// Input already handed to the handler is not counted: it is cut from the buffer once it
-    /// passes 64 KiB (``processLines()``), so at most that much is held beyond the count, and a
+    /// passes 64 KiB (``InboundLines/consume(upTo:)``), so at most that much is held beyond the count, and a
     /// buffer much larger than what it still holds is given up then (``Swift/Array/removeFront(_:)``).
     /// A closed connection still holds the lines its handler calls run with until they end: a
     /// peer that closes with lines running and connects again must not start more unaccounted.
     private func account() {
-        let holding = closed ? lineBytesInProgress : inbound.count - inboundHead + lineBytesInProgress + pendingOutput
+        let holding = closed ? lineBytesInProgress : inbound.pendingCount + lineBytesInProgress + pendingOutput
         let wasHeldBack = heldBack
         if holding != accounted {
             let delta = holding - accounted
@@ -447,10 +417,8 @@ public final class SocketConnection: @unchecked Sendable {
         // written one we do not read while the budget is full) and nothing unread on its side:
         // waiting for others, not idle. Holding only part of a line, it has nothing that could
         // finish, and connections like it could keep the budget under pressure for ever: the
-        // partial line goes at the timeout. (Framing stopped at `scanFrom`: no newline before it.)
-        if heldBack, pendingOutput == 0,
-            inbound.count == inboundHead || inbound[max(scanFrom, inboundHead)...].contains(UInt8(ascii: "\n"))
-        {
+        // partial line goes at the timeout.
+        if heldBack, pendingOutput == 0, inbound.pendingCount == 0 || inbound.holdsALine {
             return
         }
         if pendingOutput > 0 {
@@ -471,8 +439,7 @@ public final class SocketConnection: @unchecked Sendable {
     func closeNow() {
         guard !closed else { return }
         closed = true
-        inbound = []
-        inboundHead = 0
+        inbound.discard()
         outbound = []
         outboundHead = 0
         account()

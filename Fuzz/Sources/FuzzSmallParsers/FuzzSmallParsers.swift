@@ -69,6 +69,19 @@ public func fuzzSmallParsers(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CI
         precondition(again.id == result.id && again.status == result.status && again.error == result.error)
         let sameResult = again.result.map { written in result.result.map { same(written, $0) } ?? false } ?? (result.result == nil)
         precondition(sameResult && again.attempts == result.attempts)
+        precondition(
+            again.sealed == result.sealed && again.delegate == result.delegate && again.operation == result.operation
+                && again.connectorId == result.connectorId && again.cached == result.cached && again.stale == result.stale,
+            "a result's member was not written back as it was read")
+        // Times as results carry them: outside 1843-2096 a Double's step nears a microsecond, and a
+        // millisecond may be lost at each read and write (no delegate writes such a time).
+        let ordinary = { (date: Date) in abs(date.timeIntervalSince1970) < 4_000_000_000 }
+        if ordinary(result.receivedAt), ordinary(result.finishedAt) {
+            precondition(
+                Timestamp.format(again.receivedAt) == Timestamp.format(result.receivedAt)
+                    && Timestamp.format(again.finishedAt) == Timestamp.format(result.finishedAt),
+                "a result's time was not written back as it was read")
+        }
     }
 
     // Any name the spool renames for being unreadable gets one it can judge: a task file name of
