@@ -35,8 +35,8 @@ extension SQSClient {
     }
 
     /// Creates a queue (or finds the one of that name with the same attributes) and returns its
-    /// URL: for tools and tests; the delegate itself never creates queues.
-    public func createQueue(
+    /// URL: for tests (`@testable`); the delegate itself never creates queues.
+    func createQueue(
         name: String, attributes: [String: String] = [:], logger: Logger
     ) async throws(AWSError) -> SQSQueueURL {
         let output = try await perform(

@@ -41,8 +41,9 @@ extension SecretsManagerClient {
     }
 
     /// Reads one field of a JSON secret: `field` of `{"field": ...}`. A string field comes back as
-    /// it is, any other JSON value as its JSON text.
-    public func getSecretField(
+    /// it is, any other JSON value as its JSON text. For tests (`@testable`): the delegate reads a
+    /// field of a value it may cache, with ``field(_:of:name:requestId:attempts:)``.
+    func getSecretField(
         name: String,
         field: String,
         versionId: String? = nil,

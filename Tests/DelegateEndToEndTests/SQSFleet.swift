@@ -1,7 +1,7 @@
 import AWSCore
 import Foundation
 import Logging
-import SQS
+@testable import SQS
 import SigV4
 import TestSupport
 

@@ -1,7 +1,7 @@
 import AWSCore
 import Foundation
 import Logging
-import SecretsManager
+@testable import SecretsManager
 import SigV4
 import TestSupport
 import Testing
