@@ -220,27 +220,17 @@ struct Submit: AsyncParsableCommand {
         try finish(await submitter.submit(data))
     }
 
-    /// `--socket` or `--spool` as given (the configuration is not read, as for `get --socket`);
-    /// `--sqs` with the configuration's identity; else the configuration's socket or spool.
+    /// ``TaskSubmitter/destination(socket:spool:sqs:replyQueue:configuration:environment:)``, or
+    /// the exit it says.
     private func destination() throws -> TaskSubmitter.Destination {
-        if let socket { return .socket(socket) }
-        if let spool { return .spool(spool) }
-        let configuration: DelegateConfiguration
-        do {
-            configuration = try options.loader.load()
-        } catch {
-            try finish(.failure("configuration error: \(error)", status: ExitStatus.configuration))
+        let loader = options.loader
+        switch TaskSubmitter.destination(
+            socket: socket, spool: spool, sqs: sqs, replyQueue: replyQueue, configuration: { () throws(ConfigurationError) in try loader.load() },
+            environment: ProcessInfo.processInfo.environment)
+        {
+        case .success(let destination): return destination
+        case .failure(let refused): try finish(refused.outcome)
         }
-        if let sqs {
-            return .sqs(
-                .init(
-                    queueURL: sqs, replyQueueURL: replyQueue, configuration: configuration,
-                    environment: ProcessInfo.processInfo.environment))
-        }
-        guard let destination = TaskSubmitter.destination(configuration: configuration) else {
-            try finish(CommandOutcome(errorOutput: "secrets-delegate: no --socket or --spool, and the configuration has neither", status: ExitStatus.usage))
-        }
-        return destination
     }
 }
 

@@ -45,6 +45,41 @@ public struct TaskSubmitter: Sendable {
         return nil
     }
 
+    /// Where `submit` sends, from its options: `--socket` or `--spool` as given (the configuration
+    /// is not read, as for `get --socket`); `--sqs` (and `--reply-queue`) with the configuration's
+    /// identity and `[aws]`; else the configuration's socket, then its spool. Otherwise the
+    /// outcome to exit with: 78 for a configuration that cannot be loaded, 64 for one with neither.
+    public static func destination(
+        socket: String?, spool: String?, sqs: String?, replyQueue: String?,
+        configuration load: () throws(ConfigurationError) -> DelegateConfiguration, environment: [String: String]
+    ) -> Result<Destination, RefusedDestination> {
+        if let socket { return .success(.socket(socket)) }
+        if let spool { return .success(.spool(spool)) }
+        let configuration: DelegateConfiguration
+        do {
+            configuration = try load()
+        } catch {
+            return .failure(RefusedDestination(outcome: .failure("configuration error: \(error)", status: ExitStatus.configuration)))
+        }
+        if let sqs {
+            return .success(
+                .sqs(.init(queueURL: sqs, replyQueueURL: replyQueue, configuration: configuration, environment: environment)))
+        }
+        guard let destination = destination(configuration: configuration) else {
+            return .failure(
+                RefusedDestination(
+                    outcome: CommandOutcome(
+                        errorOutput: "secrets-delegate: no --socket or --spool, and the configuration has neither",
+                        status: ExitStatus.usage)))
+        }
+        return .success(destination)
+    }
+
+    /// Why `submit` has nowhere to send: the outcome to exit with.
+    public struct RefusedDestination: Error, Sendable {
+        public var outcome: CommandOutcome
+    }
+
     public func submit(_ task: Data) async -> CommandOutcome {
         if case .sqs = destination, let refusal = Self.refusalForSQS(task) {
             return .failure(refusal, status: ExitStatus.usage)
