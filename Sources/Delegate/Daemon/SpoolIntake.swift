@@ -17,6 +17,8 @@ struct SpoolIntake: Sendable {
     /// task is claimed, so a backlog in `new/` is not run (its writes made, its results held in
     /// memory) for results nobody could collect.
     let unwritten = InFlightCount()
+    /// Tasks put back into `new/` for a while (``putBackForLater(_:_:logger:)``).
+    let deferred = DeferredSpoolTasks()
 
     /// Tasks a previous run of this delegate claimed but never finished (it died). The watcher is
     /// made after this, holding their names (`Spool.watch(rescanInterval:holding:)`), so that a
@@ -119,6 +121,8 @@ struct SpoolIntake: Sendable {
         var handedBack = false
         defer { if !handedBack { watcher.release(name) } }
         let receivedAt = dispatcher.now
+        // Put back a moment ago: left for a later rescan.
+        if deferred.isWaiting(name, now: receivedAt) { return }
         let file: SpoolTaskFile?
         do {
             guard let read = try spool.read(name) else { return }  // another delegate took it
@@ -257,6 +261,7 @@ struct SpoolIntake: Sendable {
                         document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: file.ownerUID))
                 }) {
                 case .failure(let rejection):
+                    if rejection.retryable, putBackForLater(claimed, rejection, logger: logger) { return }
                     result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
                 case .success(let task):
                     connectorKind = task.connectorKind
@@ -311,6 +316,28 @@ struct SpoolIntake: Sendable {
         var line = result.jsonBytes
         line.append(UInt8(ascii: "\n"))
         await file(Data(line), resultID: finalID, for: claimed, describing: result, connectorKind: connectorKind)
+    }
+
+    /// A task refused only because the user database could not answer for its owner (a directory
+    /// service down, descriptors exhausted): put back into `new/` (true) and looked at again at a
+    /// rescan ``DeferredSpoolTasks/pause`` later at the soonest, since its producer asked once and
+    /// the answer would only tell it to ask again. False if it cannot go back (a new file of its
+    /// name is there): then it is answered.
+    private func putBackForLater(_ claimed: ClaimedTask, _ rejection: TaskRejection, logger: Logger) -> Bool {
+        // Before the rename: the event it makes must find the name waiting.
+        deferred.defer(claimed.name, now: dispatcher.now)
+        do {
+            if try spool.unclaim(claimed) {
+                logLimiter.log(
+                    .warning, "spool task \(claimed.name) stays in new/ to be tried again later: \(rejection.message)",
+                    key: "spool-user-database", logger: logger)
+                return true
+            }
+        } catch {
+            logger.warning("spool task \(claimed.name) cannot go back to new/ to be tried again: \(error)")
+        }
+        deferred.forget(claimed.name)
+        return false
     }
 
     /// A claimed task this delegate is not selected for: put back into `new/` (nil: no result);

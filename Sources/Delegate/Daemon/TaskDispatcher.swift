@@ -17,7 +17,7 @@ import TaskQueue
 public final class TaskDispatcher: Sendable {
     public let status: DelegateStatus
     /// The named connectors and who may use them (section 9).
-    public let connectors = ConnectorCatalog()
+    public let connectors: ConnectorCatalog
     private let limiter: ConcurrencyLimiter
     /// The credentials socket's reads have slots of their own, as many: tasks, which any producer
     /// may queue up to their deadlines of an hour, never hold a unit's start back.
@@ -33,8 +33,9 @@ public final class TaskDispatcher: Sendable {
 
     public init(
         executor: TaskExecutor, selection: SelectionPolicy, concurrency: Int, clock: any WallClock,
-        status: DelegateStatus
+        status: DelegateStatus, connectors: ConnectorCatalog = ConnectorCatalog()
     ) {
+        self.connectors = connectors
         self.executor = executor
         self.selection = Mutex(selection)
         self.limiter = ConcurrencyLimiter(limit: concurrency)

@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import Synchronization
+import TaskQueue
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// A spool task whose owner a connector admits only by a group, while the user database cannot
+/// list the owner's groups (a directory service down): not answered and removed, but put back
+/// into `new/` and looked at again no sooner than a pause later, when it runs.
+@Suite struct SpoolUserDatabaseTests {
+    let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    @Test func aTaskWhoseOwnersGroupsCannotBeListedWaitsInNewAndRunsOnceTheyCan() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-user-db")
+        let root = directory.url.path
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        let answering = Mutex(false)
+        let catalog = ConnectorCatalog(
+            connectors: [
+                "prod": NamedConnector(
+                    connector: Connector(
+                        id: "prod", region: "us-east-1", secretNamePrefix: "devops", delegateSelectors: ["prod"],
+                        credentials: .instanceRole),
+                    policy: ConnectorPolicy(allowedGroups: ["4242"]), origin: "[connectors.prod]")
+            ],
+            groupsOf: { _ in answering.withLock { $0 } ? [4242] : nil })
+        let clock = ManualClock()
+        let dispatcher = TaskDispatcher(
+            executor: ScriptedExecutorFixture.executor(
+                http: FakeSecretsManager(), clock: clock, endpoint: "http://secretsmanager.test", maxAttempts: 1,
+                accessKeyID: "AKIDUSERDB", delegateName: "d"),
+            selection: SelectionPolicy(name: "d", tags: ["prod"], acceptUntagged: true), concurrency: 1, clock: clock,
+            status: DelegateStatus(startedAt: Date()), connectors: catalog)
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        let task = Data(#"{"id":"t-1","connector":"prod","operation":"getRandomPassword","params":{}}"#.utf8)
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: task)
+        // Its owner is uid 4244, whom only the group could admit.
+        #expect(chown(directory.path("new/t-1.json"), 4244, 4244) == 0)
+
+        let claimed = try #require(try intake.claimToRun("t-1.json"))
+        await intake.runClaimed(claimed, receivedAt: dispatcher.now)
+        #expect(FileManager.default.contents(atPath: directory.path("new/t-1.json")) == task, "back in new/, as it was")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("done/t-1.json")), "not answered")
+        #expect(dispatcher.status.snapshot.rejected == 0)
+        #expect(intake.deferred.isWaiting("t-1.json", now: clock.now()))
+        #expect(intake.deferred.isWaiting("t-1.json", now: clock.now().addingTimeInterval(DeferredSpoolTasks.pause - 0.5)))
+
+        // The database answers again; after the pause the task is looked at, claimed and run.
+        answering.withLock { $0 = true }
+        clock.advance(by: DeferredSpoolTasks.pause)
+        #expect(!intake.deferred.isWaiting("t-1.json", now: clock.now()))
+        let again = try #require(try intake.claimToRun("t-1.json"))
+        await intake.runClaimed(again, receivedAt: dispatcher.now)
+        let result = try TaskResult.decode(jsonLine: try #require(FileManager.default.contents(atPath: directory.path("done/t-1.json"))))
+        // It ran: the call reached the (fake) endpoint, whose answer it carries.
+        #expect(result.attempts == 1 && result.error?.awsRequestId == "req-fake", "\(result)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("new/t-1.json")))
+    }
+
+    /// The names put back are bounded, and a clock set back past when one was put back frees it.
+    @Test func deferredNamesAreBoundedAndAClockSetBackFreesThem() {
+        let deferred = DeferredSpoolTasks()
+        let now = Date(timeIntervalSince1970: 1_800_000_000)
+        deferred.defer("a.json", now: now)
+        #expect(deferred.isWaiting("a.json", now: now.addingTimeInterval(1)))
+        #expect(!deferred.isWaiting("a.json", now: now.addingTimeInterval(-60)), "a clock set back")
+        #expect(!deferred.isWaiting("a.json", now: now), "forgotten once free")
+        for index in 0..<DeferredSpoolTasks.capacity { deferred.defer("t-\(index).json", now: now) }
+        #expect(deferred.count == DeferredSpoolTasks.capacity)
+        deferred.defer("one-more.json", now: now.addingTimeInterval(DeferredSpoolTasks.pause))
+        #expect(deferred.count == 1, "those whose time came went")
+    }
+}
