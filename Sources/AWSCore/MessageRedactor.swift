@@ -68,8 +68,8 @@ public struct MessageRedactor: Sendable {
     }
 
     /// Whether the longest run of `secret`'s bytes that every spelling keeps as they are and
-    /// trimming never removes (printable ASCII but space, `"`, `\\` and `/`) occurs in `field`;
-    /// true when there is no such run.
+    /// trimming never removes (printable ASCII but space, `"`, `\\`, `/`, and `&`, `<`, `>`, which
+    /// Go escapes) occurs in `field`; true when there is no such run.
     private static func longestUnescapedRun(in secret: UnsafeBufferPointer<UInt8>, isIn field: [UInt8]) -> Bool {
         var best = 0..<0
         var start = 0
@@ -88,6 +88,7 @@ public struct MessageRedactor: Sendable {
 
     private static func isUnescaped(_ byte: UInt8) -> Bool {
         byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != UInt8(ascii: "/")
+            && byte != UInt8(ascii: "&") && byte != UInt8(ascii: "<") && byte != UInt8(ascii: ">")
     }
 
     /// `text` with every byte range any of `targets` covers replaced by one `<redacted>`: the
@@ -138,7 +139,8 @@ public struct MessageRedactor: Sendable {
     /// escapes quotes, backslashes and control characters (`\u001b` or `\u001B`), and may also
     /// write `/` as `\/` (as Foundation's encoder does: a base64 value, a session token) or every
     /// scalar outside printable ASCII as `\uxxxx` (Python's `json.dumps`, lowercase hex; Jackson's
-    /// ASCII mode, uppercase), or as this project's own writer does (``JSONValue/writeString(_:into:)``:
+    /// ASCII mode, uppercase, which leaves DEL as it is), or `&`, `<`, `>`, U+2028 and U+2029 as
+    /// `\u0026`... (Go's `encoding/json`), or as this project's own writer does (``JSONValue/writeString(_:into:)``:
     /// DEL, C1 controls, U+2028/U+2029 and U+FFFE/U+FFFF escaped, other non-ASCII as it is; the
     /// spelling of a result sent to SQS). A JSON text carried as a string in another, as a task or
     /// a result is in an SQS request's `MessageBody`, spells its strings twice: each spelling
@@ -160,22 +162,31 @@ public struct MessageRedactor: Sendable {
         JSONValue.writeString(secret, into: &written)
         spellings.insert(Array(written.dropFirst().dropLast()))
         for escapingSlash in [false, true] {
-            for escapingNonASCII in [false, true] {
+            // Nothing non-ASCII escaped; from DEL on (Python's `ensure_ascii`); from U+0080 on (Jackson).
+            for escapingFrom in [nil, 0x7F, 0x80] as [UInt32?] {
                 for uppercase in [false, true] {
                     spellings.insert(
                         Array(
                             jsonSpelling(
-                                of: secret, escapingSlash: escapingSlash, escapingNonASCII: escapingNonASCII,
-                                uppercase: uppercase
+                                of: secret, escapingSlash: escapingSlash, escapingFrom: escapingFrom, uppercase: uppercase
                             ).utf8))
                 }
             }
         }
+        // Go's: HTML's characters and the two line separators escaped, other non-ASCII as it is.
+        spellings.insert(
+            Array(jsonSpelling(of: secret, escapingSlash: false, escapingFrom: nil, uppercase: false, escapingHTML: true).utf8))
         return Array(spellings)
     }
 
+    /// What Go's `encoding/json` escapes besides JSON's own: HTML's characters and the line separators.
+    private static let htmlEscaped: Set<Unicode.Scalar> = ["&", "<", ">", "\u{2028}", "\u{2029}"]
+
+    /// `text` as a JSON string spells it, without its quotes: `escapingFrom` the first scalar
+    /// written as `\uxxxx` past printable ASCII (nil: none), `escapingHTML` also `&`, `<`, `>`,
+    /// U+2028 and U+2029.
     private static func jsonSpelling(
-        of text: String, escapingSlash: Bool, escapingNonASCII: Bool, uppercase: Bool
+        of text: String, escapingSlash: Bool, escapingFrom: UInt32?, uppercase: Bool, escapingHTML: Bool = false
     ) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
@@ -183,13 +194,16 @@ public struct MessageRedactor: Sendable {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
             case "/" where escapingSlash: out += "\\/"
+            case _ where escapingHTML && Self.htmlEscaped.contains(scalar):
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case "\u{8}": out += "\\b"
             case "\u{C}": out += "\\f"
             default:
-                guard scalar.value < 0x20 || (escapingNonASCII && scalar.value > 0x7E) else {
+                guard scalar.value < 0x20 || escapingFrom.map({ scalar.value >= $0 }) == true else {
                     out.unicodeScalars.append(scalar)
                     continue
                 }

@@ -73,7 +73,8 @@ extension SecretsManagerClient {
         let found: Result<String, AWSError> = text.withUTF8 { utf8 in
             let bytes = UnsafeRawBufferPointer(utf8)
             guard let members = JSONParser.objectMembers(validatingUTF8: bytes) else {
-                return .failure(notAnObject(field, name: name, requestId: requestId, attempts: attempts))
+                return .failure(
+                    notAnObject(field, name: name, looksLikeOne: Self.startsAnObject(bytes), requestId: requestId, attempts: attempts))
             }
             guard let range = members.textRanges[JSONKey(field)] else {
                 return .failure(
@@ -102,14 +103,29 @@ extension SecretsManagerClient {
         ShownText.quoted(field, mark: "'", limit: 64)
     }
 
-    private static func notAnObject(_ field: String, name: String, requestId: String?, attempts: Int) -> AWSError {
-        AWSError(
+    /// `looksLikeOne`: the secret starts as an object does, so what stops the reader is inside it
+    /// (deeper than ``JSONParser/maximumDepth``, an escape that is no character, a syntax error).
+    private static func notAnObject(
+        _ field: String, name: String, looksLikeOne: Bool = false, requestId: String?, attempts: Int
+    ) -> AWSError {
+        let why =
+            looksLikeOne
+            ? "cannot be read as one JSON object (values nested over \(JSONParser.maximumDepth) deep, a \\u escape that is no "
+                + "character such as a lone surrogate, or a syntax error)"
+            : "is not a JSON object"
+        return AWSError(
             kind: .validation,
             code: .secretFieldUnavailable,
-            message:
-                "secret \(SecretReference.quoted(name)) is not a JSON object, so #\(quotedField(field)) cannot pick a field from it",
+            message: "secret \(SecretReference.quoted(name)) \(why), so #\(quotedField(field)) cannot pick a field from it",
             requestId: requestId,
             attempts: attempts
         )
+    }
+
+    /// Whether `bytes` start as a JSON object does: `{` after a byte order mark and white space.
+    private static func startsAnObject(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var rest = bytes[...]
+        if rest.starts(with: [0xEF, 0xBB, 0xBF]) { rest = rest.dropFirst(3) }
+        return rest.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "{")
     }
 }

@@ -245,6 +245,19 @@ import JSON
         // A control character in uppercase hex beside a non-ASCII scalar kept as itself (Jackson).
         #expect(MessageRedactor(secrets: ["é\u{1B}key"]).redact(#"v "é\u001Bkey""#) == #"v "<redacted>""#)
     }
+
+    /// Go's `encoding/json` escapes `&`, `<`, `>` and the line separators (common in passwords):
+    /// a proxy or emulator in Go that echoes a write's body shows the value so; and Jackson's
+    /// ASCII mode escapes past DEL, leaving DEL as it is. Both are found, once and spelled twice
+    /// (a JSON text carried in a string), and the cheap check of a successful call's fields looks.
+    @Test func goAndJacksonSpellingsAreFound() {
+        let go = MessageRedactor(secrets: ["p&ss<w0rd>\u{2028}x"])
+        #expect(go.redact(#"echo: {"SecretString":"p\u0026ss\u003cw0rd\u003e\u2028x"}"#) == #"echo: {"SecretString":"<redacted>"}"#)
+        #expect(go.redact(#"{"MessageBody":"{\"v\":\"p\\u0026ss\\u003cw0rd\\u003e\\u2028x\"}"}"#).contains("<redacted>"))
+        #expect(MessageRedactor.any(of: ["p&ss<w0rd>"], isIn: #"p\u0026ss\u003cw0rd\u003e"#))
+        let jackson = MessageRedactor(secrets: ["ab\u{7F}cé-x"])
+        #expect(jackson.redact("v ab\u{7F}c\\u00E9-x") == "v <redacted>")
+    }
 }
 
 @Suite struct XMLScannerTests {

@@ -79,6 +79,19 @@ import Testing
         #expect(try field("q", of: #"{"p":"old","q":1,"p":"new"}"#) == "1")
     }
 
+    /// A secret that starts as an object but cannot be read as one (nested deeper than the
+    /// reader goes, a lone surrogate escape) is refused saying so, not as "not a JSON object".
+    @Test func anObjectThatCannotBeReadIsRefusedSayingWhy() {
+        let deep = #"{"password":"pw","cfg":"# + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}"
+        for secret in [deep, #"{"password":"pw","note":"\ud800"}"#, "\u{FEFF} {\"password\":"] {
+            let error = #expect(throws: AWSError.self) { try field("password", of: secret) }
+            #expect(error?.code == .secretFieldUnavailable)
+            #expect(error?.message.contains("cannot be read as one JSON object (values nested over 512 deep") == true, "\(String(describing: error))")
+        }
+        let array = #expect(throws: AWSError.self) { try field("password", of: #"["password"]"#) }
+        #expect(array?.message.contains("is not a JSON object") == true, "\(String(describing: array))")
+    }
+
     @Test func aMissingFieldOrANonObjectSecretIsRefused() {
         #expect(throws: AWSError.self) { try field("absent") }
         #expect(throws: AWSError.self) { try field("a", of: #"{"nested":{"a":1}}"#) }  // only the top level
