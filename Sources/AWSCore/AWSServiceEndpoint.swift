@@ -47,7 +47,7 @@ public struct AWSServiceEndpoint: Sendable, Hashable {
     }
 
     /// Region name prefixes and the domain of their partition's endpoints.
-    private static let partitionDomains: [(prefix: String, domain: String)] = [
+    static let partitionDomains: [(prefix: String, domain: String)] = [
         ("cn-", "amazonaws.com.cn"),
         ("eusc-", "amazonaws.eu"),
         ("us-iso-", "c2s.ic.gov"),

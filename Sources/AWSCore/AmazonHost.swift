@@ -34,6 +34,40 @@ public enum AmazonHost {
         URLParts(url).host.flatMap { region(ofHost: $0, service: service) }
     }
 
+    /// The region an endpoint override's host names, to sign for it and to judge which
+    /// connectors it serves: ``region(ofHost:service:)``'s hosts, written with a fully qualified
+    /// name's trailing dot or not, and the same shapes in AWS's other partitions
+    /// (`<service>.<region>.amazonaws.eu`, `.c2s.ic.gov`, `.sc2s.sgov.gov`, `.csp.hci.ic.gov`,
+    /// `.cloud.adc-e.uk`, and their VPC endpoints). Not to trust a host with anything: SQS judges
+    /// where a result may go by ``region(ofHost:service:)`` alone.
+    public static func signingRegion(ofHost host: String, service: String) -> String? {
+        var host = host.lowercased()
+        if host.count > 1, host.hasSuffix(".") { host.removeLast() }
+        if let region = region(ofHost: host, service: service) { return region }
+        guard host.utf8.allSatisfy({ isLowercaseAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
+        else { return nil }
+        let labels = host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        for (_, domain) in AWSServiceEndpoint.partitionDomains {
+            let suffix = domain.split(separator: ".").map(String.init)
+            if labels.count == 2 + suffix.count, [service, service + "-fips"].contains(labels[0]),
+                Array(labels[2...]) == suffix, isRegionName(labels[1])
+            {
+                return labels[1]
+            }
+            if labels.count == 4 + suffix.count, isEndpointID(labels[0]), labels[1] == service, labels[3] == "vpce",
+                Array(labels[4...]) == suffix, isRegionName(labels[2])
+            {
+                return labels[2]
+            }
+        }
+        return nil
+    }
+
+    /// ``signingRegion(ofHost:service:)`` for an endpoint URL.
+    public static func signingRegion(ofURL url: String, service: String) -> String? {
+        URLParts(url).host.flatMap { signingRegion(ofHost: $0, service: service) }
+    }
+
     /// `us-east-1`, `us-gov-west-1`, `eusc-de-east-1`: parts of lowercase letters, at least two
     /// of them, then a number, joined by `-`. (Not S3's legacy `s3-us-west-2`, nor
     /// `s3-external-1`.)

@@ -32,12 +32,32 @@ import Testing
         ("https://vpce-0abc123-xyz.sts.us-west-2.vpce.amazonaws.com", "us-west-2"),
         ("https://sts.cn-north-1.amazonaws.com.cn", "cn-north-1"), ("http://127.0.0.1:4566", "eu-west-1"),
         ("https://sts.example.com", "eu-west-1"), ("https://secretsmanager.us-east-1.amazonaws.com", "eu-west-1"),
+        // AWS's other partitions, and a fully qualified name's trailing dot.
+        ("https://sts.us-iso-east-1.c2s.ic.gov", "us-iso-east-1"), ("https://sts.eusc-de-east-1.amazonaws.eu", "eusc-de-east-1"),
+        ("https://sts-fips.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1"),
+        ("https://vpce-0abc-xyz.sts.eu-isoe-west-1.vpce.cloud.adc-e.uk", "eu-isoe-west-1"),
+        ("https://sts.eu-central-1.amazonaws.com.", "eu-central-1"), ("https://sts.us-iso-east-1.c2s.ic.gov.", "us-iso-east-1"),
+        ("https://sts.us-iso-east-1.c2s.ic.gov.example", "eu-west-1"), ("https://x.sts.us-iso-east-1.c2s.ic.gov", "eu-west-1"),
     ])
     func anSTSOverrideIsSignedForTheRegionItsHostNames(url: String, signing: String) {
         let pool = AWSClientPool(
             settings: .init(stsEndpoint: url), http: ScriptedHTTPClient(), clock: ManualClock(Date()))
         #expect(pool.sts(region: "eu-west-1").endpoint.region == signing)
         #expect(pool.sts(region: "eu-west-1").endpoint.url == url.trimmingCharacters(in: CharacterSet(charactersIn: "/")))
+    }
+
+    /// A Secrets Manager override of another region is a problem for a connector whatever the
+    /// host's spelling: with a fully qualified name's trailing dot, or in another partition.
+    @Test func aSecretsManagerOverrideOfAnotherRegionIsFoundInEverySpelling() {
+        for endpoint in [
+            "https://secretsmanager.us-east-1.amazonaws.com.", "https://secretsmanager.us-east-1.amazonaws.com",
+            "https://secretsmanager.us-iso-east-1.c2s.ic.gov", "https://secretsmanager.us-iso-east-1.c2s.ic.gov.",
+        ] {
+            let problem = AWSClientPool.secretsManagerRegionProblem(endpoint: endpoint, region: "eu-west-1")
+            #expect(problem?.contains("which serves that region's secrets only, and the connector is in eu-west-1") == true, "\(endpoint)")
+        }
+        #expect(AWSClientPool.secretsManagerRegionProblem(endpoint: "https://secretsmanager.us-east-1.amazonaws.com.", region: "us-east-1") == nil)
+        #expect(AWSClientPool.secretsManagerRegionProblem(endpoint: "http://127.0.0.1:4566", region: "eu-west-1") == nil)
     }
 
     /// Secrets Manager's and STS's clients are one per region, made under the settings in force;

@@ -49,7 +49,7 @@ public final class AWSClientPool: Sendable {
     }
 
     private static func overrideRegion(_ settings: Settings) -> String? {
-        AmazonHost.region(ofURL: settings.secretsManagerEndpoint, service: "secretsmanager")
+        AmazonHost.signingRegion(ofURL: settings.secretsManagerEndpoint, service: "secretsmanager")
     }
 
     /// Applies new endpoints and limits (a reload); clients built under the old ones are dropped,
@@ -68,7 +68,7 @@ public final class AWSClientPool: Sendable {
     /// secrets it holds and whose signature it requires; nil when it may (no override, or an
     /// emulator's or a proxy's host, which names none).
     public static func secretsManagerRegionProblem(endpoint: String, region: String) -> String? {
-        regionProblem(endpoint: endpoint, served: AmazonHost.region(ofURL: endpoint, service: "secretsmanager"), region: region)
+        regionProblem(endpoint: endpoint, served: AmazonHost.signingRegion(ofURL: endpoint, service: "secretsmanager"), region: region)
     }
 
     /// ``secretsManagerRegionProblem(endpoint:region:)`` under the settings in force: per task,
@@ -98,7 +98,7 @@ public final class AWSClientPool: Sendable {
     public func sts(region: String) -> AWSClient {
         client(.sts(region: region)) { settings in
             AWSServiceEndpoint(
-                signingName: "sts", region: AmazonHost.region(ofURL: settings.stsEndpoint, service: "sts") ?? region,
+                signingName: "sts", region: AmazonHost.signingRegion(ofURL: settings.stsEndpoint, service: "sts") ?? region,
                 url: settings.stsEndpoint)
         }
     }
