@@ -45,8 +45,8 @@ public struct MessageRedactor: Sendable {
     /// `secrets` in a spelling ``finds(in:)`` looks for; cheaply, as every call that succeeded
     /// asks. A secret is spelled out only if it could be there: it fits (no spelling is shorter
     /// than its secret; one that may end in white space may be looked for trimmed), and its
-    /// longest run of bytes no spelling escapes (printable ASCII but space, `"`, `\\` and `/`,
-    /// none of them trimmed) is in the field. None of a key, token or signature fits in AWS's
+    /// longest run of bytes no spelling escapes (printable ASCII but space, `"`, `\\`, `/`, `&`,
+    /// `<` and `>`, none of them trimmed) is in the field. None of a key, token or signature fits in AWS's
     /// 36-character request ids.
     public static func any(of secrets: [String?], isIn field: String) -> Bool {
         let bytes = Array(field.utf8)

@@ -102,6 +102,12 @@ import Testing
         let vpce = DelegateConfiguration.SQSSection(
             region: "us-east-1", endpoint: "https://vpce-0abc-xyz.sqs.eu-west-2.vpce.amazonaws.com/")
         #expect(vpce.signingRegion(for: india) == "eu-west-2")
+        // Written with a fully qualified name's trailing dot, the same host: signed for its region,
+        // and a queue of another region is one it cannot reach.
+        let dotted = DelegateConfiguration.SQSSection(region: "us-east-1", endpoint: "https://sqs.eu-west-2.amazonaws.com.")
+        #expect(dotted.signingRegion(for: india) == "eu-west-2")
+        #expect(!dotted.reaches(india))
+        #expect(dotted.reaches(try SQSQueueURL("https://sqs.eu-west-2.amazonaws.com/1/q")))
         let local = DelegateConfiguration.SQSSection(endpoint: "http://127.0.0.1:4566")
         #expect(local.signingRegion(for: india) == "ap-south-1")
         var localWithRegion = local

@@ -13,12 +13,13 @@ import Testing
 @Suite struct SpoolUserDatabaseTests {
     let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    @Test func aTaskWhoseOwnersGroupsCannotBeListedWaitsInNewAndRunsOnceTheyCan() async throws {
-        let directory = try TemporaryDirectory(prefix: "spool-user-db")
-        let root = directory.url.path
+    /// A spool at `root` whose one delegate (`d`, tagged `prod`) has connector `prod`, which admits
+    /// group 4242 only, and asks `groupsOf` for a task owner's groups.
+    func intake(
+        at root: String, groupsOf: @escaping @Sendable (UInt32) -> Set<UInt32>?
+    ) throws -> (Spool, TaskDispatcher, SpoolIntake, ManualClock) {
         let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
         try spool.prepare()
-        let answering = Mutex(false)
         let catalog = ConnectorCatalog(
             connectors: [
                 "prod": NamedConnector(
@@ -27,7 +28,7 @@ import Testing
                         credentials: .instanceRole),
                     policy: ConnectorPolicy(allowedGroups: ["4242"]), origin: "[connectors.prod]")
             ],
-            groupsOf: { _ in answering.withLock { $0 } ? [4242] : nil })
+            groupsOf: groupsOf)
         let clock = ManualClock()
         let dispatcher = TaskDispatcher(
             executor: ScriptedExecutorFixture.executor(
@@ -36,6 +37,14 @@ import Testing
             selection: SelectionPolicy(name: "d", tags: ["prod"], acceptUntagged: true), concurrency: 1, clock: clock,
             status: DelegateStatus(startedAt: Date()), connectors: catalog)
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        return (spool, dispatcher, intake, clock)
+    }
+
+    @Test func aTaskWhoseOwnersGroupsCannotBeListedWaitsInNewAndRunsOnceTheyCan() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-user-db")
+        let root = directory.url.path
+        let answering = Mutex(false)
+        let (_, dispatcher, intake, clock) = try intake(at: root) { _ in answering.withLock { $0 } ? [4242] : nil }
         let task = Data(#"{"id":"t-1","connector":"prod","operation":"getRandomPassword","params":{}}"#.utf8)
         try SpoolProducer(directory: root).enqueue(id: "t-1", data: task)
         // Its owner is uid 4244, whom only the group could admit.
@@ -61,17 +70,55 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory.path("new/t-1.json")))
     }
 
-    /// The names put back are bounded, and a clock set back past when one was put back frees it.
+    /// The names and owners put back are bounded, and a clock set back past when one was put
+    /// back frees it.
     @Test func deferredNamesAreBoundedAndAClockSetBackFreesThem() {
         let deferred = DeferredSpoolTasks()
         let now = Date(timeIntervalSince1970: 1_800_000_000)
-        deferred.defer("a.json", now: now)
+        deferred.defer("a.json", owner: 4244, now: now)
         #expect(deferred.isWaiting("a.json", now: now.addingTimeInterval(1)))
+        #expect(deferred.isWaiting(owner: 4244, now: now.addingTimeInterval(1)) && !deferred.isWaiting(owner: 4245, now: now))
         #expect(!deferred.isWaiting("a.json", now: now.addingTimeInterval(-60)), "a clock set back")
         #expect(!deferred.isWaiting("a.json", now: now), "forgotten once free")
-        for index in 0..<DeferredSpoolTasks.capacity { deferred.defer("t-\(index).json", now: now) }
+        #expect(!deferred.isWaiting(owner: 4244, now: now.addingTimeInterval(DeferredSpoolTasks.pause)))
+        for index in 0..<DeferredSpoolTasks.capacity { deferred.defer("t-\(index).json", owner: 1, now: now) }
         #expect(deferred.count == DeferredSpoolTasks.capacity)
-        deferred.defer("one-more.json", now: now.addingTimeInterval(DeferredSpoolTasks.pause))
+        deferred.defer("one-more.json", owner: 1, now: now.addingTimeInterval(DeferredSpoolTasks.pause))
         #expect(deferred.count == 1, "those whose time came went")
+    }
+
+    /// Through the watcher, as the daemon runs it: a task put back is not looked at again from
+    /// the event its return makes, nor are its owner's other tasks asked about: three tasks of one
+    /// owner cost one question of the database, not a loop of them, and all three wait in new/.
+    @Test(.timeLimit(.minutes(1))) func oneOwnersTasksPutBackCostOneQuestionAndNoLoop() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-user-db-loop")
+        let root = directory.url.path
+        let lookups = Mutex(0)
+        let (spool, dispatcher, intake, _) = try intake(at: root) { _ in
+            lookups.withLock { $0 += 1 }
+            return nil
+        }
+        let watcher = try spool.watch(rescanInterval: .seconds(60), holding: [])
+        let watching = Task { await watcher.run() }
+        let running = Task { await intake.run(watcher: watcher, recovered: []) }
+        // Each file is the owner's (uid 4244) before it appears in new/.
+        for id in ["t-1", "t-2", "t-3"] {
+            let temporary = directory.path("tmp/\(id).json")
+            try Data(#"{"id":"\#(id)","connector":"prod","operation":"getRandomPassword","params":{}}"#.utf8)
+                .write(to: URL(fileURLWithPath: temporary))
+            #expect(chmod(temporary, 0o640) == 0 && chown(temporary, 4244, 4244) == 0)
+            #expect(rename(temporary, directory.path("new/\(id).json")) == 0)
+        }
+        #expect(await eventually(within: .seconds(30)) { lookups.withLock { $0 } >= 1 })
+        try await Task.sleep(for: .seconds(2))
+        #expect(lookups.withLock { $0 } == 1, "one question of the database, not one a task or a loop")
+        for id in ["t-1", "t-2", "t-3"] {
+            #expect(FileManager.default.fileExists(atPath: directory.path("new/\(id).json")), "\(id) waits in new/")
+            #expect(!FileManager.default.fileExists(atPath: directory.path("done/\(id).json")))
+        }
+        dispatcher.stopIntake()
+        watcher.stop()
+        await running.value
+        await watching.value
     }
 }

@@ -100,9 +100,13 @@ extension DelegateConfiguration {
                 ?? queue.host.flatMap(SQSQueueURL.guessedRegion(host:)) ?? "us-east-1"
         }
 
-        /// The region the `endpoint` override's host names, if it is one of Amazon SQS's.
+        /// The region the `endpoint` override's host names, if it is one of Amazon SQS's (written
+        /// with a fully qualified name's trailing dot or not: the operator's own setting, not a
+        /// host a producer chose).
         private var endpointRegion: String? {
-            URLParts(endpoint).host.flatMap(SQSQueueURL.amazonSQSRegion(host:))
+            guard var host = URLParts(endpoint).host else { return nil }
+            if host.count > 1, host.hasSuffix(".") { host.removeLast() }
+            return SQSQueueURL.amazonSQSRegion(host: host)
         }
 
         /// `queue_urls`: queue URLs, none twice.

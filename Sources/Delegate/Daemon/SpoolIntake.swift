@@ -137,6 +137,8 @@ struct SpoolIntake: Sendable {
                 logger: logger)
             return
         }
+        // One of an owner the user database could not answer for a moment ago: left too, unasked.
+        if let file, deferred.isWaiting(owner: file.ownerUID, now: receivedAt) { return }
         let document: TaskDocument?
         if let file, case .data(let data) = file.contents { document = TaskDocument(data) } else { document = nil }
         // Before the match: a reload that changes the tags after it must not leave the file skipped.
@@ -261,7 +263,9 @@ struct SpoolIntake: Sendable {
                         document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: file.ownerUID))
                 }) {
                 case .failure(let rejection):
-                    if rejection.retryable, putBackForLater(claimed, rejection, logger: logger) { return }
+                    if rejection.retryable, putBackForLater(claimed, owner: file.ownerUID, rejection, logger: logger) {
+                        return
+                    }
                     result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
                 case .success(let task):
                     connectorKind = task.connectorKind
@@ -320,12 +324,15 @@ struct SpoolIntake: Sendable {
 
     /// A task refused only because the user database could not answer for its owner (a directory
     /// service down, descriptors exhausted): put back into `new/` (true) and looked at again at a
-    /// rescan ``DeferredSpoolTasks/pause`` later at the soonest, since its producer asked once and
-    /// the answer would only tell it to ask again. False if it cannot go back (a new file of its
-    /// name is there): then it is answered.
-    private func putBackForLater(_ claimed: ClaimedTask, _ rejection: TaskRejection, logger: Logger) -> Bool {
+    /// rescan ``DeferredSpoolTasks/pause`` later at the soonest, with its owner's other tasks,
+    /// since its producer asked once and the answer would only tell it to ask again. False if it
+    /// cannot go back (a new file of its name is there; on a file system without
+    /// `RENAME_NOREPLACE`, NFS, the link that stands in for it is refused): then it is answered.
+    private func putBackForLater(
+        _ claimed: ClaimedTask, owner: UInt32, _ rejection: TaskRejection, logger: Logger
+    ) -> Bool {
         // Before the rename: the event it makes must find the name waiting.
-        deferred.defer(claimed.name, now: dispatcher.now)
+        deferred.defer(claimed.name, owner: owner, now: dispatcher.now)
         do {
             if try spool.unclaim(claimed) {
                 logLimiter.log(
@@ -334,7 +341,9 @@ struct SpoolIntake: Sendable {
                 return true
             }
         } catch {
-            logger.warning("spool task \(claimed.name) cannot go back to new/ to be tried again: \(error)")
+            logLimiter.log(
+                .warning, "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: \(error)",
+                key: "spool-put-back-failed", logger: logger)
         }
         deferred.forget(claimed.name)
         return false
