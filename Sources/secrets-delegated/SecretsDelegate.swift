@@ -23,7 +23,8 @@ struct SecretsDelegate: AsyncParsableCommand {
             authenticate); 64 usage (also an argument that is not \
             UTF-8, but for exec's command after --); 69 delegate unreachable \
             (or, from /usr/bin/secrets-delegate, the full binary cannot be run; the process cannot be made \
-            non-dumpable; no key pair can be made; submit --sqs: HTTP or the queue failing, or no result \
+            non-dumpable; no key pair can be made; open and submit --seal: this host's libcrypto cannot open \
+            the result, which and whose key may be fine; submit --sqs: HTTP or the queue failing, or no result \
             within --timeout; run: stopped by an error, or failing to start for a reason other than 78's); 74 standard output refused what the command prints (get's \
             value, a result, submit's line saying where the task went, keygen's public key, whose key file is \
             then removed), or the system failed to make keygen's key file (a full disk, an I/O error); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
@@ -266,7 +267,8 @@ struct Get: ParsableCommand {
         abstract: "Print one secret value, fetched through a delegate with one of its named connectors.",
         discussion: """
             Prints the value and nothing else: a string secret (or the #KEY field of a JSON secret: a string \
-            field as it is, any other value as its JSON text as the secret has it) as its UTF-8 bytes, a binary \
+            field as it is, any other value as its JSON text as the secret has it; of a key given twice, the \
+            last) as its UTF-8 bytes, a binary \
             secret as its raw bytes, no newline added. With --json, prints the whole result \
             line instead. Errors go to stderr as one line with the error code, and nothing to stdout. \
             Without --socket, the configuration's socket_path is used. It talks only to the socket: it \
@@ -295,7 +297,7 @@ struct Get: ParsableCommand {
     @Argument(help: ArgumentHelp("A named connector of the delegate's configuration.", valueName: "CONNECTOR"))
     var connector: String
 
-    @Argument(help: ArgumentHelp("The secret's name under the connector's prefix; #KEY picks one field of a JSON secret (the key's exact bytes).", valueName: "NAME[#KEY]"))
+    @Argument(help: ArgumentHelp("The secret's name under the connector's prefix; #KEY picks one field of a JSON secret (the key's exact bytes; of a key given twice, the last).", valueName: "NAME[#KEY]"))
     var name: String
 
     func validate() throws {
