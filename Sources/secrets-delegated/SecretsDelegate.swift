@@ -158,8 +158,7 @@ struct Submit: AsyncParsableCommand {
             done/ keeps its claim, and the id is refused as running until it goes); another producer's task \
             with this id answers the wait; a wait that cannot be set up still says the task is queued \
             (exit 69). With --seal, a host that cannot seal and open with the new key pair (a libcrypto \
-            without ChaCha20-Poly1305) exits 69 before sending, and 69 if its libcrypto fails while opening the result (on SQS, at the timeout: \
-            the result is left on the reply queue); a \
+            without ChaCha20-Poly1305) exits 69 before sending, and 69 if its libcrypto fails while opening the result; a \
             spool result that cannot be opened is left in done/; on the \
             socket, a task without a valid id is refused (exit 64). With --socket or --spool the configuration is not read. --timeout is at most \
             31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \

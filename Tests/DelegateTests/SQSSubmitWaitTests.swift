@@ -273,6 +273,29 @@ import Testing
         #expect(deleted.count == 1 && deleted.first?.contains("rh-real") == true, "\(deleted)")
     }
 
+    /// With --seal, the task's sealed result that this host's libcrypto cannot open (no memory, a
+    /// provider without part of the suite) ends the wait at once with 69 and why, and is deleted
+    /// as the answer it is (only this submission's key could open it), not taken for no result
+    /// and waited past until the timeout.
+    @Test func withSealAResultThisHostCannotOpenEndsTheWaitWith69() async throws {
+        let (outcome, recorded) = try await waitWithReplies(
+            seal: true, timeout: .seconds(60), failOpening: true
+        ) { sentTask in
+            let sealTo = (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
+            let real = try! Self.result(id: "t-1").sealed(to: try! SealingKey(base64: sealTo ?? ""))
+            return [("rh-other", "t-2", "{}"), ("rh-real", "t-1", real.jsonLine)]
+        }
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(outcome.output.isEmpty)
+        #expect(outcome.errorOutput.contains("the result of t-1 came, but this host's libcrypto could not open"), "\(outcome)")
+        #expect(!outcome.errorOutput.contains("no result for t-1"), "\(outcome)")
+        let deleted = recorded.filter { $0.action == "DeleteMessage" }.map(\.body)
+        #expect(deleted.count == 1 && deleted.first?.contains("rh-real") == true, "\(deleted)")
+        let putBack = recorded.filter { $0.action == "ChangeMessageVisibility" }.map(\.body)
+        #expect(putBack.contains { $0.contains("rh-other") }, "\(putBack)")
+        #expect(recorded.filter { $0.action == "ReceiveMessage" }.count == 1, "it ended at the first receive")
+    }
+
     /// With only such messages, the wait ends at its timeout and says how many it saw (each once,
     /// though every receive brings it again). (20 s: under the whole suite's load sending the task
     /// alone once took over 10 s.)
@@ -587,7 +610,7 @@ import Testing
         replyQueueFlag: Bool = true, visibilityAnswerDelay: Duration = .zero, receiveAnswerDelay: Duration = .zero,
         lastReceiveReplies: [Reply]? = nil, lastReceiveAnswerDelay: Duration? = nil,
         lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil, receiveLog: ReceiveLog? = nil,
-        emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "",
+        emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "", failOpening: Bool = false,
         sqsTOMLFor: ((_ endpoint: String) -> String)? = nil, sendAnswer: ScriptedResponse? = nil,
         replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
@@ -643,8 +666,13 @@ import Testing
         let destination = try destination(
             endpoint: server.baseURL, taskQueue: taskQueue, replyQueue: replyQueueFlag ? "replies" : nil, toml: awsTOML,
             sqsTOML: sqsTOMLFor?(server.baseURL) ?? "result_queue_url = \"\(server.baseURL)/123456789012/replies\"")
-        let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: timeout, seal: seal)
-            .submit(taskFor?(destination.replyQueueURL ?? "") ?? task)
+        var submitter = TaskSubmitter(destination: .sqs(destination), wait: true, timeout: timeout, seal: seal)
+        if failOpening {
+            submitter.openSealed = { _, _ throws(SealedResultError) in
+                throw SealedResultError("this host's libcrypto could not open the sealed result (test)", kind: .hostFailure)
+            }
+        }
+        let outcome = await submitter.submit(taskFor?(destination.replyQueueURL ?? "") ?? task)
         return (outcome, calls.withLock { $0 })
     }
 }

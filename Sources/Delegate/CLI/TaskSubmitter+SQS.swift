@@ -308,6 +308,7 @@ extension TaskSubmitter {
                 return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
             }
             var found: (message: SQSMessage, result: TaskResult, text: String)?
+            var unopenable: (message: SQSMessage, error: SealedResultError)?
             var putBack: [String] = []
             var copies: [String] = []
             for message in messages {
@@ -323,8 +324,14 @@ extension TaskSubmitter {
                     continue
                 }
                 let text = message.body.trimmingWhitespace()
-                guard let result = Self.result(text, of: id, privateKey: privateKey) else {
+                let result: TaskResult
+                switch Self.reading(text, of: id, privateKey: privateKey, open: openSealed) {
+                case .result(let taken): result = taken
+                case .none:
                     strangers.insert(message.messageId)
+                    continue
+                case .unopenable(let error):
+                    unopenable = unopenable ?? (message, error)
                     continue
                 }
                 if found == nil {
@@ -337,8 +344,16 @@ extension TaskSubmitter {
             // past the deadline (5 s more at most, counted from it): left, they would be hidden
             // from whoever waits for them for 30 s, or the result would come back after its lease.
             // (The result taken is printed whatever its delete does.)
-            await settle(putBack: putBack, delete: copies + (found.map { [$0.message.receiptHandle] } ?? []), by: settleBy)
+            // This task's result that this host's libcrypto could not open (the key is this
+            // submission's alone, so no other can): taken as its answer, and the wait ends.
+            let taken = found?.message ?? unopenable?.message
+            await settle(putBack: putBack, delete: copies + (taken.map { [$0.receiptHandle] } ?? []), by: settleBy)
             if let found { return Self.outcome(for: found.result, text: found.text, privateKey: privateKey) }
+            if let unopenable {
+                return .failure(
+                    "the result of \(id) came, but \(unopenable.error.message); the task ran, and only this submission's "
+                        + "key could open its result", status: ExitStatus.unavailable)
+            }
             // Half a second is left for the last receive, which does not wait.
             let resume = min(ContinuousClock.now + Self.othersOnlyPause, deadline - .milliseconds(500))
             if !putBack.isEmpty, putBack.count == messages.count, resume > ContinuousClock.now {
@@ -361,10 +376,39 @@ extension TaskSubmitter {
     /// without one (every success carries a result, sealed under `sealTo`), is no answer to a task
     /// that asked for sealing.
     static func result(_ text: String, of id: String, privateKey: [UInt8]?) -> TaskResult? {
-        guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)), result.id == id else { return nil }
-        guard let privateKey else { return result }
-        if result.sealed != nil { return (try? result.opened(privateKey: privateKey)) != nil ? result : nil }
-        return result.result == nil && result.status != .succeeded ? result : nil
+        if case .result(let result) = reading(text, of: id, privateKey: privateKey) { return result }
+        return nil
+    }
+
+    /// What a reply message naming the task holds for its waiter.
+    enum Reading {
+        /// The task's result (``result(_:of:privateKey:)``).
+        case result(TaskResult)
+        /// No result of the task.
+        case none
+        /// The task's sealed result, which this host's libcrypto could not open.
+        case unopenable(SealedResultError)
+    }
+
+    /// ``result(_:of:privateKey:)``, telling apart a sealed result of the task that this host's
+    /// libcrypto could not open (`open` gives it the error of kind `hostFailure`).
+    static func reading(
+        _ text: String, of id: String, privateKey: [UInt8]?,
+        open: (TaskResult, [UInt8]) throws(SealedResultError) -> TaskResult = { result, key throws(SealedResultError) in
+            try result.opened(privateKey: key)
+        }
+    ) -> Reading {
+        guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)), result.id == id else { return .none }
+        guard let privateKey else { return .result(result) }
+        if result.sealed != nil {
+            do {
+                _ = try open(result, privateKey)
+                return .result(result)
+            } catch {
+                return error.kind == .hostFailure ? .unopenable(error) : .none
+            }
+        }
+        return result.result == nil && result.status != .succeeded ? .result(result) : .none
     }
 
     /// Why `task` cannot go to SQS as it is, nil if it can: SQS carries no U+FFFE or U+FFFF (it

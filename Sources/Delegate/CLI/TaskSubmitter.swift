@@ -26,6 +26,10 @@ public struct TaskSubmitter: Sendable {
     public var seal: Bool
     /// Makes `--seal`'s one-off key pair (tests make it fail).
     var makeKeyPair: @Sendable () throws -> HPKE.KeyPair = { try HPKE.generateKeyPair() }
+    /// Opens a sealed result of `submit --sqs --seal --wait` (tests make the host's libcrypto fail).
+    var openSealed: @Sendable (TaskResult, [UInt8]) throws(SealedResultError) -> TaskResult = { result, key throws(SealedResultError) in
+        try result.opened(privateKey: key)
+    }
     /// How long `--spool --wait` waits, once it has the result, for the delegate to drop its
     /// claim (the sync of `done/` before it; longer only when that sync fails, and the result is
     /// then printed all the same). Tests on a loaded machine give it longer.
