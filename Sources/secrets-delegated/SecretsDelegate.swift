@@ -24,7 +24,7 @@ struct SecretsDelegate: AsyncParsableCommand {
             UTF-8, but for exec's command after --); 69 delegate unreachable \
             (or, from /usr/bin/secrets-delegate, the full binary cannot be run; the process cannot be made \
             non-dumpable; no key pair can be made; open and submit --seal: this host's libcrypto cannot open \
-            the result, which and whose key may be fine; submit --sqs: HTTP or the queue failing, or no result \
+            the result (the result and the key may be fine); submit --sqs: HTTP or the queue failing, or no result \
             within --timeout; run: stopped by an error, or failing to start for a reason other than 78's); 74 standard output refused what the command prints (get's \
             value, a result, submit's line saying where the task went, keygen's public key, whose key file is \
             then removed), or the system failed to make keygen's key file (a full disk, an I/O error); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \

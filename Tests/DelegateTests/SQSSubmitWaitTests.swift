@@ -274,26 +274,40 @@ import Testing
     }
 
     /// With --seal, the task's sealed result that this host's libcrypto cannot open (no memory, a
-    /// provider without part of the suite) ends the wait at once with 69 and why, and is deleted
-    /// as the answer it is (only this submission's key could open it), not taken for no result
-    /// and waited past until the timeout.
-    @Test func withSealAResultThisHostCannotOpenEndsTheWaitWith69() async throws {
+    /// provider without part of the suite) is put back to be opened again; failing again it ends
+    /// the wait with 69 and why, deleted with its copy as the answer it is (only this
+    /// submission's key could open it), not taken for no result and waited past until the timeout.
+    @Test func withSealAResultThisHostCannotOpenTwiceEndsTheWaitWith69() async throws {
         let (outcome, recorded) = try await waitWithReplies(
-            seal: true, timeout: .seconds(60), failOpening: true
+            seal: true, timeout: .seconds(60), failingOpens: .max
         ) { sentTask in
             let sealTo = (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
             let real = try! Self.result(id: "t-1").sealed(to: try! SealingKey(base64: sealTo ?? ""))
-            return [("rh-other", "t-2", "{}"), ("rh-real", "t-1", real.jsonLine)]
+            return [("rh-other", "t-2", "{}"), ("rh-real", "t-1", real.jsonLine), ("rh-copy", "t-1", real.jsonLine)]
         }
         #expect(outcome.status == 69, "\(outcome)")
         #expect(outcome.output.isEmpty)
         #expect(outcome.errorOutput.contains("the result of t-1 came, but this host's libcrypto could not open"), "\(outcome)")
         #expect(!outcome.errorOutput.contains("no result for t-1"), "\(outcome)")
         let deleted = recorded.filter { $0.action == "DeleteMessage" }.map(\.body)
-        #expect(deleted.count == 1 && deleted.first?.contains("rh-real") == true, "\(deleted)")
+        #expect(deleted.count == 2 && deleted.contains { $0.contains("rh-real") } && deleted.contains { $0.contains("rh-copy") }, "\(deleted)")
         let putBack = recorded.filter { $0.action == "ChangeMessageVisibility" }.map(\.body)
-        #expect(putBack.contains { $0.contains("rh-other") }, "\(putBack)")
-        #expect(recorded.filter { $0.action == "ReceiveMessage" }.count == 1, "it ended at the first receive")
+        #expect(putBack.contains { $0.contains("rh-other") } && putBack.contains { $0.contains("rh-real") }, "\(putBack)")
+        #expect(recorded.filter { $0.action == "ReceiveMessage" }.count == 2, "put back once, then taken")
+    }
+
+    /// A failure to open that passes (the first open only) loses nothing: the result put back is
+    /// received again, opened and printed, and it and its copy deleted.
+    @Test func withSealAFailureToOpenThatPassesLosesNothing() async throws {
+        let (outcome, recorded) = try await waitWithReplies(seal: true, timeout: .seconds(60), failingOpens: 1) { sentTask in
+            let sealTo = (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
+            let real = try! Self.result(id: "t-1").sealed(to: try! SealingKey(base64: sealTo ?? ""))
+            return [("rh-real", "t-1", real.jsonLine), ("rh-copy", "t-1", real.jsonLine)]
+        }
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.output.contains("\"randomPassword\":\"pw\""), "\(outcome)")
+        let deleted = recorded.filter { $0.action == "DeleteMessage" }.map(\.body)
+        #expect(deleted.contains { $0.contains("rh-real") } && deleted.contains { $0.contains("rh-copy") }, "\(deleted)")
     }
 
     /// With only such messages, the wait ends at its timeout and says how many it saw (each once,
@@ -610,7 +624,7 @@ import Testing
         replyQueueFlag: Bool = true, visibilityAnswerDelay: Duration = .zero, receiveAnswerDelay: Duration = .zero,
         lastReceiveReplies: [Reply]? = nil, lastReceiveAnswerDelay: Duration? = nil,
         lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil, receiveLog: ReceiveLog? = nil,
-        emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "", failOpening: Bool = false,
+        emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "", failingOpens: Int = 0,
         sqsTOMLFor: ((_ endpoint: String) -> String)? = nil, sendAnswer: ScriptedResponse? = nil,
         replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
@@ -667,9 +681,18 @@ import Testing
             endpoint: server.baseURL, taskQueue: taskQueue, replyQueue: replyQueueFlag ? "replies" : nil, toml: awsTOML,
             sqsTOML: sqsTOMLFor?(server.baseURL) ?? "result_queue_url = \"\(server.baseURL)/123456789012/replies\"")
         var submitter = TaskSubmitter(destination: .sqs(destination), wait: true, timeout: timeout, seal: seal)
-        if failOpening {
-            submitter.openSealed = { _, _ throws(SealedResultError) in
-                throw SealedResultError("this host's libcrypto could not open the sealed result (test)", kind: .hostFailure)
+        if failingOpens > 0 {
+            // The first `failingOpens` opens fail as a libcrypto would; the rest open.
+            let failures = Mutex(0)
+            submitter.openSealed = { result, key throws(SealedResultError) in
+                let failing = failures.withLock { count in
+                    count += 1
+                    return count <= failingOpens
+                }
+                if failing {
+                    throw SealedResultError("this host's libcrypto could not open the sealed result (test)", kind: .hostFailure)
+                }
+                return try result.opened(privateKey: key)
             }
         }
         let outcome = await submitter.submit(taskFor?(destination.replyQueueURL ?? "") ?? task)

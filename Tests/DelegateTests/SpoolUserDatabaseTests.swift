@@ -16,7 +16,7 @@ import Testing
     /// A spool at `root` whose one delegate (`d`, tagged `prod`) has connector `prod`, which admits
     /// group 4242 only, and asks `groupsOf` for a task owner's groups.
     func intake(
-        at root: String, groupsOf: @escaping @Sendable (UInt32) -> Set<UInt32>?
+        at root: String, logger: Logger? = nil, groupsOf: @escaping @Sendable (UInt32) -> Set<UInt32>?
     ) throws -> (Spool, TaskDispatcher, SpoolIntake, ManualClock) {
         let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
         try spool.prepare()
@@ -36,7 +36,7 @@ import Testing
                 accessKeyID: "AKIDUSERDB", delegateName: "d"),
             selection: SelectionPolicy(name: "d", tags: ["prod"], acceptUntagged: true), concurrency: 1, clock: clock,
             status: DelegateStatus(startedAt: Date()), connectors: catalog)
-        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: logger ?? quiet)
         return (spool, dispatcher, intake, clock)
     }
 
@@ -68,6 +68,26 @@ import Testing
         // It ran: the call reached the (fake) endpoint, whose answer it carries.
         #expect(result.attempts == 1 && result.error?.awsRequestId == "req-fake", "\(result)")
         #expect(!FileManager.default.fileExists(atPath: directory.path("new/t-1.json")))
+    }
+
+    /// A task that cannot go back (a new file of its name came into new/ meanwhile) is answered,
+    /// retryable, as before, and the journal says why.
+    @Test func aTaskThatCannotGoBackIsAnsweredSayingWhy() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-user-db-taken")
+        let root = directory.url.path
+        let recorder = LogRecorder()
+        let (_, dispatcher, intake, _) = try intake(at: root, logger: recorder.logger()) { _ in nil }
+        try SpoolProducer(directory: root).enqueue(
+            id: "t-1", data: Data(#"{"id":"t-1","connector":"prod","operation":"getRandomPassword","params":{}}"#.utf8))
+        #expect(chown(directory.path("new/t-1.json"), 4244, 4244) == 0)
+        let claimed = try #require(try intake.claimToRun("t-1.json"))
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: directory.path("new/t-1.json")))
+        await intake.runClaimed(claimed, receivedAt: dispatcher.now)
+        let result = try TaskResult.decode(jsonLine: try #require(FileManager.default.contents(atPath: directory.path("done/t-1.json"))))
+        #expect(result.error?.code == .notAuthorized && result.error?.retryable == true, "\(result)")
+        #expect(recorder.allText.contains("cannot go back to new/ to be tried again, so it is answered: a new file of its name is there"),
+            "\(recorder.allText)")
+        #expect(!intake.deferred.isWaiting("t-1.json", now: dispatcher.now))
     }
 
     /// The names and owners put back are bounded, and a clock set back past when one was put

@@ -7,7 +7,8 @@ import Sealing
 /// Sealed results as their producer reads them: whoever may write `done/` or send to the reply
 /// queue chooses these bytes. The first byte picks what the rest is:
 /// - even: a result line, read as `submit --seal --wait` reads its answer (taken only if its id is
-///   the task's and it opens, or is a failure with nothing to seal) and as `open` prints it;
+///   the task's and it opens, or is a failure with nothing to seal; never one this host's
+///   libcrypto cannot open, whatever the bytes) and as `open` prints it;
 /// - odd: a plaintext, sealed here to the key for task `t` and opened again: it opens exactly
 ///   when it is one JSON object without a key given twice, as that object, and never for
 ///   another task id.
@@ -31,7 +32,11 @@ private let publicKey = try! HPKE.publicKey(privateKey: privateKey)
 private func readResultLine(_ rest: [UInt8]) {
     let text = String(decoding: rest, as: UTF8.self)
     // submit --seal: what it takes is the task's, and either opens or carries nothing to seal.
-    if let taken = TaskSubmitter.result(text, of: "t", privateKey: privateKey) {
+    let reading = TaskSubmitter.reading(text, of: "t", privateKey: privateKey)
+    // No bytes make a working libcrypto fail: a forger cannot pass a result off as one this host
+    // cannot open (which would end another's wait and be deleted).
+    if case .unopenable(let error) = reading { preconditionFailure("a forged result read as unopenable: \(error)") }
+    if case .result(let taken) = reading {
         precondition(taken.id == "t")
         if taken.sealed != nil {
             precondition((try? taken.opened(privateKey: privateKey)) != nil, "a sealed answer taken that does not open")

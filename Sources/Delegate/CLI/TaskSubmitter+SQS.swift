@@ -242,15 +242,21 @@ extension TaskSubmitter {
     /// (`taskMessageId`) another task message than the one sent (`sentMessageID`, nil when that
     /// is not to be compared): an older submission's, not collected. This authenticates nothing:
     /// anyone who may send to the reply queue can send a result, and a sealed one (`--seal`) only
-    /// asks the forger to have read the task's `sealTo` from the task queue. A receive that
-    /// brought only others' messages is followed by a pause (``othersOnlyPause``): put back at
-    /// once, they would come straight back, and the wait would spin receive after receive.
+    /// asks the forger to have read the task's `sealTo` from the task queue. A sealed result of
+    /// this task that this host's libcrypto fails to open (``Reading/unopenable(_:)``) is put back
+    /// to be received and opened again (the failure may pass: no memory for a moment); failing a
+    /// second time, it is taken as the answer: deleted, with its copies, and the wait ends with 69
+    /// (only this submission's key could open it). A receive that brought only others' messages
+    /// is followed by a pause (``othersOnlyPause``): put back at once, they would come straight
+    /// back, and the wait would spin receive after receive.
     private func waitForResult(
         id: String, sentMessageID: String?, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?,
         deadline: ContinuousClock.Instant, logger: Logger
     ) async -> CommandOutcome {
         var strangers = Set<String>()
         var earlier = Set<String>()
+        /// Messages holding this task's sealed result that this host's libcrypto failed to open.
+        var failedOpens = Set<String>()
         /// Makes the messages of `putBack` visible again and deletes those of `delete` (the
         /// result taken and its copies), all at once, by `until`: one after another, a slow
         /// endpoint would leave the last hidden.
@@ -308,7 +314,7 @@ extension TaskSubmitter {
                 return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
             }
             var found: (message: SQSMessage, result: TaskResult, text: String)?
-            var unopenable: (message: SQSMessage, error: SealedResultError)?
+            var unopenable: [(message: SQSMessage, error: SealedResultError)] = []
             var putBack: [String] = []
             var copies: [String] = []
             for message in messages {
@@ -331,7 +337,7 @@ extension TaskSubmitter {
                     strangers.insert(message.messageId)
                     continue
                 case .unopenable(let error):
-                    unopenable = unopenable ?? (message, error)
+                    unopenable.append((message, error))
                     continue
                 }
                 if found == nil {
@@ -344,15 +350,21 @@ extension TaskSubmitter {
             // past the deadline (5 s more at most, counted from it): left, they would be hidden
             // from whoever waits for them for 30 s, or the result would come back after its lease.
             // (The result taken is printed whatever its delete does.)
-            // This task's result that this host's libcrypto could not open (the key is this
-            // submission's alone, so no other can): taken as its answer, and the wait ends.
-            let taken = found?.message ?? unopenable?.message
-            await settle(putBack: putBack, delete: copies + (taken.map { [$0.receiptHandle] } ?? []), by: settleBy)
+            // This task's result that this host's libcrypto could not open: put back to be opened
+            // again the first time; failing again (or beside a result that opened), taken as the
+            // answer with its copies: the key is this submission's alone, so no other can open it.
+            let failedAgain = unopenable.first { failedOpens.contains($0.message.messageId) }
+            let takeUnopenable = found != nil || failedAgain != nil
+            for failed in unopenable {
+                failedOpens.insert(failed.message.messageId)
+                if takeUnopenable { copies.append(failed.message.receiptHandle) } else { putBack.append(failed.message.receiptHandle) }
+            }
+            await settle(putBack: putBack, delete: copies + (found.map { [$0.message.receiptHandle] } ?? []), by: settleBy)
             if let found { return Self.outcome(for: found.result, text: found.text, privateKey: privateKey) }
-            if let unopenable {
+            if let failedAgain {
                 return .failure(
-                    "the result of \(id) came, but \(unopenable.error.message); the task ran, and only this submission's "
-                        + "key could open its result", status: ExitStatus.unavailable)
+                    "the result of \(id) came, but \(failedAgain.error.message), twice; only this submission's key could "
+                        + "open it, so it is lost (the task ran, if the result was its delegate's)", status: ExitStatus.unavailable)
             }
             // Half a second is left for the last receive, which does not wait.
             let resume = min(ContinuousClock.now + Self.othersOnlyPause, deadline - .milliseconds(500))
@@ -370,19 +382,9 @@ extension TaskSubmitter {
             "no result for \(id) on \(reply) within \(timeout)\(seen); the task stays queued", status: ExitStatus.unavailable)
     }
 
-    /// `text` read as a result of the task `id`, or nil if it is none: a result line whose id is `id`; with
-    /// `privateKey` (`--seal`), one whose sealed result opens with it (the task id is bound in), or
-    /// a failure without a result (which carries nothing to seal). An unsealed result, or a success
-    /// without one (every success carries a result, sealed under `sealTo`), is no answer to a task
-    /// that asked for sealing.
-    static func result(_ text: String, of id: String, privateKey: [UInt8]?) -> TaskResult? {
-        if case .result(let result) = reading(text, of: id, privateKey: privateKey) { return result }
-        return nil
-    }
-
     /// What a reply message naming the task holds for its waiter.
     enum Reading {
-        /// The task's result (``result(_:of:privateKey:)``).
+        /// The task's result.
         case result(TaskResult)
         /// No result of the task.
         case none
@@ -390,8 +392,12 @@ extension TaskSubmitter {
         case unopenable(SealedResultError)
     }
 
-    /// ``result(_:of:privateKey:)``, telling apart a sealed result of the task that this host's
-    /// libcrypto could not open (`open` gives it the error of kind `hostFailure`).
+    /// `text` read as a result of the task `id`: a result line whose id is `id`; with `privateKey`
+    /// (`--seal`), one whose sealed result opens with it (the task id is bound in), or a failure
+    /// without a result (which carries nothing to seal). An unsealed result, or a success without
+    /// one (every success carries a result, sealed under `sealTo`), is no answer to a task that
+    /// asked for sealing; a sealed one that this host's libcrypto could not open (`open` gives
+    /// an error of kind `hostFailure`) is told apart.
     static func reading(
         _ text: String, of id: String, privateKey: [UInt8]?,
         open: (TaskResult, [UInt8]) throws(SealedResultError) -> TaskResult = { result, key throws(SealedResultError) in

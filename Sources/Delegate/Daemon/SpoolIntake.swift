@@ -340,6 +340,9 @@ struct SpoolIntake: Sendable {
                     key: "spool-user-database", logger: logger)
                 return true
             }
+            logLimiter.log(
+                .warning, "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: "
+                    + "a new file of its name is there", key: "spool-put-back-failed", logger: logger)
         } catch {
             logLimiter.log(
                 .warning, "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: \(error)",
