@@ -8,30 +8,9 @@ public enum AmazonHost {
     /// - VPC endpoints, `<vpce-id>.<service>.<region>.vpce.amazonaws.com[.cn]`
     /// - STS's global `sts.amazonaws.com`, which signs as us-east-1
     public static func region(ofHost host: String, service: String) -> String? {
-        let host = host.lowercased()
-        guard host.utf8.allSatisfy({ isLowercaseAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
-        else { return nil }
-        let labels = host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        func region(_ label: String) -> String? { isRegionName(label) ? label : nil }
-        let names = [service, service + "-fips"]
-        switch labels.count {
-        case 3 where service == "sts" && labels == ["sts", "amazonaws", "com"]:
-            return "us-east-1"
-        case 4 where names.contains(labels[0]) && (labels[2...] == ["amazonaws", "com"] || labels[2...] == ["api", "aws"]):
-            return region(labels[1])
-        case 5 where names.contains(labels[0]) && labels[2...] == ["amazonaws", "com", "cn"]:
-            return region(labels[1])
-        case 6 where isEndpointID(labels[0]) && labels[1] == service && labels[3...] == ["vpce", "amazonaws", "com"],
-            7 where isEndpointID(labels[0]) && labels[1] == service && labels[3...] == ["vpce", "amazonaws", "com", "cn"]:
-            return region(labels[2])
-        default:
-            return nil
-        }
-    }
-
-    /// ``region(ofHost:service:)`` for an endpoint URL (`https://host[:port][/path]`).
-    public static func region(ofURL url: String, service: String) -> String? {
-        URLParts(url).host.flatMap { region(ofHost: $0, service: service) }
+        guard let labels = labels(of: host) else { return nil }
+        if service == "sts", labels == ["sts", "amazonaws", "com"] { return "us-east-1" }
+        return region(of: labels, service: service, domains: commercialDomains, endpointDomains: commercialEndpointDomains)
     }
 
     /// The region an endpoint override's host names, to sign for it and to judge which
@@ -41,29 +20,51 @@ public enum AmazonHost {
     /// `.cloud.adc-e.uk`, and their VPC endpoints). Not to trust a host with anything: SQS judges
     /// where a result may go by ``region(ofHost:service:)`` alone.
     public static func signingRegion(ofHost host: String, service: String) -> String? {
-        var host = host.lowercased()
+        var host = host
         if host.count > 1, host.hasSuffix(".") { host.removeLast() }
         if let region = region(ofHost: host, service: service) { return region }
+        guard let labels = labels(of: host) else { return nil }
+        return region(of: labels, service: service, domains: otherPartitionDomains, endpointDomains: otherPartitionDomains)
+    }
+
+    /// The domains of Amazon's commercial and China partitions' service hosts, as labels; of
+    /// their VPC endpoints (`vpce.` before them). The other partitions' (``AWSServiceEndpoint``'s).
+    private static let commercialDomains = [["amazonaws", "com"], ["api", "aws"], ["amazonaws", "com", "cn"]]
+    private static let commercialEndpointDomains = [["amazonaws", "com"], ["amazonaws", "com", "cn"]]
+    private static let otherPartitionDomains = AWSServiceEndpoint.partitionDomains.map { entry in
+        entry.domain.split(separator: ".").map(String.init)
+    }
+
+    /// `host`'s labels, lowercased; nil for a host with anything but letters, digits, dots and
+    /// hyphens (so that no other parser reads it otherwise).
+    private static func labels(of host: String) -> [String]? {
+        let host = host.lowercased()
         guard host.utf8.allSatisfy({ isLowercaseAlphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") })
         else { return nil }
-        let labels = host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        for (_, domain) in AWSServiceEndpoint.partitionDomains {
-            let suffix = domain.split(separator: ".").map(String.init)
-            if labels.count == 2 + suffix.count, [service, service + "-fips"].contains(labels[0]),
-                Array(labels[2...]) == suffix, isRegionName(labels[1])
-            {
-                return labels[1]
-            }
-            if labels.count == 4 + suffix.count, isEndpointID(labels[0]), labels[1] == service, labels[3] == "vpce",
-                Array(labels[4...]) == suffix, isRegionName(labels[2])
-            {
-                return labels[2]
-            }
+        return host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// The region `labels` name as `<service>[-fips].<region>.<domain>` for one of `domains`, or
+    /// as `<vpce-id>.<service>.<region>.vpce.<domain>` for one of `endpointDomains`.
+    private static func region(
+        of labels: [String], service: String, domains: [[String]], endpointDomains: [[String]]
+    ) -> String? {
+        for domain in domains
+        where labels.count == 2 + domain.count && (labels[0] == service || labels[0] == service + "-fips")
+            && labels[2...].elementsEqual(domain) && isRegionName(labels[1])
+        {
+            return labels[1]
+        }
+        for domain in endpointDomains
+        where labels.count == 4 + domain.count && isEndpointID(labels[0]) && labels[1] == service && labels[3] == "vpce"
+            && labels[4...].elementsEqual(domain) && isRegionName(labels[2])
+        {
+            return labels[2]
         }
         return nil
     }
 
-    /// ``signingRegion(ofHost:service:)`` for an endpoint URL.
+    /// ``signingRegion(ofHost:service:)`` for an endpoint URL (`https://host[:port][/path]`).
     public static func signingRegion(ofURL url: String, service: String) -> String? {
         URLParts(url).host.flatMap { signingRegion(ofHost: $0, service: service) }
     }

@@ -55,9 +55,9 @@ public struct JSONParser {
     private var offset = 0
     private var depth = 0
     private var hasDuplicateKeys = false
-    /// Set by ``objectMembers(validatingUTF8:)`` only: where the value of each key of the
-    /// outermost object lies in `bytes` (the first of a key given twice).
-    private var memberRanges: [JSONKey: Range<Int>]?
+    /// Set by ``objectMembers(validatingUTF8:)`` only: each key of the outermost object's value
+    /// and where it lies in `bytes` (the last of a key given twice).
+    private var memberRanges: [JSONKey: ObjectMembers.Member]?
     /// Set by ``duplicateKeys(in:shallowDepth:)`` only: the path to the value being read is
     /// kept, and the first duplicate key recorded, and every one at most `shallowDepth` deep.
     private let tracksPath: Bool
@@ -118,10 +118,15 @@ public struct JSONParser {
         return DuplicateKeys(first: parser.firstDuplicate, shallow: parser.shallowDuplicates)
     }
 
-    /// Where the value of each member of the JSON object in `bytes` is written.
+    /// The members of the JSON object in `bytes`, each with where its value is written.
     public struct ObjectMembers: Sendable {
-        /// Byte offsets into `bytes`, without the white space around the value.
-        public var textRanges: [JSONKey: Range<Int>]
+        public struct Member: Sendable {
+            public var value: JSONValue
+            /// Byte offsets into `bytes`, without the white space around the value.
+            public var textRange: Range<Int>
+        }
+
+        public var members: [JSONKey: Member]
     }
 
     /// The members of `bytes` if they are valid UTF-8 and one JSON object, each with the range
@@ -136,8 +141,8 @@ public struct JSONParser {
         parser.skipWhitespace()
         guard parser.peek() == UInt8(ascii: "{"), case .object? = parser.parseValue() else { return nil }
         parser.skipWhitespace()
-        guard parser.offset == parser.bytes.count, let ranges = parser.memberRanges else { return nil }
-        return ObjectMembers(textRanges: ranges)
+        guard parser.offset == parser.bytes.count, let members = parser.memberRanges else { return nil }
+        return ObjectMembers(members: members)
     }
 
     /// The value in `bytes` if they are valid UTF-8 and one JSON value; nil otherwise.
@@ -195,7 +200,9 @@ public struct JSONParser {
             guard let value = parseValue() else { return nil }
             if tracksPath { path.removeLast() }
             // Of a key given twice, the last one's text.
-            if depth == 1, memberRanges != nil { memberRanges?[JSONKey(key)] = valueStart..<offset }
+            if depth == 1, memberRanges != nil {
+                memberRanges?[JSONKey(key)] = ObjectMembers.Member(value: value, textRange: valueStart..<offset)
+            }
             members.append(JSONObject.Member(key: key, value: value))
             skipWhitespace()
             if consume(UInt8(ascii: "}")) { return object(from: firstMember) }

@@ -76,7 +76,7 @@ extension SecretsManagerClient {
                 return .failure(
                     notAnObject(field, name: name, looksLikeOne: Self.startsAnObject(bytes), requestId: requestId, attempts: attempts))
             }
-            guard let range = members.textRanges[JSONKey(field)] else {
+            guard let member = members.members[JSONKey(field)] else {
                 return .failure(
                     AWSError(
                         kind: .validation,
@@ -86,12 +86,9 @@ extension SecretsManagerClient {
                         attempts: attempts
                     ))
             }
-            // A string unescaped (its text, valid in the object, is valid alone); any other value as written.
-            let written = UnsafeRawBufferPointer(rebasing: bytes[range])
-            if written.first == UInt8(ascii: "\""), let string = JSONParser.parse(validatingUTF8: written)?.value.stringValue {
-                return .success(string)
-            }
-            return .success(String(decoding: written, as: UTF8.self))
+            // A string unescaped; any other value as written.
+            let written = UnsafeRawBufferPointer(rebasing: bytes[member.textRange])
+            return .success(member.value.stringValue ?? String(decoding: written, as: UTF8.self))
         }
         let fieldValue = try found.get()
         return SecretField(output: output, fieldValue: fieldValue)

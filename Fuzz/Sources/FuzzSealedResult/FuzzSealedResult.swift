@@ -32,7 +32,7 @@ private let publicKey = try! HPKE.publicKey(privateKey: privateKey)
 private func readResultLine(_ rest: [UInt8]) {
     let text = String(decoding: rest, as: UTF8.self)
     // submit --seal: what it takes is the task's, and either opens or carries nothing to seal.
-    let reading = TaskSubmitter.reading(text, of: "t", privateKey: privateKey)
+    let reading = TaskSubmitter.reading(text, of: "t", privateKey: privateKey, open: TaskSubmitter.open)
     // No bytes make a working libcrypto fail: a forger cannot pass a result off as one this host
     // cannot open (which would end another's wait and be deleted).
     if case .unopenable(let error) = reading { preconditionFailure("a forged result read as unopenable: \(error)") }

@@ -378,6 +378,12 @@ extension TaskSubmitter {
         if !earlier.isEmpty {
             seen += "; \(earlier.count) result(s) of an earlier submission of \(id) were left on the queue"
         }
+        if !failedOpens.isEmpty {
+            // Put back to be opened again, and no receive came in time to try: it ran.
+            return .failure(
+                "the result of \(id) came, but this host's libcrypto could not open it, and there was no time within "
+                    + "\(timeout) to try again; it was left on \(reply)\(seen)", status: ExitStatus.unavailable)
+        }
         return .failure(
             "no result for \(id) on \(reply) within \(timeout)\(seen); the task stays queued", status: ExitStatus.unavailable)
     }
@@ -400,9 +406,7 @@ extension TaskSubmitter {
     /// an error of kind `hostFailure`) is told apart.
     static func reading(
         _ text: String, of id: String, privateKey: [UInt8]?,
-        open: (TaskResult, [UInt8]) throws(SealedResultError) -> TaskResult = { result, key throws(SealedResultError) in
-            try result.opened(privateKey: key)
-        }
+        open: (TaskResult, [UInt8]) throws(SealedResultError) -> TaskResult
     ) -> Reading {
         guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)), result.id == id else { return .none }
         guard let privateKey else { return .result(result) }

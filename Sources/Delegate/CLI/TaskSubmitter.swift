@@ -27,7 +27,10 @@ public struct TaskSubmitter: Sendable {
     /// Makes `--seal`'s one-off key pair (tests make it fail).
     var makeKeyPair: @Sendable () throws -> HPKE.KeyPair = { try HPKE.generateKeyPair() }
     /// Opens a sealed result of `submit --sqs --seal --wait` (tests make the host's libcrypto fail).
-    var openSealed: @Sendable (TaskResult, [UInt8]) throws(SealedResultError) -> TaskResult = { result, key throws(SealedResultError) in
+    var openSealed: @Sendable (TaskResult, [UInt8]) throws(SealedResultError) -> TaskResult = Self.open
+
+    /// `result` opened with `key` (``TaskResult/opened(privateKey:)``).
+    static func open(_ result: TaskResult, _ key: [UInt8]) throws(SealedResultError) -> TaskResult {
         try result.opened(privateKey: key)
     }
     /// How long `--spool --wait` waits, once it has the result, for the delegate to drop its
