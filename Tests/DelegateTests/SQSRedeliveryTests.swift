@@ -82,6 +82,40 @@ import Testing
         #expect(!recorder.allText.contains("rh-2"), "receipt handles are never logged")
     }
 
+    /// A message received again just as its first run finishes (that run remembers its answer,
+    /// deletes with the newest handle it knows and ends, all between this receive's two looks) is
+    /// not run again: either the first run knew of this receipt's handle and deleted with it, or
+    /// this receive finds the message answered and deletes it itself.
+    @Test func aMessageComingBackAsItsRunEndsIsNotRunAgain() throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let (intake, http, queue, _, _, _) = try Self.setUp(endpoint)
+        defer { http.shutdown() }
+        let key = AnsweredMessages.Key(queueURL: queue.url, messageID: "m-1")
+        let now = ContinuousClock.now
+        #expect(intake.admit(key, receiptHandle: "rh-1", now: now, answeredKeptFor: .seconds(120)) == .fresh)
+
+        var firstRunDeletedWith: String?
+        let finishFirstRun = {
+            // As reply(...) and handle(...) do: remember the answer, delete, end.
+            intake.answered.remember(key, now: now, keptFor: .seconds(120))
+            firstRunDeletedWith = intake.running.newestHandle(key) ?? "rh-1"
+            intake.running.end(key)
+        }
+        var finishedBetweenLooks = false
+        let second = intake.admit(key, receiptHandle: "rh-2", now: now, answeredKeptFor: .seconds(120)) {
+            finishFirstRun()
+            finishedBetweenLooks = true
+        }
+        if !finishedBetweenLooks { finishFirstRun() }
+        #expect(second != .fresh, "run a second time")
+        #expect(second == .answered || firstRunDeletedWith == "rh-2", "\(second), deleted with \(firstRunDeletedWith ?? "-")")
+        #expect(intake.running.newestHandle(key) == nil)
+        // Received again after all that, it is answered (and deleted), not run.
+        #expect(intake.admit(key, receiptHandle: "rh-3", now: now, answeredKeptFor: .seconds(120)) == .answered)
+        #expect(intake.running.newestHandle(key) == nil)
+    }
+
     /// One queue spelt two ways (a reload listed it under another spelling, and the old loop
     /// still finishes; here its Amazon SQS host and the dual-stack one, both reached through the
     /// endpoint override): a message is known by its queue, not by the spelling it came through.

@@ -26,8 +26,8 @@ extension SQSQueuePoller {
         logger[metadataKey: "sqs_message_id"] = "\(ShownText.prefix(message.messageId, bytes: Self.loggedMessageIDLength))"
         let receivedAt = dispatcher.now
         let answeredKey = key(of: message)
-        // Remembered again from now: a message whose deletes keep failing comes back every lease.
-        if intake.answered.renewIfRemembered(answeredKey, now: .now, keptFor: answeredKeptFor) {
+        switch intake.admit(answeredKey, receiptHandle: message.receiptHandle, now: .now, answeredKeptFor: answeredKeptFor) {
+        case .answered:
             logger.info(
                 """
                 an SQS task message whose result was already sent came back (its delete had not taken effect); \
@@ -40,13 +40,14 @@ extension SQSQueuePoller {
             // message.
             await delete(message, counted: false, newestHandle: message.receiptHandle, logger: logger)
             return
-        }
-        guard intake.running.begin(answeredKey, receiptHandle: message.receiptHandle) else {
+        case .runningHere:
             logger.warning(
                 "an SQS task message came back while it runs here (its lease lapsed); not run twice: the run under way goes on with its new receipt handle",
                 metadata: ["event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(Self.receiveCount(of: message))"])
             intake.status.update(queue.url) { $0.redelivered += 1 }
             return
+        case .fresh:
+            break
         }
         // Received again meanwhile: its lease is extended, and it is deleted or released, with the
         // newest receipt handle. (One received after its delete comes back and is deleted then.)
