@@ -380,6 +380,7 @@ import TestSupport
             } catch {
                 #expect(error.description.contains("allowed_groups"), "\(error)")
                 #expect(error.description.contains("by its number (getent group NAME)"), "\(error)")
+                #expect(error.description.contains("entry 1 \"\(name)\" must be"), "the entry is named: \(error)")
             }
         }
     }

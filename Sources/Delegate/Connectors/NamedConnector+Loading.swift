@@ -195,9 +195,11 @@ extension NamedConnector {
             {
                 entries.append(name)
             } else {
+                // The entry as written (a name is no secret), so that one of many is found.
+                let shown = element.string.map { " " + DelegateConfiguration.quoted($0) } ?? ""
                 throw error(
                     key,
-                    "entry \(index + 1) must be a user or group name (letters, digits, '.', '_', '-', '$') or a numeric id: "
+                    "entry \(index + 1)\(shown) must be a user or group name (letters, digits, '.', '_', '-', '$') or a numeric id: "
                         + "name a directory service's user or group with another spelling (an '@', a space, a '\\') "
                         + "by its number (getent group NAME)")
             }

@@ -96,5 +96,23 @@ chmod 0750 /etc/secrets-delegate/connectors.d
 restart_delegate
 expect_eq "delegate with connectors.d 0750 again" "$(systemctl is-active secrets-delegate.service)" active
 
+# A directory service's group name (a space: `Domain Users`) in allowed_groups is refused, at
+# check-config and at the start, saying to give its number.
+key_connector boot-ad boot-ad
+printf 'allowed_groups = ["Domain Users"]\n' >>/etc/secrets-delegate/connectors.d/boot-ad.toml
+secrets-delegate check-config >"$LOGS/ad-check.out" 2>&1
+expect_eq "check-config with allowed_groups = [\"Domain Users\"], exit status" "$?" 78
+grep -q 'by its number' "$LOGS/ad-check.out" && ok "check-config says to give the group by its number" ||
+    fail "check-config did not say to give its number: $(head -c 300 "$LOGS/ad-check.out")"
+journal_mark directory-name
+systemctl restart secrets-delegate.service 2>/dev/null
+expect_stopped_for_good "with allowed_groups = [\"Domain Users\"]"
+by_number() { journal_since directory-name | grep -q "boot-ad.toml allowed_groups: entry 1 \"Domain Users\".*by its number"; }
+wait_until 20 by_number && ok "the failed start names the entry and says to give its number" ||
+    fail "no 'by its number' error: $(journal_since directory-name | tail -n 3 | tr '\n' '|' | head -c 500)"
+rm /etc/secrets-delegate/connectors.d/boot-ad.toml
+restart_delegate
+expect_eq "delegate without the directory-service name" "$(systemctl is-active secrets-delegate.service)" active
+
 # (An operator's file: purge keeps it, so the purge check later would find /etc/secrets-delegate.)
 rm /etc/secrets-delegate/connectors.d/boot-named.toml

@@ -39,6 +39,20 @@ if [ -n "$why" ] && ! grep -q 'Argument list too long' <<<"$why"; then
 else
     fail "the unit was not failed for want of the socket: ${why:-its journal says nothing about credentials}"
 fi
+# With SetCredential= for the same id, as README says, the unit starts with that value instead.
+cat >/etc/systemd/system/boot-cred-off.service <<UNIT
+[Service]
+Type=oneshot
+LoadCredential=db-password:$sock
+SetCredential=db-password:boot-fallback-value
+ExecStart=/bin/sh -c 'cat "\$CREDENTIALS_DIRECTORY/db-password" >$LOGS/cred-off-fallback.out'
+UNIT
+systemctl daemon-reload
+rm -f "$LOGS/cred-off-fallback.out"
+systemctl start boot-cred-off.service 2>/dev/null
+expect_eq "a unit with SetCredential= beside LoadCredential= through the socket turned off" \
+    "$(unit_prop boot-cred-off.service Result)" success
+expect_eq "the credential it got (SetCredential='s value)" "$(cat "$LOGS/cred-off-fallback.out" 2>/dev/null)" boot-fallback-value
 rm -f /etc/systemd/system/boot-cred-off.service
 
 # Without socket activation (the socket unit masked), a delegate whose credentials_socket_path is

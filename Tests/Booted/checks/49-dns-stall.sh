@@ -18,6 +18,9 @@ submit dns-stall "$task" --wait --timeout 100
 status=$?
 took=$(($(date +%s) - started))
 expect_eq "submit --wait of a read whose endpoint cannot be resolved, exit status (a failed task)" "$status" 1
+# The premise: the delegate's query reached the silent nameserver (its service starts at the first
+# datagram), so the name was not answered some other way.
+expect_eq "a query reached the silent nameserver (its service started)" "$(systemctl is-active boot-dns-blackhole.service)" active
 grep -q '"status":"failed"' "$LOGS/dns-stall.out" && grep -q '"code":"EndpointUnreachable"' "$LOGS/dns-stall.out" &&
     ok "its result: failed, EndpointUnreachable ($(grep -o '"message":"[^"]*"' "$LOGS/dns-stall.out" | head -c 200))" ||
     fail "its result: $(head -c 400 "$LOGS/dns-stall.out") $(head -c 300 "$LOGS/dns-stall.err")"
