@@ -203,7 +203,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
     }
 
     /// How long a stop waits for its refusals to be read: systemd's helper reads at once.
-    static let refusalDrainTime: Duration = .seconds(2)
+    public static let refusalDrainTime: Duration = .seconds(2)
 
     /// Closes every connection now, answered or not (for synchronous callers, tests among them;
     /// never from the cooperative pool: it waits for the server's queue).

@@ -95,7 +95,7 @@ struct Run: AsyncParsableCommand {
             SIGHUP re-reads the configuration (RELOADING=1, \
             then READY=1); one that arrives during start-up is served once the delegate is ready, one that \
             arrives during a stop is not served. SIGTERM or SIGINT stops gracefully: STOPPING=1 and intake \
-            closed, tasks in flight given 30 s, SQS results of finished tasks sent (until 75 s after the \
+            closed, tasks in flight given 30 s, SQS results of finished tasks sent (until 73 s after the \
             signal at most), then exit 0; tasks still running then are cancelled: a spool task stays \
             claimed and runs again at the next start, an SQS task's message is made visible again. \
             An SQS task message that comes back after this delegate sent its result (its delete had not taken \

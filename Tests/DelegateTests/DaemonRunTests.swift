@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import Delegate
+import TaskQueue
 
 /// The run's phases keep systemd's notifications in order: no READY=1 once a stop began, and an
 /// intake that opens after the stop's first step closes itself.
@@ -55,11 +56,11 @@ import Testing
         let seconds = try #require(Int(line.dropFirst("TimeoutStopSec=".count).prefix { $0.isNumber }))
         #expect(line.hasSuffix("\(seconds)s"), "\(line)")
         #expect(DelegateDaemon.gracePeriod < DelegateDaemon.stopBudget, "the drain fits in the budget")
-        // The budget, then the credentials socket's and the task socket's drains, then a margin
-        // for closing the rest.
+        // The budget, then the credentials socket's drain and the wait for its refusals to be
+        // read, the task socket's drain, then a margin for closing the rest.
         #expect(
-            DelegateDaemon.stopBudget + DelegateDaemon.credentialsDrainTime + DelegateDaemon.taskSocketDrainTime
-                + .seconds(5) <= .seconds(seconds))
+            DelegateDaemon.stopBudget + DelegateDaemon.credentialsDrainTime + CredentialSocketServer.refusalDrainTime
+                + DelegateDaemon.taskSocketDrainTime + .seconds(5) <= .seconds(seconds))
     }
 
     /// Every target the service waits for is named where the docs tell an operator why a unit

@@ -20,9 +20,10 @@ public final class DelegateDaemon: Sendable {
     public static let gracePeriod: Duration = .seconds(30)
     /// How long a graceful stop may take up to the SQS loops' settling, counted from SIGTERM: the
     /// unit's `TimeoutStopSec=90s` less the 5 s each the credentials socket's and the task
-    /// socket's connections are given after it, and a margin of 5 s. The drain takes at most
-    /// `gracePeriod` of it.
-    public static let stopBudget: Duration = .seconds(75)
+    /// socket's connections are given after it, the 2 s the credentials socket's refusals are
+    /// given to be read, and a margin of 5 s (the spool's cancelled tasks, the HTTP client's
+    /// close). The drain takes at most `gracePeriod` of it.
+    public static let stopBudget: Duration = .seconds(73)
 
     let settings: Settings
     let components: Components

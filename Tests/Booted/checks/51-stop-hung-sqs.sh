@@ -1,5 +1,5 @@
 # A stop while an SQS receive hangs (an endpoint that takes the connection and never answers,
-# request_timeout_seconds at its 3600 s) ends within TimeoutStopSec=90s, as the contract's 75 s
+# request_timeout_seconds at its 3600 s) ends within TimeoutStopSec=90s, as the contract's 73 s
 # budget for the SQS loops promises: Result=success, not a kill by systemd's stop timer.
 # The endpoint: a stream socket nobody accepts on (its service sleeps), so requests wait unanswered.
 blackhole_socket boot-tcp-blackhole ListenStream=127.0.0.10:8080
@@ -21,7 +21,7 @@ started=$(date +%s)
 systemctl stop secrets-delegate.service
 took=$(($(date +%s) - started))
 expect_eq "Result after a stop with an SQS receive hung" "$(unit_prop secrets-delegate.service Result)" success
-[ "$took" -lt 85 ] && ok "the stop took ${took} s (the SQS loops' budget: 75 s after SIGTERM; TimeoutStopSec 90 s)" ||
+[ "$took" -lt 85 ] && ok "the stop took ${took} s (the SQS loops' budget: 73 s after SIGTERM; TimeoutStopSec 90 s)" ||
     fail "the stop took ${took} s"
 journal_since hung-sqs-stop >"$LOGS/hung-sqs-stop.journal"
 grep -q '^stopped' "$LOGS/hung-sqs-stop.journal" && ok "the delegate logged its stopped line" ||
