@@ -45,7 +45,8 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     public static let maximumLength = 1024
 
     /// FIFO queues' names end in `.fifo`; messages to them need a group and a deduplication id.
-    public var isFIFO: Bool { url.hasSuffix(".fifo") }
+    /// A trailing `/` names the same queue (as in ``namesSameQueue(as:throughOneEndpoint:)``).
+    public var isFIFO: Bool { path.hasSuffix(".fifo") }
 
     public var description: String { url }
 

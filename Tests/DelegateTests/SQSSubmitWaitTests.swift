@@ -520,6 +520,22 @@ import Testing
         #expect(outcome.errorOutput.contains("could not be sent") == !unsure, "\(outcome.errorOutput)")
     }
 
+    /// A reply queue that cannot be read (it does not exist: a typo in --reply-queue) is found only
+    /// at the first receive, after the task was sent: the error says the task was sent and runs,
+    /// so that it is not sent again as if nothing had happened.
+    @Test func aReplyQueueThatCannotBeReadSaysTheTaskWasSent() async throws {
+        let (outcome, recorded) = try await waitWithReplies(
+            timeout: .seconds(20),
+            receiveAnswer: ScriptedResponse(
+                status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
+                body: #"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#)
+        ) { _ in [] }
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(recorded.filter { $0.action == "SendMessage" }.count == 1, "\(recorded.map(\.action))")
+        #expect(outcome.errorOutput.contains("cannot be read: QueueDoesNotExist"), "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains("the task t-1 was sent"), "\(outcome.errorOutput)")
+    }
+
     /// A send none of whose attempts got through (the queue's port refuses connections; tried
     /// twice) was not sent, and says so.
     @Test func aSendThatNeverConnectedWasNotSent() async throws {
@@ -647,7 +663,7 @@ import Testing
         lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil, receiveLog: ReceiveLog? = nil,
         emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "", failingOpens: Int = 0,
         sqsTOMLFor: ((_ endpoint: String) -> String)? = nil, sendAnswer: ScriptedResponse? = nil,
-        replies: @escaping @Sendable (String) -> [Reply]
+        receiveAnswer: ScriptedResponse? = nil, replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
         let calls = Mutex<[(action: String, body: String)]>([])
@@ -664,6 +680,7 @@ import Testing
                 if let sendAnswer { return sendAnswer }
                 return ScriptedResponse(status: 200, headers: json, body: #"{"MessageId":"task-message"}"#)
             case "ReceiveMessage":
+                if let receiveAnswer { return receiveAnswer }
                 // The first receive asking to wait a second or less comes in the deadline's last
                 // two seconds: the wait's last but one or its last (a loaded host may answer the
                 // last but one too late for another). It brings `lastReceiveReplies`.

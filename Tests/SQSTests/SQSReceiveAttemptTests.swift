@@ -29,6 +29,16 @@ import Testing
         #expect(ids[2] != nil && ids[2] != first, "the next receive has another")
     }
 
+    /// A trailing `/` names the same queue (SDKs add one), FIFO as without.
+    @Test func aFIFOQueueURLWithATrailingSlashIsFIFO() async throws {
+        #expect(try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/results.fifo/").isFIFO)
+        #expect(try !SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/results/").isFIFO)
+        let http = ScriptedHTTPClient()
+        http.script(.any, .json(["Messages": [] as [Any]]))
+        try await receive(from: "https://sqs.test/123456789012/tasks.fifo/", http)
+        #expect(http.requests.first?.json?["ReceiveRequestAttemptId"] as? String != nil)
+    }
+
     @Test func aStandardQueuesReceiveCarriesNone() async throws {
         let http = ScriptedHTTPClient()
         http.script(.any, .json(["Messages": [] as [Any]]))

@@ -311,7 +311,11 @@ extension TaskSubmitter {
                     lastReceive = false
                     continue
                 }
-                return .failure("the reply queue \(reply) cannot be read: \(error)", status: ExitStatus.unavailable)
+                // Found only now, after the send: the task runs, and its result goes to that queue.
+                return .failure(
+                    "the reply queue \(reply) cannot be read: \(error); the task \(id) was sent and runs, its result "
+                        + "going to that queue: look for it there before sending the task again",
+                    status: ExitStatus.unavailable)
             }
             var found: (message: SQSMessage, result: TaskResult, text: String)?
             var unopenable: [(message: SQSMessage, error: SealedResultError)] = []
