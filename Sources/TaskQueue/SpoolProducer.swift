@@ -189,6 +189,12 @@ public struct SpoolProducer: Sendable {
 
     /// The delegate directory in `cur/` holding a claimed task `<id>.json` (a task with the id
     /// runs), nil if none does or `cur/` cannot be looked into.
+    /// The delegate whose claim (in `cur/<delegate>/`) holds the task `id`, if one does: it is
+    /// running there.
+    public func claimingDelegate(id: String) -> String? {
+        runningTask(id: id)
+    }
+
     private func runningTask(id: String) -> String? {
         guard let reader = try? DirectoryReader(path: directory + "/cur") else { return nil }
         while let entries = try? reader.next(limit: 64), !entries.isEmpty {

@@ -454,7 +454,7 @@ struct Open: ParsableCommand {
             Exits 1, printing nothing, if the result does not authenticate under the key and its task id; \
             64 if the key file cannot be used: it must be a regular file that only its owner may read or \
             write (no group or other permission bits: 0600 as keygen makes it, or 0400), holding the key keygen wrote, or the input is no \
-            result it can use (not a result, a sealed result of another algorithm or a malformed one); 69 if \
+            result it can use (not a result, saying why; a sealed result of another algorithm or a malformed one); 69 if \
             this host's libcrypto fails while opening it (the result and key may be fine); 74 if \
             standard output refuses the result.
             """)
@@ -467,6 +467,7 @@ struct Open: ParsableCommand {
 
     func run() throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
-        try finish(ResultOpener(keyPath: key).open(try readInput(result, limit: ResultOpener.maximumInput, what: "a result")))
+        let input = try readInput(result, limit: ResultOpener.maximumInput, what: "a result")
+        try finish(ResultOpener(keyPath: key).open(input, from: result == "-" ? nil : result))
     }
 }

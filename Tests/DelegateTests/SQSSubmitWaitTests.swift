@@ -520,6 +520,25 @@ import Testing
         #expect(outcome.errorOutput.contains("could not be sent") == !unsure, "\(outcome.errorOutput)")
     }
 
+    /// A queue URL refused says where it was given: `--sqs`, `--reply-queue` or the task's
+    /// `replyTo` (the same rules refuse each, so the rule alone does not tell which).
+    @Test func aRefusedQueueURLSaysWhereItWasGiven() async throws {
+        let closed = try #require(LoopbackPorts.ClosedPort())
+        defer { closed.close() }
+        let endpoint = "http://127.0.0.1:\(closed.port)"
+        let task = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8)
+        var spaced = try destination(endpoint: endpoint, replyQueue: "re sults")
+        var outcome = await TaskSubmitter(destination: .sqs(spaced), wait: true, timeout: .seconds(5)).submit(task)
+        #expect(outcome.status == 64 && outcome.errorOutput.contains("--reply-queue: a queue URL"), "\(outcome)")
+        spaced = try destination(endpoint: endpoint, taskQueue: "ta sks")
+        outcome = await TaskSubmitter(destination: .sqs(spaced), wait: false, timeout: .seconds(5)).submit(task)
+        #expect(outcome.status == 64 && outcome.errorOutput.contains("--sqs: a queue URL"), "\(outcome)")
+        let withReplyTo = Data(#"{"id":"t-1","operation":"getRandomPassword","replyTo":"https://u:p@sqs.us-east-1.amazonaws.com/1/r"}"#.utf8)
+        outcome = await TaskSubmitter(destination: .sqs(try destination(endpoint: endpoint)), wait: true, timeout: .seconds(5))
+            .submit(withReplyTo)
+        #expect(outcome.status == 64 && outcome.errorOutput.contains("the task's replyTo: a queue URL"), "\(outcome)")
+    }
+
     /// A reply queue that cannot be read (it does not exist: a typo in --reply-queue) is found only
     /// at the first receive, after the task was sent: the error says the task was sent and runs,
     /// so that it is not sent again as if nothing had happened.

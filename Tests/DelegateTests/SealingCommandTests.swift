@@ -130,6 +130,12 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["result.key"])
     }
 
+    @Test func theRemovedKeyFilesPathIsShownEscaped() {
+        let line = ResultKeyFile.removedLine(path: "k\u{1B}]0;owned\u{07}")
+        #expect(!line.utf8.contains(0x1B) && !line.utf8.contains(0x07), "\(line.debugDescription)")
+        #expect(line.contains("k\\u{1b}]0;owned\\u{7} was removed"), "\(line.debugDescription)")
+    }
+
     // MARK: open
 
     @Test func openPrintsTheResultItHolds() throws {
@@ -147,6 +153,33 @@ import Testing
         let pretty = try JSONSerialization.data(
             withJSONObject: JSONSerialization.jsonObject(with: Data(sealed.jsonLine.utf8)), options: [.prettyPrinted])
         #expect(ResultOpener(keyPath: keyPath).open(pretty).output == result().jsonLine)
+    }
+
+    /// Input that is no result says why (the member and the rule, never a value) and where it
+    /// came from; `submit --wait` given such an answer prints none of it on stdout, with or
+    /// without `--seal`.
+    @Test func inputThatIsNoResultSaysWhyAndPrintsNothing() throws {
+        let directory = try TemporaryDirectory(prefix: "open")
+        let keyPath = directory.path("k")
+        _ = ResultKeyFile.generate(out: keyPath)
+        let line = result().jsonLine
+        let twice = Data(("{\"delegate\":\"d\"," + line.dropFirst()).utf8)
+        let noAttempts = Data(line.replacingOccurrences(of: #""attempts":"#, with: #""tries":"#).utf8)
+        let badTime = Data(line.replacingOccurrences(of: #""receivedAt":""#, with: #""receivedAt":"x"#).utf8)
+        for (input, reason) in [
+            (twice, "a key is given twice"), (noAttempts, "attempts is required"),
+            (badTime, "receivedAt is not an ISO 8601 UTC timestamp"), (Data("[1]".utf8), "not a JSON object"),
+        ] {
+            let opened = ResultOpener(keyPath: keyPath).open(input, from: "r.json")
+            #expect(opened.status == 64 && opened.output.isEmpty, "\(opened)")
+            #expect(opened.errorOutput.contains("r.json is not a result"), "\(opened.errorOutput)")
+            #expect(opened.errorOutput.hasSuffix(": " + reason), "\(opened.errorOutput)")
+            let submitted = try #require(TaskSubmitter.outcome(forResult: input, expectedID: nil))
+            #expect(submitted.status == 69 && submitted.output.isEmpty, "\(submitted)")
+            #expect(submitted.errorOutput.hasSuffix("not a result: " + reason), "\(submitted.errorOutput)")
+            #expect(!submitted.errorOutput.contains("s3cr3t-canary"))
+        }
+        #expect(ResultOpener(keyPath: keyPath).open(twice).errorOutput.contains("the input is not a result"))
     }
 
     @Test func openPrintsNothingAndExits1IfTheResultDoesNotAuthenticate() throws {

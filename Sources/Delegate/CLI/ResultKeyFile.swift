@@ -1,6 +1,7 @@
 import DelegateClient
 import FoundationEssentials
 import Glibc
+import SafeText
 import Sealing
 import AWSCore
 
@@ -34,6 +35,12 @@ public enum ResultKeyFile {
     /// Prints what ``generate(out:)`` made (``CommandOutcome/emit()``); the exit status. When
     /// stdout refused the public key, the key file goes too: nothing can give its public key
     /// again, and keygen can simply run again.
+    /// The line saying the key file at `path` was removed, the path shown as every error line
+    /// shows text (control characters escaped: a terminal is not told to do anything).
+    static func removedLine(path: String) -> String {
+        "secrets-delegate: \(ShownText.escaped(path)) was removed, its public key unprinted; run keygen again\n"
+    }
+
     public static func printed(_ outcome: CommandOutcome, out path: String) -> Int32 {
         // A reader gone (a closed pipe) is a refusal like any other: SIGPIPE would end the
         // process with the key file left and its public key never printed.
@@ -42,8 +49,7 @@ public enum ResultKeyFile {
         let status = outcome.emit()
         if outcome.status == ExitStatus.success, status != ExitStatus.success {
             unlink(path)
-            FileDescriptorWriter.writeAll(
-                STDERR_FILENO, Array("secrets-delegate: \(path) was removed, its public key unprinted; run keygen again\n".utf8))
+            FileDescriptorWriter.writeAll(STDERR_FILENO, Array(removedLine(path: path).utf8))
         }
         return status
     }

@@ -19,15 +19,21 @@ public struct ResultOpener: Sendable {
         self.keyPath = keyPath
     }
 
-    public func open(_ input: Data) -> CommandOutcome {
+    /// - Parameter source: where `input` came from, for messages (a path; nil: standard input).
+    public func open(_ input: Data, from source: String? = nil) -> CommandOutcome {
         let privateKey: [UInt8]
         switch ResultKeyFile.read(keyPath) {
         case .success(let key): privateKey = key
         case .failure(let error): return .failure(error.message, status: ExitStatus.usage)
         }
-        guard let result = try? TaskResult.decode(jsonLine: input) else {
+        let result: TaskResult
+        do {
+            result = try TaskResult.decode(jsonLine: input)
+        } catch {
             return .failure(
-                "the input is not a result (one JSON object as the delegate writes it)", status: ExitStatus.usage)
+                "\(source ?? "the input") is not a result (one JSON object as the delegate writes it): "
+                    + TaskResult.readingProblem(error),
+                status: ExitStatus.usage)
         }
         // Not sealed: the input as it came (members this version does not know, its layout), less
         // the line end `emit` writes again.

@@ -80,13 +80,21 @@ extension TaskSubmitter {
         case _?:
             return .failure("the task's replyTo must be a queue URL string", status: ExitStatus.usage)
         }
+        // Each URL read where it was given, so that a refusal names which one it was.
+        func queueURL(_ url: String, _ what: String) throws(AWSError) -> SQSQueueURL {
+            do throws(AWSError) {
+                return try SQSQueueURL(url)
+            } catch {
+                throw AWSError.validation(.invalidTask, "\(what): \(error.message)")
+            }
+        }
         let queue: SQSQueueURL
         var reply: SQSQueueURL?
         var body = task
         do throws(AWSError) {
-            queue = try SQSQueueURL(target.queueURL)
+            queue = try queueURL(target.queueURL, "--sqs")
             if let given = target.replyQueueURL {
-                reply = try SQSQueueURL(given)
+                reply = try queueURL(given, "--reply-queue")
                 if let own = object["replyTo"]?.stringValue, own != given {
                     return .failure(
                         "the task's replyTo (\(own.prefix(200))) is not --reply-queue (\(given.prefix(200))): "
@@ -100,9 +108,9 @@ extension TaskSubmitter {
                     body = withReply
                 }
             } else if let replyTo = object["replyTo"]?.stringValue {
-                reply = try SQSQueueURL(replyTo)
+                reply = try queueURL(replyTo, "the task's replyTo")
             } else if !target.configuration.sqs.resultQueueURL.isEmpty {
-                reply = try SQSQueueURL(target.configuration.sqs.resultQueueURL)
+                reply = try queueURL(target.configuration.sqs.resultQueueURL, "[sqs] result_queue_url")
             }
         } catch {
             return .failure(error.message, status: ExitStatus.usage)

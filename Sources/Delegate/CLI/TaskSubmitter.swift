@@ -258,8 +258,11 @@ public struct TaskSubmitter: Sendable {
             }
         } catch {
             if error.code == .timedOut {
+                // A claimed task runs; submitting it again would be refused as running.
+                let state = producer.claimingDelegate(id: taskID).map { "the task is running (claimed by delegate \($0))" }
                 outcome = .failure(
-                    "no result for \(taskID) within \(timeout); the task stays queued", status: ExitStatus.unavailable)
+                    "no result for \(taskID) within \(timeout); \(state ?? "the task stays queued")",
+                    status: ExitStatus.unavailable)
             } else if error.code == .invalidName || error.code == .alreadyExists {
                 outcome = .failure("\(error)", status: ExitStatus.usage)
             } else {
@@ -277,12 +280,17 @@ public struct TaskSubmitter: Sendable {
     /// id is no answer (the id is bound into the seal; as on the SQS path).
     static func outcome(forResult line: Data, expectedID: String?, privateKey: [UInt8]? = nil) -> CommandOutcome? {
         let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()
-        guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)) else {
+        let result: TaskResult
+        do {
+            result = try TaskResult.decode(jsonLine: Data(text.utf8))
+        } catch {
             if let refusal = SecretFetcher.socketRefusal(inLine: line) { return .refused(refusal) }
-            // With --seal, stdout is for the opened result only: what could not be read is not printed.
+            // Nothing on stdout, as `get` prints nothing: part of what could not be read may be
+            // part of a secret, and a script takes stdout for the result. (A spool result stays in
+            // done/ to be looked at: only one printed is deleted.)
             return CommandOutcome(
-                output: privateKey == nil ? text : "",
-                errorOutput: "secrets-delegate: the delegate answered with something that is not a result",
+                errorOutput: "secrets-delegate: the delegate answered with something that is not a result: "
+                    + TaskResult.readingProblem(error),
                 status: ExitStatus.unavailable)
         }
         // Another task's result; with --seal, a line without an id too (the id is bound into the seal).

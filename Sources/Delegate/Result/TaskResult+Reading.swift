@@ -49,6 +49,15 @@ extension TaskResult {
         stale = try fields.optionalBool("stale") ?? false
     }
 
+    /// Why ``decode(jsonLine:)`` refused a line: the member and the rule broken, never a value.
+    static func readingProblem(_ error: any Error) -> String {
+        switch error {
+        case let error as ReadingError: error.description
+        case let problem as TaskProblem: problem.message
+        default: "not a result"
+        }
+    }
+
     private static func date(_ fields: TaskObject, _ key: String) throws -> Date {
         guard let date = Timestamp.parse(try fields.string(key)) else {
             throw ReadingError(description: "\(fields.label(key)) is not an ISO 8601 UTC timestamp")

@@ -1,0 +1,35 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// `submit --spool --wait` past its timeout says where the task is: queued in `new/`, or running
+/// (claimed by a delegate), where submitting it again would be refused as running.
+@Suite struct SpoolSubmitWaitTests {
+    @Test func aTimeoutSaysTheTaskRunsWhenADelegateClaimedIt() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-wait")
+        let spool = directory.path("spool")
+        for sub in ["/tmp", "/new", "/cur/d-1", "/done"] {
+            try FileManager.default.createDirectory(atPath: spool + sub, withIntermediateDirectories: true)
+        }
+        let task = Data(#"{"id":"t-1","connector":"c","operation":"getRandomPassword","params":{}}"#.utf8)
+        // A delegate that claims the task and never answers.
+        let claimer = Task {
+            let queued = spool + "/new/t-1.json"
+            for _ in 0..<3000 where !FileManager.default.fileExists(atPath: queued) {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return rename(queued, spool + "/cur/d-1/t-1.json") == 0
+        }
+        let outcome = await TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(3)).submit(task)
+        #expect(try await claimer.value, "the stand-in delegate claimed the task")
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(outcome.errorOutput.hasSuffix("the task is running (claimed by delegate d-1)"), "\(outcome.errorOutput)")
+
+        // Never claimed, it stays queued.
+        let other = Data(#"{"id":"t-2","connector":"c","operation":"getRandomPassword","params":{}}"#.utf8)
+        let queued = await TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(1)).submit(other)
+        #expect(queued.errorOutput.hasSuffix("the task stays queued"), "\(queued.errorOutput)")
+    }
+}
