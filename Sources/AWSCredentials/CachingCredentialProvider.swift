@@ -32,14 +32,21 @@ public actor CachingCredentialProvider: CredentialProvider {
     /// The last failed fetch's error, kept while ``lastFailureAt`` is within the failure hold.
     private var lastFailure: AWSError?
 
+    /// Logs a failed refresh's warning: at once by default; the registry's assumed-role sessions
+    /// through a rate limit (a task may name any role, each with its own session).
+    public typealias FailureLog = @Sendable (_ message: String, _ metadata: Logger.Metadata, _ logger: Logger) -> Void
+
+    private let failureLog: FailureLog
+
     public init(
         source: any CredentialSource, clock: any WallClock = SystemWallClock(), policy: RefreshPolicy = RefreshPolicy(),
-        refreshLogger: Logger? = nil
+        refreshLogger: Logger? = nil, failureLog: FailureLog? = nil
     ) {
         self.source = source
         self.clock = clock
         self.policy = policy
         self.refreshLogger = refreshLogger
+        self.failureLog = failureLog ?? { message, metadata, logger in logger.warning("\(message)", metadata: metadata) }
     }
 
     /// What the status object reports about this provider.
@@ -139,13 +146,13 @@ public actor CachingCredentialProvider: CredentialProvider {
             // just before the expiry must not keep the first caller after it from fetching.
             lastFailure = cached.map { !isExpired($0, now: now) } == true ? nil : error
             lastError = error.description
-            logger.warning(
+            failureLog(
                 "credentials refresh failed: \(error.description)",
-                metadata: [
+                [
                     "event": "credentials-refresh-failed", "credential_source": "\(source.name)",
                     "error_code": "\(error.code)",
-                ]
-            )
+                ],
+                logger)
         }
         let pending = waiters
         waiters.removeAll()

@@ -17,6 +17,7 @@ public final class CredentialProviderRegistry: Sendable {
     private let delegateName: String
     private let clock: any WallClock
     private let refreshLogger: Logger?
+    private let roleFailureLog: CachingCredentialProvider.FailureLog?
     private let stsClient: @Sendable (String) -> AWSClient
     private let state: Mutex<State>
 
@@ -40,18 +41,23 @@ public final class CredentialProviderRegistry: Sendable {
     /// - Parameters:
     ///   - stsClient: the STS client for a region (one per region, shared).
     ///   - logger: what assumed-role sessions' shared refreshes log with (the daemon's).
+    ///   - roleFailureLog: logs an assumed-role session's failed refresh (the daemon's: through its
+    ///     rate limit, since an inline connector's task chooses its role and external id, and so
+    ///     how many sessions fail); nil: at once.
     public init(
         identity: IdentityProvider,
         refStore: CredentialRefStore,
         delegateName: String,
         clock: any WallClock = SystemWallClock(),
         logger: Logger? = nil,
+        roleFailureLog: CachingCredentialProvider.FailureLog? = nil,
         stsClient: @escaping @Sendable (String) -> AWSClient
     ) {
         self.state = Mutex(State(identity: identity, refStore: refStore))
         self.delegateName = delegateName
         self.clock = clock
         self.refreshLogger = logger
+        self.roleFailureLog = roleFailureLog
         self.stsClient = stsClient
     }
 
@@ -121,7 +127,8 @@ public final class CredentialProviderRegistry: Sendable {
             if let cached = state.withLock({ $0.roles.value(for: key) }) { return cached }
             let source = try AssumeRoleSource(
                 role: role, delegateName: delegateName, base: identity, sts: stsClient(region))
-            let provider = CachingCredentialProvider(source: source, clock: clock, refreshLogger: refreshLogger)
+            let provider = CachingCredentialProvider(
+                source: source, clock: clock, refreshLogger: refreshLogger, failureLog: roleFailureLog)
             return state.withLock { state in
                 guard state.generation == generation else { return provider }
                 if let raced = state.roles.value(for: key) { return raced }

@@ -5,6 +5,7 @@ import HTTP
 import Logging
 import SigV4
 import TestSupport
+import Synchronization
 import Testing
 
 /// What a reload changes in the registry: the identity and the credential directories are
@@ -69,6 +70,41 @@ import Testing
     /// The status lists the sessions held or failed: IMDS, a source the environment's keys serve
     /// before (the default order), is never asked, and is not listed as if it were the identity
     /// in use; once asked (the keys gone), it is.
+    /// An assumed-role session's failed refresh is logged through the registry's `roleFailureLog`
+    /// (the daemon's rate limit: an inline connector's task chooses its role and external id, so
+    /// how many sessions fail), not straight to the logger.
+    @Test func anAssumedRolesFailedRefreshGoesThroughTheRoleFailureLog() async throws {
+        let imds = try IMDSServer(credentials: fakeCredentials("base"), expiration: Date().addingTimeInterval(3600))
+        defer { imds.stop() }
+        let http = try loopbackHTTPClient()
+        let closed = try #require(LoopbackPorts.ClosedPort())
+        defer { closed.close() }
+        let routed = Mutex<[String]>([])
+        let recorder = LogRecorder()
+        let registry = CredentialProviderRegistry(
+            identity: identity(imds, http: http), refStore: CredentialRefStore(directories: []),
+            delegateName: "registry-test", logger: recorder.logger(),
+            roleFailureLog: { message, metadata, _ in
+                routed.withLock { $0.append("\(metadata["event"] ?? "-") \(message)") }
+            },
+            stsClient: { region in
+                AWSClient(
+                    endpoint: AWSServiceEndpoint(signingName: "sts", region: region, url: "http://127.0.0.1:\(closed.port)"),
+                    options: AWSClientOptions(maxAttempts: 1), httpClient: http)
+            })
+        for externalID in ["id-1", "id-2"] {
+            let role = CredentialSpec.assumeRole(
+                AssumeRoleCredentials(
+                    roleARN: "arn:aws:iam::123456789012:role/sm", externalID: externalID, durationSeconds: 3600))
+            await #expect(throws: AWSError.self) {
+                _ = try await registry.provider(for: role, region: "us-east-1").credentials(logger: recorder.logger())
+            }
+        }
+        let lines = routed.withLock { $0 }
+        #expect(lines.count == 2 && lines.allSatisfy { $0.hasPrefix("credentials-refresh-failed ") }, "\(lines)")
+        #expect(!recorder.records.contains { $0.contains("credentials-refresh-failed") }, "\(recorder.records)")
+    }
+
     @Test func aSourceNeverAskedIsNotListed() async throws {
         let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
         defer { server.stop() }

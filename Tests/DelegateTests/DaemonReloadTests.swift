@@ -219,6 +219,19 @@ import Testing
         #expect(harness.daemon.configuration.current.delegate.name == "reload-test")
     }
 
+    /// RESTART_KEYS lists the keys comma-separated, as the reloaded event's CHANGED does, so one
+    /// split reads both (the message itself reads ", ").
+    @Test func restartKeysAreCommaSeparatedAsChangedIs() async throws {
+        let harness = try Harness(Self.configuration(name: "reload-test", spoolDir: "/var/tmp/reload-spool-a"))
+        defer { harness.http.shutdown() }
+
+        try await harness.reload(Self.configuration(name: nil, spoolDir: "/var/tmp/reload-spool-b"))
+
+        let warning = try #require(harness.recorder.records.first { $0.contains("restart_keys=") })
+        let keys = try #require(warning.split(separator: " ").first { $0.hasPrefix("restart_keys=") })
+        #expect(keys == "restart_keys=delegate.name,queue.spool_dir" || keys == "restart_keys=queue.spool_dir,delegate.name", "\(warning)")
+    }
+
     /// The `Credential=<access key id>/...` of a SigV4 `Authorization` header.
     private func signingKey(of request: RecordedRequest?) -> String? {
         guard let authorization = request?.headers["Authorization"],

@@ -57,6 +57,9 @@ extension DelegateDaemon {
                 delegateName: configuration.delegate.name,
                 clock: clock,
                 logger: logger,
+                roleFailureLog: { message, metadata, logger in
+                    logLimiter.warning(message, metadata: metadata, key: "credentials-refresh-failed", logger: logger)
+                },
                 stsClient: { region in clients.sts(region: region) }
             )
             // Ages on the continuous clock: a wall clock stepped back keeps nothing fresh longer.

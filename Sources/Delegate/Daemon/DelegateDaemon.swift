@@ -312,10 +312,11 @@ public final class DelegateDaemon: Sendable {
         let changed = loaded.keysChanged(from: current)
         let waiting = changed.filter { !$0.appliesOnReload }
         if !waiting.isEmpty {
-            let names = waiting.map(\.dottedName).joined(separator: ", ")
+            let names = waiting.map(\.dottedName)
             logger.warning(
-                "reload: these keys change only at a restart and keep their running values: \(names)",
-                metadata: ["restart_keys": "\(names)"])
+                "reload: these keys change only at a restart and keep their running values: \(names.joined(separator: ", "))",
+                // Comma-separated as the reloaded event's CHANGED is, so one split reads both.
+                metadata: ["restart_keys": "\(names.joined(separator: ","))"])
         }
         let fresh = waiting.reduce(loaded) { fresh, key in fresh.replacing(key, from: current) }
         // The socket's peers first: a task of a peer it no longer allows, waiting for a slot, is
