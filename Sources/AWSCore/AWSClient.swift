@@ -45,7 +45,12 @@ public final class AWSClient: Sendable {
     /// The time by AWS's clock as far as this client knows it: the local clock corrected by the
     /// skew learned from refused requests.
     public func serverTime() -> Date {
-        clock.now().addingTimeInterval(clockSkew.currentOffset)
+        serverTime(of: clock.now())
+    }
+
+    /// `local`, a time by this host's clock, by AWS's clock as far as this client knows it.
+    public func serverTime(of local: Date) -> Date {
+        local.addingTimeInterval(clockSkew.currentOffset)
     }
 
     /// Signs and sends `call`, retrying as the standard retry mode allows.

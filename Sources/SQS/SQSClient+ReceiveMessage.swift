@@ -15,7 +15,8 @@ extension SQSClient {
 
         public init(
             maxMessages: Int = 1, waitSeconds: Int = 20, visibilitySeconds: Int? = nil,
-            attributeNames: [String] = ["ApproximateReceiveCount"], messageAttributeNames: [String] = ["All"]
+            attributeNames: [String] = ["ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp"],
+            messageAttributeNames: [String] = ["All"]
         ) {
             self.maxMessages = maxMessages
             self.waitSeconds = waitSeconds

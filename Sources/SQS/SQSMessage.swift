@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// One received message: its body, the handle that deletes it or changes its visibility (valid for
 /// this receipt only), and the attributes asked for.
 public struct SQSMessage: Sendable, Equatable, Decodable {
@@ -25,6 +27,13 @@ public struct SQSMessage: Sendable, Equatable, Decodable {
 
     /// How many times SQS has handed this message out, this time included (when asked for).
     public var receiveCount: Int? { attributes["ApproximateReceiveCount"].flatMap { Int($0) } }
+
+    /// When SQS first handed this message out (when asked for; milliseconds since the epoch).
+    public var firstReceivedAt: Date? {
+        attributes["ApproximateFirstReceiveTimestamp"].flatMap { Int64($0) }.map {
+            Date(timeIntervalSince1970: TimeInterval($0) / 1000)
+        }
+    }
 
     enum CodingKeys: String, CodingKey {
         case messageId = "MessageId", receiptHandle = "ReceiptHandle", body = "Body", attributes = "Attributes"

@@ -54,9 +54,15 @@ extension SecretsManagerClient {
     /// is marked deleted); the deletion is then confirmed with `DescribeSecret` and reported as
     /// done, with the date it was scheduled for. Only a deletion made while this call ran counts:
     /// one scheduled by someone else before is the refusal it is.
+    ///
+    /// - Parameter earlierRunSince: when an earlier run of the same task may have made its calls
+    ///   (by this host's clock): a task run again after a crash or a stop cut it off, its result
+    ///   never given. Its first attempt refused so is confirmed as well, a deletion made since
+    ///   then counting as the task's own.
     public func deleteSecret(
         name: String,
         recovery: DeletionRecovery = .defaultWindow,
+        earlierRunSince: Date? = nil,
         logger: Logger
     ) async throws(AWSError) -> SecretsManagerResponse<DeleteSecretOutput> {
         var request = DeleteSecretRequest(secretId: try namespace.fullName(for: name))
@@ -74,14 +80,17 @@ extension SecretsManagerClient {
         let started = ContinuousClock.now
         do {
             return try await perform("DeleteSecret", request, as: DeleteSecretOutput.self, logger: logger)
-        } catch where error.attempts > 1 && error.code == .invalidRequestException && recovery != .none {
+        } catch where (error.attempts > 1 || earlierRunSince != nil) && error.code == .invalidRequestException
+            && recovery != .none
+        {
             // The call's span in AWS's time: its end as the client reckons AWS's time now, and
             // its length measured on the monotonic clock. (AWS's time read at the start could be
             // off by a skew learned only during the call, an hour on a slow host: a deletion
             // someone else made before the call would then pass for this call's.)
             let ended = aws.serverTime()
             let span = ContinuousClock.now - started
-            let begun = ended.addingTimeInterval(-(span / .seconds(1)))
+            var begun = ended.addingTimeInterval(-(span / .seconds(1)))
+            if let earlierRunSince { begun = min(begun, aws.serverTime(of: earlierRunSince)) }
             // The refusal, its attempts counting the DescribeSecret requests made to check it too.
             var refusal = error
             let scheduled: SecretsManagerResponse<DescribeSecretOutput>
@@ -104,7 +113,9 @@ extension SecretsManagerClient {
                 throw refusal
             }
             logger.notice(
-                "DeleteSecret was retried and refused because the secret is marked deleted: an earlier attempt scheduled its deletion",
+                error.attempts > 1
+                    ? "DeleteSecret was retried and refused because the secret is marked deleted: an earlier attempt scheduled its deletion"
+                    : "DeleteSecret was refused because the secret is marked deleted, since an earlier run of the task: that run scheduled its deletion",
                 // The name as DescribeSecret gave it, bounded as names are (an endpoint may send anything).
                 metadata: ["secret_name": "\(ShownText.prefix(scheduled.value.name, bytes: SecretReference.maximumNameLength))"])
             return SecretsManagerResponse(

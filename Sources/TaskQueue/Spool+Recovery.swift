@@ -7,6 +7,15 @@ import Synchronization
 /// What an earlier run left: its claimed tasks run again, other delegates' claims noted, and old
 /// results swept.
 extension Spool {
+    /// When a task recovered at a start was claimed by the earlier run (its file's status change,
+    /// which the claim's rename made and nothing after it does): that run may have made its
+    /// calls since. Nil if the file cannot be looked at.
+    public func claimedAt(_ claimed: ClaimedTask) -> Date? {
+        guard let info = try? FileIO.lstat(claimed.path) else { return nil }
+        return Date(
+            timeIntervalSince1970: TimeInterval(info.st_ctim.tv_sec) + TimeInterval(info.st_ctim.tv_nsec) / 1_000_000_000)
+    }
+
     /// Tasks left in `cur/<delegate>/` by an earlier run of this delegate that died: run them again.
     public func recoverClaimed() throws(TaskQueueError) -> [ClaimedTask] {
         guard let reader = try DirectoryReader(path: claimDirectory) else { return [] }

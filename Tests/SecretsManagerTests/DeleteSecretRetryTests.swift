@@ -64,6 +64,24 @@ import Testing
         #expect(deleted.attempts == 3)
     }
 
+    /// An earlier run of the task (claimed or received before, no result given) may have made the
+    /// deletion: a first attempt's refusal is confirmed too, a deletion since then counting as
+    /// the task's own, one from before that run as someone else's.
+    @Test func aFirstRefusalIsConfirmedAgainstAnEarlierRun() async throws {
+        func attempt(deletedAt: Date) async throws(AWSError) -> SecretsManagerResponse<SecretsManagerClient.DeleteSecretOutput> {
+            let http = ScriptedHTTPClient()
+            http.script(.target("secretsmanager.DeleteSecret"), .awsError("InvalidRequestException", message: "marked for deletion"))
+            http.script(.target("secretsmanager.DescribeSecret"), Self.marked(deletedAt: deletedAt))
+            return try await client(http).deleteSecret(
+                name: "app", earlierRunSince: Self.today.addingTimeInterval(-3600), logger: logger)
+        }
+        let own = try await attempt(deletedAt: Self.today.addingTimeInterval(-1800))
+        #expect(own.value.deletionDate == Self.today.addingTimeInterval(-1800 + 30 * 86_400))
+        #expect(own.attempts == 2)
+        let before = await #expect(throws: AWSError.self) { try await attempt(deletedAt: Self.today.addingTimeInterval(-7200)) }
+        #expect(before?.code.rawValue == "InvalidRequestException")
+    }
+
     /// Not retried, the same refusal is the answer (the secret was deleted before this task), and
     /// so is a retried refusal DescribeSecret does not confirm.
     @Test func anUnretriedOrUnconfirmedRefusalIsReported() async throws {

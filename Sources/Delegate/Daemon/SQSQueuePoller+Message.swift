@@ -201,6 +201,10 @@ extension SQSQueuePoller {
                 "connector_kind": "\(task.connectorKind)",
                 "operation": "\(task.operation.name.rawValue)", "receive_count": "\(Self.receiveCount(of: message))",
             ])
+        var task = task
+        // Handed out before (its lease lapsed, its delegate died or stopped): that run may have
+        // made its calls since it first received the message, and given no result.
+        if (message.receiveCount ?? 1) > 1 { task.earlierRunSince = message.firstReceivedAt }
         var settled: (destination: SQSQueueURL?, message: SQSBatchMessage?) = (nil, nil)
         let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger) { ran in
             let decided = settle(ran, replyTo: replyTo, destinationAtStart: destinationAtStart, for: message, logger: logger)

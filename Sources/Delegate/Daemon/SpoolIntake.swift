@@ -267,8 +267,10 @@ struct SpoolIntake: Sendable {
                         return
                     }
                     result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
-                case .success(let task):
+                case .success(var task):
                     connectorKind = task.connectorKind
+                    // Claimed by an earlier run that gave no result: it may have made its calls.
+                    if claimed.recovered { task.earlierRunSince = spool.claimedAt(claimed) }
                     // What runs is what was claimed, which may not be what the peek matched (the
                     // file was replaced in between, or could not be judged then; one recovered at
                     // start may have been claimed by a run that stopped before it judged it, and

@@ -55,7 +55,8 @@ extension DeleteSecretParams: DelegateOperation {
             case .window(let days): .days(days)
             case .forceWithoutRecovery: .none
             }
-        let response = try await runner.client.deleteSecret(name: secret.name, recovery: recovery, logger: runner.logger)
+        let response = try await runner.client.deleteSecret(
+            name: secret.name, recovery: recovery, earlierRunSince: runner.task.earlierRunSince, logger: runner.logger)
         let output = response.value
         return runner.outcome(
             ["name": runner.name(output.name), "arn": .string(output.arn), "deletionDate": date(output.deletionDate)],

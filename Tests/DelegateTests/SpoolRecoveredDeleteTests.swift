@@ -1,0 +1,109 @@
+import AWSCore
+import Foundation
+import Logging
+import SQS
+import TaskQueue
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// A `deleteSecret` task recovered at a start (its earlier run claimed it and gave no result: a
+/// crash, or a stop that cut its call off) may find the secret marked deleted by that run: its
+/// first attempt's refusal is confirmed with DescribeSecret, and a deletion made since the claim
+/// is the task's own, a success. A task claimed for the first time gets the refusal as it is.
+@Suite struct SpoolRecoveredDeleteTests {
+    static let task = #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"deleteSecret","params":{"name":"app"}}"#
+
+    /// Secrets Manager refusing the delete because `app` is marked deleted, at `markedDeletedAt`
+    /// as DescribeSecret says.
+    static func secretsManager(markedDeletedAt: Date) -> ScriptedHTTPClient {
+        let http = ScriptedHTTPClient()
+        http.script(
+            .target("secretsmanager.DeleteSecret"),
+            .awsError("InvalidRequestException", message: "You can't perform this operation on the secret because it was marked for deletion."))
+        http.script(
+            .target("secretsmanager.DescribeSecret"),
+            .json([
+                "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:app-AbCd", "Name": "app",
+                "DeletedDate": markedDeletedAt.timeIntervalSince1970,
+            ]))
+        return http
+    }
+
+    /// Runs the task claimed in a fresh spool (recovered at a start or not) against a Secrets
+    /// Manager that refuses the delete as marked deleted a second after the claim; its result.
+    func run(recovered: Bool) async throws -> [String: Any] {
+        let directory = try TemporaryDirectory(prefix: "spool-recovered-delete")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(Self.task.utf8))
+        var claimed = try #require(try spool.claim("t-1.json"))
+        if recovered {
+            let found = try spool.recoverClaimed()
+            claimed = try #require(found.first)
+            try #require(claimed.recovered)
+        }
+        let http = Self.secretsManager(markedDeletedAt: Date().addingTimeInterval(1))
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: http, delegateName: "d", accessKeyID: "AKIDRECOVEREDDELETE", clock: SystemWallClock())
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        await intake.runClaimed(claimed, receivedAt: Date())
+        let data = try #require(FileManager.default.contents(atPath: directory.path("done/t-1.json")))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test func aRecoveredDeleteFindingTheSecretMarkedSinceItsClaimSucceeds() async throws {
+        let result = try await run(recovered: true)
+        #expect(result["status"] as? String == "succeeded", "\(result)")
+        let deletion = try #require((result["result"] as? [String: Any])?["deletionDate"] as? String)
+        #expect(!deletion.isEmpty)
+    }
+
+    @Test func aFirstRunsRefusalIsTheRefusalItIs() async throws {
+        let result = try await run(recovered: false)
+        #expect(result["status"] as? String == "failed", "\(result)")
+        #expect((result["error"] as? [String: Any])?["code"] as? String == "InvalidRequestException", "\(result)")
+    }
+}
+
+/// The same through SQS: a message handed out before (`ApproximateReceiveCount` over 1) may have
+/// run on a delegate that died or stopped; a deletion made since SQS first handed it out
+/// (`ApproximateFirstReceiveTimestamp`) is the task's own.
+@Suite struct SQSRedeliveredDeleteTests {
+    func run(receiveCount: Int) async throws -> String {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let now = Date()
+        let secretsManager = SpoolRecoveredDeleteTests.secretsManager(markedDeletedAt: now.addingTimeInterval(-60))
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: secretsManager, accessKeyID: "AKIDREDELIVEREDDELETE", clock: SystemWallClock())
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [try endpoint.queue("tasks").url], region: "us-east-1", endpoint: endpoint.server.baseURL,
+            waitSeconds: 1, visibilitySeconds: 30, resultQueueURL: try endpoint.queue("results").url)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: section, sleeper: RecordingSleeper(), dispatcher: dispatcher, logger: quiet)
+        defer { http.shutdown() }
+        let firstReceived = Int64(now.addingTimeInterval(-120).timeIntervalSince1970 * 1000)
+        await SQSQueuePoller(queue: try endpoint.queue("tasks"), intake: intake, logger: quiet).handle(
+            SQSMessage(
+                messageId: "m-1", receiptHandle: "rh-1", body: SpoolRecoveredDeleteTests.task,
+                attributes: ["ApproximateReceiveCount": "\(receiveCount)", "ApproximateFirstReceiveTimestamp": "\(firstReceived)"]),
+            lease: 30)
+        let sent = endpoint.bodies(of: "SendMessage") + endpoint.bodies(of: "SendMessageBatch")
+        return try #require(sent.first, "\(endpoint.actions)")
+    }
+
+    @Test func aRedeliveredDeleteFindingTheSecretMarkedSinceItsFirstReceiveSucceeds() async throws {
+        let sent = try await run(receiveCount: 2)
+        #expect(sent.contains(#"\"status\":\"succeeded\""#) && sent.contains("deletionDate"), "\(sent)")
+    }
+
+    @Test func aFirstReceivesRefusalIsTheRefusalItIs() async throws {
+        let sent = try await run(receiveCount: 1)
+        #expect(sent.contains(#"\"status\":\"failed\""#) && sent.contains("InvalidRequestException"), "\(sent)")
+    }
+}
