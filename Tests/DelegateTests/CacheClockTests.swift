@@ -38,7 +38,7 @@ import Testing
 
         for step in [-200.0, 400, 3600] {
             wall.advance(by: step)
-            guard case .fresh = cache.lookup(key) else {
+            guard case .fresh = cache.lookup(key, connector: connector) else {
                 Issue.record("a wall-clock step of \(step) s changed the entry's age")
                 return
             }

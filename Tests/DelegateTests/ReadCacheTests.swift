@@ -178,6 +178,26 @@ import TestSupport
         #expect(again.cached == true)
     }
 
+    /// A new current version whose id differs from the cached one's only in how a character is
+    /// composed (`é` and `e` + U+0301: equal to Swift's `==`, two versions to AWS) is a new version:
+    /// read again past the TTL, not renewed.
+    @Test func aVersionIDThatDiffersOnlyInItsBytesIsANewVersion() async throws {
+        let fixture = ReadCacheFixture(ttl: 60)
+        let composed = String(repeating: "t", count: 32) + "\u{E9}"
+        let decomposed = String(repeating: "t", count: 32) + "e\u{301}"
+        #expect(composed == decomposed, "Swift finds them equal")
+        fixture.fake.recreate("devops/db", "first", versionId: composed)
+        #expect(try await fixture.run().secretText == "first")
+        // Deleted and created twice: the ARN's suffix comes back to the cached one's.
+        fixture.fake.recreate("devops/db", "x", versionId: "tmp-" + String(repeating: "0", count: 32))
+        fixture.fake.recreate("devops/db", "second", versionId: decomposed)
+        fixture.clock.advance(by: 61)
+        let after = try await fixture.run()
+        #expect(after.secretText == "second")
+        #expect(after.cached == false)
+        #expect(fixture.fake.calls("GetSecretValue") == 2)
+    }
+
     @Test func versionsAndStagesAreKeysOfTheirOwn() async throws {
         let fixture = ReadCacheFixture(ttl: 60)
         let v1 = fixture.fake.put("devops/db", "first")
@@ -414,8 +434,13 @@ import TestSupport
             token: token ?? cache.beginRead())
     }
 
-    func isCached(_ cache: SecretCache, _ name: String, connector: String = "prod") -> Bool {
-        if case .miss = cache.lookup(Self.key(name, connector: connector)) { return false }
+    /// Whether `cache` holds `name` for the connector `connector`, as it is in force (`installed`;
+    /// ``connector(_:ttl:stale:)`` by default): a lookup under any other is a miss, whatever is held.
+    func isCached(
+        _ cache: SecretCache, _ name: String, connector: String = "prod", installed: NamedConnector? = nil
+    ) -> Bool {
+        let key = Self.key(name, connector: connector)
+        if case .miss = cache.lookup(key, connector: installed ?? Self.connector(connector)) { return false }
         return true
     }
 
@@ -542,13 +567,13 @@ import TestSupport
         let refresh = cache.beginRead()
         cache.store(Self.output("devops/db", version: "v2"), for: key, connector: Self.connector(), token: refresh)
         cache.store(Self.output("devops/db", version: "v1"), for: key, connector: Self.connector(), token: slow)
-        guard case .fresh(let held) = cache.lookup(key) else {
+        guard case .fresh(let held) = cache.lookup(key, connector: Self.connector()) else {
             Issue.record("not cached")
             return
         }
         #expect(held.versionId == "v2")
         cache.store(Self.output("devops/db", version: "v3"), for: key, connector: Self.connector(), token: cache.beginRead())
-        guard case .fresh(let newer) = cache.lookup(key) else {
+        guard case .fresh(let newer) = cache.lookup(key, connector: Self.connector()) else {
             Issue.record("not cached")
             return
         }
@@ -565,10 +590,10 @@ import TestSupport
         let key = Self.key("devops/db")
         cache.store(Self.output("devops/db"), for: key, connector: connector, token: cache.beginRead())
         clock.advance(by: 400)
-        #expect(cache.staleValue(key) != nil, "within its stale window")
+        #expect(cache.staleValue(key, connector: connector) != nil, "within its stale window")
         clock.advance(by: -1800)
-        #expect(cache.staleValue(key) == nil)
-        if case .fresh = cache.lookup(key) { Issue.record("served fresh after the clock went back") }
+        #expect(cache.staleValue(key, connector: connector) == nil)
+        if case .fresh = cache.lookup(key, connector: connector) { Issue.record("served fresh after the clock went back") }
         cache.purgeExpired()
         #expect(cache.statistics.entries == 0)
     }
@@ -588,14 +613,14 @@ import TestSupport
         clock.advance(by: 6)
         #expect(cache.renew(key, versionId: "v1", stages: nil, connector: old, token: cache.beginRead()) == nil)
         #expect(cache.renew(key, versionId: "v1", stages: nil, connector: current, token: oldToken) == nil)
-        if case .fresh = cache.lookup(key) { Issue.record("renewed by a read that may not") }
+        if case .fresh = cache.lookup(key, connector: current) { Issue.record("renewed by a read that may not") }
         #expect(cache.renew(key, versionId: "v1", stages: nil, connector: current, token: cache.beginRead()) != nil)
-        guard case .fresh = cache.lookup(key) else {
+        guard case .fresh = cache.lookup(key, connector: current) else {
             Issue.record("not renewed")
             return
         }
         clock.advance(by: 6)
-        guard case .expired = cache.lookup(key) else {
+        guard case .expired = cache.lookup(key, connector: current) else {
             Issue.record("renewed for longer than the connector's TTL")
             return
         }
@@ -606,22 +631,25 @@ import TestSupport
         store(cache, "db", connector: "prod")
         store(cache, "db", connector: "staging")
         let token = cache.beginRead()
-        cache.update(connectors: ["prod": Self.connector("prod", ttl: 30), "staging": Self.connector("staging")])
-        #expect(!isCached(cache, "db", connector: "prod"))
+        let reloaded = Self.connector("prod", ttl: 30)
+        cache.update(connectors: ["prod": reloaded, "staging": Self.connector("staging")])
+        #expect(!isCached(cache, "db", connector: "prod", installed: reloaded))
         #expect(isCached(cache, "db", connector: "staging"))
         // A read that began before the reload stores nothing, even for the connector as it is now.
-        cache.store(
-            Self.output("db"), for: Self.key("db", connector: "prod"), connector: Self.connector("prod", ttl: 30),
-            token: token)
-        #expect(!isCached(cache, "db", connector: "prod"))
+        cache.store(Self.output("db"), for: Self.key("db", connector: "prod"), connector: reloaded, token: token)
+        #expect(!isCached(cache, "db", connector: "prod", installed: reloaded))
         // A task admitted under the old configuration stores nothing after the reload.
         store(cache, "db", connector: "prod")
-        #expect(!isCached(cache, "db", connector: "prod"))
+        #expect(!isCached(cache, "db", connector: "prod", installed: reloaded))
         // A connector that went away forgets its entries too; one never configured stores nothing.
         cache.update(connectors: ["prod": Self.connector("prod", ttl: 30)])
         #expect(!isCached(cache, "db", connector: "staging"))
         store(cache, "db", connector: "unknown")
         #expect(cache.statistics.entries == 0)
+        // A task admitted under the old configuration is not served what the one in force stored.
+        cache.store(Self.output("db"), for: Self.key("db", connector: "prod"), connector: reloaded, token: cache.beginRead())
+        #expect(isCached(cache, "db", connector: "prod", installed: reloaded))
+        #expect(!isCached(cache, "db", connector: "prod"), "served to a task admitted under the old configuration")
     }
 
     @Test func entriesAreKeptOneMoreTTLOrTheStaleWindowThenPurged() {
@@ -639,16 +667,16 @@ import TestSupport
         cache.purgeExpired()
         #expect(cache.statistics.entries == 3)
         // Past the TTL and the stale window, still kept for revalidation, never served stale.
-        #expect(cache.staleValue(Self.key("a", connector: "a")) == nil)
-        #expect(cache.staleValue(Self.key("c", connector: "c")) != nil)
+        #expect(cache.staleValue(Self.key("a", connector: "a"), connector: connectors["a"]!) == nil)
+        #expect(cache.staleValue(Self.key("c", connector: "c"), connector: connectors["c"]!) != nil)
         clock.advance(by: 4)
         cache.purgeExpired()
         #expect(cache.statistics.entries == 2)
-        #expect(!isCached(cache, "a", connector: "a"))
+        #expect(!isCached(cache, "a", connector: "a", installed: connectors["a"]))
         clock.advance(by: 20)
         cache.purgeExpired()
         #expect(cache.statistics.entries == 1)
-        #expect(isCached(cache, "b", connector: "b"))
+        #expect(isCached(cache, "b", connector: "b", installed: connectors["b"]))
     }
 
     @Test func theStatusObjectShowsTheCounters() {

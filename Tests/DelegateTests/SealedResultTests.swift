@@ -194,12 +194,16 @@ import Testing
     /// neither `result` nor `sealed`, and the value nowhere in the line.
     @Test func aResultThatCannotBeSealedIsWithheldNotWrittenInTheClear() throws {
         let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let withheld = TaskExecutor.seal(succeeded(), to: key, logger: logger) { _, _ throws(HPKEError) in
+        // A cache hit, served stale: withheld, it says neither (they describe a value given).
+        var cachedStale = succeeded()
+        (cachedStale.cached, cachedStale.stale) = (true, true)
+        let withheld = TaskExecutor.seal(cachedStale, to: key, logger: logger) { _, _ throws(HPKEError) in
             throw HPKEError(code: .openSSL, message: "EVP_HPKE unavailable")
         }
         #expect(withheld.status == .failed)
         #expect(withheld.error?.code == .sealingFailed)
         #expect(withheld.result == nil && withheld.sealed == nil)
         #expect(!withheld.jsonLine.contains("s3cr3t-canary"), "\(withheld.jsonLine)")
+        #expect(!withheld.jsonLine.contains("\"cached\"") && !withheld.jsonLine.contains("\"stale\""), "\(withheld.jsonLine)")
     }
 }

@@ -41,7 +41,7 @@ struct CachedSecretRead: Sendable {
         // stale after that.
         var changed = false
         if !refresh {
-            switch cache.lookup(key) {
+            switch cache.lookup(key, connector: connector) {
             case .fresh(let output):
                 cache.count(.hit)
                 return Answer(output: output, attempts: 0, cached: true)
@@ -55,15 +55,18 @@ struct CachedSecretRead: Sendable {
                     // task id): nothing of the cached one is current.
                     let sameSecret = described.value.arn == output.arn
                     let current = sameSecret ? Self.version(for: key, in: described.value) : nil
-                    if let current, current == output.versionId,
+                    // By bytes, as AWS compares version ids (``SecretCacheKey/same(_:_:)``).
+                    let stillCurrent = SecretCacheKey.same(current, output.versionId)
+                    if let current, stillCurrent,
                         let renewed = cache.renew(
-                            key, versionId: current, stages: described.value.versionIdsToStages?[current],
+                            key, versionId: current,
+                            stages: described.value.versionIdsToStages?.first { JSONKey.same($0.key, current) }?.value,
                             connector: connector, token: token)
                     {
                         cache.count(.hit)
                         return Answer(output: renewed, requestId: described.requestId, attempts: attempts, cached: true)
                     }
-                    if current != output.versionId {
+                    if !stillCurrent {
                         changed = true
                         token = forgetEntry()
                     }
@@ -114,7 +117,7 @@ struct CachedSecretRead: Sendable {
 
     /// The entry, served stale after `error` if it is within its stale window; else `error`.
     private func served(stale error: AWSError, attempts: Int) throws(AWSError) -> Answer {
-        guard let output = cache.staleValue(key) else {
+        guard let output = cache.staleValue(key, connector: connector) else {
             var failure = error
             failure.attempts = attempts
             throw failure

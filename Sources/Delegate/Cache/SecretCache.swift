@@ -170,11 +170,15 @@ public final class SecretCache: Sendable {
         }
     }
 
-    /// The entry for `key`, marked as used. An entry no longer kept is dropped (a miss).
-    public func lookup(_ key: SecretCacheKey) -> Lookup {
+    /// The entry for `key`, marked as used. An entry no longer kept is dropped (a miss). A miss
+    /// too for a task admitted under a `connector` no longer in force (a reload changed it since):
+    /// what the one in force read (its credentials may read more) is not served to it.
+    public func lookup(_ key: SecretCacheKey, connector: NamedConnector) -> Lookup {
         let now = clock.now()
         return state.withLock { state in
-            guard let entry = state.entries.value(for: key) else { return .miss }
+            guard state.connectors[key.connectorID] == connector, let entry = state.entries.value(for: key) else {
+                return .miss
+            }
             guard now < entry.keptUntil else {
                 state.entries.removeValue(for: key)
                 return .miss
@@ -187,10 +191,12 @@ public final class SecretCache: Sendable {
     /// The entry for `key` if it is still within its stale window, counted as served stale; for
     /// when Secrets Manager is unreachable. Not when the clock was stepped back before the store:
     /// how old the value is cannot be told then.
-    public func staleValue(_ key: SecretCacheKey) -> Output? {
+    public func staleValue(_ key: SecretCacheKey, connector: NamedConnector) -> Output? {
         let now = clock.now()
         return state.withLock { state in
-            guard let entry = state.entries.peekValue(for: key), now < entry.staleUntil, now >= entry.storedAt else {
+            guard state.connectors[key.connectorID] == connector, let entry = state.entries.peekValue(for: key),
+                now < entry.staleUntil, now >= entry.storedAt
+            else {
                 return nil
             }
             state.statistics.hits += 1
@@ -240,7 +246,7 @@ public final class SecretCache: Sendable {
         let now = clock.now()
         let (ttl, stale) = (connector.policy.cacheTTLSeconds, connector.policy.cacheStaleSeconds)
         return state.withLock { state in
-            guard let held = state.entries.peekValue(for: key), held.output.versionId == versionId,
+            guard let held = state.entries.peekValue(for: key), SecretCacheKey.same(held.output.versionId, versionId),
                 Self.mayStore(held.output, for: key, connector: connector, token: token, in: state)
             else { return nil }
             var output = held.output

@@ -37,7 +37,9 @@ public struct SecretCacheKey: Hashable, Sendable {
         hasher.combine(versionStage.map(JSONKey.init))
     }
 
-    private static func same(_ a: String?, _ b: String?) -> Bool {
+    /// Two version ids or stages, both absent or the same bytes (as AWS compares them; Swift's
+    /// `==` finds `é` and `e` + U+0301 equal).
+    static func same(_ a: String?, _ b: String?) -> Bool {
         switch (a, b) {
         case (nil, nil): true
         case (let a?, let b?): JSONKey.same(a, b)

@@ -227,11 +227,11 @@ extension SQSQueuePoller {
         var settled = result
         var destination = replyTo ?? configuredResultQueue ?? destinationAtStart
         if let replyTo, permittedReply(replyTo) == nil {
-            (settled.status, settled.result, settled.sealed, settled.cached, settled.stale) = (.failed, nil, nil, false, false)
-            settled.error = TaskFailure(
-                code: .invalidTask,
-                message: replyToRefusal(replyTo) + " since a reload while the task ran; its result was withheld",
-                retryable: false)
+            settled = result.withheld(
+                TaskFailure(
+                    code: .invalidTask,
+                    message: replyToRefusal(replyTo) + " since a reload while the task ran; its result was withheld",
+                    retryable: false))
             logger.error(
                 "a reload while the task ran took its replyTo from where this delegate sends results; its result was withheld",
                 metadata: ["task_id": "\(result.id ?? "-")", "error_code": "InvalidTask"])
@@ -437,17 +437,13 @@ extension SQSQueuePoller {
 
     /// The `ResultTooLarge` failure in place of `result`, whose message would be `size` bytes.
     private static func tooLarge(_ result: TaskResult, size: Int) -> TaskResult {
-        var tooLarge = result
-        tooLarge.status = .failed
-        tooLarge.result = nil
-        tooLarge.sealed = nil
-        tooLarge.error = TaskFailure(
-            code: .resultTooLarge,
-            message: "the result is \(size) bytes with its attributes; an SQS message holds at most "
-                + "\(SQSMessage.maximumBodyBytes) (the operation ran; ask for less, e.g. listSecrets with a filter, "
-                + "or use the socket or spool)",
-            retryable: false)
-        return tooLarge
+        result.withheld(
+            TaskFailure(
+                code: .resultTooLarge,
+                message: "the result is \(size) bytes with its attributes; an SQS message holds at most "
+                    + "\(SQSMessage.maximumBodyBytes) (the operation ran; ask for less, e.g. listSecrets with a filter, "
+                    + "or use the socket or spool)",
+                retryable: false))
     }
 
     /// A message's `ApproximateReceiveCount` for the journal's `RECEIVE_COUNT`, `-` when SQS did not

@@ -115,15 +115,12 @@ public struct TaskExecutor: Sendable {
             return try sealing(result, key)
         } catch {
             logger.error("the result cannot be sealed: \(error)", metadata: ["event": "task-sealing-failed"])
-            var withheld = result
-            withheld.result = nil
-            withheld.status = .failed
-            withheld.error = TaskFailure(
-                code: .sealingFailed,
-                message:
-                    "the operation ran but its result could not be sealed to sealTo (\(error.code)); it is withheld",
-                retryable: false)
-            return withheld
+            return result.withheld(
+                TaskFailure(
+                    code: .sealingFailed,
+                    message:
+                        "the operation ran but its result could not be sealed to sealTo (\(error.code)); it is withheld",
+                    retryable: false))
         }
     }
 

@@ -20,3 +20,14 @@ extension TaskResult {
         return copy
     }
 }
+
+extension TaskResult {
+    /// This result with what the operation gave withheld: failed with `failure`, no result (in
+    /// the clear or sealed), and so neither `cached` nor `stale` (they describe a value given).
+    public func withheld(_ failure: TaskFailure) -> TaskResult {
+        var withheld = self
+        (withheld.status, withheld.result, withheld.sealed, withheld.cached, withheld.stale) = (.failed, nil, nil, false, false)
+        withheld.error = failure
+        return withheld
+    }
+}
