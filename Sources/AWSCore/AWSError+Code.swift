@@ -64,6 +64,8 @@ extension AWSError {
         public static let malformedPolicyDocument = Code(rawValue: "MalformedPolicyDocument")
         public static let malformedPolicyDocumentException = Code(rawValue: "MalformedPolicyDocumentException")
         public static let regionDisabledException = Code(rawValue: "RegionDisabledException")
+        /// A parameter AWS refused (STS's AssumeRole: a `DurationSeconds` over what the session may last).
+        public static let validationError = Code(rawValue: "ValidationError")
         public static let resourceNotFoundException = Code(rawValue: "ResourceNotFoundException")
         public static let resourceExistsException = Code(rawValue: "ResourceExistsException")
         public static let invalidRequestException = Code(rawValue: "InvalidRequestException")

@@ -133,6 +133,13 @@ public struct AssumeRoleSource: CredentialSource {
         case .malformedPolicyDocument, .malformedPolicyDocumentException:
             explained.message = "STS refused the session policy for \(roleArn): \(error.message)"
             explained.retryable = false
+        case .validationError where role.durationSeconds > 3600:
+            // The usual cause: the delegate's identity is itself a role session (instance-role
+            // credentials, an SSO or assumed role in the environment), and STS caps a session
+            // assumed with one (role chaining) at an hour; a role's MaxSessionDuration caps it too.
+            explained.message =
+                "STS refused durationSeconds \(role.durationSeconds) for \(roleArn): a role assumed with role-session credentials (the instance role's, say: role chaining) lasts at most 3600 s, and no session lasts longer than the role's MaxSessionDuration; give durationSeconds 3600 or less: \(error.message)"
+            explained.retryable = false
         case .regionDisabledException:
             explained.message = "STS is not activated in this region for the account of \(roleArn): \(error.message)"
             explained.retryable = false

@@ -39,6 +39,14 @@ import Testing
                     status: 400, body: errorXML("ExpiredToken", "The security token included in the request is expired")
                 )
             }
+            if let duration = form["DurationSeconds"].flatMap({ Int($0) }), duration > 3600 {
+                // As STS answers a chained session (a role assumed with role-session credentials).
+                return ScriptedResponse(
+                    status: 400,
+                    body: errorXML(
+                        "ValidationError",
+                        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."))
+            }
             guard form["Action"] == "AssumeRole", form["ExternalId"] == "ext-right" else {
                 return ScriptedResponse(
                     status: 403,
@@ -66,14 +74,14 @@ import Testing
         """
     }
 
-    func source(_ server: LoopbackHTTPServer, externalId: String?, base: any CredentialProvider) throws
-        -> AssumeRoleSource
-    {
+    func source(
+        _ server: LoopbackHTTPServer, externalId: String?, base: any CredentialProvider, durationSeconds: Int = 1800
+    ) throws -> AssumeRoleSource {
         let sts = AWSClient(
             endpoint: AWSServiceEndpoint(signingName: "sts", region: "eu-west-1", url: server.baseURL),
             options: .patient(), httpClient: try loopbackHTTPClient(), sleeper: RecordingSleeper())
         return try AssumeRoleSource(
-            role: AssumeRoleCredentials(roleARN: Self.roleArn, externalID: externalId, durationSeconds: 1800),
+            role: AssumeRoleCredentials(roleARN: Self.roleArn, externalID: externalId, durationSeconds: durationSeconds),
             delegateName: "web 01/prod",
             base: base, sts: sts)
     }
@@ -95,6 +103,20 @@ import Testing
         ]
         #expect(Set(names).count == names.count, "\(names)")
         #expect(names.last == "assume-role:\(Self.roleArn) (eu-west-1, 3600 s)")
+    }
+
+    /// A session longer than an hour, refused as STS refuses a chained one, says why and what to
+    /// give instead, and is not retried.
+    @Test func aDurationOverAnHourRefusedSaysRoleChainingCapsIt() async throws {
+        let server = try Self.stub()
+        let long = try source(
+            server, externalId: "ext-right", base: StaticCredentialProvider(fakeCredentials("base")), durationSeconds: 7200)
+        let error = await #expect(throws: AWSError.self) { try await long.fetch(logger: logger) }
+        #expect(error?.code == .validationError)
+        #expect(error?.message.contains("STS refused durationSeconds 7200 for \(Self.roleArn)") == true, "\(error?.message ?? "-")")
+        #expect(error?.message.contains("give durationSeconds 3600 or less") == true)
+        #expect(error?.retryable == false)
+        #expect(server.requestsServed == 1)
     }
 
     @Test func aWrongExternalIDIsAccessDeniedExplainedAndNotRetried() async throws {
