@@ -32,4 +32,22 @@ import Testing
         let queued = await TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(1)).submit(other)
         #expect(queued.errorOutput.hasSuffix("the task stays queued"), "\(queued.errorOutput)")
     }
+
+    /// A task that is no JSON object says which way it is not, without quoting it.
+    @Test(arguments: [
+        ("", "the task is empty"), ("  \n", "the task is empty"), ("\u{FF}", "not UTF-8 text"),
+        (#"{"id":"a""#, "not valid JSON"), ("[1]", "JSON but not an object"),
+    ])
+    func aTaskThatIsNoJSONObjectSaysWhy(task: String, reason: String) async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-bad-task")
+        var bytes = Data(task.utf8)
+        if task == "\u{FF}" { bytes = Data([0xFF, 0x7B]) }
+        let outcome = await TaskSubmitter(destination: .spool(directory.path("spool")), wait: false, timeout: .seconds(1))
+            .submit(bytes)
+        #expect(outcome.status == 64, "\(outcome)")
+        #expect(outcome.errorOutput.contains(reason), "\(outcome.errorOutput)")
+        let sealed = await TaskSubmitter(destination: .spool(directory.path("spool")), wait: true, timeout: .seconds(1), seal: true)
+            .submit(bytes)
+        #expect(sealed.status == 64 && sealed.errorOutput.contains(reason), "\(sealed.errorOutput)")
+    }
 }

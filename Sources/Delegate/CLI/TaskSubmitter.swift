@@ -121,7 +121,7 @@ public struct TaskSubmitter: Sendable {
             return .failure("the task is \(task.count) bytes; at most \(DelegateTask.maximumSize) are allowed", status: ExitStatus.usage)
         }
         guard let (object, repeatsAField) = Self.parsedObject(task) else {
-            return .failure("the task is not a JSON object", status: ExitStatus.usage)
+            return .failure(Self.notAnObject(task), status: ExitStatus.usage)
         }
         let id = object["id"]?.stringValue
         switch destination {
@@ -314,7 +314,7 @@ public struct TaskSubmitter: Sendable {
     /// kept byte for byte.
     static func addSealTo(_ task: Data, pair: HPKE.KeyPair) -> Result<Data, SealedResultError> {
         guard let object = jsonObject(task) else {
-            return .failure(SealedResultError("the task is not a JSON object"))
+            return .failure(SealedResultError(notAnObject(task)))
         }
         guard object["sealTo"] == nil else {
             return .failure(SealedResultError("the task has a sealTo already; --seal adds its own"))
@@ -329,6 +329,19 @@ public struct TaskSubmitter: Sendable {
     /// secret value); nil otherwise.
     static func jsonObject(_ task: Data) -> JSONObject? {
         parsedObject(task)?.object
+    }
+
+    /// Why `task`, which ``parsedObject(_:)`` could not read, is no task: empty, not UTF-8, not
+    /// JSON, or JSON of another kind (never quoting it: a task may hold a secret value).
+    static func notAnObject(_ task: Data) -> String {
+        if task.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+            return "the task is empty, not a JSON object"
+        }
+        if String(validating: task, as: UTF8.self) == nil { return "the task is not UTF-8 text, so no JSON object" }
+        if task.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }) == nil {
+            return "the task is not valid JSON (a JSON object is expected)"
+        }
+        return "the task is JSON but not an object (a task is one JSON object)"
     }
 
     /// ``jsonObject(_:)`` and whether the task gives a field twice anywhere (the delegate rejects
