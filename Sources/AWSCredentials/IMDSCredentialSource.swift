@@ -41,6 +41,9 @@ public final class IMDSCredentialSource: CredentialSource {
     struct State {
         var token: (value: String, validUntil: Date)?
         var lastCredentials: Credentials?
+        /// The access key id of the last credentials AWS refused: handed out again expired, they
+        /// are not kept a while longer.
+        var refusedAccessKeyID: String?
     }
 
     public init(
@@ -79,7 +82,7 @@ public final class IMDSCredentialSource: CredentialSource {
                 localExpiration($0, serverDate: answer.headers["Date"], requested: requested, logger: logger)
             }
             if let expiration = credentials.expiration, expiration <= clock.now().addingTimeInterval(Self.expiryMargin) {
-                return try heldInsteadOfExpired(expiration, logger: logger)
+                return try heldInsteadOfExpired(credentials, expiration: expiration, logger: logger)
             }
             state.withLock { $0.lastCredentials = credentials }
             return credentials
@@ -94,6 +97,7 @@ public final class IMDSCredentialSource: CredentialSource {
     public func invalidate() async {
         state.withLock { state in
             state.token = nil
+            if let refused = state.lastCredentials?.accessKeyId { state.refusedAccessKeyID = refused }
             state.lastCredentials = nil
         }
     }
@@ -129,32 +133,65 @@ public final class IMDSCredentialSource: CredentialSource {
     }
 
     /// IMDS handed out credentials that expired at `expiration` (or expire within the margin):
-    /// the earlier ones if they are still good (as they are while static stability keeps them),
-    /// else an invalid response.
-    private func heldInsteadOfExpired(_ expiration: Date, logger: Logger) throws(AWSError) -> Credentials {
+    /// the earlier ones if they are still good (as they are while static stability keeps them);
+    /// else these, kept 5-15 minutes more (static stability, as the AWS SDKs do: IMDS answers so
+    /// when it cannot refresh them, and AWS accepts instance credentials for a while past their
+    /// stated expiry), unless AWS has refused them: then an invalid response.
+    private func heldInsteadOfExpired(
+        _ credentials: Credentials, expiration: Date, logger: Logger
+    ) throws(AWSError) -> Credentials {
         let now = clock.now()
         let when = Self.expiry(expiration, now: now)
-        if let held = state.withLock({ $0.lastCredentials }), let heldUntil = held.expiration,
-            heldUntil > now.addingTimeInterval(Self.expiryMargin)
-        {
+        let decision = state.withLock { state -> (held: Credentials?, extended: Credentials?) in
+            if let held = state.lastCredentials, let heldUntil = held.expiration,
+                heldUntil > now.addingTimeInterval(Self.expiryMargin)
+            {
+                return (held, nil)
+            }
+            guard credentials.accessKeyId != state.refusedAccessKeyID else { return (nil, nil) }
+            var extended = credentials
+            extended.expiration = now.addingTimeInterval(Self.staticStabilityExtension(jitter()))
+            state.lastCredentials = extended
+            return (nil, extended)
+        }
+        if let held = decision.held {
             logger.warning(
                 """
                 IMDS handed out credentials that \(when); keeping the earlier ones, good until \
-                \(Timestamp.format(heldUntil))
+                \(Timestamp.format(held.expiration ?? now))
                 """,
                 metadata: ["event": "imds-expired-credentials", "credential_source": "imds"])
             return held
         }
+        if let extended = decision.extended {
+            let extra = Int((extended.expiration ?? now).timeIntervalSince(now).rounded())
+            logger.warning(
+                """
+                IMDS handed out credentials that \(when) (it cannot refresh them); keeping them for \(extra) s more, \
+                as AWS accepts them a while past their expiry
+                """,
+                metadata: [
+                    "event": "static-stability-engaged", "credential_source": "imds",
+                    "error_code": "\(AWSError.Code.invalidResponse)",
+                ])
+            return extended
+        }
         logger.warning(
-            "IMDS handed out credentials that \(when); they are refused",
+            "IMDS handed out credentials that \(when), which AWS has refused; they are refused",
             metadata: [
                 "event": "imds-expired-credentials", "credential_source": "imds",
                 "error_code": "\(AWSError.Code.invalidResponse)",
             ])
         throw AWSError(
             kind: .invalidResponse, code: .invalidResponse,
-            message: "IMDS handed out instance credentials that \(when) (\(Timestamp.format(expiration)))",
+            message: "IMDS handed out instance credentials that \(when) (\(Timestamp.format(expiration))), and AWS has refused them",
             retryable: true)
+    }
+
+    /// How long static stability keeps expired credentials: 5 minutes, and up to 10 more at
+    /// random (`jitter` in `0..<1`), so that a fleet does not come back to IMDS at once.
+    static func staticStabilityExtension(_ jitter: Double) -> TimeInterval {
+        5 * 60 + jitter * 10 * 60
     }
 
     /// "expired 5 s ago" or "expire in 4 s".
@@ -174,7 +211,7 @@ public final class IMDSCredentialSource: CredentialSource {
             else {
                 return nil
             }
-            let extra = 5 * 60 + jitter() * 10 * 60
+            let extra = Self.staticStabilityExtension(jitter())
             last.expiration = now.addingTimeInterval(extra)
             state.lastCredentials = last
             logger.warning(

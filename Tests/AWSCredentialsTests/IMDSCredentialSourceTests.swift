@@ -266,33 +266,55 @@ import Testing
         #expect(error?.message.contains("response headers over 256 KiB") == true, "\(String(describing: error))")
     }
 
-    @Test func credentialsAlreadyExpiredWhenFetchedAreRefused() async throws {
+    /// IMDS that cannot refresh the instance credentials hands out the expired ones: they are
+    /// kept 5-15 minutes more (static stability, as the AWS SDKs do; AWS accepts them a while past
+    /// their expiry), even on a delegate that had none before, until AWS refuses them: handed
+    /// out again after that, they are refused.
+    @Test func credentialsAlreadyExpiredWhenFetchedAreKeptUntilAWSRefusesThem() async throws {
         let clock = ManualClock()
         let server = try IMDSServer(
             credentials: fakeCredentials("stale"), expiration: clock.now().addingTimeInterval(-5))
         let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
         let recorder = LogRecorder()
-        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: recorder.logger()) }
-        #expect(error?.kind == .invalidResponse)
+        let kept = try await source.fetch(logger: recorder.logger())
+        #expect(kept.accessKeyId == "ASIAFAKEstale")
+        // The test's jitter is 0.5: 5 minutes and half of 10 more.
+        #expect(kept.expiration == clock.now().addingTimeInterval(600))
+        let engaged = recorder.records.filter { $0.contains("static-stability-engaged") }
+        #expect(engaged.count == 1 && engaged.first?.hasPrefix("warning") == true, "\(recorder.records)")
+        #expect(engaged.first?.contains("expired 5 s ago") == true, "\(engaged)")
+        #expect(!recorder.allText.contains("fake-secret-stale"))
+
+        // Kept again when they lapse and IMDS still hands them out.
+        clock.advance(by: 601)
+        #expect(try await source.fetch(logger: logger).expiration == clock.now().addingTimeInterval(600))
+
+        // AWS refused them: handed out again, they are refused.
+        await source.invalidate()
+        let refusing = LogRecorder()
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: refusing.logger()) }
         #expect(error?.code == .invalidResponse)
-        #expect(error?.message.contains("expired") == true)
+        #expect(error?.message.contains("AWS has refused them") == true, "\(String(describing: error))")
         #expect(error?.description.contains("fake-secret-stale") == false)
-        let warnings = recorder.records.filter { $0.contains("imds-expired-credentials") }
-        #expect(warnings.count == 1)
-        #expect(warnings.first?.hasPrefix("warning") == true, "\(warnings)")
+        #expect(refusing.records.contains { $0.hasPrefix("warning") && $0.contains("imds-expired-credentials") })
+
+        // New ones, once IMDS can refresh again, are taken.
+        server.serve(fakeCredentials("fresh"), expiration: clock.now().addingTimeInterval(3600))
+        #expect(try await source.fetch(logger: logger).accessKeyId == "ASIAFAKEfresh")
     }
 
-    /// Credentials that expire within the 10 s margin are as good as expired: handed out, every
-    /// call would fetch them again, and a request signed with them could outlive them.
-    @Test func credentialsExpiringWithinTheMarginAreRefused() async throws {
+    /// Credentials that expire within the 10 s margin are as good as expired (a request signed
+    /// with them could outlive them): kept as expired ones are, for minutes, so that a cache does
+    /// not fetch them again at every call.
+    @Test func credentialsExpiringWithinTheMarginAreKeptAsExpiredOnesAre() async throws {
         let clock = ManualClock()
         let server = try IMDSServer(
             credentials: fakeCredentials("dying"), expiration: clock.now().addingTimeInterval(8))
         let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
         let recorder = LogRecorder()
-        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: recorder.logger()) }
-        #expect(error?.code == .invalidResponse)
-        #expect(error?.message.contains("expire in 8 s") == true, "\(String(describing: error))")
+        let kept = try await source.fetch(logger: recorder.logger())
+        #expect(kept.accessKeyId == "ASIAFAKEdying" && kept.expiration == clock.now().addingTimeInterval(600))
+        #expect(recorder.records.contains { $0.contains("static-stability-engaged") && $0.contains("expire in 8 s") })
 
         server.serve(fakeCredentials("fresh"), expiration: clock.now().addingTimeInterval(11))
         #expect(try await source.fetch(logger: logger).accessKeyId == "ASIAFAKEfresh")
@@ -351,8 +373,11 @@ import Testing
         server.serve(fakeCredentials("stale"), expiration: clock.now().addingTimeInterval(-60))
         #expect(try await source.fetch(logger: logger).accessKeyId == "ASIAFAKEgood")
 
-        // Once those run out too, stale credentials are an error, not something to sign with.
+        // Once those run out too, the stale ones IMDS hands out are kept in their turn (it cannot
+        // refresh them), until AWS refuses them.
         clock.advance(by: 16 * 60)
+        #expect(try await source.fetch(logger: logger).accessKeyId == "ASIAFAKEstale")
+        await source.invalidate()
         let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
         #expect(error?.code == .invalidResponse)
     }
