@@ -56,13 +56,13 @@ extension SecretsManagerClient {
     /// one scheduled by someone else before is the refusal it is.
     ///
     /// - Parameter earlierRunSince: when an earlier run of the same task may have made its calls
-    ///   (by this host's clock): a task run again after a crash or a stop cut it off, its result
-    ///   never given. Its first attempt refused so is confirmed as well, a deletion made since
+    ///   (by this host's clock or AWS's): a task run again after a crash or a stop cut it off, its
+    ///   result never given. Its first attempt refused so is confirmed as well, a deletion made since
     ///   then counting as the task's own.
     public func deleteSecret(
         name: String,
         recovery: DeletionRecovery = .defaultWindow,
-        earlierRunSince: Date? = nil,
+        earlierRunSince: ClockTime? = nil,
         logger: Logger
     ) async throws(AWSError) -> SecretsManagerResponse<DeleteSecretOutput> {
         var request = DeleteSecretRequest(secretId: try namespace.fullName(for: name))

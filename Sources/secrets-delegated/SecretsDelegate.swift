@@ -145,7 +145,8 @@ struct Submit: AsyncParsableCommand {
             configured queue), or a task or reply queue of another region than an Amazon SQS [sqs] endpoint. A send \
             one of whose attempts may have queued it (an answer lost to a timeout or a reset, a 5xx, an answer \
             that could not be read) says it may have been sent. A reply queue that cannot be read (one that does \
-            not exist) is found at the first receive, after the send: its error (69) says the task was sent and runs. \
+            not exist) is found at the first receive, after the send: its error (69) says the task was sent and runs \
+            (to a queue that does not exist no result can be sent, and the task runs again every lease). \
             Nothing authenticates a result: anyone who may send to the reply queue, or write to the spool's done/, \
             can forge one; with --seal a success must open with this submission's key, whose public half travels \
             in the task (secrecy, not proof of origin). \

@@ -553,6 +553,7 @@ import Testing
         #expect(recorded.filter { $0.action == "SendMessage" }.count == 1, "\(recorded.map(\.action))")
         #expect(outcome.errorOutput.contains("cannot be read: QueueDoesNotExist"), "\(outcome.errorOutput)")
         #expect(outcome.errorOutput.contains("the task t-1 was sent"), "\(outcome.errorOutput)")
+        #expect(outcome.errorOutput.contains("if it does not exist, no result can be sent"), "\(outcome.errorOutput)")
     }
 
     /// A send none of whose attempts got through (the queue's port refuses connections; tried

@@ -31,26 +31,33 @@ import Testing
         return http
     }
 
-    /// Runs the task claimed in a fresh spool (recovered at a start or not) against a Secrets
-    /// Manager that refuses the delete as marked deleted a second after the claim; its result.
-    func run(recovered: Bool) async throws -> [String: Any] {
+    /// Runs the task claimed in a fresh spool (recovered at a start or not), its file written two
+    /// hours ago (its mtime: the claim, now, is what counts), by a delegate whose clock is an hour
+    /// ahead (so that the call's own span, an hour from now, covers no deletion near the claim),
+    /// against a Secrets Manager that refuses the delete as marked deleted `deletedAfterClaim`
+    /// seconds after the claim; its result.
+    func run(recovered: Bool, deletedAfterClaim: TimeInterval = 1) async throws -> [String: Any] {
         let directory = try TemporaryDirectory(prefix: "spool-recovered-delete")
         let root = directory.url.path
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
         try spool.prepare()
         try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(Self.task.utf8))
+        let twoHoursAgo = Date().addingTimeInterval(-7200)
+        try FileManager.default.setAttributes([.modificationDate: twoHoursAgo], ofItemAtPath: directory.path("new/t-1.json"))
+        let claimedAt = Date()
         var claimed = try #require(try spool.claim("t-1.json"))
         if recovered {
             let found = try spool.recoverClaimed()
             claimed = try #require(found.first)
             try #require(claimed.recovered)
         }
-        let http = Self.secretsManager(markedDeletedAt: Date().addingTimeInterval(1))
+        let http = Self.secretsManager(markedDeletedAt: claimedAt.addingTimeInterval(deletedAfterClaim))
+        let clock = ManualClock(Date().addingTimeInterval(3600))
         let dispatcher = ScriptedExecutorFixture.dispatcher(
-            http: http, delegateName: "d", accessKeyID: "AKIDRECOVEREDDELETE", clock: SystemWallClock())
+            http: http, delegateName: "d", accessKeyID: "AKIDRECOVEREDDELETE", clock: clock)
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
-        await intake.runClaimed(claimed, receivedAt: Date())
+        await intake.runClaimed(claimed, receivedAt: clock.now())
         let data = try #require(FileManager.default.contents(atPath: directory.path("done/t-1.json")))
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
@@ -60,6 +67,13 @@ import Testing
         #expect(result["status"] as? String == "succeeded", "\(result)")
         let deletion = try #require((result["result"] as? [String: Any])?["deletionDate"] as? String)
         #expect(!deletion.isEmpty)
+    }
+
+    /// Marked deleted before the claim (though after the file was written): someone else's.
+    @Test func aRecoveredDeleteFindingTheSecretMarkedBeforeItsClaimFails() async throws {
+        let result = try await run(recovered: true, deletedAfterClaim: -3600)
+        #expect(result["status"] as? String == "failed", "\(result)")
+        #expect((result["error"] as? [String: Any])?["code"] as? String == "InvalidRequestException", "\(result)")
     }
 
     @Test func aFirstRunsRefusalIsTheRefusalItIs() async throws {
@@ -76,10 +90,14 @@ import Testing
     func run(receiveCount: Int) async throws -> String {
         let endpoint = try SQSScriptedEndpoint()
         defer { endpoint.server.stop() }
-        let now = Date()
-        let secretsManager = SpoolRecoveredDeleteTests.secretsManager(markedDeletedAt: now.addingTimeInterval(-60))
+        // The call runs at `now` (the delegate's clock, AWS's: no skew); the message was first
+        // handed out 20 minutes before, and the secret marked deleted 15 minutes before: only
+        // the first receive's time brings that into the task's span.
+        let clock = ManualClock(Date().addingTimeInterval(3600))
+        let now = clock.now()
+        let secretsManager = SpoolRecoveredDeleteTests.secretsManager(markedDeletedAt: now.addingTimeInterval(-900))
         let dispatcher = ScriptedExecutorFixture.dispatcher(
-            http: secretsManager, accessKeyID: "AKIDREDELIVEREDDELETE", clock: SystemWallClock())
+            http: secretsManager, accessKeyID: "AKIDREDELIVEREDDELETE", clock: clock)
         let section = DelegateConfiguration.SQSSection(
             queueURLs: [try endpoint.queue("tasks").url], region: "us-east-1", endpoint: endpoint.server.baseURL,
             waitSeconds: 1, visibilitySeconds: 30, resultQueueURL: try endpoint.queue("results").url)
@@ -87,7 +105,7 @@ import Testing
         let (intake, http) = try SQSScriptedEndpoint.makeIntake(
             section: section, sleeper: RecordingSleeper(), dispatcher: dispatcher, logger: quiet)
         defer { http.shutdown() }
-        let firstReceived = Int64(now.addingTimeInterval(-120).timeIntervalSince1970 * 1000)
+        let firstReceived = Int64(now.addingTimeInterval(-1200).timeIntervalSince1970 * 1000)
         await SQSQueuePoller(queue: try endpoint.queue("tasks"), intake: intake, logger: quiet).handle(
             SQSMessage(
                 messageId: "m-1", receiptHandle: "rh-1", body: SpoolRecoveredDeleteTests.task,

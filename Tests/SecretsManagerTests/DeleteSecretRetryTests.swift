@@ -73,7 +73,7 @@ import Testing
             http.script(.target("secretsmanager.DeleteSecret"), .awsError("InvalidRequestException", message: "marked for deletion"))
             http.script(.target("secretsmanager.DescribeSecret"), Self.marked(deletedAt: deletedAt))
             return try await client(http).deleteSecret(
-                name: "app", earlierRunSince: Self.today.addingTimeInterval(-3600), logger: logger)
+                name: "app", earlierRunSince: .host(Self.today.addingTimeInterval(-3600)), logger: logger)
         }
         let own = try await attempt(deletedAt: Self.today.addingTimeInterval(-1800))
         #expect(own.value.deletionDate == Self.today.addingTimeInterval(-1800 + 30 * 86_400))
@@ -147,6 +147,23 @@ import Testing
             .deleteSecret(name: "app", recovery: .days(7), logger: logger)
         #expect(deleted.value.deletionDate == aws.addingTimeInterval(7 * 86_400))
         #expect(http.requests.count == 3)
+    }
+
+    /// An earlier run's time from SQS (AWS's clock) is taken as it is, one of this host's is moved
+    /// by the skew the client learned: on a host an hour behind AWS, a deletion between the first
+    /// receive and this call counts, and the same instant misread as the host's would not.
+    @Test func anEarlierRunsTimeIsReadOnItsOwnClock() async throws {
+        let aws = Self.today
+        let hostClock = ManualClock(aws.addingTimeInterval(-3600))
+        let firstReceived = aws.addingTimeInterval(-1800)
+        let deletedAt = aws.addingTimeInterval(-1200)
+        func attempt(_ since: ClockTime) async throws(AWSError) -> SecretsManagerResponse<SecretsManagerClient.DeleteSecretOutput> {
+            let http = Self.skewedRetry(awsTime: aws, message: "Signature expired", deletedAt: deletedAt)
+            return try await client(http, clock: hostClock).deleteSecret(name: "app", earlierRunSince: since, logger: logger)
+        }
+        #expect(try await attempt(.aws(firstReceived)).value.deletionDate == deletedAt.addingTimeInterval(30 * 86_400))
+        let misread = await #expect(throws: AWSError.self) { try await attempt(.host(firstReceived)) }
+        #expect(misread?.code.rawValue == "InvalidRequestException")
     }
 
     /// A deadline or a stop that cuts off the confirming DescribeSecret is reported as such

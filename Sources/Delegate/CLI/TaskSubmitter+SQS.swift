@@ -322,7 +322,9 @@ extension TaskSubmitter {
                 // Found only now, after the send: the task runs, and its result goes to that queue.
                 return .failure(
                     "the reply queue \(reply) cannot be read: \(error); the task \(id) was sent and runs, its result "
-                        + "going to that queue: look for it there before sending the task again",
+                        + "going to that queue: if it does not exist, no result can be sent and the task runs again "
+                        + "every lease until the task queue's redrive policy moves it; if it does, look for the result "
+                        + "there before sending the task again",
                     status: ExitStatus.unavailable)
             }
             var found: (message: SQSMessage, result: TaskResult, text: String)?

@@ -204,7 +204,7 @@ extension SQSQueuePoller {
         var task = task
         // Handed out before (its lease lapsed, its delegate died or stopped): that run may have
         // made its calls since it first received the message, and given no result.
-        if (message.receiveCount ?? 1) > 1 { task.earlierRunSince = message.firstReceivedAt }
+        if (message.receiveCount ?? 1) > 1 { task.earlierRunSince = message.firstReceivedAt.map { .aws($0) } }
         var settled: (destination: SQSQueueURL?, message: SQSBatchMessage?) = (nil, nil)
         let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger) { ran in
             let decided = settle(ran, replyTo: replyTo, destinationAtStart: destinationAtStart, for: message, logger: logger)

@@ -1,3 +1,4 @@
+import AWSCore
 import FileNames
 import FoundationEssentials
 import Glibc
@@ -270,7 +271,7 @@ struct SpoolIntake: Sendable {
                 case .success(var task):
                     connectorKind = task.connectorKind
                     // Claimed by an earlier run that gave no result: it may have made its calls.
-                    if claimed.recovered { task.earlierRunSince = spool.claimedAt(claimed) }
+                    if claimed.recovered { task.earlierRunSince = spool.claimedAt(claimed).map { .host($0) } }
                     // What runs is what was claimed, which may not be what the peek matched (the
                     // file was replaced in between, or could not be judged then; one recovered at
                     // start may have been claimed by a run that stopped before it judged it, and

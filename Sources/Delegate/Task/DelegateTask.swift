@@ -1,4 +1,5 @@
 import FoundationEssentials
+import AWSCore
 import AWSCredentials
 
 /// One validated task (docs/INTERFACE.md section 3): a Secrets Manager operation, the connector that
@@ -25,11 +26,11 @@ public struct DelegateTask: Sendable, Equatable {
     public var connectorKind: String { connectorPolicy != nil ? "named" : "inline" }
     /// The SQS queue its result goes to (`replyTo`, section 12); only the SQS intake uses it.
     public var replyTo: String? = nil
-    /// When an earlier run of this task may have made its calls and given no result (by this
-    /// host's clock): a spool task recovered at a start, claimed then; an SQS message received
-    /// before, first then. A `deleteSecret` refused because the secret is marked deleted asks
-    /// whether that run deleted it.
-    public var earlierRunSince: Date? = nil
+    /// When an earlier run of this task may have made its calls and given no result: a spool task
+    /// recovered at a start, claimed then (this host's clock); an SQS message received before,
+    /// first then (SQS's, AWS's clock). A `deleteSecret` refused because the secret is marked
+    /// deleted asks whether that run deleted it.
+    public var earlierRunSince: ClockTime? = nil
 
     public init(
         id: String, connector: Connector, operation: TaskOperation, deadlineSeconds: Int, sealTo: SealingKey? = nil,
