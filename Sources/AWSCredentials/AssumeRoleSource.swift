@@ -92,7 +92,8 @@ public struct AssumeRoleSource: CredentialSource {
         // its end; AWS's ExpiredToken then drops it, and the retry learns the new offset.)
         // A session already at its end (a misbehaving endpoint; STS's shortest is 15 minutes)
         // would be cached and signed with by every task waiting on this fetch, then fetched again
-        // for each: refused, as IMDS's is (judged by AWS's clock, as far as the client knows it).
+        // for each: refused (judged by AWS's clock, as far as the client knows it). IMDS's are
+        // kept a while instead: it hands out expired ones only when it cannot refresh them.
         if let expiration = credentials.expiration,
             expiration <= sts.serverTime().addingTimeInterval(RefreshPolicy().expirySafetyMargin)
         {

@@ -87,7 +87,7 @@ public actor CachingCredentialProvider: CredentialProvider {
         self.cached = nil
         // A refresh ahead that failed while these served is no reason to hold callers back now.
         lastFailure = nil
-        await source.invalidate()
+        await source.invalidate(accessKeyID: accessKeyID)
         return true
     }
 

@@ -11,10 +11,10 @@ public protocol CredentialSource: Sendable {
     /// - Throws: why none could be had (an IMDS or STS error, ``AWSError/Code/credentialsUnavailable``).
     func fetch(logger: Logger) async throws(AWSError) -> Credentials
 
-    /// Called when AWS said the credentials this source gave last were expired.
-    func invalidate() async
+    /// Called when AWS said credentials this source gave, those of `accessKeyID`, were expired.
+    func invalidate(accessKeyID: String) async
 }
 
 extension CredentialSource {
-    public func invalidate() async {}
+    public func invalidate(accessKeyID: String) async {}
 }

@@ -17,9 +17,10 @@ import Synchronization
 ///   kept for 5-15 minutes more (jittered) with a warning, and refreshing goes on. An answer that
 ///   is too large or unreadable is an invalid response, not unreachability: it never engages
 ///   static stability.
-/// - Credentials that have already expired when IMDS hands them out, or expire within 10 s, are
-///   refused as an invalid response, with a warning; while earlier credentials (possibly kept by
-///   static stability) are still good, those are served instead.
+/// - Credentials that have already expired when IMDS hands them out, or expire within 10 s (IMDS
+///   cannot refresh them), are kept 5-15 minutes more as the SDKs keep them, with a warning; while
+///   earlier credentials (possibly kept by static stability) are still good, those are served
+///   instead; ones AWS has refused are an invalid response.
 /// - Expiry is taken by this host's clock: when IMDS's `Date` header is 30 s or more away from it,
 ///   the expiry is moved by the difference, with a warning.
 public final class IMDSCredentialSource: CredentialSource {
@@ -92,13 +93,15 @@ public final class IMDSCredentialSource: CredentialSource {
         }
     }
 
-    /// AWS refused the credentials: the token goes, and so do the credentials kept for static
-    /// stability (an unreachable IMDS must not bring back a key AWS just refused).
-    public func invalidate() async {
+    /// AWS refused the credentials of `accessKeyID`: the token goes; the key is remembered as
+    /// refused (handed out again expired, it is not kept); and the credentials kept for static
+    /// stability go if they are that key's (an unreachable IMDS must not bring back a key AWS just
+    /// refused), not newer ones a refresh brought meanwhile.
+    public func invalidate(accessKeyID: String) async {
         state.withLock { state in
             state.token = nil
-            if let refused = state.lastCredentials?.accessKeyId { state.refusedAccessKeyID = refused }
-            state.lastCredentials = nil
+            state.refusedAccessKeyID = accessKeyID
+            if state.lastCredentials?.accessKeyId == accessKeyID { state.lastCredentials = nil }
         }
     }
 
@@ -148,12 +151,15 @@ public final class IMDSCredentialSource: CredentialSource {
             {
                 return (held, nil)
             }
+            // (Held or not, a key AWS refused is not kept again.)
             guard credentials.accessKeyId != state.refusedAccessKeyID else { return (nil, nil) }
             var extended = credentials
             extended.expiration = now.addingTimeInterval(Self.staticStabilityExtension(jitter()))
             state.lastCredentials = extended
             return (nil, extended)
         }
+        // The same key kept earlier (a refresh ahead of its new end): nothing new to say.
+        if let held = decision.held, held.accessKeyId == credentials.accessKeyId { return held }
         if let held = decision.held {
             logger.warning(
                 """

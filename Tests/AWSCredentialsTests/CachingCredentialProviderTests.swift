@@ -343,5 +343,5 @@ final class DeadlineRecordingSource: CredentialSource {
         return Credentials(accessKeyId: "ASIADEADLINE", secretAccessKey: "deadline-secret", sessionToken: "t")
     }
 
-    func invalidate() async {}
+    func invalidate(accessKeyID: String) async {}
 }

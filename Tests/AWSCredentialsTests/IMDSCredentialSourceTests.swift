@@ -37,7 +37,7 @@ import Testing
         #expect(server.counts.tokenPUTs == 1)
         // ...until the clock passes the TTL less the buffer.
         clock.advance(by: 21_600 - 60)
-        // (IMDS hands out fresh credentials by then; ones already expired would be refused.)
+        // (IMDS hands out fresh credentials by then.)
         server.serve(issued, expiration: clock.now().addingTimeInterval(3600))
         _ = try await source.fetch(logger: logger)
         #expect(server.counts.tokenPUTs == 2)
@@ -162,7 +162,7 @@ import Testing
         let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
         _ = try await source.fetch(logger: logger)
         clock.advance(by: 3600 + 60)
-        await source.invalidate()
+        await source.invalidate(accessKeyID: "ASIAFAKErefused")
         server.setMode(.down)
         let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
         #expect(error?.kind == .transport)
@@ -290,7 +290,7 @@ import Testing
         #expect(try await source.fetch(logger: logger).expiration == clock.now().addingTimeInterval(600))
 
         // AWS refused them: handed out again, they are refused.
-        await source.invalidate()
+        await source.invalidate(accessKeyID: "ASIAFAKEstale")
         let refusing = LogRecorder()
         let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: refusing.logger()) }
         #expect(error?.code == .invalidResponse)
@@ -301,6 +301,26 @@ import Testing
         // New ones, once IMDS can refresh again, are taken.
         server.serve(fakeCredentials("fresh"), expiration: clock.now().addingTimeInterval(3600))
         #expect(try await source.fetch(logger: logger).accessKeyId == "ASIAFAKEfresh")
+    }
+
+    /// AWS's refusal names a key: credentials a refresh brought meanwhile are not taken for it,
+    /// and kept in their turn by static stability when IMDS later hands them out expired; the
+    /// same key kept again at a refresh ahead of its new end says nothing new.
+    @Test func aRefusalOfAnOlderKeyLeavesNewerCredentialsAlone() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(
+            credentials: fakeCredentials("newer"), expiration: clock.now().addingTimeInterval(3600))
+        let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
+        _ = try await source.fetch(logger: logger)
+        await source.invalidate(accessKeyID: "ASIAFAKEolder")
+        clock.advance(by: 3600 + 60)
+        let kept = try await source.fetch(logger: logger)
+        #expect(kept.accessKeyId == "ASIAFAKEnewer" && kept.expiration == clock.now().addingTimeInterval(600))
+
+        clock.advance(by: 300)
+        let recorder = LogRecorder()
+        #expect(try await source.fetch(logger: recorder.logger()).accessKeyId == "ASIAFAKEnewer")
+        #expect(!recorder.allText.contains("keeping the earlier ones"), "\(recorder.records)")
     }
 
     /// Credentials that expire within the 10 s margin are as good as expired (a request signed
@@ -377,7 +397,7 @@ import Testing
         // refresh them), until AWS refuses them.
         clock.advance(by: 16 * 60)
         #expect(try await source.fetch(logger: logger).accessKeyId == "ASIAFAKEstale")
-        await source.invalidate()
+        await source.invalidate(accessKeyID: "ASIAFAKEstale")
         let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
         #expect(error?.code == .invalidResponse)
     }
