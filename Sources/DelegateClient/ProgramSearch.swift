@@ -21,16 +21,20 @@ enum ProgramSearch {
     /// tell: execve(2) says `ENOENT` for a found script whose `#!` interpreter is missing, and
     /// execvp(3) reports the last directory's error (`ENOTDIR`, `EACCES`) for a name found nowhere.
     static func exists(_ program: [UInt8]) -> Bool {
-        func exists(_ path: [UInt8]) -> Bool {
+        /// `stat`'s answer: 0, or its errno.
+        func look(_ path: [UInt8]) -> Int32 {
             var status = stat()
             return (path + [0]).withUnsafeBufferPointer { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &status) == 0 }
+                buffer.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &status) == 0 ? 0 : errno }
             }
         }
+        func exists(_ path: [UInt8]) -> Bool { look(path) == 0 }
         // An empty name is found nowhere (execvp fails it at once; in a PATH entry it would name
         // the directory itself).
         guard !program.isEmpty else { return false }
-        if program.contains(UInt8(ascii: "/")) { return exists(program) }
+        // A path given is missing only when it names nothing: one that cannot be looked at
+        // (`EACCES`, `ENOTDIR`, `ELOOP`) is found but not run, 126, as bash and env(1) say.
+        if program.contains(UInt8(ascii: "/")) { return look(program) != ENOENT }
         let search = getenv("PATH").map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) }
             ?? Array("/bin:/usr/bin".utf8)
         return search.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false).contains { directory in

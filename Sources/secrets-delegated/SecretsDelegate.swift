@@ -323,7 +323,8 @@ struct Exec: ParsableCommand {
             command; otherwise replaces itself with \
             COMMAND (looked up in this process's PATH unless it holds a /, not in a PATH given with --env as \
             GNU env(1) would; exit 127 if found \
-            nowhere, 126 if found but not run: not executable, or its #! interpreter missing), the variables added to the current environment, \
+            nowhere, 126 if found but not run: not executable, its #! interpreter missing, or a path with a / that \
+            cannot be looked at), the variables added to the current environment, \
             with the signal mask and nice value this process started with and its arguments byte for byte. \
             A value holding a NUL byte cannot be an environment variable, and one that is not valid UTF-8 \
             is refused too (exit 1). \
@@ -362,15 +363,22 @@ struct Exec: ParsableCommand {
 
     func run() throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
-        let path = try socketPath(socket, options: options)
+        // Before the configuration is read (without --socket): a usage error is 64, and says so
+        // as the front binary does, whatever the configuration.
         var parsed: [EnvironmentExec.Binding] = []
+        var variables = Set<String>()
         for binding in bindings {
             do {
                 parsed.append(try EnvironmentExec.Binding(parsing: binding))
             } catch {
                 try finish(CommandOutcome(errorOutput: "secrets-delegate: \(error)", status: ExitStatus.usage))
             }
+            if let variable = parsed.last?.variable, !variables.insert(variable).inserted {
+                try finish(
+                    CommandOutcome(errorOutput: "secrets-delegate: --env \(variable) is given twice", status: ExitStatus.usage))
+            }
         }
+        let path = try socketPath(socket, options: options)
         let exec = EnvironmentExec(
             getter: SecretFetcher(socketPath: path), bindings: parsed, command: ProcessArguments.trailing(command),
             environment: EnvironmentExec.processEnvironment(), execThread: MainThread.run)

@@ -155,7 +155,13 @@ import Testing
         #expect(chmod(noInterpreter, 0o755) == 0)
         let plainFile = directory.path("plain-file")
         try Data("x".utf8).write(to: URL(fileURLWithPath: plainFile))
+        let loop = directory.path("loop")
+        #expect(symlink(loop, loop) == 0)
         let cases: [(arguments: [String], path: String, status: Int32, message: String)] = [
+            // A path given that cannot be looked at names something, maybe: not run, 126, as bash
+            // and env(1) say (a directory that is none, a link loop; EACCES for a user alike).
+            (["--", plainFile + "/x"], "/usr/bin:/bin", 126, "cannot run \(plainFile)/x: Not a directory"),
+            (["--", loop], "/usr/bin:/bin", 126, "cannot run \(loop): Too many levels of symbolic links"),
             (["--", noInterpreter], "/usr/bin:/bin", 126,
              "cannot run \(noInterpreter): its #! interpreter or its program loader does not exist"),
             (["--", "sd-no-interpreter"], "/usr/bin:\(bin):/bin", 126,
@@ -173,6 +179,16 @@ import Testing
                 #expect(ran.errorOutput == "secrets-delegate: \(entry.message)\n", "case \(index) \(binary)")
             }
         }
+    }
+
+    /// A variable given twice is a usage error (64) before anything is read: the full binary
+    /// does not load the configuration (one that cannot be read would make it 78) first.
+    @Test func aVariableGivenTwiceIsAUsageErrorBeforeTheConfigurationIsRead() async throws {
+        let ran = try await ChildProcess.run(
+            try DaemonProcess.fullBinaryPath(),
+            ["exec", "--config", "/nonexistent/delegate.toml", "--env", "A=prod:db", "--env", "A=prod:x", "--", "env"])
+        #expect(ran.termination == .exited(64), "\(ran.errorOutput)")
+        #expect(ran.errorOutput.contains("--env A is given twice"), "\(ran.errorOutput)")
     }
 
     /// A plain `exec --socket` runs in the front binary, and ends as in the full binary: the
