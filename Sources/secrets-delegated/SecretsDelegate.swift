@@ -155,7 +155,7 @@ struct Submit: AsyncParsableCommand {
             take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \
             will run): submit prints a QueuedNotDurable warning and goes on (exit 0, or the result's status \
             with --wait). With --spool --wait, done/ID.json is deleted once the outcome is written (kept if \
-            standard output refuses it), and submit returns once the delegate has let the task go (its claim \
+            standard output refuses it, or if it holds no result), and submit returns once the delegate has let the task go (its claim \
             deleted), so the id may be used again; it waits at most 2 s for that (a delegate that cannot sync \
             done/ keeps its claim, and the id is refused as running until it goes); another producer's task \
             with this id answers the wait; a wait that cannot be set up still says the task is queued \

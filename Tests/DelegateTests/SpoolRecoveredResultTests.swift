@@ -46,6 +46,42 @@ import Testing
     }
 }
 
+/// A recovered task whose result in `done/` cannot be looked at now (here `done` is a link loop
+/// for a while: ELOOP, as EIO or EACCES would be) is not run: it may be its own result, from
+/// before the restart. It is looked at again, and found, the task is done (DuplicateTask), with
+/// no AWS call made.
+@Suite struct SpoolRecoveredUncheckableResultTests {
+    @Test(.timeLimit(.minutes(1))) func aRecoveredTaskWaitsUntilItsResultCanBeLookedAt() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-recovered-unchecked")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
+        try spool.prepare()
+        let task = #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
+        _ = try #require(try spool.claim("t-1.json"))
+        try Data(#"{"id":"t-1","status":"succeeded"}"#.utf8).write(to: URL(fileURLWithPath: directory.path("done/t-1.json")))
+        let recovered = try #require(try spool.recoverClaimed().first)
+        // done/ cannot be looked into for now.
+        #expect(rename(directory.path("done"), directory.path("done.away")) == 0)
+        #expect(symlink(directory.path("done"), directory.path("done")) == 0)
+
+        let secretsManager = FakeSecretsManager()
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: secretsManager, delegateName: "d", accessKeyID: "AKIDUNCHECKED", clock: SystemWallClock())
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        #expect(await dispatcher.reserveSlot())
+        let run = Task { await intake.runClaimed(recovered, receivedAt: Date()) }
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(access(directory.path("cur/d/t-1.json"), F_OK) == 0, "still claimed while its result cannot be looked at")
+        #expect(unlink(directory.path("done")) == 0 && rename(directory.path("done.away"), directory.path("done")) == 0)
+        await run.value
+        #expect(secretsManager.http.requests.isEmpty, "the task ran: \(secretsManager.http.requests.count) calls")
+        #expect(access(directory.path("cur/d/t-1.json"), F_OK) != 0, "done: its file went")
+        #expect(FileManager.default.contents(atPath: directory.path("done/t-1.json")) == Data(#"{"id":"t-1","status":"succeeded"}"#.utf8))
+    }
+}
+
 /// A spool task retrying a result write that fails gives its slot up between tries; when the stop
 /// cancels it then, it ends at once, leaving the task claimed, though every slot is held by
 /// tasks past the stop's grace (which may hold them until their deadlines).

@@ -514,14 +514,26 @@ struct SpoolIntake: Sendable {
     /// synced before the task file goes (kept when that fails, for the next start).
     private func resultIsWaiting(for task: DelegateTask, claimed: ClaimedTask, receivedAt: Date) async -> Bool {
         let id = Self.resultID(for: task.id)
-        do {
-            guard try spool.hasResult(id: id) else { return false }
-        } catch {
-            // Rate-limited: with done/ unusable, every task a producer drops comes here.
-            logLimiter.log(
-                .error, "the result file for \(claimed.name) cannot be checked: \(error)", key: "spool-result-uncheckable",
-                logger: logger)
-            return false
+        if claimed.recovered {
+            // Never rerun a task whose result may be waiting (its own, from before the restart):
+            // one that cannot be looked at now is looked at again, as its kept result is; a stop
+            // meanwhile leaves it claimed for the next start.
+            let spool = self.spool
+            guard case .success(let found)? = await untilRead("the result in done/ of", claimed, { () throws(TaskQueueError) in
+                try spool.hasResult(id: id)
+            }) else { return true }
+            guard found else { return false }
+        } else {
+            do {
+                guard try spool.hasResult(id: id) else { return false }
+            } catch {
+                // Rate-limited: with done/ unusable, every task a producer drops comes here. (Its
+                // result, if one waits, is the first's: this one's, written later, is refused.)
+                logLimiter.log(
+                    .error, "the result file for \(claimed.name) cannot be checked: \(error)", key: "spool-result-uncheckable",
+                    logger: logger)
+                return false
+            }
         }
         guard await resultInDoneIsDurable(for: claimed) else { return true }
         discard(claimed)
