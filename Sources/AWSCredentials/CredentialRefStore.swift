@@ -177,6 +177,7 @@ public struct CredentialRefStore: Sendable {
         // Read into uninitialised temporary space (no zeroed heap array), to the end of the file
         // or one byte past the limit; whatever was read is wiped (`explicit_bzero`, which is not
         // elided) on every way out.
+        var readError: Int32 = 0
         let contents = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maxFileBytes + 1) {
             buffer -> (text: String, count: Int)? in
             var count = 0
@@ -184,13 +185,19 @@ public struct CredentialRefStore: Sendable {
             while count < buffer.count {
                 let read = Glibc.read(fd, buffer.baseAddress! + count, buffer.count - count)
                 if read < 0 && errno == EINTR { continue }
-                guard read >= 0 else { return nil }
+                guard read >= 0 else {
+                    readError = errno
+                    return nil
+                }
                 if read == 0 { break }
                 count += read
             }
             return (String(decoding: UnsafeBufferPointer(rebasing: buffer[0..<count]), as: UTF8.self), count)
         }
-        guard let contents else { throw failure(ref, "in \(directory) cannot be read") }
+        guard let contents else {
+            // As an open that fails says: a failing disk (EIO) is told apart from a permission.
+            throw failure(ref, "cannot be read in \(directory) (\(String(cString: strerror(readError))))")
+        }
         guard contents.count <= Self.maxFileBytes else {
             throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
         }

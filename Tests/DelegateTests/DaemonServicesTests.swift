@@ -69,6 +69,34 @@ import Testing
     /// A reload signal during a stop (config management reloading while a deploy stops the unit)
     /// is not served, and the stop stays graceful: the task in flight finishes, the group ends
     /// without an error. (A reload service ending early made the group cancel everything.)
+    /// While a spool result cannot be written (here `done` is a link loop for a while, as a full
+    /// or read-only disk would refuse it), the spool claims no new task, and the status line
+    /// (systemd's STATUS=, `systemctl status`) leads with it; once written, the line says no more.
+    @Test func theStatusLineSaysWhenTheSpoolIsPausedForAnUnwrittenResult() async throws {
+        let directory = try TemporaryDirectory(prefix: "services-paused")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDPAUSED", "secret-key": "paused-key"], in: directory)
+        let http = Self.heldAnswers()
+        let daemon = try Self.daemon(
+            in: directory, http: http, notifier: RecordingNotifier(), logger: Logger(label: "q") { _ in SwiftLogNoOpLogHandler() })
+        let group = ServiceGroup(
+            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            #expect(await eventually { FileManager.default.fileExists(atPath: directory.path("spool/new")) })
+            try Self.drop("paused", in: directory)
+            #expect(await eventually { http.holding == 1 })
+            let done = directory.path("spool/done")
+            #expect(rename(done, done + ".away") == 0 && symlink(done, done) == 0)
+            http.releaseHeld()
+            #expect(await eventually { await daemon.statusLine().hasPrefix("spool paused: 1 result(s) cannot be written") })
+            #expect(unlink(done) == 0 && rename(done + ".away", done) == 0)
+            #expect(await eventually { FileManager.default.fileExists(atPath: done + "/paused.json") })
+            #expect(await eventually { await !daemon.statusLine().contains("spool paused") })
+            await group.triggerGracefulShutdown()
+            try await running.next()
+        }
+    }
+
     @Test func aReloadSignalDuringAStopLeavesTheStopGraceful() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
         try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)

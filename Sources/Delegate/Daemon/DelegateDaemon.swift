@@ -34,6 +34,9 @@ public final class DelegateDaemon: Sendable {
     let logLimiter = LogRateLimiter()
     /// Per-queue counters of the SQS intake.
     let sqsStatus = SQSQueueStatus()
+    /// Spool results waiting to be written (``SpoolIntake/unwritten``): while any waits, the spool
+    /// claims no new task, which the status line says.
+    let spoolUnwritten = InFlightCount()
 
     /// What the daemon is started with.
     public struct Settings: Sendable {
@@ -383,6 +386,10 @@ public final class DelegateDaemon: Sendable {
         line += "; tags \(tags.isEmpty ? "none" : tags.joined(separator: ","))"
         // First, so `systemctl status` shows it: the delegate may take no tasks at all.
         if let queues = SQSQueueStatus.failingSummary(sqsStatus.snapshot) { line = queues + "; " + line }
+        let unwritten = spoolUnwritten.current
+        if unwritten > 0 {
+            line = "spool paused: \(unwritten) result(s) cannot be written to done/ (see the journal); " + line
+        }
         // First, so `systemctl status` shows it: every AWS call fails until a restart.
         if let failure = components.httpClientToShutDown?.startFailure {
             line = "AWS calls failing: \(failure.message.prefix(100)); " + line

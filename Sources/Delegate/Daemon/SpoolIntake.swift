@@ -16,8 +16,8 @@ struct SpoolIntake: Sendable {
     let logger: Logger
     /// The results waiting to be written (a full disk, `done/` unusable): while any waits, no new
     /// task is claimed, so a backlog in `new/` is not run (its writes made, its results held in
-    /// memory) for results nobody could collect.
-    let unwritten = InFlightCount()
+    /// memory) for results nobody could collect. The daemon's, which its status line tells.
+    var unwritten = InFlightCount()
     /// Tasks put back into `new/` for a while (``putBackForLater(_:_:logger:)``).
     let deferred = DeferredSpoolTasks()
 

@@ -15,7 +15,8 @@ struct SpoolIntakeService: Service {
         try spool.prepare()
         try spool.lockClaims()
         let intake = SpoolIntake(
-            spool: spool, dispatcher: daemon.dispatcher, logLimiter: daemon.logLimiter, logger: daemon.logger)
+            spool: spool, dispatcher: daemon.dispatcher, logLimiter: daemon.logLimiter, logger: daemon.logger,
+            unwritten: daemon.spoolUnwritten)
         let recovered = await intake.recover()
         let watcher = try spool.watch(
             rescanInterval: DelegateDaemon.rescanInterval(daemon.configuration.current.queue),
