@@ -53,13 +53,8 @@ import Testing
 @Suite struct SpoolRecoveredUncheckableResultTests {
     @Test(.timeLimit(.minutes(1))) func aRecoveredTaskWaitsUntilItsResultCanBeLookedAt() async throws {
         let directory = try TemporaryDirectory(prefix: "spool-recovered-unchecked")
-        let root = directory.url.path
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
-        try spool.prepare()
-        let task = #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
-        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
-        _ = try #require(try spool.claim("t-1.json"))
+        let (spool, _) = try SpoolResultKeptLaterTests.claimedPasswordTask(in: directory, logger: quiet)
         try Data(#"{"id":"t-1","status":"succeeded"}"#.utf8).write(to: URL(fileURLWithPath: directory.path("done/t-1.json")))
         let recovered = try #require(try spool.recoverClaimed().first)
         // done/ cannot be looked into for now.
@@ -79,6 +74,43 @@ import Testing
         #expect(secretsManager.http.requests.isEmpty, "the task ran: \(secretsManager.http.requests.count) calls")
         #expect(access(directory.path("cur/d/t-1.json"), F_OK) != 0, "done: its file went")
         #expect(FileManager.default.contents(atPath: directory.path("done/t-1.json")) == Data(#"{"id":"t-1","status":"succeeded"}"#.utf8))
+    }
+}
+
+/// A result done/ refuses, which the disk would not keep beside the claimed task at first either
+/// (here a directory stands at the kept result's name for a while), is kept there as soon as the
+/// disk takes it, at a later retry: a restart then writes it rather than run the task again.
+@Suite struct SpoolResultKeptLaterTests {
+    /// A spool of delegate `d` in `directory` with the getRandomPassword task `t-1` claimed.
+    static func claimedPasswordTask(in directory: TemporaryDirectory, logger: Logger) throws -> (Spool, ClaimedTask) {
+        let spool = try Spool(directory: directory.url.path, delegateName: "d", logger: logger)
+        try spool.prepare()
+        let task = #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
+        try SpoolProducer(directory: directory.url.path).enqueue(id: "t-1", data: Data(task.utf8))
+        return (spool, try #require(try spool.claim("t-1.json")))
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aResultTheDiskWouldNotKeepAtFirstIsKeptAtALaterTry() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-kept-later")
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (spool, claimed) = try Self.claimedPasswordTask(in: directory, logger: quiet)
+        let kept = directory.path("cur/d/.t-1.json.result")
+        try FileManager.default.createDirectory(atPath: kept, withIntermediateDirectories: false)
+        let done = directory.path("done")
+        #expect(rename(done, done + ".away") == 0 && symlink(done, done) == 0)
+
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: FakeSecretsManager(), delegateName: "d", accessKeyID: "AKIDKEPTLATER", clock: SystemWallClock())
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        #expect(await dispatcher.reserveSlot())
+        let run = Task { await intake.runClaimed(claimed, receivedAt: Date()) }
+        #expect(await eventually { intake.unwritten.current == 1 }, "the result waits to be written")
+        #expect(rmdir(kept) == 0, "the disk takes the kept result from now on")
+        var info = stat()
+        #expect(await eventually { lstat(kept, &info) == 0 && info.st_mode & S_IFMT == S_IFREG }, "kept at a later try")
+        #expect(unlink(done) == 0 && rename(done + ".away", done) == 0)
+        await run.value
+        #expect(FileManager.default.fileExists(atPath: done + "/t-1.json"))
     }
 }
 

@@ -437,6 +437,9 @@ struct SpoolIntake: Sendable {
     ) async {
         var delay = Duration.seconds(1)
         var kept = false
+        // Kept beside the claimed task, where a restart finds it: tried at every retry until it
+        // is (the disk may take it later though done/ still refuses the result).
+        var keptOnDisk = false
         defer { if kept { unwritten.leave() } }
         while true {
             do {
@@ -473,23 +476,25 @@ struct SpoolIntake: Sendable {
                     metadata: metadata, key: "spool-duplicate-result", logger: logger)
                 return
             } catch {
+                if kept, !keptOnDisk {
+                    keptOnDisk = await keepOnDisk(data, resultID: resultID, for: claimed, logged: false)
+                    if keptOnDisk {
+                        logLimiter.log(
+                            .notice,
+                            "the result for \(claimed.name) is now kept beside the claimed task; a restart writes it, the task is not run again",
+                            metadata: ["task_id": "\(resultID)"], key: "spool-result-kept-later", logger: logger)
+                    }
+                }
                 if !kept {
                     kept = true
                     unwritten.enter()
+                    keptOnDisk = await keepOnDisk(data, resultID: resultID, for: claimed, logged: true)
                     // What a stop before the write means, said as it is: only a result kept on
                     // disk outlives the process.
-                    var outcome = "kept in memory and retried while the delegate runs; if it stops first, the task runs again at the next start"
-                    do {
-                        // Kept also when it is in done/ already (only the fsync failed): a restart
-                        // then writes it again, maybe after its producer collected it, which beats
-                        // running the task again.
-                        try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
-                        outcome = "kept beside the claimed task and retried, the task is not run again (a restart writes the kept result)"
-                    } catch {
-                        logLimiter.log(
-                            .error, "the result for \(claimed.name) cannot be kept on disk either: \(error)",
-                            key: "spool-result-unkept", logger: logger)
-                    }
+                    let outcome =
+                        keptOnDisk
+                        ? "kept beside the claimed task and retried, the task is not run again (a restart writes the kept result)"
+                        : "kept in memory and retried while the delegate runs (kept on disk as soon as it can be); if it stops first, the task runs again at the next start"
                     // Rate-limited: a producer can plant what blocks a result's name, task after task.
                     logLimiter.log(
                         .error,
@@ -504,6 +509,24 @@ struct SpoolIntake: Sendable {
                     return
                 }
             }
+        }
+    }
+
+    /// Keeps `data` beside the claimed task (``Spool/keepPendingResult(_:resultID:result:)``),
+    /// also when it is in done/ already (only the fsync failed): a restart then writes it again,
+    /// maybe after its producer collected it, which beats running the task again. False if the
+    /// disk refused it (logged, rate-limited, when `logged`).
+    private func keepOnDisk(_ data: Data, resultID: String, for claimed: ClaimedTask, logged: Bool) async -> Bool {
+        do {
+            try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
+            return true
+        } catch {
+            if logged {
+                logLimiter.log(
+                    .error, "the result for \(claimed.name) cannot be kept on disk either: \(error)",
+                    key: "spool-result-unkept", logger: logger)
+            }
+            return false
         }
     }
 
