@@ -325,7 +325,7 @@ import Testing
         if keptOnDisk {
             #expect(said.contains("kept beside the claimed task and retried, the task is not run again"), "\(said)")
         } else {
-            #expect(said.contains("kept in memory and retried while the delegate runs; if it stops first, the task runs again"), "\(said)")
+            #expect(said.contains("kept in memory and retried while the delegate runs (kept on disk as soon as it can be); if it stops first, the task runs again"), "\(said)")
             #expect(!said.contains("not run again"), "\(said)")
             #expect(recorder.records.contains { $0.contains("cannot be kept on disk either") })
         }
