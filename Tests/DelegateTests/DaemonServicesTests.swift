@@ -66,9 +66,6 @@ import Testing
         #expect(!messages[stoppingMessage...].contains("READY=1"))
     }
 
-    /// A reload signal during a stop (config management reloading while a deploy stops the unit)
-    /// is not served, and the stop stays graceful: the task in flight finishes, the group ends
-    /// without an error. (A reload service ending early made the group cancel everything.)
     /// While a spool result cannot be written (here `done` is a link loop for a while, as a full
     /// or read-only disk would refuse it), the spool claims no new task, and the status line
     /// (systemd's STATUS=, `systemctl status`) leads with it; once written, the line says no more.
@@ -97,6 +94,9 @@ import Testing
         }
     }
 
+    /// A reload signal during a stop (config management reloading while a deploy stops the unit)
+    /// is not served, and the stop stays graceful: the task in flight finishes, the group ends
+    /// without an error. (A reload service ending early made the group cancel everything.)
     @Test func aReloadSignalDuringAStopLeavesTheStopGraceful() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
         try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)

@@ -64,10 +64,12 @@ import Testing
         let secretsManager = FakeSecretsManager()
         let dispatcher = ScriptedExecutorFixture.dispatcher(
             http: secretsManager, delegateName: "d", accessKeyID: "AKIDUNCHECKED", clock: SystemWallClock())
-        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        let recorder = LogRecorder()
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
         #expect(await dispatcher.reserveSlot())
         let run = Task { await intake.runClaimed(recovered, receivedAt: Date()) }
-        try await Task.sleep(for: .milliseconds(1500))
+        // It came to the result it cannot look at, and waits.
+        #expect(await eventually { recorder.allText.contains("the result in done/ of t-1.json cannot be read now") })
         #expect(access(directory.path("cur/d/t-1.json"), F_OK) == 0, "still claimed while its result cannot be looked at")
         #expect(unlink(directory.path("done")) == 0 && rename(directory.path("done.away"), directory.path("done")) == 0)
         await run.value
