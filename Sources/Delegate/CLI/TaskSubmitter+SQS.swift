@@ -399,7 +399,9 @@ extension TaskSubmitter {
                     + "\(timeout) to try again; it was left on \(reply)\(seen)", status: ExitStatus.unavailable)
         }
         return .failure(
-            "no result for \(id) on \(reply) within \(timeout)\(seen); the task stays queued", status: ExitStatus.unavailable)
+            // Whether a delegate took it up cannot be told from here.
+            "no result for \(id) on \(reply) within \(timeout)\(seen); the task is queued or running, and its result "
+                + "will come to \(reply)", status: ExitStatus.unavailable)
     }
 
     /// What a reply message naming the task holds for its waiter.
