@@ -82,3 +82,23 @@ cmp -s "$spool/done/boot-handed-done.json" "$LOGS/handed-done.before" && ok "the
 expect_eq "boot-handed-done's task file in the delegate's claims" "$(ls "$spool/cur/boot-delegate" | grep -c boot-handed-done)" 0
 rm -f "$spool/done/boot-handed.json" "$spool/done/boot-handed-done.json" "$spool/new/boot-handed-others.json"
 rmdir "$old"
+
+# done/ the delegate may not write (as a full or read-only disk refuses it): the result waits,
+# systemd's status text leads with it, and once done/ takes files again the result is written and
+# the status text no longer says so.
+done_mode=$(stat -c '%a' "$spool/done")
+chmod 0550 "$spool/done"
+printf '%s\n' "{\"id\":\"boot-paused\",\"connector\":$(connector '["boot"]'),\"operation\":\"getRandomPassword\"}" |
+    setpriv --reuid=boot-producer --regid=boot-producer --init-groups \
+        timeout 60 secrets-delegate submit --spool "$spool" - >"$LOGS/paused.out" 2>"$LOGS/paused.err"
+expect_eq "submit --spool with done/ unwritable (exit status)" "$?" 0
+paused() { unit_prop secrets-delegate.service StatusText | grep -q '^spool paused: 1 result(s) cannot be written to done/'; }
+wait_until 30 paused && ok "the status text leads with the paused spool: $(unit_prop secrets-delegate.service StatusText | head -c 120)" ||
+    fail "the status text does not say the spool is paused: $(unit_prop secrets-delegate.service StatusText | head -c 200)"
+chmod "$done_mode" "$spool/done"
+wait_until 60 test -f "$spool/done/boot-paused.json" && ok "once done/ takes files again, the result is written" ||
+    fail "no result for boot-paused: $(ls -la "$spool/done" 2>&1 | head -c 300)"
+unpaused() { ! unit_prop secrets-delegate.service StatusText | grep -q 'spool paused'; }
+wait_until 30 unpaused && ok "the status text no longer says the spool is paused" ||
+    fail "the status text still says: $(unit_prop secrets-delegate.service StatusText | head -c 200)"
+rm -f "$spool/done/boot-paused.json"

@@ -35,21 +35,16 @@ grep -q '^secretsmanager_endpoint = "http://127.0.0.1:45991"$' /etc/secrets-dele
 restart_delegate
 wait_until 30 systemctl --quiet is-active secrets-delegate.service
 sock=/run/secrets-delegate/credentials.sock
-cat >/etc/systemd/system/boot-crash-unguarded.service <<UNIT
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-LoadCredential=db-password:$sock
-ExecStart=/bin/sh -c 'wc -c <"\$CREDENTIALS_DIRECTORY/db-password" >$LOGS/crash-unguarded-size'
-UNIT
-cat >/etc/systemd/system/boot-crash-guarded.service <<UNIT
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-LoadCredential=db-password:$sock
-ExecStartPre=/bin/sh -c 'test -s "\$CREDENTIALS_DIRECTORY/db-password"'
-ExecStart=/bin/sh -c 'wc -c <"\$CREDENTIALS_DIRECTORY/db-password" >$LOGS/crash-guarded-size'
-UNIT
+# crash_unit NAME [GUARD]: boot-crash-NAME.service, which writes the size of its credential to
+# $LOGS/crash-NAME-size, with GUARD (README's ExecStartPre= line) if given.
+crash_unit() {
+    printf '[Service]\nType=oneshot\nRemainAfterExit=yes\nLoadCredential=db-password:%s\n%s\n' "$sock" "${2:-}" \
+        >"/etc/systemd/system/boot-crash-$1.service"
+    printf '%s\n' "ExecStart=/bin/sh -c 'wc -c <\"\$CREDENTIALS_DIRECTORY/db-password\" >$LOGS/crash-$1-size'" \
+        >>"/etc/systemd/system/boot-crash-$1.service"
+}
+crash_unit unguarded
+crash_unit guarded "ExecStartPre=/bin/sh -c 'test -s \"\$CREDENTIALS_DIRECTORY/db-password\"'"
 systemctl daemon-reload
 rm -f "$LOGS/crash-unguarded-size" "$LOGS/crash-guarded-size"
 systemctl start --no-block boot-crash-unguarded.service boot-crash-guarded.service
