@@ -151,12 +151,7 @@ public final class IMDSCredentialSource: CredentialSource {
             {
                 return (held, nil)
             }
-            // (Held or not, a key AWS refused is not kept again.)
-            guard credentials.accessKeyId != state.refusedAccessKeyID else { return (nil, nil) }
-            var extended = credentials
-            extended.expiration = now.addingTimeInterval(Self.staticStabilityExtension(jitter()))
-            state.lastCredentials = extended
-            return (nil, extended)
+            return (nil, keptAWhile(credentials, now: now, in: &state))
         }
         // The same key kept earlier (a refresh ahead of its new end): nothing new to say.
         if let held = decision.held, held.accessKeyId == credentials.accessKeyId { return held }
@@ -211,23 +206,32 @@ public final class IMDSCredentialSource: CredentialSource {
     private func staticallyStable(after error: AWSError, logger: Logger) -> Credentials? {
         guard error.kind == .transport || Self.isPassing(status: error.httpStatus ?? 0) else { return nil }
         let now = clock.now()
-        return state.withLock { state -> Credentials? in
-            guard var last = state.lastCredentials, let expiration = last.expiration,
+        let kept = state.withLock { state -> Credentials? in
+            guard let last = state.lastCredentials, let expiration = last.expiration,
                 expiration <= now.addingTimeInterval(10)
             else {
                 return nil
             }
-            let extra = Self.staticStabilityExtension(jitter())
-            last.expiration = now.addingTimeInterval(extra)
-            state.lastCredentials = last
-            logger.warning(
-                "IMDS unreachable; keeping the expired instance credentials for \(Int(extra)) s more",
-                metadata: [
-                    "event": "static-stability-engaged", "credential_source": "imds", "error_code": "\(error.code)",
-                ]
-            )
-            return last
+            return keptAWhile(last, now: now, in: &state)
         }
+        guard let kept else { return nil }
+        logger.warning(
+            "IMDS unreachable; keeping the expired instance credentials for \(Int((kept.expiration ?? now).timeIntervalSince(now).rounded())) s more",
+            metadata: [
+                "event": "static-stability-engaged", "credential_source": "imds", "error_code": "\(error.code)",
+            ]
+        )
+        return kept
+    }
+
+    /// Static stability's one rule, whichever way IMDS failed: `credentials` kept 5-15 minutes
+    /// more (``staticStabilityExtension(_:)``) as the last ones, unless AWS refused their key (nil).
+    private func keptAWhile(_ credentials: Credentials, now: Date, in state: inout State) -> Credentials? {
+        guard credentials.accessKeyId != state.refusedAccessKeyID else { return nil }
+        var kept = credentials
+        kept.expiration = now.addingTimeInterval(Self.staticStabilityExtension(jitter()))
+        state.lastCredentials = kept
+        return kept
     }
 
     /// A GET with the session token, its body as text.

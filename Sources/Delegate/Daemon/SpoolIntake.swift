@@ -436,15 +436,16 @@ struct SpoolIntake: Sendable {
         connectorKind: String? = nil
     ) async {
         var delay = Duration.seconds(1)
-        var kept = false
+        // Counted in `unwritten` since the first failure.
+        var waiting = false
         // Kept beside the claimed task, where a restart finds it: tried at every retry until it
         // is (the disk may take it later though done/ still refuses the result).
         var keptOnDisk = false
-        defer { if kept { unwritten.leave() } }
+        defer { if waiting { unwritten.leave() } }
         while true {
             do {
                 try await spool.complete(claimed, resultID: resultID, result: data)
-                if kept {
+                if waiting {
                     logLimiter.log(
                         .notice, "the kept result was written", metadata: ["task_id": "\(resultID)"],
                         key: "spool-kept-result-written", logger: logger)
@@ -476,19 +477,21 @@ struct SpoolIntake: Sendable {
                     metadata: metadata, key: "spool-duplicate-result", logger: logger)
                 return
             } catch {
-                if kept, !keptOnDisk {
-                    keptOnDisk = await keepOnDisk(data, resultID: resultID, for: claimed, logged: false)
-                    if keptOnDisk {
+                let first = !waiting
+                if first {
+                    waiting = true
+                    unwritten.enter()
+                }
+                if !keptOnDisk {
+                    keptOnDisk = await keepOnDisk(data, resultID: resultID, for: claimed, logged: first)
+                    if keptOnDisk, !first {
                         logLimiter.log(
                             .notice,
                             "the result for \(claimed.name) is now kept beside the claimed task; a restart writes it, the task is not run again",
                             metadata: ["task_id": "\(resultID)"], key: "spool-result-kept-later", logger: logger)
                     }
                 }
-                if !kept {
-                    kept = true
-                    unwritten.enter()
-                    keptOnDisk = await keepOnDisk(data, resultID: resultID, for: claimed, logged: true)
+                if first {
                     // What a stop before the write means, said as it is: only a result kept on
                     // disk outlives the process.
                     let outcome =
@@ -541,7 +544,6 @@ struct SpoolIntake: Sendable {
             // Never rerun a task whose result may be waiting (its own, from before the restart):
             // one that cannot be looked at now is looked at again, as its kept result is; a stop
             // meanwhile leaves it claimed for the next start.
-            let spool = self.spool
             guard case .success(let found)? = await untilRead("the result in done/ of", claimed, { () throws(TaskQueueError) in
                 try spool.hasResult(id: id)
             }) else { return true }
