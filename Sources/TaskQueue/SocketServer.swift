@@ -113,6 +113,9 @@ public final class SocketServer: @unchecked Sendable {
     /// `accept(2)` on the listening socket: the new descriptor, or -1 and the errno. Tests replace
     /// it (before `start()`) to make it fail.
     var acceptCall: @Sendable (Int32) -> (fd: Int32, errno: Int32) = SocketAcceptor.systemAccept
+    /// Opens the spare descriptor (``openSpare()``); -1 when none is left. Tests replace it
+    /// (before `start()`) to make it fail.
+    var openSpareCall: @Sendable () -> Int32 = SocketServer.openSpare
     /// Runs `sweep()` every second while the server runs.
     private var sweepTimer: DispatchSourceTimer?
     private var connections: [UInt64: SocketConnection] = [:]
@@ -156,7 +159,7 @@ public final class SocketServer: @unchecked Sendable {
         queue.async { [path] in
             // An `update(policy:)` that ran meanwhile resolved a newer policy: keep it.
             self.admission.install(self.policy.resolve(logger: self.logger), keepingNewer: true)
-            self.spareFD = Self.openSpare()
+            self.spareFD = self.openSpareCall()
             self.budget.onPressureChange = { [weak self] pressure in self?.pressureChanged(pressure) }
             self.budget.onFullChange = { [weak self] full in self?.fullChanged(full) }
             self.boundPath = path
@@ -328,11 +331,7 @@ public final class SocketServer: @unchecked Sendable {
 
     /// Sends `line` to a peer that is not taken on, without waiting, and closes it.
     private func refuse(_ fd: Int32, line: String) {
-        let bytes = Array(line.utf8) + [UInt8(ascii: "\n")]
-        _ = bytes.withUnsafeBytes { raw in
-            Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
-        }
-        FileIO.close(fd)
+        FileIO.close(refuseKeepingDescriptor(fd, line: line))
     }
 
     private func makeAcceptor(_ fd: Int32) -> SocketAcceptor {
@@ -344,7 +343,7 @@ public final class SocketServer: @unchecked Sendable {
                 failed: { [weak self] number in self?.turnAway(errno: number) ?? (0, [:]) },
                 recovered: { [weak self] in
                     guard let self, self.spareFD < 0 else { return }
-                    self.spareFD = Self.openSpare()
+                    self.spareFD = self.openSpareCall()
                 }),
             logLimiter: logLimiter, logger: logger)
     }
@@ -439,10 +438,19 @@ public final class SocketServer: @unchecked Sendable {
     /// `accept` failed: with no descriptor left (EMFILE/ENFILE), frees the spare one to turn
     /// one waiting peer away with `TooManyConnections`, so peers are refused rather than left
     /// hanging. Returns how many were refused, and the failure line's metadata.
+    ///
+    /// The refused peer's own descriptor, shut down, becomes the spare: closed and opened again,
+    /// the number could go to another thread's `open` in between (an HTTP transfer, a spool
+    /// read), and the episode's later peers would hang. A spare lost anyway (the peer was
+    /// systemd's helper, whose connection keeps it, or a refused one) is looked for again at
+    /// every failed accept.
     private func turnAway(errno number: Int32) -> (refused: Int, metadata: Logger.Metadata) {
         let metadata: Logger.Metadata = ["open_connections": "\(connections.count)"]
-        guard number == EMFILE || number == ENFILE, spareFD >= 0, let acceptor else { return (0, metadata) }
+        guard number == EMFILE || number == ENFILE, let acceptor else { return (0, metadata) }
+        if spareFD < 0 { spareFD = openSpareCall() }
+        guard spareFD >= 0 else { return (0, metadata) }
         FileIO.close(spareFD)
+        spareFD = -1
         var refused = 0
         let fd = acceptor.acceptOne()
         if fd >= 0 {
@@ -453,7 +461,7 @@ public final class SocketServer: @unchecked Sendable {
                     // Its descriptor is the spare's, given back once the refusal is read.
                     refuseCredentialHelper(fd, peer: peer, admittedUnder: admittedUnder, unit: unit)
                 } else {
-                    refuse(
+                    spareFD = refuseKeepingDescriptor(
                         fd,
                         line: #"{"error":"TooManyConnections","message":"the delegate is out of file descriptors; "#
                             + #"try again later"}"#)
@@ -461,8 +469,19 @@ public final class SocketServer: @unchecked Sendable {
             }
             refused = 1
         }
-        spareFD = Self.openSpare()
+        if spareFD < 0 { spareFD = openSpareCall() }
         return (refused, metadata)
+    }
+
+    /// ``refuse(_:line:)``, but the descriptor is shut down (the peer reads the line, then the
+    /// end) and kept: returned, to be held as the spare.
+    private func refuseKeepingDescriptor(_ fd: Int32, line: String) -> Int32 {
+        let bytes = Array(line.utf8) + [UInt8(ascii: "\n")]
+        _ = bytes.withUnsafeBytes { raw in
+            Glibc.send(fd, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+        }
+        Glibc.shutdown(fd, Int32(SHUT_RDWR))
+        return fd
     }
 
     static func openSpare() -> Int32 {

@@ -4,6 +4,7 @@ import Logging
 import JSON
 import SQS
 import TestSupport
+import Synchronization
 import Testing
 
 @testable import Delegate
@@ -17,7 +18,7 @@ import Testing
     /// with, and the queue.
     static func handleATaskForOthers(
         _ endpoint: SQSScriptedEndpoint, id: String = "t-gpu", messageID: String = "m-1", logger: Logger = Logger(label: "test"),
-        body: String? = nil, prepare: (SQSIntake, RecordingSleeper) -> Void = { _, _ in }
+        body: String? = nil, slot: HeldSlot? = nil, prepare: (SQSIntake, RecordingSleeper) -> Void = { _, _ in }
     ) async throws -> (SQSIntake, RecordingSleeper, SQSQueueURL) {
         let (intake, http, sleeper) = try endpoint.intake()
         defer { http.shutdown() }
@@ -30,7 +31,8 @@ import Testing
                 "id": "c", "region": "us-east-1", "delegateSelectors": ["gpu"], "credentials": ["type": "instanceRole"],
             ],
         ]).jsonText
-        await poller.handle(SQSMessage(messageId: messageID, receiptHandle: "rh-1", body: body ?? task), lease: 30)
+        await poller.handle(
+            SQSMessage(messageId: messageID, receiptHandle: "rh-1", body: body ?? task), lease: 30, slot: slot)
         return (intake, sleeper, queue)
     }
 
@@ -61,6 +63,24 @@ import Testing
         #expect(release.contains(#""VisibilityTimeout":2"#), "\(release)")
         #expect(release.contains(#""ReceiptHandle":"rh-1""#))
         #expect(intake.status.snapshot[queue.url]?.released == 1)
+    }
+
+    /// The slot such a message holds goes back before its pause and release, which run nothing:
+    /// a queue mostly for other pools (or a release SQS keeps refusing, 6 s of retries) must not
+    /// keep this delegate's own tasks waiting for slots.
+    @Test func aTaskForOtherDelegatesGivesItsSlotBackBeforeItsPause() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let givenBack = Atomic<Int>(0)
+        let slot = HeldSlot { givenBack.add(1, ordering: .relaxed) }
+        let heldAtPause = Mutex<[Bool]>([])
+        _ = try await Self.handleATaskForOthers(endpoint, slot: slot) { _, sleeper in
+            sleeper.onSleep.withLock { $0 = { _ in heldAtPause.withLock { $0.append(!slot.isReleased) } } }
+        }
+        #expect(heldAtPause.withLock { $0 } == [false])
+        #expect(endpoint.actions == ["ChangeMessageVisibility"])
+        slot.release()  // the poller's own, once the message is handled: nothing more given back
+        #expect(givenBack.load(ordering: .relaxed) == 1)
     }
 
     /// A task that gives a key twice is rejected by every delegate, but answered by the pool its

@@ -353,6 +353,46 @@ import Testing
         #expect(end.contains("refused=1"), "got: \(end)")
     }
 
+    /// Out of descriptors, every waiting peer is turned away, not only the first: the refused
+    /// peer's descriptor is kept as the spare, so another thread's `open` taking the number in
+    /// between (here: the spare cannot be opened again at all) cannot leave the next ones hanging.
+    @Test func theSpareDescriptorIsKeptForTheNextPeerOfTheEpisode() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let accept = FailingAccept()
+        accept.alternating.store(true, ordering: .relaxed)
+        let spareOpens = Atomic<Int>(0)
+        let echo = EchoHandler()
+        let path = dir.file("d.sock")
+        let server = SocketServer(
+            listener: .path(path, mode: 0o660), logger: recorder.logger(), handler: echo.handler)
+        server.acceptCall = accept.call
+        // The start's spare, then none: the descriptors are gone for the episode.
+        server.openSpareCall = {
+            spareOpens.add(1, ordering: .relaxed).oldValue == 0 ? SocketServer.openSpare() : -1
+        }
+        try server.start()
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let first = try RawClient(path: path)
+        let second = try RawClient(path: path)
+        first.write("1\n")
+        second.write("2\n")
+        for client in [first, second] {
+            let received = try await offPool { client.readUntilClosed() }
+            #expect(
+                received.hasPrefix(#"{"error":"TooManyConnections","message":"the delegate is out of file descriptors"#),
+                "\(received)")
+        }
+        #expect(echo.calls.load(ordering: .relaxed) == 0)
+        // Descriptors back: the next peer is served.
+        accept.alternating.store(false, ordering: .relaxed)
+        let third = try SocketClient.connect(path: path)
+        try third.send(Data("3".utf8))
+        #expect(try await third.nextLine(timeout: .seconds(90)) == Data(#"{"echo":3}"#.utf8))
+    }
+
     /// systemd's credential helper (root, bound to its request address) turned away while
     /// descriptors run out gets the credentials refusal, not a TooManyConnections line its unit
     /// would start with as its credential.
@@ -508,11 +548,15 @@ extension SocketServerLimitsTests {
 }
 
 /// Fails `accept` with EMFILE (without taking the waiting peer) while `failing` is set or for
-/// its first `failures` calls, and counts every call.
+/// its first `failures` calls, and counts every call. While `alternating` is set, every other
+/// call fails, from the next: the acceptor's own, when the server turns a peer away with the
+/// call in between.
 final class FailingAccept: Sendable {
     let failing = Atomic<Bool>(false)
+    let alternating = Atomic<Bool>(false)
     let calls = Atomic<Int>(0)
     let failuresLeft: Atomic<Int>
+    private let alternated = Atomic<Int>(0)
 
     init(failures: Int = 0) {
         failuresLeft = Atomic(failures)
@@ -522,6 +566,9 @@ final class FailingAccept: Sendable {
         { listenFD in
             self.calls.add(1, ordering: .relaxed)
             if self.failing.load(ordering: .relaxed) { return (-1, EMFILE) }
+            if self.alternating.load(ordering: .relaxed), self.alternated.add(1, ordering: .relaxed).oldValue % 2 == 0 {
+                return (-1, EMFILE)
+            }
             if self.failuresLeft.load(ordering: .relaxed) > 0 {
                 self.failuresLeft.subtract(1, ordering: .relaxed)
                 return (-1, EMFILE)

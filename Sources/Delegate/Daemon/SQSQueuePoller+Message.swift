@@ -20,7 +20,10 @@ extension SQSQueuePoller {
     ///   - leave: the queue is no longer this delegate's (a reload removed it while the receive
     ///     waited): a message not answered or running here already is released at once, for the
     ///     delegates that still receive from it, as at a stop.
-    func handle(_ message: SQSMessage, lease: Int, leave: Bool = false) async {
+    ///   - slot: the concurrency slot the message holds, given back here as soon as the message
+    ///     is found to be for other delegates (its pause and release run nothing), else by the
+    ///     caller once this returns.
+    func handle(_ message: SQSMessage, lease: Int, leave: Bool = false, slot: HeldSlot? = nil) async {
         var logger = logger
         // Bounded: SQS's ids are UUIDs, and an endpoint could send any text up to its answer's size.
         logger[metadataKey: "sqs_message_id"] = "\(ShownText.prefix(message.messageId, bytes: Self.loggedMessageIDLength))"
@@ -51,7 +54,7 @@ extension SQSQueuePoller {
         }
         // Received again meanwhile: its lease is extended, and it is deleted or released, with the
         // newest receipt handle. (One received after its delete comes back and is deleted then.)
-        await handleOnce(message, lease: lease, leave: leave, receivedAt: receivedAt, logger: logger)
+        await handleOnce(message, lease: lease, leave: leave, slot: slot, receivedAt: receivedAt, logger: logger)
         intake.running.end(answeredKey)
     }
 
@@ -63,7 +66,9 @@ extension SQSQueuePoller {
     static let loggedMessageIDLength = 128
 
     /// ``handle(_:lease:)`` for a message not being handled already.
-    private func handleOnce(_ message: SQSMessage, lease: Int, leave: Bool, receivedAt: Date, logger: Logger) async {
+    private func handleOnce(
+        _ message: SQSMessage, lease: Int, leave: Bool, slot: HeldSlot?, receivedAt: Date, logger: Logger
+    ) async {
         if dispatcher.isStopping || leave {
             await release(message, afterSeconds: 0, logger: logger)
             return
@@ -97,7 +102,9 @@ extension SQSQueuePoller {
                 // A random part of a second first: SQS counts visibility in whole seconds, and
                 // this delegate's next receive starts as this one ends, so a release made at
                 // once would come back just before this delegate's receive every time, and a
-                // task only other delegates may run could bounce here forever.
+                // task only other delegates may run could bounce here forever. None of it needs
+                // a slot: a queue mostly for other pools must not hold this delegate's tasks up.
+                slot?.release()
                 try? await intake.sleeper.sleep(for: .milliseconds(Int(intake.random() * 1000)))
                 await handBack(message, logger: logger)
                 return

@@ -113,8 +113,9 @@ struct SQSQueuePoller: Sendable {
                     intake.inHand.enter()
                     let lease = sqs.visibilitySeconds
                     group.addTask {
-                        await handle(message, lease: lease, leave: queueRemoved)
-                        dispatcher.releaseSlots()
+                        let slot = HeldSlot { dispatcher.releaseSlots() }
+                        await handle(message, lease: lease, leave: queueRemoved, slot: slot)
+                        slot.release()
                         intake.inHand.leave()
                     }
                 }
