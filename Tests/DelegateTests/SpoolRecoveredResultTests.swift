@@ -79,6 +79,35 @@ import Testing
     }
 }
 
+/// A reload while a recovered task waits to look at `done/` judges it again before it runs: one
+/// that takes access away (here: inline connectors turned off) does so at once, with no AWS call.
+@Suite struct SpoolRecoveredReadmissionTests {
+    @Test(.timeLimit(.minutes(1))) func aReloadWhileARecoveredTaskWaitsJudgesItAgain() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-recovered-readmitted")
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (spool, _) = try SpoolResultKeptLaterTests.claimedPasswordTask(in: directory, logger: quiet)
+        let recovered = try #require(try spool.recoverClaimed().first)
+        let done = directory.path("done")
+        #expect(rename(done, done + ".away") == 0 && symlink(done, done) == 0)
+
+        let secretsManager = FakeSecretsManager()
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: secretsManager, delegateName: "d", accessKeyID: "AKIDREADMITTED", clock: SystemWallClock())
+        let recorder = LogRecorder()
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
+        #expect(await dispatcher.reserveSlot())
+        let run = Task { await intake.runClaimed(recovered, receivedAt: Date()) }
+        #expect(await eventually { recorder.allText.contains("the result in done/ of t-1.json cannot be read now") })
+        dispatcher.connectors.update(connectors: [:], allowInline: false, credentialMappings: [])
+        #expect(unlink(done) == 0 && rename(done + ".away", done) == 0)
+        await run.value
+        #expect(secretsManager.http.requests.isEmpty, "the task ran: \(secretsManager.http.requests.count) calls")
+        let result = try #require(FileManager.default.contents(atPath: done + "/t-1.json"))
+        let text = String(decoding: result, as: UTF8.self)
+        #expect(text.contains("NotAuthorized") && text.contains("inline connectors"), "\(text)")
+    }
+}
+
 /// A result done/ refuses, which the disk would not keep beside the claimed task at first either
 /// (here a directory stands at the kept result's name for a while), is kept there as soon as the
 /// disk takes it, at a later retry: a restart then writes it rather than run the task again.

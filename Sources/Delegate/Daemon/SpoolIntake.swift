@@ -259,10 +259,23 @@ struct SpoolIntake: Sendable {
                 logger[metadataKey: "peer_uid"] = "\(file.ownerUID)"
                 let connectors = dispatcher.connectors
                 let document = Self.document(of: data, peeked: peekedDocument)
-                switch Result(catching: { () throws(TaskRejection) in
-                    try connectors.admit(
-                        document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: file.ownerUID))
-                }) {
+                let admit = {
+                    Result(catching: { () throws(TaskRejection) in
+                        try connectors.admit(
+                            document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: file.ownerUID))
+                    })
+                }
+                let generation = connectors.generation
+                var admitted = admit()
+                if claimed.recovered, case .success(let task) = admitted {
+                    // One recovered whose result is in done/ already (its run died before removing
+                    // it) is done: discarded as DuplicateTask, not handed to others to run again.
+                    if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) { return }
+                    // The look at done/ waits while done/ cannot be looked at: a reload meanwhile
+                    // judges the task again (one that takes access away does so at once).
+                    if connectors.generation != generation { admitted = admit() }
+                }
+                switch admitted {
                 case .failure(let rejection):
                     if rejection.retryable, putBackForLater(claimed, owner: file.ownerUID, rejection, logger: logger) {
                         return
@@ -279,11 +292,6 @@ struct SpoolIntake: Sendable {
                     // new/ for them. (The peeked bytes themselves were matched, or would not
                     // decode: not matched again.)
                     let matchedAtPeek = peekedDocument?.data == data
-                    // One recovered whose result is in done/ already (its run died before removing
-                    // it) is done: discarded as DuplicateTask, not handed to others to run again.
-                    if claimed.recovered, await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) {
-                        return
-                    }
                     if !matchedAtPeek,
                         case let decision = dispatcher.matches(task.connector.delegateSelectors), !decision.isAccepted
                     {
