@@ -87,6 +87,27 @@ import Testing
                 == nil)
     }
 
+    /// An invalid inline task where inline connectors are off is refused for the connector first
+    /// (section 9's order), not for its region: its producer would mend that only to learn this.
+    @Test func anInvalidInlineTaskIsRefusedForInlineConnectorsBeingOff() throws {
+        let body = #"{"id":"t","connector":{"id":"x","region":"nowhere","credentials":{"type":"instanceRole"}},"#
+            + #""operation":"getSecretValue","params":{"name":"a"}}"#
+        for allowInline in [false, true] {
+            let rejection = #expect(throws: TaskRejection.self) {
+                try ConnectorCatalog(allowInline: allowInline).admit(
+                    TaskDocument(Data(body.utf8)), defaultID: nil, by: Self.nobody)
+            }
+            if allowInline {
+                #expect(rejection?.code == .invalidTask, "\(String(describing: rejection))")
+            } else {
+                #expect(rejection?.code == .notAuthorized, "\(String(describing: rejection))")
+                #expect(rejection?.message.contains("inline connectors are turned off") == true)
+                #expect(rejection?.message.contains("nowhere") == false)
+                #expect(rejection?.taskID == "t" && rejection?.operation == "getSecretValue")
+            }
+        }
+    }
+
     @Test func operationsOutsideTheListAreNotAuthorized() throws {
         let readOnly = Self.named("prod", ConnectorPolicy(operations: [.getSecretValue, .describeSecret]))
         let catalog = ConnectorCatalog(connectors: ["prod": readOnly])

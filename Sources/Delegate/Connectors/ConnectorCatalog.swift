@@ -145,10 +145,23 @@ public final class ConnectorCatalog: Sendable {
                     message: notAdmitted(id, principal, operation: error.operation, known: admitted != nil, retryable: false),
                     taskID: error.taskID, operation: error.operation, connectorID: id, connectorIsNamed: true)
             }
+            // An inline connector where none is taken is refused as such first (section 9's order),
+            // not for what else is wrong with it: its producer would mend that only to learn this.
+            if !snapshot.allowInline, let envelope = document.envelope, envelope.connectorName == nil {
+                throw TaskRejection(
+                    code: .notAuthorized, message: inlineConnectorsOff(operation: error.operation, principal),
+                    taskID: error.taskID, operation: error.operation)
+            }
             throw error
         }
         if let refusal = refusal(of: task, by: principal, in: snapshot, groupsOf: groupsOf) { throw refusal }
         return task
+    }
+
+    /// The refusal's message for a task with an inline connector where none is taken.
+    private static func inlineConnectorsOff(operation: String?, _ principal: TaskPrincipal) -> String {
+        "inline connectors are turned off on this delegate ([delegate] allow_inline_connectors = false); "
+            + "name a configured connector instead (\(operation ?? "the task") requested by \(principal))"
     }
 
     /// The refusal's message for a principal connector `id` does not admit, or (`known` false)
@@ -225,10 +238,7 @@ public final class ConnectorCatalog: Sendable {
         }
         guard let policy = task.connectorPolicy else {
             if snapshot.allowInline { return nil }
-            return refuse(
-                .notAuthorized,
-                "inline connectors are turned off on this delegate ([delegate] allow_inline_connectors = false); "
-                    + "name a configured connector instead (\(operation) requested by \(principal))")
+            return refuse(.notAuthorized, inlineConnectorsOff(operation: operation, principal))
         }
         let id = task.connector.id
         let admitted = admits(policy, id: id, principal, in: snapshot, groupsOf: groupsOf)
