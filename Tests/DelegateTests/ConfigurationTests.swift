@@ -184,6 +184,21 @@ import Testing
             ("[identity]\nsources = [\"ec2\"]", [:], "[identity] sources", nil, "unknown identity source \"ec2\""),
             ("[identity]\nsources = [\"imds\", \"imds\"]", [:], "[identity] sources", nil, "lists imds twice"),
             ("[credentials]\ndirectory = \"creds\"", [:], "[credentials] directory", nil, "must be an absolute path"),
+            // Empty is connectors.d beside the file, not off: the message must not say it turns them off.
+            (
+                "[delegate]\nconnectors_dir = \"connectors.d\"", [:], "[delegate] connectors_dir", nil,
+                "must be an absolute path (or empty for connectors.d beside the configuration file)"
+            ),
+            // A queue URL of the right shape says which rule it breaks.
+            (
+                "[sqs]\nqueue_urls = [\"https://sqs.us-east-1.amazonaws.com/123456789012/my tasks\"]", [:], "[sqs] queue_urls",
+                nil, "is not a queue URL: it must be printable ASCII, without spaces"
+            ),
+            (
+                "[sqs]\nresult_queue_url = \"https://sqs.us-east-1.amazonaws.com/123456789012/" + String(repeating: "q", count: 1100)
+                    + "\"", [:], "[sqs] result_queue_url", nil, "is not a queue URL: it must be at most 1024 bytes"
+            ),
+            ("[sqs]\nresult_queue_url = \"https://sqs.example\"", [:], "[sqs] result_queue_url", nil, "is not a queue URL (https://host/account/name)"),
             // Unknown keys and sections.
             ("[delegate]\nnmae = \"x\"", [:], "[delegate] nmae", nil, "unknown key; [delegate] takes name, tags"),
             ("[shutdown]\ngrace_seconds = 5", [:], "[shutdown]", nil, "unknown section"),
@@ -264,6 +279,11 @@ import Testing
             ),
             // Syntax.
             ("[delegate\nname = 1", [:], nil, nil, "TOML syntax error at line 1"),
+            // An integer too large for 64 bits is one, not a key.
+            (
+                "[delegate]\nconcurrency = 123456789012345678901234567890123", [:], nil, nil,
+                "'<a number of 33 characters>' is not representable in 64 bits"
+            ),
         ] as [(String, [String: String], String?, String?, String)])
     func badConfigurationNamesItsKey(
         toml: String, environment: [String: String], key: String?, origin: String?, reason: String

@@ -89,6 +89,11 @@ import TestSupport
             (entry(base.replacingOccurrences(of: "unit = \"app.service\"", with: "unit = \"app\"")), "entry 1 unit",
              "not a systemd unit name"),
             (entry(base.replacingOccurrences(of: "id = \"db\"", with: "id = \"a/b\"")), "entry 1 id", "LoadCredential"),
+            // The rule the id breaks is among those the message lists.
+            (entry(base.replacingOccurrences(of: "id = \"db\"", with: "id = \"db:password\"")), "entry 1 id",
+             "no \"/\" or \":\""),
+            (entry(base.replacingOccurrences(of: "id = \"db\"", with: "id = \"pässword\"")), "entry 1 id",
+             "printable ASCII"),
             (entry(base.replacingOccurrences(of: "unit = \"app.service\"", with: "unit = \"app@.service\"")), "entry 1 unit",
              "app@.service is a template"),
             (entry(base.replacingOccurrences(of: "secret = \"db\"", with: "secret = 3")), "entry 1 secret", "string"),

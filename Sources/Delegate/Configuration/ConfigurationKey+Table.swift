@@ -11,7 +11,7 @@ extension ConfigurationKey {
             bool("delegate", "accept_untagged", \.delegate.acceptUntagged),
             integer("delegate", "concurrency", \.delegate.concurrency, check: Configuration.within(Limits.concurrency)),
             bool("delegate", "allow_inline_connectors", \.delegate.allowInlineConnectors),
-            string("delegate", "connectors_dir", \.delegate.connectorsDir, check: Configuration.pathProblem),
+            string("delegate", "connectors_dir", \.delegate.connectorsDir, check: Configuration.connectorsDirProblem),
             string("queue", "spool_dir", \.queue.spoolDir, appliesOnReload: false, check: Configuration.pathProblem),
             string(
                 "queue", "socket_path", \.queue.socketPath, appliesOnReload: false,

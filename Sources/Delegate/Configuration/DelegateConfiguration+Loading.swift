@@ -120,7 +120,10 @@ extension DelegateConfiguration {
         }
         let quoted = String(message[message.index(after: open)..<close])
         guard quoted.unicodeScalars.count > 32 else { return message }
-        return String(message[...open]) + TaskObject.shownUnknownKey(quoted, as: "key") + String(message[close...])
+        // Or an integer too large for 64 bits, which the syntax check took for one.
+        let isNumber = quoted.unicodeScalars.allSatisfy { TOMLSyntaxCheck.isDecimal($0) || "+-_".unicodeScalars.contains($0) }
+        return String(message[...open]) + TaskObject.shownUnknownKey(quoted, as: isNumber ? "number" : "key")
+            + String(message[close...])
     }
 
     /// Parses TOML text: `TOMLSyntaxCheck` first, then TOMLKit.

@@ -116,9 +116,7 @@ extension DelegateConfiguration {
                 if URLParts.mayHoldUserInfo(url) {
                     return "entry \(index + 1) must not contain a user name or password"
                 }
-                if (try? SQSQueueURL(url)) == nil {
-                    return "entry \(index + 1) \(quoted(url)) is not a queue URL (https://host/account/name)"
-                }
+                if let reason = notAQueueURL(url) { return "entry \(index + 1) \(quoted(url)) \(reason)" }
                 if !seen.insert(url).inserted { return "lists \(quoted(url)) twice" }
             }
             return nil
@@ -133,10 +131,21 @@ extension DelegateConfiguration {
 
         static func resultQueueURLProblem(_ url: String) -> String? {
             if URLParts.mayHoldUserInfo(url) { return "must not contain a user name or password" }
-            if !url.isEmpty, (try? SQSQueueURL(url)) == nil {
-                return "\(quoted(url)) is not a queue URL (https://host/account/name)"
-            }
+            if !url.isEmpty, let reason = notAQueueURL(url) { return "\(quoted(url)) \(reason)" }
             return nil
+        }
+
+        /// Why `url` is not a queue URL, said after its quote, or nil: its shape, or the rule it
+        /// breaks (its length, a space or a character outside printable ASCII).
+        static func notAQueueURL(_ url: String) -> String? {
+            do throws(AWSError) {
+                _ = try SQSQueueURL(url)
+                return nil
+            } catch {
+                let rule = "a queue URL must "
+                guard error.message.hasPrefix(rule) else { return "is not a queue URL (https://host/account/name)" }
+                return "is not a queue URL: it must " + error.message.dropFirst(rule.count)
+            }
         }
 
         private static func quoted(_ text: String) -> String { DelegateConfiguration.quoted(text) }

@@ -205,8 +205,18 @@ extension DelegateConfiguration {
 
     /// Paths are absolute or empty (off): the daemon's working directory is `/` under systemd.
     static func pathProblem(_ path: String) -> String? {
+        pathProblem(path, empty: "to turn it off")
+    }
+
+    /// `[delegate] connectors_dir`: absolute, or empty for `connectors.d` beside the file (drop-ins
+    /// are never off).
+    static func connectorsDirProblem(_ path: String) -> String? {
+        pathProblem(path, empty: "for connectors.d beside the configuration file")
+    }
+
+    private static func pathProblem(_ path: String, empty: String) -> String? {
         if path.isEmpty { return nil }
-        if !path.hasPrefix("/") { return "must be an absolute path (or empty to turn it off), not \(quoted(path))" }
+        if !path.hasPrefix("/") { return "must be an absolute path (or empty \(empty)), not \(quoted(path))" }
         if path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
             return "contains a control character"
         }

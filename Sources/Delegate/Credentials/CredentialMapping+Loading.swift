@@ -70,8 +70,8 @@ extension CredentialMapping {
         guard isValidID(id) else {
             throw error(
                 "id",
-                "\(DelegateConfiguration.quoted(id)) is not a LoadCredential= id (1-255 bytes, no \"/\", not . or .., "
-                    + "no control characters)")
+                "\(DelegateConfiguration.quoted(id)) is not a LoadCredential= id (1-255 printable ASCII characters, "
+                    + "no \"/\" or \":\", not . or ..)")
         }
         // systemd binds "@<random hex>/unit/<unit>/<id>" and refuses a name over 107 bytes
         // (sockaddr_un, no trailing NUL) with EINVAL before it connects: the unit fails to start
