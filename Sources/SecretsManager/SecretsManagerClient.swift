@@ -56,7 +56,7 @@ public struct SecretsManagerClient: Sendable {
         call.sensitiveValues = sensitive
         let response = try await aws.send(call, credentials: credentials, logger: logger)
         guard let value = read(response.body.isEmpty ? Data("{}".utf8) : response.body) else {
-            throw AWSError(
+            var unreadable = AWSError(
                 kind: .invalidResponse,
                 code: .invalidResponse,
                 message: "the \(operation) response could not be read",
@@ -64,6 +64,9 @@ public struct SecretsManagerClient: Sendable {
                 httpStatus: response.status,
                 attempts: response.attempts
             )
+            // AWS answered: the call was made, whatever it said.
+            unreadable.anAttemptMayHaveArrived = true
+            throw unreadable
         }
         return SecretsManagerResponse(value: value, requestId: response.requestId, attempts: response.attempts)
     }

@@ -1,6 +1,7 @@
 import AWSCore
 import Foundation
 import TestSupport
+import JSON
 import Testing
 
 @testable import Delegate
@@ -170,6 +171,30 @@ import Testing
             try ScriptedExecutorFixture.task("deleteSecret", params: ["name": "db"], deadline: 1))
         #expect(deletion.error?.message.contains("the deletion was under way and may have been made") == true)
         #expect(deletion.error?.message.contains("running the task again is safe") == false)
+    }
+
+    /// A write whose last attempt may have reached AWS (its answer lost to a timeout, or a 2xx
+    /// that could not be read) says the write may have been made too, not only one the deadline
+    /// cut off; a write never sent (no connection) or refused (4xx), and a read, do not.
+    @Test(arguments: [
+        ("putSecretValue", ScriptedReply.transport(.timedOut), true),
+        ("putSecretValue", ScriptedReply.json("<html>"), true),
+        ("putSecretValue", ScriptedReply.awsError("InternalServiceError", status: 500), true),
+        ("deleteSecret", ScriptedReply.transport(.timedOut), true),
+        ("putSecretValue", ScriptedReply.transport(.couldNotConnect), false),
+        ("putSecretValue", ScriptedReply.awsError("ValidationException"), false),
+        ("getSecretValue", ScriptedReply.transport(.timedOut), false),
+    ])
+    func aWriteWhoseLastAttemptMayHaveArrivedSaysItMayHaveBeenMade(
+        operation: String, reply: ScriptedReply, mayHaveBeenMade: Bool
+    ) async throws {
+        let fixture = ScriptedExecutorFixture(maxAttempts: 1)
+        fixture.http.always(.any, reply)
+        let params: JSONValue = operation == "putSecretValue" ? ["name": "db", "secretString": "not-a-secret"] : ["name": "db"]
+        let result = await fixture.run(try ScriptedExecutorFixture.task(operation, params: params))
+        #expect(result.status == .failed, "\(result.jsonLine)")
+        #expect(result.error?.message.contains("may have been made") == mayHaveBeenMade, "\(result.jsonLine)")
+        #expect(result.error?.message.contains("not-a-secret") == false)
     }
 
     /// Every record of a task says whether its connector was a configured one or the task's own

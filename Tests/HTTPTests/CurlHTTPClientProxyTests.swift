@@ -123,9 +123,12 @@ struct CurlHTTPClientProxyTests {
         #expect(proxy.requestsServed == 1)
     }
 
-    /// 407 (credentials wanted) and 403 are for good; a 502 (the proxy could not reach the
-    /// host) is for now, and worth another attempt.
-    @Test(arguments: [(407, HTTPClientError.Code.proxyRefused, false), (502, .proxyFailure, true)])
+    /// 407 (credentials wanted), 403, and a proxy that does not tunnel (405, 501) are for good;
+    /// a 502 (the proxy could not reach the host) or 503 is for now, and worth another attempt.
+    @Test(arguments: [
+        (407, HTTPClientError.Code.proxyRefused, false), (403, .proxyRefused, false), (405, .proxyRefused, false),
+        (501, .proxyRefused, false), (502, .proxyFailure, true), (503, .proxyFailure, true),
+    ])
     func aRefusedTunnelIsForGoodOnlyWhenTheProxySaysSo(status: Int, code: HTTPClientError.Code, transient: Bool)
         async throws
     {

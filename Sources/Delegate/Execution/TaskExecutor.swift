@@ -84,10 +84,12 @@ public struct TaskExecutor: Sendable {
                 // As the test itself answers when STS or IMDS fail it: no check, nothing allowed.
                 result.result = ConnectionTest.withoutCredentials(error)
             }
-            if task.operation.writesSecret, error.attempts > 0, [.deadlineExceeded, .cancelled].contains(error.code) {
-                // Cut off while a request was on its way: AWS may have made the write. A deletion
-                // has no token: a rerun finds the secret scheduled for deletion (forced: AWS answers
-                // it as done, whether or not the secret is there).
+            let cutOff = error.attempts > 0 && [.deadlineExceeded, .cancelled].contains(error.code)
+            if task.operation.writesSecret, cutOff || error.anAttemptMayHaveArrived {
+                // Cut off while a request was on its way, or an attempt that may have reached AWS
+                // (its answer lost or unreadable, a 5xx) was the last: AWS may have made the write.
+                // A deletion has no token: a rerun finds the secret scheduled for deletion (forced:
+                // AWS answers it as done, whether or not the secret is there).
                 result.error?.message +=
                     task.operation.name == .deleteSecret
                     ? "; the deletion was under way and may have been made (running the task again then finds the "

@@ -25,14 +25,16 @@ extension HTTPClientError {
     }
 
     /// A proxy that answered CONNECT with a status other than 2xx (curl 7.88 reports that as a
-    /// receive error) failed the request: for good with 403 or 407, else for now (a 502 when it
-    /// could not reach the host).
+    /// receive error) failed the request: for now with a 5xx (a 502 when it could not reach the
+    /// host, a 503 or 504), for good otherwise (403 or 407, a 405 or 501 from a proxy that does
+    /// not tunnel, any other 4xx: sending again gets the same answer).
     private static func code(
         for code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyConnectCode: Int
     ) -> Code {
         if responseTooLarge { return .responseTooLarge }
         if viaProxy, proxyConnectCode != 0, !(200..<300).contains(proxyConnectCode), code != CURLE_OK {
-            return proxyConnectCode == 403 || proxyConnectCode == 407 ? .proxyRefused : .proxyFailure
+            let forNow = (500..<600).contains(proxyConnectCode) && proxyConnectCode != 501 && proxyConnectCode != 505
+            return forNow ? .proxyFailure : .proxyRefused
         }
         switch code {
         case CURLE_UNSUPPORTED_PROTOCOL where detail.contains("HTTP/0.9"):
