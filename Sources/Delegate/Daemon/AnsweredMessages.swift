@@ -76,13 +76,19 @@ final class AnsweredMessages: Sendable {
     }
 
     /// Remembers `key` until `now + keptFor` (or renews it until then).
-    func remember(_ key: Key, now: ContinuousClock.Instant, keptFor: Duration) {
+    ///
+    /// - Returns: how many messages whose time was not up were forgotten to make room (more
+    ///   answered within their time than ``capacity``): one of them whose delete did not take
+    ///   would run again when it comes back. The caller warns.
+    @discardableResult
+    func remember(_ key: Key, now: ContinuousClock.Instant, keptFor: Duration) -> Int {
         state.withLock { state in
             let renewing = state.until[key] != nil
-            Self.forget(in: &state, now: now, keeping: renewing ? capacity : capacity - 1)
+            let early = Self.forget(in: &state, now: now, keeping: renewing ? capacity : capacity - 1)
             let until = now + keptFor
             state.until[key] = until
             state.order.append((key, until))
+            return early
         }
     }
 
@@ -135,14 +141,22 @@ final class AnsweredMessages: Sendable {
     /// `order` is sorted by time as long as `keptFor` stays the same; after a reload changed it,
     /// an entry may outlive its time here until the ones before it are due, which `contains`
     /// does not see (it compares the time itself).
-    private static func forget(in state: inout State, now: ContinuousClock.Instant, keeping limit: Int) {
+    ///
+    /// - Returns: how many messages whose time was not up were dropped.
+    @discardableResult
+    private static func forget(in state: inout State, now: ContinuousClock.Instant, keeping limit: Int) -> Int {
+        var early = 0
         while let (key, until) = state.order.first {
             let current = state.until[key] == until
             guard !current || until <= now || state.until.count > limit else { break }
-            if current { state.until[key] = nil }
+            if current {
+                state.until[key] = nil
+                if until > now { early += 1 }
+            }
             state.order.removeFirst()
         }
         if state.until.isEmpty { state = State() }
+        return early
     }
 
     /// Rebuilds `order` from the messages remembered, once it holds more than `limit` entries:

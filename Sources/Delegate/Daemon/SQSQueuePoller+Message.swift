@@ -461,7 +461,19 @@ extension SQSQueuePoller {
 
     /// Remembers that `key`'s result was sent, for ``AnsweredMessages/keptFor(visibilitySeconds:)`` from now.
     private func rememberAnswered(_ key: AnsweredMessages.Key) {
-        intake.answered.remember(key, now: .now, keptFor: answeredKeptFor)
+        let keptFor = answeredKeptFor
+        let early = intake.answered.remember(key, now: .now, keptFor: keptFor)
+        guard early > 0 else { return }
+        // Rate-limited: at such a pace it would come with every answer.
+        intake.logLimiter.warning(
+            """
+            more SQS task messages were answered within \(keptFor) than the \(AnsweredMessages.capacity) this \
+            delegate remembers; the oldest are forgotten early, and one of them whose delete did not take runs \
+            again if it comes back (lower [sqs] visibility_seconds to shorten the time, or spread the queue over \
+            more delegates)
+            """,
+            metadata: ["queue_url": "\(queue.url)", "forgotten": "\(early)"], key: "sqs-answered-forgotten-early",
+            logger: logger)
     }
 
     /// How long an answered message is remembered under the settings now in force.

@@ -1,6 +1,9 @@
 # apt purge removes what the README says it removes, and keeps the system user and the files an
 # operator put in connectors.d (not the package's to delete).
 echo "# an operator's own" >/etc/secrets-delegate/connectors.d/operator.toml
+# The README's proxy recipe: a file that may hold a password, which purge keeps and names.
+install -m 0600 /dev/null /etc/secrets-delegate/proxy.env
+echo 'HTTPS_PROXY=http://u:boot-purge-canary@proxy.invalid:3128' >/etc/secrets-delegate/proxy.env
 
 # apt remove first (README): the units stopped and gone, the configuration and the spool kept.
 systemctl start secrets-delegate.service
@@ -25,7 +28,13 @@ expect_eq "delegate.toml kept by remove (a conffile)" "$(stat -c '%a %U:%G' /etc
 if DEBIAN_FRONTEND=noninteractive apt-get purge -y secrets-delegate >"$LOGS/apt-purge.log" 2>&1; then ok "apt-get purge"; else fail "purge failed"; fi
 [ -f /etc/secrets-delegate/connectors.d/operator.toml ] && ok "an operator's connector drop-in stays" ||
     fail "purge deleted an operator's connectors.d/operator.toml"
-rm -rf /etc/secrets-delegate/connectors.d /etc/secrets-delegate/credentials
+[ -f /etc/secrets-delegate/proxy.env ] && ok "an operator's proxy.env stays" || fail "purge deleted an operator's proxy.env"
+grep -q 'purge leaves what an operator put in /etc/secrets-delegate.*connectors.d/operator.toml proxy.env' \
+    "$LOGS/apt-purge.log" && ok "purge's output names the files it leaves" ||
+    fail "purge's output does not name what it leaves: $(grep -a secrets-delegate: "$LOGS/apt-purge.log" | tr '\n' ' ')"
+grep -q boot-purge-canary "$LOGS/apt-purge.log" && fail "purge's output shows a file's contents" ||
+    ok "purge's output names files, not their contents"
+rm -rf /etc/secrets-delegate/connectors.d /etc/secrets-delegate/credentials /etc/secrets-delegate/proxy.env
 rmdir /etc/secrets-delegate 2>/dev/null && ok "nothing else is left in /etc/secrets-delegate" ||
     fail "purge left in /etc/secrets-delegate: $(ls -A /etc/secrets-delegate | tr '\n' ' ')"
 for path in /usr/bin/secrets-delegate /usr/libexec/secrets-delegate /var/lib/secrets-delegate /run/secrets-delegate \
