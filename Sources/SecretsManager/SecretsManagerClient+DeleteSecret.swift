@@ -110,6 +110,9 @@ extension SecretsManagerClient {
                     deletedDate: deletedDate, windowDays: recovery.windowDays, madeWithin: begun...ended)
             else {
                 refusal.attempts += scheduled.attempts
+                // Not marked deleted within the call's span: none of its attempts made the
+                // deletion, whatever became of their answers (the caller would say it may have).
+                refusal.anAttemptMayHaveArrived = false
                 throw refusal
             }
             logger.notice(

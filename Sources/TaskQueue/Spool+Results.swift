@@ -261,13 +261,19 @@ extension Spool {
 
     /// This process's id and a random number drawn once: with a counter, a temporary name no other
     /// process (nor an earlier one with the same id) uses, without two system calls per result.
-    /// It starts with its separator: `done/.<id>` + `.<pid>.<random>` + `.<n>.tmp`.
-    private static let temporaryStem = ".\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
-    private static let temporaryCounter = Atomic<UInt64>(0)
+    /// It starts with its separator: `cur/<delegate>/.<id>` + `.<pid>.<random>` + `.<n>.tmp`.
+    /// (Internal for the tests, which plant names where the temporaries once were.)
+    static let temporaryStem = ".\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
+    static let temporaryCounter = Atomic<UInt64>(0)
 
+    /// A result is written beside this delegate's claims, which only it may write, and renamed
+    /// into `done/` (the same file system): in `done/`, which every producer may write, a producer
+    /// who learnt the name's pattern from an earlier result could take the next names first and
+    /// keep every result from being written (the spool paused), or swap the file between its
+    /// fsync and its rename. A crash leaves the temporary where the next start's recovery deletes it.
     private func writeResultFile(_ data: Data, id: String, target: String, syncDirectory: Bool) throws(TaskQueueError) {
         let number = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
-        let temporary = String.joining(doneDirectory, "/.", id, Self.temporaryStem, ".\(number).tmp")
+        let temporary = String.joining(claimDirectory, "/.", id, Self.temporaryStem, ".\(number).tmp")
         try Self.writeDurably(
             data, temporary: temporary, target: target, mode: Self.resultMode, replace: false,
             syncDirectory: syncDirectory,
@@ -284,8 +290,10 @@ extension Spool {
         logLimiter.warning(
             "replacing something at a result's name that is not a result (planted by a producer?)",
             metadata: ["event": "spool_layout", "path": "\(target)"], key: "spool-planted-result", logger: logger)
+        // Aside into this delegate's claims, where no producer can take the name first (a
+        // producer's directory, which cannot be moved there, is removed by name below).
         let number = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
-        let aside = String.joining(doneDirectory, "/.planted", Self.temporaryStem, ".\(number).tmp")
+        let aside = String.joining(claimDirectory, "/.planted", Self.temporaryStem, ".\(number).tmp")
         var removed = aside
         do {
             switch try FileIO.renameNoReplace(target, aside) {

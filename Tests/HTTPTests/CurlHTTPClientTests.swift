@@ -161,6 +161,27 @@ struct CurlHTTPClientTests {
         #expect(error?.isTransient == true)
     }
 
+    /// A timeout before the request could be sent (here the TLS handshake, which the peer never
+    /// answers) sent nothing: a connection not made, not a request whose answer was lost (a
+    /// write's result would say it may have been made).
+    @Test("A timeout before the request was sent fails with .couldNotConnect")
+    func timeoutBeforeTheRequestWasSent() async throws {
+        let silent = try #require(LoopbackPorts.SilentPort())
+        defer { silent.close() }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let error = await clientError {
+            try await client.execute(
+                HTTPRequest(
+                    method: "POST", url: "https://127.0.0.1:\(silent.port)/",
+                    options: .init(totalTimeout: .milliseconds(500))))
+        }
+        #expect(error?.code == .couldNotConnect, "\(String(describing: error))")
+        #expect(error?.curlCode == 28)
+        #expect(error?.requestMayHaveBeenSent == false)
+        #expect(error?.isTransient == true)
+    }
+
     @Test("Connecting to a closed port fails with .couldNotConnect")
     func connectionRefused() async throws {
         let closed = try #require(LoopbackPorts.ClosedPort())

@@ -104,6 +104,20 @@ import Testing
         }
         #expect(retried?.code.rawValue == "InvalidRequestException")
         #expect(retried?.attempts == 3, "two DeleteSecret requests and the DescribeSecret, as a confirmed one counts")
+        // Shown not to be this call's deletion: its lost first answer does not make it one that
+        // may have been made.
+        #expect(retried?.anAttemptMayHaveArrived == false)
+
+        let someoneElses = ScriptedHTTPClient()
+        someoneElses.script(
+            .target("secretsmanager.DeleteSecret"), .awsError("InternalServiceError", status: 500),
+            .awsError("InvalidRequestException", message: "marked for deletion"))
+        someoneElses.script(.target("secretsmanager.DescribeSecret"), Self.marked(deletedAt: Self.today.addingTimeInterval(-86_400)))
+        let earlier = await #expect(throws: AWSError.self) {
+            try await client(someoneElses).deleteSecret(name: "app", logger: logger)
+        }
+        #expect(earlier?.code.rawValue == "InvalidRequestException")
+        #expect(earlier?.anAttemptMayHaveArrived == false)
     }
 
     /// AWS may mark a deleted secret with the time of the request rather than the date of the

@@ -91,6 +91,26 @@ import Testing
         #expect(names(in: dir.file("new")).isEmpty)
     }
 
+    /// A producer who learnt the temporary names' pattern from one result (they once appeared in
+    /// done/, which every producer may write) and took the next names first cannot keep a result
+    /// from being written: the temporary is made in the delegate's own claims directory.
+    @Test func namesPlantedInDoneCannotBlockAResult() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        _ = try SpoolProducer(directory: dir.path).enqueue(id: "victim", data: Data(#"{"id":"victim"}"#.utf8))
+        let claimed = try #require(try spool.claim("victim.json"))
+        // The next names as they were made in done/ (a thousand: other tests write results meanwhile).
+        let next = Spool.temporaryCounter.load(ordering: .relaxed)
+        for number in (next + 1)...(next + 1000) {
+            #expect(symlink("x", dir.file("done/.victim\(Spool.temporaryStem).\(number).tmp")) == 0)
+        }
+        try await spool.complete(claimed, resultID: "victim", result: Data(#"{"status":"succeeded"}"#.utf8))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.file("done/victim.json"))) == Data(#"{"status":"succeeded"}"#.utf8))
+        #expect(names(in: dir.file("cur/d1")).isEmpty, "no temporary left behind")
+    }
+
     /// After a claim, the bytes read before it are used when the claim moved that very file (same
     /// inode, size, modification time): shown by changing the bytes in place and putting the
     /// modification time back, which a second read would see. A file replaced in `new/` between

@@ -27,6 +27,29 @@ public enum LoopbackPorts {
         }
     }
 
+    /// A 127.0.0.1 port that takes connections (the kernel's backlog) and never says a word:
+    /// listened on, never accepted, for as long as this object lives. A TLS client's handshake
+    /// waits there until its timeout. Call `close()` when done.
+    public final class SilentPort: Sendable {
+        public let port: Int
+        private let fd: Int32
+
+        public init?() {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { return nil }
+            guard let port = LoopbackPorts.bindToAnyPort(fd), listen(fd, 16) == 0 else {
+                Glibc.close(fd)
+                return nil
+            }
+            self.fd = fd
+            self.port = port
+        }
+
+        public func close() {
+            Glibc.close(fd)
+        }
+    }
+
     /// A 127.0.0.1 port nothing listens on right now: bound to port 0, then closed. Connecting
     /// to it is refused (another test could grab it meanwhile, which is unlikely but possible).
     public static func unusedPort() -> Int? {

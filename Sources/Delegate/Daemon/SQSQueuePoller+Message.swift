@@ -20,8 +20,8 @@ extension SQSQueuePoller {
     ///   - leave: the queue is no longer this delegate's (a reload removed it while the receive
     ///     waited): a message not answered or running here already is released at once, for the
     ///     delegates that still receive from it, as at a stop.
-    ///   - slot: the concurrency slot the message holds, given back here as soon as the message
-    ///     is found to be for other delegates (its pause and release run nothing), else by the
+    ///   - slot: the concurrency slot the message holds, given back here before the retries of a
+    ///     release of a message for other delegates (``handBack(_:slot:logger:)``), else by the
     ///     caller once this returns.
     func handle(_ message: SQSMessage, lease: Int, leave: Bool = false, slot: HeldSlot? = nil) async {
         var logger = logger
@@ -102,11 +102,9 @@ extension SQSQueuePoller {
                 // A random part of a second first: SQS counts visibility in whole seconds, and
                 // this delegate's next receive starts as this one ends, so a release made at
                 // once would come back just before this delegate's receive every time, and a
-                // task only other delegates may run could bounce here forever. None of it needs
-                // a slot: a queue mostly for other pools must not hold this delegate's tasks up.
-                slot?.release()
+                // task only other delegates may run could bounce here forever.
                 try? await intake.sleeper.sleep(for: .milliseconds(Int(intake.random() * 1000)))
-                await handBack(message, logger: logger)
+                await handBack(message, slot: slot, logger: logger)
                 return
             }
         }
@@ -522,9 +520,15 @@ extension SQSQueuePoller {
     /// message would stay hidden from the delegates that may run it for the rest of its lease. A
     /// stop ends the wait and makes one last try, visible at once (the stop's own release covers
     /// only messages whose tasks run here).
-    private func handBack(_ message: SQSMessage, logger: Logger) async {
+    ///
+    /// `slot`, the message's, is held for the first try only: a release SQS keeps refusing (no
+    /// `sqs:ChangeMessageVisibility`, an endpoint gone) must not hold this delegate's own tasks
+    /// up for its retries, while the first try still paces the receives (a message in hand per
+    /// slot, not one per answer from SQS).
+    private func handBack(_ message: SQSMessage, slot: HeldSlot?, logger: Logger) async {
         for retry in 0..<3 {
             if retry > 0 {
+                slot?.release()
                 await pause(for: .seconds(1 << retry))
                 if dispatcher.isStopping || Task.isCancelled {
                     if !Task.isCancelled { await release(message, afterSeconds: 0, logger: logger) }

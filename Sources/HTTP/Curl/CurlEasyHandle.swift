@@ -100,6 +100,12 @@ final class CurlEasyHandle {
         info(CURLINFO_HTTP_CONNECTCODE)
     }
 
+    /// Whether the transfer got as far as sending its request (curl's pre-transfer time is set:
+    /// the connection, TLS and a proxy's tunnel all done). A timeout before that sent nothing.
+    func requestStarted() -> Bool {
+        info(CURLINFO_PRETRANSFER_TIME_T) > 0
+    }
+
     private func info(_ info: CURLINFO) -> Int {
         var value = 0
         guard ccurlshim_easy_getinfo_long(raw, info, &value) == CURLE_OK else { return 0 }

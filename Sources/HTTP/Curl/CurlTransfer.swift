@@ -166,7 +166,7 @@ final class CurlTransfer {
                 HTTPClientError(
                     curlCode: code, detail: easy.errorText, responseTooLarge: exceededLimit,
                     headersTooLarge: exceededHeaderLimit, viaProxy: usesProxy,
-                    proxyConnectCode: easy.proxyConnectCode())
+                    proxyConnectCode: easy.proxyConnectCode(), requestStarted: easy.requestStarted())
             )
         }
         return .success(

@@ -7,10 +7,14 @@ extension HTTPClientError {
     /// proxy URL whole ("Unsupported proxy scheme for '...'"): curl gets proxies without their
     /// user information (``ProxyAddress``), and any left in a URL it quotes is replaced anyway
     /// (``withoutUserInfo(_:)``).
-    /// - Parameter proxyConnectCode: the status the proxy answered CONNECT with (0 for none).
+    /// - Parameters:
+    ///   - proxyConnectCode: the status the proxy answered CONNECT with (0 for none).
+    ///   - requestStarted: whether the request was being sent (``CurlEasyHandle/requestStarted()``):
+    ///     a timeout before that (connecting, the TLS handshake, a proxy's tunnel) sent nothing,
+    ///     and is a connection that could not be made, not a request whose answer was lost.
     init(
         curlCode code: CURLcode, detail: String, responseTooLarge: Bool, headersTooLarge: Bool = false, viaProxy: Bool,
-        proxyConnectCode: Int
+        proxyConnectCode: Int, requestStarted: Bool = true
     ) {
         let summary = String(cString: ccurlshim_easy_strerror(code))
         let detail = Self.withoutUserInfo(detail)
@@ -20,7 +24,7 @@ extension HTTPClientError {
                 ? .responseHeadersTooLarge
                 : Self.code(
                     for: code, detail: detail, responseTooLarge: responseTooLarge, viaProxy: viaProxy,
-                    proxyConnectCode: proxyConnectCode),
+                    proxyConnectCode: proxyConnectCode, requestStarted: requestStarted),
             message: message, curlCode: Int(code.rawValue))
     }
 
@@ -29,7 +33,8 @@ extension HTTPClientError {
     /// host, a 503 or 504), for good otherwise (403 or 407, a 405 or 501 from a proxy that does
     /// not tunnel, any other 4xx: sending again gets the same answer).
     private static func code(
-        for code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyConnectCode: Int
+        for code: CURLcode, detail: String, responseTooLarge: Bool, viaProxy: Bool, proxyConnectCode: Int,
+        requestStarted: Bool
     ) -> Code {
         if responseTooLarge { return .responseTooLarge }
         if viaProxy, proxyConnectCode != 0, !(200..<300).contains(proxyConnectCode), code != CURLE_OK {
@@ -47,6 +52,8 @@ extension HTTPClientError {
         case CURLE_COULDNT_RESOLVE_PROXY, CURLE_PROXY:
             return .proxyFailure
         case CURLE_COULDNT_CONNECT:
+            return viaProxy ? .proxyFailure : .couldNotConnect
+        case CURLE_OPERATION_TIMEDOUT where !requestStarted:
             return viaProxy ? .proxyFailure : .couldNotConnect
         case CURLE_OPERATION_TIMEDOUT:
             return .timedOut
