@@ -12,12 +12,7 @@ public enum LoopbackPorts {
         private let fd: Int32
 
         public init?() {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { return nil }
-            guard let port = LoopbackPorts.bindToAnyPort(fd) else {
-                Glibc.close(fd)
-                return nil
-            }
+            guard let (fd, port) = LoopbackPorts.boundSocket(listening: false) else { return nil }
             self.fd = fd
             self.port = port
         }
@@ -35,12 +30,7 @@ public enum LoopbackPorts {
         private let fd: Int32
 
         public init?() {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { return nil }
-            guard let port = LoopbackPorts.bindToAnyPort(fd), listen(fd, 16) == 0 else {
-                Glibc.close(fd)
-                return nil
-            }
+            guard let (fd, port) = LoopbackPorts.boundSocket(listening: true) else { return nil }
             self.fd = fd
             self.port = port
         }
@@ -57,6 +47,17 @@ public enum LoopbackPorts {
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         return bindToAnyPort(fd)
+    }
+
+    /// A TCP socket bound to 127.0.0.1 on a port the kernel picks (listened on if `listening`).
+    static func boundSocket(listening: Bool) -> (fd: Int32, port: Int)? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        guard let port = bindToAnyPort(fd), !listening || listen(fd, 16) == 0 else {
+            Glibc.close(fd)
+            return nil
+        }
+        return (fd, port)
     }
 
     /// Binds `fd` to 127.0.0.1 on a port the kernel picks, and returns the port.
