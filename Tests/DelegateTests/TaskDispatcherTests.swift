@@ -113,9 +113,9 @@ import Testing
             throw TaskRejection(code: .invalidTask, message: "admitted")
         }
 
-        // Refused (inline connectors off), and rejected for its params: neither counted.
+        // Refused (inline connectors off), valid or not (refused for that first): neither counted.
         #expect(try rejected(ConnectorPolicyTests.task(connector: .object(inline))).code == .notAuthorized)
-        #expect(try rejected(ConnectorPolicyTests.task(connector: .object(inline), params: ["name": 7])).code == .invalidTask)
+        #expect(try rejected(ConnectorPolicyTests.task(connector: .object(inline), params: ["name": 7])).code == .notAuthorized)
         #expect(catalog.taskCounts.isEmpty, "\(catalog.taskCounts)")
         // The named connector's own rejection is counted.
         #expect(try rejected(ConnectorPolicyTests.task(params: ["name": 7])).connectorIsNamed)
@@ -123,6 +123,9 @@ import Testing
 
         // Not started at a stop: counted for the named connector only.
         catalog.update(connectors: ["prod": ConnectorPolicyTests.named()], allowInline: true, credentialMappings: [])
+        // Inline connectors allowed: rejected for its params, not counted either.
+        #expect(try rejected(ConnectorPolicyTests.task(connector: .object(inline), params: ["name": 7])).code == .invalidTask)
+        #expect(catalog.taskCounts == ["prod": 1])
         let inlineTask = try catalog.admit(TaskDocument(ConnectorPolicyTests.task(connector: .object(inline))), defaultID: nil, by: principal)
         let namedTask = try catalog.admit(TaskDocument(ConnectorPolicyTests.task()), defaultID: nil, by: principal)
         #expect(inlineTask.namedConnectorID == nil && namedTask.namedConnectorID == "prod")
