@@ -176,6 +176,14 @@ public final class SocketConnection: @unchecked Sendable {
                 // The peer finished sending: the end of the stream also ends a last line that
                 // has no newline, which is answered like any other.
                 if inbound.endStream() { processLines() }
+                // Gone for good (closed, not only done sending) it can read no answer: with every
+                // line it sent handed on, the connection goes now, holding no descriptor nor a
+                // place under the connection cap while those lines run to their deadlines (up
+                // to an hour). They still run, and the budget still counts them.
+                if inbound.pendingCount == 0, Self.peerClosed(fd) {
+                    closeNow()
+                    return
+                }
                 finishIntake()
                 return
             }
@@ -430,6 +438,14 @@ public final class SocketConnection: @unchecked Sendable {
             logger.debug("closing an idle socket connection", metadata: ["idle_timeout": "\(timeout)"])
         }
         closeNow()
+    }
+
+    /// Whether the peer of `fd` closed its end (a Unix stream socket's `POLLHUP`: shut down both
+    /// ways), rather than only shut down its sending side (`shutdown(SHUT_WR)`, which waits for
+    /// its answers).
+    private static func peerClosed(_ fd: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: 0, revents: 0)
+        return FileIO.retrying { Glibc.poll(&descriptor, 1, 0) } == 1 && descriptor.revents & Int16(POLLHUP) != 0
     }
 
     private func closeIfDone() {

@@ -547,6 +547,36 @@ extension SocketServerLimitsTests {
     }
 }
 
+extension SocketServerLimitsTests {
+    /// A peer that closed (not only shut down its sending side) holds no connection while the
+    /// lines it sent run: peers that send a task with a long deadline and close cannot fill the
+    /// cap. Its lines still run; a peer that only shut down its sending side gets its answer.
+    @Test func aClosedPeerHoldsNoConnectionWhileItsLinesRun() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let gate = HandlerGate()
+        let (server, path) = try startServer(dir, limits: .init(maximumConnections: 2), handler: gate.handler)
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        for _ in 0..<3 {
+            let gone = try RawClient(path: path)
+            gone.write("{}\n")
+            #expect(await eventually { gate.waiting >= 1 })
+            gone.close()
+        }
+        #expect(await eventually { server.connectionCount == 0 }, "\(server.connectionCount) connections")
+        #expect(await eventually { gate.waiting == 3 }, "their lines still run")
+        // One that only shut down its sending side waits for its answer.
+        let halfClosed = try RawClient(path: path)
+        halfClosed.write("{}\n")
+        halfClosed.finishSending()
+        #expect(await eventually { gate.waiting == 4 })
+        #expect(server.connectionCount == 1)
+        gate.open()
+        #expect(try await offPool { halfClosed.readUntilClosed() } == "done\n")
+    }
+}
+
 /// Fails `accept` with EMFILE (without taking the waiting peer) while `failing` is set or for
 /// its first `failures` calls, and counts every call. While `alternating` is set, every other
 /// call fails, from the next: the acceptor's own, when the server turns a peer away with the
