@@ -27,24 +27,29 @@ extension ListenedSockets {
         public var credentials: Int32?
         /// Listening sockets after the task socket: the daemon serves one task socket.
         public var extraTask: [Named]
+        /// Sockets named ``credentialsName`` after the first: the daemon serves one credentials
+        /// socket, and never serves one so named as the task socket (only root may reach it, and
+        /// systemd's helper would get the task protocol's answers).
+        public var extraCredentials: [Named]
         /// Descriptors that are not listening Unix stream sockets (a `ListenDatagram=`, a TCP
         /// `ListenStream=`, a FIFO): never served.
         public var unusable: [Named]
 
         public init(
             task: Int32? = nil, taskPath: String = "", credentials: Int32? = nil, extraTask: [Named] = [],
-            unusable: [Named] = []
+            extraCredentials: [Named] = [], unusable: [Named] = []
         ) {
             self.task = task
             self.taskPath = taskPath
             self.credentials = credentials
             self.extraTask = extraTask
+            self.extraCredentials = extraCredentials
             self.unusable = unusable
         }
 
         /// What was passed but is not served, in descriptor order.
         public var ignored: [Named] {
-            (extraTask + unusable).sorted { $0.descriptor < $1.descriptor }
+            (extraTask + extraCredentials + unusable).sorted { $0.descriptor < $1.descriptor }
         }
     }
 
@@ -54,7 +59,8 @@ extension ListenedSockets {
     /// The socket named ``credentialsName`` is the credentials socket; failing a name, one bound
     /// to `credentialsPath` (when not empty: as spelt, or the same file under another spelling,
     /// such as `/var/run/x.sock` for the `/run/x.sock` systemd binds) is. The first other socket
-    /// is the task socket, and any after it are extra.
+    /// not so named is the task socket, and any after it are extra (as are further sockets named
+    /// ``credentialsName``).
     public static func assign(_ sockets: [Named], credentialsPath: String) -> Assignment {
         let wanted = credentialsPath.isEmpty ? nil : FileIdentity(path: credentialsPath)
         let credentials =
@@ -65,7 +71,9 @@ extension ListenedSockets {
             }
         var assignment = Assignment(credentials: credentials?.descriptor)
         for socket in sockets where socket.descriptor != credentials?.descriptor {
-            if assignment.task == nil {
+            if socket.name == credentialsName {
+                assignment.extraCredentials.append(socket)
+            } else if assignment.task == nil {
                 assignment.task = socket.descriptor
                 assignment.taskPath = socket.path
             } else {

@@ -195,9 +195,15 @@ public final class CredentialSocketServer: @unchecked Sendable {
     public func close() async {
         let refused = await queue.perform { self.refuseUnanswered() }
         if !refused.isEmpty {
-            await IdleWait.until(timeout: Self.refusalDrainTime) {
-                await queue.perform { refused.allSatisfy { self.connections[$0] == nil } }
-            }
+            // Not cut short by a cancelled caller (a start that failed cancels every service,
+            // this one too): a refusal cut off reads as a credential under 1 MiB, and its unit
+            // would start with it. Bounded by the drain time all the same.
+            let queue = queue
+            await Task {
+                await IdleWait.until(timeout: Self.refusalDrainTime) {
+                    await queue.perform { refused.allSatisfy { self.connections[$0] == nil } }
+                }
+            }.value
         }
         await queue.perform { self.closeAll() }
     }

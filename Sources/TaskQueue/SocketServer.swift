@@ -539,8 +539,18 @@ public final class SocketServer: @unchecked Sendable {
                     path: path)
             } catch where error.errno == ECONNREFUSED {
                 // Nobody listens: the file is stale. (Any other failure, say EACCES, may hide a
-                // live server, whose socket must not be removed: it is thrown as it is.)
+                // live server, whose socket must not be removed.)
                 do { try FileIO.unlink(path) } catch { throw operatorRepair(error) }
+            } catch where error.errno == EACCES || error.errno == EPERM {
+                // Another user's socket (systemd's, left by a `systemctl mask --now` of its
+                // unit): whether a server listens cannot be told, so it stays, and the operator
+                // must act; a restart would find it again.
+                throw TaskQueueError(
+                    code: .socketPathUnusable,
+                    message: "a socket the delegate (uid \(geteuid())) may not connect to is there (another user's, "
+                        + "such as one a socket unit left behind when it was masked with --now); it is left alone: "
+                        + "remove it, or start its socket unit",
+                    path: path, errno: error.errno)
             }
         }
         let fd = try UnixSocketAddress.makeSocket(nonBlocking: true)

@@ -14,11 +14,15 @@ import Testing
         let assignment = ListenedSockets.Assignment(
             task: 3, credentials: 4,
             extraTask: [Named(descriptor: 6, name: "secrets-delegate.socket", path: "/run/x/extra.sock")],
+            extraCredentials: [Named(descriptor: 7, name: "credentials", path: "/run/x/other-credentials.sock")],
             unusable: [Named(descriptor: 5, name: "dgram", path: "/run/x/extra.dgram")])
         DaemonLauncher.warnOfUnserved(assignment, logger: recorder.logger())
 
-        let records = recorder.records
-        #expect(records.count == 2)
+        var records = recorder.records
+        #expect(records.count == 3)
+        #expect(records.last?.contains("second socket named credentials") == true, "\(records)")
+        #expect(records.last?.contains("fd=7 fd_name=credentials") == true)
+        records.removeLast()
         #expect(records.allSatisfy { $0.hasPrefix("warning ") && $0.contains("event=socket-not-served") })
         #expect(records.first?.contains("not a listening Unix stream socket") == true)
         #expect(records.first?.contains("fd=5 fd_name=dgram") == true)

@@ -58,6 +58,22 @@ import Testing
         #expect(assignment.ignored == [sockets[2]])
     }
 
+    /// A second socket named credentials (an operator's own socket unit with that
+    /// FileDescriptorName=) is never served as the task socket, wherever systemd puts it.
+    @Test func aSecondSocketNamedCredentialsIsNeverTheTaskSocket() {
+        let sockets = [
+            Named(descriptor: 3, name: "credentials", path: "/run/a.sock"),
+            Named(descriptor: 4, name: "credentials", path: "/run/b.sock"),
+            Named(descriptor: 5, name: "secrets-delegate.socket", path: "/run/secrets-delegate/delegate.sock"),
+        ]
+        let assignment = ListenedSockets.assign(sockets, credentialsPath: "")
+        #expect(
+            assignment
+                == ListenedSockets.Assignment(
+                    task: 5, taskPath: "/run/secrets-delegate/delegate.sock", credentials: 3, extraCredentials: [sockets[1]]))
+        #expect(assignment.ignored == [sockets[1]])
+    }
+
     @Test func whatIsNotServedIsListedInDescriptorOrder() {
         let assignment = ListenedSockets.Assignment(
             task: 3, extraTask: [Named(descriptor: 6, name: "b", path: "/b")],

@@ -210,6 +210,33 @@ import Testing
         #expect(server.connectionCount == 0)
     }
 
+    /// A close from a cancelled task (a start that failed cancels every service) still lets the
+    /// refusal be read whole: cut off, it would read as a credential under 1 MiB, and its unit
+    /// would start with it.
+    @Test func aCloseFromACancelledTaskStillLetsTheRefusalBeRead() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let calls = CallCounter()
+        let (server, path) = try start(dir) { _ in
+            calls.increment()
+            try? await Task.sleep(for: .seconds(600))
+            return .value(Data("too late".utf8))
+        }
+        defer { server.shutdown() }
+        async let _ = server.run()  // the handler calls, children of this test
+        let client = try RawClient(path: path, boundTo: "2f/unit/failed-start.service/db")
+        #expect(await eventually { calls.count == 1 })
+        let closing = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            await server.close()
+        }
+        // The helper reads a moment later, as systemd's may: the refusal is more than a socket buffer.
+        try await Task.sleep(for: .milliseconds(300))
+        let answer = try await offPool { client.readUntilClosed() }
+        await closing.value
+        #expect(answer.utf8.count == CredentialSocketServer.refusalLength)
+    }
+
     @Test func aPeerThatNeverReadsIsClosedAtTheDeadline() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

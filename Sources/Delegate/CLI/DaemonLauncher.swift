@@ -108,11 +108,17 @@ public enum DaemonLauncher {
     /// datagram or TCP socket): its clients would wait forever, so the journal names it once.
     static func warnOfUnserved(_ assignment: ListenedSockets.Assignment, logger: Logger) {
         for socket in assignment.ignored {
-            let extra = assignment.extraTask.contains(socket)
+            let message =
+                if assignment.extraCredentials.contains(socket) {
+                    "systemd passed a second socket named credentials; the delegate serves only the first as its "
+                        + "credentials socket, and this one is not served (give each socket unit its own FileDescriptorName=)"
+                } else if assignment.extraTask.contains(socket) {
+                    "systemd passed a second task socket; the delegate serves only the first, and this one is not served"
+                } else {
+                    "systemd passed a descriptor that is not a listening Unix stream socket; it is not served"
+                }
             logger.warning(
-                extra
-                    ? "systemd passed a second task socket; the delegate serves only the first, and this one is not served"
-                    : "systemd passed a descriptor that is not a listening Unix stream socket; it is not served",
+                "\(message)",
                 metadata: [
                     "event": "socket-not-served", "fd": "\(socket.descriptor)", "fd_name": "\(socket.name)",
                     "socket": "\(socket.path)",
