@@ -187,20 +187,29 @@ import Testing
         #expect(await eventually { server.connectionCount == 0 })
     }
 
-    /// A stop (``CredentialSocketServer/close()``) refuses the requests it finds unanswered and
-    /// lets the refusal be read: an EOF would start their units with an empty credential.
-    @Test func aCloseRefusesWhatIsUnansweredNeverAnEOF() async throws {
-        let dir = try TestDirectory()
-        defer { dir.remove() }
+    /// A server whose handler holds every request for ten minutes, and a request of `unit`'s it
+    /// holds (its handler called).
+    func holdingARequest(in dir: TestDirectory, unit: String) async throws
+        -> (CredentialSocketServer, RawClient, CallCounter)
+    {
         let calls = CallCounter()
         let (server, path) = try start(dir) { _ in
             calls.increment()
             try? await Task.sleep(for: .seconds(600))
             return .value(Data("too late".utf8))
         }
+        let client = try RawClient(path: path, boundTo: "2f/unit/\(unit)/db")
+        return (server, client, calls)
+    }
+
+    /// A stop (``CredentialSocketServer/close()``) refuses the requests it finds unanswered and
+    /// lets the refusal be read: an EOF would start their units with an empty credential.
+    @Test func aCloseRefusesWhatIsUnansweredNeverAnEOF() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let (server, client, calls) = try await holdingARequest(in: dir, unit: "stopping.service")
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
-        let client = try RawClient(path: path, boundTo: "2f/unit/stopping.service/db")
         #expect(await eventually { calls.count == 1 })
         async let closed: Void = server.close()
         let answer = try await offPool { client.readUntilClosed() }
@@ -216,15 +225,9 @@ import Testing
     @Test func aCloseFromACancelledTaskStillLetsTheRefusalBeRead() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
-        let calls = CallCounter()
-        let (server, path) = try start(dir) { _ in
-            calls.increment()
-            try? await Task.sleep(for: .seconds(600))
-            return .value(Data("too late".utf8))
-        }
+        let (server, client, calls) = try await holdingARequest(in: dir, unit: "failed-start.service")
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
-        let client = try RawClient(path: path, boundTo: "2f/unit/failed-start.service/db")
         #expect(await eventually { calls.count == 1 })
         let closing = Task {
             withUnsafeCurrentTask { $0?.cancel() }
