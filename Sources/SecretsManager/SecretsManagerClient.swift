@@ -100,4 +100,12 @@ public struct SecretTag: Codable, Sendable, Equatable {
         self.key = key
         self.value = value
     }
+
+    /// AWS's `Tag` requires neither member: one missing (a tag another tool made with no value)
+    /// is read as empty, so one such tag cannot make a whole DescribeSecret answer unreadable.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        key = try container.decodeIfPresent(String.self, forKey: .key) ?? ""
+        value = try container.decodeIfPresent(String.self, forKey: .value) ?? ""
+    }
 }

@@ -120,6 +120,17 @@ import Testing
         #expect(earlier?.anAttemptMayHaveArrived == false)
     }
 
+    /// A tag with no `Value` (AWS's `Tag` requires neither member) is read as empty: one such tag
+    /// must not make the whole DescribeSecret answer unreadable.
+    @Test func aTagWithoutAValueIsReadAsEmpty() async throws {
+        let http = ScriptedHTTPClient()
+        http.script(
+            .target("secretsmanager.DescribeSecret"),
+            .json(#"{"ARN":"arn:aws:secretsmanager:us-east-1:1:secret:team/app-AbCd","Name":"team/app","Tags":[{"Key":"owner"},{"Key":"env","Value":"prod"}]}"#))
+        let described = try await client(http).describeSecret(name: "app", logger: logger)
+        #expect(described.value.tags == [SecretTag(key: "owner", value: ""), SecretTag(key: "env", value: "prod")])
+    }
+
     /// AWS may mark a deleted secret with the time of the request rather than the date of the
     /// deletion: the deletion is then the recovery window later.
     @Test func aDeletedDateAtTheRequestsTimeGivesTheDeletionAWindowLater() async throws {
