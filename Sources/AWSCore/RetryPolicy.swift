@@ -40,8 +40,7 @@ public struct RetryPolicy: Sendable, Equatable {
         switch error.kind {
         case .transport:
             guard let transport = error.transportError, transport.isTransient else { return nil }
-            // A timeout before the request was sent (.couldNotConnect, curl's 28) costs as one.
-            return transport.code == .timedOut || transport.curlCode == 28 ? .timeout : .transient
+            return transport.isTimeout ? .timeout : .transient
         case .service:
             if Self.throttlingCodes.contains(error.code) { return .throttling }
             if Self.transientCodes.contains(error.code) { return .transient }

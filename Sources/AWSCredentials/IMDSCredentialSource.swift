@@ -348,13 +348,13 @@ public final class IMDSCredentialSource: CredentialSource {
                         transportError: error
                     )
                 }
-                if error.isTransient, error.code != .timedOut, attempt < maxAttempts {
+                if error.isTransient, !error.isTimeout, attempt < maxAttempts {
                     try? await Task.sleep(for: .milliseconds(Int(50 * Double(attempt) * (1 + jitter()))))
                     continue
                 }
                 // A token's answer lost on its way (a container behind the instance's default
                 // hop limit of 1) looks like this: no answer in time.
-                let hint = error.code == .timedOut ? Self.timeoutHint : ""
+                let hint = error.isTimeout ? Self.timeoutHint : ""
                 throw AWSError(
                     kind: .transport,
                     code: .endpointUnreachable,

@@ -68,6 +68,12 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         }
     }
 
+    /// Whether a timeout ended the transfer: an answer not come in time (``Code/timedOut``), or a
+    /// connection not made in time (curl's 28 before the request was sent, ``Code/couldNotConnect``).
+    public var isTimeout: Bool {
+        code == .timedOut || curlCode == 28
+    }
+
     public var description: String {
         "\(code.rawValue): \(message)"
     }

@@ -542,14 +542,14 @@ public final class SocketServer: @unchecked Sendable {
                 // live server, whose socket must not be removed.)
                 do { try FileIO.unlink(path) } catch { throw operatorRepair(error) }
             } catch where error.errno == EACCES || error.errno == EPERM {
-                // Another user's socket (systemd's, left by a `systemctl mask --now` of its
-                // unit): whether a server listens cannot be told, so it stays, and the operator
-                // must act; a restart would find it again.
+                // Another user's socket (root's, left by a tool or a server that died): whether a
+                // server listens cannot be told, so it stays, and the operator must act; a
+                // restart would find it again.
                 throw TaskQueueError(
                     code: .socketPathUnusable,
                     message: "a socket the delegate (uid \(geteuid())) may not connect to is there (another user's, "
-                        + "such as one a socket unit left behind when it was masked with --now); it is left alone: "
-                        + "remove it, or start its socket unit",
+                        + "such as root's left behind by a tool or a server that died); it is left alone: remove it, "
+                        + "or start its socket unit",
                     path: path, errno: error.errno)
             }
         }

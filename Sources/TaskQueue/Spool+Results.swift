@@ -260,20 +260,19 @@ extension Spool {
     }
 
     /// This process's id and a random number drawn once: with a counter, a temporary name no other
-    /// process (nor an earlier one with the same id) uses, without two system calls per result.
-    /// It starts with its separator: `cur/<delegate>/.<id>` + `.<pid>.<random>` + `.<n>.tmp`.
-    /// (Internal for the tests, which plant names where the temporaries once were.)
+    /// process (nor an earlier one with the same id) uses, without two system calls per name
+    /// (for what is moved aside, ``removePlanted(at:)``). It starts with its separator.
+    /// (Internal for the tests, which plant names of this pattern.)
     static let temporaryStem = ".\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
     static let temporaryCounter = Atomic<UInt64>(0)
 
-    /// A result is written beside this delegate's claims, which only it may write, and renamed
-    /// into `done/` (the same file system): in `done/`, which every producer may write, a producer
-    /// who learnt the name's pattern from an earlier result could take the next names first and
-    /// keep every result from being written (the spool paused), or swap the file between its
-    /// fsync and its rename. A crash leaves the temporary where the next start's recovery deletes it.
+    /// A result is written to `done/.<id>.<pid>.<random>.tmp`, a random number drawn for each:
+    /// `done/` is every producer's to write, and a name a producer could foretell (from an
+    /// earlier result's) it could take first, for every result to come, and keep them all from
+    /// being written (the spool paused). Made in `done/` itself, the file takes its group
+    /// (setgid): the producers' group, whichever groups the delegate has.
     private func writeResultFile(_ data: Data, id: String, target: String, syncDirectory: Bool) throws(TaskQueueError) {
-        let number = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
-        let temporary = String.joining(claimDirectory, "/.", id, Self.temporaryStem, ".\(number).tmp")
+        let temporary = String.joining(doneDirectory, "/.", id, ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp")
         try Self.writeDurably(
             data, temporary: temporary, target: target, mode: Self.resultMode, replace: false,
             syncDirectory: syncDirectory,

@@ -88,7 +88,8 @@ struct Run: AsyncParsableCommand {
         discussion: """
             READY=1 is sent once every intake is open. Under socket activation it serves the socket \
             systemd names credentials (or, failing the name, the one bound to credentials_socket_path) as the \
-            credentials socket and the first other listening Unix stream socket as the task socket; any other \
+            credentials socket and the first other listening Unix stream socket not named credentials as the task \
+            socket; any other \
             descriptor systemd passes is not served, and the start logs socket-not-served naming it. The task socket \
             systemd passes is served whatever socket_path says; a path that differs (or "") is logged as \
             socket-path-differs. \

@@ -235,6 +235,30 @@ import Testing
         #expect(lost?.message.contains("hop limit must be 2 or more") == true, "\(String(describing: lost))")
     }
 
+    /// A connection to IMDS not made in time (curl's timeout before anything was sent) is a
+    /// timeout as an answer not come in time is: not retried (an unreachable IMDS fails fast),
+    /// and the message names the hop limit; a connection refused is retried.
+    @Test func aConnectionTimeoutIsNotRetriedAndNamesTheHopLimit() async throws {
+        func fetch(failingWith error: HTTPClientError) async -> (AWSError?, Int) {
+            let http = ScriptedHTTPClient()
+            http.always(.any, .failure(error))
+            let failure = await #expect(throws: AWSError.self) {
+                try await IMDSCredentialSource(
+                    http: http, endpoint: "http://127.0.0.1:9", clock: ManualClock(), maxAttempts: 3, jitter: { 0 }
+                ).fetch(logger: logger)
+            }
+            return (failure, http.requests.count)
+        }
+        let (timedOut, tries) = await fetch(
+            failingWith: HTTPClientError(
+                code: .couldNotConnect, message: "Connection timed out after 1000 milliseconds", curlCode: 28))
+        #expect(tries == 1)
+        #expect(timedOut?.message.contains("hop limit must be 2 or more") == true, "\(String(describing: timedOut))")
+        let (_, refusedTries) = await fetch(
+            failingWith: HTTPClientError(code: .couldNotConnect, message: "Connection refused", curlCode: 7))
+        #expect(refusedTries == 3)
+    }
+
     /// An `imds_endpoint` where another protocol answers is a wrong endpoint, not an outage: an
     /// invalid response (never `.transport`, which would keep expired credentials alive), asked once.
     @Test func anAnswerThatIsNotHTTPIsAnInvalidResponse() async throws {

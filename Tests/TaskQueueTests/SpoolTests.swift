@@ -91,9 +91,9 @@ import Testing
         #expect(names(in: dir.file("new")).isEmpty)
     }
 
-    /// A producer who learnt the temporary names' pattern from one result (they once appeared in
-    /// done/, which every producer may write) and took the next names first cannot keep a result
-    /// from being written: the temporary is made in the delegate's own claims directory.
+    /// A producer who learnt the temporary names' pattern from one result (a process's stem and a
+    /// counter, once) and took the next names in done/ first cannot keep a result from being
+    /// written: each result's temporary name has a random part of its own.
     @Test func namesPlantedInDoneCannotBlockAResult() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
@@ -109,6 +109,23 @@ import Testing
         try await spool.complete(claimed, resultID: "victim", result: Data(#"{"status":"succeeded"}"#.utf8))
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.file("done/victim.json"))) == Data(#"{"status":"succeeded"}"#.utf8))
         #expect(names(in: dir.file("cur/d1")).isEmpty, "no temporary left behind")
+    }
+
+    /// A result takes done/'s group (setgid), whatever the delegate's own: its producers read it
+    /// through that group (a spool shared over NFS, a done/ group that is not the delegate's first).
+    @Test func aResultTakesTheGroupOfDone() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let group: gid_t = getegid() == 65534 ? 65533 : 65534
+        #expect(chown(dir.file("done"), geteuid(), group) == 0 && chmod(dir.file("done"), 0o2770) == 0)
+        _ = try SpoolProducer(directory: dir.path).enqueue(id: "grouped", data: Data(#"{"id":"grouped"}"#.utf8))
+        let claimed = try #require(try spool.claim("grouped.json"))
+        try await spool.complete(claimed, resultID: "grouped", result: Data(#"{"status":"succeeded"}"#.utf8))
+        var info = stat()
+        #expect(lstat(dir.file("done/grouped.json"), &info) == 0)
+        #expect(info.st_gid == group)
     }
 
     /// After a claim, the bytes read before it are used when the claim moved that very file (same
