@@ -163,6 +163,7 @@ extension Spool {
     @discardableResult
     public func sweepResults(olderThan retention: Duration, now: Date) throws(TaskQueueError) -> Int {
         let cutoff = now.timeIntervalSince1970 - retention / .seconds(1)
+        noteResultGroup()  // an operator's chgrp of done/ reaches the results within a sweep
         var deleted = 0
         // An entry that cannot be judged or deleted (an immutable file, say) is passed over, not
         // the end of the pass: it would stop every later pass at the same place.

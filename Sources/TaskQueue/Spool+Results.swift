@@ -260,24 +260,38 @@ extension Spool {
     }
 
     /// This process's id and a random number drawn once: with a counter, a temporary name no other
-    /// process (nor an earlier one with the same id) uses, without two system calls per name
-    /// (for what is moved aside, ``removePlanted(at:)``). It starts with its separator.
+    /// process (nor an earlier one with the same id) uses, without two system calls per result.
+    /// It starts with its separator: `.<id>` + `.<pid>.<random>` + `.<n>.tmp`.
     /// (Internal for the tests, which plant names of this pattern.)
     static let temporaryStem = ".\(getpid()).\(UInt64.random(in: 0...UInt64.max))"
     static let temporaryCounter = Atomic<UInt64>(0)
 
-    /// A result is written to `done/.<id>.<pid>.<random>.tmp`, a random number drawn for each:
-    /// `done/` is every producer's to write, and a name a producer could foretell (from an
-    /// earlier result's) it could take first, for every result to come, and keep them all from
-    /// being written (the spool paused). Made in `done/` itself, the file takes its group
-    /// (setgid): the producers' group, whichever groups the delegate has.
+    /// A result is written beside this delegate's claims (`cur/<delegate>/`, which only it may
+    /// write), given `done/`'s group (producers read results through it), and renamed into
+    /// `done/`: in `done/`, every producer's to write, a producer could take its name first or
+    /// unlink it before its rename, and keep results from being written (the spool paused), and
+    /// the retention sweep could take one whose fsync outlasted the retention. Where that group
+    /// cannot be given (the delegate is not in it) or `cur/<delegate>/` is gone, it is written in
+    /// `done/` itself (setgid: the group comes with it) under a name with a random part of its own.
     private func writeResultFile(_ data: Data, id: String, target: String, syncDirectory: Bool) throws(TaskQueueError) {
-        let temporary = String.joining(doneDirectory, "/.", id, ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp")
+        let conflict = TaskQueueError(
+            code: .resultExists, message: "an uncollected result with this id is already there", path: target)
+        let group = resultGroup.load(ordering: .relaxed)
+        if group != UInt32.max {
+            let number = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
+            do {
+                try Self.writeDurably(
+                    data, temporary: .joining(claimDirectory, "/.", id, Self.temporaryStem, ".\(number).tmp"),
+                    target: target, mode: Self.resultMode, replace: false, group: group == getegid() ? nil : group,
+                    syncDirectory: syncDirectory, conflict: conflict)
+                return
+            } catch where error.errno == EPERM || error.errno == ENOENT {
+                // Not in done/'s group, or the claims directory removed: in done/ below.
+            }
+        }
         try Self.writeDurably(
-            data, temporary: temporary, target: target, mode: Self.resultMode, replace: false,
-            syncDirectory: syncDirectory,
-            conflict: TaskQueueError(
-                code: .resultExists, message: "an uncollected result with this id is already there", path: target))
+            data, temporary: .joining(doneDirectory, "/.", id, ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"),
+            target: target, mode: Self.resultMode, replace: false, syncDirectory: syncDirectory, conflict: conflict)
     }
 
     /// Removes what a producer left at a result's name that is not one of our results.
@@ -297,7 +311,10 @@ extension Spool {
         do {
             switch try FileIO.renameNoReplace(target, aside) {
             case .renamed: break
-            case .sourceMissing: return  // gone meanwhile
+            case .sourceMissing:
+                // Gone meanwhile, or the claims directory is (ENOENT either way): by name then.
+                guard try FileIO.lstat(target) != nil else { return }
+                removed = target
             case .targetExists: throw TaskQueueError(code: .io, message: "a temporary name is taken", path: aside)
             }
         } catch {
@@ -317,12 +334,13 @@ extension Spool {
         }
     }
 
-    /// temp file, write, fsync, fchmod, rename, fsync of the directory (unless `syncDirectory` is
-    /// false: then the caller makes the rename durable).
+    /// temp file, write, fchmod (and fchown to `group`), fsync, rename, fsync of the directory
+    /// (unless `syncDirectory` is false: then the caller makes the rename durable).
     ///
     /// - Parameter conflict: thrown when `replace` is false and `target` exists.
     static func writeDurably(
-        _ data: Data, temporary: String, target: String, mode: mode_t, replace: Bool, syncDirectory: Bool = true,
+        _ data: Data, temporary: String, target: String, mode: mode_t, replace: Bool, group: gid_t? = nil,
+        syncDirectory: Bool = true,
         conflict: @autoclosure () -> TaskQueueError = TaskQueueError(
             code: .alreadyExists, message: "a task with this id is already queued")
     ) throws(TaskQueueError) {
@@ -335,6 +353,9 @@ extension Spool {
             defer { FileIO.close(fd) }
             try FileIO.writeAll(fd: fd, data: data, path: temporary)
             if FileIO.retrying({ fchmod(fd, mode) }) != 0 { throw .system("fchmod", path: temporary, errno: errno) }
+            if let group, FileIO.retrying({ fchown(fd, uid_t.max, group) }) != 0 {
+                throw .system("fchown", path: temporary, errno: errno)
+            }
             try FileIO.fsync(fd: fd, path: temporary)
         }
         if replace {

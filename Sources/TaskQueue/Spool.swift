@@ -46,6 +46,9 @@ public final class Spool: Sendable {
     /// earlier run left there are then unknown, so each claim looks for its name's
     /// (``claimsUncheckedKeptResults()``).
     let keptResultsUnknown = Atomic<Bool>(false)
+    /// `done/`'s group as last seen (``prepare()``, each sweep), which results are given; `UInt32.max`
+    /// before it was seen.
+    let resultGroup = Atomic<UInt32>(UInt32.max)
     /// `cur/<delegate>/`, open and `flock`ed while this delegate runs (``lockClaims()``).
     private let claimLock = Mutex<Int32?>(nil)
 
@@ -161,6 +164,12 @@ public final class Spool: Sendable {
                 logger.warning("\(notice)", metadata: ["event": "spool_layout", "path": "\(path)"])
             }
         }
+        noteResultGroup()
+    }
+
+    /// Remembers `done/`'s group for the results to come (``resultGroup``).
+    func noteResultGroup() {
+        if let info = try? FileIO.lstat(doneDirectory) { resultGroup.store(info.st_gid, ordering: .relaxed) }
     }
 
     /// Reads `new/<name>`; nil when it is gone (claimed by another delegate or withdrawn).

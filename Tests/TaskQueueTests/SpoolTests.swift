@@ -92,8 +92,8 @@ import Testing
     }
 
     /// A producer who learnt the temporary names' pattern from one result (a process's stem and a
-    /// counter, once) and took the next names in done/ first cannot keep a result from being
-    /// written: each result's temporary name has a random part of its own.
+    /// counter) and took the next names in done/ first cannot keep a result from being written:
+    /// the temporary is made beside the delegate's claims, which only it may write.
     @Test func namesPlantedInDoneCannotBlockAResult() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
@@ -111,6 +111,31 @@ import Testing
         #expect(names(in: dir.file("cur/d1")).isEmpty, "no temporary left behind")
     }
 
+    /// With the delegate's claims directory removed while it runs (its tasks' files with it), a
+    /// result is still written, in done/ itself, and something a producer planted at its name
+    /// still goes (it cannot be moved aside into the claims directory, so it is removed by name).
+    @Test func aResultIsWrittenWithTheClaimsDirectoryGone() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        for id in ["plain", "planted"] {
+            _ = try SpoolProducer(directory: dir.path).enqueue(id: id, data: Data(#"{"id":"x"}"#.utf8))
+        }
+        let plain = try #require(try spool.claim("plain.json"))
+        let planted = try #require(try spool.claim("planted.json"))
+        #expect(unlink(dir.file("cur/d1/plain.json")) == 0 && unlink(dir.file("cur/d1/planted.json")) == 0)
+        #expect(rmdir(dir.file("cur/d1")) == 0)
+        #expect(symlink("x", dir.file("done/planted.json")) == 0)
+        try await spool.complete(plain, resultID: "plain", result: Data("p".utf8))
+        try await spool.complete(planted, resultID: "planted", result: Data("q".utf8))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.file("done/plain.json"))) == Data("p".utf8))
+        var info = stat()
+        #expect(lstat(dir.file("done/planted.json"), &info) == 0 && info.st_mode & S_IFMT == S_IFREG)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.file("done/planted.json"))) == Data("q".utf8))
+        #expect(names(in: dir.file("done")).sorted() == ["plain.json", "planted.json"], "no temporary left behind")
+    }
+
     /// A result takes done/'s group (setgid), whatever the delegate's own: its producers read it
     /// through that group (a spool shared over NFS, a done/ group that is not the delegate's first).
     @Test func aResultTakesTheGroupOfDone() async throws {
@@ -120,6 +145,7 @@ import Testing
         try spool.prepare()
         let group: gid_t = getegid() == 65534 ? 65533 : 65534
         #expect(chown(dir.file("done"), geteuid(), group) == 0 && chmod(dir.file("done"), 0o2770) == 0)
+        try spool.prepare()  // a start with that layout (a running delegate sees it at its next sweep)
         _ = try SpoolProducer(directory: dir.path).enqueue(id: "grouped", data: Data(#"{"id":"grouped"}"#.utf8))
         let claimed = try #require(try spool.claim("grouped.json"))
         try await spool.complete(claimed, resultID: "grouped", result: Data(#"{"status":"succeeded"}"#.utf8))
