@@ -267,12 +267,14 @@ extension Spool {
     static let temporaryCounter = Atomic<UInt64>(0)
 
     /// A result is written beside this delegate's claims (`cur/<delegate>/`, which only it may
-    /// write), given `done/`'s group (producers read results through it), and renamed into
+    /// write), given `done/`'s group (producers read results through it; given always, as the
+    /// claims directory may be setgid too), and renamed into
     /// `done/`: in `done/`, every producer's to write, a producer could take its name first or
     /// unlink it before its rename, and keep results from being written (the spool paused), and
-    /// the retention sweep could take one whose fsync outlasted the retention. Where that group
-    /// cannot be given (the delegate is not in it) or `cur/<delegate>/` is gone, it is written in
-    /// `done/` itself (setgid: the group comes with it) under a name with a random part of its own.
+    /// the retention sweep could take one whose fsync outlasted the retention. Where that fails
+    /// (the delegate not in that group, `cur/<delegate>/` gone, `done/` on another mount), it is
+    /// written in `done/` itself (setgid: the group comes with it) under a name with a random part
+    /// of its own.
     private func writeResultFile(_ data: Data, id: String, target: String, syncDirectory: Bool) throws(TaskQueueError) {
         let conflict = TaskQueueError(
             code: .resultExists, message: "an uncollected result with this id is already there", path: target)
@@ -282,11 +284,13 @@ extension Spool {
             do {
                 try Self.writeDurably(
                     data, temporary: .joining(claimDirectory, "/.", id, Self.temporaryStem, ".\(number).tmp"),
-                    target: target, mode: Self.resultMode, replace: false, group: group == getegid() ? nil : group,
+                    target: target, mode: Self.resultMode, replace: false, group: group,
                     syncDirectory: syncDirectory, conflict: conflict)
                 return
-            } catch where error.errno == EPERM || error.errno == ENOENT {
-                // Not in done/'s group, or the claims directory removed: in done/ below.
+            } catch where error.errno != nil {
+                // Not in done/'s group (EPERM), the claims directory removed (ENOENT), done/ on
+                // another mount (EXDEV), the claims' file system refusing: in done/ below. (A
+                // result already at the name has no errno: it is the caller's to judge.)
             }
         }
         try Self.writeDurably(

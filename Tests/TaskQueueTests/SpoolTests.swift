@@ -152,6 +152,15 @@ import Testing
         var info = stat()
         #expect(lstat(dir.file("done/grouped.json"), &info) == 0)
         #expect(info.st_gid == group)
+        // done/'s group the delegate's own, a setgid claims directory of another group: done/'s still.
+        #expect(chown(dir.file("done"), geteuid(), getegid()) == 0 && chmod(dir.file("done"), 0o2770) == 0)
+        #expect(chown(dir.file("cur/d1"), geteuid(), group) == 0 && chmod(dir.file("cur/d1"), 0o2750) == 0)
+        try spool.prepare()
+        _ = try SpoolProducer(directory: dir.path).enqueue(id: "second", data: Data(#"{"id":"second"}"#.utf8))
+        let second = try #require(try spool.claim("second.json"))
+        try await spool.complete(second, resultID: "second", result: Data(#"{"status":"succeeded"}"#.utf8))
+        #expect(lstat(dir.file("done/second.json"), &info) == 0)
+        #expect(info.st_gid == getegid())
     }
 
     /// After a claim, the bytes read before it are used when the claim moved that very file (same
