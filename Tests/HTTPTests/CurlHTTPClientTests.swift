@@ -140,10 +140,11 @@ struct CurlHTTPClientTests {
 
         #expect(bodies == Set((0..<200).map { "/\($0)" }))
         #expect(server.requestsServed == 200)
-        // A thread per request would add 200; the clients of tests running in parallel add one
-        // each (up to about 100 were seen in a full parallel run).
+        // A thread per request would add 200 at least (all 200 are in flight while it samples);
+        // the clients of tests running in parallel add one each (157 were seen in a full parallel
+        // run, which flaked a bound of 150).
         #expect(peakThreads >= 1, "no curl-multi thread was seen")
-        #expect(peakThreads - baseline < 150, "curl-multi threads grew from \(baseline) to \(peakThreads)")
+        #expect(peakThreads - baseline < 190, "curl-multi threads grew from \(baseline) to \(peakThreads)")
     }
 
     @Test("Total timeout fails with .timedOut")
