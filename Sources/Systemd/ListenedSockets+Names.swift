@@ -119,7 +119,7 @@ extension ListenedSockets {
 
     /// The filesystem path a Unix socket is bound to; empty for an abstract or unbound one, and
     /// for anything that is not a Unix socket.
-    static func boundPath(_ descriptor: Int32) -> String {
+    public static func boundPath(_ descriptor: Int32) -> String {
         var address = sockaddr_un()
         var length = socklen_t(MemoryLayout<sockaddr_un>.size)
         let result = withUnsafeMutablePointer(to: &address) { pointer in

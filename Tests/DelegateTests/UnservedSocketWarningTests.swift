@@ -75,6 +75,24 @@ import Testing
         #expect(records.last?.contains("stop and mask secrets-delegate.socket") == true)
     }
 
+    /// A credentials socket passed at another path than credentials_socket_path is named (units
+    /// whose LoadCredential= names the configured path find nothing there); one at that path, or
+    /// with the key empty, is not.
+    @Test func aCredentialsSocketAtAnotherPathThanCredentialsSocketPathIsNamed() {
+        let recorder = LogRecorder()
+        let passed = "/run/secrets-delegate/credentials.sock"
+        DaemonLauncher.warnOfCredentialsSocketPath(passed: passed, configured: "/run/secrets-delegate/creds.sock", logger: recorder.logger())
+        DaemonLauncher.warnOfCredentialsSocketPath(passed: passed, configured: passed, logger: recorder.logger())
+        DaemonLauncher.warnOfCredentialsSocketPath(passed: passed, configured: "", logger: recorder.logger())
+        DaemonLauncher.warnOfCredentialsSocketPath(passed: "", configured: passed, logger: recorder.logger())
+        let records = recorder.records
+        #expect(records.count == 1, "\(records)")
+        #expect(records.first?.hasPrefix("warning ") == true)
+        #expect(records.first?.contains("event=socket-path-differs") == true)
+        #expect(records.first?.contains("socket=\(passed)") == true)
+        #expect(records.first?.contains("credentials_socket_path=/run/secrets-delegate/creds.sock") == true)
+    }
+
     @Test func aTaskSocketAtSocketPathOrNoneIsNotNamed() throws {
         let recorder = LogRecorder()
         let path = "/run/x/delegate.sock"

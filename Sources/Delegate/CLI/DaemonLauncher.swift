@@ -31,6 +31,11 @@ public enum DaemonLauncher {
         }
         warnOfUnserved(inherited, logger: logger)
         warnOfSocketPath(inherited, configured: configuration.queue.socketPath, logger: logger)
+        if let credentials = inherited.credentials {
+            warnOfCredentialsSocketPath(
+                passed: ListenedSockets.boundPath(credentials), configured: configuration.queue.credentialsSocketPath,
+                logger: logger)
+        }
         let notifier = SystemdNotifier(logger: logger)
         do {
             let daemon = try DelegateDaemon(
@@ -93,6 +98,23 @@ public enum DaemonLauncher {
                 : "systemd passed the task socket at another path than socket_path: the passed socket is served, and clients without --socket look at socket_path; make ListenStream= and socket_path agree",
             metadata: [
                 "event": "socket-path-differs", "socket": "\(assignment.taskPath)", "socket_path": "\(configured)",
+            ])
+    }
+
+    /// A credentials socket systemd passed (named `credentials`) at another path than
+    /// `[queue] credentials_socket_path`: it is served, but a unit whose `LoadCredential=` names the
+    /// configured path finds nothing there, and its failure reaches no journal line of the
+    /// delegate's, so the start says which path is served.
+    static func warnOfCredentialsSocketPath(passed: String, configured: String, logger: Logger) {
+        guard !passed.isEmpty, !configured.isEmpty, passed != configured, !sameFile(passed, configured) else { return }
+        logger.warning(
+            """
+            systemd passed the credentials socket at another path than credentials_socket_path: the passed socket is \
+            served, and a unit's LoadCredential= must name it; make the socket unit's ListenStream= and \
+            credentials_socket_path agree
+            """,
+            metadata: [
+                "event": "socket-path-differs", "socket": "\(passed)", "credentials_socket_path": "\(configured)",
             ])
     }
 
