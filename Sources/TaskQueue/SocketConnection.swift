@@ -309,6 +309,10 @@ public final class SocketConnection: @unchecked Sendable {
             lastActivity = .now
         } else if !pause, readPaused {
             readPaused = false
+            // And from the resume: until then the delegate was not reading. Else a connection
+            // that waited out the idle timeout while the budget was full (its line unread) could
+            // be closed as idle by a sweep that comes before its first read, as service resumes.
+            lastActivity = .now
             readSource.resume()
         }
     }
