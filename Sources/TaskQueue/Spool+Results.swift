@@ -267,8 +267,8 @@ extension Spool {
     static let temporaryCounter = Atomic<UInt64>(0)
 
     /// A result is written beside this delegate's claims (`cur/<delegate>/`, which only it may
-    /// write), given `done/`'s group (producers read results through it; given always, as the
-    /// claims directory may be setgid too), and renamed into
+    /// write), given `done/`'s group where it would not have it (producers read results through
+    /// it; ``noteResultGroup()`` says, for a setgid claims directory too), and renamed into
     /// `done/`: in `done/`, every producer's to write, a producer could take its name first or
     /// unlink it before its rename, and keep results from being written (the spool paused), and
     /// the retention sweep could take one whose fsync outlasted the retention. Where that fails
@@ -284,7 +284,8 @@ extension Spool {
             do {
                 try Self.writeDurably(
                     data, temporary: .joining(claimDirectory, "/.", id, Self.temporaryStem, ".\(number).tmp"),
-                    target: target, mode: Self.resultMode, replace: false, group: group,
+                    target: target, mode: Self.resultMode, replace: false,
+                    group: resultGroupToGive.load(ordering: .relaxed) ? group : nil,
                     syncDirectory: syncDirectory, conflict: conflict)
                 return
             } catch where error.errno != nil {

@@ -49,6 +49,10 @@ public final class Spool: Sendable {
     /// `done/`'s group as last seen (``prepare()``, each sweep), which results are given; `UInt32.max`
     /// before it was seen.
     let resultGroup = Atomic<UInt32>(UInt32.max)
+    /// Whether a file made beside the claims needs `fchown` to get ``resultGroup`` (it gets the
+    /// delegate's group, or a setgid claims directory's): not in the packaged layout, so the
+    /// usual way costs no system call per result.
+    let resultGroupToGive = Atomic<Bool>(true)
     /// `cur/<delegate>/`, open and `flock`ed while this delegate runs (``lockClaims()``).
     private let claimLock = Mutex<Int32?>(nil)
 
@@ -167,9 +171,14 @@ public final class Spool: Sendable {
         noteResultGroup()
     }
 
-    /// Remembers `done/`'s group for the results to come (``resultGroup``).
+    /// Remembers `done/`'s group for the results to come (``resultGroup``), and whether a file made
+    /// beside the claims must be given it (``resultGroupToGive``).
     func noteResultGroup() {
-        if let info = try? FileIO.lstat(doneDirectory) { resultGroup.store(info.st_gid, ordering: .relaxed) }
+        guard let done = try? FileIO.lstat(doneDirectory) else { return }
+        let claims = try? FileIO.lstat(claimDirectory)
+        let madeWith = claims.map { $0.st_mode & S_ISGID != 0 ? $0.st_gid : getegid() } ?? getegid()
+        resultGroupToGive.store(done.st_gid != madeWith, ordering: .relaxed)
+        resultGroup.store(done.st_gid, ordering: .relaxed)
     }
 
     /// Reads `new/<name>`; nil when it is gone (claimed by another delegate or withdrawn).

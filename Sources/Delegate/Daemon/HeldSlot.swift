@@ -17,5 +17,6 @@ final class HeldSlot: Sendable {
         giveBack()
     }
 
+    /// Whether it was given back (for tests).
     var isReleased: Bool { released.load(ordering: .acquiring) }
 }
