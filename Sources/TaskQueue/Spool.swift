@@ -108,23 +108,34 @@ public final class Spool: Sendable {
     /// two processes with one delegate name (a `secrets-delegate run` beside the service, a cloned
     /// host) never take each other's claimed tasks for a dead delegate's and run them again.
     ///
-    /// - Throws: ``TaskQueueError/Code/badLayout`` when another process holds it.
-    public func lockClaims() throws(TaskQueueError) {
+    /// - Parameter lock: `flock(2)`; tests make it fail.
+    /// - Throws: ``TaskQueueError/Code/badLayout`` when another process holds it, or when the
+    ///   spool's file system takes no locks (NFS without its lock manager): restarting cannot help.
+    public func lockClaims(lock: (Int32, Int32) -> Int32 = { flock($0, $1) }) throws(TaskQueueError) {
         guard claimLock.withLock({ $0 }) == nil else { return }
         guard let fd = try FileIO.open(claimDirectory, flags: O_RDONLY | O_DIRECTORY) else {
             throw .system("open", path: claimDirectory, errno: ENOENT)
         }
-        if FileIO.retrying({ flock(fd, LOCK_EX | LOCK_NB) }) != 0 {
+        if FileIO.retrying({ lock(fd, LOCK_EX | LOCK_NB) }) != 0 {
             let number = Glibc.errno
             FileIO.close(fd)
-            if number == EWOULDBLOCK {
+            switch number {
+            case EWOULDBLOCK:
                 throw TaskQueueError(
                     code: .badLayout,
                     message: "another process runs as delegate \(delegateName) on this spool (it holds cur/\(delegateName)); "
                         + "give each delegate its own [delegate] name, or stop the other one",
                     path: claimDirectory)
+            case ENOLCK, EOPNOTSUPP, ENOSYS:
+                throw TaskQueueError(
+                    code: .badLayout,
+                    message: "the spool's file system takes no locks, which keep two processes from running one "
+                        + "delegate's tasks (NFS without its lock manager, or mounted nolock); run the lock "
+                        + "manager (rpc-statd), or keep the spool on a local file system",
+                    path: claimDirectory, errno: number)
+            default:
+                throw .system("flock", path: claimDirectory, errno: number)
             }
-            throw .system("flock", path: claimDirectory, errno: number)
         }
         claimLock.withLock { $0 = fd }
     }

@@ -245,6 +245,34 @@ import Testing
         try second.lockClaims()
     }
 
+    /// A spool on a file system that takes no locks (NFS without its lock manager: `ENOLCK`)
+    /// cannot keep two processes from running one delegate's tasks: refused as a layout the
+    /// operator must repair (78, no restarts), with what to do, not as a passing I/O failure.
+    @Test(arguments: [ENOLCK, EOPNOTSUPP]) func aSpoolWithoutLocksIsALayoutToRepair(number: Int32) throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        let refused = try #require(throws: TaskQueueError.self) {
+            try spool.lockClaims(lock: { _, _ in
+                errno = number
+                return -1
+            })
+        }
+        #expect(refused.code == .badLayout)
+        #expect(refused.errno == number)
+        #expect(refused.message.contains("takes no locks") && refused.message.contains("local file system"), "\(refused)")
+        // Another failure stays an I/O failure.
+        let other = try #require(throws: TaskQueueError.self) {
+            try spool.lockClaims(lock: { _, _ in
+                errno = EBADF
+                return -1
+            })
+        }
+        #expect(other.code == .io)
+        try spool.lockClaims()
+    }
+
     /// A call of complete again after one whose fsync of done/ failed (the result was renamed into
     /// place, its name not yet durable) finds its own result, byte for byte, and finishes: not a
     /// duplicate task, and the task file goes only after done/ is synced.
