@@ -19,11 +19,35 @@ set --
 # they pull in is pinned too (python-constraints.txt).
 # The tiers run moto as `$PYTHON -m moto.server`, so its console script need not be on the PATH.
 has() { "$PYTHON" -c "import importlib.metadata as m, sys; sys.exit(m.version('$1') != '$2')" 2>/dev/null; }
+# What they pull in at another version than the constraints name (a reused machine): installed
+# again, through the tools, at the named ones.
+drifted() {
+    "$PYTHON" - "$(dirname "$0")/python-constraints.txt" <<'PY'
+import importlib.metadata as m, sys
+for line in open(sys.argv[1]):
+    pin = line.split("#")[0].strip()
+    if "==" not in pin:
+        continue
+    name, version = pin.split("==", 1)
+    try:
+        if m.version(name.split("[")[0]) != version:
+            print(f"{name} {m.version(name.split('[')[0])} is not {version}: installing again")
+            sys.exit(0)
+    except m.PackageNotFoundError:
+        pass
+sys.exit(1)
+PY
+}
+if drifted; then
+    set -- "moto[server]==5.2.1" "boto3==1.43.11" "pyhpke==0.6.5"
+    [ "$BENCH" = no ] || set -- "$@" "awscli==1.45.11"
+else
 { has moto 5.2.1 && "$PYTHON" -c "import moto.server, flask, flask_cors" 2>/dev/null; } || set -- "$@" "moto[server]==5.2.1"
 has boto3 1.43.11 || set -- "$@" "boto3==1.43.11"
 has pyhpke 0.6.5 || set -- "$@" "pyhpke==0.6.5"
 if [ "$BENCH" = yes ] && ! { command -v aws >/dev/null 2>&1 && has awscli 1.45.11; }; then
     set -- "$@" "awscli==1.45.11"
+fi
 fi
 [ $# -gt 0 ] || exit 0
 

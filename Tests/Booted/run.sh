@@ -57,7 +57,8 @@ step "lintian $DEB"
 LINTIAN_OUT=$(lintian --allow-root --info "$DEB" 2>&1) && lintian_status=0 || lintian_status=$?
 [ -z "$LINTIAN_OUT" ] || printf '%s\n' "$LINTIAN_OUT" | sed 's/^/    /'
 # Clean, as the README says: no error and no warning (packaging/lintian-overrides holds the accepted ones).
-printf '%s\n' "$LINTIAN_OUT" | grep -qE '^(E|W): ' && die "lintian reports errors or warnings"
+# A here-string, not a pipe: grep -q leaving early kills printf (SIGPIPE), and pipefail hides the match.
+grep -qE '^(E|W): ' <<<"$LINTIAN_OUT" && die "lintian reports errors or warnings"
 [ "$lintian_status" = 0 ] || die "lintian exited with status $lintian_status"
 echo "    ok: lintian clean (no errors, no warnings)"
 
