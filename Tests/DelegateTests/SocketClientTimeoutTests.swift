@@ -124,7 +124,7 @@ import Testing
     /// A connect that waits most of the timeout on a full backlog leaves the result its whole
     /// timeout (INTERFACE section 10: the bound holds for each step), not what the connect left.
     /// (Seconds long, so that a loaded machine's late thread cannot make the connect or the
-    /// answer miss its bound: each takes 6 of the 10, together 12. Off the test pool's threads,
+    /// answer miss its bound: each takes 11 of the 20, together 22. Off the test pool's threads,
     /// which the blocking calls would hold.)
     @Test func getWaitsItsWholeTimeoutForTheResultAfterASlowConnect() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-timeout")
@@ -132,10 +132,10 @@ import Testing
         let (listener, fillers) = try fullBacklog(at: path)
         defer { close(listener) }
         #expect(!fillers.isEmpty)
-        // The delegate frees its backlog after 6 s, then answers 6 s after it reads the task.
+        // The delegate frees its backlog after 11 s, then answers 11 s after it reads the task.
         let waiting = fillers.count
         Thread {
-            Thread.sleep(forTimeInterval: 6)
+            Thread.sleep(forTimeInterval: 11)
             for _ in 0..<waiting { close(accept(listener, nil, nil)) }
             let peer = accept(listener, nil, nil)
             guard peer >= 0 else { return }
@@ -144,10 +144,10 @@ import Testing
             var byte: UInt8 = 0
             while recv(peer, &byte, 1, 0) == 1, byte != 0x0A { line.append(byte) }
             guard let task = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { return }
-            Thread.sleep(forTimeInterval: 6)
+            Thread.sleep(forTimeInterval: 11)
             _ = Self.send(FakeDelegateSocket.succeeded(task, result: #"{"name":"db","secretString":"late"}"#), to: peer)
         }.start()
-        let outcome = try await offPool { SecretFetcher(socketPath: path, timeout: .seconds(10)).get(connector: "prod", name: "db") }
+        let outcome = try await offPool { SecretFetcher(socketPath: path, timeout: .seconds(20)).get(connector: "prod", name: "db") }
         #expect(outcome.status == 0, "\(outcome.errorOutput)")
         #expect(outcome.output == Array("late".utf8))
         for filler in fillers { filler.close() }

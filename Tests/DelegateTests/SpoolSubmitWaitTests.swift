@@ -22,7 +22,9 @@ import Testing
             }
             return rename(queued, spool + "/cur/d-1/t-1.json") == 0
         }
-        let outcome = await TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(3)).submit(task)
+        // (10 s: the stand-in runs on the cooperative pool, which the whole suite's load can stall
+        // for seconds; the claim must come within the wait.)
+        let outcome = await TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(10)).submit(task)
         #expect(try await claimer.value, "the stand-in delegate claimed the task")
         #expect(outcome.status == 69, "\(outcome)")
         #expect(outcome.errorOutput.hasSuffix("the task is running (claimed by delegate d-1)"), "\(outcome.errorOutput)")
