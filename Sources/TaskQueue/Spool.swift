@@ -304,9 +304,9 @@ public final class Spool: Sendable {
             // then no claim can succeed, which must not pass for races lost.
             guard try FileIO.lstat(claimDirectory) != nil else {
                 throw TaskQueueError(
-                    code: .badLayout,
+                    code: .claimsRemoved,
                     message: "this delegate's claims directory was removed while it ran; no spool task can be claimed "
-                        + "until the delegate restarts, which makes it again (systemctl restart secrets-delegate)",
+                        + "until the delegate starts again, which makes it",
                     path: claimDirectory)
             }
             return nil

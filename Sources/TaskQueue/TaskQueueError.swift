@@ -36,6 +36,9 @@ public struct TaskQueueError: Error, Sendable, Equatable, CustomStringConvertibl
         /// operator can repair (the directory missing, read-only or not writable; a file there
         /// that is not a socket): restarting does not help.
         public static let socketPathUnusable = Code(rawValue: "SocketPathUnusable")
+        /// This delegate's claims directory (`cur/<delegate>/`) was removed while it ran: no claim
+        /// can succeed until the delegate starts again, which makes it.
+        public static let claimsRemoved = Code(rawValue: "ClaimsRemoved")
         /// The connection is closed.
         public static let closed = Code(rawValue: "Closed")
         /// The operation was cancelled by the caller.

@@ -94,6 +94,40 @@ import Testing
         }
     }
 
+    /// `cur/<delegate>/` removed while the delegate runs (its claims with it): no claim can
+    /// succeed until a start makes it again. The delegate lets the task it runs finish (its
+    /// result still reaches done/), then stops gracefully and says why (``stoppedFor``: the
+    /// process ends with 69, which systemd restarts); a task dropped meanwhile waits in new/.
+    /// Before, it logged a rate-limited error at each rescan and ran on, claiming nothing.
+    @Test(.timeLimit(.minutes(1))) func claimsRemovedWhileRunningStopTheDelegateGracefullyForAStart() async throws {
+        let directory = try TemporaryDirectory(prefix: "services-claims")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDCLAIMS", "secret-key": "claims-key"], in: directory)
+        let http = Self.heldAnswers()
+        let notifier = RecordingNotifier()
+        let recorder = LogRecorder()
+        let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: recorder.logger())
+        let group = ServiceGroup(
+            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            #expect(await eventually { notifier.messages.contains("READY=1") })
+            try Self.drop("inflight", in: directory)
+            #expect(await eventually { http.holding == 1 })
+            try FileManager.default.removeItem(atPath: directory.path("spool/cur/services"))
+            try Self.drop("waits", in: directory)
+            #expect(await eventually { daemon.stoppedFor.withLock { $0 } != nil })
+            #expect(!notifier.messages.contains("STOPPING=1"), "the task it runs finishes first")
+            http.releaseHeld()
+            try await running.next()  // the group ends by itself, without an error
+        }
+        #expect(notifier.messages.contains("STOPPING=1"))
+        let reason = try #require(daemon.stoppedFor.withLock { $0 })
+        #expect(reason.contains("claims directory was removed"), "\(reason)")
+        #expect(FileManager.default.fileExists(atPath: directory.path("spool/done/inflight.json")))
+        #expect(FileManager.default.fileExists(atPath: directory.path("spool/new/waits.json")))
+        #expect(recorder.records.contains { $0.contains("stopping, so that systemd starts the delegate again") })
+    }
+
     /// A reload signal during a stop (config management reloading while a deploy stops the unit)
     /// is not served, and the stop stays graceful: the task in flight finishes, the group ends
     /// without an error. (A reload service ending early made the group cancel everything.)

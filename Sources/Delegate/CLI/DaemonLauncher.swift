@@ -1,6 +1,7 @@
 import FoundationEssentials
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Systemd
 import TaskQueue
 import DelegateClient
@@ -54,6 +55,11 @@ public enum DaemonLauncher {
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
             try await group.run()
+            if let reason = daemon.stoppedFor.withLock({ $0 }) {
+                // Logged critical by the service that stopped it; 69, so that systemd starts it again.
+                await notifier.statusSent("stopped: \(reason)")
+                return .failure("stopped: \(reason)", status: ExitStatus.unavailable)
+            }
             return CommandOutcome(status: ExitStatus.success)
         } catch let error as TaskQueueError where error.code == .badLayout {
             // Restarting cannot fix a layout the operator must repair: 78 stops systemd's restarts

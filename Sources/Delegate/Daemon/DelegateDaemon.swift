@@ -8,6 +8,7 @@ import ServiceLifecycle
 import Systemd
 import TaskQueue
 import UnixSignals
+import Synchronization
 
 /// The delegate: takes tasks from the spool and the socket, runs those meant for it, hands back
 /// results, and keeps systemd informed (READY, STATUS, WATCHDOG, RELOADING, STOPPING).
@@ -37,6 +38,9 @@ public final class DelegateDaemon: Sendable {
     /// Spool results waiting to be written (``SpoolIntake/unwritten``): while any waits, the spool
     /// claims no new task, which the status line says.
     let spoolUnwritten = InFlightCount()
+    /// Why a service stopped the delegate while it ran, for a failure a start repairs (set once,
+    /// before the group's graceful stop): the process then ends with 69, and systemd restarts it.
+    let stoppedFor = Mutex<String?>(nil)
 
     /// What the daemon is started with.
     public struct Settings: Sendable {

@@ -20,6 +20,9 @@ struct SpoolIntake: Sendable {
     var unwritten = InFlightCount()
     /// Tasks put back into `new/` for a while (``putBackForLater(_:_:logger:)``).
     let deferred = DeferredSpoolTasks()
+    /// Set when a claim found `cur/<delegate>/` gone (removed while the delegate ran): no claim
+    /// can succeed until the delegate starts again (``SpoolIntakeService`` stops it for that).
+    let claimsRemoved = Condition<TaskQueueError?>(nil) { $0 != nil }
 
     /// Tasks a previous run of this delegate claimed but never finished (it died). The watcher is
     /// made after this, holding their names (`Spool.watch(rescanInterval:holding:)`), so that a
@@ -166,6 +169,10 @@ struct SpoolIntake: Sendable {
         do {
             guard let won = try claimToRun(name) else { return }
             claimed = won
+        } catch where error.code == .claimsRemoved {
+            // The file stays in new/, for the next start.
+            claimsRemoved.update { $0 = $0 ?? error }
+            return
         } catch {
             // Rate-limited: a producer's entry that cannot be moved (a directory it gave no write
             // permission, a name still claimed) comes back at every rescan.
