@@ -130,8 +130,8 @@ public final class Spool: Sendable {
                 throw TaskQueueError(
                     code: .badLayout,
                     message: "the spool's file system takes no locks, which keep two processes from running one "
-                        + "delegate's tasks (NFS without its lock manager, or mounted nolock); run the lock "
-                        + "manager (rpc-statd), or keep the spool on a local file system",
+                        + "delegate's tasks (NFS without its lock manager); run the lock manager (rpc-statd), "
+                        + "or keep the spool on a local file system",
                     path: claimDirectory, errno: number)
             default:
                 throw .system("flock", path: claimDirectory, errno: number)

@@ -86,17 +86,23 @@ import Testing
             #expect(rename(done, done + ".away") == 0 && symlink(done, done) == 0)
             http.releaseHeld()
             #expect(await eventually { await daemon.statusLine().hasPrefix("spool paused: 1 result(s) cannot be written") })
+            // The status object says so too (for `status | jq`), beside the success already counted.
+            guard case .object(let paused) = await daemon.statusReport() else { Issue.record("no object"); return }
+            #expect(paused["unwrittenResults"] == .integer(1), "\(paused)")
             #expect(unlink(done) == 0 && rename(done + ".away", done) == 0)
             #expect(await eventually { FileManager.default.fileExists(atPath: done + "/paused.json") })
             #expect(await eventually { await !daemon.statusLine().contains("spool paused") })
+            guard case .object(let resumed) = await daemon.statusReport() else { Issue.record("no object"); return }
+            #expect(resumed["unwrittenResults"] == nil, "\(resumed)")
             await group.triggerGracefulShutdown()
             try await running.next()
         }
     }
 
     /// `cur/<delegate>/` removed while the delegate runs (its claims with it): no claim can
-    /// succeed until a start makes it again. The delegate lets the task it runs finish (its
-    /// result still reaches done/), then stops gracefully and says why (``stoppedFor``: the
+    /// succeed until a start makes it again. The delegate stops itself gracefully, as for
+    /// SIGTERM (intake closed, STOPPING=1, the task in flight finishing within the grace period
+    /// and its result still reaching done/), and says why (``DelegateDaemon/stopRequest``: the
     /// process ends with 69, which systemd restarts); a task dropped meanwhile waits in new/.
     /// Before, it logged a rate-limited error at each rescan and ran on, claiming nothing.
     @Test(.timeLimit(.minutes(1))) func claimsRemovedWhileRunningStopTheDelegateGracefullyForAStart() async throws {
@@ -108,6 +114,7 @@ import Testing
         let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: recorder.logger())
         let group = ServiceGroup(
             configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        daemon.stopRequest.setTrigger { await group.triggerGracefulShutdown() }
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
             #expect(await eventually { notifier.messages.contains("READY=1") })
@@ -115,14 +122,11 @@ import Testing
             #expect(await eventually { http.holding == 1 })
             try FileManager.default.removeItem(atPath: directory.path("spool/cur/services"))
             try Self.drop("waits", in: directory)
-            #expect(await eventually { daemon.stoppedFor.withLock { $0 } != nil })
-            #expect(!notifier.messages.contains("STOPPING=1"), "the task it runs finishes first")
+            #expect(await eventually { notifier.messages.contains("STOPPING=1") })
+            #expect(daemon.stopRequest.reason?.contains("claims directory was removed") == true)
             http.releaseHeld()
-            try await running.next()  // the group ends by itself, without an error
+            try await running.next()  // the group ends without an error
         }
-        #expect(notifier.messages.contains("STOPPING=1"))
-        let reason = try #require(daemon.stoppedFor.withLock { $0 })
-        #expect(reason.contains("claims directory was removed"), "\(reason)")
         #expect(FileManager.default.fileExists(atPath: directory.path("spool/done/inflight.json")))
         #expect(FileManager.default.fileExists(atPath: directory.path("spool/new/waits.json")))
         #expect(recorder.records.contains { $0.contains("stopping, so that systemd starts the delegate again") })

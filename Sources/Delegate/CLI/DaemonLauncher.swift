@@ -1,7 +1,6 @@
 import FoundationEssentials
 import Logging
 import ServiceLifecycle
-import Synchronization
 import Systemd
 import TaskQueue
 import DelegateClient
@@ -54,8 +53,9 @@ public enum DaemonLauncher {
                     services: daemon.services(),
                     gracefulShutdownSignals: [.sigterm, .sigint],
                     logger: logger))
+            daemon.stopRequest.setTrigger { await group.triggerGracefulShutdown() }
             try await group.run()
-            if let reason = daemon.stoppedFor.withLock({ $0 }) {
+            if let reason = daemon.stopRequest.reason {
                 // Logged critical by the service that stopped it; 69, so that systemd starts it again.
                 await notifier.statusSent("stopped: \(reason)")
                 return .failure("stopped: \(reason)", status: ExitStatus.unavailable)

@@ -84,13 +84,7 @@ extension DelegateDaemon {
             ShutdownStep { await self.drain(shared) },
             ShutdownStep { await self.stopIntake(shared) },
         ]
-        return services.map { service in
-            // The spool's service returns before a stop only for a failure a start repairs: the
-            // group stops gracefully then, as for a signal (``SpoolIntakeService``).
-            service is SpoolIntakeService
-                ? .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "\(type(of: service))")
-                : .init(service: service, serviceName: "\(type(of: service))")
-        }
+        return services.map { .init(service: $0, serviceName: "\(type(of: $0))") }
     }
 
     static let taskSocketName = "task socket"

@@ -8,7 +8,6 @@ import ServiceLifecycle
 import Systemd
 import TaskQueue
 import UnixSignals
-import Synchronization
 
 /// The delegate: takes tasks from the spool and the socket, runs those meant for it, hands back
 /// results, and keeps systemd informed (READY, STATUS, WATCHDOG, RELOADING, STOPPING).
@@ -38,9 +37,9 @@ public final class DelegateDaemon: Sendable {
     /// Spool results waiting to be written (``SpoolIntake/unwritten``): while any waits, the spool
     /// claims no new task, which the status line says.
     let spoolUnwritten = InFlightCount()
-    /// Why a service stopped the delegate while it ran, for a failure a start repairs (set once,
-    /// before the group's graceful stop): the process then ends with 69, and systemd restarts it.
-    let stoppedFor = Mutex<String?>(nil)
+    /// A stop the delegate asks of itself, for a failure a start repairs: the process then ends
+    /// with 69, and systemd restarts it.
+    let stopRequest = StopRequest()
 
     /// What the daemon is started with.
     public struct Settings: Sendable {
@@ -434,6 +433,12 @@ public final class DelegateDaemon: Sendable {
             // Per SQS queue: received, released, deleted, result send failures, last receive, error.
             "queues": sqsStatus.report,
         ]
+        // Only while the spool is paused: results of finished tasks (counted above) not yet
+        // written to done/, and no new spool task claimed (the status line says so too).
+        let unwritten = spoolUnwritten.current
+        if unwritten > 0 {
+            report["unwrittenResults"] = .integer(Int64(unwritten))
+        }
         // Only when every AWS call fails because HTTP cannot start (libcurl could not be loaded).
         if let failure = components.httpClientToShutDown?.startFailure {
             report["httpError"] = .string(failure.message)

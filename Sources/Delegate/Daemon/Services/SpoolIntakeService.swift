@@ -1,6 +1,5 @@
 import Logging
 import ServiceLifecycle
-import Synchronization
 import TaskQueue
 
 /// The spool (`[queue] spool_dir`): prepares it and watches `new/` (up before READY=1), takes
@@ -9,9 +8,9 @@ import TaskQueue
 /// stay claimed for the next start.
 ///
 /// Its claims directory removed while it runs (``SpoolIntake/claimsRemoved``), no spool task can
-/// be claimed until a start makes it again: the service lets the tasks it runs finish, records
-/// why in ``DelegateDaemon/stoppedFor`` and returns, and the group stops gracefully (its
-/// `successTerminationBehavior`); the process then ends with 69, which systemd restarts.
+/// be claimed until a start makes it again: the service asks for the delegate's graceful stop
+/// (``DelegateDaemon/stopRequest``), as SIGTERM would (the tasks in flight finish within the
+/// grace period); the process then ends with 69, which systemd restarts.
 struct SpoolIntakeService: Service {
     static let name = "spool"
     let daemon: DelegateDaemon
@@ -31,29 +30,20 @@ struct SpoolIntakeService: Service {
         if shared.opened({ $0.watcher = watcher }) { watcher.stop() }
         shared.gate.arrive(Self.name)
         let (daemon, spool) = (daemon, spool)
-        let intakeEnded = Condition(false) { $0 }
         await withDiscardingTaskGroup { group in
             group.addTask { await watcher.run() }
-            group.addTask {
-                await intake.run(watcher: watcher, recovered: recovered)
-                intakeEnded.update { $0 = true }
-            }
+            group.addTask { await intake.run(watcher: watcher, recovered: recovered) }
             group.addTask { await daemon.sweepResults(spool) }
-            let removed: TaskQueueError? = await Race.first(
-                {
-                    try? await gracefulShutdown()
-                    return nil
-                },
-                { await intake.claimsRemoved.wait() ? intake.claimsRemoved.read { $0 } : nil })
-            watcher.stop()
-            if let removed {
+            group.addTask {
+                // (Cancelled at the stop: the wait ends without an error.)
+                guard await intake.claimsRemoved.wait(), let removed = intake.claimsRemoved.read({ $0 }) else { return }
                 daemon.logger.critical(
                     "no spool task can be claimed: \(removed); stopping, so that systemd starts the delegate again",
                     metadata: ["error_code": "ClaimsRemoved"])
-                daemon.stoppedFor.withLock { reason in reason = reason ?? "the spool's claims directory was removed: \(removed)" }
-                // The tasks it runs finish and write their results first.
-                _ = await intakeEnded.wait()
+                await daemon.stopRequest.stop(because: "the spool's claims directory was removed: \(removed)")
             }
+            try? await gracefulShutdown()
+            watcher.stop()
             group.cancelAll()
         }
     }
