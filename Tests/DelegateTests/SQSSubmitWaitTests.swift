@@ -302,14 +302,15 @@ import Testing
 
     /// A result that failed to open as the deadline came (its answer late, no receive left to
     /// open it again) is not reported as no result: the message says it came and was left.
-    /// (Earlier receives come back empty as their waits end; the result comes to the receive in
-    /// the deadline's last two seconds, 2.5 s late: past the deadline, within the 5 s the wait
-    /// settles in. 20 s, not less: under the whole suite's load on CI, sending the task alone once
-    /// took over 10 s, and the submission ended before its wait began.)
+    /// (Earlier receives come back empty at once; the first receive in the deadline's last five
+    /// seconds, asking to wait `w` < 5 s, so made with the deadline less than `w` + 1 s away,
+    /// brings the result `w` + 1.5 s later: past the deadline, with 3.5 s to spare of the 5 s the
+    /// wait settles in. 20 s, not less: under the whole suite's load on CI, sending the task alone
+    /// once took over 10 s, and the submission ended before its wait began.)
     @Test func withSealAFailureToOpenWithNoTimeLeftSaysTheResultCame() async throws {
         let (outcome, _) = try await waitWithReplies(
-            seal: true, timeout: .seconds(20), lastReceiveAnswerDelay: .milliseconds(2500),
-            emptyReceiveHoldsItsWaitAnd: .zero, failingOpens: .max, repliesOnlyToTheLast: true
+            seal: true, timeout: .seconds(20), receiveAnswerDelay: .milliseconds(300), failingOpens: .max,
+            repliesPastTheDeadline: true
         ) { sentTask in
             let sealTo = (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
             return [("rh-real", "t-1", try! Self.result(id: "t-1").sealed(to: try! SealingKey(base64: sealTo ?? "")).jsonLine)]
@@ -681,7 +682,8 @@ import Testing
 
     /// As above, the replies made from the task as sent (its `sealTo`, with `seal`).
     /// `taskMessageIDs` gives a reply (by receipt handle) a `taskMessageId` attribute;
-    /// `repliesOnlyToTheLast` answers every receive before the last (see `isLast`) with none.
+    /// `repliesPastTheDeadline` answers only the first receive asking to wait less than 5 s with
+    /// the replies, 1.5 s after its wait, past the deadline; every other one with none.
     private func waitWithReplies(
         task: Data = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8),
         taskFor: (@Sendable (_ replyQueueURL: String) -> Data)? = nil, seal: Bool = false,
@@ -691,12 +693,13 @@ import Testing
         lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil, receiveLog: ReceiveLog? = nil,
         emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "", failingOpens: Int = 0,
         sqsTOMLFor: ((_ endpoint: String) -> String)? = nil, sendAnswer: ScriptedResponse? = nil,
-        receiveAnswer: ScriptedResponse? = nil, repliesOnlyToTheLast: Bool = false,
+        receiveAnswer: ScriptedResponse? = nil, repliesPastTheDeadline: Bool = false,
         replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
         let calls = Mutex<[(action: String, body: String)]>([])
         let lastHanded = Mutex(false)
+        let pastTheDeadlineHanded = Mutex(false)
         let server = try LoopbackHTTPServer { request in
             let action = (request.headers["X-Amz-Target"] ?? "").replacingOccurrences(of: "AmazonSQS.", with: "")
             calls.withLock { $0.append((action, request.bodyText)) }
@@ -718,10 +721,13 @@ import Testing
                 let isLast = (waits ?? 5) <= 1 && lastHanded.withLock { handed in defer { handed = true }; return !handed }
                 if isLast { lastReceiveArrived?.instant.withLock { $0 = ContinuousClock.now } }
                 receiveLog?.receives.withLock { $0.append((waits ?? -1, ContinuousClock.now, receiveAnswerDelay)) }
+                let pastTheDeadline =
+                    repliesPastTheDeadline && (waits ?? 5) < 5
+                    && pastTheDeadlineHanded.withLock { handed in defer { handed = true }; return !handed }
                 let answer =
-                    isLast
-                    ? lastReceiveReplies ?? replies(sent.withLock { $0 })
-                    : repliesOnlyToTheLast ? [] : replies(sent.withLock { $0 })
+                    repliesPastTheDeadline
+                    ? (pastTheDeadline ? replies(sent.withLock { $0 }) : [])
+                    : isLast ? lastReceiveReplies ?? replies(sent.withLock { $0 }) : replies(sent.withLock { $0 })
                 let messages: [[String: Any]] = answer.map { reply in
                     var attributes = ["taskId": ["DataType": "String", "StringValue": reply.taskID]]
                     if let answered = taskMessageIDs[reply.handle] {
@@ -736,6 +742,9 @@ import Testing
                 if let beyond = emptyReceiveHoldsItsWaitAnd, messages.isEmpty {
                     // As SQS does: an empty answer only once the wait asked for is over.
                     return ScriptedResponse(status: 200, headers: json, body: body, delay: .seconds(waits ?? 0) + beyond)
+                }
+                if pastTheDeadline {
+                    return ScriptedResponse(status: 200, headers: json, body: body, delay: .seconds(waits ?? 0) + .milliseconds(1500))
                 }
                 return ScriptedResponse(
                     status: 200, headers: json, body: body,
