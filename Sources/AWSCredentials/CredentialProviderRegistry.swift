@@ -12,6 +12,8 @@ import Synchronization
 /// (``replaceIdentity(_:)``, ``replaceRefStore(_:)``); tasks already running keep the provider
 /// they were given.
 public final class CredentialProviderRegistry: Sendable {
+    /// The sessions kept for inline connectors' roles (tasks choose them), besides one per
+    /// role of the named connectors (``forgetRoles(keeping:)``).
     public static let maxCachedRoles = 256
 
     private let delegateName: String
@@ -31,8 +33,7 @@ public final class CredentialProviderRegistry: Sendable {
         var refStore: CredentialRefStore
         /// Assumed-role sessions; an inline connector's task chooses its role, so the least
         /// recently used is dropped to make room.
-        var roles = RecentlyUsedCache<RoleKey, CachingCredentialProvider>(
-            capacity: CredentialProviderRegistry.maxCachedRoles)
+        var roles: RecentlyUsedCache<RoleKey, CachingCredentialProvider>
         /// Counts ``forgetRoles()`` calls, so that a session built from an identity or STS client
         /// that was replaced meanwhile is handed out once but never cached.
         var generation = 0
@@ -44,6 +45,9 @@ public final class CredentialProviderRegistry: Sendable {
     ///   - roleFailureLog: logs an assumed-role session's failed refresh (the daemon's: through its
     ///     rate limit, since an inline connector's task chooses its role and external id, and so
     ///     how many sessions fail); nil: at once.
+    ///   - namedRoles: the sessions the named connectors' roles need (one per role and region):
+    ///     kept besides ``maxCachedRoles``, so that more roles than that, used in turn, do not
+    ///     each push out the next one needed and assume their role again at every task.
     public init(
         identity: IdentityProvider,
         refStore: CredentialRefStore,
@@ -51,9 +55,13 @@ public final class CredentialProviderRegistry: Sendable {
         clock: any WallClock = SystemWallClock(),
         logger: Logger? = nil,
         roleFailureLog: CachingCredentialProvider.FailureLog? = nil,
+        namedRoles: Int = 0,
         stsClient: @escaping @Sendable (String) -> AWSClient
     ) {
-        self.state = Mutex(State(identity: identity, refStore: refStore))
+        self.state = Mutex(
+            State(
+                identity: identity, refStore: refStore,
+                roles: RecentlyUsedCache(capacity: Self.maxCachedRoles + max(0, namedRoles))))
         self.delegateName = delegateName
         self.clock = clock
         self.refreshLogger = logger
@@ -86,9 +94,11 @@ public final class CredentialProviderRegistry: Sendable {
     /// Forgets every cached assumed-role session, so that the next task of each connector assumes
     /// its role again through the current STS client (after a reload changed the STS endpoint or
     /// the client limits).
-    public func forgetRoles() {
+    /// - Parameter namedRoles: the sessions the named connectors now in force need (see
+    ///   ``init(identity:refStore:delegateName:clock:logger:roleFailureLog:namedRoles:stsClient:)``).
+    public func forgetRoles(keeping namedRoles: Int = 0) {
         state.withLock { state in
-            state.roles.removeAll()
+            state.roles = RecentlyUsedCache(capacity: Self.maxCachedRoles + max(0, namedRoles))
             state.generation += 1
         }
     }

@@ -104,7 +104,8 @@ public struct SecretFetcher: Sendable {
             client = try LineSocketClient.connect(path: socketPath, timeout: timeout)
         } catch {
             throw Failure(
-                message: "the delegate's socket \(socketPath) cannot be reached: \(error)", status: ExitStatus.unavailable)
+                message: UnreachableSocket.message(path: socketPath, cause: error, errno: error.errno),
+                status: ExitStatus.unavailable)
         }
         defer { client.close() }
         do {

@@ -18,16 +18,28 @@ import Testing
             sources: [.imds], environment: [:], imds: imdsSource(server, http: http), clock: SystemWallClock())
     }
 
-    func registry(identity: IdentityProvider, refStore: CredentialRefStore, http: any HTTPClient)
+    func registry(identity: IdentityProvider, refStore: CredentialRefStore, http: any HTTPClient, namedRoles: Int = 0)
         -> CredentialProviderRegistry
     {
         CredentialProviderRegistry(
-            identity: identity, refStore: refStore, delegateName: "registry-test",
+            identity: identity, refStore: refStore, delegateName: "registry-test", namedRoles: namedRoles,
             stsClient: { region in
                 AWSClient(
                     endpoint: AWSServiceEndpoint(signingName: "sts", region: region, url: "http://127.0.0.1:9"),
                     httpClient: http)
             })
+    }
+
+    /// A registry for role sessions alone: no identity (nothing in the environment, IMDS at a
+    /// closed port), so a test can tell sessions apart without assuming any.
+    func roleRegistry(_ http: ScriptedHTTPClient, namedRoles: Int = 0) -> CredentialProviderRegistry {
+        registry(
+            identity: IdentityProvider(
+                sources: [.environment], environment: [:],
+                imds: IMDSCredentialSource(
+                    http: http, endpoint: "http://127.0.0.1:9", environment: [:], clock: SystemWallClock()),
+                clock: SystemWallClock()),
+            refStore: CredentialRefStore(directories: []), http: http, namedRoles: namedRoles)
     }
 
     func write(_ text: String, to path: String) throws {
@@ -167,13 +179,7 @@ import Testing
     /// sessions nobody uses, never one in steady use (which would cost an AssumeRole each time).
     @Test func theRoleCacheKeepsTheSessionsInUse() throws {
         let http = ScriptedHTTPClient()
-        let registry = registry(
-            identity: IdentityProvider(
-                sources: [.environment], environment: [:],
-                imds: IMDSCredentialSource(
-                    http: http, endpoint: "http://127.0.0.1:9", environment: [:], clock: SystemWallClock()),
-                clock: SystemWallClock()),
-            refStore: CredentialRefStore(directories: []), http: http)
+        let registry = roleRegistry(http)
         func role(_ name: String) -> CredentialSpec {
             .assumeRole(
                 AssumeRoleCredentials(
@@ -188,6 +194,31 @@ import Testing
         }
         #expect(try registry.provider(for: role("busy"), region: "us-east-1") as? CachingCredentialProvider === busy)
         #expect(http.requests.isEmpty, "no session was assumed")
+    }
+
+    /// More roles than ``CredentialProviderRegistry/maxCachedRoles`` across named connectors,
+    /// used in turn, keep their sessions (each would otherwise push out the next one needed, and
+    /// every task assume its role again); a reload sizes the cache for the connectors then in force.
+    @Test func namedConnectorsRolesAreKeptBesidesTheInlineOnes() throws {
+        let http = ScriptedHTTPClient()
+        let count = CredentialProviderRegistry.maxCachedRoles + 44
+        let registry = roleRegistry(http, namedRoles: count)
+        func role(_ index: Int) -> CredentialSpec {
+            .assumeRole(
+                AssumeRoleCredentials(
+                    roleARN: "arn:aws:iam::123456789012:role/tenant-\(index)", externalID: nil, durationSeconds: 3600))
+        }
+        func sessions() throws -> [CachingCredentialProvider] {
+            try (0..<count).map { try #require(try registry.provider(for: role($0), region: "us-east-1") as? CachingCredentialProvider) }
+        }
+        let first = try sessions()
+        let again = try sessions()
+        #expect(zip(first, again).allSatisfy { $0 === $1 }, "every session kept through a round")
+        // Sized again at a reload: with no named roles, a round of as many pushes each out.
+        registry.forgetRoles(keeping: 0)
+        let fewer = try sessions()
+        let fewerAgain = try sessions()
+        #expect(zip(fewer, fewerAgain).allSatisfy { $0 !== $1 }, "at 256, a round of more pushes out the next one")
     }
 
     @Test func aReplacedRefStoreIsReadFromTheNextProvider() async throws {

@@ -1,6 +1,8 @@
+import AWSCredentials
 import DelegateClient
 import Foundation
 import JSON
+import Synchronization
 import TaskQueue
 import Testing
 
@@ -265,6 +267,57 @@ import Testing
         #expect(notices.contains { $0.contains("user deploy could not be looked up (the user database did not answer: Input/output error); it matches nobody until a reload") }, "\(notices)")
         #expect(notices.contains { $0.contains("group ops could not be looked up (the user database did not answer: Too many open files)") }, "\(notices)")
         #expect(notices.contains { $0.contains("there is no group app on this host; it matches nobody") }, "\(notices)")
+    }
+
+    /// A name many connectors allow is looked up once per update (a reload), not once per
+    /// connector: a thousand connectors allowing one LDAP group held the reload for a thousand
+    /// lookups. Every connector still admits by it.
+    @Test func aNameManyConnectorsAllowIsLookedUpOncePerUpdate() throws {
+        let lookups = Mutex<[String: Int]>([:])
+        let catalog = ConnectorCatalog(
+            lookUpUser: { name in
+                lookups.withLock { $0["user " + name, default: 0] += 1 }
+                return .absent
+            },
+            lookUpGroup: { name in
+                lookups.withLock { $0["group " + name, default: 0] += 1 }
+                return name == "ops" ? .found(4242) : .absent
+            })
+        var connectors: [String: NamedConnector] = [:]
+        for index in 0..<50 {
+            connectors["c\(index)"] = Self.named("c\(index)", ConnectorPolicy(allowedUsers: ["deploy"], allowedGroups: ["ops"]))
+        }
+        catalog.update(connectors: connectors, allowInline: true, credentialMappings: [])
+        #expect(lookups.withLock { $0 } == ["user deploy": 1, "group ops": 1])
+        let member = TaskPrincipal(intake: .socket, uid: 5000, gid: 4242)
+        for id in ["c0", "c49"] {
+            #expect(try catalog.admit(TaskDocument(Self.task(connector: .string(id))), defaultID: nil, by: member).connector.id == id)
+        }
+        // A reload looks them up again.
+        catalog.update(connectors: connectors, allowInline: true, credentialMappings: [])
+        #expect(lookups.withLock { $0 } == ["user deploy": 2, "group ops": 2])
+    }
+
+    /// The role sessions the registry keeps besides the inline ones: one per role (its external
+    /// id and duration too) and region among the named connectors, however many share it.
+    @Test func theNamedConnectorsRolesAreCountedOncePerRoleAndRegion() {
+        func named(_ id: String, region: String, _ credentials: CredentialSpec) -> NamedConnector {
+            NamedConnector(
+                connector: Connector(
+                    id: id, region: region, secretNamePrefix: "p", delegateSelectors: [], credentials: credentials),
+                policy: ConnectorPolicy(), origin: "[connectors.\(id)]")
+        }
+        let role = CredentialSpec.assumeRole(
+            AssumeRoleCredentials(roleARN: "arn:aws:iam::123456789012:role/app", externalID: nil, durationSeconds: 3600))
+        let longer = CredentialSpec.assumeRole(
+            AssumeRoleCredentials(roleARN: "arn:aws:iam::123456789012:role/app", externalID: nil, durationSeconds: 7200))
+        var configuration = DelegateConfiguration(hostName: "h")
+        configuration.connectors = [
+            "a": named("a", region: "us-east-1", role), "b": named("b", region: "us-east-1", role),
+            "c": named("c", region: "eu-west-1", role), "d": named("d", region: "us-east-1", longer),
+            "e": named("e", region: "us-east-1", .instanceRole),
+        ]
+        #expect(DelegateDaemon.Components.namedRoles(configuration) == 3)
     }
 
     @Test func sealingRequiredOnTheSpoolButNotTheSocket() throws {

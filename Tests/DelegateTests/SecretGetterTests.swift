@@ -71,6 +71,32 @@ import Testing
         #expect(outcome.status == 69)
         #expect(outcome.output.isEmpty)
         #expect(outcome.errorOutput.contains("cannot be reached"))
+        #expect(outcome.errorOutput.contains("no socket is there: the delegate is not running"), "\(outcome.errorOutput)")
+    }
+
+    /// A socket file nothing listens on (a delegate killed, its socket left) and one this user
+    /// may not connect to each say what to do, for get, submit and status alike.
+    @Test func anUnreachableSocketSaysWhatToDo() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-unreachable")
+        let left = directory.path("left.sock")
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(left.utf8)) }
+        #expect(withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        } == 0)
+        close(fd)  // bound, never listened on: connect is refused
+        let hint = "nothing listens on it: the delegate is not running"
+        let get = SecretFetcher(socketPath: left, timeout: .seconds(5)).get(connector: "prod", name: "db")
+        #expect(get.status == 69 && get.errorOutput.contains(hint), "\(get.errorOutput)")
+        let status = StatusQuery(socketPath: left).run()
+        #expect(status.status == 69 && status.errorOutput.contains(hint), "\(status.errorOutput)")
+        let submitted = await TaskSubmitter(destination: .socket(left), wait: true, timeout: .seconds(5))
+            .submit(Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8))
+        #expect(submitted.status == 69 && submitted.errorOutput.contains(hint), "\(submitted.errorOutput)")
+        #expect(UnreachableSocket.hint(errno: EACCES).contains("secrets-delegate group"))
+        #expect(UnreachableSocket.hint(errno: ETIMEDOUT).isEmpty)
     }
 
     @Test func bindingsParseAndRefuseBadVariableNames() throws {

@@ -44,7 +44,9 @@ public struct StatusQuery: Sendable {
             let pretty = parsed?.prettyText ?? String(decoding: line, as: UTF8.self)
             return CommandOutcome(output: pretty, status: ExitStatus.success)
         } catch {
-            return .failure("the delegate's socket \(socketPath) cannot be reached: \(error)", status: ExitStatus.unavailable)
+            return .failure(
+                UnreachableSocket.message(path: socketPath, cause: error, errno: (error as? TaskQueueError)?.errno),
+                status: ExitStatus.unavailable)
         }
     }
 }

@@ -162,7 +162,8 @@ public struct TaskSubmitter: Sendable {
         do {
             client = try SocketClient.connect(path: path, timeout: timeout)
         } catch {
-            return .failure("the delegate's socket \(path) cannot be reached: \(error)", status: ExitStatus.unavailable)
+            return .failure(
+                UnreachableSocket.message(path: path, cause: error, errno: error.errno), status: ExitStatus.unavailable)
         }
         defer { client.close() }
         do {

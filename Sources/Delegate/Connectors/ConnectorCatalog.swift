@@ -51,10 +51,26 @@ public final class ConnectorCatalog: Sendable {
     ) -> [String] {
         var fresh = State(connectors: connectors, allowInline: allowInline, credentialMappings: credentialMappings)
         var notices: [String] = []
+        // Each name looked up once per update, however many connectors name it: a thousand
+        // connectors allowing one LDAP group would otherwise hold the reload for a thousand lookups.
+        var usersSeen: [String: UserDatabase.Answer<UInt32>] = [:]
+        var groupsSeen: [String: UserDatabase.Answer<UInt32>] = [:]
+        func user(_ name: String) -> UserDatabase.Answer<UInt32> {
+            if let seen = usersSeen[name] { return seen }
+            let answer = lookUpUser(name)
+            usersSeen[name] = answer
+            return answer
+        }
+        func group(_ name: String) -> UserDatabase.Answer<UInt32> {
+            if let seen = groupsSeen[name] { return seen }
+            let answer = lookUpGroup(name)
+            groupsSeen[name] = answer
+            return answer
+        }
         for id in connectors.keys.sorted() {
             guard let named = connectors[id] else { continue }
-            let users = PeerPolicy.ids(of: named.policy.allowedUsers, lookUpUser)
-            let groups = PeerPolicy.ids(of: named.policy.allowedGroups, lookUpGroup)
+            let users = PeerPolicy.ids(of: named.policy.allowedUsers, user)
+            let groups = PeerPolicy.ids(of: named.policy.allowedGroups, group)
             for (kind, unresolved) in [("user", users.unresolved), ("group", groups.unresolved)] {
                 for (name, failure) in unresolved {
                     notices.append(

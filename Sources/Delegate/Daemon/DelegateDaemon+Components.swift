@@ -60,6 +60,7 @@ extension DelegateDaemon {
                 roleFailureLog: { message, metadata, logger in
                     logLimiter.warning(message, metadata: metadata, key: "credentials-refresh-failed", logger: logger)
                 },
+                namedRoles: Self.namedRoles(configuration),
                 stsClient: { region in clients.sts(region: region) }
             )
             // Ages on the continuous clock: a wall clock stepped back keeps nothing fresh longer.
@@ -100,7 +101,7 @@ extension DelegateDaemon {
             // revoked in IAM (after a leak, say) are refused until they end, up to 12 hours, where
             // `systemctl reload` is what an operator reaches for. The next task assumes the role
             // again.
-            registry.forgetRoles()
+            registry.forgetRoles(keeping: Self.namedRoles(configuration))
             if configuration.aws.imdsEndpoint != old.aws.imdsEndpoint
                 || configuration.identity.sources != old.identity.sources
             {
@@ -124,6 +125,21 @@ extension DelegateDaemon {
             Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
             publish()
             dispatcher.apply(concurrency: configuration.delegate.concurrency)
+        }
+
+        /// The assumed-role sessions the named connectors need: one per role (with its external
+        /// id and duration) and region.
+        static func namedRoles(_ configuration: DelegateConfiguration) -> Int {
+            struct Session: Hashable {
+                let role: AssumeRoleCredentials
+                let region: String
+            }
+            return Set(
+                configuration.connectors.values.compactMap { named -> Session? in
+                    guard case .assumeRole(let role) = named.connector.credentials else { return nil }
+                    return Session(role: role, region: named.connector.region)
+                }
+            ).count
         }
 
         /// `[identity] sources` through `[aws] imds_endpoint`, with a fresh IMDS cache.
