@@ -65,8 +65,9 @@ struct ConfigOption: ParsableArguments {
             "The configuration file.",
             discussion: """
                 Without this option, /etc/secrets-delegate/delegate.toml; if there is none, the \
-                defaults apply. A file named here must exist. A symbolic link to nothing is an error \
-                either way.
+                defaults apply. A file named here must exist where it is read: with --socket or \
+                --spool it is not read at all (a mistyped path goes unnoticed). A symbolic link to \
+                nothing is an error either way.
                 """,
             valueName: "FILE"))
     var config: String?
@@ -419,7 +420,10 @@ struct Status: ParsableCommand {
 
     @OptionGroup var options: ConfigOption
 
-    @Option(help: ArgumentHelp("The delegate's Unix socket.", valueName: "PATH"))
+    @Option(help: ArgumentHelp(
+        "The delegate's Unix socket.",
+        discussion: "Without it, the configuration's socket_path (/run/secrets-delegate/delegate.sock by default).",
+        valueName: "PATH"))
     var socket: String?
 
     func run() throws {
