@@ -12,8 +12,9 @@ import Synchronization
 /// (``replaceIdentity(_:)``, ``replaceRefStore(_:)``); tasks already running keep the provider
 /// they were given.
 public final class CredentialProviderRegistry: Sendable {
-    /// The sessions kept for inline connectors' roles (tasks choose them), besides one per
-    /// role of the named connectors (``forgetRoles(keeping:)``).
+    /// Room in the cache of sessions for inline connectors' roles (tasks choose them), besides
+    /// one per role of the named connectors (``forgetRoles(keeping:)``): one least-recently-used
+    /// cache, so many inline roles at once can still push out a named connector's session.
     public static let maxCachedRoles = 256
 
     private let delegateName: String
@@ -46,8 +47,8 @@ public final class CredentialProviderRegistry: Sendable {
     ///     rate limit, since an inline connector's task chooses its role and external id, and so
     ///     how many sessions fail); nil: at once.
     ///   - namedRoles: the sessions the named connectors' roles need (one per role and region):
-    ///     kept besides ``maxCachedRoles``, so that more roles than that, used in turn, do not
-    ///     each push out the next one needed and assume their role again at every task.
+    ///     room kept besides ``maxCachedRoles``, so that more roles than that, used in turn, do
+    ///     not each push out the next one needed and assume their role again at every task.
     public init(
         identity: IdentityProvider,
         refStore: CredentialRefStore,

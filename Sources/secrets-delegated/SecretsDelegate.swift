@@ -65,9 +65,9 @@ struct ConfigOption: ParsableArguments {
             "The configuration file.",
             discussion: """
                 Without this option, /etc/secrets-delegate/delegate.toml; if there is none, the \
-                defaults apply. A file named here must exist where it is read: with --socket or \
-                --spool it is not read at all (a mistyped path goes unnoticed). A symbolic link to \
-                nothing is an error either way.
+                defaults apply (a symbolic link to nothing there is an error). A file named here \
+                must exist, where it is read: with --socket or --spool it is not read at all (a \
+                mistyped path goes unnoticed).
                 """,
             valueName: "FILE"))
     var config: String?
@@ -135,7 +135,8 @@ struct Submit: AsyncParsableCommand {
             which alone may read the packaged configuration, gives --config with a file of its own); with --wait, the result is taken \
             from the reply queue (--reply-queue, else the task's replyTo, else [sqs] result_queue_url): only the \
             message whose taskId is this task's, whose taskMessageId (when set; not for a FIFO task queue) is \
-            the message sent, and whose body is its result is deleted, others are made visible again at once \
+            the message sent, and whose body is its result is deleted (a delete that fails is warned of on \
+            stderr, the result printed and the exit status its own), others are made visible again at once \
             (after a receive that brought only others' messages, the next waits a second; one that names the task but holds no result of it, or answers an earlier submission of the id, \
             is left on the queue; what a receive brought is settled up to 5 s past --timeout, and no receive \
             asks SQS to wait past it); a task whose id is not valid, that gives a field twice, whose replyTo is \

@@ -112,9 +112,8 @@ import Testing
         let notifier = RecordingNotifier()
         let recorder = LogRecorder()
         let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: recorder.logger())
-        let group = ServiceGroup(
-            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
-        daemon.stopRequest.setTrigger { await group.triggerGracefulShutdown() }
+        // The launcher's group, whose trigger the daemon's own stop pulls.
+        let group = daemon.serviceGroup(logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() })
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
             #expect(await eventually { notifier.messages.contains("READY=1") })

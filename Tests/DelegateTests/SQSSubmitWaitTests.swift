@@ -219,6 +219,27 @@ import Testing
         #expect(last.waits == 0 || last.arrived + last.held >= earliestDeadline, "\(waits)")
     }
 
+    /// A result printed whose delete from the reply queue failed (the identity may not delete
+    /// there, say) is still printed, with exit 0, and a warning on stderr says it stays on the
+    /// queue: left, it comes back after its lease, a secret in the clear if unsealed, until the
+    /// queue's retention ends. Before, nothing said so.
+    @Test func aResultThatCouldNotBeDeletedIsPrintedWithAWarning() async throws {
+        let result = Self.result(id: "t-1")
+        let (outcome, recorded) = try await waitWithReplies(
+            deleteAnswer: ScriptedResponse(
+                status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
+                body: #"{"__type":"com.amazonaws.sqs#AccessDenied","message":"not allowed to delete"}"#)
+        ) { _ in [("rh-mine", "t-1", result.jsonLine)] }
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.output.contains("\"randomPassword\":\"pw\""), "\(outcome)")
+        #expect(outcome.errorOutput.contains("warning: the result of t-1 was printed but could not be deleted from"), "\(outcome)")
+        #expect(outcome.errorOutput.contains("AccessDenied"), "\(outcome)")
+        #expect(recorded.contains { $0.action == "DeleteMessage" })
+        // Deleted, it says nothing.
+        let (clean, _) = try await waitWithReplies { _ in [("rh-mine", "t-1", result.jsonLine)] }
+        #expect(clean.status == 0 && clean.errorOutput.isEmpty, "\(clean)")
+    }
+
     /// An answer over the response limit (ten large messages) makes the wait receive one message
     /// at a time, as the delegate's own receives do, not fail.
     @Test func anAnswerOverTheResponseLimitIsReceivedOneMessageAtATime() async throws {
@@ -693,7 +714,7 @@ import Testing
         lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil, receiveLog: ReceiveLog? = nil,
         emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "", failingOpens: Int = 0,
         sqsTOMLFor: ((_ endpoint: String) -> String)? = nil, sendAnswer: ScriptedResponse? = nil,
-        receiveAnswer: ScriptedResponse? = nil, repliesPastTheDeadline: Bool = false,
+        receiveAnswer: ScriptedResponse? = nil, deleteAnswer: ScriptedResponse? = nil, repliesPastTheDeadline: Bool = false,
         replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
@@ -751,6 +772,8 @@ import Testing
                     delay: isLast ? lastReceiveAnswerDelay ?? receiveAnswerDelay : receiveAnswerDelay)
             case "ChangeMessageVisibility":
                 return ScriptedResponse(status: 200, headers: json, body: "{}", delay: visibilityAnswerDelay)
+            case "DeleteMessage" where deleteAnswer != nil:
+                return deleteAnswer!
             default:
                 return ScriptedResponse(status: 200, headers: json, body: "{}")
             }

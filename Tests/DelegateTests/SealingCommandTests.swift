@@ -136,6 +136,15 @@ import Testing
         #expect(line.contains("k\\u{1b}]0;owned\\u{7} was removed"), "\(line.debugDescription)")
     }
 
+    /// A key file keygen could not take back (its unlink refused) is not said to be removed:
+    /// the line says so, and to remove it before running keygen again (which never overwrites).
+    @Test func aKeyFileNotRemovedIsSaidToBeLeft() {
+        let line = ResultKeyFile.notRemovedLine(path: "k\u{1B}x", errno: EPERM)
+        #expect(!line.utf8.contains(0x1B), "\(line.debugDescription)")
+        #expect(line.contains("k\\u{1b}x could not be removed (Operation not permitted)"), "\(line.debugDescription)")
+        #expect(line.contains("remove it, then run keygen again") && !line.contains("was removed"), "\(line.debugDescription)")
+    }
+
     // MARK: open
 
     @Test func openPrintsTheResultItHolds() throws {

@@ -48,12 +48,7 @@ public enum DaemonLauncher {
                     inheritedCredentialsSocket: inherited.credentials),
                 notifier: notifier,
                 logger: logger)
-            let group = ServiceGroup(
-                configuration: .init(
-                    services: daemon.services(),
-                    gracefulShutdownSignals: [.sigterm, .sigint],
-                    logger: logger))
-            daemon.stopRequest.setTrigger { await group.triggerGracefulShutdown() }
+            let group = daemon.serviceGroup(gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             try await group.run()
             if let reason = daemon.stopRequest.reason {
                 // Logged critical by the service that stopped it; 69, so that systemd starts it again.

@@ -41,6 +41,13 @@ public enum ResultKeyFile {
         "secrets-delegate: \(ShownText.escaped(path)) was removed, its public key unprinted; run keygen again\n"
     }
 
+    /// The line saying the key file at `path` could not be removed (`errno`): it holds a private
+    /// key whose public key no one has; remove it, then run keygen again (it never overwrites).
+    static func notRemovedLine(path: String, errno number: Int32) -> String {
+        "secrets-delegate: \(ShownText.escaped(path)) could not be removed (\(String(cString: strerror(number)))), "
+            + "its public key unprinted: remove it, then run keygen again\n"
+    }
+
     public static func printed(_ outcome: CommandOutcome, out path: String) -> Int32 {
         // A reader gone (a closed pipe) is a refusal like any other: SIGPIPE would end the
         // process with the key file left and its public key never printed.
@@ -48,8 +55,8 @@ public enum ResultKeyFile {
         defer { signal(SIGPIPE, previous) }  // after the last line, which may go to the same pipe
         let status = outcome.emit()
         if outcome.status == ExitStatus.success, status != ExitStatus.success {
-            unlink(path)
-            FileDescriptorWriter.writeAll(STDERR_FILENO, Array(removedLine(path: path).utf8))
+            let line = unlink(path) == 0 ? removedLine(path: path) : notRemovedLine(path: path, errno: errno)
+            FileDescriptorWriter.writeAll(STDERR_FILENO, Array(line.utf8))
         }
         return status
     }

@@ -267,24 +267,34 @@ extension TaskSubmitter {
         var failedOpens = Set<String>()
         /// Makes the messages of `putBack` visible again and deletes those of `delete` (the
         /// result taken and its copies), all at once, by `until`: one after another, a slow
-        /// endpoint would leave the last hidden.
-        func settle(putBack: [String], delete: [String], by until: ContinuousClock.Instant) async {
-            await withTaskGroup(of: Void.self) { group in
+        /// endpoint would leave the last hidden. Returns why each message of `delete` that was
+        /// not deleted was not, by receipt handle.
+        func settle(putBack: [String], delete: [String], by until: ContinuousClock.Instant) async -> [String: String] {
+            await withTaskGroup(of: (String, String)?.self) { group in
                 for handle in putBack {
                     group.addTask {
                         _ = try? await Self.before(until) { () async throws(AWSError) in
                             try await client.changeMessageVisibility(
                                 queue: reply, receiptHandle: handle, seconds: 0, logger: logger)
                         }
+                        return nil
                     }
                 }
                 for handle in delete {
                     group.addTask {
-                        _ = try? await Self.before(until) { () async throws(AWSError) in
-                            try await client.deleteMessage(queue: reply, receiptHandle: handle, logger: logger)
+                        do throws(AWSError) {
+                            let done: Void? = try await Self.before(until) { () async throws(AWSError) in
+                                try await client.deleteMessage(queue: reply, receiptHandle: handle, logger: logger)
+                            }
+                            return done == nil ? (handle, "SQS did not answer in time") : nil
+                        } catch {
+                            return (handle, "\(error)")
                         }
                     }
                 }
+                var undeleted: [String: String] = [:]
+                for await case let (handle, why)? in group { undeleted[handle] = why }
+                return undeleted
             }
         }
         // Everything the wait does ends by then: 5 s past the deadline for an answer on its way
@@ -373,8 +383,22 @@ extension TaskSubmitter {
                 failedOpens.insert(failed.message.messageId)
                 if takeUnopenable { copies.append(failed.message.receiptHandle) } else { putBack.append(failed.message.receiptHandle) }
             }
-            await settle(putBack: putBack, delete: copies + (found.map { [$0.message.receiptHandle] } ?? []), by: settleBy)
-            if let found { return Self.outcome(for: found.result, text: found.text, privateKey: privateKey) }
+            let undeleted = await settle(
+                putBack: putBack, delete: copies + (found.map { [$0.message.receiptHandle] } ?? []), by: settleBy)
+            if let found {
+                var outcome = Self.outcome(for: found.result, text: found.text, privateKey: privateKey)
+                if let why = undeleted[found.message.receiptHandle] {
+                    // Printed all the same; left on the queue, it comes back after its lease
+                    // and stays until the queue's retention, for anyone who may read the queue.
+                    let warning = CommandOutcome.failure(
+                        "warning: the result of \(id) was printed but could not be deleted from \(reply) (\(why)); "
+                            + "it comes back after its 30 s lease and stays until the queue's retention ends: receive and "
+                            + "delete it there, or purge the queue",
+                        status: outcome.status)
+                    outcome.errorOutput += (outcome.errorOutput.isEmpty ? "" : "\n") + warning.errorOutput
+                }
+                return outcome
+            }
             if let failedAgain {
                 return .failure(
                     "the result of \(id) came, but \(failedAgain.error.message), twice; only this submission's key could "

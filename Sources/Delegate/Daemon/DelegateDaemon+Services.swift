@@ -2,6 +2,7 @@ import Logging
 import ServiceLifecycle
 import Systemd
 import TaskQueue
+import UnixSignals
 
 extension DelegateDaemon {
     /// The daemon as services for one `ServiceGroup`, in the order they start; a graceful stop
@@ -85,6 +86,21 @@ extension DelegateDaemon {
             ShutdownStep { await self.stopIntake(shared) },
         ]
         return services.map { .init(service: $0, serviceName: "\(type(of: $0))") }
+    }
+
+    /// The group the daemon runs in: its ``services(reloadSignals:)``, stopped gracefully by
+    /// `gracefulShutdownSignals` or by the daemon itself (``stopRequest``, whose trigger this
+    /// sets to the group's graceful stop).
+    public func serviceGroup(
+        gracefulShutdownSignals: [UnixSignal] = [], logger: Logger,
+        reloadSignals: (@Sendable () async -> any AsyncSequence<Void, Never> & Sendable)? = nil
+    ) -> ServiceGroup {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services(reloadSignals: reloadSignals), gracefulShutdownSignals: gracefulShutdownSignals,
+                logger: logger))
+        stopRequest.setTrigger { await group.triggerGracefulShutdown() }
+        return group
     }
 
     static let taskSocketName = "task socket"
