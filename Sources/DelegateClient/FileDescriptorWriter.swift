@@ -38,14 +38,33 @@ public enum FileDescriptorWriter {
     /// A command's end, as both binaries write it: `output` to stdout, then to stderr the
     /// `errorOutput` line (if any) and, when stdout refused the output, ``failureMessage(_:what:)``;
     /// the exit status, 74 in that case (the output may be the only copy of what it holds).
-    public static func emit(output: [UInt8], errorOutput: String, status: Int32, what: String?) -> Int32 {
+    /// Written to a regular file (a redirection), the output counts as written once it is synced
+    /// (``landed(_:sync:)``).
+    /// - Parameters:
+    ///   - fd: stdout; tests write elsewhere.
+    ///   - sync: `fdatasync(2)`; tests make it fail.
+    public static func emit(
+        output: [UInt8], errorOutput: String, status: Int32, what: String?, fd: Int32 = 1,
+        sync: (Int32) -> Int32 = { fdatasync($0) }
+    ) -> Int32 {
         var errorLines = errorOutput.isEmpty ? [] : [errorOutput]
         var status = status
-        if !output.isEmpty, let number = writeAll(1, output) {
+        if !output.isEmpty, let number = writeAll(fd, output) ?? landed(fd, sync: sync) {
             errorLines.append(failureMessage(number, what: what))
             status = ExitStatus.ioError
         }
         if !errorLines.isEmpty { writeAll(2, Array((errorLines.joined(separator: "\n") + "\n").utf8)) }
         return status
+    }
+
+    /// Nil when what was written to `fd` reached its file, else the `errno` that says it did not.
+    /// A regular file is synced: a file system that fails its write-back (NFS, a quota, a disk's
+    /// I/O error) says so only then, after every write succeeded, and the command would exit 0
+    /// (and `submit --wait` delete the only other copy of its result). A terminal or a pipe is
+    /// not asked.
+    static func landed(_ fd: Int32, sync: (Int32) -> Int32) -> Int32? {
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+        return SystemCall.retrying { sync(fd) } == 0 ? nil : errno
     }
 }

@@ -35,4 +35,28 @@ import Testing
         #expect(failure == nil, "errno \(failure ?? 0)")
         #expect(await received.value == value)
     }
+
+    /// Output to a regular file counts as written once synced: a file system that fails its
+    /// write-back (NFS, a quota, EIO) says so only at the sync, after every write succeeded, and
+    /// that is stdout refusing the output (74), not a success. A pipe is not asked to sync.
+    @Test func outputToAFileThatDoesNotReachItIsRefused() throws {
+        let path = FileManager.default.temporaryDirectory.path + "/fdw-\(UUID().uuidString)"
+        let file = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+        try #require(file >= 0)
+        defer {
+            close(file)
+            unlink(path)
+        }
+        let failing: (Int32) -> Int32 = { _ in
+            errno = EIO
+            return -1
+        }
+        let value = Array("v".utf8)
+        #expect(FileDescriptorWriter.emit(output: value, errorOutput: "", status: 0, what: nil, fd: file, sync: failing) == 74)
+        #expect(FileDescriptorWriter.emit(output: value, errorOutput: "", status: 0, what: nil, fd: file) == 0)
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]); close(ends[1]) }
+        #expect(FileDescriptorWriter.emit(output: value, errorOutput: "", status: 0, what: nil, fd: ends[1], sync: failing) == 0)
+    }
 }
