@@ -72,20 +72,32 @@ final class InotifyWatch: @unchecked Sendable {
         source.resume()
     }
 
+    /// What ``rearm(addWatch:)`` did.
+    enum Rearm: Equatable {
+        /// The directory at the path is the one watched (or the watch is closed).
+        case unchanged
+        /// The watch moved to the directory now at the path.
+        case moved
+        /// The directory at the path could not be watched (`errno`): `ENOENT` while it is
+        /// missing; `ENOSPC` or `ENOMEM` past the user's inotify limits.
+        case failed(Int32)
+    }
+
     /// Watches the directory now at the path, if it is another than the one watched (the
     /// directory was removed and made again, or another renamed over it), and drops the old
     /// watch. A system call when nothing changed (the kernel answers with the watch in force).
     ///
-    /// - Returns: true when the watch moved to another directory.
+    /// - Parameter addWatch: `inotify_add_watch(2)`; tests make it fail.
     @discardableResult
-    func rearm() -> Bool {
+    func rearm(addWatch: (Int32, String, UInt32) -> Int32 = { inotify_add_watch($0, $1, $2) }) -> Rearm {
         watch.lock.withLock { state in
-            guard !state.closed else { return false }
-            let descriptor = inotify_add_watch(fd, directory, mask)
-            guard descriptor >= 0, descriptor != state.descriptor else { return false }
+            guard !state.closed else { return .unchanged }
+            let descriptor = addWatch(fd, directory, mask)
+            guard descriptor >= 0 else { return .failed(errno) }
+            guard descriptor != state.descriptor else { return .unchanged }
             _ = inotify_rm_watch(fd, state.descriptor)  // EINVAL when the kernel already dropped it
             state.descriptor = descriptor
-            return true
+            return .moved
         }
     }
 

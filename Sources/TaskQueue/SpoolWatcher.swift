@@ -150,13 +150,35 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         let inotify = inotify
         let logger = core.logger
         let directory = core.directory
+        let failing = Mutex<Int32?>(nil)
         await core.rescanLoop(beforeEachPass: {
             // A new/ that was replaced is watched from this pass on (files that came in between
             // are found by the pass itself).
-            if inotify.rearm() {
-                logger.notice("watching the spool directory made again", metadata: ["directory": "\(directory)"])
-            }
+            failing.withLock { Self.note(inotify.rearm(), failing: &$0, directory: directory, logger: logger) }
         })
+    }
+
+    /// Logs what a look at the watched directory found: watched again, or not watchable for
+    /// another reason than its absence (said once for each failure in a row; until watched
+    /// again, tasks there are found by the rescan alone).
+    static func note(_ rearm: InotifyWatch.Rearm, failing: inout Int32?, directory: String, logger: Logger) {
+        switch rearm {
+        case .moved:
+            failing = nil
+            logger.notice("watching the spool directory made again", metadata: ["directory": "\(directory)"])
+        case .failed(let number) where number != ENOENT && number != ENOTDIR:
+            guard failing != number else { return }
+            failing = number
+            let reason = String(cString: strerror(number))
+            logger.warning(
+                """
+                the spool directory cannot be watched again (\(reason)): tasks there are found by the rescan alone \
+                (rescan_interval_seconds) until it can; ENOSPC: raise fs.inotify.max_user_watches
+                """,
+                metadata: ["directory": "\(directory)"])
+        case .failed, .unchanged:
+            break
+        }
     }
 
     /// Stops watching: inotify is closed, ``run()`` returns, and the sequence finishes.

@@ -513,3 +513,35 @@ import Testing
         return await eventually { watcher.rescansServed >= request }
     }
 }
+
+/// A replaced `new/` that cannot be watched again for another reason than its absence (the
+/// user's inotify limits: ENOSPC) is said once, with what to raise; watched again, said so.
+/// Before, the failure read as "nothing changed", and tasks came only with the rescan, unsaid.
+@Suite struct InotifyRearmTests {
+    @Test func aDirectoryThatCannotBeWatchedAgainIsSaidOnce() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let watch = try InotifyWatch(directory: dir.path, label: "rearm-test", onName: { _ in }, onOverflow: {})
+        defer { watch.cancel() }
+        #expect(watch.rearm() == .unchanged)
+        let full = watch.rearm { _, _, _ in
+            errno = ENOSPC
+            return -1
+        }
+        #expect(full == .failed(ENOSPC))
+
+        let recorder = LogRecorder()
+        let logger = recorder.logger()
+        var failing: Int32?
+        for _ in 0..<3 { SpoolWatcher.note(full, failing: &failing, directory: dir.path, logger: logger) }
+        SpoolWatcher.note(.failed(ENOENT), failing: &failing, directory: dir.path, logger: logger)  // missing for a moment
+        let warnings = recorder.records.filter { $0.contains("cannot be watched again") }
+        #expect(warnings.count == 1, "\(recorder.records)")
+        #expect(warnings.first?.contains("No space left on device") == true && warnings.first?.contains("max_user_watches") == true)
+        SpoolWatcher.note(.moved, failing: &failing, directory: dir.path, logger: logger)
+        #expect(failing == nil)
+        #expect(recorder.records.contains { $0.contains("watching the spool directory made again") })
+        SpoolWatcher.note(full, failing: &failing, directory: dir.path, logger: logger)
+        #expect(recorder.records.filter { $0.contains("cannot be watched again") }.count == 2, "failing again is said again")
+    }
+}
