@@ -61,10 +61,14 @@ public enum FileDescriptorWriter {
     /// A regular file is synced: a file system that fails its write-back (NFS, a quota, a disk's
     /// I/O error) says so only then, after every write succeeded, and the command would exit 0
     /// (and `submit --wait` delete the only other copy of its result). A terminal or a pipe is
-    /// not asked.
+    /// not asked, and a file system that cannot sync (`EINVAL`: procfs, say) is taken at its
+    /// word: only a write-back error, `EIO`, `ENOSPC`, `EDQUOT` or `EROFS` (ext4 aborted after
+    /// the writes), says the data did not land.
     static func landed(_ fd: Int32, sync: (Int32) -> Int32) -> Int32? {
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
-        return SystemCall.retrying { sync(fd) } == 0 ? nil : errno
+        guard SystemCall.retrying({ sync(fd) }) != 0 else { return nil }
+        let number = errno
+        return [EIO, ENOSPC, EDQUOT, EROFS].contains(number) ? number : nil
     }
 }

@@ -8,7 +8,7 @@ import Synchronization
 /// Reports the names of entries renamed into (`IN_MOVED_TO`) or finished writing in
 /// (`IN_CLOSE_WRITE`) the directory, within milliseconds of the event, and when the directory
 /// itself was removed or renamed away. A watch follows the directory it was put on, not the path:
-/// ``rearm()`` puts it on the directory now at the path.
+/// ``rearm(addWatch:)`` puts it on the directory now at the path.
 final class InotifyWatch: @unchecked Sendable {
     // @unchecked: `source` is set once in init and only cancelled afterwards (DispatchSource is
     // thread-safe); `fd` is closed by the source's cancel handler, under `watch`'s lock.
@@ -17,7 +17,7 @@ final class InotifyWatch: @unchecked Sendable {
     private let directory: String
     private let mask: UInt32
     /// The watch descriptor in force; `closed` once the cancel handler closed `fd` (so that
-    /// ``rearm()`` never uses a descriptor number that may be another file's by then).
+    /// ``rearm(addWatch:)`` never uses a descriptor number that may be another file's by then).
     private let watch: WatchState
 
     private final class WatchState: Sendable {
@@ -31,7 +31,7 @@ final class InotifyWatch: @unchecked Sendable {
     ///     file: the caller finds it by listing the directory).
     ///   - onOverflow: called when the kernel dropped events (`IN_Q_OVERFLOW`); a rescan must catch up.
     ///   - onDirectoryGone: called when the watched directory was removed or renamed away (a
-    ///     rescan should look at the path, and ``rearm()`` watch what is there now).
+    ///     rescan should look at the path, and ``rearm(addWatch:)`` watch what is there now).
     init(
         directory: String,
         mask: UInt32 = UInt32(IN_MOVED_TO | IN_CLOSE_WRITE),
@@ -79,7 +79,8 @@ final class InotifyWatch: @unchecked Sendable {
         /// The watch moved to the directory now at the path.
         case moved
         /// The directory at the path could not be watched (`errno`): `ENOENT` while it is
-        /// missing; `ENOSPC` or `ENOMEM` past the user's inotify limits.
+        /// missing; `ENOSPC` past the user's `fs.inotify.max_user_watches`; `ENOMEM` when the
+        /// kernel is short of memory.
         case failed(Int32)
     }
 

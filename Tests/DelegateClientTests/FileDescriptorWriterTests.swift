@@ -54,6 +54,12 @@ import Testing
         let value = Array("v".utf8)
         #expect(FileDescriptorWriter.emit(output: value, errorOutput: "", status: 0, what: nil, fd: file, sync: failing) == 74)
         #expect(FileDescriptorWriter.emit(output: value, errorOutput: "", status: 0, what: nil, fd: file) == 0)
+        // A file system that cannot sync is no refusal.
+        let unsupported: (Int32) -> Int32 = { _ in
+            errno = EINVAL
+            return -1
+        }
+        #expect(FileDescriptorWriter.emit(output: value, errorOutput: "", status: 0, what: nil, fd: file, sync: unsupported) == 0)
         var ends: [Int32] = [0, 0]
         try #require(pipe(&ends) == 0)
         defer { close(ends[0]); close(ends[1]) }

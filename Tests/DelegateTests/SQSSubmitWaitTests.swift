@@ -232,7 +232,7 @@ import Testing
         ) { _ in [("rh-mine", "t-1", result.jsonLine)] }
         #expect(outcome.status == 0, "\(outcome)")
         #expect(outcome.output.contains("\"randomPassword\":\"pw\""), "\(outcome)")
-        #expect(outcome.errorOutput.contains("warning: the result of t-1 was printed but could not be deleted from"), "\(outcome)")
+        #expect(outcome.errorOutput.contains("warning: the result of t-1 could not be deleted from"), "\(outcome)")
         #expect(outcome.errorOutput.contains("AccessDenied"), "\(outcome)")
         #expect(recorded.contains { $0.action == "DeleteMessage" })
         // Deleted, it says nothing.

@@ -568,6 +568,7 @@ extension SocketServerLimitsTests {
             // counted, was turned away at the cap, and its line never ran.
             #expect(await eventually { gate.waiting >= index })
             gone.close()
+            #expect(await eventually { server.connectionCount == 0 }, "its place under the cap is free again")
         }
         #expect(await eventually { server.connectionCount == 0 }, "\(server.connectionCount) connections")
         #expect(await eventually { gate.waiting == 3 }, "their lines still run")

@@ -391,7 +391,7 @@ extension TaskSubmitter {
                     // Printed all the same; left on the queue, it comes back after its lease
                     // and stays until the queue's retention, for anyone who may read the queue.
                     let warning = CommandOutcome.failure(
-                        "warning: the result of \(id) was printed but could not be deleted from \(reply) (\(why)); "
+                        "warning: the result of \(id) could not be deleted from \(reply) (\(why)); "
                             + "it comes back after its 30 s lease and stays until the queue's retention ends: receive and "
                             + "delete it there, or purge the queue",
                         status: outcome.status)
