@@ -89,7 +89,8 @@ extension NamedConnector {
         policy.allowedGroups = try principals(table["allowed_groups"], key: "allowed_groups", error: error)
         if let value = table["allowed_units"] {
             policy.allowedUnits = try strings(value, key: "allowed_units", error: error)
-            for (index, unit) in policy.allowedUnits.enumerated() {
+            var listed = Set<String>()
+            for unit in policy.allowedUnits {
                 guard isUnitName(unit) else {
                     throw error("allowed_units", "\(DelegateConfiguration.quoted(unit)) is not a systemd unit name")
                 }
@@ -98,7 +99,7 @@ extension NamedConnector {
                         "allowed_units",
                         "\(unit) is a template, which never asks itself: list its instances (name@instance.service)")
                 }
-                guard !policy.allowedUnits[..<index].contains(unit) else {
+                guard listed.insert(unit).inserted else {
                     throw error("allowed_units", "lists \(unit) twice")
                 }
             }

@@ -19,13 +19,17 @@ extension CredentialMapping {
                 key: file + "credential", reason: "must be an array of tables [[credential]], not a single value")
         }
         var mappings: [CredentialMapping] = []
+        /// Each (unit, id) pair's entry index: a fleet's thousands of entries are checked once
+        /// each, not against every entry before them.
+        var seen: [String: Int] = [:]
         for (index, element) in array.enumerated() {
             let origin = file + origin(entry: index)
             guard element.type == .table, let table = element.table else {
                 throw ConfigurationError(key: origin, reason: "must be a table of unit, id, connector, secret")
             }
             let mapping = try load(table, origin: origin)
-            if let first = mappings.firstIndex(where: { $0.unit == mapping.unit && $0.id == mapping.id }) {
+            // (A unit name holds no "/", so unit and id joined by it name one pair.)
+            if let first = seen.updateValue(mappings.count, forKey: mapping.unit + "/" + mapping.id) {
                 throw ConfigurationError(
                     key: origin,
                     reason: "maps unit \(mapping.unit) credential \(mapping.id) again (already entry \(first + 1))")
