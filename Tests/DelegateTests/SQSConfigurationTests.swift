@@ -202,6 +202,27 @@ import Testing
         #expect(overridden.permitsReplies(to: try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/1/q")))
     }
 
+    /// The queues parsed once for each change (not at every task) follow every change: a list
+    /// set after the section was made (as loading sets each key), a result queue, an endpoint.
+    @Test func theQueuesKnownFollowEveryChange() throws {
+        var sqs = DelegateConfiguration.SQSSection()
+        let tasks = try SQSQueueURL("https://sqs.eu-west-1.amazonaws.com/1/tasks")
+        let spelt = try SQSQueueURL("https://eu-west-1.queue.amazonaws.com/1/tasks/")
+        let results = try SQSQueueURL("https://results.internal:8443/1/other")
+        #expect(!sqs.isTaskQueue(tasks) && !sqs.permitsReplies(to: results))
+        sqs.queueURLs = ["https://sqs.eu-west-1.amazonaws.com/1/tasks"]
+        #expect(sqs.isTaskQueue(tasks) && sqs.isTaskQueue(spelt))
+        sqs.resultQueueURL = "https://results.internal:8443/1/results"
+        #expect(sqs.permitsReplies(to: results))
+        // Through one endpoint, a path names the queue whatever the host.
+        let elsewhere = try SQSQueueURL("http://127.0.0.1:4566/1/tasks")
+        #expect(!sqs.isTaskQueue(elsewhere))
+        sqs.endpoint = "http://127.0.0.1:4566"
+        #expect(sqs.isTaskQueue(elsewhere))
+        sqs.queueURLs = []
+        #expect(!sqs.isTaskQueue(tasks) && !sqs.isTaskQueue(elsewhere))
+    }
+
     /// An endpoint of one region takes that region's queues (spelt any way), and an endpoint that
     /// names no region (an emulator) any queue.
     @Test func anEndpointTakesItsRegionsQueues() throws {

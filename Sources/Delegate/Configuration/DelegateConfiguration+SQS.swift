@@ -6,19 +6,38 @@ extension DelegateConfiguration {
     /// the delegate's own identity (`[identity]`).
     public struct SQSSection: Sendable, Equatable {
         /// Task queues, one long poll each; empty turns the SQS intake off.
-        public var queueURLs: [String]
+        public var queueURLs: [String] { didSet { known = KnownQueues(self) } }
         /// The signing region for hosts that name none (an emulator, a proxy); a host of Amazon
         /// SQS's own (`sqs.<region>.amazonaws.com`, a VPC endpoint) is signed for the region it
         /// names. Empty: the queue URL's region, else `us-east-1`.
         public var region: String
         /// Endpoint override (VPC endpoint, emulator); empty means each queue URL's own host.
-        public var endpoint: String
+        public var endpoint: String { didSet { known = KnownQueues(self) } }
         /// Long polling: how long one receive waits for a message, 0-20 s.
         public var waitSeconds: Int
         /// The lease a received task gets, extended while it runs.
         public var visibilitySeconds: Int
         /// Where results go when a task names no `replyTo`; empty: nowhere.
-        public var resultQueueURL: String
+        public var resultQueueURL: String { didSet { known = KnownQueues(self) } }
+        /// The configured queues parsed, once for each change: every SQS task with a `replyTo`
+        /// asks ``permitsReplies(to:)`` and ``isTaskQueue(_:)``, which would otherwise parse
+        /// every URL each time.
+        private var known = KnownQueues()
+
+        private struct KnownQueues: Sendable, Equatable {
+            /// The origins of `queue_urls` and `result_queue_url`.
+            var origins: Set<String> = []
+            /// The `queue_urls` by ``SQSQueueURL/identity(throughOneEndpoint:)``.
+            var taskQueues: Set<String> = []
+
+            init() {}
+
+            init(_ sqs: SQSSection) {
+                origins = Set((sqs.queueURLs + [sqs.resultQueueURL]).compactMap { try? SQSQueueURL($0).origin })
+                taskQueues = Set(
+                    sqs.queueURLs.compactMap { try? SQSQueueURL($0).identity(throughOneEndpoint: !sqs.endpoint.isEmpty) })
+            }
+        }
 
         public init(
             queueURLs: [String] = [], region: String = "", endpoint: String = "", waitSeconds: Int = 20,
@@ -30,6 +49,7 @@ extension DelegateConfiguration {
             self.waitSeconds = waitSeconds
             self.visibilitySeconds = visibilitySeconds
             self.resultQueueURL = resultQueueURL
+            self.known = KnownQueues(self)
         }
 
         public static let waitSecondsRange = 0...20
@@ -45,17 +65,14 @@ extension DelegateConfiguration {
         /// unless both name regions and they differ (the endpoint serves its own region only).
         public func permitsReplies(to queue: SQSQueueURL) -> Bool {
             if !endpoint.isEmpty { return reaches(queue) }
-            let configured = (queueURLs + [resultQueueURL]).compactMap { try? SQSQueueURL($0).origin }
-            if configured.contains(queue.origin) { return true }
+            if known.origins.contains(queue.origin) { return true }
             return queue.origin.lowercased().hasPrefix("https://") && queue.amazonSQSRegion != nil
         }
 
         /// Whether `queue` is one of `queue_urls`: never a place for results, which would come
         /// back as tasks (and their rejections as more of them, without end).
         public func isTaskQueue(_ queue: SQSQueueURL) -> Bool {
-            queueURLs.contains {
-                (try? SQSQueueURL($0))?.namesSameQueue(as: queue, throughOneEndpoint: !endpoint.isEmpty) == true
-            }
+            known.taskQueues.contains(queue.identity(throughOneEndpoint: !endpoint.isEmpty))
         }
 
         /// The positions of two `queue_urls` entries that name one queue (``isTaskQueue``'s sense),
