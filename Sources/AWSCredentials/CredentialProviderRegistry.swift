@@ -17,6 +17,11 @@ public final class CredentialProviderRegistry: Sendable {
     /// cache, so many inline roles at once can still push out a named connector's session.
     public static let maxCachedRoles = 256
 
+    /// An empty cache of sessions with room for `namedRoles` besides ``maxCachedRoles``.
+    private static func roleCache(namedRoles: Int) -> RecentlyUsedCache<RoleKey, CachingCredentialProvider> {
+        RecentlyUsedCache(capacity: maxCachedRoles + max(0, namedRoles))
+    }
+
     private let delegateName: String
     private let clock: any WallClock
     private let refreshLogger: Logger?
@@ -62,7 +67,7 @@ public final class CredentialProviderRegistry: Sendable {
         self.state = Mutex(
             State(
                 identity: identity, refStore: refStore,
-                roles: RecentlyUsedCache(capacity: Self.maxCachedRoles + max(0, namedRoles))))
+                roles: Self.roleCache(namedRoles: namedRoles)))
         self.delegateName = delegateName
         self.clock = clock
         self.refreshLogger = logger
@@ -99,7 +104,7 @@ public final class CredentialProviderRegistry: Sendable {
     ///   ``init(identity:refStore:delegateName:clock:logger:roleFailureLog:namedRoles:stsClient:)``).
     public func forgetRoles(keeping namedRoles: Int = 0) {
         state.withLock { state in
-            state.roles = RecentlyUsedCache(capacity: Self.maxCachedRoles + max(0, namedRoles))
+            state.roles = Self.roleCache(namedRoles: namedRoles)
             state.generation += 1
         }
     }

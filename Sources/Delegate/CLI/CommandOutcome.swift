@@ -46,8 +46,7 @@ public struct CommandOutcome: Sendable, Equatable {
                 note = "warning: the result printed could not be deleted: \(error)"
             }
         }
-        _ = FileDescriptorWriter.emit(
-            output: [], errorOutput: "secrets-delegate: " + ShownText.escaped(note), status: emitted, what: nil)
+        _ = FileDescriptorWriter.emit(output: [], errorOutput: Self.errorLine(note), status: emitted, what: nil)
         return emitted
     }
 
@@ -55,6 +54,22 @@ public struct CommandOutcome: Sendable, Equatable {
     /// endpoint's error, a path, a peer's answer), shown as ``ShownText`` shows it, never written
     /// to the terminal as it came.
     public static func failure(_ message: String, status: Int32) -> CommandOutcome {
-        CommandOutcome(errorOutput: "secrets-delegate: " + ShownText.escaped(message), status: status)
+        CommandOutcome(errorOutput: errorLine(message), status: status)
+    }
+
+    /// `secrets-delegate: ` and `message`, shown as ``ShownText`` shows it: the form of every line
+    /// a command writes to stderr.
+    static func errorLine(_ message: String) -> String {
+        "secrets-delegate: " + ShownText.escaped(message)
+    }
+
+    /// This outcome with `message` (a warning) as one more stderr line: before the lines it has
+    /// when `first`, else after them. Its output and status stay as they are.
+    func adding(_ message: String, first: Bool = false) -> CommandOutcome {
+        var warned = self
+        let line = Self.errorLine(message)
+        warned.errorOutput =
+            errorOutput.isEmpty ? line : first ? line + "\n" + errorOutput : errorOutput + "\n" + line
+        return warned
     }
 }

@@ -90,9 +90,7 @@ public enum DaemonLauncher {
     /// clients that read the configuration look for the socket at `socket_path`, so the journal
     /// says which one is served and how to make them agree.
     static func warnOfSocketPath(_ assignment: ListenedSockets.Assignment, configured: String, logger: Logger) {
-        guard assignment.task != nil, !assignment.taskPath.isEmpty, assignment.taskPath != configured,
-            !sameFile(assignment.taskPath, configured)
-        else { return }
+        guard assignment.task != nil, differs(passed: assignment.taskPath, configured: configured) else { return }
         logger.warning(
             configured.isEmpty
                 ? "socket_path is empty, but systemd passed a task socket: it is served; to turn the task socket off, stop and mask secrets-delegate.socket"
@@ -107,7 +105,7 @@ public enum DaemonLauncher {
     /// configured path finds nothing there, and its failure reaches no journal line of the
     /// delegate's, so the start says which path is served.
     static func warnOfCredentialsSocketPath(passed: String, configured: String, logger: Logger) {
-        guard !passed.isEmpty, !configured.isEmpty, passed != configured, !sameFile(passed, configured) else { return }
+        guard !configured.isEmpty, differs(passed: passed, configured: configured) else { return }
         logger.warning(
             """
             systemd passed the credentials socket at another path than credentials_socket_path: the passed socket is \
@@ -117,6 +115,12 @@ public enum DaemonLauncher {
             metadata: [
                 "event": "socket-path-differs", "socket": "\(passed)", "credentials_socket_path": "\(configured)",
             ])
+    }
+
+    /// Whether a socket systemd passed, bound at `passed` (empty: none known), is not the one
+    /// the configuration names: another path, not one file under two spellings.
+    static func differs(passed: String, configured: String) -> Bool {
+        !passed.isEmpty && passed != configured && !sameFile(passed, configured)
     }
 
     /// Whether two spellings name one file that exists (`/var/run/x.sock` and `/run/x.sock`:

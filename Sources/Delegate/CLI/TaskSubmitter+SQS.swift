@@ -386,18 +386,14 @@ extension TaskSubmitter {
             let undeleted = await settle(
                 putBack: putBack, delete: copies + (found.map { [$0.message.receiptHandle] } ?? []), by: settleBy)
             if let found {
-                var outcome = Self.outcome(for: found.result, text: found.text, privateKey: privateKey)
-                if let why = undeleted[found.message.receiptHandle] {
-                    // Printed all the same; left on the queue, it comes back after its lease
-                    // and stays until the queue's retention, for anyone who may read the queue.
-                    let warning = CommandOutcome.failure(
-                        "warning: the result of \(id) could not be deleted from \(reply) (\(why)); "
-                            + "it comes back after its 30 s lease and stays until the queue's retention ends: receive and "
-                            + "delete it there, or purge the queue",
-                        status: outcome.status)
-                    outcome.errorOutput += (outcome.errorOutput.isEmpty ? "" : "\n") + warning.errorOutput
-                }
-                return outcome
+                let outcome = Self.outcome(for: found.result, text: found.text, privateKey: privateKey)
+                guard let why = undeleted[found.message.receiptHandle] else { return outcome }
+                // Printed all the same; left on the queue, it comes back after its lease and stays
+                // until the queue's retention, for anyone who may read the queue.
+                return outcome.adding(
+                    "warning: the result of \(id) could not be deleted from \(reply) (\(why)); it comes back after "
+                        + "its 30 s lease and stays until the queue's retention ends: receive and delete it there, or "
+                        + "purge the queue")
             }
             if let failedAgain {
                 return .failure(

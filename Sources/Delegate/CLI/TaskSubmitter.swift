@@ -225,7 +225,7 @@ public struct TaskSubmitter: Sendable {
                 path = try producer.enqueue(id: taskID, data: task)
             } catch where error.code == .queuedNotDurable {
                 path = error.path ?? directory + "/new/" + taskID + ".json"
-                warning = "secrets-delegate: warning: \(error.code): " + ShownText.escaped(error.message)
+                warning = "warning: \(error.code): \(error.message)"
             }
             if wait {
                 // Read, not taken: it is deleted once printed (`emit`), and only if it is this task's.
@@ -270,10 +270,7 @@ public struct TaskSubmitter: Sendable {
                 outcome = .failure("the spool \(directory) cannot be used: \(error)", status: ExitStatus.unavailable)
             }
         }
-        guard !warning.isEmpty else { return outcome }
-        var warned = outcome
-        warned.errorOutput = outcome.errorOutput.isEmpty ? warning : warning + "\n" + outcome.errorOutput
-        return warned
+        return warning.isEmpty ? outcome : outcome.adding(warning, first: true)
     }
 
     /// The outcome for a result line, or nil when the line is the result of another task. With

@@ -39,6 +39,13 @@ public final class ConnectorCatalog: Sendable {
         update(connectors: connectors, allowInline: allowInline, credentialMappings: [])
     }
 
+    /// What `lookUp` answers for each of `names`, each asked once.
+    private static func answers(
+        for names: [String], _ lookUp: (String) -> UserDatabase.Answer<UInt32>
+    ) -> [String: UserDatabase.Answer<UInt32>] {
+        Dictionary(uniqueKeysWithValues: Set(names).map { ($0, lookUp($0)) })
+    }
+
     /// Replaces the connectors and the `[[credential]]` entries that name them (at start and on
     /// reload), together (the entries are given every time: left out, a reload would drop them).
     ///
@@ -53,24 +60,12 @@ public final class ConnectorCatalog: Sendable {
         var notices: [String] = []
         // Each name looked up once per update, however many connectors name it: a thousand
         // connectors allowing one LDAP group would otherwise hold the reload for a thousand lookups.
-        var usersSeen: [String: UserDatabase.Answer<UInt32>] = [:]
-        var groupsSeen: [String: UserDatabase.Answer<UInt32>] = [:]
-        func user(_ name: String) -> UserDatabase.Answer<UInt32> {
-            if let seen = usersSeen[name] { return seen }
-            let answer = lookUpUser(name)
-            usersSeen[name] = answer
-            return answer
-        }
-        func group(_ name: String) -> UserDatabase.Answer<UInt32> {
-            if let seen = groupsSeen[name] { return seen }
-            let answer = lookUpGroup(name)
-            groupsSeen[name] = answer
-            return answer
-        }
+        let userAnswers = Self.answers(for: connectors.values.flatMap(\.policy.allowedUsers), lookUpUser)
+        let groupAnswers = Self.answers(for: connectors.values.flatMap(\.policy.allowedGroups), lookUpGroup)
         for id in connectors.keys.sorted() {
             guard let named = connectors[id] else { continue }
-            let users = PeerPolicy.ids(of: named.policy.allowedUsers, user)
-            let groups = PeerPolicy.ids(of: named.policy.allowedGroups, group)
+            let users = PeerPolicy.ids(of: named.policy.allowedUsers) { userAnswers[$0] ?? lookUpUser($0) }
+            let groups = PeerPolicy.ids(of: named.policy.allowedGroups) { groupAnswers[$0] ?? lookUpGroup($0) }
             for (kind, unresolved) in [("user", users.unresolved), ("group", groups.unresolved)] {
                 for (name, failure) in unresolved {
                     notices.append(
