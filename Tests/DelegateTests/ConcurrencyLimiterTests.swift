@@ -120,6 +120,50 @@ import Testing
         #expect(limiter.inUse == 0)
     }
 
+    /// Waiters giving up (a deadline each) anywhere in a long queue leave the rest served in
+    /// arrival order, and the queue keeps no trace of them beyond a bounded few.
+    @Test(.timeLimit(.minutes(1))) func waitersGivingUpAnywhereLeaveTheRestInOrder() async {
+        let limiter = ConcurrencyLimiter(limit: 1)
+        await limiter.acquire()
+        let order = ServedOrder()
+        let giveUps = GiveUps()
+        var waiters: [Task<Bool, Never>] = []
+        for index in 0..<300 {
+            waiters.append(Task {
+                let got = await limiter.acquireUnlessCancelled { giveUp in
+                    giveUps.actions.withLock { $0[index] = giveUp }
+                }
+                if got { order.indices.withLock { $0.append(index) } }
+                return got
+            })
+            while limiter.waiting < index + 1 { await Task.yield() }
+        }
+        // All but every tenth give up, from the back, the front and the middle in turn.
+        let leaving = (0..<300).filter { $0 % 10 != 0 }
+        var sequence: [Int] = []
+        var low = 0, high = leaving.count - 1
+        while low <= high {
+            sequence.append(leaving[high]); high -= 1
+            if low <= high { sequence.append(leaving[low]); low += 1 }
+        }
+        for index in sequence {
+            let giveUp = giveUps.actions.withLock { $0[index] }
+            giveUp?()
+        }
+        #expect(limiter.waiting == 30)
+        #expect(limiter.queueLength <= 64, "given-up waiters are not kept: \(limiter.queueLength)")
+        for served in 1...30 {
+            limiter.release()
+            while order.indices.withLock({ $0.count }) < served { await Task.yield() }
+        }
+        var results: [Bool] = []
+        for waiter in waiters { results.append(await waiter.value) }
+        #expect(results.filter { $0 }.count == 30)
+        #expect(order.indices.withLock { $0 } == Array(stride(from: 0, to: 300, by: 10)))
+        #expect(limiter.inUse == 1 && limiter.waiting == 0 && limiter.queueLength == 0)
+        limiter.release()
+    }
+
     @Test func raisingTheLimitStartsWaitersAndLoweringItStopsNoOne() async {
         let limiter = ConcurrencyLimiter(limit: 1)
         await limiter.acquire()
@@ -162,6 +206,11 @@ import Testing
 /// How many run now, and the most that ever ran at once.
 private final class Gauge: Sendable {
     let state = Mutex((now: 0, most: 0))
+}
+
+/// Each waiter's give-up action, by its index.
+private final class GiveUps: Sendable {
+    let actions = Mutex<[Int: @Sendable () -> Void]>([:])
 }
 
 /// The waiters in the order they got their slots.

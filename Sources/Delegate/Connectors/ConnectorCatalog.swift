@@ -197,8 +197,8 @@ public final class ConnectorCatalog: Sendable {
         groupsOf: (UInt32) -> Set<UInt32>?
     ) -> Bool? {
         guard policy.restrictsPrincipals else { return true }
-        if let unit = principal.unit { return policy.allowedUnits.contains(unit) }
-        if let queueURL = principal.queueURL { return policy.allowedQueues.contains(queueURL) }
+        if let unit = principal.unit { return policy.lists(unit: unit) }
+        if let queueURL = principal.queueURL { return policy.lists(queue: queueURL) }
         if principal.uid == 0 { return true }
         if (snapshot.uids[id] ?? []).contains(principal.uid) { return true }
         return principal.holdsOne(of: snapshot.gids[id] ?? [], groupsOf: groupsOf)

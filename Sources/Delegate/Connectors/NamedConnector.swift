@@ -38,9 +38,13 @@ public struct ConnectorPolicy: Sendable, Equatable {
     /// Local groups (names or numeric gids); a principal is in one if that user is a member.
     public var allowedGroups: [String]
     /// systemd units asking through the credentials socket (section 11).
-    public var allowedUnits: [String]
+    public var allowedUnits: [String] { didSet { unitSet = Set(allowedUnits) } }
     /// SQS queue URLs whose tasks may use it (section 12).
-    public var allowedQueues: [String]
+    public var allowedQueues: [String] { didSet { queueSet = Set(allowedQueues) } }
+    /// The lists above as sets, for the per-request and per-entry checks: thousands of units or
+    /// queues are looked up in constant time.
+    private var unitSet: Set<String>
+    private var queueSet: Set<String>
     /// Some `allowed_*` key was given, even as an empty list: then only those listed (and root)
     /// may use the connector. (`allowed_users = []` left after revoking the last user admits root
     /// only; taken for "none set" it opened the connector to everyone.)
@@ -63,6 +67,8 @@ public struct ConnectorPolicy: Sendable, Equatable {
         self.allowedGroups = allowedGroups
         self.allowedUnits = allowedUnits
         self.allowedQueues = allowedQueues
+        unitSet = Set(allowedUnits)
+        queueSet = Set(allowedQueues)
         self.principalsListed = principalsListed
         self.requireSealedResults = requireSealedResults
         self.cacheTTLSeconds = cacheTTLSeconds
@@ -75,6 +81,12 @@ public struct ConnectorPolicy: Sendable, Equatable {
         principalsListed
             || !(allowedUsers.isEmpty && allowedGroups.isEmpty && allowedUnits.isEmpty && allowedQueues.isEmpty)
     }
+
+    /// Whether `allowed_units` lists `unit`.
+    public func lists(unit: String) -> Bool { unitSet.contains(unit) }
+
+    /// Whether `allowed_queues` lists `queueURL`.
+    public func lists(queue queueURL: String) -> Bool { queueSet.contains(queueURL) }
 
     /// Equal when they admit the same: lists given empty beside others that are not are no
     /// different from lists not given.

@@ -134,7 +134,7 @@ extension CredentialMapping {
                     throw problem(
                         "unit", "\"*\" is served through connector \(named.id)\(declared), whose allowed_units admits no unit")
                 }
-                if mapping.unit != anyUnit, !policy.allowedUnits.contains(mapping.unit) {
+                if mapping.unit != anyUnit, !policy.lists(unit: mapping.unit) {
                     throw problem(
                         "unit",
                         "\(mapping.unit) is not in the allowed_units of connector \(named.id)\(declared)"

@@ -10,10 +10,13 @@ public final class ConcurrencyLimiter: Sendable {
     private struct State {
         var limit: Int
         var running = 0
-        /// In arrival order. A waiter joins when it decides to wait, before its continuation
-        /// exists; a slot handed to it meanwhile is recorded in `served`. A deque: the longest
-        /// waiter leaves from the front in constant time, and a new one finds itself at the back.
-        var waiters: Deque<Waiter> = []
+        /// The waiters' ids in arrival order, with the ids of waiters that gave up since (no
+        /// longer in `waiters`) left in place: giving up is constant time however many wait, and
+        /// serving skips them. Compacted when they outnumber the waiters.
+        var arrivals: Deque<UInt64> = []
+        /// A waiter joins when it decides to wait, before its continuation exists; a slot handed
+        /// to it meanwhile is recorded in `served`.
+        var waiters: [UInt64: Waiter] = [:]
         var served: Set<UInt64> = []
         var nextWaiter: UInt64 = 0
         /// ``endWaits()`` was called: a wait that may be given up ends at once.
@@ -22,7 +25,6 @@ public final class ConcurrencyLimiter: Sendable {
 
     /// A task waiting for a slot: resumed with true when it gets one, false when it gave up.
     private struct Waiter {
-        let id: UInt64
         /// Not ``acquire()``'s: ``endWaits()`` ends it.
         let mayGiveUp: Bool
         var continuation: CheckedContinuation<Bool, Never>?
@@ -65,7 +67,8 @@ public final class ConcurrencyLimiter: Sendable {
                 return .failure(.granted)
             }
             state.nextWaiter += 1
-            state.waiters.append(Waiter(id: state.nextWaiter, mayGiveUp: cancellable, continuation: nil))
+            state.arrivals.append(state.nextWaiter)
+            state.waiters[state.nextWaiter] = Waiter(mayGiveUp: cancellable, continuation: nil)
             return .success(state.nextWaiter)
         }
         let id: UInt64
@@ -81,12 +84,12 @@ public final class ConcurrencyLimiter: Sendable {
                 // waiter queued or served, or (if it came first) the waiter sees it here.
                 let answer: Bool? = state.withLock { state in
                     if state.served.remove(id) != nil { return true }
-                    guard let index = state.waiters.lastIndex(where: { $0.id == id }) else { return false }
+                    guard state.waiters[id] != nil else { return false }
                     if cancellable, Task.isCancelled {
-                        state.waiters.remove(at: index)
+                        Self.leave(id, &state)
                         return false
                     }
-                    state.waiters[index].continuation = continuation
+                    state.waiters[id]?.continuation = continuation
                     return nil
                 }
                 if let answer { continuation.resume(returning: answer) }
@@ -110,9 +113,9 @@ public final class ConcurrencyLimiter: Sendable {
     public func endWaits() {
         let ended = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
             state.waitsEnded = true
-            let ending = state.waiters.filter(\.mayGiveUp)
-            state.waiters.removeAll(where: \.mayGiveUp)
-            return ending.compactMap(\.continuation)
+            let ending = state.waiters.filter { $0.value.mayGiveUp }
+            for id in ending.keys { Self.leave(id, &state) }
+            return ending.values.compactMap(\.continuation)
         }
         for continuation in ended { continuation.resume(returning: false) }
     }
@@ -120,19 +123,30 @@ public final class ConcurrencyLimiter: Sendable {
     /// A cancelled waiter still in the queue leaves it without a slot; one already served keeps
     /// its slot (its caller releases it as usual).
     private func giveUp(_ id: UInt64) {
-        let waiter = state.withLock { state -> Waiter? in
-            guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.waiters.remove(at: index)
-        }
+        let waiter = state.withLock { Self.leave(id, &$0) }
         waiter?.continuation?.resume(returning: false)
     }
 
+    /// Takes a waiter out of the queue, leaving its id among the arrivals until serving or a
+    /// compaction passes it.
+    @discardableResult
+    private static func leave(_ id: UInt64, _ state: inout State) -> Waiter? {
+        guard let waiter = state.waiters.removeValue(forKey: id) else { return nil }
+        if state.arrivals.count > 64, state.arrivals.count > 2 * state.waiters.count {
+            state.arrivals.removeAll { state.waiters[$0] == nil }
+        }
+        return waiter
+    }
+
     /// Hands a slot to the longest waiter: its continuation, to resume outside the lock, or nil
-    /// if it has none yet (it finds itself served).
+    /// if it has none yet (it finds itself served). There must be one.
     private static func serveFirst(_ state: inout State) -> CheckedContinuation<Bool, Never>? {
-        let first = state.waiters.removeFirst()
-        if first.continuation == nil { state.served.insert(first.id) }
-        return first.continuation
+        while let id = state.arrivals.popFirst() {
+            guard let first = state.waiters.removeValue(forKey: id) else { continue }
+            if first.continuation == nil { state.served.insert(id) }
+            return first.continuation
+        }
+        preconditionFailure("a waiter is counted but not queued")
     }
 
     /// Takes a slot now, past the limit if need be: for a task that will only give it back (a
@@ -177,6 +191,9 @@ public final class ConcurrencyLimiter: Sendable {
 
     /// How many tasks wait for a slot.
     var waiting: Int { state.withLock { $0.waiters.count } }
+
+    /// How many ids the arrival order holds, those given up included.
+    var queueLength: Int { state.withLock { $0.arrivals.count } }
 
     /// How many slots are held.
     public var inUse: Int { state.withLock { $0.running } }
