@@ -18,15 +18,18 @@ public struct EnvironmentExec: Sendable {
         /// Parses `VAR=CONNECTOR:NAME[#KEY]`; the connector ends at the first `:` (connector ids
         /// have none), so NAME may be an ARN.
         public init(parsing text: String) throws(Failure) {
-            guard let equals = text.firstIndex(of: "=") else {
+            // By scalar: a `=` or `:` followed by a combining mark is one Character, which a
+            // search by Character would not find.
+            let scalars = text.unicodeScalars
+            guard let equals = scalars.firstIndex(of: "=") else {
                 throw Failure("--env \(ShownText.escaped(text)): expected VAR=CONNECTOR:NAME[#KEY]")
             }
-            let variable = String(text[..<equals])
+            let variable = String(scalars[..<equals])
             guard Self.isValidVariable(variable) else {
                 throw Failure(
                     "--env: \(variable.debugDescription) is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
             }
-            let source = text[text.index(after: equals)...]
+            let source = scalars[scalars.index(after: equals)...]
             guard let colon = source.firstIndex(of: ":"), colon != source.startIndex,
                 source.index(after: colon) != source.endIndex
             else {

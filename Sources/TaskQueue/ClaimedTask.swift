@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// A task file this delegate has claimed: it now lives in `cur/<delegate>/` and no other delegate
 /// will see it.
 public struct ClaimedTask: Hashable, Sendable {
@@ -10,11 +12,16 @@ public struct ClaimedTask: Hashable, Sendable {
     /// result is kept only beside a claimed file, a claim never moves a file onto a claimed one,
     /// and the recovery deletes kept results whose task is gone).
     public let recovered: Bool
+    /// For one recovered: when the earlier run claimed it (its file's status change time), read
+    /// before the start's recovery touched the file (an unlink of its other name, a rename), which
+    /// stamps a new one. Nil if it could not be read then.
+    public let claimedAt: Date?
 
-    public init(name: String, path: String, recovered: Bool = false) {
+    public init(name: String, path: String, recovered: Bool = false, claimedAt: Date? = nil) {
         self.name = name
         self.path = path
         self.recovered = recovered
+        self.claimedAt = claimedAt
     }
 
     /// The path's bytes: what tells two claimed files apart (two names Swift finds equal, `é`

@@ -8,10 +8,15 @@ import Synchronization
 /// results swept.
 extension Spool {
     /// When a task recovered at a start was claimed by the earlier run (its file's status change,
-    /// which the claim's rename made and nothing after it does): that run may have made its
-    /// calls since. Nil if the file cannot be looked at.
+    /// which the claim's rename made), as the recovery read it before touching the file: that
+    /// run may have made its calls since. Nil if the file could not be looked at.
     public func claimedAt(_ claimed: ClaimedTask) -> Date? {
-        guard let info = try? FileIO.lstat(claimed.path) else { return nil }
+        claimed.claimedAt ?? Self.statusChange(of: claimed.path)
+    }
+
+    /// A file's status change time; nil if it cannot be looked at.
+    static func statusChange(of path: String) -> Date? {
+        guard let info = try? FileIO.lstat(path) else { return nil }
         return Date(
             timeIntervalSince1970: TimeInterval(info.st_ctim.tv_sec) + TimeInterval(info.st_ctim.tv_nsec) / 1_000_000_000)
     }
@@ -29,8 +34,10 @@ extension Spool {
             // first), and read as text it would name no file: not a task, left as it is.
             for entry in batch where entry.invalidUTF8Name == nil {
                 if SpoolName.isTaskFileName(entry.name) {
+                    let path = claimDirectory + "/" + entry.name
                     tasks.append(
-                        ClaimedTask(name: entry.name, path: claimDirectory + "/" + entry.name, recovered: true))
+                        ClaimedTask(
+                            name: entry.name, path: path, recovered: true, claimedAt: Self.statusChange(of: path)))
                 } else if SpoolName.needsRepair(entry.name.utf8, isUTF8: true) {
                     tooLong.append(entry.name)
                 } else if entry.name.utf8.first == UInt8(ascii: "."),
@@ -138,12 +145,15 @@ extension Spool {
                     _ = try FileIO.renameIntoOwnDirectory(
                         .joining(claimDirectory, "/.", name, ".result"), .joining(claimDirectory, "/.", newName, ".result"))
                 }
+                let claimedAt = Self.statusChange(of: claimDirectory + "/" + name)
                 switch try FileIO.renameIntoOwnDirectory(claimDirectory + "/" + name, claimDirectory + "/" + newName) {
                 case .renamed:
                     logger.warning(
                         "a task claimed by an earlier run has a name longer than \(SpoolName.maximumTaskFileNameBytes) bytes; renamed it to \(newName)",
                         metadata: ["event": "spool_layout", "path": "\(claimDirectory)/\(newName)"])
-                    tasks.append(ClaimedTask(name: newName, path: claimDirectory + "/" + newName, recovered: true))
+                    tasks.append(
+                        ClaimedTask(
+                            name: newName, path: claimDirectory + "/" + newName, recovered: true, claimedAt: claimedAt))
                 case .targetExists, .sourceMissing:
                     logger.error("a claimed task's name is too long and it cannot be renamed to \(newName): the name is taken")
                 }

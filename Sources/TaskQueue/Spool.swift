@@ -23,6 +23,8 @@ public final class Spool: Sendable {
     let logLimiter: LogRateLimiter
     /// `done/`'s fsyncs, shared by results finishing together.
     let doneSync: DirectorySync
+    /// `cur/<delegate>/`'s, for claims that must survive a power loss (``makeClaimDurable()``).
+    let claimsSync: DirectorySync
     /// Claimed tasks (by path) whose result is in `done/` but whose name is not yet durable, with
     /// the result's path: a `complete` again goes on from the fsync and never writes the result
     /// again, which the producer may have collected meanwhile; the retention sweep leaves it.
@@ -78,6 +80,7 @@ public final class Spool: Sendable {
         logger: Logger,
         logLimiter: LogRateLimiter = LogRateLimiter(),
         doneFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory,
+        claimsFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory,
         afterPlantedLook: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(TaskQueueError) {
         try SpoolName.checkID(delegateName, what: "delegate name")
@@ -92,6 +95,7 @@ public final class Spool: Sendable {
         self.claimDirectory = self.directory + "/cur/" + delegateName
         // `doneFsync`: tests make the fsync of done/ fail.
         self.doneSync = DirectorySync(path: doneDirectory, fsync: doneFsync)
+        self.claimsSync = DirectorySync(path: claimDirectory, fsync: claimsFsync)
         self.afterPlantedLook = afterPlantedLook
     }
 
@@ -104,16 +108,21 @@ public final class Spool: Sendable {
         if let fd = claimLock.withLock({ $0 }) { FileIO.close(fd) }
     }
 
-    /// Takes `cur/<delegate>/` for this process (an exclusive `flock` held until it ends), so that
-    /// two processes with one delegate name (a `secrets-delegate run` beside the service, a cloned
-    /// host) never take each other's claimed tasks for a dead delegate's and run them again.
+    /// Takes `cur/<delegate>/` for this process (an exclusive `flock` on its `.lock` file, held
+    /// until it ends), so that two processes with one delegate name (a `secrets-delegate run`
+    /// beside the service, a cloned host) never take each other's claimed tasks for a dead
+    /// delegate's and run them again.
+    ///
+    /// A regular file, opened for writing, not the directory: on NFS a lock on a directory stays
+    /// on its host, while one on a file reaches the server (its lock manager), so that a cloned
+    /// host sharing the spool is refused too.
     ///
     /// - Parameter lock: `flock(2)`; tests make it fail.
     /// - Throws: ``TaskQueueError/Code/badLayout`` when another process holds it, or when the
     ///   spool's file system takes no locks (NFS without its lock manager): restarting cannot help.
     public func lockClaims(lock: (Int32, Int32) -> Int32 = { flock($0, $1) }) throws(TaskQueueError) {
         guard claimLock.withLock({ $0 }) == nil else { return }
-        guard let fd = try FileIO.open(claimDirectory, flags: O_RDONLY | O_DIRECTORY) else {
+        guard let fd = try FileIO.open(claimLockPath, flags: O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600) else {
             throw .system("open", path: claimDirectory, errno: ENOENT)
         }
         if FileIO.retrying({ lock(fd, LOCK_EX | LOCK_NB) }) != 0 {
@@ -123,7 +132,7 @@ public final class Spool: Sendable {
             case EWOULDBLOCK:
                 throw TaskQueueError(
                     code: .badLayout,
-                    message: "another process runs as delegate \(delegateName) on this spool (it holds cur/\(delegateName)); "
+                    message: "another process runs as delegate \(delegateName) on this spool (it holds cur/\(delegateName)/.lock); "
                         + "give each delegate its own [delegate] name, or stop the other one",
                     path: claimDirectory)
             case ENOLCK, EOPNOTSUPP, ENOSYS:
@@ -140,9 +149,20 @@ public final class Spool: Sendable {
         claimLock.withLock { $0 = fd }
     }
 
+    /// Makes this run's claims durable (an fsync of `cur/<delegate>/`, shared by those asking
+    /// at once): a task claimed so is found claimed after a power loss, and run again as one
+    /// that may have made its calls. A claim is not synced otherwise: after a power loss it may
+    /// be back in `new/`.
+    public func makeClaimDurable() async throws(TaskQueueError) {
+        try await claimsSync.sync()
+    }
+
     let tmpDirectory: String
     let newDirectory: String
     let claimDirectory: String
+    /// `cur/<delegate>/.lock`, whose lock says which process runs as the delegate. Neither a
+    /// task's name nor a leftover's, so recovery passes it by.
+    var claimLockPath: String { claimDirectory + "/.lock" }
     /// `done/`, where results go.
     let doneDirectory: String
 
@@ -319,10 +339,30 @@ public final class Spool: Sendable {
     /// was claimed): for the next start or another delegate. False when it could not go back (a
     /// new file of that name is in `new/`, or the claim is gone): a claim left is recovered at
     /// the next start.
+    ///
+    /// Where the file system has no `RENAME_NOREPLACE` (NFS) the rename is a link and an unlink,
+    /// and `fs.protected_hardlinks` refuses a link to a producer's file the delegate may only
+    /// read (`EPERM`): then `new/` is looked at and the file renamed, as a claim does. Producers
+    /// do not queue a task of a name while one is claimed (`submit` refuses its id), so none
+    /// makes one in between.
     public func unclaim(_ claimed: ClaimedTask) throws(TaskQueueError) -> Bool {
-        switch try FileIO.renameNoReplace(claimed.path, .joining(newDirectory, "/", claimed.name)) {
-        case .renamed: true
-        case .sourceMissing, .targetExists: false
+        try unclaim(claimed) { source, target throws(TaskQueueError) in try FileIO.renameNoReplace(source, target) }
+    }
+
+    /// ``unclaim(_:)`` with the no-replace rename into `new/` given: tests make it fail as NFS does.
+    func unclaim(
+        _ claimed: ClaimedTask, rename: (String, String) throws(TaskQueueError) -> FileIO.RenameOutcome
+    ) throws(TaskQueueError) -> Bool {
+        let target = newDirectory + "/" + claimed.name
+        let outcome: FileIO.RenameOutcome
+        do throws(TaskQueueError) {
+            outcome = try rename(claimed.path, target)
+        } catch where error.errno == EPERM {
+            outcome = try FileIO.renameCheckingTarget(claimed.path, target)
+        }
+        switch outcome {
+        case .renamed: return true
+        case .sourceMissing, .targetExists: return false
         }
     }
 

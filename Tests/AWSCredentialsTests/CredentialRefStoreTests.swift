@@ -114,6 +114,22 @@ import Testing
         #expect(try store.value(of: "target") == secret)
     }
 
+    /// A credential file holds at most 8 KiB: one byte over is refused, naming the limit, never
+    /// the contents.
+    @Test func aFileOverEightKiBIsRefusedWithoutShowingIt() throws {
+        let directory = try TemporaryDirectory()
+        let limit = String(repeating: "A", count: 8192)
+        try write(limit, to: directory.path("at-limit"))
+        try write(limit + "B", to: directory.path("over-limit"))
+        let store = CredentialRefStore(directories: [directory.url.path])
+        #expect(try store.value(of: "at-limit") == limit)
+        let error = #expect(throws: AWSError.self) { try store.value(of: "over-limit") }
+        let description = error?.description ?? ""
+        #expect(description.contains("credential 'over-limit'") && description.contains("larger than 8192 bytes"), "\(description)")
+        #expect(!description.contains("AAAAAAAA"))
+        #expect(error?.retryable == false)
+    }
+
     /// A value that no key holds, which would go into a header or the signing key as it is (and
     /// get only "SignatureDoesNotMatch" back), is refused by position, never shown; one trailing
     /// line break (LF or CRLF) is not part of the value.

@@ -139,8 +139,9 @@ struct EndToEndFixture: Sendable {
         return results
     }
 
+    /// The entries of a spool directory, but a delegate's lock file (`cur/<name>/.lock`).
     func names(in sub: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: spool + "/" + sub)) ?? []).sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: spool + "/" + sub)) ?? []).filter { $0 != ".lock" }.sorted()
     }
 }
 

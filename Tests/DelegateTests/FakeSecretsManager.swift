@@ -38,6 +38,11 @@ final class FakeSecretsManager: HTTPClient {
     /// ARN suffix, as AWS gives a new secret.
     func recreate(_ name: String, _ value: String, versionId: String) { store.recreate(name, value, versionId: versionId) }
 
+    /// Schedules the secret's deletion, as a `deleteSecret` with a recovery window does: its
+    /// versions stay (DescribeSecret lists them, with a `DeletedDate`), and GetSecretValue is
+    /// refused with `InvalidRequestException`.
+    func markDeleted(_ name: String) { store.markDeleted(name) }
+
     func setMode(_ mode: Mode) {
         rescript { $0.mode = mode }
     }
@@ -80,9 +85,15 @@ private final class Store: Sendable {
     }
 
     private let secrets = Mutex([String: [Version]]())
+    /// Secrets scheduled for deletion.
+    private let deleted = Mutex(Set<String>())
     /// The random part of each secret's ARN (`AbCdEf` unless recreated).
     private let suffixes = Mutex([String: String]())
     static let suffixesInTurn = ["AbCdEf", "ZyXwVu"]
+
+    func markDeleted(_ name: String) {
+        deleted.withLock { _ = $0.insert(name) }
+    }
 
     func recreate(_ name: String, _ value: String, versionId: String) {
         secrets.withLock { $0[name] = [Version(id: versionId, value: value, stages: ["AWSCURRENT"])] }
@@ -122,7 +133,10 @@ private final class Store: Sendable {
             guard var versions = secrets[name] else { return Self.error("ResourceNotFoundException") }
             let suffix = suffixes.withLock { $0[name] } ?? Self.suffixesInTurn[0]
             let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:\(name)-\(suffix)"
+            let markedDeleted = deleted.withLock { $0.contains(name) }
             switch operation {
+            case "GetSecretValue" where markedDeleted, "PutSecretValue" where markedDeleted:
+                return Self.error("InvalidRequestException")
             case "GetSecretValue":
                 let id = body["VersionId"] as? String
                 let stage = body["VersionStage"] as? String ?? (id == nil ? "AWSCURRENT" : nil)
@@ -138,7 +152,9 @@ private final class Store: Sendable {
             case "DescribeSecret":
                 let stages = Dictionary(
                     uniqueKeysWithValues: versions.filter { !$0.stages.isEmpty }.map { ($0.id, $0.stages) })
-                return Self.json(["ARN": arn, "Name": name, "VersionIdsToStages": stages])
+                var described: [String: Any] = ["ARN": arn, "Name": name, "VersionIdsToStages": stages]
+                if markedDeleted { described["DeletedDate"] = 1_700_000_500 }
+                return Self.json(described)
             case "PutSecretValue":
                 for index in versions.indices {
                     versions[index].stages.removeAll { $0 == "AWSPREVIOUS" }

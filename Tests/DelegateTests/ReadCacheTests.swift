@@ -362,6 +362,26 @@ import TestSupport
         }
     }
 
+    /// A secret scheduled for deletion counts as changed: past the TTL the entry is dropped, not
+    /// renewed (its versions are still listed), and not served stale while AWS is unreachable.
+    @Test func aSecretScheduledForDeletionIsNotRenewedNorServedStale() async throws {
+        let fixture = ReadCacheFixture(ttl: 60, stale: 3600)
+        fixture.fake.put("devops/db", "first")
+        #expect(try await fixture.run().secretText == "first")
+        fixture.fake.markDeleted("devops/db")
+        fixture.clock.advance(by: 70)
+        let read = try await fixture.run()
+        #expect(fixture.fake.calls("DescribeSecret") == 1)
+        #expect(read.status == .failed && read.cached != true, "\(read)")
+        #expect(read.error?.code.rawValue == "InvalidRequestException", "\(read)")
+        #expect(read.secretText == nil)
+        #expect(fixture.cache.statistics.entries == 0)
+        fixture.fake.setMode(.unreachable)
+        let unreachable = try await fixture.run()
+        #expect(unreachable.error?.code == .endpointUnreachable && unreachable.secretText == nil, "\(unreachable)")
+        #expect(fixture.cache.statistics.staleServed == 0)
+    }
+
     @Test func aRefusedDescribeSecretFallsBackToGetSecretValue() async throws {
         let fixture = ReadCacheFixture(ttl: 60)
         fixture.fake.put("devops/db", "first")

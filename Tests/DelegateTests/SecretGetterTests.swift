@@ -108,6 +108,11 @@ import Testing
         for bad in ["1A=prod:db", "A-B=prod:db", "=prod:db", "A", "A=prod", "A=:db", "A=prod:"] {
             #expect(throws: EnvironmentExec.Failure.self, "\(bad)") { try EnvironmentExec.Binding(parsing: bad) }
         }
+        // A combining mark after the `:` or `=` makes one Character with it: still the first of each.
+        let marked = try EnvironmentExec.Binding(parsing: "X=prod:\u{301}db:x")
+        #expect(marked.variable == "X" && marked.connector == "prod" && marked.name == "\u{301}db:x")
+        let afterEquals = try EnvironmentExec.Binding(parsing: "X=\u{301}prod:db")
+        #expect(afterEquals.variable == "X" && afterEquals.connector == "\u{301}prod" && afterEquals.name == "db")
     }
 
     @Test func execResolvesEveryValueOrNamesTheVariableThatFailed() throws {

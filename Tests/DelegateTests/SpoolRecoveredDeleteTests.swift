@@ -2,6 +2,7 @@ import AWSCore
 import Foundation
 import Logging
 import SQS
+import Synchronization
 import TaskQueue
 import TestSupport
 import Testing
@@ -80,6 +81,41 @@ import Testing
         let result = try await run(recovered: false)
         #expect(result["status"] as? String == "failed", "\(result)")
         #expect((result["error"] as? [String: Any])?["code"] as? String == "InvalidRequestException", "\(result)")
+    }
+
+    /// A deletion's claim is synced before its call (after a power loss it is found claimed, a run
+    /// that may have deleted); a read's is not (a claim costs no fsync).
+    @Test(arguments: [true, false]) func aDeletesClaimIsDurableBeforeItsCall(deletes: Bool) async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-delete-claim-sync")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let http = Self.secretsManager(markedDeletedAt: Date())
+        http.script(.target("secretsmanager.GetSecretValue"), .json(["Name": "app", "SecretString": "v"]))
+        // What the fsync of the claims saw: how many calls had been sent by then.
+        let syncs = Mutex<[(path: String, callsSent: Int)]>([])
+        let spool = try Spool(
+            directory: root, delegateName: "d", logger: quiet,
+            claimsFsync: { path throws(TaskQueueError) in
+                syncs.withLock { $0.append((path, http.requests.count)) }
+                try Spool.fsyncDirectory(path)
+            })
+        try spool.prepare()
+        let task = deletes ? Self.task : Self.task.replacingOccurrences(of: "deleteSecret", with: "getSecretValue")
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
+        let claimed = try #require(try spool.claim("t-1.json"))
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: http, delegateName: "d", accessKeyID: "AKIDDELETECLAIMSYNC", clock: ManualClock(Date()))
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        await intake.runClaimed(claimed, receivedAt: Date())
+        #expect(FileManager.default.fileExists(atPath: directory.path("done/t-1.json")))
+        #expect(!http.requests.isEmpty, "the task made its call")
+        let seen = syncs.withLock { $0 }
+        if deletes {
+            #expect(seen.count == 1 && seen.first?.path == directory.path("cur/d"), "\(seen)")
+            #expect(seen.first?.callsSent == 0, "synced before the call")
+        } else {
+            #expect(seen.isEmpty, "\(seen)")
+        }
     }
 }
 

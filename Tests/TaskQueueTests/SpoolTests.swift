@@ -239,10 +239,72 @@ import Testing
         let refused = try #require(throws: TaskQueueError.self) { try second.lockClaims() }
         #expect(refused.code == .badLayout)
         #expect(refused.message.contains("another process runs as delegate same"))
+        // The lock is on a regular file of the claims (a directory's stays on its host over NFS),
+        // which a process of its own finds held, and which recovery neither runs nor deletes.
+        let lockFile = dir.file("cur/same/.lock")
+        var info = stat()
+        #expect(lstat(lockFile, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && (info.st_mode & 0o777) == 0o600)
+        let probe = open(lockFile, O_RDWR | O_CLOEXEC)
+        #expect(probe >= 0)
+        #expect(flock(probe, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK)
+        close(probe)
+        #expect(try second.recoverClaimed().isEmpty)
+        #expect(FileManager.default.fileExists(atPath: lockFile))
         try other.lockClaims()
         // Gone (the process ended): the name is free.
         first = nil
         try second.lockClaims()
+    }
+
+    /// A recovered task's claim time is read before the recovery touches its file: removing its
+    /// other name in new/ (an older version's claim, a link then an unlink, cut between the two)
+    /// stamps a new status change time, which is not the earlier run's claim.
+    @Test func aRecoveredTasksClaimTimeIsReadBeforeTheRecoveryTouchesIt() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        try SpoolProducer(directory: dir.path).enqueue(id: "twin", data: Data("task".utf8))
+        let claimed = try #require(try spool.claim("twin.json"))
+        #expect(link(claimed.path, dir.file("new/twin.json")) == 0)
+        let before = try #require(Spool.statusChange(of: claimed.path))
+        usleep(50_000)  // past the file system's timestamp granularity
+        let recovered = try #require(try spool.recoverClaimed().first)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("new/twin.json")), "the other name went")
+        #expect(try #require(Spool.statusChange(of: claimed.path)) > before, "which stamped a new status change")
+        #expect(recovered.claimedAt == before)
+        #expect(spool.claimedAt(recovered) == before)
+    }
+
+    /// On NFS (no `RENAME_NOREPLACE`) the rename back into new/ is a link, which
+    /// `fs.protected_hardlinks` refuses for a producer's file (`EPERM`): the task still goes
+    /// back, by a look and a rename, and stays claimed if a file of its name is there.
+    @Test func aTaskGoesBackToNewWhereTheLinkIsRefused() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        let refusedLink = { (source: String, _: String) throws(TaskQueueError) -> FileIO.RenameOutcome in
+            throw .system("link", path: source, errno: EPERM)
+        }
+        try SpoolProducer(directory: dir.path).enqueue(id: "back", data: Data("task".utf8))
+        let claimed = try #require(try spool.claim("back.json"))
+        #expect(try spool.unclaim(claimed, rename: refusedLink))
+        #expect(names(in: dir.file("new")) == ["back.json"] && names(in: dir.file("cur/d")).isEmpty)
+        #expect(try String(contentsOfFile: dir.file("new/back.json"), encoding: .utf8) == "task")
+
+        let again = try #require(try spool.claim("back.json"))
+        try writeFile(dir.file("new/back.json"), "another")
+        #expect(try spool.unclaim(again, rename: refusedLink) == false)
+        #expect(try String(contentsOfFile: dir.file("new/back.json"), encoding: .utf8) == "another", "not replaced")
+        #expect(names(in: dir.file("cur/d")) == ["back.json"])
+        // Any other failure is the failure it is.
+        let otherFailure = try #require(throws: TaskQueueError.self) {
+            try spool.unclaim(again) { source, _ throws(TaskQueueError) in
+                throw .system("link", path: source, errno: EIO)
+            }
+        }
+        #expect(otherFailure.errno == EIO)
     }
 
     /// A spool on a file system that takes no locks (NFS without its lock manager: `ENOLCK`)

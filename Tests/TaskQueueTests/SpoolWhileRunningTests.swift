@@ -48,7 +48,7 @@ import Testing
         let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
         try spool.prepare()
         try spool.lockClaims()
-        #expect(rmdir(dir.file("cur/d1")) == 0)
+        #expect(unlink(dir.file("cur/d1/.lock")) == 0 && rmdir(dir.file("cur/d1")) == 0)
         try writeFile(dir.file("new/t.json"), "task")
 
         let error = #expect(throws: TaskQueueError.self) { try spool.claim("t.json") }

@@ -42,8 +42,9 @@ func mode(of path: String) throws -> mode_t {
     return info.st_mode & 0o7777
 }
 
+/// The entries of a directory, but a delegate's lock file (`cur/<name>/.lock`).
 func names(in directory: String) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
+    ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0 != ".lock" }.sorted()
 }
 
 func writeFile(_ path: String, _ text: String) throws {

@@ -318,6 +318,21 @@ struct SpoolIntake: Sendable {
                             metadata: ["task_id": "\(task.id)"])
                         return
                     }
+                    // A deletion is the one write without an idempotency token: a run again after
+                    // a power loss confirms its own earlier deletion only if it knows of the
+                    // earlier run, so its claim must be on disk before it is sent.
+                    if !claimed.recovered, task.operation.name == .deleteSecret {
+                        do {
+                            try await spool.makeClaimDurable()
+                        } catch {
+                            logLimiter.log(
+                                .warning,
+                                "the claim of spool task \(claimed.name) could not be made durable; it runs, and if the host "
+                                    + "loses power before its result it may be claimed again as new, its own deletion then "
+                                    + "refused as someone else's: \(error)",
+                                key: "spool-claim-sync-failed", logger: logger)
+                        }
+                    }
                     logger.info(
                         "task claimed",
                         metadata: [
