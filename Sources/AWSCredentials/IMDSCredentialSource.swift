@@ -215,8 +215,10 @@ public final class IMDSCredentialSource: CredentialSource {
             return keptAWhile(last, now: now, in: &state)
         }
         guard let kept else { return nil }
+        // Reached but failing (5xx, 429: throttled) is not the metadata options' to mend.
+        let why = error.kind == .transport && error.httpStatus == nil ? "unreachable" : "answered HTTP \(error.httpStatus ?? 0)"
         logger.warning(
-            "IMDS unreachable; keeping the expired instance credentials for \(Int((kept.expiration ?? now).timeIntervalSince(now).rounded())) s more",
+            "IMDS \(why) as the instance credentials expire; keeping them for \(Int((kept.expiration ?? now).timeIntervalSince(now).rounded())) s more",
             metadata: [
                 "event": "static-stability-engaged", "credential_source": "imds", "error_code": "\(error.code)",
             ]
@@ -370,13 +372,13 @@ public final class IMDSCredentialSource: CredentialSource {
     /// the instance, or when the request came through a proxy (`X-Forwarded-For`).
     static func tokenRefusalHint(status: Int) -> String {
         status == 403
-            ? ": the instance's metadata service is turned off (aws ec2 modify-instance-metadata-options --http-endpoint enabled), or the request came through a proxy"
+            ? ": the instance's metadata service is turned off (aws ec2 modify-instance-metadata-options --instance-id ID --http-endpoint enabled), or the request came through a proxy"
             : ""
     }
 
     /// Said with a timeout: what makes IMDS's answers not come back on EC2.
     static let timeoutHint =
-        " (on EC2, in a container or a network namespace the instance's metadata response hop limit must be 2 or more: aws ec2 modify-instance-metadata-options --http-put-response-hop-limit 2)"
+        " (on EC2, in a container or a network namespace the instance's metadata response hop limit must be 2 or more: aws ec2 modify-instance-metadata-options --instance-id ID --http-put-response-hop-limit 2)"
 
     static let options = HTTPRequestOptions(
         connectTimeout: .seconds(1),

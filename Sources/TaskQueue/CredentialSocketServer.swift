@@ -292,7 +292,8 @@ public final class CredentialSocketServer: @unchecked Sendable {
             peer = try peerCall(fd)
         } catch {
             logLimiter.warning(
-                "cannot read a credential requester's credentials; refused", metadata: ["error": "\(error)"],
+                "cannot read a credential requester's credentials; refused",
+                metadata: ["event": "credential-refused", "error_code": "PeerUnknown", "error": "\(error)"],
                 key: "credential-peer", logger: logger)
             answer(track(fd: fd, metadata: ["peer_uid": "?"]).id, with: .refuse)
             return

@@ -400,7 +400,11 @@ public final class SocketServer: @unchecked Sendable {
             a systemd LoadCredential= request came to the task socket; refused (its unit fails to start): \
             LoadCredential= must name the credentials socket (credentials_socket_path)
             """,
-            metadata: ["unit": "\(unit)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)"],
+            // The refusal's text sends the operator to the credential-refused events: this is one.
+            metadata: [
+                "event": "credential-refused", "error_code": "WrongSocket", "unit": "\(unit)", "peer_uid": "\(peer.uid)",
+                "peer_pid": "\(peer.pid)",
+            ],
             key: "credential-request-on-task-socket \(unit)", logger: logger)
         makeConnection(fd, peer: peer, admittedUnder: admittedUnder).refuse(with: CredentialSocketServer.refusal)
     }

@@ -55,8 +55,9 @@ public final class Spool: Sendable {
     /// delegate's group, or a setgid claims directory's): not in the packaged layout, so the
     /// usual way costs no system call per result.
     let resultGroupToGive = Atomic<Bool>(true)
-    /// `cur/<delegate>/`, open and `flock`ed while this delegate runs (``lockClaims()``).
-    private let claimLock = Mutex<Int32?>(nil)
+    /// `cur/<delegate>/` and its `.lock`, open and `flock`ed while this delegate runs
+    /// (``lockClaims(lock:)``).
+    private let claimLock = Mutex<[Int32]>([])
 
     /// Mode for the spool root and `cur/`, which only the delegates write.
     public static let directoryMode: mode_t = 0o750
@@ -105,48 +106,61 @@ public final class Spool: Sendable {
     }
 
     deinit {
-        if let fd = claimLock.withLock({ $0 }) { FileIO.close(fd) }
+        for fd in claimLock.withLock({ $0 }) { FileIO.close(fd) }
     }
 
-    /// Takes `cur/<delegate>/` for this process (an exclusive `flock` on its `.lock` file, held
-    /// until it ends), so that two processes with one delegate name (a `secrets-delegate run`
-    /// beside the service, a cloned host) never take each other's claimed tasks for a dead
-    /// delegate's and run them again.
+    /// Takes `cur/<delegate>/` for this process (an exclusive `flock` on the directory and on its
+    /// `.lock` file, held until it ends), so that two processes with one delegate name (a
+    /// `secrets-delegate run` beside the service, a cloned host) never take each other's claimed
+    /// tasks for a dead delegate's and run them again.
     ///
-    /// A regular file, opened for writing, not the directory: on NFS a lock on a directory stays
-    /// on its host, while one on a file reaches the server (its lock manager), so that a cloned
-    /// host sharing the spool is refused too.
+    /// The regular file, opened for writing: on NFS a lock on a directory stays on its host,
+    /// while one on a file reaches the server (its lock manager), so that a cloned host sharing
+    /// the spool is refused too. The directory as well: what versions before the file locked, so
+    /// that one still running (an upgrade that kept it) and this one keep each other out.
     ///
     /// - Parameter lock: `flock(2)`; tests make it fail.
     /// - Throws: ``TaskQueueError/Code/badLayout`` when another process holds it, or when the
     ///   spool's file system takes no locks (NFS without its lock manager): restarting cannot help.
     public func lockClaims(lock: (Int32, Int32) -> Int32 = { flock($0, $1) }) throws(TaskQueueError) {
-        guard claimLock.withLock({ $0 }) == nil else { return }
-        guard let fd = try FileIO.open(claimLockPath, flags: O_RDWR | O_CREAT | O_NOFOLLOW, mode: 0o600) else {
-            throw .system("open", path: claimDirectory, errno: ENOENT)
-        }
-        if FileIO.retrying({ lock(fd, LOCK_EX | LOCK_NB) }) != 0 {
-            let number = Glibc.errno
-            FileIO.close(fd)
-            switch number {
-            case EWOULDBLOCK:
-                throw TaskQueueError(
-                    code: .badLayout,
-                    message: "another process runs as delegate \(delegateName) on this spool (it holds cur/\(delegateName)/.lock); "
-                        + "give each delegate its own [delegate] name, or stop the other one",
-                    path: claimDirectory)
-            case ENOLCK, EOPNOTSUPP, ENOSYS:
-                throw TaskQueueError(
-                    code: .badLayout,
-                    message: "the spool's file system takes no locks, which keep two processes from running one "
-                        + "delegate's tasks (NFS without its lock manager); run the lock manager (rpc-statd), "
-                        + "or keep the spool on a local file system",
-                    path: claimDirectory, errno: number)
-            default:
-                throw .system("flock", path: claimDirectory, errno: number)
+        guard claimLock.withLock({ $0.isEmpty }) else { return }
+        var held: [Int32] = []
+        do throws(TaskQueueError) {
+            for (path, flags) in [
+                (claimDirectory, O_RDONLY | O_DIRECTORY), (claimLockPath, O_RDWR | O_CREAT | O_NOFOLLOW),
+            ] {
+                guard let fd = try FileIO.open(path, flags: flags, mode: 0o600) else {
+                    throw .system("open", path: claimDirectory, errno: ENOENT)
+                }
+                held.append(fd)
+                if FileIO.retrying({ lock(fd, LOCK_EX | LOCK_NB) }) != 0 { throw lockRefusal(errno: Glibc.errno) }
             }
+        } catch {
+            for fd in held { FileIO.close(fd) }
+            throw error
         }
-        claimLock.withLock { $0 = fd }
+        claimLock.withLock { $0 = held }
+    }
+
+    /// Why ``lockClaims(lock:)``'s `flock` failed with `number`.
+    private func lockRefusal(errno number: Int32) -> TaskQueueError {
+        switch number {
+        case EWOULDBLOCK:
+            TaskQueueError(
+                code: .badLayout,
+                message: "another process runs as delegate \(delegateName) on this spool (it holds cur/\(delegateName)/.lock); "
+                    + "give each delegate its own [delegate] name, or stop the other one",
+                path: claimDirectory)
+        case ENOLCK, EOPNOTSUPP, ENOSYS:
+            TaskQueueError(
+                code: .badLayout,
+                message: "the spool's file system takes no locks, which keep two processes from running one "
+                    + "delegate's tasks (NFS without its lock manager); run the lock manager (rpc-statd), "
+                    + "or keep the spool on a local file system",
+                path: claimDirectory, errno: number)
+        default:
+            .system("flock", path: claimDirectory, errno: number)
+        }
     }
 
     /// Makes this run's claims durable (an fsync of `cur/<delegate>/`, shared by those asking
@@ -340,29 +354,13 @@ public final class Spool: Sendable {
     /// new file of that name is in `new/`, or the claim is gone): a claim left is recovered at
     /// the next start.
     ///
-    /// Where the file system has no `RENAME_NOREPLACE` (NFS) the rename is a link and an unlink,
-    /// and `fs.protected_hardlinks` refuses a link to a producer's file the delegate may only
-    /// read (`EPERM`): then `new/` is looked at and the file renamed, as a claim does. Producers
-    /// do not queue a task of a name while one is claimed (`submit` refuses its id), so none
-    /// makes one in between.
+    /// Never by a look and a plain `rename(2)`, where the file system has no `RENAME_NOREPLACE`
+    /// (NFS) and `fs.protected_hardlinks` refuses the link that stands in for it: any producer
+    /// may rename a file into `new/` between the two, and it would be replaced, lost.
     public func unclaim(_ claimed: ClaimedTask) throws(TaskQueueError) -> Bool {
-        try unclaim(claimed) { source, target throws(TaskQueueError) in try FileIO.renameNoReplace(source, target) }
-    }
-
-    /// ``unclaim(_:)`` with the no-replace rename into `new/` given: tests make it fail as NFS does.
-    func unclaim(
-        _ claimed: ClaimedTask, rename: (String, String) throws(TaskQueueError) -> FileIO.RenameOutcome
-    ) throws(TaskQueueError) -> Bool {
-        let target = newDirectory + "/" + claimed.name
-        let outcome: FileIO.RenameOutcome
-        do throws(TaskQueueError) {
-            outcome = try rename(claimed.path, target)
-        } catch where error.errno == EPERM {
-            outcome = try FileIO.renameCheckingTarget(claimed.path, target)
-        }
-        switch outcome {
-        case .renamed: return true
-        case .sourceMissing, .targetExists: return false
+        switch try FileIO.renameNoReplace(claimed.path, .joining(newDirectory, "/", claimed.name)) {
+        case .renamed: true
+        case .sourceMissing, .targetExists: false
         }
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import Logging
 import SigV4
+import Synchronization
 import Systemd
 import TestSupport
 import Testing
@@ -22,7 +23,10 @@ import Testing
         let http: CurlHTTPClient
         var configurationPath: String { directory.path("delegate.toml") }
 
-        init(_ toml: String) throws {
+        /// The host's name as a reload sees it: "reload" until a test renames the host.
+        let host = HostName()
+
+        init(_ toml: String, inheritedSockets: Bool = false) throws {
             directory = try TemporaryDirectory(prefix: "reload")
             recorder = LogRecorder()
             let logger = recorder.logger()
@@ -30,10 +34,13 @@ import Testing
             try Data(toml.utf8).write(to: URL(fileURLWithPath: directory.path("delegate.toml")))
             let configuration = try DelegateConfiguration.load(
                 path: directory.path("delegate.toml"), requireFile: true, environment: [:], hostName: "reload")
+            let host = host
             daemon = try DelegateDaemon(
                 settings: .init(
                     configuration: configuration, configurationPath: directory.path("delegate.toml"), environment: [:],
-                    hostName: "reload"),
+                    hostName: "reload", currentHostName: { host.name.withLock { $0 } },
+                    // Never served: the reload only looks at whether systemd passed them.
+                    inheritedSocket: inheritedSockets ? -1 : nil, inheritedCredentialsSocket: inheritedSockets ? -1 : nil),
                 notifier: SilentNotifier(), logger: logger, httpClient: http)
         }
 
@@ -187,7 +194,7 @@ import Testing
         let changed = harness.records(since: seen).filter { $0.contains(warning) }
         #expect(changed.count == 1)
         #expect(changed.first?.hasPrefix("warning ") == true)
-        #expect(changed.first?.contains("\(warning) queue.spool_dir ") == true)
+        #expect(changed.first?.contains("\(warning) queue.spool_dir; queue.spool_dir: what the running spool holds") == true)
         #expect(changed.first?.contains("delegate.name") == false)
         #expect(harness.daemon.configuration.current.queue.spoolDir == "/var/tmp/reload-spool-a")
         #expect(harness.records(since: seen).contains { $0.contains("event=reloaded") && $0.contains("changed=none") })
@@ -217,6 +224,42 @@ import Testing
             $0.contains("reload: these keys change only at a restart and keep their running values: delegate.name")
         }, "\(harness.recorder.records)")
         #expect(harness.daemon.configuration.current.delegate.name == "reload-test")
+    }
+
+    /// A host renamed while the file sets no `name` changes the delegate's name at the next start:
+    /// a reload names it, says what follows, and keeps the running name.
+    @Test func aRenamedHostIsNamedAsWaitingForARestart() async throws {
+        let harness = try Harness(Self.configuration(name: nil))
+        defer { harness.http.shutdown() }
+        try await harness.reload(Self.configuration(name: nil, tags: ["beta"]))
+        #expect(!harness.recorder.records.contains { $0.contains("restart_keys=") }, "the host is as it was")
+
+        harness.host.name.withLock { $0 = "web02" }
+        try await harness.reload(Self.configuration(name: nil, tags: ["beta"]))
+        let warning = try #require(harness.recorder.records.first { $0.contains("restart_keys=delegate.name") })
+        #expect(warning.contains("follows the host's name, web02 now") && warning.contains("set [delegate] name"), "\(warning)")
+        #expect(harness.daemon.configuration.current.delegate.name == "reload")
+
+        // A name the file sets is the file's: no note of the host.
+        let named = try Harness(Self.configuration(name: "reload-test"))
+        defer { named.http.shutdown() }
+        named.host.name.withLock { $0 = "web02" }
+        try await named.reload(Self.configuration(name: "reload-test", tags: ["beta"]))
+        #expect(!named.recorder.records.contains { $0.contains("restart_keys=") }, "\(named.recorder.records)")
+    }
+
+    /// Keys a restart alone does not carry over say so: the old spool's contents, and sockets
+    /// systemd passes (their socket units' ListenStream=), but only when it passes them.
+    @Test(arguments: [true, false]) func restartNotesSayWhatARestartAloneDoesNot(inherited: Bool) async throws {
+        let harness = try Harness(Self.configuration(), inheritedSockets: inherited)
+        defer { harness.http.shutdown() }
+        let notes = harness.daemon.restartNotes(
+            waiting: ["queue.spool_dir", "queue.socket_path", "queue.credentials_socket_path"],
+            loaded: harness.daemon.configuration.current, hostName: "reload")
+        #expect(notes.contains { $0.hasPrefix("queue.spool_dir:") && $0.contains("move it") }, "\(notes)")
+        #expect(notes.contains { $0.contains("secrets-delegate.socket's ListenStream=") } == inherited, "\(notes)")
+        #expect(notes.contains { $0.contains("secrets-delegate-credentials.socket's ListenStream=") } == inherited, "\(notes)")
+        #expect(notes.count == (inherited ? 3 : 1))
     }
 
     /// RESTART_KEYS lists the keys comma-separated, as the reloaded event's CHANGED does, so one
@@ -249,4 +292,9 @@ struct SilentNotifier: ServiceNotifier {
     func status(_ text: String) {}
     func watchdog() {}
     var watchdogInterval: Duration? { nil }
+}
+
+/// A host name a test changes.
+final class HostName: Sendable {
+    let name = Mutex("reload")
 }

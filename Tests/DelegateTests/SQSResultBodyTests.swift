@@ -97,6 +97,11 @@ import Testing
         #expect(counts.failed == 1 && counts.succeeded == 0, "\(counts)")
         #expect(!recorder.allText.contains("task-succeeded"), "\(recorder.records)")
         #expect(recorder.allText.contains("task-failed"), "\(recorder.records)")
+        // The warning says how large the result was (RESULT_BYTES), over SQS's 256 KiB.
+        let warning = try #require(recorder.records.first { $0.contains("a result too large for SQS") })
+        let bytes = warning.split(separator: " ").first { $0.hasPrefix("result_bytes=") }
+            .flatMap { Int($0.dropFirst("result_bytes=".count)) }
+        #expect((bytes ?? 0) > 262_144 && warning.contains("task_id=t-big"), "\(warning)")
     }
 }
 

@@ -117,6 +117,34 @@ import Testing
             #expect(seen.isEmpty, "\(seen)")
         }
     }
+
+    /// A stop that begins while a deletion's claim is synced starts nothing: the drain would not
+    /// wait for a task not counted in flight, and its call would be cut off.
+    @Test func aStopDuringADeletesClaimSyncStartsNothing() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-delete-claim-stop")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let http = Self.secretsManager(markedDeletedAt: Date())
+        let stopping = Mutex<TaskDispatcher?>(nil)
+        let spool = try Spool(
+            directory: root, delegateName: "d", logger: quiet,
+            claimsFsync: { path throws(TaskQueueError) in
+                stopping.withLock { $0?.stopIntake() }
+                try Spool.fsyncDirectory(path)
+            })
+        try spool.prepare()
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(Self.task.utf8))
+        let claimed = try #require(try spool.claim("t-1.json"))
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: http, delegateName: "d", accessKeyID: "AKIDDELETECLAIMSTOP", clock: ManualClock(Date()))
+        stopping.withLock { $0 = dispatcher }
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        await intake.runClaimed(claimed, receivedAt: Date())
+        #expect(dispatcher.isStopping, "the stop began during the sync")
+        #expect(http.requests.isEmpty, "nothing was sent")
+        #expect(FileManager.default.fileExists(atPath: directory.path("cur/d/t-1.json")), "claimed for the next start")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("done/t-1.json")))
+    }
 }
 
 /// The same through SQS: a message handed out before (`ApproximateReceiveCount` over 1) may have

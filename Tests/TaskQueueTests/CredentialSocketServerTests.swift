@@ -189,11 +189,11 @@ import Testing
 
     /// A server whose handler holds every request for ten minutes, and a request of `unit`'s it
     /// holds (its handler called).
-    func holdingARequest(in dir: TestDirectory, unit: String) async throws
+    func holdingARequest(in dir: TestDirectory, unit: String, logger: Logger = quietLogger) async throws
         -> (CredentialSocketServer, RawClient, CallCounter)
     {
         let calls = CallCounter()
-        let (server, path) = try start(dir) { _ in
+        let (server, path) = try start(dir, logger: logger) { _ in
             calls.increment()
             try? await Task.sleep(for: .seconds(600))
             return .value(Data("too late".utf8))
@@ -207,7 +207,9 @@ import Testing
     @Test func aCloseRefusesWhatIsUnansweredNeverAnEOF() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
-        let (server, client, calls) = try await holdingARequest(in: dir, unit: "stopping.service")
+        let recorder = LogRecorder()
+        let (server, client, calls) = try await holdingARequest(
+            in: dir, unit: "stopping.service", logger: recorder.logger())
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
         #expect(await eventually { calls.count == 1 })
@@ -217,6 +219,9 @@ import Testing
         #expect(answer.utf8.count == CredentialSocketServer.refusalLength)
         #expect(!answer.contains("too late"))
         #expect(server.connectionCount == 0)
+        // The line to look for when a unit failed as the delegate stopped, with how many.
+        let closing = recorder.records.filter { $0.contains("credentials socket closing") }
+        #expect(closing.count == 1 && closing.first?.contains("refused=1") == true, "\(recorder.records)")
     }
 
     /// A close from a cancelled task (a start that failed cancels every service) still lets the

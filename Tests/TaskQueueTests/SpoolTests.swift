@@ -248,6 +248,12 @@ import Testing
         #expect(probe >= 0)
         #expect(flock(probe, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK)
         close(probe)
+        // And the directory, which versions before the file locked: one of them still running
+        // (an upgrade that kept it) and this one keep each other out.
+        let directoryProbe = open(dir.file("cur/same"), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        #expect(directoryProbe >= 0)
+        #expect(flock(directoryProbe, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK)
+        close(directoryProbe)
         #expect(try second.recoverClaimed().isEmpty)
         #expect(FileManager.default.fileExists(atPath: lockFile))
         try other.lockClaims()
@@ -274,37 +280,6 @@ import Testing
         #expect(try #require(Spool.statusChange(of: claimed.path)) > before, "which stamped a new status change")
         #expect(recovered.claimedAt == before)
         #expect(spool.claimedAt(recovered) == before)
-    }
-
-    /// On NFS (no `RENAME_NOREPLACE`) the rename back into new/ is a link, which
-    /// `fs.protected_hardlinks` refuses for a producer's file (`EPERM`): the task still goes
-    /// back, by a look and a rename, and stays claimed if a file of its name is there.
-    @Test func aTaskGoesBackToNewWhereTheLinkIsRefused() throws {
-        let dir = try TestDirectory()
-        defer { dir.remove() }
-        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
-        try spool.prepare()
-        let refusedLink = { (source: String, _: String) throws(TaskQueueError) -> FileIO.RenameOutcome in
-            throw .system("link", path: source, errno: EPERM)
-        }
-        try SpoolProducer(directory: dir.path).enqueue(id: "back", data: Data("task".utf8))
-        let claimed = try #require(try spool.claim("back.json"))
-        #expect(try spool.unclaim(claimed, rename: refusedLink))
-        #expect(names(in: dir.file("new")) == ["back.json"] && names(in: dir.file("cur/d")).isEmpty)
-        #expect(try String(contentsOfFile: dir.file("new/back.json"), encoding: .utf8) == "task")
-
-        let again = try #require(try spool.claim("back.json"))
-        try writeFile(dir.file("new/back.json"), "another")
-        #expect(try spool.unclaim(again, rename: refusedLink) == false)
-        #expect(try String(contentsOfFile: dir.file("new/back.json"), encoding: .utf8) == "another", "not replaced")
-        #expect(names(in: dir.file("cur/d")) == ["back.json"])
-        // Any other failure is the failure it is.
-        let otherFailure = try #require(throws: TaskQueueError.self) {
-            try spool.unclaim(again) { source, _ throws(TaskQueueError) in
-                throw .system("link", path: source, errno: EIO)
-            }
-        }
-        #expect(otherFailure.errno == EIO)
     }
 
     /// A spool on a file system that takes no locks (NFS without its lock manager: `ENOLCK`)

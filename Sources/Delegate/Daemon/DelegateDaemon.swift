@@ -51,9 +51,11 @@ public final class DelegateDaemon: Sendable {
         /// `connectors.d`, as the start did.
         public var configurationRequired: Bool
         public var environment: [String: String]
-        /// The default `[delegate] name`, as at the start (the host's name): a reload loads with
-        /// it, so a file that drops its `name` is seen to change it.
+        /// The default `[delegate] name`, as at the start (the host's name).
         public var hostName: String
+        /// The host's name now: a reload loads with it, so that a file that drops its `name`, or
+        /// a host renamed while the file sets none, is seen to change the name at the next start.
+        public var currentHostName: @Sendable () -> String
         /// The task socket passed by systemd (socket activation), if any.
         public var inheritedSocket: Int32?
         /// The credentials socket passed by systemd (`FileDescriptorName=credentials`), if any.
@@ -65,6 +67,7 @@ public final class DelegateDaemon: Sendable {
         public init(
             configuration: DelegateConfiguration, configurationPath: String?, configurationRequired: Bool = true,
             environment: [String: String], hostName: String = DelegateConfiguration.systemHostName(),
+            currentHostName: @escaping @Sendable () -> String = { DelegateConfiguration.systemHostName() },
             inheritedSocket: Int32? = nil, inheritedCredentialsSocket: Int32? = nil,
             gracePeriod: Duration = DelegateDaemon.gracePeriod, stopBudget: Duration = DelegateDaemon.stopBudget
         ) {
@@ -75,6 +78,7 @@ public final class DelegateDaemon: Sendable {
             self.configurationRequired = configurationRequired
             self.environment = environment
             self.hostName = hostName
+            self.currentHostName = currentHostName
             self.inheritedSocket = inheritedSocket
             self.gracePeriod = gracePeriod
         }
@@ -297,17 +301,46 @@ public final class DelegateDaemon: Sendable {
         await components.notifier.ready()
     }
 
+    /// What a restart alone does not do for the keys a reload left `waiting` (dotted names).
+    func restartNotes(waiting: Set<String>, loaded: DelegateConfiguration, hostName: String) -> [String] {
+        var notes: [String] = []
+        if waiting.contains("delegate.name"), loaded.delegate.name == hostName, hostName != settings.hostName {
+            notes.append(
+                "delegate.name follows the host's name, \(hostName) now, at the next start: tasks then claimed under "
+                    + "\(configuration.current.delegate.name) are only named at start, and tasks selecting that name no "
+                    + "longer match (set [delegate] name to keep it)")
+        }
+        if waiting.contains("queue.spool_dir") {
+            notes.append(
+                "queue.spool_dir: what the running spool holds (queued and claimed tasks, kept results) stays there, "
+                    + "unseen by the new one: let it drain, or stop the delegate and move it")
+        }
+        if waiting.contains("queue.socket_path"), settings.inheritedSocket != nil {
+            notes.append(
+                "queue.socket_path: systemd passes this socket (secrets-delegate.socket's ListenStream=), which a "
+                    + "restart of the service does not move: change it there too and restart the socket unit")
+        }
+        if waiting.contains("queue.credentials_socket_path"), settings.inheritedCredentialsSocket != nil {
+            notes.append(
+                "queue.credentials_socket_path: systemd passes this socket (secrets-delegate-credentials.socket's "
+                    + "ListenStream=), which a restart of the service does not move: change it there too and restart "
+                    + "the socket unit")
+        }
+        return notes
+    }
+
     private func reloadConfiguration(_ intake: Intake) async {
         guard let path = settings.configurationPath else {
             logger.notice("reload requested but the daemon was started without a configuration file")
             return
         }
         let current = configuration.current
+        let hostName = settings.currentHostName()
         let loaded: DelegateConfiguration
         do {
             loaded = try DelegateConfiguration.load(
                 path: path, requireFile: settings.configurationRequired, environment: settings.environment,
-                hostName: settings.hostName)
+                hostName: hostName)
         } catch {
             // No `reloaded` event: nothing was reloaded.
             logger.error(
@@ -319,8 +352,9 @@ public final class DelegateDaemon: Sendable {
         let waiting = changed.filter { !$0.appliesOnReload }
         if !waiting.isEmpty {
             let names = waiting.map(\.dottedName)
+            let notes = restartNotes(waiting: Set(names), loaded: loaded, hostName: hostName)
             logger.warning(
-                "reload: these keys change only at a restart and keep their running values: \(names.joined(separator: ", "))",
+                "reload: these keys change only at a restart and keep their running values: \(names.joined(separator: ", "))\(notes.map { "; " + $0 }.joined())",
                 // Comma-separated as the reloaded event's CHANGED is, so one split reads both.
                 metadata: ["restart_keys": "\(names.joined(separator: ","))"])
         }

@@ -54,8 +54,10 @@ struct SocketIntake: Sendable {
                             dispatcher.rejected(
                                 TaskRejection(
                                     code: .notAuthorized,
-                                    message: "this socket no longer accepts uid \(peer.uid) (a reload took it off "
-                                        + "[queue] socket_allowed_users and socket_allowed_groups); the task was not run",
+                                    message: "this socket no longer accepts uid \(peer.uid) since a reload: it is not in "
+                                        + "[queue] socket_allowed_users or socket_allowed_groups as they were resolved then "
+                                        + "(a group that could not be looked up is left out until the next reload, warned "
+                                        + "of then); the task was not run",
                                     task: task),
                                 receivedAt: receivedAt, logger: logger, logLimiter: logLimiter))
                     }

@@ -310,17 +310,10 @@ struct SpoolIntake: Sendable {
                     if !claimed.recovered, await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) {
                         return
                     }
-                    // A stop that began since the claim (as the file was read) starts nothing:
-                    // not counted in flight, the drain would not wait for it.
-                    guard !dispatcher.isStopping else {
-                        logger.notice(
-                            "stopping: spool task \(claimed.name), claimed before the stop, stays claimed for the next start",
-                            metadata: ["task_id": "\(task.id)"])
-                        return
-                    }
                     // A deletion is the one write without an idempotency token: a run again after
                     // a power loss confirms its own earlier deletion only if it knows of the
                     // earlier run, so its claim must be on disk before it is sent.
+                    // (Before the look at the stop: the fsync may take a while.)
                     if !claimed.recovered, task.operation.name == .deleteSecret {
                         do {
                             try await spool.makeClaimDurable()
@@ -332,6 +325,14 @@ struct SpoolIntake: Sendable {
                                     + "refused as someone else's: \(error)",
                                 key: "spool-claim-sync-failed", logger: logger)
                         }
+                    }
+                    // A stop that began since the claim (as the file was read) starts nothing:
+                    // not counted in flight, the drain would not wait for it.
+                    guard !dispatcher.isStopping else {
+                        logger.notice(
+                            "stopping: spool task \(claimed.name), claimed before the stop, stays claimed for the next start",
+                            metadata: ["task_id": "\(task.id)"])
+                        return
                     }
                     logger.info(
                         "task claimed",

@@ -148,8 +148,8 @@ timeout 60 systemctl start wrongsock.service
     fail "wrongsock.service started ($(wc -c <"$LOGS/wrongsock-credential" 2>/dev/null) bytes of credential)"
 [ ! -e "$LOGS/wrongsock-credential" ] && ok "wrongsock.service never ran" || fail "wrongsock.service ran"
 expect_eq "wrongsock.service's exit status (243 = CREDENTIALS)" "$(unit_prop wrongsock.service ExecMainStatus)" 243
-wrongsock() { journal_since wrongsock UNIT=wrongsock.service | grep -q "came to the task socket"; }
-wait_until 30 wrongsock && ok "the delegate says a LoadCredential= request came to the task socket, naming the unit" ||
+wrongsock() { journal_since wrongsock MESSAGE_ID=111c1dbfd96e46589d35c40901d07e07 ERROR_CODE=WrongSocket UNIT=wrongsock.service | grep -q "came to the task socket"; }
+wait_until 30 wrongsock && ok "the delegate says a LoadCredential= request came to the task socket, naming the unit, as the credential-refused event the refusal points to" ||
     fail "no 'came to the task socket' entry with UNIT=wrongsock.service"
 rm -f /etc/systemd/system/wrongsock.service
 systemctl daemon-reload
