@@ -106,6 +106,7 @@ import Testing
         let warnings = recorder.records.filter { $0.contains("static-stability-engaged") }
         #expect(warnings.count == 1)
         #expect(warnings.first?.hasPrefix("warning") == true)
+        #expect(warnings.first?.contains("IMDS unreachable as the instance credentials expire") == true, "\(warnings)")
         let attemptsWhileDown = server.counts.whileDown
         #expect(attemptsWhileDown >= 1)
 

@@ -151,6 +151,9 @@ import Testing
         #expect(kept.accessKeyId == "ASIAFAKEbusy")
         #expect(try #require(kept.expiration) > clock.now())
         #expect(recorder.allText.contains("static-stability-engaged"))
+        // Reached, and throttling: not the metadata options' to mend.
+        #expect(recorder.allText.contains("IMDS answered HTTP 429 as the instance credentials expire"), "\(recorder.records)")
+        #expect(!recorder.allText.contains("unreachable"))
     }
 
     /// Credentials AWS refused (the provider invalidates the source) are not brought back by
