@@ -20,7 +20,7 @@ deps:
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
-	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 	@PYTHON="$(PYTHON)" scripts/python-deps.sh
 
@@ -65,7 +65,7 @@ bench: deps
 	@# callgrind (valgrind) counts the instructions per task.
 	@{ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; } && command -v eatmydata >/dev/null 2>&1 \
 	  && command -v valgrind >/dev/null 2>&1 || { $(SUDO) apt-get update -qq \
-	  && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx-light eatmydata valgrind; }
+	  && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light eatmydata valgrind; }
 	PYTHON="$(PYTHON)" scripts/python-deps.sh --bench
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegate
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegated

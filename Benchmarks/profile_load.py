@@ -8,6 +8,8 @@ Used by scripts/bench-profile.sh; not part of `make bench`.
 """
 
 import os
+import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -21,24 +23,30 @@ from harness import DAEMON, spool_run  # noqa: E402
 
 seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 15
 intake = sys.argv[2] if len(sys.argv) > 2 else "socket"
+# A SIGTERM (the profiler's side giving up) runs the clean-up below, as an exception would.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 workdir = tempfile.mkdtemp(prefix="secrets-delegate-profile-")
 nginx = servers.Nginx(workdir)
 d = Delegate(DAEMON, workdir, "profile", nginx.endpoint)
-d.start()
-print(f"PID {d.pid}", flush=True)
-time.sleep(1)
-start = time.perf_counter()
-tasks = 0
-batch = 0
-while time.perf_counter() - start < seconds:
-    if intake == "socket":
-        pipelined(d.socket_path, [task_bytes(f"p{batch}-{i}", False) for i in range(5000)], 4)
-        tasks += 5000
-    else:
-        spool_run(d, 1000, False, f"p{batch}")
-        tasks += 1000
-    batch += 1
-elapsed = time.perf_counter() - start
-print(f"{tasks} tasks in {elapsed:.1f} s: {tasks / elapsed:.0f} tasks/s; daemon CPU {d.cpu_ticks() / 100:.1f} s", flush=True)
-d.stop()
-nginx.stop()
+try:
+    d.start()
+    print(f"PID {d.pid}", flush=True)
+    time.sleep(1)
+    start = time.perf_counter()
+    tasks = 0
+    batch = 0
+    while time.perf_counter() - start < seconds:
+        if intake == "socket":
+            pipelined(d.socket_path, [task_bytes(f"p{batch}-{i}", False) for i in range(5000)], 4)
+            tasks += 5000
+        else:
+            spool_run(d, 1000, False, f"p{batch}")
+            tasks += 1000
+        batch += 1
+    elapsed = time.perf_counter() - start
+    print(f"{tasks} tasks in {elapsed:.1f} s: {tasks / elapsed:.0f} tasks/s; daemon CPU {d.cpu_ticks() / 100:.1f} s", flush=True)
+finally:
+    # Also when the profiler's side gave up and killed this: no daemon, nginx or directory left.
+    d.stop()
+    nginx.stop()
+    shutil.rmtree(workdir, ignore_errors=True)

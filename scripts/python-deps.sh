@@ -53,7 +53,7 @@ fi
 
 if ! "$PYTHON" -m pip --version >/dev/null 2>&1 && ! "$PYTHON" -m ensurepip >/dev/null 2>&1; then
     echo "installing: python3-pip"
-    $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip
+    $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip
 fi
 "$PYTHON" -m pip --version >/dev/null 2>&1 || {
     echo "$PYTHON has no pip (python3-pip serves Debian's own python3 only): install pip for it, or set PYTHON" >&2

@@ -50,13 +50,15 @@ public struct SpoolProducer: Sendable {
         if try FileIO.lstat(target) != nil {
             throw TaskQueueError(
                 code: .alreadyExists,
-                message: "a task with id \(id) is queued in new/; wait for its result, or use another id", path: target)
+                message: "a task with id \(id) is queued in new/; its result comes to done/\(id).json (read it there, then "
+                    + "delete it), or use another id", path: target)
         }
         afterFirstLook?()
         if let delegate = runningTask(id: id) {
             throw TaskQueueError(
                 code: .alreadyExists,
-                message: "a task with id \(id) is running (claimed by delegate \(delegate)); wait for its result, or use another id",
+                message: "a task with id \(id) is running (claimed by delegate \(delegate)); its result comes to done/\(id).json "
+                    + "(read it there, then delete it), or use another id",
                 path: directory + "/cur/" + delegate + "/" + id + ".json")
         }
         let result = resultPath(id: id)

@@ -224,7 +224,14 @@ if grep -Eq '/user-[0-9]+\.slice/' /proc/self/cgroup; then keep_unit=; fi
 for boot in 1 2; do
     nspawn_status=0
     timeout --kill-after=30 "$BOOT_TIMEOUT" systemd-nspawn -D "$ROOT" -b --register=no $keep_unit --console=pipe \
-        </dev/null >>"$WORK/console.log" 2>&1 || nspawn_status=$?
+        </dev/null >>"$WORK/console.log" 2>&1 &
+    nspawn_pid=$!
+    # timeout runs the container in a process group of its own, which a terminal's Ctrl-C does not
+    # reach (and bash, waiting in the foreground, would ignore it): waited for in the background, a
+    # Ctrl-C or a TERM stops the container and the run, and the clean-up stops the servers.
+    trap 'kill -TERM "$nspawn_pid" 2>/dev/null || true; wait "$nspawn_pid" 2>/dev/null || true; die "interrupted"' INT TERM
+    wait "$nspawn_pid" || nspawn_status=$?
+    trap - INT TERM
     echo "    boot $boot: the container ran $(($(date +%s) - started)) s (systemd-nspawn exit $nspawn_status)"
     [ "$nspawn_status" = 133 ] && [ -f "$ROOT/root/boot-test/rebooted" ] && [ "$boot" = 1 ] || break
 done

@@ -65,7 +65,7 @@ import Testing
         #expect(names(in: dir.file("tmp")).isEmpty)
         #expect(
             throws: TaskQueueError(
-                code: .alreadyExists, message: "a task with id task-1 is queued in new/; wait for its result, or use another id",
+                code: .alreadyExists, message: "a task with id task-1 is queued in new/; its result comes to done/task-1.json (read it there, then delete it), or use another id",
                 path: queued)
         ) {
             try producer.enqueue(id: "task-1", data: Data("other".utf8))
