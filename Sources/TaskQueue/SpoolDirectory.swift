@@ -18,9 +18,18 @@ struct SpoolDirectory {
     /// - Returns: notices worth a warning (an unexpected mode, a setgid bit that could not be set).
     /// - Throws: ``TaskQueueError/Code/badLayout`` saying what is wrong and what the daemon needs.
     func ensure() throws(TaskQueueError) -> [String] {
-        if let info = try FileIO.lstat(path) {
-            return try check(info)
+        let found: stat?
+        do throws(TaskQueueError) {
+            found = try FileIO.lstat(path)
+        } catch where error.errno == EACCES || error.errno == EPERM {
+            throw TaskQueueError(
+                code: .badLayout,
+                message: "cannot be reached: the delegate (uid \(geteuid()), gid \(getegid())) may not search a directory "
+                    + "above it. Under the packaged unit (ProtectHome=yes) /home, /root and /run/user are hidden from "
+                    + "it: keep the spool elsewhere (/var/lib/secrets-delegate, or a path given in ReadWritePaths=)",
+                path: path, errno: error.errno)
         }
+        if let info = found { return try check(info) }
         return try create()
     }
 

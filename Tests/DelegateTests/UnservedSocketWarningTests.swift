@@ -112,3 +112,47 @@ import Testing
         #expect(recorder.records.isEmpty)
     }
 }
+
+/// Under systemd (`INVOCATION_ID`), a path under /tmp or /var/tmp is the service's own with
+/// PrivateTmp=yes: the start names each such path, but a socket systemd passed (its path is
+/// systemd's) and nothing outside a service.
+@Suite struct PrivateTmpWarningTests {
+    static func configuration() throws -> DelegateConfiguration {
+        try DelegateConfiguration.load(
+            tomlText: """
+                [delegate]
+                name = "tmp-test"
+                connectors_dir = "/var/tmp/connectors.d"
+                [queue]
+                spool_dir = "/tmp/spool"
+                socket_path = "/tmp/delegate.sock"
+                credentials_socket_path = "/run/secrets-delegate/credentials.sock"
+                [credentials]
+                directory = "/tmpfiles/keys"
+                """,
+            environment: [:], hostName: "tmp-test")
+    }
+
+    @Test(arguments: [true, false]) func pathsUnderTmpAreNamedInAService(socketPassed: Bool) throws {
+        let recorder = LogRecorder()
+        let assignment = ListenedSockets.Assignment(
+            task: socketPassed ? 3 : nil, credentials: nil, extraTask: [], extraCredentials: [], unusable: [])
+        DaemonLauncher.warnOfPrivateTmp(
+            try Self.configuration(), inherited: assignment, environment: ["INVOCATION_ID": "abc"],
+            logger: recorder.logger())
+        let warned = recorder.records.filter { $0.contains("event=private-tmp-path") }
+        #expect(warned.allSatisfy { $0.hasPrefix("warning ") && $0.contains("PrivateTmp=yes") })
+        let paths = warned.compactMap { $0.split(separator: " ").first { $0.hasPrefix("path=") } }.map(String.init)
+        let expected = ["path=/tmp/spool"] + (socketPassed ? [] : ["path=/tmp/delegate.sock"]) + ["path=/var/tmp/connectors.d"]
+        #expect(paths == expected, "\(recorder.records)")
+
+        let byHand = LogRecorder()
+        DaemonLauncher.warnOfPrivateTmp(try Self.configuration(), inherited: assignment, environment: [:], logger: byHand.logger())
+        #expect(byHand.records.isEmpty, "a hand run's /tmp is everyone's")
+    }
+
+    @Test func onlyTmpAndVarTmpAndWhatIsUnderThemCount() {
+        for path in ["/tmp", "/tmp/x", "/var/tmp", "/var/tmp/a/b"] { #expect(DaemonLauncher.privateTmpHides(path), "\(path)") }
+        for path in ["", "/tmpx", "/var/tmpfoo/x", "/run/tmp", "/var/lib/tmp"] { #expect(!DaemonLauncher.privateTmpHides(path), "\(path)") }
+    }
+}

@@ -29,6 +29,7 @@ public enum DaemonLauncher {
         } catch {
             return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
         }
+        warnOfPrivateTmp(configuration, inherited: inherited, environment: loader.environment, logger: logger)
         warnOfUnserved(inherited, logger: logger)
         warnOfSocketPath(inherited, configured: configuration.queue.socketPath, logger: logger)
         if let credentials = inherited.credentials {
@@ -83,6 +84,39 @@ public enum DaemonLauncher {
         } catch {
             logger.warning("the open file limit stays as it is: \(error)")
         }
+    }
+
+    /// Paths under `/tmp` or `/var/tmp` in a service (systemd set `INVOCATION_ID`): the packaged
+    /// unit's `PrivateTmp=yes` gives the delegate a `/tmp` of its own, so a spool, a socket it binds
+    /// itself, drop-ins or credential files there are not what producers, clients, units and the
+    /// operator see, and nothing else would say so.
+    static func warnOfPrivateTmp(
+        _ configuration: DelegateConfiguration, inherited: ListenedSockets.Assignment, environment: [String: String],
+        logger: Logger
+    ) {
+        guard environment["INVOCATION_ID"] != nil else { return }
+        let queue = configuration.queue
+        let paths: [(key: String, path: String)] = [
+            ("[queue] spool_dir", queue.spoolDir),
+            ("[queue] socket_path", inherited.task == nil ? queue.socketPath : ""),
+            ("[queue] credentials_socket_path", inherited.credentials == nil ? queue.credentialsSocketPath : ""),
+            ("[delegate] connectors_dir", configuration.delegate.connectorsDir),
+            ("[credentials] directory", configuration.credentials.directory),
+        ]
+        for (key, path) in paths where privateTmpHides(path) {
+            logger.warning(
+                """
+                \(key) \(path) is under /tmp or /var/tmp: a service with PrivateTmp=yes (the packaged unit) has them of \
+                its own, which producers, clients, other units and you do not see; use /var/lib/secrets-delegate or \
+                /run/secrets-delegate
+                """,
+                metadata: ["event": "private-tmp-path", "key": "\(key)", "path": "\(path)"])
+        }
+    }
+
+    /// Whether `path` is in `/tmp` or `/var/tmp` (or is one of them).
+    static func privateTmpHides(_ path: String) -> Bool {
+        ["/tmp", "/var/tmp"].contains { path == $0 || path.hasPrefix($0 + "/") }
     }
 
     /// A task socket systemd passed at another path than `[queue] socket_path` (or with the path

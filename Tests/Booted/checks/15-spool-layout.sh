@@ -85,3 +85,32 @@ restart_delegate
 wait_until 30 systemctl --quiet is-active secrets-delegate.service
 expect_eq "service with the spool back in /var/lib" "$(systemctl is-active secrets-delegate.service)" active
 rm -rf /srv/boot-spool
+
+# A spool_dir under /root, which ProtectHome=yes hides: stopped for good (78) with a status naming
+# ProtectHome, not restarted as a passing I/O failure. One under /tmp: the service's own (its
+# PrivateTmp=yes), which producers do not see: it runs, and the start warns of it.
+for spool in /root/boot-spool /tmp/boot-spool; do
+    sed -i "s|^\[queue\]\$|[queue]\nspool_dir = \"$spool\"|" /etc/secrets-delegate/delegate.toml
+    journal_mark "spool-$spool" -p warning
+    systemctl reset-failed secrets-delegate.service
+    systemctl restart secrets-delegate.service 2>/dev/null
+    if [ "$spool" = /root/boot-spool ]; then
+        expect_stopped_for_good "with a spool under /root"
+        status_text=$(systemctl status secrets-delegate.service --no-pager -l 2>&1)
+        grep -q 'cannot be reached' <<<"$status_text" && grep -q 'ProtectHome=yes' <<<"$status_text" &&
+            ok "systemctl status says a spool under /root cannot be reached, naming ProtectHome=yes" ||
+            fail "systemctl status of a spool under /root: $(grep -m 3 -e 'spool' <<<"$status_text" | tr '\n' '|')"
+    else
+        wait_until 30 systemctl --quiet is-active secrets-delegate.service
+        private_tmp() { journal_since "spool-$spool" -p warning | grep -q "spool_dir $spool is under /tmp or /var/tmp"; }
+        wait_until 30 private_tmp && ok "a spool under /tmp runs, and the start warns it is the service's own /tmp" ||
+            fail "no PrivateTmp warning for $spool: $(delegate_journal -p warning -n 5 | tr '\n' ' ' | head -c 600)"
+        [ ! -e "$spool" ] && ok "the host's /tmp has no $spool: the delegate's is private" ||
+            fail "$spool is in the host's /tmp"
+    fi
+    cp "$LOGS/delegate.toml.before-spool-elsewhere" /etc/secrets-delegate/delegate.toml
+done
+systemctl reset-failed secrets-delegate.service
+restart_delegate
+wait_until 30 systemctl --quiet is-active secrets-delegate.service
+expect_eq "service with the spool back in /var/lib again" "$(systemctl is-active secrets-delegate.service)" active
