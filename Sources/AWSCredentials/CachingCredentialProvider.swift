@@ -140,6 +140,10 @@ public actor CachingCredentialProvider: CredentialProvider {
             // As results and `status` write it (not `Date`'s description, "2026-11-21 12:00:00 +0000").
             if let expiration = credentials.expiration { metadata["expiration"] = "\(Timestamp.format(expiration))" }
             logger.info("credentials refreshed", metadata: metadata)
+        case .failure(let error) where error.code == .cancelled:
+            // Cut off by the stop (the HTTP client closed under it): no failure of the source's,
+            // nothing to warn of after the delegate said it stopped, nor to hold for callers.
+            logger.debug("credentials refresh cut off by the stop", metadata: ["credential_source": "\(source.name)"])
         case .failure(let error):
             lastFailureAt = now
             // Held for callers only when nothing valid is cached: a refresh ahead that failed

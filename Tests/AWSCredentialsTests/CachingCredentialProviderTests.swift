@@ -46,6 +46,23 @@ import Testing
         #expect(source.sawDeadline.withLock { $0 } == false)
     }
 
+    /// A refresh cut off by the stop (its HTTP client closed: `Cancelled`) is no failure to warn
+    /// of, after the delegate said it stopped, nor one to show in the status; its callers get it.
+    @Test func aRefreshCutOffByTheStopIsNotWarnedOf() async throws {
+        let recorder = LogRecorder()
+        let provider = CachingCredentialProvider(source: CancelledSource(), clock: ManualClock())
+        let error = await #expect(throws: AWSError.self) { try await provider.credentials(logger: recorder.logger()) }
+        #expect(error?.code == .cancelled)
+        #expect(!recorder.allText.contains("credentials-refresh-failed"), "\(recorder.records)")
+        #expect(await provider.snapshot().lastError == nil)
+
+        // Any other failure is warned of as before.
+        let failing = LogRecorder()
+        let other = CachingCredentialProvider(source: SequenceSource([nil]), clock: ManualClock())
+        await #expect(throws: AWSError.self) { try await other.credentials(logger: failing.logger()) }
+        #expect(failing.allText.contains("credentials-refresh-failed"), "\(failing.records)")
+    }
+
     @Test func expiryDrivesARefreshAheadAndAtExpiry() async throws {
         let clock = ManualClock()
         let start = clock.now()
@@ -330,6 +347,12 @@ final class SequenceSource: CredentialSource {
             accessKeyId: id, secretAccessKey: "secret-\(id)", sessionToken: "token-\(id)",
             expiration: Date(timeIntervalSince1970: 1_900_000_000 + 3600))
     }
+}
+
+/// A source whose fetch is cut off as a closed HTTP client cuts it off at a stop.
+final class CancelledSource: CredentialSource {
+    let name = "cancelled"
+    func fetch(logger: Logger) async throws(AWSError) -> Credentials { throw AWSError.cancelled(attempts: 1) }
 }
 
 /// A source that records whether its fetch ran with an `AWSCallDeadline`.
