@@ -133,7 +133,9 @@ public final class Spool: Sendable {
                     throw .system("open", path: claimDirectory, errno: ENOENT)
                 }
                 held.append(fd)
-                if FileIO.retrying({ lock(fd, LOCK_EX | LOCK_NB) }) != 0 { throw lockRefusal(errno: Glibc.errno) }
+                if FileIO.retrying({ lock(fd, LOCK_EX | LOCK_NB) }) != 0 {
+                    throw lockRefusal(errno: Glibc.errno, held: path == claimDirectory ? "cur/\(delegateName)" : "cur/\(delegateName)/.lock")
+                }
             }
         } catch {
             for fd in held { FileIO.close(fd) }
@@ -142,13 +144,14 @@ public final class Spool: Sendable {
         claimLock.withLock { $0 = held }
     }
 
-    /// Why ``lockClaims(lock:)``'s `flock` failed with `number`.
-    private func lockRefusal(errno number: Int32) -> TaskQueueError {
+    /// Why ``lockClaims(lock:)``'s `flock` of `held` (the directory, which versions before the
+    /// `.lock` file locked, or the file) failed with `number`.
+    private func lockRefusal(errno number: Int32, held: String) -> TaskQueueError {
         switch number {
         case EWOULDBLOCK:
             TaskQueueError(
                 code: .badLayout,
-                message: "another process runs as delegate \(delegateName) on this spool (it holds cur/\(delegateName)/.lock); "
+                message: "another process runs as delegate \(delegateName) on this spool (it holds \(held)); "
                     + "give each delegate its own [delegate] name, or stop the other one",
                 path: claimDirectory)
         case ENOLCK, EOPNOTSUPP, ENOSYS:

@@ -240,12 +240,38 @@ import Testing
         #expect(warning.contains("follows the host's name, web02 now") && warning.contains("set [delegate] name"), "\(warning)")
         #expect(harness.daemon.configuration.current.delegate.name == "reload")
 
+        // A host name that could be no delegate's: the reload goes on under the start's.
+        harness.host.name.withLock { $0 = "web 03" }
+        try await harness.reload(Self.configuration(name: nil, tags: ["gamma"]))
+        #expect(!harness.recorder.records.contains { $0.contains("reload refused") }, "\(harness.recorder.records)")
+        #expect(harness.daemon.configuration.current.delegate.tags.contains("gamma"))
+
         // A name the file sets is the file's: no note of the host.
         let named = try Harness(Self.configuration(name: "reload-test"))
         defer { named.http.shutdown() }
         named.host.name.withLock { $0 = "web02" }
         try await named.reload(Self.configuration(name: "reload-test", tags: ["beta"]))
         #expect(!named.recorder.records.contains { $0.contains("restart_keys=") }, "\(named.recorder.records)")
+    }
+
+    /// A `connectors_dir` the file names that does not exist (a mount not up yet) is said at each
+    /// reload, as at the start; one that exists, or the default beside the file, says nothing.
+    @Test func aMissingConnectorsDirectoryTheFileNamesIsWarnedOf() async throws {
+        let harness = try Harness(Self.configuration())
+        defer { harness.http.shutdown() }
+        let missing = harness.directory.path("not-mounted/connectors.d")
+        func named(_ directory: String) -> String {
+            Self.configuration().replacingOccurrences(of: "[delegate]\n", with: "[delegate]\nconnectors_dir = \"\(directory)\"\n")
+        }
+        try await harness.reload(named(missing))
+        let warned = harness.recorder.records.filter { $0.contains("event=connectors-dir-missing") }
+        #expect(warned.count == 1 && warned.first?.hasPrefix("warning ") == true, "\(harness.recorder.records)")
+        #expect(warned.first?.contains("RequiresMountsFor=\(missing)") == true, "\(warned)")
+
+        try FileManager.default.createDirectory(atPath: missing, withIntermediateDirectories: true)
+        try await harness.reload(named(missing))
+        try await harness.reload(Self.configuration())
+        #expect(harness.recorder.records.filter { $0.contains("event=connectors-dir-missing") }.count == 1)
     }
 
     /// Keys a restart alone does not carry over say so: the old spool's contents, and sockets

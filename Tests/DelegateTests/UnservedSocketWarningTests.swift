@@ -113,9 +113,9 @@ import Testing
     }
 }
 
-/// Under systemd (`INVOCATION_ID`), a path under /tmp or /var/tmp is the service's own with
-/// PrivateTmp=yes: the start names each such path, but a socket systemd passed (its path is
-/// systemd's) and nothing outside a service.
+/// With PrivateTmp=yes (seen in mountinfo), a path under /tmp or /var/tmp is the service's own:
+/// the start names each such path, but a socket systemd passed (its path is systemd's), and
+/// nothing where /tmp is the host's (a hand run, a service without PrivateTmp=).
 @Suite struct PrivateTmpWarningTests {
     static func configuration() throws -> DelegateConfiguration {
         try DelegateConfiguration.load(
@@ -138,8 +138,7 @@ import Testing
         let assignment = ListenedSockets.Assignment(
             task: socketPassed ? 3 : nil, credentials: nil, extraTask: [], extraCredentials: [], unusable: [])
         DaemonLauncher.warnOfPrivateTmp(
-            try Self.configuration(), inherited: assignment, environment: ["INVOCATION_ID": "abc"],
-            logger: recorder.logger())
+            try Self.configuration(), inherited: assignment, mountinfo: Self.privateTmp, logger: recorder.logger())
         let warned = recorder.records.filter { $0.contains("event=private-tmp-path") }
         #expect(warned.allSatisfy { $0.hasPrefix("warning ") && $0.contains("PrivateTmp=yes") })
         let paths = warned.compactMap { $0.split(separator: " ").first { $0.hasPrefix("path=") } }.map(String.init)
@@ -147,12 +146,34 @@ import Testing
         #expect(paths == expected, "\(recorder.records)")
 
         let byHand = LogRecorder()
-        DaemonLauncher.warnOfPrivateTmp(try Self.configuration(), inherited: assignment, environment: [:], logger: byHand.logger())
-        #expect(byHand.records.isEmpty, "a hand run's /tmp is everyone's")
+        DaemonLauncher.warnOfPrivateTmp(
+            try Self.configuration(), inherited: assignment, mountinfo: Self.sharedTmp, logger: byHand.logger())
+        #expect(byHand.records.isEmpty, "a /tmp of the host's is everyone's")
     }
 
-    @Test func onlyTmpAndVarTmpAndWhatIsUnderThemCount() {
-        for path in ["/tmp", "/tmp/x", "/var/tmp", "/var/tmp/a/b"] { #expect(DaemonLauncher.privateTmpHides(path), "\(path)") }
-        for path in ["", "/tmpx", "/var/tmpfoo/x", "/run/tmp", "/var/lib/tmp"] { #expect(!DaemonLauncher.privateTmpHides(path), "\(path)") }
+    /// Mount lines as a service with PrivateTmp=yes sees them, and as any other process does.
+    static let privateTmp = """
+        24 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw
+        301 24 254:1 /tmp/systemd-private-0123abcd-secrets-delegate.service-XyZ/tmp /tmp rw,relatime shared:1 - ext4 /dev/vda1 rw
+        302 24 254:1 /var/tmp/systemd-private-0123abcd-secrets-delegate.service-AbC/tmp /var/tmp rw,relatime - ext4 /dev/vda1 rw
+        """
+    static let sharedTmp = """
+        24 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw
+        30 24 0:27 / /tmp rw,nosuid,nodev shared:12 - tmpfs tmpfs rw
+        """
+
+    @Test func privateTmpIsToldFromTheMountOfTmp() {
+        #expect(DaemonLauncher.hasPrivateTmp(mountinfo: Self.privateTmp))
+        #expect(!DaemonLauncher.hasPrivateTmp(mountinfo: Self.sharedTmp))
+        #expect(!DaemonLauncher.hasPrivateTmp(mountinfo: ""))
+    }
+
+    @Test func onlyTmpAndVarTmpAndWhatIsUnderThemCountReadAsTheKernelReadsThem() {
+        for path in ["/tmp", "/tmp/x", "/var/tmp", "/var/tmp/a/b", "/var//tmp/x", "/var/./tmp/x", "/srv/../tmp/s"] {
+            #expect(DaemonLauncher.privateTmpHides(path), "\(path)")
+        }
+        for path in ["", "/tmpx", "/var/tmpfoo/x", "/run/tmp", "/var/lib/tmp", "/tmp/../var/lib/x", "tmp/x"] {
+            #expect(!DaemonLauncher.privateTmpHides(path), "\(path)")
+        }
     }
 }

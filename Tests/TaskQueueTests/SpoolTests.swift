@@ -257,6 +257,15 @@ import Testing
         #expect(try second.recoverClaimed().isEmpty)
         #expect(FileManager.default.fileExists(atPath: lockFile))
         try other.lockClaims()
+        // An older version (it locked the directory only) is named by what it holds.
+        let older = try Spool(directory: dir.path, delegateName: "older", logger: quietLogger)
+        try older.prepare()
+        let olderLock = open(dir.file("cur/older"), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        #expect(olderLock >= 0 && flock(olderLock, LOCK_EX | LOCK_NB) == 0)
+        let refusedByOlder = try #require(throws: TaskQueueError.self) { try older.lockClaims() }
+        #expect(refusedByOlder.message.contains("(it holds cur/older)"), "\(refusedByOlder)")
+        close(olderLock)
+        try older.lockClaims()
         // Gone (the process ended): the name is free.
         first = nil
         try second.lockClaims()

@@ -29,7 +29,10 @@ public enum DaemonLauncher {
         } catch {
             return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
         }
-        warnOfPrivateTmp(configuration, inherited: inherited, environment: loader.environment, logger: logger)
+        warnOfPrivateTmp(
+            configuration, inherited: inherited,
+            mountinfo: (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "", logger: logger)
+        DelegateDaemon.warnOfMissingConnectorsDirectory(configuration, logger: logger)
         warnOfUnserved(inherited, logger: logger)
         warnOfSocketPath(inherited, configured: configuration.queue.socketPath, logger: logger)
         if let credentials = inherited.credentials {
@@ -86,15 +89,15 @@ public enum DaemonLauncher {
         }
     }
 
-    /// Paths under `/tmp` or `/var/tmp` in a service (systemd set `INVOCATION_ID`): the packaged
-    /// unit's `PrivateTmp=yes` gives the delegate a `/tmp` of its own, so a spool, a socket it binds
-    /// itself, drop-ins or credential files there are not what producers, clients, units and the
-    /// operator see, and nothing else would say so.
+    /// Paths under `/tmp` or `/var/tmp` when they are this process's own (`PrivateTmp=yes`, as in
+    /// the packaged unit, seen in `mountinfo`): a spool, a socket it binds itself, drop-ins or
+    /// credential files there are not what producers, clients, units and the operator see, and
+    /// nothing else would say so.
     static func warnOfPrivateTmp(
-        _ configuration: DelegateConfiguration, inherited: ListenedSockets.Assignment, environment: [String: String],
+        _ configuration: DelegateConfiguration, inherited: ListenedSockets.Assignment, mountinfo: String,
         logger: Logger
     ) {
-        guard environment["INVOCATION_ID"] != nil else { return }
+        guard hasPrivateTmp(mountinfo: mountinfo) else { return }
         let queue = configuration.queue
         let paths: [(key: String, path: String)] = [
             ("[queue] spool_dir", queue.spoolDir),
@@ -114,9 +117,24 @@ public enum DaemonLauncher {
         }
     }
 
-    /// Whether `path` is in `/tmp` or `/var/tmp` (or is one of them).
+    /// Whether `path` is in `/tmp` or `/var/tmp` (or is one of them), read as the kernel would
+    /// (`//`, `.` and `..` taken out; links are not followed).
     static func privateTmpHides(_ path: String) -> Bool {
-        ["/tmp", "/var/tmp"].contains { path == $0 || path.hasPrefix($0 + "/") }
+        guard path.hasPrefix("/") else { return false }
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." { _ = parts.popLast() } else { parts.append(part) }
+        }
+        return parts.first == "tmp" || (parts.count >= 2 && parts[0] == "var" && parts[1] == "tmp")
+    }
+
+    /// Whether `/proc/self/mountinfo`'s text shows a `PrivateTmp=` `/tmp`: systemd bind-mounts
+    /// `/tmp/systemd-private-<boot>-<unit>-<random>/tmp` there (the mount's root, field 4).
+    static func hasPrivateTmp(mountinfo: String) -> Bool {
+        mountinfo.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ", maxSplits: 5)
+            return fields.count > 4 && fields[4] == "/tmp" && fields[3].contains("/systemd-private-")
+        }
     }
 
     /// A task socket systemd passed at another path than `[queue] socket_path` (or with the path

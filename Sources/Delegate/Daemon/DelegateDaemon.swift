@@ -1,6 +1,7 @@
 import AWSCore
 import AWSCredentials
 import FoundationEssentials
+import Glibc
 import HTTP
 import JSON
 import Logging
@@ -301,10 +302,30 @@ public final class DelegateDaemon: Sendable {
         await components.notifier.ready()
     }
 
+    /// A `[delegate] connectors_dir` set and missing: no drop-ins, as for the default one, but the
+    /// operator named it, so its absence (a mount not up yet) is said, at the start and at each
+    /// reload, rather than every task naming one of its connectors answered `InvalidTask`.
+    static func warnOfMissingConnectorsDirectory(_ configuration: DelegateConfiguration, logger: Logger) {
+        let directory = configuration.delegate.connectorsDir
+        guard !directory.isEmpty else { return }
+        var info = stat()
+        guard lstat(directory, &info) != 0, errno == ENOENT else { return }
+        logger.warning(
+            """
+            [delegate] connectors_dir \(directory) does not exist: no drop-in connectors are loaded, and tasks naming \
+            them are refused; if it is on a mount not up yet, add RequiresMountsFor=\(directory) in a drop-in \
+            (systemctl edit secrets-delegate), then reload
+            """,
+            metadata: ["event": "connectors-dir-missing", "path": "\(directory)"])
+    }
+
     /// What a restart alone does not do for the keys a reload left `waiting` (dotted names).
     func restartNotes(waiting: Set<String>, loaded: DelegateConfiguration, hostName: String) -> [String] {
         var notes: [String] = []
-        if waiting.contains("delegate.name"), loaded.delegate.name == hostName, hostName != settings.hostName {
+        // Running under the start's host name, to be the host's new one: the file sets none.
+        if waiting.contains("delegate.name"), loaded.delegate.name == hostName, hostName != settings.hostName,
+            configuration.current.delegate.name == settings.hostName
+        {
             notes.append(
                 "delegate.name follows the host's name, \(hostName) now, at the next start: tasks then claimed under "
                     + "\(configuration.current.delegate.name) are only named at start, and tasks selecting that name no "
@@ -335,7 +356,10 @@ public final class DelegateDaemon: Sendable {
             return
         }
         let current = configuration.current
-        let hostName = settings.currentHostName()
+        // A host name now that would be no delegate's name (not set by the file, it would refuse
+        // the whole reload): the start's, which the name keeps until a restart anyway.
+        let hostNow = settings.currentHostName()
+        let hostName = DelegateConfiguration.delegateNameProblem(hostNow) == nil ? hostNow : settings.hostName
         let loaded: DelegateConfiguration
         do {
             loaded = try DelegateConfiguration.load(
@@ -348,6 +372,7 @@ public final class DelegateDaemon: Sendable {
                 metadata: ["error_code": "ConfigurationError"])
             return
         }
+        Self.warnOfMissingConnectorsDirectory(loaded, logger: logger)
         let changed = loaded.keysChanged(from: current)
         let waiting = changed.filter { !$0.appliesOnReload }
         if !waiting.isEmpty {

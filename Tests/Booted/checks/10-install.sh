@@ -105,6 +105,9 @@ fi
 # The daemon's memory holds secret values: not swapped out. systemd's setting, and the cgroup's
 # own limit where the memory controller is on (the kernel's word, not the unit file's).
 expect_eq "MemorySwapMax" "$(unit_prop secrets-delegate.service MemorySwapMax)" 0
+# A spool mounted at the packaged path (NFS) is waited for: the unit needs its mount point's mounts.
+expect_eq "RequiresMountsFor names the spool" \
+    "$(unit_prop secrets-delegate.service RequiresMountsFor | tr ' ' '\n' | grep -cx /var/lib/secrets-delegate/spool)" 1
 cgroup=/sys/fs/cgroup$(unit_prop secrets-delegate.service ControlGroup)
 if [ -e "$cgroup/memory.swap.max" ]; then
     expect_eq "$cgroup/memory.swap.max" "$(cat "$cgroup/memory.swap.max")" 0

@@ -91,7 +91,7 @@ rm -rf /srv/boot-spool
 # PrivateTmp=yes), which producers do not see: it runs, and the start warns of it.
 for spool in /root/boot-spool /tmp/boot-spool; do
     sed -i "s|^\[queue\]\$|[queue]\nspool_dir = \"$spool\"|" /etc/secrets-delegate/delegate.toml
-    journal_mark "spool-$spool" -p warning
+    journal_mark "spool-${spool//\//-}" -p warning
     systemctl reset-failed secrets-delegate.service
     systemctl restart secrets-delegate.service 2>/dev/null
     if [ "$spool" = /root/boot-spool ]; then
@@ -102,7 +102,7 @@ for spool in /root/boot-spool /tmp/boot-spool; do
             fail "systemctl status of a spool under /root: $(grep -m 3 -e 'spool' <<<"$status_text" | tr '\n' '|')"
     else
         wait_until 30 systemctl --quiet is-active secrets-delegate.service
-        private_tmp() { journal_since "spool-$spool" -p warning | grep -q "spool_dir $spool is under /tmp or /var/tmp"; }
+        private_tmp() { journal_since "spool-${spool//\//-}" -p warning | grep -q "spool_dir $spool is under /tmp or /var/tmp"; }
         wait_until 30 private_tmp && ok "a spool under /tmp runs, and the start warns it is the service's own /tmp" ||
             fail "no PrivateTmp warning for $spool: $(delegate_journal -p warning -n 5 | tr '\n' ' ' | head -c 600)"
         [ ! -e "$spool" ] && ok "the host's /tmp has no $spool: the delegate's is private" ||
