@@ -293,7 +293,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
         } catch {
             logLimiter.warning(
                 "cannot read a credential requester's credentials; refused",
-                metadata: ["event": "credential-refused", "error_code": "PeerUnknown", "error": "\(error)"],
+                metadata: ["event": "credential-refused", "error_code": "PeerUnknown", "peer_uid": "?", "error": "\(error)"],
                 key: "credential-peer", logger: logger)
             answer(track(fd: fd, metadata: ["peer_uid": "?"]).id, with: .refuse)
             return

@@ -395,7 +395,7 @@ public final class SocketServer: @unchecked Sendable {
     /// `TooManyConnections` line with that line as its credential.
     private func refuseCredentialHelper(_ fd: Int32, peer: PeerCredentials, admittedUnder: UInt64, unit: String) {
         logLimiter.log(
-            .error,
+            .warning,
             """
             a systemd LoadCredential= request came to the task socket; refused (its unit fails to start): \
             LoadCredential= must name the credentials socket (credentials_socket_path)

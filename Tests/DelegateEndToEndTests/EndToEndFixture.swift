@@ -139,9 +139,11 @@ struct EndToEndFixture: Sendable {
         return results
     }
 
-    /// The entries of a spool directory, but a delegate's lock file (`cur/<name>/.lock`).
+    /// The entries of a spool directory; of a claims directory (`cur/<name>`), but the delegate's
+    /// lock file (`.lock`), which is there while it runs.
     func names(in sub: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: spool + "/" + sub)) ?? []).filter { $0 != ".lock" }.sorted()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: spool + "/" + sub)) ?? []
+        return (sub.hasPrefix("cur/") ? names.filter { $0 != ".lock" } : names).sorted()
     }
 }
 

@@ -135,9 +135,6 @@ import Testing
             }?.code == .notAuthorized)
     }
 
-    /// Names in messages and the origin in check-config's comment are shown as `ShownText` shows
-    /// them: a C1 code or a bidirectional override from a task or a path is escaped, and a line
-    /// break cannot end the comment.
     /// The unit and queue lists are looked up as sets, which follow the lists when they change.
     @Test func unitAndQueueListsAreLookedUpAsTheyStandNow() {
         var policy = ConnectorPolicy(allowedUnits: ["a.service"], allowedQueues: ["https://q/1"])
@@ -149,6 +146,9 @@ import Testing
         #expect(policy.lists(unit: "unit4999.service") && policy.lists(queue: "https://q/2"))
     }
 
+    /// Names in messages and the origin in check-config's comment are shown as `ShownText` shows
+    /// them: a C1 code or a bidirectional override from a task or a path is escaped, and a line
+    /// break cannot end the comment.
     @Test func quotedValuesAndOriginsShowControlsEscaped() {
         #expect(DelegateConfiguration.quoted("a\u{9B}b\u{202E}c\"d\n") == #""a\u{9b}b\u{202e}c\"d\u{a}""#)
         let connector = Self.named("prod")

@@ -138,7 +138,8 @@ import Testing
         let assignment = ListenedSockets.Assignment(
             task: socketPassed ? 3 : nil, credentials: nil, extraTask: [], extraCredentials: [], unusable: [])
         DaemonLauncher.warnOfPrivateTmp(
-            try Self.configuration(), inherited: assignment, mountinfo: Self.privateTmp, logger: recorder.logger())
+            try Self.configuration(), inherited: assignment,
+            privateTmp: DaemonLauncher.hasPrivateTmp(mountinfo: Self.privateTmp), logger: recorder.logger())
         let warned = recorder.records.filter { $0.contains("event=private-tmp-path") }
         #expect(warned.allSatisfy { $0.hasPrefix("warning ") && $0.contains("PrivateTmp=yes") })
         let paths = warned.compactMap { $0.split(separator: " ").first { $0.hasPrefix("path=") } }.map(String.init)
@@ -147,7 +148,8 @@ import Testing
 
         let byHand = LogRecorder()
         DaemonLauncher.warnOfPrivateTmp(
-            try Self.configuration(), inherited: assignment, mountinfo: Self.sharedTmp, logger: byHand.logger())
+            try Self.configuration(), inherited: assignment,
+            privateTmp: DaemonLauncher.hasPrivateTmp(mountinfo: Self.sharedTmp), logger: byHand.logger())
         #expect(byHand.records.isEmpty, "a /tmp of the host's is everyone's")
     }
 

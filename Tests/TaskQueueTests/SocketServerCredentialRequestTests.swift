@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Logging
 import TestSupport
 import Testing
 
@@ -13,7 +14,8 @@ import Testing
         let dir = try TestDirectory()
         defer { dir.remove() }
         let handler = EchoHandler()
-        let (server, path) = try SocketServerTests().startServer(dir, handler: handler.handler)
+        let recorder = LogRecorder()
+        let (server, path) = try SocketServerTests().startServer(dir, logger: recorder.logger(), handler: handler.handler)
         defer { server.shutdown() }
         async let _ = server.run()
 
@@ -23,6 +25,13 @@ import Testing
         #expect(answer.utf8.count == CredentialSocketServer.refusalLength)
         #expect(answer.hasPrefix(String(decoding: CredentialSocketServer.refusalLine, as: UTF8.self)))
         #expect(handler.calls.load(ordering: .relaxed) == 0)
+        // One of the credential-refused events the refusal's text points to, as they all are.
+        let refused = recorder.records.filter { $0.contains("came to the task socket") }
+        #expect(refused.count == 1, "\(recorder.records)")
+        #expect(refused.first?.hasPrefix("warning ") == true, "\(refused)")
+        for field in ["event=credential-refused", "error_code=WrongSocket", "unit=app.service", "peer_uid=\(geteuid())"] {
+            #expect(refused.first?.contains(field) == true, "\(field): \(refused)")
+        }
 
         // Any other address is a task client as before.
         let client = try RawClient(path: path, boundTo: "not-systemd/unit/app.service/x")

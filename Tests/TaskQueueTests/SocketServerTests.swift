@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Logging
 import Synchronization
 import TestSupport
 import Testing
@@ -82,11 +83,11 @@ func runAsNobody(
 @Suite struct SocketServerTests {
     func startServer(
         _ dir: TestDirectory, policy: PeerPolicy = PeerPolicy(), limits: SocketServer.Limits = .init(),
-        mode: UInt16 = 0o660, handler: @escaping SocketServer.Handler
+        mode: UInt16 = 0o660, logger: Logger = quietLogger, handler: @escaping SocketServer.Handler
     ) throws -> (SocketServer, String) {
         let path = dir.file("d.sock")
         let server = SocketServer(
-            listener: .path(path, mode: mode), policy: policy, limits: limits, logger: quietLogger, handler: handler)
+            listener: .path(path, mode: mode), policy: policy, limits: limits, logger: logger, handler: handler)
         try server.start()
         return (server, path)
     }

@@ -42,9 +42,11 @@ func mode(of path: String) throws -> mode_t {
     return info.st_mode & 0o7777
 }
 
-/// The entries of a directory, but a delegate's lock file (`cur/<name>/.lock`).
+/// The entries of a directory; of a claims directory (`.../cur/<name>`), but the delegate's lock
+/// file (`.lock`), which is there while it runs.
 func names(in directory: String) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0 != ".lock" }.sorted()
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    return (directory.contains("/cur/") ? names.filter { $0 != ".lock" } : names).sorted()
 }
 
 func writeFile(_ path: String, _ text: String) throws {

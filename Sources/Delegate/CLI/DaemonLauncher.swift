@@ -30,8 +30,7 @@ public enum DaemonLauncher {
             return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
         }
         warnOfPrivateTmp(
-            configuration, inherited: inherited,
-            mountinfo: (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "", logger: logger)
+            configuration, inherited: inherited, privateTmp: privateTmp(environment: loader.environment), logger: logger)
         DelegateDaemon.warnOfMissingConnectorsDirectory(configuration, logger: logger)
         warnOfUnserved(inherited, logger: logger)
         warnOfSocketPath(inherited, configured: configuration.queue.socketPath, logger: logger)
@@ -94,10 +93,10 @@ public enum DaemonLauncher {
     /// credential files there are not what producers, clients, units and the operator see, and
     /// nothing else would say so.
     static func warnOfPrivateTmp(
-        _ configuration: DelegateConfiguration, inherited: ListenedSockets.Assignment, mountinfo: String,
+        _ configuration: DelegateConfiguration, inherited: ListenedSockets.Assignment, privateTmp: Bool,
         logger: Logger
     ) {
-        guard hasPrivateTmp(mountinfo: mountinfo) else { return }
+        guard privateTmp else { return }
         let queue = configuration.queue
         let paths: [(key: String, path: String)] = [
             ("[queue] spool_dir", queue.spoolDir),
@@ -126,6 +125,16 @@ public enum DaemonLauncher {
             if part == ".." { _ = parts.popLast() } else { parts.append(part) }
         }
         return parts.first == "tmp" || (parts.count >= 2 && parts[0] == "var" && parts[1] == "tmp")
+    }
+
+    /// Whether this process's `/tmp` is a `PrivateTmp=` one, as `/proc/self/mountinfo` shows it
+    /// (read by hand: a `/proc` file has no size to read by); where that cannot be read, whether
+    /// it runs as a service (systemd set `INVOCATION_ID`), the packaged one having it.
+    static func privateTmp(environment: [String: String]) -> Bool {
+        switch RegularFile.read("/proc/self/mountinfo", limit: 16 << 20) {
+        case .success(let bytes): hasPrivateTmp(mountinfo: String(decoding: bytes, as: UTF8.self))
+        case .failure: environment["INVOCATION_ID"] != nil
+        }
     }
 
     /// Whether `/proc/self/mountinfo`'s text shows a `PrivateTmp=` `/tmp`: systemd bind-mounts

@@ -336,16 +336,14 @@ public final class DelegateDaemon: Sendable {
                 "queue.spool_dir: what the running spool holds (queued and claimed tasks, kept results) stays there, "
                     + "unseen by the new one: let it drain, or stop the delegate and move it")
         }
-        if waiting.contains("queue.socket_path"), settings.inheritedSocket != nil {
+        let passed = [
+            ("queue.socket_path", "secrets-delegate.socket", settings.inheritedSocket),
+            ("queue.credentials_socket_path", "secrets-delegate-credentials.socket", settings.inheritedCredentialsSocket),
+        ]
+        for (key, unit, descriptor) in passed where waiting.contains(key) && descriptor != nil {
             notes.append(
-                "queue.socket_path: systemd passes this socket (secrets-delegate.socket's ListenStream=), which a "
-                    + "restart of the service does not move: change it there too and restart the socket unit")
-        }
-        if waiting.contains("queue.credentials_socket_path"), settings.inheritedCredentialsSocket != nil {
-            notes.append(
-                "queue.credentials_socket_path: systemd passes this socket (secrets-delegate-credentials.socket's "
-                    + "ListenStream=), which a restart of the service does not move: change it there too and restart "
-                    + "the socket unit")
+                "\(key): systemd passes this socket (\(unit)'s ListenStream=), which a restart of the service does not "
+                    + "move: change it there too and restart the socket unit")
         }
         return notes
     }

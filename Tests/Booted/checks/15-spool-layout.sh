@@ -104,7 +104,7 @@ for spool in /root/boot-spool /tmp/boot-spool; do
         wait_until 30 systemctl --quiet is-active secrets-delegate.service
         private_tmp() { journal_since "spool-${spool//\//-}" -p warning | grep -q "spool_dir $spool is under /tmp or /var/tmp"; }
         wait_until 30 private_tmp && ok "a spool under /tmp runs, and the start warns it is the service's own /tmp" ||
-            fail "no PrivateTmp warning for $spool: $(delegate_journal -p warning -n 5 | tr '\n' ' ' | head -c 600)"
+            fail "no PrivateTmp warning for $spool: $(journal_since "spool-${spool//\//-}" -p warning | tr '\n' ' ' | head -c 600); the service's /tmp mounts: $(awk '$5 == "/tmp"' "/proc/$(unit_prop secrets-delegate.service MainPID)/mountinfo" | head -c 400)"
         [ ! -e "$spool" ] && ok "the host's /tmp has no $spool: the delegate's is private" ||
             fail "$spool is in the host's /tmp"
     fi

@@ -25,7 +25,21 @@ expect_eq "delegate.toml kept by remove (a conffile)" "$(stat -c '%a %U:%G' /etc
 [ -f /var/lib/secrets-delegate/spool/done/boot-remove-kept.json ] && ok "the spool is kept by remove" ||
     fail "remove deleted the spool's files"
 
+# A spool shared over NFS, mounted at the packaged path, holds other hosts' tasks: purge leaves
+# the mount as it is and names it (a tmpfs stands in for the share).
+shared=/var/lib/secrets-delegate/spool
+if mount -t tmpfs -o mode=0755 boot-shared-spool "$shared"; then
+    mkdir -p "$shared/new" && echo '{"id":"another-host"}' >"$shared/new/another-host.json"
+else
+    fail "cannot mount a tmpfs at $shared to stand in for a shared spool"
+fi
 if DEBIAN_FRONTEND=noninteractive apt-get purge -y secrets-delegate >"$LOGS/apt-purge.log" 2>&1; then ok "apt-get purge"; else fail "purge failed"; fi
+[ -f "$shared/new/another-host.json" ] && ok "purge leaves a spool mounted at $shared whole" ||
+    fail "purge went into the mount at $shared"
+grep -q "purge leaves $shared, a mount" "$LOGS/apt-purge.log" && ok "purge's output names the mount it leaves" ||
+    fail "purge's output does not name the mount: $(grep -a secrets-delegate: "$LOGS/apt-purge.log" | tr '\n' ' ')"
+expect_eq "what purge left beside the mount" "$(ls -A /var/lib/secrets-delegate 2>&1)" spool
+umount "$shared" && rmdir "$shared" /var/lib/secrets-delegate
 [ -f /etc/secrets-delegate/connectors.d/operator.toml ] && ok "an operator's connector drop-in stays" ||
     fail "purge deleted an operator's connectors.d/operator.toml"
 [ -f /etc/secrets-delegate/proxy.env ] && ok "an operator's proxy.env stays" || fail "purge deleted an operator's proxy.env"
