@@ -27,7 +27,9 @@ expect_eq "delegate.toml kept by remove (a conffile)" "$(stat -c '%a %U:%G' /etc
 
 # A spool shared over NFS, mounted at the packaged path, holds other hosts' tasks: purge leaves
 # the mount as it is and names it (a tmpfs stands in for the share).
+# (What the spool held is gone first: the mount would hide it, and it would stay under it.)
 shared=/var/lib/secrets-delegate/spool
+rm -rf "${shared:?}"/*
 if mount -t tmpfs -o mode=0755 boot-shared-spool "$shared"; then
     mkdir -p "$shared/new" && echo '{"id":"another-host"}' >"$shared/new/another-host.json"
 else
@@ -39,7 +41,8 @@ if DEBIAN_FRONTEND=noninteractive apt-get purge -y secrets-delegate >"$LOGS/apt-
 grep -q "purge leaves $shared, a mount" "$LOGS/apt-purge.log" && ok "purge's output names the mount it leaves" ||
     fail "purge's output does not name the mount: $(grep -a secrets-delegate: "$LOGS/apt-purge.log" | tr '\n' ' ')"
 expect_eq "what purge left beside the mount" "$(ls -A /var/lib/secrets-delegate 2>&1)" spool
-umount "$shared" && rmdir "$shared" /var/lib/secrets-delegate
+umount "$shared" && rmdir "$shared" /var/lib/secrets-delegate ||
+    fail "the spool's mount or directory cannot be taken away: $(ls -A /var/lib/secrets-delegate "$shared" 2>&1 | tr '\n' ' ')"
 [ -f /etc/secrets-delegate/connectors.d/operator.toml ] && ok "an operator's connector drop-in stays" ||
     fail "purge deleted an operator's connectors.d/operator.toml"
 [ -f /etc/secrets-delegate/proxy.env ] && ok "an operator's proxy.env stays" || fail "purge deleted an operator's proxy.env"
