@@ -126,16 +126,16 @@ public final class Spool: Sendable {
         guard claimLock.withLock({ $0.isEmpty }) else { return }
         var held: [Int32] = []
         do throws(TaskQueueError) {
-            for (path, flags) in [
-                (claimDirectory, O_RDONLY | O_DIRECTORY), (claimLockPath, O_RDWR | O_CREAT | O_NOFOLLOW),
+            let claims = "cur/\(delegateName)"
+            for (path, shown, flags) in [
+                (claimDirectory, claims, O_RDONLY | O_DIRECTORY),
+                (claimLockPath, claims + "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW),
             ] {
                 guard let fd = try FileIO.open(path, flags: flags, mode: 0o600) else {
                     throw .system("open", path: claimDirectory, errno: ENOENT)
                 }
                 held.append(fd)
-                if FileIO.retrying({ lock(fd, LOCK_EX | LOCK_NB) }) != 0 {
-                    throw lockRefusal(errno: Glibc.errno, held: path == claimDirectory ? "cur/\(delegateName)" : "cur/\(delegateName)/.lock")
-                }
+                if FileIO.retrying({ lock(fd, LOCK_EX | LOCK_NB) }) != 0 { throw lockRefusal(errno: Glibc.errno, held: shown) }
             }
         } catch {
             for fd in held { FileIO.close(fd) }

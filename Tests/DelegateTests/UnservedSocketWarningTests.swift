@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Systemd
 import TestSupport
 import Testing
@@ -139,7 +140,7 @@ import Testing
             task: socketPassed ? 3 : nil, credentials: nil, extraTask: [], extraCredentials: [], unusable: [])
         DaemonLauncher.warnOfPrivateTmp(
             try Self.configuration(), inherited: assignment,
-            privateTmp: DaemonLauncher.hasPrivateTmp(mountinfo: Self.privateTmp), logger: recorder.logger())
+            isPrivateTmp: { DaemonLauncher.hasPrivateTmp(mountinfo: Self.privateTmp) }, logger: recorder.logger())
         let warned = recorder.records.filter { $0.contains("event=private-tmp-path") }
         #expect(warned.allSatisfy { $0.hasPrefix("warning ") && $0.contains("PrivateTmp=yes") })
         let paths = warned.compactMap { $0.split(separator: " ").first { $0.hasPrefix("path=") } }.map(String.init)
@@ -149,8 +150,19 @@ import Testing
         let byHand = LogRecorder()
         DaemonLauncher.warnOfPrivateTmp(
             try Self.configuration(), inherited: assignment,
-            privateTmp: DaemonLauncher.hasPrivateTmp(mountinfo: Self.sharedTmp), logger: byHand.logger())
+            isPrivateTmp: { DaemonLauncher.hasPrivateTmp(mountinfo: Self.sharedTmp) }, logger: byHand.logger())
         #expect(byHand.records.isEmpty, "a /tmp of the host's is everyone's")
+
+        // No path under /tmp: /tmp is not looked at.
+        var elsewhere = try Self.configuration()
+        elsewhere.queue.spoolDir = "/var/lib/secrets-delegate/spool"
+        elsewhere.queue.socketPath = "/run/secrets-delegate/delegate.sock"
+        elsewhere.delegate.connectorsDir = ""
+        let asked = Mutex(0)
+        DaemonLauncher.warnOfPrivateTmp(
+            elsewhere, inherited: assignment, isPrivateTmp: { asked.withLock { $0 += 1 }; return true },
+            logger: byHand.logger())
+        #expect(asked.withLock { $0 } == 0 && byHand.records.isEmpty)
     }
 
     /// Mount lines as a service with PrivateTmp=yes sees them, and as any other process does.

@@ -30,7 +30,8 @@ public enum DaemonLauncher {
             return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
         }
         warnOfPrivateTmp(
-            configuration, inherited: inherited, privateTmp: privateTmp(environment: loader.environment), logger: logger)
+            configuration, inherited: inherited, isPrivateTmp: { privateTmp(environment: loader.environment) },
+            logger: logger)
         DelegateDaemon.warnOfMissingConnectorsDirectory(configuration, logger: logger)
         warnOfUnserved(inherited, logger: logger)
         warnOfSocketPath(inherited, configured: configuration.queue.socketPath, logger: logger)
@@ -92,11 +93,13 @@ public enum DaemonLauncher {
     /// the packaged unit, seen in `mountinfo`): a spool, a socket it binds itself, drop-ins or
     /// credential files there are not what producers, clients, units and the operator see, and
     /// nothing else would say so.
+    ///
+    /// - Parameter isPrivateTmp: whether `/tmp` is the process's own; asked only when a path is
+    ///   under it, so that a start with none reads no `mountinfo`.
     static func warnOfPrivateTmp(
-        _ configuration: DelegateConfiguration, inherited: ListenedSockets.Assignment, privateTmp: Bool,
+        _ configuration: DelegateConfiguration, inherited: ListenedSockets.Assignment, isPrivateTmp: () -> Bool,
         logger: Logger
     ) {
-        guard privateTmp else { return }
         let queue = configuration.queue
         let paths: [(key: String, path: String)] = [
             ("[queue] spool_dir", queue.spoolDir),
@@ -105,7 +108,9 @@ public enum DaemonLauncher {
             ("[delegate] connectors_dir", configuration.delegate.connectorsDir),
             ("[credentials] directory", configuration.credentials.directory),
         ]
-        for (key, path) in paths where privateTmpHides(path) {
+        let hidden = paths.filter { privateTmpHides($0.path) }
+        guard !hidden.isEmpty, isPrivateTmp() else { return }
+        for (key, path) in hidden {
             logger.warning(
                 """
                 \(key) \(path) is under /tmp or /var/tmp: a service with PrivateTmp=yes (the packaged unit) has them of \
