@@ -224,7 +224,7 @@ public final class AWSClient: Sendable {
         keyCache.removeAll()
     }
 
-    /// How many derived signing keys this client holds.
+    /// How many derived signing keys this client holds (for tests).
     public var signingKeysHeld: Int { keyCache.count }
 
     private func resolve(

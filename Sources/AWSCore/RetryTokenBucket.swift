@@ -3,8 +3,9 @@ import Synchronization
 /// The standard retry mode's retry budget, shared by every call through one client.
 ///
 /// A retry costs 5 tokens (10 after a timeout); a call that succeeds on its first attempt puts one
-/// token back, one that succeeds after retrying returns what its retries took. When the bucket is
-/// empty, failures are returned at once instead of retried, so an outage does not multiply load.
+/// token back, one that succeeds after retrying returns what its last retry took (as the SDKs'
+/// standard mode does). When the bucket is empty, failures are returned at once instead of
+/// retried, so an outage does not multiply load.
 public final class RetryTokenBucket: Sendable {
     public static let defaultCapacity = 500
     public static let retryCost = 5
@@ -19,11 +20,12 @@ public final class RetryTokenBucket: Sendable {
         self.tokens = Mutex(capacity)
     }
 
+    /// The tokens left (for tests).
     public var available: Int {
         tokens.withLock { $0 }
     }
 
-    /// Takes the cost of one retry; false when the budget cannot pay for it.
+    /// Takes the cost of one retry and returns it; nil when the budget cannot pay for it.
     public func acquire(for failure: RetryPolicy.FailureClass) -> Int? {
         let cost = failure == .timeout ? Self.timeoutRetryCost : Self.retryCost
         return tokens.withLock { value in
@@ -33,7 +35,7 @@ public final class RetryTokenBucket: Sendable {
         }
     }
 
-    /// Gives tokens back after a success: the retries' cost, or the no-retry increment.
+    /// Gives tokens back after a success: the last retry's cost, or the no-retry increment.
     public func release(_ amount: Int) {
         tokens.withLock { value in
             value = min(capacity, value + amount)

@@ -40,7 +40,7 @@ public final class CredentialProviderRegistry: Sendable {
         /// Assumed-role sessions; an inline connector's task chooses its role, so the least
         /// recently used is dropped to make room.
         var roles: RecentlyUsedCache<RoleKey, CachingCredentialProvider>
-        /// Counts ``forgetRoles()`` calls, so that a session built from an identity or STS client
+        /// Counts ``forgetRoles(keeping:)`` calls, so that a session built from an identity or STS client
         /// that was replaced meanwhile is handed out once but never cached.
         var generation = 0
     }

@@ -10,10 +10,12 @@ import Synchronization
 /// - A session token from `PUT /latest/api/token` (TTL 6 h), cached for the TTL the response
 ///   gives minus a safety buffer, fetched again once when a request gets 401.
 /// - Never IMDSv1, never through a proxy; `AWS_EC2_METADATA_DISABLED=true` turns IMDS off.
-/// - Fails fast where there is no IMDS: 1 s connect and read timeouts, a few bounded retries on 5xx.
+/// - Fails fast where there is no IMDS: a 1 s connect timeout and 2 s for the whole request (a
+///   timeout is not retried), a few bounded retries on 5xx, 429 and other transport failures.
 /// - Role name discovered from `/latest/meta-data/iam/security-credentials/`; the credentials
 ///   document must say `"Code": "Success"`; responses are bounded in size.
-/// - Static stability: when IMDS cannot be reached and the last credentials have expired, they are
+/// - Static stability: when IMDS cannot be reached or answers "not now" (5xx, 429) and the last
+///   credentials have expired, they are
 ///   kept for 5-15 minutes more (jittered) with a warning, and refreshing goes on. An answer that
 ///   is too large or unreadable is an invalid response, not unreachability: it never engages
 ///   static stability.
@@ -201,7 +203,8 @@ public final class IMDSCredentialSource: CredentialSource {
         return seconds <= 0 ? "expired \(Int((-seconds).rounded(.up))) s ago" : "expire in \(Int(seconds.rounded(.down))) s"
     }
 
-    /// Keeps expired credentials a little longer when IMDS is unreachable rather than failing
+    /// Keeps expired credentials a little longer when IMDS is unreachable or answers "not now"
+    /// (``isPassing(status:)``) rather than failing
     /// every task at once; AWS accepts instance credentials for a while past their stated expiry.
     private func staticallyStable(after error: AWSError, logger: Logger) -> Credentials? {
         guard error.kind == .transport || Self.isPassing(status: error.httpStatus ?? 0) else { return nil }

@@ -1,7 +1,7 @@
 import AWSCore
 import Logging
 
-/// One message of a `SendMessageBatch`: as ``SQSClient/sendMessage(queue:body:attributes:groupID:deduplicationID:logger:)``
+/// One message of a `SendMessageBatch`: as ``SQSClient/sendMessage(queue:body:attributes:groupID:deduplicationID:redacting:logger:)``
 /// takes it.
 public struct SQSBatchMessage: Sendable, Equatable {
     public var body: String

@@ -13,7 +13,8 @@ extension SQSClient {
         enum CodingKeys: String, CodingKey { case attributes = "Attributes" }
     }
 
-    /// A queue's attributes (`ApproximateNumberOfMessages`, `VisibilityTimeout`, `All`, ...).
+    /// A queue's attributes (`ApproximateNumberOfMessages`, `VisibilityTimeout`, `All`, ...); for
+    /// tests, like ``createQueue(name:attributes:logger:)``.
     public func getQueueAttributes(
         queue: SQSQueueURL, names: [String] = ["All"], logger: Logger
     ) async throws(AWSError) -> [String: String] {

@@ -67,11 +67,4 @@ extension [UInt8] {
             append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<writer.count]))
         }
     }
-
-    /// Appends `buffer[range]` with one copy. (`append(contentsOf: buffer[range])` goes through
-    /// the generic slice iterator, a byte at a time.)
-    @inline(__always)
-    mutating func appendBytes(_ buffer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-        append(contentsOf: UnsafeBufferPointer(rebasing: buffer[range]))
-    }
 }

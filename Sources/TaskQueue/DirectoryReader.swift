@@ -11,7 +11,7 @@ final class DirectoryReader {
         /// `DT_REG`, `DT_DIR`, ... or `DT_UNKNOWN` where the file system does not say.
         var type: UInt8
         /// The name's raw bytes when they are not valid UTF-8: `name` is then only a lossy
-        /// rendering that names no file (see ``DirectoryReader/rename(_:to:)``).
+        /// rendering that names no file (see ``DirectoryReader/rename(in:_:to:noReplace:unlink:)``).
         var invalidUTF8Name: [UInt8]? = nil
     }
 

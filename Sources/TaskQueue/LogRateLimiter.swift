@@ -84,7 +84,7 @@ public final class LogRateLimiter: Sendable {
         }
     }
 
-    /// How many events of `key` are counted but not yet summarised.
+    /// How many events of `key` are counted but not yet summarised (for tests).
     public func suppressedCount(key: String) -> Int {
         windows.withLock { $0[key]?.suppressed ?? 0 }
     }

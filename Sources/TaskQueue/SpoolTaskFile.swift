@@ -17,7 +17,7 @@ public struct SpoolTaskFile: Sendable {
 
     /// The file name in the spool, e.g. `build-4711.json`.
     public let name: String
-    /// Identifies this version of the file (for ``SpoolWatcher/markSkipped(_:fingerprint:)``).
+    /// Identifies this version of the file (for ``SpoolWatcher/markSkipped(_:fingerprint:epoch:)``).
     public let fingerprint: FileFingerprint
     public let contents: Contents
     /// The file's owner, from the same `fstat` (or `lstat`) as the read: the task's principal.

@@ -11,7 +11,7 @@ import Synchronization
 /// backlog of 100,000 files never becomes a list of 100,000 names in memory.
 ///
 /// A yielded name stays *in flight* until the caller calls ``release(_:)`` (done with it: claimed
-/// and completed, found gone, or failed) or ``markSkipped(_:fingerprint:)`` (not for this
+/// and completed, found gone, or failed) or ``markSkipped(_:fingerprint:epoch:)`` (not for this
 /// delegate); a name in flight is never yielded twice. Only one `for await` loop should consume
 /// the sequence; it ends when ``stop()`` is called. The rescans run in ``run()``, which the owner
 /// runs beside the consumer (a child task of its own), so no task outlives the owner.
@@ -132,7 +132,7 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     }
 
     /// Asks for a full rescan now instead of at the next interval. Returns the request's number:
-    /// the pass that serves it has ended once ``rescansServed`` reaches it.
+    /// the pass that serves it has ended once ``rescansServed`` reaches it. (For tests.)
     @discardableResult
     public func rescanNow() -> UInt64 {
         core.requestRescan()

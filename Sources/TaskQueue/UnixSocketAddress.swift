@@ -4,8 +4,6 @@ import LineSocket
 /// Building a `sockaddr_un` for a path, with the length check the kernel would otherwise apply
 /// by silently truncating.
 enum UnixSocketAddress {
-    static let maximumPathBytes = UnixSocketPath.maximumBytes
-
     static func withAddress<T>(
         _ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T
     ) throws(TaskQueueError) -> T {

@@ -330,7 +330,13 @@ import Testing
         // Give a second run (which a lapsed lease would allow) time to show itself.
         let late = try await fleet.collect(from: results, within: .seconds(4)) { _ in false }
         #expect(late.isEmpty)
-        #expect(slow.requestsServed == 1)
+        // What the delegates said of their leases, should the call have run twice.
+        let leaseLines = daemons.flatMap { daemon in
+            daemon.stderrText.split(separator: "\n").filter {
+                $0.contains("lease") || $0.contains("ChangeMessageVisibility") || $0.contains("slow-1")
+            }
+        }
+        #expect(slow.requestsServed == 1, "\(leaseLines.joined(separator: "\n"))")
         #expect(try await fleet.counts(tasks) == (0, 0))
         for daemon in daemons { #expect(try await daemon.stop() == .exited(0)) }
     }

@@ -338,7 +338,6 @@ import Testing
             error.description
                 == "[queue] rescan_interval_seconds (from SECRETS_DELEGATE_QUEUE_RESCAN_INTERVAL_SECONDS): "
                 + "must not be negative")
-        #expect(ConfigurationError.exitStatus == 78)
     }
 
     @Test func emptyHostNameNeedsAConfiguredName() throws {

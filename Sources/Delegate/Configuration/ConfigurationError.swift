@@ -28,9 +28,6 @@ public struct ConfigurationError: Error, Sendable, Equatable, CustomStringConver
         return ConfigurationError(key: file + " " + key, reason: reason, origin: origin)
     }
 
-    /// The exit status the CLI uses for configuration errors.
-    public static let exitStatus: Int32 = 78
-
     public var description: String {
         var text = ""
         if let key { text += key }

@@ -65,7 +65,7 @@ extension SQSQueuePoller {
     /// At most this many bytes of a message's id are logged (a FIFO deduplication id's limit).
     static let loggedMessageIDLength = 128
 
-    /// ``handle(_:lease:)`` for a message not being handled already.
+    /// ``handle(_:lease:leave:slot:)`` for a message not being handled already.
     private func handleOnce(
         _ message: SQSMessage, lease: Int, leave: Bool, slot: HeldSlot?, receivedAt: Date, logger: Logger
     ) async {

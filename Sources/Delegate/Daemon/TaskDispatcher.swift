@@ -10,7 +10,7 @@ import TaskQueue
 /// Settings that a reload may change sit behind a lock.
 ///
 /// The task intakes run tasks the same way: reserve a slot (``reserveSlot()``, or
-/// ``reserveFreeSlots(upTo:)`` for more that are free now), run the task in it (``run(_:receivedAt:logger:)``,
+/// ``reserveFreeSlots(upTo:)`` for more that are free now), run the task in it (``run(_:receivedAt:logger:finishing:)``,
 /// which counts it in flight and counts its outcome), give the slot back (``releaseSlots(_:)``);
 /// ``execute(_:receivedAt:logger:readmit:slots:)`` does all three for an intake that waits for the
 /// result, the credentials socket's (`slots: .credentials`) included.
@@ -121,7 +121,7 @@ public final class TaskDispatcher: Sendable {
         return expired ? .deadlinePassed : .notReserved
     }
 
-    /// How ``reserveSlot(for:receivedAt:)`` ended.
+    /// How ``reserveSlot(for:receivedAt:from:)`` ended.
     enum SlotWait {
         case reserved
         /// The task's deadline passed while it waited.
