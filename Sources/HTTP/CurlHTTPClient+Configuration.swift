@@ -6,8 +6,9 @@ extension CurlHTTPClient {
     /// environment lookup is always overridden (`CURLOPT_PROXY`/`CURLOPT_NOPROXY` are set on
     /// every request, to "" when there is no proxy).
     public struct Configuration: Sendable, Equatable {
-        /// Proxy for `http://` URLs (`http_proxy`, then `HTTP_PROXY`, then `all_proxy` and
-        /// `ALL_PROXY`, as curl falls back).
+        /// Proxy for `http://` URLs (`http_proxy`, then `all_proxy` and `ALL_PROXY`, as curl
+        /// falls back). Never `HTTP_PROXY`, which curl does not read either: a CGI program's
+        /// environment carries a client's `Proxy:` header under that name ("httpoxy").
         public var httpProxy: String?
         /// Proxy for `https://` URLs (`https_proxy`, then `HTTPS_PROXY`, then `all_proxy` and
         /// `ALL_PROXY`).
@@ -28,7 +29,8 @@ extension CurlHTTPClient {
         public var maxCachedConnections: Int
 
         /// - Parameter environment: usually `ProcessInfo.processInfo.environment`; proxy variables
-        ///   are taken from it (lower-case names win, as curl does; empty values count as unset).
+        ///   are taken from it (lower-case names win, as curl does; `http_proxy` only in lower
+        ///   case, as in curl; empty values count as unset).
         public init(
             environment: [String: String],
             caFile: String? = nil,
@@ -36,14 +38,14 @@ extension CurlHTTPClient {
             maxConnectionsPerHost: Int = 0,
             maxCachedConnections: Int = 0
         ) {
-            func lookup(_ name: String) -> String? {
-                for key in [name.lowercased(), name.uppercased()] {
+            func lookup(_ name: String, upperCaseToo: Bool = true) -> String? {
+                for key in upperCaseToo ? [name, name.uppercased()] : [name] {
                     if let value = environment[key]?.trimmingWhitespace, !value.isEmpty { return value }
                 }
                 return nil
             }
             let anyScheme = lookup("all_proxy")
-            self.httpProxy = lookup("http_proxy") ?? anyScheme
+            self.httpProxy = lookup("http_proxy", upperCaseToo: false) ?? anyScheme
             self.httpsProxy = lookup("https_proxy") ?? anyScheme
             self.noProxy = lookup("no_proxy")
             self.caFile = caFile

@@ -521,7 +521,10 @@ public final class SocketServer: @unchecked Sendable {
 
     /// Binds and listens on `path`, replacing a stale socket file but never a live server or a
     /// non-socket file.
-    static func bind(path: String, mode: mode_t) throws(TaskQueueError) -> Int32 {
+    ///
+    /// - Parameter afterBind: runs between `bind(2)` and the mode's change; tests put something
+    ///   else at the path there.
+    static func bind(path: String, mode: mode_t, afterBind: () -> Void = {}) throws(TaskQueueError) -> Int32 {
         let existing: stat?
         do { existing = try FileIO.lstat(path) } catch { throw operatorRepair(error) }
         if let info = existing {
@@ -561,9 +564,18 @@ public final class SocketServer: @unchecked Sendable {
         do throws(TaskQueueError) {
             let bound = try UnixSocketAddress.withAddress(path) { address, length in Glibc.bind(fd, address, length) }
             if bound != 0 { throw Self.bindFailure(path: path, errno: errno) }
+            afterBind()
             // chmod before listen: until listen(2) nobody can connect, so the mode is never too open.
-            if FileIO.retrying({ chmod(path, mode) }) != 0 {
-                throw TaskQueueError.system("chmod", path: path, errno: errno)
+            // Never through a symbolic link: one put at the path since the bind (its directory
+            // writable by another user) would give the delegate's mode to a file of its own.
+            if FileIO.retrying({ fchmodat(AT_FDCWD, path, mode, AT_SYMLINK_NOFOLLOW) }) != 0 {
+                let number = errno
+                guard number == EOPNOTSUPP else { throw TaskQueueError.system("chmod", path: path, errno: number) }
+                throw TaskQueueError(
+                    code: .socketPathUnusable,
+                    message: "was replaced by a symbolic link as the socket was made (someone else may write its "
+                        + "directory: keep the socket in a directory only the delegate writes); nothing was changed",
+                    path: path, errno: number)
             }
             if Glibc.listen(fd, 512) != 0 { throw TaskQueueError.system("listen", path: path, errno: errno) }
         } catch {

@@ -339,13 +339,19 @@ extension Spool {
         }
     }
 
-    /// temp file, write, fchmod (and fchown to `group`), fsync, rename, fsync of the directory
+    /// temp file (0600), write, fchown to `group`, fchmod, fsync, rename, fsync of the directory
     /// (unless `syncDirectory` is false: then the caller makes the rename durable).
     ///
-    /// - Parameter conflict: thrown when `replace` is false and `target` exists.
+    /// The group first: a mode that lets a group read, set before the group is given, would let
+    /// the group the file was made with (the delegate's, whose socket users may not be `done/`'s)
+    /// open it meanwhile, and keep reading through that descriptor.
+    ///
+    /// - Parameters:
+    ///   - conflict: thrown when `replace` is false and `target` exists.
+    ///   - setGroup: `fchown(2)` of the group; tests look at the file's mode then.
     static func writeDurably(
         _ data: Data, temporary: String, target: String, mode: mode_t, replace: Bool, group: gid_t? = nil,
-        syncDirectory: Bool = true,
+        syncDirectory: Bool = true, setGroup: (Int32, gid_t) -> Int32 = { fchown($0, uid_t.max, $1) },
         conflict: @autoclosure () -> TaskQueueError = TaskQueueError(
             code: .alreadyExists, message: "a task with this id is already queued")
     ) throws(TaskQueueError) {
@@ -357,10 +363,10 @@ extension Spool {
         do {
             defer { FileIO.close(fd) }
             try FileIO.writeAll(fd: fd, data: data, path: temporary)
-            if FileIO.retrying({ fchmod(fd, mode) }) != 0 { throw .system("fchmod", path: temporary, errno: errno) }
-            if let group, FileIO.retrying({ fchown(fd, uid_t.max, group) }) != 0 {
+            if let group, FileIO.retrying({ setGroup(fd, group) }) != 0 {
                 throw .system("fchown", path: temporary, errno: errno)
             }
+            if FileIO.retrying({ fchmod(fd, mode) }) != 0 { throw .system("fchmod", path: temporary, errno: errno) }
             try FileIO.fsync(fd: fd, path: temporary)
         }
         if replace {

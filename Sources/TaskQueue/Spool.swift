@@ -144,6 +144,36 @@ public final class Spool: Sendable {
         claimLock.withLock { $0 = held }
     }
 
+    /// Checks that `cur/<delegate>/` is still the directory ``lockClaims(lock:)`` locked: not
+    /// removed, not replaced, not hidden by a file system mounted over the spool after the start
+    /// (or uncovered by one unmounted from under it). Claims by path would then go to another
+    /// directory, which this process holds no lock on. Does nothing before the claims are locked.
+    ///
+    /// - Throws: ``TaskQueueError/Code/claimsRemoved`` when it is not (a start takes the spool
+    ///   as it then is); a system error when it cannot be looked at.
+    public func checkClaimsDirectory() throws(TaskQueueError) {
+        guard let locked = claimLock.withLock({ $0.first }) else { return }
+        let held = try FileIO.stat(fd: locked, path: claimDirectory)
+        guard let now = try FileIO.lstat(claimDirectory) else { throw claimsRemoved }
+        guard now.st_dev == held.st_dev, now.st_ino == held.st_ino else {
+            throw TaskQueueError(
+                code: .claimsRemoved,
+                message: "this delegate's claims directory is no longer the one it locked at the start (replaced, or "
+                    + "a file system mounted over the spool or unmounted from under it); no spool task can be "
+                    + "claimed until the delegate starts again and takes the spool as it now is",
+                path: claimDirectory)
+        }
+    }
+
+    /// `cur/<delegate>/` is gone (removed while the delegate ran).
+    private var claimsRemoved: TaskQueueError {
+        TaskQueueError(
+            code: .claimsRemoved,
+            message: "this delegate's claims directory was removed while it ran; no spool task can be claimed "
+                + "until the delegate starts again, which makes it",
+            path: claimDirectory)
+    }
+
     /// Why ``lockClaims(lock:)``'s `flock` of `held` (the directory, which versions before the
     /// `.lock` file locked, or the file) failed with `number`.
     private func lockRefusal(errno number: Int32, held: String) -> TaskQueueError {
@@ -304,7 +334,9 @@ public final class Spool: Sendable {
     /// - Throws: ``TaskQueueError/Code/claimConflict`` when a task of the same name is still claimed by
     ///   this delegate (a rerun in progress), or a result kept for an earlier task of the name cannot
     ///   be deleted (or, after a recovery that gave up, looked at); the new file stays in `new/` for
-    ///   a later attempt.
+    ///   a later attempt. ``TaskQueueError/Code/badLayout`` for a directory the delegate may not
+    ///   write (it cannot be moved); ``TaskQueueError/Code/claimsRemoved`` when `cur/<delegate>/`
+    ///   is gone.
     public func claim(_ name: String) throws(TaskQueueError) -> ClaimedTask? {
         try SpoolName.checkTaskFileName(name)
         let target = String.joining(claimDirectory, "/", name)
@@ -339,13 +371,7 @@ public final class Spool: Sendable {
         case .sourceMissing:
             // ENOENT also when `cur/<delegate>/` itself is gone (removed while the delegate ran):
             // then no claim can succeed, which must not pass for races lost.
-            guard try FileIO.lstat(claimDirectory) != nil else {
-                throw TaskQueueError(
-                    code: .claimsRemoved,
-                    message: "this delegate's claims directory was removed while it ran; no spool task can be claimed "
-                        + "until the delegate starts again, which makes it",
-                    path: claimDirectory)
-            }
+            guard try FileIO.lstat(claimDirectory) != nil else { throw claimsRemoved }
             return nil
         case .targetExists:
             throw TaskQueueError(code: .claimConflict, message: "a task of this name is already claimed", path: target)

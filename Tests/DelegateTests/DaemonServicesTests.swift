@@ -131,6 +131,31 @@ import Testing
         #expect(recorder.records.contains { $0.contains("stopping, so that systemd starts the delegate again") })
     }
 
+    /// A file system mounted over the spool after the start (or unmounted from under it) shows
+    /// another `cur/<delegate>/` at the path, unlocked: the periodic look (every rescan interval)
+    /// finds it before any task comes, and the delegate stops itself gracefully for a start
+    /// that takes the spool as it now is. Before, claims went on by path, under no lock.
+    @Test(.timeLimit(.minutes(1))) func aClaimsDirectoryReplacedWhileRunningStopsTheDelegateForAStart() async throws {
+        let directory = try TemporaryDirectory(prefix: "services-replaced")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDCLAIMS", "secret-key": "claims-key"], in: directory)
+        let notifier = RecordingNotifier()
+        let recorder = LogRecorder()
+        let daemon = try Self.daemon(in: directory, http: Self.heldAnswers(), notifier: notifier, logger: recorder.logger())
+        let group = daemon.serviceGroup(logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() })
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            #expect(await eventually { notifier.messages.contains("READY=1") })
+            try FileManager.default.moveItem(
+                atPath: directory.path("spool/cur/services"), toPath: directory.path("spool/cur/mounted-over"))
+            try FileManager.default.createDirectory(
+                atPath: directory.path("spool/cur/services"), withIntermediateDirectories: false)
+            #expect(await eventually { notifier.messages.contains("STOPPING=1") })
+            #expect(daemon.stopRequest.reason?.contains("no longer the one it locked at the start") == true)
+            try await running.next()  // the group ends without an error
+        }
+        #expect(recorder.records.contains { $0.contains("stopping, so that systemd starts the delegate again") })
+    }
+
     /// A reload signal during a stop (config management reloading while a deploy stops the unit)
     /// is not served, and the stop stays graceful: the task in flight finishes, the group ends
     /// without an error. (A reload service ending early made the group cancel everything.)

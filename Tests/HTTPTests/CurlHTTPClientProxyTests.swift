@@ -5,10 +5,10 @@ import TestSupport
 
 @Suite("CurlHTTPClient proxy handling")
 struct CurlHTTPClientProxyTests {
-    @Test("HTTP_PROXY from the injected environment is used: the proxy sees an absolute-form target")
+    @Test("http_proxy from the injected environment is used: the proxy sees an absolute-form target")
     func httpProxyUsed() async throws {
         let proxy = try LoopbackHTTPServer { _ in ScriptedResponse(body: "via proxy") }
-        let client = try makeClient(environment: ["HTTP_PROXY": proxy.baseURL])
+        let client = try makeClient(environment: ["http_proxy": proxy.baseURL])
         defer { client.shutdown() }
         let response = try await client.execute(HTTPRequest(method: "GET", url: "http://origin.invalid/some/path?q=1"))
         #expect(String(decoding: response.body, as: UTF8.self) == "via proxy")
@@ -19,7 +19,7 @@ struct CurlHTTPClientProxyTests {
 
     @Test("A proxy URL curl refuses is named in the error without its password")
     func refusedProxyURLWithoutPassword() async throws {
-        let client = try makeClient(environment: ["HTTP_PROXY": "htps://user:s3cr3t-proxy@127.0.0.1:9"])
+        let client = try makeClient(environment: ["http_proxy": "htps://user:s3cr3t-proxy@127.0.0.1:9"])
         defer { client.shutdown() }
         do {
             _ = try await client.execute(HTTPRequest(method: "GET", url: "http://origin.invalid/x"))
@@ -35,7 +35,7 @@ struct CurlHTTPClientProxyTests {
     func proxyCredentialsAreSent() async throws {
         let proxy = try LoopbackHTTPServer { _ in ScriptedResponse(body: "via proxy") }
         let url = proxy.baseURL.replacingOccurrences(of: "http://", with: "http://us%40er:p%3Ass@")
-        let client = try makeClient(environment: ["HTTP_PROXY": url])
+        let client = try makeClient(environment: ["http_proxy": url])
         defer { client.shutdown() }
         let response = try await client.execute(HTTPRequest(method: "GET", url: "http://origin.invalid/x"))
         #expect(String(decoding: response.body, as: UTF8.self) == "via proxy")
@@ -44,7 +44,7 @@ struct CurlHTTPClientProxyTests {
 
         // A password escaped in Latin-1 reaches the proxy as those bytes, as curl sends it.
         let latin1 = try makeClient(
-            environment: ["HTTP_PROXY": proxy.baseURL.replacingOccurrences(of: "http://", with: "http://u:%E9t%E9@")])
+            environment: ["http_proxy": proxy.baseURL.replacingOccurrences(of: "http://", with: "http://u:%E9t%E9@")])
         defer { latin1.shutdown() }
         _ = try await latin1.execute(HTTPRequest(method: "GET", url: "http://origin.invalid/y"))
         let bytes = Data([0x75, 0x3A, 0xE9, 0x74, 0xE9]).base64EncodedString()
@@ -59,7 +59,14 @@ struct CurlHTTPClientProxyTests {
         #expect(configuration.httpProxy == "http://lower:1")
         #expect(configuration.httpsProxy == "http://s:3")
         #expect(configuration.noProxy == nil)
-        #expect(CurlHTTPClient.Configuration(environment: ["HTTP_PROXY": " "]).httpProxy == nil)
+        #expect(CurlHTTPClient.Configuration(environment: ["http_proxy": " "]).httpProxy == nil)
+    }
+
+    @Test("HTTP_PROXY in upper case is not read, as curl does not (httpoxy); ALL_PROXY still serves")
+    func upperCaseHTTPProxyIsNotRead() throws {
+        #expect(CurlHTTPClient.Configuration(environment: ["HTTP_PROXY": "http://upper:2"]).httpProxy == nil)
+        let fallback = CurlHTTPClient.Configuration(environment: ["HTTP_PROXY": "http://upper:2", "ALL_PROXY": "http://all:3"])
+        #expect(fallback.httpProxy == "http://all:3")
     }
 
     @Test("ALL_PROXY serves a scheme with no proxy variable of its own, as in curl")
@@ -75,7 +82,7 @@ struct CurlHTTPClientProxyTests {
     func noProxyRespected() async throws {
         let proxy = try LoopbackHTTPServer { _ in ScriptedResponse(body: "via proxy") }
         let origin = try LoopbackHTTPServer { _ in ScriptedResponse(body: "direct") }
-        let client = try makeClient(environment: ["HTTP_PROXY": proxy.baseURL, "NO_PROXY": "localhost,127.0.0.1"])
+        let client = try makeClient(environment: ["http_proxy": proxy.baseURL, "NO_PROXY": "localhost,127.0.0.1"])
         defer { client.shutdown() }
         let response = try await client.execute(HTTPRequest(method: "GET", url: origin.baseURL + "/x"))
         #expect(String(decoding: response.body, as: UTF8.self) == "direct")
@@ -147,7 +154,7 @@ struct CurlHTTPClientProxyTests {
         let closed = try #require(LoopbackPorts.ClosedPort())
         defer { closed.close() }
         let port = closed.port
-        let client = try makeClient(environment: ["HTTP_PROXY": "http://127.0.0.1:\(port)"])
+        let client = try makeClient(environment: ["http_proxy": "http://127.0.0.1:\(port)"])
         defer { client.shutdown() }
         let error = await clientError {
             try await client.execute(HTTPRequest(method: "GET", url: "http://origin.invalid/"))

@@ -72,6 +72,27 @@ import Testing
         #expect(try FileIO.lstat(path) != nil, "a live server's socket stays")
     }
 
+    /// The socket swapped for a symbolic link between bind and chmod (its directory writable by
+    /// another user): the mode is not given to what the link names (a file of the delegate's,
+    /// 0600), and the bind fails saying why.
+    @Test func aSymbolicLinkPutAtTheSocketAfterTheBindGetsNoMode() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let kept = dir.file("kept.result")
+        #expect(FileManager.default.createFile(atPath: kept, contents: Data("private".utf8)))
+        #expect(chmod(kept, 0o600) == 0)
+        let path = dir.file("delegate.sock")
+        let error = #expect(throws: TaskQueueError.self) {
+            try SocketServer.bind(path: path, mode: 0o660, afterBind: {
+                #expect(unlink(path) == 0 && symlink(kept, path) == 0)
+            })
+        }
+        #expect(error?.code == .socketPathUnusable, "\(String(describing: error))")
+        #expect(error?.description.contains("replaced by a symbolic link") == true, "\(String(describing: error))")
+        var info = Glibc.stat()
+        #expect(stat(kept, &info) == 0 && info.st_mode & 0o777 == 0o600, "the linked file keeps its mode")
+    }
+
     /// What only the operator can repair (a missing directory, a file that is no socket at the
     /// path) is `socketPathUnusable`, which the start turns into exit 78; a live server is not.
     @Test func aPathOnlyTheOperatorCanRepairIsUnusable() throws {

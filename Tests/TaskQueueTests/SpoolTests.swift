@@ -94,6 +94,27 @@ import Testing
     /// A producer who learnt the temporary names' pattern from one result (a process's stem and a
     /// counter) and took the next names in done/ first cannot keep a result from being written:
     /// the temporary is made beside the delegate's claims, which only it may write.
+    /// A result given `done/`'s group (another group than the delegate's) gets it before any
+    /// mode lets a group read: with 0640 first, the group the file was made with (the
+    /// delegate's, whose socket users may reach `cur/<delegate>/`) could open it meanwhile.
+    @Test func aResultGetsItsGroupBeforeAGroupMayReadIt() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let modeAtGroup = Mutex<mode_t?>(nil)
+        try Spool.writeDurably(
+            Data("the result".utf8), temporary: dir.file(".r.tmp"), target: dir.file("r.json"), mode: Spool.resultMode,
+            replace: false, group: getegid(),
+            setGroup: { fd, group in
+                var info = Glibc.stat()
+                guard fstat(fd, &info) == 0 else { return -1 }
+                modeAtGroup.withLock { $0 = info.st_mode & 0o777 }
+                return fchown(fd, uid_t.max, group)
+            })
+        #expect(modeAtGroup.withLock { $0 } == 0o600, "no group may read it before it has its group")
+        var info = Glibc.stat()
+        #expect(stat(dir.file("r.json"), &info) == 0 && info.st_mode & 0o777 == Spool.resultMode)
+    }
+
     @Test func namesPlantedInDoneCannotBlockAResult() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -61,6 +61,36 @@ import Testing
         #expect(try spool.claim("gone.json") == nil)
     }
 
+    /// `cur/<delegate>/` replaced while the delegate runs (what a file system mounted over the
+    /// spool after the start, or unmounted from under it, shows at the path): claims by path
+    /// would go to a directory this process holds no lock on. The look finds it replaced or gone,
+    /// and passes the directory it locked; before the lock it looks at nothing.
+    @Test func theClaimsDirectoryLookFindsItReplacedOrRemoved() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        #expect(rename(dir.file("cur/d1"), dir.file("cur/unlocked")) == 0)
+        try spool.checkClaimsDirectory()
+        #expect(rename(dir.file("cur/unlocked"), dir.file("cur/d1")) == 0)
+        try spool.lockClaims()
+        try spool.checkClaimsDirectory()
+
+        #expect(rename(dir.file("cur/d1"), dir.file("cur/locked")) == 0 && mkdir(dir.file("cur/d1"), 0o750) == 0)
+        let replaced = #expect(throws: TaskQueueError.self) { try spool.checkClaimsDirectory() }
+        #expect(replaced?.code == .claimsRemoved)
+        #expect(replaced?.path == dir.file("cur/d1"))
+        #expect(replaced?.message.contains("no longer the one it locked at the start") == true, "\(String(describing: replaced))")
+
+        #expect(rmdir(dir.file("cur/d1")) == 0)
+        let removed = #expect(throws: TaskQueueError.self) { try spool.checkClaimsDirectory() }
+        #expect(removed?.code == .claimsRemoved)
+        #expect(removed?.message.contains("was removed while it ran") == true, "\(String(describing: removed))")
+
+        #expect(rename(dir.file("cur/locked"), dir.file("cur/d1")) == 0)
+        try spool.checkClaimsDirectory()
+    }
+
     /// Something a producer planted at a result's name is replaced, but a result another task
     /// with the same id put there after the look (both finishing at once) stays: the planted
     /// entry is moved aside and judged by what was moved, never removed by name.

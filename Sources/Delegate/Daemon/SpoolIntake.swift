@@ -18,10 +18,12 @@ struct SpoolIntake: Sendable {
     /// task is claimed, so a backlog in `new/` is not run (its writes made, its results held in
     /// memory) for results nobody could collect. The daemon's, which its status line tells.
     var unwritten = InFlightCount()
-    /// Tasks put back into `new/` for a while (``putBackForLater(_:_:logger:)``).
+    /// Tasks put back into `new/` for a while (``putBackForLater(_:owner:_:logger:)``).
     let deferred = DeferredSpoolTasks()
-    /// Set when a claim found `cur/<delegate>/` gone (removed while the delegate ran): no claim
-    /// can succeed until the delegate starts again (``SpoolIntakeService`` stops it for that).
+    /// Set when a claim found `cur/<delegate>/` gone (removed while the delegate ran), or a look
+    /// (``watchClaimsDirectory(every:)``) found it gone or no longer the directory locked at the
+    /// start: no claim can succeed, or be safe, until the delegate starts again
+    /// (``SpoolIntakeService`` stops it for that).
     let claimsRemoved = Condition<TaskQueueError?>(nil) { $0 != nil }
 
     /// Tasks a previous run of this delegate claimed but never finished (it died). The watcher is
@@ -52,7 +54,29 @@ struct SpoolIntake: Sendable {
 
     static let recoveryAttempts = 4
 
-    /// Runs the `recovered` tasks (``recover()``; `watcher` holds their names) and the watcher's
+    /// Looks at `cur/<delegate>/` every `interval` (the rescan interval, read at each turn: a
+    /// reload changes it), until cancelled or until it is found gone or replaced
+    /// (``Spool/checkClaimsDirectory()``): a file system mounted over the spool after the start,
+    /// or unmounted from under it, changes no claim by itself, and may come before any task does.
+    /// A look that fails otherwise is logged (rate-limited) and made again at the next turn.
+    func watchClaimsDirectory(every interval: () -> Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval())
+            guard !Task.isCancelled else { return }
+            do {
+                try spool.checkClaimsDirectory()
+            } catch where error.code == .claimsRemoved {
+                claimsRemoved.update { $0 = $0 ?? error }
+                return
+            } catch {
+                logLimiter.log(
+                    .warning, "the spool's claims directory cannot be looked at: \(error)", key: "spool-claims-look",
+                    logger: logger)
+            }
+        }
+    }
+
+    /// Runs the `recovered` tasks (``recover(pause:)``; `watcher` holds their names) and the watcher's
     /// until it is stopped, then lets the tasks it started finish.
     func run(watcher: SpoolWatcher, recovered: [ClaimedTask]) async {
         await withDiscardingTaskGroup { group in

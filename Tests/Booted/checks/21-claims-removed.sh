@@ -16,3 +16,40 @@ expect_eq "cur/boot-delegate made again" "$(stat -c '%U %a' "$spool/cur/boot-del
 claims_line() { journal_since claims -p crit | grep -q "claims directory was removed while it ran; .*stopping, so that systemd starts the delegate again"; }
 wait_until 30 claims_line && ok "a critical line says the claims directory was removed and the delegate stops for a start" ||
     fail "no critical line about the removed claims directory: $(journal_since claims -p crit | head -n 3 | tr '\n' '|')"
+
+# A file system mounted over the spool after the start (a late NFS mount) shows another
+# cur/boot-delegate/ at the path, which this process holds no lock on: the delegate's look (every
+# rescan interval) finds it with no task coming, and it stops for a start that takes the spool as
+# it now is; so does the unmount (lazy: the delegate still holds the mount's directories open).
+# A tmpfs stands in for the share.
+wait_until 30 systemctl --quiet is-active secrets-delegate.service
+restarts=$(unit_prop secrets-delegate.service NRestarts)
+journal_mark mounted -p crit
+replaced_line() { journal_since mounted -p crit | grep -c "is no longer the one it locked at the start"; }
+if mount -t tmpfs -o "mode=0750,uid=$(id -u secrets-delegate),gid=$(id -g secrets-delegate)" boot-late-spool "$spool"; then
+    wait_until 60 sh -c "[ \"\$(systemctl show -P NRestarts secrets-delegate.service)\" -gt $restarts ]" &&
+        wait_until 30 systemctl --quiet is-active secrets-delegate.service &&
+        ok "a file system mounted over the spool restarts the delegate" ||
+        fail "no restart after a mount over the spool: NRestarts $(unit_prop secrets-delegate.service NRestarts), was $restarts"
+    wait_until 30 sh -c "[ -d $spool/cur/boot-delegate ]"
+    expect_eq "the spool made again on the mount" "$(findmnt -n -o SOURCE --target "$spool/cur/boot-delegate")" boot-late-spool
+    submit late-mount "{\"id\":\"boot-late-mount\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" \
+        --wait --timeout 50 --spool "$spool"
+    expect_eq "a spool task on the mounted spool" "$?" 0
+    restarts=$(unit_prop secrets-delegate.service NRestarts)
+    umount -l "$spool" || fail "cannot unmount the tmpfs at $spool"
+    wait_until 60 sh -c "[ \"\$(systemctl show -P NRestarts secrets-delegate.service)\" -gt $restarts ]" &&
+        wait_until 30 systemctl --quiet is-active secrets-delegate.service &&
+        ok "the spool's file system unmounted from under the delegate restarts it" ||
+        fail "no restart after the unmount: NRestarts $(unit_prop secrets-delegate.service NRestarts), was $restarts"
+    both_lines() { [ "$(replaced_line)" -ge 2 ]; }
+    wait_until 30 both_lines
+    expect_eq "critical lines saying the claims directory is no longer the one locked" "$(replaced_line)" 2
+    submit after-unmount "{\"id\":\"boot-after-unmount\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" \
+        --wait --timeout 50 --spool "$spool"
+    expect_eq "a spool task after the unmount" "$?" 0
+else
+    fail "cannot mount a tmpfs at $spool to stand in for a late mount"
+fi
+# (Three restarts in this check: the later checks start from a clean start-limit count.)
+systemctl reset-failed secrets-delegate.service

@@ -7,8 +7,10 @@ import TaskQueue
 /// the watcher; at its own turn, after the grace period, tasks still running are cancelled and
 /// stay claimed for the next start.
 ///
-/// Its claims directory removed while it runs (``SpoolIntake/claimsRemoved``), no spool task can
-/// be claimed until a start makes it again: the service asks for the delegate's graceful stop
+/// Its claims directory removed or replaced while it runs (``SpoolIntake/claimsRemoved``: deleted,
+/// or a file system mounted over the spool or unmounted from under it), no spool task can be
+/// claimed, or claimed under its lock, until a start takes the spool again: the service asks for
+/// the delegate's graceful stop
 /// (``DelegateDaemon/stopRequest``), as SIGTERM would (the tasks in flight finish within the
 /// grace period); the process then ends with 69, which systemd restarts.
 struct SpoolIntakeService: Service {
@@ -35,12 +37,17 @@ struct SpoolIntakeService: Service {
             group.addTask { await intake.run(watcher: watcher, recovered: recovered) }
             group.addTask { await daemon.sweepResults(spool) }
             group.addTask {
+                await intake.watchClaimsDirectory(every: {
+                    DelegateDaemon.rescanInterval(daemon.configuration.current.queue)
+                })
+            }
+            group.addTask {
                 // (Cancelled at the stop: the wait ends without an error.)
                 guard await intake.claimsRemoved.wait(), let removed = intake.claimsRemoved.read({ $0 }) else { return }
                 daemon.logger.critical(
                     "no spool task can be claimed: \(removed); stopping, so that systemd starts the delegate again",
                     metadata: ["error_code": "ClaimsRemoved"])
-                await daemon.stopRequest.stop(because: "the spool's claims directory was removed: \(removed)")
+                await daemon.stopRequest.stop(because: "the spool's claims directory was removed or replaced: \(removed)")
             }
             try? await gracefulShutdown()
             watcher.stop()
