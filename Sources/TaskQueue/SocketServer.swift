@@ -522,9 +522,15 @@ public final class SocketServer: @unchecked Sendable {
     /// Binds and listens on `path`, replacing a stale socket file but never a live server or a
     /// non-socket file.
     ///
-    /// - Parameter afterBind: runs between `bind(2)` and the mode's change; tests put something
-    ///   else at the path there.
-    static func bind(path: String, mode: mode_t, afterBind: () -> Void = {}) throws(TaskQueueError) -> Int32 {
+    /// - Parameters:
+    ///   - afterBind: runs between `bind(2)` and the mode's change; tests put something else at
+    ///     the path there.
+    ///   - changeMode: `fchmodat(2)` never through a link; tests make it fail as glibc does
+    ///     without `/proc`.
+    static func bind(
+        path: String, mode: mode_t, afterBind: () -> Void = {},
+        changeMode: (String, mode_t) -> Int32 = { fchmodat(AT_FDCWD, $0, $1, AT_SYMLINK_NOFOLLOW) }
+    ) throws(TaskQueueError) -> Int32 {
         let existing: stat?
         do { existing = try FileIO.lstat(path) } catch { throw operatorRepair(error) }
         if let info = existing {
@@ -568,14 +574,24 @@ public final class SocketServer: @unchecked Sendable {
             // chmod before listen: until listen(2) nobody can connect, so the mode is never too open.
             // Never through a symbolic link: one put at the path since the bind (its directory
             // writable by another user) would give the delegate's mode to a file of its own.
-            if FileIO.retrying({ fchmodat(AT_FDCWD, path, mode, AT_SYMLINK_NOFOLLOW) }) != 0 {
+            if FileIO.retrying({ changeMode(path, mode) }) != 0 {
                 let number = errno
                 guard number == EOPNOTSUPP else { throw TaskQueueError.system("chmod", path: path, errno: number) }
-                throw TaskQueueError(
-                    code: .socketPathUnusable,
-                    message: "was replaced by a symbolic link as the socket was made (someone else may write its "
-                        + "directory: keep the socket in a directory only the delegate writes); nothing was changed",
-                    path: path, errno: number)
+                // glibc answers so for a symbolic link, and for any file where it cannot change a
+                // mode without following links (no /proc, a chroot): then a socket still at the
+                // path gets its mode by name.
+                let kind = (try? FileIO.lstat(path)).map { $0.st_mode & S_IFMT }
+                guard kind == S_IFSOCK else {
+                    throw TaskQueueError(
+                        code: .socketPathUnusable,
+                        message: "was replaced by \(kind == S_IFLNK ? "a symbolic link" : "something else") as the "
+                            + "socket was made (someone else may write its directory: keep the socket in a directory "
+                            + "only the delegate writes); nothing was changed",
+                        path: path, errno: number)
+                }
+                if FileIO.retrying({ chmod(path, mode) }) != 0 {
+                    throw TaskQueueError.system("chmod", path: path, errno: errno)
+                }
             }
             if Glibc.listen(fd, 512) != 0 { throw TaskQueueError.system("listen", path: path, errno: errno) }
         } catch {

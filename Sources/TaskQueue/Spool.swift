@@ -149,20 +149,51 @@ public final class Spool: Sendable {
     /// (or uncovered by one unmounted from under it). Claims by path would then go to another
     /// directory, which this process holds no lock on. Does nothing before the claims are locked.
     ///
+    /// On NFS the locked directory removed on the server (from this host or another) leaves its
+    /// descriptor stale (`ESTALE`): replaced too, since another may stand at the path.
+    ///
+    /// - Parameter statHeld: `fstat(2)` of the locked directory; tests make it fail.
     /// - Throws: ``TaskQueueError/Code/claimsRemoved`` when it is not (a start takes the spool
     ///   as it then is); a system error when it cannot be looked at.
-    public func checkClaimsDirectory() throws(TaskQueueError) {
+    public func checkClaimsDirectory(
+        statHeld: (Int32, UnsafeMutablePointer<stat>) -> Int32 = { fstat($0, $1) }
+    ) throws(TaskQueueError) {
         guard let locked = claimLock.withLock({ $0.first }) else { return }
-        let held = try FileIO.stat(fd: locked, path: claimDirectory)
-        guard let now = try FileIO.lstat(claimDirectory) else { throw claimsRemoved }
-        guard now.st_dev == held.st_dev, now.st_ino == held.st_ino else {
-            throw TaskQueueError(
-                code: .claimsRemoved,
-                message: "this delegate's claims directory is no longer the one it locked at the start (replaced, or "
-                    + "a file system mounted over the spool or unmounted from under it); no spool task can be "
-                    + "claimed until the delegate starts again and takes the spool as it now is",
-                path: claimDirectory)
+        var held = Glibc.stat()
+        if FileIO.retrying({ statHeld(locked, &held) }) != 0 {
+            let number = Glibc.errno
+            guard number == ESTALE else { throw .system("fstat", path: claimDirectory, errno: number) }
+            throw claimsReplaced
         }
+        let now: stat?
+        do {
+            now = try FileIO.lstat(claimDirectory)
+        } catch where error.errno == ESTALE {
+            throw claimsReplaced
+        }
+        guard let now else {
+            // A file system mounted over the spool (or its cur/) may hold no cur/<delegate>/ at
+            // all: that is no removal.
+            let parents = [directory, String(claimDirectory.dropLast(delegateName.utf8.count + 1))]
+            let elsewhere = parents.contains { path in
+                guard let info = try? FileIO.lstat(path) else { return false }
+                return info.st_dev != held.st_dev
+            }
+            if elsewhere { throw claimsReplaced }
+            throw claimsRemoved
+        }
+        guard now.st_dev == held.st_dev, now.st_ino == held.st_ino else { throw claimsReplaced }
+    }
+
+    /// Another directory (or none, on another file system) is at `cur/<delegate>/`'s path than
+    /// the one locked at the start.
+    private var claimsReplaced: TaskQueueError {
+        TaskQueueError(
+            code: .claimsRemoved,
+            message: "this delegate's claims directory is no longer the one it locked at the start (replaced, or "
+                + "a file system mounted over the spool or unmounted from under it); no spool task can be "
+                + "claimed until the delegate starts again and takes the spool as it now is",
+            path: claimDirectory)
     }
 
     /// `cur/<delegate>/` is gone (removed while the delegate ran).

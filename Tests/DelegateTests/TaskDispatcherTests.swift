@@ -93,6 +93,31 @@ import Testing
         #expect(components.dispatcher.status.snapshot.inFlight == 0)
     }
 
+    /// Rejections are rate-limited per intake and error code: a socket peer's flood of invalid
+    /// lines never hides a spool `DuplicateTask` or an SQS task deleted unrun, whose journal line
+    /// is their only trace (no result is written or sent for them). With one key for every
+    /// rejection, the later lines were only counted into a summary of the socket's.
+    @Test func oneIntakesRejectionsNeverHideAnothers() throws {
+        let dispatcher = try components("limited").dispatcher
+        let recorder = LogRecorder()
+        let limiter = LogRateLimiter(burst: 3, interval: .seconds(3600))
+        for _ in 0..<10 {
+            _ = dispatcher.rejected(
+                TaskRejection(code: .invalidTask, message: "not a task", taskID: nil), receivedAt: Date(),
+                logger: recorder.logger(), logLimiter: limiter, intake: .socket)
+        }
+        _ = dispatcher.rejected(
+            TaskRejection(code: .duplicateTask, message: "an uncollected result is there", taskID: "dup-1"),
+            receivedAt: Date(), logger: recorder.logger(), logLimiter: limiter, intake: .spool)
+        _ = dispatcher.rejected(
+            TaskRejection(code: .invalidTask, message: "deleted unrun", taskID: "sqs-1"), receivedAt: Date(),
+            logger: recorder.logger(), logLimiter: limiter, intake: .queue)
+        let lines = recorder.records
+        #expect(lines.filter { $0.contains("not a task") }.count == 3, "\(lines)")
+        #expect(lines.contains { $0.contains("error_code=DuplicateTask") && $0.contains("task_id=dup-1") }, "\(lines)")
+        #expect(lines.contains { $0.contains("deleted unrun") && $0.contains("task_id=sqs-1") }, "\(lines)")
+    }
+
     /// The status object counts tasks per configured connector: an inline connector object that
     /// takes a configured connector's id is not counted as that connector's, whether it is
     /// refused, rejected or not started (a producer could make any count it liked).

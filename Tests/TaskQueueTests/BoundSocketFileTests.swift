@@ -93,6 +93,24 @@ import Testing
         #expect(stat(kept, &info) == 0 && info.st_mode & 0o777 == 0o600, "the linked file keeps its mode")
     }
 
+    /// Without /proc (a chroot), glibc cannot change a mode without following links, and says
+    /// EOPNOTSUPP for any file: a socket still at the path gets its mode all the same, not a
+    /// refusal that names a symbolic link that is not there.
+    @Test func withoutProcTheSocketStillGetsItsMode() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let path = dir.file("delegate.sock")
+        let fd = try SocketServer.bind(
+            path: path, mode: 0o660,
+            changeMode: { _, _ in
+                errno = EOPNOTSUPP
+                return -1
+            })
+        defer { FileIO.close(fd) }
+        var info = Glibc.stat()
+        #expect(lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK && info.st_mode & 0o777 == 0o660)
+    }
+
     /// What only the operator can repair (a missing directory, a file that is no socket at the
     /// path) is `socketPathUnusable`, which the start turns into exit 78; a live server is not.
     @Test func aPathOnlyTheOperatorCanRepairIsUnusable() throws {

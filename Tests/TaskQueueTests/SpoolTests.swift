@@ -91,9 +91,6 @@ import Testing
         #expect(names(in: dir.file("new")).isEmpty)
     }
 
-    /// A producer who learnt the temporary names' pattern from one result (a process's stem and a
-    /// counter) and took the next names in done/ first cannot keep a result from being written:
-    /// the temporary is made beside the delegate's claims, which only it may write.
     /// A result given `done/`'s group (another group than the delegate's) gets it before any
     /// mode lets a group read: with 0640 first, the group the file was made with (the
     /// delegate's, whose socket users may reach `cur/<delegate>/`) could open it meanwhile.
@@ -115,6 +112,9 @@ import Testing
         #expect(stat(dir.file("r.json"), &info) == 0 && info.st_mode & 0o777 == Spool.resultMode)
     }
 
+    /// A producer who learnt the temporary names' pattern from one result (a process's stem and a
+    /// counter) and took the next names in done/ first cannot keep a result from being written:
+    /// the temporary is made beside the delegate's claims, which only it may write.
     @Test func namesPlantedInDoneCannotBlockAResult() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

@@ -89,6 +89,25 @@ import Testing
 
         #expect(rename(dir.file("cur/locked"), dir.file("cur/d1")) == 0)
         try spool.checkClaimsDirectory()
+
+        // NFS: the locked directory removed on the server leaves its descriptor stale.
+        let stale = #expect(throws: TaskQueueError.self) {
+            try spool.checkClaimsDirectory(statHeld: { _, _ in
+                errno = ESTALE
+                return -1
+            })
+        }
+        #expect(stale?.code == .claimsRemoved)
+        #expect(stale?.message.contains("no longer the one it locked at the start") == true, "\(String(describing: stale))")
+        // Any other failure to look is no verdict.
+        let unlooked = #expect(throws: TaskQueueError.self) {
+            try spool.checkClaimsDirectory(statHeld: { _, _ in
+                errno = EIO
+                return -1
+            })
+        }
+        #expect(unlooked?.code != .claimsRemoved)
+        #expect(unlooked?.errno == EIO)
     }
 
     /// Something a producer planted at a result's name is replaced, but a result another task

@@ -124,7 +124,7 @@ extension SQSQueuePoller {
             }
         }
         let result = dispatcher.rejected(
-            rejection, receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
+            rejection, receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue)
         let destination = Self.readableReplyTo(in: document).flatMap(permittedReply) ?? configuredResultQueue
         await holdingLease(message, lease: lease, logger: logger) {
             await reply(result, to: destination, for: message, logger: logger)
@@ -184,7 +184,7 @@ extension SQSQueuePoller {
             // is none of its queues'.
             let result = dispatcher.rejected(
                 TaskRejection(code: .invalidTask, message: replyToRefusal(replyTo) + "; the task was not run", task: task),
-                receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
+                receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue)
             await reply(result, to: configuredResultQueue, for: message, logger: logger)
             return
         }
@@ -195,7 +195,7 @@ extension SQSQueuePoller {
                     code: .invalidTask,
                     message: "the task names no replyTo and [sqs] result_queue_url is empty; it was deleted unrun",
                     task: task),
-                receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter)
+                receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue)
             await delete(message, logger: logger)
             return
         }

@@ -59,7 +59,7 @@ struct SocketIntake: Sendable {
                                         + "(a group that could not be looked up is left out until the next reload, warned "
                                         + "of then); the task was not run",
                                     task: task),
-                                receivedAt: receivedAt, logger: logger, logLimiter: logLimiter))
+                                receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .socket))
                     }
                     return admit(document, peer: peer, receivedAt: receivedAt, logger: logger)
                 })
@@ -75,7 +75,8 @@ struct SocketIntake: Sendable {
         do throws(TaskRejection) {
             task = try dispatcher.connectors.admit(document, defaultID: nil, by: .socketPeer(peer))
         } catch {
-            return .answered(dispatcher.rejected(error, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter))
+            return .answered(
+                dispatcher.rejected(error, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .socket))
         }
         let decision = dispatcher.matches(task.connector.delegateSelectors)
         guard decision.isAccepted else {

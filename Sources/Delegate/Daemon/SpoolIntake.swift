@@ -260,7 +260,7 @@ struct SpoolIntake: Sendable {
                     message: "the task file cannot be read by the delegate (\(Self.reason(error))); "
                         + "it was removed",
                     taskID: resultID),
-                receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
+                receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
         case .success(nil):
             return
         case .success(let file?):
@@ -271,11 +271,11 @@ struct SpoolIntake: Sendable {
                         code: .invalidTask,
                         message: "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed",
                         taskID: resultID),
-                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
+                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
             case .notRegularFile:
                 result = dispatcher.rejected(
                     TaskRejection(code: .invalidTask, message: "the task file is not a regular file", taskID: resultID),
-                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
+                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
             case .writableByOthers(let mode):
                 // Its owner is the task's principal, so only its owner may have written it.
                 result = dispatcher.rejected(
@@ -284,7 +284,7 @@ struct SpoolIntake: Sendable {
                         message: "the task file has mode 0\(String(mode, radix: 8)): others than its owner may write it, "
                             + "so it cannot run as its owner's; write task files 0640 (umask 027), readable by the spool's group",
                         taskID: resultID),
-                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
+                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
             case .data(let data):
                 var logger = logger
                 logger[metadataKey: "peer_uid"] = "\(file.ownerUID)"
@@ -311,7 +311,8 @@ struct SpoolIntake: Sendable {
                     if rejection.retryable, putBackForLater(claimed, owner: file.ownerUID, rejection, logger: logger) {
                         return
                     }
-                    result = dispatcher.rejected(rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
+                    result = dispatcher.rejected(
+                        rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
                 case .success(var task):
                     connectorKind = task.connectorKind
                     // Claimed by an earlier run that gave no result: it may have made its calls.
@@ -624,7 +625,7 @@ struct SpoolIntake: Sendable {
                     + "the same id, or this task's own result from before a restart); it is kept, this task was "
                     + "not run and its file was deleted, and no result is written for it (it would replace the first)",
                 task: task, taskID: id),
-            receivedAt: receivedAt, logger: logger, logLimiter: logLimiter)
+            receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
         return true
     }
 

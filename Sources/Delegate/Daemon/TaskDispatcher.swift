@@ -282,10 +282,16 @@ public final class TaskDispatcher: Sendable {
     }
 
     /// The `rejected` result for a task that failed validation, counted and logged.
-    /// - Parameter logLimiter: rate-limits the warning, for intakes where a producer can send
-    ///   invalid tasks as fast as it likes (the socket and the spool).
+    /// - Parameters:
+    ///   - logLimiter: rate-limits the warning, for intakes where a producer can send invalid
+    ///     tasks as fast as it likes (the socket, the spool, SQS).
+    ///   - intake: where the task came from: the warnings are limited per intake and error code,
+    ///     so that one producer's flood (a socket peer's invalid lines) never hides another
+    ///     intake's, or a rejection whose line is its only trace (a spool `DuplicateTask`, an SQS
+    ///     task deleted with nowhere to answer).
     func rejected(
-        _ rejection: TaskRejection, receivedAt: Date, logger: Logger, logLimiter: LogRateLimiter? = nil
+        _ rejection: TaskRejection, receivedAt: Date, logger: Logger, logLimiter: LogRateLimiter? = nil,
+        intake: TaskPrincipal.Intake? = nil
     ) -> TaskResult {
         let result = counted(rejection, receivedAt: receivedAt)
         var metadata: Logger.Metadata = ["event": "task-rejected", "error_code": "\(rejection.code.rawValue)"]
@@ -297,7 +303,8 @@ public final class TaskDispatcher: Sendable {
         if let operation = rejection.operation { metadata["operation"] = "\(operation)" }
         if let logLimiter {
             logLimiter.warning(
-                "task rejected: \(rejection.message)", metadata: metadata, key: "task-rejected", logger: logger)
+                "task rejected: \(rejection.message)", metadata: metadata,
+                key: "task-rejected \(intake?.rawValue ?? "-") \(rejection.code.rawValue)", logger: logger)
         } else {
             logger.warning("task rejected: \(rejection.message)", metadata: metadata)
         }

@@ -17,11 +17,11 @@ claims_line() { journal_since claims -p crit | grep -q "claims directory was rem
 wait_until 30 claims_line && ok "a critical line says the claims directory was removed and the delegate stops for a start" ||
     fail "no critical line about the removed claims directory: $(journal_since claims -p crit | head -n 3 | tr '\n' '|')"
 
-# A file system mounted over the spool after the start (a late NFS mount) shows another
-# cur/boot-delegate/ at the path, which this process holds no lock on: the delegate's look (every
-# rescan interval) finds it with no task coming, and it stops for a start that takes the spool as
-# it now is; so does the unmount (lazy: the delegate still holds the mount's directories open).
-# A tmpfs stands in for the share.
+# A file system mounted over the spool after the start (a late NFS mount) shows at the path no
+# cur/boot-delegate/, or another than the one this process locked: the delegate's look (every
+# rescan interval) finds it with no task coming, says so (not "removed"), and stops for a start
+# that takes the spool as it now is; so does the unmount (lazy: the delegate still holds the
+# mount's directories open). A tmpfs stands in for the share.
 wait_until 30 systemctl --quiet is-active secrets-delegate.service
 restarts=$(unit_prop secrets-delegate.service NRestarts)
 journal_mark mounted -p crit
@@ -33,6 +33,11 @@ if mount -t tmpfs -o "mode=0750,uid=$(id -u secrets-delegate),gid=$(id -g secret
         fail "no restart after a mount over the spool: NRestarts $(unit_prop secrets-delegate.service NRestarts), was $restarts"
     wait_until 30 sh -c "[ -d $spool/cur/boot-delegate ]"
     expect_eq "the spool made again on the mount" "$(findmnt -n -o SOURCE --target "$spool/cur/boot-delegate")" boot-late-spool
+    # The delegate made the layout on the empty mount without the setgid bits (RestrictSUIDSGID=,
+    # as check 15 shows), so a root-written task would not be readable by it: the packaged
+    # layout's modes first, as an operator preparing a share would.
+    systemd-tmpfiles --create secrets-delegate.conf ||
+        fail "systemd-tmpfiles cannot lay the spool out on the mount"
     submit late-mount "{\"id\":\"boot-late-mount\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" \
         --wait --timeout 50 --spool "$spool"
     expect_eq "a spool task on the mounted spool" "$?" 0
