@@ -11,7 +11,9 @@ struct ByteWriter {
     mutating func write(_ bytes: UnsafeRawBufferPointer) {
         let length = min(bytes.count, buffer.count - count)
         guard length > 0, let source = bytes.baseAddress, let target = buffer.baseAddress else { return }
-        (target + count).update(from: source.assumingMemoryBound(to: UInt8.self), count: length)
+        // Raw bytes (a tuple of words, say) are copied as bytes: never read as `UInt8` memory
+        // they were not bound to.
+        UnsafeMutableRawPointer(target + count).copyMemory(from: source, byteCount: length)
         count += length
     }
 

@@ -93,6 +93,15 @@ struct CanonicalHeaders {
         scratchCount += range.count
     }
 
+    /// `put` of raw bytes (the payload hash's words), copied as bytes rather than read as `UInt8`
+    /// memory they were not bound to.
+    private mutating func put(raw bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count <= scratch.count - scratchCount, "the scratch buffer was sized too small")
+        guard let source = bytes.baseAddress, let target = scratch.baseAddress else { return }
+        UnsafeMutableRawPointer(target + scratchCount).copyMemory(from: source, byteCount: bytes.count)
+        scratchCount += bytes.count
+    }
+
     private mutating func put(_ byte: UInt8) {
         precondition(scratchCount < scratch.count, "the scratch buffer was sized too small")
         scratch[scratchCount] = byte
@@ -156,7 +165,7 @@ struct CanonicalHeaders {
         let nameStart = scratchCount
         put(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount), 0..<name.utf8CodeUnitCount)
         let nameEnd = scratchCount
-        put(value.assumingMemoryBound(to: UInt8.self), 0..<value.count)
+        put(raw: value)
         addEntry(nameStart: nameStart, nameEnd: nameEnd)
     }
 

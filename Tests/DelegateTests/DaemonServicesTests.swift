@@ -190,13 +190,16 @@ import Testing
     }
 
     /// A task file its group may write is rejected unread: its owner is the task's principal, and
-    /// another producer in the spool group could have written it.
+    /// another producer in the spool group could have written it. The rejection's journal line
+    /// names that owner (`PEER_UID`), as every spool rejection's does, so that an operator finds
+    /// the producer whose umask is wrong.
     @Test func aTaskFileOthersMayWriteIsRejectedUnread() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
         try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
         let http = Self.heldAnswers()
         let notifier = RecordingNotifier()
-        let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: LogRecorder().logger())
+        let recorder = LogRecorder()
+        let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: recorder.logger())
         let group = ServiceGroup(
             configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
 
@@ -221,6 +224,8 @@ import Testing
         #expect(!result.contains("0600"), "\(result)")
         #expect(http.requests.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: directory.path("spool/new/shared.json")))
+        let rejection = recorder.records.filter { $0.contains("event=task-rejected") && $0.contains("mode 0664") }
+        #expect(rejection.count == 1 && rejection[0].contains("peer_uid=\(geteuid())"), "\(rejection)")
     }
 
     @Test func tasksOutlivingTheGracePeriodAreWarnedAboutAndStayClaimed() async throws {

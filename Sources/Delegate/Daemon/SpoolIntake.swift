@@ -242,12 +242,14 @@ struct SpoolIntake: Sendable {
             logger.notice(
                 "writing the result kept from before the restart; the task is not run again",
                 metadata: ["task_id": "\(pending.resultID)"])
-            await file(pending.result, resultID: pending.resultID, for: claimed, describing: nil)
+            await file(pending.result, resultID: pending.resultID, for: claimed, describing: nil, logger: logger)
             return
         }
         let resultID = Self.resultID(for: claimed.defaultID)
         let result: TaskResult
         var connectorKind: String?
+        // With the file's owner once it is read: every line about the task says whose it is.
+        var logger = logger
         let read = await untilRead("claimed task", claimed, finalWhen: Self.isPropertyOfTheEntry) {
             () throws(TaskQueueError) in try spool.read(claimed, peeked: peeked)
         }
@@ -264,6 +266,7 @@ struct SpoolIntake: Sendable {
         case .success(nil):
             return
         case .success(let file?):
+            logger[metadataKey: "peer_uid"] = "\(file.ownerUID)"
             switch file.contents {
             case .oversize(let bytes):
                 result = dispatcher.rejected(
@@ -286,8 +289,6 @@ struct SpoolIntake: Sendable {
                         taskID: resultID),
                     receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
             case .data(let data):
-                var logger = logger
-                logger[metadataKey: "peer_uid"] = "\(file.ownerUID)"
                 let connectors = dispatcher.connectors
                 let document = Self.document(of: data, peeked: peekedDocument)
                 let admit = {
@@ -301,7 +302,7 @@ struct SpoolIntake: Sendable {
                 if claimed.recovered, case .success(let task) = admitted {
                     // One recovered whose result is in done/ already (its run died before removing
                     // it) is done: discarded as DuplicateTask, not handed to others to run again.
-                    if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) { return }
+                    if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt, logger: logger) { return }
                     // The look at done/ waits while done/ cannot be looked at: a reload meanwhile
                     // judges the task again (one that takes access away does so at once).
                     if connectors.generation != generation { admitted = admit() }
@@ -332,7 +333,9 @@ struct SpoolIntake: Sendable {
                         result = refused
                         break
                     }
-                    if !claimed.recovered, await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt) {
+                    if !claimed.recovered,
+                        await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt, logger: logger)
+                    {
                         return
                     }
                     // A deletion is the one write without an idempotency token: a run again after
@@ -378,7 +381,8 @@ struct SpoolIntake: Sendable {
         let finalID = Self.resultID(for: result.id ?? resultID)
         var line = result.jsonBytes
         line.append(UInt8(ascii: "\n"))
-        await file(Data(line), resultID: finalID, for: claimed, describing: result, connectorKind: connectorKind)
+        await file(
+            Data(line), resultID: finalID, for: claimed, describing: result, connectorKind: connectorKind, logger: logger)
     }
 
     /// A task refused only because the user database could not answer for its owner (a directory
@@ -489,7 +493,7 @@ struct SpoolIntake: Sendable {
     /// Called holding a concurrency slot, which it gives up while it waits between attempts.
     private func file(
         _ data: Data, resultID: String, for claimed: ClaimedTask, describing result: TaskResult?,
-        connectorKind: String? = nil
+        connectorKind: String? = nil, logger: Logger
     ) async {
         var delay = Duration.seconds(1)
         // Counted in `unwritten` since the first failure.
@@ -594,7 +598,9 @@ struct SpoolIntake: Sendable {
     /// for it, since it could only replace the first. A task recovered after a crash may have
     /// that result as its own, renamed into `done/` before its name was made durable: `done/` is
     /// synced before the task file goes (kept when that fails, for the next start).
-    private func resultIsWaiting(for task: DelegateTask, claimed: ClaimedTask, receivedAt: Date) async -> Bool {
+    private func resultIsWaiting(
+        for task: DelegateTask, claimed: ClaimedTask, receivedAt: Date, logger: Logger
+    ) async -> Bool {
         let id = Self.resultID(for: task.id)
         if claimed.recovered {
             // Never rerun a task whose result may be waiting (its own, from before the restart):
