@@ -514,6 +514,17 @@ public final class SocketServer: @unchecked Sendable {
             code: .socketPathUnusable, message: "cannot be bound: \(reason)", path: error.path, errno: number)
     }
 
+    /// Whether no other user can replace an entry in `path`'s directory: it belongs to this
+    /// process's user or root, and no group or other may write it, or it is sticky (`/tmp`:
+    /// others may add names, never rename or remove this process's).
+    static func onlyTheOwnerReplaces(inDirectoryOf path: String) -> Bool {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        guard let info = try? FileIO.lstat(directory), info.st_mode & S_IFMT == S_IFDIR else { return false }
+        guard info.st_uid == geteuid() || info.st_uid == 0 else { return false }
+        return info.st_mode & 0o022 == 0 || info.st_mode & S_ISVTX != 0
+    }
+
     /// A failed `bind(2)` (see ``operatorRepair(_:)``).
     static func bindFailure(path: String, errno number: Int32) -> TaskQueueError {
         operatorRepair(.system("bind", path: path, errno: number))
@@ -579,7 +590,7 @@ public final class SocketServer: @unchecked Sendable {
                 guard number == EOPNOTSUPP else { throw TaskQueueError.system("chmod", path: path, errno: number) }
                 // glibc answers so for a symbolic link, and for any file where it cannot change a
                 // mode without following links (no /proc, a chroot): then a socket still at the
-                // path gets its mode by name.
+                // path gets its mode by name, if nobody else can put a link there meanwhile.
                 let kind = (try? FileIO.lstat(path)).map { $0.st_mode & S_IFMT }
                 guard kind == S_IFSOCK else {
                     throw TaskQueueError(
@@ -587,6 +598,13 @@ public final class SocketServer: @unchecked Sendable {
                         message: "was replaced by \(kind == S_IFLNK ? "a symbolic link" : "something else") as the "
                             + "socket was made (someone else may write its directory: keep the socket in a directory "
                             + "only the delegate writes); nothing was changed",
+                        path: path, errno: number)
+                }
+                guard Self.onlyTheOwnerReplaces(inDirectoryOf: path) else {
+                    throw TaskQueueError(
+                        code: .socketPathUnusable,
+                        message: "cannot be given its mode without following a link (no /proc) in a directory others "
+                            + "may write: keep the socket in a directory only the delegate writes, or mount /proc",
                         path: path, errno: number)
                 }
                 if FileIO.retrying({ chmod(path, mode) }) != 0 {

@@ -14,6 +14,12 @@ extension Spool {
         claimed.claimedAt ?? Self.statusChange(of: claimed.path)
     }
 
+    /// The owner of a claimed task's file (its principal); nil if it cannot be looked at. For the
+    /// lines about a file that could not be read, whose read gave no owner.
+    public func owner(of claimed: ClaimedTask) -> UInt32? {
+        (try? FileIO.lstat(claimed.path))?.map(\.st_uid)
+    }
+
     /// A file's status change time; nil if it cannot be looked at.
     static func statusChange(of path: String) -> Date? {
         guard let info = try? FileIO.lstat(path) else { return nil }

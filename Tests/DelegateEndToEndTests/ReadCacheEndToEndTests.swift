@@ -137,8 +137,13 @@ import Testing
         #expect(Self.value(try await Self.answer(socket, try Self.read("r1", connector: "stale"))) == "stale-value-1")
         #expect(Self.value(try await Self.answer(socket, try Self.read("n1", connector: "nostale"))) == "stale-value-1")
 
-        // Secrets Manager becomes unreachable (the connectors are unchanged, so they keep their entries).
-        try daemon.writeConfiguration(configuration(endpoint: "http://127.0.0.1:9"))
+        // Secrets Manager becomes unreachable (the connectors are unchanged, so they keep their entries):
+        // a loopback port bound and never listened on refuses, whatever the host runs (port 9 may
+        // be a discard service).
+        let closed = try #require(LoopbackPorts.ClosedPort())
+        defer { closed.close() }
+        let unreachable = "http://127.0.0.1:\(closed.port)"
+        try daemon.writeConfiguration(configuration(endpoint: unreachable))
         daemon.signal(SIGHUP)
         try await daemon.waitForStderr(containing: "event=reloaded")
         try await Task.sleep(for: .milliseconds(1500))
@@ -153,7 +158,7 @@ import Testing
         #expect(daemon.stderrText.contains("event=cache-stale-served"), "\(daemon.stderrText)")
 
         // A reload that changes the connector drops its entries: nothing left to serve.
-        try daemon.writeConfiguration(configuration(endpoint: "http://127.0.0.1:9", staleSeconds: 3599))
+        try daemon.writeConfiguration(configuration(endpoint: unreachable, staleSeconds: 3599))
         daemon.signal(SIGHUP)
         try await daemon.waitForStderr(containing: "changed=connectors")
         let forgotten = try await Self.answer(socket, try Self.read("r3", connector: "stale"))

@@ -128,10 +128,13 @@ import Testing
         #expect(await first.waitUntilReady())
         var collected: [SQSMessage] = []
         var maxInFlight = 0
-        while collected.count < 5 {
+        // Bounded: a delegate that never serves fails the test, not the whole run by hanging it.
+        let giveUp = ContinuousClock.now + .seconds(180)
+        while collected.count < 5, ContinuousClock.now < giveUp {
             maxInFlight = max(maxInFlight, try await fleet.counts(tasks).inFlight)
             collected += try await fleet.collect(from: results, within: .seconds(1)) { !$0.isEmpty }
         }
+        try #require(collected.count >= 5, "\(collected.count) of 5 results within 180 s")
         #expect(maxInFlight <= 1)
         #expect(try await first.stop() == .exited(0))
         // Stopped: nothing of the queue is leased any more, so the rest is visible at once.

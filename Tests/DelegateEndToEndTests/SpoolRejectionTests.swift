@@ -112,7 +112,10 @@ import Testing
         #expect(fixture.names(in: "done") == ["late.json"])
         let warnings = daemon.stderrLines.filter { $0.contains("DuplicateTask") }
         #expect(warnings.count == 1, "\(daemon.stderrText)")
-        for field in ["task_id=late", "connector_id=e2eConnector", "connector_kind=inline", "operation=getSecretValue"] {
+        for field in [
+            "task_id=late", "connector_id=e2eConnector", "connector_kind=inline", "operation=getSecretValue",
+            "peer_uid=\(geteuid())",
+        ] {
             #expect(warnings.allSatisfy { $0.contains(field) }, "\(field) in \(warnings)")
         }
     }
@@ -168,6 +171,9 @@ import Testing
         #expect(results["folder"]?["status"] as? String == "rejected")
         #expect(results["socket"]?["status"] as? String == "rejected")
         #expect(((results["socket"]?["error"] as? [String: Any])?["message"] as? String)?.contains("cannot be read") == true)
+        // Its line names the entry's owner, though nothing could be read from it.
+        let unreadable = daemon.stderrLines.filter { $0.contains("cannot be read by the delegate") }
+        #expect(unreadable.count == 1 && unreadable[0].contains("peer_uid=\(geteuid())"), "\(unreadable)")
         // One warning for the renamed name, none repeated by later rescans.
         try await Task.sleep(for: .seconds(1))
         #expect(daemon.stderrLines.filter { $0.contains("not UTF-8") }.count == 1)

@@ -109,13 +109,32 @@ import Testing
         _ = dispatcher.rejected(
             TaskRejection(code: .duplicateTask, message: "an uncollected result is there", taskID: "dup-1"),
             receivedAt: Date(), logger: recorder.logger(), logLimiter: limiter, intake: .spool)
+        // Nor does a flood of one queue's invalid messages hide its task deleted unrun.
+        for _ in 0..<10 {
+            _ = dispatcher.rejected(
+                TaskRejection(code: .invalidTask, message: "not a queue task", taskID: nil), receivedAt: Date(),
+                logger: recorder.logger(), logLimiter: limiter, intake: .queue)
+        }
         _ = dispatcher.rejected(
             TaskRejection(code: .invalidTask, message: "deleted unrun", taskID: "sqs-1"), receivedAt: Date(),
-            logger: recorder.logger(), logLimiter: limiter, intake: .queue)
+            logger: recorder.logger(), logLimiter: limiter, intake: .queue, kind: "deleted-unrun")
+        // Tasks for other delegates: a socket peer's flood hides no spool task's line.
+        let task = try DelegateTask.decode(TaskFixtures.task(operation: "getRandomPassword", params: nil), defaultID: nil)
+        let decision = dispatcher.matches(["elsewhere"])
+        for _ in 0..<10 {
+            _ = dispatcher.notSelected(
+                task, decision: decision, receivedAt: Date(), logLimiter: limiter, intake: .socket,
+                logger: recorder.logger())
+        }
+        var spoolLogger = recorder.logger()
+        spoolLogger[metadataKey: "from"] = "spool"
+        _ = dispatcher.notSelected(
+            task, decision: decision, receivedAt: Date(), logLimiter: limiter, intake: .spool, logger: spoolLogger)
         let lines = recorder.records
         #expect(lines.filter { $0.contains("not a task") }.count == 3, "\(lines)")
         #expect(lines.contains { $0.contains("error_code=DuplicateTask") && $0.contains("task_id=dup-1") }, "\(lines)")
         #expect(lines.contains { $0.contains("deleted unrun") && $0.contains("task_id=sqs-1") }, "\(lines)")
+        #expect(lines.contains { $0.contains("task not for this delegate") && $0.contains("from=spool") }, "\(lines)")
     }
 
     /// The status object counts tasks per configured connector: an inline connector object that

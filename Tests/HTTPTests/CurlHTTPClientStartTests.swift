@@ -56,7 +56,7 @@ struct CurlHTTPClientStartTests {
         let inFlight = Task {
             await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL)) }
         }
-        while server.recordedRequests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(await eventually { !server.recordedRequests.isEmpty })
         let closing = ContinuousClock.now
         await client.close()
         #expect(await inFlight.value?.code == .cancelled)

@@ -257,7 +257,7 @@ struct CurlHTTPClientTests {
             await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/")) }
         }
         // Wait until the request reached the server, then cancel.
-        while server.requestsServed == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(await eventually { server.requestsServed > 0 })
         task.cancel()
         let error = await task.value
         // A client that ignored cancellation would have returned the late answer instead.
@@ -290,7 +290,7 @@ struct CurlHTTPClientTests {
         let task = Task {
             await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL)) }
         }
-        while server.requestsServed == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        try #require(await eventually { server.requestsServed > 0 })
         client.shutdown()
         #expect(await task.value?.code == .cancelled)
         let later = await clientError { try await client.execute(HTTPRequest(method: "GET", url: server.baseURL)) }

@@ -109,6 +109,26 @@ import Testing
         defer { FileIO.close(fd) }
         var info = Glibc.stat()
         #expect(lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK && info.st_mode & 0o777 == 0o660)
+
+        // In a directory others may write (not sticky), a link could be put at the path between
+        // the look and the change by name: refused, and nothing changed.
+        let shared = dir.file("shared")
+        #expect(mkdir(shared, 0o755) == 0 && chmod(shared, 0o777) == 0)
+        let open = shared + "/delegate.sock"
+        let refused = #expect(throws: TaskQueueError.self) {
+            try SocketServer.bind(
+                path: open, mode: 0o660,
+                changeMode: { _, _ in
+                    errno = EOPNOTSUPP
+                    return -1
+                })
+        }
+        #expect(refused?.code == .socketPathUnusable)
+        #expect(refused?.description.contains("without following a link (no /proc)") == true, "\(String(describing: refused))")
+        #expect(SocketServer.onlyTheOwnerReplaces(inDirectoryOf: open) == false)
+        #expect(chmod(shared, 0o1777) == 0)
+        #expect(SocketServer.onlyTheOwnerReplaces(inDirectoryOf: open), "sticky: nobody else renames the delegate's names")
+        #expect(SocketServer.onlyTheOwnerReplaces(inDirectoryOf: path))
     }
 
     /// What only the operator can repair (a missing directory, a file that is no socket at the

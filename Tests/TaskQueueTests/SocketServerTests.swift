@@ -476,7 +476,7 @@ func runAsNobody(
         async let _ = server.run()  // the handler calls, children of this test
         let client = try RawClient(path: path)
         client.write((0..<5).map { #"{"id":"\#($0)"}"# + "\n" }.joined())
-        while echo.calls.load(ordering: .relaxed) < 5 { try await Task.sleep(for: .milliseconds(5)) }
+        try #require(await eventually { echo.calls.load(ordering: .relaxed) >= 5 })
         await server.stopAccepting()
         await server.waitUntilIdle(timeout: .seconds(90))
         await server.close()

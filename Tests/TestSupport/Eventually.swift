@@ -9,7 +9,9 @@ public func eventually(
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
-        try? await Task.sleep(for: interval)
+        // Cancelled (a test's time limit ran out, a sibling task failed): one last look, not a
+        // loop that spins without pausing until the deadline.
+        do { try await Task.sleep(for: interval) } catch { break }
     }
     return try await condition()
 }

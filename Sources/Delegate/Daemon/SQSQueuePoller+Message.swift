@@ -195,7 +195,8 @@ extension SQSQueuePoller {
                     code: .invalidTask,
                     message: "the task names no replyTo and [sqs] result_queue_url is empty; it was deleted unrun",
                     task: task),
-                receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue)
+                receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue,
+                kind: "deleted-unrun")
             await delete(message, logger: logger)
             return
         }

@@ -82,7 +82,8 @@ struct SocketIntake: Sendable {
         guard decision.isAccepted else {
             return .answered(
                 dispatcher.notSelected(
-                    task, decision: decision, receivedAt: receivedAt, logLimiter: logLimiter, logger: logger))
+                    task, decision: decision, receivedAt: receivedAt, logLimiter: logLimiter, intake: .socket,
+                    logger: logger))
         }
         return .run(task)
     }

@@ -237,8 +237,10 @@ struct SpoolIntake: Sendable {
             try spool.pendingResult(for: claimed)
         })
         else { return }
+        var logger = logger
         if let pending = kept {
             // The task ran before a restart; only its result was waiting to be written.
+            if let owner = spool.owner(of: claimed) { logger[metadataKey: "peer_uid"] = "\(owner)" }
             logger.notice(
                 "writing the result kept from before the restart; the task is not run again",
                 metadata: ["task_id": "\(pending.resultID)"])
@@ -249,13 +251,13 @@ struct SpoolIntake: Sendable {
         let result: TaskResult
         var connectorKind: String?
         // With the file's owner once it is read: every line about the task says whose it is.
-        var logger = logger
         let read = await untilRead("claimed task", claimed, finalWhen: Self.isPropertyOfTheEntry) {
             () throws(TaskQueueError) in try spool.read(claimed, peeked: peeked)
         }
         guard let read else { return }
         switch read {
         case .failure(let error):  // the entry's own (passing failures were tried again)
+            if let owner = spool.owner(of: claimed) { logger[metadataKey: "peer_uid"] = "\(owner)" }
             result = dispatcher.rejected(
                 TaskRejection(
                     code: .invalidTask,
@@ -428,7 +430,8 @@ struct SpoolIntake: Sendable {
         } catch {
             logger.warning("spool task \(claimed.name) is for other delegates and cannot go back to new/: \(error)")
         }
-        return dispatcher.notSelected(task, decision: decision, receivedAt: receivedAt, logLimiter: logLimiter, logger: logger)
+        return dispatcher.notSelected(
+            task, decision: decision, receivedAt: receivedAt, logLimiter: logLimiter, intake: .spool, logger: logger)
     }
 
     /// The parse of `data`: the peeked one if it was made of these very bytes (the claim moved the

@@ -256,9 +256,11 @@ public final class TaskDispatcher: Sendable {
     }
 
     /// The `rejected` result for a valid task whose selectors this delegate does not match,
-    /// counted (the warning is rate-limited: a peer can send such tasks as fast as it likes).
+    /// counted (the warning is rate-limited per intake: a peer can send such tasks as fast as it
+    /// likes).
     func notSelected(
-        _ task: DelegateTask, decision: SelectionDecision, receivedAt: Date, logLimiter: LogRateLimiter, logger: Logger
+        _ task: DelegateTask, decision: SelectionDecision, receivedAt: Date, logLimiter: LogRateLimiter,
+        intake: TaskPrincipal.Intake, logger: Logger
     ) -> TaskResult {
         status.recorded(.rejected)
         connectors.count(namedConnectorID: task.namedConnectorID)
@@ -267,7 +269,7 @@ public final class TaskDispatcher: Sendable {
             metadata: [
                 "event": "task-rejected", "task_id": "\(task.id)", "error_code": "\(TaskFailure.Code.notSelected)",
                 "connector_id": "\(task.connector.id)", "connector_kind": "\(task.connectorKind)",
-            ], key: "task-not-selected", logger: logger)
+            ], key: "task-not-selected \(intake.rawValue)", logger: logger)
         return TaskResult.notSelected(
             taskID: task.id, operation: task.operation.name.rawValue, connectorId: task.connector.id,
             decision: decision, delegate: delegateName, receivedAt: receivedAt, finishedAt: now)
@@ -287,11 +289,12 @@ public final class TaskDispatcher: Sendable {
     ///     tasks as fast as it likes (the socket, the spool, SQS).
     ///   - intake: where the task came from: the warnings are limited per intake and error code,
     ///     so that one producer's flood (a socket peer's invalid lines) never hides another
-    ///     intake's, or a rejection whose line is its only trace (a spool `DuplicateTask`, an SQS
-    ///     task deleted with nowhere to answer).
+    ///     intake's rejections.
+    ///   - kind: a kind of its own within them, for a rejection whose line is its only trace (an
+    ///     SQS task deleted with nowhere to answer), which others of its code must not hide.
     func rejected(
         _ rejection: TaskRejection, receivedAt: Date, logger: Logger, logLimiter: LogRateLimiter? = nil,
-        intake: TaskPrincipal.Intake? = nil
+        intake: TaskPrincipal.Intake? = nil, kind: String = ""
     ) -> TaskResult {
         let result = counted(rejection, receivedAt: receivedAt)
         var metadata: Logger.Metadata = ["event": "task-rejected", "error_code": "\(rejection.code.rawValue)"]
@@ -304,7 +307,7 @@ public final class TaskDispatcher: Sendable {
         if let logLimiter {
             logLimiter.warning(
                 "task rejected: \(rejection.message)", metadata: metadata,
-                key: "task-rejected \(intake?.rawValue ?? "-") \(rejection.code.rawValue)", logger: logger)
+                key: "task-rejected \(intake?.rawValue ?? "-") \(rejection.code.rawValue) \(kind)", logger: logger)
         } else {
             logger.warning("task rejected: \(rejection.message)", metadata: metadata)
         }
