@@ -514,15 +514,24 @@ public final class SocketServer: @unchecked Sendable {
             code: .socketPathUnusable, message: "cannot be bound: \(reason)", path: error.path, errno: number)
     }
 
-    /// Whether no other user can replace an entry in `path`'s directory: it belongs to this
-    /// process's user or root, and no group or other may write it, or it is sticky (`/tmp`:
+    /// Whether no other user can replace an entry in `path`'s directory, or the directory
+    /// itself: that directory (its links resolved) and every one above it belong to this
+    /// process's user or root, and no group or other may write them, or they are sticky (`/tmp`:
     /// others may add names, never rename or remove this process's).
     static func onlyTheOwnerReplaces(inDirectoryOf path: String) -> Bool {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        guard let info = try? FileIO.lstat(directory), info.st_mode & S_IFMT == S_IFDIR else { return false }
-        guard info.st_uid == geteuid() || info.st_uid == 0 else { return false }
-        return info.st_mode & 0o022 == 0 || info.st_mode & S_ISVTX != 0
+        guard let resolved = realpath(directory, nil) else { return false }
+        var current = String(cString: resolved)
+        free(resolved)
+        while true {
+            guard let info = try? FileIO.lstat(current), info.st_mode & S_IFMT == S_IFDIR,
+                info.st_uid == geteuid() || info.st_uid == 0,
+                info.st_mode & 0o022 == 0 || info.st_mode & S_ISVTX != 0
+            else { return false }
+            guard current != "/", let last = current.lastIndex(of: "/") else { return true }
+            current = last == current.startIndex ? "/" : String(current[..<last])
+        }
     }
 
     /// A failed `bind(2)` (see ``operatorRepair(_:)``).

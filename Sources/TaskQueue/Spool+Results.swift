@@ -291,7 +291,17 @@ extension Spool {
             } catch where error.errno != nil {
                 // Not in done/'s group (EPERM), the claims directory removed (ENOENT), done/ on
                 // another mount (EXDEV), the claims' file system refusing: in done/ below. (A
-                // result already at the name has no errno: it is the caller's to judge.)
+                // result already at the name has no errno: it is the caller's to judge.) Said
+                // once: in done/ a producer may take a result's temporary name first.
+                if !writtenInDone.exchange(true, ordering: .relaxed) {
+                    logger.notice(
+                        """
+                        a result could not be made beside the claims and given done/'s group (\(error)): results are \
+                        written in done/ itself from now on, where a producer may take their temporary names first; \
+                        let the delegate's user join done/'s group (SupplementaryGroups= in a drop-in)
+                        """,
+                        metadata: ["event": "results-written-in-done", "directory": "\(doneDirectory)"])
+                }
             }
         }
         try Self.writeDurably(

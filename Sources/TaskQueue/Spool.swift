@@ -55,6 +55,9 @@ public final class Spool: Sendable {
     /// delegate's group, or a setgid claims directory's): not in the packaged layout, so the
     /// usual way costs no system call per result.
     let resultGroupToGive = Atomic<Bool>(true)
+    /// Set once a result went to `done/` directly because it could not be made beside the claims
+    /// (said once, at the first).
+    let writtenInDone = Atomic<Bool>(false)
     /// `cur/<delegate>/` and its `.lock`, open and `flock`ed while this delegate runs
     /// (``lockClaims(lock:)``).
     private let claimLock = Mutex<[Int32]>([])

@@ -126,9 +126,18 @@ import Testing
         #expect(refused?.code == .socketPathUnusable)
         #expect(refused?.description.contains("without following a link (no /proc)") == true, "\(String(describing: refused))")
         #expect(SocketServer.onlyTheOwnerReplaces(inDirectoryOf: open) == false)
+        // Nor one whose own directory is private, under one others may write: the private one
+        // could be renamed away and another made in its place.
+        let inner = shared + "/private"
+        #expect(mkdir(inner, 0o700) == 0)
+        #expect(SocketServer.onlyTheOwnerReplaces(inDirectoryOf: inner + "/delegate.sock") == false)
         #expect(chmod(shared, 0o1777) == 0)
         #expect(SocketServer.onlyTheOwnerReplaces(inDirectoryOf: open), "sticky: nobody else renames the delegate's names")
+        #expect(SocketServer.onlyTheOwnerReplaces(inDirectoryOf: inner + "/delegate.sock"))
         #expect(SocketServer.onlyTheOwnerReplaces(inDirectoryOf: path))
+        // A directory reached through a link (/var/run, say) is judged as the one it names.
+        #expect(symlink(inner, dir.file("link")) == 0)
+        #expect(SocketServer.onlyTheOwnerReplaces(inDirectoryOf: dir.file("link") + "/delegate.sock"))
     }
 
     /// What only the operator can repair (a missing directory, a file that is no socket at the

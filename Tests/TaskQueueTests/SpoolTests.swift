@@ -138,7 +138,8 @@ import Testing
     @Test func aResultIsWrittenWithTheClaimsDirectoryGone() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
-        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        let recorder = LogRecorder()
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: recorder.logger())
         try spool.prepare()
         for id in ["plain", "planted"] {
             _ = try SpoolProducer(directory: dir.path).enqueue(id: id, data: Data(#"{"id":"x"}"#.utf8))
@@ -155,6 +156,9 @@ import Testing
         #expect(lstat(dir.file("done/planted.json"), &info) == 0 && info.st_mode & S_IFMT == S_IFREG)
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.file("done/planted.json"))) == Data("q".utf8))
         #expect(names(in: dir.file("done")).sorted() == ["plain.json", "planted.json"], "no temporary left behind")
+        // Said once, with why: the operator learns that results no longer go the safer way.
+        let notices = recorder.records.filter { $0.contains("event=results-written-in-done") }
+        #expect(notices.count == 1 && notices[0].contains("[errno 2: No such file or directory]"), "\(notices)")
     }
 
     /// A result takes done/'s group (setgid), whatever the delegate's own: its producers read it

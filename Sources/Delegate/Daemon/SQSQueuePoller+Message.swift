@@ -181,10 +181,12 @@ extension SQSQueuePoller {
         let replyTo = task.replyTo.flatMap { try? SQSQueueURL($0) }
         if let replyTo, permittedReply(replyTo) == nil {
             // Not run: its result would go, signed with this delegate's identity, to a host that
-            // is none of its queues'.
+            // is none of its queues'. With no result queue either, it is deleted unrun, with
+            // this line its only trace.
             let result = dispatcher.rejected(
                 TaskRejection(code: .invalidTask, message: replyToRefusal(replyTo) + "; the task was not run", task: task),
-                receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue)
+                receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue,
+                kind: configuredResultQueue == nil ? "deleted-unrun" : "")
             await reply(result, to: configuredResultQueue, for: message, logger: logger)
             return
         }
