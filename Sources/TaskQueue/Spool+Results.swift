@@ -286,19 +286,23 @@ extension Spool {
                     data, temporary: .joining(claimDirectory, "/.", id, Self.temporaryStem, ".\(number).tmp"),
                     target: target, mode: Self.resultMode, replace: false,
                     group: resultGroupToGive.load(ordering: .relaxed) ? group : nil,
-                    syncDirectory: syncDirectory, conflict: conflict)
+                    syncDirectory: syncDirectory, setGroup: resultGroupChange, conflict: conflict)
                 return
             } catch where error.errno != nil {
                 // Not in done/'s group (EPERM), the claims directory removed (ENOENT), done/ on
                 // another mount (EXDEV), the claims' file system refusing: in done/ below. (A
                 // result already at the name has no errno: it is the caller's to judge.) Said
-                // once: in done/ a producer may take a result's temporary name first.
-                if !writtenInDone.exchange(true, ordering: .relaxed) {
+                // once, for the causes that last (not a full disk's, which the fallback meets too):
+                // in done/ a producer may take a result's temporary name first.
+                if let number = error.errno, [EPERM, EXDEV].contains(number),
+                    !writtenInDone.exchange(true, ordering: .relaxed)
+                {
                     logger.notice(
                         """
-                        a result could not be made beside the claims and given done/'s group (\(error)): results are \
-                        written in done/ itself from now on, where a producer may take their temporary names first; \
-                        let the delegate's user join done/'s group (SupplementaryGroups= in a drop-in)
+                        a result could not be made beside the claims and given done/'s group (\(error)): it is written \
+                        in done/ itself, as others will be, where a producer may take their temporary names first; \
+                        let the delegate's user join done/'s group (SupplementaryGroups= in a drop-in), or keep \
+                        done/ on the claims' file system
                         """,
                         metadata: ["event": "results-written-in-done", "directory": "\(doneDirectory)"])
                 }

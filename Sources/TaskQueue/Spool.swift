@@ -58,6 +58,8 @@ public final class Spool: Sendable {
     /// Set once a result went to `done/` directly because it could not be made beside the claims
     /// (said once, at the first).
     let writtenInDone = Atomic<Bool>(false)
+    /// `fchown(2)` of a result's group (tests refuse it, as a delegate outside done/'s group is).
+    let resultGroupChange: @Sendable (Int32, gid_t) -> Int32
     /// `cur/<delegate>/` and its `.lock`, open and `flock`ed while this delegate runs
     /// (``lockClaims(lock:)``).
     private let claimLock = Mutex<[Int32]>([])
@@ -85,7 +87,8 @@ public final class Spool: Sendable {
         logLimiter: LogRateLimiter = LogRateLimiter(),
         doneFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory,
         claimsFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory,
-        afterPlantedLook: @escaping @Sendable (String) -> Void = { _ in }
+        afterPlantedLook: @escaping @Sendable (String) -> Void = { _ in },
+        resultGroupChange: @escaping @Sendable (Int32, gid_t) -> Int32 = { fchown($0, uid_t.max, $1) }
     ) throws(TaskQueueError) {
         try SpoolName.checkID(delegateName, what: "delegate name")
         self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
@@ -101,6 +104,7 @@ public final class Spool: Sendable {
         self.doneSync = DirectorySync(path: doneDirectory, fsync: doneFsync)
         self.claimsSync = DirectorySync(path: claimDirectory, fsync: claimsFsync)
         self.afterPlantedLook = afterPlantedLook
+        self.resultGroupChange = resultGroupChange
     }
 
     /// Makes a directory's entries durable (`fsync(2)` of the directory).

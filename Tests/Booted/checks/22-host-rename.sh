@@ -23,4 +23,5 @@ cp "$LOGS/delegate.toml.before-rename" "$config"
 restart_delegate
 wait_until 30 systemctl --quiet is-active secrets-delegate.service || fail "the delegate did not start again as boot-delegate"
 # The claims directory the host-named run made (empty) goes, so that later starts see no other delegate's.
-rmdir "$spool/cur/$old_host" 2>/dev/null || true
+rm -f "$spool/cur/$old_host/.lock"
+rmdir "$spool/cur/$old_host" || fail "cur/$old_host is not empty: $(ls -A "$spool/cur/$old_host" | tr '\n' ' ')"
