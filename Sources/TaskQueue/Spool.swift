@@ -407,8 +407,10 @@ public final class Spool: Sendable {
         case .renamed:
             return ClaimedTask(name: name, path: target)
         case .sourceMissing:
-            // ENOENT also when `cur/<delegate>/` itself is gone (removed while the delegate ran):
-            // then no claim can succeed, which must not pass for races lost.
+            // ENOENT also when `cur/<delegate>/` itself is gone (removed while the delegate ran, or
+            // hidden by a file system mounted over the spool): then no claim can succeed, which
+            // must not pass for races lost. Said as the periodic look says it.
+            try checkClaimsDirectory()
             guard try FileIO.lstat(claimDirectory) != nil else { throw claimsRemoved }
             return nil
         case .targetExists:

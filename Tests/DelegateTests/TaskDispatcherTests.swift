@@ -117,7 +117,7 @@ import Testing
         }
         _ = dispatcher.rejected(
             TaskRejection(code: .invalidTask, message: "deleted unrun", taskID: "sqs-1"), receivedAt: Date(),
-            logger: recorder.logger(), logLimiter: limiter, intake: .queue, kind: "deleted-unrun")
+            logger: recorder.logger(), logLimiter: limiter, intake: .queue, kind: .deletedUnrun)
         // Tasks for other delegates: a socket peer's flood hides no spool task's line.
         let task = try DelegateTask.decode(TaskFixtures.task(operation: "getRandomPassword", params: nil), defaultID: nil)
         let decision = dispatcher.matches(["elsewhere"])

@@ -186,7 +186,7 @@ extension SQSQueuePoller {
             let result = dispatcher.rejected(
                 TaskRejection(code: .invalidTask, message: replyToRefusal(replyTo) + "; the task was not run", task: task),
                 receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue,
-                kind: configuredResultQueue == nil ? "deleted-unrun" : "")
+                kind: configuredResultQueue == nil ? .deletedUnrun : nil)
             await reply(result, to: configuredResultQueue, for: message, logger: logger)
             return
         }
@@ -198,7 +198,7 @@ extension SQSQueuePoller {
                     message: "the task names no replyTo and [sqs] result_queue_url is empty; it was deleted unrun",
                     task: task),
                 receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue,
-                kind: "deleted-unrun")
+                kind: .deletedUnrun)
             await delete(message, logger: logger)
             return
         }

@@ -21,7 +21,7 @@ struct SpoolIntake: Sendable {
     /// Tasks put back into `new/` for a while (``putBackForLater(_:owner:_:logger:)``).
     let deferred = DeferredSpoolTasks()
     /// Set when a claim found `cur/<delegate>/` gone (removed while the delegate ran), or a look
-    /// (``watchClaimsDirectory(every:)``) found it gone or no longer the directory locked at the
+    /// (``watchClaimsDirectory(every:pause:look:)``) found it gone or no longer the directory locked at the
     /// start: no claim can succeed, or be safe, until the delegate starts again
     /// (``SpoolIntakeService`` stops it for that).
     let claimsRemoved = Condition<TaskQueueError?>(nil) { $0 != nil }
@@ -56,15 +56,22 @@ struct SpoolIntake: Sendable {
 
     /// Looks at `cur/<delegate>/` every `interval` (the rescan interval, read at each turn: a
     /// reload changes it), until cancelled or until it is found gone or replaced
-    /// (``Spool/checkClaimsDirectory()``): a file system mounted over the spool after the start,
-    /// or unmounted from under it, changes no claim by itself, and may come before any task does.
-    /// A look that fails otherwise is logged (rate-limited) and made again at the next turn.
-    func watchClaimsDirectory(every interval: () -> Duration) async {
+    /// (``Spool/checkClaimsDirectory(statHeld:)``): a file system mounted over the spool after the
+    /// start, or unmounted from under it, changes no claim by itself, and may come before any task
+    /// does. A look that fails otherwise is logged (rate-limited) and made again at the next turn.
+    ///
+    /// - Parameters:
+    ///   - pause: the wait between looks; tests pass their own.
+    ///   - look: the look (``Spool/checkClaimsDirectory(statHeld:)`` when nil); tests make it fail.
+    func watchClaimsDirectory(
+        every interval: () -> Duration, pause: (Duration) async -> Void = { try? await Task.sleep(for: $0) },
+        look: (() throws(TaskQueueError) -> Void)? = nil
+    ) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: interval())
+            await pause(interval())
             guard !Task.isCancelled else { return }
-            do {
-                try spool.checkClaimsDirectory()
+            do throws(TaskQueueError) {
+                if let look { try look() } else { try spool.checkClaimsDirectory() }
             } catch where error.code == .claimsRemoved {
                 claimsRemoved.update { $0 = $0 ?? error }
                 return

@@ -283,6 +283,12 @@ public final class TaskDispatcher: Sendable {
         return TaskResult.rejected(rejection, delegate: delegateName, receivedAt: receivedAt, finishedAt: clock.now())
     }
 
+    /// A rejection's journal line limited apart from the others of its intake and code.
+    enum RejectionKind: String {
+        /// An SQS task deleted unrun with nowhere to answer: its line is its only trace.
+        case deletedUnrun = "deleted-unrun"
+    }
+
     /// The `rejected` result for a task that failed validation, counted and logged.
     /// - Parameters:
     ///   - logLimiter: rate-limits the warning, for intakes where a producer can send invalid
@@ -294,7 +300,7 @@ public final class TaskDispatcher: Sendable {
     ///     SQS task deleted with nowhere to answer), which others of its code must not hide.
     func rejected(
         _ rejection: TaskRejection, receivedAt: Date, logger: Logger, logLimiter: LogRateLimiter? = nil,
-        intake: TaskPrincipal.Intake? = nil, kind: String = ""
+        intake: TaskPrincipal.Intake? = nil, kind: RejectionKind? = nil
     ) -> TaskResult {
         let result = counted(rejection, receivedAt: receivedAt)
         var metadata: Logger.Metadata = ["event": "task-rejected", "error_code": "\(rejection.code.rawValue)"]
@@ -307,7 +313,7 @@ public final class TaskDispatcher: Sendable {
         if let logLimiter {
             logLimiter.warning(
                 "task rejected: \(rejection.message)", metadata: metadata,
-                key: "task-rejected \(intake?.rawValue ?? "-") \(rejection.code.rawValue) \(kind)", logger: logger)
+                key: "task-rejected \(intake?.rawValue ?? "-") \(rejection.code.rawValue)\(kind.map { " " + $0.rawValue } ?? "")", logger: logger)
         } else {
             logger.warning("task rejected: \(rejection.message)", metadata: metadata)
         }
