@@ -13,12 +13,11 @@ extension SocketServer {
         case ENOENT: reason = "its directory does not exist"
         case ENOTDIR: reason = "a part of the path is not a directory"
         case EROFS:
-            reason = "its directory is on a file system the delegate sees read-only (under the packaged unit, "
-                + "ProtectSystem=strict: a path outside /run/secrets-delegate needs `ReadWritePaths=` in a drop-in, "
-                + "`systemctl edit secrets-delegate`)"
+            reason = "its directory is on a file system the delegate sees read-only ("
+                + SandboxHint.readOnly(outside: "/run/secrets-delegate") + ")"
         case EACCES, EPERM:
             reason = "the delegate (uid \(geteuid())) may not reach its directory or create a file in it "
-                + "(under the packaged unit, ProtectHome= hides /home and /root)"
+                + "(\(SandboxHint.hiddenHomes))"
         default: return error
         }
         return TaskQueueError(

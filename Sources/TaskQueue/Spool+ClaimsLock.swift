@@ -48,12 +48,14 @@ extension Spool {
     /// descriptor stale (`ESTALE`): replaced too, since another may stand at the path.
     ///
     /// - Parameter statHeld: `fstat(2)` of the locked directory; tests make it fail.
+    /// - Returns: whether it looked (false before the lock).
     /// - Throws: ``TaskQueueError/Code/claimsRemoved`` when it is not (a start takes the spool
     ///   as it then is); a system error when it cannot be looked at.
+    @discardableResult
     public func checkClaimsDirectory(
         statHeld: (Int32, UnsafeMutablePointer<stat>) -> Int32 = { fstat($0, $1) }
-    ) throws(TaskQueueError) {
-        guard let locked = claimLock.withLock({ $0.first }) else { return }
+    ) throws(TaskQueueError) -> Bool {
+        guard let locked = claimLock.withLock({ $0.first }) else { return false }
         var held = Glibc.stat()
         if FileIO.retrying({ statHeld(locked, &held) }) != 0 {
             let number = Glibc.errno
@@ -69,7 +71,7 @@ extension Spool {
         guard let now else {
             // A file system mounted over the spool (or its cur/) may hold no cur/<delegate>/ at
             // all: that is no removal.
-            let parents = [directory, String(claimDirectory.dropLast(delegateName.utf8.count + 1))]
+            let parents = [directory, directory + "/cur"]
             let elsewhere = parents.contains { path in
                 guard let info = try? FileIO.lstat(path) else { return false }
                 return info.st_dev != held.st_dev
@@ -78,6 +80,7 @@ extension Spool {
             throw claimsRemoved
         }
         guard now.st_dev == held.st_dev, now.st_ino == held.st_ino else { throw claimsReplaced }
+        return true
     }
 
     /// Another directory (or none, on another file system) is at `cur/<delegate>/`'s path than

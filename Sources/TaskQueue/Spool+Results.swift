@@ -295,7 +295,7 @@ extension Spool {
                 // once, for the causes that last (not a full disk's, which the fallback meets too):
                 // in done/ a producer may take a result's temporary name first.
                 if let number = error.errno, [EPERM, EXDEV].contains(number),
-                    !writtenInDone.exchange(true, ordering: .relaxed)
+                    !resultsInDoneSaid.exchange(true, ordering: .relaxed)
                 {
                     logger.notice(
                         """

@@ -55,9 +55,9 @@ public final class Spool: Sendable {
     /// delegate's group, or a setgid claims directory's): not in the packaged layout, so the
     /// usual way costs no system call per result.
     let resultGroupToGive = Atomic<Bool>(true)
-    /// Set once a result went to `done/` directly because it could not be made beside the claims
-    /// (said once, at the first).
-    let writtenInDone = Atomic<Bool>(false)
+    /// Set once it was said that results go to `done/` directly, for a lasting cause (not in
+    /// `done/`'s group, `done/` on another file system): said at the first only.
+    let resultsInDoneSaid = Atomic<Bool>(false)
     /// `fchown(2)` of a result's group (tests refuse it, as a delegate outside done/'s group is).
     let resultGroupChange: @Sendable (Int32, gid_t) -> Int32
     /// `cur/<delegate>/` and its `.lock`, open and `flock`ed while this delegate runs
@@ -291,9 +291,9 @@ public final class Spool: Sendable {
         case .sourceMissing:
             // ENOENT also when `cur/<delegate>/` itself is gone (removed while the delegate ran, or
             // hidden by a file system mounted over the spool): then no claim can succeed, which
-            // must not pass for races lost. Said as the periodic look says it.
-            try checkClaimsDirectory()
-            guard try FileIO.lstat(claimDirectory) != nil else { throw claimsRemoved }
+            // must not pass for races lost. Said as the periodic look says it (which, before the
+            // claims are locked, looks at nothing: then whether it is there at all).
+            if try !checkClaimsDirectory(), try FileIO.lstat(claimDirectory) == nil { throw claimsRemoved }
             return nil
         case .targetExists:
             throw TaskQueueError(code: .claimConflict, message: "a task of this name is already claimed", path: target)

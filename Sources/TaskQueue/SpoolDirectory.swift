@@ -25,8 +25,8 @@ struct SpoolDirectory {
             throw TaskQueueError(
                 code: .badLayout,
                 message: "cannot be reached: the delegate (uid \(geteuid()), gid \(getegid())) may not search a directory "
-                    + "above it. Under the packaged unit (ProtectHome=yes) /home, /root and /run/user are hidden from "
-                    + "it: keep the spool elsewhere (/var/lib/secrets-delegate, or a path given in ReadWritePaths=)",
+                    + "above it (\(SandboxHint.hiddenHomes)): keep the spool elsewhere (/var/lib/secrets-delegate, "
+                    + "or a path given in ReadWritePaths=)",
                 path: path, errno: error.errno)
         }
         if let info = found { return try check(info) }
@@ -120,9 +120,8 @@ struct SpoolDirectory {
     private static func readOnly(_ path: String) -> TaskQueueError {
         TaskQueueError(
             code: .badLayout,
-            message: "is on a file system the delegate sees read-only; under the packaged unit (ProtectSystem=strict) a "
-                + "spool outside /var/lib/secrets-delegate needs `ReadWritePaths=` in a drop-in "
-                + "(`systemctl edit secrets-delegate`)",
+            message: "is on a file system the delegate sees read-only; "
+                + SandboxHint.readOnly(outside: "/var/lib/secrets-delegate"),
             path: path, errno: EROFS)
     }
 

@@ -222,7 +222,11 @@ extension DelegateConfiguration {
                 throw ConfigurationError(
                     key: "[delegate] connectors_dir", reason: "\(directory) cannot be examined: \(RegularFile.describe(number))")
             }
-            guard ConfigurationFile.isDanglingLink(directory) else { return }
+            guard ConfigurationFile.isDanglingLink(directory) else {
+                // The default one (beside the file) is optional; one the file names is expected.
+                if !delegate.connectorsDir.isEmpty { missingConnectorsDirectory = directory }
+                return
+            }
             throw ConfigurationError(key: "[delegate] connectors_dir", reason: "\(directory) is a symbolic link to nothing")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {

@@ -21,6 +21,9 @@ public struct DelegateConfiguration: Sendable, Equatable {
     public var connectors: [String: NamedConnector] = [:]
     /// `[[credential]]` entries: what the credentials socket serves to which unit (section 11).
     public var credentialMappings: [CredentialMapping] = []
+    /// The `[delegate] connectors_dir` the configuration names, when the load found it missing
+    /// (no drop-ins were loaded: a mount not up yet?); the start and each reload say so.
+    public internal(set) var missingConnectorsDirectory: String?
 
     /// The defaults of the spec, with the host name as the delegate's name.
     public init(hostName: String) {

@@ -1,7 +1,6 @@
 import AWSCore
 import AWSCredentials
 import FoundationEssentials
-import Glibc
 import HTTP
 import JSON
 import Logging
@@ -306,10 +305,7 @@ public final class DelegateDaemon: Sendable {
     /// operator named it, so its absence (a mount not up yet) is said, at the start and at each
     /// reload, rather than every task naming one of its connectors answered `InvalidTask`.
     static func warnOfMissingConnectorsDirectory(_ configuration: DelegateConfiguration, logger: Logger) {
-        let directory = configuration.delegate.connectorsDir
-        guard !directory.isEmpty else { return }
-        var info = stat()
-        guard lstat(directory, &info) != 0, errno == ENOENT else { return }
+        guard let directory = configuration.missingConnectorsDirectory else { return }
         logger.warning(
             """
             [delegate] connectors_dir \(directory) does not exist: no drop-in connectors are loaded, and tasks naming \

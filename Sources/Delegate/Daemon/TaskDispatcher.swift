@@ -311,9 +311,9 @@ public final class TaskDispatcher: Sendable {
         }
         if let operation = rejection.operation { metadata["operation"] = "\(operation)" }
         if let logLimiter {
-            logLimiter.warning(
-                "task rejected: \(rejection.message)", metadata: metadata,
-                key: "task-rejected \(intake?.rawValue ?? "-") \(rejection.code.rawValue)\(kind.map { " " + $0.rawValue } ?? "")", logger: logger)
+            let kindSuffix = kind.map { " " + $0.rawValue } ?? ""
+            let key = "task-rejected \(intake?.rawValue ?? "-") \(rejection.code.rawValue)\(kindSuffix)"
+            logLimiter.warning("task rejected: \(rejection.message)", metadata: metadata, key: key, logger: logger)
         } else {
             logger.warning("task rejected: \(rejection.message)", metadata: metadata)
         }
