@@ -3,6 +3,7 @@ import Foundation
 import HTTP
 import Logging
 import SQS
+import TaskQueue
 import Synchronization
 import TestSupport
 import Testing
@@ -15,7 +16,7 @@ import Testing
     /// A poller for `name` on `server`, its intake, and the HTTP client to shut down.
     static func poller(
         _ name: String, on server: LoopbackHTTPServer, sleeper: RecordingSleeper, visibilitySeconds: Int = 5,
-        waitSeconds: Int = 1
+        waitSeconds: Int = 1, logger: Logger? = nil
     ) throws -> (SQSQueuePoller, SQSIntake, () -> Void) {
         let url = "\(server.baseURL)/123456789012/\(name)"
         let section = DelegateConfiguration.SQSSection(
@@ -23,7 +24,8 @@ import Testing
             visibilitySeconds: visibilitySeconds)
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let (intake, http) = try SQSScriptedEndpoint.makeIntake(section: section, sleeper: sleeper, logger: quiet)
-        return (SQSQueuePoller(queue: try SQSQueueURL(url), intake: intake, logger: quiet), intake, { http.shutdown() })
+        let poller = SQSQueuePoller(queue: try SQSQueueURL(url), intake: intake, logger: logger ?? quiet)
+        return (poller, intake, { http.shutdown() })
     }
 
     /// A stop ends a receive backoff at once instead of waiting it out (up to 30 s).
@@ -218,6 +220,42 @@ import Testing
         let bodies = deleted.withLock { $0 }
         #expect(bodies.count == 1)
         #expect(bodies.first?.contains("handle-it-came-back-with") == true, "\(bodies)")
+    }
+
+    /// A task deleted unrun (no `replyTo`, no `result_queue_url`: nowhere to answer) has its
+    /// journal line, its only trace, even after a flood of the queue's invalid messages used up
+    /// the rate limit of the queue's `InvalidTask` lines.
+    @Test func aTaskDeletedUnrunIsLoggedAfterAFloodOfInvalidMessages() async throws {
+        let deleted = Mutex<[String]>([])
+        let server = try LoopbackHTTPServer { request in
+            if request.headers["X-Amz-Target"]?.hasPrefix("AmazonSQS.DeleteMessage") == true {
+                deleted.withLock { $0.append(request.bodyText) }
+            }
+            return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+        }
+        defer { server.stop() }
+        let recorder = LogRecorder()
+        let (poller, _, shutdown) = try Self.poller(
+            "no-results", on: server, sleeper: RecordingSleeper(), logger: recorder.logger())
+        defer { shutdown() }
+        for index in 0..<(LogRateLimiter().burst + 3) {
+            await poller.handle(SQSMessage(messageId: "m-bad-\(index)", receiptHandle: "rh-bad-\(index)", body: "not a task"), lease: 5)
+        }
+        // For this delegate (its host name is one of its tags), with no replyTo.
+        let data = TaskFixtures.task(operation: "getRandomPassword", params: nil) { fields in
+            fields["id"] = "unrun-1"
+            var connector = TaskFixtures.connector
+            connector["delegateSelectors"] = ["sqs-scripted"]
+            fields["connector"] = .object(connector)
+        }
+        let task = String(decoding: data, as: UTF8.self)
+        await poller.handle(SQSMessage(messageId: "m-unrun", receiptHandle: "rh-unrun", body: task), lease: 5)
+
+        let lines = recorder.records
+        #expect(
+            lines.contains { $0.contains("it was deleted unrun") && $0.contains("task_id=unrun-1") },
+            "\(lines.joined(separator: "\n"))")
+        #expect(deleted.withLock { $0 }.contains { $0.contains("rh-unrun") }, "the task's message is deleted")
     }
 
     /// A lease extension that hangs is given up after a third of the lease and tried again soon,
