@@ -257,130 +257,33 @@ struct SpoolIntake: Sendable {
         let resultID = Self.resultID(for: claimed.defaultID)
         let result: TaskResult
         var connectorKind: String?
-        // With the file's owner once it is read: every line about the task says whose it is.
         let read = await untilRead("claimed task", claimed, finalWhen: Self.isPropertyOfTheEntry) {
             () throws(TaskQueueError) in try spool.read(claimed, peeked: peeked)
         }
         guard let read else { return }
+        // With the file's owner once it is known: every line about the task says whose it is.
         switch read {
         case .failure(let error):  // the entry's own (passing failures were tried again)
             if let owner = spool.owner(of: claimed) { logger[metadataKey: "peer_uid"] = "\(owner)" }
-            result = dispatcher.rejected(
-                TaskRejection(
-                    code: .invalidTask,
-                    message: "the task file cannot be read by the delegate (\(Self.reason(error))); "
-                        + "it was removed",
-                    taskID: resultID),
-                receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
+            result = rejected(
+                "the task file cannot be read by the delegate (\(Self.reason(error))); it was removed", resultID: resultID,
+                receivedAt: receivedAt, logger: logger)
         case .success(nil):
             return
         case .success(let file?):
             logger[metadataKey: "peer_uid"] = "\(file.ownerUID)"
-            switch file.contents {
-            case .oversize(let bytes):
-                result = dispatcher.rejected(
-                    TaskRejection(
-                        code: .invalidTask,
-                        message: "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed",
-                        taskID: resultID),
-                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
-            case .notRegularFile:
-                result = dispatcher.rejected(
-                    TaskRejection(code: .invalidTask, message: "the task file is not a regular file", taskID: resultID),
-                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
-            case .writableByOthers(let mode):
-                // Its owner is the task's principal, so only its owner may have written it.
-                result = dispatcher.rejected(
-                    TaskRejection(
-                        code: .invalidTask,
-                        message: "the task file has mode 0\(String(mode, radix: 8)): others than its owner may write it, "
-                            + "so it cannot run as its owner's; write task files 0640 (umask 027), readable by the spool's group",
-                        taskID: resultID),
-                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
-            case .data(let data):
-                let connectors = dispatcher.connectors
-                let document = Self.document(of: data, peeked: peekedDocument)
-                let admit = {
-                    Result(catching: { () throws(TaskRejection) in
-                        try connectors.admit(
-                            document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: file.ownerUID))
-                    })
-                }
-                let generation = connectors.generation
-                var admitted = admit()
-                if claimed.recovered, case .success(let task) = admitted {
-                    // One recovered whose result is in done/ already (its run died before removing
-                    // it) is done: discarded as DuplicateTask, not handed to others to run again.
-                    if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt, logger: logger) { return }
-                    // The look at done/ waits while done/ cannot be looked at: a reload meanwhile
-                    // judges the task again (one that takes access away does so at once).
-                    if connectors.generation != generation { admitted = admit() }
-                }
-                switch admitted {
-                case .failure(let rejection):
-                    if rejection.retryable, putBackForLater(claimed, owner: file.ownerUID, rejection, logger: logger) {
-                        return
-                    }
-                    result = dispatcher.rejected(
-                        rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
-                case .success(var task):
-                    connectorKind = task.connectorKind
-                    // Claimed by an earlier run that gave no result: it may have made its calls.
-                    if claimed.recovered { task.earlierRunSince = spool.claimedAt(claimed).map { .host($0) } }
-                    // What runs is what was claimed, which may not be what the peek matched (the
-                    // file was replaced in between, or could not be judged then; one recovered at
-                    // start may have been claimed by a run that stopped before it judged it, and
-                    // the tags may have changed since): a task for other delegates goes back to
-                    // new/ for them. (The peeked bytes themselves were matched, or would not
-                    // decode: not matched again.)
-                    let matchedAtPeek = peekedDocument?.data == data
-                    if !matchedAtPeek,
-                        case let decision = dispatcher.matches(task.connector.delegateSelectors), !decision.isAccepted
-                    {
-                        guard let refused = leaveForOthers(claimed, task, decision, receivedAt: receivedAt, logger: logger)
-                        else { return }
-                        result = refused
-                        break
-                    }
-                    if !claimed.recovered,
-                        await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt, logger: logger)
-                    {
-                        return
-                    }
-                    // A deletion is the one write without an idempotency token: a run again after
-                    // a power loss confirms its own earlier deletion only if it knows of the
-                    // earlier run, so its claim must be on disk before it is sent.
-                    // (Before the look at the stop: the fsync may take a while.)
-                    if !claimed.recovered, task.operation.name == .deleteSecret {
-                        do {
-                            try await spool.makeClaimDurable()
-                        } catch {
-                            logLimiter.log(
-                                .warning,
-                                "the claim of spool task \(claimed.name) could not be made durable; it runs, and if the host "
-                                    + "loses power before its result it may be claimed again as new, its own deletion then "
-                                    + "refused as someone else's: \(error)",
-                                key: "spool-claim-sync-failed", logger: logger)
-                        }
-                    }
-                    // A stop that began since the claim (as the file was read) starts nothing:
-                    // not counted in flight, the drain would not wait for it.
-                    guard !dispatcher.isStopping else {
-                        logger.notice(
-                            "stopping: spool task \(claimed.name), claimed before the stop, stays claimed for the next start",
-                            metadata: ["task_id": "\(task.id)"])
-                        return
-                    }
-                    logger.info(
-                        "task claimed",
-                        metadata: [
-                            "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
-                            "connector_kind": "\(task.connectorKind)",
-                            "operation": "\(task.operation.name.rawValue)",
-                        ])
-                    result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger)
-                }
+            guard case .data(let data) = file.contents else {
+                let refusal = Self.refusal(of: file.contents) ?? "the task file holds no task"
+                result = rejected(refusal, resultID: resultID, receivedAt: receivedAt, logger: logger)
+                break
             }
+            let document = Self.document(of: data, peeked: peekedDocument)
+            guard
+                let ran = await judgeAndRun(
+                    claimed, document: document, owner: file.ownerUID, matchedAtPeek: peekedDocument?.data == data,
+                    receivedAt: receivedAt, logger: logger)
+            else { return }
+            (result, connectorKind) = ran
         }
         if Task.isCancelled, result.error?.isFinal == false {
             // Cut off by a stop after the grace period: it stays claimed and runs again at the
@@ -394,66 +297,12 @@ struct SpoolIntake: Sendable {
             Data(line), resultID: finalID, for: claimed, describing: result, connectorKind: connectorKind, logger: logger)
     }
 
-    /// A task refused only because the user database could not answer for its owner (a directory
-    /// service down, descriptors exhausted): put back into `new/` (true) and looked at again at a
-    /// rescan ``DeferredSpoolTasks/pause`` later at the soonest, with its owner's other tasks,
-    /// since its producer asked once and the answer would only tell it to ask again. False if it
-    /// cannot go back (a new file of its name is there; on a file system without
-    /// `RENAME_NOREPLACE`, NFS, the link that stands in for it is refused): then it is answered.
-    private func putBackForLater(
-        _ claimed: ClaimedTask, owner: UInt32, _ rejection: TaskRejection, logger: Logger
-    ) -> Bool {
-        // Before the rename: the event it makes must find the name waiting.
-        deferred.defer(claimed.name, owner: owner, now: dispatcher.now)
-        do {
-            if try spool.unclaim(claimed) {
-                logLimiter.log(
-                    .warning, "spool task \(claimed.name) stays in new/ to be tried again later: \(rejection.message)",
-                    key: "spool-user-database", logger: logger)
-                return true
-            }
-            logLimiter.log(
-                .warning, "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: "
-                    + "a new file of its name is there", key: "spool-put-back-failed", logger: logger)
-        } catch {
-            logLimiter.log(
-                .warning, "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: \(error)",
-                key: "spool-put-back-failed", logger: logger)
-        }
-        deferred.forget(claimed.name)
-        return false
-    }
-
-    /// A claimed task this delegate is not selected for: put back into `new/` (nil: no result);
-    /// if it cannot go back (a new file of its name is there), its `NotSelected` rejection.
-    private func leaveForOthers(
-        _ claimed: ClaimedTask, _ task: DelegateTask, _ decision: SelectionDecision, receivedAt: Date, logger: Logger
-    ) -> TaskResult? {
-        do {
-            if try spool.unclaim(claimed) {
-                logger.debug("spool task left for another delegate", metadata: ["task_id": "\(task.id)"])
-                return nil
-            }
-        } catch {
-            logger.warning("spool task \(claimed.name) is for other delegates and cannot go back to new/: \(error)")
-        }
-        return dispatcher.notSelected(
-            task, decision: decision, receivedAt: receivedAt, logLimiter: logLimiter, intake: .spool, logger: logger)
-    }
-
-    /// The parse of `data`: the peeked one if it was made of these very bytes (the claim moved the
-    /// file that was peeked at), else a parse of its own (the file was replaced in between).
-    static func document(of data: Data, peeked: TaskDocument?) -> TaskDocument {
-        if let peeked, peeked.data == data { return peeked }
-        return TaskDocument(data)
-    }
-
     /// `attempt` (a read of a claimed task's files) until it succeeds or fails for a reason that
     /// is the entry's own (`finalWhen`): a passing failure (EIO, EMFILE) is logged once and tried
     /// again after a pause that holds no slot (1 s, doubling to 30 s), since the claimed task
     /// would otherwise wait for the next start. Nil when the delegate stops first: the task stays
     /// claimed for the next start.
-    private func untilRead<Value>(
+    func untilRead<Value>(
         _ what: String, _ claimed: ClaimedTask, finalWhen isFinal: (TaskQueueError) -> Bool = { _ in false },
         _ attempt: () throws(TaskQueueError) -> Value
     ) async -> Result<Value, TaskQueueError>? {
@@ -603,52 +452,10 @@ struct SpoolIntake: Sendable {
         }
     }
 
-    /// True (and the task file deleted, the refusal logged) when `done/` still holds an
-    /// uncollected result named by this task's id: the task is not run, and no result is written
-    /// for it, since it could only replace the first. A task recovered after a crash may have
-    /// that result as its own, renamed into `done/` before its name was made durable: `done/` is
-    /// synced before the task file goes (kept when that fails, for the next start).
-    private func resultIsWaiting(
-        for task: DelegateTask, claimed: ClaimedTask, receivedAt: Date, logger: Logger
-    ) async -> Bool {
-        let id = Self.resultID(for: task.id)
-        if claimed.recovered {
-            // Never rerun a task whose result may be waiting (its own, from before the restart):
-            // one that cannot be looked at now is looked at again, as its kept result is; a stop
-            // meanwhile leaves it claimed for the next start.
-            guard case .success(let found)? = await untilRead("the result in done/ of", claimed, { () throws(TaskQueueError) in
-                try spool.hasResult(id: id)
-            }) else { return true }
-            guard found else { return false }
-        } else {
-            do {
-                guard try spool.hasResult(id: id) else { return false }
-            } catch {
-                // Rate-limited: with done/ unusable, every task a producer drops comes here. (Its
-                // result, if one waits, is the first's: this one's, written later, is refused.)
-                logLimiter.log(
-                    .error, "the result file for \(claimed.name) cannot be checked: \(error)", key: "spool-result-uncheckable",
-                    logger: logger)
-                return false
-            }
-        }
-        guard await resultInDoneIsDurable(for: claimed) else { return true }
-        discard(claimed)
-        _ = dispatcher.rejected(
-            TaskRejection(
-                code: .duplicateTask,
-                message: "an uncollected result for this task id is already in done/ (from an earlier task with "
-                    + "the same id, or this task's own result from before a restart); it is kept, this task was "
-                    + "not run and its file was deleted, and no result is written for it (it would replace the first)",
-                task: task, taskID: id),
-            receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
-        return true
-    }
-
     /// Before a task whose id's result is in `done/` is deleted: for a task recovered at a start
     /// that result may be its own, its name not yet durable, so `done/` is synced first. False
     /// (logged) when that fails: the task file is kept for the next start.
-    private func resultInDoneIsDurable(for claimed: ClaimedTask) async -> Bool {
+    func resultInDoneIsDurable(for claimed: ClaimedTask) async -> Bool {
         guard claimed.recovered else { return true }
         do {
             try await spool.syncResults()
@@ -660,7 +467,7 @@ struct SpoolIntake: Sendable {
         }
     }
 
-    private func discard(_ claimed: ClaimedTask) {
+    func discard(_ claimed: ClaimedTask) {
         do {
             try spool.discard(claimed)
         } catch {

@@ -1,0 +1,216 @@
+import AWSCore
+import FoundationEssentials
+import Logging
+import TaskQueue
+
+/// How a claimed spool task is judged before it runs: a file that cannot be a task, the
+/// connectors' admission, the selectors again (what runs is what was claimed), a result already
+/// waiting in `done/`, and the stop.
+extension SpoolIntake {
+    /// Admits the task `document` holds (claimed as `claimed`, its file owned by `owner`) and runs
+    /// it: its result and its connector's kind, or nil when there is nothing to write (put back
+    /// for later or for other delegates, a result already waiting, the stop). `matchedAtPeek`:
+    /// these very bytes were matched against the tags before the claim.
+    func judgeAndRun(
+        _ claimed: ClaimedTask, document: TaskDocument, owner: UInt32, matchedAtPeek: Bool, receivedAt: Date,
+        logger: Logger
+    ) async -> (result: TaskResult, connectorKind: String?)? {
+        let connectors = dispatcher.connectors
+        let admit = {
+            Result(catching: { () throws(TaskRejection) in
+                try connectors.admit(document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: owner))
+            })
+        }
+        let generation = connectors.generation
+        var admitted = admit()
+        if claimed.recovered, case .success(let task) = admitted {
+            // One recovered whose result is in done/ already (its run died before removing
+            // it) is done: discarded as DuplicateTask, not handed to others to run again.
+            if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt, logger: logger) { return nil }
+            // The look at done/ waits while done/ cannot be looked at: a reload meanwhile
+            // judges the task again (one that takes access away does so at once).
+            if connectors.generation != generation { admitted = admit() }
+        }
+        switch admitted {
+        case .failure(let rejection):
+            if rejection.retryable, putBackForLater(claimed, owner: owner, rejection, logger: logger) { return nil }
+            let result = dispatcher.rejected(
+                rejection, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
+            return (result, nil)
+        case .success(var task):
+            // Claimed by an earlier run that gave no result: it may have made its calls.
+            if claimed.recovered { task.earlierRunSince = spool.claimedAt(claimed).map { .host($0) } }
+            // What runs is what was claimed, which may not be what the peek matched (the
+            // file was replaced in between, or could not be judged then; one recovered at
+            // start may have been claimed by a run that stopped before it judged it, and
+            // the tags may have changed since): a task for other delegates goes back to
+            // new/ for them. (The peeked bytes themselves were matched, or would not
+            // decode: not matched again.)
+            if !matchedAtPeek,
+                case let decision = dispatcher.matches(task.connector.delegateSelectors), !decision.isAccepted
+            {
+                guard let refused = leaveForOthers(claimed, task, decision, receivedAt: receivedAt, logger: logger)
+                else { return nil }
+                return (refused, task.connectorKind)
+            }
+            if !claimed.recovered,
+                await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt, logger: logger)
+            {
+                return nil
+            }
+            // A deletion is the one write without an idempotency token: a run again after
+            // a power loss confirms its own earlier deletion only if it knows of the
+            // earlier run, so its claim must be on disk before it is sent.
+            // (Before the look at the stop: the fsync may take a while.)
+            if !claimed.recovered, task.operation.name == .deleteSecret {
+                do {
+                    try await spool.makeClaimDurable()
+                } catch {
+                    logLimiter.log(
+                        .warning,
+                        "the claim of spool task \(claimed.name) could not be made durable; it runs, and if the host "
+                            + "loses power before its result it may be claimed again as new, its own deletion then "
+                            + "refused as someone else's: \(error)",
+                        key: "spool-claim-sync-failed", logger: logger)
+                }
+            }
+            // A stop that began since the claim (as the file was read) starts nothing:
+            // not counted in flight, the drain would not wait for it.
+            guard !dispatcher.isStopping else {
+                logger.notice(
+                    "stopping: spool task \(claimed.name), claimed before the stop, stays claimed for the next start",
+                    metadata: ["task_id": "\(task.id)"])
+                return nil
+            }
+            logger.info(
+                "task claimed",
+                metadata: [
+                    "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
+                    "connector_kind": "\(task.connectorKind)",
+                    "operation": "\(task.operation.name.rawValue)",
+                ])
+            return (await dispatcher.run(task, receivedAt: receivedAt, logger: logger), task.connectorKind)
+        }
+    }
+
+    /// Why a claimed file cannot run as a task; nil for one that holds task data.
+    static func refusal(of contents: SpoolTaskFile.Contents) -> String? {
+        switch contents {
+        case .data:
+            return nil
+        case .oversize(let bytes):
+            return "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed"
+        case .notRegularFile:
+            return "the task file is not a regular file"
+        case .writableByOthers(let mode):
+            // Its owner is the task's principal, so only its owner may have written it.
+            return "the task file has mode 0\(String(mode, radix: 8)): others than its owner may write it, "
+                + "so it cannot run as its owner's; write task files 0640 (umask 027), readable by the spool's group"
+        }
+    }
+
+    /// The `InvalidTask` rejection of a claimed file, counted and logged, under the result id its
+    /// name gives.
+    func rejected(_ message: String, resultID: String, receivedAt: Date, logger: Logger) -> TaskResult {
+        dispatcher.rejected(
+            TaskRejection(code: .invalidTask, message: message, taskID: resultID), receivedAt: receivedAt,
+            logger: logger, logLimiter: logLimiter, intake: .spool)
+    }
+
+    /// A task refused only because the user database could not answer for its owner (a directory
+    /// service down, descriptors exhausted): put back into `new/` (true) and looked at again at a
+    /// rescan ``DeferredSpoolTasks/pause`` later at the soonest, with its owner's other tasks,
+    /// since its producer asked once and the answer would only tell it to ask again. False if it
+    /// cannot go back (a new file of its name is there; on a file system without
+    /// `RENAME_NOREPLACE`, NFS, the link that stands in for it is refused): then it is answered.
+    private func putBackForLater(
+        _ claimed: ClaimedTask, owner: UInt32, _ rejection: TaskRejection, logger: Logger
+    ) -> Bool {
+        // Before the rename: the event it makes must find the name waiting.
+        deferred.defer(claimed.name, owner: owner, now: dispatcher.now)
+        do {
+            if try spool.unclaim(claimed) {
+                logLimiter.log(
+                    .warning, "spool task \(claimed.name) stays in new/ to be tried again later: \(rejection.message)",
+                    key: "spool-user-database", logger: logger)
+                return true
+            }
+            logLimiter.log(
+                .warning, "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: "
+                    + "a new file of its name is there", key: "spool-put-back-failed", logger: logger)
+        } catch {
+            logLimiter.log(
+                .warning, "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: \(error)",
+                key: "spool-put-back-failed", logger: logger)
+        }
+        deferred.forget(claimed.name)
+        return false
+    }
+
+    /// A claimed task this delegate is not selected for: put back into `new/` (nil: no result);
+    /// if it cannot go back (a new file of its name is there), its `NotSelected` rejection.
+    private func leaveForOthers(
+        _ claimed: ClaimedTask, _ task: DelegateTask, _ decision: SelectionDecision, receivedAt: Date, logger: Logger
+    ) -> TaskResult? {
+        do {
+            if try spool.unclaim(claimed) {
+                logger.debug("spool task left for another delegate", metadata: ["task_id": "\(task.id)"])
+                return nil
+            }
+        } catch {
+            logger.warning("spool task \(claimed.name) is for other delegates and cannot go back to new/: \(error)")
+        }
+        return dispatcher.notSelected(
+            task, decision: decision, receivedAt: receivedAt, logLimiter: logLimiter, intake: .spool, logger: logger)
+    }
+
+    /// The parse of `data`: the peeked one if it was made of these very bytes (the claim moved the
+    /// file that was peeked at), else a parse of its own (the file was replaced in between).
+    static func document(of data: Data, peeked: TaskDocument?) -> TaskDocument {
+        if let peeked, peeked.data == data { return peeked }
+        return TaskDocument(data)
+    }
+
+
+    /// True (and the task file deleted, the refusal logged) when `done/` still holds an
+    /// uncollected result named by this task's id: the task is not run, and no result is written
+    /// for it, since it could only replace the first. A task recovered after a crash may have
+    /// that result as its own, renamed into `done/` before its name was made durable: `done/` is
+    /// synced before the task file goes (kept when that fails, for the next start).
+    private func resultIsWaiting(
+        for task: DelegateTask, claimed: ClaimedTask, receivedAt: Date, logger: Logger
+    ) async -> Bool {
+        let id = Self.resultID(for: task.id)
+        if claimed.recovered {
+            // Never rerun a task whose result may be waiting (its own, from before the restart):
+            // one that cannot be looked at now is looked at again, as its kept result is; a stop
+            // meanwhile leaves it claimed for the next start.
+            guard case .success(let found)? = await untilRead("the result in done/ of", claimed, { () throws(TaskQueueError) in
+                try spool.hasResult(id: id)
+            }) else { return true }
+            guard found else { return false }
+        } else {
+            do {
+                guard try spool.hasResult(id: id) else { return false }
+            } catch {
+                // Rate-limited: with done/ unusable, every task a producer drops comes here. (Its
+                // result, if one waits, is the first's: this one's, written later, is refused.)
+                logLimiter.log(
+                    .error, "the result file for \(claimed.name) cannot be checked: \(error)", key: "spool-result-uncheckable",
+                    logger: logger)
+                return false
+            }
+        }
+        guard await resultInDoneIsDurable(for: claimed) else { return true }
+        discard(claimed)
+        _ = dispatcher.rejected(
+            TaskRejection(
+                code: .duplicateTask,
+                message: "an uncollected result for this task id is already in done/ (from an earlier task with "
+                    + "the same id, or this task's own result from before a restart); it is kept, this task was "
+                    + "not run and its file was deleted, and no result is written for it (it would replace the first)",
+                task: task, taskID: id),
+            receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
+        return true
+    }
+}
