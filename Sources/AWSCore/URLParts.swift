@@ -36,6 +36,43 @@ public struct URLParts: Sendable, Equatable {
         url.utf8.contains(UInt8(ascii: "@"))
     }
 
+    /// Whether the authority is a host and an optional port that every parser reads alike: a DNS
+    /// name (letters, digits, `-`, `_`, `.`) or a bracketed IPv6 literal, then nothing or `:` and
+    /// a port of 1 to 65535 in digits. Anything else there (a `?` or `#` before the first `/`, a
+    /// port that is no number, user information) libcurl, which sends the request, reads
+    /// otherwise or refuses, while ``host`` would still name a host.
+    public var isHostAndPort: Bool {
+        var rest = authority[...]
+        if rest.first == "[" {
+            guard let close = rest.firstIndex(of: "]") else { return false }
+            let literal = rest[rest.index(after: rest.startIndex)..<close]
+            guard !literal.isEmpty, literal.utf8.allSatisfy({ Self.isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+            else { return false }
+            rest = rest[rest.index(after: close)...]
+        } else {
+            let end = rest.firstIndex(of: ":") ?? rest.endIndex
+            let name = rest[..<end]
+            guard !name.isEmpty, name.utf8.allSatisfy(Self.isNameByte) else { return false }
+            rest = rest[end...]
+        }
+        guard let colon = rest.first else { return true }
+        let port = rest.dropFirst()
+        guard colon == ":", (1...5).contains(port.utf8.count), port.utf8.allSatisfy(Self.isDigit), let number = Int(port)
+        else { return false }
+        return (1...65535).contains(number)
+    }
+
+    private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        isDigit(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+            || [UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ".")].contains(byte)
+    }
+
     /// The authority's host, lowercased and without its port; an IPv6 literal keeps its brackets
     /// (its colons are no port). Nil without a scheme, when empty, and with user information
     /// (`user@host`), which another parser could read as another host.

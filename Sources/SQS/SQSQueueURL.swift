@@ -13,7 +13,8 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     /// so does the making of a client for the queue.
     public let amazonSQSRegion: String?
 
-    /// - Throws: `InvalidQueueUrl` unless `url` is an absolute http(s) URL with a host and a path,
+    /// - Throws: `InvalidQueueUrl` unless `url` is an absolute http(s) URL with a host (a DNS name
+    ///   or a bracketed IPv6 address), at most a numeric port, a path and no query or fragment,
     ///   of printable ASCII (a producer's `replyTo` is quoted in results and the journal: no
     ///   control or bidirectional characters, and queue URLs have none), and no user information
     ///   (whose password the message would otherwise quote; any `@`,
@@ -32,8 +33,10 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
         guard !URLParts.mayHoldUserInfo(url) else {
             throw .validation(.invalidQueueURL, "a queue URL must not contain a user name or password")
         }
-        guard let scheme = parts.scheme, ["http", "https"].contains(scheme.lowercased()), !parts.authority.isEmpty,
-            parts.path.count > 1
+        // A host and port every parser reads alike, and no query or fragment (a queue URL has
+        // none): else the host judged here (a replyTo's) need not be where libcurl sends.
+        guard let scheme = parts.scheme, ["http", "https"].contains(scheme.lowercased()), parts.isHostAndPort,
+            parts.path.count > 1, !url.utf8.contains(UInt8(ascii: "?")), !url.utf8.contains(UInt8(ascii: "#"))
         else { throw Self.invalid(url) }
         self.url = url
         origin = String(url[..<parts.path.startIndex])

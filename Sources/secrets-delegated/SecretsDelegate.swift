@@ -49,7 +49,15 @@ struct SecretsDelegate: AsyncParsableCommand {
         // service's signal source (a signalfd) reads it, a SIGHUP waits pending instead of
         // ending the daemon, and it is served once the delegate is ready. The other commands
         // keep SIGHUP's default: a `submit --wait` whose terminal hangs up ends.
-        if CommandLine.arguments.dropFirst().first == "run" { FrontCommand.holdReloadSignal() }
+        //
+        // And SIGPIPE ignored: a hand run's stderr piped to a reader that has gone (`| head`, a
+        // `| tee` its Ctrl-C ended) would otherwise end the daemon at its next log line, with no
+        // graceful stop (systemd's IgnoreSIGPIPE= does this for the unit). Its lines are then
+        // dropped; the daemon starts no child process that would inherit it.
+        if CommandLine.arguments.dropFirst().first == "run" {
+            FrontCommand.holdReloadSignal()
+            signal(SIGPIPE, SIG_IGN)
+        }
         Task.detached {
             await Self.main(nil)
             MainThread.finish()
@@ -100,6 +108,7 @@ struct Run: AsyncParsableCommand {
             closed, tasks in flight given 30 s, SQS results of finished tasks sent (until 73 s after the \
             signal at most), then exit 0; tasks still running then are cancelled: a spool task stays \
             claimed and runs again at the next start, an SQS task's message is made visible again. \
+            SIGPIPE is ignored: log lines to a pipe whose reader has gone are dropped. \
             An SQS task message that comes back after this delegate sent its result (its delete had not taken \
             effect) is deleted again, not run again, if it comes back within twice [sqs] visibility_seconds and a \
             minute of its result, its delete or its last return, and is among the 10,000 messages most recently \

@@ -34,6 +34,49 @@ import Testing
         #expect(daemon.stderrText.contains("SSLKEYLOGFILE is set; ignored"), "\(daemon.stderrText)")
     }
 
+    /// A hand run whose stderr goes to a pipe whose reader has gone (`| head -n 1`, a `| tee`
+    /// ended by the terminal's Ctrl-C) keeps running: its log lines are dropped, not a SIGPIPE
+    /// that ends it at its next line with no graceful stop (a claimed task then runs again at
+    /// the next start). It runs a task after its reader went, and stops with 0 on SIGTERM.
+    @Test func aHandRunOutlivesTheReaderOfItsStderr() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            DaemonTestFixtures.getSecretValueResponse(name: "db", value: "piped-value")
+        }
+        defer { server.stop() }
+        let directory = try TemporaryDirectory(prefix: "sd-sigpipe")
+        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSIGPIPETEST", "secret-key": "sigpipe-test-secret"], in: directory)
+        let configuration = DaemonTestFixtures.configuration(
+            name: DaemonTestFixtures.uniqueName("sigpipe"), tags: ["sigpipe"], directory: directory,
+            endpoint: server.baseURL)
+        let configurationPath = directory.path("delegate.toml")
+        try Data(configuration.utf8).write(to: URL(fileURLWithPath: configurationPath))
+        let pidPath = directory.path("daemon.pid")
+        let statusPath = directory.path("daemon.status")
+        // The daemon's stdout and stderr go to `head -n 1`, which reads one line and exits; the
+        // shell records the daemon's pid and, once it ends, its exit status (141: SIGPIPE).
+        let shell = try ChildProcess(
+            executable: "/bin/sh",
+            arguments: [
+                "-c", #"{ "$0" run --config "$1" & echo $! > "$2"; wait $!; echo $? > "$3"; } 2>&1 | head -n 1 > /dev/null"#,
+                try DaemonProcess.binaryPath(), configurationPath, pidPath, statusPath,
+            ],
+            environment: DaemonTestFixtures.environment())
+        defer { shell.signal(SIGKILL) }
+        func number(in path: String) -> Int32? {
+            (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        _ = await eventually(within: .seconds(60)) { number(in: pidPath) != nil }
+        let pid = try #require(number(in: pidPath), "the shell never started the daemon")
+        defer { Glibc.kill(pid, SIGKILL) }
+        let spool = SpoolDirectory(path: directory.path("spool"))
+        try spool.enqueue(id: "piped", json: DaemonTestFixtures.task(id: "piped", operation: "getSecretValue", params: ["name": "db"]))
+        let result = try await spool.waitForResult(id: "piped", timeout: .seconds(90))
+        #expect(result["status"] as? String == "succeeded", "\(result)")
+        Glibc.kill(pid, SIGTERM)
+        _ = await eventually(within: .seconds(90)) { number(in: statusPath) != nil }
+        #expect(number(in: statusPath) == 0, "the daemon's exit status (141: killed by SIGPIPE)")
+    }
+
     @Test func runIsNotDumpableAndRaisesItsOpenFileLimit() async throws {
         let hard = try FileDescriptorLimit.current().hard
         try #require(hard > 256, "the hard limit \(hard) leaves nothing to raise")

@@ -57,6 +57,44 @@ import Testing
         #expect(rejection?.message.contains("replyTo") == true)
     }
 
+    /// A URL whose host and port parsers read differently (a port that is no number, a `?` or
+    /// `#` before the path), or with a query or fragment, is no queue URL: its host, judged as
+    /// Amazon's, would let the task run while libcurl refuses or misreads the URL its result is
+    /// sent to, so the result never goes and the message runs again at every delivery.
+    @Test(arguments: [
+        "https://sqs.us-east-1.amazonaws.com:bogus/123456789012/results",
+        "https://sqs.us-east-1.amazonaws.com:99999/123456789012/results",
+        "https://sqs.us-east-1.amazonaws.com:0/123456789012/results",
+        "https://sqs.us-east-1.amazonaws.com:/123456789012/results",
+        "https://sqs.us-east-1.amazonaws.com:443?x/123456789012/results",
+        "https://sqs.us-east-1.amazonaws.com#x/123456789012/results",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/results?x=1",
+        "https://sqs.us-east-1.amazonaws.com/123456789012/results#x",
+        "https://[::1/123456789012/results", "https://[]/123456789012/results",
+        "https://sqs.us-east-1.amazonaws.com!/123456789012/results",
+    ])
+    func aURLWhoseHostParsersReadOtherwiseIsNone(_ replyTo: String) throws {
+        let error = #expect(throws: AWSError.self) { try SQSQueueURL(replyTo) }
+        #expect(error?.code == .invalidQueueURL)
+        let task = try JSONSerialization.data(withJSONObject: [
+            "id": "t1", "operation": "getSecretValue", "params": ["name": "db"], "replyTo": replyTo,
+            "connector": ["id": "c", "region": "us-east-1", "credentials": ["type": "instanceRole"]],
+        ])
+        let rejection = #expect(throws: TaskRejection.self) { try DelegateTask.decode(task, defaultID: nil) }
+        #expect(rejection?.code == .invalidTask)
+    }
+
+    /// Hosts and ports as queue URLs have them are taken.
+    @Test(arguments: [
+        "https://sqs.us-east-1.amazonaws.com/123456789012/results",
+        "https://sqs.us-east-1.amazonaws.com:443/123456789012/results.fifo",
+        "http://127.0.0.1:4566/000000000000/results", "http://[::1]:65535/1/q", "https://[FE80::1]/1/q",
+        "http://moto_server:5000/1/q",
+    ])
+    func aHostAndANumericPortAreTaken(_ url: String) throws {
+        #expect(try SQSQueueURL(url).url == url)
+    }
+
     /// A producer's replyTo is logged with a result that could not be sent to it: over 1024 bytes
     /// it is no queue URL (InvalidTask in a task; none to read from an invalid one).
     @Test func aReplyToOver1024BytesIsNone() throws {
