@@ -37,16 +37,22 @@ public struct URLParts: Sendable, Equatable {
     }
 
     /// Whether the authority is a host and an optional port that every parser reads alike: a DNS
-    /// name (letters, digits, `-`, `_`, `.`) or a bracketed IPv6 literal, then nothing or `:` and
-    /// a port of 1 to 65535 in digits. Anything else there (a `?` or `#` before the first `/`, a
-    /// port that is no number, user information) libcurl, which sends the request, reads
-    /// otherwise or refuses, while ``host`` would still name a host.
+    /// name (letters, digits, `-`, `_`, `.`) or a bracketed IPv6 literal (a link-local one's zone
+    /// as `%25eth0`), then nothing or `:` and a port of 1 to 65535 in digits. Anything else there
+    /// (a `?` or `#` before the first `/`, a port that is no number, user information) libcurl,
+    /// which sends the request, reads otherwise or refuses, while ``host`` would still name a host.
     public var isHostAndPort: Bool {
         var rest = authority[...]
         if rest.first == "[" {
             guard let close = rest.firstIndex(of: "]") else { return false }
-            let literal = rest[rest.index(after: rest.startIndex)..<close]
-            guard !literal.isEmpty, literal.utf8.allSatisfy({ Self.isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
+            let inside = rest[rest.index(after: rest.startIndex)..<close]
+            let percent = inside.firstIndex(of: "%")
+            let address = percent.map { inside[..<$0] } ?? inside
+            // After a `%`, `25` (the `%` itself, encoded) and the zone's name.
+            let zone = percent.map { inside[$0...].dropFirst() }.map { $0.hasPrefix("25") ? $0.dropFirst(2) : "" }
+            guard address.contains(":"),
+                address.utf8.allSatisfy({ Self.isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }),
+                zone.map({ !$0.isEmpty && $0.utf8.allSatisfy { Self.isNameByte($0) || $0 == UInt8(ascii: "~") } }) ?? true
             else { return false }
             rest = rest[rest.index(after: close)...]
         } else {

@@ -33,11 +33,19 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
         guard !URLParts.mayHoldUserInfo(url) else {
             throw .validation(.invalidQueueURL, "a queue URL must not contain a user name or password")
         }
+        guard let scheme = parts.scheme, ["http", "https"].contains(scheme.lowercased()), !parts.authority.isEmpty,
+            parts.path.count > 1
+        else { throw Self.invalid(url) }
         // A host and port every parser reads alike, and no query or fragment (a queue URL has
         // none): else the host judged here (a replyTo's) need not be where libcurl sends.
-        guard let scheme = parts.scheme, ["http", "https"].contains(scheme.lowercased()), parts.isHostAndPort,
-            parts.path.count > 1, !url.utf8.contains(UInt8(ascii: "?")), !url.utf8.contains(UInt8(ascii: "#"))
-        else { throw Self.invalid(url) }
+        guard !url.utf8.contains(UInt8(ascii: "?")), !url.utf8.contains(UInt8(ascii: "#")) else {
+            throw .validation(.invalidQueueURL, "a queue URL must have no query or fragment (no ? or #)")
+        }
+        guard parts.isHostAndPort else {
+            throw .validation(
+                .invalidQueueURL,
+                "a queue URL must have a host name or a bracketed IPv6 address, and at most a port of 1-65535 in digits")
+        }
         self.url = url
         origin = String(url[..<parts.path.startIndex])
         host = parts.host

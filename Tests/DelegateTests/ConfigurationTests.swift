@@ -125,6 +125,35 @@ import Testing
         #expect(configuration.delegate.acceptUntagged == expected)
     }
 
+    /// The ranges INTERFACE.md section 2 and the README give: each end is taken, and a step past
+    /// it is refused naming the key.
+    @Test(arguments: [
+        // (section, key, lowest, highest, below, above)
+        ("delegate", "concurrency", "1", "4096", "0", "4097"),
+        ("queue", "socket_max_connections", "1", "65536", "0", "65537"),
+        ("aws", "max_attempts", "1", "20", "0", "21"),
+        ("queue", "result_retention_seconds", "1", "31536000", "0", "31536001"),
+        ("queue", "socket_idle_timeout_seconds", "1", "86400", "0.5", "86400.5"),
+        ("queue", "rescan_interval_seconds", "0.01", "86400", "0.009", "86400.5"),
+        ("aws", "connect_timeout_seconds", "0.01", "3600", "0.009", "3600.5"),
+        ("aws", "request_timeout_seconds", "0.01", "3600", "0.009", "3600.5"),
+    ])
+    func theDocumentedRangesHold(
+        section: String, key: String, lowest: String, highest: String, below: String, above: String
+    ) throws {
+        for value in [lowest, highest] {
+            #expect(throws: Never.self, "\(key) = \(value)") {
+                try DelegateConfiguration.load(tomlText: "[\(section)]\n\(key) = \(value)", environment: [:], hostName: "h")
+            }
+        }
+        for value in [below, above] {
+            let error = #expect(throws: ConfigurationError.self, "\(key) = \(value)") {
+                try DelegateConfiguration.load(tomlText: "[\(section)]\n\(key) = \(value)", environment: [:], hostName: "h")
+            }
+            #expect(error?.key == "[\(section)] \(key)", "\(String(describing: error))")
+        }
+    }
+
     /// Each bad configuration names its key and says why.
     @Test(
         arguments: [
@@ -190,6 +219,14 @@ import Testing
                 "must be an absolute path (or empty for connectors.d beside the configuration file)"
             ),
             // A queue URL of the right shape says which rule it breaks.
+            (
+                "[sqs]\nqueue_urls = [\"https://sqs.us-east-1.amazonaws.com:bogus/123456789012/tasks\"]", [:], "[sqs] queue_urls",
+                nil, "is not a queue URL: it must have a host name or a bracketed IPv6 address, and at most a port of 1-65535 in digits"
+            ),
+            (
+                "[sqs]\nresult_queue_url = \"https://sqs.us-east-1.amazonaws.com/123456789012/results?x=1\"", [:],
+                "[sqs] result_queue_url", nil, "is not a queue URL: it must have no query or fragment (no ? or #)"
+            ),
             (
                 "[sqs]\nqueue_urls = [\"https://sqs.us-east-1.amazonaws.com/123456789012/my tasks\"]", [:], "[sqs] queue_urls",
                 nil, "is not a queue URL: it must be printable ASCII, without spaces"

@@ -352,6 +352,15 @@ import Testing
         Case(
             label: "deadline fraction", data: TaskFixtures.task { $0["deadlineSeconds"] = 1.5 }, code: .invalidTask,
             message: "deadlineSeconds must be a whole number"),
+        // Whole, but past what an integer holds: out of range, not "not whole".
+        Case(
+            label: "deadline 1e19", data: TaskFixtures.task { $0["deadlineSeconds"] = 1e19 }, code: .invalidTask,
+            message: "deadlineSeconds must be between 1 and 3600, not 1e+19"),
+        Case(
+            label: "deadline of twenty digits",
+            data: Data(String(decoding: TaskFixtures.task { $0["deadlineSeconds"] = 7 }, as: UTF8.self)
+                .replacingOccurrences(of: #""deadlineSeconds":7"#, with: #""deadlineSeconds":99999999999999999999"#).utf8),
+            code: .invalidTask, message: "deadlineSeconds must be between 1 and 3600, not 1e+20"),
         Case(
             label: "params on testConnection",
             data: TaskFixtures.task(operation: "testConnection", params: ["name": "db"]), code: .invalidTask,

@@ -87,19 +87,23 @@ struct TaskObject {
 
     func optionalInt(_ key: String, range: ClosedRange<Int>) throws(TaskProblem) -> Int? {
         let integer: Int
+        let outOfRange = { (shown: String) -> TaskProblem in
+            .invalid("\(label(key)) must be between \(range.lowerBound) and \(range.upperBound), not \(shown)")
+        }
         switch fields[key] {
         case .none, .some(.null): return nil
         case .some(.integer(let value)):
-            guard let fits = Int(exactly: value) else { throw .invalid("\(label(key)) is out of range") }
+            guard let fits = Int(exactly: value) else { throw outOfRange("\(value)") }
             integer = fits
-        case .some(.number(let value)) where value == value.rounded() && abs(value) < 1e15:
+        case .some(.number(let value)) where value.isFinite && value == value.rounded():
+            // A whole number past what an integer holds (1e19, twenty digits) is out of range,
+            // not "not whole".
+            guard abs(value) < 1e15 else { throw outOfRange("\(value)") }
             integer = Int(value)
         case .some(.number): throw .invalid("\(label(key)) must be a whole number")
         case .some(let other): throw wrongType(key, "a whole number", other)
         }
-        guard range.contains(integer) else {
-            throw .invalid("\(label(key)) must be between \(range.lowerBound) and \(range.upperBound), not \(integer)")
-        }
+        guard range.contains(integer) else { throw outOfRange("\(integer)") }
         return integer
     }
 
