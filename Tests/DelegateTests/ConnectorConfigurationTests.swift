@@ -210,6 +210,11 @@ import TestSupport
             "region = \"us-east-1\"\ncredentials = { type = \"assumeRole\", role_arn = \"arn:aws:iam::123456789012:role/r\", duration_seconds = 60 }",
             "credentials.duration_seconds"
         ),
+        // A float, even a whole one, as for cache_ttl_seconds: whole seconds.
+        (
+            "region = \"us-east-1\"\ncredentials = { type = \"assumeRole\", role_arn = \"arn:aws:iam::123456789012:role/r\", duration_seconds = 3600.0 }",
+            "credentials.duration_seconds"
+        ),
         (
             "region = \"us-east-1\"\ncredentials = { type = \"assumeRole\", role_arn = \"arn:aws:iam::123456789012:role/r\", external_id = \"x\" }",
             "credentials.external_id"

@@ -55,6 +55,10 @@ extension NamedConnector {
         var credentialFields: JSONObject = [:]
         for key in credentials.keys {
             guard let value = credentials[key] else { continue }
+            // TOML tells 3600.0 from 3600, as JSON cannot: whole seconds, as for the cache keys.
+            if key == "duration_seconds", value.type == .double {
+                throw error("credentials.duration_seconds", "must be a whole number of seconds (STS allows 900 seconds to 12 hours)")
+            }
             credentialFields[camelCase(key)] = try json(value, key: "credentials." + key, error: error)
         }
         fields["credentials"] = .object(credentialFields)
