@@ -201,7 +201,15 @@ struct Submit: AsyncParsableCommand {
     @Flag(help: "Wait for the result, print it, and exit 0 if the task succeeded, 1 if not.")
     var wait = false
 
-    @Option(help: ArgumentHelp("Seconds to wait for the result (the send is bounded by it too: with --socket the connect and the write, with --sqs the send).", valueName: "S"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds, a decimal number, to wait for the result (the send is bounded by it too: with --socket the connect and the write, with --sqs the send).",
+            valueName: "S"),
+        transform: { text in
+            // Decimal only: `Double(_:)` would also read 0x10 as 16.
+            guard let seconds = DelegateConfiguration.decimalNumber(text) else { throw ValidationError(Self.timeoutRule) }
+            return seconds
+        })
     var timeout: Double = 120
 
     @Flag(help: "Have the result sealed to a one-off key pair held in memory, and print it opened (needs --wait).")
@@ -215,14 +223,14 @@ struct Submit: AsyncParsableCommand {
             throw ValidationError("use one of --socket, --spool and --sqs")
         }
         if replyQueue != nil, sqs == nil { throw ValidationError("--reply-queue needs --sqs") }
-        if !(timeout > 0 && timeout <= Self.longestTimeout) {
-            throw ValidationError("--timeout must be a positive number of seconds, at most \(Int(Self.longestTimeout))")
-        }
+        if !(timeout > 0 && timeout <= Self.longestTimeout) { throw ValidationError(Self.timeoutRule) }
         if seal, !wait { throw ValidationError("--seal needs --wait: only this process could open the result") }
     }
 
     /// A year: beyond it, a wait is a mistake (and the seconds no longer fit in milliseconds).
     static let longestTimeout: Double = 365 * 86_400
+
+    static let timeoutRule = "--timeout must be a positive number of seconds, at most \(Int(longestTimeout))"
 
     func run() async throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }

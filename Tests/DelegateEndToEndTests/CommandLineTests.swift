@@ -327,7 +327,7 @@ import Testing
                 + "secrets-delegate: cannot write to standard output: No space left on device\n")
     }
 
-    @Test(arguments: ["0", "-1", "nan", "inf", "1e300", "31536001"])
+    @Test(arguments: ["0", "-1", "nan", "inf", "1e300", "31536001", "0x10", "0x1p-2", "10s"])
     func submitRefusesATimeoutThatIsNoUsableNumberOfSeconds(timeout: String) async throws {
         let refused = try await Self.run(["submit", "--socket", "/nonexistent.sock", "--timeout=\(timeout)", "t.json"])
         #expect(refused.status == 64, "\(refused.errorOutput)")

@@ -355,15 +355,20 @@ extension DelegateConfiguration {
             return .integer(value)
         case .seconds:
             if let value = Int(trimmed) { return .integer(value) }
-            // A decimal number, as the file takes: `Double` alone would also read 0x10 or 0x1p-2.
-            guard trimmed.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || ".eE+-".utf8.contains($0) }),
-                let value = Double(trimmed), value.isFinite
-            else {
+            guard let value = Self.decimalNumber(trimmed), value.isFinite else {
                 throw ConfigurationError(
                     key: key.label, reason: "must be a number of seconds, not \(quoted(text))", origin: variable)
             }
             return .double(value)
         }
+    }
+
+    /// `text` read as a decimal number (`1.5`, `2e3`), as TOML and people write them: nil for
+    /// anything else, which `Double(_:)` alone would also read (`0x10`, `0x1p-2`, `inf`, `nan`).
+    public static func decimalNumber(_ text: String) -> Double? {
+        guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || ".eE+-".utf8.contains($0) })
+        else { return nil }
+        return Double(text)
     }
 
     // MARK: - Typing
