@@ -20,6 +20,11 @@ public struct AWSCall: Sendable {
     /// which SQS quotes in its error messages): replaced in the call's error messages like the
     /// signing secrets, before the message is cut to its length bound.
     public var sensitiveValues: [String] = []
+    /// True for a call that may not be made twice and carries no idempotency token (DeleteSecret,
+    /// whose second delivery is refused): each attempt goes on a connection opened for it, so
+    /// that libcurl never sends it again unasked and the attempts counted are the attempts made
+    /// (``HTTPRequestOptions/freshConnection``).
+    public var freshConnectionEachAttempt = false
 
     /// A JSON call such as `AWSCall.json(targetPrefix: "secretsmanager", operation: "GetSecretValue", body:)`:
     /// JSON 1.1 by default, `jsonVersion: "1.0"` for services on AWS JSON 1.0 (SQS).

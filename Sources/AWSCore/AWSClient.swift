@@ -288,7 +288,8 @@ public final class AWSClient: Sendable {
             options: HTTPRequestOptions(
                 connectTimeout: options.connectTimeout,
                 totalTimeout: options.requestTimeout,
-                maxResponseBytes: options.maxResponseBytes
+                maxResponseBytes: options.maxResponseBytes,
+                freshConnection: call.freshConnectionEachAttempt
             )
         )
         return (request, signed.signature)

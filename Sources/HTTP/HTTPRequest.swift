@@ -35,16 +35,24 @@ public struct HTTPRequestOptions: Sendable, Equatable {
     /// When true the request never goes through a proxy, whatever the environment says
     /// (IMDS must never be reached through a proxy).
     public var bypassProxy: Bool
+    /// When true the request goes on a connection opened for it, never one kept from an earlier
+    /// request. On a kept connection that closes before any byte of the answer, libcurl sends
+    /// the request again by itself, unseen by the caller: harmless for a request that may be
+    /// made twice, but one that may not (a write without an idempotency token) would be made
+    /// twice while the caller counts one attempt.
+    public var freshConnection: Bool
 
     public init(
         connectTimeout: Duration = .seconds(3),
         totalTimeout: Duration = .seconds(15),
         maxResponseBytes: Int = 2 * 1024 * 1024,
-        bypassProxy: Bool = false
+        bypassProxy: Bool = false,
+        freshConnection: Bool = false
     ) {
         self.connectTimeout = connectTimeout
         self.totalTimeout = totalTimeout
         self.maxResponseBytes = maxResponseBytes
         self.bypassProxy = bypassProxy
+        self.freshConnection = freshConnection
     }
 }

@@ -79,7 +79,10 @@ extension SecretsManagerClient {
         }
         let started = ContinuousClock.now
         do {
-            return try await perform("DeleteSecret", request, as: DeleteSecretOutput.self, logger: logger)
+            // Each attempt on a connection of its own: libcurl's own resend on a kept connection
+            // would be a second request this count of attempts never sees, its refusal then
+            // taken for the first's.
+            return try await perform("DeleteSecret", request, as: DeleteSecretOutput.self, oncePerAttempt: true, logger: logger)
         } catch where (error.attempts > 1 || earlierRunSince != nil) && error.code == .invalidRequestException
             && recovery != .none
         {

@@ -22,14 +22,18 @@ public struct SecretsManagerClient: Sendable {
     }
 
     /// Encodes `input`, sends it as `operation` and decodes the answer.
-    /// - Parameter value: the secret value a write carries (``SecretValue/sentText``): an
-    ///   error message that quotes it (a validation message, a proxy's echo) has it replaced
-    ///   before the error reaches a result or the journal.
+    /// - Parameters:
+    ///   - value: the secret value a write carries (``SecretValue/sentText``): an error message
+    ///     that quotes it (a validation message, a proxy's echo) has it replaced before the error
+    ///     reaches a result or the journal.
+    ///   - oncePerAttempt: a call that may not be made twice and has no idempotency token: each
+    ///     attempt on a connection of its own (``AWSCall/freshConnectionEachAttempt``).
     func perform<Input: Encodable, Output: Decodable>(
         _ operation: String,
         _ input: Input,
         as output: Output.Type,
         value: SecretValue? = nil,
+        oncePerAttempt: Bool = false,
         logger: Logger
     ) async throws(AWSError) -> SecretsManagerResponse<Output> {
         let body: Data
@@ -38,7 +42,10 @@ public struct SecretsManagerClient: Sendable {
         } catch {
             throw AWSError.validation(.invalidTask, "the \(operation) request could not be encoded")
         }
-        return try await perform(operation, body: body, sensitive: value.map { [$0.sentText] } ?? [], logger: logger) { body in
+        return try await perform(
+            operation, body: body, sensitive: value.map { [$0.sentText] } ?? [], oncePerAttempt: oncePerAttempt,
+            logger: logger
+        ) { body in
             try? AWSJSONCoding.decoder.decode(Output.self, from: body)
         }
     }
@@ -49,11 +56,13 @@ public struct SecretsManagerClient: Sendable {
         _ operation: String,
         body: Data,
         sensitive: [String] = [],
+        oncePerAttempt: Bool = false,
         logger: Logger,
         read: (Data) -> Output?
     ) async throws(AWSError) -> SecretsManagerResponse<Output> {
         var call = AWSCall.json(targetPrefix: Self.targetPrefix, operation: operation, body: body)
         call.sensitiveValues = sensitive
+        call.freshConnectionEachAttempt = oncePerAttempt
         let response = try await aws.send(call, credentials: credentials, logger: logger)
         guard let value = read(response.body.isEmpty ? Data("{}".utf8) : response.body) else {
             var unreadable = AWSError(

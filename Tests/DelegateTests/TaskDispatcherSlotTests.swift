@@ -51,6 +51,32 @@ import Testing
         #expect(counts.succeeded == 6)
     }
 
+    /// The wall clock stepped forward while a task waits for a slot (NTP correcting a host's
+    /// clock by hours) is no wait: the task runs when the slot frees, where it used to be answered
+    /// `DeadlineExceeded` at once, as if it had waited those hours.
+    @Test func aWallClockStepWhileATaskWaitsIsNoWait() async throws {
+        let clock = ManualClock(Date())
+        let dispatcher = try TaskDispatcherTests.components(
+            endpoint: ScriptedExecutorFixture.endpoint, concurrency: 1, logger: logger, http: http, clock: clock
+        ).dispatcher
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let first = try Self.task("step-first")
+        let second = try Self.task("step-second", deadline: 30)
+        let logger = self.logger
+        let running = Task { await dispatcher.execute(first, receivedAt: clock.now(), logger: logger) }
+        #expect(await eventually { http.holding == 1 })
+        let waiting = Task { await dispatcher.execute(second, receivedAt: clock.now(), logger: logger) }
+        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
+        clock.advance(by: 2 * 3600)
+        http.removeScripts()
+        http.always(.any, ScriptedExecutorFixture.secret())
+        http.releaseHeld()
+        #expect(await running.value.status == .succeeded)
+        let result = await waiting.value
+        #expect(result.status == .succeeded, "\(String(describing: result.error))")
+        #expect(http.requests.count == 2)
+    }
+
     @Test func aSlotComesBackAfterEveryKindOfFailure() async throws {
         let dispatcher = try dispatcher(concurrency: 1)
         http.script(

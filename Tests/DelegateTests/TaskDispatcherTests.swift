@@ -183,7 +183,8 @@ import Testing
     /// delegate's own identity from a made-up environment (for `instanceRole` connectors).
     /// `http` replaces libcurl (a `ScriptedHTTPClient` for unit tests).
     static func components(
-        endpoint: String, concurrency: Int, logger: Logger, http: (any HTTPClient)? = nil
+        endpoint: String, concurrency: Int, logger: Logger, http: (any HTTPClient)? = nil,
+        clock: any WallClock = SystemWallClock()
     ) throws -> DelegateDaemon.Components {
         let environment = ["AWS_ACCESS_KEY_ID": "AKIDDEADLINE", "AWS_SECRET_ACCESS_KEY": "deadline-secret-unused"]
         let configuration = try DelegateConfiguration.load(
@@ -205,7 +206,7 @@ import Testing
         return try DelegateDaemon.Components(
             settings: .init(configuration: configuration, configurationPath: nil, environment: environment),
             notifier: SystemdNotifier(logger: logger), logger: logger, logLimiter: LogRateLimiter(),
-            clock: SystemWallClock(), httpClient: http)
+            clock: clock, httpClient: http)
     }
 
     static func getSecretValue(_ id: String, name: String, deadline: Int) throws -> DelegateTask {

@@ -1,5 +1,6 @@
 import Foundation
 import HTTP
+import Synchronization
 import Testing
 import TestSupport
 
@@ -246,6 +247,41 @@ struct CurlHTTPClientTests {
         }
         #expect(error?.code == .connectionClosed)
         #expect(error?.isTransient == true)
+    }
+
+    /// On a kept connection that closes before any byte of the answer, libcurl sends a request
+    /// again by itself, unseen: a POST the server may have acted on is then made twice while the
+    /// caller counts one. With `freshConnection` the request goes on a connection of its own, once,
+    /// and the caller sees the close (and decides whether to try again).
+    @Test func aFreshConnectionRequestIsNeverResentByLibcurl() async throws {
+        let posts = Mutex(0)
+        let server = try LoopbackHTTPServer { request in
+            guard request.method == "POST" else { return ScriptedResponse(body: "warm") }
+            let number = posts.withLock { count in
+                count += 1
+                return count
+            }
+            return number == 1 ? .closeConnection() : ScriptedResponse(body: "done")
+        }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let write = HTTPRequest(method: "POST", url: server.baseURL + "/write", body: Data("x".utf8))
+
+        // On the connection the GET left open: libcurl's own resend answers it.
+        _ = try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/warm"))
+        let resent = try await client.execute(write)
+        #expect(resent.status == 200)
+        #expect(posts.withLock { $0 } == 2, "libcurl resent the POST by itself")
+
+        posts.withLock { $0 = 0 }
+        _ = try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/warm"))
+        var once = write
+        once.options.freshConnection = true
+        let error = await clientError { try await client.execute(once) }
+        #expect(error?.code == .connectionClosed)
+        #expect(posts.withLock { $0 } == 1, "sent once")
+        let connections = server.recordedRequests.map(\.connectionNumber)
+        #expect(connections.last != connections.dropLast().last, "the POST went on a connection of its own: \(connections)")
     }
 
     @Test("Cancelling the calling task throws .cancelled promptly")

@@ -62,6 +62,12 @@ import Testing
         #expect(deleted.value.arn.hasSuffix(":secret:team/app-AbCd"))
         #expect(deleted.value.deletionDate == Date(timeIntervalSince1970: 1_800_000_000))
         #expect(deleted.attempts == 3)
+        // Each DeleteSecret attempt on a connection of its own, so that libcurl never sends one
+        // again unasked (CurlHTTPClientTests.aFreshConnectionRequestIsNeverResentByLibcurl);
+        // the DescribeSecret, which may be made twice, on any.
+        let deletes = http.requests(.target("secretsmanager.DeleteSecret"))
+        #expect(deletes.count == 2 && deletes.allSatisfy { $0.request.options.freshConnection })
+        #expect(http.requests(.target("secretsmanager.DescribeSecret")).allSatisfy { !$0.request.options.freshConnection })
     }
 
     /// An earlier run of the task (claimed or received before, no result given) may have made the

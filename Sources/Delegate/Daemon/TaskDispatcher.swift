@@ -183,6 +183,10 @@ public final class TaskDispatcher: Sendable {
     func execute(
         _ task: DelegateTask, receivedAt: Date, logger: Logger, readmit: Readmission? = nil, slots: Slots = .tasks
     ) async -> TaskResult {
+        // The wait for a slot by the monotonic clock: a step of the wall clock meanwhile (NTP
+        // setting a host's clock right by hours) is no wait.
+        let arrived = ContinuousClock.now
+        let waitedOnArrival = Deadline.waited(since: receivedAt, now: now)
         let wait = await reserveSlot(for: task, receivedAt: receivedAt, from: slots)
         guard wait == .reserved else {
             let result = notStarted(task, receivedAt: receivedAt, deadlinePassed: wait == .deadlinePassed)
@@ -200,7 +204,8 @@ public final class TaskDispatcher: Sendable {
                 return answer
             }
         }
-        let result = await run(task, receivedAt: receivedAt, logger: logger)
+        let waited = waitedOnArrival + (ContinuousClock.now - arrived)
+        let result = await run(task, receivedAt: receivedAt, waited: waited, logger: logger)
         limiter.release()
         return result
     }
@@ -241,14 +246,17 @@ public final class TaskDispatcher: Sendable {
     /// only as many messages as it holds slots): counted in flight, and its outcome counted
     /// (status counters and its connector's), as `finishing` made it (``TaskExecutor/run(_:receivedAt:logger:finishing:)``).
     func run(
-        _ task: DelegateTask, receivedAt: Date, logger: Logger, finishing: ((TaskResult) -> TaskResult)? = nil
+        _ task: DelegateTask, receivedAt: Date, waited: Duration? = nil, logger: Logger,
+        finishing: ((TaskResult) -> TaskResult)? = nil
     ) async -> TaskResult {
         // The deadline counts from receipt, a wait for a slot included, as the executor's does.
+        let waited = waited ?? Deadline.waited(since: receivedAt, now: now)
         let token = inFlight.enter(
-            deadline: .seconds(task.deadlineSeconds) - Deadline.waited(since: receivedAt, now: now),
+            deadline: .seconds(task.deadlineSeconds) - waited,
             label: .init(taskID: task.id, connectorID: task.connector.id, operation: task.operation.name.rawValue))
         status.started()
-        let result = await executor.run(task, receivedAt: receivedAt, logger: logger, finishing: finishing)
+        let result = await executor.run(
+            task, receivedAt: receivedAt, waited: waited, logger: logger, finishing: finishing)
         status.finished(result.status)
         connectors.count(namedConnectorID: task.namedConnectorID)
         inFlight.leave(token)

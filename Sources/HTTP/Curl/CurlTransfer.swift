@@ -58,6 +58,9 @@ final class CurlTransfer {
         // The path goes as it was signed: curl would otherwise squash `/./` and `/../`.
         try easy.set(CURLOPT_PATH_AS_IS, true)
         try easy.set(CURLOPT_TCP_KEEPALIVE, true)
+        // A request that may not be made twice: a connection of its own, which libcurl never
+        // sends it on again unasked (it does so only on a kept one that closed).
+        try easy.set(CURLOPT_FRESH_CONNECT, request.options.freshConnection)
         // A transfer ended while its host name is still being resolved (its timeout, a cancel,
         // the stop) leaves curl's resolver thread to finish alone instead of joining it: the join
         // would hold the one thread that drives every transfer until getaddrinfo gives up (5 s
