@@ -25,7 +25,9 @@ public struct RetryPolicy: Sendable, Equatable {
         "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
         "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
         "RequestLimitExceeded", "BandwidthLimitExceeded", "RequestThrottled", "SlowDown",
-        "EC2ThrottledException"
+        "EC2ThrottledException",
+        // SQS on an SSE-KMS queue when KMS throttles its data-key calls (AWS JSON, then query).
+        "KmsThrottled", "KMS.ThrottlingException"
     )
 
     public static let transientCodes = AWSError.Code.set(

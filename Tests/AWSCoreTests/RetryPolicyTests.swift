@@ -9,6 +9,8 @@ import Testing
     static let retried: [(String, Int)] = [
         ("ThrottlingException", 400), ("TooManyRequestsException", 400), ("RequestLimitExceeded", 400),
         ("Throttling", 400), ("InternalServiceError", 500), ("UnknownError", 503), ("Whatever", 502),
+        // SQS, when KMS throttles an SSE-KMS queue's data keys: it passes, as the README says.
+        ("KmsThrottled", 400), ("KMS.ThrottlingException", 400),
     ]
 
     static let neverRetried: [(String, Int)] = [
