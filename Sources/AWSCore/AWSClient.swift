@@ -310,7 +310,8 @@ public final class AWSClient: Sendable {
             return AWSError(
                 kind: .invalidResponse,
                 code: .invalidResponse,
-                message: "\(endpoint.url) sent response headers over 256 KiB (a proxy or endpoint that is not AWS?)",
+                message:
+                    "\(endpoint.url) sent response headers over 256 KiB, or a line of them over 100 KiB (a proxy or endpoint that is not AWS?)",
                 transportError: error
             )
         case .notHTTP:
@@ -318,6 +319,13 @@ public final class AWSClient: Sendable {
                 kind: .invalidResponse,
                 code: .invalidResponse,
                 message: "\(endpoint.url) answered with something other than HTTP; check the endpoint's scheme and port: \(error.message)",
+                transportError: error
+            )
+        case .unreadableResponse:
+            return AWSError(
+                kind: .invalidResponse,
+                code: .invalidResponse,
+                message: "\(endpoint.url) answered in HTTP that could not be read (a proxy or endpoint that is not AWS?): \(error.message)",
                 transportError: error
             )
         default:

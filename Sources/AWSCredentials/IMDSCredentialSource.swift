@@ -334,11 +334,14 @@ public final class IMDSCredentialSource: CredentialSource {
                 }
                 return response
             } catch {
-                if error.code == .responseTooLarge || error.code == .responseHeadersTooLarge {
-                    // IMDS answered: too much, but it is reachable.
+                if [.responseTooLarge, .responseHeadersTooLarge, .unreadableResponse].contains(error.code) {
+                    // IMDS answered: too much, or nothing libcurl could read, but it is reachable.
                     let what =
-                        error.code == .responseTooLarge
-                        ? "an answer larger than \(Self.maxResponseBytes) bytes" : "response headers over 256 KiB"
+                        switch error.code {
+                        case .responseTooLarge: "an answer larger than \(Self.maxResponseBytes) bytes"
+                        case .responseHeadersTooLarge: "response headers over 256 KiB, or a line of them over 100 KiB"
+                        default: "an answer that could not be read: \(error.message)"
+                        }
                     throw AWSError(
                         kind: .invalidResponse, code: .invalidResponse, message: "IMDS at \(endpoint) sent \(what)",
                         transportError: error)

@@ -23,9 +23,13 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         /// that port, or TLS where the URL says `http://` (curl: "Received HTTP/0.9 when not
         /// allowed"). Another attempt would get the same.
         case notHTTP
+        /// The server answered in HTTP that libcurl could not read: a version or status it does
+        /// not take (`HTTP/1.2 200`, a status of four digits), a `Content-Length` that is no
+        /// number, a content encoding it was not asked for. Another attempt would get the same.
+        case unreadableResponse
         case responseTooLarge
-        /// The response's header lines passed 256 KiB: a server or proxy sending endless headers
-        /// (not a large body, which ``responseTooLarge`` is).
+        /// The response's header lines passed 256 KiB, or one of them libcurl's 100 KiB: a server
+        /// or proxy sending endless headers (not a large body, which ``responseTooLarge`` is).
         case responseHeadersTooLarge
         case cancelled
         case other
@@ -49,8 +53,8 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         // A handshake cut short is worth another attempt; a certificate that does not verify is not.
         case .couldNotResolveHost, .couldNotConnect, .timedOut, .connectionClosed, .proxyFailure, .tlsHandshakeFailed:
             true
-        case .invalidURL, .tlsFailure, .proxyRefused, .notHTTP, .responseTooLarge, .responseHeadersTooLarge, .cancelled,
-            .other:
+        case .invalidURL, .tlsFailure, .proxyRefused, .notHTTP, .unreadableResponse, .responseTooLarge,
+            .responseHeadersTooLarge, .cancelled, .other:
             false
         }
     }
@@ -63,7 +67,8 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         case .invalidURL, .couldNotResolveHost, .couldNotConnect, .tlsHandshakeFailed, .tlsFailure, .proxyFailure,
             .proxyRefused:
             false
-        case .timedOut, .connectionClosed, .notHTTP, .responseTooLarge, .responseHeadersTooLarge, .cancelled, .other:
+        case .timedOut, .connectionClosed, .notHTTP, .unreadableResponse, .responseTooLarge, .responseHeadersTooLarge,
+            .cancelled, .other:
             true
         }
     }

@@ -235,6 +235,48 @@ struct CurlHTTPClientTests {
             try await client.execute(HTTPRequest(method: "GET", url: server.baseURL + "/many"))
         }
         #expect(error?.code == .responseHeadersTooLarge, "\(String(describing: error))")
+
+        // One line over libcurl's 100 KiB, under 256 KiB in all: the same code, not "out of memory".
+        let long = try LoopbackHTTPServer { _ in
+            ScriptedResponse(headers: ["X-Long": String(repeating: "a", count: 120_000)], body: Data("{}".utf8))
+        }
+        let line = await clientError { try await client.execute(HTTPRequest(method: "GET", url: long.baseURL + "/")) }
+        #expect(line?.code == .responseHeadersTooLarge, "\(String(describing: line))")
+        #expect(line?.requestMayHaveBeenSent == true)
+    }
+
+    /// An answer in HTTP libcurl cannot read (a version or status it does not take, a length
+    /// that is no number, an encoding not asked for) is an answer: the request was sent, and
+    /// trying again gets the same. It was read as a URL libcurl could not take: never sent.
+    @Test(arguments: [
+        "HTTP/1.2 200 OK\r\nContent-Length: 2\r\n\r\n{}", "HTTP/1.1 1000 OK\r\nContent-Length: 2\r\n\r\n{}",
+        "HTTP/1.1 200 OK\r\nContent-Length: two\r\n\r\n{}",
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}",
+    ])
+    func anAnswerLibcurlCannotReadWasSent(answer: String) async throws {
+        let server = try #require(LoopbackNotHTTPServer(greeting: answer))
+        defer { server.stop() }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        let error = await clientError {
+            try await client.execute(HTTPRequest(method: "POST", url: server.baseURL + "/", body: Data("{}".utf8)))
+        }
+        #expect(error?.code == .unreadableResponse, "\(String(describing: error))")
+        #expect(error?.requestMayHaveBeenSent == true)
+        #expect(error?.isTransient == false)
+    }
+
+    /// A header whose value is blanks alone is sent, empty: libcurl drops "Name:   " as it does
+    /// "Name:", and the signer signs the header trimmed to empty (AWS_SESSION_TOKEN=" ").
+    @Test func aHeaderOfBlanksIsSentEmpty() async throws {
+        let server = try LoopbackHTTPServer { _ in ScriptedResponse(body: "ok") }
+        let client = try makeClient()
+        defer { client.shutdown() }
+        _ = try await client.execute(
+            HTTPRequest(method: "POST", url: server.baseURL + "/", headers: ["X-Blank": "  ", "X-Tab": "\t"], body: Data("x".utf8)))
+        let headers = try #require(server.recordedRequests.first?.headers)
+        #expect(headers["x-blank"] == "", "\(headers)")
+        #expect(headers["x-tab"] == "", "\(headers)")
     }
 
     @Test("A server hanging up without answering fails with .connectionClosed")

@@ -20,6 +20,8 @@ final class CurlTransfer {
     private var exceededLimit = false
     /// The header lines passed ``maxResponseHeaderBytes``.
     private var exceededHeaderLimit = false
+    /// A status line came: the server answered.
+    private var answered = false
 
     /// Response headers beyond this many bytes fail the transfer like an oversized body.
     private static let maxResponseHeaderBytes = 256 * 1024
@@ -142,10 +144,12 @@ final class CurlTransfer {
             }
             hasExpect = hasExpect || HTTPHeaders.namesEqual(field.name, "Expect")
             hasContentType = hasContentType || HTTPHeaders.namesEqual(field.name, "Content-Type")
-            // "Name:" would make curl drop the header; "Name;" sends it with an empty value.
+            // "Name:" would make curl drop the header, and so would a value of blanks alone (the
+            // signer trims it to empty and signs it all the same); "Name;" sends it empty.
+            let blank = value.utf8.allSatisfy { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }
             lines.addLine { line in
                 name.withUTF8 { line.append(contentsOf: $0) }
-                if value.isEmpty {
+                if blank {
                     line.append(UInt8(ascii: ";"))
                 } else {
                     line.append(UInt8(ascii: ":"))
@@ -168,7 +172,9 @@ final class CurlTransfer {
             return .failure(
                 HTTPClientError(
                     curlCode: code, detail: easy.errorText, responseTooLarge: exceededLimit,
-                    headersTooLarge: exceededHeaderLimit, viaProxy: usesProxy,
+                    // libcurl 7.88 ends an answer with one header line over its 100 KiB as "Out of
+                    // memory", and says nothing more.
+                    headersTooLarge: exceededHeaderLimit || (answered && code == CURLE_OUT_OF_MEMORY), viaProxy: usesProxy,
                     proxyConnectCode: easy.proxyConnectCode(), requestStarted: easy.requestStarted())
             )
         }
@@ -197,6 +203,7 @@ final class CurlTransfer {
         switch HTTPHeaderLine(bytes) {
         case .statusLine:
             // A new status line: keep only the last response (after 1xx or proxy answers).
+            answered = true
             responseFields.removeAll(keepingCapacity: true)
             responseHeaderBytes = bytes.count
         case .continuation(let more):

@@ -45,8 +45,14 @@ extension HTTPClientError {
         case CURLE_UNSUPPORTED_PROTOCOL where detail.contains("HTTP/0.9"):
             // curl's one name for an answer without an HTTP status line (7.66 and later).
             return .notHTTP
+        case CURLE_UNSUPPORTED_PROTOCOL where requestStarted:
+            // A status line libcurl does not take ("Unsupported HTTP version (1.2) in response",
+            // "Unsupported response code in HTTP response"): the request went, something answered.
+            return .unreadableResponse
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT:
             return .invalidURL
+        case CURLE_WEIRD_SERVER_REPLY, CURLE_BAD_CONTENT_ENCODING:
+            return .unreadableResponse
         case CURLE_COULDNT_RESOLVE_HOST:
             return .couldNotResolveHost
         case CURLE_COULDNT_RESOLVE_PROXY, CURLE_PROXY:
