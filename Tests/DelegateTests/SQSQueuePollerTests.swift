@@ -16,11 +16,13 @@ import Testing
     /// A poller for `name` on `server`, its intake, and the HTTP client to shut down.
     static func poller(
         _ name: String, on server: LoopbackHTTPServer, sleeper: RecordingSleeper, visibilitySeconds: Int = 5,
-        waitSeconds: Int = 1, logger: Logger? = nil
+        waitSeconds: Int = 1, logger: Logger? = nil, endpointOverride: Bool = true
     ) throws -> (SQSQueuePoller, SQSIntake, () -> Void) {
         let url = "\(server.baseURL)/123456789012/\(name)"
+        // Without the override, calls go to the queue URL's own host (the server too), and a
+        // replyTo elsewhere than there or Amazon SQS is refused.
         let section = DelegateConfiguration.SQSSection(
-            queueURLs: [url], region: "us-east-1", endpoint: server.baseURL, waitSeconds: waitSeconds,
+            queueURLs: [url], region: "us-east-1", endpoint: endpointOverride ? server.baseURL : "", waitSeconds: waitSeconds,
             visibilitySeconds: visibilitySeconds)
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let (intake, http) = try SQSScriptedEndpoint.makeIntake(section: section, sleeper: sleeper, logger: quiet)
@@ -236,7 +238,7 @@ import Testing
         defer { server.stop() }
         let recorder = LogRecorder()
         let (poller, _, shutdown) = try Self.poller(
-            "no-results", on: server, sleeper: RecordingSleeper(), logger: recorder.logger())
+            "no-results", on: server, sleeper: RecordingSleeper(), logger: recorder.logger(), endpointOverride: false)
         defer { shutdown() }
         for index in 0..<(LogRateLimiter().burst + 3) {
             await poller.handle(SQSMessage(messageId: "m-bad-\(index)", receiptHandle: "rh-bad-\(index)", body: "not a task"), lease: 5)
@@ -250,12 +252,28 @@ import Testing
         }
         let task = String(decoding: data, as: UTF8.self)
         await poller.handle(SQSMessage(messageId: "m-unrun", receiptHandle: "rh-unrun", body: task), lease: 5)
+        // And one whose replyTo this delegate may not send to (no Amazon SQS host, none of its
+        // queues'): not run, and with no result queue either, deleted unrun too.
+        let refused = TaskFixtures.task(operation: "getRandomPassword", params: nil) { fields in
+            fields["id"] = "unrun-2"
+            fields["replyTo"] = "https://queue.example.com/123456789012/results"
+            var connector = TaskFixtures.connector
+            connector["delegateSelectors"] = ["sqs-scripted"]
+            fields["connector"] = .object(connector)
+        }
+        await poller.handle(
+            SQSMessage(messageId: "m-refused", receiptHandle: "rh-refused", body: String(decoding: refused, as: UTF8.self)),
+            lease: 5)
 
         let lines = recorder.records
         #expect(
             lines.contains { $0.contains("it was deleted unrun") && $0.contains("task_id=unrun-1") },
             "\(lines.joined(separator: "\n"))")
+        #expect(
+            lines.contains { $0.contains("the task was not run") && $0.contains("task_id=unrun-2") },
+            "\(lines.joined(separator: "\n"))")
         #expect(deleted.withLock { $0 }.contains { $0.contains("rh-unrun") }, "the task's message is deleted")
+        #expect(deleted.withLock { $0 }.contains { $0.contains("rh-refused") }, "the refused task's message is deleted")
     }
 
     /// A lease extension that hangs is given up after a third of the lease and tried again soon,
