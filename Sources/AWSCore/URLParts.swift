@@ -52,7 +52,9 @@ public struct URLParts: Sendable, Equatable {
             let zone = percent.map { inside[$0...].dropFirst() }.map { $0.hasPrefix("25") ? $0.dropFirst(2) : "" }
             guard address.contains(":"),
                 address.utf8.allSatisfy({ Self.isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }),
-                zone.map({ !$0.isEmpty && $0.utf8.allSatisfy { Self.isNameByte($0) || $0 == UInt8(ascii: "~") } }) ?? true
+                // libcurl takes a zone of 1-15 characters.
+                zone.map({ (1...15).contains($0.utf8.count) && $0.utf8.allSatisfy { Self.isNameByte($0) || $0 == UInt8(ascii: "~") } })
+                    ?? true
             else { return false }
             rest = rest[rest.index(after: close)...]
         } else {

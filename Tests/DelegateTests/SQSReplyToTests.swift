@@ -71,7 +71,7 @@ import Testing
         "https://sqs.us-east-1.amazonaws.com/123456789012/results?x=1",
         "https://sqs.us-east-1.amazonaws.com/123456789012/results#x",
         "https://[::1/123456789012/results", "https://[]/123456789012/results", "https://[127.0.0.1]/1/q",
-        "http://[fe80::1%eth0]/1/q", "http://[fe80::1%25]/1/q",
+        "http://[fe80::1%eth0]/1/q", "http://[fe80::1%25]/1/q", "http://[fe80::1%25abcdefghijklmnop]/1/q",
         "https://sqs.us-east-1.amazonaws.com!/123456789012/results",
     ])
     func aURLWhoseHostParsersReadOtherwiseIsNone(_ replyTo: String) throws {
@@ -90,7 +90,7 @@ import Testing
         "https://sqs.us-east-1.amazonaws.com/123456789012/results",
         "https://sqs.us-east-1.amazonaws.com:443/123456789012/results.fifo",
         "http://127.0.0.1:4566/000000000000/results", "http://[::1]:65535/1/q", "https://[FE80::1]/1/q",
-        "http://moto_server:5000/1/q", "http://[fe80::1%25eth0]:9324/000000000000/q", "https://sqs.us-east-1.amazonaws.com./1/q",
+        "http://moto_server:5000/1/q", "http://[fe80::1%25eth0]:9324/000000000000/q", "http://[fe80::1%25abcdefghijklmno]/1/q", "https://sqs.us-east-1.amazonaws.com./1/q",
     ])
     func aHostAndANumericPortAreTaken(_ url: String) throws {
         #expect(try SQSQueueURL(url).url == url)

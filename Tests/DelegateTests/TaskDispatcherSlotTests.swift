@@ -75,6 +75,22 @@ import Testing
         let result = await waiting.value
         #expect(result.status == .succeeded, "\(String(describing: result.error))")
         #expect(http.requests.count == 2)
+
+        // One whose deadline passes while it waits says how long it waited, on the monotonic
+        // clock too: not the hour the wall clock was stepped back meanwhile.
+        http.removeScripts()
+        http.always(.any, .hold(ScriptedExecutorFixture.secret()))
+        let holder = Task { await dispatcher.execute(first, receivedAt: clock.now(), logger: logger) }
+        #expect(await eventually { http.holding == 1 })
+        let late = try Self.task("step-late", deadline: 1)
+        let lateWaiting = Task { await dispatcher.execute(late, receivedAt: clock.now(), logger: logger) }
+        #expect(await eventually { dispatcher.tasksWaitingForASlot() == 1 })
+        clock.advance(by: -3600)
+        let passed = await lateWaiting.value
+        #expect(passed.error?.code == .deadlineExceeded)
+        #expect(passed.error?.message.contains("the task waited 1") == true, "\(String(describing: passed.error))")
+        http.releaseHeld()
+        _ = await holder.value
     }
 
     @Test func aSlotComesBackAfterEveryKindOfFailure() async throws {

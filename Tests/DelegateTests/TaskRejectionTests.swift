@@ -361,6 +361,14 @@ import Testing
             data: Data(String(decoding: TaskFixtures.task { $0["deadlineSeconds"] = 7 }, as: UTF8.self)
                 .replacingOccurrences(of: #""deadlineSeconds":7"#, with: #""deadlineSeconds":99999999999999999999"#).utf8),
             code: .invalidTask, message: "deadlineSeconds must be between 1 and 3600, not 1e+20"),
+        // A field whose range is every integer says no range it would be inside.
+        Case(
+            label: "duration 1e19",
+            data: TaskFixtures.task(credentials: [
+                "type": "assumeRole", "roleArn": "arn:aws:iam::123456789012:role/sm", "durationSeconds": 1e19,
+            ]),
+            code: .invalidTask,
+            message: "connector.credentials.durationSeconds is out of range, not 1e+19 (STS allows 900 seconds to 12 hours)"),
         Case(
             label: "params on testConnection",
             data: TaskFixtures.task(operation: "testConnection", params: ["name": "db"]), code: .invalidTask,

@@ -189,7 +189,8 @@ public final class TaskDispatcher: Sendable {
         let waitedOnArrival = Deadline.waited(since: receivedAt, now: now)
         let wait = await reserveSlot(for: task, receivedAt: receivedAt, from: slots)
         guard wait == .reserved else {
-            let result = notStarted(task, receivedAt: receivedAt, deadlinePassed: wait == .deadlinePassed)
+            let waited = waitedOnArrival + (ContinuousClock.now - arrived)
+            let result = notStarted(task, receivedAt: receivedAt, waited: waited, deadlinePassed: wait == .deadlinePassed)
             executor.logNotStarted(result, of: task, logger: logger)
             return result
         }
@@ -226,14 +227,13 @@ public final class TaskDispatcher: Sendable {
         case answered(TaskResult)
     }
 
-    private func notStarted(_ task: DelegateTask, receivedAt: Date, deadlinePassed: Bool) -> TaskResult {
+    private func notStarted(_ task: DelegateTask, receivedAt: Date, waited: Duration, deadlinePassed: Bool) -> TaskResult {
         status.recorded(.failed)
         connectors.count(namedConnectorID: task.namedConnectorID)
         let finishedAt = now
-        let waited = finishedAt.timeIntervalSince(receivedAt)
         let error =
-            !isStopping && (deadlinePassed || waited >= Double(task.deadlineSeconds))
-            ? TaskFailure(Deadline.passedWhileWaiting(seconds: task.deadlineSeconds, waited: .seconds(waited)))
+            !isStopping && (deadlinePassed || waited >= .seconds(task.deadlineSeconds))
+            ? TaskFailure(Deadline.passedWhileWaiting(seconds: task.deadlineSeconds, waited: waited))
             : TaskFailure(
                 code: .delegateStopping,
                 message: "the delegate is stopping and did not start this task; submit it again", retryable: true)

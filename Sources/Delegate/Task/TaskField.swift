@@ -96,9 +96,12 @@ struct TaskObject {
             guard let fits = Int(exactly: value) else { throw outOfRange("\(value)") }
             integer = fits
         case .some(.number(let value)) where value.isFinite && value == value.rounded():
-            // A whole number past what an integer holds (1e19, twenty digits) is out of range,
-            // not "not whole".
-            guard abs(value) < 1e15 else { throw outOfRange("\(value)") }
+            // A whole number past what is taken exactly (1e19, twenty digits) is out of range,
+            // not "not whole"; said with the range where it has one below that.
+            guard abs(value) < 1e15 else {
+                let bounded = range.lowerBound > -1_000_000_000_000_000 && range.upperBound < 1_000_000_000_000_000
+                throw bounded ? outOfRange("\(value)") : .invalid("\(label(key)) is out of range, not \(value)")
+            }
             integer = Int(value)
         case .some(.number): throw .invalid("\(label(key)) must be a whole number")
         case .some(let other): throw wrongType(key, "a whole number", other)
