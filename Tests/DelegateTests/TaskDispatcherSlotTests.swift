@@ -267,7 +267,7 @@ import Testing
                 TaskRejection(
                     code: .notAuthorized, message: "refused", taskID: "t-\(named)", connectorID: "prod",
                     connectorIsNamed: named),
-                receivedAt: Date(), logger: recorder.logger())
+                receivedAt: Date(), logger: recorder.logger(), logLimiter: LogRateLimiter(), intake: .socket)
         }
         let records = recorder.records.filter { $0.contains("event=task-rejected") }
         #expect(records.contains { $0.contains("task_id=t-true") && $0.contains("connector_kind=named") }, "\(records)")

@@ -151,7 +151,7 @@ import Testing
             do {
                 _ = try catalog.admit(TaskDocument(data), defaultID: nil, by: principal)
             } catch {
-                _ = dispatcher.rejected(error, receivedAt: Date(), logger: Self.logger)
+                _ = dispatcher.rejected(error, receivedAt: Date(), logger: Self.logger, logLimiter: LogRateLimiter(), intake: .socket)
                 return error
             }
             throw TaskRejection(code: .invalidTask, message: "admitted")

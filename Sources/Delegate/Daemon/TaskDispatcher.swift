@@ -299,16 +299,16 @@ public final class TaskDispatcher: Sendable {
 
     /// The `rejected` result for a task that failed validation, counted and logged.
     /// - Parameters:
-    ///   - logLimiter: rate-limits the warning, for intakes where a producer can send invalid
-    ///     tasks as fast as it likes (the socket, the spool, SQS).
+    ///   - logLimiter: rate-limits the warning: at every intake a producer can send invalid tasks
+    ///     as fast as it likes (the socket, the spool, SQS).
     ///   - intake: where the task came from: the warnings are limited per intake and error code,
     ///     so that one producer's flood (a socket peer's invalid lines) never hides another
     ///     intake's rejections.
     ///   - kind: a kind of its own within them, for a rejection whose line is its only trace (an
     ///     SQS task deleted with nowhere to answer), which others of its code must not hide.
     func rejected(
-        _ rejection: TaskRejection, receivedAt: Date, logger: Logger, logLimiter: LogRateLimiter? = nil,
-        intake: TaskPrincipal.Intake? = nil, kind: RejectionKind? = nil
+        _ rejection: TaskRejection, receivedAt: Date, logger: Logger, logLimiter: LogRateLimiter,
+        intake: TaskPrincipal.Intake, kind: RejectionKind? = nil
     ) -> TaskResult {
         let result = counted(rejection, receivedAt: receivedAt)
         var metadata: Logger.Metadata = ["event": "task-rejected", "error_code": "\(rejection.code.rawValue)"]
@@ -318,13 +318,9 @@ public final class TaskDispatcher: Sendable {
             metadata["connector_kind"] = rejection.connectorIsNamed ? "named" : "inline"
         }
         if let operation = rejection.operation { metadata["operation"] = "\(operation)" }
-        if let logLimiter {
-            let kindSuffix = kind.map { " " + $0.rawValue } ?? ""
-            let key = "task-rejected \(intake?.rawValue ?? "-") \(rejection.code.rawValue)\(kindSuffix)"
-            logLimiter.warning("task rejected: \(rejection.message)", metadata: metadata, key: key, logger: logger)
-        } else {
-            logger.warning("task rejected: \(rejection.message)", metadata: metadata)
-        }
+        let kindSuffix = kind.map { " " + $0.rawValue } ?? ""
+        let key = "task-rejected \(intake.rawValue) \(rejection.code.rawValue)\(kindSuffix)"
+        logLimiter.warning("task rejected: \(rejection.message)", metadata: metadata, key: key, logger: logger)
         return result
     }
 }
