@@ -4,7 +4,8 @@ public enum AmazonHost {
     /// The region `host` (no port; any case) names as an endpoint of `service`, nil for any other
     /// host (an emulator, a proxy, another service's):
     /// - `<service>.<region>.amazonaws.com`, `<service>-fips.<region>.amazonaws.com`, `.com.cn`
-    /// - dual-stack `<service>.<region>.api.aws`, `<service>-fips.<region>.api.aws`
+    /// - dual-stack `<service>.<region>.api.aws`, `<service>-fips.<region>.api.aws`, and China's
+    ///   `<service>.<region>.api.amazonwebservices.com.cn`
     /// - VPC endpoints, `<vpce-id>.<service>.<region>.vpce.amazonaws.com[.cn]`
     /// - STS's global `sts.amazonaws.com`, which signs as us-east-1
     public static func region(ofHost host: String, service: String) -> String? {
@@ -17,7 +18,8 @@ public enum AmazonHost {
     /// connectors it serves: ``region(ofHost:service:)``'s hosts, written with a fully qualified
     /// name's trailing dot or not, and the same shapes in AWS's other partitions
     /// (`<service>.<region>.amazonaws.eu`, `.c2s.ic.gov`, `.sc2s.sgov.gov`, `.csp.hci.ic.gov`,
-    /// `.cloud.adc-e.uk`, and their VPC endpoints). Not to trust a host with anything: SQS judges
+    /// `.cloud.adc-e.uk`, and their VPC endpoints; the European Sovereign Cloud's dual-stack
+    /// `.api.amazonwebservices.eu`). Not to trust a host with anything: SQS judges
     /// where a result may go by ``region(ofHost:service:)`` alone.
     public static func signingRegion(ofHost host: String, service: String) -> String? {
         var host = host
@@ -29,11 +31,13 @@ public enum AmazonHost {
 
     /// The domains of Amazon's commercial and China partitions' service hosts, as labels; of
     /// their VPC endpoints (`vpce.` before them). The other partitions' (``AWSServiceEndpoint``'s).
-    private static let commercialDomains = [["amazonaws", "com"], ["api", "aws"], ["amazonaws", "com", "cn"]]
+    private static let commercialDomains = [
+        ["amazonaws", "com"], ["api", "aws"], ["amazonaws", "com", "cn"], ["api", "amazonwebservices", "com", "cn"],
+    ]
     private static let commercialEndpointDomains = [["amazonaws", "com"], ["amazonaws", "com", "cn"]]
-    private static let otherPartitionDomains = AWSServiceEndpoint.partitionDomains.map { entry in
-        entry.domain.split(separator: ".").map(String.init)
-    }
+    private static let otherPartitionDomains =
+        AWSServiceEndpoint.partitionDomains.map { entry in entry.domain.split(separator: ".").map(String.init) }
+        + [["api", "amazonwebservices", "eu"]]
 
     /// `host`'s labels, lowercased; nil for a host with anything but letters, digits, dots and
     /// hyphens (so that no other parser reads it otherwise).

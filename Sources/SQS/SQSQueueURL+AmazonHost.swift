@@ -4,7 +4,8 @@ extension SQSQueueURL {
     /// ``amazonSQSRegion`` for a host name: Amazon SQS's own hosts only, nil for any other (an
     /// emulator, a proxy, a host of another AWS service):
     /// - `sqs.<region>.amazonaws.com`, `sqs.<region>.amazonaws.com.cn`, `sqs-fips.<region>.amazonaws.com`
-    /// - dual-stack `sqs.<region>.api.aws`, `sqs-fips.<region>.api.aws`
+    /// - dual-stack `sqs.<region>.api.aws`, `sqs-fips.<region>.api.aws`,
+    ///   `sqs.<region>.api.amazonwebservices.com.cn`
     /// - the legacy `queue.amazonaws.com` (us-east-1) and `<region>.queue.amazonaws.com`
     /// - VPC endpoints, `<vpce-id>.sqs.<region>.vpce.amazonaws.com[.cn]`
     ///

@@ -64,6 +64,12 @@ extension SecretsManagerClient {
     /// carries the `nextToken` to go on from, so one task cannot page (and hold) without end.
     public static let maximumPages = 100
 
+    /// The most entries a page may hold (AWS's `MaxResults` at most), and the longest `NextToken`
+    /// AWS gives (its API reference: 4096 characters). A page past either is no answer of AWS's:
+    /// held for every page, it would grow a task's memory by the response limit each time.
+    static let maximumPageEntries = 100
+    static let maximumTokenLength = 4096
+
     /// Lists the secrets under the prefix whose names start with `nameFilter` (relative to the
     /// prefix). With `allPages`, follows `NextToken` to the end (at most `maximumPages` pages)
     /// and returns everything at once.
@@ -106,6 +112,15 @@ extension SecretsManagerClient {
             attempts += page.attempts
             lastRequestId = page.requestId
             pages += 1
+            guard page.value.secretList.count <= Self.maximumPageEntries,
+                (page.value.nextToken?.utf8.count ?? 0) <= Self.maximumTokenLength
+            else {
+                throw AWSError(
+                    kind: .invalidResponse, code: .invalidResponse,
+                    message: "ListSecrets answered page \(pages) with \(page.value.secretList.count) entries (at most "
+                        + "\(Self.maximumPageEntries)) or a NextToken over \(Self.maximumTokenLength) bytes; stopped paging",
+                    requestId: lastRequestId, attempts: attempts)
+            }
             // AWS's name filter matches loosely (any case, the start of any word of the name);
             // keep only names that really start with it, with or without a connector's prefix.
             collected += page.value.secretList.filter { filterValue.isEmpty || $0.name.hasPrefix(filterValue) }

@@ -38,6 +38,10 @@ import Testing
         ("https://vpce-0abc-xyz.sts.eu-isoe-west-1.vpce.cloud.adc-e.uk", "eu-isoe-west-1"),
         ("https://sts.eu-central-1.amazonaws.com.", "eu-central-1"), ("https://sts.us-iso-east-1.c2s.ic.gov.", "us-iso-east-1"),
         ("https://sts.us-iso-east-1.c2s.ic.gov.example", "eu-west-1"), ("https://x.sts.us-iso-east-1.c2s.ic.gov", "eu-west-1"),
+        // The dual-stack hosts of China and the European Sovereign Cloud.
+        ("https://sts.cn-north-1.api.amazonwebservices.com.cn", "cn-north-1"),
+        ("https://sts-fips.cn-northwest-1.api.amazonwebservices.com.cn", "cn-northwest-1"),
+        ("https://sts.eusc-de-east-1.api.amazonwebservices.eu", "eusc-de-east-1"),
     ])
     func anSTSOverrideIsSignedForTheRegionItsHostNames(url: String, signing: String) {
         let pool = AWSClientPool(

@@ -21,6 +21,18 @@ import Testing
         #expect(answered.count(now: start + .seconds(180)) == 0)
     }
 
+    /// A message id past SQS's (UUIDs, 36 bytes; at most 128 taken) is not remembered: an
+    /// endpoint sending ids of megabytes would otherwise hold 10,000 of them.
+    @Test func anIdLongerThanAnySQSGivesIsNotRemembered() {
+        let answered = AnsweredMessages()
+        let long = AnsweredMessages.Key(queueURL: "q", messageID: String(repeating: "m", count: 129))
+        let longest = AnsweredMessages.Key(queueURL: "q", messageID: String(repeating: "m", count: 128))
+        answered.remember(long, now: start, keptFor: .seconds(180))
+        answered.remember(longest, now: start, keptFor: .seconds(180))
+        #expect(!answered.contains(long, now: start + .seconds(1)))
+        #expect(answered.contains(longest, now: start + .seconds(1)))
+    }
+
     /// A key names the queue however its URL is spelt (Amazon SQS's hosts of a region are one
     /// place; any other host is its scheme, host and port in any case), and keeps the spelling it
     /// came through.

@@ -128,6 +128,7 @@ import Testing
             ("sqs-fips.us-gov-west-1.amazonaws.com", "us-gov-west-1"),
             ("sqs.cn-north-1.amazonaws.com.cn", "cn-north-1"),
             ("sqs.eu-west-1.api.aws", "eu-west-1"),
+            ("sqs.cn-north-1.api.amazonwebservices.com.cn", "cn-north-1"),
             ("queue.amazonaws.com", "us-east-1"),
             ("ap-south-1.queue.amazonaws.com", "ap-south-1"),
             ("vpce-0abc-xyz.sqs.eu-west-1.vpce.amazonaws.com", "eu-west-1"),

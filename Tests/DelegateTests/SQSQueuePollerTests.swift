@@ -224,6 +224,45 @@ import Testing
         #expect(bodies.first?.contains("handle-it-came-back-with") == true, "\(bodies)")
     }
 
+    /// An answer with more messages than asked for (no SQS does that; a hostile endpoint could
+    /// send thousands): those asked for are handed out first, and at most a receive's worth of
+    /// the rest made visible again, not a call for each while the slots are held.
+    @Test func messagesPastThoseAskedForAreReleasedAtMostABatch() async throws {
+        let receives = Mutex(0)
+        let releases = Mutex<[String]>([])
+        let server = try LoopbackHTTPServer { request in
+            let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
+            switch request.headers["X-Amz-Target"] {
+            case "AmazonSQS.ReceiveMessage":
+                let count = receives.withLock { received in
+                    received += 1
+                    return received == 1 ? 60 : 0
+                }
+                let messages = (0..<count).map { #"{"MessageId":"m-\#($0)","ReceiptHandle":"rh-\#($0)-","Body":"not a task"}"# }
+                return ScriptedResponse(status: 200, headers: json, body: #"{"Messages":[\#(messages.joined(separator: ","))]}"#)
+            case "AmazonSQS.ChangeMessageVisibility":
+                releases.withLock { $0.append(request.bodyText) }
+            default:
+                break
+            }
+            return ScriptedResponse(status: 200, headers: json, body: "{}")
+        }
+        defer { server.stop() }
+        let (poller, intake, shutdown) = try Self.poller("extras", on: server, sleeper: RecordingSleeper())
+        defer { shutdown() }
+        let running = Task { await poller.run() }
+        // The loop went on to receive again.
+        #expect(await eventually(within: .seconds(60)) { receives.withLock { $0 } >= 2 })
+        running.cancel()
+        await running.value
+        let asked = SQSQueuePoller.maxBatch
+        let released = releases.withLock { $0 }.filter { body in
+            (asked..<60).contains { body.contains("rh-\($0)-") } && body.contains(#""VisibilityTimeout":0"#)
+        }
+        #expect(released.count == SQSQueuePoller.maxBatch, "\(released.count) extras released")
+        #expect(intake.status.snapshot["\(server.baseURL)/123456789012/extras"]?.received == asked)
+    }
+
     /// A task deleted unrun (no `replyTo`, no `result_queue_url`: nowhere to answer) has its
     /// journal line, its only trace, even after a flood of the queue's invalid messages used up
     /// the rate limit of the queue's `InvalidTask` lines.

@@ -38,6 +38,29 @@ import Testing
         #expect(all.value.nextToken == nil)
     }
 
+    /// A page past what AWS gives (over 100 entries, or a NextToken over 4096 characters) is no
+    /// answer of AWS's: paging stops, InvalidResponse, rather than holding every such page.
+    @Test(arguments: [(101, 10), (1, 4097)])
+    func aPageLargerThanAWSGivesStopsPaging(entries: Int, tokenLength: Int) async throws {
+        let http = ScriptedHTTPClient()
+        let list = (0..<entries).map { ["Name": "s-\($0)", "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:s-\($0)"] }
+        http.always(
+            .target("secretsmanager.ListSecrets"),
+            .response(HTTPResponse.awsJSON(["SecretList": list, "NextToken": String(repeating: "t", count: tokenLength)], requestId: "req-big")))
+        let sm = scriptedSecretsManager(http, accessKeyID: "AKIDPAGINGTEST", secretAccessKey: "paging-test-secret")
+        let error = await #expect(throws: AWSError.self) { try await sm.listSecrets(allPages: true, logger: logger) }
+        #expect(error?.code == .invalidResponse, "\(String(describing: error))")
+        #expect(http.requests.count == 1)
+        // A page AWS could give is taken.
+        let fine = ScriptedHTTPClient()
+        fine.always(
+            .target("secretsmanager.ListSecrets"),
+            .response(HTTPResponse.awsJSON(["SecretList": Array(list.prefix(100))], requestId: "req-fine")))
+        let listed = try await scriptedSecretsManager(fine, accessKeyID: "AKIDPAGINGTEST", secretAccessKey: "paging-test-secret")
+            .listSecrets(allPages: true, logger: logger)
+        #expect(listed.value.secretList.count == min(entries, 100))
+    }
+
     /// A later page that fails reports the attempts of the pages before it too: every request
     /// the listing made counts.
     @Test func aFailedLaterPageCountsEveryAttempt() async throws {

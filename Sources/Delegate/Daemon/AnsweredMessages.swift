@@ -54,6 +54,11 @@ final class AnsweredMessages: Sendable {
     /// At most this many messages are remembered (about 2 MB at a full memory).
     static let capacity = 10_000
 
+    /// The longest message id remembered, in bytes. SQS's are UUIDs (36); an endpoint could send
+    /// any text up to its answer's size, and 10,000 of those would hold gigabytes. A message
+    /// with a longer id is not remembered (one that comes back runs again, as with no memory).
+    static let maximumMessageIDBytes = 128
+
     /// How long a message is remembered after its delete returned (or it came back): its lease
     /// runs out at most `visibility_seconds` after that (the last extension), once more for a
     /// delegate that received it then and put it back, and a minute for the calls in between.
@@ -82,7 +87,8 @@ final class AnsweredMessages: Sendable {
     ///   would run again when it comes back. The caller warns.
     @discardableResult
     func remember(_ key: Key, now: ContinuousClock.Instant, keptFor: Duration) -> Int {
-        state.withLock { state in
+        guard key.messageID.utf8.count <= Self.maximumMessageIDBytes else { return 0 }
+        return state.withLock { state in
             let renewing = state.until[key] != nil
             let early = Self.forget(in: &state, now: now, keeping: renewing ? capacity : capacity - 1)
             let until = now + keptFor

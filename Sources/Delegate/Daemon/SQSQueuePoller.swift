@@ -2,6 +2,7 @@ import AWSCore
 import FoundationEssentials
 import Logging
 import SQS
+import TaskQueue
 import HTTP
 
 /// One queue's long-poll loop: reserves concurrency slots, receives at most that many messages,
@@ -86,10 +87,13 @@ struct SQSQueuePoller: Sendable {
                 // it, as a stop leaves them (one answered or running here already is dealt with
                 // as ever), and nothing more is received.
                 let queueRemoved = !intake.settings().queueURLs.contains(queue.url)
+                // More than asked for (no SQS does that): not kept without a slot.
+                let extras = messages.dropFirst(reserved)
                 if !messages.isEmpty {
                     let now = dispatcher.now
+                    let kept = messages.count - extras.count
                     intake.status.update(queue.url) { counts in
-                        counts.received += messages.count
+                        counts.received += kept
                         counts.lastReceive = now
                     }
                 } else {
@@ -103,11 +107,6 @@ struct SQSQueuePoller: Sendable {
                     reserved = 0
                     await pause(for: Self.shortPollPause)
                 }
-                // More than asked for (no SQS does that): not kept without a slot.
-                for extra in messages.dropFirst(reserved) {
-                    try? await intake.client(for: queue).changeMessageVisibility(
-                        queue: queue, receiptHandle: extra.receiptHandle, seconds: 0, logger: logger)
-                }
                 for message in messages.prefix(reserved) {
                     reserved -= 1
                     intake.inHand.enter()
@@ -120,8 +119,27 @@ struct SQSQueuePoller: Sendable {
                     }
                 }
                 dispatcher.releaseSlots(reserved)
+                if !extras.isEmpty { await releaseExtras(extras, asked: messages.count - extras.count) }
                 if queueRemoved { break }
             }
+        }
+    }
+
+    /// Messages an answer held past the `asked` ones: made visible again once those asked for
+    /// are handed out and the slots they did not need given back, at most a receive's worth
+    /// (``maxBatch``); the rest come back when their lease runs out. An endpoint answering with
+    /// thousands would otherwise hold the loop for a call each.
+    func releaseExtras(_ extras: ArraySlice<SQSMessage>, asked: Int) async {
+        intake.logLimiter.warning(
+            """
+            an SQS answer held \(asked + extras.count) messages for \(asked) asked; the \(extras.count) more are made \
+            visible again (up to \(Self.maxBatch); any others come back after their lease)
+            """,
+            metadata: ["queue_url": "\(queue.url)"], key: "sqs-more-than-asked \(queue.url)", logger: logger)
+        for extra in extras.prefix(Self.maxBatch) {
+            guard !dispatcher.isStopping else { return }
+            try? await intake.client(for: queue).changeMessageVisibility(
+                queue: queue, receiptHandle: extra.receiptHandle, seconds: 0, logger: logger)
         }
     }
 
