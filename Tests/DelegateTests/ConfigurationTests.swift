@@ -154,6 +154,15 @@ import Testing
         }
     }
 
+    /// EC2's IPv6 instance metadata endpoint (and any bracketed IPv6 address) is taken as
+    /// `imds_endpoint`, for IPv6-only hosts.
+    @Test(arguments: ["http://[fd00:ec2::254]", "http://[fd00:ec2::254]:80/", "http://[::1]:1338"])
+    func anIPv6IMDSEndpointIsTaken(endpoint: String) throws {
+        let configuration = try DelegateConfiguration.load(
+            tomlText: "[aws]\nimds_endpoint = \"\(endpoint)\"", environment: [:], hostName: "h")
+        #expect(configuration.aws.imdsEndpoint == endpoint)
+    }
+
     /// Each bad configuration names its key and says why.
     @Test(
         arguments: [
