@@ -310,8 +310,7 @@ public final class AWSClient: Sendable {
             return AWSError(
                 kind: .invalidResponse,
                 code: .invalidResponse,
-                message:
-                    "\(endpoint.url) sent response headers over 256 KiB, or a line of them over 100 KiB (a proxy or endpoint that is not AWS?)",
+                message: "\(endpoint.url) sent \(HTTPClientError.headersLimitText) (a proxy or endpoint that is not AWS?)",
                 transportError: error
             )
         case .notHTTP:

@@ -339,7 +339,7 @@ public final class IMDSCredentialSource: CredentialSource {
                     let what =
                         switch error.code {
                         case .responseTooLarge: "an answer larger than \(Self.maxResponseBytes) bytes"
-                        case .responseHeadersTooLarge: "response headers over 256 KiB, or a line of them over 100 KiB"
+                        case .responseHeadersTooLarge: HTTPClientError.headersLimitText
                         default: "an answer that could not be read: \(error.message)"
                         }
                     throw AWSError(

@@ -35,6 +35,9 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         case other
     }
 
+    /// What ``Code/responseHeadersTooLarge`` means, for messages that say it.
+    public static let headersLimitText = "response headers over 256 KiB, or a line of them over 100 KiB"
+
     public var code: Code
     public var message: String
     /// libcurl's `CURLcode`, when the failure came from libcurl.

@@ -276,6 +276,21 @@ import Testing
         #expect(server.connectionsServed == 1)
     }
 
+    /// An answer in HTTP libcurl cannot read (a version it does not take) is IMDS answering, not
+    /// an outage: an invalid response (never `.transport`, which would keep expired credentials
+    /// alive), asked once.
+    @Test func anAnswerInUnreadableHTTPIsAnInvalidResponse() async throws {
+        let server = try #require(LoopbackNotHTTPServer(greeting: "HTTP/1.2 200 OK\r\nContent-Length: 5\r\n\r\ntoken"))
+        defer { server.stop() }
+        let source = IMDSCredentialSource(
+            http: try loopbackHTTPClient(), endpoint: server.baseURL, environment: [:], clock: ManualClock(),
+            maxAttempts: 2, jitter: { 0.5 })
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.kind == .invalidResponse, "\(String(describing: error))")
+        #expect(error?.message.contains("an answer that could not be read") == true, "\(String(describing: error))")
+        #expect(server.connectionsServed == 1)
+    }
+
     /// An endpoint that sends endless headers answered: an invalid response said so, not an
     /// unreachable IMDS worth another attempt (as any other client reports it).
     @Test func endlessHeadersAreAnInvalidResponse() async throws {

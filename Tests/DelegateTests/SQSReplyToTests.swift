@@ -83,6 +83,9 @@ import Testing
         ])
         let rejection = #expect(throws: TaskRejection.self) { try DelegateTask.decode(task, defaultID: nil) }
         #expect(rejection?.code == .invalidTask)
+        // It says which rule: no query or fragment, or a host and a numeric port.
+        let rule = replyTo.contains("?") || replyTo.contains("#") ? "it must have no query or fragment" : "it must have a host name"
+        #expect(rejection?.message.hasPrefix("replyTo is not a queue URL: \(rule)") == true, "\(String(describing: rejection?.message))")
     }
 
     /// Hosts and ports as queue URLs have them are taken.

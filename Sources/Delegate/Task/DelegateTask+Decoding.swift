@@ -144,8 +144,9 @@ extension DelegateTask {
         if let replyTo, replyTo.utf8.count > SQSQueueURL.maximumLength {
             throw .invalid("replyTo must be at most \(SQSQueueURL.maximumLength) bytes, not \(replyTo.utf8.count)")
         }
-        if let replyTo, (try? SQSQueueURL(replyTo)) == nil {
-            throw .invalid("replyTo must be an SQS queue URL (https://host/account/name)")
+        // Which rule it breaks, as the configuration says it of a queue URL (never the URL itself).
+        if let replyTo, let reason = DelegateConfiguration.SQSSection.notAQueueURL(replyTo) {
+            throw .invalid("replyTo \(reason)")
         }
         try task.refuseUnknown(topLevelFields, what: "a task", checkPlaintextSecrets: true)
         var decoded = DelegateTask(
