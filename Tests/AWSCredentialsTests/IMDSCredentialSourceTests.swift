@@ -267,10 +267,7 @@ import Testing
     @Test func anAnswerThatIsNotHTTPIsAnInvalidResponse() async throws {
         let server = try #require(LoopbackNotHTTPServer())
         defer { server.stop() }
-        let source = IMDSCredentialSource(
-            http: try loopbackHTTPClient(), endpoint: server.baseURL, environment: [:], clock: ManualClock(),
-            maxAttempts: 2, jitter: { 0.5 })
-        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        let error = try await fetchError(from: server.baseURL)
         #expect(error?.kind == .invalidResponse)
         #expect(error?.message.contains("something other than HTTP") == true, "\(String(describing: error))")
         #expect(server.connectionsServed == 1)
@@ -282,10 +279,7 @@ import Testing
     @Test func anAnswerInUnreadableHTTPIsAnInvalidResponse() async throws {
         let server = try #require(LoopbackNotHTTPServer(greeting: "HTTP/1.2 200 OK\r\nContent-Length: 5\r\n\r\ntoken"))
         defer { server.stop() }
-        let source = IMDSCredentialSource(
-            http: try loopbackHTTPClient(), endpoint: server.baseURL, environment: [:], clock: ManualClock(),
-            maxAttempts: 2, jitter: { 0.5 })
-        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        let error = try await fetchError(from: server.baseURL)
         #expect(error?.kind == .invalidResponse, "\(String(describing: error))")
         #expect(error?.message.contains("an answer that could not be read") == true, "\(String(describing: error))")
         #expect(server.connectionsServed == 1)
@@ -300,12 +294,17 @@ import Testing
                 headers: HTTPHeaders((0..<300).map { HTTPHeaders.Field(name: "X-Pad-\($0)", value: padding) }), body: "token")
         }
         defer { server.stop() }
-        let source = IMDSCredentialSource(
-            http: try loopbackHTTPClient(), endpoint: server.baseURL, environment: [:], clock: ManualClock(),
-            maxAttempts: 2, jitter: { 0.5 })
-        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        let error = try await fetchError(from: server.baseURL)
         #expect(error?.kind == .invalidResponse, "\(String(describing: error))")
         #expect(error?.message.contains("response headers over 256 KiB") == true, "\(String(describing: error))")
+    }
+
+    /// The error of a fetch from IMDS at `endpoint` (two attempts at most), which must fail.
+    func fetchError(from endpoint: String) async throws -> AWSError? {
+        let source = IMDSCredentialSource(
+            http: try loopbackHTTPClient(), endpoint: endpoint, environment: [:], clock: ManualClock(),
+            maxAttempts: 2, jitter: { 0.5 })
+        return await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
     }
 
     /// IMDS that cannot refresh the instance credentials hands out the expired ones: they are
