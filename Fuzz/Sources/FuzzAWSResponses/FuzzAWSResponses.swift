@@ -4,11 +4,13 @@ import FuzzSupport
 import Foundation
 import HTTP
 @testable import SecretsManager
+@testable import SQS
 
 /// What AWS and IMDS answer, through the parsers the delegate uses on them: the STS AssumeRole
-/// XML (XMLScanner and Timestamp), Secrets Manager's GetSecretValue answer, the IMDS credentials
-/// JSON document, and AWS error bodies in both wire protocols. Any body gives credentials, nil
-/// or an error, never a crash.
+/// XML (XMLScanner and Timestamp), Secrets Manager's GetSecretValue and ListSecrets answers, SQS's
+/// ReceiveMessage answer (its messages' attributes read as the poller reads them), the IMDS
+/// credentials JSON document, and AWS error bodies in both wire protocols. Any body gives
+/// credentials, nil or an error, never a crash.
 
 /// The redactor the client would build: a secret key, a token and a signature to take out.
 private let secrets = ["fuzz-secret-key", "fuzz-session-token", "0123456789abcdef"]
@@ -21,6 +23,13 @@ public func fuzzAWSResponses(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CI
     // GetSecretValue's answer, read by its own one-pass reader: an output has its ARN and name.
     if let output = SecretsManagerClient.GetSecretValueOutput(json: data) {
         precondition(data.count >= output.arn.utf8.count + output.name.utf8.count)
+    }
+    // ListSecrets and ReceiveMessage answers, decoded as their clients decode them.
+    _ = try? AWSJSONCoding.decoder.decode(SecretsManagerClient.ListSecretsOutput.self, from: data)
+    if let received = try? SQSClient.decoder.decode(SQSClient.ReceiveMessageOutput.self, from: data) {
+        for message in received.messages ?? [] {
+            _ = (message.receiveCount, message.firstReceivedAt, message.messageAttributes.count)
+        }
     }
     if let xml = XMLScanner(data) {
         _ = xml.values(of: "Code", limit: 4)
