@@ -67,7 +67,8 @@ import Testing
         }
         _ = await eventually(within: .seconds(60)) { number(in: pidPath) != nil }
         let pid = try #require(number(in: pidPath), "the shell never started the daemon")
-        defer { Glibc.kill(pid, SIGKILL) }
+        // Only while it runs (its status not written): an ended daemon's pid may be another's.
+        defer { if number(in: statusPath) == nil { Glibc.kill(pid, SIGKILL) } }
         let spool = SpoolDirectory(path: directory.path("spool"))
         try spool.enqueue(id: "piped", json: DaemonTestFixtures.task(id: "piped", operation: "getSecretValue", params: ["name": "db"]))
         let result = try await spool.waitForResult(id: "piped", timeout: .seconds(90))
