@@ -340,7 +340,7 @@ public final class IMDSCredentialSource: CredentialSource {
                         switch error.code {
                         case .responseTooLarge: "an answer larger than \(Self.maxResponseBytes) bytes"
                         case .responseHeadersTooLarge: HTTPClientError.headersLimitText
-                        default: "an answer that could not be read: \(error.message)"
+                        default: "an answer in HTTP that could not be read (is imds_endpoint IMDS?): \(error.message)"
                         }
                     throw AWSError(
                         kind: .invalidResponse, code: .invalidResponse, message: "IMDS at \(endpoint) sent \(what)",

@@ -44,7 +44,8 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
         guard parts.isHostAndPort else {
             throw .validation(
                 .invalidQueueURL,
-                "a queue URL must have a host name or a bracketed IPv6 address, and at most a port of 1-65535 in digits")
+                "a queue URL must have a host name or a bracketed IPv6 address (a zone written %25 and 1-15 characters, as "
+                    + "[fe80::1%25eth0]), and optionally :port (1-65535)")
         }
         self.url = url
         origin = String(url[..<parts.path.startIndex])

@@ -112,13 +112,16 @@ extension SecretsManagerClient {
             attempts += page.attempts
             lastRequestId = page.requestId
             pages += 1
-            guard page.value.secretList.count <= Self.maximumPageEntries,
-                (page.value.nextToken?.utf8.count ?? 0) <= Self.maximumTokenLength
-            else {
+            let entries = page.value.secretList.count
+            let tokenBytes = page.value.nextToken?.utf8.count ?? 0
+            guard entries <= Self.maximumPageEntries, tokenBytes <= Self.maximumTokenLength else {
+                let what =
+                    entries > Self.maximumPageEntries
+                    ? "\(entries) entries, more than AWS gives (\(Self.maximumPageEntries))"
+                    : "a NextToken of \(tokenBytes) bytes, longer than AWS gives (\(Self.maximumTokenLength))"
                 throw AWSError(
                     kind: .invalidResponse, code: .invalidResponse,
-                    message: "ListSecrets answered page \(pages) with \(page.value.secretList.count) entries (at most "
-                        + "\(Self.maximumPageEntries)) or a NextToken over \(Self.maximumTokenLength) bytes; stopped paging",
+                    message: "ListSecrets page \(pages) held \(what) (a proxy or endpoint that is not AWS?)",
                     requestId: lastRequestId, attempts: attempts)
             }
             // AWS's name filter matches loosely (any case, the start of any word of the name);

@@ -230,7 +230,8 @@ struct Submit: AsyncParsableCommand {
     /// A year: beyond it, a wait is a mistake (and the seconds no longer fit in milliseconds).
     static let longestTimeout: Double = 365 * 86_400
 
-    static let timeoutRule = "--timeout must be a positive number of seconds, at most \(Int(longestTimeout))"
+    static let timeoutRule =
+        "--timeout must be a decimal number of seconds (such as 30 or 2.5), more than 0 and at most \(Int(longestTimeout))"
 
     func run() async throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }

@@ -331,7 +331,9 @@ import Testing
     func submitRefusesATimeoutThatIsNoUsableNumberOfSeconds(timeout: String) async throws {
         let refused = try await Self.run(["submit", "--socket", "/nonexistent.sock", "--timeout=\(timeout)", "t.json"])
         #expect(refused.status == 64, "\(refused.errorOutput)")
-        #expect(refused.errorOutput.contains("--timeout must be a positive number of seconds, at most 31536000"))
+        #expect(
+            refused.errorOutput.contains(
+                "--timeout must be a decimal number of seconds (such as 30 or 2.5), more than 0 and at most 31536000"))
     }
 
     /// With --socket or --spool, submit reads no configuration (as get, exec and status with

@@ -230,7 +230,7 @@ import Testing
             // A queue URL of the right shape says which rule it breaks.
             (
                 "[sqs]\nqueue_urls = [\"https://sqs.us-east-1.amazonaws.com:bogus/123456789012/tasks\"]", [:], "[sqs] queue_urls",
-                nil, "is not a queue URL: it must have a host name or a bracketed IPv6 address, and at most a port of 1-65535 in digits"
+                nil, "is not a queue URL: it must have a host name or a bracketed IPv6 address (a zone written %25 and 1-15 characters"
             ),
             (
                 "[sqs]\nresult_queue_url = \"https://sqs.us-east-1.amazonaws.com/123456789012/results?x=1\"", [:],

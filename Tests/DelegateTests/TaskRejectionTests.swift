@@ -368,7 +368,8 @@ import Testing
                 "type": "assumeRole", "roleArn": "arn:aws:iam::123456789012:role/sm", "durationSeconds": 1e19,
             ]),
             code: .invalidTask,
-            message: "connector.credentials.durationSeconds is out of range, not 1e+19 (STS allows 900 seconds to 12 hours)"),
+            message:
+                "connector.credentials.durationSeconds must be a whole number of at most 15 digits, not 1e+19 (STS allows 900 seconds to 12 hours)"),
         Case(
             label: "params on testConnection",
             data: TaskFixtures.task(operation: "testConnection", params: ["name": "db"]), code: .invalidTask,

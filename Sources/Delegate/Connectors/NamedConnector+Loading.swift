@@ -57,7 +57,9 @@ extension NamedConnector {
             guard let value = credentials[key] else { continue }
             // TOML tells 3600.0 from 3600, as JSON cannot: whole seconds, as for the cache keys.
             if key == "duration_seconds", value.type == .double {
-                throw error("credentials.duration_seconds", "must be a whole number of seconds (STS allows 900 seconds to 12 hours)")
+                throw error(
+                    "credentials.duration_seconds",
+                    "must be an integer of seconds, without a decimal point (3600, not 3600.0; STS allows 900 seconds to 12 hours)")
             }
             credentialFields[camelCase(key)] = try json(value, key: "credentials." + key, error: error)
         }
@@ -174,7 +176,7 @@ extension NamedConnector {
     ) throws(ConfigurationError) -> Int {
         guard let value else { return 0 }
         guard value.type == .int, let seconds = value.int else {
-            throw error(key, "must be a whole number of seconds")
+            throw error(key, "must be an integer of seconds, without a decimal point (300, not 300.0)")
         }
         guard range.contains(seconds) else {
             throw error(key, "must be between \(range.lowerBound) and \(range.upperBound), not \(seconds)")

@@ -130,10 +130,12 @@ struct SQSQueuePoller: Sendable {
     /// (``maxBatch``); the rest come back when their lease runs out. An endpoint answering with
     /// thousands would otherwise hold the loop for a call each.
     func releaseExtras(_ extras: ArraySlice<SQSMessage>, asked: Int) async {
+        let released = min(extras.count, Self.maxBatch)
+        let rest = extras.count > released ? "; the other \(extras.count - released) come back after their lease" : ""
         intake.logLimiter.warning(
             """
-            an SQS answer held \(asked + extras.count) messages for \(asked) asked; the \(extras.count) more are made \
-            visible again (up to \(Self.maxBatch); any others come back after their lease)
+            an SQS answer held \(asked + extras.count) messages for the \(asked) asked for, which SQS never does (is the \
+            queue URL's host, or [sqs] endpoint, Amazon SQS?): \(released) of the extra ones are made visible again\(rest)
             """,
             metadata: ["queue_url": "\(queue.url)"], key: "sqs-more-than-asked \(queue.url)", logger: logger)
         for extra in extras.prefix(Self.maxBatch) {

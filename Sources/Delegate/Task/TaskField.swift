@@ -100,7 +100,8 @@ struct TaskObject {
             // not "not whole"; said with the range where it has one below that.
             guard abs(value) < 1e15 else {
                 let bounded = range.lowerBound > -1_000_000_000_000_000 && range.upperBound < 1_000_000_000_000_000
-                throw bounded ? outOfRange("\(value)") : .invalid("\(label(key)) is out of range, not \(value)")
+                throw bounded
+                    ? outOfRange("\(value)") : .invalid("\(label(key)) must be a whole number of at most 15 digits, not \(value)")
             }
             integer = Int(value)
         case .some(.number): throw .invalid("\(label(key)) must be a whole number")
