@@ -67,8 +67,8 @@ extension SecretsManagerClient {
     /// The most entries a page may hold (AWS's `MaxResults` at most), and the longest `NextToken`
     /// AWS gives (its API reference: 4096 characters). A page past either is no answer of AWS's:
     /// held for every page, it would grow a task's memory by the response limit each time.
-    static let maximumPageEntries = 100
-    static let maximumTokenLength = 4096
+    public static let maximumPageEntries = 100
+    public static let maximumTokenLength = 4096
 
     /// Lists the secrets under the prefix whose names start with `nameFilter` (relative to the
     /// prefix). With `allPages`, follows `NextToken` to the end (at most `maximumPages` pages)
@@ -82,7 +82,7 @@ extension SecretsManagerClient {
     ) async throws(AWSError) -> SecretsManagerResponse<ListSecretsOutput> {
         let scope = namespace.prefix.isEmpty ? "" : namespace.prefix + "/"
         let filterValue = scope + (nameFilter ?? "")
-        if let maxResults, !(1...100).contains(maxResults) {
+        if let maxResults, !(1...Self.maximumPageEntries).contains(maxResults) {
             throw AWSError.validation(.invalidTask, "maxResults must be 1-100, not \(maxResults)")
         }
         // AWS takes a filter of at most 512 characters, as long as a name can be: a longer one

@@ -365,7 +365,7 @@ extension Spool {
     ///   - setGroup: `fchown(2)` of the group; tests look at the file's mode then.
     static func writeDurably(
         _ data: Data, temporary: String, target: String, mode: mode_t, replace: Bool, group: gid_t? = nil,
-        syncDirectory: Bool = true, setGroup: (Int32, gid_t) -> Int32 = { fchown($0, uid_t.max, $1) },
+        syncDirectory: Bool = true, setGroup: (Int32, gid_t) -> Int32 = Spool.changeGroup,
         conflict: @autoclosure () -> TaskQueueError = TaskQueueError(
             code: .alreadyExists, message: "a task with this id is already queued")
     ) throws(TaskQueueError) {

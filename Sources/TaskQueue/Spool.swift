@@ -60,6 +60,10 @@ public final class Spool: Sendable {
     let resultsInDoneSaid = Atomic<Bool>(false)
     /// `fchown(2)` of a result's group (tests refuse it, as a delegate outside done/'s group is).
     let resultGroupChange: @Sendable (Int32, gid_t) -> Int32
+
+    /// Gives the file open at a descriptor a group, its owner kept.
+    public static let changeGroup: @Sendable (Int32, gid_t) -> Int32 = { fchown($0, uid_t.max, $1) }
+
     /// `cur/<delegate>/` and its `.lock`, open and `flock`ed while this delegate runs
     /// (``lockClaims(lock:)``).
     let claimLock = Mutex<[Int32]>([])
@@ -88,7 +92,7 @@ public final class Spool: Sendable {
         doneFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory,
         claimsFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory,
         afterPlantedLook: @escaping @Sendable (String) -> Void = { _ in },
-        resultGroupChange: @escaping @Sendable (Int32, gid_t) -> Int32 = { fchown($0, uid_t.max, $1) }
+        resultGroupChange: @escaping @Sendable (Int32, gid_t) -> Int32 = Spool.changeGroup
     ) throws(TaskQueueError) {
         try SpoolName.checkID(delegateName, what: "delegate name")
         self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory

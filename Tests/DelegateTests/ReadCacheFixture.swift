@@ -74,7 +74,7 @@ struct ReadCacheFixture {
         ]
         let task = try DelegateTask.decode(
             Data(JSONValue.object(fields).jsonText.utf8), defaultID: nil, connectors: connectors)
-        return await executor.run(task, receivedAt: clock.now(), logger: logger)
+        return await executor.run(task, receivedAt: clock.now(), waited: .zero, logger: logger)
     }
 }
 

@@ -86,7 +86,7 @@ struct ScriptedExecutorFixture {
     }
 
     func run(_ task: DelegateTask) async -> TaskResult {
-        await executor.run(task, receivedAt: clock.now(), logger: logger)
+        await executor.run(task, receivedAt: clock.now(), waited: .zero, logger: logger)
     }
 
     /// A GetSecretValue answer for `devops/<name>` (a made-up value, not a secret).

@@ -205,11 +205,11 @@ import Testing
         fixture.http.always(.any, ScriptedExecutorFixture.secret())
         let recorder = LogRecorder()
         let inline = try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"])
-        _ = await fixture.executor.run(inline, receivedAt: fixture.clock.now(), logger: recorder.logger())
+        _ = await fixture.executor.run(inline, receivedAt: fixture.clock.now(), waited: .zero, logger: recorder.logger())
         let named = NamedConnector(connector: inline.connector, policy: ConnectorPolicy(), origin: "[connectors.c]")
         let task = try DelegateTask.decode(
             ConnectorPolicyTests.task(connector: .string(named.id)), defaultID: nil, connectors: [named.id: named])
-        _ = await fixture.executor.run(task, receivedAt: fixture.clock.now(), logger: recorder.logger())
+        _ = await fixture.executor.run(task, receivedAt: fixture.clock.now(), waited: .zero, logger: recorder.logger())
         let records = recorder.records.filter { $0.contains("connector_id=") }
         #expect(records.contains { $0.contains("task_id=\(inline.id)") && $0.contains("connector_kind=inline") }, "\(records)")
         #expect(records.contains { $0.contains("task_id=t-1") && $0.contains("connector_kind=named") }, "\(records)")
@@ -220,7 +220,7 @@ import Testing
         fixture.http.always(.any, ScriptedExecutorFixture.secret())
         let task = try ScriptedExecutorFixture.task("getSecretValue", params: ["name": "db"], deadline: 60)
         let receivedAt = fixture.clock.now().addingTimeInterval(-90)
-        let result = await fixture.executor.run(task, receivedAt: receivedAt, logger: fixture.logger)
+        let result = await fixture.executor.run(task, receivedAt: receivedAt, waited: .seconds(90), logger: fixture.logger)
 
         #expect(result.status == .failed)
         #expect(errorCode(result) == "DeadlineExceeded")

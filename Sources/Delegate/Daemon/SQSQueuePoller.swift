@@ -89,9 +89,9 @@ struct SQSQueuePoller: Sendable {
                 let queueRemoved = !intake.settings().queueURLs.contains(queue.url)
                 // More than asked for (no SQS does that): not kept without a slot.
                 let extras = messages.dropFirst(reserved)
+                let kept = messages.count - extras.count
                 if !messages.isEmpty {
                     let now = dispatcher.now
-                    let kept = messages.count - extras.count
                     intake.status.update(queue.url) { counts in
                         counts.received += kept
                         counts.lastReceive = now
@@ -119,7 +119,7 @@ struct SQSQueuePoller: Sendable {
                     }
                 }
                 dispatcher.releaseSlots(reserved)
-                if !extras.isEmpty { await releaseExtras(extras, asked: messages.count - extras.count) }
+                if !extras.isEmpty { await releaseExtras(extras, asked: kept) }
                 if queueRemoved { break }
             }
         }

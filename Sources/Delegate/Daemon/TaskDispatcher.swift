@@ -104,13 +104,13 @@ public final class TaskDispatcher: Sendable {
         return keptUnlessStopping(limiter)
     }
 
-    /// ``reserveSlot()`` for a task received at `receivedAt`: false, holding none, once its
-    /// deadline has passed (within a tick of the deadline timer), so a task that cannot start in
-    /// time is answered at its deadline, not when a slot frees (which tasks running to deadlines
-    /// of up to an hour may take).
-    func reserveSlot(for task: DelegateTask, receivedAt: Date, from slots: Slots = .tasks) async -> SlotWait {
+    /// ``reserveSlot()`` for a task that has `waited` since it was received: false, holding none,
+    /// once its deadline has passed (within a tick of the deadline timer), so a task that cannot
+    /// start in time is answered at its deadline, not when a slot frees (which tasks running to
+    /// deadlines of up to an hour may take).
+    func reserveSlot(for task: DelegateTask, waited: Duration, from slots: Slots = .tasks) async -> SlotWait {
         if isStopping { return .notReserved }
-        let remaining = .seconds(task.deadlineSeconds) - Deadline.waited(since: receivedAt, now: now)
+        let remaining = .seconds(task.deadlineSeconds) - waited
         var ticket: DeadlineWatch.Ticket?
         let limiter = limiter(slots)
         let got = await limiter.acquireUnlessCancelled { giveUp in
@@ -121,7 +121,7 @@ public final class TaskDispatcher: Sendable {
         return expired ? .deadlinePassed : .notReserved
     }
 
-    /// How ``reserveSlot(for:receivedAt:from:)`` ended.
+    /// How ``reserveSlot(for:waited:from:)`` ended.
     enum SlotWait {
         case reserved
         /// The task's deadline passed while it waited.
@@ -187,7 +187,7 @@ public final class TaskDispatcher: Sendable {
         // setting a host's clock right by hours) is no wait.
         let arrived = ContinuousClock.now
         let waitedOnArrival = Deadline.waited(since: receivedAt, now: now)
-        let wait = await reserveSlot(for: task, receivedAt: receivedAt, from: slots)
+        let wait = await reserveSlot(for: task, waited: waitedOnArrival, from: slots)
         guard wait == .reserved else {
             let waited = waitedOnArrival + (ContinuousClock.now - arrived)
             let result = notStarted(task, receivedAt: receivedAt, waited: waited, deadlinePassed: wait == .deadlinePassed)

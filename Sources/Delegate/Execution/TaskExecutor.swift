@@ -31,20 +31,17 @@ public struct TaskExecutor: Sendable {
         self.cache = cache
     }
 
-    /// Runs `task` within its deadline, which counts from `receivedAt`: time spent waiting for a
-    /// free slot counts (`waited`, when the caller measured it by the monotonic clock; else by
-    /// the wall clock since `receivedAt`), and a task whose deadline passed while it waited is
-    /// answered `DeadlineExceeded` without any AWS call. `finishing` makes the result what its intake will
+    /// Runs `task` within its deadline, which counts from `receivedAt`: the time it `waited` since
+    /// then (for a free slot; measured by the caller) counts, and a task whose deadline passed
+    /// while it waited is answered `DeadlineExceeded` without any AWS call. `finishing` makes the result what its intake will
     /// hand over (SQS: withheld, or too large for a message), before it is logged and counted, so
     /// that the journal and the counters say what the producer gets.
     public func run(
-        _ task: DelegateTask, receivedAt: Date, waited: Duration? = nil, logger baseLogger: Logger,
+        _ task: DelegateTask, receivedAt: Date, waited: Duration, logger baseLogger: Logger,
         finishing: ((TaskResult) -> TaskResult)? = nil
     ) async -> TaskResult {
         let logger = Self.logger(for: task, base: baseLogger)
         let started = ContinuousClock.now
-        // The injected wall clock gave `receivedAt`.
-        let waited = waited ?? Deadline.waited(since: receivedAt, now: clock.now())
         let outcome: Result<OperationOutcome, AWSError>
         do throws(AWSError) {
             let remaining = .seconds(task.deadlineSeconds) - waited

@@ -29,8 +29,8 @@ extension ListSecretVersionIdsParams: DelegateOperation {
     static func decode(_ params: OperationParams) throws(TaskProblem) -> ListSecretVersionIdsParams {
         ListSecretVersionIdsParams(
             secret: try params.secret(allowManaged: true), includeDeprecated: try params.optionalBool("includeDeprecated") ?? false,
-            maxResults: try params.optionalInt("maxResults", range: 1...100),
-            nextToken: try params.optionalString("nextToken", length: 1...4096))
+            maxResults: try params.optionalInt("maxResults", range: 1...SecretsManagerClient.maximumPageEntries),
+            nextToken: try params.optionalString("nextToken", length: 1...SecretsManagerClient.maximumTokenLength))
     }
 
     func run(with runner: OperationRunner) async throws(AWSError) -> OperationOutcome {

@@ -40,8 +40,8 @@ extension ListSecretsParams: DelegateOperation {
             }
         }
         return ListSecretsParams(
-            nameFilter: filter, maxResults: try params.optionalInt("maxResults", range: 1...100),
-            nextToken: try params.optionalString("nextToken", length: 1...4096),
+            nameFilter: filter, maxResults: try params.optionalInt("maxResults", range: 1...SecretsManagerClient.maximumPageEntries),
+            nextToken: try params.optionalString("nextToken", length: 1...SecretsManagerClient.maximumTokenLength),
             all: try params.optionalBool("all") ?? false)
     }
 

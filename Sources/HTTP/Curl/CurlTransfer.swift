@@ -20,8 +20,6 @@ final class CurlTransfer {
     private var exceededLimit = false
     /// The header lines passed ``maxResponseHeaderBytes``.
     private var exceededHeaderLimit = false
-    /// A status line came: the server answered.
-    private var answered = false
 
     /// Response headers beyond this many bytes fail the transfer like an oversized body.
     private static let maxResponseHeaderBytes = 256 * 1024
@@ -61,8 +59,9 @@ final class CurlTransfer {
         try easy.set(CURLOPT_PATH_AS_IS, true)
         try easy.set(CURLOPT_TCP_KEEPALIVE, true)
         // A request that may not be made twice: a connection of its own, which libcurl never
-        // sends it on again unasked (it does so only on a kept one that closed).
-        try easy.set(CURLOPT_FRESH_CONNECT, request.options.freshConnection)
+        // sends it on again unasked (it does so only on a kept one that closed). Off otherwise:
+        // the engine resets a handle's options before each transfer.
+        if request.options.freshConnection { try easy.set(CURLOPT_FRESH_CONNECT, true) }
         // A transfer ended while its host name is still being resolved (its timeout, a cancel,
         // the stop) leaves curl's resolver thread to finish alone instead of joining it: the join
         // would hold the one thread that drives every transfer until getaddrinfo gives up (5 s
@@ -174,7 +173,9 @@ final class CurlTransfer {
                     curlCode: code, detail: easy.errorText, responseTooLarge: exceededLimit,
                     // libcurl 7.88 ends an answer with one header line over its 100 KiB as "Out of
                     // memory", and says nothing more.
-                    headersTooLarge: exceededHeaderLimit || (answered && code == CURLE_OUT_OF_MEMORY), viaProxy: usesProxy,
+                    // (A header line, the status line at least, came: the server answered.)
+                    headersTooLarge: exceededHeaderLimit || (responseHeaderBytes > 0 && code == CURLE_OUT_OF_MEMORY),
+                    viaProxy: usesProxy,
                     proxyConnectCode: easy.proxyConnectCode(), requestStarted: easy.requestStarted())
             )
         }
@@ -203,7 +204,6 @@ final class CurlTransfer {
         switch HTTPHeaderLine(bytes) {
         case .statusLine:
             // A new status line: keep only the last response (after 1xx or proxy answers).
-            answered = true
             responseFields.removeAll(keepingCapacity: true)
             responseHeaderBytes = bytes.count
         case .continuation(let more):
