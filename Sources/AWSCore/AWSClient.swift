@@ -296,45 +296,21 @@ public final class AWSClient: Sendable {
     }
 
     private func transportFailure(_ error: HTTPClientError) -> AWSError {
-        switch error.code {
-        case .cancelled:
+        if error.code == .cancelled {
             return AWSError.cancelled(attempts: 0)
-        case .responseTooLarge:
-            return AWSError(
-                kind: .invalidResponse,
-                code: .invalidResponse,
-                message: "\(endpoint.url) sent a response larger than \(options.maxResponseBytes) bytes",
-                transportError: error
-            )
-        case .responseHeadersTooLarge:
-            return AWSError(
-                kind: .invalidResponse,
-                code: .invalidResponse,
-                message: "\(endpoint.url) sent \(HTTPClientError.headersLimitText) (a proxy or endpoint that is not AWS?)",
-                transportError: error
-            )
-        case .notHTTP:
-            return AWSError(
-                kind: .invalidResponse,
-                code: .invalidResponse,
-                message: "\(endpoint.url) answered with something other than HTTP; check the endpoint's scheme and port: \(error.message)",
-                transportError: error
-            )
-        case .unreadableResponse:
-            return AWSError(
-                kind: .invalidResponse,
-                code: .invalidResponse,
-                message: "\(endpoint.url) answered in HTTP that could not be read (a proxy or endpoint that is not AWS?): \(error.message)",
-                transportError: error
-            )
-        default:
-            return AWSError(
-                kind: .transport,
-                code: .endpointUnreachable,
-                message: "\(endpoint.url) could not be reached: \(error.message)",
-                transportError: error
-            )
         }
+        if let unusable = AWSError.unusableAnswer(
+            error, endpoint: endpoint.url, maxResponseBytes: options.maxResponseBytes,
+            setting: "the endpoint's", suspect: "a proxy or endpoint that is not AWS?")
+        {
+            return unusable
+        }
+        return AWSError(
+            kind: .transport,
+            code: .endpointUnreachable,
+            message: "\(endpoint.url) could not be reached: \(error.message)",
+            transportError: error
+        )
     }
 
 }

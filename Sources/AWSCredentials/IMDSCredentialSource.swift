@@ -334,27 +334,12 @@ public final class IMDSCredentialSource: CredentialSource {
                 }
                 return response
             } catch {
-                if [.responseTooLarge, .responseHeadersTooLarge, .unreadableResponse].contains(error.code) {
-                    // IMDS answered: too much, or nothing libcurl could read, but it is reachable.
-                    let what =
-                        switch error.code {
-                        case .responseTooLarge: "an answer larger than \(Self.maxResponseBytes) bytes"
-                        case .responseHeadersTooLarge: HTTPClientError.headersLimitText
-                        default: "an answer in HTTP that could not be read (is imds_endpoint IMDS?): \(error.message)"
-                        }
-                    throw AWSError(
-                        kind: .invalidResponse, code: .invalidResponse, message: "IMDS at \(endpoint) sent \(what)",
-                        transportError: error)
-                }
-                if error.code == .notHTTP {
-                    // Something answered, in another protocol: a wrong imds_endpoint, not an outage.
-                    throw AWSError(
-                        kind: .invalidResponse,
-                        code: .invalidResponse,
-                        message:
-                            "\(endpoint) answered with something other than HTTP; check imds_endpoint's scheme and port: \(error.message)",
-                        transportError: error
-                    )
+                if let unusable = AWSError.unusableAnswer(
+                    error, endpoint: "IMDS at \(endpoint)", maxResponseBytes: Self.maxResponseBytes,
+                    setting: "imds_endpoint's", suspect: "is imds_endpoint IMDS?")
+                {
+                    // IMDS, or what answers on imds_endpoint, is reachable: a wrong endpoint, not an outage.
+                    throw unusable
                 }
                 if error.isTransient, !error.isTimeout, attempt < maxAttempts {
                     try? await Task.sleep(for: .milliseconds(Int(50 * Double(attempt) * (1 + jitter()))))

@@ -274,12 +274,13 @@ extension Spool {
     /// the retention sweep could take one whose fsync outlasted the retention. Where that fails
     /// (the delegate not in that group, `cur/<delegate>/` gone, `done/` on another mount), it is
     /// written in `done/` itself (setgid: the group comes with it) under a name with a random part
-    /// of its own.
+    /// of its own; for the lasting causes, so are the results after it until the next sweep
+    /// (``resultsGoToDone``).
     private func writeResultFile(_ data: Data, id: String, target: String, syncDirectory: Bool) throws(TaskQueueError) {
         let conflict = TaskQueueError(
             code: .resultExists, message: "an uncollected result with this id is already there", path: target)
         let group = resultGroup.load(ordering: .relaxed)
-        if group != UInt32.max {
+        if group != UInt32.max, !resultsGoToDone.load(ordering: .relaxed) {
             let number = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
             do {
                 try Self.writeDurably(
@@ -294,9 +295,9 @@ extension Spool {
                 // result already at the name has no errno: it is the caller's to judge.) Said
                 // once, for the causes that last (not a full disk's, which the fallback meets too):
                 // in done/ a producer may take a result's temporary name first.
-                if let number = error.errno, [EPERM, EXDEV].contains(number),
-                    !resultsInDoneSaid.exchange(true, ordering: .relaxed)
-                {
+                let lasting = error.errno.map { [EPERM, EXDEV].contains($0) } ?? false
+                if lasting { resultsGoToDone.store(true, ordering: .relaxed) }
+                if lasting, !resultsInDoneSaid.exchange(true, ordering: .relaxed) {
                     logger.notice(
                         """
                         a result could not be made beside the claims and given done/'s group (\(error)): it is written \

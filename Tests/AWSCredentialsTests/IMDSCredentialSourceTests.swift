@@ -281,7 +281,7 @@ import Testing
         defer { server.stop() }
         let error = try await fetchError(from: server.baseURL)
         #expect(error?.kind == .invalidResponse, "\(String(describing: error))")
-        #expect(error?.message.contains("an answer in HTTP that could not be read (is imds_endpoint IMDS?)") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("answered in HTTP that could not be read (is imds_endpoint IMDS?)") == true, "\(String(describing: error))")
         #expect(server.connectionsServed == 1)
     }
 

@@ -215,6 +215,13 @@ import Testing
             ("[aws]\nsts_endpoint = \"https://\"", [:], "[aws] sts_endpoint", nil, "has no host"),
             ("[aws]\nimds_endpoint = \"\"", [:], "[aws] imds_endpoint", nil, "must not be empty"),
             ("[aws]\nimds_endpoint = \"http://h/latest\"", [:], "[aws] imds_endpoint", nil, "must not have a path"),
+            // A host and port every parser reads alike, as a queue URL's: no empty port, none out of range.
+            (
+                "[aws]\nsecretsmanager_endpoint = \"https://sm.example:\"", [:], "[aws] secretsmanager_endpoint", nil,
+                "must have a host name or a bracketed IPv6 address (a zone written %25 and 1-15 characters"
+            ),
+            ("[aws]\nsts_endpoint = \"https://sts.example:0\"", [:], "[aws] sts_endpoint", nil, "and optionally :port (1-65535)"),
+            ("[aws]\nimds_endpoint = \"http://[fd00:ec2::254]:65536\"", [:], "[aws] imds_endpoint", nil, "and optionally :port (1-65535)"),
             (
                 "[aws]\nsecretsmanager_endpoint = \"https://user:pw@sm.example\"", [:], "[aws] secretsmanager_endpoint",
                 nil, "must not contain a user name or password"

@@ -344,12 +344,15 @@ import Testing
     @Test func theSpoolRunsTheClaimedBytesNotAnEarlierPeek() throws {
         let peeked = TaskDocument(TaskFixtures.task { $0["id"] = "peeked" })
         let same = SpoolIntake.document(of: TaskFixtures.task { $0["id"] = "peeked" }, peeked: peeked)
-        #expect(try DelegateTask.decode(same, defaultID: nil).id == "peeked")
+        #expect(same.matchedAtPeek)
+        #expect(try DelegateTask.decode(same.document, defaultID: nil).id == "peeked")
         // The file was replaced between the peek and the claim: the claimed bytes run.
         let replaced = SpoolIntake.document(of: TaskFixtures.task { $0["id"] = "replaced" }, peeked: peeked)
-        #expect(replaced.data == TaskFixtures.task { $0["id"] = "replaced" })
-        #expect(try DelegateTask.decode(replaced, defaultID: nil).id == "replaced")
-        #expect(SpoolIntake.document(of: TaskFixtures.task(), peeked: nil).data == TaskFixtures.task())
+        #expect(!replaced.matchedAtPeek)
+        #expect(replaced.document.data == TaskFixtures.task { $0["id"] = "replaced" })
+        #expect(try DelegateTask.decode(replaced.document, defaultID: nil).id == "replaced")
+        let unpeeked = SpoolIntake.document(of: TaskFixtures.task(), peeked: nil)
+        #expect(unpeeked.document.data == TaskFixtures.task() && !unpeeked.matchedAtPeek)
     }
 
     @Test func envelopePeeksSelectorsOnly() {

@@ -190,14 +190,18 @@ import Testing
 
     /// A delegate not in done/'s group (no SupplementaryGroups=, or a system call filter that
     /// refuses fchown) has each result written in done/ itself, where a producer may take its
-    /// temporary name first: said once, with the way out, and the results are still written.
+    /// temporary name first: said once, with the way out, and the results are still written. The
+    /// results after the first go there directly, without a write beside the claims that fails
+    /// again, until a sweep (prepare here) tries the claims' way again.
     @Test func resultsThatCannotTakeDonesGroupBesideTheClaimsAreSaidOnce() async throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
         let recorder = LogRecorder()
+        let groupChanges = CallCounter()
         let spool = try Spool(
             directory: dir.path, delegateName: "d1", logger: recorder.logger(),
             resultGroupChange: { _, _ in
+                groupChanges.increment()
                 errno = EPERM
                 return -1
             })
@@ -212,6 +216,13 @@ import Testing
             var info = stat()
             #expect(lstat(dir.file("done/\(id).json"), &info) == 0 && info.st_gid == group)
         }
+        #expect(groupChanges.count == 1)
+        try spool.prepare()
+        _ = try SpoolProducer(directory: dir.path).enqueue(id: "three", data: Data(#"{"id":"x"}"#.utf8))
+        try await spool.complete(
+            try #require(try spool.claim("three.json")), resultID: "three", result: Data(#"{"status":"succeeded"}"#.utf8))
+        #expect(groupChanges.count == 2)
+        #expect(FileManager.default.fileExists(atPath: dir.file("done/three.json")))
         let notices = recorder.records.filter { $0.contains("event=results-written-in-done") }
         #expect(notices.count == 1, "\(notices)")
         #expect(notices.first?.contains("SupplementaryGroups=") == true && notices.first?.contains("errno 1") == true, "\(notices)")

@@ -253,8 +253,11 @@ extension DelegateConfiguration {
         guard components.query == nil, components.fragment == nil else {
             return "\(quoted(endpoint)) must not have a query or fragment"
         }
-        if let port = components.port, !(1...65535).contains(port) {
-            return "\(quoted(endpoint)) has an invalid port"
+        // The host and port as every parser reads them alike (as a queue URL's): else the Host
+        // signed (`URLParts`) need not be the one libcurl connects to, as with an empty port.
+        guard URLParts(endpoint).isHostAndPort else {
+            return "\(quoted(endpoint)) must have a host name or a bracketed IPv6 address (a zone written %25 and 1-15 "
+                + "characters, as [fe80::1%25eth0]), and optionally :port (1-65535)"
         }
         return nil
     }

@@ -93,11 +93,12 @@ extension SpoolIntake {
         }
     }
 
-    /// Why a claimed file cannot run as a task; nil for one that holds task data.
-    static func refusal(of contents: SpoolTaskFile.Contents) -> String? {
+    /// Why a claimed file cannot run as a task. Asked of files that hold no task data; one that
+    /// does runs, and is only described.
+    static func refusal(of contents: SpoolTaskFile.Contents) -> String {
         switch contents {
-        case .data:
-            return nil
+        case .data(let data):
+            return "the task file of \(data.count) bytes was read"
         case .oversize(let bytes):
             return "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed"
         case .notRegularFile:
@@ -165,10 +166,11 @@ extension SpoolIntake {
     }
 
     /// The parse of `data`: the peeked one if it was made of these very bytes (the claim moved the
-    /// file that was peeked at), else a parse of its own (the file was replaced in between).
-    static func document(of data: Data, peeked: TaskDocument?) -> TaskDocument {
-        if let peeked, peeked.data == data { return peeked }
-        return TaskDocument(data)
+    /// file that was peeked at; `matchedAtPeek`), else a parse of its own (the file was replaced in
+    /// between).
+    static func document(of data: Data, peeked: TaskDocument?) -> (document: TaskDocument, matchedAtPeek: Bool) {
+        if let peeked, peeked.data == data { return (peeked, true) }
+        return (TaskDocument(data), false)
     }
 
 

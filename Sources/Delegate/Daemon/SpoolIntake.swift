@@ -273,14 +273,13 @@ struct SpoolIntake: Sendable {
         case .success(let file?):
             logger[metadataKey: "peer_uid"] = "\(file.ownerUID)"
             guard case .data(let data) = file.contents else {
-                let refusal = Self.refusal(of: file.contents) ?? "the task file holds no task"
-                result = rejected(refusal, resultID: resultID, receivedAt: receivedAt, logger: logger)
+                result = rejected(Self.refusal(of: file.contents), resultID: resultID, receivedAt: receivedAt, logger: logger)
                 break
             }
-            let document = Self.document(of: data, peeked: peekedDocument)
+            let (document, matchedAtPeek) = Self.document(of: data, peeked: peekedDocument)
             guard
                 let ran = await judgeAndRun(
-                    claimed, document: document, owner: file.ownerUID, matchedAtPeek: peekedDocument?.data == data,
+                    claimed, document: document, owner: file.ownerUID, matchedAtPeek: matchedAtPeek,
                     receivedAt: receivedAt, logger: logger)
             else { return }
             (result, connectorKind) = ran
