@@ -8,9 +8,10 @@ struct BoundSocketFile: Sendable {
     let path: String
     private let bound: FileFingerprint
 
-    /// Remembers what is at `path` now (right after `bind`); nil if nothing is.
+    /// Remembers the socket at `path` now (right after `bind`); nil if there is none (nothing, or
+    /// something else put there since, which is not ours to remove).
     init?(path: String) throws(TaskQueueError) {
-        guard let info = try FileIO.lstat(path) else { return nil }
+        guard let info = try FileIO.lstat(path), info.st_mode & S_IFMT == S_IFSOCK else { return nil }
         self.path = path
         bound = FileFingerprint(info)
     }

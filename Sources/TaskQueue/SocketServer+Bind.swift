@@ -97,9 +97,13 @@ extension SocketServer {
             }
         }
         let fd = try UnixSocketAddress.makeSocket(nonBlocking: true)
+        // The socket file the bind made, removed again if what follows fails: else a socket
+        // nobody listens on would stay at the path (and come back at every start that fails so).
+        var made: BoundSocketFile?
         do throws(TaskQueueError) {
             let bound = try UnixSocketAddress.withAddress(path) { address, length in Glibc.bind(fd, address, length) }
             if bound != 0 { throw Self.bindFailure(path: path, errno: errno) }
+            made = try? BoundSocketFile(path: path)
             afterBind()
             // chmod before listen: until listen(2) nobody can connect, so the mode is never too open.
             // Never through a symbolic link: one put at the path since the bind (its directory
@@ -133,6 +137,7 @@ extension SocketServer {
             if Glibc.listen(fd, 512) != 0 { throw TaskQueueError.system("listen", path: path, errno: errno) }
         } catch {
             FileIO.close(fd)
+            made?.removeIfOurs()  // only the very socket bound: never what replaced it
             throw error
         }
         return fd

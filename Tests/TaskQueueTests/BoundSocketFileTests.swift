@@ -93,6 +93,38 @@ import Testing
         #expect(stat(kept, &info) == 0 && info.st_mode & 0o777 == 0o600, "the linked file keeps its mode")
     }
 
+    /// A start that fails after the bind (the mode cannot be set, listen refused) leaves no
+    /// socket file nobody listens on at the path; what replaced the socket meanwhile stays.
+    @Test func aBindThatFailsLaterRemovesTheSocketItMade() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let path = dir.file("delegate.sock")
+        let refused = #expect(throws: TaskQueueError.self) {
+            try SocketServer.bind(
+                path: path, mode: 0o660,
+                changeMode: { _, _ in
+                    errno = EACCES
+                    return -1
+                })
+        }
+        #expect(refused?.errno == EACCES, "\(String(describing: refused))")
+        var info = Glibc.stat()
+        #expect(lstat(path, &info) == -1 && errno == ENOENT, "the socket file stayed")
+
+        // Replaced by a link between the bind and the change of mode: the link is not removed.
+        #expect(throws: TaskQueueError.self) {
+            try SocketServer.bind(
+                path: path, mode: 0o660,
+                changeMode: { path, _ in
+                    _ = unlink(path)
+                    _ = symlink("/nonexistent", path)
+                    errno = EACCES
+                    return -1
+                })
+        }
+        #expect(lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
+    }
+
     /// Without /proc (a chroot), glibc cannot change a mode without following links, and says
     /// EOPNOTSUPP for any file: a socket still at the path gets its mode all the same, not a
     /// refusal that names a symbolic link that is not there.
