@@ -79,9 +79,9 @@ public enum AmazonHost {
     public static func isRegionName(_ label: String) -> Bool {
         let parts = label.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 3, let first = parts.first, let last = parts.last else { return false }
-        func letters(_ part: Substring) -> Bool { !part.isEmpty && part.utf8.allSatisfy(isLowercaseLetter) }
+        func letters(_ part: Substring) -> Bool { !part.isEmpty && part.utf8.allSatisfy(\.isASCIILowercase) }
         return first.utf8.count >= 2 && letters(first) && parts.dropFirst().dropLast().allSatisfy(letters)
-            && !last.isEmpty && last.utf8.allSatisfy(isDigit)
+            && !last.isEmpty && last.utf8.allSatisfy(\.isASCIIDigit)
     }
 
     /// A VPC endpoint's DNS label: `vpce-` then letters, digits and hyphens.
@@ -91,10 +91,6 @@ public enum AmazonHost {
     }
 
     static func isLowercaseAlphanumeric(_ byte: UInt8) -> Bool {
-        isLowercaseLetter(byte) || isDigit(byte)
+        byte.isASCIILowercase || byte.isASCIIDigit
     }
-
-    private static func isLowercaseLetter(_ byte: UInt8) -> Bool { (0x61...0x7A).contains(byte) }
-
-    private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
 }

@@ -51,7 +51,7 @@ public struct URLParts: Sendable, Equatable {
             // After a `%`, `25` (the `%` itself, encoded) and the zone's name.
             let zone = percent.map { inside[$0...].dropFirst() }.map { $0.hasPrefix("25") ? $0.dropFirst(2) : "" }
             guard address.contains(":"),
-                address.utf8.allSatisfy({ Self.isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }),
+                address.utf8.allSatisfy({ $0.isASCIIHexDigit || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }),
                 // libcurl takes a zone of 1-15 characters.
                 zone.map({ (1...15).contains($0.utf8.count) && $0.utf8.allSatisfy { Self.isNameByte($0) || $0 == UInt8(ascii: "~") } })
                     ?? true
@@ -65,20 +65,13 @@ public struct URLParts: Sendable, Equatable {
         }
         guard let colon = rest.first else { return true }
         let port = rest.dropFirst()
-        guard colon == ":", (1...5).contains(port.utf8.count), port.utf8.allSatisfy(Self.isDigit), let number = Int(port)
+        guard colon == ":", (1...5).contains(port.utf8.count), port.utf8.allSatisfy(\.isASCIIDigit), let number = Int(port)
         else { return false }
         return (1...65535).contains(number)
     }
 
-    private static func isDigit(_ byte: UInt8) -> Bool { (0x30...0x39).contains(byte) }
-
-    private static func isHexDigit(_ byte: UInt8) -> Bool {
-        isDigit(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
-    }
-
     private static func isNameByte(_ byte: UInt8) -> Bool {
-        isDigit(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-            || [UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ".")].contains(byte)
+        byte.isASCIIDigit || byte.isASCIILetter || [UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: ".")].contains(byte)
     }
 
     /// The authority's host, lowercased and without its port; an IPv6 literal keeps its brackets

@@ -275,12 +275,13 @@ extension Spool {
     /// (the delegate not in that group, `cur/<delegate>/` gone, `done/` on another mount), it is
     /// written in `done/` itself (setgid: the group comes with it) under a name with a random part
     /// of its own; for the lasting causes, so are the results after it until the next sweep
-    /// (``resultsGoToDone``).
+    /// (``resultsGoToDoneIn``).
     private func writeResultFile(_ data: Data, id: String, target: String, syncDirectory: Bool) throws(TaskQueueError) {
         let conflict = TaskQueueError(
             code: .resultExists, message: "an uncollected result with this id is already there", path: target)
         let group = resultGroup.load(ordering: .relaxed)
-        if group != UInt32.max, !resultsGoToDone.load(ordering: .relaxed) {
+        let epoch = resultGroupEpoch.load(ordering: .relaxed)
+        if group != UInt32.max, resultsGoToDoneIn.load(ordering: .relaxed) != epoch {
             let number = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
             do {
                 try Self.writeDurably(
@@ -296,7 +297,7 @@ extension Spool {
                 // once, for the causes that last (not a full disk's, which the fallback meets too):
                 // in done/ a producer may take a result's temporary name first.
                 let lasting = error.errno.map { [EPERM, EXDEV].contains($0) } ?? false
-                if lasting { resultsGoToDone.store(true, ordering: .relaxed) }
+                if lasting { resultsGoToDoneIn.store(epoch, ordering: .relaxed) }
                 if lasting, !resultsInDoneSaid.exchange(true, ordering: .relaxed) {
                     logger.notice(
                         """

@@ -58,12 +58,15 @@ public final class Spool: Sendable {
     /// Set once it was said that results go to `done/` directly, for a lasting cause (not in
     /// `done/`'s group, `done/` on another file system): said at the first only.
     let resultsInDoneSaid = Atomic<Bool>(false)
-    /// Set when a result could not be made beside the claims for a lasting cause (EPERM: not in
-    /// `done/`'s group; EXDEV: `done/` on another mount, found only after the file's fsync): the
-    /// results after it go to `done/` directly, not through a write that fails the same way,
-    /// until the next ``noteResultGroup()`` (each sweep) tries the claims' way again, so that an
-    /// operator's fix is taken up.
-    let resultsGoToDone = Atomic<Bool>(false)
+    /// One more at each ``noteResultGroup()`` (each sweep).
+    let resultGroupEpoch = Atomic<UInt64>(0)
+    /// The ``resultGroupEpoch`` in which a result could not be made beside the claims for a
+    /// lasting cause (EPERM: not in `done/`'s group; EXDEV: `done/` on another mount, found only
+    /// after the file's fsync): the results after it go to `done/` directly, not through a write
+    /// that fails the same way, until the next ``noteResultGroup()`` tries the claims' way again,
+    /// so that an operator's fix is taken up. By epoch, not a flag: a write that began before a
+    /// sweep and failed after it does not undo the sweep's try.
+    let resultsGoToDoneIn = Atomic<UInt64>(.max)
     /// `fchown(2)` of a result's group (tests refuse it, as a delegate outside done/'s group is).
     let resultGroupChange: @Sendable (Int32, gid_t) -> Int32
 
@@ -187,7 +190,7 @@ public final class Spool: Sendable {
         let madeWith = claims.map { $0.st_mode & S_ISGID != 0 ? $0.st_gid : getegid() } ?? getegid()
         resultGroupToGive.store(done.st_gid != madeWith, ordering: .relaxed)
         resultGroup.store(done.st_gid, ordering: .relaxed)
-        resultsGoToDone.store(false, ordering: .relaxed)
+        resultGroupEpoch.add(1, ordering: .relaxed)
     }
 
     /// Reads `new/<name>`; nil when it is gone (claimed by another delegate or withdrawn).

@@ -16,6 +16,16 @@ import Testing
         let server = try OpenSSLTestServer()
         defer { server.stop() }
         let directory = try TemporaryDirectory(prefix: "sd-keylog")
+        // The control: this host's libcurl (curl(1) links the daemon's) does write the keys of a
+        // handshake with this server, so a key log the daemon leaves unwritten is its own doing.
+        let controlLog = directory.path("control-keys.log")
+        let control = try await ChildProcess.run(
+            "/usr/bin/curl", ["-sS", "-k", "-o", "/dev/null", server.baseURL + "/"],
+            environment: ["PATH": "/usr/bin:/bin", "SSLKEYLOGFILE": controlLog])
+        #expect(control.termination == .exited(0), "\(control.errorOutput)")
+        #expect(
+            ((try? Data(contentsOf: URL(fileURLWithPath: controlLog)))?.count ?? 0) > 0,
+            "curl wrote no TLS keys to SSLKEYLOGFILE: the test below would prove nothing")
         try DaemonTestFixtures.writeCredentials(["key-id": "AKIDKEYLOGTEST", "secret-key": "keylog-test-secret"], in: directory)
         let keyLog = directory.path("tls-keys.log")
         let daemon = try DaemonProcess(
@@ -29,6 +39,8 @@ import Testing
         // The handshake happened (the self-signed certificate is then refused): keys existed.
         let result = try await spool.waitForResult(id: "tls")
         #expect(result["status"] as? String == "failed", "\(result)")
+        let message = (result["error"] as? [String: Any])?["message"] as? String ?? ""
+        #expect(message.contains("its TLS certificate was refused"), "not refused in the handshake: \(result)")
         #expect(try await daemon.stop() == .exited(0))
         #expect(!FileManager.default.fileExists(atPath: keyLog), "TLS session keys were written to SSLKEYLOGFILE")
         #expect(daemon.stderrText.contains("SSLKEYLOGFILE is set; ignored"), "\(daemon.stderrText)")

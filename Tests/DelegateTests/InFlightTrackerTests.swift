@@ -31,6 +31,25 @@ import Testing
         #expect(tracker.current == 0)
     }
 
+    /// An action for "once the tasks running now have left" runs when the last of them leaves,
+    /// whatever started after it; at once when none runs.
+    @Test func anActionWaitsForTheTasksRunningWhenItWasGivenOnly() {
+        let tracker = InFlightTracker()
+        let ran = CallCounter()
+        tracker.whenRunningNowHaveLeft { ran.increment() }
+        #expect(ran.count == 1, "nothing ran: at once")
+        let first = tracker.enter(deadline: .seconds(60))
+        let second = tracker.enter(deadline: .seconds(60))
+        tracker.whenRunningNowHaveLeft { ran.increment() }
+        let later = tracker.enter(deadline: .seconds(60))
+        tracker.leave(second)
+        #expect(ran.count == 1)
+        tracker.leave(first)
+        #expect(ran.count == 2, "the tasks running when it was given have left")
+        tracker.leave(later)
+        #expect(ran.count == 2, "run once")
+    }
+
     /// A zero timeout with a task running answers "not idle", every time, and returns: the stop
     /// asks this when the grace period ran out. (The race it guards against, the timeout winning
     /// before the idle waiter is registered, depends on scheduling; this repeats the call rather

@@ -136,25 +136,9 @@ import Testing
         let configuration = try Self.configuration(
             credentials: #"{ type = "assumeRole", role_arn = "arn:aws:iam::123456789012:role/sm" }"#, connectorTOML: "")
         let components = try components(configuration)
-        let expiration = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
-        let sts = """
-            <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>\
-            <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/sm/s</Arn></AssumedRoleUser>\
-            <Credentials><AccessKeyId>ASIARELOADS</AccessKeyId><SecretAccessKey>reloads-role-key</SecretAccessKey>\
-            <SessionToken>reloads-role-token</SessionToken><Expiration>\(expiration)</Expiration></Credentials>\
-            </AssumeRoleResult><ResponseMetadata><RequestId>req-sts</RequestId></ResponseMetadata></AssumeRoleResponse>
-            """
-        http.always(
-            .host("sts.us-east-1.amazonaws.com"),
-            .response(HTTPResponse(status: 200, headers: ["Content-Type": "text/xml"], body: Data(sts.utf8))))
+        http.always(.host("sts.us-east-1.amazonaws.com"), Self.assumeRoleAnswer)
         http.always(.any, ScriptedExecutorFixture.secret())
-        let intake = SocketIntake(
-            dispatcher: components.dispatcher, statusReport: { .null }, logLimiter: LogRateLimiter(), logger: logger)
-        let root = PeerCredentials(pid: 1, uid: 0, gid: 0)
-        func run(_ id: String) async throws -> TaskResult {
-            let line = Data(#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"connector":"prod"}"#.utf8)
-            return try TaskResult.decode(jsonLine: await intake.handle(line, peer: root) { true })
-        }
+        let run = Self.runner(components, logger: logger)
         func assumed() -> Int { http.requests.filter { $0.url.contains("sts.us-east-1.amazonaws.com") }.count }
 
         #expect(try await run("first").status == .succeeded)
@@ -168,5 +152,51 @@ import Testing
         #expect(try await run("third").status == .succeeded)
         #expect(assumed() == 2, "the reload made the next task assume the role again")
         #expect(secretsManager.signingKeysHeld == 1)
+    }
+
+    /// A task in flight across a reload signs on with the credentials it read before it (here a
+    /// role session whose answer came after the reload): the signing key it derives meanwhile is
+    /// forgotten too once it ends, not kept for days with the secret key it came from.
+    @Test func signingKeysATaskInFlightDerivesAfterAReloadGoWhenItEnds() async throws {
+        let configuration = try Self.configuration(
+            credentials: #"{ type = "assumeRole", role_arn = "arn:aws:iam::123456789012:role/sm" }"#, connectorTOML: "")
+        let components = try components(configuration)
+        http.always(.host("sts.us-east-1.amazonaws.com"), .hold(Self.assumeRoleAnswer))
+        http.always(.any, ScriptedExecutorFixture.secret())
+        let run = Self.runner(components, logger: logger)
+        let inFlight = Task { try await run("in-flight") }
+        #expect(await eventually { http.holding == 1 })
+        components.apply(configuration, replacing: configuration, logger: logger) {}
+        http.releaseHeld()
+        #expect(try await inFlight.value.status == .succeeded)
+        #expect(http.requests.contains { $0.headers["X-Amz-Target"] == "secretsmanager.GetSecretValue" })
+        let secretsManager = components.clients.secretsManager(region: "us-east-1")
+        #expect(await eventually(within: .seconds(10)) { secretsManager.signingKeysHeld == 0 })
+    }
+
+    /// STS's answer to AssumeRole: a session of an hour.
+    static var assumeRoleAnswer: ScriptedReply {
+        let expiration = ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600))
+        let sts = """
+            <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>\
+            <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/sm/s</Arn></AssumedRoleUser>\
+            <Credentials><AccessKeyId>ASIARELOADS</AccessKeyId><SecretAccessKey>reloads-role-key</SecretAccessKey>\
+            <SessionToken>reloads-role-token</SessionToken><Expiration>\(expiration)</Expiration></Credentials>\
+            </AssumeRoleResult><ResponseMetadata><RequestId>req-sts</RequestId></ResponseMetadata></AssumeRoleResponse>
+            """
+        return .response(HTTPResponse(status: 200, headers: ["Content-Type": "text/xml"], body: Data(sts.utf8)))
+    }
+
+    /// Runs a getSecretValue task of connector `prod` for root through a socket intake.
+    static func runner(
+        _ components: DelegateDaemon.Components, logger: Logger
+    ) -> @Sendable (String) async throws -> TaskResult {
+        let intake = SocketIntake(
+            dispatcher: components.dispatcher, statusReport: { .null }, logLimiter: LogRateLimiter(), logger: logger)
+        let root = PeerCredentials(pid: 1, uid: 0, gid: 0)
+        return { id in
+            let line = Data(#"{"id":"\#(id)","operation":"getSecretValue","params":{"name":"db"},"connector":"prod"}"#.utf8)
+            return try TaskResult.decode(jsonLine: await intake.handle(line, peer: root) { true })
+        }
     }
 }

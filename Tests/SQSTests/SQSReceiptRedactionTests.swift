@@ -21,8 +21,8 @@ import Testing
     func aReceiptHandleQuotedInAnErrorIsRedacted(_ handle: String) async throws {
         let http = ScriptedHTTPClient()
         let refusal = ScriptedReply.awsError(
-            // JSON-escaped quotes: the script puts the message into the body as it is.
-            "ReceiptHandleIsInvalid", message: "The input receipt handle \\\"\(handle)\\\" is not a valid receipt handle.")
+            // Plain quotes, as SQS words it (the script escapes them into the JSON body).
+            "ReceiptHandleIsInvalid", message: "The input receipt handle \"\(handle)\" is not a valid receipt handle.")
         http.script(.any, refusal, refusal)
         let (sqs, queue) = try client(http)
         let logger = Logger(label: "redaction", factory: { _ in SwiftLogNoOpLogHandler() })

@@ -342,15 +342,3 @@ import Testing
     }
 }
 
-/// How many times a handler ran.
-final class CallCounter: Sendable {
-    private let value = Mutex(0)
-    /// - Returns: the count after this call.
-    @discardableResult func increment() -> Int {
-        value.withLock { value in
-            value += 1
-            return value
-        }
-    }
-    var count: Int { value.withLock { $0 } }
-}

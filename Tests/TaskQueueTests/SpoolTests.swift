@@ -228,6 +228,37 @@ import Testing
         #expect(notices.first?.contains("SupplementaryGroups=") == true && notices.first?.contains("errno 1") == true, "\(notices)")
     }
 
+    /// A sweep while a result's write beside the claims is failing (an operator's chgrp meanwhile)
+    /// is not undone by that failure: the next result tries the claims' way again.
+    @Test func aSweepDuringAFailingResultWriteStillHasTheNextResultTryTheClaims() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        final class Sweeper: Sendable {
+            let spool = Mutex<Spool?>(nil)
+            func sweep() { spool.withLock { $0 }?.noteResultGroup() }
+        }
+        let sweeper = Sweeper()
+        let groupChanges = CallCounter()
+        let spool = try Spool(
+            directory: dir.path, delegateName: "d1", logger: quietLogger,
+            resultGroupChange: { _, _ in
+                if groupChanges.increment() == 1 { sweeper.sweep() }
+                errno = EPERM
+                return -1
+            })
+        sweeper.spool.withLock { $0 = spool }
+        try spool.prepare()
+        let group: gid_t = getegid() == 65534 ? 65533 : 65534
+        #expect(chown(dir.file("done"), geteuid(), group) == 0 && chmod(dir.file("done"), 0o2770) == 0)
+        try spool.prepare()
+        for id in ["during", "after"] {
+            _ = try SpoolProducer(directory: dir.path).enqueue(id: id, data: Data(#"{"id":"x"}"#.utf8))
+            let claimed = try #require(try spool.claim("\(id).json"))
+            try await spool.complete(claimed, resultID: id, result: Data(#"{"status":"succeeded"}"#.utf8))
+        }
+        #expect(groupChanges.count == 2, "the result after the sweep went to done/ directly")
+    }
+
     /// After a claim, the bytes read before it are used when the claim moved that very file (same
     /// inode, size, modification time): shown by changing the bytes in place and putting the
     /// modification time back, which a second read would see. A file replaced in `new/` between

@@ -14,7 +14,7 @@ public final class ConnectorCatalog: Sendable {
         /// Per connector id: the uids and gids its `allowed_users` and `allowed_groups` name.
         var uids: [String: Set<UInt32>] = [:]
         var gids: [String: Set<UInt32>] = [:]
-        /// One more at each ``update(connectors:allowInline:credentialMappings:)``.
+        /// One more at each ``install(_:)``.
         var generation: UInt64 = 0
     }
 
@@ -46,16 +46,37 @@ public final class ConnectorCatalog: Sendable {
         Dictionary(uniqueKeysWithValues: Set(names).map { ($0, lookUp($0)) })
     }
 
+    /// A catalog made and its user and group names looked up, not yet in force
+    /// (``prepare(connectors:allowInline:credentialMappings:)``).
+    public struct Prepared: Sendable {
+        fileprivate let state: State
+        /// One per user or group name that names nobody on this host, or that the user database
+        /// could not look up (such an entry matches no principal until a reload), for the caller
+        /// to log.
+        public let notices: [String]
+    }
+
     /// Replaces the connectors and the `[[credential]]` entries that name them (at start and on
-    /// reload), together (the entries are given every time: left out, a reload would drop them).
+    /// reload), together (the entries are given every time: left out, a reload would drop them):
+    /// ``prepare(connectors:allowInline:credentialMappings:)`` then ``install(_:)``.
     ///
-    /// - Returns: one notice per user or group name that names nobody on this host, or that the
-    ///   user database could not look up (such an entry matches no principal until a reload), for
-    ///   the caller to log.
+    /// - Returns: the prepared catalog's notices.
     @discardableResult
     public func update(
         connectors: [String: NamedConnector], allowInline: Bool, credentialMappings: [CredentialMapping]
     ) -> [String] {
+        let prepared = prepare(connectors: connectors, allowInline: allowInline, credentialMappings: credentialMappings)
+        install(prepared)
+        return prepared.notices
+    }
+
+    /// The catalog these connectors make, their `allowed_users` and `allowed_groups` looked up in
+    /// the user database: the slow part of a reload (a directory service may take seconds), done
+    /// before anything changes, so that a reload's other parts and ``install(_:)`` follow each
+    /// other with no lookup between them.
+    public func prepare(
+        connectors: [String: NamedConnector], allowInline: Bool, credentialMappings: [CredentialMapping]
+    ) -> Prepared {
         var fresh = State(connectors: connectors, allowInline: allowInline, credentialMappings: credentialMappings)
         var notices: [String] = []
         // Each name looked up once per update, however many connectors name it: a thousand
@@ -78,6 +99,13 @@ public final class ConnectorCatalog: Sendable {
             fresh.uids[id] = users.ids
             fresh.gids[id] = groups.ids
         }
+        return Prepared(state: fresh, notices: notices)
+    }
+
+    /// Puts a prepared catalog in force, as a new generation.
+    public func install(_ prepared: Prepared) {
+        var fresh = prepared.state
+        let connectors = fresh.connectors
         // Counts of connectors a reload removed go with them (a connector added again starts at
         // 0). Lock order counts, then state, as in `count(connectorID:)`: a task counted under the
         // old catalog cannot bring a removed connector back.
@@ -88,7 +116,6 @@ public final class ConnectorCatalog: Sendable {
             }
             counts = counts.filter { connectors[$0.key] != nil }
         }
-        return notices
     }
 
     /// Which catalog is in force: it changes at every update (a reload), so that a task admitted

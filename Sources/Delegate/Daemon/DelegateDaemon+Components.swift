@@ -91,11 +91,22 @@ extension DelegateDaemon {
             _ configuration: DelegateConfiguration, replacing old: DelegateConfiguration, logger: Logger,
             publish: () -> Void
         ) {
+            // The connectors' users and groups looked up first, before anything changes (a
+            // directory service may take seconds): the clients, credentials and connectors below
+            // then change one right after the other, so that a task admitted meanwhile does not
+            // pair the old connectors with the new clients (another region's endpoint, a renamed
+            // credential file) for as long as the lookups took.
+            let connectors = Self.prepareConnectors(dispatcher.connectors, from: configuration)
             let pool = Self.poolSettings(configuration)
             // New settings drop the clients; the same ones keep them, less the signing keys they
             // derived: a secret key replaced in a credential file (read again below) or revoked
             // is not kept in memory, derived, for days.
             if pool != Self.poolSettings(old) { clients.update(pool) } else { clients.forgetSigningKeys() }
+            // And again once the tasks in flight have ended: they keep signing with the
+            // credentials they read before the reload, so a key of a replaced secret may be
+            // derived and kept again meanwhile.
+            let clients = clients
+            dispatcher.inFlight.whenRunningNowHaveLeft { clients.forgetSigningKeys() }
             // Every reload forgets the cached assumed-role sessions (tasks in flight keep theirs):
             // they hold an STS client built under the settings in force, and a role's sessions
             // revoked in IAM (after a leak, say) are refused until they end, up to 12 hours, where
@@ -122,7 +133,8 @@ extension DelegateDaemon {
             // The concurrency last: the tasks a raised limit starts at once are admitted again
             // under the new table, not run under the one it replaces.
             dispatcher.apply(selection: SelectionPolicy(configuration: configuration))
-            Self.updateConnectors(dispatcher.connectors, from: configuration, logger: logger)
+            dispatcher.connectors.install(connectors)
+            Self.logNotices(of: connectors, in: dispatcher.connectors, logger: logger)
             publish()
             dispatcher.apply(concurrency: configuration.delegate.concurrency)
         }
@@ -159,12 +171,22 @@ extension DelegateDaemon {
         static func updateConnectors(
             _ catalog: ConnectorCatalog, from configuration: DelegateConfiguration, logger: Logger
         ) {
-            for notice in catalog.update(
+            let prepared = prepareConnectors(catalog, from: configuration)
+            catalog.install(prepared)
+            logNotices(of: prepared, in: catalog, logger: logger)
+        }
+
+        static func prepareConnectors(
+            _ catalog: ConnectorCatalog, from configuration: DelegateConfiguration
+        ) -> ConnectorCatalog.Prepared {
+            catalog.prepare(
                 connectors: configuration.connectors, allowInline: configuration.delegate.allowInlineConnectors,
                 credentialMappings: configuration.credentialMappings)
-            {
-                logger.warning("\(notice)")
-            }
+        }
+
+        /// The prepared catalog's notices, and the catalog's warning about inline connectors.
+        static func logNotices(of prepared: ConnectorCatalog.Prepared, in catalog: ConnectorCatalog, logger: Logger) {
+            for notice in prepared.notices { logger.warning("\(notice)") }
             if let notice = catalog.inlineConnectorsNotice { logger.warning("\(notice)") }
         }
 

@@ -35,6 +35,17 @@ final class InFlightTracker: Sendable {
         var nextToken: UInt64 = 0
         /// The running tasks, by token.
         var running: [UInt64: Running] = [:]
+        /// Actions to run once no task of a token up to `mark` runs (``whenRunningNowHaveLeft(_:)``).
+        var afterward: [(mark: UInt64, action: @Sendable () -> Void)] = []
+
+        /// Takes out the actions whose tasks have all left.
+        mutating func takeDue() -> [@Sendable () -> Void] {
+            guard !afterward.isEmpty else { return [] }
+            let oldest = running.keys.min() ?? .max
+            let due = afterward.filter { $0.mark < oldest }
+            afterward.removeAll { $0.mark < oldest }
+            return due.map(\.action)
+        }
     }
 
     /// Idle when nothing runs: the stop waits for that.
@@ -60,7 +71,22 @@ final class InFlightTracker: Sendable {
     }
 
     func leave(_ token: UInt64) {
-        state.update { $0.running[token] = nil }
+        let due = state.update { state in
+            state.running[token] = nil
+            return state.takeDue()
+        }
+        for action in due { action() }
+    }
+
+    /// Runs `action` once every task running now has left (at once, here, if none runs), on the
+    /// thread of the last to leave; tasks that start later are not waited for. A reload's second
+    /// forgetting of the signing keys: tasks in flight keep the credentials they read before it.
+    func whenRunningNowHaveLeft(_ action: @escaping @Sendable () -> Void) {
+        let due = state.update { state in
+            state.afterward.append((mark: state.nextToken, action: action))
+            return state.takeDue()
+        }
+        for action in due { action() }
     }
 
     var current: Int { state.read { $0.running.count } }
