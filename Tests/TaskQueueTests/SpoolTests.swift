@@ -228,6 +228,31 @@ import Testing
         #expect(notices.first?.contains("SupplementaryGroups=") == true && notices.first?.contains("errno 1") == true, "\(notices)")
     }
 
+    /// `done/` on another file system than the claims (a tmpfs mounted there): a result made
+    /// beside the claims cannot be renamed into it (EXDEV, met after its fsync), and is written
+    /// in `done/` itself, said once; so are the results after it, each one whole and readable.
+    @Test func resultsReachDoneOnAnotherFileSystem() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: recorder.logger())
+        try spool.prepare()
+        try #require(
+            mount("tmpfs", dir.file("done"), "tmpfs", 0, "mode=2770,gid=\(getegid())") == 0, "tmpfs mount: errno \(errno)")
+        defer { umount2(dir.file("done"), Int32(MNT_DETACH)) }
+        try spool.prepare()
+        for id in ["one", "two", "three"] {
+            _ = try SpoolProducer(directory: dir.path).enqueue(id: id, data: Data(#"{"id":"x"}"#.utf8))
+            let claimed = try #require(try spool.claim("\(id).json"))
+            try await spool.complete(claimed, resultID: id, result: Data(#"{"status":"succeeded"}"#.utf8))
+            #expect(try String(contentsOfFile: dir.file("done/\(id).json"), encoding: .utf8) == #"{"status":"succeeded"}"#)
+        }
+        let notices = recorder.records.filter { $0.contains("event=results-written-in-done") }
+        #expect(notices.count == 1 && notices.first?.contains("errno 18") == true, "\(notices)")
+        // Nothing left behind beside the claims (the failed renames' temporaries are removed).
+        #expect(names(in: dir.file("cur/d1")).allSatisfy { !$0.hasSuffix(".tmp") }, "\(names(in: dir.file("cur/d1")))")
+    }
+
     /// A sweep while a result's write beside the claims is failing (an operator's chgrp meanwhile)
     /// is not undone by that failure: the next result tries the claims' way again.
     @Test func aSweepDuringAFailingResultWriteStillHasTheNextResultTryTheClaims() async throws {
