@@ -27,7 +27,7 @@ public struct EnvironmentExec: Sendable {
             let variable = String(scalars[..<equals])
             guard Self.isValidVariable(variable) else {
                 throw Failure(
-                    "--env: \(variable.debugDescription) is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
+                    "--env: \(ShownText.quoted(variable, limit: 64)) is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)")
             }
             let source = scalars[scalars.index(after: equals)...]
             guard let colon = source.firstIndex(of: ":"), colon != source.startIndex,

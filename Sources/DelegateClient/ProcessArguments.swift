@@ -1,4 +1,5 @@
 import Glibc
+import SafeText
 
 /// This process's arguments as the kernel gave them: bytes, which need not be UTF-8. Swift's
 /// `CommandLine.arguments` repairs what is not UTF-8 (each bad byte becomes U+FFFD), and `exec`
@@ -32,7 +33,8 @@ public enum ProcessArguments {
         for (index, argument) in argv.enumerated().dropFirst() {
             if isExec, argument == Array("--".utf8) { return nil }
             if String(validating: argument, as: UTF8.self) == nil {
-                return "argument \(index) is not UTF-8 (\(String(decoding: argument, as: UTF8.self).debugDescription)); "
+                // Each bad byte shown as U+FFFD, controls escaped, and cut: the terminal's to show.
+                return "argument \(index) is not UTF-8 (\(ShownText.quoted(String(decoding: argument, as: UTF8.self), limit: 64))); "
                     + "paths and names (before exec's --) must be"
             }
         }

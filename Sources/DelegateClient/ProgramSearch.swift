@@ -16,29 +16,34 @@ enum ProgramSearch {
     }
 
     /// Whether `program` is where ``execute(_:_:_:)`` looks, after it could not run it: the file
-    /// itself if it holds a `/`, else a file of that name in a directory of this process's `PATH`
-    /// (`/bin:/usr/bin` when unset; an empty entry is the working directory). `errno` alone cannot
+    /// itself if it holds a `/`, else a file of that name, not a directory, in a directory of this
+    /// process's `PATH` (`/bin:/usr/bin` when unset; an empty entry is the working directory): a
+    /// directory of the command's name there is "command not found" to bash and dash, 127. `errno` alone cannot
     /// tell: execve(2) says `ENOENT` for a found script whose `#!` interpreter is missing, and
     /// execvp(3) reports the last directory's error (`ENOTDIR`, `EACCES`) for a name found nowhere.
     static func exists(_ program: [UInt8]) -> Bool {
-        /// `stat`'s answer: 0, or its errno.
-        func look(_ path: [UInt8]) -> Int32 {
+        /// `stat`'s answer: 0, or its errno; and what it found.
+        func look(_ path: [UInt8]) -> (errno: Int32, mode: mode_t) {
             var status = stat()
-            return (path + [0]).withUnsafeBufferPointer { buffer in
+            let number = (path + [0]).withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &status) == 0 ? 0 : errno }
             }
+            return (number, status.st_mode)
         }
-        func exists(_ path: [UInt8]) -> Bool { look(path) == 0 }
+        func isFile(_ path: [UInt8]) -> Bool {
+            let found = look(path)
+            return found.errno == 0 && found.mode & S_IFMT != S_IFDIR
+        }
         // An empty name is found nowhere (execvp fails it at once; in a PATH entry it would name
         // the directory itself).
         guard !program.isEmpty else { return false }
         // A path given is missing only when it names nothing: one that cannot be looked at
         // (`EACCES`, `ENOTDIR`, `ELOOP`) is found but not run, 126, as bash and env(1) say.
-        if program.contains(UInt8(ascii: "/")) { return look(program) != ENOENT }
+        if program.contains(UInt8(ascii: "/")) { return look(program).errno != ENOENT }
         let search = getenv("PATH").map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) }
             ?? Array("/bin:/usr/bin".utf8)
         return search.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false).contains { directory in
-            exists((directory.isEmpty ? Array(".".utf8) : Array(directory)) + [UInt8(ascii: "/")] + program)
+            isFile((directory.isEmpty ? Array(".".utf8) : Array(directory)) + [UInt8(ascii: "/")] + program)
         }
     }
 }

@@ -105,7 +105,7 @@ public struct SecretFetcher: Sendable {
         } catch {
             throw Failure(
                 message: UnreachableSocket.message(path: socketPath, cause: error, errno: error.errno),
-                status: ExitStatus.unavailable)
+                status: UnreachableSocket.status(invalidAddress: error.code == .invalidAddress))
         }
         defer { client.close() }
         do {

@@ -1,20 +1,35 @@
 import Glibc
 
 /// What a client says when the delegate's socket cannot be reached: the path, the cause, and
-/// what to do for the causes an operator meets (no delegate running, no permission).
+/// what to do for the causes an operator meets (no delegate running, no permission, a path that
+/// is no socket), and the status to exit with.
 public enum UnreachableSocket {
     /// `the delegate's socket PATH cannot be reached: <cause>`, and a hint for `errno`.
     public static func message(path: String, cause: any Error, errno number: Int32?) -> String {
-        "the delegate's socket \(path) cannot be reached: \(cause)\(hint(errno: number))"
+        "the delegate's socket \(path) cannot be reached: \(cause)\(hint(errno: number, path: path))"
+    }
+
+    /// 64 for a path no socket can have (empty, longer than `sockaddr_un` holds, a NUL byte):
+    /// the caller's to fix, and no retry would reach a delegate; else 69, the delegate could not
+    /// be asked (not running, not reachable), which a script may try again.
+    public static func status(invalidAddress: Bool) -> Int32 {
+        invalidAddress ? ExitStatus.usage : ExitStatus.unavailable
     }
 
     /// `; ...` what to do, for the errors of `connect(2)` that have a next step; "" otherwise.
-    public static func hint(errno number: Int32?) -> String {
+    /// With the `path`, a refused connection to something that is no socket says so.
+    public static func hint(errno number: Int32?, path: String? = nil) -> String {
         switch number {
         case ENOENT?:
             return "; no socket is there: the delegate is not running (systemctl start secrets-delegate), "
                 + "or it listens elsewhere (--socket, or [queue] socket_path)"
         case ECONNREFUSED?:
+            // connect(2) says so for a file or a directory at the path too (the spool given as
+            // the socket, say): nothing to start, a path to mend.
+            if let path, let kind = kind(of: path), kind != S_IFSOCK {
+                return "; it is \(kind == S_IFDIR ? "a directory" : "a file"), not a socket: --socket, or [queue] "
+                    + "socket_path, names the delegate's socket (/run/secrets-delegate/delegate.sock when packaged)"
+            }
             return "; nothing listens on it: the delegate is not running (systemctl start secrets-delegate), "
                 + "or it was killed and left its socket"
         case EACCES?, EPERM?:
@@ -23,5 +38,12 @@ public enum UnreachableSocket {
         default:
             return ""
         }
+    }
+
+    /// The file type at `path` (`S_IFSOCK`, `S_IFDIR`, ...), following links as connect(2) does;
+    /// nil if it cannot be looked at.
+    private static func kind(of path: String) -> mode_t? {
+        var status = stat()
+        return stat(path, &status) == 0 ? status.st_mode & S_IFMT : nil
     }
 }

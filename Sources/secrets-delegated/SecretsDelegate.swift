@@ -21,7 +21,8 @@ struct SecretsDelegate: AsyncParsableCommand {
             (see the README and the contract, /usr/share/doc/secrets-delegate/INTERFACE.md). \
             Exit statuses: 0 success; 1 the task failed or was rejected (open: the result does not \
             authenticate); 64 usage (also an argument that is not \
-            UTF-8, but for exec's command after --); 69 delegate unreachable \
+            UTF-8, but for exec's command after --, and a --socket path no socket can have: empty, over 107 \
+            bytes); 69 delegate unreachable \
             (or, from /usr/bin/secrets-delegate, the full binary cannot be run; the process cannot be made \
             non-dumpable; no key pair can be made; open and submit --seal: this host's libcrypto cannot open \
             the result (the result and the key may be fine); submit --sqs: HTTP or the queue failing, or no result \
@@ -81,7 +82,9 @@ struct ConfigOption: ParsableArguments {
     var config: String?
 
     var loader: ConfigurationLoader {
-        ConfigurationLoader(explicitPath: config, environment: ProcessInfo.processInfo.environment)
+        ConfigurationLoader(
+            explicitPath: config, environment: ProcessInfo.processInfo.environment,
+            notUTF8Overrides: ConfigurationLoader.notUTF8Overrides(in: EnvironmentExec.processEnvironment()))
     }
 }
 

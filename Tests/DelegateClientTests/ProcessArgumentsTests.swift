@@ -18,4 +18,22 @@ import Testing
         #expect(ProcessArguments.trailing(["a", "b", "od"], of: argv) == [[0x61], [0x62], Array("od".utf8)])
         #expect(ProcessArguments.trailing([], of: argv) == [])
     }
+
+    /// An argument that is not UTF-8 is quoted as the terminal may show it: its bad bytes as
+    /// U+FFFD, its controls, line separators and bidirectional overrides escaped, and cut.
+    @Test func anArgumentThatIsNotUTF8IsQuotedSafely() throws {
+        let argument = [0xFF] + Array("\u{202E}\u{9B}31m".utf8) + Array(repeating: UInt8(ascii: "x"), count: 200)
+        let problem = try #require(ProcessArguments.notUTF8Problem([Array("secrets-delegate".utf8), Array("get".utf8), argument]))
+        #expect(problem.hasPrefix(#"argument 2 is not UTF-8 ("\#u{FFFD}\u{202e}\u{9b}31m"#), "\(problem)")
+        #expect(!problem.unicodeScalars.contains { $0.value == 0x202E || $0.value == 0x9B }, "\(problem)")
+        #expect(problem.contains("x...\")") && problem.utf8.count < 200, "\(problem)")
+    }
+
+    /// A variable name that is none is quoted the same way in `--env`'s usage error.
+    @Test func aVariableNameThatIsNoneIsQuotedSafely() {
+        let error = #expect(throws: EnvironmentExec.Failure.self) {
+            try EnvironmentExec.Binding(parsing: "A\u{9B}31mB\u{2028}C=prod:db")
+        }
+        #expect(error?.description == #"--env: "A\u{9b}31mB\u{2028}C" is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)"#, "\(String(describing: error))")
+    }
 }

@@ -358,4 +358,53 @@ import Testing
         let unread = try await Self.run(["submit", "--config", broken, "-"], stdin: task)
         #expect(unread.status == 78)
     }
+
+    /// A `--socket` no socket can have (empty, longer than `sockaddr_un` holds) is the caller's to
+    /// fix: 64, not the 69 a script takes for a delegate down and tries again. One that names a
+    /// file or a directory is refused by connect(2) as a dead socket is, and says it is no socket.
+    @Test func aSocketPathNoSocketCanHaveIsAUsageError() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-cli")
+        let task = Data(#"{"id":"no-socket","operation":"getRandomPassword","connector":{"id":"c"}}"#.utf8)
+        for path in ["", "/" + String(repeating: "s", count: 120)] {
+            for arguments in [
+                ["get", "--socket", path, "prod", "db"], ["status", "--socket", path], ["submit", "--socket", path, "-"],
+                ["exec", "--socket", path, "--env", "A=prod:db", "--", "true"],
+            ] {
+                let ran = try await Self.run(arguments, stdin: task)
+                #expect(ran.status == 64, "\(arguments): \(ran.errorOutput)")
+                #expect(ran.errorOutput.contains("InvalidAddress"), "\(arguments): \(ran.errorOutput)")
+            }
+        }
+        let file = directory.path("regular")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        for (path, kind) in [(file, "a file"), (directory.url.path, "a directory")] {
+            for arguments in [["get", "--socket", path, "prod", "db"], ["status", "--socket", path]] {
+                let ran = try await Self.run(arguments)
+                #expect(ran.status == 69, "\(arguments): \(ran.errorOutput)")
+                #expect(ran.errorOutput.contains("; it is \(kind), not a socket"), "\(arguments): \(ran.errorOutput)")
+            }
+        }
+    }
+
+    /// A `SECRETS_DELEGATE_*` override whose value is not UTF-8 (a Latin-1 path in a unit's
+    /// `Environment=`) is a configuration error naming the variable, as such an argument is a
+    /// usage error: read as text, it would name another path than the one given.
+    @Test func anOverrideThatIsNotUTF8IsAConfigurationError() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-cli")
+        let file = directory.path("delegate.toml")
+        try Data("[delegate]\nname = \"latin1\"\n".utf8).write(to: URL(fileURLWithPath: file))
+        let binary = try DaemonProcess.fullBinaryPath()
+        // Through sh: the environment this test can give holds text only.
+        let ran = try await ChildProcess.run(
+            "/bin/sh", ["-c", #"SECRETS_DELEGATE_QUEUE_SOCKET_PATH="$(printf '/tmp/caf\351/s')" exec "$0" check-config --config "$1""#, binary, file])
+        #expect(ran.termination == .exited(78), "\(ran.errorOutput)")
+        #expect(
+            ran.errorOutput.contains("SECRETS_DELEGATE_QUEUE_SOCKET_PATH: its value is not UTF-8"), "\(ran.errorOutput)")
+        #expect(ran.output.isEmpty)
+        // The same value in UTF-8 is taken.
+        let taken = try await ChildProcess.run(
+            "/bin/sh", ["-c", #"SECRETS_DELEGATE_QUEUE_SOCKET_PATH='/tmp/café/s' exec "$0" check-config --config "$1""#, binary, file])
+        #expect(taken.termination == .exited(0), "\(taken.errorOutput)")
+        #expect(taken.output.contains(#"socket_path = "/tmp/café/s""#), "\(taken.output)")
+    }
 }

@@ -143,7 +143,8 @@ import Testing
 
     /// Whether the command was found decides the status, not the last errno: a script whose `#!`
     /// interpreter is missing (execve says ENOENT) was found, 126; a name found nowhere is 127
-    /// even when PATH's last entry is a file (execvp then says ENOTDIR), and so is an empty name.
+    /// even when PATH's last entry is a file (execvp then says ENOTDIR), or a directory of its
+    /// name is on PATH (execvp says EACCES), and so is an empty name.
     /// Both binaries alike.
     @Test func execSaysWhetherTheCommandWasFound() async throws {
         let directory = try TemporaryDirectory(prefix: "sd-found")
@@ -167,6 +168,8 @@ import Testing
             (["--", "sd-no-interpreter"], "/usr/bin:\(bin):/bin", 126,
              "cannot run sd-no-interpreter: its #! interpreter or its program loader does not exist"),
             (["--", "no-such-command-sd"], "/usr/bin:/bin:\(plainFile)", 127, "no-such-command-sd: command not found"),
+            // A directory of the command's name on PATH is no command to bash and dash either.
+            (["--", "bin"], "\(directory.url.path):/usr/bin:/bin", 127, "bin: command not found"),
             (["--", directory.path("absent")], "/usr/bin:/bin", 127, "\(directory.path("absent")): command not found"),
             // An empty name is found nowhere (in a PATH entry it would name the directory).
             (["--", ""], "/usr/bin:/bin", 127, ": command not found"),

@@ -46,7 +46,7 @@ public struct StatusQuery: Sendable {
         } catch {
             return .failure(
                 UnreachableSocket.message(path: socketPath, cause: error, errno: (error as? TaskQueueError)?.errno),
-                status: ExitStatus.unavailable)
+                status: UnreachableSocket.status(invalidAddress: (error as? TaskQueueError)?.code == .invalidAddress))
         }
     }
 }

@@ -163,7 +163,8 @@ public struct TaskSubmitter: Sendable {
             client = try SocketClient.connect(path: path, timeout: timeout)
         } catch {
             return .failure(
-                UnreachableSocket.message(path: path, cause: error, errno: error.errno), status: ExitStatus.unavailable)
+                UnreachableSocket.message(path: path, cause: error, errno: error.errno),
+                status: UnreachableSocket.status(invalidAddress: error.code == .invalidAddress))
         }
         defer { client.close() }
         do {

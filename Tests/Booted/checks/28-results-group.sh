@@ -9,6 +9,10 @@ mkdir -p "$(dirname "$dropin")"
 printf '[Service]\nSupplementaryGroups=boot-results\n' >"$dropin"
 systemctl daemon-reload
 chgrp boot-results "$spool/done" && chmod 2770 "$spool/done"
+# What a boot and every package configuration (an upgrade) run: done/'s group stays the operator's.
+systemd-tmpfiles --create secrets-delegate.conf >"$LOGS/tmpfiles-results-group.log" 2>&1 ||
+    fail "systemd-tmpfiles --create: $(head -c 300 "$LOGS/tmpfiles-results-group.log")"
+expect_eq "done/'s group and mode after systemd-tmpfiles --create" "$(stat -c '%G %a' "$spool/done")" "boot-results 2770"
 restart_delegate
 wait_until 30 systemctl --quiet is-active secrets-delegate.service || fail "the delegate did not start with boot-results"
 journal_mark results-group EVENT=results-written-in-done

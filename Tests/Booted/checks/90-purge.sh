@@ -25,24 +25,26 @@ expect_eq "delegate.toml kept by remove (a conffile)" "$(stat -c '%a %U:%G' /etc
 [ -f /var/lib/secrets-delegate/spool/done/boot-remove-kept.json ] && ok "the spool is kept by remove" ||
     fail "remove deleted the spool's files"
 
-# A spool shared over NFS, mounted at the packaged path, holds other hosts' tasks: purge leaves
-# the mount as it is and names it (a tmpfs stands in for the share).
-# (What the spool held is gone first: the mount would hide it, and it would stay under it.)
-shared=/var/lib/secrets-delegate/spool
+# done/ on a disk of its own (or a results share over NFS, holding other hosts' results): purge
+# leaves the mount as it is and names it, and deletes the rest of the spool around it (a tmpfs
+# stands in for the disk). (What done/ held is gone first: the mount would hide it.)
+shared=/var/lib/secrets-delegate/spool/done
 rm -rf "${shared:?}"/*
-if mount -t tmpfs -o mode=0755 boot-shared-spool "$shared"; then
-    mkdir -p "$shared/new" && echo '{"id":"another-host"}' >"$shared/new/another-host.json"
+if mount -t tmpfs -o mode=2770 boot-shared-done "$shared"; then
+    echo '{"id":"another-host"}' >"$shared/another-host.json"
 else
-    fail "cannot mount a tmpfs at $shared to stand in for a shared spool"
+    fail "cannot mount a tmpfs at $shared to stand in for a disk of results"
 fi
-if DEBIAN_FRONTEND=noninteractive apt-get purge -y secrets-delegate >"$LOGS/apt-purge.log" 2>&1; then ok "apt-get purge"; else fail "purge failed"; fi
-[ -f "$shared/new/another-host.json" ] && ok "purge leaves a spool mounted at $shared whole" ||
+echo '{"id":"left-queued"}' >/var/lib/secrets-delegate/spool/new/left-queued.json
+if DEBIAN_FRONTEND=noninteractive apt-get purge -y secrets-delegate >"$LOGS/apt-purge.log" 2>&1; then ok "apt-get purge"; else fail "purge failed: $(tail -n 5 "$LOGS/apt-purge.log" | tr '\n' ' ')"; fi
+[ -f "$shared/another-host.json" ] && ok "purge leaves a done/ mounted at $shared whole" ||
     fail "purge went into the mount at $shared"
 grep -q "purge leaves $shared, a mount" "$LOGS/apt-purge.log" && ok "purge's output names the mount it leaves" ||
     fail "purge's output does not name the mount: $(grep -a secrets-delegate: "$LOGS/apt-purge.log" | tr '\n' ' ')"
-expect_eq "what purge left beside the mount" "$(ls -A /var/lib/secrets-delegate 2>&1)" spool
-umount "$shared" && rmdir "$shared" /var/lib/secrets-delegate ||
-    fail "the spool's mount or directory cannot be taken away: $(ls -A /var/lib/secrets-delegate "$shared" 2>&1 | tr '\n' ' ')"
+expect_eq "what purge left beside the mount" "$(cd /var/lib/secrets-delegate && find . -mindepth 1 -xdev | sort | tr '\n' ' ')" \
+    "./spool ./spool/done "
+umount "$shared" && rmdir "$shared" /var/lib/secrets-delegate/spool /var/lib/secrets-delegate ||
+    fail "the mount or the directories holding it cannot be taken away: $(ls -AR /var/lib/secrets-delegate 2>&1 | tr '\n' ' ')"
 [ -f /etc/secrets-delegate/connectors.d/operator.toml ] && ok "an operator's connector drop-in stays" ||
     fail "purge deleted an operator's connectors.d/operator.toml"
 [ -f /etc/secrets-delegate/proxy.env ] && ok "an operator's proxy.env stays" || fail "purge deleted an operator's proxy.env"
