@@ -600,6 +600,23 @@ import TestSupport
         #expect(newer.versionId == "v3")
     }
 
+    /// An entry still within its TTL (another read stored it while this one failed) is no stale
+    /// value, even on a connector that serves none (`cache_stale_seconds = 0`): not counted or
+    /// said as one.
+    @Test func aFreshEntryIsNoStaleValue() {
+        let clock = ManualClock()
+        let cache = SecretCache(clock: clock)
+        let connector = Self.connector("prod", ttl: 60, stale: 0)
+        cache.update(connectors: ["prod": connector])
+        let key = Self.key("devops/db")
+        cache.store(Self.output("devops/db"), for: key, connector: connector, token: cache.beginRead())
+        clock.advance(by: 30)
+        #expect(cache.staleValue(key, connector: connector)?.stale == false)
+        #expect(cache.statistics.staleServed == 0)
+        clock.advance(by: 31)
+        #expect(cache.staleValue(key, connector: connector) == nil, "past its TTL, and no stale window")
+    }
+
     /// A clock stepped back past a store: the entry's age cannot be told, so it is not served
     /// stale (it could be far older than the stale window), and the purge drops it.
     @Test func aClockSteppedBackServesNothingStaleAndDropsWhatItCannotDate() {
@@ -610,7 +627,7 @@ import TestSupport
         let key = Self.key("devops/db")
         cache.store(Self.output("devops/db"), for: key, connector: connector, token: cache.beginRead())
         clock.advance(by: 400)
-        #expect(cache.staleValue(key, connector: connector) != nil, "within its stale window")
+        #expect(cache.staleValue(key, connector: connector)?.stale == true, "within its stale window")
         clock.advance(by: -1800)
         #expect(cache.staleValue(key, connector: connector) == nil)
         if case .fresh = cache.lookup(key, connector: connector) { Issue.record("served fresh after the clock went back") }

@@ -117,15 +117,18 @@ struct CachedSecretRead: Sendable {
 
     /// The entry, served stale after `error` if it is within its stale window; else `error`.
     private func served(stale error: AWSError, attempts: Int) throws(AWSError) -> Answer {
-        guard let output = cache.staleValue(key, connector: connector) else {
+        guard let (output, stale) = cache.staleValue(key, connector: connector) else {
             var failure = error
             failure.attempts = attempts
             throw failure
         }
-        logger.notice(
-            "Secrets Manager is unreachable (\(error.code)); serving a cached value past its TTL",
-            metadata: ["event": "cache-stale-served"])
-        return Answer(output: output, attempts: attempts, cached: true, stale: true)
+        // Another read may have stored a fresh value meanwhile: served as the hit it is.
+        if stale {
+            logger.notice(
+                "Secrets Manager is unreachable (\(error.code)); serving a cached value past its TTL",
+                metadata: ["event": "cache-stale-served"])
+        }
+        return Answer(output: output, attempts: attempts, cached: true, stale: stale)
     }
 
     /// The version DescribeSecret names for what `key` asks: the version id if it still exists

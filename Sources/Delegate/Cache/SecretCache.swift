@@ -188,10 +188,12 @@ public final class SecretCache: Sendable {
         }
     }
 
-    /// The entry for `key` if it is still within its stale window, counted as served stale; for
-    /// when Secrets Manager is unreachable. Not when the clock was stepped back before the store:
-    /// how old the value is cannot be told then.
-    public func staleValue(_ key: SecretCacheKey, connector: NamedConnector) -> Output? {
+    /// The entry for `key` if it is still within its stale window, for when Secrets Manager is
+    /// unreachable, and whether it is past its TTL (`stale`, counted as served stale). One still
+    /// fresh (stored by another read meanwhile) is no stale value, whatever the stale window.
+    /// Not when the clock was stepped back before the store: how old the value is cannot be told
+    /// then.
+    public func staleValue(_ key: SecretCacheKey, connector: NamedConnector) -> (output: Output, stale: Bool)? {
         let now = clock.now()
         return state.withLock { state in
             guard state.connectors[key.connectorID] == connector, let entry = state.entries.peekValue(for: key),
@@ -199,9 +201,10 @@ public final class SecretCache: Sendable {
             else {
                 return nil
             }
+            let stale = now >= entry.expiresAt
             state.statistics.hits += 1
-            state.statistics.staleServed += 1
-            return entry.output
+            if stale { state.statistics.staleServed += 1 }
+            return (entry.output, stale)
         }
     }
 
