@@ -19,17 +19,18 @@ public enum UnreachableSocket {
     /// `; ...` what to do, for the errors of `connect(2)` that have a next step; "" otherwise.
     /// With the `path`, a refused connection to something that is no socket says so.
     public static func hint(errno number: Int32?, path: String? = nil) -> String {
+        // connect(2) refuses a file or a directory at the path (the spool given as the socket,
+        // say) as a dead socket, ECONNREFUSED, or, one the caller may not write, as a socket it
+        // may not use, EACCES: nothing to start and no group to join, a path to mend.
+        if [ECONNREFUSED, EACCES, EPERM].contains(number), let path, let kind = kind(of: path), kind != S_IFSOCK {
+            return "; it is \(kind == S_IFDIR ? "a directory" : "a file"), not a socket: --socket, or [queue] "
+                + "socket_path, names the delegate's socket (/run/secrets-delegate/delegate.sock when packaged)"
+        }
         switch number {
         case ENOENT?:
             return "; no socket is there: the delegate is not running (systemctl start secrets-delegate), "
                 + "or it listens elsewhere (--socket, or [queue] socket_path)"
         case ECONNREFUSED?:
-            // connect(2) says so for a file or a directory at the path too (the spool given as
-            // the socket, say): nothing to start, a path to mend.
-            if let path, let kind = kind(of: path), kind != S_IFSOCK {
-                return "; it is \(kind == S_IFDIR ? "a directory" : "a file"), not a socket: --socket, or [queue] "
-                    + "socket_path, names the delegate's socket (/run/secrets-delegate/delegate.sock when packaged)"
-            }
             return "; nothing listens on it: the delegate is not running (systemctl start secrets-delegate), "
                 + "or it was killed and left its socket"
         case EACCES?, EPERM?:

@@ -279,8 +279,10 @@ extension Spool {
     private func writeResultFile(_ data: Data, id: String, target: String, syncDirectory: Bool) throws(TaskQueueError) {
         let conflict = TaskQueueError(
             code: .resultExists, message: "an uncollected result with this id is already there", path: target)
+        // The epoch first, acquiring what noteResultGroup() released with it: a write that sees
+        // a sweep's epoch sees its group too, so its failure is never the group the sweep replaced.
+        let epoch = resultGroupEpoch.load(ordering: .acquiring)
         let group = resultGroup.load(ordering: .relaxed)
-        let epoch = resultGroupEpoch.load(ordering: .relaxed)
         if group != UInt32.max, resultsGoToDoneIn.load(ordering: .relaxed) != epoch {
             let number = Self.temporaryCounter.add(1, ordering: .relaxed).newValue
             do {

@@ -190,7 +190,7 @@ public final class Spool: Sendable {
         let madeWith = claims.map { $0.st_mode & S_ISGID != 0 ? $0.st_gid : getegid() } ?? getegid()
         resultGroupToGive.store(done.st_gid != madeWith, ordering: .relaxed)
         resultGroup.store(done.st_gid, ordering: .relaxed)
-        resultGroupEpoch.add(1, ordering: .relaxed)
+        resultGroupEpoch.add(1, ordering: .releasing)  // after the group: see writeResultFile
     }
 
     /// Reads `new/<name>`; nil when it is gone (claimed by another delegate or withdrawn).

@@ -222,6 +222,7 @@ import Testing
             ),
             ("[aws]\nsts_endpoint = \"https://sts.example:0\"", [:], "[aws] sts_endpoint", nil, "and optionally :port (1-65535)"),
             ("[aws]\nimds_endpoint = \"http://[fd00:ec2::254]:65536\"", [:], "[aws] imds_endpoint", nil, "and optionally :port (1-65535)"),
+            ("[sqs]\nendpoint = \"https://sqs.example:\"", [:], "[sqs] endpoint", nil, "and optionally :port (1-65535)"),
             (
                 "[aws]\nsecretsmanager_endpoint = \"https://user:pw@sm.example\"", [:], "[aws] secretsmanager_endpoint",
                 nil, "must not contain a user name or password"
