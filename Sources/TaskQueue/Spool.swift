@@ -208,7 +208,7 @@ public final class Spool: Sendable {
 
     /// The claimed task as ``read(_:)-(ClaimedTask)`` gives it, without reading it again when it
     /// is the very file `peeked` was read from before the claim: still a regular file with the
-    /// same device, inode, size, modification time and owner (a rename changes none of them; one
+    /// same device, inode, size, modification time, owner and group- or other-writability (a rename changes none of them; one
     /// `lstat` instead of five calls). A file replaced in `new/` between the look and the claim,
     /// or written to since, is read again. "Written to since" is seen through the size and the
     /// modification time, which advances by the kernel's clock tick: bytes its owner rewrote in
@@ -218,11 +218,17 @@ public final class Spool: Sendable {
     public func read(_ claimed: ClaimedTask, peeked: SpoolTaskFile?) throws(TaskQueueError) -> SpoolTaskFile? {
         if let peeked, case .data = peeked.contents, peeked.name == claimed.name,
             let info = try FileIO.lstat(claimed.path), info.st_mode & S_IFMT == S_IFREG,
-            FileFingerprint(info) == peeked.fingerprint, info.st_uid == peeked.ownerUID
+            FileFingerprint(info) == peeked.fingerprint, info.st_uid == peeked.ownerUID,
+            Self.writableByOthersMode(info) == peeked.writableByOthersMode
         {
             return peeked
         }
         return try read(claimed)
+    }
+
+    /// ``SpoolTaskFile/writableByOthersMode`` of a file so described.
+    static func writableByOthersMode(_ info: stat) -> UInt32? {
+        info.st_mode & 0o022 != 0 ? UInt32(info.st_mode & 0o7777) : nil
     }
 
     private func readFile(name: String, path: String) throws(TaskQueueError) -> SpoolTaskFile? {
@@ -242,11 +248,7 @@ public final class Spool: Sendable {
         guard info.st_mode & S_IFMT == S_IFREG else {
             return SpoolTaskFile(name: name, fingerprint: fingerprint, contents: .notRegularFile, ownerUID: info.st_uid)
         }
-        if info.st_mode & 0o022 != 0 {
-            return SpoolTaskFile(
-                name: name, fingerprint: fingerprint, contents: .writableByOthers(mode: UInt32(info.st_mode & 0o7777)),
-                ownerUID: info.st_uid)
-        }
+        let writableByOthers = Self.writableByOthersMode(info)
         if Int64(info.st_size) > Int64(maximumTaskBytes) {
             return SpoolTaskFile(
                 name: name, fingerprint: fingerprint, contents: .oversize(byteCount: Int64(info.st_size)),
@@ -259,7 +261,9 @@ public final class Spool: Sendable {
                 name: name, fingerprint: fingerprint, contents: .oversize(byteCount: Int64(maximumTaskBytes) + 1),
                 ownerUID: info.st_uid)
         }
-        return SpoolTaskFile(name: name, fingerprint: fingerprint, contents: .data(data), ownerUID: info.st_uid)
+        return SpoolTaskFile(
+            name: name, fingerprint: fingerprint, contents: .data(data), ownerUID: info.st_uid,
+            writableByOthersMode: writableByOthers)
     }
 
     /// Claims `new/<name>` by renaming it into `cur/<delegate>/`.

@@ -10,9 +10,6 @@ public struct SpoolTaskFile: Sendable {
         case oversize(byteCount: Int64)
         /// Not a regular file (a symbolic link, a FIFO, a directory): never opened for reading.
         case notRegularFile
-        /// A regular file its group or others may write (`mode`, the permission bits): another
-        /// producer could have written what its owner's name would run as. Not read.
-        case writableByOthers(mode: UInt32)
     }
 
     /// The file name in the spool, e.g. `build-4711.json`.
@@ -22,12 +19,20 @@ public struct SpoolTaskFile: Sendable {
     public let contents: Contents
     /// The file's owner, from the same `fstat` (or `lstat`) as the read: the task's principal.
     public let ownerUID: UInt32
+    /// The permission bits of a regular file its group or others may write (mode bits 022), nil
+    /// for one only its owner may: another producer could have written what runs under its
+    /// owner's name, so its owner is no principal (an inline connector's task needs none).
+    public let writableByOthersMode: UInt32?
 
-    public init(name: String, fingerprint: FileFingerprint, contents: Contents, ownerUID: UInt32) {
+    public init(
+        name: String, fingerprint: FileFingerprint, contents: Contents, ownerUID: UInt32,
+        writableByOthersMode: UInt32? = nil
+    ) {
         self.name = name
         self.fingerprint = fingerprint
         self.contents = contents
         self.ownerUID = ownerUID
+        self.writableByOthersMode = writableByOthersMode
     }
 
     /// The task id the spool implies: the file name without `.json`.

@@ -189,41 +189,50 @@ import Testing
         #expect(!notifier.messages.contains("RELOADING=1"))
     }
 
-    /// A task file its group may write is rejected unread: its owner is the task's principal, and
-    /// another producer in the spool group could have written it. The rejection's journal line
-    /// names that owner (`PEER_UID`), as every spool rejection's does, so that an operator finds
-    /// the producer whose umask is wrong.
-    @Test func aTaskFileOthersMayWriteIsRejectedUnread() async throws {
+    /// A task file its group may write names no principal (another producer in the spool group
+    /// could have written it): one naming a named connector is rejected, its journal line naming
+    /// the owner (`PEER_UID`) so that an operator finds the producer whose umask is wrong; one
+    /// with an inline connector object needs no principal and runs, as before named connectors.
+    @Test func aTaskFileOthersMayWriteRunsOnlyWithAnInlineConnector() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
         try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
         let http = Self.heldAnswers()
         let notifier = RecordingNotifier()
         let recorder = LogRecorder()
-        let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: recorder.logger())
+        let daemon = try Self.daemon(
+            in: directory, http: http, notifier: notifier, logger: recorder.logger(),
+            connectorsTOML: "[connectors.open]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n")
         let group = ServiceGroup(
             configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        func drop(_ id: String, _ task: String) throws {
+            let staged = directory.path("\(id).staged")
+            try Data(task.utf8).write(to: URL(fileURLWithPath: staged))
+            #expect(chmod(staged, 0o664) == 0)
+            try FileManager.default.moveItem(atPath: staged, toPath: directory.path("spool/new/\(id).json"))
+        }
 
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
             #expect(await eventually { notifier.messages.contains("READY=1") })
-            let staged = directory.path("shared.staged")
-            try Data(try DaemonTestFixtures.task(id: "shared", operation: "getSecretValue", params: ["name": "app"]).utf8)
-                .write(to: URL(fileURLWithPath: staged))
-            #expect(chmod(staged, 0o664) == 0)
-            try FileManager.default.moveItem(atPath: staged, toPath: directory.path("spool/new/shared.json"))
-            let resultPath = directory.path("spool/done/shared.json")
-            #expect(await eventually { FileManager.default.fileExists(atPath: resultPath) })
+            try drop("named", #"{"id":"named","operation":"getSecretValue","connector":"open","params":{"name":"app"}}"#)
+            try drop("inline", try DaemonTestFixtures.task(id: "inline", operation: "getSecretValue", params: ["name": "app"]))
+            #expect(await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/named.json")) })
+            #expect(await eventually { http.holding == 1 })
+            http.releaseHeld()
+            #expect(await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/inline.json")) })
             await group.triggerGracefulShutdown()
             try await running.next()
         }
-        let result = try String(contentsOfFile: directory.path("spool/done/shared.json"), encoding: .utf8)
-        #expect(result.contains(#""status":"rejected""#), "\(result)")
-        #expect(result.contains("mode 0664"), "\(result)")
+        let named = try String(contentsOfFile: directory.path("spool/done/named.json"), encoding: .utf8)
+        #expect(named.contains(#""status":"rejected""#) && named.contains("InvalidTask"), "\(named)")
+        #expect(named.contains("mode 0664") && named.contains("with a named connector"), "\(named)")
         // The advice is a mode the delegate can read through the spool's group (not 0600).
-        #expect(result.contains("write task files 0640 (umask 027)"), "\(result)")
-        #expect(!result.contains("0600"), "\(result)")
-        #expect(http.requests.isEmpty)
-        #expect(!FileManager.default.fileExists(atPath: directory.path("spool/new/shared.json")))
+        #expect(named.contains("write task files 0640 (umask 027)"), "\(named)")
+        #expect(!named.contains("0600"), "\(named)")
+        let inline = try String(contentsOfFile: directory.path("spool/done/inline.json"), encoding: .utf8)
+        #expect(inline.contains(#""status":"succeeded""#), "\(inline)")
+        #expect(http.requests.count == 1, "only the inline task called AWS")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("spool/new/named.json")))
         let rejection = recorder.records.filter { $0.contains("event=task-rejected") && $0.contains("mode 0664") }
         #expect(rejection.count == 1 && rejection[0].contains("peer_uid=\(geteuid())"), "\(rejection)")
     }
@@ -461,11 +470,11 @@ import Testing
 
     static func daemon(
         in directory: TemporaryDirectory, http: any HTTPClient, notifier: any ServiceNotifier, logger: Logger,
-        gracePeriod: Duration = DelegateDaemon.gracePeriod
+        gracePeriod: Duration = DelegateDaemon.gracePeriod, connectorsTOML: String = ""
     ) throws -> DelegateDaemon {
         let configuration = try DelegateConfiguration.load(
             tomlText: DaemonTestFixtures.configuration(
-                name: "services", tags: [], directory: directory, endpoint: "http://127.0.0.1:9"),
+                name: "services", tags: [], directory: directory, endpoint: "http://127.0.0.1:9") + connectorsTOML,
             environment: DaemonTestFixtures.environment(), hostName: "services")
         return try DelegateDaemon(
             settings: .init(

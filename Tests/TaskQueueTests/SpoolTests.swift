@@ -323,6 +323,15 @@ import Testing
         let won = try #require(try spool.claim("replaced.json"))
         #expect(try spool.read(won, peeked: looked)?.contents == .data(Data(#"{"id":"task-3"}"#.utf8)))
         #expect(try spool.read(won, peeked: nil)?.contents == .data(Data(#"{"id":"task-3"}"#.utf8)))
+
+        // Made writable by its group since the look (a chmod changes no modification time): read
+        // again, and so known to name no principal.
+        _ = try producer.enqueue(id: "opened", data: Data(#"{"id":"task-4"}"#.utf8))
+        let before = try #require(try spool.read("opened.json"))
+        #expect(before.writableByOthersMode == nil)
+        let opened = try #require(try spool.claim("opened.json"))
+        #expect(chmod(opened.path, 0o664) == 0)
+        #expect(try spool.read(opened, peeked: before)?.writableByOthersMode == 0o664)
     }
 
     @Test func aClaimIsExclusiveAndAResultIDMustBeATaskID() async throws {
@@ -612,10 +621,12 @@ import Testing
         for mode: mode_t in [0o660, 0o662, 0o646] {
             try Data("{}".utf8).write(to: URL(fileURLWithPath: dir.file("new/shared.json")))
             #expect(chmod(dir.file("new/shared.json"), mode) == 0)
-            #expect(try spool.read("shared.json")?.contents == .writableByOthers(mode: UInt32(mode)))
+            let shared = try spool.read("shared.json")
+            #expect(shared?.contents == .data(Data("{}".utf8)) && shared?.writableByOthersMode == UInt32(mode))
         }
         #expect(chmod(dir.file("new/shared.json"), 0o640) == 0)
-        #expect(try spool.read("shared.json")?.contents == .data(Data("{}".utf8)))
+        let own = try spool.read("shared.json")
+        #expect(own?.contents == .data(Data("{}".utf8)) && own?.writableByOthersMode == nil)
         #expect(try spool.read("gone.json") == nil)
         #expect(throws: TaskQueueError.self) { try spool.read("../escape.json") }
         #expect(throws: TaskQueueError.self) { try spool.read(".hidden.json") }

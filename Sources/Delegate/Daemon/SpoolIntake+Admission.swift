@@ -10,15 +10,21 @@ extension SpoolIntake {
     /// Admits the task `document` holds (claimed as `claimed`, its file owned by `owner`) and runs
     /// it: its result and its connector's kind, or nil when there is nothing to write (put back
     /// for later or for other delegates, a result already waiting, the stop). `matchedAtPeek`:
-    /// these very bytes were matched against the tags before the claim.
+    /// these very bytes were matched against the tags before the claim. A file its group or
+    /// others may write (`writableByOthersMode`) has no principal: its task runs with an inline
+    /// connector, which needs none (as before named connectors), and is refused with a named one.
     func judgeAndRun(
-        _ claimed: ClaimedTask, document: TaskDocument, owner: UInt32, matchedAtPeek: Bool, receivedAt: Date,
-        logger: Logger
+        _ claimed: ClaimedTask, document: TaskDocument, owner: UInt32, writableByOthersMode: UInt32? = nil,
+        matchedAtPeek: Bool, receivedAt: Date, logger: Logger
     ) async -> (result: TaskResult, connectorKind: String?)? {
         let connectors = dispatcher.connectors
         let admit = {
             Result(catching: { () throws(TaskRejection) in
-                try connectors.admit(document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: owner))
+                let task = try connectors.admit(document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: owner))
+                if let mode = writableByOthersMode, task.connectorPolicy != nil {
+                    throw TaskRejection(code: .invalidTask, message: Self.writableRefusal(mode: mode), task: task)
+                }
+                return task
             })
         }
         let generation = connectors.generation
@@ -103,11 +109,14 @@ extension SpoolIntake {
             return "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed"
         case .notRegularFile:
             return "the task file is not a regular file"
-        case .writableByOthers(let mode):
-            // Its owner is the task's principal, so only its owner may have written it.
-            return "the task file has mode 0\(String(mode, radix: 8)): others than its owner may write it, "
-                + "so it cannot run as its owner's; write task files 0640 (umask 027), readable by the spool's group"
         }
+    }
+
+    /// Why a task with a named connector does not run from a file its group or others may write
+    /// (mode `mode`): its owner is the task's principal, so only its owner may have written it.
+    static func writableRefusal(mode: UInt32) -> String {
+        "the task file has mode 0\(String(mode, radix: 8)): others than its owner may write it, so it cannot run "
+            + "as its owner's with a named connector; write task files 0640 (umask 027), readable by the spool's group"
     }
 
     /// The `InvalidTask` rejection of a claimed file, counted and logged, under the result id its

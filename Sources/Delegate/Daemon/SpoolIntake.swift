@@ -277,10 +277,16 @@ struct SpoolIntake: Sendable {
                 break
             }
             let (document, matchedAtPeek) = Self.document(of: data, peeked: peekedDocument)
+            // A file others may have written names no principal: refused at once for a named
+            // connector (before its allowed_* lists would be asked about its owner).
+            if let mode = file.writableByOthersMode, document.envelope?.connectorName != nil {
+                result = rejected(Self.writableRefusal(mode: mode), resultID: resultID, receivedAt: receivedAt, logger: logger)
+                break
+            }
             guard
                 let ran = await judgeAndRun(
-                    claimed, document: document, owner: file.ownerUID, matchedAtPeek: matchedAtPeek,
-                    receivedAt: receivedAt, logger: logger)
+                    claimed, document: document, owner: file.ownerUID, writableByOthersMode: file.writableByOthersMode,
+                    matchedAtPeek: matchedAtPeek, receivedAt: receivedAt, logger: logger)
             else { return }
             (result, connectorKind) = ran
         }
