@@ -214,7 +214,8 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
             #expect(await eventually { notifier.messages.contains("READY=1") })
-            try drop("named", #"{"id":"named","operation":"getSecretValue","connector":"open","params":{"name":"app"}}"#)
+            // Its result is named by its task id, not by its file's name, as any task's that was read.
+            try drop("named-file", #"{"id":"named","operation":"getSecretValue","connector":"open","params":{"name":"app"}}"#)
             try drop("inline", try DaemonTestFixtures.task(id: "inline", operation: "getSecretValue", params: ["name": "app"]))
             #expect(await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/named.json")) })
             #expect(await eventually { http.holding == 1 })
@@ -232,7 +233,9 @@ import Testing
         let inline = try String(contentsOfFile: directory.path("spool/done/inline.json"), encoding: .utf8)
         #expect(inline.contains(#""status":"succeeded""#), "\(inline)")
         #expect(http.requests.count == 1, "only the inline task called AWS")
-        #expect(!FileManager.default.fileExists(atPath: directory.path("spool/new/named.json")))
+        #expect(named.contains(#""connectorId":"open""#), "\(named)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("spool/new/named-file.json")))
+        #expect(!FileManager.default.fileExists(atPath: directory.path("spool/done/named-file.json")))
         let rejection = recorder.records.filter { $0.contains("event=task-rejected") && $0.contains("mode 0664") }
         #expect(rejection.count == 1 && rejection[0].contains("peer_uid=\(geteuid())"), "\(rejection)")
     }

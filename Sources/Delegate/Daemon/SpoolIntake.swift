@@ -279,8 +279,13 @@ struct SpoolIntake: Sendable {
             let (document, matchedAtPeek) = Self.document(of: data, peeked: peekedDocument)
             // A file others may have written names no principal: refused at once for a named
             // connector (before its allowed_* lists would be asked about its owner).
-            if let mode = file.writableByOthersMode, document.envelope?.connectorName != nil {
-                result = rejected(Self.writableRefusal(mode: mode), resultID: resultID, receivedAt: receivedAt, logger: logger)
+            if let mode = file.writableByOthersMode, let envelope = document.envelope, let named = envelope.connectorName {
+                // Under the task's own id, as every refusal of a task read: its result is looked for there.
+                result = dispatcher.rejected(
+                    TaskRejection(
+                        code: .invalidTask, message: Self.writableRefusal(mode: mode),
+                        taskID: envelope.validID ?? claimed.defaultID, connectorID: named, connectorIsNamed: true),
+                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
                 break
             }
             guard
