@@ -65,9 +65,7 @@ extension SecretsManagerClient {
         nextToken: String? = nil,
         logger: Logger
     ) async throws(AWSError) -> SecretsManagerResponse<ListSecretVersionIdsOutput> {
-        if let maxResults, !(1...100).contains(maxResults) {
-            throw AWSError.validation(.invalidTask, "maxResults must be 1-100, not \(maxResults)")
-        }
+        try Self.checkMaxResults(maxResults)
         let request = ListSecretVersionIdsRequest(
             secretId: try namespace.fullName(for: name, allowManaged: true),
             includeDeprecated: includeDeprecated,

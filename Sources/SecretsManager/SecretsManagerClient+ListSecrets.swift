@@ -70,6 +70,13 @@ extension SecretsManagerClient {
     public static let maximumPageEntries = 100
     public static let maximumTokenLength = 4096
 
+    /// Refuses a page size AWS would refuse (ListSecrets' and ListSecretVersionIds' alike).
+    static func checkMaxResults(_ maxResults: Int?) throws(AWSError) {
+        if let maxResults, !(1...maximumPageEntries).contains(maxResults) {
+            throw AWSError.validation(.invalidTask, "maxResults must be 1-\(maximumPageEntries), not \(maxResults)")
+        }
+    }
+
     /// Lists the secrets under the prefix whose names start with `nameFilter` (relative to the
     /// prefix). With `allPages`, follows `NextToken` to the end (at most `maximumPages` pages)
     /// and returns everything at once.
@@ -82,9 +89,7 @@ extension SecretsManagerClient {
     ) async throws(AWSError) -> SecretsManagerResponse<ListSecretsOutput> {
         let scope = namespace.prefix.isEmpty ? "" : namespace.prefix + "/"
         let filterValue = scope + (nameFilter ?? "")
-        if let maxResults, !(1...Self.maximumPageEntries).contains(maxResults) {
-            throw AWSError.validation(.invalidTask, "maxResults must be 1-100, not \(maxResults)")
-        }
+        try Self.checkMaxResults(maxResults)
         // AWS takes a filter of at most 512 characters, as long as a name can be: a longer one
         // (the prefix with the filter) is no name's beginning, so the list is empty, without a call.
         guard filterValue.count <= SecretReference.maximumNameLength else {

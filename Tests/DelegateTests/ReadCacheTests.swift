@@ -600,16 +600,22 @@ import TestSupport
         #expect(newer.versionId == "v3")
     }
 
+    /// A cache on a manual clock holding `devops/db` of connector `prod` (`ttl`, `stale`), stored now.
+    static func oneEntry(ttl: Int, stale: Int) -> (ManualClock, SecretCache, NamedConnector, SecretCacheKey) {
+        let clock = ManualClock()
+        let cache = SecretCache(clock: clock)
+        let connector = Self.connector("prod", ttl: ttl, stale: stale)
+        cache.update(connectors: ["prod": connector])
+        let key = Self.key("devops/db")
+        cache.store(Self.output("devops/db"), for: key, connector: connector, token: cache.beginRead())
+        return (clock, cache, connector, key)
+    }
+
     /// An entry still within its TTL (another read stored it while this one failed) is no stale
     /// value, even on a connector that serves none (`cache_stale_seconds = 0`): not counted or
     /// said as one.
     @Test func aFreshEntryIsNoStaleValue() {
-        let clock = ManualClock()
-        let cache = SecretCache(clock: clock)
-        let connector = Self.connector("prod", ttl: 60, stale: 0)
-        cache.update(connectors: ["prod": connector])
-        let key = Self.key("devops/db")
-        cache.store(Self.output("devops/db"), for: key, connector: connector, token: cache.beginRead())
+        let (clock, cache, connector, key) = Self.oneEntry(ttl: 60, stale: 0)
         clock.advance(by: 30)
         #expect(cache.staleValue(key, connector: connector)?.stale == false)
         #expect(cache.statistics.staleServed == 0)
@@ -620,12 +626,7 @@ import TestSupport
     /// A clock stepped back past a store: the entry's age cannot be told, so it is not served
     /// stale (it could be far older than the stale window), and the purge drops it.
     @Test func aClockSteppedBackServesNothingStaleAndDropsWhatItCannotDate() {
-        let clock = ManualClock()
-        let cache = SecretCache(clock: clock)
-        let connector = Self.connector("prod", ttl: 300, stale: 900)
-        cache.update(connectors: ["prod": connector])
-        let key = Self.key("devops/db")
-        cache.store(Self.output("devops/db"), for: key, connector: connector, token: cache.beginRead())
+        let (clock, cache, connector, key) = Self.oneEntry(ttl: 300, stale: 900)
         clock.advance(by: 400)
         #expect(cache.staleValue(key, connector: connector)?.stale == true, "within its stale window")
         clock.advance(by: -1800)

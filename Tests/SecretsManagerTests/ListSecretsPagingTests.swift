@@ -25,6 +25,22 @@ import Testing
         return (scriptedSecretsManager(http, accessKeyID: "AKIDPAGINGTEST", secretAccessKey: "paging-test-secret"), http)
     }
 
+    /// A page size AWS would refuse is refused before any call, by both listing operations alike.
+    @Test(arguments: [0, 101])
+    func aPageSizeAWSRefusesIsRefusedFirst(maxResults: Int) async throws {
+        let (sm, http) = client { _ in nil }
+        let listing = await #expect(throws: AWSError.self) {
+            try await sm.listSecrets(maxResults: maxResults, logger: logger)
+        }
+        let versions = await #expect(throws: AWSError.self) {
+            try await sm.listSecretVersionIds(name: "db", maxResults: maxResults, logger: logger)
+        }
+        for error in [listing, versions] {
+            #expect(error?.code == .invalidTask && error?.message == "maxResults must be 1-100, not \(maxResults)", "\(String(describing: error))")
+        }
+        #expect(http.requests.isEmpty)
+    }
+
     @Test func everyPageIsAtMostAHundredAndTheRestIsANextToken() async throws {
         let (sm, http) = client { asked in "p\((asked.flatMap { Int($0.dropFirst()) } ?? 0) + 1)" }
         let listed = try await sm.listSecrets(allPages: true, logger: logger)

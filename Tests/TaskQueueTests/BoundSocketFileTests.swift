@@ -93,6 +93,14 @@ import Testing
         #expect(stat(kept, &info) == 0 && info.st_mode & 0o777 == 0o600, "the linked file keeps its mode")
     }
 
+    /// A change of mode that fails with `number`, as the kernel or glibc would refuse it.
+    static func failing(_ number: Int32) -> (String, mode_t) -> Int32 {
+        { _, _ in
+            errno = number
+            return -1
+        }
+    }
+
     /// A start that fails after the bind (the mode cannot be set, listen refused) leaves no
     /// socket file nobody listens on at the path; what replaced the socket meanwhile stays.
     @Test func aBindThatFailsLaterRemovesTheSocketItMade() throws {
@@ -102,10 +110,7 @@ import Testing
         let refused = #expect(throws: TaskQueueError.self) {
             try SocketServer.bind(
                 path: path, mode: 0o660,
-                changeMode: { _, _ in
-                    errno = EACCES
-                    return -1
-                })
+                changeMode: Self.failing(EACCES))
         }
         #expect(refused?.errno == EACCES, "\(String(describing: refused))")
         var info = Glibc.stat()
@@ -134,10 +139,7 @@ import Testing
         let path = dir.file("delegate.sock")
         let fd = try SocketServer.bind(
             path: path, mode: 0o660,
-            changeMode: { _, _ in
-                errno = EOPNOTSUPP
-                return -1
-            })
+            changeMode: Self.failing(EOPNOTSUPP))
         defer { FileIO.close(fd) }
         var info = Glibc.stat()
         #expect(lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFSOCK && info.st_mode & 0o777 == 0o660)
@@ -150,10 +152,7 @@ import Testing
         let refused = #expect(throws: TaskQueueError.self) {
             try SocketServer.bind(
                 path: open, mode: 0o660,
-                changeMode: { _, _ in
-                    errno = EOPNOTSUPP
-                    return -1
-                })
+                changeMode: Self.failing(EOPNOTSUPP))
         }
         #expect(refused?.code == .socketPathUnusable)
         #expect(refused?.description.contains("without following a link (no /proc)") == true, "\(String(describing: refused))")

@@ -205,22 +205,15 @@ import Testing
                 errno = EPERM
                 return -1
             })
-        try spool.prepare()
-        let group: gid_t = getegid() == 65534 ? 65533 : 65534
-        #expect(chown(dir.file("done"), geteuid(), group) == 0 && chmod(dir.file("done"), 0o2770) == 0)
-        try spool.prepare()
+        let group = try Self.giveDoneAnotherGroup(in: dir, spool)
         for id in ["one", "two"] {
-            _ = try SpoolProducer(directory: dir.path).enqueue(id: id, data: Data(#"{"id":"x"}"#.utf8))
-            let claimed = try #require(try spool.claim("\(id).json"))
-            try await spool.complete(claimed, resultID: id, result: Data(#"{"status":"succeeded"}"#.utf8))
+            try await Self.runOne(id, in: dir, spool)
             var info = stat()
             #expect(lstat(dir.file("done/\(id).json"), &info) == 0 && info.st_gid == group)
         }
         #expect(groupChanges.count == 1)
         try spool.prepare()
-        _ = try SpoolProducer(directory: dir.path).enqueue(id: "three", data: Data(#"{"id":"x"}"#.utf8))
-        try await spool.complete(
-            try #require(try spool.claim("three.json")), resultID: "three", result: Data(#"{"status":"succeeded"}"#.utf8))
+        try await Self.runOne("three", in: dir, spool)
         #expect(groupChanges.count == 2)
         #expect(FileManager.default.fileExists(atPath: dir.file("done/three.json")))
         let notices = recorder.records.filter { $0.contains("event=results-written-in-done") }
@@ -242,9 +235,7 @@ import Testing
         defer { umount2(dir.file("done"), Int32(MNT_DETACH)) }
         try spool.prepare()
         for id in ["one", "two", "three"] {
-            _ = try SpoolProducer(directory: dir.path).enqueue(id: id, data: Data(#"{"id":"x"}"#.utf8))
-            let claimed = try #require(try spool.claim("\(id).json"))
-            try await spool.complete(claimed, resultID: id, result: Data(#"{"status":"succeeded"}"#.utf8))
+            try await Self.runOne(id, in: dir, spool)
             #expect(try String(contentsOfFile: dir.file("done/\(id).json"), encoding: .utf8) == #"{"status":"succeeded"}"#)
         }
         let notices = recorder.records.filter { $0.contains("event=results-written-in-done") }
@@ -272,15 +263,8 @@ import Testing
                 return -1
             })
         sweeper.spool.withLock { $0 = spool }
-        try spool.prepare()
-        let group: gid_t = getegid() == 65534 ? 65533 : 65534
-        #expect(chown(dir.file("done"), geteuid(), group) == 0 && chmod(dir.file("done"), 0o2770) == 0)
-        try spool.prepare()
-        for id in ["during", "after"] {
-            _ = try SpoolProducer(directory: dir.path).enqueue(id: id, data: Data(#"{"id":"x"}"#.utf8))
-            let claimed = try #require(try spool.claim("\(id).json"))
-            try await spool.complete(claimed, resultID: id, result: Data(#"{"status":"succeeded"}"#.utf8))
-        }
+        _ = try Self.giveDoneAnotherGroup(in: dir, spool)
+        for id in ["during", "after"] { try await Self.runOne(id, in: dir, spool) }
         #expect(groupChanges.count == 2, "the result after the sweep went to done/ directly")
     }
 
@@ -473,6 +457,22 @@ import Testing
             try await spool.complete(second, resultID: "again", result: Data("another result".utf8))
         }
         #expect(refused?.code == .resultExists)
+    }
+
+    /// Gives `done/` a group the test process is not in (setgid, 2770), and has `spool` note it.
+    static func giveDoneAnotherGroup(in dir: TestDirectory, _ spool: Spool) throws -> gid_t {
+        try spool.prepare()
+        let group: gid_t = getegid() == 65534 ? 65533 : 65534
+        #expect(chown(dir.file("done"), geteuid(), group) == 0 && chmod(dir.file("done"), 0o2770) == 0)
+        try spool.prepare()
+        return group
+    }
+
+    /// Queues task `id`, claims it and completes it with a succeeded result.
+    static func runOne(_ id: String, in dir: TestDirectory, _ spool: Spool) async throws {
+        _ = try SpoolProducer(directory: dir.path).enqueue(id: id, data: Data(#"{"id":"x"}"#.utf8))
+        let claimed = try #require(try spool.claim("\(id).json"))
+        try await spool.complete(claimed, resultID: id, result: Data(#"{"status":"succeeded"}"#.utf8))
     }
 
     /// A spool in `dir` with task `id` claimed and completed once, its result placed in done/ but

@@ -101,12 +101,16 @@ extension DelegateDaemon {
             // New settings drop the clients; the same ones keep them, less the signing keys they
             // derived: a secret key replaced in a credential file (read again below) or revoked
             // is not kept in memory, derived, for days.
-            if pool != Self.poolSettings(old) { clients.update(pool) } else { clients.forgetSigningKeys() }
-            // And again once the tasks in flight have ended: they keep signing with the
-            // credentials they read before the reload, so a key of a replaced secret may be
-            // derived and kept again meanwhile.
-            let clients = clients
-            dispatcher.inFlight.whenRunningNowHaveLeft { clients.forgetSigningKeys() }
+            if pool != Self.poolSettings(old) {
+                clients.update(pool)  // the old clients, their keys with them, go with the tasks holding them
+            } else {
+                clients.forgetSigningKeys()
+                // And again once the tasks in flight have ended: they keep signing, through these
+                // same clients, with the credentials they read before the reload, so a key of a
+                // replaced secret may be derived and kept again meanwhile.
+                let clients = clients
+                dispatcher.inFlight.whenRunningNowHaveLeft { clients.forgetSigningKeys() }
+            }
             // Every reload forgets the cached assumed-role sessions (tasks in flight keep theirs):
             // they hold an STS client built under the settings in force, and a role's sessions
             // revoked in IAM (after a leak, say) are refused until they end, up to 12 hours, where

@@ -10,21 +10,15 @@ extension SpoolIntake {
     /// Admits the task `document` holds (claimed as `claimed`, its file owned by `owner`) and runs
     /// it: its result and its connector's kind, or nil when there is nothing to write (put back
     /// for later or for other delegates, a result already waiting, the stop). `matchedAtPeek`:
-    /// these very bytes were matched against the tags before the claim. A file its group or
-    /// others may write (`writableByOthersMode`) has no principal: its task runs with an inline
-    /// connector, which needs none (as before named connectors), and is refused with a named one.
+    /// these very bytes were matched against the tags before the claim.
     func judgeAndRun(
-        _ claimed: ClaimedTask, document: TaskDocument, owner: UInt32, writableByOthersMode: UInt32? = nil,
-        matchedAtPeek: Bool, receivedAt: Date, logger: Logger
+        _ claimed: ClaimedTask, document: TaskDocument, owner: UInt32, matchedAtPeek: Bool, receivedAt: Date,
+        logger: Logger
     ) async -> (result: TaskResult, connectorKind: String?)? {
         let connectors = dispatcher.connectors
         let admit = {
             Result(catching: { () throws(TaskRejection) in
-                let task = try connectors.admit(document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: owner))
-                if let mode = writableByOthersMode, task.connectorPolicy != nil {
-                    throw TaskRejection(code: .invalidTask, message: Self.writableRefusal(mode: mode), task: task)
-                }
-                return task
+                try connectors.admit(document, defaultID: claimed.defaultID, by: .spoolFile(ownerUID: owner))
             })
         }
         let generation = connectors.generation
@@ -99,24 +93,21 @@ extension SpoolIntake {
         }
     }
 
-    /// Why a claimed file cannot run as a task. Asked of files that hold no task data; one that
-    /// does runs, and is only described.
-    static func refusal(of contents: SpoolTaskFile.Contents) -> String {
-        switch contents {
-        case .data(let data):
-            return "the task file of \(data.count) bytes was read"
-        case .oversize(let bytes):
-            return "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed"
-        case .notRegularFile:
-            return "the task file is not a regular file"
-        }
-    }
-
-    /// Why a task with a named connector does not run from a file its group or others may write
-    /// (mode `mode`): its owner is the task's principal, so only its owner may have written it.
-    static func writableRefusal(mode: UInt32) -> String {
-        "the task file has mode 0\(String(mode, radix: 8)): others than its owner may write it, so it cannot run "
-            + "as its owner's with a named connector; write task files 0640 (umask 027), readable by the spool's group"
+    /// The refusal of a task read from a file its group or others may write (mode `mode`), if
+    /// it names a named connector: its owner is that connector's principal (its `allowed_users`
+    /// and `allowed_groups`), and another producer in the spool group could have written it.
+    /// Nil for an inline connector's, which needs no principal and runs, as before named
+    /// connectors. Judged from the envelope, before any list is asked about the owner; under the
+    /// task's own id, as every refusal of a task read (its result is looked for there). The
+    /// decoder resolves a named connector from the very field the envelope reads (a string).
+    static func writableRefusal(mode: UInt32, of document: TaskDocument, _ claimed: ClaimedTask) -> TaskRejection? {
+        guard let envelope = document.envelope, let named = envelope.connectorName else { return nil }
+        return TaskRejection(
+            code: .invalidTask,
+            message: "the task file has mode 0\(String(mode, radix: 8)): others than its owner may write it, so it "
+                + "cannot run as its owner's with a named connector; write task files 0640 (umask 027), readable by "
+                + "the spool's group",
+            taskID: envelope.validID ?? claimed.defaultID, connectorID: named, connectorIsNamed: true)
     }
 
     /// The `InvalidTask` rejection of a claimed file, counted and logged, under the result id its

@@ -272,28 +272,27 @@ struct SpoolIntake: Sendable {
             return
         case .success(let file?):
             logger[metadataKey: "peer_uid"] = "\(file.ownerUID)"
-            guard case .data(let data) = file.contents else {
-                result = rejected(Self.refusal(of: file.contents), resultID: resultID, receivedAt: receivedAt, logger: logger)
-                break
+            switch file.contents {
+            case .oversize(let bytes):
+                result = rejected(
+                    "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed", resultID: resultID,
+                    receivedAt: receivedAt, logger: logger)
+            case .notRegularFile:
+                result = rejected("the task file is not a regular file", resultID: resultID, receivedAt: receivedAt, logger: logger)
+            case .data(let data):
+                let (document, matchedAtPeek) = Self.document(of: data, peeked: peekedDocument)
+                if let mode = file.writableByOthersMode, let refusal = Self.writableRefusal(mode: mode, of: document, claimed) {
+                    result = dispatcher.rejected(
+                        refusal, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
+                    break
+                }
+                guard
+                    let ran = await judgeAndRun(
+                        claimed, document: document, owner: file.ownerUID, matchedAtPeek: matchedAtPeek,
+                        receivedAt: receivedAt, logger: logger)
+                else { return }
+                (result, connectorKind) = ran
             }
-            let (document, matchedAtPeek) = Self.document(of: data, peeked: peekedDocument)
-            // A file others may have written names no principal: refused at once for a named
-            // connector (before its allowed_* lists would be asked about its owner).
-            if let mode = file.writableByOthersMode, let envelope = document.envelope, let named = envelope.connectorName {
-                // Under the task's own id, as every refusal of a task read: its result is looked for there.
-                result = dispatcher.rejected(
-                    TaskRejection(
-                        code: .invalidTask, message: Self.writableRefusal(mode: mode),
-                        taskID: envelope.validID ?? claimed.defaultID, connectorID: named, connectorIsNamed: true),
-                    receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
-                break
-            }
-            guard
-                let ran = await judgeAndRun(
-                    claimed, document: document, owner: file.ownerUID, writableByOthersMode: file.writableByOthersMode,
-                    matchedAtPeek: matchedAtPeek, receivedAt: receivedAt, logger: logger)
-            else { return }
-            (result, connectorKind) = ran
         }
         if Task.isCancelled, result.error?.isFinal == false {
             // Cut off by a stop after the grace period: it stays claimed and runs again at the
