@@ -211,7 +211,6 @@ echo boot-test >"$ROOT/etc/hostname"
 
 # --- Boot -------------------------------------------------------------------------------------
 step "booting systemd in systemd-nspawn (bounded: $BOOT_TIMEOUT s)"
-started=$(date +%s)
 nspawn_status=0
 # --keep-unit: run in this process's own unit (on a host whose PID 1 is not systemd there is no bus
 # to ask for a scope). systemd-nspawn refuses it from a login session (user-UID.slice: root over
@@ -223,6 +222,7 @@ if grep -Eq '/user-[0-9]+\.slice/' /proc/self/cgroup; then keep_unit=; fi
 # boots again, once.
 for boot in 1 2; do
     nspawn_status=0
+    started=$(date +%s)
     timeout --kill-after=30 "$BOOT_TIMEOUT" systemd-nspawn -D "$ROOT" -b --register=no $keep_unit --console=pipe \
         </dev/null >>"$WORK/console.log" 2>&1 &
     nspawn_pid=$!
