@@ -31,27 +31,16 @@ release: deps
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegate
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegated
 
-## test: every tier. The Swift tests (against a moto_server they start themselves), then the .deb
-## under a real systemd booted in systemd-nspawn (Tests/Booted/run.sh) and, alongside it, each
-## libFuzzer target for 15 s. The booted tier mostly waits on its container, so the fuzz build and
-## runs take its idle CPU at nice 19 (they yield to the release build and to the container's timed
-## checks); their output goes to .build-fuzz/smoke.log, summed up at the end. make fails if either
-## fails. The Swift tests run under umask 022: files they write are read by a delegate that refuses
-## group-writable ones (the scripts set it themselves).
-FUZZ_SMOKE_LOG := .build-fuzz/smoke.log
+## test: every tier. The debug build with its tests, then the .deb (a release build) and the IMDS
+## emulator; then, side by side (scripts/test-tiers.sh), the .deb under a real systemd booted in
+## systemd-nspawn (Tests/Booted/run.sh), the Swift tests (against a moto_server they start
+## themselves) and, at nice 19, each libFuzzer target for 15 s. The booted tier mostly waits on its
+## container: the others take its idle CPU. make fails if any fails.
 test: deps
 	$(SWIFT) build --build-tests
-	umask 022 && $(SWIFT) test --skip-build
-	@mkdir -p .build-fuzz
-	@echo "==> fuzz smoke: started alongside the booted tier at nice 19 (log: $(FUZZ_SMOKE_LOG))"
-	@nice -n 19 $(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=15 >$(FUZZ_SMOKE_LOG) 2>&1 & fuzz=$$!; \
-	  boot=0; $(MAKE) boot-test || boot=$$?; \
-	  smoke=0; wait $$fuzz || smoke=$$?; \
-	  echo; echo "==> fuzz smoke (ran alongside the booted tier; exit status $$smoke)"; \
-	  if [ $$smoke = 0 ]; then grep -aE '^(fuzz:|stat::)' $(FUZZ_SMOKE_LOG) | sed 's/^/    /'; \
-	  else tail -n 60 $(FUZZ_SMOKE_LOG) | sed 's/^/    /'; fi; \
-	  [ $$boot = 0 ] || echo "make test: the booted tier failed (exit status $$boot; its output is above)"; \
-	  [ $$boot = 0 ] && [ $$smoke = 0 ]
+	$(MAKE) package
+	$(SWIFT) build --product IMDSEmulator
+	FUZZ_SMOKE_SECONDS=15 scripts/test-tiers.sh
 
 ## demo: the delegate's main job end to end against a local AWS emulator.
 demo: build

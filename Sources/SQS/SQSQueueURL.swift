@@ -103,6 +103,9 @@ public struct SQSQueueURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func invalid(_ url: String) -> AWSError {
-        .validation(.invalidQueueURL, "\(url.prefix(200)) is not a queue URL (https://host/account/name)")
+        .validation(.invalidQueueURL, "\(url.prefix(200)) is not a queue URL \(shape)")
     }
+
+    /// What a queue URL looks like, as messages refusing one say it.
+    public static let shape = "(http(s)://host/path, as https://sqs.us-east-1.amazonaws.com/123456789012/tasks)"
 }

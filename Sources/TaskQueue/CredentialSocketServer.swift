@@ -431,17 +431,20 @@ public final class CredentialSocketServer: @unchecked Sendable {
         }
     }
 
-    /// The unit a peer bound to systemd's credential-request address names (`\0<hex>/unit/<unit>/…`,
-    /// see ``Request``), in the characters of unit names only and at most 256 of them, or nil for
-    /// any other address: a task socket's peer with such an address is systemd's helper, sent to
-    /// the wrong socket by a `LoadCredential=` line.
-    static func credentialRequestUnit(_ sunPath: [UInt8]) -> String? {
-        guard sunPath.first == 0, let slash = sunPath.dropFirst().firstIndex(of: UInt8(ascii: "/")),
+    /// What a peer bound to systemd's credential-request address (`\0<hex>/unit/<unit>/<id>`, see
+    /// ``Request``) asks for, for the log line: the unit in the characters of unit names only and
+    /// at most 256 of them, the credential id in printable ASCII but `/` and `:` (an id's) and at
+    /// most 255; or nil for any other address. A task socket's peer with such an address is
+    /// systemd's helper, sent to the wrong socket by a `LoadCredential=` line.
+    static func credentialRequestNames(_ sunPath: [UInt8]) -> (unit: String, id: String)? {
+        let separator = UInt8(ascii: "/")
+        guard sunPath.first == 0, let slash = sunPath.dropFirst().firstIndex(of: separator),
             (1...16).contains(slash - 1),
             sunPath[1..<slash].allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }),
             sunPath[slash...].starts(with: "/unit/".utf8)
         else { return nil }
-        let unit = sunPath[(slash + 6)...].prefix { $0 != UInt8(ascii: "/") }.prefix(256).filter { byte in
+        let unitBytes = sunPath[(slash + 6)...].prefix { $0 != separator }
+        let unit = unitBytes.prefix(256).filter { byte in
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
                 UInt8(ascii: ":"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "\\"), UInt8(ascii: "@"):
@@ -449,7 +452,10 @@ public final class CredentialSocketServer: @unchecked Sendable {
             default: false
             }
         }
-        return String(decoding: unit, as: UTF8.self)
+        let id = sunPath[unitBytes.endIndex...].dropFirst().prefix(255).filter {
+            (0x20..<0x7F).contains($0) && $0 != separator && $0 != UInt8(ascii: ":")
+        }
+        return (String(decoding: unit, as: UTF8.self), String(decoding: id, as: UTF8.self))
     }
 
     /// The peer's `sun_path` bytes, as long as the kernel says they are.

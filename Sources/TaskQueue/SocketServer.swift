@@ -349,13 +349,13 @@ public final class SocketServer: @unchecked Sendable {
     }
 
     /// A peer the listening socket accepted: checked against the policy and the connection cap,
-    /// then served; systemd's credential helper is refused (``credentialHelperUnit(of:peer:)``).
+    /// then served; systemd's credential helper is refused (``credentialHelperRequest(of:peer:)``).
     private func accepted(_ fd: Int32) {
         guard let (peer, admittedUnder) = allowedPeer(fd) else { return }
-        let helperUnit = Self.credentialHelperUnit(of: fd, peer: peer)
+        let helperRequest = Self.credentialHelperRequest(of: fd, peer: peer)
         // Past the cap too: a TooManyConnections line would be the unit's credential. (Only the
         // service manager's helper: root, which the cap's other peers cannot be made to pass for.)
-        guard connections.count < limits.maximumConnections || helperUnit != nil else {
+        guard connections.count < limits.maximumConnections || helperRequest != nil else {
             logLimiter.warning(
                 "socket connection refused: too many connections",
                 metadata: [
@@ -366,8 +366,8 @@ public final class SocketServer: @unchecked Sendable {
             refuse(fd, line: #"{"error":"TooManyConnections","message":"\#(message)"}"#)
             return
         }
-        if let helperUnit {
-            refuseCredentialHelper(fd, peer: peer, admittedUnder: admittedUnder, unit: helperUnit)
+        if let helperRequest {
+            refuseCredentialHelper(fd, peer: peer, admittedUnder: admittedUnder, request: helperRequest)
             return
         }
         let connection = makeConnection(fd, peer: peer, admittedUnder: admittedUnder)
@@ -393,7 +393,9 @@ public final class SocketServer: @unchecked Sendable {
     /// credentials socket's refusal (its unit fails to start): it sends nothing and reads to the
     /// end, and the idle timeout's EOF would start its unit with an empty credential, a
     /// `TooManyConnections` line with that line as its credential.
-    private func refuseCredentialHelper(_ fd: Int32, peer: PeerCredentials, admittedUnder: UInt64, unit: String) {
+    private func refuseCredentialHelper(
+        _ fd: Int32, peer: PeerCredentials, admittedUnder: UInt64, request: (unit: String, id: String)
+    ) {
         logLimiter.log(
             .warning,
             """
@@ -402,19 +404,20 @@ public final class SocketServer: @unchecked Sendable {
             """,
             // The refusal's text sends the operator to the credential-refused events: this is one.
             metadata: [
-                "event": "credential-refused", "error_code": "WrongSocket", "unit": "\(unit)", "peer_uid": "\(peer.uid)",
-                "peer_pid": "\(peer.pid)",
+                "event": "credential-refused", "error_code": "WrongSocket", "unit": "\(request.unit)",
+                "credential_id": "\(request.id)", "peer_uid": "\(peer.uid)", "peer_pid": "\(peer.pid)",
             ],
-            key: "credential-request-on-task-socket \(unit)", logger: logger)
+            key: "credential-request-on-task-socket \(request.unit)", logger: logger)
         makeConnection(fd, peer: peer, admittedUnder: admittedUnder).refuse(with: CredentialSocketServer.refusal)
     }
 
-    /// The unit systemd's credential helper asks for, when `peer` is it: root, bound to the
-    /// helper's request address (``CredentialSocketServer/credentialRequestUnit(_:)``). Any other
-    /// peer so bound is a task client like the rest (it could name any unit, and pass the cap).
-    static func credentialHelperUnit(of fd: Int32, peer: PeerCredentials) -> String? {
+    /// The unit and credential id systemd's credential helper asks for, when `peer` is it: root,
+    /// bound to the helper's request address (``CredentialSocketServer/credentialRequestNames(_:)``).
+    /// Any other peer so bound is a task client like the rest (it could name any unit, and pass
+    /// the cap).
+    static func credentialHelperRequest(of fd: Int32, peer: PeerCredentials) -> (unit: String, id: String)? {
         guard peer.uid == 0 else { return nil }
-        return CredentialSocketServer.credentialRequestUnit(CredentialSocketServer.peerAddress(fd))
+        return CredentialSocketServer.credentialRequestNames(CredentialSocketServer.peerAddress(fd))
     }
 
     /// The peer of `fd` and the generation of the policy that allows it; else nil, `fd` closed (a
@@ -461,9 +464,9 @@ public final class SocketServer: @unchecked Sendable {
             // Only a peer the policy allows learns how the delegate fares; any other is refused
             // as it always is.
             if let (peer, admittedUnder) = allowedPeer(fd) {
-                if let unit = Self.credentialHelperUnit(of: fd, peer: peer) {
+                if let request = Self.credentialHelperRequest(of: fd, peer: peer) {
                     // Its descriptor is the spare's, given back once the refusal is read.
-                    refuseCredentialHelper(fd, peer: peer, admittedUnder: admittedUnder, unit: unit)
+                    refuseCredentialHelper(fd, peer: peer, admittedUnder: admittedUnder, request: request)
                 } else {
                     spareFD = refuseKeepingDescriptor(
                         fd,

@@ -140,8 +140,12 @@ extension Spool {
     /// (`cur/<delegate>/.<name>.result`, mode 0600), so that a restart writes it instead of
     /// running the task again.
     ///
-    /// Its fsyncs run on the result lanes, like ``complete(_:resultID:result:)``'s: this is the path
-    /// of a sick disk, where an fsync may hang.
+    /// Its fsyncs run off the cooperative pool, like ``complete(_:resultID:result:)``'s (the file's
+    /// on the result lanes, the directory's on the claims' own queue): this is the path of a sick
+    /// disk, where an fsync may hang. Once renamed into place the result is kept, for a restart
+    /// finds it: a failing fsync of the directory after that is logged, not thrown (a power loss
+    /// before the disk writes the directory back may lose it, and the task then runs again, as
+    /// after a claim never made durable).
     public func keepPendingResult(_ claimed: ClaimedTask, resultID: String, result: Data) async throws(TaskQueueError) {
         try SpoolName.checkTaskID(resultID, what: "result id")
         let path = pendingResultPath(claimed)
@@ -149,7 +153,18 @@ extension Spool {
         try await resultLanes.run { () throws(TaskQueueError) in
             try Self.writeDurably(
                 Data((resultID + "\n").utf8) + result, temporary: temporary, target: path, mode: 0o600, replace: true,
-                conflict: TaskQueueError(code: .io, message: "unexpected conflict", path: path))
+                syncDirectory: false, conflict: TaskQueueError(code: .io, message: "unexpected conflict", path: path))
+        }
+        do {
+            try await claimsSync.sync()
+        } catch {
+            logLimiter.log(
+                .warning,
+                """
+                the result kept for \(claimed.name) is in place, but \(claimDirectory) could not be synced: \
+                a power loss before the disk writes it back may lose it, and the task then runs again: \(error)
+                """,
+                key: "spool-kept-result-unsynced", logger: logger)
         }
     }
 

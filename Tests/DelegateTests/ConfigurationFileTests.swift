@@ -40,12 +40,16 @@ import Testing
 
         // A connectors.d others may write is refused too: they could add a connector, or a link
         // to another file as one.
-        #expect(chmod(main, 0o640) == 0 && chmod(directory.path("connectors.d"), 0o777) == 0)
-        do {
-            _ = try DelegateConfiguration.load(path: main, requireFile: true, environment: [:], hostName: "h")
-            Issue.record("a connectors.d others may write was read")
-        } catch {
-            #expect("\(error)".contains("connectors.d has mode 0777: others than its owner may write it"), "\(error)")
+        // The mode is said whole: a sticky directory (1777, as /tmp) is not shown as 0777.
+        #expect(chmod(main, 0o640) == 0)
+        for (mode, shown) in [(mode_t(0o777), "0777"), (0o1777, "01777")] {
+            #expect(chmod(directory.path("connectors.d"), mode) == 0)
+            do {
+                _ = try DelegateConfiguration.load(path: main, requireFile: true, environment: [:], hostName: "h")
+                Issue.record("a connectors.d others may write was read")
+            } catch {
+                #expect("\(error)".contains("connectors.d has mode \(shown): others than its owner may write it"), "\(error)")
+            }
         }
         #expect(chmod(directory.path("connectors.d"), 0o755) == 0)
         #expect(try DelegateConfiguration.load(path: main, requireFile: true, environment: [:], hostName: "h").connectors.count == 1)

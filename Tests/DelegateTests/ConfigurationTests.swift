@@ -252,7 +252,7 @@ import Testing
                 "[sqs]\nresult_queue_url = \"https://sqs.us-east-1.amazonaws.com/123456789012/" + String(repeating: "q", count: 1100)
                     + "\"", [:], "[sqs] result_queue_url", nil, "is not a queue URL: it must be at most 1024 bytes"
             ),
-            ("[sqs]\nresult_queue_url = \"https://sqs.example\"", [:], "[sqs] result_queue_url", nil, "is not a queue URL (https://host/account/name)"),
+            ("[sqs]\nresult_queue_url = \"https://sqs.example\"", [:], "[sqs] result_queue_url", nil, "is not a queue URL (http(s)://host/path, as https://sqs.us-east-1.amazonaws.com/123456789012/tasks)"),
             // Unknown keys and sections.
             ("[delegate]\nnmae = \"x\"", [:], "[delegate] nmae", nil, "unknown key; [delegate] takes name, tags"),
             ("[shutdown]\ngrace_seconds = 5", [:], "[shutdown]", nil, "unknown section"),

@@ -40,7 +40,7 @@ import Testing
             ("socket_max_connections = 0", "[queue] socket_max_connections", "between 1 and 65536, not 0"),
             ("socket_max_connections = 100000", "[queue] socket_max_connections", "not 100000"),
             ("socket_max_connections = 1.5", "[queue] socket_max_connections", "not a floating-point number"),
-            ("socket_idle_timeout_seconds = 0", "[queue] socket_idle_timeout_seconds", "at least 1 seconds"),
+            ("socket_idle_timeout_seconds = 0", "[queue] socket_idle_timeout_seconds", "at least 1 second"),
             ("socket_idle_timeout_seconds = -1", "[queue] socket_idle_timeout_seconds", "must not be negative"),
             ("socket_idle_timeout_seconds = 100000", "[queue] socket_idle_timeout_seconds", "at most 86400"),
         ])

@@ -329,30 +329,14 @@ import Testing
     @Test(arguments: [true, false])
     func theLineSaysWhetherTheResultOutlivesAStop(keptOnDisk: Bool) async throws {
         let directory = try TemporaryDirectory(prefix: "spool-unwritable")
-        let root = directory.url.path
         let recorder = LogRecorder()
-        let spool = try Spool(directory: root, delegateName: "d", logger: recorder.logger())
-        try spool.prepare()
-        let task = #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
-        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
-        let claimed = try #require(try spool.claim("t-1.json"))
-        try FileManager.default.removeItem(atPath: directory.path("done"))
-        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: directory.path("done")))
+        let (spool, claimed) = try SpoolKeptResultTests.unwritableSpool(directory, logger: recorder.logger())
         if !keptOnDisk {
             // A directory (not empty) where the kept result would go: renaming onto it fails.
             try FileManager.default.createDirectory(
                 atPath: directory.path("cur/d/.t-1.json.result/x"), withIntermediateDirectories: true)
         }
-        let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDUNWRITABLE")
-        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
-        let run = Task { await intake.runClaimed(claimed, receivedAt: Date()) }
-        func line() -> String? { recorder.records.first { $0.contains("cannot be written") } }
-        #expect(await eventually(within: .seconds(60)) { line() != nil }, "\(recorder.records)")
-        dispatcher.stopIntake()
-        run.cancel()
-        await run.value
-
-        let said = try #require(line())
+        let said = try await SpoolKeptResultTests.unwritableLine(spool, claimed, recorder: recorder)
         if keptOnDisk {
             #expect(said.contains("kept beside the claimed task and retried, the task is not run again"), "\(said)")
         } else {
@@ -360,6 +344,78 @@ import Testing
             #expect(!said.contains("not run again"), "\(said)")
             #expect(recorder.records.contains { $0.contains("cannot be kept on disk either") })
         }
+    }
+}
+
+/// A result kept beside its claimed task is kept: the line says the task is not run again when
+/// the result was kept before a restart (it is not written there again), and when only the
+/// directory's fsync failed after the kept file was renamed into place.
+@Suite struct SpoolKeptResultTests {
+    static let task =
+        #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
+
+    /// A spool with `t-1.json` claimed and `done/` a file, where no result can be written.
+    static func unwritableSpool(
+        _ directory: TemporaryDirectory, logger: Logger,
+        claimsFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory
+    ) throws -> (Spool, ClaimedTask) {
+        let root = directory.url.path
+        let spool = try Spool(directory: root, delegateName: "d", logger: logger, claimsFsync: claimsFsync)
+        try spool.prepare()
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
+        let claimed = try #require(try spool.claim("t-1.json"))
+        try FileManager.default.removeItem(atPath: directory.path("done"))
+        try Data("not a directory".utf8).write(to: URL(fileURLWithPath: directory.path("done")))
+        return (spool, claimed)
+    }
+
+    /// Runs `claimed` until the unwritable result's line is logged, then stops; the line.
+    static func unwritableLine(
+        _ spool: Spool, _ claimed: ClaimedTask, recorder: LogRecorder
+    ) async throws -> String {
+        let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDKEPT")
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
+        let run = Task { await intake.runClaimed(claimed, receivedAt: Date()) }
+        func line() -> String? { recorder.records.first { $0.contains("cannot be written") } }
+        #expect(await eventually(within: .seconds(60)) { line() != nil }, "\(recorder.records)")
+        dispatcher.stopIntake()
+        run.cancel()
+        await run.value
+        return try #require(line())
+    }
+
+    @Test func aResultKeptBeforeARestartIsNotWrittenThereAgain() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-kept-before")
+        let recorder = LogRecorder()
+        let (spool, claimed) = try Self.unwritableSpool(directory, logger: recorder.logger())
+        let kept = directory.path("cur/d/.t-1.json.result")
+        try Data("t-1\n{\"id\":\"t-1\",\"status\":\"succeeded\"}".utf8).write(to: URL(fileURLWithPath: kept))
+        #expect(chmod(kept, 0o600) == 0)
+        var before = stat()
+        #expect(stat(kept, &before) == 0)
+
+        let said = try await Self.unwritableLine(
+            spool, ClaimedTask(name: claimed.name, path: claimed.path, recovered: true), recorder: recorder)
+        #expect(recorder.records.contains { $0.contains("writing the result kept from before the restart") })
+        #expect(said.contains("kept beside the claimed task and retried, the task is not run again"), "\(said)")
+        #expect(!recorder.records.contains { $0.contains("cannot be kept on disk either") })
+        var after = stat()
+        #expect(stat(kept, &after) == 0)
+        #expect(after.st_ino == before.st_ino, "the kept file was not written again")
+    }
+
+    @Test func aKeptResultWhoseDirectoryCannotBeSyncedIsKept() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-kept-unsynced")
+        let recorder = LogRecorder()
+        let (spool, claimed) = try Self.unwritableSpool(
+            directory, logger: recorder.logger(),
+            claimsFsync: { path throws(TaskQueueError) in
+                throw TaskQueueError(code: .io, message: "fsync failed", path: path, errno: EIO)
+            })
+        let said = try await Self.unwritableLine(spool, claimed, recorder: recorder)
+        #expect(said.contains("kept beside the claimed task and retried, the task is not run again"), "\(said)")
+        #expect(recorder.records.contains { $0.contains("is in place, but") && $0.contains("could not be synced") })
+        #expect(FileManager.default.fileExists(atPath: directory.path("cur/d/.t-1.json.result")))
     }
 }
 

@@ -29,7 +29,10 @@ import Testing
         let refused = recorder.records.filter { $0.contains("came to the task socket") }
         #expect(refused.count == 1, "\(recorder.records)")
         #expect(refused.first?.hasPrefix("warning ") == true, "\(refused)")
-        for field in ["event=credential-refused", "error_code=WrongSocket", "unit=app.service", "peer_uid=\(geteuid())"] {
+        for field in [
+            "event=credential-refused", "error_code=WrongSocket", "unit=app.service", "credential_id=db-password",
+            "peer_uid=\(geteuid())",
+        ] {
             #expect(refused.first?.contains(field) == true, "\(field): \(refused)")
         }
 
@@ -39,7 +42,9 @@ import Testing
         // Off the cooperative pool (two threads here), which the echo's handler runs on.
         let echoed = try await offPool { client.readSome(timeout: .seconds(10)) }
         #expect(echoed.contains(#"{"echo":{"id":1}}"#), "\(echoed)")
-        #expect(CredentialSocketServer.credentialRequestUnit([0] + Array("1f/unit/a\u{1B}[2Jb.service/id".utf8)) == "a2Jb.service")
+        let names = CredentialSocketServer.credentialRequestNames([0] + Array("1f/unit/a\u{1B}[2Jb.service/i\u{1B}d:x/y".utf8))
+        #expect(names?.unit == "a2Jb.service" && names?.id == "idxy", "\(String(describing: names))")
+        #expect(CredentialSocketServer.credentialRequestNames([0] + Array("1f/unit/a.service".utf8))?.id == "")
         // Past the connection cap too: a TooManyConnections line would be the unit's credential.
         let capped = try TestDirectory()
         defer { capped.remove() }
@@ -66,7 +71,7 @@ import Testing
         async let _ = server.run()
         let received = try await runAsNobody(socket: path, boundTo: "3fa9/unit/u.service/x", firstLineOnly: true)
         #expect(received == "{\"echo\":{\"id\":\"from-nobody\"}}\n", "got: \(received)")
-        #expect(CredentialSocketServer.credentialRequestUnit([0] + Array("01234567890abcdef/unit/a.service/id".utf8)) == nil)
-        #expect(CredentialSocketServer.credentialRequestUnit(Array("/run/x.sock".utf8)) == nil)
+        #expect(CredentialSocketServer.credentialRequestNames([0] + Array("01234567890abcdef/unit/a.service/id".utf8)) == nil)
+        #expect(CredentialSocketServer.credentialRequestNames(Array("/run/x.sock".utf8)) == nil)
     }
 }

@@ -20,7 +20,9 @@ public enum DaemonLauncher {
         }
         let destination = LogDestination.detect(environment: loader.environment)
         LoggingSystem.bootstrap { label in makeLogHandler(label: label, destination: destination) }
-        let logger = Logger(label: "secrets-delegate")
+        var logger = Logger(label: "secrets-delegate")
+        // On the lines before the daemon's own logger takes over too (a socket or spool warning).
+        logger[metadataKey: "delegate_name"] = "\(configuration.delegate.name)"
         raiseFileDescriptorLimit(logger: logger)
 
         let inherited: ListenedSockets.Assignment

@@ -54,7 +54,7 @@ enum ConfigurationFile {
             return "is owned by uid \(info.st_uid), neither root nor the user reading it (uid \(ownUID)); chown it to root"
         }
         guard info.st_mode & 0o022 == 0 else {
-            return "has mode 0\(String(info.st_mode & 0o777, radix: 8)): others than its owner may write it; chmod go-w it"
+            return "has mode 0\(String(info.st_mode & 0o7777, radix: 8)): others than its owner may write it; chmod go-w it"
         }
         return nil
     }
@@ -67,7 +67,7 @@ enum ConfigurationFile {
             return "is owned by uid \(owner), neither root nor the user reading it (uid \(ownUID)); chown it to root"
         }
         guard mode & 0o022 == 0 else {
-            return "has mode 0\(String(mode & 0o777, radix: 8)): others than its owner may write it; chmod go-w it"
+            return "has mode 0\(String(mode & 0o7777, radix: 8)): others than its owner may write it; chmod go-w it"
         }
         guard size <= maximumBytes else { return "is larger than 1 MiB" }
         return nil

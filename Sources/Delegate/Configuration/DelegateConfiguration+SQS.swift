@@ -160,7 +160,7 @@ extension DelegateConfiguration {
                 return nil
             } catch {
                 let rule = "a queue URL must "
-                guard error.message.hasPrefix(rule) else { return "is not a queue URL (https://host/account/name)" }
+                guard error.message.hasPrefix(rule) else { return "is not a queue URL \(SQSQueueURL.shape)" }
                 return "is not a queue URL: it must " + error.message.dropFirst(rule.count)
             }
         }

@@ -223,11 +223,16 @@ extension DelegateConfiguration {
         return nil
     }
 
+    /// "1 second", "0.01 seconds", "3600 seconds".
+    private static func secondsText(_ value: Double) -> String {
+        formatSeconds(value) + (value == 1 ? " second" : " seconds")
+    }
+
     static func secondsProblem(_ value: Double, _ range: ClosedRange<Double>) -> String? {
         if !value.isFinite { return "must be a finite number of seconds" }
         if value < 0 { return "must not be negative (\(formatSeconds(value)))" }
-        if value < range.lowerBound { return "must be at least \(formatSeconds(range.lowerBound)) seconds" }
-        if value > range.upperBound { return "must be at most \(formatSeconds(range.upperBound)) seconds" }
+        if value < range.lowerBound { return "must be at least \(secondsText(range.lowerBound))" }
+        if value > range.upperBound { return "must be at most \(secondsText(range.upperBound))" }
         return nil
     }
 

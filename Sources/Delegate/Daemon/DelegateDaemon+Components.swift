@@ -18,6 +18,8 @@ extension DelegateDaemon {
         /// The named connectors' read cache (section 14).
         let cache: SecretCache
         let httpClientToShutDown: CurlHTTPClient?
+        /// The rate limiter's keys for failed role refreshes: the named connectors' roles each their own.
+        let roleFailureLogKeys: RoleFailureLogKeys
         /// What a reload needs to build a new identity.
         private let http: any HTTPClient
         private let environment: [String: String]
@@ -48,6 +50,8 @@ extension DelegateDaemon {
             self.environment = settings.environment
             let clients = AWSClientPool(settings: Self.poolSettings(configuration), http: http, clock: clock)
             self.clients = clients
+            let roleFailureLogKeys = RoleFailureLogKeys(configuration)
+            self.roleFailureLogKeys = roleFailureLogKeys
             registry = CredentialProviderRegistry(
                 identity: Self.identity(
                     configuration, environment: settings.environment, http: http, clock: clock, logger: logger),
@@ -58,7 +62,8 @@ extension DelegateDaemon {
                 clock: clock,
                 logger: logger,
                 roleFailureLog: { message, metadata, logger in
-                    logLimiter.warning(message, metadata: metadata, key: "credentials-refresh-failed", logger: logger)
+                    logLimiter.warning(
+                        message, metadata: metadata, key: roleFailureLogKeys.key(for: metadata), logger: logger)
                 },
                 namedRoles: Self.namedRoles(configuration),
                 stsClient: { region in clients.sts(region: region) }
@@ -117,6 +122,7 @@ extension DelegateDaemon {
             // `systemctl reload` is what an operator reaches for. The next task assumes the role
             // again.
             registry.forgetRoles(keeping: Self.namedRoles(configuration))
+            roleFailureLogKeys.update(configuration)
             if configuration.aws.imdsEndpoint != old.aws.imdsEndpoint
                 || configuration.identity.sources != old.identity.sources
             {

@@ -251,7 +251,9 @@ struct SpoolIntake: Sendable {
             logger.notice(
                 "writing the result kept from before the restart; the task is not run again",
                 metadata: ["task_id": "\(pending.resultID)"])
-            await file(pending.result, resultID: pending.resultID, for: claimed, describing: nil, logger: logger)
+            await file(
+                pending.result, resultID: pending.resultID, for: claimed, describing: nil, keptOnDisk: true,
+                logger: logger)
             return
         }
         let resultID = Self.resultID(for: claimed.defaultID)
@@ -359,16 +361,18 @@ struct SpoolIntake: Sendable {
     /// be written (a full disk, say) is kept and retried with backoff while the delegate runs, and
     /// kept beside the claimed task across a restart: the AWS call is never made again for it.
     /// Called holding a concurrency slot, which it gives up while it waits between attempts.
+    /// - Parameter keptOnDisk: the result is kept beside the claimed task already (one from before
+    ///   a restart), so it is not written there again.
     private func file(
         _ data: Data, resultID: String, for claimed: ClaimedTask, describing result: TaskResult?,
-        connectorKind: String? = nil, logger: Logger
+        connectorKind: String? = nil, keptOnDisk alreadyKept: Bool = false, logger: Logger
     ) async {
         var delay = Duration.seconds(1)
         // Counted in `unwritten` since the first failure.
         var waiting = false
         // Kept beside the claimed task, where a restart finds it: tried at every retry until it
         // is (the disk may take it later though done/ still refuses the result).
-        var keptOnDisk = false
+        var keptOnDisk = alreadyKept
         defer { if waiting { unwritten.leave() } }
         while true {
             do {

@@ -10,8 +10,10 @@ import Synchronization
 /// counts too: the caller passes what is left (`remaining`) and how long the task waited.
 enum Deadline {
     /// How long a task received at `receivedAt` has waited by `now` (the injected wall clock's): a
-    /// clock stepped backwards counts as no wait. The executor's deadline and the watchdog's
-    /// record of it both count from here.
+    /// clock stepped backwards counts as no wait. Only the time before the task reached the
+    /// dispatcher is counted so (its intake's reading and checks); its wait for a slot is measured
+    /// on the monotonic clock and added to this (``TaskDispatcher``), and the executor's deadline
+    /// and the watchdog's record of it count from the sum.
     static func waited(since receivedAt: Date, now: Date) -> Duration {
         .seconds(max(0, now.timeIntervalSince(receivedAt)))
     }

@@ -1,6 +1,7 @@
 # apt installs the package on a running systemd: the units are enabled and started with the
 # packaged configuration, the service reaches READY, starts without noise, and is hardened.
 journal_mark install -p warning
+journal_mark install-all
 if DEBIAN_FRONTEND=noninteractive apt-get install -y "$HERE/debs/current.deb" >"$LOGS/apt-install.log" 2>&1; then
     ok "apt-get install ./secrets-delegate_${VERSION}.deb"
 else
@@ -59,7 +60,7 @@ fi
 
 # Nothing but our own info lines at start: no libdispatch notices, no warnings.
 noise=$(journal_since install -p warning)
-if [ -z "$(journal_since install)" ]; then
+if [ -z "$(journal_since install-all)" ]; then
     fail "the delegate's journal since install is empty or unreadable: no noise check possible"
 elif [ -z "$noise" ]; then ok "no warnings or errors from the delegate since install"; else fail "journal noise: $(head -n 3 <<<"$noise" | tr '\n' '|')"; fi
 # libdispatch renices its worker threads from their QoS class (down to -4) and logs a notice

@@ -105,6 +105,13 @@ for spool in /root/boot-spool /tmp/boot-spool; do
         private_tmp() { journal_since "spool-${spool//\//-}" -p warning | grep -q "spool_dir $spool is under /tmp or /var/tmp"; }
         wait_until 30 private_tmp && ok "a spool under /tmp runs, and the start warns it is the service's own /tmp" ||
             fail "no PrivateTmp warning for $spool: $(journal_since "spool-${spool//\//-}" -p warning | tr '\n' ' ' | head -c 600); the service's /tmp mounts: $(awk '$5 == "/tmp"' "/proc/$(unit_prop secrets-delegate.service MainPID)/mountinfo" | head -c 400)"
+        # Running: active after the warning, its spool made in its own /tmp (seen through its
+        # root, /proc/PID/root, which is in its mount namespace), and not in the host's.
+        expect_eq "the delegate with a spool under /tmp, after the warning" \
+            "$(systemctl is-active secrets-delegate.service)" active
+        main_pid=$(unit_prop secrets-delegate.service MainPID)
+        [ -d "/proc/$main_pid/root$spool/new" ] && ok "its spool $spool/new is in the service's own /tmp" ||
+            fail "no $spool/new in the /tmp of the delegate's process $main_pid"
         [ ! -e "$spool" ] && ok "the host's /tmp has no $spool: the delegate's is private" ||
             fail "$spool is in the host's /tmp"
     fi

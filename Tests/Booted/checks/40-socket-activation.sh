@@ -57,8 +57,12 @@ cp /etc/secrets-delegate/delegate.toml "$LOGS/delegate.toml.before-socket-path"
 printf '[queue]\nsocket_path = ""\n' >>/etc/secrets-delegate/delegate.toml
 systemctl restart secrets-delegate.service
 pid=$(unit_prop secrets-delegate.service MainPID)
-differs() { journalctl _PID="$pid" EVENT=socket-path-differs --no-pager -q -o json | grep -q '"SOCKET":"/run/secrets-delegate/delegate.sock"'; }
-wait_until 30 differs && ok "socket_path = \"\" with the socket passed: a socket-path-differs warning names the served socket" ||
+# A line of the start before the daemon's own logger, with the delegate's name as its others.
+differs() {
+    journalctl _PID="$pid" EVENT=socket-path-differs --no-pager -q -o json |
+        grep '"SOCKET":"/run/secrets-delegate/delegate.sock"' | grep -q '"DELEGATE_NAME":"boot-delegate"'
+}
+wait_until 30 differs && ok "socket_path = \"\" with the socket passed: a socket-path-differs warning names the served socket and the delegate" ||
     fail "no socket-path-differs entry: $(journalctl _PID="$pid" -p warning --no-pager -q | head -n 3 | tr '\n' '|')"
 if status=$(timeout 60 secrets-delegate status --socket /run/secrets-delegate/delegate.sock 2>&1) && grep -q '"boot-delegate"' <<<"$status"; then
     ok "the passed task socket is served with socket_path = \"\""

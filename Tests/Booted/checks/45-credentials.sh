@@ -142,15 +142,15 @@ expect_eq "bytes in the credential from an empty field" "$(tr -d ' ' <"$LOGS/not
 # timeout), and the delegate's error line names the unit.
 credential_unit wrongsock.service wrongsock /run/secrets-delegate/delegate.sock
 systemctl daemon-reload
-journal_mark wrongsock UNIT=wrongsock.service
+journal_mark wrongsock MESSAGE_ID=111c1dbfd96e46589d35c40901d07e07 ERROR_CODE=WrongSocket UNIT=wrongsock.service CREDENTIAL_ID=db-password
 timeout 60 systemctl start wrongsock.service
 [ "$?" != 0 ] && ok "a unit whose LoadCredential= names the task socket fails to start" ||
     fail "wrongsock.service started ($(wc -c <"$LOGS/wrongsock-credential" 2>/dev/null) bytes of credential)"
 [ ! -e "$LOGS/wrongsock-credential" ] && ok "wrongsock.service never ran" || fail "wrongsock.service ran"
 expect_eq "wrongsock.service's exit status (243 = CREDENTIALS)" "$(unit_prop wrongsock.service ExecMainStatus)" 243
-wrongsock() { journal_since wrongsock MESSAGE_ID=111c1dbfd96e46589d35c40901d07e07 ERROR_CODE=WrongSocket UNIT=wrongsock.service | grep -q "came to the task socket"; }
+wrongsock() { journal_since wrongsock MESSAGE_ID=111c1dbfd96e46589d35c40901d07e07 ERROR_CODE=WrongSocket UNIT=wrongsock.service CREDENTIAL_ID=db-password | grep -q "came to the task socket"; }
 wait_until 30 wrongsock && ok "the delegate says a LoadCredential= request came to the task socket, naming the unit, as the credential-refused event the refusal points to" ||
-    fail "no 'came to the task socket' entry with UNIT=wrongsock.service"
+    fail "no 'came to the task socket' entry with UNIT=wrongsock.service and CREDENTIAL_ID=db-password"
 rm -f /etc/systemd/system/wrongsock.service
 systemctl daemon-reload
 

@@ -13,7 +13,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' TERM
 # Secrets Manager that takes the connection and never answers: the reads stay open.
-blackhole_socket boot-sm-stall ListenStream=127.0.0.1:45991
+blackhole_socket boot-sm-stall ListenStream=127.0.0.12:45991
 write_config "$IMDS_GOOD" '"boot"'
 cat >>/etc/secrets-delegate/delegate.toml <<TOML
 [connectors.boot-crash]
@@ -29,8 +29,8 @@ id = "db-password"
 connector = "boot-crash"
 secret = "db#password"
 TOML
-sed -i 's|^secretsmanager_endpoint = .*|secretsmanager_endpoint = "http://127.0.0.1:45991"|' /etc/secrets-delegate/delegate.toml
-grep -q '^secretsmanager_endpoint = "http://127.0.0.1:45991"$' /etc/secrets-delegate/delegate.toml ||
+sed -i 's|^secretsmanager_endpoint = .*|secretsmanager_endpoint = "http://127.0.0.12:45991"|' /etc/secrets-delegate/delegate.toml
+grep -q '^secretsmanager_endpoint = "http://127.0.0.12:45991"$' /etc/secrets-delegate/delegate.toml ||
     fail "the stalled endpoint was not written"
 restart_delegate
 wait_until 30 systemctl --quiet is-active secrets-delegate.service

@@ -14,13 +14,17 @@ read_task() { # read_task ID
 expect_event() {
     local what=$1 mark=$2 id=$3 priority=$4 seconds=$5 json pattern
     shift 5
-    logged() { journal_since "$mark" "$id" "$priority" | grep -q .; }
+    # The entries with that id since the mark (counted with the same id alone), one JSON object
+    # per line, of that priority: the patterns are looked for in the newest of them.
+    entries() {
+        journal_since "$mark" -o json "$id" | grep -F "\"PRIORITY\":\"${priority#PRIORITY=}\""
+    }
+    logged() { entries | grep -q .; }
     if ! wait_until "$seconds" logged; then
         fail "no $what entry: $(delegate_journal -n 5 | tr '\n' ' ' | head -c 600)"
         return
     fi
-    journalctl --sync 2>/dev/null
-    json=$(journalctl _SYSTEMD_UNIT=secrets-delegate.service -b --no-pager -q -o json "$id" | tail -n 1)
+    json=$(entries | tail -n 1)
     for pattern in "$@"; do
         grep -q "$pattern" <<<"$json" || { fail "the $what entry lacks $pattern: $(head -c 600 <<<"$json")"; return; }
     done

@@ -9,7 +9,6 @@ write_config "$IMDS_GOOD" '"boot"'
 sed -i 's/^request_timeout_seconds = .*/request_timeout_seconds = 3600/' /etc/secrets-delegate/delegate.toml
 printf '[sqs]\nqueue_urls = ["http://127.0.0.10:8080/123456789012/blackhole"]\nregion = "us-east-1"\nendpoint = "http://127.0.0.10:8080"\nwait_seconds = 20\n' \
     >>/etc/secrets-delegate/delegate.toml
-journal_mark hung-sqs-stop
 restart_delegate
 expect_eq "delegate with an SQS endpoint that never answers" "$(systemctl is-active secrets-delegate.service)" active
 # The receive is under way: a connection to the endpoint, established (state 01 in /proc/net/tcp;
@@ -17,6 +16,8 @@ expect_eq "delegate with an SQS endpoint that never answers" "$(systemctl is-act
 receiving() { grep -q ' 0A00007F:1F90 01 ' /proc/net/tcp; }
 wait_until 30 receiving && ok "the delegate's receive waits on the silent endpoint" ||
     fail "no connection to 127.0.0.10:8080: $(delegate_journal -n 3 | tr '\n' '|' | head -c 400)"
+# Marked here, after the restart above (whose stop logged a stopped line of its own).
+journal_mark hung-sqs-stop
 started=$(date +%s)
 systemctl stop secrets-delegate.service
 took=$(($(date +%s) - started))

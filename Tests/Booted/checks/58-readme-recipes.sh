@@ -14,7 +14,7 @@ message_id=$(delegate_journal -o json | jq -r '.SQS_MESSAGE_ID // empty' | head 
 [ -n "$message_id" ] && ok "an SQS message id the delegate logged: $message_id" || fail "no SQS_MESSAGE_ID in the delegate's journal"
 # run_recipes BLOCK: each command of BLOCK (a ```sh block, continuations joined) run as printed.
 run_recipes() {
-    local title="" line command output status present filter selection
+    local title="" line command output status present filter selection found
     ran=0
     while IFS= read -r line; do
         case "$line" in
@@ -28,13 +28,16 @@ run_recipes() {
             command=${command//"$example_message"/$message_id}
             output=$(bash -c "set -o pipefail; $command" 2>&1)
             status=$?
+            # journalctl's own lines ("-- No entries --", a boot's or a reboot's marker) start with
+            # "-- " and are no entries: with none, journalctl prints that line and exits 0.
+            found=$(grep -c -v -e '^-- ' -e '^[[:space:]]*$' <<<"$output")
             ran=$((ran + 1))
             if [ "$status" != 0 ]; then
                 fail "recipe \"$title\" exited $status: $(head -c 300 <<<"$output")"
-            elif [ -z "$(tr -d '[:space:]' <<<"$output")" ]; then
-                fail "recipe \"$title\" found nothing: $command"
+            elif [ "$found" = 0 ]; then
+                fail "recipe \"$title\" found nothing ($(head -c 100 <<<"$output")): $command"
             else
-                ok "recipe \"$title\": $(wc -l <<<"$output") lines"
+                ok "recipe \"$title\": $found lines"
             fi
             # A jq recipe prints its row even when a field it names is absent (jq's null is an empty
             # cell): each field must be present in at least one of the entries the recipe selects.
