@@ -31,15 +31,13 @@ release: deps
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegate
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegated
 
-## test: every tier. The debug build with its tests, then the .deb (a release build) and the IMDS
-## emulator; then, side by side (scripts/test-tiers.sh), the .deb under a real systemd booted in
-## systemd-nspawn (Tests/Booted/run.sh), the Swift tests (against a moto_server they start
-## themselves) and, at nice 19, each libFuzzer target for 15 s. The booted tier mostly waits on its
-## container: the others take its idle CPU. make fails if any fails.
+## test: every tier. The debug build with its tests, then (scripts/test-tiers.sh) the Swift tests
+## (against a moto_server they start themselves) with the .deb's release build beside them at
+## nice 19, then the .deb under a real systemd booted in systemd-nspawn (Tests/Booted/run.sh) with
+## each libFuzzer target for 15 s beside it at nice 19: what waits overlaps what computes. make
+## fails if any tier fails, and names it.
 test: deps
 	$(SWIFT) build --build-tests
-	$(MAKE) package
-	$(SWIFT) build --product IMDSEmulator
 	FUZZ_SMOKE_SECONDS=15 scripts/test-tiers.sh
 
 ## demo: the delegate's main job end to end against a local AWS emulator.
@@ -85,7 +83,7 @@ fuzz-smoke: deps
 	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) scripts/fuzz.sh
 
 clean:
-	rm -rf .build .build-fuzz dist .demo
+	rm -rf .build .build-release .build-fuzz dist .demo
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Package.swift

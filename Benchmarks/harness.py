@@ -57,7 +57,7 @@ from delegate import (  # noqa: E402
 )
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-BIN_DIR = os.environ.get("BENCH_BIN_DIR", os.path.join(ROOT, ".build", "release"))
+BIN_DIR = os.environ.get("BENCH_BIN_DIR", os.path.join(ROOT, ".build-release", "release"))
 DAEMON = os.environ.get("BENCH_DAEMON") or os.path.join(BIN_DIR, "secrets-delegate")
 # The full binary the front one becomes (for the `get` diagnostics), where the front binary looks:
 # PREFIX/libexec/secrets-delegate/ for a front binary in PREFIX/bin, else next to it.

@@ -134,14 +134,15 @@ install -m 0644 packaging/delegate.toml "$ROOT/etc/$PACKAGE/delegate.toml"
 # The man page comes from swift-argument-parser's generate-manual tool, the one its
 # `swift package plugin generate-manual` runs. We build the tool from the resolved checkout and run
 # it on the binary we ship: the plugin would instead rebuild the whole package in release mode
-# without --static-swift-stdlib (minutes), relinking .build/release/secrets-delegated dynamically.
-ARGUMENT_PARSER=.build/checkouts/swift-argument-parser
+# without --static-swift-stdlib (minutes), relinking the release secrets-delegated dynamically. The
+# checkout is the release build's (scripts/swift-build-release.sh's scratch directory).
+ARGUMENT_PARSER=.build-release/checkouts/swift-argument-parser
 [ -d "$ARGUMENT_PARSER" ] || die "$ARGUMENT_PARSER is missing (swift package resolve)"
 say "building swift-argument-parser's generate-manual"
-"$SWIFT" build --package-path "$ARGUMENT_PARSER" --scratch-path .build/generate-manual \
+"$SWIFT" build --package-path "$ARGUMENT_PARSER" --scratch-path .build-release/generate-manual \
     --product generate-manual >"$STAGE/generate-manual-build.log" 2>&1 ||
     { cat "$STAGE/generate-manual-build.log" >&2; die "building generate-manual failed"; }
-GENERATE_MANUAL="$("$SWIFT" build --package-path "$ARGUMENT_PARSER" --scratch-path .build/generate-manual --show-bin-path)/generate-manual"
+GENERATE_MANUAL="$("$SWIFT" build --package-path "$ARGUMENT_PARSER" --scratch-path .build-release/generate-manual --show-bin-path)/generate-manual"
 MAN_DATE=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%d)
 mkdir -p "$STAGE/man"
 "$GENERATE_MANUAL" "$BIN" --date "$MAN_DATE" --authors "secrets-delegate contributors" \

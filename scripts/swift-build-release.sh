@@ -29,6 +29,10 @@
 #   section of their own after `.data` (packaging/release-layout.ld), so lld no longer makes all
 #   2 MB of constants writable.
 #
+# Its scratch directory is .build-release, not .build: SwiftPM locks a scratch directory for as
+# long as a command runs, `swift test` included, and `make test` builds the package beside the
+# Swift tests (scripts/test-tiers.sh).
+#
 # SwiftPM may reuse a cached build plan made with other flags (a plain `swift build -c release`,
 # or the generate-manual plugin's), so the plan is dropped first; and it does not see the order
 # file or the linker script as inputs of the link, so the product named by `--product` is deleted
@@ -36,8 +40,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
+SCRATCH=.build-release
 if [[ " $* " != *" --show-bin-path "* ]]; then
-    rm -f .build/release.yaml
+    rm -f "$SCRATCH/release.yaml"
     products=()
     arguments=("$@")
     for ((i = 0; i < ${#arguments[@]}; i++)); do
@@ -51,7 +56,7 @@ if [[ " $* " != *" --show-bin-path "* ]]; then
         exit 64
     fi
     for product in "${products[@]}"; do
-        [ -n "$product" ] && rm -f ".build/release/$product"
+        [ -n "$product" ] && rm -f "$SCRATCH/release/$product"
     done
 fi
 NO_FOUNDATION=()
@@ -62,7 +67,7 @@ LAYOUT=(-Xlinker -T -Xlinker "$PWD/packaging/release-layout.ld")
 if [ -s packaging/secrets-delegated.order ]; then
     LAYOUT+=(-Xlinker --symbol-ordering-file="$PWD/packaging/secrets-delegated.order" -Xlinker --no-warn-symbol-ordering)
 fi
-exec "$SWIFT" build -c release --static-swift-stdlib \
+exec "$SWIFT" build --scratch-path "$SCRATCH" -c release --static-swift-stdlib \
     -Xswiftc -use-ld=lld \
     -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now -Xlinker -z -Xlinker pack-relative-relocs \
     "${NO_FOUNDATION[@]}" \

@@ -1,49 +1,85 @@
 #!/usr/bin/env bash
-# The last step of `make test`, once everything is built (the debug build with its tests, the
-# .deb, the IMDS emulator): the three tiers side by side. The booted tier (Tests/Booted/run.sh)
-# mostly waits on its container, so the Swift tests run beside it, and the fuzz smoke (its own
-# sanitizer build, then each target for FUZZ_SMOKE_SECONDS, default 15) at nice 19, on what CPU
-# is left. The booted tier's output comes as it runs, the others' from their logs at the end
-# (.build/tiers/). Exits 1 if any tier failed, naming it.
+# `make test` after the debug build of the tests: every tier, in two phases, so that what waits
+# (the Swift tests on moto_server, the booted tier on its container) overlaps what computes.
+#
+#   1. The Swift tests, and beside them at nice 19 the .deb (its release build, in a scratch
+#      directory of its own, .build-release: SwiftPM locks .build while the tests run). The tests
+#      keep the CPU they ask for; the build takes the rest.
+#   2. The booted tier (Tests/Booted/run.sh) with that .deb, and beside it at nice 19 the fuzz
+#      smoke (its own sanitizer build, then each target for FUZZ_SMOKE_SECONDS, default 15).
+#
+# The Swift tests' and the booted tier's output comes as they run; the package build's and the
+# fuzz smoke's from their logs (.build/tiers/) after each phase. Every tier runs (the booted tier
+# only with a .deb); exits 1 naming each one that failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
+export SWIFT
 LOGS=.build/tiers
 mkdir -p "$LOGS"
-swift_log=$LOGS/swift-test.log
+package_log=$LOGS/package.log
 fuzz_log=$LOGS/fuzz-smoke.log
 
-echo "==> the Swift tests, and the fuzz smoke at nice 19, started beside the booted tier (logs: $swift_log, $fuzz_log)"
+# Each tier in a process group of its own (job control), so that an interrupt or a TERM (a
+# cancelled CI run) stops every process of every tier, not only the ones this script started.
+set -m
+pids=()
+stop_tiers() {
+    for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null; done
+    wait
+    exit "$1"
+}
+trap 'stop_tiers 130' INT
+trap 'stop_tiers 143' TERM
+failed=()
+# show_log TITLE STATUS LOG PATTERN: the log's lines matching PATTERN, or its end if STATUS failed.
+show_log() {
+    printf '\n==> %s (exit status %s; log: %s)\n' "$1" "$2" "$3"
+    if [ "$2" = 0 ]; then
+        grep -aE "$4" "$3" | sed 's/^/    /'
+    else
+        tail -n 80 "$3" | sed 's/^/    /'
+    fi
+}
+
+echo "==> phase 1: the Swift tests, and the .deb built beside them at nice 19 (log: $package_log)"
+nice -n 19 scripts/build-package.sh >"$package_log" 2>&1 &
+package_pid=$!
 # The Swift tests run under umask 022: files they write are read by a delegate that refuses
 # group-writable ones.
-(umask 022 && exec "$SWIFT" test --skip-build) >"$swift_log" 2>&1 &
+(umask 022 && exec "$SWIFT" test --skip-build) &
 swift_pid=$!
-(FUZZ_SECONDS=${FUZZ_SMOKE_SECONDS:-15} SWIFT=$SWIFT exec nice -n 19 scripts/fuzz.sh) >"$fuzz_log" 2>&1 &
-fuzz_pid=$!
-trap 'kill "$swift_pid" "$fuzz_pid" 2>/dev/null; exit 130' INT TERM
-
-boot_status=0
-Tests/Booted/run.sh || boot_status=$?
+pids=("$package_pid" "$swift_pid")
 swift_status=0
 wait "$swift_pid" || swift_status=$?
+package_status=0
+wait "$package_pid" || package_status=$?
+[ "$swift_status" = 0 ] || failed+=("the Swift tests (exit status $swift_status)")
+show_log "the .deb, built beside the Swift tests" "$package_status" "$package_log" '^==> '
+[ "$package_status" = 0 ] || failed+=("the package build (exit status $package_status)")
+
+printf '\n==> phase 2: the booted tier, and the fuzz smoke beside it at nice 19 (log: %s)\n' "$fuzz_log"
+(FUZZ_SECONDS=${FUZZ_SMOKE_SECONDS:-15} exec nice -n 19 scripts/fuzz.sh) >"$fuzz_log" 2>&1 &
+fuzz_pid=$!
+pids=("$fuzz_pid")
+boot_status=0
+if [ "$package_status" = 0 ]; then
+    Tests/Booted/run.sh &
+    boot_pid=$!
+    pids+=("$boot_pid")
+    wait "$boot_pid" || boot_status=$?
+    [ "$boot_status" = 0 ] || failed+=("the booted tier (exit status $boot_status; its output is above)")
+else
+    failed+=("the booted tier (not run: no .deb)")
+fi
 fuzz_status=0
 wait "$fuzz_pid" || fuzz_status=$?
-
-printf '\n==> the Swift tests (ran beside the booted tier; exit status %s)\n' "$swift_status"
-cat "$swift_log"
-printf '\n==> the fuzz smoke (ran beside the booted tier; exit status %s)\n' "$fuzz_status"
-if [ "$fuzz_status" = 0 ]; then
-    grep -aE '^(fuzz:|Done )' "$fuzz_log" | sed 's/^/    /'
-else
-    tail -n 60 "$fuzz_log" | sed 's/^/    /'
-fi
-
-failed=()
-[ "$boot_status" = 0 ] || failed+=("the booted tier (exit status $boot_status; its output is above the Swift tests')")
-[ "$swift_status" = 0 ] || failed+=("the Swift tests (exit status $swift_status)")
+trap - INT TERM
+show_log "the fuzz smoke, run beside the booted tier" "$fuzz_status" "$fuzz_log" '^(fuzz:|Done )'
 [ "$fuzz_status" = 0 ] || failed+=("the fuzz smoke (exit status $fuzz_status)")
+
 if [ ${#failed[@]} -gt 0 ]; then
     printf '\nmake test: failed: %s\n' "${failed[@]}" >&2
     exit 1
 fi
-printf '\nmake test: every tier passed (the booted tier, the Swift tests, the fuzz smoke)\n'
+printf '\nmake test: every tier passed (the Swift tests, the package, the booted tier, the fuzz smoke)\n'

@@ -39,7 +39,7 @@ public struct AssumeRoleSource: CredentialSource {
     }
 
     /// The source's ``name``. The external ID shows only as the first 8 hex digits of its SHA-256.
-    static func name(of role: AssumeRoleCredentials, region: String) -> String {
+    public static func name(of role: AssumeRoleCredentials, region: String) -> String {
         var details = "\(region), \(role.durationSeconds) s"
         if let externalID = role.externalID {
             let digest = (try? SHA256Digest.hexHash(externalID)).map { String($0.prefix(8)) } ?? "unknown"

@@ -121,4 +121,17 @@ import Testing
         #expect(summary?.hasSuffix(") +1 more") == true, "\(summary ?? "-")")
         #expect((summary?.utf8.count ?? 0) < 260, "the error is cut at 200 bytes: \(summary ?? "-")")
     }
+
+    /// A queue that no longer receives or answers is shown so, however long an older refusal of
+    /// a lease extension or a delete is: those come after in the line.
+    @Test func receiveAndSendFailuresComeFirst() {
+        var queue = SQSQueueStatus.Counts()
+        queue.errors["DeleteMessage"] = "DeleteMessage: AccessDenied: " + String(repeating: "d", count: 300)
+        queue.errors["ChangeMessageVisibility"] = "ChangeMessageVisibility: AccessDenied: not authorized"
+        queue.errors["SendMessage"] = "SendMessage: QueueDoesNotExist (to https://q/1/results)"
+        #expect(queue.error?.hasPrefix("SendMessage: QueueDoesNotExist (to https://q/1/results); ChangeMessageVisibility") == true, "\(queue.error ?? "-")")
+        queue.errors["ReceiveMessage"] = "ReceiveMessage: QueueDoesNotExist"
+        let summary = SQSQueueStatus.failingSummary(["https://q/1/a": queue])
+        #expect(summary?.hasPrefix("SQS queue failing: https://q/1/a (ReceiveMessage: QueueDoesNotExist; SendMessage: QueueDoesNotExist") == true, "\(summary ?? "-")")
+    }
 }

@@ -37,4 +37,14 @@ import Testing
         #expect(line.hasSuffix(", +2 more"), "\(line)")
         #expect(line.components(separatedBy: ": until ").count == 3, "two working sessions shown: \(line)")
     }
+
+    /// The delegate's own identity failing is shown before failing assumed roles (an inline
+    /// task's, a producer's mistake), however many of those there are.
+    @Test func aFailingIdentityComesBeforeFailingRoles() {
+        let roles = (1...3).map { session("assume-role:arn:aws:iam::1:role/inline-\($0)", expiresIn: nil, error: "AccessDenied") }
+        let identity = session("imds", expiresIn: -60, error: "IMDS unreachable")
+        let line = DelegateDaemon.credentialsSummary(roles + [identity], now: now)
+        #expect(line.hasPrefix("imds: failing (IMDS unreachable)"), "\(line)")
+        #expect(line.hasSuffix(", +1 more"), "\(line)")
+    }
 }

@@ -416,12 +416,19 @@ public final class DelegateDaemon: Sendable {
 
     /// The sessions for `STATUS=`: those without valid credentials first (their last refresh
     /// failed, and they have none or theirs expired: "failing"), so that no failing one is cut off
-    /// the line, then by name; at most ``credentialsShown``, and how many more there are.
+    /// the line; among them the delegate's own identity (IMDS) before assumed roles, which every
+    /// named connector and SQS rely on and which inline tasks' failing roles must not push into
+    /// "+N more"; then by name; at most ``credentialsShown``, and how many more there are.
     static func credentialsSummary(_ snapshots: [CachingCredentialProvider.Snapshot], now: Date) -> String {
         let sessions = snapshots.map { snapshot in
             (snapshot, failing: snapshot.lastError != nil && !(snapshot.expiration.map { $0 > now } ?? false))
         }
-        .sorted { ($0.failing ? 0 : 1, $0.0.source) < ($1.failing ? 0 : 1, $1.0.source) }
+        .sorted { first, second in
+            if first.failing != second.failing { return first.failing }
+            let firstIsRole = first.0.source.hasPrefix("assume-role:")
+            if firstIsRole != second.0.source.hasPrefix("assume-role:") { return !firstIsRole }
+            return first.0.source < second.0.source
+        }
         var shown = sessions.prefix(credentialsShown).map { snapshot, failing in
             if failing, let error = snapshot.lastError { return "\(snapshot.source): failing (\(error.prefix(60)))" }
             return "\(snapshot.source): until \(snapshot.expiration.map(Timestamp.format) ?? "-")"

@@ -3,39 +3,44 @@ import Logging
 import Synchronization
 
 /// The rate limiter's key for an assumed role's failed refresh (`credentials-refresh-failed`):
-/// each named connector's role has its own (as many as the configuration declares), every other
-/// role shares one. An inline connector's task chooses its role, so a producer's flood of failing
-/// ones must not hide a named connector's role failing meanwhile.
+/// each named connector's session (its role, region, duration and external id: the failure's
+/// `credential_source`) has its own, as many as the configuration declares; every other session
+/// shares one. An inline connector's task chooses its role and external id, so a producer's flood
+/// of failing ones (the named role's own ARN with a wrong external id, say) must not hide a named
+/// connector's failing meanwhile. (The source names an external id by 8 hex digits of its
+/// SHA-256: an inline one made to match them would share the named session's key, which only
+/// summarises its lines sooner.)
 final class RoleFailureLogKeys: Sendable {
     static let shared = "credentials-refresh-failed"
-    private let namedRoleARNs: Mutex<Set<String>>
+    private let namedSources: Mutex<Set<String>>
 
     init(_ configuration: DelegateConfiguration) {
-        namedRoleARNs = Mutex(Self.roleARNs(configuration))
+        namedSources = Mutex(Self.sources(configuration))
     }
 
-    /// At a reload: the new configuration's named roles.
+    /// At a reload: the new configuration's named sessions.
     func update(_ configuration: DelegateConfiguration) {
-        let arns = Self.roleARNs(configuration)
-        namedRoleARNs.withLock { $0 = arns }
+        let sources = Self.sources(configuration)
+        namedSources.withLock { $0 = sources }
     }
 
-    /// The key for a failure logged with this metadata (its `credential_source`,
-    /// `assume-role:<arn> (...)`).
+    /// The key for a failure logged with this metadata (its `credential_source`).
     func key(for metadata: Logger.Metadata) -> String {
-        guard let source = metadata["credential_source"].map({ "\($0)" }), source.hasPrefix("assume-role:") else {
-            return Self.shared
-        }
-        let arn = String(source.dropFirst("assume-role:".count).prefix { $0 != " " })
-        guard namedRoleARNs.withLock({ $0.contains(arn) }) else { return Self.shared }
-        return Self.shared + " " + arn
+        guard let source = metadata["credential_source"].map({ "\($0)" }),
+            namedSources.withLock({ $0.contains(source) })
+        else { return Self.shared }
+        return Self.shared + " " + source
     }
 
-    private static func roleARNs(_ configuration: DelegateConfiguration) -> Set<String> {
+    /// The names of the named connectors' sessions, as ``AssumeRoleSource`` gives them (in the
+    /// region their STS calls are signed for).
+    private static func sources(_ configuration: DelegateConfiguration) -> Set<String> {
         Set(
             configuration.connectors.values.compactMap { named in
                 guard case .assumeRole(let role) = named.connector.credentials else { return nil }
-                return role.roleARN
+                let region = AWSClientPool.stsRegion(
+                    endpoint: configuration.aws.stsEndpoint, connectorRegion: named.connector.region)
+                return AssumeRoleSource.name(of: role, region: region)
             })
     }
 }

@@ -26,8 +26,19 @@ public final class SQSQueueStatus: Sendable {
         /// The operations in `errors` that failed for want of the endpoint (no answer, or a 5xx):
         /// any call to the queue answered since clears them.
         public var unreachableIn: Set<String> = []
-        /// The errors as one line, nil while the queue works.
-        public var error: String? { errors.isEmpty ? nil : errors.keys.sorted().compactMap { errors[$0] }.joined(separator: "; ") }
+        /// The errors as one line, nil while the queue works: those that stop the queue's work
+        /// first (no task received, no result sent), so that `STATUS=`'s first 200 bytes never
+        /// show an old lease or delete refusal instead, then by operation.
+        public var error: String? {
+            guard !errors.isEmpty else { return nil }
+            func rank(_ operation: String) -> (Int, String) {
+                (Self.stoppingOperations.firstIndex(of: operation) ?? Self.stoppingOperations.count, operation)
+            }
+            return errors.keys.sorted { rank($0) < rank($1) }.compactMap { errors[$0] }.joined(separator: "; ")
+        }
+
+        /// The operations whose failure stops the queue's work, the most urgent first.
+        static let stoppingOperations = ["ReceiveMessage", "SendMessage"]
     }
 
     private let queues = Mutex([String: Counts]())
