@@ -32,10 +32,10 @@ release: deps
 	SWIFT="$(SWIFT)" scripts/swift-build-release.sh --product secrets-delegated
 
 ## test: every tier. The debug build with its tests, then (scripts/test-tiers.sh) the Swift tests
-## (against a moto_server they start themselves) with the .deb's release build beside them at
-## nice 19, then the .deb under a real systemd booted in systemd-nspawn (Tests/Booted/run.sh) with
-## each libFuzzer target for 15 s beside it at nice 19: what waits overlaps what computes. make
-## fails if any tier fails, and names it.
+## (against a moto_server they start themselves) with the .deb's release build beside them at idle
+## priority, then the .deb under a real systemd booted in systemd-nspawn (Tests/Booted/run.sh) with
+## each libFuzzer target for 15 s beside it at idle priority: what waits overlaps what computes.
+## make fails if any tier fails, and names it.
 test: deps
 	$(SWIFT) build --build-tests
 	FUZZ_SMOKE_SECONDS=15 scripts/test-tiers.sh

@@ -532,7 +532,10 @@ import Testing
 
     /// A send whose attempts failed in a way that may have queued it (a 5xx, retried) says it may
     /// have been sent; one refused outright (a 4xx, not retried) says it was not.
-    /// (An answer of 200 that cannot be read is a send SQS may well have taken.)
+    /// (An answer of 200 that cannot be read is a send SQS may well have taken.) The timeout is
+    /// 60 s, though no case waits for it: no retry starts that would end past it, and under the
+    /// whole suite's load a first attempt took over 10 s, which left a 20 s timeout no room for
+    /// the second.
     @Test(arguments: [
         (500, #"{"__type":"com.amazonaws.sqs#InternalError","message":"try again"}"#, true, 2),
         (400, #"{"__type":"com.amazonaws.sqs#AccessDenied","message":"not allowed"}"#, false, 1),
@@ -540,7 +543,7 @@ import Testing
     ])
     func aFailedSendSaysWhetherItMayHaveBeenSent(status: Int, body: String, unsure: Bool, attempts: Int) async throws {
         let (outcome, recorded) = try await waitWithReplies(
-            timeout: .seconds(20), awsTOML: "[aws]\nmax_attempts = 2",
+            timeout: .seconds(60), awsTOML: "[aws]\nmax_attempts = 2",
             sendAnswer: ScriptedResponse(status: status, headers: ["Content-Type": "application/x-amz-json-1.0"], body: body)
         ) { _ in [] }
         #expect(outcome.status == 69, "\(outcome)")

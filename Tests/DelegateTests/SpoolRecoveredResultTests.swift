@@ -151,31 +151,27 @@ import Testing
 @Suite struct SpoolResultRetryStopTests {
     @Test func aCancelledRetryDoesNotWaitForASlot() async throws {
         let directory = try TemporaryDirectory(prefix: "spool-retry-stop")
-        let root = directory.url.path
         let syncs = Atomic<Int>(0)
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let spool = try Spool(
-            directory: root, delegateName: "d", logger: quiet,
+        let (spool, claimed) = try SpoolKeptResultTests.claimedTask(
+            directory, logger: quiet,
             doneFsync: { _ throws(TaskQueueError) in
                 syncs.add(1, ordering: .relaxed)
                 throw TaskQueueError(code: .io, message: "the disk is sick (test)")
             })
-        try spool.prepare()
-        let task = #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
-        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
-        let claimed = try #require(try spool.claim("t-1.json"))
         let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDRETRYSTOP")
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
 
         #expect(await dispatcher.reserveSlot())  // the intake's slot for the task (concurrency 1)
         let finished = Atomic<Bool>(false)
         let run = Task {
-            await intake.runClaimed(claimed, receivedAt: Date())
-            dispatcher.releaseSlots()
+            let slot = HeldSlot { dispatcher.releaseSlots() }
+            await intake.runClaimed(claimed, receivedAt: Date(), slot: slot)
+            slot.release()
             finished.store(true, ordering: .relaxed)
         }
         #expect(await eventually { syncs.load(ordering: .relaxed) > 0 }, "the result write failed")
-        #expect(await dispatcher.reserveSlot())  // the slot the retry gave up: a socket task takes it
+        #expect(await dispatcher.reserveSlot())  // the slot the result's writing gave up: a socket task takes it
         dispatcher.stopIntake()
         run.cancel()
         // (A bound for a loaded machine: a run stuck waiting for the slot never ends without it.)
@@ -354,16 +350,26 @@ import Testing
     static let task =
         #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
 
-    /// A spool with `t-1.json` claimed and `done/` a file, where no result can be written.
+    /// A spool of delegate `d` with `t-1.json` (a `getRandomPassword` task) claimed.
+    static func claimedTask(
+        _ directory: TemporaryDirectory, logger: Logger,
+        doneFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory,
+        claimsFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory
+    ) throws -> (Spool, ClaimedTask) {
+        let root = directory.url.path
+        let spool = try Spool(
+            directory: root, delegateName: "d", logger: logger, doneFsync: doneFsync, claimsFsync: claimsFsync)
+        try spool.prepare()
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
+        return (spool, try #require(try spool.claim("t-1.json")))
+    }
+
+    /// ``claimedTask(_:logger:doneFsync:claimsFsync:)`` with `done/` a file, where no result can be written.
     static func unwritableSpool(
         _ directory: TemporaryDirectory, logger: Logger,
         claimsFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory
     ) throws -> (Spool, ClaimedTask) {
-        let root = directory.url.path
-        let spool = try Spool(directory: root, delegateName: "d", logger: logger, claimsFsync: claimsFsync)
-        try spool.prepare()
-        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
-        let claimed = try #require(try spool.claim("t-1.json"))
+        let (spool, claimed) = try claimedTask(directory, logger: logger, claimsFsync: claimsFsync)
         try FileManager.default.removeItem(atPath: directory.path("done"))
         try Data("not a directory".utf8).write(to: URL(fileURLWithPath: directory.path("done")))
         return (spool, claimed)

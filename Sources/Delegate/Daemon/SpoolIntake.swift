@@ -89,10 +89,14 @@ struct SpoolIntake: Sendable {
         await withDiscardingTaskGroup { group in
             // As new tasks: none starts once the delegate is stopping. The rest stay claimed for
             // the next start's recovery.
-            let started = await Self.start(recovered, reserveSlot: dispatcher.reserveSlot) { claimed in
+            // Each with a turn and a slot (``TaskDispatcher/reserveSpoolTurn()``); the slot is
+            // given back once the task ran, the turn once its result is filed.
+            let started = await Self.start(recovered, reserveSlot: dispatcher.reserveSpoolTurn) { claimed in
                 group.addTask {
-                    await runClaimed(claimed, receivedAt: dispatcher.now)
-                    dispatcher.releaseSlots()
+                    let slot = HeldSlot { dispatcher.releaseSlots() }
+                    await runClaimed(claimed, receivedAt: dispatcher.now, slot: slot)
+                    slot.release()
+                    dispatcher.releaseSpoolTurn()
                     watcher.release(claimed.name)
                 }
             }
@@ -109,17 +113,20 @@ struct SpoolIntake: Sendable {
                     break
                 }
                 group.addTask {
-                    await consider(name, watcher: watcher)
-                    dispatcher.releaseSlots()
+                    let slot = HeldSlot { dispatcher.releaseSlots() }
+                    await consider(name, watcher: watcher, slot: slot)
+                    slot.release()
+                    dispatcher.releaseSpoolTurn()
                 }
             }
         }
     }
 
-    /// A concurrency slot for the next task, had when no result waits to be written: while one
-    /// cannot be (a full disk, `done/` unusable), a new task's operation would be made (writes
-    /// too) and its result held for nobody to collect. The tasks wait in `new/`, for this delegate
-    /// once its results are written, or for another. False at the stop.
+    /// A spool turn and a concurrency slot for the next task (``TaskDispatcher/reserveSpoolTurn()``),
+    /// had when no result waits to be written: while one cannot be (a full disk, `done/`
+    /// unusable), a new task's operation would be made (writes too) and its result held for
+    /// nobody to collect. The tasks wait in `new/`, for this delegate once its results are
+    /// written, or for another. False at the stop.
     private func reserveSlotOnceResultsAreWritten() async -> Bool {
         while true {
             if unwritten.current > 0 {
@@ -130,10 +137,11 @@ struct SpoolIntake: Sendable {
                     group.cancelAll()
                 }
             }
-            guard await dispatcher.reserveSlot() else { return false }
-            // The slot may be one a result's retry gave up while waiting for it.
+            guard await dispatcher.reserveSpoolTurn() else { return false }
+            // A result may have failed while this waited.
             guard unwritten.current > 0 else { return true }
             dispatcher.releaseSlots()
+            dispatcher.releaseSpoolTurn()
         }
     }
 
@@ -150,7 +158,7 @@ struct SpoolIntake: Sendable {
     }
 
     /// Looks at one file in `new/`: leave it, reject it, or claim and run it.
-    private func consider(_ name: String, watcher: SpoolWatcher) async {
+    private func consider(_ name: String, watcher: SpoolWatcher, slot: HeldSlot) async {
         // Handed back once: by `markSkipped` (a task for others), else released here. A release
         // after `markSkipped` could free the name from a second handout already under way.
         var handedBack = false
@@ -211,7 +219,7 @@ struct SpoolIntake: Sendable {
                 .error, "spool task \(name) cannot be claimed: \(error)", key: "spool-claim-failed", logger: logger)
             return
         }
-        await runClaimed(claimed, peeked: file, document: document, receivedAt: receivedAt)
+        await runClaimed(claimed, peeked: file, document: document, receivedAt: receivedAt, slot: slot)
     }
 
     /// Claims `name` to run it; nil if another delegate took it, or if the stop began as it was
@@ -234,10 +242,11 @@ struct SpoolIntake: Sendable {
     /// Runs a claimed task and files its result. The claimed file is what runs: `peeked`, the
     /// file as read before the claim, only if the claim moved that very file (else it is read
     /// again; a task recovered at start has none). `document`, the peeked file's parse, is used
-    /// only for the very bytes that run.
+    /// only for the very bytes that run. `slot`, the concurrency slot the task holds, is given
+    /// back once it ran, before its result is filed.
     func runClaimed(
         _ claimed: ClaimedTask, peeked: SpoolTaskFile? = nil, document peekedDocument: TaskDocument? = nil,
-        receivedAt: Date
+        receivedAt: Date, slot: HeldSlot? = nil
     ) async {
         // Never rerun a task whose result may be waiting: tried again until it can be read.
         guard case .success(let kept)? = await untilRead("the kept result of", claimed, { () throws(TaskQueueError) in
@@ -253,7 +262,7 @@ struct SpoolIntake: Sendable {
                 metadata: ["task_id": "\(pending.resultID)"])
             await file(
                 pending.result, resultID: pending.resultID, for: claimed, describing: nil, keptOnDisk: true,
-                logger: logger)
+                slot: slot, logger: logger)
             return
         }
         let resultID = Self.resultID(for: claimed.defaultID)
@@ -305,7 +314,8 @@ struct SpoolIntake: Sendable {
         var line = result.jsonBytes
         line.append(UInt8(ascii: "\n"))
         await file(
-            Data(line), resultID: finalID, for: claimed, describing: result, connectorKind: connectorKind, logger: logger)
+            Data(line), resultID: finalID, for: claimed, describing: result, connectorKind: connectorKind, slot: slot,
+            logger: logger)
     }
 
     /// `attempt` (a read of a claimed task's files) until it succeeds or fails for a reason that
@@ -357,16 +367,30 @@ struct SpoolIntake: Sendable {
         return true
     }
 
+    /// Waits `delay` (then doubled, at most 30 s), for work that holds no slot (a result's
+    /// writing); false when the delegate stops, before the wait or during it.
+    private func pause(_ delay: inout Duration) async -> Bool {
+        if dispatcher.isStopping || Task.isCancelled { return false }
+        try? await Task.sleep(for: delay)
+        if dispatcher.isStopping || Task.isCancelled { return false }
+        delay = min(delay * 2, .seconds(30))
+        return true
+    }
+
     /// Writes a finished task's result to `done/` and deletes the task file. A result that cannot
     /// be written (a full disk, say) is kept and retried with backoff while the delegate runs, and
     /// kept beside the claimed task across a restart: the AWS call is never made again for it.
-    /// Called holding a concurrency slot, which it gives up while it waits between attempts.
-    /// - Parameter keptOnDisk: the result is kept beside the claimed task already (one from before
-    ///   a restart), so it is not written there again.
+    /// - Parameters:
+    ///   - keptOnDisk: the result is kept beside the claimed task already (one from before a
+    ///     restart), so it is not written there again.
+    ///   - slot: the task's concurrency slot, given back first: writing the result needs none,
+    ///     and a file system that hangs (frozen, a hard mount gone) must not keep socket and SQS
+    ///     tasks from every slot. The task's spool turn bounds how many results may so wait.
     private func file(
         _ data: Data, resultID: String, for claimed: ClaimedTask, describing result: TaskResult?,
-        connectorKind: String? = nil, keptOnDisk alreadyKept: Bool = false, logger: Logger
+        connectorKind: String? = nil, keptOnDisk alreadyKept: Bool = false, slot: HeldSlot?, logger: Logger
     ) async {
+        slot?.release()
         var delay = Duration.seconds(1)
         // Counted in `unwritten` since the first failure.
         var waiting = false
@@ -436,7 +460,7 @@ struct SpoolIntake: Sendable {
                         "result for \(claimed.name) cannot be written: \(error); \(outcome); no new spool task is claimed until it is",
                         metadata: ["task_id": "\(resultID)"], key: "spool-result-unwritable", logger: logger)
                 }
-                guard await pauseWithoutSlot(&delay) else {
+                guard await pause(&delay) else {
                     spool.forgetPlacedResult(claimed)
                     logger.warning(
                         "stopping with the result for \(claimed.name) unwritten; it stays claimed (the next start writes a kept result, or runs the task again)",

@@ -22,6 +22,11 @@ public final class TaskDispatcher: Sendable {
     /// The credentials socket's reads have slots of their own, as many: tasks, which any producer
     /// may queue up to their deadlines of an hour, never hold a unit's start back.
     private let credentialLimiter: ConcurrencyLimiter
+    /// Spool tasks from their claim until their results are filed, as many as slots: a spool
+    /// task gives its slot back once it ran (its result's writing, which a hung file system may
+    /// never end, holds none, so socket and SQS tasks keep their slots), and these bound how many
+    /// such results may wait to be written (``reserveSpoolTurn()``).
+    private let spoolTurns: ConcurrencyLimiter
     let inFlight = InFlightTracker()
     private let executor: TaskExecutor
     private let clock: any WallClock
@@ -40,6 +45,7 @@ public final class TaskDispatcher: Sendable {
         self.selection = Mutex(selection)
         self.limiter = ConcurrencyLimiter(limit: concurrency)
         self.credentialLimiter = ConcurrencyLimiter(limit: concurrency)
+        self.spoolTurns = ConcurrencyLimiter(limit: concurrency)
         self.clock = clock
         self.status = status
     }
@@ -55,6 +61,7 @@ public final class TaskDispatcher: Sendable {
         stopping.withLock { $0 = true }
         limiter.endWaits()
         credentialLimiter.endWaits()
+        spoolTurns.endWaits()
         stopGate.arrive(Self.stop)
     }
 
@@ -73,6 +80,7 @@ public final class TaskDispatcher: Sendable {
     func apply(concurrency: Int) {
         limiter.setLimit(concurrency)
         credentialLimiter.setLimit(concurrency)
+        spoolTurns.setLimit(concurrency)
     }
 
     /// Whose slots a task takes: the task intakes' (spool, socket, SQS) or the credentials
@@ -148,6 +156,25 @@ public final class TaskDispatcher: Sendable {
     /// Takes up to `count` more slots that are free now, without waiting (none while others wait).
     func reserveFreeSlots(upTo count: Int) -> Int {
         limiter.tryAcquire(upTo: count)
+    }
+
+    /// A spool task's turn, then its slot: false, holding neither, when the delegate is stopping
+    /// or the caller is cancelled. The turn lasts until its result is filed
+    /// (``releaseSpoolTurn()``); the slot until it ran. While `concurrency` spool results wait to
+    /// be written the spool claims nothing more, and other intakes keep every slot.
+    func reserveSpoolTurn() async -> Bool {
+        if isStopping { return false }
+        guard await spoolTurns.acquireUnlessCancelled(), keptUnlessStopping(spoolTurns) else { return false }
+        guard await reserveSlot() else {
+            spoolTurns.release()
+            return false
+        }
+        return true
+    }
+
+    /// Ends a spool task's turn (``reserveSpoolTurn()``), once its result is filed.
+    func releaseSpoolTurn() {
+        spoolTurns.release()
     }
 
     /// Gives back `count` slots.

@@ -1,0 +1,73 @@
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import TaskQueue
+import TestSupport
+import Testing
+
+@testable import Delegate
+
+/// A spool result whose writing hangs (a frozen file system, a hard mount whose server is gone)
+/// holds no concurrency slot: socket and SQS tasks still get one. It holds its spool turn, so the
+/// spool claims nothing more while `concurrency` results wait so.
+@Suite struct SpoolHungResultTests {
+    @Test(.timeLimit(.minutes(1))) func aHungResultWriteLeavesTheSlotToOtherTasks() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-hung-result")
+        let entered = Atomic<Bool>(false)
+        let thaw = DispatchSemaphore(value: 0)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (spool, claimed) = try SpoolKeptResultTests.claimedTask(
+            directory, logger: quiet,
+            doneFsync: { _ throws(TaskQueueError) in
+                // Off the cooperative pool (the syncs' own queue): blocking here is a hung disk.
+                entered.store(true, ordering: .releasing)
+                thaw.wait()
+            })
+        // One slot (the fixture's concurrency), so one turn.
+        let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDHUNG")
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+
+        // As the spool's run loop does: a turn and a slot, the slot given back once the task ran.
+        #expect(await dispatcher.reserveSpoolTurn())
+        let spoolTask = Task {
+            let slot = HeldSlot { dispatcher.releaseSlots() }
+            await intake.runClaimed(claimed, receivedAt: Date(), slot: slot)
+            slot.release()
+            dispatcher.releaseSpoolTurn()
+        }
+        let began = await eventually(within: .seconds(30)) { entered.load(ordering: .acquiring) }
+        #expect(began, "the result's fsync began")
+
+        // Its result hangs in the fsync; another intake's task gets the one slot.
+        let socketGot = Atomic<Bool>(false)
+        let socketSlot = Task {
+            let got = await dispatcher.reserveSlot()
+            socketGot.store(true, ordering: .releasing)
+            return got
+        }
+        let gotSlot = await eventually(within: .seconds(10)) { socketGot.load(ordering: .acquiring) }
+        #expect(gotSlot, "a socket task got the slot while the spool result hangs")
+        if !gotSlot { thaw.signal() }  // (so that the test ends)
+        #expect(await socketSlot.value)
+        dispatcher.releaseSlots()
+        // The spool's next task waits for the hung result, though a slot is free: its turn is.
+        let nextTurnTaken = Atomic<Bool>(false)
+        let nextTurn = Task {
+            let got = await dispatcher.reserveSpoolTurn()
+            nextTurnTaken.store(true, ordering: .releasing)
+            return got
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let takenWhileHung = nextTurnTaken.load(ordering: .acquiring)
+        #expect(!takenWhileHung, "no spool turn while the result hangs")
+        #expect(dispatcher.slotsInUse() == 0)
+
+        thaw.signal()
+        await spoolTask.value
+        #expect(FileManager.default.fileExists(atPath: directory.path("done/t-1.json")), "the result was written once thawed")
+        #expect(await nextTurn.value, "the next spool turn once the result was filed")
+        dispatcher.releaseSlots()
+        dispatcher.releaseSpoolTurn()
+    }
+}
