@@ -10,9 +10,11 @@ import Testing
 
 /// A spool result whose writing hangs (a frozen file system, a hard mount whose server is gone)
 /// holds no concurrency slot: socket and SQS tasks still get one. It holds its spool turn, so the
-/// spool claims nothing more while `concurrency` results wait so.
+/// spool claims nothing more while `concurrency` results wait so. The same for a task recovered at
+/// a start whose result is in `done/` already, while `done/` is synced before its file goes.
 @Suite struct SpoolHungResultTests {
-    @Test(.timeLimit(.minutes(1))) func aHungResultWriteLeavesTheSlotToOtherTasks() async throws {
+    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+    func aHungResultWriteLeavesTheSlotToOtherTasks(recoveredWithItsResult: Bool) async throws {
         let directory = try TemporaryDirectory(prefix: "spool-hung-result")
         let entered = Atomic<Bool>(false)
         let thaw = DispatchSemaphore(value: 0)
@@ -24,6 +26,11 @@ import Testing
                 entered.store(true, ordering: .releasing)
                 thaw.wait()
             })
+        var task = claimed
+        if recoveredWithItsResult {
+            try Data(#"{"id":"t-1","status":"succeeded"}"#.utf8).write(to: URL(fileURLWithPath: directory.path("done/t-1.json")))
+            task = ClaimedTask(name: claimed.name, path: claimed.path, recovered: true)
+        }
         // One slot (the fixture's concurrency), so one turn.
         let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDHUNG")
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
@@ -32,7 +39,7 @@ import Testing
         #expect(await dispatcher.reserveSpoolTurn())
         let spoolTask = Task {
             let slot = HeldSlot { dispatcher.releaseSlots() }
-            await intake.runClaimed(claimed, receivedAt: Date(), slot: slot)
+            await intake.runClaimed(task, receivedAt: Date(), slot: slot)
             slot.release()
             dispatcher.releaseSpoolTurn()
         }
@@ -65,7 +72,10 @@ import Testing
 
         thaw.signal()
         await spoolTask.value
-        #expect(FileManager.default.fileExists(atPath: directory.path("done/t-1.json")), "the result was written once thawed")
+        // Filed once thawed: the claimed task's file is gone (the result was renamed into done/
+        // before the hung sync, so it is no sign).
+        #expect(!FileManager.default.fileExists(atPath: directory.path("cur/d/t-1.json")), "the task was filed once thawed")
+        #expect(FileManager.default.fileExists(atPath: directory.path("done/t-1.json")))
         #expect(await nextTurn.value, "the next spool turn once the result was filed")
         dispatcher.releaseSlots()
         dispatcher.releaseSpoolTurn()

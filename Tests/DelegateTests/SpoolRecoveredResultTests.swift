@@ -145,7 +145,8 @@ import Testing
     }
 }
 
-/// A spool task retrying a result write that fails gives its slot up between tries; when the stop
+/// A spool task writing its result holds no slot, between tries too (it gives its slot up as the
+/// writing starts); when the stop
 /// cancels it then, it ends at once, leaving the task claimed, though every slot is held by
 /// tasks past the stop's grace (which may hold them until their deadlines).
 @Suite struct SpoolResultRetryStopTests {

@@ -13,7 +13,7 @@ extension SpoolIntake {
     /// these very bytes were matched against the tags before the claim.
     func judgeAndRun(
         _ claimed: ClaimedTask, document: TaskDocument, owner: UInt32, matchedAtPeek: Bool, receivedAt: Date,
-        logger: Logger
+        slot: HeldSlot? = nil, logger: Logger
     ) async -> (result: TaskResult, connectorKind: String?)? {
         let connectors = dispatcher.connectors
         let admit = {
@@ -26,7 +26,9 @@ extension SpoolIntake {
         if claimed.recovered, case .success(let task) = admitted {
             // One recovered whose result is in done/ already (its run died before removing
             // it) is done: discarded as DuplicateTask, not handed to others to run again.
-            if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt, logger: logger) { return nil }
+            if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt, slot: slot, logger: logger) {
+                return nil
+            }
             // The look at done/ waits while done/ cannot be looked at: a reload meanwhile
             // judges the task again (one that takes access away does so at once).
             if connectors.generation != generation { admitted = admit() }
@@ -54,7 +56,7 @@ extension SpoolIntake {
                 return (refused, task.connectorKind)
             }
             if !claimed.recovered,
-                await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt, logger: logger)
+                await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt, slot: slot, logger: logger)
             {
                 return nil
             }
@@ -179,8 +181,10 @@ extension SpoolIntake {
     /// for it, since it could only replace the first. A task recovered after a crash may have
     /// that result as its own, renamed into `done/` before its name was made durable: `done/` is
     /// synced before the task file goes (kept when that fails, for the next start).
+    /// `slot`, the task's concurrency slot, is given back once a result is found: the task will
+    /// not run, and the sync of `done/` below may hang with its file system.
     private func resultIsWaiting(
-        for task: DelegateTask, claimed: ClaimedTask, receivedAt: Date, logger: Logger
+        for task: DelegateTask, claimed: ClaimedTask, receivedAt: Date, slot: HeldSlot?, logger: Logger
     ) async -> Bool {
         let id = Self.resultID(for: task.id)
         if claimed.recovered {
@@ -203,6 +207,7 @@ extension SpoolIntake {
                 return false
             }
         }
+        slot?.release()
         guard await resultInDoneIsDurable(for: claimed) else { return true }
         discard(claimed)
         _ = dispatcher.rejected(

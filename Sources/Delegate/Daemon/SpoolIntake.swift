@@ -106,8 +106,8 @@ struct SpoolIntake: Sendable {
                     "stopping: \(recovered.count - started) task(s) claimed by an earlier run stay claimed for the next start")
             }
             for await name in watcher {
-                // A slot first, then the file: a busy delegate leaves tasks to the others
-                // instead of hoarding claims it cannot run yet.
+                // A turn and a slot first, then the file: a busy delegate leaves tasks to the
+                // others instead of hoarding claims it cannot run yet.
                 guard await reserveSlotOnceResultsAreWritten() else {
                     watcher.release(name)
                     break
@@ -145,8 +145,9 @@ struct SpoolIntake: Sendable {
         }
     }
 
-    /// Starts each of `claimed` as a slot is had for it, until ``TaskDispatcher/reserveSlot()``
-    /// says no (the delegate is stopping, or the intake was cancelled); how many started.
+    /// Starts each of `claimed` as `reserveSlot` (a spool turn and a slot,
+    /// ``TaskDispatcher/reserveSpoolTurn()``) has them for it, until it says no (the delegate is
+    /// stopping, or the intake was cancelled); how many started.
     static func start(
         _ claimed: [ClaimedTask], reserveSlot: () async -> Bool, _ start: (ClaimedTask) -> Void
     ) async -> Int {
@@ -300,7 +301,7 @@ struct SpoolIntake: Sendable {
                 guard
                     let ran = await judgeAndRun(
                         claimed, document: document, owner: file.ownerUID, matchedAtPeek: matchedAtPeek,
-                        receivedAt: receivedAt, logger: logger)
+                        receivedAt: receivedAt, slot: slot, logger: logger)
                 else { return }
                 (result, connectorKind) = ran
             }
