@@ -38,6 +38,9 @@ public struct AssumeRoleSource: CredentialSource {
         self.sts = sts
     }
 
+    /// How every such source's ``name`` starts (the delegate's own identity's never does).
+    public static let namePrefix = "assume-role:"
+
     /// The source's ``name``. The external ID shows only as the first 8 hex digits of its SHA-256.
     public static func name(of role: AssumeRoleCredentials, region: String) -> String {
         var details = "\(region), \(role.durationSeconds) s"
@@ -45,7 +48,7 @@ public struct AssumeRoleSource: CredentialSource {
             let digest = (try? SHA256Digest.hexHash(externalID)).map { String($0.prefix(8)) } ?? "unknown"
             details += ", external id \(digest)"
         }
-        return "assume-role:\(role.roleARN) (\(details))"
+        return namePrefix + "\(role.roleARN) (\(details))"
     }
 
     /// `secrets-delegate-<name>` in STS's 2-64 characters of `[\w+=,.@-]`. A longer one is cut to

@@ -425,8 +425,8 @@ public final class DelegateDaemon: Sendable {
         }
         .sorted { first, second in
             if first.failing != second.failing { return first.failing }
-            let firstIsRole = first.0.source.hasPrefix("assume-role:")
-            if firstIsRole != second.0.source.hasPrefix("assume-role:") { return !firstIsRole }
+            let firstIsRole = first.0.source.hasPrefix(AssumeRoleSource.namePrefix)
+            if firstIsRole != second.0.source.hasPrefix(AssumeRoleSource.namePrefix) { return !firstIsRole }
             return first.0.source < second.0.source
         }
         var shown = sessions.prefix(credentialsShown).map { snapshot, failing in

@@ -93,10 +93,7 @@ struct SpoolIntake: Sendable {
             // given back once the task ran, the turn once its result is filed.
             let started = await Self.start(recovered, reserveSlot: dispatcher.reserveSpoolTurn) { claimed in
                 group.addTask {
-                    let slot = HeldSlot { dispatcher.releaseSlots() }
-                    await runClaimed(claimed, receivedAt: dispatcher.now, slot: slot)
-                    slot.release()
-                    dispatcher.releaseSpoolTurn()
+                    await inTurn { slot in await runClaimed(claimed, receivedAt: dispatcher.now, slot: slot) }
                     watcher.release(claimed.name)
                 }
             }
@@ -113,13 +110,19 @@ struct SpoolIntake: Sendable {
                     break
                 }
                 group.addTask {
-                    let slot = HeldSlot { dispatcher.releaseSlots() }
-                    await consider(name, watcher: watcher, slot: slot)
-                    slot.release()
-                    dispatcher.releaseSpoolTurn()
+                    await inTurn { slot in await consider(name, watcher: watcher, slot: slot) }
                 }
             }
         }
+    }
+
+    /// Runs `work` in the spool turn and with the slot ``TaskDispatcher/reserveSpoolTurn()`` gave
+    /// (the slot as a ``HeldSlot``, which `work` may give back early), then gives back both.
+    private func inTurn(_ work: (HeldSlot) async -> Void) async {
+        let slot = HeldSlot { dispatcher.releaseSlots() }
+        await work(slot)
+        slot.release()
+        dispatcher.releaseSpoolTurn()
     }
 
     /// A spool turn and a concurrency slot for the next task (``TaskDispatcher/reserveSpoolTurn()``),
@@ -362,10 +365,9 @@ struct SpoolIntake: Sendable {
     private func pauseWithoutSlot(_ delay: inout Duration) async -> Bool {
         if dispatcher.isStopping || Task.isCancelled { return false }
         dispatcher.releaseSlots()
-        try? await Task.sleep(for: delay)
+        let paused = await pause(&delay)
         guard await dispatcher.waitForSlotUnlessCancelled() else { return false }
-        delay = min(delay * 2, .seconds(30))
-        return true
+        return paused
     }
 
     /// Waits `delay` (then doubled, at most 30 s), for work that holds no slot (a result's

@@ -107,6 +107,11 @@ public final class TaskDispatcher: Sendable {
     /// stopping (before the wait or after it) or the waiting task is cancelled (a socket closed at
     /// the end of a stop): a graceful stop never waits on a task not started.
     func reserveSlot() async -> Bool {
+        await reserve(limiter)
+    }
+
+    /// One of `limiter`'s, as ``reserveSlot()`` takes one of the slots.
+    private func reserve(_ limiter: ConcurrencyLimiter) async -> Bool {
         if isStopping { return false }
         guard await limiter.acquireUnlessCancelled() else { return false }
         return keptUnlessStopping(limiter)
@@ -163,8 +168,7 @@ public final class TaskDispatcher: Sendable {
     /// (``releaseSpoolTurn()``); the slot until it ran. While `concurrency` spool results wait to
     /// be written the spool claims nothing more, and other intakes keep every slot.
     func reserveSpoolTurn() async -> Bool {
-        if isStopping { return false }
-        guard await spoolTurns.acquireUnlessCancelled(), keptUnlessStopping(spoolTurns) else { return false }
+        guard await reserve(spoolTurns) else { return false }
         guard await reserveSlot() else {
             spoolTurns.release()
             return false
