@@ -33,7 +33,10 @@ import Testing
         }
         // One slot (the fixture's concurrency), so one turn.
         let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDHUNG")
-        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        let recorder = LogRecorder()
+        let intake = SpoolIntake(
+            spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger(),
+            hangWarningAfter: .milliseconds(200))
 
         // As the spool's run loop does: a turn and a slot, the slot given back once the task ran.
         #expect(await dispatcher.reserveSpoolTurn())
@@ -69,6 +72,12 @@ import Testing
         let takenWhileHung = nextTurnTaken.load(ordering: .acquiring)
         #expect(!takenWhileHung, "no spool turn while the result hangs")
         #expect(dispatcher.slotsInUse() == 0)
+        // Told: the journal says so, and the status counts it (the spool shown paused).
+        let told = await eventually(within: .seconds(10)) {
+            recorder.records.contains { $0.contains("warning writing the result for t-1.json has not returned after") }
+        }
+        #expect(told, "a hung write is logged: \(recorder.records)")
+        #expect(intake.unwritten.current == 1, "a hung write is counted as unwritten: \(recorder.records)")
 
         thaw.signal()
         await spoolTask.value
@@ -77,6 +86,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory.path("cur/d/t-1.json")), "the task was filed once thawed")
         #expect(FileManager.default.fileExists(atPath: directory.path("done/t-1.json")))
         #expect(await nextTurn.value, "the next spool turn once the result was filed")
+        #expect(intake.unwritten.current == 0, "no longer counted once it returned")
+        #expect(recorder.records.contains { $0.contains("notice writing the result for t-1.json returned, after hanging") })
         dispatcher.releaseSlots()
         dispatcher.releaseSpoolTurn()
     }

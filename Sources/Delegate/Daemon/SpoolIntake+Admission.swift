@@ -9,10 +9,12 @@ import TaskQueue
 extension SpoolIntake {
     /// Admits the task `document` holds (claimed as `claimed`, its file owned by `owner`) and runs
     /// it: its result and its connector's kind, or nil when there is nothing to write (put back
-    /// for later or for other delegates, a result already waiting, the stop). `matchedAtPeek`:
-    /// these very bytes were matched against the tags before the claim.
+    /// for later or for other delegates, a result already waiting, the stop). `matchedUnder`:
+    /// these very bytes were matched against the tags before the claim, under this generation of
+    /// the connectors (``ConnectorCatalog/generation``, read before the match): a reload since
+    /// has them matched again, under the tags and selectors in force.
     func judgeAndRun(
-        _ claimed: ClaimedTask, document: TaskDocument, owner: UInt32, matchedAtPeek: Bool, receivedAt: Date,
+        _ claimed: ClaimedTask, document: TaskDocument, owner: UInt32, matchedUnder: UInt64?, receivedAt: Date,
         slot: HeldSlot? = nil, logger: Logger
     ) async -> (result: TaskResult, connectorKind: String?)? {
         let connectors = dispatcher.connectors
@@ -22,16 +24,14 @@ extension SpoolIntake {
             })
         }
         let generation = connectors.generation
-        var admitted = admit()
+        let matchedAtPeek = matchedUnder == generation
+        let admitted = admit()
         if claimed.recovered, case .success(let task) = admitted {
             // One recovered whose result is in done/ already (its run died before removing
             // it) is done: discarded as DuplicateTask, not handed to others to run again.
             if await resultIsWaiting(for: task, claimed: claimed, receivedAt: receivedAt, slot: slot, logger: logger) {
                 return nil
             }
-            // The look at done/ waits while done/ cannot be looked at: a reload meanwhile
-            // judges the task again (one that takes access away does so at once).
-            if connectors.generation != generation { admitted = admit() }
         }
         switch admitted {
         case .failure(let rejection):
@@ -75,6 +75,15 @@ extension SpoolIntake {
                             + "refused as someone else's: \(error)",
                         key: "spool-claim-sync-failed", logger: logger)
                 }
+            }
+            // The looks at done/ and the claim's sync may wait (done/ that cannot be looked at,
+            // a slow disk): a reload meanwhile judges the task again, admission and selectors,
+            // under the connectors and tags in force (one that takes access away, or moves the
+            // connector to other delegates, does so at once).
+            if connectors.generation != generation {
+                return await judgeAndRun(
+                    claimed, document: document, owner: owner, matchedUnder: nil, receivedAt: receivedAt, slot: slot,
+                    logger: logger)
             }
             // A stop that began since the claim (as the file was read) starts nothing:
             // not counted in flight, the drain would not wait for it.

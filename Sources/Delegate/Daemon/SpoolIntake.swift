@@ -18,6 +18,9 @@ struct SpoolIntake: Sendable {
     /// task is claimed, so a backlog in `new/` is not run (its writes made, its results held in
     /// memory) for results nobody could collect. The daemon's, which its status line tells.
     var unwritten = InFlightCount()
+    /// How long a result's writing (or `done/`'s sync) may take before it is logged and counted
+    /// in ``unwritten`` until it returns (``whileWatchingForAHang(_:resultID:counted:_:)``).
+    var hangWarningAfter = Duration.seconds(60)
     /// Tasks put back into `new/` for a while (``putBackForLater(_:owner:_:logger:)``).
     let deferred = DeferredSpoolTasks()
     /// Set when a claim found `cur/<delegate>/` gone (removed while the delegate ran), or a look
@@ -188,8 +191,10 @@ struct SpoolIntake: Sendable {
         if let file, deferred.isWaiting(owner: file.ownerUID, now: receivedAt) { return }
         let document: TaskDocument?
         if let file, case .data(let data) = file.contents { document = TaskDocument(data) } else { document = nil }
-        // Before the match: a reload that changes the tags after it must not leave the file skipped.
+        // Before the match: a reload that changes the tags after it must not leave the file skipped,
+        // nor have it run as matched (``judgeAndRun`` matches again under another generation).
         let skipEpoch = watcher.skipEpoch
+        let generation = dispatcher.connectors.generation
         if let file, let envelope = document?.envelopeForSelection,
             // A named connector's selectors are the host's; an id unknown here (nil) is claimed
             // and rejected as the contract says, whatever the tags.
@@ -223,7 +228,7 @@ struct SpoolIntake: Sendable {
                 .error, "spool task \(name) cannot be claimed: \(error)", key: "spool-claim-failed", logger: logger)
             return
         }
-        await runClaimed(claimed, peeked: file, document: document, receivedAt: receivedAt, slot: slot)
+        await runClaimed(claimed, peeked: file, document: document, peekedUnder: generation, receivedAt: receivedAt, slot: slot)
     }
 
     /// Claims `name` to run it; nil if another delegate took it, or if the stop began as it was
@@ -246,11 +251,12 @@ struct SpoolIntake: Sendable {
     /// Runs a claimed task and files its result. The claimed file is what runs: `peeked`, the
     /// file as read before the claim, only if the claim moved that very file (else it is read
     /// again; a task recovered at start has none). `document`, the peeked file's parse, is used
-    /// only for the very bytes that run. `slot`, the concurrency slot the task holds, is given
-    /// back once it ran, before its result is filed.
+    /// only for the very bytes that run, matched under `peekedUnder`, the connectors' generation
+    /// then. `slot`, the concurrency slot the task holds, is given back once it ran, before its
+    /// result is filed.
     func runClaimed(
         _ claimed: ClaimedTask, peeked: SpoolTaskFile? = nil, document peekedDocument: TaskDocument? = nil,
-        receivedAt: Date, slot: HeldSlot? = nil
+        peekedUnder: UInt64? = nil, receivedAt: Date, slot: HeldSlot? = nil
     ) async {
         // Never rerun a task whose result may be waiting: tried again until it can be read.
         guard case .success(let kept)? = await untilRead("the kept result of", claimed, { () throws(TaskQueueError) in
@@ -303,7 +309,8 @@ struct SpoolIntake: Sendable {
                 }
                 guard
                     let ran = await judgeAndRun(
-                        claimed, document: document, owner: file.ownerUID, matchedAtPeek: matchedAtPeek,
+                        claimed, document: document, owner: file.ownerUID,
+                        matchedUnder: matchedAtPeek ? peekedUnder : nil,
                         receivedAt: receivedAt, slot: slot, logger: logger)
                 else { return }
                 (result, connectorKind) = ran
@@ -403,7 +410,9 @@ struct SpoolIntake: Sendable {
         defer { if waiting { unwritten.leave() } }
         while true {
             do {
-                try await spool.complete(claimed, resultID: resultID, result: data)
+                try await whileWatchingForAHang(claimed, resultID: resultID, counted: !waiting) { () throws(TaskQueueError) in
+                    try await spool.complete(claimed, resultID: resultID, result: data)
+                }
                 if waiting {
                     logLimiter.log(
                         .notice, "the kept result was written", metadata: ["task_id": "\(resultID)"],
@@ -480,7 +489,10 @@ struct SpoolIntake: Sendable {
     /// disk refused it (logged, rate-limited, when `logged`).
     private func keepOnDisk(_ data: Data, resultID: String, for claimed: ClaimedTask, logged: Bool) async -> Bool {
         do {
-            try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
+            // Counted in `unwritten` already (the write failed first).
+            try await whileWatchingForAHang(claimed, resultID: resultID, counted: false) { () throws(TaskQueueError) in
+                try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
+            }
             return true
         } catch {
             if logged {
@@ -498,7 +510,9 @@ struct SpoolIntake: Sendable {
     func resultInDoneIsDurable(for claimed: ClaimedTask) async -> Bool {
         guard claimed.recovered else { return true }
         do {
-            try await spool.syncResults()
+            try await whileWatchingForAHang(claimed, resultID: nil, counted: true) { () throws(TaskQueueError) in
+                try await spool.syncResults()
+            }
             return true
         } catch {
             logger.error(
