@@ -126,6 +126,10 @@ public struct EnvironmentExec: Sendable {
         }
         // Shown escaped in messages, as every error line is (a terminal's, or the journal's).
         let program = ShownText.escaped(String(decoding: first, as: UTF8.self))
+        // Before any value is read: a mistyped command costs no reads (each one audited).
+        guard ProgramSearch.exists(first) else {
+            return SecretFetcher.Failure(message: "\(program): command not found", status: Self.commandNotFound)
+        }
         let resolved: [[UInt8]]
         switch resolveEnvironment() {
         case .success(let entries): resolved = entries
@@ -134,7 +138,8 @@ public struct EnvironmentExec: Sendable {
         let command = self.command
         let failure = execThread { Self.execute(arguments: command, environment: resolved) }
         // As the shells: found nowhere is 127, found but not run (not executable, no interpreter,
-        // ...) 126. Whether it was found is asked of the file system: errno cannot say.
+        // ...) 126. Whether it was found is asked of the file system: errno cannot say. (Asked
+        // again: it may have gone while the values were read.)
         guard ProgramSearch.exists(first) else {
             return SecretFetcher.Failure(message: "\(program): command not found", status: Self.commandNotFound)
         }

@@ -342,7 +342,8 @@ struct Exec: ParsableCommand {
         commandName: "exec",
         abstract: "Run a command with secret values in its environment, fetched through a delegate.",
         discussion: """
-            Fetches every --env value first. If any cannot be had, prints why (the variable and the error \
+            Looks for COMMAND first (found nowhere: exit 127, before any value is read), then fetches every \
+            --env value. If any cannot be had, prints why (the variable and the error \
             code, never a value) and exits 1 (69 if the delegate cannot be reached) without running the \
             command; otherwise replaces itself with \
             COMMAND (looked up in this process's PATH unless it holds a /, not in a PATH given with --env as \
@@ -387,8 +388,9 @@ struct Exec: ParsableCommand {
 
     func run() throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
-        // Before the configuration is read (without --socket): a usage error is 64, and says so
-        // as the front binary does, whatever the configuration.
+        // Before the configuration is read (without --socket): a usage error is 64, whatever the
+        // configuration. (`validate()` parsed every binding already; what it cannot see is a
+        // variable bound twice.)
         var parsed: [EnvironmentExec.Binding] = []
         var variables = Set<String>()
         for binding in bindings {

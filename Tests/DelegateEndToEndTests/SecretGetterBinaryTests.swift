@@ -39,11 +39,13 @@ import Testing
             binary, ["exec", "--socket", fake.path, "--env", "1A=prod:db", "--", "/bin/true"])
         #expect(usage.termination == .exited(64))
 
+        let asked = fake.tasks.count
         let notFound = try await ChildProcess.run(
             binary, ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "no-such-command-sd"])
         #expect(notFound.termination == .exited(127))
         #expect(notFound.errorOutput.contains("no-such-command-sd: command not found"))
         #expect(!notFound.errorOutput.contains("s3cr3t"))
+        #expect(fake.tasks.count == asked, "a command found nowhere had values read first")
     }
 
     /// The caller's own arguments are shown escaped in error lines, as every error line is: a

@@ -64,9 +64,10 @@ struct ReadCacheFixture {
         "id": "inline", "region": "us-east-1", "secretNamePrefix": "devops", "credentials": ["type": "instanceRole"],
     ]
 
-    /// Runs one task through the executor.
+    /// Runs one task through the executor (logging to `logger`, the fixture's when nil).
     func run(
-        _ connector: JSONValue = "cached", operation: String = "getSecretValue", params: JSONValue = ["name": "db"]
+        _ connector: JSONValue = "cached", operation: String = "getSecretValue", params: JSONValue = ["name": "db"],
+        logger: Logger? = nil
     ) async throws -> TaskResult {
         let fields: JSONObject = [
             "id": .string("t-\(UUID().uuidString.prefix(8))"), "connector": connector, "operation": .string(operation),
@@ -74,7 +75,7 @@ struct ReadCacheFixture {
         ]
         let task = try DelegateTask.decode(
             Data(JSONValue.object(fields).jsonText.utf8), defaultID: nil, connectors: connectors)
-        return await executor.run(task, receivedAt: clock.now(), waited: .zero, logger: logger)
+        return await executor.run(task, receivedAt: clock.now(), waited: .zero, logger: logger ?? self.logger)
     }
 }
 

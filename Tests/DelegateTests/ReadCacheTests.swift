@@ -250,6 +250,29 @@ import TestSupport
         #expect(fixture.cache.statistics.staleServed == 2)
     }
 
+    /// A read whose GetSecretValue finds Secrets Manager unreachable after another read stored a
+    /// fresh value meanwhile answers with that value as the plain hit it is: not `stale`, not
+    /// counted or logged as served stale.
+    @Test(.timeLimit(.minutes(1))) func aValueStoredMeanwhileIsServedAsAHitNotStale() async throws {
+        let fixture = ReadCacheFixture(ttl: 60, stale: 30)
+        fixture.fake.put("devops/db", "first")
+        fixture.fake.http.script(.any, .hold(.transport(.couldNotConnect)))
+        let recorder = LogRecorder()
+        let failing = Task { try await fixture.run(logger: recorder.logger()) }
+        #expect(await eventually { fixture.fake.http.holding == 1 })
+        let other = try await fixture.run()
+        #expect(other.secretText == "first" && other.cached != true, "the other read asked AWS")
+        fixture.fake.http.releaseHeld()
+        let answer = try await failing.value
+        #expect(answer.status == .succeeded)
+        #expect(answer.secretText == "first")
+        #expect(answer.cached == true)
+        #expect(answer.stale != true, "\(answer.jsonLine)")
+        #expect(!answer.jsonLine.contains(#""stale""#), "\(answer.jsonLine)")
+        #expect(fixture.cache.statistics.staleServed == 0)
+        #expect(!recorder.allText.contains("cache-stale-served"), "\(recorder.records)")
+    }
+
     /// Credentials that cannot be had (STS, or IMDS, unreachable) say nothing about Secrets
     /// Manager: nothing is served stale, nothing is sent to Secrets Manager, and the entry stays
     /// for the credentials' return (DescribeSecret then confirms it).

@@ -18,9 +18,12 @@ struct SpoolIntake: Sendable {
     /// task is claimed, so a backlog in `new/` is not run (its writes made, its results held in
     /// memory) for results nobody could collect. The daemon's, which its status line tells.
     var unwritten = InFlightCount()
-    /// How long a result's writing (or `done/`'s sync) may take before it is logged and counted
-    /// in ``unwritten`` until it returns (``whileWatchingForAHang(_:resultID:counted:_:)``).
+    /// How long a result's writing (or `done/`'s sync) may take before it is logged and, unless
+    /// its result is counted already, counted in ``unwritten`` until it returns
+    /// (``watchResultWrites()``).
     var hangWarningAfter = Duration.seconds(60)
+    /// The result writes in progress (``whileWatchingForAHang(_:resultID:counted:_:)``).
+    let writeWatch = ResultWriteWatch()
     /// Tasks put back into `new/` for a while (``putBackForLater(_:owner:_:logger:)``).
     let deferred = DeferredSpoolTasks()
     /// Set when a claim found `cur/<delegate>/` gone (removed while the delegate ran), or a look
@@ -410,7 +413,9 @@ struct SpoolIntake: Sendable {
         defer { if waiting { unwritten.leave() } }
         while true {
             do {
-                try await whileWatchingForAHang(claimed, resultID: resultID, counted: !waiting) { () throws(TaskQueueError) in
+                try await whileWatchingForAHang(
+                    "writing the result for \(claimed.name)", resultID: resultID, counted: !waiting
+                ) { () throws(TaskQueueError) in
                     try await spool.complete(claimed, resultID: resultID, result: data)
                 }
                 if waiting {
@@ -424,7 +429,7 @@ struct SpoolIntake: Sendable {
                 // a task recovered at a start (a rejected one, which `resultIsWaiting` did not
                 // see), this task's own result from before the restart, its name maybe not yet
                 // durable: done/ is synced before the task file goes, which is kept if that fails.
-                guard await resultInDoneIsDurable(for: claimed) else { return }
+                guard await resultInDoneIsDurable(for: claimed, counted: !waiting) else { return }
                 discard(claimed)
                 var metadata: Logger.Metadata = [
                     "event": "task-rejected", "task_id": "\(resultID)",
@@ -490,7 +495,9 @@ struct SpoolIntake: Sendable {
     private func keepOnDisk(_ data: Data, resultID: String, for claimed: ClaimedTask, logged: Bool) async -> Bool {
         do {
             // Counted in `unwritten` already (the write failed first).
-            try await whileWatchingForAHang(claimed, resultID: resultID, counted: false) { () throws(TaskQueueError) in
+            try await whileWatchingForAHang(
+                "keeping the result for \(claimed.name)", resultID: resultID, counted: false
+            ) { () throws(TaskQueueError) in
                 try await spool.keepPendingResult(claimed, resultID: resultID, result: data)
             }
             return true
@@ -507,10 +514,13 @@ struct SpoolIntake: Sendable {
     /// Before a task whose id's result is in `done/` is deleted: for a task recovered at a start
     /// that result may be its own, its name not yet durable, so `done/` is synced first. False
     /// (logged) when that fails: the task file is kept for the next start.
-    func resultInDoneIsDurable(for claimed: ClaimedTask) async -> Bool {
+    /// `counted`: false when the caller's result is counted as waiting already.
+    func resultInDoneIsDurable(for claimed: ClaimedTask, counted: Bool = true) async -> Bool {
         guard claimed.recovered else { return true }
         do {
-            try await whileWatchingForAHang(claimed, resultID: nil, counted: true) { () throws(TaskQueueError) in
+            try await whileWatchingForAHang(
+                "syncing done/ for \(claimed.name)", resultID: nil, counted: counted
+            ) { () throws(TaskQueueError) in
                 try await spool.syncResults()
             }
             return true

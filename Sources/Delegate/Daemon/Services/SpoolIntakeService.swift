@@ -36,6 +36,7 @@ struct SpoolIntakeService: Service {
             group.addTask { await watcher.run() }
             group.addTask { await intake.run(watcher: watcher, recovered: recovered) }
             group.addTask { await daemon.sweepResults(spool) }
+            group.addTask { await intake.watchResultWrites() }
             group.addTask {
                 await intake.watchClaimsDirectory(every: {
                     DelegateDaemon.rescanInterval(daemon.configuration.current.queue)
