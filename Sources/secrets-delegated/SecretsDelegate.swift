@@ -28,7 +28,7 @@ struct SecretsDelegate: AsyncParsableCommand {
             the result (the result and the key may be fine); submit --sqs: HTTP or the queue failing, or no result \
             within --timeout; run: stopped by an error, or failing to start for a reason other than 78's); 74 standard output refused what the command prints (get's \
             value, a result, submit's line saying where the task went, keygen's public key, whose key file is \
-            then removed; to a regular file, a write-back error at its sync), or the system failed to make keygen's key file (a full disk, an I/O error); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
+            then removed; to a regular file, a write-back error at its sync), or the system failed to make keygen's key file or submit --spool's task file (a full disk, an I/O error, a read-only file system); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
             names the path and what the daemon needs. The packaged unit does not restart the daemon after 78.
             """,
         version: DelegateVersion.current,

@@ -1,4 +1,7 @@
+import DelegateClient
 import Foundation
+import Glibc
+import TaskQueue
 import Testing
 
 @testable import Delegate
@@ -67,5 +70,23 @@ import Testing
             return
         }
         #expect(broken.outcome.status == 78)
+    }
+}
+
+/// `submit --spool` that cannot queue its task: 74 when the system refused the write (the spool
+/// is there), 69 when nothing could take the task.
+@Suite struct SubmitSpoolFailureStatusTests {
+    @Test(arguments: [
+        (ENOSPC, ExitStatus.ioError), (EDQUOT, ExitStatus.ioError), (EIO, ExitStatus.ioError),
+        (EROFS, ExitStatus.ioError), (EFBIG, ExitStatus.ioError),
+        (ENOENT, ExitStatus.unavailable), (EACCES, ExitStatus.unavailable), (ENOTDIR, ExitStatus.unavailable),
+    ])
+    func aRefusedWriteIs74AndAnUnusableSpool69(errno number: Int32, status: Int32) {
+        let error = TaskQueueError(code: .io, message: "test", path: "/spool/tmp/t.tmp", errno: number)
+        #expect(TaskSubmitter.spoolFailureStatus(error) == status)
+    }
+
+    @Test func anErrorWithoutAnErrnoIs69() {
+        #expect(TaskSubmitter.spoolFailureStatus(TaskQueueError(code: .io, message: "test")) == ExitStatus.unavailable)
     }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 import JSON
 import SafeText
 import Sealing
@@ -268,10 +269,22 @@ public struct TaskSubmitter: Sendable {
             } else if error.code == .invalidName || error.code == .alreadyExists {
                 outcome = .failure("\(error)", status: ExitStatus.usage)
             } else {
-                outcome = .failure("the spool \(directory) cannot be used: \(error)", status: ExitStatus.unavailable)
+                outcome = .failure(
+                    "the spool \(directory) cannot be used: \(error)", status: Self.spoolFailureStatus(error))
             }
         }
         return warning.isEmpty ? outcome : outcome.adding(warning, first: true)
+    }
+
+    /// How `submit --spool` exits when the task could not be queued: 74 when the system failed
+    /// to write it (a full disk or quota, an I/O error, a read-only file system: the spool is
+    /// there, the write was refused), 69 otherwise (no spool there, no permission: nothing could
+    /// take the task).
+    static func spoolFailureStatus(_ error: TaskQueueError) -> Int32 {
+        guard let number = error.errno, [ENOSPC, EDQUOT, EIO, EROFS, EFBIG].contains(number) else {
+            return ExitStatus.unavailable
+        }
+        return ExitStatus.ioError
     }
 
     /// The outcome for a result line, or nil when the line is the result of another task. With
