@@ -72,7 +72,15 @@ public final class IMDSCredentialSource: CredentialSource {
             throw AWSError.credentials("IMDS is turned off by AWS_EC2_METADATA_DISABLED", retryable: false)
         }
         do throws(AWSError) {
-            let role = try await get(Self.rolePath, logger: logger)
+            let role: String
+            do {
+                role = try await get(Self.rolePath, logger: logger)
+            } catch where error.code == .instanceRoleNotFound {
+                // How EC2's IMDS answers an instance without an instance profile.
+                var failure = error
+                failure.message += " (is an instance profile attached?)"
+                throw failure
+            }
             guard let roleName = role.split(whereSeparator: \.isNewline).first.map(String.init), !roleName.isEmpty
             else {
                 throw AWSError.credentials(

@@ -115,6 +115,18 @@ import Testing
         #expect(error?.description.contains("fake-secret-code") == false)
     }
 
+    /// EC2's IMDS answers the role listing with 404 on an instance without an instance profile:
+    /// the error says what to look at.
+    @Test func noInstanceProfileIsNamedAsTheLikelyCause() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("none"), expiration: Date().addingTimeInterval(3600))
+        server.setMode(.noInstanceProfile)
+        let source = imdsSource(server, http: try loopbackHTTPClient())
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.code == .instanceRoleNotFound)
+        #expect(error?.retryable == false)
+        #expect(error?.message.contains("is an instance profile attached?") == true, "\(String(describing: error))")
+    }
+
     @Test func anUnreachableIMDSFailsFastWithBoundedRetries() async throws {
         let server = try IMDSServer(credentials: fakeCredentials("down"), expiration: Date().addingTimeInterval(3600))
         server.setMode(.down)

@@ -165,6 +165,28 @@ import Testing
         #expect(asked.withLock { $0 } == 0 && byHand.records.isEmpty)
     }
 
+    /// At a reload: the reloadable directories it moved under /tmp, not those it left there.
+    @Test func aReloadNamesTheDirectoriesItMovedUnderTmp() throws {
+        var before = try Self.configuration()
+        before.delegate.connectorsDir = "/etc/secrets-delegate/connectors.d"
+        before.credentials.directory = "/etc/secrets-delegate/credentials"
+        var after = before
+        after.credentials.directory = "/tmp/keys"
+        let recorder = LogRecorder()
+        DaemonLauncher.warnOfPrivateTmp(
+            after, replacing: before, isPrivateTmp: { DaemonLauncher.hasPrivateTmp(mountinfo: Self.privateTmp) },
+            logger: recorder.logger())
+        let warned = recorder.records.filter { $0.contains("event=private-tmp-path") }
+        #expect(warned.count == 1 && warned[0].contains("path=/tmp/keys"), "\(recorder.records)")
+
+        // The same again (nothing moved): said at the start and at the reload that moved it only.
+        let again = LogRecorder()
+        DaemonLauncher.warnOfPrivateTmp(
+            after, replacing: after, isPrivateTmp: { DaemonLauncher.hasPrivateTmp(mountinfo: Self.privateTmp) },
+            logger: again.logger())
+        #expect(again.records.isEmpty)
+    }
+
     /// Mount lines as a service with PrivateTmp=yes sees them, and as any other process does.
     static let privateTmp = """
         24 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw

@@ -36,6 +36,9 @@ public final class IMDSServer: Sendable {
         /// Hands out tokens but answers every GET with a 1 MiB body (a broken or hostile IMDS:
         /// reachable, but no client should read that much).
         case oversized
+        /// Answers the role listing with 404, as EC2's IMDS does on an instance without an
+        /// instance profile.
+        case noInstanceProfile
     }
 
     /// What the server was asked, by kind.
@@ -174,7 +177,7 @@ public final class IMDSServer: Sendable {
     {
         state.withLock { state in
             switch state.mode {
-            case .up, .rejectingTokens, .oversized:
+            case .up, .rejectingTokens, .oversized, .noInstanceProfile:
                 break
             case .down:
                 state.counts.whileDown += 1
@@ -218,6 +221,9 @@ public final class IMDSServer: Sendable {
                 if state.mode == .oversized {
                     state.counts.oversized += 1
                     return ScriptedResponse(status: 200, body: Data(repeating: UInt8(ascii: "x"), count: 1 << 20))
+                }
+                if request.path == credentialsPath, state.mode == .noInstanceProfile {
+                    return ScriptedResponse(status: 404, body: "Not Found")
                 }
                 if request.path == credentialsPath {
                     state.counts.roleListGETs += 1

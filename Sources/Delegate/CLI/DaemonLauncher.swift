@@ -110,6 +110,29 @@ public enum DaemonLauncher {
             ("[delegate] connectors_dir", configuration.delegate.connectorsDir),
             ("[credentials] directory", configuration.credentials.directory),
         ]
+        warnOfPrivateTmp(paths, isPrivateTmp: isPrivateTmp, logger: logger)
+    }
+
+    /// ``warnOfPrivateTmp(_:inherited:isPrivateTmp:logger:)`` at a reload, for the directories a
+    /// reload changes (`[delegate] connectors_dir`, `[credentials] directory`) that it changed:
+    /// the usual way to change them, and every connector's credential files would be missing.
+    static func warnOfPrivateTmp(
+        _ loaded: DelegateConfiguration, replacing current: DelegateConfiguration, isPrivateTmp: () -> Bool,
+        logger: Logger
+    ) {
+        var paths: [(key: String, path: String)] = []
+        if loaded.delegate.connectorsDir != current.delegate.connectorsDir {
+            paths.append(("[delegate] connectors_dir", loaded.delegate.connectorsDir))
+        }
+        if loaded.credentials.directory != current.credentials.directory {
+            paths.append(("[credentials] directory", loaded.credentials.directory))
+        }
+        warnOfPrivateTmp(paths, isPrivateTmp: isPrivateTmp, logger: logger)
+    }
+
+    private static func warnOfPrivateTmp(
+        _ paths: [(key: String, path: String)], isPrivateTmp: () -> Bool, logger: Logger
+    ) {
         let hidden = paths.filter { privateTmpHides($0.path) }
         guard !hidden.isEmpty, isPrivateTmp() else { return }
         for (key, path) in hidden {

@@ -9,8 +9,8 @@ import Systemd
 import TaskQueue
 import UnixSignals
 
-/// The delegate: takes tasks from the spool and the socket, runs those meant for it, hands back
-/// results, and keeps systemd informed (READY, STATUS, WATCHDOG, RELOADING, STOPPING).
+/// The delegate: takes tasks from the spool, the socket and SQS queues (and credential requests
+/// from the credentials socket), runs those meant for it, hands back results, and keeps systemd informed (READY, STATUS, WATCHDOG, RELOADING, STOPPING).
 ///
 /// A graceful shutdown (SIGTERM) stops intake first, lets the tasks in flight finish for up to
 /// `gracePeriod`, leaves unstarted spool tasks in `new/`, and returns. SIGHUP re-reads the
@@ -367,6 +367,9 @@ public final class DelegateDaemon: Sendable {
             return
         }
         Self.warnOfMissingConnectorsDirectory(loaded, logger: logger)
+        DaemonLauncher.warnOfPrivateTmp(
+            loaded, replacing: current, isPrivateTmp: { DaemonLauncher.privateTmp(environment: settings.environment) },
+            logger: logger)
         let changed = loaded.keysChanged(from: current)
         let waiting = changed.filter { !$0.appliesOnReload }
         if !waiting.isEmpty {

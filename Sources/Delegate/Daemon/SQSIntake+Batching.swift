@@ -88,7 +88,7 @@ extension SQSIntake {
         }
     }
 
-    /// Makes clients as ``client(for:)`` does, without holding on to the intake (the batchers it
+    /// Makes clients as ``client(for:longPoll:)`` does, without holding on to the intake (the batchers it
     /// keeps hold this).
     private var clientFactory: @Sendable (SQSQueueURL) -> SQSClient {
         let (settings, clients, identity) = (settings, clients, identity)

@@ -10,10 +10,10 @@ import TaskQueue
 extension SQSQueuePoller {
     /// Handles one received message, holding one concurrency slot: a message whose result this
     /// delegate already sent (``AnsweredMessages``) is deleted without running again, a task not
-    /// for this delegate is released (after a random pause under a second, visible again 1-3 s later), an invalid one
-    /// gets a `rejected` result and is deleted, a valid one runs and is deleted once its result
-    /// was sent. From the selection on until the
-    /// message is deleted (or left), its lease is extended every third of `visibility_seconds`.
+    /// for this delegate is released (after a random pause under a second, visible again 1-3 s
+    /// later), an invalid one gets a `rejected` result and is deleted, a valid one runs and is
+    /// deleted once its result was sent. From the selection on until the message is deleted (or
+    /// left), its lease is extended every third of `visibility_seconds`.
     ///
     /// - Parameters:
     ///   - lease: the visibility timeout the receive asked for.
@@ -205,7 +205,7 @@ extension SQSQueuePoller {
         logger.info(
             "task received from an SQS queue",
             metadata: [
-                "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
+                "event": "\(LogEventKind.taskClaimed)", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
                 "connector_kind": "\(task.connectorKind)",
                 "operation": "\(task.operation.name.rawValue)", "receive_count": "\(Self.receiveCount(of: message))",
             ])

@@ -6,7 +6,7 @@ import TaskQueue
 import HTTP
 
 /// One queue's long-poll loop: reserves concurrency slots, receives at most that many messages,
-/// and hands each to a child task that runs it holding one slot (``SQSQueuePoller/handle(_:)``).
+/// and hands each to a child task that runs it holding one slot (``SQSQueuePoller/handle(_:lease:leave:slot:)``).
 ///
 /// Nothing is received beyond the free slots, so no message waits locally while its lease runs
 /// out. A failing queue (denied, missing, throttled, unreachable) is retried with capped

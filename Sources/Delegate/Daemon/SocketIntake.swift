@@ -2,6 +2,7 @@ import FoundationEssentials
 import JSON
 import Logging
 import SafeText
+import Systemd
 import TaskQueue
 
 /// Serves the Unix socket: one task per line in, one result per line out as each finishes, and
@@ -43,7 +44,7 @@ struct SocketIntake: Sendable {
             logger.info(
                 "task received on the socket",
                 metadata: [
-                    "event": "task-claimed", "task_id": .string(task.id), "connector_id": .string(task.connector.id),
+                    "event": "\(LogEventKind.taskClaimed)", "task_id": .string(task.id), "connector_id": .string(task.connector.id),
                     "connector_kind": .string(task.connectorKind), "operation": .string(task.operation.name.rawValue),
                 ])
             result = await dispatcher.execute(

@@ -1,6 +1,7 @@
 import AWSCore
 import FoundationEssentials
 import Logging
+import Systemd
 import TaskQueue
 
 /// How a claimed spool task is judged before it runs: a file that cannot be a task, the
@@ -96,7 +97,7 @@ extension SpoolIntake {
             logger.info(
                 "task claimed",
                 metadata: [
-                    "event": "task-claimed", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
+                    "event": "\(LogEventKind.taskClaimed)", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
                     "connector_kind": "\(task.connectorKind)",
                     "operation": "\(task.operation.name.rawValue)",
                 ])

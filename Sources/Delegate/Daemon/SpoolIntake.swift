@@ -3,6 +3,7 @@ import FileNames
 import FoundationEssentials
 import Glibc
 import Logging
+import Systemd
 import TaskQueue
 
 /// Takes tasks from the spool directory: notices them (inotify plus rescans), leaves tasks meant
@@ -432,7 +433,7 @@ struct SpoolIntake: Sendable {
                 guard await resultInDoneIsDurable(for: claimed, counted: !waiting) else { return }
                 discard(claimed)
                 var metadata: Logger.Metadata = [
-                    "event": "task-rejected", "task_id": "\(resultID)",
+                    "event": "\(LogEventKind.taskRejected)", "task_id": "\(resultID)",
                     "error_code": "\(TaskFailure.Code.duplicateTask.rawValue)",
                 ]
                 if let connector = result?.connectorId { metadata["connector_id"] = "\(connector)" }

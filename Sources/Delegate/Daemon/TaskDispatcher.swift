@@ -2,6 +2,7 @@ import AWSCore
 import FoundationEssentials
 import Logging
 import Synchronization
+import Systemd
 import TaskQueue
 
 /// What every intake (spool, task socket, credentials socket, SQS) shares: the selection policy,
@@ -10,7 +11,7 @@ import TaskQueue
 /// Settings that a reload may change sit behind a lock.
 ///
 /// The task intakes run tasks the same way: reserve a slot (``reserveSlot()``, or
-/// ``reserveFreeSlots(upTo:)`` for more that are free now), run the task in it (``run(_:receivedAt:logger:finishing:)``,
+/// ``reserveFreeSlots(upTo:)`` for more that are free now), run the task in it (``run(_:receivedAt:waited:logger:finishing:)``,
 /// which counts it in flight and counts its outcome), give the slot back (``releaseSlots(_:)``);
 /// ``execute(_:receivedAt:logger:readmit:slots:)`` does all three for an intake that waits for the
 /// result, the credentials socket's (`slots: .credentials`) included.
@@ -275,7 +276,7 @@ public final class TaskDispatcher: Sendable {
 
     /// Runs a task in a slot the caller reserved (the spool claims only with one, SQS receives
     /// only as many messages as it holds slots): counted in flight, and its outcome counted
-    /// (status counters and its connector's), as `finishing` made it (``TaskExecutor/run(_:receivedAt:logger:finishing:)``).
+    /// (status counters and its connector's), as `finishing` made it (``TaskExecutor/run(_:receivedAt:waited:logger:finishing:)``).
     func run(
         _ task: DelegateTask, receivedAt: Date, waited: Duration? = nil, logger: Logger,
         finishing: ((TaskResult) -> TaskResult)? = nil
@@ -306,7 +307,7 @@ public final class TaskDispatcher: Sendable {
         logLimiter.warning(
             "task not for this delegate",
             metadata: [
-                "event": "task-rejected", "task_id": "\(task.id)", "error_code": "\(TaskFailure.Code.notSelected)",
+                "event": "\(LogEventKind.taskRejected)", "task_id": "\(task.id)", "error_code": "\(TaskFailure.Code.notSelected)",
                 "connector_id": "\(task.connector.id)", "connector_kind": "\(task.connectorKind)",
             ], key: "task-not-selected \(intake.rawValue)", logger: logger)
         return TaskResult.notSelected(
@@ -342,7 +343,7 @@ public final class TaskDispatcher: Sendable {
         intake: TaskPrincipal.Intake, kind: RejectionKind? = nil
     ) -> TaskResult {
         let result = counted(rejection, receivedAt: receivedAt)
-        var metadata: Logger.Metadata = ["event": "task-rejected", "error_code": "\(rejection.code.rawValue)"]
+        var metadata: Logger.Metadata = ["event": "\(LogEventKind.taskRejected)", "error_code": "\(rejection.code.rawValue)"]
         if let id = rejection.taskID { metadata["task_id"] = "\(id)" }
         if let connector = rejection.connectorID {
             metadata["connector_id"] = "\(connector)"

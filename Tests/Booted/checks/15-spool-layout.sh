@@ -121,3 +121,14 @@ systemctl reset-failed secrets-delegate.service
 restart_delegate
 wait_until 30 systemctl --quiet is-active secrets-delegate.service
 expect_eq "service with the spool back in /var/lib again" "$(systemctl is-active secrets-delegate.service)" active
+
+# A reload that moves [credentials] directory under /tmp warns of it at that reload (the usual way
+# to change it); the file is put back, and reloaded, after.
+sed -i 's|^\[credentials\]$|[credentials]\ndirectory = "/tmp/boot-keys"|' /etc/secrets-delegate/delegate.toml
+journal_mark reload-private-tmp -p warning
+reload_delegate
+reload_tmp() { journal_since reload-private-tmp -p warning | grep -q 'directory /tmp/boot-keys is under /tmp or /var/tmp'; }
+wait_until 10 reload_tmp && ok "a reload that moves [credentials] directory under /tmp warns of it" ||
+    fail "no PrivateTmp warning at the reload: $(journal_since reload-private-tmp -p warning | tr '\n' ' ' | head -c 600)"
+cp "$LOGS/delegate.toml.before-spool-elsewhere" /etc/secrets-delegate/delegate.toml
+reload_delegate

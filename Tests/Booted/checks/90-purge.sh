@@ -35,14 +35,26 @@ if mount -t tmpfs -o mode=2770 boot-shared-done "$shared"; then
 else
     fail "cannot mount a tmpfs at $shared to stand in for a disk of results"
 fi
+# A results directory bind-mounted from the same file system (a container's volume, say): rm's
+# --one-file-system and find's -xdev cannot tell it (the same device); purge leaves it whole too.
+bound=/var/lib/secrets-delegate/spool/shared-results
+mkdir -p /srv/boot-bound-results "$bound"
+echo '{"id":"bound-host"}' >/srv/boot-bound-results/bound-host.json
+mount --bind /srv/boot-bound-results "$bound" || fail "cannot bind-mount /srv/boot-bound-results at $bound"
 echo '{"id":"left-queued"}' >/var/lib/secrets-delegate/spool/new/left-queued.json
 if DEBIAN_FRONTEND=noninteractive apt-get purge -y secrets-delegate >"$LOGS/apt-purge.log" 2>&1; then ok "apt-get purge"; else fail "purge failed: $(tail -n 5 "$LOGS/apt-purge.log" | tr '\n' ' ')"; fi
 [ -f "$shared/another-host.json" ] && ok "purge leaves a done/ mounted at $shared whole" ||
     fail "purge went into the mount at $shared"
 grep -q "purge leaves $shared, a mount" "$LOGS/apt-purge.log" && ok "purge's output names the mount it leaves" ||
     fail "purge's output does not name the mount: $(grep -a secrets-delegate: "$LOGS/apt-purge.log" | tr '\n' ' ')"
-expect_eq "what purge left beside the mount" "$(cd /var/lib/secrets-delegate && find . -mindepth 1 -xdev | sort | tr '\n' ' ')" \
-    "./spool ./spool/done "
+[ -f /srv/boot-bound-results/bound-host.json ] && ok "purge leaves a directory bind-mounted at $bound whole" ||
+    fail "purge went into the bind mount at $bound"
+grep -q "purge leaves $bound, a mount" "$LOGS/apt-purge.log" && ok "purge's output names the bind mount it leaves" ||
+    fail "purge's output does not name the bind mount: $(grep -a secrets-delegate: "$LOGS/apt-purge.log" | tr '\n' ' ')"
+expect_eq "what purge left beside the mounts" "$(cd /var/lib/secrets-delegate && find . -mindepth 1 -xdev | sort | tr '\n' ' ')" \
+    "./spool ./spool/done ./spool/shared-results ./spool/shared-results/bound-host.json "
+umount "$bound" && rmdir "$bound" && rm -rf /srv/boot-bound-results ||
+    fail "the bind mount cannot be taken away: $(findmnt -n "$bound" 2>&1)"
 umount "$shared" && rmdir "$shared" /var/lib/secrets-delegate/spool /var/lib/secrets-delegate ||
     fail "the mount or the directories holding it cannot be taken away: $(ls -AR /var/lib/secrets-delegate 2>&1 | tr '\n' ' ')"
 [ -f /etc/secrets-delegate/connectors.d/operator.toml ] && ok "an operator's connector drop-in stays" ||
