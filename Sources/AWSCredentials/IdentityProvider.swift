@@ -29,10 +29,13 @@ public struct IdentityProvider: CredentialProvider {
     /// Why there is no identity, when no source can give one.
     private let noIdentity: String
 
-    /// - Parameter logger: what the IMDS cache's shared refreshes log with (the daemon's).
+    /// - Parameters:
+    ///   - logger: what the IMDS cache's shared refreshes log with (the daemon's).
+    ///   - failureLog: how the IMDS cache's failed refreshes are logged (the daemon rate-limits
+    ///     them: through an IMDS outage a refresh is tried every 15 s); a warning each when nil.
     public init(
         sources: [Source], environment: [String: String], imds imdsSource: IMDSCredentialSource, clock: any WallClock,
-        logger: Logger? = nil
+        logger: Logger? = nil, failureLog: CachingCredentialProvider.FailureLog? = nil
     ) {
         var chain: [any CredentialProvider] = []
         var names: [String] = []
@@ -46,7 +49,8 @@ public struct IdentityProvider: CredentialProvider {
                     names.append("environment")
                 }
             case .imds:
-                let cache = CachingCredentialProvider(source: imdsSource, clock: clock, refreshLogger: logger)
+                let cache = CachingCredentialProvider(
+                    source: imdsSource, clock: clock, refreshLogger: logger, failureLog: failureLog)
                 imdsCache = cache
                 chain.append(cache)
                 names.append("imds")

@@ -3,6 +3,7 @@ import AWSCredentials
 import Foundation
 import Logging
 import SigV4
+import Synchronization
 import TestSupport
 import Testing
 
@@ -27,6 +28,23 @@ import Testing
         let identity = try identity([.environment, .imds], environment: [:], imds: server)
         #expect(try await identity.credentials(logger: logger).accessKeyId == "ASIAFAKEimds")
         #expect(server.counts.credentialGETs == 1)
+    }
+
+    /// The IMDS cache's failed refreshes go through the failure log given (the daemon's, which
+    /// rate-limits them), not a warning each.
+    @Test func imdsRefreshFailuresGoThroughTheFailureLogGiven() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
+        defer { server.stop() }
+        server.setMode(.noInstanceProfile)
+        let logged = Mutex<[String]>([])
+        let identity = IdentityProvider(
+            sources: [.imds], environment: [:], imds: imdsSource(server, http: try loopbackHTTPClient()),
+            clock: SystemWallClock(), logger: logger,
+            failureLog: { message, metadata, _ in logged.withLock { $0.append("\(message) \(metadata["event"] ?? "")") } })
+        await #expect(throws: AWSError.self) { try await identity.credentials(logger: logger) }
+        let lines = logged.withLock { $0 }
+        #expect(lines.count == 1 && lines[0].contains("credentials refresh failed"), "\(lines)")
+        #expect(lines.first?.contains("credentials-refresh-failed") == true)
     }
 
     @Test func environmentVariablesComeFirstAndIMDSIsNotAsked() async throws {

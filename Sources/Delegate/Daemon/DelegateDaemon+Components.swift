@@ -23,6 +23,7 @@ extension DelegateDaemon {
         /// What a reload needs to build a new identity.
         private let http: any HTTPClient
         private let environment: [String: String]
+        private let logLimiter: LogRateLimiter
 
         init(
             settings: Settings, notifier: any ServiceNotifier, logger: Logger, logLimiter: LogRateLimiter,
@@ -48,13 +49,15 @@ extension DelegateDaemon {
             }
             self.http = http
             self.environment = settings.environment
+            self.logLimiter = logLimiter
             let clients = AWSClientPool(settings: Self.poolSettings(configuration), http: http, clock: clock)
             self.clients = clients
             let roleFailureLogKeys = RoleFailureLogKeys(configuration)
             self.roleFailureLogKeys = roleFailureLogKeys
             registry = CredentialProviderRegistry(
                 identity: Self.identity(
-                    configuration, environment: settings.environment, http: http, clock: clock, logger: logger),
+                    configuration, environment: settings.environment, http: http, clock: clock, logger: logger,
+                    logLimiter: logLimiter),
                 refStore: CredentialRefStore(
                     environment: settings.environment, configuredDirectory: configuration.credentials.directory,
                     clock: clock),
@@ -127,7 +130,9 @@ extension DelegateDaemon {
                 || configuration.identity.sources != old.identity.sources
             {
                 registry.replaceIdentity(
-                    Self.identity(configuration, environment: environment, http: http, clock: clock, logger: logger))
+                    Self.identity(
+                        configuration, environment: environment, http: http, clock: clock, logger: logger,
+                        logLimiter: logLimiter))
             }
             // Always a new store, even for the same directory: a reload reads every credential
             // file again.
@@ -165,15 +170,23 @@ extension DelegateDaemon {
         }
 
         /// `[identity] sources` through `[aws] imds_endpoint`, with a fresh IMDS cache.
+        /// Its failed refreshes are rate-limited through `logLimiter` (the daemon's: through an
+        /// IMDS outage a refresh is tried every 15 s while tasks come); a warning each without.
         static func identity(
             _ configuration: DelegateConfiguration, environment: [String: String], http: any HTTPClient,
-            clock: any WallClock, logger: Logger
+            clock: any WallClock, logger: Logger, logLimiter: LogRateLimiter? = nil
         ) -> IdentityProvider {
             let imds = IMDSCredentialSource(
                 http: http, endpoint: configuration.aws.imdsEndpoint, environment: environment, clock: clock)
+            var failureLog: CachingCredentialProvider.FailureLog?
+            if let logLimiter {
+                failureLog = { message, metadata, logger in
+                    logLimiter.warning(message, metadata: metadata, key: "identity-refresh-failed", logger: logger)
+                }
+            }
             return IdentityProvider(
                 sources: configuration.identity.sources,
-                environment: environment, imds: imds, clock: clock, logger: logger)
+                environment: environment, imds: imds, clock: clock, logger: logger, failureLog: failureLog)
         }
 
         /// Installs the configured connectors (at start and on reload) and logs what an operator
