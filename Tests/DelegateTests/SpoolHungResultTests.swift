@@ -13,7 +13,7 @@ import Testing
 /// spool claims nothing more while `concurrency` results wait so. The same for a task recovered at
 /// a start whose result is in `done/` already, while `done/` is synced before its file goes.
 @Suite struct SpoolHungResultTests {
-    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+    @Test(.timeLimit(.minutes(3)), arguments: [false, true])
     func aHungResultWriteLeavesTheSlotToOtherTasks(recoveredWithItsResult: Bool) async throws {
         let directory = try TemporaryDirectory(prefix: "spool-hung-result")
         let entered = Atomic<Bool>(false)
@@ -59,7 +59,7 @@ import Testing
             socketGot.store(true, ordering: .releasing)
             return got
         }
-        let gotSlot = await eventually(within: .seconds(10)) { socketGot.load(ordering: .acquiring) }
+        let gotSlot = await eventually { socketGot.load(ordering: .acquiring) }
         #expect(gotSlot, "a socket task got the slot while the spool result hangs")
         if !gotSlot { thaw.signal() }  // (so that the test ends)
         #expect(await socketSlot.value)
@@ -76,7 +76,7 @@ import Testing
         #expect(!takenWhileHung, "no spool turn while the result hangs")
         #expect(dispatcher.slotsInUse() == 0)
         // Told: the journal says so, and the status counts it (the spool shown paused).
-        let told = await eventually(within: .seconds(10)) {
+        let told = await eventually {
             recorder.records.contains {
                 $0.contains("warning \(recoveredWithItsResult ? "syncing done/" : "writing the result") for t-1.json has not returned after")
             }

@@ -273,8 +273,10 @@ import Testing
         let dir = try TestDirectory()
         defer { dir.remove() }
         let (server, path) = try startServer(
-            dir, limits: .init(idleTimeout: .seconds(2)),
-            handler: EchoHandler(delay: .seconds(5)).handler)
+            // An idle timeout of 8 s: the busy line must be read before it, and the suite's load can
+            // stall the server's reads for seconds.
+            dir, limits: .init(idleTimeout: .seconds(8)),
+            handler: EchoHandler(delay: .seconds(20)).handler)
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
         let silent = try RawClient(path: path)

@@ -127,7 +127,7 @@ public final class MotoServer: Sendable {
     }
 
     private static func waitUntilUp(endpoint: String, http: CurlHTTPClient, process: ChildProcess) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
+        let deadline = ContinuousClock.now + .seconds(120)
         while ContinuousClock.now < deadline {
             guard process.isRunning else {
                 throw MotoError("moto_server exited at start (port taken? is moto[server] installed?)", retryable: true)
@@ -143,7 +143,7 @@ public final class MotoServer: Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw MotoError("moto_server did not start within 60 s")
+        throw MotoError("moto_server did not start within 120 s")
     }
 
     /// Calls IAM as the administrator.
