@@ -179,7 +179,8 @@ struct Submit: AsyncParsableCommand {
             spool result that cannot be opened is left in done/; on the \
             socket, a task without a valid id is refused (exit 64). With --socket or --spool the configuration is not read. --timeout is at most \
             31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \
-            reason on stderr (without --wait, a refusal that comes within 0.2 s of sending). Exits 74 if standard output refuses the result \
+            reason on stderr (without --wait, a refusal that comes within 0.2 s of sending; a rejected or failed \
+            result that comes then is printed, exit 1). Exits 74 if standard output refuses the result \
             (or, without --wait, the line saying where the task went; it was sent all the same).
             """)
 

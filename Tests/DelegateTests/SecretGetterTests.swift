@@ -99,6 +99,28 @@ import Testing
         #expect(UnreachableSocket.hint(errno: ETIMEDOUT).isEmpty)
     }
 
+    /// `submit --socket` without `--wait`: a failure the delegate answers at once (within the
+    /// 0.2 s it looks for a refusal) is printed and exits 1, as with `--wait`; a success is not
+    /// printed ("submitted").
+    @Test func anImmediateFailureIsReportedWithoutWait() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-submit-nowait")
+        let fake = try FakeDelegateSocket(path: directory.path("d.sock")) { task in
+            task["connector"] as? String == "nosuch"
+                ? FakeDelegateSocket.failed(task, code: "InvalidTask", message: "connector nosuch is not configured here")
+                : FakeDelegateSocket.succeeded(task, result: #"{"name":"db","secretString":"nowait-canary"}"#)
+        }
+        let submitter = TaskSubmitter(destination: .socket(fake.path), wait: false, timeout: .seconds(5))
+        let refused = await submitter.submit(
+            Data(#"{"id":"t-1","connector":"nosuch","operation":"getSecretValue","params":{"name":"db"}}"#.utf8))
+        #expect(refused.status == ExitStatus.taskFailed, "\(refused.output) \(refused.errorOutput)")
+        #expect(refused.output.contains("connector nosuch is not configured here"), "\(refused.output)")
+        let ran = await submitter.submit(
+            Data(#"{"id":"t-2","connector":"prod","operation":"getSecretValue","params":{"name":"db"}}"#.utf8))
+        #expect(ran.status == ExitStatus.success)
+        #expect(ran.output == "submitted t-2 to \(fake.path)")
+        #expect(!ran.output.contains("nowait-canary") && !ran.errorOutput.contains("nowait-canary"))
+    }
+
     @Test func bindingsParseAndRefuseBadVariableNames() throws {
         let binding = try EnvironmentExec.Binding(
             parsing: "DB_PW=prod:arn:aws:secretsmanager:us-east-1:123456789012:secret:db#password")

@@ -180,9 +180,20 @@ public struct TaskSubmitter: Sendable {
         }
         do {
             guard wait else {
-                // A task the delegate took is answered only when done, which is not waited for.
-                if let refusal = client.pendingRefusal() { return .refused(refusal) }
-                return CommandOutcome(output: "submitted \(id ?? "task") to \(path)", status: ExitStatus.success)
+                // A task the delegate took is answered only when done, which is not waited for;
+                // its refusal, or a rejection or failure that comes at once (a connector unknown
+                // there, a task for other delegates), is said as with --wait (a success is not
+                // printed: no value was asked for).
+                let submitted = CommandOutcome(output: "submitted \(id ?? "task") to \(path)", status: ExitStatus.success)
+                guard let reply = try? client.readLine(timeout: SecretFetcher.refusalReadTime) else { return submitted }
+                if let refusal = SecretFetcher.socketRefusal(inLine: reply) { return .refused(refusal) }
+                if !client.lastLineWasCutShort,
+                    let answer = Self.outcome(forResult: reply, expectedID: id, privateKey: privateKey),
+                    answer.status == ExitStatus.taskFailed
+                {
+                    return answer
+                }
+                return submitted
             }
             let deadline = ContinuousClock.now + timeout
             while true {
