@@ -423,8 +423,16 @@ public final class SocketConnection: @unchecked Sendable {
 
     /// Closes the connection if no line is in progress and nothing moved for `timeout`. A peer
     /// that leaves its results unread that long is dropped with a warning.
+    /// A peer that shut down its sending side and closed since goes at once, as one found closed
+    /// at the end of its stream does: no source watches a finished connection, so only this sweep
+    /// sees it (else it held its place under the cap until its first answer, up to an hour).
     func closeIfIdle(now: ContinuousClock.Instant, timeout: Duration) {
-        guard !closed, linesInProgress == 0, now - lastActivity >= timeout else { return }
+        guard !closed else { return }
+        if finishing, inbound.pendingCount == 0, Self.peerClosed(fd) {
+            closeNow()
+            return
+        }
+        guard linesInProgress == 0, now - lastActivity >= timeout else { return }
         // Held back by the budget with a line waiting to start (or holding nothing: it may have
         // written one we do not read while the budget is full) and nothing unread on its side:
         // waiting for others, not idle. Holding only part of a line, it has nothing that could

@@ -95,10 +95,12 @@ import Testing
         #expect(passed.error?.code == .deadlineExceeded)
         // About its 30 s deadline (later on a loaded machine), never the hour the clock went back.
         let message = passed.error?.message ?? ""
-        let waited = message.firstRange(of: "the task waited ").flatMap { start in
+        // ("the task waited X s ... before it could start", or, given a slot as its deadline
+        // neared, "... it waited X s for a free slot".)
+        let waited = message.firstRange(of: "waited ").flatMap { start in
             Double(message[start.upperBound...].prefix { $0 != " " })
         }
-        #expect(waited.map { (29.9..<120).contains($0) } == true, "\(message)")
+        #expect(waited.map { (25..<120).contains($0) } == true, "\(message)")
         http.releaseHeld()
         _ = await holder.value
     }

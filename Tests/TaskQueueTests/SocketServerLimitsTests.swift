@@ -580,6 +580,15 @@ extension SocketServerLimitsTests {
         halfClosed.finishSending()
         #expect(await eventually { gate.waiting == 4 })
         #expect(server.connectionCount == 1)
+        // One that shut down its sending side, its end of the stream read, then closed: gone too
+        // (at the next sweep), while its line still runs.
+        let closedLater = try RawClient(path: path)
+        closedLater.write("{}\n")
+        closedLater.finishSending()
+        #expect(await eventually { gate.waiting == 5 })
+        try await Task.sleep(for: .milliseconds(500))  // its end of the stream read meanwhile
+        closedLater.close()
+        #expect(await eventually { server.connectionCount == 1 }, "\(server.connectionCount) connections")
         gate.open()
         #expect(try await offPool { halfClosed.readUntilClosed() } == "done\n")
     }
