@@ -423,6 +423,7 @@ public final class SocketConnection: @unchecked Sendable {
 
     /// Closes the connection if no line is in progress and nothing moved for `timeout`. A peer
     /// that leaves its results unread that long is dropped with a warning.
+    ///
     /// A peer that shut down its sending side and closed since goes at once, as one found closed
     /// at the end of its stream does: no source watches a finished connection, so only this sweep
     /// sees it (else it held its place under the cap until its first answer, up to an hour).

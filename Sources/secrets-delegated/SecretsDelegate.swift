@@ -343,7 +343,7 @@ struct Exec: ParsableCommand {
         commandName: "exec",
         abstract: "Run a command with secret values in its environment, fetched through a delegate.",
         discussion: """
-            Looks for COMMAND first (found nowhere: exit 127, before any value is read), then fetches every \
+            Looks for COMMAND before any value is read (found nowhere: exit 127), then fetches every \
             --env value. If any cannot be had, prints why (the variable and the error \
             code, never a value) and exits 1 (69 if the delegate cannot be reached) without running the \
             command; otherwise replaces itself with \

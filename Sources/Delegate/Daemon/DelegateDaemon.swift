@@ -10,7 +10,8 @@ import TaskQueue
 import UnixSignals
 
 /// The delegate: takes tasks from the spool, the socket and SQS queues (and credential requests
-/// from the credentials socket), runs those meant for it, hands back results, and keeps systemd informed (READY, STATUS, WATCHDOG, RELOADING, STOPPING).
+/// from the credentials socket), runs those meant for it, hands back results, and keeps systemd
+/// informed (READY, STATUS, WATCHDOG, RELOADING, STOPPING).
 ///
 /// A graceful shutdown (SIGTERM) stops intake first, lets the tasks in flight finish for up to
 /// `gracePeriod`, leaves unstarted spool tasks in `new/`, and returns. SIGHUP re-reads the

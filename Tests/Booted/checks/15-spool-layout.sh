@@ -123,7 +123,8 @@ wait_until 30 systemctl --quiet is-active secrets-delegate.service
 expect_eq "service with the spool back in /var/lib again" "$(systemctl is-active secrets-delegate.service)" active
 
 # A reload that moves [credentials] directory under /tmp warns of it at that reload (the usual way
-# to change it); the file is put back, and reloaded, after.
+# to change it); the file is put back, and reloaded, after. (Under the packaged file's bare
+# [credentials] header, whose `directory` is commented out: one set there would be a duplicate key.)
 sed -i 's|^\[credentials\]$|[credentials]\ndirectory = "/tmp/boot-keys"|' /etc/secrets-delegate/delegate.toml
 journal_mark reload-private-tmp -p warning
 reload_delegate
