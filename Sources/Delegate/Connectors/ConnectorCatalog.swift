@@ -150,6 +150,12 @@ public final class ConnectorCatalog: Sendable {
         state.withLock { $0.connectors[id]?.connector.delegateSelectors }
     }
 
+    /// The selectors a task is matched with before it is claimed: its named connector's, as this
+    /// host configures it (nil for an id unknown here), else its inline connector's.
+    func selectors(for envelope: TaskEnvelope) -> [String]? {
+        envelope.connectorName.map(selectors(of:)) ?? envelope.delegateSelectors
+    }
+
     /// Decodes a task (already parsed, as every intake has it) against the connectors in force and
     /// admits it for `principal`: one snapshot serves both, so a reload in between cannot mix two
     /// catalogs.

@@ -95,8 +95,7 @@ extension SQSQueuePoller {
         let envelope = document.envelope
         if let envelope {
             // A connector this host does not know may be another delegate pool's: leave it.
-            let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
-                ?? envelope.delegateSelectors
+            let selectors = dispatcher.connectors.selectors(for: envelope)
             guard let selectors, dispatcher.matches(selectors).isAccepted else {
                 logger.debug("queue task left for another delegate", metadata: ["task_id": "\(envelope.validID ?? "-")"])
                 // A random part of a second first: SQS counts visibility in whole seconds, and

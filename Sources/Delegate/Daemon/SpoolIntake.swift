@@ -202,8 +202,7 @@ struct SpoolIntake: Sendable {
         if let file, let envelope = document?.envelopeForSelection,
             // A named connector's selectors are the host's; an id unknown here (nil) is claimed
             // and rejected as the contract says, whatever the tags.
-            let selectors = envelope.connectorName.map(dispatcher.connectors.selectors(of:))
-                ?? envelope.delegateSelectors
+            let selectors = dispatcher.connectors.selectors(for: envelope)
         {
             let decision = dispatcher.matches(selectors)
             guard decision.isAccepted else {
