@@ -8,8 +8,8 @@ extension DelegateDaemon {
     /// name), so a reload applies them at once.
     ///
     /// Bounds: at most `[queue] socket_max_connections` requests at once, and no more than an
-    /// eighth of the open file limit (the server may hold twice that while refusals drain, and the
-    /// task socket takes up to half); a request not answered ``credentialRequestTimeout`` after it
+    /// eighth of the open file limit (connections still draining count under it; the task socket
+    /// takes up to half); a request not answered ``credentialRequestTimeout`` after it
     /// was accepted gets the refusal, and every connection closes at the latest the server's
     /// drain time (`CredentialSocketServer.Limits.drainTimeout`, 15 s) after its answer.
     func credentialsSocketListener() -> SocketServer.Listener? {
@@ -32,8 +32,8 @@ extension DelegateDaemon {
 
     /// The credentials socket's limits under `queue`, at the start and at each reload.
     func credentialsSocketLimits(_ queue: DelegateConfiguration.QueueSection) -> CredentialSocketServer.Limits {
-        // An eighth: the server may hold twice its cap while refusals drain, and the task socket
-        // takes up to half.
+        // An eighth (the task socket takes up to half; connections still draining count under
+        // the cap, checked before every accept).
         .init(
             maximumConnections: connectionCap(queue.socketMaxConnections, share: 8, of: "the credentials socket"),
             requestTimeout: Self.credentialRequestTimeout)
