@@ -1,3 +1,5 @@
+import Glibc
+
 /// The command line's exit statuses (docs/INTERFACE.md section 7; sysexits.h numbering).
 public enum ExitStatus {
     public static let success: Int32 = 0
@@ -8,5 +10,9 @@ public enum ExitStatus {
     public static let unavailable: Int32 = 69
     /// `get` could not write the value to standard output (a full disk, a write error).
     public static let ioError: Int32 = 74
+    /// The `errno`s of a system that failed to write a file (a full disk or quota, an I/O error,
+    /// a file size limit, a read-only file system, no memory), not of a path to change: 74 for
+    /// `keygen`'s key file and `submit --spool`'s task file.
+    public static let systemWriteFailures: Set<Int32> = [ENOSPC, EDQUOT, EIO, EFBIG, EROFS, ENOMEM]
     public static let configuration: Int32 = 78
 }

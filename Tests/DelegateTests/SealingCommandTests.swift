@@ -52,7 +52,7 @@ import Testing
 
     /// A step the system fails (here the mode's: EIO, ENOSPC) is 74, whatever the step; one the
     /// caller must change (EPERM) is 64. Nothing is left behind either way.
-    @Test(arguments: [(EIO, Int32(74)), (ENOSPC, Int32(74)), (EDQUOT, Int32(74)), (EPERM, Int32(64)), (EACCES, Int32(64))] as [(Int32, Int32)])
+    @Test(arguments: [(EIO, Int32(74)), (ENOSPC, Int32(74)), (EDQUOT, Int32(74)), (EROFS, Int32(74)), (EPERM, Int32(64)), (EACCES, Int32(64))] as [(Int32, Int32)])
     func keygenTellsASystemFailureFromAUsageOne(number: Int32, status: Int32) throws {
         let directory = try TemporaryDirectory(prefix: "keygen")
         let path = directory.path("result.key")

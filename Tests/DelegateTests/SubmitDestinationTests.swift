@@ -78,7 +78,7 @@ import Testing
 @Suite struct SubmitSpoolFailureStatusTests {
     @Test(arguments: [
         (ENOSPC, ExitStatus.ioError), (EDQUOT, ExitStatus.ioError), (EIO, ExitStatus.ioError),
-        (EROFS, ExitStatus.ioError), (EFBIG, ExitStatus.ioError),
+        (EROFS, ExitStatus.ioError), (EFBIG, ExitStatus.ioError), (ENOMEM, ExitStatus.ioError),
         (ENOENT, ExitStatus.unavailable), (EACCES, ExitStatus.unavailable), (ENOTDIR, ExitStatus.unavailable),
     ])
     func aRefusedWriteIs74AndAnUnusableSpool69(errno number: Int32, status: Int32) {

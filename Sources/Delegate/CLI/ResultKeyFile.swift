@@ -98,16 +98,13 @@ public enum ResultKeyFile {
         var message: String
         var status: Int32
 
-        /// The `errno`s of a system that failed, not of a path to change.
-        static let systemFailures: Set<Int32> = [ENOSPC, EDQUOT, EIO, EFBIG, ENOMEM]
-
         static func usage(_ message: String) -> Problem { Problem(message: message, status: ExitStatus.usage) }
 
-        /// "cannot `what` `path`: reason", 74 or 64 by ``systemFailures``.
+        /// "cannot `what` `path`: reason", 74 or 64 by ``ExitStatus/systemWriteFailures``.
         static func failed(_ what: String, _ path: String, _ number: Int32) -> Problem {
             Problem(
                 message: "cannot \(what) \(path): \(RegularFile.describe(number))",
-                status: systemFailures.contains(number) ? ExitStatus.ioError : ExitStatus.usage)
+                status: ExitStatus.systemWriteFailures.contains(number) ? ExitStatus.ioError : ExitStatus.usage)
         }
 
         /// Writing, syncing or syncing the directory (which needs read permission on it: a

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import DelegateClient
 import SafeText
 import TaskQueue
@@ -8,8 +9,13 @@ extension SocketClient {
     /// already, or comes within ``SecretFetcher/refusalReadTime`` (a broken send, a task sent
     /// without waiting for its result).
     func pendingRefusal() -> (code: String, message: String)? {
-        guard let reply = try? readLine(timeout: SecretFetcher.refusalReadTime) else { return nil }
-        return SecretFetcher.socketRefusal(inLine: reply)
+        lineSentAtOnce().flatMap(SecretFetcher.socketRefusal(inLine:))
+    }
+
+    /// The line the delegate sent within ``SecretFetcher/refusalReadTime``, if one came: a
+    /// refusal, or an answer it gave at once.
+    func lineSentAtOnce() -> Data? {
+        try? readLine(timeout: SecretFetcher.refusalReadTime)
     }
 }
 

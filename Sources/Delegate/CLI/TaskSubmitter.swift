@@ -185,7 +185,7 @@ public struct TaskSubmitter: Sendable {
                 // there, a task for other delegates), is said as with --wait (a success is not
                 // printed: no value was asked for).
                 let submitted = CommandOutcome(output: "submitted \(id ?? "task") to \(path)", status: ExitStatus.success)
-                guard let reply = try? client.readLine(timeout: SecretFetcher.refusalReadTime) else { return submitted }
+                guard let reply = client.lineSentAtOnce() else { return submitted }
                 if let refusal = SecretFetcher.socketRefusal(inLine: reply) { return .refused(refusal) }
                 if !client.lastLineWasCutShort,
                     let answer = Self.outcome(forResult: reply, expectedID: id, privateKey: privateKey),
@@ -288,11 +288,10 @@ public struct TaskSubmitter: Sendable {
     }
 
     /// How `submit --spool` exits when the task could not be queued: 74 when the system failed
-    /// to write it (a full disk or quota, an I/O error, a read-only file system: the spool is
-    /// there, the write was refused), 69 otherwise (no spool there, no permission: nothing could
-    /// take the task).
+    /// to write it (``ExitStatus/systemWriteFailures``: the spool is there, the write was
+    /// refused), 69 otherwise (no spool there, no permission: nothing could take the task).
     static func spoolFailureStatus(_ error: TaskQueueError) -> Int32 {
-        guard let number = error.errno, [ENOSPC, EDQUOT, EIO, EROFS, EFBIG].contains(number) else {
+        guard let number = error.errno, ExitStatus.systemWriteFailures.contains(number) else {
             return ExitStatus.unavailable
         }
         return ExitStatus.ioError
