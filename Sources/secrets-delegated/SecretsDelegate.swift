@@ -107,7 +107,9 @@ struct Run: AsyncParsableCommand {
             socket-path-differs. \
             SIGHUP re-reads the configuration (RELOADING=1, \
             then READY=1); one that arrives during start-up is served once the delegate is ready, one that \
-            arrives during a stop is not served. SIGTERM or SIGINT stops gracefully: STOPPING=1 and intake \
+            arrives during a stop is not served. A reload that changes the delegate's identity ([identity] \
+            sources, imds_endpoint) drops the read cache's entries of instanceRole connectors; an access-key \
+            connector's cached values are served only to the key id that read them. SIGTERM or SIGINT stops gracefully: STOPPING=1 and intake \
             closed, tasks in flight given 30 s, SQS results of finished tasks sent (until 73 s after the \
             signal at most), then exit 0; tasks still running then are cancelled: a spool task stays \
             claimed and runs again at the next start, an SQS task's message is made visible again. \

@@ -10,8 +10,10 @@ import TestSupport
 @testable import Delegate
 
 /// A `TaskExecutor` with the read cache over `FakeSecretsManager`, a clock the test steps, and
-/// named connectors `cached` and `other` (both caching, prefix `devops`), `plain` (no cache) and
-/// `assumed` (caching, through STS AssumeRole: ``answerAssumeRole(expiringIn:)``).
+/// named connectors `cached` and `other` (both caching, prefix `devops`), `plain` (no cache),
+/// `assumed` (caching, through STS AssumeRole: ``answerAssumeRole(expiringIn:)``) and `keyed`
+/// (caching, an access key whose id and secret key are the files `keyed-id` and `keyed-secret`
+/// of `credentialsDirectory`).
 struct ReadCacheFixture {
     let fake = FakeSecretsManager()
     let clock = ManualClock()
@@ -20,11 +22,12 @@ struct ReadCacheFixture {
     let connectors: [String: NamedConnector]
     let logger = Logger(label: "read-cache-test")
 
-    init(ttl: Int = 60, stale: Int = 0) {
+    init(ttl: Int = 60, stale: Int = 0, credentialsDirectory: String? = nil) {
         cache = SecretCache(clock: clock)
         executor = ScriptedExecutorFixture.executor(
             http: fake, clock: clock, endpoint: "http://secretsmanager.test", maxAttempts: 1,
-            accessKeyID: "AKIDREADCACHETEST", delegateName: "cache-test", cache: cache)
+            accessKeyID: "AKIDREADCACHETEST", delegateName: "cache-test", cache: cache,
+            credentialDirectories: credentialsDirectory.map { [$0] } ?? [])
         var connectors: [String: NamedConnector] = [:]
         for (id, cacheTTL) in [("cached", ttl), ("other", ttl), ("plain", 0)] {
             connectors[id] = NamedConnector(
@@ -41,6 +44,13 @@ struct ReadCacheFixture {
                     AssumeRoleCredentials(roleARN: "arn:aws:iam::123456789012:role/sm", externalID: nil, durationSeconds: 900))),
             policy: ConnectorPolicy(cacheTTLSeconds: ttl, cacheStaleSeconds: stale),
             origin: "[connectors.assumed]")
+        connectors["keyed"] = NamedConnector(
+            connector: Connector(
+                id: "keyed", region: "us-east-1", secretNamePrefix: "devops", delegateSelectors: [],
+                credentials: .accessKey(
+                    AccessKeyCredentials(accessKeyID: .ref("keyed-id"), secretAccessKeyRef: "keyed-secret", sessionTokenRef: nil))),
+            policy: ConnectorPolicy(cacheTTLSeconds: ttl, cacheStaleSeconds: stale),
+            origin: "[connectors.keyed]")
         self.connectors = connectors
         cache.update(connectors: connectors)
     }

@@ -52,7 +52,7 @@ struct ScriptedExecutorFixture {
     /// `instanceRole` connectors) comes from a made-up environment with `accessKeyID`.
     static func executor(
         http: any HTTPClient, clock: any WallClock, endpoint: String, maxAttempts: Int, accessKeyID: String,
-        delegateName: String, cache: SecretCache? = nil
+        delegateName: String, cache: SecretCache? = nil, credentialDirectories: [String] = []
     ) -> TaskExecutor {
         let pool = AWSClientPool(
             settings: .init(secretsManagerEndpoint: endpoint, options: .init(maxAttempts: maxAttempts)),
@@ -64,7 +64,8 @@ struct ScriptedExecutorFixture {
             identity: IdentityProvider(
                 sources: [.environment], environment: environment,
                 imds: IMDSCredentialSource(http: http, endpoint: "http://127.0.0.1:9", clock: clock), clock: clock),
-            refStore: CredentialRefStore(directories: []), delegateName: delegateName, clock: clock,
+            refStore: CredentialRefStore(directories: credentialDirectories, clock: clock), delegateName: delegateName,
+            clock: clock,
             stsClient: { pool.sts(region: $0) })
         return TaskExecutor(
             delegateName: delegateName, clients: pool, credentials: registry, clock: clock, cache: cache)

@@ -1,7 +1,9 @@
 import AWSCore
+import AWSCredentials
 import JSON
 import Logging
 import SecretsManager
+import SigV4
 
 /// One `getSecretValue` through the read cache of a named connector (section 14).
 ///
@@ -12,6 +14,11 @@ import SecretsManager
 /// answer. When Secrets Manager is unreachable (`AWSError.meansUnreachable`) an entry within its
 /// stale window is answered stale; any other failure is the task's answer, and a refusal by AWS
 /// drops the entry.
+///
+/// An access-key connector's entries are its key id's: the id may be read from a file
+/// (`access_key_id_ref`) that changes under a running delegate, and another key may read less. Its
+/// credentials (the host's files, no AWS call) are read before the lookup and after the read, and
+/// an entry is served only to the key id that read it and stored only when the two reads agree.
 struct CachedSecretRead: Sendable {
     struct Answer: Sendable {
         var output: SecretCache.Output
@@ -34,6 +41,28 @@ struct CachedSecretRead: Sendable {
     let logger: Logger
 
     func run() async throws(AWSError) -> Answer {
+        let principal: String?
+        do throws(AWSError) {
+            principal = try await currentPrincipal()
+        } catch {
+            // No credentials (a key file gone or unreadable): GetSecretValue asks for them again
+            // and reports why, as for a connector without a cache; nothing is served or stored.
+            let response = try await client.getSecretValue(
+                name: name, versionId: versionId, versionStage: versionStage, logger: logger)
+            return Answer(output: response.value, requestId: response.requestId, attempts: response.attempts)
+        }
+        return try await run(as: principal)
+    }
+
+    /// The access key id an access-key connector signs with now; nil for the others, whose
+    /// reader the connector fixes (a role's ARN) or a reload that changes it makes the cache drop
+    /// their entries (the delegate's identity, `instanceRole`).
+    private func currentPrincipal() async throws(AWSError) -> String? {
+        guard case .accessKey = connector.connector.credentials else { return nil }
+        return try await client.credentials.credentials(logger: logger).accessKeyId
+    }
+
+    private func run(as principal: String?) async throws(AWSError) -> Answer {
         var token = cache.beginRead()
         var attempts = 0
         // DescribeSecret said the cached version is not the one asked for any more (another
@@ -41,7 +70,7 @@ struct CachedSecretRead: Sendable {
         // stale after that.
         var changed = false
         if !refresh {
-            switch cache.lookup(key, connector: connector) {
+            switch cache.lookup(key, connector: connector, principal: principal) {
             case .fresh(let output):
                 cache.count(.hit)
                 return Answer(output: output, attempts: 0, cached: true)
@@ -61,7 +90,7 @@ struct CachedSecretRead: Sendable {
                         let renewed = cache.renew(
                             key, versionId: current,
                             stages: described.value.versionIdsToStages?.first { JSONKey.same($0.key, current) }?.value,
-                            connector: connector, token: token)
+                            connector: connector, principal: principal, token: token)
                     {
                         cache.count(.hit)
                         return Answer(output: renewed, requestId: described.requestId, attempts: attempts, cached: true)
@@ -72,7 +101,9 @@ struct CachedSecretRead: Sendable {
                     }
                 } catch {
                     attempts += error.attempts
-                    if error.meansUnreachable { return try served(stale: error, attempts: attempts) }
+                    if error.meansUnreachable {
+                        return try served(stale: error, principal: principal, attempts: attempts)
+                    }
                     // DescribeSecret refused (a policy that allows only GetSecretValue, say):
                     // GetSecretValue gives the answer. A refusal is an answer of AWS's, though
                     // (access revoked, maybe), and so is throttling: no stale value is served on
@@ -94,11 +125,17 @@ struct CachedSecretRead: Sendable {
         do throws(AWSError) {
             let response = try await client.getSecretValue(
                 name: name, versionId: versionId, versionStage: versionStage, logger: logger)
-            cache.store(response.value, for: key, connector: connector, token: token)
+            // Read as another key than the one looked up with (its file replaced meanwhile): the
+            // answer is given, not kept under either.
+            if (try? await currentPrincipal()) == principal {
+                cache.store(response.value, for: key, connector: connector, principal: principal, token: token)
+            }
             return Answer(output: response.value, requestId: response.requestId, attempts: attempts + response.attempts)
         } catch {
             attempts += error.attempts
-            if error.meansUnreachable, !refresh, !changed { return try served(stale: error, attempts: attempts) }
+            if error.meansUnreachable, !refresh, !changed {
+                return try served(stale: error, principal: principal, attempts: attempts)
+            }
             // AWS itself refused (not found, access denied): nothing may be served for the key now.
             // (Not so when the credentials could not be had: Secrets Manager was not asked.)
             if error.kind == .service, !error.whileObtainingCredentials, !error.meansUnreachable { cache.forget(key) }
@@ -116,8 +153,8 @@ struct CachedSecretRead: Sendable {
     }
 
     /// The entry, served stale after `error` if it is within its stale window; else `error`.
-    private func served(stale error: AWSError, attempts: Int) throws(AWSError) -> Answer {
-        guard let (output, stale) = cache.staleValue(key, connector: connector) else {
+    private func served(stale error: AWSError, principal: String?, attempts: Int) throws(AWSError) -> Answer {
+        guard let (output, stale) = cache.staleValue(key, connector: connector, principal: principal) else {
             var failure = error
             failure.attempts = attempts
             throw failure

@@ -19,6 +19,11 @@ import Synchronization
 /// takes a `ReadToken` before it calls AWS, and `store` refuses an answer invalidated since. A task
 /// admitted under a connector's old configuration never stores either: only a connector exactly
 /// as it is in force (`update(connectors:)`) may.
+///
+/// An entry also keeps the principal that read it, where the connector's configuration does not
+/// fix it (an access key whose id is read from a file, `CachedSecretRead`): it is served only to
+/// reads made as that principal, so a key id replaced in its file is never answered with what the
+/// old key read.
 public final class SecretCache: Sendable {
     public typealias Output = SecretsManagerClient.GetSecretValueOutput
 
@@ -67,14 +72,17 @@ public final class SecretCache: Sendable {
         var output: Output
         /// The `ReadToken.sequence` of the read that stored it.
         var read: UInt64
+        /// Who read it (an access key id), where the connector does not say; see `lookup`.
+        var principal: String?
         var storedAt: Date
         var expiresAt: Date
         var staleUntil: Date
         var keptUntil: Date
 
-        init(output: Output, read: UInt64, now: Date, ttl: Int, stale: Int) {
+        init(output: Output, read: UInt64, principal: String?, now: Date, ttl: Int, stale: Int) {
             self.output = output
             self.read = read
+            self.principal = principal
             storedAt = now
             expiresAt = now.addingTimeInterval(TimeInterval(ttl))
             staleUntil = expiresAt.addingTimeInterval(TimeInterval(stale))
@@ -172,11 +180,15 @@ public final class SecretCache: Sendable {
 
     /// The entry for `key`, marked as used. An entry no longer kept is dropped (a miss). A miss
     /// too for a task admitted under a `connector` no longer in force (a reload changed it since):
-    /// what the one in force read (its credentials may read more) is not served to it.
-    public func lookup(_ key: SecretCacheKey, connector: NamedConnector) -> Lookup {
+    /// what the one in force read (its credentials may read more) is not served to it; and for a
+    /// `principal` other than the one that read the entry (nil for both where the connector fixes
+    /// who reads): another principal may read less.
+    public func lookup(_ key: SecretCacheKey, connector: NamedConnector, principal: String? = nil) -> Lookup {
         let now = clock.now()
         return state.withLock { state in
-            guard state.connectors[key.connectorID] == connector, let entry = state.entries.value(for: key) else {
+            guard state.connectors[key.connectorID] == connector, let entry = state.entries.value(for: key),
+                entry.principal == principal
+            else {
                 return .miss
             }
             guard now < entry.keptUntil else {
@@ -193,11 +205,14 @@ public final class SecretCache: Sendable {
     /// fresh (stored by another read meanwhile) is no stale value, whatever the stale window.
     /// Not when the clock was stepped back before the store: how old the value is cannot be told
     /// then.
-    public func staleValue(_ key: SecretCacheKey, connector: NamedConnector) -> (output: Output, stale: Bool)? {
+    /// Only to the `principal` that read it, as ``lookup(_:connector:principal:)``.
+    public func staleValue(
+        _ key: SecretCacheKey, connector: NamedConnector, principal: String? = nil
+    ) -> (output: Output, stale: Bool)? {
         let now = clock.now()
         return state.withLock { state in
             guard state.connectors[key.connectorID] == connector, let entry = state.entries.peekValue(for: key),
-                now < entry.staleUntil, now >= entry.storedAt
+                entry.principal == principal, now < entry.staleUntil, now >= entry.storedAt
             else {
                 return nil
             }
@@ -222,8 +237,11 @@ public final class SecretCache: Sendable {
     /// written or the connector reloaded since `token` was taken, `connector` is not the one in
     /// force under its id, or a read begun after this one stored its answer already (a slow read
     /// must not put back an older version, with a TTL of its own, over a `refresh`'s). Evicts the
-    /// least recently used entry when full.
-    public func store(_ output: Output, for key: SecretCacheKey, connector: NamedConnector, token: ReadToken) {
+    /// least recently used entry when full. `principal` read it (see ``lookup(_:connector:principal:)``).
+    public func store(
+        _ output: Output, for key: SecretCacheKey, connector: NamedConnector, principal: String? = nil,
+        token: ReadToken
+    ) {
         let now = clock.now()
         let (ttl, stale) = (connector.policy.cacheTTLSeconds, connector.policy.cacheStaleSeconds)
         state.withLock { state in
@@ -231,7 +249,8 @@ public final class SecretCache: Sendable {
             if let held = state.entries.peekValue(for: key), held.read > token.sequence { return }
             // Replaces what the key held; an answer too large to keep still drops the older one.
             state.entries.store(
-                Entry(output: output, read: token.sequence, now: now, ttl: ttl, stale: stale), for: key,
+                Entry(output: output, read: token.sequence, principal: principal, now: now, ttl: ttl, stale: stale),
+                for: key,
                 cost: Self.valueBytes(output))
         }
     }
@@ -240,23 +259,27 @@ public final class SecretCache: Sendable {
     /// (DescribeSecret said it is still the one asked for), with the version's stages as
     /// DescribeSecret gave them; as for `store`, not when the entry was invalidated since `token`
     /// was taken or `connector` is not the one in force (a task admitted before a reload must not
-    /// renew an entry under the old TTL).
+    /// renew an entry under the old TTL); nor for another `principal` than the one that read it.
     /// - Returns: the renewed answer, or nil when the entry is gone, holds another version, or may
     ///   not be renewed.
     public func renew(
-        _ key: SecretCacheKey, versionId: String, stages: [String]?, connector: NamedConnector, token: ReadToken
+        _ key: SecretCacheKey, versionId: String, stages: [String]?, connector: NamedConnector,
+        principal: String? = nil, token: ReadToken
     ) -> Output? {
         let now = clock.now()
         let (ttl, stale) = (connector.policy.cacheTTLSeconds, connector.policy.cacheStaleSeconds)
         return state.withLock { state in
             guard let held = state.entries.peekValue(for: key), SecretCacheKey.same(held.output.versionId, versionId),
+                held.principal == principal,
                 Self.mayStore(held.output, for: key, connector: connector, token: token, in: state)
             else { return nil }
             var output = held.output
             if let stages { output.versionStages = stages }
             guard
                 state.entries.store(
-                    Entry(output: output, read: max(held.read, token.sequence), now: now, ttl: ttl, stale: stale),
+                    Entry(
+                        output: output, read: max(held.read, token.sequence), principal: principal, now: now, ttl: ttl,
+                        stale: stale),
                     for: key, cost: Self.valueBytes(output))
             else { return nil }
             return output
@@ -303,8 +326,9 @@ public final class SecretCache: Sendable {
         invalidate(.secret(region: region, name: name))
     }
 
-    /// Drops every entry of the connectors `ids`: a reload changed or removed them.
-    private func invalidate(connectorIDs ids: some Sequence<String>) {
+    /// Drops every entry of the connectors `ids`: a reload changed or removed them, or changed
+    /// the delegate's identity they read with (`instanceRole`).
+    public func invalidate(connectorIDs ids: some Sequence<String>) {
         for id in ids { invalidate(.connector(id)) }
     }
 

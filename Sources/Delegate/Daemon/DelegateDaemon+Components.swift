@@ -129,6 +129,12 @@ extension DelegateDaemon {
             if configuration.aws.imdsEndpoint != old.aws.imdsEndpoint
                 || configuration.identity.sources != old.identity.sources
             {
+                // Another identity may read less: what the old one read for `instanceRole`
+                // connectors is not served under the new one (a read in flight cannot store it
+                // afterwards either).
+                cache.invalidate(
+                    connectorIDs: configuration.connectors.values.filter { $0.connector.credentials == .instanceRole }
+                        .map(\.id))
                 registry.replaceIdentity(
                     Self.identity(
                         configuration, environment: environment, http: http, clock: clock, logger: logger,
