@@ -115,10 +115,10 @@ struct Run: AsyncParsableCommand {
             claimed and runs again at the next start, an SQS task's message is made visible again. \
             SIGPIPE is ignored: log lines to a pipe whose reader has gone are dropped. \
             An SQS task message that comes back after this delegate sent its result (its delete had not taken \
-            effect) is deleted again, not run again, if it comes back within twice [sqs] visibility_seconds and a \
-            minute of its result, its delete or its last return, and is among the 10,000 messages most recently \
-            answered or returned (kept in memory only: a restart forgets them; task-redelivered in the journal; \
-            status: queues.redelivered). \
+            effect) is deleted again, not run again, if it comes back within twice [sqs] visibility_seconds (or the \
+            longest lease it was granted, if longer) and a minute of its result, its delete or its last return, \
+            and is among the 10,000 messages most recently answered or returned (kept in memory only: a restart \
+            forgets them; task-redelivered in the journal; status: queues.redelivered). \
             libcurl (libcurl.so.4, 7.85.0 or later) is opened at the first AWS call (with [sqs] queue_urls, \
             when polling starts), not at start and not linked, so a delegate that has made no AWS call maps \
             neither it nor its libraries: if it cannot be, or is older than 7.85.0, the journal says "the HTTP \

@@ -171,4 +171,42 @@ import Testing
         #expect(extensions.allSatisfy { $0.contains("rh-2") && !$0.contains("rh-1") }, "\(extensions)")
         intake.running.end(key)
     }
+
+    /// An answered message is remembered for twice the longest lease it was granted (and a
+    /// minute), not the `visibility_seconds` in force when its result went: a reload that lowered
+    /// it from 600 to 5 would otherwise forget the message long before its 600 s lease ran out,
+    /// and run it again when it came back after a delete that did not take.
+    @Test func anAnswerIsRememberedForTheLeaseTheMessageWasGranted() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let (intake, http, queue, _, poller, body) = try Self.setUp(endpoint)
+        defer { http.shutdown() }
+        let key = AnsweredMessages.Key(queueURL: queue.url, messageID: "m-600")
+        let answeredAt = ContinuousClock.now
+        await poller.handle(SQSMessage(messageId: "m-600", receiptHandle: "rh-600", body: body), lease: 600)
+        #expect(endpoint.bodies(of: "SendMessage").count == 1)
+        // visibility_seconds is 5 now: 70 s would have been all.
+        #expect(intake.answered.contains(key, now: answeredAt + .seconds(1_200)))
+        #expect(!intake.answered.contains(key, now: .now + .seconds(1_261)))
+    }
+
+    /// The heartbeat records each extension SQS granted, for how long the answer is remembered.
+    @Test func theHeartbeatRecordsTheLeasesItWasGranted() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let (_, http, _, _, poller, body) = try Self.setUp(endpoint)
+        defer { http.shutdown() }
+        let granted = GrantedLease(3)
+        let heartbeat = Task {
+            await poller.heartbeat(
+                SQSMessage(messageId: "m-3", receiptHandle: "rh-3", body: body), lease: 3, granted: granted,
+                logger: Logger(label: "test"))
+        }
+        #expect(await eventually { !endpoint.bodies(of: "ChangeMessageVisibility").isEmpty })
+        #expect(await eventually { granted.longestSeconds == 5 }, "extended to visibility_seconds (5)")
+        heartbeat.cancel()
+        await heartbeat.value
+        granted.extended(to: 4)
+        #expect(granted.longestSeconds == 5, "the longest is kept")
+    }
 }

@@ -29,7 +29,9 @@ extension SQSQueuePoller {
         logger[metadataKey: "sqs_message_id"] = "\(ShownText.prefix(message.messageId, bytes: Self.loggedMessageIDLength))"
         let receivedAt = dispatcher.now
         let answeredKey = key(of: message)
-        switch intake.admit(answeredKey, receiptHandle: message.receiptHandle, now: .now, answeredKeptFor: answeredKeptFor) {
+        switch intake.admit(
+            answeredKey, receiptHandle: message.receiptHandle, now: .now, answeredKeptFor: answeredKeptFor(longestLease: lease))
+        {
         case .answered:
             logger.info(
                 """
@@ -125,16 +127,19 @@ extension SQSQueuePoller {
         let result = dispatcher.rejected(
             rejection, receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue)
         let destination = Self.readableReplyTo(in: document).flatMap(permittedReply) ?? configuredResultQueue
-        await holdingLease(message, lease: lease, logger: logger) {
-            await reply(result, to: destination, for: message, logger: logger)
+        await holdingLease(message, lease: lease, logger: logger) { granted in
+            await reply(result, to: destination, for: message, logger: logger, lease: granted)
         }
     }
 
-    /// Runs `work` with the message's lease extended meanwhile.
-    private func holdingLease(_ message: SQSMessage, lease: Int, logger: Logger, _ work: () async -> Void) async {
+    /// Runs `work` with the message's lease extended meanwhile; `work` is given the leases granted.
+    private func holdingLease(
+        _ message: SQSMessage, lease: Int, logger: Logger, _ work: (GrantedLease) async -> Void
+    ) async {
+        let granted = GrantedLease(lease)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await heartbeat(message, lease: lease, logger: logger) }
-            await work()
+            group.addTask { await heartbeat(message, lease: lease, granted: granted, logger: logger) }
+            await work(granted)
             group.cancelAll()
         }
     }
@@ -170,13 +175,15 @@ extension SQSQueuePoller {
             await release(message, afterSeconds: 0, logger: logger)
             return
         }
-        await holdingLease(message, lease: lease, logger: logger) {
-            await run(task, message: message, receivedAt: receivedAt, logger: logger)
+        await holdingLease(message, lease: lease, logger: logger) { granted in
+            await run(task, message: message, lease: granted, receivedAt: receivedAt, logger: logger)
         }
     }
 
     /// Runs a valid task, then replies.
-    private func run(_ task: DelegateTask, message: SQSMessage, receivedAt: Date, logger: Logger) async {
+    private func run(
+        _ task: DelegateTask, message: SQSMessage, lease: GrantedLease, receivedAt: Date, logger: Logger
+    ) async {
         let replyTo = task.replyTo.flatMap { try? SQSQueueURL($0) }
         if let replyTo, permittedReply(replyTo) == nil {
             // Not run: its result would go, signed with this delegate's identity, to a host that
@@ -186,7 +193,7 @@ extension SQSQueuePoller {
                 TaskRejection(code: .invalidTask, message: replyToRefusal(replyTo) + "; the task was not run", task: task),
                 receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue,
                 kind: configuredResultQueue == nil ? .deletedUnrun : nil)
-            await reply(result, to: configuredResultQueue, for: message, logger: logger)
+            await reply(result, to: configuredResultQueue, for: message, logger: logger, lease: lease)
             return
         }
         guard let destinationAtStart = replyTo ?? configuredResultQueue else {
@@ -218,7 +225,8 @@ extension SQSQueuePoller {
             settled = (decided.destination, decided.message)
             return decided.result
         }
-        await reply(result, to: settled.destination, for: message, logger: logger, prepared: settled.message)
+        await reply(
+            result, to: settled.destination, for: message, logger: logger, prepared: settled.message, lease: lease)
     }
 
     /// A task's result as it will be sent, and where, decided as it finishes (before it is logged
@@ -282,7 +290,7 @@ extension SQSQueuePoller {
     /// ``extensionRetryPause`` rather than a third of a lease later, so the two thirds left are
     /// used for more than one attempt. A lease that ran out is logged (the message may then run
     /// on another delegate too) and extending goes on.
-    func heartbeat(_ message: SQSMessage, lease: Int, logger: Logger) async {
+    func heartbeat(_ message: SQSMessage, lease: Int, granted leases: GrantedLease? = nil, logger: Logger) async {
         var granted = lease
         var expiresAt = ContinuousClock.now + .seconds(lease)
         var lapseLogged = false
@@ -312,6 +320,7 @@ extension SQSQueuePoller {
                 return
             case .extended:
                 granted = visibility
+                leases?.extended(to: visibility)
                 expiresAt = asked + .seconds(visibility)
                 let next = Self.extensionPeriod(granted: granted, visibility: visibility)
                 pause = max(.zero, next - (ContinuousClock.now - asked))
@@ -380,10 +389,11 @@ extension SQSQueuePoller {
     /// message, each in a
     /// batch with other tasks' (``SQSIntake/send(_:to:logger:)``). A result that cannot be sent
     /// leaves the message to come back after its lease and run again.
-    /// `prepared`: the message its task's finishing step made of it (else it is made here).
+    /// `prepared`: the message its task's finishing step made of it (else it is made here);
+    /// `lease`: the leases the message was granted (its answer is remembered for the longest).
     func reply(
         _ result: TaskResult, to destination: SQSQueueURL?, for message: SQSMessage, logger: Logger,
-        prepared: SQSBatchMessage? = nil
+        prepared: SQSBatchMessage? = nil, lease: GrantedLease? = nil
     ) async {
         guard let destination else {
             // A producer's messages provoke it: rate-limited per queue.
@@ -417,9 +427,10 @@ extension SQSQueuePoller {
         // Remembered before the delete (the message may come back while it is on its way), and
         // again once it returned: the lease was extended until then.
         let answeredKey = key(of: message)
-        rememberAnswered(answeredKey)
+        let longestLease = lease?.longestSeconds ?? 0
+        rememberAnswered(answeredKey, longestLease: longestLease)
         await delete(message, logger: logger)
-        rememberAnswered(answeredKey)
+        rememberAnswered(answeredKey, longestLease: longestLease)
     }
 
     /// The result message: the result JSON as body, the task id as attribute `taskId` and the task
@@ -460,8 +471,8 @@ extension SQSQueuePoller {
     }
 
     /// Remembers that `key`'s result was sent, for ``AnsweredMessages/keptFor(visibilitySeconds:)`` from now.
-    private func rememberAnswered(_ key: AnsweredMessages.Key) {
-        let keptFor = answeredKeptFor
+    private func rememberAnswered(_ key: AnsweredMessages.Key, longestLease: Int) {
+        let keptFor = answeredKeptFor(longestLease: longestLease)
         let early = intake.answered.remember(key, now: .now, keptFor: keptFor)
         guard early > 0 else { return }
         // Rate-limited: at such a pace it would come with every answer.
@@ -476,9 +487,11 @@ extension SQSQueuePoller {
             logger: logger)
     }
 
-    /// How long an answered message is remembered under the settings now in force.
-    private var answeredKeptFor: Duration {
-        AnsweredMessages.keptFor(visibilitySeconds: intake.settings().visibilitySeconds)
+    /// How long an answered message is remembered: for the longer of the lease it was granted
+    /// (`longestLease`: a reload may have lowered `visibility_seconds` since) and the one now in
+    /// force (a delegate receiving it next is granted that).
+    private func answeredKeptFor(longestLease: Int) -> Duration {
+        AnsweredMessages.keptFor(visibilitySeconds: max(intake.settings().visibilitySeconds, longestLease))
     }
 
     /// Deletes `message` (with `newestHandle`, else ``receiptHandle(of:)``), counted in `deleted`
