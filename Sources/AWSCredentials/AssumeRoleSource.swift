@@ -42,7 +42,7 @@ public struct AssumeRoleSource: CredentialSource {
     public static let namePrefix = "assume-role:"
 
     /// The source's ``name``. The external ID shows only as the first 8 hex digits of its SHA-256.
-    public static func name(of role: AssumeRoleCredentials, region: String) -> String {
+    static func name(of role: AssumeRoleCredentials, region: String) -> String {
         var details = "\(region), \(role.durationSeconds) s"
         if let externalID = role.externalID {
             let digest = (try? SHA256Digest.hexHash(externalID)).map { String($0.prefix(8)) } ?? "unknown"

@@ -18,20 +18,32 @@ public final class CredentialProviderRegistry: Sendable {
     public static let maxCachedRoles = 256
 
     /// An empty cache of sessions with room for `namedRoles` besides ``maxCachedRoles``.
-    private static func roleCache(namedRoles: Int) -> RecentlyUsedCache<RoleKey, CachingCredentialProvider> {
+    private static func roleCache(namedRoles: Int) -> RecentlyUsedCache<RoleSession, CachingCredentialProvider> {
         RecentlyUsedCache(capacity: maxCachedRoles + max(0, namedRoles))
     }
+
+    /// Logs an assumed-role session's failed refresh. `named`: the session's name
+    /// (``AssumeRoleSource/name``) when it is one of the named connectors' sessions, nil for an
+    /// inline connector's (a task chooses its role and external id, and so how many fail).
+    public typealias RoleFailureLog =
+        @Sendable (_ message: String, _ metadata: Logger.Metadata, _ named: String?, _ logger: Logger) -> Void
 
     private let delegateName: String
     private let clock: any WallClock
     private let refreshLogger: Logger?
-    private let roleFailureLog: CachingCredentialProvider.FailureLog?
+    private let roleFailureLog: RoleFailureLog?
     private let stsClient: @Sendable (String) -> AWSClient
     private let state: Mutex<State>
 
-    struct RoleKey: Hashable {
-        var role: AssumeRoleCredentials
-        var region: String
+    /// One assumed-role session: a role (ARN, external id, duration) for connectors of a region.
+    public struct RoleSession: Hashable, Sendable {
+        public var role: AssumeRoleCredentials
+        public var region: String
+
+        public init(role: AssumeRoleCredentials, region: String) {
+            self.role = role
+            self.region = region
+        }
     }
 
     private struct State {
@@ -39,7 +51,9 @@ public final class CredentialProviderRegistry: Sendable {
         var refStore: CredentialRefStore
         /// Assumed-role sessions; an inline connector's task chooses its role, so the least
         /// recently used is dropped to make room.
-        var roles: RecentlyUsedCache<RoleKey, CachingCredentialProvider>
+        var roles: RecentlyUsedCache<RoleSession, CachingCredentialProvider>
+        /// The named connectors' sessions: room kept for them, and their failures logged as theirs.
+        var named: Set<RoleSession>
         /// Counts ``forgetRoles(keeping:)`` calls, so that a session built from an identity or STS client
         /// that was replaced meanwhile is handed out once but never cached.
         var generation = 0
@@ -49,25 +63,25 @@ public final class CredentialProviderRegistry: Sendable {
     ///   - stsClient: the STS client for a region (one per region, shared).
     ///   - logger: what assumed-role sessions' shared refreshes log with (the daemon's).
     ///   - roleFailureLog: logs an assumed-role session's failed refresh (the daemon's: through its
-    ///     rate limit, since an inline connector's task chooses its role and external id, and so
-    ///     how many sessions fail); nil: at once.
-    ///   - namedRoles: the sessions the named connectors' roles need (one per role and region):
-    ///     room kept besides ``maxCachedRoles``, so that more roles than that, used in turn, do
-    ///     not each push out the next one needed and assume their role again at every task.
+    ///     rate limit, a named connector's session under a key of its own, so that a producer's
+    ///     flood of failing inline roles does not hide it); nil: at once.
+    ///   - namedRoles: the sessions the named connectors' roles need: room kept besides
+    ///     ``maxCachedRoles``, so that more roles than that, used in turn, do not each push out the
+    ///     next one needed and assume their role again at every task.
     public init(
         identity: IdentityProvider,
         refStore: CredentialRefStore,
         delegateName: String,
         clock: any WallClock = SystemWallClock(),
         logger: Logger? = nil,
-        roleFailureLog: CachingCredentialProvider.FailureLog? = nil,
-        namedRoles: Int = 0,
+        roleFailureLog: RoleFailureLog? = nil,
+        namedRoles: Set<RoleSession> = [],
         stsClient: @escaping @Sendable (String) -> AWSClient
     ) {
         self.state = Mutex(
             State(
                 identity: identity, refStore: refStore,
-                roles: Self.roleCache(namedRoles: namedRoles)))
+                roles: Self.roleCache(namedRoles: namedRoles.count), named: namedRoles))
         self.delegateName = delegateName
         self.clock = clock
         self.refreshLogger = logger
@@ -102,9 +116,10 @@ public final class CredentialProviderRegistry: Sendable {
     /// the client limits).
     /// - Parameter namedRoles: the sessions the named connectors now in force need (see
     ///   ``init(identity:refStore:delegateName:clock:logger:roleFailureLog:namedRoles:stsClient:)``).
-    public func forgetRoles(keeping namedRoles: Int = 0) {
+    public func forgetRoles(keeping namedRoles: Set<RoleSession> = []) {
         state.withLock { state in
-            state.roles = Self.roleCache(namedRoles: namedRoles)
+            state.roles = Self.roleCache(namedRoles: namedRoles.count)
+            state.named = namedRoles
             state.generation += 1
         }
     }
@@ -115,7 +130,9 @@ public final class CredentialProviderRegistry: Sendable {
     public func provider(for spec: CredentialSpec, region: String) throws(AWSError) -> any CredentialProvider {
         // One read, so that a session built below from this identity is cached only while it is
         // still the identity.
-        let (identity, refStore, generation) = state.withLock { ($0.identity, $0.refStore, $0.generation) }
+        let (identity, refStore, generation, named) = state.withLock {
+            ($0.identity, $0.refStore, $0.generation, $0.named)
+        }
         switch spec {
         case .instanceRole:
             return identity
@@ -139,12 +156,16 @@ public final class CredentialProviderRegistry: Sendable {
             return StaticCredentialProvider(
                 Credentials(accessKeyId: accessKeyId, secretAccessKey: secret, sessionToken: token))
         case .assumeRole(let role):
-            let key = RoleKey(role: role, region: region)
+            let key = RoleSession(role: role, region: region)
             if let cached = state.withLock({ $0.roles.value(for: key) }) { return cached }
             let source = try AssumeRoleSource(
                 role: role, delegateName: delegateName, base: identity, sts: stsClient(region))
             let provider = CachingCredentialProvider(
-                source: source, clock: clock, refreshLogger: refreshLogger, failureLog: roleFailureLog)
+                source: source, clock: clock, refreshLogger: refreshLogger,
+                failureLog: roleFailureLog.map { log in
+                    let name = named.contains(key) ? source.name : nil
+                    return { message, metadata, logger in log(message, metadata, name, logger) }
+                })
             return state.withLock { state in
                 guard state.generation == generation else { return provider }
                 if let raced = state.roles.value(for: key) { return raced }

@@ -18,11 +18,14 @@ import Testing
             sources: [.imds], environment: [:], imds: imdsSource(server, http: http), clock: SystemWallClock())
     }
 
-    func registry(identity: IdentityProvider, refStore: CredentialRefStore, http: any HTTPClient, namedRoles: Int = 0)
-        -> CredentialProviderRegistry
-    {
+    func registry(
+        identity: IdentityProvider, refStore: CredentialRefStore, http: any HTTPClient,
+        namedRoles: Set<CredentialProviderRegistry.RoleSession> = [],
+        roleFailureLog: CredentialProviderRegistry.RoleFailureLog? = nil
+    ) -> CredentialProviderRegistry {
         CredentialProviderRegistry(
-            identity: identity, refStore: refStore, delegateName: "registry-test", namedRoles: namedRoles,
+            identity: identity, refStore: refStore, delegateName: "registry-test", roleFailureLog: roleFailureLog,
+            namedRoles: namedRoles,
             stsClient: { region in
                 AWSClient(
                     endpoint: AWSServiceEndpoint(signingName: "sts", region: region, url: "http://127.0.0.1:9"),
@@ -32,14 +35,18 @@ import Testing
 
     /// A registry for role sessions alone: no identity (nothing in the environment, IMDS at a
     /// closed port), so a test can tell sessions apart without assuming any.
-    func roleRegistry(_ http: ScriptedHTTPClient, namedRoles: Int = 0) -> CredentialProviderRegistry {
+    func roleRegistry(
+        _ http: ScriptedHTTPClient, namedRoles: Set<CredentialProviderRegistry.RoleSession> = [],
+        roleFailureLog: CredentialProviderRegistry.RoleFailureLog? = nil
+    ) -> CredentialProviderRegistry {
         registry(
             identity: IdentityProvider(
                 sources: [.environment], environment: [:],
                 imds: IMDSCredentialSource(
                     http: http, endpoint: "http://127.0.0.1:9", environment: [:], clock: SystemWallClock()),
                 clock: SystemWallClock()),
-            refStore: CredentialRefStore(directories: []), http: http, namedRoles: namedRoles)
+            refStore: CredentialRefStore(directories: []), http: http, namedRoles: namedRoles,
+            roleFailureLog: roleFailureLog)
     }
 
     func write(_ text: String, to path: String) throws {
@@ -96,7 +103,7 @@ import Testing
         let registry = CredentialProviderRegistry(
             identity: identity(imds, http: http), refStore: CredentialRefStore(directories: []),
             delegateName: "registry-test", logger: recorder.logger(),
-            roleFailureLog: { message, metadata, _ in
+            roleFailureLog: { message, metadata, _, _ in
                 routed.withLock { $0.append("\(metadata["event"] ?? "-") \(message)") }
             },
             stsClient: { region in
@@ -202,12 +209,13 @@ import Testing
     @Test func namedConnectorsRolesAreKeptBesidesTheInlineOnes() throws {
         let http = ScriptedHTTPClient()
         let count = CredentialProviderRegistry.maxCachedRoles + 44
-        let registry = roleRegistry(http, namedRoles: count)
-        func role(_ index: Int) -> CredentialSpec {
-            .assumeRole(
-                AssumeRoleCredentials(
-                    roleARN: "arn:aws:iam::123456789012:role/tenant-\(index)", externalID: nil, durationSeconds: 3600))
+        func assumed(_ index: Int) -> AssumeRoleCredentials {
+            AssumeRoleCredentials(
+                roleARN: "arn:aws:iam::123456789012:role/tenant-\(index)", externalID: nil, durationSeconds: 3600)
         }
+        func role(_ index: Int) -> CredentialSpec { .assumeRole(assumed(index)) }
+        let registry = roleRegistry(
+            http, namedRoles: Set((0..<count).map { .init(role: assumed($0), region: "us-east-1") }))
         func sessions() throws -> [CachingCredentialProvider] {
             try (0..<count).map { try #require(try registry.provider(for: role($0), region: "us-east-1") as? CachingCredentialProvider) }
         }
@@ -215,7 +223,7 @@ import Testing
         let again = try sessions()
         #expect(zip(first, again).allSatisfy { $0 === $1 }, "every session kept through a round")
         // Sized again at a reload: with no named roles, a round of as many pushes each out.
-        registry.forgetRoles(keeping: 0)
+        registry.forgetRoles(keeping: [])
         let fewer = try sessions()
         let fewerAgain = try sessions()
         #expect(zip(fewer, fewerAgain).allSatisfy { $0 !== $1 }, "at 256, a round of more pushes out the next one")
@@ -243,5 +251,49 @@ import Testing
         #expect(
             try await registry.provider(for: spec, region: "us-east-1").credentials(logger: logger).secretAccessKey
                 == "secret-from-second")
+    }
+
+    /// A named connector's session logs its failed refreshes under its own name, handed to the
+    /// failure log (the daemon rate-limits each named session apart, so a producer's flood of
+    /// failing inline roles cannot hide it); every inline session, the named role's ARN with
+    /// another external id, duration or region included, hands none. A reload's sessions decide.
+    @Test func aNamedSessionsFailuresAreLoggedUnderItsName() async throws {
+        let named = CredentialProviderRegistry.RoleSession(
+            role: AssumeRoleCredentials(
+                roleARN: "arn:aws:iam::123456789012:role/named", externalID: "the-named-one", durationSeconds: 3600),
+            region: "us-east-1")
+        let logged = Mutex<[String?]>([])
+        let registry = roleRegistry(
+            ScriptedHTTPClient(), namedRoles: [named],
+            roleFailureLog: { _, metadata, name, _ in
+                #expect(metadata["event"] == "credentials-refresh-failed")
+                logged.withLock { $0.append(name) }
+            })
+        // No identity to assume roles with: every refresh fails.
+        func lastLogged(_ role: AssumeRoleCredentials, region: String = "us-east-1") async throws -> String?? {
+            let provider = try registry.provider(for: .assumeRole(role), region: region)
+            _ = try? await provider.credentials(logger: logger)
+            return logged.withLock { $0.last }
+        }
+        let name = try #require(try await lastLogged(named.role) ?? nil, "the named session's failure names it")
+        #expect(name.contains("arn:aws:iam::123456789012:role/named") && name.contains("us-east-1"), "\(name)")
+        let arn = named.role.roleARN
+        for (role, region) in [
+            (AssumeRoleCredentials(roleARN: arn, externalID: "guessed", durationSeconds: 3600), "us-east-1"),
+            (AssumeRoleCredentials(roleARN: arn, externalID: nil, durationSeconds: 3600), "us-east-1"),
+            (AssumeRoleCredentials(roleARN: arn, externalID: "the-named-one", durationSeconds: 900), "us-east-1"),
+            (named.role, "eu-west-1"),
+            (AssumeRoleCredentials(roleARN: "arn:aws:iam::123456789012:role/other", externalID: nil), "us-east-1"),
+        ] {
+            #expect(try await lastLogged(role, region: region) == .some(nil), "\(role) in \(region)")
+        }
+
+        let renamed = CredentialProviderRegistry.RoleSession(
+            role: AssumeRoleCredentials(roleARN: "arn:aws:iam::123456789012:role/renamed", externalID: nil),
+            region: "us-east-1")
+        registry.forgetRoles(keeping: [renamed])
+        #expect(try await lastLogged(named.role) == .some(nil), "no longer named after the reload")
+        #expect(try await lastLogged(renamed.role)??.contains("role/renamed") == true)
+        #expect(logged.withLock { $0.count } == 8, "one failure logged per session")
     }
 }

@@ -328,7 +328,7 @@ import Testing
             "c": named("c", region: "eu-west-1", role), "d": named("d", region: "us-east-1", longer),
             "e": named("e", region: "us-east-1", .instanceRole),
         ]
-        #expect(DelegateDaemon.Components.namedRoles(configuration) == 3)
+        #expect(DelegateDaemon.Components.namedRoles(configuration).count == 3)
     }
 
     @Test func sealingRequiredOnTheSpoolButNotTheSocket() throws {

@@ -18,8 +18,6 @@ extension DelegateDaemon {
         /// The named connectors' read cache (section 14).
         let cache: SecretCache
         let httpClientToShutDown: CurlHTTPClient?
-        /// The rate limiter's keys for failed role refreshes: the named connectors' roles each their own.
-        let roleFailureLogKeys: RoleFailureLogKeys
         /// What a reload needs to build a new identity.
         private let http: any HTTPClient
         private let environment: [String: String]
@@ -52,8 +50,6 @@ extension DelegateDaemon {
             self.logLimiter = logLimiter
             let clients = AWSClientPool(settings: Self.poolSettings(configuration), http: http, clock: clock)
             self.clients = clients
-            let roleFailureLogKeys = RoleFailureLogKeys(configuration)
-            self.roleFailureLogKeys = roleFailureLogKeys
             registry = CredentialProviderRegistry(
                 identity: Self.identity(
                     configuration, environment: settings.environment, http: http, clock: clock, logger: logger,
@@ -64,9 +60,8 @@ extension DelegateDaemon {
                 delegateName: configuration.delegate.name,
                 clock: clock,
                 logger: logger,
-                roleFailureLog: { message, metadata, logger in
-                    logLimiter.warning(
-                        message, metadata: metadata, key: roleFailureLogKeys.key(for: metadata), logger: logger)
+                roleFailureLog: { message, metadata, named, logger in
+                    logLimiter.warning(message, metadata: metadata, key: Self.roleFailureKey(named), logger: logger)
                 },
                 namedRoles: Self.namedRoles(configuration),
                 stsClient: { region in clients.sts(region: region) }
@@ -125,7 +120,6 @@ extension DelegateDaemon {
             // `systemctl reload` is what an operator reaches for. The next task assumes the role
             // again.
             registry.forgetRoles(keeping: Self.namedRoles(configuration))
-            roleFailureLogKeys.update(configuration)
             if configuration.aws.imdsEndpoint != old.aws.imdsEndpoint
                 || configuration.identity.sources != old.identity.sources
             {
@@ -162,17 +156,21 @@ extension DelegateDaemon {
 
         /// The assumed-role sessions the named connectors need: one per role (with its external
         /// id and duration) and region.
-        static func namedRoles(_ configuration: DelegateConfiguration) -> Int {
-            struct Session: Hashable {
-                let role: AssumeRoleCredentials
-                let region: String
-            }
-            return Set(
-                configuration.connectors.values.compactMap { named -> Session? in
+        static func namedRoles(_ configuration: DelegateConfiguration) -> Set<CredentialProviderRegistry.RoleSession> {
+            Set(
+                configuration.connectors.values.compactMap { named in
                     guard case .assumeRole(let role) = named.connector.credentials else { return nil }
-                    return Session(role: role, region: named.connector.region)
-                }
-            ).count
+                    return CredentialProviderRegistry.RoleSession(role: role, region: named.connector.region)
+                })
+        }
+
+        /// The rate limiter's key for an assumed role's failed refresh (`credentials-refresh-failed`):
+        /// each named connector's session (`named`, its name: role, region, duration and external
+        /// id) has its own, every inline connector's shares one. An inline connector's task chooses
+        /// its role and external id, so a producer's flood of failing ones (the named role's own
+        /// ARN with a wrong external id, say) must not hide a named connector's failing meanwhile.
+        static func roleFailureKey(_ named: String?) -> String {
+            named.map { "credentials-refresh-failed " + $0 } ?? "credentials-refresh-failed"
         }
 
         /// `[identity] sources` through `[aws] imds_endpoint`, with a fresh IMDS cache.

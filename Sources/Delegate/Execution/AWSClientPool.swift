@@ -98,16 +98,9 @@ public final class AWSClientPool: Sendable {
     public func sts(region: String) -> AWSClient {
         client(.sts(region: region)) { settings in
             AWSServiceEndpoint(
-                signingName: "sts", region: Self.stsRegion(endpoint: settings.stsEndpoint, connectorRegion: region),
+                signingName: "sts", region: AmazonHost.signingRegion(ofURL: settings.stsEndpoint, service: "sts") ?? region,
                 url: settings.stsEndpoint)
         }
-    }
-
-    /// The region STS calls for a connector in `connectorRegion` are signed for (and its
-    /// sessions named by, ``AssumeRoleSource/name``): the one an Amazon STS host in `endpoint`
-    /// names, else the connector's.
-    static func stsRegion(endpoint: String, connectorRegion: String) -> String {
-        AmazonHost.signingRegion(ofURL: endpoint, service: "sts") ?? connectorRegion
     }
 
     /// A client for SQS at `endpoint`. For `ReceiveMessage` (`longPoll`) its request timeout
