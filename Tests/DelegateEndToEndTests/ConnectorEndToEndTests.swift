@@ -159,8 +159,10 @@ import Testing
         #expect(counts?["readonly"] as? Int == 2, "\(status)")
         #expect(counts?["rootonly"] as? Int == 4, "\(status)")
         #expect(counts?["sealed"] as? Int == 2, "\(status)")
-        // Only configured connectors are counted: ids from producers (inline, unknown) are not.
-        #expect(counts?.keys.sorted() == ["readonly", "rootonly", "sealed"], "\(status)")
+        // Only configured connectors are counted: ids from producers (inline, unknown) are not;
+        // one no task named is listed with 0.
+        #expect(counts?.keys.sorted() == ["elsewhere", "readonly", "rootonly", "sealed"], "\(status)")
+        #expect(counts?["elsewhere"] as? Int == 0, "\(status)")
         #expect(try await daemon.stop() == .exited(0))
     }
 

@@ -112,9 +112,13 @@ import Testing
         #expect(fixture.names(in: "done") == ["late.json"])
         let warnings = daemon.stderrLines.filter { $0.contains("DuplicateTask") }
         #expect(warnings.count == 1, "\(daemon.stderrText)")
+        #expect(daemon.stderrLines.contains { $0.contains("event=task-succeeded") && $0.contains("task_id=late") })
+        #expect(!daemon.stderrText.contains("event=task-rejected"), "\(daemon.stderrText)")
         for field in [
             "task_id=late", "connector_id=e2eConnector", "connector_kind=inline", "operation=getSecretValue",
             "peer_uid=\(geteuid())",
+            // Not task-rejected: the task ran, and its own task-succeeded line is its outcome.
+            "event=spool-result-dropped",
         ] {
             #expect(warnings.allSatisfy { $0.contains(field) }, "\(field) in \(warnings)")
         }

@@ -160,7 +160,7 @@ import Testing
         // Refused (inline connectors off), valid or not (refused for that first): neither counted.
         #expect(try rejected(ConnectorPolicyTests.task(connector: .object(inline))).code == .notAuthorized)
         #expect(try rejected(ConnectorPolicyTests.task(connector: .object(inline), params: ["name": 7])).code == .notAuthorized)
-        #expect(catalog.taskCounts.isEmpty, "\(catalog.taskCounts)")
+        #expect(catalog.taskCounts == ["prod": 0], "configured, no task counted yet: \(catalog.taskCounts)")
         // The named connector's own rejection is counted.
         #expect(try rejected(ConnectorPolicyTests.task(params: ["name": 7])).connectorIsNamed)
         #expect(catalog.taskCounts == ["prod": 1])

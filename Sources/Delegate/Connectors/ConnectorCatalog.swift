@@ -326,6 +326,13 @@ public final class ConnectorCatalog: Sendable {
         }
     }
 
-    /// Tasks per named connector id since the start.
-    public var taskCounts: [String: Int] { counts.withLock { $0 } }
+    /// Tasks per named connector id since the start: every connector in force, 0 for one no task
+    /// has named yet (a monitor reading a missing key as "not loaded" is not misled).
+    public var taskCounts: [String: Int] {
+        counts.withLock { counts in
+            var all = counts
+            for id in state.withLock({ Array($0.connectors.keys) }) where all[id] == nil { all[id] = 0 }
+            return all
+        }
+    }
 }
