@@ -9,10 +9,21 @@ public enum SpoolName {
 
     /// True for a name the spool treats as a task: `*.json`, not a dotfile, one path component,
     /// at most ``maximumTaskFileNameBytes``.
+    ///
+    /// One pass over the name's contiguous bytes: asked several times per task (watcher, claim,
+    /// recovery), the collection algorithms over `String.UTF8View` cost about a thousand
+    /// instructions a call.
     public static func isTaskFileName(_ name: String) -> Bool {
-        let utf8 = name.utf8
-        return utf8.count > 5 && utf8.count <= maximumTaskFileNameBytes && utf8.first != UInt8(ascii: ".")
-            && FileNameBytes.endsWith(name, ".json") && !utf8.contains(UInt8(ascii: "/")) && !utf8.contains(0)
+        var name = name
+        return name.withUTF8 { bytes in
+            let count = bytes.count
+            guard count > 5, count <= maximumTaskFileNameBytes, bytes[0] != UInt8(ascii: ".") else { return false }
+            guard bytes[count - 5] == UInt8(ascii: "."), bytes[count - 4] == UInt8(ascii: "j"),
+                bytes[count - 3] == UInt8(ascii: "s"), bytes[count - 2] == UInt8(ascii: "o"),
+                bytes[count - 1] == UInt8(ascii: "n")
+            else { return false }
+            return !bytes.contains { $0 == UInt8(ascii: "/") || $0 == 0 }
+        }
     }
 
     /// True for a name, as `readdir` gives its bytes, that would be a task's but cannot be
