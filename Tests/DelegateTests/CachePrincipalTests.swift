@@ -62,8 +62,8 @@ import Testing
         #expect(stale.secretText == "second")
     }
 
-    /// A key id file gone: the read reports the credentials' failure as an uncached connector
-    /// does, and nothing cached is served.
+    /// A key id file gone: the task fails for its credentials as an uncached connector's does,
+    /// and nothing cached is served.
     @Test func anAccessKeyThatCannotBeReadIsServedNothingCached() async throws {
         let directory = try TemporaryDirectory(prefix: "cache-principal-gone")
         for (name, value) in [("keyed-id", "AKIDFIRSTKEY"), ("keyed-secret", "keyed-test-secret-key")] {

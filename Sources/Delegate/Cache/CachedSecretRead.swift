@@ -16,9 +16,9 @@ import SigV4
 /// drops the entry.
 ///
 /// An access-key connector's entries are its key id's: the id may be read from a file
-/// (`access_key_id_ref`) that changes under a running delegate, and another key may read less. Its
-/// credentials (the host's files, no AWS call) are read before the lookup and after the read, and
-/// an entry is served only to the key id that read it and stored only when the two reads agree.
+/// (`access_key_id_ref`) that changes under a running delegate, and another key may read less.
+/// The task's credentials were read from the host's files when it started, and sign its calls:
+/// an entry is served only to the key id that read it.
 struct CachedSecretRead: Sendable {
     struct Answer: Sendable {
         var output: SecretCache.Output
@@ -41,23 +41,13 @@ struct CachedSecretRead: Sendable {
     let logger: Logger
 
     func run() async throws(AWSError) -> Answer {
-        let principal: String?
-        do throws(AWSError) {
-            principal = try await currentPrincipal()
-        } catch {
-            // No credentials (a key file gone or unreadable): GetSecretValue asks for them again
-            // and reports why, as for a connector without a cache; nothing is served or stored.
-            let response = try await client.getSecretValue(
-                name: name, versionId: versionId, versionStage: versionStage, logger: logger)
-            return Answer(output: response.value, requestId: response.requestId, attempts: response.attempts)
-        }
-        return try await run(as: principal)
+        try await run(as: principal())
     }
 
-    /// The access key id an access-key connector signs with now; nil for the others, whose
+    /// The access key id an access-key connector's task signs with; nil for the others, whose
     /// reader the connector fixes (a role's ARN) or a reload that changes it makes the cache drop
     /// their entries (the delegate's identity, `instanceRole`).
-    private func currentPrincipal() async throws(AWSError) -> String? {
+    private func principal() async throws(AWSError) -> String? {
         guard case .accessKey = connector.connector.credentials else { return nil }
         return try await client.credentials.credentials(logger: logger).accessKeyId
     }
@@ -125,11 +115,7 @@ struct CachedSecretRead: Sendable {
         do throws(AWSError) {
             let response = try await client.getSecretValue(
                 name: name, versionId: versionId, versionStage: versionStage, logger: logger)
-            // Read as another key than the one looked up with (its file replaced meanwhile): the
-            // answer is given, not kept under either.
-            if (try? await currentPrincipal()) == principal {
-                cache.store(response.value, for: key, connector: connector, principal: principal, token: token)
-            }
+            cache.store(response.value, for: key, connector: connector, principal: principal, token: token)
             return Answer(output: response.value, requestId: response.requestId, attempts: attempts + response.attempts)
         } catch {
             attempts += error.attempts
