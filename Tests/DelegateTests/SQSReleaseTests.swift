@@ -65,6 +65,21 @@ import Testing
         #expect(intake.status.snapshot[queue.url]?.released == 1)
     }
 
+    /// At a stop such a message is made visible again at once (this delegate receives no more),
+    /// its pause cut short, not 1-3 s later.
+    @Test func aTaskForOtherDelegatesIsReleasedAtOnceAtAStop() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        // The stop comes during the pause before the release.
+        let (_, sleeper, _) = try await Self.handleATaskForOthers(endpoint) { intake, sleeper in
+            let dispatcher = intake.dispatcher
+            sleeper.onSleep.withLock { $0 = { _ in dispatcher.stopIntake() } }
+        }
+        #expect(sleeper.delays.withLock { $0 } == [.milliseconds(500)], "it was in its pause")
+        let release = try #require(endpoint.bodies(of: "ChangeMessageVisibility").first)
+        #expect(release.contains(#""VisibilityTimeout":0"#), "\(release)")
+    }
+
     /// The slot such a message holds paces the receives through its pause and first release, and
     /// goes back before the retries of a release SQS refused: a release SQS keeps refusing (no
     /// permission, 6 s of retries) must not keep this delegate's own tasks waiting for slots.

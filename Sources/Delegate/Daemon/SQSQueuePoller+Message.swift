@@ -103,8 +103,9 @@ extension SQSQueuePoller {
                 // A random part of a second first: SQS counts visibility in whole seconds, and
                 // this delegate's next receive starts as this one ends, so a release made at
                 // once would come back just before this delegate's receive every time, and a
-                // task only other delegates may run could bounce here forever.
-                try? await intake.sleeper.sleep(for: .milliseconds(Int(intake.random() * 1000)))
+                // task only other delegates may run could bounce here forever. (Cut short by a
+                // stop, which releases it at once.)
+                await pause(for: .milliseconds(Int(intake.random() * 1000)))
                 await handBack(message, slot: slot, logger: logger)
                 return
             }
@@ -550,7 +551,9 @@ extension SQSQueuePoller {
                     return
                 }
             }
-            if await release(message, afterSeconds: 1 + Int(intake.random() * 3), logger: logger) { return }
+            // At a stop, visible again at once: this delegate receives no more.
+            let after = dispatcher.isStopping ? 0 : 1 + Int(intake.random() * 3)
+            if await release(message, afterSeconds: after, logger: logger) { return }
         }
     }
 
