@@ -152,6 +152,29 @@ import Testing
             })
     }
 
+    /// A connection cap lowered to a share of the open file limit is warned of once, not again at
+    /// every reload that leaves it so; a change of what is configured is warned of again.
+    @Test func aLoweredConnectionCapIsWarnedOfOnce() throws {
+        let harness = try Harness(Self.configuration())
+        defer { harness.http.shutdown() }
+        func warnings() -> Int {
+            harness.recorder.records.filter { $0.contains("socket_max_connections is lowered") }.count
+        }
+        let huge = Int(Int32.max)
+        let cap = harness.daemon.connectionCap(huge, share: 2, of: "the task socket")
+        #expect(cap < huge)
+        #expect(warnings() == 1)
+        #expect(harness.daemon.connectionCap(huge, share: 2, of: "the task socket") == cap)
+        #expect(warnings() == 1, "the same cap lowered the same way again: no new warning")
+        _ = harness.daemon.connectionCap(huge, share: 8, of: "the credentials socket")
+        #expect(warnings() == 2, "another socket's")
+        _ = harness.daemon.connectionCap(huge - 1, share: 2, of: "the task socket")
+        #expect(warnings() == 3, "configured otherwise")
+        _ = harness.daemon.connectionCap(1, share: 2, of: "the task socket")
+        _ = harness.daemon.connectionCap(huge - 1, share: 2, of: "the task socket")
+        #expect(warnings() == 4, "lowered again after a reload that did not lower it")
+    }
+
     /// Credential files are kept while unchanged; a reload, even one that changes nothing, reads
     /// them all again (a new store, with an empty cache).
     @Test func aReloadStartsANewCredentialFileCache() async throws {

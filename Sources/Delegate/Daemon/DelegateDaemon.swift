@@ -5,6 +5,7 @@ import HTTP
 import JSON
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Systemd
 import TaskQueue
 import UnixSignals
@@ -41,6 +42,9 @@ public final class DelegateDaemon: Sendable {
     /// A stop the delegate asks of itself, for a failure a start repairs: the process then ends
     /// with 69, and systemd restarts it.
     let stopRequest = StopRequest()
+    /// Per socket, the connection cap last warned of as lowered (configured, effective): a reload
+    /// that leaves both as they were does not warn again.
+    private let loweredCapsWarned = Mutex<[String: [Int]]>([:])
 
     /// What the daemon is started with.
     public struct Settings: Sendable {
@@ -180,11 +184,18 @@ public final class DelegateDaemon: Sendable {
         return limits
     }
 
-    /// `socket_max_connections`, held to 1/`share` of the open file limit (logged when lowered).
+    /// `socket_max_connections`, held to 1/`share` of the open file limit (logged when lowered, at
+    /// the start and at a reload that lowers it otherwise than before).
     func connectionCap(_ configured: Int, share: Int, of socket: String) -> Int {
         guard let openFiles = try? FileDescriptorLimit.current().soft else { return configured }
         let ceiling = Int(clamping: max(openFiles / UInt64(share), 1))
-        guard configured > ceiling else { return configured }
+        let lowered = configured > ceiling ? [configured, ceiling] : []
+        let warnedBefore = loweredCapsWarned.withLock { warned in
+            defer { warned[socket] = lowered }
+            return warned[socket] == lowered
+        }
+        guard !lowered.isEmpty else { return configured }
+        if warnedBefore { return ceiling }
         logger.warning(
             "socket_max_connections is lowered to 1/\(share) of the open file limit for \(socket)",
             metadata: [
