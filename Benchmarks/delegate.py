@@ -197,7 +197,13 @@ directory = "{credentials}"
         return self.process.pid
 
     def stop(self) -> None:
+        if self.process and self.process.poll() is not None and not getattr(self, "stopping", False):
+            # Exited before it was asked to: a crash in the run just measured, which must not
+            # pass for a good run. (Said once: a second stop finds it stopped.)
+            self.stopping = True
+            raise RuntimeError(f"delegate {self.dir} exited on its own with status {self.process.returncode}")
         if self.process and self.process.poll() is None:
+            self.stopping = True
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=30)
@@ -414,4 +420,10 @@ def pipelined(path: str, payloads: list, connections: int) -> dict:
     for statuses in results:
         for key, value in (statuses or {}).items():
             merged[key] = merged.get(key, 0) + value
+    # A connection the delegate closed early (it crashed, or dropped it) ends its reader with
+    # fewer answers than lines: a run cut short is no run, and its rate would count tasks never
+    # answered.
+    answered = sum(merged.values())
+    if answered != len(payloads):
+        raise RuntimeError(f"socket run: {answered} of {len(payloads)} tasks answered ({merged})")
     return {"seconds": seconds, "statuses": merged}

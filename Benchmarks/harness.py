@@ -438,7 +438,10 @@ def spool_latency_low(d: Delegate, samples: int) -> list:
             latencies.append(done - t0)
     finally:
         watch.close()
-    d.collect_done()
+    # A fast failure is no fast sample.
+    statuses = d.collect_done()
+    if statuses.get("succeeded", 0) != samples:
+        raise RuntimeError(f"spool latency: not every task succeeded ({statuses})")
     return latencies
 
 
@@ -494,7 +497,9 @@ def socket_latency_low(d: Delegate, samples: int) -> list:
         payload = task_bytes(f"slat-low-{i}", False) + b"\n"
         t0 = time.perf_counter()
         client.send(payload)
-        _, t1 = next(lines)
+        line, t1 = next(lines)
+        if b'"status":"succeeded"' not in line:
+            raise RuntimeError(f"socket latency: a task did not succeed: {line[:300]!r}")
         latencies.append(t1 - t0)
     client.close()
     return latencies

@@ -28,6 +28,10 @@ public struct IdentityProvider: CredentialProvider {
     public let imds: CachingCredentialProvider?
     /// Why there is no identity, when no source can give one.
     private let noIdentity: String
+    /// Tells this identity from every other made in this process (a reload makes a new one):
+    /// what one identity read is not served to another (the read cache's principal).
+    public let serial: UInt64
+    private static let made = Atomic<UInt64>(0)
 
     /// - Parameters:
     ///   - logger: what the IMDS cache's shared refreshes log with (the daemon's).
@@ -61,6 +65,7 @@ public struct IdentityProvider: CredentialProvider {
         self.state = SourceState(count: chain.count)
         self.sourceNames = names
         self.imds = imdsCache
+        self.serial = Self.made.add(1, ordering: .relaxed).newValue
         self.noIdentity =
             sources.isEmpty
             ? "the delegate has no identity: [identity] sources is empty"

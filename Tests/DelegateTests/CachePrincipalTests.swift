@@ -5,6 +5,7 @@ import Systemd
 import TestSupport
 import Testing
 
+@testable import AWSCredentials
 @testable import Delegate
 @testable import TaskQueue
 
@@ -81,6 +82,29 @@ import Testing
         #expect(gone.error?.message.contains("keyed-id") == true, "\(gone.error?.message ?? "")")
         #expect(gone.cached == false)
         #expect(fixture.fake.calls("GetSecretValue") == 1)
+    }
+
+    /// An `instanceRole` read is the identity's that the task was given: one made with the old
+    /// identity (a task that took it just before a reload replaced it, whose read stored after the
+    /// reload dropped the entries) is not served to tasks of the new identity.
+    @Test func anInstanceRoleEntryIsServedOnlyToTheIdentityThatReadIt() async throws {
+        let fixture = ReadCacheFixture(ttl: 60)
+        fixture.fake.put("devops/db", "first")
+        #expect(try await fixture.run("cached").cached == false)
+        #expect(try await fixture.run("cached").cached == true)
+
+        // A new identity, the cache left as it is (as after such a late store).
+        fixture.executor.credentials.replaceIdentity(
+            IdentityProvider(
+                sources: [.environment],
+                environment: ["AWS_ACCESS_KEY_ID": "AKIDNEWIDENTITY", "AWS_SECRET_ACCESS_KEY": "new-identity-test-key"],
+                imds: IMDSCredentialSource(http: fixture.fake, endpoint: "http://127.0.0.1:9", clock: fixture.clock),
+                clock: fixture.clock))
+        let after = try await fixture.run("cached")
+        #expect(after.status == .succeeded, "\(after.error?.message ?? "")")
+        #expect(after.cached == false, "the old identity's read is not the new one's")
+        #expect(fixture.fake.calls("GetSecretValue") == 2)
+        #expect(try await fixture.run("cached").cached == true, "the new identity's own read is kept")
     }
 
     /// The delegate's identity (`[identity] sources`, `imds_endpoint`) changed by a reload:

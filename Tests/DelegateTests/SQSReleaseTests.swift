@@ -66,16 +66,31 @@ import Testing
     }
 
     /// At a stop such a message is made visible again at once (this delegate receives no more),
-    /// its pause cut short, not 1-3 s later.
-    @Test func aTaskForOtherDelegatesIsReleasedAtOnceAtAStop() async throws {
+    /// its pause cut short (here a sleep of two minutes), not 1-3 s later.
+    @Test(.timeLimit(.minutes(2))) func aTaskForOtherDelegatesIsReleasedAtOnceAtAStop() async throws {
         let endpoint = try SQSScriptedEndpoint()
         defer { endpoint.server.stop() }
-        // The stop comes during the pause before the release.
-        let (_, sleeper, _) = try await Self.handleATaskForOthers(endpoint) { intake, sleeper in
-            let dispatcher = intake.dispatcher
-            sleeper.onSleep.withLock { $0 = { _ in dispatcher.stopIntake() } }
-        }
-        #expect(sleeper.delays.withLock { $0 } == [.milliseconds(500)], "it was in its pause")
+        let queue = try endpoint.queue("tasks")
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [queue.url], region: "us-east-1", endpoint: endpoint.server.baseURL, waitSeconds: 1,
+            visibilitySeconds: 5)
+        let sleeper = RecordingSleeper(pause: .seconds(120))
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(section: section, sleeper: sleeper, logger: quiet)
+        defer { http.shutdown() }
+        let poller = SQSQueuePoller(queue: queue, intake: intake, logger: quiet)
+        let body = JSONValue.object([
+            "id": "t-gpu", "operation": "getSecretValue", "params": ["name": "db"],
+            "connector": [
+                "id": "c", "region": "us-east-1", "delegateSelectors": ["gpu"], "credentials": ["type": "instanceRole"],
+            ],
+        ]).jsonText
+        let handling = Task { await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), lease: 30) }
+        #expect(await eventually { !sleeper.delays.withLock { $0 }.isEmpty }, "in its pause")
+        let stoppedAt = ContinuousClock.now
+        intake.dispatcher.stopIntake()
+        await handling.value
+        #expect(ContinuousClock.now - stoppedAt < .seconds(60), "the pause ended with the stop")
         let release = try #require(endpoint.bodies(of: "ChangeMessageVisibility").first)
         #expect(release.contains(#""VisibilityTimeout":0"#), "\(release)")
     }

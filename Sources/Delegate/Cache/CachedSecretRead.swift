@@ -15,10 +15,11 @@ import SigV4
 /// stale window is answered stale; any other failure is the task's answer, and a refusal by AWS
 /// drops the entry.
 ///
-/// An access-key connector's entries are its key id's: the id may be read from a file
-/// (`access_key_id_ref`) that changes under a running delegate, and another key may read less.
-/// The task's credentials were read from the host's files when it started, and sign its calls:
-/// an entry is served only to the key id that read it.
+/// An entry is served only to the principal that read it, as the task's credentials say (they
+/// sign its calls): an access-key connector's key id (read from a file, `access_key_id_ref`, it
+/// may change under a running delegate, and another key may read less), or, for `instanceRole`,
+/// the delegate's identity as a reload made it (``IdentityProvider/serial``: a task that took the
+/// old identity just before a reload replaced it reads as that one).
 struct CachedSecretRead: Sendable {
     struct Answer: Sendable {
         var output: SecretCache.Output
@@ -44,12 +45,18 @@ struct CachedSecretRead: Sendable {
         try await run(as: principal())
     }
 
-    /// The access key id an access-key connector's task signs with; nil for the others, whose
-    /// reader the connector fixes (a role's ARN) or a reload that changes it makes the cache drop
-    /// their entries (the delegate's identity, `instanceRole`).
+    /// Who the task reads as: the access key id an access-key connector's task signs with, the
+    /// identity an `instanceRole` task was given; nil for an assumed role, which the connector's
+    /// table fixes.
     private func principal() async throws(AWSError) -> String? {
-        guard case .accessKey = connector.connector.credentials else { return nil }
-        return try await client.credentials.credentials(logger: logger).accessKeyId
+        switch connector.connector.credentials {
+        case .accessKey:
+            return try await client.credentials.credentials(logger: logger).accessKeyId
+        case .instanceRole:
+            return (client.credentials as? IdentityProvider).map { "identity \($0.serial)" }
+        case .assumeRole:
+            return nil
+        }
     }
 
     private func run(as principal: String?) async throws(AWSError) -> Answer {

@@ -20,10 +20,9 @@ import Synchronization
 /// admitted under a connector's old configuration never stores either: only a connector exactly
 /// as it is in force (`update(connectors:)`) may.
 ///
-/// An entry also keeps the principal that read it, where the connector's configuration does not
-/// fix it (an access key whose id is read from a file, `CachedSecretRead`): it is served only to
-/// reads made as that principal, so a key id replaced in its file is never answered with what the
-/// old key read.
+/// An entry also keeps the principal that read it (an access key id, the delegate's identity as a
+/// reload made it; `CachedSecretRead`): it is served only to reads made as that principal, so a key
+/// id replaced in its file, or a new identity, is never answered with what the old one read.
 public final class SecretCache: Sendable {
     public typealias Output = SecretsManagerClient.GetSecretValueOutput
 
@@ -72,7 +71,7 @@ public final class SecretCache: Sendable {
         var output: Output
         /// The `ReadToken.sequence` of the read that stored it.
         var read: UInt64
-        /// Who read it (an access key id), where the connector does not say; see `lookup`.
+        /// Who read it (an access key id, an identity); see `lookup`.
         var principal: String?
         var storedAt: Date
         var expiresAt: Date

@@ -123,16 +123,16 @@ extension DelegateDaemon {
             if configuration.aws.imdsEndpoint != old.aws.imdsEndpoint
                 || configuration.identity.sources != old.identity.sources
             {
-                // Another identity may read less: what the old one read for `instanceRole`
-                // connectors is not served under the new one (a read in flight cannot store it
-                // afterwards either).
-                cache.invalidate(
-                    connectorIDs: configuration.connectors.values.filter { $0.connector.credentials == .instanceRole }
-                        .map(\.id))
                 registry.replaceIdentity(
                     Self.identity(
                         configuration, environment: environment, http: http, clock: clock, logger: logger,
                         logLimiter: logLimiter))
+                // Another identity may read less: what the old one read for `instanceRole`
+                // connectors is never served under the new one (the cache's principal), and goes
+                // now rather than at its expiry.
+                cache.invalidate(
+                    connectorIDs: configuration.connectors.values.filter { $0.connector.credentials == .instanceRole }
+                        .map(\.id))
             }
             // Always a new store, even for the same directory: a reload reads every credential
             // file again.
@@ -165,10 +165,8 @@ extension DelegateDaemon {
         }
 
         /// The rate limiter's key for an assumed role's failed refresh (`credentials-refresh-failed`):
-        /// each named connector's session (`named`, its name: role, region, duration and external
-        /// id) has its own, every inline connector's shares one. An inline connector's task chooses
-        /// its role and external id, so a producer's flood of failing ones (the named role's own
-        /// ARN with a wrong external id, say) must not hide a named connector's failing meanwhile.
+        /// a named connector's session (`named`, ``CredentialProviderRegistry/RoleFailureLog``) has
+        /// its own, every inline connector's shares one.
         static func roleFailureKey(_ named: String?) -> String {
             named.map { "credentials-refresh-failed " + $0 } ?? "credentials-refresh-failed"
         }

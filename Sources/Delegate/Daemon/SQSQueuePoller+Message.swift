@@ -291,6 +291,8 @@ extension SQSQueuePoller {
     /// ``extensionRetryPause`` rather than a third of a lease later, so the two thirds left are
     /// used for more than one attempt. A lease that ran out is logged (the message may then run
     /// on another delegate too) and extending goes on.
+    ///
+    /// `leases` records each extension SQS granted (how long the answer is remembered).
     func heartbeat(_ message: SQSMessage, lease: Int, granted leases: GrantedLease? = nil, logger: Logger) async {
         var granted = lease
         var expiresAt = ContinuousClock.now + .seconds(lease)
@@ -531,7 +533,8 @@ extension SQSQueuePoller {
         await intake.release(receiptHandle: receiptHandle(of: message), on: queue, afterSeconds: seconds, logger: logger)
     }
 
-    /// Makes a message for other delegates visible again 1-3 s from now. A release SQS did not
+    /// Makes a message for other delegates visible again 1-3 s from now (at once when the delegate
+    /// is stopping: it receives no more). A release SQS did not
     /// take (after the client's own retries) is tried again twice, 2 then 4 s later: else the
     /// message would stay hidden from the delegates that may run it for the rest of its lease. A
     /// stop ends the wait and makes one last try, visible at once (the stop's own release covers

@@ -431,8 +431,8 @@ struct SpoolIntake: Sendable {
                 // durable: done/ is synced before the task file goes, which is kept if that fails.
                 guard await resultInDoneIsDurable(for: claimed, counted: !waiting) else { return }
                 discard(claimed)
-                // Not `task-rejected`: the task ran, and its own outcome line (counted in status)
-                // came just before this one.
+                // Not `task-rejected`: the task's own outcome line (succeeded, failed, or rejected
+                // for a file that was no valid task; counted in status) came just before this one.
                 var metadata: Logger.Metadata = [
                     "event": "spool-result-dropped", "task_id": "\(resultID)",
                     "error_code": "\(TaskFailure.Code.duplicateTask.rawValue)",

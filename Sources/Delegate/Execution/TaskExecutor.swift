@@ -13,7 +13,7 @@ import SecretsManager
 public struct TaskExecutor: Sendable {
     public let delegateName: String
     private let clients: AWSClientPool
-    private let credentials: CredentialProviderRegistry
+    let credentials: CredentialProviderRegistry
     private let clock: any WallClock
     /// The named connectors' read cache (section 14); nil: nothing is cached.
     let cache: SecretCache?
