@@ -215,6 +215,38 @@ import Testing
         #expect(http.requests.map(\.action) == ["CreateSecret", "GetSecretValue", "DeleteSecret"])
     }
 
+    /// A dummy the delete refused stays, which the booleans do not say: the message does, by
+    /// name, for a person to delete.
+    @Test func aDummyThatCouldNotBeDeletedIsNamedInTheMessage() async throws {
+        http.always(Self.create, .json(Self.entry("devops/dummy")))
+        http.always(Self.get, .json(Self.entry("devops/dummy")))
+        http.always(Self.delete, .awsError("AccessDeniedException"))
+        let outcome = try await run()
+        #expect(summary(outcome).checks == ["CreateSecret:allowed", "GetSecretValue:allowed", "DeleteSecret:denied"])
+        guard case .object(let object) = outcome.value, case .string(let message)? = object["message"] else {
+            Issue.record("no message: \(outcome.value)")
+            return
+        }
+        #expect(message.contains("could not be deleted (denied): delete it by hand"), "\(message)")
+        #expect(message.contains("secrets-delegate-test-connection-"), "\(message)")
+    }
+
+    /// A prefix too long for the dummy's name (512 characters in all) is the task's to fix: refused
+    /// as InvalidSecretName before any call, not a failed test naming a secret the producer never gave.
+    @Test func aPrefixTooLongForTheDummyIsRefusedBeforeAnyCall() async throws {
+        let error = await #expect(throws: AWSError.self) {
+            try await run(prefix: String(repeating: "a", count: 450))
+        }
+        #expect(error?.code == .invalidSecretName)
+        #expect(error?.message.contains("does not fit under this connector's secretNamePrefix") == true, "\(String(describing: error))")
+        #expect(http.requests.isEmpty)
+        // One that leaves room still runs the test.
+        http.always(Self.create, .json(Self.entry("devops/dummy")))
+        http.always(Self.get, .json(Self.entry("devops/dummy")))
+        http.always(Self.delete, .json(Self.entry("devops/dummy")))
+        #expect(try await run(prefix: String(repeating: "a", count: 446)).failure == nil)
+    }
+
     /// A read-back that failed for another reason than a refusal (an outage, throttling) says
     /// nothing of the policy: the test fails with that error, not "cannot read them back"; the
     /// dummy is still deleted.

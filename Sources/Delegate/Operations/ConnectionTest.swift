@@ -42,6 +42,16 @@ struct ConnectionTest: Sendable {
         // or taken: then the second name the task id gives.
         let digest = try Self.digest(of: taskID)
         var dummy = "secrets-delegate-test-connection-\(digest.prefix(32))"
+        // A prefix too long for the dummy's name (512 characters in all) is the task's to fix:
+        // rejected before any call, not a failed test with a name the producer never gave.
+        do {
+            _ = try client.namespace.fullName(for: dummy)
+        } catch {
+            throw AWSError.validation(
+                .invalidSecretName,
+                "testConnection's test secret (\(dummy.count) characters) does not fit under this connector's "
+                    + "secretNamePrefix: \(error.message)")
+        }
         do {
             do {
                 attempts += try await createDummy(dummy, digest: digest).attempts
@@ -96,11 +106,15 @@ struct ConnectionTest: Sendable {
                 message: "the connection test failed: \(readError.message)")
         }
         let canRead = readError == nil
-        let message =
+        var message =
             canRead
             ? "the connector can write secrets under its prefix and read them back (the test secret is under the "
                 + "account's default key: a secret under a key of its own also needs kms:Decrypt on that key)"
             : "the connector can create secrets but not read them back: \(readError?.message ?? "")"
+        if let deleteCheck = checks.last, deleteCheck.action == "DeleteSecret", deleteCheck.error != nil {
+            // Left behind, which the booleans do not say: a person deletes it (a rerun is refused too).
+            message += "; its test secret \(dummy) could not be deleted (\(deleteCheck.outcome)): delete it by hand"
+        }
         return finish(checks, attempts: attempts, canRead: canRead, canWrite: true, failure: nil, message: message)
     }
 
