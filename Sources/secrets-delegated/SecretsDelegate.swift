@@ -425,7 +425,8 @@ struct CheckConfig: ParsableCommand {
             daemon would. A configuration error exits 78 naming the file and the key (or the \
             variable), including a [[credential]] entry that could only be refused: its connector \
             does not admit the unit or does not allow getSecretValue, or its secret is no valid \
-            name under the connector's prefix.
+            name under the connector's prefix. A connectors_dir the file names and that is missing is \
+            warned of on stderr (exit 0), as the daemon warns at its start.
             """)
 
     @OptionGroup var options: ConfigOption

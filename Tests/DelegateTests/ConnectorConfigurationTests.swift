@@ -425,6 +425,43 @@ import TestSupport
         }
     }
 
+    /// A drop-in whose name is not UTF-8 (listed with U+FFFD, a name no file has) is refused
+    /// naming it, not read as gone and its connector left out in silence.
+    @Test func aDropInNamedInBytesThatAreNotUTF8IsRefused() throws {
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: directory.path("connectors.d"), withIntermediateDirectories: true)
+        let file = directory.path("delegate.toml")
+        try "".write(toFile: file, atomically: true, encoding: .utf8)
+        let path = Array(directory.path("connectors.d/p").utf8) + [0xFF] + Array("x.toml".utf8) + [0]
+        let fd = path.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
+        }
+        #expect(fd >= 0)
+        let text = "region = \"us-west-2\"\ncredentials = { type = \"instanceRole\" }\n"
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+        do {
+            let loaded = try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a")
+            Issue.record("loaded, with connectors \(loaded.connectors.keys.sorted())")
+        } catch {
+            #expect("\(error)".contains("is not UTF-8"), "\(error)")
+        }
+    }
+
+    /// check-config warns of a connectors_dir the file names and that is missing, as the daemon
+    /// does at its start; the configuration is still valid (status 0).
+    @Test func checkConfigWarnsOfAMissingConnectorsDirectory() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.path("delegate.toml")
+        try "[delegate]\nconnectors_dir = \"\(directory.path("gone"))\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let outcome = ConfigurationLoader(explicitPath: file, environment: [:], hostName: "host-a").check()
+        #expect(outcome.status == 0)
+        #expect(outcome.errorOutput.contains("connectors_dir \(directory.path("gone")) does not exist"), "\(outcome.errorOutput)")
+        let present = directory.path("here.toml")
+        try "".write(toFile: present, atomically: true, encoding: .utf8)
+        #expect(ConfigurationLoader(explicitPath: present, environment: [:], hostName: "host-a").check().errorOutput.isEmpty)
+    }
+
     @Test func dropInsAreReadFromConnectorsDNextToTheFile() throws {
         let directory = try TemporaryDirectory()
         try FileManager.default.createDirectory(

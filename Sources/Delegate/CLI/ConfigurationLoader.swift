@@ -47,11 +47,16 @@ public struct ConfigurationLoader: Sendable {
         }
     }
 
-    /// `check-config`: the effective configuration, or the error and status 78.
+    /// `check-config`: the effective configuration, or the error and status 78. A `connectors_dir`
+    /// the file names and that is missing is warned of on stderr (status 0), as the daemon warns.
     public func check() -> CommandOutcome {
         do {
             let configuration = try load()
-            return CommandOutcome(output: configuration.renderTOML(), status: ExitStatus.success)
+            let warning = configuration.missingConnectorsDirectory.map {
+                "warning: [delegate] connectors_dir \($0) does not exist: no drop-in connectors are loaded"
+            }
+            return CommandOutcome(
+                output: configuration.renderTOML(), errorOutput: warning ?? "", status: ExitStatus.success)
         } catch {
             return .failure("configuration error: \(error)", status: ExitStatus.configuration)
         }

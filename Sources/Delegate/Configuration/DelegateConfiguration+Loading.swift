@@ -249,6 +249,14 @@ extension DelegateConfiguration {
         // .toml, and one starting with a dot and a combining mark is hidden.
         for name in names.sorted() where FileNameBytes.endsWith(name, ".toml") && !FileNameBytes.isHidden(name) {
             let path = directory + "/" + name
+            // A name that is not UTF-8 is listed with U+FFFD in place of its bad bytes, a name no
+            // file has: read, it would be taken for gone and its connector left out silently.
+            guard !name.unicodeScalars.contains("\u{FFFD}") else {
+                throw ConfigurationError(
+                    key: path,
+                    reason: "a drop-in's name must be a connector id (A-Za-z0-9._-) and .toml; this one is not UTF-8 "
+                        + "(its bad bytes shown as \u{FFFD})")
+            }
             let id = FileNameBytes.trimming(name, suffixBytes: ".toml".utf8.count)
             let text: String
             switch ConfigurationFile.read(path) {
