@@ -1,7 +1,7 @@
 # A delegate killed while a unit's LoadCredential= request is open (SIGKILL here; the OOM killer, a
 # watchdog abort or a crash alike) answers nothing: the kernel closes the connection, and systemd
-# takes the EOF as an empty credential and starts the unit with it. README's guard, an
-# ExecStartPre= that tests the credential is not empty, fails such a start instead.
+# takes the EOF as an empty credential and starts the unit with it. README's guard, an ExecStart=
+# that tests the credential is not empty before it runs the program, fails such a start instead.
 cleanup() {
     systemctl stop boot-crash-guarded.service boot-crash-unguarded.service 2>/dev/null
     rm -f /etc/systemd/system/boot-crash-guarded.service /etc/systemd/system/boot-crash-unguarded.service
@@ -36,15 +36,15 @@ restart_delegate
 wait_until 30 systemctl --quiet is-active secrets-delegate.service
 sock=/run/secrets-delegate/credentials.sock
 # crash_unit NAME [GUARD]: boot-crash-NAME.service, which writes the size of its credential to
-# $LOGS/crash-NAME-size, with GUARD (README's ExecStartPre= line) if given.
+# $LOGS/crash-NAME-size, after GUARD (README's test in its ExecStart= line) if given.
 crash_unit() {
-    printf '[Service]\nType=oneshot\nRemainAfterExit=yes\nLoadCredential=db-password:%s\n%s\n' "$sock" "${2:-}" \
+    printf '[Service]\nType=oneshot\nRemainAfterExit=yes\nLoadCredential=db-password:%s\n' "$sock" \
         >"/etc/systemd/system/boot-crash-$1.service"
-    printf '%s\n' "ExecStart=/bin/sh -c 'wc -c <\"\$CREDENTIALS_DIRECTORY/db-password\" >$LOGS/crash-$1-size'" \
+    printf '%s\n' "ExecStart=/bin/sh -c '${2:-}wc -c <\"\$CREDENTIALS_DIRECTORY/db-password\" >$LOGS/crash-$1-size'" \
         >>"/etc/systemd/system/boot-crash-$1.service"
 }
 crash_unit unguarded
-crash_unit guarded "ExecStartPre=/bin/sh -c 'test -s \"\$CREDENTIALS_DIRECTORY/db-password\"'"
+crash_unit guarded 'test -s "$CREDENTIALS_DIRECTORY/db-password" && '
 systemctl daemon-reload
 rm -f "$LOGS/crash-unguarded-size" "$LOGS/crash-guarded-size"
 systemctl start --no-block boot-crash-unguarded.service boot-crash-guarded.service
@@ -59,6 +59,6 @@ wait_until 30 sh -c '[ "$(systemctl is-active boot-crash-unguarded.service)" != 
 expect_eq "the unguarded unit, its delegate killed mid-request (systemd starts it)" \
     "$(unit_prop boot-crash-unguarded.service Result)" success
 expect_eq "the credential it started with, in bytes (empty)" "$(cat "$LOGS/crash-unguarded-size" 2>/dev/null)" 0
-expect_eq "the unit with README's ExecStartPre= guard" "$(unit_prop boot-crash-guarded.service Result)" exit-code
-[ ! -e "$LOGS/crash-guarded-size" ] && ok "the guarded unit's ExecStart= never ran" ||
+expect_eq "the unit with README's guard in its ExecStart=" "$(unit_prop boot-crash-guarded.service Result)" exit-code
+[ ! -e "$LOGS/crash-guarded-size" ] && ok "the guarded unit's program never ran" ||
     fail "the guarded unit ran with a credential of $(cat "$LOGS/crash-guarded-size") bytes"
