@@ -46,4 +46,24 @@ import Testing
         }
         #expect(error.map { "\($0)" }?.contains("'name'") == true, "\(String(describing: error))")
     }
+
+    /// A key or table given twice is named as the file writes it: toml++ mangles a name written
+    /// with quotes (`"name"` as `"naname" `, `connectors."prod"` as `connectors."prprod"`), which
+    /// an operator searching the file would not find; counted by the written name's length.
+    @Test(arguments: [
+        ("[delegate]\nname = \"a\"\n\"name\" = \"b\"\n", "cannot redefine existing string '\"name\"'"),
+        ("[delegate]\n'concurrency' = 1\n  'concurrency'   = 2\n", "cannot redefine existing integer ''concurrency''"),
+        (connector + "[connectors.\"ci\"]\n", "cannot redefine existing table 'connectors.\"ci\"'"),
+        ("[delegate]\nname = \"a\"\nname = \"b\"\n", "cannot redefine existing string 'name'"),
+        ("[delegate]\n\"a\\\"b=c\" = 1\n\"a\\\"b=c\" = 2\n", "cannot redefine existing integer '\"a\\\"b=c\"'"),
+        ("[delegate]\n\"\(String(repeating: "k", count: 40))\" = 1\n\"\(String(repeating: "k", count: 40))\" = 2\n",
+         "'<a key of 42 characters>'"),
+    ])
+    func aKeyGivenTwiceIsNamedAsWritten(toml: String, shown: String) {
+        let error = #expect(throws: ConfigurationError.self) {
+            try DelegateConfiguration.load(tomlText: toml, environment: [:], hostName: "h")
+        }
+        let text = error.map { "\($0)" } ?? ""
+        #expect(text.contains(shown), "\(text)")
+    }
 }

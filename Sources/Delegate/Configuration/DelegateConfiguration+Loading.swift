@@ -126,6 +126,49 @@ extension DelegateConfiguration {
             + String(message[close...])
     }
 
+    /// toml++'s message for a key or table given twice, naming it as `line` of `text` writes it:
+    /// toml++ mangles a name written with quotes (`"name"` given twice is named `'"naname" '`, which
+    /// no file holds). Other messages are returned as they are.
+    static func redefinedName(in message: String, line: Int, of text: String) -> String {
+        guard message.contains("cannot redefine existing"), let open = message.firstIndex(of: "'"),
+            let close = message.lastIndex(of: "'"), open < close
+        else { return message }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard (1...lines.count).contains(line), let written = writtenName(in: lines[line - 1]) else { return message }
+        return String(message[...open]) + written + String(message[close...])
+    }
+
+    /// The key of a `key = value` line, or the name of a `[table]` or `[[array]]` header, as
+    /// written (quotes kept, spaces around it dropped); nil for a line that is neither.
+    static func writtenName(in line: Substring) -> String? {
+        var rest = line.drop { $0 == " " || $0 == "\t" }
+        let header = rest.first == "["
+        if header { rest = rest.drop { $0 == "[" } }
+        var name = ""
+        var quote: Character?
+        var escaped = false
+        for character in rest {
+            if let open = quote {
+                name.append(character)
+                if escaped {
+                    escaped = false
+                } else if open == "\"" && character == "\\" {
+                    escaped = true
+                } else if character == open {
+                    quote = nil
+                }
+                continue
+            }
+            if character == (header ? "]" : "=") {
+                let trimmed = name.trimmingSpaces()
+                return trimmed.isEmpty ? nil : trimmed
+            }
+            if character == "\"" || character == "'" { quote = character }
+            name.append(character)
+        }
+        return nil
+    }
+
     /// Parses TOML text: `TOMLSyntaxCheck` first, then TOMLKit.
     static func parse(tomlText: String) throws(ConfigurationError) -> TOMLTable {
         // toml++ (under TOMLKit) aborts the process on some malformed input rather than
@@ -137,7 +180,8 @@ extension DelegateConfiguration {
             throw ConfigurationError(
                 key: nil,
                 reason: "TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): "
-                    + shorteningQuotes(in: error.description))
+                    + shorteningQuotes(
+                        in: redefinedName(in: error.description, line: Int(error.source.begin.line), of: tomlText)))
         } catch {
             throw ConfigurationError(key: nil, reason: "the file is not valid TOML")
         }
