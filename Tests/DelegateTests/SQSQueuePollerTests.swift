@@ -315,6 +315,32 @@ import Testing
         #expect(deleted.withLock { $0 }.contains { $0.contains("rh-refused") }, "the refused task's message is deleted")
     }
 
+    /// A task whose replyTo this delegate may not send to, with no result queue either, is deleted
+    /// unrun with one line, its rejection: not also "its result has nowhere to go".
+    @Test func aRefusedReplyToWithNowhereElseToAnswerIsLoggedOnce() async throws {
+        let server = try LoopbackHTTPServer { _ in
+            ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+        }
+        defer { server.stop() }
+        let recorder = LogRecorder()
+        let (poller, _, shutdown) = try Self.poller(
+            "no-results", on: server, sleeper: RecordingSleeper(), logger: recorder.logger(), endpointOverride: false)
+        defer { shutdown() }
+        let refused = TaskFixtures.task(operation: "getRandomPassword", params: nil) { fields in
+            fields["id"] = "unrun-once"
+            fields["replyTo"] = "https://queue.example.com/123456789012/results"
+            var connector = TaskFixtures.connector
+            connector["delegateSelectors"] = ["sqs-scripted"]
+            fields["connector"] = .object(connector)
+        }
+        await poller.handle(
+            SQSMessage(messageId: "m-once", receiptHandle: "rh-once", body: String(decoding: refused, as: UTF8.self)),
+            lease: 5)
+        let lines = recorder.records.filter { $0.contains("task_id=unrun-once") }
+        #expect(lines.count == 1, "\(lines)")
+        #expect(lines.first?.contains("the task was not run") == true, "\(lines)")
+    }
+
     /// A lease extension that hangs is given up after a third of the lease and tried again soon,
     /// not waited on for the client's timeout (15 s here, a 3 s lease): the lease is kept.
     @Test func aHungLeaseExtensionIsGivenUpAndTriedAgain() async throws {

@@ -190,11 +190,17 @@ extension SQSQueuePoller {
             // Not run: its result would go, signed with this delegate's identity, to a host that
             // is none of its queues'. With no result queue either, it is deleted unrun, with
             // this line its only trace.
+            let resultQueue = configuredResultQueue
             let result = dispatcher.rejected(
                 TaskRejection(code: .invalidTask, message: replyToRefusal(replyTo) + "; the task was not run", task: task),
                 receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue,
-                kind: configuredResultQueue == nil ? .deletedUnrun : nil)
-            await reply(result, to: configuredResultQueue, for: message, logger: logger, lease: lease)
+                kind: resultQueue == nil ? .deletedUnrun : nil)
+            if let resultQueue {
+                await reply(result, to: resultQueue, for: message, logger: logger, lease: lease)
+            } else {
+                // That line says it all: not "its result has nowhere to go" on top of it.
+                await delete(message, logger: logger)
+            }
             return
         }
         guard let destinationAtStart = replyTo ?? configuredResultQueue else {
