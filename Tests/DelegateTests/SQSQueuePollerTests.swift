@@ -293,15 +293,8 @@ import Testing
         await poller.handle(SQSMessage(messageId: "m-unrun", receiptHandle: "rh-unrun", body: task), lease: 5)
         // And one whose replyTo this delegate may not send to (no Amazon SQS host, none of its
         // queues'): not run, and with no result queue either, deleted unrun too.
-        let refused = TaskFixtures.task(operation: "getRandomPassword", params: nil) { fields in
-            fields["id"] = "unrun-2"
-            fields["replyTo"] = "https://queue.example.com/123456789012/results"
-            var connector = TaskFixtures.connector
-            connector["delegateSelectors"] = ["sqs-scripted"]
-            fields["connector"] = .object(connector)
-        }
         await poller.handle(
-            SQSMessage(messageId: "m-refused", receiptHandle: "rh-refused", body: String(decoding: refused, as: UTF8.self)),
+            SQSMessage(messageId: "m-refused", receiptHandle: "rh-refused", body: Self.refusedReplyTo(id: "unrun-2")),
             lease: 5)
 
         let lines = recorder.records
@@ -326,19 +319,25 @@ import Testing
         let (poller, _, shutdown) = try Self.poller(
             "no-results", on: server, sleeper: RecordingSleeper(), logger: recorder.logger(), endpointOverride: false)
         defer { shutdown() }
-        let refused = TaskFixtures.task(operation: "getRandomPassword", params: nil) { fields in
-            fields["id"] = "unrun-once"
+        await poller.handle(
+            SQSMessage(messageId: "m-once", receiptHandle: "rh-once", body: Self.refusedReplyTo(id: "unrun-once")),
+            lease: 5)
+        let lines = recorder.records.filter { $0.contains("task_id=unrun-once") }
+        #expect(lines.count == 1, "\(lines)")
+        #expect(lines.first?.contains("the task was not run") == true, "\(lines)")
+    }
+
+    /// A task for this delegate whose replyTo it may not send to (no Amazon SQS host, none of its
+    /// queues').
+    static func refusedReplyTo(id: String) -> String {
+        let task = TaskFixtures.task(operation: "getRandomPassword", params: nil) { fields in
+            fields["id"] = .string(id)
             fields["replyTo"] = "https://queue.example.com/123456789012/results"
             var connector = TaskFixtures.connector
             connector["delegateSelectors"] = ["sqs-scripted"]
             fields["connector"] = .object(connector)
         }
-        await poller.handle(
-            SQSMessage(messageId: "m-once", receiptHandle: "rh-once", body: String(decoding: refused, as: UTF8.self)),
-            lease: 5)
-        let lines = recorder.records.filter { $0.contains("task_id=unrun-once") }
-        #expect(lines.count == 1, "\(lines)")
-        #expect(lines.first?.contains("the task was not run") == true, "\(lines)")
+        return String(decoding: task, as: UTF8.self)
     }
 
     /// A lease extension that hangs is given up after a third of the lease and tried again soon,
