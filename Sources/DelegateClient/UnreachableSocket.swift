@@ -4,9 +4,10 @@ import Glibc
 /// what to do for the causes an operator meets (no delegate running, no permission, a path that
 /// is no socket), and the status to exit with.
 public enum UnreachableSocket {
-    /// `the delegate's socket PATH cannot be reached: <cause>`, and a hint for `errno`.
+    /// `the delegate's socket PATH cannot be reached: <cause>`, and a hint for `errno`; an empty
+    /// path (`--socket ""`) shown as `""`, not as a double space.
     public static func message(path: String, cause: any Error, errno number: Int32?) -> String {
-        "the delegate's socket \(path) cannot be reached: \(cause)\(hint(errno: number, path: path))"
+        "the delegate's socket \(path.isEmpty ? "\"\"" : path) cannot be reached: \(cause)\(hint(errno: number, path: path))"
     }
 
     /// 64 for a path no socket can have (empty, longer than `sockaddr_un` holds, a NUL byte):

@@ -25,4 +25,12 @@ import Testing
         #expect(UnreachableSocket.status(invalidAddress: true) == 64)
         #expect(UnreachableSocket.status(invalidAddress: false) == 69)
     }
+
+    /// `--socket ""` is named as given, not left as a double space.
+    @Test func anEmptyPathIsShownQuoted() {
+        struct Empty: Error, CustomStringConvertible { var description: String { "no path" } }
+        #expect(
+            UnreachableSocket.message(path: "", cause: Empty(), errno: nil)
+                == "the delegate's socket \"\" cannot be reached: no path")
+    }
 }
