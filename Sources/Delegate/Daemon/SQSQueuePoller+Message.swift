@@ -555,14 +555,12 @@ extension SQSQueuePoller {
             if retry > 0 {
                 slot?.release()
                 await pause(for: .seconds(1 << retry))
-                if dispatcher.isStopping || Task.isCancelled {
-                    if !Task.isCancelled { await release(message, afterSeconds: 0, logger: logger) }
-                    return
-                }
+                if Task.isCancelled { return }
             }
-            // At a stop, visible again at once: this delegate receives no more.
-            let after = dispatcher.isStopping ? 0 : 1 + Int(intake.random() * 3)
-            if await release(message, afterSeconds: after, logger: logger) { return }
+            // At a stop, visible again at once (this delegate receives no more), and one try only.
+            let stopping = dispatcher.isStopping
+            let after = stopping ? 0 : 1 + Int(intake.random() * 3)
+            if await release(message, afterSeconds: after, logger: logger) || stopping { return }
         }
     }
 
