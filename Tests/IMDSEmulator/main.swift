@@ -3,7 +3,7 @@ import SigV4
 import TestSupport
 
 // The project's strict IMDSv2 server (TestSupport.IMDSServer) as a process, for tests that run the
-// delegate outside this test process: the booted-systemd tier (scripts/boot-test.sh) points the
+// delegate outside this test process: the booted-systemd tier (Tests/Booted/run.sh) points the
 // packaged delegate at it. It serves the credentials in its environment
 // (IMDS_ACCESS_KEY_ID, IMDS_SECRET_ACCESS_KEY, IMDS_SESSION_TOKEN), valid for six hours, prints
 // its base URL as the first line on stdout, and runs until it is killed.
