@@ -55,6 +55,19 @@ import Testing
         ("[delegate]\n'concurrency' = 1\n  'concurrency'   = 2\n", "cannot redefine existing integer ''concurrency''"),
         (connector + "[connectors.\"ci\"]\n", "cannot redefine existing table 'connectors.\"ci\"'"),
         ("[delegate]\nname = \"a\"\nname = \"b\"\n", "cannot redefine existing string 'name'"),
+        // Lines as toml++ counts them: CRLF ones too.
+        ("[delegate]\r\nname = \"a\"\r\n\"name\" = \"b\"\r\n", "cannot redefine existing string '\"name\"'"),
+        // Reported on another line than the key's: the inline table's key, the header's name, as
+        // toml++ gives them (not the line's first key, nor the next line's).
+        (
+            "[connectors.ci]\nregion = \"us-east-1\"\ncredentials = { type = \"assumeRole\", role_arn = \"a\", role_arn = \"b\" }\n",
+            "cannot redefine existing string 'role_arn'"
+        ),
+        ("[delegate]\nname = \"x\"\n[delegate.name.b]\nx = 2\n", "cannot redefine existing string 'delegate.name.b' as table"),
+        (
+            "[connectors.ci]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\", \"type\" = \"x\" }\n",
+            "cannot redefine existing string 'type'"
+        ),
         ("[delegate]\n\"a\\\"b=c\" = 1\n\"a\\\"b=c\" = 2\n", "cannot redefine existing integer '\"a\\\"b=c\"'"),
         ("[delegate]\n\"\(String(repeating: "k", count: 40))\" = 1\n\"\(String(repeating: "k", count: 40))\" = 2\n",
          "'<a key of 42 characters>'"),

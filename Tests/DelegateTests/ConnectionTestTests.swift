@@ -228,7 +228,7 @@ import Testing
             return
         }
         #expect(message.contains("could not be deleted (denied): delete it by hand"), "\(message)")
-        #expect(message.contains("secrets-delegate-test-connection-"), "\(message)")
+        #expect(message.contains("its test secret devops/secrets-delegate-test-connection-"), "the name AWS knows: \(message)")
     }
 
     /// A prefix too long for the dummy's name (512 characters in all) is the task's to fix: refused

@@ -52,11 +52,10 @@ public struct ConfigurationLoader: Sendable {
     public func check() -> CommandOutcome {
         do {
             let configuration = try load()
-            let warning = configuration.missingConnectorsDirectory.map {
-                "warning: [delegate] connectors_dir \($0) does not exist: no drop-in connectors are loaded"
-            }
-            return CommandOutcome(
-                output: configuration.renderTOML(), errorOutput: warning ?? "", status: ExitStatus.success)
+            let checked = CommandOutcome(output: configuration.renderTOML(), status: ExitStatus.success)
+            guard let missing = configuration.missingConnectorsDirectory else { return checked }
+            return checked.adding(
+                "warning: [delegate] connectors_dir \(missing) does not exist: no drop-in connectors are loaded")
         } catch {
             return .failure("configuration error: \(error)", status: ExitStatus.configuration)
         }

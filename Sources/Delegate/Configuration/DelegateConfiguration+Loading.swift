@@ -127,29 +127,54 @@ extension DelegateConfiguration {
     }
 
     /// toml++'s message for a key or table given twice, naming it as `line` of `text` writes it:
-    /// toml++ mangles a name written with quotes (`"name"` given twice is named `'"naname" '`, which
-    /// no file holds). Other messages are returned as they are.
+    /// toml++ mangles a name written with quotes (`"name"` given twice is named `'"naname" '`, two
+    /// of its characters twice, which no file holds). Only such a name, one the line's key or
+    /// header is, but for those two characters, is replaced: toml++ reports some of these errors
+    /// on another line than the key's (a key of an inline table, a header under a plain value),
+    /// and their names stay as toml++ gives them.
     static func redefinedName(in message: String, line: Int, of text: String) -> String {
         guard message.contains("cannot redefine existing"), let open = message.firstIndex(of: "'"),
             let close = message.lastIndex(of: "'"), open < close
         else { return message }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        guard (1...lines.count).contains(line), let written = writtenName(in: lines[line - 1]) else { return message }
+        // Lines as toml++ counts them: "\r\n" is one Character, no "\n".
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+        let named = String(message[message.index(after: open)..<close])
+        guard (1...lines.count).contains(line),
+            let written = writtenNames(in: lines[line - 1]).first(where: { isMangled(named, from: $0) })
+        else { return message }
         return String(message[...open]) + written + String(message[close...])
     }
 
-    /// The key of a `key = value` line, or the name of a `[table]` or `[[array]]` header, as
-    /// written (quotes kept, spaces around it dropped); nil for a line that is neither.
-    static func writtenName(in line: Substring) -> String? {
-        var rest = line.drop { $0 == " " || $0 == "\t" }
-        let header = rest.first == "["
-        if header { rest = rest.drop { $0 == "[" } }
-        var name = ""
+    /// Whether toml++'s `named` is `written` (quotes and spaces aside) or it with two of its
+    /// characters given twice, as toml++ names a quoted key.
+    static func isMangled(_ named: String, from written: String) -> Bool {
+        func bare(_ text: String) -> [Character] { text.filter { $0 != "\"" && $0 != "'" && $0 != " " } }
+        let (named, written) = (bare(named), bare(written))
+        if named == written { return true }
+        guard written.count >= 2, named.count == written.count + 2 else { return false }
+        for cut in 0...(written.count - 2) {
+            let doubled: [Character] = Array(written[..<(cut + 2)]) + Array(written[cut...])
+            if doubled == named { return true }
+        }
+        return false
+    }
+
+    /// The names a line writes, quotes kept, spaces around them dropped: a `[table]` or `[[array]]`
+    /// header's, or the key of a `key = value` line and those of the inline tables in its value.
+    static func writtenNames(in line: Substring) -> [String] {
+        let rest = line.drop { $0 == " " || $0 == "\t" }
+        if rest.first == "[" {
+            let name = rest.drop { $0 == "[" }.prefix { $0 != "]" }.trimmingSpaces()
+            return name.isEmpty ? [] : [name]
+        }
+        var names: [String] = []
+        var segment = ""
+        var inValue = false
         var quote: Character?
         var escaped = false
         for character in rest {
             if let open = quote {
-                name.append(character)
+                if !inValue { segment.append(character) }
                 if escaped {
                     escaped = false
                 } else if open == "\"" && character == "\\" {
@@ -159,14 +184,23 @@ extension DelegateConfiguration {
                 }
                 continue
             }
-            if character == (header ? "]" : "=") {
-                let trimmed = name.trimmingSpaces()
-                return trimmed.isEmpty ? nil : trimmed
+            switch character {
+            case "\"", "'":
+                quote = character
+                if !inValue { segment.append(character) }
+            case "=" where !inValue:
+                let name = segment.trimmingSpaces()
+                if !name.isEmpty { names.append(name) }
+                segment = ""
+                inValue = true
+            case "{", ",":
+                segment = ""
+                inValue = false
+            default:
+                if !inValue { segment.append(character) }
             }
-            if character == "\"" || character == "'" { quote = character }
-            name.append(character)
         }
-        return nil
+        return names
     }
 
     /// Parses TOML text: `TOMLSyntaxCheck` first, then TOMLKit.

@@ -555,12 +555,15 @@ extension SQSQueuePoller {
             if retry > 0 {
                 slot?.release()
                 await pause(for: .seconds(1 << retry))
-                if Task.isCancelled { return }
+                if dispatcher.isStopping || Task.isCancelled {
+                    // One last try, at once.
+                    if !Task.isCancelled { await release(message, afterSeconds: 0, logger: logger) }
+                    return
+                }
             }
-            // At a stop, visible again at once (this delegate receives no more), and one try only.
-            let stopping = dispatcher.isStopping
-            let after = stopping ? 0 : 1 + Int(intake.random() * 3)
-            if await release(message, afterSeconds: after, logger: logger) || stopping { return }
+            // At a stop, visible again at once: this delegate receives no more.
+            let after = dispatcher.isStopping ? 0 : 1 + Int(intake.random() * 3)
+            if await release(message, afterSeconds: after, logger: logger) { return }
         }
     }
 

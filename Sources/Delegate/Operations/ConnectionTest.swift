@@ -113,7 +113,8 @@ struct ConnectionTest: Sendable {
             : "the connector can create secrets but not read them back: \(readError?.message ?? "")"
         if let deleteCheck = checks.last, deleteCheck.action == "DeleteSecret", deleteCheck.error != nil {
             // Left behind, which the booleans do not say: a person deletes it (a rerun is refused too).
-            message += "; its test secret \(dummy) could not be deleted (\(deleteCheck.outcome)): delete it by hand"
+            let name = (try? client.namespace.fullName(for: dummy)) ?? dummy
+            message += "; its test secret \(name) could not be deleted (\(deleteCheck.outcome)): delete it by hand"
         }
         return finish(checks, attempts: attempts, canRead: canRead, canWrite: true, failure: nil, message: message)
     }
