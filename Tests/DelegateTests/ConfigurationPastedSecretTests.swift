@@ -79,4 +79,12 @@ import Testing
         let text = error.map { "\($0)" } ?? ""
         #expect(text.contains(shown), "\(text)")
     }
+
+    /// The names a line writes: a header's, a key and its inline tables' keys; none in a comment.
+    @Test func theNamesALineWrites() {
+        #expect(DelegateConfiguration.writtenNames(in: "[connectors.\"ci\"]") == ["connectors.\"ci\""])
+        #expect(DelegateConfiguration.writtenNames(in: "c = { type = \"a,b\", 'x' = { y = 1 } }") == ["c", "type", "'x'", "y"])
+        #expect(DelegateConfiguration.writtenNames(in: "name = \"x\" # {other = 1}") == ["name"])
+        #expect(DelegateConfiguration.writtenNames(in: "# a = 1").isEmpty)
+    }
 }

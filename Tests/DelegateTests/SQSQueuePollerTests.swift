@@ -363,7 +363,7 @@ import Testing
         let message = SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: "{}")
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let started = ContinuousClock.now
-        let beating = Task { await poller.heartbeat(message, lease: 3, logger: quiet) }
+        let beating = Task { await poller.heartbeat(message, leases: GrantedLease(3), logger: quiet) }
         #expect(await eventually(within: .seconds(90)) { extensions.withLock { $0.count } >= 3 })
         beating.cancel()
         await beating.value
@@ -401,7 +401,7 @@ import Testing
         defer { shutdown() }
         let recorder = LogRecorder()
         let message = SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: "{}")
-        let beating = Task { await poller.heartbeat(message, lease: 3, logger: recorder.logger()) }
+        let beating = Task { await poller.heartbeat(message, leases: GrantedLease(3), logger: recorder.logger()) }
         #expect(await eventually(within: .seconds(90)) { extensions.withLock { $0.count } >= 4 })
         beating.cancel()
         await beating.value
@@ -437,7 +437,7 @@ import Testing
                     AnsweredMessages.Key(queueURL: queueURL, messageID: id), now: .now, keptFor: .seconds(60))
             }
             let before = extensions.withLock { $0 }
-            let beating = Task { await poller.heartbeat(message, lease: 3, logger: quiet) }
+            let beating = Task { await poller.heartbeat(message, leases: GrantedLease(3), logger: quiet) }
             #expect(await eventually(within: .seconds(60)) { extensions.withLock { $0 } >= before + 2 }, "the lease was not extended")
             beating.cancel()
             await beating.value
@@ -467,7 +467,7 @@ import Testing
             id: "t-send", status: .succeeded, operation: "getRandomPassword", connectorId: "c", delegate: "d",
             receivedAt: Date(), finishedAt: Date(), attempts: 1)
         let message = SQSMessage(messageId: "m-send", receiptHandle: "rh-send", body: "{}")
-        await poller.reply(result, to: try SQSQueueURL(resultQueueURL), for: message, logger: recorder.logger())
+        await poller.reply(result, to: try SQSQueueURL(resultQueueURL), for: message, leases: GrantedLease(5), logger: recorder.logger())
 
         let failing = try #require(recorder.records.first { $0.contains("event=queue-failing") }, "\(recorder.records)")
         #expect(failing.contains("SendMessage: QueueDoesNotExist (to \(resultQueueURL)): The specified queue does not exist."), "\(failing)")
@@ -503,7 +503,7 @@ import Testing
         let message = SQSMessage(messageId: "m-stop", receiptHandle: "rh-stop", body: "{}")
         let replying = Task {
             withUnsafeCurrentTask { $0?.cancel() }
-            await poller.reply(result, to: try? SQSQueueURL(queueURL), for: message, logger: recorder.logger())
+            await poller.reply(result, to: try? SQSQueueURL(queueURL), for: message, leases: GrantedLease(5), logger: recorder.logger())
         }
         await replying.value
         #expect(intake.status.snapshot[queueURL]?.resultSendFailures ?? 0 == 0)
@@ -537,7 +537,7 @@ import Testing
         let ended = Mutex(false)
         let message = SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: "{}")
         let beating = Task {
-            await poller.heartbeat(message, lease: 3, logger: quiet)
+            await poller.heartbeat(message, leases: GrantedLease(3), logger: quiet)
             ended.withLock { $0 = true }
         }
         let queueURL = "\(server.baseURL)/123456789012/shut"

@@ -162,7 +162,8 @@ import Testing
         #expect(!intake.running.begin(key, receiptHandle: "rh-2"), "received again while it runs")
 
         let heartbeat = Task {
-            await poller.heartbeat(SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), lease: 30, logger: Logger(label: "test"))
+            await poller.heartbeat(
+                SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: body), leases: GrantedLease(30), logger: Logger(label: "test"))
         }
         #expect(await eventually { !endpoint.bodies(of: "ChangeMessageVisibility").isEmpty })
         heartbeat.cancel()
@@ -199,7 +200,7 @@ import Testing
         let granted = GrantedLease(3)
         let heartbeat = Task {
             await poller.heartbeat(
-                SQSMessage(messageId: "m-3", receiptHandle: "rh-3", body: body), lease: 3, granted: granted,
+                SQSMessage(messageId: "m-3", receiptHandle: "rh-3", body: body), leases: granted,
                 logger: Logger(label: "test"))
         }
         #expect(await eventually { !endpoint.bodies(of: "ChangeMessageVisibility").isEmpty })

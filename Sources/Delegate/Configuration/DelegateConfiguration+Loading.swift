@@ -185,6 +185,8 @@ extension DelegateConfiguration {
                 continue
             }
             switch character {
+            case "#":
+                return names  // a comment: no name after it
             case "\"", "'":
                 quote = character
                 if !inValue { segment.append(character) }

@@ -128,8 +128,8 @@ extension SQSQueuePoller {
         let result = dispatcher.rejected(
             rejection, receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue)
         let destination = Self.readableReplyTo(in: document).flatMap(permittedReply) ?? configuredResultQueue
-        await holdingLease(message, lease: lease, logger: logger) { granted in
-            await reply(result, to: destination, for: message, logger: logger, lease: granted)
+        await holdingLease(message, lease: lease, logger: logger) { leases in
+            await reply(result, to: destination, for: message, leases: leases, logger: logger)
         }
     }
 
@@ -139,7 +139,7 @@ extension SQSQueuePoller {
     ) async {
         let granted = GrantedLease(lease)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await heartbeat(message, lease: lease, granted: granted, logger: logger) }
+            group.addTask { await heartbeat(message, leases: granted, logger: logger) }
             await work(granted)
             group.cancelAll()
         }
@@ -176,14 +176,14 @@ extension SQSQueuePoller {
             await release(message, afterSeconds: 0, logger: logger)
             return
         }
-        await holdingLease(message, lease: lease, logger: logger) { granted in
-            await run(task, message: message, lease: granted, receivedAt: receivedAt, logger: logger)
+        await holdingLease(message, lease: lease, logger: logger) { leases in
+            await run(task, message: message, leases: leases, receivedAt: receivedAt, logger: logger)
         }
     }
 
     /// Runs a valid task, then replies.
     private func run(
-        _ task: DelegateTask, message: SQSMessage, lease: GrantedLease, receivedAt: Date, logger: Logger
+        _ task: DelegateTask, message: SQSMessage, leases: GrantedLease, receivedAt: Date, logger: Logger
     ) async {
         let replyTo = task.replyTo.flatMap { try? SQSQueueURL($0) }
         if let replyTo, permittedReply(replyTo) == nil {
@@ -196,7 +196,7 @@ extension SQSQueuePoller {
                 receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue,
                 kind: resultQueue == nil ? .deletedUnrun : nil)
             if let resultQueue {
-                await reply(result, to: resultQueue, for: message, logger: logger, lease: lease)
+                await reply(result, to: resultQueue, for: message, leases: leases, logger: logger)
             } else {
                 // That line says it all: not "its result has nowhere to go" on top of it.
                 await delete(message, logger: logger)
@@ -233,7 +233,7 @@ extension SQSQueuePoller {
             return decided.result
         }
         await reply(
-            result, to: settled.destination, for: message, logger: logger, prepared: settled.message, lease: lease)
+            result, to: settled.destination, for: message, leases: leases, logger: logger, prepared: settled.message)
     }
 
     /// A task's result as it will be sent, and where, decided as it finishes (before it is logged
@@ -298,10 +298,11 @@ extension SQSQueuePoller {
     /// used for more than one attempt. A lease that ran out is logged (the message may then run
     /// on another delegate too) and extending goes on.
     ///
-    /// `leases` records each extension SQS granted (how long the answer is remembered).
-    func heartbeat(_ message: SQSMessage, lease: Int, granted leases: GrantedLease? = nil, logger: Logger) async {
-        var granted = lease
-        var expiresAt = ContinuousClock.now + .seconds(lease)
+    /// `leases` holds the receive's lease and records each extension SQS granted (how long the
+    /// answer is remembered).
+    func heartbeat(_ message: SQSMessage, leases: GrantedLease, logger: Logger) async {
+        var granted = leases.longestSeconds  // the receive's: no extension yet
+        var expiresAt = ContinuousClock.now + .seconds(granted)
         var lapseLogged = false
         var pause = Self.extensionPeriod(granted: granted, visibility: intake.settings().visibilitySeconds)
         while !Task.isCancelled {
@@ -329,7 +330,7 @@ extension SQSQueuePoller {
                 return
             case .extended:
                 granted = visibility
-                leases?.extended(to: visibility)
+                leases.extended(to: visibility)
                 expiresAt = asked + .seconds(visibility)
                 let next = Self.extensionPeriod(granted: granted, visibility: visibility)
                 pause = max(.zero, next - (ContinuousClock.now - asked))
@@ -399,10 +400,10 @@ extension SQSQueuePoller {
     /// batch with other tasks' (``SQSIntake/send(_:to:logger:)``). A result that cannot be sent
     /// leaves the message to come back after its lease and run again.
     /// `prepared`: the message its task's finishing step made of it (else it is made here);
-    /// `lease`: the leases the message was granted (its answer is remembered for the longest).
+    /// `leases`: the leases the message was granted (its answer is remembered for the longest).
     func reply(
-        _ result: TaskResult, to destination: SQSQueueURL?, for message: SQSMessage, logger: Logger,
-        prepared: SQSBatchMessage? = nil, lease: GrantedLease? = nil
+        _ result: TaskResult, to destination: SQSQueueURL?, for message: SQSMessage, leases: GrantedLease,
+        logger: Logger, prepared: SQSBatchMessage? = nil
     ) async {
         guard let destination else {
             // A producer's messages provoke it: rate-limited per queue.
@@ -436,7 +437,7 @@ extension SQSQueuePoller {
         // Remembered before the delete (the message may come back while it is on its way), and
         // again once it returned: the lease was extended until then.
         let answeredKey = key(of: message)
-        let longestLease = lease?.longestSeconds ?? 0
+        let longestLease = leases.longestSeconds
         rememberAnswered(answeredKey, longestLease: longestLease)
         await delete(message, logger: logger)
         rememberAnswered(answeredKey, longestLease: longestLease)
@@ -479,7 +480,8 @@ extension SQSQueuePoller {
         message.receiveCount.map { "\($0)" } ?? "-"
     }
 
-    /// Remembers that `key`'s result was sent, for ``AnsweredMessages/keptFor(visibilitySeconds:)`` from now.
+    /// Remembers that `key`'s result was sent, for ``AnsweredMessages/keptFor(visibilitySeconds:)`` of
+    /// the longer of `longestLease` and `visibility_seconds`, from now.
     private func rememberAnswered(_ key: AnsweredMessages.Key, longestLease: Int) {
         let keptFor = answeredKeptFor(longestLease: longestLease)
         let early = intake.answered.remember(key, now: .now, keptFor: keptFor)
@@ -540,11 +542,10 @@ extension SQSQueuePoller {
     }
 
     /// Makes a message for other delegates visible again 1-3 s from now (at once when the delegate
-    /// is stopping: it receives no more). A release SQS did not
-    /// take (after the client's own retries) is tried again twice, 2 then 4 s later: else the
-    /// message would stay hidden from the delegates that may run it for the rest of its lease. A
-    /// stop ends the wait and makes one last try, visible at once (the stop's own release covers
-    /// only messages whose tasks run here).
+    /// is stopping: it receives no more). A release SQS did not take (after the client's own
+    /// retries) is tried again twice, 2 then 4 s later: else the message would stay hidden from the
+    /// delegates that may run it for the rest of its lease. A stop ends the wait and makes one last
+    /// try, visible at once (the stop's own release covers only messages whose tasks run here).
     ///
     /// `slot`, the message's, is held for the first try only: a release SQS keeps refusing (no
     /// `sqs:ChangeMessageVisibility`, an endpoint gone) must not hold this delegate's own tasks
