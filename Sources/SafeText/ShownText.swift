@@ -1,13 +1,13 @@
 /// Text from elsewhere (a peer's error message, a task's field, a path) made safe to show in one
 /// line on a terminal or in the journal: control characters (C0, DEL, and C1 codes such as CSI,
 /// which start a terminal's escape sequences), the line and paragraph separators, and
-/// bidirectional overrides and isolates (which reorder what a reader sees) are shown as `\u{..}`,
-/// never written as they are.
+/// bidirectional marks, overrides and isolates (which reorder what a reader sees) are shown as
+/// `\u{..}`, never written as they are.
 public enum ShownText {
     /// Whether `scalar` is shown escaped rather than as itself.
     public static func isEscaped(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
-        case 0..<0x20, 0x7F...0x9F, 0x2028...0x2029, 0x202A...0x202E, 0x2066...0x2069: true
+        case 0..<0x20, 0x7F...0x9F, 0x061C, 0x200E...0x200F, 0x2028...0x2029, 0x202A...0x202E, 0x2066...0x2069: true
         default: false
         }
     }

@@ -1,5 +1,6 @@
 import Glibc
 import FileNames
+import SafeText
 import FoundationEssentials
 import AWSCore
 import SQS
@@ -191,26 +192,20 @@ extension DelegateConfiguration {
     }
 
     /// Tags, users and groups: non-empty after trimming, no commas (they could not be given in
-    /// the environment), no control characters (C0, DEL, C1, the line and paragraph separators)
-    /// nor bidirectional formatting ones, which would make `check-config` and the journal show
-    /// another text than the one compared.
+    /// the environment), no character `ShownText` escapes (controls, separators, bidirectional
+    /// formatting), which would make `check-config` and the journal show another text than the
+    /// one compared.
     static func listEntryProblem(_ entry: String) -> String? {
         let trimmed = entry.trimmingSpaces()
         if trimmed.isEmpty { return "is empty" }
         if trimmed.utf8.count > 128 { return "is longer than 128 characters" }
         if entry.contains(",") { return "\(quoted(entry)) contains a comma" }
-        if entry.unicodeScalars.contains(where: isControlOrBidi) {
+        if entry.unicodeScalars.contains(where: ShownText.isEscaped) {
             return "\(quoted(entry)) contains a control or bidirectional formatting character"
         }
         return nil
     }
 
-    private static func isControlOrBidi(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.value {
-        case 0..<0x20, 0x7F...0x9F, 0x2028, 0x2029, 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
-        }
-    }
 
     /// Paths are absolute or empty (off): the daemon's working directory is `/` under systemd.
     static func pathProblem(_ path: String) -> String? {

@@ -449,7 +449,7 @@ struct SpoolIntake: Sendable {
                     that result is kept and this task's result is dropped (it would replace the first); \
                     the task file was deleted
                     """,
-                    metadata: metadata, key: "spool-duplicate-result", logger: logger)
+                    metadata: metadata, key: "spool-result-dropped", logger: logger)
                 return
             } catch {
                 let first = !waiting

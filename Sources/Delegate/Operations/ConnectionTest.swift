@@ -89,6 +89,7 @@ struct ConnectionTest: Sendable {
             readError = error
             checks.append(Check(action: "GetSecretValue", error: error))
         }
+        var deleteRefused: Check?
         do {
             attempts += try await client.deleteSecret(name: dummy, recovery: .none, logger: logger).attempts
             checks.append(Check(action: "DeleteSecret"))
@@ -96,7 +97,9 @@ struct ConnectionTest: Sendable {
             attempts += error.attempts
             warnLeft(dummy, cutOff: error.code == .cancelled, code: error.code)
             try Self.throwIfCutOff(error, attempts: attempts)
-            checks.append(Check(action: "DeleteSecret", error: error))
+            let refused = Check(action: "DeleteSecret", error: error)
+            deleteRefused = refused
+            checks.append(refused)
         }
         // A read-back that failed for another reason than a refusal (throttled, an outage) says
         // nothing of what the policy allows: the test failed, as a create so failed does.
@@ -111,10 +114,10 @@ struct ConnectionTest: Sendable {
             ? "the connector can write secrets under its prefix and read them back (the test secret is under the "
                 + "account's default key: a secret under a key of its own also needs kms:Decrypt on that key)"
             : "the connector can create secrets but not read them back: \(readError?.message ?? "")"
-        if let deleteCheck = checks.last, deleteCheck.action == "DeleteSecret", deleteCheck.error != nil {
+        if let deleteRefused {
             // Left behind, which the booleans do not say: a person deletes it (a rerun is refused too).
-            let name = (try? client.namespace.fullName(for: dummy)) ?? dummy
-            message += "; its test secret \(name) could not be deleted (\(deleteCheck.outcome)): delete it by hand"
+            message += "; its test secret \(fullName(of: dummy)) could not be deleted (\(deleteRefused.outcome)): "
+                + "delete it by hand"
         }
         return finish(checks, attempts: attempts, canRead: canRead, canWrite: true, failure: nil, message: message)
     }
@@ -126,7 +129,12 @@ struct ConnectionTest: Sendable {
             cutOff
                 ? "testConnection was cut off and \(certain ? "left" : "may have left") its dummy secret; running the task again deletes it, else delete it by hand"
                 : "testConnection could not delete its dummy secret; delete it by hand",
-            metadata: ["secret_name": "\((try? client.namespace.fullName(for: dummy)) ?? dummy)", "error_code": "\(code)"])
+            metadata: ["secret_name": "\(fullName(of: dummy))", "error_code": "\(code)"])
+    }
+
+    /// The dummy's name as AWS knows it (its prefix applied), the one to delete it by.
+    private func fullName(of dummy: String) -> String {
+        (try? client.namespace.fullName(for: dummy)) ?? dummy
     }
 
     /// A call cut off (by the task's deadline, or the stop) answers nothing about the credentials:
