@@ -9,7 +9,9 @@ import Testing
         #expect(
             ShownText.escaped("\u{9B}\u{85}\u{2028}\u{2029}\u{202A}\u{202E}\u{2066}\u{2069}")
                 == #"\u{9b}\u{85}\u{2028}\u{2029}\u{202a}\u{202e}\u{2066}\u{2069}"#)
-        #expect(ShownText.escaped("é😀\u{A0}\u{A0}\u{2027}\u{202F}\u{206A}") == "é😀\u{A0}\u{A0}\u{2027}\u{202F}\u{206A}")
+        // The bidirectional marks too (Arabic letter mark, left-to-right and right-to-left marks).
+        #expect(ShownText.escaped("a\u{61C}b\u{200E}c\u{200F}") == #"a\u{61c}b\u{200e}c\u{200f}"#)
+        #expect(ShownText.escaped("é😀\u{A0}\u{A0}\u{2027}\u{202F}\u{206A}\u{200D}") == "é😀\u{A0}\u{A0}\u{2027}\u{202F}\u{206A}\u{200D}")
     }
 
     /// Quoted for a message: the quote mark and backslash escaped, the rest shown as above, cut
