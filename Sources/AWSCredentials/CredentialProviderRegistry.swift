@@ -124,10 +124,10 @@ public final class CredentialProviderRegistry: Sendable {
         }
     }
 
-    /// The provider for `spec`, for a connector in `region`. Access keys come from their
-    /// credential files on every call (read again whenever a file changed), so a rotated file takes
-    /// effect at once.
-    public func provider(for spec: CredentialSpec, region: String) throws(AWSError) -> any CredentialProvider {
+    /// The provider for `spec`, for a connector in `region`, and who it signs as. Access keys come
+    /// from their credential files on every call (read again whenever a file changed), so a
+    /// rotated file takes effect at once.
+    public func resolve(_ spec: CredentialSpec, region: String) throws(AWSError) -> ResolvedCredentials {
         // One read, so that a session built below from this identity is cached only while it is
         // still the identity.
         let (identity, refStore, generation, named) = state.withLock {
@@ -135,7 +135,7 @@ public final class CredentialProviderRegistry: Sendable {
         }
         switch spec {
         case .instanceRole:
-            return identity
+            return ResolvedCredentials(provider: identity, principal: .identity(serial: identity.serial))
         case .accessKey(let key):
             let accessKeyId: String
             switch key.accessKeyID {
@@ -153,25 +153,37 @@ public final class CredentialProviderRegistry: Sendable {
             }
             let secret = try refStore.value(of: key.secretAccessKeyRef)
             let token = try key.sessionTokenRef.map { ref throws(AWSError) in try refStore.value(of: ref) }
-            return StaticCredentialProvider(
-                Credentials(accessKeyId: accessKeyId, secretAccessKey: secret, sessionToken: token))
+            return ResolvedCredentials(
+                provider: StaticCredentialProvider(
+                    Credentials(accessKeyId: accessKeyId, secretAccessKey: secret, sessionToken: token)),
+                principal: .accessKey(id: accessKeyId))
         case .assumeRole(let role):
             let key = RoleSession(role: role, region: region)
-            if let cached = state.withLock({ $0.roles.value(for: key) }) { return cached }
-            let source = try AssumeRoleSource(
-                role: role, delegateName: delegateName, base: identity, sts: stsClient(region))
-            let provider = CachingCredentialProvider(
-                source: source, clock: clock, refreshLogger: refreshLogger,
-                failureLog: roleFailureLog.map { log in
-                    let name = named.contains(key) ? source.name : nil
-                    return { message, metadata, logger in log(message, metadata, name, logger) }
-                })
-            return state.withLock { state in
-                guard state.generation == generation else { return provider }
-                if let raced = state.roles.value(for: key) { return raced }
-                state.roles.store(provider, for: key)
-                return provider
-            }
+            return ResolvedCredentials(
+                provider: try session(key, identity: identity, generation: generation, named: named),
+                principal: .role(key))
+        }
+    }
+
+    /// The cached provider of the assumed-role session `key`, or a new one, cached unless a
+    /// reload forgot the sessions since `generation` was read.
+    private func session(
+        _ key: RoleSession, identity: IdentityProvider, generation: Int, named: Set<RoleSession>
+    ) throws(AWSError) -> CachingCredentialProvider {
+        if let cached = state.withLock({ $0.roles.value(for: key) }) { return cached }
+        let source = try AssumeRoleSource(
+            role: key.role, delegateName: delegateName, base: identity, sts: stsClient(key.region))
+        let provider = CachingCredentialProvider(
+            source: source, clock: clock, refreshLogger: refreshLogger,
+            failureLog: roleFailureLog.map { log in
+                let name = named.contains(key) ? source.name : nil
+                return { message, metadata, logger in log(message, metadata, name, logger) }
+            })
+        return state.withLock { state in
+            guard state.generation == generation else { return provider }
+            if let raced = state.roles.value(for: key) { return raced }
+            state.roles.store(provider, for: key)
+            return provider
         }
     }
 

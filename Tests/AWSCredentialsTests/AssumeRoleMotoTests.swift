@@ -30,8 +30,9 @@ import Testing
         let roleArn = try await roles.role(allowing: MotoServer.readOnlyPolicyActions, trusting: identity)
         let registry = try roles.registry(identity: identity.credentials, sts: roles.sts())
 
-        let provider = try registry.provider(
-            for: assumeRole(roleArn, externalId: MotoRoles.externalId), region: MotoServer.region)
+        let provider = try registry.resolve(
+            assumeRole(roleArn, externalId: MotoRoles.externalId), region: MotoServer.region
+        ).provider
         let before = Date()
         let credentials = try await provider.credentials(logger: logger)
         #expect(credentials.accessKeyId != identity.credentials.accessKeyId)
@@ -41,8 +42,9 @@ import Testing
             abs(expiration.timeIntervalSince(before) - 900) < 60, "the server's Expiration (now + 900 s) is honoured")
 
         // The same spec gives the same cached provider: one AssumeRole for every task.
-        let again = try registry.provider(
-            for: assumeRole(roleArn, externalId: MotoRoles.externalId), region: MotoServer.region)
+        let again = try registry.resolve(
+            assumeRole(roleArn, externalId: MotoRoles.externalId), region: MotoServer.region
+        ).provider
         #expect(try await again.credentials(logger: logger) == credentials)
 
         // An administrator seeds a secret; the assumed read-only role reads it but cannot create one.
@@ -79,8 +81,9 @@ import Testing
 
         for externalId in ["ext-wrong", "EXT-7F3A"] {
             let before = counting.requests.count
-            let provider = try registry.provider(
-                for: assumeRole(roleArn, externalId: externalId), region: MotoServer.region)
+            let provider = try registry.resolve(
+                assumeRole(roleArn, externalId: externalId), region: MotoServer.region
+            ).provider
             let error = await #expect(throws: AWSError.self) { try await provider.credentials(logger: logger) }
             #expect(error?.code == .accessDenied)
             #expect(
@@ -94,8 +97,9 @@ import Testing
         // A role trusting someone else refuses this delegate even with the right external ID.
         let other = try await roles.identity()
         let othersRole = try await roles.role(allowing: MotoServer.readOnlyPolicyActions, trusting: other)
-        let refused = try registry.provider(
-            for: assumeRole(othersRole, externalId: MotoRoles.externalId), region: MotoServer.region)
+        let refused = try registry.resolve(
+            assumeRole(othersRole, externalId: MotoRoles.externalId), region: MotoServer.region
+        ).provider
         let error = await #expect(throws: AWSError.self) { try await refused.credentials(logger: logger) }
         #expect(error?.code == .accessDenied)
     }
@@ -108,27 +112,29 @@ import Testing
         let roleArn = "arn:aws:iam::\(MotoServer.accountID):role/never-assumed"
         for duration in [899, 43_201, 0, -1] {
             let error = #expect(throws: AWSError.self) {
-                try registry.provider(
-                    for: assumeRole(roleArn, externalId: MotoRoles.externalId, duration: duration),
-                    region: MotoServer.region)
+                try registry.resolve(
+                    assumeRole(roleArn, externalId: MotoRoles.externalId, duration: duration),
+                    region: MotoServer.region
+                ).provider
             }
             #expect(error?.kind == .validation)
             #expect(error?.message.contains("900-43200") == true)
         }
         for externalId in ["x", String(repeating: "e", count: 1225)] {
             #expect(throws: AWSError.self) {
-                try registry.provider(for: assumeRole(roleArn, externalId: externalId), region: MotoServer.region)
+                try registry.resolve(assumeRole(roleArn, externalId: externalId), region: MotoServer.region).provider
             }
         }
         #expect(throws: AWSError.self) {
-            try registry.provider(for: assumeRole("not-an-arn", externalId: nil), region: MotoServer.region)
+            try registry.resolve(assumeRole("not-an-arn", externalId: nil), region: MotoServer.region).provider
         }
         #expect(counting.requests.count == 0, "nothing was sent")
         // The edges are allowed, and making a provider sends nothing either.
         for duration in [900, 43_200] {
-            _ = try registry.provider(
-                for: assumeRole(roleArn, externalId: MotoRoles.externalId, duration: duration),
-                region: MotoServer.region)
+            _ = try registry.resolve(
+                assumeRole(roleArn, externalId: MotoRoles.externalId, duration: duration),
+                region: MotoServer.region
+            ).provider
         }
         #expect(counting.requests.count == 0)
     }
@@ -138,8 +144,9 @@ import Testing
         let identity = try await roles.identity(allowing: ["secretsmanager:ListSecrets"])
         let roleArn = try await roles.role(allowing: MotoServer.readOnlyPolicyActions, trusting: identity)
         let registry = try roles.registry(identity: identity.credentials, sts: roles.sts())
-        let provider = try registry.provider(
-            for: assumeRole(roleArn, externalId: MotoRoles.externalId), region: MotoServer.region)
+        let provider = try registry.resolve(
+            assumeRole(roleArn, externalId: MotoRoles.externalId), region: MotoServer.region
+        ).provider
         let error = await #expect(throws: AWSError.self) { try await provider.credentials(logger: logger) }
         #expect(error?.code == .accessDenied)
         #expect(error?.retryable == false)

@@ -68,20 +68,20 @@ import Testing
         let role = CredentialSpec.assumeRole(
             AssumeRoleCredentials(roleARN: "arn:aws:iam::123456789012:role/sm", externalID: nil, durationSeconds: 3600))
 
-        let before = try registry.provider(for: .instanceRole, region: "us-east-1")
+        let before = try registry.resolve(.instanceRole, region: "us-east-1").provider
         #expect(try await before.credentials(logger: logger).accessKeyId == "ASIAFAKEold")
         let roleBefore = try #require(
-            try registry.provider(for: role, region: "us-east-1") as? CachingCredentialProvider)
-        #expect(try registry.provider(for: role, region: "us-east-1") as? CachingCredentialProvider === roleBefore)
+            try registry.resolve(role, region: "us-east-1").provider as? CachingCredentialProvider)
+        #expect(try registry.resolve(role, region: "us-east-1").provider as? CachingCredentialProvider === roleBefore)
 
         registry.replaceIdentity(identity(new, http: http))
 
-        let after = try registry.provider(for: .instanceRole, region: "us-east-1")
+        let after = try registry.resolve(.instanceRole, region: "us-east-1").provider
         #expect(try await after.credentials(logger: logger).accessKeyId == "ASIAFAKEnew")
         #expect(old.counts.credentialGETs == 1)
         #expect(new.counts.credentialGETs == 1)
         let roleAfter = try #require(
-            try registry.provider(for: role, region: "us-east-1") as? CachingCredentialProvider)
+            try registry.resolve(role, region: "us-east-1").provider as? CachingCredentialProvider)
         #expect(roleAfter !== roleBefore)
         #expect(await registry.snapshots().first?.source == "imds")
     }
@@ -108,7 +108,8 @@ import Testing
             },
             stsClient: { region in
                 AWSClient(
-                    endpoint: AWSServiceEndpoint(signingName: "sts", region: region, url: "http://127.0.0.1:\(closed.port)"),
+                    endpoint: AWSServiceEndpoint(
+                        signingName: "sts", region: region, url: "http://127.0.0.1:\(closed.port)"),
                     options: AWSClientOptions(maxAttempts: 1), httpClient: http)
             })
         for externalID in ["id-1", "id-2"] {
@@ -116,7 +117,8 @@ import Testing
                 AssumeRoleCredentials(
                     roleARN: "arn:aws:iam::123456789012:role/sm", externalID: externalID, durationSeconds: 3600))
             await #expect(throws: AWSError.self) {
-                _ = try await registry.provider(for: role, region: "us-east-1").credentials(logger: recorder.logger())
+                _ = try await registry.resolve(role, region: "us-east-1").provider.credentials(
+                    logger: recorder.logger())
             }
         }
         let lines = routed.withLock { $0 }
@@ -136,11 +138,15 @@ import Testing
                 refStore: CredentialRefStore(directories: []), http: http)
         }
         let keys = registry(environment: ["AWS_ACCESS_KEY_ID": "AKIDENVIRONMENT", "AWS_SECRET_ACCESS_KEY": "unused"])
-        #expect(try await keys.provider(for: .instanceRole, region: "us-east-1").credentials(logger: logger).accessKeyId == "AKIDENVIRONMENT")
+        #expect(
+            try await keys.resolve(.instanceRole, region: "us-east-1").provider.credentials(logger: logger).accessKeyId
+                == "AKIDENVIRONMENT")
         #expect(await keys.snapshots().isEmpty)
         let imds = registry(environment: [:])
         #expect(await imds.snapshots().isEmpty, "not asked yet")
-        #expect(try await imds.provider(for: .instanceRole, region: "us-east-1").credentials(logger: logger).accessKeyId == "ASIAFAKEimds")
+        #expect(
+            try await imds.resolve(.instanceRole, region: "us-east-1").provider.credentials(logger: logger).accessKeyId
+                == "ASIAFAKEimds")
         #expect(await imds.snapshots().map(\.source) == ["imds"])
 
         // Asked and failed, with nothing ever got: listed, with its error (IMDS down since boot).
@@ -151,7 +157,7 @@ import Testing
                 clock: SystemWallClock()),
             refStore: CredentialRefStore(directories: []), http: http)
         await #expect(throws: (any Error).self) {
-            try await down.provider(for: .instanceRole, region: "us-east-1").credentials(logger: logger)
+            try await down.resolve(.instanceRole, region: "us-east-1").provider.credentials(logger: logger)
         }
         let failed = await down.snapshots()
         #expect(failed.map(\.source) == ["imds"] && failed.first?.lastError != nil, "\(failed)")
@@ -161,7 +167,9 @@ import Testing
     /// its place (refs mixed up) would be sent in the clear in every Authorization header.
     @Test func aKeyIDRefHoldingASecretKeyIsRefused() throws {
         let directory = try TemporaryDirectory()
-        for (name, value) in [("key-id", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"), ("secret-key", "AKIAREFEXAMPLE\n")] {
+        for (name, value) in [
+            ("key-id", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"), ("secret-key", "AKIAREFEXAMPLE\n"),
+        ] {
             try Data(value.utf8).write(to: URL(fileURLWithPath: directory.path(name)))
             #expect(chmod(directory.path(name), 0o600) == 0)
         }
@@ -173,9 +181,12 @@ import Testing
                 clock: SystemWallClock()),
             refStore: CredentialRefStore(directories: [directory.url.path]), http: http)
         let error = #expect(throws: AWSError.self) {
-            try keys.provider(
-                for: .accessKey(AccessKeyCredentials(accessKeyID: .ref("key-id"), secretAccessKeyRef: "secret-key", sessionTokenRef: nil)),
-                region: "us-east-1")
+            try keys.resolve(
+                .accessKey(
+                    AccessKeyCredentials(
+                        accessKeyID: .ref("key-id"), secretAccessKeyRef: "secret-key", sessionTokenRef: nil)),
+                region: "us-east-1"
+            ).provider
         }
         #expect(error?.code == .credentialsUnavailable)
         #expect(error?.message.contains("'key-id' is no access key id") == true, "\(error?.message ?? "")")
@@ -192,14 +203,17 @@ import Testing
                 AssumeRoleCredentials(
                     roleARN: "arn:aws:iam::123456789012:role/\(name)", externalID: nil, durationSeconds: 3600))
         }
-        let busy = try #require(try registry.provider(for: role("busy"), region: "us-east-1") as? CachingCredentialProvider)
+        let busy = try #require(
+            try registry.resolve(role("busy"), region: "us-east-1").provider as? CachingCredentialProvider)
         for index in 0..<(CredentialProviderRegistry.maxCachedRoles * 2) {
-            _ = try registry.provider(for: role("inline-\(index)"), region: "us-east-1")
+            _ = try registry.resolve(role("inline-\(index)"), region: "us-east-1").provider
             if index % 50 == 0 {
-                #expect(try registry.provider(for: role("busy"), region: "us-east-1") as? CachingCredentialProvider === busy)
+                #expect(
+                    try registry.resolve(role("busy"), region: "us-east-1").provider as? CachingCredentialProvider
+                        === busy)
             }
         }
-        #expect(try registry.provider(for: role("busy"), region: "us-east-1") as? CachingCredentialProvider === busy)
+        #expect(try registry.resolve(role("busy"), region: "us-east-1").provider as? CachingCredentialProvider === busy)
         #expect(http.requests.isEmpty, "no session was assumed")
     }
 
@@ -217,7 +231,9 @@ import Testing
         let registry = roleRegistry(
             http, namedRoles: Set((0..<count).map { .init(role: assumed($0), region: "us-east-1") }))
         func sessions() throws -> [CachingCredentialProvider] {
-            try (0..<count).map { try #require(try registry.provider(for: role($0), region: "us-east-1") as? CachingCredentialProvider) }
+            try (0..<count).map {
+                try #require(try registry.resolve(role($0), region: "us-east-1").provider as? CachingCredentialProvider)
+            }
         }
         let first = try sessions()
         let again = try sessions()
@@ -241,15 +257,16 @@ import Testing
                 clock: SystemWallClock()),
             refStore: CredentialRefStore(directories: [first.url.path]), http: http)
         let spec = CredentialSpec.accessKey(
-            AccessKeyCredentials(accessKeyID: .plain("AKIAREF"), secretAccessKeyRef: "secret-key", sessionTokenRef: nil))
+            AccessKeyCredentials(accessKeyID: .plain("AKIAREF"), secretAccessKeyRef: "secret-key", sessionTokenRef: nil)
+        )
 
         #expect(
-            try await registry.provider(for: spec, region: "us-east-1").credentials(logger: logger).secretAccessKey
+            try await registry.resolve(spec, region: "us-east-1").provider.credentials(logger: logger).secretAccessKey
                 == "secret-from-first")
         registry.replaceRefStore(CredentialRefStore(directories: [second.url.path]))
         #expect(registry.refStore.directories == [second.url.path])
         #expect(
-            try await registry.provider(for: spec, region: "us-east-1").credentials(logger: logger).secretAccessKey
+            try await registry.resolve(spec, region: "us-east-1").provider.credentials(logger: logger).secretAccessKey
                 == "secret-from-second")
     }
 
@@ -271,7 +288,7 @@ import Testing
             })
         // No identity to assume roles with: every refresh fails.
         func lastLogged(_ role: AssumeRoleCredentials, region: String = "us-east-1") async throws -> String?? {
-            let provider = try registry.provider(for: .assumeRole(role), region: region)
+            let provider = try registry.resolve(.assumeRole(role), region: region).provider
             _ = try? await provider.credentials(logger: logger)
             return logged.withLock { $0.last }
         }

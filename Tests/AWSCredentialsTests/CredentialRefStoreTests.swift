@@ -247,38 +247,38 @@ import Testing
             identity: fakeCredentials("identity"), sts: roles.sts(),
             refStore: CredentialRefStore(directories: [directory.url.path]))
 
-        let provider = try registry.provider(
-            for: .accessKey(
+        let provider = try registry.resolve(
+            .accessKey(
                 AccessKeyCredentials(accessKeyID: .ref("key-id"), secretAccessKeyRef: "secret-key", sessionTokenRef: "token")),
-            region: "us-east-1")
+            region: "us-east-1").provider
         #expect(
             try await provider.credentials(logger: logger)
                 == Credentials(
                     accessKeyId: "AKIAREFEXAMPLE", secretAccessKey: "ref-secret-value",
                     sessionToken: "ref-session-token"))
 
-        let plainID = try registry.provider(
-            for: .accessKey(
+        let plainID = try registry.resolve(
+            .accessKey(
                 AccessKeyCredentials(accessKeyID: .plain("AKIAPLAIN"), secretAccessKeyRef: "secret-key", sessionTokenRef: nil)),
-            region: "us-east-1")
+            region: "us-east-1").provider
         #expect(try await plainID.credentials(logger: logger).accessKeyId == "AKIAPLAIN")
 
         // A rotated file takes effect for the next provider.
         try write("rotated-secret", to: directory.path("secret-key"))
         #expect(
-            try await registry.provider(
-                for: .accessKey(
+            try await registry.resolve(
+                .accessKey(
                     AccessKeyCredentials(
                         accessKeyID: .plain("AKIAPLAIN"), secretAccessKeyRef: "secret-key", sessionTokenRef: nil)),
                 region: "us-east-1"
-            ).credentials(logger: logger).secretAccessKey == "rotated-secret")
+            ).provider.credentials(logger: logger).secretAccessKey == "rotated-secret")
 
         let missing = #expect(throws: AWSError.self) {
-            try registry.provider(
-                for: .accessKey(
+            try registry.resolve(
+                .accessKey(
                     AccessKeyCredentials(
                         accessKeyID: .plain("AKIAPLAIN"), secretAccessKeyRef: "../secret-key", sessionTokenRef: nil)),
-                region: "us-east-1")
+                region: "us-east-1").provider
         }
         #expect(missing?.message.contains("'../secret-key'") == true)
         // An access key without a key id cannot be written: `AccessKeyCredentials.KeyID` is plain or ref.

@@ -1,4 +1,5 @@
 import AWSCore
+import AWSCredentials
 import Foundation
 import Logging
 import Systemd
@@ -34,11 +35,13 @@ import Testing
         let cache = components.cache
         let connector = try #require(configuration.connectors["prod"])
         let key = SecretCacheTests.key("db")
-        cache.store(SecretCacheTests.output("db"), for: key, connector: connector, token: cache.beginRead())
+        cache.store(
+            SecretCacheTests.output("db"), for: key, connector: connector, principal: SecretCacheTests.principal,
+            token: cache.beginRead())
 
         for step in [-200.0, 400, 3600] {
             wall.advance(by: step)
-            guard case .fresh = cache.lookup(key, connector: connector) else {
+            guard case .fresh = cache.lookup(key, connector: connector, principal: SecretCacheTests.principal) else {
                 Issue.record("a wall-clock step of \(step) s changed the entry's age")
                 return
             }

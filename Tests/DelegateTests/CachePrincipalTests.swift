@@ -94,10 +94,12 @@ import Testing
         #expect(try await fixture.run("cached").cached == true)
 
         // A new identity, the cache left as it is (as after such a late store).
-        fixture.executor.credentials.replaceIdentity(
+        fixture.credentials.replaceIdentity(
             IdentityProvider(
                 sources: [.environment],
-                environment: ["AWS_ACCESS_KEY_ID": "AKIDNEWIDENTITY", "AWS_SECRET_ACCESS_KEY": "new-identity-test-key"],
+                environment: [
+                    "AWS_ACCESS_KEY_ID": "AKIDNEWIDENTITY", "AWS_SECRET_ACCESS_KEY": "new-identity-test-key",
+                ],
                 imds: IMDSCredentialSource(http: fixture.fake, endpoint: "http://127.0.0.1:9", clock: fixture.clock),
                 clock: fixture.clock))
         let after = try await fixture.run("cached")
@@ -144,12 +146,15 @@ import Testing
                 let connector = try #require(configuration.connectors[id])
                 cache.store(
                     SecretCacheTests.output("db"), for: SecretCacheTests.key("db", connector: id), connector: connector,
-                    token: cache.beginRead())
+                    principal: SecretCacheTests.principal, token: cache.beginRead())
             }
         }
         func cached(_ id: String, _ configuration: DelegateConfiguration) throws -> Bool {
             let connector = try #require(configuration.connectors[id])
-            if case .fresh = cache.lookup(SecretCacheTests.key("db", connector: id), connector: connector) { return true }
+            let key = SecretCacheTests.key("db", connector: id)
+            if case .fresh = cache.lookup(key, connector: connector, principal: SecretCacheTests.principal) {
+                return true
+            }
             return false
         }
         try store(old)

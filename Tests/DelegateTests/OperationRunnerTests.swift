@@ -26,8 +26,8 @@ import Testing
         let credentials = StaticCredentialProvider(
             Credentials(accessKeyId: ScriptedExecutorFixture.accessKeyID, secretAccessKey: "runner-test-key-unused"))
         return OperationRunner(
-            client: SecretsManagerClient(aws: aws, credentials: credentials, namePrefix: "devops"), task: task,
-            logger: logger)
+            client: SecretsManagerClient(aws: aws, credentials: credentials, namePrefix: "devops"),
+            principal: .accessKey(id: ScriptedExecutorFixture.accessKeyID), task: task, logger: logger)
     }
 
     struct Case: Sendable, CustomTestStringConvertible {

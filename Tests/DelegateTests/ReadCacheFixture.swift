@@ -19,15 +19,20 @@ struct ReadCacheFixture {
     let clock = ManualClock()
     let cache: SecretCache
     let executor: TaskExecutor
+    /// The executor's credentials (a test replaces the delegate's identity in it).
+    let credentials: CredentialProviderRegistry
     let connectors: [String: NamedConnector]
     let logger = Logger(label: "read-cache-test")
 
     init(ttl: Int = 60, stale: Int = 0, credentialsDirectory: String? = nil) {
         cache = SecretCache(clock: clock)
+        credentials = ScriptedExecutorFixture.credentials(
+            http: fake, clock: clock, endpoint: "http://secretsmanager.test", maxAttempts: 1,
+            accessKeyID: "AKIDREADCACHETEST", delegateName: "cache-test",
+            credentialDirectories: credentialsDirectory.map { [$0] } ?? [])
         executor = ScriptedExecutorFixture.executor(
             http: fake, clock: clock, endpoint: "http://secretsmanager.test", maxAttempts: 1,
-            accessKeyID: "AKIDREADCACHETEST", delegateName: "cache-test", cache: cache,
-            credentialDirectories: credentialsDirectory.map { [$0] } ?? [])
+            delegateName: "cache-test", cache: cache, credentials: credentials)
         var connectors: [String: NamedConnector] = [:]
         for (id, cacheTTL) in [("cached", ttl), ("other", ttl), ("plain", 0)] {
             connectors[id] = NamedConnector(
@@ -41,14 +46,16 @@ struct ReadCacheFixture {
             connector: Connector(
                 id: "assumed", region: "us-east-1", secretNamePrefix: "devops", delegateSelectors: [],
                 credentials: .assumeRole(
-                    AssumeRoleCredentials(roleARN: "arn:aws:iam::123456789012:role/sm", externalID: nil, durationSeconds: 900))),
+                    AssumeRoleCredentials(
+                        roleARN: "arn:aws:iam::123456789012:role/sm", externalID: nil, durationSeconds: 900))),
             policy: ConnectorPolicy(cacheTTLSeconds: ttl, cacheStaleSeconds: stale),
             origin: "[connectors.assumed]")
         connectors["keyed"] = NamedConnector(
             connector: Connector(
                 id: "keyed", region: "us-east-1", secretNamePrefix: "devops", delegateSelectors: [],
                 credentials: .accessKey(
-                    AccessKeyCredentials(accessKeyID: .ref("keyed-id"), secretAccessKeyRef: "keyed-secret", sessionTokenRef: nil))),
+                    AccessKeyCredentials(
+                        accessKeyID: .ref("keyed-id"), secretAccessKeyRef: "keyed-secret", sessionTokenRef: nil))),
             policy: ConnectorPolicy(cacheTTLSeconds: ttl, cacheStaleSeconds: stale),
             origin: "[connectors.keyed]")
         self.connectors = connectors
@@ -67,7 +74,9 @@ struct ReadCacheFixture {
             <SessionToken>read-cache-test-token</SessionToken><Expiration>\(expiration)</Expiration></Credentials>\
             </AssumeRoleResult><ResponseMetadata><RequestId>req-sts</RequestId></ResponseMetadata></AssumeRoleResponse>
             """
-        fake.http.always(Self.sts, .response(HTTPResponse(status: 200, headers: ["Content-Type": "text/xml"], body: Data(body.utf8))))
+        fake.http.always(
+            Self.sts, .response(HTTPResponse(status: 200, headers: ["Content-Type": "text/xml"], body: Data(body.utf8)))
+        )
     }
 
     static let inline: JSONValue = [

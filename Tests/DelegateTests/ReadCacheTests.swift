@@ -1,3 +1,4 @@
+import AWSCredentials
 import Foundation
 import Testing
 import TestSupport
@@ -13,7 +14,8 @@ import TestSupport
     /// read of one was answered from the other's cache entry.
     @Test func versionStagesAndIDsAreComparedAsBytes() {
         func key(id: String? = nil, stage: String?) -> SecretCacheKey {
-            SecretCacheKey(connectorID: "prod", region: "us-east-1", fullName: "devops/db", versionId: id, versionStage: stage)
+            SecretCacheKey(
+                connectorID: "prod", region: "us-east-1", fullName: "devops/db", versionId: id, versionStage: stage)
         }
         let composed = key(stage: "rel-\u{E9}")
         let decomposed = key(stage: "rel-e\u{301}")
@@ -457,6 +459,9 @@ import TestSupport
         SecretCacheKey(connectorID: connector, region: "us-east-1", fullName: name, versionId: nil, versionStage: nil)
     }
 
+    /// Who reads, for every entry of these tests.
+    static let principal = ResolvedCredentials.Principal.accessKey(id: "AKIDSECRETCACHETEST")
+
     static func connector(_ id: String = "prod", ttl: Int = 60, stale: Int = 0) -> NamedConnector {
         NamedConnector(
             connector: Connector(
@@ -474,7 +479,7 @@ import TestSupport
     func store(_ cache: SecretCache, _ name: String, connector: String = "prod", token: SecretCache.ReadToken? = nil) {
         cache.store(
             Self.output(name), for: Self.key(name, connector: connector), connector: Self.connector(connector),
-            token: token ?? cache.beginRead())
+            principal: SecretCacheTests.principal, token: token ?? cache.beginRead())
     }
 
     /// Whether `cache` holds `name` for the connector `connector`, as it is in force (`installed`;
@@ -483,7 +488,11 @@ import TestSupport
         _ cache: SecretCache, _ name: String, connector: String = "prod", installed: NamedConnector? = nil
     ) -> Bool {
         let key = Self.key(name, connector: connector)
-        if case .miss = cache.lookup(key, connector: installed ?? Self.connector(connector)) { return false }
+        if case .miss = cache.lookup(
+            key, connector: installed ?? Self.connector(connector), principal: SecretCacheTests.principal)
+        {
+            return false
+        }
         return true
     }
 
@@ -513,7 +522,7 @@ import TestSupport
         func keep(_ name: String, _ value: String, binary: Data? = nil) {
             cache.store(
                 Self.output(name, value: value, binary: binary), for: Self.key(name), connector: Self.connector("prod"),
-                token: cache.beginRead())
+                principal: SecretCacheTests.principal, token: cache.beginRead())
         }
         keep("a", String(repeating: "a", count: 40))
         keep("b", String(repeating: "b", count: 30), binary: Data(count: 10))
@@ -608,15 +617,27 @@ import TestSupport
         let key = Self.key("devops/db")
         let slow = cache.beginRead()
         let refresh = cache.beginRead()
-        cache.store(Self.output("devops/db", version: "v2"), for: key, connector: Self.connector(), token: refresh)
-        cache.store(Self.output("devops/db", version: "v1"), for: key, connector: Self.connector(), token: slow)
-        guard case .fresh(let held) = cache.lookup(key, connector: Self.connector()) else {
+        cache.store(
+            Self.output("devops/db", version: "v2"), for: key, connector: Self.connector(),
+            principal: SecretCacheTests.principal, token: refresh)
+        cache.store(
+            Self.output("devops/db", version: "v1"), for: key, connector: Self.connector(),
+            principal: SecretCacheTests.principal, token: slow)
+        guard
+            case .fresh(let held) = cache.lookup(
+                key, connector: Self.connector(), principal: SecretCacheTests.principal)
+        else {
             Issue.record("not cached")
             return
         }
         #expect(held.versionId == "v2")
-        cache.store(Self.output("devops/db", version: "v3"), for: key, connector: Self.connector(), token: cache.beginRead())
-        guard case .fresh(let newer) = cache.lookup(key, connector: Self.connector()) else {
+        cache.store(
+            Self.output("devops/db", version: "v3"), for: key, connector: Self.connector(),
+            principal: SecretCacheTests.principal, token: cache.beginRead())
+        guard
+            case .fresh(let newer) = cache.lookup(
+                key, connector: Self.connector(), principal: SecretCacheTests.principal)
+        else {
             Issue.record("not cached")
             return
         }
@@ -630,7 +651,9 @@ import TestSupport
         let connector = Self.connector("prod", ttl: ttl, stale: stale)
         cache.update(connectors: ["prod": connector])
         let key = Self.key("devops/db")
-        cache.store(Self.output("devops/db"), for: key, connector: connector, token: cache.beginRead())
+        cache.store(
+            Self.output("devops/db"), for: key, connector: connector, principal: SecretCacheTests.principal,
+            token: cache.beginRead())
         return (clock, cache, connector, key)
     }
 
@@ -640,10 +663,12 @@ import TestSupport
     @Test func aFreshEntryIsNoStaleValue() {
         let (clock, cache, connector, key) = Self.oneEntry(ttl: 60, stale: 0)
         clock.advance(by: 30)
-        #expect(cache.staleValue(key, connector: connector)?.stale == false)
+        #expect(cache.staleValue(key, connector: connector, principal: SecretCacheTests.principal)?.stale == false)
         #expect(cache.statistics.staleServed == 0)
         clock.advance(by: 31)
-        #expect(cache.staleValue(key, connector: connector) == nil, "past its TTL, and no stale window")
+        #expect(
+            cache.staleValue(key, connector: connector, principal: SecretCacheTests.principal) == nil,
+            "past its TTL, and no stale window")
     }
 
     /// A clock stepped back past a store: the entry's age cannot be told, so it is not served
@@ -651,10 +676,14 @@ import TestSupport
     @Test func aClockSteppedBackServesNothingStaleAndDropsWhatItCannotDate() {
         let (clock, cache, connector, key) = Self.oneEntry(ttl: 300, stale: 900)
         clock.advance(by: 400)
-        #expect(cache.staleValue(key, connector: connector)?.stale == true, "within its stale window")
+        #expect(
+            cache.staleValue(key, connector: connector, principal: SecretCacheTests.principal)?.stale == true,
+            "within its stale window")
         clock.advance(by: -1800)
-        #expect(cache.staleValue(key, connector: connector) == nil)
-        if case .fresh = cache.lookup(key, connector: connector) { Issue.record("served fresh after the clock went back") }
+        #expect(cache.staleValue(key, connector: connector, principal: SecretCacheTests.principal) == nil)
+        if case .fresh = cache.lookup(key, connector: connector, principal: SecretCacheTests.principal) {
+            Issue.record("served fresh after the clock went back")
+        }
         cache.purgeExpired()
         #expect(cache.statistics.entries == 0)
     }
@@ -670,18 +699,31 @@ import TestSupport
         let current = Self.connector("prod", ttl: 5)
         cache.update(connectors: ["prod": current])
         let key = Self.key("devops/db")
-        cache.store(Self.output("devops/db"), for: key, connector: current, token: cache.beginRead())
+        cache.store(
+            Self.output("devops/db"), for: key, connector: current, principal: SecretCacheTests.principal,
+            token: cache.beginRead())
         clock.advance(by: 6)
-        #expect(cache.renew(key, versionId: "v1", stages: nil, connector: old, token: cache.beginRead()) == nil)
-        #expect(cache.renew(key, versionId: "v1", stages: nil, connector: current, token: oldToken) == nil)
-        if case .fresh = cache.lookup(key, connector: current) { Issue.record("renewed by a read that may not") }
-        #expect(cache.renew(key, versionId: "v1", stages: nil, connector: current, token: cache.beginRead()) != nil)
-        guard case .fresh = cache.lookup(key, connector: current) else {
+        #expect(
+            cache.renew(
+                key, versionId: "v1", stages: nil, connector: old, principal: SecretCacheTests.principal,
+                token: cache.beginRead()) == nil)
+        #expect(
+            cache.renew(
+                key, versionId: "v1", stages: nil, connector: current, principal: SecretCacheTests.principal,
+                token: oldToken) == nil)
+        if case .fresh = cache.lookup(key, connector: current, principal: SecretCacheTests.principal) {
+            Issue.record("renewed by a read that may not")
+        }
+        #expect(
+            cache.renew(
+                key, versionId: "v1", stages: nil, connector: current, principal: SecretCacheTests.principal,
+                token: cache.beginRead()) != nil)
+        guard case .fresh = cache.lookup(key, connector: current, principal: SecretCacheTests.principal) else {
             Issue.record("not renewed")
             return
         }
         clock.advance(by: 6)
-        guard case .expired = cache.lookup(key, connector: current) else {
+        guard case .expired = cache.lookup(key, connector: current, principal: SecretCacheTests.principal) else {
             Issue.record("renewed for longer than the connector's TTL")
             return
         }
@@ -697,7 +739,9 @@ import TestSupport
         #expect(!isCached(cache, "db", connector: "prod", installed: reloaded))
         #expect(isCached(cache, "db", connector: "staging"))
         // A read that began before the reload stores nothing, even for the connector as it is now.
-        cache.store(Self.output("db"), for: Self.key("db", connector: "prod"), connector: reloaded, token: token)
+        cache.store(
+            Self.output("db"), for: Self.key("db", connector: "prod"), connector: reloaded,
+            principal: SecretCacheTests.principal, token: token)
         #expect(!isCached(cache, "db", connector: "prod", installed: reloaded))
         // A task admitted under the old configuration stores nothing after the reload.
         store(cache, "db", connector: "prod")
@@ -708,7 +752,9 @@ import TestSupport
         store(cache, "db", connector: "unknown")
         #expect(cache.statistics.entries == 0)
         // A task admitted under the old configuration is not served what the one in force stored.
-        cache.store(Self.output("db"), for: Self.key("db", connector: "prod"), connector: reloaded, token: cache.beginRead())
+        cache.store(
+            Self.output("db"), for: Self.key("db", connector: "prod"), connector: reloaded,
+            principal: SecretCacheTests.principal, token: cache.beginRead())
         #expect(isCached(cache, "db", connector: "prod", installed: reloaded))
         #expect(!isCached(cache, "db", connector: "prod"), "served to a task admitted under the old configuration")
     }
@@ -722,14 +768,22 @@ import TestSupport
         ]
         cache.update(connectors: connectors)
         for (id, connector) in connectors {
-            cache.store(Self.output(id), for: Self.key(id, connector: id), connector: connector, token: cache.beginRead())
+            cache.store(
+                Self.output(id), for: Self.key(id, connector: id), connector: connector,
+                principal: SecretCacheTests.principal, token: cache.beginRead())
         }
         clock.advance(by: 16)
         cache.purgeExpired()
         #expect(cache.statistics.entries == 3)
         // Past the TTL and the stale window, still kept for revalidation, never served stale.
-        #expect(cache.staleValue(Self.key("a", connector: "a"), connector: connectors["a"]!) == nil)
-        #expect(cache.staleValue(Self.key("c", connector: "c"), connector: connectors["c"]!) != nil)
+        #expect(
+            cache.staleValue(
+                Self.key("a", connector: "a"), connector: connectors["a"]!, principal: SecretCacheTests.principal)
+                == nil)
+        #expect(
+            cache.staleValue(
+                Self.key("c", connector: "c"), connector: connectors["c"]!, principal: SecretCacheTests.principal)
+                != nil)
         clock.advance(by: 4)
         cache.purgeExpired()
         #expect(cache.statistics.entries == 2)

@@ -35,7 +35,7 @@ import Testing
             clock: ManualClock(), httpClient: ScriptedHTTPClient())
         // No identity (`sources = []`): every session's refresh fails.
         func fail(_ role: AssumeRoleCredentials) async throws {
-            let provider = try components.registry.provider(for: .assumeRole(role), region: "us-east-1")
+            let provider = try components.registry.resolve(.assumeRole(role), region: "us-east-1").provider
             _ = try? await provider.credentials(logger: logger)
         }
         // Inline sessions: other roles, and the named role's ARN with another external id.

@@ -54,21 +54,50 @@ struct ScriptedExecutorFixture {
         http: any HTTPClient, clock: any WallClock, endpoint: String, maxAttempts: Int, accessKeyID: String,
         delegateName: String, cache: SecretCache? = nil, credentialDirectories: [String] = []
     ) -> TaskExecutor {
-        let pool = AWSClientPool(
-            settings: .init(secretsManagerEndpoint: endpoint, options: .init(maxAttempts: maxAttempts)),
-            http: http, clock: clock)
+        executor(
+            http: http, clock: clock, endpoint: endpoint, maxAttempts: maxAttempts, delegateName: delegateName,
+            cache: cache,
+            credentials: credentials(
+                http: http, clock: clock, endpoint: endpoint, maxAttempts: maxAttempts, accessKeyID: accessKeyID,
+                delegateName: delegateName, credentialDirectories: credentialDirectories))
+    }
+
+    /// A `TaskExecutor` whose every call goes to `http`, with `credentials`.
+    static func executor(
+        http: any HTTPClient, clock: any WallClock, endpoint: String, maxAttempts: Int, delegateName: String,
+        cache: SecretCache?, credentials: CredentialProviderRegistry
+    ) -> TaskExecutor {
+        TaskExecutor(
+            delegateName: delegateName,
+            clients: clientPool(http: http, clock: clock, endpoint: endpoint, maxAttempts: maxAttempts),
+            credentials: credentials, clock: clock, cache: cache)
+    }
+
+    /// Credentials whose STS calls go to `http`; the delegate's identity comes from a made-up
+    /// environment with `accessKeyID`.
+    static func credentials(
+        http: any HTTPClient, clock: any WallClock, endpoint: String, maxAttempts: Int, accessKeyID: String,
+        delegateName: String, credentialDirectories: [String] = []
+    ) -> CredentialProviderRegistry {
+        let pool = clientPool(http: http, clock: clock, endpoint: endpoint, maxAttempts: maxAttempts)
         let environment = [
             "AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": "\(delegateName)-test-key-unused",
         ]
-        let registry = CredentialProviderRegistry(
+        return CredentialProviderRegistry(
             identity: IdentityProvider(
                 sources: [.environment], environment: environment,
                 imds: IMDSCredentialSource(http: http, endpoint: "http://127.0.0.1:9", clock: clock), clock: clock),
             refStore: CredentialRefStore(directories: credentialDirectories, clock: clock), delegateName: delegateName,
             clock: clock,
             stsClient: { pool.sts(region: $0) })
-        return TaskExecutor(
-            delegateName: delegateName, clients: pool, credentials: registry, clock: clock, cache: cache)
+    }
+
+    private static func clientPool(
+        http: any HTTPClient, clock: any WallClock, endpoint: String, maxAttempts: Int
+    ) -> AWSClientPool {
+        AWSClientPool(
+            settings: .init(secretsManagerEndpoint: endpoint, options: .init(maxAttempts: maxAttempts)),
+            http: http, clock: clock)
     }
 
     /// A task for the `instanceRole` connector `scripted` (prefix `devops`, us-east-1).

@@ -16,10 +16,7 @@ import SigV4
 /// drops the entry.
 ///
 /// An entry is served only to the principal that read it, as the task's credentials say (they
-/// sign its calls): an access-key connector's key id (read from a file, `access_key_id_ref`, it
-/// may change under a running delegate, and another key may read less), or, for `instanceRole`,
-/// the delegate's identity as a reload made it (``IdentityProvider/serial``: a task that took the
-/// old identity just before a reload replaced it reads as that one).
+/// sign its calls; ``ResolvedCredentials/Principal``): another may read less.
 struct CachedSecretRead: Sendable {
     struct Answer: Sendable {
         var output: SecretCache.Output
@@ -34,6 +31,8 @@ struct CachedSecretRead: Sendable {
     let key: SecretCacheKey
     /// The connector the task runs with (its id is `key.connectorID`).
     let connector: NamedConnector
+    /// Who signs the task's calls.
+    let principal: ResolvedCredentials.Principal
     /// The name relative to the prefix, as the client takes it.
     let name: String
     let versionId: String?
@@ -42,24 +41,6 @@ struct CachedSecretRead: Sendable {
     let logger: Logger
 
     func run() async throws(AWSError) -> Answer {
-        try await run(as: principal())
-    }
-
-    /// Who the task reads as: the access key id an access-key connector's task signs with, the
-    /// identity an `instanceRole` task was given; nil for an assumed role, which the connector's
-    /// table fixes.
-    private func principal() async throws(AWSError) -> String? {
-        switch connector.connector.credentials {
-        case .accessKey:
-            return try await client.credentials.credentials(logger: logger).accessKeyId
-        case .instanceRole:
-            return (client.credentials as? IdentityProvider).map { "identity \($0.serial)" }
-        case .assumeRole:
-            return nil
-        }
-    }
-
-    private func run(as principal: String?) async throws(AWSError) -> Answer {
         var token = cache.beginRead()
         var attempts = 0
         // DescribeSecret said the cached version is not the one asked for any more (another
@@ -99,7 +80,7 @@ struct CachedSecretRead: Sendable {
                 } catch {
                     attempts += error.attempts
                     if error.meansUnreachable {
-                        return try served(stale: error, principal: principal, attempts: attempts)
+                        return try served(stale: error, attempts: attempts)
                     }
                     // DescribeSecret refused (a policy that allows only GetSecretValue, say):
                     // GetSecretValue gives the answer. A refusal is an answer of AWS's, though
@@ -127,7 +108,7 @@ struct CachedSecretRead: Sendable {
         } catch {
             attempts += error.attempts
             if error.meansUnreachable, !refresh, !changed {
-                return try served(stale: error, principal: principal, attempts: attempts)
+                return try served(stale: error, attempts: attempts)
             }
             // AWS itself refused (not found, access denied): nothing may be served for the key now.
             // (Not so when the credentials could not be had: Secrets Manager was not asked.)
@@ -146,7 +127,7 @@ struct CachedSecretRead: Sendable {
     }
 
     /// The entry, served stale after `error` if it is within its stale window; else `error`.
-    private func served(stale error: AWSError, principal: String?, attempts: Int) throws(AWSError) -> Answer {
+    private func served(stale error: AWSError, attempts: Int) throws(AWSError) -> Answer {
         guard let (output, stale) = cache.staleValue(key, connector: connector, principal: principal) else {
             var failure = error
             failure.attempts = attempts

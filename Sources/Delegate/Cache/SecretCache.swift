@@ -1,4 +1,5 @@
 import AWSCore
+import AWSCredentials
 import FoundationEssentials
 import SecretsManager
 import Synchronization
@@ -21,8 +22,9 @@ import Synchronization
 /// as it is in force (`update(connectors:)`) may.
 ///
 /// An entry also keeps the principal that read it (an access key id, the delegate's identity as a
-/// reload made it; `CachedSecretRead`): it is served only to reads made as that principal, so a key
-/// id replaced in its file, or a new identity, is never answered with what the old one read.
+/// reload made it, an assumed role; ``ResolvedCredentials/Principal``): it is served only to reads
+/// made as that principal, so a key id replaced in its file, or a new identity, is never answered
+/// with what the old one read.
 public final class SecretCache: Sendable {
     public typealias Output = SecretsManagerClient.GetSecretValueOutput
 
@@ -71,14 +73,14 @@ public final class SecretCache: Sendable {
         var output: Output
         /// The `ReadToken.sequence` of the read that stored it.
         var read: UInt64
-        /// Who read it (an access key id, an identity); see `lookup`.
-        var principal: String?
+        /// Who read it; see `lookup`.
+        var principal: ResolvedCredentials.Principal
         var storedAt: Date
         var expiresAt: Date
         var staleUntil: Date
         var keptUntil: Date
 
-        init(output: Output, read: UInt64, principal: String?, now: Date, ttl: Int, stale: Int) {
+        init(output: Output, read: UInt64, principal: ResolvedCredentials.Principal, now: Date, ttl: Int, stale: Int) {
             self.output = output
             self.read = read
             self.principal = principal
@@ -180,9 +182,10 @@ public final class SecretCache: Sendable {
     /// The entry for `key`, marked as used. An entry no longer kept is dropped (a miss). A miss
     /// too for a task admitted under a `connector` no longer in force (a reload changed it since):
     /// what the one in force read (its credentials may read more) is not served to it; and for a
-    /// `principal` other than the one that read the entry (nil for both where the connector fixes
-    /// who reads): another principal may read less.
-    public func lookup(_ key: SecretCacheKey, connector: NamedConnector, principal: String? = nil) -> Lookup {
+    /// `principal` other than the one that read the entry: another principal may read less.
+    public func lookup(
+        _ key: SecretCacheKey, connector: NamedConnector, principal: ResolvedCredentials.Principal
+    ) -> Lookup {
         let now = clock.now()
         return state.withLock { state in
             guard state.connectors[key.connectorID] == connector, let entry = state.entries.value(for: key),
@@ -206,7 +209,7 @@ public final class SecretCache: Sendable {
     /// then.
     /// Only to the `principal` that read it, as ``lookup(_:connector:principal:)``.
     public func staleValue(
-        _ key: SecretCacheKey, connector: NamedConnector, principal: String? = nil
+        _ key: SecretCacheKey, connector: NamedConnector, principal: ResolvedCredentials.Principal
     ) -> (output: Output, stale: Bool)? {
         let now = clock.now()
         return state.withLock { state in
@@ -238,7 +241,7 @@ public final class SecretCache: Sendable {
     /// must not put back an older version, with a TTL of its own, over a `refresh`'s). Evicts the
     /// least recently used entry when full. `principal` read it (see ``lookup(_:connector:principal:)``).
     public func store(
-        _ output: Output, for key: SecretCacheKey, connector: NamedConnector, principal: String? = nil,
+        _ output: Output, for key: SecretCacheKey, connector: NamedConnector, principal: ResolvedCredentials.Principal,
         token: ReadToken
     ) {
         let now = clock.now()
@@ -263,7 +266,7 @@ public final class SecretCache: Sendable {
     ///   not be renewed.
     public func renew(
         _ key: SecretCacheKey, versionId: String, stages: [String]?, connector: NamedConnector,
-        principal: String? = nil, token: ReadToken
+        principal: ResolvedCredentials.Principal, token: ReadToken
     ) -> Output? {
         let now = clock.now()
         let (ttl, stale) = (connector.policy.cacheTTLSeconds, connector.policy.cacheStaleSeconds)
@@ -317,7 +320,6 @@ public final class SecretCache: Sendable {
 
     /// Refused keys remembered for refusing late stores.
     static let forgottenMemory = 1024
-
 
     /// Drops every entry for the secret `name` (a full name or ARN) in `region`, whichever
     /// connector read it and by whichever name: a write through this delegate.

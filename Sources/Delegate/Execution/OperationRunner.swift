@@ -1,4 +1,5 @@
 import AWSCore
+import AWSCredentials
 import FoundationEssentials
 import JSON
 import Logging
@@ -8,6 +9,8 @@ import SecretsManager
 /// the operation the helpers that shape the spec's result object.
 struct OperationRunner: Sendable {
     let client: SecretsManagerClient
+    /// Who signs the client's calls (what the read cache serves goes only to who read it).
+    let principal: ResolvedCredentials.Principal
     let task: DelegateTask
     let logger: Logger
     /// The named connectors' read cache (section 14); nil: none.

@@ -13,7 +13,7 @@ import SecretsManager
 public struct TaskExecutor: Sendable {
     public let delegateName: String
     private let clients: AWSClientPool
-    let credentials: CredentialProviderRegistry
+    private let credentials: CredentialProviderRegistry
     private let clock: any WallClock
     /// The named connectors' read cache (section 14); nil: nothing is cached.
     let cache: SecretCache?
@@ -48,14 +48,16 @@ public struct TaskExecutor: Sendable {
             guard remaining > .zero else {
                 throw Deadline.passedWhileWaiting(seconds: task.deadlineSeconds, waited: waited)
             }
-            let client = try makeClient(for: task.connector)
+            let (client, principal) = try makeClient(for: task.connector)
             let cache = self.cache
             outcome = .success(
                 try await Deadline.run(
                     seconds: task.deadlineSeconds, waited: waited, remaining: remaining, watch: deadlines
                 ) {
                     () async throws(AWSError) -> OperationOutcome in
-                    try await OperationRunner(client: client, task: task, logger: logger, cache: cache).run()
+                    try await OperationRunner(
+                        client: client, principal: principal, task: task, logger: logger, cache: cache
+                    ).run()
                 })
         } catch {
             outcome = .failure(error)
@@ -125,15 +127,18 @@ public struct TaskExecutor: Sendable {
         }
     }
 
-    private func makeClient(for connector: Connector) throws(AWSError) -> SecretsManagerClient {
+    /// A client for `connector`'s calls, and who signs them.
+    private func makeClient(
+        for connector: Connector
+    ) throws(AWSError) -> (SecretsManagerClient, ResolvedCredentials.Principal) {
         // An inline connector of another region than a regional endpoint override serves (a
         // named one, drop-ins included, is refused with the configuration).
         if let problem = clients.secretsManagerRegionProblem(region: connector.region) {
             throw AWSError.validation(.invalidTask, problem)
         }
-        let provider: any CredentialProvider
+        let resolved: ResolvedCredentials
         do {
-            provider = try credentials.provider(for: connector.credentials, region: connector.region)
+            resolved = try credentials.resolve(connector.credentials, region: connector.region)
         } catch {
             // Credentials that could not be had here (a ref missing or refused), as an STS or
             // IMDS failure is marked by the client: nothing reached Secrets Manager.
@@ -141,11 +146,12 @@ public struct TaskExecutor: Sendable {
             error.whileObtainingCredentials = true
             throw error
         }
-        return SecretsManagerClient(
+        let client = SecretsManagerClient(
             aws: clients.secretsManager(region: connector.region),
-            credentials: provider,
+            credentials: resolved.provider,
             namePrefix: connector.secretNamePrefix
         )
+        return (client, resolved.principal)
     }
 
     /// `base` with `task`'s fields, for every record of the task.

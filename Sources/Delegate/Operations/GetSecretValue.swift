@@ -79,7 +79,8 @@ extension GetSecretValueParams: DelegateOperation {
             versionId: versionId, versionStage: versionStage)
         return try await CachedSecretRead(
             cache: cache, client: runner.client, key: key,
-            connector: NamedConnector(connector: task.connector, policy: policy, origin: ""), name: secret.name,
+            connector: NamedConnector(connector: task.connector, policy: policy, origin: ""),
+            principal: runner.principal, name: secret.name,
             versionId: versionId, versionStage: versionStage, refresh: refresh, logger: runner.logger
         ).run()
     }
