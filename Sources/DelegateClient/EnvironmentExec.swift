@@ -86,11 +86,7 @@ public struct EnvironmentExec: Sendable {
     /// entries in order, but those of the bound names, then the bound ones), or says why not (the
     /// first failure; its status is 1, or 69 when the delegate cannot be reached).
     public func resolveEnvironment() -> Result<[[UInt8]], SecretFetcher.Failure> {
-        var variables = Set<String>()
-        for binding in bindings where !variables.insert(binding.variable).inserted {
-            return .failure(
-                SecretFetcher.Failure(message: "--env \(binding.variable) is given twice", status: ExitStatus.usage))
-        }
+        if let twice = variableGivenTwice() { return .failure(twice) }
         var added: [[UInt8]] = []
         for binding in bindings {
             let value: [UInt8]
@@ -118,12 +114,23 @@ public struct EnvironmentExec: Sendable {
         return .success(environment.filter { !bound.contains(Array(Self.name(of: $0))) } + added)
     }
 
+    /// A usage error for a variable bound twice, or nil.
+    private func variableGivenTwice() -> SecretFetcher.Failure? {
+        var variables = Set<String>()
+        for binding in bindings where !variables.insert(binding.variable).inserted {
+            return SecretFetcher.Failure(message: "--env \(binding.variable) is given twice", status: ExitStatus.usage)
+        }
+        return nil
+    }
+
     /// Fetches every value and `execve`s the command; returns only if that could not happen, with
     /// why (its text is the whole line after `secrets-delegate: `).
     public func run() -> SecretFetcher.Failure {
         guard let first = command.first else {
             return SecretFetcher.Failure(message: "exec needs a COMMAND", status: ExitStatus.usage)
         }
+        // A usage error before anything else, as the full binary's parser finds it.
+        if let twice = variableGivenTwice() { return twice }
         // Shown escaped in messages, as every error line is (a terminal's, or the journal's).
         let program = ShownText.escaped(String(decoding: first, as: UTF8.self))
         // Before any value is read: a mistyped command costs no reads (each one audited).
@@ -137,16 +144,20 @@ public struct EnvironmentExec: Sendable {
         }
         let command = self.command
         let failure = execThread { Self.execute(arguments: command, environment: resolved) }
-        // As the shells: found nowhere is 127, found but not run (not executable, no interpreter,
-        // ...) 126. Whether it was found is asked of the file system: errno cannot say. (Asked
-        // again: it may have gone while the values were read.)
+        // As the shells: found nowhere is 127, found but not run (not executable, ...) 126, and
+        // found but its #! interpreter or program loader missing (execve's ENOENT) 127 again, as
+        // bash, dash and env(1) say. Whether it was found is asked of the file system: errno
+        // cannot say. (Asked again: it may have gone while the values were read.)
         guard ProgramSearch.exists(first) else {
             return SecretFetcher.Failure(message: "\(program): command not found", status: Self.commandNotFound)
         }
-        let reason =
-            failure == ENOENT
-            ? "its #! interpreter or its program loader does not exist" : String(cString: strerror(failure))
-        return SecretFetcher.Failure(message: "cannot run \(program): \(reason)", status: Self.commandNotExecutable)
+        if failure == ENOENT {
+            return SecretFetcher.Failure(
+                message: "cannot run \(program): its #! interpreter or its program loader does not exist",
+                status: Self.commandNotFound)
+        }
+        return SecretFetcher.Failure(
+            message: "cannot run \(program): \(String(cString: strerror(failure)))", status: Self.commandNotExecutable)
     }
 
     /// This process's environment, entry by entry, byte for byte.
@@ -176,7 +187,8 @@ public struct EnvironmentExec: Sendable {
         entry.prefix { $0 != UInt8(ascii: "=") }
     }
 
-    /// As env(1) and the shells: the command was not found (127), or found but not run (126).
+    /// As env(1) and the shells: the command (or its #! interpreter) was not found (127), or
+    /// found but not run (126).
     public static let commandNotFound: Int32 = 127
     public static let commandNotExecutable: Int32 = 126
 

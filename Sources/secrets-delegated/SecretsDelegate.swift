@@ -351,8 +351,8 @@ struct Exec: ParsableCommand {
             command; otherwise replaces itself with \
             COMMAND (looked up in this process's PATH unless it holds a /, not in a PATH given with --env as \
             GNU env(1) would; exit 127 if found \
-            nowhere, 126 if found but not run: not executable, its #! interpreter missing, or a path with a / that \
-            cannot be looked at), the variables added to the current environment, \
+            nowhere or its #! interpreter is missing, 126 if found but not run: not executable, or a path with a / \
+            that cannot be looked at), the variables added to the current environment, \
             with the signal mask and nice value this process started with and its arguments byte for byte. \
             A value holding a NUL byte cannot be an environment variable, and one that is not valid UTF-8 \
             is refused too (exit 1). \
@@ -361,7 +361,8 @@ struct Exec: ParsableCommand {
             reading the configuration or starting the full binary: the same environment for the command, the \
             same messages and exit statuses, a faster start. \
             Exit statuses, when the command is not run: 1 a task failed or was rejected; 64 usage; \
-            69 delegate unreachable; 78 configuration error; 126 the command cannot be run; 127 it is not found.
+            69 delegate unreachable; 78 configuration error; 126 the command cannot be run; 127 it (or its #! \
+            interpreter) is not found.
             """)
 
     @OptionGroup var options: ConfigOption

@@ -143,8 +143,9 @@ import Testing
         #expect(absent.status == .exited(1) && absent.errorOutput.contains("ResourceNotFoundException"))
     }
 
-    /// Whether the command was found decides the status, not the last errno: a script whose `#!`
-    /// interpreter is missing (execve says ENOENT) was found, 126; a name found nowhere is 127
+    /// Whether the command was found decides the status, not the last errno: a file that cannot
+    /// be looked at was found, 126, but a script whose `#!` interpreter is missing (execve says
+    /// ENOENT) is 127 with its own message, as bash, dash and env(1) say; a name found nowhere is 127
     /// even when PATH's last entry is a file (execvp then says ENOTDIR), or a directory of its
     /// name is on PATH (execvp says EACCES), and so is an empty name.
     /// Both binaries alike.
@@ -165,9 +166,9 @@ import Testing
             // and env(1) say (a directory that is none, a link loop; EACCES for a user alike).
             (["--", plainFile + "/x"], "/usr/bin:/bin", 126, "cannot run \(plainFile)/x: Not a directory"),
             (["--", loop], "/usr/bin:/bin", 126, "cannot run \(loop): Too many levels of symbolic links"),
-            (["--", noInterpreter], "/usr/bin:/bin", 126,
+            (["--", noInterpreter], "/usr/bin:/bin", 127,
              "cannot run \(noInterpreter): its #! interpreter or its program loader does not exist"),
-            (["--", "sd-no-interpreter"], "/usr/bin:\(bin):/bin", 126,
+            (["--", "sd-no-interpreter"], "/usr/bin:\(bin):/bin", 127,
              "cannot run sd-no-interpreter: its #! interpreter or its program loader does not exist"),
             (["--", "no-such-command-sd"], "/usr/bin:/bin:\(plainFile)", 127, "no-such-command-sd: command not found"),
             // A directory of the command's name on PATH is no command to bash and dash either.
@@ -230,6 +231,8 @@ import Testing
             ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "sd-not-executable"],
             ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "sd-no-shebang"],
             ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", noShebang],
+            // The usage error before the command is looked for, as the full binary's parser.
+            ["exec", "--socket", fake.path, "--env", "A=prod:db", "--env", "A=prod:x", "--", "no-such-command-sd"],
         ]
         var statuses: [ChildProcess.Termination] = []
         for arguments in cases {
@@ -242,7 +245,7 @@ import Testing
             #expect(!served.errorOutput.contains("s3cr3t") && !served.errorOutput.contains("pw-canary"), "\(arguments)")
             statuses.append(served.termination)
         }
-        #expect(statuses == [0, 1, 64, 1, 69, 127, 126, 0, 0, 126, 0, 0].map { .exited($0) })
+        #expect(statuses == [0, 1, 64, 1, 69, 127, 126, 0, 0, 126, 0, 0, 64].map { .exited($0) })
         for index in [10, 11] {
             #expect(try await ChildProcess.run(front, cases[index], environment: environment).output == "by sh:s3cr3t-é")
         }
