@@ -49,12 +49,20 @@ for target in $TARGETS; do
   # looked for: TOMLKit 0.6 leaks a few hundred bytes at each TOML text it refuses (its parse
   # error path) and at each table's key list, which is not ours to mend; the daemon parses only
   # at start and reload.
+  # What it has to read before it makes inputs of its own: a run that executes no more than that
+  # fuzzed nothing (a target that returns at once, a flag that stops it early).
+  replayed=$(($(find "$corpus" "Fuzz/Corpus/$target" -type f | wc -l)))
   # shellcheck disable=SC2086
   if SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 "$SCRATCH/debug/$target" "$corpus" "Fuzz/Corpus/$target" \
     -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -detect_leaks=0 \
     -artifact_prefix="$SCRATCH/crashes/$target-" -print_final_stats=1 ${FUZZ_ARGS:-} >"$log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^Done' "$log" | tr '\n' ' ' || true
     echo
+    executed=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log")
+    if [ -z "$executed" ] || [ "$executed" -lt $((replayed + 100)) ]; then
+      echo "fuzz: $target ran ${executed:-no} inputs, fewer than 100 beyond the $replayed of its corpus: it hardly fuzzed"
+      failed+=("$target")
+    fi
   else
     echo "fuzz: $target FAILED:"
     grep -E 'ERROR|Fatal error|Test unit written|SUMMARY' "$log" || tail -20 "$log"
@@ -63,7 +71,7 @@ for target in $TARGETS; do
 done
 
 if ((${#failed[@]})); then
-  echo "fuzz: crashes in: ${failed[*]} (inputs in $SCRATCH/crashes/)"
+  echo "fuzz: crashes or idle runs in: ${failed[*]} (inputs in $SCRATCH/crashes/, logs in $SCRATCH/logs/)"
   exit 1
 fi
 echo "fuzz: no crashes"
