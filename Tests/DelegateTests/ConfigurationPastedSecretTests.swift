@@ -82,9 +82,9 @@ import Testing
 
     /// The names a line writes: a header's, a key and its inline tables' keys; none in a comment.
     @Test func theNamesALineWrites() {
-        #expect(DelegateConfiguration.writtenNames(in: "[connectors.\"ci\"]") == ["connectors.\"ci\""])
-        #expect(DelegateConfiguration.writtenNames(in: "c = { type = \"a,b\", 'x' = { y = 1 } }") == ["c", "type", "'x'", "y"])
-        #expect(DelegateConfiguration.writtenNames(in: "name = \"x\" # {other = 1}") == ["name"])
-        #expect(DelegateConfiguration.writtenNames(in: "# a = 1").isEmpty)
+        #expect(TOMLParseMessage.writtenNames(in: "[connectors.\"ci\"]") == ["connectors.\"ci\""])
+        #expect(TOMLParseMessage.writtenNames(in: "c = { type = \"a,b\", 'x' = { y = 1 } }") == ["c", "type", "'x'", "y"])
+        #expect(TOMLParseMessage.writtenNames(in: "name = \"x\" # {other = 1}") == ["name"])
+        #expect(TOMLParseMessage.writtenNames(in: "# a = 1").isEmpty)
     }
 }
