@@ -38,7 +38,7 @@ extension Spool {
             try await resultLanes.run { () throws(TaskQueueError) in
                 do throws(TaskQueueError) {
                     try self.writeResult(id: resultID, data: result, syncDirectory: false)
-                } catch where error.code == .resultExists {
+                } catch  where error.code == .resultExists {
                     guard try self.resultHolds(id: resultID, exactly: result) else { throw error }
                 }
             }
@@ -153,7 +153,8 @@ extension Spool {
         try await resultLanes.run { () throws(TaskQueueError) in
             try Self.writeDurably(
                 Data((resultID + "\n").utf8) + result, temporary: temporary, target: path, mode: 0o600, replace: true,
-                syncDirectory: false, conflict: TaskQueueError(code: .io, message: "unexpected conflict", path: path))
+                syncDirectory: false, fileSync: self.resultFsync,
+                conflict: TaskQueueError(code: .io, message: "unexpected conflict", path: path))
         }
         do {
             try await claimsSync.sync()
@@ -198,7 +199,7 @@ extension Spool {
     private func removeClaimed(_ claimed: ClaimedTask) throws(TaskQueueError) {
         do {
             try FileIO.unlink(claimed.path)
-        } catch where error.errno == EISDIR || error.errno == EPERM {
+        } catch  where error.errno == EISDIR || error.errno == EPERM {
             // A producer's directory, which it may still change: never followed through a link.
             try FileIO.removeTree(claimed.path)
         }
@@ -251,7 +252,7 @@ extension Spool {
         let target = resultPath(id: id)
         do {
             try writeResultFile(data, id: id, target: target, syncDirectory: syncDirectory)
-        } catch where error.code == .resultExists {
+        } catch  where error.code == .resultExists {
             // Something is at the result's name (looked at only now: a second lstat per result
             // otherwise). One of our results stays, and the caller hears so. Anything else was
             // planted by a producer (see hasResult): it goes, and the result takes its place.
@@ -263,7 +264,7 @@ extension Spool {
             }
             do {
                 try writeResultFile(data, id: id, target: target, syncDirectory: syncDirectory)
-            } catch where error.code == .resultExists {
+            } catch  where error.code == .resultExists {
                 // Again: a result of a task with the same id that finished meanwhile stays; if
                 // something was planted again, the result is not dropped but kept and retried.
                 if let info = try FileIO.lstat(target), Self.isOwnResult(info) { throw error }
@@ -305,9 +306,10 @@ extension Spool {
                     data, temporary: .joining(claimDirectory, "/.", id, Self.temporaryStem, ".\(number).tmp"),
                     target: target, mode: Self.resultMode, replace: false,
                     group: resultGroupToGive.load(ordering: .relaxed) ? group : nil,
-                    syncDirectory: syncDirectory, setGroup: resultGroupChange, conflict: conflict)
+                    syncDirectory: syncDirectory, setGroup: resultGroupChange, fileSync: resultFsync, conflict: conflict
+                )
                 return
-            } catch where error.errno != nil {
+            } catch  where error.errno != nil {
                 // Not in done/'s group (EPERM), the claims directory removed (ENOENT), done/ on
                 // another mount (EXDEV), the claims' file system refusing: in done/ below. (A
                 // result already at the name has no errno: it is the caller's to judge.) Said
@@ -329,7 +331,8 @@ extension Spool {
         }
         try Self.writeDurably(
             data, temporary: .joining(doneDirectory, "/.", id, ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"),
-            target: target, mode: Self.resultMode, replace: false, syncDirectory: syncDirectory, conflict: conflict)
+            target: target, mode: Self.resultMode, replace: false, syncDirectory: syncDirectory, fileSync: resultFsync,
+            conflict: conflict)
     }
 
     /// Removes what a producer left at a result's name that is not one of our results.
@@ -382,9 +385,11 @@ extension Spool {
     /// - Parameters:
     ///   - conflict: thrown when `replace` is false and `target` exists.
     ///   - setGroup: `fchown(2)` of the group; tests look at the file's mode then.
+    ///   - fileSync: the file's `fsync(2)`; tests make it fail.
     static func writeDurably(
         _ data: Data, temporary: String, target: String, mode: mode_t, replace: Bool, group: gid_t? = nil,
         syncDirectory: Bool = true, setGroup: (Int32, gid_t) -> Int32 = Spool.changeGroup,
+        fileSync: FileSync = Spool.fsyncFile,
         conflict: @autoclosure () -> TaskQueueError = TaskQueueError(
             code: .alreadyExists, message: "a task with this id is already queued")
     ) throws(TaskQueueError) {
@@ -400,7 +405,7 @@ extension Spool {
                 throw .system("fchown", path: temporary, errno: errno)
             }
             if FileIO.retrying({ fchmod(fd, mode) }) != 0 { throw .system("fchmod", path: temporary, errno: errno) }
-            try FileIO.fsync(fd: fd, path: temporary)
+            try fileSync(fd, temporary)
         }
         if replace {
             guard try FileIO.rename(temporary, target) else { throw .system("rename", path: temporary, errno: ENOENT) }

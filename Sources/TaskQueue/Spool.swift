@@ -69,6 +69,14 @@ public final class Spool: Sendable {
     let resultsGoToDoneIn = Atomic<UInt64>(.max)
     /// `fchown(2)` of a result's group (tests refuse it, as a delegate outside done/'s group is).
     let resultGroupChange: @Sendable (Int32, gid_t) -> Int32
+    /// `fsync(2)` of a result file before its rename (tests make it fail).
+    let resultFsync: Spool.FileSync
+
+    /// Makes an open file's data durable: its descriptor, and its path for the error.
+    public typealias FileSync = @Sendable (_ fd: Int32, _ path: String) throws(TaskQueueError) -> Void
+
+    /// `fsync(2)`, retried on `EINTR`.
+    public static let fsyncFile: FileSync = { fd, path throws(TaskQueueError) in try FileIO.fsync(fd: fd, path: path) }
 
     /// Gives the file open at a descriptor a group, its owner kept.
     public static let changeGroup: @Sendable (Int32, gid_t) -> Int32 = { fchown($0, uid_t.max, $1) }
@@ -101,7 +109,8 @@ public final class Spool: Sendable {
         doneFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory,
         claimsFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory,
         afterPlantedLook: @escaping @Sendable (String) -> Void = { _ in },
-        resultGroupChange: @escaping @Sendable (Int32, gid_t) -> Int32 = Spool.changeGroup
+        resultGroupChange: @escaping @Sendable (Int32, gid_t) -> Int32 = Spool.changeGroup,
+        resultFsync: @escaping FileSync = Spool.fsyncFile
     ) throws(TaskQueueError) {
         try SpoolName.checkID(delegateName, what: "delegate name")
         self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
@@ -118,6 +127,7 @@ public final class Spool: Sendable {
         self.claimsSync = DirectorySync(path: claimDirectory, fsync: claimsFsync)
         self.afterPlantedLook = afterPlantedLook
         self.resultGroupChange = resultGroupChange
+        self.resultFsync = resultFsync
     }
 
     /// Makes a directory's entries durable (`fsync(2)` of the directory).
@@ -167,7 +177,8 @@ public final class Spool: Sendable {
         if let owner = (try? FileIO.lstat(cur))?.st_uid, owner != geteuid() {
             throw TaskQueueError(
                 code: .badLayout,
-                message: "belongs to uid \(owner), the spool's delegates' user, and this delegate runs as uid \(geteuid()): "
+                message:
+                    "belongs to uid \(owner), the spool's delegates' user, and this delegate runs as uid \(geteuid()): "
                     + "producers would not take its results for a delegate's. Run it as that user (the packaged service "
                     + "does), or give it a spool of its own",
                 path: cur)
@@ -237,7 +248,7 @@ public final class Spool: Sendable {
             // O_NONBLOCK: opening a FIFO must not hang the daemon.
             guard let opened = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
             fd = opened
-        } catch where error.errno == ELOOP {
+        } catch  where error.errno == ELOOP {
             guard let info = try FileIO.lstat(path) else { return nil }
             return SpoolTaskFile(
                 name: name, fingerprint: FileFingerprint(info), contents: .notRegularFile, ownerUID: info.st_uid)
@@ -292,13 +303,14 @@ public final class Spool: Sendable {
         let outcome: FileIO.RenameOutcome
         do {
             outcome = try FileIO.renameIntoOwnDirectory(source, target)
-        } catch where error.errno == EACCES || error.errno == EPERM {
+        } catch  where error.errno == EACCES || error.errno == EPERM {
             // Moving a directory to another parent rewrites its `..`: it needs write permission
             // on the directory itself, which a producer's `mkdir` (umask 022 or 027) withholds.
             guard let info = try? FileIO.lstat(source), info.st_mode & S_IFMT == S_IFDIR else { throw error }
             throw TaskQueueError(
                 code: .badLayout,
-                message: "this is a directory the delegate may not write (mode 0\(String(info.st_mode & 0o7777, radix: 8)), "
+                message:
+                    "this is a directory the delegate may not write (mode 0\(String(info.st_mode & 0o7777, radix: 8)), "
                     + "owner uid \(info.st_uid)): it cannot be claimed, so it is not answered; remove it "
                     + "(producers write task files, not directories)",
                 path: source)

@@ -15,11 +15,18 @@ public struct SpoolProducer: Sendable {
 
     /// Sets up the wait's inotify watch of `done/` (tests make it fail as a host out of inotify
     /// instances does).
-    var makeWatch: @Sendable (
-        _ directory: String, _ onName: @escaping @Sendable (String) -> Void, _ onOverflow: @escaping @Sendable () -> Void
-    ) throws(TaskQueueError) -> InotifyWatch = { directory, onName, onOverflow throws(TaskQueueError) in
-        try InotifyWatch(directory: directory, label: "TaskQueue.SpoolProducer", onName: onName, onOverflow: onOverflow)
-    }
+    var makeWatch:
+        @Sendable (
+            _ directory: String, _ onName: @escaping @Sendable (String) -> Void,
+            _ onOverflow: @escaping @Sendable () -> Void
+        ) throws(TaskQueueError) -> InotifyWatch = { directory, onName, onOverflow throws(TaskQueueError) in
+            try InotifyWatch(
+                directory: directory, label: "TaskQueue.SpoolProducer", onName: onName, onOverflow: onOverflow)
+        }
+
+    /// The task file's `fsync(2)` and `new/`'s (tests make them fail).
+    package var fileSync: Spool.FileSync = Spool.fsyncFile
+    package var directorySync: @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory
 
     public init(directory: String, maximumResultBytes: Int = 64 << 20) {
         self.directory = directory
@@ -50,14 +57,16 @@ public struct SpoolProducer: Sendable {
         if try FileIO.lstat(target) != nil {
             throw TaskQueueError(
                 code: .alreadyExists,
-                message: "a task with id \(id) is queued in new/; its result comes to done/\(id).json (read it there, then "
+                message:
+                    "a task with id \(id) is queued in new/; its result comes to done/\(id).json (read it there, then "
                     + "delete it), or use another id", path: target)
         }
         afterFirstLook?()
         if let delegate = runningTask(id: id) {
             throw TaskQueueError(
                 code: .alreadyExists,
-                message: "a task with id \(id) is running (claimed by delegate \(delegate)); its result comes to done/\(id).json "
+                message:
+                    "a task with id \(id) is running (claimed by delegate \(delegate)); its result comes to done/\(id).json "
                     + "(read it there, then delete it), or use another id",
                 path: directory + "/cur/" + delegate + "/" + id + ".json")
         }
@@ -65,14 +74,16 @@ public struct SpoolProducer: Sendable {
         if try isDelegatesResult(result) {
             throw TaskQueueError(
                 code: .alreadyExists,
-                message: "a result for task id \(id) waits uncollected in done/; collect or delete it, or use another id",
+                message:
+                    "a result for task id \(id) waits uncollected in done/; collect or delete it, or use another id",
                 path: result)
         }
         let temporary = directory + "/tmp/" + id + ".\(getpid()).\(UInt64.random(in: 0...UInt64.max)).tmp"
         try Spool.writeDurably(
-            data, temporary: temporary, target: target, mode: 0o640, replace: false, syncDirectory: false)
+            data, temporary: temporary, target: target, mode: 0o640, replace: false, syncDirectory: false,
+            fileSync: fileSync)
         do {
-            try FileIO.fsyncDirectory(directory + "/new")
+            try directorySync(directory + "/new")
         } catch {
             throw TaskQueueError(
                 code: .queuedNotDurable,
@@ -106,8 +117,9 @@ public struct SpoolProducer: Sendable {
         let (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let watch: InotifyWatch?
         do {
-            watch = try makeWatch(directory + "/done", { name in if name == fileName { signal.yield() } }, { signal.yield() })
-        } catch where [EMFILE, ENFILE, ENOSPC, ENOMEM].contains(error.errno ?? 0) {
+            watch = try makeWatch(
+                directory + "/done", { name in if name == fileName { signal.yield() } }, { signal.yield() })
+        } catch  where [EMFILE, ENFILE, ENOSPC, ENOMEM].contains(error.errno ?? 0) {
             watch = nil
         }
         defer { watch?.cancel() }
@@ -159,7 +171,7 @@ public struct SpoolProducer: Sendable {
         do throws(TaskQueueError) {
             guard let info = try FileIO.lstat(path) else { return false }
             return try isDelegatesFile(info)
-        } catch where [EACCES, EPERM, ENOTDIR].contains(error.errno ?? 0) {
+        } catch  where [EACCES, EPERM, ENOTDIR].contains(error.errno ?? 0) {
             return false
         }
     }
@@ -218,7 +230,7 @@ public struct SpoolProducer: Sendable {
         do {
             guard let opened = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
             fd = opened
-        } catch where error.errno == ELOOP || error.errno == EACCES || error.errno == EPERM || error.errno == ENXIO {
+        } catch  where error.errno == ELOOP || error.errno == EACCES || error.errno == EPERM || error.errno == ENXIO {
             // A link, another producer's file it may not read, or a socket (ENXIO): planted, not
             // a result.
             return nil

@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+import TaskQueue
 import TestSupport
 import Testing
 
@@ -27,12 +29,40 @@ import Testing
         let outcome = await TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(10)).submit(task)
         #expect(try await claimer.value, "the stand-in delegate claimed the task")
         #expect(outcome.status == 69, "\(outcome)")
-        #expect(outcome.errorOutput.hasSuffix("the task is running (claimed by delegate d-1)"), "\(outcome.errorOutput)")
+        #expect(
+            outcome.errorOutput.hasSuffix("the task is running (claimed by delegate d-1)"), "\(outcome.errorOutput)")
 
         // Never claimed, it stays queued.
         let other = Data(#"{"id":"t-2","connector":"c","operation":"getRandomPassword","params":{}}"#.utf8)
         let queued = await TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(1)).submit(other)
         #expect(queued.errorOutput.hasSuffix("the task stays queued"), "\(queued.errorOutput)")
+    }
+
+    /// A task queued whose `new/` could not be synced will run: `submit` says where it is and
+    /// warns that a crash of the host may lose it, exit 0 (submitting it again would be refused
+    /// as queued).
+    @Test func aTaskQueuedButNotDurableIsSubmittedWithAWarning() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-not-durable")
+        let spool = directory.path("spool")
+        for sub in ["/tmp", "/new", "/done"] {
+            try FileManager.default.createDirectory(atPath: spool + sub, withIntermediateDirectories: true)
+        }
+        var submitter = TaskSubmitter(destination: .spool(spool), wait: false, timeout: .seconds(1))
+        submitter.makeProducer = { directory in
+            var producer = SpoolProducer(directory: directory)
+            producer.directorySync = { path throws(TaskQueueError) in
+                throw TaskQueueError(code: .io, message: "fsync failed (the test)", path: path, errno: EIO)
+            }
+            return producer
+        }
+        let task = Data(#"{"id":"t-3","connector":"c","operation":"getRandomPassword","params":{}}"#.utf8)
+        let outcome = await submitter.submit(task)
+        #expect(outcome.status == 0, "\(outcome)")
+        #expect(outcome.output == "queued \(spool)/new/t-3.json", "\(outcome)")
+        #expect(
+            outcome.errorOutput.contains("warning: QueuedNotDurable: queued \(spool)/new/t-3.json, but syncing"),
+            "\(outcome.errorOutput)")
+        #expect(FileManager.default.fileExists(atPath: spool + "/new/t-3.json"))
     }
 
     /// A task that is no JSON object says which way it is not, without quoting it.
@@ -44,12 +74,16 @@ import Testing
         let directory = try TemporaryDirectory(prefix: "spool-bad-task")
         var bytes = Data(task.utf8)
         if task == "\u{FF}" { bytes = Data([0xFF, 0x7B]) }
-        let outcome = await TaskSubmitter(destination: .spool(directory.path("spool")), wait: false, timeout: .seconds(1))
-            .submit(bytes)
+        let outcome = await TaskSubmitter(
+            destination: .spool(directory.path("spool")), wait: false, timeout: .seconds(1)
+        )
+        .submit(bytes)
         #expect(outcome.status == 64, "\(outcome)")
         #expect(outcome.errorOutput.contains(reason), "\(outcome.errorOutput)")
-        let sealed = await TaskSubmitter(destination: .spool(directory.path("spool")), wait: true, timeout: .seconds(1), seal: true)
-            .submit(bytes)
+        let sealed = await TaskSubmitter(
+            destination: .spool(directory.path("spool")), wait: true, timeout: .seconds(1), seal: true
+        )
+        .submit(bytes)
         #expect(sealed.status == 64 && sealed.errorOutput.contains(reason), "\(sealed.errorOutput)")
     }
 }

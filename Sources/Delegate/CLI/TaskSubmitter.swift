@@ -38,6 +38,8 @@ public struct TaskSubmitter: Sendable {
     /// claim (the sync of `done/` before it; longer only when that sync fails, and the result is
     /// then printed all the same). Tests on a loaded machine give it longer.
     var claimReleaseLimit = Duration.seconds(2)
+    /// The spool's producer side, for a spool directory (tests make its fsyncs fail).
+    var makeProducer: @Sendable (String) -> SpoolProducer = { SpoolProducer(directory: $0) }
 
     public init(destination: Destination, wait: Bool, timeout: Duration, seal: Bool = false) {
         self.destination = destination
@@ -67,11 +69,16 @@ public struct TaskSubmitter: Sendable {
         do {
             configuration = try load()
         } catch {
-            return .failure(RefusedDestination(outcome: .failure("configuration error: \(error)", status: ExitStatus.configuration)))
+            return .failure(
+                RefusedDestination(outcome: .failure("configuration error: \(error)", status: ExitStatus.configuration))
+            )
         }
         if let sqs {
             return .success(
-                .sqs(.init(queueURL: sqs, replyQueueURL: replyQueue, configuration: configuration, environment: environment)))
+                .sqs(
+                    .init(
+                        queueURL: sqs, replyQueueURL: replyQueue, configuration: configuration, environment: environment
+                    )))
         }
         guard let destination = destination(configuration: configuration) else {
             return .failure(
@@ -108,7 +115,8 @@ public struct TaskSubmitter: Sendable {
             do {
                 try HPKE.checkRoundTrip(pair)
             } catch {
-                return .failure("this host cannot open sealed results: \(error.message)", status: ExitStatus.unavailable)
+                return .failure(
+                    "this host cannot open sealed results: \(error.message)", status: ExitStatus.unavailable)
             }
             switch Self.addSealTo(task, pair: pair) {
             case .success(let sealed):
@@ -119,7 +127,9 @@ public struct TaskSubmitter: Sendable {
             }
         }
         guard task.count <= DelegateTask.maximumSize else {
-            return .failure("the task is \(task.count) bytes; at most \(DelegateTask.maximumSize) are allowed", status: ExitStatus.usage)
+            return .failure(
+                "the task is \(task.count) bytes; at most \(DelegateTask.maximumSize) are allowed",
+                status: ExitStatus.usage)
         }
         guard let (object, repeatsAField) = Self.parsedObject(task) else {
             return .failure(Self.notAnObject(task), status: ExitStatus.usage)
@@ -175,7 +185,8 @@ public struct TaskSubmitter: Sendable {
             if error.code != .timedOut, let refusal = client.pendingRefusal() { return .refused(refusal) }
             return .failure(
                 error.code == .timedOut
-                    ? "the delegate read nothing of the task within \(timeout)" : "talking to the delegate failed: \(error)",
+                    ? "the delegate read nothing of the task within \(timeout)"
+                    : "talking to the delegate failed: \(error)",
                 status: ExitStatus.unavailable)
         }
         do {
@@ -184,7 +195,8 @@ public struct TaskSubmitter: Sendable {
                 // its refusal, or a rejection or failure that comes at once (a connector unknown
                 // there, a task for other delegates), is said as with --wait (a success is not
                 // printed: no value was asked for).
-                let submitted = CommandOutcome(output: "submitted \(id ?? "task") to \(path)", status: ExitStatus.success)
+                let submitted = CommandOutcome(
+                    output: "submitted \(id ?? "task") to \(path)", status: ExitStatus.success)
                 guard let reply = client.lineSentAtOnce() else { return submitted }
                 if let refusal = SecretFetcher.socketRefusal(inLine: reply) { return .refused(refusal) }
                 if !client.lastLineWasCutShort,
@@ -203,7 +215,8 @@ public struct TaskSubmitter: Sendable {
                     return .failure("no result within \(timeout)", status: ExitStatus.unavailable)
                 }
                 guard let reply = try client.readLine(timeout: remaining) else {
-                    return .failure("the delegate closed the connection before answering", status: ExitStatus.unavailable)
+                    return .failure(
+                        "the delegate closed the connection before answering", status: ExitStatus.unavailable)
                 }
                 // Never printed: part of a result may be part of a secret.
                 guard !client.lastLineWasCutShort else {
@@ -227,7 +240,7 @@ public struct TaskSubmitter: Sendable {
         _ task: Data, id: String?, directory: String, privateKey: [UInt8]?
     ) async -> CommandOutcome {
         let taskID = id ?? TaskID.random(prefix: "submit-")
-        let producer = SpoolProducer(directory: directory)
+        let producer = makeProducer(directory)
         // Queued but not surely durable: the task will run, so this is no failure (submitting it
         // again would find it queued), but the caller hears of it, whatever the wait brings.
         var warning = ""
@@ -236,14 +249,15 @@ public struct TaskSubmitter: Sendable {
             let path: String
             do {
                 path = try producer.enqueue(id: taskID, data: task)
-            } catch where error.code == .queuedNotDurable {
+            } catch  where error.code == .queuedNotDurable {
                 path = error.path ?? directory + "/new/" + taskID + ".json"
                 warning = "warning: \(error.code): \(error.message)"
             }
             if wait {
                 // Read, not taken: it is deleted once printed (`emit`), and only if it is this task's.
                 do {
-                    let result = try await producer.waitForResult(id: taskID, timeout: timeout, removeAfterReading: false)
+                    let result = try await producer.waitForResult(
+                        id: taskID, timeout: timeout, removeAfterReading: false)
                     // Done once the delegate is: its result synced and its task file gone, so the
                     // id may be used again at once (a claim still held stops `submit` a while).
                     _ = await producer.waitUntilUnclaimed(id: taskID, limit: claimReleaseLimit)
@@ -263,9 +277,10 @@ public struct TaskSubmitter: Sendable {
                                 + "write one for \(path) while it waits: collect or remove it, then submit again under the id",
                             status: ExitStatus.unavailable)
                     }
-                } catch where error.code != .timedOut {
+                } catch  where error.code != .timedOut {
                     outcome = .failure(
-                        "\(path) is queued, but its result cannot be waited for: \(error)", status: ExitStatus.unavailable)
+                        "\(path) is queued, but its result cannot be waited for: \(error)",
+                        status: ExitStatus.unavailable)
                 }
             } else {
                 outcome = CommandOutcome(output: "queued \(path)", status: ExitStatus.success)
@@ -273,7 +288,9 @@ public struct TaskSubmitter: Sendable {
         } catch {
             if error.code == .timedOut {
                 // A claimed task runs; submitting it again would be refused as running.
-                let state = producer.claimingDelegate(id: taskID).map { "the task is running (claimed by delegate \($0))" }
+                let state = producer.claimingDelegate(id: taskID).map {
+                    "the task is running (claimed by delegate \($0))"
+                }
                 outcome = .failure(
                     "no result for \(taskID) within \(timeout); \(state ?? "the task stays queued")",
                     status: ExitStatus.unavailable)
@@ -341,7 +358,8 @@ public struct TaskSubmitter: Sendable {
         guard object["sealTo"] == nil else {
             return .failure(SealedResultError("the task has a sealTo already; --seal adds its own"))
         }
-        guard let sealed = inserting(field: "sealTo", value: Data(pair.publicKey).base64EncodedString(), into: task) else {
+        guard let sealed = inserting(field: "sealTo", value: Data(pair.publicKey).base64EncodedString(), into: task)
+        else {
             return .failure(SealedResultError("the task is not a JSON object"))
         }
         return .success(sealed)
