@@ -223,15 +223,25 @@ def spool_run(d: Delegate, n: int, mix: bool, tag: str) -> dict:
             raise RuntimeError(f"spool run {tag}: only {d.count_done()} of {n} results, {d.count_spooled()} tasks left")
         time.sleep(0.01)
     seconds = time.perf_counter() - start
-    statuses = d.collect_done()
+    statuses = require_success(d.collect_done(), n, f"spool run {tag}")
     return {"tasks": n, "seconds": seconds, "rate": n / seconds, "statuses": statuses}
 
 
 def socket_run(d: Delegate, n: int, mix: bool, tag: str, connections: int) -> dict:
     payloads = [task_bytes(f"{tag}-{i}", is_write(i, mix)) for i in range(n)]
     out = pipelined(d.socket_path, payloads, connections)
+    require_success(out["statuses"], n, f"socket run {tag}")
     out.update({"tasks": n, "rate": n / out["seconds"]})
     return out
+
+
+def require_success(statuses: dict, n: int, what: str) -> dict:
+    """`statuses` if all n tasks succeeded; else the run fails: a task answered with a refusal
+    (not selected, not authorized) is cheaper than one served, and would count as a faster one in
+    every rate, CPU and instruction figure made of the run."""
+    if statuses.get("succeeded", 0) != n or any(count for key, count in statuses.items() if key != "succeeded"):
+        raise RuntimeError(f"{what}: not every task succeeded ({statuses})")
+    return statuses
 
 
 def boto3_run(endpoint: str, n: int, mix: bool, tag: str, workdir: str, durable: bool = False) -> dict:
