@@ -45,7 +45,7 @@ struct SocketIntake: Sendable {
                 "task received on the socket",
                 metadata: [
                     "event": "\(LogEventKind.taskClaimed)", "task_id": .string(task.id), "connector_id": .string(task.connector.id),
-                    "connector_kind": .string(task.connectorKind), "operation": .string(task.operation.name.rawValue),
+                    "connector_kind": .string(task.connectorKind.rawValue), "operation": .string(task.operation.name.rawValue),
                 ])
             result = await dispatcher.execute(
                 task, receivedAt: receivedAt, logger: logger,

@@ -17,7 +17,7 @@ extension SpoolIntake {
     func judgeAndRun(
         _ claimed: ClaimedTask, document: TaskDocument, owner: UInt32, matchedUnder: UInt64?, receivedAt: Date,
         slot: HeldSlot? = nil, logger: Logger
-    ) async -> (result: TaskResult, connectorKind: String?)? {
+    ) async -> (result: TaskResult, connectorKind: ConnectorKind?)? {
         let connectors = dispatcher.connectors
         let admit = {
             Result(catching: { () throws(TaskRejection) in

@@ -280,7 +280,7 @@ struct SpoolIntake: Sendable {
         }
         let resultID = Self.resultID(for: claimed.defaultID)
         let result: TaskResult
-        var connectorKind: String?
+        var connectorKind: ConnectorKind?
         let read = await untilRead("claimed task", claimed, finalWhen: Self.isPropertyOfTheEntry) {
             () throws(TaskQueueError) in try spool.read(claimed, peeked: peeked)
         }
@@ -401,7 +401,7 @@ struct SpoolIntake: Sendable {
     ///     tasks from every slot. The task's spool turn bounds how many results may so wait.
     private func file(
         _ data: Data, resultID: String, for claimed: ClaimedTask, describing result: TaskResult?,
-        connectorKind: String? = nil, keptOnDisk alreadyKept: Bool = false, slot: HeldSlot?, logger: Logger
+        connectorKind: ConnectorKind? = nil, keptOnDisk alreadyKept: Bool = false, slot: HeldSlot?, logger: Logger
     ) async {
         slot?.release()
         var delay = Duration.seconds(1)

@@ -163,7 +163,7 @@ public struct TaskExecutor: Sendable {
         metadata.reserveCapacity(metadata.count + 6)
         metadata["task_id"] = .string(task.id)
         metadata["connector_id"] = .string(task.connector.id)
-        metadata["connector_kind"] = .string(task.connectorKind)
+        metadata["connector_kind"] = .string(task.connectorKind.rawValue)
         metadata["operation"] = .string(task.operation.name.rawValue)
         metadata["credential_source"] = .string(task.connector.credentials.sourceName)
         if let secret = task.operation.secret { metadata["secret_name"] = .string(secret.fullName) }

@@ -21,9 +21,9 @@ public struct DelegateTask: Sendable, Equatable {
     /// The configured connector the task named, if it named one (not an inline connector
     /// object, whose id a producer chooses).
     public var namedConnectorID: String? { connectorPolicy != nil ? connector.id : nil }
-    /// For the journal (`CONNECTOR_KIND`): `named` or `inline`, so that an inline connector whose
-    /// id is a configured connector's is told apart from that connector's use.
-    public var connectorKind: String { connectorPolicy != nil ? "named" : "inline" }
+    /// For the journal (`CONNECTOR_KIND`): so that an inline connector whose id is a configured
+    /// connector's is told apart from that connector's use.
+    public var connectorKind: ConnectorKind { connectorPolicy != nil ? .named : .inline }
     /// The SQS queue its result goes to (`replyTo`, section 12); only the SQS intake uses it.
     public var replyTo: String? = nil
     /// When an earlier run of this task may have made its calls and given no result: a spool task
