@@ -373,7 +373,8 @@ import Testing
 
     /// A result of the same task id that names another task message (an earlier submission's,
     /// never collected) is neither taken nor deleted; the one naming the message sent is. A result
-    /// naming none (a delegate from before `taskMessageId`) is still taken.
+    /// naming none (a delegate from before `taskMessageId`) is still taken. On a FIFO task queue,
+    /// another message's result is taken only if its task came within the deduplication window.
     @Test func aResultOfAnEarlierSubmissionOfTheSameIDIsLeftAlone() async throws {
         let result = Self.result(id: "t-1")
         let (outcome, recorded) = try await waitWithReplies(
@@ -395,11 +396,21 @@ import Testing
         #expect(unnamed.status == 0, "\(unnamed)")
 
         // To a FIFO task queue a send deduplicated by SQS (the same id within 5 minutes) is
-        // answered by the first message's result: there the message named is not compared.
+        // answered by the first message's result: one whose task came within the window is taken.
+        let recent = Self.result(id: "t-1", receivedAt: Date().addingTimeInterval(-4 * 60))
         let (fifo, _) = try await waitWithReplies(
-            [("rh-first", "t-1", result.jsonLine)], taskMessageIDs: ["rh-first": "the-first-message"],
+            [("rh-first", "t-1", recent.jsonLine)], taskMessageIDs: ["rh-first": "the-first-message"],
             taskQueue: "tasks.fifo")
         #expect(fifo.status == 0, "\(fifo)")
+        // One whose task came before it (an earlier submission's, uncollected: an old value,
+        // maybe) is not: no deduplicated send reaches back that far.
+        let stale = Self.result(id: "t-1", receivedAt: Date().addingTimeInterval(-20 * 60))
+        let (fifoStale, staleCalls) = try await waitWithReplies(
+            [("rh-stale", "t-1", stale.jsonLine)], timeout: .seconds(20),
+            taskMessageIDs: ["rh-stale": "an-earlier-message"], taskQueue: "tasks.fifo")
+        #expect(fifoStale.status == 69, "\(fifoStale)")
+        #expect(fifoStale.errorOutput.contains("1 result(s) of an earlier submission of t-1"), "\(fifoStale)")
+        #expect(!staleCalls.contains { $0.action == "DeleteMessage" })
     }
 
     /// `"replyTo": null` is no replyTo, as the delegate reads it: sent, and the result taken from
@@ -664,10 +675,10 @@ import Testing
         #expect(TaskSubmitter.firstNoncharacterForSQS(in: Data("\u{FFFD}\u{EFBF}".utf8)) == nil)
     }
 
-    private static func result(id: String) -> TaskResult {
+    private static func result(id: String, receivedAt: Date = Date(timeIntervalSince1970: 0)) -> TaskResult {
         TaskResult(
             id: id, status: .succeeded, operation: "getRandomPassword", connectorId: "c", delegate: "d",
-            receivedAt: Date(timeIntervalSince1970: 0), finishedAt: Date(timeIntervalSince1970: 1), attempts: 1,
+            receivedAt: receivedAt, finishedAt: receivedAt.addingTimeInterval(1), attempts: 1,
             result: ["randomPassword": "pw"])
     }
 

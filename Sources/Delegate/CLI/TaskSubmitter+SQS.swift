@@ -211,11 +211,15 @@ extension TaskSubmitter {
         guard wait, let reply else {
             return CommandOutcome(output: "submitted \(id) to \(queue)", status: ExitStatus.success)
         }
-        // Not compared for a FIFO task queue: a send deduplicated there (the same id within 5
-        // minutes) is answered by the first message's result, whatever id the second send got.
+        // On a FIFO task queue a send deduplicated there (the same id within its 5 minutes) is
+        // answered by the first message's result, whatever id the second send got: a result to
+        // another message may be this one's if that task came within the window, not before it
+        // (an uncollected result of an earlier submission, maybe an old secret value).
         return await waitForResult(
-            id: id, sentMessageID: queue.isFIFO ? nil : sentMessageID, on: reply, client: client(for: reply),
-            privateKey: privateKey, deadline: ContinuousClock.now + timeout, logger: logger)
+            id: id, sentMessageID: sentMessageID,
+            deduplicatedSince: queue.isFIFO ? Date().addingTimeInterval(-Self.deduplicationReach) : nil,
+            on: reply, client: client(for: reply), privateKey: privateKey, deadline: ContinuousClock.now + timeout,
+            logger: logger)
     }
 
     /// `operation`'s value, or nil if `deadline` came first: the operation is cancelled then (its
@@ -257,9 +261,16 @@ extension TaskSubmitter {
     /// (only this submission's key could open it). A receive that brought only others' messages
     /// is followed by a pause (``othersOnlyPause``): put back at once, they would come straight
     /// back, and the wait would spin receive after receive.
+    /// How far back a FIFO send's deduplication may reach, in seconds: SQS's 5-minute window, and
+    /// a minute for the clocks of this host and the delegate's to differ.
+    static let deduplicationReach: TimeInterval = 6 * 60
+
+    /// Waits for the result of the task `sentMessageID` carried. A result naming another task
+    /// message (`taskMessageId`) is an earlier submission's, unless `deduplicatedSince` is given
+    /// (a FIFO task queue) and its task came to the delegate at or after it.
     private func waitForResult(
-        id: String, sentMessageID: String?, on reply: SQSQueueURL, client: SQSClient, privateKey: [UInt8]?,
-        deadline: ContinuousClock.Instant, logger: Logger
+        id: String, sentMessageID: String?, deduplicatedSince: Date?, on reply: SQSQueueURL, client: SQSClient,
+        privateKey: [UInt8]?, deadline: ContinuousClock.Instant, logger: Logger
     ) async -> CommandOutcome {
         var strangers = Set<String>()
         var earlier = Set<String>()
@@ -346,14 +357,15 @@ extension TaskSubmitter {
                     putBack.append(message.receiptHandle)
                     continue
                 }
+                let text = message.body.trimmingWhitespace()
                 // A delegate that names the task message it answered (older ones do not).
                 if let sentMessageID, let answered = message.messageAttributes["taskMessageId"]?.stringValue,
-                    answered != sentMessageID
+                    answered != sentMessageID,
+                    !Self.mayAnswerDeduplicatedSend(text, since: deduplicatedSince)
                 {
                     earlier.insert(message.messageId)
                     continue
                 }
-                let text = message.body.trimmingWhitespace()
                 let result: TaskResult
                 switch Self.reading(text, of: id, privateKey: privateKey, open: openSealed) {
                 case .result(let taken): result = taken
@@ -432,6 +444,14 @@ extension TaskSubmitter {
         case none
         /// The task's sealed result, which this host's libcrypto could not open.
         case unopenable(SealedResultError)
+    }
+
+    /// Whether a result to another task message may answer a send SQS deduplicated: on a FIFO
+    /// queue (`since` given), when its task came to the delegate at or after `since` (its
+    /// `receivedAt`, readable in a sealed result too).
+    static func mayAnswerDeduplicatedSend(_ text: String, since: Date?) -> Bool {
+        guard let since, let result = try? TaskResult.decode(jsonLine: Data(text.utf8)) else { return false }
+        return result.receivedAt >= since
     }
 
     /// `text` read as a result of the task `id`: a result line whose id is `id`; with `privateKey`
