@@ -50,7 +50,8 @@ import Testing
         let task = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8)
         let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: .seconds(2)).submit(task)
         #expect(outcome.status == 69, "\(outcome)")
-        #expect(outcome.errorOutput.contains("could not be sent to \(endpoint)/123456789012/tasks within 2"), "\(outcome)")
+        #expect(
+            outcome.errorOutput.contains("could not be sent to \(endpoint)/123456789012/tasks within 2"), "\(outcome)")
     }
 
     /// `[aws]`'s timeouts reach the submit's client as they reach the daemon's: the connect
@@ -100,7 +101,9 @@ import Testing
         let server = try LoopbackHTTPServer { _ in
             ScriptedResponse(
                 status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
-                body: #"{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad\u001b]0;pwned\u0007\nforged line"}"#)
+                body:
+                    #"{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"bad\u001b]0;pwned\u0007\nforged line"}"#
+            )
         }
         defer { server.stop() }
         let destination = try destination(endpoint: server.baseURL)
@@ -109,7 +112,9 @@ import Testing
         #expect(outcome.status == 69, "\(outcome)")
         #expect(outcome.errorOutput.contains("InvalidParameterValue"), "\(outcome)")
         let line = outcome.errorOutput.hasSuffix("\n") ? String(outcome.errorOutput.dropLast()) : outcome.errorOutput
-        #expect(!line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "\(outcome.errorOutput.debugDescription)")
+        #expect(
+            !line.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F },
+            "\(outcome.errorOutput.debugDescription)")
     }
 
     /// A write task's value is not shown in an error that quotes the request, as an endpoint or
@@ -145,11 +150,13 @@ import Testing
     /// 10 s.)
     @Test(.timeLimit(.minutes(1))) func theTimeoutBoundsPuttingBackAnotherTasksMessage() async throws {
         let (outcome, recorded) = try await waitWithReplies(
-            timeout: .seconds(20), visibilityAnswerDelay: .seconds(90)) { _ in [("rh-other", "t-2", "{}")] }
+            timeout: .seconds(20), visibilityAnswerDelay: .seconds(90)
+        ) { _ in [("rh-other", "t-2", "{}")] }
         #expect(outcome.status == 69, "\(outcome)")
         #expect(outcome.errorOutput.contains("no result for t-1"), "\(outcome)")
         // A delegate may be running it: not said to stay queued.
-        #expect(outcome.errorOutput.contains("the task is queued or running, and its result will come to"), "\(outcome)")
+        #expect(
+            outcome.errorOutput.contains("the task is queued or running, and its result will come to"), "\(outcome)")
         #expect(recorded.contains { $0.action == "ChangeMessageVisibility" }, "\(recorded.map(\.action))")
     }
 
@@ -171,7 +178,9 @@ import Testing
         #expect(outcome.status == 69, "\(outcome)")
         let putBack = recorded.filter { $0.action == "ChangeMessageVisibility" }.map(\.body)
         for other in others {
-            #expect(putBack.contains { $0.contains("\"\(other.handle)\"") }, "\(other.handle) not put back: \(putBack.count)")
+            #expect(
+                putBack.contains { $0.contains("\"\(other.handle)\"") },
+                "\(other.handle) not put back: \(putBack.count)")
         }
     }
 
@@ -208,7 +217,8 @@ import Testing
         let log = ReceiveLog()
         let timeout = Duration.seconds(20)
         let (outcome, _) = try await waitWithReplies(
-            timeout: timeout, receiveAnswerDelay: .milliseconds(300), sendArrived: sent, receiveLog: log) { _ in [] }
+            timeout: timeout, receiveAnswerDelay: .milliseconds(300), sendArrived: sent, receiveLog: log
+        ) { _ in [] }
         #expect(outcome.status == 69, "\(outcome)")
         let receives = log.receives.withLock { $0 }
         let waits = receives.map(\.waits)
@@ -267,7 +277,8 @@ import Testing
     @Test func aMessageNamingTheTaskButHoldingNoResultOfItIsLeftAlone() async throws {
         let (result, other) = (Self.result(id: "t-1"), Self.result(id: "t-9"))
         let (outcome, recorded) = try await waitWithReplies([
-            ("rh-junk", "t-1", "not a result"), ("rh-wrong", "t-1", other.jsonLine), ("rh-mine", "t-1", result.jsonLine),
+            ("rh-junk", "t-1", "not a result"), ("rh-wrong", "t-1", other.jsonLine),
+            ("rh-mine", "t-1", result.jsonLine),
         ])
 
         #expect(outcome.status == 0, "\(outcome)")
@@ -281,9 +292,11 @@ import Testing
     /// left, and the sealed result that opens is printed opened.
     @Test func withSealOnlyAResultThatOpensIsTaken() async throws {
         let (outcome, recorded) = try await waitWithReplies(seal: true) { sentTask in
-            let sealTo = (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
+            let sealTo =
+                (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
             let real = try! Self.result(id: "t-1").sealed(to: try! SealingKey(base64: sealTo ?? ""))
-            let forged = try! Self.result(id: "t-1").sealed(to: try! SealingKey(publicKey: HPKE.generateKeyPair().publicKey))
+            let forged = try! Self.result(id: "t-1").sealed(
+                to: try! SealingKey(publicKey: HPKE.generateKeyPair().publicKey))
             var empty = Self.result(id: "t-1")
             empty.result = nil  // a success with nothing in it: every real success carries a result
             return [
@@ -306,18 +319,24 @@ import Testing
         let (outcome, recorded) = try await waitWithReplies(
             seal: true, timeout: .seconds(60), failingOpens: .max
         ) { sentTask in
-            let sealTo = (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
+            let sealTo =
+                (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
             let real = try! Self.result(id: "t-1").sealed(to: try! SealingKey(base64: sealTo ?? ""))
             return [("rh-other", "t-2", "{}"), ("rh-real", "t-1", real.jsonLine), ("rh-copy", "t-1", real.jsonLine)]
         }
         #expect(outcome.status == 69, "\(outcome)")
         #expect(outcome.output.isEmpty)
-        #expect(outcome.errorOutput.contains("the result of t-1 came, but this host's libcrypto could not open"), "\(outcome)")
+        #expect(
+            outcome.errorOutput.contains("the result of t-1 came, but this host's libcrypto could not open"),
+            "\(outcome)")
         #expect(!outcome.errorOutput.contains("no result for t-1"), "\(outcome)")
         let deleted = recorded.filter { $0.action == "DeleteMessage" }.map(\.body)
-        #expect(deleted.count == 2 && deleted.contains { $0.contains("rh-real") } && deleted.contains { $0.contains("rh-copy") }, "\(deleted)")
+        #expect(
+            deleted.count == 2 && deleted.contains { $0.contains("rh-real") }
+                && deleted.contains { $0.contains("rh-copy") }, "\(deleted)")
         let putBack = recorded.filter { $0.action == "ChangeMessageVisibility" }.map(\.body)
-        #expect(putBack.contains { $0.contains("rh-other") } && putBack.contains { $0.contains("rh-real") }, "\(putBack)")
+        #expect(
+            putBack.contains { $0.contains("rh-other") } && putBack.contains { $0.contains("rh-real") }, "\(putBack)")
         #expect(recorded.filter { $0.action == "ReceiveMessage" }.count == 2, "put back once, then taken")
     }
 
@@ -333,12 +352,19 @@ import Testing
             seal: true, timeout: .seconds(20), receiveAnswerDelay: .milliseconds(300), failingOpens: .max,
             repliesPastTheDeadline: true
         ) { sentTask in
-            let sealTo = (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
-            return [("rh-real", "t-1", try! Self.result(id: "t-1").sealed(to: try! SealingKey(base64: sealTo ?? "")).jsonLine)]
+            let sealTo =
+                (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
+            return [
+                (
+                    "rh-real", "t-1",
+                    try! Self.result(id: "t-1").sealed(to: try! SealingKey(base64: sealTo ?? "")).jsonLine
+                )
+            ]
         }
         #expect(outcome.status == 69, "\(outcome)")
         #expect(
-            outcome.errorOutput.contains("the result of t-1 came, but this host's libcrypto could not open it, and there was no time"),
+            outcome.errorOutput.contains(
+                "the result of t-1 came, but this host's libcrypto could not open it, and there was no time"),
             "\(outcome)")
         #expect(!outcome.errorOutput.contains("the task stays queued"), "\(outcome)")
     }
@@ -346,15 +372,18 @@ import Testing
     /// A failure to open that passes (the first receive's opens only) loses nothing: the result
     /// and its copy put back are received again, opened and printed, and both deleted.
     @Test func withSealAFailureToOpenThatPassesLosesNothing() async throws {
-        let (outcome, recorded) = try await waitWithReplies(seal: true, timeout: .seconds(60), failingOpens: 2) { sentTask in
-            let sealTo = (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
+        let (outcome, recorded) = try await waitWithReplies(seal: true, timeout: .seconds(60), failingOpens: 2) {
+            sentTask in
+            let sealTo =
+                (try? JSONSerialization.jsonObject(with: Data(sentTask.utf8)) as? [String: Any])?["sealTo"] as? String
             let real = try! Self.result(id: "t-1").sealed(to: try! SealingKey(base64: sealTo ?? ""))
             return [("rh-real", "t-1", real.jsonLine), ("rh-copy", "t-1", real.jsonLine)]
         }
         #expect(outcome.status == 0, "\(outcome)")
         #expect(outcome.output.contains("\"randomPassword\":\"pw\""), "\(outcome)")
         let deleted = recorded.filter { $0.action == "DeleteMessage" }.map(\.body)
-        #expect(deleted.contains { $0.contains("rh-real") } && deleted.contains { $0.contains("rh-copy") }, "\(deleted)")
+        #expect(
+            deleted.contains { $0.contains("rh-real") } && deleted.contains { $0.contains("rh-copy") }, "\(deleted)")
         let putBack = recorded.filter { $0.action == "ChangeMessageVisibility" }.map(\.body)
         #expect(putBack.contains { $0.contains("rh-real") }, "put back after the first failure: \(putBack)")
         #expect(recorded.filter { $0.action == "ReceiveMessage" }.count == 2, "opened at the second receive")
@@ -457,10 +486,18 @@ import Testing
     /// cannot be reached: a usage error before anything is sent (the delegate refuses such a
     /// configuration, and such a replyTo).
     @Test(arguments: [
-        ("https://sqs.us-east-1.amazonaws.com/1/tasks", "https://sqs.eu-west-1.amazonaws.com/1/replies", "the task queue"),
-        ("https://sqs.eu-west-1.amazonaws.com/1/tasks", "https://sqs.us-east-1.amazonaws.com/1/replies", "the result queue"),
+        (
+            "https://sqs.us-east-1.amazonaws.com/1/tasks", "https://sqs.eu-west-1.amazonaws.com/1/replies",
+            "the task queue"
+        ),
+        (
+            "https://sqs.eu-west-1.amazonaws.com/1/tasks", "https://sqs.us-east-1.amazonaws.com/1/replies",
+            "the result queue"
+        ),
     ])
-    func aQueueOfAnotherRegionThanTheEndpointIsRefusedBeforeSending(task: String, reply: String, refused: String) async throws {
+    func aQueueOfAnotherRegionThanTheEndpointIsRefusedBeforeSending(task: String, reply: String, refused: String)
+        async throws
+    {
         let configuration = try DelegateConfiguration.load(
             tomlText: """
                 [identity]
@@ -475,7 +512,9 @@ import Testing
         let outcome = await TaskSubmitter(destination: .sqs(destination), wait: true, timeout: .seconds(1), seal: false)
             .submit(Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8))
         #expect(outcome.status == 64, "\(outcome.errorOutput)")
-        #expect(outcome.errorOutput.contains("\(refused) (") && outcome.errorOutput.contains("serves its own region only"), "\(outcome.errorOutput)")
+        #expect(
+            outcome.errorOutput.contains("\(refused) (") && outcome.errorOutput.contains("serves its own region only"),
+            "\(outcome.errorOutput)")
     }
 
     /// Nor may it be another of the configuration's task queues: a delegate would not answer
@@ -499,7 +538,8 @@ import Testing
         let server = try LoopbackHTTPServer { request in
             calls.withLock { $0.append(request.headers["X-Amz-Target"] ?? "") }
             return ScriptedResponse(
-                status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: #"{"MessageId":"task-message"}"#)
+                status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"],
+                body: #"{"MessageId":"task-message"}"#)
         }
         defer { server.stop() }
         let configuration = try DelegateConfiguration.load(
@@ -508,11 +548,15 @@ import Testing
         let environment = ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"]
         let task = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8)
         let port = try #require(server.baseURL.split(separator: ":").last)
-        for elsewhere in ["http://127.0.0.2:\(port)/123456789012/replies", "http://sqs.us-east-1.amazonaws.com/123456789012/replies"] {
+        for elsewhere in [
+            "http://127.0.0.2:\(port)/123456789012/replies", "http://sqs.us-east-1.amazonaws.com/123456789012/replies",
+        ] {
             let outcome = await TaskSubmitter(
-                destination: .sqs(.init(
-                    queueURL: "\(server.baseURL)/123456789012/tasks", replyQueueURL: elsewhere, configuration: configuration,
-                    environment: environment)),
+                destination: .sqs(
+                    .init(
+                        queueURL: "\(server.baseURL)/123456789012/tasks", replyQueueURL: elsewhere,
+                        configuration: configuration,
+                        environment: environment)),
                 wait: false, timeout: .seconds(5), seal: false
             ).submit(task)
             #expect(outcome.status == 64, "\(elsewhere): \(outcome)")
@@ -520,9 +564,11 @@ import Testing
         }
         #expect(calls.withLock { $0 }.isEmpty)
         let sameOrigin = await TaskSubmitter(
-            destination: .sqs(.init(
-                queueURL: "\(server.baseURL)/123456789012/tasks", replyQueueURL: "\(server.baseURL)/123456789012/replies",
-                configuration: configuration, environment: environment)),
+            destination: .sqs(
+                .init(
+                    queueURL: "\(server.baseURL)/123456789012/tasks",
+                    replyQueueURL: "\(server.baseURL)/123456789012/replies",
+                    configuration: configuration, environment: environment)),
             // (30 s: under the whole suite's load sending a task once took over 10 s.)
             wait: false, timeout: .seconds(30), seal: false
         ).submit(task)
@@ -555,7 +601,8 @@ import Testing
     func aFailedSendSaysWhetherItMayHaveBeenSent(status: Int, body: String, unsure: Bool, attempts: Int) async throws {
         let (outcome, recorded) = try await waitWithReplies(
             timeout: .seconds(60), awsTOML: "[aws]\nmax_attempts = 2",
-            sendAnswer: ScriptedResponse(status: status, headers: ["Content-Type": "application/x-amz-json-1.0"], body: body)
+            sendAnswer: ScriptedResponse(
+                status: status, headers: ["Content-Type": "application/x-amz-json-1.0"], body: body)
         ) { _ in [] }
         #expect(outcome.status == 69, "\(outcome)")
         #expect(recorded.filter { $0.action == "SendMessage" }.count == attempts, "\(recorded.map(\.action))")
@@ -576,10 +623,62 @@ import Testing
         spaced = try destination(endpoint: endpoint, taskQueue: "ta sks")
         outcome = await TaskSubmitter(destination: .sqs(spaced), wait: false, timeout: .seconds(5)).submit(task)
         #expect(outcome.status == 64 && outcome.errorOutput.contains("--sqs: a queue URL"), "\(outcome)")
-        let withReplyTo = Data(#"{"id":"t-1","operation":"getRandomPassword","replyTo":"https://u:p@sqs.us-east-1.amazonaws.com/1/r"}"#.utf8)
-        outcome = await TaskSubmitter(destination: .sqs(try destination(endpoint: endpoint)), wait: true, timeout: .seconds(5))
-            .submit(withReplyTo)
+        let withReplyTo = Data(
+            #"{"id":"t-1","operation":"getRandomPassword","replyTo":"https://u:p@sqs.us-east-1.amazonaws.com/1/r"}"#
+                .utf8)
+        outcome = await TaskSubmitter(
+            destination: .sqs(try destination(endpoint: endpoint)), wait: true, timeout: .seconds(5)
+        )
+        .submit(withReplyTo)
         #expect(outcome.status == 64 && outcome.errorOutput.contains("the task's replyTo: a queue URL"), "\(outcome)")
+    }
+
+    /// A receive failing after one worked (the queue is there) is waited out while it may pass (a
+    /// 5xx, throttling) and the result taken when it comes; a refusal then ends the wait, saying the
+    /// queue could no longer be read (not that it may not exist); failures to the end say so in
+    /// the timeout's message.
+    @Test func aReceiveFailingAfterOneWorkedIsWaitedOut() async throws {
+        let json: HTTPHeaders = ["Content-Type": "application/x-amz-json-1.0"]
+        let failing = ScriptedResponse(
+            status: 500, headers: json,
+            body: #"{"__type":"com.amazonaws.sqs#InternalError","message":"We encountered an internal error."}"#)
+        let refused = ScriptedResponse(
+            status: 400, headers: json,
+            body: #"{"__type":"com.amazonaws.sqs#AccessDenied","message":"Access to the resource is denied."}"#)
+        let result = Self.result(id: "t-1")
+        let message: [String: Any] = [
+            "MessageId": "m-rh-mine", "ReceiptHandle": "rh-mine", "Body": result.jsonLine,
+            "MessageAttributes": [
+                "taskId": ["DataType": "String", "StringValue": "t-1"],
+                "taskMessageId": ["DataType": "String", "StringValue": "task-message"],
+            ],
+        ]
+        let withResult = ScriptedResponse(
+            status: 200, headers: json, body: try JSONSerialization.data(withJSONObject: ["Messages": [message]]))
+        let awsTOML = "[aws]\nmax_attempts = 1"
+
+        let (passed, _) = try await waitWithReplies(
+            timeout: .seconds(20), awsTOML: awsTOML,
+            receiveAnswers: { index in index == 0 ? nil : index < 3 ? failing : withResult }
+        ) { _ in [] }
+        #expect(passed.status == 0, "\(passed)")
+        #expect(passed.output.contains("\"randomPassword\":\"pw\""), "\(passed)")
+
+        let (stopped, _) = try await waitWithReplies(
+            timeout: .seconds(20), awsTOML: awsTOML, receiveAnswers: { index in index == 0 ? nil : refused }
+        ) { _ in [] }
+        #expect(stopped.status == 69, "\(stopped)")
+        #expect(stopped.errorOutput.contains("could no longer be read: AccessDenied"), "\(stopped.errorOutput)")
+        #expect(!stopped.errorOutput.contains("if it does not exist"), "\(stopped.errorOutput)")
+
+        let (failedToTheEnd, _) = try await waitWithReplies(
+            timeout: .seconds(4), awsTOML: awsTOML, receiveAnswers: { index in index == 0 ? nil : failing }
+        ) { _ in [] }
+        #expect(failedToTheEnd.status == 69, "\(failedToTheEnd)")
+        #expect(failedToTheEnd.errorOutput.contains("no result for t-1"), "\(failedToTheEnd.errorOutput)")
+        #expect(
+            failedToTheEnd.errorOutput.contains("the last receive failed: InternalError"),
+            "\(failedToTheEnd.errorOutput)")
     }
 
     /// A reply queue that cannot be read (it does not exist: a typo in --reply-queue) is found only
@@ -590,7 +689,9 @@ import Testing
             timeout: .seconds(20),
             receiveAnswer: ScriptedResponse(
                 status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
-                body: #"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#)
+                body:
+                    #"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#
+            )
         ) { _ in [] }
         #expect(outcome.status == 69, "\(outcome)")
         #expect(recorded.filter { $0.action == "SendMessage" }.count == 1, "\(recorded.map(\.action))")
@@ -620,15 +721,19 @@ import Testing
     @Test func aQueueIsTheSameQueueHoweverItsURLIsSpelt() throws {
         let queue = try SQSQueueURL("https://sqs.us-east-1.amazonaws.com/123456789012/tasks")
         for same in [
-            "HTTPS://SQS.us-east-1.amazonaws.com/123456789012/tasks", "https://sqs-fips.us-east-1.amazonaws.com/123456789012/tasks",
-            "https://sqs.us-east-1.api.aws/123456789012/tasks", "https://sqs.us-east-1.amazonaws.com:443/123456789012/tasks",
+            "HTTPS://SQS.us-east-1.amazonaws.com/123456789012/tasks",
+            "https://sqs-fips.us-east-1.amazonaws.com/123456789012/tasks",
+            "https://sqs.us-east-1.api.aws/123456789012/tasks",
+            "https://sqs.us-east-1.amazonaws.com:443/123456789012/tasks",
             "https://sqs.us-east-1.amazonaws.com/123456789012/tasks/",
         ] {
             #expect(queue.namesSameQueue(as: try SQSQueueURL(same)), "\(same)")
         }
         for other in [
-            "https://sqs.us-east-1.amazonaws.com/123456789012/Tasks", "https://sqs.us-east-1.amazonaws.com/123456789012/tasks2",
-            "https://sqs.eu-west-1.amazonaws.com/123456789012/tasks", "https://sqs.us-east-1.amazonaws.com/210987654321/tasks",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/Tasks",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/tasks2",
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/tasks",
+            "https://sqs.us-east-1.amazonaws.com/210987654321/tasks",
             "https://proxy.example/123456789012/tasks",
         ] {
             #expect(!queue.namesSameQueue(as: try SQSQueueURL(other)), "\(other)")
@@ -637,8 +742,12 @@ import Testing
         #expect(local.namesSameQueue(as: try SQSQueueURL("HTTP://127.0.0.1:4566/123456789012/tasks")))
         #expect(try SQSQueueURL("http://h:80/1/q").namesSameQueue(as: try SQSQueueURL("http://h/1/q")))
         #expect(!local.namesSameQueue(as: try SQSQueueURL("http://127.0.0.1:4567/123456789012/tasks")))
-        #expect(local.namesSameQueue(as: try SQSQueueURL("http://localhost:9/123456789012/tasks"), throughOneEndpoint: true))
-        #expect(!local.namesSameQueue(as: try SQSQueueURL("http://localhost:9/123456789012/other"), throughOneEndpoint: true))
+        #expect(
+            local.namesSameQueue(as: try SQSQueueURL("http://localhost:9/123456789012/tasks"), throughOneEndpoint: true)
+        )
+        #expect(
+            !local.namesSameQueue(
+                as: try SQSQueueURL("http://localhost:9/123456789012/other"), throughOneEndpoint: true))
         let section = DelegateConfiguration.SQSSection(queueURLs: [queue.url])
         #expect(section.isTaskQueue(try SQSQueueURL("https://sqs-fips.us-east-1.amazonaws.com/123456789012/tasks")))
     }
@@ -663,7 +772,8 @@ import Testing
     @Test(arguments: [("\u{FFFF}", false), ("\u{FFFE}", false), ("\u{FFFF}", true)])
     func aTaskHoldingANoncharacterSQSRefusesIsRefusedBeforeSending(character: String, seal: Bool) async throws {
         let (outcome, recorded) = try await waitWithReplies(
-            task: Data(#"{"id":"t-1","operation":"getRandomPassword","description":"a\#(character)b"}"#.utf8), seal: seal,
+            task: Data(#"{"id":"t-1","operation":"getRandomPassword","description":"a\#(character)b"}"#.utf8),
+            seal: seal,
             timeout: .seconds(1)
         ) { _ in [] }
         #expect(outcome.status == 64, "\(outcome.errorOutput)")
@@ -689,7 +799,8 @@ import Testing
     /// `submit --sqs` to `endpoint`'s queue `taskQueue` (and `replyQueue`, if any), signed with
     /// environment credentials; `toml` adds to the `[identity]` and `[sqs]` every test has.
     private func destination(
-        endpoint: String, taskQueue: String = "tasks", replyQueue: String? = nil, toml: String = "", sqsTOML: String = ""
+        endpoint: String, taskQueue: String = "tasks", replyQueue: String? = nil, toml: String = "",
+        sqsTOML: String = ""
     ) throws -> TaskSubmitter.SQSDestination {
         let configuration = try DelegateConfiguration.load(
             tomlText: """
@@ -703,7 +814,8 @@ import Testing
                 """,
             environment: [:], hostName: "submit-wait")
         return TaskSubmitter.SQSDestination(
-            queueURL: "\(endpoint)/123456789012/\(taskQueue)", replyQueueURL: replyQueue.map { "\(endpoint)/123456789012/\($0)" },
+            queueURL: "\(endpoint)/123456789012/\(taskQueue)",
+            replyQueueURL: replyQueue.map { "\(endpoint)/123456789012/\($0)" },
             configuration: configuration,
             environment: ["AWS_ACCESS_KEY_ID": "AKIDSUBMIT", "AWS_SECRET_ACCESS_KEY": "submit-secret"])
     }
@@ -712,7 +824,8 @@ import Testing
         _ replies: [Reply], timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:],
         taskQueue: String = "tasks"
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
-        try await waitWithReplies(timeout: timeout, taskMessageIDs: taskMessageIDs, taskQueue: taskQueue) { _ in replies }
+        try await waitWithReplies(timeout: timeout, taskMessageIDs: taskMessageIDs, taskQueue: taskQueue) { _ in replies
+        }
     }
 
     /// As above, the replies made from the task as sent (its `sealTo`, with `seal`).
@@ -728,10 +841,12 @@ import Testing
         lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil, receiveLog: ReceiveLog? = nil,
         emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "", failingOpens: Int = 0,
         sqsTOMLFor: ((_ endpoint: String) -> String)? = nil, sendAnswer: ScriptedResponse? = nil,
-        receiveAnswer: ScriptedResponse? = nil, deleteAnswer: ScriptedResponse? = nil, repliesPastTheDeadline: Bool = false,
+        receiveAnswer: ScriptedResponse? = nil, receiveAnswers: (@Sendable (_ index: Int) -> ScriptedResponse?)? = nil,
+        deleteAnswer: ScriptedResponse? = nil, repliesPastTheDeadline: Bool = false,
         replies: @escaping @Sendable (String) -> [Reply]
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
         let sent = Mutex<String>("")
+        let receives = Mutex(0)
         let calls = Mutex<[(action: String, body: String)]>([])
         let lastHanded = Mutex(false)
         let pastTheDeadlineHanded = Mutex(false)
@@ -742,23 +857,35 @@ import Testing
             switch action {
             case "SendMessage":
                 sendArrived?.instant.withLock { $0 = ContinuousClock.now }
-                let body = (try? JSONSerialization.jsonObject(with: Data(request.bodyText.utf8)) as? [String: Any])?["MessageBody"]
+                let body = (try? JSONSerialization.jsonObject(with: Data(request.bodyText.utf8)) as? [String: Any])?[
+                    "MessageBody"]
                 sent.withLock { $0 = body as? String ?? "" }
                 if let sendAnswer { return sendAnswer }
                 return ScriptedResponse(status: 200, headers: json, body: #"{"MessageId":"task-message"}"#)
             case "ReceiveMessage":
                 if let receiveAnswer { return receiveAnswer }
+                let index = receives.withLock { count in
+                    defer { count += 1 }; return count
+                }
+                if let scripted = receiveAnswers?(index) { return scripted }
                 // The first receive asking to wait a second or less comes in the deadline's last
                 // two seconds: the wait's last but one or its last (a loaded host may answer the
                 // last but one too late for another). It brings `lastReceiveReplies`.
-                let waits = (try? JSONSerialization.jsonObject(with: Data(request.bodyText.utf8)) as? [String: Any])?[
-                    "WaitTimeSeconds"] as? Int
-                let isLast = (waits ?? 5) <= 1 && lastHanded.withLock { handed in defer { handed = true }; return !handed }
+                let waits =
+                    (try? JSONSerialization.jsonObject(with: Data(request.bodyText.utf8)) as? [String: Any])?[
+                        "WaitTimeSeconds"] as? Int
+                let isLast =
+                    (waits ?? 5) <= 1
+                    && lastHanded.withLock { handed in
+                        defer { handed = true }; return !handed
+                    }
                 if isLast { lastReceiveArrived?.instant.withLock { $0 = ContinuousClock.now } }
                 receiveLog?.receives.withLock { $0.append((waits ?? -1, ContinuousClock.now, receiveAnswerDelay)) }
                 let pastTheDeadline =
                     repliesPastTheDeadline && (waits ?? 5) < 5
-                    && pastTheDeadlineHanded.withLock { handed in defer { handed = true }; return !handed }
+                    && pastTheDeadlineHanded.withLock { handed in
+                        defer { handed = true }; return !handed
+                    }
                 let answer =
                     repliesPastTheDeadline
                     ? (pastTheDeadline ? replies(sent.withLock { $0 }) : [])
@@ -776,10 +903,12 @@ import Testing
                 let body = try! JSONSerialization.data(withJSONObject: ["Messages": messages])
                 if let beyond = emptyReceiveHoldsItsWaitAnd, messages.isEmpty {
                     // As SQS does: an empty answer only once the wait asked for is over.
-                    return ScriptedResponse(status: 200, headers: json, body: body, delay: .seconds(waits ?? 0) + beyond)
+                    return ScriptedResponse(
+                        status: 200, headers: json, body: body, delay: .seconds(waits ?? 0) + beyond)
                 }
                 if pastTheDeadline {
-                    return ScriptedResponse(status: 200, headers: json, body: body, delay: .seconds(waits ?? 0) + .milliseconds(1500))
+                    return ScriptedResponse(
+                        status: 200, headers: json, body: body, delay: .seconds(waits ?? 0) + .milliseconds(1500))
                 }
                 return ScriptedResponse(
                     status: 200, headers: json, body: body,
@@ -806,7 +935,8 @@ import Testing
                     return count <= failingOpens
                 }
                 if failing {
-                    throw SealedResultError("this host's libcrypto could not open the sealed result (test)", kind: .hostFailure)
+                    throw SealedResultError(
+                        "this host's libcrypto could not open the sealed result (test)", kind: .hostFailure)
                 }
                 return try result.opened(privateKey: key)
             }

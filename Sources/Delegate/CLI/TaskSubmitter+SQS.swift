@@ -62,7 +62,9 @@ extension TaskSubmitter {
         async -> CommandOutcome
     {
         guard let id else {
-            return .failure("a task sent to SQS needs an id (the delegate has no file name to take one from)", status: ExitStatus.usage)
+            return .failure(
+                "a task sent to SQS needs an id (the delegate has no file name to take one from)",
+                status: ExitStatus.usage)
         }
         // What the delegate would reject without reading the task's id or replyTo sends its
         // rejection where --wait does not look: refused here instead.
@@ -152,20 +154,24 @@ extension TaskSubmitter {
                 status: ExitStatus.usage)
         }
         // SQS counts the attributes with the body.
-        let counted = SQSBatchMessage(body: String(decoding: body, as: UTF8.self), attributes: ["taskId": id]).countedBytes
+        let counted = SQSBatchMessage(body: String(decoding: body, as: UTF8.self), attributes: ["taskId": id])
+            .countedBytes
         guard counted <= SQSMessage.maximumBodyBytes else {
             return .failure(
                 "the task is \(counted) bytes with its taskId attribute; an SQS message holds at most \(SQSMessage.maximumBodyBytes)",
                 status: ExitStatus.usage)
         }
         if wait, reply == nil {
-            return .failure("--wait needs a reply queue: --reply-queue, the task's replyTo or [sqs] result_queue_url", status: ExitStatus.usage)
+            return .failure(
+                "--wait needs a reply queue: --reply-queue, the task's replyTo or [sqs] result_queue_url",
+                status: ExitStatus.usage)
         }
         let logger = Logger(label: "secrets-delegate.submit", factory: { _ in SwiftLogNoOpLogHandler() })
         let http: CurlHTTPClient
         do {
             http = try CurlHTTPClient(
-                configuration: .init(environment: target.environment, userAgent: "secrets-delegate/\(DelegateVersion.current)"),
+                configuration: .init(
+                    environment: target.environment, userAgent: "secrets-delegate/\(DelegateVersion.current)"),
                 logger: logger)
         } catch {
             return .failure("cannot set up HTTP: \(error)", status: ExitStatus.unavailable)
@@ -313,6 +319,11 @@ extension TaskSubmitter {
         let settleBy = deadline + Self.settleSeconds
         var maxMessages = 10
         var lastReceive = false
+        /// Whether a receive worked: the queue is there and readable, and a later failure that
+        /// may pass (an outage, throttling) is waited out to the deadline.
+        var readOnce = false
+        /// The last receive that failed after one worked.
+        var lastFailure: AWSError?
         while ContinuousClock.now < deadline, !lastReceive {
             // SQS's wait ends within the timeout (a long poll cut off on the client's side goes on
             // at SQS, which then hands what comes to no one, hidden for 30 s): in its last second,
@@ -332,6 +343,7 @@ extension TaskSubmitter {
                 }
                 guard let received else { break }
                 messages = received
+                readOnce = true
             } catch {
                 // Ten large messages (results near 256 KiB, escaped in JSON) can make an answer
                 // over the response limit: one at a time, as the delegate's own receives do.
@@ -339,6 +351,18 @@ extension TaskSubmitter {
                     maxMessages = 1
                     lastReceive = false
                     continue
+                }
+                if readOnce, error.retryable {
+                    lastFailure = error
+                    let resume = min(ContinuousClock.now + .seconds(1), deadline - .milliseconds(500))
+                    if resume > ContinuousClock.now { try? await Task.sleep(until: resume) }
+                    continue
+                }
+                if readOnce {
+                    return .failure(
+                        "the reply queue \(reply) could no longer be read: \(error); the task \(id) was sent and runs, "
+                            + "its result going to that queue: look for it there before sending the task again",
+                        status: ExitStatus.unavailable)
                 }
                 // Found only now, after the send: the task runs, and its result goes to that queue.
                 return .failure(
@@ -393,7 +417,11 @@ extension TaskSubmitter {
             let takeUnopenable = found != nil || failedAgain != nil
             for failed in unopenable {
                 failedOpens.insert(failed.message.messageId)
-                if takeUnopenable { copies.append(failed.message.receiptHandle) } else { putBack.append(failed.message.receiptHandle) }
+                if takeUnopenable {
+                    copies.append(failed.message.receiptHandle)
+                } else {
+                    putBack.append(failed.message.receiptHandle)
+                }
             }
             let undeleted = await settle(
                 putBack: putBack, delete: copies + (found.map { [$0.message.receiptHandle] } ?? []), by: settleBy)
@@ -410,7 +438,8 @@ extension TaskSubmitter {
             if let failedAgain {
                 return .failure(
                     "the result of \(id) came, but \(failedAgain.error.message), twice; only this submission's key could "
-                        + "open it, so it is lost (the task ran, if the result was its delegate's)", status: ExitStatus.unavailable)
+                        + "open it, so it is lost (the task ran, if the result was its delegate's)",
+                    status: ExitStatus.unavailable)
             }
             // Half a second is left for the last receive, which does not wait.
             let resume = min(ContinuousClock.now + Self.othersOnlyPause, deadline - .milliseconds(500))
@@ -423,6 +452,9 @@ extension TaskSubmitter {
             ? "" : "; \(strangers.count) message(s) named \(id) but held no result of it, and were left on the queue"
         if !earlier.isEmpty {
             seen += "; \(earlier.count) result(s) of an earlier submission of \(id) were left on the queue"
+        }
+        if let lastFailure {
+            seen += "; the last receive failed: \(lastFailure)"
         }
         if !failedOpens.isEmpty {
             // Put back to be opened again, and no receive came in time to try: it ran.
@@ -494,7 +526,8 @@ extension TaskSubmitter {
         body.withUnsafeBytes { bytes in
             guard bytes.count >= 3 else { return nil }
             return (0...(bytes.count - 3)).first { index in
-                bytes[index] == 0xEF && bytes[index + 1] == 0xBF && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF)
+                bytes[index] == 0xEF && bytes[index + 1] == 0xBF
+                    && (bytes[index + 2] == 0xBE || bytes[index + 2] == 0xBF)
             }
         }
     }
