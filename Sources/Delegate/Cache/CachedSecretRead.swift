@@ -99,13 +99,16 @@ struct CachedSecretRead: Sendable {
                 break
             }
         }
-        cache.count(.miss)
+        // A miss is a GetSecretValue call made: not one that credentials, a deadline or a stop
+        // kept from being sent.
         do throws(AWSError) {
             let response = try await client.getSecretValue(
                 name: name, versionId: versionId, versionStage: versionStage, logger: logger)
+            cache.count(.miss)
             cache.store(response.value, for: key, connector: connector, principal: principal, token: token)
             return Answer(output: response.value, requestId: response.requestId, attempts: attempts + response.attempts)
         } catch {
+            if error.attempts > 0 { cache.count(.miss) }
             attempts += error.attempts
             if error.meansUnreachable, !refresh, !changed {
                 return try served(stale: error, attempts: attempts)
