@@ -9,13 +9,15 @@ public final class SQSQueueStatus: Sendable {
     public struct Counts: Sendable, Equatable {
         /// Messages received (each receipt counts, so a message handed out twice counts twice).
         public var received = 0
-        /// Messages made visible again without running (not selected, or not started at a stop).
+        /// Messages made visible again without a result: not selected, not started at a stop, or
+        /// cut off by the stop's time (that run counted as failed too).
         public var released = 0
         /// Task messages deleted after their result was sent (or after their rejection was).
         public var deleted = 0
-        /// Times a message came back after its result was sent (its delete had not taken
-        /// effect): deleted again unless that delete fails too (not counted in `deleted`), and
-        /// not run again.
+        /// Times a message came back while this delegate still held it: after its result was sent
+        /// (its delete had not taken effect: deleted again unless that delete fails too, not
+        /// counted in `deleted`), while it runs, or while its release for other delegates is
+        /// retried; never run a second time beside the first.
         public var redelivered = 0
         /// Results that could not be sent (their task messages were left for a retry).
         public var resultSendFailures = 0
