@@ -311,6 +311,26 @@ import Testing
         #expect(deleted.count == 1 && deleted.first?.contains("rh-real") == true, "\(deleted)")
     }
 
+    /// On a FIFO task queue with --seal, a result of the id sealed to another key is what a send
+    /// SQS dropped as a duplicate gets (the first submission's): the timeout says so.
+    @Test func aFIFOSealedWaitThatSawOnlyAnotherKeysResultSaysWhy() async throws {
+        let (outcome, _) = try await waitWithReplies(seal: true, timeout: .seconds(4), taskQueue: "tasks.fifo") { _ in
+            let first = try! Self.result(id: "t-1").sealed(
+                to: try! SealingKey(publicKey: HPKE.generateKeyPair().publicKey))
+            return [("rh-first", "t-1", first.jsonLine)]
+        }
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(
+            outcome.errorOutput.contains("a FIFO task queue drops a task sent again with the same id"), "\(outcome)")
+
+        let (standard, _) = try await waitWithReplies(seal: true, timeout: .seconds(4)) { _ in
+            let other = try! Self.result(id: "t-1").sealed(
+                to: try! SealingKey(publicKey: HPKE.generateKeyPair().publicKey))
+            return [("rh-other", "t-1", other.jsonLine)]
+        }
+        #expect(standard.status == 69 && !standard.errorOutput.contains("FIFO"), "\(standard)")
+    }
+
     /// With --seal, the task's sealed result that this host's libcrypto cannot open (no memory, a
     /// provider without part of the suite) is put back to be opened again; failing again it ends
     /// the wait with 69 and why, deleted with its copy as the answer it is (only this

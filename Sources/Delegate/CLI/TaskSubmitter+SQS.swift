@@ -453,6 +453,13 @@ extension TaskSubmitter {
         if !earlier.isEmpty {
             seen += "; \(earlier.count) result(s) of an earlier submission of \(id) were left on the queue"
         }
+        if !strangers.isEmpty, deduplicatedSince != nil, privateKey != nil {
+            // The same id sent again within 5 minutes is dropped as a duplicate: its result is
+            // the first submission's, sealed to that one's key.
+            seen +=
+                " (a FIFO task queue drops a task sent again with the same id within 5 minutes: the result is "
+                + "the first submission's, sealed to its key; send it under a new id)"
+        }
         if let lastFailure {
             seen += "; the last receive failed: \(lastFailure)"
         }
