@@ -431,25 +431,7 @@ struct SpoolIntake: Sendable {
                 // durable: done/ is synced before the task file goes, which is kept if that fails.
                 guard await resultInDoneIsDurable(for: claimed, counted: !waiting) else { return }
                 discard(claimed)
-                // Not `task-rejected`: the task's own outcome line (succeeded, failed, or rejected
-                // for a file that was no valid task; counted in status) came just before this one.
-                var metadata: Logger.Metadata = [
-                    "event": "spool-result-dropped", "task_id": "\(resultID)",
-                    "error_code": "\(TaskFailure.Code.duplicateTask.rawValue)",
-                ]
-                if let connector = result?.connectorId { metadata["connector_id"] = "\(connector)" }
-                if let connectorKind { metadata["connector_kind"] = "\(connectorKind)" }
-                if let operation = result?.operation { metadata["operation"] = "\(operation)" }
-                // Rate-limited: a producer can drop any number of invalid files under one id.
-                logLimiter.log(
-                    .warning,
-                    """
-                    task finished, but an uncollected result for its id was written to done/ meanwhile \
-                    (or, for a task recovered at a start, before the restart: maybe its own); \
-                    that result is kept and this task's result is dropped (it would replace the first); \
-                    the task file was deleted
-                    """,
-                    metadata: metadata, key: "spool-result-dropped", logger: logger)
+                logDropped(resultID: resultID, describing: result, connectorKind: connectorKind, logger: logger)
                 return
             } catch {
                 let first = !waiting
@@ -467,17 +449,7 @@ struct SpoolIntake: Sendable {
                     }
                 }
                 if first {
-                    // What a stop before the write means, said as it is: only a result kept on
-                    // disk outlives the process.
-                    let outcome =
-                        keptOnDisk
-                        ? "kept beside the claimed task and retried, the task is not run again (a restart writes the kept result)"
-                        : "kept in memory and retried while the delegate runs (kept on disk as soon as it can be); if it stops first, the task runs again at the next start"
-                    // Rate-limited: a producer can plant what blocks a result's name, task after task.
-                    logLimiter.log(
-                        .error,
-                        "result for \(claimed.name) cannot be written: \(error); \(outcome); no new spool task is claimed until it is",
-                        metadata: ["task_id": "\(resultID)"], key: "spool-result-unwritable", logger: logger)
+                    logUnwritable(claimed, resultID: resultID, error: error, keptOnDisk: keptOnDisk, logger: logger)
                 }
                 guard await pause(&delay) else {
                     spool.forgetPlacedResult(claimed)
@@ -488,6 +460,47 @@ struct SpoolIntake: Sendable {
                 }
             }
         }
+    }
+
+    /// The warning for a result dropped because an uncollected result for its id is in done/.
+    /// Not `task-rejected`: the task's own outcome line (succeeded, failed, or rejected for a file
+    /// that was no valid task; counted in status) came just before this one.
+    private func logDropped(
+        resultID: String, describing result: TaskResult?, connectorKind: ConnectorKind?, logger: Logger
+    ) {
+        var metadata: Logger.Metadata = [
+            "event": "spool-result-dropped", "task_id": "\(resultID)",
+            "error_code": "\(TaskFailure.Code.duplicateTask.rawValue)",
+        ]
+        if let connector = result?.connectorId { metadata["connector_id"] = "\(connector)" }
+        if let connectorKind { metadata["connector_kind"] = "\(connectorKind)" }
+        if let operation = result?.operation { metadata["operation"] = "\(operation)" }
+        // Rate-limited: a producer can drop any number of invalid files under one id.
+        logLimiter.log(
+            .warning,
+            """
+            task finished, but an uncollected result for its id was written to done/ meanwhile \
+            (or, for a task recovered at a start, before the restart: maybe its own); \
+            that result is kept and this task's result is dropped (it would replace the first); \
+            the task file was deleted
+            """,
+            metadata: metadata, key: "spool-result-dropped", logger: logger)
+    }
+
+    /// The error for a result's first failed write: what a stop before the write means, said as it
+    /// is (only a result kept on disk outlives the process).
+    private func logUnwritable(
+        _ claimed: ClaimedTask, resultID: String, error: TaskQueueError, keptOnDisk: Bool, logger: Logger
+    ) {
+        let outcome =
+            keptOnDisk
+            ? "kept beside the claimed task and retried, the task is not run again (a restart writes the kept result)"
+            : "kept in memory and retried while the delegate runs (kept on disk as soon as it can be); if it stops first, the task runs again at the next start"
+        // Rate-limited: a producer can plant what blocks a result's name, task after task.
+        logLimiter.log(
+            .error,
+            "result for \(claimed.name) cannot be written: \(error); \(outcome); no new spool task is claimed until it is",
+            metadata: ["task_id": "\(resultID)"], key: "spool-result-unwritable", logger: logger)
     }
 
     /// Keeps `data` beside the claimed task (``Spool/keepPendingResult(_:resultID:result:)``),
