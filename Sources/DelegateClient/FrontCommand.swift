@@ -8,6 +8,7 @@ import Glibc
 /// (``FullBinary``), arguments and environment unchanged.
 public enum FrontCommand {
     public static func main(_ arguments: [String]) -> Never {
+        StandardStreams.keepOpen()
         // An argument that is not UTF-8 (but for exec's command) reached `arguments` repaired:
         // the full binary, which gets the bytes, refuses it.
         let readable = ProcessArguments.notUTF8Problem() == nil

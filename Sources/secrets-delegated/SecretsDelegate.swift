@@ -41,6 +41,7 @@ struct SecretsDelegate: AsyncParsableCommand {
     /// the daemon. Here the command runs on the global executor while the main thread waits.
     /// Nothing in the delegate runs on the main actor or the main queue.
     static func main() {
+        StandardStreams.keepOpen()
         if let problem = ProcessArguments.notUTF8Problem() {
             FileDescriptorWriter.writeAll(2, Array("secrets-delegate: \(problem)\n".utf8))
             Glibc.exit(ExitStatus.usage)
