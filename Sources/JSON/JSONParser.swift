@@ -15,8 +15,8 @@
 ///   written);
 /// - `\u` escapes of a UTF-16 surrogate must form a pair;
 /// - of a key given twice in one object the first value is kept, and `hasDuplicateKeys` says so;
-///   ``firstDuplicateKey(in:)`` then finds the first with its path (the task decoder refuses such
-///   tasks, naming the key).
+///   ``duplicateKeys(in:shallowDepth:)`` then finds them with their paths (the task decoder refuses
+///   such tasks, naming the key; ``firstDuplicateKey(in:)``, the first of them, is for tests).
 ///
 /// Two differences. On documents refused either way: `JSONDecoder` never reads the value of a
 /// key given twice (it keeps the first), so it let through a bad escape or number there, and

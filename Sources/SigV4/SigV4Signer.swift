@@ -154,9 +154,9 @@ public struct SigV4Signer: Sendable, CustomStringConvertible {
     }
 
     /// The derived signing key for `date` (UTC day), region and service, derived anew (the cache
-    /// keeps no key bytes). Secret material: exposed for presigning and diagnostics, never to be
-    /// logged.
-    public func signingKey(for date: Date) throws(SigV4Error) -> [UInt8] {
+    /// keeps no key bytes). Secret material, never to be logged; for tests, which compare it
+    /// with the key the cache signs with.
+    func signingKey(for date: Date) throws(SigV4Error) -> [UInt8] {
         try SigningKey.derive(
             secretAccessKey: credentials.secretAccessKey, dateStamp: AMZDate(date).dateStampString, region: region,
             service: service)

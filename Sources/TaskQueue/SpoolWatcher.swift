@@ -187,7 +187,7 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         inotify.cancel()
     }
 
-    /// How many names are yielded or waiting to be yielded and not yet released (for status output).
+    /// How many names are yielded or waiting to be yielded and not yet released (for tests).
     public var inFlightCount: Int {
         core.state.withLock { $0.inFlight.count }
     }

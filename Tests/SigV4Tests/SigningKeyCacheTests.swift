@@ -1,6 +1,7 @@
 import Foundation
-import SigV4
 import Testing
+
+@testable import SigV4
 
 @Suite struct SigningKeyCacheTests {
     static let credentials = Credentials(

@@ -140,7 +140,7 @@ public enum ResultKeyFile {
     /// `__O_TMPFILE` is the same on every Linux architecture Swift runs on, `O_DIRECTORY` is not.
     private static let temporaryFileFlag: Int32 = 0o20_000_000 | O_DIRECTORY
 
-    /// ``write(_:to:)`` where no unnamed file can be linked: a new file at `path` (`O_EXCL`),
+    /// ``write(_:to:setMode:)`` where no unnamed file can be linked: a new file at `path` (`O_EXCL`),
     /// removed again if it cannot be written whole.
     private static func writeInPlace(_ data: Data, to path: String, setMode: (Int32) -> Int32) -> Problem? {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)

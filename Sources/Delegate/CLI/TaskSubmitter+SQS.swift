@@ -251,14 +251,21 @@ extension TaskSubmitter {
         return try first?.get()
     }
 
+    /// How far back a FIFO send's deduplication may reach, in seconds: SQS's 5-minute window, and
+    /// a minute for the clocks of this host and the delegate's to differ.
+    static let deduplicationReach: TimeInterval = 6 * 60
+
     /// Takes this task's result from `reply` (and deletes it, and any copy of it in the same
     /// answer: a task run twice sends two); every other message is made visible again at once,
     /// for whoever waits for it. A message that carries this task's id but whose body is no result
-    /// of this task (``result(_:of:privateKey:)``: anyone who may send to the reply queue can
-    /// send one) is neither taken nor deleted: it is left invisible for its visibility timeout,
-    /// and the wait goes on for the real result. So is a result of this task id that names
-    /// (`taskMessageId`) another task message than the one sent (`sentMessageID`, nil when that
-    /// is not to be compared): an older submission's, not collected. This authenticates nothing:
+    /// of this task (``reading(_:of:privateKey:open:)``: anyone who may send to the reply queue
+    /// can send one) is neither taken nor deleted: it is left invisible for its visibility
+    /// timeout, and the wait goes on for the real result. So is a result of this task id that
+    /// names (`taskMessageId`) another task message than the one sent (`sentMessageID`; nil if
+    /// SQS's answer named none, and then not compared): an older
+    /// submission's, not collected; unless `deduplicatedSince` is given (a FIFO task queue) and
+    /// its task came to the delegate at or after it (a send SQS deduplicated is answered by the
+    /// first message's result). This authenticates nothing:
     /// anyone who may send to the reply queue can send a result, and a sealed one (`--seal`) only
     /// asks the forger to have read the task's `sealTo` from the task queue. A sealed result of
     /// this task that this host's libcrypto fails to open (``Reading/unopenable(_:)``) is put back
@@ -267,13 +274,6 @@ extension TaskSubmitter {
     /// (only this submission's key could open it). A receive that brought only others' messages
     /// is followed by a pause (``othersOnlyPause``): put back at once, they would come straight
     /// back, and the wait would spin receive after receive.
-    /// How far back a FIFO send's deduplication may reach, in seconds: SQS's 5-minute window, and
-    /// a minute for the clocks of this host and the delegate's to differ.
-    static let deduplicationReach: TimeInterval = 6 * 60
-
-    /// Waits for the result of the task `sentMessageID` carried. A result naming another task
-    /// message (`taskMessageId`) is an earlier submission's, unless `deduplicatedSince` is given
-    /// (a FIFO task queue) and its task came to the delegate at or after it.
     private func waitForResult(
         id: String, sentMessageID: String?, deduplicatedSince: Date?, on reply: SQSQueueURL, client: SQSClient,
         privateKey: [UInt8]?, deadline: ContinuousClock.Instant, logger: Logger

@@ -81,8 +81,8 @@ extension DelegateDaemon {
                 configuration.queue.spoolDir.isEmpty
                 ? nil
                 : try Spool(
-                    directory: configuration.queue.spoolDir, delegateName: configuration.delegate.name, logger: logger,
-                    logLimiter: logLimiter)
+                    directory: configuration.queue.spoolDir, delegateName: configuration.delegate.name,
+                    maximumTaskBytes: DelegateTask.maximumSize, logger: logger, logLimiter: logLimiter)
         }
 
         /// Applies what a reload changed from `old` to `configuration`. Tasks in flight keep the
