@@ -24,7 +24,9 @@ extension Spool {
             let claims = "cur/\(delegateName)"
             for (path, shown, flags) in [
                 (claimDirectory, claims, O_RDONLY | O_DIRECTORY),
-                (claimLockPath, claims + "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW),
+                // Read-only: flock(2) needs no more, and a umask that took the owner's write bit
+                // cannot keep a later start from opening it.
+                (claimLockPath, claims + "/.lock", O_RDONLY | O_CREAT | O_NOFOLLOW),
             ] {
                 guard let fd = try FileIO.open(path, flags: flags, mode: 0o600) else {
                     throw .system("open", path: claimDirectory, errno: ENOENT)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The wall clock as the result sweep reads it, with the forward steps the wall clock took while
 /// the daemon ran taken out: a host that started with its clock behind (no RTC, a clock restored
