@@ -175,6 +175,16 @@ import Testing
         #expect(warnings() == 4, "lowered again after a reload that did not lower it")
     }
 
+    /// The cap leaves the descriptors the delegate keeps for itself out of the share: half of
+    /// what the limit leaves beyond them.
+    @Test func theConnectionCapLeavesTheDelegatesOwnDescriptors() throws {
+        let harness = try Harness(Self.configuration())
+        defer { harness.http.shutdown() }
+        let limit = try FileDescriptorLimit.current().soft
+        let cap = harness.daemon.connectionCap(Int(Int32.max), share: 2, of: "the task socket")
+        #expect(UInt64(cap) == (limit - DelegateDaemon.reservedDescriptors) / 2, "limit \(limit)")
+    }
+
     /// Credential files are kept while unchanged; a reload, even one that changes nothing, reads
     /// them all again (a new store, with an empty cache).
     @Test func aReloadStartsANewCredentialFileCache() async throws {

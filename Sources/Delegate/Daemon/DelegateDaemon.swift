@@ -184,11 +184,18 @@ public final class DelegateDaemon: Sendable {
         return limits
     }
 
-    /// `socket_max_connections`, held to 1/`share` of the open file limit (logged when lowered, at
-    /// the start and at a reload that lowers it otherwise than before).
+    /// Descriptors the delegate keeps for itself besides its sockets' connections: libdispatch's,
+    /// the signal and inotify descriptors, the listeners, the spool's directories and lock, its
+    /// connections to AWS.
+    static let reservedDescriptors: UInt64 = 64
+
+    /// `socket_max_connections`, held to 1/`share` of the open file limit less
+    /// ``reservedDescriptors`` (logged when lowered, at the start and at a reload that lowers it
+    /// otherwise than before).
     func connectionCap(_ configured: Int, share: Int, of socket: String) -> Int {
         guard let openFiles = try? FileDescriptorLimit.current().soft else { return configured }
-        let ceiling = Int(clamping: max(openFiles / UInt64(share), 1))
+        let room = openFiles > Self.reservedDescriptors ? openFiles - Self.reservedDescriptors : 0
+        let ceiling = Int(clamping: max(room / UInt64(share), 1))
         let lowered = configured > ceiling ? [configured, ceiling] : []
         let warnedBefore = loweredCapsWarned.withLock { warned in
             defer { warned[socket] = lowered }
@@ -196,8 +203,12 @@ public final class DelegateDaemon: Sendable {
         }
         guard !lowered.isEmpty else { return configured }
         if warnedBefore { return ceiling }
+        // A limit that leaves the delegate too few descriptors to work with at all says so.
+        let tooLow =
+            room < UInt64(share)
+            ? "; the limit leaves the delegate too few descriptors to work (tasks fail with EMFILE): raise it" : ""
         logger.warning(
-            "socket_max_connections is lowered to 1/\(share) of the open file limit for \(socket)",
+            "socket_max_connections is lowered to 1/\(share) of the open file limit, less \(Self.reservedDescriptors) the delegate keeps, for \(socket)\(tooLow)",
             metadata: [
                 "configured": "\(configured)", "effective": "\(ceiling)", "open_files_limit": "\(openFiles)",
             ])
