@@ -314,7 +314,7 @@ import Testing
     /// On a FIFO task queue with --seal, a result of the id sealed to another key is what a send
     /// SQS dropped as a duplicate gets (the first submission's): the timeout says so.
     @Test func aFIFOSealedWaitThatSawOnlyAnotherKeysResultSaysWhy() async throws {
-        let (outcome, _) = try await waitWithReplies(seal: true, timeout: .seconds(4), taskQueue: "tasks.fifo") { _ in
+        let (outcome, _) = try await waitWithReplies(seal: true, timeout: .seconds(10), taskQueue: "tasks.fifo") { _ in
             let first = try! Self.result(id: "t-1").sealed(
                 to: try! SealingKey(publicKey: HPKE.generateKeyPair().publicKey))
             return [("rh-first", "t-1", first.jsonLine)]
@@ -323,7 +323,7 @@ import Testing
         #expect(
             outcome.errorOutput.contains("a FIFO task queue drops a task sent again with the same id"), "\(outcome)")
 
-        let (standard, _) = try await waitWithReplies(seal: true, timeout: .seconds(4)) { _ in
+        let (standard, _) = try await waitWithReplies(seal: true, timeout: .seconds(10)) { _ in
             let other = try! Self.result(id: "t-1").sealed(
                 to: try! SealingKey(publicKey: HPKE.generateKeyPair().publicKey))
             return [("rh-other", "t-1", other.jsonLine)]
@@ -692,7 +692,7 @@ import Testing
         #expect(!stopped.errorOutput.contains("if it does not exist"), "\(stopped.errorOutput)")
 
         let (failedToTheEnd, _) = try await waitWithReplies(
-            timeout: .seconds(4), awsTOML: awsTOML, receiveAnswers: { index in index == 0 ? nil : failing }
+            timeout: .seconds(10), awsTOML: awsTOML, receiveAnswers: { index in index == 0 ? nil : failing }
         ) { _ in [] }
         #expect(failedToTheEnd.status == 69, "\(failedToTheEnd)")
         #expect(failedToTheEnd.errorOutput.contains("no result for t-1"), "\(failedToTheEnd.errorOutput)")
