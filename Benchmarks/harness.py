@@ -683,7 +683,7 @@ def bench_footprint(endpoint: str, workdir: str):
         "cpuSeconds": d.cpu_ticks() / CLK_TCK,
     }
     d.stop()
-    backlog["statuses"] = d.collect_done()
+    backlog["statuses"] = require_success(d.collect_done(), BACKLOG, "backlog drain")
     results["backlog"] = backlog
     log(f"  backlog: {backlog}")
 

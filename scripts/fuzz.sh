@@ -5,7 +5,7 @@
 # Seeds come from Fuzz/Corpus/<target>/ and are only read; inputs libFuzzer finds interesting go
 # to .build-fuzz/corpus/<target>/ (kept between runs, never committed); a crash, timeout or
 # out-of-memory input goes to .build-fuzz/crashes/<target>-*, and the script exits 1 after
-# running every target. Reproduce one with: .build-fuzz/debug/<target> <that file>
+# running every target, as it does when a target ran fewer than 100 inputs beyond its corpus. Reproduce one with: .build-fuzz/debug/<target> <that file>
 #
 #   FUZZ_SECONDS   time per target (default 300)
 #   FUZZ_TARGETS   space-separated subset (default: every target, one per Fuzz/Corpus/ folder)

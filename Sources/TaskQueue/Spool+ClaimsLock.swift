@@ -24,14 +24,15 @@ extension Spool {
             let claims = "cur/\(delegateName)"
             for (path, shown, flags) in [
                 (claimDirectory, claims, O_RDONLY | O_DIRECTORY),
-                // Read-only: flock(2) needs no more, and a umask that took the owner's write bit
-                // cannot keep a later start from opening it.
-                (claimLockPath, claims + "/.lock", O_RDONLY | O_CREAT | O_NOFOLLOW),
+                (claimLockPath, claims + "/.lock", O_RDWR | O_CREAT | O_NOFOLLOW),
             ] {
                 guard let fd = try FileIO.open(path, flags: flags, mode: 0o600) else {
                     throw .system("open", path: claimDirectory, errno: ENOENT)
                 }
                 held.append(fd)
+                // Its mode set, not left to the umask: one without the owner's write bit would keep
+                // a later non-root start from opening it for writing, which NFS's locks need.
+                if path == claimLockPath { _ = FileIO.retrying { fchmod(fd, 0o600) } }
                 if FileIO.retrying({ lock(fd, LOCK_EX | LOCK_NB) }) != 0 { throw lockRefusal(errno: Glibc.errno, held: shown) }
             }
         } catch {

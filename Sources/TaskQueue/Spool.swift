@@ -248,7 +248,7 @@ public final class Spool: Sendable {
             // O_NONBLOCK: opening a FIFO must not hang the daemon.
             guard let opened = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
             fd = opened
-        } catch  where error.errno == ELOOP {
+        } catch where error.errno == ELOOP {
             guard let info = try FileIO.lstat(path) else { return nil }
             return SpoolTaskFile(
                 name: name, fingerprint: FileFingerprint(info), contents: .notRegularFile, ownerUID: info.st_uid)
@@ -303,7 +303,7 @@ public final class Spool: Sendable {
         let outcome: FileIO.RenameOutcome
         do {
             outcome = try FileIO.renameIntoOwnDirectory(source, target)
-        } catch  where error.errno == EACCES || error.errno == EPERM {
+        } catch where error.errno == EACCES || error.errno == EPERM {
             // Moving a directory to another parent rewrites its `..`: it needs write permission
             // on the directory itself, which a producer's `mkdir` (umask 022 or 027) withholds.
             guard let info = try? FileIO.lstat(source), info.st_mode & S_IFMT == S_IFDIR else { throw error }

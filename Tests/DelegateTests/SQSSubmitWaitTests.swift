@@ -329,6 +329,12 @@ import Testing
             return [("rh-other", "t-1", other.jsonLine)]
         }
         #expect(standard.status == 69 && !standard.errorOutput.contains("FIFO"), "\(standard)")
+
+        // A message that is no result of the id at all says nothing of a duplicate.
+        let (junk, _) = try await waitWithReplies(seal: true, timeout: .seconds(10), taskQueue: "tasks.fifo") { _ in
+            [("rh-junk", "t-1", "not a result")]
+        }
+        #expect(junk.status == 69 && !junk.errorOutput.contains("FIFO"), "\(junk)")
     }
 
     /// With --seal, the task's sealed result that this host's libcrypto cannot open (no memory, a
@@ -699,6 +705,13 @@ import Testing
         #expect(
             failedToTheEnd.errorOutput.contains("the last receive failed: InternalError"),
             "\(failedToTheEnd.errorOutput)")
+
+        // A failure that passed is not named at the end.
+        let (passedThenNothing, _) = try await waitWithReplies(
+            timeout: .seconds(10), awsTOML: awsTOML, receiveAnswers: { index in index == 1 ? failing : nil }
+        ) { _ in [] }
+        #expect(passedThenNothing.errorOutput.contains("no result for t-1"), "\(passedThenNothing.errorOutput)")
+        #expect(!passedThenNothing.errorOutput.contains("the last receive failed"), "\(passedThenNothing.errorOutput)")
     }
 
     /// A reply queue that cannot be read (it does not exist: a typo in --reply-queue) is found only

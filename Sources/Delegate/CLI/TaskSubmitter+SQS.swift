@@ -262,11 +262,10 @@ extension TaskSubmitter {
     /// can send one) is neither taken nor deleted: it is left invisible for its visibility
     /// timeout, and the wait goes on for the real result. So is a result of this task id that
     /// names (`taskMessageId`) another task message than the one sent (`sentMessageID`; nil if
-    /// SQS's answer named none, and then not compared): an older
-    /// submission's, not collected; unless `deduplicatedSince` is given (a FIFO task queue) and
-    /// its task came to the delegate at or after it (a send SQS deduplicated is answered by the
-    /// first message's result). This authenticates nothing:
-    /// anyone who may send to the reply queue can send a result, and a sealed one (`--seal`) only
+    /// SQS's answer named none, and then not compared): an older submission's, not collected;
+    /// unless `deduplicatedSince` is given (a FIFO task queue) and its task came to the delegate
+    /// at or after it (a send SQS deduplicated is answered by the first message's result). This
+    /// authenticates nothing: anyone who may send to the reply queue can send a result, and a sealed one (`--seal`) only
     /// asks the forger to have read the task's `sealTo` from the task queue. A sealed result of
     /// this task that this host's libcrypto fails to open (``Reading/unopenable(_:)``) is put back
     /// to be received and opened again (the failure may pass: no memory for a moment); failing a
@@ -279,6 +278,8 @@ extension TaskSubmitter {
         privateKey: [UInt8]?, deadline: ContinuousClock.Instant, logger: Logger
     ) async -> CommandOutcome {
         var strangers = Set<String>()
+        /// Of `strangers`, results of this id sealed to another key (with `--seal`).
+        var sealedToAnotherKey = Set<String>()
         var earlier = Set<String>()
         /// Messages holding this task's sealed result that this host's libcrypto failed to open.
         var failedOpens = Set<String>()
@@ -322,7 +323,7 @@ extension TaskSubmitter {
         /// Whether a receive worked: the queue is there and readable, and a later failure that
         /// may pass (an outage, throttling) is waited out to the deadline.
         var readOnce = false
-        /// The last receive that failed after one worked.
+        /// The last receive that failed after one worked, if none worked since.
         var lastFailure: AWSError?
         while ContinuousClock.now < deadline, !lastReceive {
             // SQS's wait ends within the timeout (a long poll cut off on the client's side goes on
@@ -344,6 +345,7 @@ extension TaskSubmitter {
                 guard let received else { break }
                 messages = received
                 readOnce = true
+                lastFailure = nil
             } catch {
                 // Ten large messages (results near 256 KiB, escaped in JSON) can make an answer
                 // over the response limit: one at a time, as the delegate's own receives do.
@@ -395,6 +397,11 @@ extension TaskSubmitter {
                 case .result(let taken): result = taken
                 case .none:
                     strangers.insert(message.messageId)
+                    if privateKey != nil, let other = try? TaskResult.decode(jsonLine: Data(text.utf8)),
+                        other.id == id, other.sealed != nil
+                    {
+                        sealedToAnotherKey.insert(message.messageId)
+                    }
                     continue
                 case .unopenable(let error):
                     unopenable.append((message, error))
@@ -453,7 +460,7 @@ extension TaskSubmitter {
         if !earlier.isEmpty {
             seen += "; \(earlier.count) result(s) of an earlier submission of \(id) were left on the queue"
         }
-        if !strangers.isEmpty, deduplicatedSince != nil, privateKey != nil {
+        if !sealedToAnotherKey.isEmpty, deduplicatedSince != nil {
             // The same id sent again within 5 minutes is dropped as a duplicate: its result is
             // the first submission's, sealed to that one's key.
             seen +=

@@ -249,7 +249,7 @@ public struct TaskSubmitter: Sendable {
             let path: String
             do {
                 path = try producer.enqueue(id: taskID, data: task)
-            } catch  where error.code == .queuedNotDurable {
+            } catch where error.code == .queuedNotDurable {
                 path = error.path ?? directory + "/new/" + taskID + ".json"
                 warning = "warning: \(error.code): \(error.message)"
             }
@@ -277,7 +277,7 @@ public struct TaskSubmitter: Sendable {
                                 + "write one for \(path) while it waits: collect or remove it, then submit again under the id",
                             status: ExitStatus.unavailable)
                     }
-                } catch  where error.code != .timedOut {
+                } catch where error.code != .timedOut {
                     outcome = .failure(
                         "\(path) is queued, but its result cannot be waited for: \(error)",
                         status: ExitStatus.unavailable)

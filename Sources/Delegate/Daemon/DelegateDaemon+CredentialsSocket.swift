@@ -8,8 +8,9 @@ extension DelegateDaemon {
     /// name), so a reload applies them at once.
     ///
     /// Bounds: at most `[queue] socket_max_connections` requests at once, and no more than an
-    /// eighth of the open file limit (connections still draining count under it; the task socket
-    /// takes up to half); a request not answered ``credentialRequestTimeout`` after it
+    /// eighth of what the open file limit leaves beyond the descriptors the delegate keeps
+    /// (``DelegateDaemon/reservedDescriptors``; connections still draining count under it; the task
+    /// socket takes up to half); a request not answered ``credentialRequestTimeout`` after it
     /// was accepted gets the refusal, and every connection closes at the latest the server's
     /// drain time (`CredentialSocketServer.Limits.drainTimeout`, 15 s) after its answer.
     func credentialsSocketListener() -> SocketServer.Listener? {

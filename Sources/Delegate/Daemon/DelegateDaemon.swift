@@ -203,12 +203,13 @@ public final class DelegateDaemon: Sendable {
         }
         guard !lowered.isEmpty else { return configured }
         if warnedBefore { return ceiling }
-        // A limit that leaves the delegate too few descriptors to work with at all says so.
+        // A limit that leaves the delegate too few descriptors to work with at all says so, for
+        // either socket alike.
         let tooLow =
-            room < UInt64(share)
+            room < 8
             ? "; the limit leaves the delegate too few descriptors to work (tasks fail with EMFILE): raise it" : ""
         logger.warning(
-            "socket_max_connections is lowered to 1/\(share) of the open file limit, less \(Self.reservedDescriptors) the delegate keeps, for \(socket)\(tooLow)",
+            "socket_max_connections is lowered to 1/\(share) of what the open file limit leaves beyond the \(Self.reservedDescriptors) descriptors the delegate keeps, for \(socket)\(tooLow)",
             metadata: [
                 "configured": "\(configured)", "effective": "\(ceiling)", "open_files_limit": "\(openFiles)",
             ])
