@@ -230,11 +230,17 @@ public final class Spool: Sendable {
         if let peeked, case .data = peeked.contents, peeked.name == claimed.name,
             let info = try FileIO.lstat(claimed.path), info.st_mode & S_IFMT == S_IFREG,
             FileFingerprint(info) == peeked.fingerprint, info.st_uid == peeked.ownerUID,
-            Self.writableByOthersMode(info) == peeked.writableByOthersMode
+            Self.writableByOthersMode(info) == peeked.writableByOthersMode,
+            Self.linkCount(info) == peeked.linkCount
         {
             return peeked
         }
         return try read(claimed)
+    }
+
+    /// ``SpoolTaskFile/linkCount`` of a file so described.
+    static func linkCount(_ info: stat) -> UInt64? {
+        info.st_nlink > 1 ? UInt64(info.st_nlink) : nil
     }
 
     /// ``SpoolTaskFile/writableByOthersMode`` of a file so described.
@@ -274,7 +280,7 @@ public final class Spool: Sendable {
         }
         return SpoolTaskFile(
             name: name, fingerprint: fingerprint, contents: .data(data), ownerUID: info.st_uid,
-            writableByOthersMode: writableByOthers)
+            writableByOthersMode: writableByOthers, linkCount: Self.linkCount(info))
     }
 
     /// Claims `new/<name>` by renaming it into `cur/<delegate>/`.

@@ -23,16 +23,22 @@ public struct SpoolTaskFile: Sendable {
     /// for one only its owner may: another producer could have written what runs under its
     /// owner's name, so its owner is no principal (an inline connector's task needs none).
     public let writableByOthersMode: UInt32?
+    /// The number of names (hard links) of a regular file that has more than this one, nil for
+    /// one with one: whoever made another could keep it to put the task in `new/` again, as its
+    /// owner's, after it ran (or made it while it could write the file), so its owner is no
+    /// principal either.
+    public let linkCount: UInt64?
 
     public init(
         name: String, fingerprint: FileFingerprint, contents: Contents, ownerUID: UInt32,
-        writableByOthersMode: UInt32? = nil
+        writableByOthersMode: UInt32? = nil, linkCount: UInt64? = nil
     ) {
         self.name = name
         self.fingerprint = fingerprint
         self.contents = contents
         self.ownerUID = ownerUID
         self.writableByOthersMode = writableByOthersMode
+        self.linkCount = linkCount
     }
 
     /// The task id the spool implies: the file name without `.json`.

@@ -193,6 +193,8 @@ import Testing
     /// could have written it): one naming a named connector is rejected, its journal line naming
     /// the owner (`PEER_UID`) so that an operator finds the producer whose umask is wrong; one
     /// with an inline connector object needs no principal and runs, as before named connectors.
+    /// So is one with another name (a hard link: whoever made it could have written the file, or
+    /// keep it to queue the task again, as its owner's, after it ran).
     @Test func aTaskFileOthersMayWriteRunsOnlyWithAnInlineConnector() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
         try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
@@ -217,6 +219,13 @@ import Testing
             // Its result is named by its task id, not by its file's name, as any task's that was read.
             try drop("named-file", #"{"id":"named","operation":"getSecretValue","connector":"open","params":{"name":"app"}}"#)
             try drop("inline", try DaemonTestFixtures.task(id: "inline", operation: "getSecretValue", params: ["name": "app"]))
+            let linked = directory.path("linked.staged")
+            try Data(#"{"id":"linked","operation":"getSecretValue","connector":"open","params":{"name":"app"}}"#.utf8)
+                .write(to: URL(fileURLWithPath: linked))
+            #expect(chmod(linked, 0o640) == 0)
+            #expect(link(linked, directory.path("linked.kept")) == 0)
+            try FileManager.default.moveItem(atPath: linked, toPath: directory.path("spool/new/linked.json"))
+            #expect(await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/linked.json")) })
             #expect(await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/named.json")) })
             #expect(await eventually { http.holding == 1 })
             http.releaseHeld()
@@ -228,7 +237,7 @@ import Testing
         #expect(named.contains(#""status":"rejected""#) && named.contains("InvalidTask"), "\(named)")
         #expect(named.contains("mode 0664") && named.contains("with a named connector"), "\(named)")
         // The advice is a mode the delegate can read through the spool's group (not 0600).
-        #expect(named.contains("write task files 0640 (umask 027)"), "\(named)")
+        #expect(named.contains("create each task file 0640 from the start (umask 027)"), "\(named)")
         #expect(!named.contains("0600"), "\(named)")
         let inline = try String(contentsOfFile: directory.path("spool/done/inline.json"), encoding: .utf8)
         #expect(inline.contains(#""status":"succeeded""#), "\(inline)")
@@ -238,6 +247,9 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: directory.path("spool/done/named-file.json")))
         let rejection = recorder.records.filter { $0.contains("event=task-rejected") && $0.contains("mode 0664") }
         #expect(rejection.count == 1 && rejection[0].contains("peer_uid=\(geteuid())"), "\(rejection)")
+        let linkedResult = try String(contentsOfFile: directory.path("spool/done/linked.json"), encoding: .utf8)
+        #expect(linkedResult.contains(#""status":"rejected""#), "\(linkedResult)")
+        #expect(linkedResult.contains("has 2 names (hard links)"), "\(linkedResult)")
     }
 
     @Test func tasksOutlivingTheGracePeriodAreWarnedAboutAndStayClaimed() async throws {

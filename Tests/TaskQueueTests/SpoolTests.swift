@@ -316,6 +316,15 @@ import Testing
         let opened = try #require(try spool.claim("opened.json"))
         #expect(chmod(opened.path, 0o664) == 0)
         #expect(try spool.read(opened, peeked: before)?.writableByOthersMode == 0o664)
+
+        // Given another name since the look (a link changes no modification time either): read
+        // again, and so known to have two.
+        _ = try producer.enqueue(id: "linked", data: Data(#"{"id":"task-5"}"#.utf8))
+        let unlinked = try #require(try spool.read("linked.json"))
+        #expect(unlinked.linkCount == nil)
+        let claimedLinked = try #require(try spool.claim("linked.json"))
+        #expect(link(claimedLinked.path, dir.file("tmp/kept")) == 0)
+        #expect(try spool.read(claimedLinked, peeked: unlinked)?.linkCount == 2)
     }
 
     @Test func aClaimIsExclusiveAndAResultIDMustBeATaskID() async throws {

@@ -105,20 +105,29 @@ extension SpoolIntake {
         }
     }
 
-    /// The refusal of a task read from a file its group or others may write (mode `mode`), if
-    /// it names a named connector: its owner is that connector's principal (its `allowed_users`
-    /// and `allowed_groups`), and another producer in the spool group could have written it.
-    /// Nil for an inline connector's, which needs no principal and runs, as before named
-    /// connectors. Judged from the envelope, before any list is asked about the owner; under the
-    /// task's own id, as every refusal of a task read (its result is looked for there). The
-    /// decoder resolves a named connector from the very field the envelope reads (a string).
-    static func writableRefusal(mode: UInt32, of document: TaskDocument, _ claimed: ClaimedTask) -> TaskRejection? {
-        guard let envelope = document.envelope, let named = envelope.connectorName else { return nil }
+    /// The refusal of a task read from a file its group or others may write
+    /// (``SpoolTaskFile/writableByOthersMode``), or that has more than one name
+    /// (``SpoolTaskFile/linkCount``), if it names a named connector: its owner is that connector's
+    /// principal (its `allowed_users` and `allowed_groups`), and another producer in the spool
+    /// group could have written it, or could queue it again. Nil for an inline connector's, which
+    /// needs no principal and runs, as before named connectors. Judged from the envelope, before
+    /// any list is asked about the owner; under the task's own id, as every refusal of a task read
+    /// (its result is looked for there). The decoder resolves a named connector from the very
+    /// field the envelope reads (a string).
+    static func ownerRefusal(of file: SpoolTaskFile, document: TaskDocument, _ claimed: ClaimedTask) -> TaskRejection? {
+        guard file.writableByOthersMode != nil || file.linkCount != nil, let envelope = document.envelope,
+            let named = envelope.connectorName
+        else { return nil }
+        let why =
+            file.writableByOthersMode.map {
+                "the task file has mode 0\(String($0, radix: 8)): others than its owner may write it"
+            }
+            ?? "the task file has \(file.linkCount ?? 0) names (hard links): whoever made another could have "
+            + "written it, or keep it to queue the task again"
         return TaskRejection(
             code: .invalidTask,
-            message: "the task file has mode 0\(String(mode, radix: 8)): others than its owner may write it, so it "
-                + "cannot run as its owner's with a named connector; write task files 0640 (umask 027), readable by "
-                + "the spool's group",
+            message: why + ", so it cannot run as its owner's with a named connector; create each task file 0640 "
+                + "from the start (umask 027), readable by the spool's group, and rename it into new/",
             taskID: envelope.validID ?? claimed.defaultID, connectorID: named, connectorIsNamed: true)
     }
 

@@ -305,7 +305,7 @@ struct SpoolIntake: Sendable {
                 result = rejected("the task file is not a regular file", resultID: resultID, receivedAt: receivedAt, logger: logger)
             case .data(let data):
                 let (document, matchedAtPeek) = Self.document(of: data, peeked: peekedDocument)
-                if let mode = file.writableByOthersMode, let refusal = Self.writableRefusal(mode: mode, of: document, claimed) {
+                if let refusal = Self.ownerRefusal(of: file, document: document, claimed) {
                     result = dispatcher.rejected(
                         refusal, receivedAt: receivedAt, logger: logger, logLimiter: logLimiter, intake: .spool)
                     break
