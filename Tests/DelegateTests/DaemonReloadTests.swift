@@ -181,6 +181,7 @@ import Testing
         let harness = try Harness(Self.configuration())
         defer { harness.http.shutdown() }
         let limit = try FileDescriptorLimit.current().soft
+        try #require(limit > DelegateDaemon.reservedDescriptors + 2, "an open file limit of \(limit) leaves no room")
         let cap = harness.daemon.connectionCap(Int(Int32.max), share: 2, of: "the task socket")
         #expect(UInt64(cap) == (limit - DelegateDaemon.reservedDescriptors) / 2, "limit \(limit)")
     }

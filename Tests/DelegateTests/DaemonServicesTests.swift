@@ -15,13 +15,15 @@ import Testing
 @Suite struct DaemonServicesTests {
     @Test func aGracefulStopClosesIntakeFirstAndLetsTheTaskInFlightFinish() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
-        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        try DaemonTestFixtures.writeCredentials(
+            ["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
         let http = Self.heldAnswers()
         let notifier = RecordingNotifier()
         let recorder = LogRecorder()
         let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: recorder.logger())
         let group = ServiceGroup(
-            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+            configuration: .init(
+                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
         // No task starts once STOPPING=1 is out: the intake is closed before it is sent.
         let closedAtStopping = Mutex<Bool?>(nil)
         let dispatcher = daemon.dispatcher
@@ -74,9 +76,11 @@ import Testing
         try DaemonTestFixtures.writeCredentials(["key-id": "AKIDPAUSED", "secret-key": "paused-key"], in: directory)
         let http = Self.heldAnswers()
         let daemon = try Self.daemon(
-            in: directory, http: http, notifier: RecordingNotifier(), logger: Logger(label: "q") { _ in SwiftLogNoOpLogHandler() })
+            in: directory, http: http, notifier: RecordingNotifier(),
+            logger: Logger(label: "q") { _ in SwiftLogNoOpLogHandler() })
         let group = ServiceGroup(
-            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+            configuration: .init(
+                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
             #expect(await eventually { FileManager.default.fileExists(atPath: directory.path("spool/new")) })
@@ -85,7 +89,8 @@ import Testing
             let done = directory.path("spool/done")
             #expect(rename(done, done + ".away") == 0 && symlink(done, done) == 0)
             http.releaseHeld()
-            #expect(await eventually { await daemon.statusLine().hasPrefix("spool paused: 1 result(s) cannot be written") })
+            #expect(
+                await eventually { await daemon.statusLine().hasPrefix("spool paused: 1 result(s) cannot be written") })
             // The status object says so too (for `status | jq`), beside the success already counted.
             guard case .object(let paused) = await daemon.statusReport() else { Issue.record("no object"); return }
             #expect(paused["unwrittenResults"] == .integer(1), "\(paused)")
@@ -140,7 +145,8 @@ import Testing
         try DaemonTestFixtures.writeCredentials(["key-id": "AKIDCLAIMS", "secret-key": "claims-key"], in: directory)
         let notifier = RecordingNotifier()
         let recorder = LogRecorder()
-        let daemon = try Self.daemon(in: directory, http: Self.heldAnswers(), notifier: notifier, logger: recorder.logger())
+        let daemon = try Self.daemon(
+            in: directory, http: Self.heldAnswers(), notifier: notifier, logger: recorder.logger())
         let group = daemon.serviceGroup(logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() })
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
@@ -161,7 +167,8 @@ import Testing
     /// without an error. (A reload service ending early made the group cancel everything.)
     @Test func aReloadSignalDuringAStopLeavesTheStopGraceful() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
-        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        try DaemonTestFixtures.writeCredentials(
+            ["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
         let http = Self.heldAnswers()
         let notifier = RecordingNotifier()
         let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: LogRecorder().logger())
@@ -197,7 +204,8 @@ import Testing
     /// keep it to queue the task again, as its owner's, after it ran).
     @Test func aTaskFileOthersMayWriteRunsOnlyWithAnInlineConnector() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
-        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        try DaemonTestFixtures.writeCredentials(
+            ["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
         let http = Self.heldAnswers()
         let notifier = RecordingNotifier()
         let recorder = LogRecorder()
@@ -205,7 +213,8 @@ import Testing
             in: directory, http: http, notifier: notifier, logger: recorder.logger(),
             connectorsTOML: "[connectors.open]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n")
         let group = ServiceGroup(
-            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+            configuration: .init(
+                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
         func drop(_ id: String, _ task: String) throws {
             let staged = directory.path("\(id).staged")
             try Data(task.utf8).write(to: URL(fileURLWithPath: staged))
@@ -217,19 +226,26 @@ import Testing
             running.addTask { try await group.run() }
             #expect(await eventually { notifier.messages.contains("READY=1") })
             // Its result is named by its task id, not by its file's name, as any task's that was read.
-            try drop("named-file", #"{"id":"named","operation":"getSecretValue","connector":"open","params":{"name":"app"}}"#)
-            try drop("inline", try DaemonTestFixtures.task(id: "inline", operation: "getSecretValue", params: ["name": "app"]))
+            try drop(
+                "named-file", #"{"id":"named","operation":"getSecretValue","connector":"open","params":{"name":"app"}}"#
+            )
+            try drop(
+                "inline",
+                try DaemonTestFixtures.task(id: "inline", operation: "getSecretValue", params: ["name": "app"]))
             let linked = directory.path("linked.staged")
             try Data(#"{"id":"linked","operation":"getSecretValue","connector":"open","params":{"name":"app"}}"#.utf8)
                 .write(to: URL(fileURLWithPath: linked))
             #expect(chmod(linked, 0o640) == 0)
             #expect(link(linked, directory.path("linked.kept")) == 0)
             try FileManager.default.moveItem(atPath: linked, toPath: directory.path("spool/new/linked.json"))
-            #expect(await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/linked.json")) })
-            #expect(await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/named.json")) })
+            #expect(
+                await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/linked.json")) })
+            #expect(
+                await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/named.json")) })
             #expect(await eventually { http.holding == 1 })
             http.releaseHeld()
-            #expect(await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/inline.json")) })
+            #expect(
+                await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/inline.json")) })
             await group.triggerGracefulShutdown()
             try await running.next()
         }
@@ -252,9 +268,56 @@ import Testing
         #expect(linkedResult.contains("has 2 names (hard links)"), "\(linkedResult)")
     }
 
+    /// A second name that goes within a moment (a producer's rename made as a link, then an
+    /// unlink, where the file system has no RENAME_NOREPLACE: NFS) is not taken for another
+    /// producer's: the task runs.
+    @Test func aSecondNameThatGoesAtOnceIsAProducersOwn() async throws {
+        let directory = try TemporaryDirectory(prefix: "services")
+        try DaemonTestFixtures.writeCredentials(
+            ["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        let http = ScriptedHTTPClient()
+        let answer = DaemonTestFixtures.getSecretValueResponse(name: "e2e/app", value: "not-a-secret")
+        http.always(.any, .response(HTTPResponse(status: answer.status, headers: answer.headers, body: answer.body)))
+        let notifier = RecordingNotifier()
+        let daemon = try Self.daemon(
+            in: directory, http: http, notifier: notifier,
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            connectorsTOML: "[connectors.open]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        try await withThrowingTaskGroup(of: Void.self) { running in
+            running.addTask { try await group.run() }
+            #expect(await eventually { notifier.messages.contains("READY=1") })
+            let staged = directory.path("spool/tmp/brief.staged")
+            try Data(#"{"id":"brief","operation":"getSecretValue","connector":"open","params":{"name":"app"}}"#.utf8)
+                .write(to: URL(fileURLWithPath: staged))
+            #expect(chmod(staged, 0o640) == 0)
+            // The producer's unlink comes once the delegate has claimed it (it reads it at once):
+            // from a thread of its own, which the suite's load on the cooperative pool cannot hold
+            // past the delegate's second look.
+            let claimedPath = directory.path("spool/cur/services/brief.json")
+            let unlinked = Mutex<Int32?>(nil)
+            Thread.detachNewThread {
+                for _ in 0..<60_000 where access(claimedPath, F_OK) != 0 { usleep(500) }
+                unlinked.withLock { $0 = unlink(staged) }
+            }
+            #expect(link(staged, directory.path("spool/new/brief.json")) == 0)
+            #expect(await eventually { unlinked.withLock { $0 } != nil })
+            #expect(unlinked.withLock { $0 } == 0)
+            #expect(
+                await eventually { FileManager.default.fileExists(atPath: directory.path("spool/done/brief.json")) })
+            await group.triggerGracefulShutdown()
+            try await running.next()
+        }
+        let result = try String(contentsOfFile: directory.path("spool/done/brief.json"), encoding: .utf8)
+        #expect(result.contains(#""status":"succeeded""#), "\(result)")
+    }
+
     @Test func tasksOutlivingTheGracePeriodAreWarnedAboutAndStayClaimed() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
-        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        try DaemonTestFixtures.writeCredentials(
+            ["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
         let http = Self.heldAnswers()
         let recorder = LogRecorder()
         let notifier = RecordingNotifier()
@@ -262,7 +325,8 @@ import Testing
             in: directory, http: http, notifier: notifier, logger: recorder.logger(),
             gracePeriod: .milliseconds(100))
         let group = ServiceGroup(
-            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+            configuration: .init(
+                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
             #expect(await eventually { notifier.messages.contains("READY=1") })
@@ -287,7 +351,8 @@ import Testing
         // Warnings held back in a window still open as the start fails: their count is still said.
         for _ in 0..<5 { daemon.logLimiter.warning("held back", key: "held-back", logger: recorder.logger()) }
         let group = ServiceGroup(
-            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+            configuration: .init(
+                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
         let error = await #expect(throws: TaskQueueError.self) { try await group.run() }
         #expect(error?.code == .socketPathUnusable)
         #expect(!notifier.messages.contains("READY=1"))
@@ -309,7 +374,8 @@ import Testing
             in: directory, http: http, notifier: notifier, logger: recorder.logger(), requestTimeoutSeconds: 3600,
             stopBudget: .milliseconds(500))
         let group = ServiceGroup(
-            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+            configuration: .init(
+                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
 
         let stopped = try await withThrowingTaskGroup(of: Bool.self) { running in
             running.addTask {
@@ -331,12 +397,16 @@ import Testing
             return first
         }
         #expect(stopped, "the stop waited for the receive past its budget")
-        #expect(recorder.records.contains { $0.contains("the stop's time ran out before every SQS message in hand was settled") })
+        #expect(
+            recorder.records.contains {
+                $0.contains("the stop's time ran out before every SQS message in hand was settled")
+            })
         #expect(!recorder.records.contains { $0.contains("tasks still running after the grace period") })
     }
 
     static func sqsAnswer(_ body: String) -> ScriptedReply {
-        .response(HTTPResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: Data(body.utf8)))
+        .response(
+            HTTPResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: Data(body.utf8)))
     }
 
     /// Credentials in `directory`, and SQS that hands out one getSecretValue task message, then
@@ -344,7 +414,8 @@ import Testing
     static func oneSQSTask(
         id: String, messageID: String, receiptHandle: String, in directory: TemporaryDirectory
     ) throws -> ScriptedHTTPClient {
-        try DaemonTestFixtures.writeCredentials(["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
+        try DaemonTestFixtures.writeCredentials(
+            ["key-id": "AKIDSERVICES", "secret-key": "services-key"], in: directory)
         let task = try DaemonTestFixtures.task(id: id, operation: "getSecretValue", params: ["name": "app"])
         let message = try JSONSerialization.data(withJSONObject: [
             "Messages": [["MessageId": messageID, "ReceiptHandle": receiptHandle, "Body": task]]
@@ -362,7 +433,9 @@ import Testing
         let read = ScriptedReply.response(HTTPResponse(status: value.status, headers: value.headers, body: value.body))
         http.always(.target("secretsmanager.GetSecretValue"), holdingValue ? .hold(read) : read)
         http.always(.target("AmazonSQS.ChangeMessageVisibility"), sqsAnswer("{}"))
-        http.always(.target("AmazonSQS.SendMessageBatch"), sqsAnswer(#"{"Successful":[{"Id":"0","MessageId":"r-1"}],"Failed":[]}"#))
+        http.always(
+            .target("AmazonSQS.SendMessageBatch"),
+            sqsAnswer(#"{"Successful":[{"Id":"0","MessageId":"r-1"}],"Failed":[]}"#))
         let delete = sqsAnswer(#"{"Successful":[{"Id":"0"}],"Failed":[]}"#)
         http.always(.target("AmazonSQS.DeleteMessageBatch"), holdingDelete ? .hold(delete) : delete)
     }
@@ -378,7 +451,8 @@ import Testing
         let daemon = try Self.sqsDaemon(
             in: directory, http: http, notifier: notifier, logger: recorder.logger(), stopBudget: stopBudget)
         let group = ServiceGroup(
-            configuration: .init(services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+            configuration: .init(
+                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
             #expect(await eventually { notifier.messages.contains("READY=1") })
@@ -400,7 +474,9 @@ import Testing
         let recorder = try await runSQSDaemon(directory: directory, http: http, stopBudget: .seconds(3), until: once)
         let releases = http.requests(.target("AmazonSQS.ChangeMessageVisibility")).map(\.bodyText)
             .filter { $0.contains(#""VisibilityTimeout":0"#) }
-        let warning = recorder.records.first { $0.contains("the stop's time ran out before every SQS message in hand was settled") }
+        let warning = recorder.records.first {
+            $0.contains("the stop's time ran out before every SQS message in hand was settled")
+        }
         return (releases, warning)
     }
 
@@ -417,7 +493,9 @@ import Testing
             directory: directory, http: http, once: .target("secretsmanager.GetSecretValue"))
         #expect(releases.count == 1, "\(releases)")
         #expect(releases.first?.contains("rh-stuck") == true)
-        #expect(warning?.contains("1 whose tasks still ran were made visible again") == true, "\(String(describing: warning))")
+        #expect(
+            warning?.contains("1 whose tasks still ran were made visible again") == true,
+            "\(String(describing: warning))")
         #expect(warning?.contains("rh-stuck") == false, "receipt handles stay out of the journal")
     }
 
@@ -425,13 +503,16 @@ import Testing
     /// the stop's time runs out: released, it would run again on another delegate.
     @Test func aStopOutOfTimeLeavesAMessageWhoseResultWasSent() async throws {
         let directory = try TemporaryDirectory(prefix: "services")
-        let http = try Self.oneSQSTask(id: "sqs-answered", messageID: "m-answered", receiptHandle: "rh-answered", in: directory)
+        let http = try Self.oneSQSTask(
+            id: "sqs-answered", messageID: "m-answered", receiptHandle: "rh-answered", in: directory)
         // The delete never answers.
         Self.answerTheTask(http, holdingValue: false, holdingDelete: true)
         let (releases, warning) = try await Self.stopOutOfTime(
             directory: directory, http: http, once: .target("AmazonSQS.DeleteMessageBatch"))
         #expect(releases.isEmpty, "\(releases)")
-        #expect(warning?.contains("0 whose tasks still ran were made visible again") == true, "\(String(describing: warning))")
+        #expect(
+            warning?.contains("0 whose tasks still ran were made visible again") == true,
+            "\(String(describing: warning))")
     }
 
     /// An SQS task still running when the grace period ends is not cut off while the stop has time
@@ -479,7 +560,8 @@ import Testing
     static func heldAnswers() -> ScriptedHTTPClient {
         let http = ScriptedHTTPClient()
         let answer = DaemonTestFixtures.getSecretValueResponse(name: "e2e/app", value: "not-a-secret")
-        http.always(.any, .hold(.response(HTTPResponse(status: answer.status, headers: answer.headers, body: answer.body))))
+        http.always(
+            .any, .hold(.response(HTTPResponse(status: answer.status, headers: answer.headers, body: answer.body))))
         return http
     }
 

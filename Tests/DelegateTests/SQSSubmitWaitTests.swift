@@ -314,7 +314,7 @@ import Testing
     /// On a FIFO task queue with --seal, a result of the id sealed to another key is what a send
     /// SQS dropped as a duplicate gets (the first submission's): the timeout says so.
     @Test func aFIFOSealedWaitThatSawOnlyAnotherKeysResultSaysWhy() async throws {
-        let (outcome, _) = try await waitWithReplies(seal: true, timeout: .seconds(10), taskQueue: "tasks.fifo") { _ in
+        let (outcome, _) = try await waitWithReplies(seal: true, timeout: .seconds(20), taskQueue: "tasks.fifo") { _ in
             let first = try! Self.result(id: "t-1").sealed(
                 to: try! SealingKey(publicKey: HPKE.generateKeyPair().publicKey))
             return [("rh-first", "t-1", first.jsonLine)]
@@ -323,7 +323,7 @@ import Testing
         #expect(
             outcome.errorOutput.contains("a FIFO task queue drops a task sent again with the same id"), "\(outcome)")
 
-        let (standard, _) = try await waitWithReplies(seal: true, timeout: .seconds(10)) { _ in
+        let (standard, _) = try await waitWithReplies(seal: true, timeout: .seconds(20)) { _ in
             let other = try! Self.result(id: "t-1").sealed(
                 to: try! SealingKey(publicKey: HPKE.generateKeyPair().publicKey))
             return [("rh-other", "t-1", other.jsonLine)]
@@ -331,7 +331,7 @@ import Testing
         #expect(standard.status == 69 && !standard.errorOutput.contains("FIFO"), "\(standard)")
 
         // A message that is no result of the id at all says nothing of a duplicate.
-        let (junk, _) = try await waitWithReplies(seal: true, timeout: .seconds(10), taskQueue: "tasks.fifo") { _ in
+        let (junk, _) = try await waitWithReplies(seal: true, timeout: .seconds(20), taskQueue: "tasks.fifo") { _ in
             [("rh-junk", "t-1", "not a result")]
         }
         #expect(junk.status == 69 && !junk.errorOutput.contains("FIFO"), "\(junk)")
@@ -698,7 +698,7 @@ import Testing
         #expect(!stopped.errorOutput.contains("if it does not exist"), "\(stopped.errorOutput)")
 
         let (failedToTheEnd, _) = try await waitWithReplies(
-            timeout: .seconds(10), awsTOML: awsTOML, receiveAnswers: { index in index == 0 ? nil : failing }
+            timeout: .seconds(20), awsTOML: awsTOML, receiveAnswers: { index in index == 0 ? nil : failing }
         ) { _ in [] }
         #expect(failedToTheEnd.status == 69, "\(failedToTheEnd)")
         #expect(failedToTheEnd.errorOutput.contains("no result for t-1"), "\(failedToTheEnd.errorOutput)")
@@ -708,7 +708,7 @@ import Testing
 
         // A failure that passed is not named at the end.
         let (passedThenNothing, _) = try await waitWithReplies(
-            timeout: .seconds(10), awsTOML: awsTOML, receiveAnswers: { index in index == 1 ? failing : nil }
+            timeout: .seconds(20), awsTOML: awsTOML, receiveAnswers: { index in index == 1 ? failing : nil }
         ) { _ in [] }
         #expect(passedThenNothing.errorOutput.contains("no result for t-1"), "\(passedThenNothing.errorOutput)")
         #expect(!passedThenNothing.errorOutput.contains("the last receive failed"), "\(passedThenNothing.errorOutput)")

@@ -284,7 +284,14 @@ struct SpoolIntake: Sendable {
         let read = await untilRead("claimed task", claimed, finalWhen: Self.isPropertyOfTheEntry) {
             () throws(TaskQueueError) in try spool.read(claimed, peeked: peeked)
         }
-        guard let read else { return }
+        guard var read else { return }
+        // A second name may be a producer's own for a moment, where its rename is a link then an
+        // unlink (NFS, which has no RENAME_NOREPLACE): looked at again once, a moment later,
+        // before it is taken for another's (``SpoolTaskFile/linkCount``).
+        if case .success(let file?) = read, file.linkCount != nil {
+            try? await Task.sleep(for: Self.secondNamePause)
+            if case let again?? = try? spool.read(claimed) { read = .success(again) }
+        }
         // With the file's owner once it is known: every line about the task says whose it is.
         switch read {
         case .failure(let error):  // the entry's own (passing failures were tried again)
@@ -572,6 +579,10 @@ struct SpoolIntake: Sendable {
     /// Result files are named by task id; a file's stem that is no valid id (a task without an id
     /// of its own in `a b.json`) names its result `invalid-name-<hex>`, as the watcher renames a
     /// name it cannot judge: made into a plausible id (`a_b`), it answered that id's producer.
+    /// How long a task file with a second name is given to lose it (a producer's link, then
+    /// unlink, on NFS) before it is read again.
+    static let secondNamePause = Duration.seconds(1)
+
     static func resultID(for id: String) -> String {
         DelegateTask.isValidID(id) ? id : SpoolName.repairedStem(Array(id.utf8))
     }
