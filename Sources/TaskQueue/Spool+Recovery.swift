@@ -54,9 +54,10 @@ extension Spool {
             }
         }
         tasks += renameClaimedOverLongNames(tooLong)
-        // Where `RENAME_NOREPLACE` is missing (NFS) a claim is a link and an unlink: a crash
-        // between the two left the same file in `new/` too, where it would be claimed and run a
-        // second time. That copy goes; another file of the same name stays (a conflict).
+        // Where `RENAME_NOREPLACE` is missing (NFS) a task handed back (`unclaim`), and a claim
+        // by versions before this one, is a link and an unlink: a crash between the two left the
+        // same file in `new/` too, where it would be claimed and run a second time. That copy
+        // goes; another file of the same name stays (a conflict).
         for task in tasks {
             let queued = newDirectory + "/" + task.name
             do {

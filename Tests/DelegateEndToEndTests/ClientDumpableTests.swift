@@ -34,12 +34,13 @@ import Testing
         // (a checkout in /root, 0700 on Debian).
         let front = directory.path("secrets-delegate")
         let full = directory.path("secrets-delegated")
-        try FileManager.default.copyItem(atPath: try DaemonProcess.binaryPath(), toPath: front)
-        try FileManager.default.copyItem(atPath: try DaemonProcess.fullBinaryPath(), toPath: full)
+        try TestExecutable.copy(try DaemonProcess.binaryPath(), to: front)
+        try TestExecutable.copy(try DaemonProcess.fullBinaryPath(), to: full)
         var ran = 0
         for binary in [front, full] {
             for command in commands {
-                let outcome = try await ChildProcess.run(
+                // Tried again while a copy just written is still busy (ETXTBSY) for the exec.
+                let outcome = try await TestExecutable.run(
                     "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--", binary] + command)
                 #expect(outcome.termination == .exited(0), "\(binary) \(command[0]): \(outcome.errorOutput)")
                 ran += 1

@@ -279,9 +279,9 @@ import Testing
         let answer = DaemonTestFixtures.getSecretValueResponse(name: "e2e/app", value: "not-a-secret")
         http.always(.any, .response(HTTPResponse(status: answer.status, headers: answer.headers, body: answer.body)))
         let notifier = RecordingNotifier()
+        let recorder = LogRecorder()
         let daemon = try Self.daemon(
-            in: directory, http: http, notifier: notifier,
-            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+            in: directory, http: http, notifier: notifier, logger: recorder.logger(),
             connectorsTOML: "[connectors.open]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n")
         let group = ServiceGroup(
             configuration: .init(
@@ -293,13 +293,15 @@ import Testing
             try Data(#"{"id":"brief","operation":"getSecretValue","connector":"open","params":{"name":"app"}}"#.utf8)
                 .write(to: URL(fileURLWithPath: staged))
             #expect(chmod(staged, 0o640) == 0)
-            // The producer's unlink comes once the delegate has claimed it (it reads it at once):
-            // from a thread of its own, which the suite's load on the cooperative pool cannot hold
-            // past the delegate's second look.
-            let claimedPath = directory.path("spool/cur/services/brief.json")
+            // The producer's unlink comes once the delegate has seen two names and waits for a
+            // second look: from a thread of its own, which the suite's load on the cooperative
+            // pool cannot hold past that look.
             let unlinked = Mutex<Int32?>(nil)
             Thread.detachNewThread {
-                for _ in 0..<60_000 where access(claimedPath, F_OK) != 0 { usleep(500) }
+                for _ in 0..<60_000 where !recorder.records.contains(where: { $0.contains("event=spool-second-name") })
+                {
+                    usleep(500)
+                }
                 unlinked.withLock { $0 = unlink(staged) }
             }
             #expect(link(staged, directory.path("spool/new/brief.json")) == 0)

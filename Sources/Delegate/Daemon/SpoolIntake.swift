@@ -47,7 +47,8 @@ struct SpoolIntake: Sendable {
             } catch {
                 guard attempt < Self.recoveryAttempts else {
                     logger.error(
-                        "tasks claimed before a restart cannot be listed, so they are not rerun until the next start: \(error)")
+                        "tasks claimed before a restart cannot be listed, so they are not rerun until the next start: \(error)"
+                    )
                     spool.claimsUncheckedKeptResults()
                     break
                 }
@@ -79,7 +80,7 @@ struct SpoolIntake: Sendable {
             guard !Task.isCancelled else { return }
             do throws(TaskQueueError) {
                 if let look { try look() } else { try spool.checkClaimsDirectory() }
-            } catch where error.code == .claimsRemoved {
+            } catch  where error.code == .claimsRemoved {
                 claimsRemoved.update { $0 = $0 ?? error }
                 return
             } catch {
@@ -107,7 +108,8 @@ struct SpoolIntake: Sendable {
             for claimed in recovered.dropFirst(started) { watcher.release(claimed.name) }
             if started < recovered.count {
                 logger.notice(
-                    "stopping: \(recovered.count - started) task(s) claimed by an earlier run stay claimed for the next start")
+                    "stopping: \(recovered.count - started) task(s) claimed by an earlier run stay claimed for the next start"
+                )
             }
             for await name in watcher {
                 // A turn and a slot first, then the file: a busy delegate leaves tasks to the
@@ -181,7 +183,7 @@ struct SpoolIntake: Sendable {
         do {
             guard let read = try spool.read(name) else { return }  // another delegate took it
             file = read
-        } catch where Self.isPropertyOfTheEntry(error) {
+        } catch  where Self.isPropertyOfTheEntry(error) {
             // Unreadable for good (no permission, a socket): claimed and rejected below, once,
             // instead of being logged at every rescan forever.
             file = nil
@@ -209,7 +211,8 @@ struct SpoolIntake: Sendable {
                 watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: skipEpoch)
                 handedBack = true
                 logger.debug(
-                    "spool task left for another delegate", metadata: ["task_id": "\(envelope.validID ?? file.defaultID)"])
+                    "spool task left for another delegate",
+                    metadata: ["task_id": "\(envelope.validID ?? file.defaultID)"])
                 return
             }
         }
@@ -220,7 +223,7 @@ struct SpoolIntake: Sendable {
         do {
             guard let won = try claimToRun(name) else { return }
             claimed = won
-        } catch where error.code == .claimsRemoved {
+        } catch  where error.code == .claimsRemoved {
             // The file stays in new/, for the next start.
             claimsRemoved.update { $0 = $0 ?? error }
             return
@@ -231,7 +234,8 @@ struct SpoolIntake: Sendable {
                 .error, "spool task \(name) cannot be claimed: \(error)", key: "spool-claim-failed", logger: logger)
             return
         }
-        await runClaimed(claimed, peeked: file, document: document, peekedUnder: generation, receivedAt: receivedAt, slot: slot)
+        await runClaimed(
+            claimed, peeked: file, document: document, peekedUnder: generation, receivedAt: receivedAt, slot: slot)
     }
 
     /// Claims `name` to run it; nil if another delegate took it, or if the stop began as it was
@@ -262,9 +266,12 @@ struct SpoolIntake: Sendable {
         peekedUnder: UInt64? = nil, receivedAt: Date, slot: HeldSlot? = nil
     ) async {
         // Never rerun a task whose result may be waiting: tried again until it can be read.
-        guard case .success(let kept)? = await untilRead("the kept result of", claimed, { () throws(TaskQueueError) in
-            try spool.pendingResult(for: claimed)
-        })
+        guard
+            case .success(let kept)? = await untilRead(
+                "the kept result of", claimed,
+                { () throws(TaskQueueError) in
+                    try spool.pendingResult(for: claimed)
+                })
         else { return }
         var logger = logger
         if let pending = kept {
@@ -286,18 +293,33 @@ struct SpoolIntake: Sendable {
         }
         guard var read else { return }
         // A second name may be a producer's own for a moment, where its rename is a link then an
-        // unlink (NFS, which has no RENAME_NOREPLACE): looked at again once, a moment later,
-        // before it is taken for another's (``SpoolTaskFile/linkCount``).
-        if case .success(let file?) = read, file.linkCount != nil {
-            try? await Task.sleep(for: Self.secondNamePause)
-            if case let again?? = try? spool.read(claimed) { read = .success(again) }
+        // unlink (NFS, which has no RENAME_NOREPLACE): looked at again once, a moment later and
+        // holding no slot, before it is taken for another's (``SpoolTaskFile/linkCount``). Only
+        // where it matters: a named connector's task from a file only its owner may write.
+        if case .success(let file?) = read, let names = file.linkCount, file.writableByOthersMode == nil,
+            case .data(let data) = file.contents, TaskDocument(data).envelope?.connectorName != nil
+        {
+            logger.debug(
+                "the task file \(claimed.name) has \(names) names; looked at again in a moment",
+                metadata: ["event": "spool-second-name"])
+            var delay = Self.secondNamePause
+            guard await pauseWithoutSlot(&delay) else { return }
+            guard
+                let again = await untilRead(
+                    "claimed task", claimed, finalWhen: Self.isPropertyOfTheEntry,
+                    {
+                        () throws(TaskQueueError) in try spool.read(claimed)
+                    })
+            else { return }
+            read = again
         }
         // With the file's owner once it is known: every line about the task says whose it is.
         switch read {
         case .failure(let error):  // the entry's own (passing failures were tried again)
             if let owner = spool.owner(of: claimed) { logger[metadataKey: "peer_uid"] = "\(owner)" }
             result = rejected(
-                "the task file cannot be read by the delegate (\(Self.reason(error))); it was removed", resultID: resultID,
+                "the task file cannot be read by the delegate (\(Self.reason(error))); it was removed",
+                resultID: resultID,
                 receivedAt: receivedAt, logger: logger)
         case .success(nil):
             return
@@ -306,10 +328,12 @@ struct SpoolIntake: Sendable {
             switch file.contents {
             case .oversize(let bytes):
                 result = rejected(
-                    "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed", resultID: resultID,
+                    "the task file is \(bytes) bytes; at most \(DelegateTask.maximumSize) are allowed",
+                    resultID: resultID,
                     receivedAt: receivedAt, logger: logger)
             case .notRegularFile:
-                result = rejected("the task file is not a regular file", resultID: resultID, receivedAt: receivedAt, logger: logger)
+                result = rejected(
+                    "the task file is not a regular file", resultID: resultID, receivedAt: receivedAt, logger: logger)
             case .data(let data):
                 let (document, matchedAtPeek) = Self.document(of: data, peeked: peekedDocument)
                 if let refusal = Self.ownerRefusal(of: file, document: document, claimed) {
@@ -431,7 +455,7 @@ struct SpoolIntake: Sendable {
                         key: "spool-kept-result-written", logger: logger)
                 }
                 return
-            } catch where error.code == .resultExists {
+            } catch  where error.code == .resultExists {
                 // Another task with this id finished first (both were in flight at once), or, for
                 // a task recovered at a start (a rejected one, which `resultIsWaiting` did not
                 // see), this task's own result from before the restart, its name maybe not yet
@@ -548,7 +572,8 @@ struct SpoolIntake: Sendable {
             return true
         } catch {
             logger.error(
-                "the result for \(claimed.name) is in done/, but done/ cannot be synced; the task file is kept: \(error)")
+                "the result for \(claimed.name) is in done/, but done/ cannot be synced; the task file is kept: \(error)"
+            )
             return false
         }
     }
@@ -576,13 +601,13 @@ struct SpoolIntake: Sendable {
         return String(cString: strerror(number))
     }
 
-    /// Result files are named by task id; a file's stem that is no valid id (a task without an id
-    /// of its own in `a b.json`) names its result `invalid-name-<hex>`, as the watcher renames a
-    /// name it cannot judge: made into a plausible id (`a_b`), it answered that id's producer.
     /// How long a task file with a second name is given to lose it (a producer's link, then
     /// unlink, on NFS) before it is read again.
     static let secondNamePause = Duration.seconds(1)
 
+    /// Result files are named by task id; a file's stem that is no valid id (a task without an id
+    /// of its own in `a b.json`) names its result `invalid-name-<hex>`, as the watcher renames a
+    /// name it cannot judge: made into a plausible id (`a_b`), it answered that id's producer.
     static func resultID(for id: String) -> String {
         DelegateTask.isValidID(id) ? id : SpoolName.repairedStem(Array(id.utf8))
     }
