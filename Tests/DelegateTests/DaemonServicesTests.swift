@@ -298,8 +298,10 @@ import Testing
             // pool cannot hold past that look.
             let unlinked = Mutex<Int32?>(nil)
             Thread.detachNewThread {
-                for _ in 0..<60_000 where !recorder.records.contains(where: { $0.contains("event=spool-second-name") })
-                {
+                // (Ended by a break: a `where` would only skip the body, and go on copying the
+                // records to the last iteration before the unlink.)
+                for _ in 0..<60_000 {
+                    if recorder.records.contains(where: { $0.contains("event=spool-second-name") }) { break }
                     usleep(500)
                 }
                 unlinked.withLock { $0 = unlink(staged) }
