@@ -72,9 +72,11 @@ public struct SystemdNotifier: ServiceNotifier {
         }
     }
 
-    /// Whether `STOPPING=1` went out; read and written on `queue` only.
+    /// Whether `STOPPING=1` went out, and how many messages failed in a row; read and written
+    /// on `queue` only.
     private final class Phase: @unchecked Sendable {
         var stopping = false
+        var failedInARow = 0
     }
 
     private func send(_ message: NotifyMessage) {
@@ -91,10 +93,26 @@ public struct SystemdNotifier: ServiceNotifier {
         }
         do {
             try transport.send(message.formatted)
+            if phase.failedInARow > 0 {
+                logger.notice(
+                    "the service manager is notified again", metadata: ["failures": "\(phase.failedInARow)"])
+                phase.failedInARow = 0
+            }
         } catch {
+            // Said once until a message goes through again: `STATUS=` changes with every task and
+            // would repeat it every 2 s.
+            phase.failedInARow += 1
+            guard phase.failedInARow == 1 else { return }
+            let kind = String(message.formatted.prefix { $0 != "=" })
             logger.warning(
-                "could not notify the service manager",
-                metadata: ["error_code": "\(error.code.rawValue)", "errno": "\(error.errno ?? 0)"]
+                """
+                could not notify the service manager (\(kind)); later failures are counted until one gets \
+                through; under systemd, WATCHDOG=1 pings that do not arrive get the service restarted: check \
+                $NOTIFY_SOCKET
+                """,
+                metadata: [
+                    "error_code": "\(error.code.rawValue)", "errno": "\(error.errno ?? 0)", "operation": "\(kind)",
+                ]
             )
         }
     }

@@ -25,6 +25,17 @@ final class RecordingTransport: NotifyTransport {
     func watchdogMicroseconds() -> UInt64? { watchdog }
 }
 
+/// Fails while `failing` is set.
+final class SwitchableTransport: NotifyTransport {
+    let failing = Mutex(false)
+
+    func send(_ message: String) throws(SystemdError) {
+        if failing.withLock({ $0 }) { throw SystemdError(code: .notifyFailed, message: "refused", errno: 111) }
+    }
+
+    func watchdogMicroseconds() -> UInt64? { nil }
+}
+
 /// Keeps every record logged through it.
 struct CapturingLogHandler: LogHandler {
     let capture: LogCapture
@@ -130,6 +141,22 @@ final class LogCapture: Sendable {
         #expect(records.count == 1)
         #expect(records.first?.0 == .warning)
         #expect(records.first?.2["errno"] == "111")
+    }
+
+    /// A failing socket is said once, not at every `STATUS=` (which changes with every task),
+    /// and the first message that gets through again says so, with how many did not.
+    @Test func repeatedFailuresAreSaidOnceUntilOneGetsThrough() async {
+        let capture = LogCapture()
+        let transport = SwitchableTransport()
+        let notifier = SystemdNotifier(transport: transport, logger: capture.logger)
+        transport.failing.withLock { $0 = true }
+        for count in 0..<5 { await notifier.statusSent("tasks \(count)") }
+        transport.failing.withLock { $0 = false }
+        await notifier.statusSent("tasks 5")
+        let records = capture.records.withLock { $0 }
+        #expect(records.count == 2, "\(records)")
+        #expect(records.first?.0 == .warning && records.first?.2["operation"] == "STATUS")
+        #expect(records.last?.0 == .notice && records.last?.2["failures"] == "5")
     }
 
     @Test func libsystemdTransportWithoutNotifySocketIsANoOp() throws {
