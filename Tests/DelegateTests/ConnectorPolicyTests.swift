@@ -4,6 +4,7 @@ import Foundation
 import JSON
 import Synchronization
 import TaskQueue
+import TestSupport
 import Testing
 
 @testable import Delegate
@@ -264,6 +265,20 @@ import Testing
             try stranger.admit(TaskDocument(Self.task()), defaultID: nil, by: owner)
         }
         #expect(refused?.code == .notAuthorized && refused?.retryable == false)
+    }
+
+    /// The catalog's notices reach the journal as warnings with an event of their own each, which
+    /// README's event list names.
+    @Test func theCatalogsNoticesAreLoggedWithTheirEvents() {
+        let listed = Self.named("prod", ConnectorPolicy(allowedUsers: ["deploy"]))
+        let catalog = ConnectorCatalog(lookUpUser: { _ in .absent }, lookUpGroup: { _ in .absent })
+        let prepared = catalog.prepare(connectors: ["prod": listed], allowInline: true, credentialMappings: [])
+        catalog.install(prepared)
+        let recorder = LogRecorder()
+        DelegateDaemon.Components.logNotices(of: prepared, in: catalog, logger: recorder.logger())
+        let records = recorder.records
+        #expect(records.contains { $0.hasPrefix("warning") && $0.contains("matches nobody") && $0.contains("event=connector-notice") }, "\(records)")
+        #expect(records.contains { $0.hasPrefix("warning") && $0.contains("allow_inline_connectors") && $0.contains("event=inline-connectors-allowed") }, "\(records)")
     }
 
     /// A name the user database could not look up at a start or reload is said to be that, not

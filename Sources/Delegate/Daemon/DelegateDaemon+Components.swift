@@ -211,8 +211,10 @@ extension DelegateDaemon {
 
         /// The prepared catalog's notices, and the catalog's warning about inline connectors.
         static func logNotices(of prepared: ConnectorCatalog.Prepared, in catalog: ConnectorCatalog, logger: Logger) {
-            for notice in prepared.notices { logger.warning("\(notice)") }
-            if let notice = catalog.inlineConnectorsNotice { logger.warning("\(notice)") }
+            for notice in prepared.notices { logger.warning("\(notice)", metadata: ["event": "connector-notice"]) }
+            if let notice = catalog.inlineConnectorsNotice {
+                logger.warning("\(notice)", metadata: ["event": "inline-connectors-allowed"])
+            }
         }
 
         static func poolSettings(_ configuration: DelegateConfiguration) -> AWSClientPool.Settings {

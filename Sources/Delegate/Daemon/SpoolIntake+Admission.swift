@@ -180,7 +180,9 @@ extension SpoolIntake {
                 return nil
             }
         } catch {
-            logger.warning("spool task \(claimed.name) is for other delegates and cannot go back to new/: \(error)")
+            logger.warning(
+                "spool task \(claimed.name) is for other delegates and cannot go back to new/: \(error)",
+                metadata: ["task_id": "\(task.id)"])
         }
         return dispatcher.notSelected(
             task, decision: decision, receivedAt: receivedAt, logLimiter: logLimiter, intake: .spool, logger: logger)
