@@ -146,7 +146,7 @@ public final class CredentialProviderRegistry: Sendable {
                 // quote in an error: never a secret key or token from the wrong file.
                 guard AccessKeyCredentials.isValidKeyID(accessKeyId) else {
                     throw AWSError.credentials(
-                        "credential \(CredentialRefStore.shown(ref: ref)) is no access key id (1-128 letters and digits); "
+                        "credential \(CredentialRefStore.shown(ref: ref)) is no access key id (1-128 letters and digits, not 40 with a lowercase letter); "
                             + "is it the secret key's or the session token's file?",
                         retryable: false)
                 }

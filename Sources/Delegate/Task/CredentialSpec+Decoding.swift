@@ -41,7 +41,9 @@ extension AccessKeyCredentials {
             throw .invalid("connector.credentials: give either accessKeyId or accessKeyIdRef, not both")
         case (.some(let plain), .none):
             guard AccessKeyCredentials.isValidKeyID(plain) else {
-                throw .invalid("connector.credentials.accessKeyId must be 1-128 letters and digits")
+                throw .invalid(
+                    "connector.credentials.accessKeyId must be 1-128 letters and digits, not 40 with a lowercase letter "
+                        + "(a secret key's shape)")
             }
             keyID = .plain(plain)
         case (.none, .some(let ref)):
