@@ -149,7 +149,7 @@ public final class Spool: Sendable {
 
     let tmpDirectory: String
     let newDirectory: String
-    let claimDirectory: String
+    package let claimDirectory: String
     /// `cur/<delegate>/.lock`, whose lock says which process runs as the delegate. Neither a
     /// task's name nor a leftover's, so recovery passes it by.
     var claimLockPath: String { claimDirectory + "/.lock" }

@@ -17,7 +17,9 @@ import Testing
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
         try spool.prepare()
-        let task = Data(#"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#.utf8)
+        let task = Data(
+            #"{"id":"t-1","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"operation":"getRandomPassword"}"#
+                .utf8)
         let producer = SpoolProducer(directory: root)
         for id in ["t-1", "t-2"] { try producer.enqueue(id: id, data: task) }
         let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDCLAIMSTOP")
@@ -49,18 +51,24 @@ import Testing
 
     /// A restart of delegate `d` on the spool at `root` whose claim directory cannot be listed
     /// (a file in its place) until `listable` is called: the new spool and its intake.
-    func restartWithClaimsUnlistable(root: String) throws -> (Spool, SpoolIntake, listable: () -> Void) {
+    func restartWithClaimsUnlistable(
+        root: String, logger: Logger? = nil
+    ) throws -> (Spool, SpoolIntake, listable: () -> Void) {
         let claims = root + "/cur/d"
         #expect(rename(claims, claims + ".aside") == 0)
         #expect(FileManager.default.createFile(atPath: claims, contents: Data()))
         let restarted = try Spool(directory: root, delegateName: "d", logger: quiet)
         let intake = SpoolIntake(
-            spool: restarted, dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDRETRY"),
-            logLimiter: LogRateLimiter(), logger: quiet)
-        return (restarted, intake, {
-            unlink(claims)
-            rename(claims + ".aside", claims)
-        })
+            spool: restarted,
+            dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDRETRY"),
+            logLimiter: LogRateLimiter(), logger: logger ?? quiet)
+        return (
+            restarted, intake,
+            {
+                unlink(claims)
+                rename(claims + ".aside", claims)
+            }
+        )
     }
 
     @Test(arguments: [1, 4]) func aListingThatFailsIsTriedAgain(failures: Int) async throws {
@@ -71,7 +79,8 @@ import Testing
         try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(#"{"id":"t-1"}"#.utf8))
         _ = try #require(try spool.claim("t-1.json"))
         // The restart: the claim directory cannot be listed until `failures` listings failed.
-        let (_, intake, listable) = try restartWithClaimsUnlistable(root: root)
+        let recorder = LogRecorder()
+        let (_, intake, listable) = try restartWithClaimsUnlistable(root: root, logger: recorder.logger())
         var pauses: [Duration] = []
         let recovered = await intake.recover { delay in
             pauses.append(delay)
@@ -83,6 +92,10 @@ import Testing
         } else {
             #expect(pauses == [.milliseconds(500), .seconds(1), .seconds(2)])
             #expect(recovered.isEmpty, "given up after four listings")
+            // Said with its event and the directory, the last time as an error.
+            let said = recorder.records.filter { $0.contains("event=spool-recovery-failed") }
+            #expect(said.count == 4 && said.allSatisfy { $0.contains("directory=\(root)/cur/d") }, "\(said)")
+            #expect(said.last?.hasPrefix("error") == true, "\(said)")
         }
     }
 
@@ -121,7 +134,8 @@ import Testing
         try spool.prepare()
         try SpoolProducer(directory: root).enqueue(id: "x", data: Data(#"{"id":"x"}"#.utf8))
         let claimed = try #require(try spool.claim("x.json"))
-        try await spool.keepPendingResult(claimed, resultID: "x", result: Data(#"{"id":"x","status":"succeeded"}"#.utf8))
+        try await spool.keepPendingResult(
+            claimed, resultID: "x", result: Data(#"{"id":"x","status":"succeeded"}"#.utf8))
         let (restarted, intake, listable) = try restartWithClaimsUnlistable(root: root)
         #expect(await intake.recover { _ in }.isEmpty)
         listable()
@@ -153,14 +167,17 @@ import Testing
         try FileManager.default.createDirectory(atPath: kept + "/inner", withIntermediateDirectories: true)
         let spool = try Spool(directory: root, delegateName: "d", logger: logger, logLimiter: limiter)
         let intake = SpoolIntake(
-            spool: spool, dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDKEPTLEFT"),
+            spool: spool,
+            dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDKEPTLEFT"),
             logLimiter: limiter, logger: logger)
         let recovered = await intake.recover()
         let watcher = try spool.watch(rescanInterval: .seconds(3600), holding: recovered.map(\.name))
         let watching = Task { await watcher.run() }
         let running = Task { await intake.run(watcher: watcher, recovered: recovered) }
         try SpoolProducer(directory: root).enqueue(id: "x", data: Data(#"{"id":"x"}"#.utf8))
-        func tries() -> Int { recorder.records.filter { $0.contains("the result kept for x.json cannot be deleted") }.count }
+        func tries() -> Int {
+            recorder.records.filter { $0.contains("the result kept for x.json cannot be deleted") }.count
+        }
         // The first try, however long a loaded machine takes to get there; then 2 s without a loop.
         #expect(await eventually(within: .seconds(30)) { tries() >= 1 }, "never tried")
         try await Task.sleep(for: .seconds(2))
@@ -183,7 +200,8 @@ import Testing
         let spool = try Spool(directory: root, delegateName: "d", logger: quiet)
         try spool.prepare()
         let intake = SpoolIntake(
-            spool: spool, dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDTWICE"),
+            spool: spool,
+            dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDTWICE"),
             logLimiter: LogRateLimiter(), logger: quiet)
         let task = """
             {"id":"t-twice","operation":"getSecretValue","params":{"name":"db"},"connector":{"id":"c",\
@@ -215,7 +233,8 @@ import Testing
         let spool = try Spool(directory: root, delegateName: "d", logger: recorder.logger())
         try spool.prepare()
         let intake = SpoolIntake(
-            spool: spool, dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDFOREIGN"),
+            spool: spool,
+            dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDFOREIGN"),
             logLimiter: LogRateLimiter(), logger: recorder.logger())
         let task = JSONValue.object([
             "id": .string("forged\nTASK_ID=victim"), "operation": "getSecretValue", "params": ["name": "db"],

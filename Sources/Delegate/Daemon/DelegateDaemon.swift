@@ -309,7 +309,7 @@ public final class DelegateDaemon: Sendable {
                 logger.info("deleted \(removed) result(s) older than \(retention) s nobody collected")
             }
         } catch {
-            logger.warning("result retention sweep failed: \(error)")
+            logger.warning("result retention sweep failed: \(error)", metadata: ["event": "spool-sweep-failed"])
         }
     }
 }

@@ -47,12 +47,14 @@ struct SpoolIntake: Sendable {
             } catch {
                 guard attempt < Self.recoveryAttempts else {
                     logger.error(
-                        "tasks claimed before a restart cannot be listed, so they are not rerun until the next start: \(error)"
-                    )
+                        "tasks claimed before a restart cannot be listed, so they are not rerun until the next start: \(error)",
+                        metadata: ["event": "spool-recovery-failed", "directory": "\(spool.claimDirectory)"])
                     spool.claimsUncheckedKeptResults()
                     break
                 }
-                logger.warning("tasks claimed before a restart cannot be listed; trying again: \(error)")
+                logger.warning(
+                    "tasks claimed before a restart cannot be listed; trying again: \(error)",
+                    metadata: ["event": "spool-recovery-failed", "directory": "\(spool.claimDirectory)"])
                 await pause(delay)
                 delay *= 2
             }
@@ -572,8 +574,8 @@ struct SpoolIntake: Sendable {
             return true
         } catch {
             logger.error(
-                "the result for \(claimed.name) is in done/, but done/ cannot be synced; the task file is kept: \(error)"
-            )
+                "the result for \(claimed.name) is in done/, but done/ cannot be synced; the task file is kept: \(error)",
+                metadata: ["event": "spool-done-unsynced", "task_id": "\(Self.resultID(for: claimed.defaultID))"])
             return false
         }
     }
