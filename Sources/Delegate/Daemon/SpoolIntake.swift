@@ -387,7 +387,9 @@ struct SpoolIntake: Sendable {
             case .failure(let error):
                 if !failed {
                     failed = true
-                    logger.error("\(what) \(claimed.name) cannot be read now; tried again: \(error)")
+                    logger.error(
+                        "\(what) \(claimed.name) cannot be read now; tried again: \(error)",
+                        metadata: ["task_id": "\(Self.resultID(for: claimed.defaultID))"])
                 }
                 // A stop that came during the pause starts nothing more: the slot is held again,
                 // which the caller gives back.

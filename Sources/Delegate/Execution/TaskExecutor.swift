@@ -117,7 +117,9 @@ public struct TaskExecutor: Sendable {
         do {
             return try sealing(result, key)
         } catch {
-            logger.error("the result cannot be sealed: \(error)", metadata: ["event": "task-sealing-failed"])
+            logger.error(
+                "the result cannot be sealed: \(error)",
+                metadata: ["event": "task-sealing-failed", "error_code": "\(TaskFailure.Code.sealingFailed)"])
             return result.withheld(
                 TaskFailure(
                     code: .sealingFailed,
