@@ -21,9 +21,7 @@ import Testing
         let notifier = RecordingNotifier()
         let recorder = LogRecorder()
         let daemon = try Self.daemon(in: directory, http: http, notifier: notifier, logger: recorder.logger())
-        let group = ServiceGroup(
-            configuration: .init(
-                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        let group = Self.serviceGroup(daemon)
         // No task starts once STOPPING=1 is out: the intake is closed before it is sent.
         let closedAtStopping = Mutex<Bool?>(nil)
         let dispatcher = daemon.dispatcher
@@ -78,9 +76,7 @@ import Testing
         let daemon = try Self.daemon(
             in: directory, http: http, notifier: RecordingNotifier(),
             logger: Logger(label: "q") { _ in SwiftLogNoOpLogHandler() })
-        let group = ServiceGroup(
-            configuration: .init(
-                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        let group = Self.serviceGroup(daemon)
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
             #expect(await eventually { FileManager.default.fileExists(atPath: directory.path("spool/new")) })
@@ -211,10 +207,8 @@ import Testing
         let recorder = LogRecorder()
         let daemon = try Self.daemon(
             in: directory, http: http, notifier: notifier, logger: recorder.logger(),
-            connectorsTOML: "[connectors.open]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n")
-        let group = ServiceGroup(
-            configuration: .init(
-                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+            connectorsTOML: Self.openConnector)
+        let group = Self.serviceGroup(daemon)
         func drop(_ id: String, _ task: String) throws {
             let staged = directory.path("\(id).staged")
             try Data(task.utf8).write(to: URL(fileURLWithPath: staged))
@@ -282,10 +276,8 @@ import Testing
         let recorder = LogRecorder()
         let daemon = try Self.daemon(
             in: directory, http: http, notifier: notifier, logger: recorder.logger(),
-            connectorsTOML: "[connectors.open]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n")
-        let group = ServiceGroup(
-            configuration: .init(
-                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+            connectorsTOML: Self.openConnector)
+        let group = Self.serviceGroup(daemon)
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
             #expect(await eventually { notifier.messages.contains("READY=1") })
@@ -328,9 +320,7 @@ import Testing
         let daemon = try Self.daemon(
             in: directory, http: http, notifier: notifier, logger: recorder.logger(),
             gracePeriod: .milliseconds(100))
-        let group = ServiceGroup(
-            configuration: .init(
-                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        let group = Self.serviceGroup(daemon)
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
             #expect(await eventually { notifier.messages.contains("READY=1") })
@@ -354,9 +344,7 @@ import Testing
             in: directory, http: ScriptedHTTPClient(), notifier: notifier, logger: recorder.logger())
         // Warnings held back in a window still open as the start fails: their count is still said.
         for _ in 0..<5 { daemon.logLimiter.warning("held back", key: "held-back", logger: recorder.logger()) }
-        let group = ServiceGroup(
-            configuration: .init(
-                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        let group = Self.serviceGroup(daemon)
         let error = await #expect(throws: TaskQueueError.self) { try await group.run() }
         #expect(error?.code == .socketPathUnusable)
         #expect(!notifier.messages.contains("READY=1"))
@@ -377,9 +365,7 @@ import Testing
         let daemon = try Self.sqsDaemon(
             in: directory, http: http, notifier: notifier, logger: recorder.logger(), requestTimeoutSeconds: 3600,
             stopBudget: .milliseconds(500))
-        let group = ServiceGroup(
-            configuration: .init(
-                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        let group = Self.serviceGroup(daemon)
 
         let stopped = try await withThrowingTaskGroup(of: Bool.self) { running in
             running.addTask {
@@ -454,9 +440,7 @@ import Testing
         let notifier = RecordingNotifier()
         let daemon = try Self.sqsDaemon(
             in: directory, http: http, notifier: notifier, logger: recorder.logger(), stopBudget: stopBudget)
-        let group = ServiceGroup(
-            configuration: .init(
-                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+        let group = Self.serviceGroup(daemon)
         try await withThrowingTaskGroup(of: Void.self) { running in
             running.addTask { try await group.run() }
             #expect(await eventually { notifier.messages.contains("READY=1") })
@@ -561,6 +545,16 @@ import Testing
     }
 
     /// Holds every request until `releaseHeld()`, then answers it with a GetSecretValue value.
+    /// The named connector `open` (instanceRole, us-east-1, no principals listed).
+    static let openConnector = "[connectors.open]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n"
+
+    /// The daemon's services in a group whose own log is quiet.
+    static func serviceGroup(_ daemon: DelegateDaemon) -> ServiceGroup {
+        ServiceGroup(
+            configuration: .init(
+                services: daemon.services(), logger: Logger(label: "group") { _ in SwiftLogNoOpLogHandler() }))
+    }
+
     static func heldAnswers() -> ScriptedHTTPClient {
         let http = ScriptedHTTPClient()
         let answer = DaemonTestFixtures.getSecretValueResponse(name: "e2e/app", value: "not-a-secret")
