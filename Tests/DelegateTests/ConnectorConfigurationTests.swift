@@ -56,7 +56,8 @@ import TestSupport
 
         // A drop-in connector too, named by its file.
         let directory = try TemporaryDirectory()
-        try FileManager.default.createDirectory(atPath: directory.path("connectors.d"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory.path("connectors.d"), withIntermediateDirectories: true)
         try "region = \"us-west-2\"\ncredentials = { type = \"instanceRole\" }\n"
             .write(toFile: directory.path("connectors.d/ci.toml"), atomically: true, encoding: .utf8)
         let file = directory.path("delegate.toml")
@@ -65,7 +66,9 @@ import TestSupport
         let dropIn = #expect(throws: ConfigurationError.self) {
             try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a")
         }
-        #expect(dropIn?.reason.contains("the connector is in us-west-2 (\(directory.path("connectors.d/ci.toml")))") == true, "\(dropIn?.reason ?? "")")
+        #expect(
+            dropIn?.reason.contains("the connector is in us-west-2 (\(directory.path("connectors.d/ci.toml")))")
+                == true, "\(dropIn?.reason ?? "")")
     }
 
     /// A template as systemd reads a unit name: its first `@` right before its last `.`; an
@@ -99,10 +102,15 @@ import TestSupport
         let catalog = ConnectorCatalog(connectors: ["deploy": deploy, "open": open])
         for (id, refused) in [("deploy", true), ("open", false)] {
             let task = try DelegateTask.decode(
-                ConnectorPolicyTests.task(connector: .string(id)), defaultID: nil, connectors: [id: id == "deploy" ? deploy : open])
-            #expect((catalog.refusal(of: task, by: ConnectorPolicyTests.nobody)?.code == .notAuthorized) == refused, "\(id)")
+                ConnectorPolicyTests.task(connector: .string(id)), defaultID: nil,
+                connectors: [id: id == "deploy" ? deploy : open])
+            #expect(
+                (catalog.refusal(of: task, by: ConnectorPolicyTests.nobody)?.code == .notAuthorized) == refused, "\(id)"
+            )
             #expect(catalog.refusal(of: task, by: TaskPrincipal(intake: .spool, uid: 0)) == nil, "\(id): root")
-            #expect((catalog.refusal(of: task, by: .systemdUnit("app.service", helperUID: 0)) != nil) == refused, "\(id): a unit")
+            #expect(
+                (catalog.refusal(of: task, by: .systemdUnit("app.service", helperUID: 0)) != nil) == refused,
+                "\(id): a unit")
         }
         #expect(deploy.renderTOML().contains("allowed_users = []"))
         #expect(!open.renderTOML().contains { $0.hasPrefix("allowed_") }, "\(open.renderTOML())")
@@ -116,7 +124,8 @@ import TestSupport
     /// A connector id may not start with `.` (its drop-in would be a hidden file, skipped), and
     /// the refusal says so.
     @Test func aConnectorIdStartingWithADotIsRefusedSayingWhy() throws {
-        let error = try #require(refusal("[connectors.\".ci\"]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }"))
+        let error = try #require(
+            refusal("[connectors.\".ci\"]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }"))
         #expect(error.reason.contains("not starting with '.'"), "\(error)")
     }
 
@@ -366,11 +375,15 @@ import TestSupport
         // A named connector's selectors are bounded as a task's are.
         let selectors = (0...64).map { "\"s\($0)\"" }.joined(separator: ", ")
         let many = try #require(
-            refusal("[connectors.prod]\nregion = \"us-east-1\"\ndelegate_selectors = [\(selectors)]\ncredentials = { type = \"instanceRole\" }"))
+            refusal(
+                "[connectors.prod]\nregion = \"us-east-1\"\ndelegate_selectors = [\(selectors)]\ncredentials = { type = \"instanceRole\" }"
+            ))
         #expect(many.description.contains("delegate_selectors has 65 selectors; the limit is 64"), "\(many)")
         // A blank one is refused, not ignored (the connector would be every delegate's).
         let blank = try #require(
-            refusal("[connectors.prod]\nregion = \"us-east-1\"\ndelegate_selectors = [\"\"]\ncredentials = { type = \"instanceRole\" }"))
+            refusal(
+                "[connectors.prod]\nregion = \"us-east-1\"\ndelegate_selectors = [\"\"]\ncredentials = { type = \"instanceRole\" }"
+            ))
         #expect(blank.description.contains("delegate_selectors[0] is blank"), "\(blank)")
     }
 
@@ -380,7 +393,8 @@ import TestSupport
         for name in ["Domain Users", "admins@corp.example.com"] {
             do {
                 _ = try load(
-                    "[connectors.x]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_groups = [\"\(name)\"]")
+                    "[connectors.x]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\nallowed_groups = [\"\(name)\"]"
+                )
                 Issue.record("accepted \(name)")
             } catch {
                 #expect(error.description.contains("allowed_groups"), "\(error)")
@@ -405,14 +419,16 @@ import TestSupport
     /// hidden, and skipped.
     @Test func dropInsAreChosenByTheBytesOfTheirNames() throws {
         let directory = try TemporaryDirectory()
-        try FileManager.default.createDirectory(atPath: directory.path("connectors.d"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory.path("connectors.d"), withIntermediateDirectories: true)
         let file = directory.path("delegate.toml")
         try "[connectors.prod]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n"
             .write(toFile: file, atomically: true, encoding: .utf8)
         let connector = "region = \"us-west-2\"\ncredentials = { type = \"instanceRole\" }\n"
 
         try "broken".write(toFile: directory.path("connectors.d/.\u{0301}x.toml"), atomically: true, encoding: .utf8)
-        let skipped = try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a")
+        let skipped = try DelegateConfiguration.load(
+            path: file, requireFile: true, environment: [:], hostName: "host-a")
         #expect(skipped.connectors.keys.sorted() == ["prod"])
 
         let joined = directory.path("connectors.d/a\u{0600}.toml")
@@ -429,7 +445,8 @@ import TestSupport
     /// naming it, not read as gone and its connector left out in silence.
     @Test func aDropInNamedInBytesThatAreNotUTF8IsRefused() throws {
         let directory = try TemporaryDirectory()
-        try FileManager.default.createDirectory(atPath: directory.path("connectors.d"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory.path("connectors.d"), withIntermediateDirectories: true)
         let file = directory.path("delegate.toml")
         try "".write(toFile: file, atomically: true, encoding: .utf8)
         let path = Array(directory.path("connectors.d/p").utf8) + [0xFF] + Array("x.toml".utf8) + [0]
@@ -441,7 +458,8 @@ import TestSupport
         _ = text.withCString { write(fd, $0, strlen($0)) }
         close(fd)
         do {
-            let loaded = try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a")
+            let loaded = try DelegateConfiguration.load(
+                path: file, requireFile: true, environment: [:], hostName: "host-a")
             Issue.record("loaded, with connectors \(loaded.connectors.keys.sorted())")
         } catch {
             #expect("\(error)".contains("is not UTF-8"), "\(error)")
@@ -453,13 +471,28 @@ import TestSupport
     @Test func checkConfigWarnsOfAMissingConnectorsDirectory() throws {
         let directory = try TemporaryDirectory()
         let file = directory.path("delegate.toml")
-        try "[delegate]\nconnectors_dir = \"\(directory.path("gone"))\"\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "[delegate]\nconnectors_dir = \"\(directory.path("gone"))\"\n".write(
+            toFile: file, atomically: true, encoding: .utf8)
         let outcome = ConfigurationLoader(explicitPath: file, environment: [:], hostName: "host-a").check()
         #expect(outcome.status == 0)
-        #expect(outcome.errorOutput.contains("connectors_dir \(directory.path("gone")) does not exist"), "\(outcome.errorOutput)")
+        #expect(
+            outcome.errorOutput.contains("connectors_dir \(directory.path("gone")) does not exist"),
+            "\(outcome.errorOutput)")
+        // One stderr line as every other: the program's name first, and the path shown escaped.
+        #expect(outcome.errorOutput.hasPrefix("secrets-delegate: "), "\(outcome.errorOutput)")
+        let odd = try TemporaryDirectory()
+        let oddFile = odd.path("delegate.toml")
+        try "[delegate]\nconnectors_dir = \"\(odd.path("gone\\u200Fdir"))\"\n".write(
+            toFile: oddFile, atomically: true, encoding: .utf8)
+        let escaped = ConfigurationLoader(explicitPath: oddFile, environment: [:], hostName: "host-a").check()
+        #expect(
+            escaped.errorOutput.contains("gone\\u{200f}dir") && !escaped.errorOutput.contains("\u{200F}"),
+            "\(escaped.errorOutput)")
         let present = directory.path("here.toml")
         try "".write(toFile: present, atomically: true, encoding: .utf8)
-        #expect(ConfigurationLoader(explicitPath: present, environment: [:], hostName: "host-a").check().errorOutput.isEmpty)
+        #expect(
+            ConfigurationLoader(explicitPath: present, environment: [:], hostName: "host-a").check().errorOutput.isEmpty
+        )
     }
 
     @Test func dropInsAreReadFromConnectorsDNextToTheFile() throws {
@@ -486,7 +519,9 @@ import TestSupport
         let rendered = configuration.renderTOML()
         #expect(rendered.contains("# [connectors.\"ci\"]\n# region = \"us-west-2\""), "\(rendered)")
         try rendered.write(toFile: file, atomically: true, encoding: .utf8)
-        #expect(try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a") == configuration)
+        #expect(
+            try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "host-a")
+                == configuration)
 
         // A link to nothing is an error, not a connector left out in silence.
         #expect(symlink(directory.path("nowhere.toml"), directory.path("connectors.d/gone.toml")) == 0)
@@ -512,7 +547,8 @@ import TestSupport
         }
         // A missing one still means no drop-ins.
         let none = try DelegateConfiguration.load(
-            tomlText: "", environment: ["SECRETS_DELEGATE_DELEGATE_CONNECTORS_DIR": directory.path("absent")], hostName: "h")
+            tomlText: "", environment: ["SECRETS_DELEGATE_DELEGATE_CONNECTORS_DIR": directory.path("absent")],
+            hostName: "h")
         #expect(none.connectors.isEmpty)
 
         // connectors_dir moves it; the file's own directory is then not read.
