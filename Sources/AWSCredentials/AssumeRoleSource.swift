@@ -98,7 +98,7 @@ public struct AssumeRoleSource: CredentialSource {
         // for each: refused (judged by AWS's clock, as far as the client knows it). IMDS's are
         // kept a while instead: it hands out expired ones only when it cannot refresh them.
         if let expiration = credentials.expiration,
-            expiration <= sts.serverTime().addingTimeInterval(RefreshPolicy().expirySafetyMargin)
+            expiration <= sts.serverTime().addingTimeInterval(RefreshPolicy.expirySafetyMargin)
         {
             throw AWSError(
                 kind: .invalidResponse, code: .invalidResponse,

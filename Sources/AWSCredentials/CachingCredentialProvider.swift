@@ -16,7 +16,6 @@ import SigV4
 public actor CachingCredentialProvider: CredentialProvider {
     public let source: any CredentialSource
     private let clock: any WallClock
-    private let policy: RefreshPolicy
     /// What the shared refresh logs with: the daemon's logger, not the one of the task whose call
     /// happened to start it (its task, connector and operation are not the refresh's). Without
     /// one, the starting caller's.
@@ -39,14 +38,14 @@ public actor CachingCredentialProvider: CredentialProvider {
     private let failureLog: FailureLog
 
     public init(
-        source: any CredentialSource, clock: any WallClock = SystemWallClock(), policy: RefreshPolicy = RefreshPolicy(),
+        source: any CredentialSource, clock: any WallClock = SystemWallClock(),
         refreshLogger: Logger? = nil, failureLog: FailureLog? = nil
     ) {
         self.source = source
         self.clock = clock
-        self.policy = policy
         self.refreshLogger = refreshLogger
-        self.failureLog = failureLog ?? { message, metadata, logger in logger.warning("\(message)", metadata: metadata) }
+        self.failureLog =
+            failureLog ?? { message, metadata, logger in logger.warning("\(message)", metadata: metadata) }
     }
 
     /// What the status object reports about this provider.
@@ -69,7 +68,8 @@ public actor CachingCredentialProvider: CredentialProvider {
             if shouldRefreshAhead(cached, now: now) { startRefresh(logger: logger) }
             return cached
         }
-        if refresh == nil, let lastFailure, let lastFailureAt, now.timeIntervalSince(lastFailureAt) < policy.failureHold,
+        if refresh == nil, let lastFailure, let lastFailureAt,
+            now.timeIntervalSince(lastFailureAt) < RefreshPolicy.failureHold,
             now >= lastFailureAt
         {
             throw lastFailure
@@ -93,17 +93,19 @@ public actor CachingCredentialProvider: CredentialProvider {
 
     private func isExpired(_ credentials: Credentials, now: Date) -> Bool {
         guard let expiration = credentials.expiration else { return false }
-        return now >= expiration.addingTimeInterval(-policy.expirySafetyMargin)
+        return now >= expiration.addingTimeInterval(-RefreshPolicy.expirySafetyMargin)
     }
 
     private func shouldRefreshAhead(_ credentials: Credentials, now: Date) -> Bool {
         guard let expiration = credentials.expiration, refresh == nil else { return false }
         // As for the hold above: a clock set back since the failure ends the pause.
-        if let lastFailureAt, now >= lastFailureAt, now.timeIntervalSince(lastFailureAt) < policy.retryAfterFailure {
+        if let lastFailureAt, now >= lastFailureAt,
+            now.timeIntervalSince(lastFailureAt) < RefreshPolicy.retryAfterFailure
+        {
             return false
         }
         let lifetime = expiration.timeIntervalSince(cachedAt ?? now)
-        return expiration.timeIntervalSince(now) <= policy.refreshWindow(lifetime: lifetime)
+        return expiration.timeIntervalSince(now) <= RefreshPolicy.refreshWindow(lifetime: lifetime)
     }
 
     /// Starts the one shared refresh unless it is already running. It is an unstructured task,

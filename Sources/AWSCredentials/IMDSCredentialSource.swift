@@ -118,7 +118,7 @@ public final class IMDSCredentialSource: CredentialSource {
     /// Credentials that expire within this many seconds of their arrival are treated as expired
     /// already (``RefreshPolicy/expirySafetyMargin``): a request signed with them could outlive
     /// them, and a cache would fetch them again at every call.
-    static let expiryMargin = RefreshPolicy().expirySafetyMargin
+    static let expiryMargin = RefreshPolicy.expirySafetyMargin
 
     /// A clock difference this large between IMDS's `Date` and this host is corrected for.
     /// Smaller ones are noise: `Date` has whole seconds and the margin covers them.

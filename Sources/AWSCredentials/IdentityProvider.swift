@@ -85,7 +85,7 @@ public struct IdentityProvider: CredentialProvider {
             throw AWSError.credentials(noIdentity, retryable: false)
         }
         let now = clock.now()
-        let pause = RefreshPolicy().retryAfterFailure
+        let pause = RefreshPolicy.retryAfterFailure
         let failedAt = state.values.withLock { $0.failedAt }
         for (index, provider) in chain.enumerated() {
             let isLast = index == chain.count - 1

@@ -141,7 +141,7 @@ import Testing
             await #expect(throws: AWSError.self) { try await cached.credentials(logger: logger) }
         }
         #expect(server.requestsServed == 2)
-        clock.advance(by: RefreshPolicy().failureHold)
+        clock.advance(by: RefreshPolicy.failureHold)
         let again = await #expect(throws: AWSError.self) { try await cached.credentials(logger: logger) }
         #expect(again?.code == .accessDenied)
         #expect(server.requestsServed == 3)

@@ -269,7 +269,7 @@ import Testing
         let provider = CachingCredentialProvider(source: source, clock: clock)
         let first = try await provider.credentials(logger: logger)
         let expiration = try #require(first.expiration)
-        clock.advance(by: expiration.timeIntervalSince(clock.now()) - RefreshPolicy().expirySafetyMargin - 0.5)
+        clock.advance(by: expiration.timeIntervalSince(clock.now()) - RefreshPolicy.expirySafetyMargin - 0.5)
         #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAONE")
         #expect(await eventually { await provider.snapshot().lastError != nil })
         clock.advance(by: 0.6)  // expired (within the safety margin), inside the failure's hold
@@ -316,7 +316,7 @@ import Testing
         // Within the hold a caller gets the failure without another fetch; after it, one fetches.
         await #expect(throws: AWSError.self) { try await provider.credentials(logger: logger) }
         #expect(source.fetches == 1)
-        clock.advance(by: RefreshPolicy().failureHold)
+        clock.advance(by: RefreshPolicy.failureHold)
         let credentials = try await provider.credentials(logger: logger)
         #expect(credentials.accessKeyId == "ASIAGATED2")
         #expect(source.fetches == 2)
