@@ -342,6 +342,9 @@ public final class IMDSCredentialSource: CredentialSource {
                 }
                 return response
             } catch {
+                // The HTTP client closed under the call (the delegate stopping): no outage of
+                // IMDS's, and nothing to try again.
+                if error.code == .cancelled { throw AWSError.cancelled(attempts: attempt) }
                 if let unusable = AWSError.unusableAnswer(
                     error, endpoint: "IMDS at \(endpoint)", maxResponseBytes: Self.maxResponseBytes,
                     setting: "imds_endpoint's", suspect: "is imds_endpoint IMDS?")

@@ -59,6 +59,20 @@ import Testing
         #expect(server.counts.unauthorized == 0)
     }
 
+    /// A fetch the stop cuts off (the HTTP client shut down under it) is cancelled, as any AWS
+    /// call then is: not "IMDS could not be reached", which the credential cache would warn of
+    /// and static stability take for an outage; and it is not tried again.
+    @Test func aFetchOnAClosedHTTPClientIsCancelledNotUnreachable() async throws {
+        let server = try IMDSServer(credentials: fakeCredentials("stop"), expiration: Date().addingTimeInterval(3600))
+        let http = try loopbackHTTPClient()
+        let source = imdsSource(server, http: http)
+        http.shutdown()
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.code == .cancelled)
+        #expect(error?.attempts == 1)
+        #expect(server.recordedRequests.isEmpty)
+    }
+
     @Test func aRejectedTokenIsFetchedAgainExactlyOnce() async throws {
         let server = try IMDSServer(credentials: fakeCredentials("401"), expiration: Date().addingTimeInterval(3600))
         let source = imdsSource(server, http: try loopbackHTTPClient())
