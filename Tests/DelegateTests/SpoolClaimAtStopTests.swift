@@ -257,3 +257,27 @@ import Testing
         #expect(left.allSatisfy { $0.contains("task_id=gpu-task") && !$0.contains("forged") }, "\(left)")
     }
 }
+
+/// A claimed task file that cannot be deleted is named by its task's id too (`TASK_ID`), so that
+/// one task's history (`journalctl TASK_ID=...`) shows it, not only a file name in the message.
+@Suite struct SpoolUndeletableTaskLogTests {
+    @Test func theLineForATaskFileThatCannotBeDeletedCarriesItsTaskID() throws {
+        let directory = try TemporaryDirectory(prefix: "spool-undeletable")
+        let root = directory.url.path
+        let recorder = LogRecorder()
+        let logger = recorder.logger()
+        let spool = try Spool(directory: root, delegateName: "d", logger: logger)
+        try spool.prepare()
+        // A path under a regular file: unlink fails with ENOTDIR, even for root.
+        try Data("x".utf8).write(to: URL(fileURLWithPath: directory.path("cur/d/plain")))
+        let intake = SpoolIntake(
+            spool: spool,
+            dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDUNDELETABLE"),
+            logLimiter: LogRateLimiter(burst: 1_000), logger: logger)
+        intake.discard(ClaimedTask(name: "build-7.json", path: directory.path("cur/d/plain/build-7.json")))
+        let lines = recorder.records.filter { $0.contains("the task file build-7.json cannot be deleted") }
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("error ") == true)
+        #expect(lines.first?.contains("task_id=build-7") == true)
+    }
+}

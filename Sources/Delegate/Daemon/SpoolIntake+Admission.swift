@@ -74,7 +74,7 @@ extension SpoolIntake {
                         "the claim of spool task \(claimed.name) could not be made durable; it runs, and if the host "
                             + "loses power before its result it may be claimed again as new, its own deletion then "
                             + "refused as someone else's: \(error)",
-                        key: "spool-claim-sync-failed", logger: logger)
+                        metadata: ["task_id": "\(task.id)"], key: "spool-claim-sync-failed", logger: logger)
                 }
             }
             // The looks at done/ and the claim's sync may wait (done/ that cannot be looked at,
@@ -97,7 +97,8 @@ extension SpoolIntake {
             logger.info(
                 "task claimed",
                 metadata: [
-                    "event": "\(LogEventKind.taskClaimed)", "task_id": "\(task.id)", "connector_id": "\(task.connector.id)",
+                    "event": "\(LogEventKind.taskClaimed)", "task_id": "\(task.id)",
+                    "connector_id": "\(task.connector.id)",
                     "connector_kind": "\(task.connectorKind)",
                     "operation": "\(task.operation.name.rawValue)",
                 ])
@@ -154,16 +155,19 @@ extension SpoolIntake {
             if try spool.unclaim(claimed) {
                 logLimiter.log(
                     .warning, "spool task \(claimed.name) stays in new/ to be tried again later: \(rejection.message)",
-                    key: "spool-user-database", logger: logger)
+                    metadata: ["task_id": "\(rejection.taskID ?? "-")"], key: "spool-user-database", logger: logger)
                 return true
             }
             logLimiter.log(
-                .warning, "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: "
-                    + "a new file of its name is there", key: "spool-put-back-failed", logger: logger)
+                .warning,
+                "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: "
+                    + "a new file of its name is there", metadata: ["task_id": "\(rejection.taskID ?? "-")"],
+                key: "spool-put-back-failed", logger: logger)
         } catch {
             logLimiter.log(
-                .warning, "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: \(error)",
-                key: "spool-put-back-failed", logger: logger)
+                .warning,
+                "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: \(error)",
+                metadata: ["task_id": "\(rejection.taskID ?? "-")"], key: "spool-put-back-failed", logger: logger)
         }
         deferred.forget(claimed.name)
         return false
@@ -196,7 +200,6 @@ extension SpoolIntake {
         return (TaskDocument(data), false)
     }
 
-
     /// True (and the task file deleted, the refusal logged) when `done/` still holds an
     /// uncollected result named by this task's id: the task is not run, and no result is written
     /// for it, since it could only replace the first. A task recovered after a crash may have
@@ -212,9 +215,13 @@ extension SpoolIntake {
             // Never rerun a task whose result may be waiting (its own, from before the restart):
             // one that cannot be looked at now is looked at again, as its kept result is; a stop
             // meanwhile leaves it claimed for the next start.
-            guard case .success(let found)? = await untilRead("the result in done/ of", claimed, { () throws(TaskQueueError) in
-                try spool.hasResult(id: id)
-            }) else { return true }
+            guard
+                case .success(let found)? = await untilRead(
+                    "the result in done/ of", claimed,
+                    { () throws(TaskQueueError) in
+                        try spool.hasResult(id: id)
+                    })
+            else { return true }
             guard found else { return false }
         } else {
             do {
@@ -223,8 +230,8 @@ extension SpoolIntake {
                 // Rate-limited: with done/ unusable, every task a producer drops comes here. (Its
                 // result, if one waits, is the first's: this one's, written later, is refused.)
                 logLimiter.log(
-                    .error, "the result file for \(claimed.name) cannot be checked: \(error)", key: "spool-result-uncheckable",
-                    logger: logger)
+                    .error, "the result file for \(claimed.name) cannot be checked: \(error)",
+                    metadata: ["task_id": "\(id)"], key: "spool-result-uncheckable", logger: logger)
                 return false
             }
         }

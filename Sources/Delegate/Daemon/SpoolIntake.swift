@@ -587,7 +587,8 @@ struct SpoolIntake: Sendable {
             try spool.discard(claimed)
         } catch {
             logLimiter.log(
-                .error, "the task file \(claimed.name) cannot be deleted: \(error)", key: "spool-task-undeletable",
+                .error, "the task file \(claimed.name) cannot be deleted: \(error)",
+                metadata: ["task_id": "\(Self.resultID(for: claimed.defaultID))"], key: "spool-task-undeletable",
                 logger: logger)
         }
     }
