@@ -36,7 +36,8 @@ extension SecretsManagerClient {
         logger: Logger
     ) async throws(AWSError) -> SecretsManagerResponse<GetSecretValueOutput> {
         let body = GetSecretValueOutput.requestBody(
-            secretId: try namespace.fullName(for: name, allowManaged: true), versionId: versionId, versionStage: versionStage)
+            secretId: try namespace.fullName(for: name, allowManaged: true), versionId: versionId,
+            versionStage: versionStage)
         return try await perform("GetSecretValue", body: body, logger: logger, read: GetSecretValueOutput.init(json:))
     }
 
@@ -53,7 +54,8 @@ extension SecretsManagerClient {
         let response = try await getSecretValue(
             name: name, versionId: versionId, versionStage: versionStage, logger: logger)
         return SecretsManagerResponse(
-            value: try Self.field(field, of: response.value, name: name, requestId: response.requestId, attempts: response.attempts),
+            value: try Self.field(
+                field, of: response.value, name: name, requestId: response.requestId, attempts: response.attempts),
             requestId: response.requestId,
             attempts: response.attempts
         )
@@ -68,13 +70,17 @@ extension SecretsManagerClient {
         _ field: String, of output: GetSecretValueOutput, name: String, requestId: String?, attempts: Int
     ) throws(AWSError) -> SecretField {
         guard var text = output.secretString else {
-            throw notAnObject(field, name: name, requestId: requestId, attempts: attempts)
+            throw notAnObject(
+                field, name: name, output.secretBinary != nil ? .binary : .other, requestId: requestId,
+                attempts: attempts)
         }
         let found: Result<String, AWSError> = text.withUTF8 { utf8 in
             let bytes = UnsafeRawBufferPointer(utf8)
             guard let members = JSONParser.objectMembers(validatingUTF8: bytes) else {
                 return .failure(
-                    notAnObject(field, name: name, looksLikeOne: Self.startsAnObject(bytes), requestId: requestId, attempts: attempts))
+                    notAnObject(
+                        field, name: name, Self.startsAnObject(bytes) ? .unreadableObject : .other,
+                        requestId: requestId, attempts: attempts))
             }
             guard let member = members.members[JSONKey(field)] else {
                 return .failure(
@@ -100,20 +106,34 @@ extension SecretsManagerClient {
         ShownText.quoted(field, mark: "'", limit: 64)
     }
 
-    /// `looksLikeOne`: the secret starts as an object does, so what stops the reader is inside it
-    /// (deeper than ``JSONParser/maximumDepth``, an escape that is no character, a syntax error).
+    /// Why a secret has no fields to pick, as its refusal says.
+    private enum NoObject {
+        /// A `SecretBinary`, which `#key` does not read whatever its bytes.
+        case binary
+        /// It starts as an object does, so what stops the reader is inside it (deeper than
+        /// ``JSONParser/maximumDepth``, an escape that is no character, a syntax error).
+        case unreadableObject
+        case other
+
+        var why: String {
+            switch self {
+            case .binary: "is a binary secret (SecretBinary): #key reads a field of a secret string's JSON only"
+            case .unreadableObject:
+                "cannot be read as one JSON object (values nested over \(JSONParser.maximumDepth) deep, a \\u escape "
+                    + "that is no character such as a lone surrogate, or a syntax error)"
+            case .other: "is not a JSON object"
+            }
+        }
+    }
+
     private static func notAnObject(
-        _ field: String, name: String, looksLikeOne: Bool = false, requestId: String?, attempts: Int
+        _ field: String, name: String, _ reason: NoObject, requestId: String?, attempts: Int
     ) -> AWSError {
-        let why =
-            looksLikeOne
-            ? "cannot be read as one JSON object (values nested over \(JSONParser.maximumDepth) deep, a \\u escape that is no "
-                + "character such as a lone surrogate, or a syntax error)"
-            : "is not a JSON object"
-        return AWSError(
+        AWSError(
             kind: .validation,
             code: .secretFieldUnavailable,
-            message: "secret \(SecretReference.quoted(name)) \(why), so #\(quotedField(field)) cannot pick a field from it",
+            message:
+                "secret \(SecretReference.quoted(name)) \(reason.why), so #\(quotedField(field)) cannot pick a field from it",
             requestId: requestId,
             attempts: attempts
         )

@@ -82,14 +82,32 @@ import Testing
     /// A secret that starts as an object but cannot be read as one (nested deeper than the
     /// reader goes, a lone surrogate escape) is refused saying so, not as "not a JSON object".
     @Test func anObjectThatCannotBeReadIsRefusedSayingWhy() {
-        let deep = #"{"password":"pw","cfg":"# + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}"
+        let deep =
+            #"{"password":"pw","cfg":"# + String(repeating: "[", count: 600) + String(repeating: "]", count: 600) + "}"
         for secret in [deep, #"{"password":"pw","note":"\ud800"}"#, "\u{FEFF} {\"password\":"] {
             let error = #expect(throws: AWSError.self) { try field("password", of: secret) }
             #expect(error?.code == .secretFieldUnavailable)
-            #expect(error?.message.contains("cannot be read as one JSON object (values nested over 512 deep") == true, "\(String(describing: error))")
+            #expect(
+                error?.message.contains("cannot be read as one JSON object (values nested over 512 deep") == true,
+                "\(String(describing: error))")
         }
         let array = #expect(throws: AWSError.self) { try field("password", of: #"["password"]"#) }
         #expect(array?.message.contains("is not a JSON object") == true, "\(String(describing: array))")
+    }
+
+    /// A binary secret is refused saying so, whatever its bytes: one holding a JSON object (made
+    /// with `--secret-binary fileb://creds.json`) is not "not a JSON object" to its owner.
+    @Test func aBinarySecretIsRefusedAsBinary() {
+        let output = Output(arn: "arn", name: "db", secretBinary: Data(#"{"password":"x"}"#.utf8))
+        let error = #expect(throws: AWSError.self) {
+            try SecretsManagerClient.field("password", of: output, name: "db", requestId: "r", attempts: 1)
+        }
+        #expect(error?.code == .secretFieldUnavailable)
+        #expect(error?.message.contains("is a binary secret (SecretBinary)") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("not a JSON object") == false)
+        // With neither form: as before.
+        let neither = #expect(throws: AWSError.self) { try field("password", of: nil) }
+        #expect(neither?.message.contains("is not a JSON object") == true)
     }
 
     @Test func aMissingFieldOrANonObjectSecretIsRefused() {
@@ -107,7 +125,9 @@ import Testing
         for secret in [Self.secret, "not json"] {
             let error = #expect(throws: AWSError.self) { try field(key, of: secret) }
             let message = error?.message ?? ""
-            #expect(message.contains("a\\u{a}b\\u{202e}") || message.contains("a\\u{A}b\\u{202E}"), "\(message.prefix(200))")
+            #expect(
+                message.contains("a\\u{a}b\\u{202e}") || message.contains("a\\u{A}b\\u{202E}"), "\(message.prefix(200))"
+            )
             #expect(!message.contains("\n") && !message.contains("\u{202E}"))
             #expect(message.utf8.count < 400, "\(message.utf8.count) bytes")
         }
