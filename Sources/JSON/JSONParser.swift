@@ -145,6 +145,42 @@ public struct JSONParser {
         return ObjectMembers(members: members)
     }
 
+    /// Where reading stopped in a document that is not one JSON value, for a refusal that says
+    /// where to look without quoting what may be a secret.
+    public struct Stop: Sendable, Equatable, CustomStringConvertible {
+        /// Bytes before the one reading stopped at (the document's length if it ended first).
+        public var offset: Int
+        /// 1-based; lines end at LF.
+        public var line: Int
+        /// 1-based, in bytes.
+        public var column: Int
+        /// The document ended before its value did (cut short).
+        public var atEnd: Bool
+
+        public var description: String {
+            atEnd
+                ? "it ends at byte \(offset) before its JSON does (cut short?)"
+                : "reading stopped at line \(line), column \(column) (byte \(offset)): a syntax error, a \\u escape "
+                    + "that is no character such as a lone surrogate, or values nested over \(JSONParser.maximumDepth) deep"
+        }
+    }
+
+    /// Where ``parse(_:)`` stops in `bytes` (valid UTF-8), or nil if they are one JSON value.
+    /// Read again for the refusal only: the parse itself keeps no position.
+    public static func stop(in bytes: UnsafeRawBufferPointer) -> Stop? {
+        var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self))
+        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
+        parser.skipWhitespace()
+        if parser.parseValue() != nil {
+            parser.skipWhitespace()
+            if parser.offset == parser.bytes.count { return nil }
+        }
+        let offset = min(parser.offset, parser.bytes.count)
+        let lineStart = parser.bytes[..<offset].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        let line = 1 + parser.bytes[..<offset].count { $0 == 0x0A }
+        return Stop(offset: offset, line: line, column: offset - lineStart + 1, atEnd: offset == parser.bytes.count)
+    }
+
     /// The value in `bytes` if they are valid UTF-8 and one JSON value; nil otherwise.
     public static func parse(validatingUTF8 bytes: UnsafeRawBufferPointer) -> Parsed? {
         isValidUTF8(bytes) ? parse(bytes) : nil

@@ -221,3 +221,42 @@ import Testing
         }
     }
 }
+
+/// Where reading stopped in a document that is no JSON value: what a refused task's message
+/// says, so its producer can find the spot without the message quoting the task.
+@Suite struct JSONParserStopTests {
+    func stop(_ text: String) -> JSONParser.Stop? {
+        Array(text.utf8).withUnsafeBytes { JSONParser.stop(in: $0) }
+    }
+
+    @Test func aDocumentThatParsesHasNoStop() {
+        for text in [#"{"a":1}"#, "\u{FEFF} [1, 2,] ", "\"\\ud83d\\ude00\"", "null\n"] {
+            #expect(stop(text) == nil, "\(text)")
+            #expect(Array(text.utf8).withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) } != nil)
+        }
+    }
+
+    /// A lone surrogate (as Python's `surrogateescape` writes non-UTF-8 bytes) on the second line:
+    /// the line and column of the escape's end, counted in bytes.
+    @Test func aLoneSurrogateIsFoundByLineAndColumn() throws {
+        let text = "{\"id\": \"a\",\n \"params\": {\"secretString\": \"\\udcff\"}}"
+        let found = try #require(stop(text))
+        #expect(found.line == 2)
+        #expect(found.column == 36)
+        #expect(found.offset == 47)
+        #expect(!found.atEnd)
+        #expect(found.description.hasPrefix("reading stopped at line 2, column 36 (byte 47): "))
+        #expect(found.description.contains("lone surrogate"))
+    }
+
+    @Test func aDocumentCutShortEndsBeforeItsJSON() throws {
+        let found = try #require(stop(#"{"id": "#))
+        #expect(found.atEnd)
+        #expect(found.offset == 7)
+        #expect(found.description == "it ends at byte 7 before its JSON does (cut short?)")
+        // Something after the value: where it starts.
+        let trailing = try #require(stop(#"{"a":1} x"#))
+        #expect(!trailing.atEnd)
+        #expect((trailing.line, trailing.column, trailing.offset) == (1, 9, 8))
+    }
+}

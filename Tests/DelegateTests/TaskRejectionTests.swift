@@ -26,7 +26,13 @@ import Testing
 
     static let cases: [Case] = [
         Case(
-            label: "bad JSON", data: Data("{\"id\": ".utf8), code: .invalidTask, message: "the task is not valid JSON"),
+            label: "bad JSON", data: Data("{\"id\": ".utf8), code: .invalidTask,
+            message: "the task is not valid JSON: it ends at byte 7 before its JSON does (cut short?)"),
+        Case(
+            label: "lone surrogate", data: Data(#"{"id": "a", "params": {"secretString": "\udcff"}}"#.utf8),
+            code: .invalidTask,
+            message: "the task is not valid JSON: reading stopped at line 1, column 47 (byte 46): a syntax error, a "
+                + "\\u escape that is no character such as a lone surrogate, or values nested over 512 deep"),
         Case(
             label: "not UTF-8", data: Data([0x7B, 0xFF, 0x7D]), code: .invalidTask,
             message: "the task is not valid UTF-8"),

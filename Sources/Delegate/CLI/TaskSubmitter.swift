@@ -378,8 +378,8 @@ public struct TaskSubmitter: Sendable {
             return "the task is empty, not a JSON object"
         }
         if String(validating: task, as: UTF8.self) == nil { return "the task is not UTF-8 text, so no JSON object" }
-        if task.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }) == nil {
-            return "the task is not valid JSON (a JSON object is expected)"
+        if let stop = task.withUnsafeBytes({ JSONParser.stop(in: $0) }) {
+            return "the task is not valid JSON (a JSON object is expected): \(stop)"
         }
         return "the task is JSON but not an object (a task is one JSON object)"
     }

@@ -33,8 +33,11 @@ extension DelegateTask {
                 taskID: fallbackID)
         }
         guard let parsed = document.parsed else {
-            let reason = data.withUnsafeBytes({ JSONParser.isValidUTF8($0) }) ? "valid JSON" : "valid UTF-8"
-            throw TaskRejection(code: .invalidTask, message: "the task is not \(reason)", taskID: fallbackID)
+            let message = data.withUnsafeBytes { bytes in
+                guard JSONParser.isValidUTF8(bytes) else { return "the task is not valid UTF-8" }
+                return JSONParser.stop(in: bytes).map { "the task is not valid JSON: \($0)" } ?? "the task is not valid JSON"
+            }
+            throw TaskRejection(code: .invalidTask, message: message, taskID: fallbackID)
         }
         let value = parsed.value
         guard case .object(let fields) = value else {
