@@ -106,7 +106,8 @@ public struct EnvironmentExec: Sendable {
             guard String(validating: value, as: UTF8.self) != nil else {
                 return .failure(
                     SecretFetcher.Failure(
-                        message: "the value is not UTF-8", status: ExitStatus.taskFailed, subject: binding.variable))
+                        message: "the value is not UTF-8 (a binary secret? get writes its bytes)",
+                        status: ExitStatus.taskFailed, subject: binding.variable))
             }
             added.append(Array(binding.variable.utf8) + [UInt8(ascii: "=")] + value)
         }

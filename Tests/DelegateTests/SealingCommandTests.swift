@@ -175,7 +175,11 @@ import Testing
         let twice = Data(("{\"delegate\":\"d\"," + line.dropFirst()).utf8)
         let noAttempts = Data(line.replacingOccurrences(of: #""attempts":"#, with: #""tries":"#).utf8)
         let badTime = Data(line.replacingOccurrences(of: #""receivedAt":""#, with: #""receivedAt":"x"#).utf8)
+        // A byte that is no UTF-8 inside the value: refused, not repaired to U+FFFD and printed.
+        var notUTF8 = Data(line.utf8)
+        notUTF8.insert(0xFF, at: try #require(notUTF8.firstRange(of: Data("s3cr3t-canary".utf8))).upperBound)
         for (input, reason) in [
+            (notUTF8, "not JSON"),
             (twice, "a key is given twice"), (noAttempts, "attempts is required"),
             (badTime, "receivedAt is not an ISO 8601 UTC timestamp"), (Data("[1]".utf8), "not a JSON object"),
         ] {

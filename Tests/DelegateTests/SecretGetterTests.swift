@@ -169,5 +169,13 @@ import Testing
         }
         #expect(nul.status == 1)
         #expect(nul.description.contains("NUL"))
+
+        // A binary secret whose bytes are no UTF-8: refused saying what it likely is.
+        guard case .failure(let binary) = try exec(["B=prod:latin1"]).resolveEnvironment() else {
+            Issue.record("a value that is not UTF-8 resolved")
+            return
+        }
+        #expect(binary.status == 1)
+        #expect(binary.description == "B: the value is not UTF-8 (a binary secret? get writes its bytes)")
     }
 }

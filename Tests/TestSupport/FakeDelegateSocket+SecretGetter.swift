@@ -14,6 +14,10 @@ extension FakeDelegateSocket {
             case "blob":
                 let bytes = Data([0x00, 0xff, 0x41, 0x0a, 0x00]).base64EncodedString()
                 return succeeded(task, result: #"{"name":"blob","secretBinary":"\#(bytes)"}"#)
+            case "latin1":
+                // No NUL, but not UTF-8 either (é in Latin-1).
+                let bytes = Data([0x63, 0x61, 0x66, 0xE9]).base64EncodedString()
+                return succeeded(task, result: #"{"name":"latin1","secretBinary":"\#(bytes)"}"#)
             case "nul": return succeeded(task, result: #"{"name":"nul","secretString":"a\u0000b"}"#)
             default:
                 return failed(

@@ -318,10 +318,11 @@ public struct TaskSubmitter: Sendable {
     /// `privateKey` (`--seal`), a sealed result is printed opened, and a line without the task's
     /// id is no answer (the id is bound into the seal; as on the SQS path).
     static func outcome(forResult line: Data, expectedID: String?, privateKey: [UInt8]? = nil) -> CommandOutcome? {
-        let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()
+        // Read from the bytes as they came, as `open` reads them: a line that is not UTF-8 is no
+        // result, not one repaired (U+FFFD) and printed.
         let result: TaskResult
         do {
-            result = try TaskResult.decode(jsonLine: Data(text.utf8))
+            result = try TaskResult.decode(jsonLine: line)
         } catch {
             if let refusal = SecretFetcher.socketRefusal(inLine: line) { return .refused(refusal) }
             // Nothing on stdout, as `get` prints nothing: part of what could not be read may be
@@ -334,6 +335,7 @@ public struct TaskSubmitter: Sendable {
         }
         // Another task's result; with --seal, a line without an id too (the id is bound into the seal).
         if let expectedID, result.id != expectedID, result.id != nil || privateKey != nil { return nil }
+        let text = String(decoding: line, as: UTF8.self).trimmingWhitespace()  // UTF-8, as it was read
         return outcome(for: result, text: text, privateKey: privateKey)
     }
 
