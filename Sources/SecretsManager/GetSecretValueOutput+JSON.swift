@@ -17,7 +17,7 @@ extension SecretsManagerClient.GetSecretValueOutput {
         var members: JSONObject = ["SecretId": .string(secretId)]
         if let versionId { members["VersionId"] = .string(versionId) }
         if let versionStage { members["VersionStage"] = .string(versionStage) }
-        return Data(JSONValue.object(members).jsonText.utf8)
+        return Data(JSONValue.object(members).jsonBytes)
     }
 
     /// The output in `json`, or nil if it is not one (not UTF-8 JSON, not an object, `ARN` or

@@ -26,7 +26,7 @@ public struct SealedResult: Sendable, Equatable {
     /// Seals `result` for the task `taskID` to `key`.
     public static func seal(_ result: JSONValue, taskID: String, to key: SealingKey) throws(HPKEError) -> SealedResult {
         let sealed = try HPKE.seal(
-            publicKey: key.publicKey, info: info, aad: Array(taskID.utf8), plaintext: Array(result.jsonText.utf8))
+            publicKey: key.publicKey, info: info, aad: Array(taskID.utf8), plaintext: result.jsonBytes)
         return SealedResult(enc: sealed.enc, ciphertext: sealed.ciphertext)
     }
 
