@@ -57,7 +57,7 @@ import Testing
         let records = recorder.records
         #expect(!records.contains { $0.contains("after the grace period") })
         let stopping = try #require(records.firstIndex { $0.contains("event=stopping") })
-        let stopped = try #require(records.firstIndex { $0.contains("stopped") && $0.contains("counts=") })
+        let stopped = try #require(records.firstIndex { $0.contains("event=stopped") && $0.contains("counts=") })
         #expect(stopping < stopped)
         #expect(!recorder.allText.contains("services-key"))
         // No READY=1 after STOPPING=1.

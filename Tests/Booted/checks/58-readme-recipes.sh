@@ -39,6 +39,14 @@ run_recipes() {
             else
                 ok "recipe \"$title\": $found lines"
             fi
+            # The stops: the last line of each (EVENT=stopped, no MESSAGE_ID), which earlier checks made.
+            if [[ $title == "starts, reloads and stops"* ]]; then
+                if grep -q ': stopped$' <<<"$output"; then
+                    ok "recipe \"$title\" finds a stop's last line"
+                else
+                    fail "recipe \"$title\" finds no \"stopped\" line: $(tail -c 300 <<<"$output")"
+                fi
+            fi
             # A jq recipe prints its row even when a field it names is absent (jq's null is an empty
             # cell): each field must be present in at least one of the entries the recipe selects.
             if [[ $command == *"| jq -r '"*" | @tsv'"* ]]; then

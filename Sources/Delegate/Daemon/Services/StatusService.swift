@@ -33,7 +33,8 @@ struct StatusService: Service {
         // suppressed count goes with the process.
         daemon.logLimiter.flush(all: true)
         if !Task.isCancelled {
-            daemon.logger.info("stopped", metadata: ["counts": "\(daemon.dispatcher.status.snapshot)"])
+            daemon.logger.info(
+                "stopped", metadata: ["event": "stopped", "counts": "\(daemon.dispatcher.status.snapshot)"])
         }
     }
 }
