@@ -6,9 +6,16 @@
 public enum ShownText {
     /// Whether `scalar` is shown escaped rather than as itself.
     public static func isEscaped(_ scalar: Unicode.Scalar) -> Bool {
+        kind(of: scalar) != nil
+    }
+
+    /// What an escaped scalar is, for a refusal that names it; nil for one shown as itself.
+    public static func kind(of scalar: Unicode.Scalar) -> String? {
         switch scalar.value {
-        case 0..<0x20, 0x7F...0x9F, 0x061C, 0x200E...0x200F, 0x2028...0x2029, 0x202A...0x202E, 0x2066...0x2069: true
-        default: false
+        case 0..<0x20, 0x7F...0x9F: "a control character"
+        case 0x2028...0x2029: "a line or paragraph separator"
+        case 0x061C, 0x200E...0x200F, 0x202A...0x202E, 0x2066...0x2069: "a bidirectional formatting character"
+        default: nil
         }
     }
 

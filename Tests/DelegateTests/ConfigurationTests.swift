@@ -187,9 +187,23 @@ import Testing
             ("[delegate]\ntags = [\"  \"]", [:], "[delegate] tags", nil, "entry 1 is empty"),
             ("[delegate]\ntags = [\"a\", 3]", [:], "[delegate] tags", nil, "entry 2 must be a string, not an integer"),
             // C1 controls, separators and bidi overrides show another text than the one compared.
-            ("[delegate]\ntags = [\"x\\u0085y\"]", [:], "[delegate] tags", nil, "bidirectional formatting character"),
-            ("[delegate]\ntags = [\"a\\u202Eb\"]", [:], "[delegate] tags", nil, "bidirectional formatting character"),
-            ("[delegate]\ntags = [\"z\\u2028w\"]", [:], "[delegate] tags", nil, "bidirectional formatting character"),
+            ("[delegate]\ntags = [\"x\\u0085y\"]", [:], "[delegate] tags", nil, "contains a control character (\\u{85})"),
+            (
+                "[delegate]\ntags = [\"a\\u202Eb\"]", [:], "[delegate] tags", nil,
+                "contains a bidirectional formatting character (\\u{202e})"
+            ),
+            (
+                "[delegate]\ntags = [\"z\\u2028w\"]", [:], "[delegate] tags", nil,
+                "contains a line or paragraph separator (\\u{2028})"
+            ),
+            (
+                "[delegate]\ntags = [\"a\\u061Cb\"]", [:], "[delegate] tags", nil,
+                "contains a bidirectional formatting character (\\u{61c})"
+            ),
+            (
+                "[delegate]\ntags = [\"r\\u200Foot\"]", [:], "[delegate] tags", nil,
+                "contains a bidirectional formatting character (\\u{200f})"
+            ),
             ("[delegate]\naccept_untagged = \"yes\"", [:], "[delegate] accept_untagged", nil, "must be true or false"),
             ("[delegate]\nname = \"a/b\"", [:], "[delegate] name", nil, "may only contain letters"),
             ("[delegate]\nname = \"..\"", [:], "[delegate] name", nil, "must not be"),

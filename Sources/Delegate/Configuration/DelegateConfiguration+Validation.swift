@@ -40,7 +40,8 @@ extension DelegateConfiguration {
         {
             let label = "[queue] credentials_socket_path"
             throw ConfigurationError(
-                key: label, reason: "must not be the task socket's path ([queue] socket_path): each socket needs its own",
+                key: label,
+                reason: "must not be the task socket's path ([queue] socket_path): each socket needs its own",
                 origin: origins[label])
         }
         // Each spelt its own way (a dual-stack or FIPS host, a port; any host through an endpoint
@@ -79,7 +80,8 @@ extension DelegateConfiguration {
             else { continue }
             let label = "[aws] secretsmanager_endpoint"
             throw ConfigurationError(
-                key: label, reason: "\(problem) (\(named.origin)): give the connector that region, or drop the override",
+                key: label,
+                reason: "\(problem) (\(named.origin)): give the connector that region, or drop the override",
                 origin: origins[label])
         }
     }
@@ -200,12 +202,11 @@ extension DelegateConfiguration {
         if trimmed.isEmpty { return "is empty" }
         if trimmed.utf8.count > 128 { return "is longer than 128 characters" }
         if entry.contains(",") { return "\(quoted(entry)) contains a comma" }
-        if entry.unicodeScalars.contains(where: ShownText.isEscaped) {
-            return "\(quoted(entry)) contains a control or bidirectional formatting character"
+        if let scalar = entry.unicodeScalars.first(where: ShownText.isEscaped), let kind = ShownText.kind(of: scalar) {
+            return "\(quoted(entry)) contains \(kind) (\(ShownText.shown(scalar)))"
         }
         return nil
     }
-
 
     /// Paths are absolute or empty (off): the daemon's working directory is `/` under systemd.
     static func pathProblem(_ path: String) -> String? {
