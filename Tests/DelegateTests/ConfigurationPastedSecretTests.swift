@@ -69,6 +69,7 @@ import Testing
             "cannot redefine existing string 'type'"
         ),
         ("[delegate]\n\"a\\\"b=c\" = 1\n\"a\\\"b=c\" = 2\n", "cannot redefine existing integer '\"a\\\"b=c\"'"),
+        ("[\"a]b\"]\nx = 1\n[\"a]b\"]\n", "cannot redefine existing table '\"a]b\"'"),
         ("[delegate]\n\"\(String(repeating: "k", count: 40))\" = 1\n\"\(String(repeating: "k", count: 40))\" = 2\n",
          "'<a key of 42 characters>'"),
     ])
@@ -83,6 +84,9 @@ import Testing
     /// The names a line writes: a header's, a key and its inline tables' keys; none in a comment.
     @Test func theNamesALineWrites() {
         #expect(TOMLParseMessage.writtenNames(in: "[connectors.\"ci\"]") == ["connectors.\"ci\""])
+        // A `]` inside a quoted name does not end the header.
+        #expect(TOMLParseMessage.writtenNames(in: "[\"a]b\"]") == ["\"a]b\""])
+        #expect(TOMLParseMessage.writtenNames(in: "[[ 'x]y'.z ]] # c") == ["'x]y'.z"])
         #expect(TOMLParseMessage.writtenNames(in: "c = { type = \"a,b\", 'x' = { y = 1 } }") == ["c", "type", "'x'", "y"])
         #expect(TOMLParseMessage.writtenNames(in: "name = \"x\" # {other = 1}") == ["name"])
         #expect(TOMLParseMessage.writtenNames(in: "# a = 1").isEmpty)

@@ -20,7 +20,9 @@ enum TOMLParseMessage {
         let quoted = String(message[message.index(after: open)..<close])
         guard quoted.unicodeScalars.count > 32 else { return message }
         // Or an integer too large for 64 bits, which the syntax check took for one.
-        let isNumber = quoted.unicodeScalars.allSatisfy { TOMLSyntaxCheck.isDecimal($0) || "+-_".unicodeScalars.contains($0) }
+        let isNumber = quoted.unicodeScalars.allSatisfy {
+            TOMLSyntaxCheck.isDecimal($0) || "+-_".unicodeScalars.contains($0)
+        }
         return String(message[...open]) + TaskObject.shownUnknownKey(quoted, as: isNumber ? "number" : "key")
             + String(message[close...])
     }
@@ -62,33 +64,28 @@ enum TOMLParseMessage {
     /// header's, or the key of a `key = value` line and those of the inline tables in its value.
     static func writtenNames(in line: Substring) -> [String] {
         let rest = line.drop { $0 == " " || $0 == "\t" }
+        var quotes = QuoteScanner()
         if rest.first == "[" {
-            let name = rest.drop { $0 == "[" }.prefix { $0 != "]" }.trimmingSpaces()
-            return name.isEmpty ? [] : [name]
+            // To the first `]` outside quotes: `["a]b"]` names `"a]b"`.
+            var name = ""
+            for character in rest.drop(while: { $0 == "[" }) {
+                if !quotes.isQuoted(character), character == "]" { break }
+                name.append(character)
+            }
+            let trimmed = name.trimmingSpaces()
+            return trimmed.isEmpty ? [] : [trimmed]
         }
         var names: [String] = []
         var segment = ""
         var inValue = false
-        var quote: Character?
-        var escaped = false
         for character in rest {
-            if let open = quote {
+            if quotes.isQuoted(character) {
                 if !inValue { segment.append(character) }
-                if escaped {
-                    escaped = false
-                } else if open == "\"" && character == "\\" {
-                    escaped = true
-                } else if character == open {
-                    quote = nil
-                }
                 continue
             }
             switch character {
             case "#":
                 return names  // a comment: no name after it
-            case "\"", "'":
-                quote = character
-                if !inValue { segment.append(character) }
             case "=" where !inValue:
                 let name = segment.trimmingSpaces()
                 if !name.isEmpty { names.append(name) }
@@ -102,5 +99,29 @@ enum TOMLParseMessage {
             }
         }
         return names
+    }
+
+    /// A line's quoted names and strings, read a character at a time.
+    struct QuoteScanner {
+        private var open: Character?
+        private var escaped = false
+
+        /// Whether `character` is part of a quoted name or string, its quotes included (a `\`
+        /// escapes the next character in `"..."`, not in `'...'`).
+        mutating func isQuoted(_ character: Character) -> Bool {
+            if let quote = open {
+                if escaped {
+                    escaped = false
+                } else if quote == "\"" && character == "\\" {
+                    escaped = true
+                } else if character == quote {
+                    open = nil
+                }
+                return true
+            }
+            guard character == "\"" || character == "'" else { return false }
+            open = character
+            return true
+        }
     }
 }
