@@ -32,7 +32,9 @@ struct SecretsDelegate: AsyncParsableCommand {
             names the path and what the daemon needs. The packaged unit does not restart the daemon after 78.
             """,
         version: DelegateVersion.current,
-        subcommands: [Run.self, Submit.self, Get.self, Exec.self, CheckConfig.self, Status.self, Keygen.self, Open.self]
+        subcommands: [
+            Run.self, Submit.self, Get.self, Exec.self, CheckConfig.self, Status.self, Keygen.self, Open.self,
+        ]
     )
 
     /// The entry point. With ArgumentParser's async `main()`, Swift's async entry would park the
@@ -71,7 +73,9 @@ struct SecretsDelegate: AsyncParsableCommand {
 }
 
 struct ConfigOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp(
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
             "The configuration file.",
             discussion: """
                 Without this option, /etc/secrets-delegate/delegate.toml; if there is none, the \
@@ -214,7 +218,9 @@ struct Submit: AsyncParsableCommand {
             valueName: "S"),
         transform: { text in
             // Decimal only: `Double(_:)` would also read 0x10 as 16.
-            guard let seconds = DelegateConfiguration.decimalNumber(text) else { throw ValidationError(Self.timeoutRule) }
+            guard let seconds = DelegateConfiguration.decimalNumber(text) else {
+                throw ValidationError(Self.timeoutRule)
+            }
             return seconds
         })
     var timeout: Double = 120
@@ -222,7 +228,8 @@ struct Submit: AsyncParsableCommand {
     @Flag(help: "Have the result sealed to a one-off key pair held in memory, and print it opened (needs --wait).")
     var seal = false
 
-    @Argument(help: ArgumentHelp("The task file, or - for standard input (read to 1 MiB at most).", valueName: "TASK.json|-"))
+    @Argument(
+        help: ArgumentHelp("The task file, or - for standard input (read to 1 MiB at most).", valueName: "TASK.json|-"))
     var task: String
 
     func validate() throws {
@@ -255,7 +262,8 @@ struct Submit: AsyncParsableCommand {
     private func destination() throws -> TaskSubmitter.Destination {
         let loader = options.loader
         switch TaskSubmitter.destination(
-            socket: socket, spool: spool, sqs: sqs, replyQueue: replyQueue, configuration: { () throws(ConfigurationError) in try loader.load() },
+            socket: socket, spool: spool, sqs: sqs, replyQueue: replyQueue,
+            configuration: { () throws(ConfigurationError) in try loader.load() },
             environment: ProcessInfo.processInfo.environment)
         {
         case .success(let destination): return destination
@@ -285,7 +293,10 @@ func socketPath(_ socket: String?, options: ConfigOption) throws -> String {
         try finish(.failure("configuration error: \(error)", status: ExitStatus.configuration))
     }
     guard !path.isEmpty else {
-        try finish(CommandOutcome(errorOutput: "secrets-delegate: no --socket and the configuration has no socket_path", status: ExitStatus.usage))
+        try finish(
+            CommandOutcome(
+                errorOutput: "secrets-delegate: no --socket and the configuration has no socket_path",
+                status: ExitStatus.usage))
     }
     return path
 }
@@ -314,7 +325,9 @@ struct Get: ParsableCommand {
     @Option(help: ArgumentHelp("The delegate's Unix socket.", valueName: "PATH"))
     var socket: String?
 
-    @Option(name: .customLong("version-id"), help: ArgumentHelp("Read this version (its id, 32-64 characters as AWS makes them).", valueName: "ID"))
+    @Option(
+        name: .customLong("version-id"),
+        help: ArgumentHelp("Read this version (its id, 32-64 characters as AWS makes them).", valueName: "ID"))
     var versionID: String?
 
     @Option(help: ArgumentHelp("Read the version with this staging label (default AWSCURRENT).", valueName: "STAGE"))
@@ -326,18 +339,24 @@ struct Get: ParsableCommand {
     @Argument(help: ArgumentHelp("A named connector of the delegate's configuration.", valueName: "CONNECTOR"))
     var connector: String
 
-    @Argument(help: ArgumentHelp("The secret's name under the connector's prefix; #KEY picks one field of a JSON secret (the key's exact bytes; of a key given twice, the last).", valueName: "NAME[#KEY]"))
+    @Argument(
+        help: ArgumentHelp(
+            "The secret's name under the connector's prefix; #KEY picks one field of a JSON secret (the key's exact bytes; of a key given twice, the last).",
+            valueName: "NAME[#KEY]"))
     var name: String
 
     func validate() throws {
-        if versionID != nil, versionStage != nil { throw ValidationError("use --version-id or --version-stage, not both") }
+        if versionID != nil, versionStage != nil {
+            throw ValidationError("use --version-id or --version-stage, not both")
+        }
     }
 
     func run() throws {
         if let refusal = SecretHoldingCommand.protect() { try finish(refusal) }
         let path = try socketPath(socket, options: options)
         let version: SecretFetcher.Version = versionID.map { .id($0) } ?? versionStage.map { .stage($0) } ?? .current
-        throw ExitCode(SecretFetcher(socketPath: path).get(connector: connector, name: name, version: version, json: json).emit())
+        throw ExitCode(
+            SecretFetcher(socketPath: path).get(connector: connector, name: name, version: version, json: json).emit())
     }
 }
 
@@ -376,7 +395,8 @@ struct Exec: ParsableCommand {
         help: ArgumentHelp("Set VAR to a secret's value (repeatable).", valueName: "VAR=CONNECTOR:NAME[#KEY]"))
     var bindings: [String] = []
 
-    @Argument(parsing: .postTerminator, help: ArgumentHelp("The command to run, after --.", valueName: "COMMAND [ARG...]"))
+    @Argument(
+        parsing: .postTerminator, help: ArgumentHelp("The command to run, after --.", valueName: "COMMAND [ARG...]"))
     var command: [String] = []
 
     func validate() throws {
@@ -406,7 +426,8 @@ struct Exec: ParsableCommand {
             }
             if let variable = parsed.last?.variable, !variables.insert(variable).inserted {
                 try finish(
-                    CommandOutcome(errorOutput: "secrets-delegate: --env \(variable) is given twice", status: ExitStatus.usage))
+                    CommandOutcome(
+                        errorOutput: "secrets-delegate: --env \(variable) is given twice", status: ExitStatus.usage))
             }
         }
         let path = try socketPath(socket, options: options)
@@ -427,7 +448,7 @@ struct CheckConfig: ParsableCommand {
             daemon would. A configuration error exits 78 naming the file and the key (or the \
             variable), including a [[credential]] entry that could only be refused: its connector \
             does not admit the unit or does not allow getSecretValue, or its secret is no valid \
-            name under the connector's prefix. A connectors_dir the file names and that is missing is \
+            name under the connector's prefix. A connectors_dir set (in the file or its variable) and missing is \
             warned of on stderr (exit 0), as the daemon warns at its start.
             """)
 
@@ -440,7 +461,8 @@ struct CheckConfig: ParsableCommand {
 
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Ask a running delegate for its status (printed as indented JSON, keys sorted).",
+        commandName: "status",
+        abstract: "Ask a running delegate for its status (printed as indented JSON, keys sorted).",
         discussion: """
             Exit statuses: 0 the status was printed; 64 usage; 69 the delegate cannot be reached \
             or its socket refused the caller (PeerNotAllowed, TooManyConnections: the reason on \
@@ -450,10 +472,11 @@ struct Status: ParsableCommand {
 
     @OptionGroup var options: ConfigOption
 
-    @Option(help: ArgumentHelp(
-        "The delegate's Unix socket.",
-        discussion: "Without it, the configuration's socket_path (/run/secrets-delegate/delegate.sock by default).",
-        valueName: "PATH"))
+    @Option(
+        help: ArgumentHelp(
+            "The delegate's Unix socket.",
+            discussion: "Without it, the configuration's socket_path (/run/secrets-delegate/delegate.sock by default).",
+            valueName: "PATH"))
     var socket: String?
 
     func run() throws {
@@ -506,7 +529,9 @@ struct Open: ParsableCommand {
     @Option(help: ArgumentHelp("The private key file (from keygen).", valueName: "KEYFILE"))
     var key: String
 
-    @Argument(help: ArgumentHelp("The result file, or - for standard input (read to 64 MiB at most).", valueName: "RESULT.json|-"))
+    @Argument(
+        help: ArgumentHelp(
+            "The result file, or - for standard input (read to 64 MiB at most).", valueName: "RESULT.json|-"))
     var result: String = "-"
 
     func run() throws {

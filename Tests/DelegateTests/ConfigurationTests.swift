@@ -143,12 +143,14 @@ import Testing
     ) throws {
         for value in [lowest, highest] {
             #expect(throws: Never.self, "\(key) = \(value)") {
-                try DelegateConfiguration.load(tomlText: "[\(section)]\n\(key) = \(value)", environment: [:], hostName: "h")
+                try DelegateConfiguration.load(
+                    tomlText: "[\(section)]\n\(key) = \(value)", environment: [:], hostName: "h")
             }
         }
         for value in [below, above] {
             let error = #expect(throws: ConfigurationError.self, "\(key) = \(value)") {
-                try DelegateConfiguration.load(tomlText: "[\(section)]\n\(key) = \(value)", environment: [:], hostName: "h")
+                try DelegateConfiguration.load(
+                    tomlText: "[\(section)]\n\(key) = \(value)", environment: [:], hostName: "h")
             }
             #expect(error?.key == "[\(section)] \(key)", "\(String(describing: error))")
         }
@@ -180,14 +182,23 @@ import Testing
                 "[aws]\nrequest_timeout_seconds = inf", [:], "[aws] request_timeout_seconds", nil,
                 "must be a number of seconds, not inf (no finite number)"
             ),
-            ("[aws]\nrequest_timeout_seconds = -inf", [:], "[aws] request_timeout_seconds", nil, "not -inf (no finite number)"),
-            ("[queue]\nrescan_interval_seconds = nan", [:], "[queue] rescan_interval_seconds", nil, "not nan (no number)"),
+            (
+                "[aws]\nrequest_timeout_seconds = -inf", [:], "[aws] request_timeout_seconds", nil,
+                "not -inf (no finite number)"
+            ),
+            (
+                "[queue]\nrescan_interval_seconds = nan", [:], "[queue] rescan_interval_seconds", nil,
+                "not nan (no number)"
+            ),
             ("[delegate]\ntags = \"aws\"", [:], "[delegate] tags", nil, "must be an array of strings, not a string"),
             ("[delegate]\ntags = [\"aws\", \"\"]", [:], "[delegate] tags", nil, "entry 2 is empty"),
             ("[delegate]\ntags = [\"  \"]", [:], "[delegate] tags", nil, "entry 1 is empty"),
             ("[delegate]\ntags = [\"a\", 3]", [:], "[delegate] tags", nil, "entry 2 must be a string, not an integer"),
             // C1 controls, separators and bidi overrides show another text than the one compared.
-            ("[delegate]\ntags = [\"x\\u0085y\"]", [:], "[delegate] tags", nil, "contains a control character (\\u{85})"),
+            (
+                "[delegate]\ntags = [\"x\\u0085y\"]", [:], "[delegate] tags", nil,
+                "contains a control character (\\u{85})"
+            ),
             (
                 "[delegate]\ntags = [\"a\\u202Eb\"]", [:], "[delegate] tags", nil,
                 "contains a bidirectional formatting character (\\u{202e})"
@@ -203,6 +214,15 @@ import Testing
             (
                 "[delegate]\ntags = [\"r\\u200Foot\"]", [:], "[delegate] tags", nil,
                 "contains a bidirectional formatting character (\\u{200f})"
+            ),
+            // Lengths in bytes: 65 characters of two bytes each are over.
+            (
+                "[delegate]\ntags = [\"\(String(repeating: "é", count: 65))\"]", [:], "[delegate] tags", nil,
+                "entry 1 is longer than 128 bytes (UTF-8)"
+            ),
+            (
+                "[delegate]\nname = \"\(String(repeating: "n", count: 129))\"", [:], "[delegate] name", nil,
+                "is longer than 128 bytes"
             ),
             ("[delegate]\naccept_untagged = \"yes\"", [:], "[delegate] accept_untagged", nil, "must be true or false"),
             ("[delegate]\nname = \"a/b\"", [:], "[delegate] name", nil, "may only contain letters"),
@@ -238,9 +258,18 @@ import Testing
                 "[aws]\nsecretsmanager_endpoint = \"https://sm.example:\"", [:], "[aws] secretsmanager_endpoint", nil,
                 "must have a host name or a bracketed IPv6 address (a zone written %25 and 1-15 characters"
             ),
-            ("[aws]\nsts_endpoint = \"https://sts.example:0\"", [:], "[aws] sts_endpoint", nil, "and optionally :port (1-65535)"),
-            ("[aws]\nimds_endpoint = \"http://[fd00:ec2::254]:65536\"", [:], "[aws] imds_endpoint", nil, "and optionally :port (1-65535)"),
-            ("[sqs]\nendpoint = \"https://sqs.example:\"", [:], "[sqs] endpoint", nil, "and optionally :port (1-65535)"),
+            (
+                "[aws]\nsts_endpoint = \"https://sts.example:0\"", [:], "[aws] sts_endpoint", nil,
+                "and optionally :port (1-65535)"
+            ),
+            (
+                "[aws]\nimds_endpoint = \"http://[fd00:ec2::254]:65536\"", [:], "[aws] imds_endpoint", nil,
+                "and optionally :port (1-65535)"
+            ),
+            (
+                "[sqs]\nendpoint = \"https://sqs.example:\"", [:], "[sqs] endpoint", nil,
+                "and optionally :port (1-65535)"
+            ),
             (
                 "[aws]\nsecretsmanager_endpoint = \"https://user:pw@sm.example\"", [:], "[aws] secretsmanager_endpoint",
                 nil, "must not contain a user name or password"
@@ -255,22 +284,29 @@ import Testing
             ),
             // A queue URL of the right shape says which rule it breaks.
             (
-                "[sqs]\nqueue_urls = [\"https://sqs.us-east-1.amazonaws.com:bogus/123456789012/tasks\"]", [:], "[sqs] queue_urls",
-                nil, "is not a queue URL: it must have a host name or a bracketed IPv6 address (a zone written %25 and 1-15 characters"
+                "[sqs]\nqueue_urls = [\"https://sqs.us-east-1.amazonaws.com:bogus/123456789012/tasks\"]", [:],
+                "[sqs] queue_urls",
+                nil,
+                "is not a queue URL: it must have a host name or a bracketed IPv6 address (a zone written %25 and 1-15 characters"
             ),
             (
                 "[sqs]\nresult_queue_url = \"https://sqs.us-east-1.amazonaws.com/123456789012/results?x=1\"", [:],
                 "[sqs] result_queue_url", nil, "is not a queue URL: it must have no query or fragment (no ? or #)"
             ),
             (
-                "[sqs]\nqueue_urls = [\"https://sqs.us-east-1.amazonaws.com/123456789012/my tasks\"]", [:], "[sqs] queue_urls",
+                "[sqs]\nqueue_urls = [\"https://sqs.us-east-1.amazonaws.com/123456789012/my tasks\"]", [:],
+                "[sqs] queue_urls",
                 nil, "is not a queue URL: it must be printable ASCII, without spaces"
             ),
             (
-                "[sqs]\nresult_queue_url = \"https://sqs.us-east-1.amazonaws.com/123456789012/" + String(repeating: "q", count: 1100)
+                "[sqs]\nresult_queue_url = \"https://sqs.us-east-1.amazonaws.com/123456789012/"
+                    + String(repeating: "q", count: 1100)
                     + "\"", [:], "[sqs] result_queue_url", nil, "is not a queue URL: it must be at most 1024 bytes"
             ),
-            ("[sqs]\nresult_queue_url = \"https://sqs.example\"", [:], "[sqs] result_queue_url", nil, "is not a queue URL (http(s)://host/path, as https://sqs.us-east-1.amazonaws.com/123456789012/tasks)"),
+            (
+                "[sqs]\nresult_queue_url = \"https://sqs.example\"", [:], "[sqs] result_queue_url", nil,
+                "is not a queue URL (http(s)://host/path, as https://sqs.us-east-1.amazonaws.com/123456789012/tasks)"
+            ),
             // Unknown keys and sections.
             ("[delegate]\nnmae = \"x\"", [:], "[delegate] nmae", nil, "unknown key; [delegate] takes name, tags"),
             ("[shutdown]\ngrace_seconds = 5", [:], "[shutdown]", nil, "unknown section"),
@@ -291,13 +327,20 @@ import Testing
                 "", ["SECRETS_DELEGATE_QUEUE_SOCKET_ALLOWED_GROUPS": "[\"app\"]"], "[queue] socket_allowed_groups",
                 "SECRETS_DELEGATE_QUEUE_SOCKET_ALLOWED_GROUPS", "is a list in TOML's spelling"
             ),
-            ("[queue]\nsocket_allowed_users = [\"app user\"]", [:], "[queue] socket_allowed_users", nil, "is no user or group name"),
+            (
+                "[queue]\nsocket_allowed_users = [\"app user\"]", [:], "[queue] socket_allowed_users", nil,
+                "is no user or group name"
+            ),
             // A directory service's name (SSSD, AD) is named by its number: the message says so.
             (
-                "[queue]\nsocket_allowed_groups = [\"linux-admins@corp.example.com\"]", [:], "[queue] socket_allowed_groups", nil,
+                "[queue]\nsocket_allowed_groups = [\"linux-admins@corp.example.com\"]", [:],
+                "[queue] socket_allowed_groups", nil,
                 "by its number (getent group NAME)"
             ),
-            ("[delegate]\nname = \"\"", [:], "[delegate] name", nil, "is empty; set a name (left out, the name is the host name"),
+            (
+                "[delegate]\nname = \"\"", [:], "[delegate] name", nil,
+                "is empty; set a name (left out, the name is the host name"
+            ),
             // A quoted key's escapes are shown, not written out (an error line is a terminal's).
             ("[delegate]\n\"a\\u001b]0;x\\u0007\" = 1", [:], "[delegate] a\\u{1b}]0;x\\u{7}", nil, "unknown key"),
             ("[\"s\\u001b\"]\nx = 1", [:], "[s\\u{1b}]", nil, "unknown section"),
@@ -371,9 +414,13 @@ import Testing
     /// A URL with a password is refused without being quoted, however else it is wrong; a uid or
     /// gid the kernel has no room for is no id.
     @Test(arguments: [
-        ("[aws]\nsts_endpoint = \"https://user:p4ss word@sts.example\"", "[aws] sts_endpoint", "must not contain a user name or password"),
         (
-            "[sqs]\nqueue_urls = [\"https://AKIDX:p4ss@sqs.us-east-1.amazonaws.com/123456789012/q\"]", "[sqs] queue_urls",
+            "[aws]\nsts_endpoint = \"https://user:p4ss word@sts.example\"", "[aws] sts_endpoint",
+            "must not contain a user name or password"
+        ),
+        (
+            "[sqs]\nqueue_urls = [\"https://AKIDX:p4ss@sqs.us-east-1.amazonaws.com/123456789012/q\"]",
+            "[sqs] queue_urls",
             "entry 1 must not contain a user name or password"
         ),
         (
@@ -381,17 +428,35 @@ import Testing
             "[sqs] result_queue_url", "must not contain a user name or password"
         ),
         // Where parsers disagree on where the authority ends (a "/" in the password, one slash).
-        ("[aws]\nsts_endpoint = \"https://admin:p4/ss@sts.example.com\"", "[aws] sts_endpoint", "must not contain a user name or password"),
-        ("[aws]\nimds_endpoint = \"http:/user:p4ss@10.0.0.1\"", "[aws] imds_endpoint", "must not contain a user name or password"),
+        (
+            "[aws]\nsts_endpoint = \"https://admin:p4/ss@sts.example.com\"", "[aws] sts_endpoint",
+            "must not contain a user name or password"
+        ),
+        (
+            "[aws]\nimds_endpoint = \"http:/user:p4ss@10.0.0.1\"", "[aws] imds_endpoint",
+            "must not contain a user name or password"
+        ),
         (
             "[sqs]\nqueue_urls = [\"https://u:p4/ss@sqs.us-east-1.amazonaws.com/123456789012/q\"]", "[sqs] queue_urls",
             "entry 1 must not contain a user name or password"
         ),
-        ("[queue]\nsocket_allowed_users = [4294967295]", "[queue] socket_allowed_users", "entry 1 is no user or group id (0-4294967294)"),
-        ("[queue]\nsocket_allowed_groups = [1, 10000000000]", "[queue] socket_allowed_groups", "entry 2 is no user or group id"),
+        (
+            "[queue]\nsocket_allowed_users = [4294967295]", "[queue] socket_allowed_users",
+            "entry 1 is no user or group id (0-4294967294)"
+        ),
+        (
+            "[queue]\nsocket_allowed_groups = [1, 10000000000]", "[queue] socket_allowed_groups",
+            "entry 2 is no user or group id"
+        ),
         // The same ids written as strings.
-        ("[queue]\nsocket_allowed_users = [\"4294967295\"]", "[queue] socket_allowed_users", "entry 1 is no user or group id (0-4294967294)"),
-        ("[queue]\nsocket_allowed_groups = [\"app\", \"10000000000\"]", "[queue] socket_allowed_groups", "entry 2 is no user or group id"),
+        (
+            "[queue]\nsocket_allowed_users = [\"4294967295\"]", "[queue] socket_allowed_users",
+            "entry 1 is no user or group id (0-4294967294)"
+        ),
+        (
+            "[queue]\nsocket_allowed_groups = [\"app\", \"10000000000\"]", "[queue] socket_allowed_groups",
+            "entry 2 is no user or group id"
+        ),
     ])
     func passwordsAreNeverQuotedAndIdsFitTheKernel(toml: String, key: String, reason: String) {
         let error = #expect(throws: ConfigurationError.self) {

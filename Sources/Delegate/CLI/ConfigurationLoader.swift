@@ -28,7 +28,8 @@ public struct ConfigurationLoader: Sendable {
     public func load() throws(ConfigurationError) -> DelegateConfiguration {
         if let name = notUTF8Overrides.first {
             throw ConfigurationError(
-                key: nil, reason: "its value is not UTF-8: read as text it would name another path or value than the one given",
+                key: nil,
+                reason: "its value is not UTF-8: read as text it would name another path or value than the one given",
                 origin: name)
         }
         return try DelegateConfiguration.load(
@@ -48,7 +49,8 @@ public struct ConfigurationLoader: Sendable {
     }
 
     /// `check-config`: the effective configuration, or the error and status 78. A `connectors_dir`
-    /// the file names and that is missing is warned of on stderr (status 0), as the daemon warns.
+    /// set (in the file or its variable) and missing is warned of on stderr (status 0), as the
+    /// daemon warns.
     public func check() -> CommandOutcome {
         do {
             let configuration = try load()

@@ -180,7 +180,7 @@ extension DelegateConfiguration {
     /// The name names the claim directory `cur/<name>/`, so it must be a safe path component.
     static func delegateNameProblem(_ name: String) -> String? {
         if name.isEmpty { return "is empty; set a name (left out, the name is the host name, if it has one)" }
-        if name.utf8.count > 128 { return "is longer than 128 characters" }
+        if name.utf8.count > 128 { return "is longer than 128 bytes" }
         if name == "." || name == ".." { return "must not be \(quoted(name))" }
         if name.unicodeScalars.contains(where: { !Self.isNameScalar($0) }) {
             return "\(quoted(name)) may only contain letters, digits, '.', '_' and '-'"
@@ -200,7 +200,7 @@ extension DelegateConfiguration {
     static func listEntryProblem(_ entry: String) -> String? {
         let trimmed = entry.trimmingSpaces()
         if trimmed.isEmpty { return "is empty" }
-        if trimmed.utf8.count > 128 { return "is longer than 128 characters" }
+        if trimmed.utf8.count > 128 { return "is longer than 128 bytes (UTF-8)" }
         if entry.contains(",") { return "\(quoted(entry)) contains a comma" }
         if let scalar = entry.unicodeScalars.first(where: ShownText.isEscaped), let kind = ShownText.kind(of: scalar) {
             return "\(quoted(entry)) contains \(kind) (\(ShownText.shown(scalar)))"
