@@ -6,7 +6,8 @@ extension SQSQueueURL {
     /// - `sqs.<region>.amazonaws.com`, `sqs.<region>.amazonaws.com.cn`, `sqs-fips.<region>.amazonaws.com`
     /// - dual-stack `sqs.<region>.api.aws`, `sqs-fips.<region>.api.aws`,
     ///   `sqs.<region>.api.amazonwebservices.com.cn`
-    /// - the legacy `queue.amazonaws.com` (us-east-1) and `<region>.queue.amazonaws.com`
+    /// - the legacy `queue.amazonaws.com` (us-east-1), `<region>.queue.amazonaws.com` and China's
+    ///   `cn-<...>.queue.amazonaws.com.cn`
     /// - VPC endpoints, `<vpce-id>.sqs.<region>.vpce.amazonaws.com[.cn]`
     ///
     /// Other hosts under `amazonaws.com` (API Gateway's `*.execute-api.<region>.amazonaws.com`,
@@ -21,6 +22,10 @@ extension SQSQueueURL {
             return "us-east-1"
         case 4 where labels[1...] == ["queue", "amazonaws", "com"] && AmazonHost.isRegionName(labels[0]):
             return labels[0]
+        case 5
+        where labels[1...] == ["queue", "amazonaws", "com", "cn"] && labels[0].hasPrefix("cn-")
+            && AmazonHost.isRegionName(labels[0]):
+            return labels[0]
         default:
             return nil
         }
@@ -28,11 +33,19 @@ extension SQSQueueURL {
 
     /// The region a host that is not one of ``amazonSQSRegion(host:)``'s seems to name, for signing
     /// only (never to decide where a result may go): `sqs.<region>.<anything>`, as the SQS hosts of
-    /// AWS's other partitions are (`sqs.us-iso-east-1.c2s.ic.gov`); nil otherwise.
+    /// AWS's other partitions are (`sqs.us-iso-east-1.c2s.ic.gov`), or their legacy
+    /// `<region>.queue.<anything>` (`us-isob-east-1.queue.sc2s.sgov.gov`); nil otherwise.
     public static func guessedRegion(host: String) -> String? {
         let labels = host.lowercased().split(separator: ".", omittingEmptySubsequences: false)
-        guard labels.count >= 3, labels[0] == "sqs" || labels[0] == "sqs-fips" else { return nil }
-        let label = String(labels[1])
-        return AmazonHost.isRegionName(label) ? label : nil
+        guard labels.count >= 3 else { return nil }
+        let label: Substring
+        if labels[0] == "sqs" || labels[0] == "sqs-fips" {
+            label = labels[1]
+        } else if labels.count >= 4, labels[1] == "queue" {
+            label = labels[0]
+        } else {
+            return nil
+        }
+        return AmazonHost.isRegionName(String(label)) ? String(label) : nil
     }
 }

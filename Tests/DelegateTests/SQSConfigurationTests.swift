@@ -131,6 +131,11 @@ import Testing
             ("sqs.cn-north-1.api.amazonwebservices.com.cn", "cn-north-1"),
             ("queue.amazonaws.com", "us-east-1"),
             ("ap-south-1.queue.amazonaws.com", "ap-south-1"),
+            // China's legacy hosts, which older SDKs gave queue URLs on; in China only.
+            ("cn-north-1.queue.amazonaws.com.cn", "cn-north-1"),
+            ("CN-NORTHWEST-1.QUEUE.AMAZONAWS.COM.CN", "cn-northwest-1"),
+            ("eu-west-1.queue.amazonaws.com.cn", nil),
+            ("x.cn-north-1.queue.amazonaws.com.cn", nil),
             ("vpce-0abc-xyz.sqs.eu-west-1.vpce.amazonaws.com", "eu-west-1"),
             ("vpce-0abc-xyz.sqs.cn-north-1.vpce.amazonaws.com.cn", "cn-north-1"),
             // Other AWS services' hosts take requests from anyone's account.
@@ -163,6 +168,9 @@ import Testing
         // results): the European Sovereign Cloud's too.
         #expect(SQSQueueURL.guessedRegion(host: "sqs.eusc-de-east-1.amazonaws.eu") == "eusc-de-east-1")
         #expect(SQSQueueURL.guessedRegion(host: "sqs.us-isob-east-1.sc2s.sgov.gov") == "us-isob-east-1")
+        #expect(SQSQueueURL.guessedRegion(host: "us-isob-east-1.queue.sc2s.sgov.gov") == "us-isob-east-1")
+        #expect(SQSQueueURL.guessedRegion(host: "queue.sc2s.sgov.gov") == nil)
+        #expect(SQSQueueURL.guessedRegion(host: "bucket.queue.example") == nil)
         for (host, region) in hosts {
             #expect(SQSQueueURL.amazonSQSRegion(host: host) == region, "\(host)")
         }
@@ -213,6 +221,11 @@ import Testing
         #expect(!sqs.isTaskQueue(tasks) && !sqs.permitsReplies(to: results))
         sqs.queueURLs = ["https://sqs.eu-west-1.amazonaws.com/1/tasks"]
         #expect(sqs.isTaskQueue(tasks) && sqs.isTaskQueue(spelt))
+        // China's legacy spelling and today's are one queue: a replyTo in the other is a task queue.
+        var china = DelegateConfiguration.SQSSection()
+        china.queueURLs = ["https://cn-north-1.queue.amazonaws.com.cn/1/tasks"]
+        #expect(china.isTaskQueue(try SQSQueueURL("https://sqs.cn-north-1.amazonaws.com.cn/1/tasks")))
+        #expect(china.signingRegion(for: try SQSQueueURL(china.queueURLs[0])) == "cn-north-1")
         sqs.resultQueueURL = "https://results.internal:8443/1/results"
         #expect(sqs.permitsReplies(to: results))
         // Through one endpoint, a path names the queue whatever the host.
