@@ -21,8 +21,14 @@ pids=()
 # On a failure, the end of each log says why (a readiness wait that ran out says which).
 cleanup() {
   local status=$?
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # The delegate first, and waited for: moto gone under it would end its log with an SQS
+  # receive failing, which is not why the demo stopped.
+  local index
+  for index in 1 0; do
+    [ -n "${pids[$index]:-}" ] || continue
+    kill "${pids[$index]}" 2>/dev/null || true
+    wait "${pids[$index]}" 2>/dev/null || true
+  done
   if [ "$status" -ne 0 ]; then
     for log in "$DEMO/moto.log" "$DEMO/delegate.log"; do
       [ -s "$log" ] && { echo "--- last lines of ${log#"$ROOT"/}:" >&2; tail -n 20 "$log" >&2; }
@@ -31,6 +37,9 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+# An interrupt (Ctrl-C) or a TERM ends the script through exit, so that the cleanup above runs.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 fail() { echo "demo: $*" >&2; exit 1; }
 
 PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') \
@@ -131,7 +140,7 @@ step "getSecretValue of db#user through the SQS task queue (submit --sqs --wait:
 AWS_ACCESS_KEY_ID=$FLEET_KEY_ID AWS_SECRET_ACCESS_KEY=$FLEET_SECRET_KEY "$BIN" submit --config "$DEMO/delegate.toml" \
   --sqs "$TASK_QUEUE" --reply-queue "$REPLY_QUEUE" --wait --timeout 30 "$DEMO/tasks/sqs-get-user.json" | show
 step "a task for another delegate (selector 'prod') stays queued in the spool"
-"$BIN" submit --spool "$DEMO/spool" "$DEMO/tasks/for-prod.json"
+"$BIN" submit --spool "$DEMO/spool" "$DEMO/tasks/for-prod.json" | sed 's/^/    /'
 sleep 1
 ls "$DEMO/spool/new" | sed 's/^/    new\//'
 step "the delegate's status"
@@ -145,4 +154,6 @@ unset 'pids[1]'
 [ "$status" -eq 0 ] || fail "the delegate exited $status on SIGTERM"
 echo "    delegate exited 0"
 echo
-echo "demo finished; the delegate's log is in .demo/delegate.log"
+echo "demo finished; the delegate's log is in .demo/delegate.log, its configuration in"
+echo ".demo/delegate.toml, the tasks in .demo/tasks/ and the spool (results the demo collected"
+echo "are gone from done/) in .demo/spool/. Next: README, \"Install\" (make package)."

@@ -4,7 +4,8 @@
 #
 #   1. The Swift tests, and beside them at idle priority the .deb (its release build, in a
 #      scratch directory of its own, .build-release: SwiftPM locks .build while the tests run).
-#      The tests keep the CPU they ask for; the build takes the rest.
+#      The tests keep the CPU they ask for; the build takes the rest. Then `make demo`'s script,
+#      the README's first command, with the debug build (a few seconds; .build/tiers/demo.log).
 #   2. The booted tier (Tests/Booted/run.sh) with that .deb, and beside it at idle priority the
 #      fuzz smoke (its own sanitizer build, then each target for FUZZ_SMOKE_SECONDS, default 15).
 #
@@ -23,6 +24,7 @@ LOGS=.build/tiers
 mkdir -p "$LOGS"
 package_log=$LOGS/package.log
 fuzz_log=$LOGS/fuzz-smoke.log
+demo_log=$LOGS/demo.log
 
 # Each tier in a process group of its own (job control), so that an interrupt or a TERM (a
 # cancelled CI run) stops every process of every tier, not only the ones this script started.
@@ -63,6 +65,11 @@ wait "$swift_pid" || swift_status=$?
 package_status=0
 wait "$package_pid" || package_status=$?
 [ "$swift_status" = 0 ] || failed+=("the Swift tests (exit status $swift_status)")
+# The demo, as `make demo` runs it (the build is there): each of its tasks must succeed.
+demo_status=0
+scripts/demo.sh >"$demo_log" 2>&1 || demo_status=$?
+show_log "the demo (make demo)" "$demo_status" "$demo_log" '^(demo finished|    delegate exited)'
+[ "$demo_status" = 0 ] || failed+=("the demo (exit status $demo_status)")
 show_log "the .deb, built beside the Swift tests" "$package_status" "$package_log" '^==> '
 [ "$package_status" = 0 ] || failed+=("the package build (exit status $package_status)")
 
@@ -90,4 +97,4 @@ if [ ${#failed[@]} -gt 0 ]; then
     printf '\nmake test: failed: %s\n' "${failed[@]}" >&2
     exit 1
 fi
-printf '\nmake test: every tier passed (the Swift tests, the package, the booted tier, the fuzz smoke)\n'
+printf '\nmake test: every tier passed (the Swift tests, the demo, the package, the booted tier, the fuzz smoke)\n'
