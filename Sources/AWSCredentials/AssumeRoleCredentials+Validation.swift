@@ -23,7 +23,8 @@ extension AssumeRoleCredentials {
             let duration = AssumeRoleCredentials.durationRange
             switch self {
             case .roleARN:
-                return "\(name) is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+                return
+                    "\(name) is not an IAM role ARN (arn:<partition>:iam::<12-digit account>:role/<name>, the partition aws, aws-cn, aws-us-gov, ...)"
             case .externalIDLength(let given):
                 return "\(name) must be \(length.lowerBound)-\(length.upperBound) characters long, not \(given)"
             case .externalIDCharacters:
@@ -53,9 +54,11 @@ extension AssumeRoleCredentials {
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"),
             // By byte: a Character check would let a letter or digit with a combining mark pass.
-            parts[1].utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }),
+            parts[1].utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) }
+            ),
             parts[2] == "iam", parts[3].isEmpty,
-            parts[4].utf8.count == 12, parts[4].utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
+            parts[4].utf8.count == 12,
+            parts[4].utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
             parts[5].hasPrefix("role/")
         else { return false }
         // IAM's rules: a path of any printable ASCII but space (`!` to `~`, at most 512 with its

@@ -79,7 +79,9 @@ public struct SecretReference: Sendable, Hashable {
     /// The AWS name for `name` under `prefix`, checked: a valid full name (with `allowManaged`,
     /// also a managed secret's), and an ARN only if the secret it names is under the prefix. A
     /// connector's prefix fences its tasks in: an ARN is no way around it.
-    public static func resolve(prefix: String, name: String, allowManaged: Bool = false) throws(SecretNameError) -> String {
+    public static func resolve(prefix: String, name: String, allowManaged: Bool = false) throws(SecretNameError)
+        -> String
+    {
         let full = fullName(prefix: prefix, name: name)
         try validate(fullName: full, allowManaged: allowManaged)
         let normalized = normalizedPrefix(prefix)
@@ -170,7 +172,7 @@ public struct SecretReference: Sendable, Hashable {
         let accountOK = parts.count == 7 && parts[4].utf8.count == 12 && parts[4].utf8.allSatisfy(digit)
         guard partitionOK, regionOK, accountOK, parts[5] == "secret", !parts[6].isEmpty else {
             throw SecretNameError(
-                "secret ARN \(quoted(arn)) is malformed; expected arn:aws:secretsmanager:<region>:<account>:secret:<name>"
+                "secret ARN \(quoted(arn)) is malformed; expected arn:<partition>:secretsmanager:<region>:<12-digit account>:secret:<name>"
             )
         }
         guard arn.utf8.count <= maximumARNLength else {
@@ -185,7 +187,8 @@ public struct SecretReference: Sendable, Hashable {
     private static func characterProblem(
         in scalars: some Sequence<Unicode.Scalar>, allowManaged: Bool
     ) -> String? {
-        guard let bad = scalars.first(where: { !isNameCharacter($0) && !(allowManaged && $0 == managedNameMark) }) else {
+        guard let bad = scalars.first(where: { !isNameCharacter($0) && !(allowManaged && $0 == managedNameMark) })
+        else {
             return nil
         }
         if bad == managedNameMark {

@@ -110,7 +110,9 @@ import Testing
                 + "A-Za-z0-9_.- (not '.' or '..')"),
         Case(
             label: "ref that is a whole '..'",
-            data: TaskFixtures.task(credentials: ["type": "accessKey", "accessKeyId": "AKIAEXAMPLE", "secretAccessKeyRef": ".."]),
+            data: TaskFixtures.task(credentials: [
+                "type": "accessKey", "accessKeyId": "AKIAEXAMPLE", "secretAccessKeyRef": "..",
+            ]),
             code: .invalidTask,
             message: "connector.credentials.secretAccessKeyRef must be a credential name of 1-128 characters of "
                 + "A-Za-z0-9_.- (not '.' or '..')"),
@@ -134,14 +136,14 @@ import Testing
             data: TaskFixtures.task(credentials: ["type": "assumeRole", "roleArn": "arn:aws:iam::12345:role/sm"]),
             code: .invalidTask,
             message:
-                "connector.credentials.roleArn is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+                "connector.credentials.roleArn is not an IAM role ARN (arn:<partition>:iam::<12-digit account>:role/<name>, the partition aws, aws-cn, aws-us-gov, ...)"
         ),
         Case(
             label: "user ARN instead of role",
             data: TaskFixtures.task(credentials: ["type": "assumeRole", "roleArn": "arn:aws:iam::123456789012:user/u"]),
             code: .invalidTask,
             message:
-                "connector.credentials.roleArn is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
+                "connector.credentials.roleArn is not an IAM role ARN (arn:<partition>:iam::<12-digit account>:role/<name>, the partition aws, aws-cn, aws-us-gov, ...)"
         ),
         Case(
             label: "duration 899",
@@ -190,7 +192,8 @@ import Testing
                 "type": "instanceRole", "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": true,
             ]),
             code: .invalidTask,
-            message: "connector.credentials.<a field of 62 characters> looks like a plaintext secret; secrets are never "
+            message:
+                "connector.credentials.<a field of 62 characters> looks like a plaintext secret; secrets are never "
                 + "accepted inside a task: store it in a credential file and use secretAccessKeyRef to name it"),
         // In params too, where no field is checked for plaintext secrets: named by its length.
         Case(
@@ -231,7 +234,8 @@ import Testing
                 $0["secretNamePrefix"] = "arn:aws:secretsmanager:us-east-1:123456789012:secret:team"
             },
             code: .invalidSecretName,
-            message: "connector.secretNamePrefix is invalid: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:team' "
+            message:
+                "connector.secretNamePrefix is invalid: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:team' "
                 + "is an ARN; a prefix is the beginning of secret names (such as team or team/app)"),
         Case(
             label: "name#key on a write",
@@ -247,10 +251,11 @@ import Testing
             data: TaskFixtures.task(params: ["name": "arn:aws:secretsmanager:us-east-1:123:secret:db"]),
             code: .invalidSecretName,
             message: "params.name: secret ARN 'arn:aws:secretsmanager:us-east-1:123:secret:db' is malformed; "
-                + "expected arn:aws:secretsmanager:<region>:<account>:secret:<name>"),
+                + "expected arn:<partition>:secretsmanager:<region>:<12-digit account>:secret:<name>"),
         Case(
             label: "ARN outside the prefix",
-            data: TaskFixtures.task(params: ["name": "arn:aws:secretsmanager:us-east-1:123456789012:secret:payroll/db"]),
+            data: TaskFixtures.task(params: ["name": "arn:aws:secretsmanager:us-east-1:123456789012:secret:payroll/db"]
+            ),
             code: .invalidSecretName,
             message: "params.name: secret ARN 'arn:aws:secretsmanager:us-east-1:123456789012:secret:payroll/db' names "
                 + "a secret outside the connector's prefix 'devops/'; under a prefix an ARN must name a secret in it"),
@@ -299,12 +304,14 @@ import Testing
             // before a call AWS would refuse.
             label: "versionId shorter than AWS's",
             data: TaskFixtures.task(
-                operation: "getSecretValue", params: ["name": "db", "versionId": .string(String(repeating: "a", count: 31))]),
+                operation: "getSecretValue",
+                params: ["name": "db", "versionId": .string(String(repeating: "a", count: 31))]),
             code: .invalidTask, message: "params.versionId must be 32-64 characters long, not 31"),
         Case(
             label: "versionId longer than AWS's",
             data: TaskFixtures.task(
-                operation: "getSecretValue", params: ["name": "db", "versionId": .string(String(repeating: "a", count: 65))]),
+                operation: "getSecretValue",
+                params: ["name": "db", "versionId": .string(String(repeating: "a", count: 65))]),
             code: .invalidTask, message: "params.versionId must be 32-64 characters long, not 65"),
         Case(
             label: "tag value counted in code points",
@@ -319,7 +326,9 @@ import Testing
             label: "tag key in AWS's reserved aws: prefix, any case",
             data: TaskFixtures.task(
                 operation: "createSecret",
-                params: ["name": "db", "secretString": "x", "tags": ["team": "ops", "AWS:cloudformation:stack-name": "s"]]),
+                params: [
+                    "name": "db", "secretString": "x", "tags": ["team": "ops", "AWS:cloudformation:stack-name": "s"],
+                ]),
             code: .invalidTask,
             message: "params.tags: tag 1 has a key beginning with 'aws:', which AWS reserves for its own tags"),
         Case(
@@ -364,8 +373,10 @@ import Testing
             message: "deadlineSeconds must be between 1 and 3600, not 1e+19"),
         Case(
             label: "deadline of twenty digits",
-            data: Data(String(decoding: TaskFixtures.task { $0["deadlineSeconds"] = 7 }, as: UTF8.self)
-                .replacingOccurrences(of: #""deadlineSeconds":7"#, with: #""deadlineSeconds":99999999999999999999"#).utf8),
+            data: Data(
+                String(decoding: TaskFixtures.task { $0["deadlineSeconds"] = 7 }, as: UTF8.self)
+                    .replacingOccurrences(of: #""deadlineSeconds":7"#, with: #""deadlineSeconds":99999999999999999999"#)
+                    .utf8),
             code: .invalidTask, message: "deadlineSeconds must be between 1 and 3600, not 1e+20"),
         // A field whose range is every integer says no range it would be inside.
         Case(
@@ -375,7 +386,8 @@ import Testing
             ]),
             code: .invalidTask,
             message:
-                "connector.credentials.durationSeconds must be a whole number of at most 15 digits, not 1e+19 (STS allows 900 seconds to 12 hours)"),
+                "connector.credentials.durationSeconds must be a whole number of at most 15 digits, not 1e+19 (STS allows 900 seconds to 12 hours)"
+        ),
         Case(
             label: "params on testConnection",
             data: TaskFixtures.task(operation: "testConnection", params: ["name": "db"]), code: .invalidTask,

@@ -126,10 +126,11 @@ public struct DelegateConfiguration: Sendable, Equatable {
 
     /// `[aws]`: endpoints, timeouts and retries for every AWS call.
     public struct AWSSection: Sendable, Equatable {
-        /// Secrets Manager endpoint override (VPC endpoint, emulator); empty means the regional
-        /// default `https://secretsmanager.<region>.amazonaws.com`.
+        /// Secrets Manager endpoint override (VPC endpoint, emulator); empty means the region's
+        /// default, `https://secretsmanager.<region>.<its partition's domain>` (`amazonaws.com`,
+        /// `amazonaws.com.cn`, ...).
         public var secretsManagerEndpoint: String
-        /// STS endpoint override; empty means `https://sts.<region>.amazonaws.com`.
+        /// STS endpoint override; empty means the region's, `https://sts.<region>.<domain>`.
         public var stsEndpoint: String
         /// Instance metadata service endpoint.
         public var imdsEndpoint: String

@@ -8,7 +8,7 @@ public final class AWSClientPool: Sendable {
     public struct Settings: Sendable, Equatable {
         /// `[aws] secretsmanager_endpoint`; empty for AWS's regional endpoint.
         public var secretsManagerEndpoint: String
-        /// `[aws] sts_endpoint`; empty for `https://sts.<region>.amazonaws.com`.
+        /// `[aws] sts_endpoint`; empty for the region's STS endpoint (in its partition's domain).
         public var stsEndpoint: String
         public var options: AWSClientOptions
 
