@@ -186,6 +186,25 @@ import Testing
         #expect(UInt64(cap) == (limit - DelegateDaemon.reservedDescriptors) / 2, "limit \(limit)")
     }
 
+    /// A limit that leaves fewer than 8 descriptors beyond those the delegate keeps says the
+    /// delegate cannot work (tasks fail with EMFILE), and still serves one connection; one that
+    /// leaves 8 only lowers the cap.
+    @Test func aLimitTooLowToWorkIsSaidSo() throws {
+        let harness = try Harness(Self.configuration())
+        defer { harness.http.shutdown() }
+        let reserved = DelegateDaemon.reservedDescriptors
+        func lines() -> [String] { harness.recorder.records.filter { $0.contains("socket_max_connections is lowered") } }
+        #expect(harness.daemon.connectionCap(256, share: 2, of: "the task socket", openFilesLimit: reserved + 7) == 3)
+        #expect(lines().count == 1)
+        #expect(lines().last?.contains("too few descriptors to work (tasks fail with EMFILE): raise it") == true)
+        #expect(lines().last?.contains("open_files_limit=\(reserved + 7)") == true)
+        #expect(harness.daemon.connectionCap(256, share: 8, of: "the credentials socket", openFilesLimit: 10) == 1)
+        #expect(lines().last?.contains("too few descriptors") == true)
+        #expect(harness.daemon.connectionCap(256, share: 2, of: "a third", openFilesLimit: reserved + 8) == 4)
+        #expect(lines().count == 3)
+        #expect(lines().last?.contains("too few descriptors") == false)
+    }
+
     /// Credential files are kept while unchanged; a reload, even one that changes nothing, reads
     /// them all again (a new store, with an empty cache).
     @Test func aReloadStartsANewCredentialFileCache() async throws {

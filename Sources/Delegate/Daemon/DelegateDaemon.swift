@@ -191,9 +191,13 @@ public final class DelegateDaemon: Sendable {
 
     /// `socket_max_connections`, held to 1/`share` of the open file limit less
     /// ``reservedDescriptors`` (logged when lowered, at the start and at a reload that lowers it
-    /// otherwise than before).
-    func connectionCap(_ configured: Int, share: Int, of socket: String) -> Int {
-        guard let openFiles = try? FileDescriptorLimit.current().soft else { return configured }
+    /// otherwise than before). `openFilesLimit`: the soft `RLIMIT_NOFILE` (a test's, which cannot
+    /// lower the process's own under the other tests).
+    func connectionCap(
+        _ configured: Int, share: Int, of socket: String,
+        openFilesLimit: UInt64? = try? FileDescriptorLimit.current().soft
+    ) -> Int {
+        guard let openFiles = openFilesLimit else { return configured }
         let room = openFiles > Self.reservedDescriptors ? openFiles - Self.reservedDescriptors : 0
         let ceiling = Int(clamping: max(room / UInt64(share), 1))
         let lowered = configured > ceiling ? [configured, ceiling] : []
