@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "SQS",
             dependencies: [
-                "AWSCore", "SigV4", "HTTP",
+                "AWSCore", "SigV4", "HTTP", "COpenSSL",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -13,16 +13,26 @@ public struct SQSMessage: Sendable, Equatable, Decodable {
     public var attributes: [String: String]
     /// String-valued message attributes (`taskId`, ...).
     public var messageAttributes: [String: SQSMessageAttribute]
+    /// The MD5 of the body SQS stored, as SQS gives it (lowercase hex), when it gave one.
+    public var md5OfBody: String?
 
     public init(
         messageId: String, receiptHandle: String, body: String, attributes: [String: String] = [:],
-        messageAttributes: [String: SQSMessageAttribute] = [:]
+        messageAttributes: [String: SQSMessageAttribute] = [:], md5OfBody: String? = nil
     ) {
         self.messageId = messageId
         self.receiptHandle = receiptHandle
         self.body = body
         self.attributes = attributes
         self.messageAttributes = messageAttributes
+        self.md5OfBody = md5OfBody
+    }
+
+    /// Whether the body is the one SQS stored, by its `MD5OfBody`: false for a body changed on
+    /// its way here; nil when SQS gave no MD5 or this host's libcrypto makes none (FIPS mode).
+    public var bodyMatchesItsMD5: Bool? {
+        guard let md5OfBody, let made = SQSBodyDigest.hexMD5(of: body) else { return nil }
+        return md5OfBody.lowercased() == made
     }
 
     /// How many times SQS has handed this message out, this time included (when asked for).
@@ -37,7 +47,7 @@ public struct SQSMessage: Sendable, Equatable, Decodable {
 
     enum CodingKeys: String, CodingKey {
         case messageId = "MessageId", receiptHandle = "ReceiptHandle", body = "Body", attributes = "Attributes"
-        case messageAttributes = "MessageAttributes"
+        case messageAttributes = "MessageAttributes", md5OfBody = "MD5OfBody"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -48,6 +58,7 @@ public struct SQSMessage: Sendable, Equatable, Decodable {
         attributes = try container.decodeIfPresent([String: String].self, forKey: .attributes) ?? [:]
         messageAttributes =
             try container.decodeIfPresent([String: SQSMessageAttribute].self, forKey: .messageAttributes) ?? [:]
+        md5OfBody = try container.decodeIfPresent(String.self, forKey: .md5OfBody)
     }
 }
 

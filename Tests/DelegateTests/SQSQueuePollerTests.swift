@@ -2,7 +2,7 @@ import AWSCore
 import Foundation
 import HTTP
 import Logging
-import SQS
+@testable import SQS
 import TaskQueue
 import Synchronization
 import TestSupport
@@ -306,6 +306,37 @@ import Testing
             "\(lines.joined(separator: "\n"))")
         #expect(deleted.withLock { $0 }.contains { $0.contains("rh-unrun") }, "the task's message is deleted")
         #expect(deleted.withLock { $0 }.contains { $0.contains("rh-refused") }, "the refused task's message is deleted")
+    }
+
+    /// A message whose body does not match its MD5OfBody (changed on its way) is neither run nor
+    /// answered nor deleted: it is left to come back after its lease, and the queue's redrive
+    /// policy; the same body with its MD5 runs.
+    @Test func aBodyThatDoesNotMatchItsMD5IsNotRun() async throws {
+        let calls = Mutex<[String]>([])
+        let server = try LoopbackHTTPServer { request in
+            calls.withLock { $0.append(request.headers["X-Amz-Target"] ?? request.path) }
+            return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+        }
+        defer { server.stop() }
+        let recorder = LogRecorder()
+        let (poller, _, shutdown) = try Self.poller(
+            "no-results", on: server, sleeper: RecordingSleeper(), logger: recorder.logger(), endpointOverride: false)
+        defer { shutdown() }
+        let body = Self.refusedReplyTo(id: "md5-1")
+        let wrong = String(repeating: "0", count: 32)
+        await poller.handle(SQSMessage(messageId: "m-md5", receiptHandle: "rh-md5", body: body, md5OfBody: wrong), lease: 5)
+        let lines = recorder.records.filter { $0.contains("does not match its MD5OfBody") }
+        #expect(lines.count == 1, "\(recorder.records)")
+        #expect(lines.first?.hasPrefix("error ") == true)
+        #expect(!recorder.allText.contains("task_id=md5-1"), "not judged as a task")
+        #expect(calls.withLock { $0 }.isEmpty, "nothing sent: no result, no delete, no release")
+        // The same body as SQS stored it: judged (here refused for its replyTo, and deleted).
+        await poller.handle(
+            SQSMessage(
+                messageId: "m-md5-ok", receiptHandle: "rh-md5-ok", body: body, md5OfBody: SQSBodyDigest.hexMD5(of: body)),
+            lease: 5)
+        #expect(recorder.records.contains { $0.contains("task_id=md5-1") })
+        #expect(calls.withLock { $0 }.contains { $0.contains("DeleteMessage") })
     }
 
     /// A task whose replyTo this delegate may not send to, with no result queue either, is deleted

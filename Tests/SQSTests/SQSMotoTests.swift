@@ -26,6 +26,9 @@ import TestSupport
         #expect(message.body == #"{"id":"t1"}"#)
         #expect(message.messageAttributes["taskId"]?.stringValue == "t1")
         #expect(message.receiveCount == 1)
+        // SQS's MD5 of the body, as the SDKs check it: the body as stored.
+        #expect(message.md5OfBody != nil)
+        #expect(message.bodyMatchesItsMD5 == true)
 
         // Leased: not handed out again until made visible.
         #expect(try await admin.receiveMessage(queue: queue, options: .init(waitSeconds: 0), logger: logger).isEmpty)
@@ -110,5 +113,28 @@ extension MotoHarness {
     /// An SQS client on moto signing as `credentials`.
     func sqsClient(credentials: Credentials) -> SQSClient {
         SQSClient(aws: awsClient(service: "sqs", maxAttempts: 1), credentials: StaticCredentialProvider(credentials))
+    }
+}
+
+/// A body's MD5 as SQS writes it (`MD5OfBody`), and whether a body matches the one given.
+@Suite struct SQSBodyDigestTests {
+    @Test func theMD5IsRFC1321sInLowercaseHex() {
+        // RFC 1321's test suite.
+        #expect(SQSBodyDigest.hexMD5(of: "") == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(SQSBodyDigest.hexMD5(of: "abc") == "900150983cd24fb0d6963f7d28e17f72")
+        #expect(SQSBodyDigest.hexMD5(of: "message digest") == "f96b697d7cb7938d525a2f31aaf161d0")
+    }
+
+    @Test func aBodyChangedOnItsWayDoesNotMatch() {
+        let stored = #"{"id":"t1","params":{"secretString":"é"}}"#
+        let md5 = SQSBodyDigest.hexMD5(of: stored)
+        #expect(SQSMessage(messageId: "m", receiptHandle: "r", body: stored, md5OfBody: md5).bodyMatchesItsMD5 == true)
+        #expect(
+            SQSMessage(messageId: "m", receiptHandle: "r", body: stored, md5OfBody: md5?.uppercased()).bodyMatchesItsMD5
+                == true)
+        // One character decomposed, as a proxy normalising Unicode would.
+        let changed = #"{"id":"t1","params":{"secretString":"e\#u{301}"}}"#
+        #expect(SQSMessage(messageId: "m", receiptHandle: "r", body: changed, md5OfBody: md5).bodyMatchesItsMD5 == false)
+        #expect(SQSMessage(messageId: "m", receiptHandle: "r", body: changed).bodyMatchesItsMD5 == nil)
     }
 }

@@ -75,6 +75,17 @@ extension SQSQueuePoller {
             await release(message, afterSeconds: 0, logger: logger)
             return
         }
+        if message.bodyMatchesItsMD5 == false {
+            // Changed on its way (a proxy that rewrites bodies, an http:// endpoint): not the
+            // producer's task, nor a rejection to answer. Left to come back after its lease (and
+            // to the queue's redrive policy), as the SDKs leave a message that fails this check.
+            intake.logLimiter.log(
+                .error,
+                "an SQS message's body does not match its MD5OfBody (changed on its way here: a proxy?); not run, left to come back",
+                metadata: ["queue_url": "\(queue.url)", "error_code": "InvalidResponse"],
+                key: "sqs-body-md5 \(queue.url)", logger: logger)
+            return
+        }
         if message.messageAttributes[Self.taskMessageIDAttribute] != nil {
             // A result, which a result_queue_url or replyTo somewhere in the fleet sent to this task
             // queue: answered, it would come back as another. Left for the queue's redrive policy.
