@@ -33,7 +33,8 @@ release: deps
 
 ## test: every tier. The debug build with its tests, then (scripts/test-tiers.sh) the Swift tests
 ## (against a moto_server they start themselves) with the .deb's release build beside them at idle
-## priority, then the .deb under a real systemd booted in systemd-nspawn (Tests/Booted/run.sh) with
+## priority, then the demo (scripts/demo.sh, as make demo runs it), then the .deb under a real
+## systemd booted in systemd-nspawn (Tests/Booted/run.sh) with
 ## each libFuzzer target for 15 s beside it at idle priority: what waits overlaps what computes.
 ## make fails if any tier fails, and names it.
 test: deps

@@ -62,12 +62,17 @@ swift_pid=$!
 pids=("$package_pid" "$swift_pid")
 swift_status=0
 wait "$swift_pid" || swift_status=$?
+[ "$swift_status" = 0 ] || failed+=("the Swift tests (exit status $swift_status)")
+# The demo, as `make demo` runs it (the build is there): each of its tasks must succeed. In a
+# process group of its own like every tier, so that an interrupt stops it too.
+scripts/demo.sh >"$demo_log" 2>&1 &
+demo_pid=$!
+pids=("$package_pid" "$demo_pid")
+demo_status=0
+wait "$demo_pid" || demo_status=$?
+pids=("$package_pid")
 package_status=0
 wait "$package_pid" || package_status=$?
-[ "$swift_status" = 0 ] || failed+=("the Swift tests (exit status $swift_status)")
-# The demo, as `make demo` runs it (the build is there): each of its tasks must succeed.
-demo_status=0
-scripts/demo.sh >"$demo_log" 2>&1 || demo_status=$?
 show_log "the demo (make demo)" "$demo_status" "$demo_log" '^(demo finished|    delegate exited)'
 [ "$demo_status" = 0 ] || failed+=("the demo (exit status $demo_status)")
 show_log "the .deb, built beside the Swift tests" "$package_status" "$package_log" '^==> '
