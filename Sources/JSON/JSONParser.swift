@@ -54,6 +54,8 @@ public struct JSONParser {
 
     private var offset = 0
     private var depth = 0
+    /// Why the parse stopped where it did, set where a reason is known (for ``stop(in:)``).
+    private var stopReason = Stop.Reason.syntax
     private var hasDuplicateKeys = false
     /// Set by ``objectMembers(validatingUTF8:)`` only: each key of the outermost object's value
     /// and where it lies in `bytes` (the last of a key given twice).
@@ -154,14 +156,34 @@ public struct JSONParser {
         public var line: Int
         /// 1-based, in bytes.
         public var column: Int
-        /// The document ended before its value did (cut short).
-        public var atEnd: Bool
+        public var reason: Reason
+
+        /// What stopped the reader, where the parser knows.
+        public enum Reason: Sendable, Equatable {
+            /// Nothing but white space (and a byte order mark).
+            case empty
+            /// The document ended before its value did.
+            case cutShort
+            /// A number past a `Double`'s range (the position is its first byte).
+            case numberOutOfRange
+            /// A `\u` escape of half a surrogate pair (as Python's `surrogateescape` writes).
+            case loneSurrogate
+            /// The 513th nested array or object (the position is its bracket).
+            case tooDeep
+            /// Anything else: a byte JSON's grammar does not allow there.
+            case syntax
+        }
 
         public var description: String {
-            atEnd
-                ? "it ends at byte \(offset) before its JSON does (cut short?)"
-                : "reading stopped at line \(line), column \(column) (byte \(offset)): a syntax error, a \\u escape "
-                    + "that is no character such as a lone surrogate, or values nested over \(JSONParser.maximumDepth) deep"
+            let place = "line \(line), column \(column) (after \(offset) bytes)"
+            return switch reason {
+            case .empty: "it holds no JSON value (nothing but white space)"
+            case .cutShort: "it ends after \(offset) bytes, before its JSON does (cut short?)"
+            case .numberOutOfRange: "the number at \(place) is out of a double's range"
+            case .loneSurrogate: "the \\u escape ending at \(place) is half a surrogate pair, no character"
+            case .tooDeep: "values nest over \(JSONParser.maximumDepth) deep at \(place)"
+            case .syntax: "it is not JSON from \(place) on"
+            }
         }
     }
 
@@ -171,6 +193,7 @@ public struct JSONParser {
         var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self))
         if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
         parser.skipWhitespace()
+        let blank = parser.offset == parser.bytes.count
         if parser.parseValue() != nil {
             parser.skipWhitespace()
             if parser.offset == parser.bytes.count { return nil }
@@ -178,7 +201,9 @@ public struct JSONParser {
         let offset = min(parser.offset, parser.bytes.count)
         let lineStart = parser.bytes[..<offset].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
         let line = 1 + parser.bytes[..<offset].count { $0 == 0x0A }
-        return Stop(offset: offset, line: line, column: offset - lineStart + 1, atEnd: offset == parser.bytes.count)
+        let reason: Stop.Reason =
+            blank ? .empty : parser.stopReason == .syntax && offset == parser.bytes.count ? .cutShort : parser.stopReason
+        return Stop(offset: offset, line: line, column: offset - lineStart + 1, reason: reason)
     }
 
     /// The value in `bytes` if they are valid UTF-8 and one JSON value; nil otherwise.
@@ -313,6 +338,7 @@ public struct JSONParser {
         depth += 1
         if depth > Self.maximumDepth {
             depth -= 1
+            stopReason = .tooDeep
             return false
         }
         return true
@@ -355,11 +381,13 @@ public struct JSONParser {
         let lexeme = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self)
         let isWhole = fractionDigits.isEmpty && exponent == nil
         if isWhole, let integer = Int64(lexeme) { return .integer(integer) }
-        guard let number = Double(lexeme) else { return nil }
         // A number past a `Double`'s range is valid JSON; a task may not hold one, but a secret
         // read for one of its fields (``objectMembers(validatingUTF8:)``) hands on any field as
         // written, so there it is kept (as an infinity) rather than failing every field.
-        guard number.isFinite || memberRanges != nil else { return nil }
+        guard let number = Double(lexeme), number.isFinite || memberRanges != nil else {
+            (offset, stopReason) = (start, .numberOutOfRange)
+            return nil
+        }
         if !isWhole, let integer = Self.wholeNumber(
             number, negative: negative, integerDigits: bytes[integerDigits], fractionDigits: bytes[fractionDigits],
             exponent: exponent ?? 0)
@@ -491,9 +519,13 @@ public struct JSONParser {
             case 0xD800...0xDBFF:
                 guard consume(UInt8(ascii: "\\")), consume(UInt8(ascii: "u")), let low = hexUnit(),
                     (0xDC00...0xDFFF).contains(low)
-                else { return false }
+                else {
+                    stopReason = .loneSurrogate
+                    return false
+                }
                 scalar = Unicode.Scalar(0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(low) - 0xDC00))
             case 0xDC00...0xDFFF:
+                stopReason = .loneSurrogate
                 return false
             default:
                 scalar = Unicode.Scalar(unit)

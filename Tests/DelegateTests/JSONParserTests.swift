@@ -222,41 +222,65 @@ import Testing
     }
 }
 
-/// Where reading stopped in a document that is no JSON value: what a refused task's message
-/// says, so its producer can find the spot without the message quoting the task.
+/// Where reading stopped in a document that is no JSON value, and why: what a refused task's
+/// message says, so its producer can find the spot without the message quoting the task.
 @Suite struct JSONParserStopTests {
     func stop(_ text: String) -> JSONParser.Stop? {
         Array(text.utf8).withUnsafeBytes { JSONParser.stop(in: $0) }
     }
 
+    /// `stop` finds nothing exactly where the parse succeeds.
     @Test func aDocumentThatParsesHasNoStop() {
-        for text in [#"{"a":1}"#, "\u{FEFF} [1, 2,] ", "\"\\ud83d\\ude00\"", "null\n"] {
+        for text in [#"{"a":1}"#, "\u{FEFF} [1, 2,] ", "\"\\ud83d\\ude00\"", "null\n", "1e308"] {
             #expect(stop(text) == nil, "\(text)")
             #expect(Array(text.utf8).withUnsafeBytes { JSONParser.parse(validatingUTF8: $0) } != nil)
         }
     }
 
-    /// A lone surrogate (as Python's `surrogateescape` writes non-UTF-8 bytes) on the second line:
-    /// the line and column of the escape's end, counted in bytes.
+    /// A lone surrogate (as Python's `surrogateescape` writes bytes that are not UTF-8) on the
+    /// second line: the line and column where the escape ends, counted in bytes.
     @Test func aLoneSurrogateIsFoundByLineAndColumn() throws {
         let text = "{\"id\": \"a\",\n \"params\": {\"secretString\": \"\\udcff\"}}"
         let found = try #require(stop(text))
-        #expect(found.line == 2)
-        #expect(found.column == 36)
-        #expect(found.offset == 47)
-        #expect(!found.atEnd)
-        #expect(found.description.hasPrefix("reading stopped at line 2, column 36 (byte 47): "))
-        #expect(found.description.contains("lone surrogate"))
+        #expect((found.line, found.column, found.offset, found.reason) == (2, 36, 47, .loneSurrogate))
+        #expect(found.description == "the \\u escape ending at line 2, column 36 (after 47 bytes) is half a surrogate pair, no character")
+        // A high surrogate without its low half, and with a high one after it.
+        #expect(stop(#"["\ud800"]"#)?.reason == .loneSurrogate)
+        #expect(stop(#"["\ud800\ud800"]"#)?.reason == .loneSurrogate)
     }
 
     @Test func aDocumentCutShortEndsBeforeItsJSON() throws {
         let found = try #require(stop(#"{"id": "#))
-        #expect(found.atEnd)
-        #expect(found.offset == 7)
-        #expect(found.description == "it ends at byte 7 before its JSON does (cut short?)")
+        #expect((found.offset, found.reason) == (7, .cutShort))
+        #expect(found.description == "it ends after 7 bytes, before its JSON does (cut short?)")
+        #expect(stop(#"{"a": [1, 2"#)?.reason == .cutShort)
         // Something after the value: where it starts.
         let trailing = try #require(stop(#"{"a":1} x"#))
-        #expect(!trailing.atEnd)
-        #expect((trailing.line, trailing.column, trailing.offset) == (1, 9, 8))
+        #expect((trailing.line, trailing.column, trailing.offset, trailing.reason) == (1, 9, 8, .syntax))
+        #expect(trailing.description == "it is not JSON from line 1, column 9 (after 8 bytes) on")
+    }
+
+    /// A number past a double's range is named at its first byte, even as the last thing in the
+    /// document (not "cut short").
+    @Test func aNumberOutOfRangeIsNamedAtItsStart() throws {
+        let inside = try #require(stop(#"{"id":"a","deadlineSeconds":1e999}"#))
+        #expect((inside.column, inside.reason) == (29, .numberOutOfRange))
+        let last = try #require(stop("-1e999"))
+        #expect((last.offset, last.reason) == (0, .numberOutOfRange))
+        #expect(last.description == "the number at line 1, column 1 (after 0 bytes) is out of a double's range")
+    }
+
+    /// Nothing but white space (a byte order mark, a CRLF) is empty, not cut short; a CRLF's CR
+    /// stays on its line; a byte order mark counts in the column; the 513th bracket is too deep.
+    @Test func emptyDocumentsLineEndsAndDepth() throws {
+        for text in ["", " \n", "\u{FEFF}", "\r\n\t"] {
+            #expect(stop(text)?.reason == .empty, "\(Array(text.utf8))")
+        }
+        let crlf = try #require(stop("{\"a\":\r\n x}"))
+        #expect((crlf.line, crlf.column, crlf.reason) == (2, 2, .syntax))
+        let marked = try #require(stop("\u{FEFF}{x}"))
+        #expect((marked.line, marked.column, marked.offset) == (1, 5, 4))
+        let deep = try #require(stop(String(repeating: "[", count: 600) + String(repeating: "]", count: 600)))
+        #expect((deep.offset, deep.reason) == (512, .tooDeep))
     }
 }

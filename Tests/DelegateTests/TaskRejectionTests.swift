@@ -27,12 +27,17 @@ import Testing
     static let cases: [Case] = [
         Case(
             label: "bad JSON", data: Data("{\"id\": ".utf8), code: .invalidTask,
-            message: "the task is not valid JSON: it ends at byte 7 before its JSON does (cut short?)"),
+            message: "the task is not valid JSON: it ends after 7 bytes, before its JSON does (cut short?)"),
         Case(
             label: "lone surrogate", data: Data(#"{"id": "a", "params": {"secretString": "\udcff"}}"#.utf8),
             code: .invalidTask,
-            message: "the task is not valid JSON: reading stopped at line 1, column 47 (byte 46): a syntax error, a "
-                + "\\u escape that is no character such as a lone surrogate, or values nested over 512 deep"),
+            message: "the task is not valid JSON: the \\u escape ending at line 1, column 47 (after 46 bytes) is half "
+                + "a surrogate pair, no character"),
+        Case(
+            label: "number out of range", data: Data(#"{"id":"a","deadlineSeconds":1e999}"#.utf8), code: .invalidTask,
+            message: "the task is not valid JSON: the number at line 1, column 29 (after 28 bytes) is out of a double's range"),
+        Case(
+            label: "blank", data: Data(" \n".utf8), code: .invalidTask, message: "the task is empty, not a JSON object"),
         Case(
             label: "not UTF-8", data: Data([0x7B, 0xFF, 0x7D]), code: .invalidTask,
             message: "the task is not valid UTF-8"),

@@ -35,7 +35,9 @@ extension DelegateTask {
         guard let parsed = document.parsed else {
             let message = data.withUnsafeBytes { bytes in
                 guard JSONParser.isValidUTF8(bytes) else { return "the task is not valid UTF-8" }
-                return JSONParser.stop(in: bytes).map { "the task is not valid JSON: \($0)" } ?? "the task is not valid JSON"
+                guard let stop = JSONParser.stop(in: bytes) else { return "the task is not valid JSON" }
+                // As `submit` says it of such a file.
+                return stop.reason == .empty ? "the task is empty, not a JSON object" : "the task is not valid JSON: \(stop)"
             }
             throw TaskRejection(code: .invalidTask, message: message, taskID: fallbackID)
         }
