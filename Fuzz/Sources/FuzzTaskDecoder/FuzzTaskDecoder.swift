@@ -1,6 +1,7 @@
 import FuzzSupport
 import Delegate
 import Foundation
+import JSON
 import TaskQueue
 
 /// Two configured connectors: one anyone may use, one only root and a queue may use, read-only
@@ -39,6 +40,14 @@ private let principals: [TaskPrincipal] = [
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzTaskDecoder(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     let data = start.map { Data(bytes: $0, count: count) } ?? Data()
+    // Where a refusal says the task stops being JSON: found exactly when the parse fails, and
+    // inside the task.
+    data.withUnsafeBytes { bytes in
+        guard JSONParser.isValidUTF8(bytes) else { return }
+        let stop = JSONParser.stop(in: bytes)
+        precondition((stop == nil) == (JSONParser.parse(validatingUTF8: bytes) != nil), "stop and parse disagree")
+        if let stop { precondition(stop.offset <= bytes.count && stop.line >= 1 && stop.column >= 1) }
+    }
     let document = TaskDocument(data)
     let envelope = document.envelope
     for defaultID in ["spool-file-name", nil] as [String?] {
