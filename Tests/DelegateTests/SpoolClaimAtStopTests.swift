@@ -274,10 +274,12 @@ import Testing
             spool: spool,
             dispatcher: ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDUNDELETABLE"),
             logLimiter: LogRateLimiter(burst: 1_000), logger: logger)
-        intake.discard(ClaimedTask(name: "build-7.json", path: directory.path("cur/d/plain/build-7.json")))
+        // A file named otherwise than its task's id: the line names the task.
+        intake.discard(
+            ClaimedTask(name: "build-7.json", path: directory.path("cur/d/plain/build-7.json")), resultID: "deploy-42")
         let lines = recorder.records.filter { $0.contains("the task file build-7.json cannot be deleted") }
         #expect(lines.count == 1)
         #expect(lines.first?.hasPrefix("error ") == true)
-        #expect(lines.first?.contains("task_id=build-7") == true)
+        #expect(lines.first?.contains("task_id=deploy-42") == true)
     }
 }

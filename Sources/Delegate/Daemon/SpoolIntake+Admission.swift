@@ -236,8 +236,8 @@ extension SpoolIntake {
             }
         }
         slot?.release()
-        guard await resultInDoneIsDurable(for: claimed) else { return true }
-        discard(claimed)
+        guard await resultInDoneIsDurable(for: claimed, resultID: id) else { return true }
+        discard(claimed, resultID: id)
         _ = dispatcher.rejected(
             TaskRejection(
                 code: .duplicateTask,

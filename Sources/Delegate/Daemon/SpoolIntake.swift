@@ -464,8 +464,10 @@ struct SpoolIntake: Sendable {
                 // a task recovered at a start (a rejected one, which `resultIsWaiting` did not
                 // see), this task's own result from before the restart, its name maybe not yet
                 // durable: done/ is synced before the task file goes, which is kept if that fails.
-                guard await resultInDoneIsDurable(for: claimed, counted: !waiting) else { return }
-                discard(claimed)
+                guard await resultInDoneIsDurable(for: claimed, resultID: resultID, counted: !waiting) else {
+                    return
+                }
+                discard(claimed, resultID: resultID)
                 logDropped(resultID: resultID, describing: result, connectorKind: connectorKind, logger: logger)
                 return
             } catch {
@@ -565,7 +567,8 @@ struct SpoolIntake: Sendable {
     /// that result may be its own, its name not yet durable, so `done/` is synced first. False
     /// (logged) when that fails: the task file is kept for the next start.
     /// `counted`: false when the caller's result is counted as waiting already.
-    func resultInDoneIsDurable(for claimed: ClaimedTask, counted: Bool = true) async -> Bool {
+    /// `resultID`: the task's id as its result and journal lines name it (not always its file's).
+    func resultInDoneIsDurable(for claimed: ClaimedTask, resultID: String, counted: Bool = true) async -> Bool {
         guard claimed.recovered else { return true }
         do {
             try await whileWatchingForAHang(
@@ -577,18 +580,19 @@ struct SpoolIntake: Sendable {
         } catch {
             logger.error(
                 "the result for \(claimed.name) is in done/, but done/ cannot be synced; the task file is kept: \(error)",
-                metadata: ["event": "spool-done-unsynced", "task_id": "\(Self.resultID(for: claimed.defaultID))"])
+                metadata: ["event": "spool-done-unsynced", "task_id": "\(resultID)"])
             return false
         }
     }
 
-    func discard(_ claimed: ClaimedTask) {
+    /// Deletes `claimed`, whose task (named by `resultID`, as its result is) gets no result.
+    func discard(_ claimed: ClaimedTask, resultID: String) {
         do {
             try spool.discard(claimed)
         } catch {
             logLimiter.log(
                 .error, "the task file \(claimed.name) cannot be deleted: \(error)",
-                metadata: ["task_id": "\(Self.resultID(for: claimed.defaultID))"], key: "spool-task-undeletable",
+                metadata: ["task_id": "\(resultID)"], key: "spool-task-undeletable",
                 logger: logger)
         }
     }
