@@ -151,23 +151,26 @@ extension SpoolIntake {
     ) -> Bool {
         // Before the rename: the event it makes must find the name waiting.
         deferred.defer(claimed.name, owner: owner, now: dispatcher.now)
+        let taskField: Logger.Metadata = rejection.taskID.map { ["task_id": "\($0)"] } ?? [:]
         do {
             if try spool.unclaim(claimed) {
                 logLimiter.log(
                     .warning, "spool task \(claimed.name) stays in new/ to be tried again later: \(rejection.message)",
-                    metadata: ["task_id": "\(rejection.taskID ?? "-")"], key: "spool-user-database", logger: logger)
+                    metadata: taskField, key: "spool-user-database",
+                    logger: logger)
                 return true
             }
             logLimiter.log(
                 .warning,
                 "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: "
-                    + "a new file of its name is there", metadata: ["task_id": "\(rejection.taskID ?? "-")"],
+                    + "a new file of its name is there", metadata: taskField,
                 key: "spool-put-back-failed", logger: logger)
         } catch {
             logLimiter.log(
                 .warning,
                 "spool task \(claimed.name) cannot go back to new/ to be tried again, so it is answered: \(error)",
-                metadata: ["task_id": "\(rejection.taskID ?? "-")"], key: "spool-put-back-failed", logger: logger)
+                metadata: taskField, key: "spool-put-back-failed",
+                logger: logger)
         }
         deferred.forget(claimed.name)
         return false
