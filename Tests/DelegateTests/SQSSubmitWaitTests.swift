@@ -426,6 +426,29 @@ import Testing
         #expect(!recorded.contains { $0.action == "DeleteMessage" }, "\(recorded.map(\.action))")
     }
 
+    /// A result whose body does not match its MD5OfBody (changed on its way) is not taken: the
+    /// wait ends at its timeout saying it saw a message that held no result, and deletes nothing.
+    @Test func aResultChangedOnItsWayIsNotTaken() async throws {
+        let line = Self.result(id: "t-1").jsonLine
+        let (outcome, recorded) = try await waitWithReplies(
+            timeout: .seconds(20),
+            receiveAnswers: { _ in
+                let message: [String: Any] = [
+                    "MessageId": "m-changed", "ReceiptHandle": "rh-changed", "Body": line,
+                    "MD5OfBody": String(repeating: "0", count: 32),
+                    "MessageAttributes": ["taskId": ["DataType": "String", "StringValue": "t-1"]],
+                ]
+                let body = try! JSONSerialization.data(withJSONObject: ["Messages": [message]])
+                return ScriptedResponse(
+                    status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: body)
+            }
+        ) { _ in [] }
+        #expect(outcome.status == 69, "\(outcome)")
+        #expect(outcome.output.isEmpty, "\(outcome)")
+        #expect(outcome.errorOutput.contains("; 1 message(s) named t-1 but held no result of it"), "\(outcome)")
+        #expect(!recorded.contains { $0.action == "DeleteMessage" }, "\(recorded.map(\.action))")
+    }
+
     /// A result of the same task id that names another task message (an earlier submission's,
     /// never collected) is neither taken nor deleted; the one naming the message sent is. A result
     /// naming none (a delegate from before `taskMessageId`) is still taken. On a FIFO task queue,

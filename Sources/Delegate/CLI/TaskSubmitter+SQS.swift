@@ -383,6 +383,12 @@ extension TaskSubmitter {
                     putBack.append(message.receiptHandle)
                     continue
                 }
+                // Changed on its way here (a proxy that rewrites bodies): no result of the
+                // delegate's, and left on the queue as one that is not a result is.
+                guard message.bodyMatchesItsMD5 != false else {
+                    strangers.insert(message.messageId)
+                    continue
+                }
                 let text = message.body.trimmingWhitespace()
                 // A delegate that names the task message it answered (older ones do not).
                 if let sentMessageID, let answered = message.messageAttributes["taskMessageId"]?.stringValue,
