@@ -121,15 +121,16 @@ extension Spool {
                     count += names.count { $0.invalidUTF8Name == nil && SpoolName.isTaskFileName($0.name) }
                 }
                 guard count > 0 else { continue }
+                let (from, to) = (claims.shellQuoted, claimDirectory.shellQuoted)
                 logger.notice(
                     """
                     \(count) task(s) in cur/\(entry.name)/ are claimed by delegate \(entry.name), not this one \
                     (\(delegateName)), which does not run them; if no delegate of that name runs any more (a host \
                     or delegate renamed), stop this delegate and move each, with its kept result, to its own \
-                    claims unless one of its name is there: cd \(claims) && for t in *.json; do [ -e \
-                    \(claimDirectory)/"$t" ] || [ -e \(claimDirectory)/".$t.result" ] || { mv -n -- "$t" \
-                    \(claimDirectory)/; [ ! -e ".$t.result" ] || \
-                    mv -n -- ".$t.result" \(claimDirectory)/; }; done (at the next start a task with a kept \
+                    claims unless one of its name is there: cd \(from) && for t in *.json; do [ -e \
+                    \(to)/"$t" ] || [ -e \(to)/".$t.result" ] || { mv -n -- "$t" \
+                    \(to)/; [ ! -e ".$t.result" ] || \
+                    mv -n -- ".$t.result" \(to)/; }; done (at the next start a task with a kept \
                     result has it written, not run again; the others run, or go back to new/ if they are for \
                     other delegates)
                     """,

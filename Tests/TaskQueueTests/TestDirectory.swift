@@ -19,6 +19,18 @@ func recordedSpool(in dir: TestDirectory, recorder: LogRecorder) throws -> (Spoo
 struct TestDirectory {
     let path: String
 
+    private init(path: String) {
+        self.path = path
+    }
+
+    /// A directory `name` in this one (made 0755), as a test directory of its own (removed with
+    /// this one).
+    func subdirectory(_ name: String) throws -> TestDirectory {
+        try FileManager.default.createDirectory(
+            atPath: file(name), withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        return TestDirectory(path: file(name))
+    }
+
     init() throws {
         var template = Array("/tmp/tq-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.flatMap { mkdtemp($0) } }
