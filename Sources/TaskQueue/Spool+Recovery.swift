@@ -64,7 +64,8 @@ extension Spool {
                 guard let copy = try FileIO.lstat(queued), let claimed = try FileIO.lstat(task.path),
                     copy.st_dev == claimed.st_dev, copy.st_ino == claimed.st_ino
                 else { continue }
-                try FileIO.unlink(queued)
+                // Gone meanwhile (another delegate on the spool claimed it): nothing was removed.
+                guard try FileIO.unlink(queued) else { continue }
                 logger.info("removed new/\(task.name), the other name of a task claimed by an earlier run")
             } catch {
                 logger.error("the other name of a claimed task cannot be removed from new/: \(error)")
