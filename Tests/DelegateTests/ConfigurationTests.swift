@@ -125,6 +125,29 @@ import Testing
         #expect(configuration.delegate.acceptUntagged == expected)
     }
 
+    /// A value ending in a line end (an `EnvironmentFile=` written with CRLFs, an LF from `echo`)
+    /// is taken without it: a queue URL, a path, a list, a number; a line break inside is still refused.
+    @Test func environmentValuesLoseTheirLineEnds() throws {
+        let queue = "https://sqs.us-east-1.amazonaws.com/123456789012/secrets-delegate-tasks-production"
+        let configuration = try DelegateConfiguration.load(
+            tomlText: nil,
+            environment: [
+                "SECRETS_DELEGATE_SQS_QUEUE_URLS": queue + "\n", "SECRETS_DELEGATE_SQS_RESULT_QUEUE_URL": queue + "-results\r\n",
+                "SECRETS_DELEGATE_DELEGATE_CONCURRENCY": "8\r\n", "SECRETS_DELEGATE_DELEGATE_TAGS": "aws,prod\r",
+                "SECRETS_DELEGATE_QUEUE_SPOOL_DIR": "/var/lib/secrets-delegate/spool\n",
+            ],
+            hostName: "h")
+        #expect(configuration.sqs.queueURLs == [queue])
+        #expect(configuration.sqs.resultQueueURL == queue + "-results")
+        #expect(configuration.delegate.concurrency == 8)
+        #expect(configuration.delegate.tags.contains("prod"))
+        #expect(configuration.queue.spoolDir == "/var/lib/secrets-delegate/spool")
+        #expect(throws: ConfigurationError.self) {
+            try DelegateConfiguration.load(
+                tomlText: nil, environment: ["SECRETS_DELEGATE_SQS_QUEUE_URLS": queue + "\nx"], hostName: "h")
+        }
+    }
+
     /// The ranges INTERFACE.md section 2 and the README give: each end is taken, and a step past
     /// it is refused naming the key.
     @Test(arguments: [

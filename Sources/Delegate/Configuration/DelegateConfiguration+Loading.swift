@@ -312,9 +312,15 @@ extension DelegateConfiguration {
     }
 
     /// Environment values are text: lists are comma-separated, booleans true/false/1/0/yes/no.
+    /// Line ends at the end are no part of a value: an `EnvironmentFile=` written on Windows keeps
+    /// each line's CR, and a value set from `echo` or a file may keep its LF (a queue URL or path
+    /// ending in one was refused, its quote cut before the escape that showed it).
     private static func raw(
-        environmentText text: String, for key: ConfigurationKey, variable: String
+        environmentText value: String, for key: ConfigurationKey, variable: String
     ) throws(ConfigurationError) -> RawConfigurationValue {
+        var line = Substring(value)
+        while let last = line.unicodeScalars.last, last == "\n" || last == "\r" { line = line.dropLast() }
+        let text = String(line)
         let trimmed = text.trimmingSpaces()
         switch key.kind {
         case .string:
