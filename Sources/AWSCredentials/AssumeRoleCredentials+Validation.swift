@@ -3,6 +3,8 @@ extension AssumeRoleCredentials {
     /// never quotes a value.
     public enum Problem: Error, Equatable, Sendable {
         case roleARN
+        /// An ARN with white space around it (pasted so).
+        case roleARNSpaced
         case externalIDLength(Int)
         case externalIDCharacters
         case durationSeconds(Int)
@@ -10,7 +12,7 @@ extension AssumeRoleCredentials {
         /// The field at fault: `roleArn`, `externalId` or `durationSeconds`.
         public var field: String {
             switch self {
-            case .roleARN: "roleArn"
+            case .roleARN, .roleARNSpaced: "roleArn"
             case .externalIDLength, .externalIDCharacters: "externalId"
             case .durationSeconds: "durationSeconds"
             }
@@ -25,6 +27,8 @@ extension AssumeRoleCredentials {
             case .roleARN:
                 return
                     "\(name) is not an IAM role ARN (arn:<partition>:iam::<12-digit account>:role/<name>, the partition aws, aws-cn, aws-us-gov, ...)"
+            case .roleARNSpaced:
+                return "\(name) begins or ends with white space (a space or a line break pasted with it): remove it"
             case .externalIDLength(let given):
                 return "\(name) must be \(length.lowerBound)-\(length.upperBound) characters long, not \(given)"
             case .externalIDCharacters:
@@ -38,12 +42,18 @@ extension AssumeRoleCredentials {
 
     /// Checks the role ARN, the external ID and the duration, in that order.
     public func validate() throws(Problem) {
-        guard Self.isValidRoleARN(roleARN) else { throw .roleARN }
+        guard Self.isValidRoleARN(roleARN) else {
+            // Said without quoting the value: white space around an ARN pasted from a console is
+            // the one fault its shape does not show.
+            throw roleARN.unicodeScalars.first.map(Self.isWhiteSpace) == true
+                || roleARN.unicodeScalars.last.map(Self.isWhiteSpace) == true ? .roleARNSpaced : .roleARN
+        }
         if let externalID {
+            // The characters first: the length counts bytes, and only ASCII is allowed.
+            guard externalID.unicodeScalars.allSatisfy(Self.isExternalIDScalar) else { throw .externalIDCharacters }
             guard Self.externalIDLength.contains(externalID.utf8.count) else {
                 throw .externalIDLength(externalID.utf8.count)
             }
-            guard externalID.unicodeScalars.allSatisfy(Self.isExternalIDScalar) else { throw .externalIDCharacters }
         }
         guard Self.durationRange.contains(durationSeconds) else { throw .durationSeconds(durationSeconds) }
     }
@@ -78,6 +88,10 @@ extension AssumeRoleCredentials {
                 default: false
                 }
             }
+    }
+
+    private static func isWhiteSpace(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isWhitespace
     }
 
     static func isExternalIDScalar(_ scalar: Unicode.Scalar) -> Bool {

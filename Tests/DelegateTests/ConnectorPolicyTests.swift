@@ -90,6 +90,17 @@ import Testing
                 == nil)
     }
 
+    /// A task naming a connector this delegate does not have says where connectors come from
+    /// (a misnamed drop-in, `ci-read.conf`, is the usual cause); with none configured, that.
+    @Test func anUnknownConnectorSaysWhereConnectorsAreDeclared() throws {
+        let unknown = #expect(throws: TaskRejection.self) { try decode(Self.task(connector: "ci-read"), [Self.named()]) }
+        #expect(
+            unknown?.message == "connector ci-read is not configured on this delegate (a connector is a "
+                + "[connectors.<id>] table or a drop-in connectors.d/<id>.toml; check-config lists those loaded)")
+        let none = #expect(throws: TaskRejection.self) { try decode(Self.task(connector: "ci-read"), []) }
+        #expect(none?.message == "connector ci-read is not configured on this delegate (it has no named connectors)")
+    }
+
     /// An invalid inline task where inline connectors are off is refused for the connector first
     /// (section 9's order), not for its region: its producer would mend that only to learn this.
     @Test func anInvalidInlineTaskIsRefusedForInlineConnectorsBeingOff() throws {

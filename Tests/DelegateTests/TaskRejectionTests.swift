@@ -151,6 +151,20 @@ import Testing
                 "connector.credentials.roleArn is not an IAM role ARN (arn:<partition>:iam::<12-digit account>:role/<name>, the partition aws, aws-cn, aws-us-gov, ...)"
         ),
         Case(
+            label: "role ARN pasted with a line break",
+            data: TaskFixtures.task(credentials: ["type": "assumeRole", "roleArn": "arn:aws:iam::123456789012:role/sm\n"]),
+            code: .invalidTask,
+            message:
+                "connector.credentials.roleArn begins or ends with white space (a space or a line break pasted with it): remove it"
+        ),
+        Case(
+            label: "external id not ASCII, over 1224 bytes",
+            data: TaskFixtures.task(credentials: [
+                "type": "assumeRole", "roleArn": "arn:aws:iam::123456789012:role/sm",
+                "externalId": .string(String(repeating: "é", count: 700)),
+            ]),
+            code: .invalidTask, message: "connector.credentials.externalId may only contain letters, digits and +=,.@:/-_"),
+        Case(
             label: "duration 899",
             data: TaskFixtures.task(credentials: [
                 "type": "assumeRole", "roleArn": "arn:aws:iam::123456789012:role/sm", "durationSeconds": 899,

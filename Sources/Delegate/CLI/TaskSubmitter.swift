@@ -297,8 +297,13 @@ public struct TaskSubmitter: Sendable {
             } else if error.code == .invalidName || error.code == .alreadyExists {
                 outcome = .failure("\(error)", status: ExitStatus.usage)
             } else {
+                // No permission: what the socket's refusal says, for the spool's group.
+                let hint =
+                    [EACCES, EPERM].contains(error.errno ?? 0)
+                    ? "; this user may not write there: the packaged spool is for the secrets-delegate group "
+                        + "(add the user to it, then log in again)" : ""
                 outcome = .failure(
-                    "the spool \(directory) cannot be used: \(error)", status: Self.spoolFailureStatus(error))
+                    "the spool \(directory) cannot be used: \(error)\(hint)", status: Self.spoolFailureStatus(error))
             }
         }
         return warning.isEmpty ? outcome : outcome.adding(warning, first: true)

@@ -27,6 +27,11 @@ enum ConfigurationFile {
             let directory = DelegateConfiguration.directory(of: path)
             if isDanglingLink(directory) { return .unusable("is in \(directory), a symbolic link to nothing") }
             return .missing
+        case .failure(.system(let number)) where number == EACCES:
+            // Root's check-config reads it; the service, as its own user, cannot.
+            return .unusable(
+                "cannot be read: \(RegularFile.describe(number)) (the delegate reads it as user \(geteuid()): "
+                    + "chgrp secrets-delegate and chmod 0640 it)")
         case .failure(.system(let number)): return .unusable("cannot be read: \(RegularFile.describe(number))")
         case .failure(.notRegular): return .unusable("is not a regular file")
         case .failure(.refused(let problem)): return .unusable(problem)

@@ -13,7 +13,10 @@ extension NamedConnector {
             let shown = DelegateTask.isValidID(id) ? id : DelegateConfiguration.quoted(id)
             throw .invalid(
                 "connector \(shown) is not configured on this delegate"
-                    + (connectors.isEmpty ? " (it has no named connectors)" : ""))
+                    + (connectors.isEmpty
+                        ? " (it has no named connectors)"
+                        : " (a connector is a [connectors.<id>] table or a drop-in connectors.d/<id>.toml; "
+                            + "check-config lists those loaded)"))
         }
         return named
     }
