@@ -30,10 +30,10 @@ def available() -> bool:
     return all(shutil.which(tool) for tool in ("valgrind", "callgrind_control", "objcopy"))
 
 
-def count(binary: str, endpoint: str, workdir: str, name: str, tasks: int, run, warm_up, kept_as: str = "") -> dict:
+def count(binary: str, endpoint: str, workdir: str, name: str, tasks: int, run, warm_up) -> dict:
     """Runs `warm_up(d)`, then counts the instructions of `run(d)` (which runs `tasks` tasks).
     `name` must be new in `workdir` (its dump is found by it); the dump is kept in `.bench/` as
-    `callgrind-<kept_as or name>.out`."""
+    `callgrind-<name>.out`."""
     stripped = os.path.join(workdir, f"{name}-secrets-delegated")
     subprocess.run(["objcopy", "--strip-debug", binary, stripped], check=True)
     dump = os.path.join(workdir, f"{name}.callgrind")
@@ -54,7 +54,7 @@ def count(binary: str, endpoint: str, workdir: str, name: str, tasks: int, run, 
     total, by_function = self_costs(os.path.join(workdir, dumps[0]))
     kept = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".bench")
     os.makedirs(kept, exist_ok=True)
-    shutil.copyfile(os.path.join(workdir, dumps[0]), os.path.join(kept, f"callgrind-{kept_as or name}.out"))
+    shutil.copyfile(os.path.join(workdir, dumps[0]), os.path.join(kept, f"callgrind-{name}.out"))
     top = [{"function": function, "perTask": cost / tasks} for function, cost in by_function.most_common(15)]
     os.remove(stripped)
     return {

@@ -32,7 +32,7 @@ extension AssumeRoleCredentials {
             case .externalIDLength(let given):
                 return "\(name) must be \(length.lowerBound)-\(length.upperBound) characters long, not \(given)"
             case .externalIDCharacters:
-                return "\(name) may only contain letters, digits and +=,.@:/-_"
+                return "\(name) may only contain ASCII letters, digits and +=,.@:/-_"
             case .durationSeconds(let seconds):
                 return "\(name) must be between \(duration.lowerBound) and \(duration.upperBound), not \(seconds) "
                     + "(STS allows 900 seconds to 12 hours)"

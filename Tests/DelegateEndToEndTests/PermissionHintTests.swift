@@ -39,7 +39,8 @@ import TestSupport
             "/usr/bin/setpriv", asNobody + ["check-config", "--config", configuration])
         #expect(checked.termination == .exited(78), "\(checked.errorOutput)")
         #expect(
-            checked.errorOutput.contains("(the delegate reads it as user 65534: chgrp secrets-delegate and chmod 0640 it)"),
+            checked.errorOutput.contains(
+                "(read as uid 65534: the service's user needs it readable, root:secrets-delegate 0640 as packaged"),
             "\(checked.errorOutput)")
     }
 }

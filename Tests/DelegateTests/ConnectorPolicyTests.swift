@@ -96,7 +96,8 @@ import Testing
         let unknown = #expect(throws: TaskRejection.self) { try decode(Self.task(connector: "ci-read"), [Self.named()]) }
         #expect(
             unknown?.message == "connector ci-read is not configured on this delegate (a connector is a "
-                + "[connectors.<id>] table or a drop-in connectors.d/<id>.toml; check-config lists those loaded)")
+                + "[connectors.<id>] table, or a drop-in <id>.toml in connectors_dir, connectors.d by default; "
+                + "check-config lists those loaded)")
         let none = #expect(throws: TaskRejection.self) { try decode(Self.task(connector: "ci-read"), []) }
         #expect(none?.message == "connector ci-read is not configured on this delegate (it has no named connectors)")
     }

@@ -163,7 +163,7 @@ import Testing
                 "type": "assumeRole", "roleArn": "arn:aws:iam::123456789012:role/sm",
                 "externalId": .string(String(repeating: "é", count: 700)),
             ]),
-            code: .invalidTask, message: "connector.credentials.externalId may only contain letters, digits and +=,.@:/-_"),
+            code: .invalidTask, message: "connector.credentials.externalId may only contain ASCII letters, digits and +=,.@:/-_"),
         Case(
             label: "duration 899",
             data: TaskFixtures.task(credentials: [

@@ -28,10 +28,12 @@ enum ConfigurationFile {
             if isDanglingLink(directory) { return .unusable("is in \(directory), a symbolic link to nothing") }
             return .missing
         case .failure(.system(let number)) where number == EACCES:
-            // Root's check-config reads it; the service, as its own user, cannot.
+            // Root's check-config reads it, the service (its own user) or a producer's command may
+            // not: said for both, since this code does not know which runs it.
             return .unusable(
-                "cannot be read: \(RegularFile.describe(number)) (the delegate reads it as user \(geteuid()): "
-                    + "chgrp secrets-delegate and chmod 0640 it)")
+                "cannot be read: \(RegularFile.describe(number)) (read as uid \(geteuid()): the service's user "
+                    + "needs it readable, root:secrets-delegate 0640 as packaged, its directories searchable; "
+                    + "another user, join the secrets-delegate group or pass --config)")
         case .failure(.system(let number)): return .unusable("cannot be read: \(RegularFile.describe(number))")
         case .failure(.notRegular): return .unusable("is not a regular file")
         case .failure(.refused(let problem)): return .unusable(problem)
@@ -56,10 +58,12 @@ enum ConfigurationFile {
         var info = stat()
         guard stat(path, &info) == 0 else { return "cannot be examined: \(RegularFile.describe(errno))" }
         guard info.st_uid == 0 || info.st_uid == ownUID else {
-            return "is owned by uid \(info.st_uid), neither root nor the user reading it (uid \(ownUID)); chown it to root"
+            return
+                "is owned by uid \(info.st_uid), neither root nor the user reading it (uid \(ownUID)); chown it to root"
         }
         guard info.st_mode & 0o022 == 0 else {
-            return "has mode 0\(String(info.st_mode & 0o7777, radix: 8)): others than its owner may write it; chmod go-w it"
+            return
+                "has mode 0\(String(info.st_mode & 0o7777, radix: 8)): others than its owner may write it; chmod go-w it"
         }
         return nil
     }

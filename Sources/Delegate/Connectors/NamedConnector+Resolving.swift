@@ -15,8 +15,8 @@ extension NamedConnector {
                 "connector \(shown) is not configured on this delegate"
                     + (connectors.isEmpty
                         ? " (it has no named connectors)"
-                        : " (a connector is a [connectors.<id>] table or a drop-in connectors.d/<id>.toml; "
-                            + "check-config lists those loaded)"))
+                        : " (a connector is a [connectors.<id>] table, or a drop-in <id>.toml in connectors_dir, "
+                            + "connectors.d by default; check-config lists those loaded)"))
         }
         return named
     }
