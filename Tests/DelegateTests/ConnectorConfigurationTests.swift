@@ -495,6 +495,32 @@ import TestSupport
         )
     }
 
+    /// A file in the connectors directory that is not read but looks meant as a drop-in
+    /// (`ci-read.conf`, `ci-read.TOML`) is named by check-config (and the daemon's start and
+    /// reloads); hidden files and editors' and dpkg's leftovers are not.
+    @Test func dropInsPassedOverAreNamed() throws {
+        let directory = try TemporaryDirectory()
+        let connectors = directory.path("connectors.d")
+        try FileManager.default.createDirectory(atPath: connectors, withIntermediateDirectories: true)
+        #expect(chmod(connectors, 0o755) == 0)
+        for name in ["ok.toml", "ci-read.conf", "ci-read.TOML", "ok.toml~", "x.toml.dpkg-old", ".hidden", "y.bak"] {
+            try "region = \"eu-west-1\"\ncredentials = { type = \"instanceRole\" }\n".write(
+                toFile: connectors + "/" + name, atomically: true, encoding: .utf8)
+        }
+        let file = directory.path("delegate.toml")
+        try "".write(toFile: file, atomically: true, encoding: .utf8)
+        let loaded = try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "h")
+        #expect(loaded.connectors.keys.sorted() == ["ok"])
+        #expect(loaded.passedOverDropIns == [connectors + "/ci-read.TOML", connectors + "/ci-read.conf"])
+        let outcome = ConfigurationLoader(explicitPath: file, environment: [:], hostName: "h").check()
+        #expect(outcome.status == 0)
+        #expect(
+            outcome.errorOutput
+                == "secrets-delegate: warning: [delegate] connectors_dir \(connectors) holds ci-read.TOML, "
+                + "ci-read.conf, not read as a connector: a drop-in is named <id>.toml",
+            "\(outcome.errorOutput)")
+    }
+
     @Test func dropInsAreReadFromConnectorsDNextToTheFile() throws {
         let directory = try TemporaryDirectory()
         try FileManager.default.createDirectory(

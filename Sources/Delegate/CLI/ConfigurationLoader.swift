@@ -54,7 +54,8 @@ public struct ConfigurationLoader: Sendable {
     public func check() -> CommandOutcome {
         do {
             let configuration = try load()
-            let checked = CommandOutcome(output: configuration.renderTOML(), status: ExitStatus.success)
+            var checked = CommandOutcome(output: configuration.renderTOML(), status: ExitStatus.success)
+            if let warning = configuration.passedOverDropInsWarning { checked = checked.adding("warning: \(warning)") }
             guard let missing = configuration.missingConnectorsDirectory else { return checked }
             return checked.adding(
                 "warning: [delegate] connectors_dir \(missing) does not exist: no drop-in connectors are loaded")

@@ -195,7 +195,8 @@ extension DelegateConfiguration {
     }
 
     /// `<directory>/<id>.toml`: one connector each, its keys at the top level. A missing directory
-    /// means no drop-ins; files not ending in `.toml` and hidden files are ignored.
+    /// means no drop-ins; files not ending in `.toml` and hidden files are ignored (the others
+    /// named in ``passedOverDropIns``).
     private mutating func loadConnectorDropIns(directory: String) throws(ConfigurationError) {
         var info = stat()
         guard stat(directory, &info) == 0 else {
@@ -230,6 +231,9 @@ extension DelegateConfiguration {
             let why = opendir(directory).map { closedir($0); return "" } ?? ": \(RegularFile.describe(errno))"
             throw ConfigurationError(key: "[delegate] connectors_dir", reason: "cannot list \(directory)\(why)")
         }
+        passedOverDropIns = names.sorted().filter { name in
+            !FileNameBytes.isHidden(name) && !FileNameBytes.endsWith(name, ".toml") && !Self.isLeftover(name)
+        }.map { directory + "/" + $0 }
         // By bytes, as `ls` shows them: a name whose dot joins the character before still ends in
         // .toml, and one starting with a dot and a combining mark is hidden.
         for name in names.sorted() where FileNameBytes.endsWith(name, ".toml") && !FileNameBytes.isHidden(name) {
@@ -309,6 +313,16 @@ extension DelegateConfiguration {
             try set(key, to: Self.raw(environmentText: text, for: key, variable: variable), origin: variable)
             origins[key.label] = variable
         }
+    }
+
+    /// A name an editor or a package manager leaves beside a file (`ci.toml~`, `ci.toml.dpkg-old`):
+    /// not a drop-in someone meant, so not named as passed over.
+    static func isLeftover(_ name: String) -> Bool {
+        let lowered = name.lowercased()
+        return [
+            "~", ".bak", ".old", ".orig", ".rej", ".swp", ".save", ".disabled", ".dpkg-old", ".dpkg-dist",
+            ".dpkg-new", ".dpkg-tmp", ".dpkg-bak", ".ucf-old", ".ucf-dist", ".ucf-new",
+        ].contains { lowered.hasSuffix($0) }
     }
 
     /// Environment values are text: lists are comma-separated, booleans true/false/1/0/yes/no.

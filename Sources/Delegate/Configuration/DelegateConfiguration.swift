@@ -1,4 +1,5 @@
 import AWSCredentials
+import SafeText
 
 /// The delegate's effective configuration: `/etc/secrets-delegate/delegate.toml` with
 /// `SECRETS_DELEGATE_<SECTION>_<KEY>` environment overrides applied (docs/INTERFACE.md section 2).
@@ -24,6 +25,10 @@ public struct DelegateConfiguration: Sendable, Equatable {
     /// The `[delegate] connectors_dir` the configuration names, when the load found it missing
     /// (no drop-ins were loaded: a mount not up yet?); the start and each reload say so.
     public internal(set) var missingConnectorsDirectory: String?
+    /// Entries of the connectors directory (their paths) that are not read as drop-ins though they may be meant
+    /// as one (`ci-read.conf`, `ci-read.TOML`): not hidden, not `.toml`, no editor's or package
+    /// manager's leftover; the start, each reload and `check-config` name them.
+    public internal(set) var passedOverDropIns: [String] = []
 
     /// The defaults of the spec, with the host name as the delegate's name.
     public init(hostName: String) {
@@ -174,5 +179,19 @@ public struct DelegateConfiguration: Sendable, Equatable {
         public init(directory: String = "/etc/secrets-delegate/credentials") {
             self.directory = directory
         }
+    }
+}
+
+extension DelegateConfiguration {
+    /// What ``passedOverDropIns`` means for the operator, or nil when there are none.
+    public var passedOverDropInsWarning: String? {
+        guard let first = passedOverDropIns.first, let slash = first.lastIndex(of: "/") else { return nil }
+        // Shown escaped, not cut: a path is what the operator looks for.
+        let names = passedOverDropIns.prefix(5).map { path in
+            ShownText.escaped(String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...]))
+        }
+        let more = passedOverDropIns.count > 5 ? " and \(passedOverDropIns.count - 5) more" : ""
+        return "[delegate] connectors_dir \(ShownText.escaped(String(first[..<slash]))) holds "
+            + "\(names.joined(separator: ", "))\(more), not read as a connector: a drop-in is named <id>.toml"
     }
 }

@@ -28,6 +28,9 @@ extension DelegateDaemon {
     /// operator named it, so its absence (a mount not up yet) is said, at the start and at each
     /// reload, rather than every task naming one of its connectors answered `InvalidTask`.
     static func warnOfMissingConnectorsDirectory(_ configuration: DelegateConfiguration, logger: Logger) {
+        if let warning = configuration.passedOverDropInsWarning {
+            logger.warning("\(warning)", metadata: ["event": "drop-ins-passed-over"])
+        }
         guard let directory = configuration.missingConnectorsDirectory else { return }
         logger.warning(
             """
