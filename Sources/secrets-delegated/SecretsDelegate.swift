@@ -25,8 +25,9 @@ struct SecretsDelegate: AsyncParsableCommand {
             bytes); 69 delegate unreachable \
             (or, from /usr/bin/secrets-delegate, the full binary cannot be run; the process cannot be made \
             non-dumpable; no key pair can be made; open and submit --seal: this host's libcrypto cannot open \
-            the result (the result and the key may be fine); submit --sqs: HTTP or the queue failing, or no result \
-            within --timeout; run: stopped by an error, or failing to start for a reason other than 78's); 74 standard output refused what the command prints (get's \
+            the result (the result and the key may be fine); submit --sqs: HTTP or the queue failing; submit \
+            --spool: a spool that is not there or this user may not write; submit --wait: no result within \
+            --timeout; run: stopped by an error, or failing to start for a reason other than 78's); 74 standard output refused what the command prints (get's \
             value, a result, submit's line saying where the task went, keygen's public key, whose key file is \
             then removed; to a regular file, a write-back error at its sync), or the system failed to make keygen's key file or submit --spool's task file (a full disk, an I/O error, a read-only file system); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
             names the path and what the daemon needs. The packaged unit does not restart the daemon after 78.
@@ -172,7 +173,9 @@ struct Submit: AsyncParsableCommand {
             Nothing authenticates a result: anyone who may send to the reply queue, or write to the spool's done/, \
             can forge one; with --seal a success must open with this submission's key, whose public half travels \
             in the task (secrecy, not proof of origin). \
-            With --spool, an id already queued in new/, running (claimed in cur/), or whose result waits \
+            Whatever the destination, a task that is no JSON object is refused before sending (exit 64), \
+            saying which way (empty, not UTF-8, not JSON and where reading stopped, JSON of another kind). \
+            With --spool, an id that is not valid, or one already queued in new/, running (claimed in cur/), or whose result waits \
             uncollected in done/ is refused (exit 64): the delegate would not run the task, and --wait would \
             take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \
             will run): submit prints a QueuedNotDurable warning and goes on (exit 0, or the result's status \
@@ -184,8 +187,9 @@ struct Submit: AsyncParsableCommand {
             (exit 69). With --seal, a host that cannot seal and open with the new key pair (a libcrypto \
             without ChaCha20-Poly1305) exits 69 before sending, and 69 if its libcrypto fails while opening the result; a \
             spool result that cannot be opened is left in done/; on the \
-            socket, a task without a valid id is refused (exit 64). With --socket or --spool the configuration is not read. --timeout is at most \
-            31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \
+            socket, a task without a valid id, or that gives a field twice, is refused (exit 64). A spool \
+            this user may not write (not in the secrets-delegate group) exits 69 saying so. With --socket or --spool the configuration is not read. --timeout is 120 seconds \
+            unless given, at most 31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \
             reason on stderr (without --wait, a refusal that comes within 0.2 s of sending; a rejected or failed \
             result that comes then is printed, exit 1). Exits 74 if standard output refuses the result \
             (or, without --wait, the line saying where the task went; it was sent all the same).
@@ -214,7 +218,7 @@ struct Submit: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Seconds, a decimal number, to wait for the result (the send is bounded by it too: with --socket the connect and the write, with --sqs the send).",
+            "Seconds, a decimal number, to wait for the result (default 120; the send is bounded by it too: with --socket the connect and the write, with --sqs the send).",
             valueName: "S"),
         transform: { text in
             // Decimal only: `Double(_:)` would also read 0x10 as 16.
@@ -316,8 +320,9 @@ struct Get: ParsableCommand {
             --version-stage, --json and --config), the small front binary, /usr/bin/secrets-delegate, answers \
             by itself, without reading the configuration or starting the full binary \
             (/usr/libexec/secrets-delegate/secrets-delegated): the same output and exit status, a faster start. \
-            Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable; \
-            74 the value could not be written to standard output; 78 configuration error.
+            Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable \
+            (or no answer within 120 s); 74 the value could not be written to standard output; 78 \
+            configuration error.
             """)
 
     @OptionGroup var options: ConfigOption
@@ -371,7 +376,7 @@ struct Exec: ParsableCommand {
             command; otherwise replaces itself with \
             COMMAND (looked up in this process's PATH unless it holds a /, not in a PATH given with --env as \
             GNU env(1) would; exit 127 if found \
-            nowhere or its #! interpreter is missing, 126 if found but not run: not executable, or a path with a / \
+            nowhere or its #! interpreter or program loader is missing, 126 if found but not run: not executable, or a path with a / \
             that cannot be looked at), the variables added to the current environment, \
             with the signal mask and nice value this process started with and its arguments byte for byte. \
             A value holding a NUL byte cannot be an environment variable, and one that is not valid UTF-8 \
@@ -382,7 +387,7 @@ struct Exec: ParsableCommand {
             same messages and exit statuses, a faster start. \
             Exit statuses, when the command is not run: 1 a task failed or was rejected; 64 usage; \
             69 delegate unreachable; 78 configuration error; 126 the command cannot be run; 127 it (or its #! \
-            interpreter) is not found.
+            interpreter or program loader) is not found.
             """)
 
     @OptionGroup var options: ConfigOption
@@ -448,8 +453,9 @@ struct CheckConfig: ParsableCommand {
             daemon would. A configuration error exits 78 naming the file and the key (or the \
             variable), including a [[credential]] entry that could only be refused: its connector \
             does not admit the unit or does not allow getSecretValue, or its secret is no valid \
-            name under the connector's prefix. A connectors_dir set (in the file or its variable) and missing is \
-            warned of on stderr (exit 0), as the daemon warns at its start.
+            name under the connector's prefix. A connectors_dir set (in the file or its variable) and missing, \
+            and files in it not read though they may be meant as drop-ins (ci-read.conf, ci-read.TOML: a drop-in \
+            is <id>.toml), are warned of on stderr (exit 0), as the daemon warns at its start and reloads.
             """)
 
     @OptionGroup var options: ConfigOption

@@ -49,8 +49,8 @@ public struct ConfigurationLoader: Sendable {
     }
 
     /// `check-config`: the effective configuration, or the error and status 78. A `connectors_dir`
-    /// set (in the file or its variable) and missing is warned of on stderr (status 0), as the
-    /// daemon warns.
+    /// set (in the file or its variable) and missing, and drop-ins passed over, are warned of on
+    /// stderr (status 0), as the daemon warns.
     public func check() -> CommandOutcome {
         do {
             let configuration = try load()
