@@ -8,7 +8,9 @@ public enum ExitStatus {
     public static let usage: Int32 = 64
     /// The delegate could not be reached (socket, spool, or no result in time).
     public static let unavailable: Int32 = 69
-    /// `get` could not write the value to standard output (a full disk, a write error).
+    /// Output or a file could not be written: standard output refused what a command prints
+    /// (`get`'s value, a result, `keygen`'s public key), or the system failed to write `keygen`'s
+    /// key file or `submit --spool`'s task file (``systemWriteFailures``).
     public static let ioError: Int32 = 74
     /// The `errno`s of a system that failed to write a file (a full disk or quota, an I/O error,
     /// a file size limit, a read-only file system, no memory), not of a path to change: 74 for

@@ -29,7 +29,7 @@ struct SecretsDelegate: AsyncParsableCommand {
             --spool: a spool that is not there or this user may not write; submit --wait: no result within \
             --timeout; run: stopped by an error, or failing to start for a reason other than 78's); 74 standard output refused what the command prints (get's \
             value, a result, submit's line saying where the task went, keygen's public key, whose key file is \
-            then removed; to a regular file, a write-back error at its sync), or the system failed to make keygen's key file or submit --spool's task file (a full disk, an I/O error, a read-only file system); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
+            then removed; to a regular file, a write-back error at its sync), or the system failed to make keygen's key file or submit --spool's task file (a full disk or quota, an I/O error, a file size limit, a read-only file system, no memory); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
             names the path and what the daemon needs. The packaged unit does not restart the daemon after 78.
             """,
         version: DelegateVersion.current,
@@ -504,7 +504,7 @@ struct Keygen: ParsableCommand {
             never answered in the clear). A host that cannot seal and open with the new pair (a libcrypto \
             without ChaCha20-Poly1305) exits 69 before writing anything. If standard output refuses the public key, \
             KEYFILE is removed and keygen exits 74; so it exits when the system fails to make KEYFILE \
-            (a full disk or quota, an I/O error, a file size limit, no memory), leaving nothing behind.
+            (a full disk or quota, an I/O error, a file size limit, a read-only file system, no memory), leaving nothing behind.
             """)
 
     @Option(help: ArgumentHelp("The private key file to create.", valueName: "KEYFILE"))
