@@ -72,6 +72,13 @@ public struct JSONParser {
     /// document, so reading an object does not grow an array of its own member by member.
     private var members: [JSONObject.Member] = []
 
+    /// Past one leading byte order mark and the white space before the value, as every reader
+    /// of a whole document starts.
+    private mutating func skipByteOrderMarkAndWhitespace() {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { offset = 3 }
+        skipWhitespace()
+    }
+
     private init(bytes: UnsafeBufferPointer<UInt8>, tracksPath: Bool = false) {
         self.bytes = bytes
         self.tracksPath = tracksPath
@@ -83,8 +90,7 @@ public struct JSONParser {
     /// ``parse(validatingUTF8:)``.
     static func parse(_ bytes: UnsafeRawBufferPointer) -> Parsed? {
         var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self))
-        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
-        parser.skipWhitespace()
+        parser.skipByteOrderMarkAndWhitespace()
         guard let value = parser.parseValue() else { return nil }
         parser.skipWhitespace()
         guard parser.offset == parser.bytes.count else { return nil }
@@ -114,8 +120,7 @@ public struct JSONParser {
     public static func duplicateKeys(in bytes: UnsafeRawBufferPointer, shallowDepth: Int) -> DuplicateKeys {
         var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self), tracksPath: true)
         parser.shallowDepth = shallowDepth
-        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
-        parser.skipWhitespace()
+        parser.skipByteOrderMarkAndWhitespace()
         _ = parser.parseValue()
         return DuplicateKeys(first: parser.firstDuplicate, shallow: parser.shallowDuplicates)
     }
@@ -139,8 +144,7 @@ public struct JSONParser {
         guard isValidUTF8(bytes) else { return nil }
         var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self))
         parser.memberRanges = [:]
-        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
-        parser.skipWhitespace()
+        parser.skipByteOrderMarkAndWhitespace()
         guard parser.peek() == UInt8(ascii: "{"), case .object? = parser.parseValue() else { return nil }
         parser.skipWhitespace()
         guard parser.offset == parser.bytes.count, let members = parser.memberRanges else { return nil }
@@ -191,8 +195,7 @@ public struct JSONParser {
     /// Read again for the refusal only: the parse itself keeps no position.
     public static func stop(in bytes: UnsafeRawBufferPointer) -> Stop? {
         var parser = JSONParser(bytes: bytes.assumingMemoryBound(to: UInt8.self))
-        if parser.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.offset = 3 }
-        parser.skipWhitespace()
+        parser.skipByteOrderMarkAndWhitespace()
         let blank = parser.offset == parser.bytes.count
         if parser.parseValue() != nil {
             parser.skipWhitespace()

@@ -1,4 +1,5 @@
 internal import COpenSSL
+import SigV4
 
 /// The MD5 SQS gives of a message's body (`MD5OfBody`), which the SDKs check on receive: a body
 /// changed on its way (a proxy that rewrites it, an `http://` endpoint) is not taken for the
@@ -18,10 +19,7 @@ enum SQSBodyDigest {
                 ERR_clear_error()
                 return nil
             }
-            return digest.map { byte in
-                let text = String(byte, radix: 16)
-                return byte < 16 ? "0" + text : text
-            }.joined()
+            return Hex.encode(digest)
         }
     }
 }
