@@ -24,10 +24,11 @@ extension DelegateDaemon {
         await components.notifier.ready()
     }
 
-    /// A `[delegate] connectors_dir` set and missing: no drop-ins, as for the default one, but the
-    /// operator named it, so its absence (a mount not up yet) is said, at the start and at each
-    /// reload, rather than every task naming one of its connectors answered `InvalidTask`.
-    static func warnOfMissingConnectorsDirectory(_ configuration: DelegateConfiguration, logger: Logger) {
+    /// What the load found wrong with the connectors directory, said at the start and at each
+    /// reload rather than every task naming one of its connectors answered `InvalidTask`: files
+    /// in it passed over though they may be meant as drop-ins; a `[delegate] connectors_dir` set
+    /// and missing (no drop-ins, as for the default one, but the operator named it: a mount not up yet?).
+    static func warnOfConnectorsDirectory(_ configuration: DelegateConfiguration, logger: Logger) {
         if let warning = configuration.passedOverDropInsWarning {
             logger.warning("\(warning)", metadata: ["event": "drop-ins-passed-over"])
         }
@@ -92,7 +93,7 @@ extension DelegateDaemon {
                 metadata: ["error_code": "ConfigurationError"])
             return
         }
-        Self.warnOfMissingConnectorsDirectory(loaded, logger: logger)
+        Self.warnOfConnectorsDirectory(loaded, logger: logger)
         DaemonLauncher.warnOfPrivateTmp(
             loaded, replacing: current, isPrivateTmp: { DaemonLauncher.privateTmp(environment: settings.environment) },
             logger: logger)
