@@ -22,7 +22,8 @@ import Testing
         // Without the override, calls go to the queue URL's own host (the server too), and a
         // replyTo elsewhere than there or Amazon SQS is refused.
         let section = DelegateConfiguration.SQSSection(
-            queueURLs: [url], region: "us-east-1", endpoint: endpointOverride ? server.baseURL : "", waitSeconds: waitSeconds,
+            queueURLs: [url], region: "us-east-1", endpoint: endpointOverride ? server.baseURL : "",
+            waitSeconds: waitSeconds,
             visibilitySeconds: visibilitySeconds)
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let (intake, http) = try SQSScriptedEndpoint.makeIntake(section: section, sleeper: sleeper, logger: quiet)
@@ -42,7 +43,9 @@ import Testing
         let sleeper = RecordingSleeper(pause: .seconds(120))
         let (poller, intake, shutdown) = try Self.poller("denied", on: server, sleeper: sleeper)
         defer { shutdown() }
-        #expect(await Self.endsSoonAfterTheStop(poller, intake, sleeper), "the loop was still backing off 20 s after the stop")
+        #expect(
+            await Self.endsSoonAfterTheStop(poller, intake, sleeper),
+            "the loop was still backing off 20 s after the stop")
     }
 
     /// With short polling (`wait_seconds = 0`), a stop ends the pause after an empty answer too.
@@ -54,13 +57,16 @@ import Testing
         let sleeper = RecordingSleeper(pause: .seconds(120))
         let (poller, intake, shutdown) = try Self.poller("quiet", on: server, sleeper: sleeper, waitSeconds: 0)
         defer { shutdown() }
-        #expect(await Self.endsSoonAfterTheStop(poller, intake, sleeper), "the loop was still pausing 20 s after the stop")
+        #expect(
+            await Self.endsSoonAfterTheStop(poller, intake, sleeper), "the loop was still pausing 20 s after the stop")
         #expect(sleeper.delays.withLock { $0 }.first == SQSQueuePoller.shortPollPause)
     }
 
     /// Runs `poller` until it first sleeps (each sleep takes `sleeper`'s two minutes unless cut
     /// short), stops the intake, and tells whether the loop ended within 20 s.
-    static func endsSoonAfterTheStop(_ poller: SQSQueuePoller, _ intake: SQSIntake, _ sleeper: RecordingSleeper) async -> Bool {
+    static func endsSoonAfterTheStop(_ poller: SQSQueuePoller, _ intake: SQSIntake, _ sleeper: RecordingSleeper) async
+        -> Bool
+    {
         let running = Task { await poller.run() }
         defer { running.cancel() }
         guard await eventually(within: .seconds(90), { !sleeper.delays.withLock { $0 }.isEmpty }) else { return false }
@@ -196,7 +202,8 @@ import Testing
         #expect(counts.first == 10)
         // The too large answer, then the receives that asked for one, then ten again.
         #expect(counts.dropFirst().prefix(SQSQueuePoller.singleMessageReceives).allSatisfy { $0 == 1 }, "\(counts)")
-        #expect(counts.dropFirst(1 + SQSQueuePoller.singleMessageReceives).prefix(2).allSatisfy { $0 == 10 }, "\(counts)")
+        #expect(
+            counts.dropFirst(1 + SQSQueuePoller.singleMessageReceives).prefix(2).allSatisfy { $0 == 10 }, "\(counts)")
     }
 
     /// A message whose result was sent comes back (its lease ran out while its delete was on its
@@ -217,7 +224,8 @@ import Testing
         #expect(intake.running.begin(key, receiptHandle: "handle-of-the-run"))
         intake.answered.remember(key, now: .now, keptFor: .seconds(60))
 
-        await poller.handle(SQSMessage(messageId: "m-1", receiptHandle: "handle-it-came-back-with", body: "{}"), lease: 5)
+        await poller.handle(
+            SQSMessage(messageId: "m-1", receiptHandle: "handle-it-came-back-with", body: "{}"), lease: 5)
 
         let bodies = deleted.withLock { $0 }
         #expect(bodies.count == 1)
@@ -238,8 +246,11 @@ import Testing
                     received += 1
                     return received == 1 ? 60 : 0
                 }
-                let messages = (0..<count).map { #"{"MessageId":"m-\#($0)","ReceiptHandle":"rh-\#($0)-","Body":"not a task"}"# }
-                return ScriptedResponse(status: 200, headers: json, body: #"{"Messages":[\#(messages.joined(separator: ","))]}"#)
+                let messages = (0..<count).map {
+                    #"{"MessageId":"m-\#($0)","ReceiptHandle":"rh-\#($0)-","Body":"not a task"}"#
+                }
+                return ScriptedResponse(
+                    status: 200, headers: json, body: #"{"Messages":[\#(messages.joined(separator: ","))]}"#)
             case "AmazonSQS.ChangeMessageVisibility":
                 releases.withLock { $0.append(request.bodyText) }
             default:
@@ -280,7 +291,8 @@ import Testing
             "no-results", on: server, sleeper: RecordingSleeper(), logger: recorder.logger(), endpointOverride: false)
         defer { shutdown() }
         for index in 0..<(LogRateLimiter().burst + 3) {
-            await poller.handle(SQSMessage(messageId: "m-bad-\(index)", receiptHandle: "rh-bad-\(index)", body: "not a task"), lease: 5)
+            await poller.handle(
+                SQSMessage(messageId: "m-bad-\(index)", receiptHandle: "rh-bad-\(index)", body: "not a task"), lease: 5)
         }
         // For this delegate (its host name is one of its tags), with no replyTo.
         let data = TaskFixtures.task(operation: "getRandomPassword", params: nil) { fields in
@@ -324,7 +336,8 @@ import Testing
         defer { shutdown() }
         let body = Self.refusedReplyTo(id: "md5-1")
         let wrong = String(repeating: "0", count: 32)
-        await poller.handle(SQSMessage(messageId: "m-md5", receiptHandle: "rh-md5", body: body, md5OfBody: wrong), lease: 5)
+        await poller.handle(
+            SQSMessage(messageId: "m-md5", receiptHandle: "rh-md5", body: body, md5OfBody: wrong), lease: 5)
         let lines = recorder.records.filter { $0.contains("does not match its MD5OfBody") }
         #expect(lines.count == 1, "\(recorder.records)")
         #expect(lines.first?.hasPrefix("error ") == true)
@@ -333,7 +346,8 @@ import Testing
         // The same body as SQS stored it: judged (here refused for its replyTo, and deleted).
         await poller.handle(
             SQSMessage(
-                messageId: "m-md5-ok", receiptHandle: "rh-md5-ok", body: body, md5OfBody: SQSBodyDigest.hexMD5(of: body)),
+                messageId: "m-md5-ok", receiptHandle: "rh-md5-ok", body: body, md5OfBody: SQSBodyDigest.hexMD5(of: body)
+            ),
             lease: 5)
         #expect(recorder.records.contains { $0.contains("task_id=md5-1") })
         #expect(calls.withLock { $0 }.contains { $0.contains("DeleteMessage") })
@@ -377,7 +391,8 @@ import Testing
         let extensions = Mutex<[ContinuousClock.Instant]>([])
         let server = try LoopbackHTTPServer { request in
             guard request.headers["X-Amz-Target"] == "AmazonSQS.ChangeMessageVisibility" else {
-                return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+                return ScriptedResponse(
+                    status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
             }
             let number = extensions.withLock { list in
                 list.append(.now)
@@ -442,6 +457,66 @@ import Testing
         #expect(lapses.first?.hasPrefix("warning") == true)
     }
 
+    /// Extensions SQS keeps refusing: tried again every 2 s while the lease runs, then, once it ran
+    /// out (only a new receipt handle can succeed), twice as long after each failure up to a third
+    /// of the lease; one that succeeds again brings the heartbeat back to every third. Timed by a
+    /// clock that moves only with the heartbeat's sleeps.
+    @Test func extensionsRefusedAfterTheLeaseRanOutBackOff() async throws {
+        let refusing = Mutex(true)
+        let extensions = Mutex(0)
+        let server = try LoopbackHTTPServer { request in
+            guard request.headers["X-Amz-Target"] == "AmazonSQS.ChangeMessageVisibility" else {
+                return ScriptedResponse(
+                    status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+            }
+            extensions.withLock { $0 += 1 }
+            guard refusing.withLock({ $0 }) else {
+                return ScriptedResponse(
+                    status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+            }
+            return ScriptedResponse(
+                status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
+                body:
+                    #"{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"The receipt handle has expired."}"#
+            )
+        }
+        defer { server.stop() }
+        let sleeper = RecordingSleeper(pause: .milliseconds(1))
+        let (poller, intake, shutdown) = try Self.poller(
+            "backing-off", on: server, sleeper: sleeper, visibilitySeconds: 60)
+        defer { shutdown() }
+        let started = ContinuousClock.now
+        var timed = intake
+        timed.monotonicNow = { started + sleeper.delays.withLock { $0.reduce(.zero, +) } }
+        let heartbeat = SQSQueuePoller(queue: poller.queue, intake: timed, logger: poller.logger)
+        let message = SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: "{}")
+        let beating = Task { await heartbeat.heartbeat(message, leases: GrantedLease(60), logger: poller.logger) }
+        // The first at 20 s, refused; then at 22, 24, ... 58 s; at 60 s the lease ran out.
+        let whileLeased = [Duration.seconds(20)] + Array(repeating: .seconds(2), count: 20)
+        let afterLapse: [Duration] = [.seconds(2), .seconds(4), .seconds(8), .seconds(16), .seconds(20), .seconds(20)]
+        let expected = whileLeased + afterLapse
+        #expect(await eventually(within: .seconds(60)) { sleeper.delays.withLock { $0.count } >= expected.count })
+        refusing.withLock { $0 = false }
+        let refused = sleeper.delays.withLock { $0.count }
+        #expect(await eventually(within: .seconds(60)) { sleeper.delays.withLock { $0.count } >= refused + 2 })
+        beating.cancel()
+        await beating.value
+
+        let delays = sleeper.delays.withLock { $0 }
+        #expect(Array(delays.prefix(expected.count)) == expected, "\(delays)")
+        // Granted again: every third of the lease from then on.
+        #expect(delays.dropFirst(refused).prefix(2).allSatisfy { $0 == .seconds(20) }, "\(delays)")
+    }
+
+    /// The pause after the nth refusal since a lapse: 2 s doubling, never more than the period,
+    /// nor less than 2 s's worth (unless the period is shorter).
+    @Test func theRetryPauseAfterALapseDoublesUpToAThirdOfTheLease() {
+        let pauses = (1...8).map { SQSQueuePoller.retryPauseAfterLapse(failures: $0, period: .seconds(100)) }
+        #expect(pauses == [2, 4, 8, 16, 32, 64, 100, 100].map { Duration.seconds($0) })
+        #expect(SQSQueuePoller.retryPauseAfterLapse(failures: 1, period: .seconds(1)) == .seconds(1))
+        #expect(SQSQueuePoller.retryPauseAfterLapse(failures: 10_000, period: .seconds(14_400)) == .seconds(14_400))
+    }
+
     /// An extension that fails once the message's result was sent (it lost the race with the
     /// message's delete) is no queue failure; the same failure before that is one.
     @Test func anExtensionThatFailsAfterTheResultWasSentIsNoQueueFailure() async throws {
@@ -451,7 +526,9 @@ import Testing
                 extensions.withLock { $0 += 1 }
                 return ScriptedResponse(
                     status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
-                    body: #"{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"Message does not exist or is not available for visibility timeout change"}"#)
+                    body:
+                        #"{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"Message does not exist or is not available for visibility timeout change"}"#
+                )
             }
             return ScriptedResponse(status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
         }
@@ -469,7 +546,9 @@ import Testing
             }
             let before = extensions.withLock { $0 }
             let beating = Task { await poller.heartbeat(message, leases: GrantedLease(3), logger: quiet) }
-            #expect(await eventually(within: .seconds(60)) { extensions.withLock { $0 } >= before + 2 }, "the lease was not extended")
+            #expect(
+                await eventually(within: .seconds(60)) { extensions.withLock { $0 } >= before + 2 },
+                "the lease was not extended")
             beating.cancel()
             await beating.value
             return intake.status.snapshot[queueURL]?.errors["ChangeMessageVisibility"]
@@ -486,7 +565,9 @@ import Testing
         let server = try LoopbackHTTPServer { _ in
             ScriptedResponse(
                 status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
-                body: #"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#)
+                body:
+                    #"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#
+            )
         }
         defer { server.stop() }
         let (poller, intake, shutdown) = try Self.poller("tasks", on: server, sleeper: RecordingSleeper())
@@ -498,15 +579,22 @@ import Testing
             id: "t-send", status: .succeeded, operation: "getRandomPassword", connectorId: "c", delegate: "d",
             receivedAt: Date(), finishedAt: Date(), attempts: 1)
         let message = SQSMessage(messageId: "m-send", receiptHandle: "rh-send", body: "{}")
-        await poller.reply(result, to: try SQSQueueURL(resultQueueURL), for: message, leases: GrantedLease(5), logger: recorder.logger())
+        await poller.reply(
+            result, to: try SQSQueueURL(resultQueueURL), for: message, leases: GrantedLease(5),
+            logger: recorder.logger())
 
         let failing = try #require(recorder.records.first { $0.contains("event=queue-failing") }, "\(recorder.records)")
-        #expect(failing.contains("SendMessage: QueueDoesNotExist (to \(resultQueueURL)): The specified queue does not exist."), "\(failing)")
+        #expect(
+            failing.contains(
+                "SendMessage: QueueDoesNotExist (to \(resultQueueURL)): The specified queue does not exist."),
+            "\(failing)")
         #expect(failing.contains("result_queue_url=\(resultQueueURL)"), "\(failing)")
         #expect(failing.contains("queue_url=\(queueURL)"), "\(failing)")
         let counted = intake.status.snapshot[queueURL]
         #expect(counted?.resultSendFailures == 1)
-        #expect(counted?.errors["SendMessage"]?.hasPrefix("SendMessage: QueueDoesNotExist (to \(resultQueueURL)): ") == true)
+        #expect(
+            counted?.errors["SendMessage"]?.hasPrefix("SendMessage: QueueDoesNotExist (to \(resultQueueURL)): ") == true
+        )
         // STATUS= shows a queue's errors' first 200 bytes: the code, and the queue it was sent to,
         // however long its URL (here as long as Amazon's for a long queue name).
         let longURL = "https://sqs.eu-central-1.amazonaws.com/123456789012/secrets-delegate-results-for-the-ci-fleet"
@@ -534,7 +622,9 @@ import Testing
         let message = SQSMessage(messageId: "m-stop", receiptHandle: "rh-stop", body: "{}")
         let replying = Task {
             withUnsafeCurrentTask { $0?.cancel() }
-            await poller.reply(result, to: try? SQSQueueURL(queueURL), for: message, leases: GrantedLease(5), logger: recorder.logger())
+            await poller.reply(
+                result, to: try? SQSQueueURL(queueURL), for: message, leases: GrantedLease(5), logger: recorder.logger()
+            )
         }
         await replying.value
         #expect(intake.status.snapshot[queueURL]?.resultSendFailures ?? 0 == 0)

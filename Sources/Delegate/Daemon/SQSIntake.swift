@@ -33,6 +33,8 @@ struct SQSIntake: Sendable {
     let random: @Sendable () -> Double
     let logLimiter: LogRateLimiter
     let logger: Logger
+    /// The monotonic clock the lease heartbeat times leases by (a test's moves with its sleeper).
+    var monotonicNow: @Sendable () -> ContinuousClock.Instant = { .now }
 
     /// How often the loop looks for queues a reload added.
     static let supervisionInterval: Duration = .seconds(1)
@@ -82,7 +84,9 @@ struct SQSIntake: Sendable {
     /// at once, so that another delegate takes them now rather than after their lease (this
     /// process ends, and the tasks with it). The caller has ended the handling first, so that no
     /// lease extension lands after the release. At most `timeout`; returns how many were released.
-    func release(_ messages: [(key: AnsweredMessages.Key, receiptHandle: String)], within timeout: Duration) async -> Int {
+    func release(_ messages: [(key: AnsweredMessages.Key, receiptHandle: String)], within timeout: Duration) async
+        -> Int
+    {
         guard !messages.isEmpty else { return 0 }
         return await withTaskGroup(of: Bool?.self) { group in
             group.addTask {  // the time: nil
@@ -110,7 +114,8 @@ struct SQSIntake: Sendable {
     /// Makes a message visible again after `seconds` (0: at once) without running it, counted in
     /// `status`; true when SQS took it.
     @discardableResult
-    func release(receiptHandle: String, on queue: SQSQueueURL, afterSeconds seconds: Int, logger: Logger) async -> Bool {
+    func release(receiptHandle: String, on queue: SQSQueueURL, afterSeconds seconds: Int, logger: Logger) async -> Bool
+    {
         do {
             try await client(for: queue).changeMessageVisibility(
                 queue: queue, receiptHandle: receiptHandle, seconds: seconds, logger: logger)
@@ -145,7 +150,8 @@ struct SQSIntake: Sendable {
     ) -> SQSClient {
         SQSClient(
             aws: clients.sqs(
-                queue.endpoint(region: sqs.signingRegion(for: queue), endpointOverride: sqs.endpoint), longPoll: longPoll),
+                queue.endpoint(region: sqs.signingRegion(for: queue), endpointOverride: sqs.endpoint),
+                longPoll: longPoll),
             credentials: identity)
     }
 
@@ -194,7 +200,8 @@ struct SQSIntake: Sendable {
                     "aws_request_id": "\(failure.requestId ?? "-")", "queue_url": "\(queue.url)",
                 ]
                 if let sentTo { metadata["result_queue_url"] = "\(sentTo)" }
-                logLimiter.log(.error, "SQS queue \(queue) cannot be used: \(text)", metadata: metadata, key: key, logger: logger)
+                logLimiter.log(
+                    .error, "SQS queue \(queue) cannot be used: \(text)", metadata: metadata, key: key, logger: logger)
             } else if failure == nil, previous != nil {
                 recovered(operation, queue: queue, logger: logger)
             }

@@ -26,11 +26,13 @@ extension SQSQueuePoller {
     func handle(_ message: SQSMessage, lease: Int, leave: Bool = false, slot: HeldSlot? = nil) async {
         var logger = logger
         // Bounded: SQS's ids are UUIDs, and an endpoint could send any text up to its answer's size.
-        logger[metadataKey: "sqs_message_id"] = "\(ShownText.prefix(message.messageId, bytes: Self.loggedMessageIDLength))"
+        logger[metadataKey: "sqs_message_id"] =
+            "\(ShownText.prefix(message.messageId, bytes: Self.loggedMessageIDLength))"
         let receivedAt = dispatcher.now
         let answeredKey = key(of: message)
         switch intake.admit(
-            answeredKey, receiptHandle: message.receiptHandle, now: .now, answeredKeptFor: answeredKeptFor(longestLease: lease))
+            answeredKey, receiptHandle: message.receiptHandle, now: .now,
+            answeredKeptFor: answeredKeptFor(longestLease: lease))
         {
         case .answered:
             logger.info(
@@ -38,7 +40,9 @@ extension SQSQueuePoller {
                 an SQS task message whose result was already sent came back (its delete had not taken effect); \
                 deleting it again, not running it again
                 """,
-                metadata: ["event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(Self.receiveCount(of: message))"])
+                metadata: [
+                    "event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(Self.receiveCount(of: message))",
+                ])
             intake.status.update(queue.url) { $0.redelivered += 1 }
             // With this receipt's handle: it is the newest, where one kept for the run (whose
             // delete is still on its way) is out of date, and SQS would accept it and keep the
@@ -48,7 +52,9 @@ extension SQSQueuePoller {
         case .runningHere:
             logger.warning(
                 "an SQS task message came back while it runs here (its lease lapsed); not run twice: the run under way goes on with its new receipt handle",
-                metadata: ["event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(Self.receiveCount(of: message))"])
+                metadata: [
+                    "event": "\(LogEventKind.taskRedelivered)", "receive_count": "\(Self.receiveCount(of: message))",
+                ])
             intake.status.update(queue.url) { $0.redelivered += 1 }
             return
         case .fresh:
@@ -110,7 +116,8 @@ extension SQSQueuePoller {
             // A connector this host does not know may be another delegate pool's: leave it.
             let selectors = dispatcher.connectors.selectors(for: envelope)
             guard let selectors, dispatcher.matches(selectors).isAccepted else {
-                logger.debug("queue task left for another delegate", metadata: ["task_id": "\(envelope.validID ?? "-")"])
+                logger.debug(
+                    "queue task left for another delegate", metadata: ["task_id": "\(envelope.validID ?? "-")"])
                 // A random part of a second first: SQS counts visibility in whole seconds, and
                 // this delegate's next receive starts as this one ends, so a release made at
                 // once would come back just before this delegate's receive every time, and a
@@ -125,7 +132,8 @@ extension SQSQueuePoller {
         if body.count > SQSMessage.maximumBodyBytes {
             rejection = TaskRejection(
                 code: .invalidTask,
-                message: "the task message is \(body.count) bytes; at most \(SQSMessage.maximumBodyBytes) (256 KiB) are allowed",
+                message:
+                    "the task message is \(body.count) bytes; at most \(SQSMessage.maximumBodyBytes) (256 KiB) are allowed",
                 taskID: document.envelopeForSelection?.validID)  // not a first id of two: another task's
         } else {
             do {
@@ -172,7 +180,8 @@ extension SQSQueuePoller {
     private func replyToRefusal(_ replyTo: SQSQueueURL) -> String {
         let shown = ShownText.quoted(replyTo.origin, limit: 64)
         if intake.settings().isTaskQueue(replyTo) {
-            return "replyTo is one of this delegate's task queues ([sqs] queue_urls): its result would come back as a task"
+            return
+                "replyTo is one of this delegate's task queues ([sqs] queue_urls): its result would come back as a task"
         }
         return "replyTo \(shown) is not an SQS endpoint of this delegate (an https host of "
             + "Amazon SQS, the origin of a configured queue, or with [sqs] endpoint set a queue of its region)"
@@ -203,7 +212,8 @@ extension SQSQueuePoller {
             // this line its only trace.
             let resultQueue = configuredResultQueue
             let result = dispatcher.rejected(
-                TaskRejection(code: .invalidTask, message: replyToRefusal(replyTo) + "; the task was not run", task: task),
+                TaskRejection(
+                    code: .invalidTask, message: replyToRefusal(replyTo) + "; the task was not run", task: task),
                 receivedAt: receivedAt, logger: logger, logLimiter: intake.logLimiter, intake: .queue,
                 kind: resultQueue == nil ? .deletedUnrun : nil)
             if let resultQueue {
@@ -239,7 +249,8 @@ extension SQSQueuePoller {
         if (message.receiveCount ?? 1) > 1 { task.earlierRunSince = message.firstReceivedAt.map { .aws($0) } }
         var settled: (destination: SQSQueueURL?, message: SQSBatchMessage?) = (nil, nil)
         let result = await dispatcher.run(task, receivedAt: receivedAt, logger: logger) { ran in
-            let decided = settle(ran, replyTo: replyTo, destinationAtStart: destinationAtStart, for: message, logger: logger)
+            let decided = settle(
+                ran, replyTo: replyTo, destinationAtStart: destinationAtStart, for: message, logger: logger)
             settled = (decided.destination, decided.message)
             return decided.result
         }
@@ -307,14 +318,18 @@ extension SQSQueuePoller {
     /// longer than the lease still runs; one that failed is tried again after
     /// ``extensionRetryPause`` rather than a third of a lease later, so the two thirds left are
     /// used for more than one attempt. A lease that ran out is logged (the message may then run
-    /// on another delegate too) and extending goes on.
+    /// on another delegate too) and extending goes on, each failure then waiting twice as long as
+    /// the last, up to a third of the lease (``retryPauseAfterLapse(failures:period:)``): only a
+    /// receive of the message again (here, with a new receipt handle) lets one succeed, and that
+    /// lease is a whole `visibility_seconds`.
     ///
     /// `leases` holds the receive's lease and records each extension SQS granted (how long the
     /// answer is remembered).
     func heartbeat(_ message: SQSMessage, leases: GrantedLease, logger: Logger) async {
         var granted = leases.longestSeconds  // the receive's: no extension yet
-        var expiresAt = ContinuousClock.now + .seconds(granted)
+        var expiresAt = intake.monotonicNow() + .seconds(granted)
         var lapseLogged = false
+        var failuresSinceLapse = 0
         var pause = Self.extensionPeriod(granted: granted, visibility: intake.settings().visibilitySeconds)
         while !Task.isCancelled {
             do {
@@ -325,9 +340,10 @@ extension SQSQueuePoller {
             if Task.isCancelled { return }
             let visibility = intake.settings().visibilitySeconds
             let period = Self.extensionPeriod(granted: granted, visibility: visibility)
-            let asked = ContinuousClock.now
+            let asked = intake.monotonicNow()
             var limit = period
-            if asked < expiresAt {
+            let lapsed = asked >= expiresAt
+            if !lapsed {
                 limit = min(period, expiresAt - asked)
             } else if !lapseLogged {
                 lapseLogged = true
@@ -343,21 +359,36 @@ extension SQSQueuePoller {
                 granted = visibility
                 leases.extended(to: visibility)
                 expiresAt = asked + .seconds(visibility)
+                failuresSinceLapse = 0
                 let next = Self.extensionPeriod(granted: granted, visibility: visibility)
-                pause = max(.zero, next - (ContinuousClock.now - asked))
+                pause = max(.zero, next - (intake.monotonicNow() - asked))
             case .failed(let error):
                 // Once the result is sent, the message is being deleted: an extension that lost
                 // that race found it gone, which is no failure of the queue.
                 if !intake.answered.contains(key(of: message), now: .now) {
                     intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
                 }
-                pause = min(period, Self.extensionRetryPause)
+                if lapsed {
+                    failuresSinceLapse += 1
+                    pause = Self.retryPauseAfterLapse(failures: failuresSinceLapse, period: period)
+                } else {
+                    pause = min(period, Self.extensionRetryPause)
+                }
             }
         }
     }
 
     /// How soon a failed lease extension is tried again (at most a third of the lease).
     static let extensionRetryPause: Duration = .seconds(2)
+
+    /// How soon an extension is tried again after the `failures`th since the lease ran out:
+    /// ``extensionRetryPause``, then twice as long each time, at most `period` (a third of the
+    /// lease). The lease lapsed, SQS refuses the old receipt handle; one that comes back here
+    /// with a new one is granted a whole lease, extended within a third of it.
+    static func retryPauseAfterLapse(failures: Int, period: Duration) -> Duration {
+        let doublings = min(max(failures - 1, 0), 16)
+        return min(period, extensionRetryPause * (1 << doublings))
+    }
 
     /// A third of the shorter of the lease granted and the one to be asked for.
     static func extensionPeriod(granted: Int, visibility: Int) -> Duration {
@@ -397,7 +428,8 @@ extension SQSQueuePoller {
                 return .failed(
                     AWSError(
                         kind: .transport, code: .endpointUnreachable,
-                        message: "no answer within \(limit) (a third of the lease, or what was left of it); trying again",
+                        message:
+                            "no answer within \(limit) (a third of the lease, or what was left of it); trying again",
                         retryable: true))
             })
         // Nil: the heartbeat was cancelled.
@@ -440,7 +472,9 @@ extension SQSQueuePoller {
             intake.record(error, of: "SendMessage", queue: queue, sentTo: destination.url, logger: logger)
             intake.logLimiter.log(
                 .error, "the result could not be sent to \(destination); the task message is left to run again",
-                metadata: ["task_id": "\(taskID)", "error_code": "\(error.code)", "result_queue_url": "\(destination)"],
+                metadata: [
+                    "task_id": "\(taskID)", "error_code": "\(error.code)", "result_queue_url": "\(destination)",
+                ],
                 key: "sqs-result-not-sent \(queue.url)", logger: logger)
             return
         }
@@ -464,7 +498,8 @@ extension SQSQueuePoller {
         for result: TaskResult, taskID: String, taskMessageID: String
     ) -> (message: SQSBatchMessage, oversize: Int?) {
         var message = SQSBatchMessage(
-            body: result.jsonLine, attributes: ["taskId": taskID, Self.taskMessageIDAttribute: taskMessageID], groupID: taskID,
+            body: result.jsonLine, attributes: ["taskId": taskID, Self.taskMessageIDAttribute: taskMessageID],
+            groupID: taskID,
             deduplicationID: taskMessageID,
             sensitive: result.secretValues)
         let size = message.countedBytes
@@ -549,7 +584,8 @@ extension SQSQueuePoller {
     /// Makes a message visible again after `seconds` without running it.
     @discardableResult
     private func release(_ message: SQSMessage, afterSeconds seconds: Int, logger: Logger) async -> Bool {
-        await intake.release(receiptHandle: receiptHandle(of: message), on: queue, afterSeconds: seconds, logger: logger)
+        await intake.release(
+            receiptHandle: receiptHandle(of: message), on: queue, afterSeconds: seconds, logger: logger)
     }
 
     /// Makes a message for other delegates visible again 1-3 s from now (at once when the delegate
