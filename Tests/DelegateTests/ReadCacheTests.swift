@@ -389,6 +389,35 @@ import TestSupport
         }
     }
 
+    /// An answer without a `VersionId` (an endpoint that leaves it out) is cached like any other;
+    /// once DescribeSecret says the secret is gone or another, no version is current and the
+    /// entry is dropped, not served stale when GetSecretValue then finds AWS unreachable.
+    @Test func anAnswerWithoutAVersionIDIsNotServedStaleOnceTheSecretIsGone() async throws {
+        for change in ["deleted", "recreated"] {
+            let fixture = ReadCacheFixture(ttl: 60, stale: 3600)
+            fixture.fake.put("devops/db", "first")
+            fixture.fake.http.script(
+                .target("secretsmanager.GetSecretValue"),
+                .json([
+                    "ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:devops/db-AbCdEf", "Name": "devops/db",
+                    "SecretString": "first", "CreatedDate": 1_700_000_000,
+                ]))
+            #expect(try await fixture.run().secretText == "first")
+            #expect(fixture.cache.statistics.entries == 1)
+            if change == "deleted" {
+                fixture.fake.markDeleted("devops/db")
+            } else {
+                fixture.fake.recreate("devops/db", "second", versionId: "v-new")
+            }
+            fixture.fake.http.always(.target("secretsmanager.GetSecretValue"), .transport(.couldNotConnect))
+            fixture.clock.advance(by: 70)
+            let read = try await fixture.run()
+            #expect(read.error?.code == .endpointUnreachable && read.secretText == nil, "\(change): \(read)")
+            #expect(fixture.cache.statistics.staleServed == 0, "\(change)")
+            #expect(fixture.cache.statistics.entries == 0, "\(change)")
+        }
+    }
+
     /// A secret scheduled for deletion counts as changed: past the TTL the entry is dropped, not
     /// renewed (its versions are still listed), and not served stale while AWS is unreachable.
     @Test func aSecretScheduledForDeletionIsNotRenewedNorServedStale() async throws {

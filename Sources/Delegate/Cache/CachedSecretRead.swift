@@ -62,8 +62,10 @@ struct CachedSecretRead: Sendable {
                     // task id): nothing of the cached one is current.
                     let sameSecret = described.value.arn == output.arn
                     let current = sameSecret ? Self.version(for: key, in: described.value) : nil
-                    // By bytes, as AWS compares version ids (``SecretCacheKey/same(_:_:)``).
-                    let stillCurrent = SecretCacheKey.same(current, output.versionId)
+                    // By bytes, as AWS compares version ids (``SecretCacheKey/same(_:_:)``). No
+                    // version current (gone, deleted, another secret) is a change, whether or not
+                    // the cached answer named its version (an endpoint may leave it out).
+                    let stillCurrent = current != nil && SecretCacheKey.same(current, output.versionId)
                     if let current, stillCurrent,
                         let renewed = cache.renew(
                             key, versionId: current,
