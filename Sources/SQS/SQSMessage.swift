@@ -38,11 +38,15 @@ public struct SQSMessage: Sendable, Equatable, Decodable {
     /// How many times SQS has handed this message out, this time included (when asked for).
     public var receiveCount: Int? { attributes["ApproximateReceiveCount"].flatMap { Int($0) } }
 
-    /// When SQS first handed this message out (when asked for; milliseconds since the epoch).
-    public var firstReceivedAt: Date? {
-        attributes["ApproximateFirstReceiveTimestamp"].flatMap { Int64($0) }.map {
-            Date(timeIntervalSince1970: TimeInterval($0) / 1000)
-        }
+    /// When SQS took the message in, by SQS's clock (when asked for).
+    public var sentAt: Date? { timestamp("SentTimestamp") }
+
+    /// When SQS first handed this message out, by SQS's clock (when asked for).
+    public var firstReceivedAt: Date? { timestamp("ApproximateFirstReceiveTimestamp") }
+
+    /// The attribute `name`, milliseconds since the epoch, as a date.
+    private func timestamp(_ name: String) -> Date? {
+        attributes[name].flatMap { Int64($0) }.map { Date(timeIntervalSince1970: TimeInterval($0) / 1000) }
     }
 
     enum CodingKeys: String, CodingKey {

@@ -491,6 +491,28 @@ import Testing
         #expect(!staleCalls.contains { $0.action == "DeleteMessage" })
     }
 
+    /// On a FIFO task queue the deduplication window is judged by SQS's clock (the result
+    /// message's `SentTimestamp`, which the wait asks for), not by the delegate's (`receivedAt`):
+    /// a delegate whose clock is 20 minutes behind still answers a deduplicated send, and one 20
+    /// minutes ahead does not pass off an old result as recent.
+    @Test func theDeduplicationWindowIsJudgedBySQSsClock() async throws {
+        let behind = Self.result(id: "t-1", receivedAt: Date().addingTimeInterval(-20 * 60))
+        let (fresh, freshCalls) = try await waitWithReplies(
+            [("rh-first", "t-1", behind.jsonLine)], taskMessageIDs: ["rh-first": "the-first-message"],
+            sentTimestamps: ["rh-first": Date().addingTimeInterval(-4 * 60)], taskQueue: "tasks.fifo")
+        #expect(fresh.status == 0, "\(fresh)")
+        #expect(freshCalls.first { $0.action == "ReceiveMessage" }?.body.contains("SentTimestamp") == true)
+
+        let ahead = Self.result(id: "t-1", receivedAt: Date().addingTimeInterval(20 * 60))
+        let (old, oldCalls) = try await waitWithReplies(
+            [("rh-old", "t-1", ahead.jsonLine)], timeout: .seconds(20),
+            taskMessageIDs: ["rh-old": "an-earlier-message"],
+            sentTimestamps: ["rh-old": Date().addingTimeInterval(-20 * 60)], taskQueue: "tasks.fifo")
+        #expect(old.status == 69, "\(old)")
+        #expect(old.errorOutput.contains("1 result(s) of an earlier submission of t-1"), "\(old)")
+        #expect(!oldCalls.contains { $0.action == "DeleteMessage" })
+    }
+
     /// `"replyTo": null` is no replyTo, as the delegate reads it: sent, and the result taken from
     /// result_queue_url; beside --reply-queue it is a usage error (the result would go elsewhere).
     @Test func aNullReplyToIsNoReplyTo() async throws {
@@ -878,20 +900,23 @@ import Testing
 
     private func waitWithReplies(
         _ replies: [Reply], timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:],
-        taskQueue: String = "tasks"
+        sentTimestamps: [String: Date] = [:], taskQueue: String = "tasks"
     ) async throws -> (CommandOutcome, [(action: String, body: String)]) {
-        try await waitWithReplies(timeout: timeout, taskMessageIDs: taskMessageIDs, taskQueue: taskQueue) { _ in replies
-        }
+        try await waitWithReplies(
+            timeout: timeout, taskMessageIDs: taskMessageIDs, sentTimestamps: sentTimestamps, taskQueue: taskQueue
+        ) { _ in replies }
     }
 
     /// As above, the replies made from the task as sent (its `sealTo`, with `seal`).
-    /// `taskMessageIDs` gives a reply (by receipt handle) a `taskMessageId` attribute;
+    /// `taskMessageIDs` gives a reply (by receipt handle) a `taskMessageId` attribute,
+    /// `sentTimestamps` a `SentTimestamp`;
     /// `repliesPastTheDeadline` answers only the first receive asking to wait less than 5 s with
     /// the replies, 1.5 s after its wait, past the deadline; every other one with none.
     private func waitWithReplies(
         task: Data = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8),
         taskFor: (@Sendable (_ replyQueueURL: String) -> Data)? = nil, seal: Bool = false,
-        timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:], taskQueue: String = "tasks",
+        timeout: Duration = .seconds(20), taskMessageIDs: [String: String] = [:], sentTimestamps: [String: Date] = [:],
+        taskQueue: String = "tasks",
         replyQueueFlag: Bool = true, visibilityAnswerDelay: Duration = .zero, receiveAnswerDelay: Duration = .zero,
         lastReceiveReplies: [Reply]? = nil, lastReceiveAnswerDelay: Duration? = nil,
         lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil, receiveLog: ReceiveLog? = nil,
@@ -951,10 +976,14 @@ import Testing
                     if let answered = taskMessageIDs[reply.handle] {
                         attributes["taskMessageId"] = ["DataType": "String", "StringValue": answered]
                     }
-                    return [
+                    var message: [String: Any] = [
                         "MessageId": "m-\(reply.handle)", "ReceiptHandle": reply.handle, "Body": reply.body,
                         "MessageAttributes": attributes,
                     ]
+                    if let sent = sentTimestamps[reply.handle] {
+                        message["Attributes"] = ["SentTimestamp": "\(Int64(sent.timeIntervalSince1970 * 1000))"]
+                    }
+                    return message
                 }
                 let body = try! JSONSerialization.data(withJSONObject: ["Messages": messages])
                 if let beyond = emptyReceiveHoldsItsWaitAnd, messages.isEmpty {

@@ -220,10 +220,11 @@ extension TaskSubmitter {
         // On a FIFO task queue a send deduplicated there (the same id within its 5 minutes) is
         // answered by the first message's result, whatever id the second send got: a result to
         // another message may be this one's if that task came within the window, not before it
-        // (an uncollected result of an earlier submission, maybe an old secret value).
+        // (an uncollected result of an earlier submission, maybe an old secret value). By AWS's
+        // clock, as far as the send's client knows it: results are dated by SQS's.
+        let deduplicatedSince = sender.aws.serverTime(of: Date()).addingTimeInterval(-Self.deduplicationReach)
         return await waitForResult(
-            id: id, sentMessageID: sentMessageID,
-            deduplicatedSince: queue.isFIFO ? Date().addingTimeInterval(-Self.deduplicationReach) : nil,
+            id: id, sentMessageID: sentMessageID, deduplicatedSince: queue.isFIFO ? deduplicatedSince : nil,
             on: reply, client: client(for: reply), privateKey: privateKey, deadline: ContinuousClock.now + timeout,
             logger: logger)
     }
@@ -252,7 +253,7 @@ extension TaskSubmitter {
     }
 
     /// How far back a FIFO send's deduplication may reach, in seconds: SQS's 5-minute window, and
-    /// a minute for the clocks of this host and the delegate's to differ.
+    /// a minute for this host's clock to differ from AWS's (a skew over 4 minutes is learned).
     static let deduplicationReach: TimeInterval = 6 * 60
 
     /// Takes this task's result from `reply` (and deletes it, and any copy of it in the same
@@ -263,8 +264,9 @@ extension TaskSubmitter {
     /// timeout, and the wait goes on for the real result. So is a result of this task id that
     /// names (`taskMessageId`) another task message than the one sent (`sentMessageID`; nil if
     /// SQS's answer named none, and then not compared): an older submission's, not collected;
-    /// unless `deduplicatedSince` is given (a FIFO task queue) and its task came to the delegate
-    /// at or after it (a send SQS deduplicated is answered by the first message's result). This
+    /// unless `deduplicatedSince` is given (a FIFO task queue) and it was sent at or after it
+    /// (``mayAnswerDeduplicatedSend(_:sentAt:since:)``: a send SQS deduplicated is answered by the
+    /// first message's result). This
     /// authenticates nothing: anyone who may send to the reply queue can send a result, and a sealed one (`--seal`) only
     /// asks the forger to have read the task's `sealTo` from the task queue. A sealed result of
     /// this task that this host's libcrypto fails to open (``Reading/unopenable(_:)``) is put back
@@ -333,7 +335,8 @@ extension TaskSubmitter {
             lastReceive = remaining < 1
             let options = SQSClient.ReceiveOptions(
                 maxMessages: maxMessages, waitSeconds: Int(min(Int64(Self.replyPollSeconds), remaining)),
-                visibilitySeconds: 30, attributeNames: [], messageAttributeNames: ["taskId", "taskMessageId"])
+                visibilitySeconds: 30, attributeNames: ["SentTimestamp"],
+                messageAttributeNames: ["taskId", "taskMessageId"])
             let messages: [SQSMessage]
             do throws(AWSError) {
                 // An answer on its way at the deadline is waited for (5 s at most): what it holds
@@ -393,7 +396,7 @@ extension TaskSubmitter {
                 // A delegate that names the task message it answered (older ones do not).
                 if let sentMessageID, let answered = message.messageAttributes["taskMessageId"]?.stringValue,
                     answered != sentMessageID,
-                    !Self.mayAnswerDeduplicatedSend(text, since: deduplicatedSince)
+                    !Self.mayAnswerDeduplicatedSend(text, sentAt: message.sentAt, since: deduplicatedSince)
                 {
                     earlier.insert(message.messageId)
                     continue
@@ -499,10 +502,15 @@ extension TaskSubmitter {
     }
 
     /// Whether a result to another task message may answer a send SQS deduplicated: on a FIFO
-    /// queue (`since` given), when its task came to the delegate at or after `since` (its
-    /// `receivedAt`, readable in a sealed result too).
-    static func mayAnswerDeduplicatedSend(_ text: String, since: Date?) -> Bool {
-        guard let since, let result = try? TaskResult.decode(jsonLine: Data(text.utf8)) else { return false }
+    /// queue (`since` given, by AWS's clock), when its result message was sent at or after `since`
+    /// (`sentAt`, its `SentTimestamp`: SQS's clock, as its deduplication window is; a result is
+    /// sent after its task came). Without `sentAt` (an endpoint that leaves it out), when its task
+    /// came to the delegate at or after `since` (its `receivedAt`, readable in a sealed result too,
+    /// by the delegate's clock).
+    static func mayAnswerDeduplicatedSend(_ text: String, sentAt: Date?, since: Date?) -> Bool {
+        guard let since else { return false }
+        if let sentAt { return sentAt >= since }
+        guard let result = try? TaskResult.decode(jsonLine: Data(text.utf8)) else { return false }
         return result.receivedAt >= since
     }
 
