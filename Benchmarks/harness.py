@@ -544,24 +544,34 @@ def socket_latency_loaded(d: Delegate, rate: float, seconds: float) -> dict:
 
     def producer():
         start = time.perf_counter()
-        for i, payload in enumerate(payloads):
-            wait_until(start + i / rate)
-            enqueued[i] = time.perf_counter()
-            client.send(payload)
+        try:
+            for i, payload in enumerate(payloads):
+                wait_until(start + i / rate)
+                enqueued[i] = time.perf_counter()
+                client.send(payload)
+        except OSError:
+            return  # the reader gave up and shut the connection down
         info["seconds"] = time.perf_counter() - start
 
     thread = threading.Thread(target=producer)
     thread.start()
-    for line, t in client.lines():
-        if b'"status":"succeeded"' not in line:
-            raise RuntimeError(f"socket latency under load: a task did not succeed: {line[:300]!r}")
-        start = line.find(b'"id":"') + 6
-        task_id = line[start : line.find(b'"', start)]
-        finished[int(task_id.rsplit(b"-", 1)[1])] = t
-        if len(finished) == n:
-            break
-    thread.join()
-    client.close()
+    try:
+        for line, t in client.lines():
+            if b'"status":"succeeded"' not in line:
+                raise RuntimeError(f"socket latency under load: a task did not succeed: {line[:300]!r}")
+            start = line.find(b'"id":"') + 6
+            task_id = line[start : line.find(b'"', start)]
+            finished[int(task_id.rsplit(b"-", 1)[1])] = t
+            if len(finished) == n:
+                break
+    finally:
+        # Shut down first: a producer blocked on a full socket buffer then ends.
+        try:
+            client.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        thread.join()
+        client.close()
     latencies = [finished[i] - enqueued[i] for i in range(n) if i in finished]
     if len(latencies) != n:
         raise RuntimeError(f"socket latency under load: {len(latencies)} of {n} tasks timed")

@@ -511,7 +511,7 @@ import TestSupport
         try "".write(toFile: file, atomically: true, encoding: .utf8)
         let loaded = try DelegateConfiguration.load(path: file, requireFile: true, environment: [:], hostName: "h")
         #expect(loaded.connectors.keys.sorted() == ["ok"])
-        #expect(loaded.passedOverDropIns == [connectors + "/ci-read.TOML", connectors + "/ci-read.conf"])
+        #expect(loaded.passedOverDropIns == .init(directory: connectors, names: ["ci-read.TOML", "ci-read.conf"]))
         let outcome = ConfigurationLoader(explicitPath: file, environment: [:], hostName: "h").check()
         #expect(outcome.status == 0)
         #expect(

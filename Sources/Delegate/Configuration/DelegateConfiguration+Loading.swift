@@ -40,7 +40,9 @@ extension DelegateConfiguration {
         // the file (a default's, such as the host name as the delegate's name, says neither).
         let attributed = { [origins, fileKeys] (error: ConfigurationError) -> ConfigurationError in
             guard error.origin == nil, let key = error.key else { return error }
-            if let variable = origins[key] { return ConfigurationError(key: key, reason: error.reason, origin: variable) }
+            if let variable = origins[key] {
+                return ConfigurationError(key: key, reason: error.reason, origin: variable)
+            }
             guard let path, fileKeys.contains(key) else { return error }
             return error.naming(file: path)
         }
@@ -206,14 +208,16 @@ extension DelegateConfiguration {
             // not search) is not missing: its drop-ins would be left out as silently.
             guard number == ENOENT else {
                 throw ConfigurationError(
-                    key: "[delegate] connectors_dir", reason: "\(directory) cannot be examined: \(RegularFile.describe(number))")
+                    key: "[delegate] connectors_dir",
+                    reason: "\(directory) cannot be examined: \(RegularFile.describe(number))")
             }
             guard ConfigurationFile.isDanglingLink(directory) else {
                 // The default one (beside the file) is optional; one the file names is expected.
                 if !delegate.connectorsDir.isEmpty { missingConnectorsDirectory = directory }
                 return
             }
-            throw ConfigurationError(key: "[delegate] connectors_dir", reason: "\(directory) is a symbolic link to nothing")
+            throw ConfigurationError(
+                key: "[delegate] connectors_dir", reason: "\(directory) is a symbolic link to nothing")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
             throw ConfigurationError(key: "[delegate] connectors_dir", reason: "\(directory) is not a directory")
@@ -228,12 +232,16 @@ extension DelegateConfiguration {
         } catch {
             // Why, as every other file error here says: a directory root may list and this user
             // may not (0700) passes root's check-config and fails the daemon's start.
-            let why = opendir(directory).map { closedir($0); return "" } ?? ": \(RegularFile.describe(errno))"
+            let why =
+                opendir(directory).map {
+                    closedir($0); return ""
+                } ?? ": \(RegularFile.describe(errno))"
             throw ConfigurationError(key: "[delegate] connectors_dir", reason: "cannot list \(directory)\(why)")
         }
-        passedOverDropIns = names.sorted().filter { name in
+        let passedOver = names.sorted().filter { name in
             !FileNameBytes.isHidden(name) && !FileNameBytes.endsWith(name, ".toml") && !Self.isLeftover(name)
-        }.map { directory + "/" + $0 }
+        }
+        passedOverDropIns = passedOver.isEmpty ? nil : PassedOverDropIns(directory: directory, names: passedOver)
         // By bytes, as `ls` shows them: a name whose dot joins the character before still ends in
         // .toml, and one starting with a dot and a combining mark is hidden.
         for name in names.sorted() where FileNameBytes.endsWith(name, ".toml") && !FileNameBytes.isHidden(name) {
@@ -345,12 +353,15 @@ extension DelegateConfiguration {
             if trimmed.hasPrefix("["), trimmed.hasSuffix("]") {
                 throw ConfigurationError(
                     key: key.label,
-                    reason: "is a list in TOML's spelling; in the environment give its entries comma-separated (aws,prod)",
+                    reason:
+                        "is a list in TOML's spelling; in the environment give its entries comma-separated (aws,prod)",
                     origin: variable)
             }
             // "alice, bob": the spaces after the commas are not part of the names.
             return .array(
-                text.split(separator: ",", omittingEmptySubsequences: false).map { .string(String($0).trimmingSpaces()) })
+                text.split(separator: ",", omittingEmptySubsequences: false).map {
+                    .string(String($0).trimmingSpaces())
+                })
         case .bool:
             switch trimmed.lowercased() {
             case "true", "1", "yes": return .bool(true)
@@ -379,7 +390,8 @@ extension DelegateConfiguration {
     /// `text` read as a decimal number (`1.5`, `2e3`), as TOML and people write them: nil for
     /// anything else, which `Double(_:)` alone would also read (`0x10`, `0x1p-2`, `inf`, `nan`).
     public static func decimalNumber(_ text: String) -> Double? {
-        guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || ".eE+-".utf8.contains($0) })
+        guard
+            text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || ".eE+-".utf8.contains($0) })
         else { return nil }
         return Double(text)
     }

@@ -25,10 +25,16 @@ public struct DelegateConfiguration: Sendable, Equatable {
     /// The `[delegate] connectors_dir` the configuration names, when the load found it missing
     /// (no drop-ins were loaded: a mount not up yet?); the start and each reload say so.
     public internal(set) var missingConnectorsDirectory: String?
-    /// Entries of the connectors directory (their paths) that are not read as drop-ins though they may be meant
+    /// Entries of the connectors directory that are not read as drop-ins though they may be meant
     /// as one (`ci-read.conf`, `ci-read.TOML`): not hidden, not `.toml`, no editor's or package
     /// manager's leftover; the start, each reload and `check-config` name them.
-    public internal(set) var passedOverDropIns: [String] = []
+    public internal(set) var passedOverDropIns: PassedOverDropIns?
+
+    /// Files of `directory` (by name, sorted) not read as connectors.
+    public struct PassedOverDropIns: Sendable, Equatable {
+        public var directory: String
+        public var names: [String]
+    }
 
     /// The defaults of the spec, with the host name as the delegate's name.
     public init(hostName: String) {
@@ -185,13 +191,11 @@ public struct DelegateConfiguration: Sendable, Equatable {
 extension DelegateConfiguration {
     /// What ``passedOverDropIns`` means for the operator, or nil when there are none.
     public var passedOverDropInsWarning: String? {
-        guard let first = passedOverDropIns.first, let slash = first.lastIndex(of: "/") else { return nil }
+        guard let passedOver = passedOverDropIns, !passedOver.names.isEmpty else { return nil }
         // Shown escaped, not cut: a path is what the operator looks for.
-        let names = passedOverDropIns.prefix(5).map { path in
-            ShownText.escaped(String(path[path.index(after: path.lastIndex(of: "/") ?? path.startIndex)...]))
-        }
-        let more = passedOverDropIns.count > 5 ? " and \(passedOverDropIns.count - 5) more" : ""
-        return "[delegate] connectors_dir \(ShownText.escaped(String(first[..<slash]))) holds "
+        let names = passedOver.names.prefix(5).map(ShownText.escaped)
+        let more = passedOver.names.count > 5 ? " and \(passedOver.names.count - 5) more" : ""
+        return "[delegate] connectors_dir \(ShownText.escaped(passedOver.directory)) holds "
             + "\(names.joined(separator: ", "))\(more), not read as a connector: a drop-in is named <id>.toml"
     }
 }
