@@ -62,7 +62,7 @@ public struct SpoolProducer: Sendable {
                     + "delete it), or use another id", path: target)
         }
         afterFirstLook?()
-        if let delegate = runningTask(id: id) {
+        if let delegate = claimingDelegate(id: id) {
             throw TaskQueueError(
                 code: .alreadyExists,
                 message:
@@ -191,7 +191,7 @@ public struct SpoolProducer: Sendable {
     /// same id found it "running" (``enqueue(id:data:)``) for as long as that sync took.
     /// (`cur/` is listed once; then only the claim found is looked at.)
     public func waitUntilUnclaimed(id: String, limit: Duration) async -> Bool {
-        guard let holder = runningTask(id: id) else { return true }
+        guard let holder = claimingDelegate(id: id) else { return true }
         let claim = directory + "/cur/" + holder + "/" + id + ".json"
         let end = ContinuousClock.now + limit
         while (try? FileIO.lstat(claim)) != nil {
@@ -201,15 +201,9 @@ public struct SpoolProducer: Sendable {
         return true
     }
 
-    /// The delegate directory in `cur/` holding a claimed task `<id>.json` (a task with the id
-    /// runs), nil if none does or `cur/` cannot be looked into.
-    /// The delegate whose claim (in `cur/<delegate>/`) holds the task `id`, if one does: it is
-    /// running there.
+    /// The delegate whose claim (`cur/<delegate>/<id>.json`) holds the task `id`: it is running
+    /// there; nil if none does or `cur/` cannot be looked into.
     public func claimingDelegate(id: String) -> String? {
-        runningTask(id: id)
-    }
-
-    private func runningTask(id: String) -> String? {
         guard let reader = try? DirectoryReader(path: directory + "/cur") else { return nil }
         while let entries = try? reader.next(limit: 64), !entries.isEmpty {
             for entry in entries where entry.invalidUTF8Name == nil {

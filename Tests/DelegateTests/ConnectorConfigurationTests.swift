@@ -385,6 +385,12 @@ import TestSupport
                 "[connectors.prod]\nregion = \"us-east-1\"\ndelegate_selectors = [\"\"]\ncredentials = { type = \"instanceRole\" }"
             ))
         #expect(blank.description.contains("delegate_selectors[0] is blank"), "\(blank)")
+        // So is one no delegate's tag could be: its tasks would be left by every delegate.
+        let joined = try #require(
+            refusal(
+                "[connectors.prod]\nregion = \"us-east-1\"\ndelegate_selectors = [\"aws,prod\"]\ncredentials = { type = \"instanceRole\" }"
+            ))
+        #expect(joined.description.contains("delegate_selectors[0] contains a comma"), "\(joined)")
     }
 
     /// A directory service's group (SSSD or AD: `Domain Users`, `admins@corp.example.com`) is no

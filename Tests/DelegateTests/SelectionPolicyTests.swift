@@ -30,10 +30,15 @@ import Testing
         // (InvalidTask) whichever intake it came by, not left in new/ or on its queue for no one.
         #expect(strict.matches([" "]) == .accept)
         #expect(strict.matches(["", "gpu"]) == .accept)
-        // So are the other selectors that make a task invalid: too many, or one too long.
+        // So are the other selectors that make a task invalid: too many, or one no tag could be
+        // (longer than a tag's 128 bytes, with a comma).
         #expect(strict.matches([String(repeating: "a", count: 257)]) == .accept)
+        #expect(strict.matches([String(repeating: "a", count: 129)]) == .accept)
+        #expect(strict.matches(["aws,gpu"]) == .accept)
         #expect(strict.matches(Array(repeating: "gpu", count: 65)) == .accept)
-        #expect(strict.matches([String(repeating: "a", count: 256)]) == .reject(missing: [String(repeating: "a", count: 256)]))
+        #expect(
+            strict.matches([String(repeating: "a", count: 128)])
+                == .reject(missing: [String(repeating: "a", count: 128)]))
         #expect(strict.matches(Array(repeating: "gpu", count: 64)) == .reject(missing: ["gpu"]))
         #expect(strict.matches(["aws"]) == .accept)
     }

@@ -71,7 +71,8 @@ import Testing
         (
             ["type": "accessKey", "accessKeyIdRef": "prod..id", "secretAccessKeyRef": "prod..secret"],
             .accessKey(
-                AccessKeyCredentials(accessKeyID: .ref("prod..id"), secretAccessKeyRef: "prod..secret", sessionTokenRef: nil))
+                AccessKeyCredentials(
+                    accessKeyID: .ref("prod..id"), secretAccessKeyRef: "prod..secret", sessionTokenRef: nil))
         ),
         (["type": "instanceRole"], .instanceRole),
         (
@@ -99,16 +100,42 @@ import Testing
                 fields["connector"] = .object(connector)
             }
         }
-        #expect(try DelegateTask.decode(task(Array(repeating: "prod", count: 64)), defaultID: nil).connector.delegateSelectors.count == 64)
+        #expect(
+            try DelegateTask.decode(task(Array(repeating: "prod", count: 64)), defaultID: nil).connector
+                .delegateSelectors.count == 64)
         let many = #expect(throws: TaskRejection.self) {
             try DelegateTask.decode(task(Array(repeating: "", count: 65)), defaultID: nil)
         }
-        #expect(many?.message.contains("connector.delegateSelectors has 65 selectors; the limit is 64") == true, "\(many?.message ?? "")")
-        #expect(try DelegateTask.decode(task([String(repeating: "a", count: 256)]), defaultID: nil).connector.delegateSelectors.count == 1)
+        #expect(
+            many?.message.contains("connector.delegateSelectors has 65 selectors; the limit is 64") == true,
+            "\(many?.message ?? "")")
         let long = #expect(throws: TaskRejection.self) {
             try DelegateTask.decode(task(["prod", String(repeating: "a", count: 257)]), defaultID: nil)
         }
-        #expect(long?.message.contains("connector.delegateSelectors[1] is longer than 256 bytes") == true, "\(long?.message ?? "")")
+        #expect(
+            long?.message.contains("connector.delegateSelectors[1] is longer than 256 bytes") == true,
+            "\(long?.message ?? "")")
+        // No longer than a tag can be (128 bytes once trimmed), nor with what no tag holds: such a
+        // selector could never match, and every delegate would leave its task unanswered.
+        let padded = "  " + String(repeating: "a", count: 128) + " "
+        #expect(try DelegateTask.decode(task([padded]), defaultID: nil).connector.delegateSelectors == [padded])
+        let neverMatching = [
+            (String(repeating: "a", count: 129), "is longer than 128 bytes once trimmed"),
+            ("aws,prod", "contains a comma, which no delegate tag does: give one selector per tag"),
+            ("prod\u{202E}", "contains a bidirectional formatting character (\\u{202e}), which no delegate tag does"),
+            ("pr\u{7}od", "contains a control character (\\u{7}), which no delegate tag does"),
+        ]
+        for (selector, expected) in neverMatching {
+            let refused = #expect(throws: TaskRejection.self) {
+                try DelegateTask.decode(task(["prod", selector]), defaultID: nil)
+            }
+            #expect(refused?.code == .invalidTask)
+            #expect(
+                refused?.message.contains("connector.delegateSelectors[1] " + expected) == true,
+                "\(refused?.message ?? "")")
+            // Taken up by any delegate, so that it is answered on every intake.
+            #expect(SelectionPolicy(name: "d", tags: [], acceptUntagged: false).matches(["prod", selector]) == .accept)
+        }
         // A blank selector (a producer's unset variable) is refused, not ignored: ignored, the
         // task would run on every delegate that accepts untagged tasks.
         for blank in ["", "   ", "\t"] {
@@ -116,7 +143,9 @@ import Testing
                 try DelegateTask.decode(task(["prod", blank]), defaultID: nil)
             }
             #expect(refused?.code == .invalidTask)
-            #expect(refused?.message.contains("connector.delegateSelectors[1] is blank") == true, "\(refused?.message ?? "")")
+            #expect(
+                refused?.message.contains("connector.delegateSelectors[1] is blank") == true,
+                "\(refused?.message ?? "")")
         }
     }
 
@@ -124,12 +153,16 @@ import Testing
     /// at once (reading them sorted, each looked up in the object, was quadratic).
     @Test func aTagsObjectOverTheLimitIsRefusedByItsCount() throws {
         let tags = JSONObject(Dictionary(uniqueKeysWithValues: (0..<20_000).map { ("k\($0)", JSONValue.string("v")) }))
-        let task = TaskFixtures.task(operation: "createSecret", params: ["name": "db", "secretString": "s", "tags": .object(tags)])
+        let task = TaskFixtures.task(
+            operation: "createSecret", params: ["name": "db", "secretString": "s", "tags": .object(tags)])
         let rejection = #expect(throws: TaskRejection.self) { try DelegateTask.decode(task, defaultID: nil) }
-        #expect(rejection?.message.contains("params.tags has 20000 tags; the limit is 50") == true, "\(rejection?.message ?? "")")
+        #expect(
+            rejection?.message.contains("params.tags has 20000 tags; the limit is 50") == true,
+            "\(rejection?.message ?? "")")
         var fifty = JSONObject()
         for index in 0..<50 { fifty["k\(index)"] = .string("v\(index)") }
-        let allowed = TaskFixtures.task(operation: "createSecret", params: ["name": "db", "secretString": "s", "tags": .object(fifty)])
+        let allowed = TaskFixtures.task(
+            operation: "createSecret", params: ["name": "db", "secretString": "s", "tags": .object(fifty)])
         let expected = (0..<50).map { SecretTag(key: "k\($0)", value: "v\($0)") }.sorted { $0.key < $1.key }
         #expect(
             try DelegateTask.decode(allowed, defaultID: nil).operation
@@ -188,12 +221,17 @@ import Testing
             try operation("putSecretValue", ["name": "bin", "secretBinary": .string(wrapped)])
                 == .putSecretValue(
                     PutSecretValueParams(
-                        secret: try reference("bin"), value: .binary(Data(repeating: 0, count: 114) + Data([0, 1, 2, 255])),
+                        secret: try reference("bin"),
+                        value: .binary(Data(repeating: 0, count: 114) + Data([0, 1, 2, 255])),
                         versionStages: nil)))
         #expect(
-            try operation("getSecretValue", ["name": "db", "versionStage": "AWSPREVIOUS", "versionId": "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE"])
+            try operation(
+                "getSecretValue",
+                ["name": "db", "versionStage": "AWSPREVIOUS", "versionId": "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE"])
                 == .getSecretValue(
-                    GetSecretValueParams(secret: try reference("db"), versionId: "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE", versionStage: "AWSPREVIOUS")))
+                    GetSecretValueParams(
+                        secret: try reference("db"), versionId: "EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE",
+                        versionStage: "AWSPREVIOUS")))
         #expect(
             try operation(
                 "putSecretValue", ["name": "db", "secretString": "new", "versionStages": ["AWSCURRENT", "blue"]])
@@ -392,7 +430,8 @@ import Testing
         // what the decoder refuses as JSON anywhere in the task (a number out of range, a lone
         // surrogate, UTF-16) is refused here too, so no delegate leaves such a task for another.
         #expect(
-            TaskDocument(Data([0xEF, 0xBB, 0xBF] + Array(#"{"connector":{"delegateSelectors":["x",]},}"#.utf8))).envelope
+            TaskDocument(Data([0xEF, 0xBB, 0xBF] + Array(#"{"connector":{"delegateSelectors":["x",]},}"#.utf8)))
+                .envelope
                 == TaskEnvelope(id: nil, delegateSelectors: ["x"]))
         #expect(TaskDocument(Data(#"{"connector":{},"params":{"x":1e999}}"#.utf8)).envelope == nil)
         #expect(TaskDocument(Data(#"{"connector":{},"params":{"x":"\ud800"}}"#.utf8)).envelope == nil)
@@ -406,7 +445,8 @@ import Testing
         ("us-east", false), ("US-EAST-1", false), ("useast1", false), ("us-east-123", false), ("-east-1", false),
         ("", false), ("us--1", false), ("us-east-", false), ("use-east-1", false), ("us-east-1a", false),
         ("us-ea5t-1", false), ("us-east-\u{0661}", false), ("us-east-1\u{301}", false), ("u\u{301}s-east-1", false),
-        ("us-" + String(repeating: "a", count: 27) + "-1", true), ("us-" + String(repeating: "a", count: 28) + "-1", false),
+        ("us-" + String(repeating: "a", count: 27) + "-1", true),
+        ("us-" + String(repeating: "a", count: 28) + "-1", false),
     ])
     func regions(region: String, valid: Bool) {
         #expect(Connector.isValidRegion(region) == valid)

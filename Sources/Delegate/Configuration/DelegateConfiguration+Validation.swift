@@ -193,14 +193,18 @@ extension DelegateConfiguration {
         PortableFileName.isPortable(scalar)
     }
 
+    /// The longest tag, user or group, in bytes once trimmed.
+    static let maximumListEntryBytes = 128
+
     /// Tags, users and groups: non-empty after trimming, no commas (they could not be given in
     /// the environment), no character `ShownText` escapes (controls, separators, bidirectional
     /// formatting), which would make `check-config` and the journal show another text than the
     /// one compared.
     static func listEntryProblem(_ entry: String) -> String? {
+        // (A task's selectors are held to what a tag can be: ``Connector/selectorProblem(_:)``.)
         let trimmed = entry.trimmingSpaces()
         if trimmed.isEmpty { return "is empty" }
-        if trimmed.utf8.count > 128 { return "is longer than 128 bytes (UTF-8)" }
+        if trimmed.utf8.count > maximumListEntryBytes { return "is longer than \(maximumListEntryBytes) bytes (UTF-8)" }
         if entry.contains(",") { return "\(quoted(entry)) contains a comma" }
         if let scalar = entry.unicodeScalars.first(where: ShownText.isEscaped), let kind = ShownText.kind(of: scalar) {
             return "\(quoted(entry)) contains \(kind) (\(ShownText.shown(scalar)))"

@@ -2,6 +2,7 @@ import AWSCore
 import AWSCredentials
 import FoundationEssentials
 import JSON
+import SafeText
 import TaskQueue
 import SQS
 import SecretsManager
@@ -37,7 +38,8 @@ extension DelegateTask {
                 guard JSONParser.isValidUTF8(bytes) else { return "the task is not valid UTF-8" }
                 guard let stop = JSONParser.stop(in: bytes) else { return "the task is not valid JSON" }
                 // As `submit` says it of such a file.
-                return stop.reason == .empty ? "the task is empty, not a JSON object" : "the task is not valid JSON: \(stop)"
+                return stop.reason == .empty
+                    ? "the task is empty, not a JSON object" : "the task is not valid JSON: \(stop)"
             }
             throw TaskRejection(code: .invalidTask, message: message, taskID: fallbackID)
         }
@@ -199,10 +201,12 @@ extension Connector {
 
     /// What makes `selectors` invalid, nil if nothing: the rule the decoder refuses a task by
     /// (`InvalidTask`) and ``SelectionPolicy/matches(_:)`` takes such a task up by, so that it is
-    /// answered on every intake. Bounded as tags are (a task is held, its selectors copied, while
-    /// it waits for a slot, and the socket's budget counts only its line's bytes); a blank one (a
-    /// producer's unset variable) matches no tag, and ignored it would leave a task meant for one
-    /// pool to every delegate that accepts untagged tasks.
+    /// answered on every intake. Bounded (a task is held, its selectors copied, while it waits for
+    /// a slot, and the socket's budget counts only its line's bytes); a blank one (a producer's
+    /// unset variable) matches no tag, and ignored it would leave a task meant for one pool to
+    /// every delegate that accepts untagged tasks; one that no tag could be (longer than a tag,
+    /// with a comma, a control or bidirectional character: ``DelegateConfiguration/listEntryProblem(_:)``)
+    /// would be left by every delegate, in `new/` or on its queue, unanswered.
     static func selectorProblem(_ selectors: [String]) -> String? {
         guard selectors.count <= maximumSelectors else {
             return "connector.delegateSelectors has \(selectors.count) selectors; the limit is \(maximumSelectors)"
@@ -211,7 +215,28 @@ extension Connector {
             return "connector.delegateSelectors[\(long)] is longer than \(maximumSelectorBytes) bytes"
         }
         if let blank = selectors.firstIndex(where: \.isBlank) {
-            return "connector.delegateSelectors[\(blank)] is blank; a selector names a delegate tag (leave the list empty for any delegate)"
+            return
+                "connector.delegateSelectors[\(blank)] is blank; a selector names a delegate tag (leave the list empty for any delegate)"
+        }
+        // One no delegate's tag (nor name) could be, which no delegate would ever take up.
+        for (index, selector) in selectors.enumerated() {
+            let trimmed = selector.trimmingWhitespace()
+            if trimmed.utf8.count > DelegateConfiguration.maximumListEntryBytes {
+                return
+                    "connector.delegateSelectors[\(index)] is longer than \(DelegateConfiguration.maximumListEntryBytes) "
+                    + "bytes once trimmed, which no delegate tag is: it could never match"
+            }
+            if trimmed.contains(",") {
+                return
+                    "connector.delegateSelectors[\(index)] contains a comma, which no delegate tag does: give one selector "
+                    + "per tag ([\"aws\", \"prod\"], not [\"aws,prod\"])"
+            }
+            if let scalar = trimmed.unicodeScalars.first(where: ShownText.isEscaped),
+                let kind = ShownText.kind(of: scalar)
+            {
+                return "connector.delegateSelectors[\(index)] contains \(kind) (\(ShownText.shown(scalar))), which no "
+                    + "delegate tag does: it could never match"
+            }
         }
         return nil
     }
