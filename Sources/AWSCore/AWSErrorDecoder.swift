@@ -42,10 +42,14 @@ enum AWSErrorDecoder {
         }
 
         // An endpoint that echoes what it was sent (a session token, a sensitive value) into the
-        // code or the request id does not get it into a log: such a field is dropped.
+        // code or the request id does not get it into a log: such a field is dropped. Not a code
+        // this client acts on, which is the same text whatever was sent: a secret value "Token"
+        // must not turn ExpiredTokenException into UnknownError (no refresh, no retry).
         func clean(_ field: String) -> String? { redactor.finds(in: field) ? nil : field }
         var resolved =
-            code.flatMap(boundedCode).flatMap(clean).map(AWSError.Code.init(rawValue:))
+            code.flatMap(boundedCode).map(AWSError.Code.init(rawValue:)).flatMap { code in
+                knownCodes.contains(code) ? code : clean(code.rawValue).map(AWSError.Code.init(rawValue:))
+            }
             ?? fallbackCode(status: response.status)
         if wireProtocol == .json, resolved == .accessDenied {
             resolved = .accessDeniedException
@@ -59,6 +63,11 @@ enum AWSErrorDecoder {
             httpStatus: response.status
         )
     }
+
+    /// The codes this client and its callers decide by (retries, clock skew, expired
+    /// credentials, messages): AWS's text, kept though a value of the call's is in it.
+    static let knownCodes = AWSError.Code.sentByAWS.union(RetryPolicy.throttlingCodes).union(RetryPolicy.transientCodes)
+        .union(ClockSkewCorrector.skewCodes)
 
     static func requestID(in response: HTTPResponse) -> String? {
         (response.headers["x-amzn-RequestId"] ?? response.headers["x-amz-request-id"]).flatMap(boundedRequestID)

@@ -9,7 +9,10 @@ import JSON
     @Test func readsTheCodeFromTheErrorTypeHeader() {
         let response = HTTPResponse(
             status: 400,
-            headers: ["x-amzn-ErrorType": "ResourceNotFoundException:http://internal.amazon.com/coral/", "x-amzn-RequestId": "req-1"],
+            headers: [
+                "x-amzn-ErrorType": "ResourceNotFoundException:http://internal.amazon.com/coral/",
+                "x-amzn-RequestId": "req-1",
+            ],
             body: Data(#"{"message":"Secrets Manager can't find the specified secret."}"#.utf8)
         )
         let error = AWSErrorDecoder.decode(response, wireProtocol: .json)
@@ -44,7 +47,9 @@ import JSON
     }
 
     @Test func unreadableBodiesFallBackOnTheStatus() {
-        #expect(AWSErrorDecoder.decode(HTTPResponse(status: 503, body: Data("oops".utf8)), wireProtocol: .json).code == .serviceUnavailable)
+        #expect(
+            AWSErrorDecoder.decode(HTTPResponse(status: 503, body: Data("oops".utf8)), wireProtocol: .json).code
+                == .serviceUnavailable)
         #expect(AWSErrorDecoder.decode(HTTPResponse(status: 500), wireProtocol: .json).code == .internalFailure)
         #expect(AWSErrorDecoder.decode(HTTPResponse(status: 418), wireProtocol: .json).code == .unknownError)
     }
@@ -133,6 +138,16 @@ import JSON
             status: 400, headers: ["x-amzn-RequestId": "req-1"], body: Data(#"{"__type":"ThrottlingException"}"#.utf8))
         let kept = AWSErrorDecoder.decode(plain, wireProtocol: .json, redactor: redactor)
         #expect(kept.code == AWSError.Code(rawValue: "ThrottlingException") && kept.requestId == "req-1")
+        // A code the client acts on is AWS's text whatever the call sent: kept though a short
+        // secret value is in it (else an expired session would not be refreshed, a throttle not
+        // retried, a skew not corrected); another code holding it is still dropped.
+        let worded = MessageRedactor(secrets: ["Token", "Throttl", "Signature"])
+        for known in ["ExpiredTokenException", "ExpiredToken", "ThrottlingException", "SignatureDoesNotMatch"] {
+            let answer = HTTPResponse(status: 400, body: Data(#"{"__type":"\#(known)","message":"m"}"#.utf8))
+            #expect(AWSErrorDecoder.decode(answer, wireProtocol: .json, redactor: worded).code.rawValue == known)
+        }
+        let unknown = HTTPResponse(status: 400, body: Data(#"{"__type":"MyTokenError","message":"m"}"#.utf8))
+        #expect(AWSErrorDecoder.decode(unknown, wireProtocol: .json, redactor: worded).code == .unknownError)
         // Found by where it is, not by whether redacting changes the text: a secret spelled like
         // the marker that replaces it is found too.
         #expect(MessageRedactor(secrets: ["<redacted>"]).finds(in: "x <redacted> y"))
@@ -143,7 +158,8 @@ import JSON
 @Suite struct MessageRedactorTests {
     @Test func cutsCanonicalRequestQuotesAndReplacesSecrets() {
         let redactor = MessageRedactor(secrets: ["SECRETKEY123", "TOKEN-abc-def", nil])
-        let message = "Signature mismatch for SECRETKEY123. The Canonical String for this request should have been 'x-amz-security-token:TOKEN-abc-def'"
+        let message =
+            "Signature mismatch for SECRETKEY123. The Canonical String for this request should have been 'x-amz-security-token:TOKEN-abc-def'"
         let redacted = redactor.redact(message)
         #expect(redacted == "Signature mismatch for <redacted>.")
         #expect(redactor.redact(String(repeating: "a", count: 5000)).count < 1100)
@@ -166,7 +182,9 @@ import JSON
     /// non-ASCII scalar as `\uxxxx` (a character outside the BMP as a surrogate pair).
     @Test func findsSecretsAsJSONSpellsThem() {
         let redactor = MessageRedactor(secrets: ["tok/en+ABC/def", "pä\"ss😀word"])
-        #expect(redactor.redact(#"{"message":"token tok\/en+ABC\/def refused"}"#) == #"{"message":"token <redacted> refused"}"#)
+        #expect(
+            redactor.redact(#"{"message":"token tok\/en+ABC\/def refused"}"#)
+                == #"{"message":"token <redacted> refused"}"#)
         #expect(redactor.redact(#"value "pä\"ss😀word" is bad"#) == #"value "<redacted>" is bad"#)
         #expect(redactor.redact(#"value "p\u00e4\"ss\ud83d\ude00word" is bad"#) == #"value "<redacted>" is bad"#)
         #expect(redactor.redact("raw pä\"ss😀word") == "raw <redacted>")
@@ -186,7 +204,8 @@ import JSON
         #expect(!redacted.contains("pa/ss") && !redacted.contains("username"), "\(redacted)")
         #expect(redacted.contains("<redacted>"), "\(redacted)")
         // As Foundation's encoder writes the outer text: `/` as `\/`.
-        let foundation = String(decoding: try JSONSerialization.data(withJSONObject: ["MessageBody": task]), as: UTF8.self)
+        let foundation = String(
+            decoding: try JSONSerialization.data(withJSONObject: ["MessageBody": task]), as: UTF8.self)
         #expect(!MessageRedactor(secrets: [secret]).redact(foundation).contains("username"), "\(foundation)")
     }
 
@@ -210,7 +229,8 @@ import JSON
         #expect(!MessageRedactor.any(of: ["hunter2-canary"], isIn: "id-hunter3-canary"))
         // Found trimmed: its newline does not make it too long to fit.
         #expect(MessageRedactor.any(of: ["hunter2-canary\n"], isIn: "hunter2-canary"))
-        #expect(!MessageRedactor.any(of: [signature, "hunter2-canary", nil], isIn: "1f2e3d4c-aaaa-bbbb-cccc-0123456789ab"))
+        #expect(
+            !MessageRedactor.any(of: [signature, "hunter2-canary", nil], isIn: "1f2e3d4c-aaaa-bbbb-cccc-0123456789ab"))
         #expect(!MessageRedactor.any(of: [], isIn: "req-1"))
     }
 
@@ -252,8 +272,11 @@ import JSON
     /// (a JSON text carried in a string), and the cheap check of a successful call's fields looks.
     @Test func goAndJacksonSpellingsAreFound() {
         let go = MessageRedactor(secrets: ["p&ss<w0rd>\u{2028}x"])
-        #expect(go.redact(#"echo: {"SecretString":"p\u0026ss\u003cw0rd\u003e\u2028x"}"#) == #"echo: {"SecretString":"<redacted>"}"#)
-        #expect(go.redact(#"{"MessageBody":"{\"v\":\"p\\u0026ss\\u003cw0rd\\u003e\\u2028x\"}"}"#).contains("<redacted>"))
+        #expect(
+            go.redact(#"echo: {"SecretString":"p\u0026ss\u003cw0rd\u003e\u2028x"}"#)
+                == #"echo: {"SecretString":"<redacted>"}"#)
+        #expect(
+            go.redact(#"{"MessageBody":"{\"v\":\"p\\u0026ss\\u003cw0rd\\u003e\\u2028x\"}"}"#).contains("<redacted>"))
         #expect(MessageRedactor.any(of: ["p&ss<w0rd>"], isIn: #"p\u0026ss\u003cw0rd\u003e"#))
         let jackson = MessageRedactor(secrets: ["ab\u{7F}cé-x"])
         #expect(jackson.redact("v ab\u{7F}c\\u00E9-x") == "v <redacted>")
@@ -294,7 +317,8 @@ import JSON
         #expect(error.value(of: "Code") == "AccessDenied")
         #expect(error.value(of: "Message") == "see <Code>Throttling</Code> and &lt;")
         let credentials = try #require(
-            XMLScanner(Data("<Credentials><AccessKeyId>a&amp;lt;b</AccessKeyId></Credentials>".utf8))?.element("Credentials"))
+            XMLScanner(Data("<Credentials><AccessKeyId>a&amp;lt;b</AccessKeyId></Credentials>".utf8))?.element(
+                "Credentials"))
         #expect(credentials.value(of: "AccessKeyId") == "a&lt;b")
     }
 
@@ -313,11 +337,23 @@ import JSON
     @Test func learnsALargeSkewOnceAndIgnoresSmallOnes() throws {
         let corrector = ClockSkewCorrector()
         let local = try #require(HTTPDate.parse("Sat, 21 Nov 2026 12:00:00 GMT"))
-        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "RequestTimeTooSkewed"), serverDate: "Sat, 21 Nov 2026 12:01:00 GMT", localNow: local, signedWithOffset: corrector.currentOffset))
-        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "ResourceNotFoundException"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local, signedWithOffset: corrector.currentOffset))
-        #expect(corrector.adjust(code: AWSError.Code(rawValue: "RequestTimeTooSkewed"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local, signedWithOffset: corrector.currentOffset))
+        #expect(
+            !corrector.adjust(
+                code: AWSError.Code(rawValue: "RequestTimeTooSkewed"), serverDate: "Sat, 21 Nov 2026 12:01:00 GMT",
+                localNow: local, signedWithOffset: corrector.currentOffset))
+        #expect(
+            !corrector.adjust(
+                code: AWSError.Code(rawValue: "ResourceNotFoundException"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT",
+                localNow: local, signedWithOffset: corrector.currentOffset))
+        #expect(
+            corrector.adjust(
+                code: AWSError.Code(rawValue: "RequestTimeTooSkewed"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT",
+                localNow: local, signedWithOffset: corrector.currentOffset))
         #expect(corrector.currentOffset == 3600)
-        #expect(!corrector.adjust(code: AWSError.Code(rawValue: "InvalidSignatureException"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT", localNow: local, signedWithOffset: corrector.currentOffset))
+        #expect(
+            !corrector.adjust(
+                code: AWSError.Code(rawValue: "InvalidSignatureException"), serverDate: "Sat, 21 Nov 2026 13:00:00 GMT",
+                localNow: local, signedWithOffset: corrector.currentOffset))
     }
 
     /// Requests signed before the skew was learned, refused together: each is signed again, the
@@ -326,12 +362,18 @@ import JSON
         let corrector = ClockSkewCorrector()
         let local = try #require(HTTPDate.parse("Sat, 21 Nov 2026 12:00:00 GMT"))
         let skewed = AWSError.Code(rawValue: "RequestTimeTooSkewed")
-        #expect(corrector.adjust(code: skewed, serverDate: "Sat, 21 Nov 2026 12:10:00 GMT", localNow: local, signedWithOffset: 0))
+        #expect(
+            corrector.adjust(
+                code: skewed, serverDate: "Sat, 21 Nov 2026 12:10:00 GMT", localNow: local, signedWithOffset: 0))
         #expect(corrector.currentOffset == 600)
         // A second answer a second later: its request too was signed with 0.
-        #expect(corrector.adjust(code: skewed, serverDate: "Sat, 21 Nov 2026 12:10:01 GMT", localNow: local, signedWithOffset: 0))
+        #expect(
+            corrector.adjust(
+                code: skewed, serverDate: "Sat, 21 Nov 2026 12:10:01 GMT", localNow: local, signedWithOffset: 0))
         #expect(corrector.currentOffset == 600)
-        #expect(!corrector.adjust(code: skewed, serverDate: "Sat, 21 Nov 2026 12:10:01 GMT", localNow: local, signedWithOffset: 600))
+        #expect(
+            !corrector.adjust(
+                code: skewed, serverDate: "Sat, 21 Nov 2026 12:10:01 GMT", localNow: local, signedWithOffset: 600))
     }
 
     @Test func parsesIMFFixdates() throws {
