@@ -80,7 +80,8 @@ extension AssumeRoleCredentials {
             && isRoleName(resource[resource.index(after: slash)...])
     }
 
-    private static func isRoleName(_ name: Substring) -> Bool {
+    /// An IAM role name: 1-64 of `A-Za-z0-9+=,.@_-` (an ARN's last part, or IMDS's listing).
+    static func isRoleName(_ name: Substring) -> Bool {
         (1...64).contains(name.unicodeScalars.count)
             && name.unicodeScalars.allSatisfy { scalar in
                 switch scalar {

@@ -74,8 +74,12 @@ public struct AssumeRoleSource: CredentialSource {
         if let externalID = role.externalID { parameters.append(("ExternalId", externalID)) }
         let response: AWSResponse
         do {
+            // The external id is kept out of status and the journal (``name(of:)``): out of STS's
+            // messages too, should an endpoint quote it.
+            var call = AWSCall.query(action: "AssumeRole", version: "2011-06-15", parameters: parameters)
+            call.sensitiveValues = role.externalID.map { [$0] } ?? []
             response = try await sts.send(
-                .query(action: "AssumeRole", version: "2011-06-15", parameters: parameters),
+                call,
                 credentials: base,
                 logger: logger
             )

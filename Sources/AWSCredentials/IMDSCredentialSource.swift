@@ -75,7 +75,7 @@ public final class IMDSCredentialSource: CredentialSource {
             let role: String
             do {
                 role = try await get(Self.rolePath, logger: logger)
-            } catch where error.code == .instanceRoleNotFound {
+            } catch  where error.code == .instanceRoleNotFound {
                 // How EC2's IMDS answers an instance without an instance profile.
                 var failure = error
                 failure.message += " (is an instance profile attached?)"
@@ -86,13 +86,21 @@ public final class IMDSCredentialSource: CredentialSource {
                 throw AWSError.credentials(
                     "IMDS lists no instance role (is an instance profile attached?)", retryable: false)
             }
+            // Shown in the messages that follow (the journal, status): only a name IAM allows.
+            guard AssumeRoleCredentials.isRoleName(roleName[...]) else {
+                throw AWSError.credentials(
+                    "IMDS listed an instance role whose name (\(roleName.utf8.count) bytes) IAM does not allow: 1-64 of "
+                        + "A-Z a-z 0-9 + = , . @ _ - (is [aws] imds_endpoint the instance's IMDS?)",
+                    retryable: false)
+            }
             let requested = clock.now()
             let answer = try await response(Self.rolePath + roleName, logger: logger)
             var credentials = try Self.parseCredentials(String(decoding: answer.body, as: UTF8.self))
             credentials.expiration = credentials.expiration.map {
                 localExpiration($0, serverDate: answer.headers["Date"], requested: requested, logger: logger)
             }
-            if let expiration = credentials.expiration, expiration <= clock.now().addingTimeInterval(Self.expiryMargin) {
+            if let expiration = credentials.expiration, expiration <= clock.now().addingTimeInterval(Self.expiryMargin)
+            {
                 return try heldInsteadOfExpired(credentials, expiration: expiration, logger: logger)
             }
             state.withLock { $0.lastCredentials = credentials }
@@ -141,7 +149,9 @@ public final class IMDSCredentialSource: CredentialSource {
             instance credentials' expiry \(Timestamp.format(expiration)) is taken as \(Timestamp.format(corrected)) \
             by this host's clock (is its time synchronized?)
             """,
-            metadata: ["event": "imds-clock-skew", "credential_source": "imds", "skew_seconds": "\(Int(skew.rounded()))"])
+            metadata: [
+                "event": "imds-clock-skew", "credential_source": "imds", "skew_seconds": "\(Int(skew.rounded()))",
+            ])
         return corrected
     }
 
@@ -195,7 +205,8 @@ public final class IMDSCredentialSource: CredentialSource {
             ])
         throw AWSError(
             kind: .invalidResponse, code: .invalidResponse,
-            message: "IMDS handed out instance credentials that \(when) (\(Timestamp.format(expiration))), and AWS has refused them",
+            message:
+                "IMDS handed out instance credentials that \(when) (\(Timestamp.format(expiration))), and AWS has refused them",
             retryable: true)
     }
 
@@ -208,7 +219,8 @@ public final class IMDSCredentialSource: CredentialSource {
     /// "expired 5 s ago" or "expire in 4 s".
     private static func expiry(_ expiration: Date, now: Date) -> String {
         let seconds = expiration.timeIntervalSince(now)
-        return seconds <= 0 ? "expired \(Int((-seconds).rounded(.up))) s ago" : "expire in \(Int(seconds.rounded(.down))) s"
+        return seconds <= 0
+            ? "expired \(Int((-seconds).rounded(.up))) s ago" : "expire in \(Int(seconds.rounded(.down))) s"
     }
 
     /// Keeps expired credentials a little longer when IMDS is unreachable or answers "not now"
@@ -227,7 +239,9 @@ public final class IMDSCredentialSource: CredentialSource {
         }
         guard let kept else { return nil }
         // Reached but failing (5xx, 429: throttled) is not the metadata options' to mend.
-        let why = error.kind == .transport && error.httpStatus == nil ? "unreachable" : "answered HTTP \(error.httpStatus ?? 0)"
+        let why =
+            error.kind == .transport && error.httpStatus == nil
+            ? "unreachable" : "answered HTTP \(error.httpStatus ?? 0)"
         logger.warning(
             "IMDS \(why) as the instance credentials expire; keeping them for \(Int((kept.expiration ?? now).timeIntervalSince(now).rounded())) s more",
             metadata: [
@@ -295,7 +309,8 @@ public final class IMDSCredentialSource: CredentialSource {
             throw AWSError(
                 kind: Self.isPassing(status: response.status) ? .transport : .service,
                 code: .imdsTokenUnavailable,
-                message: "IMDS refused a session token (HTTP \(response.status)\(Self.tokenRefusalHint(status: response.status))); IMDSv1 is never used",
+                message:
+                    "IMDS refused a session token (HTTP \(response.status)\(Self.tokenRefusalHint(status: response.status))); IMDSv1 is never used",
                 httpStatus: response.status,
                 retryable: Self.isPassing(status: response.status)
             )

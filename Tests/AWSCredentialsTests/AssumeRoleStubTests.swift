@@ -45,7 +45,15 @@ import Testing
                     status: 400,
                     body: errorXML(
                         "ValidationError",
-                        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."))
+                        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+                    ))
+            }
+            if let external = form["ExternalId"], external.hasPrefix("ext-echo") {
+                // An endpoint that quotes what it was sent.
+                return ScriptedResponse(
+                    status: 400,
+                    body: errorXML(
+                        "ValidationError", "Value '\(external)' at 'externalId' failed to satisfy constraint"))
             }
             guard form["Action"] == "AssumeRole", form["ExternalId"] == "ext-right" else {
                 return ScriptedResponse(
@@ -81,7 +89,8 @@ import Testing
             endpoint: AWSServiceEndpoint(signingName: "sts", region: "eu-west-1", url: server.baseURL),
             options: .patient(), httpClient: try loopbackHTTPClient(), sleeper: RecordingSleeper())
         return try AssumeRoleSource(
-            role: AssumeRoleCredentials(roleARN: Self.roleArn, externalID: externalId, durationSeconds: durationSeconds),
+            role: AssumeRoleCredentials(
+                roleARN: Self.roleArn, externalID: externalId, durationSeconds: durationSeconds),
             delegateName: "web 01/prod",
             base: base, sts: sts)
     }
@@ -110,10 +119,13 @@ import Testing
     @Test func aDurationOverAnHourRefusedSaysRoleChainingCapsIt() async throws {
         let server = try Self.stub()
         let long = try source(
-            server, externalId: "ext-right", base: StaticCredentialProvider(fakeCredentials("base")), durationSeconds: 7200)
+            server, externalId: "ext-right", base: StaticCredentialProvider(fakeCredentials("base")),
+            durationSeconds: 7200)
         let error = await #expect(throws: AWSError.self) { try await long.fetch(logger: logger) }
         #expect(error?.code == .validationError)
-        #expect(error?.message.contains("STS refused durationSeconds 7200 for \(Self.roleArn)") == true, "\(error?.message ?? "-")")
+        #expect(
+            error?.message.contains("STS refused durationSeconds 7200 for \(Self.roleArn)") == true,
+            "\(error?.message ?? "-")")
         #expect(error?.message.contains("give durationSeconds 3600 or less") == true)
         #expect(error?.retryable == false)
         #expect(server.requestsServed == 1)
@@ -158,6 +170,17 @@ import Testing
         #expect(credentials.accessKeyId == "ASIASTUB")
         #expect(credentials.sessionToken == "stub-token")
         #expect(credentials.expiration == Timestamp.parse(Self.farExpiration))
+    }
+
+    /// The external id, kept out of status and the journal, is kept out of an STS message that
+    /// quotes it too.
+    @Test func anExternalIDQuotedByTheEndpointIsRedacted() async throws {
+        let server = try Self.stub()
+        let echoed = try source(
+            server, externalId: "ext-echo-7c41a9", base: StaticCredentialProvider(fakeCredentials("base")))
+        let error = await #expect(throws: AWSError.self) { try await echoed.fetch(logger: logger) }
+        #expect(error?.description.contains("ext-echo-7c41a9") == false, "\(String(describing: error))")
+        #expect(error?.message.contains("Value '<redacted>' at 'externalId'") == true, "\(String(describing: error))")
     }
 
     @Test func theRequestSaysWhoAsksAndForHowLong() async throws {
@@ -241,8 +264,10 @@ import Testing
         #expect(server.requestsServed == 2)
 
         let later = try Self.stub(expiration: Timestamp.format(Date().addingTimeInterval(900)))
-        let fine = try await source(later, externalId: "ext-right", base: StaticCredentialProvider(fakeCredentials("base")))
-            .fetch(logger: logger)
+        let fine = try await source(
+            later, externalId: "ext-right", base: StaticCredentialProvider(fakeCredentials("base"))
+        )
+        .fetch(logger: logger)
         #expect(fine.sessionToken == "stub-token")
     }
 
@@ -279,7 +304,9 @@ import Testing
         #expect(AssumeRoleSource.sessionName(for: "").count >= 2)
         // Names that differ only past the cut are two sessions, each at most 64 characters.
         let base = "build-runner-production-eu-central-1-autoscale-0"
-        let (seven, eight) = (AssumeRoleSource.sessionName(for: base + "7"), AssumeRoleSource.sessionName(for: base + "8"))
+        let (seven, eight) = (
+            AssumeRoleSource.sessionName(for: base + "7"), AssumeRoleSource.sessionName(for: base + "8")
+        )
         #expect(seven != eight)
         #expect(seven.count == 64 && eight.count == 64 && seven.hasPrefix("secrets-delegate-build-runner-"))
         let fits = String(repeating: "y", count: 47)

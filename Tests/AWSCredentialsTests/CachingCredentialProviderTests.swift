@@ -93,7 +93,9 @@ import Testing
         let refreshed = recorder.records.filter { $0.contains("credentials-refreshed") }
         #expect(refreshed.count == 3)
         // The expiry as results and `status` write it: ISO 8601 in UTC with milliseconds.
-        #expect(refreshed.last?.contains("expiration=\(Timestamp.format(start.addingTimeInterval(4 * 3600)))") == true, "\(refreshed)")
+        #expect(
+            refreshed.last?.contains("expiration=\(Timestamp.format(start.addingTimeInterval(4 * 3600)))") == true,
+            "\(refreshed)")
         #expect(refreshed.last?.contains(#/expiration=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/#) == true, "\(refreshed)")
         #expect(!recorder.allText.contains("fake-secret"))
         #expect(!recorder.allText.contains("fake-token"))
@@ -341,7 +343,8 @@ final class SequenceSource: CredentialSource {
             return count
         }
         guard index < answers.count, let id = answers[index] else {
-            throw AWSError(kind: .transport, code: .endpointUnreachable, message: "fetch \(index + 1) failed", retryable: true)
+            throw AWSError(
+                kind: .transport, code: .endpointUnreachable, message: "fetch \(index + 1) failed", retryable: true)
         }
         return Credentials(
             accessKeyId: id, secretAccessKey: "secret-\(id)", sessionToken: "token-\(id)",

@@ -27,11 +27,14 @@ import Testing
         // The store's clock one second after the file's change time, however slow this machine is.
         var info = stat()
         try #require(lstat(directory.path("key"), &info) == 0)
-        let changed = Date(timeIntervalSince1970: TimeInterval(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9)
-        let store = CredentialRefStore(directories: [directory.url.path], clock: ManualClock(changed.addingTimeInterval(1)))
+        let changed = Date(
+            timeIntervalSince1970: TimeInterval(info.st_ctim.tv_sec) + Double(info.st_ctim.tv_nsec) / 1e9)
+        let store = CredentialRefStore(
+            directories: [directory.url.path], clock: ManualClock(changed.addingTimeInterval(1)))
         #expect(try store.value(of: "key") == "fresh-secret")
         #expect(try store.value(of: "key") == "fresh-secret")
-        #expect(store.cacheCounts == (kept: 0, hits: 0), "a file written within the last two seconds is read every time")
+        #expect(
+            store.cacheCounts == (kept: 0, hits: 0), "a file written within the last two seconds is read every time")
     }
 
     /// The directory is checked for every lookup, a kept value's too: one that others may now

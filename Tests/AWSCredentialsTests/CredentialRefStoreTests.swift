@@ -125,7 +125,9 @@ import Testing
         #expect(try store.value(of: "at-limit") == limit)
         let error = #expect(throws: AWSError.self) { try store.value(of: "over-limit") }
         let description = error?.description ?? ""
-        #expect(description.contains("credential 'over-limit'") && description.contains("larger than 8192 bytes"), "\(description)")
+        #expect(
+            description.contains("credential 'over-limit'") && description.contains("larger than 8192 bytes"),
+            "\(description)")
         #expect(!description.contains("AAAAAAAA"))
         #expect(error?.retryable == false)
     }
@@ -170,7 +172,8 @@ import Testing
             return message.contains("belongs to uid 65534") && !message.contains("AKIDOTHER")
         }
         // The same file is fine for a delegate running as that user.
-        #expect(try CredentialRefStore(directories: [directory.url.path], owner: 65534).value(of: "other") == "AKIDOTHER")
+        #expect(
+            try CredentialRefStore(directories: [directory.url.path], owner: 65534).value(of: "other") == "AKIDOTHER")
     }
 
     /// Where the credentials file system has ACLs (tmpfs), systemd leaves `LoadCredential=`
@@ -215,7 +218,9 @@ import Testing
             let fresh = CredentialRefStore(directories: [directory.url.path])
             if refused {
                 let error = #expect(throws: AWSError.self) { try fresh.value(of: "key") }
-                #expect(error?.message.contains("others than its owner may write (mode 0\(String(mode, radix: 8)))") == true, "\(String(describing: error))")
+                #expect(
+                    error?.message.contains("others than its owner may write (mode 0\(String(mode, radix: 8)))")
+                        == true, "\(String(describing: error))")
                 #expect(error?.message.contains("value") == false)
             } else {
                 #expect(try fresh.value(of: "key") == "value", "mode \(String(mode, radix: 8))")
@@ -249,8 +254,10 @@ import Testing
 
         let provider = try registry.resolve(
             .accessKey(
-                AccessKeyCredentials(accessKeyID: .ref("key-id"), secretAccessKeyRef: "secret-key", sessionTokenRef: "token")),
-            region: "us-east-1").provider
+                AccessKeyCredentials(
+                    accessKeyID: .ref("key-id"), secretAccessKeyRef: "secret-key", sessionTokenRef: "token")),
+            region: "us-east-1"
+        ).provider
         #expect(
             try await provider.credentials(logger: logger)
                 == Credentials(
@@ -259,8 +266,10 @@ import Testing
 
         let plainID = try registry.resolve(
             .accessKey(
-                AccessKeyCredentials(accessKeyID: .plain("AKIAPLAIN"), secretAccessKeyRef: "secret-key", sessionTokenRef: nil)),
-            region: "us-east-1").provider
+                AccessKeyCredentials(
+                    accessKeyID: .plain("AKIAPLAIN"), secretAccessKeyRef: "secret-key", sessionTokenRef: nil)),
+            region: "us-east-1"
+        ).provider
         #expect(try await plainID.credentials(logger: logger).accessKeyId == "AKIAPLAIN")
 
         // A rotated file takes effect for the next provider.
@@ -278,7 +287,8 @@ import Testing
                 .accessKey(
                     AccessKeyCredentials(
                         accessKeyID: .plain("AKIAPLAIN"), secretAccessKeyRef: "../secret-key", sessionTokenRef: nil)),
-                region: "us-east-1").provider
+                region: "us-east-1"
+            ).provider
         }
         #expect(missing?.message.contains("'../secret-key'") == true)
         // An access key without a key id cannot be written: `AccessKeyCredentials.KeyID` is plain or ref.

@@ -48,7 +48,8 @@ import Testing
     /// refused for an expired one. (IMDS and the client share one manual clock.)
     @Test func aTokenIsRenewedBeforeTheTTLIMDSGrantedRunsOut() async throws {
         let clock = ManualClock()
-        let server = try IMDSServer(credentials: fakeCredentials("ttl"), expiration: clock.now().addingTimeInterval(3600))
+        let server = try IMDSServer(
+            credentials: fakeCredentials("ttl"), expiration: clock.now().addingTimeInterval(3600))
         server.useClock(clock)
         server.limitTokenLifetime(toSeconds: 60)
         let source = imdsSource(server, http: try loopbackHTTPClient(), clock: clock)
@@ -141,6 +142,29 @@ import Testing
         #expect(error?.message.contains("is an instance profile attached?") == true, "\(String(describing: error))")
     }
 
+    /// A role name IAM would not allow (an endpoint that is no IMDS, answering with a page) is
+    /// refused saying its length, never quoted into the journal or status; one IAM allows, up to
+    /// its 64 characters, is fetched.
+    @Test func aListedRoleNameIAMWouldNotAllowIsRefusedUnquoted() async throws {
+        let page = "<html><body>\u{1B}[31mproxy says no" + String(repeating: "x", count: 4000)
+        for name in [page, String(repeating: "r", count: 65), "role name"] {
+            let server = try IMDSServer(
+                credentials: fakeCredentials("named"), expiration: Date().addingTimeInterval(3600), roleName: name)
+            let source = imdsSource(server, http: try loopbackHTTPClient())
+            let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+            #expect(error?.message.contains("IAM does not allow") == true, "\(String(describing: error))")
+            #expect(error?.message.contains("(\(name.utf8.count) bytes)") == true, "\(String(describing: error))")
+            #expect(error?.description.contains("proxy says no") == false)
+            #expect(error?.retryable == false)
+        }
+        for name in ["Ops+Role=1,a.b@c_d-e", String(repeating: "r", count: 64)] {
+            let server = try IMDSServer(
+                credentials: fakeCredentials("allowed"), expiration: Date().addingTimeInterval(3600), roleName: name)
+            let credentials = try await imdsSource(server, http: try loopbackHTTPClient()).fetch(logger: logger)
+            #expect(credentials.accessKeyId == fakeCredentials("allowed").accessKeyId)
+        }
+    }
+
     @Test func anUnreachableIMDSFailsFastWithBoundedRetries() async throws {
         let server = try IMDSServer(credentials: fakeCredentials("down"), expiration: Date().addingTimeInterval(3600))
         server.setMode(.down)
@@ -178,7 +202,9 @@ import Testing
         #expect(try #require(kept.expiration) > clock.now())
         #expect(recorder.allText.contains("static-stability-engaged"))
         // Reached, and throttling: not the metadata options' to mend.
-        #expect(recorder.allText.contains("IMDS answered HTTP 429 as the instance credentials expire"), "\(recorder.records)")
+        #expect(
+            recorder.allText.contains("IMDS answered HTTP 429 as the instance credentials expire"),
+            "\(recorder.records)")
         #expect(!recorder.allText.contains("unreachable"))
     }
 
@@ -224,7 +250,8 @@ import Testing
         let server = try LoopbackHTTPServer { request in
             guard request.method == "PUT" else { return ScriptedResponse(status: 200, body: "role") }
             puts.withLock { $0 += 1 }
-            return ScriptedResponse(status: 200, headers: ["X-aws-ec2-metadata-token-ttl-seconds": "21600"], body: "tok-3f9a\n")
+            return ScriptedResponse(
+                status: 200, headers: ["X-aws-ec2-metadata-token-ttl-seconds": "21600"], body: "tok-3f9a\n")
         }
         defer { server.stop() }
         let source = IMDSCredentialSource(
@@ -257,7 +284,9 @@ import Testing
         }
         let refused = try await failure(ScriptedResponse(status: 403, body: ""))
         #expect(refused?.code == .imdsTokenUnavailable)
-        #expect(refused?.message.contains("HTTP 403: the instance's metadata service is turned off") == true, "\(String(describing: refused))")
+        #expect(
+            refused?.message.contains("HTTP 403: the instance's metadata service is turned off") == true,
+            "\(String(describing: refused))")
 
         let lost = try await failure(ScriptedResponse(status: 200, body: "late", delay: .seconds(10)))
         #expect(lost?.code == .endpointUnreachable)
@@ -307,7 +336,9 @@ import Testing
         defer { server.stop() }
         let error = try await fetchError(from: server.baseURL)
         #expect(error?.kind == .invalidResponse, "\(String(describing: error))")
-        #expect(error?.message.contains("answered in HTTP that could not be read (is imds_endpoint IMDS?)") == true, "\(String(describing: error))")
+        #expect(
+            error?.message.contains("answered in HTTP that could not be read (is imds_endpoint IMDS?)") == true,
+            "\(String(describing: error))")
         #expect(server.connectionsServed == 1)
     }
 
@@ -317,7 +348,8 @@ import Testing
         let padding = String(repeating: "h", count: 1000)
         let server = try LoopbackHTTPServer { _ in
             ScriptedResponse(
-                headers: HTTPHeaders((0..<300).map { HTTPHeaders.Field(name: "X-Pad-\($0)", value: padding) }), body: "token")
+                headers: HTTPHeaders((0..<300).map { HTTPHeaders.Field(name: "X-Pad-\($0)", value: padding) }),
+                body: "token")
         }
         defer { server.stop() }
         let error = try await fetchError(from: server.baseURL)

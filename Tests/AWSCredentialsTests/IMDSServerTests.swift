@@ -42,7 +42,8 @@ import Testing
         let clock = ManualClock()
         server.useClock(clock)
         let brief = try await http.execute(
-            HTTPRequest(method: "PUT", url: server.baseURL + token, headers: ["X-aws-ec2-metadata-token-ttl-seconds": "1"]))
+            HTTPRequest(
+                method: "PUT", url: server.baseURL + token, headers: ["X-aws-ec2-metadata-token-ttl-seconds": "1"]))
         let briefToken = String(decoding: brief.body, as: UTF8.self)
         #expect(try await status("GET", role, ["X-aws-ec2-metadata-token": briefToken]) == 200)
         clock.advance(by: 2)

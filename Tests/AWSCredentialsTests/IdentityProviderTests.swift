@@ -40,7 +40,8 @@ import Testing
         let identity = IdentityProvider(
             sources: [.imds], environment: [:], imds: imdsSource(server, http: try loopbackHTTPClient()),
             clock: SystemWallClock(), logger: logger,
-            failureLog: { message, metadata, _ in logged.withLock { $0.append("\(message) \(metadata["event"] ?? "")") } })
+            failureLog: { message, metadata, _ in logged.withLock { $0.append("\(message) \(metadata["event"] ?? "")") }
+            })
         await #expect(throws: AWSError.self) { try await identity.credentials(logger: logger) }
         let lines = logged.withLock { $0 }
         #expect(lines.count == 1 && lines[0].contains("credentials refresh failed"), "\(lines)")
@@ -126,7 +127,9 @@ import Testing
     @Test func noSourcesIsNoIdentityEvenWithTheEnvironmentSet() async throws {
         let server = try IMDSServer(credentials: fakeCredentials("imds"), expiration: Date().addingTimeInterval(3600))
         defer { server.stop() }
-        let environment = ["AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"]
+        let environment = [
+            "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        ]
         let none = try identity([], environment: environment, imds: server)
         let error = await #expect(throws: AWSError.self) { try await none.credentials(logger: logger) }
         #expect(error?.message == "the delegate has no identity: [identity] sources is empty")
