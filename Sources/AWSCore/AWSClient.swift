@@ -11,8 +11,8 @@ import SigV4
 public final class AWSClient: Sendable {
     public let endpoint: AWSServiceEndpoint
     public let options: AWSClientOptions
-    public let retryPolicy: RetryPolicy
-    public let retryBucket: RetryTokenBucket
+    private let retryPolicy: RetryPolicy
+    let retryBucket: RetryTokenBucket
     public let clockSkew: ClockSkewCorrector
 
     private let http: any HTTPClient
@@ -313,12 +313,4 @@ public final class AWSClient: Sendable {
         )
     }
 
-}
-
-extension Duration {
-    /// Whole milliseconds, for log fields.
-    var milliseconds: Int64 {
-        let parts = components
-        return parts.seconds * 1000 + parts.attoseconds / 1_000_000_000_000_000
-    }
 }

@@ -20,7 +20,7 @@ public struct MessageRedactor: Sendable {
         // A value read from a file often ends in a newline that a message quoting it drops: the
         // value without white space at its ends is looked for too (with the same 4-byte minimum).
         self.secrets = secrets.compactMap { $0 }.flatMap { secret in
-            let trimmed = secret.trimmingWhitespace()
+            let trimmed = secret.trimmingCharacterWhitespace()
             return trimmed.utf8.count == secret.utf8.count ? [secret] : [secret, trimmed]
         }.filter { $0.utf8.count >= 4 }
     }
@@ -32,7 +32,7 @@ public struct MessageRedactor: Sendable {
         for marker in Self.cutMarkers {
             if let range = text.utf8.firstRange(of: marker.utf8) { text = text[..<range.lowerBound] }
         }
-        return Self.bounded(String(text).trimmingTrailingWhitespace())
+        return Self.bounded(String(text).trimmingTrailingCharacterWhitespace())
     }
 
     /// Whether `text` holds a secret in any spelling ``redact(_:)`` looks for: for a short field
@@ -54,7 +54,8 @@ public struct MessageRedactor: Sendable {
         for case let secret? in secrets {
             let utf8 = secret.utf8
             guard utf8.count <= bytes.count || mayEndInWhiteSpace(utf8) else { continue }
-            let couldBeThere = utf8.withContiguousStorageIfAvailable { longestUnescapedRun(in: $0, isIn: bytes) } ?? true
+            let couldBeThere =
+                utf8.withContiguousStorageIfAvailable { longestUnescapedRun(in: $0, isIn: bytes) } ?? true
             if couldBeThere { suspects.append(secret) }
         }
         return !suspects.isEmpty && MessageRedactor(secrets: suspects).finds(in: field)
@@ -87,7 +88,8 @@ public struct MessageRedactor: Sendable {
     }
 
     private static func isUnescaped(_ byte: UInt8) -> Bool {
-        byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") && byte != UInt8(ascii: "/")
+        byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+            && byte != UInt8(ascii: "/")
             && byte != UInt8(ascii: "&") && byte != UInt8(ascii: "<") && byte != UInt8(ascii: ">")
     }
 
@@ -168,14 +170,17 @@ public struct MessageRedactor: Sendable {
                     spellings.insert(
                         Array(
                             jsonSpelling(
-                                of: secret, escapingSlash: escapingSlash, escapingFrom: escapingFrom, uppercase: uppercase
+                                of: secret, escapingSlash: escapingSlash, escapingFrom: escapingFrom,
+                                uppercase: uppercase
                             ).utf8))
                 }
             }
         }
         // Go's: HTML's characters and the two line separators escaped, other non-ASCII as it is.
         spellings.insert(
-            Array(jsonSpelling(of: secret, escapingSlash: false, escapingFrom: nil, uppercase: false, escapingHTML: true).utf8))
+            Array(
+                jsonSpelling(of: secret, escapingSlash: false, escapingFrom: nil, uppercase: false, escapingHTML: true)
+                    .utf8))
         return Array(spellings)
     }
 
@@ -226,15 +231,17 @@ public struct MessageRedactor: Sendable {
     }
 }
 
+/// Trimmed by `Character.isWhitespace` (graphemes), not by the package's `trimmingWhitespace()`
+/// (Foundation's scalar set): a secret's trimmed copy and the message's end as they were always cut.
 extension String {
-    fileprivate func trimmingWhitespace() -> String {
+    fileprivate func trimmingCharacterWhitespace() -> String {
         var copy = Substring(self)
         while let first = copy.first, first.isWhitespace { copy.removeFirst() }
         while let last = copy.last, last.isWhitespace { copy.removeLast() }
         return String(copy)
     }
 
-    fileprivate func trimmingTrailingWhitespace() -> String {
+    fileprivate func trimmingTrailingCharacterWhitespace() -> String {
         var copy = self
         while let last = copy.last, last.isWhitespace { copy.removeLast() }
         return copy

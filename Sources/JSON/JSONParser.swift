@@ -102,7 +102,7 @@ public struct JSONParser {
     /// if there is none. Documents with one are rare (``Parsed/hasDuplicateKeys`` says when to
     /// ask), so the path is tracked only here. A duplicate found before the document turned out
     /// not to be JSON is still reported.
-    public static func firstDuplicateKey(in bytes: UnsafeRawBufferPointer) -> DuplicateKey? {
+    static func firstDuplicateKey(in bytes: UnsafeRawBufferPointer) -> DuplicateKey? {
         duplicateKeys(in: bytes, shallowDepth: 0).first
     }
 

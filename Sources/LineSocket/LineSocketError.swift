@@ -32,7 +32,7 @@ public struct LineSocketError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { Self.describe(code: code.rawValue, message: message, path: path, errno: errno) }
 
     /// `Code: message (path: P) [errno N: text]`, the form `TaskQueueError` shares.
-    public static func describe(code: String, message: String, path: String?, errno: Int32?) -> String {
+    package static func describe(code: String, message: String, path: String?, errno: Int32?) -> String {
         var text = "\(code): \(message)"
         if let path { text += " (path: \(path))" }
         if let errno { text += " [\(errnoText(errno))]" }
@@ -40,7 +40,7 @@ public struct LineSocketError: Error, Sendable, Equatable, CustomStringConvertib
     }
 
     /// `errno N: <its text>`, as both error types write a system call's cause.
-    public static func errnoText(_ number: Int32) -> String {
+    package static func errnoText(_ number: Int32) -> String {
         "errno \(number): \(String(cString: strerror(number)))"
     }
 

@@ -213,7 +213,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     /// Closes every connection now, answered or not (for synchronous callers, tests among them;
     /// never from the cooperative pool: it waits for the server's queue).
-    public func shutdown() {
+    func shutdown() {
         queue.sync { closeAll() }
     }
 
@@ -224,12 +224,12 @@ public final class CredentialSocketServer: @unchecked Sendable {
     }
 
     /// The limits in force (for tests: it waits for the server's queue).
-    public var currentLimits: Limits {
+    var currentLimits: Limits {
         queue.sync { limits }
     }
 
     /// Requests open now (for tests: it waits for the server's queue).
-    public var connectionCount: Int { queue.sync { connections.count } }
+    var connectionCount: Int { queue.sync { connections.count } }
 
     // MARK: On the queue
 

@@ -217,7 +217,7 @@ public final class SocketServer: @unchecked Sendable {
     }
 
     /// The limits in force.
-    public var currentLimits: Limits {
+    var currentLimits: Limits {
         queue.sync { limits }
     }
 
@@ -246,7 +246,7 @@ public final class SocketServer: @unchecked Sendable {
 
     /// ``close()`` for synchronous callers (never from the cooperative pool: it waits for the
     /// server's queue).
-    public func shutdown() {
+    func shutdown() {
         queue.sync { closeAll() }
         logLimiter.flush(all: ownsLogLimiter)
     }
@@ -254,7 +254,7 @@ public final class SocketServer: @unchecked Sendable {
     // MARK: Synchronous reads (tests and diagnostics; they wait for the server's queue)
 
     /// Bytes all connections hold now (unread input, lines in progress, unsent output).
-    public var bufferedBytes: Int {
+    var bufferedBytes: Int {
         queue.sync { budget.used }
     }
 
@@ -264,7 +264,7 @@ public final class SocketServer: @unchecked Sendable {
     }
 
     /// How many permitted connections are open.
-    public var connectionCount: Int {
+    var connectionCount: Int {
         queue.sync { connections.count }
     }
 

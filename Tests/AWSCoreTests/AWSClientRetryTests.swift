@@ -1,4 +1,4 @@
-import AWSCore
+@testable import AWSCore
 import Foundation
 import HTTP
 import Logging

@@ -1,5 +1,5 @@
 import Foundation
-import JSON
+@testable import JSON
 import Testing
 
 @testable import Delegate

@@ -4,7 +4,7 @@ import Foundation
 import Glibc
 import LineSocket
 import Logging
-import TaskQueue
+@testable import TaskQueue
 import TestSupport
 import Testing
 
