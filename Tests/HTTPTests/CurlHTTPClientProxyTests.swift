@@ -28,6 +28,8 @@ struct CurlHTTPClientProxyTests {
             #expect(!error.message.contains("s3cr3t"), "\(error.message)")
             // curl never had the user information: it names the proxy without it.
             #expect(error.message.contains("'htps://127.0.0.1:9'"), "\(error.message)")
+            // The same at every attempt: not retried as an outage, nor sent.
+            #expect(error.code == .invalidURL && !error.isTransient && !error.requestMayHaveBeenSent, "\(error)")
         }
     }
 
@@ -65,7 +67,9 @@ struct CurlHTTPClientProxyTests {
     @Test("HTTP_PROXY in upper case is not read, as curl does not (httpoxy); ALL_PROXY still serves")
     func upperCaseHTTPProxyIsNotRead() throws {
         #expect(CurlHTTPClient.Configuration(environment: ["HTTP_PROXY": "http://upper:2"]).httpProxy == nil)
-        let fallback = CurlHTTPClient.Configuration(environment: ["HTTP_PROXY": "http://upper:2", "ALL_PROXY": "http://all:3"])
+        let fallback = CurlHTTPClient.Configuration(environment: [
+            "HTTP_PROXY": "http://upper:2", "ALL_PROXY": "http://all:3",
+        ])
         #expect(fallback.httpProxy == "http://all:3")
     }
 
@@ -73,7 +77,9 @@ struct CurlHTTPClientProxyTests {
     func allProxyIsTheFallback() throws {
         let only = CurlHTTPClient.Configuration(environment: ["ALL_PROXY": "http://all:1"])
         #expect(only.httpsProxy == "http://all:1" && only.httpProxy == "http://all:1")
-        let mixed = CurlHTTPClient.Configuration(environment: ["all_proxy": "http://all:1", "HTTPS_PROXY": "http://s:2"])
+        let mixed = CurlHTTPClient.Configuration(environment: [
+            "all_proxy": "http://all:1", "HTTPS_PROXY": "http://s:2",
+        ])
         #expect(mixed.httpsProxy == "http://s:2")
         #expect(mixed.httpProxy == "http://all:1")
     }

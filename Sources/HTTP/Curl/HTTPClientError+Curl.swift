@@ -11,7 +11,8 @@ extension HTTPClientError {
     ///   - proxyConnectCode: the status the proxy answered CONNECT with (0 for none).
     ///   - requestStarted: whether the request was being sent (``CurlEasyHandle/requestStarted()``):
     ///     a timeout before that (connecting, the TLS handshake, a proxy's tunnel) sent nothing,
-    ///     and is a connection that could not be made, not a request whose answer was lost.
+    ///     and is a connection that could not be made, not a request whose answer was lost. (Not
+    ///     for a hang-up: curl 7.88 leaves the time unset after one, whether or not the request went.)
     init(
         curlCode code: CURLcode, detail: String, responseTooLarge: Bool, headersTooLarge: Bool = false, viaProxy: Bool,
         proxyConnectCode: Int, requestStarted: Bool = true
@@ -57,6 +58,9 @@ extension HTTPClientError {
             return .couldNotResolveHost
         case CURLE_COULDNT_RESOLVE_PROXY, CURLE_PROXY:
             return .proxyFailure
+        case CURLE_COULDNT_CONNECT where detail.contains("Unsupported proxy scheme"):
+            // A proxy URL curl cannot use (`HTTPS_PROXY=htp://...`): the same at every attempt.
+            return .invalidURL
         case CURLE_COULDNT_CONNECT:
             return viaProxy ? .proxyFailure : .couldNotConnect
         case CURLE_OPERATION_TIMEDOUT where !requestStarted:
