@@ -137,12 +137,12 @@ public struct CredentialRefStore: Sendable {
             let number = errno
             if number == ENOENT { return nil }
             if number == ELOOP { throw failure(ref, "in \(directory) is not a regular file (a symbolic link)") }
-            throw failure(ref, "cannot be read in \(directory) (\(String(cString: strerror(number))))")
+            throw Self.unreadable(ref, in: directory, number)
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            throw failure(ref, "cannot be read in \(directory) (\(String(cString: strerror(errno))))")
+            throw Self.unreadable(ref, in: directory, errno)
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
             throw failure(ref, "in \(directory) is not a regular file")
@@ -196,7 +196,7 @@ public struct CredentialRefStore: Sendable {
         }
         guard let contents else {
             // As an open that fails says: a failing disk (EIO) is told apart from a permission.
-            throw failure(ref, "cannot be read in \(directory) (\(String(cString: strerror(readError))))")
+            throw Self.unreadable(ref, in: directory, readError)
         }
         guard contents.count <= Self.maxFileBytes else {
             throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
@@ -219,8 +219,24 @@ public struct CredentialRefStore: Sendable {
     }
 
     private func failure(_ ref: String, _ reason: String) -> AWSError {
-        AWSError.credentials("credential \(Self.shown(ref: ref)) \(reason)", retryable: false)
+        Self.failure(ref, reason)
     }
+
+    private static func failure(_ ref: String, _ reason: String, retryable: Bool = false) -> AWSError {
+        AWSError.credentials("credential \(shown(ref: ref)) \(reason)", retryable: retryable)
+    }
+
+    /// A file that could not be opened or read for `number`: for good when the host must change
+    /// first (a permission, a mount), retryable when the system failed for now (out of
+    /// descriptors or memory, an I/O error): a task sent again may then read it.
+    static func unreadable(_ ref: String, in directory: String, _ number: Int32) -> AWSError {
+        failure(
+            ref, "cannot be read in \(directory) (\(String(cString: strerror(number))))",
+            retryable: Self.passingReadErrors.contains(number))
+    }
+
+    /// What failing to open or read a file says of the system for now, not of the file.
+    static let passingReadErrors: Set<Int32> = [EMFILE, ENFILE, ENOMEM, EIO, EAGAIN, EINTR, ENOBUFS]
 
     /// A ref as messages show it: quoted, unless it could be a secret pasted into the ref (over 32
     /// characters with none of `-`, `_`, `.`: an AWS secret access key is 40 characters of base64,
@@ -228,7 +244,8 @@ public struct CredentialRefStore: Sendable {
     /// these messages.
     static func shown(ref: String) -> String {
         let utf8 = ref.utf8
-        guard utf8.count > 32, !utf8.contains(where: { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") })
+        guard utf8.count > 32,
+            !utf8.contains(where: { $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") })
         else { return "'\(ref)'" }
         return "(a name of \(utf8.count) bytes, not quoted: it may be a secret pasted in place of a ref)"
     }

@@ -1,5 +1,5 @@
 import AWSCore
-import AWSCredentials
+@testable import AWSCredentials
 import Foundation
 import Logging
 import SigV4
@@ -35,6 +35,22 @@ import Testing
 
     /// The contract's credential name, `[A-Za-z0-9_.-]{1,128}`, with dots anywhere (one path
     /// component all the same), but never a whole `.` or `..`.
+    /// A file the system failed to open or read for now (out of descriptors or memory, an I/O
+    /// error) is a retryable CredentialsUnavailable: the same task sent again may read it; one
+    /// refused for good (a permission, a read-only or missing mount) is not.
+    @Test func aPassingReadFailureIsRetryableAPermissionIsNot() {
+        for number in [EMFILE, ENFILE, ENOMEM, EIO, EAGAIN] {
+            let error = CredentialRefStore.unreadable("prod-key", in: "/etc/secrets-delegate/credentials", number)
+            #expect(error.code == .credentialsUnavailable && error.retryable, "\(number)")
+            #expect(
+                error.message.contains("credential 'prod-key' cannot be read in /etc/secrets-delegate/credentials ("))
+            #expect(error.message.contains(String(cString: strerror(number))))
+        }
+        for number in [EACCES, EPERM, ENOTDIR, EROFS, ENXIO] {
+            #expect(!CredentialRefStore.unreadable("prod-key", in: "/d", number).retryable, "\(number)")
+        }
+    }
+
     @Test func namesMayHoldDotsAnywhereButAreNeverDotOrDotDot() throws {
         for name in [
             "a.b", ".hidden", "key.", "a.b.c", "a-b_c.d", "a..b", "prod..key", "...", "..key", "key..",
