@@ -35,23 +35,6 @@ public struct JSONParser {
     public static let maximumDepth = 512
 
     private let bytes: UnsafeBufferPointer<UInt8>
-    /// A step from a document's root to a value inside it: an object's key or an array's index.
-    public enum PathComponent: Sendable, Hashable {
-        case key(String)
-        case index(Int)
-    }
-
-    /// A key given twice in one object: the path of that object and the key.
-    public struct DuplicateKey: Sendable, Hashable {
-        public var path: [PathComponent]
-        public var key: String
-
-        public init(path: [PathComponent], key: String) {
-            self.path = path
-            self.key = key
-        }
-    }
-
     private var offset = 0
     private var depth = 0
     /// Why the parse stopped where it did, set where a reason is known (for ``stop(in:)``).
@@ -106,14 +89,6 @@ public struct JSONParser {
         duplicateKeys(in: bytes, shallowDepth: 0).first
     }
 
-    /// The keys given twice in a document (``duplicateKeys(in:shallowDepth:)``).
-    public struct DuplicateKeys: Sendable {
-        /// The first in document order, at any depth.
-        public var first: DuplicateKey?
-        /// Every one whose path has at most `shallowDepth` components.
-        public var shallow: Set<DuplicateKey>
-    }
-
     /// The first key given twice in `bytes` (``firstDuplicateKey(in:)``), and every key given
     /// twice in an object at most `shallowDepth` keys or indexes deep: whether a field was given
     /// twice, when another was before it (`[]` and `id`: the top level's `id`).
@@ -123,17 +98,6 @@ public struct JSONParser {
         parser.skipByteOrderMarkAndWhitespace()
         _ = parser.parseValue()
         return DuplicateKeys(first: parser.firstDuplicate, shallow: parser.shallowDuplicates)
-    }
-
-    /// The members of the JSON object in `bytes`, each with where its value is written.
-    public struct ObjectMembers: Sendable {
-        public struct Member: Sendable {
-            public var value: JSONValue
-            /// Byte offsets into `bytes`, without the white space around the value.
-            public var textRange: Range<Int>
-        }
-
-        public var members: [JSONKey: Member]
     }
 
     /// The members of `bytes` if they are valid UTF-8 and one JSON object, each with the range
@@ -151,46 +115,6 @@ public struct JSONParser {
         return ObjectMembers(members: members)
     }
 
-    /// Where reading stopped in a document that is not one JSON value, for a refusal that says
-    /// where to look without quoting what may be a secret.
-    public struct Stop: Sendable, Equatable, CustomStringConvertible {
-        /// Bytes before the one reading stopped at (the document's length if it ended first).
-        public var offset: Int
-        /// 1-based; lines end at LF.
-        public var line: Int
-        /// 1-based, in bytes.
-        public var column: Int
-        public var reason: Reason
-
-        /// What stopped the reader, where the parser knows.
-        public enum Reason: Sendable, Equatable {
-            /// Nothing but white space (and a byte order mark).
-            case empty
-            /// The document ended before its value did.
-            case cutShort
-            /// A number past a `Double`'s range (the position is its first byte).
-            case numberOutOfRange
-            /// A `\u` escape of half a surrogate pair (as Python's `surrogateescape` writes).
-            case loneSurrogate
-            /// The 513th nested array or object (the position is its bracket).
-            case tooDeep
-            /// Anything else: a byte JSON's grammar does not allow there.
-            case syntax
-        }
-
-        public var description: String {
-            let place = "line \(line), column \(column) (after \(offset) bytes)"
-            return switch reason {
-            case .empty: "it holds no JSON value (nothing but white space)"
-            case .cutShort: "it ends after \(offset) bytes, before its JSON does (cut short?)"
-            case .numberOutOfRange: "the number at \(place) is out of a double's range"
-            case .loneSurrogate: "the \\u escape ending at \(place) is half a surrogate pair, no character"
-            case .tooDeep: "values nest over \(JSONParser.maximumDepth) deep at \(place)"
-            case .syntax: "it is not JSON from \(place) on"
-            }
-        }
-    }
-
     /// Where ``parse(_:)`` stops in `bytes` (valid UTF-8), or nil if they are one JSON value.
     /// Read again for the refusal only: the parse itself keeps no position.
     public static func stop(in bytes: UnsafeRawBufferPointer) -> Stop? {
@@ -205,7 +129,8 @@ public struct JSONParser {
         let lineStart = parser.bytes[..<offset].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
         let line = 1 + parser.bytes[..<offset].count { $0 == 0x0A }
         let reason: Stop.Reason =
-            blank ? .empty : parser.stopReason == .syntax && offset == parser.bytes.count ? .cutShort : parser.stopReason
+            blank
+            ? .empty : parser.stopReason == .syntax && offset == parser.bytes.count ? .cutShort : parser.stopReason
         return Stop(offset: offset, line: line, column: offset - lineStart + 1, reason: reason)
     }
 
@@ -391,9 +316,10 @@ public struct JSONParser {
             (offset, stopReason) = (start, .numberOutOfRange)
             return nil
         }
-        if !isWhole, let integer = Self.wholeNumber(
-            number, negative: negative, integerDigits: bytes[integerDigits], fractionDigits: bytes[fractionDigits],
-            exponent: exponent ?? 0)
+        if !isWhole,
+            let integer = Self.wholeNumber(
+                number, negative: negative, integerDigits: bytes[integerDigits], fractionDigits: bytes[fractionDigits],
+                exponent: exponent ?? 0)
         {
             return .integer(integer)
         }
