@@ -12,13 +12,13 @@ import UnixSignals
 public enum DaemonLauncher {
     public static func run(loader: ConfigurationLoader) async -> CommandOutcome {
         if let refusal = SecretHoldingCommand.protect() { return refusal }
+        let destination = LogDestination.detect(environment: loader.environment)
         let configuration: DelegateConfiguration
         do {
             configuration = try loader.load()
         } catch {
-            return .failure("configuration error: \(error)", status: ExitStatus.configuration)
+            return await refused(configurationError: error, destination: destination)
         }
-        let destination = LogDestination.detect(environment: loader.environment)
         LoggingSystem.bootstrap { label in makeLogHandler(label: label, destination: destination) }
         var logger = Logger(label: "secrets-delegate")
         // On the lines before the daemon's own logger takes over too (a socket or spool warning).
@@ -78,6 +78,22 @@ public enum DaemonLauncher {
             await notifier.statusSent("stopped: \(error)")
             return .failure("\(error)", status: ExitStatus.unavailable)
         }
+    }
+
+    /// A configuration that does not load: exit 78 (no restart). Under systemd, said as the other
+    /// fatal start errors are, a critical journal line (`ERROR_CODE=ConfigurationError`, found by
+    /// `journalctl -p err`) and `STATUS=` for `systemctl status`, not a plain stderr line the
+    /// journal files at info; by hand, on stderr as ever.
+    private static func refused(configurationError error: any Error, destination: LogDestination) async
+        -> CommandOutcome
+    {
+        let failure = CommandOutcome.failure("configuration error: \(error)", status: ExitStatus.configuration)
+        guard destination == .journal else { return failure }
+        LoggingSystem.bootstrap { label in makeLogHandler(label: label, destination: destination) }
+        let logger = Logger(label: "secrets-delegate")
+        logger.critical("configuration error: \(error)", metadata: ["error_code": "ConfigurationError"])
+        await SystemdNotifier(logger: logger).statusSent("configuration error: \(error)")
+        return CommandOutcome(status: ExitStatus.configuration)
     }
 
     /// Soft `RLIMIT_NOFILE` up to the hard limit; the delegate runs on with the old limit if the

@@ -87,11 +87,26 @@ chmod 0700 /etc/secrets-delegate/connectors.d
 secrets-delegate check-config >/dev/null 2>&1
 expect_eq "root's check-config with connectors.d 0700, exit status" "$?" 0
 journal_mark unlistable
+journal_mark unlistable-err -p err
+journal_mark unlistable-code ERROR_CODE=ConfigurationError
 systemctl restart secrets-delegate.service 2>/dev/null
 expect_stopped_for_good "with connectors.d 0700 root:secrets-delegate"
 unlistable() { journal_since unlistable | grep -qF "cannot list /etc/secrets-delegate/connectors.d: Permission denied"; }
 wait_until 20 unlistable && ok "the failed start says connectors.d cannot be listed, and why: $(journal_since unlistable | grep -m1 'cannot list' | head -c 200)" ||
     fail "no 'cannot list ... Permission denied' error: $(journal_since unlistable | tail -n 3 | tr '\n' '|' | head -c 500)"
+# Said as the other fatal start errors are: at a priority `journalctl -p err` shows, with its
+# ERROR_CODE, and in the unit's status text (not a plain stderr line the journal files at info).
+journal_since unlistable-err -p err | grep -q "configuration error: .*cannot list /etc/secrets-delegate/connectors.d" &&
+    ok "journalctl -p err shows the configuration error" ||
+    fail "journalctl -p err lacks the configuration error: $(journal_since unlistable | tail -n 2 | tr '\n' '|' | head -c 300)"
+journal_since unlistable-code ERROR_CODE=ConfigurationError | grep -q "configuration error: " &&
+    ok "the line carries ERROR_CODE=ConfigurationError" || fail "no ERROR_CODE=ConfigurationError on the start's line"
+unit_prop secrets-delegate.service StatusText | grep -q '^configuration error: .*cannot list' &&
+    ok "StatusText: $(unit_prop secrets-delegate.service StatusText | head -c 120)" ||
+    fail "StatusText lacks the configuration error: '$(unit_prop secrets-delegate.service StatusText | head -c 200)'"
+prevented=$(unit_prop secrets-delegate.service RestartPreventExitStatus)
+grep -qw 64 <<<"$prevented" && grep -qw 78 <<<"$prevented" && ok "no restart after 64 or 78: $prevented" ||
+    fail "RestartPreventExitStatus is '$prevented'"
 chmod 0750 /etc/secrets-delegate/connectors.d
 restart_delegate
 expect_eq "delegate with connectors.d 0750 again" "$(systemctl is-active secrets-delegate.service)" active
