@@ -21,10 +21,11 @@ struct SpoolDirectory {
         let found: stat?
         do throws(TaskQueueError) {
             found = try FileIO.lstat(path)
-        } catch where error.errno == EACCES || error.errno == EPERM {
+        } catch  where error.errno == EACCES || error.errno == EPERM {
             throw TaskQueueError(
                 code: .badLayout,
-                message: "cannot be reached: the delegate (uid \(geteuid()), gid \(getegid())) may not search a directory "
+                message:
+                    "cannot be reached: the delegate (uid \(geteuid()), gid \(getegid())) may not search a directory "
                     + "above it (\(SandboxHint.hiddenHomes)): keep the spool elsewhere (/var/lib/secrets-delegate, "
                     + "or a path given in ReadWritePaths=)",
                 path: path, errno: error.errno)
@@ -34,10 +35,21 @@ struct SpoolDirectory {
     }
 
     private func check(_ info: stat) throws(TaskQueueError) -> [String] {
+        if info.st_mode & S_IFMT == S_IFLNK {
+            // Not followed (a link in the spool could lead a producer's names anywhere); nor to be
+            // removed, as the message for a file says: the spool it leads to holds the tasks.
+            throw TaskQueueError(
+                code: .badLayout,
+                message:
+                    "is a symbolic link, which the delegate does not follow; set [queue] spool_dir to the directory "
+                    + "it leads to (and give that path in ReadWritePaths= of a drop-in) rather than removing the link",
+                path: path)
+        }
         guard info.st_mode & S_IFMT == S_IFDIR else {
             throw TaskQueueError(
                 code: .badLayout,
-                message: "exists but is not a directory; the spool needs a directory here (move the file away, then run "
+                message:
+                    "exists but is not a directory; the spool needs a directory here (move the file away, then run "
                     + "`systemd-tmpfiles --create secrets-delegate.conf` or restart the delegate)",
                 path: path)
         }
@@ -52,7 +64,8 @@ struct SpoolDirectory {
         guard actual != mode else { return [] }
         var notice = "spool directory has mode \(Self.octal(actual)), expected \(Self.octal(mode))"
         if mode & S_ISGID != 0 && actual & S_ISGID == 0 {
-            notice += "; without the setgid bit, files producers write keep their own group and the delegate may not "
+            notice +=
+                "; without the setgid bit, files producers write keep their own group and the delegate may not "
                 + "be able to read them (`systemd-tmpfiles --create secrets-delegate.conf` restores it)"
         }
         return [notice]
@@ -68,7 +81,8 @@ struct SpoolDirectory {
         case EACCES, EPERM:
             throw TaskQueueError(
                 code: .badLayout,
-                message: "the delegate (uid \(geteuid()), gid \(getegid())) needs read, write and search access, but the "
+                message:
+                    "the delegate (uid \(geteuid()), gid \(getegid())) needs read, write and search access, but the "
                     + "directory belongs to uid \(owner), gid \(group) with mode \(Self.octal(mode)); give it to the "
                     + "delegate's user or group (`systemd-tmpfiles --create secrets-delegate.conf` does for the packaged "
                     + "layout)",
@@ -96,7 +110,8 @@ struct SpoolDirectory {
             case EACCES, EPERM:
                 throw TaskQueueError(
                     code: .badLayout,
-                    message: "is missing and the delegate (uid \(geteuid()), gid \(getegid())) may not create it: it needs "
+                    message:
+                        "is missing and the delegate (uid \(geteuid()), gid \(getegid())) may not create it: it needs "
                         + "write access to the parent directory, or the directory made for it "
                         + "(`systemd-tmpfiles --create secrets-delegate.conf` for the packaged layout)",
                     path: path, errno: number)

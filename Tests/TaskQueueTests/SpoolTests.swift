@@ -65,7 +65,9 @@ import Testing
         #expect(names(in: dir.file("tmp")).isEmpty)
         #expect(
             throws: TaskQueueError(
-                code: .alreadyExists, message: "a task with id task-1 is queued in new/; its result comes to done/task-1.json (read it there, then delete it), or use another id",
+                code: .alreadyExists,
+                message:
+                    "a task with id task-1 is queued in new/; its result comes to done/task-1.json (read it there, then delete it), or use another id",
                 path: queued)
         ) {
             try producer.enqueue(id: "task-1", data: Data("other".utf8))
@@ -128,7 +130,9 @@ import Testing
             #expect(symlink("x", dir.file("done/.victim\(Spool.temporaryStem).\(number).tmp")) == 0)
         }
         try await spool.complete(claimed, resultID: "victim", result: Data(#"{"status":"succeeded"}"#.utf8))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.file("done/victim.json"))) == Data(#"{"status":"succeeded"}"#.utf8))
+        #expect(
+            try Data(contentsOf: URL(fileURLWithPath: dir.file("done/victim.json")))
+                == Data(#"{"status":"succeeded"}"#.utf8))
         #expect(names(in: dir.file("cur/d1")).isEmpty, "no temporary left behind")
     }
 
@@ -218,7 +222,9 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.file("done/three.json")))
         let notices = recorder.records.filter { $0.contains("event=results-written-in-done") }
         #expect(notices.count == 1, "\(notices)")
-        #expect(notices.first?.contains("SupplementaryGroups=") == true && notices.first?.contains("errno 1") == true, "\(notices)")
+        #expect(
+            notices.first?.contains("SupplementaryGroups=") == true && notices.first?.contains("errno 1") == true,
+            "\(notices)")
     }
 
     /// `done/` on another file system than the claims (a tmpfs mounted there): a result made
@@ -231,12 +237,14 @@ import Testing
         let spool = try Spool(directory: dir.path, delegateName: "d1", logger: recorder.logger())
         try spool.prepare()
         try #require(
-            mount("tmpfs", dir.file("done"), "tmpfs", 0, "mode=2770,gid=\(getegid())") == 0, "tmpfs mount: errno \(errno)")
+            mount("tmpfs", dir.file("done"), "tmpfs", 0, "mode=2770,gid=\(getegid())") == 0,
+            "tmpfs mount: errno \(errno)")
         defer { umount2(dir.file("done"), Int32(MNT_DETACH)) }
         try spool.prepare()
         for id in ["one", "two", "three"] {
             try await Self.runOne(id, in: dir, spool)
-            #expect(try String(contentsOfFile: dir.file("done/\(id).json"), encoding: .utf8) == #"{"status":"succeeded"}"#)
+            #expect(
+                try String(contentsOfFile: dir.file("done/\(id).json"), encoding: .utf8) == #"{"status":"succeeded"}"#)
         }
         let notices = recorder.records.filter { $0.contains("event=results-written-in-done") }
         #expect(notices.count == 1 && notices.first?.contains("errno 18") == true, "\(notices)")
@@ -430,7 +438,8 @@ import Testing
         }
         #expect(refused.code == .badLayout)
         #expect(refused.errno == number)
-        #expect(refused.message.contains("takes no locks") && refused.message.contains("local file system"), "\(refused)")
+        #expect(
+            refused.message.contains("takes no locks") && refused.message.contains("local file system"), "\(refused)")
         // Another failure stays an I/O failure.
         let other = try #require(throws: TaskQueueError.self) {
             try spool.lockClaims(lock: { _, _ in
@@ -493,7 +502,9 @@ import Testing
         let spool = try Spool(
             directory: dir.path, delegateName: "d1", logger: quietLogger,
             doneFsync: { path throws(TaskQueueError) in
-                if failures.withLock({ count in defer { count -= 1 }; return count > 0 }) {
+                if failures.withLock({ count in
+                    defer { count -= 1 }; return count > 0
+                }) {
                     throw TaskQueueError(code: .io, message: "fsync failed (the test)", path: path)
                 }
                 try FileIO.fsyncDirectory(path)
@@ -609,7 +620,9 @@ import Testing
         }
         try writeFile(dir.file("new/visible.json"), "t")
         let claimed = try #require(try spool.claim("visible.json"))
-        await #expect(throws: TaskQueueError.self) { try await spool.complete(claimed, resultID: ".hidden", result: Data()) }
+        await #expect(throws: TaskQueueError.self) {
+            try await spool.complete(claimed, resultID: ".hidden", result: Data())
+        }
         #expect(names(in: dir.file("done")).isEmpty)
         #expect(SpoolName.isValidTaskID("a.b") && !SpoolName.isValidTaskID(".b"))
     }
@@ -760,7 +773,8 @@ import Testing
         #expect(notices.first?.contains("2 task(s) in cur/old-host/") == true, "\(notices)")
         let own = dir.file("cur/new-host")
         let (from, to) = (dir.file("cur/old-host").shellQuoted, own.shellQuoted)
-        let move = "cd \(from) && for t in *.json; do [ -e \(to)/\"$t\" ] || [ -e \(to)/\".$t.result\" ] || { mv -n -- \"$t\" \(to)/; [ ! -e \".$t.result\" ] || mv -n -- \".$t.result\" \(to)/; }; done"
+        let move =
+            "cd \(from) && for t in *.json; do [ -e \(to)/\"$t\" ] || [ -e \(to)/\".$t.result\" ] || { mv -n -- \"$t\" \(to)/; [ ! -e \".$t.result\" ] || mv -n -- \".$t.result\" \(to)/; }; done"
         #expect(from.hasPrefix("'") && from.contains(#"'\''"#), "\(from)")
         #expect(notices.first?.contains(move) == true, "\(notices)")
         #expect(names(in: dir.file("cur/old-host")).count == 2, "left where they are")
@@ -868,8 +882,9 @@ import Testing
         try writeFile(dir.file("cur/d1/." + orphan + ".result"), "y\n{}")
         let recovered = try spool.recoverClaimed()
         #expect(recovered.map { Array($0.name.utf8) } == [Array(task.utf8)])
-        #expect(names(in: dir.file("cur/d1")).map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
-            == [Array(("." + task + ".result").utf8), Array(task.utf8)].sorted { $0.lexicographicallyPrecedes($1) })
+        #expect(
+            names(in: dir.file("cur/d1")).map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+                == [Array(("." + task + ".result").utf8), Array(task.utf8)].sorted { $0.lexicographicallyPrecedes($1) })
     }
 
     /// A kept result is its task's by the bytes of the name: that of `é.json` (composed), whose
@@ -977,7 +992,8 @@ import Testing
             try producer.enqueue(id: "taken", data: Data("{}".utf8))
         }
         #expect(running?.code == .alreadyExists)
-        #expect(running?.message.contains("is running (claimed by delegate d)") == true, "\(String(describing: running))")
+        #expect(
+            running?.message.contains("is running (claimed by delegate d)") == true, "\(String(describing: running))")
         try await spool.complete(claimed, resultID: "taken", result: Data("r".utf8))
         unlink(dir.file("done/taken.json"))
 
@@ -1050,7 +1066,8 @@ import Testing
         try FileManager.default.removeItem(atPath: kept)
         try writeFile(kept, "x\n{\"stale\":1}")
         _ = try #require(try spool.claim("x.json"))
-        #expect(!FileManager.default.fileExists(atPath: kept), "the stale kept result would be this task's after a crash")
+        #expect(
+            !FileManager.default.fileExists(atPath: kept), "the stale kept result would be this task's after a crash")
     }
 
     /// A producer can plant something at every result's name: the warning for each replacement
@@ -1139,7 +1156,9 @@ import Testing
         try #require(pathBytes.count < MemoryLayout.size(ofValue: address.sun_path))
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: pathBytes) }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socketFD, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         #expect(bound == 0)
         let socketPlanted = await #expect(throws: TaskQueueError.self) {
@@ -1197,6 +1216,20 @@ import Testing
             let error = error as? TaskQueueError
             return error?.code == .badLayout && error?.path == dir.file("plain")
                 && error?.message.contains("not a directory") == true
+        }
+        // A link to a directory is not followed, and not to be moved away as a file is: the
+        // spool it leads to holds the tasks.
+        let target = dir.file("real-spool")
+        #expect(mkdir(target, 0o750) == 0)
+        #expect(symlink(target, dir.file("linked")) == 0)
+        #expect {
+            try SpoolDirectory(path: dir.file("linked"), mode: 0o750).ensure()
+        } throws: { error in
+            let error = error as? TaskQueueError
+            return error?.code == .badLayout && error?.path == dir.file("linked")
+                && error?.message.contains(
+                    "is a symbolic link, which the delegate does not follow; set [queue] spool_dir") == true
+                && error?.message.contains("move the file away") == false
         }
         #expect {
             try SpoolDirectory(path: dir.file("missing/parent"), mode: 0o750).ensure()
@@ -1295,7 +1328,9 @@ import Testing
         let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
         try spool.prepare()
         let raw = Array(dir.file("cur/d1/caf").utf8) + [0xE9] + Array(".json".utf8) + [0]
-        let fd = raw.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o600) } }
+        let fd = raw.withUnsafeBufferPointer {
+            $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o600) }
+        }
         try #require(fd >= 0)
         close(fd)
         let logged = LogRecorder()
@@ -1303,7 +1338,8 @@ import Testing
         #expect(try recovering.recoverClaimed().isEmpty)
         #expect(!logged.allText.contains("too long"), "\(logged.records)")
         var info = stat()
-        #expect(raw.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &info) } } == 0)
+        #expect(
+            raw.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &info) } } == 0)
     }
 
     /// A result kept beside its task goes with the task, whether this run kept it or an earlier

@@ -29,6 +29,10 @@ public enum DaemonLauncher {
         do {
             inherited = try ListenedSockets.takeAssigned(credentialsPath: configuration.queue.credentialsSocketPath)
         } catch {
+            // As the other fatal start errors: a critical line and STATUS= (69: systemd starts it again).
+            logger.critical("the delegate stopped: the sockets passed by systemd cannot be used: \(error)")
+            await SystemdNotifier(logger: logger).statusSent(
+                "stopped: the sockets passed by systemd cannot be used: \(error)")
             return .failure("the sockets passed by systemd cannot be used: \(error)", status: ExitStatus.unavailable)
         }
         warnOfPrivateTmp(
