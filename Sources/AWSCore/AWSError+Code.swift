@@ -76,16 +76,16 @@ extension AWSError {
         public static let tooManyRequestsException = Code(rawValue: "TooManyRequestsException")
         public static let unknownError = Code(rawValue: "UnknownError")
 
-        /// Any of `codes`, spelled as AWS sends them (for the lists of codes a policy treats alike).
         /// The codes above that AWS sends.
         static let sentByAWS: Set<Code> = [
             .accessDenied, .invalidAction, .unsupportedOperation, .accessDeniedException, .expiredToken,
             .expiredTokenException, .malformedPolicyDocument, .malformedPolicyDocumentException,
-            .regionDisabledException,
-            .validationError, .resourceNotFoundException, .resourceExistsException, .invalidRequestException,
-            .invalidParameterValue, .missingParameter, .serviceUnavailable, .internalFailure, .tooManyRequestsException,
+            .regionDisabledException, .validationError, .resourceNotFoundException, .resourceExistsException,
+            .invalidRequestException, .invalidParameterValue, .missingParameter, .serviceUnavailable, .internalFailure,
+            .tooManyRequestsException,
         ]
 
+        /// Any of `codes`, spelled as AWS sends them (for the lists of codes a policy treats alike).
         static func set(_ codes: String...) -> Set<Code> {
             Set(codes.map(Code.init(rawValue:)))
         }

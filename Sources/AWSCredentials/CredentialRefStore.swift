@@ -236,7 +236,7 @@ public struct CredentialRefStore: Sendable {
     }
 
     /// What failing to open or read a file says of the system for now, not of the file.
-    static let passingReadErrors: Set<Int32> = [EMFILE, ENFILE, ENOMEM, EIO, EAGAIN, EINTR, ENOBUFS]
+    static let passingReadErrors: Set<Int32> = [EMFILE, ENFILE, ENOMEM, EIO, EAGAIN]
 
     /// A ref as messages show it: quoted, unless it could be a secret pasted into the ref (over 32
     /// characters with none of `-`, `_`, `.`: an AWS secret access key is 40 characters of base64,

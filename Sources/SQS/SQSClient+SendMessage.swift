@@ -1,4 +1,5 @@
 import AWSCore
+import FoundationEssentials
 import Logging
 
 extension SQSClient {
@@ -49,11 +50,24 @@ extension SQSClient {
         queue: SQSQueueURL, body: String, attributes: [String: String] = [:], groupID: String? = nil,
         deduplicationID: String? = nil, redacting: [String] = [], logger: Logger
     ) async throws(AWSError) -> String? {
+        try await sendMessageDated(
+            queue: queue, body: body, attributes: attributes, groupID: groupID, deduplicationID: deduplicationID,
+            redacting: redacting, logger: logger
+        ).messageID
+    }
+
+    /// ``sendMessage(queue:body:attributes:groupID:deduplicationID:redacting:logger:)``, with when
+    /// SQS answered by AWS's clock (its `Date` header, to the second; nil if it sent none).
+    public func sendMessageDated(
+        queue: SQSQueueURL, body: String, attributes: [String: String] = [:], groupID: String? = nil,
+        deduplicationID: String? = nil, redacting: [String] = [], logger: Logger
+    ) async throws(AWSError) -> (messageID: String?, answeredAt: Date?) {
         var request = try MessageEntry(
             SQSBatchMessage(body: body, attributes: attributes, groupID: groupID, deduplicationID: deduplicationID),
             for: queue)
         request.queueUrl = queue.url
-        return try await perform("SendMessage", request, as: SendMessageOutput.self, redacting: redacting, logger: logger)
-            .messageId
+        let answer = try await performDated(
+            "SendMessage", request, as: SendMessageOutput.self, redacting: redacting, logger: logger)
+        return (answer.output.messageId, answer.answeredAt)
     }
 }

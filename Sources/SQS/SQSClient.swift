@@ -1,5 +1,6 @@
 import AWSCore
 import FoundationEssentials
+import HTTP
 import Logging
 
 /// The Amazon SQS operations the fleet queue needs, over the AWS JSON 1.0 protocol (`POST /`,
@@ -30,6 +31,14 @@ public struct SQSClient: Sendable {
     func perform<Input: Encodable, Output: Decodable>(
         _ operation: String, _ input: Input, as output: Output.Type, redacting: [String] = [], logger: Logger
     ) async throws(AWSError) -> Output {
+        try await performDated(operation, input, as: output, redacting: redacting, logger: logger).output
+    }
+
+    /// ``perform(_:_:as:redacting:logger:)``, with the answer's `Date` header: when SQS answered,
+    /// by AWS's clock (to the second), whatever this host's says.
+    func performDated<Input: Encodable, Output: Decodable>(
+        _ operation: String, _ input: Input, as output: Output.Type, redacting: [String] = [], logger: Logger
+    ) async throws(AWSError) -> (output: Output, answeredAt: Date?) {
         let body: Data
         do {
             body = try Self.encoder.encode(input)
@@ -40,7 +49,9 @@ public struct SQSClient: Sendable {
         call.sensitiveValues = redacting
         let response = try await aws.send(call, credentials: credentials, logger: logger)
         do {
-            return try Self.decoder.decode(Output.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body)
+            let decoded = try Self.decoder.decode(
+                Output.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body)
+            return (decoded, response.headers["Date"].flatMap(HTTPDate.parse))
         } catch {
             var unreadable = AWSError(
                 kind: .invalidResponse, code: .invalidResponse, message: "the \(operation) response could not be read",

@@ -41,8 +41,9 @@ struct SpoolDirectory {
             throw TaskQueueError(
                 code: .badLayout,
                 message:
-                    "is a symbolic link, which the delegate does not follow; set [queue] spool_dir to the directory "
-                    + "it leads to (and give that path in ReadWritePaths= of a drop-in) rather than removing the link",
+                    "is a symbolic link, which the delegate does not follow: for spool_dir itself, set [queue] "
+                    + "spool_dir to the directory it leads to (and that path in ReadWritePaths= of a drop-in); a directory "
+                    + "in the spool must be one (move what the link leads to into its place); do not just remove the link",
                 path: path)
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {

@@ -512,6 +512,19 @@ import Testing
         #expect(old.status == 69, "\(old)")
         #expect(old.errorOutput.contains("1 result(s) of an earlier submission of t-1"), "\(old)")
         #expect(!oldCalls.contains { $0.action == "DeleteMessage" })
+
+        // The send's time is SQS's too (its answer's Date), not this host's: with this host 10
+        // minutes ahead of AWS (unlearned: nothing was refused), a result SQS took in 4 minutes
+        // before the send is still a deduplicated send's answer.
+        let awsNow = Date().addingTimeInterval(-10 * 60)
+        let dated = ScriptedResponse(
+            status: 200, headers: ["Content-Type": "application/x-amz-json-1.0", "Date": imfFixdate(awsNow)],
+            body: #"{"MessageId":"task-message"}"#)
+        let (hostAhead, _) = try await waitWithReplies(
+            taskMessageIDs: ["rh-first": "the-first-message"],
+            sentTimestamps: ["rh-first": awsNow.addingTimeInterval(-4 * 60)], taskQueue: "tasks.fifo", sendAnswer: dated
+        ) { _ in [("rh-first", "t-1", behind.jsonLine)] }
+        #expect(hostAhead.status == 0, "\(hostAhead)")
     }
 
     /// `"replyTo": null` is no replyTo, as the delegate reads it: sent, and the result taken from

@@ -821,6 +821,13 @@ import Testing
         #expect(try spool.sweepResults(olderThan: .seconds(3600), now: now) == 0)
         // With "now" far in the future, the fresh one is old too.
         #expect(try spool.sweepResults(olderThan: .seconds(3600), now: now.addingTimeInterval(7200)) == 1)
+        // tmp/ too: a producer's abandoned temporary task (which may hold a value) goes; one being
+        // written now stays.
+        try writeFile(dir.file("tmp/abandoned"), "{}")
+        try writeFile(dir.file("tmp/writing"), "{}")
+        #expect(utimes(dir.file("tmp/abandoned"), &times) == 0)
+        #expect(try spool.sweepResults(olderThan: .seconds(3600), now: now) == 1)
+        #expect(names(in: dir.file("tmp")) == ["writing"])
     }
 
     /// A file the sweep cannot delete (here: a mount point, EBUSY) is passed over; the pass goes
@@ -828,7 +835,8 @@ import Testing
     @Test func aFileTheSweepCannotDeleteDoesNotStopThePass() throws {
         let dir = try TestDirectory()
         defer { dir.remove() }
-        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        let recorder = LogRecorder()
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: recorder.logger())
         try spool.prepare()
         let ids = ["a", "b", "c", "d"]
         for id in ids { try spool.writeResult(id: id, data: Data("{}".utf8)) }
@@ -843,6 +851,11 @@ import Testing
         for id in ids where id != "b" { #expect(utimes(dir.file("done/\(id).json"), &times) == 0) }
         #expect(try spool.sweepResults(olderThan: .seconds(3600), now: Date()) == 3)
         #expect(names(in: dir.file("done")) == ["b.json"])
+        // One warning for the pass, with the count and the first error.
+        let passedOver = recorder.records.filter { $0.contains("old spool files cannot be deleted; passed over") }
+        #expect(passedOver.count == 1, "\(recorder.records)")
+        #expect(passedOver.first?.hasPrefix("warning") == true && passedOver.first?.contains("count=1") == true)
+        #expect(passedOver.first?.contains("first=") == true)
         try spool.writeResult(id: "e", data: Data("{}".utf8))
         #expect(utimes(dir.file("done/e.json"), &times) == 0)
         #expect(try spool.sweepResults(olderThan: .seconds(3600), now: Date()) == 1)
@@ -1228,8 +1241,10 @@ import Testing
             let error = error as? TaskQueueError
             return error?.code == .badLayout && error?.path == dir.file("linked")
                 && error?.message.contains(
-                    "is a symbolic link, which the delegate does not follow; set [queue] spool_dir") == true
+                    "is a symbolic link, which the delegate does not follow: for spool_dir itself, set [queue] spool_dir"
+                ) == true
                 && error?.message.contains("move the file away") == false
+                && error?.message.contains("a directory in the spool must be one") == true
         }
         #expect {
             try SpoolDirectory(path: dir.file("missing/parent"), mode: 0o750).ensure()

@@ -192,10 +192,11 @@ extension TaskSubmitter {
         // never answers would otherwise hold each attempt for the request timeout, and retry.
         let sender = client(for: queue)
         let text = String(decoding: body, as: UTF8.self)
-        let sent: String??
+        let sent: (messageID: String?, answeredAt: Date?)?
         do throws(AWSError) {
-            sent = try await Self.before(ContinuousClock.now + timeout) { () async throws(AWSError) -> String? in
-                try await sender.sendMessage(
+            sent = try await Self.before(ContinuousClock.now + timeout) {
+                () async throws(AWSError) -> (messageID: String?, answeredAt: Date?) in
+                try await sender.sendMessageDated(
                     queue: queue, body: text, attributes: ["taskId": id], groupID: id, deduplicationID: id,
                     redacting: Self.secretParams(of: object), logger: logger)
             }
@@ -209,7 +210,7 @@ extension TaskSubmitter {
                     : "the task could not be sent to \(queue): \(error)",
                 status: ExitStatus.unavailable)
         }
-        guard let sentMessageID = sent else {
+        guard let sent else {
             return .failure(
                 "the task could not be sent to \(queue) within \(timeout) (SQS did not answer; it may have been sent)",
                 status: ExitStatus.unavailable)
@@ -221,10 +222,12 @@ extension TaskSubmitter {
         // answered by the first message's result, whatever id the second send got: a result to
         // another message may be this one's if that task came within the window, not before it
         // (an uncollected result of an earlier submission, maybe an old secret value). By AWS's
-        // clock, as far as the send's client knows it: results are dated by SQS's.
-        let deduplicatedSince = sender.aws.serverTime(of: Date()).addingTimeInterval(-Self.deduplicationReach)
+        // clock, as results are dated (SentTimestamp): when SQS answered the send (its Date),
+        // else this host's time as the send's client knows AWS's.
+        let sentAt = sent.answeredAt ?? sender.aws.serverTime(of: Date())
+        let deduplicatedSince = sentAt.addingTimeInterval(-Self.deduplicationReach)
         return await waitForResult(
-            id: id, sentMessageID: sentMessageID, deduplicatedSince: queue.isFIFO ? deduplicatedSince : nil,
+            id: id, sentMessageID: sent.messageID, deduplicatedSince: queue.isFIFO ? deduplicatedSince : nil,
             on: reply, client: client(for: reply), privateKey: privateKey, deadline: ContinuousClock.now + timeout,
             logger: logger)
     }
@@ -253,7 +256,8 @@ extension TaskSubmitter {
     }
 
     /// How far back a FIFO send's deduplication may reach, in seconds: SQS's 5-minute window, and
-    /// a minute for this host's clock to differ from AWS's (a skew over 4 minutes is learned).
+    /// a minute for the send's own time (its answer's Date is to the second; without one, this
+    /// host's clock as its client knows AWS's, which learns a skew only from a refusal).
     static let deduplicationReach: TimeInterval = 6 * 60
 
     /// Takes this task's result from `reply` (and deletes it, and any copy of it in the same
