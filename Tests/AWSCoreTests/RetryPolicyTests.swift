@@ -25,6 +25,26 @@ import Testing
         #expect(policy.classify(error) != nil)
     }
 
+    /// The codes AWS's standard retry mode takes as throttling and as transient, each at a 4xx
+    /// status (so the code, not a 5xx, decides), classed as it does: trimmed, a producer would be
+    /// told a passing failure was for good (`retryable`), and the call not tried again.
+    @Test func awsStandardRetryCodesAreClassedAsTheSDKsClassThem() {
+        let throttling = [
+            "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+            "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
+            "RequestLimitExceeded", "BandwidthLimitExceeded", "RequestThrottled", "SlowDown", "EC2ThrottledException",
+        ]
+        let transient = [
+            "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "InternalError", "InternalFailure",
+            "InternalServiceError", "ServiceUnavailable",
+        ]
+        func classed(_ code: String) -> RetryPolicy.FailureClass? {
+            policy.classify(AWSError(kind: .service, code: AWSError.Code(rawValue: code), message: "", httpStatus: 400))
+        }
+        for code in throttling { #expect(classed(code) == .throttling, "\(code)") }
+        for code in transient { #expect(classed(code) == .transient, "\(code)") }
+    }
+
     @Test(arguments: neverRetried)
     func neverRetriesClientErrors(code: String, status: Int) {
         let error = AWSError(kind: .service, code: AWSError.Code(rawValue: code), message: "", httpStatus: status)
@@ -33,7 +53,9 @@ import Testing
 
     @Test func transportFailuresAreRetriedButNotCertificatesOrOversize() {
         func transport(_ code: HTTPClientError.Code) -> AWSError {
-            AWSError(kind: .transport, code: .endpointUnreachable, message: "", transportError: HTTPClientError(code: code, message: ""))
+            AWSError(
+                kind: .transport, code: .endpointUnreachable, message: "",
+                transportError: HTTPClientError(code: code, message: ""))
         }
         #expect(policy.classify(transport(.couldNotConnect)) == .transient)
         #expect(policy.classify(transport(.timedOut)) == .timeout)

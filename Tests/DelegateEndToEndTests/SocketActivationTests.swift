@@ -68,6 +68,12 @@ import Testing
         #expect(daemon.stderrText.contains("cannot bind the socket"), "\(daemon.stderrText)")
         #expect(daemon.stderrText.contains(unusable), "\(daemon.stderrText)")
         #expect(daemon.stderrText.contains("its directory does not exist"), "\(daemon.stderrText)")
+        // The critical line on-call filters by its code.
+        #expect(
+            daemon.stderrText.split(separator: "\n").contains {
+                $0.contains("cannot bind its socket") && $0.contains("error_code=SocketUnusable")
+            },
+            "\(daemon.stderrText)")
     }
 
     @Test func theSocketNamedCredentialsServesCredentialRequests() async throws {
@@ -77,14 +83,14 @@ import Testing
         let configuration =
             fixture.configuration(name: "twosockets", tags: ["conn"], socket: false)
             + ConnectorEndToEndTests.connector("prod", fixture)
-            + """
-            [[credential]]
-            unit = "*"
-            id = "token"
-            connector = "prod"
-            secret = "token"
+                + """
+                [[credential]]
+                unit = "*"
+                id = "token"
+                connector = "prod"
+                secret = "token"
 
-            """
+                """
         try Data(configuration.utf8).write(to: URL(fileURLWithPath: configPath))
         let taskSocket = fixture.directory.path("tasks.sock")
         let credentialsSocket = fixture.directory.path("creds.sock")

@@ -1,3 +1,4 @@
+import AWSCore
 import Foundation
 import HTTP
 import Logging
@@ -97,6 +98,44 @@ import Testing
             #expect(resumed["unwrittenResults"] == nil, "\(resumed)")
             await group.triggerGracefulShutdown()
             try await running.next()
+        }
+    }
+
+    /// The status object's members (section 6), which monitoring scripts parse: each there, of
+    /// its type, and no other beside the two that come only when they apply (`unwrittenResults`,
+    /// `httpError`).
+    @Test func theStatusObjectHasTheDocumentedMembersOfTheirTypes() async throws {
+        let directory = try TemporaryDirectory(prefix: "services-status")
+        let daemon = try Self.daemon(
+            in: directory, http: ScriptedHTTPClient(), notifier: RecordingNotifier(),
+            logger: Logger(label: "q") { _ in SwiftLogNoOpLogHandler() })
+        guard case .object(let report) = await daemon.statusReport() else {
+            Issue.record("the status is no object")
+            return
+        }
+        #expect(
+            Set(report.keys) == [
+                "name", "version", "tags", "acceptUntagged", "startedAt", "inFlight", "counts", "credentials",
+                "connectors", "cache", "credentialRequests", "queues",
+            ], "\(report.keys)")
+        #expect(report["name"] == .string("services"))
+        #expect(report["version"]?.stringValue == DelegateVersion.current)
+        #expect(report["tags"] == .array([]))
+        #expect(report["acceptUntagged"] == .bool(true))
+        #expect(
+            report["startedAt"]?.stringValue.flatMap(Timestamp.parse) != nil,
+            "\(String(describing: report["startedAt"]))")
+        #expect(report["inFlight"] == .integer(0))
+        #expect(
+            report["counts"] == .object(["succeeded": .integer(0), "failed": .integer(0), "rejected": .integer(0)]))
+        guard case .array? = report["credentials"] else {
+            Issue.record("credentials is no array: \(String(describing: report["credentials"]))")
+            return
+        }
+        #expect(report["credentialRequests"] == .object(["served": .integer(0), "refused": .integer(0)]))
+        if case .object? = report["connectors"], case .object? = report["cache"] {
+        } else {
+            Issue.record("connectors or cache is no object: \(report)")
         }
     }
 

@@ -30,6 +30,17 @@ import Testing
         #expect(SocketIntake.controlCommand(in: TaskDocument(Data(line.utf8))) == command)
     }
 
+    /// A control line is under 4 KiB, white space padding included: at 4096 bytes it is taken
+    /// for a task.
+    @Test func aControlLineOf4KiBOrMoreIsATask() {
+        let control = #"{"control":"status"}"#
+        let under = control + String(repeating: " ", count: 4095 - control.utf8.count)
+        let at = under + " "
+        #expect(under.utf8.count == 4095 && at.utf8.count == 4096)
+        #expect(SocketIntake.controlCommand(in: TaskDocument(Data(under.utf8))) == "status")
+        #expect(SocketIntake.controlCommand(in: TaskDocument(Data(at.utf8))) == nil)
+    }
+
     /// An unknown control command is named in its answer as any peer's value is quoted: cut at
     /// 64 characters, its bidirectional overrides shown, not echoed whole.
     @Test func anUnknownControlCommandIsQuotedCutAndShown() async throws {

@@ -20,7 +20,9 @@ import Testing
         #expect(clock.now(wall: Self.wall, elapsed: start) == (Self.wall, 0))
         let stepped = clock.now(wall: Self.wall.addingTimeInterval(7_260), elapsed: start + .seconds(60))
         #expect(stepped == (Self.wall.addingTimeInterval(60), 7_200))
-        #expect(clock.now(wall: Self.wall.addingTimeInterval(7_320), elapsed: start + .seconds(120)).now == Self.wall.addingTimeInterval(120))
+        #expect(
+            clock.now(wall: Self.wall.addingTimeInterval(7_320), elapsed: start + .seconds(120)).now
+                == Self.wall.addingTimeInterval(120))
     }
 
     /// The sweep's own lateness (a few seconds) is no step.
@@ -28,7 +30,10 @@ import Testing
         var clock = SweepClock()
         let start = ContinuousClock.now
         _ = clock.now(wall: Self.wall, elapsed: start)
-        #expect(clock.now(wall: Self.wall.addingTimeInterval(64), elapsed: start + .seconds(60)) == (Self.wall.addingTimeInterval(64), 0))
+        #expect(
+            clock.now(wall: Self.wall.addingTimeInterval(64), elapsed: start + .seconds(60)) == (
+                Self.wall.addingTimeInterval(64), 0
+            ))
         #expect(clock.offset == 0)
     }
 
@@ -71,7 +76,8 @@ import Testing
         let wall = ManualClock()
         let log = LogRecorder()
         let daemon = try DelegateDaemon(
-            settings: .init(configuration: configuration, configurationPath: nil, configurationRequired: false, environment: [:]),
+            settings: .init(
+                configuration: configuration, configurationPath: nil, configurationRequired: false, environment: [:]),
             notifier: SilentNotifier(), logger: log.logger(), clock: wall, httpClient: ScriptedHTTPClient())
         let spool = try #require(daemon.components.spool)
         try spool.prepare()
@@ -86,6 +92,11 @@ import Testing
         daemon.sweepResultsOnce(spool, clock: &clock, elapsed: elapsed.now)
         #expect(FileManager.default.fileExists(atPath: result), "the result was deleted as two hours old")
         #expect(log.allText.contains("the wall clock stepped forward by 7140 s"), "\(log.allText)")
+        // The whole line, as on-call filters it: its event and how far behind the sweep reads.
+        let stepped = log.records.filter { $0.contains("event=wall-clock-stepped") }
+        #expect(stepped.count == 1, "\(log.records)")
+        #expect(stepped.first?.contains("the results' retention reads it 7140 s behind") == true, "\(stepped)")
+        #expect(stepped.first?.contains("offset_seconds=7140") == true, "\(stepped)")
         // Its real age past the retention, it goes.
         wall.advance(by: 3_600)
         elapsed.advance(by: .seconds(3_600))

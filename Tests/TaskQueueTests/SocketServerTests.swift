@@ -103,7 +103,9 @@ func runAsNobody(
         let client = try SocketClient.connect(path: path)
         try client.send(Data(#"{"id":"1"}"#.utf8))
         try client.send(Data(#"{"id":"2"}"#.utf8))
-        let replies = [try await client.nextLine(timeout: .seconds(90)), try await client.nextLine(timeout: .seconds(90))]
+        let replies = [
+            try await client.nextLine(timeout: .seconds(90)), try await client.nextLine(timeout: .seconds(90)),
+        ]
         #expect(
             Set(replies.compactMap { $0.map { String(decoding: $0, as: UTF8.self) } })
                 == [#"{"echo":{"id":"1"}}"#, #"{"echo":{"id":"2"}}"#])
@@ -319,7 +321,8 @@ func runAsNobody(
             sys.stdout.write(data.decode())
             """
         async let client = ChildProcess.run(
-            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path, go])
+            "/usr/bin/setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path, go])
         #expect(await eventually { echo.calls.load(ordering: .relaxed) == 1 })
         server.update(policy: PeerPolicy(allowedUsers: ["daemon"]))
         #expect(await eventually { server.connectionCount == 0 }, "the connection was not ended")
@@ -359,7 +362,8 @@ func runAsNobody(
             s.close()
             """
         let client = try await ChildProcess.run(
-            "/usr/bin/setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path])
+            "/usr/bin/setpriv",
+            ["--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3", "-c", script, path])
         #expect(client.termination == .exited(0), "\(client.errorOutput)")
         #expect(await eventually { started.load(ordering: .relaxed) == 2 })
         // The first answer meets a closed peer: the connection is gone, its second task waits.
@@ -408,6 +412,21 @@ func runAsNobody(
         #expect(String(decoding: reply, as: UTF8.self).hasPrefix(#"{"error":"LineTooLong""#))
         #expect(try await long.nextLine(timeout: .seconds(90)) == nil)
         #expect(echo.calls.load(ordering: .relaxed) == 1)
+        // A line sent before the over-long one, in the same send, still runs and is answered
+        // before the close: a task accepted is always answered; nothing after it is read.
+        let mixed = try SocketClient.connect(path: path)
+        var bytes = Data("short\n".utf8)
+        bytes.append(Data(repeating: UInt8(ascii: "a"), count: (1 << 20) + 1))
+        bytes.append(Data("\nafter".utf8))
+        try? await mixed.sendOffPool([bytes])
+        var answers: [String] = []
+        while let line = try await mixed.nextLine(timeout: .seconds(90)) {
+            answers.append(String(decoding: line, as: UTF8.self))
+        }
+        #expect(answers.count == 2, "\(answers.map { $0.prefix(80) })")
+        #expect(answers.contains(#"{"length":5}"#), "\(answers.map { $0.prefix(80) })")
+        #expect(answers.contains { $0.hasPrefix(#"{"error":"LineTooLong""#) }, "\(answers.map { $0.prefix(80) })")
+        #expect(echo.calls.load(ordering: .relaxed) == 2)
     }
 
     @Test func manyConcurrentLinesOnOneConnectionAreEachAnswered() async throws {
@@ -493,7 +512,9 @@ func runAsNobody(
         let dir = try TestDirectory()
         defer { dir.remove() }
         let limits = SocketServer.Limits(maximumPendingOutputBytes: 1 << 20)
-        let (server, path) = try startServer(dir, limits: limits) { _, _ in Data(repeating: UInt8(ascii: "x"), count: 3 << 20) }
+        let (server, path) = try startServer(dir, limits: limits) { _, _ in
+            Data(repeating: UInt8(ascii: "x"), count: 3 << 20)
+        }
         defer { server.shutdown() }
         async let _ = server.run()
         let client = try SocketClient.connect(path: path)
