@@ -861,6 +861,28 @@ import Testing
         #expect(try spool.sweepResults(olderThan: .seconds(3600), now: Date()) == 1)
     }
 
+    /// A quoted word reads back through /bin/sh as exactly its bytes, whatever it holds: a `'`
+    /// with a combining mark after it (one Swift character) is quoted as a `'`, so a command
+    /// pasted from a message never runs what a path holds.
+    @Test func aShellQuotedWordReadsBackAsItsBytes() throws {
+        for word in [
+            "plain", "a b", "it's", "'", "'\u{301};touch /tmp/never;'\u{301}", "$HOME `id` \\ \"q\"", "",
+            "\u{E9}'\u{E9}",
+        ] {
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+            shell.arguments = ["-c", "printf %s " + word.shellQuoted]
+            let output = Pipe()
+            shell.standardOutput = output
+            try shell.run()
+            let read = output.fileHandleForReading.readDataToEndOfFile()
+            shell.waitUntilExit()
+            #expect(shell.terminationStatus == 0, "\(word.shellQuoted)")
+            #expect(
+                read == Data(word.utf8), "\(word.shellQuoted) read back as \(String(decoding: read, as: UTF8.self))")
+        }
+    }
+
     /// Without `RENAME_NOREPLACE` (NFS) a claim is a link then an unlink; a delegate that died in
     /// between left the task in `new/` too. The restarted delegate runs its claimed copy and
     /// removes the other name, so no delegate claims and runs it a second time; another file
