@@ -38,7 +38,10 @@ let package = Package(
         // only reach its modules through a library product. Not a supported API.
         .library(
             name: "SecretsDelegateModules",
-            targets: ["SigV4", "HTTP", "JSON", "AWSCore", "AWSCredentials", "SQS", "TaskQueue", "Sealing", "Delegate"]
+            targets: [
+                "SigV4", "HTTP", "JSON", "AWSCore", "AWSCredentials", "SQS", "TaskQueue", "Sealing", "SecretsManager",
+                "Delegate",
+            ]
         ),
     ],
     dependencies: [

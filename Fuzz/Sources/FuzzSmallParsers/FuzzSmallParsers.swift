@@ -5,6 +5,7 @@ import Foundation
 @testable import HTTP
 import JSON
 import SQS
+import SecretsManager
 @testable import TaskQueue
 
 /// The small parsers that read what a peer or an endpoint sends, each given every input: a
@@ -45,6 +46,31 @@ public func fuzzSmallParsers(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CI
 
     _ = HTTPDate.parse(text)
 
+    // A connector's prefix fences its tasks in (the text before a NUL the prefix, after it the
+    // task's name): a name taken resolves to `prefix/name`, an ARN taken names a secret under
+    // the prefix, and a result names it relative to the prefix as the task did.
+    if let nul = bytes.firstIndex(of: 0) {
+        let prefix = String(decoding: bytes[..<nul], as: UTF8.self)
+        let reference = String(decoding: bytes[(nul + 1)...], as: UTF8.self)
+        for managed in [false, true] {
+            guard
+                let taken = try? SecretReference(
+                    parsing: reference, prefix: prefix, allowJSONKey: true, allowManaged: managed)
+            else { continue }
+            precondition(taken.fullName.utf8.allSatisfy { $0 < 0x80 }, "a full name that is not ASCII")
+            let fence = SecretReference.normalizedPrefix(prefix)
+            guard !fence.isEmpty else { continue }
+            if SecretReference.isARN(taken.fullName) {
+                let secret = taken.fullName.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)
+                precondition(
+                    secret.count == 7 && secret[6].utf8.starts(with: (fence + "/").utf8), "an ARN outside the prefix")
+            } else {
+                precondition(taken.fullName == fence + "/" + taken.name, "a name not under the prefix")
+                precondition(SecretReference.relativeName(fullName: taken.fullName, prefix: prefix) == taken.name)
+            }
+        }
+    }
+
     // JSON the parser takes is written back on one line (a socket result, an SQS body) and reads
     // back as the same value.
     if let parsed = bytes.withUnsafeBytes({ JSONParser.parse(validatingUTF8: $0) }), !parsed.hasDuplicateKeys {
@@ -67,11 +93,13 @@ public func fuzzSmallParsers(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CI
             preconditionFailure("a result read back was written as one that cannot be read")
         }
         precondition(again.id == result.id && again.status == result.status && again.error == result.error)
-        let sameResult = again.result.map { written in result.result.map { same(written, $0) } ?? false } ?? (result.result == nil)
+        let sameResult =
+            again.result.map { written in result.result.map { same(written, $0) } ?? false } ?? (result.result == nil)
         precondition(sameResult && again.attempts == result.attempts)
         precondition(
             again.sealed == result.sealed && again.delegate == result.delegate && again.operation == result.operation
-                && again.connectorId == result.connectorId && again.cached == result.cached && again.stale == result.stale,
+                && again.connectorId == result.connectorId && again.cached == result.cached
+                && again.stale == result.stale,
             "a result's member was not written back as it was read")
         // Times as results carry them: outside 1843-2096 a Double's step nears a microsecond, and a
         // millisecond may be lost at each read and write (no delegate writes such a time).
@@ -102,7 +130,8 @@ private func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
     case (.number(let x), .number(let y)): x == y
     case (.array(let x), .array(let y)): x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
     case (.object(let x), .object(let y)):
-        x.count == y.count && x.sortedMembers.allSatisfy { member in y[member.key].map { same(member.value, $0) } ?? false }
+        x.count == y.count
+            && x.sortedMembers.allSatisfy { member in y[member.key].map { same(member.value, $0) } ?? false }
     default: a == b
     }
 }
