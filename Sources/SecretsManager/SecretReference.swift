@@ -88,7 +88,9 @@ public struct SecretReference: Sendable, Hashable {
         if !normalized.isEmpty, isARN(full) {
             // Validated: arn:<partition>:secretsmanager:<region>:<account>:secret:<name>.
             let secretName = full.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)[6]
-            guard secretName.hasPrefix(normalized + "/") else {
+            // By bytes, as AWS compares names: `hasPrefix` takes canonically equivalent characters
+            // for equal (a Kelvin sign for a K), and a caller may skip the prefix's validation.
+            guard secretName.utf8.starts(with: (normalized + "/").utf8) else {
                 throw SecretNameError(
                     "secret ARN \(quoted(full)) names a secret outside the connector's prefix "
                         + "\(quoted(normalized + "/")); under a prefix an ARN must name a secret in it")

@@ -494,7 +494,8 @@ import Testing
         timed.monotonicNow = { started + sleeper.delays.withLock { $0.reduce(.zero, +) } }
         let heartbeat = SQSQueuePoller(queue: poller.queue, intake: timed, logger: poller.logger)
         let message = SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: "{}")
-        let beating = Task { await heartbeat.heartbeat(message, leases: GrantedLease(60), logger: poller.logger) }
+        let recorder = LogRecorder()
+        let beating = Task { await heartbeat.heartbeat(message, leases: GrantedLease(60), logger: recorder.logger()) }
         // Refused at 20 s, then every 2 s to 58 s; the lease ran out at 60 s: 2, 4, 8, 16, then
         // 20 (a third of the lease) until the 28th, at 150 s, is granted: a lease to 210 s.
         let firstLease = [Duration.seconds(20)] + Array(repeating: .seconds(2), count: 20)
@@ -513,6 +514,9 @@ import Testing
         let delays = sleeper.delays.withLock { $0 }
         #expect(Array(delays.prefix(expected.count)) == expected, "\(delays)")
         #expect(extensions.withLock { $0 } >= expected.count - 1)
+        // Each lease that ran out is said (the message may run on another delegate too).
+        let lapses = recorder.records.filter { $0.contains("lease of an SQS task message ran out") }
+        #expect(lapses.count == 2, "\(recorder.records)")
     }
 
     /// The pause after the nth refusal since a lapse: 2 s doubling, never more than the period,

@@ -34,10 +34,24 @@ import Testing
     func anARNOutsideThePrefixIsRefused(arn: String) {
         let error = #expect(throws: AWSError.self) { try SecretNamespace(prefix: "/devops/").fullName(for: arn) }
         #expect(error?.code == .invalidSecretName)
-        #expect(error?.message.contains("outside the connector's prefix 'devops/'") == true, "\(String(describing: error))")
+        #expect(
+            error?.message.contains("outside the connector's prefix 'devops/'") == true, "\(String(describing: error))")
         #expect(throws: SecretNameError.self) {
             try SecretReference(parsing: arn + "#password", prefix: "devops", allowJSONKey: true)
         }
+    }
+
+    /// The fence compares bytes, as AWS compares names: a prefix that is canonically equivalent
+    /// but not the same (a Kelvin sign for a K, should a caller skip the prefix's validation)
+    /// fences nothing in.
+    @Test func theFenceComparesBytesNotCanonicallyEquivalentCharacters() {
+        #expect(throws: SecretNameError.self) {
+            try SecretReference.resolve(
+                prefix: "\u{212A}", name: "arn:aws:secretsmanager:us-east-1:123456789012:secret:K/x")
+        }
+        #expect(
+            (try? SecretReference.resolve(prefix: "K", name: "arn:aws:secretsmanager:us-east-1:123456789012:secret:K/x"))
+                == "arn:aws:secretsmanager:us-east-1:123456789012:secret:K/x")
     }
 
     @Test func fieldReferencesSplitOffTheJSONKey() throws {
@@ -45,7 +59,9 @@ import Testing
         #expect(reference.name == "db")
         #expect(reference.fullName == "ops/db")
         #expect(reference.jsonKey == "password")
-        #expect(throws: SecretNameError.self) { try SecretReference(parsing: "db#password", prefix: "", allowJSONKey: false) }
+        #expect(throws: SecretNameError.self) {
+            try SecretReference(parsing: "db#password", prefix: "", allowJSONKey: false)
+        }
     }
 
     @Test func idempotencyTokensAreStableUUIDShapedAndDistinct() throws {
@@ -56,7 +72,9 @@ import Testing
         // Without stages, the token earlier releases derived: a rerun after an upgrade is the
         // same request to AWS.
         #expect(a == "1c0853fb-74b3-893d-bce5-9901a7f9ca57")
-        #expect(try a == IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db", versionStages: []))
+        #expect(
+            try a == IdempotencyToken.derive(taskID: "t1", operation: "CreateSecret", secret: "p/db", versionStages: [])
+        )
         let staged = try IdempotencyToken.derive(
             taskID: "t1", operation: "PutSecretValue", secret: "p/db", versionStages: ["A", "B"])
         #expect(try staged != IdempotencyToken.derive(taskID: "t1", operation: "PutSecretValue", secret: "p/db"))

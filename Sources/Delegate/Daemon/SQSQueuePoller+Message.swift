@@ -359,7 +359,9 @@ extension SQSQueuePoller {
                 granted = visibility
                 leases.extended(to: visibility)
                 expiresAt = asked + .seconds(visibility)
+                // A new lease: should it run out too, that is said again (rate-limited).
                 failuresSinceLapse = 0
+                lapseLogged = false
                 let next = Self.extensionPeriod(granted: granted, visibility: visibility)
                 pause = max(.zero, next - (intake.monotonicNow() - asked))
             case .failed(let error):
