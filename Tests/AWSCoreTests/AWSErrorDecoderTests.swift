@@ -383,5 +383,13 @@ import JSON
         #expect(HTTPDate.parse("Sat, 31 Jun 2024 08:00:00 GMT") == nil)
         #expect(HTTPDate.parse("Sun, 29 Feb 2023 08:00:00 GMT") == nil)
         #expect(HTTPDate.parse("Thu, 29 Feb 2024 08:00:00 GMT")?.timeIntervalSince1970 == 1_709_193_600)
+        // Fixed-width digits only: no sign, no empty or short field, no doubled space.
+        for malformed in [
+            "Sun, +6 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08::49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 94 08:49:37 GMT", "Sun, 06 Nov 1994 8:49:37 GMT", "Sun, 06 Nov 1994 08:49:+7 GMT",
+            "Sun,  06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37:00 GMT",
+        ] {
+            #expect(HTTPDate.parse(malformed) == nil, "\(malformed)")
+        }
     }
 }

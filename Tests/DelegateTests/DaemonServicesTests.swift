@@ -133,9 +133,11 @@ import Testing
             return
         }
         #expect(report["credentialRequests"] == .object(["served": .integer(0), "refused": .integer(0)]))
-        if case .object? = report["connectors"], case .object? = report["cache"] {
-        } else {
-            Issue.record("connectors or cache is no object: \(report)")
+        for member in ["connectors", "cache", "queues"] {
+            guard case .object? = report[member] else {
+                Issue.record("\(member) is no object: \(String(describing: report[member]))")
+                continue
+            }
         }
     }
 
