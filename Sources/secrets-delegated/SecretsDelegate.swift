@@ -191,7 +191,8 @@ struct Submit: AsyncParsableCommand {
             this user may not write (not in the secrets-delegate group) exits 69 saying so. With --socket or --spool the configuration is not read. --timeout is 120 seconds \
             unless given, at most 31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \
             reason on stderr (without --wait, a refusal that comes within 0.2 s of sending; a rejected or failed \
-            result that comes then is printed, exit 1). Exits 74 if standard output refuses the result \
+            result that comes then is printed, exit 1; a connection closed then without an answer, or an answer \
+            that is no result, exits 69: the task was not taken). Exits 74 if standard output refuses the result \
             (or, without --wait, the line saying where the task went; it was sent all the same).
             """)
 

@@ -71,7 +71,8 @@ import Testing
         #expect(outcome.status == 69)
         #expect(outcome.output.isEmpty)
         #expect(outcome.errorOutput.contains("cannot be reached"))
-        #expect(outcome.errorOutput.contains("no socket is there: the delegate is not running"), "\(outcome.errorOutput)")
+        #expect(
+            outcome.errorOutput.contains("no socket is there: the delegate is not running"), "\(outcome.errorOutput)")
     }
 
     /// A socket file nothing listens on (a delegate killed, its socket left) and one this user
@@ -83,9 +84,12 @@ import Testing
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(left.utf8)) }
-        #expect(withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        } == 0)
+        #expect(
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                }
+            } == 0)
         close(fd)  // bound, never listened on: connect is refused
         let hint = "nothing listens on it: the delegate is not running"
         let get = SecretFetcher(socketPath: left, timeout: .seconds(5)).get(connector: "prod", name: "db")
@@ -106,7 +110,8 @@ import Testing
         let directory = try TemporaryDirectory(prefix: "sd-submit-nowait")
         let fake = try FakeDelegateSocket(path: directory.path("d.sock")) { task in
             task["connector"] as? String == "nosuch"
-                ? FakeDelegateSocket.failed(task, code: "InvalidTask", message: "connector nosuch is not configured here")
+                ? FakeDelegateSocket.failed(
+                    task, code: "InvalidTask", message: "connector nosuch is not configured here")
                 : FakeDelegateSocket.succeeded(task, result: #"{"name":"db","secretString":"nowait-canary"}"#)
         }
         let submitter = TaskSubmitter(destination: .socket(fake.path), wait: false, timeout: .seconds(5))
@@ -119,6 +124,48 @@ import Testing
         #expect(ran.status == ExitStatus.success)
         #expect(ran.output == "submitted t-2 to \(fake.path)")
         #expect(!ran.output.contains("nowait-canary") && !ran.errorOutput.contains("nowait-canary"))
+    }
+
+    /// `submit --socket` without `--wait` says "submitted" only when the delegate took the task:
+    /// a connection closed without an answer (a stop or a reload took it before the task started,
+    /// or no delegate holds the path), an answer cut short, or one that is no result is exit 69.
+    @Test func withoutWaitOnlyATakenTaskIsSubmitted() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-submit-taken")
+        /// Reads the task's line, then writes `answer` (none if nil) and closes after `hold`.
+        func peer(_ name: String, answer: String?, hold: Duration = .zero) throws -> (path: String, listener: Int32) {
+            let path = directory.path(name)
+            let listener = try UnixListener.listen(at: path, backlog: 4)
+            Thread.detachNewThread {
+                let connection = accept(listener, nil, nil)
+                guard connection >= 0 else { return }
+                var byte: UInt8 = 0
+                while read(connection, &byte, 1) == 1, byte != UInt8(ascii: "\n") {}
+                if let answer { _ = Array(answer.utf8).withUnsafeBytes { write(connection, $0.baseAddress, $0.count) } }
+                Thread.sleep(forTimeInterval: Double(hold.components.seconds))
+                close(connection)
+            }
+            return (path, listener)
+        }
+        let task = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8)
+        func submit(_ path: String) async -> CommandOutcome {
+            await TaskSubmitter(destination: .socket(path), wait: false, timeout: .seconds(5)).submit(task)
+        }
+        let cases: [(name: String, answer: String?, hold: Duration, status: Int32, says: String)] = [
+            ("closed.sock", nil, .zero, 69, "closed the connection without answering: the task was not taken"),
+            ("running.sock", nil, .seconds(2), 0, "submitted t-1 to "),
+            ("cut.sock", #"{"id":"t-1","status":"fa"#, .zero, 69, "in the middle of an answer"),
+            (
+                "stranger.sock", "HTTP/1.1 400 Bad Request\r\n", .zero, 69,
+                "answered with something that is not a result"
+            ),
+        ]
+        for expected in cases {
+            let (path, listener) = try peer(expected.name, answer: expected.answer, hold: expected.hold)
+            defer { close(listener) }
+            let outcome = await submit(path)
+            #expect(outcome.status == expected.status, "\(expected.name): \(outcome)")
+            #expect((outcome.output + outcome.errorOutput).contains(expected.says), "\(expected.name): \(outcome)")
+        }
     }
 
     @Test func bindingsParseAndRefuseBadVariableNames() throws {
@@ -144,7 +191,8 @@ import Testing
         func exec(_ bindings: [String]) throws -> EnvironmentExec {
             EnvironmentExec(
                 getter: getter, bindings: try bindings.map { try EnvironmentExec.Binding(parsing: $0) },
-                command: [Array("/bin/true".utf8)], environment: ["KEEP=1", "A=old", "NOEQUALS", "LATIN=\u{FF}", "A=older"].map(bytes))
+                command: [Array("/bin/true".utf8)],
+                environment: ["KEEP=1", "A=old", "NOEQUALS", "LATIN=\u{FF}", "A=older"].map(bytes))
         }
         func bytes(_ entry: String) -> [UInt8] {
             // One entry that is not UTF-8: it must reach the command byte for byte.

@@ -197,12 +197,32 @@ public struct TaskSubmitter: Sendable {
                 // printed: no value was asked for).
                 let submitted = CommandOutcome(
                     output: "submitted \(id ?? "task") to \(path)", status: ExitStatus.success)
-                guard let reply = client.lineSentAtOnce() else { return submitted }
+                let reply: Data
+                do {
+                    // Nothing within the time: the delegate took the task and runs it.
+                    guard let line = try client.readLine(timeout: SecretFetcher.refusalReadTime) else {
+                        // Closed without an answer: a stop or a reload took the connection before
+                        // the task started (INTERFACE section 6: send it again), or what holds the
+                        // path is no delegate.
+                        return .failure(
+                            "the delegate closed the connection without answering: the task was not taken (the delegate "
+                                + "stopping or reloading?); send it again", status: ExitStatus.unavailable)
+                    }
+                    reply = line
+                } catch  where error.code == .timedOut {
+                    return submitted
+                }
                 if let refusal = SecretFetcher.socketRefusal(inLine: reply) { return .refused(refusal) }
-                if !client.lastLineWasCutShort,
-                    let answer = Self.outcome(forResult: reply, expectedID: id, privateKey: privateKey),
+                guard !client.lastLineWasCutShort else {
+                    return .failure(
+                        "the delegate closed the connection in the middle of an answer (it stopped or was killed); the task may have run",
+                        status: ExitStatus.unavailable)
+                }
+                if let answer = Self.outcome(forResult: reply, expectedID: id, privateKey: privateKey),
                     answer.status == ExitStatus.taskFailed
+                        || (answer.status == ExitStatus.unavailable && (try? TaskResult.decode(jsonLine: reply)) == nil)
                 {
+                    // A failure it answered at once, or an answer that is no result (no delegate there).
                     return answer
                 }
                 return submitted
@@ -249,7 +269,7 @@ public struct TaskSubmitter: Sendable {
             let path: String
             do {
                 path = try producer.enqueue(id: taskID, data: task)
-            } catch where error.code == .queuedNotDurable {
+            } catch  where error.code == .queuedNotDurable {
                 path = error.path ?? directory + "/new/" + taskID + ".json"
                 warning = "warning: \(error.code): \(error.message)"
             }
@@ -277,7 +297,7 @@ public struct TaskSubmitter: Sendable {
                                 + "write one for \(path) while it waits: collect or remove it, then submit again under the id",
                             status: ExitStatus.unavailable)
                     }
-                } catch where error.code != .timedOut {
+                } catch  where error.code != .timedOut {
                     outcome = .failure(
                         "\(path) is queued, but its result cannot be waited for: \(error)",
                         status: ExitStatus.unavailable)
