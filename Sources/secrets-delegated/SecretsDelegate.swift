@@ -30,7 +30,7 @@ struct SecretsDelegate: AsyncParsableCommand {
             --timeout; run: stopped by an error, or failing to start for a reason other than 78's); 74 standard output refused what the command prints (get's \
             value, a result, submit's line saying where the task went, keygen's public key, whose key file is \
             then removed; to a regular file, a write-back error at its sync), or the system failed to make keygen's key file or submit --spool's task file (a full disk or quota, an I/O error, a file size limit, a read-only file system, no memory); 126 and 127 exec's command cannot be run or is not found; 78 configuration error, or (run) a spool or a socket path the daemon cannot use: the message \
-            names the path and what the daemon needs. The packaged unit does not restart the daemon after 78.
+            names the path and what the daemon needs. The packaged unit does not restart the daemon after 78 (nor after 64, an option it does not take).
             """,
         version: DelegateVersion.current,
         subcommands: [
@@ -191,8 +191,8 @@ struct Submit: AsyncParsableCommand {
             this user may not write (not in the secrets-delegate group) exits 69 saying so. With --socket or --spool the configuration is not read. --timeout is 120 seconds \
             unless given, at most 31536000 seconds. The socket's own refusals (TooManyConnections, PeerNotAllowed) exit 69, the \
             reason on stderr (without --wait, a refusal that comes within 0.2 s of sending; a rejected or failed \
-            result that comes then is printed, exit 1; a connection closed then without an answer, or an answer \
-            that is no result, exits 69: the task was not taken). Exits 74 if standard output refuses the result \
+            result that comes then is printed, exit 1; a connection closed then without an answer (the task \
+            most likely not taken), an answer cut short (it may have run) or one that is no result exits 69). Exits 74 if standard output refuses the result \
             (or, without --wait, the line saying where the task went; it was sent all the same).
             """)
 

@@ -38,6 +38,9 @@ public struct TaskSubmitter: Sendable {
     /// claim (the sync of `done/` before it; longer only when that sync fails, and the result is
     /// then printed all the same). Tests on a loaded machine give it longer.
     var claimReleaseLimit = Duration.seconds(2)
+    /// Without `--wait`, how long an answer through the socket is looked for after sending (a
+    /// refusal, a failure at once, a close); tests lengthen it.
+    var answerWindow = SecretFetcher.refusalReadTime
     /// The spool's producer side, for a spool directory (tests make its fsyncs fail).
     var makeProducer: @Sendable (String) -> SpoolProducer = { SpoolProducer(directory: $0) }
 
@@ -200,13 +203,14 @@ public struct TaskSubmitter: Sendable {
                 let reply: Data
                 do {
                     // Nothing within the time: the delegate took the task and runs it.
-                    guard let line = try client.readLine(timeout: SecretFetcher.refusalReadTime) else {
+                    guard let line = try client.readLine(timeout: answerWindow) else {
                         // Closed without an answer: a stop or a reload took the connection before
-                        // the task started (INTERFACE section 6: send it again), or what holds the
-                        // path is no delegate.
+                        // the task started (INTERFACE section 6: send it again), what holds the
+                        // path is no delegate, or the delegate was killed.
                         return .failure(
-                            "the delegate closed the connection without answering: the task was not taken (the delegate "
-                                + "stopping or reloading?); send it again", status: ExitStatus.unavailable)
+                            "the delegate closed the connection without answering: the task was most likely not taken "
+                                + "(the delegate stopping or reloading: send it again; if it was killed, the task may "
+                                + "have run)", status: ExitStatus.unavailable)
                     }
                     reply = line
                 } catch  where error.code == .timedOut {
