@@ -29,7 +29,8 @@ public struct SpoolProducer: Sendable {
     package var directorySync: @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory
 
     public init(directory: String, maximumResultBytes: Int = 64 << 20) {
-        self.directory = directory
+        // As the delegate's spool takes it: `--spool /srv/spool/` names `/srv/spool/new/...`.
+        self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         self.maximumResultBytes = maximumResultBytes
     }
 
@@ -119,7 +120,7 @@ public struct SpoolProducer: Sendable {
         do {
             watch = try makeWatch(
                 directory + "/done", { name in if name == fileName { signal.yield() } }, { signal.yield() })
-        } catch where [EMFILE, ENFILE, ENOSPC, ENOMEM].contains(error.errno ?? 0) {
+        } catch  where [EMFILE, ENFILE, ENOSPC, ENOMEM].contains(error.errno ?? 0) {
             watch = nil
         }
         defer { watch?.cancel() }
@@ -171,7 +172,7 @@ public struct SpoolProducer: Sendable {
         do throws(TaskQueueError) {
             guard let info = try FileIO.lstat(path) else { return false }
             return try isDelegatesFile(info)
-        } catch where [EACCES, EPERM, ENOTDIR].contains(error.errno ?? 0) {
+        } catch  where [EACCES, EPERM, ENOTDIR].contains(error.errno ?? 0) {
             return false
         }
     }
@@ -224,7 +225,7 @@ public struct SpoolProducer: Sendable {
         do {
             guard let opened = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
             fd = opened
-        } catch where error.errno == ELOOP || error.errno == EACCES || error.errno == EPERM || error.errno == ENXIO {
+        } catch  where error.errno == ELOOP || error.errno == EACCES || error.errno == EPERM || error.errno == ENXIO {
             // A link, another producer's file it may not read, or a socket (ENXIO): planted, not
             // a result.
             return nil

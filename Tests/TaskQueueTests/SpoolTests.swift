@@ -61,6 +61,11 @@ import Testing
         let producer = SpoolProducer(directory: dir.path)
         let queued = try producer.enqueue(id: "task-1", data: Data(#"{"id":"task-1"}"#.utf8))
         #expect(queued == dir.file("new/task-1.json"))
+        // A spool named with a trailing slash queues at the same path, said without `//`.
+        let slashed = try SpoolProducer(directory: dir.path + "/").enqueue(
+            id: "task-0", data: Data(#"{"id":"task-0"}"#.utf8))
+        #expect(slashed == dir.file("new/task-0.json"))
+        #expect(unlink(slashed) == 0)
         #expect(try mode(of: queued) == 0o640)
         #expect(names(in: dir.file("tmp")).isEmpty)
         #expect(
