@@ -79,7 +79,7 @@ public struct CredentialRefStore: Sendable {
     /// call.
     public func value(of ref: String) throws(AWSError) -> String {
         guard Self.isValidName(ref) else {
-            throw failure(ref, "is not a valid credential name (use [A-Za-z0-9_.-], no paths)")
+            throw Self.failure(ref, "is not a valid credential name (use [A-Za-z0-9_.-], no paths)")
         }
         for directory in directories {
             let path = directory + "/" + ref
@@ -104,7 +104,7 @@ public struct CredentialRefStore: Sendable {
         let searched =
             directories.isEmpty
             ? "no credential directory is configured" : "searched \(directories.joined(separator: ", "))"
-        throw failure(ref, "was not found (\(searched))")
+        throw Self.failure(ref, "was not found (\(searched))")
     }
 
     /// Refuses a directory others than root or the delegate's user could change: whoever may
@@ -114,13 +114,13 @@ public struct CredentialRefStore: Sendable {
         var info = stat()
         guard stat(directory, &info) == 0 else { return }  // the file's read says what is wrong
         guard info.st_uid == 0 || info.st_uid == owner else {
-            throw failure(
+            throw Self.failure(
                 ref,
                 "is in \(directory), which belongs to uid \(info.st_uid); a credential directory must belong to "
                     + "root or the user the delegate runs as (uid \(owner))")
         }
         guard info.st_mode & 0o022 == 0 || info.st_mode & S_ISVTX != 0 else {
-            throw failure(
+            throw Self.failure(
                 ref,
                 "is in \(directory), which others than its owner may write (mode "
                     + "0\(String(info.st_mode & 0o7777, radix: 8))) and so swap credential files: chmod go-w it")
@@ -136,7 +136,7 @@ public struct CredentialRefStore: Sendable {
         guard fd >= 0 else {
             let number = errno
             if number == ENOENT { return nil }
-            if number == ELOOP { throw failure(ref, "in \(directory) is not a regular file (a symbolic link)") }
+            if number == ELOOP { throw Self.failure(ref, "in \(directory) is not a regular file (a symbolic link)") }
             throw Self.unreadable(ref, in: directory, number)
         }
         defer { close(fd) }
@@ -145,7 +145,7 @@ public struct CredentialRefStore: Sendable {
             throw Self.unreadable(ref, in: directory, errno)
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw failure(ref, "in \(directory) is not a regular file")
+            throw Self.failure(ref, "in \(directory) is not a regular file")
         }
         // The delegate's own file, readable by no one else (0600, 0400). In systemd's
         // `$CREDENTIALS_DIRECTORY` also root's, readable by the delegate through an ACL (systemd's
@@ -155,7 +155,7 @@ public struct CredentialRefStore: Sendable {
         // no other user can plant a file root owns.
         let systemds = directory == systemdDirectory
         guard info.st_uid == owner || (systemds && info.st_uid == 0) else {
-            throw failure(
+            throw Self.failure(
                 ref,
                 "in \(directory) belongs to uid \(info.st_uid); it must belong to the user the delegate runs as "
                     + "(uid \(owner))" + (systemds ? " or, as systemd's LoadCredential= copies may, to root" : "")
@@ -163,7 +163,7 @@ public struct CredentialRefStore: Sendable {
         }
         let throughACL = systemds && info.st_uid == 0 && info.st_uid != owner
         guard info.st_mode & (throughACL ? 0o037 : 0o077) == 0 else {
-            throw failure(
+            throw Self.failure(
                 ref,
                 "in \(directory) has mode \(String(info.st_mode & 0o777, radix: 8)); "
                     + (throughACL
@@ -172,7 +172,7 @@ public struct CredentialRefStore: Sendable {
             )
         }
         guard info.st_size <= Self.maxFileBytes else {
-            throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
+            throw Self.failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
         }
         // Read into uninitialised temporary space (no zeroed heap array), to the end of the file
         // or one byte past the limit; whatever was read is wiped (`explicit_bzero`, which is not
@@ -199,27 +199,23 @@ public struct CredentialRefStore: Sendable {
             throw Self.unreadable(ref, in: directory, readError)
         }
         guard contents.count <= Self.maxFileBytes else {
-            throw failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
+            throw Self.failure(ref, "in \(directory) is larger than \(Self.maxFileBytes) bytes")
         }
         var text = contents.text
         if text.hasSuffix("\r\n") { text.removeLast(1) } else if text.hasSuffix("\n") { text.removeLast() }
-        guard !text.isEmpty else { throw failure(ref, "in \(directory) is empty") }
+        guard !text.isEmpty else { throw Self.failure(ref, "in \(directory) is empty") }
         // Key ids, secret keys and session tokens are printable ASCII without spaces. Anything
         // else (a second line break, a space, a byte-order mark, a byte that is not UTF-8) would
         // go into a header or the signing key as it is, and AWS would answer only
         // "SignatureDoesNotMatch": named here instead, by position, never by value.
         if let offset = text.utf8.firstIndex(where: { !(0x21...0x7E).contains($0) }) {
             let position = text.utf8.distance(from: text.utf8.startIndex, to: offset)
-            throw failure(
+            throw Self.failure(
                 ref,
                 "in \(directory) has a character no key holds (white space, a control character or a "
                     + "non-ASCII byte) at byte \(position + 1) (one trailing line break is allowed)")
         }
         return (text, CredentialFileCache.FileIdentity(info))
-    }
-
-    private func failure(_ ref: String, _ reason: String) -> AWSError {
-        Self.failure(ref, reason)
     }
 
     private static func failure(_ ref: String, _ reason: String, retryable: Bool = false) -> AWSError {

@@ -113,7 +113,7 @@ public final class Spool: Sendable {
         resultFsync: @escaping FileSync = Spool.fsyncFile
     ) throws(TaskQueueError) {
         try SpoolName.checkID(delegateName, what: "delegate name")
-        self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        self.directory = Self.withoutTrailingSlash(directory)
         self.delegateName = delegateName
         self.maximumTaskBytes = maximumTaskBytes
         self.logger = logger
@@ -254,7 +254,7 @@ public final class Spool: Sendable {
             // O_NONBLOCK: opening a FIFO must not hang the daemon.
             guard let opened = try FileIO.open(path, flags: O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
             fd = opened
-        } catch where error.errno == ELOOP {
+        } catch  where error.errno == ELOOP {
             guard let info = try FileIO.lstat(path) else { return nil }
             return SpoolTaskFile(
                 name: name, fingerprint: FileFingerprint(info), contents: .notRegularFile, ownerUID: info.st_uid)
@@ -309,7 +309,7 @@ public final class Spool: Sendable {
         let outcome: FileIO.RenameOutcome
         do {
             outcome = try FileIO.renameIntoOwnDirectory(source, target)
-        } catch where error.errno == EACCES || error.errno == EPERM {
+        } catch  where error.errno == EACCES || error.errno == EPERM {
             // Moving a directory to another parent rewrites its `..`: it needs write permission
             // on the directory itself, which a producer's `mkdir` (umask 022 or 027) withholds.
             guard let info = try? FileIO.lstat(source), info.st_mode & S_IFMT == S_IFDIR else { throw error }
@@ -366,5 +366,12 @@ public final class Spool: Sendable {
         try SpoolWatcher(
             directory: newDirectory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, held: held,
             logger: logger, logLimiter: logLimiter)
+    }
+}
+
+extension Spool {
+    /// `directory` as the spool's paths are made from it: `/srv/spool/` is `/srv/spool` (`/` stays).
+    static func withoutTrailingSlash(_ directory: String) -> String {
+        directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
     }
 }

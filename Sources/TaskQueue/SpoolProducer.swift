@@ -30,7 +30,7 @@ public struct SpoolProducer: Sendable {
 
     public init(directory: String, maximumResultBytes: Int = 64 << 20) {
         // As the delegate's spool takes it: `--spool /srv/spool/` names `/srv/spool/new/...`.
-        self.directory = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        self.directory = Spool.withoutTrailingSlash(directory)
         self.maximumResultBytes = maximumResultBytes
     }
 
