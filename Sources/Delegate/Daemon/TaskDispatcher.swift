@@ -216,13 +216,16 @@ public final class TaskDispatcher: Sendable {
         _ task: DelegateTask, receivedAt: Date, logger: Logger, readmit: Readmission? = nil, slots: Slots = .tasks
     ) async -> TaskResult {
         // The wait for a slot by the monotonic clock: a step of the wall clock meanwhile (NTP
-        // setting a host's clock right by hours) is no wait.
-        let arrived = ContinuousClock.now
+        // setting a host's clock right by hours) is no wait. The uptime clock, as the deadline
+        // timer's (``DeadlineWatch``): a host suspend is no wait either, as it does not count
+        // against a task running.
+        let arrived = SuspendingClock.now
         let waitedOnArrival = Deadline.waited(since: receivedAt, now: now)
         let wait = await reserveSlot(for: task, waited: waitedOnArrival, from: slots)
         guard wait == .reserved else {
-            let waited = waitedOnArrival + (ContinuousClock.now - arrived)
-            let result = notStarted(task, receivedAt: receivedAt, waited: waited, deadlinePassed: wait == .deadlinePassed)
+            let waited = waitedOnArrival + (SuspendingClock.now - arrived)
+            let result = notStarted(
+                task, receivedAt: receivedAt, waited: waited, deadlinePassed: wait == .deadlinePassed)
             executor.logNotStarted(result, of: task, logger: logger)
             return result
         }
@@ -237,7 +240,7 @@ public final class TaskDispatcher: Sendable {
                 return answer
             }
         }
-        let waited = waitedOnArrival + (ContinuousClock.now - arrived)
+        let waited = waitedOnArrival + (SuspendingClock.now - arrived)
         let result = await run(task, receivedAt: receivedAt, waited: waited, logger: logger)
         limiter.release()
         return result
@@ -259,7 +262,9 @@ public final class TaskDispatcher: Sendable {
         case answered(TaskResult)
     }
 
-    private func notStarted(_ task: DelegateTask, receivedAt: Date, waited: Duration, deadlinePassed: Bool) -> TaskResult {
+    private func notStarted(_ task: DelegateTask, receivedAt: Date, waited: Duration, deadlinePassed: Bool)
+        -> TaskResult
+    {
         status.recorded(.failed)
         connectors.count(namedConnectorID: task.namedConnectorID)
         let finishedAt = now
@@ -307,7 +312,8 @@ public final class TaskDispatcher: Sendable {
         logLimiter.warning(
             "task not for this delegate",
             metadata: [
-                "event": "\(LogEventKind.taskRejected)", "task_id": "\(task.id)", "error_code": "\(TaskFailure.Code.notSelected)",
+                "event": "\(LogEventKind.taskRejected)", "task_id": "\(task.id)",
+                "error_code": "\(TaskFailure.Code.notSelected)",
                 "connector_id": "\(task.connector.id)", "connector_kind": "\(task.connectorKind)",
             ], key: "task-not-selected \(intake.rawValue)", logger: logger)
         return TaskResult.notSelected(
@@ -343,7 +349,9 @@ public final class TaskDispatcher: Sendable {
         intake: TaskPrincipal.Intake, kind: RejectionKind? = nil
     ) -> TaskResult {
         let result = counted(rejection, receivedAt: receivedAt)
-        var metadata: Logger.Metadata = ["event": "\(LogEventKind.taskRejected)", "error_code": "\(rejection.code.rawValue)"]
+        var metadata: Logger.Metadata = [
+            "event": "\(LogEventKind.taskRejected)", "error_code": "\(rejection.code.rawValue)",
+        ]
         if let id = rejection.taskID { metadata["task_id"] = "\(id)" }
         if let connector = rejection.connectorID {
             metadata["connector_id"] = "\(connector)"
