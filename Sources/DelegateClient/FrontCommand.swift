@@ -1,5 +1,6 @@
 internal import CLinuxShim
 import Glibc
+import SafeText
 
 /// The `secrets-delegate` front binary (docs/INTERFACE.md section 10): a plain
 /// `get --socket PATH` or `exec --socket PATH` command line (``GetCommandLine``,
@@ -18,8 +19,15 @@ public enum FrontCommand {
         // reload asked for while the delegate starts waits for it (the full binary holds it too).
         if arguments.dropFirst().first == "run" { holdReloadSignal() }
         let (path, number) = FullBinary.execute()
-        FileDescriptorWriter.writeAll(2, Array("secrets-delegate: cannot run \(path): \(String(cString: strerror(number)))\n".utf8))
+        FileDescriptorWriter.writeAll(2, Array(cannotRunLine(path, errno: number).utf8))
         exit(ExitStatus.unavailable)
+    }
+
+    /// The line said when the full binary cannot be run: its path escaped as every error line's
+    /// quoted text is (a directory the binary was copied to may hold a newline or a terminal's
+    /// escape), so the line stays one.
+    static func cannotRunLine(_ path: String, errno number: Int32) -> String {
+        "secrets-delegate: cannot run \(ShownText.escaped(path)): \(String(cString: strerror(number)))\n"
     }
 
     /// `get`, as the full binary runs it: not dumpable first, then the value (or the result line)
@@ -58,7 +66,8 @@ public enum FrontCommand {
             // The full binary's text for the same refusal (SecretHoldingCommand, with Systemd's
             // ProcessSettingError), which this binary cannot link.
             let reason = "dumpable: could not make the process non-dumpable (errno \(errno))"
-            FileDescriptorWriter.writeAll(2, Array("secrets-delegate: cannot keep secrets out of core dumps: \(reason)\n".utf8))
+            FileDescriptorWriter.writeAll(
+                2, Array("secrets-delegate: cannot keep secrets out of core dumps: \(reason)\n".utf8))
             return ExitStatus.unavailable
         }
         return nil

@@ -255,7 +255,10 @@ import Testing
         #expect(mask.output == "SigBlk:\t0000000000000000\n")
         // And with the caller's nice value (`nice`, a unit's `Nice=`), not the one a Dispatch
         // worker thread sets itself (per thread on Linux, kept by execve).
-        let nice = ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", "/bin/sh", "-c", "cut -d' ' -f19 /proc/self/stat"]
+        let nice = [
+            "exec", "--socket", fake.path, "--env", "A=prod:db", "--", "/bin/sh", "-c",
+            "cut -d' ' -f19 /proc/self/stat",
+        ]
         for binary in [front, full] {
             let niced = try await ChildProcess.run("/usr/bin/nice", ["-n", "5", binary] + nice, environment: environment)
             #expect(niced.output == "5\n", "\(binary): \(niced)")
@@ -298,6 +301,22 @@ import Testing
             #expect(deferred.errorOutput.hasPrefix("secrets-delegate: cannot run "), "\(deferred.errorOutput)")
             #expect(deferred.errorOutput.contains(directory.path("secrets-delegated") + ": No such file"), "\(deferred.errorOutput)")
         }
+    }
+
+    /// The full binary's path is said escaped: a directory named with a newline and a terminal's
+    /// escape keeps the line one, with neither raw in it.
+    @Test func namesAMissingFullBinaryOnOneLineWhateverItsDirectoryHolds() async throws {
+        let directory = try TemporaryDirectory(prefix: "sd-front")
+        let odd = directory.path("a\nb\u{1B}[31mc")
+        try FileManager.default.createDirectory(atPath: odd, withIntermediateDirectories: false)
+        let alone = odd + "/secrets-delegate"
+        try TestExecutable.copy(try DaemonProcess.binaryPath(), to: alone)
+        let ran = try await TestExecutable.run(alone, ["--version"])
+        #expect(ran.termination == .exited(69))
+        #expect(
+            ran.errorOutput
+                == "secrets-delegate: cannot run \(directory.path("a\\u{a}b\\u{1b}[31mc"))/secrets-delegated: No such file or directory\n",
+            "\(ran.errorOutput)")
     }
 
     /// The packaged layout, `PREFIX/bin/secrets-delegate` and
@@ -366,9 +385,10 @@ import Testing
         #expect(ran.termination == .exited(0), "\(ran.errorOutput)")
         let recorded = try Data(contentsOf: URL(fileURLWithPath: record))
         var expected = Data()
-        for part in [Data(standIn.utf8), Data("check-config".utf8), Data("--config".utf8), Data([0x2F, 0x78, 0xFF, 0x79]),
-            Data("é".utf8), Data("probe-value".utf8)]
-        {
+        for part in [
+            Data(standIn.utf8), Data("check-config".utf8), Data("--config".utf8), Data([0x2F, 0x78, 0xFF, 0x79]),
+            Data("é".utf8), Data("probe-value".utf8),
+        ] {
             expected.append(part)
             expected.append(0)
         }
@@ -397,8 +417,11 @@ import Testing
             #expect(operand.errorOutput.hasPrefix("secrets-delegate: argument 5 is not UTF-8 ("), "\(operand.errorOutput)")
             let exec = try await TestExecutable.run(
                 "/bin/sh",
-                ["-c", #"exec "$0" exec --socket "$1" --env A=prod:db -- /bin/sh -c 'printf %s "$1" | od -An -tx1' sh "$(printf 'caf\351')""#,
-                 binary, fake.path],
+                [
+                    "-c",
+                    #"exec "$0" exec --socket "$1" --env A=prod:db -- /bin/sh -c 'printf %s "$1" | od -An -tx1' sh "$(printf 'caf\351')""#,
+                    binary, fake.path,
+                ],
                 environment: ["PATH": "/usr/bin:/bin"])
             #expect(exec.termination == .exited(0), "\(binary): \(exec.errorOutput)")
             #expect(exec.output.split(separator: " ").joined(separator: " ") == "63 61 66 e9\n", "\(exec.output.debugDescription)")
@@ -414,9 +437,12 @@ import Testing
             // its child SIGPIPE's default action): -13 is killed by SIGPIPE.
             let ran = try await ChildProcess.run(
                 "/usr/bin/python3",
-                ["-c", "import os, subprocess, sys; r, w = os.pipe(); os.close(r); "
-                    + "print(subprocess.run(sys.argv[1:], stdout=w).returncode)",
-                 binary, "get", "--socket", fake.path, "prod", "db"])
+                [
+                    "-c",
+                    "import os, subprocess, sys; r, w = os.pipe(); os.close(r); "
+                        + "print(subprocess.run(sys.argv[1:], stdout=w).returncode)",
+                    binary, "get", "--socket", fake.path, "prod", "db",
+                ])
             #expect(ran.termination == .exited(0))
             #expect(ran.output == "-13\n", "\(binary): \(ran.output) \(ran.errorOutput)")
             #expect(!ran.errorOutput.contains("s3cr3t"))
