@@ -12,6 +12,8 @@ import subprocess
 import threading
 import time
 
+import servers
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 UNIT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "systemd", "secrets-delegate.service")
@@ -166,20 +168,39 @@ directory = "{credentials}"
         env.pop("CREDENTIALS_DIRECTORY", None)
         self.log = open(self.log_path, "ab")
         self.started_at = time.perf_counter()
-        self.process = subprocess.Popen(
+        self.process = servers.track(subprocess.Popen(
             self.wrapper + [self.binary, "run", "--config", self.config], env=env, stdout=self.log, stderr=self.log
-        )
-        self.notify.settimeout(self.ready_timeout)
-        while True:
-            data = self.notify.recv(4096)
-            if b"READY=1" in data.split(b"\n"):
-                ready = time.perf_counter() - self.started_at
-                break
+        ))
+        try:
+            ready = self._wait_ready()
+        except BaseException:
+            # Not left running: the caller never got a daemon to stop.
+            self.process.kill()
+            self.process.wait()
+            raise
         # Keep reading, as systemd does: sd_notify(3) blocks once the socket's queue is full
         # (net.unix.max_dgram_qlen datagrams), and the daemon sends STATUS= every 2 s.
         self.notify.settimeout(None)
         threading.Thread(target=self._drain_notify, args=(self.notify,), daemon=True).start()
         return ready
+
+    def _wait_ready(self) -> float:
+        """Seconds from the start to READY=1; a daemon that exits first, or does not say READY
+        within `ready_timeout`, fails the run at once, naming its log."""
+        deadline = self.started_at + self.ready_timeout
+        while True:
+            self.notify.settimeout(max(0.01, min(0.5, deadline - time.perf_counter())))
+            try:
+                data = self.notify.recv(4096)
+            except socket.timeout:
+                if self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"delegate {self.dir} exited with status {self.process.returncode} before READY=1; see {self.log_path}")
+                if time.perf_counter() >= deadline:
+                    raise RuntimeError(f"delegate {self.dir} sent no READY=1 within {self.ready_timeout} s; see {self.log_path}")
+                continue
+            if b"READY=1" in data.split(b"\n"):
+                return time.perf_counter() - self.started_at
 
     def _drain_notify(self, sock) -> None:
         self.notifications = []

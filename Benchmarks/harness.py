@@ -1695,6 +1695,9 @@ def main() -> None:
         for server in (moto, nginx):
             if server:
                 server.stop()
+        leftovers = servers.stop_leftovers()
+        if leftovers:
+            log(f"stopped {len(leftovers)} child(ren) a failure left running: {'; '.join(leftovers)}")
         results["harnessSeconds"] = time.perf_counter() - started
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         for name in (f"results-{stamp}.json", "latest.json"):

@@ -59,12 +59,39 @@ def wait_http(url: str, timeout: float = 20.0) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
+# Every child a run started (servers and delegates), so that the harness's last step can stop
+# those a failure left running: Python does not stop its children when it exits, and a leftover
+# daemon or server would skew the next run on this 2-core machine.
+STARTED = []
+
+
+def track(process: subprocess.Popen) -> subprocess.Popen:
+    STARTED.append(process)
+    return process
+
+
+def stop_leftovers() -> list:
+    """Stops (SIGTERM, then SIGKILL after 10 s) every tracked child still running; their
+    command lines, for the run's log."""
+    left = [p for p in STARTED if p.poll() is None]
+    for process in left:
+        process.send_signal(signal.SIGTERM)
+    for process in left:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    STARTED.clear()
+    return [" ".join(map(str, p.args)) for p in left]
+
+
 class Child:
     """A child process stopped with SIGTERM (then SIGKILL) by its own pid."""
 
     def __init__(self, args, env=None, log=None, cwd=None):
         self.log = open(log, "wb") if log else subprocess.DEVNULL
-        self.process = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd)
+        self.process = track(subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT, cwd=cwd))
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -88,7 +115,9 @@ class Moto:
         self.child = Child(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)], env=env, log=os.path.join(workdir, "moto.log")
         )
-        wait_http(self.endpoint + "/moto-api/")
+        # moto's first import on a cold machine can take most of a minute (the booted tier
+        # allows 60 s too).
+        wait_http(self.endpoint + "/moto-api/", timeout=60.0)
         import boto3
 
         self.client = boto3.client(
