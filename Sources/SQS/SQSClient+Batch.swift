@@ -35,8 +35,10 @@ public struct SQSBatchMessage: Sendable, Equatable {
 extension SQSClient {
     /// The most entries one batch request holds.
     public static let maximumBatchEntries = 10
-    /// The most message bytes one `SendMessageBatch` holds (the sum of ``SQSBatchMessage/countedBytes``).
-    public static let maximumBatchBytes = SQSMessage.maximumBodyBytes
+    /// The most message bytes one `SendMessageBatch` holds (the sum of ``SQSBatchMessage/countedBytes``):
+    /// SQS's limit, 1 MiB since August 2025 (a caller keeps its batches to what its queues carry,
+    /// `[sqs] max_message_bytes`).
+    public static let maximumBatchBytes = SQSMessage.sizeLimits.upperBound
 
     /// Either batch call's request: the queue and its entries.
     struct BatchRequest<Entry: Encodable>: Encodable {
@@ -97,7 +99,8 @@ extension SQSClient {
             "SendMessageBatch", BatchRequest(queueUrl: queue.url, entries: entries), as: BatchOutput.self,
             redacting: sensitive, logger: logger)
         return Self.outcomes(
-            of: output, count: messages.count, operation: "SendMessageBatch", redactor: MessageRedactor(secrets: sensitive))
+            of: output, count: messages.count, operation: "SendMessageBatch",
+            redactor: MessageRedactor(secrets: sensitive))
     }
 
     /// Deletes up to ``maximumBatchEntries`` received messages in one `DeleteMessageBatch` (IAM

@@ -160,8 +160,8 @@ struct Submit: AsyncParsableCommand {
             (after a receive that brought only others' messages, the next waits a second; one that names the task but holds no result of it, or answers an earlier submission of the id, \
             is left on the queue; what a receive brought is settled up to 5 s past --timeout, and no receive \
             asks SQS to wait past it); a task whose id is not valid, that gives a field twice, whose replyTo is \
-            neither a string nor null (null beside --reply-queue), that is over 256 KiB with its taskId \
-            attribute, or that holds a raw U+FFFE or U+FFFF (SQS carries neither; write them escaped, \\uffff) \
+            neither a string nor null (null beside --reply-queue), that is over [sqs] max_message_bytes \
+            (256 KiB unless raised) with its taskId attribute, or that holds a raw U+FFFE or U+FFFF (SQS carries neither; write them escaped, \\uffff) \
             is refused before sending (exit 64), and so is a reply queue (--reply-queue, the task's replyTo or \
             [sqs] result_queue_url) that is the task queue or another of [sqs] queue_urls, none a delegate sends \
             results to (without [sqs] endpoint: an https host of Amazon SQS, or the origin of the task queue or of a \

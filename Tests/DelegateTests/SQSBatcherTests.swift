@@ -117,6 +117,30 @@ import Testing
         #expect(endpoint.batches == [["0"], ["aaaa", "bbbb"], ["cccc"], [String(repeating: "z", count: 20)]])
     }
 
+    /// The byte limit is read as each batch is made up (a reload may raise `[sqs]
+    /// max_message_bytes`), not when the batcher was made.
+    @Test func theByteLimitIsReadAsEachBatchIsMadeUp() async throws {
+        let endpoint = Endpoint(holdFirst: true)
+        let limit = Mutex(10)
+        let batcher = SQSBatcher<String>(
+            maximumEntries: 10, maximumBytes: limit.withLock { $0 }, maximumInFlight: 1, bytes: { $0.utf8.count }
+        ) { entries in
+            await endpoint.send(entries)
+        }
+        try await withThrowingTaskGroup(of: AWSError?.self) { group in
+            group.addTask { await batcher.submit("0") }
+            #expect(await eventually { endpoint.batches.count == 1 })
+            for (index, entry) in ["aaaa", "bbbb", "cccc"].enumerated() {
+                group.addTask { await batcher.submit(entry) }
+                #expect(await eventually { batcher.waitingCount == index + 1 })
+            }
+            limit.withLock { $0 = 12 }
+            endpoint.release()
+            for try await outcome in group { #expect(outcome == nil) }
+        }
+        #expect(endpoint.batches == [["0"], ["aaaa", "bbbb", "cccc"]])
+    }
+
     /// With two batches allowed on their way, one that hangs does not hold up the others.
     @Test func aHeldBatchDoesNotHoldUpTheQueueWhenTwoMayBeOnTheirWay() async throws {
         let endpoint = Endpoint(holdFirst: true)

@@ -13,6 +13,7 @@ import Testing
         #expect(configuration.sqs.queueURLs.isEmpty)
         #expect(configuration.sqs.waitSeconds == 20)
         #expect(configuration.sqs.visibilitySeconds == 60)
+        #expect(configuration.sqs.maxMessageBytes == 262_144)
     }
 
     @Test func fileAndEnvironment() throws {
@@ -23,6 +24,7 @@ import Testing
             wait_seconds = 1
             visibility_seconds = 5
             result_queue_url = "https://sqs.eu-west-1.amazonaws.com/123456789012/results.fifo"
+            max_message_bytes = 1048576
             """
         let environment = [
             "SECRETS_DELEGATE_SQS_QUEUE_URLS": "https://sqs.eu-west-1.amazonaws.com/1/a,https://sqs.eu-west-1.amazonaws.com/1/b",
@@ -38,6 +40,7 @@ import Testing
         #expect(configuration.sqs.waitSeconds == 1)
         #expect(configuration.sqs.visibilitySeconds == 5)
         #expect(configuration.sqs.resultQueueURL.hasSuffix("results.fifo"))
+        #expect(configuration.sqs.maxMessageBytes == 1_048_576)
         let rendered = configuration.renderTOML()
         #expect(rendered.contains("[sqs]\nqueue_urls = ["))
         #expect(try DelegateConfiguration.load(tomlText: rendered, environment: [:], hostName: "h") == configuration)
@@ -65,6 +68,8 @@ import Testing
         ),
         ("wait_seconds = 21", "[sqs] wait_seconds", "between 0 and 20"),
         ("visibility_seconds = 1", "[sqs] visibility_seconds", "between 2 and 43200"),
+        ("max_message_bytes = 1023", "[sqs] max_message_bytes", "between 1024 and 1048576"),
+        ("max_message_bytes = 1048577", "[sqs] max_message_bytes", "between 1024 and 1048576"),
         ("endpoint = \"ftp://x\"", "[sqs] endpoint", "https://"),
         ("result_queue_url = \"nope\"", "[sqs] result_queue_url", "not a queue URL"),
         ("region = \"us east\"", "[sqs] region", "not a region"),
@@ -85,7 +90,7 @@ import Testing
 
     @Test func everySQSKeyAppliesOnReload() {
         let keys = ConfigurationKey.all.filter { $0.section == "sqs" }
-        #expect(keys.count == 6)
+        #expect(keys.count == 7)
         #expect(keys.allSatisfy { $0.appliesOnReload })
     }
 

@@ -38,11 +38,13 @@ import Testing
 
     /// A poller on `endpoint`'s queue `tasks` (with `result_queue_url` its queue `results`)
     /// handles one message of `body`; its intake and the queue.
-    static func handle(_ body: String, on endpoint: SQSScriptedEndpoint) async throws -> (SQSIntake, SQSQueueURL) {
+    static func handle(
+        _ body: String, on endpoint: SQSScriptedEndpoint, maxMessageBytes: Int = SQSMessage.classicSizeLimit
+    ) async throws -> (SQSIntake, SQSQueueURL) {
         let queue = try endpoint.queue("tasks")
         let section = DelegateConfiguration.SQSSection(
             queueURLs: [queue.url], region: "us-east-1", endpoint: endpoint.server.baseURL, waitSeconds: 1,
-            visibilitySeconds: 5, resultQueueURL: try endpoint.queue("results").url)
+            visibilitySeconds: 5, resultQueueURL: try endpoint.queue("results").url, maxMessageBytes: maxMessageBytes)
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let (intake, http) = try SQSScriptedEndpoint.makeIntake(section: section, sleeper: RecordingSleeper(), logger: quiet)
         defer { http.shutdown() }
@@ -157,7 +159,7 @@ import Testing
                 "credentials": ["type": "instanceRole"],
             ],
         ]).jsonText
-        #expect(body.utf8.count > SQSMessage.maximumBodyBytes)
+        #expect(body.utf8.count > SQSMessage.classicSizeLimit)
         let (intake, queue) = try await Self.handle(body, on: endpoint)
 
         if selectors.isEmpty {
@@ -170,6 +172,26 @@ import Testing
             #expect(intake.status.snapshot[queue.url]?.released == 1, "\(endpoint.actions)")
             #expect(endpoint.actions == ["ChangeMessageVisibility"], "\(endpoint.actions)")
         }
+    }
+
+    /// `[sqs] max_message_bytes` raised (queues that carry SQS's 1 MiB): a 300 KiB task message
+    /// is taken (here on to the decoder, which refuses its operation), not refused for its size;
+    /// one over the raised limit is, naming the setting.
+    @Test(arguments: [(1 << 20, false), (300 * 1024, true)])
+    func aRaisedMessageLimitTakesLargerTasks(limit: Int, refusedForSize: Bool) async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        // Whitespace between tokens pads the task to over 300 KiB without a field of that size.
+        let padding = String(repeating: " ", count: 300 * 1024)
+        let body = """
+            {"id":"t-large",\(padding)"operation":"noSuchOperation","params":{"name":"db"},\
+            "connector":{"id":"c","region":"us-east-1","delegateSelectors":[],"credentials":{"type":"instanceRole"}}}
+            """
+        _ = try await Self.handle(body, on: endpoint, maxMessageBytes: limit)
+        let sent = try #require(endpoint.bodies(of: "SendMessage").first, "\(endpoint.actions)")
+        #expect(sent.contains("InvalidTask") && sent.contains("t-large"), "\(sent.prefix(400))")
+        #expect(sent.contains("max_message_bytes") == refusedForSize, "\(sent.prefix(600))")
+        #expect(sent.contains("noSuchOperation") != refusedForSize, "\(sent.prefix(600))")
     }
 
     /// A task over the limit that gives its id twice is answered under no id: the first of two
@@ -191,7 +213,10 @@ import Testing
     /// A release SQS did not take is tried again, 2 then 4 s later: else the message would stay
     /// hidden from the delegates that may run it for its whole lease. Three failures, and it is
     /// left (its lease ends it).
-    @Test(arguments: [(failures: 1, calls: 2, pauses: [500, 2000], released: 1), (failures: 5, calls: 3, pauses: [500, 2000, 4000], released: 0)])
+    @Test(arguments: [
+        (failures: 1, calls: 2, pauses: [500, 2000], released: 1),
+        (failures: 5, calls: 3, pauses: [500, 2000, 4000], released: 0),
+    ])
     func aReleaseSQSRefusedIsTriedAgain(failures: Int, calls: Int, pauses: [Int], released: Int) async throws {
         let endpoint = try SQSScriptedEndpoint(failedVisibilityChanges: failures)
         defer { endpoint.server.stop() }

@@ -22,7 +22,7 @@ import Testing
         func body(padding: Int) -> Data {
             Data(#"{"replyTo":"\#(url)","pad":"\#(String(repeating: "p", count: padding))"}"#.utf8)
         }
-        #expect(body(padding: 300 * 1024).count > SQSMessage.maximumBodyBytes)
+        #expect(body(padding: 300 * 1024).count > SQSMessage.classicSizeLimit)
         #expect(SQSQueuePoller.readableReplyTo(in: TaskDocument(body(padding: 300 * 1024))) == (try SQSQueueURL(url)))
         #expect(SQSQueuePoller.readableReplyTo(in: TaskDocument(body(padding: DelegateTask.maximumSize))) == nil)
     }

@@ -30,7 +30,10 @@ import Testing
         #expect(message.sensitive.isEmpty)
         var secret = result
         secret.result = .object(["name": .string("db"), "secretString": .string("pw-1"), "value": .string("k")])
-        #expect(SQSQueuePoller.resultMessage(for: secret, taskID: "v", taskMessageID: "m").message.sensitive == ["pw-1", "k"])
+        #expect(
+            SQSQueuePoller.resultMessage(for: secret, taskID: "v", taskMessageID: "m").message.sensitive == [
+                "pw-1", "k",
+            ])
         var password = result
         password.result = .object(["randomPassword": .string("r4nd0m")])
         #expect(SQSQueuePoller.resultMessage(for: password, taskID: "p", taskMessageID: "m").message.sensitive == ["r4nd0m"])
@@ -102,6 +105,37 @@ import Testing
         let bytes = warning.split(separator: " ").first { $0.hasPrefix("result_bytes=") }
             .flatMap { Int($0.dropFirst("result_bytes=".count)) }
         #expect((bytes ?? 0) > 262_144 && warning.contains("task_id=t-big"), "\(warning)")
+        let error = try #require(sent.first)
+        #expect(error.contains("at most 262144 (the delegate's [sqs] max_message_bytes"), "\(error.prefix(600))")
+    }
+
+    /// `[sqs] max_message_bytes` raised to SQS's 1 MiB (queues that carry it): the same result is
+    /// sent as it is.
+    @Test(.timeLimit(.minutes(1))) func aRaisedMessageLimitSendsTheResult() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let value = String(repeating: "v", count: 300_000)
+        let secretsManager = ScriptedHTTPClient()
+        secretsManager.always(.any, ScriptedExecutorFixture.secret(value: value))
+        let dispatcher = ScriptedExecutorFixture.dispatcher(http: secretsManager, accessKeyID: "AKIDRAISED")
+        let section = DelegateConfiguration.SQSSection(
+            queueURLs: [try endpoint.queue("tasks").url], region: "us-east-1", endpoint: endpoint.server.baseURL,
+            waitSeconds: 1, visibilitySeconds: 30, resultQueueURL: try endpoint.queue("results").url,
+            maxMessageBytes: 1 << 20)
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: section, sleeper: RecordingSleeper(), dispatcher: dispatcher, logger: quiet)
+        defer { http.shutdown() }
+        let body =
+            #"{"id":"t-big","connector":{"id":"c","region":"us-east-1","credentials":{"type":"instanceRole"}},"#
+            + #""operation":"getSecretValue","params":{"name":"db"}}"#
+
+        await SQSQueuePoller(queue: try endpoint.queue("tasks"), intake: intake, logger: quiet)
+            .handle(SQSMessage(messageId: "m-big", receiptHandle: "rh-big", body: body), lease: 30)
+
+        let sent = endpoint.bodies(of: "SendMessage")
+        #expect(sent.count == 1 && sent.allSatisfy { $0.contains(value) && !$0.contains("ResultTooLarge") })
+        #expect(dispatcher.status.snapshot.succeeded == 1, "\(dispatcher.status.snapshot)")
     }
 }
 
@@ -116,8 +150,12 @@ import Testing
         var missing = SQSQueueStatus.Counts()
         missing.errors["ReceiveMessage"] = "ReceiveMessage: QueueDoesNotExist"
         #expect(SQSQueueStatus.failingSummary(["https://q/1/a": working]) == nil)
-        let summary = SQSQueueStatus.failingSummary(["https://q/1/c": missing, "https://q/1/b": denied, "https://q/1/a": working])
-        #expect(summary?.hasPrefix("SQS queue failing: https://q/1/b (ReceiveMessage: AccessDenied: xxx") == true, "\(summary ?? "-")")
+        let summary = SQSQueueStatus.failingSummary([
+            "https://q/1/c": missing, "https://q/1/b": denied, "https://q/1/a": working,
+        ])
+        #expect(
+            summary?.hasPrefix("SQS queue failing: https://q/1/b (ReceiveMessage: AccessDenied: xxx") == true,
+            "\(summary ?? "-")")
         #expect(summary?.hasSuffix(") +1 more") == true, "\(summary ?? "-")")
         #expect((summary?.utf8.count ?? 0) < 260, "the error is cut at 200 bytes: \(summary ?? "-")")
     }

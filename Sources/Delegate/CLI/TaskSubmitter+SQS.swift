@@ -156,9 +156,11 @@ extension TaskSubmitter {
         // SQS counts the attributes with the body.
         let counted = SQSBatchMessage(body: String(decoding: body, as: UTF8.self), attributes: ["taskId": id])
             .countedBytes
-        guard counted <= SQSMessage.maximumBodyBytes else {
+        let limit = target.configuration.sqs.maxMessageBytes
+        guard counted <= limit else {
             return .failure(
-                "the task is \(counted) bytes with its taskId attribute; an SQS message holds at most \(SQSMessage.maximumBodyBytes)",
+                "the task is \(counted) bytes with its taskId attribute; at most \(limit) are sent ([sqs] max_message_bytes: "
+                    + "what the queues carry, 256 KiB unless raised up to SQS's 1 MiB)",
                 status: ExitStatus.usage)
         }
         if wait, reply == nil {

@@ -1,3 +1,5 @@
+import SQS
+
 extension ConfigurationKey {
     /// Every key of the fixed sections, in the order of the spec: the only place a key is defined
     /// (a few messages elsewhere name one in prose).
@@ -6,7 +8,8 @@ extension ConfigurationKey {
         typealias Limits = DelegateConfiguration.Limits
         typealias SQS = DelegateConfiguration.SQSSection
         return [
-            string("delegate", "name", \.delegate.name, appliesOnReload: false, check: Configuration.delegateNameProblem),
+            string(
+                "delegate", "name", \.delegate.name, appliesOnReload: false, check: Configuration.delegateNameProblem),
             strings("delegate", "tags", \.delegate.tags, check: Configuration.listProblem),
             bool("delegate", "accept_untagged", \.delegate.acceptUntagged),
             integer("delegate", "concurrency", \.delegate.concurrency, check: Configuration.within(Limits.concurrency)),
@@ -37,7 +40,8 @@ extension ConfigurationKey {
             string(
                 "queue", "credentials_socket_path", \.queue.credentialsSocketPath, appliesOnReload: false,
                 check: Configuration.socketPathProblem),
-            string("aws", "secretsmanager_endpoint", \.aws.secretsManagerEndpoint, check: Configuration.optionalEndpoint),
+            string(
+                "aws", "secretsmanager_endpoint", \.aws.secretsManagerEndpoint, check: Configuration.optionalEndpoint),
             string("aws", "sts_endpoint", \.aws.stsEndpoint, check: Configuration.optionalEndpoint),
             string("aws", "imds_endpoint", \.aws.imdsEndpoint, check: Configuration.requiredEndpoint),
             seconds(
@@ -59,6 +63,8 @@ extension ConfigurationKey {
                 "sqs", "visibility_seconds", \.sqs.visibilitySeconds,
                 check: Configuration.within(SQS.visibilitySecondsRange)),
             string("sqs", "result_queue_url", \.sqs.resultQueueURL, check: SQS.resultQueueURLProblem),
+            integer(
+                "sqs", "max_message_bytes", \.sqs.maxMessageBytes, check: Configuration.within(SQSMessage.sizeLimits)),
         ]
     }()
 

@@ -19,6 +19,10 @@ extension DelegateConfiguration {
         public var visibilitySeconds: Int
         /// Where results go when a task names no `replyTo`; empty: nowhere.
         public var resultQueueURL: String { didSet { known = KnownQueues(self) } }
+        /// The largest message the queues carry (their `MaximumMessageSize`), body and attributes:
+        /// a larger task is refused, a larger result becomes `ResultTooLarge`, and a batch of
+        /// results holds no more. 256 KiB, which every queue carries; up to SQS's 1 MiB.
+        public var maxMessageBytes: Int
         /// The configured queues parsed, once for each change: every SQS task with a `replyTo`
         /// asks ``permitsReplies(to:)`` and ``isTaskQueue(_:)``, which would otherwise parse
         /// every URL each time.
@@ -35,13 +39,16 @@ extension DelegateConfiguration {
             init(_ sqs: SQSSection) {
                 origins = Set((sqs.queueURLs + [sqs.resultQueueURL]).compactMap { try? SQSQueueURL($0).origin })
                 taskQueues = Set(
-                    sqs.queueURLs.compactMap { try? SQSQueueURL($0).identity(throughOneEndpoint: !sqs.endpoint.isEmpty) })
+                    sqs.queueURLs.compactMap {
+                        try? SQSQueueURL($0).identity(throughOneEndpoint: !sqs.endpoint.isEmpty)
+                    })
             }
         }
 
         public init(
             queueURLs: [String] = [], region: String = "", endpoint: String = "", waitSeconds: Int = 20,
-            visibilitySeconds: Int = 60, resultQueueURL: String = ""
+            visibilitySeconds: Int = 60, resultQueueURL: String = "",
+            maxMessageBytes: Int = SQSMessage.classicSizeLimit
         ) {
             self.queueURLs = queueURLs
             self.region = region
@@ -49,6 +56,7 @@ extension DelegateConfiguration {
             self.waitSeconds = waitSeconds
             self.visibilitySeconds = visibilitySeconds
             self.resultQueueURL = resultQueueURL
+            self.maxMessageBytes = maxMessageBytes
             self.known = KnownQueues(self)
         }
 
@@ -80,7 +88,9 @@ extension DelegateConfiguration {
         var queueListedTwice: (Int, Int)? {
             var seen: [String: Int] = [:]
             for (index, url) in queueURLs.enumerated() {
-                guard let identity = (try? SQSQueueURL(url))?.identity(throughOneEndpoint: !endpoint.isEmpty) else { continue }
+                guard let identity = (try? SQSQueueURL(url))?.identity(throughOneEndpoint: !endpoint.isEmpty) else {
+                    continue
+                }
                 if let first = seen[identity] { return (first, index) }
                 seen[identity] = index
             }

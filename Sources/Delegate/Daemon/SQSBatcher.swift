@@ -20,7 +20,9 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
     typealias Send = @Sendable ([Entry]) async -> [AWSError?]
 
     let maximumEntries: Int
-    let maximumBytes: Int
+    /// Read as each batch is made up: a reload may change what the queues carry.
+    private let maximumBytesNow: @Sendable () -> Int
+    var maximumBytes: Int { maximumBytesNow() }
     let maximumInFlight: Int
     private let bytes: @Sendable (Entry) -> Int
     private let send: Send
@@ -49,11 +51,11 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
     }
 
     init(
-        maximumEntries: Int, maximumBytes: Int, maximumInFlight: Int = 2, bytes: @escaping @Sendable (Entry) -> Int,
-        send: @escaping Send
+        maximumEntries: Int, maximumBytes: @autoclosure @escaping @Sendable () -> Int, maximumInFlight: Int = 2,
+        bytes: @escaping @Sendable (Entry) -> Int, send: @escaping Send
     ) {
         self.maximumEntries = max(1, maximumEntries)
-        self.maximumBytes = maximumBytes
+        self.maximumBytesNow = maximumBytes
         self.maximumInFlight = max(1, maximumInFlight)
         self.bytes = bytes
         self.send = send
@@ -122,6 +124,7 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
     private func takeBatch(_ state: inout State) -> [Waiting] {
         var count = 0
         var total = 0
+        let maximumBytes = self.maximumBytes
         for waiting in state.waiting {
             guard count < maximumEntries, count == 0 || total + waiting.bytes <= maximumBytes else { break }
             count += 1

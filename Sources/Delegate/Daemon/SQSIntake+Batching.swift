@@ -7,10 +7,12 @@ extension SQSIntake {
     /// when it was sent. An entry that failed on SQS's side (or a batch call that failed after
     /// its retries with a retryable error) is tried once more on its own.
     func send(_ message: SQSBatchMessage, to queue: SQSQueueURL, logger: Logger) async -> AWSError? {
-        let (client, batcherLogger) = (clientFactory, self.logger)
+        let (client, batcherLogger, settings) = (clientFactory, self.logger, self.settings)
         let batcher = batchers.sender(for: queue) {
+            // No more than one message the queues carry: SQS's batch limit (1 MiB) is the
+            // message limit's, which a queue made before 2025 keeps at 256 KiB.
             SQSBatcher(
-                maximumEntries: SQSClient.maximumBatchEntries, maximumBytes: SQSClient.maximumBatchBytes,
+                maximumEntries: SQSClient.maximumBatchEntries, maximumBytes: settings().maxMessageBytes,
                 bytes: { $0.countedBytes }
             ) { messages in
                 await Self.outcomes(count: messages.count) { () throws(AWSError) in
@@ -30,9 +32,11 @@ extension SQSIntake {
     func delete(receiptHandle: String, from queue: SQSQueueURL, logger: Logger) async -> AWSError? {
         let (client, batcherLogger) = (clientFactory, self.logger)
         let batcher = batchers.deleter(for: queue) {
-            SQSBatcher(maximumEntries: SQSClient.maximumBatchEntries, maximumBytes: .max, bytes: { _ in 0 }) { handles in
+            SQSBatcher(maximumEntries: SQSClient.maximumBatchEntries, maximumBytes: .max, bytes: { _ in 0 }) {
+                handles in
                 await Self.outcomes(count: handles.count) { () throws(AWSError) in
-                    try await client(queue).deleteMessageBatch(queue: queue, receiptHandles: handles, logger: batcherLogger)
+                    try await client(queue).deleteMessageBatch(
+                        queue: queue, receiptHandles: handles, logger: batcherLogger)
                 }
             }
         }

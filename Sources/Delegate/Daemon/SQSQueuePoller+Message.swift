@@ -129,11 +129,12 @@ extension SQSQueuePoller {
             }
         }
         let rejection: TaskRejection
-        if body.count > SQSMessage.maximumBodyBytes {
+        let limit = intake.settings().maxMessageBytes
+        if body.count > limit {
             rejection = TaskRejection(
                 code: .invalidTask,
-                message:
-                    "the task message is \(body.count) bytes; at most \(SQSMessage.maximumBodyBytes) (256 KiB) are allowed",
+                message: "the task message is \(body.count) bytes; at most \(limit) are allowed "
+                    + "([sqs] max_message_bytes: what the queues carry, 256 KiB unless raised up to SQS's 1 MiB)",
                 taskID: document.envelopeForSelection?.validID)  // not a first id of two: another task's
         } else {
             do {
@@ -296,18 +297,19 @@ extension SQSQueuePoller {
         return (prepared.sent, destination, prepared.message)
     }
 
-    /// ``resultMessage(for:taskID:taskMessageID:)`` for `message`'s result, the replacement of
+    /// ``resultMessage(for:taskID:taskMessageID:limit:)`` for `message`'s result, the replacement of
     /// one too large logged, and the result it holds.
     private func resultMessage(
         for result: TaskResult, of message: SQSMessage, logger: Logger
     ) -> (message: SQSBatchMessage, sent: TaskResult) {
         let taskID = result.id ?? message.messageId
-        let prepared = Self.resultMessage(for: result, taskID: taskID, taskMessageID: message.messageId)
+        let limit = intake.settings().maxMessageBytes
+        let prepared = Self.resultMessage(for: result, taskID: taskID, taskMessageID: message.messageId, limit: limit)
         guard let oversize = prepared.oversize else { return (prepared.message, result) }
         logger.warning(
             "a result too large for SQS was replaced by a ResultTooLarge failure",
             metadata: ["task_id": "\(taskID)", "error_code": "ResultTooLarge", "result_bytes": "\(oversize)"])
-        return (prepared.message, Self.tooLarge(result, size: oversize))
+        return (prepared.message, Self.tooLarge(result, size: oversize, limit: limit))
     }
 
     /// Extends the message's lease to `visibility_seconds` every third of it until cancelled, a
@@ -493,11 +495,11 @@ extension SQSQueuePoller {
     /// The result message: the result JSON as body, the task id as attribute `taskId` and the task
     /// message's SQS id as `taskMessageId` (so that `submit --wait` tells its own send's result
     /// from an older one of the same task id); for a FIFO queue, the task id as group id and the
-    /// task message's SQS id as deduplication id. When that is larger than an SQS message
-    /// holds (body and attributes: it would be refused at every lease), the body is a
+    /// task message's SQS id as deduplication id. When that is larger than `limit`, what the
+    /// queues carry (body and attributes: it would be refused at every lease), the body is a
     /// `ResultTooLarge` failure that fits instead, and `oversize` the size it replaced.
     static func resultMessage(
-        for result: TaskResult, taskID: String, taskMessageID: String
+        for result: TaskResult, taskID: String, taskMessageID: String, limit: Int = SQSMessage.classicSizeLimit
     ) -> (message: SQSBatchMessage, oversize: Int?) {
         var message = SQSBatchMessage(
             body: result.jsonLine, attributes: ["taskId": taskID, Self.taskMessageIDAttribute: taskMessageID],
@@ -505,20 +507,20 @@ extension SQSQueuePoller {
             deduplicationID: taskMessageID,
             sensitive: result.secretValues)
         let size = message.countedBytes
-        guard size > SQSMessage.maximumBodyBytes else { return (message, nil) }
-        message.body = tooLarge(result, size: size).jsonLine
+        guard size > limit else { return (message, nil) }
+        message.body = tooLarge(result, size: size, limit: limit).jsonLine
         message.sensitive = []
         return (message, size)
     }
 
     /// The `ResultTooLarge` failure in place of `result`, whose message would be `size` bytes.
-    private static func tooLarge(_ result: TaskResult, size: Int) -> TaskResult {
+    private static func tooLarge(_ result: TaskResult, size: Int, limit: Int) -> TaskResult {
         result.withheld(
             TaskFailure(
                 code: .resultTooLarge,
-                message: "the result is \(size) bytes with its attributes; an SQS message holds at most "
-                    + "\(SQSMessage.maximumBodyBytes) (the operation ran; ask for less, e.g. listSecrets with a filter, "
-                    + "or use the socket or spool)",
+                message: "the result is \(size) bytes with its attributes; a result message holds at most "
+                    + "\(limit) (the delegate's [sqs] max_message_bytes; the operation ran; ask for less, e.g. "
+                    + "listSecrets with a filter, or use the socket or spool)",
                 retryable: false))
     }
 

@@ -33,7 +33,7 @@ extension TaskFailure {
         /// kept; the code appears in the journal only, since a result for the second task could
         /// only be written by replacing the first.
         public static let duplicateTask = Code(rawValue: "DuplicateTask")
-        /// An SQS task whose result is larger than an SQS message holds (256 KiB): the operation
+        /// An SQS task whose result is larger than a result message holds (`[sqs] max_message_bytes`, 256 KiB unless raised): the operation
         /// ran (a write took effect), its result is replaced by this failure so that the task
         /// message can be answered and deleted instead of running again after every lease.
         public static let resultTooLarge = Code(rawValue: "ResultTooLarge")
