@@ -91,7 +91,7 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
                 // Below the limit nothing waits, so the batch is this entry alone, first.
                 assert(state.waiting.count == 1)
                 state.inFlight += 1
-                return takeBatch(&state)
+                return takeBatch(&state, maximumBytes: .max)
             }
             if let batch { continuation.resume(returning: .send(batch)) }
         }
@@ -109,22 +109,23 @@ final class SQSBatcher<Entry: Sendable>: Sendable {
         for index in batch.indices.dropFirst() {
             batch[index].continuation.resume(returning: .done(outcome(index)))
         }
+        // Read before the lock: the limit comes from the settings, behind a lock of their own.
+        let maximumBytes = self.maximumBytes
         let next = state.withLock { state -> [Waiting]? in
             guard !state.waiting.isEmpty else {
                 state.inFlight -= 1
                 return nil
             }
-            return takeBatch(&state)
+            return takeBatch(&state, maximumBytes: maximumBytes)
         }
         if let next, let first = next.first { first.continuation.resume(returning: .send(next)) }
         return outcome(0)
     }
 
-    /// Takes the next batch off the line: at least one entry, then as many as fit.
-    private func takeBatch(_ state: inout State) -> [Waiting] {
+    /// Takes the next batch off the line: at least one entry, then as many as fit in `maximumBytes`.
+    private func takeBatch(_ state: inout State, maximumBytes: Int) -> [Waiting] {
         var count = 0
         var total = 0
-        let maximumBytes = self.maximumBytes
         for waiting in state.waiting {
             guard count < maximumEntries, count == 0 || total + waiting.bytes <= maximumBytes else { break }
             count += 1
