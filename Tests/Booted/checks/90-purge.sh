@@ -42,6 +42,11 @@ mkdir -p /srv/boot-bound-results "$bound"
 echo '{"id":"bound-host"}' >/srv/boot-bound-results/bound-host.json
 mount --bind /srv/boot-bound-results "$bound" || fail "cannot bind-mount /srv/boot-bound-results at $bound"
 echo '{"id":"left-queued"}' >/var/lib/secrets-delegate/spool/new/left-queued.json
+# Unit settings of an operator's (systemctl edit's drop-in of a socket, --full's copy of a unit,
+# here a stand-in: the package's files are gone after remove): purge keeps them and names them.
+mkdir -p /etc/systemd/system/secrets-delegate.socket.d
+printf '[Socket]\n# boot-purge drop-in\n' >/etc/systemd/system/secrets-delegate.socket.d/boot-purge.conf
+printf '[Socket]\nListenStream=/run/boot-purge.sock\n' >/etc/systemd/system/secrets-delegate-credentials.socket
 if DEBIAN_FRONTEND=noninteractive apt-get purge -y secrets-delegate >"$LOGS/apt-purge.log" 2>&1; then ok "apt-get purge"; else fail "purge failed: $(tail -n 5 "$LOGS/apt-purge.log" | tr '\n' ' ')"; fi
 [ -f "$shared/another-host.json" ] && ok "purge leaves a done/ mounted at $shared whole" ||
     fail "purge went into the mount at $shared"
@@ -63,6 +68,15 @@ umount "$shared" && rmdir "$shared" /var/lib/secrets-delegate/spool /var/lib/sec
 grep -q 'purge leaves what an operator put in /etc/secrets-delegate.*connectors.d/operator.toml proxy.env' \
     "$LOGS/apt-purge.log" && ok "purge's output names the files it leaves" ||
     fail "purge's output does not name what it leaves: $(grep -a secrets-delegate: "$LOGS/apt-purge.log" | tr '\n' ' ')"
+grep -q 'purge leaves the unit drop-ins in /etc/systemd/system/secrets-delegate.socket.d' "$LOGS/apt-purge.log" &&
+    grep -q 'purge leaves the unit /etc/systemd/system/secrets-delegate-credentials.socket (systemctl edit --full' \
+        "$LOGS/apt-purge.log" && ok "purge's output names an operator's unit drop-ins and unit copies" ||
+    fail "purge's output does not name the unit settings it leaves: $(grep -a secrets-delegate: "$LOGS/apt-purge.log" | tr '\n' ' ')"
+[ -f /etc/systemd/system/secrets-delegate.socket.d/boot-purge.conf ] &&
+    [ -f /etc/systemd/system/secrets-delegate-credentials.socket ] && ok "purge keeps an operator's unit settings" ||
+    fail "purge deleted an operator's unit drop-in or unit copy"
+rm -rf /etc/systemd/system/secrets-delegate.socket.d /etc/systemd/system/secrets-delegate-credentials.socket
+systemctl daemon-reload
 grep -q boot-purge-canary "$LOGS/apt-purge.log" && fail "purge's output shows a file's contents" ||
     ok "purge's output names files, not their contents"
 rm -rf /etc/secrets-delegate/connectors.d /etc/secrets-delegate/credentials /etc/secrets-delegate/proxy.env
