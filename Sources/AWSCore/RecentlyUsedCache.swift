@@ -73,19 +73,24 @@ public struct RecentlyUsedCache<Key: Hashable, Value> {
     /// Stores `value` for `key` (replacing what `key` held), dropping the least recently used
     /// entries first until it fits in `capacity` and `maximumCost`.
     ///
-    /// - Parameter cost: what `value` counts against `maximumCost` (not negative).
+    /// - Parameters:
+    ///   - cost: what `value` counts against `maximumCost` (not negative).
+    ///   - pushedOut: told each entry dropped to make room (not the one `key` held).
     /// - Returns: false, with nothing dropped but what `key` held, when `value` alone costs more
     ///   than `maximumCost`.
     @discardableResult
-    public mutating func store(_ value: Value, for key: Key, cost: Int = 0) -> Bool {
+    public mutating func store(
+        _ value: Value, for key: Key, cost: Int = 0, pushedOut: (Key, Value) -> Void = { _, _ in }
+    ) -> Bool {
         precondition(cost >= 0, "a value's cost is not negative")
         clock += 1
         removeValue(for: key)
         guard cost <= maximumCost else { return false }
         while entries.count >= capacity || totalCost > maximumCost - cost,
-            let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })?.key
+            let oldest = entries.min(by: { $0.value.lastUse < $1.value.lastUse })
         {
-            removeValue(for: oldest)
+            removeValue(for: oldest.key)
+            pushedOut(oldest.key, oldest.value.value)
         }
         entries[key] = Entry(value: value, cost: cost, lastUse: clock)
         totalCost += cost

@@ -648,31 +648,57 @@ import TestSupport
         let key = Self.key("devops/db")
         let slow = cache.beginRead()
         let refresh = cache.beginRead()
+        storeVersion(cache, "v2", token: refresh)
+        storeVersion(cache, "v1", token: slow)
+        #expect(freshVersion(cache, key) == "v2")
+        storeVersion(cache, "v3", token: cache.beginRead())
+        #expect(freshVersion(cache, key) == "v3")
+    }
+
+    /// Stores `devops/db` of `prod` at `version`, as the read of `token`.
+    func storeVersion(_ cache: SecretCache, _ version: String, token: SecretCache.ReadToken) {
         cache.store(
-            Self.output("devops/db", version: "v2"), for: key, connector: Self.connector(),
-            principal: SecretCacheTests.principal, token: refresh)
-        cache.store(
-            Self.output("devops/db", version: "v1"), for: key, connector: Self.connector(),
-            principal: SecretCacheTests.principal, token: slow)
-        guard
-            case .fresh(let held) = cache.lookup(
-                key, connector: Self.connector(), principal: SecretCacheTests.principal)
-        else {
-            Issue.record("not cached")
-            return
-        }
-        #expect(held.versionId == "v2")
-        cache.store(
-            Self.output("devops/db", version: "v3"), for: key, connector: Self.connector(),
-            principal: SecretCacheTests.principal, token: cache.beginRead())
-        guard
-            case .fresh(let newer) = cache.lookup(
-                key, connector: Self.connector(), principal: SecretCacheTests.principal)
-        else {
-            Issue.record("not cached")
-            return
-        }
-        #expect(newer.versionId == "v3")
+            Self.output("devops/db", version: version), for: Self.key("devops/db"), connector: Self.connector(),
+            principal: SecretCacheTests.principal, token: token)
+    }
+
+    /// The version `cache` answers `key` with within its TTL, if any.
+    func freshVersion(_ cache: SecretCache, _ key: SecretCacheKey) -> String? {
+        guard case .fresh(let held) = cache.lookup(key, connector: Self.connector(), principal: SecretCacheTests.principal)
+        else { return nil }
+        return held.versionId
+    }
+
+    /// The same when the later read's entry was pushed out by other keys before the slower one
+    /// answered: the key holds nothing then, and the older version must still not come back (for
+    /// a whole TTL after an operator's `refresh`). A read begun after the pushed-out one stores.
+    @Test func aSlowerEarlierReadDoesNotPutBackAnOlderVersionAfterAPushOut() {
+        let cache = SecretCache(clock: ManualClock(), capacity: 2)
+        cache.update(connectors: ["prod": Self.connector("prod")])
+        let key = Self.key("devops/db")
+        let slow = cache.beginRead()
+        let refresh = cache.beginRead()
+        storeVersion(cache, "v2", token: refresh)
+        store(cache, "devops/a")
+        store(cache, "devops/b")  // pushes devops/db out
+        #expect(freshVersion(cache, key) == nil)
+        storeVersion(cache, "v1", token: slow)
+        #expect(freshVersion(cache, key) == nil, "the slower, earlier read put v1 back")
+        storeVersion(cache, "v3", token: cache.beginRead())
+        #expect(freshVersion(cache, key) == "v3")
+    }
+
+    /// Past ``SecretCache/pushedOutMemory`` keys pushed out, the older half is forgotten and reads
+    /// begun before the newest of those store nothing (they are simply not cached); later reads do.
+    @Test func pushedOutKeysAreRememberedBoundedly() {
+        let cache = SecretCache(clock: ManualClock(), capacity: 1)
+        cache.update(connectors: ["prod": Self.connector("prod")])
+        let early = cache.beginRead()
+        for index in 0...(SecretCache.pushedOutMemory + 1) { store(cache, "devops/k\(index)") }
+        store(cache, "devops/fresh-key", token: early)
+        #expect(!isCached(cache, "devops/fresh-key"))
+        store(cache, "devops/fresh-key")
+        #expect(isCached(cache, "devops/fresh-key"))
     }
 
     /// A cache on a manual clock holding `devops/db` of connector `prod` (`ttl`, `stale`), stored now.

@@ -127,6 +127,12 @@ public final class SecretCache: Sendable {
         /// from `invalidations`, so that refusals a peer can provoke at will neither crowd out
         /// the writes' invalidations nor raise `floor` for every other read.
         var forgotten: [SecretCacheKey: UInt64] = [:]
+        /// Keys whose entries were dropped to make room, with the read that stored each: a read
+        /// begun before it may not store the key again (a `refresh`'s answer pushed out by other
+        /// keys must not let a slower, earlier read put an older version back).
+        var pushedOut: [SecretCacheKey: UInt64] = [:]
+        /// Reads begun before this one may store no key `pushedOut` no longer remembers.
+        var pushedOutFloor: UInt64 = 0
         var statistics = Statistics()
         /// The named connectors in force.
         var connectors: [String: NamedConnector] = [:]
@@ -250,12 +256,33 @@ public final class SecretCache: Sendable {
             guard Self.mayStore(output, for: key, connector: connector, token: token, in: state) else { return }
             if let held = state.entries.peekValue(for: key), held.read > token.sequence { return }
             // Replaces what the key held; an answer too large to keep still drops the older one.
-            state.entries.store(
+            Self.keep(
                 Entry(output: output, read: token.sequence, principal: principal, now: now, ttl: ttl, stale: stale),
-                for: key,
-                cost: Self.valueBytes(output))
+                for: key, in: &state)
         }
     }
+
+    /// Stores `entry` for `key`, remembering the entries dropped to make room (``State/pushedOut``);
+    /// whether it was kept (not when it alone is larger than the cache may hold).
+    @discardableResult
+    private static func keep(_ entry: Entry, for key: SecretCacheKey, in state: inout State) -> Bool {
+        var dropped: [(SecretCacheKey, UInt64)] = []
+        let kept = state.entries.store(entry, for: key, cost: valueBytes(entry.output)) {
+            dropped.append(($0, $1.read))
+        }
+        state.pushedOut[key] = nil
+        for (droppedKey, read) in dropped { state.pushedOut[droppedKey] = read }
+        if state.pushedOut.count > pushedOutMemory {
+            // The older half goes; reads begun before the newest of those may not store them.
+            let cut = state.pushedOut.values.sorted()[state.pushedOut.count / 2]
+            state.pushedOut = state.pushedOut.filter { $0.value >= cut }
+            state.pushedOutFloor = max(state.pushedOutFloor, cut)
+        }
+        return kept
+    }
+
+    /// Keys pushed out remembered for refusing late stores.
+    static let pushedOutMemory = 1024
 
     /// Starts a new TTL (the connector's) for `key`'s entry if it still holds `versionId`
     /// (DescribeSecret said it is still the one asked for), with the version's stages as
@@ -278,11 +305,11 @@ public final class SecretCache: Sendable {
             var output = held.output
             if let stages { output.versionStages = stages }
             guard
-                state.entries.store(
+                Self.keep(
                     Entry(
                         output: output, read: max(held.read, token.sequence), principal: principal, now: now, ttl: ttl,
                         stale: stale),
-                    for: key, cost: Self.valueBytes(output))
+                    for: key, in: &state)
             else { return nil }
             return output
         }
@@ -295,6 +322,7 @@ public final class SecretCache: Sendable {
     ) -> Bool {
         token.epoch >= state.floor && state.connectors[key.connectorID] == connector
             && (state.forgotten[key].map { $0 <= token.epoch } ?? true)
+            && (state.pushedOut[key].map { $0 <= token.sequence } ?? (token.sequence >= state.pushedOutFloor))
             && !state.invalidations.contains { $0.epoch > token.epoch && $0.scope.covers(key, output) }
     }
 
