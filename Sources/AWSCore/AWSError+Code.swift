@@ -21,6 +21,17 @@ extension AWSError {
             self.rawValue = bounded
         }
 
+        /// A code AWS sent, unless it holds what the call carried (`redactor` finds it: an
+        /// endpoint echoing a secret into it); a code callers decide by (retries, clock skew,
+        /// expired credentials) is kept whatever it holds, being the same text whatever was sent.
+        public init?(sent code: String, keptFrom redactor: MessageRedactor) {
+            guard let bounded = Code(sent: code) else { return nil }
+            guard AWSErrorDecoder.knownCodes.contains(bounded) || !redactor.finds(in: bounded.rawValue) else {
+                return nil
+            }
+            self = bounded
+        }
+
         // The delegate's own codes.
 
         /// The call was cancelled: the delegate is stopping, or its caller gave up.

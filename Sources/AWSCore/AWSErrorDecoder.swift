@@ -47,10 +47,7 @@ enum AWSErrorDecoder {
         // must not turn ExpiredTokenException into UnknownError (no refresh, no retry).
         func clean(_ field: String) -> String? { redactor.finds(in: field) ? nil : field }
         var resolved =
-            code.flatMap(boundedCode).map(AWSError.Code.init(rawValue:)).flatMap { code in
-                knownCodes.contains(code) ? code : clean(code.rawValue).map(AWSError.Code.init(rawValue:))
-            }
-            ?? fallbackCode(status: response.status)
+            code.flatMap { AWSError.Code(sent: $0, keptFrom: redactor) } ?? fallbackCode(status: response.status)
         if wireProtocol == .json, resolved == .accessDenied {
             resolved = .accessDeniedException
         }

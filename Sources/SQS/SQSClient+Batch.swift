@@ -143,8 +143,9 @@ extension SQSClient {
         for entry in output.failed ?? [] {
             guard let index = Int(entry.id), outcomes.indices.contains(index) else { continue }
             // Bounded as a whole failed call's code is: it reaches results and the journal. And
-            // dropped as that one's is when it holds what the request carried (a secret echoed).
-            let code = entry.code.flatMap { redactor.finds(in: $0) ? nil : AWSError.Code(sent: $0) }
+            // dropped as that one's is when it holds what the request carried (a secret echoed),
+            // but for a code callers decide by (`KmsThrottled`).
+            let code = entry.code.flatMap { AWSError.Code(sent: $0, keptFrom: redactor) }
             outcomes[index] = AWSError(
                 kind: .service, code: code ?? AWSError.Code(rawValue: "InternalError"),
                 message: entry.message.map(redactor.redact) ?? "\(operation) failed for this entry",

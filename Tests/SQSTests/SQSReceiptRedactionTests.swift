@@ -75,6 +75,15 @@ import Testing
         #expect(!entry.description.contains(secret), "\(entry)")
     }
 
+    /// But a code callers decide by is kept whatever a secret value holds (a value `Throttled`
+    /// must not turn `KmsThrottled` into `InternalError`), as a whole failed call's is.
+    @Test func anEntrysCodeCallersDecideByIsKeptThoughTheSecretValueIsInIt() async throws {
+        let secret = "Throttled"
+        let body = #"{"id":"t","status":"succeeded","result":{"secretString":"\#(secret)"}}"#
+        let (_, _, entry) = try await batchEntryRefused(code: "KmsThrottled", message: "x", secret: secret, body: body)
+        #expect(entry.code.rawValue == "KmsThrottled")
+    }
+
     /// `body` (holding `secret`) sent in a batch whose one entry SQS refuses with `code` and
     /// `message`: the client (whose next call gets `then`), the queue, and the entry's error.
     func batchEntryRefused(
