@@ -688,6 +688,22 @@ import TestSupport
         #expect(freshVersion(cache, key) == "v3")
     }
 
+    /// And when the later read's answer was too large to keep (it still dropped what the key
+    /// held): the slower, earlier read's older version does not take its place.
+    @Test func aSlowerEarlierReadDoesNotPutBackAnOlderVersionAfterAnAnswerTooLargeToKeep() {
+        let cache = SecretCache(clock: ManualClock(), capacity: 10, maximumBytes: 16)
+        cache.update(connectors: ["prod": Self.connector("prod")])
+        let key = Self.key("devops/db")
+        storeVersion(cache, "v0", token: cache.beginRead())
+        let slow = cache.beginRead()
+        cache.store(
+            Self.output("devops/db", version: "v2", value: String(repeating: "x", count: 17)), for: key,
+            connector: Self.connector(), principal: SecretCacheTests.principal, token: cache.beginRead())
+        #expect(freshVersion(cache, key) == nil)
+        storeVersion(cache, "v1", token: slow)
+        #expect(freshVersion(cache, key) == nil, "the slower, earlier read put v1 back")
+    }
+
     /// Past ``SecretCache/pushedOutMemory`` keys pushed out, the older half is forgotten and reads
     /// begun before the newest of those store nothing (they are simply not cached); later reads do.
     @Test func pushedOutKeysAreRememberedBoundedly() {

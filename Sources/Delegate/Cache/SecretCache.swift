@@ -270,7 +270,8 @@ public final class SecretCache: Sendable {
         let kept = state.entries.store(entry, for: key, cost: valueBytes(entry.output)) {
             dropped.append(($0, $1.read))
         }
-        state.pushedOut[key] = nil
+        // One too large to keep still dropped what the key held: remembered as pushed out.
+        state.pushedOut[key] = kept ? nil : entry.read
         for (droppedKey, read) in dropped { state.pushedOut[droppedKey] = read }
         if state.pushedOut.count > pushedOutMemory {
             // The older half goes; reads begun before the newest of those may not store them.
