@@ -356,7 +356,7 @@ extension TaskSubmitter {
                 readOnce = true
                 lastFailure = nil
             } catch {
-                // Ten large messages (results near 256 KiB, escaped in JSON) can make an answer
+                // Ten large messages (results near `max_message_bytes`, escaped in JSON) can make an answer
                 // over the response limit: one at a time, as the delegate's own receives do.
                 if error.transportError?.code == .responseTooLarge, maxMessages > 1 {
                     maxMessages = 1

@@ -64,7 +64,8 @@ extension ConfigurationKey {
                 check: Configuration.within(SQS.visibilitySecondsRange)),
             string("sqs", "result_queue_url", \.sqs.resultQueueURL, check: SQS.resultQueueURLProblem),
             integer(
-                "sqs", "max_message_bytes", \.sqs.maxMessageBytes, check: Configuration.within(SQSMessage.sizeLimits)),
+                "sqs", "max_message_bytes", \.sqs.maxMessageBytes, check: Configuration.within(SQS.maxMessageBytesRange)
+            ),
         ]
     }()
 

@@ -263,7 +263,7 @@ extension SQSQueuePoller {
     /// and counted: the journal and the counters say what the producer gets) by the settings in
     /// force then (a reload while it ran): the result queue configured then (else the one at its
     /// start), and a replyTo only if it is still one this delegate sends to, else the result is
-    /// withheld from it; a result too large for an SQS message becomes a `ResultTooLarge` failure.
+    /// withheld from it; a result larger than `[sqs] max_message_bytes` becomes a `ResultTooLarge` failure.
     /// With a destination comes the message to send it in, made once.
     private func settle(
         _ result: TaskResult, replyTo: SQSQueueURL?, destinationAtStart: SQSQueueURL, for message: SQSMessage,
@@ -620,7 +620,7 @@ extension SQSQueuePoller {
     }
 
     /// A rejected message's `replyTo`, read leniently (the message may be anything, up to
-    /// ``DelegateTask/maximumSize``: one over SQS's 256 KiB is answered where its producer looks).
+    /// ``DelegateTask/maximumSize``: one over `[sqs] max_message_bytes` is answered where its producer looks).
     static func readableReplyTo(in document: TaskDocument) -> SQSQueueURL? {
         guard let parsed = document.parsed, !parsed.hasDuplicateKeys,
             let replyTo = parsed.value["replyTo"]?.stringValue
