@@ -19,6 +19,19 @@ final class InotifyWatch: @unchecked Sendable {
     /// The watch descriptor in force; `closed` once the cancel handler closed `fd` (so that
     /// ``rearm(addWatch:)`` never uses a descriptor number that may be another file's by then).
     private let watch: WatchState
+    /// Why the directory could not be watched when the watch was made (a user's inotify limits:
+    /// `ENOSPC`, `ENOMEM`); nil when it was. ``rearm(addWatch:)`` watches it once it can.
+    let unwatchedAtStart: Int32?
+
+    /// The system calls a watch is made with; tests make them fail (setting `errno`).
+    struct SystemCalls: Sendable {
+        var initialize: @Sendable () -> Int32 = { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
+        var addWatch: @Sendable (Int32, String, UInt32) -> Int32 = { inotify_add_watch($0, $1, $2) }
+    }
+
+    /// The `errno`s of a watch not made for want of a resource, which a later look may find (the
+    /// rescan carries the load meanwhile): the user's instances or watches, the kernel's memory.
+    static let resourceShortages: Set<Int32> = [EMFILE, ENFILE, ENOMEM, ENOSPC]
 
     private final class WatchState: Sendable {
         let lock: Mutex<(descriptor: Int32, closed: Bool)>
@@ -32,6 +45,8 @@ final class InotifyWatch: @unchecked Sendable {
     ///   - onOverflow: called when the kernel dropped events (`IN_Q_OVERFLOW`); a rescan must catch up.
     ///   - onDirectoryGone: called when the watched directory was removed or renamed away (a
     ///     rescan should look at the path, and ``rearm(addWatch:)`` watch what is there now).
+    ///   - calls: `inotify_init1(2)` and `inotify_add_watch(2)`. A watch the user's limits refuse
+    ///     (``resourceShortages``) is no failure: ``unwatchedAtStart`` says so.
     init(
         directory: String,
         mask: UInt32 = UInt32(IN_MOVED_TO | IN_CLOSE_WRITE),
@@ -39,17 +54,19 @@ final class InotifyWatch: @unchecked Sendable {
         onName: @escaping @Sendable (String) -> Void,
         onNameNotUTF8: @escaping @Sendable ([UInt8]) -> Void = { _ in },
         onOverflow: @escaping @Sendable () -> Void,
-        onDirectoryGone: @escaping @Sendable () -> Void = {}
+        onDirectoryGone: @escaping @Sendable () -> Void = {},
+        calls: SystemCalls = SystemCalls()
     ) throws(TaskQueueError) {
-        let fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        let fd = calls.initialize()
         guard fd >= 0 else { throw .system("inotify_init1", path: directory, errno: errno) }
         let mask = mask | UInt32(IN_ONLYDIR | IN_DELETE_SELF | IN_MOVE_SELF)
-        let descriptor = inotify_add_watch(fd, directory, mask)
-        if descriptor < 0 {
-            let number = errno
+        let descriptor = calls.addWatch(fd, directory, mask)
+        let number = errno
+        if descriptor < 0, !Self.resourceShortages.contains(number) {
             FileIO.close(fd)
             throw .system("inotify_add_watch", path: directory, errno: number)
         }
+        unwatchedAtStart = descriptor < 0 ? number : nil
         let watch = WatchState(descriptor)
         let queue = DispatchQueue(label: label)
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)

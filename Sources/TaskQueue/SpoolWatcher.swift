@@ -27,14 +27,18 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     }
 
     let core: Core
-    private let inotify: InotifyWatch
+    /// Nil when inotify could not be set up for want of a resource (`fs.inotify.max_user_instances`,
+    /// said at the start): tasks are found by the rescan alone, as when the watch is lost later.
+    private let inotify: InotifyWatch?
+    /// Why `new/` was not watched at the start, for the first pass's look (said once).
+    private let unwatchedAtStart: Int32?
 
     /// - Parameter held: names the caller already handles (tasks recovered at start): in flight
     ///   from the first moment, not yielded, and each offered once when the caller releases it, so
     ///   that a file under its name in `new/` (there at the start, or come since) is looked at then.
     init(
         directory: String, rescanInterval: Duration, skipCacheCapacity: Int, held: [String] = [], logger: Logger,
-        logLimiter: LogRateLimiter
+        logLimiter: LogRateLimiter, inotifyCalls: InotifyWatch.SystemCalls = InotifyWatch.SystemCalls()
     ) throws(TaskQueueError) {
         let core = Core(
             directory: directory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, logger: logger,
@@ -45,8 +49,38 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         }
         self.core = core
         // The watch is set up before the first rescan starts, so a file renamed in between is seen
-        // by at least one of them.
-        self.inotify = try InotifyWatch(
+        // by at least one of them. One the user's inotify limits refuse is no reason not to start
+        // (the socket and SQS intakes would go down with it): the rescan finds the tasks meanwhile.
+        let inotify: InotifyWatch?
+        do {
+            inotify = try Self.watch(
+                directory: directory, core: core, logger: logger, logLimiter: logLimiter, calls: inotifyCalls)
+        } catch let error where error.errno.map(InotifyWatch.resourceShortages.contains) == true {
+            inotify = nil
+            logger.warning(
+                """
+                inotify cannot be set up (\(error.errnoText)): tasks in the spool are found by the rescan alone \
+                (rescan_interval_seconds); raise fs.inotify.max_user_instances and restart the delegate
+                """,
+                metadata: ["directory": "\(directory)"])
+        }
+        self.inotify = inotify
+        self.unwatchedAtStart = inotify?.unwatchedAtStart
+        if let number = unwatchedAtStart {
+            logger.warning(
+                """
+                the spool directory cannot be watched (\(String(cString: strerror(number)))): tasks there are found by \
+                the rescan alone (rescan_interval_seconds) until it can; ENOSPC: raise fs.inotify.max_user_watches
+                """,
+                metadata: ["directory": "\(directory)"])
+        }
+    }
+
+    /// The watch of `new/` feeding `core`.
+    private static func watch(
+        directory: String, core: Core, logger: Logger, logLimiter: LogRateLimiter, calls: InotifyWatch.SystemCalls
+    ) throws(TaskQueueError) -> InotifyWatch {
+        try InotifyWatch(
             directory: directory,
             label: "TaskQueue.SpoolWatcher",
             onName: { name in
@@ -75,7 +109,8 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
                     "the spool directory was removed or renamed; watching its path again once it exists",
                     metadata: ["directory": "\(directory)"], key: "spool-directory-gone", logger: logger)
                 core.requestRescan()
-            }
+            },
+            calls: calls
         )
     }
 
@@ -149,10 +184,11 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         let inotify = inotify
         let logger = core.logger
         let directory = core.directory
-        let failing = Mutex<Int32?>(nil)
+        let failing = Mutex<Int32?>(unwatchedAtStart)
         await core.rescanLoop(beforeEachPass: {
-            // A new/ that was replaced is watched from this pass on (files that came in between
-            // are found by the pass itself).
+            // A new/ that was replaced (or not watched at the start) is watched from this pass on
+            // (files that came in between are found by the pass itself).
+            guard let inotify else { return }
             failing.withLock { Self.note(inotify.rearm(), failing: &$0, directory: directory, logger: logger) }
         })
     }
@@ -183,7 +219,7 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     /// Stops watching: inotify is closed, ``run()`` returns, and the sequence finishes.
     public func stop() {
         core.stop()
-        inotify.cancel()
+        inotify?.cancel()
     }
 
     /// How many names are yielded or waiting to be yielded and not yet released (for tests).

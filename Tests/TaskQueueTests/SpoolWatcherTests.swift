@@ -552,3 +552,69 @@ import Testing
         #expect(recorder.records.filter { $0.contains("cannot be watched again") }.count == 2, "failing again is said again")
     }
 }
+
+/// inotify the user's limits refuse at the start (`fs.inotify.max_user_instances`,
+/// `max_user_watches`) does not stop the delegate, whose socket and SQS intakes would go down with
+/// it: said once, tasks are found by the rescan, and a watch refused for want of watches is made
+/// by the first pass that can. Another failure (the directory is none) still fails the start.
+@Suite struct InotifyAtStartTests {
+    static func watcher(
+        in dir: TestDirectory, recorder: LogRecorder, calls: InotifyWatch.SystemCalls
+    ) throws(TaskQueueError) -> SpoolWatcher {
+        try SpoolWatcher(
+            directory: dir.path, rescanInterval: .seconds(3600), skipCacheCapacity: 1024, logger: recorder.logger(),
+            logLimiter: LogRateLimiter(), inotifyCalls: calls)
+    }
+
+    @Test func noInotifyInstanceLeftIsSaidAndTheRescanFindsTasks() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        var calls = InotifyWatch.SystemCalls()
+        calls.initialize = {
+            errno = EMFILE
+            return -1
+        }
+        let watcher = try Self.watcher(in: dir, recorder: recorder, calls: calls)
+        async let _ = watcher.run()
+        defer { watcher.stop() }
+        let warning = recorder.records.filter { $0.contains("inotify cannot be set up") }
+        #expect(warning.count == 1 && warning.first?.contains("max_user_instances") == true, "\(recorder.records)")
+        try writeFile(dir.file("t1.json"), "{}")
+        let request = watcher.rescanNow()
+        #expect(await eventually { watcher.rescansServed >= request })
+        #expect(await nextName(watcher, within: .seconds(20)) == "t1.json")
+    }
+
+    @Test func noWatchLeftIsSaidAndTheFirstPassThatCanWatches() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let recorder = LogRecorder()
+        var calls = InotifyWatch.SystemCalls()
+        calls.addWatch = { _, _, _ in
+            errno = ENOSPC
+            return -1
+        }
+        let watcher = try Self.watcher(in: dir, recorder: recorder, calls: calls)
+        let warning = recorder.records.filter { $0.contains("cannot be watched (No space left on device)") }
+        #expect(warning.count == 1 && warning.first?.contains("max_user_watches") == true, "\(recorder.records)")
+        async let _ = watcher.run()  // its first pass watches the directory (the real call)
+        defer { watcher.stop() }
+        #expect(await eventually { recorder.records.contains { $0.contains("watching the spool directory made again") } })
+        // Renamed in after the pass: noticed by the watch, the next rescan an hour away.
+        try writeFile(dir.file(".t2.tmp"), "{}")
+        #expect(rename(dir.file(".t2.tmp"), dir.file("t2.json")) == 0)
+        #expect(await nextName(watcher, within: .seconds(20)) == "t2.json")
+    }
+
+    @Test func aWatchRefusedForAnotherReasonFailsTheStart() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        var calls = InotifyWatch.SystemCalls()
+        calls.addWatch = { _, _, _ in
+            errno = EACCES
+            return -1
+        }
+        #expect(throws: TaskQueueError.self) { try Self.watcher(in: dir, recorder: LogRecorder(), calls: calls) }
+    }
+}
