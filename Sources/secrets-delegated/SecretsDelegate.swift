@@ -174,7 +174,8 @@ struct Submit: AsyncParsableCommand {
             can forge one; with --seal a success must open with this submission's key, whose public half travels \
             in the task (secrecy, not proof of origin). \
             Whatever the destination, a task that is no JSON object is refused before sending (exit 64), \
-            saying which way (empty, not UTF-8, not JSON and where reading stopped, JSON of another kind). \
+            saying which way (empty, not UTF-8, not JSON and where reading stopped, JSON of another kind), \
+            and so is one whose id is there but neither a string nor null. \
             With --spool, an id that is not valid, or one already queued in new/, running (claimed in cur/), or whose result waits \
             uncollected in done/ is refused (exit 64): the delegate would not run the task, and --wait would \
             take the old result. A task renamed into new/ whose directory then cannot be synced is queued (it \

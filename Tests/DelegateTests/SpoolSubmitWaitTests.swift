@@ -65,6 +65,31 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: spool + "/new/t-3.json"))
     }
 
+    /// A task whose id is there but no string is refused before it is queued (every delegate would
+    /// reject it), on every way of sending it; one without an id (or with a null one, which is
+    /// none) is queued under a name of submit's.
+    @Test(arguments: [#"{"id":42,"operation":"getRandomPassword"}"#, #"{"id":["a"],"operation":"getRandomPassword"}"#])
+    func aTaskWhoseIDIsNoStringIsRefusedBeforeSending(task: String) async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-id-type")
+        let spool = directory.path("spool")
+        for sub in ["/new", "/tmp", "/cur", "/done"] {
+            try FileManager.default.createDirectory(atPath: spool + sub, withIntermediateDirectories: true)
+        }
+        let outcome = await TaskSubmitter(destination: .spool(spool), wait: false, timeout: .seconds(1))
+            .submit(Data(task.utf8))
+        #expect(outcome.status == 64, "\(outcome)")
+        #expect(outcome.errorOutput.contains("the task's id is not a string"), "\(outcome.errorOutput)")
+        let socket = await TaskSubmitter(destination: .socket(directory.path("no.sock")), wait: false, timeout: .seconds(1))
+            .submit(Data(task.utf8))
+        #expect(socket.status == 64 && socket.errorOutput.contains("is not a string"), "\(socket)")
+        for untitled in [#"{"operation":"getRandomPassword"}"#, #"{"id":null,"operation":"getRandomPassword"}"#] {
+            let queued = await TaskSubmitter(destination: .spool(spool), wait: false, timeout: .seconds(1))
+                .submit(Data(untitled.utf8))
+            #expect(queued.status == 0 && queued.output.contains("/new/submit-"), "\(queued)")
+        }
+        #expect((try FileManager.default.contentsOfDirectory(atPath: spool + "/new")).count == 2, "the refused one queued")
+    }
+
     /// A task that is no JSON object says which way it is not, without quoting it.
     @Test(arguments: [
         ("", "the task is empty"), ("  \n", "the task is empty"), ("\u{FF}", "not UTF-8 text"),
