@@ -23,7 +23,9 @@ final class InotifyWatch: @unchecked Sendable {
     /// `ENOSPC`, `ENOMEM`); nil when it was. ``rearm(addWatch:)`` watches it once it can.
     let unwatchedAtStart: Int32?
 
-    /// The system calls a watch is made with; tests make them fail (setting `errno`).
+    /// The system calls a watch is made with; tests make them fail (setting `errno`). Not those of
+    /// ``rearm(addWatch:)``, which takes its own (so a test can refuse the first watch and let a
+    /// later pass make it).
     struct SystemCalls: Sendable {
         var initialize: @Sendable () -> Int32 = { inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC)) }
         var addWatch: @Sendable (Int32, String, UInt32) -> Int32 = { inotify_add_watch($0, $1, $2) }
@@ -103,7 +105,8 @@ final class InotifyWatch: @unchecked Sendable {
 
     /// Watches the directory now at the path, if it is another than the one watched (the
     /// directory was removed and made again, or another renamed over it), and drops the old
-    /// watch. A system call when nothing changed (the kernel answers with the watch in force).
+    /// watch; or if none was (``unwatchedAtStart``). A system call when nothing changed (the
+    /// kernel answers with the watch in force).
     ///
     /// - Parameter addWatch: `inotify_add_watch(2)`; tests make it fail.
     @discardableResult

@@ -120,7 +120,7 @@ public struct SpoolProducer: Sendable {
         do {
             watch = try makeWatch(
                 directory + "/done", { name in if name == fileName { signal.yield() } }, { signal.yield() })
-        } catch  where [EMFILE, ENFILE, ENOSPC, ENOMEM].contains(error.errno ?? 0) {
+        } catch  where InotifyWatch.resourceShortages.contains(error.errno ?? 0) {
             watch = nil
         }
         defer { watch?.cancel() }

@@ -60,7 +60,8 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
             logger.warning(
                 """
                 inotify cannot be set up (\(error.errnoText)): tasks in the spool are found by the rescan alone \
-                (rescan_interval_seconds); raise fs.inotify.max_user_instances and restart the delegate
+                (rescan_interval_seconds); EMFILE: raise fs.inotify.max_user_instances (or the unit's LimitNOFILE), \
+                then restart the delegate
                 """,
                 metadata: ["directory": "\(directory)"])
         }

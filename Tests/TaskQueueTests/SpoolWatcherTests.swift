@@ -601,7 +601,10 @@ import Testing
         async let _ = watcher.run()  // its first pass watches the directory (the real call)
         defer { watcher.stop() }
         #expect(await eventually { recorder.records.contains { $0.contains("watching the spool directory made again") } })
-        // Renamed in after the pass: noticed by the watch, the next rescan an hour away.
+        // After that pass's listing too (a file it found would prove nothing of the watch):
+        let request = watcher.rescanNow()
+        #expect(await eventually { watcher.rescansServed >= request })
+        // Renamed in after the passes: noticed by the watch, the next rescan an hour away.
         try writeFile(dir.file(".t2.tmp"), "{}")
         #expect(rename(dir.file(".t2.tmp"), dir.file("t2.json")) == 0)
         #expect(await nextName(watcher, within: .seconds(20)) == "t2.json")

@@ -138,10 +138,12 @@ public struct TaskSubmitter: Sendable {
             return .failure(Self.notAnObject(task), status: ExitStatus.usage)
         }
         let id = object["id"]?.stringValue
-        // Every delegate rejects it (section 3: an id is a string; null is none), and the spool
-        // would queue it under a name of submit's own: refused before anything is sent, as an id
-        // not valid is.
-        if let given = object["id"], given.stringValue == nil, given != .null {
+        // Every delegate rejects it (section 3: an id is a string; null is none, by the rule the
+        // delegate reads it with), and the spool would queue it under a name of submit's own:
+        // refused before anything is sent, as an id not valid is.
+        do {
+            _ = try JSONValue.optionalString(object["id"])
+        } catch {
             return .failure("the task's id is not a string; the delegate would reject it", status: ExitStatus.usage)
         }
         switch destination {
