@@ -197,11 +197,11 @@ import Testing
             lastReceiveReplies: others, lastReceiveAnswerDelay: .milliseconds(4900), lastReceiveArrived: lastReceive
         ) { _ in [] }
         #expect(outcome.status == 69, "\(outcome)")
-        // That receive starts less than two seconds before the deadline: from it, 7 s at most,
-        // and a margin of 2 s for a loaded machine; each step its own 5 s would take 9.8 at least
-        // (timers never fire early).
-        let arrived = try #require(lastReceive.instant.withLock { $0 })
-        let took = ContinuousClock.now - arrived
+        // That receive asks to wait what is left but for a fraction of a second, so its wait ends
+        // in the deadline's last second: from there 6 s at most, and a margin of 3 s for a loaded
+        // machine; each step its own 5 s would take 9.8 at least (timers never fire early).
+        let waitEnded = try #require(lastReceive.instant.withLock { $0 })
+        let took = ContinuousClock.now - waitEnded
         #expect(took < .seconds(9), "\(took)")
     }
 
@@ -938,6 +938,8 @@ import Testing
     /// `sentTimestamps` a `SentTimestamp`;
     /// `repliesPastTheDeadline` answers only the first receive asking to wait less than 5 s with
     /// the replies, 1.5 s after its wait, past the deadline; every other one with none.
+    /// The last receive (the first asking to wait a second or less) is answered
+    /// `lastReceiveAnswerDelay` after its wait ends, which `lastReceiveArrived` records.
     private func waitWithReplies(
         task: Data = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8),
         taskFor: (@Sendable (_ replyQueueURL: String) -> Data)? = nil, seal: Bool = false,
@@ -986,7 +988,7 @@ import Testing
                     && lastHanded.withLock { handed in
                         defer { handed = true }; return !handed
                     }
-                if isLast { lastReceiveArrived?.instant.withLock { $0 = ContinuousClock.now } }
+                if isLast { lastReceiveArrived?.instant.withLock { $0 = ContinuousClock.now + .seconds(waits ?? 0) } }
                 receiveLog?.receives.withLock { $0.append((waits ?? -1, ContinuousClock.now, receiveAnswerDelay)) }
                 let pastTheDeadline =
                     repliesPastTheDeadline && (waits ?? 5) < 5
@@ -1023,7 +1025,9 @@ import Testing
                 }
                 return ScriptedResponse(
                     status: 200, headers: json, body: body,
-                    delay: isLast ? lastReceiveAnswerDelay ?? receiveAnswerDelay : receiveAnswerDelay)
+                    delay: isLast
+                        ? lastReceiveAnswerDelay.map { .seconds(waits ?? 0) + $0 } ?? receiveAnswerDelay
+                        : receiveAnswerDelay)
             case "ChangeMessageVisibility":
                 return ScriptedResponse(status: 200, headers: json, body: "{}", delay: visibilityAnswerDelay)
             case "DeleteMessage" where deleteAnswer != nil:
