@@ -292,11 +292,12 @@ import TestSupport
             outage == "HTTP 503" ? .awsError("ServiceUnavailable", status: 503) : .transport(.couldNotConnect))
         fixture.clock.advance(by: 1000)  // past the TTL and the session; within the stale window
         let calls = fixture.fake.totalCalls
-        let misses = fixture.cache.statistics.misses
+        let (misses, revalidations) = (fixture.cache.statistics.misses, fixture.cache.statistics.revalidations)
         let failed = try await fixture.run("assumed")
         #expect(failed.status == .failed, "\(failed.jsonLine)")
         #expect(failed.stale != true && failed.secretText == nil)
         #expect(fixture.cache.statistics.misses == misses, "no GetSecretValue was sent, so no miss")
+        #expect(fixture.cache.statistics.revalidations == revalidations, "no DescribeSecret was sent either")
         #expect(fixture.fake.http.requests.dropFirst(calls).allSatisfy { ReadCacheFixture.sts.matches($0.request) })
         #expect(fixture.cache.statistics.staleServed == 0)
 

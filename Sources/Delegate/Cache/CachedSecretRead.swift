@@ -53,9 +53,11 @@ struct CachedSecretRead: Sendable {
                 cache.count(.hit)
                 return Answer(output: output, attempts: 0, cached: true)
             case .expired(let output):
-                cache.count(.revalidation)
+                // Counted as calls sent, as misses are (not one its credentials or a deadline
+                // kept from being sent).
                 do throws(AWSError) {
                     let described = try await client.describeSecret(name: name, logger: logger)
+                    cache.count(.revalidation)
                     attempts += described.attempts
                     // A secret deleted and created again under the name is another secret (another
                     // ARN), though its first version's id may repeat (a client token reused by a
@@ -80,6 +82,7 @@ struct CachedSecretRead: Sendable {
                         token = forgetEntry()
                     }
                 } catch {
+                    if error.attempts > 0 { cache.count(.revalidation) }
                     attempts += error.attempts
                     if error.meansUnreachable {
                         return try served(stale: error, attempts: attempts)
