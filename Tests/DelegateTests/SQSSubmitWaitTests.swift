@@ -194,7 +194,7 @@ import Testing
         // receive came within 10.)
         let (outcome, _) = try await waitWithReplies(
             timeout: .seconds(20), visibilityAnswerDelay: .milliseconds(4900), receiveAnswerDelay: .milliseconds(300),
-            lastReceiveReplies: others, lastReceiveAnswerDelay: .milliseconds(4900), lastReceiveArrived: lastReceive
+            lastReceiveReplies: others, lastReceiveAnswerDelay: .milliseconds(4900), lastReceiveWaitEnded: lastReceive
         ) { _ in [] }
         #expect(outcome.status == 69, "\(outcome)")
         // That receive asks to wait what is left but for a fraction of a second, so its wait ends
@@ -939,7 +939,7 @@ import Testing
     /// `repliesPastTheDeadline` answers only the first receive asking to wait less than 5 s with
     /// the replies, 1.5 s after its wait, past the deadline; every other one with none.
     /// The last receive (the first asking to wait a second or less) is answered
-    /// `lastReceiveAnswerDelay` after its wait ends, which `lastReceiveArrived` records.
+    /// `lastReceiveAnswerDelay` after its wait ends, which `lastReceiveWaitEnded` records.
     private func waitWithReplies(
         task: Data = Data(#"{"id":"t-1","operation":"getRandomPassword"}"#.utf8),
         taskFor: (@Sendable (_ replyQueueURL: String) -> Data)? = nil, seal: Bool = false,
@@ -947,7 +947,7 @@ import Testing
         taskQueue: String = "tasks",
         replyQueueFlag: Bool = true, visibilityAnswerDelay: Duration = .zero, receiveAnswerDelay: Duration = .zero,
         lastReceiveReplies: [Reply]? = nil, lastReceiveAnswerDelay: Duration? = nil,
-        lastReceiveArrived: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil, receiveLog: ReceiveLog? = nil,
+        lastReceiveWaitEnded: ArrivalTime? = nil, sendArrived: ArrivalTime? = nil, receiveLog: ReceiveLog? = nil,
         emptyReceiveHoldsItsWaitAnd: Duration? = nil, awsTOML: String = "", failingOpens: Int = 0,
         sqsTOMLFor: ((_ endpoint: String) -> String)? = nil, sendAnswer: ScriptedResponse? = nil,
         receiveAnswer: ScriptedResponse? = nil, receiveAnswers: (@Sendable (_ index: Int) -> ScriptedResponse?)? = nil,
@@ -988,7 +988,7 @@ import Testing
                     && lastHanded.withLock { handed in
                         defer { handed = true }; return !handed
                     }
-                if isLast { lastReceiveArrived?.instant.withLock { $0 = ContinuousClock.now + .seconds(waits ?? 0) } }
+                if isLast { lastReceiveWaitEnded?.instant.withLock { $0 = ContinuousClock.now + .seconds(waits ?? 0) } }
                 receiveLog?.receives.withLock { $0.append((waits ?? -1, ContinuousClock.now, receiveAnswerDelay)) }
                 let pastTheDeadline =
                     repliesPastTheDeadline && (waits ?? 5) < 5
