@@ -87,7 +87,9 @@ public enum DaemonLauncher {
     /// A configuration that does not load: exit 78 (no restart). Under systemd, said as the other
     /// fatal start errors are, a critical journal line (`ERROR_CODE=ConfigurationError`, found by
     /// `journalctl -p err`) and `STATUS=` for `systemctl status`, not a plain stderr line the
-    /// journal files at info; by hand, on stderr as ever.
+    /// journal files at info; by hand, on stderr as ever. `STATUS=` names the key only: any local
+    /// user may read a unit's status, and the reason quotes the value refused (a secret pasted in
+    /// the wrong place, maybe), which the journal keeps from them.
     private static func refused(configurationError error: any Error, destination: LogDestination) async
         -> CommandOutcome
     {
@@ -96,7 +98,9 @@ public enum DaemonLauncher {
         LoggingSystem.bootstrap { label in makeLogHandler(label: label, destination: destination) }
         let logger = Logger(label: "secrets-delegate")
         logger.critical("configuration error: \(error)", metadata: ["error_code": "ConfigurationError"])
-        await SystemdNotifier(logger: logger).statusSent("configuration error: \(error)")
+        let key = (error as? ConfigurationError)?.key ?? "the configuration"
+        await SystemdNotifier(logger: logger).statusSent(
+            "configuration error in \(key) (journalctl -u secrets-delegate -p err says why)")
         return CommandOutcome(status: ExitStatus.configuration)
     }
 
