@@ -38,7 +38,7 @@ extension SQSClient {
     /// The most message bytes one `SendMessageBatch` holds (the sum of ``SQSBatchMessage/countedBytes``):
     /// SQS's limit, 1 MiB since August 2025 (a caller keeps its batches to what its queues carry,
     /// `[sqs] max_message_bytes`).
-    public static let maximumBatchBytes = SQSMessage.sizeLimits.upperBound
+    public static let maximumBatchBytes = SQSMessage.largestSizeLimit
 
     /// Either batch call's request: the queue and its entries.
     struct BatchRequest<Entry: Encodable>: Encodable {

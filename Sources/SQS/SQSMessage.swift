@@ -3,9 +3,9 @@ import FoundationEssentials
 /// One received message: its body, the handle that deletes it or changes its visibility (valid for
 /// this receipt only), and the attributes asked for.
 public struct SQSMessage: Sendable, Equatable, Decodable {
-    /// The message sizes a queue's `MaximumMessageSize` may be: 1 KiB to 1 MiB, SQS's largest
-    /// since August 2025 (256 KiB before: a queue made then carries no more unless raised).
-    public static let sizeLimits = 1_024...1_048_576
+    /// The largest message any queue carries: 1 MiB since August 2025 (256 KiB before: a queue
+    /// made then carries no more unless its `MaximumMessageSize` is raised).
+    public static let largestSizeLimit = 1_048_576
     /// The message size every queue carries, and docs/INTERFACE.md section 12's limit: the
     /// largest task and the largest result unless `[sqs] max_message_bytes` says the queues
     /// carry more.

@@ -68,12 +68,7 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         self.inotify = inotify
         self.unwatchedAtStart = inotify?.unwatchedAtStart
         if let number = unwatchedAtStart {
-            logger.warning(
-                """
-                the spool directory cannot be watched (\(String(cString: strerror(number)))): tasks there are found by \
-                the rescan alone (rescan_interval_seconds) until it can; ENOSPC: raise fs.inotify.max_user_watches
-                """,
-                metadata: ["directory": "\(directory)"])
+            Self.warnUnwatched(number, again: false, directory: directory, logger: logger)
         }
     }
 
@@ -205,16 +200,22 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         case .failed(let number) where number != ENOENT && number != ENOTDIR:
             guard failing != number else { return }
             failing = number
-            let reason = String(cString: strerror(number))
-            logger.warning(
-                """
-                the spool directory cannot be watched again (\(reason)): tasks there are found by the rescan alone \
-                (rescan_interval_seconds) until it can; ENOSPC: raise fs.inotify.max_user_watches
-                """,
-                metadata: ["directory": "\(directory)"])
+            warnUnwatched(number, again: true, directory: directory, logger: logger)
         case .failed, .unchanged:
             break
         }
+    }
+
+    /// The warning that `new/` cannot be watched (`number`, the `errno`), at the start or `again`
+    /// (once replaced).
+    private static func warnUnwatched(_ number: Int32, again: Bool, directory: String, logger: Logger) {
+        logger.warning(
+            """
+            the spool directory cannot be watched\(again ? " again" : "") (\(String(cString: strerror(number)))): \
+            tasks there are found by the rescan alone (rescan_interval_seconds) until it can; ENOSPC: raise \
+            fs.inotify.max_user_watches
+            """,
+            metadata: ["directory": "\(directory)"])
     }
 
     /// Stops watching: inotify is closed, ``run()`` returns, and the sequence finishes.

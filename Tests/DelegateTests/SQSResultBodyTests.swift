@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SQS
 import TestSupport
+import Synchronization
 import Testing
 
 @testable import Delegate
@@ -17,7 +18,7 @@ import Testing
 
     @Test func aResultThatFitsIsSentAsIs() {
         let result = Self.result(value: "small")
-        let (message, oversize) = SQSQueuePoller.resultMessage(for: result, taskID: "big", taskMessageID: "m-big")
+        let (message, oversize) = SQSQueuePoller.resultMessage(for: result, taskID: "big", taskMessageID: "m-big", limit: SQSMessage.classicSizeLimit)
         #expect(message.body == result.jsonLine)
         // The task message answered, so that submit --wait tells its own send from an earlier one.
         #expect(message.attributes == ["taskId": "big", "taskMessageId": "m-big"])
@@ -31,17 +32,17 @@ import Testing
         var secret = result
         secret.result = .object(["name": .string("db"), "secretString": .string("pw-1"), "value": .string("k")])
         #expect(
-            SQSQueuePoller.resultMessage(for: secret, taskID: "v", taskMessageID: "m").message.sensitive == [
+            SQSQueuePoller.resultMessage(for: secret, taskID: "v", taskMessageID: "m", limit: SQSMessage.classicSizeLimit).message.sensitive == [
                 "pw-1", "k",
             ])
         var password = result
         password.result = .object(["randomPassword": .string("r4nd0m")])
-        #expect(SQSQueuePoller.resultMessage(for: password, taskID: "p", taskMessageID: "m").message.sensitive == ["r4nd0m"])
+        #expect(SQSQueuePoller.resultMessage(for: password, taskID: "p", taskMessageID: "m", limit: SQSMessage.classicSizeLimit).message.sensitive == ["r4nd0m"])
     }
 
     @Test func aResultOverAnSQSMessageBecomesAResultTooLargeFailureThatFits() throws {
         let filler = String(repeating: "s3cr3t-", count: 40_000)
-        let (message, oversize) = SQSQueuePoller.resultMessage(for: Self.result(value: filler), taskID: "big", taskMessageID: "m-big")
+        let (message, oversize) = SQSQueuePoller.resultMessage(for: Self.result(value: filler), taskID: "big", taskMessageID: "m-big", limit: SQSMessage.classicSizeLimit)
         let body = message.body
         #expect((oversize ?? 0) > 256 * 1024)
         #expect(body.utf8.count <= 256 * 1024)
@@ -63,7 +64,7 @@ import Testing
         let taskID = String(repeating: "t", count: 64)
         let fitsAlone = Self.result(value: String(repeating: "v", count: 256 * 1024 - empty))
         #expect(fitsAlone.jsonLine.utf8.count == 256 * 1024)
-        let (message, oversize) = SQSQueuePoller.resultMessage(for: fitsAlone, taskID: taskID, taskMessageID: "m-1")
+        let (message, oversize) = SQSQueuePoller.resultMessage(for: fitsAlone, taskID: taskID, taskMessageID: "m-1", limit: SQSMessage.classicSizeLimit)
         #expect(
             oversize == 256 * 1024 + "taskId".utf8.count + "String".utf8.count + taskID.utf8.count
                 + "taskMessageId".utf8.count + "String".utf8.count + "m-1".utf8.count)
@@ -136,6 +137,34 @@ import Testing
         let sent = endpoint.bodies(of: "SendMessage")
         #expect(sent.count == 1 && sent.allSatisfy { $0.contains(value) && !$0.contains("ResultTooLarge") })
         #expect(dispatcher.status.snapshot.succeeded == 1, "\(dispatcher.status.snapshot)")
+    }
+}
+
+/// The results sent to a queue go in batches of no more than `[sqs] max_message_bytes` (SQS's
+/// batch limit is its 1 MiB, which a queue made before 2025 does not carry), as the settings in
+/// force say when each batch is made up.
+@Suite struct SQSResultBatchLimitTests {
+    @Test func theIntakesResultBatchesHoldWhatTheSettingsSay() async throws {
+        let endpoint = try SQSScriptedEndpoint()
+        defer { endpoint.server.stop() }
+        let results = try endpoint.queue("results")
+        let section = Mutex(
+            DelegateConfiguration.SQSSection(
+                queueURLs: [try endpoint.queue("tasks").url], region: "us-east-1", endpoint: endpoint.server.baseURL,
+                waitSeconds: 1, visibilitySeconds: 30, resultQueueURL: results.url, maxMessageBytes: 5_000))
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let (intake, http) = try SQSScriptedEndpoint.makeIntake(
+            section: section.withLock { $0 }, sleeper: RecordingSleeper(), settings: { section.withLock { $0 } },
+            logger: quiet)
+        defer { http.shutdown() }
+        _ = await intake.send(SQSBatchMessage(body: "{}", attributes: ["taskId": "t"]), to: results, logger: quiet)
+        let batcher = intake.batchers.sender(for: results) {
+            Issue.record("no batcher was made for the result queue")
+            return SQSBatcher(maximumEntries: 1, maximumBytes: 0, bytes: { _ in 0 }) { _ in [] }
+        }
+        #expect(batcher.maximumBytes == 5_000)
+        section.withLock { $0.maxMessageBytes = 9_000 }  // a reload
+        #expect(batcher.maximumBytes == 9_000)
     }
 }
 

@@ -137,12 +137,12 @@ public struct TaskSubmitter: Sendable {
         guard let (object, repeatsAField) = Self.parsedObject(task) else {
             return .failure(Self.notAnObject(task), status: ExitStatus.usage)
         }
-        let id = object["id"]?.stringValue
-        // Every delegate rejects it (section 3: an id is a string; null is none, by the rule the
-        // delegate reads it with), and the spool would queue it under a name of submit's own:
-        // refused before anything is sent, as an id not valid is.
+        // Read by the delegate's rule (section 3: an id is a string; null is none). Any other
+        // value every delegate rejects, and the spool would queue it under a name of submit's
+        // own: refused before anything is sent, as an id not valid is.
+        let id: String?
         do {
-            _ = try JSONValue.optionalString(object["id"])
+            id = try JSONValue.optionalString(object["id"])
         } catch {
             return .failure("the task's id is not a string; the delegate would reject it", status: ExitStatus.usage)
         }

@@ -273,13 +273,20 @@ public final class SecretCache: Sendable {
         // One too large to keep still dropped what the key held: remembered as pushed out.
         state.pushedOut[key] = kept ? nil : entry.read
         for (droppedKey, read) in dropped { state.pushedOut[droppedKey] = read }
-        if state.pushedOut.count > pushedOutMemory {
-            // The older half goes; reads begun before the newest of those may not store them.
-            let cut = state.pushedOut.values.sorted()[state.pushedOut.count / 2]
-            state.pushedOut = state.pushedOut.filter { $0.value >= cut }
-            state.pushedOutFloor = max(state.pushedOutFloor, cut)
-        }
+        forgetOlderHalf(of: &state.pushedOut, past: pushedOutMemory, raising: &state.pushedOutFloor)
         return kept
+    }
+
+    /// Past `memory` records, the older half of `records` (by the number each holds) goes, and
+    /// `floor` rises to the newest of those: what the forgotten records refused, everything
+    /// older than them is refused now (a read then is simply not cached).
+    private static func forgetOlderHalf(
+        of records: inout [SecretCacheKey: UInt64], past memory: Int, raising floor: inout UInt64
+    ) {
+        guard records.count > memory else { return }
+        let cut = records.values.sorted()[records.count / 2]
+        records = records.filter { $0.value >= cut }
+        floor = max(floor, cut)
     }
 
     /// Keys pushed out remembered for refusing late stores.
@@ -339,11 +346,7 @@ public final class SecretCache: Sendable {
             state.entries.removeValue(for: key)
             state.epoch += 1
             state.forgotten[key] = state.epoch
-            if state.forgotten.count > Self.forgottenMemory {
-                let cut = state.forgotten.values.sorted()[state.forgotten.count / 2]
-                state.forgotten = state.forgotten.filter { $0.value >= cut }
-                state.floor = max(state.floor, cut)
-            }
+            Self.forgetOlderHalf(of: &state.forgotten, past: Self.forgottenMemory, raising: &state.floor)
         }
     }
 

@@ -64,7 +64,7 @@ extension DelegateConfiguration {
         /// At least 4 KiB, though a queue may carry 1: the `ResultTooLarge` failure that replaces a
         /// larger result (ids of up to 128 characters in it) must fit, or it too would be refused
         /// at every lease; at most SQS's 1 MiB.
-        public static let maxMessageBytesRange = 4_096...SQSMessage.sizeLimits.upperBound
+        public static let maxMessageBytesRange = 4_096...SQSMessage.largestSizeLimit
         /// At least 2 s so that the heartbeat at a third of the lease has time to land; at most SQS's 12 h.
         public static let visibilitySecondsRange = 2...43_200
 

@@ -499,7 +499,7 @@ extension SQSQueuePoller {
     /// queues carry (body and attributes: it would be refused at every lease), the body is a
     /// `ResultTooLarge` failure that fits instead, and `oversize` the size it replaced.
     static func resultMessage(
-        for result: TaskResult, taskID: String, taskMessageID: String, limit: Int = SQSMessage.classicSizeLimit
+        for result: TaskResult, taskID: String, taskMessageID: String, limit: Int
     ) -> (message: SQSBatchMessage, oversize: Int?) {
         var message = SQSBatchMessage(
             body: result.jsonLine, attributes: ["taskId": taskID, Self.taskMessageIDAttribute: taskMessageID],
