@@ -51,6 +51,21 @@ import TestSupport
         let resultFile = try String(contentsOfFile: resultPath, encoding: .utf8)
         #expect(!resultFile.contains(canary))
 
+        // An independent HPKE (pyhpke) opens the result the delegate wrote with only what
+        // INTERFACE section 13 gives a recipient: the key file's base64, the box's enc and
+        // ciphertext, the info string and the task id as aad.
+        let keyText = try String(contentsOfFile: keyPath, encoding: .utf8)
+        let privateKey = try #require(Data(base64Encoded: keyText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        let enc = try #require((box["enc"] as? String).flatMap { Data(base64Encoded: $0) })
+        let ciphertext = try #require((box["ciphertext"] as? String).flatMap { Data(base64Encoded: $0) })
+        let plaintext = try #require(
+            try await PyHPKE.open(
+                privateKey: Array(privateKey), enc: Array(enc), info: Array("secrets-delegate result v1".utf8),
+                aad: Array("sealed".utf8), ciphertext: Array(ciphertext)),
+            "pyhpke could not open the delegate's result")
+        let inner = try #require(try JSONSerialization.jsonObject(with: Data(plaintext)) as? [String: Any])
+        #expect(inner["secretString"] as? String == canary, "\(inner.keys.sorted())")
+
         let rejected = try await spool.waitForResult(id: "bad-key")
         #expect(rejected["status"] as? String == "rejected")
         #expect((rejected["error"] as? [String: Any])?["code"] as? String == "InvalidTask")

@@ -1,4 +1,5 @@
 import Sealing
+import TestSupport
 import Testing
 
 /// Interoperability with pyhpke, an independent implementation, in both directions, with the

@@ -5,15 +5,15 @@ import TestSupport
 /// on standard input, one JSON answer on standard output. Byte strings travel as base64.
 ///
 /// The test installs nothing: without pyhpke it fails, saying how to install it.
-enum PyHPKE {
-    static let requirement = "pyhpke>=0.6,<0.7"
+public enum PyHPKE {
+    public static let requirement = "pyhpke>=0.6,<0.7"
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// pyhpke's `seal` to a raw X25519 public key.
-    static func seal(
+    public static func seal(
         publicKey: [UInt8], info: [UInt8], aad: [UInt8], plaintext: [UInt8]
     ) async throws -> (enc: [UInt8], ciphertext: [UInt8]) {
         let answer = try await run([
@@ -23,7 +23,7 @@ enum PyHPKE {
     }
 
     /// pyhpke's `open`: the plaintext, or nil if pyhpke says the ciphertext does not authenticate.
-    static func open(
+    public static func open(
         privateKey: [UInt8], enc: [UInt8], info: [UInt8], aad: [UInt8], ciphertext: [UInt8]
     ) async throws -> [UInt8]? {
         let answer = try await run([
