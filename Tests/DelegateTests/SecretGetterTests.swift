@@ -114,7 +114,10 @@ import Testing
                     task, code: "InvalidTask", message: "connector nosuch is not configured here")
                 : FakeDelegateSocket.succeeded(task, result: #"{"name":"db","secretString":"nowait-canary"}"#)
         }
-        let submitter = TaskSubmitter(destination: .socket(fake.path), wait: false, timeout: .seconds(5))
+        var submitter = TaskSubmitter(destination: .socket(fake.path), wait: false, timeout: .seconds(5))
+        // The fake answers at once; the window is long enough for it scheduled late on a loaded
+        // host (the delegate's 0.2 s is no promise of the test's).
+        submitter.answerWindow = .seconds(30)
         let refused = await submitter.submit(
             Data(#"{"id":"t-1","connector":"nosuch","operation":"getSecretValue","params":{"name":"db"}}"#.utf8))
         #expect(refused.status == ExitStatus.taskFailed, "\(refused.output) \(refused.errorOutput)")
@@ -159,7 +162,8 @@ import Testing
                 "closed.sock", nil, .zero, 69,
                 "closed the connection without answering: the task was most likely not taken"
             ),
-            ("running.sock", nil, .seconds(8), 0, "submitted t-1 to "),
+            // (Held long past the window: a submitter scheduled late must still find it open.)
+            ("running.sock", nil, .seconds(30), 0, "submitted t-1 to "),
             ("cut.sock", #"{"id":"t-1","status":"fa"#, .zero, 69, "in the middle of an answer"),
             (
                 "stranger.sock", "HTTP/1.1 400 Bad Request\r\n", .zero, 69,

@@ -16,18 +16,16 @@ import Testing
             try FileManager.default.createDirectory(atPath: spool + sub, withIntermediateDirectories: true)
         }
         let task = Data(#"{"id":"t-1","connector":"c","operation":"getRandomPassword","params":{}}"#.utf8)
-        // A delegate that claims the task and never answers.
-        let claimer = Task {
+        // A delegate that claims the task and never answers. (On a thread of its own: the
+        // cooperative pool, which the whole suite's load can stall for seconds, could hold it past
+        // the wait; the claim must come within it.)
+        async let claimed = offPool { () -> Bool in
             let queued = spool + "/new/t-1.json"
-            for _ in 0..<3000 where !FileManager.default.fileExists(atPath: queued) {
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            for _ in 0..<3000 where !FileManager.default.fileExists(atPath: queued) { usleep(10_000) }
             return rename(queued, spool + "/cur/d-1/t-1.json") == 0
         }
-        // (10 s: the stand-in runs on the cooperative pool, which the whole suite's load can stall
-        // for seconds; the claim must come within the wait.)
         let outcome = await TaskSubmitter(destination: .spool(spool), wait: true, timeout: .seconds(10)).submit(task)
-        #expect(try await claimer.value, "the stand-in delegate claimed the task")
+        #expect(try await claimed, "the stand-in delegate claimed the task")
         #expect(outcome.status == 69, "\(outcome)")
         #expect(
             outcome.errorOutput.hasSuffix("the task is running (claimed by delegate d-1)"), "\(outcome.errorOutput)")

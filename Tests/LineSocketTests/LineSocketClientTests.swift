@@ -26,7 +26,8 @@ import Testing
         let elapsed = ContinuousClock.now - started
         #expect(refusal?.code == .timedOut, "\(String(describing: refusal)) after \(waiting.count) connections")
         #expect(refusal?.path == path)
-        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(10), "\(elapsed)")
+        // (Far from the 120 s, with room for a loaded host.)
+        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(60), "\(elapsed)")
     }
 
     /// A server that reads nothing: a send larger than the socket buffers ends at the timeout.

@@ -246,15 +246,20 @@ import Testing
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
         #expect(await eventually { calls.count == 1 })
+        // The helper reads a moment later, as systemd's may: the refusal is more than a socket
+        // buffer. (The pause on the reader's own thread: a test task held up on a busy host past
+        // the close's 2 s drain would read a refusal the close had cut short by then.)
+        async let answer = offPool { () -> String in
+            usleep(300_000)
+            return client.readUntilClosed()
+        }
         let closing = Task {
             withUnsafeCurrentTask { $0?.cancel() }
             await server.close()
         }
-        // The helper reads a moment later, as systemd's may: the refusal is more than a socket buffer.
-        try await Task.sleep(for: .milliseconds(300))
-        let answer = try await offPool { client.readUntilClosed() }
+        let text = try await answer
         await closing.value
-        #expect(answer.utf8.count == CredentialSocketServer.refusalLength)
+        #expect(text.utf8.count == CredentialSocketServer.refusalLength)
     }
 
     @Test func aPeerThatNeverReadsIsClosedAtTheDeadline() async throws {

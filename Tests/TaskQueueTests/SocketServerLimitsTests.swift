@@ -170,12 +170,12 @@ import Testing
         let gate = HandlerGate()
         let recorder = LogRecorder()
         let limits = SocketServer.Limits(
-            maximumConnections: 64, idleTimeout: .seconds(10), maximumBufferedBytes: 256 << 10)
+            maximumConnections: 64, idleTimeout: .seconds(20), maximumBufferedBytes: 256 << 10)
         let (server, path) = try startServer(dir, limits: limits, logger: recorder.logger(), handler: gate.handler)
         defer { server.shutdown() }
         async let _ = server.run()  // the handler calls, children of this test
         // A connection served until the budget fills (so never idle before), which then holds nothing.
-        // (An idle timeout of 10 s: the whole suite's load can stall this test for seconds between
+        // (An idle timeout of 20 s: the whole suite's load can stall this test for seconds between
         // two of its lines.)
         let early = try RawClient(path: path)
         var earlyAnswers = ""
@@ -199,7 +199,7 @@ import Testing
         let late = try RawClient(path: path)
         late.write("q\n" + String(repeating: "{}\n", count: 100), blocking: false)
         early.write("q\n")  // not read while the budget is full
-        try await Task.sleep(for: .seconds(12))  // past the idle timeout, checked every second
+        try await Task.sleep(for: .seconds(22))  // past the idle timeout, checked every second
         #expect(server.bufferedBytes == held, "the late connection was read while the budget was full")
         gate.open()
         earlyAnswers = ""
