@@ -1,6 +1,7 @@
 internal import CSystemd
 internal import Glibc
 public import Logging
+import SafeText
 
 import struct FoundationEssentials.Date
 
@@ -11,7 +12,8 @@ import struct FoundationEssentials.Date
 /// field named by `JournalFieldName.sanitize` (`task_id` → `TASK_ID`). The metadata key `event`
 /// is special: its value is kept in `EVENT` and, when it names a `LogEventKind`, becomes that
 /// kind's fixed `MESSAGE_ID`. Fields are sent with `sd_journal_sendv`, so values may contain
-/// newlines. If journald cannot be reached the record goes to stderr instead of being lost.
+/// newlines; other control characters are shown escaped (``shown(_:)``). If journald cannot be
+/// reached the record goes to stderr instead of being lost.
 public struct JournalLogHandler: LogHandler {
     /// The logger's label, stored in `LOGGER`.
     public let label: String
@@ -45,7 +47,7 @@ public struct JournalLogHandler: LogHandler {
             level: event.level, message: message, identifier: identifier, label: label, entries: entries,
             file: event.file, function: event.function, line: event.line)
         if let error = event.error {
-            fields.append(JournalField(name: "ERROR", value: String(describing: error)))
+            fields.append(JournalField(name: "ERROR", value: Self.shown(String(describing: error))))
         }
         do {
             try Self.send(fields)
@@ -86,7 +88,7 @@ public struct JournalLogHandler: LogHandler {
     ) -> [JournalField] {
         var fields: [JournalField] = []
         fields.reserveCapacity(8 + entries.count)
-        fields.append(JournalField(name: "MESSAGE", value: message))
+        fields.append(JournalField(name: "MESSAGE", value: shown(message)))
         fields.append(JournalField(name: "PRIORITY", value: String(level.syslogPriority)))
         fields.append(JournalField(name: "SYSLOG_IDENTIFIER", value: identifier))
         fields.append(JournalField(name: "LOGGER", value: label))
@@ -98,12 +100,28 @@ public struct JournalLogHandler: LogHandler {
                 if let kind = LogEventKind(rawValue: entry.value) {
                     fields.append(JournalField(name: "MESSAGE_ID", value: kind.messageID))
                 }
-                fields.append(JournalField(name: "EVENT", value: entry.value))
+                fields.append(JournalField(name: "EVENT", value: shown(entry.value)))
             } else {
-                fields.append(JournalField(name: JournalFieldName.sanitize(entry.key), value: entry.value))
+                fields.append(JournalField(name: JournalFieldName.sanitize(entry.key), value: shown(entry.value)))
             }
         }
         return fields
+    }
+
+    /// `value` as the journal gets it: what ``ShownText`` escapes shown as `\u{..}`, but for
+    /// line breaks and tabs, which journalctl shows as they are. A value from elsewhere (an
+    /// endpoint's error message, a proxy's) holding a carriage return, an escape or a C1 code
+    /// would otherwise be stored as binary: `journalctl` shows such a `MESSAGE` as `[blob data]`,
+    /// and `-o json` as an array of byte numbers that the README's `jq` recipes cannot print.
+    static func shown(_ value: String) -> String {
+        // Fast path, taken by almost every value: printable ASCII, line breaks and tabs.
+        if value.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x0A || $0 == 0x09 }) { return value }
+        var result = ""
+        result.reserveCapacity(value.utf8.count)
+        for scalar in value.unicodeScalars {
+            result += scalar == "\n" || scalar == "\t" ? String(scalar) : ShownText.shown(scalar)
+        }
+        return result
     }
 
     /// Writes one record with `sd_journal_sendv`.

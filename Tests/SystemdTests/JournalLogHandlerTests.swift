@@ -29,6 +29,22 @@ import Testing
             ])
     }
 
+    /// Text from elsewhere reaches the journal as text: a carriage return, an escape, a C1 code
+    /// or a bidirectional override is shown as `\u{..}` (else journalctl shows `[blob data]`);
+    /// line breaks and tabs stay, as journalctl shows them.
+    @Test func controlCharactersInValuesAreShownEscaped() {
+        let fields = JournalLogHandler.fields(
+            level: .warning, message: "endpoint said: no\r\u{1B}[2Jway\u{85} \u{E9}\nsecond\tline",
+            identifier: "i", label: "l",
+            metadata: ["message": "a\u{202E}b", "event": "x\u{7F}", "task_id": "plain"],
+            file: "f", function: "g", line: 1)
+        let values = Dictionary(fields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        #expect(values["MESSAGE"] == "endpoint said: no\\u{d}\\u{1b}[2Jway\\u{85} \u{E9}\nsecond\tline")
+        #expect(values["F_MESSAGE"] == "a\\u{202e}b")
+        #expect(values["EVENT"] == "x\\u{7f}")
+        #expect(values["TASK_ID"] == "plain")
+    }
+
     @Test func unknownEventKeepsTheNameButHasNoMessageID() {
         let fields = JournalLogHandler.fields(
             level: .info, message: "m", identifier: "i", label: "l", metadata: ["event": "something-else"],
@@ -64,9 +80,15 @@ import Testing
             ]
         )
         logger.debug("second record", metadata: ["task_id": "\(marker)", "event": "\(LogEventKind.taskClaimed)"])
+        // An endpoint's message with a carriage return and an escape: stored as text, which
+        // journalctl prints (as binary, -o json would give an array of byte numbers).
+        logger.warning(
+            "endpoint said: no\r\u{1B}[2Jway", metadata: ["task_id": "\(marker)", "event": "escaped-record"])
 
-        let entries = try await JournalTestHelper.readJournal(matching: ["TASK_ID": marker], count: 2)
-        #expect(entries.count == 2)
+        let entries = try await JournalTestHelper.readJournal(matching: ["TASK_ID": marker], count: 3)
+        #expect(entries.count == 3)
+        let escaped = try #require(entries.first { $0["EVENT"] == "escaped-record" })
+        #expect(escaped["MESSAGE"] == "endpoint said: no\\u{d}\\u{1b}[2Jway")
         let entry = try #require(entries.first { $0["EVENT"] == "task-failed" })
         #expect(entry["MESSAGE"] == "task failed\nwith a second line")
         #expect(entry["PRIORITY"] == "4")
