@@ -106,13 +106,35 @@ import Testing
         let givenBack = Atomic<Int>(0)
         let slot = HeldSlot { givenBack.add(1, ordering: .relaxed) }
         let heldAtPause = Mutex<[Bool]>([])
-        _ = try await Self.handleATaskForOthers(endpoint, slot: slot) { _, sleeper in
+        let (intake, _, _) = try await Self.handleATaskForOthers(endpoint, slot: slot) { _, sleeper in
             sleeper.onSleep.withLock { $0 = { _ in heldAtPause.withLock { $0.append(!slot.isReleased) } } }
         }
         #expect(heldAtPause.withLock { $0 } == [true, false], "held at the random pause, not at the retry's")
         #expect(endpoint.actions == ["ChangeMessageVisibility", "ChangeMessageVisibility"])
         slot.release()  // the poller's own, once the message is handled: nothing more given back
         #expect(givenBack.load(ordering: .relaxed) == 1)
+        #expect(intake.slotlessHandBacks.current == 0, "counted while it waited without its slot only")
+    }
+
+    /// But no more than `concurrency` such retries wait without their slots: each holds its
+    /// message (up to 1 MiB), and the slot each gave up received another at once, so releases
+    /// refused to all of them piled other delegates' messages up in memory at the pace of the
+    /// receives. Past the bound the retry keeps its slot, and the receives slow down to it.
+    @Test func noMoreThanConcurrencyRetriesOfReleasesWaitWithoutTheirSlots() async throws {
+        let endpoint = try SQSScriptedEndpoint(failedVisibilityChanges: 1)
+        defer { endpoint.server.stop() }
+        let givenBack = Atomic<Int>(0)
+        let slot = HeldSlot { givenBack.add(1, ordering: .relaxed) }
+        let heldAtPause = Mutex<[Bool]>([])
+        let (intake, _, _) = try await Self.handleATaskForOthers(endpoint, slot: slot) { intake, sleeper in
+            // As many as there are slots wait already.
+            for _ in 0..<intake.dispatcher.concurrency { intake.slotlessHandBacks.enter() }
+            sleeper.onSleep.withLock { $0 = { _ in heldAtPause.withLock { $0.append(!slot.isReleased) } } }
+        }
+        #expect(heldAtPause.withLock { $0 } == [true, true], "held at the retry's pause too")
+        #expect(endpoint.actions == ["ChangeMessageVisibility", "ChangeMessageVisibility"])
+        #expect(givenBack.load(ordering: .relaxed) == 0, "the slot stayed with the message")
+        #expect(intake.slotlessHandBacks.current == intake.dispatcher.concurrency)
     }
 
     /// A task that gives a key twice is rejected by every delegate, but answered by the pool its

@@ -197,4 +197,7 @@ public final class ConcurrencyLimiter: Sendable {
 
     /// How many slots are held.
     public var inUse: Int { state.withLock { $0.running } }
+
+    /// The limit now in force.
+    public var limit: Int { state.withLock { $0.limit } }
 }

@@ -7,6 +7,15 @@ final class InFlightCount: Sendable {
 
     func enter() { count.update { $0 += 1 } }
 
+    /// Enters unless `limit` are under way already; true when it entered (and must leave).
+    func enter(below limit: Int) -> Bool {
+        count.update { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
     func leave() { count.update { $0 -= 1 } }
 
     var current: Int { count.read { $0 } }

@@ -24,6 +24,9 @@ struct SQSIntake: Sendable {
     /// Messages whose result was sent, so that one coming back is deleted, not run again.
     let answered = AnsweredMessages()
     let running = RunningMessages()
+    /// Messages for other delegates whose release SQS refused, waiting to try again without the
+    /// slot they came in (at most `concurrency`: ``SQSQueuePoller/handBack(_:slot:logger:)``).
+    let slotlessHandBacks = InFlightCount()
     /// Poll loops running; a loop ends after its last receive and its messages are settled.
     let loops = InFlightCount()
     /// Results sent and messages deleted together, per queue (``send(_:to:logger:)``).

@@ -601,11 +601,21 @@ extension SQSQueuePoller {
     /// `slot`, the message's, is held for the first try only: a release SQS keeps refusing (no
     /// `sqs:ChangeMessageVisibility`, an endpoint gone) must not hold this delegate's own tasks
     /// up for its retries, while the first try still paces the receives (a message in hand per
-    /// slot, not one per answer from SQS).
+    /// slot, not one per answer from SQS). But only while fewer than `concurrency` such retries
+    /// wait without theirs: each holds its message (up to `max_message_bytes`), and the slot it
+    /// gave up receives another at once, so with the release refused to all of them a queue of
+    /// other delegates' tasks would pile messages up in memory at the pace of the receives (a few
+    /// hundred MiB of 1 MiB ones in the 6 s of the retries). Past that bound the retries keep the
+    /// slot, and the receives slow down to them.
     private func handBack(_ message: SQSMessage, slot: HeldSlot?, logger: Logger) async {
+        var slotless = false
+        defer { if slotless { intake.slotlessHandBacks.leave() } }
         for retry in 0..<3 {
             if retry > 0 {
-                slot?.release()
+                if let slot, !slotless, intake.slotlessHandBacks.enter(below: dispatcher.concurrency) {
+                    slotless = true
+                    slot.release()
+                }
                 await pause(for: .seconds(1 << retry))
                 if dispatcher.isStopping || Task.isCancelled {
                     // One last try, at once.

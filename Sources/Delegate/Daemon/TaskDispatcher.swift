@@ -187,6 +187,9 @@ public final class TaskDispatcher: Sendable {
         for _ in 0..<max(0, count) { limiter.release() }
     }
 
+    /// `[delegate] concurrency` now in force: how many task slots there are.
+    var concurrency: Int { limiter.limit }
+
     /// How many slots are held now.
     func slotsInUse(_ slots: Slots = .tasks) -> Int {
         limiter(slots).inUse
