@@ -19,7 +19,14 @@ public struct JournalLogHandler: LogHandler {
     public let label: String
     /// `SYSLOG_IDENTIFIER`, what `journalctl -t` selects on.
     public let identifier: String
-    public var logLevel: Logger.Level = .info
+    /// Where the level comes from unless set on this handler (``logLevel``): the daemon's
+    /// ``LogLevelSetting``, which a reload changes; nil, `info`.
+    public var levelSetting: LogLevelSetting?
+    private var ownLevel: Logger.Level?
+    public var logLevel: Logger.Level {
+        get { ownLevel ?? levelSetting?.level ?? .info }
+        set { ownLevel = newValue }
+    }
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
 

@@ -66,21 +66,23 @@ public struct FileIdentity: Sendable, Equatable {
 /// The handler for a destination, for `LoggingSystem.bootstrap`:
 ///
 ///     let destination = LogDestination.detect(environment: ProcessInfo.processInfo.environment)
-///     LoggingSystem.bootstrap { makeLogHandler(label: $0, destination: destination) }
+///     LoggingSystem.bootstrap { makeLogHandler(label: $0, destination: destination, level: setting) }
+///
+/// - Parameter level: where every handler reads its level (nil: `info`).
 public func makeLogHandler(
     label: String,
     destination: LogDestination,
     identifier: String = "secrets-delegate",
-    logLevel: Logger.Level = .info
+    level: LogLevelSetting? = nil
 ) -> any LogHandler {
     switch destination {
     case .journal:
         var handler = JournalLogHandler(label: label, identifier: identifier)
-        handler.logLevel = logLevel
+        handler.levelSetting = level
         return handler
     case .stderr:
         var handler = StderrLogHandler(label: label)
-        handler.logLevel = logLevel
+        handler.levelSetting = level
         return handler
     }
 }

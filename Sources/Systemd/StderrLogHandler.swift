@@ -13,7 +13,14 @@ import UTCTime
 /// characters are quoted, and newlines are escaped so that every record stays on one line.
 public struct StderrLogHandler: LogHandler {
     public let label: String
-    public var logLevel: Logger.Level = .info
+    /// Where the level comes from unless set on this handler (``logLevel``): the daemon's
+    /// ``LogLevelSetting``, which a reload changes; nil, `info`.
+    public var levelSetting: LogLevelSetting?
+    private var ownLevel: Logger.Level?
+    public var logLevel: Logger.Level {
+        get { ownLevel ?? levelSetting?.level ?? .info }
+        set { ownLevel = newValue }
+    }
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
 

@@ -122,7 +122,8 @@ struct Run: AsyncParsableCommand {
             SIGPIPE is ignored: log lines to a pipe whose reader has gone are dropped. \
             Under systemd records go to the journal as structured fields, control characters in them other than \
             line breaks and tabs shown as \\u{..} (text an endpoint sent, say: journalctl would show it as blob \
-            data); run by hand, to standard error, one line each. \
+            data); run by hand, to standard error, one line each. [delegate] log_level (debug, info, notice, \
+            warning or error; default info) names the least severe records written; a reload applies it. \
             An SQS task message that comes back after this delegate sent its result (its delete had not taken \
             effect) is deleted again, not run again, if it comes back within twice [sqs] visibility_seconds (or the \
             longest lease it was granted, if longer) and a minute of its result, its delete or its last return, \

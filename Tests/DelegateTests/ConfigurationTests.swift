@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 
 @testable import Delegate
@@ -10,6 +11,7 @@ import Testing
         #expect(configuration.delegate.tags == [])
         #expect(configuration.delegate.acceptUntagged == true)
         #expect(configuration.delegate.concurrency == 16)
+        #expect(configuration.delegate.logLevel == "info" && configuration.delegate.level == .info)
         #expect(configuration.queue.spoolDir == "/var/lib/secrets-delegate/spool")
         #expect(configuration.queue.socketPath == "/run/secrets-delegate/delegate.sock")
         #expect(configuration.queue.socketAllowedGroups == ["secrets-delegate"])
@@ -127,6 +129,38 @@ import Testing
 
     /// A value ending in a line end (an `EnvironmentFile=` written with CRLFs, an LF from `echo`)
     /// is taken without it: a queue URL, a path, a list, a number; a line break inside is still refused.
+    /// `[delegate] log_level`: syslog's names from debug to error, from the file or the
+    /// environment; anything else is refused, naming the values.
+    @Test func logLevelIsOneOfFiveNames() throws {
+        for (name, level) in [
+            ("debug", Logger.Level.debug), ("notice", .notice), ("warning", .warning), ("error", .error),
+        ] {
+            let loaded = try DelegateConfiguration.load(
+                tomlText: "[delegate]\nlog_level = \"\(name)\"", environment: [:], hostName: "h")
+            #expect(loaded.delegate.level == level, "\(name)")
+        }
+        let fromEnvironment = try DelegateConfiguration.load(
+            tomlText: "[delegate]\nlog_level = \"error\"",
+            environment: ["SECRETS_DELEGATE_DELEGATE_LOG_LEVEL": "debug"],
+            hostName: "h")
+        #expect(fromEnvironment.delegate.level == .debug)
+        for bad in ["\"DEBUG\"", "\"trace\"", "\"critical\"", "\"\"", "7"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try DelegateConfiguration.load(
+                    tomlText: "[delegate]\nlog_level = \(bad)", environment: [:], hostName: "h")
+            }
+        }
+        do {
+            _ = try DelegateConfiguration.load(
+                tomlText: "[delegate]\nlog_level = \"verbose\"", environment: [:], hostName: "h")
+            Issue.record("log_level verbose loaded")
+        } catch {
+            #expect(error.key == "[delegate] log_level")
+            #expect(
+                "\(error)".contains("must be one of debug, info, notice, warning, error, not \"verbose\""), "\(error)")
+        }
+    }
+
     @Test func environmentValuesLoseTheirLineEnds() throws {
         let queue = "https://sqs.us-east-1.amazonaws.com/123456789012/secrets-delegate-tasks-production"
         let configuration = try DelegateConfiguration.load(

@@ -25,6 +25,8 @@ import Testing
 
         /// The host's name as a reload sees it: "reload" until a test renames the host.
         let host = HostName()
+        /// The level the process's handlers would read (these loggers record at every level).
+        let logLevel: LogLevelSetting
 
         init(_ toml: String, inheritedSockets: Bool = false) throws {
             directory = try TemporaryDirectory(prefix: "reload")
@@ -35,12 +37,15 @@ import Testing
             let configuration = try DelegateConfiguration.load(
                 path: directory.path("delegate.toml"), requireFile: true, environment: [:], hostName: "reload")
             let host = host
+            logLevel = LogLevelSetting(configuration.delegate.level)
             daemon = try DelegateDaemon(
                 settings: .init(
                     configuration: configuration, configurationPath: directory.path("delegate.toml"), environment: [:],
                     hostName: "reload", currentHostName: { host.name.withLock { $0 } },
                     // Never served: the reload only looks at whether systemd passed them.
-                    inheritedSocket: inheritedSockets ? -1 : nil, inheritedCredentialsSocket: inheritedSockets ? -1 : nil),
+                    inheritedSocket: inheritedSockets ? -1 : nil,
+                    inheritedCredentialsSocket: inheritedSockets ? -1 : nil,
+                    logLevel: logLevel),
                 notifier: SilentNotifier(), logger: logger, httpClient: http)
         }
 
@@ -235,6 +240,31 @@ import Testing
         #expect(line.hasSuffix("tags beta"), "\(line)")
         #expect(
             harness.recorder.records.contains { $0.contains("event=reloaded") && $0.contains("changed=delegate.tags") })
+    }
+
+    /// `[delegate] log_level` applies at a reload, to every logger at once (the one setting
+    /// their handlers read); a refused reload leaves it as it was.
+    @Test func aReloadedLogLevelAppliesAtOnce() async throws {
+        let harness = try Harness(Self.configuration())
+        defer { harness.http.shutdown() }
+        #expect(harness.logLevel.level == .info)
+        try await harness.reload(
+            Self.configuration().replacingOccurrences(of: "[delegate]\n", with: "[delegate]\nlog_level = \"debug\"\n"))
+        #expect(harness.logLevel.level == .debug)
+        #expect(
+            harness.recorder.records.contains {
+                $0.contains("event=reloaded") && $0.contains("changed=delegate.log_level")
+            },
+            "\(harness.recorder.records)")
+        try await harness.reload(
+            Self.configuration().replacingOccurrences(of: "[delegate]\n", with: "[delegate]\nlog_level = \"loud\"\n"))
+        #expect(harness.logLevel.level == .debug, "a refused reload changes nothing")
+        try await harness.reload(
+            Self.configuration().replacingOccurrences(of: "[delegate]\n", with: "[delegate]\nlog_level = \"warning\"\n")
+        )
+        #expect(harness.logLevel.level == .warning)
+        try await harness.reload(Self.configuration())
+        #expect(harness.logLevel.level == .info, "left out, the default again")
     }
 
     @Test func aChangedSpoolDirIsNamedAsWaitingForARestartAndAnUnchangedReloadNamesNothing() async throws {

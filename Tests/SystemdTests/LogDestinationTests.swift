@@ -46,9 +46,23 @@ import Testing
     }
 
     @Test func makesTheHandlerForTheDestination() {
-        let journal = makeLogHandler(label: "a", destination: .journal, logLevel: .debug)
+        let setting = LogLevelSetting(.debug)
+        let journal = makeLogHandler(label: "a", destination: .journal, level: setting)
+        var stderr = makeLogHandler(label: "b", destination: .stderr, level: setting)
         #expect(journal is JournalLogHandler)
-        #expect(journal.logLevel == .debug)
-        #expect(makeLogHandler(label: "a", destination: .stderr) is StderrLogHandler)
+        #expect(stderr is StderrLogHandler)
+        #expect(journal.logLevel == .debug && stderr.logLevel == .debug)
+        #expect(makeLogHandler(label: "c", destination: .stderr).logLevel == .info)
+        // A reload sets the one level every handler (every logger's copy) reads.
+        setting.level = .warning
+        #expect(journal.logLevel == .warning && stderr.logLevel == .warning)
+        // One logger's own level is its own.
+        stderr.logLevel = .error
+        setting.level = .notice
+        #expect(stderr.logLevel == .error && journal.logLevel == .notice)
+        for level in Logger.Level.allCases {
+            setting.level = level
+            #expect(setting.level == level)
+        }
     }
 }

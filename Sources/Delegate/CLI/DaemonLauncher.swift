@@ -19,7 +19,9 @@ public enum DaemonLauncher {
         } catch {
             return await refused(configurationError: error, destination: destination)
         }
-        LoggingSystem.bootstrap { label in makeLogHandler(label: label, destination: destination) }
+        // One level for every logger, which a reload changes (`[delegate] log_level`).
+        let logLevel = LogLevelSetting(configuration.delegate.level)
+        LoggingSystem.bootstrap { label in makeLogHandler(label: label, destination: destination, level: logLevel) }
         var logger = Logger(label: "secrets-delegate")
         // On the lines before the daemon's own logger takes over too (a socket or spool warning).
         logger[metadataKey: "delegate_name"] = "\(configuration.delegate.name)"
@@ -55,7 +57,7 @@ public enum DaemonLauncher {
                     configuration: configuration, configurationPath: loader.path,
                     configurationRequired: loader.explicitPath != nil,
                     environment: loader.environment, hostName: loader.hostName, inheritedSocket: inherited.task,
-                    inheritedCredentialsSocket: inherited.credentials),
+                    inheritedCredentialsSocket: inherited.credentials, logLevel: logLevel),
                 notifier: notifier,
                 logger: logger)
             let group = daemon.serviceGroup(gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -15,6 +15,7 @@ extension ConfigurationKey {
             integer("delegate", "concurrency", \.delegate.concurrency, check: Configuration.within(Limits.concurrency)),
             bool("delegate", "allow_inline_connectors", \.delegate.allowInlineConnectors),
             string("delegate", "connectors_dir", \.delegate.connectorsDir, check: Configuration.connectorsDirProblem),
+            string("delegate", "log_level", \.delegate.logLevel, check: Configuration.logLevelProblem),
             string("queue", "spool_dir", \.queue.spoolDir, appliesOnReload: false, check: Configuration.pathProblem),
             string(
                 "queue", "socket_path", \.queue.socketPath, appliesOnReload: false,

@@ -3,6 +3,7 @@ import FileNames
 import SafeText
 import FoundationEssentials
 import AWSCore
+import Logging
 import SQS
 
 extension DelegateConfiguration {
@@ -219,6 +220,16 @@ extension DelegateConfiguration {
 
     /// `[delegate] connectors_dir`: absolute, or empty for `connectors.d` beside the file (drop-ins
     /// are never off).
+    /// `[delegate] log_level`'s values, least severe first, with swift-log's levels they log from.
+    public static let logLevels: KeyValuePairs<String, Logger.Level> = [
+        "debug": .debug, "info": .info, "notice": .notice, "warning": .warning, "error": .error,
+    ]
+
+    static func logLevelProblem(_ level: String) -> String? {
+        guard !logLevels.contains(where: { $0.key == level }) else { return nil }
+        return "must be one of \(logLevels.map(\.key).joined(separator: ", ")), not \(quoted(level))"
+    }
+
     static func connectorsDirProblem(_ path: String) -> String? {
         pathProblem(path, empty: "for connectors.d beside the configuration file")
     }

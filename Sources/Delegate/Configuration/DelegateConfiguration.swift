@@ -1,4 +1,5 @@
 import AWSCredentials
+import Logging
 import SafeText
 
 /// The delegate's effective configuration: `/etc/secrets-delegate/delegate.toml` with
@@ -75,10 +76,17 @@ public struct DelegateConfiguration: Sendable, Equatable {
         /// Where connector drop-ins (`<id>.toml`) are read from; empty means `connectors.d` next to
         /// the configuration file.
         public var connectorsDir: String
+        /// The least severe records logged: one of ``DelegateConfiguration/logLevels`` (``level``).
+        public var logLevel: String
+
+        /// ``logLevel`` as swift-log's level (`info` for a value `load` would have refused).
+        public var level: Logger.Level {
+            DelegateConfiguration.logLevels.first { $0.key == logLevel }?.value ?? .info
+        }
 
         public init(
             name: String, tags: [String] = [], acceptUntagged: Bool = true, concurrency: Int = 16,
-            allowInlineConnectors: Bool = true, connectorsDir: String = ""
+            allowInlineConnectors: Bool = true, connectorsDir: String = "", logLevel: String = "info"
         ) {
             self.name = name
             self.tags = tags
@@ -86,6 +94,7 @@ public struct DelegateConfiguration: Sendable, Equatable {
             self.concurrency = concurrency
             self.allowInlineConnectors = allowInlineConnectors
             self.connectorsDir = connectorsDir
+            self.logLevel = logLevel
         }
     }
 

@@ -61,7 +61,10 @@ extension DelegateDaemon {
         }
         let passed = [
             ("queue.socket_path", "secrets-delegate.socket", settings.inheritedSocket),
-            ("queue.credentials_socket_path", "secrets-delegate-credentials.socket", settings.inheritedCredentialsSocket),
+            (
+                "queue.credentials_socket_path", "secrets-delegate-credentials.socket",
+                settings.inheritedCredentialsSocket
+            ),
         ]
         for (key, unit, descriptor) in passed where waiting.contains(key) && descriptor != nil {
             notes.append(
@@ -127,6 +130,8 @@ extension DelegateDaemon {
             // queues here (a queue the reload removed receives no more).
             configuration.replace(with: fresh)
         }
+        // Before the reloaded line, which is then logged or not at the new level.
+        settings.logLevel?.level = fresh.delegate.level
         var applied = changed.filter(\.appliesOnReload).map(\.dottedName)
         if connectorsChanged { applied.append("connectors") }
         if fresh.credentialMappings != current.credentialMappings { applied.append("credential") }

@@ -68,15 +68,20 @@ public final class DelegateDaemon: Sendable {
         public var gracePeriod: Duration
         /// How long a stop may take up to the SQS loops' settling (``DelegateDaemon/stopBudget``).
         public var stopBudget: Duration
+        /// The level the process's log handlers read, set again by a reload (`[delegate]
+        /// log_level`); nil where the loggers are not the daemon's own (tests).
+        public var logLevel: LogLevelSetting?
 
         public init(
             configuration: DelegateConfiguration, configurationPath: String?, configurationRequired: Bool = true,
             environment: [String: String], hostName: String = DelegateConfiguration.systemHostName(),
             currentHostName: @escaping @Sendable () -> String = { DelegateConfiguration.systemHostName() },
             inheritedSocket: Int32? = nil, inheritedCredentialsSocket: Int32? = nil,
-            gracePeriod: Duration = DelegateDaemon.gracePeriod, stopBudget: Duration = DelegateDaemon.stopBudget
+            gracePeriod: Duration = DelegateDaemon.gracePeriod, stopBudget: Duration = DelegateDaemon.stopBudget,
+            logLevel: LogLevelSetting? = nil
         ) {
             self.stopBudget = stopBudget
+            self.logLevel = logLevel
             self.inheritedCredentialsSocket = inheritedCredentialsSocket
             self.configuration = configuration
             self.configurationPath = configurationPath
@@ -302,7 +307,9 @@ public final class DelegateDaemon: Sendable {
         let retention = configuration.current.queue.resultRetentionSeconds
         let (now, step) = clock.now(wall: components.clock.now(), elapsed: elapsed)
         if step != 0 {
-            let (direction, seconds, behind) = (step > 0 ? "forward" : "back", Int(abs(step).rounded()), Int(clock.offset.rounded()))
+            let (direction, seconds, behind) = (
+                step > 0 ? "forward" : "back", Int(abs(step).rounded()), Int(clock.offset.rounded())
+            )
             logger.info(
                 "the wall clock stepped \(direction) by \(seconds) s; the results' retention reads it \(behind) s behind",
                 metadata: ["event": "wall-clock-stepped", "offset_seconds": "\(behind)"])

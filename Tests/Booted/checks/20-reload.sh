@@ -111,3 +111,26 @@ submit kept-spool "{\"id\":\"boot-kept-spool\",\"connector\":$(connector '["boot
 expect_eq "a spool task after a reload that named another spool_dir" "$?" 0
 write_config "$IMDS_GOOD" '"boot"'
 systemctl reload secrets-delegate.service
+
+# [delegate] log_level applies at a reload, to every logger: at debug the socket's debug records (a
+# peer connecting) reach the journal; back at the default, info, none do. (Waited for by the
+# reloaded event that names the key: the reload above was not waited for.)
+log_level_reloaded() { journal_since log-level MESSAGE_ID=8504d030612a442580f8182de5daf1d7 CHANGED=delegate.log_level | grep -q .; }
+journal_mark log-level MESSAGE_ID=8504d030612a442580f8182de5daf1d7 CHANGED=delegate.log_level
+journal_mark debug-on PRIORITY=7
+sed -i '/^\[delegate\]/a log_level = "debug"' /etc/secrets-delegate/delegate.toml
+systemctl reload secrets-delegate.service
+wait_until 30 log_level_reloaded || fail "no reloaded event naming delegate.log_level"
+debug_record() {
+    timeout 30 secrets-delegate status >/dev/null 2>&1
+    journal_since debug-on PRIORITY=7 | grep -q 'socket peer connected'
+}
+wait_until 30 debug_record && ok "log_level = \"debug\" after a reload: the socket's debug records are in the journal" ||
+    fail "no debug record in the journal after reloading with log_level = \"debug\""
+journal_mark log-level MESSAGE_ID=8504d030612a442580f8182de5daf1d7 CHANGED=delegate.log_level
+write_config "$IMDS_GOOD" '"boot"'
+systemctl reload secrets-delegate.service
+wait_until 30 log_level_reloaded || fail "no reloaded event naming delegate.log_level on the way back"
+journal_mark debug-off PRIORITY=7
+timeout 30 secrets-delegate status >/dev/null 2>&1
+expect_eq "debug records after reloading back to the default level, info" "$(journal_since debug-off PRIORITY=7 | grep -c .)" 0
