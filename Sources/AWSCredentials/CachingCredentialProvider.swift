@@ -136,7 +136,9 @@ public actor CachingCredentialProvider: CredentialProvider {
             cached = credentials
             cachedAt = now
             lastFailureAt = nil
-            lastError = nil
+            // Credentials that serve though the source is failing (static stability) keep its
+            // failure in sight: `status` shows it as the session's last error.
+            lastError = source.degradation
             lastFailure = nil
             var metadata: Logger.Metadata = ["event": "credentials-refreshed", "credential_source": "\(source.name)"]
             // As results and `status` write it (not `Date`'s description, "2026-11-21 12:00:00 +0000").

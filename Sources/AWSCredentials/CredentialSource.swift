@@ -13,8 +13,15 @@ public protocol CredentialSource: Sendable {
 
     /// Called when AWS said credentials this source gave, those of `accessKeyID`, were expired.
     func invalidate(accessKeyID: String) async
+
+    /// Why the credentials the last fetch gave are not what the source should give, though they
+    /// serve (IMDS's static stability: expired ones kept while it cannot refresh them); nil when
+    /// they are. The cache shows it as the session's last error.
+    var degradation: String? { get }
 }
 
 extension CredentialSource {
     public func invalidate(accessKeyID: String) async {}
+
+    public var degradation: String? { nil }
 }

@@ -47,7 +47,18 @@ public final class IMDSCredentialSource: CredentialSource {
         /// The access key id of the last credentials AWS refused: handed out again expired, they
         /// are not kept a while longer.
         var refusedAccessKeyID: String?
+        /// The key whose refusal was last warned of: IMDS hands it out again at every fetch (one
+        /// a second while tasks wait, through an outage of hours), and one line says it all.
+        var refusalWarnedFor: String?
+        /// The clock difference last warned of, in seconds (nil: none now): said again only when
+        /// it moves by the threshold, not at every fetch.
+        var warnedSkew: Int?
+        /// Why the credentials last handed to the cache are kept past their expiry
+        /// (``degradation``); nil once IMDS gives good ones.
+        var degradation: String?
     }
+
+    public var degradation: String? { state.withLock { $0.degradation } }
 
     public init(
         http: any HTTPClient,
@@ -103,7 +114,10 @@ public final class IMDSCredentialSource: CredentialSource {
             {
                 return try heldInsteadOfExpired(credentials, expiration: expiration, logger: logger)
             }
-            state.withLock { $0.lastCredentials = credentials }
+            state.withLock { state in
+                state.lastCredentials = credentials
+                state.degradation = nil
+            }
             return credentials
         } catch {
             if let extended = staticallyStable(after: error, logger: logger) { return extended }
@@ -141,8 +155,18 @@ public final class IMDSCredentialSource: CredentialSource {
         // The answer was made between the request and now: its midpoint is the best guess.
         let local = requested.addingTimeInterval(now.timeIntervalSince(requested) / 2)
         let skew = server.timeIntervalSince(local)
-        guard abs(skew) >= Self.skewThreshold else { return expiration }
+        guard abs(skew) >= Self.skewThreshold else {
+            state.withLock { $0.warnedSkew = nil }
+            return expiration
+        }
         let corrected = expiration.addingTimeInterval(-skew)
+        let seconds = Int(skew.rounded())
+        let warn = state.withLock { state in
+            guard state.warnedSkew.map({ abs($0 - seconds) >= Int(Self.skewThreshold) }) ?? true else { return false }
+            state.warnedSkew = seconds
+            return true
+        }
+        guard warn else { return corrected }
         logger.warning(
             """
             this host's clock is \(Int(abs(skew).rounded())) s \(skew < 0 ? "ahead of" : "behind") IMDS's; the \
@@ -182,10 +206,12 @@ public final class IMDSCredentialSource: CredentialSource {
                 \(Timestamp.format(held.expiration ?? now))
                 """,
                 metadata: ["event": "imds-expired-credentials", "credential_source": "imds"])
+            degraded("IMDS handed out credentials that \(when); the earlier ones are kept")
             return held
         }
         if let extended = decision.extended {
             let extra = Int((extended.expiration ?? now).timeIntervalSince(now).rounded())
+            degraded("IMDS handed out credentials that \(when) (it cannot refresh them); kept past their expiry")
             logger.warning(
                 """
                 IMDS handed out credentials that \(when) (it cannot refresh them); keeping them for \(extra) s more, \
@@ -197,12 +223,19 @@ public final class IMDSCredentialSource: CredentialSource {
                 ])
             return extended
         }
-        logger.warning(
-            "IMDS handed out credentials that \(when), which AWS has refused; they are refused",
-            metadata: [
-                "event": "imds-expired-credentials", "credential_source": "imds",
-                "error_code": "\(AWSError.Code.invalidResponse)",
-            ])
+        let warn = state.withLock { state in
+            guard state.refusalWarnedFor != credentials.accessKeyId else { return false }
+            state.refusalWarnedFor = credentials.accessKeyId
+            return true
+        }
+        if warn {
+            logger.warning(
+                "IMDS handed out credentials that \(when), which AWS has refused; they are refused",
+                metadata: [
+                    "event": "imds-expired-credentials", "credential_source": "imds",
+                    "error_code": "\(AWSError.Code.invalidResponse)",
+                ])
+        }
         throw AWSError(
             kind: .invalidResponse, code: .invalidResponse,
             message:
@@ -242,6 +275,7 @@ public final class IMDSCredentialSource: CredentialSource {
         let why =
             error.kind == .transport && error.httpStatus == nil
             ? "unreachable" : "answered HTTP \(error.httpStatus ?? 0)"
+        degraded("IMDS \(why) (\(error.code)); the instance credentials are kept past their expiry")
         logger.warning(
             "IMDS \(why) as the instance credentials expire; keeping them for \(Int((kept.expiration ?? now).timeIntervalSince(now).rounded())) s more",
             metadata: [
@@ -249,6 +283,12 @@ public final class IMDSCredentialSource: CredentialSource {
             ]
         )
         return kept
+    }
+
+    /// Static stability (or earlier credentials kept) serves the next fetch: `reason` is the
+    /// source's ``degradation`` until IMDS gives good credentials again.
+    private func degraded(_ reason: String) {
+        state.withLock { $0.degradation = "static stability: " + reason }
     }
 
     /// Static stability's one rule, whichever way IMDS failed: `credentials` kept 5-15 minutes

@@ -396,10 +396,38 @@ import Testing
         #expect(error?.message.contains("AWS has refused them") == true, "\(String(describing: error))")
         #expect(error?.description.contains("fake-secret-stale") == false)
         #expect(refusing.records.contains { $0.hasPrefix("warning") && $0.contains("imds-expired-credentials") })
+        // Handed out again at every fetch (one a second while tasks wait, an outage long): refused
+        // each time, warned of once.
+        let again = LogRecorder()
+        for _ in 0..<3 {
+            let refusal = await #expect(throws: AWSError.self) { try await source.fetch(logger: again.logger()) }
+            #expect(refusal?.message.contains("AWS has refused them") == true)
+        }
+        #expect(!again.allText.contains("imds-expired-credentials"), "\(again.records)")
 
         // New ones, once IMDS can refresh again, are taken.
         server.serve(fakeCredentials("fresh"), expiration: clock.now().addingTimeInterval(3600))
         #expect(try await source.fetch(logger: logger).accessKeyId == "ASIAFAKEfresh")
+    }
+
+    /// While static stability serves expired credentials the session's last error says so (the
+    /// status shows it, not only a fresh-looking expiry); good credentials from IMDS clear it.
+    @Test func staticStabilityIsTheSessionsLastErrorUntilIMDSRecovers() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(
+            credentials: fakeCredentials("stale"), expiration: clock.now().addingTimeInterval(-5))
+        let provider = CachingCredentialProvider(
+            source: imdsSource(server, http: try loopbackHTTPClient(), clock: clock), clock: clock)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEstale")
+        let degraded = await provider.snapshot()
+        #expect(degraded.lastError?.hasPrefix("static stability: IMDS handed out credentials that expired") == true,
+            "\(String(describing: degraded.lastError))")
+        #expect(degraded.expiration == clock.now().addingTimeInterval(600))
+
+        server.serve(fakeCredentials("fresh"), expiration: clock.now().addingTimeInterval(3600))
+        clock.advance(by: 601)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEfresh")
+        #expect(await provider.snapshot().lastError == nil)
     }
 
     /// AWS's refusal names a key: credentials a refresh brought meanwhile are not taken for it,
@@ -455,11 +483,18 @@ import Testing
         #expect(warning?.hasPrefix("warning") == true, "\(recorder.records)")
         #expect(warning?.contains("3600 s ahead of IMDS's") == true, "\(String(describing: warning))")
         #expect(warning?.contains("fake-secret") == false)
+        // The same difference at the next fetch is corrected for without another line.
+        let same = LogRecorder()
+        #expect(try await source.fetch(logger: same.logger()).expiration == clock.now().addingTimeInterval(1800))
+        #expect(!same.allText.contains("imds-clock-skew"), "\(same.records)")
 
-        // Behind by an hour: credentials that IMDS says end in 30 minutes end in 30 minutes here too.
+        // Behind by an hour: credentials that IMDS says end in 30 minutes end in 30 minutes here too,
+        // and the new difference is said.
         server.setDate(clock.now().addingTimeInterval(3600))
         server.serve(fakeCredentials("behind"), expiration: clock.now().addingTimeInterval(3600 + 1800))
-        #expect(try await source.fetch(logger: logger).expiration == clock.now().addingTimeInterval(1800))
+        let moved = LogRecorder()
+        #expect(try await source.fetch(logger: moved.logger()).expiration == clock.now().addingTimeInterval(1800))
+        #expect(moved.records.contains { $0.contains("imds-clock-skew") && $0.contains("3600 s behind") }, "\(moved.records)")
 
         // A difference under 30 s is left alone, without a warning.
         server.setDate(clock.now().addingTimeInterval(20))

@@ -25,6 +25,18 @@ import Testing
         #expect(line.contains("assume-role:dead: failing (AccessDenied: trust policy)"), "\(line)")
         #expect(line.contains("assume-role:ahead: until "), "\(line)")
         #expect(line.contains("imds: until "), "\(line)")
+        // Still serving, the refresh's failure is in sight too; a session without one says only its time.
+        #expect(line.contains("assume-role:ahead: until 2026-12-04T07:05:05.000Z (Throttling)"), "\(line)")
+        #expect(line.contains("imds: until 2026-12-04T08:00:05.000Z,"), "\(line)")
+    }
+
+    /// IMDS's static stability (expired instance credentials kept while IMDS cannot refresh
+    /// them) shows in the session, not only a fresh-looking time.
+    @Test func staticStabilityShowsInTheLine() {
+        let line = DelegateDaemon.credentialsSummary(
+            [session("imds", expiresIn: 600, error: "static stability: IMDS unreachable (EndpointUnreachable)")],
+            now: now)
+        #expect(line.contains("imds: until ") && line.contains("(static stability: IMDS unreachable"), "\(line)")
     }
 
     /// Past three sessions the line says how many it left out, and never a failing one: they come

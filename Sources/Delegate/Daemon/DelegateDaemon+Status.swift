@@ -32,7 +32,10 @@ extension DelegateDaemon {
         }
         var shown = sessions.prefix(credentialsShown).map { snapshot, failing in
             if failing, let error = snapshot.lastError { return "\(snapshot.source): failing (\(error.prefix(60)))" }
-            return "\(snapshot.source): until \(snapshot.expiration.map(Timestamp.format) ?? "-")"
+            let until = "\(snapshot.source): until \(snapshot.expiration.map(Timestamp.format) ?? "-")"
+            // Serving, but not as it should: a refresh ahead failed, or static stability keeps
+            // expired IMDS credentials (while IMDS is down, a fresh-looking time alone would hide it).
+            return snapshot.lastError.map { "\(until) (\($0.prefix(60)))" } ?? until
         }
         if sessions.count > credentialsShown { shown.append("+\(sessions.count - credentialsShown) more") }
         return shown.joined(separator: ", ")
@@ -89,7 +92,8 @@ extension DelegateDaemon {
             "cache": components.cache.statistics.jsonValue,
             // Credentials socket requests (section 11) answered with a value, and closed without one.
             "credentialRequests": .object([
-                "served": .integer(Int64(credentialCounts.served)), "refused": .integer(Int64(credentialCounts.refused)),
+                "served": .integer(Int64(credentialCounts.served)),
+                "refused": .integer(Int64(credentialCounts.refused)),
             ]),
             // Per SQS queue: received, released, deleted, result send failures, last receive, error.
             "queues": sqsStatus.report,
