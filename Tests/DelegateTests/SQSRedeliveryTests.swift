@@ -10,14 +10,15 @@ import Testing
 /// A task message whose result this delegate sent, coming back because its delete did not take
 /// effect, is deleted with its new receipt handle and not run or answered again.
 @Suite struct SQSRedeliveryTests {
-    /// An intake on `endpoint`, a poller of its queue `tasks` logging to a recorder, and a task
-    /// body that is not valid (no connector, no operation): its InvalidTask rejection is the result.
+    /// An intake on `endpoint` and a poller of its queue `tasks`, both logging to a recorder (the
+    /// intake's batches of results and deletes too), and a task body that is not valid (no
+    /// connector, no operation): its InvalidTask rejection is the result.
     static func setUp(_ endpoint: SQSScriptedEndpoint) throws
         -> (SQSIntake, CurlHTTPClient, SQSQueueURL, LogRecorder, SQSQueuePoller, String)
     {
-        let (intake, http, _) = try endpoint.intake()
-        let queue = try endpoint.queue("tasks")
         let recorder = LogRecorder()
+        let (intake, http, _) = try endpoint.intake(logger: recorder.logger())
+        let queue = try endpoint.queue("tasks")
         let poller = SQSQueuePoller(queue: queue, intake: intake, logger: recorder.logger())
         let body = #"{"id":"t-bad","replyTo":"\#(try endpoint.queue("results").url)"}"#
         return (intake, http, queue, recorder, poller, body)
@@ -107,7 +108,7 @@ import Testing
             finishFirstRun()
             finishedBetweenLooks = true
         }
-        if !finishedBetweenLooks { finishFirstRun() }
+        #expect(finishedBetweenLooks, "the first run ended between the receive's two looks")
         #expect(second != .fresh, "run a second time")
         #expect(second == .answered || firstRunDeletedWith == "rh-2", "\(second), deleted with \(firstRunDeletedWith ?? "-")")
         #expect(intake.running.newestHandle(key) == nil)

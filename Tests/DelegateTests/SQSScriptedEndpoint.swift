@@ -73,13 +73,14 @@ struct SQSScriptedEndpoint {
     func queue(_ name: String) throws -> SQSQueueURL { try SQSQueueURL("\(server.baseURL)/123456789012/\(name)") }
 
     /// An intake (delegate without tags) whose clients talk to this endpoint, its HTTP client (to
-    /// shut down) and the sleeper it waits with (`random` is always 0.5).
-    func intake() throws -> (SQSIntake, CurlHTTPClient, RecordingSleeper) {
+    /// shut down) and the sleeper it waits with (`random` is always 0.5). The intake (its result
+    /// and delete batches) logs to `logger`, by default nowhere.
+    func intake(logger: Logger? = nil) throws -> (SQSIntake, CurlHTTPClient, RecordingSleeper) {
         let section = DelegateConfiguration.SQSSection(
             queueURLs: [], region: "us-east-1", endpoint: server.baseURL, waitSeconds: 1, visibilitySeconds: 5)
         let sleeper = RecordingSleeper(pause: .milliseconds(1))
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-        let (intake, http) = try Self.makeIntake(section: section, sleeper: sleeper, logger: quiet)
+        let (intake, http) = try Self.makeIntake(section: section, sleeper: sleeper, logger: logger ?? quiet)
         return (intake, http, sleeper)
     }
 

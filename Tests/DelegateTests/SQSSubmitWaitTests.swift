@@ -228,6 +228,29 @@ import Testing
         let earliestDeadline = try #require(sent.instant.withLock { $0 }) + timeout
         let last = try #require(receives.last)
         #expect(last.waits == 0 || last.arrived + last.held >= earliestDeadline, "\(waits)")
+        // The point: no wait asked for runs past the deadline (which is no later than the send's
+        // arrival and the timeout: the submit began before it), as receiveWait(left:) computes it
+        // (below). Three seconds of allowance for the time a receive took to arrive on a loaded
+        // host: one asking SQS's 5 s with a second left runs past by four.
+        for receive in receives {
+            #expect(
+                receive.arrived + .seconds(receive.waits) <= earliestDeadline + .seconds(3),
+                "a receive asked to wait \(receive.waits) s with \(earliestDeadline - receive.arrived) left: \(waits)")
+        }
+    }
+
+    /// A receive asks SQS to wait the whole seconds left to the deadline, 5 at most; in the last
+    /// second, once, not at all.
+    @Test func aReceiveWaitsTheWholeSecondsLeftAtMostFive() {
+        let cases: [(left: Duration, waits: Int, last: Bool)] = [
+            (.seconds(20), 5, false), (.seconds(5), 5, false), (.milliseconds(4999), 4, false),
+            (.milliseconds(3700), 3, false), (.milliseconds(1000), 1, false), (.milliseconds(999), 0, true),
+            (.zero, 0, true), (.seconds(-2), 0, true),
+        ]
+        for (left, waits, last) in cases {
+            let wait = TaskSubmitter.receiveWait(left: left)
+            #expect(wait.waitSeconds == waits && wait.last == last, "\(left): \(wait)")
+        }
     }
 
     /// A result printed whose delete from the reply queue failed (the identity may not delete

@@ -31,6 +31,16 @@ extension TaskSubmitter {
     /// made visible again at once.
     static let replyPollSeconds = 5
 
+    /// How long a receive of the wait asks SQS to wait with `left` to the deadline, and whether
+    /// it is the last: SQS's wait ends within the timeout (a long poll cut off on the client's
+    /// side goes on at SQS, which then hands what comes to no one, hidden for 30 s), so whole
+    /// seconds of what is left, at most ``replyPollSeconds``; in its last second, one receive
+    /// that does not wait.
+    static func receiveWait(left: Duration) -> (waitSeconds: Int, last: Bool) {
+        let seconds = max(0, left.components.seconds)
+        return (Int(min(Int64(replyPollSeconds), seconds)), seconds < 1)
+    }
+
     /// The wait after a receive that brought only other tasks' messages: they are visible again
     /// at once, and SQS's long poll does not wait while any message is.
     static let othersOnlyPause: Duration = .seconds(1)
@@ -334,13 +344,10 @@ extension TaskSubmitter {
         /// The last receive that failed after one worked, if none worked since.
         var lastFailure: AWSError?
         while ContinuousClock.now < deadline, !lastReceive {
-            // SQS's wait ends within the timeout (a long poll cut off on the client's side goes on
-            // at SQS, which then hands what comes to no one, hidden for 30 s): in its last second,
-            // one receive that does not wait.
-            let remaining = (deadline - ContinuousClock.now).components.seconds
-            lastReceive = remaining < 1
+            let waitSeconds: Int
+            (waitSeconds, lastReceive) = Self.receiveWait(left: deadline - ContinuousClock.now)
             let options = SQSClient.ReceiveOptions(
-                maxMessages: maxMessages, waitSeconds: Int(min(Int64(Self.replyPollSeconds), remaining)),
+                maxMessages: maxMessages, waitSeconds: waitSeconds,
                 visibilitySeconds: 30, attributeNames: ["SentTimestamp"],
                 messageAttributeNames: ["taskId", "taskMessageId"])
             let messages: [SQSMessage]
