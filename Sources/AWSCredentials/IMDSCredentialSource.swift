@@ -206,7 +206,8 @@ public final class IMDSCredentialSource: CredentialSource {
                 \(Timestamp.format(held.expiration ?? now))
                 """,
                 metadata: ["event": "imds-expired-credentials", "credential_source": "imds"])
-            degraded("IMDS handed out credentials that \(when); the earlier ones are kept")
+            degraded(
+                "IMDS hands out expired credentials (it cannot refresh them); the earlier ones, still good, are kept")
             return held
         }
         if let extended = decision.extended {

@@ -12,11 +12,31 @@ public final class LogLevelSetting: Sendable {
     }
 
     public var level: Logger.Level {
-        get { Logger.Level.allCases[Int(raw.load(ordering: .relaxed))] }
+        get { Self.level(raw.load(ordering: .relaxed)) }
         set { raw.store(Self.index(of: newValue), ordering: .relaxed) }
     }
 
     private static func index(of level: Logger.Level) -> UInt8 {
-        UInt8(Logger.Level.allCases.firstIndex(of: level) ?? 2)
+        switch level {
+        case .trace: 0
+        case .debug: 1
+        case .info: 2
+        case .notice: 3
+        case .warning: 4
+        case .error: 5
+        case .critical: 6
+        }
+    }
+
+    private static func level(_ index: UInt8) -> Logger.Level {
+        switch index {
+        case 0: .trace
+        case 1: .debug
+        case 2: .info
+        case 3: .notice
+        case 4: .warning
+        case 5: .error
+        default: .critical
+        }
     }
 }

@@ -251,9 +251,10 @@ import Testing
         try await harness.reload(
             Self.configuration().replacingOccurrences(of: "[delegate]\n", with: "[delegate]\nlog_level = \"debug\"\n"))
         #expect(harness.logLevel.level == .debug)
+        // A notice, written at log_level = "notice" too: scripts wait for it.
         #expect(
             harness.recorder.records.contains {
-                $0.contains("event=reloaded") && $0.contains("changed=delegate.log_level")
+                $0.hasPrefix("notice configuration reloaded") && $0.contains("changed=delegate.log_level")
             },
             "\(harness.recorder.records)")
         try await harness.reload(

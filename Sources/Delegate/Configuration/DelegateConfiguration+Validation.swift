@@ -218,8 +218,6 @@ extension DelegateConfiguration {
         pathProblem(path, empty: "to turn it off")
     }
 
-    /// `[delegate] connectors_dir`: absolute, or empty for `connectors.d` beside the file (drop-ins
-    /// are never off).
     /// `[delegate] log_level`'s values, least severe first, with swift-log's levels they log from.
     public static let logLevels: KeyValuePairs<String, Logger.Level> = [
         "debug": .debug, "info": .info, "notice": .notice, "warning": .warning, "error": .error,
@@ -230,6 +228,8 @@ extension DelegateConfiguration {
         return "must be one of \(logLevels.map(\.key).joined(separator: ", ")), not \(quoted(level))"
     }
 
+    /// `[delegate] connectors_dir`: absolute, or empty for `connectors.d` beside the file (drop-ins
+    /// are never off).
     static func connectorsDirProblem(_ path: String) -> String? {
         pathProblem(path, empty: "for connectors.d beside the configuration file")
     }

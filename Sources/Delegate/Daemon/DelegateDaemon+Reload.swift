@@ -135,7 +135,7 @@ extension DelegateDaemon {
         var applied = changed.filter(\.appliesOnReload).map(\.dottedName)
         if connectorsChanged { applied.append("connectors") }
         if fresh.credentialMappings != current.credentialMappings { applied.append("credential") }
-        logger.info(
+        logger.notice(
             "configuration reloaded",
             metadata: [
                 "event": "reloaded", "tags": "\(fresh.delegate.tags.joined(separator: ","))",

@@ -28,7 +28,9 @@ extension DelegateDaemon {
         reloadSignals: (@Sendable () async -> any AsyncSequence<Void, Never> & Sendable)? = nil
     ) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         let configuration = self.configuration.current
-        logger.info(
+        // The lifecycle's lines at notice: still written at log_level = "notice", which a busy
+        // host sets, and scripts wait for them (reloaded, say).
+        logger.notice(
             "secrets-delegate \(DelegateVersion.current) starting",
             metadata: ["event": "started", "tags": "\(configuration.delegate.tags.joined(separator: ","))"])
         let socket = socketListener()
@@ -120,7 +122,7 @@ extension DelegateDaemon {
         // No task starts once systemd hears of the stop: a spool claim between the two would.
         dispatcher.stopIntake()
         await components.notifier.stopping()
-        logger.info("stopping: intake closed, waiting for tasks in flight", metadata: ["event": "stopping"])
+        logger.notice("stopping: intake closed, waiting for tasks in flight", metadata: ["event": "stopping"])
         await intake.stop()
     }
 

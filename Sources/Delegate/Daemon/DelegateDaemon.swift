@@ -115,7 +115,7 @@ public final class DelegateDaemon: Sendable {
         let configuration = self.configuration.current
         await components.notifier.ready()
         components.notifier.status(await statusLine())
-        logger.info(
+        logger.notice(
             "ready",
             metadata: [
                 "event": "ready", "spool": "\(configuration.queue.spoolDir)",

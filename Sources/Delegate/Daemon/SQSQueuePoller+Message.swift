@@ -602,7 +602,7 @@ extension SQSQueuePoller {
     /// `sqs:ChangeMessageVisibility`, an endpoint gone) must not hold this delegate's own tasks
     /// up for its retries, while the first try still paces the receives (a message in hand per
     /// slot, not one per answer from SQS). But only while fewer than `concurrency` such retries
-    /// wait without theirs: each holds its message (up to `max_message_bytes`), and the slot it
+    /// wait without theirs: each holds its message (up to SQS's 1 MiB), and the slot it
     /// gave up receives another at once, so with the release refused to all of them a queue of
     /// other delegates' tasks would pile messages up in memory at the pace of the receives (a few
     /// hundred MiB of 1 MiB ones in the 6 s of the retries). Past that bound the retries keep the

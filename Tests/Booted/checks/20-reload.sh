@@ -127,6 +127,17 @@ debug_record() {
 }
 wait_until 30 debug_record && ok "log_level = \"debug\" after a reload: the socket's debug records are in the journal" ||
     fail "no debug record in the journal after reloading with log_level = \"debug\""
+# At notice the reload's own line is still written (a notice: scripts wait for it), a task's are not.
+journal_mark log-level MESSAGE_ID=8504d030612a442580f8182de5daf1d7 CHANGED=delegate.log_level
+sed -i 's/^log_level = "debug"$/log_level = "notice"/' /etc/secrets-delegate/delegate.toml
+systemctl reload secrets-delegate.service
+wait_until 30 log_level_reloaded && ok "log_level = \"notice\": the reloaded event is still in the journal" ||
+    fail "no reloaded event after reloading with log_level = \"notice\""
+journal_mark notice-task TASK_ID=boot-at-notice
+submit at-notice "{\"id\":\"boot-at-notice\",\"connector\":$(connector '["boot"]'),\"operation\":\"getSecretValue\",\"params\":{\"name\":\"db\"}}" --wait \
+    --socket /run/secrets-delegate/delegate.sock
+expect_eq "a task at log_level = \"notice\"" "$?" 0
+expect_eq "journal records of a task that succeeded at log_level = \"notice\"" "$(journal_since notice-task TASK_ID=boot-at-notice | grep -c .)" 0
 journal_mark log-level MESSAGE_ID=8504d030612a442580f8182de5daf1d7 CHANGED=delegate.log_level
 write_config "$IMDS_GOOD" '"boot"'
 systemctl reload secrets-delegate.service

@@ -33,7 +33,7 @@ struct StatusService: Service {
         // suppressed count goes with the process.
         daemon.logLimiter.flush(all: true)
         if !Task.isCancelled {
-            daemon.logger.info(
+            daemon.logger.notice(
                 "stopped", metadata: ["event": "stopped", "counts": "\(daemon.dispatcher.status.snapshot)"])
         }
     }
