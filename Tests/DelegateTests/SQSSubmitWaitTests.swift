@@ -228,14 +228,16 @@ import Testing
         let earliestDeadline = try #require(sent.instant.withLock { $0 }) + timeout
         let last = try #require(receives.last)
         #expect(last.waits == 0 || last.arrived + last.held >= earliestDeadline, "\(waits)")
-        // The point: no wait asked for runs past the deadline (which is no later than the send's
-        // arrival and the timeout: the submit began before it), as receiveWait(left:) computes it
-        // (below). Three seconds of allowance for the time a receive took to arrive on a loaded
-        // host: one asking SQS's 5 s with a second left runs past by four.
+        // The point: no wait asked for runs past the deadline, as receiveWait(left:) computes it
+        // (below). The wait's deadline is set before its first receive is sent, so it is no later
+        // than that receive's arrival and the timeout. Three seconds of allowance for the time a
+        // receive took to arrive on a loaded host: one asking SQS's 5 s with a second left runs
+        // past by four.
+        let latestDeadline = try #require(receives.first).arrived + timeout
         for receive in receives {
             #expect(
-                receive.arrived + .seconds(receive.waits) <= earliestDeadline + .seconds(3),
-                "a receive asked to wait \(receive.waits) s with \(earliestDeadline - receive.arrived) left: \(waits)")
+                receive.arrived + .seconds(receive.waits) <= latestDeadline + .seconds(3),
+                "a receive asked to wait \(receive.waits) s with \(latestDeadline - receive.arrived) left: \(waits)")
         }
     }
 
