@@ -309,11 +309,11 @@ extension SpoolWatcher {
         /// judged) leaves this one for a later pass.
         private func repairName(_ raw: [UInt8]) {
             let newName = SpoolName.repairedName(raw)
+            let why =
+                String(validating: raw, as: UTF8.self) == nil
+                ? "is not UTF-8" : "is longer than \(SpoolName.maximumTaskFileNameBytes) bytes"
             do {
                 if try DirectoryReader.rename(in: directory, raw, to: newName) {
-                    let why =
-                        String(validating: raw, as: UTF8.self) == nil
-                        ? "is not UTF-8" : "is longer than \(SpoolName.maximumTaskFileNameBytes) bytes"
                     logLimiter.warning(
                         "a spool entry's name \(why); renamed it to \(newName) so it can be judged",
                         metadata: ["event": "spool_layout", "path": "\(directory)/\(newName)"],
@@ -322,7 +322,7 @@ extension SpoolWatcher {
                 }
             } catch {
                 logLimiter.log(
-                    .error, "a spool entry's name is not UTF-8 and it cannot be renamed: \(error)",
+                    .error, "a spool entry's name \(why) and it cannot be renamed: \(error)",
                     metadata: ["event": "spool_layout"], key: "spool-name-not-utf8-kept", logger: logger)
             }
         }
