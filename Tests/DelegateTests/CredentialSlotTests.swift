@@ -46,4 +46,35 @@ import Testing
         #expect(await running.status == .succeeded)
         #expect(await waiting.status == .succeeded)
     }
+
+    /// A read the credentials socket gave up on (a request not answered in its time: the server
+    /// cancels the handler, and has refused the request already) is logged as not answered in
+    /// time, `DeadlineExceeded`, not as the delegate stopping, which it is not.
+    @Test(.timeLimit(.minutes(1))) func aReadTheSocketGaveUpOnIsNotCalledAStop() async throws {
+        let dispatcher = try TaskDispatcherTests.components(
+            endpoint: ScriptedExecutorFixture.endpoint, concurrency: 1, logger: logger, http: http
+        ).dispatcher
+        let prod = NamedConnector(
+            connector: Connector(
+                id: "prod", region: "us-east-1", secretNamePrefix: "", delegateSelectors: [], credentials: .instanceRole),
+            policy: ConnectorPolicy(), origin: "[connectors.prod]")
+        dispatcher.connectors.update(
+            connectors: ["prod": prod], allowInline: true,
+            credentialMappings: [CredentialMapping(unit: "app.service", id: "db", connector: "prod", secret: "db")])
+        let recorder = LogRecorder()
+        let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
+        let request = CredentialSocketServer.Request(
+            peer: PeerCredentials(pid: 1, uid: 0, gid: 0),
+            sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
+
+        http.script(.target("secretsmanager.GetSecretValue"), .hold(ScriptedExecutorFixture.secret()))
+        let handling = Task { await intake.handle(request) }
+        #expect(await eventually { http.holding == 1 })
+        handling.cancel()
+        if case .value = await handling.value { Issue.record("a value served for a request given up on") }
+        let refused = recorder.records.filter { $0.contains("credential request refused") }
+        #expect(refused.count == 1 && refused.first?.contains("error_code=DeadlineExceeded") == true, "\(recorder.records)")
+        #expect(refused.first?.contains("not answered within the credentials socket's time limit") == true)
+        #expect(!refused.contains { $0.contains("DelegateStopping") }, "\(refused)")
+    }
 }

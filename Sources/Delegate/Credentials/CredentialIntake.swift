@@ -116,6 +116,15 @@ struct CredentialIntake: Sendable {
         // The connector the read ran under (or was refused by): a readmission's, if a reload
         // moved the entry.
         let connectorID = result.connectorId
+        // Cancelled while the delegate is not stopping: the server gave up on the request (not
+        // answered in its time) and refused it already; whatever the read became, this is why,
+        // not a stop (`DelegateStopping`, which its cancellation reads as) nor a value served.
+        if Task.isCancelled, !dispatcher.isStopping {
+            throw Refusal(
+                code: .deadlineExceeded,
+                message: "not answered within the credentials socket's time limit (the read outlived its deadline)",
+                connectorID: connectorID)
+        }
         guard result.status == .succeeded else {
             throw Refusal(
                 code: result.error?.code ?? TaskFailure.Code(rawValue: result.status.rawValue),
@@ -153,10 +162,12 @@ struct CredentialIntake: Sendable {
                     + "\(addressBytes) bytes; systemd's request address holds \(CredentialMapping.maxUnitAndIDBytes) "
                     + "(it could bind this one only with a short random number), so no entry serves it")
         }
-        let admission = dispatcher.connectors.admitCredential(unit: address.unit, id: address.id, helperUID: helperUID) {
+        let admission = dispatcher.connectors.admitCredential(unit: address.unit, id: address.id, helperUID: helperUID)
+        {
             Data(
                 SecretFetcher.task(
-                    id: TaskID.random(prefix: "credential-"), connector: $0.connector, name: $0.secret, version: $0.version))
+                    id: TaskID.random(prefix: "credential-"), connector: $0.connector, name: $0.secret,
+                    version: $0.version))
         }
         switch admission {
         case .noMapping:
