@@ -12,7 +12,7 @@ import struct FoundationEssentials.Date
 /// field named by `JournalFieldName.sanitize` (`task_id` → `TASK_ID`). The metadata key `event`
 /// is special: its value is kept in `EVENT` and, when it names a `LogEventKind`, becomes that
 /// kind's fixed `MESSAGE_ID`. Fields are sent with `sd_journal_sendv`, so values may contain
-/// newlines; other control characters are shown escaped (``shown(_:)``). If journald cannot be
+/// line feeds; other control characters are shown escaped (``shown(_:)``). If journald cannot be
 /// reached the record goes to stderr instead of being lost.
 public struct JournalLogHandler: LogHandler {
     /// The logger's label, stored in `LOGGER`.
@@ -116,7 +116,7 @@ public struct JournalLogHandler: LogHandler {
     }
 
     /// `value` as the journal gets it: what ``ShownText`` escapes shown as `\u{..}`, but for
-    /// line breaks and tabs, which journalctl shows as they are. A value from elsewhere (an
+    /// line feeds and tabs, which journalctl shows as they are (a carriage return is escaped). A value from elsewhere (an
     /// endpoint's error message, a proxy's) holding a carriage return, an escape or a C1 code
     /// would otherwise be stored as binary: `journalctl` shows such a `MESSAGE` as `[blob data]`,
     /// and `-o json` as an array of byte numbers that the README's `jq` recipes cannot print.

@@ -120,8 +120,8 @@ struct Run: AsyncParsableCommand {
             signal at most), then exit 0; tasks still running then are cancelled: a spool task stays \
             claimed and runs again at the next start, an SQS task's message is made visible again. \
             SIGPIPE is ignored: log lines to a pipe whose reader has gone are dropped. \
-            Under systemd records go to the journal as structured fields, control characters in them other than \
-            line breaks and tabs shown as \\u{..} (text an endpoint sent, say: journalctl would show it as blob \
+            Under systemd records go to the journal as structured fields, control characters (but line feeds and \
+            tabs) and bidirectional overrides in them shown as \\u{..} (text an endpoint sent, say: journalctl would show it as blob \
             data); run by hand, to standard error, one line each. [delegate] log_level (debug, info, notice, \
             warning or error; default info) names the least severe records written; a reload applies it. \
             An SQS task message that comes back after this delegate sent its result (its delete had not taken \

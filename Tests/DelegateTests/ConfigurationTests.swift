@@ -127,8 +127,6 @@ import Testing
         #expect(configuration.delegate.acceptUntagged == expected)
     }
 
-    /// A value ending in a line end (an `EnvironmentFile=` written with CRLFs, an LF from `echo`)
-    /// is taken without it: a queue URL, a path, a list, a number; a line break inside is still refused.
     /// `[delegate] log_level`: syslog's names from debug to error, from the file or the
     /// environment; anything else is refused, naming the values.
     @Test func logLevelIsOneOfFiveNames() throws {
@@ -161,6 +159,8 @@ import Testing
         }
     }
 
+    /// A value ending in a line end (an `EnvironmentFile=` written with CRLFs, an LF from `echo`)
+    /// is taken without it: a queue URL, a path, a list, a number; a line break inside is still refused.
     @Test func environmentValuesLoseTheirLineEnds() throws {
         let queue = "https://sqs.us-east-1.amazonaws.com/123456789012/secrets-delegate-tasks-production"
         let configuration = try DelegateConfiguration.load(

@@ -19,7 +19,9 @@ extension DelegateDaemon {
     /// failed, and they have none or theirs expired: "failing"), so that no failing one is cut off
     /// the line; among them the delegate's own identity (IMDS) before assumed roles, which every
     /// named connector and SQS rely on and which inline tasks' failing roles must not push into
-    /// "+N more"; then by name; at most ``credentialsShown``, and how many more there are.
+    /// "+N more"; then by name; at most ``credentialsShown``, and how many more there are. A
+    /// session that serves though its last refresh failed (or static stability holds) shows
+    /// `until <time> (<error, 60 characters>)`.
     static func credentialsSummary(_ snapshots: [CachingCredentialProvider.Snapshot], now: Date) -> String {
         let sessions = snapshots.map { snapshot in
             (snapshot, failing: snapshot.lastError != nil && !(snapshot.expiration.map { $0 > now } ?? false))
