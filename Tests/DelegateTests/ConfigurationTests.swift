@@ -142,6 +142,17 @@ import Testing
             environment: ["SECRETS_DELEGATE_DELEGATE_LOG_LEVEL": "debug"],
             hostName: "h")
         #expect(fromEnvironment.delegate.level == .debug)
+        // The file's value is overridden: said, as an edit of it changes nothing now.
+        #expect(fromEnvironment.overriddenFileKeys == ["[delegate] log_level": "SECRETS_DELEGATE_DELEGATE_LOG_LEVEL"])
+        #expect(
+            fromEnvironment.overriddenKeysWarning?.contains(
+                "overrides what the configuration file sets for [delegate] log_level by SECRETS_DELEGATE_DELEGATE_LOG_LEVEL")
+                == true, "\(String(describing: fromEnvironment.overriddenKeysWarning))")
+        // Set by the environment alone, nothing is overridden.
+        let onlyEnvironment = try DelegateConfiguration.load(
+            tomlText: "[delegate]\nconcurrency = 4", environment: ["SECRETS_DELEGATE_DELEGATE_LOG_LEVEL": "debug"],
+            hostName: "h")
+        #expect(onlyEnvironment.overriddenFileKeys.isEmpty && onlyEnvironment.overriddenKeysWarning == nil)
         for bad in ["\"DEBUG\"", "\"trace\"", "\"critical\"", "\"\"", "7"] {
             #expect(throws: ConfigurationError.self, "\(bad)") {
                 try DelegateConfiguration.load(
@@ -448,6 +459,15 @@ import Testing
             (
                 "", ["SECRETS_DELEGATE_delegate_tags": "x"], nil, "SECRETS_DELEGATE_delegate_tags",
                 "names no configuration section"
+            ),
+            // The prefix spelt otherwise would be ignored: refused too.
+            (
+                "", ["secrets_delegate_delegate_log_level": "debug"], nil, "secrets_delegate_delegate_log_level",
+                "is not read: configuration variables are named SECRETS_DELEGATE_<SECTION>_<KEY>, in upper case"
+            ),
+            (
+                "", ["SECRETS_DELEGATED_DELEGATE_TAGS": "aws"], nil, "SECRETS_DELEGATED_DELEGATE_TAGS",
+                "is not read: configuration variables are named SECRETS_DELEGATE_<SECTION>_<KEY>"
             ),
             // Syntax.
             ("[delegate\nname = 1", [:], nil, nil, "TOML syntax error at line 1"),

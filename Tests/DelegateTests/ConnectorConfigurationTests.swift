@@ -501,6 +501,25 @@ import TestSupport
         )
     }
 
+    /// check-config says which keys of the file the environment overrides (an edit of them in
+    /// the file changes nothing), as the daemon's start and reloads do; still valid (status 0).
+    @Test func checkConfigWarnsOfFileKeysTheEnvironmentOverrides() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.path("delegate.toml")
+        try "[delegate]\nlog_level = \"warning\"\nconcurrency = 8\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let outcome = ConfigurationLoader(
+            explicitPath: file, environment: ["SECRETS_DELEGATE_DELEGATE_LOG_LEVEL": "debug"], hostName: "host-a"
+        ).check()
+        #expect(outcome.status == 0)
+        #expect(outcome.output.contains("log_level = \"debug\""), "\(outcome.output)")
+        #expect(
+            outcome.errorOutput.contains(
+                "warning: the environment overrides what the configuration file sets for [delegate] log_level by "
+                    + "SECRETS_DELEGATE_DELEGATE_LOG_LEVEL"),
+            "\(outcome.errorOutput)")
+        #expect(!outcome.errorOutput.contains("concurrency"), "\(outcome.errorOutput)")
+    }
+
     /// A file in the connectors directory that is not read but looks meant as a drop-in
     /// (`ci-read.conf`, `ci-read.TOML`) is named by check-config (and the daemon's start and
     /// reloads); hidden files and editors' and dpkg's leftovers are not.

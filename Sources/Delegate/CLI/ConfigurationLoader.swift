@@ -55,6 +55,7 @@ public struct ConfigurationLoader: Sendable {
         do {
             let configuration = try load()
             var checked = CommandOutcome(output: configuration.renderTOML(), status: ExitStatus.success)
+            if let warning = configuration.overriddenKeysWarning { checked = checked.adding("warning: \(warning)") }
             if let warning = configuration.passedOverDropInsWarning { checked = checked.adding("warning: \(warning)") }
             guard let missing = configuration.missingConnectorsDirectory else { return checked }
             return checked.adding(

@@ -40,7 +40,7 @@ public enum DaemonLauncher {
         warnOfPrivateTmp(
             configuration, inherited: inherited, isPrivateTmp: { privateTmp(environment: loader.environment) },
             logger: logger)
-        DelegateDaemon.warnOfConnectorsDirectory(configuration, logger: logger)
+        DelegateDaemon.warnOfWhatTheLoadFound(configuration, logger: logger)
         warnOfUnserved(inherited, logger: logger)
         warnOfSocketPath(inherited, configured: configuration.queue.socketPath, logger: logger)
         if let credentials = inherited.credentials {

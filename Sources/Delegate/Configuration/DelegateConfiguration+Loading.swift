@@ -36,6 +36,7 @@ extension DelegateConfiguration {
             }
         }
         try configuration.apply(environment: environment, origins: &origins)
+        configuration.overriddenFileKeys = origins.filter { fileKeys.contains($0.key) }
         // An error about a key says where its value came from: the variable that set it, else
         // the file (a default's, such as the host name as the delegate's name, says neither).
         let attributed = { [origins, fileKeys] (error: ConfigurationError) -> ConfigurationError in
@@ -294,9 +295,25 @@ extension DelegateConfiguration {
 
     static let environmentPrefix = "SECRETS_DELEGATE_"
 
+    /// A variable meant for the configuration but spelt otherwise: the prefix in another case, or
+    /// after the daemon's binary, `SECRETS_DELEGATED_`. Refused as a wrong section or key is:
+    /// ignored, its setting would silently not apply.
+    static func misspeltPrefix(_ variable: String) -> Bool {
+        let upper = variable.uppercased()
+        return (upper.hasPrefix(environmentPrefix) && !variable.hasPrefix(environmentPrefix))
+            || upper.hasPrefix("SECRETS_DELEGATED_")
+    }
+
     private mutating func apply(
         environment: [String: String], origins: inout [String: String]
     ) throws(ConfigurationError) {
+        if let variable = environment.keys.sorted().first(where: Self.misspeltPrefix) {
+            throw ConfigurationError(
+                key: nil,
+                reason: "is not read: configuration variables are named \(Self.environmentPrefix)<SECTION>_<KEY>, "
+                    + "in upper case (\(Self.environmentPrefix)DELEGATE_TAGS, say)",
+                origin: variable)
+        }
         for variable in environment.keys.sorted() where variable.hasPrefix(Self.environmentPrefix) {
             guard let text = environment[variable] else { continue }
             let rest = variable.dropFirst(Self.environmentPrefix.count)

@@ -30,6 +30,21 @@ public struct DelegateConfiguration: Sendable, Equatable {
     /// as one (`ci-read.conf`, `ci-read.TOML`): not hidden, not `.toml`, no editor's or package
     /// manager's leftover; the start, each reload and `check-config` name them.
     public internal(set) var passedOverDropIns: PassedOverDropIns?
+    /// Keys the file sets that an environment variable overrides, by label (`[delegate]
+    /// log_level`), with the variable: an edit of the file does not change them, which the start,
+    /// each reload and `check-config` say (``overriddenKeysWarning``).
+    public internal(set) var overriddenFileKeys: [String: String] {
+        get { overridden.keys }
+        set { overridden.keys = newValue }
+    }
+    private var overridden = OverriddenKeys()
+
+    /// What a load found, not what the configuration is: no part of its equality (a configuration
+    /// rendered and loaded again, without the environment, is the same configuration).
+    private struct OverriddenKeys: Sendable, Equatable {
+        var keys: [String: String] = [:]
+        static func == (_: Self, _: Self) -> Bool { true }
+    }
 
     /// Files of `directory` (by name, sorted) not read as connectors.
     public struct PassedOverDropIns: Sendable, Equatable {
@@ -198,6 +213,14 @@ public struct DelegateConfiguration: Sendable, Equatable {
 }
 
 extension DelegateConfiguration {
+    /// What ``overriddenFileKeys`` means for the operator, or nil when there are none.
+    public var overriddenKeysWarning: String? {
+        guard !overriddenFileKeys.isEmpty else { return nil }
+        let pairs = overriddenFileKeys.sorted { $0.key < $1.key }.map { "\($0.key) by \($0.value)" }
+        return "the environment overrides what the configuration file sets for \(pairs.joined(separator: ", ")): "
+            + "editing the file does not change those (the variable wins; a changed variable takes a restart)"
+    }
+
     /// What ``passedOverDropIns`` means for the operator, or nil when there are none.
     public var passedOverDropInsWarning: String? {
         guard let passedOver = passedOverDropIns, !passedOver.names.isEmpty else { return nil }

@@ -24,11 +24,16 @@ extension DelegateDaemon {
         await components.notifier.ready()
     }
 
-    /// What the load found wrong with the connectors directory, said at the start and at each
-    /// reload rather than every task naming one of its connectors answered `InvalidTask`: files
-    /// in it passed over though they may be meant as drop-ins; a `[delegate] connectors_dir` set
-    /// and missing (no drop-ins, as for the default one, but the operator named it: a mount not up yet?).
-    static func warnOfConnectorsDirectory(_ configuration: DelegateConfiguration, logger: Logger) {
+    /// What the load found the operator may not mean, said at the start and at each reload:
+    /// keys of the file an environment variable overrides (an edit of them changes nothing); and,
+    /// rather than every task naming one of its connectors answered `InvalidTask`, files of the
+    /// connectors directory passed over though they may be meant as drop-ins, or a `[delegate]
+    /// connectors_dir` set and missing (no drop-ins, as for the default one, but the operator
+    /// named it: a mount not up yet?).
+    static func warnOfWhatTheLoadFound(_ configuration: DelegateConfiguration, logger: Logger) {
+        if let warning = configuration.overriddenKeysWarning {
+            logger.warning("\(warning)", metadata: ["event": "keys-overridden"])
+        }
         if let warning = configuration.passedOverDropInsWarning {
             logger.warning("\(warning)", metadata: ["event": "drop-ins-passed-over"])
         }
@@ -96,7 +101,7 @@ extension DelegateDaemon {
                 metadata: ["error_code": "ConfigurationError"])
             return
         }
-        Self.warnOfConnectorsDirectory(loaded, logger: logger)
+        Self.warnOfWhatTheLoadFound(loaded, logger: logger)
         DaemonLauncher.warnOfPrivateTmp(
             loaded, replacing: current, isPrivateTmp: { DaemonLauncher.privateTmp(environment: settings.environment) },
             logger: logger)
