@@ -170,6 +170,21 @@ import Testing
         }
     }
 
+    /// An empty variable sets its key empty, it does not unset it (README): a path off, a list
+    /// with no entry; a number or a true/false key refuses it.
+    @Test func anEmptyVariableSetsItsKeyEmpty() throws {
+        let emptied = try DelegateConfiguration.load(
+            tomlText: "[queue]\nspool_dir = \"/srv/spool\"",
+            environment: ["SECRETS_DELEGATE_QUEUE_SPOOL_DIR": "", "SECRETS_DELEGATE_IDENTITY_SOURCES": ""], hostName: "h")
+        #expect(emptied.queue.spoolDir == "")
+        #expect(emptied.identity.sources == [])
+        for variable in ["SECRETS_DELEGATE_DELEGATE_CONCURRENCY", "SECRETS_DELEGATE_DELEGATE_ACCEPT_UNTAGGED"] {
+            #expect(throws: ConfigurationError.self, "\(variable)") {
+                try DelegateConfiguration.load(tomlText: nil, environment: [variable: ""], hostName: "h")
+            }
+        }
+    }
+
     /// A value ending in a line end (an `EnvironmentFile=` written with CRLFs, an LF from `echo`)
     /// is taken without it: a queue URL, a path, a list, a number; a line break inside is still refused.
     @Test func environmentValuesLoseTheirLineEnds() throws {
