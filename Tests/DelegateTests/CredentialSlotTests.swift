@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import TestSupport
 import Testing
 
@@ -61,20 +62,30 @@ import Testing
         dispatcher.connectors.update(
             connectors: ["prod": prod], allowInline: true,
             credentialMappings: [CredentialMapping(unit: "app.service", id: "db", connector: "prod", secret: "db")])
-        let recorder = LogRecorder()
-        let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
         let request = CredentialSocketServer.Request(
             peer: PeerCredentials(pid: 1, uid: 0, gid: 0),
             sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
+        http.always(.target("secretsmanager.GetSecretValue"), .hold(ScriptedExecutorFixture.secret()))
 
-        http.script(.target("secretsmanager.GetSecretValue"), .hold(ScriptedExecutorFixture.secret()))
-        let handling = Task { await intake.handle(request) }
-        #expect(await eventually { http.holding == 1 })
-        handling.cancel()
-        if case .value = await handling.value { Issue.record("a value served for a request given up on") }
-        let refused = recorder.records.filter { $0.contains("credential request refused") }
-        #expect(refused.count == 1 && refused.first?.contains("error_code=DeadlineExceeded") == true, "\(recorder.records)")
-        #expect(refused.first?.contains("not answered within the credentials socket's time limit") == true)
-        #expect(!refused.contains { $0.contains("DelegateStopping") }, "\(refused)")
+        /// The refusal line of a read cancelled once `elapsed` has passed on the intake's clock.
+        func refusal(cancelledAfter elapsed: Duration) async -> [String] {
+            let recorder = LogRecorder()
+            let skew = Mutex(Duration.zero)
+            var intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
+            intake.monotonicNow = { ContinuousClock.now + skew.withLock { $0 } }
+            let handling = Task { await intake.handle(request) }
+            #expect(await eventually { http.holding == 1 })
+            skew.withLock { $0 = elapsed }
+            handling.cancel()
+            if case .value = await handling.value { Issue.record("a value served for a request given up on") }
+            return recorder.records.filter { $0.contains("credential request refused") }
+        }
+        // Past the read's 60 s deadline: the server's 75 s timer.
+        let timedOut = await refusal(cancelledAfter: .seconds(61))
+        #expect(timedOut.count == 1 && timedOut.first?.contains("error_code=DeadlineExceeded") == true, "\(timedOut)")
+        #expect(timedOut.first?.contains("not answered within the credentials socket's time limit") == true)
+        // Sooner: the services are ending (a start that failed), not the server's timer.
+        let ending = await refusal(cancelledAfter: .seconds(1))
+        #expect(ending.count == 1 && ending.first?.contains("error_code=DelegateStopping") == true, "\(ending)")
     }
 }
