@@ -78,11 +78,11 @@ public func makeLogHandler(
     switch destination {
     case .journal:
         var handler = JournalLogHandler(label: label, identifier: identifier)
-        handler.levelSetting = level
+        handler.level.setting = level
         return handler
     case .stderr:
         var handler = StderrLogHandler(label: label)
-        handler.levelSetting = level
+        handler.level.setting = level
         return handler
     }
 }

@@ -40,3 +40,19 @@ public final class LogLevelSetting: Sendable {
         }
     }
 }
+
+/// A log handler's level: its own once one is set (`Logger.logLevel`'s setter, for that logger
+/// alone), else the shared ``setting``'s, which a reload changes; without either, `info`.
+public struct HandlerLevel: Sendable {
+    public var setting: LogLevelSetting?
+    private var own: Logger.Level?
+
+    public init(setting: LogLevelSetting? = nil) {
+        self.setting = setting
+    }
+
+    public var value: Logger.Level {
+        get { own ?? setting?.level ?? .info }
+        set { own = newValue }
+    }
+}

@@ -13,13 +13,11 @@ import UTCTime
 /// characters are quoted, and newlines are escaped so that every record stays on one line.
 public struct StderrLogHandler: LogHandler {
     public let label: String
-    /// Where the level comes from unless set on this handler (``logLevel``): the daemon's
-    /// ``LogLevelSetting``, which a reload changes; nil, `info`.
-    public var levelSetting: LogLevelSetting?
-    private var ownLevel: Logger.Level?
+    /// Its level: the daemon's ``LogLevelSetting`` (``HandlerLevel/setting``) unless set here.
+    public var level = HandlerLevel()
     public var logLevel: Logger.Level {
-        get { ownLevel ?? levelSetting?.level ?? .info }
-        set { ownLevel = newValue }
+        get { level.value }
+        set { level.value = newValue }
     }
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
