@@ -13,7 +13,9 @@ import Testing
     let http = ScriptedHTTPClient()
     let logger = Logger(label: "credential-slots", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    @Test(.timeLimit(.minutes(1))) func aCredentialIsServedWhileTasksHoldEverySlot() async throws {
+    /// A dispatcher of one task slot on the scripted endpoint whose `[[credential]]` entry serves
+    /// `app.service`'s credential `db` (the secret `db`) through the named connector `prod`.
+    func dispatcherServingAppDB() throws -> TaskDispatcher {
         let dispatcher = try TaskDispatcherTests.components(
             endpoint: ScriptedExecutorFixture.endpoint, concurrency: 1, logger: logger, http: http
         ).dispatcher
@@ -24,10 +26,18 @@ import Testing
         dispatcher.connectors.update(
             connectors: ["prod": prod], allowInline: true,
             credentialMappings: [CredentialMapping(unit: "app.service", id: "db", connector: "prod", secret: "db")])
+        return dispatcher
+    }
+
+    /// systemd's request for `app.service`'s credential `db`.
+    static let appDBRequest = CredentialSocketServer.Request(
+        peer: PeerCredentials(pid: 1, uid: 0, gid: 0),
+        sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
+
+    @Test(.timeLimit(.minutes(1))) func aCredentialIsServedWhileTasksHoldEverySlot() async throws {
+        let dispatcher = try dispatcherServingAppDB()
         let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: logger)
-        let request = CredentialSocketServer.Request(
-            peer: PeerCredentials(pid: 1, uid: 0, gid: 0),
-            sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
+        let request = Self.appDBRequest
 
         // The task slot is held (AWS holds the answer), and another task waits for it.
         http.script(.target("secretsmanager.GetSecretValue"), .hold(ScriptedExecutorFixture.secret()))
@@ -52,19 +62,8 @@ import Testing
     /// cancels the handler, and has refused the request already) is logged as not answered in
     /// time, `DeadlineExceeded`, not as the delegate stopping, which it is not.
     @Test(.timeLimit(.minutes(1))) func aReadTheSocketGaveUpOnIsNotCalledAStop() async throws {
-        let dispatcher = try TaskDispatcherTests.components(
-            endpoint: ScriptedExecutorFixture.endpoint, concurrency: 1, logger: logger, http: http
-        ).dispatcher
-        let prod = NamedConnector(
-            connector: Connector(
-                id: "prod", region: "us-east-1", secretNamePrefix: "", delegateSelectors: [], credentials: .instanceRole),
-            policy: ConnectorPolicy(), origin: "[connectors.prod]")
-        dispatcher.connectors.update(
-            connectors: ["prod": prod], allowInline: true,
-            credentialMappings: [CredentialMapping(unit: "app.service", id: "db", connector: "prod", secret: "db")])
-        let request = CredentialSocketServer.Request(
-            peer: PeerCredentials(pid: 1, uid: 0, gid: 0),
-            sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
+        let dispatcher = try dispatcherServingAppDB()
+        let request = Self.appDBRequest
         http.always(.target("secretsmanager.GetSecretValue"), .hold(ScriptedExecutorFixture.secret()))
 
         /// The refusal line of a read cancelled once `elapsed` has passed on the intake's clock.

@@ -97,19 +97,30 @@ import Testing
         #expect(release.contains(#""VisibilityTimeout":0"#), "\(release)")
     }
 
+    /// A task for other delegates handled holding `slot`, its first release refused by SQS, with
+    /// `waitingWithoutSlots` such retries already waiting without theirs: the intake, the endpoint
+    /// and, for each pause the handling made, whether the slot was still held then.
+    static func releaseRefusedOnce(
+        slot: HeldSlot, waitingWithoutSlots: (SQSIntake) -> Int = { _ in 0 }
+    ) async throws -> (intake: SQSIntake, endpoint: SQSScriptedEndpoint, heldAtPause: [Bool]) {
+        let endpoint = try SQSScriptedEndpoint(failedVisibilityChanges: 1)
+        defer { endpoint.server.stop() }
+        let heldAtPause = Mutex<[Bool]>([])
+        let (intake, _, _) = try await handleATaskForOthers(endpoint, slot: slot) { intake, sleeper in
+            for _ in 0..<waitingWithoutSlots(intake) { intake.slotlessHandBacks.enter() }
+            sleeper.onSleep.withLock { $0 = { _ in heldAtPause.withLock { $0.append(!slot.isReleased) } } }
+        }
+        return (intake, endpoint, heldAtPause.withLock { $0 })
+    }
+
     /// The slot such a message holds paces the receives through its pause and first release, and
     /// goes back before the retries of a release SQS refused: a release SQS keeps refusing (no
     /// permission, 6 s of retries) must not keep this delegate's own tasks waiting for slots.
     @Test func aTaskForOtherDelegatesGivesItsSlotBackBeforeItsReleaseIsRetried() async throws {
-        let endpoint = try SQSScriptedEndpoint(failedVisibilityChanges: 1)
-        defer { endpoint.server.stop() }
         let givenBack = Atomic<Int>(0)
         let slot = HeldSlot { givenBack.add(1, ordering: .relaxed) }
-        let heldAtPause = Mutex<[Bool]>([])
-        let (intake, _, _) = try await Self.handleATaskForOthers(endpoint, slot: slot) { _, sleeper in
-            sleeper.onSleep.withLock { $0 = { _ in heldAtPause.withLock { $0.append(!slot.isReleased) } } }
-        }
-        #expect(heldAtPause.withLock { $0 } == [true, false], "held at the random pause, not at the retry's")
+        let (intake, endpoint, heldAtPause) = try await Self.releaseRefusedOnce(slot: slot)
+        #expect(heldAtPause == [true, false], "held at the random pause, not at the retry's")
         #expect(endpoint.actions == ["ChangeMessageVisibility", "ChangeMessageVisibility"])
         slot.release()  // the poller's own, once the message is handled: nothing more given back
         #expect(givenBack.load(ordering: .relaxed) == 1)
@@ -121,17 +132,12 @@ import Testing
     /// refused to all of them piled other delegates' messages up in memory at the pace of the
     /// receives. Past the bound the retry keeps its slot, and the receives slow down to it.
     @Test func noMoreThanConcurrencyRetriesOfReleasesWaitWithoutTheirSlots() async throws {
-        let endpoint = try SQSScriptedEndpoint(failedVisibilityChanges: 1)
-        defer { endpoint.server.stop() }
         let givenBack = Atomic<Int>(0)
         let slot = HeldSlot { givenBack.add(1, ordering: .relaxed) }
-        let heldAtPause = Mutex<[Bool]>([])
-        let (intake, _, _) = try await Self.handleATaskForOthers(endpoint, slot: slot) { intake, sleeper in
-            // As many as there are slots wait already.
-            for _ in 0..<intake.dispatcher.concurrency { intake.slotlessHandBacks.enter() }
-            sleeper.onSleep.withLock { $0 = { _ in heldAtPause.withLock { $0.append(!slot.isReleased) } } }
-        }
-        #expect(heldAtPause.withLock { $0 } == [true, true], "held at the retry's pause too")
+        // As many as there are slots wait already.
+        let (intake, endpoint, heldAtPause) = try await Self.releaseRefusedOnce(
+            slot: slot, waitingWithoutSlots: { $0.dispatcher.concurrency })
+        #expect(heldAtPause == [true, true], "held at the retry's pause too")
         #expect(endpoint.actions == ["ChangeMessageVisibility", "ChangeMessageVisibility"])
         #expect(givenBack.load(ordering: .relaxed) == 0, "the slot stayed with the message")
         #expect(intake.slotlessHandBacks.current == intake.dispatcher.concurrency)
