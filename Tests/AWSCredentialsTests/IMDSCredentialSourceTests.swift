@@ -430,6 +430,28 @@ import Testing
         #expect(await provider.snapshot().lastError == nil)
     }
 
+    /// The outage itself: IMDS failing (503) as the instance credentials expire keeps them (static
+    /// stability) and says so in the session's last error, until IMDS answers again.
+    @Test func anIMDSFailingAtExpiryIsTheSessionsLastError() async throws {
+        let clock = ManualClock()
+        let server = try IMDSServer(credentials: fakeCredentials("kept"), expiration: clock.now().addingTimeInterval(3600))
+        let provider = CachingCredentialProvider(
+            source: imdsSource(server, http: try loopbackHTTPClient(), clock: clock), clock: clock)
+        _ = try await provider.credentials(logger: logger)
+        #expect(await provider.snapshot().lastError == nil)
+        server.setMode(.failing)
+        clock.advance(by: 3600)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEkept")
+        let degraded = await provider.snapshot().lastError
+        #expect(degraded?.hasPrefix("static stability: IMDS answered HTTP 503") == true, "\(String(describing: degraded))")
+
+        server.setMode(.up)
+        server.serve(fakeCredentials("back"), expiration: clock.now().addingTimeInterval(3600))
+        clock.advance(by: 601)
+        #expect(try await provider.credentials(logger: logger).accessKeyId == "ASIAFAKEback")
+        #expect(await provider.snapshot().lastError == nil)
+    }
+
     /// AWS's refusal names a key: credentials a refresh brought meanwhile are not taken for it,
     /// and kept in their turn by static stability when IMDS later hands them out expired; the
     /// same key kept again at a refresh ahead of its new end says nothing new.

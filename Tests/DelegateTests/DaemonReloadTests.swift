@@ -28,19 +28,19 @@ import Testing
         /// The level the process's handlers would read (these loggers record at every level).
         let logLevel: LogLevelSetting
 
-        init(_ toml: String, inheritedSockets: Bool = false) throws {
+        init(_ toml: String, inheritedSockets: Bool = false, environment: [String: String] = [:]) throws {
             directory = try TemporaryDirectory(prefix: "reload")
             recorder = LogRecorder()
             let logger = recorder.logger()
             http = try CurlHTTPClient(configuration: .init(environment: [:]), logger: logger)
             try Data(toml.utf8).write(to: URL(fileURLWithPath: directory.path("delegate.toml")))
             let configuration = try DelegateConfiguration.load(
-                path: directory.path("delegate.toml"), requireFile: true, environment: [:], hostName: "reload")
+                path: directory.path("delegate.toml"), requireFile: true, environment: environment, hostName: "reload")
             let host = host
             logLevel = LogLevelSetting(configuration.delegate.level)
             daemon = try DelegateDaemon(
                 settings: .init(
-                    configuration: configuration, configurationPath: directory.path("delegate.toml"), environment: [:],
+                    configuration: configuration, configurationPath: directory.path("delegate.toml"), environment: environment,
                     hostName: "reload", currentHostName: { host.name.withLock { $0 } },
                     // Never served: the reload only looks at whether systemd passed them.
                     inheritedSocket: inheritedSockets ? -1 : nil,
@@ -266,6 +266,25 @@ import Testing
         #expect(harness.logLevel.level == .warning)
         try await harness.reload(Self.configuration())
         #expect(harness.logLevel.level == .info, "left out, the default again")
+    }
+
+    /// A key the file sets that a variable overrides is warned of at a reload (an edit of it in
+    /// the file changed nothing, and the reload said nothing); the variable's value is not quoted.
+    @Test func aReloadWarnsOfFileKeysAVariableOverrides() async throws {
+        let withLevel = Self.configuration().replacingOccurrences(
+            of: "[delegate]\n", with: "[delegate]\nlog_level = \"warning\"\n")
+        let harness = try Harness(withLevel, environment: ["SECRETS_DELEGATE_DELEGATE_LOG_LEVEL": "debug"])
+        defer { harness.http.shutdown() }
+        try await harness.reload(withLevel.replacingOccurrences(of: "\"warning\"", with: "\"error\""))
+        let warnings = harness.recorder.records.filter { $0.contains("event=keys-overridden") }
+        #expect(warnings.count == 1, "\(harness.recorder.records)")
+        #expect(warnings.first?.hasPrefix("warning ") == true)
+        #expect(warnings.first?.contains("[delegate] log_level by SECRETS_DELEGATE_DELEGATE_LOG_LEVEL") == true)
+        #expect(warnings.first?.contains("debug") == false, "the value is not quoted")
+        #expect(harness.logLevel.level == .debug, "the variable wins")
+        // Without the key in the file, nothing is overridden.
+        try await harness.reload(Self.configuration())
+        #expect(harness.recorder.records.filter { $0.contains("event=keys-overridden") }.count == 1)
     }
 
     @Test func aChangedSpoolDirIsNamedAsWaitingForARestartAndAnUnchangedReloadNamesNothing() async throws {
