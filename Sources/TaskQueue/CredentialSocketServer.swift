@@ -35,6 +35,14 @@ public final class CredentialSocketServer: @unchecked Sendable {
         public let peer: PeerCredentials
         /// The peer's `sun_path` bytes as `getpeername(2)` reported them (empty when unbound).
         public let sunPath: [UInt8]
+        /// Marked when the server gives up on the request, before it cancels the handler.
+        public let timeout: CredentialRequestTimeout
+
+        public init(peer: PeerCredentials, sunPath: [UInt8], timeout: CredentialRequestTimeout = .init()) {
+            self.peer = peer
+            self.sunPath = sunPath
+            self.timeout = timeout
+        }
     }
 
     public struct Limits: Sendable, Equatable {
@@ -293,9 +301,11 @@ public final class CredentialSocketServer: @unchecked Sendable {
         } catch {
             logLimiter.warning(
                 "cannot read a credential requester's credentials; refused",
-                metadata: ["event": "credential-refused", "error_code": "PeerUnknown", "peer_uid": "?", "error": "\(error)"],
+                metadata: [
+                    "event": "credential-refused", "error_code": "PeerUnknown", "peer_uid": "?", "error": "\(error)",
+                ],
                 key: "credential-peer", logger: logger)
-            answer(track(fd: fd, metadata: ["peer_uid": "?"]).id, with: .refuse)
+            answer(track(fd: fd, metadata: ["peer_uid": "?"], timeout: CredentialRequestTimeout()).id, with: .refuse)
             return
         }
         start(fd: fd, request: Request(peer: peer, sunPath: Self.peerAddress(fd)))
@@ -303,7 +313,9 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     /// A new connection: refused if still unanswered ``Limits/requestTimeout`` from now, and closed
     /// at the latest ``Limits/drainTimeout`` after its answer.
-    private func track(fd: Int32, metadata: Logger.Metadata) -> (id: UInt64, connection: Connection) {
+    private func track(fd: Int32, metadata: Logger.Metadata, timeout: CredentialRequestTimeout) -> (
+        id: UInt64, connection: Connection
+    ) {
         nextID += 1
         let id = nextID
         let connection = Connection(fd: fd, metadata: metadata)
@@ -320,6 +332,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
                 "credential request not answered in time; refused",
                 metadata: connection.metadata.merging(["timeout": "\(self.limits.requestTimeout)"]) { $1 },
                 key: "credential-timeout \(connection.unitKey)", logger: self.logger)
+            timeout.mark()
             connection.call.cancel()
             self.answer(id, with: .refuse)
         }
@@ -330,7 +343,7 @@ public final class CredentialSocketServer: @unchecked Sendable {
 
     private func start(fd: Int32, request: Request) {
         let described = describe(request).merging(["peer_uid": "\(request.peer.uid)"]) { $1 }
-        let (id, connection) = track(fd: fd, metadata: described)
+        let (id, connection) = track(fd: fd, metadata: described, timeout: request.timeout)
         let handler = handler
         let call = connection.call
         let started = tasks.start {
@@ -446,8 +459,10 @@ public final class CredentialSocketServer: @unchecked Sendable {
         let unitBytes = sunPath[(slash + 6)...].prefix { $0 != separator }
         let unit = unitBytes.prefix(256).filter { byte in
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                UInt8(ascii: ":"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "\\"), UInt8(ascii: "@"):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: ":"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "\\"),
+                UInt8(ascii: "@"):
                 true
             default: false
             }

@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Synchronization
 import TestSupport
 import Testing
 
@@ -29,10 +28,12 @@ import Testing
         return dispatcher
     }
 
-    /// systemd's request for `app.service`'s credential `db`.
-    static let appDBRequest = CredentialSocketServer.Request(
-        peer: PeerCredentials(pid: 1, uid: 0, gid: 0),
-        sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
+    /// systemd's request for `app.service`'s credential `db` (a new one each time: its timeout mark is its own).
+    static var appDBRequest: CredentialSocketServer.Request {
+        CredentialSocketServer.Request(
+            peer: PeerCredentials(pid: 1, uid: 0, gid: 0),
+            sunPath: CredentialRequestAddress.sunPath(random: 0xbeef, unit: "app.service", id: "db"))
+    }
 
     @Test(.timeLimit(.minutes(1))) func aCredentialIsServedWhileTasksHoldEverySlot() async throws {
         let dispatcher = try dispatcherServingAppDB()
@@ -63,28 +64,27 @@ import Testing
     /// time, `DeadlineExceeded`, not as the delegate stopping, which it is not.
     @Test(.timeLimit(.minutes(1))) func aReadTheSocketGaveUpOnIsNotCalledAStop() async throws {
         let dispatcher = try dispatcherServingAppDB()
-        let request = Self.appDBRequest
         http.always(.target("secretsmanager.GetSecretValue"), .hold(ScriptedExecutorFixture.secret()))
 
-        /// The refusal line of a read cancelled once `elapsed` has passed on the intake's clock.
-        func refusal(cancelledAfter elapsed: Duration) async -> [String] {
+        /// The refusal line of a read cancelled, after the server marked its time as run out or not.
+        func refusal(timedOut: Bool) async -> [String] {
             let recorder = LogRecorder()
-            let skew = Mutex(Duration.zero)
-            var intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
-            intake.monotonicNow = { ContinuousClock.now + skew.withLock { $0 } }
+            let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
+            let request = Self.appDBRequest
             let handling = Task { await intake.handle(request) }
             #expect(await eventually { http.holding == 1 })
-            skew.withLock { $0 = elapsed }
+            // As the server's timer does: marked, then cancelled.
+            if timedOut { request.timeout.mark() }
             handling.cancel()
             if case .value = await handling.value { Issue.record("a value served for a request given up on") }
             return recorder.records.filter { $0.contains("credential request refused") }
         }
-        // Past the read's 60 s deadline: the server's 75 s timer.
-        let timedOut = await refusal(cancelledAfter: .seconds(61))
+        // The server's timer.
+        let timedOut = await refusal(timedOut: true)
         #expect(timedOut.count == 1 && timedOut.first?.contains("error_code=DeadlineExceeded") == true, "\(timedOut)")
         #expect(timedOut.first?.contains("not answered within the credentials socket's time limit") == true)
-        // Sooner: the services are ending (a start that failed), not the server's timer.
-        let ending = await refusal(cancelledAfter: .seconds(1))
+        // Not marked: the services are ending (a start that failed), not the server's timer.
+        let ending = await refusal(timedOut: false)
         #expect(ending.count == 1 && ending.first?.contains("error_code=DelegateStopping") == true, "\(ending)")
     }
 }

@@ -21,8 +21,6 @@ struct CredentialIntake: Sendable {
     let dispatcher: TaskDispatcher
     let logLimiter: LogRateLimiter
     let logger: Logger
-    /// The monotonic clock a read's time is measured on (a test's jumps).
-    var monotonicNow: @Sendable () -> ContinuousClock.Instant = { .now }
 
     /// Why a request got no value.
     struct Refusal: Error {
@@ -97,7 +95,6 @@ struct CredentialIntake: Sendable {
                     + "claimed unit \(address.unit)")
         }
         let receivedAt = dispatcher.now
-        let started = monotonicNow()
         let generation = dispatcher.connectors.generation
         let task: DelegateTask
         do throws(Refusal) {
@@ -119,12 +116,10 @@ struct CredentialIntake: Sendable {
         // The connector the read ran under (or was refused by): a readmission's, if a reload
         // moved the entry.
         let connectorID = result.connectorId
-        // Cancelled past the read's own deadline while the delegate is not stopping: the server
-        // gave up on the request (not answered in its time, which is longer) and refused it
-        // already; whatever the read became, this is why, not a stop (`DelegateStopping`, which
-        // its cancellation reads as) nor a value served. (Cancelled sooner, the services are
-        // ending: a start that failed does not mark the dispatcher stopping.)
-        if Task.isCancelled, !dispatcher.isStopping, monotonicNow() - started >= .seconds(task.deadlineSeconds) {
+        // The server gave up on the request (not answered in its time) and refused it already:
+        // whatever the read became, this is why, not a stop (`DelegateStopping`, which its
+        // cancellation reads as) nor a value served.
+        if request.timeout.hasPassed {
             throw Refusal(
                 code: .deadlineExceeded,
                 message: "not answered within the credentials socket's time limit (the read outlived its deadline)",
