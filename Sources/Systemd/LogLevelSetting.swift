@@ -47,9 +47,7 @@ public struct HandlerLevel: Sendable {
     public var setting: LogLevelSetting?
     private var own: Logger.Level?
 
-    public init(setting: LogLevelSetting? = nil) {
-        self.setting = setting
-    }
+    public init() {}
 
     public var value: Logger.Level {
         get { own ?? setting?.level ?? .info }

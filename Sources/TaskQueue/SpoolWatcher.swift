@@ -30,8 +30,6 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     /// Nil when inotify could not be set up for want of a resource (`fs.inotify.max_user_instances`,
     /// said at the start): tasks are found by the rescan alone, as when the watch is lost later.
     private let inotify: InotifyWatch?
-    /// Why `new/` was not watched at the start, for the first pass's look (said once).
-    private let unwatchedAtStart: Int32?
 
     /// - Parameter held: names the caller already handles (tasks recovered at start): in flight
     ///   from the first moment, not yielded, and each offered once when the caller releases it, so
@@ -66,8 +64,7 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
                 metadata: ["directory": "\(directory)"])
         }
         self.inotify = inotify
-        self.unwatchedAtStart = inotify?.unwatchedAtStart
-        if let number = unwatchedAtStart {
+        if let number = inotify?.unwatchedAtStart {
             Self.warnUnwatched(number, again: false, directory: directory, logger: logger)
         }
     }
@@ -180,7 +177,7 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
         let inotify = inotify
         let logger = core.logger
         let directory = core.directory
-        let failing = Mutex<Int32?>(unwatchedAtStart)
+        let failing = Mutex<Int32?>(inotify?.unwatchedAtStart)
         await core.rescanLoop(beforeEachPass: {
             // A new/ that was replaced (or not watched at the start) is watched from this pass on
             // (files that came in between are found by the pass itself).

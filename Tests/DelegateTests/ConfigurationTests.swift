@@ -170,6 +170,23 @@ import Testing
         }
     }
 
+    /// A configuration error's `STATUS=` names its key, or the variable when it names none (a
+    /// misspelt one); never the reason.
+    @Test func theStatusOfAConfigurationErrorNamesItsKeyOrVariable() {
+        func statusKey(_ toml: String, _ environment: [String: String]) -> String? {
+            do {
+                _ = try DelegateConfiguration.load(tomlText: toml, environment: environment, hostName: "h")
+                return nil
+            } catch {
+                return DaemonLauncher.statusKey(error)
+            }
+        }
+        #expect(statusKey("[delegate]\nconcurrency = 0", [:]) == "[delegate] concurrency")
+        #expect(
+            statusKey("", ["secrets_delegate_delegate_tags": "s3cr3t"]) == "secrets_delegate_delegate_tags")
+        #expect(statusKey("", ["SECRETS_DELEGATE_DELEGATE_CONCURRENCY": "many"]) == "[delegate] concurrency")
+    }
+
     /// An empty variable sets its key empty, it does not unset it (README): a path off, a list
     /// with no entry; a number or a true/false key refuses it.
     @Test func anEmptyVariableSetsItsKeyEmpty() throws {

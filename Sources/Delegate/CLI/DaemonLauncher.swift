@@ -100,10 +100,17 @@ public enum DaemonLauncher {
         LoggingSystem.bootstrap { label in makeLogHandler(label: label, destination: destination) }
         let logger = Logger(label: "secrets-delegate")
         logger.critical("configuration error: \(error)", metadata: ["error_code": "ConfigurationError"])
-        let key = (error as? ConfigurationError)?.key ?? "the configuration"
+        let key = (error as? ConfigurationError).flatMap(statusKey) ?? "the configuration"
         await SystemdNotifier(logger: logger).statusSent(
             "configuration error in \(key) (journalctl -u secrets-delegate -p err says why)")
         return CommandOutcome(status: ExitStatus.configuration)
+    }
+
+    /// What `STATUS=` names for a configuration error: its key, or the environment variable it
+    /// came from when it names none (a misspelt or unknown one); never the reason, which may
+    /// quote a value.
+    static func statusKey(_ error: ConfigurationError) -> String? {
+        error.key ?? error.origin
     }
 
     /// Soft `RLIMIT_NOFILE` up to the hard limit; the delegate runs on with the old limit if the

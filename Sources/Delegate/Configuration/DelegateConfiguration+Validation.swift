@@ -218,14 +218,15 @@ extension DelegateConfiguration {
         pathProblem(path, empty: "to turn it off")
     }
 
-    /// `[delegate] log_level`'s values, least severe first, with swift-log's levels they log from.
-    public static let logLevels: KeyValuePairs<String, Logger.Level> = [
-        "debug": .debug, "info": .info, "notice": .notice, "warning": .warning, "error": .error,
-    ]
+    /// `[delegate] log_level`'s values, least severe first: swift-log's levels by their names,
+    /// but for trace and critical.
+    public static let logLevels: [Logger.Level] = [.debug, .info, .notice, .warning, .error]
 
     static func logLevelProblem(_ level: String) -> String? {
-        guard !logLevels.contains(where: { $0.key == level }) else { return nil }
-        return "must be one of \(logLevels.map(\.key).joined(separator: ", ")), not \(quoted(level))"
+        guard let known = Logger.Level(rawValue: level), logLevels.contains(known) else {
+            return "must be one of \(logLevels.map(\.rawValue).joined(separator: ", ")), not \(quoted(level))"
+        }
+        return nil
     }
 
     /// `[delegate] connectors_dir`: absolute, or empty for `connectors.d` beside the file (drop-ins

@@ -96,7 +96,7 @@ public struct DelegateConfiguration: Sendable, Equatable {
 
         /// ``logLevel`` as swift-log's level (`info` for a value `load` would have refused).
         public var level: Logger.Level {
-            DelegateConfiguration.logLevels.first { $0.key == logLevel }?.value ?? .info
+            Logger.Level(rawValue: logLevel) ?? .info
         }
 
         public init(
