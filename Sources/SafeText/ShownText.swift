@@ -24,9 +24,16 @@ public enum ShownText {
         isEscaped(scalar) ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
     }
 
-    /// `text` with every escaped scalar shown as `\u{..}`.
-    public static func escaped(_ text: String) -> String {
-        text.unicodeScalars.map(shown).joined()
+    /// `text` with every escaped scalar shown as `\u{..}`, but for those it is to `keep` (the
+    /// journal's line feeds and tabs, say). Printable ASCII is returned as it is, without a copy.
+    public static func escaped(_ text: String, keeping keep: Set<Unicode.Scalar> = []) -> String {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
+        var result = ""
+        result.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            if keep.contains(scalar) { result.unicodeScalars.append(scalar) } else { result += shown(scalar) }
+        }
+        return result
     }
 
     /// `text` cut to at most `limit` UTF-8 bytes, at a scalar boundary: a bound on what a value

@@ -119,15 +119,11 @@ public struct JournalLogHandler: LogHandler {
     /// would otherwise be stored as binary: `journalctl` shows such a `MESSAGE` as `[blob data]`,
     /// and `-o json` as an array of byte numbers that the README's `jq` recipes cannot print.
     static func shown(_ value: String) -> String {
-        // Fast path, taken by almost every value: printable ASCII, line breaks and tabs.
-        if value.utf8.allSatisfy({ ($0 >= 0x20 && $0 < 0x7F) || $0 == 0x0A || $0 == 0x09 }) { return value }
-        var result = ""
-        result.reserveCapacity(value.utf8.count)
-        for scalar in value.unicodeScalars {
-            result += scalar == "\n" || scalar == "\t" ? String(scalar) : ShownText.shown(scalar)
-        }
-        return result
+        ShownText.escaped(value, keeping: kept)
     }
+
+    /// What journalctl shows as it is, so the journal keeps it.
+    private static let kept: Set<Unicode.Scalar> = ["\n", "\t"]
 
     /// Writes one record with `sd_journal_sendv`.
     ///

@@ -225,7 +225,7 @@ extension DelegateConfiguration {
     public var passedOverDropInsWarning: String? {
         guard let passedOver = passedOverDropIns, !passedOver.names.isEmpty else { return nil }
         // Shown escaped, not cut: a path is what the operator looks for.
-        let names = passedOver.names.prefix(5).map(ShownText.escaped)
+        let names = passedOver.names.prefix(5).map { ShownText.escaped($0) }
         let more = passedOver.names.count > 5 ? " and \(passedOver.names.count - 5) more" : ""
         return "[delegate] connectors_dir \(ShownText.escaped(passedOver.directory)) holds "
             + "\(names.joined(separator: ", "))\(more), not read as a connector: a drop-in is named <id>.toml"
