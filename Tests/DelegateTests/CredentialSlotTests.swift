@@ -61,30 +61,57 @@ import Testing
 
     /// A read the credentials socket gave up on (a request not answered in its time: the server
     /// cancels the handler, and has refused the request already) is logged as not answered in
-    /// time, `DeadlineExceeded`, not as the delegate stopping, which it is not.
-    @Test(.timeLimit(.minutes(1))) func aReadTheSocketGaveUpOnIsNotCalledAStop() async throws {
+    /// time, `DeadlineExceeded`, not as the delegate stopping, which it is not: the refusal's line
+    /// and the read's own `task-failed` line both, whether it was running or waiting for a slot.
+    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+    func aReadTheSocketGaveUpOnIsNotCalledAStop(waitingForASlot: Bool) async throws {
         let dispatcher = try dispatcherServingAppDB()
         http.always(.target("secretsmanager.GetSecretValue"), .hold(ScriptedExecutorFixture.secret()))
+        // Waiting: the one credentials slot held by another read, whose AWS call does not answer.
+        let holder = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: logger)
+        let holding = waitingForASlot ? Task { await holder.handle(Self.appDBRequest) } : nil
+        if waitingForASlot { #expect(await eventually { http.holding == 1 }) }
 
-        /// The refusal line of a read cancelled, after the server marked its time as run out or not.
-        func refusal(timedOut: Bool) async -> [String] {
+        /// The refusal and `task-failed` lines of a read cancelled, after the server marked its
+        /// time as run out or not.
+        func lines(timedOut: Bool) async -> (refusal: [String], failed: [String]) {
             let recorder = LogRecorder()
             let intake = CredentialIntake(dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: recorder.logger())
             let request = Self.appDBRequest
             let handling = Task { await intake.handle(request) }
-            #expect(await eventually { http.holding == 1 })
+            if waitingForASlot {
+                #expect(await eventually { dispatcher.tasksWaitingForASlot(.credentials) == 1 })
+            } else {
+                #expect(await eventually { http.holding == 1 })
+            }
             // As the server's timer does: marked, then cancelled.
             if timedOut { request.timeout.mark() }
             handling.cancel()
             if case .value = await handling.value { Issue.record("a value served for a request given up on") }
-            return recorder.records.filter { $0.contains("credential request refused") }
+            return (
+                recorder.records.filter { $0.contains("credential request refused") },
+                recorder.records.filter { $0.contains("event=task-failed") }
+            )
         }
         // The server's timer.
-        let timedOut = await refusal(timedOut: true)
-        #expect(timedOut.count == 1 && timedOut.first?.contains("error_code=DeadlineExceeded") == true, "\(timedOut)")
-        #expect(timedOut.first?.contains("not answered within the credentials socket's time limit") == true)
+        let timedOut = await lines(timedOut: true)
+        #expect(
+            timedOut.refusal.count == 1 && timedOut.refusal.first?.contains("error_code=DeadlineExceeded") == true,
+            "\(timedOut.refusal)")
+        #expect(timedOut.refusal.first?.contains("not answered within the credentials socket's time limit") == true)
+        #expect(
+            timedOut.failed.count == 1 && timedOut.failed.first?.contains("error_code=DeadlineExceeded") == true
+                && timedOut.failed.first?.contains("not answered within the credentials socket's time limit") == true,
+            "\(timedOut.failed)")
         // Not marked: the services are ending (a start that failed), not the server's timer.
-        let ending = await refusal(timedOut: false)
-        #expect(ending.count == 1 && ending.first?.contains("error_code=DelegateStopping") == true, "\(ending)")
+        let ending = await lines(timedOut: false)
+        #expect(
+            ending.refusal.count == 1 && ending.refusal.first?.contains("error_code=DelegateStopping") == true,
+            "\(ending.refusal)")
+        #expect(
+            ending.failed.count == 1 && ending.failed.first?.contains("error_code=DelegateStopping") == true,
+            "\(ending.failed)")
+        holding?.cancel()
+        _ = await holding?.value
     }
 }

@@ -22,6 +22,10 @@ struct CredentialIntake: Sendable {
     let logLimiter: LogRateLimiter
     let logger: Logger
 
+    /// Why a read the server gave up on (``CredentialRequestTimeout``) got no value: its
+    /// refusal's message, and its result's (``IntakeDeadline``).
+    static let timedOut = "not answered within the credentials socket's time limit (the read outlived its deadline)"
+
     /// Why a request got no value.
     struct Refusal: Error {
         var code: TaskFailure.Code
@@ -111,8 +115,12 @@ struct CredentialIntake: Sendable {
                 return .answered(counted(error, taskID: task.id, receivedAt: receivedAt))
             }
         }
-        let result = await dispatcher.execute(
-            task, receivedAt: receivedAt, logger: logger, readmit: readmission, slots: .credentials)
+        // Cancelled by the server's timer or by a stop: the read's own result says which.
+        let timeout = request.timeout
+        let result = await IntakeDeadline.$passed.withValue({ timeout.hasPassed ? Self.timedOut : nil }) {
+            await dispatcher.execute(
+                task, receivedAt: receivedAt, logger: logger, readmit: readmission, slots: .credentials)
+        }
         // The connector the read ran under (or was refused by): a readmission's, if a reload
         // moved the entry.
         let connectorID = result.connectorId
@@ -120,10 +128,7 @@ struct CredentialIntake: Sendable {
         // whatever the read became, this is why, not a stop (`DelegateStopping`, which its
         // cancellation reads as) nor a value served.
         if request.timeout.hasPassed {
-            throw Refusal(
-                code: .deadlineExceeded,
-                message: "not answered within the credentials socket's time limit (the read outlived its deadline)",
-                connectorID: connectorID)
+            throw Refusal(code: .deadlineExceeded, message: Self.timedOut, connectorID: connectorID)
         }
         guard result.status == .succeeded else {
             throw Refusal(

@@ -271,12 +271,17 @@ public final class TaskDispatcher: Sendable {
         status.recorded(.failed)
         connectors.count(namedConnectorID: task.namedConnectorID)
         let finishedAt = now
+        let intakeDeadline = IntakeDeadline.passed?()
         let error =
-            !isStopping && (deadlinePassed || waited >= .seconds(task.deadlineSeconds))
-            ? TaskFailure(Deadline.passedWhileWaiting(seconds: task.deadlineSeconds, waited: waited))
-            : TaskFailure(
-                code: .delegateStopping,
-                message: "the delegate is stopping and did not start this task; submit it again", retryable: true)
+            if let intakeDeadline, !deadlinePassed {
+                TaskFailure(Deadline.exceeded(intakeDeadline, attempts: 0))
+            } else if !isStopping && (deadlinePassed || waited >= .seconds(task.deadlineSeconds)) {
+                TaskFailure(Deadline.passedWhileWaiting(seconds: task.deadlineSeconds, waited: waited))
+            } else {
+                TaskFailure(
+                    code: .delegateStopping,
+                    message: "the delegate is stopping and did not start this task; submit it again", retryable: true)
+            }
         return TaskResult(
             id: task.id, status: .failed, operation: task.operation.name.rawValue, connectorId: task.connector.id,
             delegate: delegateName, receivedAt: receivedAt, finishedAt: finishedAt, attempts: 0, error: error)

@@ -55,6 +55,8 @@ enum Deadline {
             // Also when it finished as the deadline passed: its work is done, so it is reported.
             return value
         case .failure(let error) where Task.isCancelled && error.code == .cancelled:
+            // Cut off by its intake's own time limit, not a stop (``IntakeDeadline``).
+            if let message = IntakeDeadline.passed?() { throw exceeded(message, attempts: error.attempts) }
             // Ended by the stop; a failure of its own (AWS refused, say) is reported as it is.
             throw AWSError(
                 kind: .transport, code: .cancelled, message: "the task was cancelled (the delegate is stopping)",
@@ -81,7 +83,7 @@ enum Deadline {
             attempts: 0)
     }
 
-    private static func exceeded(_ message: String, attempts: Int) -> AWSError {
+    static func exceeded(_ message: String, attempts: Int) -> AWSError {
         AWSError(
             kind: .transport, code: .deadlineExceeded, message: message, retryable: true,
             attempts: attempts)
