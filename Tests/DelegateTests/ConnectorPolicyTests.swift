@@ -67,6 +67,30 @@ import Testing
         #expect(try decode(Self.task(connector: "Kafka"), [Self.named("Kafka")]).connector.id == "Kafka")
     }
 
+    /// The catalog's own lookups compare ids by their bytes too: a lookalike of a restricted
+    /// connector's id (the Kelvin sign for "K") is an unknown connector (`InvalidTask`), not that
+    /// connector refusing the peer; it is not counted under either spelling, and the spool and SQS
+    /// match no selectors of a connector to it (claimed and rejected, as an unknown id is).
+    @Test func aLookalikeOfARestrictedConnectorsIdIsUnknownEverywhere() throws {
+        let kafka = Self.named("Kafka", ConnectorPolicy(allowedUsers: ["root"]))
+        let catalog = ConnectorCatalog(connectors: ["Kafka": kafka])
+        let lookalike = "\u{212A}afka"
+        let rejection = #expect(throws: TaskRejection.self) {
+            try catalog.admit(TaskDocument(Self.task(connector: .string(lookalike))), defaultID: nil, by: Self.nobody)
+        }
+        #expect(rejection?.code == .invalidTask, "\(String(describing: rejection))")
+        #expect(rejection?.message.contains("is not configured on this delegate") == true)
+        catalog.count(namedConnectorID: rejection?.connectorID)
+        catalog.count(namedConnectorID: lookalike)
+        catalog.count(namedConnectorID: "Kafka")
+        let counts = catalog.taskCounts
+        #expect(counts.count == 1 && counts.keys.first?.utf8.elementsEqual("Kafka".utf8) == true && counts["Kafka"] == 1)
+        #expect(catalog.selectors(of: lookalike) == nil)
+        #expect(catalog.selectors(of: "Kafka") == ["prod"])
+        let envelope = try #require(TaskDocument(Self.task(connector: .string(lookalike))).envelope)
+        #expect(catalog.selectors(for: envelope) == nil)
+    }
+
     @Test func theSpoolPeeksANamedConnector() throws {
         let envelope = try #require(TaskDocument(Self.task()).envelope)
         #expect(envelope.connectorName == "prod")

@@ -99,6 +99,10 @@ import TestSupport
             (entry(base.replacingOccurrences(of: "secret = \"db\"", with: "secret = 3")), "entry 1 secret", "string"),
             (entry(base + "version_stage = \"AWSCURRENT\"\nversion_id = \"v\""), "entry 1 version_id", "version_stage"),
             (entry(base) + "\n" + entry(base), "entry 2", "again (already entry 1)"),
+            // Ids compared by their bytes: the Kelvin sign is "K" to a Swift dictionary, not here.
+            ("[connectors.Kafka]\nregion = \"us-east-1\"\ncredentials = { type = \"instanceRole\" }\n"
+                + entry(base.replacingOccurrences(of: "connector = \"prod\"", with: "connector = \"\u{212A}afka\"")),
+             "entry 1 connector", "not a configured connector"),
             ("credential = \"x\"", "credential", "array of tables"),
             ("[queue]\ncredentials_socket_path = \"relative.sock\"", "[queue] credentials_socket_path", "absolute"),
             ("[queue]\nsocket_path = \"/run/sd/one.sock\"\ncredentials_socket_path = \"/run/sd/one.sock\"",

@@ -93,7 +93,9 @@ public final class ConnectorCatalog: Sendable {
                         failure.map {
                             "\(named.origin) allowed_\(kind)s: \(kind) \(name) could not be looked up (\($0)); it matches "
                                 + "nobody until a reload"
-                        } ?? "\(named.origin) allowed_\(kind)s: there is no \(kind) \(name) on this host; it matches nobody")
+                        }
+                            ?? "\(named.origin) allowed_\(kind)s: there is no \(kind) \(name) on this host; it matches nobody"
+                    )
                 }
             }
             fresh.uids[id] = users.ids
@@ -147,7 +149,7 @@ public final class ConnectorCatalog: Sendable {
     /// A named connector's selectors, for deciding whether a spool task is for this delegate
     /// without claiming it; nil for an id this delegate does not know.
     func selectors(of id: String) -> [String]? {
-        state.withLock { $0.connectors[id]?.connector.delegateSelectors }
+        state.withLock { NamedConnector.configured(id, in: $0.connectors)?.connector.delegateSelectors }
     }
 
     /// The selectors a task is matched with before it is claimed: its named connector's, as this
@@ -179,14 +181,16 @@ public final class ConnectorCatalog: Sendable {
         } catch {
             // A principal the named connector does not admit is refused as such (section 9), and
             // learns nothing of what else is wrong with the task (its checks quote the prefix).
-            if let id = document.envelope?.connectorName, let named = snapshot.connectors[id],
+            if let id = document.envelope?.connectorName,
+                let named = NamedConnector.configured(id, in: snapshot.connectors),
                 case let admitted = admits(named.policy, id: id, principal, in: snapshot, groupsOf: groupsOf),
                 admitted != true
             {
                 // Not retryable even when the database could not answer: the task is invalid anyway.
                 throw TaskRejection(
                     code: .notAuthorized,
-                    message: notAdmitted(id, principal, operation: error.operation, known: admitted != nil, retryable: false),
+                    message: notAdmitted(
+                        id, principal, operation: error.operation, known: admitted != nil, retryable: false),
                     taskID: error.taskID, operation: error.operation, connectorID: id, connectorIsNamed: true)
             }
             // An inline connector where none is taken is refused as such first (section 9's order),
@@ -288,7 +292,8 @@ public final class ConnectorCatalog: Sendable {
         let admitted = admits(policy, id: id, principal, in: snapshot, groupsOf: groupsOf)
         let operationAllowed = policy.operations?.contains(task.operation.name) ?? true
         let sealingMissing =
-            policy.requireSealedResults && (principal.intake == .spool || principal.intake == .queue) && task.sealTo == nil
+            policy.requireSealedResults && (principal.intake == .spool || principal.intake == .queue)
+            && task.sealTo == nil
         if admitted != true {
             // Retryable only when the database could not answer and nothing else would refuse
             // the task (which a principal not known to be admitted is not told).
@@ -321,7 +326,7 @@ public final class ConnectorCatalog: Sendable {
     func count(namedConnectorID connectorID: String?) {
         guard let connectorID else { return }
         counts.withLock { counts in
-            guard state.withLock({ $0.connectors[connectorID] != nil }) else { return }
+            guard state.withLock({ NamedConnector.configured(connectorID, in: $0.connectors) != nil }) else { return }
             counts[connectorID, default: 0] += 1
         }
     }

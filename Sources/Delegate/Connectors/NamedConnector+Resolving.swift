@@ -7,9 +7,7 @@ extension NamedConnector {
         -> NamedConnector?
     {
         guard case .string(let id) = task.fields["connector"] else { return nil }
-        // Only a valid id names one: a dictionary compares by canonical equivalence ("\u{212A}afka"
-        // is "Kafka" to it), ids by their bytes.
-        guard DelegateTask.isValidID(id), let named = connectors[id] else {
+        guard let named = configured(id, in: connectors) else {
             let shown = DelegateTask.isValidID(id) ? id : DelegateConfiguration.quoted(id)
             throw .invalid(
                 "connector \(shown) is not configured on this delegate"
@@ -19,5 +17,13 @@ extension NamedConnector {
                             + "connectors.d by default; check-config lists those loaded)"))
         }
         return named
+    }
+
+    /// The connector whose id is `id`, byte for byte; nil for any other. Every lookup of an id a
+    /// task (or a configuration entry) gives goes through here: a dictionary compares by canonical
+    /// equivalence ("\u{212A}afka", with the Kelvin sign, is "Kafka" to it), ids by their bytes,
+    /// and only a valid id (ASCII) is the same string by both.
+    static func configured(_ id: String, in connectors: [String: NamedConnector]) -> NamedConnector? {
+        DelegateTask.isValidID(id) ? connectors[id] : nil
     }
 }

@@ -52,7 +52,9 @@ extension CredentialMapping {
             ConfigurationError(key: "\(origin) \(key)", reason: reason)
         }
         for key in table.keys.sorted() where !keys.contains(key) {
-            throw error(TaskObject.shownUnknownKey(key, as: "key"), "unknown key; a [[credential]] entry takes " + keys.joined(separator: ", "))
+            throw error(
+                TaskObject.shownUnknownKey(key, as: "key"),
+                "unknown key; a [[credential]] entry takes " + keys.joined(separator: ", "))
         }
         func string(_ key: String) throws(ConfigurationError) -> String? {
             guard let value = table[key] else { return nil }
@@ -68,7 +70,8 @@ extension CredentialMapping {
         if NamedConnector.isTemplate(unit) {
             throw error(
                 "unit",
-                "\(unit) is a template; systemd asks for its instances' credentials by their own names (name@instance.service)")
+                "\(unit) is a template; systemd asks for its instances' credentials by their own names (name@instance.service)"
+            )
         }
         guard let id = try string("id") else { throw error("id", "is required") }
         guard isValidID(id) else {
@@ -113,7 +116,7 @@ extension CredentialMapping {
             func problem(_ key: String, _ reason: String) -> ConfigurationError {
                 ConfigurationError(key: "\(origin) \(key)", reason: reason)
             }
-            guard let named = connectors[mapping.connector] else {
+            guard let named = NamedConnector.configured(mapping.connector, in: connectors) else {
                 throw problem(
                     "connector",
                     "\(DelegateConfiguration.quoted(mapping.connector)) is not a configured connector"
@@ -127,12 +130,14 @@ extension CredentialMapping {
                 throw problem(
                     "connector",
                     "connector \(named.id)\(declared) does not allow getSecretValue, which a credential is read with; "
-                        + "it allows " + (operations.isEmpty ? "no operation" : operations.map(\.rawValue).joined(separator: ", ")))
+                        + "it allows "
+                        + (operations.isEmpty ? "no operation" : operations.map(\.rawValue).joined(separator: ", ")))
             }
             if policy.restrictsPrincipals {
                 if mapping.unit == anyUnit, policy.allowedUnits.isEmpty {
                     throw problem(
-                        "unit", "\"*\" is served through connector \(named.id)\(declared), whose allowed_units admits no unit")
+                        "unit",
+                        "\"*\" is served through connector \(named.id)\(declared), whose allowed_units admits no unit")
                 }
                 if mapping.unit != anyUnit, !policy.lists(unit: mapping.unit) {
                     throw problem(
@@ -153,7 +158,8 @@ extension CredentialMapping {
                     case .id where error.message.hasPrefix("params.versionId"): "version_id"
                     default: "secret"
                     }
-                let reason = error.message.hasPrefix("params.name: ") ? String(error.message.dropFirst(13)) : error.message
+                let reason =
+                    error.message.hasPrefix("params.name: ") ? String(error.message.dropFirst(13)) : error.message
                 throw problem(key, "not a valid read through connector \(named.id)\(declared): \(reason)")
             }
         }
