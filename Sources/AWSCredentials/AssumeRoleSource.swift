@@ -92,6 +92,14 @@ public struct AssumeRoleSource: CredentialSource {
                 requestId: response.requestId, attempts: response.attempts
             )
         }
+        if let problem = CredentialText.problem(
+            in: credentials, names: ("AccessKeyId", "SecretAccessKey", "SessionToken"))
+        {
+            throw AWSError(
+                kind: .invalidResponse, code: .invalidResponse,
+                message: "STS AssumeRole answered credentials whose \(problem)", requestId: response.requestId,
+                attempts: response.attempts)
+        }
         // The expiration is AWS's time; the cache compares it with this host's clock. With the
         // clock ahead of AWS by more than a session's lifetime, every session would count as
         // expired on arrival (one AssumeRole per task): the skew the STS client learned moves it

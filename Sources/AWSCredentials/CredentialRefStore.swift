@@ -204,16 +204,10 @@ public struct CredentialRefStore: Sendable {
         var text = contents.text
         if text.hasSuffix("\r\n") { text.removeLast(1) } else if text.hasSuffix("\n") { text.removeLast() }
         guard !text.isEmpty else { throw Self.failure(ref, "in \(directory) is empty") }
-        // Key ids, secret keys and session tokens are printable ASCII without spaces. Anything
-        // else (a second line break, a space, a byte-order mark, a byte that is not UTF-8) would
-        // go into a header or the signing key as it is, and AWS would answer only
-        // "SignatureDoesNotMatch": named here instead, by position, never by value.
-        if let offset = text.utf8.firstIndex(where: { !(0x21...0x7E).contains($0) }) {
-            let position = text.utf8.distance(from: text.utf8.startIndex, to: offset)
-            throw Self.failure(
-                ref,
-                "in \(directory) has a character no key holds (white space, a control character or a "
-                    + "non-ASCII byte) at byte \(position + 1) (one trailing line break is allowed)")
+        // A second line break, a space, a byte order mark, a byte that is not UTF-8: named by
+        // position, never by value.
+        if let problem = CredentialText.problem(text) {
+            throw Self.failure(ref, "in \(directory) \(problem) (one trailing line break is allowed)")
         }
         return (text, CredentialFileCache.FileIdentity(info))
     }

@@ -7,15 +7,21 @@ import SigV4
 public struct EnvironmentCredentialProvider: CredentialProvider {
     public let source = "environment"
     private let credentials: Credentials?
+    /// Why the variables cannot be signed with (a space in one, say), named by position.
+    private let problem: String?
 
     public init(environment: [String: String]) {
         if let id = environment["AWS_ACCESS_KEY_ID"], !id.isEmpty,
             let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty
         {
             let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
-            credentials = Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
+            let credentials = Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
+            self.credentials = credentials
+            problem = CredentialText.problem(
+                in: credentials, names: ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"))
         } else {
             credentials = nil
+            problem = nil
         }
     }
 
@@ -26,6 +32,7 @@ public struct EnvironmentCredentialProvider: CredentialProvider {
         guard let credentials else {
             throw AWSError.credentials("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", retryable: false)
         }
+        if let problem { throw AWSError.credentials("the environment's \(problem)", retryable: false) }
         return credentials
     }
 

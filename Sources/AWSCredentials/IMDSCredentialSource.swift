@@ -472,6 +472,11 @@ public final class IMDSCredentialSource: CredentialSource {
         }
         // An empty token would be sent as an empty X-Amz-Security-Token header and fail signing.
         let token = document.Token.flatMap { $0.isEmpty ? nil : $0 }
-        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token, expiration: expiration)
+        let credentials = Credentials(
+            accessKeyId: id, secretAccessKey: secret, sessionToken: token, expiration: expiration)
+        if let problem = CredentialText.problem(in: credentials, names: ("AccessKeyId", "SecretAccessKey", "Token")) {
+            throw AWSError(kind: .invalidResponse, code: .invalidResponse, message: "IMDS credentials' \(problem)")
+        }
+        return credentials
     }
 }

@@ -55,7 +55,9 @@ import Testing
                     body: errorXML(
                         "ValidationError", "Value '\(external)' at 'externalId' failed to satisfy constraint"))
             }
-            guard form["Action"] == "AssumeRole", form["ExternalId"] == "ext-right" else {
+            // An endpoint whose session token has a space in it.
+            let spaced = form["ExternalId"] == "ext-spaced"
+            guard form["Action"] == "AssumeRole", form["ExternalId"] == "ext-right" || spaced else {
                 return ScriptedResponse(
                     status: 403,
                     body: errorXML(
@@ -69,7 +71,7 @@ import Testing
                     <AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
                     <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/sm/\(form["RoleSessionName"] ?? "")</Arn></AssumedRoleUser>
                     <Credentials><AccessKeyId>ASIASTUB</AccessKeyId><SecretAccessKey>stub-secret</SecretAccessKey>
-                    <SessionToken>stub-token</SessionToken><Expiration>\(expiration)</Expiration></Credentials>
+                    <SessionToken>stub-\(spaced ? " " : "")token</SessionToken><Expiration>\(expiration)</Expiration></Credentials>
                     </AssumeRoleResult><ResponseMetadata><RequestId>req-ok</RequestId></ResponseMetadata></AssumeRoleResponse>
                     """)
         }
@@ -170,6 +172,21 @@ import Testing
         #expect(credentials.accessKeyId == "ASIASTUB")
         #expect(credentials.sessionToken == "stub-token")
         #expect(credentials.expiration == Timestamp.parse(Self.farExpiration))
+    }
+
+    /// A session token with a byte no key holds would be signed as it is, and AWS would refuse
+    /// every call with `SignatureDoesNotMatch`: refused at once, named by position, not by value.
+    @Test func aSessionWithAByteNoKeyHoldsIsRefusedNamingTheField() async throws {
+        let server = try Self.stub()
+        let spaced = try source(
+            server, externalId: "ext-spaced", base: StaticCredentialProvider(fakeCredentials("base")))
+        let error = await #expect(throws: AWSError.self) { try await spaced.fetch(logger: logger) }
+        #expect(error?.code == .invalidResponse, "\(String(describing: error))")
+        #expect(
+            error?.message
+                == "STS AssumeRole answered credentials whose SessionToken has a character no key holds (white "
+                + "space, a control character or a non-ASCII byte) at byte 6")
+        #expect(error?.description.contains("stub-secret") == false)
     }
 
     /// The external id, kept out of status and the journal, is kept out of an STS message that

@@ -130,6 +130,24 @@ import Testing
         #expect(error?.description.contains("fake-secret-code") == false)
     }
 
+    /// A key id, secret or token with a byte no key holds (a space, say) would be signed as it is,
+    /// and AWS would refuse every call with `SignatureDoesNotMatch`: refused here, the field named
+    /// by position, never by value.
+    @Test func credentialsWithAByteNoKeyHoldsAreRefusedNamingTheField() async throws {
+        let spaced = Credentials(
+            accessKeyId: "ASIAFAKEspaced", secretAccessKey: "fake-secret-spaced", sessionToken: "fake-token spaced")
+        let server = try IMDSServer(credentials: spaced, expiration: Date().addingTimeInterval(3600))
+        let source = imdsSource(server, http: try loopbackHTTPClient())
+        let error = await #expect(throws: AWSError.self) { try await source.fetch(logger: logger) }
+        #expect(error?.code == .invalidResponse, "\(String(describing: error))")
+        #expect(
+            error?.message
+                == "IMDS credentials' Token has a character no key holds (white space, a control character or a "
+                + "non-ASCII byte) at byte 11")
+        #expect(error?.description.contains("fake-token") == false)
+        #expect(error?.description.contains("fake-secret") == false)
+    }
+
     /// EC2's IMDS answers the role listing with 404 on an instance without an instance profile:
     /// the error says what to look at.
     @Test func noInstanceProfileIsNamedAsTheLikelyCause() async throws {
