@@ -24,7 +24,8 @@ extension Spool {
     static func statusChange(of path: String) -> Date? {
         guard let info = try? FileIO.lstat(path) else { return nil }
         return Date(
-            timeIntervalSince1970: TimeInterval(info.st_ctim.tv_sec) + TimeInterval(info.st_ctim.tv_nsec) / 1_000_000_000)
+            timeIntervalSince1970: TimeInterval(info.st_ctim.tv_sec) + TimeInterval(info.st_ctim.tv_nsec)
+                / 1_000_000_000)
     }
 
     /// Tasks left in `cur/<delegate>/` by an earlier run of this delegate that died: run them again.
@@ -82,9 +83,10 @@ extension Spool {
                 ? FileNameBytes.trimming(name, suffixBytes: ".result".utf8.count, leadingDot: true) : nil
             if let owner, claimedNames.contains(Array(owner.utf8)) { continue }
             do {
-                try FileIO.unlink(claimDirectory + "/" + name)
+                // A planted directory moved aside from done/ (``removePlanted``) is a leftover too.
+                try Self.removeEntry(claimDirectory + "/" + name)
             } catch {
-                logger.error("a leftover of an earlier run cannot be deleted: \(error)")
+                logger.error("a leftover of an earlier run cannot be deleted (it stays in \(claimDirectory)): \(error)")
                 // A kept result: no task of its name is claimed while it lies there.
                 if let owner { keptResultsLeft.withLock { _ = $0.insert(Array(owner.utf8)) } }
             }
@@ -152,7 +154,8 @@ extension Spool {
                 // (Of a name over 247 bytes no kept result can exist: its name would be too long.)
                 if name.utf8.count + ".".utf8.count + ".result".utf8.count <= 255 {
                     _ = try FileIO.renameIntoOwnDirectory(
-                        .joining(claimDirectory, "/.", name, ".result"), .joining(claimDirectory, "/.", newName, ".result"))
+                        .joining(claimDirectory, "/.", name, ".result"),
+                        .joining(claimDirectory, "/.", newName, ".result"))
                 }
                 let claimedAt = Self.statusChange(of: claimDirectory + "/" + name)
                 switch try FileIO.renameIntoOwnDirectory(claimDirectory + "/" + name, claimDirectory + "/" + newName) {
@@ -164,7 +167,8 @@ extension Spool {
                         ClaimedTask(
                             name: newName, path: claimDirectory + "/" + newName, recovered: true, claimedAt: claimedAt))
                 case .targetExists, .sourceMissing:
-                    logger.error("a claimed task's name is too long and it cannot be renamed to \(newName): the name is taken")
+                    logger.error(
+                        "a claimed task's name is too long and it cannot be renamed to \(newName): the name is taken")
                 }
             } catch {
                 logger.error("a claimed task's name is too long and it cannot be renamed: \(error)")

@@ -38,7 +38,7 @@ extension Spool {
             try await resultLanes.run { () throws(TaskQueueError) in
                 do throws(TaskQueueError) {
                     try self.writeResult(id: resultID, data: result, syncDirectory: false)
-                } catch where error.code == .resultExists {
+                } catch  where error.code == .resultExists {
                     guard try self.resultHolds(id: resultID, exactly: result) else { throw error }
                 }
             }
@@ -197,11 +197,16 @@ extension Spool {
     /// may have dropped anything into `new/` (a directory, a socket, a FIFO), and every claimed
     /// entry must go once its rejection is written.
     private func removeClaimed(_ claimed: ClaimedTask) throws(TaskQueueError) {
+        try Self.removeEntry(claimed.path)
+    }
+
+    /// Deletes `path` whatever it is: a file, or a producer's directory with what it holds (which
+    /// the producer may still change: never followed through a link).
+    static func removeEntry(_ path: String) throws(TaskQueueError) {
         do {
-            try FileIO.unlink(claimed.path)
-        } catch where error.errno == EISDIR || error.errno == EPERM {
-            // A producer's directory, which it may still change: never followed through a link.
-            try FileIO.removeTree(claimed.path)
+            try FileIO.unlink(path)
+        } catch  where error.errno == EISDIR || error.errno == EPERM {
+            try FileIO.removeTree(path)
         }
     }
 
@@ -252,7 +257,7 @@ extension Spool {
         let target = resultPath(id: id)
         do {
             try writeResultFile(data, id: id, target: target, syncDirectory: syncDirectory)
-        } catch where error.code == .resultExists {
+        } catch  where error.code == .resultExists {
             // Something is at the result's name (looked at only now: a second lstat per result
             // otherwise). One of our results stays, and the caller hears so. Anything else was
             // planted by a producer (see hasResult): it goes, and the result takes its place.
@@ -264,7 +269,7 @@ extension Spool {
             }
             do {
                 try writeResultFile(data, id: id, target: target, syncDirectory: syncDirectory)
-            } catch where error.code == .resultExists {
+            } catch  where error.code == .resultExists {
                 // Again: a result of a task with the same id that finished meanwhile stays; if
                 // something was planted again, the result is not dropped but kept and retried.
                 if let info = try FileIO.lstat(target), Self.isOwnResult(info) { throw error }
@@ -309,7 +314,7 @@ extension Spool {
                     syncDirectory: syncDirectory, setGroup: resultGroupChange, fileSync: resultFsync, conflict: conflict
                 )
                 return
-            } catch where error.errno != nil {
+            } catch  where error.errno != nil {
                 // Not in done/'s group (EPERM), the claims directory removed (ENOENT), done/ on
                 // another mount (EXDEV), the claims' file system refusing: in done/ below. (A
                 // result already at the name has no errno: it is the caller's to judge.) Said

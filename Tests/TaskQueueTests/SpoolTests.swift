@@ -907,6 +907,22 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.file("cur/d1/linked.json")))
     }
 
+    /// A producer's directory planted at a result's name is moved aside into the claims directory
+    /// before it is deleted; a delegate killed in between left it there as a leftover, which the
+    /// next start deletes with what it holds (an unlink alone failed on it, EISDIR, at every start).
+    @Test func recoveryDeletesAPlantedDirectoryLeftAside() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d1", logger: quietLogger)
+        try spool.prepare()
+        let aside = dir.file("cur/d1/.planted4242.ab12.1.tmp")
+        #expect(mkdir(aside, 0o775) == 0 && mkdir(aside + "/inner", 0o775) == 0)
+        try writeFile(aside + "/inner/file", "producer's")
+        let recovered = try spool.recoverClaimed()
+        #expect(recovered.isEmpty)
+        #expect(names(in: dir.file("cur/d1")).isEmpty)
+    }
+
     /// Recovery sweeps leftovers by their bytes: the kept result of a task whose name starts with a
     /// combining mark (`.\u{301}x.json.result`: the dot and the mark are one character, so
     /// `hasPrefix(".")` says no) is still found, kept for its task, and removed when it has none.
@@ -1086,8 +1102,10 @@ import Testing
         try spool.prepare()
         switch path {
         case "recovery":
-            // Something the unlink cannot delete at the kept result's name of a task that is gone.
-            try FileManager.default.createDirectory(atPath: kept + "/inner", withIntermediateDirectories: true)
+            // Something recovery cannot delete at the kept result's name of a task that is gone:
+            // a directory deeper than it deletes (``FileIO/removeTreeDepth``).
+            let deep = String(repeating: "/inner", count: FileIO.removeTreeDepth + 2)
+            try FileManager.default.createDirectory(atPath: kept + deep, withIntermediateDirectories: true)
             spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
             #expect(try spool.recoverClaimed().isEmpty)
         default:
