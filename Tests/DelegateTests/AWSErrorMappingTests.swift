@@ -1,5 +1,6 @@
 import AWSCore
 import Foundation
+import HTTP
 import Testing
 
 @testable import Delegate
@@ -112,6 +113,16 @@ import Testing
             AWSError(kind: kind, code: code, message: "m", httpStatus: status)
         }
         #expect(error(.transport, .endpointUnreachable).meansUnreachable)
+        // A failure that passes by itself, and one that does not (section 3's "no passing state").
+        for (transport, passes) in [
+            (HTTPClientError.Code.couldNotConnect, true), (.couldNotResolveHost, true), (.timedOut, true),
+            (.connectionClosed, true), (.proxyFailure, true), (.tlsHandshakeFailed, true), (.proxyRefused, false),
+            (.tlsFailure, false), (.invalidURL, false), (.other, false),
+        ] {
+            var unreachable = error(.transport, .endpointUnreachable)
+            unreachable.transportError = HTTPClientError(code: transport, message: "m")
+            #expect(unreachable.meansUnreachable == passes, "\(transport)")
+        }
         #expect(error(.service, .serviceUnavailable, status: 503).meansUnreachable)
         #expect(!error(.transport, .cancelled).meansUnreachable)
         #expect(!error(.transport, .deadlineExceeded).meansUnreachable)

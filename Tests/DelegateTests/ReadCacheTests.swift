@@ -1,5 +1,6 @@
 import AWSCredentials
 import Foundation
+import HTTP
 import Testing
 import TestSupport
 
@@ -308,6 +309,26 @@ import TestSupport
         #expect(back.status == .succeeded && back.secretText == "first", "\(back.jsonLine)")
         #expect(back.cached == true, "the entry was kept: \(back.jsonLine)")
         #expect(fixture.fake.calls("GetSecretValue") == 1)
+    }
+
+    /// A proxy refusing the tunnel to Secrets Manager (a policy cutting the host off), or a
+    /// certificate refused, is no outage that passes: nothing is served stale.
+    @Test(arguments: [HTTPClientError.Code.proxyRefused, .tlsFailure])
+    func aRefusalOnTheWayIsNoOutageToServeStaleThrough(_ refusal: HTTPClientError.Code) async throws {
+        let fixture = ReadCacheFixture(ttl: 60, stale: 3600)
+        fixture.fake.put("devops/db", "first")
+        #expect(try await fixture.run().secretText == "first")
+        fixture.fake.http.always(.any, .transport(refusal))
+        fixture.clock.advance(by: 61)
+        let refused = try await fixture.run()
+        #expect(refused.status == .failed && refused.secretText == nil, "\(refused.jsonLine)")
+        #expect(refused.error?.code == .endpointUnreachable && refused.error?.retryable == false)
+        #expect(refused.stale != true)
+        #expect(fixture.cache.statistics.staleServed == 0)
+        // The same path with an outage that passes serves it stale.
+        fixture.fake.http.removeScripts()
+        fixture.fake.http.always(.any, .transport(.couldNotConnect))
+        #expect(try await fixture.run().stale == true)
     }
 
     @Test func staleIsRefusedBeyondTheStaleWindowOrWithoutOne() async throws {

@@ -1,4 +1,5 @@
 import AWSCore
+import HTTP
 
 // What an AWS failure means for the task, decided here and nowhere else: the result's code, its
 // status, whether the task runs again, whether a cached read may be served stale, and whether
@@ -38,15 +39,18 @@ extension AWSError {
         kind == .validation && (code == .invalidTask || code == .invalidSecretName) ? .rejected : .failed
     }
 
-    /// Secrets Manager could not be reached, after the client's retries: no connection, DNS, TLS or
-    /// a timeout (`EndpointUnreachable`), or an HTTP 5xx answer. Only then may the read cache serve
-    /// an entry stale (section 14); never for an answer AWS gave (access denied, not found,
-    /// throttling), for missing credentials (whatever kept them: an unreachable IMDS or STS is
-    /// not Secrets Manager), or for a call cancelled by the task's deadline.
+    /// Secrets Manager could not be reached, after the client's retries: no connection, DNS, a TLS
+    /// handshake cut short or a timeout (`EndpointUnreachable` for a failure that passes), or an
+    /// HTTP 5xx answer. Only then may the read cache serve an entry stale (section 14); never for
+    /// an answer AWS gave (access denied, not found, throttling), for missing credentials
+    /// (whatever kept them: an unreachable IMDS or STS is not Secrets Manager), for a call
+    /// cancelled by the task's deadline, or for a failure that does not pass by itself (a proxy's
+    /// refusal of the tunnel, a certificate refused, a URL curl cannot use: section 3's "no
+    /// passing state", which the host's configuration or its network's policy must change).
     var meansUnreachable: Bool {
         if whileObtainingCredentials { return false }
         return switch kind {
-        case .transport: code == .endpointUnreachable
+        case .transport: code == .endpointUnreachable && transportError?.isTransient ?? true
         case .service: (500...599).contains(httpStatus ?? 0)
         case .credentials, .validation, .invalidResponse: false
         }
