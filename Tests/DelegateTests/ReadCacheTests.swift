@@ -349,7 +349,12 @@ import TestSupport
         _ = try await noWindow.run()
         noWindow.fake.setMode(.unreachable)
         noWindow.clock.advance(by: 61)
+        let (reads, checks) = (noWindow.fake.calls("GetSecretValue"), noWindow.fake.calls("DescribeSecret"))
         #expect(try await noWindow.run().error?.code == .endpointUnreachable)
+        // DescribeSecret found Secrets Manager unreachable: GetSecretValue, on the same endpoint,
+        // is not tried after the retries already spent.
+        #expect(noWindow.fake.calls("DescribeSecret") > checks)
+        #expect(noWindow.fake.calls("GetSecretValue") == reads)
 
         // refresh never answers from the cache, not even stale.
         let refresh = ReadCacheFixture(ttl: 60, stale: 30)
