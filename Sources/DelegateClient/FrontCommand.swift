@@ -34,7 +34,7 @@ public enum FrontCommand {
     /// to stdout, or one line to stderr; the exit status.
     static func get(_ command: GetCommandLine) -> Int32 {
         if let refusal = protect() { return refusal }
-        return SecretFetcher(socketPath: command.socketPath)
+        return SecretFetcher(socketPath: command.socketPath, refresh: command.refresh)
             .get(connector: command.connector, name: command.name, version: command.version, json: command.json)
             .emit()
     }
@@ -44,7 +44,7 @@ public enum FrontCommand {
     static func exec(_ command: ExecCommandLine) -> Int32 {
         if let refusal = protect() { return refusal }
         let failure = EnvironmentExec(
-            getter: SecretFetcher(socketPath: command.socketPath), bindings: command.bindings,
+            getter: SecretFetcher(socketPath: command.socketPath, refresh: command.refresh), bindings: command.bindings,
             command: ProcessArguments.trailing(command.command), environment: EnvironmentExec.processEnvironment()
         ).run()
         FileDescriptorWriter.writeAll(2, Array("secrets-delegate: \(failure)\n".utf8))

@@ -55,10 +55,14 @@ public struct SecretFetcher: Sendable {
 
     public var socketPath: String
     public var timeout: Duration
+    /// Whether each read asks Secrets Manager, not the delegate's read cache (`"refresh": true`,
+    /// section 14; the answer is stored for the reads after it).
+    public var refresh: Bool
 
-    public init(socketPath: String, timeout: Duration = .seconds(120)) {
+    public init(socketPath: String, timeout: Duration = .seconds(120), refresh: Bool = false) {
         self.socketPath = socketPath
         self.timeout = timeout
+        self.refresh = refresh
     }
 
     /// `get`: the value's bytes (no newline added), or with `json` the whole result line and a
@@ -81,13 +85,16 @@ public struct SecretFetcher: Sendable {
     }
 
     /// The task line `get` sends: the id, the connector by name, and the params.
-    public static func task(id: String, connector: String, name: String, version: Version) -> [UInt8] {
+    public static func task(
+        id: String, connector: String, name: String, version: Version, refresh: Bool = false
+    ) -> [UInt8] {
         var params: JSONObject = ["name": .string(name)]
         switch version {
         case .current: break
         case .id(let id): params["versionId"] = .string(id)
         case .stage(let stage): params["versionStage"] = .string(stage)
         }
+        if refresh { params["refresh"] = true }
         let task: JSONValue = .object([
             "id": .string(id), "connector": .string(connector), "operation": .string("getSecretValue"),
             "params": .object(params),
@@ -109,7 +116,7 @@ public struct SecretFetcher: Sendable {
         }
         defer { client.close() }
         do {
-            try client.send(Self.task(id: id, connector: connector, name: name, version: version))
+            try client.send(Self.task(id: id, connector: connector, name: name, version: version, refresh: refresh))
         } catch {
             if error.code != .timedOut, let line = try? client.readLine(timeout: Self.refusalReadTime),
                 let refusal = Self.socketRefusal(inLine: line)
@@ -118,7 +125,8 @@ public struct SecretFetcher: Sendable {
             }
             throw Failure(
                 message: error.code == .timedOut
-                    ? "the delegate read nothing of the task within \(timeout)" : "talking to the delegate failed: \(error)",
+                    ? "the delegate read nothing of the task within \(timeout)"
+                    : "talking to the delegate failed: \(error)",
                 status: ExitStatus.unavailable)
         }
         // The result has the whole timeout of its own (as the connect and the send had theirs): a

@@ -323,7 +323,7 @@ struct Get: ParsableCommand {
             line instead. Errors go to stderr as one line with the error code, and nothing to stdout. \
             Without --socket, the configuration's socket_path is used. It talks only to the socket: it \
             never loads libcurl (as exec does not). With --socket (and no options but --version-id or \
-            --version-stage, --json and --config), the small front binary, /usr/bin/secrets-delegate, answers \
+            --version-stage, --json, --refresh and --config), the small front binary, /usr/bin/secrets-delegate, answers \
             by itself, without reading the configuration or starting the full binary \
             (/usr/libexec/secrets-delegate/secrets-delegated): the same output and exit status, a faster start. \
             Exit statuses: 0 success; 1 the task failed or was rejected; 64 usage; 69 delegate unreachable \
@@ -347,6 +347,13 @@ struct Get: ParsableCommand {
     @Flag(help: "Print the whole result line (JSON) instead of the value.")
     var json = false
 
+    @Flag(help: Self.refreshHelp)
+    var refresh = false
+
+    /// `get`'s and `exec`'s `--refresh`.
+    static let refreshHelp = ArgumentHelp(
+        "Read from Secrets Manager, not from the delegate's read cache (its answer is cached for the reads after it).")
+
     @Argument(help: ArgumentHelp("A named connector of the delegate's configuration.", valueName: "CONNECTOR"))
     var connector: String
 
@@ -367,7 +374,8 @@ struct Get: ParsableCommand {
         let path = try socketPath(socket, options: options)
         let version: SecretFetcher.Version = versionID.map { .id($0) } ?? versionStage.map { .stage($0) } ?? .current
         throw ExitCode(
-            SecretFetcher(socketPath: path).get(connector: connector, name: name, version: version, json: json).emit())
+            SecretFetcher(socketPath: path, refresh: refresh)
+                .get(connector: connector, name: name, version: version, json: json).emit())
     }
 }
 
@@ -388,7 +396,7 @@ struct Exec: ParsableCommand {
             A value holding a NUL byte cannot be an environment variable, and one that is not valid UTF-8 \
             is refused too (exit 1). \
             Without --socket, the configuration's socket_path is used. With --socket (and no options but \
-            --env and --config), the small front binary, /usr/bin/secrets-delegate, runs it by itself, without \
+            --env, --refresh and --config), the small front binary, /usr/bin/secrets-delegate, runs it by itself, without \
             reading the configuration or starting the full binary: the same environment for the command, the \
             same messages and exit statuses, a faster start. \
             Exit statuses, when the command is not run: 1 a task failed or was rejected; 64 usage; \
@@ -405,6 +413,9 @@ struct Exec: ParsableCommand {
         name: .customLong("env"),
         help: ArgumentHelp("Set VAR to a secret's value (repeatable).", valueName: "VAR=CONNECTOR:NAME[#KEY]"))
     var bindings: [String] = []
+
+    @Flag(help: Get.refreshHelp)
+    var refresh = false
 
     @Argument(
         parsing: .postTerminator, help: ArgumentHelp("The command to run, after --.", valueName: "COMMAND [ARG...]"))
@@ -443,7 +454,8 @@ struct Exec: ParsableCommand {
         }
         let path = try socketPath(socket, options: options)
         let exec = EnvironmentExec(
-            getter: SecretFetcher(socketPath: path), bindings: parsed, command: ProcessArguments.trailing(command),
+            getter: SecretFetcher(socketPath: path, refresh: refresh), bindings: parsed,
+            command: ProcessArguments.trailing(command),
             environment: EnvironmentExec.processEnvironment(), execThread: MainThread.run)
         let failure = exec.run()
         try finish(CommandOutcome(errorOutput: "secrets-delegate: \(failure)", status: failure.status))

@@ -10,6 +10,10 @@ import Testing
         #expect(plain.socketPath == "/run/d.sock")
         #expect(plain.bindings == [try EnvironmentExec.Binding(parsing: "PW=prod:db#password")])
         #expect(plain.command == ["./migrate", "-v"])
+        #expect(!plain.refresh)
+        let refreshed = try #require(
+            ExecCommandLine(["exec", "--env", "PW=prod:db", "--refresh", "--socket", "/s", "--", "./migrate"]))
+        #expect(refreshed.refresh && refreshed.command == ["./migrate"])
 
         let reordered = try #require(
             ExecCommandLine([
@@ -36,6 +40,8 @@ import Testing
         ["exec", "--config", "/etc/x.toml", "--env", "A=c:n", "--", "env"],
         ["exec", "--socket", "/s", "--", "env"],
         ["exec", "--socket", "/s", "--env", "A=c:n"],
+        ["exec", "--socket", "/s", "--refresh", "--refresh", "--env", "A=c:n", "--", "env"],
+        ["exec", "--socket", "/s", "--refresh=1", "--env", "A=c:n", "--", "env"],
         ["exec", "--socket", "/s", "--env", "A=c:n", "--"],
         ["exec", "--socket", "/s", "--env", "A=c:n", "env"],
         ["exec", "--socket", "/s", "--socket", "/t", "--env", "A=c:n", "--", "env"],

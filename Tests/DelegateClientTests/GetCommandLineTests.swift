@@ -16,6 +16,10 @@ import Testing
         let byID = try #require(GetCommandLine(["get", "--version-id=v-1", "--config", "/etc/x.toml", "--socket", "/s", "a", "b"]))
         #expect(byID.version == .id("v-1"))
         #expect(byID.socketPath == "/s")
+        #expect(!byID.refresh)
+
+        let refreshed = try #require(GetCommandLine(["get", "--refresh", "--socket", "/s", "a", "b"]))
+        #expect(refreshed.refresh && refreshed.connector == "a" && refreshed.name == "b")
     }
 
     @Test(arguments: [
@@ -31,6 +35,8 @@ import Testing
         ["get", "--config", "/etc/x.toml", "prod", "db"],
         ["get", "--socket", "/s", "--socket", "/t", "a", "b"],
         ["get", "--socket", "/s", "--json", "--json", "a", "b"],
+        ["get", "--socket", "/s", "--refresh", "--refresh", "a", "b"],
+        ["get", "--socket", "/s", "--refresh=true", "a", "b"],
         ["get", "--socket", "/s", "--version-id", "1", "--version-stage", "S", "a", "b"],
         ["get", "--socket", "-s", "a", "b"],
         ["get", "--socket=-s", "a", "b"],

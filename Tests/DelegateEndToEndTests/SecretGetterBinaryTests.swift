@@ -128,6 +128,8 @@ import Testing
             ["get", "--socket", fake.path, "prod", "absent"],
             ["get", "--socket", directory.path("no.sock"), "prod", "db"],
             ["get", "--socket", fake.path, "--config", directory.path("none.toml"), "prod", "db"],
+            ["get", "--socket", fake.path, "--refresh", "prod", "refreshed"],
+            ["get", "--socket", fake.path, "prod", "refreshed"],
         ]
         for arguments in cases {
             #expect(GetCommandLine(arguments) != nil, "\(arguments) is not served by the front binary")
@@ -141,6 +143,10 @@ import Testing
         #expect(value.status == .exited(0) && value.output == Data("s3cr3t-é".utf8))
         let absent = try await outcome(front, cases[4], in: directory)
         #expect(absent.status == .exited(1) && absent.errorOutput.contains("ResourceNotFoundException"))
+        // --refresh asks past the read cache (`"refresh": true` in the task's params); without it
+        // the task has no refresh at all.
+        #expect(try await outcome(front, cases[7], in: directory).output == Data("refresh=1".utf8))
+        #expect(try await outcome(front, cases[8], in: directory).output == Data("refresh=absent".utf8))
     }
 
     /// Whether the command was found decides the status, not the last errno: a file that cannot
@@ -233,6 +239,8 @@ import Testing
             ["exec", "--socket", fake.path, "--env", "A=prod:db", "--", noShebang],
             // The usage error before the command is looked for, as the full binary's parser.
             ["exec", "--socket", fake.path, "--env", "A=prod:db", "--env", "A=prod:x", "--", "no-such-command-sd"],
+            // --refresh asks past the read cache for every value.
+            ["exec", "--socket", fake.path, "--refresh", "--env", "A=prod:refreshed", "--env", "B=prod:db"] + show,
         ]
         var statuses: [ChildProcess.Termination] = []
         for arguments in cases {
@@ -245,7 +253,8 @@ import Testing
             #expect(!served.errorOutput.contains("s3cr3t") && !served.errorOutput.contains("pw-canary"), "\(arguments)")
             statuses.append(served.termination)
         }
-        #expect(statuses == [0, 1, 64, 1, 69, 127, 126, 0, 0, 126, 0, 0, 64].map { .exited($0) })
+        #expect(statuses == [0, 1, 64, 1, 69, 127, 126, 0, 0, 126, 0, 0, 64, 0].map { .exited($0) })
+        #expect(try await ChildProcess.run(front, cases[13], environment: environment).output == "refresh=1|s3cr3t-é|kept")
         for index in [10, 11] {
             #expect(try await ChildProcess.run(front, cases[index], environment: environment).output == "by sh:s3cr3t-é")
         }

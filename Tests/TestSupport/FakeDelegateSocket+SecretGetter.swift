@@ -19,6 +19,10 @@ extension FakeDelegateSocket {
                 let bytes = Data([0x63, 0x61, 0x66, 0xE9]).base64EncodedString()
                 return succeeded(task, result: #"{"name":"latin1","secretBinary":"\#(bytes)"}"#)
             case "nul": return succeeded(task, result: #"{"name":"nul","secretString":"a\u0000b"}"#)
+            case "refreshed":
+                // Says whether the task asked past the read cache (`"refresh": true`).
+                let refresh = (task["params"] as? [String: Any])?["refresh"].map { "\($0)" } ?? "absent"
+                return succeeded(task, result: #"{"name":"refreshed","secretString":"refresh=\#(refresh)"}"#)
             default:
                 return failed(
                     task, code: "ResourceNotFoundException", message: "Secrets Manager can't find the specified secret."
