@@ -164,7 +164,10 @@ import Testing
         let kept = directory.path("cur/d/.x.json.result")
         let first = try Spool(directory: root, delegateName: "d", logger: logger, logLimiter: limiter)
         try first.prepare()
-        try FileManager.default.createDirectory(atPath: kept + "/inner", withIntermediateDirectories: true)
+        // Something recovery cannot delete at the kept result's name: a directory deeper than it
+        // deletes (32 levels).
+        let deep = String(repeating: "/inner", count: 40)
+        try FileManager.default.createDirectory(atPath: kept + deep, withIntermediateDirectories: true)
         let spool = try Spool(directory: root, delegateName: "d", logger: logger, logLimiter: limiter)
         let intake = SpoolIntake(
             spool: spool,
