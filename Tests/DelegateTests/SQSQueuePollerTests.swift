@@ -519,6 +519,59 @@ import Testing
         #expect(lapses.count == 2, "\(recorder.records)")
     }
 
+    /// SQS refusing the old receipt handle once the lease ran out is that message's fate, not the
+    /// queue failing: `status` and `STATUS=` show no error for it (recorded, it stayed until some
+    /// later extension succeeded, long after the queue worked again). The same refusal while the
+    /// lease runs is shown.
+    @Test(arguments: [true, false])
+    func aHandleRefusedAfterTheLeaseRanOutIsNoQueueError(lapsed: Bool) async throws {
+        let extensions = Mutex(0)
+        let server = try LoopbackHTTPServer { request in
+            guard request.headers["X-Amz-Target"] == "AmazonSQS.ChangeMessageVisibility" else {
+                return ScriptedResponse(
+                    status: 200, headers: ["Content-Type": "application/x-amz-json-1.0"], body: "{}")
+            }
+            extensions.withLock { $0 += 1 }
+            return ScriptedResponse(
+                status: 400, headers: ["Content-Type": "application/x-amz-json-1.0"],
+                body:
+                    #"{"__type":"com.amazonaws.sqs#InvalidParameterValue","message":"Value rh-1 for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."}"#
+            )
+        }
+        defer { server.stop() }
+        let sleeper = RecordingSleeper(pause: .milliseconds(1))
+        let (poller, intake, shutdown) = try Self.poller(
+            "lapsed-handle", on: server, sleeper: sleeper, visibilitySeconds: 60)
+        defer { shutdown() }
+        // A clock that moves only with the heartbeat's sleeps; lapsed, a host suspended past the
+        // lease once the heartbeat began (its first extension is asked for after the lease ran out).
+        let started = ContinuousClock.now
+        let asked = Mutex(0)
+        var timed = intake
+        timed.monotonicNow = {
+            let suspended: Duration = lapsed && asked.withLock { $0 += 1; return $0 } > 1 ? .seconds(61) : .zero
+            return started + suspended + sleeper.delays.withLock { $0.reduce(.zero, +) }
+        }
+        let heartbeat = SQSQueuePoller(queue: poller.queue, intake: timed, logger: poller.logger)
+        let message = SQSMessage(messageId: "m-1", receiptHandle: "rh-1", body: "{}")
+        let recorder = LogRecorder()
+        let beating = Task { await heartbeat.heartbeat(message, leases: GrantedLease(60), logger: recorder.logger()) }
+        #expect(await eventually(within: .seconds(60)) { extensions.withLock { $0 } >= 3 })
+        beating.cancel()
+        await beating.value
+
+        let error = intake.status.snapshot[poller.queue.url]?.error
+        let failing = recorder.records.filter { $0.contains("event=queue-failing") }
+        if lapsed {
+            #expect(error == nil, "\(String(describing: error))")
+            #expect(failing.isEmpty, "\(failing)")
+            #expect(recorder.records.contains { $0.contains("lease of an SQS task message ran out") })
+        } else {
+            #expect(error?.contains("ChangeMessageVisibility: InvalidParameterValue") == true, "\(String(describing: error))")
+            #expect(failing.count == 1, "\(recorder.records)")
+        }
+    }
+
     /// The pause after the nth refusal since a lapse: 2 s doubling, never more than the period,
     /// nor less than 2 s's worth (unless the period is shorter).
     @Test func theRetryPauseAfterALapseDoublesUpToAThirdOfTheLease() {

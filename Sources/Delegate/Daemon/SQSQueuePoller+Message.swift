@@ -368,8 +368,11 @@ extension SQSQueuePoller {
                 pause = max(.zero, next - (intake.monotonicNow() - asked))
             case .failed(let error):
                 // Once the result is sent, the message is being deleted: an extension that lost
-                // that race found it gone, which is no failure of the queue.
-                if !intake.answered.contains(key(of: message), now: .now) {
+                // that race found it gone, which is no failure of the queue. Nor is SQS refusing
+                // the old receipt handle once the lease ran out (warned of above): that is this
+                // message's fate, and recorded it would show the queue failing until another
+                // extension succeeds, maybe long after the queue works again.
+                if !intake.answered.contains(key(of: message), now: .now), !(lapsed && Self.refusesTheHandle(error)) {
                     intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
                 }
                 if lapsed {
@@ -381,6 +384,21 @@ extension SQSQueuePoller {
             }
         }
     }
+
+    /// Whether `error` is SQS refusing a receipt handle as no longer good (expired, not in
+    /// flight, invalid), as it refuses a lapsed lease's: an answer about the message, not a denial,
+    /// throttling or a fault of the queue's.
+    static func refusesTheHandle(_ error: AWSError) -> Bool {
+        error.kind == .service && !error.whileObtainingCredentials && !(500...599).contains(error.httpStatus ?? 0)
+            && Self.handleRefusals.contains(error.code.rawValue)
+    }
+
+    /// SQS's codes for a receipt handle it no longer takes (the JSON protocol's, and the query
+    /// protocol's spelling of the second).
+    private static let handleRefusals: Set<String> = [
+        "ReceiptHandleIsInvalid", "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight",
+        "InvalidParameterValue",
+    ]
 
     /// How soon a failed lease extension is tried again (at most a third of the lease).
     static let extensionRetryPause: Duration = .seconds(2)
