@@ -189,6 +189,23 @@ import Testing
         await watching.value
         #expect((1...3).contains(tries()), "\(tries()) tries")
         #expect(FileManager.default.fileExists(atPath: directory.path("new/x.json")), "held back in new/")
+        // The status says a task cannot be claimed, until its entry leaves new/.
+        let shown = intake.claimFailure.current
+        #expect(shown?.hasPrefix("new/x.json: ") == true && shown?.contains("cannot be deleted") == true, "\(String(describing: shown))")
+        try FileManager.default.removeItem(atPath: directory.path("new/x.json"))
+        #expect(intake.claimFailure.current == nil)
+    }
+
+    /// The last claim that failed is shown until a claim succeeds.
+    @Test func aClaimFailureIsShownUntilAClaimSucceeds() throws {
+        let directory = try TemporaryDirectory(prefix: "spool-claim-failure")
+        let failure = SpoolClaimFailure()
+        #expect(failure.current == nil)
+        try Data("{}".utf8).write(to: URL(fileURLWithPath: directory.path("x\n.json")))
+        failure.failed("x\n.json", at: directory.path("x\n.json"), "EROFS: Read-only file system")
+        #expect(failure.current == "new/x\\u{a}.json: EROFS: Read-only file system")
+        failure.claimed()
+        #expect(failure.current == nil)
     }
 }
 

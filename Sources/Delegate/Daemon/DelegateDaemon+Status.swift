@@ -55,6 +55,9 @@ extension DelegateDaemon {
         line += "; tags \(tags.isEmpty ? "none" : tags.joined(separator: ","))"
         // First, so `systemctl status` shows it: the delegate may take no tasks at all.
         if let queues = SQSQueueStatus.failingSummary(sqsStatus.snapshot) { line = queues + "; " + line }
+        if let claim = spoolClaimFailure.current {
+            line = "spool: a task cannot be claimed: \(claim.prefix(120)); " + line
+        }
         let unwritten = spoolUnwritten.current
         if unwritten > 0 {
             line = "spool paused: \(unwritten) result(s) cannot be written to done/ (see the journal); " + line
@@ -105,6 +108,10 @@ extension DelegateDaemon {
         let unwritten = spoolUnwritten.current
         if unwritten > 0 {
             report["unwrittenResults"] = .integer(Int64(unwritten))
+        }
+        // Only while the last spool task tried could not be claimed (until one is, or it leaves new/).
+        if let claim = spoolClaimFailure.current {
+            report["spoolClaimError"] = .string(claim)
         }
         // Only when every AWS call fails because HTTP cannot start (libcurl could not be loaded).
         if let failure = components.httpClientToShutDown?.startFailure {

@@ -39,6 +39,9 @@ public final class DelegateDaemon: Sendable {
     /// Spool results waiting to be written (``SpoolIntake/unwritten``): while any waits, the spool
     /// claims no new task, which the status line says.
     let spoolUnwritten = InFlightCount()
+    /// The last spool task that could not be claimed, until one is (``SpoolIntake/claimFailure``),
+    /// which the status line and the status object tell.
+    let spoolClaimFailure = SpoolClaimFailure()
     /// A stop the delegate asks of itself, for a failure a start repairs: the process then ends
     /// with 69, and systemd restarts it.
     let stopRequest = StopRequest()

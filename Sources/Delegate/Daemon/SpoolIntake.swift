@@ -19,6 +19,8 @@ struct SpoolIntake: Sendable {
     /// task is claimed, so a backlog in `new/` is not run (its writes made, its results held in
     /// memory) for results nobody could collect. The daemon's, which its status line tells.
     var unwritten = InFlightCount()
+    /// The last task that could not be claimed, until one is: the daemon's, which its status tells.
+    var claimFailure = SpoolClaimFailure()
     /// How long a result's writing (or `done/`'s sync) may take before it is logged and, unless
     /// its result is counted already, counted in ``unwritten`` until it returns
     /// (``watchResultWrites()``).
@@ -225,6 +227,7 @@ struct SpoolIntake: Sendable {
         do {
             guard let won = try claimToRun(name) else { return }
             claimed = won
+            claimFailure.claimed()
         } catch  where error.code == .claimsRemoved {
             // The file stays in new/, for the next start.
             claimsRemoved.update { $0 = $0 ?? error }
@@ -234,6 +237,7 @@ struct SpoolIntake: Sendable {
             // permission, a name still claimed) comes back at every rescan.
             logLimiter.log(
                 .error, "spool task \(name) cannot be claimed: \(error)", key: "spool-claim-failed", logger: logger)
+            claimFailure.failed(name, at: spool.directory + "/new/" + name, "\(error)")
             return
         }
         await runClaimed(

@@ -102,3 +102,26 @@ unpaused() { ! unit_prop secrets-delegate.service StatusText | grep -q 'spool pa
 wait_until 30 unpaused && ok "the status text no longer says the spool is paused" ||
     fail "the status text still says: $(unit_prop secrets-delegate.service StatusText | head -c 200)"
 rm -f "$spool/done/boot-paused.json"
+
+# A task that cannot be claimed (cur/<delegate>/ the delegate may not write, as a spool remounted
+# read-only refuses it): systemd's status text and `status` say so, until its file leaves new/.
+claims_mode=$(stat -c '%a' "$spool/cur/boot-delegate")
+chmod 0550 "$spool/cur/boot-delegate"
+printf '%s\n' "{\"id\":\"boot-unclaimable\",\"connector\":$(connector '["boot"]'),\"operation\":\"getRandomPassword\"}" |
+    setpriv --reuid=boot-producer --regid=boot-producer --init-groups \
+        timeout 60 secrets-delegate submit --spool "$spool" - >"$LOGS/unclaimable.out" 2>"$LOGS/unclaimable.err"
+expect_eq "submit --spool with the claims unwritable (exit status)" "$?" 0
+unclaimable() { unit_prop secrets-delegate.service StatusText | grep -q '^spool: a task cannot be claimed: new/boot-unclaimable.json: '; }
+wait_until 30 unclaimable && ok "the status text leads with the task that cannot be claimed: $(unit_prop secrets-delegate.service StatusText | head -c 160)" ||
+    fail "the status text does not say a task cannot be claimed: $(unit_prop secrets-delegate.service StatusText | head -c 200)"
+claim_error=$(timeout 30 secrets-delegate status | jq -r '.spoolClaimError // empty')
+case "$claim_error" in
+new/boot-unclaimable.json:*) ok "status shows spoolClaimError: $(head -c 120 <<<"$claim_error")" ;;
+*) fail "status has no spoolClaimError for boot-unclaimable: $(head -c 200 <<<"$claim_error")" ;;
+esac
+rm -f "$spool/new/boot-unclaimable.json"
+claimable() { ! unit_prop secrets-delegate.service StatusText | grep -q 'a task cannot be claimed'; }
+wait_until 30 claimable && ok "once the file left new/, the status text no longer says so" ||
+    fail "the status text still says: $(unit_prop secrets-delegate.service StatusText | head -c 200)"
+expect_eq "spoolClaimError once the file left new/" "$(timeout 30 secrets-delegate status | jq -r '.spoolClaimError // empty')" ""
+chmod "$claims_mode" "$spool/cur/boot-delegate"

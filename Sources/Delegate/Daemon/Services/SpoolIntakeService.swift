@@ -24,7 +24,7 @@ struct SpoolIntakeService: Service {
         try spool.lockClaims()
         let intake = SpoolIntake(
             spool: spool, dispatcher: daemon.dispatcher, logLimiter: daemon.logLimiter, logger: daemon.logger,
-            unwritten: daemon.spoolUnwritten)
+            unwritten: daemon.spoolUnwritten, claimFailure: daemon.spoolClaimFailure)
         let recovered = await intake.recover()
         let watcher = try spool.watch(
             rescanInterval: DelegateDaemon.rescanInterval(daemon.configuration.current.queue),

@@ -1,0 +1,39 @@
+import Glibc
+import SafeText
+import Synchronization
+
+/// The last spool task that could not be claimed (a file system remounted read-only, a failing
+/// disk, a producer's entry the delegate cannot move), for the status: no task is taken while
+/// every claim fails, and the journal's error line for it is rate-limited. Shown until a claim
+/// succeeds or the entry is gone from `new/`.
+final class SpoolClaimFailure: Sendable {
+    private struct Failure {
+        var path: String
+        var name: String
+        var message: String
+    }
+
+    private let failure = Mutex<Failure?>(nil)
+
+    /// Task file `name`, at `path` in `new/`, could not be claimed, for `message`.
+    func failed(_ name: String, at path: String, _ message: String) {
+        failure.withLock { $0 = Failure(path: path, name: name, message: message) }
+    }
+
+    /// A claim succeeded: the spool takes tasks.
+    func claimed() {
+        failure.withLock { $0 = nil }
+    }
+
+    /// `new/<name>: <why>` for the last claim that failed, or nil when a claim succeeded since
+    /// (or its entry left `new/`: a producer removed it, another delegate took it).
+    var current: String? {
+        guard let shown = failure.withLock({ $0 }) else { return nil }
+        var info = stat()
+        if lstat(shown.path, &info) != 0, errno == ENOENT {
+            failure.withLock { if $0?.path == shown.path { $0 = nil } }
+            return nil
+        }
+        return "new/\(ShownText.escaped(shown.name)): \(shown.message)"
+    }
+}
