@@ -117,7 +117,9 @@ struct CredentialIntake: Sendable {
         }
         // Cancelled by the server's timer or by a stop: the read's own result says which.
         let timeout = request.timeout
-        let result = await IntakeDeadline.$passed.withValue({ timeout.hasPassed ? Self.timedOut : nil }) {
+        let result = await IntakeDeadline.$current.withValue(
+            IntakeDeadline(message: Self.timedOut) { timeout.hasPassed }
+        ) {
             await dispatcher.execute(
                 task, receivedAt: receivedAt, logger: logger, readmit: readmission, slots: .credentials)
         }

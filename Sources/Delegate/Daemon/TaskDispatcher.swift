@@ -271,7 +271,7 @@ public final class TaskDispatcher: Sendable {
         status.recorded(.failed)
         connectors.count(namedConnectorID: task.namedConnectorID)
         let finishedAt = now
-        let intakeDeadline = IntakeDeadline.passed?()
+        let intakeDeadline = IntakeDeadline.passed
         let error =
             if let intakeDeadline, !deadlinePassed {
                 TaskFailure(Deadline.exceeded(intakeDeadline, attempts: 0))

@@ -56,7 +56,7 @@ enum Deadline {
             return value
         case .failure(let error) where Task.isCancelled && error.code == .cancelled:
             // Cut off by its intake's own time limit, not a stop (``IntakeDeadline``).
-            if let message = IntakeDeadline.passed?() { throw exceeded(message, attempts: error.attempts) }
+            if let message = IntakeDeadline.passed { throw exceeded(message, attempts: error.attempts) }
             // Ended by the stop; a failure of its own (AWS refused, say) is reported as it is.
             throw AWSError(
                 kind: .transport, code: .cancelled, message: "the task was cancelled (the delegate is stopping)",
