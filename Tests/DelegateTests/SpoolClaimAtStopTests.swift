@@ -192,7 +192,10 @@ import Testing
         // The status says a task cannot be claimed, until its entry leaves new/.
         let shown = intake.claimFailure.current
         #expect(shown?.hasPrefix("new/x.json: ") == true && shown?.contains("cannot be deleted") == true, "\(String(describing: shown))")
+        intake.claimFailure.forgetIfGone()
+        #expect(intake.claimFailure.current == shown, "still in new/")
         try FileManager.default.removeItem(atPath: directory.path("new/x.json"))
+        intake.claimFailure.forgetIfGone()
         #expect(intake.claimFailure.current == nil)
     }
 

@@ -5,7 +5,8 @@ import Synchronization
 /// The last spool task that could not be claimed (a file system remounted read-only, a failing
 /// disk, a producer's entry the delegate cannot move), for the status: no task is taken while
 /// every claim fails, and the journal's error line for it is rate-limited. Shown until a claim
-/// succeeds or the entry is gone from `new/`.
+/// succeeds or the entry is gone from `new/` (``forgetIfGone()``, the intake's periodic look: the
+/// status itself reads memory only, so a spool on a file system that hangs never holds it up).
 final class SpoolClaimFailure: Sendable {
     private struct Failure {
         var path: String
@@ -26,14 +27,16 @@ final class SpoolClaimFailure: Sendable {
     }
 
     /// `new/<name>: <why>` for the last claim that failed, or nil when a claim succeeded since
-    /// (or its entry left `new/`: a producer removed it, another delegate took it).
+    /// (or its entry was found gone from `new/`: a producer removed it, another delegate took it).
     var current: String? {
-        guard let shown = failure.withLock({ $0 }) else { return nil }
+        failure.withLock { $0 }.map { "new/\(ShownText.escaped($0.name)): \($0.message)" }
+    }
+
+    /// Forgets the failure if its entry left `new/`.
+    func forgetIfGone() {
+        guard let path = failure.withLock({ $0?.path }) else { return }
         var info = stat()
-        if lstat(shown.path, &info) != 0, errno == ENOENT {
-            failure.withLock { if $0?.path == shown.path { $0 = nil } }
-            return nil
-        }
-        return "new/\(ShownText.escaped(shown.name)): \(shown.message)"
+        guard lstat(path, &info) != 0, errno == ENOENT else { return }
+        failure.withLock { if $0?.path == path { $0 = nil } }
     }
 }

@@ -19,7 +19,8 @@ struct SpoolIntake: Sendable {
     /// task is claimed, so a backlog in `new/` is not run (its writes made, its results held in
     /// memory) for results nobody could collect. The daemon's, which its status line tells.
     var unwritten = InFlightCount()
-    /// The last task that could not be claimed, until one is: the daemon's, which its status tells.
+    /// The last task that could not be claimed, until one is (or its file left `new/`, which
+    /// ``watchClaimsDirectory(every:pause:look:)`` looks for): the daemon's, which its status tells.
     var claimFailure = SpoolClaimFailure()
     /// How long a result's writing (or `done/`'s sync) may take before it is logged and, unless
     /// its result is counted already, counted in ``unwritten`` until it returns
@@ -82,6 +83,8 @@ struct SpoolIntake: Sendable {
         while !Task.isCancelled {
             await pause(interval())
             guard !Task.isCancelled else { return }
+            // A task that could not be claimed is shown in the status until its file left new/.
+            claimFailure.forgetIfGone()
             do throws(TaskQueueError) {
                 if let look { try look() } else { try spool.checkClaimsDirectory() }
             } catch  where error.code == .claimsRemoved {
