@@ -320,7 +320,10 @@ import TestSupport
         #expect(try await fixture.run().secretText == "first")
         fixture.fake.http.always(.any, .transport(refusal))
         fixture.clock.advance(by: 61)
+        let reads = fixture.fake.calls("GetSecretValue")
         let refused = try await fixture.run()
+        // DescribeSecret's refusal ends the read: GetSecretValue would be refused the same way.
+        #expect(fixture.fake.calls("GetSecretValue") == reads)
         #expect(refused.status == .failed && refused.secretText == nil, "\(refused.jsonLine)")
         #expect(refused.error?.code == .endpointUnreachable && refused.error?.retryable == false)
         #expect(refused.stale != true)

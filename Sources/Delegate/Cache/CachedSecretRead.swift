@@ -87,6 +87,14 @@ struct CachedSecretRead: Sendable {
                     if error.meansUnreachable {
                         return try served(stale: error, attempts: attempts)
                     }
+                    // Not reached for a reason that does not pass (a proxy's refusal, a certificate
+                    // refused), or no credentials to ask with: GetSecretValue, on the same
+                    // endpoint with the same credentials, would end the same way.
+                    if error.kind == .transport || error.kind == .credentials || error.whileObtainingCredentials {
+                        var failure = error
+                        failure.attempts = attempts
+                        throw failure
+                    }
                     // DescribeSecret refused (a policy that allows only GetSecretValue, say):
                     // GetSecretValue gives the answer. A refusal is an answer of AWS's, though
                     // (access revoked, maybe), and so is throttling: no stale value is served on

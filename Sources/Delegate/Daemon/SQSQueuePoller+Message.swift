@@ -345,6 +345,10 @@ extension SQSQueuePoller {
             let asked = intake.monotonicNow()
             var limit = period
             let lapsed = asked >= expiresAt
+            // SQS's lease began at its answer to the receive, before the heartbeat counted it from
+            // (and an extension reaches SQS after it is asked for): near its end, SQS may have
+            // ended it already.
+            let nearLapse = asked >= expiresAt - min(Self.leaseEndMargin, .seconds(granted) / 6)
             if !lapsed {
                 limit = min(period, expiresAt - asked)
             } else if !lapseLogged {
@@ -372,7 +376,7 @@ extension SQSQueuePoller {
                 // the old receipt handle once the lease ran out (warned of above): that is this
                 // message's fate, and recorded it would show the queue failing until another
                 // extension succeeds, maybe long after the queue works again.
-                if !intake.answered.contains(key(of: message), now: .now), !(lapsed && Self.refusesTheHandle(error)) {
+                if !intake.answered.contains(key(of: message), now: .now), !(nearLapse && Self.refusesTheHandle(error)) {
                     intake.record(error, of: "ChangeMessageVisibility", queue: queue, logger: logger)
                 }
                 if lapsed {
@@ -399,6 +403,11 @@ extension SQSQueuePoller {
         "ReceiptHandleIsInvalid", "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight",
         "InvalidParameterValue",
     ]
+
+    /// How long before the heartbeat's count of a lease runs out SQS may have ended it already (the
+    /// receive's round trip, an extension's way there): a refusal of the receipt handle then is the
+    /// lapse's. (A sixth of the lease, if shorter: the first extension comes at a third.)
+    static let leaseEndMargin = Duration.seconds(5)
 
     /// How soon a failed lease extension is tried again (at most a third of the lease).
     static let extensionRetryPause: Duration = .seconds(2)
