@@ -5,7 +5,8 @@
 #   1. The Swift tests, and beside them at idle priority the .deb (its release build, in a
 #      scratch directory of its own, .build-release: SwiftPM locks .build while the tests run).
 #      The tests keep the CPU they ask for; the build takes the rest. Then `make demo`'s script,
-#      the README's first command, with the debug build (a few seconds; .build/tiers/demo.log).
+#      the README's first command, with the debug build (a few seconds; .build/tiers/demo.log);
+#      then the end-to-end tests again on the .deb's release binaries (about a minute).
 #   2. The booted tier (Tests/Booted/run.sh) with that .deb, and beside it at idle priority the
 #      fuzz smoke (its own sanitizer build, then each target for FUZZ_SMOKE_SECONDS, default 15).
 #
@@ -25,6 +26,7 @@ mkdir -p "$LOGS"
 package_log=$LOGS/package.log
 fuzz_log=$LOGS/fuzz-smoke.log
 demo_log=$LOGS/demo.log
+release_log=$LOGS/release-e2e.log
 
 # Each tier in a process group of its own (job control), so that an interrupt or a TERM (a
 # cancelled CI run) stops every process of every tier, not only the ones this script started.
@@ -78,6 +80,23 @@ show_log "the demo (make demo)" "$demo_status" "$demo_log" '^(demo finished|    
 show_log "the .deb, built beside the Swift tests" "$package_status" "$package_log" '^==> '
 [ "$package_status" = 0 ] || failed+=("the package build (exit status $package_status)")
 
+# The end-to-end Swift tests again, on the release binaries the .deb holds (the optimiser's code,
+# the static standard library): a crash only the release build has (a task-local of a function
+# type, 5baa189) passed every debug test. They start the daemon with
+# $SECRETS_DELEGATE_TEST_BINARY; the test code itself is the debug build's.
+release_status=0
+if [ "$package_status" = 0 ]; then
+    bin_dir=$(scripts/swift-build-release.sh --show-bin-path)
+    printf '\n==> the end-to-end tests on the release binaries (%s; log: %s)\n' "$bin_dir" "$release_log"
+    (umask 022 && SECRETS_DELEGATE_TEST_BINARY="$bin_dir/secrets-delegate" \
+        exec "$SWIFT" test --skip-build --filter DelegateEndToEndTests) >"$release_log" 2>&1 &
+    release_pid=$!
+    pids=("$release_pid")
+    wait "$release_pid" || release_status=$?
+    show_log "the end-to-end tests on the release binaries" "$release_status" "$release_log" '(Test run with|✘)'
+    [ "$release_status" = 0 ] || failed+=("the end-to-end tests on the release binaries (exit status $release_status)")
+fi
+
 printf '\n==> phase 2: the booted tier, and the fuzz smoke beside it at idle priority (log: %s)\n' "$fuzz_log"
 (export FUZZ_SECONDS=${FUZZ_SMOKE_SECONDS:-15} && idle scripts/fuzz.sh) >"$fuzz_log" 2>&1 &
 fuzz_pid=$!
@@ -102,4 +121,4 @@ if [ ${#failed[@]} -gt 0 ]; then
     printf '\nmake test: failed: %s\n' "${failed[@]}" >&2
     exit 1
 fi
-printf '\nmake test: every tier passed (the Swift tests, the demo, the package, the booted tier, the fuzz smoke)\n'
+printf '\nmake test: every tier passed (the Swift tests, the demo, the package, the end-to-end tests on its release binaries, the booted tier, the fuzz smoke)\n'
