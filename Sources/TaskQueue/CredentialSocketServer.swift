@@ -433,9 +433,12 @@ public final class CredentialSocketServer: @unchecked Sendable {
         }
         connection.call.cancel()
         connection.timer?.cancel()
-        // Zero the copy of the value before the buffer goes.
+        // Zero the copy of the value before the buffer goes (`explicit_bzero`, which the
+        // optimiser may not drop as a store to memory about to be freed).
         if connection.holdsValue {
-            for index in connection.pending.indices { connection.pending[index] = 0 }
+            connection.pending.withUnsafeMutableBytes { bytes in
+                if let start = bytes.baseAddress { explicit_bzero(start, bytes.count) }
+            }
         }
         if let writer = connection.writer {
             writer.cancel()  // its cancel handler closes the descriptor
