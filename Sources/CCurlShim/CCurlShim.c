@@ -136,6 +136,10 @@ CURLcode ccurlshim_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return CCURLSHIM_READY() ? api.curl_easy_getinfo(handle, info, value) : CURLE_FAILED_INIT;
 }
 
+CURLcode ccurlshim_easy_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value) {
+    return CCURLSHIM_READY() ? api.curl_easy_getinfo(handle, info, value) : CURLE_FAILED_INIT;
+}
+
 CURLM *ccurlshim_multi_init(void) { return CCURLSHIM_READY() ? api.curl_multi_init() : NULL; }
 
 CURLMcode ccurlshim_multi_cleanup(CURLM *multi) {

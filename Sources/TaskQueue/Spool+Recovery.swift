@@ -200,6 +200,18 @@ extension Spool {
                 if batch.isEmpty { break }
                 for entry in batch {
                     let path = folder + "/" + entry.name
+                    if let raw = entry.invalidUTF8Name {
+                        // Never a result of this delegate's (its names are UTF-8); the lossy
+                        // `name` names no file, so it goes by its bytes.
+                        switch Self.sweep(folder, raw, cutoff: cutoff) {
+                        case .deleted: deleted += 1
+                        case .kept: break
+                        case .failed(let call, let number):
+                            failures += 1
+                            firstFailure = firstFailure ?? .system(call, path: path, errno: number)
+                        }
+                        continue
+                    }
                     if placed.contains(path) { continue }
                     do {
                         guard let info = try FileIO.lstat(path), info.st_mode & S_IFMT == S_IFREG else { continue }
@@ -219,5 +231,27 @@ extension Spool {
                 metadata: ["count": "\(failures)", "first": "\(firstFailure)"])
         }
         return deleted
+    }
+
+    private enum Swept {
+        case deleted, kept
+        case failed(String, Int32)
+    }
+
+    /// ``sweepResults(olderThan:now:)`` for an entry whose name is not UTF-8: a regular file older
+    /// than `cutoff` is deleted, by the bytes of its name.
+    private static func sweep(_ folder: String, _ name: [UInt8], cutoff: Double) -> Swept {
+        let path = Array(folder.utf8) + [UInt8(ascii: "/")] + name + [0]
+        return path.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { cPath -> Swept in
+                guard let cPath = cPath.baseAddress else { return .kept }
+                var info = stat()
+                guard Glibc.lstat(cPath, &info) == 0 else { return errno == ENOENT ? .kept : .failed("lstat", errno) }
+                let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+                guard info.st_mode & S_IFMT == S_IFREG, modified < cutoff else { return .kept }
+                guard Glibc.unlink(cPath) == 0 else { return errno == ENOENT ? .kept : .failed("unlink", errno) }
+                return .deleted
+            }
+        }
     }
 }

@@ -808,6 +808,33 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("cur/new-host/.b.json.result")))
     }
 
+    /// A file whose name is not UTF-8 (a producer's, in tmp/ or done/) is swept too, by the bytes
+    /// of its name; one of those whose time has not come stays.
+    @Test func sweepDeletesOldFilesWhoseNamesAreNotUTF8() throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        let spool = try Spool(directory: dir.path, delegateName: "d", logger: quietLogger)
+        try spool.prepare()
+        func create(_ folder: String, _ name: [UInt8], hoursAgo: Int) {
+            let path = Array(dir.file(folder).utf8) + [UInt8(ascii: "/")] + name
+            let fd = (path + [0]).withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o600) }
+            }
+            #expect(fd >= 0)
+            let when = Int(Date().timeIntervalSince1970) - hoursAgo * 3600
+            var times = [timespec(tv_sec: when, tv_nsec: 0), timespec(tv_sec: when, tv_nsec: 0)]
+            #expect(futimens(fd, &times) == 0)
+            close(fd)
+        }
+        create("tmp", [0xFF, 0x2E, 0x74, 0x6D, 0x70], hoursAgo: 2)
+        create("done", [0x63, 0x61, 0x66, 0xE9, 0x2E, 0x6A, 0x73, 0x6F, 0x6E], hoursAgo: 2)
+        create("tmp", [0xFE, 0x2E, 0x74, 0x6D, 0x70], hoursAgo: 0)
+        #expect(try spool.sweepResults(olderThan: .seconds(3600), now: Date()) == 2)
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir.file("tmp")).count
+            + FileManager.default.contentsOfDirectory(atPath: dir.file("done")).count
+        #expect(left == 1, "the fresh one stays")
+    }
+
     @Test func sweepDeletesOnlyResultsOlderThanTheRetention() throws {
         let dir = try TestDirectory()
         defer { dir.remove() }

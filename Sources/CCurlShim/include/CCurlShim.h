@@ -35,6 +35,8 @@ CURLcode ccurlshim_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t
 CURLcode ccurlshim_easy_setopt_write_function(CURL *handle, curl_write_callback callback);
 CURLcode ccurlshim_easy_setopt_header_function(CURL *handle, curl_write_callback callback);
 CURLcode ccurlshim_easy_getinfo_long(CURL *handle, CURLINFO info, long *value);
+/* For the CURLINFO_*_T items, which curl writes as a curl_off_t (wider than long on 32-bit hosts). */
+CURLcode ccurlshim_easy_getinfo_off_t(CURL *handle, CURLINFO info, curl_off_t *value);
 
 CURLM *ccurlshim_multi_init(void);
 CURLMcode ccurlshim_multi_cleanup(CURLM *multi);

@@ -103,7 +103,12 @@ final class CurlEasyHandle {
     /// Whether the transfer got as far as sending its request (curl's pre-transfer time is set:
     /// the connection, TLS and a proxy's tunnel all done). A timeout before that sent nothing.
     func requestStarted() -> Bool {
-        info(CURLINFO_PRETRANSFER_TIME_T) > 0
+        var microseconds: curl_off_t = 0
+        // A `_T` item: curl writes a curl_off_t, not a long.
+        guard ccurlshim_easy_getinfo_off_t(raw, CURLINFO_PRETRANSFER_TIME_T, &microseconds) == CURLE_OK else {
+            return false
+        }
+        return microseconds > 0
     }
 
     private func info(_ info: CURLINFO) -> Int {
