@@ -15,8 +15,9 @@
 # checks failed: the container's moto_server took their CPU.)
 #
 # The Swift tests' and the booted tier's output comes as they run; the package build's and the
-# fuzz smoke's from their logs (.build/tiers/) after each phase. Every tier runs (the booted tier
-# only with a .deb); exits 1 naming each one that failed.
+# fuzz smoke's from their logs (.build/tiers/) after each phase. Every tier runs (the end-to-end
+# tests on the release binaries and the booted tier only with a .deb); exits 1 naming each one that
+# failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SWIFT=${SWIFT:-swift}
@@ -86,7 +87,7 @@ show_log "the .deb, built beside the Swift tests" "$package_status" "$package_lo
 # $SECRETS_DELEGATE_TEST_BINARY; the test code itself is the debug build's.
 release_status=0
 if [ "$package_status" = 0 ]; then
-    bin_dir=$(scripts/swift-build-release.sh --show-bin-path)
+    bin_dir=$(scripts/swift-build-release.sh --show-bin-path) && [ -n "$bin_dir" ] || bin_dir=$PWD/.build-release/release
     printf '\n==> the end-to-end tests on the release binaries (%s; log: %s)\n' "$bin_dir" "$release_log"
     (umask 022 && SECRETS_DELEGATE_TEST_BINARY="$bin_dir/secrets-delegate" \
         exec "$SWIFT" test --skip-build --filter DelegateEndToEndTests) >"$release_log" 2>&1 &
@@ -95,6 +96,8 @@ if [ "$package_status" = 0 ]; then
     wait "$release_pid" || release_status=$?
     show_log "the end-to-end tests on the release binaries" "$release_status" "$release_log" '(Test run with|✘)'
     [ "$release_status" = 0 ] || failed+=("the end-to-end tests on the release binaries (exit status $release_status)")
+else
+    failed+=("the end-to-end tests on the release binaries (not run: no .deb)")
 fi
 
 printf '\n==> phase 2: the booted tier, and the fuzz smoke beside it at idle priority (log: %s)\n' "$fuzz_log"
