@@ -72,6 +72,11 @@ extension SecretsManagerClient {
             maxResults: maxResults,
             nextToken: nextToken
         )
-        return try await perform("ListSecretVersionIds", request, as: ListSecretVersionIdsOutput.self, logger: logger)
+        let page = try await perform(
+            "ListSecretVersionIds", request, as: ListSecretVersionIdsOutput.self, logger: logger)
+        try Self.checkPage(
+            "ListSecretVersionIds", entries: page.value.versions.count, nextToken: page.value.nextToken,
+            requestId: page.requestId, attempts: page.attempts)
+        return page
     }
 }

@@ -70,6 +70,24 @@ extension SecretsManagerClient {
     public static let maximumPageEntries = 100
     public static let maximumTokenLength = 4096
 
+    /// Refuses a listing's page larger than AWS gives (more entries than a page holds, a longer
+    /// `NextToken`, which the next task could not pass back): `InvalidResponse`, naming `page`.
+    static func checkPage(
+        _ page: String, entries: Int, nextToken: String?, requestId: String?, attempts: Int
+    ) throws(AWSError) {
+        let tokenBytes = nextToken?.utf8.count ?? 0
+        guard entries <= maximumPageEntries, tokenBytes <= maximumTokenLength else {
+            let what =
+                entries > maximumPageEntries
+                ? "\(entries) entries, more than AWS gives (\(maximumPageEntries))"
+                : "a NextToken of \(tokenBytes) bytes, longer than AWS gives (\(maximumTokenLength))"
+            throw AWSError(
+                kind: .invalidResponse, code: .invalidResponse,
+                message: "\(page) held \(what) (a proxy or endpoint that is not AWS?)", requestId: requestId,
+                attempts: attempts)
+        }
+    }
+
     /// Refuses a page size AWS would refuse (ListSecrets' and ListSecretVersionIds' alike).
     static func checkMaxResults(_ maxResults: Int?) throws(AWSError) {
         if let maxResults, !(1...maximumPageEntries).contains(maxResults) {
@@ -93,7 +111,8 @@ extension SecretsManagerClient {
         // AWS takes a filter of at most 512 characters, as long as a name can be: a longer one
         // (the prefix with the filter) is no name's beginning, so the list is empty, without a call.
         guard filterValue.count <= SecretReference.maximumNameLength else {
-            return SecretsManagerResponse(value: ListSecretsOutput(secretList: [], nextToken: nil), requestId: nil, attempts: 0)
+            return SecretsManagerResponse(
+                value: ListSecretsOutput(secretList: [], nextToken: nil), requestId: nil, attempts: 0)
         }
         var request = ListSecretsRequest(
             filters: filterValue.isEmpty ? nil : [ListFilter(key: "name", values: [filterValue])],
@@ -117,18 +136,9 @@ extension SecretsManagerClient {
             attempts += page.attempts
             lastRequestId = page.requestId
             pages += 1
-            let entries = page.value.secretList.count
-            let tokenBytes = page.value.nextToken?.utf8.count ?? 0
-            guard entries <= Self.maximumPageEntries, tokenBytes <= Self.maximumTokenLength else {
-                let what =
-                    entries > Self.maximumPageEntries
-                    ? "\(entries) entries, more than AWS gives (\(Self.maximumPageEntries))"
-                    : "a NextToken of \(tokenBytes) bytes, longer than AWS gives (\(Self.maximumTokenLength))"
-                throw AWSError(
-                    kind: .invalidResponse, code: .invalidResponse,
-                    message: "ListSecrets page \(pages) held \(what) (a proxy or endpoint that is not AWS?)",
-                    requestId: lastRequestId, attempts: attempts)
-            }
+            try Self.checkPage(
+                "ListSecrets page \(pages)", entries: page.value.secretList.count, nextToken: page.value.nextToken,
+                requestId: lastRequestId, attempts: attempts)
             // AWS's name filter matches loosely (any case, the start of any word of the name);
             // keep only names that really start with it, with or without a connector's prefix.
             collected += page.value.secretList.filter { filterValue.isEmpty || $0.name.hasPrefix(filterValue) }

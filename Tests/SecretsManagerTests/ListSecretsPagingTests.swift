@@ -75,6 +75,20 @@ import Testing
         let listed = try await scriptedSecretsManager(fine, accessKeyID: "AKIDPAGINGTEST", secretAccessKey: "paging-test-secret")
             .listSecrets(allPages: true, logger: logger)
         #expect(listed.value.secretList.count == min(entries, 100))
+
+        // ListSecretVersionIds alike: its token would be handed to a task that could not pass it back.
+        let versions = (0..<entries).map { ["VersionId": "v-\($0)", "VersionStages": ["AWSCURRENT"]] as [String: Any] }
+        let bigVersions = ScriptedHTTPClient()
+        bigVersions.always(
+            .target("secretsmanager.ListSecretVersionIds"),
+            .response(HTTPResponse.awsJSON(["Versions": versions, "NextToken": String(repeating: "t", count: tokenLength)], requestId: "req-big")))
+        let versionError = await #expect(throws: AWSError.self) {
+            try await scriptedSecretsManager(bigVersions, accessKeyID: "AKIDPAGINGTEST", secretAccessKey: "paging-test-secret")
+                .listSecretVersionIds(name: "db", logger: logger)
+        }
+        #expect(versionError?.code == .invalidResponse, "\(String(describing: versionError))")
+        #expect(versionError?.message.hasPrefix("ListSecretVersionIds held ") == true)
+        #expect(versionError?.requestId == "req-big" && versionError?.attempts == 1)
     }
 
     /// A later page that fails reports the attempts of the pages before it too: every request
