@@ -28,3 +28,34 @@ systemctl daemon-reload
 restart_delegate
 wait_until 60 systemctl --quiet is-active secrets-delegate.service
 expect_eq "delegate after the EnvironmentFile= went" "$(systemctl is-active secrets-delegate.service)" active
+
+# Configuration variables under systemd: a key the file sets that an Environment= variable
+# overrides is warned of at the start (EVENT=keys-overridden, naming both: an edit of the file
+# would change nothing), and a variable whose prefix is misspelt (SECRETS_DELEGATED_, after the
+# daemon's binary) stops the start for good (78, no restart), naming it, rather than be ignored.
+envdrop=/etc/systemd/system/secrets-delegate.service.d/boot-env.conf
+printf '[Service]\nEnvironment=SECRETS_DELEGATE_AWS_REQUEST_TIMEOUT_SECONDS=20\n' >"$envdrop"
+systemctl daemon-reload
+journal_mark keys-overridden EVENT=keys-overridden
+restart_delegate
+wait_until 60 systemctl --quiet is-active secrets-delegate.service
+expect_eq "delegate with a variable overriding a file key" "$(systemctl is-active secrets-delegate.service)" active
+overridden() {
+    journal_since keys-overridden EVENT=keys-overridden |
+        grep -qF '[aws] request_timeout_seconds by SECRETS_DELEGATE_AWS_REQUEST_TIMEOUT_SECONDS'
+}
+wait_until 20 overridden && ok "a keys-overridden warning names the key and the variable" ||
+    fail "no keys-overridden warning: $(delegate_journal -n 5 | tr '\n' '|' | head -c 500)"
+printf '[Service]\nEnvironment=SECRETS_DELEGATED_QUEUE_SPOOL_DIR=/srv/elsewhere\n' >"$envdrop"
+systemctl daemon-reload
+journal_mark misspelt-prefix
+systemctl restart secrets-delegate.service 2>/dev/null
+expect_stopped_for_good "with SECRETS_DELEGATED_QUEUE_SPOOL_DIR set"
+misspelt_named() { journal_since misspelt-prefix | grep -q 'SECRETS_DELEGATED_QUEUE_SPOOL_DIR.*is not read'; }
+wait_until 20 misspelt_named && ok "the failed start names the misspelt variable" ||
+    fail "no line naming SECRETS_DELEGATED_QUEUE_SPOOL_DIR: $(journal_since misspelt-prefix | tail -n 3 | tr '\n' '|' | head -c 500)"
+rm -f "$envdrop"
+systemctl daemon-reload
+restart_delegate
+wait_until 60 systemctl --quiet is-active secrets-delegate.service
+expect_eq "delegate without the variables" "$(systemctl is-active secrets-delegate.service)" active
