@@ -2,17 +2,23 @@
 # result's name, which the waiter may not read, is waited past (not an error), and the delegate's
 # result, which replaces it, is what the waiter gets.
 spool=/var/lib/secrets-delegate/spool
+# as_producer_submit ID [ARGS...]: a getRandomPassword task ID queued by boot-producer through
+# submit --spool (ARGS: --wait, say); its output in $LOGS/ID.out and ID.err; its exit status.
+as_producer_submit() {
+    local id=$1; shift
+    printf '%s\n' "{\"id\":\"$id\",\"connector\":$(connector '["boot"]'),\"operation\":\"getRandomPassword\"}" |
+        setpriv --reuid=boot-producer --regid=boot-producer --init-groups \
+            timeout 60 secrets-delegate submit --spool "$spool" "$@" - >"$LOGS/$id.out" 2>"$LOGS/$id.err"
+}
 for user in boot-producer boot-planter; do
     id "$user" >/dev/null 2>&1 || useradd --system --no-create-home -G secrets-delegate "$user"
 done
 setpriv --reuid=boot-planter --regid=boot-planter --init-groups sh -c "umask 077; echo forged >$spool/done/boot-planted.json"
 expect_eq "the planted file (owner, mode)" "$(stat -c '%U %a' "$spool/done/boot-planted.json")" "boot-planter 600"
-printf '%s\n' "{\"id\":\"boot-planted\",\"connector\":$(connector '["boot"]'),\"operation\":\"getRandomPassword\"}" |
-    setpriv --reuid=boot-producer --regid=boot-producer --init-groups \
-        timeout 60 secrets-delegate submit --spool "$spool" --wait - >"$LOGS/planted.out" 2>"$LOGS/planted.err"
+as_producer_submit boot-planted --wait
 expect_eq "submit --spool --wait past a planted result it may not read (exit status)" "$?" 0
-grep -q '"status":"succeeded"' "$LOGS/planted.out" && ok "the waiter got the delegate's result" ||
-    fail "no result: $(head -c 300 "$LOGS/planted.out") $(head -c 300 "$LOGS/planted.err")"
+grep -q '"status":"succeeded"' "$LOGS/boot-planted.out" && ok "the waiter got the delegate's result" ||
+    fail "no result: $(head -c 300 "$LOGS/boot-planted.out") $(head -c 300 "$LOGS/boot-planted.err")"
 rm -f "$spool/done/boot-planted.json"
 
 # A directory a producer moved into new/ (its mkdir under umask 022 gives 0755: the delegate may
@@ -88,9 +94,7 @@ rmdir "$old"
 # the status text no longer says so.
 done_mode=$(stat -c '%a' "$spool/done")
 chmod 0550 "$spool/done"
-printf '%s\n' "{\"id\":\"boot-paused\",\"connector\":$(connector '["boot"]'),\"operation\":\"getRandomPassword\"}" |
-    setpriv --reuid=boot-producer --regid=boot-producer --init-groups \
-        timeout 60 secrets-delegate submit --spool "$spool" - >"$LOGS/paused.out" 2>"$LOGS/paused.err"
+as_producer_submit boot-paused
 expect_eq "submit --spool with done/ unwritable (exit status)" "$?" 0
 paused() { unit_prop secrets-delegate.service StatusText | grep -q '^spool paused: 1 result(s) cannot be written to done/'; }
 wait_until 30 paused && ok "the status text leads with the paused spool: $(unit_prop secrets-delegate.service StatusText | head -c 120)" ||
@@ -107,9 +111,7 @@ rm -f "$spool/done/boot-paused.json"
 # read-only refuses it): systemd's status text and `status` say so, until its file leaves new/.
 claims_mode=$(stat -c '%a' "$spool/cur/boot-delegate")
 chmod 0550 "$spool/cur/boot-delegate"
-printf '%s\n' "{\"id\":\"boot-unclaimable\",\"connector\":$(connector '["boot"]'),\"operation\":\"getRandomPassword\"}" |
-    setpriv --reuid=boot-producer --regid=boot-producer --init-groups \
-        timeout 60 secrets-delegate submit --spool "$spool" - >"$LOGS/unclaimable.out" 2>"$LOGS/unclaimable.err"
+as_producer_submit boot-unclaimable
 expect_eq "submit --spool with the claims unwritable (exit status)" "$?" 0
 unclaimable() { unit_prop secrets-delegate.service StatusText | grep -q '^spool: a task cannot be claimed: new/boot-unclaimable.json: '; }
 wait_until 30 unclaimable && ok "the status text leads with the task that cannot be claimed: $(unit_prop secrets-delegate.service StatusText | head -c 160)" ||
