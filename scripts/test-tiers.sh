@@ -6,7 +6,7 @@
 #      scratch directory of its own, .build-release: SwiftPM locks .build while the tests run).
 #      The tests keep the CPU they ask for; the build takes the rest. Then `make demo`'s script,
 #      the README's first command, with the debug build (a few seconds; .build/tiers/demo.log);
-#      then the end-to-end tests again on the .deb's release binaries (about a minute).
+#      then the end-to-end tests again on the .deb's release binaries (about 80 s).
 #   2. The booted tier (Tests/Booted/run.sh) with that .deb, and beside it at idle priority the
 #      fuzz smoke (its own sanitizer build, then each target for FUZZ_SMOKE_SECONDS, default 15).
 #

@@ -246,10 +246,14 @@ extension Spool {
             bytes.withMemoryRebound(to: CChar.self) { cPath -> Swept in
                 guard let cPath = cPath.baseAddress else { return .kept }
                 var info = stat()
-                guard Glibc.lstat(cPath, &info) == 0 else { return errno == ENOENT ? .kept : .failed("lstat", errno) }
+                guard FileIO.retrying({ Glibc.lstat(cPath, &info) }) == 0 else {
+                    return errno == ENOENT ? .kept : .failed("lstat", errno)
+                }
                 let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
                 guard info.st_mode & S_IFMT == S_IFREG, modified < cutoff else { return .kept }
-                guard Glibc.unlink(cPath) == 0 else { return errno == ENOENT ? .kept : .failed("unlink", errno) }
+                guard FileIO.retrying({ Glibc.unlink(cPath) }) == 0 else {
+                    return errno == ENOENT ? .kept : .failed("unlink", errno)
+                }
                 return .deleted
             }
         }

@@ -83,7 +83,7 @@ extension Spool {
             // The task first: a crash between the two leaves a kept result without its task,
             // which the next start deletes, never a task without its kept result, which would
             // run again.
-            try removeClaimed(claimed)
+            try Self.removeEntry(claimed.path)
         } catch {
             // Rate-limited: a producer can drop any number of directories it keeps from removal.
             logLimiter.log(
@@ -193,15 +193,11 @@ extension Spool {
         .joining(claimDirectory, "/.", name, ".result")
     }
 
-    /// Deletes what a claim moved into `cur/<delegate>/`: normally a task file, but a producer
-    /// may have dropped anything into `new/` (a directory, a socket, a FIFO), and every claimed
-    /// entry must go once its rejection is written.
-    private func removeClaimed(_ claimed: ClaimedTask) throws(TaskQueueError) {
-        try Self.removeEntry(claimed.path)
-    }
-
-    /// Deletes `path` whatever it is: a file, or a producer's directory with what it holds (which
-    /// the producer may still change: never followed through a link).
+    /// Deletes `path` whatever it is: what a claim moved into `cur/<delegate>/` (normally a task
+    /// file, but a producer may have dropped anything into `new/`: a directory, a socket, a FIFO),
+    /// or a leftover of an earlier run; a directory with what it holds (which the producer may
+    /// still change: never followed through a link). The unlink first is the common case's fast
+    /// path: ``FileIO/removeTree(_:)`` would open the parent directory for every file.
     static func removeEntry(_ path: String) throws(TaskQueueError) {
         do {
             try FileIO.unlink(path)
@@ -235,7 +231,7 @@ extension Spool {
     /// Deletes a claimed task file without writing a result (for a task whose result file name is
     /// taken by an earlier result).
     public func discard(_ claimed: ClaimedTask) throws(TaskQueueError) {
-        try removeClaimed(claimed)
+        try Self.removeEntry(claimed.path)
         // One that cannot be deleted is remembered (and logged): the next task of this name is
         // not claimed while it lies there.
         removeKeptResultLeft(named: claimed.name)

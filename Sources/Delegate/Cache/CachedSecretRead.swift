@@ -87,10 +87,7 @@ struct CachedSecretRead: Sendable {
                     if error.meansUnreachable {
                         return try served(stale: error, attempts: attempts)
                     }
-                    // Not reached for a reason that does not pass (a proxy's refusal, a certificate
-                    // refused), or no credentials to ask with: GetSecretValue, on the same
-                    // endpoint with the same credentials, would end the same way.
-                    if error.kind == .transport || error.kind == .credentials || error.whileObtainingCredentials {
+                    if error.endsTheRead {
                         var failure = error
                         failure.attempts = attempts
                         throw failure

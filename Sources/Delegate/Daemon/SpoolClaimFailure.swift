@@ -9,16 +9,15 @@ import Synchronization
 /// status itself reads memory only, so a spool on a file system that hangs never holds it up).
 final class SpoolClaimFailure: Sendable {
     private struct Failure {
-        var path: String
         var name: String
         var message: String
     }
 
     private let failure = Mutex<Failure?>(nil)
 
-    /// Task file `name`, at `path` in `new/`, could not be claimed, for `message`.
-    func failed(_ name: String, at path: String, _ message: String) {
-        failure.withLock { $0 = Failure(path: path, name: name, message: message) }
+    /// Task file `name` in `new/` could not be claimed, for `message`.
+    func failed(_ name: String, _ message: String) {
+        failure.withLock { $0 = Failure(name: name, message: message) }
     }
 
     /// A claim succeeded: the spool takes tasks.
@@ -32,11 +31,11 @@ final class SpoolClaimFailure: Sendable {
         failure.withLock { $0 }.map { "new/\(ShownText.escaped($0.name)): \($0.message)" }
     }
 
-    /// Forgets the failure if its entry left `new/`.
-    func forgetIfGone() {
-        guard let path = failure.withLock({ $0?.path }) else { return }
+    /// Forgets the failure if its entry left the `new/` of the spool in `spoolDirectory`.
+    func forgetIfGone(spoolDirectory: String) {
+        guard let name = failure.withLock({ $0?.name }) else { return }
         var info = stat()
-        guard lstat(path, &info) != 0, errno == ENOENT else { return }
-        failure.withLock { if $0?.path == path { $0 = nil } }
+        guard lstat(spoolDirectory + "/new/" + name, &info) != 0, errno == ENOENT else { return }
+        failure.withLock { if $0?.name == name { $0 = nil } }
     }
 }

@@ -84,7 +84,7 @@ struct SpoolIntake: Sendable {
             await pause(interval())
             guard !Task.isCancelled else { return }
             // A task that could not be claimed is shown in the status until its file left new/.
-            claimFailure.forgetIfGone()
+            claimFailure.forgetIfGone(spoolDirectory: spool.directory)
             do throws(TaskQueueError) {
                 if let look { try look() } else { try spool.checkClaimsDirectory() }
             } catch  where error.code == .claimsRemoved {
@@ -240,7 +240,7 @@ struct SpoolIntake: Sendable {
             // permission, a name still claimed) comes back at every rescan.
             logLimiter.log(
                 .error, "spool task \(name) cannot be claimed: \(error)", key: "spool-claim-failed", logger: logger)
-            claimFailure.failed(name, at: spool.directory + "/new/" + name, "\(error)")
+            claimFailure.failed(name, "\(error)")
             return
         }
         await runClaimed(

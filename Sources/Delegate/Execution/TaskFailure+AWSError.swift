@@ -56,6 +56,14 @@ extension AWSError {
         }
     }
 
+    /// A call that failed before Secrets Manager could answer it, and not for a reason that passes
+    /// (``meansUnreachable`` is that): a proxy's refusal, a certificate refused, no credentials to
+    /// ask with, or cut off. A read cache's DescribeSecret that failed so ends the read: its
+    /// GetSecretValue, on the same endpoint with the same credentials, would end the same way.
+    var endsTheRead: Bool {
+        kind == .transport || kind == .credentials || whileObtainingCredentials
+    }
+
     /// AWS refused the call for want of permission (`testConnection` reports it as `denied`).
     var deniesAccess: Bool {
         code == .accessDeniedException || code == .accessDenied
