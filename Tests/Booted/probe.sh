@@ -39,6 +39,20 @@ expect_stopped_for_good() {
     expect_eq "exit status $1" "$(unit_prop secrets-delegate.service ExecMainStatus)" 78
     expect_eq "restarts $1 (RestartPreventExitStatus=78)" "$(unit_prop secrets-delegate.service NRestarts)" 0
 }
+# expect_start_refused WITH PATTERN: restarts the delegate (what makes its start fail is already
+# in place); the start ends for good (expect_stopped_for_good WITH) and a line the delegate logged
+# since says why (PATTERN, a grep regular expression).
+expect_start_refused() {
+    local with=$1
+    REFUSED_PATTERN=$2
+    journal_mark start-refused
+    systemctl reset-failed secrets-delegate.service 2>/dev/null
+    systemctl restart secrets-delegate.service 2>/dev/null
+    expect_stopped_for_good "$with"
+    refused_said() { journal_since start-refused | grep -q -- "$REFUSED_PATTERN"; }
+    wait_until 20 refused_said && ok "the failed start $with says why: $(journal_since start-refused | grep -m1 -- "$REFUSED_PATTERN" | head -c 200)" ||
+        fail "no line matching '$REFUSED_PATTERN' after the start $with: $(journal_since start-refused | tail -n 3 | tr '\n' '|' | head -c 500)"
+}
 # canary: the secret value 20-reload stored; a FAIL (and a text no output can equal) if it is
 # missing, so that a check comparing output with it never passes on an empty value.
 canary() {

@@ -4,7 +4,8 @@ import Testing
 @testable import AWSCredentials
 @testable import Delegate
 
-/// The credential part of `STATUS=`, what `systemctl status` shows an operator at a glance.
+/// `STATUS=`, what `systemctl status` shows an operator at a glance: what keeps the delegate from
+/// its work first, then the counts and the credential sessions.
 @Suite struct StatusLineTests {
     let now = Date(timeIntervalSince1970: 1_796_367_605)
 
@@ -58,5 +59,30 @@ import Testing
         let line = DelegateDaemon.credentialsSummary(roles + [identity], now: now)
         #expect(line.hasPrefix("imds: failing (IMDS unreachable)"), "\(line)")
         #expect(line.hasSuffix(", +1 more"), "\(line)")
+    }
+
+    /// Each problem leads the counts, the gravest first, all of them at once, each cut to its
+    /// length; none, and the line is the counts alone.
+    @Test func theProblemsLeadTheLineGravestFirst() {
+        let counts = "0 in flight, 3 done (3 succeeded, 0 failed, 0 rejected); tags prod"
+        let line = DelegateDaemon.statusLine(
+            counts, awsCallsFailing: "curl_global_init failed" + String(repeating: "x", count: 200),
+            unwrittenResults: 2, unclaimable: "new/a.json: Read-only file system" + String(repeating: "y", count: 200),
+            failingQueues: "SQS queue failing: https://sqs.us-east-1.amazonaws.com/1/tasks (ReceiveMessage: AccessDenied)")
+        let parts = line.components(separatedBy: "; ")
+        #expect(parts.count == 6, "\(line)")
+        #expect(parts[0] == "AWS calls failing: curl_global_init failed" + String(repeating: "x", count: 77), "\(line)")
+        #expect(parts[1] == "spool paused: 2 result(s) cannot be written to done/ (see the journal)", "\(line)")
+        #expect(parts[2] == "spool: a task cannot be claimed: new/a.json: Read-only file system" + String(repeating: "y", count: 87), "\(line)")
+        #expect(parts[3].hasPrefix("SQS queue failing: https://sqs.us-east-1.amazonaws.com/1/tasks"), "\(line)")
+        #expect(parts[4...].joined(separator: "; ") == counts, "\(line)")
+
+        let quiet = DelegateDaemon.statusLine(
+            counts, awsCallsFailing: nil, unwrittenResults: 0, unclaimable: nil, failingQueues: nil)
+        #expect(quiet == counts)
+        let claimOnly = DelegateDaemon.statusLine(
+            counts, awsCallsFailing: nil, unwrittenResults: 0, unclaimable: "new/b.json: Permission denied",
+            failingQueues: "SQS queue failing: q")
+        #expect(claimOnly == "spool: a task cannot be claimed: new/b.json: Permission denied; SQS queue failing: q; " + counts)
     }
 }

@@ -53,20 +53,28 @@ extension DelegateDaemon {
         }
         let tags = dispatcher.selectionPolicy.tags
         line += "; tags \(tags.isEmpty ? "none" : tags.joined(separator: ","))"
-        // First, so `systemctl status` shows it: the delegate may take no tasks at all.
-        if let queues = SQSQueueStatus.failingSummary(sqsStatus.snapshot) { line = queues + "; " + line }
-        if let claim = spoolClaimFailure.current {
-            line = "spool: a task cannot be claimed: \(claim.prefix(120)); " + line
+        return Self.statusLine(
+            line, awsCallsFailing: components.httpClientToShutDown?.startFailure?.message,
+            unwrittenResults: spoolUnwritten.current, unclaimable: spoolClaimFailure.current,
+            failingQueues: SQSQueueStatus.failingSummary(sqsStatus.snapshot))
+    }
+
+    /// `STATUS=`: what keeps the delegate from its work leads the counts, so that
+    /// `systemctl status` shows it before it is cut off, the gravest first: every AWS call failing
+    /// until a restart, the spool paused (results that cannot be written, no task claimed), a spool
+    /// task that cannot be claimed, SQS queues failing (the delegate may take no tasks at all).
+    static func statusLine(
+        _ counts: String, awsCallsFailing: String?, unwrittenResults: Int, unclaimable: String?,
+        failingQueues: String?
+    ) -> String {
+        var leading: [String] = []
+        if let failure = awsCallsFailing { leading.append("AWS calls failing: \(failure.prefix(100))") }
+        if unwrittenResults > 0 {
+            leading.append("spool paused: \(unwrittenResults) result(s) cannot be written to done/ (see the journal)")
         }
-        let unwritten = spoolUnwritten.current
-        if unwritten > 0 {
-            line = "spool paused: \(unwritten) result(s) cannot be written to done/ (see the journal); " + line
-        }
-        // First, so `systemctl status` shows it: every AWS call fails until a restart.
-        if let failure = components.httpClientToShutDown?.startFailure {
-            line = "AWS calls failing: \(failure.message.prefix(100)); " + line
-        }
-        return line
+        if let claim = unclaimable { leading.append("spool: a task cannot be claimed: \(claim.prefix(120))") }
+        if let queues = failingQueues { leading.append(queues) }
+        return (leading + [counts]).joined(separator: "; ")
     }
 
     func statusReport() async -> JSONValue {

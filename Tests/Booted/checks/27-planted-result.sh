@@ -94,12 +94,15 @@ rmdir "$old"
 # the status text no longer says so.
 done_mode=$(stat -c '%a' "$spool/done")
 chmod 0550 "$spool/done"
+# (Put back however this check ends, so that a check killed here leaves the checks after it a spool.)
+trap 'chmod "$done_mode" "$spool/done"' EXIT
 as_producer_submit boot-paused
 expect_eq "submit --spool with done/ unwritable (exit status)" "$?" 0
 paused() { unit_prop secrets-delegate.service StatusText | grep -q '^spool paused: 1 result(s) cannot be written to done/'; }
 wait_until 30 paused && ok "the status text leads with the paused spool: $(unit_prop secrets-delegate.service StatusText | head -c 120)" ||
     fail "the status text does not say the spool is paused: $(unit_prop secrets-delegate.service StatusText | head -c 200)"
 chmod "$done_mode" "$spool/done"
+trap - EXIT
 wait_until 60 test -f "$spool/done/boot-paused.json" && ok "once done/ takes files again, the result is written" ||
     fail "no result for boot-paused: $(ls -la "$spool/done" 2>&1 | head -c 300)"
 unpaused() { ! unit_prop secrets-delegate.service StatusText | grep -q 'spool paused'; }
@@ -111,6 +114,7 @@ rm -f "$spool/done/boot-paused.json"
 # read-only refuses it): systemd's status text and `status` say so, until its file leaves new/.
 claims_mode=$(stat -c '%a' "$spool/cur/boot-delegate")
 chmod 0550 "$spool/cur/boot-delegate"
+trap 'chmod "$claims_mode" "$spool/cur/boot-delegate"' EXIT
 as_producer_submit boot-unclaimable
 expect_eq "submit --spool with the claims unwritable (exit status)" "$?" 0
 unclaimable() { unit_prop secrets-delegate.service StatusText | grep -q '^spool: a task cannot be claimed: new/boot-unclaimable.json: '; }
@@ -127,3 +131,4 @@ wait_until 30 claimable && ok "once the file left new/, the status text no longe
     fail "the status text still says: $(unit_prop secrets-delegate.service StatusText | head -c 200)"
 expect_eq "spoolClaimError once the file left new/" "$(timeout 30 secrets-delegate status | jq -r '.spoolClaimError // empty')" ""
 chmod "$claims_mode" "$spool/cur/boot-delegate"
+trap - EXIT
