@@ -96,21 +96,17 @@ final class DirectoryReader {
         unlink: (UnsafePointer<CChar>) -> Int32 = { Glibc.unlink($0) }
     ) throws(TaskQueueError) -> Bool {
         let target = directory + "/" + newName
-        let source = Array(directory.utf8) + [UInt8(ascii: "/")] + rawName + [0]
-        return try source.withUnsafeBufferPointer { buffer throws(TaskQueueError) -> Bool in
-            try buffer.withMemoryRebound(to: CChar.self) { path throws(TaskQueueError) -> Bool in
-                let sourcePath = path.baseAddress!
-                if let outcome = try noReplace(sourcePath, target) { return outcome == .renamed }
-                do throws(TaskQueueError) {
-                    return try FileIO.linkNoReplace(sourcePath, target, unlink: unlink) == .renamed
-                } catch where error.errno == EPERM && error.message == "link failed" {
-                    // Not a file (a directory), or a file protected_hardlinks keeps from being
-                    // linked: a plain rename, after checking the target is free.
-                    guard try FileIO.lstat(target) == nil else { return false }
-                    if FileIO.retrying({ Glibc.rename(sourcePath, target) }) == 0 { return true }
-                    if Glibc.errno == ENOENT { return false }
-                    throw .system("rename", path: target, errno: Glibc.errno)
-                }
+        return try FileIO.withRawPath(in: directory, rawName) { sourcePath throws(TaskQueueError) -> Bool in
+            if let outcome = try noReplace(sourcePath, target) { return outcome == .renamed }
+            do throws(TaskQueueError) {
+                return try FileIO.linkNoReplace(sourcePath, target, unlink: unlink) == .renamed
+            } catch  where error.errno == EPERM && error.message == "link failed" {
+                // Not a file (a directory), or a file protected_hardlinks keeps from being
+                // linked: a plain rename, after checking the target is free.
+                guard try FileIO.lstat(target) == nil else { return false }
+                if FileIO.retrying({ Glibc.rename(sourcePath, target) }) == 0 { return true }
+                if Glibc.errno == ENOENT { return false }
+                throw .system("rename", path: target, errno: Glibc.errno)
             }
         }
     }

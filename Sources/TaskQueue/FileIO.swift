@@ -19,6 +19,19 @@ enum FileIO {
         throw .system("open", path: path, errno: number)
     }
 
+    /// Calls `body` with the C path of the entry `name` of `directory`, by the bytes of its name
+    /// (which need not be UTF-8, and so cannot go through a Swift string).
+    static func withRawPath<Result, Failure: Error>(
+        in directory: String, _ name: [UInt8], _ body: (UnsafePointer<CChar>) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let path = Array(directory.utf8) + [UInt8(ascii: "/")] + name + [0]
+        return try path.withUnsafeBufferPointer { bytes throws(Failure) -> Result in
+            try bytes.withMemoryRebound(to: CChar.self) { cPath throws(Failure) -> Result in
+                try body(cPath.baseAddress!)
+            }
+        }
+    }
+
     static func close(_ fd: Int32) {
         // close(2) must not be retried on EINTR on Linux: the descriptor is gone either way.
         _ = Glibc.close(fd)
@@ -103,7 +116,8 @@ enum FileIO {
         throw .system("unlink", path: path, errno: number)
     }
 
-    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32)
+    private typealias RenameAt2 =
+        @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32)
         -> Int32
 
     /// glibc declares `renameat2` only under `_GNU_SOURCE`, which Swift's Glibc module does not set,

@@ -241,21 +241,17 @@ extension Spool {
     /// ``sweepResults(olderThan:now:)`` for an entry whose name is not UTF-8: a regular file older
     /// than `cutoff` is deleted, by the bytes of its name.
     private static func sweep(_ folder: String, _ name: [UInt8], cutoff: Double) -> Swept {
-        let path = Array(folder.utf8) + [UInt8(ascii: "/")] + name + [0]
-        return path.withUnsafeBufferPointer { bytes in
-            bytes.withMemoryRebound(to: CChar.self) { cPath -> Swept in
-                guard let cPath = cPath.baseAddress else { return .kept }
-                var info = stat()
-                guard FileIO.retrying({ Glibc.lstat(cPath, &info) }) == 0 else {
-                    return errno == ENOENT ? .kept : .failed("lstat", errno)
-                }
-                let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-                guard info.st_mode & S_IFMT == S_IFREG, modified < cutoff else { return .kept }
-                guard FileIO.retrying({ Glibc.unlink(cPath) }) == 0 else {
-                    return errno == ENOENT ? .kept : .failed("unlink", errno)
-                }
-                return .deleted
+        FileIO.withRawPath(in: folder, name) { cPath -> Swept in
+            var info = stat()
+            guard FileIO.retrying({ Glibc.lstat(cPath, &info) }) == 0 else {
+                return errno == ENOENT ? .kept : .failed("lstat", errno)
             }
+            let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+            guard info.st_mode & S_IFMT == S_IFREG, modified < cutoff else { return .kept }
+            guard FileIO.retrying({ Glibc.unlink(cPath) }) == 0 else {
+                return errno == ENOENT ? .kept : .failed("unlink", errno)
+            }
+            return .deleted
         }
     }
 }
