@@ -40,6 +40,10 @@ public final class Spool: Sendable {
     let afterPlantedLook: @Sendable (String) -> Void
     /// Where results are written and fsynced, off the cooperative pool.
     let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
+    /// Where the intake's other calls on the spool's files run (``offPool(_:)``).
+    let fileLanes = BlockingLanes(label: "TaskQueue.Spool.file", count: 2)
+    /// Called with a name before its claim (tests make it hang, as a frozen file system does).
+    let beforeClaim: @Sendable (String) -> Void
     /// Names whose kept result (`cur/<delegate>/.<name>.result`) could not be deleted after its
     /// task was done: a later task of that name deletes it when claimed, so that a crash while
     /// that task runs cannot hand it the old result at the next start.
@@ -110,7 +114,8 @@ public final class Spool: Sendable {
         claimsFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void = Spool.fsyncDirectory,
         afterPlantedLook: @escaping @Sendable (String) -> Void = { _ in },
         resultGroupChange: @escaping @Sendable (Int32, gid_t) -> Int32 = Spool.changeGroup,
-        resultFsync: @escaping FileSync = Spool.fsyncFile
+        resultFsync: @escaping FileSync = Spool.fsyncFile,
+        beforeClaim: @escaping @Sendable (String) -> Void = { _ in }
     ) throws(TaskQueueError) {
         try SpoolName.checkID(delegateName, what: "delegate name")
         self.directory = Self.withoutTrailingSlash(directory)
@@ -128,6 +133,16 @@ public final class Spool: Sendable {
         self.afterPlantedLook = afterPlantedLook
         self.resultGroupChange = resultGroupChange
         self.resultFsync = resultFsync
+        self.beforeClaim = beforeClaim
+    }
+
+    /// Runs `body`, calls on the spool's files, on one of two threads of the spool's own,
+    /// suspending the caller until it returns. A file system that hangs (frozen for a snapshot, a
+    /// hard mount whose server is gone) then holds those threads, never the cooperative pool's
+    /// (one per core), which the socket's and SQS's tasks, the credentials socket and the
+    /// watchdog's keep-alive need.
+    public func offPool<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
+        try await fileLanes.run(body)
     }
 
     /// Makes a directory's entries durable (`fsync(2)` of the directory).
@@ -294,6 +309,7 @@ public final class Spool: Sendable {
     ///   is gone.
     public func claim(_ name: String) throws(TaskQueueError) -> ClaimedTask? {
         try SpoolName.checkTaskFileName(name)
+        beforeClaim(name)
         let target = String.joining(claimDirectory, "/", name)
         let source = String.joining(newDirectory, "/", name)
         // A result kept for an earlier task of this name that is left: claimed, a crash would

@@ -299,7 +299,13 @@ public final class DelegateDaemon: Sendable {
         var clock = SweepClock()
         while !Task.isCancelled {
             let retention = configuration.current.queue.resultRetentionSeconds
-            sweepResultsOnce(spool, clock: &clock, elapsed: .now)
+            // Off the cooperative pool: a `done/` that hangs, or a hundred thousand results kept,
+            // holds a thread of the spool's own.
+            clock = await spool.offPool { [clock] in
+                var swept = clock
+                self.sweepResultsOnce(spool, clock: &swept, elapsed: .now)
+                return swept
+            }
             try? await Task.sleep(for: .seconds(max(1, min(60, retention / 2))))
         }
     }

@@ -228,7 +228,9 @@ extension SpoolIntake {
             guard found else { return false }
         } else {
             do {
-                guard try spool.hasResult(id: id) else { return false }
+                guard try await spool.offPool({ () throws(TaskQueueError) in try spool.hasResult(id: id) }) else {
+                    return false
+                }
             } catch {
                 // Rate-limited: with done/ unusable, every task a producer drops comes here. (Its
                 // result, if one waits, is the first's: this one's, written later, is refused.)

@@ -78,15 +78,18 @@ struct SpoolIntake: Sendable {
     ///   - look: the look (``Spool/checkClaimsDirectory(statHeld:)`` when nil); tests make it fail.
     func watchClaimsDirectory(
         every interval: () -> Duration, pause: (Duration) async -> Void = { try? await Task.sleep(for: $0) },
-        look: (() throws(TaskQueueError) -> Void)? = nil
+        look: (@Sendable () throws(TaskQueueError) -> Void)? = nil
     ) async {
         while !Task.isCancelled {
             await pause(interval())
             guard !Task.isCancelled else { return }
             // A task that could not be claimed is shown in the status until its file left new/.
-            claimFailure.forgetIfGone(spoolDirectory: spool.directory)
+            let (claimFailure, spool) = (claimFailure, spool)
             do throws(TaskQueueError) {
-                if let look { try look() } else { try spool.checkClaimsDirectory() }
+                try await spool.offPool { () throws(TaskQueueError) in
+                    claimFailure.forgetIfGone(spoolDirectory: spool.directory)
+                    if let look { try look() } else { try spool.checkClaimsDirectory() }
+                }
             } catch  where error.code == .claimsRemoved {
                 claimsRemoved.update { $0 = $0 ?? error }
                 return
@@ -188,7 +191,9 @@ struct SpoolIntake: Sendable {
         if deferred.isWaiting(name, now: receivedAt) { return }
         let file: SpoolTaskFile?
         do {
-            guard let read = try spool.read(name) else { return }  // another delegate took it
+            guard let read = try await spool.offPool({ () throws(TaskQueueError) in try spool.read(name) }) else {
+                return  // another delegate took it
+            }
             file = read
         } catch  where Self.isPropertyOfTheEntry(error) {
             // Unreadable for good (no permission, a socket): claimed and rejected below, once,
@@ -228,7 +233,9 @@ struct SpoolIntake: Sendable {
         guard !dispatcher.isStopping, !Task.isCancelled else { return }
         let claimed: ClaimedTask
         do {
-            guard let won = try claimToRun(name) else { return }
+            guard let won = try await spool.offPool({ () throws(TaskQueueError) in try claimToRun(name) }) else {
+                return
+            }
             claimed = won
             claimFailure.claimed()
         } catch  where error.code == .claimsRemoved {
@@ -376,15 +383,20 @@ struct SpoolIntake: Sendable {
     /// is the entry's own (`finalWhen`): a passing failure (EIO, EMFILE) is logged once and tried
     /// again after a pause that holds no slot (1 s, doubling to 30 s), since the claimed task
     /// would otherwise wait for the next start. Nil when the delegate stops first: the task stays
-    /// claimed for the next start.
-    func untilRead<Value>(
+    /// claimed for the next start. Each attempt runs off the cooperative pool (``Spool/offPool(_:)``).
+    func untilRead<Value: Sendable>(
         _ what: String, _ claimed: ClaimedTask, finalWhen isFinal: (TaskQueueError) -> Bool = { _ in false },
-        _ attempt: () throws(TaskQueueError) -> Value
+        _ attempt: @escaping @Sendable () throws(TaskQueueError) -> Value
     ) async -> Result<Value, TaskQueueError>? {
         var delay = Duration.seconds(1)
         var failed = false
         while true {
-            let outcome = Result(catching: attempt)
+            let outcome: Result<Value, TaskQueueError>
+            do throws(TaskQueueError) {
+                outcome = .success(try await spool.offPool(attempt))
+            } catch {
+                outcome = .failure(error)
+            }
             switch outcome {
             case .success:
                 if failed { logger.notice("\(what) \(claimed.name) could be read again") }
