@@ -40,8 +40,11 @@ public final class Spool: Sendable {
     let afterPlantedLook: @Sendable (String) -> Void
     /// Where results are written and fsynced, off the cooperative pool.
     let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
-    /// Where the intake's other calls on the spool's files run (``offPool(_:)``).
+    /// Where the intake's other calls on the spool's files run (``offPool(for:_:)``).
     let fileLanes = BlockingLanes(label: "TaskQueue.Spool.file", count: 2)
+    /// Where the retention sweep runs: a long one (a hundred thousand results kept) delays no read
+    /// or claim.
+    let sweepLane = BlockingLanes(label: "TaskQueue.Spool.sweep", count: 1)
     /// Called with a name before its claim (tests make it hang, as a frozen file system does).
     let beforeClaim: @Sendable (String) -> Void
     /// Names whose kept result (`cur/<delegate>/.<name>.result`) could not be deleted after its
@@ -136,13 +139,26 @@ public final class Spool: Sendable {
         self.beforeClaim = beforeClaim
     }
 
-    /// Runs `body`, calls on the spool's files, on one of two threads of the spool's own,
-    /// suspending the caller until it returns. A file system that hangs (frozen for a snapshot, a
-    /// hard mount whose server is gone) then holds those threads, never the cooperative pool's
-    /// (one per core), which the socket's and SQS's tasks, the credentials socket and the
-    /// watchdog's keep-alive need.
-    public func offPool<T: Sendable, E: Error>(_ body: @escaping @Sendable () throws(E) -> T) async throws(E) -> T {
-        try await fileLanes.run(body)
+    /// What runs on the spool's threads (``offPool(for:_:)``).
+    public enum FileWork: Sendable {
+        /// A task's reads, claim and the rescan of `new/` (two threads).
+        case tasks
+        /// The retention sweep (a thread of its own).
+        case sweep
+    }
+
+    /// Runs `body`, calls on the spool's files, on threads of the spool's own, suspending the
+    /// caller until it returns. A file system that hangs (frozen for a snapshot, a hard mount
+    /// whose server is gone) then holds those threads, never the cooperative pool's (one per
+    /// core), which the socket's and SQS's tasks, the credentials socket and the watchdog's
+    /// keep-alive need.
+    public func offPool<T: Sendable, E: Error>(
+        for work: FileWork = .tasks, _ body: @escaping @Sendable () throws(E) -> T
+    ) async throws(E) -> T {
+        switch work {
+        case .tasks: try await fileLanes.run(body)
+        case .sweep: try await sweepLane.run(body)
+        }
     }
 
     /// Makes a directory's entries durable (`fsync(2)` of the directory).
@@ -381,7 +397,7 @@ public final class Spool: Sendable {
     ) throws(TaskQueueError) -> SpoolWatcher {
         try SpoolWatcher(
             directory: newDirectory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, held: held,
-            logger: logger, logLimiter: logLimiter)
+            logger: logger, logLimiter: logLimiter, lanes: fileLanes)
     }
 }
 

@@ -89,14 +89,18 @@ extension SpoolWatcher {
         let logger: Logger
         let logLimiter: LogRateLimiter
         let state: Mutex<State>
+        /// Where the rescan's calls on `new/` run (the listing, the looks at skipped files, the
+        /// renames): off the cooperative pool, which a file system that hangs must not hold.
+        let lanes: BlockingLanes
 
         init(
             directory: String, rescanInterval: Duration, skipCacheCapacity: Int, logger: Logger,
-            logLimiter: LogRateLimiter
+            logLimiter: LogRateLimiter, lanes: BlockingLanes
         ) {
             self.directory = directory
             self.logger = logger
             self.logLimiter = logLimiter
+            self.lanes = lanes
             self.state = Mutex(
                 State(skipped: SkipCache(capacity: skipCacheCapacity), rescanInterval: rescanInterval))
         }
@@ -214,9 +218,9 @@ extension SpoolWatcher {
             return request
         }
 
-        func rescanLoop(beforeEachPass: () -> Void = {}) async {
+        func rescanLoop(beforeEachPass: @escaping @Sendable () -> Void = {}) async {
             while !Task.isCancelled, !state.withLock({ $0.stopped }) {
-                beforeEachPass()
+                await lanes.run(beforeEachPass)
                 await rescanPass()
                 await waitForNextPass(interval: state.withLock { $0.rescanInterval })
             }
@@ -255,48 +259,70 @@ extension SpoolWatcher {
                 return state.rescanRequests
             }
             defer { state.withLock { $0.rescansServed = Swift.max($0.rescansServed, serving) } }
-            // Failures come back at every pass while they last: rate-limited.
+            guard let listing = await lanes.run({ self.openListing() }) else { return }
+            while !Task.isCancelled {
+                guard let names = await lanes.run({ self.nextNames(listing) }) else { return }
+                for name in names {
+                    guard await offerFromRescan(name) else { return }
+                }
+            }
+        }
+
+        /// `new/`'s listing for a pass, read one batch at a time (``nextNames(_:)``), each on a
+        /// lane: one pass at a time uses it.
+        final class Listing: @unchecked Sendable {
             let reader: DirectoryReader
+            init(_ reader: DirectoryReader) { self.reader = reader }
+        }
+
+        /// `new/` opened for a pass; nil (said, rate-limited: failures come back at every pass
+        /// while they last) when it is missing or cannot be listed.
+        private func openListing() -> Listing? {
             do {
                 guard let opened = try DirectoryReader(path: directory) else {
                     logLimiter.warning(
                         "spool directory is missing", metadata: ["directory": "\(directory)"], key: "spool-new-missing",
                         logger: logger)
-                    return
+                    return nil
                 }
-                reader = opened
+                return Listing(opened)
             } catch {
                 logLimiter.log(
                     .error, "cannot scan the spool", metadata: ["error": "\(error)"], key: "spool-scan-failed",
                     logger: logger)
-                return
+                return nil
             }
-            while !Task.isCancelled {
-                let batch: [DirectoryReader.Entry]
-                do {
-                    batch = try reader.next(limit: Self.batchSize)
-                } catch {
-                    logLimiter.log(
-                        .error, "cannot scan the spool", metadata: ["error": "\(error)"], key: "spool-scan-failed",
-                        logger: logger)
-                    return
+        }
+
+        /// The next batch of `listing`'s names to offer (names to repair renamed first; files
+        /// skipped and unchanged since left out); nil at the end of the pass, or when the
+        /// listing fails.
+        private func nextNames(_ listing: Listing) -> [String]? {
+            let batch: [DirectoryReader.Entry]
+            do {
+                batch = try listing.reader.next(limit: Self.batchSize)
+            } catch {
+                logLimiter.log(
+                    .error, "cannot scan the spool", metadata: ["error": "\(error)"], key: "spool-scan-failed",
+                    logger: logger)
+                return nil
+            }
+            if batch.isEmpty {
+                state.withLock { $0.skipped.endPass() }
+                return nil
+            }
+            for entry in batch {
+                // Only what would be a task with a usable name: `*.json`, not hidden.
+                if let raw = entry.invalidUTF8Name {
+                    if SpoolName.needsRepair(raw, isUTF8: false) { repairName(raw) }
+                } else if SpoolName.needsRepair(entry.name.utf8, isUTF8: true) {
+                    repairName(Array(entry.name.utf8))
                 }
-                if batch.isEmpty {
-                    state.withLock { $0.skipped.endPass() }
-                    return
-                }
-                for entry in batch {
-                    // Only what would be a task with a usable name: `*.json`, not hidden.
-                    if let raw = entry.invalidUTF8Name {
-                        if SpoolName.needsRepair(raw, isUTF8: false) { repairName(raw) }
-                    } else if SpoolName.needsRepair(entry.name.utf8, isUTF8: true) {
-                        repairName(Array(entry.name.utf8))
-                    }
-                }
-                for entry in batch where entry.invalidUTF8Name == nil && SpoolName.isTaskFileName(entry.name) {
-                    if isUnchangedSkip(entry.name) { continue }
-                    guard await offerFromRescan(entry.name) else { return }
-                }
+            }
+            return batch.compactMap { entry in
+                guard entry.invalidUTF8Name == nil, SpoolName.isTaskFileName(entry.name), !isUnchangedSkip(entry.name)
+                else { return nil }
+                return entry.name
             }
         }
 

@@ -31,16 +31,19 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     /// said at the start): tasks are found by the rescan alone, as when the watch is lost later.
     private let inotify: InotifyWatch?
 
+    /// - Parameter lanes: where the rescan's calls on `directory` run (the spool's
+    ///   ``Spool/offPool(for:_:)`` threads).
     /// - Parameter held: names the caller already handles (tasks recovered at start): in flight
     ///   from the first moment, not yielded, and each offered once when the caller releases it, so
     ///   that a file under its name in `new/` (there at the start, or come since) is looked at then.
     init(
         directory: String, rescanInterval: Duration, skipCacheCapacity: Int, held: [String] = [], logger: Logger,
-        logLimiter: LogRateLimiter, inotifyCalls: InotifyWatch.SystemCalls = InotifyWatch.SystemCalls()
+        logLimiter: LogRateLimiter, inotifyCalls: InotifyWatch.SystemCalls = InotifyWatch.SystemCalls(),
+        lanes: BlockingLanes = BlockingLanes(label: "TaskQueue.SpoolWatcher", count: 1)
     ) throws(TaskQueueError) {
         let core = Core(
             directory: directory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, logger: logger,
-            logLimiter: logLimiter)
+            logLimiter: logLimiter, lanes: lanes)
         core.state.withLock { state in
             state.inFlight.formUnion(held.map(JSONKey.init))
             state.eventsWhileInFlight.formUnion(held.map(JSONKey.init))

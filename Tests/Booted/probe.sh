@@ -3,7 +3,7 @@
 # its own shell with a time bound, findings to /root/boot-test/findings, then power off. A check
 # that leaves $HERE/reboot asks for a reboot after it: the probe reboots the container (run.sh
 # boots it again) and, in the next boot, resumes with the check after it.
-# Helpers for checks: ok, fail, expect_eq, wait_until, submit, journal_mark, journal_since, write_config, unit_credential_config, credential_unit, restart_delegate, blackhole_socket.
+# Helpers for checks: ok, fail, expect_eq, wait_until, submit, expect_start_refused, journal_mark, journal_since, write_config, unit_credential_config, credential_unit, restart_delegate, blackhole_socket.
 set -u
 HERE=/root/boot-test
 set -a
@@ -182,7 +182,7 @@ blackhole_socket() {
     systemctl daemon-reload
     systemctl start "$1.socket"
 }
-export -f blackhole_socket ok fail expect_eq wait_until unit_prop expect_stopped_for_good canary submit delegate_journal journal_mark journal_since reload_delegate reload_applied journal_leaks write_config restart_delegate connector key_connector unit_credential_config credential_unit expect_credential
+export -f blackhole_socket ok fail expect_eq wait_until unit_prop expect_stopped_for_good expect_start_refused canary submit delegate_journal journal_mark journal_since reload_delegate reload_applied journal_leaks write_config restart_delegate connector key_connector unit_credential_config credential_unit expect_credential
 
 echo "probe: waiting for the system to finish booting"
 state=$(timeout 120 systemctl is-system-running --wait 2>&1)

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import TestSupport
 import Testing
 
@@ -59,7 +60,7 @@ import Testing
         defer { dir.remove() }
         let core = SpoolWatcher.Core(
             directory: dir.path, rescanInterval: .seconds(3600), skipCacheCapacity: 1024, logger: quietLogger,
-            logLimiter: LogRateLimiter())
+            logLimiter: LogRateLimiter(), lanes: BlockingLanes(label: "test", count: 1))
         let queued = SpoolWatcher.Core.eventAhead
         let droppedCount = 3
         // Only the dropped names need files (the rescan lists the directory; the queued names are
@@ -89,6 +90,25 @@ import Testing
         #expect(dropped.isEmpty, "not offered within \(queued + 2_000) names: \(dropped)")
         core.stop()
         await rescan.value
+    }
+
+    /// The rescan's calls on `new/` (the look at the watch before each pass, the listing) run on
+    /// the spool's threads, not the cooperative pool's, which a file system that hangs must not hold.
+    @Test(.timeLimit(.minutes(1))) func theRescanRunsOnTheSpoolsThreads() async throws {
+        let dir = try TestDirectory()
+        defer { dir.remove() }
+        try writeFile(dir.file("a.json"), "{}")
+        let core = SpoolWatcher.Core(
+            directory: dir.path, rescanInterval: .seconds(3600), skipCacheCapacity: 16, logger: quietLogger,
+            logLimiter: LogRateLimiter(), lanes: BlockingLanes(label: "test", count: 1))
+        let lanes = Mutex<[Int?]>([])
+        let loop = Task {
+            await core.rescanLoop(beforeEachPass: { lanes.withLock { $0.append(BlockingLanes.currentLane) } })
+        }
+        #expect(await core.next() == "a.json")
+        core.stop()
+        await loop.value
+        #expect(lanes.withLock { $0 }.first == .some(0), "\(lanes.withLock { $0 })")
     }
 
     /// A producer renaming files into `new/` faster than the watch reads them makes the kernel

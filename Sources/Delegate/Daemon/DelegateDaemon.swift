@@ -301,7 +301,7 @@ public final class DelegateDaemon: Sendable {
             let retention = configuration.current.queue.resultRetentionSeconds
             // Off the cooperative pool: a `done/` that hangs, or a hundred thousand results kept,
             // holds a thread of the spool's own.
-            clock = await spool.offPool { [clock] in
+            clock = await spool.offPool(for: .sweep) { [clock] in
                 var swept = clock
                 self.sweepResultsOnce(spool, clock: &swept, elapsed: .now)
                 return swept

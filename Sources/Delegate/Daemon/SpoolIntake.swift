@@ -28,6 +28,11 @@ struct SpoolIntake: Sendable {
     var hangWarningAfter = Duration.seconds(60)
     /// The result writes in progress (``whileWatchingForAHang(_:resultID:counted:_:)``).
     let writeWatch = ResultWriteWatch()
+    /// How long a task's read or claim may hold its concurrency slot before the slot is given
+    /// back until the call returns (``watchFileCalls()``).
+    var slotGivenBackAfter = Duration.seconds(2)
+    /// The reads and claims in progress (``offPoolHoldingTheSlot(_:_:)``).
+    let fileCalls = SpoolFileCallWatch()
     /// Tasks put back into `new/` for a while (``putBackForLater(_:owner:_:logger:)``).
     let deferred = DeferredSpoolTasks()
     /// Set when a claim found `cur/<delegate>/` gone (removed while the delegate ran), or a look
@@ -191,9 +196,9 @@ struct SpoolIntake: Sendable {
         if deferred.isWaiting(name, now: receivedAt) { return }
         let file: SpoolTaskFile?
         do {
-            guard let read = try await spool.offPool({ () throws(TaskQueueError) in try spool.read(name) }) else {
-                return  // another delegate took it
-            }
+            guard
+                let read = try await offPoolHoldingTheSlot(name, { () throws(TaskQueueError) in try spool.read(name) })
+            else { return }  // another delegate took it
             file = read
         } catch  where Self.isPropertyOfTheEntry(error) {
             // Unreadable for good (no permission, a socket): claimed and rejected below, once,
@@ -233,9 +238,8 @@ struct SpoolIntake: Sendable {
         guard !dispatcher.isStopping, !Task.isCancelled else { return }
         let claimed: ClaimedTask
         do {
-            guard let won = try await spool.offPool({ () throws(TaskQueueError) in try claimToRun(name) }) else {
-                return
-            }
+            guard let won = try await offPoolHoldingTheSlot(name, { () throws(TaskQueueError) in try claimToRun(name) })
+            else { return }
             claimed = won
             claimFailure.claimed()
         } catch  where error.code == .claimsRemoved {
@@ -383,7 +387,8 @@ struct SpoolIntake: Sendable {
     /// is the entry's own (`finalWhen`): a passing failure (EIO, EMFILE) is logged once and tried
     /// again after a pause that holds no slot (1 s, doubling to 30 s), since the claimed task
     /// would otherwise wait for the next start. Nil when the delegate stops first: the task stays
-    /// claimed for the next start. Each attempt runs off the cooperative pool (``Spool/offPool(_:)``).
+    /// claimed for the next start. Each attempt runs off the cooperative pool, its slot given back
+    /// while it hangs (``offPoolHoldingTheSlot(_:_:)``).
     func untilRead<Value: Sendable>(
         _ what: String, _ claimed: ClaimedTask, finalWhen isFinal: (TaskQueueError) -> Bool = { _ in false },
         _ attempt: @escaping @Sendable () throws(TaskQueueError) -> Value
@@ -393,7 +398,7 @@ struct SpoolIntake: Sendable {
         while true {
             let outcome: Result<Value, TaskQueueError>
             do throws(TaskQueueError) {
-                outcome = .success(try await spool.offPool(attempt))
+                outcome = .success(try await offPoolHoldingTheSlot(claimed.name, attempt))
             } catch {
                 outcome = .failure(error)
             }
@@ -416,6 +421,52 @@ struct SpoolIntake: Sendable {
                     logger.warning("stopping with \(what) \(claimed.name) unread; it stays claimed for the next start")
                     return nil
                 }
+            }
+        }
+    }
+
+    /// `call`, on a task's files (`name`'s) while the task holds its concurrency slot, on the
+    /// spool's threads (``Spool/offPool(for:_:)``): if it has not returned after
+    /// ``slotGivenBackAfter`` the slot is given back meanwhile (``watchFileCalls()``), and held
+    /// again once it returns; when the stop ends that wait, it is taken past the limit, as
+    /// ``pauseWithoutSlot(_:)`` does (the caller gives it back).
+    func offPoolHoldingTheSlot<Value: Sendable>(
+        _ name: String, _ call: @escaping @Sendable () throws(TaskQueueError) -> Value
+    ) async throws(TaskQueueError) -> Value {
+        let ticket = fileCalls.begin(name, now: .now)
+        let outcome: Result<Value, TaskQueueError>
+        do throws(TaskQueueError) {
+            outcome = .success(try await spool.offPool(call))
+        } catch {
+            outcome = .failure(error)
+        }
+        if let hung = fileCalls.end(ticket) {
+            logLimiter.log(
+                .notice, "the spool's call on \(hung.name) returned, after hanging", key: "spool-file-call-hang-ended",
+                logger: logger)
+            _ = await dispatcher.waitForSlotUnlessCancelled()
+        }
+        return try outcome.get()
+    }
+
+    /// Looks over the reads and claims in progress every quarter of ``slotGivenBackAfter`` until
+    /// cancelled (the stop): one that has taken that long gives its task's slot back until it
+    /// returns, and is logged (a warning, rate-limited: every spool call hangs with its file
+    /// system).
+    func watchFileCalls() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: slotGivenBackAfter / 4)
+            guard !Task.isCancelled else { return }
+            let hung = fileCalls.giveBackSlots(after: slotGivenBackAfter, now: .now) { dispatcher.releaseSlots() }
+            for call in hung {
+                logLimiter.log(
+                    .warning,
+                    """
+                    the spool's call on \(call.name) has not returned after \(slotGivenBackAfter.components.seconds) s \
+                    (a file system that hangs: frozen, a hard mount whose server is gone?); its task's slot is given \
+                    back meanwhile
+                    """,
+                    key: "spool-file-call-hung", logger: logger)
             }
         }
     }

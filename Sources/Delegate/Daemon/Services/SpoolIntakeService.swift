@@ -37,6 +37,7 @@ struct SpoolIntakeService: Service {
             group.addTask { await intake.run(watcher: watcher, recovered: recovered) }
             group.addTask { await daemon.sweepResults(spool) }
             group.addTask { await intake.watchResultWrites() }
+            group.addTask { await intake.watchFileCalls() }
             group.addTask {
                 await intake.watchClaimsDirectory(every: {
                     DelegateDaemon.rescanInterval(daemon.configuration.current.queue)
