@@ -45,6 +45,9 @@ public final class Spool: Sendable {
     /// Where the retention sweep runs: a long one (a hundred thousand results kept) delays no read
     /// or claim.
     let sweepLane = BlockingLanes(label: "TaskQueue.Spool.sweep", count: 1)
+    /// Where the rescan of `new/` runs (``watch(rescanInterval:skipCacheCapacity:holding:)``): a
+    /// long batch (a large backlog on a slow NFS) delays no read or claim either.
+    let rescanLane = BlockingLanes(label: "TaskQueue.Spool.rescan", count: 1)
     /// Called with a name before its claim (tests make it hang, as a frozen file system does).
     let beforeClaim: @Sendable (String) -> Void
     /// Names whose kept result (`cur/<delegate>/.<name>.result`) could not be deleted after its
@@ -141,7 +144,8 @@ public final class Spool: Sendable {
 
     /// What runs on the spool's threads (``offPool(for:_:)``).
     public enum FileWork: Sendable {
-        /// A task's reads, claim and the rescan of `new/` (two threads).
+        /// A task's reads and claim, the look at `cur/<delegate>/` (two threads; the rescan of
+        /// `new/` has one of its own).
         case tasks
         /// The retention sweep (a thread of its own).
         case sweep
@@ -397,7 +401,7 @@ public final class Spool: Sendable {
     ) throws(TaskQueueError) -> SpoolWatcher {
         try SpoolWatcher(
             directory: newDirectory, rescanInterval: rescanInterval, skipCacheCapacity: skipCacheCapacity, held: held,
-            logger: logger, logLimiter: logLimiter, lanes: fileLanes)
+            logger: logger, logLimiter: logLimiter, lanes: rescanLane)
     }
 }
 

@@ -72,7 +72,9 @@ import Testing
         }
         let gotSlot = await eventually(within: .seconds(20)) { socketGot.value.load(ordering: .acquiring) }
         #expect(gotSlot, "no slot for another intake's task while the spool's claims hang")
-        let told = recorder.records.contains { $0.contains("has not returned after 0 s") && $0.contains("slot is given back") }
+        let told = await eventually(within: .seconds(20)) {
+            recorder.records.contains { $0.contains("has not returned after") && $0.contains("slot is given back") }
+        }
         #expect(told, "\(recorder.records.suffix(5))")
         for _ in 0..<(4 * count) { thaw.signal() }
         #expect(await socketSlot.value)

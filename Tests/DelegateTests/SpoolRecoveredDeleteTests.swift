@@ -1,4 +1,5 @@
 import AWSCore
+import Dispatch
 import Foundation
 import Logging
 import SQS
@@ -116,6 +117,55 @@ import Testing
         } else {
             #expect(seen.isEmpty, "\(seen)")
         }
+    }
+
+    /// A deletion's claim sync that hangs (a frozen file system) gives the task's slot back until
+    /// it returns: another intake's task gets it meanwhile.
+    @Test(.timeLimit(.minutes(1))) func aDeletesClaimSyncThatHangsGivesItsSlotBack() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-delete-claim-hang")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let http = Self.secretsManager(markedDeletedAt: Date())
+        let syncing = Atomic<Bool>(false)
+        let thaw = DispatchSemaphore(value: 0)
+        let spool = try Spool(
+            directory: root, delegateName: "d", logger: quiet,
+            claimsFsync: { path throws(TaskQueueError) in
+                syncing.store(true, ordering: .releasing)
+                _ = thaw.wait(timeout: .now() + 20)
+                try Spool.fsyncDirectory(path)
+            })
+        try spool.prepare()
+        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(Self.task.utf8))
+        let claimed = try #require(try spool.claim("t-1.json"))
+        // One slot, the task's.
+        let dispatcher = ScriptedExecutorFixture.dispatcher(
+            http: http, delegateName: "d", accessKeyID: "AKIDDELETECLAIMHANG", clock: ManualClock(Date()))
+        var intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        intake.slotGivenBackAfter = .milliseconds(300)
+        let watching = Task { [intake] in await intake.watchFileCalls() }
+        #expect(await dispatcher.reserveSlot())
+        let running = Task { [intake] in
+            let slot = HeldSlot { dispatcher.releaseSlots() }
+            await intake.runClaimed(claimed, receivedAt: Date(), slot: slot)
+            slot.release()
+        }
+        #expect(await eventually(within: .seconds(20)) { syncing.load(ordering: .acquiring) }, "the sync began")
+        let got = Mutex(false)
+        let other = Task {
+            let reserved = await dispatcher.reserveSlot()
+            got.withLock { $0 = reserved }
+        }
+        let gotWhileHung = await eventually(within: .seconds(10)) { got.withLock { $0 } }
+        thaw.signal()
+        await other.value
+        #expect(gotWhileHung, "no slot for another intake's task while the sync hung")
+        dispatcher.releaseSlots()
+        await running.value
+        watching.cancel()
+        await watching.value
+        #expect(FileManager.default.fileExists(atPath: directory.path("done/t-1.json")))
+        #expect(dispatcher.slotsInUse() == 0)
     }
 
     /// A stop that begins while a deletion's claim is synced starts nothing: the drain would not

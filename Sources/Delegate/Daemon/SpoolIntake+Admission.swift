@@ -67,7 +67,9 @@ extension SpoolIntake {
             // (Before the look at the stop: the fsync may take a while.)
             if !claimed.recovered, task.operation.name == .deleteSecret {
                 do {
-                    try await spool.makeClaimDurable()
+                    try await holdingTheSlotUnlessItHangs(claimed.name) { () async throws(TaskQueueError) in
+                        try await spool.makeClaimDurable()
+                    }
                 } catch {
                     logLimiter.log(
                         .warning,
@@ -228,9 +230,10 @@ extension SpoolIntake {
             guard found else { return false }
         } else {
             do {
-                guard try await spool.offPool({ () throws(TaskQueueError) in try spool.hasResult(id: id) }) else {
-                    return false
-                }
+                guard
+                    try await offPoolHoldingTheSlot(
+                        claimed.name, { () throws(TaskQueueError) in try spool.hasResult(id: id) })
+                else { return false }
             } catch {
                 // Rate-limited: with done/ unusable, every task a producer drops comes here. (Its
                 // result, if one waits, is the first's: this one's, written later, is refused.)

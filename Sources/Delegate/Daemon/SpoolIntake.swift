@@ -426,17 +426,27 @@ struct SpoolIntake: Sendable {
     }
 
     /// `call`, on a task's files (`name`'s) while the task holds its concurrency slot, on the
-    /// spool's threads (``Spool/offPool(for:_:)``): if it has not returned after
-    /// ``slotGivenBackAfter`` the slot is given back meanwhile (``watchFileCalls()``), and held
-    /// again once it returns; when the stop ends that wait, it is taken past the limit, as
-    /// ``pauseWithoutSlot(_:)`` does (the caller gives it back).
+    /// spool's threads (``Spool/offPool(for:_:)``), watched (``holdingTheSlotUnlessItHangs(_:_:)``).
     func offPoolHoldingTheSlot<Value: Sendable>(
         _ name: String, _ call: @escaping @Sendable () throws(TaskQueueError) -> Value
+    ) async throws(TaskQueueError) -> Value {
+        try await holdingTheSlotUnlessItHangs(name) { () async throws(TaskQueueError) -> Value in
+            try await spool.offPool(call)
+        }
+    }
+
+    /// `call`, a wait on a task's files (`name`'s: a read, a claim, an fsync) while the task
+    /// holds its concurrency slot: if it has not returned after ``slotGivenBackAfter`` the slot
+    /// is given back meanwhile (``watchFileCalls()``), and held again once it returns; when the
+    /// stop ends that wait, it is taken past the limit, as ``pauseWithoutSlot(_:)`` does (the
+    /// caller gives it back).
+    func holdingTheSlotUnlessItHangs<Value>(
+        _ name: String, _ call: () async throws(TaskQueueError) -> Value
     ) async throws(TaskQueueError) -> Value {
         let ticket = fileCalls.begin(name, now: .now)
         let outcome: Result<Value, TaskQueueError>
         do throws(TaskQueueError) {
-            outcome = .success(try await spool.offPool(call))
+            outcome = .success(try await call())
         } catch {
             outcome = .failure(error)
         }
