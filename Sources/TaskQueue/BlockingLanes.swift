@@ -45,6 +45,28 @@ final class BlockingLanes: Sendable {
         }.get()
     }
 
+    /// ``run(_:)``, given up when the caller is cancelled (the stop): nil then, at once, while
+    /// `body` goes on on its lane and what it returns is dropped; `body` is not started for a
+    /// caller cancelled already. For calls a stop may abandon to a file system that hangs.
+    func runUnlessCancelled<T: Sendable, E: Error>(
+        _ body: @escaping @Sendable () throws(E) -> T
+    ) async -> Result<T, E>? {
+        if Task.isCancelled { return nil }
+        let lane = takeLeastBusyLane()
+        let answer = OnceAnswer<Result<T, E>>()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                answer.wait(continuation)
+                lane.queue.async {
+                    defer { lane.queued.subtract(1, ordering: .relaxed) }
+                    answer.give(Result(catching: body))
+                }
+            }
+        } onCancel: {
+            answer.give(nil)
+        }
+    }
+
     /// The lane a call goes to, its count already taken: an idle lane is claimed with a
     /// compare-and-exchange, so two calls at once never both take the same idle lane.
     private func takeLeastBusyLane() -> Lane {
@@ -61,5 +83,34 @@ final class BlockingLanes: Sendable {
         }
         best.queued.add(1, ordering: .relaxed)
         return best
+    }
+}
+
+/// The one answer of a ``BlockingLanes/runUnlessCancelled(_:)`` call: the first of the lane's
+/// result and the caller's cancellation (nil), whichever comes first; given to the continuation
+/// once it waits, whichever comes first of the two.
+private final class OnceAnswer<Value: Sendable>: Sendable {
+    private let state = Mutex<(waiting: CheckedContinuation<Value?, Never>?, answer: Value??)>((nil, nil))
+
+    func wait(_ continuation: CheckedContinuation<Value?, Never>) {
+        let answered = state.withLock { state -> Value?? in
+            guard let answer = state.answer else {
+                state.waiting = continuation
+                return nil
+            }
+            return .some(answer)
+        }
+        if let answer = answered { continuation.resume(returning: answer) }
+    }
+
+    /// The answer (nil: the caller was cancelled); only the first counts.
+    func give(_ value: Value?) {
+        let waiting = state.withLock { state -> CheckedContinuation<Value?, Never>? in
+            guard state.answer == nil else { return nil }
+            state.answer = .some(value)
+            defer { state.waiting = nil }
+            return state.waiting
+        }
+        waiting?.resume(returning: value)
     }
 }

@@ -156,13 +156,19 @@ public final class Spool: Sendable {
     /// whose server is gone) then holds those threads, never the cooperative pool's (one per
     /// core), which the socket's and SQS's tasks, the credentials socket and the watchdog's
     /// keep-alive need.
-    public func offPool<T: Sendable, E: Error>(
-        for work: FileWork = .tasks, _ body: @escaping @Sendable () throws(E) -> T
-    ) async throws(E) -> T {
-        switch work {
-        case .tasks: try await fileLanes.run(body)
-        case .sweep: try await sweepLane.run(body)
+    ///
+    /// - Throws: what `body` throws; ``TaskQueueError/Code/cancelled`` at once when the caller is
+    ///   cancelled (the stop), which does not wait for a file system that hangs: `body` goes on
+    ///   on its thread (a claim it makes is the next start's to recover), and what it returns is
+    ///   dropped. A caller cancelled already starts nothing.
+    public func offPool<T: Sendable>(
+        for work: FileWork = .tasks, _ body: @escaping @Sendable () throws(TaskQueueError) -> T
+    ) async throws(TaskQueueError) -> T {
+        let lanes = work == .sweep ? sweepLane : fileLanes
+        guard let result = await lanes.runUnlessCancelled(body) else {
+            throw TaskQueueError(code: .cancelled, message: "given up at the stop (the spool's file system may hang)")
         }
+        return try result.get()
     }
 
     /// Makes a directory's entries durable (`fsync(2)` of the directory).

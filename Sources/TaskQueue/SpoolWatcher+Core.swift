@@ -220,7 +220,7 @@ extension SpoolWatcher {
 
         func rescanLoop(beforeEachPass: @escaping @Sendable () -> Void = {}) async {
             while !Task.isCancelled, !state.withLock({ $0.stopped }) {
-                await lanes.run(beforeEachPass)
+                _ = await lanes.runUnlessCancelled(beforeEachPass)
                 await rescanPass()
                 await waitForNextPass(interval: state.withLock { $0.rescanInterval })
             }
@@ -259,9 +259,12 @@ extension SpoolWatcher {
                 return state.rescanRequests
             }
             defer { state.withLock { $0.rescansServed = Swift.max($0.rescansServed, serving) } }
-            guard let listing = await lanes.run({ self.openListing() }) else { return }
+            // (Given up at the stop, which does not wait for a file system that hangs.)
+            guard case .success(let listing?) = await lanes.runUnlessCancelled({ self.openListing() }) else { return }
             while !Task.isCancelled {
-                guard let names = await lanes.run({ self.nextNames(listing) }) else { return }
+                guard case .success(let names?) = await lanes.runUnlessCancelled({ self.nextNames(listing) }) else {
+                    return
+                }
                 for name in names {
                     guard await offerFromRescan(name) else { return }
                 }

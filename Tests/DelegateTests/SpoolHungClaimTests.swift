@@ -94,6 +94,55 @@ import Testing
         await watchingCalls.value
     }
 
+    /// A stop does not wait for claims that hang: the intake ends while they are still blocked,
+    /// and once the file system answers, each claim made after the stop is put back into `new/`:
+    /// no task is lost, none runs.
+    @Test(.timeLimit(.minutes(2))) func aStopDoesNotWaitForClaimsThatHang() async throws {
+        let directory = try TemporaryDirectory(prefix: "spool-hung-claim-stop")
+        let root = directory.url.path
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let hanging = Atomic<Int>(0)
+        let thaw = DispatchSemaphore(value: 0)
+        let spool = try Spool(
+            directory: root, delegateName: "d", logger: quiet,
+            beforeClaim: { _ in
+                hanging.add(1, ordering: .relaxed)
+                _ = thaw.wait(timeout: .now() + 30)
+            })
+        try spool.prepare()
+        let count = 4
+        let dispatcher = ScriptedExecutorFixture.spoolDispatcher(delegateName: "d", accessKeyID: "AKIDHUNGSTOP")
+        dispatcher.apply(concurrency: count)
+        let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
+        for index in 0..<count {
+            try SpoolProducer(directory: root).enqueue(id: "t-\(index)", data: Data(#"{"id":"t-\#(index)"}"#.utf8))
+        }
+        let watcher = try spool.watch(rescanInterval: .seconds(3600))
+        let watching = Task { await watcher.run() }
+        let ended = Flag()
+        let running = Task {
+            await intake.run(watcher: watcher, recovered: [])
+            ended.value.store(true, ordering: .releasing)
+        }
+        #expect(await eventually(within: .seconds(30)) { hanging.load(ordering: .relaxed) >= 1 }, "no claim began")
+        // The stop, as the spool's service makes it: intake closed, watcher stopped, its tasks cancelled.
+        dispatcher.stopIntake()
+        watcher.stop()
+        running.cancel()
+        let endedWhileHung = await eventually(within: .seconds(10)) { ended.value.load(ordering: .acquiring) }
+        for _ in 0..<(4 * count) { thaw.signal() }
+        #expect(endedWhileHung, "the intake waited for the claims that hang")
+        await running.value
+        await watching.value
+        // The claims the lanes made once thawed are put back; nothing ran, nothing is lost.
+        let putBack = await eventually(within: .seconds(30)) {
+            let queued = (try? FileManager.default.contentsOfDirectory(atPath: directory.path("new"))) ?? []
+            return queued.count == count
+        }
+        #expect(putBack, "in new/: \((try? FileManager.default.contentsOfDirectory(atPath: directory.path("new"))) ?? [])")
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: directory.path("done")))?.isEmpty == true)
+    }
+
     /// Set by a Swift task, read from a thread of Dispatch's.
     final class Flag: Sendable {
         let value = Atomic<Bool>(false)

@@ -100,4 +100,45 @@ import Testing
         let value = await lanes.run { 7 }
         #expect(value == 7)
     }
+
+    /// A call given up by its cancelled caller answers nil at once, while its body goes on to its
+    /// end on the lane; one whose caller was cancelled before starts nothing; one not cancelled
+    /// answers what its body returned or threw.
+    @Test(.timeLimit(.minutes(1))) func aCancelledCallerStopsWaitingAtOnce() async throws {
+        let lanes = BlockingLanes(label: "test.cancel", count: 1)
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let finished = CallCounter()
+        let call = Task { () -> Result<Int, Never>? in
+            await lanes.runUnlessCancelled {
+                entered.signal()
+                _ = release.wait(timeout: .now() + 30)
+                finished.increment()
+                return 1
+            }
+        }
+        #expect(await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: entered.wait(timeout: .now() + 30) == .success) }
+        })
+        call.cancel()
+        let answer = await call.value
+        #expect(answer == nil, "the cancelled caller waited for the body")
+        #expect(finished.count == 0, "answered before the body ended")
+        release.signal()
+        // The body ended on its lane, which serves the next call.
+        #expect(await lanes.runUnlessCancelled { () -> Int in 2 }.map { try? $0.get() } == 2)
+        #expect(finished.count == 1)
+
+        let started = CallCounter()
+        let cancelledBefore = Task { () -> Result<Int, Never>? in
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await lanes.runUnlessCancelled { started.increment() }
+        }
+        #expect(await cancelledBefore.value == nil)
+        #expect(started.count == 0, "a call of a cancelled caller started")
+        let failed = await lanes.runUnlessCancelled { () throws(TaskQueueError) -> Int in
+            throw TaskQueueError(code: .io, message: "failed")
+        }
+        #expect(failed.map { (try? $0.get()) == nil } == true)
+    }
 }

@@ -301,11 +301,13 @@ public final class DelegateDaemon: Sendable {
             let retention = configuration.current.queue.resultRetentionSeconds
             // Off the cooperative pool: a `done/` that hangs, or a hundred thousand results kept,
             // holds a thread of the spool's own.
-            clock = await spool.offPool(for: .sweep) { [clock] in
+            let swept = try? await spool.offPool(for: .sweep) { [clock] in
                 var swept = clock
                 self.sweepResultsOnce(spool, clock: &swept, elapsed: .now)
                 return swept
             }
+            guard let swept else { return }  // the stop
+            clock = swept
             try? await Task.sleep(for: .seconds(max(1, min(60, retention / 2))))
         }
     }

@@ -211,7 +211,9 @@ extension SpoolIntake {
     /// that result as its own, renamed into `done/` before its name was made durable: `done/` is
     /// synced before the task file goes (kept when that fails, for the next start).
     /// `slot`, the task's concurrency slot, is given back once a result is found: the task will
-    /// not run, and the sync of `done/` below may hang with its file system.
+    /// not run, and the sync of `done/` below may hang with its file system. True too when the
+    /// look was given up at the stop (or, recovered, the stop came while it was tried again):
+    /// not run, the task stays claimed for the next start.
     private func resultIsWaiting(
         for task: DelegateTask, claimed: ClaimedTask, receivedAt: Date, slot: HeldSlot?, logger: Logger
     ) async -> Bool {
@@ -234,6 +236,8 @@ extension SpoolIntake {
                     try await offPoolHoldingTheSlot(
                         claimed.name, { () throws(TaskQueueError) in try spool.hasResult(id: id) })
                 else { return false }
+            } catch  where error.code == .cancelled {
+                return true  // the stop: not run, the task stays claimed for the next start
             } catch {
                 // Rate-limited: with done/ unusable, every task a producer drops comes here. (Its
                 // result, if one waits, is the first's: this one's, written later, is refused.)

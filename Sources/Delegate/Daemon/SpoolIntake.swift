@@ -98,6 +98,8 @@ struct SpoolIntake: Sendable {
             } catch  where error.code == .claimsRemoved {
                 claimsRemoved.update { $0 = $0 ?? error }
                 return
+            } catch  where error.code == .cancelled {
+                return  // the stop
             } catch {
                 logLimiter.log(
                     .warning, "the spool's claims directory cannot be looked at: \(error)", key: "spool-claims-look",
@@ -200,6 +202,8 @@ struct SpoolIntake: Sendable {
                 let read = try await offPoolHoldingTheSlot(name, { () throws(TaskQueueError) in try spool.read(name) })
             else { return }  // another delegate took it
             file = read
+        } catch  where error.code == .cancelled {
+            return  // the stop: the file stays in new/
         } catch  where Self.isPropertyOfTheEntry(error) {
             // Unreadable for good (no permission, a socket): claimed and rejected below, once,
             // instead of being logged at every rescan forever.
@@ -242,6 +246,10 @@ struct SpoolIntake: Sendable {
             else { return }
             claimed = won
             claimFailure.claimed()
+        } catch  where error.code == .cancelled {
+            // The stop gave up a claim a file system that hangs holds: if it is made, the next
+            // start recovers it.
+            return
         } catch  where error.code == .claimsRemoved {
             // The file stays in new/, for the next start.
             claimsRemoved.update { $0 = $0 ?? error }
@@ -408,6 +416,8 @@ struct SpoolIntake: Sendable {
                 return outcome
             case .failure(let error) where isFinal(error):
                 return outcome
+            case .failure(let error) where error.code == .cancelled:
+                return nil  // the stop: the task stays claimed for the next start
             case .failure(let error):
                 if !failed {
                     failed = true
