@@ -241,10 +241,18 @@ struct SpoolIntake: Sendable {
         // another delegate: a claim now would hold it here, maybe past the grace period.
         guard !dispatcher.isStopping, !Task.isCancelled else { return }
         let claimed: ClaimedTask
+        let looks: ClaimedLooks
         do {
-            guard let won = try await offPoolHoldingTheSlot(name, { () throws(TaskQueueError) in try claimToRun(name) })
+            // With its first looks, on the same thread: one trip there instead of three.
+            guard
+                let won = try await offPoolHoldingTheSlot(
+                    name,
+                    { () throws(TaskQueueError) -> (ClaimedTask, ClaimedLooks)? in
+                        guard let claimed = try claimToRun(name) else { return nil }
+                        return (claimed, ClaimedLooks(claimed, peeked: file, in: spool))
+                    })
             else { return }
-            claimed = won
+            (claimed, looks) = won
             claimFailure.claimed()
         } catch  where error.code == .cancelled {
             // The stop gave up a claim a file system that hangs holds: if it is made, the next
@@ -263,7 +271,8 @@ struct SpoolIntake: Sendable {
             return
         }
         await runClaimed(
-            claimed, peeked: file, document: document, peekedUnder: generation, receivedAt: receivedAt, slot: slot)
+            claimed, peeked: file, document: document, peekedUnder: generation, looks: looks, receivedAt: receivedAt,
+            slot: slot)
     }
 
     /// Claims `name` to run it; nil if another delegate took it, or if the stop began as it was
@@ -291,12 +300,12 @@ struct SpoolIntake: Sendable {
     /// result is filed.
     func runClaimed(
         _ claimed: ClaimedTask, peeked: SpoolTaskFile? = nil, document peekedDocument: TaskDocument? = nil,
-        peekedUnder: UInt64? = nil, receivedAt: Date, slot: HeldSlot? = nil
+        peekedUnder: UInt64? = nil, looks: ClaimedLooks? = nil, receivedAt: Date, slot: HeldSlot? = nil
     ) async {
         // Never rerun a task whose result may be waiting: tried again until it can be read.
         guard
             case .success(let kept)? = await untilRead(
-                "the kept result of", claimed,
+                "the kept result of", claimed, first: looks?.kept,
                 { () throws(TaskQueueError) in
                     try spool.pendingResult(for: claimed)
                 })
@@ -316,7 +325,7 @@ struct SpoolIntake: Sendable {
         let resultID = Self.resultID(for: claimed.defaultID)
         let result: TaskResult
         var connectorKind: ConnectorKind?
-        let read = await untilRead("claimed task", claimed, finalWhen: Self.isPropertyOfTheEntry) {
+        let read = await untilRead("claimed task", claimed, finalWhen: Self.isPropertyOfTheEntry, first: looks?.read) {
             () throws(TaskQueueError) in try spool.read(claimed, peeked: peeked)
         }
         guard var read else { return }
@@ -396,19 +405,26 @@ struct SpoolIntake: Sendable {
     /// again after a pause that holds no slot (1 s, doubling to 30 s), since the claimed task
     /// would otherwise wait for the next start. Nil when the delegate stops first: the task stays
     /// claimed for the next start. Each attempt runs off the cooperative pool, its slot given back
-    /// while it hangs (``offPoolHoldingTheSlot(_:_:)``).
+    /// while it hangs (``offPoolHoldingTheSlot(_:_:)``); `first`, an attempt made already (with
+    /// the claim: ``ClaimedLooks``), stands for the first.
     func untilRead<Value: Sendable>(
         _ what: String, _ claimed: ClaimedTask, finalWhen isFinal: (TaskQueueError) -> Bool = { _ in false },
-        _ attempt: @escaping @Sendable () throws(TaskQueueError) -> Value
+        first: Result<Value, TaskQueueError>? = nil, _ attempt: @escaping @Sendable () throws(TaskQueueError) -> Value
     ) async -> Result<Value, TaskQueueError>? {
         var delay = Duration.seconds(1)
         var failed = false
+        var made = first
         while true {
             let outcome: Result<Value, TaskQueueError>
-            do throws(TaskQueueError) {
-                outcome = .success(try await offPoolHoldingTheSlot(claimed.name, attempt))
-            } catch {
-                outcome = .failure(error)
+            if let first = made {
+                outcome = first
+                made = nil
+            } else {
+                do throws(TaskQueueError) {
+                    outcome = .success(try await offPoolHoldingTheSlot(claimed.name, attempt))
+                } catch {
+                    outcome = .failure(error)
+                }
             }
             switch outcome {
             case .success:
