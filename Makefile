@@ -2,7 +2,7 @@
 # `make demo` and `make test` work on a fresh Debian 12 machine: they install what is missing.
 
 SWIFT ?= swift
-APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libssl-dev pkg-config systemd dpkg-dev binutils curl python3 ca-certificates
+APT_PACKAGES := libcurl4-openssl-dev libsystemd-dev libssl-dev pkg-config systemd dpkg-dev binutils curl python3 ca-certificates e2fsprogs util-linux mount
 PYTHON ?= python3
 # Every tier's scripts and the Swift tests (moto_server, boto3, pyhpke) use these too.
 export PYTHON SWIFT
