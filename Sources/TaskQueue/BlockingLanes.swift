@@ -11,11 +11,14 @@ import Synchronization
 /// system that merges concurrent fsyncs into one journal commit (ext4 with a journal, XFS) do so;
 /// picking the least busy one keeps a call from waiting behind a slow one while another lane is
 /// idle. The threads are started only when work comes; the choice takes no lock.
-final class BlockingLanes: Sendable {
-    private final class Lane: Sendable {
-        let queue: DispatchQueue
+///
+/// (`@usableFromInline`, `@inlinable`: ``runUnlessCancelled(_:)`` is specialized where it is called,
+/// in the spool's hot path, instead of looking up its generic types' metadata at each call.)
+@usableFromInline final class BlockingLanes: Sendable {
+    @usableFromInline final class Lane: Sendable {
+        @usableFromInline let queue: DispatchQueue
         /// Calls handed to this lane and not yet finished.
-        let queued = Atomic<Int>(0)
+        @usableFromInline let queued = Atomic<Int>(0)
 
         init(queue: DispatchQueue) { self.queue = queue }
     }
@@ -48,7 +51,7 @@ final class BlockingLanes: Sendable {
     /// ``run(_:)``, given up when the caller is cancelled (the stop): nil then, at once, while
     /// `body` goes on on its lane and what it returns is dropped; `body` is not started for a
     /// caller cancelled already. For calls a stop may abandon to a file system that hangs.
-    func runUnlessCancelled<T: Sendable, E: Error>(
+    @inlinable func runUnlessCancelled<T: Sendable, E: Error>(
         _ body: @escaping @Sendable () throws(E) -> T
     ) async -> Result<T, E>? {
         if Task.isCancelled { return nil }
@@ -69,7 +72,7 @@ final class BlockingLanes: Sendable {
 
     /// The lane a call goes to, its count already taken: an idle lane is claimed with a
     /// compare-and-exchange, so two calls at once never both take the same idle lane.
-    private func takeLeastBusyLane() -> Lane {
+    @usableFromInline func takeLeastBusyLane() -> Lane {
         let start = Int(next.wrappingAdd(1, ordering: .relaxed).oldValue.magnitude % UInt(lanes.count))
         var best = lanes[start]
         var fewest = Int.max
@@ -89,10 +92,12 @@ final class BlockingLanes: Sendable {
 /// The one answer of a ``BlockingLanes/runUnlessCancelled(_:)`` call: the first of the lane's
 /// result and the caller's cancellation (nil), whichever comes first; given to the continuation
 /// once it waits, whichever comes first of the two.
-private final class OnceAnswer<Value: Sendable>: Sendable {
-    private let state = Mutex<(waiting: CheckedContinuation<Value?, Never>?, answer: Value??)>((nil, nil))
+@usableFromInline final class OnceAnswer<Value: Sendable>: Sendable {
+    @usableFromInline let state = Mutex<(waiting: CheckedContinuation<Value?, Never>?, answer: Value??)>((nil, nil))
 
-    func wait(_ continuation: CheckedContinuation<Value?, Never>) {
+    @inlinable init() {}
+
+    @inlinable func wait(_ continuation: CheckedContinuation<Value?, Never>) {
         let answered = state.withLock { state -> Value?? in
             guard let answer = state.answer else {
                 state.waiting = continuation
@@ -104,7 +109,7 @@ private final class OnceAnswer<Value: Sendable>: Sendable {
     }
 
     /// The answer (nil: the caller was cancelled); only the first counts.
-    func give(_ value: Value?) {
+    @inlinable func give(_ value: Value?) {
         let waiting = state.withLock { state -> CheckedContinuation<Value?, Never>? in
             guard state.answer == nil else { return nil }
             state.answer = .some(value)

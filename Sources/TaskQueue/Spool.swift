@@ -41,10 +41,10 @@ public final class Spool: Sendable {
     /// Where results are written and fsynced, off the cooperative pool.
     let resultLanes = BlockingLanes(label: "TaskQueue.Spool.result", count: 8)
     /// Where the intake's other calls on the spool's files run (``offPool(for:_:)``).
-    let fileLanes = BlockingLanes(label: "TaskQueue.Spool.file", count: 2)
+    @usableFromInline let fileLanes = BlockingLanes(label: "TaskQueue.Spool.file", count: 2)
     /// Where the retention sweep runs: a long one (a hundred thousand results kept) delays no read
     /// or claim.
-    let sweepLane = BlockingLanes(label: "TaskQueue.Spool.sweep", count: 1)
+    @usableFromInline let sweepLane = BlockingLanes(label: "TaskQueue.Spool.sweep", count: 1)
     /// Where the rescan of `new/` runs (``watch(rescanInterval:skipCacheCapacity:holding:)``): a
     /// long batch (a large backlog on a slow NFS) delays no read or claim either.
     let rescanLane = BlockingLanes(label: "TaskQueue.Spool.rescan", count: 1)
@@ -161,7 +161,7 @@ public final class Spool: Sendable {
     ///   cancelled (the stop), which does not wait for a file system that hangs: `body` goes on
     ///   on its thread (a claim it makes is the next start's to recover), and what it returns is
     ///   dropped. A caller cancelled already starts nothing.
-    public func offPool<T: Sendable>(
+    @inlinable public func offPool<T: Sendable>(
         for work: FileWork = .tasks, _ body: @escaping @Sendable () throws(TaskQueueError) -> T
     ) async throws(TaskQueueError) -> T {
         let lanes = work == .sweep ? sweepLane : fileLanes
