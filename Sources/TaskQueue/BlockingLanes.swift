@@ -49,8 +49,9 @@ import Synchronization
     }
 
     /// ``run(_:)``, given up when the caller is cancelled (the stop): nil then, at once, while
-    /// `body` goes on on its lane and what it returns is dropped; `body` is not started for a
-    /// caller cancelled already. For calls a stop may abandon to a file system that hangs.
+    /// `body` goes on on its lane and what it returns is dropped; a caller cancelled before the
+    /// call starts nothing (one cancelled in the moment the call begins may start `body`, whose
+    /// answer is then dropped). For calls a stop may abandon to a file system that hangs.
     @inlinable func runUnlessCancelled<T: Sendable, E: Error>(
         _ body: @escaping @Sendable () throws(E) -> T
     ) async -> Result<T, E>? {

@@ -13,9 +13,9 @@ extension Spool {
     /// durable, and never before (a crash in between reruns the task, which is idempotent). The
     /// result file is fsynced on its own; the fsync of `done/` that makes its name durable is
     /// shared with the other results finishing at the same time (group commit), and this returns
-    /// only after it. The write, its fsync and the claim's removal run on threads of their own
-    /// (``BlockingLanes``), up to eight at once, so that waiting on the disk never holds the
-    /// cooperative pool.
+    /// only after it. The write and its fsync run on threads of their own (``BlockingLanes``), up
+    /// to eight at once, and the claim's removal on the spool's file threads, so that waiting on
+    /// the disk never holds the cooperative pool.
     ///
     /// A call again after one that failed at `done/`'s fsync (the result was renamed into place,
     /// but its name not yet durable) goes on from the fsync and does not write the result again:
@@ -52,7 +52,9 @@ extension Spool {
             throw error
         }
         if placedBefore { forgetPlacedResult(claimed) }
-        await resultLanes.run { self.removeAfterResult(claimed) }
+        // On the spool's file threads, not behind the result lanes' fsyncs: a removal queued
+        // there held the task's turn for an fsync of another result's.
+        await fileLanes.run { self.removeAfterResult(claimed) }
     }
 
     /// Whether `claimed`'s result is in `done/` already, only its name not yet durable (a

@@ -17,7 +17,11 @@ import Testing
 /// It needs root and the kernel's loop devices (`/dev/loop-control`), as the booted tier needs
 /// root and `systemd-nspawn`; `make deps` installs `mkfs.ext4` and `fsfreeze`.
 @Suite struct SpoolFrozenFileSystemTests {
-    static let canFreeze = geteuid() == 0 && access("/dev/loop-control", R_OK | W_OK) == 0
+    static let canFreeze =
+        geteuid() == 0 && access("/dev/loop-control", R_OK | W_OK) == 0
+        && ["/usr/sbin/mkfs.ext4", "/usr/sbin/fsfreeze", "/usr/bin/mount"].allSatisfy { (tool: String) in
+            access(tool, X_OK) == 0
+        }
 
     @Test(.enabled(if: canFreeze), .timeLimit(.minutes(3)))
     func aFrozenSpoolKeepsNoThreadOfThePoolAndNoSlot() async throws {

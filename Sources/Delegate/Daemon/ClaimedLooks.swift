@@ -1,8 +1,8 @@
 import FoundationEssentials
 import TaskQueue
 
-/// The first looks at a task just claimed, made on the spool's thread that claimed it (one trip
-/// there instead of three): a result kept beside the claim from before a restart, and, when
+/// The first looks at a task just claimed, made on the spool's thread that read and claimed it
+/// (one trip there instead of four): a result kept beside the claim from before a restart, and, when
 /// none, the claimed file (read again only if it is not the very file peeked at in `new/`).
 /// ``SpoolIntake/runClaimed(_:peeked:document:peekedUnder:looks:receivedAt:slot:)`` takes them
 /// as its first attempts; a failure is tried again from there, as every look is.

@@ -196,26 +196,73 @@ struct SpoolIntake: Sendable {
         let receivedAt = dispatcher.now
         // Put back a moment ago: left for a later rescan.
         if deferred.isWaiting(name, now: receivedAt) { return }
+        // The read, the judgement and the claim with its first looks, in one trip to the spool's
+        // threads (each trip there and back costs two threads' wakes).
+        let look: SpoolLook
+        do {
+            look = try await offPoolHoldingTheSlot(name) {
+                lookAndClaim(name, watcher: watcher, receivedAt: receivedAt)
+            }
+        } catch {
+            return  // the stop gave it up (a claim made after is put back into new/, or recovered)
+        }
+        switch look {
+        case .left:
+            return
+        case .unreadable(let error):
+            logLimiter.log(
+                .error, "spool task \(name) cannot be read now; it stays in new/: \(error)", key: "spool-read-failed",
+                logger: logger)
+        case .forOthers(let taskID):
+            handedBack = true
+            logger.debug("spool task left for another delegate", metadata: ["task_id": "\(taskID)"])
+        case .unclaimable(let error) where error.code == .claimsRemoved:
+            // The file stays in new/, for the next start.
+            claimsRemoved.update { $0 = $0 ?? error }
+        case .unclaimable(let error):
+            // Rate-limited: a producer's entry that cannot be moved (a directory it gave no write
+            // permission, a name still claimed) comes back at every rescan.
+            logLimiter.log(
+                .error, "spool task \(name) cannot be claimed: \(error)", key: "spool-claim-failed", logger: logger)
+            claimFailure.failed(name, "\(error)")
+        case .claimed(let claimed, let looks, let file, let document, let generation):
+            claimFailure.claimed()
+            await runClaimed(
+                claimed, peeked: file, document: document, peekedUnder: generation, looks: looks,
+                receivedAt: receivedAt, slot: slot)
+        }
+    }
+
+    /// What ``lookAndClaim(_:watcher:receivedAt:)`` found for a file in `new/`.
+    enum SpoolLook: Sendable {
+        /// Gone (another delegate took it), deferred with its owner's, or the stop began.
+        case left
+        /// It cannot be read now (a passing failure): it stays in `new/`.
+        case unreadable(TaskQueueError)
+        /// A task for other delegates: marked skipped (handed back to the watcher).
+        case forOthers(taskID: String)
+        case unclaimable(TaskQueueError)
+        /// Claimed, with what was read of it (nil: unreadable for good, rejected once run), its
+        /// parse and the connectors' generation it was judged under.
+        case claimed(ClaimedTask, ClaimedLooks, SpoolTaskFile?, TaskDocument?, UInt64)
+    }
+
+    /// Looks at one file in `new/` (on the spool's threads): leave it, hand it back for other
+    /// delegates, or claim it with its first looks.
+    private func lookAndClaim(_ name: String, watcher: SpoolWatcher, receivedAt: Date) -> SpoolLook {
         let file: SpoolTaskFile?
         do {
-            guard
-                let read = try await offPoolHoldingTheSlot(name, { () throws(TaskQueueError) in try spool.read(name) })
-            else { return }  // another delegate took it
+            guard let read = try spool.read(name) else { return .left }  // another delegate took it
             file = read
-        } catch  where error.code == .cancelled {
-            return  // the stop: the file stays in new/
         } catch  where Self.isPropertyOfTheEntry(error) {
             // Unreadable for good (no permission, a socket): claimed and rejected below, once,
             // instead of being logged at every rescan forever.
             file = nil
         } catch {
-            logLimiter.log(
-                .error, "spool task \(name) cannot be read now; it stays in new/: \(error)", key: "spool-read-failed",
-                logger: logger)
-            return
+            return .unreadable(error)
         }
         // One of an owner the user database could not answer for a moment ago: left too, unasked.
-        if let file, deferred.isWaiting(owner: file.ownerUID, now: receivedAt) { return }
+        if let file, deferred.isWaiting(owner: file.ownerUID, now: receivedAt) { return .left }
         let document: TaskDocument?
         if let file, case .data(let data) = file.contents { document = TaskDocument(data) } else { document = nil }
         // Before the match: a reload that changes the tags after it must not leave the file skipped,
@@ -230,49 +277,18 @@ struct SpoolIntake: Sendable {
             let decision = dispatcher.matches(selectors)
             guard decision.isAccepted else {
                 watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: skipEpoch)
-                handedBack = true
-                logger.debug(
-                    "spool task left for another delegate",
-                    metadata: ["task_id": "\(envelope.validID ?? file.defaultID)"])
-                return
+                return .forOthers(taskID: envelope.validID ?? file.defaultID)
             }
         }
         // A stop that began while the file was read leaves it in new/, for the next start or
         // another delegate: a claim now would hold it here, maybe past the grace period.
-        guard !dispatcher.isStopping, !Task.isCancelled else { return }
-        let claimed: ClaimedTask
-        let looks: ClaimedLooks
+        guard !dispatcher.isStopping else { return .left }
         do {
-            // With its first looks, on the same thread: one trip there instead of three.
-            guard
-                let won = try await offPoolHoldingTheSlot(
-                    name,
-                    { () throws(TaskQueueError) -> (ClaimedTask, ClaimedLooks)? in
-                        guard let claimed = try claimToRun(name) else { return nil }
-                        return (claimed, ClaimedLooks(claimed, peeked: file, in: spool))
-                    })
-            else { return }
-            (claimed, looks) = won
-            claimFailure.claimed()
-        } catch  where error.code == .cancelled {
-            // The stop gave up a claim a file system that hangs holds: if it is made, the next
-            // start recovers it.
-            return
-        } catch  where error.code == .claimsRemoved {
-            // The file stays in new/, for the next start.
-            claimsRemoved.update { $0 = $0 ?? error }
-            return
+            guard let claimed = try claimToRun(name) else { return .left }
+            return .claimed(claimed, ClaimedLooks(claimed, peeked: file, in: spool), file, document, generation)
         } catch {
-            // Rate-limited: a producer's entry that cannot be moved (a directory it gave no write
-            // permission, a name still claimed) comes back at every rescan.
-            logLimiter.log(
-                .error, "spool task \(name) cannot be claimed: \(error)", key: "spool-claim-failed", logger: logger)
-            claimFailure.failed(name, "\(error)")
-            return
+            return .unclaimable(error)
         }
-        await runClaimed(
-            claimed, peeked: file, document: document, peekedUnder: generation, looks: looks, receivedAt: receivedAt,
-            slot: slot)
     }
 
     /// Claims `name` to run it; nil if another delegate took it, or if the stop began as it was
@@ -477,9 +493,13 @@ struct SpoolIntake: Sendable {
             outcome = .failure(error)
         }
         if let hung = fileCalls.end(ticket) {
-            logLimiter.log(
-                .notice, "the spool's call on \(hung.name) returned, after hanging", key: "spool-file-call-hang-ended",
-                logger: logger)
+            // (Given up at the stop, it has not returned: not said.)
+            let givenUp = if case .failure(let error) = outcome { error.code == .cancelled } else { false }
+            if !givenUp {
+                logLimiter.log(
+                    .notice, "the spool's call on \(hung.name) returned, after hanging",
+                    key: "spool-file-call-hang-ended", logger: logger)
+            }
             _ = await dispatcher.waitForSlotUnlessCancelled()
         }
         return try outcome.get()
