@@ -213,7 +213,10 @@ struct SpoolIntake: Sendable {
             logLimiter.log(
                 .error, "spool task \(name) cannot be read now; it stays in new/: \(error)", key: "spool-read-failed",
                 logger: logger)
-        case .forOthers(let taskID):
+        case .forOthers(let taskID, let fingerprint, let skipEpoch):
+            // Marked here, not on the lane: a stop that gave the trip up must not find the name
+            // handed back already (the defer would release it a second time).
+            watcher.markSkipped(name, fingerprint: fingerprint, epoch: skipEpoch)
             handedBack = true
             logger.debug("spool task left for another delegate", metadata: ["task_id": "\(taskID)"])
         case .unclaimable(let error) where error.code == .claimsRemoved:
@@ -239,8 +242,9 @@ struct SpoolIntake: Sendable {
         case left
         /// It cannot be read now (a passing failure): it stays in `new/`.
         case unreadable(TaskQueueError)
-        /// A task for other delegates: marked skipped (handed back to the watcher).
-        case forOthers(taskID: String)
+        /// A task for other delegates, to be marked skipped (handed back to the watcher) as it was
+        /// then.
+        case forOthers(taskID: String, fingerprint: FileFingerprint, skipEpoch: UInt64)
         case unclaimable(TaskQueueError)
         /// Claimed, with what was read of it (nil: unreadable for good, rejected once run), its
         /// parse and the connectors' generation it was judged under.
@@ -276,8 +280,8 @@ struct SpoolIntake: Sendable {
         {
             let decision = dispatcher.matches(selectors)
             guard decision.isAccepted else {
-                watcher.markSkipped(name, fingerprint: file.fingerprint, epoch: skipEpoch)
-                return .forOthers(taskID: envelope.validID ?? file.defaultID)
+                return .forOthers(
+                    taskID: envelope.validID ?? file.defaultID, fingerprint: file.fingerprint, skipEpoch: skipEpoch)
             }
         }
         // A stop that began while the file was read leaves it in new/, for the next start or
