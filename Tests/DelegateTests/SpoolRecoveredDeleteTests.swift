@@ -38,6 +38,19 @@ import Testing
     /// ahead (so that the call's own span, an hour from now, covers no deletion near the claim),
     /// against a Secrets Manager that refuses the delete as marked deleted `deletedAfterClaim`
     /// seconds after the claim; its result.
+    /// A spool in `directory` whose fsync of the claims is `claimsFsync`, with `task` claimed.
+    static func claimedTask(
+        in directory: TemporaryDirectory, task: String = task,
+        claimsFsync: @escaping @Sendable (String) throws(TaskQueueError) -> Void
+    ) throws -> (Spool, ClaimedTask) {
+        let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let spool = try Spool(
+            directory: directory.url.path, delegateName: "d", logger: quiet, claimsFsync: claimsFsync)
+        try spool.prepare()
+        try SpoolProducer(directory: directory.url.path).enqueue(id: "t-1", data: Data(task.utf8))
+        return (spool, try #require(try spool.claim("t-1.json")))
+    }
+
     func run(recovered: Bool, deletedAfterClaim: TimeInterval = 1) async throws -> [String: Any] {
         let directory = try TemporaryDirectory(prefix: "spool-recovered-delete")
         let root = directory.url.path
@@ -88,22 +101,16 @@ import Testing
     /// that may have deleted); a read's is not (a claim costs no fsync).
     @Test(arguments: [true, false]) func aDeletesClaimIsDurableBeforeItsCall(deletes: Bool) async throws {
         let directory = try TemporaryDirectory(prefix: "spool-delete-claim-sync")
-        let root = directory.url.path
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let http = Self.secretsManager(markedDeletedAt: Date())
         http.script(.target("secretsmanager.GetSecretValue"), .json(["Name": "app", "SecretString": "v"]))
         // What the fsync of the claims saw: how many calls had been sent by then.
         let syncs = Mutex<[(path: String, callsSent: Int)]>([])
-        let spool = try Spool(
-            directory: root, delegateName: "d", logger: quiet,
-            claimsFsync: { path throws(TaskQueueError) in
-                syncs.withLock { $0.append((path, http.requests.count)) }
-                try Spool.fsyncDirectory(path)
-            })
-        try spool.prepare()
         let task = deletes ? Self.task : Self.task.replacingOccurrences(of: "deleteSecret", with: "getSecretValue")
-        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(task.utf8))
-        let claimed = try #require(try spool.claim("t-1.json"))
+        let (spool, claimed) = try Self.claimedTask(in: directory, task: task) { path throws(TaskQueueError) in
+            syncs.withLock { $0.append((path, http.requests.count)) }
+            try Spool.fsyncDirectory(path)
+        }
         let dispatcher = ScriptedExecutorFixture.dispatcher(
             http: http, delegateName: "d", accessKeyID: "AKIDDELETECLAIMSYNC", clock: ManualClock(Date()))
         let intake = SpoolIntake(spool: spool, dispatcher: dispatcher, logLimiter: LogRateLimiter(), logger: quiet)
@@ -123,21 +130,15 @@ import Testing
     /// it returns: another intake's task gets it meanwhile.
     @Test(.timeLimit(.minutes(1))) func aDeletesClaimSyncThatHangsGivesItsSlotBack() async throws {
         let directory = try TemporaryDirectory(prefix: "spool-delete-claim-hang")
-        let root = directory.url.path
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let http = Self.secretsManager(markedDeletedAt: Date())
         let syncing = Atomic<Bool>(false)
         let thaw = DispatchSemaphore(value: 0)
-        let spool = try Spool(
-            directory: root, delegateName: "d", logger: quiet,
-            claimsFsync: { path throws(TaskQueueError) in
-                syncing.store(true, ordering: .releasing)
-                _ = thaw.wait(timeout: .now() + 20)
-                try Spool.fsyncDirectory(path)
-            })
-        try spool.prepare()
-        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(Self.task.utf8))
-        let claimed = try #require(try spool.claim("t-1.json"))
+        let (spool, claimed) = try Self.claimedTask(in: directory) { path throws(TaskQueueError) in
+            syncing.store(true, ordering: .releasing)
+            _ = thaw.wait(timeout: .now() + 20)
+            try Spool.fsyncDirectory(path)
+        }
         // One slot, the task's.
         let dispatcher = ScriptedExecutorFixture.dispatcher(
             http: http, delegateName: "d", accessKeyID: "AKIDDELETECLAIMHANG", clock: ManualClock(Date()))
@@ -172,19 +173,13 @@ import Testing
     /// wait for a task not counted in flight, and its call would be cut off.
     @Test func aStopDuringADeletesClaimSyncStartsNothing() async throws {
         let directory = try TemporaryDirectory(prefix: "spool-delete-claim-stop")
-        let root = directory.url.path
         let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         let http = Self.secretsManager(markedDeletedAt: Date())
         let stopping = Mutex<TaskDispatcher?>(nil)
-        let spool = try Spool(
-            directory: root, delegateName: "d", logger: quiet,
-            claimsFsync: { path throws(TaskQueueError) in
-                stopping.withLock { $0?.stopIntake() }
-                try Spool.fsyncDirectory(path)
-            })
-        try spool.prepare()
-        try SpoolProducer(directory: root).enqueue(id: "t-1", data: Data(Self.task.utf8))
-        let claimed = try #require(try spool.claim("t-1.json"))
+        let (spool, claimed) = try Self.claimedTask(in: directory) { path throws(TaskQueueError) in
+            stopping.withLock { $0?.stopIntake() }
+            try Spool.fsyncDirectory(path)
+        }
         let dispatcher = ScriptedExecutorFixture.dispatcher(
             http: http, delegateName: "d", accessKeyID: "AKIDDELETECLAIMSTOP", clock: ManualClock(Date()))
         stopping.withLock { $0 = dispatcher }
