@@ -200,26 +200,15 @@ extension Spool {
                 if batch.isEmpty { break }
                 for entry in batch {
                     let path = folder + "/" + entry.name
-                    if let raw = entry.invalidUTF8Name {
-                        // Never a result of this delegate's (its names are UTF-8); the lossy
-                        // `name` names no file, so it goes by its bytes.
-                        switch Self.sweep(folder, raw, cutoff: cutoff) {
-                        case .deleted: deleted += 1
-                        case .kept: break
-                        case .failed(let call, let number):
-                            failures += 1
-                            firstFailure = firstFailure ?? .system(call, path: path, errno: number)
-                        }
-                        continue
-                    }
-                    if placed.contains(path) { continue }
-                    do {
-                        guard let info = try FileIO.lstat(path), info.st_mode & S_IFMT == S_IFREG else { continue }
-                        let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
-                        if modified < cutoff, try FileIO.unlink(path) { deleted += 1 }
-                    } catch {
+                    // A name that is not UTF-8 is never a result of this delegate's; its lossy
+                    // `name` names no file, so every entry goes by its bytes.
+                    if entry.invalidUTF8Name == nil, placed.contains(path) { continue }
+                    switch Self.sweep(folder, entry.invalidUTF8Name ?? Array(entry.name.utf8), cutoff: cutoff) {
+                    case .deleted: deleted += 1
+                    case .kept: break
+                    case .failed(let call, let number):
                         failures += 1
-                        firstFailure = firstFailure ?? error
+                        firstFailure = firstFailure ?? .system(call, path: path, errno: number)
                     }
                 }
             }
@@ -238,8 +227,8 @@ extension Spool {
         case failed(String, Int32)
     }
 
-    /// ``sweepResults(olderThan:now:)`` for an entry whose name is not UTF-8: a regular file older
-    /// than `cutoff` is deleted, by the bytes of its name.
+    /// ``sweepResults(olderThan:now:)`` for one entry of `folder`: a regular file older than
+    /// `cutoff` is deleted, by the bytes of its name (which need not be UTF-8).
     private static func sweep(_ folder: String, _ name: [UInt8], cutoff: Double) -> Swept {
         FileIO.withRawPath(in: folder, name) { cPath -> Swept in
             var info = stat()

@@ -31,8 +31,8 @@ public final class SpoolWatcher: AsyncSequence, Sendable {
     /// said at the start): tasks are found by the rescan alone, as when the watch is lost later.
     private let inotify: InotifyWatch?
 
-    /// - Parameter lanes: where the rescan's calls on `directory` run (the spool's
-    ///   ``Spool/offPool(for:_:)`` threads).
+    /// - Parameter lanes: where the rescan's calls on `directory` run (the spool's rescan lane, a
+    ///   thread of its own apart from ``Spool/offPool(for:_:)``'s).
     /// - Parameter held: names the caller already handles (tasks recovered at start): in flight
     ///   from the first moment, not yielded, and each offered once when the caller releases it, so
     ///   that a file under its name in `new/` (there at the start, or come since) is looked at then.

@@ -54,7 +54,7 @@ import Testing
             usleep(500_000)  // (the other claims pile up)
             Task.detached { ran.value.store(true, ordering: .releasing) }
             let asked = DispatchTime.now()
-            while !ran.value.load(ordering: .acquiring), DispatchTime.now() < asked + 5 { usleep(10_000) }
+            while !ran.value.load(ordering: .acquiring), DispatchTime.now() < asked + 15 { usleep(10_000) }
             looked.value.store(true, ordering: .releasing)
         }
         // (Polled from the pool: with the bug, only once the claims thawed by their timeout.)

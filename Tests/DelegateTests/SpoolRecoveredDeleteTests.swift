@@ -33,11 +33,6 @@ import Testing
         return http
     }
 
-    /// Runs the task claimed in a fresh spool (recovered at a start or not), its file written two
-    /// hours ago (its mtime: the claim, now, is what counts), by a delegate whose clock is an hour
-    /// ahead (so that the call's own span, an hour from now, covers no deletion near the claim),
-    /// against a Secrets Manager that refuses the delete as marked deleted `deletedAfterClaim`
-    /// seconds after the claim; its result.
     /// A spool in `directory` whose fsync of the claims is `claimsFsync`, with `task` claimed.
     static func claimedTask(
         in directory: TemporaryDirectory, task: String = task,
@@ -51,6 +46,11 @@ import Testing
         return (spool, try #require(try spool.claim("t-1.json")))
     }
 
+    /// Runs the task claimed in a fresh spool (recovered at a start or not), its file written two
+    /// hours ago (its mtime: the claim, now, is what counts), by a delegate whose clock is an hour
+    /// ahead (so that the call's own span, an hour from now, covers no deletion near the claim),
+    /// against a Secrets Manager that refuses the delete as marked deleted `deletedAfterClaim`
+    /// seconds after the claim; its result.
     func run(recovered: Bool, deletedAfterClaim: TimeInterval = 1) async throws -> [String: Any] {
         let directory = try TemporaryDirectory(prefix: "spool-recovered-delete")
         let root = directory.url.path

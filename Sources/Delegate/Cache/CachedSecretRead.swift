@@ -99,7 +99,7 @@ struct CachedSecretRead: Sendable {
                     // that is no passing state (not found, access denied: not retryable) drops the
                     // entry too, so that no later read in an outage serves it stale either; the
                     // GetSecretValue that follows stores it again if it may still be read.
-                    if error.kind == .service, !error.whileObtainingCredentials {
+                    if error.kind == .service {
                         changed = true
                         if !error.retryable { token = forgetEntry() }
                     }

@@ -373,7 +373,8 @@ extension SQSQueuePoller {
             case .failed(let error):
                 // Once the result is sent, the message is being deleted: an extension that lost
                 // that race found it gone, which is no failure of the queue. Nor is SQS refusing
-                // the old receipt handle once the lease ran out (warned of above): that is this
+                // the old receipt handle once the lease ran out or is within its margin of it
+                // (`nearLapse`; the lapse itself is warned of above): that is this
                 // message's fate, and recorded it would show the queue failing until another
                 // extension succeeds, maybe long after the queue works again.
                 if !intake.answered.contains(key(of: message), now: .now), !(nearLapse && Self.refusesTheHandle(error)) {

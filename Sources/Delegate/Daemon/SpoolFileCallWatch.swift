@@ -1,10 +1,10 @@
 import Synchronization
 
 /// The spool's calls on a task's files made while the task holds a concurrency slot (its read,
-/// its claim), in progress: one that has not returned after a while gives the slot back, so that
+/// claim, looks at `done/`, a deletion's claim sync), in progress: one that has not returned after a while gives the slot back, so that
 /// a file system that hangs (frozen for a snapshot, a hard mount whose server is gone) does not
 /// hold, with a backlog in `new/`, every slot the socket's and SQS's tasks need. Its caller takes
-/// a slot again once it returns (``SpoolIntake/offPoolHoldingTheSlot(_:_:)``).
+/// a slot again once it returns (``SpoolIntake/holdingTheSlotUnlessItHangs(_:_:)``).
 final class SpoolFileCallWatch: Sendable {
     struct Call: Sendable {
         /// The task file's name, for the lines.

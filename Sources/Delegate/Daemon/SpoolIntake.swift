@@ -28,10 +28,11 @@ struct SpoolIntake: Sendable {
     var hangWarningAfter = Duration.seconds(60)
     /// The result writes in progress (``whileWatchingForAHang(_:resultID:counted:_:)``).
     let writeWatch = ResultWriteWatch()
-    /// How long a task's read or claim may hold its concurrency slot before the slot is given
-    /// back until the call returns (``watchFileCalls()``).
+    /// How long a call on a task's files (its read, claim, looks at `done/`, a deletion's claim
+    /// sync) may hold its concurrency slot before the slot is given back until the call returns
+    /// (``watchFileCalls()``).
     var slotGivenBackAfter = Duration.seconds(2)
-    /// The reads and claims in progress (``offPoolHoldingTheSlot(_:_:)``).
+    /// Those calls in progress (``holdingTheSlotUnlessItHangs(_:_:)``).
     let fileCalls = SpoolFileCallWatch()
     /// Tasks put back into `new/` for a while (``putBackForLater(_:owner:_:logger:)``).
     let deferred = DeferredSpoolTasks()
@@ -198,10 +199,12 @@ struct SpoolIntake: Sendable {
         if deferred.isWaiting(name, now: receivedAt) { return }
         // The read, the judgement and the claim with its first looks, in one trip to the spool's
         // threads (each trip there and back costs two threads' wakes).
+        // Before the match: a reload that changes the tags after it must not leave the file skipped.
+        let skipEpoch = watcher.skipEpoch
         let look: SpoolLook
         do {
             look = try await offPoolHoldingTheSlot(name) {
-                lookAndClaim(name, watcher: watcher, receivedAt: receivedAt)
+                lookAndClaim(name, skipEpoch: skipEpoch, receivedAt: receivedAt)
             }
         } catch {
             return  // the stop gave it up (a claim made after is put back into new/, or recovered)
@@ -213,7 +216,7 @@ struct SpoolIntake: Sendable {
             logLimiter.log(
                 .error, "spool task \(name) cannot be read now; it stays in new/: \(error)", key: "spool-read-failed",
                 logger: logger)
-        case .forOthers(let taskID, let fingerprint, let skipEpoch):
+        case .forOthers(let taskID, let fingerprint):
             // Marked here, not on the lane: a stop that gave the trip up must not find the name
             // handed back already (the defer would release it a second time).
             watcher.markSkipped(name, fingerprint: fingerprint, epoch: skipEpoch)
@@ -236,7 +239,7 @@ struct SpoolIntake: Sendable {
         }
     }
 
-    /// What ``lookAndClaim(_:watcher:receivedAt:)`` found for a file in `new/`.
+    /// What ``lookAndClaim(_:skipEpoch:receivedAt:)`` found for a file in `new/`.
     enum SpoolLook: Sendable {
         /// Gone (another delegate took it), deferred with its owner's, or the stop began.
         case left
@@ -244,7 +247,7 @@ struct SpoolIntake: Sendable {
         case unreadable(TaskQueueError)
         /// A task for other delegates, to be marked skipped (handed back to the watcher) as it was
         /// then.
-        case forOthers(taskID: String, fingerprint: FileFingerprint, skipEpoch: UInt64)
+        case forOthers(taskID: String, fingerprint: FileFingerprint)
         case unclaimable(TaskQueueError)
         /// Claimed, with what was read of it (nil: unreadable for good, rejected once run), its
         /// parse and the connectors' generation it was judged under.
@@ -253,7 +256,7 @@ struct SpoolIntake: Sendable {
 
     /// Looks at one file in `new/` (on the spool's threads): leave it, hand it back for other
     /// delegates, or claim it with its first looks.
-    private func lookAndClaim(_ name: String, watcher: SpoolWatcher, receivedAt: Date) -> SpoolLook {
+    private func lookAndClaim(_ name: String, skipEpoch: UInt64, receivedAt: Date) -> SpoolLook {
         let file: SpoolTaskFile?
         do {
             guard let read = try spool.read(name) else { return .left }  // another delegate took it
@@ -269,9 +272,8 @@ struct SpoolIntake: Sendable {
         if let file, deferred.isWaiting(owner: file.ownerUID, now: receivedAt) { return .left }
         let document: TaskDocument?
         if let file, case .data(let data) = file.contents { document = TaskDocument(data) } else { document = nil }
-        // Before the match: a reload that changes the tags after it must not leave the file skipped,
-        // nor have it run as matched (``judgeAndRun`` matches again under another generation).
-        let skipEpoch = watcher.skipEpoch
+        // Before the match: a reload that changes the tags after it must not have it run as matched
+        // (``judgeAndRun`` matches again under another generation).
         let generation = dispatcher.connectors.generation
         if let file, let envelope = document?.envelopeForSelection,
             // A named connector's selectors are the host's; an id unknown here (nil) is claimed
@@ -281,7 +283,7 @@ struct SpoolIntake: Sendable {
             let decision = dispatcher.matches(selectors)
             guard decision.isAccepted else {
                 return .forOthers(
-                    taskID: envelope.validID ?? file.defaultID, fingerprint: file.fingerprint, skipEpoch: skipEpoch)
+                    taskID: envelope.validID ?? file.defaultID, fingerprint: file.fingerprint)
             }
         }
         // A stop that began while the file was read leaves it in new/, for the next start or
@@ -509,7 +511,7 @@ struct SpoolIntake: Sendable {
         return try outcome.get()
     }
 
-    /// Looks over the reads and claims in progress every quarter of ``slotGivenBackAfter`` until
+    /// Looks over the calls on tasks' files in progress every quarter of ``slotGivenBackAfter`` until
     /// cancelled (the stop): one that has taken that long gives its task's slot back until it
     /// returns, and is logged (a warning, rate-limited: every spool call hangs with its file
     /// system).
